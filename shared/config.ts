@@ -1,0 +1,126 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { isValidTimeZone } from './time.ts';
+
+/**
+ * The one configuration schema: read by the CLI (`--config FILE`), by the Lambda handlers
+ * (from their environment) and by the CDK app (from context). Defaults come from the
+ * business handbook (domain.md).
+ */
+
+const decimalAmount = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, 'must be a non-negative decimal amount written as a string, e.g. "5000" or "4999.99"');
+
+const timeZone = z.string().refine(isValidTimeZone, { message: 'must be an IANA time zone, e.g. Asia/Shanghai' });
+
+const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD or CNY');
+
+export const tierThresholdsSchema = z
+  .object({
+    vic: decimalAmount.default('50000'),
+    core: decimalAmount.default('5000'),
+    potential: decimalAmount.default('1000'),
+  })
+  .refine((t) => Number(t.vic) > Number(t.core) && Number(t.core) > Number(t.potential) && Number(t.potential) > 0, {
+    message: 'tier thresholds must satisfy vic > core > potential > 0',
+  });
+
+export const lifecycleSchema = z
+  .object({
+    /** A client whose first order is at most this many days old is "new". */
+    newDays: z.number().int().positive().default(30),
+    /** Days without an order after which a client is "sleeping" (the win-back moment). */
+    sleepingDays: z.number().int().positive().default(60),
+    /** Days without an order after which a client is "churned". */
+    churnedDays: z.number().int().positive().default(180),
+    /** Usual reorder gap assumed for clients with a single order day (no gap of their own yet). */
+    defaultReorderGapDays: z.number().int().positive().default(45),
+  })
+  .refine((l) => l.churnedDays > l.sleepingDays, { message: 'churnedDays must be greater than sleepingDays' });
+
+export const storageSchema = z.object({
+  exportsBucket: z.string().min(3).default('clientele-exports'),
+  exportsPrefix: z
+    .string()
+    .default('exports')
+    .transform((p) => p.replace(/^\/+|\/+$/g, '')),
+  reportsBucket: z.string().min(3).optional(),
+  reportsPrefix: z
+    .string()
+    .default('reports')
+    .transform((p) => p.replace(/^\/+|\/+$/g, '')),
+  tablePrefix: z.string().regex(/^[A-Za-z0-9_.-]*$/).default('clientele-'),
+});
+
+export const endpointsSchema = z
+  .object({
+    region: z.string().default('us-east-1'),
+    /** Set for local emulators; unset in AWS. */
+    s3: z.string().url().optional(),
+    dynamodb: z.string().url().optional(),
+    ses: z.string().url().optional(),
+  })
+  .default({ region: 'us-east-1' });
+
+export const configSchema = z
+  .object({
+    brandName: z.string().min(1).default('Clientele Demo Brand'),
+    /** The brand's time zone: runs are dated in it, and timestamps without an offset are read in it. */
+    timeZone: timeZone.default('Asia/Shanghai'),
+    /** Currency the thresholds and reports are expressed in. */
+    currency: currencyCode.default('USD'),
+    /** Units of `currency` for one unit of each other currency an export may contain, as decimal strings. */
+    exchangeRates: z.record(currencyCode, decimalAmount).default({}),
+    tiers: tierThresholdsSchema.default({ vic: '50000', core: '5000', potential: '1000' }),
+    lifecycle: lifecycleSchema.default({ newDays: 30, sleepingDays: 60, churnedDays: 180, defaultReorderGapDays: 45 }),
+    /** Share of rejected rows above which a run fails before writing anything. */
+    maxRejectShare: z.number().min(0).max(1).default(0.05),
+    storage: storageSchema.default({
+      exportsBucket: 'clientele-exports',
+      exportsPrefix: 'exports',
+      reportsPrefix: 'reports',
+      tablePrefix: 'clientele-',
+    }),
+    endpoints: endpointsSchema,
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates configuration data, turning zod's issues into one readable message. */
+export function parseConfig(input: unknown, source = 'configuration'): Config {
+  const result = configSchema.safeParse(input ?? {});
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+      return `  - ${path}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid ${source}:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+/** Reads a JSON config file (or the defaults when no file is given). */
+export async function loadConfig(file?: string, overrides: Partial<ConfigInput> = {}): Promise<Config> {
+  let fromFile: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`Cannot read config file ${file}: ${(error as Error).message}`);
+    }
+    try {
+      fromFile = JSON.parse(text) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError(`Config file ${file} is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  return parseConfig({ ...fromFile, ...overrides }, file ? `config file ${file}` : 'configuration');
+}

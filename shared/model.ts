@@ -1,0 +1,157 @@
+/**
+ * The domain's data, as the rest of the code sees it once the exports have been validated.
+ * Instants are epoch milliseconds; money is integer minor units of the brand currency.
+ */
+
+export const TIERS = ['VIC', 'Core', 'Potential', 'Entry', 'Prospect'] as const;
+export type Tier = (typeof TIERS)[number];
+
+export const STAGES = ['prospect', 'new', 'active', 'at-risk', 'sleeping', 'churned'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const ORDER_STATUSES = ['paid', 'refunded', 'cancelled'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** A client as the customers export describes them. */
+export interface CustomerRecord {
+  customerId: string;
+  /** Trimmed and lower-cased. */
+  email?: string;
+  firstName?: string;
+  lastName?: string;
+  phone?: string;
+  /** BCP 47, e.g. zh-CN, en-US. */
+  locale?: string;
+  /** IANA, e.g. Asia/Shanghai. */
+  timeZone?: string;
+  signedUpAt?: number;
+  acceptsMarketing: boolean;
+  /** YYYY-MM-DD or MM-DD. */
+  birthday?: string;
+  advisorId?: string;
+}
+
+/** One line item of an order, amounts already converted to the brand currency. */
+export interface OrderLine {
+  orderId: string;
+  /** Set by the generic format; Shopify names the client by email only. */
+  customerId?: string;
+  /** Trimmed and lower-cased. */
+  email?: string;
+  orderedAt: number;
+  sku?: string;
+  productName?: string;
+  category?: string;
+  quantity: number;
+  /** Line total net of discounts, before refunds. */
+  lineTotalMinor: number;
+  /** Amount refunded on this line (0 when none). */
+  refundedMinor: number;
+  status: OrderStatus;
+}
+
+export interface ProductRecord {
+  sku: string;
+  name?: string;
+  category?: string;
+  /** Use-up cycle of one unit in days; undefined when not replenishable. */
+  replenishDays?: number;
+  season?: string;
+}
+
+/** A row that failed validation: skipped, and reported with its place and reason. */
+export interface Reject {
+  file: string;
+  line: number;
+  reason: string;
+}
+
+/** One distinct order of a client, with its lines' net amounts summed. */
+export interface OrderFact {
+  orderId: string;
+  orderedAt: number;
+  /** Net of refunds; 0 for a cancelled or fully refunded order. */
+  netMinor: number;
+}
+
+/** A client's purchases of one SKU (lines with a positive net amount only). */
+export interface SkuFact {
+  sku: string;
+  productName?: string;
+  category?: string;
+  purchases: { orderedAt: number; quantity: number }[];
+}
+
+/** Everything the exports say about one client, gathered from all files. */
+export interface ClientFacts {
+  customerId: string;
+  customer?: CustomerRecord;
+  email?: string;
+  orders: OrderFact[];
+  /** Lifetime net spend per category. */
+  categorySpendMinor: Record<string, number>;
+  skus: SkuFact[];
+}
+
+export interface RfmScores {
+  /** 1-5 each: 5 is the most recent, most frequent, highest spending quintile. */
+  r: number;
+  f: number;
+  m: number;
+}
+
+/** Last purchase of one SKU, which the replenishment campaign reads. */
+export interface SkuPurchase {
+  productName?: string;
+  category?: string;
+  /** ISO instant of the last purchase. */
+  lastPurchasedAt: string;
+  /** Quantity bought in that last purchase. */
+  quantity: number;
+  /** Number of distinct purchase days of this SKU. */
+  purchases: number;
+  /** Median days between purchases of this SKU, when bought on 2+ days. */
+  personalCycleDays?: number;
+}
+
+/** The client profile stored in DynamoDB, one per client. */
+export interface ClientProfile {
+  customerId: string;
+  email?: string;
+  firstName?: string;
+  lastName?: string;
+  locale?: string;
+  timeZone?: string;
+  acceptsMarketing: boolean;
+  birthday?: string;
+  advisorId?: string;
+  /** ISO instant. */
+  signedUpAt?: string;
+  tier: Tier;
+  stage: Stage;
+  /** Trailing-12-month net spend, brand currency minor units. */
+  spend12mMinor: number;
+  lifetimeSpendMinor: number;
+  currency: string;
+  /** Distinct orders with a positive net amount. */
+  orderCount: number;
+  firstOrderAt?: string;
+  lastOrderAt?: string;
+  /** Median gap in days between the client's distinct order days, when there are 2+. */
+  usualReorderGapDays?: number;
+  /** Absent for prospects (no purchase to score). */
+  rfm?: RfmScores;
+  topCategory?: string;
+  skus: Record<string, SkuPurchase>;
+}
+
+/** A tier or stage change, recorded with the run that saw it. */
+export interface TierChange {
+  customerId: string;
+  runDate: string;
+  fromTier?: Tier;
+  toTier: Tier;
+  fromStage?: Stage;
+  toStage: Stage;
+  spend12mMinor: number;
+}

@@ -1,0 +1,83 @@
+/**
+ * Money as integer minor units (cents, fen...). Amounts arrive as decimal strings and are never
+ * turned into binary floats before being summed.
+ */
+
+const exponentCache = new Map<string, number>();
+
+/** Number of minor-unit digits of an ISO 4217 currency (2 for USD/CNY, 0 for JPY, 3 for BHD). */
+export function currencyExponent(currency: string): number {
+  let exponent = exponentCache.get(currency);
+  if (exponent === undefined) {
+    exponent = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    exponentCache.set(currency, exponent);
+  }
+  return exponent;
+}
+
+const AMOUNT_RE = /^([+-])?(\d+)(?:\.(\d*))?$/;
+
+/**
+ * Parses a decimal string ("1,299.90" is refused: exports use plain decimals) into minor
+ * units of `currency`, rounding half-even past the currency's precision. Undefined if invalid.
+ */
+export function parseAmount(value: string, currency: string): number | undefined {
+  const m = AMOUNT_RE.exec(value.trim());
+  if (!m) return undefined;
+  const exponent = currencyExponent(currency);
+  const whole = m[2] ?? '0';
+  const fraction = m[3] ?? '';
+  const kept = fraction.slice(0, exponent).padEnd(exponent, '0');
+  let minor = BigInt(whole + kept);
+  const rest = fraction.slice(exponent);
+  if (rest.length > 0 && /[1-9]/.test(rest)) {
+    const firstDropped = Number(rest[0]);
+    const tieOrAbove = firstDropped > 5 || (firstDropped === 5 && /[1-9]/.test(rest.slice(1)));
+    const exactTie = firstDropped === 5 && !/[1-9]/.test(rest.slice(1));
+    if (tieOrAbove || (exactTie && minor % 2n === 1n)) minor += 1n;
+  }
+  if (minor > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+  const result = Number(minor);
+  return m[1] === '-' ? -result : result;
+}
+
+/** Minor units of `currency` to a decimal string ("123456" USD → "1234.56"). */
+export function formatMinor(minor: number, currency: string): string {
+  const exponent = currencyExponent(currency);
+  const negative = minor < 0;
+  const digits = Math.abs(minor).toString().padStart(exponent + 1, '0');
+  const text = exponent === 0 ? digits : `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
+  return negative ? `-${text}` : text;
+}
+
+/** Minor units with thousands separators and currency code, for people ("USD 1,234.56"). */
+export function displayMinor(minor: number, currency: string): string {
+  const exponent = currencyExponent(currency);
+  const [whole, fraction] = formatMinor(minor, currency).split('.');
+  const grouped = (whole ?? '0').replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${currency} ${exponent === 0 ? grouped : `${grouped}.${fraction ?? ''}`}`;
+}
+
+/**
+ * Converts minor units of `from` into minor units of `to` at `rate` (units of `to` per unit of
+ * `from`, a decimal string), rounding half-even. Exact: done in BigInt.
+ */
+export function convertMinor(minor: number, from: string, to: string, rate: string): number {
+  if (from === to) return minor;
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(rate);
+  if (!m) throw new RangeError(`Invalid exchange rate ${rate}`);
+  const rateScale = (m[2] ?? '').length;
+  const rateInt = BigInt((m[1] ?? '0') + (m[2] ?? ''));
+  const expFrom = currencyExponent(from);
+  const expTo = currencyExponent(to);
+  // result = minor / 10^expFrom * rateInt / 10^rateScale * 10^expTo
+  let numerator = BigInt(minor) * rateInt * 10n ** BigInt(expTo);
+  const denominator = 10n ** BigInt(expFrom + rateScale);
+  const negative = numerator < 0n;
+  if (negative) numerator = -numerator;
+  let quotient = numerator / denominator;
+  const remainder = numerator % denominator;
+  const twice = remainder * 2n;
+  if (twice > denominator || (twice === denominator && quotient % 2n === 1n)) quotient += 1n;
+  return Number(negative ? -quotient : quotient);
+}

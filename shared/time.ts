@@ -1,0 +1,162 @@
+/**
+ * Time-zone arithmetic on epoch milliseconds, using the platform's IANA database (Intl).
+ * Every rule of the product takes "now" and a time zone as inputs; these helpers are the one
+ * place that turns instants into local calendar dates and back.
+ */
+
+export const MS_PER_DAY = 86_400_000;
+const QUARTER_HOUR_MS = 900_000;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const offsetCache = new Map<string, number>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    formatterFor(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Offset of `timeZone` from UTC at `instant`, in milliseconds (e.g. +8 h for Asia/Shanghai). */
+export function zoneOffsetMs(instant: number, timeZone: string): number {
+  // Offsets only change on quarter-hour boundaries, so cache per quarter hour: exports hold
+  // millions of timestamps and formatToParts is slow.
+  const bucket = Math.floor(instant / QUARTER_HOUR_MS);
+  const key = `${timeZone}|${bucket}`;
+  const cached = offsetCache.get(key);
+  if (cached !== undefined) return cached;
+  const at = bucket * QUARTER_HOUR_MS;
+  const parts = formatterFor(timeZone).formatToParts(new Date(at));
+  const get = (type: Intl.DateTimeFormatPartTypes): number => Number(parts.find((p) => p.type === type)?.value);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  const offset = asUtc - at;
+  if (offsetCache.size > 100_000) offsetCache.clear();
+  offsetCache.set(key, offset);
+  return offset;
+}
+
+/**
+ * The instant at which the wall-clock time (y, m, d, h, mi, s, ms) happens in `timeZone`.
+ * In a DST gap the time is shifted forward; in an overlap the earlier instant is chosen.
+ */
+export function zonedWallTimeToInstant(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  millisecond: number,
+  timeZone: string,
+): number {
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second, millisecond);
+  const first = wall - zoneOffsetMs(wall, timeZone);
+  const second_ = wall - zoneOffsetMs(first, timeZone);
+  if (first === second_) return first;
+  // Overlap or gap: take the earlier consistent instant.
+  return Math.min(first, second_);
+}
+
+/** YYYY-MM-DD of `instant` in `timeZone`. */
+export function localDate(instant: number, timeZone: string): string {
+  const shifted = new Date(instant + zoneOffsetMs(instant, timeZone));
+  return shifted.toISOString().slice(0, 10);
+}
+
+/** Local wall-clock hour (0-23) of `instant` in `timeZone`. */
+export function localHour(instant: number, timeZone: string): number {
+  return new Date(instant + zoneOffsetMs(instant, timeZone)).getUTCHours();
+}
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+export function isIsoDate(value: string): boolean {
+  const m = DATE_RE.exec(value);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.toISOString().slice(0, 10) === value;
+}
+
+function splitDate(date: string): [number, number, number] {
+  const m = DATE_RE.exec(date);
+  if (!m) throw new RangeError(`Not a YYYY-MM-DD date: ${date}`);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+/** The instant local midnight starts `date` in `timeZone`. */
+export function startOfLocalDay(date: string, timeZone: string): number {
+  const [y, m, d] = splitDate(date);
+  return zonedWallTimeToInstant(y, m, d, 0, 0, 0, 0, timeZone);
+}
+
+/** Calendar date `days` after `date` (negative for before). */
+export function addDays(date: string, days: number): string {
+  const [y, m, d] = splitDate(date);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
+/** Same calendar day `years` later (Feb 29 becomes Feb 28 in a non-leap year). */
+export function addYears(date: string, years: number): string {
+  const [y, m, d] = splitDate(date);
+  const target = new Date(Date.UTC(y + years, m - 1, d));
+  if (target.getUTCMonth() !== m - 1) return new Date(Date.UTC(y + years, m, 0)).toISOString().slice(0, 10);
+  return target.toISOString().slice(0, 10);
+}
+
+/** Whole calendar days from date `from` to date `to` (positive when `to` is later). */
+export function daysBetweenDates(from: string, to: string): number {
+  const [y1, m1, d1] = splitDate(from);
+  const [y2, m2, d2] = splitDate(to);
+  return Math.round((Date.UTC(y2, m2 - 1, d2) - Date.UTC(y1, m1 - 1, d1)) / MS_PER_DAY);
+}
+
+const TIMESTAMP_RE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/**
+ * Parses an ISO 8601 timestamp (or a date alone, meaning local midnight). One without an
+ * offset is read in `defaultTimeZone`. Returns epoch milliseconds, or undefined if invalid.
+ */
+export function parseTimestamp(value: string, defaultTimeZone: string): number | undefined {
+  const m = TIMESTAMP_RE.exec(value.trim());
+  if (!m) return undefined;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = m[4] ? Number(m[4]) : 0;
+  const minute = m[5] ? Number(m[5]) : 0;
+  const second = m[6] ? Number(m[6]) : 0;
+  const millisecond = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const check = new Date(Date.UTC(year, month - 1, day));
+  if (check.getUTCDate() !== day) return undefined;
+  const zone = m[8];
+  if (!zone) return zonedWallTimeToInstant(year, month, day, hour, minute, second, millisecond, defaultTimeZone);
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second, millisecond);
+  if (zone.toUpperCase() === 'Z') return wall;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  const offsetMinutes = Number(digits.slice(0, 2)) * 60 + (digits.length > 2 ? Number(digits.slice(2, 4)) : 0);
+  if (offsetMinutes > 18 * 60) return undefined;
+  return wall - sign * offsetMinutes * 60_000;
+}
