@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import type { ClientProfile, Stage, Tier, TierChange } from '../model.ts';
+import type { ProfileItem, StoredState } from '../store/profile-store.ts';
+
+/**
+ * Compares tonight's profiles with what DynamoDB holds, so a run writes only what changed and
+ * records every tier or stage movement. Pure: the stored state is passed in.
+ */
+
+/** JSON with object keys sorted, so equal content always gives equal text. */
+export function stableStringify(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+}
+
+export function profileDigest(profile: ClientProfile): string {
+  return createHash('sha1').update(stableStringify(profile)).digest('base64url');
+}
+
+export interface ProfileDiff {
+  changed: ProfileItem[];
+  tierChanges: TierChange[];
+  unchanged: number;
+  newClients: number;
+  /** Existing clients' tier moves, e.g. { "Core→VIC": 3 }. */
+  tierMovements: Record<string, number>;
+  /** Existing clients' stage moves, e.g. { "active→sleeping": 40 }. */
+  stageMovements: Record<string, number>;
+  upgrades: number;
+  downgrades: number;
+}
+
+const TIER_RANK: Record<Tier, number> = { Prospect: 0, Entry: 1, Potential: 2, Core: 3, VIC: 4 };
+
+export function tierRank(tier: Tier): number {
+  return TIER_RANK[tier];
+}
+
+function bump(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+export function diffProfiles(
+  profiles: Iterable<ClientProfile>,
+  stored: ReadonlyMap<string, StoredState>,
+  runDate: string,
+): ProfileDiff {
+  const diff: ProfileDiff = {
+    changed: [],
+    tierChanges: [],
+    unchanged: 0,
+    newClients: 0,
+    tierMovements: {},
+    stageMovements: {},
+    upgrades: 0,
+    downgrades: 0,
+  };
+  for (const profile of profiles) {
+    const digest = profileDigest(profile);
+    const before = stored.get(profile.customerId);
+    if (before?.digest === digest) {
+      diff.unchanged++;
+      continue;
+    }
+    diff.changed.push({ ...profile, digest, updatedRunDate: runDate });
+    if (!before) diff.newClients++;
+    const tierMoved = before?.tier !== profile.tier;
+    const stageMoved = before?.stage !== profile.stage;
+    if (!tierMoved && !stageMoved) continue;
+    diff.tierChanges.push(tierChange(profile, before?.tier, before?.stage, runDate));
+    if (!before) continue;
+    if (tierMoved) {
+      bump(diff.tierMovements, `${before.tier}→${profile.tier}`);
+      if (tierRank(profile.tier) > tierRank(before.tier)) diff.upgrades++;
+      else diff.downgrades++;
+    }
+    if (stageMoved) bump(diff.stageMovements, `${before.stage}→${profile.stage}`);
+  }
+  return diff;
+}
+
+function tierChange(profile: ClientProfile, fromTier: Tier | undefined, fromStage: Stage | undefined, runDate: string): TierChange {
+  return {
+    customerId: profile.customerId,
+    runDate,
+    ...(fromTier ? { fromTier } : {}),
+    toTier: profile.tier,
+    ...(fromStage ? { fromStage } : {}),
+    toStage: profile.stage,
+    spend12mMinor: profile.spend12mMinor,
+  };
+}

@@ -1,0 +1,112 @@
+import { BatchWriteCommand, type BatchWriteCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * Writes items with BatchWriteItem (25 per request), several requests in flight, resending
+ * unprocessed items and backing off on throttling, so a large night completes instead of
+ * silently dropping what DynamoDB pushed back.
+ */
+
+export const BATCH_SIZE = 25;
+
+const THROTTLING_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TransactionConflictException',
+]);
+
+export interface BatchWriteOptions {
+  /** Requests in flight at once. */
+  concurrency?: number;
+  /** Attempts per batch before the run fails. */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Injected so tests run without real waiting. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  onProgress?: (written: number) => void;
+}
+
+export interface BatchWriteResult {
+  written: number;
+  /** Requests that came back with unprocessed items or a throttling error, then were resent. */
+  retries: number;
+}
+
+export class BatchWriteError extends Error {
+  override name = 'BatchWriteError';
+}
+
+type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function isThrottling(error: unknown): boolean {
+  return error instanceof Error && THROTTLING_ERRORS.has(error.name);
+}
+
+export async function batchPutAll<T extends object>(
+  client: DocumentSender,
+  tableName: string,
+  items: Iterable<T>,
+  options: BatchWriteOptions = {},
+): Promise<BatchWriteResult> {
+  const concurrency = options.concurrency ?? 8;
+  const maxAttempts = options.maxAttempts ?? 12;
+  const baseDelay = options.baseDelayMs ?? 50;
+  const maxDelay = options.maxDelayMs ?? 5_000;
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  const result: BatchWriteResult = { written: 0, retries: 0 };
+
+  const iterator = batches(items)[Symbol.iterator]();
+  const backoff = (attempt: number) => sleep(Math.floor(random() * Math.min(maxDelay, baseDelay * 2 ** attempt)));
+
+  const writeBatch = async (batch: T[]) => {
+    let pending: { PutRequest: { Item: Record<string, unknown> } }[] = batch.map((item) => ({
+      PutRequest: { Item: item as Record<string, unknown> },
+    }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= maxAttempts) {
+        throw new BatchWriteError(
+          `${pending.length} items to ${tableName} were still unprocessed after ${maxAttempts} attempts`,
+        );
+      }
+      if (attempt > 0) {
+        result.retries++;
+        await backoff(attempt);
+      }
+      let output: BatchWriteCommandOutput;
+      try {
+        output = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+      } catch (error) {
+        if (isThrottling(error)) continue;
+        throw error;
+      }
+      const unprocessed = output.UnprocessedItems?.[tableName] ?? [];
+      const done = pending.length - unprocessed.length;
+      result.written += done;
+      if (done > 0) options.onProgress?.(result.written);
+      pending = unprocessed.flatMap((request) => (request.PutRequest?.Item ? [{ PutRequest: { Item: request.PutRequest.Item } }] : []));
+    }
+  };
+
+  const worker = async () => {
+    for (let next = iterator.next(); !next.done; next = iterator.next()) await writeBatch(next.value);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return result;
+}
+
+function* batches<T>(items: Iterable<T>): Generator<T[]> {
+  let batch: T[] = [];
+  for (const item of items) {
+    batch.push(item);
+    if (batch.length === BATCH_SIZE) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}

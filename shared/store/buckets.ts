@@ -1,0 +1,17 @@
+import type { Config } from '../config.ts';
+
+/** Reports (run summaries, rejects) live in their own bucket when configured, else beside the exports. */
+export function reportsBucket(config: Config): string {
+  return config.storage.reportsBucket ?? config.storage.exportsBucket;
+}
+
+/** The dated prefix a night's export is dropped under: <prefix>/<YYYY-MM-DD>. */
+export function exportPrefix(config: Config, runDate: string): string {
+  return config.storage.exportsPrefix ? `${config.storage.exportsPrefix}/${runDate}` : runDate;
+}
+
+/** Where a run's report objects go: <reportsPrefix>/<job>/<YYYY-MM-DD>/. */
+export function reportPrefix(config: Config, job: string, runDate: string): string {
+  const base = config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/` : '';
+  return `${base}${job}/${runDate}`;
+}

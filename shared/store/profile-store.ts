@@ -1,0 +1,121 @@
+import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ClientProfile, Stage, Tier, TierChange } from '../model.ts';
+import { PROFILES_BY_ADVISOR_INDEX, PROFILES_BY_TIER_INDEX } from './tables.ts';
+import { batchPutAll, type BatchWriteOptions, type BatchWriteResult } from './batch-writer.ts';
+
+/** What the diff needs of a stored profile: small enough to hold a million in memory. */
+export interface StoredState {
+  digest: string;
+  tier: Tier;
+  stage: Stage;
+}
+
+/** The stored item: the profile plus bookkeeping. */
+export type ProfileItem = ClientProfile & {
+  /** Digest of the profile content, compared by the next run to skip unchanged clients. */
+  digest: string;
+  /** Run date that last changed this profile. */
+  updatedRunDate: string;
+};
+
+type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
+
+/** Reads every stored profile's digest, tier and stage with a parallel scan. */
+export async function loadStoredStates(
+  client: DocumentSender,
+  tableName: string,
+  segments = 4,
+): Promise<Map<string, StoredState>> {
+  const states = new Map<string, StoredState>();
+  await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new ScanCommand({
+            TableName: tableName,
+            Segment: segment,
+            TotalSegments: segments,
+            ProjectionExpression: 'customerId, digest, tier, stage',
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          states.set(String(item.customerId), {
+            digest: String(item.digest),
+            tier: item.tier as Tier,
+            stage: item.stage as Stage,
+          });
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }),
+  );
+  return states;
+}
+
+export function writeProfiles(
+  client: DocumentSender,
+  tableName: string,
+  items: Iterable<ProfileItem>,
+  options?: BatchWriteOptions,
+): Promise<BatchWriteResult> {
+  return batchPutAll(client, tableName, items, options);
+}
+
+export function writeTierChanges(
+  client: DocumentSender,
+  tableName: string,
+  changes: Iterable<TierChange>,
+  options?: BatchWriteOptions,
+): Promise<BatchWriteResult> {
+  return batchPutAll(client, tableName, changes, options);
+}
+
+export async function getProfile(
+  client: DocumentSender,
+  tableName: string,
+  customerId: string,
+): Promise<ProfileItem | undefined> {
+  const output = await client.send(new GetCommand({ TableName: tableName, Key: { customerId } }));
+  return output.Item as ProfileItem | undefined;
+}
+
+async function queryIndex(
+  client: DocumentSender,
+  tableName: string,
+  indexName: string,
+  keyName: string,
+  keyValue: string,
+  limit: number,
+): Promise<ProfileItem[]> {
+  const items: ProfileItem[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: indexName,
+        KeyConditionExpression: '#k = :v',
+        ExpressionAttributeNames: { '#k': keyName },
+        ExpressionAttributeValues: { ':v': keyValue },
+        ScanIndexForward: false,
+        Limit: Math.min(limit - items.length, 1000),
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...((page.Items ?? []) as ProfileItem[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey && items.length < limit);
+  return items;
+}
+
+/** Clients of a tier, highest 12-month spend first. */
+export function queryProfilesByTier(client: DocumentSender, tableName: string, tier: Tier, limit = 100) {
+  return queryIndex(client, tableName, PROFILES_BY_TIER_INDEX, 'tier', tier, limit);
+}
+
+/** An advisor's client book, highest 12-month spend first. */
+export function queryProfilesByAdvisor(client: DocumentSender, tableName: string, advisorId: string, limit = 100) {
+  return queryIndex(client, tableName, PROFILES_BY_ADVISOR_INDEX, 'advisorId', advisorId, limit);
+}

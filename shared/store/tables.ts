@@ -1,0 +1,116 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import type { Config } from '../config.ts';
+
+/**
+ * The DynamoDB tables, described once. The CDK stack builds its tables from these definitions and
+ * the embedded local AWS creates the same tables from them, so key schema and indexes cannot drift.
+ */
+
+export type AttributeType = 'S' | 'N';
+
+export interface KeyAttribute {
+  name: string;
+  type: AttributeType;
+}
+
+export interface IndexDefinition {
+  indexName: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+}
+
+export interface TableDefinition {
+  /** Suffix of the physical table name, after the configured prefix. */
+  suffix: string;
+  description: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  indexes: IndexDefinition[];
+  /** Attribute holding an epoch-seconds expiry, when items expire. */
+  timeToLiveAttribute?: string;
+}
+
+export const PROFILES_BY_TIER_INDEX = 'byTier';
+export const PROFILES_BY_ADVISOR_INDEX = 'byAdvisor';
+export const HISTORY_BY_RUN_DATE_INDEX = 'byRunDate';
+
+export const TABLES = {
+  profiles: {
+    suffix: 'profiles',
+    description: 'One client profile per customer: tier, stage, RFM, spend, per-SKU last purchase.',
+    partitionKey: { name: 'customerId', type: 'S' },
+    indexes: [
+      {
+        indexName: PROFILES_BY_TIER_INDEX,
+        partitionKey: { name: 'tier', type: 'S' },
+        sortKey: { name: 'spend12mMinor', type: 'N' },
+      },
+      {
+        // Sparse: only clients with an advisor appear.
+        indexName: PROFILES_BY_ADVISOR_INDEX,
+        partitionKey: { name: 'advisorId', type: 'S' },
+        sortKey: { name: 'spend12mMinor', type: 'N' },
+      },
+    ],
+  },
+  tierHistory: {
+    suffix: 'tier-history',
+    description: 'One record per tier or stage change of a client, keyed by the run date that saw it.',
+    partitionKey: { name: 'customerId', type: 'S' },
+    sortKey: { name: 'runDate', type: 'S' },
+    indexes: [
+      {
+        indexName: HISTORY_BY_RUN_DATE_INDEX,
+        partitionKey: { name: 'runDate', type: 'S' },
+        sortKey: { name: 'customerId', type: 'S' },
+      },
+    ],
+  },
+  runs: {
+    suffix: 'runs',
+    description: 'One summary per job run (nightly by date), for reports and trends.',
+    partitionKey: { name: 'job', type: 'S' },
+    sortKey: { name: 'runDate', type: 'S' },
+    indexes: [],
+  },
+} as const satisfies Record<string, TableDefinition>;
+
+export type TableId = keyof typeof TABLES;
+
+export function tableName(config: Pick<Config, 'storage'>, id: TableId): string {
+  return `${config.storage.tablePrefix}${TABLES[id].suffix}`;
+}
+
+export type TableNames = Record<TableId, string>;
+
+export function tableNames(config: Pick<Config, 'storage'>): TableNames {
+  return Object.fromEntries(
+    (Object.keys(TABLES) as TableId[]).map((id) => [id, tableName(config, id)]),
+  ) as TableNames;
+}
+
+/** The CreateTable request for a definition (used by the local emulator; CDK maps the same fields). */
+export function createTableInput(definition: TableDefinition, name: string): CreateTableCommandInput {
+  const attributes = new Map<string, AttributeType>();
+  const keys = [definition.partitionKey, definition.sortKey, ...definition.indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
+  for (const key of keys) if (key) attributes.set(key.name, key.type);
+  const keySchema = (pk: KeyAttribute, sk?: KeyAttribute) => [
+    { AttributeName: pk.name, KeyType: 'HASH' as const },
+    ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : []),
+  ];
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
+    KeySchema: keySchema(definition.partitionKey, definition.sortKey),
+    ...(definition.indexes.length > 0
+      ? {
+          GlobalSecondaryIndexes: definition.indexes.map((index) => ({
+            IndexName: index.indexName,
+            KeySchema: keySchema(index.partitionKey, index.sortKey),
+            Projection: { ProjectionType: 'ALL' as const },
+          })),
+        }
+      : {}),
+  };
+}

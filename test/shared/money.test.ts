@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { convertMinor, currencyExponent, displayMinor, formatMinor, parseAmount } from '../../shared/money.ts';
+
+describe('money', () => {
+  it('knows currency precision', () => {
+    expect(currencyExponent('USD')).toBe(2);
+    expect(currencyExponent('CNY')).toBe(2);
+    expect(currencyExponent('JPY')).toBe(0);
+  });
+
+  it('parses decimal strings to minor units without floats', () => {
+    expect(parseAmount('50000', 'USD')).toBe(5_000_000);
+    expect(parseAmount('0.1', 'USD')).toBe(10);
+    expect(parseAmount('4999.99', 'USD')).toBe(499_999);
+    expect(parseAmount('-12.50', 'USD')).toBe(-1250);
+    expect(parseAmount('1200', 'JPY')).toBe(1200);
+    expect(parseAmount(' 7.00 ', 'USD')).toBe(700);
+  });
+
+  it('rounds half to even past the currency precision', () => {
+    expect(parseAmount('0.125', 'USD')).toBe(12);
+    expect(parseAmount('0.135', 'USD')).toBe(14);
+    expect(parseAmount('0.1251', 'USD')).toBe(13);
+  });
+
+  it('refuses what is not a plain decimal', () => {
+    for (const bad of ['1,299.90', 'abc', '', '1e3', '12.3.4', '$5']) expect(parseAmount(bad, 'USD'), bad).toBeUndefined();
+  });
+
+  it('formats minor units back', () => {
+    expect(formatMinor(123456, 'USD')).toBe('1234.56');
+    expect(formatMinor(-5, 'USD')).toBe('-0.05');
+    expect(formatMinor(1200, 'JPY')).toBe('1200');
+    expect(displayMinor(123456789, 'USD')).toBe('USD 1,234,567.89');
+  });
+
+  it('converts exactly at a decimal rate', () => {
+    expect(convertMinor(10_000, 'EUR', 'USD', '1.08')).toBe(10_800);
+    expect(convertMinor(100_000, 'JPY', 'USD', '0.0067')).toBe(67_000);
+    expect(convertMinor(1, 'CNY', 'USD', '0.5')).toBe(0); // 0.5 cent rounds half to even
+    expect(convertMinor(3, 'CNY', 'USD', '0.5')).toBe(2);
+  });
+
+  it('sums the same whatever the order (integer arithmetic)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 99_999_999 }), { maxLength: 50 }), (cents) => {
+        const strings = cents.map((c) => formatMinor(c, 'USD'));
+        const total = strings.reduce((sum, s) => sum + (parseAmount(s, 'USD') ?? 0), 0);
+        const reversed = [...strings].reverse().reduce((sum, s) => sum + (parseAmount(s, 'USD') ?? 0), 0);
+        expect(total).toBe(reversed);
+        expect(total).toBe(cents.reduce((a, b) => a + b, 0));
+      }),
+    );
+  });
+});

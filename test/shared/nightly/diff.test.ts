@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import type { ClientProfile } from '../../../shared/model.ts';
+import { diffProfiles, profileDigest, stableStringify } from '../../../shared/nightly/diff.ts';
+import type { StoredState } from '../../../shared/store/profile-store.ts';
+
+const profile = (id: string, overrides: Partial<ClientProfile> = {}): ClientProfile => ({
+  customerId: id,
+  acceptsMarketing: true,
+  tier: 'Core',
+  stage: 'active',
+  spend12mMinor: 600_000,
+  lifetimeSpendMinor: 900_000,
+  currency: 'USD',
+  orderCount: 4,
+  skus: {},
+  ...overrides,
+});
+
+const stateOf = (p: ClientProfile): StoredState => ({ digest: profileDigest(p), tier: p.tier, stage: p.stage });
+
+describe('diffProfiles', () => {
+  it('digests content, not key order', () => {
+    expect(stableStringify({ b: 1, a: { d: 2, c: [3, { f: 1, e: 2 }] } })).toBe('{"a":{"c":[3,{"e":2,"f":1}],"d":2},"b":1}');
+    expect(profileDigest(profile('c1', { email: 'a@example.com' }))).toBe(
+      profileDigest({ email: 'a@example.com', ...profile('c1') }),
+    );
+  });
+
+  it('writes nothing when nothing changed', () => {
+    const profiles = [profile('c1'), profile('c2', { tier: 'VIC' })];
+    const stored = new Map(profiles.map((p) => [p.customerId, stateOf(p)]));
+    const diff = diffProfiles(profiles, stored, '2026-11-23');
+    expect(diff.changed).toEqual([]);
+    expect(diff.tierChanges).toEqual([]);
+    expect(diff.unchanged).toBe(2);
+  });
+
+  it('records new clients, tier and stage movements, and content-only changes', () => {
+    const before = [profile('up'), profile('down', { tier: 'VIC' }), profile('sleepy'), profile('same')];
+    const stored = new Map(before.map((p) => [p.customerId, stateOf(p)]));
+    const tonight = [
+      profile('up', { tier: 'VIC', spend12mMinor: 5_000_000 }),
+      profile('down', { tier: 'Core' }),
+      profile('sleepy', { stage: 'sleeping' }),
+      profile('same', { orderCount: 5 }),
+      profile('fresh', { tier: 'Entry', stage: 'new' }),
+    ];
+    const diff = diffProfiles(tonight, stored, '2026-11-23');
+    expect(diff.changed.map((p) => p.customerId)).toEqual(['up', 'down', 'sleepy', 'same', 'fresh']);
+    expect(diff.changed.every((p) => p.updatedRunDate === '2026-11-23' && p.digest.length > 0)).toBe(true);
+    expect(diff.newClients).toBe(1);
+    expect(diff.upgrades).toBe(1);
+    expect(diff.downgrades).toBe(1);
+    expect(diff.tierMovements).toEqual({ 'Core→VIC': 1, 'VIC→Core': 1 });
+    expect(diff.stageMovements).toEqual({ 'active→sleeping': 1 });
+    expect(diff.tierChanges).toEqual([
+      { customerId: 'up', runDate: '2026-11-23', fromTier: 'Core', toTier: 'VIC', fromStage: 'active', toStage: 'active', spend12mMinor: 5_000_000 },
+      { customerId: 'down', runDate: '2026-11-23', fromTier: 'VIC', toTier: 'Core', fromStage: 'active', toStage: 'active', spend12mMinor: 600_000 },
+      { customerId: 'sleepy', runDate: '2026-11-23', fromTier: 'Core', toTier: 'Core', fromStage: 'active', toStage: 'sleeping', spend12mMinor: 600_000 },
+      { customerId: 'fresh', runDate: '2026-11-23', toTier: 'Entry', toStage: 'new', spend12mMinor: 600_000 },
+    ]);
+  });
+});

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  addDays,
+  addYears,
+  daysBetweenDates,
+  isIsoDate,
+  localDate,
+  localHour,
+  parseTimestamp,
+  startOfLocalDay,
+} from '../../shared/time.ts';
+
+describe('parseTimestamp', () => {
+  it('reads explicit offsets and Z', () => {
+    expect(parseTimestamp('2026-11-22T10:15:03+08:00', 'UTC')).toBe(Date.UTC(2026, 10, 22, 2, 15, 3));
+    expect(parseTimestamp('2026-11-22T10:15:03Z', 'Asia/Shanghai')).toBe(Date.UTC(2026, 10, 22, 10, 15, 3));
+    expect(parseTimestamp('2026-11-22T10:15:03.250-05:00', 'UTC')).toBe(Date.UTC(2026, 10, 22, 15, 15, 3, 250));
+  });
+
+  it("reads Shopify's 'YYYY-MM-DD hh:mm:ss +0800'", () => {
+    expect(parseTimestamp('2026-11-22 10:15:03 +0800', 'UTC')).toBe(Date.UTC(2026, 10, 22, 2, 15, 3));
+  });
+
+  it('reads a timestamp without offset in the default time zone', () => {
+    expect(parseTimestamp('2026-11-22T00:30:00', 'Asia/Shanghai')).toBe(Date.UTC(2026, 10, 21, 16, 30));
+    expect(parseTimestamp('2026-07-01T12:00:00', 'America/New_York')).toBe(Date.UTC(2026, 6, 1, 16, 0));
+    expect(parseTimestamp('2026-01-01T12:00:00', 'America/New_York')).toBe(Date.UTC(2026, 0, 1, 17, 0));
+  });
+
+  it('reads a date alone as local midnight', () => {
+    expect(parseTimestamp('2026-11-22', 'Asia/Shanghai')).toBe(Date.UTC(2026, 10, 21, 16, 0));
+  });
+
+  it('refuses impossible values', () => {
+    for (const bad of ['2026-02-30T10:00:00Z', '2026-13-01', 'yesterday', '2026-11-22T25:00:00Z', '', '2026-11-22T10:00:00+19:00']) {
+      expect(parseTimestamp(bad, 'UTC'), bad).toBeUndefined();
+    }
+  });
+
+  it('handles the DST gap and overlap of America/New_York', () => {
+    // 2026-03-08 02:30 does not exist in New York: shifted into the valid range.
+    const gap = parseTimestamp('2026-03-08T02:30:00', 'America/New_York');
+    expect(gap).toBeDefined();
+    expect(localDate(gap as number, 'America/New_York')).toBe('2026-03-08');
+    // 2026-11-01 01:30 happens twice: the earlier (EDT, UTC-4) is chosen.
+    expect(parseTimestamp('2026-11-01T01:30:00', 'America/New_York')).toBe(Date.UTC(2026, 10, 1, 5, 30));
+  });
+});
+
+describe('local calendar', () => {
+  it('gives the local date and hour of an instant', () => {
+    const instant = Date.UTC(2026, 10, 22, 16, 30); // 00:30 on the 23rd in Shanghai
+    expect(localDate(instant, 'Asia/Shanghai')).toBe('2026-11-23');
+    expect(localDate(instant, 'UTC')).toBe('2026-11-22');
+    expect(localHour(instant, 'Asia/Shanghai')).toBe(0);
+  });
+
+  it('finds the start of a local day', () => {
+    expect(startOfLocalDay('2026-11-23', 'Asia/Shanghai')).toBe(Date.UTC(2026, 10, 22, 16));
+    expect(startOfLocalDay('2026-03-08', 'America/New_York')).toBe(Date.UTC(2026, 2, 8, 5));
+  });
+
+  it('adds days and years on the calendar', () => {
+    expect(addDays('2026-03-01', -1)).toBe('2026-02-28');
+    expect(addYears('2028-02-29', -1)).toBe('2027-02-28');
+    expect(daysBetweenDates('2026-09-24', '2026-11-23')).toBe(60);
+    expect(isIsoDate('2026-02-29')).toBe(false);
+    expect(isIsoDate('2028-02-29')).toBe(true);
+  });
+
+  it('round-trips local midnight for any date and zone', () => {
+    const zones = ['Asia/Shanghai', 'America/New_York', 'Europe/London', 'America/Los_Angeles', 'Asia/Kolkata'];
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3650 }), fc.constantFrom(...zones), (offset, zone) => {
+        const date = addDays('2020-01-01', offset);
+        expect(localDate(startOfLocalDay(date, zone), zone)).toBe(date);
+        expect(localDate(startOfLocalDay(date, zone) - 1, zone)).toBe(addDays(date, -1));
+      }),
+    );
+  });
+});
