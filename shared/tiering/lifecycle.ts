@@ -1,0 +1,51 @@
+import type { Config } from '../config.ts';
+import type { Stage } from '../model.ts';
+import { daysBetweenDates } from '../time.ts';
+
+export type LifecycleConfig = Config['lifecycle'];
+
+/** What the stage rules look at; day counts are calendar days in the brand time zone. */
+export interface StageFacts {
+  /** At least one counted order (net > 0) before the run's clock. */
+  hasPurchased: boolean;
+  /** Days from the first counted order's local date to the run date. */
+  daysSinceFirst: number;
+  /** Days from the last counted order's local date to the run date. */
+  daysSinceLast: number;
+  /** The client's own median reorder gap; undefined with a single order day. */
+  usualReorderGapDays?: number;
+}
+
+/**
+ * Median gap in days between consecutive distinct local dates (YYYY-MM-DD), undefined with
+ * fewer than two. The dates are sorted and de-duplicated here. An even number of gaps takes
+ * the mean of the middle two, rounded half up (gaps are whole days, so only .5 can occur).
+ */
+export function medianGapDays(dates: Iterable<string>): number | undefined {
+  const days = [...new Set(dates)].sort();
+  if (days.length < 2) return undefined;
+  const gaps: number[] = [];
+  for (let i = 1; i < days.length; i++) gaps.push(daysBetweenDates(days[i - 1] as string, days[i] as string));
+  gaps.sort((a, b) => a - b);
+  const mid = gaps.length >> 1;
+  const median = gaps.length % 2 === 1 ? (gaps[mid] as number) : ((gaps[mid - 1] as number) + (gaps[mid] as number)) / 2;
+  return Math.round(median);
+}
+
+/**
+ * Lifecycle stage, first match wins:
+ * prospect (no counted order) → churned (daysSinceLast >= churnedDays) → sleeping
+ * (>= sleepingDays) → new (daysSinceFirst < newDays: the first order's day is day 0, so with
+ * 30 days, day 29 is still new and day 30 is not) → at-risk (daysSinceLast strictly past the
+ * usual reorder gap, the client's own or defaultReorderGapDays with a single order day; on the
+ * gap day itself the client is on time) → active.
+ */
+export function stageFor(facts: StageFacts, lifecycle: LifecycleConfig): Stage {
+  if (!facts.hasPurchased) return 'prospect';
+  if (facts.daysSinceLast >= lifecycle.churnedDays) return 'churned';
+  if (facts.daysSinceLast >= lifecycle.sleepingDays) return 'sleeping';
+  if (facts.daysSinceFirst < lifecycle.newDays) return 'new';
+  const usualGap = facts.usualReorderGapDays ?? lifecycle.defaultReorderGapDays;
+  if (facts.daysSinceLast > usualGap) return 'at-risk';
+  return 'active';
+}
