@@ -33,6 +33,7 @@ export interface TableDefinition {
 export const PROFILES_BY_TIER_INDEX = 'byTier';
 export const PROFILES_BY_ADVISOR_INDEX = 'byAdvisor';
 export const HISTORY_BY_RUN_DATE_INDEX = 'byRunDate';
+export const LEDGER_BY_HOUR_INDEX = 'byClaimHour';
 
 export const TABLES = {
   profiles: {
@@ -65,6 +66,27 @@ export const TABLES = {
         sortKey: { name: 'customerId', type: 'S' },
       },
     ],
+  },
+  sendLedger: {
+    suffix: 'send-ledger',
+    description:
+      'One item per (client, campaign occasion): claimed with a conditional write before SES is called, then its outcome.',
+    partitionKey: { name: 'customerId', type: 'S' },
+    sortKey: { name: 'occasionKey', type: 'S' },
+    indexes: [
+      {
+        indexName: LEDGER_BY_HOUR_INDEX,
+        partitionKey: { name: 'claimHour', type: 'S' },
+        sortKey: { name: 'customerOccasion', type: 'S' },
+      },
+    ],
+    timeToLiveAttribute: 'expiresAt',
+  },
+  suppression: {
+    suffix: 'suppression',
+    description: 'Addresses never to mail again (unsubscribes, hard bounces, complaints), keyed by normalised email.',
+    partitionKey: { name: 'email', type: 'S' },
+    indexes: [],
   },
   runs: {
     suffix: 'runs',
