@@ -1,0 +1,32 @@
+/**
+ * A problem with the export as a whole (a file that cannot be read as the format it claims, or
+ * too many rejected rows): the run stops before anything is written. Row-level problems are
+ * rejects, not errors.
+ */
+export class ExportError extends Error {
+  override name = 'ExportError';
+  /** Location of the file at fault (or of the export itself when no single file is). */
+  readonly file: string;
+  /** Physical line in `file`, when known. */
+  readonly line: number | undefined;
+
+  /** `message` must name the file; `ExportError.at` builds such a message. */
+  constructor(file: string, message: string, options?: { line?: number | undefined; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.file = file;
+    this.line = options?.line;
+  }
+
+  /** "<file>, line <n>: <problem>". */
+  static at(file: string, problem: string, options?: { line?: number | undefined; cause?: unknown }): ExportError {
+    const line = options?.line;
+    return new ExportError(file, `${file}${line !== undefined ? `, line ${line}` : ''}: ${problem}`, options);
+  }
+}
+
+/** Wraps an exception thrown by a caller's handler so the reader rethrows it untouched. */
+export class HandlerFailure extends Error {
+  constructor(readonly original: unknown) {
+    super('export handler failed');
+  }
+}

@@ -1,0 +1,113 @@
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+
+/** One file of an export. */
+export interface ExportObject {
+  /** Name usable with `open()`; its basename is what format detection looks at. */
+  key: string;
+  size?: number;
+}
+
+/** Where an export's files come from: an S3 prefix in production, a folder locally. */
+export interface ExportSource {
+  /** e.g. "s3://bucket/exports/2026-11-23/" or "/tmp/dir". */
+  describe(): string;
+  /** All objects directly in the dated prefix/folder. */
+  list(): Promise<ExportObject[]>;
+  /** Raw bytes, streamed. */
+  open(key: string): Promise<NodeJS.ReadableStream | Readable>;
+  /** Human name of a file for errors and rejects. */
+  location(key: string): string;
+}
+
+/**
+ * The objects directly under `prefix` (e.g. "exports/2026-11-23") of `bucket`. Keys are the
+ * names relative to the prefix; bodies are streamed from GetObject, never buffered whole.
+ * `pageSize` (ListObjectsV2 MaxKeys) exists for tests of the pagination.
+ */
+export function s3ExportSource(s3: S3Client, bucket: string, prefix: string, options: { pageSize?: number } = {}): ExportSource {
+  const trimmed = prefix.replace(/^\/+|\/+$/g, '');
+  const base = trimmed === '' ? '' : `${trimmed}/`;
+  return {
+    describe: () => `s3://${bucket}/${base}`,
+    location: (key) => `s3://${bucket}/${base}${key}`,
+    async list() {
+      const objects: ExportObject[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s3.send(
+          // Delimiter keeps "sub-folders" out: only the objects directly in the dated prefix.
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: base,
+            Delimiter: '/',
+            ContinuationToken: token,
+            MaxKeys: options.pageSize,
+          }),
+        );
+        for (const item of page.Contents ?? []) {
+          if (item.Key === undefined || item.Key === base || item.Key.endsWith('/')) continue;
+          objects.push({ key: item.Key.slice(base.length), ...(item.Size !== undefined ? { size: item.Size } : {}) });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return objects;
+    },
+    async open(key) {
+      const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${base}${key}` }));
+      const body = response.Body;
+      // In Node the SDK's body is an http.IncomingMessage (a Readable) with SDK helpers mixed in.
+      if (body instanceof Readable) return body;
+      throw new Error(`GetObject returned no readable body for s3://${bucket}/${base}${key}`);
+    },
+  };
+}
+
+/** The regular files directly in `dir`. */
+export function directoryExportSource(dir: string): ExportSource {
+  const root = resolve(dir);
+  return {
+    describe: () => root,
+    location: (key) => resolve(root, key),
+    async list() {
+      const entries = await readdir(root, { withFileTypes: true });
+      const objects: ExportObject[] = [];
+      for (const entry of entries) {
+        if (!entry.isFile() && !entry.isSymbolicLink()) continue;
+        const info = await stat(resolve(root, entry.name)).catch(() => undefined);
+        if (!info?.isFile()) continue;
+        objects.push({ key: entry.name, size: info.size });
+      }
+      return objects;
+    },
+    open: (key) => openFile(resolve(root, key)),
+  };
+}
+
+/**
+ * Explicitly named files (e.g. from command-line options), wherever they are. Keys are the
+ * resolved paths; format detection still goes by each file's basename.
+ */
+export function filesExportSource(paths: readonly string[]): ExportSource {
+  const files = [...new Set(paths.map((path) => resolve(path)))];
+  return {
+    describe: () => (files.length === 1 ? (files[0] ?? '') : `${files.length} files: ${files.map((f) => basename(f)).join(', ')}`),
+    location: (key) => key,
+    async list() {
+      return Promise.all(files.map(async (key) => ({ key, size: (await stat(key)).size })));
+    },
+    open: (key) => openFile(key),
+  };
+}
+
+/** Resolves once the file is open, so a missing file fails here rather than mid-stream. */
+function openFile(path: string): Promise<Readable> {
+  return new Promise((resolvePromise, reject) => {
+    const stream = createReadStream(path);
+    stream.once('open', () => resolvePromise(stream));
+    stream.once('error', reject);
+  });
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { classifyExportFile, looksLikeExportFile } from '../../../shared/exports/classify.ts';
+
+describe('classifyExportFile', () => {
+  it.each([
+    ['customers.csv', { kind: 'customers', format: 'generic', encoding: 'csv' }],
+    ['customers.jsonl.gz', { kind: 'customers', format: 'generic', encoding: 'jsonl' }],
+    ['orders-0001.csv.gz', { kind: 'orders', format: 'generic', encoding: 'csv' }],
+    ['orders_2026-11-23.part2.jsonl', { kind: 'orders', format: 'generic', encoding: 'jsonl' }],
+    ['Products.CSV', { kind: 'products', format: 'generic', encoding: 'csv' }],
+    ['customers_export.csv', { kind: 'customers', format: 'shopify', encoding: 'csv' }],
+    ['customers_export_1.csv', { kind: 'customers', format: 'shopify', encoding: 'csv' }],
+    ['orders_export_2.csv.gz', { kind: 'orders', format: 'shopify', encoding: 'csv' }],
+    ['orders_export.jsonl', { kind: 'orders', format: 'generic', encoding: 'jsonl' }],
+  ])('%s', (name, expected) => {
+    expect(classifyExportFile(name)).toEqual(expected);
+  });
+
+  it.each(['README.md', '_manifest.json', 'customers.xlsx', 'orders.json', 'ordersheet.csv', 'report.csv', 'customers.csv.zip'])(
+    'is undefined for %s',
+    (name) => {
+      expect(classifyExportFile(name)).toBeUndefined();
+    },
+  );
+
+  it('spots names that look like exports whatever their extension', () => {
+    expect(looksLikeExportFile('customers.xlsx')).toBe(true);
+    expect(looksLikeExportFile('orders-0001.parquet')).toBe(true);
+    expect(looksLikeExportFile('products')).toBe(true);
+    expect(looksLikeExportFile('README.md')).toBe(false);
+    expect(looksLikeExportFile('ordersheet.csv')).toBe(false);
+  });
+});
