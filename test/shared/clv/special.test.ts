@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { digamma, hyp2f1, integrateUnitInterval, lbeta, lgamma, logAddExp, log1pExp } from '../../../shared/clv/special.ts';
+
+describe('lgamma', () => {
+  it('matches known values', () => {
+    // ln Γ(1/2) = ln √π; ln 9!; ln 99!; ln Γ(3.5) = ln(15√π/8); Γ(1e-8) ≈ 1/x − γ.
+    expect(lgamma(0.5)).toBeCloseTo(0.5 * Math.log(Math.PI), 14);
+    expect(lgamma(1)).toBeCloseTo(0, 14);
+    expect(lgamma(2)).toBeCloseTo(0, 14);
+    expect(lgamma(10)).toBeCloseTo(Math.log(362880), 12);
+    expect(lgamma(100)).toBeCloseTo(359.1342053695754, 10);
+    expect(lgamma(3.5)).toBeCloseTo(Math.log((15 * Math.sqrt(Math.PI)) / 8), 13);
+    expect(lgamma(1e-8)).toBeCloseTo(18.420680738180209, 10);
+    expect(lgamma(1e6)).toBeCloseTo(12815504.569147611, 5);
+  });
+
+  it('equals ln((n−1)!) for integers up to 30', () => {
+    let logFactorial = 0;
+    for (let n = 1; n <= 30; n++) {
+      expect(Math.abs(lgamma(n) - logFactorial)).toBeLessThan(1e-12 * Math.max(1, logFactorial));
+      logFactorial += Math.log(n);
+    }
+  });
+
+  it('satisfies the recurrence and Legendre duplication formula', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 1e-6, max: 1e4, noNaN: true }), (x) => {
+        const rec = lgamma(x + 1) - lgamma(x) - Math.log(x);
+        const dup = lgamma(x) + lgamma(x + 0.5) - ((1 - 2 * x) * Math.LN2 + 0.5 * Math.log(Math.PI) + lgamma(2 * x));
+        const scale = 1e-12 * Math.max(1, Math.abs(lgamma(2 * x)));
+        return Math.abs(rec) < scale + 1e-13 && Math.abs(dup) < scale + 1e-12;
+      }),
+    );
+  });
+
+  it('handles arguments below 1/2 by reflection', () => {
+    // Γ(0.1) = 9.513507698668732
+    expect(lgamma(0.1)).toBeCloseTo(Math.log(9.513507698668732), 13);
+    expect(lgamma(-0.5)).toBeCloseTo(Math.log(2 * Math.sqrt(Math.PI)), 13);
+  });
+});
+
+describe('digamma', () => {
+  it('matches known values', () => {
+    const eulerGamma = 0.5772156649015329;
+    expect(digamma(1)).toBeCloseTo(-eulerGamma, 14);
+    expect(digamma(0.5)).toBeCloseTo(-eulerGamma - 2 * Math.LN2, 13);
+    expect(digamma(10)).toBeCloseTo(2.251752589066721, 13);
+    expect(digamma(1e-8)).toBeCloseTo(-1e8 - eulerGamma, 6);
+  });
+
+  it('is the derivative of lgamma', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0.05, max: 500, noNaN: true }), (x) => {
+        const h = 1e-5 * x;
+        const numeric = (lgamma(x + h) - lgamma(x - h)) / (2 * h);
+        return Math.abs(numeric - digamma(x)) < 1e-6 * Math.max(1, Math.abs(digamma(x)));
+      }),
+    );
+  });
+});
+
+describe('log-space helpers', () => {
+  it('logAddExp and log1pExp do not overflow', () => {
+    expect(logAddExp(1000, 1000)).toBeCloseTo(1000 + Math.LN2, 12);
+    expect(logAddExp(-1000, -Infinity)).toBe(-1000);
+    expect(logAddExp(0, -800)).toBe(0);
+    expect(log1pExp(800)).toBe(800);
+    expect(log1pExp(-800)).toBeCloseTo(Math.exp(-800), 300);
+    expect(log1pExp(0)).toBeCloseTo(Math.LN2, 15);
+  });
+});
+
+describe('hyp2f1', () => {
+  it('matches closed forms', () => {
+    for (const z of [-0.9, -0.3, 0.1, 0.5, 0.9, 0.99]) {
+      // ₂F₁(1, 1; 2; z) = −ln(1−z)/z
+      expect(hyp2f1(1, 1, 2, z)).toBeCloseTo(-Math.log1p(-z) / z, 11);
+      // ₂F₁(a, b; b; z) = (1−z)^−a
+      expect(hyp2f1(0.7, 2.3, 2.3, z)).toBeCloseTo(Math.pow(1 - z, -0.7), 10);
+      // ₂F₁(1/2, 1/2; 3/2; z²) = arcsin(z)/z
+      if (z > 0) expect(hyp2f1(0.5, 0.5, 1.5, z * z)).toBeCloseTo(Math.asin(z) / z, 11);
+    }
+    // Polynomial case terminates: ₂F₁(−2, b; c; z) = 1 − 2bz/c + b(b+1)z²/(c(c+1))
+    expect(hyp2f1(-2, 3, 4, 0.5)).toBeCloseTo(1 - 0.75 + (12 * 0.25) / 20, 15);
+  });
+
+  it('refuses |z| >= 1 and non-positive integer c', () => {
+    expect(() => hyp2f1(1, 1, 2, 1)).toThrow(RangeError);
+    expect(() => hyp2f1(1, 1, -3, 0.5)).toThrow(RangeError);
+  });
+});
+
+describe('integrateUnitInterval', () => {
+  it('integrates Beta densities, singular or concentrated at an end, to 1', () => {
+    for (const [a, b] of [
+      [0.05, 0.3],
+      [0.793, 2.426],
+      [1, 1],
+      [2, 500],
+      [300, 0.7],
+    ] as const) {
+      const total = integrateUnitInterval((_p, lnP, ln1mP) => (a - 1) * lnP + (b - 1) * ln1mP - lbeta(a, b));
+      expect(total).toBeCloseTo(1, 9);
+    }
+  });
+
+  it('computes a Beta mean', () => {
+    const [a, b] = [0.7, 3.1];
+    const mean = integrateUnitInterval((_p, lnP, ln1mP) => a * lnP + (b - 1) * ln1mP - lbeta(a, b));
+    expect(mean).toBeCloseTo(a / (a + b), 10);
+  });
+});
