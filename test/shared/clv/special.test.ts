@@ -106,6 +106,16 @@ describe('integrateUnitInterval', () => {
     }
   });
 
+  it('gets a very concentrated density right when given its centre and spread', () => {
+    // sd of p ≈ 2e-4. ln B(a, b) ≈ −3.4e6, so double precision caps the accuracy near 1e-8.
+    const [a, b] = [2e6, 3.2e6];
+    const density = (_p: number, lnP: number, ln1mP: number): number => (a - 1) * lnP + (b - 1) * ln1mP - lbeta(a, b);
+    const centred = integrateUnitInterval(density, 1e-11, 10, Math.log(a / b), Math.sqrt(1 / a + 1 / b));
+    expect(centred).toBeCloseTo(1, 7);
+    const mean = integrateUnitInterval((p, lnP, ln1mP) => density(p, lnP, ln1mP) + Math.log(p), 1e-11, 10, Math.log(a / b), Math.sqrt(1 / a + 1 / b));
+    expect(mean).toBeCloseTo(a / (a + b), 7);
+  });
+
   it('computes a Beta mean', () => {
     const [a, b] = [0.7, 3.1];
     const mean = integrateUnitInterval((_p, lnP, ln1mP) => a * lnP + (b - 1) * ln1mP - lbeta(a, b));
