@@ -91,7 +91,8 @@ export function streamError(error: unknown, location: string): unknown {
 function csvProblem(code: string): string {
   switch (code) {
     case 'CSV_QUOTE_NOT_CLOSED':
-      return 'a quoted field is never closed (truncated file?)';
+      // csv-parse only notices at the end of the file, so its line is the last one.
+      return 'a quoted field is still open at the end of the file (truncated file or stray quote)';
     case 'CSV_MAX_RECORD_SIZE':
       return `a record is longer than ${MAX_CSV_RECORD_CHARS} characters (unclosed quote?)`;
     case 'CSV_INVALID_CLOSING_QUOTE':

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { Reject } from '../model.ts';
@@ -121,6 +122,8 @@ export async function readExport(source: ExportSource, handlers: ExportHandlers,
       sink.end();
     } catch (error) {
       bytes.destroy();
+      // Also close the source at once (an S3 socket) rather than when the decoder next wakes up.
+      if (raw instanceof Readable) raw.destroy();
       if (error instanceof HandlerFailure) throw error.original;
       const wrapped = streamError(error, location);
       if (wrapped instanceof ExportError) throw wrapped;
@@ -187,14 +190,14 @@ function describeHeader(names: string[]): string {
   return shown.length > 0 ? ` (columns found: ${shown.join(', ')}${names.length > shown.length ? ', ...' : ''})` : '';
 }
 
-type Reject_ = RowContext['reject'];
+type RejectRow = RowContext['reject'];
 
 async function readCsvFile(
   bytes: ReturnType<typeof decodedStream>,
   location: string,
   format: RowFormat,
   sink: RowSink,
-  reject: Reject_,
+  reject: RejectRow,
   report: FileReport,
 ): Promise<void> {
   let keys: string[] = [];
@@ -236,7 +239,7 @@ async function readJsonlFile(
   location: string,
   format: RowFormat,
   sink: RowSink,
-  reject: Reject_,
+  reject: RejectRow,
   report: FileReport,
 ): Promise<void> {
   const keys = format.columns;

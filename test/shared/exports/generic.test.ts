@@ -334,6 +334,14 @@ describe('files that cannot be read', () => {
     expect(error.message).toContain('is not a UTF-8 text file');
   });
 
+  it('fails on a corrupt or binary JSONL file', async () => {
+    const good = gzipSync('{"customer_id":"C1"}\n'.repeat(1000));
+    const truncated = await failure({ 'customers.jsonl.gz': good.subarray(0, good.length - 12), 'orders.csv': ORDERS_CSV });
+    expect(truncated.error.message).toMatch(/customers\.jsonl\.gz: is not a valid gzip file/);
+    const binary = await failure({ 'customers.jsonl': Buffer.from([0x7b, 0, 1, 2, 3, 0x7d, 0x0a]), 'orders.csv': ORDERS_CSV });
+    expect(binary.error.message).toMatch(/customers\.jsonl: is not a UTF-8 text file/);
+  });
+
   it('fails on UTF-16 text', async () => {
     const { error } = await failure({ 'customers.csv': Buffer.from('\uFEFFcustomer_id\r\nC1\r\n', 'utf16le'), 'orders.csv': ORDERS_CSV });
     expect(error.message).toContain('customers.csv: is not a UTF-8 text file');
@@ -345,7 +353,7 @@ describe('files that cannot be read', () => {
       'orders.csv': 'order_id,customer_id,ordered_at,line_total\nO1,C1,2026-11-22T00:00:00Z,1\nO2,"C1,2026-11-22T00:00:00Z,1\nO3,C1,2026-11-22T00:00:00Z,1\n',
     });
     expect(error.file).toBe(`${dir}/orders.csv`);
-    expect(error.message).toContain('is not valid CSV: a quoted field is never closed');
+    expect(error.message).toMatch(/orders\.csv, line \d+: is not valid CSV: a quoted field is still open at the end of the file/);
     expect(error.line).toBeGreaterThanOrEqual(3);
   });
 
