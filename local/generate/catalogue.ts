@@ -1,0 +1,128 @@
+import { currencyExponent } from '../../shared/money.ts';
+
+/**
+ * The sample brand's catalogue: luxury beauty plus a small fashion and jewellery line, so that
+ * a handful of clients can plausibly spend 50,000+ a year. Prices are in USD and converted to
+ * the export currency with rough rates (the point is plausible price points, not FX accuracy).
+ */
+
+export type Season = 'summer' | 'winter' | '';
+
+export interface CatalogueEntry {
+  sku: string;
+  name: string;
+  category: string;
+  /** Use-up cycle of one unit in days; undefined = not replenishable. */
+  replenishDays?: number;
+  season: Season;
+  priceUsd: number;
+}
+
+export interface Product extends CatalogueEntry {
+  /** Position in the catalogue (used for per-client affinity arrays). */
+  index: number;
+  /** Unit price in minor units of the export currency. */
+  priceMinor: number;
+  /** Index into CATEGORIES. */
+  categoryIndex: number;
+}
+
+export const CATEGORIES = [
+  'skincare',
+  'suncare',
+  'bodycare',
+  'makeup',
+  'fragrance',
+  'home',
+  'gift-sets',
+  'accessories',
+  'leather-goods',
+  'ready-to-wear',
+  'shoes',
+  'jewelry',
+  'watches',
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+// Names include a comma, quotes and non-ASCII letters on purpose: readers must handle
+// RFC 4180 quoting and UTF-8.
+export const CATALOGUE: readonly CatalogueEntry[] = [
+  { sku: 'SK-CLN-01', name: 'Gentle Foam Cleanser 150ml', category: 'skincare', replenishDays: 45, season: '', priceUsd: 48 },
+  { sku: 'SK-CLN-02', name: 'Camellia Cleansing Oil 200ml', category: 'skincare', replenishDays: 60, season: '', priceUsd: 62 },
+  { sku: 'SK-TON-01', name: 'Hydrating Essence Lotion 150ml', category: 'skincare', replenishDays: 60, season: '', priceUsd: 95 },
+  { sku: 'SK-SER-01', name: 'Cellular Renewal Serum 30ml', category: 'skincare', replenishDays: 60, season: '', priceUsd: 285 },
+  { sku: 'SK-SER-02', name: 'Vitamin C Brightening Serum 30ml', category: 'skincare', replenishDays: 60, season: '', priceUsd: 165 },
+  { sku: 'SK-CRM-01', name: 'Crème Riche Face Cream 50ml', category: 'skincare', replenishDays: 90, season: '', priceUsd: 420 },
+  { sku: 'SK-CRM-02', name: 'Daily Moisture Face Cream 50ml', category: 'skincare', replenishDays: 90, season: '', priceUsd: 185 },
+  { sku: 'SK-EYE-01', name: 'Eye Contour Cream 15ml', category: 'skincare', replenishDays: 90, season: '', priceUsd: 210 },
+  { sku: 'SK-MSK-01', name: 'Overnight Repair Mask 75ml', category: 'skincare', replenishDays: 75, season: '', priceUsd: 120 },
+  { sku: 'SK-SUN-01', name: 'Daily UV Shield SPF50 50ml', category: 'suncare', replenishDays: 60, season: 'summer', priceUsd: 68 },
+  { sku: 'SK-SUN-02', name: 'After-Sun Soothing Gel 150ml', category: 'suncare', replenishDays: 45, season: 'summer', priceUsd: 42 },
+  { sku: 'BD-CRM-01', name: 'Nourishing Body Cream 200ml', category: 'bodycare', replenishDays: 60, season: '', priceUsd: 95 },
+  { sku: 'BD-HND-01', name: 'Rose Hand Cream 75ml', category: 'bodycare', replenishDays: 30, season: 'winter', priceUsd: 38 },
+  { sku: 'MU-LIP-01', name: 'Velvet Lipstick "Rouge 12"', category: 'makeup', replenishDays: 120, season: '', priceUsd: 52 },
+  { sku: 'MU-FDN-01', name: 'Silk Foundation SPF15 30ml', category: 'makeup', replenishDays: 120, season: '', priceUsd: 88 },
+  { sku: 'MU-MSC-01', name: 'Volume Mascara', category: 'makeup', replenishDays: 90, season: '', priceUsd: 42 },
+  { sku: 'MU-CUS-01', name: 'Cushion Compact Refill', category: 'makeup', replenishDays: 60, season: '', priceUsd: 58 },
+  { sku: 'FR-EDP-01', name: 'Eau de Parfum, 50ml', category: 'fragrance', season: '', priceUsd: 195 },
+  { sku: 'FR-EDP-02', name: 'Eau de Parfum, 100ml', category: 'fragrance', season: '', priceUsd: 285 },
+  { sku: 'FR-EXT-01', name: 'Extrait de Parfum 75ml', category: 'fragrance', season: '', priceUsd: 420 },
+  { sku: 'HM-CDL-01', name: 'Scented Candle 220g', category: 'home', season: 'winter', priceUsd: 95 },
+  { sku: 'GS-SKN-01', name: 'Skincare Discovery Set', category: 'gift-sets', season: '', priceUsd: 150 },
+  { sku: 'GS-FRG-01', name: 'Fragrance Discovery Set', category: 'gift-sets', season: '', priceUsd: 65 },
+  { sku: 'AC-SCF-01', name: 'Silk Twill Scarf 90', category: 'accessories', season: '', priceUsd: 495 },
+  { sku: 'AC-SGL-01', name: 'Acetate Sunglasses', category: 'accessories', season: 'summer', priceUsd: 460 },
+  { sku: 'LG-SLG-01', name: 'Leather Card Holder', category: 'leather-goods', season: '', priceUsd: 390 },
+  { sku: 'LG-BAG-01', name: 'Mini Top-Handle Bag', category: 'leather-goods', season: '', priceUsd: 2650 },
+  { sku: 'LG-BAG-02', name: 'Leather Tote Bag', category: 'leather-goods', season: '', priceUsd: 3400 },
+  { sku: 'RW-KNT-01', name: 'Cashmere Knit Sweater', category: 'ready-to-wear', season: 'winter', priceUsd: 1450 },
+  { sku: 'RW-CT-01', name: 'Wool Double-Face Coat', category: 'ready-to-wear', season: 'winter', priceUsd: 3900 },
+  { sku: 'RW-DRS-01', name: 'Linen Summer Dress', category: 'ready-to-wear', season: 'summer', priceUsd: 1250 },
+  { sku: 'SH-LOF-01', name: 'Leather Loafers', category: 'shoes', season: '', priceUsd: 980 },
+  { sku: 'SH-SND-01', name: 'Leather Sandals', category: 'shoes', season: 'summer', priceUsd: 850 },
+  { sku: 'JW-RNG-01', name: '18k Gold Ring', category: 'jewelry', season: '', priceUsd: 4800 },
+  { sku: 'JW-BRC-01', name: '18k Gold Bracelet', category: 'jewelry', season: '', priceUsd: 7800 },
+  { sku: 'JW-NKL-01', name: 'Diamond Pendant Necklace', category: 'jewelry', season: '', priceUsd: 12500 },
+  { sku: 'WT-AUT-01', name: 'Automatic Watch 36mm', category: 'watches', season: '', priceUsd: 18500 },
+];
+
+/** Rough units of each currency per USD; unknown currencies are priced 1:1. */
+const USD_RATES: Record<string, number> = {
+  USD: 1,
+  EUR: 0.92,
+  GBP: 0.79,
+  CHF: 0.88,
+  CAD: 1.37,
+  AUD: 1.52,
+  SGD: 1.34,
+  CNY: 7.2,
+  HKD: 7.8,
+  JPY: 150,
+  KRW: 1350,
+};
+
+export function usdRate(currency: string): number {
+  return USD_RATES[currency] ?? 1;
+}
+
+/** Rounds to three significant whole units, as price lists do (3,024.00 -> 3,020.00). */
+function niceUnits(units: number): number {
+  if (units < 100) return Math.max(1, Math.round(units));
+  const step = Math.pow(10, Math.floor(Math.log10(units)) - 2);
+  return Math.round(units / step) * step;
+}
+
+/** Converts a USD amount into minor units of `currency` (used for prices and thresholds). */
+export function usdToMinor(usd: number, currency: string, nice: boolean): number {
+  const units = usd * usdRate(currency);
+  const scale = Math.pow(10, currencyExponent(currency));
+  return Math.round((nice ? niceUnits(units) : units) * scale);
+}
+
+export function buildCatalogue(currency: string): Product[] {
+  return CATALOGUE.map((entry, index) => {
+    const categoryIndex = (CATEGORIES as readonly string[]).indexOf(entry.category);
+    if (categoryIndex < 0) throw new Error(`unknown category ${entry.category}`);
+    return { ...entry, index, categoryIndex, priceMinor: usdToMinor(entry.priceUsd, currency, true) };
+  });
+}
