@@ -271,8 +271,9 @@ function checkParams(p: BgNbdParams): void {
  * on the calibration day so T = 0), the likelihood Σ r·ln(α/(α+T)) only grows as r → 0 and
  * says nothing about a and b. No optimisation is run; the report has converged = false, a
  * warning, and finite placeholder parameters r = e⁻¹⁶ (≈ no repeat purchases expected),
- * α = mean T (or 1), a = b = 1. Parameters that end on the ±16 log bound are reported in
- * `warnings`; the fit still counts as converged if the projected gradient is small.
+ * α = mean T (or 1), a = b = 1. Parameters that end within e² of the ±16 log bound (they ran
+ * off towards 0 or ∞: typical of tiny bases) are reported in `warnings`; the fit still counts
+ * as converged if the projected gradient is small.
  */
 export function fitBgNbd(data: readonly RfmSummary[], options: FitOptions = {}): FitReport<BgNbdParams> {
   const g = group(data);

@@ -209,7 +209,10 @@ export function fitGammaGamma(data: readonly RfmSummary[], options: FitOptions =
   };
   const warnings: string[] = [];
   const names = ['p', 'q − 1', 'v'];
-  for (const i of result.atBound) warnings.push(`parameter ${names[i]} is on its bound (not identified by the data)`);
+  result.x.forEach((theta, i) => {
+    // Within a factor e² of the box: e.g. p → ∞ when every client's spend is perfectly regular.
+    if (Math.abs(theta) > LOG_BOUND - 2) warnings.push(`parameter ${names[i]} ran to its bound (not identified by the data)`);
+  });
   if (!result.converged) warnings.push(`optimiser stopped without converging (${result.reason})`);
   return {
     params,
