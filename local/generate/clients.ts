@@ -286,10 +286,12 @@ export function generateClient(ctx: ClientContext, index: number): GenClient {
   const acceptsMarketing = rng.chance(0.85);
   let birthday = '';
   if (rng.chance(0.4)) {
+    const year = ctx.asOfYear - rng.int(22, 62);
     const month = rng.int(1, 12);
-    const day = rng.int(1, month === 2 ? 28 : [4, 6, 9, 11].includes(month) ? 30 : 31);
+    // Real month lengths, so a few clients are born on Feb 29 (a birthday campaign edge case).
+    const day = rng.int(1, new Date(Date.UTC(year, month, 0)).getUTCDate());
     const monthDay = `${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
-    birthday = rng.chance(0.8) ? `${ctx.asOfYear - rng.int(22, 62)}-${monthDay}` : monthDay;
+    birthday = rng.chance(0.8) ? `${year}-${monthDay}` : monthDay;
   }
   const advisorId = hasAdvisor ? `A${String(rng.int(1, 20)).padStart(2, '0')}` : '';
   const tags: string[] = [];

@@ -59,26 +59,55 @@ export class ZoneClock {
   /** ISO 8601 with the zone's offset: 2026-11-22T10:15:03+08:00. */
   iso(instant: number): string {
     const offset = this.offset(instant);
-    return `${new Date(instant + offset).toISOString().slice(0, 19)}${offsetText(offset, true)}`;
+    return `${this.wall(instant + offset, 'T')}${offsetText(offset, true)}`;
   }
 
   /** Shopify's export style: 2026-11-22 10:15:03 +0800. */
   shopify(instant: number): string {
     const offset = this.offset(instant);
-    const wall = new Date(instant + offset).toISOString();
-    return `${wall.slice(0, 10)} ${wall.slice(11, 19)} ${offsetText(offset, false)}`;
+    return `${this.wall(instant + offset, ' ')} ${offsetText(offset, false)}`;
   }
 
   /** Local month 0-11 of `instant`. */
   month(instant: number): number {
-    return new Date(instant + this.offset(instant)).getUTCMonth();
+    return Number(localDateText(Math.floor((instant + this.offset(instant)) / DAY_MS)).slice(5, 7)) - 1;
+  }
+
+  /** "YYYY-MM-DD<sep>HH:MM:SS" of a local wall-clock time in ms (no Date per call: millions of rows). */
+  private wall(local: number, separator: string): string {
+    const day = Math.floor(local / DAY_MS);
+    const seconds = Math.floor((local - day * DAY_MS) / 1000);
+    const hh = Math.floor(seconds / 3600);
+    const mm = Math.floor((seconds % 3600) / 60);
+    return `${localDateText(day)}${separator}${pad2(hh)}:${pad2(mm)}:${pad2(seconds % 60)}`;
   }
 }
 
+const dateTexts = new Map<number, string>();
+
+/** YYYY-MM-DD of a day number (days since 1970-01-01), cached: exports reuse a few thousand days. */
+function localDateText(day: number): string {
+  let text = dateTexts.get(day);
+  if (text === undefined) {
+    text = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (dateTexts.size > 100_000) dateTexts.clear();
+    dateTexts.set(day, text);
+  }
+  return text;
+}
+
+const offsetTexts = [new Map<number, string>(), new Map<number, string>()] as const;
+
 function offsetText(offsetMs: number, colon: boolean): string {
-  const minutes = Math.round(Math.abs(offsetMs) / 60_000);
-  const sign = offsetMs < 0 ? '-' : '+';
-  return `${sign}${pad2(Math.floor(minutes / 60))}${colon ? ':' : ''}${pad2(minutes % 60)}`;
+  const cache = offsetTexts[colon ? 0 : 1];
+  let text = cache.get(offsetMs);
+  if (text === undefined) {
+    const minutes = Math.round(Math.abs(offsetMs) / 60_000);
+    const sign = offsetMs < 0 ? '-' : '+';
+    text = `${sign}${pad2(Math.floor(minutes / 60))}${colon ? ':' : ''}${pad2(minutes % 60)}`;
+    cache.set(offsetMs, text);
+  }
+  return text;
 }
 
 /** One clock per zone, created on first use. */

@@ -56,6 +56,11 @@ export class CsvSink {
     this.buffer += csvRow(fields);
   }
 
+  /** Ready-made CSV lines (each ending in a newline). */
+  text(lines: string): void {
+    this.buffer += lines;
+  }
+
   /** Writes the buffer out if it is large enough (or always, with force), honouring backpressure. */
   async flush(force = false): Promise<void> {
     if (this.buffer.length === 0 || (!force && this.buffer.length < FLUSH_BYTES)) return;

@@ -1,6 +1,7 @@
 import { formatMinor } from '../../shared/money.ts';
 import type { Product } from './catalogue.ts';
-import type { GenClient, GenOrder } from './clients.ts';
+import { csvField } from './csv.ts';
+import type { GenClient, GenLine, GenOrder } from './clients.ts';
 import { DAY_MS } from './clock.ts';
 import type { Clocks, ZoneClock } from './clock.ts';
 
@@ -37,7 +38,8 @@ export interface FormatWriter {
   /** parts === 1: the single-file name; otherwise part (1-based) of parts. */
   ordersFile(part: number, parts: number): string;
   customerRow(client: GenClient): string[];
-  orderRows(client: GenClient, order: GenOrder, orderNumber: number): string[][];
+  /** The order's CSV lines, ready to write (built as text: these are most of the bytes). */
+  orderText(client: GenClient, order: GenOrder, orderNumber: number): string;
   malformedRow(bad: MalformedOrder, orderNumber: number): string[];
 }
 
@@ -46,6 +48,18 @@ export interface WriterContext {
   brandTimeZone: string;
   clocks: Clocks;
   endMs: number;
+}
+
+const productTexts = new WeakMap<Product, string>();
+
+/** "sku,name,category" of a product, quoted as needed, computed once per product. */
+function productFields(product: Product): string {
+  let text = productTexts.get(product);
+  if (text === undefined) {
+    text = `${csvField(product.sku)},${csvField(product.name)},${csvField(product.category)}`;
+    productTexts.set(product, text);
+  }
+  return text;
 }
 
 function orderNet(order: GenOrder): { subtotal: number; discount: number; refunded: number } {
@@ -128,23 +142,15 @@ export class GenericWriter implements FormatWriter {
     ];
   }
 
-  orderRows(client: GenClient, order: GenOrder, orderNumber: number): string[][] {
+  orderText(client: GenClient, order: GenOrder, orderNumber: number): string {
     const { currency } = this.ctx;
-    const orderedAt = this.ctx.clocks.get(client.timeZone).iso(order.orderedAt);
-    const id = String(orderNumber);
-    return order.lines.map((line) => [
-      id,
-      client.customerId,
-      orderedAt,
-      line.product.sku,
-      line.product.name,
-      line.product.category,
-      String(line.quantity),
-      formatMinor(line.totalMinor, currency),
-      currency,
-      order.status,
-      formatMinor(line.refundedMinor, currency),
-    ]);
+    const head = `${orderNumber},${csvField(client.customerId)},${this.ctx.clocks.get(client.timeZone).iso(order.orderedAt)},`;
+    const tail = `,${currency},${order.status},`;
+    let text = '';
+    for (const line of order.lines) {
+      text += `${head}${productFields(line.product)},${line.quantity},${formatMinor(line.totalMinor, currency)}${tail}${formatMinor(line.refundedMinor, currency)}\n`;
+    }
+    return text;
   }
 
   malformedRow(bad: MalformedOrder, orderNumber: number): string[] {
@@ -242,7 +248,7 @@ export class ShopifyWriter implements FormatWriter {
     return client.market === 'CN' ? `${p.lastName}${p.firstName}` : `${p.firstName} ${p.lastName}`;
   }
 
-  orderRows(client: GenClient, order: GenOrder, orderNumber: number): string[][] {
+  orderText(client: GenClient, order: GenOrder, orderNumber: number): string {
     const { currency, endMs } = this.ctx;
     const money = (minor: number): string => formatMinor(minor, currency);
     const { subtotal, discount, refunded } = orderNet(order);
@@ -253,33 +259,21 @@ export class ShopifyWriter implements FormatWriter {
     const fulfilled = !voided && fulfilledAt < endMs;
     const financial = voided ? 'voided' : order.status === 'refunded' ? 'refunded' : order.partiallyRefunded ? 'partially_refunded' : 'paid';
     const name = `#${orderNumber}`;
-    return order.lines.map((line, i) => {
-      const lineItem = [String(line.quantity), line.product.name, money(line.unitMinor), line.product.sku];
-      if (i > 0) return [name, '', '', '', '', '', '', '', '', '', '', '', '', '', '', ...lineItem, '', '', '', ''];
-      return [
-        name,
-        client.person.email,
-        financial,
-        voided ? '' : this.clock.shopify(created),
-        fulfilled ? 'fulfilled' : 'unfulfilled',
-        fulfilled ? this.clock.shopify(Math.floor(fulfilledAt / 1000) * 1000) : '',
-        currency,
-        money(subtotal),
-        money(0),
-        money(0),
-        // Free shipping and tax-inclusive prices: Subtotal = Total = the order's net before refunds.
-        money(subtotal),
-        order.discountCode,
-        money(discount),
-        order.express ? 'Express' : 'Standard',
-        this.clock.shopify(created),
-        ...lineItem,
-        this.billingName(client),
-        order.cancelledAt === undefined ? '' : this.clock.shopify(order.cancelledAt),
-        money(refunded),
-        String(SHOPIFY_ORDER_ID_BASE + orderNumber),
-      ];
-    });
+    const lineItem = (line: GenLine): string =>
+      `${line.quantity},${csvField(line.product.name)},${money(line.unitMinor)},${csvField(line.product.sku)}`;
+    const [first, ...rest] = order.lines;
+    if (!first) return '';
+    const createdText = this.clock.shopify(created);
+    let text =
+      `${name},${csvField(client.person.email)},${financial},${voided ? '' : createdText},` +
+      `${fulfilled ? 'fulfilled' : 'unfulfilled'},${fulfilled ? this.clock.shopify(Math.floor(fulfilledAt / 1000) * 1000) : ''},` +
+      // Free shipping and tax-inclusive prices: Subtotal = Total = the order's net before refunds.
+      `${currency},${money(subtotal)},${money(0)},${money(0)},${money(subtotal)},${csvField(order.discountCode)},${money(discount)},` +
+      `${order.express ? 'Express' : 'Standard'},${createdText},${lineItem(first)},${csvField(this.billingName(client))},` +
+      `${order.cancelledAt === undefined ? '' : this.clock.shopify(order.cancelledAt)},${money(refunded)},${SHOPIFY_ORDER_ID_BASE + orderNumber}\n`;
+    // Following lines of the order: Name and the Lineitem columns only.
+    for (const line of rest) text += `${name},,,,,,,,,,,,,,,${lineItem(line)},,,,\n`;
+    return text;
   }
 
   malformedRow(bad: MalformedOrder, orderNumber: number): string[] {

@@ -35,7 +35,7 @@ export interface GenerateOptions {
   format?: 'generic' | 'shopify';
   /** Default false; gzip every file (.gz). */
   gzip?: boolean;
-  /** Split orders into N parts (orders-0001.csv ... / orders_export_1.csv ...); default 1. */
+  /** Split orders into N parts (orders-0001.csv ... / orders_export_1.csv ...), 1-1000; default 1. */
   orderParts?: number;
   /** Deliberately malformed order rows; default ~0.1% of order rows (at least 3 from 100 clients); 0 disables. */
   malformedRows?: number;
@@ -56,18 +56,23 @@ export interface ExpectedFigures {
   windowStart: string;
   windowEnd: string;
   /**
-   * Clients per tier by trailing-12-month net spend. Prospect = never ordered. Buyers with no
-   * net spend in the window (lapsed over a year, or only refunded/cancelled orders) are in
-   * noSpend12m, not in a tier: how to tier them is the tiering's decision.
+   * Clients per tier by trailing-12-month net spend, with the rule of shared/tiering/tiers.ts:
+   * below Potential, a client with any order of positive net amount (ever, before the end of
+   * asOf) is Entry, even with nothing spent in the window; one without is a Prospect.
    */
   tiers: Record<ExpectedTier, number>;
+  /** Entry clients with no net spend in the window (last bought over a year ago). */
   noSpend12m: number;
-  /** Clients with at least one order. */
+  /** Clients with no order rows at all (signed up, never ordered). */
+  neverOrdered: number;
+  /** Clients with at least one order of positive net amount (= non-Prospects). */
   buyers: number;
-  /** Clients with net spend > 0 in the window (VIC + Core + Potential + Entry). */
+  /** Clients with net spend > 0 in the window. */
   buyers12m: number;
   /** VIC / buyers12m. */
   vicShare: number;
+  /** VIC / buyers. */
+  vicShareOfBuyers: number;
   /** VIC share of trailing-12-month net revenue. */
   vicRevenueShare: number;
   revenue12mMinor: number;
@@ -82,7 +87,7 @@ export interface ExpectedFigures {
   cancelledOrders: number;
   refundedOrders: number;
   partiallyRefundedOrders: number;
-  /** Order lines per buyer (valid rows only). */
+  /** Order lines (valid rows) per client with any order. */
   meanLinesPerBuyer: number;
   /** Clients with an advisor_id. */
   withAdvisor: number;
@@ -131,7 +136,8 @@ function resolveOptions(options: GenerateOptions): Resolved {
   const format = options.format ?? 'generic';
   if (format !== 'generic' && format !== 'shopify') throw new RangeError(`unknown format ${String(format)}`);
   const orderParts = options.orderParts ?? 1;
-  if (!Number.isSafeInteger(orderParts) || orderParts < 1 || orderParts > 9999) throw new RangeError(`orderParts must be 1-9999, got ${orderParts}`);
+  // Every part is open at once (one file handle and, with gzip, one zlib stream each).
+  if (!Number.isSafeInteger(orderParts) || orderParts < 1 || orderParts > 1000) throw new RangeError(`orderParts must be 1-1000, got ${orderParts}`);
   const linesPerClient = options.linesPerClient ?? DEFAULT_LINES_PER_CLIENT;
   if (!(linesPerClient > 0 && linesPerClient <= 1000)) throw new RangeError(`linesPerClient must be in (0, 1000], got ${linesPerClient}`);
   let malformedRows = options.malformedRows;
@@ -152,7 +158,11 @@ function resolveOptions(options: GenerateOptions): Resolved {
 class Tally {
   readonly tiers: Record<ExpectedTier, number> = { VIC: 0, Core: 0, Potential: 0, Entry: 0, Prospect: 0 };
   noSpend12m = 0;
+  neverOrdered = 0;
+  /** Clients with any order row. */
+  ordering = 0;
   buyers = 0;
+  buyers12m = 0;
   revenue12m = 0;
   vicRevenue12m = 0;
   lifetimeRevenue = 0;
@@ -178,14 +188,16 @@ class Tally {
     if (client.signedUpAt >= dayAgo) this.signupsLast24h += 1;
     if (client.advisorId) this.withAdvisor += 1;
     if (client.orders.length === 0) {
+      this.neverOrdered += 1;
       this.tiers.Prospect += 1;
       return;
     }
-    this.buyers += 1;
+    this.ordering += 1;
     const first = client.orders[0];
     if (first && client.signedUpAt >= dayAgo && first.orderedAt >= dayAgo) this.firstOrdersLast24h += 1;
     let spend12m = 0;
     let lastAt = 0;
+    let counted = 0;
     for (const order of client.orders) {
       this.orders += 1;
       this.lines += order.lines.length;
@@ -196,6 +208,7 @@ class Tally {
       if (order.status !== 'paid') continue;
       let net = 0;
       for (const line of order.lines) net += line.totalMinor - line.refundedMinor;
+      if (net > 0) counted += 1;
       this.lifetimeRevenue += net;
       if (order.orderedAt >= this.windowStartMs) spend12m += net;
     }
@@ -203,14 +216,18 @@ class Tally {
     if (daysSince >= 180) this.churned180 += 1;
     else if (daysSince >= 60) this.lapsed60to180 += 1;
     this.revenue12m += spend12m;
+    if (spend12m > 0) this.buyers12m += 1;
+    if (counted > 0) this.buyers += 1;
     const t = this.thresholds;
-    if (spend12m <= 0) this.noSpend12m += 1;
-    else if (spend12m >= t.vic) {
+    if (spend12m >= t.vic) {
       this.tiers.VIC += 1;
       this.vicRevenue12m += spend12m;
     } else if (spend12m >= t.core) this.tiers.Core += 1;
     else if (spend12m >= t.potential) this.tiers.Potential += 1;
-    else this.tiers.Entry += 1;
+    else if (spend12m > 0 || counted > 0) {
+      this.tiers.Entry += 1;
+      if (spend12m <= 0) this.noSpend12m += 1;
+    } else this.tiers.Prospect += 1;
   }
 }
 
@@ -259,20 +276,18 @@ export async function generateExport(options: GenerateOptions, outDir: string): 
   files.push(customersFile);
   customers.row(writer.customersHeader);
 
-  let part = 0;
-  let orders: CsvSink | undefined;
-  const openPart = async (next: number): Promise<void> => {
-    // Parts hold contiguous client ranges, so an order (and its Shopify continuation rows)
-    // never straddles two files; a part with no clients still gets its header.
-    while (part < next) {
-      if (orders) await orders.close();
-      part += 1;
-      const name = writer.ordersFile(part, o.orderParts) + gz;
-      files.push(name);
-      orders = new CsvSink(join(outDir, name), o.gzip);
-      orders.row(writer.ordersHeader);
-    }
-  };
+  // Parts take clients in round-robin blocks: sizes stay even although early clients have
+  // longer histories, and a client's orders (and Shopify continuation rows) never straddle
+  // two files.
+  const parts: CsvSink[] = [];
+  for (let part = 1; part <= o.orderParts; part++) {
+    const name = writer.ordersFile(part, o.orderParts) + gz;
+    files.push(name);
+    const sink = new CsvSink(join(outDir, name), o.gzip);
+    sink.row(writer.ordersHeader);
+    parts.push(sink);
+  }
+  const block = Math.min(1000, Math.max(1, Math.ceil(o.customers / (o.orderParts * 16))));
 
   let orderNumber = 100_000;
   let malformedWritten = 0;
@@ -280,13 +295,12 @@ export async function generateExport(options: GenerateOptions, outDir: string): 
   const malformedProducts = products.filter((p) => p.priceUsd < 150);
   try {
     for (let index = 0; index < o.customers; index++) {
-      await openPart(Math.floor((index * o.orderParts) / o.customers) + 1);
-      const sink = orders as CsvSink;
+      const sink = parts[Math.floor(index / block) % o.orderParts] as CsvSink;
       const client = generateClient(ctx, index);
       customers.row(writer.customerRow(client));
       for (const order of client.orders) {
         orderNumber += 1;
-        for (const row of writer.orderRows(client, order, orderNumber)) sink.row(row);
+        sink.text(writer.orderText(client, order, orderNumber));
       }
       while (malformedWritten < o.malformedRows && nextMalformedAfter(malformedWritten) <= index) {
         const rng = new Rng(o.seed, malformedWritten, 2);
@@ -306,8 +320,7 @@ export async function generateExport(options: GenerateOptions, outDir: string): 
       await sink.flush();
       if (o.onProgress && (index + 1) % 10_000 === 0) o.onProgress(index + 1, o.customers);
     }
-    await openPart(o.orderParts);
-    await orders?.close();
+    for (const sink of parts) await sink.close();
     await customers.close();
 
     if (o.format === 'generic') {
@@ -321,12 +334,11 @@ export async function generateExport(options: GenerateOptions, outDir: string): 
   } catch (error) {
     // Close file handles before reporting; the first error is the one that matters.
     customers.destroy();
-    orders?.destroy();
+    for (const sink of parts) sink.destroy();
     throw error;
   }
   o.onProgress?.(o.customers, o.customers);
 
-  const buyers12m = tally.tiers.VIC + tally.tiers.Core + tally.tiers.Potential + tally.tiers.Entry;
   return {
     customers: o.customers,
     orders: tally.orders,
@@ -340,9 +352,11 @@ export async function generateExport(options: GenerateOptions, outDir: string): 
       windowEnd: new Date(endMs).toISOString(),
       tiers: { ...tally.tiers },
       noSpend12m: tally.noSpend12m,
+      neverOrdered: tally.neverOrdered,
       buyers: tally.buyers,
-      buyers12m,
-      vicShare: buyers12m === 0 ? 0 : tally.tiers.VIC / buyers12m,
+      buyers12m: tally.buyers12m,
+      vicShare: tally.buyers12m === 0 ? 0 : tally.tiers.VIC / tally.buyers12m,
+      vicShareOfBuyers: tally.buyers === 0 ? 0 : tally.tiers.VIC / tally.buyers,
       vicRevenueShare: tally.revenue12m === 0 ? 0 : tally.vicRevenue12m / tally.revenue12m,
       revenue12mMinor: tally.revenue12m,
       revenue12m: formatMinor(tally.revenue12m, o.currency),
@@ -354,7 +368,7 @@ export async function generateExport(options: GenerateOptions, outDir: string): 
       cancelledOrders: tally.cancelled,
       refundedOrders: tally.refunded,
       partiallyRefundedOrders: tally.partiallyRefunded,
-      meanLinesPerBuyer: tally.buyers === 0 ? 0 : tally.lines / tally.buyers,
+      meanLinesPerBuyer: tally.ordering === 0 ? 0 : tally.lines / tally.ordering,
       withAdvisor: tally.withAdvisor,
     },
   };

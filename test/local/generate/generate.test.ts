@@ -98,19 +98,21 @@ describe('generateExport', () => {
       'customers.csv.gz', 'orders-0001.csv.gz', 'orders-0002.csv.gz', 'orders-0003.csv.gz', 'orders-0004.csv.gz', 'products.csv.gz',
     ]);
     expect(many.orderLines).toBe(one.orderLines);
-    const whole = (await readText(join(single, 'orders.csv'))).split('\n');
+    const whole = (await readText(join(single, 'orders.csv'))).split('\n').filter((l) => l !== '');
     const header = whole[0];
-    const joined: string[] = [header ?? ''];
+    const joined: string[] = [];
+    const sizes: number[] = [];
     const partClients: Set<string>[] = [];
     for (const name of many.files.filter((f) => f.startsWith('orders-'))) {
-      const text = (await readText(join(parted, name))).split('\n');
+      const text = (await readText(join(parted, name))).split('\n').filter((l) => l !== '');
       expect(text[0]).toBe(header);
-      const rows = text.slice(1).filter((l) => l !== '');
-      expect(rows.length).toBeGreaterThan(0);
-      joined.push(...rows);
+      sizes.push(text.length - 1);
+      joined.push(...text.slice(1));
       partClients.push(new Set((await readCsv(join(parted, name))).map((r) => r.customer_id ?? '')));
     }
-    expect(`${joined.join('\n')}\n`).toBe(whole.join('\n'));
+    // The same rows, shared out in blocks of clients, parts of comparable size.
+    expect([...joined].sort()).toEqual(whole.slice(1).sort());
+    expect(Math.max(...sizes) / Math.min(...sizes)).toBeLessThan(2);
     // A client's orders are never split across parts.
     for (let i = 0; i < partClients.length; i++) {
       for (let j = i + 1; j < partClients.length; j++) {
