@@ -1,0 +1,35 @@
+import type { TemplateLocale } from './locale.ts';
+import { HTML_PARTIALS, TEXT_PARTIALS } from './sources/common.ts';
+import { REPLENISHMENT } from './sources/replenishment.ts';
+import type { LocaleSources } from './sources/types.ts';
+import { WELCOME } from './sources/welcome.ts';
+import { WINBACK } from './sources/winback.ts';
+
+export type { LocaleSources } from './sources/types.ts';
+
+/**
+ * Every template source, as data. Sources are TypeScript string modules rather than .liquid files so
+ * that esbuild bundles them into the Lambda and nothing depends on the file system at run time.
+ */
+
+export const TEMPLATE_NAMES = ['welcome', 'replenishment', 'winback'] as const;
+export type TemplateName = (typeof TEMPLATE_NAMES)[number];
+
+export interface TemplateCatalog {
+  /** Layouts and partials for the HTML engine (escaping), by name. */
+  htmlPartials: Record<string, string>;
+  /** Layouts and partials for the text engine (no escaping), by the same names. */
+  textPartials: Record<string, string>;
+  /** Campaign → locale → sources. */
+  campaigns: Record<string, Partial<Record<TemplateLocale, LocaleSources>>>;
+}
+
+export const TEMPLATE_CATALOG: TemplateCatalog = {
+  htmlPartials: HTML_PARTIALS,
+  textPartials: TEXT_PARTIALS,
+  campaigns: {
+    welcome: WELCOME,
+    replenishment: REPLENISHMENT,
+    winback: WINBACK,
+  } satisfies Record<TemplateName, Record<TemplateLocale, LocaleSources>>,
+};

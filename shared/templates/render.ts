@@ -1,0 +1,243 @@
+import { Liquid } from 'liquidjs';
+import { z } from 'zod';
+import { TEMPLATE_CATALOG, type TemplateCatalog } from './catalog.ts';
+import { isTemplateLocale, type TemplateLocale } from './locale.ts';
+
+export { TEMPLATE_LOCALES, templateLocale, type TemplateLocale } from './locale.ts';
+
+/**
+ * Renders a campaign email (subject, HTML, text) from the Liquid sources of catalog.ts.
+ * HTML is rendered with every output escaped; subject and text without escaping. Variables are
+ * strict, so a typo in a template fails the render instead of sending a blank.
+ */
+
+export interface EmailContent {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export type OfferKind = 'personal-note' | 'coupon' | 'free-shipping-coupon' | 'sample' | 'none';
+
+export interface TemplateData {
+  brandName: string;
+  firstName?: string;
+  lastName?: string;
+  tier: string;
+  advisor?: { id: string; name?: string };
+  products: { name: string; sku?: string; runOutDate?: string }[];
+  offer: {
+    kind: OfferKind;
+    couponCode?: string;
+    discountPercent?: number;
+    freeShipping?: boolean;
+    /** A sample of something new alongside a coupon (the replenishment offer); implied by kind 'sample'. */
+    sample?: boolean;
+  };
+  unsubscribeUrl: string;
+  recommendedCategory?: string;
+  /** Where the call-to-action button leads; no button when absent. */
+  shopUrl?: string;
+}
+
+export class TemplateError extends Error {
+  override name = 'TemplateError';
+}
+
+// Escaping does not make a `javascript:` URL safe in an href: only http(s) links are accepted.
+const webUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const optionalText = z
+  .string()
+  .trim()
+  .max(200)
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
+const templateDataSchema = z.object({
+  brandName: z.string().trim().min(1).max(100),
+  firstName: optionalText,
+  lastName: optionalText,
+  tier: z.string().min(1),
+  advisor: z.object({ id: z.string().min(1), name: optionalText }).optional(),
+  products: z.array(
+    z.object({
+      name: z.string().trim().min(1).max(200),
+      sku: z.string().optional(),
+      runOutDate: z.string().optional(),
+    }),
+  ),
+  offer: z.object({
+    kind: z.enum(['personal-note', 'coupon', 'free-shipping-coupon', 'sample', 'none']),
+    couponCode: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, - or _')
+      .optional(),
+    discountPercent: z.number().positive().max(100).optional(),
+    freeShipping: z.boolean().optional(),
+    sample: z.boolean().optional(),
+  }),
+  unsubscribeUrl: webUrl,
+  recommendedCategory: optionalText,
+  shopUrl: webUrl.optional(),
+});
+
+/** What the templates see: every variable defined (null when absent), so strict mode only flags typos. */
+export interface TemplateView {
+  locale: TemplateLocale;
+  lang: string;
+  fontFamily: string;
+  brandName: string;
+  firstName: string | null;
+  lastName: string | null;
+  tier: string;
+  isVic: boolean;
+  /** A note from the advisor rather than a promotion: VIC clients, or offer kind 'personal-note'. */
+  personal: boolean;
+  advisorName: string | null;
+  products: { name: string; sku: string | null; runOutDate: string | null }[];
+  /** The first product (the one running out, for replenishment). */
+  productName: string | null;
+  runOutDate: string | null;
+  offerKind: OfferKind;
+  showCoupon: boolean;
+  couponCode: string | null;
+  discountPercent: number | null;
+  freeShipping: boolean;
+  sample: boolean;
+  unsubscribeUrl: string;
+  shopUrl: string | null;
+  recommendedCategory: string | null;
+}
+
+const FONT_FAMILY: Record<TemplateLocale, string> = {
+  en: 'Helvetica,Arial,sans-serif',
+  'zh-CN': 'PingFang SC,Hiragino Sans GB,Microsoft YaHei,Helvetica,Arial,sans-serif',
+};
+
+/** "2026-03-14" (or an ISO instant's date part) → "14 March" / "3月14日"; anything else as given. */
+export function formatRunOutDate(value: string, locale: TemplateLocale): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:$|T)/.exec(value.trim());
+  if (!match) return value;
+  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  if (Number.isNaN(date.getTime())) return value;
+  const intlLocale = locale === 'zh-CN' ? 'zh-CN' : 'en-GB';
+  return new Intl.DateTimeFormat(intlLocale, { day: 'numeric', month: 'long', timeZone: 'UTC' }).format(date);
+}
+
+export function templateView(locale: TemplateLocale, input: TemplateData): TemplateView {
+  const parsed = templateDataSchema.safeParse(input);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new TemplateError(`Invalid template data: ${issues}`);
+  }
+  const data = parsed.data;
+  const isVic = data.tier === 'VIC';
+  const personal = isVic || data.offer.kind === 'personal-note';
+  // VIC clients are never sent a discount: recognition, not promotion (domain.md).
+  const showCoupon = !personal && (data.offer.kind === 'coupon' || data.offer.kind === 'free-shipping-coupon');
+  const products = data.products.map((p) => ({
+    name: p.name,
+    sku: p.sku ?? null,
+    runOutDate: p.runOutDate ? formatRunOutDate(p.runOutDate, locale) : null,
+  }));
+  return {
+    locale,
+    lang: locale === 'zh-CN' ? 'zh-CN' : 'en',
+    fontFamily: FONT_FAMILY[locale],
+    brandName: data.brandName,
+    firstName: data.firstName ?? null,
+    lastName: data.lastName ?? null,
+    tier: data.tier,
+    isVic,
+    personal,
+    advisorName: data.advisor?.name ?? null,
+    products,
+    productName: products[0]?.name ?? null,
+    runOutDate: products[0]?.runOutDate ?? null,
+    offerKind: data.offer.kind,
+    showCoupon,
+    couponCode: showCoupon ? (data.offer.couponCode ?? null) : null,
+    discountPercent: showCoupon ? (data.offer.discountPercent ?? null) : null,
+    freeShipping: showCoupon && (data.offer.kind === 'free-shipping-coupon' || data.offer.freeShipping === true),
+    sample: data.offer.kind === 'sample' || data.offer.sample === true,
+    unsubscribeUrl: data.unsubscribeUrl,
+    shopUrl: data.shopUrl ?? null,
+    recommendedCategory: data.recommendedCategory ?? null,
+  };
+}
+
+const oneLine = (value: string) => value.replace(/\s+/g, ' ').trim();
+
+/** Liquid tags leave blank lines and trailing spaces behind; a text email should not show them. */
+function tidyText(value: string): string {
+  return `${value
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}\n`;
+}
+
+function tidyHtml(value: string): string {
+  return `${value.replace(/\n\s*\n+/g, '\n').trim()}\n`;
+}
+
+export type RenderEmail = (template: string, locale: TemplateLocale, data: TemplateData) => Promise<EmailContent>;
+
+/** A renderer over a catalog; renderEmail below uses the built-in one (tests pass their own). */
+export function createTemplateRenderer(catalog: TemplateCatalog = TEMPLATE_CATALOG): RenderEmail {
+  const htmlTemplates: Record<string, string> = { ...catalog.htmlPartials };
+  const textTemplates: Record<string, string> = { ...catalog.textPartials };
+  for (const [campaign, locales] of Object.entries(catalog.campaigns)) {
+    for (const [locale, sources] of Object.entries(locales)) {
+      if (!sources) continue;
+      const key = `campaign/${campaign}/${locale}`;
+      htmlTemplates[`${key}/html`] = sources.html;
+      textTemplates[`${key}/text`] = sources.text;
+      textTemplates[`${key}/subject`] = sources.subject;
+      textTemplates[`${key}/preheader`] = sources.preheader;
+    }
+  }
+  const strict = { strictVariables: true, strictFilters: true, ownPropertyOnly: true, cache: true } as const;
+  const html = new Liquid({ ...strict, templates: htmlTemplates, outputEscape: 'escape' });
+  const text = new Liquid({ ...strict, templates: textTemplates });
+
+  const render = async (engine: Liquid, name: string, view: object, part: string): Promise<string> => {
+    try {
+      return String(await engine.renderFile(name, view));
+    } catch (error) {
+      throw new TemplateError(`Template ${name} (${part}) failed to render: ${(error as Error).message}`, { cause: error });
+    }
+  };
+
+  return async (template, locale, data) => {
+    const known = Object.keys(catalog.campaigns);
+    if (!Object.hasOwn(catalog.campaigns, template)) {
+      throw new TemplateError(`Unknown template "${template}"; known templates: ${known.join(', ')}`);
+    }
+    const locales = catalog.campaigns[template] ?? {};
+    if (!isTemplateLocale(locale) || !locales[locale]) {
+      throw new TemplateError(
+        `Template "${template}" has no locale "${String(locale)}"; available: ${Object.keys(locales).join(', ')}`,
+      );
+    }
+    const view = templateView(locale, data);
+    const key = `campaign/${template}/${locale}`;
+    const subject = oneLine(await render(text, `${key}/subject`, view, 'subject'));
+    const preheader = oneLine(await render(text, `${key}/preheader`, view, 'preheader'));
+    const full = { ...view, subject, preheader };
+    const [htmlBody, textBody] = await Promise.all([
+      render(html, `${key}/html`, full, 'html'),
+      render(text, `${key}/text`, full, 'text'),
+    ]);
+    return { subject, html: tidyHtml(htmlBody), text: tidyText(textBody) };
+  };
+}
+
+const defaultRenderer = createTemplateRenderer();
+
+/** Renders one campaign email: `template` is 'welcome' | 'replenishment' | 'winback'. */
+export function renderEmail(template: string, locale: TemplateLocale, data: TemplateData): Promise<EmailContent> {
+  return defaultRenderer(template, locale, data);
+}

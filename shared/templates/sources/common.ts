@@ -1,0 +1,184 @@
+/**
+ * Liquid sources shared by every campaign: the HTML and text layouts (one per locale, built from one
+ * skeleton so the mobile layout cannot drift between languages), the greeting, the offer block, the
+ * advisor signature and the button. Kept as TypeScript strings so esbuild bundles them into the
+ * Lambda; nothing is read from disk at run time.
+ *
+ * Variables every template can rely on (all defined, null when absent; see render.ts `TemplateView`):
+ * locale, lang, fontFamily, brandName, firstName, lastName, tier, isVic, personal, advisorName,
+ * products[{name, sku, runOutDate}], productName, runOutDate, otherProducts, offerKind, showCoupon,
+ * couponCode, discountPercent, freeShipping, sample, unsubscribeUrl, shopUrl, recommendedCategory,
+ * subject, preheader.
+ */
+
+const colors = {
+  page: '#f4f1ec',
+  card: '#ffffff',
+  ink: '#1a1a1a',
+  body: '#333333',
+  muted: '#6b6b6b',
+  rule: '#e5e0d8',
+  highlight: '#faf7f2',
+};
+
+interface LayoutCopy {
+  /** Liquid snippet: why the client receives this email. */
+  footerReason: string;
+  unsubscribe: string;
+  /** Between a label and a URL in the text email. */
+  colon: string;
+}
+
+const LAYOUT_COPY: Record<'en' | 'zh-CN', LayoutCopy> = {
+  en: {
+    footerReason: 'You are receiving this email as a client of {{ brandName }}.',
+    unsubscribe: 'Unsubscribe from these emails',
+    colon: ': ',
+  },
+  'zh-CN': {
+    footerReason: '您收到这封邮件，是因为您是{{ brandName }}的顾客。',
+    unsubscribe: '退订此类邮件',
+    colon: '：',
+  },
+};
+
+// One column, a 600px max-width card in a fluid table, inline styles only (many clients strip <style>),
+// a hidden preheader, and a footer unsubscribe link padded to a finger-sized tap target.
+function htmlLayout(copy: LayoutCopy): string {
+  return `<!DOCTYPE html>
+<html lang="{{ lang }}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="x-apple-disable-message-reformatting">
+<meta name="color-scheme" content="light">
+<meta name="format-detection" content="telephone=no, date=no, address=no, email=no">
+<title>{{ subject }}</title>
+</head>
+<body style="margin:0;padding:0;width:100%;background-color:${colors.page};-webkit-text-size-adjust:100%;">
+<div style="display:none;max-height:0;max-width:0;overflow:hidden;opacity:0;font-size:1px;line-height:1px;color:${colors.page};mso-hide:all;">{{ preheader }}</div>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;background-color:${colors.page};">
+<tr>
+<td align="center" style="padding:24px 12px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;max-width:600px;background-color:${colors.card};">
+<tr>
+<td align="center" style="padding:32px 24px 8px 24px;font-family:{{ fontFamily }};font-size:22px;line-height:1.3;letter-spacing:2px;color:${colors.ink};">{{ brandName }}</td>
+</tr>
+<tr>
+<td style="padding:16px 24px 24px 24px;font-family:{{ fontFamily }};font-size:16px;line-height:1.7;color:${colors.body};">
+{% block content %}{% endblock %}
+</td>
+</tr>
+<tr>
+<td align="center" style="padding:20px 24px 28px 24px;border-top:1px solid ${colors.rule};font-family:{{ fontFamily }};font-size:13px;line-height:1.6;color:${colors.muted};">
+<p style="margin:0 0 4px 0;">${copy.footerReason}</p>
+<a href="{{ unsubscribeUrl }}" style="display:inline-block;padding:12px 8px;color:${colors.muted};text-decoration:underline;">${copy.unsubscribe}</a>
+</td>
+</tr>
+</table>
+</td>
+</tr>
+</table>
+</body>
+</html>
+`;
+}
+
+function textLayout(copy: LayoutCopy): string {
+  return `{{ brandName }}
+
+{% block content %}{% endblock %}
+
+--
+${copy.footerReason}
+${copy.unsubscribe}${copy.colon}{{ unsubscribeUrl }}
+`;
+}
+
+const paragraph = `margin:0 0 16px 0;`;
+
+/** Partials for the HTML engine, by name. */
+export const HTML_PARTIALS: Record<string, string> = {
+  'layout/en': htmlLayout(LAYOUT_COPY.en),
+  'layout/zh-CN': htmlLayout(LAYOUT_COPY['zh-CN']),
+
+  'greeting/en': `<p style="${paragraph}">{% if firstName %}Dear {{ firstName }},{% else %}Dear client,{% endif %}</p>`,
+  'greeting/zh-CN': `<p style="${paragraph}">{% if firstName %}亲爱的{{ firstName }}：{% else %}尊敬的顾客：{% endif %}</p>`,
+
+  // Large tap target: 14px + 20px line + 14px = 48px tall, full-width on narrow screens.
+  button: `{% if shopUrl %}<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin:24px auto;">
+<tr>
+<td align="center" bgcolor="${colors.ink}" style="border-radius:4px;background-color:${colors.ink};">
+<a href="{{ shopUrl }}" style="display:inline-block;padding:14px 32px;font-family:{{ fontFamily }};font-size:16px;line-height:20px;color:#ffffff;text-decoration:none;border-radius:4px;">{{ buttonLabel }}</a>
+</td>
+</tr>
+</table>{% endif %}`,
+
+  'products/en': `{% if products.size > 0 %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:0 0 16px 0;">
+{% for p in products %}<tr>
+<td style="padding:12px 16px;border-bottom:1px solid ${colors.rule};background-color:${colors.highlight};">
+<strong style="color:${colors.ink};">{{ p.name }}</strong>{% if p.runOutDate %}<br><span style="font-size:14px;color:${colors.muted};">Runs out around {{ p.runOutDate }}</span>{% endif %}
+</td>
+</tr>
+{% endfor %}</table>{% endif %}`,
+  'products/zh-CN': `{% if products.size > 0 %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:0 0 16px 0;">
+{% for p in products %}<tr>
+<td style="padding:12px 16px;border-bottom:1px solid ${colors.rule};background-color:${colors.highlight};">
+<strong style="color:${colors.ink};">{{ p.name }}</strong>{% if p.runOutDate %}<br><span style="font-size:14px;color:${colors.muted};">预计{{ p.runOutDate }}左右用完</span>{% endif %}
+</td>
+</tr>
+{% endfor %}</table>{% endif %}`,
+
+  // The offer block: never shown to a personal (VIC / advisor) email, which carries no discount.
+  'offer/en': `{% if showCoupon %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:8px 0 16px 0;">
+<tr>
+<td align="center" style="padding:20px 16px;border:1px dashed ${colors.ink};background-color:${colors.highlight};">
+<p style="margin:0 0 8px 0;font-size:16px;color:${colors.ink};">{% if freeShipping and discountPercent %}Free shipping and {{ discountPercent }}% off your next order{% elsif freeShipping %}Free shipping on your next order{% elsif discountPercent %}{{ discountPercent }}% off your next order{% else %}A gift on your next order{% endif %}</p>
+{% if couponCode %}<p style="margin:0;font-size:20px;letter-spacing:2px;color:${colors.ink};">Code: <strong>{{ couponCode }}</strong></p>{% endif %}
+</td>
+</tr>
+</table>{% endif %}{% if sample %}<p style="${paragraph}">A sample of something new will be waiting in your next order, with our compliments.</p>{% endif %}`,
+  'offer/zh-CN': `{% if showCoupon %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:8px 0 16px 0;">
+<tr>
+<td align="center" style="padding:20px 16px;border:1px dashed ${colors.ink};background-color:${colors.highlight};">
+<p style="margin:0 0 8px 0;font-size:16px;color:${colors.ink};">{% if freeShipping and discountPercent %}下次订单免运费，并享 {{ discountPercent }}% 优惠{% elsif freeShipping %}下次订单免运费{% elsif discountPercent %}下次订单享 {{ discountPercent }}% 优惠{% else %}下次订单将附赠一份礼物{% endif %}</p>
+{% if couponCode %}<p style="margin:0;font-size:20px;letter-spacing:2px;color:${colors.ink};">优惠码：<strong>{{ couponCode }}</strong></p>{% endif %}
+</td>
+</tr>
+</table>{% endif %}{% if sample %}<p style="${paragraph}">您的下一份订单中将附赠一份新品小样，敬请品鉴。</p>{% endif %}`,
+
+  'signature/en': `<p style="margin:24px 0 0 0;">{% if personal %}Warm regards,<br>{% if advisorName %}{{ advisorName }}<br>Your personal advisor at {{ brandName }}{% else %}Your personal advisor at {{ brandName }}{% endif %}{% else %}With our thanks,<br>The {{ brandName }} team{% endif %}</p>`,
+  'signature/zh-CN': `<p style="margin:24px 0 0 0;">{% if personal %}此致<br>{% if advisorName %}{{ advisorName }}<br>{{ brandName }}专属顾问{% else %}您的{{ brandName }}专属顾问{% endif %}{% else %}感谢您的支持<br>{{ brandName }}团队{% endif %}</p>`,
+};
+
+/** Partials for the text engine, by name (same names as the HTML ones). */
+export const TEXT_PARTIALS: Record<string, string> = {
+  'layout/en': textLayout(LAYOUT_COPY.en),
+  'layout/zh-CN': textLayout(LAYOUT_COPY['zh-CN']),
+
+  'greeting/en': `{% if firstName %}Dear {{ firstName }},{% else %}Dear client,{% endif %}`,
+  'greeting/zh-CN': `{% if firstName %}亲爱的{{ firstName }}：{% else %}尊敬的顾客：{% endif %}`,
+
+  button: `{% if shopUrl %}{{ buttonLabel }}{% if locale == 'zh-CN' %}：{% else %}: {% endif %}{{ shopUrl }}{% endif %}`,
+
+  'products/en': `{% for p in products %}- {{ p.name }}{% if p.runOutDate %} (runs out around {{ p.runOutDate }}){% endif %}
+{% endfor %}`,
+  'products/zh-CN': `{% for p in products %}- {{ p.name }}{% if p.runOutDate %}（预计{{ p.runOutDate }}左右用完）{% endif %}
+{% endfor %}`,
+
+  'offer/en': `{% if showCoupon %}{% if freeShipping and discountPercent %}Free shipping and {{ discountPercent }}% off your next order{% elsif freeShipping %}Free shipping on your next order{% elsif discountPercent %}{{ discountPercent }}% off your next order{% else %}A gift on your next order{% endif %}{% if couponCode %} with the code {{ couponCode }}{% endif %}.
+{% endif %}{% if sample %}A sample of something new will be waiting in your next order, with our compliments.
+{% endif %}`,
+  'offer/zh-CN': `{% if showCoupon %}{% if freeShipping and discountPercent %}下次订单免运费，并享 {{ discountPercent }}% 优惠{% elsif freeShipping %}下次订单免运费{% elsif discountPercent %}下次订单享 {{ discountPercent }}% 优惠{% else %}下次订单将附赠一份礼物{% endif %}{% if couponCode %}，优惠码：{{ couponCode }}{% endif %}。
+{% endif %}{% if sample %}您的下一份订单中将附赠一份新品小样，敬请品鉴。
+{% endif %}`,
+
+  'signature/en': `{% if personal %}Warm regards,
+{% if advisorName %}{{ advisorName }}
+{% endif %}Your personal advisor at {{ brandName }}{% else %}With our thanks,
+The {{ brandName }} team{% endif %}`,
+  'signature/zh-CN': `{% if personal %}此致
+{% if advisorName %}{{ advisorName }}
+{{ brandName }}专属顾问{% else %}您的{{ brandName }}专属顾问{% endif %}{% else %}感谢您的支持
+{{ brandName }}团队{% endif %}`,
+};

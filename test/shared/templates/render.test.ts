@@ -1,0 +1,285 @@
+import { Liquid } from 'liquidjs';
+import { describe, expect, it } from 'vitest';
+import {
+  TEMPLATE_CATALOG,
+  TEMPLATE_LOCALES,
+  TEMPLATE_NAMES,
+  TemplateError,
+  createTemplateRenderer,
+  formatRunOutDate,
+  renderEmail,
+  templateLocale,
+  templateView,
+  type TemplateCatalog,
+  type TemplateData,
+} from '../../../shared/templates/index.ts';
+
+const UNSUBSCRIBE = 'https://unsubscribe.example.com/?t=Y3VzdC0x.abc_DEF-123';
+
+const full: TemplateData = {
+  brandName: 'Maison Lumière',
+  firstName: 'Lin',
+  lastName: 'Wang',
+  tier: 'Core',
+  advisor: { id: 'adv-7', name: 'Sophie Martin' },
+  products: [
+    { name: 'Hydra Night Cream', sku: 'SKU-CREAM', runOutDate: '2026-03-14' },
+    { name: 'Vitamin C Serum', sku: 'SKU-SERUM', runOutDate: '2026-03-20' },
+  ],
+  offer: { kind: 'free-shipping-coupon', couponCode: 'WELCOME15', discountPercent: 15, sample: true },
+  unsubscribeUrl: UNSUBSCRIBE,
+  recommendedCategory: 'Skincare',
+  shopUrl: 'https://shop.example.com/?utm_campaign=lifecycle&utm_source=email',
+};
+
+const minimal: TemplateData = {
+  brandName: 'Maison Lumière',
+  tier: 'Entry',
+  products: [],
+  offer: { kind: 'none' },
+  unsubscribeUrl: UNSUBSCRIBE,
+};
+
+const CHINESE = /[\u4e00-\u9fff]/;
+const escapeHtml = (value: string) =>
+  value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;');
+
+/** Text a template must never leak: JavaScript placeholders and unrendered Liquid. */
+function expectClean(value: string) {
+  expect(value).not.toMatch(/undefined|\bnull\b|\[object|NaN|\{\{|\{%/);
+}
+
+describe('templateLocale', () => {
+  it('maps any Chinese locale to zh-CN and everything else to en', () => {
+    expect(templateLocale('zh-CN')).toBe('zh-CN');
+    expect(templateLocale('zh')).toBe('zh-CN');
+    expect(templateLocale('zh-Hans-SG')).toBe('zh-CN');
+    expect(templateLocale('zh_TW')).toBe('zh-CN');
+    expect(templateLocale('ZH-cn')).toBe('zh-CN');
+    expect(templateLocale('en-US')).toBe('en');
+    expect(templateLocale('fr-FR')).toBe('en');
+    expect(templateLocale('zu')).toBe('en');
+    expect(templateLocale('')).toBe('en');
+    expect(templateLocale(undefined)).toBe('en');
+  });
+});
+
+describe('renderEmail: every template in every locale', () => {
+  for (const template of TEMPLATE_NAMES) {
+    for (const locale of TEMPLATE_LOCALES) {
+      describe(`${template} / ${locale}`, () => {
+        it('renders with full data, personalised', async () => {
+          const email = await renderEmail(template, locale, full);
+          for (const part of [email.subject, email.html, email.text]) expectClean(part);
+          expect(email.subject.length).toBeGreaterThan(5);
+          expect(email.subject).not.toMatch(/\n/);
+          expect(email.html).toContain('Maison Lumière');
+          expect(email.html).toContain('Lin');
+          expect(email.text).toContain('Lin');
+          expect(email.html).toContain('Hydra Night Cream');
+          expect(email.text).toContain('Hydra Night Cream');
+          expect(email.html).toContain('WELCOME15');
+          expect(email.text).toContain('WELCOME15');
+          expect(email.text).toContain('15%');
+          expect(email.html).toContain(escapeHtml(full.shopUrl ?? ''));
+          expect(email.text).toContain(full.shopUrl);
+          expect(email.html).toContain(escapeHtml(UNSUBSCRIBE));
+          expect(email.text).toContain(UNSUBSCRIBE);
+          if (locale === 'zh-CN') {
+            expect(email.subject).toMatch(CHINESE);
+            expect(email.html).toContain('亲爱的Lin');
+            expect(email.html).toContain('lang="zh-CN"');
+          } else {
+            expect(email.subject).not.toMatch(CHINESE);
+            expect(email.text).not.toMatch(CHINESE);
+            expect(email.html).toContain('Dear Lin,');
+            expect(email.html).toContain('lang="en"');
+          }
+        });
+
+        it('renders with minimal data, with the fallback greeting', async () => {
+          const email = await renderEmail(template, locale, minimal);
+          for (const part of [email.subject, email.html, email.text]) expectClean(part);
+          expect(email.subject.length).toBeGreaterThan(3);
+          const greeting = locale === 'zh-CN' ? '尊敬的顾客' : 'Dear client';
+          expect(email.html).toContain(greeting);
+          expect(email.text).toContain(greeting);
+          expect(email.html).toContain(escapeHtml(UNSUBSCRIBE));
+          expect(email.text).toContain(UNSUBSCRIBE);
+          // No offer, no button: nothing promised that the data does not hold.
+          expect(email.text).not.toMatch(/%|WELCOME15|优惠码|code/i);
+          expect(email.html).not.toMatch(/WELCOME15|优惠码|Code:/);
+          expect(email.html).not.toContain('shop.example.com');
+          if (locale === 'zh-CN') expect(email.subject).toMatch(CHINESE);
+        });
+
+        it('a VIC gets a personal note signed by the advisor and no discount', async () => {
+          const email = await renderEmail(template, locale, { ...full, tier: 'VIC' });
+          for (const part of [email.subject, email.html, email.text]) expectClean(part);
+          expect(email.html).toContain('Sophie Martin');
+          expect(email.text).toContain('Sophie Martin');
+          for (const part of [email.subject, email.html, email.text]) {
+            expect(part).not.toContain('WELCOME15');
+            expect(part).not.toContain('15%');
+          }
+          expect(email.text).toMatch(locale === 'zh-CN' ? /专属顾问/ : /personal advisor/);
+        });
+      });
+    }
+  }
+
+  it('replenishment names the product running out and its run-out date', async () => {
+    const en = await renderEmail('replenishment', 'en', full);
+    expect(en.subject).toBe('Time to restock your Hydra Night Cream, Lin');
+    expect(en.text).toContain('Your Hydra Night Cream is likely to run out around 14 March.');
+    expect(en.text).toContain('- Vitamin C Serum (runs out around 20 March)');
+    const zh = await renderEmail('replenishment', 'zh-CN', full);
+    expect(zh.subject).toBe('Lin，您的Hydra Night Cream快用完了');
+    expect(zh.text).toContain('预计在3月14日左右用完');
+  });
+
+  it('win-back carries the welcome-back gift and picks from the top category', async () => {
+    const en = await renderEmail('winback', 'en', { ...full, products: [{ name: 'Summer Sun Set' }] });
+    expect(en.text).toContain('Free shipping and 15% off your next order with the code WELCOME15.');
+    expect(en.text).toContain('Picked for you from Skincare:');
+    expect(en.text).toContain('- Summer Sun Set');
+    const zh = await renderEmail('winback', 'zh-CN', { ...full, products: [{ name: '夏日防晒套装' }] });
+    expect(zh.text).toContain('下次订单免运费，并享 15% 优惠，优惠码：WELCOME15。');
+    expect(zh.text).toContain('从您喜爱的Skincare中为您精选：');
+  });
+
+  it('a personal-note offer is signed by the advisor even below VIC; without a name, by role', async () => {
+    const email = await renderEmail('welcome', 'en', { ...full, offer: { kind: 'personal-note' }, advisor: { id: 'adv-7' } });
+    expect(email.text).toContain('Your personal advisor at Maison Lumière');
+    expect(email.text).not.toContain('WELCOME15');
+  });
+
+  it('a sample offer is described without a coupon', async () => {
+    const email = await renderEmail('replenishment', 'en', { ...minimal, offer: { kind: 'sample' } });
+    expect(email.text).toContain('A sample of something new');
+    expect(email.text).not.toMatch(/code/i);
+  });
+});
+
+describe('escaping', () => {
+  const hostile = ['<script>alert(1)</script>', '"Tom & Jerry"', `O'Brien <b>`];
+
+  for (const locale of TEMPLATE_LOCALES) {
+    for (const name of hostile) {
+      it(`escapes ${JSON.stringify(name)} in HTML (${locale}), keeps it raw in text`, async () => {
+        for (const template of TEMPLATE_NAMES) {
+          const email = await renderEmail(template, locale, {
+            ...full,
+            firstName: name,
+            brandName: `Brand ${name}`,
+            products: [{ name: `Cream ${name}` }],
+            recommendedCategory: `Cat ${name}`,
+          });
+          expect(email.html).not.toContain(name);
+          expect(email.html).not.toContain('<script>');
+          expect(email.html).not.toContain('<b>');
+          expect(email.html).toContain(escapeHtml(name));
+          // Never escaped twice.
+          expect(email.html).not.toContain('&amp;amp;');
+          expect(email.html).not.toContain('&amp;lt;');
+          expect(email.text).toContain(name);
+        }
+      });
+    }
+  }
+
+  it('keeps header injection out of the subject', async () => {
+    const email = await renderEmail('welcome', 'en', { ...full, firstName: 'Lin\r\nBcc: victim@example.com' });
+    expect(email.subject).not.toMatch(/[\r\n]/);
+  });
+
+  it('refuses non-http(s) links, which escaping alone would not make safe', async () => {
+    await expect(renderEmail('welcome', 'en', { ...full, unsubscribeUrl: 'javascript:alert(1)' })).rejects.toThrow(
+      /unsubscribeUrl: must be an http\(s\) URL/,
+    );
+    await expect(renderEmail('welcome', 'en', { ...full, shopUrl: 'data:text/html,hi' })).rejects.toThrow(/shopUrl/);
+  });
+
+  it('refuses a coupon code that is not a plain code', async () => {
+    await expect(
+      renderEmail('welcome', 'en', { ...full, offer: { kind: 'coupon', couponCode: 'A B<script>' } }),
+    ).rejects.toThrow(/offer.couponCode/);
+  });
+});
+
+describe('failures', () => {
+  it('an unknown template fails clearly', async () => {
+    await expect(renderEmail('birthday', 'en', full)).rejects.toThrow(TemplateError);
+    await expect(renderEmail('birthday', 'en', full)).rejects.toThrow(
+      'Unknown template "birthday"; known templates: welcome, replenishment, winback',
+    );
+    // Object prototype keys are not templates.
+    await expect(renderEmail('constructor', 'en', full)).rejects.toThrow(/Unknown template "constructor"/);
+  });
+
+  it('an unknown locale fails clearly', async () => {
+    const locale = 'fr' as unknown as 'en';
+    await expect(renderEmail('welcome', locale, full)).rejects.toThrow('Template "welcome" has no locale "fr"; available: en, zh-CN');
+  });
+
+  it('strict variables turn a typo in a template into an error', async () => {
+    const welcome = TEMPLATE_CATALOG.campaigns.welcome?.en;
+    if (!welcome) throw new Error('welcome/en missing');
+    const typo: TemplateCatalog = {
+      ...TEMPLATE_CATALOG,
+      campaigns: { ...TEMPLATE_CATALOG.campaigns, welcome: { en: { ...welcome, html: welcome.html.replaceAll('{{ brandName }}', '{{ brandNmae }}') } } },
+    };
+    const render = createTemplateRenderer(typo);
+    await expect(render('welcome', 'en', full)).rejects.toThrow(TemplateError);
+    await expect(render('welcome', 'en', full)).rejects.toThrow(/campaign\/welcome\/en\/html \(html\).*undefined variable: brandNmae/);
+  });
+
+  it('strict variables also catch a typo in a subject and an unknown filter', async () => {
+    const welcome = TEMPLATE_CATALOG.campaigns.welcome?.en;
+    if (!welcome) throw new Error('welcome/en missing');
+    const render = createTemplateRenderer({
+      ...TEMPLATE_CATALOG,
+      campaigns: { welcome: { en: { ...welcome, subject: 'Hi {{ frist_name }}' } }, replenishment: { en: { ...welcome, subject: '{{ brandName | shout }}' } } },
+    });
+    await expect(render('welcome', 'en', full)).rejects.toThrow(/undefined variable: frist_name/);
+    await expect(render('replenishment', 'en', full)).rejects.toThrow(/undefined filter: shout/);
+  });
+
+  it('no template reads a variable the view does not define, even in branches the tests do not render', () => {
+    const known = new Set([...Object.keys(templateView('en', full)), 'subject', 'preheader']);
+    for (const [campaign, locales] of Object.entries(TEMPLATE_CATALOG.campaigns)) {
+      for (const [locale, sources] of Object.entries(locales)) {
+        if (!sources) continue;
+        const engines = [
+          [new Liquid({ templates: { ...TEMPLATE_CATALOG.htmlPartials, main: sources.html } }), 'html'],
+          [new Liquid({ templates: { ...TEMPLATE_CATALOG.textPartials, main: sources.text } }), 'text'],
+        ] as const;
+        for (const [engine, part] of engines) {
+          const used = engine.globalVariablesSync(engine.parseFileSync('main'), { partials: true });
+          expect(used.filter((name) => !known.has(name)), `${campaign}/${locale}/${part}`).toEqual([]);
+        }
+        const text = new Liquid();
+        for (const part of ['subject', 'preheader'] as const) {
+          const used = text.globalVariablesSync(sources[part]);
+          expect(used.filter((name) => !known.has(name)), `${campaign}/${locale}/${part}`).toEqual([]);
+        }
+      }
+    }
+  });
+
+  it('rejects data that breaks the contract', async () => {
+    await expect(renderEmail('welcome', 'en', { ...full, brandName: ' ' })).rejects.toThrow(/brandName/);
+    await expect(renderEmail('welcome', 'en', { ...full, offer: { kind: 'coupon', discountPercent: 150 } })).rejects.toThrow(
+      /offer.discountPercent/,
+    );
+  });
+});
+
+describe('formatRunOutDate', () => {
+  it('formats a date (or an instant’s date) per locale and leaves anything else alone', () => {
+    expect(formatRunOutDate('2026-03-14', 'en')).toBe('14 March');
+    expect(formatRunOutDate('2026-03-14', 'zh-CN')).toBe('3月14日');
+    expect(formatRunOutDate('2026-12-01T08:00:00.000Z', 'en')).toBe('1 December');
+    expect(formatRunOutDate('next week', 'en')).toBe('next week');
+  });
+});
