@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { formatMinor } from '../../shared/money.ts';
 import { addDays, addYears, isIsoDate, isValidTimeZone, startOfLocalDay } from '../../shared/time.ts';
 import { buildCatalogue, usdToMinor } from './catalogue.ts';
-import type { Product } from './catalogue.ts';
 import { HISTORY_DAYS, generateClient, productTables, usdMinorFor } from './clients.ts';
 import type { ClientContext, GenClient } from './clients.ts';
 import { Clocks, DAY_MS } from './clock.ts';
@@ -307,8 +306,9 @@ export async function generateExport(options: GenerateOptions, outDir: string): 
         const bad: MalformedOrder = {
           kind: writer.malformedKinds[malformedWritten % writer.malformedKinds.length] ?? 'bad-timestamp',
           client,
-          orderedAt: clocks.get(client.timeZone).randomTimeOnDay(endMs - rng.uniform(1, 300) * DAY_MS, rng),
-          product: rng.pick(malformedProducts) as Product,
+          // Some time after the client signed up, within the last 300 days.
+          orderedAt: Math.floor((endMs - rng.uniform(0.05, 1) * Math.min(300 * DAY_MS, endMs - client.signedUpAt)) / 1000) * 1000,
+          product: rng.pick(malformedProducts),
           variant: Math.floor(malformedWritten / writer.malformedKinds.length),
         };
         orderNumber += 1;
