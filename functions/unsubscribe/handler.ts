@@ -1,0 +1,39 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createAwsClients } from '../../shared/aws/clients.ts';
+import { jsonLog } from '../../shared/log.ts';
+import { tableNames } from '../../shared/store/tables.ts';
+import { unsubscribeSettings } from '../../shared/unsubscribe/environment.ts';
+import { pageLocale, parseUnsubscribeEvent } from '../../shared/unsubscribe/request.ts';
+import { handleUnsubscribe, pageResponse, type UnsubscribeContext } from '../../shared/unsubscribe/unsubscribe.ts';
+
+/**
+ * Unsubscribe Lambda (function URL): GET shows the confirmation page, POST (RFC 8058 one-click or
+ * the page's button) suppresses the client's address. Config and clients are built once per cold start.
+ */
+
+const { config, secrets } = unsubscribeSettings(process.env);
+const clients = createAwsClients(config);
+const log = jsonLog({ write: (line) => console.log(line), fields: { function: 'unsubscribe' } });
+const context: UnsubscribeContext = {
+  documents: clients.documents,
+  tables: tableNames(config),
+  secret: secrets,
+  now: () => Date.now(),
+  brandName: config.brandName,
+  log,
+};
+
+export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const request = parseUnsubscribeEvent(event);
+  if (!request) {
+    log.warn('unsubscribe: not a function URL request');
+    return pageResponse('bad-request', 'en', config.brandName);
+  }
+  try {
+    return await handleUnsubscribe(context, request);
+  } catch (error) {
+    // A page rather than the function URL's bare 502; the mailbox provider may retry the POST.
+    log.error('unsubscribe failed', { error });
+    return pageResponse('error', pageLocale(request.acceptLanguage), config.brandName);
+  }
+}

@@ -1,0 +1,119 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { maskEmail, silentLog, type Log } from '../log.ts';
+import { getProfile } from '../store/profile-store.ts';
+import { isSuppressed, normaliseEmail, suppress } from '../store/suppression-store.ts';
+import type { TableNames } from '../store/tables.ts';
+import { templateLocale, type TemplateLocale } from '../templates/locale.ts';
+import { renderPage, type PageKind } from './page.ts';
+import { pageLocale, type UnsubscribeRequest } from './request.ts';
+import { verifyUnsubscribeToken } from './token.ts';
+
+/**
+ * The unsubscribe endpoint's logic, free of Lambda types. GET shows a confirmation page (it must
+ * not unsubscribe: mail scanners fetch links); POST — the RFC 8058 one-click request from the
+ * mailbox provider, or the page's button — suppresses the client's current email address.
+ * A forged, altered or missing token is refused before anything is read or written.
+ */
+
+export interface UnsubscribeContext {
+  documents: Pick<DynamoDBDocumentClient, 'send'>;
+  tables: Pick<TableNames, 'profiles' | 'suppression'>;
+  /** Signing secret; several (current first) during a rotation. */
+  secret: string | readonly string[];
+  /** The clock (epoch ms), read once per request. */
+  now: () => number;
+  brandName: string;
+  log?: Log;
+}
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-type': 'text/html; charset=utf-8',
+  // The URL carries the token: keep it out of caches, referrers and search engines.
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-robots-tag': 'noindex, nofollow',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+};
+
+const STATUS: Record<PageKind, number> = {
+  confirm: 200,
+  done: 200,
+  'missing-token': 400,
+  'bad-request': 400,
+  'invalid-token': 403,
+  'unknown-client': 404,
+  method: 405,
+  error: 500,
+};
+
+export function pageResponse(kind: PageKind, locale: TemplateLocale, brandName: string, token?: string): HttpResponse {
+  const headers: Record<string, string> = { ...SECURITY_HEADERS, 'content-language': locale };
+  if (kind === 'method') headers.allow = 'GET, POST';
+  return {
+    statusCode: STATUS[kind],
+    headers,
+    body: renderPage(kind, { locale, brandName, ...(token ? { token } : {}) }),
+  };
+}
+
+export async function handleUnsubscribe(context: UnsubscribeContext, request: UnsubscribeRequest): Promise<HttpResponse> {
+  const log = context.log ?? silentLog;
+  const headerLocale = pageLocale(request.acceptLanguage);
+  const page = (kind: PageKind, locale: TemplateLocale = headerLocale, token?: string) =>
+    pageResponse(kind, locale, context.brandName, token);
+
+  if (request.method !== 'GET' && request.method !== 'POST') return page('method');
+  const token = request.token?.trim() ?? '';
+  if (token.length === 0) {
+    log.info('unsubscribe refused: no token', { method: request.method });
+    return page('missing-token');
+  }
+  const customerId = verifyUnsubscribeToken(token, context.secret);
+  if (customerId === undefined) {
+    log.warn('unsubscribe refused: invalid token', { method: request.method });
+    return page('invalid-token');
+  }
+  const profile = await getProfile(context.documents, context.tables.profiles, customerId);
+  if (!profile) {
+    log.info('unsubscribe refused: unknown client', { customerId, method: request.method });
+    return page('unknown-client');
+  }
+  const locale = request.acceptLanguage ? headerLocale : templateLocale(profile.locale);
+  const email = profile.email ? normaliseEmail(profile.email) : '';
+
+  if (request.method === 'GET') {
+    // Already suppressed (or nothing to suppress): say so rather than ask again.
+    const done = email.length === 0 || (await isSuppressed(context.documents, context.tables.suppression, email));
+    return done ? page('done', locale) : page('confirm', locale, token);
+  }
+
+  if (email.length === 0) {
+    // No address on file: nothing can be mailed, nothing to record.
+    log.info('unsubscribe: client has no email', { customerId });
+    return page('done', locale);
+  }
+  const oneClick = request.form['List-Unsubscribe'] === 'One-Click';
+  const source = request.form.via === 'page' ? 'confirmation-page' : oneClick ? 'one-click' : 'post';
+  const result = await suppress(context.documents, context.tables.suppression, {
+    email,
+    reason: 'unsubscribe',
+    at: context.now(),
+    customerId,
+    source,
+  });
+  log.info(result.created ? 'unsubscribed' : 'unsubscribe repeated: already suppressed', {
+    customerId,
+    email: maskEmail(email),
+    source,
+    reason: result.item.reason,
+  });
+  return page('done', locale);
+}
