@@ -1,0 +1,236 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { maskEmail, silentLog, type Log } from '../log.ts';
+import { normaliseEmail, suppress, type SuppressionReason } from '../store/suppression-store.ts';
+import type { TableNames } from '../store/tables.ts';
+
+/**
+ * SES feedback: configuration-set events (delivered by SNS, or by EventBridge as `detail`) turned
+ * into suppressions. A permanent bounce suppresses its recipients ('hard-bounce'); a transient or
+ * undetermined bounce is only logged (the mailbox may be full today, fine tomorrow); a complaint
+ * suppresses for good ('complaint'). Writes are idempotent, so a redelivered event changes nothing.
+ */
+
+// Only the fields we use; SES sends many more (headers, diagnostic codes, MTA names...).
+const recipientsSchema = z.array(z.object({ emailAddress: z.string().min(1) })).min(1);
+
+const bounceSchema = z.object({
+  bounceType: z.string().min(1),
+  bounceSubType: z.string().optional(),
+  bouncedRecipients: recipientsSchema,
+  timestamp: z.string().optional(),
+  feedbackId: z.string().optional(),
+});
+
+const complaintSchema = z.object({
+  complainedRecipients: recipientsSchema,
+  timestamp: z.string().optional(),
+  feedbackId: z.string().optional(),
+  complaintFeedbackType: z.string().nullish(),
+  complaintSubType: z.string().nullish(),
+});
+
+const mailSchema = z.object({
+  messageId: z.string().optional(),
+  timestamp: z.string().optional(),
+  /** Tags set on SendEmail (EmailTags); the sender puts the client's id under `customerId`. */
+  tags: z.record(z.string(), z.array(z.string())).optional(),
+});
+
+const sesEventSchema = z.object({
+  // Configuration-set events say eventType; identity notifications say notificationType.
+  eventType: z.string().optional(),
+  notificationType: z.string().optional(),
+  bounce: z.unknown().optional(),
+  complaint: z.unknown().optional(),
+  mail: mailSchema.optional(),
+});
+
+const snsEnvelopeSchema = z.object({
+  Records: z.array(z.object({ Sns: z.object({ Message: z.string(), MessageId: z.string().optional() }) })),
+});
+const eventBridgeEnvelopeSchema = z.object({ 'detail-type': z.string().optional(), detail: z.unknown() });
+
+/** What one SES event means for the suppression list. */
+export type SesDecision =
+  | { kind: 'suppress'; reason: Extract<SuppressionReason, 'hard-bounce' | 'complaint'>; recipients: string[]; at: number; source: string; customerId?: string; detail: string }
+  | { kind: 'soft-bounce'; recipients: string[]; detail: string }
+  | { kind: 'ignore'; eventType: string; detail?: string }
+  | { kind: 'invalid'; problem: string };
+
+/** Bare address from `a@b` or `"Name" <a@b>`, normalised. */
+export function recipientAddress(value: string): string {
+  const angle = /<([^<>]+)>\s*$/.exec(value);
+  return normaliseEmail(angle?.[1] ?? value);
+}
+
+function instant(...candidates: (string | undefined)[]): number | undefined {
+  for (const value of candidates) {
+    const ms = value ? Date.parse(value) : Number.NaN;
+    if (Number.isFinite(ms)) return ms;
+  }
+  return undefined;
+}
+
+function issues(error: z.ZodError): string {
+  // Paths and messages only: values may be addresses.
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+/** Pure: one SES event (already JSON-parsed) → what to do. `now` dates events that carry no timestamp. */
+export function decideSesEvent(input: unknown, now: number): SesDecision {
+  const parsed = sesEventSchema.safeParse(input);
+  if (!parsed.success) return { kind: 'invalid', problem: issues(parsed.error) };
+  const event = parsed.data;
+  const eventType = event.eventType ?? event.notificationType;
+  if (!eventType) return { kind: 'invalid', problem: 'no eventType' };
+  const customerId = event.mail?.tags?.customerId?.[0];
+  const withCustomer = customerId ? { customerId } : {};
+
+  if (eventType === 'Bounce') {
+    const bounce = bounceSchema.safeParse(event.bounce);
+    if (!bounce.success) return { kind: 'invalid', problem: `bounce: ${issues(bounce.error)}` };
+    const { bounceType, bounceSubType, bouncedRecipients, timestamp, feedbackId } = bounce.data;
+    const recipients = [...new Set(bouncedRecipients.map((r) => recipientAddress(r.emailAddress)))].filter(Boolean);
+    const detail = `${bounceType}/${bounceSubType ?? '-'}`;
+    // Only a permanent bounce is a dead address; Transient and Undetermined may recover.
+    if (bounceType !== 'Permanent') return { kind: 'soft-bounce', recipients, detail };
+    return {
+      kind: 'suppress',
+      reason: 'hard-bounce',
+      recipients,
+      at: instant(timestamp, event.mail?.timestamp) ?? now,
+      source: `ses-bounce:${feedbackId ?? event.mail?.messageId ?? 'unknown'}`,
+      detail,
+      ...withCustomer,
+    };
+  }
+
+  if (eventType === 'Complaint') {
+    const complaint = complaintSchema.safeParse(event.complaint);
+    if (!complaint.success) return { kind: 'invalid', problem: `complaint: ${issues(complaint.error)}` };
+    const { complainedRecipients, timestamp, feedbackId, complaintFeedbackType, complaintSubType } = complaint.data;
+    const detail = `${complaintFeedbackType ?? '-'}/${complaintSubType ?? '-'}`;
+    // An ARF "not-spam" report says the recipient withdrew the complaint: nothing to suppress.
+    if (complaintFeedbackType === 'not-spam') return { kind: 'ignore', eventType, detail };
+    return {
+      kind: 'suppress',
+      reason: 'complaint',
+      recipients: [...new Set(complainedRecipients.map((r) => recipientAddress(r.emailAddress)))].filter(Boolean),
+      at: instant(timestamp, event.mail?.timestamp) ?? now,
+      source: `ses-complaint:${feedbackId ?? event.mail?.messageId ?? 'unknown'}`,
+      detail,
+      ...withCustomer,
+    };
+  }
+
+  // Send, Delivery, Open, Click, Reject, DeliveryDelay, RenderingFailure, Subscription...
+  return { kind: 'ignore', eventType };
+}
+
+/**
+ * The SES events inside a Lambda event: an SNS notification (each record's Message is the SES
+ * event JSON), an EventBridge event (`detail`), or a bare SES event. Unreadable messages are
+ * returned as problems rather than thrown, so one bad record does not block the others.
+ */
+export function unwrapSesEvents(lambdaEvent: unknown): { events: unknown[]; problems: string[] } {
+  const sns = snsEnvelopeSchema.safeParse(lambdaEvent);
+  if (sns.success) {
+    const events: unknown[] = [];
+    const problems: string[] = [];
+    for (const [index, record] of sns.data.Records.entries()) {
+      try {
+        events.push(JSON.parse(record.Sns.Message));
+      } catch {
+        problems.push(`SNS record ${index} (${record.Sns.MessageId ?? 'no id'}): Message is not JSON`);
+      }
+    }
+    return { events, problems };
+  }
+  const eventBridge = eventBridgeEnvelopeSchema.safeParse(lambdaEvent);
+  if (eventBridge.success && eventBridge.data.detail !== undefined) return { events: [eventBridge.data.detail], problems: [] };
+  if (typeof lambdaEvent === 'object' && lambdaEvent !== null && ('eventType' in lambdaEvent || 'notificationType' in lambdaEvent)) {
+    return { events: [lambdaEvent], problems: [] };
+  }
+  return { events: [], problems: ['not an SNS, EventBridge or SES event'] };
+}
+
+export interface SesFeedbackContext {
+  documents: Pick<DynamoDBDocumentClient, 'send'>;
+  tables: Pick<TableNames, 'suppression'>;
+  now: () => number;
+  log?: Log;
+}
+
+export interface SesFeedbackSummary {
+  events: number;
+  /** Addresses suppressed for the first time. */
+  suppressed: number;
+  /** Addresses that were already suppressed (a redelivery, or an earlier unsubscribe). */
+  alreadySuppressed: number;
+  /** Recipients of transient / undetermined bounces: logged, not suppressed. */
+  softBounces: number;
+  /** Events that need no action (deliveries, opens, not-spam reports...). */
+  ignored: number;
+  /** Messages that could not be read; logged without their content. */
+  invalid: number;
+  problems: string[];
+}
+
+export async function processSesFeedback(context: SesFeedbackContext, lambdaEvent: unknown): Promise<SesFeedbackSummary> {
+  const log = context.log ?? silentLog;
+  const { events, problems } = unwrapSesEvents(lambdaEvent);
+  const summary: SesFeedbackSummary = {
+    events: events.length,
+    suppressed: 0,
+    alreadySuppressed: 0,
+    softBounces: 0,
+    ignored: 0,
+    invalid: problems.length,
+    problems: [...problems],
+  };
+  for (const problem of problems) log.error('SES feedback: unreadable message', { problem });
+
+  for (const event of events) {
+    const decision = decideSesEvent(event, context.now());
+    switch (decision.kind) {
+      case 'invalid':
+        summary.invalid++;
+        summary.problems.push(decision.problem);
+        log.error('SES feedback: invalid event', { problem: decision.problem });
+        break;
+      case 'ignore':
+        summary.ignored++;
+        log.debug('SES feedback: no action', { eventType: decision.eventType, detail: decision.detail });
+        break;
+      case 'soft-bounce':
+        summary.softBounces += decision.recipients.length;
+        log.info('SES feedback: soft bounce, not suppressed', {
+          detail: decision.detail,
+          recipients: decision.recipients.map(maskEmail),
+        });
+        break;
+      case 'suppress':
+        for (const email of decision.recipients) {
+          const result = await suppress(context.documents, context.tables.suppression, {
+            email,
+            reason: decision.reason,
+            at: decision.at,
+            source: decision.source,
+            ...(decision.customerId ? { customerId: decision.customerId } : {}),
+          });
+          if (result.created) summary.suppressed++;
+          else summary.alreadySuppressed++;
+          log.info(result.created ? 'SES feedback: suppressed' : 'SES feedback: already suppressed', {
+            reason: decision.reason,
+            storedReason: result.item.reason,
+            detail: decision.detail,
+            email: maskEmail(email),
+            ...(decision.customerId ? { customerId: decision.customerId } : {}),
+          });
+        }
+        break;
+    }
+  }
+  return summary;
+}

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { EventBridgeEvent, SNSEvent } from 'aws-lambda';
+import { startLocalAws, type LocalAws } from '../../../local/aws.ts';
+import { sesEventsConfig } from '../../../shared/feedback/environment.ts';
+import type { SesFeedbackSummary } from '../../../shared/feedback/ses-events.ts';
+import { getSuppression } from '../../../shared/store/suppression-store.ts';
+import { tableNames, type TableNames } from '../../../shared/store/tables.ts';
+import { signUnsubscribeToken } from '../../../shared/unsubscribe/token.ts';
+import { handleUnsubscribe } from '../../../shared/unsubscribe/unsubscribe.ts';
+import { bounceEvent, complaintEvent, deliveryEvent, eventBridgeEvent, snsEvent } from '../../shared/feedback/fixtures.ts';
+
+const SECRET = 'ses-handler-test-secret-0123456789abcdef';
+
+let aws: LocalAws;
+let tables: TableNames;
+let handler: (event: SNSEvent | EventBridgeEvent<string, unknown>) => Promise<SesFeedbackSummary>;
+const logLines: string[] = [];
+
+const scan = async () =>
+  (await aws.clients.documents.send(new ScanCommand({ TableName: tables.suppression, ConsistentRead: true }))).Items ?? [];
+
+beforeAll(async () => {
+  aws = await startLocalAws({ services: ['dynamodb'] });
+  tables = tableNames(aws.config);
+  await aws.clients.documents.send(
+    new PutCommand({
+      TableName: tables.profiles,
+      Item: {
+        customerId: 'c-complainer',
+        email: 'complainer@example.com',
+        acceptsMarketing: true,
+        tier: 'Entry',
+        stage: 'new',
+        spend12mMinor: 20_000,
+        lifetimeSpendMinor: 20_000,
+        currency: 'USD',
+        orderCount: 1,
+        skus: {},
+        digest: 'x',
+        updatedRunDate: '2026-06-01',
+      },
+    }),
+  );
+  vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify(aws.config));
+  vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logLines.push(String(line)));
+  ({ handler } = await import('../../../functions/ses-events/handler.ts'));
+});
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+  await aws?.stop();
+});
+
+describe('SES events handler', () => {
+  it('a hard bounce from SNS suppresses the address', async () => {
+    const summary = await handler(snsEvent(bounceEvent(['gone@example.com'], 'Permanent', { customerId: 'c-gone' })));
+    expect(summary).toMatchObject({ suppressed: 1, invalid: 0 });
+    expect(await getSuppression(aws.clients.documents, tables.suppression, 'gone@example.com')).toMatchObject({
+      reason: 'hard-bounce',
+      customerId: 'c-gone',
+    });
+  });
+
+  it('a soft bounce does not', async () => {
+    const before = await scan();
+    const summary = await handler(snsEvent(bounceEvent(['full@example.com'], 'Transient')));
+    expect(summary).toMatchObject({ suppressed: 0, softBounces: 1 });
+    expect(await scan()).toEqual(before);
+  });
+
+  it('a complaint suppresses for good, even when the client unsubscribes afterwards', async () => {
+    await handler(eventBridgeEvent(complaintEvent(['Complainer@Example.com'], { customerId: 'c-complainer' }), 'Email Complaint Received'));
+    const afterComplaint = await getSuppression(aws.clients.documents, tables.suppression, 'complainer@example.com');
+    expect(afterComplaint?.reason).toBe('complaint');
+
+    const unsubscribe = await handleUnsubscribe(
+      { documents: aws.clients.documents, tables, secret: SECRET, now: () => Date.parse('2026-06-05T00:00:00Z'), brandName: 'Maison Test' },
+      { method: 'POST', token: signUnsubscribeToken('c-complainer', SECRET), form: { 'List-Unsubscribe': 'One-Click' } },
+    );
+    expect(unsubscribe.statusCode).toBe(200);
+    const afterUnsubscribe = await getSuppression(aws.clients.documents, tables.suppression, 'complainer@example.com');
+    expect(afterUnsubscribe).toMatchObject({ reason: 'complaint', suppressedAt: afterComplaint?.suppressedAt, complainedAt: afterComplaint?.complainedAt });
+  });
+
+  it('a redelivered event changes nothing', async () => {
+    const event = snsEvent(bounceEvent(['twice@example.com']), deliveryEvent(['ok@example.com']));
+    expect((await handler(event)).suppressed).toBe(1);
+    const before = await scan();
+    expect(await handler(event)).toMatchObject({ suppressed: 0, alreadySuppressed: 1, ignored: 1 });
+    expect(await scan()).toEqual(before);
+  });
+
+  it('an unreadable message is reported, not thrown', async () => {
+    const summary = await handler(snsEvent('{"eventType":"Bounce"'));
+    expect(summary).toMatchObject({ invalid: 1, suppressed: 0 });
+    expect(logLines.some((line) => line.includes('"level":"error"') && line.includes('not JSON'))).toBe(true);
+  });
+
+  it('never logs a full address', () => {
+    for (const line of logLines) expect(line).not.toMatch(/[a-z0-9]{2,}@example\.com/i);
+  });
+});
+
+describe('SES events environment', () => {
+  it('reads CLIENTELE_CONFIG, with defaults when absent', () => {
+    expect(sesEventsConfig({}).storage.tablePrefix).toBe('clientele-');
+    expect(() => sesEventsConfig({ CLIENTELE_CONFIG: 'nope' })).toThrow(/CLIENTELE_CONFIG is not valid JSON/);
+  });
+});
