@@ -1,0 +1,256 @@
+import type { Config } from '../config.ts';
+import type { ClientFacts, ClientProfile, SkuPurchase } from '../model.ts';
+import { addDays, addYears, daysBetweenDates, isIsoDate, localDate, startOfLocalDay } from '../time.ts';
+import { medianGapDays, stageFor } from './lifecycle.ts';
+import { rfmScores, type RfmInput } from './rfm.ts';
+import { tierFor, tierThresholdsMinor, type TierThresholdsMinor } from './tiers.ts';
+
+/** Profiles keep the most recently bought SKUs only: enough for replenishment, bounded in size. */
+export const MAX_SKUS_PER_PROFILE = 50;
+
+export interface TieringContext {
+  /** YYYY-MM-DD in the brand time zone: the run sees everything up to the end of this day. */
+  runDate: string;
+  config: Config;
+}
+
+export interface RunClock {
+  /** Start of the local day after runDate: instants at or after it have not happened yet. */
+  now: number;
+  /** Start of the trailing-12-month window, which is [windowStart, now). */
+  windowStart: number;
+}
+
+/**
+ * The run's clock. The 12-month window is the 365 (366) local calendar days ending with
+ * runDate: it starts the day after runDate's date one year earlier (2025-06-15 →
+ * [2024-06-16 00:00, 2025-06-16 00:00) local; a run on Feb 29 starts the window on Mar 1).
+ */
+export function runClock(runDate: string, timeZone: string): RunClock {
+  if (!isIsoDate(runDate)) throw new RangeError(`runDate must be a YYYY-MM-DD date, got "${runDate}"`);
+  return {
+    now: startOfLocalDay(addDays(runDate, 1), timeZone),
+    windowStart: startOfLocalDay(addDays(addYears(runDate, -1), 1), timeZone),
+  };
+}
+
+interface Environment extends RunClock {
+  runDate: string;
+  timeZone: string;
+  currency: string;
+  thresholds: TierThresholdsMinor;
+  lifecycle: Config['lifecycle'];
+}
+
+function environment(context: TieringContext): Environment {
+  const { runDate, config } = context;
+  return {
+    ...runClock(runDate, config.timeZone),
+    runDate,
+    timeZone: config.timeZone,
+    currency: config.currency,
+    thresholds: tierThresholdsMinor(config),
+    lifecycle: config.lifecycle,
+  };
+}
+
+interface OrderSummary {
+  /** Orders before now with a positive net amount. */
+  orderCount: number;
+  lifetimeSpendMinor: number;
+  spend12mMinor: number;
+  firstOrderAt?: number;
+  lastOrderAt?: number;
+  /** Distinct local dates of counted orders, sorted. */
+  orderDays: string[];
+}
+
+/** Orders at or after `now` are ignored; an order counts as a purchase when its net is > 0. */
+function summariseOrders(facts: ClientFacts, env: Environment): OrderSummary {
+  const summary: OrderSummary = { orderCount: 0, lifetimeSpendMinor: 0, spend12mMinor: 0, orderDays: [] };
+  const days = new Set<string>();
+  for (const order of facts.orders) {
+    if (!(order.orderedAt < env.now)) continue;
+    summary.lifetimeSpendMinor += order.netMinor;
+    if (order.orderedAt >= env.windowStart) summary.spend12mMinor += order.netMinor;
+    if (order.netMinor <= 0) continue;
+    summary.orderCount += 1;
+    if (summary.firstOrderAt === undefined || order.orderedAt < summary.firstOrderAt) summary.firstOrderAt = order.orderedAt;
+    if (summary.lastOrderAt === undefined || order.orderedAt > summary.lastOrderAt) summary.lastOrderAt = order.orderedAt;
+    days.add(localDate(order.orderedAt, env.timeZone));
+  }
+  summary.orderDays = [...days].sort();
+  return summary;
+}
+
+function rfmInputOf(summary: OrderSummary, env: Environment): RfmInput | undefined {
+  const lastDay = summary.orderDays[summary.orderDays.length - 1];
+  if (lastDay === undefined) return undefined;
+  return {
+    daysSinceLast: daysBetweenDates(lastDay, env.runDate),
+    orderCount: summary.orderCount,
+    spend12mMinor: summary.spend12mMinor,
+  };
+}
+
+function iso(instant: number): string {
+  return new Date(instant).toISOString();
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Category with the highest lifetime net spend (ties: alphabetical); none without spend. */
+function topCategoryOf(categorySpendMinor: Record<string, number>): string | undefined {
+  let top: string | undefined;
+  let topSpend = 0;
+  for (const [category, spend] of Object.entries(categorySpendMinor)) {
+    if (spend > topSpend || (spend === topSpend && top !== undefined && category < top)) {
+      top = category;
+      topSpend = spend;
+    }
+  }
+  return top;
+}
+
+/**
+ * Last purchase of each SKU, by local calendar day: quantity is the sum over that day's
+ * purchases, purchases counts distinct days, the personal cycle is the median gap between
+ * them (2+ days). Only the MAX_SKUS_PER_PROFILE most recently bought SKUs are kept (ties: SKU
+ * order); the record lists them most recent first.
+ */
+function skuPurchasesOf(facts: ClientFacts, env: Environment): Record<string, SkuPurchase> {
+  const rows: { sku: string; lastAt: number; purchase: SkuPurchase }[] = [];
+  for (const sku of facts.skus) {
+    const quantityByDay = new Map<string, number>();
+    let lastAt = Number.NEGATIVE_INFINITY;
+    for (const purchase of sku.purchases) {
+      if (!(purchase.orderedAt < env.now)) continue;
+      const day = localDate(purchase.orderedAt, env.timeZone);
+      quantityByDay.set(day, (quantityByDay.get(day) ?? 0) + purchase.quantity);
+      if (purchase.orderedAt > lastAt) lastAt = purchase.orderedAt;
+    }
+    if (quantityByDay.size === 0) continue;
+    const purchase: SkuPurchase = {
+      lastPurchasedAt: iso(lastAt),
+      quantity: quantityByDay.get(localDate(lastAt, env.timeZone)) ?? 0,
+      purchases: quantityByDay.size,
+    };
+    if (sku.productName !== undefined) purchase.productName = sku.productName;
+    if (sku.category !== undefined) purchase.category = sku.category;
+    const cycle = medianGapDays(quantityByDay.keys());
+    if (cycle !== undefined) purchase.personalCycleDays = cycle;
+    rows.push({ sku: sku.sku, lastAt, purchase });
+  }
+  rows.sort((a, b) => b.lastAt - a.lastAt || compareStrings(a.sku, b.sku));
+  return Object.fromEntries(rows.slice(0, MAX_SKUS_PER_PROFILE).map((row) => [row.sku, row.purchase]));
+}
+
+/** Everything but the RFM scores, which need the whole buyer base. */
+function profileOf(facts: ClientFacts, summary: OrderSummary, env: Environment): ClientProfile {
+  const customer = facts.customer;
+  const hasPurchased = summary.orderCount > 0;
+  const firstDay = summary.orderDays[0];
+  const lastDay = summary.orderDays[summary.orderDays.length - 1];
+  const usualReorderGapDays = medianGapDays(summary.orderDays);
+  const stage = stageFor(
+    {
+      hasPurchased,
+      daysSinceFirst: firstDay === undefined ? 0 : daysBetweenDates(firstDay, env.runDate),
+      daysSinceLast: lastDay === undefined ? 0 : daysBetweenDates(lastDay, env.runDate),
+      ...(usualReorderGapDays === undefined ? {} : { usualReorderGapDays }),
+    },
+    env.lifecycle,
+  );
+
+  const profile: ClientProfile = {
+    customerId: facts.customerId,
+    acceptsMarketing: customer?.acceptsMarketing ?? false,
+    tier: tierFor(summary.spend12mMinor, hasPurchased, env.thresholds),
+    stage,
+    spend12mMinor: summary.spend12mMinor,
+    lifetimeSpendMinor: summary.lifetimeSpendMinor,
+    currency: env.currency,
+    orderCount: summary.orderCount,
+    skus: skuPurchasesOf(facts, env),
+  };
+  // Optional fields are left out rather than set to undefined (DynamoDB marshalling refuses undefined).
+  const email = customer?.email ?? facts.email;
+  if (email !== undefined) profile.email = email;
+  if (customer) {
+    const { firstName, lastName, locale, timeZone, birthday, advisorId, signedUpAt } = customer;
+    if (firstName !== undefined) profile.firstName = firstName;
+    if (lastName !== undefined) profile.lastName = lastName;
+    if (locale !== undefined) profile.locale = locale;
+    if (timeZone !== undefined) profile.timeZone = timeZone;
+    if (birthday !== undefined) profile.birthday = birthday;
+    if (advisorId !== undefined) profile.advisorId = advisorId;
+    if (signedUpAt !== undefined && Number.isFinite(signedUpAt)) profile.signedUpAt = iso(signedUpAt);
+  }
+  if (summary.firstOrderAt !== undefined) profile.firstOrderAt = iso(summary.firstOrderAt);
+  if (summary.lastOrderAt !== undefined) profile.lastOrderAt = iso(summary.lastOrderAt);
+  if (usualReorderGapDays !== undefined) profile.usualReorderGapDays = usualReorderGapDays;
+  const topCategory = topCategoryOf(facts.categorySpendMinor);
+  if (topCategory !== undefined) profile.topCategory = topCategory;
+  return profile;
+}
+
+/**
+ * Profiles of all clients, sorted by customerId. RFM is scored over the buyers in `clients`,
+ * so pass the whole base (or one whole shard, knowing scores are then per shard).
+ * Holds every profile in memory; streamProfiles avoids that when the source can be re-read.
+ */
+export function computeProfiles(clients: Iterable<ClientFacts>, context: TieringContext): ClientProfile[] {
+  const env = environment(context);
+  const profiles: ClientProfile[] = [];
+  const buyers: ClientProfile[] = [];
+  const inputs: RfmInput[] = [];
+  for (const facts of clients) {
+    const summary = summariseOrders(facts, env);
+    const profile = profileOf(facts, summary, env);
+    profiles.push(profile);
+    const input = rfmInputOf(summary, env);
+    if (input) {
+      buyers.push(profile);
+      inputs.push(input);
+    }
+  }
+  const scores = rfmScores(inputs);
+  buyers.forEach((profile, i) => {
+    profile.rfm = scores[i];
+  });
+  return profiles.sort((a, b) => compareStrings(a.customerId, b.customerId));
+}
+
+/**
+ * The same profiles as computeProfiles, yielded one at a time in the source's order, in two
+ * passes over `source` (first the RFM measures, a few numbers per buyer, then the profiles),
+ * so memory stays bounded by the source. `source` must yield the same clients in the same
+ * order each time it is called, as ClientAggregator.clients() does.
+ */
+export function* streamProfiles(source: () => Iterable<ClientFacts>, context: TieringContext): Generator<ClientProfile> {
+  const env = environment(context);
+  const inputs: RfmInput[] = [];
+  const buyerIds: string[] = [];
+  for (const facts of source()) {
+    const input = rfmInputOf(summariseOrders(facts, env), env);
+    if (input) {
+      inputs.push(input);
+      buyerIds.push(facts.customerId);
+    }
+  }
+  const scores = rfmScores(inputs);
+  let buyer = 0;
+  for (const facts of source()) {
+    const summary = summariseOrders(facts, env);
+    const profile = profileOf(facts, summary, env);
+    if (summary.orderCount > 0) {
+      if (buyerIds[buyer] !== facts.customerId) throw new Error('streamProfiles: the source yielded different clients on its second pass');
+      profile.rfm = scores[buyer];
+      buyer += 1;
+    }
+    yield profile;
+  }
+  if (buyer !== buyerIds.length) throw new Error('streamProfiles: the source yielded different clients on its second pass');
+}
