@@ -4,11 +4,13 @@ import type { ClientFacts, CustomerRecord, OrderFact, OrderLine, SkuFact } from 
 /**
  * Streaming accumulation of the exports into one ClientFacts per client.
  *
- * Memory is the constraint here (10M order lines / 1M clients within 1 GB RSS), so each client
- * is a handful of flat number arrays rather than nested objects: orders as [at, net] pairs,
- * category spend as [categoryId, net] pairs and SKU purchases as [skuId, at, quantity]
- * triples, with SKU and category strings interned once per aggregator. ClientFacts objects
- * are only built, one at a time, when clients() is iterated.
+ * Memory is the constraint here (10M order lines / 1M clients within 1 GB RSS). Per-client
+ * JS objects and arrays cost ~50 bytes of headers each plus growth slack, and small arrays
+ * grown one push at a time churn the heap; so the state is columnar instead: every client is
+ * a slot number, and its orders, category totals and SKU purchases are records in shared
+ * typed-array columns (off the JS heap, grown in fixed chunks), chained per client by "next"
+ * links. SKU and category strings are interned; customer records are packed into one string.
+ * ClientFacts objects are only built, one at a time, when clients() is iterated.
  */
 
 /** Emails are compared trimmed and lower-cased (the readers already do this; be defensive). */
@@ -36,60 +38,6 @@ export function lineNetMinor(line: Pick<OrderLine, 'status' | 'lineTotalMinor' |
   if (!(total > 0)) return 0;
   const refunded = Math.min(Math.max(line.refundedMinor, 0), total);
   return total - refunded;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Small flat arrays. push() on a V8 array grows its store by 50% + 16 slots, which for the
-// typical client (a few orders) more than doubles its size; concat() allocates exactly. Below
-// SMALL_ARRAY elements we copy (cheap), above it we push (amortised, for the rare huge client).
-
-const SMALL_ARRAY = 96;
-
-function append2(values: number[] | undefined, a: number, b: number): number[] {
-  if (values === undefined) return [a, b];
-  if (values.length >= SMALL_ARRAY) {
-    values.push(a, b);
-    return values;
-  }
-  return values.concat([a, b]);
-}
-
-function append3(values: number[] | undefined, a: number, b: number, c: number): number[] {
-  if (values === undefined) return [a, b, c];
-  if (values.length >= SMALL_ARRAY) {
-    values.push(a, b, c);
-    return values;
-  }
-  return values.concat([a, b, c]);
-}
-
-function appendString(values: string[] | undefined, value: string): string[] {
-  if (values === undefined) return [value];
-  if (values.length >= SMALL_ARRAY) {
-    values.push(value);
-    return values;
-  }
-  return values.concat([value]);
-}
-
-/** Clients with more orders than this get a Map from orderId to index instead of a linear scan. */
-const ORDER_INDEX_FROM = 16;
-/** How far back to look for an earlier row of the same SKU at the same instant to merge with. */
-const SKU_MERGE_LOOKBACK = 8;
-
-class Interner {
-  private readonly ids = new Map<string, number>();
-  readonly values: string[] = [];
-
-  id(value: string): number {
-    let id = this.ids.get(value);
-    if (id === undefined) {
-      id = this.values.length;
-      this.values.push(value);
-      this.ids.set(value, id);
-    }
-    return id;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,85 +102,75 @@ function storedEmail(stored: StoredCustomer): string | undefined {
   return part ? part.slice(1) : undefined;
 }
 
+
 // ---------------------------------------------------------------------------------------------
+// Columns.
 
-class ClientState {
-  customer: StoredCustomer | undefined = undefined;
-  /** Smallest email seen on this client's order lines (used when there is no customer record). */
-  email: string | undefined = undefined;
-  orderIds: string[] | undefined = undefined;
-  orderIndex: Map<string, number> | undefined = undefined;
-  /** [orderedAt (earliest line), netMinor] per order, aligned with orderIds. */
-  orders: number[] | undefined = undefined;
-  /** [categoryId, netMinor] per category with positive net spend. */
-  categories: number[] | undefined = undefined;
-  /** [skuId, orderedAt, quantity] per positive-net line (rows at one instant merged). */
-  skus: number[] | undefined = undefined;
-}
+const CHUNK_BITS = 16;
+const CHUNK_SIZE = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK_SIZE - 1;
+const FIRST_CHUNK_SIZE = 256;
+const NONE = -1;
 
-function findOrder(state: ClientState, orderId: string): number {
-  if (state.orderIndex) return state.orderIndex.get(orderId) ?? -1;
-  const ids = state.orderIds;
-  if (!ids) return -1;
-  for (let i = ids.length - 1; i >= 0; i--) if (ids[i] === orderId) return i;
-  return -1;
-}
+/**
+ * A growable column of numbers stored in typed-array chunks of 64K entries: growth never
+ * copies more than one chunk, and slack is at most one chunk. The first chunk starts small
+ * and doubles, so that small aggregators (tests, small brands) stay small.
+ */
+class Column {
+  private readonly chunks: (Float64Array | Int32Array)[] = [];
+  private size = 0;
 
-function addOrder(state: ClientState, orderId: string, orderedAt: number, netMinor: number): void {
-  const index = findOrder(state, orderId);
-  if (index >= 0) {
-    const orders = state.orders as number[];
-    // The order's time is its earliest line's.
-    if (orderedAt < (orders[2 * index] as number)) orders[2 * index] = orderedAt;
-    orders[2 * index + 1] = (orders[2 * index + 1] as number) + netMinor;
-    return;
+  constructor(private readonly kind: 'f64' | 'i32') {}
+
+  get length(): number {
+    return this.size;
   }
-  state.orderIds = appendString(state.orderIds, orderId);
-  state.orders = append2(state.orders, orderedAt, netMinor);
-  const count = state.orderIds.length;
-  if (state.orderIndex) state.orderIndex.set(orderId, count - 1);
-  else if (count > ORDER_INDEX_FROM) state.orderIndex = new Map(state.orderIds.map((id, i) => [id, i]));
-}
 
-function addCategory(state: ClientState, categoryId: number, netMinor: number): void {
-  const categories = state.categories;
-  if (categories) {
-    for (let i = 0; i < categories.length; i += 2) {
-      if (categories[i] === categoryId) {
-        categories[i + 1] = (categories[i + 1] as number) + netMinor;
-        return;
-      }
+  push(value: number): number {
+    const index = this.size;
+    const c = index >>> CHUNK_BITS;
+    const offset = index & CHUNK_MASK;
+    let chunk = this.chunks[c];
+    if (chunk === undefined) {
+      chunk = this.allocate(c === 0 ? FIRST_CHUNK_SIZE : CHUNK_SIZE);
+      this.chunks.push(chunk);
+    } else if (offset >= chunk.length) {
+      const bigger = this.allocate(Math.min(chunk.length * 2, CHUNK_SIZE));
+      bigger.set(chunk);
+      this.chunks[c] = chunk = bigger;
     }
+    chunk[offset] = value;
+    this.size = index + 1;
+    return index;
   }
-  state.categories = append2(categories, categoryId, netMinor);
+
+  get(index: number): number {
+    return (this.chunks[index >>> CHUNK_BITS] as Float64Array | Int32Array)[index & CHUNK_MASK] as number;
+  }
+
+  set(index: number, value: number): void {
+    (this.chunks[index >>> CHUNK_BITS] as Float64Array | Int32Array)[index & CHUNK_MASK] = value;
+  }
+
+  private allocate(size: number): Float64Array | Int32Array {
+    return this.kind === 'f64' ? new Float64Array(size) : new Int32Array(size);
+  }
 }
 
-function addSku(state: ClientState, skuId: number, orderedAt: number, quantity: number): void {
-  const skus = state.skus;
-  if (skus) {
-    // Rows of one order usually arrive together: merge with a recent identical purchase.
-    const stop = Math.max(0, skus.length - 3 * SKU_MERGE_LOOKBACK);
-    for (let i = skus.length - 3; i >= stop; i -= 3) {
-      if (skus[i] === skuId && skus[i + 1] === orderedAt) {
-        skus[i + 2] = (skus[i + 2] as number) + quantity;
-        return;
-      }
+class Interner {
+  private readonly ids = new Map<string, number>();
+  readonly values: string[] = [];
+
+  id(value: string): number {
+    let id = this.ids.get(value);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(value);
+      this.ids.set(value, id);
     }
+    return id;
   }
-  state.skus = append3(skus, skuId, orderedAt, quantity);
-}
-
-function mergeInto(target: ClientState, source: ClientState): void {
-  if (source.email !== undefined && (target.email === undefined || source.email < target.email)) target.email = source.email;
-  const ids = source.orderIds ?? [];
-  const orders = source.orders ?? [];
-  ids.forEach((id, i) => {
-    addOrder(target, id, orders[2 * i] as number, orders[2 * i + 1] as number);
-  });
-  const categories = source.categories ?? [];
-  for (let i = 0; i < categories.length; i += 2) addCategory(target, categories[i] as number, categories[i + 1] as number);
-  const skus = source.skus ?? [];
-  for (let i = 0; i < skus.length; i += 3) addSku(target, skus[i] as number, skus[i + 1] as number, skus[i + 2] as number);
 }
 
 /** A value attached to a SKU by its lines: the one on the latest line wins (ties: smallest). */
@@ -251,6 +189,208 @@ class LatestValue {
   }
 }
 
+/** Clients with more orders than this get a Map from orderId to order instead of a list walk. */
+const ORDER_INDEX_FROM = 16;
+const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The columnar state of all clients. A slot is one client; its records are chained newest
+ * first. Orders: [orderedAt (earliest line), netMinor]; categories: [categoryId, netMinor]
+ * (positive lines only); purchases: [skuId, order, quantity] (positive lines only). A
+ * purchase points at its order, so its time is the order's time: lines of one order are one
+ * purchase moment, even when an export stamps them a few seconds apart.
+ */
+class ClientStore {
+  readonly customers: (StoredCustomer | undefined)[] = [];
+  /** Smallest (normalised) email seen on the slot's lines while its customer had none. */
+  readonly emails: (string | undefined)[] = [];
+  /** Whether the slot's customer record has an email (then line emails need not be kept). */
+  readonly customerHasEmail: boolean[] = [];
+  private readonly orderHead = new Column('i32');
+  private readonly orderCount = new Column('i32');
+  private readonly categoryHead = new Column('i32');
+  private readonly purchaseHead = new Column('i32');
+
+  private readonly orderIds: string[] = [];
+  private readonly orderAt = new Column('f64');
+  private readonly orderNet = new Column('f64');
+  private readonly orderNext = new Column('i32');
+  private readonly orderIndexes = new Map<number, Map<string, number>>();
+
+  private readonly categoryId = new Column('i32');
+  private readonly categoryNet = new Column('f64');
+  private readonly categoryNext = new Column('i32');
+
+  private readonly purchaseSku = new Column('i32');
+  private readonly purchaseOrder = new Column('i32');
+  private readonly purchaseQuantity = new Column('f64');
+  private readonly purchaseNext = new Column('i32');
+
+  newSlot(): number {
+    this.customers.push(undefined);
+    this.emails.push(undefined);
+    this.customerHasEmail.push(false);
+    this.orderCount.push(0);
+    this.categoryHead.push(NONE);
+    this.purchaseHead.push(NONE);
+    return this.orderHead.push(NONE);
+  }
+
+  offerEmail(slot: number, email: string): void {
+    const current = this.emails[slot];
+    if (current === undefined || email < current) this.emails[slot] = email;
+  }
+
+  /** Adds a line's net to its order (created if new) and returns the order. */
+  addToOrder(slot: number, orderId: string, orderedAt: number, netMinor: number): number {
+    const existing = this.findOrder(slot, orderId);
+    if (existing !== NONE) {
+      this.combineOrder(existing, orderedAt, netMinor);
+      return existing;
+    }
+    const order = this.orderAt.push(orderedAt);
+    this.orderNet.push(netMinor);
+    this.orderNext.push(NONE);
+    this.orderIds.push(orderId);
+    this.linkOrder(slot, order);
+    return order;
+  }
+
+  addCategory(slot: number, categoryId: number, netMinor: number): void {
+    for (let c = this.categoryHead.get(slot); c !== NONE; c = this.categoryNext.get(c)) {
+      if (this.categoryId.get(c) === categoryId) {
+        this.categoryNet.set(c, this.categoryNet.get(c) + netMinor);
+        return;
+      }
+    }
+    const c = this.categoryId.push(categoryId);
+    this.categoryNet.push(netMinor);
+    this.categoryNext.push(this.categoryHead.get(slot));
+    this.categoryHead.set(slot, c);
+  }
+
+  addPurchase(slot: number, skuId: number, order: number, quantity: number): void {
+    // Rows of one order usually arrive together: merge with the same SKU among this order's
+    // latest records (anything missed here is merged when the facts are built).
+    for (let p = this.purchaseHead.get(slot); p !== NONE && this.purchaseOrder.get(p) === order; p = this.purchaseNext.get(p)) {
+      if (this.purchaseSku.get(p) === skuId) {
+        this.purchaseQuantity.set(p, this.purchaseQuantity.get(p) + quantity);
+        return;
+      }
+    }
+    const p = this.purchaseSku.push(skuId);
+    this.purchaseOrder.push(order);
+    this.purchaseQuantity.push(quantity);
+    this.purchaseNext.push(this.purchaseHead.get(slot));
+    this.purchaseHead.set(slot, p);
+  }
+
+  /** Moves everything of slot `from` into slot `to`, combining orders both have. */
+  merge(from: number, to: number): void {
+    const email = this.emails[from];
+    if (email !== undefined && !this.customerHasEmail[to]) this.offerEmail(to, email);
+    const remap = new Map<number, number>();
+    for (let o = this.orderHead.get(from); o !== NONE; ) {
+      const next = this.orderNext.get(o);
+      const existing = this.findOrder(to, this.orderIds[o] as string);
+      if (existing === NONE) this.linkOrder(to, o);
+      else {
+        this.combineOrder(existing, this.orderAt.get(o), this.orderNet.get(o));
+        remap.set(o, existing);
+      }
+      o = next;
+    }
+    for (let c = this.categoryHead.get(from); c !== NONE; c = this.categoryNext.get(c)) {
+      this.addCategory(to, this.categoryId.get(c), this.categoryNet.get(c));
+    }
+    for (let p = this.purchaseHead.get(from); p !== NONE; ) {
+      const next = this.purchaseNext.get(p);
+      const order = remap.get(this.purchaseOrder.get(p));
+      if (order !== undefined) this.purchaseOrder.set(p, order);
+      this.purchaseNext.set(p, this.purchaseHead.get(to));
+      this.purchaseHead.set(to, p);
+      p = next;
+    }
+    this.emails[from] = undefined;
+    this.orderHead.set(from, NONE);
+    this.orderCount.set(from, 0);
+    this.orderIndexes.delete(from);
+    this.categoryHead.set(from, NONE);
+    this.purchaseHead.set(from, NONE);
+  }
+
+  orders(slot: number): OrderFact[] {
+    const facts: OrderFact[] = [];
+    for (let o = this.orderHead.get(slot); o !== NONE; o = this.orderNext.get(o)) {
+      facts.push({ orderId: this.orderIds[o] as string, orderedAt: this.orderAt.get(o), netMinor: this.orderNet.get(o) });
+    }
+    return facts.sort((a, b) => a.orderedAt - b.orderedAt || compareStrings(a.orderId, b.orderId));
+  }
+
+  categories(slot: number, names: readonly string[]): Record<string, number> {
+    const entries: [string, number][] = [];
+    for (let c = this.categoryHead.get(slot); c !== NONE; c = this.categoryNext.get(c)) {
+      entries.push([names[this.categoryId.get(c)] as string, this.categoryNet.get(c)]);
+    }
+    entries.sort(([a], [b]) => compareStrings(a, b));
+    return Object.fromEntries(entries); // own properties: a "__proto__" category is safe
+  }
+
+  /** Purchases by SKU id, each list sorted by time with purchases at the same instant merged. */
+  purchases(slot: number): Map<number, { orderedAt: number; quantity: number }[]> {
+    const bySku = new Map<number, { orderedAt: number; quantity: number }[]>();
+    for (let p = this.purchaseHead.get(slot); p !== NONE; p = this.purchaseNext.get(p)) {
+      const skuId = this.purchaseSku.get(p);
+      let list = bySku.get(skuId);
+      if (!list) bySku.set(skuId, (list = []));
+      list.push({ orderedAt: this.orderAt.get(this.purchaseOrder.get(p)), quantity: this.purchaseQuantity.get(p) });
+    }
+    for (const [skuId, list] of bySku) {
+      list.sort((a, b) => a.orderedAt - b.orderedAt);
+      const merged: { orderedAt: number; quantity: number }[] = [];
+      for (const purchase of list) {
+        const last = merged[merged.length - 1];
+        if (last && last.orderedAt === purchase.orderedAt) last.quantity += purchase.quantity;
+        else merged.push(purchase);
+      }
+      bySku.set(skuId, merged);
+    }
+    return bySku;
+  }
+
+  private findOrder(slot: number, orderId: string): number {
+    const head = this.orderHead.get(slot);
+    if (head === NONE) return NONE;
+    if (this.orderIds[head] === orderId) return head; // rows of one order usually arrive together
+    const index = this.orderIndexes.get(slot);
+    if (index) return index.get(orderId) ?? NONE;
+    for (let o = this.orderNext.get(head); o !== NONE; o = this.orderNext.get(o)) if (this.orderIds[o] === orderId) return o;
+    return NONE;
+  }
+
+  /** The order's time is its earliest line's; its net is the sum of its lines'. */
+  private combineOrder(order: number, orderedAt: number, netMinor: number): void {
+    if (orderedAt < this.orderAt.get(order)) this.orderAt.set(order, orderedAt);
+    this.orderNet.set(order, this.orderNet.get(order) + netMinor);
+  }
+
+  private linkOrder(slot: number, order: number): void {
+    this.orderNext.set(order, this.orderHead.get(slot));
+    this.orderHead.set(slot, order);
+    const count = this.orderCount.get(slot) + 1;
+    this.orderCount.set(slot, count);
+    const index = this.orderIndexes.get(slot);
+    if (index) index.set(this.orderIds[order] as string, order);
+    else if (count > ORDER_INDEX_FROM) {
+      const built = new Map<string, number>();
+      for (let o = order; o !== NONE; o = this.orderNext.get(o)) built.set(this.orderIds[o] as string, o);
+      this.orderIndexes.set(slot, built);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
 export interface ClientAggregatorOptions {
   /**
    * The run's clock (runClock().now). Lines at or after it have not happened yet for this run:
@@ -263,9 +403,11 @@ export interface ClientAggregatorOptions {
 
 export class ClientAggregator {
   private readonly now: number | undefined;
-  private readonly states = new Map<string, ClientState>();
-  /** Email-only lines whose email matched no customer when they arrived, by normalised email. */
-  private readonly byEmailOnly = new Map<string, ClientState>();
+  private readonly store = new ClientStore();
+  /** customerId → slot. */
+  private readonly slots = new Map<string, number>();
+  /** Email-only lines whose email matched no customer when they arrived: normalised email → slot. */
+  private readonly pendingByEmail = new Map<string, number>();
   /** Normalised email → customerId, built on the first email-only line (unused by id-keyed exports). */
   private emailIndex: Map<string, string> | undefined = undefined;
   private emailIndexStale = false;
@@ -280,9 +422,11 @@ export class ClientAggregator {
 
   /** A customer seen again (same customerId) replaces the earlier record: last one wins. */
   addCustomer(record: CustomerRecord): void {
-    const state = this.stateFor(record.customerId);
-    const replaced = state.customer !== undefined;
-    state.customer = packCustomer(record);
+    const slot = this.slotFor(record.customerId);
+    const replaced = this.store.customers[slot] !== undefined;
+    this.store.customers[slot] = packCustomer(record);
+    this.store.customerHasEmail[slot] = Boolean(record.email);
+    if (record.email) this.store.emails[slot] = undefined; // the record's email is the one shown
     if (!this.emailIndex) return;
     // A replaced record may have changed email: rebuild the index lazily (rare).
     if (replaced) this.emailIndexStale = true;
@@ -296,64 +440,61 @@ export class ClientAggregator {
    * it when clients() is read.
    */
   addOrderLine(line: OrderLine): void {
-    const state = this.stateForLine(line);
+    const slot = this.slotForLine(line);
     if (this.now !== undefined && !(line.orderedAt < this.now)) return;
-    if (line.email) {
-      const email = normaliseEmail(line.email);
-      if (state.email === undefined || email < state.email) state.email = email;
-    }
+    if (line.email && !this.store.customerHasEmail[slot]) this.store.offerEmail(slot, normaliseEmail(line.email));
     const net = lineNetMinor(line);
-    addOrder(state, line.orderId, line.orderedAt, net);
+    const order = this.store.addToOrder(slot, line.orderId, line.orderedAt, net);
     if (net <= 0) return; // category spend and SKU purchases only count what was paid for
-    if (line.category) addCategory(state, this.categoryNames.id(line.category), net);
+    if (line.category) this.store.addCategory(slot, this.categoryNames.id(line.category), net);
     if (line.sku) {
       const skuId = this.skuNames.id(line.sku);
       this.skuProductName.offer(skuId, line.productName, line.orderedAt);
       this.skuCategory.offer(skuId, line.category, line.orderedAt);
-      addSku(state, skuId, line.orderedAt, line.quantity);
+      this.store.addPurchase(slot, skuId, order, line.quantity);
     }
   }
 
   get clientCount(): number {
-    let count = this.states.size;
-    for (const email of this.byEmailOnly.keys()) {
-      if (this.customerIdForEmail(email) === undefined && !this.states.has(emailIdentity(email))) count += 1;
+    let count = this.slots.size;
+    for (const email of this.pendingByEmail.keys()) {
+      if (this.customerIdForEmail(email) === undefined && !this.slots.has(emailIdentity(email))) count += 1;
     }
     return count;
   }
 
   /** Every client seen, customers without orders included, sorted by customerId. */
   *clients(): IterableIterator<ClientFacts> {
-    this.settleEmailOnly();
-    const ids = [...this.states.keys()].sort();
+    this.settlePending();
+    const ids = [...this.slots.keys()].sort();
     for (const id of ids) {
-      const state = this.states.get(id);
-      if (state) yield this.factsOf(id, state);
+      const slot = this.slots.get(id);
+      if (slot !== undefined) yield this.factsOf(id, slot);
     }
   }
 
-  private stateFor(customerId: string): ClientState {
-    let state = this.states.get(customerId);
-    if (!state) {
-      state = new ClientState();
-      this.states.set(customerId, state);
+  private slotFor(customerId: string): number {
+    let slot = this.slots.get(customerId);
+    if (slot === undefined) {
+      slot = this.store.newSlot();
+      this.slots.set(customerId, slot);
     }
-    return state;
+    return slot;
   }
 
-  private stateForLine(line: OrderLine): ClientState {
-    if (line.customerId) return this.stateFor(line.customerId);
+  private slotForLine(line: OrderLine): number {
+    if (line.customerId) return this.slotFor(line.customerId);
     if (!line.email) throw new TypeError(`Order line ${line.orderId} names no customerId and no email`);
     const email = normaliseEmail(line.email);
     const customerId = this.customerIdForEmail(email);
-    if (customerId !== undefined) return this.stateFor(customerId);
-    let state = this.byEmailOnly.get(email);
-    if (!state) {
-      state = new ClientState();
-      state.email = email;
-      this.byEmailOnly.set(email, state);
+    if (customerId !== undefined) return this.slotFor(customerId);
+    let slot = this.pendingByEmail.get(email);
+    if (slot === undefined) {
+      slot = this.store.newSlot();
+      this.store.emails[slot] = email;
+      this.pendingByEmail.set(email, slot);
     }
-    return state;
+    return slot;
   }
 
   private indexEmail(email: string, customerId: string): void {
@@ -366,75 +507,46 @@ export class ClientAggregator {
     if (!this.emailIndex || this.emailIndexStale) {
       this.emailIndex = new Map();
       this.emailIndexStale = false;
-      for (const [customerId, state] of this.states) {
-        const stored = state.customer === undefined ? undefined : storedEmail(state.customer);
-        if (stored) this.indexEmail(normaliseEmail(stored), customerId);
+      for (const [customerId, slot] of this.slots) {
+        const stored = this.store.customers[slot];
+        const storedAddress = stored === undefined ? undefined : storedEmail(stored);
+        if (storedAddress) this.indexEmail(normaliseEmail(storedAddress), customerId);
       }
     }
     return this.emailIndex.get(email);
   }
 
   /** Attaches each pending email-only client to its customer, or to its email identity. */
-  private settleEmailOnly(): void {
-    for (const [email, pending] of this.byEmailOnly) {
+  private settlePending(): void {
+    for (const [email, slot] of this.pendingByEmail) {
       const target = this.customerIdForEmail(email) ?? emailIdentity(email);
-      mergeInto(this.stateFor(target), pending);
+      this.store.merge(slot, this.slotFor(target));
     }
-    this.byEmailOnly.clear();
+    this.pendingByEmail.clear();
   }
 
-  private factsOf(customerId: string, state: ClientState): ClientFacts {
-    const customer = state.customer === undefined ? undefined : unpackCustomer(customerId, state.customer);
-    const facts: ClientFacts = { customerId, orders: this.ordersOf(state), categorySpendMinor: this.categoriesOf(state), skus: this.skusOf(state) };
-    if (customer) facts.customer = customer;
-    const email = customer?.email ?? state.email;
-    if (email !== undefined) facts.email = email;
-    return facts;
-  }
-
-  private ordersOf(state: ClientState): OrderFact[] {
-    const ids = state.orderIds ?? [];
-    const orders = state.orders ?? [];
-    const facts = ids.map((orderId, i) => ({ orderId, orderedAt: orders[2 * i] as number, netMinor: orders[2 * i + 1] as number }));
-    return facts.sort((a, b) => a.orderedAt - b.orderedAt || (a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0));
-  }
-
-  private categoriesOf(state: ClientState): Record<string, number> {
-    const categories = state.categories ?? [];
-    const entries: [string, number][] = [];
-    for (let i = 0; i < categories.length; i += 2) {
-      entries.push([this.categoryNames.values[categories[i] as number] as string, categories[i + 1] as number]);
-    }
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return Object.fromEntries(entries); // fromEntries defines own properties: a "__proto__" category is safe
-  }
-
-  private skusOf(state: ClientState): SkuFact[] {
-    const skus = state.skus ?? [];
-    const bySku = new Map<number, { orderedAt: number; quantity: number }[]>();
-    for (let i = 0; i < skus.length; i += 3) {
-      const skuId = skus[i] as number;
-      let purchases = bySku.get(skuId);
-      if (!purchases) bySku.set(skuId, (purchases = []));
-      purchases.push({ orderedAt: skus[i + 1] as number, quantity: skus[i + 2] as number });
-    }
-    const facts: SkuFact[] = [];
-    for (const [skuId, purchases] of bySku) {
-      // Canonical form whatever the arrival order: by time, rows at the same instant merged.
-      purchases.sort((a, b) => a.orderedAt - b.orderedAt);
-      const merged: { orderedAt: number; quantity: number }[] = [];
-      for (const purchase of purchases) {
-        const last = merged[merged.length - 1];
-        if (last && last.orderedAt === purchase.orderedAt) last.quantity += purchase.quantity;
-        else merged.push(purchase);
-      }
-      const fact: SkuFact = { sku: this.skuNames.values[skuId] as string, purchases: merged };
+  private factsOf(customerId: string, slot: number): ClientFacts {
+    const stored = this.store.customers[slot];
+    const customer = stored === undefined ? undefined : unpackCustomer(customerId, stored);
+    const skus: SkuFact[] = [];
+    for (const [skuId, purchases] of this.store.purchases(slot)) {
+      const fact: SkuFact = { sku: this.skuNames.values[skuId] as string, purchases };
       const productName = this.skuProductName.values[skuId];
       const category = this.skuCategory.values[skuId];
       if (productName !== undefined) fact.productName = productName;
       if (category !== undefined) fact.category = category;
-      facts.push(fact);
+      skus.push(fact);
     }
-    return facts.sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
+    skus.sort((a, b) => compareStrings(a.sku, b.sku));
+    const facts: ClientFacts = {
+      customerId,
+      orders: this.store.orders(slot),
+      categorySpendMinor: this.store.categories(slot, this.categoryNames.values),
+      skus,
+    };
+    if (customer) facts.customer = customer;
+    const email = customer?.email ?? this.store.emails[slot];
+    if (email !== undefined) facts.email = email;
+    return facts;
   }
 }
