@@ -17,19 +17,24 @@ export interface StageFacts {
 }
 
 /**
- * Median gap in days between consecutive distinct local dates (YYYY-MM-DD), undefined with
- * fewer than two. The dates are sorted and de-duplicated here. An even number of gaps takes
- * the mean of the middle two, rounded half up (gaps are whole days, so only .5 can occur).
+ * Median gap between consecutive distinct day numbers (days since an epoch, any order,
+ * duplicates allowed), undefined with fewer than two distinct days. An even number of gaps
+ * takes the mean of the middle two, rounded half up (gaps are whole days: only .5 occurs).
  */
-export function medianGapDays(dates: Iterable<string>): number | undefined {
-  const days = [...new Set(dates)].sort();
-  if (days.length < 2) return undefined;
+export function medianDayGap(days: Iterable<number>): number | undefined {
+  const sorted = [...new Set(days)].sort((a, b) => a - b);
+  if (sorted.length < 2) return undefined;
   const gaps: number[] = [];
-  for (let i = 1; i < days.length; i++) gaps.push(daysBetweenDates(days[i - 1] as string, days[i] as string));
+  for (let i = 1; i < sorted.length; i++) gaps.push((sorted[i] as number) - (sorted[i - 1] as number));
   gaps.sort((a, b) => a - b);
   const mid = gaps.length >> 1;
   const median = gaps.length % 2 === 1 ? (gaps[mid] as number) : ((gaps[mid - 1] as number) + (gaps[mid] as number)) / 2;
   return Math.round(median);
+}
+
+/** medianDayGap over local dates (YYYY-MM-DD). */
+export function medianGapDays(dates: Iterable<string>): number | undefined {
+  return medianDayGap([...dates].map((date) => daysBetweenDates('1970-01-01', date)));
 }
 
 /**

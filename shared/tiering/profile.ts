@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import type { ClientFacts, ClientProfile, SkuPurchase } from '../model.ts';
-import { addDays, addYears, daysBetweenDates, isIsoDate, localDate, startOfLocalDay } from '../time.ts';
-import { medianGapDays, stageFor } from './lifecycle.ts';
+import { addDays, addYears, daysBetweenDates, isIsoDate, MS_PER_DAY, startOfLocalDay, zoneOffsetMs } from '../time.ts';
+import { medianDayGap, stageFor } from './lifecycle.ts';
 import { rfmScores, type RfmInput } from './rfm.ts';
 import { tierFor, tierThresholdsMinor, type TierThresholdsMinor } from './tiers.ts';
 
@@ -34,9 +34,37 @@ export function runClock(runDate: string, timeZone: string): RunClock {
   };
 }
 
+/**
+ * Local calendar days of instants in one zone, as day numbers (days since 1970-01-01 there):
+ * the same days localDate() names, without building a date string for each of the millions
+ * of orders and purchases a night sees. The zone's offset is cached per UTC day, and looked
+ * up per instant only on days when it changes (DST transitions).
+ */
+class LocalDays {
+  private readonly offsets = new Map<number, number>();
+
+  constructor(private readonly timeZone: string) {}
+
+  of(instant: number): number {
+    const utcDay = Math.floor(instant / MS_PER_DAY);
+    let offset = this.offsets.get(utcDay);
+    if (offset === undefined) {
+      const start = zoneOffsetMs(utcDay * MS_PER_DAY, this.timeZone);
+      const end = zoneOffsetMs((utcDay + 1) * MS_PER_DAY - 1, this.timeZone);
+      offset = start === end ? start : Number.NaN; // NaN: the offset changes during this day
+      if (this.offsets.size >= 100_000) this.offsets.clear();
+      this.offsets.set(utcDay, offset);
+    }
+    if (Number.isNaN(offset)) offset = zoneOffsetMs(instant, this.timeZone);
+    return Math.floor((instant + offset) / MS_PER_DAY);
+  }
+}
+
 interface Environment extends RunClock {
   runDate: string;
-  timeZone: string;
+  /** Day number of runDate (see LocalDays). */
+  runDay: number;
+  days: LocalDays;
   currency: string;
   thresholds: TierThresholdsMinor;
   lifecycle: Config['lifecycle'];
@@ -47,7 +75,8 @@ function environment(context: TieringContext): Environment {
   return {
     ...runClock(runDate, config.timeZone),
     runDate,
-    timeZone: config.timeZone,
+    runDay: daysBetweenDates('1970-01-01', runDate),
+    days: new LocalDays(config.timeZone),
     currency: config.currency,
     thresholds: tierThresholdsMinor(config),
     lifecycle: config.lifecycle,
@@ -61,14 +90,14 @@ interface OrderSummary {
   spend12mMinor: number;
   firstOrderAt?: number;
   lastOrderAt?: number;
-  /** Distinct local dates of counted orders, sorted. */
-  orderDays: string[];
+  /** Distinct local day numbers of counted orders, sorted. */
+  orderDays: number[];
 }
 
 /** Orders at or after `now` are ignored; an order counts as a purchase when its net is > 0. */
 function summariseOrders(facts: ClientFacts, env: Environment): OrderSummary {
   const summary: OrderSummary = { orderCount: 0, lifetimeSpendMinor: 0, spend12mMinor: 0, orderDays: [] };
-  const days = new Set<string>();
+  const days = new Set<number>();
   for (const order of facts.orders) {
     if (!(order.orderedAt < env.now)) continue;
     summary.lifetimeSpendMinor += order.netMinor;
@@ -77,9 +106,9 @@ function summariseOrders(facts: ClientFacts, env: Environment): OrderSummary {
     summary.orderCount += 1;
     if (summary.firstOrderAt === undefined || order.orderedAt < summary.firstOrderAt) summary.firstOrderAt = order.orderedAt;
     if (summary.lastOrderAt === undefined || order.orderedAt > summary.lastOrderAt) summary.lastOrderAt = order.orderedAt;
-    days.add(localDate(order.orderedAt, env.timeZone));
+    days.add(env.days.of(order.orderedAt));
   }
-  summary.orderDays = [...days].sort();
+  summary.orderDays = [...days].sort((a, b) => a - b);
   return summary;
 }
 
@@ -87,7 +116,7 @@ function rfmInputOf(summary: OrderSummary, env: Environment): RfmInput | undefin
   const lastDay = summary.orderDays[summary.orderDays.length - 1];
   if (lastDay === undefined) return undefined;
   return {
-    daysSinceLast: daysBetweenDates(lastDay, env.runDate),
+    daysSinceLast: env.runDay - lastDay,
     orderCount: summary.orderCount,
     spend12mMinor: summary.spend12mMinor,
   };
@@ -121,30 +150,32 @@ function topCategoryOf(categorySpendMinor: Record<string, number>): string | und
  * order); the record lists them most recent first.
  */
 function skuPurchasesOf(facts: ClientFacts, env: Environment): Record<string, SkuPurchase> {
-  const rows: { sku: string; lastAt: number; purchase: SkuPurchase }[] = [];
+  const rows: { sku: (typeof facts.skus)[number]; lastAt: number; quantityByDay: Map<number, number> }[] = [];
   for (const sku of facts.skus) {
-    const quantityByDay = new Map<string, number>();
+    const quantityByDay = new Map<number, number>();
     let lastAt = Number.NEGATIVE_INFINITY;
     for (const purchase of sku.purchases) {
       if (!(purchase.orderedAt < env.now)) continue;
-      const day = localDate(purchase.orderedAt, env.timeZone);
+      const day = env.days.of(purchase.orderedAt);
       quantityByDay.set(day, (quantityByDay.get(day) ?? 0) + purchase.quantity);
       if (purchase.orderedAt > lastAt) lastAt = purchase.orderedAt;
     }
-    if (quantityByDay.size === 0) continue;
+    if (quantityByDay.size > 0) rows.push({ sku, lastAt, quantityByDay });
+  }
+  rows.sort((a, b) => b.lastAt - a.lastAt || compareStrings(a.sku.sku, b.sku.sku));
+  const kept = rows.slice(0, MAX_SKUS_PER_PROFILE).map(({ sku, lastAt, quantityByDay }): [string, SkuPurchase] => {
     const purchase: SkuPurchase = {
       lastPurchasedAt: iso(lastAt),
-      quantity: quantityByDay.get(localDate(lastAt, env.timeZone)) ?? 0,
+      quantity: quantityByDay.get(env.days.of(lastAt)) ?? 0,
       purchases: quantityByDay.size,
     };
     if (sku.productName !== undefined) purchase.productName = sku.productName;
     if (sku.category !== undefined) purchase.category = sku.category;
-    const cycle = medianGapDays(quantityByDay.keys());
+    const cycle = medianDayGap(quantityByDay.keys());
     if (cycle !== undefined) purchase.personalCycleDays = cycle;
-    rows.push({ sku: sku.sku, lastAt, purchase });
-  }
-  rows.sort((a, b) => b.lastAt - a.lastAt || compareStrings(a.sku, b.sku));
-  return Object.fromEntries(rows.slice(0, MAX_SKUS_PER_PROFILE).map((row) => [row.sku, row.purchase]));
+    return [sku.sku, purchase];
+  });
+  return Object.fromEntries(kept);
 }
 
 /** Everything but the RFM scores, which need the whole buyer base. */
@@ -153,12 +184,12 @@ function profileOf(facts: ClientFacts, summary: OrderSummary, env: Environment):
   const hasPurchased = summary.orderCount > 0;
   const firstDay = summary.orderDays[0];
   const lastDay = summary.orderDays[summary.orderDays.length - 1];
-  const usualReorderGapDays = medianGapDays(summary.orderDays);
+  const usualReorderGapDays = medianDayGap(summary.orderDays);
   const stage = stageFor(
     {
       hasPurchased,
-      daysSinceFirst: firstDay === undefined ? 0 : daysBetweenDates(firstDay, env.runDate),
-      daysSinceLast: lastDay === undefined ? 0 : daysBetweenDates(lastDay, env.runDate),
+      daysSinceFirst: firstDay === undefined ? 0 : env.runDay - firstDay,
+      daysSinceLast: lastDay === undefined ? 0 : env.runDay - lastDay,
       ...(usualReorderGapDays === undefined ? {} : { usualReorderGapDays }),
     },
     env.lifecycle,

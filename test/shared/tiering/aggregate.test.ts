@@ -260,3 +260,47 @@ describe('ClientAggregator', () => {
     expect(aggregator.clientCount).toBe(2);
   });
 });
+
+describe('ClientAggregator at volume', () => {
+  it('keeps every record across storage chunk boundaries', () => {
+    const aggregator = new ClientAggregator();
+    const clients = 3_000;
+    const ordersPerClient = 25; // 75,000 orders and purchases: more than one 65,536-record chunk
+    for (let o = 0; o < ordersPerClient; o++) {
+      for (let c = 0; c < clients; c++) {
+        aggregator.addOrderLine(line({ orderId: `o${o}`, customerId: `c${c}`, orderedAt: T + o * 1_000, lineTotalMinor: c + 1, sku: `S${o % 3}`, category: `k${o % 2}` }));
+      }
+    }
+    expect(aggregator.clientCount).toBe(clients);
+    let count = 0;
+    for (const facts of aggregator.clients()) {
+      const c = Number(facts.customerId.slice(1));
+      expect(facts.orders).toHaveLength(ordersPerClient);
+      expect(facts.orders.every((o) => o.netMinor === c + 1)).toBe(true);
+      expect(facts.categorySpendMinor).toEqual({ k0: 13 * (c + 1), k1: 12 * (c + 1) });
+      expect(facts.skus.map((s) => s.purchases.length)).toEqual([9, 8, 8]);
+      count += 1;
+    }
+    expect(count).toBe(clients);
+  });
+});
+
+describe('ClientAggregator merging email-only lines into a customer who arrives later', () => {
+  it('combines an order both hold and times its purchases by the combined order', () => {
+    const aggregator = new ClientAggregator();
+    aggregator.addOrderLine(line({ orderId: '#1', email: 'ann@x.com', orderedAt: T + 5_000, sku: 'A', quantity: 2, category: 'skin' }));
+    aggregator.addCustomer(customer('c1', { email: 'ann@x.com' }));
+    aggregator.addOrderLine(line({ orderId: '#1', customerId: 'c1', orderedAt: T, sku: 'A', quantity: 1, category: 'skin' }));
+    aggregator.addOrderLine(line({ orderId: '#2', customerId: 'c1', orderedAt: T + 9_000, sku: 'B' }));
+    const facts = only(aggregator);
+    expect(facts.orders).toEqual([
+      { orderId: '#1', orderedAt: T, netMinor: 20_000 },
+      { orderId: '#2', orderedAt: T + 9_000, netMinor: 10_000 },
+    ]);
+    expect(facts.skus).toEqual([
+      { sku: 'A', category: 'skin', purchases: [{ orderedAt: T, quantity: 3 }] },
+      { sku: 'B', purchases: [{ orderedAt: T + 9_000, quantity: 1 }] },
+    ]);
+    expect(facts.categorySpendMinor).toEqual({ skin: 20_000 });
+  });
+});
