@@ -112,6 +112,17 @@ function summariseOrders(facts: ClientFacts, env: Environment): OrderSummary {
   return summary;
 }
 
+/**
+ * A client the run cannot know yet: signed up after its clock, with no order before it. An export
+ * dropped at 02:00 holds the first hours of the next day, and a backfill may read a later
+ * snapshot; such clients belong to a later night, not to this one as prospects.
+ */
+function knownBy(facts: ClientFacts, env: Environment): boolean {
+  if (facts.orders.some((order) => order.orderedAt < env.now)) return true;
+  const signedUpAt = facts.customer?.signedUpAt;
+  return facts.customer !== undefined && (signedUpAt === undefined || signedUpAt < env.now);
+}
+
 function rfmInputOf(summary: OrderSummary, env: Environment): RfmInput | undefined {
   const lastDay = summary.orderDays[summary.orderDays.length - 1];
   if (lastDay === undefined) return undefined;
@@ -238,6 +249,7 @@ export function computeProfiles(clients: Iterable<ClientFacts>, context: Tiering
   const buyers: ClientProfile[] = [];
   const inputs: RfmInput[] = [];
   for (const facts of clients) {
+    if (!knownBy(facts, env)) continue;
     const summary = summariseOrders(facts, env);
     const profile = profileOf(facts, summary, env);
     profiles.push(profile);
@@ -265,6 +277,7 @@ export function* streamProfiles(source: () => Iterable<ClientFacts>, context: Ti
   const inputs: RfmInput[] = [];
   const buyerIds: string[] = [];
   for (const facts of source()) {
+    if (!knownBy(facts, env)) continue;
     const input = rfmInputOf(summariseOrders(facts, env), env);
     if (input) {
       inputs.push(input);
@@ -274,6 +287,7 @@ export function* streamProfiles(source: () => Iterable<ClientFacts>, context: Ti
   const scores = rfmScores(inputs);
   let buyer = 0;
   for (const facts of source()) {
+    if (!knownBy(facts, env)) continue;
     const summary = summariseOrders(facts, env);
     const profile = profileOf(facts, summary, env);
     if (summary.orderCount > 0) {

@@ -83,8 +83,26 @@ describe('computeProfiles: money and window', () => {
     expect(Object.keys(p.skus)).toEqual(['A']);
   });
 
-  it('makes a client whose only order is at now a Prospect', () => {
-    expect(profileOf([line({ orderId: 'f', customerId: 'c1', orderedAt: now })])).toMatchObject({ tier: 'Prospect', stage: 'prospect', orderCount: 0 });
+  it('makes a known customer whose only order is at now a Prospect', () => {
+    const result = profiles([customer('c1')], [line({ orderId: 'f', customerId: 'c1', orderedAt: now })]);
+    expect(result).toHaveLength(1);
+    expect(result[0]).toMatchObject({ tier: 'Prospect', stage: 'prospect', orderCount: 0 });
+  });
+
+  it('leaves out clients the run cannot know yet: signed up, or first seen, at or after now', () => {
+    const result = profiles(
+      [
+        customer('later', { signedUpAt: now }),
+        customer('before', { signedUpAt: now - 1 }),
+        customer('undated'),
+        customer('later-but-bought', { signedUpAt: now + 5 }),
+      ],
+      [
+        line({ orderId: 'x', customerId: 'only-future-orders', orderedAt: now + 1 }),
+        line({ orderId: 'y', customerId: 'later-but-bought', orderedAt: now - 10 }),
+      ],
+    );
+    expect(result.map((p) => p.customerId)).toEqual(['before', 'later-but-bought', 'undated']);
   });
 
   it('uses the earliest line of an order as its time, for the window too', () => {
@@ -143,7 +161,7 @@ describe('computeProfiles: brand time zone around midnight', () => {
     const zone = cfg.timeZone;
     it(`${zone}: 23:30 local on the run date counts, 00:30 the next day does not`, () => {
       expect(profileOf([buy(`${RUN}T23:30`, {}, cfg)], cfg)).toMatchObject({ orderCount: 1, stage: 'new' });
-      expect(profileOf([buy(`${addDays(RUN, 1)}T00:30`, {}, cfg)], cfg)).toMatchObject({ orderCount: 0, stage: 'prospect' });
+      expect(profiles([customer('c1')], [buy(`${addDays(RUN, 1)}T00:30`, {}, cfg)], cfg)[0]).toMatchObject({ orderCount: 0, stage: 'prospect' });
     });
 
     it(`${zone}: days are counted between local dates (23:30 is a day earlier than 00:30)`, () => {
@@ -167,7 +185,7 @@ describe('computeProfiles: brand time zone around midnight', () => {
     const instant = Date.parse('2025-06-15T15:30:00Z'); // 23:30 in Shanghai, 11:30 in New York
     const order = line({ orderId: 'o', customerId: 'c1', orderedAt: instant });
     expect(profileOf([order], SHANGHAI, '2025-06-15').orderCount).toBe(1);
-    expect(profileOf([order], NEW_YORK, '2025-06-14').orderCount).toBe(0); // not yet in New York on the 14th
+    expect(profiles([customer('c1')], [order], NEW_YORK, '2025-06-14')[0]?.orderCount).toBe(0); // not yet in New York on the 14th
     expect(profileOf([order], NEW_YORK, '2025-06-15').orderCount).toBe(1);
   });
 });
@@ -278,7 +296,7 @@ describe('computeProfiles: profile fields', () => {
   });
 
   it('returns profiles sorted by customerId whatever the input order', () => {
-    const facts = (customerId: string): ClientFacts => ({ customerId, orders: [], categorySpendMinor: {}, skus: [] });
+    const facts = (customerId: string): ClientFacts => ({ customerId, customer: customer(customerId), orders: [], categorySpendMinor: {}, skus: [] });
     const result = computeProfiles([facts('c3'), facts('c1'), facts('c2')], { runDate: RUN, config: SHANGHAI });
     expect(result.map((p) => p.customerId)).toEqual(['c1', 'c2', 'c3']);
   });

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { createAwsClients, destroyAwsClients } from '../../shared/aws/clients.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { jsonLog, newRunId } from '../../shared/log.ts';
+import { runNightly } from '../../shared/nightly/run.ts';
+import { formatNightlySummary } from '../format.ts';
+import { terminalProgress } from '../progress.ts';
+
+const optionsSchema = z.object({
+  date: z.string(),
+  config: z.string().optional(),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']),
+  json: z.boolean(),
+});
+
+/** `clientele run nightly --date D`: the nightly job against the endpoints the config names. */
+export async function nightlyCommand(raw: unknown): Promise<void> {
+  const options = optionsSchema.parse(raw);
+  const config = await loadConfig(options.config);
+  const clients = createAwsClients(config);
+  const runId = newRunId('nightly');
+  const progress = terminalProgress();
+  try {
+    const summary = await runNightly({
+      runDate: options.date,
+      runId,
+      config,
+      clients,
+      log: jsonLog({ level: options.logLevel }),
+      onProgress: (p) => progress.update(p),
+    });
+    progress.stop();
+    process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatNightlySummary(summary)}\n`);
+  } finally {
+    progress.stop();
+    destroyAwsClients(clients);
+  }
+}

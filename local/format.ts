@@ -1,0 +1,57 @@
+import { displayMinor } from '../shared/money.ts';
+import { STAGES, TIERS } from '../shared/model.ts';
+import type { NightlyRunSummary } from '../shared/nightly/run.ts';
+
+/** The nightly summary as a person reads it in a terminal. */
+
+const n = (value: number) => value.toLocaleString('en-US');
+const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+function movementsLine(movements: Record<string, number>): string {
+  const entries = Object.entries(movements).sort(([, a], [, b]) => b - a);
+  return entries.length === 0 ? 'none' : entries.map(([move, count]) => `${move} ${n(count)}`).join(', ');
+}
+
+export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate?: string): string {
+  const { distribution: d, input, changes, written, currency } = summary;
+  const lines: string[] = [];
+  lines.push(`Nightly run ${summary.runDate}  (run id ${summary.runId})`);
+  lines.push(
+    `Export: ${summary.source}  ${input.files.length} files, ${n(input.rows)} rows, ` +
+      `${n(input.rejected)} rejected (${pct(input.rejectShare)})`,
+  );
+  if (summary.report.rejectsObject) lines.push(`Rejects: ${summary.report.rejectsObject}`);
+  for (const reject of input.sampleRejects.slice(0, 3)) {
+    lines.push(`  ${reject.file.split('/').pop()}:${reject.line}  ${reject.reason}`);
+  }
+  lines.push('');
+  lines.push(`Tier        Clients   % buyers   12-month revenue (${currency})   % revenue`);
+  for (const tier of TIERS) {
+    const t = d.tiers[tier];
+    lines.push(
+      `${tier.padEnd(10)} ${n(t.clients).padStart(8)}   ${(tier === 'Prospect' ? '-' : pct(t.buyerShare)).padStart(8)}   ` +
+        `${displayMinor(t.revenueMinor, currency).padStart(26)}   ${pct(t.revenueShare).padStart(9)}`,
+    );
+  }
+  lines.push(`${'Total'.padEnd(10)} ${n(d.clients).padStart(8)}   ${''.padStart(8)}   ${displayMinor(d.revenueMinor, currency).padStart(26)}`);
+  lines.push('');
+  lines.push(`Stages: ${STAGES.map((s) => `${s} ${n(d.stages[s])}`).join(' · ')}`);
+  const since = previousRunDate ? `since ${previousRunDate}` : 'since the stored state';
+  lines.push(
+    `Movements ${since}: ${n(changes.upgrades)} upgrades, ${n(changes.downgrades)} downgrades, ${n(changes.newClients)} new clients`,
+  );
+  lines.push(`  tiers:  ${movementsLine(changes.tierMovements)}`);
+  lines.push(`  stages: ${movementsLine(changes.stageMovements)}`);
+  lines.push(
+    `Written: ${n(written.profiles)} profiles (${n(changes.unchangedProfiles)} unchanged, skipped), ` +
+      `${n(written.tierHistory)} tier-history records, ${n(written.retries)} retried batches`,
+  );
+  const t = summary.timingsMs;
+  lines.push(
+    `Time: ${seconds(summary.durationMs)} (read ${seconds(t.read)}, compute ${seconds(t.compute)}, ` +
+      `compare ${seconds(t.load)}, write ${seconds(t.write)})`,
+  );
+  lines.push(`Report: ${summary.report.summaryObject}`);
+  return lines.join('\n');
+}

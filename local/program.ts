@@ -1,0 +1,122 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError } from '../shared/config.ts';
+import { ExportError } from '../shared/exports/reader.ts';
+import { NightlyRunError } from '../shared/nightly/run.ts';
+import { isIsoDate } from '../shared/time.ts';
+import { JavaMissingError } from './aws.ts';
+import { UsageError } from './errors.ts';
+
+/**
+ * `clientele`: the command line over the same code the Lambda functions run.
+ * Each command lives in local/commands/; this file only declares options.
+ */
+
+export function parseDate(value: string): string {
+  if (!isIsoDate(value)) throw new InvalidArgumentError('expected a calendar date YYYY-MM-DD');
+  return value;
+}
+
+export function parsePositiveInt(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return parsed;
+}
+
+export function parseNonNegativeInt(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected a whole number >= 0');
+  return parsed;
+}
+
+const configOption = () => new Option('--config <file>', 'JSON configuration file (validated; defaults from the handbook)');
+const logLevelOption = (fallback: string) =>
+  new Option('--log-level <level>', 'JSON log lines on stderr from this level').choices(['debug', 'info', 'warn', 'error']).default(fallback);
+
+export function buildProgram(): Command {
+  const program = new Command('clientele')
+    .description('Client tiering, RFM, lifecycle stages and timed lifecycle emails for direct-to-consumer brands.')
+    .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ showGlobalOptions: true });
+
+  program
+    .command('generate')
+    .description('Write a realistic, deterministic sample export (generic or Shopify format) to a folder or S3.')
+    .requiredOption('--customers <n>', 'number of clients', parsePositiveInt)
+    .option('--seed <n>', 'random seed: same seed, same files', parseNonNegativeInt, 1)
+    .requiredOption('--as-of <date>', 'export date YYYY-MM-DD (orders up to the end of that day)', parseDate)
+    .requiredOption('--out <dir|s3://bucket/prefix>', 'output folder, or S3 prefix (uses the config endpoints)')
+    .addOption(new Option('--format <format>', 'export format').choices(['generic', 'shopify']).default('generic'))
+    .option('--gzip', 'gzip the files', false)
+    .option('--parts <n>', 'split the orders file into N parts', parsePositiveInt, 1)
+    .addOption(configOption())
+    .action(async (options) => (await import('./commands/generate.ts')).generateCommand(options));
+
+  const run = program.command('run').description('Run a job of the suite against the endpoints in the config (local or AWS).');
+  run
+    .command('nightly')
+    .description('Read the dated export from S3, compute tiers, RFM and stages, write what changed to DynamoDB.')
+    .requiredOption('--date <date>', 'run date YYYY-MM-DD in the brand time zone (reads <prefix>/<date>/)', parseDate)
+    .addOption(configOption())
+    .addOption(logLevelOption('info'))
+    .option('--json', 'print the run summary as one JSON object on stdout', false)
+    .action(async (options) => (await import('./commands/nightly.ts')).nightlyCommand(options));
+
+  program
+    .command('tiers')
+    .description('Compute tiers from local export files (either format) with no AWS at all; one JSON line per client.')
+    .requiredOption('--customers <files...>', 'customers file(s): customers*.csv|jsonl[.gz] or Shopify customers_export*.csv')
+    .requiredOption('--orders <files...>', 'orders file(s): orders*.csv|jsonl[.gz] or Shopify orders_export*.csv')
+    .option('--products <files...>', 'products file(s), optional')
+    .requiredOption('--as-of <date>', 'compute as of the end of this date YYYY-MM-DD (brand time zone)', parseDate)
+    .option('--json', 'JSON lines on stdout (the default and only output format; kept for scripts)', true)
+    .addOption(configOption())
+    .action(async (options) => (await import('./commands/tiers.ts')).tiersCommand(options));
+
+  program
+    .command('demo')
+    .description('Start the embedded local AWS, generate a sample export, run two nights and print what they show.')
+    .option('--date <date>', 'the night to show (default: yesterday in the brand time zone)', parseDate)
+    .option('--export <dir>', 'use this export folder (generic or Shopify) instead of generating one')
+    .option('--customers <n>', 'clients in the generated export', parsePositiveInt, 3000)
+    .option('--seed <n>', 'random seed of the generated export', parseNonNegativeInt, 42)
+    .option('--json', 'print the summary as one JSON object on stdout', false)
+    .addOption(configOption())
+    .addOption(logLevelOption('warn'))
+    .action(async (options) => (await import('./commands/demo.ts')).demoCommand(options));
+
+  const local = program.command('local').description('The embedded local AWS (DynamoDB Local, s3rver, SES emulator).');
+  local
+    .command('up')
+    .description('Start the emulators with state kept in a folder, write a config file naming their endpoints, wait for Ctrl-C.')
+    .option('--state <dir>', 'folder for DynamoDB and S3 data', '.clientele/local')
+    .option('--write-config <file>', 'where to write the config with the endpoints', '.clientele/local-config.json')
+    .addOption(configOption())
+    .action(async (options) => (await import('./commands/local-up.ts')).localUpCommand(options));
+
+  return program;
+}
+
+/** Errors a user can act on are printed as a message, not a stack trace. */
+function isUserFacing(error: unknown): error is Error {
+  return (
+    error instanceof ConfigError ||
+    error instanceof ExportError ||
+    error instanceof NightlyRunError ||
+    error instanceof JavaMissingError ||
+    error instanceof UsageError ||
+    error instanceof InvalidArgumentError
+  );
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (isUserFacing(error)) {
+      process.stderr.write(`clientele: ${error.message}\n`);
+    } else {
+      process.stderr.write(`clientele: unexpected error\n${(error as Error)?.stack ?? String(error)}\n`);
+    }
+    process.exitCode = 1;
+  }
+}
