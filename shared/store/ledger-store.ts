@@ -1,0 +1,327 @@
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { LEDGER_BY_HOUR_INDEX } from './tables.ts';
+
+/**
+ * The send ledger: one item per (client, campaign occasion), so each occasion is mailed at most
+ * once however often the hourly run is repeated or overlaps itself.
+ *
+ * The protocol, for the campaign sender:
+ *  1. claimOccasion(...) before calling SES. Exactly one caller wins the conditional write; every
+ *     other caller (a concurrent run, a rerun of the hour) gets 'already-claimed' and must not send.
+ *  2. Send, then recordOutcome(...) with the same runId: 'sent' (with SES's message id), 'failed',
+ *     or 'deferred' when SES surely did not take the message (throttled, sending paused) so that a
+ *     later hour may claim it again.
+ *  3. Decisions that need no SES call are written directly with recordDecision(...): final ones
+ *     (held-out, suppressed, no-consent) block the occasion for good; waiting ones (capped,
+ *     deferred) are re-evaluated by a later hour, which may claim over them.
+ *
+ * A claim that is never resolved (a crash between claim and send) stays 'claimed': staleClaims()
+ * reports it. It is never retried blindly, because SES may have sent it before the crash.
+ */
+
+export const LEDGER_STATUSES = ['claimed', 'sent', 'failed', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred'] as const;
+export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
+
+/** Outcomes a later hour may re-evaluate: a claim may overwrite them. */
+export const WAITING_STATUSES = ['deferred', 'capped'] as const satisfies readonly LedgerStatus[];
+export type WaitingStatus = (typeof WAITING_STATUSES)[number];
+
+/** Outcomes decided without calling SES, written in place of a claim. */
+export const FINAL_DECISIONS = ['held-out', 'suppressed', 'no-consent'] as const satisfies readonly LedgerStatus[];
+export type FinalDecision = (typeof FINAL_DECISIONS)[number];
+
+/** The statuses a claim may write: 'claimed' (about to send) or a decision that needs no SES call. */
+export type ClaimStatus = 'claimed' | FinalDecision | WaitingStatus;
+
+export interface LedgerKey {
+  customerId: string;
+  occasionKey: string;
+}
+
+export interface LedgerEntry extends LedgerKey {
+  campaignId: string;
+  status: LedgerStatus;
+  /** The run that wrote the entry last through a claim; only it may record the outcome. */
+  runId: string;
+  /** UTC hour of the claim, e.g. '2026-11-23T10' (the byClaimHour index partition). */
+  claimHour: string;
+  /** Epoch ms. */
+  claimedAt: number;
+  /** Epoch ms. */
+  updatedAt: number;
+  sentAt?: number;
+  messageId?: string;
+  reason?: string;
+  /** Epoch ms before which a deferred occasion should not be re-evaluated. */
+  deferredUntil?: number;
+  tier?: string;
+  /** Epoch SECONDS: DynamoDB's TTL deletes the entry after the retention period. */
+  expiresAt: number;
+  /** `${customerId}#${occasionKey}`: the byClaimHour index sort key. */
+  customerOccasion: string;
+  /** Random per claim call: lets a claim retried by the SDK recognise its own earlier write. */
+  claimToken: string;
+  /** Random per recordOutcome call, for the same reason. */
+  outcomeToken?: string;
+}
+
+export interface ClaimRequest extends LedgerKey {
+  campaignId: string;
+  runId: string;
+  /** Epoch ms: the run's clock. */
+  now: number;
+  /** Days the entry is kept before TTL removes it. */
+  retentionDays: number;
+  tier?: string;
+  /** Why a decision was taken (recordDecision), e.g. 'control-group', 'quiet-hours'. */
+  reason?: string;
+  /** For 'deferred': epoch ms before which a later hour should not re-evaluate. */
+  deferredUntil?: number;
+}
+
+export type ClaimResult = 'claimed' | 'already-claimed';
+
+export type Outcome =
+  | { status: 'sent'; messageId: string; sentAt: number }
+  | { status: 'failed'; reason: string }
+  /** SES surely did not take the message (throttled, paused): release the occasion for a later hour. */
+  | { status: 'deferred'; reason: string; deferredUntil?: number };
+
+/** 'not-claimant': the entry is not 'claimed' by this run (another run's claim, or already resolved). */
+export type OutcomeResult = 'recorded' | 'not-claimant';
+
+type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
+
+export interface QueryOptions {
+  /** Items read per Query page (before the filter applies); DynamoDB's 1 MB pages otherwise. */
+  pageSize?: number;
+}
+
+const SECONDS_PER_DAY = 86_400;
+
+/** The UTC hour of an instant, as the byClaimHour index partitions it: '2026-11-23T10'. */
+export function claimHourOf(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 13);
+}
+
+/** Every claim hour from `from` to `to` inclusive (epoch ms), oldest first. */
+export function claimHoursBetween(from: number, to: number): string[] {
+  const hours: string[] = [];
+  const hourMs = 3_600_000;
+  for (let t = Math.floor(from / hourMs) * hourMs; t <= to; t += hourMs) hours.push(claimHourOf(t));
+  return hours;
+}
+
+/** Epoch seconds at which an entry written at `now` (epoch ms) expires. */
+export function expiresAtFor(now: number, retentionDays: number): number {
+  return Math.floor(now / 1000) + Math.round(retentionDays * SECONDS_PER_DAY);
+}
+
+function validateKey(key: LedgerKey): void {
+  if (!key.customerId) throw new Error('Ledger entry needs a customerId');
+  if (!key.occasionKey) throw new Error('Ledger entry needs an occasionKey');
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === 'ConditionalCheckFailedException');
+}
+
+/**
+ * Claims an occasion (status 'claimed') or writes a decision in its place. Succeeds when no entry
+ * exists or the existing one is waiting (deferred, capped); otherwise 'already-claimed'.
+ * With a waiting status, 'claimed' means "written": the entry holds the occasion for no one.
+ */
+export async function claimOccasion(
+  documents: DocumentSender,
+  table: string,
+  request: ClaimRequest,
+  status: ClaimStatus = 'claimed',
+): Promise<ClaimResult> {
+  validateKey(request);
+  if (!request.campaignId) throw new Error('Ledger entry needs a campaignId');
+  if (!request.runId) throw new Error('Ledger entry needs a runId');
+  if (!Number.isFinite(request.now)) throw new Error('Ledger claim time must be epoch milliseconds');
+  if (!(request.retentionDays > 0)) throw new Error('Ledger retentionDays must be positive');
+  const item: LedgerEntry = {
+    customerId: request.customerId,
+    occasionKey: request.occasionKey,
+    campaignId: request.campaignId,
+    status,
+    runId: request.runId,
+    claimHour: claimHourOf(request.now),
+    claimedAt: request.now,
+    updatedAt: request.now,
+    expiresAt: expiresAtFor(request.now, request.retentionDays),
+    customerOccasion: `${request.customerId}#${request.occasionKey}`,
+    claimToken: randomUUID(),
+  };
+  if (request.tier !== undefined) item.tier = request.tier;
+  if (request.reason !== undefined) item.reason = request.reason;
+  if (request.deferredUntil !== undefined) item.deferredUntil = request.deferredUntil;
+  try {
+    await documents.send(
+      new PutCommand({
+        TableName: table,
+        Item: item,
+        // The last alternative makes the write idempotent: if the SDK retries a Put that did land
+        // (a timeout after DynamoDB applied it), the retry sees its own token instead of losing.
+        ConditionExpression:
+          'attribute_not_exists(customerId) OR #status IN (:deferred, :capped) OR claimToken = :token',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':deferred': 'deferred', ':capped': 'capped', ':token': item.claimToken },
+      }),
+    );
+    return 'claimed';
+  } catch (error) {
+    if (isConditionFailure(error)) return 'already-claimed';
+    throw error;
+  }
+}
+
+/**
+ * Writes a decision that needs no SES call: final (held-out, suppressed, no-consent) or waiting
+ * (capped, deferred). Same condition as a claim, so it never overwrites a claimed, sent or final entry.
+ */
+export function recordDecision(
+  documents: DocumentSender,
+  table: string,
+  request: ClaimRequest,
+  status: FinalDecision | WaitingStatus,
+): Promise<ClaimResult> {
+  return claimOccasion(documents, table, request, status);
+}
+
+/**
+ * Records what happened to a claimed occasion. Only the claimant (same runId, entry still
+ * 'claimed') can record; anything else is 'not-claimant' and changes nothing.
+ */
+export async function recordOutcome(
+  documents: DocumentSender,
+  table: string,
+  key: LedgerKey,
+  runId: string,
+  outcome: Outcome,
+  now: number = Date.now(),
+): Promise<OutcomeResult> {
+  validateKey(key);
+  const token = randomUUID();
+  const sets = ['#status = :status', 'updatedAt = :now', 'outcomeToken = :token'];
+  const removes: string[] = [];
+  const values: Record<string, unknown> = { ':status': outcome.status, ':now': now, ':token': token, ':claimed': 'claimed', ':runId': runId };
+  switch (outcome.status) {
+    case 'sent':
+      if (!outcome.messageId) throw new Error('A sent outcome needs the SES message id');
+      sets.push('messageId = :messageId', 'sentAt = :sentAt');
+      values[':messageId'] = outcome.messageId;
+      values[':sentAt'] = outcome.sentAt;
+      break;
+    case 'failed':
+      sets.push('reason = :reason');
+      values[':reason'] = outcome.reason;
+      break;
+    case 'deferred':
+      sets.push('reason = :reason');
+      values[':reason'] = outcome.reason;
+      if (outcome.deferredUntil !== undefined) {
+        sets.push('deferredUntil = :deferredUntil');
+        values[':deferredUntil'] = outcome.deferredUntil;
+      } else {
+        removes.push('deferredUntil');
+      }
+      break;
+  }
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { customerId: key.customerId, occasionKey: key.occasionKey },
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        // attribute_exists: an update must never create an entry. The token alternative makes an
+        // SDK retry of an update that did land succeed instead of reporting 'not-claimant'.
+        ConditionExpression: 'attribute_exists(customerId) AND runId = :runId AND (#status = :claimed OR outcomeToken = :token)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return 'recorded';
+  } catch (error) {
+    if (isConditionFailure(error)) return 'not-claimant';
+    throw error;
+  }
+}
+
+export async function getLedgerEntry(documents: DocumentSender, table: string, key: LedgerKey): Promise<LedgerEntry | undefined> {
+  validateKey(key);
+  const output = await documents.send(
+    new GetCommand({ TableName: table, Key: { customerId: key.customerId, occasionKey: key.occasionKey }, ConsistentRead: true }),
+  );
+  return output.Item as LedgerEntry | undefined;
+}
+
+/** The client's entries sent at or after `since` (epoch ms), oldest first: input to the frequency cap. */
+export async function recentSends(
+  documents: DocumentSender,
+  table: string,
+  customerId: string,
+  since: number,
+  options: QueryOptions = {},
+): Promise<LedgerEntry[]> {
+  if (!customerId) throw new Error('recentSends needs a customerId');
+  const entries: LedgerEntry[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'customerId = :customerId',
+        FilterExpression: '#status = :sent AND sentAt >= :since',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':customerId': customerId, ':sent': 'sent', ':since': since },
+        // A send recorded a moment ago in this run must count against the cap.
+        ConsistentRead: true,
+        Limit: options.pageSize,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    entries.push(...((page.Items ?? []) as LedgerEntry[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return entries.sort((a, b) => (a.sentAt ?? 0) - (b.sentAt ?? 0));
+}
+
+/**
+ * Entries still 'claimed' that were claimed before `olderThan` (epoch ms), in the given claim
+ * hours (see claimHoursBetween). A claim never resolved means a run died between claim and send:
+ * report it for a human, never resend it blindly (SES may have sent it).
+ */
+export async function staleClaims(
+  documents: DocumentSender,
+  table: string,
+  olderThan: number,
+  hours: readonly string[],
+  options: QueryOptions = {},
+): Promise<LedgerEntry[]> {
+  const entries: LedgerEntry[] = [];
+  for (const hour of new Set(hours)) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await documents.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: LEDGER_BY_HOUR_INDEX,
+          KeyConditionExpression: 'claimHour = :hour',
+          FilterExpression: '#status = :claimed AND claimedAt < :olderThan',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':hour': hour, ':claimed': 'claimed', ':olderThan': olderThan },
+          Limit: options.pageSize,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      entries.push(...((page.Items ?? []) as LedgerEntry[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+  return entries.sort((a, b) => a.claimedAt - b.claimedAt || a.customerOccasion.localeCompare(b.customerOccasion));
+}
