@@ -1,0 +1,298 @@
+import type { ClientProfile, ProductRecord, SkuPurchase } from '../model.ts';
+import { addDays, daysBetweenDates, isValidTimeZone, localDate, startOfLocalDay } from '../time.ts';
+import type {
+  CampaignDefinition,
+  CampaignKind,
+  CampaignsConfig,
+  Offer,
+  ReplenishmentCampaign,
+  WelcomeCampaign,
+  WinbackCampaign,
+} from './schema.ts';
+
+/**
+ * Who is due which campaign at `now`: pure timing, from the stored profile and the products
+ * export. Audience, consent, caps, quiet hours and the control group are decided afterwards
+ * (policy.ts `decide`). Every "N days" is counted in local calendar days of the client's time
+ * zone (the brand's when the client has none), from local midnight.
+ */
+
+const MS_PER_HOUR = 3_600_000;
+/** Products of the top category a win-back email shows. */
+const WINBACK_PRODUCTS = 3;
+
+/** The products export, by SKU. A Map<string, ProductRecord> satisfies it. */
+export interface ProductCatalog {
+  get(sku: string): ProductRecord | undefined;
+}
+
+export interface CampaignContext {
+  campaigns: CampaignsConfig;
+  /** IANA zone of the brand: used for clients whose own zone is unknown. */
+  brandTimeZone: string;
+}
+
+/** Per-kind facts the sender, the templates and the reports use. Absent fields are left out, never undefined. */
+export interface OccasionDetails {
+  /** The offer for the client's tier (a copy: safe to change). */
+  offer: Offer;
+  /** Welcome: hours from the trigger to now; above timing.targetHours the welcome is late. */
+  hoursSinceTrigger?: number;
+  late?: boolean;
+  /** Welcome: whether sign-up or the first order started it (the earlier of the two). */
+  welcomeTrigger?: 'sign-up' | 'first-order';
+  /** Replenishment: the product running out. */
+  sku?: string;
+  productName?: string;
+  category?: string;
+  lastPurchasedAt?: string;
+  quantity?: number;
+  /** Replenishment: days one purchase lasts, and where that came from. */
+  cycleDays?: number;
+  cycleSource?: 'personal' | 'catalog';
+  /** Replenishment: predicted local run-out day, YYYY-MM-DD. */
+  runOutDate?: string;
+  /** Win-back: local calendar days since the last order. */
+  daysSinceLastOrder?: number;
+  lastOrderAt?: string;
+  /** Win-back: the client's own top category, and their products in it, most recent first. */
+  recommendedCategory?: string;
+  products?: { sku: string; productName?: string }[];
+}
+
+export interface DueOccasion {
+  campaignId: string;
+  kind: CampaignKind;
+  customerId: string;
+  /**
+   * Unique per campaign occasion; the sender's exactly-once ledger is keyed by customerId +
+   * occasionKey: '<campaignId>' (welcome), '<campaignId>#<sku>#<lastPurchasedAt>' (replenishment),
+   * '<campaignId>#<lastOrderAt>' (win-back). With the built-in ids: 'welcome',
+   * 'replenishment#SKU#2026-01-02T03:04:05.000Z', 'winback#2026-01-02T03:04:05.000Z'.
+   */
+  occasionKey: string;
+  /** When the occasion started: sign-up/first order; local midnight of run-out − N days; local midnight of last order + N days. */
+  triggerAt: number;
+  /** Send window [dueAt, expiresAt). */
+  dueAt: number;
+  expiresAt: number;
+  /** Lower goes first (from the campaign). */
+  priority: number;
+  /** Template id of the campaign. */
+  template: string;
+  details: OccasionDetails;
+}
+
+/** The client's IANA zone, or the brand's when it is missing or unknown to the platform. */
+export function clientTimeZone(profile: Pick<ClientProfile, 'timeZone'>, brandTimeZone: string): string {
+  const zone = profile.timeZone;
+  return zone !== undefined && zone !== '' && isValidTimeZone(zone) ? zone : brandTimeZone;
+}
+
+/** Epoch ms of a stored ISO instant, undefined when absent or unreadable. */
+function instantOf(iso: string | undefined): number | undefined {
+  if (iso === undefined) return undefined;
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function offerFor(campaign: CampaignDefinition, profile: ClientProfile): Offer {
+  return { ...(campaign.offers[profile.tier] ?? campaign.offers.default) };
+}
+
+function occasion(
+  campaign: CampaignDefinition,
+  profile: ClientProfile,
+  fields: Pick<DueOccasion, 'occasionKey' | 'triggerAt' | 'dueAt' | 'expiresAt'>,
+  details: Omit<OccasionDetails, 'offer'>,
+): DueOccasion {
+  return {
+    campaignId: campaign.id,
+    kind: campaign.kind,
+    customerId: profile.customerId,
+    ...fields,
+    priority: campaign.priority,
+    template: campaign.template,
+    details: { offer: offerFor(campaign, profile), ...details },
+  };
+}
+
+/**
+ * Welcome: the trigger is the earlier of sign-up and first order, so a client is welcomed once,
+ * at their first contact. Due from the trigger until trigger + cutoffHours (exclusive); sends
+ * after targetHours are flagged late. A client whose first contact is older than the cut-off
+ * (an existing client, or a prospect who signed up long before buying) is never welcomed.
+ */
+export function welcomeOccasion(campaign: WelcomeCampaign, profile: ClientProfile, now: number): DueOccasion | undefined {
+  const signedUp = instantOf(profile.signedUpAt);
+  const firstOrder = instantOf(profile.firstOrderAt);
+  let triggerAt: number;
+  let welcomeTrigger: 'sign-up' | 'first-order';
+  if (signedUp !== undefined && (firstOrder === undefined || signedUp <= firstOrder)) {
+    triggerAt = signedUp;
+    welcomeTrigger = 'sign-up';
+  } else if (firstOrder !== undefined) {
+    triggerAt = firstOrder;
+    welcomeTrigger = 'first-order';
+  } else {
+    return undefined;
+  }
+  const expiresAt = triggerAt + campaign.timing.cutoffHours * MS_PER_HOUR;
+  if (now < triggerAt || now >= expiresAt) return undefined;
+  const hoursSinceTrigger = (now - triggerAt) / MS_PER_HOUR;
+  return occasion(
+    campaign,
+    profile,
+    { occasionKey: campaign.id, triggerAt, dueAt: triggerAt, expiresAt },
+    { hoursSinceTrigger, late: hoursSinceTrigger > campaign.timing.targetHours, welcomeTrigger },
+  );
+}
+
+/**
+ * Days one purchase of this SKU lasts. A personal cycle (median gap between the client's
+ * purchase days, 2+ days) wins and is used as is: it is measured between whole purchases, so it
+ * already reflects the quantity the client usually buys. The catalog cycle is per unit and is
+ * stretched by the quantity of the last purchase. No cycle: not replenishable, no reminder.
+ */
+export function replenishmentCycle(
+  purchase: SkuPurchase,
+  product: ProductRecord | undefined,
+): { days: number; source: 'personal' | 'catalog' } | undefined {
+  const personal = purchase.personalCycleDays;
+  if (purchase.purchases >= 2 && personal !== undefined && Number.isFinite(personal) && personal > 0) {
+    return { days: Math.round(personal), source: 'personal' };
+  }
+  const perUnit = product?.replenishDays;
+  if (perUnit === undefined || !Number.isFinite(perUnit) || perUnit <= 0) return undefined;
+  // A quantity of 0 can only come from bad data; count it as one unit.
+  const quantity = Math.max(1, purchase.quantity);
+  return { days: Math.round(perUnit * quantity), source: 'catalog' };
+}
+
+/**
+ * Replenishment of one SKU: run-out = local day of the last purchase + cycle; due from local
+ * midnight of (run-out − daysBeforeRunOut) until local midnight of the run-out day (a "runs out
+ * soon" email on or after the day is wrong). One reminder per purchase: the key holds
+ * lastPurchasedAt. "Already repurchased" needs no extra rule: the profile keeps only the last
+ * purchase, so a repurchase moves lastPurchasedAt, which moves the run-out and changes the key; a
+ * reminder keyed on the old purchase can never be produced again. Products that last no longer
+ * than the lead time get no reminder (it would be due the day they were bought).
+ */
+export function replenishmentOccasion(
+  campaign: ReplenishmentCampaign,
+  profile: ClientProfile,
+  sku: string,
+  purchase: SkuPurchase,
+  catalog: ProductCatalog,
+  now: number,
+  timeZone: string,
+): DueOccasion | undefined {
+  const purchasedAt = instantOf(purchase.lastPurchasedAt);
+  if (purchasedAt === undefined) return undefined;
+  const product = catalog.get(sku);
+  const cycle = replenishmentCycle(purchase, product);
+  if (cycle === undefined) return undefined;
+  const lead = campaign.timing.daysBeforeRunOut;
+  if (cycle.days <= lead) return undefined;
+  const purchaseDate = localDate(purchasedAt, timeZone);
+  const runOutDate = addDays(purchaseDate, cycle.days);
+  const dueAt = startOfLocalDay(addDays(runOutDate, -lead), timeZone);
+  const expiresAt = startOfLocalDay(runOutDate, timeZone);
+  if (now < dueAt || now >= expiresAt) return undefined;
+  const productName = purchase.productName ?? product?.name;
+  const category = purchase.category ?? product?.category;
+  return occasion(
+    campaign,
+    profile,
+    { occasionKey: `${campaign.id}#${sku}#${purchase.lastPurchasedAt}`, triggerAt: dueAt, dueAt, expiresAt },
+    {
+      sku,
+      ...(productName === undefined ? {} : { productName }),
+      ...(category === undefined ? {} : { category }),
+      lastPurchasedAt: purchase.lastPurchasedAt,
+      quantity: purchase.quantity,
+      cycleDays: cycle.days,
+      cycleSource: cycle.source,
+      runOutDate,
+    },
+  );
+}
+
+/**
+ * Win-back: due once the client has gone afterDays local calendar days without an order (day 60
+ * due, day 59 not), for windowDays days. Once per lapse: the key holds lastOrderAt, and a new
+ * order starts a new lapse. The offer follows the tier; the products come from the client's own
+ * top category.
+ */
+export function winbackOccasion(campaign: WinbackCampaign, profile: ClientProfile, now: number, timeZone: string): DueOccasion | undefined {
+  const lastOrder = instantOf(profile.lastOrderAt);
+  if (lastOrder === undefined || profile.lastOrderAt === undefined) return undefined;
+  const lastDate = localDate(lastOrder, timeZone);
+  const days = daysBetweenDates(lastDate, localDate(now, timeZone));
+  const { afterDays, windowDays } = campaign.timing;
+  if (days < afterDays || days >= afterDays + windowDays) return undefined;
+  const dueAt = startOfLocalDay(addDays(lastDate, afterDays), timeZone);
+  const expiresAt = startOfLocalDay(addDays(lastDate, afterDays + windowDays), timeZone);
+  const category = profile.topCategory;
+  const products =
+    category === undefined
+      ? []
+      : Object.entries(profile.skus)
+          .filter(([, p]) => p.category === category)
+          .sort(([skuA, a], [skuB, b]) => (instantOf(b.lastPurchasedAt) ?? 0) - (instantOf(a.lastPurchasedAt) ?? 0) || (skuA < skuB ? -1 : skuA > skuB ? 1 : 0))
+          .slice(0, WINBACK_PRODUCTS)
+          .map(([sku, p]) => (p.productName === undefined ? { sku } : { sku, productName: p.productName }));
+  return occasion(
+    campaign,
+    profile,
+    { occasionKey: `${campaign.id}#${profile.lastOrderAt}`, triggerAt: dueAt, dueAt, expiresAt },
+    {
+      daysSinceLastOrder: days,
+      lastOrderAt: profile.lastOrderAt,
+      ...(category === undefined ? {} : { recommendedCategory: category }),
+      ...(products.length === 0 ? {} : { products }),
+    },
+  );
+}
+
+/** Sort order of occasions: priority, then the oldest due, then ids (deterministic). */
+export function compareOccasions(a: DueOccasion, b: DueOccasion): number {
+  return (
+    a.priority - b.priority ||
+    a.dueAt - b.dueAt ||
+    (a.campaignId < b.campaignId ? -1 : a.campaignId > b.campaignId ? 1 : 0) ||
+    (a.occasionKey < b.occasionKey ? -1 : a.occasionKey > b.occasionKey ? 1 : 0)
+  );
+}
+
+/**
+ * Every occasion of every enabled campaign that is due for this client at `now` (dueAt <= now <
+ * expiresAt), sorted by compareOccasions. Occasions already in the sender's ledger are still
+ * listed: the sender drops them before calling decide.
+ */
+export function dueOccasions(profile: ClientProfile, catalog: ProductCatalog, now: number, context: CampaignContext): DueOccasion[] {
+  const timeZone = clientTimeZone(profile, context.brandTimeZone);
+  const due: DueOccasion[] = [];
+  for (const campaign of context.campaigns.campaigns) {
+    if (!campaign.enabled) continue;
+    switch (campaign.kind) {
+      case 'welcome': {
+        const found = welcomeOccasion(campaign, profile, now);
+        if (found) due.push(found);
+        break;
+      }
+      case 'replenishment':
+        for (const [sku, purchase] of Object.entries(profile.skus)) {
+          const found = replenishmentOccasion(campaign, profile, sku, purchase, catalog, now, timeZone);
+          if (found) due.push(found);
+        }
+        break;
+      case 'winback': {
+        const found = winbackOccasion(campaign, profile, now, timeZone);
+        if (found) due.push(found);
+        break;
+      }
+    }
+  }
+  return due.sort(compareOccasions);
+}

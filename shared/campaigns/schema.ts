@@ -1,0 +1,196 @@
+import { z } from 'zod';
+import { STAGES, TIERS } from '../model.ts';
+
+/**
+ * Campaigns are data: which moments trigger an email, for whom, when, with which template and
+ * offer, and the sending policy (frequency cap, quiet hours, control group) around them.
+ * `campaignsConfigSchema.parse({})` gives the three built-ins of the handbook (domain.md):
+ * welcome, replenishment and win-back.
+ */
+
+export const CAMPAIGN_KINDS = ['welcome', 'replenishment', 'winback'] as const;
+export type CampaignKind = (typeof CAMPAIGN_KINDS)[number];
+
+/** The same kinds the templates know (shared/templates/render.ts OfferKind). */
+export const OFFER_KINDS = ['personal-note', 'coupon', 'free-shipping-coupon', 'sample', 'none'] as const;
+export type OfferKind = (typeof OFFER_KINDS)[number];
+
+/** "HH:MM", 24-hour clock. */
+const wallTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time written HH:MM, e.g. "21:00"');
+
+/** A share of clients, 0 (nobody) to 1 (everybody). */
+const share = z.number().min(0).max(1);
+
+/**
+ * Campaign ids end up in ledger keys ("<id>#<sku>#<instant>") and in the control-group hash
+ * ("<customerId>:<id>"), so they may not contain the separators.
+ */
+const campaignId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be 1-64 lower-case letters, digits or "-", starting with a letter or digit');
+
+export const offerSchema = z
+  .strictObject({
+    kind: z.enum(OFFER_KINDS),
+    /** Same rule as the templates, so a bad code fails when the config is read, not at render time. */
+    couponCode: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, - or _')
+      .optional(),
+    discountPercent: z.number().positive().max(100).optional(),
+    freeShipping: z.boolean().optional(),
+    /** A sample of something new alongside a coupon (the replenishment offer); implied by kind 'sample'. */
+    sample: z.boolean().optional(),
+  })
+  .refine((o) => o.kind !== 'personal-note' || (o.couponCode === undefined && o.discountPercent === undefined && !o.freeShipping), {
+    // The VIC treatment is recognition, not promotion: a note carries no discount.
+    message: 'a personal-note offer carries no coupon, discount or free shipping',
+  });
+export type Offer = z.infer<typeof offerSchema>;
+
+/** One offer per tier, `default` for the tiers not named. */
+export const offersSchema = z.strictObject({
+  default: offerSchema,
+  VIC: offerSchema.optional(),
+  Core: offerSchema.optional(),
+  Potential: offerSchema.optional(),
+  Entry: offerSchema.optional(),
+  Prospect: offerSchema.optional(),
+});
+export type Offers = z.infer<typeof offersSchema>;
+
+export const audienceSchema = z.strictObject({
+  tiers: z
+    .array(z.enum(TIERS))
+    .min(1, 'an audience needs at least one tier (disable the campaign instead)')
+    .default(() => [...TIERS]),
+  stages: z
+    .array(z.enum(STAGES))
+    .min(1, 'an audience needs at least one stage (disable the campaign instead)')
+    .default(() => [...STAGES]),
+});
+export type Audience = z.infer<typeof audienceSchema>;
+
+const VIC_NOTE: Offer = { kind: 'personal-note' };
+
+// Built-in offers (domain.md): VIC clients get a note from their advisor, never a discount.
+const WELCOME_OFFERS: Offers = { default: { kind: 'sample' }, VIC: VIC_NOTE };
+const REPLENISHMENT_OFFERS: Offers = { default: { kind: 'coupon', discountPercent: 10, sample: true }, VIC: VIC_NOTE };
+const WINBACK_OFFERS: Offers = {
+  default: { kind: 'free-shipping-coupon', freeShipping: true, discountPercent: 15 },
+  VIC: VIC_NOTE,
+};
+
+/** Fields every campaign has; `kind` decides the defaults and the timing. */
+function common<K extends CampaignKind>(kind: K, priority: number, offers: Offers) {
+  return {
+    kind: z.literal(kind),
+    id: campaignId.default(kind),
+    enabled: z.boolean().default(true),
+    /** Lower goes first when several campaigns are due for one client in the same hour. */
+    priority: z.number().int().min(0).default(priority),
+    audience: audienceSchema.prefault({}),
+    /** Template id (shared/templates); the built-ins use their kind. */
+    template: z.string().min(1).default(kind),
+    offers: offersSchema.default(() => structuredClone(offers)),
+    /** Overrides policy.controlShare for this campaign. */
+    controlShare: share.optional(),
+  };
+}
+
+export const welcomeCampaignSchema = z.strictObject({
+  ...common('welcome', 1, WELCOME_OFFERS),
+  timing: z
+    .strictObject({
+      /** The promise: welcomed within this many hours of sign-up or first order. Later sends are flagged late. */
+      targetHours: z.number().positive().default(24),
+      /** Past this many hours a welcome is not sent at all: it has lost most of its value. */
+      cutoffHours: z.number().positive().default(72),
+    })
+    .refine((t) => t.cutoffHours >= t.targetHours, { message: 'cutoffHours must be at least targetHours' })
+    .prefault({}),
+});
+
+export const replenishmentCampaignSchema = z.strictObject({
+  ...common('replenishment', 2, REPLENISHMENT_OFFERS),
+  timing: z
+    .strictObject({
+      /** Local calendar days before the predicted run-out day on which the reminder becomes due. */
+      daysBeforeRunOut: z.number().int().min(1).default(15),
+    })
+    .prefault({}),
+});
+
+export const winbackCampaignSchema = z.strictObject({
+  ...common('winback', 3, WINBACK_OFFERS),
+  timing: z
+    .strictObject({
+      /** Local calendar days without an order at which the win-back becomes due. */
+      afterDays: z.number().int().min(1).default(60),
+      /**
+       * Days the occasion stays due after that (missed hours, caps, quiet hours). Past it we stop
+       * trying: a client lapsed long before the campaign started is not "at 60 days".
+       */
+      windowDays: z.number().int().min(1).default(30),
+    })
+    .prefault({}),
+});
+
+export const campaignDefinitionSchema = z.discriminatedUnion('kind', [
+  welcomeCampaignSchema,
+  replenishmentCampaignSchema,
+  winbackCampaignSchema,
+]);
+export type CampaignDefinition = z.infer<typeof campaignDefinitionSchema>;
+export type CampaignDefinitionInput = z.input<typeof campaignDefinitionSchema>;
+export type WelcomeCampaign = z.infer<typeof welcomeCampaignSchema>;
+export type ReplenishmentCampaign = z.infer<typeof replenishmentCampaignSchema>;
+export type WinbackCampaign = z.infer<typeof winbackCampaignSchema>;
+
+export const quietHoursSchema = z.strictObject({
+  /** Local time quiet hours start (inclusive). When start > end the window wraps midnight; start = end means none. */
+  start: wallTime.default('21:00'),
+  /** Local time quiet hours end (exclusive): the first minute a deferred email may go. */
+  end: wallTime.default('09:00'),
+});
+export type QuietHours = z.infer<typeof quietHoursSchema>;
+
+export const policySchema = z.strictObject({
+  frequencyCap: z
+    .strictObject({
+      /** Marketing emails per client in any rolling 24 hours. */
+      per24h: z.number().int().min(1).default(1),
+      /** Marketing emails per client in any rolling 7 days. */
+      per7d: z.number().int().min(1).default(3),
+    })
+    .refine((c) => c.per7d >= c.per24h, { message: 'per7d must be at least per24h' })
+    .prefault({}),
+  quietHours: quietHoursSchema.prefault({}),
+  /** Share of clients held out of each campaign to measure its effect. */
+  controlShare: share.default(0.1),
+});
+export type CampaignPolicy = z.infer<typeof policySchema>;
+
+/** The three built-in campaigns with every default filled in (fresh objects on every call). */
+export function brandDefaultCampaigns(): CampaignDefinition[] {
+  return CAMPAIGN_KINDS.map((kind) => campaignDefinitionSchema.parse({ kind }));
+}
+
+export const campaignsConfigSchema = z.strictObject({
+  policy: policySchema.prefault({}),
+  /** The full list: listing campaigns replaces the built-ins, so list all three to change one. */
+  campaigns: z
+    .array(campaignDefinitionSchema)
+    .superRefine((campaigns, ctx) => {
+      const seen = new Set<string>();
+      campaigns.forEach((campaign, index) => {
+        // Ids key the ledger and the control group: two campaigns sharing one would silence each other.
+        if (seen.has(campaign.id)) ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate campaign id "${campaign.id}"` });
+        seen.add(campaign.id);
+      });
+    })
+    .default(brandDefaultCampaigns),
+});
+export type CampaignsConfig = z.infer<typeof campaignsConfigSchema>;
+export type CampaignsConfigInput = z.input<typeof campaignsConfigSchema>;
+
