@@ -1,6 +1,7 @@
 import { displayMinor } from '../shared/money.ts';
 import { STAGES, TIERS } from '../shared/model.ts';
 import type { NightlyRunSummary } from '../shared/nightly/run.ts';
+import type { CampaignCounts, CampaignRunSummary } from '../shared/sender/run.ts';
 
 /** The nightly summary as a person reads it in a terminal. */
 
@@ -53,5 +54,33 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
       `compare ${seconds(t.load)}, write ${seconds(t.write)})`,
   );
   lines.push(`Report: ${summary.report.summaryObject}`);
+  return lines.join('\n');
+}
+
+/** Per campaign: due, sent, held out, suppressed, capped, deferred, as a small table. */
+export function formatCampaignCounts(campaigns: Record<string, CampaignCounts>): string {
+  const columns = ['due', 'sent', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred', 'failed'] as const;
+  const lines = [`${'Campaign'.padEnd(15)}${columns.map((c) => c.padStart(11)).join('')}`];
+  for (const [id, counts] of Object.entries(campaigns)) {
+    lines.push(`${id.padEnd(15)}${columns.map((c) => n(counts[c]).padStart(11)).join('')}`);
+  }
+  return lines.join('\n');
+}
+
+export function formatCampaignSummary(summary: CampaignRunSummary): string {
+  const lines = [
+    `Campaign sender ${summary.at}${summary.dryRun ? ' (dry run: nothing claimed or sent)' : ''}  (run id ${summary.runId})`,
+    `Incremental exports merged: ${summary.ingested.exports.length} (${n(summary.ingested.newClients)} new clients, ${n(summary.ingested.updatedClients)} updated)`,
+    `Clients scanned: ${n(summary.clientsScanned)}, with something due: ${n(summary.clientsDue)}`,
+    formatCampaignCounts(summary.campaigns),
+  ];
+  if (summary.staleClaims.length > 0) {
+    lines.push(`WARNING: ${summary.staleClaims.length} stale claims (a run stopped between claim and send; not resent): ` +
+      summary.staleClaims.slice(0, 5).map((s) => `${s.customerId}/${s.occasionKey}`).join(', '));
+  }
+  if (summary.plan) {
+    for (const p of summary.plan.slice(0, 50)) lines.push(`  ${p.outcome.padEnd(16)} ${p.campaignId.padEnd(14)} ${p.customerId} ${p.email ?? ''} ${p.reason ?? ''}`);
+    if (summary.plan.length > 50) lines.push(`  ... ${summary.plan.length - 50} more`);
+  }
   return lines.join('\n');
 }

@@ -61,6 +61,26 @@ export function buildProgram(): Command {
     .option('--json', 'print the run summary as one JSON object on stdout', false)
     .action(async (options) => (await import('./commands/nightly.ts')).nightlyCommand(options));
 
+  run
+    .command('campaigns')
+    .description('One hour of the campaign sender: ingest incremental exports, select who is due, decide, claim, send through SES.')
+    .requiredOption('--at <iso-time>', 'the run\'s clock, e.g. 2026-11-24T10:00:00+08:00 (the hourly schedule passes its own time)')
+    .option('--dry-run', 'show who would get what, without claiming or sending', false)
+    .option('--json', 'print the run summary as one JSON object on stdout', false)
+    .addOption(configOption())
+    .addOption(logLevelOption('info'))
+    .action(async (options) => (await import('./commands/campaigns.ts')).campaignsCommand(options));
+
+  program
+    .command('preview')
+    .description('Print the email a client would get from a campaign, rendered from their stored profile.')
+    .requiredOption('--campaign <id>', 'campaign id, e.g. welcome, replenishment, winback')
+    .requiredOption('--customer <id>', 'customer id')
+    .option('--at <iso-time>', 'the clock to evaluate the campaign at (default: now)')
+    .addOption(new Option('--format <format>', 'body to print').choices(['text', 'html']).default('text'))
+    .addOption(configOption())
+    .action(async (options) => (await import('./commands/preview.ts')).previewCommand(options));
+
   program
     .command('tiers')
     .description('Compute tiers from local export files (either format) with no AWS at all; one JSON line per client.')
@@ -77,8 +97,11 @@ export function buildProgram(): Command {
     .description('Start the embedded local AWS, generate a sample export, run two nights and print what they show.')
     .option('--date <date>', 'the night to show (default: yesterday in the brand time zone)', parseDate)
     .option('--export <dir>', 'use this export folder (generic or Shopify) instead of generating one')
-    .option('--customers <n>', 'clients in the generated export', parsePositiveInt, 3000)
+    .option('--customers <n>', 'clients in the generated export', parsePositiveInt, 2000)
     .option('--seed <n>', 'random seed of the generated export', parseNonNegativeInt, 42)
+    .option('--until <iso-time>', 'run the hourly campaign sender from the night\'s run up to this time (default: 12:00 brand time the next day)')
+    .option('--dry-run', 'the campaign sender only shows who would get what', false)
+    .option('--keep-running', 'keep the emulators up afterwards to browse the local SES inbox (Ctrl-C to stop)', false)
     .option('--json', 'print the summary as one JSON object on stdout', false)
     .addOption(configOption())
     .addOption(logLevelOption('warn'))

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { campaignsConfigSchema } from './campaigns/schema.ts';
 import { isValidTimeZone } from './time.ts';
 
 /**
@@ -63,6 +64,27 @@ export const endpointsSchema = z
   })
   .default({ region: 'us-east-1' });
 
+export const senderSchema = z
+  .object({
+    /** The verified SES identity the lifecycle emails come from. */
+    fromAddress: z.string().email().default('hello@example.com'),
+    /** SES configuration set (event publishing for bounces and complaints); unset locally. */
+    configurationSetName: z.string().min(1).optional(),
+    /** Emails per second: at most the account's SES sending rate. */
+    maxSendRate: z.number().positive().max(10_000).default(14),
+    /** Public URL of the unsubscribe function; the signed token is appended as ?t=... */
+    unsubscribeBaseUrl: z.string().url().default('https://unsubscribe.example.com/'),
+    /** Optional mailto for List-Unsubscribe, besides the one-click HTTPS link. */
+    unsubscribeMailto: z.string().email().optional(),
+    /** Days a send-ledger entry is kept before DynamoDB's TTL removes it. */
+    ledgerRetentionDays: z.number().int().min(30).default(400),
+    /** A claim left unresolved this long (a crash between claim and send) is reported as stale. */
+    staleClaimMinutes: z.number().int().positive().default(30),
+    /** The shop's link for the email buttons. */
+    shopUrl: z.string().url().optional(),
+  })
+  .prefault({});
+
 export const configSchema = z
   .object({
     brandName: z.string().min(1).default('Clientele Demo Brand'),
@@ -83,6 +105,9 @@ export const configSchema = z
       tablePrefix: 'clientele-',
     }),
     endpoints: endpointsSchema,
+    /** The lifecycle campaigns (welcome, replenishment, win-back) and the sending policy. */
+    campaigns: campaignsConfigSchema.prefault({}),
+    sender: senderSchema,
   })
   .strict();
 

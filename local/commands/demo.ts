@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,12 +8,24 @@ import { loadConfig } from '../../shared/config.ts';
 import { jsonLog, newRunId } from '../../shared/log.ts';
 import { runNightly, type NightlyRunSummary } from '../../shared/nightly/run.ts';
 import { exportPrefix } from '../../shared/store/buckets.ts';
-import { addDays, localDate } from '../../shared/time.ts';
+import { emptyCampaignCounts, runCampaigns, type CampaignCounts } from '../../shared/sender/run.ts';
+import { addDays, localDate, startOfLocalDay } from '../../shared/time.ts';
+import { parseInstant } from './campaigns.ts';
 import { startLocalAws } from '../aws.ts';
 import { UsageError } from '../errors.ts';
-import { formatNightlySummary } from '../format.ts';
+import { formatCampaignCounts, formatNightlySummary } from '../format.ts';
 import { generateExport } from '../generate/generate.ts';
 import { terminalProgress } from '../progress.ts';
+
+const HOUR_MS = 3_600_000;
+
+function waitForCtrlC(message: string): Promise<void> {
+  process.stderr.write(`${message}\n`);
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
 
 const optionsSchema = z.object({
   date: z.string().optional(),
@@ -20,6 +33,9 @@ const optionsSchema = z.object({
   customers: z.number().int().positive(),
   seed: z.number().int().nonnegative(),
   json: z.boolean(),
+  until: z.string().optional(),
+  dryRun: z.boolean(),
+  keepRunning: z.boolean(),
   config: z.string().optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
 });
@@ -30,6 +46,15 @@ export interface DemoResult {
   summary: NightlyRunSummary;
   previous?: NightlyRunSummary;
   rerun: { runDate: string; profilesWritten: number; tierHistoryWritten: number };
+  campaigns: {
+    from: string;
+    until: string;
+    dryRun: boolean;
+    hours: number;
+    /** Per campaign, summed over the hours. */
+    counts: Record<string, CampaignCounts>;
+    inbox?: string;
+  };
   elapsedMs: number;
 }
 
@@ -101,6 +126,31 @@ export async function demoCommand(raw: unknown): Promise<void> {
     say(`Running ${runDate} again (a rerun must write nothing)...`);
     const rerun = await runNight(runDate);
 
+    // The hourly sender, from the hour after the nightly run (02:00 brand time) to --until.
+    const from = startOfLocalDay(addDays(runDate, 1), config.timeZone) + 3 * HOUR_MS;
+    const until = options.until ? parseInstant(options.until) : startOfLocalDay(addDays(runDate, 1), config.timeZone) + 12 * HOUR_MS;
+    if (until < from) throw new UsageError(`--until must be at or after ${new Date(from).toISOString()} (the first hour after the nightly run)`);
+    const secret = randomBytes(32).toString('base64url');
+    const campaignCounts: Record<string, CampaignCounts> = {};
+    let hours = 0;
+    for (let at = from; at <= until; at += HOUR_MS) {
+      say(`Campaign sender at ${new Date(at).toISOString()}${options.dryRun ? ' (dry run)' : ''}...`);
+      const hour = await runCampaigns({
+        at,
+        runId: newRunId('campaigns'),
+        config: aws.config,
+        clients: aws.clients,
+        unsubscribeSecret: secret,
+        dryRun: options.dryRun,
+        log,
+      });
+      hours++;
+      for (const [id, counts] of Object.entries(hour.campaigns)) {
+        const total = (campaignCounts[id] ??= emptyCampaignCounts());
+        for (const key of Object.keys(counts) as (keyof CampaignCounts)[]) total[key] += counts[key];
+      }
+    }
+
     const summary = summaries[summaries.length - 1] as NightlyRunSummary;
     const previous = summaries.length > 1 ? summaries[0] : undefined;
     const result: DemoResult = {
@@ -108,10 +158,19 @@ export async function demoCommand(raw: unknown): Promise<void> {
       ...(previous ? { previousRunDate: previous.runDate, previous } : {}),
       summary,
       rerun: { runDate, profilesWritten: rerun.written.profiles, tierHistoryWritten: rerun.written.tierHistory },
+      campaigns: {
+        from: new Date(from).toISOString(),
+        until: new Date(until).toISOString(),
+        dryRun: options.dryRun,
+        hours,
+        counts: campaignCounts,
+        ...(aws.endpoints.ses ? { inbox: aws.endpoints.ses } : {}),
+      },
       elapsedMs: Date.now() - started,
     };
     if (options.json) {
       process.stdout.write(`${JSON.stringify(result)}\n`);
+      if (options.keepRunning) await waitForCtrlC(`Emulators up; inbox at ${aws.endpoints.ses}`);
       return;
     }
     const out: string[] = [''];
@@ -126,9 +185,16 @@ export async function demoCommand(raw: unknown): Promise<void> {
     out.push(
       '',
       `Rerun of ${runDate}: ${rerun.written.profiles} profiles and ${rerun.written.tierHistory} tier-history records written.`,
+      '',
+      `Campaign sender, hourly from ${new Date(from).toISOString()} to ${new Date(until).toISOString()} (${hours} runs${options.dryRun ? ', dry run' : ''}):`,
+      formatCampaignCounts(campaignCounts),
+      options.dryRun
+        ? 'Dry run: nothing was claimed or sent.'
+        : `The emails are in the local SES inbox: ${aws.endpoints.ses}/ (JSON: ${aws.endpoints.ses}/store)${options.keepRunning ? '' : '; add --keep-running to browse it'}.`,
       `Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
     );
     process.stdout.write(`${out.join('\n')}\n`);
+    if (options.keepRunning) await waitForCtrlC(`Emulators up; open ${aws.endpoints.ses}/ to browse the inbox. Ctrl-C to stop.`);
   } finally {
     await aws.stop();
     await rm(workDir, { recursive: true, force: true });

@@ -5,8 +5,8 @@ import type { Config } from '../config.ts';
 import { readExport, ExportError, type FileReport, type ReadResult } from '../exports/reader.ts';
 import { s3ExportSource, type ExportSource } from '../exports/source.ts';
 import { silentLog, type Log } from '../log.ts';
-import type { ClientProfile, Reject } from '../model.ts';
-import { exportPrefix, reportPrefix, reportsBucket } from '../store/buckets.ts';
+import type { ClientProfile, ProductRecord, Reject } from '../model.ts';
+import { catalogKey, exportPrefix, reportPrefix, reportsBucket } from '../store/buckets.ts';
 import { loadStoredStates, writeProfiles, writeTierChanges } from '../store/profile-store.ts';
 import { tableNames } from '../store/tables.ts';
 import { ClientAggregator } from '../tiering/aggregate.ts';
@@ -85,6 +85,7 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
 
   // 1. Read and aggregate. Throws (before any write) on an unreadable file or too many rejects.
   const aggregator = new ClientAggregator();
+  const products: ProductRecord[] = [];
   let read: ReadResult;
   try {
     read = await readExport(
@@ -92,7 +93,7 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
       {
         customer: (record) => aggregator.addCustomer(record),
         order: (line) => aggregator.addOrderLine(line),
-        product: () => undefined,
+        product: (record) => products.push(record),
       },
       { config, onProgress: (bytes) => progress({ step: 'read', done: bytes }) },
     );
@@ -178,6 +179,13 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
         ContentType: 'application/x-ndjson',
         Body: read.rejects.map((r) => JSON.stringify(r)).join('\n') + '\n',
       }),
+    );
+  }
+  if (products.length > 0) {
+    // Last one wins per SKU, like customers; the campaign sender reads the cycles from here.
+    const bySku = new Map(products.map((p) => [p.sku, p]));
+    await clients.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: catalogKey(config), ContentType: 'application/json', Body: JSON.stringify([...bySku.values()]) }),
     );
   }
   summary.durationMs = Date.now() - started;

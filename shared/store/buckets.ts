@@ -15,3 +15,13 @@ export function reportPrefix(config: Config, job: string, runDate: string): stri
   const base = config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/` : '';
   return `${base}${job}/${runDate}`;
 }
+
+/** The product catalogue the last nightly run read, for the campaign sender's replenishment cycles. */
+export function catalogKey(config: Config): string {
+  return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/products.json` : 'catalog/products.json';
+}
+
+/** Incremental exports (sign-ups and orders during the day) go under <prefix>/incremental/<YYYY-MM-DDTHHmm>/. */
+export function incrementalPrefix(config: Config): string {
+  return config.storage.exportsPrefix ? `${config.storage.exportsPrefix}/incremental` : 'incremental';
+}

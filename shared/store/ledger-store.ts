@@ -260,15 +260,14 @@ export async function getLedgerEntry(documents: DocumentSender, table: string, k
   return output.Item as LedgerEntry | undefined;
 }
 
-/** The client's entries sent at or after `since` (epoch ms), oldest first: input to the frequency cap. */
-export async function recentSends(
+/** Every ledger entry of one client, read consistently: a decision made a moment ago must count. */
+export async function ledgerEntriesOf(
   documents: DocumentSender,
   table: string,
   customerId: string,
-  since: number,
-  options: QueryOptions = {},
+  options: QueryOptions & { filter?: { expression: string; names?: Record<string, string>; values: Record<string, unknown> } } = {},
 ): Promise<LedgerEntry[]> {
-  if (!customerId) throw new Error('recentSends needs a customerId');
+  if (!customerId) throw new Error('ledgerEntriesOf needs a customerId');
   const entries: LedgerEntry[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -276,10 +275,10 @@ export async function recentSends(
       new QueryCommand({
         TableName: table,
         KeyConditionExpression: 'customerId = :customerId',
-        FilterExpression: '#status = :sent AND sentAt >= :since',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':customerId': customerId, ':sent': 'sent', ':since': since },
-        // A send recorded a moment ago in this run must count against the cap.
+        ...(options.filter
+          ? { FilterExpression: options.filter.expression, ExpressionAttributeNames: options.filter.names }
+          : {}),
+        ExpressionAttributeValues: { ':customerId': customerId, ...options.filter?.values },
         ConsistentRead: true,
         Limit: options.pageSize,
         ExclusiveStartKey: startKey,
@@ -288,6 +287,21 @@ export async function recentSends(
     entries.push(...((page.Items ?? []) as LedgerEntry[]));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
+  return entries;
+}
+
+/** The client's entries sent at or after `since` (epoch ms), oldest first: input to the frequency cap. */
+export async function recentSends(
+  documents: DocumentSender,
+  table: string,
+  customerId: string,
+  since: number,
+  options: QueryOptions = {},
+): Promise<LedgerEntry[]> {
+  const entries = await ledgerEntriesOf(documents, table, customerId, {
+    ...options,
+    filter: { expression: '#status = :sent AND sentAt >= :since', names: { '#status': 'status' }, values: { ':sent': 'sent', ':since': since } },
+  });
   return entries.sort((a, b) => (a.sentAt ?? 0) - (b.sentAt ?? 0));
 }
 

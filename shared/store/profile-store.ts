@@ -54,6 +54,16 @@ export async function loadStoredStates(
   return states;
 }
 
+/** Every stored profile, page by page (a parallel scan would suit a bigger base; see the benchmark issue). */
+export async function* scanProfiles(client: DocumentSender, tableName: string): AsyncGenerator<ProfileItem> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
+    for (const item of page.Items ?? []) yield item as ProfileItem;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
+
 export function writeProfiles(
   client: DocumentSender,
   tableName: string,

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { createAwsClients, destroyAwsClients } from '../../shared/aws/clients.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { jsonLog, newRunId } from '../../shared/log.ts';
+import { runCampaigns } from '../../shared/sender/run.ts';
+import { formatCampaignSummary } from '../format.ts';
+import { UsageError } from '../errors.ts';
+
+const optionsSchema = z.object({
+  at: z.string(),
+  config: z.string().optional(),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']),
+  json: z.boolean(),
+  dryRun: z.boolean(),
+});
+
+/** The unsubscribe links' HMAC secret; in AWS the function reads it from Secrets Manager. */
+export function unsubscribeSecretFromEnvironment(): string {
+  const secret = process.env.UNSUBSCRIBE_SECRET;
+  if (!secret || secret.length < 32) {
+    throw new UsageError('Set UNSUBSCRIBE_SECRET (32+ characters): it signs the unsubscribe links of the emails.');
+  }
+  return secret;
+}
+
+export function parseInstant(value: string): number {
+  const instant = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(instant)) throw new UsageError(`--at ${value}: expected an ISO time such as 2026-11-23T10:00:00+08:00`);
+  return instant;
+}
+
+/** `clientele run campaigns --at ISO-TIME`: one hour of the campaign sender. */
+export async function campaignsCommand(raw: unknown): Promise<void> {
+  const options = optionsSchema.parse(raw);
+  const at = parseInstant(options.at);
+  const config = await loadConfig(options.config);
+  const secret = unsubscribeSecretFromEnvironment();
+  const clients = createAwsClients(config);
+  try {
+    const summary = await runCampaigns({
+      at,
+      runId: newRunId('campaigns'),
+      config,
+      clients,
+      unsubscribeSecret: secret,
+      dryRun: options.dryRun,
+      log: jsonLog({ level: options.logLevel }),
+    });
+    process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatCampaignSummary(summary)}\n`);
+  } finally {
+    destroyAwsClients(clients);
+  }
+}

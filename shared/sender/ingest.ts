@@ -1,0 +1,144 @@
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { AwsClients } from '../aws/clients.ts';
+import type { Config } from '../config.ts';
+import { readExport } from '../exports/reader.ts';
+import { s3ExportSource } from '../exports/source.ts';
+import type { Log } from '../log.ts';
+import type { ClientProfile } from '../model.ts';
+import { incrementalPrefix } from '../store/buckets.ts';
+import { getProfile, writeProfiles, type ProfileItem } from '../store/profile-store.ts';
+import { tableNames } from '../store/tables.ts';
+import { ClientAggregator } from '../tiering/aggregate.ts';
+import { computeProfiles } from '../tiering/profile.ts';
+import { localDate, parseTimestamp } from '../time.ts';
+
+/**
+ * Incremental exports: during the day the platform may drop the new sign-ups and orders under
+ * <prefix>/incremental/<YYYY-MM-DDTHHmm>/ (brand time, with `_manifest.json` {"mode":"incremental"}).
+ * The hourly sender merges each one once, so a client who signs up at 10:00 is welcomed that day.
+ * The merge only moves facts forward (new client, later orders and purchases, contact details);
+ * the next nightly run recomputes every profile from the full snapshot and corrects the rest.
+ */
+
+export interface IngestSummary {
+  exports: string[];
+  rows: number;
+  rejected: number;
+  newClients: number;
+  updatedClients: number;
+}
+
+/** Marks a profile the nightly run must rewrite: its content no longer matches any nightly digest. */
+export const INCREMENTAL_DIGEST = 'incremental';
+
+const FOLDER_RE = /^(\d{4}-\d{2}-\d{2})T(\d{2})(\d{2})$/;
+
+/** When an incremental folder was dropped (brand time), or undefined for a name that is not a stamp. */
+export function incrementalStamp(folder: string, timeZone: string): number | undefined {
+  const m = FOLDER_RE.exec(folder);
+  return m ? parseTimestamp(`${m[1]}T${m[2]}:${m[3]}:00`, timeZone) : undefined;
+}
+
+/** A stored profile moved forward with what an increment says (pure). */
+export function mergeIncrement(stored: ClientProfile, increment: ClientProfile): ClientProfile {
+  const later = (a?: string, b?: string) => (a === undefined ? b : b === undefined ? a : a > b ? a : b);
+  const earlier = (a?: string, b?: string) => (a === undefined ? b : b === undefined ? a : a < b ? a : b);
+  const merged: ClientProfile = { ...stored, skus: { ...stored.skus } };
+  // Contact details and consent: the increment is newer when it carries the customer row.
+  for (const key of ['email', 'firstName', 'lastName', 'locale', 'timeZone', 'birthday', 'advisorId', 'signedUpAt'] as const) {
+    if (increment[key] !== undefined) merged[key] = increment[key];
+  }
+  if (increment.email !== undefined || increment.firstName !== undefined) merged.acceptsMarketing = increment.acceptsMarketing;
+  if (increment.orderCount > 0) {
+    merged.orderCount = stored.orderCount + increment.orderCount;
+    merged.lifetimeSpendMinor = stored.lifetimeSpendMinor + increment.lifetimeSpendMinor;
+    merged.spend12mMinor = stored.spend12mMinor + increment.spend12mMinor;
+    const first = earlier(stored.firstOrderAt, increment.firstOrderAt);
+    const last = later(stored.lastOrderAt, increment.lastOrderAt);
+    if (first !== undefined) merged.firstOrderAt = first;
+    if (last !== undefined) merged.lastOrderAt = last;
+    if (stored.stage === 'prospect') merged.stage = increment.stage;
+    for (const [sku, purchase] of Object.entries(increment.skus)) {
+      const before = merged.skus[sku];
+      if (!before || purchase.lastPurchasedAt > before.lastPurchasedAt) {
+        merged.skus[sku] = { ...before, ...purchase, purchases: (before?.purchases ?? 0) + purchase.purchases };
+      }
+    }
+  }
+  return merged;
+}
+
+export async function ingestIncrementalExports(options: {
+  config: Config;
+  clients: AwsClients;
+  at: number;
+  runId: string;
+  dryRun: boolean;
+  log: Log;
+}): Promise<IngestSummary> {
+  const { config, clients, at, runId, dryRun, log } = options;
+  const tables = tableNames(config);
+  const summary: IngestSummary = { exports: [], rows: 0, rejected: 0, newClients: 0, updatedClients: 0 };
+  const base = `${incrementalPrefix(config)}/`;
+  const folders: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await clients.s3.send(
+      new ListObjectsV2Command({ Bucket: config.storage.exportsBucket, Prefix: base, Delimiter: '/', ContinuationToken: token }),
+    );
+    for (const common of page.CommonPrefixes ?? []) {
+      const folder = common.Prefix?.slice(base.length).replace(/\/$/, '');
+      if (folder) folders.push(folder);
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+
+  for (const folder of folders.sort()) {
+    const stamp = incrementalStamp(folder, config.timeZone);
+    if (stamp === undefined) {
+      log.warn('ignoring an incremental folder whose name is not YYYY-MM-DDTHHmm', { folder });
+      continue;
+    }
+    if (stamp > at) continue; // dropped after this run's clock
+    const done = await clients.documents.send(new GetCommand({ TableName: tables.runs, Key: { job: 'ingest', runDate: folder } }));
+    if (done.Item) continue;
+
+    const source = s3ExportSource(clients.s3, config.storage.exportsBucket, `${base}${folder}`);
+    const aggregator = new ClientAggregator();
+    const read = await readExport(
+      source,
+      { customer: (c) => aggregator.addCustomer(c), order: (o) => aggregator.addOrderLine(o), product: () => undefined },
+      { config },
+    );
+    const increments = computeProfiles(aggregator.clients(), { runDate: localDate(at, config.timeZone), config });
+    const items: ProfileItem[] = [];
+    for (const increment of increments) {
+      const stored = await getProfile(clients.documents, tables.profiles, increment.customerId);
+      // RFM needs the whole base: a client first seen today is scored by the next nightly run.
+      const { rfm: _unscored, ...fresh } = increment;
+      const profile = stored ? mergeIncrement(stripItem(stored), increment) : fresh;
+      if (stored) summary.updatedClients++;
+      else summary.newClients++;
+      items.push({ ...profile, digest: INCREMENTAL_DIGEST, updatedRunDate: stored?.updatedRunDate ?? localDate(at, config.timeZone) });
+    }
+    summary.exports.push(source.describe());
+    summary.rows += read.rows;
+    summary.rejected += read.rejected;
+    if (dryRun) continue;
+    await writeProfiles(clients.documents, tables.profiles, items);
+    await clients.documents.send(
+      new PutCommand({
+        TableName: tables.runs,
+        Item: { job: 'ingest', runDate: folder, runId, source: source.describe(), rows: read.rows, rejected: read.rejected, clients: items.length },
+      }),
+    );
+    log.info('incremental export merged', { folder, rows: read.rows, rejected: read.rejected, clients: items.length });
+  }
+  return summary;
+}
+
+function stripItem(item: ProfileItem): ClientProfile {
+  const { digest: _digest, updatedRunDate: _updated, ...profile } = item;
+  return profile;
+}
