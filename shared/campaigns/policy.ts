@@ -1,0 +1,235 @@
+import { createHash } from 'node:crypto';
+import type { ClientProfile } from '../model.ts';
+import { MS_PER_DAY, addDays, localDate, zoneOffsetMs, zonedWallTimeToInstant } from '../time.ts';
+import { clientTimeZone, compareOccasions, type CampaignContext, type DueOccasion } from './due.ts';
+import type { CampaignDefinition, QuietHours } from './schema.ts';
+
+/**
+ * What happens to each due occasion of one client this hour. Pure: the sender supplies the
+ * profile, whether the address is suppressed and the client's recent sends, and records the
+ * outcomes (claims 'send' and 'held-out' in its ledger, retries 'capped' and 'deferred' later).
+ */
+
+const MS_PER_MINUTE = 60_000;
+const MS_PER_HOUR = 3_600_000;
+/** UTC offsets only change on quarter-hour boundaries. */
+const QUARTER_HOUR_MS = 15 * MS_PER_MINUTE;
+
+/** A marketing email actually sent to the client (held-out occasions are not sends: leave them out). */
+export interface RecentSend {
+  campaignId: string;
+  sentAt: number;
+}
+
+export type CapReason = 'priority' | 'frequency-24h' | 'frequency-7d';
+
+export type Decision =
+  | { outcome: 'send' }
+  | { outcome: 'held-out' }
+  | { outcome: 'no-consent' }
+  | { outcome: 'suppressed' }
+  | { outcome: 'capped'; reason: CapReason }
+  | { outcome: 'deferred'; until: number; reason: 'quiet-hours' }
+  | { outcome: 'out-of-audience' };
+
+export type Outcome = Decision['outcome'];
+
+export interface ClientState {
+  profile: ClientProfile;
+  /** The client's address is on the suppression list (unsubscribe, bounce, complaint). */
+  suppressed: boolean;
+  /** Sends of the last 7 days at least; older ones are ignored. */
+  recentSends: RecentSend[];
+}
+
+export interface DecidedOccasion {
+  occasion: DueOccasion;
+  decision: Decision;
+}
+
+function minutesOf(wallTime: string): number {
+  const [hours, minutes] = wallTime.split(':');
+  return Number(hours) * 60 + Number(minutes);
+}
+
+/** Milliseconds since local midnight of `instant` in `timeZone` (wall clock). */
+function localTimeOfDayMs(instant: number, timeZone: string): number {
+  const wall = instant + zoneOffsetMs(instant, timeZone);
+  return ((wall % MS_PER_DAY) + MS_PER_DAY) % MS_PER_DAY;
+}
+
+/**
+ * Whether the local wall clock at `instant` is within quiet hours: start inclusive, end exclusive
+ * (21:00–09:00: 20:59 is fine, 21:00 and 08:59 are quiet). start > end wraps midnight; start = end
+ * means no quiet hours.
+ */
+export function isQuietTime(instant: number, timeZone: string, quietHours: QuietHours): boolean {
+  const start = minutesOf(quietHours.start) * MS_PER_MINUTE;
+  const end = minutesOf(quietHours.end) * MS_PER_MINUTE;
+  if (start === end) return false;
+  const t = localTimeOfDayMs(instant, timeZone);
+  return start < end ? t >= start && t < end : t >= start || t < end;
+}
+
+/** The instants the local clock shows `minutes` past midnight on `date`, earliest first: one, two in an overlap, none in a gap. */
+function instantsOfWallTime(date: string, minutes: number, timeZone: string): number[] {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  const hour = Math.floor(minutes / 60);
+  const minute = minutes % 60;
+  const wall = Date.UTC(year, month - 1, day, hour, minute);
+  const guess = zonedWallTimeToInstant(year, month, day, hour, minute, 0, 0, timeZone);
+  // zonedWallTimeToInstant gives one instant, not always the earlier of two, and next to a change
+  // at local midnight (America/Santiago 2026-04-05) one showing another wall time: try the
+  // offsets in force around its guess and keep those that show the wall time asked for.
+  const candidates = [guess - 3 * MS_PER_HOUR, guess, guess + 3 * MS_PER_HOUR].map((near) => wall - zoneOffsetMs(near, timeZone));
+  return [...new Set(candidates.filter((instant) => instant + zoneOffsetMs(instant, timeZone) === wall))].sort((a, b) => a - b);
+}
+
+/**
+ * The first instant in (from, to] at which the zone's UTC offset differs from the one at `from`,
+ * if any. Offsets change on the quarter-hour grid and at most once in the two days this is asked
+ * about, so a binary search over the grid finds it.
+ */
+function offsetChangeBetween(from: number, to: number, timeZone: string): number | undefined {
+  const offset = zoneOffsetMs(from, timeZone);
+  let lo = Math.floor(from / QUARTER_HOUR_MS);
+  let hi = Math.floor(to / QUARTER_HOUR_MS);
+  if (hi <= lo || zoneOffsetMs(hi * QUARTER_HOUR_MS, timeZone) === offset) return undefined;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (zoneOffsetMs(mid * QUARTER_HOUR_MS, timeZone) === offset) lo = mid;
+    else hi = mid;
+  }
+  return hi * QUARTER_HOUR_MS;
+}
+
+/**
+ * The first instant at or after `now` outside quiet hours in `timeZone`: `now` itself when it is
+ * not quiet, else the next time the local clock shows the end time (the same day before it, the
+ * next day after the start), in that day's UTC offset, so 09:00 stays 09:00 across DST changes.
+ * When a DST change makes the clock jump out of quiet hours first (past an end time in a gap, or
+ * back before the start), that moment is the answer.
+ */
+export function nextAllowedTime(now: number, timeZone: string, quietHours: QuietHours): number {
+  if (!isQuietTime(now, timeZone, quietHours)) return now;
+  const endMinutes = minutesOf(quietHours.end);
+  const today = localDate(now, timeZone);
+  const firstDate = localTimeOfDayMs(now, timeZone) < endMinutes * MS_PER_MINUTE ? today : addDays(today, 1);
+  let end: number | undefined;
+  // Three days: the end time can happen twice (the first before now) or not at all (a gap).
+  for (let day = 0; day < 3 && end === undefined; day++) {
+    end = instantsOfWallTime(addDays(firstDate, day), endMinutes, timeZone).find((instant) => instant >= now);
+  }
+  if (end === undefined) throw new Error(`No end of quiet hours found after ${new Date(now).toISOString()} in ${timeZone}`);
+  const change = offsetChangeBetween(now, end, timeZone);
+  return change !== undefined && change < end && !isQuietTime(change, timeZone, quietHours) ? change : end;
+}
+
+/** The client's place in [0, 1) for one campaign: sha256("<customerId>:<campaignId>"), first 48 bits. */
+export function controlDraw(customerId: string, campaignId: string): number {
+  const digest = createHash('sha256').update(`${customerId}:${campaignId}`, 'utf8').digest();
+  // 48 bits fit a double exactly, so the draw is uniform and identical on every platform.
+  return digest.readUIntBE(0, 6) / 2 ** 48;
+}
+
+/**
+ * Whether the client is held out of the campaign to measure it. Deterministic, so a client stays
+ * in (or out of) a campaign's control group across hours, runs and deployments, and independent
+ * between campaigns (the id is hashed in).
+ */
+export function inControlGroup(customerId: string, campaignId: string, share: number): boolean {
+  return controlDraw(customerId, campaignId) < share;
+}
+
+function inAudience(campaign: CampaignDefinition, profile: ClientProfile): boolean {
+  return campaign.audience.tiers.includes(profile.tier) && campaign.audience.stages.includes(profile.stage);
+}
+
+/**
+ * Decides each due occasion of one client, applying in order:
+ *  1. audience (campaign tiers and stages; an unknown or disabled campaign is out of audience too),
+ *  2. consent (acceptsMarketing),
+ *  3. the suppression list,
+ *  4. the frequency cap (sends in the rolling last 24 h and 7 days of recentSends) and priority:
+ *     at most one occasion may go per call, the first by priority (then oldest due, then ids);
+ *     the others are 'capped' with reason 'priority' and wait for a later hour,
+ *  5. quiet hours in the client's zone (deferred to the next allowed time, not dropped),
+ *  6. the control group: 'held-out' is recorded instead of sending, at the moment the email would
+ *     have gone, so the control group is timed like the treated one.
+ * `due` must hold only occasions not yet settled in the ledger. Results are in the order of `due`.
+ */
+export function decide(client: ClientState, due: DueOccasion[], now: number, context: CampaignContext): DecidedOccasion[] {
+  const { profile } = client;
+  const { policy, campaigns } = context.campaigns;
+  const byId = new Map(campaigns.map((c) => [c.id, c]));
+  // By position in `due`, so even the same object passed twice cannot be sent twice.
+  const decisions: Decision[] = [];
+  const candidates: { index: number; occasion: DueOccasion }[] = [];
+
+  due.forEach((occasion, index) => {
+    const campaign = byId.get(occasion.campaignId);
+    if (!campaign || !campaign.enabled || !inAudience(campaign, profile)) decisions[index] = { outcome: 'out-of-audience' };
+    else if (!profile.acceptsMarketing) decisions[index] = { outcome: 'no-consent' };
+    else if (client.suppressed) decisions[index] = { outcome: 'suppressed' };
+    else candidates.push({ index, occasion });
+  });
+
+  if (candidates.length > 0) {
+    // A send dated in the future (clock skew) still counts: better one email fewer than one too many.
+    const sentWithin = (ms: number) => client.recentSends.filter((s) => s.sentAt > now - ms).length;
+    const cap = policy.frequencyCap;
+    const capReason: CapReason | undefined =
+      sentWithin(24 * MS_PER_HOUR) >= cap.per24h ? 'frequency-24h' : sentWithin(7 * MS_PER_DAY) >= cap.per7d ? 'frequency-7d' : undefined;
+    if (capReason !== undefined) {
+      for (const { index } of candidates) decisions[index] = { outcome: 'capped', reason: capReason };
+    } else {
+      const [first, ...rest] = [...candidates].sort((a, b) => compareOccasions(a.occasion, b.occasion) || a.index - b.index);
+      for (const { index } of rest) decisions[index] = { outcome: 'capped', reason: 'priority' };
+      if (first !== undefined) {
+        decisions[first.index] = finalStep(first.occasion, byId.get(first.occasion.campaignId), profile, now, context);
+      }
+    }
+  }
+
+  return due.map((occasion, index) => ({ occasion, decision: decisions[index] ?? { outcome: 'out-of-audience' } }));
+}
+
+/** Steps 5 and 6 for the one occasion allowed through the cap. */
+function finalStep(
+  occasion: DueOccasion,
+  campaign: CampaignDefinition | undefined,
+  profile: ClientProfile,
+  now: number,
+  context: CampaignContext,
+): Decision {
+  const { policy } = context.campaigns;
+  const timeZone = clientTimeZone(profile, context.brandTimeZone);
+  const until = nextAllowedTime(now, timeZone, policy.quietHours);
+  if (until !== now) return { outcome: 'deferred', until, reason: 'quiet-hours' };
+  const share = campaign?.controlShare ?? policy.controlShare;
+  return inControlGroup(occasion.customerId, occasion.campaignId, share) ? { outcome: 'held-out' } : { outcome: 'send' };
+}
+
+/**
+ * Occasions that can share the winner's email: the other replenishment occasions of the same
+ * campaign, held back only by priority. They passed every other check with the winner (same
+ * client, same campaign, so same audience, consent, quiet hours and control group), so a sender
+ * may list them as further products of one reminder and record them with the winner's outcome,
+ * rather than spending one email a day of the cap on each product running low.
+ */
+export function companionOccasions(winner: DecidedOccasion, decided: DecidedOccasion[]): DueOccasion[] {
+  if (winner.occasion.kind !== 'replenishment') return [];
+  if (winner.decision.outcome !== 'send' && winner.decision.outcome !== 'held-out') return [];
+  return decided
+    .filter(
+      ({ occasion, decision }) =>
+        occasion !== winner.occasion &&
+        occasion.kind === 'replenishment' &&
+        occasion.campaignId === winner.occasion.campaignId &&
+        occasion.customerId === winner.occasion.customerId &&
+        decision.outcome === 'capped' &&
+        decision.reason === 'priority',
+    )
+    .map(({ occasion }) => occasion)
+    .sort(compareOccasions);
+}
