@@ -7,6 +7,7 @@ import {
   claimOccasion,
   expiresAtFor,
   getLedgerEntry,
+  ledgerEntriesOf,
   recentSends,
   recordDecision,
   recordOutcome,
@@ -267,6 +268,19 @@ describe('send ledger', () => {
     // The boundary is inclusive.
     expect((await recentSends(aws.clients.documents, table, customerId, T0 - 3 * DAY)).map((e) => e.messageId)).toEqual(['m-2', 'm-3']);
     expect(await recentSends(aws.clients.documents, table, 'c-nobody', 0)).toEqual([]);
+
+    // Every entry of the client, whatever its status, by occasion key.
+    const all = await ledgerEntriesOf(aws.clients.documents, table, customerId, { pageSize: 3 });
+    expect(all.map((e) => `${e.occasionKey}=${e.status}`)).toEqual([
+      'occasion:0=sent',
+      'occasion:1=sent',
+      'occasion:2=sent',
+      'occasion:3=sent',
+      'occasion:claimed=claimed',
+      'occasion:failed=failed',
+      'occasion:held=held-out',
+    ]);
+    expect(await ledgerEntriesOf(aws.clients.documents, table, 'c-nobody')).toEqual([]);
   });
 
   it('reports claims never resolved, by claim hour, without touching them', async () => {

@@ -1,0 +1,74 @@
+import { maskEmail } from '../log.ts';
+
+/**
+ * What an SES v2 SendEmail error means for the run. Decided by the error's name (the SDK sets it
+ * to the service's error code) and HTTP status, so it works the same for the SDK's exception
+ * classes and for plain errors.
+ *
+ * - throttled: SES refused for rate; nothing was sent; retry after a pause.
+ * - recipient: this message can never be sent as it is (rejected, invalid address); the others can.
+ * - account:   nothing will be sent this run (sending paused, account suspended, daily quota,
+ *              identity or configuration set missing, no permission); nothing was sent.
+ * - unknown:   a server error, timeout or network failure: SES may or may not have taken it.
+ */
+
+export type SesErrorKind = 'throttled' | 'recipient' | 'account' | 'unknown';
+
+export interface SesErrorClass {
+  kind: SesErrorKind;
+  /** The error's name, e.g. 'MessageRejected'. */
+  name: string;
+  /** The error's message, with any email address in it masked. */
+  message: string;
+}
+
+const THROTTLING = new Set(['TooManyRequestsException', 'ThrottlingException', 'Throttling', 'ThrottledException']);
+const ACCOUNT = new Set([
+  'SendingPausedException',
+  'AccountSuspendedException',
+  // Same sending identity for the whole run: every message would fail the same way.
+  'MailFromDomainNotVerifiedException',
+  // Configuration set or identity missing.
+  'NotFoundException',
+  'AccessDeniedException',
+  'AccessDenied',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+  'ExpiredTokenException',
+  'ExpiredToken',
+]);
+const RECIPIENT = new Set(['MessageRejected', 'BadRequestException', 'InvalidParameterValue', 'ValidationException']);
+
+function httpStatusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null || !('$metadata' in error)) return undefined;
+  const metadata: unknown = error.$metadata;
+  if (typeof metadata !== 'object' || metadata === null || !('httpStatusCode' in metadata)) return undefined;
+  return typeof metadata.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
+}
+
+const ADDRESS_IN_TEXT = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
+
+/** SES messages may quote the recipient ("... failed the check: jane@x.com"); reasons are logged and stored. */
+export function redactEmails(text: string): string {
+  return text.replace(ADDRESS_IN_TEXT, (address) => maskEmail(address) ?? '***');
+}
+
+export function classifySesError(error: unknown): SesErrorClass {
+  const name = error instanceof Error ? error.name : 'UnknownError';
+  const message = redactEmails(error instanceof Error ? error.message : String(error));
+  const of = (kind: SesErrorKind): SesErrorClass => ({ kind, name, message });
+  if (THROTTLING.has(name)) return of('throttled');
+  // LimitExceededException covers both the per-second rate (wait and retry) and the daily quota
+  // (nothing more today): only the message tells them apart.
+  if (name === 'LimitExceededException') return of(/maximum sending rate exceeded/i.test(message) ? 'throttled' : 'account');
+  if (ACCOUNT.has(name)) return of('account');
+  if (RECIPIENT.has(name)) return of('recipient');
+  const status = httpStatusOf(error);
+  if (status === 429) return of('throttled');
+  if (status === 401 || status === 403) return of('account');
+  // Any other 4xx is SES refusing this request: nothing was sent, and resending it would not help.
+  if (status !== undefined && status >= 400 && status < 500) return of('recipient');
+  return of('unknown');
+}

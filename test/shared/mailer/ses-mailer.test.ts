@@ -1,0 +1,357 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  MessageRejected,
+  SendingPausedException,
+  TooManyRequestsException,
+  type SendEmailCommand,
+} from '@aws-sdk/client-sesv2';
+import { startLocalAws, type LocalAws } from '../../../local/aws.ts';
+import {
+  createSesMailer,
+  emailTags,
+  formatFromAddress,
+  InvalidEmailError,
+  listUnsubscribeHeaders,
+  sanitizeTag,
+  type OutgoingEmail,
+  type SesSender,
+} from '../../../shared/mailer/index.ts';
+import { classifySesError } from '../../../shared/mailer/errors.ts';
+import { jsonLog } from '../../../shared/log.ts';
+import { fakeClock, maxInWindow } from './clock.ts';
+
+/** What aws-ses-v2-local keeps of a SendEmail (GET /store): no tags, no configuration set. */
+interface StoredEmail {
+  messageId: string;
+  from: string;
+  destination: { to: string[] };
+  subject: string;
+  body: { html?: string; text?: string };
+  headers?: { name: string; value: string }[];
+}
+
+let aws: LocalAws;
+
+beforeAll(async () => {
+  aws = await startLocalAws({ services: ['ses'] });
+});
+afterAll(async () => {
+  await aws?.stop();
+});
+
+/** The emulator's store is shared by everything in the process: every test mails its own addresses. */
+async function storedFor(to: string): Promise<StoredEmail[]> {
+  const response = await fetch(`${aws.endpoints.ses}/store`);
+  const store = (await response.json()) as { emails: StoredEmail[] };
+  return store.emails.filter((e) => e.destination.to.includes(to));
+}
+
+const UNSUBSCRIBE = 'https://unsubscribe.example.com/u?t=c123.Zm9vYmFy';
+
+function email(to: string, overrides: Partial<OutgoingEmail> = {}): OutgoingEmail {
+  return {
+    to,
+    from: 'hello@brand.example.com',
+    subject: 'Welcome to Maison Demo',
+    html: '<p>Welcome, <b>Jane</b></p>',
+    text: 'Welcome, Jane',
+    tags: { campaign: 'welcome', tier: 'Core' },
+    listUnsubscribeUrl: UNSUBSCRIBE,
+    ...overrides,
+  };
+}
+
+/** The real emulator client, with every SendEmail request recorded (the emulator drops tags). */
+function recording(): SesSender & { commands: SendEmailCommand[] } {
+  const commands: SendEmailCommand[] = [];
+  return {
+    commands,
+    send: (command) => {
+      commands.push(command);
+      return aws.clients.ses.send(command);
+    },
+  };
+}
+
+/** Fails the chosen calls with the given errors, then delegates to the emulator: nothing else is mocked. */
+function failing(script: (call: number, command: SendEmailCommand) => Error | undefined): SesSender & { calls: number } {
+  const sender = {
+    calls: 0,
+    send: async (command: SendEmailCommand) => {
+      sender.calls++;
+      const error = script(sender.calls, command);
+      if (error) throw error;
+      return aws.clients.ses.send(command);
+    },
+  };
+  return sender;
+}
+
+const named = (name: string, message = name) => Object.assign(new Error(message), { name });
+const noWait = { sleep: async () => undefined, random: () => 0.5 };
+
+describe('SES mailer against aws-ses-v2-local', () => {
+  it('sends subject, HTML, text and the one-click unsubscribe headers; tags and configuration set go in the request', async () => {
+    const ses = recording();
+    const mailer = createSesMailer(ses, { maxSendRate: 50 });
+    const result = await mailer.send(
+      email('content@example.com', {
+        configurationSetName: 'clientele-feedback',
+        listUnsubscribeMailto: 'unsubscribe@brand.example.com?subject=c123',
+        tags: { campaign: 'win-back 60d', tier: 'VIC', 'run:id': 'campaigns-1a2b' },
+      }),
+    );
+    expect(result).toMatchObject({ ok: true, attempts: 1 });
+    const stored = await storedFor('content@example.com');
+    expect(stored).toHaveLength(1);
+    const [message] = stored;
+    expect(result.ok && result.messageId).toBe(message?.messageId);
+    expect(message).toMatchObject({
+      from: 'hello@brand.example.com',
+      subject: 'Welcome to Maison Demo',
+      body: { html: '<p>Welcome, <b>Jane</b></p>', text: 'Welcome, Jane' },
+    });
+    expect(message?.headers).toEqual([
+      { name: 'List-Unsubscribe', value: `<${UNSUBSCRIBE}>, <mailto:unsubscribe@brand.example.com?subject=c123>` },
+      { name: 'List-Unsubscribe-Post', value: 'List-Unsubscribe=One-Click' },
+    ]);
+    // aws-ses-v2-local does not keep EmailTags or ConfigurationSetName: check the request itself.
+    expect(ses.commands[0]?.input).toMatchObject({
+      ConfigurationSetName: 'clientele-feedback',
+      EmailTags: [
+        { Name: 'campaign', Value: 'win-back_60d' },
+        { Name: 'tier', Value: 'VIC' },
+        { Name: 'run_id', Value: 'campaigns-1a2b' },
+      ],
+      Destination: { ToAddresses: ['content@example.com'] },
+    });
+    expect(mailer.stats()).toMatchObject({ sent: 1, failed: 0, throttledRetries: 0 });
+  });
+
+  it('round-trips a zh-CN subject and body in UTF-8', async () => {
+    const subject = '欢迎加入 Maison Demo — 您的专属礼遇已送达 🎁';
+    const mailer = createSesMailer(aws.clients.ses, { maxSendRate: 50 });
+    const result = await mailer.send(
+      email('zh@example.com', {
+        from: '美妆旗舰店 <hello@brand.example.com>',
+        subject,
+        html: '<p>亲爱的王女士，感谢您的首次订购。</p>',
+        text: '亲爱的王女士，感谢您的首次订购。',
+      }),
+    );
+    expect(result.ok).toBe(true);
+    const [message] = await storedFor('zh@example.com');
+    expect(message?.subject).toBe(subject);
+    // The emulator keeps FromEmailAddress as sent: the display name RFC 2047-encoded, as SES requires.
+    expect(message?.from).toBe(`=?UTF-8?B?${Buffer.from('美妆旗舰店').toString('base64')}?= <hello@brand.example.com>`);
+    expect(message?.body.html).toBe('<p>亲爱的王女士，感谢您的首次订购。</p>');
+    expect(message?.body.text).toBe('亲爱的王女士，感谢您的首次订购。');
+  });
+
+  it('retries throttling with growing backoff and sends the email exactly once', async () => {
+    const ses = failing((call) => {
+      if (call === 1) return new TooManyRequestsException({ message: 'Too many requests', $metadata: { httpStatusCode: 429 } });
+      if (call === 2) return named('ThrottlingException', 'Rate exceeded');
+      if (call === 3) return named('LimitExceededException', 'Maximum sending rate exceeded.');
+      return undefined;
+    });
+    const clock = fakeClock();
+    const mailer = createSesMailer(ses, { maxSendRate: 100, baseDelayMs: 200, sleep: clock.sleep, now: clock.now, random: () => 0.5 });
+    const result = await mailer.send(email('throttled@example.com'));
+    expect(result).toMatchObject({ ok: true, attempts: 4 });
+    expect(ses.calls).toBe(4);
+    expect(mailer.stats()).toMatchObject({ sent: 1, throttledRetries: 3, failed: 0 });
+    expect(await storedFor('throttled@example.com')).toHaveLength(1);
+    // Backoff with equal jitter (random 0.5): 3/4 of 200, 400, 800 ms, each at least half the cap.
+    const backoffs = clock.sleeps.filter((ms) => ms >= 100);
+    expect(backoffs).toEqual([150, 300, 600]);
+  });
+
+  it('gives up after maxAttempts of throttling: not sent, not permanent, nothing stored', async () => {
+    const ses = failing(() => named('ThrottlingException', 'Rate exceeded'));
+    const mailer = createSesMailer(ses, { maxSendRate: 100, maxAttempts: 3, ...noWait });
+    const result = await mailer.send(email('always-throttled@example.com'));
+    expect(result).toMatchObject({ ok: false, permanent: false, haltRun: false, maybeSent: false, attempts: 3, errorName: 'ThrottlingException' });
+    expect(ses.calls).toBe(3);
+    expect(mailer.stats()).toMatchObject({ sent: 0, failed: 1, throttledRetries: 2 });
+    expect(await storedFor('always-throttled@example.com')).toHaveLength(0);
+  });
+
+  it('one rejected recipient among five fails alone; the other four are sent exactly once', async () => {
+    const recipients = Array.from({ length: 5 }, (_, i) => `batch${i}@example.com`);
+    const rejected = 'batch2@example.com';
+    const ses = failing((_, command) =>
+      command.input.Destination?.ToAddresses?.includes(rejected)
+        ? new MessageRejected({
+            message: `Email address is not verified. The following identities failed the check in region US-EAST-1: ${rejected}`,
+            $metadata: { httpStatusCode: 400 },
+          })
+        : undefined,
+    );
+    const lines: string[] = [];
+    const mailer = createSesMailer(ses, { maxSendRate: 50, ...noWait, log: jsonLog({ write: (line) => lines.push(line) }) });
+    const results = [];
+    for (const to of recipients) results.push(await mailer.send(email(to)));
+    expect(results.filter((r) => r.ok)).toHaveLength(4);
+    expect(results[2]).toMatchObject({ ok: false, permanent: true, haltRun: false, maybeSent: false, errorName: 'MessageRejected', attempts: 1 });
+    expect(ses.calls).toBe(5);
+    for (const to of recipients) expect(await storedFor(to)).toHaveLength(to === rejected ? 0 : 1);
+    expect(mailer.stats()).toMatchObject({ sent: 4, failed: 1 });
+    // The failure is logged, and reported, with the address masked, even inside SES's message.
+    expect(lines.join('\n')).toContain('b***@example.com');
+    expect(lines.join('\n')).not.toContain(rejected);
+    expect(!results[2]?.ok && results[2]?.reason).toMatch(/failed the check in region US-EAST-1: b\*\*\*@example\.com$/);
+  });
+
+  it('an account-level refusal halts the mailer: later sends are refused without calling SES', async () => {
+    const ses = failing((call) =>
+      call === 2 ? new SendingPausedException({ message: 'Sending is paused for this account', $metadata: { httpStatusCode: 400 } }) : undefined,
+    );
+    const mailer = createSesMailer(ses, { maxSendRate: 50, ...noWait });
+    const first = await mailer.send(email('paused0@example.com'));
+    const second = await mailer.send(email('paused1@example.com'));
+    const third = await mailer.send(email('paused2@example.com'));
+    expect(first.ok).toBe(true);
+    // Not permanent: the messages are fine, the account is not; a later run may send them.
+    expect(second).toMatchObject({ ok: false, permanent: false, haltRun: true, maybeSent: false, errorName: 'SendingPausedException', attempts: 1 });
+    expect(third).toMatchObject({ ok: false, permanent: false, haltRun: true, maybeSent: false, errorName: 'MailerHalted', attempts: 0 });
+    expect(ses.calls).toBe(2);
+    expect(mailer.stats().haltedBy).toMatch(/SendingPausedException/);
+    expect(await storedFor('paused2@example.com')).toHaveLength(0);
+  });
+
+  it('sends queued behind a halting one are refused once they get their token', async () => {
+    const ses = failing(() => new SendingPausedException({ message: 'Sending is paused', $metadata: { httpStatusCode: 400 } }));
+    const clock = fakeClock();
+    const mailer = createSesMailer(ses, { maxSendRate: 1, sleep: clock.sleep, now: clock.now });
+    const results = await Promise.all(['queued0@example.com', 'queued1@example.com', 'queued2@example.com'].map((to) => mailer.send(email(to))));
+    expect(results.map((r) => (r.ok ? 'sent' : r.errorName))).toEqual(['SendingPausedException', 'MailerHalted', 'MailerHalted']);
+    expect(ses.calls).toBe(1);
+  });
+
+  it('does not resend after an error whose outcome is unknown', async () => {
+    const ses = failing((call) => (call === 1 ? named('TimeoutError', 'socket hang up') : undefined));
+    const mailer = createSesMailer(ses, { maxSendRate: 50, ...noWait });
+    const result = await mailer.send(email('timeout@example.com'));
+    expect(result).toMatchObject({ ok: false, permanent: false, haltRun: false, maybeSent: true, attempts: 1 });
+    expect(ses.calls).toBe(1);
+  });
+
+  it('refuses an unsendable recipient without calling SES, and bad content with an exception', async () => {
+    const ses = failing(() => undefined);
+    const mailer = createSesMailer(ses, { maxSendRate: 50, ...noWait });
+    expect(await mailer.send(email('not an address'))).toMatchObject({ ok: false, permanent: true, errorName: 'InvalidRecipient', attempts: 0 });
+    expect(await mailer.send(email('jane@exa mple.com'))).toMatchObject({ ok: false, errorName: 'InvalidRecipient' });
+    expect(ses.calls).toBe(0);
+    await expect(mailer.send(email('ok@example.com', { listUnsubscribeUrl: 'http://brand.example.com/u' }))).rejects.toThrow(InvalidEmailError);
+    await expect(mailer.send(email('ok@example.com', { subject: ' \n ' }))).rejects.toThrow(/subject/);
+    await expect(mailer.send(email('ok@example.com', { html: '', text: '' }))).rejects.toThrow(/bodies/);
+    expect(ses.calls).toBe(0);
+    // A multi-line subject from a template is folded onto one line, not refused.
+    const ses2 = recording();
+    await createSesMailer(ses2, { maxSendRate: 50 }).send(email('fold@example.com', { subject: 'Hello\r\n  there\n' }));
+    expect((await storedFor('fold@example.com'))[0]?.subject).toBe('Hello there');
+  });
+
+  it('paces 50 sends at 10/s over at least 4.9 simulated seconds, never more than 10 in a second', async () => {
+    const clock = fakeClock();
+    const callTimes: number[] = [];
+    const ses: SesSender = {
+      send: (command) => {
+        callTimes.push(clock.now());
+        return aws.clients.ses.send(command);
+      },
+    };
+    const mailer = createSesMailer(ses, { maxSendRate: 10, sleep: clock.sleep, now: clock.now });
+    for (let i = 0; i < 50; i++) expect((await mailer.send(email(`paced${i}@example.com`))).ok).toBe(true);
+    expect(callTimes).toHaveLength(50);
+    expect(clock.now()).toBeGreaterThanOrEqual(4900);
+    expect(maxInWindow(callTimes)).toBeLessThanOrEqual(10);
+    expect(mailer.stats()).toMatchObject({ sent: 50, maxObservedRate: 10 });
+  });
+
+  it('with the real clock, 40 sends at 20/s from 4 concurrent senders respect the rate', async () => {
+    const callTimes: number[] = [];
+    const ses: SesSender = {
+      send: (command) => {
+        callTimes.push(performance.now());
+        return aws.clients.ses.send(command);
+      },
+    };
+    const mailer = createSesMailer(ses, { maxSendRate: 20 });
+    const queue = Array.from({ length: 40 }, (_, i) => `real${i}@example.com`);
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let to = queue.shift(); to !== undefined; to = queue.shift()) expect((await mailer.send(email(to))).ok).toBe(true);
+      }),
+    );
+    const elapsed = performance.now() - start;
+    // Lower bound from the bucket alone (1 token to start, 20 a second): 39 / 20 s. Generous margin, no upper bound.
+    expect(elapsed).toBeGreaterThanOrEqual(1800);
+    // Never more than 20 within a second (checked on 900 ms windows: timestamps are taken a moment after the grant).
+    expect(maxInWindow(callTimes, 900)).toBeLessThanOrEqual(20);
+    expect(mailer.stats().sent).toBe(40);
+  });
+});
+
+describe('SES error classes', () => {
+  it('tells throttling, recipient, account and unknown errors apart', () => {
+    expect(classifySesError(named('TooManyRequestsException')).kind).toBe('throttled');
+    expect(classifySesError(named('ThrottlingException')).kind).toBe('throttled');
+    expect(classifySesError(named('LimitExceededException', 'Maximum sending rate exceeded.')).kind).toBe('throttled');
+    expect(classifySesError(named('LimitExceededException', 'Daily message quota exceeded.')).kind).toBe('account');
+    expect(classifySesError(named('SendingPausedException')).kind).toBe('account');
+    expect(classifySesError(named('AccountSuspendedException')).kind).toBe('account');
+    expect(classifySesError(named('MailFromDomainNotVerifiedException')).kind).toBe('account');
+    expect(classifySesError(named('NotFoundException', 'Configuration set does not exist')).kind).toBe('account');
+    expect(classifySesError(named('MessageRejected')).kind).toBe('recipient');
+    expect(classifySesError(named('BadRequestException', 'Invalid email address')).kind).toBe('recipient');
+    expect(classifySesError(Object.assign(named('SomethingNew'), { $metadata: { httpStatusCode: 400 } })).kind).toBe('recipient');
+    expect(classifySesError(Object.assign(named('SomethingNew'), { $metadata: { httpStatusCode: 403 } })).kind).toBe('account');
+    expect(classifySesError(Object.assign(named('InternalServiceErrorException'), { $metadata: { httpStatusCode: 500 } })).kind).toBe('unknown');
+    expect(classifySesError(named('TimeoutError')).kind).toBe('unknown');
+    expect(classifySesError('boom')).toEqual({ kind: 'unknown', name: 'UnknownError', message: 'boom' });
+  });
+});
+
+describe('tags, addresses and headers', () => {
+  it('formats the From address with an optional display name', () => {
+    expect(formatFromAddress(' hello@brand.example.com ')).toBe('hello@brand.example.com');
+    expect(formatFromAddress('Maison Demo <hello@brand.example.com>')).toBe('Maison Demo <hello@brand.example.com>');
+    expect(formatFromAddress('"Maison, Paris" <hello@brand.example.com>')).toBe('"Maison, Paris" <hello@brand.example.com>');
+    const encoded = formatFromAddress('美妆旗舰店 <hello@brand.example.com>');
+    expect(encoded).toMatch(/^=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?= <hello@brand\.example\.com>$/);
+    expect(Buffer.from(encoded.slice(10, encoded.indexOf('?= ')), 'base64').toString('utf8')).toBe('美妆旗舰店');
+    // Long names become several encoded words of at most 75 characters.
+    const long = formatFromAddress(`${'旗舰店'.repeat(10)} <hello@brand.example.com>`);
+    const words = long.replace(/ <.*$/, '').split(' ');
+    expect(words.length).toBeGreaterThan(1);
+    for (const word of words) expect(word.length).toBeLessThanOrEqual(75);
+    expect(words.map((w) => Buffer.from(w.slice(10, -2), 'base64').toString('utf8')).join('')).toBe('旗舰店'.repeat(10));
+    expect(() => formatFromAddress('Maison <not an address>')).toThrow(InvalidEmailError);
+  });
+
+  it('sanitises tag names and values to the SES charset', () => {
+    expect(sanitizeTag('win-back 60d')).toBe('win-back_60d');
+    expect(sanitizeTag('会员')).toBe('__');
+    expect(sanitizeTag('')).toBe('_');
+    expect(sanitizeTag('x'.repeat(300))).toHaveLength(256);
+    expect(emailTags({ 'a b': '1', a_b: '2' })).toEqual([{ Name: 'a_b', Value: '2' }]);
+  });
+
+  it('builds RFC 8058 headers and refuses what mail clients would not honour', () => {
+    expect(listUnsubscribeHeaders('https://u.example.com/x?t=1')).toEqual([
+      { Name: 'List-Unsubscribe', Value: '<https://u.example.com/x?t=1>' },
+      { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
+    ]);
+    // The local demo's unsubscribe function listens on loopback over http.
+    expect(listUnsubscribeHeaders('http://127.0.0.1:4000/u?t=1')[0]?.Value).toBe('<http://127.0.0.1:4000/u?t=1>');
+    // Non-ASCII is percent-encoded: SES header values are printable ASCII.
+    expect(listUnsubscribeHeaders('https://u.example.com/退订?t=1')[0]?.Value).toBe('<https://u.example.com/%E9%80%80%E8%AE%A2?t=1>');
+    expect(() => listUnsubscribeHeaders('http://u.example.com/x')).toThrow(/https/);
+    expect(() => listUnsubscribeHeaders('not a url')).toThrow(InvalidEmailError);
+    expect(() => listUnsubscribeHeaders('https://u.example.com/x', 'not an address')).toThrow(/mailto/);
+    expect(() => listUnsubscribeHeaders(`https://u.example.com/${'x'.repeat(1000)}`)).toThrow(/too long/);
+  });
+});
