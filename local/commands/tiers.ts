@@ -4,7 +4,7 @@ import { filesExportSource } from '../../shared/exports/source.ts';
 import { readExport } from '../../shared/exports/reader.ts';
 import { formatMinor } from '../../shared/money.ts';
 import { ClientAggregator } from '../../shared/tiering/aggregate.ts';
-import { computeProfiles } from '../../shared/tiering/profile.ts';
+import { computeProfiles, runClock } from '../../shared/tiering/profile.ts';
 
 const optionsSchema = z.object({
   customers: z.array(z.string()).min(1),
@@ -18,7 +18,7 @@ const optionsSchema = z.object({
 export async function tiersCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
   const config = await loadConfig(options.config);
-  const aggregator = new ClientAggregator();
+  const aggregator = new ClientAggregator({ now: runClock(options.asOf, config.timeZone).now });
   const source = filesExportSource([...options.customers, ...options.orders, ...(options.products ?? [])]);
   const read = await readExport(
     source,

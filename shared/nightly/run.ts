@@ -10,7 +10,7 @@ import { catalogKey, exportPrefix, reportPrefix, reportsBucket } from '../store/
 import { loadStoredStates, writeProfiles, writeTierChanges } from '../store/profile-store.ts';
 import { tableNames } from '../store/tables.ts';
 import { ClientAggregator } from '../tiering/aggregate.ts';
-import { computeProfiles } from '../tiering/profile.ts';
+import { computeProfiles, runClock } from '../tiering/profile.ts';
 import { diffProfiles } from './diff.ts';
 import { distribution, type Distribution } from './summary.ts';
 
@@ -84,7 +84,7 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
   log.info('nightly run started', { source: source.describe() });
 
   // 1. Read and aggregate. Throws (before any write) on an unreadable file or too many rejects.
-  const aggregator = new ClientAggregator();
+  const aggregator = new ClientAggregator({ now: runClock(runDate, config.timeZone).now });
   const products: ProductRecord[] = [];
   let read: ReadResult;
   try {

@@ -10,7 +10,7 @@ import { incrementalPrefix } from '../store/buckets.ts';
 import { getProfile, writeProfiles, type ProfileItem } from '../store/profile-store.ts';
 import { tableNames } from '../store/tables.ts';
 import { ClientAggregator } from '../tiering/aggregate.ts';
-import { computeProfiles } from '../tiering/profile.ts';
+import { computeProfiles, runClock } from '../tiering/profile.ts';
 import { localDate, parseTimestamp } from '../time.ts';
 
 /**
@@ -105,7 +105,7 @@ export async function ingestIncrementalExports(options: {
     if (done.Item) continue;
 
     const source = s3ExportSource(clients.s3, config.storage.exportsBucket, `${base}${folder}`);
-    const aggregator = new ClientAggregator();
+    const aggregator = new ClientAggregator({ now: runClock(localDate(at, config.timeZone), config.timeZone).now });
     const read = await readExport(
       source,
       { customer: (c) => aggregator.addCustomer(c), order: (o) => aggregator.addOrderLine(o), product: () => undefined },
