@@ -1,0 +1,130 @@
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { Settings } from '../settings.ts';
+import type { ClienteleFunction } from './function.ts';
+
+export interface AlarmsProps {
+  settings: Settings;
+  functions: readonly ClienteleFunction[];
+  /** Dead-letter queues: any message in one is a run or an event that did not happen. */
+  deadLetterQueues: ReadonlyArray<{ name: string; queue: IQueue }>;
+  stateMachine?: IStateMachine;
+}
+
+/**
+ * What should wake someone: a function error, anything in a dead-letter queue, a failed or timed
+ * out nightly run, and SES reputation (bounce rate > 5%, complaint rate > 0.1% by default, where
+ * SES starts reviewing an account). Every alarm notifies one SNS topic, mailed to alarmEmail.
+ */
+export class Alarms extends Construct {
+  readonly topic: Topic;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: AlarmsProps) {
+    super(scope, id);
+    const { settings } = props;
+    const stackName = Stack.of(this).stackName;
+
+    this.topic = new Topic(this, 'Topic', { displayName: `${stackName} alarms`, enforceSSL: true });
+    // The topic policy enforceSSL creates replaces SNS's default one: let this stack's alarms publish.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${stackName} *` },
+        },
+      }),
+    );
+    if (settings.alarmEmail) this.topic.addSubscription(new EmailSubscription(settings.alarmEmail));
+    const action = new SnsAction(this.topic);
+
+    const alarm = (alarmId: string, title: string, description: string, metric: IMetric, threshold: number, operator: ComparisonOperator) => {
+      const created = new Alarm(this, alarmId, {
+        alarmName: `${stackName} ${title}`,
+        alarmDescription: description,
+        metric,
+        threshold,
+        comparisonOperator: operator,
+        evaluationPeriods: 1,
+        // No data is no traffic (no sends, no runs, no errors): not an alarm.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+      this.alarms.push(created);
+      return created;
+    };
+    const atLeastOne = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+    const above = ComparisonOperator.GREATER_THAN_THRESHOLD;
+
+    for (const fn of props.functions) {
+      alarm(
+        `${fn.name}Errors`,
+        `${fn.name} function errors`,
+        `The ${fn.name} function failed at least once in 5 minutes: see its log group ${fn.logGroup.logGroupName}.`,
+        fn.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        1,
+        atLeastOne,
+      );
+    }
+
+    for (const { name, queue } of props.deadLetterQueues) {
+      alarm(
+        `${name}DeadLetters`,
+        `${name} dead letters`,
+        `Messages in the ${name} dead-letter queue: an invocation or event that was dropped. Inspect, fix, redrive.`,
+        queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        0,
+        above,
+      );
+    }
+
+    if (props.stateMachine) {
+      alarm(
+        'NightlyFailed',
+        'nightly run failed',
+        'A nightly execution failed: its Fail state carries the error (e.g. an unreadable export or too many rejects). Nothing was written.',
+        props.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+        1,
+        atLeastOne,
+      );
+      alarm(
+        'NightlyTimedOut',
+        'nightly run timed out',
+        'A nightly execution ran past its timeout.',
+        props.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
+        1,
+        atLeastOne,
+      );
+    }
+
+    // Account-wide SES reputation, as SES computes it for its reviews.
+    const ses = (metricName: string) => new Metric({ namespace: 'AWS/SES', metricName, statistic: 'Maximum', period: Duration.hours(1) });
+    alarm(
+      'SesBounceRate',
+      'SES bounce rate',
+      `SES Reputation.BounceRate above ${settings.alarms.bounceRate}: clean the list before SES pauses sending.`,
+      ses('Reputation.BounceRate'),
+      settings.alarms.bounceRate,
+      above,
+    );
+    alarm(
+      'SesComplaintRate',
+      'SES complaint rate',
+      `SES Reputation.ComplaintRate above ${settings.alarms.complaintRate}: review frequency caps and consent before SES pauses sending.`,
+      ses('Reputation.ComplaintRate'),
+      settings.alarms.complaintRate,
+      above,
+    );
+  }
+}

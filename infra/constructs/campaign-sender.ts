@@ -1,0 +1,121 @@
+import { Annotations, Aws, Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { CampaignsEnvironmentInput } from '../../shared/environment.ts';
+import type { FunctionCatalog } from '../functions.ts';
+import { acknowledgeWildcardResource } from '../nag.ts';
+import { configHasSender, type Settings } from '../settings.ts';
+import type { Feedback } from './feedback.ts';
+import { ClienteleFunction } from './function.ts';
+import { deadLetterQueue } from './queues.ts';
+import { CATALOG_KEY, type Storage } from './storage.ts';
+
+/** Every hour on the hour, brand time (the 24 h welcome cannot wait for the night). */
+export const CAMPAIGNS_CRON = { minute: '0', hour: '*' } as const;
+
+export interface CampaignSenderProps {
+  catalog: FunctionCatalog;
+  settings: Settings;
+  storage: Storage;
+  feedback: Feedback;
+  /** CLIENTELE_CONFIG with the `sender` section filled, the unsubscribe URL included. */
+  configJson: string;
+  logRetention: RetentionDays;
+}
+
+/**
+ * The hourly campaign run: functions/campaigns, invoked by EventBridge Scheduler in the brand's
+ * time zone. It merges the day's incremental exports into the profiles (a sign-up at 10:00 is
+ * welcomed the same day), picks who is due, claims each send in the ledger and sends through SES
+ * as the configured identity with the feedback configuration set.
+ * Until functions/campaigns exists this construct deploys nothing (and says so at synth).
+ */
+export class CampaignSender extends Construct {
+  readonly sender?: ClienteleFunction;
+  readonly schedule?: Schedule;
+  readonly deadLetters?: Queue;
+
+  constructor(scope: Construct, id: string, props: CampaignSenderProps) {
+    super(scope, id);
+    const { catalog, settings, storage, feedback } = props;
+    if (!catalog.has('campaigns')) {
+      // Info, not a warning: `cdk synth --strict` must still pass while the sender is being written.
+      Annotations.of(this).addInfo('functions/campaigns/handler.ts not found: the campaign sender is not deployed yet.');
+      return;
+    }
+    if (!feedback.unsubscribeUrl) {
+      throw new Error('functions/campaigns needs functions/unsubscribe: every campaign email carries a one-click unsubscribe link.');
+    }
+
+    if (!configHasSender()) {
+      Annotations.of(this).addWarning('The shared config has no `sender` section: the campaign function gets no sending settings.');
+    }
+    const environment: CampaignsEnvironmentInput = {
+      CLIENTELE_CONFIG: props.configJson,
+      POWERTOOLS_SERVICE_NAME: 'clientele-campaigns',
+      UNSUBSCRIBE_SECRET_ARN: feedback.unsubscribeSecret.secretArn,
+    };
+    this.sender = new ClienteleFunction(this, 'Function', {
+      catalog,
+      name: 'campaigns',
+      description: 'Hourly campaign run: select, apply consent/suppression/caps/quiet hours, claim in the ledger, send',
+      environment,
+      logRetention: props.logRetention,
+      memorySize: 1024,
+      // Paced sending within the hour; the next run picks up whatever is left (the ledger dedupes).
+      timeout: Duration.minutes(15),
+      readsSecrets: true,
+      // No Lambda-level retry of a failed run: the next hour reruns it, idempotently.
+      asyncRetryAttempts: 0,
+    });
+    // Profiles and runs are written too: incremental exports are merged in, each once (a runs marker).
+    storage.grantTables(this.sender, { profiles: 'readWrite', runs: 'readWrite', sendLedger: 'readWrite', suppression: 'read' });
+    storage.grantReadExports(this.sender, 'incremental/');
+    storage.grantReportObject(this.sender, CATALOG_KEY, 'read');
+    feedback.unsubscribeSecret.grantRead(this.sender.role);
+
+    // SendEmail as the configured identity, with this stack's configuration set, from the configured address only.
+    const stack = Stack.of(this);
+    this.sender.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [
+          stack.formatArn({ service: 'ses', resource: 'identity', resourceName: settings.sesIdentity }),
+          stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: feedback.configurationSet.configurationSetName }),
+        ],
+        conditions: { StringEquals: { 'ses:FromAddress': settings.senderAddress } },
+      }),
+    );
+
+    // Its own scheduler role, so the one finding it carries can be acknowledged precisely.
+    const scheduleRole = new Role(this, 'ScheduleRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }),
+      description: 'EventBridge Scheduler: invoke the campaign sender hourly',
+    });
+    acknowledgeWildcardResource(
+      scheduleRole,
+      `${this.sender.fn.functionArn}:*`,
+      'Invoking the campaign function\'s own versions/aliases (function ARN + ":*"), as CDK\'s LambdaInvoke target grants; no other function.',
+    );
+
+    this.deadLetters = deadLetterQueue(this, 'ScheduleDeadLetters', 'hourly campaign invocations the scheduler could not deliver', 'scheduler');
+    this.schedule = new Schedule(this, 'Hourly', {
+      description: `${stack.stackName}: campaign run, hourly in ${settings.config.timeZone}`,
+      schedule: ScheduleExpression.cron({ ...CAMPAIGNS_CRON, timeZone: TimeZone.of(settings.config.timeZone) }),
+      enabled: settings.schedulesEnabled,
+      target: new LambdaInvoke(this.sender.fn, {
+        role: scheduleRole,
+        // `at`: the hour the run decides for, even when the invocation is retried or late.
+        input: ScheduleTargetInput.fromObject({ trigger: 'schedule', at: ContextAttribute.scheduledTime }),
+        retryAttempts: 3,
+        // An hour late is the next run's job.
+        maxEventAge: Duration.minutes(50),
+        deadLetterQueue: this.deadLetters,
+      }),
+    });
+  }
+}

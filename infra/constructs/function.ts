@@ -1,0 +1,124 @@
+import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, ParamsAndSecretsLayerVersion, ParamsAndSecretsLogLevel, ParamsAndSecretsVersions, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { lambdaEnvironment } from '../../shared/environment.ts';
+import { PROJECT_ROOT, type FunctionCatalog } from '../functions.ts';
+
+/** The newest Node.js runtime this aws-cdk-lib knows (cdk-nag L1 checks for the latest). */
+export const RUNTIME = Runtime.NODEJS_24_X;
+const ESBUILD_TARGET = 'node24';
+/** Tag naming the functions/ folder a Lambda (and its role and log group) was built from. */
+export const FUNCTION_TAG = 'clientele:function';
+
+/** Lambda caps a function's variables (names + values) at 4 KB; CLIENTELE_CONFIG is most of it. */
+const LAMBDA_ENVIRONMENT_LIMIT = 4096;
+/** What a token (bucket name, ARN, function URL) may resolve to, at most, for the estimate. */
+const TOKEN_ALLOWANCE = 128;
+/** The variables the Parameters and Secrets extension layer adds. */
+const EXTENSION_VARIABLES_ALLOWANCE = 400;
+
+/** Fails the synth, not the deploy, when a function's environment cannot fit Lambda's limit. */
+function assertEnvironmentFits(name: string, environment: Record<string, string>, readsSecrets: boolean): void {
+  let size = readsSecrets ? EXTENSION_VARIABLES_ALLOWANCE : 0;
+  for (const [key, value] of Object.entries(environment)) {
+    const tokens = value.match(/\$\{Token\[[^\]]+\]\}/g) ?? [];
+    size += key.length + value.length + tokens.reduce((sum, token) => sum + TOKEN_ALLOWANCE - token.length, 0);
+  }
+  if (size > LAMBDA_ENVIRONMENT_LIMIT) {
+    throw new Error(
+      `functions/${name}: its environment would take about ${size} bytes, over Lambda's 4 KB limit. ` +
+        'CLIENTELE_CONFIG carries the brand configuration: trim it (campaigns, exchange rates) or move it out of the environment.',
+    );
+  }
+}
+
+export interface ClienteleFunctionProps {
+  catalog: FunctionCatalog;
+  /** Folder under functions/. */
+  name: string;
+  description: string;
+  /** Typed by the caller with the function's z.input environment type (shared/environment.ts). */
+  environment: Readonly<Record<string, string | undefined>>;
+  logRetention: RetentionDays;
+  memorySize?: number;
+  timeout?: Duration;
+  /** Attach the Parameters and Secrets extension (functions that read a secret by ARN). */
+  readsSecrets?: boolean;
+  /** Where failed asynchronous invocations go (functions invoked by SNS or the scheduler). */
+  deadLetterQueue?: IQueue;
+  /** Lambda's own retries of a failed asynchronous invocation (default 2). */
+  asyncRetryAttempts?: number;
+}
+
+/**
+ * One handler of functions/ as a Lambda: bundled by the local esbuild (no Docker) as ESM for the
+ * latest Node runtime on arm64, AWS SDK v3 left to the runtime, Powertools bundled. Its role starts
+ * empty: the logs of its own log group only; every other permission is granted by its construct.
+ */
+export class ClienteleFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+  readonly name: string;
+
+  constructor(scope: Construct, id: string, props: ClienteleFunctionProps) {
+    super(scope, id);
+    this.name = props.name;
+
+    // An explicit log group and role: retention without the LogRetention custom resource, and no
+    // AWS managed policy (AWSLambdaBasicExecutionRole writes to any log group).
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `clientele ${props.name} function`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    const environment = lambdaEnvironment({ NODE_OPTIONS: '--enable-source-maps', ...props.environment });
+    assertEnvironmentFits(props.name, environment, props.readsSecrets ?? false);
+
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: props.catalog.entry(props.name),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      runtime: RUNTIME,
+      architecture: Architecture.ARM_64,
+      description: props.description,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      role: this.role,
+      logGroup: this.logGroup,
+      environment,
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
+      ...(props.asyncRetryAttempts !== undefined ? { retryAttempts: props.asyncRetryAttempts } : {}),
+      ...(props.readsSecrets
+        ? {
+            paramsAndSecrets: ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, {
+              cacheSize: 10,
+              logLevel: ParamsAndSecretsLogLevel.WARN,
+            }),
+          }
+        : {}),
+      bundling: {
+        format: OutputFormat.ESM,
+        target: ESBUILD_TARGET,
+        // Prefer packages' ESM builds; some CommonJS ones still call require(), hence the banner.
+        mainFields: ['module', 'main'],
+        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        // The Lambda Node runtime ships AWS SDK v3; Powertools and everything else is bundled.
+        externalModules: ['@aws-sdk/*'],
+        minify: true,
+        sourceMap: true,
+        forceDockerBundling: false,
+      },
+    });
+    // Which folder of functions/ this is, on the function, its role and its logs (and for cost reports).
+    Tags.of(this).add(FUNCTION_TAG, props.name);
+    props.catalog.markDeployed(props.name);
+  }
+}

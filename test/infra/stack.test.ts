@@ -1,0 +1,439 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseConfig } from '../../shared/config.ts';
+import { parseFunctionEnvironment, type FunctionName } from '../../shared/environment.ts';
+import { configHasSender } from '../../infra/settings.ts';
+import { TABLES, createTableInput, tableNames, type TableId } from '../../shared/store/tables.ts';
+import { allowedPairs, FIXTURE_FUNCTIONS, logicalId, statementsFor, synthesize, type Synthesized } from './helpers.ts';
+
+/**
+ * The whole stack with every construct wired: a functions/ fixture holding nightly, clv,
+ * campaigns, unsubscribe, ses-events and one handler no construct knows (digest).
+ * Synthesized once (bundling, cdk-nag and all) for every assertion below.
+ */
+
+const TIME_ZONE = 'America/New_York';
+let synth: Synthesized;
+let labels: Map<string, string>;
+
+type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
+const resourcesOf = (type: string): [string, Resource][] =>
+  Object.entries(synth.json.Resources).filter((entry): entry is [string, Resource] => entry[1].Type === type);
+
+/** Resolves the few intrinsics a function environment holds into plausible deployed values. */
+function resolveValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, unknown>;
+  if ('Fn::Join' in v) {
+    const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(resolveValue).join(separator);
+  }
+  if ('Ref' in v) return v.Ref === 'AWS::Region' ? 'us-east-1' : `deployed-${String(v.Ref).toLowerCase()}`;
+  if ('Fn::GetAtt' in v) {
+    const [id, attribute] = v['Fn::GetAtt'] as [string, string];
+    return attribute === 'FunctionUrl' ? 'https://abc123.lambda-url.us-east-1.on.aws/' : `deployed-${id}-${attribute}`;
+  }
+  throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
+}
+
+function functionEnvironment(name: string): Record<string, string> {
+  const fn = synth.stack.functions.find((f) => f.name === name);
+  if (!fn) throw new Error(`no function ${name}`);
+  const resource = synth.json.Resources[logicalId(fn.fn)] as Resource;
+  const variables = (resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+  return Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, resolveValue(v)]));
+}
+
+function roleOf(name: string): string {
+  const fn = synth.stack.functions.find((f) => f.name === name);
+  if (!fn) throw new Error(`no function ${name}`);
+  return logicalId(fn.role);
+}
+
+const READ = ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'];
+const WRITE = ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+const tableRead = (id: TableId) =>
+  [`<table:${id}>`, ...TABLES[id].indexes.map((i) => `<table:${id}>/index/${i.indexName}`)].flatMap((r) => READ.map((a) => `${a} ${r}`));
+const tableWrite = (id: TableId) => WRITE.map((a) => `${a} <table:${id}>`);
+const ownLogs = (name: string) => [`logs:CreateLogStream <logs:${name}>`, `logs:PutLogEvents <logs:${name}>`];
+
+beforeAll(() => {
+  synth = synthesize(
+    {
+      stage: 'prod',
+      config: { brandName: 'Maison Test', timeZone: TIME_ZONE, storage: { exportsPrefix: 'exports', reportsPrefix: 'reports' } },
+      senderAddress: 'hello@mail.maison.example',
+      sesIdentity: 'maison.example',
+      sendRatePerSecond: 7,
+      alarmEmail: 'ops@maison.example',
+      alarms: { bounceRate: 0.04, complaintRate: 0.0008 },
+    },
+    {},
+    FIXTURE_FUNCTIONS,
+  );
+  const { stack } = synth;
+  labels = new Map<string, string>([
+    [logicalId(stack.storage.bucket), 'bucket'],
+    [logicalId(stack.feedback.unsubscribeSecret), 'secret'],
+    [logicalId(stack.feedback.configurationSet), 'configuration-set'],
+  ]);
+  for (const id of Object.keys(TABLES) as TableId[]) labels.set(logicalId(stack.storage.tables[id]), `table:${id}`);
+  for (const fn of stack.functions) {
+    labels.set(logicalId(fn.logGroup), `logs:${fn.name}`);
+    labels.set(logicalId(fn.fn), `function:${fn.name}`);
+  }
+  const queues = [stack.nightlyPipeline.deadLetters, stack.campaignSender.deadLetters, stack.feedback.sesEventsDeadLetters];
+  for (const queue of queues) if (queue) labels.set(logicalId(queue), `dlq:${queue.node.id}`);
+}, 240_000);
+
+afterAll(() => synth?.cleanup());
+
+describe('functions', () => {
+  it('deploys one Lambda per handler folder, the unknown one included, and skips folders without handler.ts', () => {
+    expect(synth.stack.functions.map((f) => f.name).sort()).toEqual(['campaigns', 'clv', 'digest', 'nightly', 'ses-events', 'unsubscribe']);
+    synth.template.resourceCountIs('AWS::Lambda::Function', 6);
+  });
+
+  it('runs every function on the latest Node runtime, arm64, as a bundled ESM handler', () => {
+    for (const [, fn] of resourcesOf('AWS::Lambda::Function')) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
+    }
+  });
+
+  it('gives each wired function the environment its handler schema requires', () => {
+    const wired: FunctionName[] = ['nightly', 'clv', 'campaigns', 'unsubscribe', 'ses-events'];
+    for (const name of wired) {
+      expect(() => parseFunctionEnvironment(name, functionEnvironment(name)), name).not.toThrow();
+    }
+  });
+
+  it('fills the campaign sender\'s sending settings (once the shared config has a sender section)', () => {
+    if (!configHasSender()) return;
+    const sender = (parseConfig(JSON.parse(functionEnvironment('campaigns').CLIENTELE_CONFIG ?? '')) as { sender?: Record<string, unknown> }).sender;
+    expect(sender).toMatchObject({
+      fromAddress: 'hello@mail.maison.example',
+      maxSendRate: 7,
+      configurationSetName: 'Clientele-prod-campaigns',
+      unsubscribeBaseUrl: 'https://abc123.lambda-url.us-east-1.on.aws/',
+    });
+    // The other functions' configuration cannot name the URL (the unsubscribe function's own would be a cycle).
+    const nightly = (parseConfig(JSON.parse(functionEnvironment('nightly').CLIENTELE_CONFIG ?? '')) as { sender?: Record<string, unknown> }).sender;
+    expect(nightly?.unsubscribeBaseUrl).not.toBe(sender?.unsubscribeBaseUrl);
+    expect(nightly?.configurationSetName).toBe('Clientele-prod-campaigns');
+  });
+
+  it('keeps secrets out of the environment: the unsubscribe key travels as an ARN', () => {
+    for (const [, fn] of resourcesOf('AWS::Lambda::Function')) {
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(Object.keys(variables)).not.toContain('UNSUBSCRIBE_SECRET');
+      // Neither a resolved value nor a CloudFormation dynamic reference to one.
+      expect(JSON.stringify(variables)).not.toMatch(/resolve:secretsmanager|SecretString/);
+    }
+    expect(functionEnvironment('unsubscribe').UNSUBSCRIBE_SECRET_ARN).toBe(`deployed-${logicalId(synth.stack.feedback.unsubscribeSecret).toLowerCase()}`);
+  });
+
+  it('hands every function a CLIENTELE_CONFIG whose tableName() is the deployed table and whose region is the stack\'s', () => {
+    const deployedNames = Object.fromEntries(
+      (Object.keys(TABLES) as TableId[]).map((id) => [id, synth.json.Resources[logicalId(synth.stack.storage.tables[id])]?.Properties?.TableName]),
+    );
+    for (const fn of synth.stack.functions) {
+      const config = parseConfig(JSON.parse(functionEnvironment(fn.name).CLIENTELE_CONFIG ?? ''));
+      expect(tableNames(config), fn.name).toEqual(deployedNames);
+      expect(config.timeZone).toBe(TIME_ZONE);
+      expect(config.brandName).toBe('Maison Test');
+      expect(config.endpoints).toEqual({ region: 'us-east-1' });
+      expect(config.storage.exportsBucket).toBe(`deployed-${logicalId(synth.stack.storage.bucket).toLowerCase()}`);
+    }
+  });
+});
+
+describe('schedules', () => {
+  it('starts the nightly state machine at 02:00 and the campaign sender hourly, both in the brand time zone', () => {
+    const schedules = resourcesOf('AWS::Scheduler::Schedule').map(([, s]) => s.Properties);
+    expect(schedules).toHaveLength(2);
+    const nightly = schedules.find((s) => s.ScheduleExpression === 'cron(0 2 * * ? *)');
+    const hourly = schedules.find((s) => s.ScheduleExpression === 'cron(0 * * * ? *)');
+    expect(nightly?.ScheduleExpressionTimezone).toBe(TIME_ZONE);
+    expect(hourly?.ScheduleExpressionTimezone).toBe(TIME_ZONE);
+    expect(nightly?.Target).toMatchObject({ Arn: { Ref: logicalId(synth.stack.nightlyPipeline.stateMachine!) } });
+    expect(hourly?.Target).toMatchObject({ Arn: { 'Fn::GetAtt': [logicalId(synth.stack.campaignSender.sender!.fn), 'Arn'] } });
+  });
+
+  it('retries each target and sends what still fails to a dead-letter queue', () => {
+    for (const [, schedule] of resourcesOf('AWS::Scheduler::Schedule')) {
+      const target = schedule.Properties.Target as Record<string, { MaximumRetryAttempts?: number; Arn?: unknown }>;
+      expect(target.RetryPolicy?.MaximumRetryAttempts).toBeGreaterThan(0);
+      expect(JSON.stringify(target.DeadLetterConfig?.Arn)).toMatch(/ScheduleDeadLetters/);
+      expect(schedule.Properties.State).toBe('ENABLED');
+    }
+  });
+
+  it('can deploy the schedules disabled', () => {
+    const disabled = synthesize({ schedulesEnabled: false }, { 'aws:cdk:bundling-stacks': [] }, FIXTURE_FUNCTIONS);
+    try {
+      for (const [, s] of Object.entries(disabled.json.Resources).filter(([, r]) => r.Type === 'AWS::Scheduler::Schedule')) {
+        expect(s.Properties?.State).toBe('DISABLED');
+      }
+    } finally {
+      disabled.cleanup();
+    }
+  });
+});
+
+describe('nightly state machine', () => {
+  it('runs the job, then CLV unless skipped, then the report, and fails visibly', () => {
+    const [[, machine]] = resourcesOf('AWS::StepFunctions::StateMachine') as [[string, Resource]];
+    const parts = (machine.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    const definition = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'ARN')).join('')) as {
+      StartAt: string;
+      States: Record<string, Record<string, unknown>>;
+    };
+    expect(definition.StartAt).toBe('Run nightly job');
+    const { States: states } = definition;
+    expect(states['Run nightly job']).toMatchObject({ Type: 'Task', Next: 'CLV requested?', Parameters: { 'Payload.$': '$' } });
+    expect(states['CLV requested?']).toMatchObject({ Type: 'Choice', Default: 'Predict CLV' });
+    expect(states['Predict CLV']).toMatchObject({ Type: 'Task', Next: 'Report' });
+    expect(states.Report).toMatchObject({ Type: 'Pass', End: true });
+    expect(states['Nightly run failed']).toMatchObject({ Type: 'Fail' });
+    for (const task of ['Run nightly job', 'Predict CLV']) {
+      expect(states[task]?.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Nightly run failed' }]);
+      expect((states[task]?.Retry as unknown[]).length).toBeGreaterThan(0);
+    }
+    expect(machine.Properties).toMatchObject({
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+    });
+  });
+
+  it('may invoke only the nightly and CLV functions', () => {
+    const role = logicalId(synth.stack.nightlyPipeline.stateMachine!.role);
+    const invokes = allowedPairs(synth.json, role, labels).filter((p) => p.startsWith('lambda:'));
+    expect(invokes).toEqual([
+      'lambda:InvokeFunction <function:clv>',
+      'lambda:InvokeFunction <function:clv>:*',
+      'lambda:InvokeFunction <function:nightly>',
+      'lambda:InvokeFunction <function:nightly>:*',
+    ]);
+    // The only '*' resources: X-Ray and log delivery, which have no resource-level permissions.
+    const star = allowedPairs(synth.json, role, labels).filter((p) => p.endsWith(' *'));
+    expect(star.every((p) => /^(xray|logs):/.test(p))).toBe(true);
+  });
+});
+
+describe('least privilege', () => {
+  it('nightly: reads exports, writes its reports, reads and writes profiles, tier history and runs', () => {
+    expect(allowedPairs(synth.json, roleOf('nightly'), labels)).toEqual(
+      [
+        ...ownLogs('nightly'),
+        's3:ListBucket <bucket>',
+        's3:GetObject <bucket>/exports/*',
+        's3:PutObject <bucket>/reports/nightly/*',
+        's3:PutObjectTagging <bucket>/reports/nightly/*',
+        's3:PutObject <bucket>/reports/catalog/products.json',
+        ...tableRead('profiles'),
+        ...tableWrite('profiles'),
+        ...tableRead('tierHistory'),
+        ...tableWrite('tierHistory'),
+        ...tableRead('runs'),
+        ...tableWrite('runs'),
+      ].sort(),
+    );
+    const [list] = statementsFor(synth.json, roleOf('nightly'), 's3:ListBucket');
+    expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': ['exports/*'] } });
+  });
+
+  it('unsubscribe: reads profiles and its secret, reads and writes the suppression list', () => {
+    expect(allowedPairs(synth.json, roleOf('unsubscribe'), labels)).toEqual(
+      [
+        ...ownLogs('unsubscribe'),
+        ...tableRead('profiles'),
+        ...tableRead('suppression'),
+        ...tableWrite('suppression'),
+        'secretsmanager:DescribeSecret <secret>',
+        'secretsmanager:GetSecretValue <secret>',
+      ].sort(),
+    );
+  });
+
+  it('ses-events: writes the suppression list and its dead letters, nothing else', () => {
+    expect(allowedPairs(synth.json, roleOf('ses-events'), labels)).toEqual(
+      [...ownLogs('ses-events'), ...tableWrite('suppression'), 'sqs:SendMessage <dlq:SesEventsDeadLetters>'].sort(),
+    );
+  });
+
+  it('campaigns: merges incremental exports, reads the catalogue and suppression, claims in the ledger, sends as its identity', () => {
+    const pairs = allowedPairs(synth.json, roleOf('campaigns'), labels);
+    const ses = pairs.filter((p) => p.startsWith('ses:'));
+    expect(pairs.filter((p) => !p.startsWith('ses:'))).toEqual(
+      [
+        ...ownLogs('campaigns'),
+        's3:ListBucket <bucket>',
+        's3:GetObject <bucket>/exports/incremental/*',
+        's3:GetObject <bucket>/reports/catalog/products.json',
+        ...tableRead('profiles'),
+        ...tableWrite('profiles'),
+        ...tableRead('runs'),
+        ...tableWrite('runs'),
+        ...tableRead('sendLedger'),
+        ...tableWrite('sendLedger'),
+        ...tableRead('suppression'),
+        'secretsmanager:DescribeSecret <secret>',
+        'secretsmanager:GetSecretValue <secret>',
+      ].sort(),
+    );
+    const lists = statementsFor(synth.json, roleOf('campaigns'), 's3:ListBucket').map((s) => s.Condition);
+    expect(lists).toEqual(
+      expect.arrayContaining([
+        { StringLike: { 's3:prefix': ['exports/incremental/*'] } },
+        // Listing the exact key turns a catalogue not written yet into a 404, not a 403.
+        { StringLike: { 's3:prefix': ['reports/catalog/products.json'] } },
+      ]),
+    );
+    expect(ses).toEqual([
+      'ses:SendEmail arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/<configuration-set>',
+      'ses:SendEmail arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/maison.example',
+    ]);
+    const [send] = statementsFor(synth.json, roleOf('campaigns'), 'ses:SendEmail');
+    expect(send?.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'hello@mail.maison.example' } });
+  });
+
+  it('clv: profiles and runs only; an unwired function: its own logs only', () => {
+    expect(allowedPairs(synth.json, roleOf('clv'), labels)).toEqual(
+      [...ownLogs('clv'), ...tableRead('profiles'), ...tableWrite('profiles'), ...tableRead('runs'), ...tableWrite('runs')].sort(),
+    );
+    expect(allowedPairs(synth.json, roleOf('digest'), labels)).toEqual(ownLogs('digest').sort());
+  });
+
+  it('grants no function a wildcard action or a bare "*" resource, and no AWS managed policy', () => {
+    for (const fn of synth.stack.functions) {
+      for (const pair of allowedPairs(synth.json, roleOf(fn.name), labels)) {
+        const [action, resource] = pair.split(' ');
+        expect(action, `${fn.name}: ${pair}`).not.toContain('*');
+        expect(resource, `${fn.name}: ${pair}`).not.toBe('*');
+      }
+    }
+    for (const [, role] of resourcesOf('AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+});
+
+describe('storage', () => {
+  it('builds every table from TABLES: keys, attribute types and indexes as the code and the emulator use them', () => {
+    const tables = resourcesOf('AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(Object.keys(TABLES).length);
+    for (const id of Object.keys(TABLES) as TableId[]) {
+      const resource = synth.json.Resources[logicalId(synth.stack.storage.tables[id])] as Resource;
+      const name = `Clientele-prod-${TABLES[id].suffix}`;
+      const expected = createTableInput(TABLES[id], name);
+      const props = resource.Properties;
+      expect(props.TableName).toBe(name);
+      expect(props.KeySchema).toEqual(expected.KeySchema);
+      expect(props.AttributeDefinitions).toEqual(expect.arrayContaining(expected.AttributeDefinitions ?? []));
+      expect((props.AttributeDefinitions as unknown[]).length).toBe(expected.AttributeDefinitions?.length);
+      const indexes = ((props.GlobalSecondaryIndexes as Record<string, unknown>[] | undefined) ?? []).map((i) => ({
+        IndexName: i.IndexName,
+        KeySchema: i.KeySchema,
+        Projection: i.Projection,
+      }));
+      expect(indexes).toEqual(expected.GlobalSecondaryIndexes ?? []);
+      expect(props.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(props.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(props.DeletionProtectionEnabled, `${id} deletion protection in prod`).toBe(true);
+      expect(resource.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  it('expires send-ledger items on their TTL attribute, and only there', () => {
+    for (const id of Object.keys(TABLES) as TableId[]) {
+      const props = (synth.json.Resources[logicalId(synth.stack.storage.tables[id])] as Resource).Properties;
+      const ttl = (TABLES[id] as { timeToLiveAttribute?: string }).timeToLiveAttribute;
+      expect(props.TimeToLiveSpecification).toEqual(ttl ? { AttributeName: ttl, Enabled: true } : undefined);
+    }
+    expect(TABLES.sendLedger.timeToLiveAttribute).toBe('expiresAt');
+  });
+
+  it('keeps the data bucket private, encrypted, TLS-only, logged, and expires old exports and rejects', () => {
+    const bucket = synth.json.Resources[logicalId(synth.stack.storage.bucket)] as Resource;
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties).toMatchObject({
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: { DestinationBucketName: { Ref: logicalId(synth.stack.storage.accessLogs) } },
+    });
+    const rules = (bucket.Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Id: 'ExpireOldExports', Prefix: 'exports/', ExpirationInDays: 90 }),
+        expect.objectContaining({ Id: 'ExpireRejects', Prefix: 'reports/', ExpirationInDays: 30, TagFilters: [{ Key: 'retention', Value: 'rejects' }] }),
+      ]),
+    );
+    synth.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logicalId(synth.stack.storage.bucket) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
+  });
+});
+
+describe('feedback', () => {
+  it('feeds SES bounces and complaints of the configuration set to the ses-events function', () => {
+    synth.template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      EventDestination: { Enabled: true, MatchingEventTypes: ['bounce', 'complaint'], SnsDestination: { TopicARN: { Ref: logicalId(synth.stack.feedback.eventsTopic) } } },
+    });
+    synth.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: { Ref: logicalId(synth.stack.feedback.eventsTopic) },
+      Endpoint: { 'Fn::GetAtt': [logicalId(synth.stack.feedback.sesEvents!.fn), 'Arn'] },
+    });
+  });
+
+  it('publishes the unsubscribe function at a public URL (the token is the credential)', () => {
+    synth.template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      TargetFunctionArn: { 'Fn::GetAtt': [logicalId(synth.stack.feedback.unsubscribe!.fn), 'Arn'] },
+    });
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () => resourcesOf('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+
+  it('alarms on every function\'s errors, every dead-letter queue and nightly failures', () => {
+    const byMetric = (namespace: string, metric: string) => alarms().filter((a) => a.Namespace === namespace && a.MetricName === metric);
+    expect(byMetric('AWS/Lambda', 'Errors')).toHaveLength(synth.stack.functions.length);
+    const queues = byMetric('AWS/SQS', 'ApproximateNumberOfMessagesVisible');
+    expect(queues).toHaveLength(3);
+    for (const q of queues) expect(q).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(byMetric('AWS/States', 'ExecutionsFailed')).toEqual([
+      expect.objectContaining({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Statistic: 'Sum' }),
+    ]);
+  });
+
+  it('alarms on SES bounce and complaint rates at the configured thresholds', () => {
+    expect(alarms().filter((a) => a.Namespace === 'AWS/SES')).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ MetricName: 'Reputation.BounceRate', Threshold: 0.04, ComparisonOperator: 'GreaterThanThreshold' }),
+        expect.objectContaining({ MetricName: 'Reputation.ComplaintRate', Threshold: 0.0008, ComparisonOperator: 'GreaterThanThreshold' }),
+      ]),
+    );
+  });
+
+  it('sends every alarm to the alarm topic, mailed to the alarm e-mail, which CloudWatch may publish to', () => {
+    const topic = { Ref: logicalId(synth.stack.alarms.topic) };
+    for (const alarm of alarms()) expect(alarm.AlarmActions).toEqual([topic]);
+    synth.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@maison.example', TopicArn: topic });
+    synth.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' } })]) },
+    });
+  });
+});
+
+describe('cdk-nag', () => {
+  it('finds nothing unacknowledged in the AWS Solutions pack', () => {
+    // app.synth() in beforeAll already ran the plugin (it throws on a finding); this names them if any.
+    const result = new AwsSolutionsChecks(synth.app).validateScope(synth.app);
+    expect(result.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+  });
+});

@@ -1,0 +1,94 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { discoverFunctions, PROJECT_ROOT } from '../../infra/functions.ts';
+import { FUNCTION_TAG } from '../../infra/constructs/function.ts';
+
+/**
+ * `npm run synth` as a fresh clone runs it: no AWS credentials or config, no Docker, no CDK CLI,
+ * the real functions/ and cdk.json. One synthesis for the whole file.
+ */
+
+/** The environment minus anything that could hand the SDK or the CDK credentials. */
+function offlineEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('AWS_') && !key.startsWith('CDK_')) env[key] = value;
+  }
+  return { ...env, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true' };
+}
+
+function runSynth(...args: string[]) {
+  return spawnSync('npm', ['run', '--silent', 'synth', '--', ...args], {
+    cwd: PROJECT_ROOT,
+    env: offlineEnvironment(),
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
+}
+
+type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }> };
+
+let outdir: string;
+let result: ReturnType<typeof runSynth>;
+let template: Template;
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'clientele-synth-'));
+  result = runSynth('-o', outdir);
+  const file = join(outdir, 'Clientele-dev.template.json');
+  template = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Template) : { Resources: {} };
+}, 240_000);
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+const resources = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
+
+describe('npm run synth', () => {
+  it('synthesizes offline with cdk-nag passing', () => {
+    expect(result.stderr + result.stdout).not.toMatch(/Validation failed|Error:/);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/Synthesized Clientele-dev: .*Clientele-dev\.template\.json .*no unacknowledged findings/);
+  });
+
+  it('deploys every folder of functions/ that holds a handler.ts', () => {
+    const deployed = resources('AWS::Lambda::Function')
+      .map((fn) => (fn.Properties.Tags as { Key: string; Value: string }[]).find((t) => t.Key === FUNCTION_TAG)?.Value)
+      .sort();
+    expect(deployed).toEqual(discoverFunctions());
+    expect(deployed.length).toBeGreaterThan(0);
+  });
+
+  it('bundles each handler with esbuild as ESM, leaving the AWS SDK to the runtime', () => {
+    for (const fn of resources('AWS::Lambda::Function')) {
+      const key = String((fn.Properties.Code as { S3Key: unknown }).S3Key);
+      const bundle = join(outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs');
+      expect(existsSync(bundle), bundle).toBe(true);
+      const code = readFileSync(bundle, 'utf8');
+      expect(code).toMatch(/from\s*"@aws-sdk\/client-dynamodb"/);
+      // The SDK's own implementation is not in the bundle.
+      expect(code).not.toMatch(/class DynamoDBClient\b/);
+    }
+  });
+
+  it('uses the cdk.json defaults: dev stage, 5% / 0.1% SES alarms, tables kept but not deletion-protected', () => {
+    const ses = resources('AWS::CloudWatch::Alarm').filter((a) => a.Properties.Namespace === 'AWS/SES');
+    expect(ses.map((a) => [a.Properties.MetricName, a.Properties.Threshold]).sort()).toEqual([
+      ['Reputation.BounceRate', 0.05],
+      ['Reputation.ComplaintRate', 0.001],
+    ]);
+    for (const table of resources('AWS::DynamoDB::Table')) {
+      expect(table.Properties.DeletionProtectionEnabled).toBe(false);
+      expect(table.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  it('stops at a bad setting with a message naming it, before building anything', () => {
+    const bad = runSynth('-c', 'clientele:timeZone=Mars/Phobos', '-o', join(outdir, 'bad'));
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('-c clientele:timeZone: must be an IANA time zone');
+    expect(existsSync(join(outdir, 'bad', 'manifest.json'))).toBe(false);
+  });
+});
