@@ -40,6 +40,21 @@ export const lifecycleSchema = z
   })
   .refine((l) => l.churnedDays > l.sleepingDays, { message: 'churnedDays must be greater than sleepingDays' });
 
+export const clvSchema = z
+  .object({
+    /** Fit the BG/NBD and Gamma-Gamma models each night and store predictions on the profiles. */
+    enabled: z.boolean().default(true),
+    /** Time unit of the model summaries. */
+    unit: z.enum(['days', 'weeks']).default('weeks'),
+    /** Annual discount rate of the 12-month CLV, e.g. 0.1 for 10 %. */
+    annualDiscountRate: z.number().min(0).max(1).default(0.1),
+    /** A client who would be "active" but whose probability alive is below this is "at-risk". */
+    churnRiskBelowProbabilityAlive: z.number().min(0).max(1).default(0.3),
+    /** Fewer clients with a repeat purchase than this: no fit, no predictions (reported). */
+    minRepeatBuyersToFit: z.number().int().min(1).default(50),
+  })
+  .prefault({});
+
 export const storageSchema = z.object({
   exportsBucket: z.string().min(3).default('clientele-exports'),
   exportsPrefix: z
@@ -108,6 +123,8 @@ export const configSchema = z
     /** The lifecycle campaigns (welcome, replenishment, win-back) and the sending policy. */
     campaigns: campaignsConfigSchema.prefault({}),
     sender: senderSchema,
+    /** Predicted lifetime value (BG/NBD + Gamma-Gamma), stored on the profiles each night. */
+    clv: clvSchema,
   })
   .strict();
 

@@ -114,6 +114,28 @@ export interface SkuPurchase {
   personalCycleDays?: number;
 }
 
+export const CHURN_RISKS = ['low', 'medium', 'high'] as const;
+export type ChurnRisk = (typeof CHURN_RISKS)[number];
+
+/**
+ * Predicted lifetime value (BG/NBD + Gamma-Gamma, refitted each night), rounded so that a
+ * profile does not change every night for noise: probabilities to 2 decimals, purchases to 1,
+ * money to whole currency units (still in minor units), the next order to the local day.
+ */
+export interface ClientClv {
+  probabilityAlive: number;
+  expectedPurchases90d: number;
+  expectedPurchases365d: number;
+  expectedAverageOrderValueMinor: number;
+  /** Discounted 12-month value. */
+  clv12mMinor: number;
+  /** YYYY-MM-DD in the brand time zone; absent when the client is probably gone. */
+  predictedNextOrderAt?: string;
+  /** clv12mMinor reaches the threshold of the tier above the client's (never for VICs). */
+  rising: boolean;
+  churnRisk: ChurnRisk;
+}
+
 /** The client profile stored in DynamoDB, one per client. */
 export interface ClientProfile {
   customerId: string;
@@ -143,6 +165,8 @@ export interface ClientProfile {
   rfm?: RfmScores;
   topCategory?: string;
   skus: Record<string, SkuPurchase>;
+  /** Predicted lifetime value; absent for prospects and on nights the models could not be fitted. */
+  clv?: ClientClv;
 }
 
 /** A tier or stage change, recorded with the run that saw it. */

@@ -1,6 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from '../aws/clients.ts';
+import { applyClvToProfiles, assessClv, type ClvRunReport } from '../clv/profile-clv.ts';
 import type { Config } from '../config.ts';
 import { readExport, ExportError, type FileReport, type ReadResult } from '../exports/reader.ts';
 import { s3ExportSource, type ExportSource } from '../exports/source.ts';
@@ -57,6 +58,8 @@ export interface NightlyRunSummary {
     sampleRejects: Reject[];
   };
   distribution: Distribution;
+  /** The CLV models fitted tonight (parameters, fit quality), or why they were not. */
+  clv: ClvRunReport;
   changes: {
     newClients: number;
     changedProfiles: number;
@@ -111,7 +114,11 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
 
   // 2. Compute profiles (pure).
   progress({ step: 'compute', done: 0, total: aggregator.clientCount });
-  const profiles: ClientProfile[] = computeProfiles(aggregator.clients(), { runDate, config });
+  // CLV: one fit on the whole base as of the run's clock, predictions stored on the profiles.
+  const clv = assessClv(aggregator.clients(), { runDate, config });
+  if (!clv.report.fitted) log.warn('clv models not fitted, profiles keep no clv tonight', { reason: clv.report.skippedReason });
+  else if (clv.report.warnings.length > 0) log.warn('clv fit warnings', { warnings: clv.report.warnings });
+  const profiles: ClientProfile[] = applyClvToProfiles(computeProfiles(aggregator.clients(), { runDate, config }), clv, config);
   progress({ step: 'compute', done: profiles.length, total: profiles.length });
   const computeDone = Date.now();
 
@@ -159,6 +166,7 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
       sampleRejects: read.rejects.slice(0, 10),
     },
     distribution: distribution(profiles),
+    clv: clv.report,
     changes: {
       newClients: diff.newClients,
       changedProfiles: diff.changed.length,

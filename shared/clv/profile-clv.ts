@@ -1,0 +1,272 @@
+/**
+ * The CLV models applied to the client base: one fit per night (BG/NBD for purchase counts,
+ * Gamma-Gamma for order values) on every buyer's summary as of the run's clock, predictions per
+ * buyer rounded for storage, and the rules that use them on the profile (rising clients, churn
+ * risk, the at-risk stage). Pure: the clock and the configuration are arguments.
+ */
+
+import type { Config } from '../config.ts';
+import type { ChurnRisk, ClientClv, ClientFacts, ClientProfile, Tier } from '../model.ts';
+import { currencyExponent } from '../money.ts';
+import { addDays, localDate, MS_PER_DAY } from '../time.ts';
+import { runClock } from '../tiering/profile.ts';
+import { tierThresholdsMinor, type TierThresholdsMinor } from '../tiering/tiers.ts';
+import { fitBgNbd, type BgNbdParams } from './bgnbd.ts';
+import { fitGammaGamma, type GammaGammaParams } from './gammagamma.ts';
+import { createClvPredictor, type ClvPrediction } from './predict.ts';
+import { DAYS_PER_UNIT, summarise, type RfmSummary, type TimeUnit } from './summary.ts';
+
+export type ClvConfig = Config['clv'];
+
+/** The models' parameters and fit quality, as the nightly summary records them per run. */
+export interface ClvRunReport {
+  /** True when both models converged on enough repeat buyers and predictions were made. */
+  fitted: boolean;
+  /** Why there are no predictions tonight (fitted false). */
+  skippedReason?: string;
+  unit: TimeUnit;
+  /** ISO instant the summaries end at (the run's clock). */
+  calibrationEnd: string;
+  /** Buyers the BG/NBD model was fitted on. */
+  clients: number;
+  /** Buyers with at least one repeat purchase day (the Gamma-Gamma base). */
+  repeatBuyers: number;
+  bgnbd?: BgNbdParams;
+  gammaGamma?: GammaGammaParams;
+  /** BG/NBD log-likelihood (model units). */
+  logLikelihood?: number;
+  gammaGammaLogLikelihood?: number;
+  /** BG/NBD optimiser iterations. */
+  iterations?: number;
+  gammaGammaIterations?: number;
+  /** Both fits converged. */
+  converged?: boolean;
+  warnings: string[];
+}
+
+/** The per-client values stored on the profile before the profile's own rules (rising, churn risk). */
+export type StoredClvPrediction = Omit<ClientClv, 'rising' | 'churnRisk'>;
+
+export interface ClvAssessment {
+  report: ClvRunReport;
+  /** Rounded predictions by customerId; empty when the fit was skipped. */
+  predictions: Map<string, StoredClvPrediction>;
+}
+
+export interface ClvModelFit {
+  report: ClvRunReport;
+  /** Present only when the fit can be used. */
+  models?: { bgnbd: BgNbdParams; gammaGamma: GammaGammaParams };
+}
+
+/** Every buyer's summary as of `calibrationEnd` (clients with no purchase before it are left out). */
+export function clvSummaries(
+  clients: Iterable<ClientFacts>,
+  calibrationEnd: number,
+  unit: TimeUnit,
+  timeZone: string,
+): { customerIds: string[]; summaries: RfmSummary[] } {
+  const customerIds: string[] = [];
+  const summaries: RfmSummary[] = [];
+  for (const facts of clients) {
+    const summary = summarise(facts.orders, calibrationEnd, unit, timeZone);
+    if (summary === undefined) continue;
+    customerIds.push(facts.customerId);
+    summaries.push(summary);
+  }
+  return { customerIds, summaries };
+}
+
+/**
+ * Fits both models. Not usable (no `models`, `skippedReason` says why) with fewer repeat
+ * buyers than `minRepeatBuyersToFit`, or when either fit did not converge: no predictions beat
+ * wrong ones.
+ */
+export function fitClvModels(
+  summaries: readonly RfmSummary[],
+  calibrationEnd: number,
+  clv: Pick<ClvConfig, 'unit' | 'minRepeatBuyersToFit'>,
+): ClvModelFit {
+  const repeatBuyers = summaries.reduce((n, s) => (s.frequency > 0 && s.monetaryValue > 0 ? n + 1 : n), 0);
+  const report: ClvRunReport = {
+    fitted: false,
+    unit: clv.unit,
+    calibrationEnd: new Date(calibrationEnd).toISOString(),
+    clients: summaries.length,
+    repeatBuyers,
+    warnings: [],
+  };
+  if (repeatBuyers < clv.minRepeatBuyersToFit) {
+    report.skippedReason = `${repeatBuyers} repeat buyers, fewer than minRepeatBuyersToFit (${clv.minRepeatBuyersToFit})`;
+    return { report };
+  }
+  const bgnbd = fitBgNbd(summaries);
+  const gammaGamma = fitGammaGamma(summaries);
+  report.bgnbd = bgnbd.params;
+  report.gammaGamma = gammaGamma.params;
+  report.logLikelihood = bgnbd.logLikelihood;
+  report.gammaGammaLogLikelihood = gammaGamma.logLikelihood;
+  report.iterations = bgnbd.iterations;
+  report.gammaGammaIterations = gammaGamma.iterations;
+  report.converged = bgnbd.converged && gammaGamma.converged;
+  report.warnings = [...bgnbd.warnings.map((w) => `BG/NBD: ${w}`), ...gammaGamma.warnings.map((w) => `Gamma-Gamma: ${w}`)];
+  const finite = [bgnbd.logLikelihood, gammaGamma.logLikelihood, ...Object.values(bgnbd.params), ...Object.values(gammaGamma.params)].every(
+    Number.isFinite,
+  );
+  if (!report.converged || !finite) {
+    const failed = [!bgnbd.converged ? 'BG/NBD' : undefined, !gammaGamma.converged ? 'Gamma-Gamma' : undefined, !finite ? 'a non-finite value' : undefined];
+    report.skippedReason = `the fit did not converge (${failed.filter((f) => f !== undefined).join(', ')})`;
+    return { report };
+  }
+  report.fitted = true;
+  return { report, models: { bgnbd: bgnbd.params, gammaGamma: gammaGamma.params } };
+}
+
+/** `value` rounded to `decimals` decimals (half away from zero is Math.round's half up: fine for >= 0). */
+export function roundTo(value: number, decimals: number): number {
+  const factor = 10 ** decimals;
+  return Math.round(value * factor) / factor;
+}
+
+/** Minor units rounded to whole units of the currency (e.g. 123_456 cents → 123_500). */
+export function roundToWholeUnits(minor: number, currency: string): number {
+  const unit = 10 ** currencyExponent(currency);
+  return Math.round(minor / unit) * unit;
+}
+
+/**
+ * Minor units rounded to two significant digits of whole currency units (474.40 → 470.00,
+ * 12,345 → 12,000; below 10 units: whole units). A 12-month CLV drifts a little every night as
+ * the clock moves and the models are refitted; at this precision it changes on a few percent of
+ * the nights instead of most of them.
+ */
+export function roundToSignificantUnits(minor: number, currency: string): number {
+  const unit = 10 ** currencyExponent(currency);
+  const units = Math.round(minor / unit);
+  if (Math.abs(units) < 10) return units * unit;
+  const step = 10 ** (Math.floor(Math.log10(Math.abs(units))) - 1);
+  return Math.round(units / step) * step * unit;
+}
+
+/**
+ * The stored form of a prediction: see ClientClv. `predictedNextOrderDate` is the local date
+ * (YYYY-MM-DD) to store, as nextOrderDate computes it.
+ */
+export function roundPrediction(prediction: ClvPrediction, currency: string, predictedNextOrderDate?: string): StoredClvPrediction {
+  const stored: StoredClvPrediction = {
+    probabilityAlive: roundTo(prediction.probabilityAlive, 2),
+    expectedPurchases90d: roundTo(prediction.expectedPurchases90d, 1),
+    expectedPurchases365d: roundTo(prediction.expectedPurchases365d, 1),
+    expectedAverageOrderValueMinor: roundToWholeUnits(prediction.expectedAverageOrderValueMinor, currency),
+    clv12mMinor: roundToSignificantUnits(prediction.clv12mMinor, currency),
+  };
+  if (predictedNextOrderDate !== undefined) stored.predictedNextOrderAt = predictedNextOrderDate;
+  return stored;
+}
+
+/**
+ * The predicted next order date stored on the profile, anchored at the client's last purchase
+ * day: last purchase day + t*, where t* is predict.ts's next-order horizon for a client judged
+ * on the day of that purchase (T = t_x): "when a client who is still active is expected to have
+ * bought again". predict.ts counts t* from the calibration end instead, which moves the date
+ * every night a client does not buy; anchored, it only moves when they buy (or the fit shifts),
+ * so a reminder keyed on it is stable, and a date in the past means the client is overdue.
+ * Undefined when the client is probably gone (`prediction` has no next order) or t* is past
+ * predict.ts's cap.
+ */
+export function nextOrderDate(
+  predict: (s: RfmSummary) => ClvPrediction,
+  summary: RfmSummary,
+  prediction: ClvPrediction,
+  calibrationDate: string,
+  unit: TimeUnit,
+): string | undefined {
+  if (prediction.predictedNextOrderAt === undefined) return undefined;
+  const perUnit = DAYS_PER_UNIT[unit];
+  const lastPurchaseDate = addDays(calibrationDate, -Math.round((summary.T - summary.recency) * perUnit));
+  // With calibrationEnd 0 the predictor's next order is t* in ms from the anchor.
+  const atLastPurchase = predict({ ...summary, T: summary.recency });
+  if (atLastPurchase.predictedNextOrderAt === undefined) return undefined;
+  return addDays(lastPurchaseDate, Math.round(atLastPurchase.predictedNextOrderAt / MS_PER_DAY));
+}
+
+/**
+ * Fits the models on every buyer in `clients` as of the run's clock (the start of the day after
+ * runDate, brand time zone) and predicts each buyer. Empty predictions when disabled or skipped.
+ */
+export function assessClv(clients: Iterable<ClientFacts>, context: { runDate: string; config: Config }): ClvAssessment {
+  const { config } = context;
+  const { now } = runClock(context.runDate, config.timeZone);
+  const predictions = new Map<string, StoredClvPrediction>();
+  if (!config.clv.enabled) {
+    return {
+      report: { fitted: false, skippedReason: 'clv.enabled is false', unit: config.clv.unit, calibrationEnd: new Date(now).toISOString(), clients: 0, repeatBuyers: 0, warnings: [] },
+      predictions,
+    };
+  }
+  const { customerIds, summaries } = clvSummaries(clients, now, config.clv.unit, config.timeZone);
+  const fit = fitClvModels(summaries, now, config.clv);
+  if (!fit.models) return { report: fit.report, predictions };
+  const options = { unit: config.clv.unit, annualDiscountRate: config.clv.annualDiscountRate };
+  const predict = createClvPredictor(fit.models, { ...options, calibrationEnd: now });
+  const predictFromAnchor = createClvPredictor(fit.models, { ...options, calibrationEnd: 0, minProbabilityAlive: 0 });
+  const calibrationDate = localDate(now, config.timeZone);
+  summaries.forEach((summary, i) => {
+    const prediction = predict(summary);
+    const next = nextOrderDate(predictFromAnchor, summary, prediction, calibrationDate, config.clv.unit);
+    predictions.set(customerIds[i] as string, roundPrediction(prediction, config.currency, next));
+  });
+  return { report: fit.report, predictions };
+}
+
+/** Threshold of the tier above `tier` in minor units; undefined for VIC (nothing above). */
+export function nextTierThresholdMinor(tier: Tier, thresholds: TierThresholdsMinor): number | undefined {
+  switch (tier) {
+    case 'VIC':
+      return undefined;
+    case 'Core':
+      return thresholds.vic;
+    case 'Potential':
+      return thresholds.core;
+    case 'Entry':
+    case 'Prospect':
+      return thresholds.potential;
+  }
+}
+
+/** high below the configured probability alive, medium below twice it, low otherwise. */
+export function churnRiskOf(probabilityAlive: number, churnRiskBelowProbabilityAlive: number): ChurnRisk {
+  if (probabilityAlive < churnRiskBelowProbabilityAlive) return 'high';
+  if (probabilityAlive < 2 * churnRiskBelowProbabilityAlive) return 'medium';
+  return 'low';
+}
+
+/**
+ * The profile with its CLV and the rules that use it: rising when the 12-month CLV reaches the
+ * next tier's threshold (inclusive, like the tiers; never for VICs); churn risk from probability
+ * alive; an "active" client whose probability alive is below churnRiskBelowProbabilityAlive is
+ * "at-risk" (other stages are left alone: new, sleeping and churned follow the calendar).
+ * Without a prediction the profile is returned unchanged.
+ */
+export function applyClv(
+  profile: ClientProfile,
+  prediction: StoredClvPrediction | undefined,
+  rules: { thresholds: TierThresholdsMinor; churnRiskBelowProbabilityAlive: number },
+): ClientProfile {
+  if (prediction === undefined) return profile;
+  const next = nextTierThresholdMinor(profile.tier, rules.thresholds);
+  const clv: ClientClv = {
+    ...prediction,
+    rising: next !== undefined && prediction.clv12mMinor >= next,
+    churnRisk: churnRiskOf(prediction.probabilityAlive, rules.churnRiskBelowProbabilityAlive),
+  };
+  const atRisk = profile.stage === 'active' && prediction.probabilityAlive < rules.churnRiskBelowProbabilityAlive;
+  return { ...profile, ...(atRisk ? { stage: 'at-risk' as const } : {}), clv };
+}
+
+/** applyClv over a night's profiles. */
+export function applyClvToProfiles(profiles: readonly ClientProfile[], assessment: ClvAssessment, config: Config): ClientProfile[] {
+  if (assessment.predictions.size === 0) return [...profiles];
+  const rules = { thresholds: tierThresholdsMinor(config), churnRiskBelowProbabilityAlive: config.clv.churnRiskBelowProbabilityAlive };
+  return profiles.map((profile) => applyClv(profile, assessment.predictions.get(profile.customerId), rules));
+}

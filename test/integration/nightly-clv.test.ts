@@ -1,0 +1,90 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ensureTables, startLocalAws, type LocalAws } from '../../local/aws.ts';
+import { generateExport } from '../../local/generate/generate.ts';
+import { uploadDirectory } from '../../shared/aws/s3-objects.ts';
+import { parseConfig, type Config } from '../../shared/config.ts';
+import type { ClientProfile } from '../../shared/model.ts';
+import { runNightly } from '../../shared/nightly/run.ts';
+import { exportPrefix } from '../../shared/store/buckets.ts';
+import { tableNames } from '../../shared/store/tables.ts';
+
+const RUN_DATE = '2026-11-23';
+const PREVIOUS = '2026-11-22';
+
+let aws: LocalAws;
+let work: string;
+
+async function isolatedConfig(name: string): Promise<Config> {
+  const config = parseConfig({
+    ...aws.config,
+    storage: { ...aws.config.storage, tablePrefix: `${name}-`, exportsPrefix: `exports-${name}` },
+  });
+  await ensureTables(aws.clients.dynamodb, config);
+  return config;
+}
+
+beforeAll(async () => {
+  aws = await startLocalAws({ services: ['dynamodb', 's3'] });
+  work = await mkdtemp(join(tmpdir(), 'clientele-nightly-clv-'));
+});
+
+afterAll(async () => {
+  await aws?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('nightly run with predicted lifetime value', () => {
+  it('stores the fitted parameters per run and a rounded clv per buyer; a rerun writes nothing', async () => {
+    const config = await isolatedConfig('clv');
+    const dir = join(work, 'export');
+    await generateExport({ customers: 800, seed: 7, asOf: RUN_DATE, timeZone: config.timeZone }, dir);
+    await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, PREVIOUS));
+    await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, RUN_DATE));
+    const run = (runDate: string) => runNightly({ runDate, runId: `clv-${runDate}`, config, clients: aws.clients });
+
+    const before = await run(PREVIOUS);
+    const first = await run(RUN_DATE);
+    expect(first.clv).toMatchObject({ fitted: true, converged: true, unit: 'weeks' });
+    expect(first.clv.bgnbd).toEqual({ r: expect.any(Number), alpha: expect.any(Number), a: expect.any(Number), b: expect.any(Number) });
+    expect(first.clv.gammaGamma).toEqual({ p: expect.any(Number), q: expect.any(Number), v: expect.any(Number) });
+    expect(first.clv.clients).toBeGreaterThan(100);
+    expect(Number.isFinite(first.clv.logLikelihood)).toBe(true);
+
+    // The parameters are in the runs table and in summary.json.
+    const tables = tableNames(config);
+    const stored = await aws.clients.documents.send(new GetCommand({ TableName: tables.runs, Key: { job: 'nightly', runDate: RUN_DATE } }));
+    expect(stored.Item?.clv).toMatchObject({ fitted: true, bgnbd: first.clv.bgnbd });
+    const object = await aws.clients.s3.send(
+      new GetObjectCommand({ Bucket: config.storage.exportsBucket, Key: `reports/nightly/${RUN_DATE}/summary.json` }),
+    );
+    expect(JSON.parse((await object.Body?.transformToString()) ?? '{}').clv).toEqual(first.clv);
+
+    const scanned = await aws.clients.documents.send(new ScanCommand({ TableName: tables.profiles }));
+    const profiles = (scanned.Items ?? []) as ClientProfile[];
+    const buyers = profiles.filter((p) => p.orderCount > 0);
+    expect(buyers.length).toBe(first.clv.clients);
+    expect(buyers.every((p) => p.clv !== undefined)).toBe(true);
+    expect(profiles.filter((p) => p.orderCount === 0).every((p) => p.clv === undefined)).toBe(true);
+    for (const p of buyers) {
+      const clv = p.clv as NonNullable<ClientProfile['clv']>;
+      expect(clv.probabilityAlive).toBe(Math.round(clv.probabilityAlive * 100) / 100);
+      expect(clv.clv12mMinor % 100).toBe(0);
+      if (p.stage === 'active') expect(clv.probabilityAlive).toBeGreaterThanOrEqual(config.clv.churnRiskBelowProbabilityAlive);
+      if (p.tier === 'VIC') expect(clv.rising).toBe(false);
+    }
+    expect(buyers.some((p) => p.clv?.rising)).toBe(true);
+
+    // The night after the previous one does not rewrite most profiles.
+    expect(first.written.profiles).toBeLessThan(first.distribution.clients * 0.6);
+    expect(before.clv.fitted).toBe(true);
+
+    const again = await run(RUN_DATE);
+    expect(again.written).toEqual({ profiles: 0, tierHistory: 0, retries: 0 });
+    expect(again.clv).toEqual(first.clv);
+  });
+});
