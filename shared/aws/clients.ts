@@ -50,6 +50,9 @@ export function createSesClient(config: Config): SESv2Client {
   const endpoint = config.endpoints.ses;
   return new SESv2Client({
     region: config.endpoints.region,
+    // The mailer paces and retries throttling itself; an SDK retry could also resend an email
+    // that SES took before a timeout, and SendEmail has no idempotency key.
+    maxAttempts: 1,
     ...(endpoint ? { endpoint, credentials: emulatorCredentials(endpoint) } : {}),
   });
 }

@@ -130,9 +130,10 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     const settled = new Set(entries.filter((e) => !(WAITING_STATUSES as readonly string[]).includes(e.status)).map((e) => e.occasionKey));
     const open = due.filter((o) => !settled.has(o.occasionKey));
     if (open.length === 0) continue;
+    // A claim still in flight (another run is sending it now) counts like a send against the cap.
     const recentSends = entries
-      .filter((e) => e.status === 'sent' && e.sentAt !== undefined && e.sentAt > at - 7 * DAY_MS)
-      .map((e) => ({ campaignId: e.campaignId, sentAt: e.sentAt as number }));
+      .filter((e) => (e.status === 'sent' || e.status === 'claimed') && (e.sentAt ?? e.claimedAt) > at - 7 * DAY_MS)
+      .map((e) => ({ campaignId: e.campaignId, sentAt: e.sentAt ?? e.claimedAt }));
     dueClients.push({ profile, due: open, recentSends });
   }
   const suppressed = await loadSuppressed(
@@ -229,10 +230,20 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
           if ((await claimOccasion(clients.documents, tables.sendLedger, request(o))) === 'claimed') claimed.push(o);
           else campaignCounts.alreadyClaimed++;
         }
-        if (!claimed.includes(occasion)) return 'ok'; // another run owns this email
+        if (!claimed.includes(occasion)) {
+          // Another run owns this email; hand back any companion we won so it is not left claimed.
+          for (const o of claimed) {
+            await recordOutcome(clients.documents, tables.sendLedger, o, runId, { status: 'deferred', reason: 'claimed-by-another-run' });
+          }
+          return 'ok';
+        }
         await options.afterClaim?.({ customerId: occasion.customerId, occasionKey: occasion.occasionKey });
         const record = async (outcome: Parameters<typeof recordOutcome>[4]) => {
-          for (const o of claimed) await recordOutcome(clients.documents, tables.sendLedger, o, runId, outcome);
+          for (const o of claimed) {
+            const recorded = await recordOutcome(clients.documents, tables.sendLedger, o, runId, outcome);
+            // Only the claimant records; anything else means the ledger was changed under us.
+            if (recorded === 'not-claimant') log.error('outcome not recorded: this run no longer holds the claim', { customerId: o.customerId, occasionKey: o.occasionKey, status: outcome.status });
+          }
         };
         if (!profile.email) {
           await record({ status: 'failed', reason: 'no email address' });
@@ -255,6 +266,13 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
           await record({ status: 'sent', messageId: result.messageId, sentAt: at });
           campaignCounts.sent += claimed.length;
           return 'ok';
+        }
+        if (result.haltRun && !result.maybeSent) {
+          // The account cannot send (paused, quota): nothing went out; release and stop sending.
+          await record({ status: 'deferred', reason: `${result.errorName}: ${result.reason}`, deferredUntil: at + 3_600_000 });
+          campaignCounts.deferred += claimed.length;
+          log.error('SES refused the account; remaining sends wait for a later hour', { error: result.errorName });
+          return 'halt';
         }
         if (result.permanent || result.maybeSent) {
           // A rejected recipient, or SES may have taken it: never resend blindly.
