@@ -115,12 +115,19 @@ export async function ingestIncrementalExports(options: {
     const items: ProfileItem[] = [];
     for (const increment of increments) {
       const stored = await getProfile(clients.documents, tables.profiles, increment.customerId);
+      // Already merged (a run died after writing profiles, before marking the folder done).
+      if (stored?.lastIncrement !== undefined && stored.lastIncrement >= folder) continue;
       // RFM needs the whole base: a client first seen today is scored by the next nightly run.
       const { rfm: _unscored, ...fresh } = increment;
       const profile = stored ? mergeIncrement(stripItem(stored), increment) : fresh;
       if (stored) summary.updatedClients++;
       else summary.newClients++;
-      items.push({ ...profile, digest: INCREMENTAL_DIGEST, updatedRunDate: stored?.updatedRunDate ?? localDate(at, config.timeZone) });
+      items.push({
+        ...profile,
+        digest: INCREMENTAL_DIGEST,
+        updatedRunDate: stored?.updatedRunDate ?? localDate(at, config.timeZone),
+        lastIncrement: folder,
+      });
     }
     summary.exports.push(source.describe());
     summary.rows += read.rows;
@@ -139,6 +146,6 @@ export async function ingestIncrementalExports(options: {
 }
 
 function stripItem(item: ProfileItem): ClientProfile {
-  const { digest: _digest, updatedRunDate: _updated, ...profile } = item;
+  const { digest: _digest, updatedRunDate: _updated, lastIncrement: _merged, ...profile } = item;
   return profile;
 }

@@ -16,6 +16,8 @@ export type ProfileItem = ClientProfile & {
   digest: string;
   /** Run date that last changed this profile. */
   updatedRunDate: string;
+  /** The last incremental export merged into this profile since the nightly run rewrote it. */
+  lastIncrement?: string;
 };
 
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;

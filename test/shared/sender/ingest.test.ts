@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import type { ClientProfile } from '../../../shared/model.ts';
+import { incrementalStamp, mergeIncrement } from '../../../shared/sender/ingest.ts';
+
+const stored: ClientProfile = {
+  customerId: 'c1',
+  email: 'old@example.com',
+  acceptsMarketing: true,
+  tier: 'Core',
+  stage: 'active',
+  spend12mMinor: 600_000,
+  lifetimeSpendMinor: 900_000,
+  currency: 'USD',
+  orderCount: 4,
+  firstOrderAt: '2025-01-01T00:00:00.000Z',
+  lastOrderAt: '2026-10-01T00:00:00.000Z',
+  skus: { CREAM: { lastPurchasedAt: '2026-10-01T00:00:00.000Z', quantity: 1, purchases: 3, personalCycleDays: 90 } },
+};
+
+describe('incremental exports', () => {
+  it('reads folder stamps in the brand time zone', () => {
+    expect(incrementalStamp('2026-11-23T1000', 'Asia/Shanghai')).toBe(Date.UTC(2026, 10, 23, 2, 0));
+    expect(incrementalStamp('latest', 'Asia/Shanghai')).toBeUndefined();
+  });
+
+  it('moves a stored profile forward with new orders and contact details, keeping tier and stage', () => {
+    const increment: ClientProfile = {
+      ...stored,
+      email: 'new@example.com',
+      acceptsMarketing: false,
+      spend12mMinor: 20_000,
+      lifetimeSpendMinor: 20_000,
+      orderCount: 1,
+      firstOrderAt: '2026-11-23T02:00:00.000Z',
+      lastOrderAt: '2026-11-23T02:00:00.000Z',
+      tier: 'Entry',
+      stage: 'new',
+      skus: { CREAM: { lastPurchasedAt: '2026-11-23T02:00:00.000Z', quantity: 2, purchases: 1 } },
+    };
+    const merged = mergeIncrement(stored, increment);
+    expect(merged).toMatchObject({
+      email: 'new@example.com',
+      acceptsMarketing: false,
+      orderCount: 5,
+      spend12mMinor: 620_000,
+      lifetimeSpendMinor: 920_000,
+      firstOrderAt: '2025-01-01T00:00:00.000Z',
+      lastOrderAt: '2026-11-23T02:00:00.000Z',
+      tier: 'Core',
+      stage: 'active',
+    });
+    expect(merged.skus.CREAM).toEqual({ lastPurchasedAt: '2026-11-23T02:00:00.000Z', quantity: 2, purchases: 4, personalCycleDays: 90 });
+  });
+
+  it('leaves orders alone when the increment only updates the customer row', () => {
+    const increment: ClientProfile = { ...stored, orderCount: 0, spend12mMinor: 0, lifetimeSpendMinor: 0, skus: {}, firstName: 'Ann' };
+    const { firstOrderAt: _f, lastOrderAt: _l, ...noOrders } = increment;
+    const merged = mergeIncrement(stored, noOrders);
+    expect(merged.orderCount).toBe(4);
+    expect(merged.firstName).toBe('Ann');
+  });
+});
