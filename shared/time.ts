@@ -57,7 +57,9 @@ export function zoneOffsetMs(instant: number, timeZone: string): number {
 
 /**
  * The instant at which the wall-clock time (y, m, d, h, mi, s, ms) happens in `timeZone`.
- * In a DST gap the time is shifted forward; in an overlap the earlier instant is chosen.
+ * When the time happens twice (clocks go back) the earlier instant is chosen; when it does not
+ * happen at all (clocks go forward) it is shifted forward by the gap, so a day that starts at
+ * 01:00 (Santiago, midnight transitions) starts at the transition itself.
  */
 export function zonedWallTimeToInstant(
   year: number,
@@ -70,11 +72,15 @@ export function zonedWallTimeToInstant(
   timeZone: string,
 ): number {
   const wall = Date.UTC(year, month - 1, day, hour, minute, second, millisecond);
-  const first = wall - zoneOffsetMs(wall, timeZone);
-  const second_ = wall - zoneOffsetMs(first, timeZone);
-  if (first === second_) return first;
-  // Overlap or gap: take the earlier consistent instant.
-  return Math.min(first, second_);
+  // The offsets in force around this wall time: any transition is less than a day away.
+  const before = zoneOffsetMs(wall - MS_PER_DAY, timeZone);
+  const after = zoneOffsetMs(wall + MS_PER_DAY, timeZone);
+  const candidates = [wall - before, wall - after].sort((a, b) => a - b);
+  for (const instant of candidates) {
+    if (instant + zoneOffsetMs(instant, timeZone) === wall) return instant;
+  }
+  // In a gap: read the wall time with the offset from before the gap, which lands after it.
+  return wall - before;
 }
 
 /** YYYY-MM-DD of `instant` in `timeZone`. */

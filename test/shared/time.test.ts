@@ -80,3 +80,20 @@ describe('local calendar', () => {
     );
   });
 });
+
+describe('clock changes at midnight', () => {
+  it('starts a day that skips midnight at the transition (America/Santiago)', () => {
+    // 2026-09-06: Santiago's clocks jump from 00:00 to 01:00.
+    const start = startOfLocalDay('2026-09-06', 'America/Santiago');
+    expect(localDate(start, 'America/Santiago')).toBe('2026-09-06');
+    expect(localHour(start, 'America/Santiago')).toBe(1);
+    expect(localDate(start - 1, 'America/Santiago')).toBe('2026-09-05');
+  });
+
+  it('picks the earlier of a repeated midnight (America/Santiago, 2026-04-05)', () => {
+    const start = startOfLocalDay('2026-04-05', 'America/Santiago');
+    expect(localDate(start, 'America/Santiago')).toBe('2026-04-05');
+    expect(localDate(start - 1, 'America/Santiago')).toBe('2026-04-04');
+    expect(localHour(start, 'America/Santiago')).toBe(0);
+  });
+});
