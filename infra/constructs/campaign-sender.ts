@@ -6,13 +6,14 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { CampaignsEnvironmentInput } from '../../shared/environment.ts';
+import { catalogKey, incrementalPrefix } from '../../shared/store/buckets.ts';
 import type { FunctionCatalog } from '../functions.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
 import { configHasSender, type Settings } from '../settings.ts';
 import type { Feedback } from './feedback.ts';
 import { ClienteleFunction } from './function.ts';
 import { deadLetterQueue } from './queues.ts';
-import { CATALOG_KEY, type Storage } from './storage.ts';
+import type { Storage } from './storage.ts';
 
 /** Every hour on the hour, brand time (the 24 h welcome cannot wait for the night). */
 export const CAMPAIGNS_CRON = { minute: '0', hour: '*' } as const;
@@ -74,8 +75,9 @@ export class CampaignSender extends Construct {
     });
     // Profiles and runs are written too: incremental exports are merged in, each once (a runs marker).
     storage.grantTables(this.sender, { profiles: 'readWrite', runs: 'readWrite', sendLedger: 'readWrite', suppression: 'read' });
-    storage.grantReadExports(this.sender, 'incremental/');
-    storage.grantReportObject(this.sender, CATALOG_KEY, 'read');
+    storage.grantReadExports(this.sender, `${incrementalPrefix(storage.config)}/`);
+    // The product catalogue the nightly run leaves (replenishment cycles).
+    storage.grantObject(this.sender, catalogKey(storage.config), 'read');
     feedback.unsubscribeSecret.grantRead(this.sender.role);
 
     // SendEmail as the configured identity, with this stack's configuration set, from the configured address only.

@@ -19,12 +19,13 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ClvEnvironmentInput, NightlyEnvironmentInput } from '../../shared/environment.ts';
+import { catalogKey } from '../../shared/store/buckets.ts';
 import type { FunctionCatalog } from '../functions.ts';
 import { acknowledge, acknowledgeWildcardResource } from '../nag.ts';
 import type { Settings } from '../settings.ts';
 import { ClienteleFunction } from './function.ts';
 import { deadLetterQueue } from './queues.ts';
-import { CATALOG_KEY, type Storage } from './storage.ts';
+import type { Storage } from './storage.ts';
 
 /** 02:00 brand time: the platform's export of the day before has landed. */
 export const NIGHTLY_CRON = { minute: '0', hour: '2' } as const;
@@ -82,7 +83,8 @@ export class NightlyPipeline extends Construct {
     });
     storage.grantReadExports(this.nightly);
     storage.grantWriteReports(this.nightly, 'nightly');
-    storage.grantReportObject(this.nightly, CATALOG_KEY, 'write');
+    // The product catalogue, for the campaign sender's replenishment cycles.
+    storage.grantObject(this.nightly, catalogKey(storage.config), 'write');
     storage.grantTables(this.nightly, { profiles: 'readWrite', tierHistory: 'readWrite', runs: 'readWrite' });
 
     if (catalog.has('clv')) {

@@ -14,12 +14,6 @@ export type TableAccess = 'read' | 'write' | 'readWrite';
 const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem'];
 const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'];
 
-/**
- * The product catalogue the nightly run writes and the campaign sender reads (replenishment
- * cycles), under the reports prefix: shared/store/buckets.ts catalogKey().
- */
-export const CATALOG_KEY = 'catalog/products.json';
-
 /** Tag the nightly run puts on rejects objects; a lifecycle rule expires them (reports are kept). */
 export const REJECTS_TAG = { key: 'retention', value: 'rejects' } as const;
 
@@ -149,11 +143,10 @@ export class Storage extends Construct {
   }
 
   /**
-   * List and read exports under <exportsPrefix>/<under>, and nothing else of the bucket:
-   * the nightly run reads every dated folder, the campaign sender only `incremental/`.
+   * List and read the exports under `prefix` (ending in "/"), and nothing else of the bucket: the
+   * nightly run reads every dated folder, the campaign sender only the incremental ones.
    */
-  grantReadExports(grantee: Grantee, under = ''): void {
-    const prefix = `${this.config.storage.exportsPrefix}/${under}`;
+  grantReadExports(grantee: Grantee, prefix: string = `${this.config.storage.exportsPrefix}/`): void {
     this.grantList(grantee, [`${prefix}*`]);
     const objects = this.bucket.arnForObjects(`${prefix}*`);
     grantee.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
@@ -165,14 +158,13 @@ export class Storage extends Construct {
   }
 
   /**
-   * One object under the reports prefix, by its exact key (no wildcard). Readers may also list
-   * that key, so a missing object is a 404 the code can handle rather than a 403.
+   * One object by its exact key (no wildcard). Readers may also list that key, so a missing
+   * object is a 404 the code can handle rather than a 403.
    */
-  grantReportObject(grantee: Grantee, key: string, access: 'read' | 'write'): void {
-    const fullKey = `${this.config.storage.reportsPrefix}/${key}`;
-    const object = this.bucket.arnForObjects(fullKey);
+  grantObject(grantee: Grantee, key: string, access: 'read' | 'write'): void {
+    const object = this.bucket.arnForObjects(key);
     if (access === 'read') {
-      this.grantList(grantee, [fullKey]);
+      this.grantList(grantee, [key]);
       grantee.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [object] }));
     } else {
       grantee.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [object] }));
