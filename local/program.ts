@@ -28,6 +28,12 @@ export function parseNonNegativeInt(value: string): number {
   return parsed;
 }
 
+export function parseRate(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) throw new InvalidArgumentError('expected a rate between 0 and 1, e.g. 0.1');
+  return parsed;
+}
+
 const configOption = () => new Option('--config <file>', 'JSON configuration file (validated; defaults from the handbook)');
 const logLevelOption = (fallback: string) =>
   new Option('--log-level <level>', 'JSON log lines on stderr from this level').choices(['debug', 'info', 'warn', 'error']).default(fallback);
@@ -91,6 +97,22 @@ export function buildProgram(): Command {
     .option('--json', 'JSON lines on stdout (the default and only output format; kept for scripts)', true)
     .addOption(configOption())
     .action(async (options) => (await import('./commands/tiers.ts')).tiersCommand(options));
+
+  const clv = program.command('clv').description('Predicted lifetime value (BG/NBD + Gamma-Gamma) from local export files, no AWS.');
+  const clvOptions = (command: Command) =>
+    command
+      .requiredOption('--customers <files...>', 'customers file(s): customers*.csv|jsonl[.gz] or Shopify customers_export*.csv')
+      .requiredOption('--orders <files...>', 'orders file(s): orders*.csv|jsonl[.gz] or Shopify orders_export*.csv')
+      .requiredOption('--calibration-end <date>', 'fit on orders up to the end of this date YYYY-MM-DD (brand time zone)', parseDate)
+      .addOption(new Option('--unit <unit>', 'model time unit (default: clv.unit of the config, weeks)').choices(['days', 'weeks']))
+      .addOption(configOption());
+  clvOptions(clv.command('fit').description('Fit the models on every buyer; print the parameters and log-likelihoods.'))
+    .option('--json', 'print the fit report as JSON', false)
+    .action(async (options) => (await import('./commands/clv.ts')).clvFitCommand(options));
+  clvOptions(clv.command('predict').description('Fit, then print one JSON line per buyer: summary, P(alive), expected purchases, AOV, 12-month CLV, next order.'))
+    .option('--annual-discount-rate <rate>', 'discount rate of the 12-month CLV (default: clv.annualDiscountRate, 0.1)', parseRate)
+    .option('--json', 'JSON lines on stdout (the default and only output format; kept for scripts)', true)
+    .action(async (options) => (await import('./commands/clv.ts')).clvPredictCommand(options));
 
   program
     .command('demo')

@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateExport } from '../../local/generate/generate.ts';
+
+const run = promisify(execFile);
+let dir: string;
+
+const cli = (...args: string[]) => run('npx', ['tsx', 'local/cli.ts', 'clv', ...args], { cwd: process.cwd(), maxBuffer: 64 * 1024 * 1024 });
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'clientele-clv-cli-'));
+  await generateExport({ customers: 2000, seed: 7, asOf: '2026-11-23', timeZone: 'Asia/Shanghai' }, dir);
+});
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('clientele clv', () => {
+  const files = () => ['--customers', join(dir, 'customers.csv'), '--orders', join(dir, 'orders.csv'), '--calibration-end', '2026-11-23'];
+
+  it('fit --json prints the fitted parameters and log-likelihood', async () => {
+    const { stdout } = await cli('fit', ...files(), '--unit', 'days', '--json');
+    const report = JSON.parse(stdout) as Record<string, unknown>;
+    expect(report).toMatchObject({ fitted: true, converged: true, unit: 'days', calibrationEnd: '2026-11-23T16:00:00.000Z' });
+    expect(report.bgnbd).toEqual({ r: expect.any(Number), alpha: expect.any(Number), a: expect.any(Number), b: expect.any(Number) });
+    expect(report.gammaGamma).toEqual({ p: expect.any(Number), q: expect.any(Number), v: expect.any(Number) });
+    expect(report.logLikelihood).toBeLessThan(0);
+  }, 60_000);
+
+  it('predict prints one JSON line per buyer', async () => {
+    const { stdout } = await cli('predict', ...files());
+    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.length).toBeGreaterThan(1000);
+    for (const line of lines.slice(0, 50)) {
+      expect(line).toMatchObject({
+        customerId: expect.any(String),
+        frequency: expect.any(Number),
+        recency: expect.any(Number),
+        T: expect.any(Number),
+        probabilityAlive: expect.any(Number),
+        expectedPurchases90d: expect.any(Number),
+        expectedPurchases365d: expect.any(Number),
+        expectedAverageOrderValueMinor: expect.any(Number),
+        clv12mMinor: expect.any(Number),
+      });
+      expect(line.probabilityAlive as number).toBeLessThanOrEqual(1);
+    }
+    expect(lines.some((line) => typeof line.predictedNextOrderAt === 'string')).toBe(true);
+  }, 60_000);
+
+  it('has help on each subcommand', async () => {
+    expect((await cli('fit', '--help')).stdout).toContain('--calibration-end <date>');
+    expect((await cli('predict', '--help')).stdout).toContain('--annual-discount-rate <rate>');
+  }, 60_000);
+});
