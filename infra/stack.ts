@@ -42,7 +42,8 @@ export class ClienteleStack extends Stack {
 
     // Bucket and tables; tables are named `<stack>-<suffix>`, i.e. tableName(config, id) with this prefix.
     this.storage = new Storage(this, 'Storage', { settings, tablePrefix: `${this.stackName}-` });
-    // Every function reads this as CLIENTELE_CONFIG (tokens resolve to the deployed names).
+    // What every function reads as CLIENTELE_CONFIG: the brand's settings with the deployed names
+    // (CloudFormation tokens until deploy), written compactly to stay within Lambda's 4 KB.
     const configurationSetName = `${this.stackName}-campaigns`;
     const names: DeployedNames = {
       bucketName: this.storage.bucket.bucketName,
@@ -50,7 +51,9 @@ export class ClienteleStack extends Stack {
       region: this.region,
       configurationSetName,
     };
-    const configJson = this.toJsonString(compactConfig(deployedConfig(settings, names)));
+    const configJsonWith = (extra: Partial<DeployedNames> = {}) =>
+      this.toJsonString(compactConfig(deployedConfig(settings, { ...names, ...extra })));
+    const configJson = configJsonWith();
     const common = { catalog: this.catalog, storage: this.storage, configJson, logRetention };
 
     this.feedback = new Feedback(this, 'Feedback', { ...common, configurationSetName });
@@ -58,7 +61,7 @@ export class ClienteleStack extends Stack {
     const unsubscribeBaseUrl = this.feedback.unsubscribeUrl?.url;
     this.campaignSender = new CampaignSender(this, 'CampaignSender', {
       ...common,
-      configJson: unsubscribeBaseUrl ? this.toJsonString(compactConfig(deployedConfig(settings, { ...names, unsubscribeBaseUrl }))) : configJson,
+      configJson: unsubscribeBaseUrl ? configJsonWith({ unsubscribeBaseUrl }) : configJson,
       settings,
       feedback: this.feedback,
     });
