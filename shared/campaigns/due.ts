@@ -1,5 +1,5 @@
-import type { ClientProfile, ProductRecord, SkuPurchase } from '../model.ts';
-import { addDays, daysBetweenDates, isValidTimeZone, localDate, startOfLocalDay } from '../time.ts';
+import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase } from '../model.ts';
+import { addDays, daysBetweenDates, isIsoDate, isValidTimeZone, localDate, startOfLocalDay } from '../time.ts';
 import type {
   CampaignDefinition,
   CampaignKind,
@@ -47,9 +47,9 @@ export interface OccasionDetails {
   category?: string;
   lastPurchasedAt?: string;
   quantity?: number;
-  /** Replenishment: days one purchase lasts, and where that came from. */
+  /** Replenishment: days one purchase lasts, and where that came from ('predicted': the CLV model's next order, no cycle). */
   cycleDays?: number;
-  cycleSource?: 'personal' | 'catalog';
+  cycleSource?: 'personal' | 'catalog' | 'predicted';
   /** Replenishment: predicted local run-out day, YYYY-MM-DD. */
   runOutDate?: string;
   /** Win-back: local calendar days since the last order. */
@@ -219,6 +219,50 @@ export function replenishmentOccasion(
 }
 
 /**
+ * Replenishment without any product cycle: when none of the client's SKUs has a personal or a
+ * catalog cycle, the CLV model's predicted next order date (profile.clv.predictedNextOrderAt,
+ * local YYYY-MM-DD, anchored at the last purchase) stands in for the run-out day: due from local
+ * midnight of (predicted − daysBeforeRunOut) until local midnight of the predicted day, keyed
+ * '<campaignId>#next-order#<predicted date>' (one reminder per prediction; a new order moves the
+ * date). The email shows the client's most recently bought product. Nothing when any SKU has a
+ * cycle (the per-SKU reminders cover the client) or there is no prediction.
+ */
+export function nextOrderOccasion(
+  campaign: ReplenishmentCampaign,
+  profile: ClientProfile,
+  catalog: ProductCatalog,
+  now: number,
+  timeZone: string,
+): DueOccasion | undefined {
+  const predicted = profile.clv?.predictedNextOrderAt;
+  if (predicted === undefined || !isIsoDate(predicted)) return undefined;
+  const skus = Object.entries(profile.skus);
+  if (skus.some(([sku, purchase]) => replenishmentCycle(purchase, catalog.get(sku)) !== undefined)) return undefined;
+  const lead = campaign.timing.daysBeforeRunOut;
+  const dueAt = startOfLocalDay(addDays(predicted, -lead), timeZone);
+  const expiresAt = startOfLocalDay(predicted, timeZone);
+  if (now < dueAt || now >= expiresAt) return undefined;
+  const latest = skus
+    .filter(([, p]) => instantOf(p.lastPurchasedAt) !== undefined)
+    .sort(([skuA, a], [skuB, b]) => (instantOf(b.lastPurchasedAt) ?? 0) - (instantOf(a.lastPurchasedAt) ?? 0) || (skuA < skuB ? -1 : skuA > skuB ? 1 : 0))[0];
+  const product = latest === undefined ? undefined : { sku: latest[0], purchase: latest[1], record: catalog.get(latest[0]) };
+  const productName = product?.purchase.productName ?? product?.record?.name;
+  const category = product?.purchase.category ?? product?.record?.category;
+  return occasion(
+    campaign,
+    profile,
+    { occasionKey: `${campaign.id}#next-order#${predicted}`, triggerAt: dueAt, dueAt, expiresAt },
+    {
+      ...(product === undefined ? {} : { sku: product.sku, lastPurchasedAt: product.purchase.lastPurchasedAt, quantity: product.purchase.quantity }),
+      ...(productName === undefined ? {} : { productName }),
+      ...(category === undefined ? {} : { category }),
+      cycleSource: 'predicted',
+      runOutDate: predicted,
+    },
+  );
+}
+
+/**
  * Win-back: due once the client has gone afterDays local calendar days without an order (day 60
  * due, day 59 not), for windowDays days. Once per lapse: the key holds lastOrderAt, and a new
  * order starts a new lapse. The offer follows the tier; the products come from the client's own
@@ -265,6 +309,27 @@ export function compareOccasions(a: DueOccasion, b: DueOccasion): number {
   );
 }
 
+const CHURN_RISK_RANK: Record<ChurnRisk, number> = { high: 0, medium: 1, low: 2 };
+
+/**
+ * The order the sender serves due clients in, so that a run cut short (a halted mailer, the
+ * Lambda's time limit) has served the ones that matter most: the most urgent campaign first
+ * (the lowest priority among the client's due occasions: a welcome is not delayed by win-backs),
+ * then the highest churn risk, then the highest predicted 12-month value, then customerId.
+ * Clients without a prediction come after those with one, at equal priority.
+ */
+export function compareDueClients(
+  a: { profile: Pick<ClientProfile, 'customerId' | 'clv'>; due: readonly Pick<DueOccasion, 'priority'>[] },
+  b: { profile: Pick<ClientProfile, 'customerId' | 'clv'>; due: readonly Pick<DueOccasion, 'priority'>[] },
+): number {
+  const urgency = (c: typeof a) => Math.min(...c.due.map((o) => o.priority));
+  const risk = (c: typeof a) => (c.profile.clv ? CHURN_RISK_RANK[c.profile.clv.churnRisk] : 3);
+  const value = (c: typeof a) => c.profile.clv?.clv12mMinor ?? 0;
+  const idA = a.profile.customerId;
+  const idB = b.profile.customerId;
+  return urgency(a) - urgency(b) || risk(a) - risk(b) || value(b) - value(a) || (idA < idB ? -1 : idA > idB ? 1 : 0);
+}
+
 /**
  * Every occasion of every enabled campaign that is due for this client at `now` (dueAt <= now <
  * expiresAt), sorted by compareOccasions. Occasions already in the sender's ledger are still
@@ -281,12 +346,15 @@ export function dueOccasions(profile: ClientProfile, catalog: ProductCatalog, no
         if (found) due.push(found);
         break;
       }
-      case 'replenishment':
+      case 'replenishment': {
         for (const [sku, purchase] of Object.entries(profile.skus)) {
           const found = replenishmentOccasion(campaign, profile, sku, purchase, catalog, now, timeZone);
           if (found) due.push(found);
         }
+        const reorder = nextOrderOccasion(campaign, profile, catalog, now, timeZone);
+        if (reorder) due.push(reorder);
         break;
+      }
       case 'winback': {
         const found = winbackOccasion(campaign, profile, now, timeZone);
         if (found) due.push(found);

@@ -1,6 +1,6 @@
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients.ts';
-import { dueOccasions, type DueOccasion, type ProductCatalog } from '../campaigns/due.ts';
+import { compareDueClients, dueOccasions, type DueOccasion, type ProductCatalog } from '../campaigns/due.ts';
 import { companionOccasions, decide, type DecidedOccasion, type Decision, type RecentSend } from '../campaigns/policy.ts';
 import type { Config } from '../config.ts';
 import { silentLog, maskEmail, type Log } from '../log.ts';
@@ -136,6 +136,8 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
       .map((e) => ({ campaignId: e.campaignId, sentAt: e.sentAt ?? e.claimedAt }));
     dueClients.push({ profile, due: open, recentSends });
   }
+  // The most urgent campaigns first, then the clients most at risk and most valuable (CLV).
+  dueClients.sort(compareDueClients);
   const suppressed = await loadSuppressed(
     clients.documents,
     tables.suppression,
