@@ -1,6 +1,6 @@
 import type { EventBridgeEvent, SNSEvent } from 'aws-lambda';
 import { createAwsClients } from '../../shared/aws/clients.ts';
-import { sesEventsConfig } from '../../shared/feedback/environment.ts';
+import { configFromEnvironment, parseFunctionEnvironment } from '../../shared/environment.ts';
 import { processSesFeedback, type SesFeedbackContext, type SesFeedbackSummary } from '../../shared/feedback/ses-events.ts';
 import { jsonLog } from '../../shared/log.ts';
 import { tableNames } from '../../shared/store/tables.ts';
@@ -11,7 +11,7 @@ import { tableNames } from '../../shared/store/tables.ts';
  * fix them. Storage failures are thrown, so Lambda retries (the writes are idempotent).
  */
 
-const config = sesEventsConfig(process.env);
+const config = configFromEnvironment(parseFunctionEnvironment('ses-events', process.env).CLIENTELE_CONFIG);
 const clients = createAwsClients(config);
 const log = jsonLog({ write: (line) => console.log(line), fields: { function: 'ses-events' } });
 const context: SesFeedbackContext = {

@@ -1,27 +1,41 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createAwsClients } from '../../shared/aws/clients.ts';
+import { configFromEnvironment, parseFunctionEnvironment, readUnsubscribeSecrets } from '../../shared/environment.ts';
 import { jsonLog } from '../../shared/log.ts';
 import { tableNames } from '../../shared/store/tables.ts';
-import { unsubscribeSettings } from '../../shared/unsubscribe/environment.ts';
 import { pageLocale, parseUnsubscribeEvent } from '../../shared/unsubscribe/request.ts';
 import { handleUnsubscribe, pageResponse, type UnsubscribeContext } from '../../shared/unsubscribe/unsubscribe.ts';
 
 /**
  * Unsubscribe Lambda (function URL): GET shows the confirmation page, POST (RFC 8058 one-click or
- * the page's button) suppresses the client's address. Config and clients are built once per cold start.
+ * the page's button) suppresses the client's address. Config and clients are built once per cold
+ * start; the signing keys (current and previous) come from Secrets Manager on the first request.
  */
 
-const { config, secrets } = unsubscribeSettings(process.env);
+const environment = parseFunctionEnvironment('unsubscribe', process.env);
+const config = configFromEnvironment(environment.CLIENTELE_CONFIG);
 const clients = createAwsClients(config);
 const log = jsonLog({ write: (line) => console.log(line), fields: { function: 'unsubscribe' } });
-const context: UnsubscribeContext = {
-  documents: clients.documents,
-  tables: tableNames(config),
-  secret: secrets,
-  now: () => Date.now(),
-  brandName: config.brandName,
-  log,
-};
+let context: Promise<UnsubscribeContext> | undefined;
+
+function contextOnce(): Promise<UnsubscribeContext> {
+  // Read on the first request, not at init: the secrets extension may not serve yet then.
+  context ??= readUnsubscribeSecrets(environment.UNSUBSCRIBE_SECRET_ARN).then(
+    (secrets) => ({
+      documents: clients.documents,
+      tables: tableNames(config),
+      secret: secrets,
+      now: () => Date.now(),
+      brandName: config.brandName,
+      log,
+    }),
+    (error: unknown) => {
+      context = undefined; // retried by the next request
+      throw error;
+    },
+  );
+  return context;
+}
 
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const request = parseUnsubscribeEvent(event);
@@ -30,7 +44,7 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     return pageResponse('bad-request', 'en', config.brandName);
   }
   try {
-    return await handleUnsubscribe(context, request);
+    return await handleUnsubscribe(await contextOnce(), request);
   } catch (error) {
     // A page rather than the function URL's bare 502; the mailbox provider may retry the POST.
     log.error('unsubscribe failed', { error });

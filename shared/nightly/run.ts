@@ -185,6 +185,8 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
         Bucket: bucket,
         Key: rejectsKey,
         ContentType: 'application/x-ndjson',
+        // The bucket's lifecycle expires objects with this tag after 30 days (they hold personal data).
+        Tagging: 'retention=rejects',
         Body: read.rejects.map((r) => JSON.stringify(r)).join('\n') + '\n',
       }),
     );

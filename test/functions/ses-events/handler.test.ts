@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventBridgeEvent, SNSEvent } from 'aws-lambda';
 import { startLocalAws, type LocalAws } from '../../../local/aws.ts';
-import { sesEventsConfig } from '../../../shared/feedback/environment.ts';
+import { configFromEnvironment, parseFunctionEnvironment } from '../../../shared/environment.ts';
 import type { SesFeedbackSummary } from '../../../shared/feedback/ses-events.ts';
 import { getSuppression } from '../../../shared/store/suppression-store.ts';
 import { tableNames, type TableNames } from '../../../shared/store/tables.ts';
@@ -103,8 +103,10 @@ describe('SES events handler', () => {
 });
 
 describe('SES events environment', () => {
-  it('reads CLIENTELE_CONFIG, with defaults when absent', () => {
-    expect(sesEventsConfig({}).storage.tablePrefix).toBe('clientele-');
-    expect(() => sesEventsConfig({ CLIENTELE_CONFIG: 'nope' })).toThrow(/CLIENTELE_CONFIG is not valid JSON/);
+  it('needs CLIENTELE_CONFIG and names it when it is wrong', () => {
+    expect(() => parseFunctionEnvironment('ses-events', {})).toThrow(/CLIENTELE_CONFIG/);
+    const environment = parseFunctionEnvironment('ses-events', { CLIENTELE_CONFIG: '{}' });
+    expect(configFromEnvironment(environment.CLIENTELE_CONFIG).storage.tablePrefix).toBe('clientele-');
+    expect(() => configFromEnvironment('nope')).toThrow(/CLIENTELE_CONFIG is not valid JSON/);
   });
 });

@@ -4,11 +4,14 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { startLocalAws, type LocalAws } from '../../../local/aws.ts';
 import { getSuppression } from '../../../shared/store/suppression-store.ts';
 import { tableNames, type TableNames } from '../../../shared/store/tables.ts';
-import { unsubscribeSettings } from '../../../shared/unsubscribe/environment.ts';
+import { createServer, type Server } from 'node:http';
+import { parseFunctionEnvironment } from '../../../shared/environment.ts';
 import { signUnsubscribeToken } from '../../../shared/unsubscribe/token.ts';
 
 const SECRET = 'handler-test-secret-0123456789abcdefgh';
 const PREVIOUS = 'handler-previous-secret-0123456789abcd';
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:unsubscribe-key';
+let secretsExtension: Server;
 
 let aws: LocalAws;
 let tables: TableNames;
@@ -80,15 +83,28 @@ beforeAll(async () => {
       }),
     );
   }
+  // The AWS Parameters and Secrets Lambda Extension is a local HTTP cache; no emulator ships one,
+  // so a few lines stand in for it: current and previous versions of the signing key.
+  secretsExtension = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const stage = url.searchParams.get('versionStage');
+    const ok = url.pathname === '/secretsmanager/get' && url.searchParams.get('secretId') === SECRET_ARN && request.headers['x-aws-parameters-secrets-token'] === 'session';
+    response.writeHead(ok ? 200 : 400, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(ok ? { SecretString: stage === 'AWSPREVIOUS' ? PREVIOUS : SECRET } : { message: 'bad request' }));
+  });
+  await new Promise<void>((resolve) => secretsExtension.listen(0, '127.0.0.1', resolve));
+  const address = secretsExtension.address();
+  vi.stubEnv('PARAMETERS_SECRETS_EXTENSION_HTTP_PORT', String(typeof address === 'object' && address ? address.port : 0));
+  vi.stubEnv('AWS_SESSION_TOKEN', 'session');
   vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify({ ...aws.config, brandName: 'Maison Test' }));
-  vi.stubEnv('UNSUBSCRIBE_SECRET', SECRET);
-  vi.stubEnv('UNSUBSCRIBE_PREVIOUS_SECRET', PREVIOUS);
+  vi.stubEnv('UNSUBSCRIBE_SECRET_ARN', SECRET_ARN);
   vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logLines.push(String(line)));
   ({ handler } = await import('../../../functions/unsubscribe/handler.ts'));
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
+  secretsExtension?.close();
   await aws?.stop();
 });
 
@@ -151,13 +167,10 @@ describe('unsubscribe function URL handler', () => {
 });
 
 describe('unsubscribe environment', () => {
-  it('needs a long enough secret and valid config JSON, and says which variable is wrong', () => {
-    expect(() => unsubscribeSettings({})).toThrow(/UNSUBSCRIBE_SECRET/);
-    expect(() => unsubscribeSettings({ UNSUBSCRIBE_SECRET: 'short' })).toThrow(/at least 32 characters/);
-    expect(() => unsubscribeSettings({ UNSUBSCRIBE_SECRET: SECRET, CLIENTELE_CONFIG: '{' })).toThrow(/CLIENTELE_CONFIG is not valid JSON/);
-    expect(() => unsubscribeSettings({ UNSUBSCRIBE_SECRET: SECRET, CLIENTELE_CONFIG: '{"nope":1}' })).toThrow(/CLIENTELE_CONFIG/);
-    const settings = unsubscribeSettings({ UNSUBSCRIBE_SECRET: SECRET });
-    expect(settings.secrets).toEqual([SECRET]);
-    expect(settings.config.brandName).toBe('Clientele Demo Brand');
+  it('needs the key secret ARN and valid config JSON, and says which variable is wrong', () => {
+    expect(() => parseFunctionEnvironment('unsubscribe', { CLIENTELE_CONFIG: '{}' })).toThrow(/UNSUBSCRIBE_SECRET_ARN/);
+    expect(() => parseFunctionEnvironment('unsubscribe', { UNSUBSCRIBE_SECRET_ARN: SECRET_ARN })).toThrow(/CLIENTELE_CONFIG/);
+    const environment = parseFunctionEnvironment('unsubscribe', { UNSUBSCRIBE_SECRET_ARN: SECRET_ARN, CLIENTELE_CONFIG: '{}' });
+    expect(environment.UNSUBSCRIBE_SECRET_ARN).toBe(SECRET_ARN);
   });
 });
