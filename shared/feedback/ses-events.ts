@@ -1,7 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { maskEmail, silentLog, type Log } from '../log.ts';
-import { normaliseEmail, suppress, type SuppressionReason } from '../store/suppression-store.ts';
+import { normaliseEmail } from '../email.ts';
+import { suppress, type SuppressionReason } from '../store/suppression-store.ts';
 import type { TableNames } from '../store/tables.ts';
 
 /**

@@ -19,7 +19,8 @@ import {
   type LedgerKey,
 } from '../store/ledger-store.ts';
 import { scanProfiles } from '../store/profile-store.ts';
-import { loadSuppressed, normaliseEmail } from '../store/suppression-store.ts';
+import { normaliseEmail } from '../email.ts';
+import { loadSuppressed } from '../store/suppression-store.ts';
 import { tableNames } from '../store/tables.ts';
 import { composeEmail } from './compose.ts';
 import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';

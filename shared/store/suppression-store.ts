@@ -1,4 +1,5 @@
 import { BatchGetCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { normaliseEmail } from '../email.ts';
 
 /**
  * The suppression list: addresses never to mail again, keyed by normalised email. Writes are
@@ -42,10 +43,6 @@ export interface SuppressResult {
 }
 
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
-
-export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
 
 function requireEmail(email: string): string {
   const normalised = normaliseEmail(email);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ClientFacts, CustomerRecord, OrderFact, OrderLine, SkuFact } from '../model.ts';
+import { normaliseEmail } from '../email.ts';
 
 /**
  * Streaming accumulation of the exports into one ClientFacts per client.
@@ -12,11 +13,6 @@ import type { ClientFacts, CustomerRecord, OrderFact, OrderLine, SkuFact } from 
  * links. SKU and category strings are interned; customer records are packed into one string.
  * ClientFacts objects are only built, one at a time, when clients() is iterated.
  */
-
-/** Emails are compared trimmed and lower-cased (the readers already do this; be defensive). */
-export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
 
 /** Stable client id for a client known only by email: 'e-' + first 20 hex of sha256(email). */
 export function emailIdentity(email: string): string {

@@ -1,7 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { maskEmail, silentLog, type Log } from '../log.ts';
 import { getProfile } from '../store/profile-store.ts';
-import { isSuppressed, normaliseEmail, suppress } from '../store/suppression-store.ts';
+import { normaliseEmail } from '../email.ts';
+import { isSuppressed, suppress } from '../store/suppression-store.ts';
 import type { TableNames } from '../store/tables.ts';
 import { templateLocale, type TemplateLocale } from '../templates/locale.ts';
 import { renderPage, type PageKind } from './page.ts';

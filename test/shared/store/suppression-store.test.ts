@@ -5,9 +5,9 @@ import {
   getSuppression,
   isSuppressed,
   loadSuppressed,
-  normaliseEmail,
   suppress,
 } from '../../../shared/store/suppression-store.ts';
+import { normaliseEmail } from '../../../shared/email.ts';
 import { tableNames } from '../../../shared/store/tables.ts';
 
 let aws: LocalAws;
