@@ -1,0 +1,89 @@
+import { clvSummaries, fitClvModels } from '../../shared/clv/profile-clv.ts';
+import { parseConfig } from '../../shared/config.ts';
+import { readExport } from '../../shared/exports/reader.ts';
+import { directoryExportSource } from '../../shared/exports/source.ts';
+import type { Tier } from '../../shared/model.ts';
+import { ClientAggregator } from '../../shared/tiering/aggregate.ts';
+import { computeProfiles, runClock } from '../../shared/tiering/profile.ts';
+
+/**
+ * The tiering stage alone, in its own process so its peak RSS is its own:
+ * `tsx local/bench/tiering-stage.ts <export dir> <run date> [--clv]`. Reads the export from the
+ * folder, aggregates, computes every profile (no AWS), then prints one JSON line on stdout.
+ * With --clv it then fits the CLV models on the same clients (timed apart; the RSS figure is
+ * taken before the fit).
+ */
+
+export interface TieringStageResult {
+  rows: number;
+  rejected: number;
+  clients: number;
+  readMs: number;
+  computeMs: number;
+  wallMs: number;
+  /** Peak resident set size of this process at the end of the tiering stage, bytes. */
+  peakRssBytes: number;
+  tiers: Record<Tier, number>;
+  spend12mMinorTotal: number;
+  orderCountTotal: number;
+  clv?: { buyers: number; repeatBuyers: number; summariesMs: number; fitMs: number; fitted: boolean; skippedReason?: string };
+}
+
+const [dir, runDate = '2026-11-23', ...flags] = process.argv.slice(2);
+if (!dir) {
+  console.error('usage: tsx local/bench/tiering-stage.ts <export dir> [run date] [--clv]');
+  process.exit(2);
+}
+const config = parseConfig({});
+const clock = runClock(runDate, config.timeZone);
+const started = performance.now();
+const aggregator = new ClientAggregator({ now: clock.now });
+const read = await readExport(
+  directoryExportSource(dir),
+  {
+    customer: (record) => aggregator.addCustomer(record),
+    order: (line) => aggregator.addOrderLine(line),
+    product: () => undefined,
+  },
+  { config },
+);
+const readDone = performance.now();
+const profiles = computeProfiles(aggregator.clients(), { runDate, config });
+const computeDone = performance.now();
+const tiers: Record<Tier, number> = { VIC: 0, Core: 0, Potential: 0, Entry: 0, Prospect: 0 };
+let spend12mMinorTotal = 0;
+let orderCountTotal = 0;
+for (const profile of profiles) {
+  tiers[profile.tier] += 1;
+  spend12mMinorTotal += profile.spend12mMinor;
+  orderCountTotal += profile.orderCount;
+}
+const result: TieringStageResult = {
+  rows: read.rows,
+  rejected: read.rejected,
+  clients: profiles.length,
+  readMs: readDone - started,
+  computeMs: computeDone - readDone,
+  wallMs: computeDone - started,
+  peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  tiers,
+  spend12mMinorTotal,
+  orderCountTotal,
+};
+profiles.length = 0;
+if (flags.includes('--clv')) {
+  const t0 = performance.now();
+  const { summaries } = clvSummaries(aggregator.clients(), clock.now, config.clv.unit, config.timeZone);
+  const t1 = performance.now();
+  const fit = fitClvModels(summaries, clock.now, config.clv);
+  const t2 = performance.now();
+  result.clv = {
+    buyers: summaries.length,
+    repeatBuyers: fit.report.repeatBuyers,
+    summariesMs: t1 - t0,
+    fitMs: t2 - t1,
+    fitted: fit.report.fitted,
+    ...(fit.report.skippedReason ? { skippedReason: fit.report.skippedReason } : {}),
+  };
+}
+process.stdout.write(`${JSON.stringify(result)}\n`);
