@@ -1,0 +1,149 @@
+import { readFile, rm, mkdir, symlink, writeFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ensureTables, type LocalAws } from '../aws.ts';
+import { parseConfig, type Config } from '../../shared/config.ts';
+import { directoryExportSource } from '../../shared/exports/source.ts';
+import type { ClientProfile } from '../../shared/model.ts';
+import { runNightly, type NightlyRunSummary } from '../../shared/nightly/run.ts';
+import { runCampaigns } from '../../shared/sender/run.ts';
+import { writeProfiles, type ProfileItem } from '../../shared/store/profile-store.ts';
+import { tableNames } from '../../shared/store/tables.ts';
+import { startOfLocalDay } from '../../shared/time.ts';
+
+/** DynamoDB writes of the nightly run and the campaign sender's pace, against the local emulators. */
+
+export interface NightlyRunFigures {
+  wallMs: number;
+  writeMs: number;
+  profilesWritten: number;
+  tierHistoryWritten: number;
+  itemsWritten: number;
+  itemsPerSecond: number;
+  changedProfiles: number;
+  newClients: number;
+}
+
+export interface DynamoDbFigures {
+  first: NightlyRunFigures;
+  rerun: NightlyRunFigures;
+  onePercent: NightlyRunFigures & { clientsChanged: number };
+}
+
+function figures(summary: NightlyRunSummary): NightlyRunFigures {
+  const items = summary.written.profiles + summary.written.tierHistory;
+  const writeMs = summary.timingsMs.write;
+  return {
+    wallMs: summary.durationMs,
+    writeMs,
+    profilesWritten: summary.written.profiles,
+    tierHistoryWritten: summary.written.tierHistory,
+    itemsWritten: items,
+    itemsPerSecond: writeMs > 0 ? (items / writeMs) * 1000 : 0,
+    changedProfiles: summary.changes.changedProfiles,
+    newClients: summary.changes.newClients,
+  };
+}
+
+/** A config of its own (tables, S3 prefixes) so sizes and stages never see each other's data. */
+export async function isolatedConfig(aws: LocalAws, name: string, extra: Record<string, unknown> = {}): Promise<Config> {
+  const config = parseConfig({
+    ...aws.config,
+    storage: { ...aws.config.storage, tablePrefix: `${name}-`, exportsPrefix: `exports-${name}`, reportsPrefix: `reports-${name}` },
+    ...extra,
+  });
+  await ensureTables(aws.clients.dynamodb, config);
+  return config;
+}
+
+/**
+ * The export plus one extra valid paid order line (today) for every 100th customer, as an extra
+ * part orders-9999.csv; the original files are symlinked, nothing is regenerated.
+ */
+export async function onePercentChangedExport(dir: string, target: string, runDate: string): Promise<number> {
+  await rm(target, { recursive: true, force: true });
+  await mkdir(target, { recursive: true });
+  for (const name of await readdir(dir)) await symlink(join(dir, name), join(target, name));
+  const customers = (await readFile(join(dir, 'customers.csv'), 'utf8')).split('\n');
+  const lines = ['order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status,refunded_amount'];
+  for (let i = 1; i < customers.length; i += 100) {
+    const id = customers[i]?.split(',')[0];
+    if (!id) continue;
+    lines.push(`BENCH-${i},${id},${runDate}T12:00:00+08:00,SK-CRM-02,Daily Moisture Face Cream 50ml,skincare,1,166.50,USD,paid,0.00`);
+  }
+  await writeFile(join(target, 'orders-9999.csv'), `${lines.join('\n')}\n`);
+  return lines.length - 1;
+}
+
+export async function benchDynamoDb(aws: LocalAws, size: number, dir: string, runDate: string, log: (line: string) => void): Promise<DynamoDbFigures> {
+  const config = await isolatedConfig(aws, `bench-n${size}-${Date.now()}`);
+  const run = (runId: string, source: string) =>
+    runNightly({ runDate, runId, config, clients: aws.clients, source: directoryExportSource(source) });
+  log(`  dynamodb: first run of ${size.toLocaleString('en-US')} clients ...`);
+  const first = figures(await run(`bench-${size}-first`, dir));
+  log(`  dynamodb: first run wrote ${first.itemsWritten} items (${first.itemsPerSecond.toFixed(0)}/s); rerun ...`);
+  const rerun = figures(await run(`bench-${size}-rerun`, dir));
+  log(`  dynamodb: rerun wrote ${rerun.itemsWritten} items; 1% changed run ...`);
+  const changedDir = `${dir}-changed-1pct`;
+  const clientsChanged = await onePercentChangedExport(dir, changedDir, runDate);
+  const onePercent = { ...figures(await run(`bench-${size}-1pct`, changedDir)), clientsChanged };
+  log(`  dynamodb: 1% run: ${clientsChanged} clients changed, ${onePercent.itemsWritten} items written`);
+  await rm(changedDir, { recursive: true, force: true });
+  return { first, rerun, onePercent };
+}
+
+export interface SenderFigures {
+  maxSendRate: number;
+  profiles: number;
+  sent: number;
+  failed: number;
+  wallMs: number;
+  emailsPerSecond: number;
+  maxObservedRate: number;
+  withinRate: boolean;
+}
+
+/** `count` prospects who signed up an hour ago (welcome due), sent at `maxSendRate` to the SES emulator. */
+export async function benchSender(aws: LocalAws, count: number, maxSendRate: number): Promise<SenderFigures> {
+  const config = await isolatedConfig(aws, `bench-sender-${Date.now()}`, {
+    sender: { ...aws.config.sender, maxSendRate },
+    campaigns: { policy: { controlShare: 0 } },
+  });
+  // 10:00 in the brand's zone on the bench date: outside the default quiet hours.
+  const at = startOfLocalDay('2026-11-24', config.timeZone) + 10 * 3_600_000;
+  const signedUpAt = new Date(at - 3_600_000).toISOString();
+  const items: ProfileItem[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = `S${String(i).padStart(7, '0')}`;
+    const profile: ClientProfile = {
+      customerId: id,
+      email: `${id.toLowerCase()}@example.com`,
+      firstName: `Client ${i}`,
+      acceptsMarketing: true,
+      timeZone: config.timeZone,
+      signedUpAt,
+      tier: 'Prospect',
+      stage: 'prospect',
+      spend12mMinor: 0,
+      lifetimeSpendMinor: 0,
+      currency: config.currency,
+      orderCount: 0,
+      skus: {},
+    };
+    items.push({ ...profile, digest: 'bench', updatedRunDate: '2026-11-23' });
+  }
+  await writeProfiles(aws.clients.documents, tableNames(config).profiles, items);
+  const started = performance.now();
+  const summary = await runCampaigns({ at, runId: 'bench-sender', config, clients: aws.clients, unsubscribeSecret: 'b'.repeat(40) });
+  const wallMs = performance.now() - started;
+  const mailer = summary.mailer ?? { sent: 0, failed: 0, throttledRetries: 0, maxObservedRate: 0 };
+  return {
+    maxSendRate,
+    profiles: count,
+    sent: mailer.sent,
+    failed: mailer.failed,
+    wallMs,
+    emailsPerSecond: (mailer.sent / wallMs) * 1000,
+    maxObservedRate: mailer.maxObservedRate,
+    withinRate: mailer.maxObservedRate <= maxSendRate,
+  };
+}

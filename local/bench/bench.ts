@@ -1,0 +1,220 @@
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startLocalAws, type LocalAws } from '../aws.ts';
+import { benchDynamoDb, benchSender, type DynamoDbFigures, type SenderFigures } from './aws-stages.ts';
+import { runDuckDbReference, type DuckDbResult } from './duckdb-reference.ts';
+import { BENCH_AS_OF, benchExport } from './exports.ts';
+import type { TieringStageResult } from './tiering-stage.ts';
+
+const HELP = `npm run bench -- [options]
+
+Generates exports (cached in the OS temp folder) and measures, per size: the tiering stage
+(read + parse + aggregate + tier, in a child process: wall time, rows/s, peak RSS), the same
+aggregation in DuckDB (time ratio, results compared), the CLV fit, DynamoDB writes against
+DynamoDB Local (first run, rerun, 1% changed) and the campaign sender's pace against the SES
+emulator.
+
+  --sizes A,B,...      clients per export (default 100000,1000000)
+  --dynamodb-max N     DynamoDB stage only for sizes <= N (default 100000; 1M items on
+                       DynamoDB Local takes very long on 2 cores)
+  --emails N           welcome emails for the sender stage (default 300)
+  --send-rate R        config.sender.maxSendRate for the sender stage (default 50)
+  --seed S             generator seed (default 1)
+  --json               print the results JSON on stdout instead of the table
+  --out FILE           results file (default bench-results/bench-<timestamp>.json)
+  --help`;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+interface SizeResult {
+  clients: number;
+  orderLines: number;
+  exportBytes?: number;
+  generatedMs?: number;
+  tiering: TieringStageResult & { rowsPerSecond: number };
+  duckdb?: DuckDbResult & { ratio: number; equal: boolean; differences: string[] };
+  clv?: TieringStageResult['clv'];
+  dynamodb?: DynamoDbFigures | { skipped: string };
+}
+
+function runTieringStage(dir: string): Promise<TieringStageResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'tiering-stage.ts'), dir, BENCH_AS_OF, '--clv'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) return reject(new Error(`tiering stage exited with ${code}`));
+      try {
+        resolvePromise(JSON.parse(last) as TieringStageResult);
+      } catch {
+        reject(new Error(`tiering stage printed no result: ${last.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+function compare(ours: TieringStageResult, duck: DuckDbResult): string[] {
+  const differences: string[] = [];
+  for (const tier of Object.keys(ours.tiers) as (keyof TieringStageResult['tiers'])[]) {
+    if (ours.tiers[tier] !== duck.tiers[tier]) differences.push(`${tier}: ours ${ours.tiers[tier]}, DuckDB ${duck.tiers[tier]}`);
+  }
+  if (ours.clients !== duck.clients) differences.push(`clients: ours ${ours.clients}, DuckDB ${duck.clients}`);
+  if (ours.spend12mMinorTotal !== duck.spend12mMinorTotal) differences.push(`12-month spend total: ours ${ours.spend12mMinorTotal}, DuckDB ${duck.spend12mMinorTotal}`);
+  if (ours.orderCountTotal !== duck.orderCountTotal) differences.push(`counted orders: ours ${ours.orderCountTotal}, DuckDB ${duck.orderCountTotal}`);
+  return differences;
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const sec = (ms: number) => `${fmt(ms / 1000, 1)} s`;
+const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024)} MB`;
+
+function table(results: SizeResult[], sender: SenderFigures | undefined, dynamoMax: number): string {
+  const lines: string[] = [];
+  const row = (label: string, values: string[]) => lines.push(`${label.padEnd(34)}${values.map((v) => v.padStart(16)).join('')}`);
+  row('clients', results.map((r) => fmt(r.clients)));
+  row('order lines', results.map((r) => fmt(r.orderLines)));
+  row('tiering: wall', results.map((r) => sec(r.tiering.wallMs)));
+  row('tiering: read+parse+aggregate', results.map((r) => sec(r.tiering.readMs)));
+  row('tiering: profiles+tiers', results.map((r) => sec(r.tiering.computeMs)));
+  row('tiering: rows/s', results.map((r) => fmt(r.tiering.rowsPerSecond)));
+  row('tiering: peak RSS', results.map((r) => mb(r.tiering.peakRssBytes)));
+  row('DuckDB: wall', results.map((r) => (r.duckdb ? sec(r.duckdb.wallMs) : '-')));
+  row('ours / DuckDB (target <= 3x)', results.map((r) => (r.duckdb ? `${fmt(r.duckdb.ratio, 1)}x` : '-')));
+  row('results equal to DuckDB', results.map((r) => (r.duckdb ? (r.duckdb.equal ? 'yes' : 'NO') : '-')));
+  row('CLV: summaries + fit', results.map((r) => (r.clv ? `${sec(r.clv.summariesMs)} + ${sec(r.clv.fitMs)}` : '-')));
+  const dyn = (pick: (d: DynamoDbFigures) => string) => results.map((r) => (r.dynamodb && 'first' in r.dynamodb ? pick(r.dynamodb) : 'skipped'));
+  row('DynamoDB first run: items', dyn((d) => fmt(d.first.itemsWritten)));
+  row('DynamoDB first run: items/s', dyn((d) => fmt(d.first.itemsPerSecond)));
+  row('DynamoDB rerun: items (must be 0)', dyn((d) => fmt(d.rerun.itemsWritten)));
+  row('DynamoDB 1% run: clients changed', dyn((d) => fmt(d.onePercent.clientsChanged)));
+  row('DynamoDB 1% run: items written', dyn((d) => fmt(d.onePercent.itemsWritten)));
+  lines.push('');
+  if (results.length > 1) {
+    const [a, b] = [results[0] as SizeResult, results[results.length - 1] as SizeResult];
+    const sizeGrowth = b.tiering.rows / a.tiering.rows;
+    lines.push(`growth ${fmt(a.clients)} → ${fmt(b.clients)}: rows x${fmt(sizeGrowth, 1)}, tiering time x${fmt(b.tiering.wallMs / a.tiering.wallMs, 1)}, peak RSS x${fmt(b.tiering.peakRssBytes / a.tiering.peakRssBytes, 1)}`);
+  }
+  for (const r of results) {
+    if (r.duckdb && !r.duckdb.equal) lines.push(`DIFFERENCES at ${fmt(r.clients)}: ${r.duckdb.differences.join('; ')}`);
+  }
+  if (results.some((r) => r.clients > dynamoMax)) {
+    lines.push(`DynamoDB stage skipped above ${fmt(dynamoMax)} clients (--dynamodb-max): 1M items on DynamoDB Local takes very long on 2 cores.`);
+  }
+  if (sender) {
+    lines.push(
+      `sender: ${sender.sent}/${sender.profiles} welcome emails at maxSendRate ${sender.maxSendRate}/s: ${fmt(sender.emailsPerSecond, 1)} emails/s, ` +
+        `max observed ${sender.maxObservedRate}/s in any 1 s window (${sender.withinRate ? 'within' : 'OVER'} the rate)`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '100000,1000000' },
+      'dynamodb-max': { type: 'string', default: '100000' },
+      emails: { type: 'string', default: '300' },
+      'send-rate': { type: 'string', default: '50' },
+      seed: { type: 'string', default: '1' },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const sizes = values.sizes.split(',').map((s) => Number(s.trim().replaceAll('_', '')));
+  if (sizes.some((n) => !Number.isSafeInteger(n) || n < 100)) throw new Error(`--sizes must be integers >= 100, got ${values.sizes}`);
+  const dynamoMax = Number(values['dynamodb-max']);
+  const emails = Number(values.emails);
+  const sendRate = Number(values['send-rate']);
+  const seed = Number(values.seed);
+  const startedAt = new Date();
+
+  const results: SizeResult[] = [];
+  for (const size of sizes) {
+    log(`== ${size.toLocaleString('en-US')} clients`);
+    const exp = await benchExport(size, seed, log);
+    log('  tiering stage (child process) ...');
+    const stage = await runTieringStage(exp.dir);
+    const { clv, ...tieringOnly } = stage;
+    const result: SizeResult = {
+      clients: size,
+      orderLines: exp.summary.orderLines,
+      ...(exp.generatedMs !== undefined ? { generatedMs: exp.generatedMs } : {}),
+      tiering: { ...tieringOnly, rowsPerSecond: (stage.rows / stage.wallMs) * 1000 },
+      ...(clv ? { clv } : {}),
+    };
+    log(`  tiering: ${sec(stage.wallMs)}, peak RSS ${mb(stage.peakRssBytes)}; DuckDB reference ...`);
+    try {
+      const duck = await runDuckDbReference(exp.dir, {
+        windowStart: exp.summary.expected.windowStart,
+        windowEnd: exp.summary.expected.windowEnd,
+        thresholds: exp.summary.expected.thresholdsMinor,
+      });
+      const differences = compare(stage, duck);
+      result.duckdb = { ...duck, ratio: stage.wallMs / duck.wallMs, equal: differences.length === 0, differences };
+      log(`  DuckDB: ${sec(duck.wallMs)} (ours ${fmt(result.duckdb.ratio, 1)}x), ${differences.length === 0 ? 'equal' : `DIFFERENT: ${differences.join('; ')}`}`);
+    } catch (error) {
+      log(`  DuckDB reference failed: ${(error as Error).message}`);
+    }
+    results.push(result);
+  }
+
+  let aws: LocalAws | undefined;
+  let sender: SenderFigures | undefined;
+  try {
+    log('starting DynamoDB Local (4g heap), s3rver and the SES emulator ...');
+    aws = await startLocalAws({ services: ['dynamodb', 's3', 'ses'], dynamoDbHeap: '4g' });
+    for (const result of results) {
+      if (result.clients > dynamoMax) {
+        result.dynamodb = { skipped: `above --dynamodb-max ${dynamoMax}: 1M items on DynamoDB Local takes very long on 2 cores` };
+        continue;
+      }
+      log(`== DynamoDB writes, ${result.clients.toLocaleString('en-US')} clients`);
+      const exp = await benchExport(result.clients, seed, () => undefined);
+      result.dynamodb = await benchDynamoDb(aws, result.clients, exp.dir, BENCH_AS_OF, log);
+    }
+    log(`== campaign sender: ${emails} welcome emails at ${sendRate}/s`);
+    sender = await benchSender(aws, emails, sendRate);
+  } finally {
+    await aws?.stop();
+  }
+
+  const cpuList = cpus();
+  const report = {
+    date: startedAt.toISOString(),
+    machine: { cpus: cpuList.length, cpuModel: cpuList[0]?.model ?? 'unknown', memoryBytes: totalmem(), node: process.version, platform: `${process.platform}-${process.arch}` },
+    asOf: BENCH_AS_OF,
+    seed,
+    sizes: results,
+    sender,
+  };
+  const out = resolve(values.out ?? join('bench-results', `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`));
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    console.log(`clientele bench, ${report.date}, ${report.machine.cpus} CPUs (${report.machine.cpuModel}), Node ${report.machine.node}\n`);
+    console.log(table(results, sender, dynamoMax));
+    console.log(`\nresults written to ${out}`);
+  }
+  log(`results written to ${out}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exitCode = 1;
+});
