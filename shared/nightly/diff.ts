@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ClientProfile, Stage, Tier, TierChange } from '../model.ts';
+import type { ClientClv, ClientProfile, Stage, Tier, TierChange } from '../model.ts';
 import type { ProfileItem, StoredState } from '../store/profile-store.ts';
 
 /**
@@ -17,8 +17,24 @@ export function stableStringify(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
 }
 
+/**
+ * Digest of everything but the predictions: the model is refitted every night and the clients'
+ * ages grow, so predictions drift a little for everyone; they are compared with a tolerance instead.
+ */
 export function profileDigest(profile: ClientProfile): string {
-  return createHash('sha1').update(stableStringify(profile)).digest('base64url');
+  const { clv: _predictions, ...facts } = profile;
+  return createHash('sha1').update(stableStringify(facts)).digest('base64url');
+}
+
+/** Differences in the predictions that matter to a marketer or a campaign decision. */
+export function clvMateriallyChanged(before: ClientClv | undefined, after: ClientClv | undefined): boolean {
+  if (before === undefined || after === undefined) return before !== after;
+  if (before.churnRisk !== after.churnRisk || before.rising !== after.rising) return true;
+  if (before.predictedNextOrderAt !== after.predictedNextOrderAt) return true;
+  if (Math.abs(before.probabilityAlive - after.probabilityAlive) >= 0.05) return true;
+  if (Math.abs(before.expectedPurchases365d - after.expectedPurchases365d) >= 0.5) return true;
+  const value = Math.max(Math.abs(before.clv12mMinor), Math.abs(after.clv12mMinor));
+  return value > 0 && Math.abs(before.clv12mMinor - after.clv12mMinor) / value >= 0.1;
 }
 
 export interface ProfileDiff {
@@ -62,7 +78,7 @@ export function diffProfiles(
   for (const profile of profiles) {
     const digest = profileDigest(profile);
     const before = stored.get(profile.customerId);
-    if (before?.digest === digest) {
+    if (before?.digest === digest && !clvMateriallyChanged(before.clv, profile.clv)) {
       diff.unchanged++;
       continue;
     }

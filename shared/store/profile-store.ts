@@ -1,5 +1,5 @@
 import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ClientProfile, Stage, Tier, TierChange } from '../model.ts';
+import type { ClientClv, ClientProfile, Stage, Tier, TierChange } from '../model.ts';
 import { PROFILES_BY_ADVISOR_INDEX, PROFILES_BY_TIER_INDEX } from './tables.ts';
 import { batchPutAll, type BatchWriteOptions, type BatchWriteResult } from './batch-writer.ts';
 
@@ -8,6 +8,8 @@ export interface StoredState {
   digest: string;
   tier: Tier;
   stage: Stage;
+  /** The stored predictions, compared with a tolerance (see clvMateriallyChanged). */
+  clv?: ClientClv;
 }
 
 /** The stored item: the profile plus bookkeeping. */
@@ -38,7 +40,7 @@ export async function loadStoredStates(
             TableName: tableName,
             Segment: segment,
             TotalSegments: segments,
-            ProjectionExpression: 'customerId, digest, tier, stage',
+            ProjectionExpression: 'customerId, digest, tier, stage, clv',
             ExclusiveStartKey: startKey,
           }),
         );
@@ -47,6 +49,7 @@ export async function loadStoredStates(
             digest: String(item.digest),
             tier: item.tier as Tier,
             stage: item.stage as Stage,
+            ...(item.clv ? { clv: item.clv as ClientClv } : {}),
           });
         }
         startKey = page.LastEvaluatedKey;

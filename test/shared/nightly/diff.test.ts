@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientProfile } from '../../../shared/model.ts';
-import { diffProfiles, profileDigest, stableStringify } from '../../../shared/nightly/diff.ts';
+import { clvMateriallyChanged, diffProfiles, profileDigest, stableStringify } from '../../../shared/nightly/diff.ts';
 import type { StoredState } from '../../../shared/store/profile-store.ts';
 
 const profile = (id: string, overrides: Partial<ClientProfile> = {}): ClientProfile => ({
@@ -59,5 +59,42 @@ describe('diffProfiles', () => {
       { customerId: 'sleepy', runDate: '2026-11-23', fromTier: 'Core', toTier: 'Core', fromStage: 'active', toStage: 'sleeping', spend12mMinor: 600_000 },
       { customerId: 'fresh', runDate: '2026-11-23', toTier: 'Entry', toStage: 'new', spend12mMinor: 600_000 },
     ]);
+  });
+});
+
+describe('predictions in the diff', () => {
+  const clv = (overrides: Partial<NonNullable<ClientProfile['clv']>> = {}): NonNullable<ClientProfile['clv']> => ({
+    probabilityAlive: 0.8,
+    expectedPurchases90d: 0.6,
+    expectedPurchases365d: 2.1,
+    expectedAverageOrderValueMinor: 15_000,
+    clv12mMinor: 3_000_000,
+    predictedNextOrderAt: '2026-12-20',
+    rising: false,
+    churnRisk: 'low',
+    ...overrides,
+  });
+
+  it('ignores the nightly drift of the predictions, within tolerance', () => {
+    expect(clvMateriallyChanged(clv(), clv({ probabilityAlive: 0.77, expectedPurchases365d: 2.3, clv12mMinor: 2_800_000 }))).toBe(false);
+  });
+
+  it('sees what a marketer or a campaign would act on', () => {
+    expect(clvMateriallyChanged(clv(), clv({ probabilityAlive: 0.75 }))).toBe(true);
+    expect(clvMateriallyChanged(clv(), clv({ churnRisk: 'medium' }))).toBe(true);
+    expect(clvMateriallyChanged(clv(), clv({ rising: true }))).toBe(true);
+    expect(clvMateriallyChanged(clv(), clv({ predictedNextOrderAt: '2026-12-21' }))).toBe(true);
+    expect(clvMateriallyChanged(clv(), clv({ clv12mMinor: 2_700_000 }))).toBe(true);
+    expect(clvMateriallyChanged(clv(), undefined)).toBe(true);
+    expect(clvMateriallyChanged(undefined, undefined)).toBe(false);
+  });
+
+  it('writes a profile whose only change is a small drift of its predictions: never', () => {
+    const before = profile('c1', { clv: clv() });
+    const stored = new Map([['c1', { ...stateOf(before), clv: clv() }]]);
+    const drifted = profile('c1', { clv: clv({ probabilityAlive: 0.79 }) });
+    expect(diffProfiles([drifted], stored, '2026-11-24').changed).toEqual([]);
+    const moved = profile('c1', { clv: clv({ churnRisk: 'high', probabilityAlive: 0.2 }) });
+    expect(diffProfiles([moved], stored, '2026-11-24').changed.map((p) => p.customerId)).toEqual(['c1']);
   });
 });
