@@ -119,8 +119,28 @@ SELECT
 FROM tiered`;
 }
 
+/**
+ * The part of @duckdb/node-api used here. The package is installed by `npm run bench` itself, not
+ * kept in package.json: its lock entry names platform binaries this project's registry mirror does
+ * not serve, which would break `npm ci` for everyone.
+ */
+interface DuckDbModule {
+  DuckDBInstance: {
+    create(path: string): Promise<{
+      connect(): Promise<{
+        run(sql: string): Promise<unknown>;
+        runAndReadAll(sql: string): Promise<{ getRowObjectsJS(): Record<string, unknown>[] }>;
+        closeSync(): void;
+      }>;
+      closeSync(): void;
+    }>;
+  };
+}
+
+const DUCKDB_PACKAGE = '@duckdb/node-api';
+
 export async function runDuckDbReference(dir: string, window: DuckDbWindow): Promise<DuckDbResult> {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const { DuckDBInstance } = (await import(DUCKDB_PACKAGE)) as DuckDbModule;
   const names = readdirSync(dir);
   const orderFiles = names.filter((n) => /^orders.*\.csv$/.test(n)).sort().map((n) => join(dir, n));
   const customersFile = join(dir, names.find((n) => /^customers.*\.csv$/.test(n)) ?? 'customers.csv');
