@@ -186,7 +186,8 @@ export async function demoCommand(raw: unknown): Promise<void> {
       '',
       `Rerun of ${runDate}: ${rerun.written.profiles} profiles and ${rerun.written.tierHistory} tier-history records written.`,
       '',
-      `Campaign sender, hourly from ${new Date(from).toISOString()} to ${new Date(until).toISOString()} (${hours} runs${options.dryRun ? ', dry run' : ''}):`,
+      `Campaign sender, hourly from ${new Date(from).toISOString()} to ${new Date(until).toISOString()} (${hours} runs${options.dryRun ? ', dry run' : ''}).`,
+      'Counts are summed over the runs: an occasion deferred by quiet hours or capped is due again, and counted, each hour until it goes.',
       formatCampaignCounts(campaignCounts),
       options.dryRun
         ? 'Dry run: nothing was claimed or sent.'
