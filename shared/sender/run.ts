@@ -1,6 +1,6 @@
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients.ts';
-import { compareDueClients, dueOccasions, type DueOccasion, type ProductCatalog } from '../campaigns/due.ts';
+import { compareDueClients, dueOccasions, type DueOccasion } from '../campaigns/due.ts';
 import { companionOccasions, decide, type DecidedOccasion, type Decision, type RecentSend } from '../campaigns/policy.ts';
 import type { Config } from '../config.ts';
 import { silentLog, maskEmail, type Log } from '../log.ts';
@@ -84,6 +84,9 @@ export interface CampaignRunOptions {
 
 const DAY_MS = 86_400_000;
 
+/** A policy decision, or a send held back because SES refused the account earlier in this run. */
+type SettleDecision = Decision | { outcome: 'deferred'; until: number; reason: 'mailer-halted' };
+
 export function emptyCampaignCounts(): CampaignCounts {
   return { due: 0, alreadyClaimed: 0, sent: 0, failed: 0, 'held-out': 0, suppressed: 0, 'no-consent': 0, capped: 0, deferred: 0, 'out-of-audience': 0 };
 }
@@ -120,7 +123,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   const ingested = await ingestIncrementalExports({ config, clients, at, runId, dryRun, log });
 
   // 2. Who is due now, minus what the ledger has already settled.
-  const catalog: ProductCatalog = await loadCatalog(clients, config);
+  const catalog = await loadCatalog(clients, config);
   const dueClients: DueClient[] = [];
   let scanned = 0;
   for await (const profile of scanProfiles(clients.documents, tables.profiles)) {
@@ -144,7 +147,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     tables.suppression,
     dueClients.flatMap((c) => (c.profile.email ? [c.profile.email] : [])),
   );
-  log.info('due clients selected', { scanned, due: dueClients.length, suppressed: suppressed.size, products: catalog instanceof Map ? catalog.size : undefined });
+  log.info('due clients selected', { scanned, due: dueClients.length, suppressed: suppressed.size, products: catalog.size });
 
   // 3. Decide, claim, send, record.
   const mailer = options.mailer ?? createSesMailer(clients.ses, { maxSendRate: config.sender.maxSendRate, log });
@@ -154,16 +157,13 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     const { profile } = client;
     const isSuppressed = profile.email !== undefined && suppressed.has(normaliseEmail(profile.email));
     const decided = decide({ profile, suppressed: isSuppressed, recentSends: client.recentSends }, client.due, at, context);
-    const handledWithWinner = new Set<DueOccasion>();
-    for (const item of decided) {
-      const companions = companionOccasions(item, decided);
-      for (const companion of companions) handledWithWinner.add(companion);
-    }
+    const companionsOf = new Map(decided.map((item) => [item, companionOccasions(item, decided)]));
+    const handledWithWinner = new Set([...companionsOf.values()].flat());
     for (const item of decided) {
       const { occasion, decision } = item;
       countsOf(occasion.campaignId).due++;
       if (handledWithWinner.has(occasion)) continue; // goes in the winner's email, recorded with it
-      const companions = companionOccasions(item, decided);
+      const companions = companionsOf.get(item) ?? [];
       if (dryRun) {
         plan.push({
           campaignId: occasion.campaignId,
@@ -177,9 +177,9 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
         continue;
       }
       // Once SES refuses the account (paused, quota), the remaining sends wait for a later hour.
-      const held = halted && decision.outcome === 'send';
-      const outcome: Decision = held ? { outcome: 'deferred', until: at + 3_600_000, reason: 'quiet-hours' } : decision;
-      const result = await settle(profile, occasion, companions, outcome, held);
+      const outcome: SettleDecision =
+        halted && decision.outcome === 'send' ? { outcome: 'deferred', until: at + 3_600_000, reason: 'mailer-halted' } : decision;
+      const result = await settle(profile, occasion, companions, outcome);
       if (result === 'halt') halted = true;
     }
   }
@@ -188,8 +188,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     profile: ClientProfile,
     occasion: DueOccasion,
     companions: DueOccasion[],
-    decision: Decision,
-    mailerHalted: boolean,
+    decision: SettleDecision,
   ): Promise<'ok' | 'halt'> {
     const campaignCounts = countsOf(occasion.campaignId);
     const all = [occasion, ...companions];
@@ -214,7 +213,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
       case 'deferred': {
         const extra: Partial<ClaimRequest> =
           decision.outcome === 'deferred'
-            ? { deferredUntil: decision.until, reason: mailerHalted ? 'mailer-halted' : decision.reason }
+            ? { deferredUntil: decision.until, reason: decision.reason }
             : decision.outcome === 'capped'
               ? { reason: decision.reason }
               : decision.outcome === 'held-out'
