@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LEDGER_BY_HOUR_INDEX } from './tables.ts';
+import { collectPages } from './paginate.ts';
 
 /**
  * The send ledger: one item per (client, campaign occasion), so each occasion is mailed at most
@@ -268,10 +269,8 @@ export async function ledgerEntriesOf(
   options: QueryOptions & { filter?: { expression: string; names?: Record<string, string>; values: Record<string, unknown> } } = {},
 ): Promise<LedgerEntry[]> {
   if (!customerId) throw new Error('ledgerEntriesOf needs a customerId');
-  const entries: LedgerEntry[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
+  const items = await collectPages<LedgerEntry>((startKey) =>
+    documents.send(
       new QueryCommand({
         TableName: table,
         KeyConditionExpression: 'customerId = :customerId',
@@ -283,11 +282,9 @@ export async function ledgerEntriesOf(
         Limit: options.pageSize,
         ExclusiveStartKey: startKey,
       }),
-    );
-    entries.push(...((page.Items ?? []) as LedgerEntry[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return entries;
+    ),
+  );
+  return items;
 }
 
 /** The client's entries sent at or after `since` (epoch ms), oldest first: input to the frequency cap. */
@@ -319,9 +316,8 @@ export async function staleClaims(
 ): Promise<LedgerEntry[]> {
   const entries: LedgerEntry[] = [];
   for (const hour of new Set(hours)) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await documents.send(
+    const items = await collectPages<LedgerEntry>((startKey) =>
+      documents.send(
         new QueryCommand({
           TableName: table,
           IndexName: LEDGER_BY_HOUR_INDEX,
@@ -332,10 +328,9 @@ export async function staleClaims(
           Limit: options.pageSize,
           ExclusiveStartKey: startKey,
         }),
-      );
-      entries.push(...((page.Items ?? []) as LedgerEntry[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+      ),
+    );
+    entries.push(...items);
   }
   return entries.sort((a, b) => a.claimedAt - b.claimedAt || a.customerOccasion.localeCompare(b.customerOccasion));
 }

@@ -1,6 +1,7 @@
 import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ClientClv, ClientProfile, Stage, Tier, TierChange } from '../model.ts';
 import { PROFILES_BY_ADVISOR_INDEX, PROFILES_BY_TIER_INDEX } from './tables.ts';
+import { paginate } from './paginate.ts';
 import { batchPutAll, type BatchWriteOptions, type BatchWriteResult } from './batch-writer.ts';
 
 /** What the diff needs of a stored profile: small enough to hold a million in memory. */
@@ -33,9 +34,8 @@ export async function loadStoredStates(
   const states = new Map<string, StoredState>();
   await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
+      const items = paginate((startKey) =>
+        client.send(
           new ScanCommand({
             TableName: tableName,
             Segment: segment,
@@ -43,17 +43,16 @@ export async function loadStoredStates(
             ProjectionExpression: 'customerId, digest, tier, stage, clv',
             ExclusiveStartKey: startKey,
           }),
-        );
-        for (const item of page.Items ?? []) {
-          states.set(String(item.customerId), {
-            digest: String(item.digest),
-            tier: item.tier as Tier,
-            stage: item.stage as Stage,
-            ...(item.clv ? { clv: item.clv as ClientClv } : {}),
-          });
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+        ),
+      );
+      for await (const item of items) {
+        states.set(String(item.customerId), {
+          digest: String(item.digest),
+          tier: item.tier as Tier,
+          stage: item.stage as Stage,
+          ...(item.clv ? { clv: item.clv as ClientClv } : {}),
+        });
+      }
     }),
   );
   return states;
@@ -61,12 +60,7 @@ export async function loadStoredStates(
 
 /** Every stored profile, page by page (a parallel scan would suit a bigger base; see the benchmark issue). */
 export async function* scanProfiles(client: DocumentSender, tableName: string): AsyncGenerator<ProfileItem> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
-    for (const item of page.Items ?? []) yield item as ProfileItem;
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  yield* paginate<ProfileItem>((startKey) => client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey })));
 }
 
 export function writeProfiles(
@@ -105,9 +99,8 @@ async function queryIndex(
   limit: number,
 ): Promise<ProfileItem[]> {
   const items: ProfileItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
+  const pages = paginate<ProfileItem>((startKey) =>
+    client.send(
       new QueryCommand({
         TableName: tableName,
         IndexName: indexName,
@@ -118,10 +111,12 @@ async function queryIndex(
         Limit: Math.min(limit - items.length, 1000),
         ExclusiveStartKey: startKey,
       }),
-    );
-    items.push(...((page.Items ?? []) as ProfileItem[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey && items.length < limit);
+    ),
+  );
+  for await (const item of pages) {
+    items.push(item);
+    if (items.length >= limit) break; // stops the paging too
+  }
   return items;
 }
 
