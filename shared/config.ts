@@ -55,6 +55,35 @@ export const clvSchema = z
   })
   .prefault({});
 
+const weekday = z.enum(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']);
+
+export const advisorSchema = z.object({
+  /** Where the advisor's weekly client-book digest goes. */
+  email: z.string().email(),
+  name: z.string().min(1).optional(),
+  /** BCP 47 locale of the digest (zh-CN or en). */
+  locale: z.string().min(2).default('en'),
+});
+
+export const reportsSchema = z
+  .object({
+    /** Who receives the nightly summary email (the CRM team); none: the report is only written to S3. */
+    teamAddresses: z.array(z.string().email()).default([]),
+    /** Conversion windows of the campaign results, in days after the send (or the held-out decision). */
+    conversionWindowsDays: z.array(z.number().int().positive().max(365)).min(1).default([7, 30]),
+    /** Repurchase rate (share of 12-month buyers with 2+ orders) below which the report warns. */
+    repurchaseWarningBelow: z.number().min(0).max(1).default(0.3),
+    /** Confidence level of the uplift intervals. */
+    confidenceLevel: z.number().gt(0.5).lt(1).default(0.95),
+    /** Sales advisors by the advisor_id the customers export uses. */
+    advisors: z.record(z.string().min(1), advisorSchema).default({}),
+    /** The day of the week (brand time zone) whose nightly run sends the advisors' digests. */
+    advisorDigestWeekday: weekday.default('monday'),
+    /** Rows per advisor digest, ranked by predicted value (an advisor's book is 30-50 clients). */
+    advisorDigestMaxRows: z.number().int().min(1).max(200).default(40),
+  })
+  .prefault({});
+
 export const storageSchema = z.object({
   exportsBucket: z.string().min(3).default('clientele-exports'),
   exportsPrefix: z
@@ -125,6 +154,8 @@ export const configSchema = z
     sender: senderSchema,
     /** Predicted lifetime value (BG/NBD + Gamma-Gamma), stored on the profiles each night. */
     clv: clvSchema,
+    /** The nightly report, campaign results and the advisors' weekly digests. */
+    reports: reportsSchema,
   })
   .strict();
 
