@@ -100,8 +100,13 @@ export function fitClvModels(
     report.skippedReason = `${repeatBuyers} repeat buyers, fewer than minRepeatBuyersToFit (${clv.minRepeatBuyersToFit})`;
     return { report };
   }
-  const bgnbd = fitBgNbd(summaries);
-  const gammaGamma = fitGammaGamma(summaries);
+  // The fit sums over the buyers in floating point: a canonical order makes it depend on the
+  // buyers alone, not on the order they were read in (a sharded run gathers them shard by shard).
+  const canonical = [...summaries].sort(
+    (a, b) => a.frequency - b.frequency || a.recency - b.recency || a.T - b.T || a.monetaryValue - b.monetaryValue,
+  );
+  const bgnbd = fitBgNbd(canonical);
+  const gammaGamma = fitGammaGamma(canonical);
   report.bgnbd = bgnbd.params;
   report.gammaGamma = gammaGamma.params;
   report.logLikelihood = bgnbd.logLikelihood;
@@ -194,29 +199,47 @@ export function nextOrderDate(
  * Fits the models on every buyer in `clients` as of the run's clock (the start of the day after
  * runDate, brand time zone) and predicts each buyer. Empty predictions when disabled or skipped.
  */
-export function assessClv(clients: Iterable<ClientFacts>, context: { runDate: string; config: Config }): ClvAssessment {
+/** The night's fit, or why there is none (clv.enabled false, too few repeat buyers, no convergence). */
+export function fitClvForRun(summaries: readonly RfmSummary[], context: { runDate: string; config: Config }): ClvModelFit {
   const { config } = context;
   const { now } = runClock(context.runDate, config.timeZone);
-  const predictions = new Map<string, StoredClvPrediction>();
   if (!config.clv.enabled) {
     return {
       report: { fitted: false, skippedReason: 'clv.enabled is false', unit: config.clv.unit, calibrationEnd: new Date(now).toISOString(), clients: 0, repeatBuyers: 0, warnings: [] },
-      predictions,
     };
   }
-  const { customerIds, summaries } = clvSummaries(clients, now, config.clv.unit, config.timeZone);
-  const fit = fitClvModels(summaries, now, config.clv);
-  if (!fit.models) return { report: fit.report, predictions };
+  return fitClvModels(summaries, now, config.clv);
+}
+
+/** Rounded predictions for the given buyers with a night's fit; empty when it has no models. */
+export function predictClv(
+  fit: ClvModelFit,
+  buyers: { customerIds: readonly string[]; summaries: readonly RfmSummary[] },
+  context: { runDate: string; config: Config },
+): Map<string, StoredClvPrediction> {
+  const { config } = context;
+  const predictions = new Map<string, StoredClvPrediction>();
+  if (!fit.models) return predictions;
+  const { now } = runClock(context.runDate, config.timeZone);
   const options = { unit: config.clv.unit, annualDiscountRate: config.clv.annualDiscountRate };
   const predict = createClvPredictor(fit.models, { ...options, calibrationEnd: now });
   const predictFromAnchor = createClvPredictor(fit.models, { ...options, calibrationEnd: 0, minProbabilityAlive: 0 });
   const calibrationDate = localDate(now, config.timeZone);
-  summaries.forEach((summary, i) => {
+  buyers.summaries.forEach((summary, i) => {
     const prediction = predict(summary);
     const next = nextOrderDate(predictFromAnchor, summary, prediction, calibrationDate, config.clv.unit);
-    predictions.set(customerIds[i] as string, roundPrediction(prediction, config.currency, next));
+    predictions.set(buyers.customerIds[i] as string, roundPrediction(prediction, config.currency, next));
   });
-  return { report: fit.report, predictions };
+  return predictions;
+}
+
+/** Fit on `clients` and predict for them: the whole night in one process. */
+export function assessClv(clients: Iterable<ClientFacts>, context: { runDate: string; config: Config }): ClvAssessment {
+  const { config } = context;
+  const { now } = runClock(context.runDate, config.timeZone);
+  const buyers = config.clv.enabled ? clvSummaries(clients, now, config.clv.unit, config.timeZone) : { customerIds: [], summaries: [] };
+  const fit = fitClvForRun(buyers.summaries, context);
+  return { report: fit.report, predictions: predictClv(fit, buyers, context) };
 }
 
 /** Threshold of the tier above `tier` in minor units; undefined for VIC (nothing above). */

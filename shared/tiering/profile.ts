@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import type { ClientFacts, ClientProfile, SkuPurchase } from '../model.ts';
 import { addDays, addYears, daysBetweenDates, isIsoDate, MS_PER_DAY, startOfLocalDay, zoneOffsetMs } from '../time.ts';
 import { medianDayGap, stageFor } from './lifecycle.ts';
-import { rfmScores, type RfmInput } from './rfm.ts';
+import { rfmReference, rfmScoreAgainst, type RfmInput, type RfmReference } from './rfm.ts';
 import { tierFor, tierThresholdsMinor, type TierThresholdsMinor } from './tiers.ts';
 
 /** Profiles keep the most recently bought SKUs only: enough for replenishment, bounded in size. */
@@ -238,12 +238,32 @@ function profileOf(facts: ClientFacts, summary: OrderSummary, env: Environment):
   return profile;
 }
 
+export interface ProfileOptions {
+  /**
+   * The buyer base RFM is scored against. By default the buyers among the clients passed; a
+   * sharded run passes the whole base's reference so that each shard scores like a single run.
+   */
+  rfmReference?: RfmReference;
+}
+
+/** The RFM measures of every buyer among `clients` (what a sharded run merges into one reference). */
+export function rfmMeasures(clients: Iterable<ClientFacts>, context: TieringContext): RfmInput[] {
+  const env = environment(context);
+  const inputs: RfmInput[] = [];
+  for (const facts of clients) {
+    if (!knownBy(facts, env)) continue;
+    const input = rfmInputOf(summariseOrders(facts, env), env);
+    if (input) inputs.push(input);
+  }
+  return inputs;
+}
+
 /**
- * Profiles of all clients, sorted by customerId. RFM is scored over the buyers in `clients`,
- * so pass the whole base (or one whole shard, knowing scores are then per shard).
- * Holds every profile in memory; streamProfiles avoids that when the source can be re-read.
+ * Profiles of all clients, sorted by customerId. RFM is scored over the buyers in `clients`
+ * unless a reference is given. Holds every profile in memory; streamProfiles avoids that when
+ * the source can be re-read.
  */
-export function computeProfiles(clients: Iterable<ClientFacts>, context: TieringContext): ClientProfile[] {
+export function computeProfiles(clients: Iterable<ClientFacts>, context: TieringContext, options: ProfileOptions = {}): ClientProfile[] {
   const env = environment(context);
   const profiles: ClientProfile[] = [];
   const buyers: ClientProfile[] = [];
@@ -259,43 +279,57 @@ export function computeProfiles(clients: Iterable<ClientFacts>, context: Tiering
       inputs.push(input);
     }
   }
-  const scores = rfmScores(inputs);
+  const reference = options.rfmReference ?? rfmReference(inputs);
   buyers.forEach((profile, i) => {
-    profile.rfm = scores[i];
+    profile.rfm = rfmScoreAgainst(reference, inputs[i] as RfmInput);
   });
   return profiles.sort((a, b) => compareStrings(a.customerId, b.customerId));
 }
 
 /**
- * The same profiles as computeProfiles, yielded one at a time in the source's order, in two
- * passes over `source` (first the RFM measures, a few numbers per buyer, then the profiles),
- * so memory stays bounded by the source. `source` must yield the same clients in the same
- * order each time it is called, as ClientAggregator.clients() does.
+ * The same profiles as computeProfiles, yielded one at a time in the source's order, so memory
+ * stays bounded by the source. Without a reference, `source` is read twice (first the RFM
+ * measures, a few numbers per buyer, then the profiles) and must yield the same clients each
+ * time, as ClientAggregator.clients() does.
  */
-export function* streamProfiles(source: () => Iterable<ClientFacts>, context: TieringContext): Generator<ClientProfile> {
+export function* streamProfiles(
+  source: () => Iterable<ClientFacts>,
+  context: TieringContext,
+  options: ProfileOptions = {},
+): Generator<ClientProfile> {
   const env = environment(context);
-  const inputs: RfmInput[] = [];
-  const buyerIds: string[] = [];
-  for (const facts of source()) {
-    if (!knownBy(facts, env)) continue;
-    const input = rfmInputOf(summariseOrders(facts, env), env);
-    if (input) {
+  // Without a reference the first pass builds one; the buyer ids it saw guard the second pass,
+  // whose scores would otherwise silently be against a different base.
+  let firstPassBuyers: string[] | undefined;
+  let reference = options.rfmReference;
+  if (!reference) {
+    const inputs: RfmInput[] = [];
+    firstPassBuyers = [];
+    for (const facts of source()) {
+      if (!knownBy(facts, env)) continue;
+      const input = rfmInputOf(summariseOrders(facts, env), env);
+      if (!input) continue;
       inputs.push(input);
-      buyerIds.push(facts.customerId);
+      firstPassBuyers.push(facts.customerId);
     }
+    reference = rfmReference(inputs);
   }
-  const scores = rfmScores(inputs);
   let buyer = 0;
   for (const facts of source()) {
     if (!knownBy(facts, env)) continue;
     const summary = summariseOrders(facts, env);
     const profile = profileOf(facts, summary, env);
-    if (summary.orderCount > 0) {
-      if (buyerIds[buyer] !== facts.customerId) throw new Error('streamProfiles: the source yielded different clients on its second pass');
-      profile.rfm = scores[buyer];
+    const input = rfmInputOf(summary, env);
+    if (input) {
+      if (firstPassBuyers && firstPassBuyers[buyer] !== facts.customerId) {
+        throw new Error('streamProfiles: the source yielded different clients on its second pass');
+      }
       buyer += 1;
+      profile.rfm = rfmScoreAgainst(reference, input);
     }
     yield profile;
   }
-  if (buyer !== buyerIds.length) throw new Error('streamProfiles: the source yielded different clients on its second pass');
+  if (firstPassBuyers && buyer !== firstPassBuyers.length) {
+    throw new Error('streamProfiles: the source yielded different clients on its second pass');
+  }
 }
