@@ -10,49 +10,81 @@ export interface RfmInput {
 }
 
 /**
- * The buyer base each measure is scored against: its values, sorted. Scoring a buyer needs only
- * this, so a sharded run builds it once from every shard's measures and each shard then scores
- * its own buyers exactly as a single run would.
+ * A buyer's quintile score on one measure is 1 + floor(5 × (values of the base strictly worse) / count).
+ * Ties share a score, scores of the base's own values stay within 1..5 (at most count − 1 values
+ * are worse), and the result does not depend on input order.
+ *
+ * The score only changes where floor(5 × worse / count) does, so four cut values of the sorted
+ * base carry it exactly: with k_s = ceil((s − 1) × count / 5), a value scores at least s when at
+ * least k_s values are worse, i.e. (higher is better) when it exceeds sorted[k_s − 1], or (lower
+ * is better) when it is below sorted[count − k_s]. A sharded run merges every shard's measures
+ * into these cuts once, and each shard then scores its buyers exactly as a single run would.
  */
-export interface RfmReference {
-  daysSinceLast: Float64Array;
-  orderCount: Float64Array;
-  spend12mMinor: Float64Array;
+export interface QuintileCuts {
+  better: 'higher' | 'lower';
+  /** For scores 2..5: the value a buyer must beat (exceed, or stay below) to reach that score. */
+  cuts: number[];
 }
 
-/** The reference of a buyer base (any order: the values are sorted). */
-export function rfmReference(buyers: readonly RfmInput[]): RfmReference {
-  const sorted = (pick: (b: RfmInput) => number) => Float64Array.from(buyers, pick).sort();
+export interface RfmReference {
+  recency: QuintileCuts;
+  frequency: QuintileCuts;
+  monetary: QuintileCuts;
+}
+
+/** The cuts of a base of values (any order). An empty base has none: every value scores 1. */
+export function quintileCuts(values: ArrayLike<number>, better: 'higher' | 'lower'): QuintileCuts {
+  const sorted = Float64Array.from(values).sort();
+  const count = sorted.length;
+  const cuts: number[] = [];
+  for (let score = 2; score <= 5 && count > 0; score++) {
+    const k = Math.ceil(((score - 1) * count) / 5);
+    if (k > count - 1) break; // no value of the base has that many worse values
+    cuts.push(better === 'higher' ? (sorted[k - 1] as number) : (sorted[count - k] as number));
+  }
+  return { better, cuts };
+}
+
+/** The score of a value against a base's cuts. */
+export function quintileScore(base: QuintileCuts, value: number): number {
+  let score = 1;
+  for (const cut of base.cuts) {
+    if (base.better === 'higher' ? value > cut : value < cut) score += 1;
+    else break;
+  }
+  return score;
+}
+
+/** Quintile score of each value against the values themselves. */
+export function quintileScores(values: readonly number[], better: 'higher' | 'lower'): number[] {
+  const base = quintileCuts(values, better);
+  return values.map((value) => quintileScore(base, value));
+}
+
+/** The reference of a buyer base from its measures, as columns (any order). */
+export function rfmReferenceOf(columns: { daysSinceLast: ArrayLike<number>; orderCount: ArrayLike<number>; spend12mMinor: ArrayLike<number> }): RfmReference {
   return {
-    daysSinceLast: sorted((b) => b.daysSinceLast),
-    orderCount: sorted((b) => b.orderCount),
-    spend12mMinor: sorted((b) => b.spend12mMinor),
+    recency: quintileCuts(columns.daysSinceLast, 'lower'),
+    frequency: quintileCuts(columns.orderCount, 'higher'),
+    monetary: quintileCuts(columns.spend12mMinor, 'higher'),
   };
 }
 
-/**
- * Quintile score of a value within a sorted base: 1 + floor(5 × (values strictly worse) / count).
- * Ties share a score, and a value from the base scores within 1..5 (at most count − 1 values are
- * worse). `better` says which direction wins ('lower' for recency days).
- */
-export function quintileScore(sorted: Float64Array, value: number, better: 'higher' | 'lower'): number {
-  const count = sorted.length;
-  const worse = better === 'higher' ? lowerBound(sorted, value) : count - upperBound(sorted, value);
-  return 1 + Math.floor((5 * worse) / count);
-}
-
-/** Quintile score of each value against the values themselves; independent of input order. */
-export function quintileScores(values: readonly number[], better: 'higher' | 'lower'): number[] {
-  const sorted = Float64Array.from(values).sort();
-  return values.map((value) => quintileScore(sorted, value, better));
+/** The reference of a buyer base. */
+export function rfmReference(buyers: readonly RfmInput[]): RfmReference {
+  return rfmReferenceOf({
+    daysSinceLast: buyers.map((b) => b.daysSinceLast),
+    orderCount: buyers.map((b) => b.orderCount),
+    spend12mMinor: buyers.map((b) => b.spend12mMinor),
+  });
 }
 
 /** One buyer's scores against a base: R (fewer days is better), F, M. */
 export function rfmScoreAgainst(reference: RfmReference, buyer: RfmInput): RfmScores {
   return {
-    r: quintileScore(reference.daysSinceLast, buyer.daysSinceLast, 'lower'),
-    f: quintileScore(reference.orderCount, buyer.orderCount, 'higher'),
-    m: quintileScore(reference.spend12mMinor, buyer.spend12mMinor, 'higher'),
+    r: quintileScore(reference.recency, buyer.daysSinceLast),
+    f: quintileScore(reference.frequency, buyer.orderCount),
+    m: quintileScore(reference.monetary, buyer.spend12mMinor),
   };
 }
 
@@ -60,28 +92,4 @@ export function rfmScoreAgainst(reference: RfmReference, buyer: RfmInput): RfmSc
 export function rfmScores(buyers: readonly RfmInput[]): RfmScores[] {
   const reference = rfmReference(buyers);
   return buyers.map((buyer) => rfmScoreAgainst(reference, buyer));
-}
-
-/** Number of elements < value. */
-function lowerBound(sorted: Float64Array, value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as number) < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Number of elements <= value. */
-function upperBound(sorted: Float64Array, value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as number) <= value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { quintileScores, rfmScores, type RfmInput } from '../../../shared/tiering/rfm.ts';
+import { quintileCuts, quintileScores, rfmReference, rfmScoreAgainst, rfmScores, type RfmInput } from '../../../shared/tiering/rfm.ts';
 
 describe('quintileScores', () => {
   it('spreads ten distinct values over 1..5, two per score', () => {
@@ -68,6 +68,42 @@ describe('rfmScores', () => {
           order.forEach((original, position) => expect(shuffled[position]).toEqual(direct[original]));
         },
       ),
+    );
+  });
+});
+
+describe('quintile cuts', () => {
+  const direct = (values: readonly number[], better: 'higher' | 'lower') =>
+    values.map((v) => {
+      const worse = values.filter((w) => (better === 'higher' ? w < v : w > v)).length;
+      return 1 + Math.floor((5 * worse) / values.length);
+    });
+
+  it('score exactly as the definition 1 + floor(5 × worse / count) does (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 200 }),
+        fc.constantFrom<'higher' | 'lower'>('higher', 'lower'),
+        (values, better) => {
+          expect(quintileScores(values, better)).toEqual(direct(values, better));
+        },
+      ),
+    );
+  });
+
+  it('merged from shards, score each shard like the whole base (property)', () => {
+    const buyerArb = fc.record({
+      daysSinceLast: fc.integer({ min: 0, max: 400 }),
+      orderCount: fc.integer({ min: 1, max: 12 }),
+      spend12mMinor: fc.integer({ min: 0, max: 10_000_000 }),
+    });
+    fc.assert(
+      fc.property(fc.array(buyerArb, { minLength: 1, maxLength: 120 }), fc.integer({ min: 2, max: 5 }), (buyers, shards) => {
+        const whole = rfmScores(buyers);
+        const reference = rfmReference(buyers.filter((_, i) => i % shards === 0).concat(buyers.filter((_, i) => i % shards !== 0)));
+        expect(buyers.map((b) => rfmScoreAgainst(reference, b))).toEqual(whole);
+        expect(quintileCuts([], 'higher').cuts).toEqual([]);
+      }),
     );
   });
 });
