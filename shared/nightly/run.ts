@@ -1,7 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from '../aws/clients.ts';
-import { applyClvToProfiles, assessClv, type ClvRunReport } from '../clv/profile-clv.ts';
+import { applyClvToProfiles, clvSummaries, fitClvForRun, predictClv, type ClvModelFit, type ClvRunReport } from '../clv/profile-clv.ts';
+import type { RfmSummary } from '../clv/summary.ts';
 import type { Config } from '../config.ts';
 import { readExport, ExportError, type FileReport, type ReadResult } from '../exports/reader.ts';
 import { s3ExportSource, type ExportSource } from '../exports/source.ts';
@@ -11,14 +12,25 @@ import { catalogKey, exportPrefix, reportPrefix, reportsBucket } from '../store/
 import { loadStoredStates, writeProfiles, writeTierChanges } from '../store/profile-store.ts';
 import { tableNames } from '../store/tables.ts';
 import { ClientAggregator } from '../tiering/aggregate.ts';
-import { computeProfiles, runClock } from '../tiering/profile.ts';
-import { diffProfiles } from './diff.ts';
-import { distribution, type Distribution } from './summary.ts';
+import { computeProfiles, rfmMeasures, runClock } from '../tiering/profile.ts';
+import { rfmReferenceOf, type RfmReference } from '../tiering/rfm.ts';
+import { diffProfiles, type ProfileDiff } from './diff.ts';
+import { shardHandlers, shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from './shards.ts';
+import { distribution, mergeDistributions, type Distribution } from './summary.ts';
 
 /**
  * The nightly job: read the dated export, compute every client's profile, write only what
  * changed, record movements, and leave a report. Nothing is written until the whole export has
  * been read and accepted, so a broken export cannot half-update the base.
+ *
+ * The job is four phases, so that it can run as one process or as shards (shards.ts):
+ *  1. readShard + measureShard, per shard: read the export keeping the shard's clients, and
+ *     measure what the whole base must agree on (RFM measures, CLV summaries: numbers only);
+ *  2. combineMeasures, once: RFM quintile cuts and the CLV fit over every shard's measures;
+ *  3. writeShard, per shard: profiles scored with those models, compared with DynamoDB, written;
+ *  4. finishNight, once: the summary, rejects and catalogue objects, the runs table.
+ * runNightly does all four in this process with one shard; a sharded run (worker threads
+ * locally, a Step Functions Distributed Map in AWS) stores exactly the same results.
  */
 
 export type NightlyStep = 'read' | 'compute' | 'load' | 'write';
@@ -70,6 +82,8 @@ export interface NightlyRunSummary {
     stageMovements: Record<string, number>;
   };
   written: { profiles: number; tierHistory: number; retries: number };
+  /** Shards the run was split into (1: a single run). */
+  shards: number;
   report: { summaryObject: string; rejectsObject?: string };
 }
 
@@ -77,29 +91,62 @@ export class NightlyRunError extends Error {
   override name = 'NightlyRunError';
 }
 
-export async function runNightly(options: NightlyRunOptions): Promise<NightlyRunSummary> {
-  const { config, clients, runDate, runId } = options;
-  const log = (options.log ?? silentLog).child({ runId, runDate, job: 'nightly' });
-  const progress = options.onProgress ?? (() => undefined);
-  const tables = tableNames(config);
-  const started = Date.now();
-  const source = options.source ?? s3ExportSource(clients.s3, config.storage.exportsBucket, exportPrefix(config, runDate));
-  log.info('nightly run started', { source: source.describe() });
+/** What every phase needs: the run's identity, configuration, AWS clients, log and progress. */
+export interface NightContext {
+  runDate: string;
+  runId: string;
+  config: Config;
+  clients: AwsClients;
+  log: Log;
+  onProgress: (progress: NightlyProgress) => void;
+}
 
-  // 1. Read and aggregate. Throws (before any write) on an unreadable file or too many rejects.
+export function nightContext(options: NightlyRunOptions): NightContext {
+  const { config, clients, runDate, runId } = options;
+  return {
+    runDate,
+    runId,
+    config,
+    clients,
+    log: (options.log ?? silentLog).child({ runId, runDate, job: 'nightly' }),
+    onProgress: options.onProgress ?? (() => undefined),
+  };
+}
+
+export function defaultExportSource(context: Pick<NightContext, 'config' | 'clients' | 'runDate'>): ExportSource {
+  return s3ExportSource(context.clients.s3, context.config.storage.exportsBucket, exportPrefix(context.config, context.runDate));
+}
+
+/** A shard's clients as read from the export. */
+export interface ShardRead {
+  shard: ShardSpec;
+  source: string;
+  aggregator: ClientAggregator;
+  read: ReadResult;
+  products: ProductRecord[];
+  readMs: number;
+}
+
+/** Phase 1: read the whole export, keeping the shard's clients. Throws before any write on a bad export. */
+export async function readShard(context: NightContext, source: ExportSource, shard: ShardSpec = SINGLE_SHARD): Promise<ShardRead> {
+  const { config, runDate, log } = context;
+  const started = Date.now();
+  log.info('reading export', { source: source.describe(), shard: shard.index, shards: shard.count });
+  const scheme = shard.count > 1 ? await shardKeySchemeOf(source) : 'customer-id';
   const aggregator = new ClientAggregator({ now: runClock(runDate, config.timeZone).now });
   const products: ProductRecord[] = [];
+  const handlers = shardHandlers(
+    {
+      customer: (record) => aggregator.addCustomer(record),
+      order: (line) => aggregator.addOrderLine(line),
+      product: (record) => products.push(record),
+    },
+    shard,
+    scheme,
+  );
   let read: ReadResult;
   try {
-    read = await readExport(
-      source,
-      {
-        customer: (record) => aggregator.addCustomer(record),
-        order: (line) => aggregator.addOrderLine(line),
-        product: (record) => products.push(record),
-      },
-      { config, onProgress: (bytes) => progress({ step: 'read', done: bytes }) },
-    );
+    read = await readExport(source, handlers, { config, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) });
   } catch (error) {
     if (error instanceof ExportError) log.error('export rejected, nothing written', { file: error.file, error: error.message });
     throw error;
@@ -109,55 +156,145 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
       `${source.describe()} is an incremental export (_manifest.json); the nightly run needs a full snapshot.`,
     );
   }
-  const readDone = Date.now();
-  log.info('export read', { rows: read.rows, rejected: read.rejected, files: read.files.length, clients: aggregator.clientCount });
+  log.info('export read', { rows: read.rows, rejected: read.rejected, files: read.files.length, clients: aggregator.clientCount, shard: shard.index });
+  return { shard, source: source.describe(), aggregator, read, products, readMs: Date.now() - started };
+}
 
-  // 2. Compute profiles (pure).
-  progress({ step: 'compute', done: 0, total: aggregator.clientCount });
-  // CLV: one fit on the whole base as of the run's clock, predictions stored on the profiles.
-  const clv = assessClv(aggregator.clients(), { runDate, config });
-  if (!clv.report.fitted) log.warn('clv models not fitted, profiles keep no clv tonight', { reason: clv.report.skippedReason });
-  else if (clv.report.warnings.length > 0) log.warn('clv fit warnings', { warnings: clv.report.warnings });
-  const profiles: ClientProfile[] = applyClvToProfiles(computeProfiles(aggregator.clients(), { runDate, config }), clv, config);
-  progress({ step: 'compute', done: profiles.length, total: profiles.length });
+/** What the whole base must agree on, from one shard: numbers only, in columns (cheap to send). */
+export interface ShardMeasures {
+  rfm: { daysSinceLast: Float64Array; orderCount: Float64Array; spend12mMinor: Float64Array };
+  /** Empty when CLV is disabled. */
+  clv: { frequency: Float64Array; recency: Float64Array; T: Float64Array; monetaryValue: Float64Array };
+}
+
+/** Phase 1, continued: the shard's RFM measures and CLV summaries. */
+export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, shardRead: ShardRead): ShardMeasures {
+  const { runDate, config } = context;
+  const inputs = rfmMeasures(shardRead.aggregator.clients(), { runDate, config });
+  const summaries = config.clv.enabled
+    ? clvSummaries(shardRead.aggregator.clients(), runClock(runDate, config.timeZone).now, config.clv.unit, config.timeZone).summaries
+    : [];
+  return {
+    rfm: {
+      daysSinceLast: Float64Array.from(inputs, (i) => i.daysSinceLast),
+      orderCount: Float64Array.from(inputs, (i) => i.orderCount),
+      spend12mMinor: Float64Array.from(inputs, (i) => i.spend12mMinor),
+    },
+    clv: {
+      frequency: Float64Array.from(summaries, (s) => s.frequency),
+      recency: Float64Array.from(summaries, (s) => s.recency),
+      T: Float64Array.from(summaries, (s) => s.T),
+      monetaryValue: Float64Array.from(summaries, (s) => s.monetaryValue),
+    },
+  };
+}
+
+/** The models of the night, shared by every shard. */
+export interface NightModels {
+  rfm: RfmReference;
+  clv: ClvModelFit;
+}
+
+function concatColumns(columns: readonly Float64Array[]): Float64Array {
+  const out = new Float64Array(columns.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const column of columns) {
+    out.set(column, offset);
+    offset += column.length;
+  }
+  return out;
+}
+
+/** Phase 2: RFM cuts and the CLV fit over every shard's measures. */
+export function combineMeasures(context: Pick<NightContext, 'runDate' | 'config'>, measures: readonly ShardMeasures[]): NightModels {
+  const column = <K extends string>(pick: (m: ShardMeasures) => Record<K, Float64Array>, key: K) => concatColumns(measures.map((m) => pick(m)[key]));
+  const rfm = rfmReferenceOf({
+    daysSinceLast: column((m) => m.rfm, 'daysSinceLast'),
+    orderCount: column((m) => m.rfm, 'orderCount'),
+    spend12mMinor: column((m) => m.rfm, 'spend12mMinor'),
+  });
+  const [frequency, recency, T, monetaryValue] = (['frequency', 'recency', 'T', 'monetaryValue'] as const).map((key) => column((m) => m.clv, key)) as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ];
+  const summaries: RfmSummary[] = Array.from(frequency, (f, i) => ({
+    frequency: f,
+    recency: recency[i] as number,
+    T: T[i] as number,
+    monetaryValue: monetaryValue[i] as number,
+  }));
+  return { rfm, clv: fitClvForRun(summaries, context) };
+}
+
+/** What a shard wrote, and the figures the summary adds up. */
+export interface ShardOutcome {
+  shard: ShardSpec;
+  distribution: Distribution;
+  changes: Omit<ProfileDiff, 'changed' | 'tierChanges' | 'unchanged'> & { changed: number; unchanged: number };
+  written: NightlyRunSummary['written'];
+  timingsMs: NightlyRunSummary['timingsMs'];
+  /** The export as read (every shard reads all of it: the same figures in each). */
+  input: NightlyRunSummary['input'];
+  /** Written by shard 0, which holds the export-wide artefacts. */
+  rejectsObject?: string;
+}
+
+/** Phase 3: the shard's profiles with the night's models, compared with DynamoDB, changes written. */
+export async function writeShard(context: NightContext, shardRead: ShardRead, models: NightModels): Promise<ShardOutcome> {
+  const { config, clients, runDate, log, onProgress } = context;
+  const tables = tableNames(config);
+  const { aggregator, read, shard } = shardRead;
+  const computeStarted = Date.now();
+
+  onProgress({ step: 'compute', done: 0, total: aggregator.clientCount });
+  if (!models.clv.report.fitted) log.warn('clv models not fitted, profiles keep no clv tonight', { reason: models.clv.report.skippedReason });
+  else if (models.clv.report.warnings.length > 0 && shard.index === 0) log.warn('clv fit warnings', { warnings: models.clv.report.warnings });
+  const buyers = models.clv.models
+    ? clvSummaries(aggregator.clients(), runClock(runDate, config.timeZone).now, config.clv.unit, config.timeZone)
+    : { customerIds: [], summaries: [] };
+  const predictions = predictClv(models.clv, buyers, context);
+  const profiles: ClientProfile[] = applyClvToProfiles(
+    computeProfiles(aggregator.clients(), { runDate, config }, { rfmReference: models.rfm }),
+    { report: models.clv.report, predictions },
+    config,
+  );
+  onProgress({ step: 'compute', done: profiles.length, total: profiles.length });
   const computeDone = Date.now();
 
-  // 3. Diff against the stored state.
-  progress({ step: 'load', done: 0 });
-  const stored = await loadStoredStates(clients.documents, tables.profiles);
+  onProgress({ step: 'load', done: 0 });
+  const ours = shard.count > 1 ? new Set(profiles.map((p) => p.customerId)) : undefined;
+  const stored = await loadStoredStates(clients.documents, tables.profiles, 4, ours ? (id) => ours.has(id) : undefined);
   const diff = diffProfiles(profiles, stored, runDate);
-  progress({ step: 'load', done: stored.size, total: stored.size });
+  onProgress({ step: 'load', done: stored.size, total: stored.size });
   const loadDone = Date.now();
-  log.info('profiles compared', { stored: stored.size, changed: diff.changed.length, movements: diff.tierChanges.length });
+  log.info('profiles compared', { shard: shard.index, stored: stored.size, changed: diff.changed.length, movements: diff.tierChanges.length });
 
-  // 4. Write what changed.
   const total = diff.changed.length + diff.tierChanges.length;
-  let historyWritten = 0;
   const profileWrite = await writeProfiles(clients.documents, tables.profiles, diff.changed, {
-    onProgress: (written) => progress({ step: 'write', done: written, total }),
+    onProgress: (written) => onProgress({ step: 'write', done: written, total }),
   });
   const historyWrite = await writeTierChanges(clients.documents, tables.tierHistory, diff.tierChanges, {
-    onProgress: (written) => {
-      historyWritten = written;
-      progress({ step: 'write', done: profileWrite.written + historyWritten, total });
-    },
+    onProgress: (written) => onProgress({ step: 'write', done: profileWrite.written + written, total }),
   });
   const writeDone = Date.now();
 
-  // 5. Report: summary and rejects next to each other under the run's report prefix.
-  const bucket = reportsBucket(config);
-  const prefix = reportPrefix(config, 'nightly', runDate);
-  const summaryKey = `${prefix}/summary.json`;
-  const rejectsKey = read.rejected > 0 ? `${prefix}/rejects.jsonl` : undefined;
-  const summary: NightlyRunSummary = {
-    job: 'nightly',
-    runId,
-    runDate,
-    source: source.describe(),
-    currency: config.currency,
-    startedAt: new Date(started).toISOString(),
-    durationMs: 0,
-    timingsMs: { read: readDone - started, compute: computeDone - readDone, load: loadDone - computeDone, write: writeDone - loadDone },
+  const rejectsObject = shard.index === 0 ? await writeExportArtefacts(context, shardRead) : undefined;
+  return {
+    shard,
+    distribution: distribution(profiles),
+    changes: {
+      newClients: diff.newClients,
+      changed: diff.changed.length,
+      unchanged: diff.unchanged,
+      upgrades: diff.upgrades,
+      downgrades: diff.downgrades,
+      tierMovements: diff.tierMovements,
+      stageMovements: diff.stageMovements,
+    },
+    written: { profiles: profileWrite.written, tierHistory: historyWrite.written, retries: profileWrite.retries + historyWrite.retries },
+    timingsMs: { read: shardRead.readMs, compute: computeDone - computeStarted, load: loadDone - computeDone, write: writeDone - loadDone },
     input: {
       files: read.files,
       rows: read.rows,
@@ -165,20 +302,16 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
       rejectShare: read.rows === 0 ? 0 : read.rejected / read.rows,
       sampleRejects: read.rejects.slice(0, 10),
     },
-    distribution: distribution(profiles),
-    clv: clv.report,
-    changes: {
-      newClients: diff.newClients,
-      changedProfiles: diff.changed.length,
-      unchangedProfiles: diff.unchanged,
-      upgrades: diff.upgrades,
-      downgrades: diff.downgrades,
-      tierMovements: diff.tierMovements,
-      stageMovements: diff.stageMovements,
-    },
-    written: { profiles: profileWrite.written, tierHistory: historyWrite.written, retries: profileWrite.retries + historyWrite.retries },
-    report: { summaryObject: `s3://${bucket}/${summaryKey}`, ...(rejectsKey ? { rejectsObject: `s3://${bucket}/${rejectsKey}` } : {}) },
+    ...(rejectsObject ? { rejectsObject } : {}),
   };
+}
+
+/** The rejects object and the product catalogue: the same in every shard, written by shard 0. */
+async function writeExportArtefacts(context: NightContext, shardRead: ShardRead): Promise<string | undefined> {
+  const { config, clients, runDate } = context;
+  const { read, products } = shardRead;
+  const bucket = reportsBucket(config);
+  const rejectsKey = read.rejected > 0 ? `${reportPrefix(config, 'nightly', runDate)}/rejects.jsonl` : undefined;
   if (rejectsKey) {
     await clients.s3.send(
       new PutObjectCommand({
@@ -198,16 +331,78 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
       new PutObjectCommand({ Bucket: bucket, Key: catalogKey(config), ContentType: 'application/json', Body: JSON.stringify([...bySku.values()]) }),
     );
   }
-  summary.durationMs = Date.now() - started;
+  return rejectsKey ? `s3://${bucket}/${rejectsKey}` : undefined;
+}
+
+function addCounts(into: Record<string, number>, from: Record<string, number>): Record<string, number> {
+  for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
+  return into;
+}
+
+/** Phase 4: the run summary from every shard's outcome, stored in S3 and the runs table. */
+export async function finishNight(
+  context: NightContext,
+  run: { source: string; startedAt: number; models: NightModels; outcomes: readonly ShardOutcome[] },
+): Promise<NightlyRunSummary> {
+  const { config, clients, runDate, runId, log } = context;
+  const outcomes = [...run.outcomes].sort((a, b) => a.shard.index - b.shard.index);
+  const first = outcomes[0];
+  if (!first || outcomes.length !== first.shard.count || outcomes.some((o, i) => o.shard.index !== i)) {
+    throw new NightlyRunError(`finishNight needs one outcome per shard, got shards ${outcomes.map((o) => `${o.shard.index}/${o.shard.count}`).join(', ')}`);
+  }
+  const sum = (pick: (o: ShardOutcome) => number) => outcomes.reduce((n, o) => n + pick(o), 0);
+  const max = (pick: (o: ShardOutcome) => number) => Math.max(...outcomes.map(pick));
+  const bucket = reportsBucket(config);
+  const summaryKey = `${reportPrefix(config, 'nightly', runDate)}/summary.json`;
+  const summary: NightlyRunSummary = {
+    job: 'nightly',
+    runId,
+    runDate,
+    source: run.source,
+    currency: config.currency,
+    startedAt: new Date(run.startedAt).toISOString(),
+    durationMs: 0,
+    // Shards run side by side: each phase took as long as its slowest shard.
+    timingsMs: { read: max((o) => o.timingsMs.read), compute: max((o) => o.timingsMs.compute), load: max((o) => o.timingsMs.load), write: max((o) => o.timingsMs.write) },
+    input: first.input,
+    distribution: mergeDistributions(outcomes.map((o) => o.distribution)),
+    clv: run.models.clv.report,
+    changes: {
+      newClients: sum((o) => o.changes.newClients),
+      changedProfiles: sum((o) => o.changes.changed),
+      unchangedProfiles: sum((o) => o.changes.unchanged),
+      upgrades: sum((o) => o.changes.upgrades),
+      downgrades: sum((o) => o.changes.downgrades),
+      tierMovements: outcomes.reduce((acc, o) => addCounts(acc, o.changes.tierMovements), {}),
+      stageMovements: outcomes.reduce((acc, o) => addCounts(acc, o.changes.stageMovements), {}),
+    },
+    written: { profiles: sum((o) => o.written.profiles), tierHistory: sum((o) => o.written.tierHistory), retries: sum((o) => o.written.retries) },
+    shards: first.shard.count,
+    report: { summaryObject: `s3://${bucket}/${summaryKey}`, ...(first.rejectsObject ? { rejectsObject: first.rejectsObject } : {}) },
+  };
+  summary.durationMs = Date.now() - run.startedAt;
   await clients.s3.send(
     new PutObjectCommand({ Bucket: bucket, Key: summaryKey, ContentType: 'application/json', Body: JSON.stringify(summary, null, 2) }),
   );
-  await clients.documents.send(new PutCommand({ TableName: tables.runs, Item: { ...summary, job: 'nightly', runDate } }));
+  await clients.documents.send(new PutCommand({ TableName: tableNames(config).runs, Item: { ...summary, job: 'nightly', runDate } }));
   log.info('nightly run finished', {
     durationMs: summary.durationMs,
+    shards: summary.shards,
     written: summary.written,
-    upgrades: diff.upgrades,
-    downgrades: diff.downgrades,
+    upgrades: summary.changes.upgrades,
+    downgrades: summary.changes.downgrades,
   });
   return summary;
+}
+
+/** The whole night in this process, as one shard. */
+export async function runNightly(options: NightlyRunOptions): Promise<NightlyRunSummary> {
+  const context = nightContext(options);
+  const startedAt = Date.now();
+  const source = options.source ?? defaultExportSource(context);
+  context.log.info('nightly run started', { source: source.describe() });
+  const shardRead = await readShard(context, source);
+  const models = combineMeasures(context, [measureShard(context, shardRead)]);
+  const outcome = await writeShard(context, shardRead, models);
+  return finishNight(context, { source: source.describe(), startedAt, models, outcomes: [outcome] });
 }

@@ -19,25 +19,50 @@ export interface Distribution {
   stages: Record<Stage, number>;
 }
 
-export function distribution(profiles: Iterable<ClientProfile>): Distribution {
-  const tiers = Object.fromEntries(
-    TIERS.map((t) => [t, { clients: 0, buyerShare: 0, revenueMinor: 0, revenueShare: 0 }]),
-  ) as Record<Tier, TierFigures>;
-  const stages = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
-  let clients = 0;
-  let revenueMinor = 0;
-  for (const profile of profiles) {
-    clients++;
-    tiers[profile.tier].clients++;
-    tiers[profile.tier].revenueMinor += profile.spend12mMinor;
-    revenueMinor += profile.spend12mMinor;
-    stages[profile.stage]++;
-  }
-  const buyers = clients - tiers.Prospect.clients;
+function emptyDistribution(): Distribution {
+  return {
+    clients: 0,
+    buyers: 0,
+    revenueMinor: 0,
+    tiers: Object.fromEntries(TIERS.map((t) => [t, { clients: 0, buyerShare: 0, revenueMinor: 0, revenueShare: 0 }])) as Record<Tier, TierFigures>,
+    stages: Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>,
+  };
+}
+
+/** Buyers and shares from the counts. */
+function withShares(d: Distribution): Distribution {
+  d.buyers = d.clients - d.tiers.Prospect.clients;
   for (const tier of TIERS) {
-    const figures = tiers[tier];
-    figures.buyerShare = tier === 'Prospect' || buyers === 0 ? 0 : figures.clients / buyers;
-    figures.revenueShare = revenueMinor === 0 ? 0 : figures.revenueMinor / revenueMinor;
+    const figures = d.tiers[tier];
+    figures.buyerShare = tier === 'Prospect' || d.buyers === 0 ? 0 : figures.clients / d.buyers;
+    figures.revenueShare = d.revenueMinor === 0 ? 0 : figures.revenueMinor / d.revenueMinor;
   }
-  return { clients, buyers, revenueMinor, tiers, stages };
+  return d;
+}
+
+export function distribution(profiles: Iterable<ClientProfile>): Distribution {
+  const d = emptyDistribution();
+  for (const profile of profiles) {
+    d.clients++;
+    d.tiers[profile.tier].clients++;
+    d.tiers[profile.tier].revenueMinor += profile.spend12mMinor;
+    d.revenueMinor += profile.spend12mMinor;
+    d.stages[profile.stage]++;
+  }
+  return withShares(d);
+}
+
+/** The distribution of a base from its shards' distributions: counts add up, shares are recomputed. */
+export function mergeDistributions(parts: readonly Distribution[]): Distribution {
+  const d = emptyDistribution();
+  for (const part of parts) {
+    d.clients += part.clients;
+    d.revenueMinor += part.revenueMinor;
+    for (const tier of TIERS) {
+      d.tiers[tier].clients += part.tiers[tier].clients;
+      d.tiers[tier].revenueMinor += part.tiers[tier].revenueMinor;
+    }
+    for (const stage of STAGES) d.stages[stage] += part.stages[stage];
+  }
+  return withShares(d);
 }

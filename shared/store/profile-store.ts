@@ -30,6 +30,8 @@ export async function loadStoredStates(
   client: DocumentSender,
   tableName: string,
   segments = 4,
+  /** Keeps only these clients (a shard's): the others are read and dropped. */
+  keep?: (customerId: string) => boolean,
 ): Promise<Map<string, StoredState>> {
   const states = new Map<string, StoredState>();
   await Promise.all(
@@ -46,6 +48,7 @@ export async function loadStoredStates(
         ),
       );
       for await (const item of items) {
+        if (keep && !keep(String(item.customerId))) continue;
         states.set(String(item.customerId), {
           digest: String(item.digest),
           tier: item.tier as Tier,
