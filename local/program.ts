@@ -65,6 +65,7 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .addOption(logLevelOption('info'))
     .option('--json', 'print the run summary as one JSON object on stdout', false)
+    .option('--shards <n>', 'split the clients into N shards run in worker threads (same results as one; AWS runs them as a Distributed Map)', parsePositiveInt, 1)
     .action(async (options) => (await import('./commands/nightly.ts')).nightlyCommand(options));
 
   run

@@ -4,6 +4,7 @@ import { loadConfig } from '../../shared/config.ts';
 import { jsonLog, newRunId } from '../../shared/log.ts';
 import { runNightly } from '../../shared/nightly/run.ts';
 import { formatNightlySummary } from '../format.ts';
+import { runNightlySharded } from '../nightly/sharded-run.ts';
 import { terminalProgress } from '../progress.ts';
 
 const optionsSchema = z.object({
@@ -11,6 +12,7 @@ const optionsSchema = z.object({
   config: z.string().optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
   json: z.boolean(),
+  shards: z.number().int().min(1).max(64),
 });
 
 /** `clientele run nightly --date D`: the nightly job against the endpoints the config names. */
@@ -21,14 +23,11 @@ export async function nightlyCommand(raw: unknown): Promise<void> {
   const runId = newRunId('nightly');
   const progress = terminalProgress();
   try {
-    const summary = await runNightly({
-      runDate: options.date,
-      runId,
-      config,
-      clients,
-      log: jsonLog({ level: options.logLevel }),
-      onProgress: (p) => progress.update(p),
-    });
+    const run = { runDate: options.date, runId, config, clients, log: jsonLog({ level: options.logLevel }) };
+    const summary =
+      options.shards > 1
+        ? await runNightlySharded({ ...run, shards: options.shards, workerLogLevel: options.logLevel })
+        : await runNightly({ ...run, onProgress: (p) => progress.update(p) });
     progress.stop();
     process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatNightlySummary(summary)}\n`);
   } finally {

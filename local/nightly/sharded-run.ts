@@ -1,0 +1,114 @@
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../../shared/config.ts';
+import type { LogLevel } from '../../shared/log.ts';
+import {
+  combineMeasures,
+  defaultExportSource,
+  finishNight,
+  nightContext,
+  type NightlyRunOptions,
+  type NightlyRunSummary,
+  type NightModels,
+  type ShardMeasures,
+  type ShardOutcome,
+} from '../../shared/nightly/run.ts';
+import type { ShardSpec } from '../../shared/nightly/shards.ts';
+
+/**
+ * `clientele run nightly --shards N`: the nightly run split into N shards, each in its own
+ * worker thread running the same phases as a single run (shared/nightly/run.ts). This process
+ * combines the shards' measures into the night's models and finishes the summary, as the Step
+ * Functions Distributed Map does in AWS.
+ */
+
+/** Where the workers read the export: the dated S3 prefix (default) or a local folder. */
+export type ShardSource = { kind: 's3' } | { kind: 'directory'; path: string };
+
+export interface ShardedRunOptions extends Omit<NightlyRunOptions, 'source' | 'onProgress'> {
+  shards: number;
+  source?: ShardSource;
+  /** Log level of the workers' JSON log lines (stderr); default warn. */
+  workerLogLevel?: LogLevel;
+}
+
+/** Messages between this process and a shard worker. */
+export type ToWorker =
+  | { type: 'start'; runDate: string; runId: string; config: Config; shard: ShardSpec; source: ShardSource; logLevel: LogLevel }
+  | { type: 'models'; models: NightModels };
+
+export type FromWorker =
+  | { type: 'measured'; measures: ShardMeasures }
+  | { type: 'written'; outcome: ShardOutcome }
+  | { type: 'failed'; name: string; message: string; stack?: string };
+
+class ShardWorker {
+  private readonly worker: Worker;
+  private readonly waiting: ((message: FromWorker) => void)[] = [];
+  private failure: Error | undefined;
+
+  constructor(readonly shard: ShardSpec) {
+    this.worker = new Worker(new URL('./shard-worker-entry.mjs', import.meta.url));
+    this.worker.on('message', (message: FromWorker) => this.waiting.shift()?.(message));
+    this.worker.on('error', (error) => this.fail(error));
+    this.worker.on('exit', (code) => this.fail(new Error(`shard ${shard.index} worker exited with code ${code}`)));
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const resolve of this.waiting.splice(0)) resolve({ type: 'failed', name: error.name, message: error.message });
+  }
+
+  send(message: ToWorker): void {
+    this.worker.postMessage(message);
+  }
+
+  async next<T extends FromWorker['type']>(type: T): Promise<Extract<FromWorker, { type: T }>> {
+    const message = this.failure
+      ? ({ type: 'failed', name: this.failure.name, message: this.failure.message } as const)
+      : await new Promise<FromWorker>((resolve) => this.waiting.push(resolve));
+    if (message.type === 'failed') {
+      const error = new Error(`shard ${this.shard.index}/${this.shard.count}: ${message.message}`);
+      error.name = message.name;
+      throw error;
+    }
+    if (message.type !== type) throw new Error(`shard ${this.shard.index}: expected ${type}, got ${message.type}`);
+    return message as Extract<FromWorker, { type: T }>;
+  }
+
+  async stop(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+}
+
+export async function runNightlySharded(options: ShardedRunOptions): Promise<NightlyRunSummary> {
+  if (!Number.isInteger(options.shards) || options.shards < 1) throw new RangeError(`shards must be a whole number >= 1, got ${options.shards}`);
+  const { shards: _shards, source: _source, workerLogLevel: _level, ...runOptions } = options;
+  const context = nightContext(runOptions);
+  const startedAt = Date.now();
+  const source = options.source ?? { kind: 's3' };
+  const describe = source.kind === 'directory' ? source.path : defaultExportSource(context).describe();
+  context.log.info('sharded nightly run started', { source: describe, shards: options.shards });
+  const workers = Array.from({ length: options.shards }, (_, index) => new ShardWorker({ index, count: options.shards }));
+  try {
+    for (const worker of workers) {
+      worker.send({
+        type: 'start',
+        runDate: options.runDate,
+        runId: options.runId,
+        config: options.config,
+        shard: worker.shard,
+        source,
+        logLevel: options.workerLogLevel ?? 'warn',
+      });
+    }
+    // Every shard must have read and measured its clients before anything is written anywhere.
+    const measures = await Promise.all(workers.map(async (w) => (await w.next('measured')).measures));
+    const models = combineMeasures(context, measures);
+    for (const worker of workers) worker.send({ type: 'models', models });
+    const outcomes = await Promise.all(workers.map(async (w) => (await w.next('written')).outcome));
+    return await finishNight(context, { source: describe, startedAt, models, outcomes });
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+  }
+}
