@@ -17,7 +17,7 @@ function movementsLine(movements: Record<string, number>): string {
 export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate?: string): string {
   const { distribution: d, input, changes, written, currency } = summary;
   const lines: string[] = [];
-  lines.push(`Nightly run ${summary.runDate}  (run id ${summary.runId})`);
+  lines.push(`Nightly run ${summary.runDate}  (run id ${summary.runId}${summary.shards > 1 ? `, ${summary.shards} shards` : ""})`);
   lines.push(
     `Export: ${summary.source}  ${input.files.length} files, ${n(input.rows)} rows, ` +
       `${n(input.rejected)} rejected (${pct(input.rejectShare)})`,
