@@ -54,8 +54,9 @@ describe('TokenBucket', () => {
     const clock = fakeClock();
     const times = await takeAll(new TokenBucket(2.5, burstFor(2.5), clock), clock, 11);
     expect(maxInWindow(times)).toBeLessThanOrEqual(2);
-    // The window cap (2 a second) binds before the token rate: 0, 400, 1000, 1400, 2000...
-    expect(times).toEqual([0, 400, 1000, 1400, 2000, 2400, 3000, 3400, 4000, 4400, 5000]);
+    // The window cap (2 a second, plus the 5 ms guard between a grant and its call) binds before
+    // the token rate: 0, 400, 1005, 1405, 2010...
+    expect(times).toEqual([0, 400, 1005, 1405, 2010, 2410, 3015, 3415, 4020, 4420, 5025]);
     const slow = fakeClock();
     const slowTimes = await takeAll(new TokenBucket(0.5, 1, slow), slow, 3);
     expect(slowTimes).toEqual([0, 2000, 4000]);
