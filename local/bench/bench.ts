@@ -19,6 +19,8 @@ DynamoDB Local (first run, rerun, 1% changed) and the campaign sender's pace aga
 emulator.
 
   --sizes A,B,...      clients per export (default 100000,1000000)
+  --shard-check N      also run shard 1 of N of the tiering stage alone, for the memory one
+                       shard needs (default 4; 0 to skip)
   --dynamodb-max N     DynamoDB stage only for sizes <= N (default 100000; 1M items on
                        DynamoDB Local takes very long on 2 cores)
   --emails N           welcome emails for the sender stage (default 300)
@@ -37,14 +39,16 @@ interface SizeResult {
   exportBytes?: number;
   generatedMs?: number;
   tiering: TieringStageResult & { rowsPerSecond: number };
+  /** One shard of N of the tiering stage, alone: what each shard of a sharded run holds. */
+  shard?: { of: number; clients: number; wallMs: number; peakRssBytes: number };
   duckdb?: DuckDbResult & { ratio: number; equal: boolean; differences: string[] };
   clv?: TieringStageResult['clv'];
   dynamodb?: DynamoDbFigures | { skipped: string };
 }
 
-function runTieringStage(dir: string): Promise<TieringStageResult> {
+function runTieringStage(dir: string, flags: string[] = ['--clv']): Promise<TieringStageResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'tiering-stage.ts'), dir, BENCH_AS_OF, '--clv'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'tiering-stage.ts'), dir, BENCH_AS_OF, ...flags], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -87,6 +91,8 @@ function table(results: SizeResult[], sender: SenderFigures | undefined, dynamoM
   row('tiering: profiles+tiers', results.map((r) => sec(r.tiering.computeMs)));
   row('tiering: rows/s', results.map((r) => fmt(r.tiering.rowsPerSecond)));
   row('tiering: peak RSS', results.map((r) => mb(r.tiering.peakRssBytes)));
+  row('one shard of N: clients', results.map((r) => (r.shard ? `${fmt(r.shard.clients)} of ${r.shard.of}` : '-')));
+  row('one shard of N: wall / peak RSS', results.map((r) => (r.shard ? `${sec(r.shard.wallMs)} / ${mb(r.shard.peakRssBytes)}` : '-')));
   row('DuckDB: wall', results.map((r) => (r.duckdb ? sec(r.duckdb.wallMs) : '-')));
   row('ours / DuckDB (target <= 3x)', results.map((r) => (r.duckdb ? `${fmt(r.duckdb.ratio, 1)}x` : '-')));
   row('results equal to DuckDB', results.map((r) => (r.duckdb ? (r.duckdb.equal ? 'yes' : 'NO') : '-')));
@@ -123,6 +129,7 @@ async function main(): Promise<void> {
     options: {
       sizes: { type: 'string', default: '100000,1000000' },
       'dynamodb-max': { type: 'string', default: '100000' },
+      'shard-check': { type: 'string', default: '4' },
       emails: { type: 'string', default: '300' },
       'send-rate': { type: 'string', default: '50' },
       seed: { type: 'string', default: '1' },
@@ -138,6 +145,7 @@ async function main(): Promise<void> {
   const sizes = values.sizes.split(',').map((s) => Number(s.trim().replaceAll('_', '')));
   if (sizes.some((n) => !Number.isSafeInteger(n) || n < 100)) throw new Error(`--sizes must be integers >= 100, got ${values.sizes}`);
   const dynamoMax = Number(values['dynamodb-max']);
+  const shardCheck = Number(values['shard-check']);
   const emails = Number(values.emails);
   const sendRate = Number(values['send-rate']);
   const seed = Number(values.seed);
@@ -157,7 +165,13 @@ async function main(): Promise<void> {
       tiering: { ...tieringOnly, rowsPerSecond: (stage.rows / stage.wallMs) * 1000 },
       ...(clv ? { clv } : {}),
     };
-    log(`  tiering: ${sec(stage.wallMs)}, peak RSS ${mb(stage.peakRssBytes)}; DuckDB reference ...`);
+    log(`  tiering: ${sec(stage.wallMs)}, peak RSS ${mb(stage.peakRssBytes)}`);
+    if (shardCheck > 1) {
+      const one = await runTieringStage(exp.dir, [`--shard=0/${shardCheck}`]);
+      result.shard = { of: shardCheck, clients: one.clients, wallMs: one.wallMs, peakRssBytes: one.peakRssBytes };
+      log(`  one shard of ${shardCheck}: ${fmt(one.clients)} clients, ${sec(one.wallMs)}, peak RSS ${mb(one.peakRssBytes)}`);
+    }
+    log('  DuckDB reference ...');
     try {
       const duck = await runDuckDbReference(exp.dir, {
         windowStart: exp.summary.expected.windowStart,

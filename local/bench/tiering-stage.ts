@@ -3,13 +3,15 @@ import { parseConfig } from '../../shared/config.ts';
 import { readExport } from '../../shared/exports/reader.ts';
 import { directoryExportSource } from '../../shared/exports/source.ts';
 import type { Tier } from '../../shared/model.ts';
+import { shardHandlers, shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from '../../shared/nightly/shards.ts';
 import { ClientAggregator } from '../../shared/tiering/aggregate.ts';
 import { computeProfiles, runClock } from '../../shared/tiering/profile.ts';
 
 /**
  * The tiering stage alone, in its own process so its peak RSS is its own:
- * `tsx local/bench/tiering-stage.ts <export dir> <run date> [--clv]`. Reads the export from the
- * folder, aggregates, computes every profile (no AWS), then prints one JSON line on stdout.
+ * `tsx local/bench/tiering-stage.ts <export dir> <run date> [--clv] [--shard=I/N]`. Reads the
+ * export from the folder, aggregates (only shard I of N's clients with --shard, as one shard of
+ * a sharded nightly run does), computes every profile (no AWS), then prints one JSON line.
  * With --clv it then fits the CLV models on the same clients (timed apart; the RSS figure is
  * taken before the fit).
  */
@@ -36,15 +38,22 @@ if (!dir) {
 }
 const config = parseConfig({});
 const clock = runClock(runDate, config.timeZone);
+const shardFlag = flags.find((f) => f.startsWith('--shard='))?.slice('--shard='.length);
+const shard: ShardSpec = shardFlag ? { index: Number(shardFlag.split('/')[0]), count: Number(shardFlag.split('/')[1]) } : SINGLE_SHARD;
 const started = performance.now();
+const source = directoryExportSource(dir);
 const aggregator = new ClientAggregator({ now: clock.now });
 const read = await readExport(
-  directoryExportSource(dir),
-  {
-    customer: (record) => aggregator.addCustomer(record),
-    order: (line) => aggregator.addOrderLine(line),
-    product: () => undefined,
-  },
+  source,
+  shardHandlers(
+    {
+      customer: (record) => aggregator.addCustomer(record),
+      order: (line) => aggregator.addOrderLine(line),
+      product: () => undefined,
+    },
+    shard,
+    shard.count > 1 ? await shardKeySchemeOf(source) : 'customer-id',
+  ),
   { config },
 );
 const readDone = performance.now();
