@@ -287,9 +287,16 @@ export function applyClv(
   return { ...profile, ...(atRisk ? { stage: 'at-risk' as const } : {}), clv };
 }
 
-/** applyClv over a night's profiles. */
-export function applyClvToProfiles(profiles: readonly ClientProfile[], assessment: ClvAssessment, config: Config): ClientProfile[] {
-  if (assessment.predictions.size === 0) return [...profiles];
+/**
+ * applyClv over a night's profiles, in place: each profile is replaced as it goes, so a million
+ * profiles are never held twice (a mapped copy would keep every original alive until the end).
+ */
+export function applyClvToProfiles(profiles: ClientProfile[], assessment: ClvAssessment, config: Config): ClientProfile[] {
+  if (assessment.predictions.size === 0) return profiles;
   const rules = { thresholds: tierThresholdsMinor(config), churnRiskBelowProbabilityAlive: config.clv.churnRiskBelowProbabilityAlive };
-  return profiles.map((profile) => applyClv(profile, assessment.predictions.get(profile.customerId), rules));
+  for (let i = 0; i < profiles.length; i++) {
+    const profile = profiles[i] as ClientProfile;
+    profiles[i] = applyClv(profile, assessment.predictions.get(profile.customerId), rules);
+  }
+  return profiles;
 }

@@ -241,6 +241,20 @@ export interface ShardOutcome {
   rejectsObject?: string;
 }
 
+/**
+ * The shard's profiles scored with the night's models. A function of its own so that the CLV
+ * summaries and predictions (a million of each) can be collected as soon as it returns.
+ */
+function shardProfiles(context: NightContext, shardRead: ShardRead, models: NightModels): ClientProfile[] {
+  const { config, runDate } = context;
+  const { aggregator } = shardRead;
+  const buyers = models.clv.models
+    ? clvSummaries(aggregator.clients(), runClock(runDate, config.timeZone).now, config.clv.unit, config.timeZone)
+    : { customerIds: [], summaries: [] };
+  const predictions = predictClv(models.clv, buyers, context);
+  return applyClvToProfiles(computeProfiles(aggregator.clients(), { runDate, config }, { rfmReference: models.rfm }), { report: models.clv.report, predictions }, config);
+}
+
 /** Phase 3: the shard's profiles with the night's models, compared with DynamoDB, changes written. */
 export async function writeShard(context: NightContext, shardRead: ShardRead, models: NightModels): Promise<ShardOutcome> {
   const { config, clients, runDate, log, onProgress } = context;
@@ -251,15 +265,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   onProgress({ step: 'compute', done: 0, total: aggregator.clientCount });
   if (!models.clv.report.fitted) log.warn('clv models not fitted, profiles keep no clv tonight', { reason: models.clv.report.skippedReason });
   else if (models.clv.report.warnings.length > 0 && shard.index === 0) log.warn('clv fit warnings', { warnings: models.clv.report.warnings });
-  const buyers = models.clv.models
-    ? clvSummaries(aggregator.clients(), runClock(runDate, config.timeZone).now, config.clv.unit, config.timeZone)
-    : { customerIds: [], summaries: [] };
-  const predictions = predictClv(models.clv, buyers, context);
-  const profiles: ClientProfile[] = applyClvToProfiles(
-    computeProfiles(aggregator.clients(), { runDate, config }, { rfmReference: models.rfm }),
-    { report: models.clv.report, predictions },
-    config,
-  );
+  const profiles = shardProfiles(context, shardRead, models);
   onProgress({ step: 'compute', done: profiles.length, total: profiles.length });
   const computeDone = Date.now();
 
