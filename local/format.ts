@@ -54,6 +54,16 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
       `compare ${seconds(t.load)}, write ${seconds(t.write)})`,
   );
   lines.push(`Report: ${summary.report.summaryObject}`);
+  const { reportObject, reportError, teamEmail } = summary.report;
+  if (reportObject) lines.push(`Nightly report (HTML): ${reportObject}`);
+  if (reportError) lines.push(`WARNING: the nightly report was not written: ${reportError}`);
+  if (teamEmail) {
+    lines.push(
+      teamEmail.alreadySent
+        ? 'Team email: already sent by an earlier run of this night'
+        : `Team email: sent to ${n(teamEmail.sent)} of ${n(teamEmail.recipients)} addresses${teamEmail.failed > 0 ? ` (${n(teamEmail.failed)} failed)` : ''}`,
+    );
+  }
   return lines.join('\n');
 }
 

@@ -12,6 +12,7 @@ import { loadStoredStates, writeProfiles, writeTierChanges } from '../store/prof
 import { tableNames } from '../store/tables.ts';
 import { ClientAggregator } from '../tiering/aggregate.ts';
 import { computeProfiles, runClock } from '../tiering/profile.ts';
+import { publishNightlyReport, type ReportOutcome } from '../reports/publish.ts';
 import { diffProfiles } from './diff.ts';
 import { distribution, type Distribution } from './summary.ts';
 
@@ -70,7 +71,8 @@ export interface NightlyRunSummary {
     stageMovements: Record<string, number>;
   };
   written: { profiles: number; tierHistory: number; retries: number };
-  report: { summaryObject: string; rejectsObject?: string };
+  /** Where the run's report objects are; the nightly report's outcome (report.html, team email) too. */
+  report: { summaryObject: string; rejectsObject?: string } & ReportOutcome;
 }
 
 export class NightlyRunError extends Error {
@@ -198,6 +200,8 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
       new PutObjectCommand({ Bucket: bucket, Key: catalogKey(config), ContentType: 'application/json', Body: JSON.stringify([...bySku.values()]) }),
     );
   }
+  // 6. The marketers' report (report.html, team email): never throws; a failure is kept in the summary.
+  Object.assign(summary.report, await publishNightlyReport({ config, clients, summary, log }));
   summary.durationMs = Date.now() - started;
   await clients.s3.send(
     new PutObjectCommand({ Bucket: bucket, Key: summaryKey, ContentType: 'application/json', Body: JSON.stringify(summary, null, 2) }),

@@ -1,4 +1,5 @@
 import { TIERS, type Tier } from '../model.ts';
+import { tierRank } from '../nightly/diff.ts';
 
 /**
  * Tier migration matrices: where tonight's clients were at the start of a window (a row per
@@ -95,4 +96,20 @@ export function tierMigration(moves: Iterable<TierMove>, currentTiers: Record<Ti
   const accumulator = new MigrationAccumulator();
   for (const move of moves) accumulator.add(move);
   return accumulator.matrix(currentTiers);
+}
+
+/** A matrix read as a sentence: how many went up, down, arrived new, stayed. */
+export function movementCounts(matrix: TierMatrix): { up: number; down: number; arrived: number; unchanged: number } {
+  let up = 0;
+  let down = 0;
+  let arrived = 0;
+  for (const from of MIGRATION_ORIGINS) {
+    for (const to of TIERS) {
+      const n = matrix.counts[from][to];
+      if (from === 'new') arrived += n;
+      else if (tierRank(to) > tierRank(from)) up += n;
+      else if (tierRank(to) < tierRank(from)) down += n;
+    }
+  }
+  return { up, down, arrived, unchanged: matrix.total - matrix.moved };
 }

@@ -1,7 +1,8 @@
 import { STAGES, TIERS, type Tier } from '../model.ts';
 import { displayMinor, displayMinorCompact } from '../money.ts';
 import type { CampaignResults, CampaignSegmentResult, DecayBucket, WindowResult } from './campaign-results-model.ts';
-import { MIGRATION_ORIGINS, type MigrationOrigin, type TierMatrix } from './migration.ts';
+import { tierRank } from '../nightly/diff.ts';
+import { MIGRATION_ORIGINS, movementCounts, type MigrationOrigin, type TierMatrix } from './migration.ts';
 import type { MigrationView, NightlyReport, TrendPoint } from './nightly-report.ts';
 import { dotIntervalChart, escapeXml, groupedBarChart, horizontalBarChart, lineChart, matrixChart, PALETTE } from './svg-charts.ts';
 
@@ -23,8 +24,6 @@ const TIER_COLORS: Record<Tier, string> = {
   Entry: '#e69f00',
   Prospect: '#8c959f',
 };
-
-const TIER_RANK: Record<Tier, number> = { Prospect: 0, Entry: 1, Potential: 2, Core: 3, VIC: 4 };
 
 const count = (value: number) => value.toLocaleString('en-US');
 const pct = (share: number, digits = 1) => `${(share * 100).toFixed(digits)}%`;
@@ -143,7 +142,7 @@ function tiersSection(report: NightlyReport): string {
 function tone(from: MigrationOrigin, to: Tier): 'neutral' | 'positive' | 'negative' | 'info' {
   if (from === 'new') return 'info';
   if (from === to) return 'neutral';
-  return TIER_RANK[to] > TIER_RANK[from] ? 'positive' : 'negative';
+  return tierRank(to) > tierRank(from) ? 'positive' : 'negative';
 }
 
 function matrixFigure(id: string, title: string, matrix: TierMatrix): string {
@@ -163,18 +162,8 @@ function matrixFigure(id: string, title: string, matrix: TierMatrix): string {
 }
 
 function movementSummary(matrix: TierMatrix): string {
-  let up = 0;
-  let down = 0;
-  let arrived = 0;
-  for (const from of MIGRATION_ORIGINS) {
-    for (const to of TIERS) {
-      const n = matrix.counts[from][to];
-      if (from === 'new') arrived += n;
-      else if (TIER_RANK[to] > TIER_RANK[from]) up += n;
-      else if (TIER_RANK[to] < TIER_RANK[from]) down += n;
-    }
-  }
-  return `<p class="legend"><span class="up">▲ ${e(count(up))} up</span> · <span class="down">▼ ${e(count(down))} down</span> · <span class="new">● ${e(count(arrived))} new</span> · ${e(count(matrix.total - matrix.moved))} unchanged</p>`;
+  const { up, down, arrived, unchanged } = movementCounts(matrix);
+  return `<p class="legend"><span class="up">▲ ${e(count(up))} up</span> · <span class="down">▼ ${e(count(down))} down</span> · <span class="new">● ${e(count(arrived))} new</span> · ${e(count(unchanged))} unchanged</p>`;
 }
 
 function migrationBlock(title: string, id: string, view: MigrationView, report: NightlyReport, firstNight: boolean, emptyText: string): string {
