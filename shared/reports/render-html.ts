@@ -296,6 +296,8 @@ function trendSection(report: NightlyReport): string {
       xLabels: dates,
       series: [series('12-month revenue', (p) => p.revenueMinor)],
       formatValue: (v) => displayMinorCompact(v, report.currency),
+      // From 0: an honest scale, and compact tick labels that stay distinct.
+      yDomain: [0, 1],
     }),
     chart(lineChart, {
       id: 'chart-trend-repurchase',
