@@ -77,6 +77,8 @@ export interface NightlyReport {
   trend: TrendPoint[];
   /** Absent when the run wrote no campaign results (no campaign yet, or before they were computed). */
   campaignResults?: CampaignResults;
+  /** Why the campaign results could not be read (the rest of the report does not depend on them). */
+  campaignResultsError?: string;
   stages: Record<Stage, number>;
 }
 
@@ -221,6 +223,7 @@ export interface ReportSources {
   /** The tier history of the run dates in the long window, tonight's included. */
   migrations: MigrationWindows;
   campaignResults?: CampaignResults;
+  campaignResultsError?: string;
 }
 
 /** The report from its sources: pure, so the render tests build it from constructed data. */
@@ -268,6 +271,7 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
     },
     trend: history.map(trendPoint),
     ...(sources.campaignResults ? { campaignResults: sources.campaignResults } : {}),
+    ...(sources.campaignResultsError ? { campaignResultsError: sources.campaignResultsError } : {}),
   };
 }
 
@@ -283,13 +287,21 @@ export async function gatherNightlyReport(options: GatherOptions): Promise<Night
   for (const date of runDates) {
     for await (const move of tierMovesOf(clients.documents, tables.tierHistory, date)) migrations.add(move);
   }
-  const campaignResults =
-    options.campaignResults === undefined ? await loadCampaignResults(clients, config, runDate) : (options.campaignResults ?? undefined);
+  let campaignResults = options.campaignResults ?? undefined;
+  let campaignResultsError: string | undefined;
+  if (options.campaignResults === undefined) {
+    try {
+      campaignResults = await loadCampaignResults(clients, config, runDate);
+    } catch (error) {
+      campaignResultsError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    }
+  }
   return buildNightlyReport({
     config,
     summary,
     history,
     migrations,
     ...(campaignResults ? { campaignResults } : {}),
+    ...(campaignResultsError ? { campaignResultsError } : {}),
   });
 }

@@ -425,6 +425,9 @@ function decayLabel(bucket: DecayBucket): string {
 
 function campaignsSection(report: NightlyReport): string {
   const results = report.campaignResults;
+  if (!results && report.campaignResultsError) {
+    return section('campaigns', 'Campaign results', empty(`The campaign results could not be read: ${report.campaignResultsError}`));
+  }
   if (!results) return '';
   const byCampaign = new Map<string, CampaignSegmentResult[]>();
   for (const segment of results.segments) byCampaign.set(segment.campaignId, [...(byCampaign.get(segment.campaignId) ?? []), segment]);

@@ -154,6 +154,12 @@ describe('campaign results section (constructed CampaignResults)', () => {
     expect(wellFormedProblems(section + '</section>', { html: true })).toEqual([]);
   });
 
+  it('campaign results that could not be read: said in their section, the rest of the report as usual', () => {
+    const html = renderNightlyReportHtml({ ...firstNightReport(), campaignResultsError: 'AccessDenied: <denied>' });
+    expect(sectionOf(html, 'campaigns')).toContain('The campaign results could not be read: AccessDenied: &lt;denied&gt;');
+    expect(sectionOf(html, 'tiers')).toContain('<svg');
+  });
+
   it('no decision in the period, no welcome sends: says so, no chart', () => {
     const section = withResults({ ...campaignResults(), segments: [], welcomeDecay: [] });
     expect(section).toContain('No campaign decision in the period.');
