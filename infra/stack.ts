@@ -65,7 +65,7 @@ export class ClienteleStack extends Stack {
       settings,
       feedback: this.feedback,
     });
-    this.nightlyPipeline = new NightlyPipeline(this, 'NightlyPipeline', { ...common, settings });
+    this.nightlyPipeline = new NightlyPipeline(this, 'NightlyPipeline', { ...common, settings, feedback: this.feedback });
 
     // A new folder of functions/ is deployed at once, with only its logs, until a construct wires it.
     for (const name of this.catalog.undeployed()) {

@@ -38,6 +38,10 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   lines.push(`${'Total'.padEnd(10)} ${n(d.clients).padStart(8)}   ${''.padStart(8)}   ${displayMinor(d.revenueMinor, currency).padStart(26)}`);
   lines.push('');
   lines.push(`Stages: ${STAGES.map((s) => `${s} ${n(d.stages[s])}`).join(' · ')}`);
+  if (d.repurchase && d.repurchase.buyers12m > 0) {
+    lines.push(`Repurchase rate: ${pct(d.repurchase.rate)} (${n(d.repurchase.repeatBuyers12m)} of ${n(d.repurchase.buyers12m)} 12-month buyers with 2+ orders)`);
+  }
+  if (d.rising) lines.push(`Rising clients: ${n(d.rising.clients)} (${TIERS.filter((t) => d.rising?.byTier[t]).map((t) => `${t} ${n(d.rising?.byTier[t] ?? 0)}`).join(', ') || 'none'})`);
   const since = previousRunDate ? `since ${previousRunDate}` : 'since the stored state';
   lines.push(
     `Movements ${since}: ${n(changes.upgrades)} upgrades, ${n(changes.downgrades)} downgrades, ${n(changes.newClients)} new clients`,
@@ -54,6 +58,16 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
       `compare ${seconds(t.load)}, write ${seconds(t.write)})`,
   );
   lines.push(`Report: ${summary.report.summaryObject}`);
+  const { reportObject, reportError, teamEmail } = summary.report;
+  if (reportObject) lines.push(`Nightly report (HTML): ${reportObject}`);
+  if (reportError) lines.push(`WARNING: the nightly report was not written: ${reportError}`);
+  if (teamEmail) {
+    lines.push(
+      teamEmail.alreadySent
+        ? 'Team email: already sent by an earlier run of this night'
+        : `Team email: sent to ${n(teamEmail.sent)} of ${n(teamEmail.recipients)} addresses${teamEmail.failed > 0 ? ` (${n(teamEmail.failed)} failed)` : ''}`,
+    );
+  }
   return lines.join('\n');
 }
 

@@ -89,6 +89,15 @@ export function buildProgram(): Command {
     .action(async (options) => (await import('./commands/preview.ts')).previewCommand(options));
 
   program
+    .command('report')
+    .description('Render the nightly report of a stored night (charts of tiers, migrations, stages, trend, campaign results) to a local HTML file.')
+    .requiredOption('--date <date>', 'the night YYYY-MM-DD (its run summary is read from the runs table)', parseDate)
+    .option('--out <file>', 'where to write the HTML (default: ./clientele-report-<date>.html)')
+    .option('--open', 'open the file in the default browser afterwards', false)
+    .addOption(configOption())
+    .action(async (options) => (await import('./commands/report.ts')).reportCommand(options));
+
+  program
     .command('tiers')
     .description('Compute tiers from local export files (either format) with no AWS at all; one JSON line per client.')
     .requiredOption('--customers <files...>', 'customers file(s): customers*.csv|jsonl[.gz] or Shopify customers_export*.csv')

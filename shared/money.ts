@@ -81,3 +81,26 @@ export function convertMinor(minor: number, from: string, to: string, rate: stri
   if (twice > denominator || (twice === denominator && quotient % 2n === 1n)) quotient += 1n;
   return Number(negative ? -quotient : quotient);
 }
+
+/**
+ * Minor units as a short amount for charts and headlines ("USD 1.2M", "CNY 45.3K", "USD 980"):
+ * rounded for reading only; tables and emails that need the exact figure use displayMinor.
+ */
+export function displayMinorCompact(minor: number, currency: string): string {
+  const units = minor / 10 ** currencyExponent(currency);
+  const magnitude = Math.abs(units);
+  const sign = units < 0 ? '-' : '';
+  const steps: [number, string][] = [
+    [1e9, 'B'],
+    [1e6, 'M'],
+    [1e3, 'K'],
+  ];
+  for (const [size, suffix] of steps) {
+    // 999,950 rounds to "1000.0K": show it as the next step instead.
+    if (magnitude >= size * 0.99995) {
+      const scaled = (magnitude / size).toFixed(1).replace(/\.0$/, '');
+      return `${currency} ${sign}${scaled}${suffix}`;
+    }
+  }
+  return `${currency} ${sign}${Math.round(magnitude)}`;
+}

@@ -1,5 +1,5 @@
 import { Annotations, Aws, Duration, Stack, TimeZone } from 'aws-cdk-lib';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -80,18 +80,8 @@ export class CampaignSender extends Construct {
     storage.grantObject(this.sender, catalogKey(storage.config), 'read');
     feedback.unsubscribeSecret.grantRead(this.sender.role);
 
-    // SendEmail as the configured identity, with this stack's configuration set, from the configured address only.
+    feedback.grantSendEmail(this.sender, settings);
     const stack = Stack.of(this);
-    this.sender.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['ses:SendEmail'],
-        resources: [
-          stack.formatArn({ service: 'ses', resource: 'identity', resourceName: settings.sesIdentity }),
-          stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: feedback.configurationSet.configurationSetName }),
-        ],
-        conditions: { StringEquals: { 'ses:FromAddress': settings.senderAddress } },
-      }),
-    );
 
     // Its own scheduler role, so the one finding it carries can be acknowledged precisely.
     const scheduleRole = new Role(this, 'ScheduleRole', {

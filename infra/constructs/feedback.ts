@@ -1,4 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType, InvokeMode, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ConfigurationSet, EmailSendingEvent, EventDestination, SuppressionReasons } from 'aws-cdk-lib/aws-ses';
@@ -10,9 +11,10 @@ import { Construct } from 'constructs';
 import type { SesEventsEnvironmentInput, UnsubscribeEnvironmentInput } from '../../shared/environment.ts';
 import type { FunctionCatalog } from '../functions.ts';
 import { acknowledge } from '../nag.ts';
+import type { Settings } from '../settings.ts';
 import { ClienteleFunction } from './function.ts';
 import { deadLetterQueue } from './queues.ts';
-import type { Storage } from './storage.ts';
+import type { Grantee, Storage } from './storage.ts';
 
 export interface FeedbackProps {
   catalog: FunctionCatalog;
@@ -111,5 +113,23 @@ export class Feedback extends Construct {
       // credentials (RFC 8058). Each request carries an HMAC-signed token the function verifies.
       this.unsubscribeUrl = this.unsubscribe.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE, invokeMode: InvokeMode.BUFFERED });
     }
+  }
+
+  /**
+   * SendEmail as the configured identity, with this configuration set (bounces and complaints reach
+   * the suppression list), from the configured address only.
+   */
+  grantSendEmail(grantee: Grantee, settings: Settings): void {
+    const stack = Stack.of(this);
+    grantee.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [
+          stack.formatArn({ service: 'ses', resource: 'identity', resourceName: settings.sesIdentity }),
+          stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: this.configurationSet.configurationSetName }),
+        ],
+        conditions: { StringEquals: { 'ses:FromAddress': settings.senderAddress } },
+      }),
+    );
   }
 }

@@ -19,10 +19,12 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ClvEnvironmentInput, NightlyEnvironmentInput } from '../../shared/environment.ts';
-import { catalogKey } from '../../shared/store/buckets.ts';
+import { CAMPAIGN_RESULTS_FILE } from '../../shared/reports/nightly-report.ts';
+import { catalogKey, reportPrefix } from '../../shared/store/buckets.ts';
 import type { FunctionCatalog } from '../functions.ts';
 import { acknowledge, acknowledgeWildcardResource } from '../nag.ts';
 import type { Settings } from '../settings.ts';
+import type { Feedback } from './feedback.ts';
 import { ClienteleFunction } from './function.ts';
 import { deadLetterQueue } from './queues.ts';
 import type { Storage } from './storage.ts';
@@ -36,6 +38,8 @@ export interface NightlyPipelineProps {
   storage: Storage;
   configJson: string;
   logRetention: RetentionDays;
+  /** The SES configuration set the nightly report's team email goes through. */
+  feedback: Feedback;
 }
 
 /**
@@ -86,6 +90,16 @@ export class NightlyPipeline extends Construct {
     // The product catalogue, for the campaign sender's replenishment cycles.
     storage.grantObject(this.nightly, catalogKey(storage.config), 'write');
     storage.grantTables(this.nightly, { profiles: 'readWrite', tierHistory: 'readWrite', runs: 'readWrite' });
+    // The nightly report reads the night's campaign results (listing it too: a night without any is a 404, not a 403).
+    const campaignResults = `${reportPrefix(storage.config, 'nightly', '*')}/${CAMPAIGN_RESULTS_FILE}`;
+    storage.grantObject(this.nightly, campaignResults, 'read');
+    acknowledgeWildcardResource(
+      this.nightly.role,
+      storage.bucket.arnForObjects(campaignResults),
+      'Each night\'s campaign results sit under its dated report prefix: read-only, that one file name under this job\'s reports.',
+    );
+    // The report's summary email to the team, only when the configuration names the team.
+    if (settings.config.reports.teamAddresses.length > 0) props.feedback.grantSendEmail(this.nightly, settings);
 
     if (catalog.has('clv')) {
       const clvEnvironment: ClvEnvironmentInput = { CLIENTELE_CONFIG: props.configJson, POWERTOOLS_SERVICE_NAME: 'clientele-clv' };

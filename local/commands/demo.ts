@@ -14,10 +14,12 @@ import { parseInstant } from './campaigns.ts';
 import { startLocalAws } from '../aws.ts';
 import { UsageError } from '../errors.ts';
 import { formatCampaignCounts, formatNightlySummary } from '../format.ts';
+import { defaultReportPath, downloadReport } from './report.ts';
 import { generateExport } from '../generate/generate.ts';
 import { terminalProgress } from '../progress.ts';
 
 const HOUR_MS = 3_600_000;
+const DEMO_TEAM_ADDRESS = 'crm-team@example.com';
 
 function waitForCtrlC(message: string): Promise<void> {
   process.stderr.write(`${message}\n`);
@@ -55,6 +57,8 @@ export interface DemoResult {
     counts: Record<string, CampaignCounts>;
     inbox?: string;
   };
+  /** The night's report.html: where the run wrote it, and a copy on this machine. */
+  report: { object?: string; localCopy?: string; teamEmail?: NonNullable<NightlyRunSummary['report']['teamEmail']> };
   elapsedMs: number;
 }
 
@@ -81,7 +85,9 @@ export async function demoCommand(raw: unknown): Promise<void> {
   }
 
   say('Starting the embedded local AWS (DynamoDB Local, S3, SES)...');
-  const aws = await startLocalAws({ config });
+  // The nightly report's summary email lands in the local inbox too, unless the config names the team.
+  const teamAddresses = config.reports.teamAddresses.length > 0 ? config.reports.teamAddresses : [DEMO_TEAM_ADDRESS];
+  const aws = await startLocalAws({ config: { ...config, reports: { ...config.reports, teamAddresses } } });
   const workDir = await mkdtemp(join(tmpdir(), 'clientele-demo-'));
   try {
     // With a generated export, the night before reads the same snapshot: a run cannot see what
@@ -153,6 +159,7 @@ export async function demoCommand(raw: unknown): Promise<void> {
 
     const summary = summaries[summaries.length - 1] as NightlyRunSummary;
     const previous = summaries.length > 1 ? summaries[0] : undefined;
+    const localCopy = await downloadReport(aws.clients, summary, defaultReportPath(runDate));
     const result: DemoResult = {
       runDate,
       ...(previous ? { previousRunDate: previous.runDate, previous } : {}),
@@ -165,6 +172,11 @@ export async function demoCommand(raw: unknown): Promise<void> {
         hours,
         counts: campaignCounts,
         ...(aws.endpoints.ses ? { inbox: aws.endpoints.ses } : {}),
+      },
+      report: {
+        ...(summary.report.reportObject ? { object: summary.report.reportObject } : {}),
+        ...(localCopy ? { localCopy } : {}),
+        ...(summary.report.teamEmail ? { teamEmail: summary.report.teamEmail } : {}),
       },
       elapsedMs: Date.now() - started,
     };
@@ -192,6 +204,14 @@ export async function demoCommand(raw: unknown): Promise<void> {
       options.dryRun
         ? 'Dry run: nothing was claimed or sent.'
         : `The emails are in the local SES inbox: ${aws.endpoints.ses}/ (JSON: ${aws.endpoints.ses}/store)${options.keepRunning ? '' : '; add --keep-running to browse it'}.`,
+      '',
+      summary.report.reportObject
+        ? `Nightly report (charts, for the marketing team): ${summary.report.reportObject}`
+        : `The nightly report was not written: ${summary.report.reportError ?? 'unknown reason'}`,
+      ...(localCopy ? [`  local copy: ${localCopy} (open it in a browser)`] : []),
+      ...(summary.report.teamEmail
+        ? [`  summary email to the team: sent to ${summary.report.teamEmail.sent} of ${teamAddresses.length} addresses (local SES inbox)`]
+        : []),
       `Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
     );
     process.stdout.write(`${out.join('\n')}\n`);

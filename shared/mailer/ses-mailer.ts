@@ -25,8 +25,12 @@ export interface OutgoingEmail {
   configurationSetName?: string;
   /** Message tags (campaign, tier...) for SES events; names and values are sanitised to [A-Za-z0-9_-]. */
   tags: Record<string, string>;
-  /** The one-click unsubscribe URL (RFC 8058): https, or http on a loopback host for the local demo. */
-  listUnsubscribeUrl: string;
+  /**
+   * The one-click unsubscribe URL (RFC 8058): https, or http on a loopback host for the local demo.
+   * Every email to a client carries one; only the brand's own operational emails (the nightly
+   * report to the team's configured addresses) go without List-Unsubscribe headers.
+   */
+  listUnsubscribeUrl?: string;
   /** Optional mailto alternative, with or without the `mailto:` prefix. */
   listUnsubscribeMailto?: string;
 }
@@ -211,7 +215,7 @@ export function sendEmailCommand(email: OutgoingEmail): SendEmailCommand {
           ...(email.html.length > 0 ? { Html: { Data: email.html, Charset: 'UTF-8' } } : {}),
           ...(email.text.length > 0 ? { Text: { Data: email.text, Charset: 'UTF-8' } } : {}),
         },
-        Headers: listUnsubscribeHeaders(email.listUnsubscribeUrl, email.listUnsubscribeMailto),
+        ...(email.listUnsubscribeUrl ? { Headers: listUnsubscribeHeaders(email.listUnsubscribeUrl, email.listUnsubscribeMailto) } : {}),
       },
     },
     ...(tags.length > 0 ? { EmailTags: tags } : {}),

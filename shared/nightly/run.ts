@@ -17,6 +17,7 @@ import { rfmReferenceOf, type RfmReference } from '../tiering/rfm.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { shardHandlers, shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from './shards.ts';
 import { distribution, mergeDistributions, type Distribution } from './summary.ts';
+import { publishNightlyReport, type ReportOutcome } from '../reports/publish.ts';
 
 /**
  * The nightly job: read the dated export, compute every client's profile, write only what
@@ -84,7 +85,8 @@ export interface NightlyRunSummary {
   written: { profiles: number; tierHistory: number; retries: number };
   /** Shards the run was split into (1: a single run). */
   shards: number;
-  report: { summaryObject: string; rejectsObject?: string };
+  /** Where the run's report objects are; the nightly report's outcome (report.html, team email) too. */
+  report: { summaryObject: string; rejectsObject?: string } & ReportOutcome;
 }
 
 export class NightlyRunError extends Error {
@@ -386,6 +388,8 @@ export async function finishNight(
     shards: first.shard.count,
     report: { summaryObject: `s3://${bucket}/${summaryKey}`, ...(first.rejectsObject ? { rejectsObject: first.rejectsObject } : {}) },
   };
+  // The marketers' report (report.html, team email): never throws; a failure is kept in the summary.
+  Object.assign(summary.report, await publishNightlyReport({ config, clients, summary, log }));
   summary.durationMs = Date.now() - run.startedAt;
   await clients.s3.send(
     new PutObjectCommand({ Bucket: bucket, Key: summaryKey, ContentType: 'application/json', Body: JSON.stringify(summary, null, 2) }),

@@ -62,7 +62,12 @@ beforeAll(() => {
   synth = synthesize(
     {
       stage: 'prod',
-      config: { brandName: 'Maison Test', timeZone: TIME_ZONE, storage: { exportsPrefix: 'exports', reportsPrefix: 'reports' } },
+      config: {
+        brandName: 'Maison Test',
+        timeZone: TIME_ZONE,
+        storage: { exportsPrefix: 'exports', reportsPrefix: 'reports' },
+        reports: { teamAddresses: ['crm@maison.example'] },
+      },
       senderAddress: 'hello@mail.maison.example',
       sesIdentity: 'maison.example',
       sendRatePerSecond: 7,
@@ -223,12 +228,13 @@ describe('nightly state machine', () => {
 });
 
 describe('least privilege', () => {
-  it('nightly: reads exports, writes its reports, reads and writes profiles, tier history and runs', () => {
+  it('nightly: reads exports, writes its reports, reads its campaign results, reads and writes profiles, tier history and runs, mails the team', () => {
     expect(allowedPairs(synth.json, roleOf('nightly'), labels)).toEqual(
       [
         ...ownLogs('nightly'),
         's3:ListBucket <bucket>',
         's3:GetObject <bucket>/exports/*',
+        's3:GetObject <bucket>/reports/nightly/*/campaign-results.json',
         's3:PutObject <bucket>/reports/nightly/*',
         's3:PutObjectTagging <bucket>/reports/nightly/*',
         's3:PutObject <bucket>/reports/catalog/products.json',
@@ -238,10 +244,19 @@ describe('least privilege', () => {
         ...tableWrite('tierHistory'),
         ...tableRead('runs'),
         ...tableWrite('runs'),
+        // The report's summary email, because the config names a team address.
+        'ses:SendEmail arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/<configuration-set>',
+        'ses:SendEmail arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/maison.example',
       ].sort(),
     );
-    const [list] = statementsFor(synth.json, roleOf('nightly'), 's3:ListBucket');
-    expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': ['exports/*'] } });
+    const lists = statementsFor(synth.json, roleOf('nightly'), 's3:ListBucket').map((s) => s.Condition);
+    expect(lists).toEqual([
+      { StringLike: { 's3:prefix': ['exports/*'] } },
+      // A night without campaign results is then a 404 the report handles, not a 403.
+      { StringLike: { 's3:prefix': ['reports/nightly/*/campaign-results.json'] } },
+    ]);
+    const [send] = statementsFor(synth.json, roleOf('nightly'), 'ses:SendEmail');
+    expect(send?.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'hello@mail.maison.example' } });
   });
 
   it('unsubscribe: reads profiles and its secret, reads and writes the suppression list', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { convertMinor, currencyExponent, displayMinor, formatMinor, parseAmount } from '../../shared/money.ts';
+import { convertMinor, currencyExponent, displayMinor, displayMinorCompact, formatMinor, parseAmount } from '../../shared/money.ts';
 
 describe('money', () => {
   it('knows currency precision', () => {
@@ -52,5 +52,16 @@ describe('money', () => {
         expect(total).toBe(cents.reduce((a, b) => a + b, 0));
       }),
     );
+  });
+
+  it('compact amounts for charts: K, M, B with one decimal, whole units below a thousand', () => {
+    expect(displayMinorCompact(0, 'USD')).toBe('USD 0');
+    expect(displayMinorCompact(98_049, 'USD')).toBe('USD 980');
+    expect(displayMinorCompact(123_456, 'USD')).toBe('USD 1.2K');
+    expect(displayMinorCompact(100_000_000, 'USD')).toBe('USD 1M');
+    expect(displayMinorCompact(99_999_000, 'USD')).toBe('USD 1M');
+    expect(displayMinorCompact(-250_000_000, 'CNY')).toBe('CNY -2.5M');
+    expect(displayMinorCompact(3_400_000_000_00, 'USD')).toBe('USD 3.4B');
+    expect(displayMinorCompact(1500, 'JPY')).toBe('JPY 1.5K');
   });
 });

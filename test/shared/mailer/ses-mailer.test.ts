@@ -128,6 +128,16 @@ describe('SES mailer against aws-ses-v2-local', () => {
     expect(mailer.stats()).toMatchObject({ sent: 1, failed: 0, throttledRetries: 0 });
   });
 
+  it('an operational email to the brand\'s own team (no unsubscribe URL) goes without List-Unsubscribe headers', async () => {
+    const ses = recording();
+    const mailer = createSesMailer(ses, { maxSendRate: 50 });
+    const { listUnsubscribeUrl: _none, ...report } = email('team@example.com', { tags: { kind: 'nightly-report' } });
+    expect(await mailer.send(report)).toMatchObject({ ok: true });
+    expect(ses.commands[0]?.input.Content?.Simple?.Headers).toBeUndefined();
+    const [message] = await storedFor('team@example.com');
+    expect(message?.headers ?? []).toEqual([]);
+  });
+
   it('round-trips a zh-CN subject and body in UTF-8', async () => {
     const subject = '欢迎加入 Maison Demo — 您的专属礼遇已送达 🎁';
     const mailer = createSesMailer(aws.clients.ses, { maxSendRate: 50 });

@@ -1,0 +1,132 @@
+import { TIERS } from '../model.ts';
+import { displayMinor } from '../money.ts';
+import { movementCounts } from './migration.ts';
+import type { NightlyReport } from './nightly-report.ts';
+import { escapeXml } from './svg-charts.ts';
+
+/**
+ * The short summary email to the marketing team: the night's headline figures, the warnings,
+ * and where the full report is. Plain HTML with inline styles (mail clients strip <style>) and a
+ * text part; no chart (many clients block SVG in mail): the charts are in the report itself.
+ * Customer ids only, like the report. English: the team's own working language is configuration
+ * for a later day (reports.teamLocale).
+ */
+
+export interface TeamEmail {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export interface ReportLocation {
+  /** s3://bucket/key of report.html. */
+  reportObject?: string;
+  /** A link a person can open (the S3 console page of the object when deployed). */
+  reportUrl?: string;
+}
+
+const count = (value: number) => value.toLocaleString('en-US');
+const pct = (share: number, digits = 1) => `${(share * 100).toFixed(digits)}%`;
+
+/** The night's warnings, most important first; empty when all is well. */
+export function reportWarnings(report: NightlyReport, publishingError?: string): string[] {
+  const warnings: string[] = [];
+  const repurchase = report.repurchase.figures;
+  if (report.repurchase.warning && repurchase) {
+    warnings.push(`Repurchase rate ${pct(repurchase.rate)} is below ${pct(report.repurchase.warningBelow, 0)}.`);
+  }
+  if (report.distribution.clients === 0) warnings.push('Tonight\'s export held no client.');
+  if (report.rejects.rejected > 0) {
+    warnings.push(`${count(report.rejects.rejected)} rows rejected (${pct(report.rejects.share, 2)}): see the rejects list.`);
+  }
+  const downgrades = report.trend[report.trend.length - 1]?.downgrades ?? 0;
+  const vicLosses = report.sincePreviousNight.matrix.counts.VIC;
+  const vicDown = vicLosses.Core + vicLosses.Potential + vicLosses.Entry;
+  if (vicDown > 0) warnings.push(`${count(vicDown)} VIC clients moved down a tier tonight (${count(downgrades)} downgrades in all).`);
+  if (!report.clv.fitted && report.distribution.clients > 0) {
+    warnings.push(`No CLV predictions tonight${report.clv.skippedReason ? `: ${report.clv.skippedReason}` : ''}.`);
+  }
+  if (publishingError) warnings.push(`The report could not be written: ${publishingError}`);
+  return warnings;
+}
+
+/** Headline figures as label/value pairs, shared by the HTML and the text part. */
+function figures(report: NightlyReport): [string, string][] {
+  const d = report.distribution;
+  const { up, down, arrived: newClients } = movementCounts(report.sincePreviousNight.matrix);
+  const rows: [string, string][] = [
+    ['Clients', `${count(d.clients)} (${count(d.buyers)} buyers)`],
+    ['12-month revenue', displayMinor(d.revenueMinor, report.currency)],
+    ['Per tier', TIERS.map((t) => `${t} ${count(d.tiers[t].clients)}`).join(' · ')],
+    ['VIC share of revenue', pct(d.tiers.VIC.revenueShare)],
+    [
+      report.sincePreviousNight.previousRunDate ? `Since ${report.sincePreviousNight.previousRunDate}` : 'Tonight',
+      report.sincePreviousNight.previousRunDate ? `${count(up)} up, ${count(down)} down, ${count(newClients)} new` : `first night: ${count(newClients)} new clients`,
+    ],
+  ];
+  const repurchase = report.repurchase.figures;
+  if (repurchase && repurchase.buyers12m > 0) rows.push(['Repurchase rate', `${pct(repurchase.rate)} (${count(repurchase.repeatBuyers12m)} of ${count(repurchase.buyers12m)})`]);
+  if (report.rising) rows.push(['Rising clients', count(report.rising.clients)]);
+  rows.push(['Rejected rows', `${count(report.rejects.rejected)} of ${count(report.rejects.rows)}`]);
+  for (const segment of report.campaignResults?.segments ?? []) {
+    if (segment.tier !== 'all') continue;
+    const window = segment.windows.find((w) => w.conversionUplift !== undefined);
+    if (!window?.conversionUplift) continue;
+    const uplift = window.conversionUplift.estimate * 100;
+    rows.push([
+      `${segment.campaignId} (${window.windowDays} days)`,
+      `${pct(window.sent.conversionRate)} vs ${pct(window.control.conversionRate)} control, ${uplift >= 0 ? '+' : '−'}${Math.abs(uplift).toFixed(1)} pp${window.significant ? '' : ' (not conclusive)'}`,
+    ]);
+  }
+  return rows;
+}
+
+export function renderTeamEmail(report: NightlyReport, location: ReportLocation = {}, publishingError?: string): TeamEmail {
+  const warnings = reportWarnings(report, publishingError);
+  const rows = figures(report);
+  const subject =
+    `${report.brandName}: nightly report ${report.runDate}` +
+    (warnings.length > 0 ? ` (${warnings.length} warning${warnings.length > 1 ? 's' : ''})` : '');
+  const where = location.reportObject ?? 'not written';
+
+  const textLines = [`${report.brandName}: nightly client report ${report.runDate}`, ''];
+  if (warnings.length > 0) textLines.push('Warnings:', ...warnings.map((w) => `- ${w}`), '');
+  for (const [label, value] of rows) textLines.push(`${label}: ${value}`);
+  textLines.push('', `Full report (charts): ${where}`);
+  if (location.reportUrl) textLines.push(location.reportUrl);
+  textLines.push(`Run ${report.runId}`);
+
+  const e = escapeXml;
+  const font = 'font-family:Helvetica,Arial,sans-serif;';
+  const html = [
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${e(subject)}</title></head>`,
+    `<body style="margin:0;padding:16px;background:#f6f8fa;${font}color:#1f2328;">`,
+    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:600px;margin:0 auto;background:#ffffff;border:1px solid #d8dee4;">',
+    `<tr><td style="padding:16px 18px 4px;${font}font-size:18px;font-weight:bold;">${e(report.brandName)}</td></tr>`,
+    `<tr><td style="padding:0 18px 12px;${font}font-size:14px;color:#59636e;">Nightly client report · ${e(report.runDate)}</td></tr>`,
+    ...(warnings.length > 0
+      ? [
+          `<tr><td style="padding:0 18px 12px;"><div style="border:1px solid #d1242f;background:#fff5f5;padding:10px 12px;${font}font-size:14px;color:#82071e;">`,
+          `<strong>${warnings.length === 1 ? 'Warning' : 'Warnings'}</strong><ul style="margin:6px 0 0;padding-left:18px;">`,
+          ...warnings.map((w) => `<li>${e(w)}</li>`),
+          '</ul></div></td></tr>',
+        ]
+      : []),
+    '<tr><td style="padding:0 18px 8px;"><table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">',
+    ...rows.map(
+      ([label, value]) =>
+        `<tr><td style="padding:6px 8px 6px 0;border-bottom:1px solid #eaeef2;${font}font-size:14px;color:#59636e;vertical-align:top;">${e(label)}</td>` +
+        `<td style="padding:6px 0;border-bottom:1px solid #eaeef2;${font}font-size:14px;font-weight:bold;">${e(value)}</td></tr>`,
+    ),
+    '</table></td></tr>',
+    `<tr><td style="padding:8px 18px 16px;${font}font-size:14px;">The full report with its charts: <code style="word-break:break-all;">${e(where)}</code>` +
+      (location.reportUrl ? `<br><a href="${e(location.reportUrl)}" style="color:#0969da;">Open it in the AWS console</a>` : '') +
+      '</td></tr>',
+    `<tr><td style="padding:0 18px 14px;${font}font-size:12px;color:#59636e;">Run ${e(report.runId)}. Clients are named by customer id only.</td></tr>`,
+    '</table></body></html>',
+    '',
+  ].join('\n');
+  return { subject, html, text: `${textLines.join('\n')}\n` };
+}

@@ -1,0 +1,170 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ensureTables, startLocalAws, type LocalAws } from '../../local/aws.ts';
+import { renderStoredReport } from '../../local/commands/report.ts';
+import { UsageError } from '../../local/errors.ts';
+import { generateExport } from '../../local/generate/generate.ts';
+import { uploadDirectory } from '../../shared/aws/s3-objects.ts';
+import { parseConfig, type Config } from '../../shared/config.ts';
+import { runNightly } from '../../shared/nightly/run.ts';
+import { CAMPAIGN_RESULTS_FILE } from '../../shared/reports/nightly-report.ts';
+import { publishNightlyReport, reportKey } from '../../shared/reports/publish.ts';
+import { exportPrefix, reportPrefix } from '../../shared/store/buckets.ts';
+import { tableNames } from '../../shared/store/tables.ts';
+import { emailsTo } from './campaign-fixtures.ts';
+import { campaignResults, profiles, summary as constructedSummary } from '../shared/reports/fixtures.ts';
+
+/** The nightly report end to end on the embedded AWS: two nights, report.html in S3, the team email, the CLI. */
+
+const RUN_DATE = '2026-11-23';
+const PREVIOUS = '2026-11-22';
+const run = promisify(execFile);
+
+let aws: LocalAws;
+let work: string;
+
+async function isolatedConfig(name: string, teamAddress: string): Promise<Config> {
+  const config = parseConfig({
+    ...aws.config,
+    brandName: 'Maison Report',
+    storage: { ...aws.config.storage, tablePrefix: `${name}-`, exportsPrefix: `exports-${name}`, reportsPrefix: `reports-${name}` },
+    reports: { ...aws.config.reports, teamAddresses: [teamAddress] },
+  });
+  await ensureTables(aws.clients.dynamodb, config);
+  return config;
+}
+
+async function objectText(config: Config, key: string): Promise<{ text: string; contentType?: string }> {
+  const object = await aws.clients.s3.send(new GetObjectCommand({ Bucket: config.storage.exportsBucket, Key: key }));
+  return { text: (await object.Body?.transformToString('utf-8')) ?? '', ...(object.ContentType ? { contentType: object.ContentType } : {}) };
+}
+
+beforeAll(async () => {
+  aws = await startLocalAws();
+  work = await mkdtemp(join(tmpdir(), 'clientele-report-'));
+});
+
+afterAll(async () => {
+  await aws?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('nightly report on the embedded AWS', () => {
+  it('two nights: report.html beside each summary with every section, one team email per night, none on a rerun; the CLI renders it', async () => {
+    const team = 'crm-team-two-nights@example.com';
+    const config = await isolatedConfig('report', team);
+    const dir = join(work, 'export');
+    await generateExport({ customers: 400, seed: 11, asOf: RUN_DATE, timeZone: config.timeZone }, dir);
+    for (const night of [PREVIOUS, RUN_DATE]) await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, night));
+    // The campaign results the other half of the nightly run writes: the report renders them when present.
+    await aws.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: config.storage.exportsBucket,
+        Key: `${reportPrefix(config, 'nightly', RUN_DATE)}/${CAMPAIGN_RESULTS_FILE}`,
+        ContentType: 'application/json',
+        Body: JSON.stringify(campaignResults(RUN_DATE)),
+      }),
+    );
+    const nightly = (runDate: string, runId: string) => runNightly({ runDate, runId, config, clients: aws.clients });
+
+    const first = await nightly(PREVIOUS, 'report-1');
+    const second = await nightly(RUN_DATE, 'report-2');
+    for (const summary of [first, second]) {
+      expect(summary.report.reportError).toBeUndefined();
+      expect(summary.report.reportObject).toBe(`s3://${config.storage.exportsBucket}/${reportKey(config, summary.runDate)}`);
+      expect(summary.report.teamEmail).toEqual({ recipients: 1, sent: 1, failed: 0 });
+    }
+    expect(reportKey(config, RUN_DATE)).toBe(`reports-report/nightly/${RUN_DATE}/report.html`);
+
+    const { text: html, contentType } = await objectText(config, reportKey(config, RUN_DATE));
+    expect(contentType).toMatch(/^text\/html/);
+    expect([...html.matchAll(/<section id="([\w-]+)"/g)].map((m) => m[1])).toEqual([
+      'tiers',
+      'migration',
+      'stages',
+      'repurchase',
+      'rising',
+      'rejects',
+      'trend',
+      'campaigns',
+    ]);
+    expect(html).toContain(`Since the previous night (${PREVIOUS})`);
+    expect(html).toContain('Trend of the last 2 runs');
+    expect(html).toContain('<h3>welcome</h3>');
+    expect(html).toContain(second.report.reportObject);
+    expect(html).not.toContain('@example.com');
+    // The first night's report has no history and no campaign section.
+    const { text: firstHtml } = await objectText(config, reportKey(config, PREVIOUS));
+    expect(firstHtml).toContain('First night: no history yet.');
+    expect(firstHtml).not.toContain('<section id="campaigns"');
+
+    // The stored summaries (runs table, summary.json) say where the report is.
+    const stored = await aws.clients.documents.send(new GetCommand({ TableName: tableNames(config).runs, Key: { job: 'nightly', runDate: RUN_DATE } }));
+    expect(stored.Item?.report).toMatchObject({ reportObject: second.report.reportObject, teamEmail: { sent: 1 } });
+    expect(stored.Item?.distribution?.repurchase).toMatchObject({ buyers12m: expect.any(Number), rate: expect.any(Number) });
+    const summaryJson = JSON.parse((await objectText(config, `reports-report/nightly/${RUN_DATE}/summary.json`)).text);
+    expect(summaryJson.report.reportObject).toBe(second.report.reportObject);
+
+    // One email per night to the team address, from the configured sender, with the report's location.
+    const emails = await emailsTo(aws, team);
+    expect(emails.map((e) => e.subject).sort()).toEqual([
+      expect.stringMatching(new RegExp(`^Maison Report: nightly report ${PREVIOUS}`)),
+      expect.stringMatching(new RegExp(`^Maison Report: nightly report ${RUN_DATE}`)),
+    ]);
+    const latest = emails.find((e) => e.subject.includes(RUN_DATE));
+    expect(latest?.from).toBe(config.sender.fromAddress);
+    expect(latest?.body.text).toContain(second.report.reportObject);
+    expect(latest?.body.html).toContain('Repurchase rate');
+    expect(latest?.headers ?? []).toEqual([]);
+
+    // A rerun of the night rewrites the page but does not mail the team again.
+    const rerun = await nightly(RUN_DATE, 'report-3');
+    expect(rerun.report.teamEmail).toEqual({ recipients: 1, sent: 0, failed: 0, alreadySent: true });
+    expect(await emailsTo(aws, team)).toHaveLength(2);
+
+    // Rendered here from the stored data: the same sections.
+    const local = await renderStoredReport(config, aws.clients, RUN_DATE);
+    expect(local).toContain('<section id="campaigns"');
+    expect(local).toContain(`Since the previous night (${PREVIOUS})`);
+    await expect(renderStoredReport(config, aws.clients, '2026-01-01')).rejects.toThrow(UsageError);
+
+    // The command line: `clientele report --date D --config F --out file`.
+    const configFile = join(work, 'config.json');
+    await writeFile(configFile, JSON.stringify(config));
+    const out = join(work, 'report.html');
+    const { stdout } = await run('npx', ['tsx', 'local/cli.ts', 'report', '--date', RUN_DATE, '--config', configFile, '--out', out], { cwd: process.cwd() });
+    expect(stdout.trim()).toBe(out);
+    const written = await readFile(out, 'utf8');
+    expect(written).toContain('<section id="migration"');
+    expect(written).toContain('Maison Report');
+  }, 180_000);
+
+  it('a report that cannot be written is reported in the outcome, never thrown; the team is told', async () => {
+    const team = 'crm-team-failure@example.com';
+    const config = await isolatedConfig('report-failure', team);
+    const failingS3 = {
+      send: (command: { input: { Key?: string } }) => {
+        if (command instanceof PutObjectCommand && command.input.Key?.endsWith('report.html')) {
+          return Promise.reject(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+        }
+        return aws.clients.s3.send(command as PutObjectCommand);
+      },
+    } as unknown as S3Client; // only send() is used; the wrapper fails one kind of request
+    const outcome = await publishNightlyReport({
+      config,
+      clients: { ...aws.clients, s3: failingS3 },
+      summary: constructedSummary(RUN_DATE, profiles(50, 2)),
+    });
+    expect(outcome.reportObject).toBeUndefined();
+    expect(outcome.reportError).toBe('AccessDenied: Access Denied');
+    expect(outcome.teamEmail).toEqual({ recipients: 1, sent: 1, failed: 0 });
+    const [email] = await emailsTo(aws, team);
+    expect(email?.body.text).toContain('The report could not be written: AccessDenied: Access Denied');
+  });
+});

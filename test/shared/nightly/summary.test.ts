@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import type { ClientProfile, Tier } from '../../../shared/model.ts';
+import { distribution, RISING_TOP } from '../../../shared/nightly/summary.ts';
+
+function client(customerId: string, tier: Tier, fields: Partial<ClientProfile> = {}): ClientProfile {
+  return {
+    customerId,
+    acceptsMarketing: true,
+    tier,
+    stage: tier === 'Prospect' ? 'prospect' : 'active',
+    spend12mMinor: tier === 'Prospect' ? 0 : 10_000,
+    lifetimeSpendMinor: 10_000,
+    currency: 'USD',
+    orderCount: tier === 'Prospect' ? 0 : 1,
+    skus: {},
+    ...fields,
+  };
+}
+
+const clv = (clv12mMinor: number, rising: boolean): ClientProfile['clv'] => ({
+  probabilityAlive: 0.9,
+  expectedPurchases90d: 1,
+  expectedPurchases365d: 3,
+  expectedAverageOrderValueMinor: 10_000,
+  clv12mMinor,
+  rising,
+  churnRisk: 'low',
+});
+
+describe('distribution: repurchase rate and rising clients', () => {
+  it('repurchase rate: 12-month buyers (12-month spend > 0) with two or more orders', () => {
+    const d = distribution([
+      client('a', 'Entry', { orderCount: 1 }),
+      client('b', 'Core', { orderCount: 2 }),
+      client('c', 'VIC', { orderCount: 7 }),
+      // A lapsed buyer (no 12-month spend) is not a 12-month buyer, however many orders.
+      client('d', 'Entry', { spend12mMinor: 0, orderCount: 5 }),
+      client('e', 'Prospect'),
+    ]);
+    expect(d.repurchase).toEqual({ buyers12m: 3, repeatBuyers12m: 2, rate: 2 / 3 });
+  });
+
+  it('no buyer: a rate of 0, not NaN', () => {
+    expect(distribution([client('p', 'Prospect')]).repurchase).toEqual({ buyers12m: 0, repeatBuyers12m: 0, rate: 0 });
+    expect(distribution([]).repurchase?.rate).toBe(0);
+  });
+
+  it('rising clients: counted per tier; the top ones by predicted value, then by id, whatever the order', () => {
+    const profiles: ClientProfile[] = [];
+    for (let i = 0; i < 700; i++) {
+      const tier: Tier = i % 3 === 0 ? 'Core' : i % 3 === 1 ? 'Potential' : 'Entry';
+      profiles.push(client(`c${String(i).padStart(4, '0')}`, tier, { clv: clv(1000 * (i % 50), i % 2 === 0) }));
+    }
+    profiles.push(client('v1', 'VIC', { clv: clv(9_999_999, false) }));
+    const forward = distribution(profiles).rising;
+    const backward = distribution([...profiles].reverse()).rising;
+    expect(backward).toEqual(forward);
+    expect(forward?.clients).toBe(350);
+    expect(Object.values(forward?.byTier ?? {}).reduce((a, b) => a + b, 0)).toBe(350);
+    expect(forward?.byTier.VIC).toBe(0);
+    expect(forward?.top).toHaveLength(RISING_TOP);
+    // Highest value rising clients: i % 50 === 48 (even), ids ascending among equals.
+    expect(forward?.top[0]).toMatchObject({ customerId: 'c0048', clv12mMinor: 48_000 });
+    expect(forward?.top.map((c) => c.clv12mMinor)).toEqual(Array.from({ length: RISING_TOP }, () => 48_000));
+    expect(forward?.top.map((c) => c.customerId)).toEqual([...(forward?.top.map((c) => c.customerId) ?? [])].sort());
+  });
+});
