@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Token } from 'aws-cdk-lib';
 import { z } from 'zod';
 import { configSchema, parseConfig, storageSchema, type Config } from '../shared/config.ts';
+import { MAX_SHARDS } from '../shared/nightly/shards.ts';
 
 /**
  * Deployment settings: the suite's own configuration schema (shared/config.ts, the one the
@@ -74,6 +75,8 @@ export const settingsSchema = z
         exportsDays: z.number().int().positive().default(90),
         /** Days a rejects object (tagged retention=rejects) stays under the reports prefix. */
         rejectsDays: z.number().int().positive().default(30),
+        /** Days a sharded night's intermediate objects (<reportsPrefix>/work/) are kept, to look into or redrive a failed run. */
+        workDays: z.number().int().positive().default(7),
         /** Days of function and state-machine logs. */
         logDays: z
           .number()
@@ -83,6 +86,11 @@ export const settingsSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Shards the nightly run is split into, by a hash of the client id: each shard is a Lambda of a
+     * Step Functions Distributed Map (shared/nightly/distributed.ts). 1 runs the night in one Lambda.
+     */
+    nightlyShards: z.number().int().min(1).max(MAX_SHARDS).default(1),
     /** false deploys the schedules disabled (a dev stack that should not mail anyone on its own). */
     schedulesEnabled: z.boolean().default(true),
   })
@@ -119,6 +127,7 @@ const OVERRIDES = {
   sendRatePerSecond: { path: ['sendRatePerSecond'], type: 'number' },
   alarmEmail: { path: ['alarmEmail'], type: 'string' },
   schedulesEnabled: { path: ['schedulesEnabled'], type: 'boolean' },
+  nightlyShards: { path: ['nightlyShards'], type: 'number' },
 } as const satisfies Record<string, { path: readonly string[]; type: 'string' | 'number' | 'boolean' }>;
 
 type OverrideKey = keyof typeof OVERRIDES;

@@ -1,27 +1,56 @@
-import { z } from 'zod';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { configFromEnvironment, parseFunctionEnvironment } from '../../shared/environment.ts';
 import { jsonLog, newRunId } from '../../shared/log.ts';
-import { runNightly, type NightlyRunSummary } from '../../shared/nightly/run.ts';
-import { addDays, isIsoDate, localDate } from '../../shared/time.ts';
+import {
+  combineWorkMeasures,
+  defaultRunDate,
+  finishFromWork,
+  measureShardToWork,
+  parseNightlyEvent,
+  prepareNight,
+  writeShardFromWork,
+  type CombineReceipt,
+  type MeasureReceipt,
+  type PreparedNight,
+  type WriteReceipt,
+} from '../../shared/nightly/distributed.ts';
+import { nightContext, runNightly, type NightlyRunSummary } from '../../shared/nightly/run.ts';
 
 /**
- * Nightly run Lambda: parse the event, run the shared job, return its summary. The schedule fires
- * at 02:00 brand time without a date, meaning "yesterday's export"; a backfill passes runDate.
+ * Nightly run Lambda: parse the event, run the shared job (or one phase of it), return its result.
+ *
+ * Without a `phase` it runs the whole night in this invocation: the state machine of an unsharded
+ * deployment sends the execution input, {} from the 02:00 schedule ("yesterday's export") or
+ * { runDate } for a backfill. With a `phase` it runs one step of a sharded night
+ * (shared/nightly/distributed.ts): prepare, measure or write one shard, combine, finish.
  */
-
-const eventSchema = z
-  .object({ runDate: z.string().refine(isIsoDate, 'runDate must be YYYY-MM-DD').optional() })
-  .passthrough();
 
 // The same schema the CDK construct types its variables with (shared/environment.ts).
 const environment = parseFunctionEnvironment('nightly', process.env);
 const config = configFromEnvironment(environment.CLIENTELE_CONFIG);
 const clients = createAwsClients(config);
+const log = jsonLog({ level: 'info', write: (line) => console.log(line) });
 
-export async function handler(event: unknown): Promise<NightlyRunSummary> {
-  const parsed = eventSchema.parse(event ?? {});
-  const runDate = parsed.runDate ?? addDays(localDate(Date.now(), config.timeZone), -1);
-  const runId = newRunId('nightly');
-  return runNightly({ runDate, runId, config, clients, log: jsonLog({ level: 'info', write: (line) => console.log(line) }) });
+type NightlyResult = NightlyRunSummary | PreparedNight | MeasureReceipt | CombineReceipt | WriteReceipt;
+
+export async function handler(event: unknown): Promise<NightlyResult> {
+  const request = parseNightlyEvent(event);
+  if (request.phase === 'single') {
+    const runDate = request.runDate ?? defaultRunDate(config, Date.now());
+    return runNightly({ runDate, runId: newRunId('nightly'), config, clients, log });
+  }
+  if (request.phase === 'prepare') return prepareNight(config, request);
+
+  const shard = 'shard' in request ? request.shard.index : undefined;
+  const context = nightContext({ runDate: request.runDate, runId: request.runId, config, clients, log: log.child({ phase: request.phase, shard }) });
+  switch (request.phase) {
+    case 'measure':
+      return measureShardToWork(context, request.shard);
+    case 'combine':
+      return combineWorkMeasures(context, request.shards);
+    case 'write':
+      return writeShardFromWork(context, request.shard);
+    case 'finish':
+      return finishFromWork(context, request);
+  }
 }

@@ -1,12 +1,15 @@
-import { Annotations, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, TimeZone, type IResolvable } from 'aws-cdk-lib';
+import { Policy } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import {
+  Chain,
   Choice,
   Condition,
   DefinitionBody,
+  DistributedMap,
   Fail,
   JsonPath,
   LogLevel,
@@ -15,11 +18,19 @@ import {
   StateMachineType,
   TaskInput,
   Timeout,
+  type TaskStateBase,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ClvEnvironmentInput, NightlyEnvironmentInput } from '../../shared/environment.ts';
 import { CAMPAIGN_RESULTS_FILE } from '../../shared/reports/nightly-report.ts';
+import type {
+  CombineEventInput,
+  FinishEventInput,
+  MeasureEventInput,
+  PrepareEventInput,
+  WriteEventInput,
+} from '../../shared/nightly/distributed.ts';
 import { catalogKey, reportPrefix } from '../../shared/store/buckets.ts';
 import type { FunctionCatalog } from '../functions.ts';
 import { acknowledge, acknowledgeWildcardResource } from '../nag.ts';
@@ -42,18 +53,34 @@ export interface NightlyPipelineProps {
   feedback: Feedback;
 }
 
+/** A Lambda task of the state machine; resultSelector picks from the Lambda response ($.Payload is the return value). */
+type LambdaStep = (stepId: string, fn: ClienteleFunction, payload: TaskInput, resultPath: string, resultSelector?: Record<string, string>) => TaskStateBase;
+
+/** A phase's event as the state machine builds it: each field a value or a JSONPath into the state. */
+type PhasePayload<Event> = { [Key in keyof Event]-?: Event[Key] | IResolvable };
+
 /**
- * The nightly run as a Step Functions state machine started at 02:00 brand time:
+ * The nightly run as a Step Functions state machine started at 02:00 brand time. One shard
+ * (nightlyShards 1, the default):
  *
  *   Run nightly job (read export, tier, write changes, write report)
+ *
+ * N shards (the clients split by a hash of their id, shared/nightly/distributed.ts):
+ *
+ *   Prepare night (run date, run id, shard list [0..N-1])
+ *     → Measure shards (Distributed Map, N at once: read the export, keep the shard's clients, store their measures)
+ *     → Combine measures (RFM cuts and the CLV fit over every shard)
+ *     → Write shards (Distributed Map, N at once: read again, score, write what changed)
+ *     → Finish night (summary object, runs table)
+ *
+ * then, either way:
  *     → [CLV requested?] → Predict CLV        (only when functions/clv exists)
  *     → Report (the run's summary location and counts as the execution's output)
  *   any failure → Nightly run failed (Fail, counted by the ExecutionsFailed alarm)
  *
  * Input: {} for "yesterday in brand time", or { "runDate": "YYYY-MM-DD" } for a backfill;
- * { "skipClv": true } skips the CLV step. Fanning out past one Lambda means replacing the
- * "Run nightly job" task with a Distributed Map over export shards (each shard the same code);
- * the states around it stay as they are.
+ * { "skipClv": true } skips the CLV step. One shard keeps the single task rather than the phased
+ * flow with one item: the phases read the export twice (measure, then write), a single run once.
  */
 export class NightlyPipeline extends Construct {
   readonly nightly?: ClienteleFunction;
@@ -100,6 +127,9 @@ export class NightlyPipeline extends Construct {
     );
     // The report's summary email to the team, only when the configuration names the team.
     if (settings.config.reports.teamAddresses.length > 0) props.feedback.grantSendEmail(this.nightly, settings);
+    const shards = settings.nightlyShards;
+    // The phases of a sharded night hand their measures, models and outcomes over through S3.
+    if (shards > 1) storage.grantWork(this.nightly, 'nightly');
 
     if (catalog.has('clv')) {
       const clvEnvironment: ClvEnvironmentInput = { CLIENTELE_CONFIG: props.configJson, POWERTOOLS_SERVICE_NAME: 'clientele-clv' };
@@ -121,12 +151,19 @@ export class NightlyPipeline extends Construct {
       errorPath: JsonPath.stringAt('$.error.Error'),
       causePath: JsonPath.stringAt('$.error.Cause'),
     });
-    const invoke = (stepId: string, fn: ClienteleFunction, payload: TaskInput, resultPath: string): LambdaInvoke => {
+    // Retried, not caught: the tasks inside a Distributed Map, whose child executions cannot reach `failed`.
+    const lambdaTask: LambdaStep = (
+      stepId,
+      fn,
+      payload,
+      resultPath,
+      // The function's return value only, not the Lambda response envelope.
+      resultSelector = { 'summary.$': '$.Payload' },
+    ) => {
       const task = LambdaInvoke.jsonPath(this, stepId, {
         lambdaFunction: fn.fn,
         payload,
-        // The function's return value only, not the Lambda response envelope.
-        resultSelector: { 'summary.$': '$.Payload' },
+        resultSelector,
         resultPath,
         taskTimeout: Timeout.duration(Duration.minutes(16)),
         // Lambda service errors are retried by default; add throttling. A failed run is not
@@ -134,12 +171,16 @@ export class NightlyPipeline extends Construct {
         retryOnServiceExceptions: true,
       });
       task.addRetry({ errors: ['Lambda.TooManyRequestsException'], interval: Duration.seconds(30), maxAttempts: 4, backoffRate: 2 });
-      task.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
       return task;
     };
+    // Retried, and caught by the failure state.
+    const invoke: LambdaStep = (...args) => lambdaTask(...args).addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
 
-    // The nightly function takes the execution input as it is: {} or { runDate }.
-    const run = invoke('Run nightly job', this.nightly, TaskInput.fromJsonPathAt('$'), '$.nightly');
+    // One shard: the nightly function takes the execution input as it is ({} or { runDate }) and runs the whole night.
+    const night =
+      shards > 1
+        ? this.shardedNight(shards, this.nightly, { lambdaTask, invoke, failed })
+        : Chain.start(invoke('Run nightly job', this.nightly, TaskInput.fromJsonPathAt('$'), '$.nightly'));
 
     // NightlyRunSummary (shared/nightly/run.ts): the report is already in S3; surface where and what.
     const report = Pass.jsonPath(this, 'Report', {
@@ -163,10 +204,10 @@ export class NightlyPipeline extends Construct {
       const wantClv = Choice.jsonPath(this, 'CLV requested?')
         .when(Condition.and(Condition.isPresent('$.skipClv'), Condition.booleanEquals('$.skipClv', true)), report)
         .otherwise(clv);
-      run.next(wantClv);
+      night.next(wantClv);
     } else {
       // No functions/clv yet: the run goes straight to its report.
-      run.next(report);
+      night.next(report);
     }
 
     const logs = new LogGroup(this, 'StateMachineLogs', {
@@ -178,7 +219,7 @@ export class NightlyPipeline extends Construct {
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName: `${stack.stackName}-nightly`,
       stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(run),
+      definitionBody: DefinitionBody.fromChainable(night),
       timeout: Duration.hours(3),
       tracingEnabled: true,
       // ALL events, without execution data: summaries carry sample rejects (raw rows).
@@ -190,6 +231,7 @@ export class NightlyPipeline extends Construct {
       'IAM5[Resource::*]',
       'X-Ray (PutTraceSegments, GetSamplingRules...) and CloudWatch Logs vended delivery (CreateLogDelivery...) support no resource-level permissions.',
     );
+    if (shards > 1) acknowledgeDistributedMapPolicy(this.stateMachine);
     for (const fn of [this.nightly, this.clv]) {
       if (!fn) continue;
       acknowledgeWildcardResource(
@@ -212,5 +254,87 @@ export class NightlyPipeline extends Construct {
         deadLetterQueue: this.deadLetters,
       }),
     });
+  }
+
+  /**
+   * Prepare → Measure shards → Combine measures → Write shards → Finish night: the phases of
+   * shared/nightly/distributed.ts, each shard's measure and write a child execution of a
+   * Distributed Map. Ends with the summary under $.nightly, as the single task leaves it.
+   */
+  private shardedNight(
+    shards: number,
+    nightly: ClienteleFunction,
+    steps: { lambdaTask: LambdaStep; invoke: LambdaStep; failed: Fail },
+  ): Chain {
+    const { lambdaTask, invoke, failed } = steps;
+    const run = { runDate: JsonPath.stringAt('$.run.runDate'), runId: JsonPath.stringAt('$.run.runId') };
+
+    const prepare = invoke(
+      'Prepare night',
+      nightly,
+      // The execution input carries the backfill's runDate, if any.
+      TaskInput.fromObject({ phase: 'prepare', shards, request: JsonPath.objectAt('$') } satisfies PhasePayload<PrepareEventInput>),
+      '$.run',
+      // PreparedNight (shared/nightly/distributed.ts): what every later state reads.
+      { 'runDate.$': '$.Payload.runDate', 'runId.$': '$.Payload.runId', 'startedAt.$': '$.Payload.startedAt', 'shards.$': '$.Payload.shards' },
+    );
+
+    // Each item (a ShardSpec of prepare's list) becomes that shard's event.
+    const shard = JsonPath.objectAt('$$.Map.Item.Value');
+    const overShards = (id: string, label: string, taskId: string, itemSelector: PhasePayload<MeasureEventInput> | PhasePayload<WriteEventInput>): DistributedMap => {
+      const map = DistributedMap.jsonPath(this, id, {
+        comment: 'One child execution per shard; any failed shard fails the night (no tolerated failures).',
+        itemsPath: JsonPath.stringAt('$.run.shards'),
+        itemSelector,
+        maxConcurrency: shards,
+        // Names the map runs, and narrows the redrive permission CDK grants to them.
+        label,
+        // Each shard stored its result in S3; the state keeps its input (the run) and nothing else.
+        resultPath: JsonPath.DISCARD,
+      });
+      // Children run up to 15 minutes each: STANDARD child executions (the default; EXPRESS stop at 5).
+      map.itemProcessor(lambdaTask(taskId, nightly, TaskInput.fromJsonPathAt('$'), '$', { 'receipt.$': '$.Payload' }));
+      return map.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
+    };
+
+    const combine = invoke(
+      'Combine measures',
+      nightly,
+      TaskInput.fromObject({ phase: 'combine', ...run, shards } satisfies PhasePayload<CombineEventInput>),
+      '$.combine',
+    );
+    const finish = invoke(
+      'Finish night',
+      nightly,
+      TaskInput.fromObject({ phase: 'finish', ...run, startedAt: JsonPath.numberAt('$.run.startedAt'), shards } satisfies PhasePayload<FinishEventInput>),
+      '$.nightly',
+    );
+    return Chain.start(prepare)
+      .next(overShards('Measure shards', 'MeasureShards', 'Measure shard', { phase: 'measure', ...run, shard }))
+      .next(combine)
+      .next(overShards('Write shards', 'WriteShards', 'Write shard', { phase: 'write', ...run, shard }))
+      .next(finish);
+  }
+}
+
+/**
+ * CDK grants a state machine with a Distributed Map the right to run its own child executions
+ * (the DistributedMapPolicy beside its role): start this state machine, describe and stop its
+ * executions, redrive the labelled map runs. Execution names are made at run time, hence the
+ * wildcards, each confined to this state machine's executions.
+ */
+function acknowledgeDistributedMapPolicy(stateMachine: StateMachine): void {
+  const policy = stateMachine.node.tryFindChild('DistributedMapPolicy');
+  if (!(policy instanceof Policy)) throw new Error('aws-cdk-lib no longer adds a DistributedMapPolicy: review the Distributed Map grants');
+  const statements = (policy.document.toJSON() as { Statement: { Action: string | string[]; Resource: string | string[] }[] }).Statement;
+  for (const statement of statements) {
+    const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+    for (const resource of resources.filter((r) => r.includes('*'))) {
+      acknowledgeWildcardResource(
+        policy,
+        resource,
+        `${[statement.Action].flat().join(', ')} on this state machine's own executions (Distributed Map child executions and map runs, named at run time), as CDK grants.`,
+      );
+    }
   }
 }

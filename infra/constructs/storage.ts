@@ -4,6 +4,7 @@ import { PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { Config } from '../../shared/config.ts';
+import { workPrefix } from '../../shared/store/buckets.ts';
 import { TABLES, tableName, type KeyAttribute, type TableDefinition, type TableId } from '../../shared/store/tables.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
 import { deployedConfig, type Settings } from '../settings.ts';
@@ -89,6 +90,12 @@ export class Storage extends Construct {
       tablePrefix: props.tablePrefix,
       region: Stack.of(this).region,
     });
+    // A sharded night's measures, models and outcomes: only its own phases read them, within hours.
+    this.bucket.addLifecycleRule({
+      id: 'ExpireWork',
+      prefix: `${workPrefix(this.config)}/`,
+      expiration: Duration.days(settings.retention.workDays),
+    });
 
     const prod = settings.stage === 'prod';
     const tables: Partial<Record<TableId, Table>> = {};
@@ -169,6 +176,22 @@ export class Storage extends Construct {
     } else {
       grantee.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [object] }));
     }
+  }
+
+  /**
+   * Read and write one job's intermediate objects under <reportsPrefix>/work/<job>/ (a sharded
+   * night's measures, models and outcomes), and list them, so a missing one is a 404 the code names.
+   */
+  grantWork(grantee: Grantee, job: string): void {
+    const prefix = `${workPrefix(this.config)}/${job}/`;
+    this.grantList(grantee, [`${prefix}*`]);
+    const objects = this.bucket.arnForObjects(`${prefix}*`);
+    grantee.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [objects] }));
+    acknowledgeWildcardResource(
+      grantee.role,
+      objects,
+      `Work objects are keyed by run (${prefix}<YYYY-MM-DD>/<runId>/...): the wildcard is confined to this job's work prefix, which expires.`,
+    );
   }
 
   /** Write one job's reports (summary, tagged rejects) under <reportsPrefix>/<job>/. */

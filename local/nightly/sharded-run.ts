@@ -12,7 +12,7 @@ import {
   type ShardMeasures,
   type ShardOutcome,
 } from '../../shared/nightly/run.ts';
-import type { ShardSpec } from '../../shared/nightly/shards.ts';
+import { shardsOf, type ShardSpec } from '../../shared/nightly/shards.ts';
 
 /**
  * `clientele run nightly --shards N`: the nightly run split into N shards, each in its own
@@ -89,7 +89,7 @@ export async function runNightlySharded(options: ShardedRunOptions): Promise<Nig
   const source = options.source ?? { kind: 's3' };
   const describe = source.kind === 'directory' ? source.path : defaultExportSource(context).describe();
   context.log.info('sharded nightly run started', { source: describe, shards: options.shards });
-  const workers = Array.from({ length: options.shards }, (_, index) => new ShardWorker({ index, count: options.shards }));
+  const workers = shardsOf(options.shards).map((shard) => new ShardWorker(shard));
   try {
     for (const worker of workers) {
       worker.send({

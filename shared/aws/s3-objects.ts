@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 /** s3://bucket/some/prefix → { bucket, prefix } (prefix without leading/trailing slashes). */
 export function parseS3Url(url: string): { bucket: string; prefix: string } {
@@ -27,4 +27,19 @@ export async function uploadDirectory(s3: S3Client, dir: string, bucket: string,
     keys.push(key);
   }
   return keys;
+}
+
+/**
+ * A small object of our own (work objects, a few MB at most) read whole; exports are streamed
+ * instead. Undefined when there is no such key, so the caller can say what is missing.
+ */
+export async function readObjectBytes(s3: S3Client, bucket: string, key: string): Promise<Uint8Array | undefined> {
+  try {
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
+  } catch (error) {
+    // By name too: an error from another copy of the SDK (or an emulator's reply) fails instanceof.
+    if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchKey') return undefined;
+    throw error;
+  }
 }

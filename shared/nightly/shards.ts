@@ -25,6 +25,18 @@ export interface ShardSpec {
 
 export const SINGLE_SHARD: ShardSpec = { index: 0, count: 1 };
 
+/**
+ * The most shards a run may be split into. Every shard parses the whole export (twice in AWS, see
+ * distributed.ts), so the parsing grows with the count while only memory is divided: split as far
+ * as memory needs, no further. 100 shards of a 2 GB Lambda each is far past any brand's base.
+ */
+export const MAX_SHARDS = 100;
+
+/** Every shard of a run split into `count`. */
+export function shardsOf(count: number): ShardSpec[] {
+  return Array.from({ length: count }, (_, index) => ({ index, count }));
+}
+
 export type ShardKeyScheme = 'customer-id' | 'email';
 
 export function isValidShard(shard: ShardSpec): boolean {

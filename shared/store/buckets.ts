@@ -25,3 +25,17 @@ export function catalogKey(config: Config): string {
 export function incrementalPrefix(config: Config): string {
   return config.storage.exportsPrefix ? `${config.storage.exportsPrefix}/incremental` : 'incremental';
 }
+
+/**
+ * Intermediate objects of runs split over several invocations (a sharded night's measures, models
+ * and outcomes): <reportsPrefix>/work/. The stack expires everything under it after a few days;
+ * reports beside it are kept.
+ */
+export function workPrefix(config: Config): string {
+  return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/work` : 'work';
+}
+
+/** One run's intermediate objects: <reportsPrefix>/work/<job>/<YYYY-MM-DD>/<runId>. */
+export function runWorkPrefix(config: Config, job: string, runDate: string, runId: string): string {
+  return `${workPrefix(config)}/${job}/${runDate}/${runId}`;
+}

@@ -33,7 +33,8 @@ describe('deployment settings', () => {
       storage: { exportsPrefix: 'exports', reportsPrefix: 'reports' },
     });
     expect(settings.alarms).toEqual({ bounceRate: 0.05, complaintRate: 0.001 });
-    expect(settings.retention).toEqual({ exportsDays: 90, rejectsDays: 30, logDays: 90 });
+    expect(settings.retention).toEqual({ exportsDays: 90, rejectsDays: 30, workDays: 7, logDays: 90 });
+    expect(settings.nightlyShards).toBe(1);
   });
 
   it('applies -c clientele:<key> overrides, typed, over the context object', () => {
@@ -45,6 +46,14 @@ describe('deployment settings', () => {
       'clientele:schedulesEnabled': 'false',
     });
     expect(settings).toMatchObject({ stage: 'prod', config: { timeZone: 'Europe/Paris' }, sendRatePerSecond: 14, schedulesEnabled: false });
+  });
+
+  it('takes the nightly shard count from -c clientele:nightlyShards, a whole number from 1 to 100', () => {
+    expect(fromContext({ clientele: minimal, 'clientele:nightlyShards': '4' }).nightlyShards).toBe(4);
+    expect(fromContext({ clientele: { ...minimal, nightlyShards: 100 } }).nightlyShards).toBe(100);
+    for (const bad of ['0', '101', '2.5', 'many']) {
+      expect(message(() => fromContext({ clientele: minimal, 'clientele:nightlyShards': bad }))).toContain('-c clientele:nightlyShards:');
+    }
   });
 
   it('accepts the whole object as a JSON string (-c clientele=\'{...}\')', () => {

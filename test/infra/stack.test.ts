@@ -57,6 +57,61 @@ const tableRead = (id: TableId) =>
   [`<table:${id}>`, ...TABLES[id].indexes.map((i) => `<table:${id}>/index/${i.indexName}`)].flatMap((r) => READ.map((a) => `${a} ${r}`));
 const tableWrite = (id: TableId) => WRITE.map((a) => `${a} <table:${id}>`);
 const ownLogs = (name: string) => [`logs:CreateLogStream <logs:${name}>`, `logs:PutLogEvents <logs:${name}>`];
+/** What the nightly function may do in an unsharded deployment (a sharded one adds its work prefix). */
+const NIGHTLY_SINGLE_RUN = [
+  ...ownLogs('nightly'),
+  's3:ListBucket <bucket>',
+  's3:GetObject <bucket>/exports/*',
+  's3:GetObject <bucket>/reports/nightly/*/campaign-results.json',
+  's3:PutObject <bucket>/reports/nightly/*',
+  's3:PutObjectTagging <bucket>/reports/nightly/*',
+  's3:PutObject <bucket>/reports/catalog/products.json',
+  ...tableRead('profiles'),
+  ...tableWrite('profiles'),
+  ...tableRead('tierHistory'),
+  ...tableWrite('tierHistory'),
+  ...tableRead('runs'),
+  ...tableWrite('runs'),
+];
+
+/** Readable names for the logical ids allowedPairs prints: <bucket>, <table:profiles>, <function:nightly>... */
+function labelsOf({ stack }: Synthesized): Map<string, string> {
+  const labels = new Map<string, string>([
+    [logicalId(stack.storage.bucket), 'bucket'],
+    [logicalId(stack.feedback.unsubscribeSecret), 'secret'],
+    [logicalId(stack.feedback.configurationSet), 'configuration-set'],
+  ]);
+  for (const id of Object.keys(TABLES) as TableId[]) labels.set(logicalId(stack.storage.tables[id]), `table:${id}`);
+  for (const fn of stack.functions) {
+    labels.set(logicalId(fn.logGroup), `logs:${fn.name}`);
+    labels.set(logicalId(fn.fn), `function:${fn.name}`);
+  }
+  const queues = [stack.nightlyPipeline.deadLetters, stack.campaignSender.deadLetters, stack.feedback.sesEventsDeadLetters];
+  for (const queue of queues) if (queue) labels.set(logicalId(queue), `dlq:${queue.node.id}`);
+  if (stack.nightlyPipeline.stateMachine) labels.set(logicalId(stack.nightlyPipeline.stateMachine), 'state-machine');
+  return labels;
+}
+
+type Definition = { StartAt: string; States: Record<string, Record<string, unknown>> };
+
+/** The nightly state machine's ASL, with every intrinsic (ARNs) replaced by "ARN". */
+function nightlyDefinition({ json }: Synthesized): Definition {
+  const machines = Object.values(json.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+  expect(machines).toHaveLength(1);
+  const parts = (machines[0]?.Properties?.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'ARN')).join('')) as Definition;
+}
+
+/** The states from StartAt, following Next, until one ends or fails. */
+function mainPath(definition: Definition): string[] {
+  const path: string[] = [];
+  for (let id: string | undefined = definition.StartAt; id && !path.includes(id); ) {
+    path.push(id);
+    const state = definition.States[id];
+    id = (state?.Next ?? state?.Default) as string | undefined;
+  }
+  return path;
+}
 
 beforeAll(() => {
   synth = synthesize(
@@ -77,19 +132,7 @@ beforeAll(() => {
     {},
     FIXTURE_FUNCTIONS,
   );
-  const { stack } = synth;
-  labels = new Map<string, string>([
-    [logicalId(stack.storage.bucket), 'bucket'],
-    [logicalId(stack.feedback.unsubscribeSecret), 'secret'],
-    [logicalId(stack.feedback.configurationSet), 'configuration-set'],
-  ]);
-  for (const id of Object.keys(TABLES) as TableId[]) labels.set(logicalId(stack.storage.tables[id]), `table:${id}`);
-  for (const fn of stack.functions) {
-    labels.set(logicalId(fn.logGroup), `logs:${fn.name}`);
-    labels.set(logicalId(fn.fn), `function:${fn.name}`);
-  }
-  const queues = [stack.nightlyPipeline.deadLetters, stack.campaignSender.deadLetters, stack.feedback.sesEventsDeadLetters];
-  for (const queue of queues) if (queue) labels.set(logicalId(queue), `dlq:${queue.node.id}`);
+  labels = labelsOf(synth);
 }, 240_000);
 
 afterAll(() => synth?.cleanup());
@@ -189,12 +232,10 @@ describe('schedules', () => {
 describe('nightly state machine', () => {
   it('runs the job, then CLV unless skipped, then the report, and fails visibly', () => {
     const [[, machine]] = resourcesOf('AWS::StepFunctions::StateMachine') as [[string, Resource]];
-    const parts = (machine.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
-    const definition = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'ARN')).join('')) as {
-      StartAt: string;
-      States: Record<string, Record<string, unknown>>;
-    };
+    const definition = nightlyDefinition(synth);
     expect(definition.StartAt).toBe('Run nightly job');
+    // One shard (the default): the whole night in one task, no Distributed Map.
+    expect(Object.values(definition.States).filter((state) => state.Type === 'Map')).toEqual([]);
     const { States: states } = definition;
     expect(states['Run nightly job']).toMatchObject({ Type: 'Task', Next: 'CLV requested?', Parameters: { 'Payload.$': '$' } });
     expect(states['CLV requested?']).toMatchObject({ Type: 'Choice', Default: 'Predict CLV' });
@@ -224,6 +265,97 @@ describe('nightly state machine', () => {
     // The only '*' resources: X-Ray and log delivery, which have no resource-level permissions.
     const star = allowedPairs(synth.json, role, labels).filter((p) => p.endsWith(' *'));
     expect(star.every((p) => /^(xray|logs):/.test(p))).toBe(true);
+  });
+});
+
+describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
+  let sharded: Synthesized;
+  let shardedLabels: Map<string, string>;
+  let definition: Definition;
+  beforeAll(() => {
+    // No bundling: the wiring is what is tested here (cdk-nag still runs in app.synth()).
+    sharded = synthesize({}, { 'clientele:nightlyShards': '4', 'aws:cdk:bundling-stacks': [] }, FIXTURE_FUNCTIONS);
+    shardedLabels = labelsOf(sharded);
+    definition = nightlyDefinition(sharded);
+  }, 240_000);
+  afterAll(() => sharded?.cleanup());
+
+  it('prepares, measures the shards, combines, writes the shards, finishes, then CLV and the report', () => {
+    expect(mainPath(definition)).toEqual(['Prepare night', 'Measure shards', 'Combine measures', 'Write shards', 'Finish night', 'CLV requested?', 'Predict CLV', 'Report']);
+    const { States: states } = definition;
+    expect(states['Prepare night']).toMatchObject({
+      Type: 'Task',
+      Parameters: { Payload: { phase: 'prepare', shards: 4, 'request.$': '$' } },
+      ResultPath: '$.run',
+    });
+    expect(states['Combine measures']).toMatchObject({ Parameters: { Payload: { phase: 'combine', 'runDate.$': '$.run.runDate', 'runId.$': '$.run.runId', shards: 4 } } });
+    // Finish leaves the summary where the single task does, for CLV and the report.
+    expect(states['Finish night']).toMatchObject({
+      Parameters: { Payload: { phase: 'finish', 'runDate.$': '$.run.runDate', 'runId.$': '$.run.runId', 'startedAt.$': '$.run.startedAt', shards: 4 } },
+      ResultPath: '$.nightly',
+    });
+    for (const task of ['Prepare night', 'Measure shards', 'Combine measures', 'Write shards', 'Finish night']) {
+      expect(states[task]?.Catch, task).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Nightly run failed' }]);
+    }
+  });
+
+  it('runs each shard as a child execution of a Distributed Map, all 4 at once, none tolerated to fail', () => {
+    for (const [map, phase, task] of [
+      ['Measure shards', 'measure', 'Measure shard'],
+      ['Write shards', 'write', 'Write shard'],
+    ] as const) {
+      const state = definition.States[map] as Record<string, unknown> & { ItemProcessor: Definition & { ProcessorConfig: unknown } };
+      expect(state).toMatchObject({
+        Type: 'Map',
+        MaxConcurrency: 4,
+        ItemsPath: '$.run.shards',
+        ItemSelector: { phase, 'runDate.$': '$.run.runDate', 'runId.$': '$.run.runId', 'shard.$': '$$.Map.Item.Value' },
+        ResultPath: null,
+      });
+      expect(state.ToleratedFailurePercentage ?? 0).toBe(0);
+      expect(state.ToleratedFailureCount ?? 0).toBe(0);
+      // STANDARD children: a shard may take up to Lambda's 15 minutes (EXPRESS children stop at 5).
+      expect(state.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+      expect(state.ItemProcessor.StartAt).toBe(task);
+      expect(state.ItemProcessor.States[task]).toMatchObject({ Type: 'Task', End: true, Parameters: { 'Payload.$': '$' } });
+      expect((state.ItemProcessor.States[task]?.Retry as unknown[]).length).toBeGreaterThan(0);
+    }
+  });
+
+  it('lets the state machine invoke the same two functions, and start, watch and redrive only its own executions', () => {
+    const pairs = allowedPairs(sharded.json, logicalId(sharded.stack.nightlyPipeline.stateMachine!.role), shardedLabels);
+    expect(pairs.filter((p) => p.startsWith('lambda:'))).toEqual([
+      'lambda:InvokeFunction <function:clv>',
+      'lambda:InvokeFunction <function:clv>:*',
+      'lambda:InvokeFunction <function:nightly>',
+      'lambda:InvokeFunction <function:nightly>:*',
+    ]);
+    // The state machine's name, cut from its ARN: its own executions and map runs, no other machine's.
+    const name = JSON.stringify({ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: logicalId(sharded.stack.nightlyPipeline.stateMachine!) }] }] });
+    const execution = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}`;
+    expect(pairs.filter((p) => p.startsWith('states:'))).toEqual([
+      `states:DescribeExecution ${execution}:*`,
+      `states:RedriveExecution ${execution}/MeasureShards:*`,
+      `states:RedriveExecution ${execution}/WriteShards:*`,
+      'states:StartExecution <state-machine>',
+      `states:StopExecution ${execution}:*`,
+    ]);
+  });
+
+  it('lets the nightly function read and write its work prefix, on top of what a single run needs', () => {
+    const role = logicalId(sharded.stack.functions.find((f) => f.name === 'nightly')!.role);
+    expect(allowedPairs(sharded.json, role, shardedLabels)).toEqual(
+      [...NIGHTLY_SINGLE_RUN, 's3:GetObject <bucket>/reports/work/nightly/*', 's3:PutObject <bucket>/reports/work/nightly/*'].sort(),
+    );
+    const lists = statementsFor(sharded.json, role, 's3:ListBucket').map((s) => s.Condition);
+    expect(lists).toEqual(
+      expect.arrayContaining([{ StringLike: { 's3:prefix': ['exports/*'] } }, { StringLike: { 's3:prefix': ['reports/work/nightly/*'] } }]),
+    );
+  });
+
+  it('passes cdk-nag with the Distributed Map grants acknowledged', () => {
+    const result = new AwsSolutionsChecks(sharded.app).validateScope(sharded.app);
+    expect(result.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
   });
 });
 
@@ -381,6 +513,7 @@ describe('storage', () => {
       expect.arrayContaining([
         expect.objectContaining({ Id: 'ExpireOldExports', Prefix: 'exports/', ExpirationInDays: 90 }),
         expect.objectContaining({ Id: 'ExpireRejects', Prefix: 'reports/', ExpirationInDays: 30, TagFilters: [{ Key: 'retention', Value: 'rejects' }] }),
+        expect.objectContaining({ Id: 'ExpireWork', Prefix: 'reports/work/', ExpirationInDays: 7 }),
       ]),
     );
     synth.template.hasResourceProperties('AWS::S3::BucketPolicy', {

@@ -2,16 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ensureTables, startLocalAws, type LocalAws } from '../../local/aws.ts';
 import { generateExport } from '../../local/generate/generate.ts';
 import { runNightlySharded } from '../../local/nightly/sharded-run.ts';
 import { uploadDirectory } from '../../shared/aws/s3-objects.ts';
 import { parseConfig, type Config } from '../../shared/config.ts';
 import { directoryExportSource } from '../../shared/exports/source.ts';
-import { runNightly, type NightlyRunSummary } from '../../shared/nightly/run.ts';
+import { runNightly } from '../../shared/nightly/run.ts';
 import { exportPrefix } from '../../shared/store/buckets.ts';
-import { tableNames } from '../../shared/store/tables.ts';
+import { comparable, storedState } from './nightly-comparison.ts';
 
 /**
  * A sharded run (worker threads, as `clientele run nightly --shards N`) must store exactly what a
@@ -32,37 +31,6 @@ async function configFor(name: string): Promise<Config> {
   });
   await ensureTables(aws.clients.dynamodb, config);
   return config;
-}
-
-async function scanSorted(table: string, key: (item: Record<string, unknown>) => string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await aws.clients.documents.send(new ScanCommand({ TableName: table, ExclusiveStartKey: startKey }));
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-}
-
-/** The figures a run must agree on, whatever its shard count (not its timings or ids). */
-function comparable(summary: NightlyRunSummary) {
-  return {
-    distribution: summary.distribution,
-    changes: summary.changes,
-    written: { profiles: summary.written.profiles, tierHistory: summary.written.tierHistory },
-    // Reject locations name each config's own export prefix; line and reason must agree.
-    input: { rows: summary.input.rows, rejected: summary.input.rejected, sampleRejects: summary.input.sampleRejects.map((r) => `${r.line} ${r.reason}`) },
-    clv: summary.clv,
-  };
-}
-
-async function storedState(config: Config) {
-  const tables = tableNames(config);
-  return {
-    profiles: await scanSorted(tables.profiles, (i) => String(i.customerId)),
-    history: await scanSorted(tables.tierHistory, (i) => `${String(i.customerId)}#${String(i.runDate)}`),
-  };
 }
 
 beforeAll(async () => {
@@ -93,7 +61,7 @@ describe('sharded nightly run', () => {
       expect(one.shards).toBe(1);
       expect(comparable(three)).toEqual(comparable(one));
       expect(one.clv.fitted).toBe(true);
-      expect(await storedState(sharded)).toEqual(await storedState(single));
+      expect(await storedState(aws.clients.documents, sharded)).toEqual(await storedState(aws.clients.documents, single));
       written.push(one.written.profiles);
     }
     // The second night rewrote some profiles, not all: the comparison covered the diff path too.
@@ -118,7 +86,7 @@ describe('sharded nightly run', () => {
       source: { kind: 'directory', path: dir },
     });
     expect(comparable(two)).toEqual(comparable(one));
-    expect(await storedState(sharded)).toEqual(await storedState(single));
+    expect(await storedState(aws.clients.documents, sharded)).toEqual(await storedState(aws.clients.documents, single));
   }, 240_000);
 
   it('fails as a whole, writing nothing, when the export is unreadable', async () => {
@@ -126,6 +94,6 @@ describe('sharded nightly run', () => {
     await expect(
       runNightlySharded({ runDate: NIGHTS[0], runId: 'bad', config, clients: aws.clients, shards: 2, source: { kind: 'directory', path: join(work, 'missing') } }),
     ).rejects.toThrow(/shard \d\/2/);
-    expect((await storedState(config)).profiles).toEqual([]);
+    expect((await storedState(aws.clients.documents, config)).profiles).toEqual([]);
   }, 120_000);
 });
