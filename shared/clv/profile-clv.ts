@@ -123,8 +123,30 @@ export function fitClvModels(
     report.skippedReason = `the fit did not converge (${failed.filter((f) => f !== undefined).join(', ')})`;
     return { report };
   }
+  const models = { bgnbd: bgnbd.params, gammaGamma: gammaGamma.params };
+  // A parameter that ran to its bound (e.g. BG/NBD's a and b growing together when dropout is
+  // nearly constant) can converge and still make the closed forms overflow into NaN. Probe the
+  // predictions on a spread of the buyers before trusting the fit: no predictions beat NaN ones.
+  const probe = createClvPredictor(models, { unit: clv.unit, annualDiscountRate: 0, calibrationEnd });
+  const stride = Math.max(1, Math.floor(canonical.length / 500));
+  for (let i = 0; i < canonical.length; i += stride) {
+    if (!predictionIsFinite(probe(canonical[i] as RfmSummary))) {
+      report.skippedReason = `the fitted models give no finite prediction (${report.warnings.join('; ') || 'numerical overflow'})`;
+      return { report };
+    }
+  }
   report.fitted = true;
-  return { report, models: { bgnbd: bgnbd.params, gammaGamma: gammaGamma.params } };
+  return { report, models };
+}
+
+function predictionIsFinite(prediction: ClvPrediction): boolean {
+  return (
+    Number.isFinite(prediction.probabilityAlive) &&
+    Number.isFinite(prediction.expectedPurchases90d) &&
+    Number.isFinite(prediction.expectedPurchases365d) &&
+    Number.isFinite(prediction.expectedAverageOrderValueMinor) &&
+    Number.isFinite(prediction.clv12mMinor)
+  );
 }
 
 /** `value` rounded to `decimals` decimals (half away from zero is Math.round's half up: fine for >= 0). */
@@ -227,6 +249,8 @@ export function predictClv(
   const calibrationDate = localDate(now, config.timeZone);
   buyers.summaries.forEach((summary, i) => {
     const prediction = predict(summary);
+    // The fit was probed (fitClvModels), but a NaN must never reach DynamoDB: such a client keeps no clv.
+    if (!predictionIsFinite(prediction)) return;
     const next = nextOrderDate(predictFromAnchor, summary, prediction, calibrationDate, config.clv.unit);
     predictions.set(buyers.customerIds[i] as string, roundPrediction(prediction, config.currency, next));
   });

@@ -87,4 +87,18 @@ describe('nightly run with predicted lifetime value', () => {
     expect(again.written).toEqual({ profiles: 0, tierHistory: 0, retries: 0 });
     expect(again.clv).toEqual(first.clv);
   });
+  it('stores profiles without clv, not NaN, when the fit converges with a parameter at its bound', async () => {
+    // This sample drives BG/NBD's a and b to their bounds together (dropout nearly constant): the
+    // fit "converges", but its closed forms overflow into NaN, which DynamoDB refuses to store.
+    const config = await isolatedConfig('clv-bound');
+    const dir = join(work, 'export-bound');
+    await generateExport({ customers: 600, seed: 17, asOf: RUN_DATE, timeZone: config.timeZone, orderParts: 2, malformedRows: 3 }, dir);
+    await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, RUN_DATE));
+    const summary = await runNightly({ runDate: RUN_DATE, runId: 'clv-bound', config, clients: aws.clients });
+    expect(summary.clv.fitted).toBe(false);
+    expect(summary.clv.skippedReason).toMatch(/no finite prediction.*bound/);
+    expect(summary.written.profiles).toBe(summary.distribution.clients);
+    const items = await aws.clients.documents.send(new ScanCommand({ TableName: tableNames(config).profiles }));
+    expect((items.Items ?? []).some((item) => item.clv !== undefined)).toBe(false);
+  }, 120_000);
 });
