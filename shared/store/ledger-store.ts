@@ -58,6 +58,8 @@ export interface LedgerEntry extends LedgerKey {
   /** Epoch ms before which a deferred occasion should not be re-evaluated. */
   deferredUntil?: number;
   tier?: string;
+  /** Epoch ms: when the occasion started (DueOccasion.triggerAt), for the welcome's response-by-delay curve. */
+  triggerAt?: number;
   /** Epoch SECONDS: DynamoDB's TTL deletes the entry after the retention period. */
   expiresAt: number;
   /** `${customerId}#${occasionKey}`: the byClaimHour index sort key. */
@@ -76,6 +78,8 @@ export interface ClaimRequest extends LedgerKey {
   /** Days the entry is kept before TTL removes it. */
   retentionDays: number;
   tier?: string;
+  /** Epoch ms: when the occasion started (DueOccasion.triggerAt). */
+  triggerAt?: number;
   /** Why a decision was taken (recordDecision), e.g. 'control-group', 'quiet-hours'. */
   reason?: string;
   /** For 'deferred': epoch ms before which a later hour should not re-evaluate. */
@@ -159,6 +163,7 @@ export async function claimOccasion(
     claimToken: randomUUID(),
   };
   if (request.tier !== undefined) item.tier = request.tier;
+  if (request.triggerAt !== undefined) item.triggerAt = request.triggerAt;
   if (request.reason !== undefined) item.reason = request.reason;
   if (request.deferredUntil !== undefined) item.deferredUntil = request.deferredUntil;
   try {

@@ -83,6 +83,20 @@ describe('send ledger', () => {
     expect(entry?.expiresAt).toBeGreaterThan(T0 / 1000);
   });
 
+  it("keeps the occasion's trigger time through the claim and the sent outcome, and on a held-out decision", async () => {
+    const triggerAt = T0 - 5 * HOUR;
+    const sent = { customerId: 'c-trigger', occasionKey: 'welcome' };
+    expect(await claimOccasion(aws.clients.documents, table, request(sent.customerId, sent.occasionKey, { triggerAt }))).toBe('claimed');
+    await recordOutcome(aws.clients.documents, table, sent, 'run-a', { status: 'sent', messageId: 'm-1', sentAt: T0 });
+    expect(await getLedgerEntry(aws.clients.documents, table, sent)).toMatchObject({ status: 'sent', sentAt: T0, triggerAt });
+    const held = { customerId: 'c-trigger-held', occasionKey: 'welcome' };
+    await recordDecision(aws.clients.documents, table, request(held.customerId, held.occasionKey, { triggerAt, reason: 'control-group' }), 'held-out');
+    expect(await getLedgerEntry(aws.clients.documents, table, held)).toMatchObject({ status: 'held-out', claimedAt: T0, triggerAt });
+    // Entries written without one (before the field existed) simply have none.
+    await claimOccasion(aws.clients.documents, table, request('c-no-trigger', 'welcome'));
+    expect(await getLedgerEntry(aws.clients.documents, table, { customerId: 'c-no-trigger', occasionKey: 'welcome' })).not.toHaveProperty('triggerAt');
+  });
+
   it('of 10 concurrent claimers of one occasion, exactly one wins', async () => {
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
