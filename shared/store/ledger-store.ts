@@ -317,7 +317,7 @@ interface EntryFilter {
 }
 
 export interface HourQueryOptions extends QueryOptions {
-  /** Claim hours queried at once. */
+  /** Claim hours queried at once (16 by default: each is a small request on its own index partition). */
   concurrency?: number;
 }
 
@@ -356,7 +356,7 @@ async function entriesOfClaimHours<T extends Partial<LedgerEntry>>(
       for await (const item of items) entries.push(item);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, pending.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 16, pending.length) }, worker));
   return entries;
 }
 
