@@ -85,7 +85,8 @@ export class NightlyPipeline extends Construct {
     storage.grantWriteReports(this.nightly, 'nightly');
     // The product catalogue, for the campaign sender's replenishment cycles.
     storage.grantObject(this.nightly, catalogKey(storage.config), 'write');
-    storage.grantTables(this.nightly, { profiles: 'readWrite', tierHistory: 'readWrite', runs: 'readWrite' });
+    // The send ledger, read only: the campaign results follow the period's sent and held-out decisions.
+    storage.grantTables(this.nightly, { profiles: 'readWrite', tierHistory: 'readWrite', runs: 'readWrite', sendLedger: 'read' });
 
     if (catalog.has('clv')) {
       const clvEnvironment: ClvEnvironmentInput = { CLIENTELE_CONFIG: props.configJson, POWERTOOLS_SERVICE_NAME: 'clientele-clv' };

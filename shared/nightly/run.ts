@@ -10,8 +10,10 @@ import type { ClientProfile, ProductRecord, Reject } from '../model.ts';
 import { catalogKey, exportPrefix, reportPrefix, reportsBucket } from '../store/buckets.ts';
 import { loadStoredStates, writeProfiles, writeTierChanges } from '../store/profile-store.ts';
 import { tableNames } from '../store/tables.ts';
+import type { CampaignHeadline } from '../reports/campaign-results.ts';
 import { ClientAggregator } from '../tiering/aggregate.ts';
 import { computeProfiles, runClock } from '../tiering/profile.ts';
+import { writeCampaignResults } from './campaign-results.ts';
 import { diffProfiles } from './diff.ts';
 import { distribution, type Distribution } from './summary.ts';
 
@@ -70,7 +72,9 @@ export interface NightlyRunSummary {
     stageMovements: Record<string, number>;
   };
   written: { profiles: number; tierHistory: number; retries: number };
-  report: { summaryObject: string; rejectsObject?: string };
+  /** Per campaign, all tiers, each window: sends, uplift and significance (the full results are in campaignResultsObject). */
+  campaignResults: CampaignHeadline[];
+  report: { summaryObject: string; rejectsObject?: string; campaignResultsObject: string };
 }
 
 export class NightlyRunError extends Error {
@@ -144,7 +148,8 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
   });
   const writeDone = Date.now();
 
-  // 5. Report: summary and rejects next to each other under the run's report prefix.
+  // 5. Report: summary, rejects and campaign results next to each other under the run's report prefix.
+  const campaignResults = await writeCampaignResults({ config, clients, runDate, orders: aggregator, log });
   const bucket = reportsBucket(config);
   const prefix = reportPrefix(config, 'nightly', runDate);
   const summaryKey = `${prefix}/summary.json`;
@@ -177,7 +182,12 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
       stageMovements: diff.stageMovements,
     },
     written: { profiles: profileWrite.written, tierHistory: historyWrite.written, retries: profileWrite.retries + historyWrite.retries },
-    report: { summaryObject: `s3://${bucket}/${summaryKey}`, ...(rejectsKey ? { rejectsObject: `s3://${bucket}/${rejectsKey}` } : {}) },
+    campaignResults: campaignResults.headlines,
+    report: {
+      summaryObject: `s3://${bucket}/${summaryKey}`,
+      ...(rejectsKey ? { rejectsObject: `s3://${bucket}/${rejectsKey}` } : {}),
+      campaignResultsObject: campaignResults.object,
+    },
   };
   if (rejectsKey) {
     await clients.s3.send(

@@ -16,6 +16,11 @@ export function reportPrefix(config: Config, job: string, runDate: string): stri
   return `${base}${job}/${runDate}`;
 }
 
+/** The campaign results a nightly run writes beside its summary: <report prefix>/campaign-results.json. */
+export function campaignResultsKey(config: Config, runDate: string): string {
+  return `${reportPrefix(config, 'nightly', runDate)}/campaign-results.json`;
+}
+
 /** The product catalogue the last nightly run read, for the campaign sender's replenishment cycles. */
 export function catalogKey(config: Config): string {
   return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/products.json` : 'catalog/products.json';

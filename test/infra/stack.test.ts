@@ -223,7 +223,7 @@ describe('nightly state machine', () => {
 });
 
 describe('least privilege', () => {
-  it('nightly: reads exports, writes its reports, reads and writes profiles, tier history and runs', () => {
+  it('nightly: reads exports, writes its reports, reads and writes profiles, tier history and runs, reads the send ledger', () => {
     expect(allowedPairs(synth.json, roleOf('nightly'), labels)).toEqual(
       [
         ...ownLogs('nightly'),
@@ -238,6 +238,7 @@ describe('least privilege', () => {
         ...tableWrite('tierHistory'),
         ...tableRead('runs'),
         ...tableWrite('runs'),
+        ...tableRead('sendLedger'),
       ].sort(),
     );
     const [list] = statementsFor(synth.json, roleOf('nightly'), 's3:ListBucket');
