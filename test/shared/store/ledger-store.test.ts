@@ -327,7 +327,7 @@ describe('send ledger', () => {
     expect((await getLedgerEntry(aws.clients.documents, table, { customerId: 'c-stale-1', occasionKey: 'welcome:1' }))?.status).toBe('claimed');
   });
 
-  it('loads the sent and held-out decisions claimed in a period, hour by hour, with only what the results read', async () => {
+  it('loads the sent and held-out decisions claimed in a period, across pages and segments, with only what the results read', async () => {
     const from = Date.parse('2027-02-01T00:00:00Z');
     const to = from + 3 * DAY;
     const sendAt = async (customerId: string, now: number, extra: Partial<ClaimRequest> = {}) => {
@@ -345,7 +345,7 @@ describe('send ledger', () => {
     await sendAt('p-at-end', to); // the end is exclusive
     await sendAt('p-end-hour', to - 60_000); // in the last hour
 
-    const entries = await decisionsClaimedBetween(aws.clients.documents, table, from, to, { pageSize: 1, concurrency: 3 });
+    const entries = await decisionsClaimedBetween(aws.clients.documents, table, from, to, { pageSize: 1, segments: 3 });
     expect(entries.map((e) => `${e.customerId}/${e.status}`)).toEqual(['p-first/sent', 'p-sent/sent', 'p-held/held-out', 'p-end-hour/sent']);
     expect(entries[0]).toEqual({
       customerId: 'p-first',
