@@ -170,9 +170,15 @@ describe('campaign results on the embedded AWS', () => {
     expect(conversions.sent).toBeGreaterThan(0);
     expect(conversions.control).toBeGreaterThan(0);
 
+    // Nothing counted that the ledger does not hold.
+    const everyCampaign = results.segments.filter((s) => s.tier === 'all');
+    expect(everyCampaign.reduce((n, s) => n + s.sends, 0)).toBe(sent.length);
+    expect(everyCampaign.reduce((n, s) => n + s.heldOut, 0)).toBe(held.length);
+
     // The welcome curve: every matured welcome send in exactly one bucket.
     const welcomeSends = sent.filter((e) => e.campaignId === 'welcome').length;
-    if (welcomeSends > 0) expect(results.welcomeDecay.reduce((n, b) => n + b.members, 0)).toBe(welcomeSends);
+    expect(welcomeSends).toBeGreaterThan(0);
+    expect(results.welcomeDecay.reduce((n, b) => n + b.members, 0)).toBe(welcomeSends);
 
     // The run summary points at the object and keeps the headline for the trend.
     expect(later.report.campaignResultsObject).toBe(`s3://${reportsBucket(config)}/${campaignResultsKey(config, LATER_NIGHT)}`);
