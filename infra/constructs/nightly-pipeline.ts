@@ -23,7 +23,6 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ClvEnvironmentInput, NightlyEnvironmentInput } from '../../shared/environment.ts';
-import { CAMPAIGN_RESULTS_FILE } from '../../shared/reports/nightly-report.ts';
 import type {
   CombineEventInput,
   FinishEventInput,
@@ -31,7 +30,7 @@ import type {
   PrepareEventInput,
   WriteEventInput,
 } from '../../shared/nightly/distributed.ts';
-import { catalogKey, reportPrefix } from '../../shared/store/buckets.ts';
+import { CAMPAIGN_RESULTS_FILE, catalogKey, reportPrefix } from '../../shared/store/buckets.ts';
 import type { FunctionCatalog } from '../functions.ts';
 import { acknowledge, acknowledgeWildcardResource } from '../nag.ts';
 import type { Settings } from '../settings.ts';
@@ -116,7 +115,8 @@ export class NightlyPipeline extends Construct {
     storage.grantWriteReports(this.nightly, 'nightly');
     // The product catalogue, for the campaign sender's replenishment cycles.
     storage.grantObject(this.nightly, catalogKey(storage.config), 'write');
-    storage.grantTables(this.nightly, { profiles: 'readWrite', tierHistory: 'readWrite', runs: 'readWrite' });
+    // The send ledger, read only: the campaign results follow the period's sent and held-out decisions.
+    storage.grantTables(this.nightly, { profiles: 'readWrite', tierHistory: 'readWrite', runs: 'readWrite', sendLedger: 'read' });
     // The nightly report reads the night's campaign results (listing it too: a night without any is a 404, not a 403).
     const campaignResults = `${reportPrefix(storage.config, 'nightly', '*')}/${CAMPAIGN_RESULTS_FILE}`;
     storage.grantObject(this.nightly, campaignResults, 'read');

@@ -17,6 +17,8 @@ import { rfmReferenceOf, type RfmReference } from '../tiering/rfm.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { shardHandlers, shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from './shards.ts';
 import { distribution, mergeDistributions, type Distribution } from './summary.ts';
+import { tallyShardCampaigns, writeCampaignResults } from './campaign-results.ts';
+import type { CampaignHeadline, CampaignTallies } from '../reports/campaign-results.ts';
 import { publishNightlyReport, type ReportOutcome } from '../reports/publish.ts';
 
 /**
@@ -85,8 +87,10 @@ export interface NightlyRunSummary {
   written: { profiles: number; tierHistory: number; retries: number };
   /** Shards the run was split into (1: a single run). */
   shards: number;
+  /** Per campaign, all tiers, each window: sends, uplift and significance (the full results are in campaignResultsObject). */
+  campaignResults: CampaignHeadline[];
   /** Where the run's report objects are; the nightly report's outcome (report.html, team email) too. */
-  report: { summaryObject: string; rejectsObject?: string } & ReportOutcome;
+  report: { summaryObject: string; rejectsObject?: string; campaignResultsObject: string } & ReportOutcome;
 }
 
 export class NightlyRunError extends Error {
@@ -239,6 +243,8 @@ export interface ShardOutcome {
   timingsMs: NightlyRunSummary['timingsMs'];
   /** The export as read (every shard reads all of it: the same figures in each). */
   input: NightlyRunSummary['input'];
+  /** The period's campaign decisions of the shard's clients, followed over each window. */
+  campaignTallies: CampaignTallies;
   /** Written by shard 0, which holds the export-wide artefacts. */
   rejectsObject?: string;
 }
@@ -264,6 +270,8 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   const { aggregator, read, shard } = shardRead;
   const computeStarted = Date.now();
 
+  // Read before anything is written: a ledger that cannot be read fails the shard untouched.
+  const campaignTallies = await tallyShardCampaigns({ config, clients, runDate, orders: aggregator, log });
   onProgress({ step: 'compute', done: 0, total: aggregator.clientCount });
   if (!models.clv.report.fitted) log.warn('clv models not fitted, profiles keep no clv tonight', { reason: models.clv.report.skippedReason });
   else if (models.clv.report.warnings.length > 0 && shard.index === 0) log.warn('clv fit warnings', { warnings: models.clv.report.warnings });
@@ -310,6 +318,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
       rejectShare: read.rows === 0 ? 0 : read.rejected / read.rows,
       sampleRejects: read.rejects.slice(0, 10),
     },
+    campaignTallies,
     ...(rejectsObject ? { rejectsObject } : {}),
   };
 }
@@ -362,6 +371,7 @@ export async function finishNight(
   const max = (pick: (o: ShardOutcome) => number) => Math.max(...outcomes.map(pick));
   const bucket = reportsBucket(config);
   const summaryKey = `${reportPrefix(config, 'nightly', runDate)}/summary.json`;
+  const campaignResults = await writeCampaignResults({ config, clients, runDate, tallies: outcomes.map((o) => o.campaignTallies), log });
   const summary: NightlyRunSummary = {
     job: 'nightly',
     runId,
@@ -386,7 +396,12 @@ export async function finishNight(
     },
     written: { profiles: sum((o) => o.written.profiles), tierHistory: sum((o) => o.written.tierHistory), retries: sum((o) => o.written.retries) },
     shards: first.shard.count,
-    report: { summaryObject: `s3://${bucket}/${summaryKey}`, ...(first.rejectsObject ? { rejectsObject: first.rejectsObject } : {}) },
+    campaignResults: campaignResults.headlines,
+    report: {
+      summaryObject: `s3://${bucket}/${summaryKey}`,
+      ...(first.rejectsObject ? { rejectsObject: first.rejectsObject } : {}),
+      campaignResultsObject: campaignResults.object,
+    },
   };
   // The marketers' report (report.html, team email): never throws; a failure is kept in the summary.
   Object.assign(summary.report, await publishNightlyReport({ config, clients, summary, log }));

@@ -45,7 +45,10 @@ export interface WindowResult {
   conversionUplift?: { estimate: number; interval: Interval };
   /** Relative uplift (sent / control - 1); undefined when the control converted nobody or either group is empty. */
   relativeUplift?: number;
-  /** Revenue per member, sent - control (minor units), with its interval; undefined when either group is empty. */
+  /**
+   * Revenue per member, sent - control (minor units), with its interval; undefined when either group
+   * has fewer than 2 members (no variance to estimate an interval from).
+   */
   revenuePerMemberUpliftMinor?: { estimate: number; interval: Interval };
   /** Incremental revenue attributable to the campaign: uplift per member x sent members (minor units). */
   incrementalRevenueMinor?: number;

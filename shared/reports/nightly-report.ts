@@ -6,7 +6,7 @@ import { TIERS, type Reject, type Stage, type Tier } from '../model.ts';
 import type { NightlyRunSummary } from '../nightly/run.ts';
 import type { Distribution, RepurchaseFigures, RisingFigures } from '../nightly/summary.ts';
 import { paginate } from '../store/paginate.ts';
-import { reportPrefix, reportsBucket } from '../store/buckets.ts';
+import { campaignResultsKey, reportPrefix, reportsBucket } from '../store/buckets.ts';
 import { HISTORY_BY_RUN_DATE_INDEX, tableNames } from '../store/tables.ts';
 import { addDays } from '../time.ts';
 import type { CampaignResults } from './campaign-results-model.ts';
@@ -25,7 +25,6 @@ export const MIGRATION_WINDOW_DAYS = 30;
 
 /** The file names of the report objects under the run's report prefix. */
 export const REPORT_FILE = 'report.html';
-export const CAMPAIGN_RESULTS_FILE = 'campaign-results.json';
 
 export interface TrendPoint {
   runDate: string;
@@ -166,7 +165,7 @@ export function tierMovesOf(documents: DocumentSender, historyTable: string, run
 export async function loadCampaignResults(clients: Pick<AwsClients, 's3'>, config: Config, runDate: string): Promise<CampaignResults | undefined> {
   try {
     const object = await clients.s3.send(
-      new GetObjectCommand({ Bucket: reportsBucket(config), Key: `${reportPrefix(config, 'nightly', runDate)}/${CAMPAIGN_RESULTS_FILE}` }),
+      new GetObjectCommand({ Bucket: reportsBucket(config), Key: campaignResultsKey(config, runDate) }),
     );
     const text = await object.Body?.transformToString();
     return text ? (JSON.parse(text) as CampaignResults) : undefined;

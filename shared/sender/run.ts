@@ -200,6 +200,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
       now: at,
       retentionDays: config.sender.ledgerRetentionDays,
       tier: profile.tier,
+      triggerAt: o.triggerAt,
       ...extra,
     });
     switch (decision.outcome) {

@@ -16,6 +16,14 @@ export function reportPrefix(config: Config, job: string, runDate: string): stri
   return `${base}${job}/${runDate}`;
 }
 
+/** The name of the campaign results a nightly run writes beside its summary. */
+export const CAMPAIGN_RESULTS_FILE = 'campaign-results.json';
+
+/** The campaign results a nightly run writes beside its summary: <report prefix>/campaign-results.json. */
+export function campaignResultsKey(config: Config, runDate: string): string {
+  return `${reportPrefix(config, 'nightly', runDate)}/${CAMPAIGN_RESULTS_FILE}`;
+}
+
 /** The product catalogue the last nightly run read, for the campaign sender's replenishment cycles. */
 export function catalogKey(config: Config): string {
   return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/products.json` : 'catalog/products.json';

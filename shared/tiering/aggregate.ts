@@ -469,6 +469,16 @@ export class ClientAggregator {
     }
   }
 
+  /**
+   * One client's orders, exactly as clients() gives them, or undefined for a client the export
+   * does not name: a lookup for the few clients a report follows, without building every client.
+   */
+  ordersOf(customerId: string): OrderFact[] | undefined {
+    this.settlePending();
+    const slot = this.slots.get(customerId);
+    return slot === undefined ? undefined : this.store.orders(slot);
+  }
+
   private slotFor(customerId: string): number {
     let slot = this.slots.get(customerId);
     if (slot === undefined) {

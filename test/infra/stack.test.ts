@@ -72,6 +72,7 @@ const NIGHTLY_SINGLE_RUN = [
   ...tableWrite('tierHistory'),
   ...tableRead('runs'),
   ...tableWrite('runs'),
+  ...tableRead('sendLedger'),
 ];
 
 /** Readable names for the logical ids allowedPairs prints: <bucket>, <table:profiles>, <function:nightly>... */
@@ -360,7 +361,7 @@ describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
 });
 
 describe('least privilege', () => {
-  it('nightly: reads exports, writes its reports, reads its campaign results, reads and writes profiles, tier history and runs, mails the team', () => {
+  it('nightly: reads exports, writes its reports, reads its campaign results and the send ledger, reads and writes profiles, tier history and runs, mails the team', () => {
     expect(allowedPairs(synth.json, roleOf('nightly'), labels)).toEqual(
       [
         ...ownLogs('nightly'),
@@ -379,6 +380,7 @@ describe('least privilege', () => {
         // The report's summary email, because the config names a team address.
         'ses:SendEmail arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/<configuration-set>',
         'ses:SendEmail arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/maison.example',
+        ...tableRead('sendLedger'),
       ].sort(),
     );
     const lists = statementsFor(synth.json, roleOf('nightly'), 's3:ListBucket').map((s) => s.Condition);

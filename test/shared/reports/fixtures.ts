@@ -107,8 +107,10 @@ export function summary(runDate: string, clientProfiles: ClientProfile[], overri
     },
     written: { profiles: 140, tierHistory: 60, retries: 0 },
     shards: 1,
+    campaignResults: [],
     report: {
       summaryObject: `s3://clientele-exports/reports/nightly/${runDate}/summary.json`,
+      campaignResultsObject: `s3://clientele-exports/reports/nightly/${runDate}/campaign-results.json`,
       ...(rejected > 0 ? { rejectsObject: `s3://clientele-exports/reports/nightly/${runDate}/rejects.jsonl` } : {}),
     },
     ...overrides,

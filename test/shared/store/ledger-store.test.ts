@@ -5,6 +5,7 @@ import {
   claimHourOf,
   claimHoursBetween,
   claimOccasion,
+  decisionsClaimedBetween,
   expiresAtFor,
   getLedgerEntry,
   ledgerEntriesOf,
@@ -81,6 +82,20 @@ describe('send ledger', () => {
     // Seconds, not milliseconds: an ms value would put the expiry tens of thousands of years out.
     expect(entry?.expiresAt).toBeLessThan(T0 / 100);
     expect(entry?.expiresAt).toBeGreaterThan(T0 / 1000);
+  });
+
+  it("keeps the occasion's trigger time through the claim and the sent outcome, and on a held-out decision", async () => {
+    const triggerAt = T0 - 5 * HOUR;
+    const sent = { customerId: 'c-trigger', occasionKey: 'welcome' };
+    expect(await claimOccasion(aws.clients.documents, table, request(sent.customerId, sent.occasionKey, { triggerAt }))).toBe('claimed');
+    await recordOutcome(aws.clients.documents, table, sent, 'run-a', { status: 'sent', messageId: 'm-1', sentAt: T0 });
+    expect(await getLedgerEntry(aws.clients.documents, table, sent)).toMatchObject({ status: 'sent', sentAt: T0, triggerAt });
+    const held = { customerId: 'c-trigger-held', occasionKey: 'welcome' };
+    await recordDecision(aws.clients.documents, table, request(held.customerId, held.occasionKey, { triggerAt, reason: 'control-group' }), 'held-out');
+    expect(await getLedgerEntry(aws.clients.documents, table, held)).toMatchObject({ status: 'held-out', claimedAt: T0, triggerAt });
+    // Entries written without one (before the field existed) simply have none.
+    await claimOccasion(aws.clients.documents, table, request('c-no-trigger', 'welcome'));
+    expect(await getLedgerEntry(aws.clients.documents, table, { customerId: 'c-no-trigger', occasionKey: 'welcome' })).not.toHaveProperty('triggerAt');
   });
 
   it('of 10 concurrent claimers of one occasion, exactly one wins', async () => {
@@ -310,6 +325,42 @@ describe('send ledger', () => {
     expect(await staleClaims(aws.clients.documents, table, olderThan, [])).toEqual([]);
     // Reporting changes nothing.
     expect((await getLedgerEntry(aws.clients.documents, table, { customerId: 'c-stale-1', occasionKey: 'welcome:1' }))?.status).toBe('claimed');
+  });
+
+  it('loads the sent and held-out decisions claimed in a period, across pages and segments, with only what the results read', async () => {
+    const from = Date.parse('2027-02-01T00:00:00Z');
+    const to = from + 3 * DAY;
+    const sendAt = async (customerId: string, now: number, extra: Partial<ClaimRequest> = {}) => {
+      await claimOccasion(aws.clients.documents, table, request(customerId, 'welcome', { now, tier: 'Entry', ...extra }));
+      await recordOutcome(aws.clients.documents, table, { customerId, occasionKey: 'welcome' }, 'run-a', { status: 'sent', messageId: `m-${customerId}`, sentAt: now });
+    };
+    await sendAt('p-first', from, { triggerAt: from - 2 * HOUR }); // the first instant counts
+    await sendAt('p-sent', from + 30 * HOUR + 5 * 60_000);
+    await recordDecision(aws.clients.documents, table, request('p-held', 'winback:x', { now: from + 2 * DAY, tier: 'Core', reason: 'control-group' }), 'held-out');
+    // Not decisions the results follow: other outcomes, a claim in flight, the instants outside.
+    await recordDecision(aws.clients.documents, table, request('p-suppressed', 'welcome', { now: from + HOUR }), 'suppressed');
+    await recordDecision(aws.clients.documents, table, request('p-capped', 'welcome', { now: from + HOUR }), 'capped');
+    await claimOccasion(aws.clients.documents, table, request('p-claimed', 'welcome', { now: from + HOUR }));
+    await sendAt('p-before', from - 1);
+    await sendAt('p-at-end', to); // the end is exclusive
+    await sendAt('p-end-hour', to - 60_000); // in the last hour
+
+    const entries = await decisionsClaimedBetween(aws.clients.documents, table, from, to, { pageSize: 1, segments: 3 });
+    expect(entries.map((e) => `${e.customerId}/${e.status}`)).toEqual(['p-first/sent', 'p-sent/sent', 'p-held/held-out', 'p-end-hour/sent']);
+    expect(entries[0]).toEqual({
+      customerId: 'p-first',
+      occasionKey: 'welcome',
+      campaignId: 'welcome',
+      status: 'sent',
+      claimedAt: from,
+      sentAt: from,
+      tier: 'Entry',
+      triggerAt: from - 2 * HOUR,
+      customerOccasion: 'p-first#welcome',
+    });
+    expect(entries[2]).toMatchObject({ campaignId: 'winback', occasionKey: 'winback:x', tier: 'Core', claimedAt: from + 2 * DAY });
+    expect(entries[2]).not.toHaveProperty('sentAt');
+    expect(await decisionsClaimedBetween(aws.clients.documents, table, to, to)).toEqual([]);
   });
 
   it('refuses incomplete requests before touching the table', async () => {

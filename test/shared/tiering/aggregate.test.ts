@@ -251,6 +251,23 @@ describe('ClientAggregator', () => {
     expect(c2).toEqual({ customerId: 'c2', orders: [], categorySpendMinor: {}, skus: [] });
   });
 
+  it("looks up one client's orders as clients() gives them, email-only lines merged, unknown clients undefined", () => {
+    const aggregator = new ClientAggregator();
+    aggregator.addOrderLine(line({ orderId: '#2', email: 'Ann@example.com', orderedAt: T + 1000, lineTotalMinor: 500 }));
+    aggregator.addCustomer(customer('c1', { email: 'ann@example.com' }));
+    aggregator.addOrderLine(line({ orderId: '#1', customerId: 'c1', orderedAt: T, lineTotalMinor: 100, status: 'refunded' }));
+    aggregator.addCustomer(customer('c2'));
+    aggregator.addOrderLine(line({ orderId: '#3', email: 'bob@example.com', orderedAt: T }));
+    expect(aggregator.ordersOf('c1')).toEqual([
+      { orderId: '#1', orderedAt: T, netMinor: 0 },
+      { orderId: '#2', orderedAt: T + 1000, netMinor: 500 },
+    ]);
+    expect(aggregator.ordersOf('c2')).toEqual([]);
+    expect(aggregator.ordersOf(emailIdentity('bob@example.com'))).toHaveLength(1);
+    expect(aggregator.ordersOf('nobody')).toBeUndefined();
+    for (const facts of aggregator.clients()) expect(aggregator.ordersOf(facts.customerId)).toEqual(facts.orders);
+  });
+
   it('can be read twice with the same result', () => {
     const aggregator = new ClientAggregator();
     aggregator.addCustomer(customer('c1', { email: 'a@x.com' }));
