@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { startLocalAws, type LocalAws } from '../aws.ts';
 import { benchDynamoDb, benchSender, type DynamoDbFigures, type SenderFigures } from './aws-stages.ts';
 import { runDuckDbReference, type DuckDbResult } from './duckdb-reference.ts';
+import { costsOfBench, formatCosts } from './cost.ts';
 import { BENCH_AS_OF, benchExport } from './exports.ts';
 import type { TieringStageResult } from './tiering-stage.ts';
 
@@ -215,6 +216,7 @@ async function main(): Promise<void> {
     seed,
     sizes: results,
     sender,
+    cost: costsOfBench({ sizes: results }),
   };
   const out = resolve(values.out ?? join('bench-results', `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`));
   await mkdir(dirname(out), { recursive: true });
@@ -223,6 +225,7 @@ async function main(): Promise<void> {
   else {
     console.log(`clientele bench, ${report.date}, ${report.machine.cpus} CPUs (${report.machine.cpuModel}), Node ${report.machine.node}\n`);
     console.log(table(results, sender, dynamoMax));
+    console.log(`\n${formatCosts(report.cost)}`);
     console.log(`\nresults written to ${out}`);
   }
   log(`results written to ${out}`);

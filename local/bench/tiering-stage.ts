@@ -28,6 +28,8 @@ export interface TieringStageResult {
   tiers: Record<Tier, number>;
   spend12mMinorTotal: number;
   orderCountTotal: number;
+  /** Mean JSON size of a stored profile item (every 100th profile), for the DynamoDB cost estimate. */
+  meanProfileItemBytes: number;
   clv?: { buyers: number; repeatBuyers: number; summariesMs: number; fitMs: number; fitted: boolean; skippedReason?: string };
 }
 
@@ -62,7 +64,14 @@ const computeDone = performance.now();
 const tiers: Record<Tier, number> = { VIC: 0, Core: 0, Potential: 0, Entry: 0, Prospect: 0 };
 let spend12mMinorTotal = 0;
 let orderCountTotal = 0;
-for (const profile of profiles) {
+let sampledBytes = 0;
+let sampled = 0;
+for (const [i, profile] of profiles.entries()) {
+  if (i % 100 === 0) {
+    // The item as the store writes it: the profile plus its digest and run date (~40 bytes).
+    sampledBytes += Buffer.byteLength(JSON.stringify(profile)) + 40;
+    sampled += 1;
+  }
   tiers[profile.tier] += 1;
   spend12mMinorTotal += profile.spend12mMinor;
   orderCountTotal += profile.orderCount;
@@ -78,6 +87,7 @@ const result: TieringStageResult = {
   tiers,
   spend12mMinorTotal,
   orderCountTotal,
+  meanProfileItemBytes: sampled === 0 ? 0 : Math.round(sampledBytes / sampled),
 };
 profiles.length = 0;
 if (flags.includes('--clv')) {
