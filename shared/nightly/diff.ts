@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ClientClv, ClientProfile, Stage, Tier, TierChange } from '../model.ts';
+import { daysBetweenDates } from '../time.ts';
 import type { ProfileItem, StoredState } from '../store/profile-store.ts';
 
 /**
@@ -26,11 +27,24 @@ export function profileDigest(profile: ClientProfile): string {
   return createHash('sha1').update(stableStringify(facts)).digest('base64url');
 }
 
+/**
+ * A stored next order date is kept until tonight's is more than this many days away from it: each
+ * refit moves many predicted dates by a day (seen in the benchmark: a 1% change of the base
+ * rewrote a quarter of the profiles for that alone), and a reminder sent a day or two off its
+ * ideal date is not worth a write; the stored date never drifts further than this.
+ */
+export const NEXT_ORDER_TOLERANCE_DAYS = 3;
+
+function nextOrderMoved(before: string | undefined, after: string | undefined): boolean {
+  if (before === undefined || after === undefined) return before !== after;
+  return Math.abs(daysBetweenDates(before, after)) > NEXT_ORDER_TOLERANCE_DAYS;
+}
+
 /** Differences in the predictions that matter to a marketer or a campaign decision. */
 export function clvMateriallyChanged(before: ClientClv | undefined, after: ClientClv | undefined): boolean {
   if (before === undefined || after === undefined) return before !== after;
   if (before.churnRisk !== after.churnRisk || before.rising !== after.rising) return true;
-  if (before.predictedNextOrderAt !== after.predictedNextOrderAt) return true;
+  if (nextOrderMoved(before.predictedNextOrderAt, after.predictedNextOrderAt)) return true;
   if (Math.abs(before.probabilityAlive - after.probabilityAlive) >= 0.05) return true;
   if (Math.abs(before.expectedPurchases365d - after.expectedPurchases365d) >= 0.5) return true;
   const value = Math.max(Math.abs(before.clv12mMinor), Math.abs(after.clv12mMinor));

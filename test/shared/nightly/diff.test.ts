@@ -77,13 +77,18 @@ describe('predictions in the diff', () => {
 
   it('ignores the nightly drift of the predictions, within tolerance', () => {
     expect(clvMateriallyChanged(clv(), clv({ probabilityAlive: 0.77, expectedPurchases365d: 2.3, clv12mMinor: 2_800_000 }))).toBe(false);
+    // The next order date may move up to 3 days either way.
+    expect(clvMateriallyChanged(clv(), clv({ predictedNextOrderAt: '2026-12-23' }))).toBe(false);
+    expect(clvMateriallyChanged(clv(), clv({ predictedNextOrderAt: '2026-12-17' }))).toBe(false);
   });
 
   it('sees what a marketer or a campaign would act on', () => {
     expect(clvMateriallyChanged(clv(), clv({ probabilityAlive: 0.75 }))).toBe(true);
     expect(clvMateriallyChanged(clv(), clv({ churnRisk: 'medium' }))).toBe(true);
     expect(clvMateriallyChanged(clv(), clv({ rising: true }))).toBe(true);
-    expect(clvMateriallyChanged(clv(), clv({ predictedNextOrderAt: '2026-12-21' }))).toBe(true);
+    expect(clvMateriallyChanged(clv(), clv({ predictedNextOrderAt: '2026-12-24' }))).toBe(true);
+    expect(clvMateriallyChanged(clv(), clv({ predictedNextOrderAt: '2026-12-16' }))).toBe(true);
+    expect(clvMateriallyChanged(clv(), clv({ predictedNextOrderAt: undefined }))).toBe(true);
     expect(clvMateriallyChanged(clv(), clv({ clv12mMinor: 2_700_000 }))).toBe(true);
     expect(clvMateriallyChanged(clv(), undefined)).toBe(true);
     expect(clvMateriallyChanged(undefined, undefined)).toBe(false);
