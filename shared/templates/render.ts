@@ -110,7 +110,8 @@ export interface TemplateView {
   recommendedCategory: string | null;
 }
 
-const FONT_FAMILY: Record<TemplateLocale, string> = {
+/** Font stacks per locale: Chinese needs its own faces first, or clients fall back to a serif. */
+export const FONT_FAMILY: Record<TemplateLocale, string> = {
   en: 'Helvetica,Arial,sans-serif',
   'zh-CN': 'PingFang SC,Hiragino Sans GB,Microsoft YaHei,Helvetica,Arial,sans-serif',
 };
@@ -183,6 +184,39 @@ function tidyHtml(value: string): string {
   return `${value.replace(/\n\s*\n+/g, '\n').trim()}\n`;
 }
 
+/**
+ * Renders one email (subject, preheader, HTML, text) from named Liquid templates: the HTML engine
+ * escapes every output, the text engine none; variables and filters are strict, so a typo fails
+ * the render instead of sending a blank. `<key>/subject`, `/preheader` and `/text` are looked up
+ * in `textTemplates`, `<key>/html` in `htmlTemplates`.
+ */
+export type RenderParts = (key: string, view: object) => Promise<EmailContent>;
+
+export function createPartsRenderer(htmlTemplates: Record<string, string>, textTemplates: Record<string, string>): RenderParts {
+  const strict = { strictVariables: true, strictFilters: true, ownPropertyOnly: true, cache: true } as const;
+  const html = new Liquid({ ...strict, templates: htmlTemplates, outputEscape: 'escape' });
+  const text = new Liquid({ ...strict, templates: textTemplates });
+
+  const render = async (engine: Liquid, name: string, view: object, part: string): Promise<string> => {
+    try {
+      return String(await engine.renderFile(name, view));
+    } catch (error) {
+      throw new TemplateError(`Template ${name} (${part}) failed to render: ${(error as Error).message}`, { cause: error });
+    }
+  };
+
+  return async (key, view) => {
+    const subject = oneLine(await render(text, `${key}/subject`, view, 'subject'));
+    const preheader = oneLine(await render(text, `${key}/preheader`, view, 'preheader'));
+    const full = { ...view, subject, preheader };
+    const [htmlBody, textBody] = await Promise.all([
+      render(html, `${key}/html`, full, 'html'),
+      render(text, `${key}/text`, full, 'text'),
+    ]);
+    return { subject, html: tidyHtml(htmlBody), text: tidyText(textBody) };
+  };
+}
+
 export type RenderEmail = (template: string, locale: TemplateLocale, data: TemplateData) => Promise<EmailContent>;
 
 /** A renderer over a catalog; renderEmail below uses the built-in one (tests pass their own). */
@@ -199,17 +233,7 @@ export function createTemplateRenderer(catalog: TemplateCatalog = TEMPLATE_CATAL
       textTemplates[`${key}/preheader`] = sources.preheader;
     }
   }
-  const strict = { strictVariables: true, strictFilters: true, ownPropertyOnly: true, cache: true } as const;
-  const html = new Liquid({ ...strict, templates: htmlTemplates, outputEscape: 'escape' });
-  const text = new Liquid({ ...strict, templates: textTemplates });
-
-  const render = async (engine: Liquid, name: string, view: object, part: string): Promise<string> => {
-    try {
-      return String(await engine.renderFile(name, view));
-    } catch (error) {
-      throw new TemplateError(`Template ${name} (${part}) failed to render: ${(error as Error).message}`, { cause: error });
-    }
-  };
+  const renderParts = createPartsRenderer(htmlTemplates, textTemplates);
 
   return async (template, locale, data) => {
     const known = Object.keys(catalog.campaigns);
@@ -222,16 +246,7 @@ export function createTemplateRenderer(catalog: TemplateCatalog = TEMPLATE_CATAL
         `Template "${template}" has no locale "${String(locale)}"; available: ${Object.keys(locales).join(', ')}`,
       );
     }
-    const view = templateView(locale, data);
-    const key = `campaign/${template}/${locale}`;
-    const subject = oneLine(await render(text, `${key}/subject`, view, 'subject'));
-    const preheader = oneLine(await render(text, `${key}/preheader`, view, 'preheader'));
-    const full = { ...view, subject, preheader };
-    const [htmlBody, textBody] = await Promise.all([
-      render(html, `${key}/html`, full, 'html'),
-      render(text, `${key}/text`, full, 'text'),
-    ]);
-    return { subject, html: tidyHtml(htmlBody), text: tidyText(textBody) };
+    return renderParts(`campaign/${template}/${locale}`, templateView(locale, data));
   };
 }
 
