@@ -1,6 +1,6 @@
 import { Liquid } from 'liquidjs';
 import { z } from 'zod';
-import { TEMPLATE_CATALOG, type TemplateCatalog } from './catalog.ts';
+import { TEMPLATE_CATALOG, type LocaleSources, type TemplateCatalog } from './catalog.ts';
 import { isTemplateLocale, type TemplateLocale } from './locale.ts';
 
 export { TEMPLATE_LOCALES, templateLocale, type TemplateLocale } from './locale.ts';
@@ -217,6 +217,14 @@ export function createPartsRenderer(htmlTemplates: Record<string, string>, textT
   };
 }
 
+/** Registers one email's sources under `key`, the names createPartsRenderer looks up. */
+export function addSources(htmlTemplates: Record<string, string>, textTemplates: Record<string, string>, key: string, sources: LocaleSources): void {
+  htmlTemplates[`${key}/html`] = sources.html;
+  textTemplates[`${key}/text`] = sources.text;
+  textTemplates[`${key}/subject`] = sources.subject;
+  textTemplates[`${key}/preheader`] = sources.preheader;
+}
+
 export type RenderEmail = (template: string, locale: TemplateLocale, data: TemplateData) => Promise<EmailContent>;
 
 /** A renderer over a catalog; renderEmail below uses the built-in one (tests pass their own). */
@@ -226,11 +234,7 @@ export function createTemplateRenderer(catalog: TemplateCatalog = TEMPLATE_CATAL
   for (const [campaign, locales] of Object.entries(catalog.campaigns)) {
     for (const [locale, sources] of Object.entries(locales)) {
       if (!sources) continue;
-      const key = `campaign/${campaign}/${locale}`;
-      htmlTemplates[`${key}/html`] = sources.html;
-      textTemplates[`${key}/text`] = sources.text;
-      textTemplates[`${key}/subject`] = sources.subject;
-      textTemplates[`${key}/preheader`] = sources.preheader;
+      addSources(htmlTemplates, textTemplates, `campaign/${campaign}/${locale}`, sources);
     }
   }
   const renderParts = createPartsRenderer(htmlTemplates, textTemplates);
