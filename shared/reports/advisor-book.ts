@@ -140,6 +140,11 @@ const DAYS_IN_WEEK = 7;
 
 type BookClient = ClientProfile & { tier: BookTier };
 
+/** The run dates whose tier history counts as "this week" for newly-rising: the last 7 runs up to `runDate`. */
+export function recentRunDates(runDate: string): { from: string; to: string } {
+  return { from: addDays(runDate, 1 - RECENT_RUNS), to: runDate };
+}
+
 export function isBookClient(profile: ClientProfile): profile is BookClient {
   return (BOOK_TIERS as readonly Tier[]).includes(profile.tier);
 }
@@ -264,7 +269,7 @@ export function buildAdvisorBook(input: AdvisorBookInput): AdvisorBook {
   const from = localDate(now, brandTimeZone);
   const to = addDays(from, DAYS_IN_WEEK - 1);
   const thresholds = tierThresholdsMinor(config);
-  const oldestRecentRun = addDays(runDate, 1 - RECENT_RUNS);
+  const recentRuns = recentRunDates(runDate);
   const context: RowContext = {
     runDate,
     week: { from, to, startsAt: now, endsAt: startOfLocalDay(addDays(from, DAYS_IN_WEEK), brandTimeZone) },
@@ -274,7 +279,7 @@ export function buildAdvisorBook(input: AdvisorBookInput): AdvisorBook {
     campaign: replenishmentCampaign(config),
     catalog: input.catalog,
     upgradedThisWeek: new Set(
-      input.recentTierChanges.filter((c) => c.runDate >= oldestRecentRun && c.runDate <= runDate && isUpgrade(c)).map((c) => c.customerId),
+      input.recentTierChanges.filter((c) => c.runDate >= recentRuns.from && c.runDate <= recentRuns.to && isUpgrade(c)).map((c) => c.customerId),
     ),
   };
 
