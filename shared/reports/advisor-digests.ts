@@ -63,6 +63,11 @@ export interface AdvisorDigestSummary {
   unconfiguredAdvisors: { count: number; ids: string[] };
   /** Dry run only: each advisor's rows, without names or addresses. */
   books?: { advisorId: string; week: AdvisorBook['week']; rows: BookRowPreview[] }[];
+  /**
+   * Why the run stopped before every advisor was handled (a store or S3 error): the nightly run goes
+   * on, and a rerun of the night sends the digests not yet claimed this week.
+   */
+  error?: string;
   durationMs: number;
 }
 
@@ -84,6 +89,45 @@ export interface AdvisorDigestOptions {
 /** Whether the nightly run of `runDate` sends the digests: its weekday (a brand-local date) is the configured one. */
 export function isAdvisorDigestDay(runDate: string, config: Pick<Config, 'reports'>): boolean {
   return weekdayOf(runDate) === config.reports.advisorDigestWeekday;
+}
+
+/** Whether the nightly run of `runDate` should call sendAdvisorDigests: the digest day, and advisors to mail. */
+export function advisorDigestsDue(runDate: string, config: Pick<Config, 'reports'>): boolean {
+  return isAdvisorDigestDay(runDate, config) && Object.keys(config.reports.advisors).length > 0;
+}
+
+/**
+ * The nightly run's step: on the digest day, with advisors configured, `{ advisorDigests }` to merge
+ * into the run summary; `{}` on other days. It never throws: by then the night's profiles are
+ * written, and failing the run for its digests would hide good data behind an alarm (the nightly
+ * report makes the same choice). A failure is logged and kept in the summary.
+ */
+export async function advisorDigestsOfNight(options: AdvisorDigestOptions): Promise<{ advisorDigests?: AdvisorDigestSummary }> {
+  const { runDate, config } = options;
+  if (!advisorDigestsDue(runDate, config)) return {};
+  const started = Date.now();
+  try {
+    return { advisorDigests: await sendAdvisorDigests(options) };
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    (options.log ?? silentLog).error('advisor digests stopped; the night\'s data is written', { runDate, error: reason });
+    return {
+      advisorDigests: {
+        runDate,
+        week: isoWeek(runDate),
+        dryRun: options.dryRun ?? false,
+        advisors: [],
+        totals: emptyTotals(),
+        unconfiguredAdvisors: { count: 0, ids: [] },
+        error: reason,
+        durationMs: Date.now() - started,
+      },
+    };
+  }
+}
+
+function emptyTotals(): AdvisorDigestSummary['totals'] {
+  return { sent: 0, 'no-rows': 0, 'already-sent': 0, failed: 0, deferred: 0, 'dry-run': 0, rows: 0 };
 }
 
 /** The ledger key of an advisor's digest for the week of `runDate`. */
@@ -195,7 +239,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   const unconfigured = [...(await scanAdvisorIds(clients.documents, tables.profiles))].filter((id) => !configured.has(id)).sort();
   if (unconfigured.length > 0) log.warn('advisors on profiles but not in the config: no digest for them', { count: unconfigured.length });
 
-  const totals = { sent: 0, 'no-rows': 0, 'already-sent': 0, failed: 0, deferred: 0, 'dry-run': 0, rows: 0 };
+  const totals = emptyTotals();
   for (const result of results) {
     totals[result.outcome]++;
     totals.rows += result.rows;
