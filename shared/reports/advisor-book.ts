@@ -218,7 +218,7 @@ function replenishmentItems(profile: ClientProfile, context: RowContext): Replen
 }
 
 /** Every reason this client needs a personal touch this week, most urgent first. */
-export function reasonsFor(profile: BookClient, context: RowContext): BookReason[] {
+function reasonsFor(profile: BookClient, context: RowContext): BookReason[] {
   const reasons: BookReason[] = [];
   const isVic = profile.tier === 'VIC';
   const lastOrderDate = localDateOf(profile.lastOrderAt, context.brandTimeZone);
