@@ -113,7 +113,8 @@ export function advisorDigestTotalsLine(summary: AdvisorDigestSummary): string {
   if (t.deferred > 0) parts.push(`${n(t.deferred)} deferred`);
   const unconfigured = summary.unconfiguredAdvisors.count;
   return `Advisor digests ${summary.week}: ${parts.join(', ')}; ${n(t.rows)} rows` +
-    (unconfigured > 0 ? `; ${n(unconfigured)} advisors on profiles but not configured (${summary.unconfiguredAdvisors.ids.slice(0, 10).join(', ')})` : '');
+    (unconfigured > 0 ? `; ${n(unconfigured)} advisors on profiles but not configured (${summary.unconfiguredAdvisors.ids.slice(0, 10).join(', ')})` : '') +
+    (summary.error ? `\nWARNING: the advisor digests stopped (a rerun of the night sends the rest): ${summary.error}` : '');
 }
 
 /** Per advisor, and with --dry-run each book's rows (ids, reasons, figures: no names or addresses). */

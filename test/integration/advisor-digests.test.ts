@@ -9,7 +9,7 @@ import { uploadDirectory } from '../../shared/aws/s3-objects.ts';
 import { parseConfig, type Config, type ConfigInput } from '../../shared/config.ts';
 import { createSesMailer, type SesSender } from '../../shared/mailer/ses-mailer.ts';
 import { runNightly } from '../../shared/nightly/run.ts';
-import { advisorDigestLedgerKey, sendAdvisorDigests } from '../../shared/reports/advisor-digests.ts';
+import { advisorDigestLedgerKey, advisorDigestsOfNight, sendAdvisorDigests } from '../../shared/reports/advisor-digests.ts';
 import { exportPrefix } from '../../shared/store/buckets.ts';
 import { getLedgerEntry } from '../../shared/store/ledger-store.ts';
 import { getProfile, scanProfiles } from '../../shared/store/profile-store.ts';
@@ -178,5 +178,18 @@ describe('advisor digests on the embedded AWS', () => {
     const [chinese] = await emailsTo(aws, 'throttled@advisors.example.com');
     expect(chinese?.subject).toBe('您的客户名册（11月24日至30日）：1 位客户待联系');
     expect(chinese?.body.text).toContain('11月26日生日。致电送上生日祝福，并赠送正装产品及小样。');
+  });
+
+  it('in the nightly run, a store failure is kept in the summary instead of failing the night; other weekdays do nothing', async () => {
+    // Tables that were never created: the first query fails.
+    const config = parseConfig({
+      ...aws.config,
+      storage: { ...aws.config.storage, tablePrefix: 'missing-' },
+      reports: { advisors: { A01: { email: 'a01@advisors.example.com' } } },
+    });
+    const failed = await advisorDigestsOfNight({ runDate: RUN_DATE, runId: 'missing', config, clients: aws.clients });
+    expect(failed.advisorDigests).toMatchObject({ week: '2026-W48', advisors: [], totals: { sent: 0 } });
+    expect(failed.advisorDigests?.error).toMatch(/ResourceNotFound/);
+    expect(await advisorDigestsOfNight({ runDate: WEDNESDAY, runId: 'wednesday', config, clients: aws.clients })).toEqual({});
   });
 });
