@@ -1,6 +1,7 @@
 import { displayMinor } from '../shared/money.ts';
 import { STAGES, TIERS } from '../shared/model.ts';
 import type { NightlyRunSummary } from '../shared/nightly/run.ts';
+import type { AdvisorDigestSummary } from '../shared/reports/advisor-digests.ts';
 import type { CampaignCounts, CampaignRunSummary } from '../shared/sender/run.ts';
 
 /** The nightly summary as a person reads it in a terminal. */
@@ -68,6 +69,7 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
         : `Team email: sent to ${n(teamEmail.sent)} of ${n(teamEmail.recipients)} addresses${teamEmail.failed > 0 ? ` (${n(teamEmail.failed)} failed)` : ''}`,
     );
   }
+  if (summary.advisorDigests) lines.push(advisorDigestTotalsLine(summary.advisorDigests));
   return lines.join('\n');
 }
 
@@ -95,6 +97,42 @@ export function formatCampaignSummary(summary: CampaignRunSummary): string {
   if (summary.plan) {
     for (const p of summary.plan.slice(0, 50)) lines.push(`  ${p.outcome.padEnd(16)} ${p.campaignId.padEnd(14)} ${p.customerId} ${p.email ?? ''} ${p.reason ?? ''}`);
     if (summary.plan.length > 50) lines.push(`  ... ${summary.plan.length - 50} more`);
+  }
+  return lines.join('\n');
+}
+
+/** One line of totals: "2 sent, 1 without rows, 0 already sent ..." (the nightly and demo summaries use it). */
+export function advisorDigestTotalsLine(summary: AdvisorDigestSummary): string {
+  const t = summary.totals;
+  const parts = [
+    summary.dryRun ? `${n(t['dry-run'])} to send (dry run)` : `${n(t.sent)} sent`,
+    `${n(t['no-rows'])} with no client to contact`,
+    `${n(t['already-sent'])} already sent this week`,
+  ];
+  if (t.failed > 0) parts.push(`${n(t.failed)} failed`);
+  if (t.deferred > 0) parts.push(`${n(t.deferred)} deferred`);
+  const unconfigured = summary.unconfiguredAdvisors.count;
+  return `Advisor digests ${summary.week}: ${parts.join(', ')}; ${n(t.rows)} rows` +
+    (unconfigured > 0 ? `; ${n(unconfigured)} advisors on profiles but not configured (${summary.unconfiguredAdvisors.ids.slice(0, 10).join(', ')})` : '') +
+    (summary.error ? `\nWARNING: the advisor digests stopped (a rerun of the night sends the rest): ${summary.error}` : '');
+}
+
+/** Per advisor, and with --dry-run each book's rows (ids, reasons, figures: no names or addresses). */
+export function formatAdvisorDigestSummary(summary: AdvisorDigestSummary, currency: string): string {
+  const lines = [advisorDigestTotalsLine(summary), `${'Advisor'.padEnd(12)}${'locale'.padEnd(8)}${'outcome'.padEnd(14)}${'clients'.padStart(8)}${'to contact'.padStart(12)}${'rows'.padStart(6)}`];
+  for (const a of summary.advisors) {
+    lines.push(
+      `${a.advisorId.padEnd(12)}${a.locale.padEnd(8)}${a.outcome.padEnd(14)}${n(a.clients).padStart(8)}${n(a.withReasons).padStart(12)}${n(a.rows).padStart(6)}` +
+        (a.reason ? `  ${a.reason}` : ''),
+    );
+  }
+  for (const book of summary.books ?? []) {
+    lines.push('', `${book.advisorId}, ${book.week.from} to ${book.week.to}:`);
+    for (const row of book.rows) {
+      const value = row.predicted12mMinor === undefined ? `spend ${displayMinor(row.spend12mMinor, currency)}` : `predicted ${displayMinor(row.predicted12mMinor, currency)}`;
+      const reasons = row.reasons.map((r) => `${r.kind} (${r.action})`).join(', ');
+      lines.push(`  ${row.customerId.padEnd(14)}${row.tier.padEnd(6)}${row.stage.padEnd(10)}${value.padEnd(26)}last order ${row.lastOrderDate ?? '-'}  ${reasons}`);
+    }
   }
   return lines.join('\n');
 }

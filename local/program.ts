@@ -78,6 +78,16 @@ export function buildProgram(): Command {
     .addOption(logLevelOption('info'))
     .action(async (options) => (await import('./commands/campaigns.ts')).campaignsCommand(options));
 
+  run
+    .command('advisor-digests')
+    .description('Send each configured advisor the weekly digest of their VIC and Core clients to contact (whatever the weekday; once per ISO week).')
+    .requiredOption('--date <date>', 'the nightly run date whose profiles to read, YYYY-MM-DD; the digest covers the 7 days after it', parseDate)
+    .option('--dry-run', 'print the books (client ids, reasons, figures; no names or addresses) without claiming or sending', false)
+    .option('--json', 'print the summary as one JSON object on stdout', false)
+    .addOption(configOption())
+    .addOption(logLevelOption('info'))
+    .action(async (options) => (await import('./commands/advisor-digests.ts')).advisorDigestsCommand(options));
+
   program
     .command('preview')
     .description('Print the email a client would get from a campaign, rendered from their stored profile.')

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { campaignsConfigSchema } from './campaigns/schema.ts';
-import { isValidTimeZone } from './time.ts';
+import { isValidTimeZone, WEEKDAYS } from './time.ts';
 
 /**
  * The one configuration schema: read by the CLI (`--config FILE`), by the Lambda handlers
@@ -55,7 +55,7 @@ export const clvSchema = z
   })
   .prefault({});
 
-const weekday = z.enum(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']);
+const weekday = z.enum(WEEKDAYS);
 
 export const advisorSchema = z.object({
   /** Where the advisor's weekly client-book digest goes. */

@@ -136,6 +136,27 @@ export function daysBetweenDates(from: string, to: string): number {
   return Math.round((Date.UTC(y2, m2 - 1, d2) - Date.UTC(y1, m1 - 1, d1)) / MS_PER_DAY);
 }
 
+export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** Day of the week of a calendar date (the date is already local: no zone needed). */
+export function weekdayOf(date: string): Weekday {
+  const [y, m, d] = splitDate(date);
+  // getUTCDay: 0 is Sunday; WEEKDAYS starts on Monday, as ISO 8601 weeks do.
+  return WEEKDAYS[(new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7] as Weekday;
+}
+
+/**
+ * ISO 8601 week of a calendar date, e.g. '2026-W48'. Weeks start on Monday, and a week belongs
+ * to the year of its Thursday, so 2027-01-01 (a Friday) is in '2026-W53'.
+ */
+export function isoWeek(date: string): string {
+  const thursday = addDays(date, 3 - WEEKDAYS.indexOf(weekdayOf(date)));
+  const year = Number(thursday.slice(0, 4));
+  const week = Math.floor(daysBetweenDates(`${year}-01-01`, thursday) / 7) + 1;
+  return `${year}-W${String(week).padStart(2, '0')}`;
+}
+
 const TIMESTAMP_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 

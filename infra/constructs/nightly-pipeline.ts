@@ -48,7 +48,7 @@ export interface NightlyPipelineProps {
   storage: Storage;
   configJson: string;
   logRetention: RetentionDays;
-  /** The SES configuration set the nightly report's team email goes through. */
+  /** The SES configuration set the nightly report's team email and the advisors' digests go through. */
   feedback: Feedback;
 }
 
@@ -115,8 +115,17 @@ export class NightlyPipeline extends Construct {
     storage.grantWriteReports(this.nightly, 'nightly');
     // The product catalogue, for the campaign sender's replenishment cycles.
     storage.grantObject(this.nightly, catalogKey(storage.config), 'write');
-    // The send ledger, read only: the campaign results follow the period's sent and held-out decisions.
-    storage.grantTables(this.nightly, { profiles: 'readWrite', tierHistory: 'readWrite', runs: 'readWrite', sendLedger: 'read' });
+    // The send ledger: read by the campaign results (the period's sent and held-out decisions), and
+    // written when the run mails the advisors' weekly digests (claimed once a week,
+    // shared/reports/advisor-digests.ts), which also read the catalogue's replenishment cycles.
+    const sendsAdvisorDigests = Object.keys(settings.config.reports.advisors).length > 0;
+    storage.grantTables(this.nightly, {
+      profiles: 'readWrite',
+      tierHistory: 'readWrite',
+      runs: 'readWrite',
+      sendLedger: sendsAdvisorDigests ? 'readWrite' : 'read',
+    });
+    if (sendsAdvisorDigests) storage.grantObject(this.nightly, catalogKey(storage.config), 'read');
     // The nightly report reads the night's campaign results (listing it too: a night without any is a 404, not a 403).
     const campaignResults = `${reportPrefix(storage.config, 'nightly', '*')}/${CAMPAIGN_RESULTS_FILE}`;
     storage.grantObject(this.nightly, campaignResults, 'read');
@@ -125,8 +134,8 @@ export class NightlyPipeline extends Construct {
       storage.bucket.arnForObjects(campaignResults),
       'Each night\'s campaign results sit under its dated report prefix: read-only, that one file name under this job\'s reports.',
     );
-    // The report's summary email to the team, only when the configuration names the team.
-    if (settings.config.reports.teamAddresses.length > 0) props.feedback.grantSendEmail(this.nightly, settings);
+    // SES only for the mail the run sends: the report's summary to the team, the advisors' digests.
+    if (settings.config.reports.teamAddresses.length > 0 || sendsAdvisorDigests) props.feedback.grantSendEmail(this.nightly, settings);
     const shards = settings.nightlyShards;
     // The phases of a sharded night hand their measures, models and outcomes over through S3.
     if (shards > 1) storage.grantWork(this.nightly, 'nightly');

@@ -4,16 +4,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { uploadDirectory } from '../../shared/aws/s3-objects.ts';
-import { loadConfig } from '../../shared/config.ts';
+import { loadConfig, parseConfig, type Config } from '../../shared/config.ts';
 import { jsonLog, newRunId } from '../../shared/log.ts';
 import { runNightly, type NightlyRunSummary } from '../../shared/nightly/run.ts';
 import { exportPrefix } from '../../shared/store/buckets.ts';
 import { emptyCampaignCounts, runCampaigns, type CampaignCounts } from '../../shared/sender/run.ts';
-import { addDays, localDate, startOfLocalDay } from '../../shared/time.ts';
+import { addDays, localDate, startOfLocalDay, weekdayOf } from '../../shared/time.ts';
 import { parseInstant } from './campaigns.ts';
 import { startLocalAws } from '../aws.ts';
 import { UsageError } from '../errors.ts';
-import { formatCampaignCounts, formatNightlySummary } from '../format.ts';
+import { advisorDigestTotalsLine, formatCampaignCounts, formatNightlySummary } from '../format.ts';
 import { defaultReportPath, downloadReport } from './report.ts';
 import { generateExport } from '../generate/generate.ts';
 import { terminalProgress } from '../progress.ts';
@@ -42,12 +42,32 @@ const optionsSchema = z.object({
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
 });
 
+/**
+ * Without advisors in the config, two of the generated ones (advisor_id A01, A02; one reading
+ * English, one Chinese) with their digest day on the demo's night, so the night sends their
+ * digests and the rerun shows it sends them only once.
+ */
+function withDemoAdvisors(config: Config, runDate: string): Config {
+  if (Object.keys(config.reports.advisors).length > 0) return config;
+  return parseConfig({
+    ...config,
+    reports: {
+      ...config.reports,
+      advisors: {
+        A01: { email: 'advisor.a01@example.com', name: 'Sophie Martin', locale: 'en' },
+        A02: { email: 'advisor.a02@example.com', name: '王芳', locale: 'zh-CN' },
+      },
+      advisorDigestWeekday: weekdayOf(runDate),
+    },
+  });
+}
+
 export interface DemoResult {
   runDate: string;
   previousRunDate?: string;
   summary: NightlyRunSummary;
   previous?: NightlyRunSummary;
-  rerun: { runDate: string; profilesWritten: number; tierHistoryWritten: number };
+  rerun: { runDate: string; profilesWritten: number; tierHistoryWritten: number; advisorDigestsSent?: number };
   campaigns: {
     from: string;
     until: string;
@@ -70,8 +90,9 @@ export interface DemoResult {
 export async function demoCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
   const started = Date.now();
-  const config = await loadConfig(options.config);
-  const runDate = options.date ?? addDays(localDate(Date.now(), config.timeZone), -1);
+  const loaded = await loadConfig(options.config);
+  const runDate = options.date ?? addDays(localDate(Date.now(), loaded.timeZone), -1);
+  const config = withDemoAdvisors(loaded, runDate);
   const say = (text: string) => {
     if (!options.json) process.stderr.write(`${text}\n`);
   };
@@ -164,7 +185,12 @@ export async function demoCommand(raw: unknown): Promise<void> {
       runDate,
       ...(previous ? { previousRunDate: previous.runDate, previous } : {}),
       summary,
-      rerun: { runDate, profilesWritten: rerun.written.profiles, tierHistoryWritten: rerun.written.tierHistory },
+      rerun: {
+        runDate,
+        profilesWritten: rerun.written.profiles,
+        tierHistoryWritten: rerun.written.tierHistory,
+        ...(rerun.advisorDigests ? { advisorDigestsSent: rerun.advisorDigests.totals.sent } : {}),
+      },
       campaigns: {
         from: new Date(from).toISOString(),
         until: new Date(until).toISOString(),
@@ -197,6 +223,7 @@ export async function demoCommand(raw: unknown): Promise<void> {
     out.push(
       '',
       `Rerun of ${runDate}: ${rerun.written.profiles} profiles and ${rerun.written.tierHistory} tier-history records written.`,
+      ...(rerun.advisorDigests ? [`  ${advisorDigestTotalsLine(rerun.advisorDigests)}`] : []),
       '',
       `Campaign sender, hourly from ${new Date(from).toISOString()} to ${new Date(until).toISOString()} (${hours} runs${options.dryRun ? ', dry run' : ''}).`,
       'Counts are summed over the runs: an occasion deferred by quiet hours or capped is due again, and counted, each hour until it goes.',

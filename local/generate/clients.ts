@@ -254,6 +254,17 @@ function finishOrder(shopper: Shopper, at: number, picked: { product: Product; q
   return order;
 }
 
+/** Clients per advisor id in the sample: enough that a book holds a few dozen clients (the handbook's 30-50). */
+const CLIENTS_PER_ADVISOR = 1500;
+
+/**
+ * How many advisors (A01..) the sample's clients are shared between: one per 1,500 clients, 2 to
+ * 20. A fixed twenty would leave a 2,000-client demo with books of two or three clients each.
+ */
+export function advisorCountFor(customers: number): number {
+  return Math.min(20, Math.max(2, Math.round(customers / CLIENTS_PER_ADVISOR)));
+}
+
 export function generateClient(ctx: ClientContext, index: number): GenClient {
   const rng = new Rng(ctx.seed, index, 1);
   const market = MARKETS[ctx.markets[rng.weightedIndex(ctx.marketShares)] ?? 'CN'];
@@ -293,7 +304,8 @@ export function generateClient(ctx: ClientContext, index: number): GenClient {
     const monthDay = `${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
     birthday = rng.chance(0.8) ? `${year}-${monthDay}` : monthDay;
   }
-  const advisorId = hasAdvisor ? `A${String(rng.int(1, 20)).padStart(2, '0')}` : '';
+  // One draw whatever the count, so the rest of the client's random stream does not move.
+  const advisorId = hasAdvisor ? `A${String(rng.int(1, advisorCountFor(ctx.customers))).padStart(2, '0')}` : '';
   const tags: string[] = [];
   if (advisorId) tags.push(`advisor:${advisorId}`);
   if (market.id === 'CN' && rng.chance(0.3)) tags.push('wechat');

@@ -169,14 +169,49 @@ export function replenishmentCycle(
   return { days: Math.round(perUnit * quantity), source: 'catalog' };
 }
 
+/** The send window of one reminder: [dueAt, expiresAt), ending at local midnight of the run-out day. */
+export interface ReminderWindow {
+  /** Predicted local run-out day, YYYY-MM-DD. */
+  runOutDate: string;
+  /** Local midnight of (run-out − daysBeforeRunOut). */
+  dueAt: number;
+  /** Local midnight of the run-out day (a "runs out soon" email on or after the day is wrong). */
+  expiresAt: number;
+}
+
+function reminderWindow(campaign: ReplenishmentCampaign, runOutDate: string, timeZone: string): ReminderWindow {
+  return {
+    runOutDate,
+    dueAt: startOfLocalDay(addDays(runOutDate, -campaign.timing.daysBeforeRunOut), timeZone),
+    expiresAt: startOfLocalDay(runOutDate, timeZone),
+  };
+}
+
 /**
- * Replenishment of one SKU: run-out = local day of the last purchase + cycle; due from local
- * midnight of (run-out − daysBeforeRunOut) until local midnight of the run-out day (a "runs out
- * soon" email on or after the day is wrong). One reminder per purchase: the key holds
+ * When the reminder for one SKU purchase is due, whatever the clock: run-out = local day of the
+ * last purchase + cycle (replenishmentCycle). Undefined without a cycle, or when the product lasts
+ * no longer than the lead time (the reminder would be due the day it was bought).
+ */
+export function replenishmentWindow(
+  campaign: ReplenishmentCampaign,
+  purchase: SkuPurchase,
+  product: ProductRecord | undefined,
+  timeZone: string,
+): (ReminderWindow & { cycle: { days: number; source: 'personal' | 'catalog' } }) | undefined {
+  const purchasedAt = instantOf(purchase.lastPurchasedAt);
+  if (purchasedAt === undefined) return undefined;
+  const cycle = replenishmentCycle(purchase, product);
+  if (cycle === undefined || cycle.days <= campaign.timing.daysBeforeRunOut) return undefined;
+  const runOutDate = addDays(localDate(purchasedAt, timeZone), cycle.days);
+  return { ...reminderWindow(campaign, runOutDate, timeZone), cycle };
+}
+
+/**
+ * Replenishment of one SKU: due from local midnight of (run-out − daysBeforeRunOut) until local
+ * midnight of the run-out day (replenishmentWindow). One reminder per purchase: the key holds
  * lastPurchasedAt. "Already repurchased" needs no extra rule: the profile keeps only the last
  * purchase, so a repurchase moves lastPurchasedAt, which moves the run-out and changes the key; a
- * reminder keyed on the old purchase can never be produced again. Products that last no longer
- * than the lead time get no reminder (it would be due the day they were bought).
+ * reminder keyed on the old purchase can never be produced again.
  */
 export function replenishmentOccasion(
   campaign: ReplenishmentCampaign,
@@ -187,17 +222,10 @@ export function replenishmentOccasion(
   now: number,
   timeZone: string,
 ): DueOccasion | undefined {
-  const purchasedAt = instantOf(purchase.lastPurchasedAt);
-  if (purchasedAt === undefined) return undefined;
   const product = catalog.get(sku);
-  const cycle = replenishmentCycle(purchase, product);
-  if (cycle === undefined) return undefined;
-  const lead = campaign.timing.daysBeforeRunOut;
-  if (cycle.days <= lead) return undefined;
-  const purchaseDate = localDate(purchasedAt, timeZone);
-  const runOutDate = addDays(purchaseDate, cycle.days);
-  const dueAt = startOfLocalDay(addDays(runOutDate, -lead), timeZone);
-  const expiresAt = startOfLocalDay(runOutDate, timeZone);
+  const window = replenishmentWindow(campaign, purchase, product, timeZone);
+  if (window === undefined) return undefined;
+  const { dueAt, expiresAt, runOutDate, cycle } = window;
   if (now < dueAt || now >= expiresAt) return undefined;
   const productName = purchase.productName ?? product?.name;
   const category = purchase.category ?? product?.category;
@@ -219,13 +247,28 @@ export function replenishmentOccasion(
 }
 
 /**
- * Replenishment without any product cycle: when none of the client's SKUs has a personal or a
- * catalog cycle, the CLV model's predicted next order date (profile.clv.predictedNextOrderAt,
- * local YYYY-MM-DD, anchored at the last purchase) stands in for the run-out day: due from local
- * midnight of (predicted − daysBeforeRunOut) until local midnight of the predicted day, keyed
+ * When the reminder of a client without any product cycle is due: the CLV model's predicted next
+ * order date (profile.clv.predictedNextOrderAt, local YYYY-MM-DD, anchored at the last purchase)
+ * stands in for the run-out day. Undefined when any SKU has a cycle (the per-SKU reminders cover
+ * the client) or there is no prediction.
+ */
+export function nextOrderWindow(
+  campaign: ReplenishmentCampaign,
+  profile: ClientProfile,
+  catalog: ProductCatalog,
+  timeZone: string,
+): ReminderWindow | undefined {
+  const predicted = profile.clv?.predictedNextOrderAt;
+  if (predicted === undefined || !isIsoDate(predicted)) return undefined;
+  if (Object.entries(profile.skus).some(([sku, purchase]) => replenishmentCycle(purchase, catalog.get(sku)) !== undefined)) return undefined;
+  return reminderWindow(campaign, predicted, timeZone);
+}
+
+/**
+ * Replenishment without any product cycle (nextOrderWindow): due from local midnight of
+ * (predicted − daysBeforeRunOut) until local midnight of the predicted day, keyed
  * '<campaignId>#next-order#<predicted date>' (one reminder per prediction; a new order moves the
- * date). The email shows the client's most recently bought product. Nothing when any SKU has a
- * cycle (the per-SKU reminders cover the client) or there is no prediction.
+ * date). The email shows the client's most recently bought product.
  */
 export function nextOrderOccasion(
   campaign: ReplenishmentCampaign,
@@ -234,14 +277,11 @@ export function nextOrderOccasion(
   now: number,
   timeZone: string,
 ): DueOccasion | undefined {
-  const predicted = profile.clv?.predictedNextOrderAt;
-  if (predicted === undefined || !isIsoDate(predicted)) return undefined;
-  const skus = Object.entries(profile.skus);
-  if (skus.some(([sku, purchase]) => replenishmentCycle(purchase, catalog.get(sku)) !== undefined)) return undefined;
-  const lead = campaign.timing.daysBeforeRunOut;
-  const dueAt = startOfLocalDay(addDays(predicted, -lead), timeZone);
-  const expiresAt = startOfLocalDay(predicted, timeZone);
+  const window = nextOrderWindow(campaign, profile, catalog, timeZone);
+  if (window === undefined) return undefined;
+  const { dueAt, expiresAt, runOutDate: predicted } = window;
   if (now < dueAt || now >= expiresAt) return undefined;
+  const skus = Object.entries(profile.skus);
   const latest = skus
     .filter(([, p]) => instantOf(p.lastPurchasedAt) !== undefined)
     .sort(([skuA, a], [skuB, b]) => (instantOf(b.lastPurchasedAt) ?? 0) - (instantOf(a.lastPurchasedAt) ?? 0) || (skuA < skuB ? -1 : skuA > skuB ? 1 : 0))[0];

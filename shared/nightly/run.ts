@@ -8,6 +8,7 @@ import { readExport, ExportError, type FileReport, type ReadResult } from '../ex
 import { s3ExportSource, type ExportSource } from '../exports/source.ts';
 import { silentLog, type Log } from '../log.ts';
 import type { ClientProfile, ProductRecord, Reject } from '../model.ts';
+import { advisorDigestsOfNight, type AdvisorDigestSummary } from '../reports/advisor-digests.ts';
 import { catalogKey, exportPrefix, reportPrefix, reportsBucket } from '../store/buckets.ts';
 import { loadStoredStates, writeProfiles, writeTierChanges } from '../store/profile-store.ts';
 import { tableNames } from '../store/tables.ts';
@@ -91,6 +92,8 @@ export interface NightlyRunSummary {
   campaignResults: CampaignHeadline[];
   /** Where the run's report objects are; the nightly report's outcome (report.html, team email) too. */
   report: { summaryObject: string; rejectsObject?: string; campaignResultsObject: string } & ReportOutcome;
+  /** On the digest weekday (config.reports.advisorDigestWeekday): the advisors' weekly digests. */
+  advisorDigests?: AdvisorDigestSummary;
 }
 
 export class NightlyRunError extends Error {
@@ -403,6 +406,8 @@ export async function finishNight(
       campaignResultsObject: campaignResults.object,
     },
   };
+  // The advisors' weekly digests, on their weekday: never throws either; a failure is kept in the summary.
+  Object.assign(summary, await advisorDigestsOfNight({ runDate, runId, config, clients, log }));
   // The marketers' report (report.html, team email): never throws; a failure is kept in the summary.
   Object.assign(summary.report, await publishNightlyReport({ config, clients, summary, log }));
   summary.durationMs = Date.now() - run.startedAt;

@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ClientClv, ClientProfile, Stage, Tier, TierChange } from '../model.ts';
 import { PROFILES_BY_ADVISOR_INDEX, PROFILES_BY_TIER_INDEX } from './tables.ts';
-import { paginate } from './paginate.ts';
+import { collectPages, paginate } from './paginate.ts';
 import { batchPutAll, type BatchWriteOptions, type BatchWriteResult } from './batch-writer.ts';
 
 /** What the diff needs of a stored profile: small enough to hold a million in memory. */
@@ -131,4 +131,61 @@ export function queryProfilesByTier(client: DocumentSender, tableName: string, t
 /** An advisor's client book, highest 12-month spend first. */
 export function queryProfilesByAdvisor(client: DocumentSender, tableName: string, advisorId: string, limit = 100) {
   return queryIndex(client, tableName, PROFILES_BY_ADVISOR_INDEX, 'advisorId', advisorId, limit);
+}
+
+/**
+ * Every client of an advisor whose 12-month spend is at least `minSpend12mMinor`, highest first,
+ * unbounded: the byAdvisor index is sorted by spend, so asking from the Core threshold up reads
+ * the advisor's VIC and Core clients and nobody else.
+ */
+export function queryAdvisorClientsFrom(
+  client: DocumentSender,
+  tableName: string,
+  advisorId: string,
+  minSpend12mMinor: number,
+): Promise<ProfileItem[]> {
+  return collectPages<ProfileItem>((startKey) =>
+    client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: PROFILES_BY_ADVISOR_INDEX,
+        KeyConditionExpression: 'advisorId = :advisor AND spend12mMinor >= :min',
+        ExpressionAttributeValues: { ':advisor': advisorId, ':min': minSpend12mMinor },
+        ScanIndexForward: false,
+        ExclusiveStartKey: startKey,
+      }),
+    ),
+  );
+}
+
+/** The advisor ids the profiles name: a scan of the (sparse) byAdvisor index, reading only the id. */
+export async function scanAdvisorIds(client: DocumentSender, tableName: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  const items = paginate((startKey) =>
+    client.send(
+      new ScanCommand({ TableName: tableName, IndexName: PROFILES_BY_ADVISOR_INDEX, ProjectionExpression: 'advisorId', ExclusiveStartKey: startKey }),
+    ),
+  );
+  for await (const item of items) ids.add(String(item.advisorId));
+  return ids;
+}
+
+/** A client's tier and stage changes recorded by the runs from `fromRunDate` to `toRunDate`, inclusive. */
+export function tierChangesBetween(
+  client: DocumentSender,
+  tableName: string,
+  customerId: string,
+  fromRunDate: string,
+  toRunDate: string,
+): Promise<TierChange[]> {
+  return collectPages<TierChange>((startKey) =>
+    client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'customerId = :customer AND runDate BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':customer': customerId, ':from': fromRunDate, ':to': toRunDate },
+        ExclusiveStartKey: startKey,
+      }),
+    ),
+  );
 }

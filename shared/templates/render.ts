@@ -1,6 +1,6 @@
 import { Liquid } from 'liquidjs';
 import { z } from 'zod';
-import { TEMPLATE_CATALOG, type TemplateCatalog } from './catalog.ts';
+import { TEMPLATE_CATALOG, type LocaleSources, type TemplateCatalog } from './catalog.ts';
 import { isTemplateLocale, type TemplateLocale } from './locale.ts';
 
 export { TEMPLATE_LOCALES, templateLocale, type TemplateLocale } from './locale.ts';
@@ -110,7 +110,8 @@ export interface TemplateView {
   recommendedCategory: string | null;
 }
 
-const FONT_FAMILY: Record<TemplateLocale, string> = {
+/** Font stacks per locale: Chinese needs its own faces first, or clients fall back to a serif. */
+export const FONT_FAMILY: Record<TemplateLocale, string> = {
   en: 'Helvetica,Arial,sans-serif',
   'zh-CN': 'PingFang SC,Hiragino Sans GB,Microsoft YaHei,Helvetica,Arial,sans-serif',
 };
@@ -183,22 +184,15 @@ function tidyHtml(value: string): string {
   return `${value.replace(/\n\s*\n+/g, '\n').trim()}\n`;
 }
 
-export type RenderEmail = (template: string, locale: TemplateLocale, data: TemplateData) => Promise<EmailContent>;
+/**
+ * Renders one email (subject, preheader, HTML, text) from named Liquid templates: the HTML engine
+ * escapes every output, the text engine none; variables and filters are strict, so a typo fails
+ * the render instead of sending a blank. `<key>/subject`, `/preheader` and `/text` are looked up
+ * in `textTemplates`, `<key>/html` in `htmlTemplates`.
+ */
+export type RenderParts = (key: string, view: object) => Promise<EmailContent>;
 
-/** A renderer over a catalog; renderEmail below uses the built-in one (tests pass their own). */
-export function createTemplateRenderer(catalog: TemplateCatalog = TEMPLATE_CATALOG): RenderEmail {
-  const htmlTemplates: Record<string, string> = { ...catalog.htmlPartials };
-  const textTemplates: Record<string, string> = { ...catalog.textPartials };
-  for (const [campaign, locales] of Object.entries(catalog.campaigns)) {
-    for (const [locale, sources] of Object.entries(locales)) {
-      if (!sources) continue;
-      const key = `campaign/${campaign}/${locale}`;
-      htmlTemplates[`${key}/html`] = sources.html;
-      textTemplates[`${key}/text`] = sources.text;
-      textTemplates[`${key}/subject`] = sources.subject;
-      textTemplates[`${key}/preheader`] = sources.preheader;
-    }
-  }
+export function createPartsRenderer(htmlTemplates: Record<string, string>, textTemplates: Record<string, string>): RenderParts {
   const strict = { strictVariables: true, strictFilters: true, ownPropertyOnly: true, cache: true } as const;
   const html = new Liquid({ ...strict, templates: htmlTemplates, outputEscape: 'escape' });
   const text = new Liquid({ ...strict, templates: textTemplates });
@@ -211,6 +205,40 @@ export function createTemplateRenderer(catalog: TemplateCatalog = TEMPLATE_CATAL
     }
   };
 
+  return async (key, view) => {
+    const subject = oneLine(await render(text, `${key}/subject`, view, 'subject'));
+    const preheader = oneLine(await render(text, `${key}/preheader`, view, 'preheader'));
+    const full = { ...view, subject, preheader };
+    const [htmlBody, textBody] = await Promise.all([
+      render(html, `${key}/html`, full, 'html'),
+      render(text, `${key}/text`, full, 'text'),
+    ]);
+    return { subject, html: tidyHtml(htmlBody), text: tidyText(textBody) };
+  };
+}
+
+/** Registers one email's sources under `key`, the names createPartsRenderer looks up. */
+export function addSources(htmlTemplates: Record<string, string>, textTemplates: Record<string, string>, key: string, sources: LocaleSources): void {
+  htmlTemplates[`${key}/html`] = sources.html;
+  textTemplates[`${key}/text`] = sources.text;
+  textTemplates[`${key}/subject`] = sources.subject;
+  textTemplates[`${key}/preheader`] = sources.preheader;
+}
+
+export type RenderEmail = (template: string, locale: TemplateLocale, data: TemplateData) => Promise<EmailContent>;
+
+/** A renderer over a catalog; renderEmail below uses the built-in one (tests pass their own). */
+export function createTemplateRenderer(catalog: TemplateCatalog = TEMPLATE_CATALOG): RenderEmail {
+  const htmlTemplates: Record<string, string> = { ...catalog.htmlPartials };
+  const textTemplates: Record<string, string> = { ...catalog.textPartials };
+  for (const [campaign, locales] of Object.entries(catalog.campaigns)) {
+    for (const [locale, sources] of Object.entries(locales)) {
+      if (!sources) continue;
+      addSources(htmlTemplates, textTemplates, `campaign/${campaign}/${locale}`, sources);
+    }
+  }
+  const renderParts = createPartsRenderer(htmlTemplates, textTemplates);
+
   return async (template, locale, data) => {
     const known = Object.keys(catalog.campaigns);
     if (!Object.hasOwn(catalog.campaigns, template)) {
@@ -222,16 +250,7 @@ export function createTemplateRenderer(catalog: TemplateCatalog = TEMPLATE_CATAL
         `Template "${template}" has no locale "${String(locale)}"; available: ${Object.keys(locales).join(', ')}`,
       );
     }
-    const view = templateView(locale, data);
-    const key = `campaign/${template}/${locale}`;
-    const subject = oneLine(await render(text, `${key}/subject`, view, 'subject'));
-    const preheader = oneLine(await render(text, `${key}/preheader`, view, 'preheader'));
-    const full = { ...view, subject, preheader };
-    const [htmlBody, textBody] = await Promise.all([
-      render(html, `${key}/html`, full, 'html'),
-      render(text, `${key}/text`, full, 'text'),
-    ]);
-    return { subject, html: tidyHtml(htmlBody), text: tidyText(textBody) };
+    return renderParts(`campaign/${template}/${locale}`, templateView(locale, data));
   };
 }
 

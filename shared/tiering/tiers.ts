@@ -10,7 +10,7 @@ export interface TierThresholdsMinor {
 }
 
 /** Converts the configured decimal-string thresholds exactly (no floats) into minor units. */
-export function tierThresholdsMinor(config: Config): TierThresholdsMinor {
+export function tierThresholdsMinor(config: Pick<Config, 'tiers' | 'currency'>): TierThresholdsMinor {
   const parse = (name: keyof TierThresholdsMinor): number => {
     const value = config.tiers[name];
     const minor = parseAmount(value, config.currency);

@@ -122,7 +122,8 @@ beforeAll(() => {
         brandName: 'Maison Test',
         timeZone: TIME_ZONE,
         storage: { exportsPrefix: 'exports', reportsPrefix: 'reports' },
-        reports: { teamAddresses: ['crm@maison.example'] },
+        // A team address and an advisor: the nightly run mails the report's summary and the weekly digests.
+        reports: { teamAddresses: ['crm@maison.example'], advisors: { A01: { email: 'sophie@maison.example' } } },
       },
       senderAddress: 'hello@mail.maison.example',
       sesIdentity: 'maison.example',
@@ -361,11 +362,16 @@ describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
 });
 
 describe('least privilege', () => {
-  it('nightly: reads exports, writes its reports, reads its campaign results and the send ledger, reads and writes profiles, tier history and runs, mails the team', () => {
-    expect(allowedPairs(synth.json, roleOf('nightly'), labels)).toEqual(
+  it('nightly: reads exports, writes its reports, reads its campaign results and the send ledger, reads and writes profiles, tier history and runs, mails the team; with advisors, claims their digests in the ledger', () => {
+    const pairs = allowedPairs(synth.json, roleOf('nightly'), labels);
+    expect(pairs).toEqual(
       [
         ...NIGHTLY_SINGLE_RUN,
-        // The report's summary email, because the config names a team address.
+        // The advisors' weekly digests, because the config names an advisor: claimed in the ledger,
+        // with the catalogue's replenishment cycles.
+        ...tableWrite('sendLedger'),
+        's3:GetObject <bucket>/reports/catalog/products.json',
+        // The report's summary email and the digests: one grant.
         'ses:SendEmail arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/<configuration-set>',
         'ses:SendEmail arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/maison.example',
       ].sort(),
@@ -373,9 +379,11 @@ describe('least privilege', () => {
     const lists = statementsFor(synth.json, roleOf('nightly'), 's3:ListBucket').map((s) => s.Condition);
     expect(lists).toEqual([
       { StringLike: { 's3:prefix': ['exports/*'] } },
+      { StringLike: { 's3:prefix': ['reports/catalog/products.json'] } },
       // A night without campaign results is then a 404 the report handles, not a 403.
       { StringLike: { 's3:prefix': ['reports/nightly/*/campaign-results.json'] } },
     ]);
+    expect(statementsFor(synth.json, roleOf('nightly'), 'ses:SendEmail')).toHaveLength(1);
     const [send] = statementsFor(synth.json, roleOf('nightly'), 'ses:SendEmail');
     expect(send?.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'hello@mail.maison.example' } });
   });

@@ -85,6 +85,18 @@ describe('npm run synth', () => {
     }
   });
 
+  it('without advisors or team addresses in the config, the nightly function may not send email', () => {
+    const nightly = resources('AWS::Lambda::Function').find((fn) =>
+      (fn.Properties.Tags as { Key: string; Value: string }[]).some((t) => t.Key === FUNCTION_TAG && t.Value === 'nightly'),
+    );
+    const [role] = (nightly?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
+    const actions = resources('AWS::IAM::Policy')
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"Ref":"${role}"`))
+      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement.flatMap((st) => st.Action));
+    expect(actions).toContain('dynamodb:PutItem');
+    expect(actions.filter((action) => action.startsWith('ses:'))).toEqual([]);
+  });
+
   it('stops at a bad setting with a message naming it, before building anything', () => {
     const bad = runSynth('-c', 'clientele:timeZone=Mars/Phobos', '-o', join(outdir, 'bad'));
     expect(bad.status).toBe(1);

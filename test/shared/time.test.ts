@@ -5,10 +5,12 @@ import {
   addYears,
   daysBetweenDates,
   isIsoDate,
+  isoWeek,
   localDate,
   localHour,
   parseTimestamp,
   startOfLocalDay,
+  weekdayOf,
 } from '../../shared/time.ts';
 
 describe('parseTimestamp', () => {
@@ -95,5 +97,36 @@ describe('clock changes at midnight', () => {
     expect(localDate(start, 'America/Santiago')).toBe('2026-04-05');
     expect(localDate(start - 1, 'America/Santiago')).toBe('2026-04-04');
     expect(localHour(start, 'America/Santiago')).toBe(0);
+  });
+});
+
+describe('weekdayOf and isoWeek', () => {
+  it('names the day of a calendar date', () => {
+    expect(weekdayOf('2026-11-23')).toBe('monday');
+    expect(weekdayOf('2026-11-29')).toBe('sunday');
+    expect(weekdayOf('2024-02-29')).toBe('thursday');
+  });
+
+  it('numbers ISO weeks, with the years around them belonging to their Thursday', () => {
+    expect(isoWeek('2026-11-23')).toBe('2026-W48');
+    expect(isoWeek('2026-11-29')).toBe('2026-W48');
+    expect(isoWeek('2026-11-30')).toBe('2026-W49');
+    // 2026-12-31 is a Thursday: 2026 has 53 weeks, and 2027-01-01..03 belong to its last one.
+    expect(isoWeek('2026-12-31')).toBe('2026-W53');
+    expect(isoWeek('2027-01-03')).toBe('2026-W53');
+    expect(isoWeek('2027-01-04')).toBe('2027-W01');
+    // 2024-12-30 is a Monday whose Thursday is in 2025.
+    expect(isoWeek('2024-12-30')).toBe('2025-W01');
+  });
+
+  it('gives the seven days from a Monday one week, and the next Monday the next', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 20_000 }), (offset) => {
+        const day = addDays('1990-01-01', offset);
+        const monday = addDays(day, -['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].indexOf(weekdayOf(day)));
+        expect(isoWeek(day)).toBe(isoWeek(monday));
+        expect(isoWeek(addDays(monday, 7))).not.toBe(isoWeek(monday));
+      }),
+    );
   });
 });

@@ -11,7 +11,8 @@
  * subject, preheader.
  */
 
-const colors = {
+/** The palette every email shares. */
+export const EMAIL_COLORS = {
   page: '#f4f1ec',
   card: '#ffffff',
   ink: '#1a1a1a',
@@ -43,8 +44,10 @@ const LAYOUT_COPY: Record<'en' | 'zh-CN', LayoutCopy> = {
 };
 
 // One column, a 600px max-width card in a fluid table, inline styles only (many clients strip <style>),
-// a hidden preheader, and a footer unsubscribe link padded to a finger-sized tap target.
-function htmlLayout(copy: LayoutCopy): string {
+// a hidden preheader, and a footer below the content. Every email is built on it, so the mobile
+// layout cannot drift between languages or between the campaigns and the advisors' digest.
+/** The HTML page of an email: `{% block content %}` in the card, `footer` (Liquid HTML) under it. */
+export function htmlEmailLayout(footer: string): string {
   return `<!DOCTYPE html>
 <html lang="{{ lang }}">
 <head>
@@ -55,24 +58,23 @@ function htmlLayout(copy: LayoutCopy): string {
 <meta name="format-detection" content="telephone=no, date=no, address=no, email=no">
 <title>{{ subject }}</title>
 </head>
-<body style="margin:0;padding:0;width:100%;background-color:${colors.page};-webkit-text-size-adjust:100%;">
-<div style="display:none;max-height:0;max-width:0;overflow:hidden;opacity:0;font-size:1px;line-height:1px;color:${colors.page};mso-hide:all;">{{ preheader }}</div>
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;background-color:${colors.page};">
+<body style="margin:0;padding:0;width:100%;background-color:${EMAIL_COLORS.page};-webkit-text-size-adjust:100%;">
+<div style="display:none;max-height:0;max-width:0;overflow:hidden;opacity:0;font-size:1px;line-height:1px;color:${EMAIL_COLORS.page};mso-hide:all;">{{ preheader }}</div>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;background-color:${EMAIL_COLORS.page};">
 <tr>
 <td align="center" style="padding:24px 12px;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;max-width:600px;background-color:${colors.card};">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;max-width:600px;background-color:${EMAIL_COLORS.card};">
 <tr>
-<td align="center" style="padding:32px 24px 8px 24px;font-family:{{ fontFamily }};font-size:22px;line-height:1.3;letter-spacing:2px;color:${colors.ink};">{{ brandName }}</td>
+<td align="center" style="padding:32px 24px 8px 24px;font-family:{{ fontFamily }};font-size:22px;line-height:1.3;letter-spacing:2px;color:${EMAIL_COLORS.ink};">{{ brandName }}</td>
 </tr>
 <tr>
-<td style="padding:16px 24px 24px 24px;font-family:{{ fontFamily }};font-size:16px;line-height:1.7;color:${colors.body};">
+<td style="padding:16px 24px 24px 24px;font-family:{{ fontFamily }};font-size:16px;line-height:1.7;color:${EMAIL_COLORS.body};">
 {% block content %}{% endblock %}
 </td>
 </tr>
 <tr>
-<td align="center" style="padding:20px 24px 28px 24px;border-top:1px solid ${colors.rule};font-family:{{ fontFamily }};font-size:13px;line-height:1.6;color:${colors.muted};">
-<p style="margin:0 0 4px 0;">${copy.footerReason}</p>
-<a href="{{ unsubscribeUrl }}" style="display:inline-block;padding:12px 8px;color:${colors.muted};text-decoration:underline;">${copy.unsubscribe}</a>
+<td align="center" style="padding:20px 24px 28px 24px;border-top:1px solid ${EMAIL_COLORS.rule};font-family:{{ fontFamily }};font-size:13px;line-height:1.6;color:${EMAIL_COLORS.muted};">
+${footer}
 </td>
 </tr>
 </table>
@@ -84,15 +86,25 @@ function htmlLayout(copy: LayoutCopy): string {
 `;
 }
 
-function textLayout(copy: LayoutCopy): string {
+/** The text version of htmlEmailLayout: brand, content, then `footer` after a signature separator. */
+export function textEmailLayout(footer: string): string {
   return `{{ brandName }}
 
 {% block content %}{% endblock %}
 
 --
-${copy.footerReason}
-${copy.unsubscribe}${copy.colon}{{ unsubscribeUrl }}
+${footer}
 `;
+}
+
+function htmlLayout(copy: LayoutCopy): string {
+  return htmlEmailLayout(`<p style="margin:0 0 4px 0;">${copy.footerReason}</p>
+<a href="{{ unsubscribeUrl }}" style="display:inline-block;padding:12px 8px;color:${EMAIL_COLORS.muted};text-decoration:underline;">${copy.unsubscribe}</a>`);
+}
+
+function textLayout(copy: LayoutCopy): string {
+  return textEmailLayout(`${copy.footerReason}
+${copy.unsubscribe}${copy.colon}{{ unsubscribeUrl }}`);
 }
 
 const paragraph = `margin:0 0 16px 0;`;
@@ -108,7 +120,7 @@ export const HTML_PARTIALS: Record<string, string> = {
   // Large tap target: 14px + 20px line + 14px = 48px tall, full-width on narrow screens.
   button: `{% if shopUrl %}<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin:24px auto;">
 <tr>
-<td align="center" bgcolor="${colors.ink}" style="border-radius:4px;background-color:${colors.ink};">
+<td align="center" bgcolor="${EMAIL_COLORS.ink}" style="border-radius:4px;background-color:${EMAIL_COLORS.ink};">
 <a href="{{ shopUrl }}" style="display:inline-block;padding:14px 32px;font-family:{{ fontFamily }};font-size:16px;line-height:20px;color:#ffffff;text-decoration:none;border-radius:4px;">{{ buttonLabel }}</a>
 </td>
 </tr>
@@ -116,15 +128,15 @@ export const HTML_PARTIALS: Record<string, string> = {
 
   'products/en': `{% if products.size > 0 %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:0 0 16px 0;">
 {% for p in products %}<tr>
-<td style="padding:12px 16px;border-bottom:1px solid ${colors.rule};background-color:${colors.highlight};">
-<strong style="color:${colors.ink};">{{ p.name }}</strong>{% if p.runOutDate %}<br><span style="font-size:14px;color:${colors.muted};">Runs out around {{ p.runOutDate }}</span>{% endif %}
+<td style="padding:12px 16px;border-bottom:1px solid ${EMAIL_COLORS.rule};background-color:${EMAIL_COLORS.highlight};">
+<strong style="color:${EMAIL_COLORS.ink};">{{ p.name }}</strong>{% if p.runOutDate %}<br><span style="font-size:14px;color:${EMAIL_COLORS.muted};">Runs out around {{ p.runOutDate }}</span>{% endif %}
 </td>
 </tr>
 {% endfor %}</table>{% endif %}`,
   'products/zh-CN': `{% if products.size > 0 %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:0 0 16px 0;">
 {% for p in products %}<tr>
-<td style="padding:12px 16px;border-bottom:1px solid ${colors.rule};background-color:${colors.highlight};">
-<strong style="color:${colors.ink};">{{ p.name }}</strong>{% if p.runOutDate %}<br><span style="font-size:14px;color:${colors.muted};">预计{{ p.runOutDate }}左右用完</span>{% endif %}
+<td style="padding:12px 16px;border-bottom:1px solid ${EMAIL_COLORS.rule};background-color:${EMAIL_COLORS.highlight};">
+<strong style="color:${EMAIL_COLORS.ink};">{{ p.name }}</strong>{% if p.runOutDate %}<br><span style="font-size:14px;color:${EMAIL_COLORS.muted};">预计{{ p.runOutDate }}左右用完</span>{% endif %}
 </td>
 </tr>
 {% endfor %}</table>{% endif %}`,
@@ -132,17 +144,17 @@ export const HTML_PARTIALS: Record<string, string> = {
   // The offer block: never shown to a personal (VIC / advisor) email, which carries no discount.
   'offer/en': `{% if showCoupon %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:8px 0 16px 0;">
 <tr>
-<td align="center" style="padding:20px 16px;border:1px dashed ${colors.ink};background-color:${colors.highlight};">
-<p style="margin:0 0 8px 0;font-size:16px;color:${colors.ink};">{% if freeShipping and discountPercent %}Free shipping and {{ discountPercent }}% off your next order{% elsif freeShipping %}Free shipping on your next order{% elsif discountPercent %}{{ discountPercent }}% off your next order{% else %}A gift on your next order{% endif %}</p>
-{% if couponCode %}<p style="margin:0;font-size:20px;letter-spacing:2px;color:${colors.ink};">Code: <strong>{{ couponCode }}</strong></p>{% endif %}
+<td align="center" style="padding:20px 16px;border:1px dashed ${EMAIL_COLORS.ink};background-color:${EMAIL_COLORS.highlight};">
+<p style="margin:0 0 8px 0;font-size:16px;color:${EMAIL_COLORS.ink};">{% if freeShipping and discountPercent %}Free shipping and {{ discountPercent }}% off your next order{% elsif freeShipping %}Free shipping on your next order{% elsif discountPercent %}{{ discountPercent }}% off your next order{% else %}A gift on your next order{% endif %}</p>
+{% if couponCode %}<p style="margin:0;font-size:20px;letter-spacing:2px;color:${EMAIL_COLORS.ink};">Code: <strong>{{ couponCode }}</strong></p>{% endif %}
 </td>
 </tr>
 </table>{% endif %}{% if sample %}<p style="${paragraph}">A sample of something new will be waiting in your next order, with our compliments.</p>{% endif %}`,
   'offer/zh-CN': `{% if showCoupon %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:8px 0 16px 0;">
 <tr>
-<td align="center" style="padding:20px 16px;border:1px dashed ${colors.ink};background-color:${colors.highlight};">
-<p style="margin:0 0 8px 0;font-size:16px;color:${colors.ink};">{% if freeShipping and discountPercent %}下次订单免运费，并享 {{ discountPercent }}% 优惠{% elsif freeShipping %}下次订单免运费{% elsif discountPercent %}下次订单享 {{ discountPercent }}% 优惠{% else %}下次订单将附赠一份礼物{% endif %}</p>
-{% if couponCode %}<p style="margin:0;font-size:20px;letter-spacing:2px;color:${colors.ink};">优惠码：<strong>{{ couponCode }}</strong></p>{% endif %}
+<td align="center" style="padding:20px 16px;border:1px dashed ${EMAIL_COLORS.ink};background-color:${EMAIL_COLORS.highlight};">
+<p style="margin:0 0 8px 0;font-size:16px;color:${EMAIL_COLORS.ink};">{% if freeShipping and discountPercent %}下次订单免运费，并享 {{ discountPercent }}% 优惠{% elsif freeShipping %}下次订单免运费{% elsif discountPercent %}下次订单享 {{ discountPercent }}% 优惠{% else %}下次订单将附赠一份礼物{% endif %}</p>
+{% if couponCode %}<p style="margin:0;font-size:20px;letter-spacing:2px;color:${EMAIL_COLORS.ink};">优惠码：<strong>{{ couponCode }}</strong></p>{% endif %}
 </td>
 </tr>
 </table>{% endif %}{% if sample %}<p style="${paragraph}">您的下一份订单中将附赠一份新品小样，敬请品鉴。</p>{% endif %}`,

@@ -259,6 +259,11 @@ describe('generic export of 5,000 clients', () => {
     expect(birthdays.length / customers.length).toBeGreaterThan(0.2);
     expect(birthdays.filter((c) => !/^(\d{4}-)?\d{2}-\d{2}$/.test(c.birthday ?? ''))).toEqual([]);
     expect(customers.filter((c) => c.advisor_id && !/^A(0[1-9]|1\d|20)$/.test(c.advisor_id))).toEqual([]);
+    // 5,000 clients are shared between 3 advisors (one per 1,500), so each book holds a few dozen.
+    const bookSizes = new Map<string, number>();
+    for (const c of customers) if (c.advisor_id) bookSizes.set(c.advisor_id, (bookSizes.get(c.advisor_id) ?? 0) + 1);
+    expect([...bookSizes.keys()].sort()).toEqual(['A01', 'A02', 'A03']);
+    for (const size of bookSizes.values()) expect(size).toBeGreaterThanOrEqual(25);
     // VIC-ish clients have an advisor; some Core too; almost nobody else.
     const spendOf = (c: Row): number => spend12m(byClient.get(c.customer_id ?? '') ?? []);
     const vics = customers.filter((c) => spendOf(c) >= usd(50_000));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { TEMPLATE_LOCALES, TEMPLATE_NAMES, renderEmail, type TemplateData } from '../../../shared/templates/index.ts';
+import { TEMPLATE_LOCALES, TEMPLATE_NAMES, renderAdvisorDigest, renderEmail, type AdvisorDigestInput, type TemplateData } from '../../../shared/templates/index.ts';
 
 /**
  * A screenshot-free mobile check: what makes an email readable on a phone is visible in the markup
@@ -79,6 +79,51 @@ describe('mobile-friendly HTML', () => {
         }
       });
     }
+  }
+});
+
+describe('mobile-friendly advisor digest', () => {
+  const digest: AdvisorDigestInput = {
+    brandName: 'Maison Lumière',
+    currency: 'USD',
+    maxRows: 40,
+    book: {
+      advisorId: 'A01',
+      runDate: '2026-11-23',
+      week: { from: '2026-11-24', to: '2026-11-30' },
+      clients: 1,
+      withReasons: 1,
+      rows: [
+        {
+          customerId: 'C-1',
+          firstName: 'Lin',
+          email: 'lin@example.com',
+          tier: 'VIC',
+          stage: 'active',
+          reasons: [{ kind: 'birthday', action: 'birthday-gift', date: '2026-11-25' }],
+          spend12mMinor: 6_000_000,
+          rankValueMinor: 6_000_000,
+        },
+      ],
+      reasonCounts: { 'lapsed-vic': 0, 'tier-at-risk': 0, birthday: 1, 'replenishment-due': 0, 'newly-rising': 0 },
+    },
+  };
+
+  for (const locale of TEMPLATE_LOCALES) {
+    it(`${locale}: the same page as the campaigns, no links (it goes to staff: nothing to unsubscribe from)`, async () => {
+      const { html } = await renderAdvisorDigest(locale, digest);
+      expect(html).toMatch(/^<!DOCTYPE html>/);
+      expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+      expect(html).toContain('max-width:600px');
+      expect(Math.max(0, ...fixedWidths(html))).toBeLessThanOrEqual(600);
+      expect(html).not.toMatch(/<style|<link[^>]+stylesheet/i);
+      expect(html).toMatch(/<body[^>]*>\n<div style="display:none;[^"]*">[^<]+<\/div>/);
+      expect(anchors(html)).toEqual([]);
+      expect(html).not.toMatch(/unsubscribe|退订/i);
+      for (const size of html.matchAll(/font-size:\s*(\d+)px/g)) {
+        if (Number(size[1]) !== 1) expect(Number(size[1])).toBeGreaterThanOrEqual(13);
+      }
+    });
   }
 });
 

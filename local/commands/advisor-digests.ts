@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { createAwsClients, destroyAwsClients } from '../../shared/aws/clients.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { jsonLog, newRunId } from '../../shared/log.ts';
+import { sendAdvisorDigests } from '../../shared/reports/advisor-digests.ts';
+import { formatAdvisorDigestSummary } from '../format.ts';
+
+const optionsSchema = z.object({
+  date: z.string(),
+  config: z.string().optional(),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']),
+  json: z.boolean(),
+  dryRun: z.boolean(),
+});
+
+/**
+ * `clientele run advisor-digests --date D`: the advisors' weekly digests from the profiles the
+ * nightly run of D stored, whatever the weekday (the nightly run sends them on its own on the
+ * configured one). Sends at most once per advisor and ISO week, like the nightly call.
+ */
+export async function advisorDigestsCommand(raw: unknown): Promise<void> {
+  const options = optionsSchema.parse(raw);
+  const config = await loadConfig(options.config);
+  const clients = createAwsClients(config);
+  try {
+    const summary = await sendAdvisorDigests({
+      runDate: options.date,
+      runId: newRunId('advisor-digests'),
+      config,
+      clients,
+      dryRun: options.dryRun,
+      log: jsonLog({ level: options.logLevel }),
+    });
+    process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatAdvisorDigestSummary(summary, config.currency)}\n`);
+  } finally {
+    destroyAwsClients(clients);
+  }
+}

@@ -1,0 +1,260 @@
+import type { AwsClients } from '../aws/clients.ts';
+import type { Config } from '../config.ts';
+import { silentLog, type Log } from '../log.ts';
+import { createSesMailer, type SesMailer } from '../mailer/ses-mailer.ts';
+import { loadCatalog } from '../sender/run.ts';
+import type { TierChange } from '../model.ts';
+import { claimOccasion, getLedgerEntry, recordOutcome, type LedgerKey, type Outcome } from '../store/ledger-store.ts';
+import { queryAdvisorClientsFrom, scanAdvisorIds, tierChangesBetween } from '../store/profile-store.ts';
+import { tableNames } from '../store/tables.ts';
+import { renderAdvisorDigest } from '../templates/advisor-digest.ts';
+import { templateLocale, type TemplateLocale } from '../templates/locale.ts';
+import { runClock } from '../tiering/profile.ts';
+import { tierThresholdsMinor } from '../tiering/tiers.ts';
+import { isoWeek, weekdayOf } from '../time.ts';
+import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReasonKind, type BookRow } from './advisor-book.ts';
+
+/**
+ * The advisors' weekly digests: for each advisor of config.reports.advisors, their VIC and Core
+ * clients (the byAdvisor index, from the Core threshold up), their book for the week
+ * (advisor-book.ts), and one email through SES in the advisor's language.
+ *
+ * Once a week per advisor, however often it runs: each digest is claimed in the send ledger
+ * before SES is called (customerId 'advisor#<id>', occasionKey 'advisor-digest#<ISO week of the
+ * run date>'), with the campaign sender's protocol: a rerun or a concurrent run finds the claim and
+ * sends nothing; a send SES surely did not take (throttled, account paused) is released as
+ * 'deferred' for a later run of the same week; a failure that may have been sent is never retried.
+ * An advisor with no client to contact gets no email (and no claim, so a later run of the week may
+ * still send one). Advisor ids found on profiles but missing from the config are counted, not mailed.
+ * Names and addresses of clients and advisors never reach the logs or the summary.
+ */
+
+export const ADVISOR_DIGEST_CAMPAIGN = 'advisor-digest';
+
+export type AdvisorDigestOutcome = 'sent' | 'no-rows' | 'already-sent' | 'failed' | 'deferred' | 'dry-run';
+
+export interface AdvisorDigestResult {
+  advisorId: string;
+  locale: TemplateLocale;
+  outcome: AdvisorDigestOutcome;
+  /** VIC and Core clients of the advisor. */
+  clients: number;
+  /** Of those, with a reason this week. */
+  withReasons: number;
+  /** Rows in the digest (at most advisorDigestMaxRows). */
+  rows: number;
+  reasonCounts: Record<BookReasonKind, number>;
+  messageId?: string;
+  /** Why it was not sent: the ledger's status for 'already-sent', SES's error otherwise. */
+  reason?: string;
+}
+
+/** A row as a dry run shows it: no name, no address. */
+export type BookRowPreview = Omit<BookRow, 'firstName' | 'lastName' | 'email'>;
+
+export interface AdvisorDigestSummary {
+  runDate: string;
+  /** ISO week of the run date: the once-a-week key. */
+  week: string;
+  dryRun: boolean;
+  advisors: AdvisorDigestResult[];
+  totals: Record<AdvisorDigestOutcome, number> & { rows: number };
+  /** Advisor ids on profiles that the config does not name: their clients got no digest. */
+  unconfiguredAdvisors: { count: number; ids: string[] };
+  /** Dry run only: each advisor's rows, without names or addresses. */
+  books?: { advisorId: string; week: AdvisorBook['week']; rows: BookRowPreview[] }[];
+  /**
+   * Why the run stopped before every advisor was handled (a store or S3 error): the nightly run goes
+   * on, and a rerun of the night sends the digests not yet claimed this week.
+   */
+  error?: string;
+  durationMs: number;
+}
+
+export interface AdvisorDigestOptions {
+  /** The nightly run date the profiles were computed for; the week is the 7 days after it. */
+  runDate: string;
+  runId: string;
+  config: Config;
+  clients: AwsClients;
+  /** Build and show the books; claim and send nothing. */
+  dryRun?: boolean;
+  log?: Log;
+  /** Defaults to SES through clients.ses, paced at config.sender.maxSendRate. */
+  mailer?: SesMailer;
+  /** Epoch ms written on the ledger entries (claim, outcome); the wall clock by default. */
+  at?: number;
+}
+
+/** Whether the nightly run of `runDate` sends the digests: its weekday (a brand-local date) is the configured one. */
+export function isAdvisorDigestDay(runDate: string, config: Pick<Config, 'reports'>): boolean {
+  return weekdayOf(runDate) === config.reports.advisorDigestWeekday;
+}
+
+/** Whether the nightly run of `runDate` should call sendAdvisorDigests: the digest day, and advisors to mail. */
+export function advisorDigestsDue(runDate: string, config: Pick<Config, 'reports'>): boolean {
+  return isAdvisorDigestDay(runDate, config) && Object.keys(config.reports.advisors).length > 0;
+}
+
+/**
+ * The nightly run's step: on the digest day, with advisors configured, `{ advisorDigests }` to merge
+ * into the run summary; `{}` on other days. It never throws: by then the night's profiles are
+ * written, and failing the run for its digests would hide good data behind an alarm (the nightly
+ * report makes the same choice). A failure is logged and kept in the summary.
+ */
+export async function advisorDigestsOfNight(options: AdvisorDigestOptions): Promise<{ advisorDigests?: AdvisorDigestSummary }> {
+  const { runDate, config } = options;
+  if (!advisorDigestsDue(runDate, config)) return {};
+  const started = Date.now();
+  try {
+    return { advisorDigests: await sendAdvisorDigests(options) };
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    (options.log ?? silentLog).error('advisor digests stopped; the night\'s data is written', { runDate, error: reason });
+    return {
+      advisorDigests: {
+        runDate,
+        week: isoWeek(runDate),
+        dryRun: options.dryRun ?? false,
+        advisors: [],
+        totals: emptyTotals(),
+        unconfiguredAdvisors: { count: 0, ids: [] },
+        error: reason,
+        durationMs: Date.now() - started,
+      },
+    };
+  }
+}
+
+function emptyTotals(): AdvisorDigestSummary['totals'] {
+  return { sent: 0, 'no-rows': 0, 'already-sent': 0, failed: 0, deferred: 0, 'dry-run': 0, rows: 0 };
+}
+
+/** The ledger key of an advisor's digest for the week of `runDate`. */
+export function advisorDigestLedgerKey(advisorId: string, runDate: string): LedgerKey {
+  return { customerId: `advisor#${advisorId}`, occasionKey: `${ADVISOR_DIGEST_CAMPAIGN}#${isoWeek(runDate)}` };
+}
+
+function preview(row: BookRow): BookRowPreview {
+  const { firstName: _name, lastName: _family, email: _address, ...rest } = row;
+  return rest;
+}
+
+export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise<AdvisorDigestSummary> {
+  const started = Date.now();
+  const { config, clients, runDate, runId } = options;
+  const dryRun = options.dryRun ?? false;
+  const at = options.at ?? Date.now();
+  const log = (options.log ?? silentLog).child({ runId, runDate, job: ADVISOR_DIGEST_CAMPAIGN });
+  const tables = tableNames(config);
+  const advisors = Object.entries(config.reports.advisors).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const maxRows = config.reports.advisorDigestMaxRows;
+  const now = runClock(runDate, config.timeZone).now;
+  const coreThreshold = tierThresholdsMinor(config).core;
+  const recentRuns = recentRunDates(runDate);
+  const catalog = await loadCatalog(clients, config);
+  const mailer = options.mailer ?? createSesMailer(clients.ses, { maxSendRate: config.sender.maxSendRate, log });
+
+  const results: AdvisorDigestResult[] = [];
+  const books: NonNullable<AdvisorDigestSummary['books']> = [];
+  for (const [advisorId, advisor] of advisors) {
+    const profiles = await queryAdvisorClientsFrom(clients.documents, tables.profiles, advisorId, coreThreshold);
+    // Tier history matters only to tell a newly rising client; read it for the rising ones alone.
+    const recentTierChanges: TierChange[] = [];
+    for (const profile of profiles.filter((p) => p.clv?.rising === true)) {
+      recentTierChanges.push(...(await tierChangesBetween(clients.documents, tables.tierHistory, profile.customerId, recentRuns.from, recentRuns.to)));
+    }
+    const book = buildAdvisorBook({ advisorId, profiles, runDate, now, config, catalog, recentTierChanges, maxRows });
+    const locale = templateLocale(advisor.locale);
+    const result: AdvisorDigestResult = {
+      advisorId,
+      locale,
+      outcome: 'no-rows',
+      clients: book.clients,
+      withReasons: book.withReasons,
+      rows: book.rows.length,
+      reasonCounts: book.reasonCounts,
+    };
+    results.push(result);
+    if (book.rows.length === 0) continue;
+    if (dryRun) {
+      result.outcome = 'dry-run';
+      books.push({ advisorId, week: book.week, rows: book.rows.map(preview) });
+      continue;
+    }
+
+    // Rendered before the claim: a template error must not leave a claim that blocks the week.
+    const content = await renderAdvisorDigest(locale, {
+      brandName: config.brandName,
+      currency: config.currency,
+      ...(advisor.name === undefined ? {} : { advisorName: advisor.name }),
+      book,
+      maxRows,
+    });
+    const key = advisorDigestLedgerKey(advisorId, runDate);
+    const claim = await claimOccasion(clients.documents, tables.sendLedger, {
+      ...key,
+      campaignId: ADVISOR_DIGEST_CAMPAIGN,
+      runId,
+      now: at,
+      retentionDays: config.sender.ledgerRetentionDays,
+    });
+    if (claim === 'already-claimed') {
+      const entry = await getLedgerEntry(clients.documents, tables.sendLedger, key);
+      result.outcome = 'already-sent';
+      result.reason = `ledger: ${entry?.status ?? 'claimed'}`;
+      continue;
+    }
+    const sent = await mailer.send({
+      to: advisor.email,
+      from: config.sender.fromAddress,
+      subject: content.subject,
+      html: content.html,
+      text: content.text,
+      ...(config.sender.configurationSetName ? { configurationSetName: config.sender.configurationSetName } : {}),
+      tags: { campaign: ADVISOR_DIGEST_CAMPAIGN, advisor: advisorId },
+    });
+    let outcome: Outcome;
+    if (sent.ok) {
+      outcome = { status: 'sent', messageId: sent.messageId, sentAt: at };
+      result.outcome = 'sent';
+      result.messageId = sent.messageId;
+    } else if (sent.permanent || sent.maybeSent) {
+      // A refused address, or SES may have taken it: never resend blindly.
+      outcome = { status: 'failed', reason: `${sent.errorName}: ${sent.reason}` };
+      result.outcome = 'failed';
+      result.reason = outcome.reason;
+    } else {
+      // Nothing went out (throttled past the retries, account paused): a later run this week may send it.
+      outcome = { status: 'deferred', reason: `${sent.errorName}: ${sent.reason}` };
+      result.outcome = 'deferred';
+      result.reason = outcome.reason;
+    }
+    const recorded = await recordOutcome(clients.documents, tables.sendLedger, key, runId, outcome, at);
+    if (recorded === 'not-claimant') log.error('digest outcome not recorded: this run no longer holds the claim', { advisorId, status: outcome.status });
+    log.info('advisor digest', { advisorId, outcome: result.outcome, rows: result.rows });
+  }
+
+  const configured = new Set(advisors.map(([id]) => id));
+  const unconfigured = [...(await scanAdvisorIds(clients.documents, tables.profiles))].filter((id) => !configured.has(id)).sort();
+  // Info, not a warning: the summary carries the figure, and a brand may well give books to only some advisors.
+  if (unconfigured.length > 0) log.info('advisors on profiles but not in the config: no digest for them', { count: unconfigured.length });
+
+  const totals = emptyTotals();
+  for (const result of results) {
+    totals[result.outcome]++;
+    totals.rows += result.rows;
+  }
+  const summary: AdvisorDigestSummary = {
+    runDate,
+    week: isoWeek(runDate),
+    dryRun,
+    advisors: results,
+    totals,
+    unconfiguredAdvisors: { count: unconfigured.length, ids: unconfigured },
+    ...(dryRun ? { books } : {}),
+    durationMs: Date.now() - started,
+  };
+  log.info('advisor digests finished', { week: summary.week, totals, unconfiguredAdvisors: unconfigured.length });
+  return summary;
+}

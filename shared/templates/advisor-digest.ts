@@ -1,0 +1,161 @@
+import { displayMinor } from '../money.ts';
+import type { AdvisorBook, BookReason, BookReasonKind } from '../reports/advisor-book.ts';
+import { BOOK_REASONS } from '../reports/advisor-book.ts';
+import type { TemplateLocale } from './locale.ts';
+import { addSources, createPartsRenderer, FONT_FAMILY, formatRunOutDate, type EmailContent } from './render.ts';
+import { ADVISOR_DIGEST, DIGEST_HTML_PARTIALS, DIGEST_TEXT_PARTIALS } from './sources/advisor-digest.ts';
+
+/**
+ * Renders an advisor's weekly digest from their book (shared/reports/advisor-book.ts).
+ *
+ * A catalog of its own rather than a fourth entry of the campaigns' catalog: the campaign renderer
+ * validates campaign data (a client, a tier, an offer, a signed unsubscribe link) into the view
+ * every campaign template relies on, none of which a digest to a member of staff has. The two share
+ * what makes an email an email: the page layout (sources/common.ts) and the strict Liquid engines
+ * with the same escaping and tidying (render.ts createPartsRenderer).
+ */
+
+export interface AdvisorDigestInput {
+  brandName: string;
+  /** The brand currency, for the money figures. */
+  currency: string;
+  advisorName?: string;
+  book: AdvisorBook;
+  /** The cap the book was built with, to say how many were left out. */
+  maxRows: number;
+}
+
+interface ReasonView {
+  kind: BookReasonKind;
+  action: string;
+  basis: string | null;
+  date: string | null;
+  days: number | null;
+  items: { name: string | null; date: string; predicted: boolean }[];
+}
+
+/** What the digest templates see: every variable defined (null when absent), every figure formatted. */
+export interface AdvisorDigestView {
+  locale: TemplateLocale;
+  lang: string;
+  fontFamily: string;
+  brandName: string;
+  advisorName: string | null;
+  weekLabel: string;
+  rowCount: number;
+  /** Clients with a reason this week left out by the cap. */
+  omitted: number;
+  maxRows: number;
+  /** Rows per reason, only the reasons that occur, in the book's order. */
+  summary: { kind: BookReasonKind; count: number }[];
+  rows: {
+    position: number;
+    name: string | null;
+    email: string | null;
+    customerId: string;
+    tier: string;
+    /** The tier a rising client is predicted to reach. */
+    nextTier: string | null;
+    stage: string;
+    reasons: ReasonView[];
+    spend: string;
+    predicted: string | null;
+    lastOrder: string | null;
+    topCategory: string | null;
+  }[];
+}
+
+/** "2026-11-16" → "16 Nov 2026" / "2026年11月16日". */
+function formatDateWithYear(date: string, locale: TemplateLocale): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!match) return date;
+  const day = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  const intlLocale = locale === 'zh-CN' ? 'zh-CN' : 'en-GB';
+  return new Intl.DateTimeFormat(intlLocale, { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(day);
+}
+
+/** The week as a person says it: "24–30 November", "28 November – 4 December"; "11月24日至30日". */
+export function formatWeek(from: string, to: string, locale: TemplateLocale): string {
+  const sameMonth = from.slice(0, 7) === to.slice(0, 7);
+  const toDay = String(Number(to.slice(8, 10)));
+  if (locale === 'zh-CN') return sameMonth ? `${formatRunOutDate(from, locale)}至${toDay}日` : `${formatRunOutDate(from, locale)}至${formatRunOutDate(to, locale)}`;
+  return sameMonth ? `${String(Number(from.slice(8, 10)))}–${formatRunOutDate(to, locale)}` : `${formatRunOutDate(from, locale)} – ${formatRunOutDate(to, locale)}`;
+}
+
+const CJK_NAME = /^[\u3400-\u9fff]+$/;
+
+/** A Chinese name (both parts in Chinese characters) is written family name first, without a space. */
+function displayName(firstName: string | undefined, lastName: string | undefined): string | null {
+  const first = firstName?.trim() ?? '';
+  const last = lastName?.trim() ?? '';
+  if (CJK_NAME.test(first) && CJK_NAME.test(last)) return `${last}${first}`;
+  const name = [first, last].filter((part) => part !== '').join(' ');
+  return name === '' ? null : name;
+}
+
+function reasonView(reason: BookReason, locale: TemplateLocale): ReasonView {
+  const view: ReasonView = { kind: reason.kind, action: reason.action, basis: null, date: null, days: null, items: [] };
+  switch (reason.kind) {
+    case 'lapsed-vic':
+      view.days = reason.daysSinceLastOrder ?? null;
+      break;
+    case 'tier-at-risk':
+    case 'newly-rising':
+      view.basis = reason.basis;
+      break;
+    case 'birthday':
+      view.date = formatRunOutDate(reason.date, locale);
+      break;
+    case 'replenishment-due':
+      view.items = reason.items.map((item) => ({
+        name: item.productName ?? item.sku ?? null,
+        date: formatRunOutDate(item.runOutDate, locale),
+        predicted: item.predicted,
+      }));
+      break;
+  }
+  return view;
+}
+
+const NEXT_TIER: Record<string, string> = { Core: 'VIC' };
+
+export function advisorDigestView(locale: TemplateLocale, input: AdvisorDigestInput): AdvisorDigestView {
+  const { book, currency } = input;
+  const advisorName = input.advisorName?.trim();
+  return {
+    locale,
+    lang: locale === 'zh-CN' ? 'zh-CN' : 'en',
+    fontFamily: FONT_FAMILY[locale],
+    brandName: input.brandName,
+    advisorName: advisorName ? advisorName : null,
+    weekLabel: formatWeek(book.week.from, book.week.to, locale),
+    rowCount: book.rows.length,
+    omitted: book.withReasons - book.rows.length,
+    maxRows: input.maxRows,
+    summary: BOOK_REASONS.filter((kind) => book.reasonCounts[kind] > 0).map((kind) => ({ kind, count: book.reasonCounts[kind] })),
+    rows: book.rows.map((row, index) => ({
+      position: index + 1,
+      name: displayName(row.firstName, row.lastName),
+      email: row.email ?? null,
+      customerId: row.customerId,
+      tier: row.tier,
+      nextTier: NEXT_TIER[row.tier] ?? null,
+      stage: row.stage,
+      reasons: row.reasons.map((reason) => reasonView(reason, locale)),
+      spend: displayMinor(row.spend12mMinor, currency),
+      predicted: row.predicted12mMinor === undefined ? null : displayMinor(row.predicted12mMinor, currency),
+      lastOrder: row.lastOrderDate === undefined ? null : formatDateWithYear(row.lastOrderDate, locale),
+      topCategory: row.topCategory ?? null,
+    })),
+  };
+}
+
+const htmlTemplates: Record<string, string> = { ...DIGEST_HTML_PARTIALS };
+const textTemplates: Record<string, string> = { ...DIGEST_TEXT_PARTIALS };
+for (const [locale, sources] of Object.entries(ADVISOR_DIGEST)) addSources(htmlTemplates, textTemplates, `advisor-digest/${locale}`, sources);
+const renderParts = createPartsRenderer(htmlTemplates, textTemplates);
+
+/** The digest email (subject, HTML, text) in the advisor's language. */
+export function renderAdvisorDigest(locale: TemplateLocale, input: AdvisorDigestInput): Promise<EmailContent> {
+  return renderParts(`advisor-digest/${locale}`, advisorDigestView(locale, input));
+}

@@ -1,0 +1,138 @@
+import type { TemplateLocale } from '../locale.ts';
+import { EMAIL_COLORS, htmlEmailLayout, textEmailLayout } from './common.ts';
+import type { LocaleSources } from './types.ts';
+
+/**
+ * The advisor's weekly digest: the clients of their book who need a personal touch this week, one
+ * card per client (name, tier, stage, email, the reasons with a suggested action each, then spend,
+ * predicted value and last order). Cards stack in one column, so the digest reads on a phone as
+ * well as a table would on a desk. Built on the campaigns' page layout, with its own footer: the
+ * digest goes to a member of staff, so it has no unsubscribe link but asks not to be forwarded.
+ *
+ * Variables (see templates/advisor-digest.ts `AdvisorDigestView`): locale, lang, fontFamily,
+ * brandName, advisorName, weekLabel, rowCount, omitted, maxRows, summary[{kind, count}],
+ * rows[{position, name, email, customerId, tier, nextTier, stage, reasons[{kind, action, basis,
+ * date, days, items[{name, date, predicted}]}], spend, predicted, lastOrder, topCategory}].
+ */
+
+interface DigestCopy {
+  subject: string;
+  preheader: string;
+  greeting: string;
+  intro: string;
+  footer: string;
+  /** One reason's label in the summary line; `kind` is in scope. */
+  label: string;
+  /** A client's stage; `stage` is in scope. */
+  stage: string;
+  /** What the reason is; `reason` and `row` are in scope. */
+  reason: string;
+  /** What the advisor could do about it; `reason` and `row` are in scope. */
+  action: string;
+  figures: string;
+  /** Between the parts of a line ("VIC · active · ..."). */
+  dot: string;
+  /** Between a reason and its action in the text email: a space in English, none after a Chinese full stop. */
+  then: string;
+}
+
+const COPY: Record<TemplateLocale, DigestCopy> = {
+  en: {
+    subject: `Your client book for {{ weekLabel }}: {{ rowCount }} client{% if rowCount != 1 %}s{% endif %} to contact`,
+    preheader: `{% for s in summary %}{% include 'digest/label/en', kind: s.kind %} {{ s.count }}{% unless forloop.last %} · {% endunless %}{% endfor %}`,
+    greeting: `{% if advisorName %}Dear {{ advisorName }},{% else %}Hello,{% endif %}`,
+    intro: `{% if rowCount == 1 %}This client of your book needs{% else %}These {{ rowCount }} clients of your book need{% endif %} a personal touch this week ({{ weekLabel }}), highest predicted value first.{% if omitted > 0 %} {{ omitted }} more also have a reason this week; the list stops at {{ maxRows }}.{% endif %}`,
+    footer: `Confidential: your clients' details, for your own use. Please do not forward this email.`,
+    label: `{% case kind %}{% when 'lapsed-vic' %}Lapsed VICs{% when 'tier-at-risk' %}Tier at risk{% when 'birthday' %}Birthdays{% when 'replenishment-due' %}Replenishment due{% when 'newly-rising' %}Newly rising{% endcase %}`,
+    stage: `{% case stage %}{% when 'at-risk' %}at risk{% else %}{{ stage }}{% endcase %}`,
+    reason: `{% case reason.kind %}{% when 'lapsed-vic' %}Lapsed VIC{% if reason.days %}: no order for {{ reason.days }} days{% endif %}.{% when 'tier-at-risk' %}{{ row.tier }} tier at risk: {% if reason.basis == 'stage' %}no recent order, so their 12-month spend can only fall{% else %}predicted 12-month value below the {{ row.tier }} threshold{% endif %}.{% when 'birthday' %}Birthday on {{ reason.date }}.{% when 'replenishment-due' %}Replenishment: {% for item in reason.items %}{% if item.predicted %}next order expected around {{ item.date }}{% else %}{{ item.name }} runs out around {{ item.date }}{% endif %}{% unless forloop.last %}; {% endunless %}{% endfor %}.{% when 'newly-rising' %}Newly rising: {% if reason.basis == 'upgrade' %}just moved up to {{ row.tier }}{% else %}a new client{% endif %}, predicted to reach {{ row.nextTier }}.{% endcase %}`,
+    action: `{% case reason.action %}{% when 'personal-call' %}Call personally, without a discount{% if row.topCategory %}; share what is new in {{ row.topCategory }}{% endif %}.{% when 'private-appointment' %}Invite them to a private appointment or preview.{% when 'personal-recommendation' %}Send a personal recommendation or an event invitation.{% when 'birthday-gift' %}Call with your wishes; a full-size gift with samples.{% when 'birthday-note' %}Send a handwritten note with a sample kit.{% when 'set-aside' %}Offer to set a replacement aside.{% when 'introduce-and-invite' %}Introduce yourself and invite them to an event.{% endcase %}`,
+    figures: `12-month spend {{ row.spend }}{% if row.predicted %} · predicted next 12 months {{ row.predicted }}{% endif %}{% if row.lastOrder %} · last order {{ row.lastOrder }}{% endif %}`,
+    dot: ' · ',
+    then: ' ',
+  },
+  'zh-CN': {
+    subject: `您的客户名册（{{ weekLabel }}）：{{ rowCount }} 位客户待联系`,
+    preheader: `{% for s in summary %}{% include 'digest/label/zh-CN', kind: s.kind %} {{ s.count }}{% unless forloop.last %} · {% endunless %}{% endfor %}`,
+    greeting: `{% if advisorName %}{{ advisorName }}，您好：{% else %}您好：{% endif %}`,
+    intro: `本周（{{ weekLabel }}）您名册中的这 {{ rowCount }} 位客户需要您亲自关照，按预测价值从高到低排列。{% if omitted > 0 %}另有 {{ omitted }} 位客户本周也值得关注，列表仅显示前 {{ maxRows }} 位。{% endif %}`,
+    footer: `内含客户信息，仅供您本人使用，请勿转发。`,
+    label: `{% case kind %}{% when 'lapsed-vic' %}久未购买的 VIC{% when 'tier-at-risk' %}等级有风险{% when 'birthday' %}生日{% when 'replenishment-due' %}待补货{% when 'newly-rising' %}新晋潜力{% endcase %}`,
+    stage: `{% case stage %}{% when 'new' %}新客{% when 'active' %}活跃{% when 'at-risk' %}有流失风险{% when 'sleeping' %}沉睡{% when 'churned' %}已流失{% else %}{{ stage }}{% endcase %}`,
+    reason: `{% case reason.kind %}{% when 'lapsed-vic' %}VIC 久未购买{% if reason.days %}：已 {{ reason.days }} 天未下单{% endif %}。{% when 'tier-at-risk' %}{{ row.tier }} 等级有下滑风险：{% if reason.basis == 'stage' %}近期未下单，12 个月消费只会减少{% else %}预测 12 个月价值低于 {{ row.tier }} 门槛{% endif %}。{% when 'birthday' %}{{ reason.date }}生日。{% when 'replenishment-due' %}补货：{% for item in reason.items %}{% if item.predicted %}预计{{ item.date }}左右再次下单{% else %}{{ item.name }}预计{{ item.date }}左右用完{% endif %}{% unless forloop.last %}；{% endunless %}{% endfor %}。{% when 'newly-rising' %}新晋潜力客户：{% if reason.basis == 'upgrade' %}刚升级为 {{ row.tier }}{% else %}新客户{% endif %}，预计将达到 {{ row.nextTier }}。{% endcase %}`,
+    action: `{% case reason.action %}{% when 'personal-call' %}亲自致电问候，不提供折扣{% if row.topCategory %}；分享{{ row.topCategory }}的新品{% endif %}。{% when 'private-appointment' %}邀请其参加私享预约或新品预览。{% when 'personal-recommendation' %}发送个性化推荐或活动邀请。{% when 'birthday-gift' %}致电送上生日祝福，并赠送正装产品及小样。{% when 'birthday-note' %}寄送手写贺卡及小样礼盒。{% when 'set-aside' %}主动为其预留一份替换装。{% when 'introduce-and-invite' %}主动自我介绍，并邀请其参加活动。{% endcase %}`,
+    figures: `12 个月消费 {{ row.spend }}{% if row.predicted %} · 预测未来 12 个月 {{ row.predicted }}{% endif %}{% if row.lastOrder %} · 最近下单 {{ row.lastOrder }}{% endif %}`,
+    dot: ' · ',
+    then: '',
+  },
+};
+
+const c = EMAIL_COLORS;
+
+function htmlBody(locale: TemplateLocale, copy: DigestCopy): string {
+  return `{% layout 'digest/layout/${locale}' %}{% block content %}
+<p style="margin:0 0 16px 0;">${copy.greeting}</p>
+<p style="margin:0 0 16px 0;">${copy.intro}</p>
+{% if summary.size > 0 %}<p style="margin:0 0 20px 0;font-size:14px;color:${c.muted};">{% for s in summary %}{% include 'digest/label/${locale}', kind: s.kind %} {{ s.count }}{% unless forloop.last %}${copy.dot}{% endunless %}{% endfor %}</p>{% endif %}
+{% for row in rows %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:0 0 16px 0;border:1px solid ${c.rule};">
+<tr>
+<td style="padding:12px 16px;background-color:${c.highlight};font-family:{{ fontFamily }};">
+<strong style="font-size:17px;color:${c.ink};">{{ row.position }}. {% if row.name %}{{ row.name }}{% else %}{{ row.customerId }}{% endif %}</strong><br>
+<span style="font-size:14px;color:${c.muted};">{{ row.tier }}${copy.dot}{% include 'digest/stage/${locale}', stage: row.stage %}{% if row.email %}${copy.dot}{{ row.email }}{% endif %}${copy.dot}{{ row.customerId }}</span>
+</td>
+</tr>
+<tr>
+<td style="padding:12px 16px 2px 16px;font-family:{{ fontFamily }};font-size:15px;line-height:1.6;color:${c.body};">
+{% for reason in row.reasons %}<p style="margin:0 0 10px 0;"><strong style="color:${c.ink};">{% include 'digest/reason/${locale}' %}</strong><br>{% include 'digest/action/${locale}' %}</p>
+{% endfor %}</td>
+</tr>
+<tr>
+<td style="padding:0 16px 12px 16px;font-family:{{ fontFamily }};font-size:14px;line-height:1.6;color:${c.muted};">${copy.figures}</td>
+</tr>
+</table>
+{% endfor %}{% endblock %}`;
+}
+
+function textBody(locale: TemplateLocale, copy: DigestCopy): string {
+  return `{% layout 'digest/layout/${locale}' %}{% block content %}${copy.greeting}
+
+${copy.intro}
+
+{% for s in summary %}{% include 'digest/label/${locale}', kind: s.kind %} {{ s.count }}{% unless forloop.last %}${copy.dot}{% endunless %}{% endfor %}
+
+{% for row in rows %}{{ row.position }}. {% if row.name %}{{ row.name }}{% else %}{{ row.customerId }}{% endif %}
+   {{ row.tier }}${copy.dot}{% include 'digest/stage/${locale}', stage: row.stage %}{% if row.email %}${copy.dot}{{ row.email }}{% endif %}${copy.dot}{{ row.customerId }}
+{% for reason in row.reasons %}   - {% include 'digest/reason/${locale}' %}${copy.then}{% include 'digest/action/${locale}' %}
+{% endfor %}   ${copy.figures}
+
+{% endfor %}{% endblock %}`;
+}
+
+/** The layout (with the digest's footer) and the wording snippets the bodies include, per locale. */
+function partials(layout: (footer: string) => string): Record<string, string> {
+  const templates: Record<string, string> = {};
+  for (const locale of Object.keys(COPY) as TemplateLocale[]) {
+    const copy = COPY[locale];
+    templates[`digest/layout/${locale}`] = layout(copy.footer);
+    templates[`digest/label/${locale}`] = copy.label;
+    templates[`digest/stage/${locale}`] = copy.stage;
+    templates[`digest/reason/${locale}`] = copy.reason;
+    templates[`digest/action/${locale}`] = copy.action;
+  }
+  return templates;
+}
+
+/** Layout and snippets of the digest for the HTML engine (escaping). */
+export const DIGEST_HTML_PARTIALS = partials((footer) => htmlEmailLayout(`<p style="margin:0;">${footer}</p>`));
+/** The same names for the text engine. */
+export const DIGEST_TEXT_PARTIALS = partials(textEmailLayout);
+
+export const ADVISOR_DIGEST: Record<TemplateLocale, LocaleSources> = {
+  en: { subject: COPY.en.subject, preheader: COPY.en.preheader, html: htmlBody('en', COPY.en), text: textBody('en', COPY.en) },
+  'zh-CN': {
+    subject: COPY['zh-CN'].subject,
+    preheader: COPY['zh-CN'].preheader,
+    html: htmlBody('zh-CN', COPY['zh-CN']),
+    text: textBody('zh-CN', COPY['zh-CN']),
+  },
+};

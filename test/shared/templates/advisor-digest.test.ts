@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import type { AdvisorBook, BookRow } from '../../../shared/reports/advisor-book.ts';
+import { formatWeek, renderAdvisorDigest, type AdvisorDigestInput } from '../../../shared/templates/index.ts';
+
+const lapsedVic: BookRow = {
+  customerId: 'C-001',
+  firstName: 'Lin',
+  lastName: 'Wang',
+  email: 'lin.wang@example.com',
+  tier: 'VIC',
+  stage: 'sleeping',
+  reasons: [
+    { kind: 'lapsed-vic', action: 'personal-call', daysSinceLastOrder: 83 },
+    { kind: 'birthday', action: 'birthday-gift', date: '2026-11-26' },
+  ],
+  spend12mMinor: 6_000_000,
+  predicted12mMinor: 5_200_000,
+  rankValueMinor: 5_200_000,
+  lastOrderDate: '2026-09-01',
+  topCategory: 'Skincare',
+};
+
+const risingCore: BookRow = {
+  customerId: 'C-002',
+  firstName: '<b>Amy</b>',
+  lastName: 'Chen & Co',
+  email: 'amy@example.com',
+  tier: 'Core',
+  stage: 'new',
+  reasons: [
+    {
+      kind: 'replenishment-due',
+      action: 'set-aside',
+      items: [
+        { sku: 'CREAM', productName: 'Night Cream', runOutDate: '2026-11-30', predicted: false },
+        { runOutDate: '2026-12-05', predicted: true },
+      ],
+    },
+    { kind: 'newly-rising', action: 'introduce-and-invite', basis: 'first-order' },
+  ],
+  spend12mMinor: 900_000,
+  rankValueMinor: 900_000,
+};
+
+const atRiskChinese: BookRow = {
+  customerId: 'C-003',
+  firstName: '美',
+  lastName: '陈',
+  tier: 'Core',
+  stage: 'at-risk',
+  reasons: [{ kind: 'tier-at-risk', action: 'personal-recommendation', basis: 'prediction' }],
+  spend12mMinor: 700_000,
+  predicted12mMinor: 300_000,
+  rankValueMinor: 300_000,
+  lastOrderDate: '2026-08-15',
+};
+
+const book: AdvisorBook = {
+  advisorId: 'A01',
+  runDate: '2026-11-23',
+  week: { from: '2026-11-24', to: '2026-11-30' },
+  clients: 12,
+  withReasons: 5,
+  rows: [lapsedVic, risingCore, atRiskChinese],
+  reasonCounts: { 'lapsed-vic': 1, 'tier-at-risk': 1, birthday: 1, 'replenishment-due': 1, 'newly-rising': 1 },
+};
+
+const input: AdvisorDigestInput = { brandName: 'Maison Lumière', currency: 'USD', advisorName: 'Sophie Martin', book, maxRows: 3 };
+
+function expectClean(value: string) {
+  expect(value).not.toMatch(/undefined|\bnull\b|\[object|NaN|\{\{|\{%/);
+}
+
+describe('the advisor digest email', () => {
+  it('en: the week, every client with reasons, actions and figures in the brand currency', async () => {
+    const email = await renderAdvisorDigest('en', input);
+    expect(email.subject).toBe('Your client book for 24–30 November: 3 clients to contact');
+    const text = email.text;
+    expect(text).toContain('Dear Sophie Martin,');
+    expect(text).toContain('These 3 clients of your book need a personal touch this week (24–30 November), highest predicted value first. 2 more also have a reason this week; the list stops at 3.');
+    expect(text).toContain('Lapsed VICs 1 · Tier at risk 1 · Birthdays 1 · Replenishment due 1 · Newly rising 1');
+    expect(text).toContain('1. Lin Wang\n   VIC · sleeping · lin.wang@example.com · C-001\n');
+    expect(text).toContain('- Lapsed VIC: no order for 83 days. Call personally, without a discount; share what is new in Skincare.');
+    expect(text).toContain('- Birthday on 26 November. Call with your wishes; a full-size gift with samples.');
+    expect(text).toContain('12-month spend USD 60,000.00 · predicted next 12 months USD 52,000.00 · last order 1 Sept 2026');
+    expect(text).toContain('- Replenishment: Night Cream runs out around 30 November; next order expected around 5 December. Offer to set a replacement aside.');
+    expect(text).toContain('- Newly rising: a new client, predicted to reach VIC. Introduce yourself and invite them to an event.');
+    // No prediction, no last order: those parts are left out, not printed empty.
+    expect(text).toContain('   12-month spend USD 9,000.00\n');
+    expect(text).toContain('- Core tier at risk: predicted 12-month value below the Core threshold. Send a personal recommendation or an event invitation.');
+    expect(text).toContain('Please do not forward this email.');
+    expect(text.indexOf('Lin Wang')).toBeLessThan(text.indexOf('Amy'));
+    expectClean(email.subject);
+    expectClean(email.text);
+    expectClean(email.html);
+  });
+
+  it('zh-CN: Chinese copy, a Chinese name family name first, dates the Chinese way', async () => {
+    const email = await renderAdvisorDigest('zh-CN', input);
+    expect(email.subject).toBe('您的客户名册（11月24日至30日）：3 位客户待联系');
+    expect(email.html).toContain('<html lang="zh-CN">');
+    expect(email.html).toContain('PingFang SC');
+    expect(email.text).toContain('Sophie Martin，您好：');
+    expect(email.text).toContain('3. 陈美\n   Core · 有流失风险 · C-003\n');
+    expect(email.text).toContain('- VIC 久未购买：已 83 天未下单。亲自致电问候，不提供折扣；分享Skincare的新品。');
+    expect(email.text).toContain('最近下单 2026年9月1日');
+    expect(email.text).toContain('请勿转发');
+    expectClean(email.text);
+    expectClean(email.html);
+  });
+
+  it('escapes what the clients typed in the HTML, and keeps it as typed in the text', async () => {
+    const email = await renderAdvisorDigest('en', input);
+    expect(email.html).toContain('&lt;b&gt;Amy&lt;/b&gt; Chen &amp; Co');
+    expect(email.html).not.toContain('<b>Amy</b>');
+    expect(email.text).toContain('<b>Amy</b> Chen & Co');
+  });
+
+  it('without an advisor name, greets plainly; without a summary, leaves the line out', async () => {
+    const single: AdvisorBook = { ...book, withReasons: 1, rows: [atRiskChinese], reasonCounts: { ...book.reasonCounts, 'lapsed-vic': 0, birthday: 0, 'replenishment-due': 0, 'newly-rising': 0 } };
+    const email = await renderAdvisorDigest('en', { ...input, advisorName: undefined, book: single, maxRows: 40 });
+    expect(email.subject).toBe('Your client book for 24–30 November: 1 client to contact');
+    expect(email.text).toContain('Hello,');
+    expect(email.text).toContain('This client of your book needs a personal touch this week (24–30 November), highest predicted value first.');
+    expect(email.text).not.toContain('more also have a reason');
+  });
+
+});
+
+describe('formatWeek', () => {
+  it('says the week as a person would', () => {
+    expect(formatWeek('2026-11-24', '2026-11-30', 'en')).toBe('24–30 November');
+    expect(formatWeek('2026-11-28', '2026-12-04', 'en')).toBe('28 November – 4 December');
+    expect(formatWeek('2026-12-29', '2027-01-04', 'zh-CN')).toBe('12月29日至1月4日');
+    expect(formatWeek('2026-11-24', '2026-11-30', 'zh-CN')).toBe('11月24日至30日');
+  });
+});
