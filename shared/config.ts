@@ -77,8 +77,11 @@ export const reportsSchema = z
     confidenceLevel: z.number().gt(0.5).lt(1).default(0.95),
     /** Sales advisors by the advisor_id the customers export uses. */
     advisors: z.record(z.string().min(1), advisorSchema).default({}),
-    /** The day of the week (brand time zone) whose nightly run sends the advisors' digests. */
-    advisorDigestWeekday: weekday.default('monday'),
+    /**
+     * The weekday of the run date whose nightly run sends the advisors' digests. The night of a
+     * date runs in the early hours of the next day, so the default 'sunday' lands on Monday morning.
+     */
+    advisorDigestWeekday: weekday.default('sunday'),
     /** Rows per advisor digest, ranked by predicted value (an advisor's book is 30-50 clients). */
     advisorDigestMaxRows: z.number().int().min(1).max(200).default(40),
   })

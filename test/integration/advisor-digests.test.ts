@@ -49,7 +49,8 @@ async function isolatedConfig(name: string, reports: ConfigInput['reports']): Pr
     ...aws.config,
     storage: { ...aws.config.storage, tablePrefix: `${name}-`, exportsPrefix: `exports-${name}`, reportsPrefix: `reports-${name}` },
     sender: { ...aws.config.sender, maxSendRate: 500 },
-    reports,
+    // These tests run the nights of Monday 2026-11-23 (and a Sunday and a Wednesday around it).
+    reports: { advisorDigestWeekday: 'monday', ...reports },
   });
   await ensureTables(aws.clients.dynamodb, config);
   return config;
