@@ -186,7 +186,7 @@ describe('advisor digests on the embedded AWS', () => {
     const config = parseConfig({
       ...aws.config,
       storage: { ...aws.config.storage, tablePrefix: 'missing-' },
-      reports: { advisors: { A01: { email: 'a01@advisors.example.com' } } },
+      reports: { advisorDigestWeekday: 'monday', advisors: { A01: { email: 'a01@advisors.example.com' } } },
     });
     const failed = await advisorDigestsOfNight({ runDate: RUN_DATE, runId: 'missing', config, clients: aws.clients });
     expect(failed.advisorDigests).toMatchObject({ week: '2026-W48', advisors: [], totals: { sent: 0 } });
