@@ -9,7 +9,8 @@ import { jsonLog, newRunId } from '../../shared/log.ts';
 import { runNightly, type NightlyRunSummary } from '../../shared/nightly/run.ts';
 import { exportPrefix } from '../../shared/store/buckets.ts';
 import { emptyCampaignCounts, runCampaigns, type CampaignCounts } from '../../shared/sender/run.ts';
-import { addDays, localDate, startOfLocalDay, weekdayOf } from '../../shared/time.ts';
+import { defaultRunDate } from '../../shared/nightly/distributed.ts';
+import { addDays, startOfLocalDay, weekdayOf } from '../../shared/time.ts';
 import { parseInstant } from './campaigns.ts';
 import { startLocalAws } from '../aws.ts';
 import { UsageError } from '../errors.ts';
@@ -91,7 +92,7 @@ export async function demoCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
   const started = Date.now();
   const loaded = await loadConfig(options.config);
-  const runDate = options.date ?? addDays(localDate(Date.now(), loaded.timeZone), -1);
+  const runDate = options.date ?? defaultRunDate(loaded, Date.now());
   const config = withDemoAdvisors(loaded, runDate);
   const say = (text: string) => {
     if (!options.json) process.stderr.write(`${text}\n`);

@@ -43,3 +43,9 @@ export async function readObjectBytes(s3: S3Client, bucket: string, key: string)
     throw error;
   }
 }
+
+/** readObjectBytes as UTF-8 text. */
+export async function readObjectText(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
+  const bytes = await readObjectBytes(s3, bucket, key);
+  return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+}

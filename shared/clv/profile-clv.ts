@@ -59,22 +59,39 @@ export interface ClvModelFit {
   models?: { bgnbd: BgNbdParams; gammaGamma: GammaGammaParams };
 }
 
-/** Every buyer's summary as of `calibrationEnd` (clients with no purchase before it are left out). */
-export function clvSummaries(
-  clients: Iterable<ClientFacts>,
+/** Buyers' summaries, with the customer id of each. */
+export interface ClvBuyers {
+  customerIds: string[];
+  summaries: RfmSummary[];
+}
+
+/**
+ * A collector of buyers' summaries as of `calibrationEnd` (clients with no purchase before it are
+ * left out), to be fed the clients one by one: a pass over the clients made for something else
+ * (the profiles, the RFM measures) can gather them, instead of another pass of its own.
+ */
+export function clvSummaryCollector(
   calibrationEnd: number,
   unit: TimeUnit,
   timeZone: string,
-): { customerIds: string[]; summaries: RfmSummary[] } {
-  const customerIds: string[] = [];
-  const summaries: RfmSummary[] = [];
-  for (const facts of clients) {
-    const summary = summarise(facts.orders, calibrationEnd, unit, timeZone);
-    if (summary === undefined) continue;
-    customerIds.push(facts.customerId);
-    summaries.push(summary);
-  }
-  return { customerIds, summaries };
+): { buyers: ClvBuyers; add(facts: ClientFacts): void } {
+  const buyers: ClvBuyers = { customerIds: [], summaries: [] };
+  return {
+    buyers,
+    add(facts) {
+      const summary = summarise(facts.orders, calibrationEnd, unit, timeZone);
+      if (summary === undefined) return;
+      buyers.customerIds.push(facts.customerId);
+      buyers.summaries.push(summary);
+    },
+  };
+}
+
+/** Every buyer's summary as of `calibrationEnd` (clients with no purchase before it are left out). */
+export function clvSummaries(clients: Iterable<ClientFacts>, calibrationEnd: number, unit: TimeUnit, timeZone: string): ClvBuyers {
+  const collector = clvSummaryCollector(calibrationEnd, unit, timeZone);
+  for (const facts of clients) collector.add(facts);
+  return collector.buyers;
 }
 
 /**

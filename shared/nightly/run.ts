@@ -1,7 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from '../aws/clients.ts';
-import { applyClvToProfiles, clvSummaries, fitClvForRun, predictClv, type ClvModelFit, type ClvRunReport } from '../clv/profile-clv.ts';
+import { applyClvToProfiles, clvSummaryCollector, fitClvForRun, predictClv, type ClvModelFit, type ClvRunReport } from '../clv/profile-clv.ts';
 import type { RfmSummary } from '../clv/summary.ts';
 import type { Config } from '../config.ts';
 import { readExport, ExportError, type FileReport, type ReadResult } from '../exports/reader.ts';
@@ -179,10 +179,11 @@ export interface ShardMeasures {
 /** Phase 1, continued: the shard's RFM measures and CLV summaries. */
 export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, shardRead: ShardRead): ShardMeasures {
   const { runDate, config } = context;
-  const inputs = rfmMeasures(shardRead.aggregator.clients(), { runDate, config });
-  const summaries = config.clv.enabled
-    ? clvSummaries(shardRead.aggregator.clients(), runClock(runDate, config.timeZone).now, config.clv.unit, config.timeZone).summaries
-    : [];
+  // One pass over the clients for both measures: each pass builds every client's facts again.
+  const clv = clvSummaryCollector(runClock(runDate, config.timeZone).now, config.clv.unit, config.timeZone);
+  const clients = config.clv.enabled ? passingThrough(shardRead.aggregator.clients(), clv.add) : shardRead.aggregator.clients();
+  const inputs = rfmMeasures(clients, { runDate, config });
+  const { summaries } = clv.buyers;
   return {
     rfm: {
       daysSinceLast: Float64Array.from(inputs, (i) => i.daysSinceLast),
@@ -259,11 +260,20 @@ export interface ShardOutcome {
 function shardProfiles(context: NightContext, shardRead: ShardRead, models: NightModels): ClientProfile[] {
   const { config, runDate } = context;
   const { aggregator } = shardRead;
-  const buyers = models.clv.models
-    ? clvSummaries(aggregator.clients(), runClock(runDate, config.timeZone).now, config.clv.unit, config.timeZone)
-    : { customerIds: [], summaries: [] };
-  const predictions = predictClv(models.clv, buyers, context);
-  return applyClvToProfiles(computeProfiles(aggregator.clients(), { runDate, config }, { rfmReference: models.rfm }), { report: models.clv.report, predictions }, config);
+  // The CLV summaries are gathered in the same pass over the clients as the profiles.
+  const clv = clvSummaryCollector(runClock(runDate, config.timeZone).now, config.clv.unit, config.timeZone);
+  const clients = models.clv.models ? passingThrough(aggregator.clients(), clv.add) : aggregator.clients();
+  const profiles = computeProfiles(clients, { runDate, config }, { rfmReference: models.rfm });
+  const predictions = predictClv(models.clv, clv.buyers, context);
+  return applyClvToProfiles(profiles, { report: models.clv.report, predictions }, config);
+}
+
+/** The items of `source`, each shown to `see` on its way through. */
+function* passingThrough<T>(source: Iterable<T>, see: (item: T) => void): Generator<T> {
+  for (const item of source) {
+    see(item);
+    yield item;
+  }
 }
 
 /** Phase 3: the shard's profiles with the night's models, compared with DynamoDB, changes written. */

@@ -1,4 +1,4 @@
-import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
+import { readObjectText } from '../aws/s3-objects.ts';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from '../aws/clients.ts';
 import type { Config } from '../config.ts';
@@ -163,16 +163,8 @@ export function tierMovesOf(documents: DocumentSender, historyTable: string, run
 
 /** The run's campaign results object, or undefined when the run wrote none. */
 export async function loadCampaignResults(clients: Pick<AwsClients, 's3'>, config: Config, runDate: string): Promise<CampaignResults | undefined> {
-  try {
-    const object = await clients.s3.send(
-      new GetObjectCommand({ Bucket: reportsBucket(config), Key: campaignResultsKey(config, runDate) }),
-    );
-    const text = await object.Body?.transformToString();
-    return text ? (JSON.parse(text) as CampaignResults) : undefined;
-  } catch (error) {
-    if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchKey') return undefined;
-    throw error;
-  }
+  const text = await readObjectText(clients.s3, reportsBucket(config), campaignResultsKey(config, runDate));
+  return text ? (JSON.parse(text) as CampaignResults) : undefined;
 }
 
 export interface GatherOptions {

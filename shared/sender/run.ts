@@ -1,4 +1,4 @@
-import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
+import { readObjectText } from '../aws/s3-objects.ts';
 import type { AwsClients } from '../aws/clients.ts';
 import { compareDueClients, dueOccasions, type DueOccasion } from '../campaigns/due.ts';
 import { companionOccasions, decide, type DecidedOccasion, type Decision, type RecentSend } from '../campaigns/policy.ts';
@@ -93,14 +93,10 @@ export function emptyCampaignCounts(): CampaignCounts {
 
 /** The products the last nightly run saw (for replenishment cycles); empty when none was exported. */
 export async function loadCatalog(clients: AwsClients, config: Config): Promise<Map<string, ProductRecord>> {
-  try {
-    const object = await clients.s3.send(new GetObjectCommand({ Bucket: reportsBucket(config), Key: catalogKey(config) }));
-    const products = JSON.parse((await object.Body?.transformToString()) ?? '[]') as ProductRecord[];
-    return new Map(products.map((p) => [p.sku, p]));
-  } catch (error) {
-    if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchKey') return new Map();
-    throw error;
-  }
+  const text = await readObjectText(clients.s3, reportsBucket(config), catalogKey(config));
+  if (text === undefined) return new Map();
+  const products = JSON.parse(text || '[]') as ProductRecord[];
+  return new Map(products.map((p) => [p.sku, p]));
 }
 
 interface DueClient {
