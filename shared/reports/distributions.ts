@@ -88,22 +88,27 @@ function incompleteBetaFraction(a: number, b: number, x: number): number {
   throw new ConvergenceError(`incomplete beta continued fraction did not converge for a=${a}, b=${b}, x=${x}`);
 }
 
-/** I_x(a, b), the regularized incomplete beta function, for a, b > 0 and 0 <= x <= 1. */
-export function regularizedIncompleteBeta(x: number, a: number, b: number): number {
+/**
+ * I_x(a, b), the regularized incomplete beta function, for a, b > 0 and 0 <= x <= 1. `y` is
+ * 1 − x; pass it when it is known more precisely than 1 − x can be computed (x close to 1: the
+ * subtraction would keep only the digits x has beyond 1's).
+ */
+export function regularizedIncompleteBeta(x: number, a: number, b: number, y: number = 1 - x): number {
   if (!(a > 0 && b > 0)) throw new RangeError(`incomplete beta needs a, b > 0, got ${a}, ${b}`);
   if (!(x >= 0 && x <= 1)) throw new RangeError(`incomplete beta needs 0 <= x <= 1, got ${x}`);
   if (x === 0 || x === 1) return x;
-  const front = Math.exp(a * Math.log(x) + b * Math.log1p(-x) - lbeta(a, b));
+  const front = Math.exp(a * Math.log(x) + b * Math.log(y) - lbeta(a, b));
   // The fraction converges fast on the side of the mode where x is small; use the symmetry
   // I_x(a, b) = 1 − I_{1−x}(b, a) on the other side.
   return x < (a + 1) / (a + b + 2)
     ? (front * incompleteBetaFraction(a, b, x)) / a
-    : 1 - (front * incompleteBetaFraction(b, a, 1 - x)) / b;
+    : 1 - (front * incompleteBetaFraction(b, a, y)) / b;
 }
 
 /** P(T > t) for t >= 0, T Student's t with `df` degrees of freedom (any positive real df). */
 function studentTUpperTail(t: number, df: number): number {
-  return 0.5 * regularizedIncompleteBeta(df / (df + t * t), df / 2, 0.5);
+  // 1 − x as t² / (df + t²): near t = 0 with a large df, x rounds to within a few ulps of 1.
+  return 0.5 * regularizedIncompleteBeta(df / (df + t * t), df / 2, 0.5, (t * t) / (df + t * t));
 }
 
 /** P(T <= t), T Student's t with `df` > 0 degrees of freedom. */
