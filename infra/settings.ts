@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Token } from 'aws-cdk-lib';
 import { z } from 'zod';
-import { configSchema, parseConfig, storageSchema, type Config } from '../shared/config.ts';
-import { MAX_SHARDS } from '../shared/nightly/shards.ts';
+import { configSchema, parseConfig, storageSchema, type Config } from '#shared/config.ts';
+import { MAX_SHARDS } from '#shared/nightly/shards.ts';
 
 /**
  * Deployment settings: the suite's own configuration schema (shared/config.ts, the one the

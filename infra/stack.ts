@@ -1,8 +1,8 @@
 import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { BaseEnvironmentInput } from '../shared/environment.ts';
-import { tableNames } from '../shared/store/tables.ts';
+import type { BaseEnvironmentInput } from '#shared/environment.ts';
+import { tableNames } from '#shared/store/tables.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { CampaignSender } from './constructs/campaign-sender.ts';
 import { Feedback } from './constructs/feedback.ts';

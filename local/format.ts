@@ -1,8 +1,8 @@
-import { displayMinor } from '../shared/money.ts';
-import { STAGES, TIERS } from '../shared/model.ts';
-import type { NightlyRunSummary } from '../shared/nightly/run.ts';
-import type { AdvisorDigestSummary } from '../shared/reports/advisor-digests.ts';
-import type { CampaignCounts, CampaignRunSummary } from '../shared/sender/run.ts';
+import { displayMinor } from '#shared/money.ts';
+import { STAGES, TIERS } from '#shared/model.ts';
+import type { NightlyRunSummary } from '#shared/nightly/run.ts';
+import type { AdvisorDigestSummary } from '#shared/reports/advisor-digests.ts';
+import type { CampaignCounts, CampaignRunSummary } from '#shared/sender/run.ts';
 
 /** The nightly summary as a person reads it in a terminal. */
 

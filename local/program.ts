@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError } from '../shared/config.ts';
-import { ExportError } from '../shared/exports/reader.ts';
-import { NightlyRunError } from '../shared/nightly/run.ts';
-import { isIsoDate } from '../shared/time.ts';
+import { ConfigError } from '#shared/config.ts';
+import { ExportError } from '#shared/exports/reader.ts';
+import { NightlyRunError } from '#shared/nightly/run.ts';
+import { isIsoDate } from '#shared/time.ts';
 import { JavaMissingError } from './aws.ts';
 import { UsageError } from './errors.ts';
 

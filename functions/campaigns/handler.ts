@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { createAwsClients } from '../../shared/aws/clients.ts';
-import { configFromEnvironment, parseFunctionEnvironment, readSecret } from '../../shared/environment.ts';
-import { jsonLog, newRunId } from '../../shared/log.ts';
-import { runCampaigns, type CampaignRunSummary } from '../../shared/sender/run.ts';
+import { createAwsClients } from '#shared/aws/clients.ts';
+import { configFromEnvironment, parseFunctionEnvironment, readSecret } from '#shared/environment.ts';
+import { jsonLog, newRunId } from '#shared/log.ts';
+import { runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
 
 /**
  * Hourly campaign sender Lambda: parse the event, run the shared sender, return its summary.

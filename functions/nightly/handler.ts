@@ -1,6 +1,6 @@
-import { createAwsClients } from '../../shared/aws/clients.ts';
-import { configFromEnvironment, parseFunctionEnvironment } from '../../shared/environment.ts';
-import { jsonLog, newRunId } from '../../shared/log.ts';
+import { createAwsClients } from '#shared/aws/clients.ts';
+import { configFromEnvironment, parseFunctionEnvironment } from '#shared/environment.ts';
+import { jsonLog, newRunId } from '#shared/log.ts';
 import {
   combineWorkMeasures,
   defaultRunDate,
@@ -13,8 +13,8 @@ import {
   type MeasureReceipt,
   type PreparedNight,
   type WriteReceipt,
-} from '../../shared/nightly/distributed.ts';
-import { nightContext, runNightly, type NightlyRunSummary } from '../../shared/nightly/run.ts';
+} from '#shared/nightly/distributed.ts';
+import { nightContext, runNightly, type NightlyRunSummary } from '#shared/nightly/run.ts';
 
 /**
  * Nightly run Lambda: parse the event, run the shared job (or one phase of it), return its result.

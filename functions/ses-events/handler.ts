@@ -1,9 +1,9 @@
 import type { EventBridgeEvent, SNSEvent } from 'aws-lambda';
-import { createAwsClients } from '../../shared/aws/clients.ts';
-import { configFromEnvironment, parseFunctionEnvironment } from '../../shared/environment.ts';
-import { processSesFeedback, type SesFeedbackContext, type SesFeedbackSummary } from '../../shared/feedback/ses-events.ts';
-import { jsonLog } from '../../shared/log.ts';
-import { tableNames } from '../../shared/store/tables.ts';
+import { createAwsClients } from '#shared/aws/clients.ts';
+import { configFromEnvironment, parseFunctionEnvironment } from '#shared/environment.ts';
+import { processSesFeedback, type SesFeedbackContext, type SesFeedbackSummary } from '#shared/feedback/ses-events.ts';
+import { jsonLog } from '#shared/log.ts';
+import { tableNames } from '#shared/store/tables.ts';
 
 /**
  * SES feedback Lambda: SES configuration-set events (bounces, complaints) from SNS or EventBridge

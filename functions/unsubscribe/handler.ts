@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createAwsClients } from '../../shared/aws/clients.ts';
-import { configFromEnvironment, parseFunctionEnvironment, readUnsubscribeSecrets } from '../../shared/environment.ts';
-import { jsonLog } from '../../shared/log.ts';
-import { tableNames } from '../../shared/store/tables.ts';
-import { pageLocale, parseUnsubscribeEvent } from '../../shared/unsubscribe/request.ts';
-import { handleUnsubscribe, pageResponse, type UnsubscribeContext } from '../../shared/unsubscribe/unsubscribe.ts';
+import { createAwsClients } from '#shared/aws/clients.ts';
+import { configFromEnvironment, parseFunctionEnvironment, readUnsubscribeSecrets } from '#shared/environment.ts';
+import { jsonLog } from '#shared/log.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { pageLocale, parseUnsubscribeEvent } from '#shared/unsubscribe/request.ts';
+import { handleUnsubscribe, pageResponse, type UnsubscribeContext } from '#shared/unsubscribe/unsubscribe.ts';
 
 /**
  * Unsubscribe Lambda (function URL): GET shows the confirmation page, POST (RFC 8058 one-click or

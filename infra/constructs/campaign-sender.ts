@@ -5,11 +5,11 @@ import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } f
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { CampaignsEnvironmentInput } from '../../shared/environment.ts';
-import { catalogKey, incrementalPrefix } from '../../shared/store/buckets.ts';
-import type { FunctionCatalog } from '../functions.ts';
-import { acknowledgeWildcardResource } from '../nag.ts';
-import { configHasSender, type Settings } from '../settings.ts';
+import type { CampaignsEnvironmentInput } from '#shared/environment.ts';
+import { catalogKey, incrementalPrefix } from '#shared/store/buckets.ts';
+import type { FunctionCatalog } from '#infra/functions.ts';
+import { acknowledgeWildcardResource } from '#infra/nag.ts';
+import { configHasSender, type Settings } from '#infra/settings.ts';
 import type { Feedback } from './feedback.ts';
 import { ClienteleFunction } from './function.ts';
 import { deadLetterQueue } from './queues.ts';

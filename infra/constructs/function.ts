@@ -5,8 +5,8 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { lambdaEnvironment } from '../../shared/environment.ts';
-import { PROJECT_ROOT, type FunctionCatalog } from '../functions.ts';
+import { lambdaEnvironment } from '#shared/environment.ts';
+import { PROJECT_ROOT, type FunctionCatalog } from '#infra/functions.ts';
 
 /** The newest Node.js runtime this aws-cdk-lib knows (cdk-nag L1 checks for the latest). */
 export const RUNTIME = Runtime.NODEJS_24_X;

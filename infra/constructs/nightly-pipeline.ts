@@ -22,18 +22,18 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { ClvEnvironmentInput, NightlyEnvironmentInput } from '../../shared/environment.ts';
+import type { ClvEnvironmentInput, NightlyEnvironmentInput } from '#shared/environment.ts';
 import type {
   CombineEventInput,
   FinishEventInput,
   MeasureEventInput,
   PrepareEventInput,
   WriteEventInput,
-} from '../../shared/nightly/distributed.ts';
-import { CAMPAIGN_RESULTS_FILE, catalogKey, reportPrefix } from '../../shared/store/buckets.ts';
-import type { FunctionCatalog } from '../functions.ts';
-import { acknowledge, acknowledgeWildcardResource } from '../nag.ts';
-import type { Settings } from '../settings.ts';
+} from '#shared/nightly/distributed.ts';
+import { CAMPAIGN_RESULTS_FILE, catalogKey, reportPrefix } from '#shared/store/buckets.ts';
+import type { FunctionCatalog } from '#infra/functions.ts';
+import { acknowledge, acknowledgeWildcardResource } from '#infra/nag.ts';
+import type { Settings } from '#infra/settings.ts';
 import type { Feedback } from './feedback.ts';
 import { ClienteleFunction } from './function.ts';
 import { deadLetterQueue } from './queues.ts';

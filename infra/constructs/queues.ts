@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { acknowledge } from '../nag.ts';
+import { acknowledge } from '#infra/nag.ts';
 
 /**
  * A dead-letter queue for a scheduler target or a Lambda's failed asynchronous invocations:

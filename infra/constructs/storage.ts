@@ -3,11 +3,11 @@ import { AttributeType, BillingMode, ProjectionType, Table, type Attribute } fro
 import { PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { Config } from '../../shared/config.ts';
-import { workPrefix } from '../../shared/store/buckets.ts';
-import { TABLES, tableName, type KeyAttribute, type TableDefinition, type TableId } from '../../shared/store/tables.ts';
-import { acknowledgeWildcardResource } from '../nag.ts';
-import { deployedConfig, type Settings } from '../settings.ts';
+import type { Config } from '#shared/config.ts';
+import { workPrefix } from '#shared/store/buckets.ts';
+import { TABLES, tableName, type KeyAttribute, type TableDefinition, type TableId } from '#shared/store/tables.ts';
+import { acknowledgeWildcardResource } from '#infra/nag.ts';
+import { deployedConfig, type Settings } from '#infra/settings.ts';
 
 export type TableAccess = 'read' | 'write' | 'readWrite';
 

@@ -1,14 +1,14 @@
 import { readFile, rm, mkdir, symlink, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureTables, type LocalAws } from '../aws.ts';
-import { parseConfig, type Config } from '../../shared/config.ts';
-import { directoryExportSource } from '../../shared/exports/source.ts';
-import type { ClientProfile } from '../../shared/model.ts';
-import { runNightly, type NightlyRunSummary } from '../../shared/nightly/run.ts';
-import { runCampaigns } from '../../shared/sender/run.ts';
-import { writeProfiles, type ProfileItem } from '../../shared/store/profile-store.ts';
-import { tableNames } from '../../shared/store/tables.ts';
-import { startOfLocalDay } from '../../shared/time.ts';
+import { ensureTables, type LocalAws } from '#local/aws.ts';
+import { parseConfig, type Config } from '#shared/config.ts';
+import { directoryExportSource } from '#shared/exports/source.ts';
+import type { ClientProfile } from '#shared/model.ts';
+import { runNightly, type NightlyRunSummary } from '#shared/nightly/run.ts';
+import { runCampaigns } from '#shared/sender/run.ts';
+import { writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { startOfLocalDay } from '#shared/time.ts';
 
 /** DynamoDB writes of the nightly run and the campaign sender's pace, against the local emulators. */
 

@@ -4,7 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startLocalAws, type LocalAws } from '../aws.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
 import { benchDynamoDb, benchSender, type DynamoDbFigures, type SenderFigures } from './aws-stages.ts';
 import { runDuckDbReference, type DuckDbResult } from './duckdb-reference.ts';
 import { costsOfBench, formatCosts } from './cost.ts';

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Tier } from '../../shared/model.ts';
+import type { Tier } from '#shared/model.ts';
 
 /**
  * The reference: the same aggregation (12-month net spend, counted orders, last order, tier)

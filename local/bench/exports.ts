@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateExport, type GenerateSummary } from '../generate/generate.ts';
+import { generateExport, type GenerateSummary } from '#local/generate/generate.ts';
 
 /** The export date of every bench run; the run date of the nightly is the same day. */
 export const BENCH_AS_OF = '2026-11-23';

@@ -1,11 +1,11 @@
-import { clvSummaries, fitClvModels } from '../../shared/clv/profile-clv.ts';
-import { parseConfig } from '../../shared/config.ts';
-import { readExport } from '../../shared/exports/reader.ts';
-import { directoryExportSource } from '../../shared/exports/source.ts';
-import type { Tier } from '../../shared/model.ts';
-import { shardHandlers, shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from '../../shared/nightly/shards.ts';
-import { ClientAggregator } from '../../shared/tiering/aggregate.ts';
-import { computeProfiles, runClock } from '../../shared/tiering/profile.ts';
+import { clvSummaries, fitClvModels } from '#shared/clv/profile-clv.ts';
+import { parseConfig } from '#shared/config.ts';
+import { readExport } from '#shared/exports/reader.ts';
+import { directoryExportSource } from '#shared/exports/source.ts';
+import type { Tier } from '#shared/model.ts';
+import { shardHandlers, shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from '#shared/nightly/shards.ts';
+import { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
 
 /**
  * The tiering stage alone, in its own process so its peak RSS is its own:

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { createAwsClients, destroyAwsClients } from '../../shared/aws/clients.ts';
-import { loadConfig } from '../../shared/config.ts';
-import { jsonLog, newRunId } from '../../shared/log.ts';
-import { sendAdvisorDigests } from '../../shared/reports/advisor-digests.ts';
-import { formatAdvisorDigestSummary } from '../format.ts';
+import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
+import { loadConfig } from '#shared/config.ts';
+import { jsonLog, newRunId } from '#shared/log.ts';
+import { sendAdvisorDigests } from '#shared/reports/advisor-digests.ts';
+import { formatAdvisorDigestSummary } from '#local/format.ts';
 
 const optionsSchema = z.object({
   date: z.string(),

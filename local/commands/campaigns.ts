@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { createAwsClients, destroyAwsClients } from '../../shared/aws/clients.ts';
-import { loadConfig } from '../../shared/config.ts';
-import { jsonLog, newRunId } from '../../shared/log.ts';
-import { runCampaigns } from '../../shared/sender/run.ts';
-import { formatCampaignSummary } from '../format.ts';
-import { UsageError } from '../errors.ts';
+import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
+import { loadConfig } from '#shared/config.ts';
+import { jsonLog, newRunId } from '#shared/log.ts';
+import { runCampaigns } from '#shared/sender/run.ts';
+import { formatCampaignSummary } from '#local/format.ts';
+import { UsageError } from '#local/errors.ts';
 
 const optionsSchema = z.object({
   at: z.string(),

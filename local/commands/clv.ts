@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { clvSummaries, fitClvModels, nextOrderDate, type ClvRunReport } from '../../shared/clv/profile-clv.ts';
-import { createClvPredictor } from '../../shared/clv/predict.ts';
-import { loadConfig, type Config } from '../../shared/config.ts';
-import { readExport } from '../../shared/exports/reader.ts';
-import { filesExportSource } from '../../shared/exports/source.ts';
-import { localDate } from '../../shared/time.ts';
-import { ClientAggregator } from '../../shared/tiering/aggregate.ts';
-import { runClock } from '../../shared/tiering/profile.ts';
-import { UsageError } from '../errors.ts';
+import { clvSummaries, fitClvModels, nextOrderDate, type ClvRunReport } from '#shared/clv/profile-clv.ts';
+import { createClvPredictor } from '#shared/clv/predict.ts';
+import { loadConfig, type Config } from '#shared/config.ts';
+import { readExport } from '#shared/exports/reader.ts';
+import { filesExportSource } from '#shared/exports/source.ts';
+import { localDate } from '#shared/time.ts';
+import { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { runClock } from '#shared/tiering/profile.ts';
+import { UsageError } from '#local/errors.ts';
 
 const optionsSchema = z.object({
   orders: z.array(z.string()).min(1),

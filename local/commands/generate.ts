@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { createS3Client } from '../../shared/aws/clients.ts';
-import { parseS3Url, uploadDirectory } from '../../shared/aws/s3-objects.ts';
-import { loadConfig } from '../../shared/config.ts';
-import { generateExport } from '../generate/generate.ts';
+import { createS3Client } from '#shared/aws/clients.ts';
+import { parseS3Url, uploadDirectory } from '#shared/aws/s3-objects.ts';
+import { loadConfig } from '#shared/config.ts';
+import { generateExport } from '#local/generate/generate.ts';
 
 const optionsSchema = z.object({
   customers: z.number().int().positive(),

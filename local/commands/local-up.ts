@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { loadConfig } from '../../shared/config.ts';
-import { startLocalAws } from '../aws.ts';
+import { loadConfig } from '#shared/config.ts';
+import { startLocalAws } from '#local/aws.ts';
 
 const optionsSchema = z.object({ state: z.string(), writeConfig: z.string(), config: z.string().optional() });
 

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { createAwsClients, destroyAwsClients } from '../../shared/aws/clients.ts';
-import { loadConfig } from '../../shared/config.ts';
-import { jsonLog, newRunId } from '../../shared/log.ts';
-import { runNightly } from '../../shared/nightly/run.ts';
-import { formatNightlySummary } from '../format.ts';
-import { runNightlySharded } from '../nightly/sharded-run.ts';
-import { terminalProgress } from '../progress.ts';
+import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
+import { loadConfig } from '#shared/config.ts';
+import { jsonLog, newRunId } from '#shared/log.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import { formatNightlySummary } from '#local/format.ts';
+import { runNightlySharded } from '#local/nightly/sharded-run.ts';
+import { terminalProgress } from '#local/progress.ts';
 
 const optionsSchema = z.object({
   date: z.string(),

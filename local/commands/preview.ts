@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { createAwsClients, destroyAwsClients } from '../../shared/aws/clients.ts';
-import { dueOccasions, type DueOccasion } from '../../shared/campaigns/due.ts';
-import { loadConfig } from '../../shared/config.ts';
-import { composeEmail } from '../../shared/sender/compose.ts';
-import { loadCatalog } from '../../shared/sender/run.ts';
-import { getProfile } from '../../shared/store/profile-store.ts';
-import { tableName } from '../../shared/store/tables.ts';
-import { UsageError } from '../errors.ts';
+import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
+import { dueOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
+import { loadConfig } from '#shared/config.ts';
+import { composeEmail } from '#shared/sender/compose.ts';
+import { loadCatalog } from '#shared/sender/run.ts';
+import { getProfile } from '#shared/store/profile-store.ts';
+import { tableName } from '#shared/store/tables.ts';
+import { UsageError } from '#local/errors.ts';
 import { parseInstant } from './campaigns.ts';
 
 const optionsSchema = z.object({

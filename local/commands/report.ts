@@ -3,14 +3,14 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { createAwsClients, destroyAwsClients, type AwsClients } from '../../shared/aws/clients.ts';
-import { parseS3Url } from '../../shared/aws/s3-objects.ts';
-import { loadConfig, type Config } from '../../shared/config.ts';
-import type { NightlyRunSummary } from '../../shared/nightly/run.ts';
-import { gatherNightlyReport, storedNightlySummary } from '../../shared/reports/nightly-report.ts';
-import { renderNightlyReportHtml } from '../../shared/reports/render-html.ts';
-import { tableName } from '../../shared/store/tables.ts';
-import { UsageError } from '../errors.ts';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { parseS3Url } from '#shared/aws/s3-objects.ts';
+import { loadConfig, type Config } from '#shared/config.ts';
+import type { NightlyRunSummary } from '#shared/nightly/run.ts';
+import { gatherNightlyReport, storedNightlySummary } from '#shared/reports/nightly-report.ts';
+import { renderNightlyReportHtml } from '#shared/reports/render-html.ts';
+import { tableName } from '#shared/store/tables.ts';
+import { UsageError } from '#local/errors.ts';
 
 const optionsSchema = z.object({
   date: z.string(),

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { loadConfig } from '../../shared/config.ts';
-import { filesExportSource } from '../../shared/exports/source.ts';
-import { readExport } from '../../shared/exports/reader.ts';
-import { formatMinor } from '../../shared/money.ts';
-import { ClientAggregator } from '../../shared/tiering/aggregate.ts';
-import { computeProfiles, runClock } from '../../shared/tiering/profile.ts';
+import { loadConfig } from '#shared/config.ts';
+import { filesExportSource } from '#shared/exports/source.ts';
+import { readExport } from '#shared/exports/reader.ts';
+import { formatMinor } from '#shared/money.ts';
+import { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
 
 const optionsSchema = z.object({
   customers: z.array(z.string()).min(1),

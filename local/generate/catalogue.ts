@@ -1,4 +1,4 @@
-import { currencyExponent } from '../../shared/money.ts';
+import { currencyExponent } from '#shared/money.ts';
 
 /**
  * The sample brand's catalogue: luxury beauty plus a small fashion and jewellery line, so that

@@ -1,4 +1,4 @@
-import { zoneOffsetMs } from '../../shared/time.ts';
+import { zoneOffsetMs } from '#shared/time.ts';
 import type { Rng } from './random.ts';
 
 /**

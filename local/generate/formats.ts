@@ -1,4 +1,4 @@
-import { formatMinor } from '../../shared/money.ts';
+import { formatMinor } from '#shared/money.ts';
 import type { Product } from './catalogue.ts';
 import { csvField } from './csv.ts';
 import type { GenClient, GenLine, GenOrder } from './clients.ts';

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatMinor } from '../../shared/money.ts';
-import { addDays, addYears, isIsoDate, isValidTimeZone, startOfLocalDay } from '../../shared/time.ts';
+import { formatMinor } from '#shared/money.ts';
+import { addDays, addYears, isIsoDate, isValidTimeZone, startOfLocalDay } from '#shared/time.ts';
 import { buildCatalogue, usdToMinor } from './catalogue.ts';
 import { HISTORY_DAYS, generateClient, productTables, usdMinorFor } from './clients.ts';
 import type { ClientContext, GenClient } from './clients.ts';

@@ -1,9 +1,9 @@
 import { parentPort } from 'node:worker_threads';
-import { createAwsClients, destroyAwsClients } from '../../shared/aws/clients.ts';
-import { parseConfig } from '../../shared/config.ts';
-import { directoryExportSource } from '../../shared/exports/source.ts';
-import { jsonLog } from '../../shared/log.ts';
-import { defaultExportSource, measureShard, nightContext, readShard, writeShard, type ShardRead } from '../../shared/nightly/run.ts';
+import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
+import { parseConfig } from '#shared/config.ts';
+import { directoryExportSource } from '#shared/exports/source.ts';
+import { jsonLog } from '#shared/log.ts';
+import { defaultExportSource, measureShard, nightContext, readShard, writeShard, type ShardRead } from '#shared/nightly/run.ts';
 import type { FromWorker, ToWorker } from './sharded-run.ts';
 
 /** One shard of `clientele run nightly --shards N` (see sharded-run.ts): read + measure, then write. */

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import type { Config } from '../../shared/config.ts';
-import type { LogLevel } from '../../shared/log.ts';
+import type { Config } from '#shared/config.ts';
+import type { LogLevel } from '#shared/log.ts';
 import {
   combineMeasures,
   defaultExportSource,
@@ -11,8 +11,8 @@ import {
   type NightModels,
   type ShardMeasures,
   type ShardOutcome,
-} from '../../shared/nightly/run.ts';
-import { shardsOf, type ShardSpec } from '../../shared/nightly/shards.ts';
+} from '#shared/nightly/run.ts';
+import { shardsOf, type ShardSpec } from '#shared/nightly/shards.ts';
 
 /**
  * `clientele run nightly --shards N`: the nightly run split into N shards, each in its own

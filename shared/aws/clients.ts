@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import type { Config } from '../config.ts';
+import type { Config } from '#shared/config.ts';
 
 /**
  * AWS clients built from the config's endpoints: in Lambda the endpoints are unset and the SDK

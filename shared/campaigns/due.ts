@@ -1,5 +1,5 @@
-import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase } from '../model.ts';
-import { addDays, daysBetweenDates, isIsoDate, isValidTimeZone, localDate, startOfLocalDay } from '../time.ts';
+import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase } from '#shared/model.ts';
+import { addDays, daysBetweenDates, isIsoDate, isValidTimeZone, localDate, startOfLocalDay } from '#shared/time.ts';
 import type {
   CampaignDefinition,
   CampaignKind,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ClientProfile } from '../model.ts';
-import { MS_PER_DAY, addDays, localDate, zoneOffsetMs, zonedWallTimeToInstant } from '../time.ts';
+import type { ClientProfile } from '#shared/model.ts';
+import { MS_PER_DAY, addDays, localDate, zoneOffsetMs, zonedWallTimeToInstant } from '#shared/time.ts';
 import { clientTimeZone, compareOccasions, type CampaignContext, type DueOccasion } from './due.ts';
 import type { CampaignDefinition, QuietHours } from './schema.ts';
 

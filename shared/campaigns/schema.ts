@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { STAGES, TIERS } from '../model.ts';
+import { STAGES, TIERS } from '#shared/model.ts';
 
 /**
  * Campaigns are data: which moments trigger an email, for whom, when, with which template and

@@ -4,7 +4,7 @@
  * predicted next order date.
  */
 
-import { MS_PER_DAY } from '../time.ts';
+import { MS_PER_DAY } from '#shared/time.ts';
 import { expectedPurchasesIfAlive, probabilityAlive } from './bgnbd.ts';
 import type { BgNbdParams } from './bgnbd.ts';
 import { expectedAverageOrderValue } from './gammagamma.ts';

@@ -5,12 +5,12 @@
  * risk, the at-risk stage). Pure: the clock and the configuration are arguments.
  */
 
-import type { Config } from '../config.ts';
-import type { ChurnRisk, ClientClv, ClientFacts, ClientProfile, Tier } from '../model.ts';
-import { currencyExponent } from '../money.ts';
-import { addDays, localDate, MS_PER_DAY } from '../time.ts';
-import { runClock } from '../tiering/profile.ts';
-import { tierThresholdsMinor, type TierThresholdsMinor } from '../tiering/tiers.ts';
+import type { Config } from '#shared/config.ts';
+import type { ChurnRisk, ClientClv, ClientFacts, ClientProfile, Tier } from '#shared/model.ts';
+import { currencyExponent } from '#shared/money.ts';
+import { addDays, localDate, MS_PER_DAY } from '#shared/time.ts';
+import { runClock } from '#shared/tiering/profile.ts';
+import { tierThresholdsMinor, type TierThresholdsMinor } from '#shared/tiering/tiers.ts';
 import { fitBgNbd, type BgNbdParams } from './bgnbd.ts';
 import { fitGammaGamma, type GammaGammaParams } from './gammagamma.ts';
 import { createClvPredictor, type ClvPrediction } from './predict.ts';

@@ -3,7 +3,7 @@
  * order history: the input of the BG/NBD and Gamma-Gamma models.
  */
 
-import { daysBetweenDates, localDate } from '../time.ts';
+import { daysBetweenDates, localDate } from '#shared/time.ts';
 
 export interface RfmSummary {
   /** x: number of repeat purchase days (distinct purchase days − 1). */

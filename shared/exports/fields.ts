@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Config } from '../config.ts';
-import { isIsoDate, isValidTimeZone, parseTimestamp } from '../time.ts';
+import type { Config } from '#shared/config.ts';
+import { isIsoDate, isValidTimeZone, parseTimestamp } from '#shared/time.ts';
 import { HandlerFailure } from './errors.ts';
 import type { RowContext, RowSink } from './types.ts';
 

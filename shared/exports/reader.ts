@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { Config } from '../config.ts';
-import type { Reject } from '../model.ts';
+import type { Config } from '#shared/config.ts';
+import type { Reject } from '#shared/model.ts';
 import { basenameOf, classifyExportFile, looksLikeExportFile, MANIFEST_NAME, type ExportFileClass } from './classify.ts';
 import { decodedStream, readCsvRecords, readLines, streamError } from './decode.ts';
 import { ExportError, HandlerFailure } from './errors.ts';

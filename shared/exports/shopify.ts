@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Config } from '../config.ts';
-import type { CustomerRecord, OrderLine, OrderStatus } from '../model.ts';
-import { convertMinor, parseAmount } from '../money.ts';
+import type { Config } from '#shared/config.ts';
+import type { CustomerRecord, OrderLine, OrderStatus } from '#shared/model.ts';
+import { convertMinor, parseAmount } from '#shared/money.ts';
 import { HandlerFailure } from './errors.ts';
 import {
   allocateProportionally,

@@ -1,5 +1,5 @@
-import type { Config } from '../config.ts';
-import type { CustomerRecord, OrderLine, ProductRecord, Reject } from '../model.ts';
+import type { Config } from '#shared/config.ts';
+import type { CustomerRecord, OrderLine, ProductRecord, Reject } from '#shared/model.ts';
 
 export type ExportKind = 'customers' | 'orders' | 'products';
 export type ExportFormat = 'generic' | 'shopify';

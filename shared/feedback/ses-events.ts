@@ -1,9 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { maskEmail, silentLog, type Log } from '../log.ts';
-import { normaliseEmail } from '../email.ts';
-import { suppress, type SuppressionReason } from '../store/suppression-store.ts';
-import type { TableNames } from '../store/tables.ts';
+import { maskEmail, silentLog, type Log } from '#shared/log.ts';
+import { normaliseEmail } from '#shared/email.ts';
+import { suppress, type SuppressionReason } from '#shared/store/suppression-store.ts';
+import type { TableNames } from '#shared/store/tables.ts';
 
 /**
  * SES feedback: configuration-set events (delivered by SNS, or by EventBridge as `detail`) turned

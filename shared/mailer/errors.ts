@@ -1,4 +1,4 @@
-import { maskEmail } from '../log.ts';
+import { maskEmail } from '#shared/log.ts';
 
 /**
  * What an SES v2 SendEmail error means for the run. Decided by the error's name (the SDK sets it

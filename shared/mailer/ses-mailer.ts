@@ -1,5 +1,5 @@
 import { SendEmailCommand, type MessageHeader, type MessageTag, type SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
-import { maskEmail, silentLog, type Log } from '../log.ts';
+import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import { classifySesError } from './errors.ts';
 import { burstFor, systemClock, TokenBucket, type Clock } from './token-bucket.ts';
 

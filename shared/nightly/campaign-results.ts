@@ -1,8 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { AwsClients } from '../aws/clients.ts';
-import type { Config } from '../config.ts';
-import { silentLog, type Log } from '../log.ts';
-import { TIERS, type OrderFact, type Tier } from '../model.ts';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import type { Config } from '#shared/config.ts';
+import { silentLog, type Log } from '#shared/log.ts';
+import { TIERS, type OrderFact, type Tier } from '#shared/model.ts';
 import {
   campaignHeadlines,
   campaignResultsOf,
@@ -12,11 +12,11 @@ import {
   type CampaignDecision,
   type CampaignHeadline,
   type CampaignTallies,
-} from '../reports/campaign-results.ts';
-import { campaignResultsKey, reportsBucket } from '../store/buckets.ts';
-import { decisionsClaimedBetween, type ResultEntry } from '../store/ledger-store.ts';
-import { tableNames } from '../store/tables.ts';
-import { runClock } from '../tiering/profile.ts';
+} from '#shared/reports/campaign-results.ts';
+import { campaignResultsKey, reportsBucket } from '#shared/store/buckets.ts';
+import { decisionsClaimedBetween, type ResultEntry } from '#shared/store/ledger-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { runClock } from '#shared/tiering/profile.ts';
 
 /**
  * The nightly run's campaign-results step, in two halves so that a sharded run adds up exactly

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { ClientClv, ClientProfile, Stage, Tier, TierChange } from '../model.ts';
-import { daysBetweenDates } from '../time.ts';
-import type { ProfileItem, StoredState } from '../store/profile-store.ts';
+import type { ClientClv, ClientProfile, Stage, Tier, TierChange } from '#shared/model.ts';
+import { daysBetweenDates } from '#shared/time.ts';
+import type { ProfileItem, StoredState } from '#shared/store/profile-store.ts';
 
 /**
  * Compares tonight's profiles with what DynamoDB holds, so a run writes only what changed and

@@ -1,11 +1,11 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { readObjectBytes } from '../aws/s3-objects.ts';
-import type { Config } from '../config.ts';
-import type { ExportSource } from '../exports/source.ts';
-import { newRunId } from '../log.ts';
-import { reportsBucket, runWorkPrefix } from '../store/buckets.ts';
-import { addDays, isIsoDate, localDate } from '../time.ts';
+import { readObjectBytes } from '#shared/aws/s3-objects.ts';
+import type { Config } from '#shared/config.ts';
+import type { ExportSource } from '#shared/exports/source.ts';
+import { newRunId } from '#shared/log.ts';
+import { reportsBucket, runWorkPrefix } from '#shared/store/buckets.ts';
+import { addDays, isIsoDate, localDate } from '#shared/time.ts';
 import { decodeMeasures, encodeMeasures } from './measures-codec.ts';
 import {
   combineMeasures,

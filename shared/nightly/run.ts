@@ -1,26 +1,26 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { AwsClients } from '../aws/clients.ts';
-import { applyClvToProfiles, clvSummaryCollector, fitClvForRun, predictClv, type ClvModelFit, type ClvRunReport } from '../clv/profile-clv.ts';
-import type { RfmSummary } from '../clv/summary.ts';
-import type { Config } from '../config.ts';
-import { readExport, ExportError, type FileReport, type ReadResult } from '../exports/reader.ts';
-import { s3ExportSource, type ExportSource } from '../exports/source.ts';
-import { silentLog, type Log } from '../log.ts';
-import type { ClientProfile, ProductRecord, Reject } from '../model.ts';
-import { advisorDigestsOfNight, type AdvisorDigestSummary } from '../reports/advisor-digests.ts';
-import { catalogKey, exportPrefix, reportPrefix, reportsBucket } from '../store/buckets.ts';
-import { loadStoredStates, writeProfiles, writeTierChanges } from '../store/profile-store.ts';
-import { tableNames } from '../store/tables.ts';
-import { ClientAggregator } from '../tiering/aggregate.ts';
-import { computeProfiles, rfmMeasures, runClock } from '../tiering/profile.ts';
-import { rfmReferenceOf, type RfmReference } from '../tiering/rfm.ts';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import { applyClvToProfiles, clvSummaryCollector, fitClvForRun, predictClv, type ClvModelFit, type ClvRunReport } from '#shared/clv/profile-clv.ts';
+import type { RfmSummary } from '#shared/clv/summary.ts';
+import type { Config } from '#shared/config.ts';
+import { readExport, ExportError, type FileReport, type ReadResult } from '#shared/exports/reader.ts';
+import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
+import { silentLog, type Log } from '#shared/log.ts';
+import type { ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
+import { advisorDigestsOfNight, type AdvisorDigestSummary } from '#shared/reports/advisor-digests.ts';
+import { catalogKey, exportPrefix, reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
+import { loadStoredStates, writeProfiles, writeTierChanges } from '#shared/store/profile-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { computeProfiles, rfmMeasures, runClock } from '#shared/tiering/profile.ts';
+import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { shardHandlers, shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from './shards.ts';
 import { distribution, mergeDistributions, type Distribution } from './summary.ts';
 import { tallyShardCampaigns, writeCampaignResults } from './campaign-results.ts';
-import type { CampaignHeadline, CampaignTallies } from '../reports/campaign-results.ts';
-import { publishNightlyReport, type ReportOutcome } from '../reports/publish.ts';
+import type { CampaignHeadline, CampaignTallies } from '#shared/reports/campaign-results.ts';
+import { publishNightlyReport, type ReportOutcome } from '#shared/reports/publish.ts';
 
 /**
  * The nightly job: read the dated export, compute every client's profile, write only what

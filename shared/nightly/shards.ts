@@ -1,8 +1,8 @@
-import { normaliseEmail } from '../email.ts';
-import { basenameOf, classifyExportFile } from '../exports/classify.ts';
-import type { ExportHandlers } from '../exports/types.ts';
-import type { ExportSource } from '../exports/source.ts';
-import type { CustomerRecord, OrderLine } from '../model.ts';
+import { normaliseEmail } from '#shared/email.ts';
+import { basenameOf, classifyExportFile } from '#shared/exports/classify.ts';
+import type { ExportHandlers } from '#shared/exports/types.ts';
+import type { ExportSource } from '#shared/exports/source.ts';
+import type { CustomerRecord, OrderLine } from '#shared/model.ts';
 
 /**
  * Shards of a nightly run: the clients split by a hash of their key, each shard aggregated and

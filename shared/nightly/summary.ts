@@ -1,4 +1,4 @@
-import { STAGES, TIERS, type ClientProfile, type Stage, type Tier } from '../model.ts';
+import { STAGES, TIERS, type ClientProfile, type Stage, type Tier } from '#shared/model.ts';
 
 /**
  * The night's headline figures: clients and 12-month revenue per tier, clients per stage, the

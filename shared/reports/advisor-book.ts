@@ -1,9 +1,9 @@
-import { clientTimeZone, nextOrderWindow, replenishmentWindow, type ProductCatalog, type ReminderWindow } from '../campaigns/due.ts';
-import { replenishmentCampaignSchema, type ReplenishmentCampaign } from '../campaigns/schema.ts';
-import type { Config } from '../config.ts';
-import { TIERS, type ClientProfile, type Stage, type Tier, type TierChange } from '../model.ts';
-import { tierThresholdsMinor } from '../tiering/tiers.ts';
-import { addDays, addYears, daysBetweenDates, isIsoDate, localDate, startOfLocalDay } from '../time.ts';
+import { clientTimeZone, nextOrderWindow, replenishmentWindow, type ProductCatalog, type ReminderWindow } from '#shared/campaigns/due.ts';
+import { replenishmentCampaignSchema, type ReplenishmentCampaign } from '#shared/campaigns/schema.ts';
+import type { Config } from '#shared/config.ts';
+import { TIERS, type ClientProfile, type Stage, type Tier, type TierChange } from '#shared/model.ts';
+import { tierThresholdsMinor } from '#shared/tiering/tiers.ts';
+import { addDays, addYears, daysBetweenDates, isIsoDate, localDate, startOfLocalDay } from '#shared/time.ts';
 
 /**
  * An advisor's client book for the coming week (domain.md, "How each tier is treated": a VIC

@@ -1,17 +1,17 @@
-import type { AwsClients } from '../aws/clients.ts';
-import type { Config } from '../config.ts';
-import { silentLog, type Log } from '../log.ts';
-import { createSesMailer, type SesMailer } from '../mailer/ses-mailer.ts';
-import { loadCatalog } from '../sender/run.ts';
-import type { TierChange } from '../model.ts';
-import { claimOccasion, getLedgerEntry, recordOutcome, type LedgerKey, type Outcome } from '../store/ledger-store.ts';
-import { queryAdvisorClientsFrom, scanAdvisorIds, tierChangesBetween } from '../store/profile-store.ts';
-import { tableNames } from '../store/tables.ts';
-import { renderAdvisorDigest } from '../templates/advisor-digest.ts';
-import { templateLocale, type TemplateLocale } from '../templates/locale.ts';
-import { runClock } from '../tiering/profile.ts';
-import { tierThresholdsMinor } from '../tiering/tiers.ts';
-import { isoWeek, weekdayOf } from '../time.ts';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import type { Config } from '#shared/config.ts';
+import { silentLog, type Log } from '#shared/log.ts';
+import { createSesMailer, type SesMailer } from '#shared/mailer/ses-mailer.ts';
+import { loadCatalog } from '#shared/sender/run.ts';
+import type { TierChange } from '#shared/model.ts';
+import { claimOccasion, getLedgerEntry, recordOutcome, type LedgerKey, type Outcome } from '#shared/store/ledger-store.ts';
+import { queryAdvisorClientsFrom, scanAdvisorIds, tierChangesBetween } from '#shared/store/profile-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { renderAdvisorDigest } from '#shared/templates/advisor-digest.ts';
+import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
+import { runClock } from '#shared/tiering/profile.ts';
+import { tierThresholdsMinor } from '#shared/tiering/tiers.ts';
+import { isoWeek, weekdayOf } from '#shared/time.ts';
 import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReasonKind, type BookRow } from './advisor-book.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { Tier } from '../model.ts';
+import type { Tier } from '#shared/model.ts';
 
 /**
  * Campaign results as the nightly run computes them and the report renders them: the contract

@@ -1,4 +1,4 @@
-import { ConvergenceError, lbeta } from '../clv/special.ts';
+import { ConvergenceError, lbeta } from '#shared/clv/special.ts';
 
 /**
  * Quantiles of the standard normal and Student's t distributions, for the campaign results'

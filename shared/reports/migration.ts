@@ -1,5 +1,5 @@
-import { TIERS, type Tier } from '../model.ts';
-import { tierRank } from '../nightly/diff.ts';
+import { TIERS, type Tier } from '#shared/model.ts';
+import { tierRank } from '#shared/nightly/diff.ts';
 
 /**
  * Tier migration matrices: where tonight's clients were at the start of a window (a row per

@@ -1,14 +1,14 @@
-import { readObjectText } from '../aws/s3-objects.ts';
+import { readObjectText } from '#shared/aws/s3-objects.ts';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { AwsClients } from '../aws/clients.ts';
-import type { Config } from '../config.ts';
-import { TIERS, type Reject, type Stage, type Tier } from '../model.ts';
-import type { NightlyRunSummary } from '../nightly/run.ts';
-import type { Distribution, RepurchaseFigures, RisingFigures } from '../nightly/summary.ts';
-import { paginate } from '../store/paginate.ts';
-import { campaignResultsKey, reportPrefix, reportsBucket } from '../store/buckets.ts';
-import { HISTORY_BY_RUN_DATE_INDEX, tableNames } from '../store/tables.ts';
-import { addDays } from '../time.ts';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import type { Config } from '#shared/config.ts';
+import { TIERS, type Reject, type Stage, type Tier } from '#shared/model.ts';
+import type { NightlyRunSummary } from '#shared/nightly/run.ts';
+import type { Distribution, RepurchaseFigures, RisingFigures } from '#shared/nightly/summary.ts';
+import { paginate } from '#shared/store/paginate.ts';
+import { campaignResultsKey, reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
+import { HISTORY_BY_RUN_DATE_INDEX, tableNames } from '#shared/store/tables.ts';
+import { addDays } from '#shared/time.ts';
 import type { CampaignResults } from './campaign-results-model.ts';
 import { MigrationAccumulator, type TierMatrix, type TierMove } from './migration.ts';
 

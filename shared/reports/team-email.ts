@@ -1,5 +1,5 @@
-import { TIERS } from '../model.ts';
-import { displayMinor } from '../money.ts';
+import { TIERS } from '#shared/model.ts';
+import { displayMinor } from '#shared/money.ts';
 import { movementCounts } from './migration.ts';
 import type { NightlyReport } from './nightly-report.ts';
 import { escapeXml } from './svg-charts.ts';

@@ -1,8 +1,8 @@
-import type { Config } from '../config.ts';
-import type { DueOccasion } from '../campaigns/due.ts';
-import type { ClientProfile } from '../model.ts';
-import { renderEmail, templateLocale, type EmailContent, type TemplateData } from '../templates/render.ts';
-import { unsubscribeUrl } from '../unsubscribe/token.ts';
+import type { Config } from '#shared/config.ts';
+import type { DueOccasion } from '#shared/campaigns/due.ts';
+import type { ClientProfile } from '#shared/model.ts';
+import { renderEmail, templateLocale, type EmailContent, type TemplateData } from '#shared/templates/render.ts';
+import { unsubscribeUrl } from '#shared/unsubscribe/token.ts';
 
 /**
  * Turns a decided occasion into the email's content: template data from the profile and the

@@ -1,17 +1,17 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { AwsClients } from '../aws/clients.ts';
-import type { Config } from '../config.ts';
-import { readExport } from '../exports/reader.ts';
-import { s3ExportSource } from '../exports/source.ts';
-import type { Log } from '../log.ts';
-import type { ClientProfile } from '../model.ts';
-import { incrementalPrefix } from '../store/buckets.ts';
-import { getProfile, writeProfiles, type ProfileItem } from '../store/profile-store.ts';
-import { tableNames } from '../store/tables.ts';
-import { ClientAggregator } from '../tiering/aggregate.ts';
-import { computeProfiles, runClock } from '../tiering/profile.ts';
-import { localDate, parseTimestamp } from '../time.ts';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import type { Config } from '#shared/config.ts';
+import { readExport } from '#shared/exports/reader.ts';
+import { s3ExportSource } from '#shared/exports/source.ts';
+import type { Log } from '#shared/log.ts';
+import type { ClientProfile } from '#shared/model.ts';
+import { incrementalPrefix } from '#shared/store/buckets.ts';
+import { getProfile, writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
+import { localDate, parseTimestamp } from '#shared/time.ts';
 
 /**
  * Incremental exports: during the day the platform may drop the new sign-ups and orders under

@@ -1,12 +1,12 @@
-import { readObjectText } from '../aws/s3-objects.ts';
-import type { AwsClients } from '../aws/clients.ts';
-import { compareDueClients, dueOccasions, type DueOccasion } from '../campaigns/due.ts';
-import { companionOccasions, decide, type DecidedOccasion, type Decision, type RecentSend } from '../campaigns/policy.ts';
-import type { Config } from '../config.ts';
-import { silentLog, maskEmail, type Log } from '../log.ts';
-import { createSesMailer, type SesMailer } from '../mailer/ses-mailer.ts';
-import type { ClientProfile, ProductRecord } from '../model.ts';
-import { catalogKey, reportsBucket } from '../store/buckets.ts';
+import { readObjectText } from '#shared/aws/s3-objects.ts';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import { compareDueClients, dueOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
+import { companionOccasions, decide, type DecidedOccasion, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
+import type { Config } from '#shared/config.ts';
+import { silentLog, maskEmail, type Log } from '#shared/log.ts';
+import { createSesMailer, type SesMailer } from '#shared/mailer/ses-mailer.ts';
+import type { ClientProfile, ProductRecord } from '#shared/model.ts';
+import { catalogKey, reportsBucket } from '#shared/store/buckets.ts';
 import {
   claimHoursBetween,
   claimOccasion,
@@ -17,11 +17,11 @@ import {
   WAITING_STATUSES,
   type ClaimRequest,
   type LedgerKey,
-} from '../store/ledger-store.ts';
-import { scanProfiles } from '../store/profile-store.ts';
-import { normaliseEmail } from '../email.ts';
-import { loadSuppressed } from '../store/suppression-store.ts';
-import { tableNames } from '../store/tables.ts';
+} from '#shared/store/ledger-store.ts';
+import { scanProfiles } from '#shared/store/profile-store.ts';
+import { normaliseEmail } from '#shared/email.ts';
+import { loadSuppressed } from '#shared/store/suppression-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
 import { composeEmail } from './compose.ts';
 import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
 

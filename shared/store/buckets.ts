@@ -1,4 +1,4 @@
-import type { Config } from '../config.ts';
+import type { Config } from '#shared/config.ts';
 
 /** Reports (run summaries, rejects) live in their own bucket when configured, else beside the exports. */
 export function reportsBucket(config: Config): string {

@@ -1,5 +1,5 @@
 import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ClientClv, ClientProfile, Stage, Tier, TierChange } from '../model.ts';
+import type { ClientClv, ClientProfile, Stage, Tier, TierChange } from '#shared/model.ts';
 import { PROFILES_BY_ADVISOR_INDEX, PROFILES_BY_TIER_INDEX } from './tables.ts';
 import { collectPages, paginate } from './paginate.ts';
 import { batchPutAll, type BatchWriteOptions, type BatchWriteResult } from './batch-writer.ts';

@@ -1,5 +1,5 @@
 import { BatchGetCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { normaliseEmail } from '../email.ts';
+import { normaliseEmail } from '#shared/email.ts';
 
 /**
  * The suppression list: addresses never to mail again, keyed by normalised email. Writes are

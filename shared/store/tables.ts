@@ -1,5 +1,5 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import type { Config } from '../config.ts';
+import type { Config } from '#shared/config.ts';
 
 /**
  * The DynamoDB tables, described once. The CDK stack builds its tables from these definitions and

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ClientFacts, CustomerRecord, OrderFact, OrderLine, SkuFact } from '../model.ts';
-import { normaliseEmail } from '../email.ts';
+import type { ClientFacts, CustomerRecord, OrderFact, OrderLine, SkuFact } from '#shared/model.ts';
+import { normaliseEmail } from '#shared/email.ts';
 
 /**
  * Streaming accumulation of the exports into one ClientFacts per client.

@@ -1,6 +1,6 @@
-import type { Config } from '../config.ts';
-import type { Stage } from '../model.ts';
-import { daysBetweenDates } from '../time.ts';
+import type { Config } from '#shared/config.ts';
+import type { Stage } from '#shared/model.ts';
+import { daysBetweenDates } from '#shared/time.ts';
 
 export type LifecycleConfig = Config['lifecycle'];
 

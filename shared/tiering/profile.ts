@@ -1,6 +1,6 @@
-import type { Config } from '../config.ts';
-import type { ClientFacts, ClientProfile, SkuPurchase } from '../model.ts';
-import { addDays, addYears, daysBetweenDates, isIsoDate, MS_PER_DAY, startOfLocalDay, zoneOffsetMs } from '../time.ts';
+import type { Config } from '#shared/config.ts';
+import type { ClientFacts, ClientProfile, SkuPurchase } from '#shared/model.ts';
+import { addDays, addYears, daysBetweenDates, isIsoDate, MS_PER_DAY, startOfLocalDay, zoneOffsetMs } from '#shared/time.ts';
 import { medianDayGap, stageFor } from './lifecycle.ts';
 import { rfmReference, rfmScoreAgainst, type RfmInput, type RfmReference } from './rfm.ts';
 import { tierFor, tierThresholdsMinor, type TierThresholdsMinor } from './tiers.ts';

@@ -1,4 +1,4 @@
-import type { RfmScores } from '../model.ts';
+import type { RfmScores } from '#shared/model.ts';
 
 /** The three RFM measures of one buyer (a client with at least one counted order). */
 export interface RfmInput {

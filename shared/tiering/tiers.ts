@@ -1,6 +1,6 @@
-import type { Config } from '../config.ts';
-import type { Tier } from '../model.ts';
-import { parseAmount } from '../money.ts';
+import type { Config } from '#shared/config.ts';
+import type { Tier } from '#shared/model.ts';
+import { parseAmount } from '#shared/money.ts';
 
 /** Tier thresholds in minor units of config.currency (e.g. 50,000.00 USD → 5_000_000). */
 export interface TierThresholdsMinor {

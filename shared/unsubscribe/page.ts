@@ -1,4 +1,4 @@
-import type { TemplateLocale } from '../templates/locale.ts';
+import type { TemplateLocale } from '#shared/templates/locale.ts';
 
 /**
  * The small HTML pages of the unsubscribe endpoint: the confirmation (a button that POSTs, so a

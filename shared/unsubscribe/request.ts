@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TemplateLocale } from '../templates/locale.ts';
+import type { TemplateLocale } from '#shared/templates/locale.ts';
 
 /**
  * The parts of a Lambda function URL request (payload format 2.0, APIGatewayProxyEventV2) the

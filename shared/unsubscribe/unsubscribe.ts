@@ -1,10 +1,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { maskEmail, silentLog, type Log } from '../log.ts';
-import { getProfile } from '../store/profile-store.ts';
-import { normaliseEmail } from '../email.ts';
-import { isSuppressed, suppress } from '../store/suppression-store.ts';
-import type { TableNames } from '../store/tables.ts';
-import { templateLocale, type TemplateLocale } from '../templates/locale.ts';
+import { maskEmail, silentLog, type Log } from '#shared/log.ts';
+import { getProfile } from '#shared/store/profile-store.ts';
+import { normaliseEmail } from '#shared/email.ts';
+import { isSuppressed, suppress } from '#shared/store/suppression-store.ts';
+import type { TableNames } from '#shared/store/tables.ts';
+import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
 import { renderPage, type PageKind } from './page.ts';
 import { pageLocale, type UnsubscribeRequest } from './request.ts';
 import { verifyUnsubscribeToken } from './token.ts';

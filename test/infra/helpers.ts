@@ -6,10 +6,10 @@ import { App, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
-import { buildClientele } from '../../infra/build.ts';
-import { PROJECT_ROOT } from '../../infra/functions.ts';
-import type { SettingsInput } from '../../infra/settings.ts';
-import type { ClienteleStack } from '../../infra/stack.ts';
+import { buildClientele } from '#infra/build.ts';
+import { PROJECT_ROOT } from '#infra/functions.ts';
+import type { SettingsInput } from '#infra/settings.ts';
+import type { ClienteleStack } from '#infra/stack.ts';
 
 /** A functions/ folder with every handler the stack knows (plus one it does not): all wiring, tiny bundles. */
 export const FIXTURE_FUNCTIONS = fileURLToPath(new URL('./fixtures/functions/', import.meta.url));

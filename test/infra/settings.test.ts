@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { App } from 'aws-cdk-lib';
-import { buildClientele } from '../../infra/build.ts';
-import { compactConfig, configHasSender, deployedConfig, readSettings, SettingsError, type SettingsInput } from '../../infra/settings.ts';
-import { parseConfig } from '../../shared/config.ts';
-import { tableName } from '../../shared/store/tables.ts';
+import { buildClientele } from '#infra/build.ts';
+import { compactConfig, configHasSender, deployedConfig, readSettings, SettingsError, type SettingsInput } from '#infra/settings.ts';
+import { parseConfig } from '#shared/config.ts';
+import { tableName } from '#shared/store/tables.ts';
 import { cdkJsonContext } from './helpers.ts';
 
 const minimal: SettingsInput = { senderAddress: 'hello@mail.example.com', sesIdentity: 'example.com' };

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { parseConfig } from '../../shared/config.ts';
-import { parseFunctionEnvironment, type FunctionName } from '../../shared/environment.ts';
-import { configHasSender } from '../../infra/settings.ts';
-import { TABLES, createTableInput, tableNames, type TableId } from '../../shared/store/tables.ts';
+import { parseConfig } from '#shared/config.ts';
+import { parseFunctionEnvironment, type FunctionName } from '#shared/environment.ts';
+import { configHasSender } from '#infra/settings.ts';
+import { TABLES, createTableInput, tableNames, type TableId } from '#shared/store/tables.ts';
 import { allowedPairs, FIXTURE_FUNCTIONS, logicalId, statementsFor, synthesize, type Synthesized } from './helpers.ts';
 
 /**

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discoverFunctions, PROJECT_ROOT } from '../../infra/functions.ts';
-import { FUNCTION_TAG } from '../../infra/constructs/function.ts';
+import { discoverFunctions, PROJECT_ROOT } from '#infra/functions.ts';
+import { FUNCTION_TAG } from '#infra/constructs/function.ts';
 
 /**
  * `npm run synth` as a fresh clone runs it: no AWS credentials or config, no Docker, no CDK CLI,

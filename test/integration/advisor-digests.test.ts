@@ -3,17 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
-import { ensureTables, startLocalAws, type LocalAws } from '../../local/aws.ts';
-import { generateExport } from '../../local/generate/generate.ts';
-import { uploadDirectory } from '../../shared/aws/s3-objects.ts';
-import { parseConfig, type Config, type ConfigInput } from '../../shared/config.ts';
-import { createSesMailer, type SesSender } from '../../shared/mailer/ses-mailer.ts';
-import { runNightly } from '../../shared/nightly/run.ts';
-import { advisorDigestLedgerKey, advisorDigestsOfNight, sendAdvisorDigests } from '../../shared/reports/advisor-digests.ts';
-import { exportPrefix } from '../../shared/store/buckets.ts';
-import { getLedgerEntry } from '../../shared/store/ledger-store.ts';
-import { getProfile, scanProfiles } from '../../shared/store/profile-store.ts';
-import { tableNames } from '../../shared/store/tables.ts';
+import { ensureTables, startLocalAws, type LocalAws } from '#local/aws.ts';
+import { generateExport } from '#local/generate/generate.ts';
+import { uploadDirectory } from '#shared/aws/s3-objects.ts';
+import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
+import { createSesMailer, type SesSender } from '#shared/mailer/ses-mailer.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import { advisorDigestLedgerKey, advisorDigestsOfNight, sendAdvisorDigests } from '#shared/reports/advisor-digests.ts';
+import { exportPrefix } from '#shared/store/buckets.ts';
+import { getLedgerEntry } from '#shared/store/ledger-store.ts';
+import { getProfile, scanProfiles } from '#shared/store/profile-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
 import { emailsTo, profile, seedProfiles, sesEmails, type StoredEmail } from './campaign-fixtures.ts';
 
 /**

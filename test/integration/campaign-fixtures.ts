@@ -1,14 +1,14 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ensureTables, type LocalAws } from '../../local/aws.ts';
-import { parseConfig, type Config } from '../../shared/config.ts';
-import type { ClientProfile, ProductRecord, Stage, Tier } from '../../shared/model.ts';
-import { runCampaigns, type CampaignCounts, type CampaignRunOptions, type CampaignRunSummary } from '../../shared/sender/run.ts';
-import { catalogKey, reportsBucket } from '../../shared/store/buckets.ts';
-import type { LedgerEntry } from '../../shared/store/ledger-store.ts';
-import { writeProfiles, type ProfileItem } from '../../shared/store/profile-store.ts';
-import { tableNames } from '../../shared/store/tables.ts';
-import { zonedWallTimeToInstant } from '../../shared/time.ts';
+import { ensureTables, type LocalAws } from '#local/aws.ts';
+import { parseConfig, type Config } from '#shared/config.ts';
+import type { ClientProfile, ProductRecord, Stage, Tier } from '#shared/model.ts';
+import { runCampaigns, type CampaignCounts, type CampaignRunOptions, type CampaignRunSummary } from '#shared/sender/run.ts';
+import { catalogKey, reportsBucket } from '#shared/store/buckets.ts';
+import type { LedgerEntry } from '#shared/store/ledger-store.ts';
+import { writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { zonedWallTimeToInstant } from '#shared/time.ts';
 
 /**
  * Fixtures of the campaign sender's integration tests: one table prefix (and exports / reports

@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { startLocalAws, type LocalAws } from '../../local/aws.ts';
-import { generateExport } from '../../local/generate/generate.ts';
-import { uploadDirectory } from '../../shared/aws/s3-objects.ts';
-import type { Config } from '../../shared/config.ts';
-import { runNightly, type NightlyRunSummary } from '../../shared/nightly/run.ts';
-import type { CampaignResults } from '../../shared/reports/campaign-results-model.ts';
-import { campaignHeadlines } from '../../shared/reports/campaign-results.ts';
-import { campaignResultsKey, exportPrefix, reportsBucket } from '../../shared/store/buckets.ts';
-import type { LedgerEntry } from '../../shared/store/ledger-store.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { generateExport } from '#local/generate/generate.ts';
+import { uploadDirectory } from '#shared/aws/s3-objects.ts';
+import type { Config } from '#shared/config.ts';
+import { runNightly, type NightlyRunSummary } from '#shared/nightly/run.ts';
+import type { CampaignResults } from '#shared/reports/campaign-results-model.ts';
+import { campaignHeadlines } from '#shared/reports/campaign-results.ts';
+import { campaignResultsKey, exportPrefix, reportsBucket } from '#shared/store/buckets.ts';
+import type { LedgerEntry } from '#shared/store/ledger-store.ts';
 import { DAY, allLedgerEntries, local, run, scenarioConfig } from './campaign-fixtures.ts';
 
 /**

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { startLocalAws, type LocalAws } from '../../local/aws.ts';
-import type { Config } from '../../shared/config.ts';
-import { processSesFeedback } from '../../shared/feedback/ses-events.ts';
-import { incrementalPrefix } from '../../shared/store/buckets.ts';
-import { ledgerEntriesOf, type LedgerEntry } from '../../shared/store/ledger-store.ts';
-import { getProfile } from '../../shared/store/profile-store.ts';
-import { getSuppression, isSuppressed, suppress } from '../../shared/store/suppression-store.ts';
-import { tableNames } from '../../shared/store/tables.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import type { Config } from '#shared/config.ts';
+import { processSesFeedback } from '#shared/feedback/ses-events.ts';
+import { incrementalPrefix } from '#shared/store/buckets.ts';
+import { ledgerEntriesOf, type LedgerEntry } from '#shared/store/ledger-store.ts';
+import { getProfile } from '#shared/store/profile-store.ts';
+import { getSuppression, isSuppressed, suppress } from '#shared/store/suppression-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
 import {
   DAY,
   HOUR,

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
-import { startLocalAws, type LocalAws } from '../../local/aws.ts';
-import { inControlGroup } from '../../shared/campaigns/policy.ts';
-import type { Config } from '../../shared/config.ts';
-import { createSesMailer, type SesSender } from '../../shared/mailer/ses-mailer.ts';
-import { ledgerEntriesOf, type LedgerEntry } from '../../shared/store/ledger-store.ts';
-import { tableNames } from '../../shared/store/tables.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { inControlGroup } from '#shared/campaigns/policy.ts';
+import type { Config } from '#shared/config.ts';
+import { createSesMailer, type SesSender } from '#shared/mailer/ses-mailer.ts';
+import { ledgerEntriesOf, type LedgerEntry } from '#shared/store/ledger-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
 import {
   HOUR,
   MINUTE,

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalAws, type LocalAws } from '../../local/aws.ts';
-import type { Config } from '../../shared/config.ts';
-import { ledgerEntriesOf, type LedgerEntry } from '../../shared/store/ledger-store.ts';
-import { tableNames } from '../../shared/store/tables.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import type { Config } from '#shared/config.ts';
+import { ledgerEntriesOf, type LedgerEntry } from '#shared/store/ledger-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
 import {
   DAY,
   HOUR,

@@ -1,7 +1,7 @@
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Config } from '../../shared/config.ts';
-import type { NightlyRunSummary } from '../../shared/nightly/run.ts';
-import { tableNames } from '../../shared/store/tables.ts';
+import type { Config } from '#shared/config.ts';
+import type { NightlyRunSummary } from '#shared/nightly/run.ts';
+import { tableNames } from '#shared/store/tables.ts';
 
 /**
  * What two nightly runs of the same export must agree on, however they were split (one process,

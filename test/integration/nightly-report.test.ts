@@ -6,18 +6,18 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ensureTables, startLocalAws, type LocalAws } from '../../local/aws.ts';
-import { renderStoredReport } from '../../local/commands/report.ts';
-import { UsageError } from '../../local/errors.ts';
-import { generateExport } from '../../local/generate/generate.ts';
-import { uploadDirectory } from '../../shared/aws/s3-objects.ts';
-import { parseConfig, type Config } from '../../shared/config.ts';
-import { runNightly } from '../../shared/nightly/run.ts';
-import { publishNightlyReport, reportKey } from '../../shared/reports/publish.ts';
-import { CAMPAIGN_RESULTS_FILE, exportPrefix, reportPrefix } from '../../shared/store/buckets.ts';
-import { tableNames } from '../../shared/store/tables.ts';
+import { ensureTables, startLocalAws, type LocalAws } from '#local/aws.ts';
+import { renderStoredReport } from '#local/commands/report.ts';
+import { UsageError } from '#local/errors.ts';
+import { generateExport } from '#local/generate/generate.ts';
+import { uploadDirectory } from '#shared/aws/s3-objects.ts';
+import { parseConfig, type Config } from '#shared/config.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import { publishNightlyReport, reportKey } from '#shared/reports/publish.ts';
+import { CAMPAIGN_RESULTS_FILE, exportPrefix, reportPrefix } from '#shared/store/buckets.ts';
+import { tableNames } from '#shared/store/tables.ts';
 import { emailsTo } from './campaign-fixtures.ts';
-import { campaignResults, profiles, summary as constructedSummary } from '../shared/reports/fixtures.ts';
+import { campaignResults, profiles, summary as constructedSummary } from '#test/shared/reports/fixtures.ts';
 
 /** The nightly report end to end on the embedded AWS: two nights, report.html in S3, the team email, the CLI. */
 

@@ -2,14 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTables, startLocalAws, type LocalAws } from '../../local/aws.ts';
-import { generateExport } from '../../local/generate/generate.ts';
-import { runNightlySharded } from '../../local/nightly/sharded-run.ts';
-import { uploadDirectory } from '../../shared/aws/s3-objects.ts';
-import { parseConfig, type Config } from '../../shared/config.ts';
-import { directoryExportSource } from '../../shared/exports/source.ts';
-import { runNightly } from '../../shared/nightly/run.ts';
-import { exportPrefix } from '../../shared/store/buckets.ts';
+import { ensureTables, startLocalAws, type LocalAws } from '#local/aws.ts';
+import { generateExport } from '#local/generate/generate.ts';
+import { runNightlySharded } from '#local/nightly/sharded-run.ts';
+import { uploadDirectory } from '#shared/aws/s3-objects.ts';
+import { parseConfig, type Config } from '#shared/config.ts';
+import { directoryExportSource } from '#shared/exports/source.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import { exportPrefix } from '#shared/store/buckets.ts';
 import { comparable, storedState } from './nightly-comparison.ts';
 
 /**

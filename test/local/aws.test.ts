@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { JavaMissingError, requireJava, startLocalAws, type LocalAws } from '../../local/aws.ts';
-import { TABLES, tableName, type TableId } from '../../shared/store/tables.ts';
+import { JavaMissingError, requireJava, startLocalAws, type LocalAws } from '#local/aws.ts';
+import { TABLES, tableName, type TableId } from '#shared/store/tables.ts';
 
 describe('embedded local AWS', () => {
   let aws: LocalAws;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateExport } from '../../local/generate/generate.ts';
+import { generateExport } from '#local/generate/generate.ts';
 
 const run = promisify(execFile);
 let dir: string;

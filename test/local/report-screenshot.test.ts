@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderNightlyReportHtml } from '../../shared/reports/render-html.ts';
-import { normalReport } from '../shared/reports/fixtures.ts';
-import { colourVariety, cropRows, decodePng } from '../shared/reports/png.ts';
+import { renderNightlyReportHtml } from '#shared/reports/render-html.ts';
+import { normalReport } from '#test/shared/reports/fixtures.ts';
+import { colourVariety, cropRows, decodePng } from '#test/shared/reports/png.ts';
 
 /**
  * The nightly report as a browser draws it: headless Chromium (Debian's `chromium` package; .ci/run

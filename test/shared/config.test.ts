@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig } from '../../shared/config.ts';
+import { ConfigError, loadConfig, parseConfig } from '#shared/config.ts';
 
 describe('config', () => {
   it('has the handbook defaults', () => {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../shared/config.ts';
+import { ConfigError } from '#shared/config.ts';
 import {
   configFromEnvironment,
   lambdaEnvironment,
@@ -9,7 +9,7 @@ import {
   readSecret,
   readUnsubscribeSecrets,
   SecretError,
-} from '../../shared/environment.ts';
+} from '#shared/environment.ts';
 
 describe('function environments', () => {
   it('reads what the stack sets, with defaults for the Powertools variables', () => {

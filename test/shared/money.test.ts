@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { convertMinor, currencyExponent, displayMinor, displayMinorCompact, formatMinor, parseAmount } from '../../shared/money.ts';
+import { convertMinor, currencyExponent, displayMinor, displayMinorCompact, formatMinor, parseAmount } from '#shared/money.ts';
 
 describe('money', () => {
   it('knows currency precision', () => {

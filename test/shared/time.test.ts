@@ -11,7 +11,7 @@ import {
   parseTimestamp,
   startOfLocalDay,
   weekdayOf,
-} from '../../shared/time.ts';
+} from '#shared/time.ts';
 
 describe('parseTimestamp', () => {
   it('reads explicit offsets and Z', () => {

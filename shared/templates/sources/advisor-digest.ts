@@ -1,4 +1,4 @@
-import type { TemplateLocale } from '../locale.ts';
+import type { TemplateLocale } from '#shared/templates/locale.ts';
 import { EMAIL_COLORS, htmlEmailLayout, textEmailLayout } from './common.ts';
 import type { LocaleSources } from './types.ts';
 

@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { ensureTables, startLocalAws, type LocalAws } from '../../../local/aws.ts';
-import { generateExport } from '../../../local/generate/generate.ts';
-import { readObjectBytes, uploadDirectory } from '../../../shared/aws/s3-objects.ts';
-import { parseConfig, type Config } from '../../../shared/config.ts';
-import type { CombineReceipt, MeasureReceipt, PreparedNight, WriteReceipt } from '../../../shared/nightly/distributed.ts';
-import { runNightly, type NightlyRunSummary } from '../../../shared/nightly/run.ts';
-import { shardsOf } from '../../../shared/nightly/shards.ts';
-import { exportPrefix, reportsBucket, runWorkPrefix } from '../../../shared/store/buckets.ts';
-import { addDays, localDate } from '../../../shared/time.ts';
-import { comparable, storedState } from '../../integration/nightly-comparison.ts';
+import { ensureTables, startLocalAws, type LocalAws } from '#local/aws.ts';
+import { generateExport } from '#local/generate/generate.ts';
+import { readObjectBytes, uploadDirectory } from '#shared/aws/s3-objects.ts';
+import { parseConfig, type Config } from '#shared/config.ts';
+import type { CombineReceipt, MeasureReceipt, PreparedNight, WriteReceipt } from '#shared/nightly/distributed.ts';
+import { runNightly, type NightlyRunSummary } from '#shared/nightly/run.ts';
+import { shardsOf } from '#shared/nightly/shards.ts';
+import { exportPrefix, reportsBucket, runWorkPrefix } from '#shared/store/buckets.ts';
+import { addDays, localDate } from '#shared/time.ts';
+import { comparable, storedState } from '#test/integration/nightly-comparison.ts';
 
 /**
  * The nightly Lambda handler as the sharded state machine calls it: prepare, then measure per
@@ -51,7 +51,7 @@ beforeAll(async () => {
   vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify(phased));
   // The handler logs JSON lines to stdout (CloudWatch in Lambda); keep the test output readable.
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  ({ handler } = await import('../../../functions/nightly/handler.ts'));
+  ({ handler } = await import('#functions/nightly/handler.ts'));
 }, 120_000);
 
 afterAll(async () => {

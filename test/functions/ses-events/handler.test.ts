@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventBridgeEvent, SNSEvent } from 'aws-lambda';
-import { startLocalAws, type LocalAws } from '../../../local/aws.ts';
-import { configFromEnvironment, parseFunctionEnvironment } from '../../../shared/environment.ts';
-import type { SesFeedbackSummary } from '../../../shared/feedback/ses-events.ts';
-import { getSuppression } from '../../../shared/store/suppression-store.ts';
-import { tableNames, type TableNames } from '../../../shared/store/tables.ts';
-import { signUnsubscribeToken } from '../../../shared/unsubscribe/token.ts';
-import { handleUnsubscribe } from '../../../shared/unsubscribe/unsubscribe.ts';
-import { bounceEvent, complaintEvent, deliveryEvent, eventBridgeEvent, snsEvent } from '../../shared/feedback/fixtures.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { configFromEnvironment, parseFunctionEnvironment } from '#shared/environment.ts';
+import type { SesFeedbackSummary } from '#shared/feedback/ses-events.ts';
+import { getSuppression } from '#shared/store/suppression-store.ts';
+import { tableNames, type TableNames } from '#shared/store/tables.ts';
+import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
+import { handleUnsubscribe } from '#shared/unsubscribe/unsubscribe.ts';
+import { bounceEvent, complaintEvent, deliveryEvent, eventBridgeEvent, snsEvent } from '#test/shared/feedback/fixtures.ts';
 
 const SECRET = 'ses-handler-test-secret-0123456789abcdef';
 
@@ -44,7 +44,7 @@ beforeAll(async () => {
   );
   vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify(aws.config));
   vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logLines.push(String(line)));
-  ({ handler } = await import('../../../functions/ses-events/handler.ts'));
+  ({ handler } = await import('#functions/ses-events/handler.ts'));
 });
 afterAll(async () => {
   vi.unstubAllEnvs();

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { startLocalAws, type LocalAws } from '../../../local/aws.ts';
-import { getSuppression } from '../../../shared/store/suppression-store.ts';
-import { tableNames, type TableNames } from '../../../shared/store/tables.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { getSuppression } from '#shared/store/suppression-store.ts';
+import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import { createServer, type Server } from 'node:http';
-import { parseFunctionEnvironment } from '../../../shared/environment.ts';
-import { signUnsubscribeToken } from '../../../shared/unsubscribe/token.ts';
+import { parseFunctionEnvironment } from '#shared/environment.ts';
+import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 
 const SECRET = 'handler-test-secret-0123456789abcdefgh';
 const PREVIOUS = 'handler-previous-secret-0123456789abcd';
@@ -99,7 +99,7 @@ beforeAll(async () => {
   vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify({ ...aws.config, brandName: 'Maison Test' }));
   vi.stubEnv('UNSUBSCRIBE_SECRET_ARN', SECRET_ARN);
   vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logLines.push(String(line)));
-  ({ handler } = await import('../../../functions/unsubscribe/handler.ts'));
+  ({ handler } = await import('#functions/unsubscribe/handler.ts'));
 });
 afterAll(async () => {
   vi.unstubAllEnvs();

@@ -1,10 +1,10 @@
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateExport } from '../../../local/generate/generate.ts';
-import type { GenerateOptions } from '../../../local/generate/generate.ts';
-import { Rng } from '../../../local/generate/random.ts';
-import { csvRow } from '../../../local/generate/csv.ts';
+import { generateExport } from '#local/generate/generate.ts';
+import type { GenerateOptions } from '#local/generate/generate.ts';
+import { Rng } from '#local/generate/random.ts';
+import { csvRow } from '#local/generate/csv.ts';
 import { readCsv, readText, sha256s, tempDir, validateGenericOrder } from './helpers.ts';
 
 /** Determinism, file layout (formats, parts, gzip), options and validation. */

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
-import { parseAmount } from '../../../shared/money.ts';
-import { parseTimestamp } from '../../../shared/time.ts';
+import { parseAmount } from '#shared/money.ts';
+import { parseTimestamp } from '#shared/time.ts';
 
 /**
  * A small reader of the generated files, independent of shared/exports, so the generator's

@@ -1,10 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateExport } from '../../../local/generate/generate.ts';
-import type { GenerateSummary } from '../../../local/generate/generate.ts';
-import { parseAmount } from '../../../shared/money.ts';
-import { MS_PER_DAY, addDays, addYears, parseTimestamp, startOfLocalDay } from '../../../shared/time.ts';
+import { generateExport } from '#local/generate/generate.ts';
+import type { GenerateSummary } from '#local/generate/generate.ts';
+import { parseAmount } from '#shared/money.ts';
+import { MS_PER_DAY, addDays, addYears, parseTimestamp, startOfLocalDay } from '#shared/time.ts';
 import { lineNet, readCsv, tempDir, validateGenericOrder } from './helpers.ts';
 import type { GenericOrderLine, Row } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compareDueClients, dueOccasions, nextOrderOccasion, type DueOccasion } from '../../../shared/campaigns/due.ts';
-import type { ReplenishmentCampaign } from '../../../shared/campaigns/schema.ts';
-import type { ClientClv, ClientProfile } from '../../../shared/model.ts';
+import { compareDueClients, dueOccasions, nextOrderOccasion, type DueOccasion } from '#shared/campaigns/due.ts';
+import type { ReplenishmentCampaign } from '#shared/campaigns/schema.ts';
+import type { ClientClv, ClientProfile } from '#shared/model.ts';
 import { BRAND_ZONE, CATALOG, at, context, profile } from './fixtures.ts';
 
 const CTX = context();

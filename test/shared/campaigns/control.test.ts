@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { controlDraw, inControlGroup } from '../../../shared/campaigns/policy.ts';
+import { controlDraw, inControlGroup } from '#shared/campaigns/policy.ts';
 
 const IDS = Array.from({ length: 20_000 }, (_, i) => `cust-${String(i).padStart(6, '0')}`);
 const share = (campaignId: string, s: number) => IDS.filter((id) => inControlGroup(id, campaignId, s)).length / IDS.length;

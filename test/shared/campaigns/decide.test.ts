@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { dueOccasions, type CampaignContext, type DueOccasion } from '../../../shared/campaigns/due.ts';
-import { companionOccasions, decide, inControlGroup, type ClientState, type Decision, type RecentSend } from '../../../shared/campaigns/policy.ts';
-import type { CampaignsConfigInput } from '../../../shared/campaigns/schema.ts';
-import type { ClientProfile } from '../../../shared/model.ts';
+import { dueOccasions, type CampaignContext, type DueOccasion } from '#shared/campaigns/due.ts';
+import { companionOccasions, decide, inControlGroup, type ClientState, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
+import type { CampaignsConfigInput } from '#shared/campaigns/schema.ts';
+import type { ClientProfile } from '#shared/model.ts';
 import { CATALOG, DAY, HOUR, MINUTE, at, context, iso, profile } from './fixtures.ts';
 
 // No control group unless a test asks for one, so outcomes do not depend on the hash.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clientTimeZone, dueOccasions, replenishmentCycle, type DueOccasion } from '../../../shared/campaigns/due.ts';
-import type { ClientProfile, SkuPurchase } from '../../../shared/model.ts';
+import { clientTimeZone, dueOccasions, replenishmentCycle, type DueOccasion } from '#shared/campaigns/due.ts';
+import type { ClientProfile, SkuPurchase } from '#shared/model.ts';
 import { CATALOG, DAY, HOUR, MINUTE, at, context, iso, profile } from './fixtures.ts';
 
 const CTX = context();

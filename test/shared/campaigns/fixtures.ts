@@ -1,7 +1,7 @@
-import type { CampaignContext } from '../../../shared/campaigns/due.ts';
-import { campaignsConfigSchema, type CampaignsConfigInput } from '../../../shared/campaigns/schema.ts';
-import type { ClientProfile, ProductRecord } from '../../../shared/model.ts';
-import { parseTimestamp } from '../../../shared/time.ts';
+import type { CampaignContext } from '#shared/campaigns/due.ts';
+import { campaignsConfigSchema, type CampaignsConfigInput } from '#shared/campaigns/schema.ts';
+import type { ClientProfile, ProductRecord } from '#shared/model.ts';
+import { parseTimestamp } from '#shared/time.ts';
 
 export const BRAND_ZONE = 'Asia/Shanghai';
 export const MINUTE = 60_000;

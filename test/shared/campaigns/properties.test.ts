@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dueOccasions } from '../../../shared/campaigns/due.ts';
-import { controlDraw, decide, inControlGroup, isQuietTime, nextAllowedTime, type RecentSend } from '../../../shared/campaigns/policy.ts';
-import { STAGES, TIERS, type ClientProfile, type SkuPurchase } from '../../../shared/model.ts';
-import { localHour } from '../../../shared/time.ts';
+import { dueOccasions } from '#shared/campaigns/due.ts';
+import { controlDraw, decide, inControlGroup, isQuietTime, nextAllowedTime, type RecentSend } from '#shared/campaigns/policy.ts';
+import { STAGES, TIERS, type ClientProfile, type SkuPurchase } from '#shared/model.ts';
+import { localHour } from '#shared/time.ts';
 import { CATALOG, DAY, HOUR, context, iso } from './fixtures.ts';
 
 const ZONES = ['Asia/Shanghai', 'America/New_York', 'Europe/London', 'Asia/Kolkata', 'Australia/Lord_Howe', 'America/Santiago'] as const;

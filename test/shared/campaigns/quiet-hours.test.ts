@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isQuietTime, nextAllowedTime } from '../../../shared/campaigns/policy.ts';
-import type { QuietHours } from '../../../shared/campaigns/schema.ts';
-import { localDate, localHour } from '../../../shared/time.ts';
+import { isQuietTime, nextAllowedTime } from '#shared/campaigns/policy.ts';
+import type { QuietHours } from '#shared/campaigns/schema.ts';
+import { localDate, localHour } from '#shared/time.ts';
 import { DAY, HOUR, at } from './fixtures.ts';
 
 const DEFAULT: QuietHours = { start: '21:00', end: '09:00' };

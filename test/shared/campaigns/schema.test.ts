@@ -4,8 +4,8 @@ import {
   campaignDefinitionSchema,
   campaignsConfigSchema,
   type Offer,
-} from '../../../shared/campaigns/schema.ts';
-import type { TemplateData } from '../../../shared/templates/render.ts';
+} from '#shared/campaigns/schema.ts';
+import type { TemplateData } from '#shared/templates/render.ts';
 
 describe('campaignsConfigSchema defaults', () => {
   it('gives the three built-ins and the default policy from {}', () => {

@@ -7,12 +7,12 @@ import {
   expectedPurchasesNewClient,
   fitBgNbd,
   probabilityAlive,
-} from '../../../shared/clv/bgnbd.ts';
-import type { BgNbdParams } from '../../../shared/clv/bgnbd.ts';
-import { invertMatrix, numericalGradient, numericalHessian } from '../../../shared/clv/optimize.ts';
-import { createRng, sampleBeta, sampleExponential, sampleGamma, simulateBgNbd } from '../../../shared/clv/simulate.ts';
-import { hyp2f1, integrateUnitInterval, lbeta, lgamma } from '../../../shared/clv/special.ts';
-import type { RfmSummary } from '../../../shared/clv/summary.ts';
+} from '#shared/clv/bgnbd.ts';
+import type { BgNbdParams } from '#shared/clv/bgnbd.ts';
+import { invertMatrix, numericalGradient, numericalHessian } from '#shared/clv/optimize.ts';
+import { createRng, sampleBeta, sampleExponential, sampleGamma, simulateBgNbd } from '#shared/clv/simulate.ts';
+import { hyp2f1, integrateUnitInterval, lbeta, lgamma } from '#shared/clv/special.ts';
+import type { RfmSummary } from '#shared/clv/summary.ts';
 
 /** The CDNOW estimates of Fader, Hardie & Lee (2005), weeks. */
 const CDNOW: BgNbdParams = { r: 0.2426, alpha: 4.4136, a: 0.7929, b: 2.4259 };

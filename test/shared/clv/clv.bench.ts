@@ -4,10 +4,10 @@
  * Gamma-Gamma, and predicts every client.
  */
 import { bench, describe } from 'vitest';
-import { fitBgNbd } from '../../../shared/clv/bgnbd.ts';
-import { fitGammaGamma } from '../../../shared/clv/gammagamma.ts';
-import { createClvPredictor } from '../../../shared/clv/predict.ts';
-import { simulateBgNbd } from '../../../shared/clv/simulate.ts';
+import { fitBgNbd } from '#shared/clv/bgnbd.ts';
+import { fitGammaGamma } from '#shared/clv/gammagamma.ts';
+import { createClvPredictor } from '#shared/clv/predict.ts';
+import { simulateBgNbd } from '#shared/clv/simulate.ts';
 
 const N = 1_000_000;
 const bgnbd = { r: 0.8, alpha: 60, a: 1.5, b: 6 };

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { expectedAverageOrderValue, fitGammaGamma, gammaGammaLogLikelihood } from '../../../shared/clv/gammagamma.ts';
-import type { GammaGammaParams } from '../../../shared/clv/gammagamma.ts';
-import { invertMatrix, numericalGradient, numericalHessian } from '../../../shared/clv/optimize.ts';
-import { simulateBgNbd } from '../../../shared/clv/simulate.ts';
-import { integrateUnitInterval, lgamma } from '../../../shared/clv/special.ts';
-import type { RfmSummary } from '../../../shared/clv/summary.ts';
+import { expectedAverageOrderValue, fitGammaGamma, gammaGammaLogLikelihood } from '#shared/clv/gammagamma.ts';
+import type { GammaGammaParams } from '#shared/clv/gammagamma.ts';
+import { invertMatrix, numericalGradient, numericalHessian } from '#shared/clv/optimize.ts';
+import { simulateBgNbd } from '#shared/clv/simulate.ts';
+import { integrateUnitInterval, lgamma } from '#shared/clv/special.ts';
+import type { RfmSummary } from '#shared/clv/summary.ts';
 
 /** Fader & Hardie (2013) CDNOW estimates, with v converted from dollars to cents. */
 const CDNOW_SPEND: GammaGammaParams = { p: 6.25, q: 3.74, v: 1544 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { invertMatrix, minimizeBfgs, numericalGradient, numericalHessian } from '../../../shared/clv/optimize.ts';
+import { invertMatrix, minimizeBfgs, numericalGradient, numericalHessian } from '#shared/clv/optimize.ts';
 
 const rosenbrock = (x: readonly number[]): { value: number; gradient: number[] } => {
   const [a, b] = x as [number, number];

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { expectedPurchases, expectedPurchasesIfAlive, probabilityAlive } from '../../../shared/clv/bgnbd.ts';
-import { expectedAverageOrderValue } from '../../../shared/clv/gammagamma.ts';
-import { createClvPredictor, populationMean, predictClient } from '../../../shared/clv/predict.ts';
-import type { ClvModels, PredictOptions } from '../../../shared/clv/predict.ts';
-import type { RfmSummary } from '../../../shared/clv/summary.ts';
-import { MS_PER_DAY } from '../../../shared/time.ts';
+import { expectedPurchases, expectedPurchasesIfAlive, probabilityAlive } from '#shared/clv/bgnbd.ts';
+import { expectedAverageOrderValue } from '#shared/clv/gammagamma.ts';
+import { createClvPredictor, populationMean, predictClient } from '#shared/clv/predict.ts';
+import type { ClvModels, PredictOptions } from '#shared/clv/predict.ts';
+import type { RfmSummary } from '#shared/clv/summary.ts';
+import { MS_PER_DAY } from '#shared/time.ts';
 
 // A luxury-like base in days: ~1 repeat purchase a quarter for an average live client.
 const models: ClvModels = { bgnbd: { r: 0.8, alpha: 60, a: 1.5, b: 6 }, gammaGamma: { p: 6.25, q: 3.74, v: 30_000 } };

@@ -12,13 +12,13 @@ import {
   roundToSignificantUnits,
   roundToWholeUnits,
   type StoredClvPrediction,
-} from '../../../shared/clv/profile-clv.ts';
-import { createClvPredictor } from '../../../shared/clv/predict.ts';
-import { simulateBgNbd } from '../../../shared/clv/simulate.ts';
-import { parseConfig } from '../../../shared/config.ts';
-import type { ClientFacts, ClientProfile } from '../../../shared/model.ts';
-import { addDays, MS_PER_DAY } from '../../../shared/time.ts';
-import { runClock } from '../../../shared/tiering/profile.ts';
+} from '#shared/clv/profile-clv.ts';
+import { createClvPredictor } from '#shared/clv/predict.ts';
+import { simulateBgNbd } from '#shared/clv/simulate.ts';
+import { parseConfig } from '#shared/config.ts';
+import type { ClientFacts, ClientProfile } from '#shared/model.ts';
+import { addDays, MS_PER_DAY } from '#shared/time.ts';
+import { runClock } from '#shared/tiering/profile.ts';
 
 const config = parseConfig({ timeZone: 'UTC', currency: 'USD', clv: { unit: 'days' } });
 const thresholds = { vic: 5_000_000, core: 500_000, potential: 100_000 };

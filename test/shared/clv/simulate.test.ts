@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, sampleBeta, sampleGamma, simulateBgNbd } from '../../../shared/clv/simulate.ts';
+import { createRng, sampleBeta, sampleGamma, simulateBgNbd } from '#shared/clv/simulate.ts';
 
 const moments = (xs: readonly number[]): { mean: number; variance: number } => {
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length;

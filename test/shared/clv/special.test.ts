@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { digamma, hyp2f1, integrateUnitInterval, lbeta, lgamma, logAddExp, log1pExp } from '../../../shared/clv/special.ts';
+import { digamma, hyp2f1, integrateUnitInterval, lbeta, lgamma, logAddExp, log1pExp } from '#shared/clv/special.ts';
 
 describe('lgamma', () => {
   it('matches known values', () => {

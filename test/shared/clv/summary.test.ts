@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarise } from '../../../shared/clv/summary.ts';
+import { summarise } from '#shared/clv/summary.ts';
 
 const at = (iso: string): number => Date.parse(iso);
 

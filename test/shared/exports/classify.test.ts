@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyExportFile, looksLikeExportFile } from '../../../shared/exports/classify.ts';
+import { classifyExportFile, looksLikeExportFile } from '#shared/exports/classify.ts';
 
 describe('classifyExportFile', () => {
   it.each([

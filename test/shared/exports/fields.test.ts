@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { allocateProportionally } from '../../../shared/exports/fields.ts';
+import { allocateProportionally } from '#shared/exports/fields.ts';
 
 describe('allocateProportionally', () => {
   it('splits by largest remainder, ties to the earlier line', () => {

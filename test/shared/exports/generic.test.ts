@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ExportError, readExport } from '../../../shared/exports/reader.ts';
-import { directoryExportSource } from '../../../shared/exports/source.ts';
+import { ExportError, readExport } from '#shared/exports/reader.ts';
+import { directoryExportSource } from '#shared/exports/source.ts';
 import { collector, csv, CUSTOMERS_CSV, exportDir, memorySource, readFiles, removeExportDirs, testConfig } from './helpers.ts';
 
 afterAll(removeExportDirs);

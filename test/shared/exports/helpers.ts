@@ -2,11 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { parseConfig, type Config, type ConfigInput } from '../../../shared/config.ts';
-import type { CustomerRecord, OrderLine, ProductRecord } from '../../../shared/model.ts';
-import { readExport } from '../../../shared/exports/reader.ts';
-import { directoryExportSource, type ExportSource } from '../../../shared/exports/source.ts';
-import type { ExportHandlers, ReadResult } from '../../../shared/exports/types.ts';
+import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
+import type { CustomerRecord, OrderLine, ProductRecord } from '#shared/model.ts';
+import { readExport } from '#shared/exports/reader.ts';
+import { directoryExportSource, type ExportSource } from '#shared/exports/source.ts';
+import type { ExportHandlers, ReadResult } from '#shared/exports/types.ts';
 
 const dirs: string[] = [];
 

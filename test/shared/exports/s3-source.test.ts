@@ -1,9 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalAws, type LocalAws } from '../../../local/aws.ts';
-import { ExportError, readExport } from '../../../shared/exports/reader.ts';
-import { s3ExportSource } from '../../../shared/exports/source.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { ExportError, readExport } from '#shared/exports/reader.ts';
+import { s3ExportSource } from '#shared/exports/source.ts';
 import { collector } from './helpers.ts';
 
 /** s3ExportSource against s3rver (started by local/aws.ts), the same code path as in AWS. */

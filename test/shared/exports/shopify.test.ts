@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { readExport } from '../../../shared/exports/reader.ts';
+import { readExport } from '#shared/exports/reader.ts';
 import { collector, csv, memorySource, readFiles, removeExportDirs, testConfig } from './helpers.ts';
 
 afterAll(removeExportDirs);

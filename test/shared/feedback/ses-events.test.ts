@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { startLocalAws, type LocalAws } from '../../../local/aws.ts';
-import { decideSesEvent, processSesFeedback, recipientAddress, unwrapSesEvents, type SesFeedbackContext } from '../../../shared/feedback/ses-events.ts';
-import { jsonLog } from '../../../shared/log.ts';
-import { getSuppression, suppress } from '../../../shared/store/suppression-store.ts';
-import { tableNames } from '../../../shared/store/tables.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { decideSesEvent, processSesFeedback, recipientAddress, unwrapSesEvents, type SesFeedbackContext } from '#shared/feedback/ses-events.ts';
+import { jsonLog } from '#shared/log.ts';
+import { getSuppression, suppress } from '#shared/store/suppression-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
 import { bounceEvent, complaintEvent, deliveryEvent, eventBridgeEvent, snsEvent } from './fixtures.ts';
 
 const NOW = Date.parse('2026-06-03T00:00:00Z');

@@ -5,7 +5,7 @@ import {
   TooManyRequestsException,
   type SendEmailCommand,
 } from '@aws-sdk/client-sesv2';
-import { startLocalAws, type LocalAws } from '../../../local/aws.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
 import {
   createSesMailer,
   emailTags,
@@ -15,9 +15,9 @@ import {
   sanitizeTag,
   type OutgoingEmail,
   type SesSender,
-} from '../../../shared/mailer/index.ts';
-import { classifySesError } from '../../../shared/mailer/errors.ts';
-import { jsonLog } from '../../../shared/log.ts';
+} from '#shared/mailer/index.ts';
+import { classifySesError } from '#shared/mailer/errors.ts';
+import { jsonLog } from '#shared/log.ts';
 import { fakeClock, maxInWindow } from './clock.ts';
 
 /** What aws-ses-v2-local keeps of a SendEmail (GET /store): no tags, no configuration set. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ClientProfile } from '../../../shared/model.ts';
-import { clvMateriallyChanged, diffProfiles, profileDigest, stableStringify } from '../../../shared/nightly/diff.ts';
-import type { StoredState } from '../../../shared/store/profile-store.ts';
+import type { ClientProfile } from '#shared/model.ts';
+import { clvMateriallyChanged, diffProfiles, profileDigest, stableStringify } from '#shared/nightly/diff.ts';
+import type { StoredState } from '#shared/store/profile-store.ts';
 
 const profile = (id: string, overrides: Partial<ClientProfile> = {}): ClientProfile => ({
   customerId: id,

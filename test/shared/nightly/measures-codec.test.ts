@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeMeasures, encodeMeasures, MeasuresCodecError } from '../../../shared/nightly/measures-codec.ts';
-import type { ShardMeasures } from '../../../shared/nightly/run.ts';
+import { decodeMeasures, encodeMeasures, MeasuresCodecError } from '#shared/nightly/measures-codec.ts';
+import type { ShardMeasures } from '#shared/nightly/run.ts';
 
 /** Measures from plain arrays: rfm [daysSinceLast, orderCount, spend12mMinor], clv [frequency, recency, T, monetaryValue]. */
 const measures = (rfm: number[][], clv: number[][]): ShardMeasures => {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dueOccasions } from '../../../shared/campaigns/due.ts';
-import { parseConfig, type Config } from '../../../shared/config.ts';
-import { CHURN_RISKS, STAGES, TIERS, type ClientClv, type ClientProfile, type TierChange } from '../../../shared/model.ts';
+import { dueOccasions } from '#shared/campaigns/due.ts';
+import { parseConfig, type Config } from '#shared/config.ts';
+import { CHURN_RISKS, STAGES, TIERS, type ClientClv, type ClientProfile, type TierChange } from '#shared/model.ts';
 import {
   BOOK_REASONS,
   birthdayBetween,
@@ -10,10 +10,10 @@ import {
   buildAdvisorBook,
   type AdvisorBookInput,
   type BookReason,
-} from '../../../shared/reports/advisor-book.ts';
-import { runClock } from '../../../shared/tiering/profile.ts';
-import { addDays } from '../../../shared/time.ts';
-import { at, CATALOG, iso, profile } from '../campaigns/fixtures.ts';
+} from '#shared/reports/advisor-book.ts';
+import { runClock } from '#shared/tiering/profile.ts';
+import { addDays } from '#shared/time.ts';
+import { at, CATALOG, iso, profile } from '#test/shared/campaigns/fixtures.ts';
 
 const CONFIG: Config = parseConfig({});
 // A Monday; the nightly run of that date has the end of the day (Shanghai) as its clock.

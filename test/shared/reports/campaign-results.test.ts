@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseConfig } from '../../../shared/config.ts';
-import type { OrderFact } from '../../../shared/model.ts';
-import type { WindowResult } from '../../../shared/reports/campaign-results-model.ts';
+import { parseConfig } from '#shared/config.ts';
+import type { OrderFact } from '#shared/model.ts';
+import type { WindowResult } from '#shared/reports/campaign-results-model.ts';
 import {
   campaignHeadlines,
   campaignResultsOf,
@@ -11,8 +11,8 @@ import {
   mergeCampaignTallies,
   tallyCampaignDecisions,
   type CampaignDecision,
-} from '../../../shared/reports/campaign-results.ts';
-import { runClock } from '../../../shared/tiering/profile.ts';
+} from '#shared/reports/campaign-results.ts';
+import { runClock } from '#shared/tiering/profile.ts';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;

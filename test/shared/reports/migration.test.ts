@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { TIERS, type Tier } from '../../../shared/model.ts';
-import { MIGRATION_ORIGINS, tierMigration, type TierMove } from '../../../shared/reports/migration.ts';
-import { MigrationWindows } from '../../../shared/reports/nightly-report.ts';
+import { TIERS, type Tier } from '#shared/model.ts';
+import { MIGRATION_ORIGINS, tierMigration, type TierMove } from '#shared/reports/migration.ts';
+import { MigrationWindows } from '#shared/reports/nightly-report.ts';
 
 const counts = (values: Partial<Record<Tier, number>>): Record<Tier, number> =>
   Object.fromEntries(TIERS.map((t) => [t, values[t] ?? 0])) as Record<Tier, number>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { NightlyReport } from '../../../shared/reports/nightly-report.ts';
-import { renderNightlyReportHtml } from '../../../shared/reports/render-html.ts';
+import type { NightlyReport } from '#shared/reports/nightly-report.ts';
+import { renderNightlyReportHtml } from '#shared/reports/render-html.ts';
 import { campaignResults, emptyReport, firstNightReport, normalReport, reportConfig } from './fixtures.ts';
 import { wellFormedProblems } from './markup.ts';
 

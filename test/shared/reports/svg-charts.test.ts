@@ -8,7 +8,7 @@ import {
   lineChart,
   matrixChart,
   niceTicks,
-} from '../../../shared/reports/svg-charts.ts';
+} from '#shared/reports/svg-charts.ts';
 import { wellFormedProblems } from './markup.ts';
 
 const hostile = '<script>alert("x")</script> & Co\'s';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { consoleUrl } from '../../../shared/reports/publish.ts';
-import { renderTeamEmail, reportWarnings } from '../../../shared/reports/team-email.ts';
+import { consoleUrl } from '#shared/reports/publish.ts';
+import { renderTeamEmail, reportWarnings } from '#shared/reports/team-email.ts';
 import { emptyReport, firstNightReport, normalReport, reportConfig } from './fixtures.ts';
 import { wellFormedProblems } from './markup.ts';
 

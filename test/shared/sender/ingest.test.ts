@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ClientProfile } from '../../../shared/model.ts';
-import { incrementalStamp, mergeIncrement } from '../../../shared/sender/ingest.ts';
+import type { ClientProfile } from '#shared/model.ts';
+import { incrementalStamp, mergeIncrement } from '#shared/sender/ingest.ts';
 
 const stored: ClientProfile = {
   customerId: 'c1',

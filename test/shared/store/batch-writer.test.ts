@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { BatchWriteError, batchPutAll } from '../../../shared/store/batch-writer.ts';
+import { BatchWriteError, batchPutAll } from '#shared/store/batch-writer.ts';
 
 // DynamoDB Local never throttles nor returns UnprocessedItems, so these two behaviours are driven
 // by a scripted sender; the happy path against DynamoDB Local is in the nightly integration test.

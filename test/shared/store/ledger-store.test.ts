@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { startLocalAws, type LocalAws } from '../../../local/aws.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
 import {
   claimHourOf,
   claimHoursBetween,
@@ -14,8 +14,8 @@ import {
   recordOutcome,
   staleClaims,
   type ClaimRequest,
-} from '../../../shared/store/ledger-store.ts';
-import { tableNames } from '../../../shared/store/tables.ts';
+} from '#shared/store/ledger-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
 
 let aws: LocalAws;
 let table: string;

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { startLocalAws, type LocalAws } from '../../../local/aws.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
 import {
   getSuppression,
   isSuppressed,
   loadSuppressed,
   suppress,
-} from '../../../shared/store/suppression-store.ts';
-import { normaliseEmail } from '../../../shared/email.ts';
-import { tableNames } from '../../../shared/store/tables.ts';
+} from '#shared/store/suppression-store.ts';
+import { normaliseEmail } from '#shared/email.ts';
+import { tableNames } from '#shared/store/tables.ts';
 
 let aws: LocalAws;
 let table: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AdvisorBook, BookRow } from '../../../shared/reports/advisor-book.ts';
-import { formatWeek, renderAdvisorDigest, type AdvisorDigestInput } from '../../../shared/templates/index.ts';
+import type { AdvisorBook, BookRow } from '#shared/reports/advisor-book.ts';
+import { formatWeek, renderAdvisorDigest, type AdvisorDigestInput } from '#shared/templates/index.ts';
 
 const lapsedVic: BookRow = {
   customerId: 'C-001',

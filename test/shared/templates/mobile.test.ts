@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { TEMPLATE_LOCALES, TEMPLATE_NAMES, renderAdvisorDigest, renderEmail, type AdvisorDigestInput, type TemplateData } from '../../../shared/templates/index.ts';
+import { TEMPLATE_LOCALES, TEMPLATE_NAMES, renderAdvisorDigest, renderEmail, type AdvisorDigestInput, type TemplateData } from '#shared/templates/index.ts';
 
 /**
  * A screenshot-free mobile check: what makes an email readable on a phone is visible in the markup

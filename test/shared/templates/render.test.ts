@@ -12,7 +12,7 @@ import {
   templateView,
   type TemplateCatalog,
   type TemplateData,
-} from '../../../shared/templates/index.ts';
+} from '#shared/templates/index.ts';
 
 const UNSUBSCRIBE = 'https://unsubscribe.example.com/?t=Y3VzdC0x.abc_DEF-123';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ClientAggregator, emailIdentity, lineNetMinor } from '../../../shared/tiering/aggregate.ts';
-import type { ClientFacts } from '../../../shared/model.ts';
+import { ClientAggregator, emailIdentity, lineNetMinor } from '#shared/tiering/aggregate.ts';
+import type { ClientFacts } from '#shared/model.ts';
 import { at, customer, line } from './fixtures.ts';
 
 const T = at('2025-03-01T10:00');

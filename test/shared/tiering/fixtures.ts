@@ -1,6 +1,6 @@
-import { parseConfig, type Config, type ConfigInput } from '../../../shared/config.ts';
-import type { CustomerRecord, OrderLine } from '../../../shared/model.ts';
-import { parseTimestamp } from '../../../shared/time.ts';
+import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
+import type { CustomerRecord, OrderLine } from '#shared/model.ts';
+import { parseTimestamp } from '#shared/time.ts';
 
 /** Default configuration (USD, Asia/Shanghai) with overrides. */
 export function config(overrides: Partial<ConfigInput> = {}): Config {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { medianGapDays, stageFor, type StageFacts } from '../../../shared/tiering/lifecycle.ts';
+import { medianGapDays, stageFor, type StageFacts } from '#shared/tiering/lifecycle.ts';
 import { config } from './fixtures.ts';
 
 const lifecycle = config().lifecycle; // new 30, sleeping 60, churned 180, default gap 45

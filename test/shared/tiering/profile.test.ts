@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Config } from '../../../shared/config.ts';
-import type { ClientFacts, ClientProfile, CustomerRecord, OrderLine } from '../../../shared/model.ts';
-import { addDays } from '../../../shared/time.ts';
-import { ClientAggregator, emailIdentity } from '../../../shared/tiering/aggregate.ts';
-import { computeProfiles, MAX_SKUS_PER_PROFILE, runClock, streamProfiles } from '../../../shared/tiering/profile.ts';
+import type { Config } from '#shared/config.ts';
+import type { ClientFacts, ClientProfile, CustomerRecord, OrderLine } from '#shared/model.ts';
+import { addDays } from '#shared/time.ts';
+import { ClientAggregator, emailIdentity } from '#shared/tiering/aggregate.ts';
+import { computeProfiles, MAX_SKUS_PER_PROFILE, runClock, streamProfiles } from '#shared/tiering/profile.ts';
 import { at, config, customer, line } from './fixtures.ts';
 
 const RUN = '2025-06-15';

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ClientProfile, CustomerRecord, OrderLine } from '../../../shared/model.ts';
-import { ClientAggregator } from '../../../shared/tiering/aggregate.ts';
-import { computeProfiles, runClock } from '../../../shared/tiering/profile.ts';
-import { localDate } from '../../../shared/time.ts';
+import type { ClientProfile, CustomerRecord, OrderLine } from '#shared/model.ts';
+import { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
+import { localDate } from '#shared/time.ts';
 import { config } from './fixtures.ts';
 
 const RUN = '2025-06-15';

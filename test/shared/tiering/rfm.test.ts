@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { quintileCuts, quintileScores, rfmReference, rfmScoreAgainst, rfmScores, type RfmInput } from '../../../shared/tiering/rfm.ts';
+import { quintileCuts, quintileScores, rfmReference, rfmScoreAgainst, rfmScores, type RfmInput } from '#shared/tiering/rfm.ts';
 
 describe('quintileScores', () => {
   it('spreads ten distinct values over 1..5, two per score', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TIERS, type Tier } from '../../../shared/model.ts';
-import { tierFor, tierThresholdsMinor, type TierThresholdsMinor } from '../../../shared/tiering/tiers.ts';
+import { TIERS, type Tier } from '#shared/model.ts';
+import { tierFor, tierThresholdsMinor, type TierThresholdsMinor } from '#shared/tiering/tiers.ts';
 import { config } from './fixtures.ts';
 
 const usd = tierThresholdsMinor(config());

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ClientProfile, OrderLine } from '../../../shared/model.ts';
-import { ClientAggregator } from '../../../shared/tiering/aggregate.ts';
-import { computeProfiles } from '../../../shared/tiering/profile.ts';
-import { addDays, localDate } from '../../../shared/time.ts';
+import type { ClientProfile, OrderLine } from '#shared/model.ts';
+import { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { computeProfiles } from '#shared/tiering/profile.ts';
+import { addDays, localDate } from '#shared/time.ts';
 import { at, config, line } from './fixtures.ts';
 
 function profileOf(lines: OrderLine[], timeZone: string, runDate: string): ClientProfile {

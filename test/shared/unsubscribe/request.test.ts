@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pageLocale, parseUnsubscribeEvent } from '../../../shared/unsubscribe/request.ts';
+import { pageLocale, parseUnsubscribeEvent } from '#shared/unsubscribe/request.ts';
 
 /** A function URL event (payload format 2.0) with just what the endpoint reads, plus some noise. */
 function event(overrides: Record<string, unknown> = {}) {

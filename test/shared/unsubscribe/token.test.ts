@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { signUnsubscribeToken, unsubscribeUrl, verifyUnsubscribeToken } from '../../../shared/unsubscribe/token.ts';
+import { signUnsubscribeToken, unsubscribeUrl, verifyUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 
 const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
 const OTHER_SECRET = 'another-secret-0123456789-abcdefghijkl';

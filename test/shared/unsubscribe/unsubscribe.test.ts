@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { startLocalAws, type LocalAws } from '../../../local/aws.ts';
-import { jsonLog } from '../../../shared/log.ts';
-import type { ClientProfile } from '../../../shared/model.ts';
-import { getSuppression, suppress } from '../../../shared/store/suppression-store.ts';
-import { tableNames, type TableNames } from '../../../shared/store/tables.ts';
-import type { UnsubscribeRequest } from '../../../shared/unsubscribe/request.ts';
-import { signUnsubscribeToken } from '../../../shared/unsubscribe/token.ts';
-import { handleUnsubscribe, type UnsubscribeContext } from '../../../shared/unsubscribe/unsubscribe.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { jsonLog } from '#shared/log.ts';
+import type { ClientProfile } from '#shared/model.ts';
+import { getSuppression, suppress } from '#shared/store/suppression-store.ts';
+import { tableNames, type TableNames } from '#shared/store/tables.ts';
+import type { UnsubscribeRequest } from '#shared/unsubscribe/request.ts';
+import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
+import { handleUnsubscribe, type UnsubscribeContext } from '#shared/unsubscribe/unsubscribe.ts';
 
 const SECRET = 'unsubscribe-test-secret-0123456789abcdef';
 const T0 = Date.parse('2026-06-01T10:00:00Z');
