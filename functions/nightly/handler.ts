@@ -14,7 +14,8 @@ import {
   type PreparedNight,
   type WriteReceipt,
 } from '#shared/nightly/distributed.ts';
-import { nightContext, runNightly, type NightlyRunSummary } from '#shared/nightly/run.ts';
+import { nightContext, runNightly } from '#shared/nightly/run.ts';
+import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 
 /**
  * Nightly run Lambda: parse the event, run the shared job (or one phase of it), return its result.
@@ -37,12 +38,12 @@ export async function handler(event: unknown): Promise<NightlyResult> {
   const request = parseNightlyEvent(event);
   if (request.phase === 'single') {
     const runDate = request.runDate ?? defaultRunDate(config, Date.now());
-    return runNightly({ runDate, runId: newRunId('nightly'), config, clients, log });
+    return runNightly({ runDate, runId: newRunId('nightly'), config, clients, log, clock: Date.now });
   }
-  if (request.phase === 'prepare') return prepareNight(config, request);
+  if (request.phase === 'prepare') return prepareNight(config, request, Date.now());
 
   const shard = 'shard' in request ? request.shard.index : undefined;
-  const context = nightContext({ runDate: request.runDate, runId: request.runId, config, clients, log: log.child({ phase: request.phase, shard }) });
+  const context = nightContext({ runDate: request.runDate, runId: request.runId, config, clients, clock: Date.now, log: log.child({ phase: request.phase, shard }) });
   switch (request.phase) {
     case 'measure':
       return measureShardToWork(context, request.shard);

@@ -1,13 +1,14 @@
 import { readFile, rm, mkdir, symlink, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureTables, type LocalAws } from '#local/aws.ts';
+import type { LocalAws } from '#local/aws.ts';
+import { ensureTables, tableNames } from '#shared/store/tables.ts';
 import { parseConfig, type Config } from '#shared/config.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import type { ClientProfile } from '#shared/model.ts';
-import { runNightly, type NightlyRunSummary } from '#shared/nightly/run.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { runCampaigns } from '#shared/sender/run.ts';
 import { writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
-import { tableNames } from '#shared/store/tables.ts';
 import { startOfLocalDay } from '#shared/time.ts';
 
 /** DynamoDB writes of the nightly run and the campaign sender's pace, against the local emulators. */
@@ -77,7 +78,7 @@ export async function onePercentChangedExport(dir: string, target: string, runDa
 export async function benchDynamoDb(aws: LocalAws, size: number, dir: string, runDate: string, log: (line: string) => void): Promise<DynamoDbFigures> {
   const config = await isolatedConfig(aws, `bench-n${size}-${Date.now()}`);
   const run = (runId: string, source: string) =>
-    runNightly({ runDate, runId, config, clients: aws.clients, source: directoryExportSource(source) });
+    runNightly({ runDate, runId, config, clients: aws.clients, clock: Date.now, source: directoryExportSource(source) });
   log(`  dynamodb: first run of ${size.toLocaleString('en-US')} clients ...`);
   const first = figures(await run(`bench-${size}-first`, dir));
   log(`  dynamodb: first run wrote ${first.itemsWritten} items (${first.itemsPerSecond.toFixed(0)}/s); rerun ...`);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
 import { loadConfig } from '#shared/config.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
-import { sendAdvisorDigests } from '#shared/reports/advisor-digests.ts';
+import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { formatAdvisorDigestSummary } from '#local/format.ts';
 
 const optionsSchema = z.object({
@@ -26,6 +26,7 @@ export async function advisorDigestsCommand(raw: unknown): Promise<void> {
     const summary = await sendAdvisorDigests({
       runDate: options.date,
       runId: newRunId('advisor-digests'),
+      at: Date.now(),
       config,
       clients,
       dryRun: options.dryRun,

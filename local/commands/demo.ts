@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { uploadDirectory } from '#shared/aws/s3-objects.ts';
 import { loadConfig, parseConfig, type Config } from '#shared/config.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
-import { runNightly, type NightlyRunSummary } from '#shared/nightly/run.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { exportPrefix } from '#shared/store/buckets.ts';
 import { emptyCampaignCounts, runCampaigns, type CampaignCounts } from '#shared/sender/run.ts';
 import { defaultRunDate } from '#shared/nightly/distributed.ts';
@@ -136,6 +137,7 @@ export async function demoCommand(raw: unknown): Promise<void> {
         return await runNightly({
           runDate: night,
           runId: newRunId('nightly'),
+          clock: Date.now,
           config: aws.config,
           clients: aws.clients,
           log,

@@ -23,7 +23,7 @@ export async function nightlyCommand(raw: unknown): Promise<void> {
   const runId = newRunId('nightly');
   const progress = terminalProgress();
   try {
-    const run = { runDate: options.date, runId, config, clients, log: jsonLog({ level: options.logLevel }) };
+    const run = { runDate: options.date, runId, config, clients, clock: Date.now, log: jsonLog({ level: options.logLevel }) };
     const summary =
       options.shards > 1
         ? await runNightlySharded({ ...run, shards: options.shards, workerLogLevel: options.logLevel })

@@ -3,7 +3,7 @@ import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
 import { dueOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
 import { loadConfig } from '#shared/config.ts';
 import { composeEmail } from '#shared/sender/compose.ts';
-import { loadCatalog } from '#shared/sender/run.ts';
+import { readCatalog } from '#shared/store/catalog-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { tableName } from '#shared/store/tables.ts';
 import { UsageError } from '#local/errors.ts';
@@ -31,7 +31,7 @@ export async function previewCommand(raw: unknown): Promise<void> {
   try {
     const profile = await getProfile(clients.documents, tableName(config, 'profiles'), options.customer);
     if (!profile) throw new UsageError(`No stored profile for customer ${options.customer} (run the nightly job first).`);
-    const catalog = await loadCatalog(clients, config);
+    const catalog = await readCatalog(clients.s3, config);
     const context = { campaigns: { ...config.campaigns, campaigns: [{ ...campaign, enabled: true }] }, brandTimeZone: config.timeZone };
     const at = options.at ? parseInstant(options.at) : Date.now();
     let occasion: DueOccasion | undefined = dueOccasions(profile, catalog, at, context)[0];

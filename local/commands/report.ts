@@ -2,14 +2,12 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
-import { parseS3Url } from '#shared/aws/s3-objects.ts';
+import { parseS3Url, readObjectText } from '#shared/aws/s3-objects.ts';
 import { loadConfig, type Config } from '#shared/config.ts';
-import type { NightlyRunSummary } from '#shared/nightly/run.ts';
-import { gatherNightlyReport, storedNightlySummary } from '#shared/reports/nightly-report.ts';
+import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
+import { gatherNightlyReport, storedNightlySummary } from '#shared/nightly/report.ts';
 import { renderNightlyReportHtml } from '#shared/reports/render-html.ts';
-import { tableName } from '#shared/store/tables.ts';
 import { UsageError } from '#local/errors.ts';
 
 const optionsSchema = z.object({
@@ -26,7 +24,7 @@ export function defaultReportPath(runDate: string): string {
 
 /** The report of a stored night, rendered here from the runs table, the tier history and the campaign results. */
 export async function renderStoredReport(config: Config, clients: AwsClients, runDate: string): Promise<string> {
-  const summary = await storedNightlySummary(clients.documents, tableName(config, 'runs'), runDate);
+  const summary = await storedNightlySummary(clients, config, runDate);
   if (!summary) throw new UsageError(`No nightly run is stored for ${runDate}: run \`clientele run nightly --date ${runDate}\` first.`);
   const report = await gatherNightlyReport({ config, clients, summary });
   return renderNightlyReportHtml(report, summary.report.reportObject ? { reportObject: summary.report.reportObject } : {});
@@ -36,8 +34,9 @@ export async function renderStoredReport(config: Config, clients: AwsClients, ru
 export async function downloadReport(clients: AwsClients, summary: NightlyRunSummary, path: string): Promise<string | undefined> {
   if (!summary.report.reportObject) return undefined;
   const { bucket, prefix: key } = parseS3Url(summary.report.reportObject);
-  const object = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  await writeFile(path, (await object.Body?.transformToString('utf-8')) ?? '', 'utf8');
+  const html = await readObjectText(clients.s3, bucket, key);
+  if (html === undefined) return undefined;
+  await writeFile(path, html, 'utf8');
   return path;
 }
 

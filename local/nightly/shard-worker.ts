@@ -48,6 +48,7 @@ function shardContext(message: Extract<ToWorker, { type: 'start' }>) {
     runId: message.runId,
     config,
     clients: createAwsClients(config),
+    clock: Date.now,
     log: jsonLog({ level: message.logLevel }).child({ shard: message.shard.index, shards: message.shard.count }),
   });
   return cachedContext;

@@ -7,11 +7,11 @@ import {
   finishNight,
   nightContext,
   type NightlyRunOptions,
-  type NightlyRunSummary,
   type NightModels,
   type ShardMeasures,
   type ShardOutcome,
 } from '#shared/nightly/run.ts';
+import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { shardsOf, type ShardSpec } from '#shared/nightly/shards.ts';
 
 /**
@@ -85,7 +85,7 @@ export async function runNightlySharded(options: ShardedRunOptions): Promise<Nig
   if (!Number.isInteger(options.shards) || options.shards < 1) throw new RangeError(`shards must be a whole number >= 1, got ${options.shards}`);
   const { shards: _shards, source: _source, workerLogLevel: _level, ...runOptions } = options;
   const context = nightContext(runOptions);
-  const startedAt = Date.now();
+  const startedAt = options.clock();
   const source = options.source ?? { kind: 's3' };
   const describe = source.kind === 'directory' ? source.path : defaultExportSource(context).describe();
   context.log.info('sharded nightly run started', { source: describe, shards: options.shards });

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 /** s3://bucket/some/prefix → { bucket, prefix } (prefix without leading/trailing slashes). */
 export function parseS3Url(url: string): { bucket: string; prefix: string } {
@@ -48,4 +49,91 @@ export async function readObjectBytes(s3: S3Client, bucket: string, key: string)
 export async function readObjectText(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
   const bytes = await readObjectBytes(s3, bucket, key);
   return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+}
+
+export interface ObjectToWrite {
+  bucket: string;
+  key: string;
+  body: string | Uint8Array;
+  contentType: string;
+  /** URL-encoded tags, e.g. 'retention=rejects' (the bucket's lifecycle rules read them). */
+  tagging?: string;
+}
+
+/** Writes a small object of our own (summary, report, work objects) in one PUT; returns its s3:// address. */
+export async function writeObject(s3: S3Client, object: ObjectToWrite): Promise<string> {
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: object.bucket,
+      Key: object.key,
+      Body: object.body,
+      ContentType: object.contentType,
+      ...(object.tagging ? { Tagging: object.tagging } : {}),
+    }),
+  );
+  return `s3://${object.bucket}/${object.key}`;
+}
+
+/** writeObject of a JSON document (indented when `pretty`: people open summaries). */
+export function writeJsonObject(s3: S3Client, location: { bucket: string; key: string }, value: unknown, pretty = false): Promise<string> {
+  return writeObject(s3, { ...location, body: JSON.stringify(value, null, pretty ? 2 : undefined), contentType: 'application/json' });
+}
+
+/** The "folders" directly under a prefix (which must end with '/'), without the prefix or the trailing slash. */
+export async function listFolders(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const folders: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }));
+    for (const common of page.CommonPrefixes ?? []) {
+      const folder = common.Prefix?.slice(prefix.length).replace(/\/$/, '');
+      if (folder) folders.push(folder);
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return folders;
+}
+
+export interface ListedObject {
+  /** The key relative to the listed prefix. */
+  name: string;
+  size?: number;
+}
+
+/**
+ * The objects directly under a prefix (which must end with '/', or be '' for the bucket's top), not
+ * those of its "sub-folders". `pageSize` (ListObjectsV2 MaxKeys) exists for tests of the pagination.
+ */
+export async function listObjects(s3: S3Client, bucket: string, prefix: string, options: { pageSize?: number } = {}): Promise<ListedObject[]> {
+  const objects: ListedObject[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token, MaxKeys: options.pageSize }),
+    );
+    for (const item of page.Contents ?? []) {
+      if (item.Key === undefined || item.Key === prefix || item.Key.endsWith('/')) continue;
+      objects.push({ name: item.Key.slice(prefix.length), ...(item.Size !== undefined ? { size: item.Size } : {}) });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return objects;
+}
+
+/** An object's body as a stream (exports: never buffered whole). */
+export async function openObjectStream(s3: S3Client, bucket: string, key: string): Promise<Readable> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const body = response.Body;
+  // In Node the SDK's body is an http.IncomingMessage (a Readable) with SDK helpers mixed in.
+  if (body instanceof Readable) return body;
+  throw new Error(`GetObject returned no readable body for s3://${bucket}/${key}`);
+}
+
+/** Creates the bucket unless it exists (the embedded local AWS; the stack does this in AWS). */
+export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  }
 }

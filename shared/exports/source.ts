@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { listObjects, openObjectStream } from '#shared/aws/s3-objects.ts';
 
 /** One file of an export. */
 export interface ExportObject {
@@ -35,34 +36,11 @@ export function s3ExportSource(s3: S3Client, bucket: string, prefix: string, opt
     describe: () => `s3://${bucket}/${base}`,
     location: (key) => `s3://${bucket}/${base}${key}`,
     async list() {
-      const objects: ExportObject[] = [];
-      let token: string | undefined;
-      do {
-        const page = await s3.send(
-          // Delimiter keeps "sub-folders" out: only the objects directly in the dated prefix.
-          new ListObjectsV2Command({
-            Bucket: bucket,
-            Prefix: base,
-            Delimiter: '/',
-            ContinuationToken: token,
-            MaxKeys: options.pageSize,
-          }),
-        );
-        for (const item of page.Contents ?? []) {
-          if (item.Key === undefined || item.Key === base || item.Key.endsWith('/')) continue;
-          objects.push({ key: item.Key.slice(base.length), ...(item.Size !== undefined ? { size: item.Size } : {}) });
-        }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-      return objects;
+      // Only the objects directly in the dated prefix: "sub-folders" (incremental/...) are not part of it.
+      const listed = await listObjects(s3, bucket, base, options);
+      return listed.map(({ name, size }) => ({ key: name, ...(size !== undefined ? { size } : {}) }));
     },
-    async open(key) {
-      const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${base}${key}` }));
-      const body = response.Body;
-      // In Node the SDK's body is an http.IncomingMessage (a Readable) with SDK helpers mixed in.
-      if (body instanceof Readable) return body;
-      throw new Error(`GetObject returned no readable body for s3://${bucket}/${base}${key}`);
-    },
+    open: (key) => openObjectStream(s3, bucket, `${base}${key}`),
   };
 }
 

@@ -1,6 +1,7 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
+import type { CampaignResults } from '#shared/campaigns/results-model.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import { TIERS, type OrderFact, type Tier } from '#shared/model.ts';
 import {
@@ -12,7 +13,7 @@ import {
   type CampaignDecision,
   type CampaignHeadline,
   type CampaignTallies,
-} from '#shared/reports/campaign-results.ts';
+} from '#shared/campaigns/results.ts';
 import { campaignResultsKey, reportsBucket } from '#shared/store/buckets.ts';
 import { decisionsClaimedBetween, type ResultEntry } from '#shared/store/ledger-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -62,7 +63,7 @@ export function decisionOfEntry(entry: ResultEntry): CampaignDecision {
 /** The period's decisions of the clients `orders` holds, followed over each window. */
 export async function tallyShardCampaigns(options: CampaignTallyOptions): Promise<CampaignTallies> {
   const { config, clients, runDate } = options;
-  const started = Date.now();
+  const started = performance.now();
   const period = campaignResultsPeriod(runDate, config);
   const entries = await decisionsClaimedBetween(clients.documents, tableNames(config).sendLedger, period.from, period.to);
   const ordersByClient = new Map<string, readonly OrderFact[]>();
@@ -74,7 +75,7 @@ export async function tallyShardCampaigns(options: CampaignTallyOptions): Promis
     decisions.push(decisionOfEntry(entry));
   }
   const tallies = tallyCampaignDecisions({ decisions, ordersByClient, runDate, now: runClock(runDate, config.timeZone).now, config });
-  (options.log ?? silentLog).info('campaign decisions followed', { ledgerEntries: entries.length, decisions: decisions.length, clients: ordersByClient.size, periodStart: period.startDate, durationMs: Date.now() - started });
+  (options.log ?? silentLog).info('campaign decisions followed', { ledgerEntries: entries.length, decisions: decisions.length, clients: ordersByClient.size, periodStart: period.startDate, durationMs: Math.round(performance.now() - started) });
   return tallies;
 }
 
@@ -90,9 +91,13 @@ export async function writeCampaignResults(options: {
   const results = campaignResultsOf(mergeCampaignTallies(options.tallies), { runDate, config });
   const bucket = reportsBucket(config);
   const key = campaignResultsKey(config, runDate);
-  await clients.s3.send(
-    new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: 'application/json', Body: JSON.stringify(results, null, 2) }),
-  );
+  const object = await writeJsonObject(clients.s3, { bucket, key }, results, true);
   (options.log ?? silentLog).info('campaign results written', { segments: results.segments.length, key });
-  return { object: `s3://${bucket}/${key}`, headlines: campaignHeadlines(results) };
+  return { object, headlines: campaignHeadlines(results) };
+}
+
+/** The run's campaign results object, or undefined when the run wrote none. */
+export async function readCampaignResults(s3: AwsClients['s3'], config: Config, runDate: string): Promise<CampaignResults | undefined> {
+  const text = await readObjectText(s3, reportsBucket(config), campaignResultsKey(config, runDate));
+  return text ? (JSON.parse(text) as CampaignResults) : undefined;
 }

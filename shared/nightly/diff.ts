@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ClientClv, ClientProfile, Stage, Tier, TierChange } from '#shared/model.ts';
 import { daysBetweenDates } from '#shared/time.ts';
+import { tierRank } from '#shared/tiering/tiers.ts';
 import type { ProfileItem, StoredState } from '#shared/store/profile-store.ts';
 
 /**
@@ -62,12 +63,6 @@ export interface ProfileDiff {
   stageMovements: Record<string, number>;
   upgrades: number;
   downgrades: number;
-}
-
-const TIER_RANK: Record<Tier, number> = { Prospect: 0, Entry: 1, Potential: 2, Core: 3, VIC: 4 };
-
-export function tierRank(tier: Tier): number {
-  return TIER_RANK[tier];
 }
 
 function bump(counts: Record<string, number>, key: string): void {

@@ -1,6 +1,5 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { readObjectBytes } from '#shared/aws/s3-objects.ts';
+import { readObjectBytes, writeObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import type { ExportSource } from '#shared/exports/source.ts';
 import { newRunId } from '#shared/log.ts';
@@ -16,10 +15,10 @@ import {
   readShard,
   writeShard,
   type NightContext,
-  type NightlyRunSummary,
   type NightModels,
   type ShardOutcome,
 } from './run.ts';
+import type { NightlyRunSummary } from './summary.ts';
 import { isValidShard, MAX_SHARDS, shardsOf, type ShardSpec } from './shards.ts';
 
 /**
@@ -129,7 +128,7 @@ export interface PreparedNight {
   shards: ShardSpec[];
 }
 
-export function prepareNight(config: Pick<Config, 'timeZone'>, event: z.infer<typeof prepareEventSchema>, now: number = Date.now()): PreparedNight {
+export function prepareNight(config: Pick<Config, 'timeZone'>, event: z.infer<typeof prepareEventSchema>, now: number): PreparedNight {
   return { runDate: event.request.runDate ?? defaultRunDate(config, now), runId: newRunId(JOB), startedAt: now, shards: shardsOf(event.shards) };
 }
 
@@ -144,9 +143,7 @@ function workKeys(context: Pick<NightContext, 'config' | 'runDate' | 'runId'>) {
 }
 
 async function putWorkObject(context: NightContext, key: string, body: Uint8Array | string, contentType: string): Promise<string> {
-  const bucket = reportsBucket(context.config);
-  await context.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
-  return `s3://${bucket}/${key}`;
+  return writeObject(context.clients.s3, { bucket: reportsBucket(context.config), key, body, contentType });
 }
 
 /** A work object an earlier phase of this run must have written; its absence fails the run, naming it. */

@@ -1,5 +1,4 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { writeJsonObject, writeObject } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { applyClvToProfiles, clvSummaryCollector, fitClvForRun, predictClv, type ClvModelFit, type ClvRunReport } from '#shared/clv/profile-clv.ts';
 import type { RfmSummary } from '#shared/clv/summary.ts';
@@ -8,19 +7,23 @@ import { readExport, ExportError, type FileReport, type ReadResult } from '#shar
 import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
-import { advisorDigestsOfNight, type AdvisorDigestSummary } from '#shared/reports/advisor-digests.ts';
-import { catalogKey, exportPrefix, reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
-import { loadStoredStates, writeProfiles, writeTierChanges } from '#shared/store/profile-store.ts';
+import { advisorDigestsOfNight, type AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
+import { exportPrefix, reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
+import { writeCatalog } from '#shared/store/catalog-store.ts';
+import { putRun } from '#shared/store/runs-store.ts';
+import { writeTierChanges } from '#shared/store/history-store.ts';
+import { loadStoredStates, writeProfiles } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { computeProfiles, rfmMeasures, runClock } from '#shared/tiering/profile.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { shardHandlers, shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from './shards.ts';
-import { distribution, mergeDistributions, type Distribution } from './summary.ts';
+import { distribution, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { tallyShardCampaigns, writeCampaignResults } from './campaign-results.ts';
-import type { CampaignHeadline, CampaignTallies } from '#shared/reports/campaign-results.ts';
-import { publishNightlyReport, type ReportOutcome } from '#shared/reports/publish.ts';
+import type { CampaignHeadline, CampaignTallies } from '#shared/campaigns/results.ts';
+import { publishNightlyReport } from './publish-report.ts';
+import { NIGHTLY_JOB, type NightlyProgress, type NightlyRunSummary } from './summary.ts';
 
 /**
  * The nightly job: read the dated export, compute every client's profile, write only what
@@ -37,64 +40,20 @@ import { publishNightlyReport, type ReportOutcome } from '#shared/reports/publis
  * locally, a Step Functions Distributed Map in AWS) stores exactly the same results.
  */
 
-export type NightlyStep = 'read' | 'compute' | 'load' | 'write';
-
-export interface NightlyProgress {
-  step: NightlyStep;
-  done: number;
-  total?: number;
-}
 
 export interface NightlyRunOptions {
   runDate: string;
   runId: string;
   config: Config;
   clients: AwsClients;
+  /** The wall clock (epoch ms), given by the handler or the CLI: when the run started and ended, the time on the mail it sends. */
+  clock: () => number;
   /** Defaults to the dated prefix of the exports bucket. */
   source?: ExportSource;
   log?: Log;
   onProgress?: (progress: NightlyProgress) => void;
 }
 
-export interface NightlyRunSummary {
-  job: 'nightly';
-  runId: string;
-  runDate: string;
-  source: string;
-  currency: string;
-  startedAt: string;
-  durationMs: number;
-  timingsMs: { read: number; compute: number; load: number; write: number };
-  input: {
-    files: FileReport[];
-    rows: number;
-    rejected: number;
-    rejectShare: number;
-    /** The first rejects, for a quick look; the full list is in the rejects object. */
-    sampleRejects: Reject[];
-  };
-  distribution: Distribution;
-  /** The CLV models fitted tonight (parameters, fit quality), or why they were not. */
-  clv: ClvRunReport;
-  changes: {
-    newClients: number;
-    changedProfiles: number;
-    unchangedProfiles: number;
-    upgrades: number;
-    downgrades: number;
-    tierMovements: Record<string, number>;
-    stageMovements: Record<string, number>;
-  };
-  written: { profiles: number; tierHistory: number; retries: number };
-  /** Shards the run was split into (1: a single run). */
-  shards: number;
-  /** Per campaign, all tiers, each window: sends, uplift and significance (the full results are in campaignResultsObject). */
-  campaignResults: CampaignHeadline[];
-  /** Where the run's report objects are; the nightly report's outcome (report.html, team email) too. */
-  report: { summaryObject: string; rejectsObject?: string; campaignResultsObject: string } & ReportOutcome;
-  /** On the digest weekday (config.reports.advisorDigestWeekday): the advisors' weekly digests. */
-  advisorDigests?: AdvisorDigestSummary;
-}
 
 export class NightlyRunError extends Error {
   override name = 'NightlyRunError';
@@ -106,6 +65,8 @@ export interface NightContext {
   runId: string;
   config: Config;
   clients: AwsClients;
+  /** The wall clock, epoch ms (see NightlyRunOptions.clock). */
+  clock: () => number;
   log: Log;
   onProgress: (progress: NightlyProgress) => void;
 }
@@ -117,6 +78,7 @@ export function nightContext(options: NightlyRunOptions): NightContext {
     runId,
     config,
     clients,
+    clock: options.clock,
     log: (options.log ?? silentLog).child({ runId, runDate, job: 'nightly' }),
     onProgress: options.onProgress ?? (() => undefined),
   };
@@ -139,7 +101,7 @@ export interface ShardRead {
 /** Phase 1: read the whole export, keeping the shard's clients. Throws before any write on a bad export. */
 export async function readShard(context: NightContext, source: ExportSource, shard: ShardSpec = SINGLE_SHARD): Promise<ShardRead> {
   const { config, runDate, log } = context;
-  const started = Date.now();
+  const started = performance.now();
   log.info('reading export', { source: source.describe(), shard: shard.index, shards: shard.count });
   const scheme = shard.count > 1 ? await shardKeySchemeOf(source) : 'customer-id';
   const aggregator = new ClientAggregator({ now: runClock(runDate, config.timeZone).now });
@@ -166,7 +128,7 @@ export async function readShard(context: NightContext, source: ExportSource, sha
     );
   }
   log.info('export read', { rows: read.rows, rejected: read.rejected, files: read.files.length, clients: aggregator.clientCount, shard: shard.index });
-  return { shard, source: source.describe(), aggregator, read, products, readMs: Date.now() - started };
+  return { shard, source: source.describe(), aggregator, read, products, readMs: Math.round(performance.now() - started) };
 }
 
 /** What the whole base must agree on, from one shard: numbers only, in columns (cheap to send). */
@@ -281,7 +243,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   const { config, clients, runDate, log, onProgress } = context;
   const tables = tableNames(config);
   const { aggregator, read, shard } = shardRead;
-  const computeStarted = Date.now();
+  const computeStarted = performance.now();
 
   // Read before anything is written: a ledger that cannot be read fails the shard untouched.
   const campaignTallies = await tallyShardCampaigns({ config, clients, runDate, orders: aggregator, log });
@@ -290,14 +252,14 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   else if (models.clv.report.warnings.length > 0 && shard.index === 0) log.warn('clv fit warnings', { warnings: models.clv.report.warnings });
   const profiles = shardProfiles(context, shardRead, models);
   onProgress({ step: 'compute', done: profiles.length, total: profiles.length });
-  const computeDone = Date.now();
+  const computeDone = performance.now();
 
   onProgress({ step: 'load', done: 0 });
   const ours = shard.count > 1 ? new Set(profiles.map((p) => p.customerId)) : undefined;
   const stored = await loadStoredStates(clients.documents, tables.profiles, 4, ours ? (id) => ours.has(id) : undefined);
   const diff = diffProfiles(profiles, stored, runDate);
   onProgress({ step: 'load', done: stored.size, total: stored.size });
-  const loadDone = Date.now();
+  const loadDone = performance.now();
   log.info('profiles compared', { shard: shard.index, stored: stored.size, changed: diff.changed.length, movements: diff.tierChanges.length });
 
   const total = diff.changed.length + diff.tierChanges.length;
@@ -307,7 +269,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   const historyWrite = await writeTierChanges(clients.documents, tables.tierHistory, diff.tierChanges, {
     onProgress: (written) => onProgress({ step: 'write', done: profileWrite.written + written, total }),
   });
-  const writeDone = Date.now();
+  const writeDone = performance.now();
 
   const rejectsObject = shard.index === 0 ? await writeExportArtefacts(context, shardRead) : undefined;
   return {
@@ -323,7 +285,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
       stageMovements: diff.stageMovements,
     },
     written: { profiles: profileWrite.written, tierHistory: historyWrite.written, retries: profileWrite.retries + historyWrite.retries },
-    timingsMs: { read: shardRead.readMs, compute: computeDone - computeStarted, load: loadDone - computeDone, write: writeDone - loadDone },
+    timingsMs: { read: shardRead.readMs, compute: Math.round(computeDone - computeStarted), load: Math.round(loadDone - computeDone), write: Math.round(writeDone - loadDone) },
     input: {
       files: read.files,
       rows: read.rows,
@@ -342,26 +304,19 @@ async function writeExportArtefacts(context: NightContext, shardRead: ShardRead)
   const { read, products } = shardRead;
   const bucket = reportsBucket(config);
   const rejectsKey = read.rejected > 0 ? `${reportPrefix(config, 'nightly', runDate)}/rejects.jsonl` : undefined;
-  if (rejectsKey) {
-    await clients.s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: rejectsKey,
-        ContentType: 'application/x-ndjson',
+  const rejectsObject = rejectsKey
+    ? await writeObject(clients.s3, {
+        bucket,
+        key: rejectsKey,
+        contentType: 'application/x-ndjson',
         // The bucket's lifecycle expires objects with this tag after 30 days (they hold personal data).
-        Tagging: 'retention=rejects',
-        Body: read.rejects.map((r) => JSON.stringify(r)).join('\n') + '\n',
-      }),
-    );
-  }
-  if (products.length > 0) {
-    // Last one wins per SKU, like customers; the campaign sender reads the cycles from here.
-    const bySku = new Map(products.map((p) => [p.sku, p]));
-    await clients.s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: catalogKey(config), ContentType: 'application/json', Body: JSON.stringify([...bySku.values()]) }),
-    );
-  }
-  return rejectsKey ? `s3://${bucket}/${rejectsKey}` : undefined;
+        tagging: 'retention=rejects',
+        body: read.rejects.map((r) => JSON.stringify(r)).join('\n') + '\n',
+      })
+    : undefined;
+  // The campaign sender reads the replenishment cycles from here.
+  if (products.length > 0) await writeCatalog(clients.s3, config, products);
+  return rejectsObject;
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): Record<string, number> {
@@ -417,14 +372,12 @@ export async function finishNight(
     },
   };
   // The advisors' weekly digests, on their weekday: never throws either; a failure is kept in the summary.
-  Object.assign(summary, await advisorDigestsOfNight({ runDate, runId, config, clients, log }));
+  Object.assign(summary, await advisorDigestsOfNight({ runDate, runId, config, clients, log, at: context.clock() }));
   // The marketers' report (report.html, team email): never throws; a failure is kept in the summary.
-  Object.assign(summary.report, await publishNightlyReport({ config, clients, summary, log }));
-  summary.durationMs = Date.now() - run.startedAt;
-  await clients.s3.send(
-    new PutObjectCommand({ Bucket: bucket, Key: summaryKey, ContentType: 'application/json', Body: JSON.stringify(summary, null, 2) }),
-  );
-  await clients.documents.send(new PutCommand({ TableName: tableNames(config).runs, Item: { ...summary, job: 'nightly', runDate } }));
+  Object.assign(summary.report, await publishNightlyReport({ config, clients, summary, log, at: context.clock() }));
+  summary.durationMs = context.clock() - run.startedAt;
+  await writeJsonObject(clients.s3, { bucket, key: summaryKey }, summary, true);
+  await putRun(clients.documents, tableNames(config).runs, { ...summary, job: NIGHTLY_JOB, runDate });
   log.info('nightly run finished', {
     durationMs: summary.durationMs,
     shards: summary.shards,
@@ -438,7 +391,7 @@ export async function finishNight(
 /** The whole night in this process, as one shard. */
 export async function runNightly(options: NightlyRunOptions): Promise<NightlyRunSummary> {
   const context = nightContext(options);
-  const startedAt = Date.now();
+  const startedAt = context.clock();
   const source = options.source ?? defaultExportSource(context);
   context.log.info('nightly run started', { source: source.describe() });
   const shardRead = await readShard(context, source);

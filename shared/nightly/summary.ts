@@ -1,134 +1,79 @@
-import { STAGES, TIERS, type ClientProfile, type Stage, type Tier } from '#shared/model.ts';
+import type { ClvRunReport } from '#shared/clv/profile-clv.ts';
+import type { CampaignHeadline } from '#shared/campaigns/results.ts';
+import type { AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
+import type { FileReport } from '#shared/exports/reader.ts';
+import type { Reject } from '#shared/model.ts';
+import type { Distribution } from '#shared/tiering/distribution.ts';
 
 /**
- * The night's headline figures: clients and 12-month revenue per tier, clients per stage, the
- * repurchase rate and the rising clients. Stored in every run summary, so the nightly report can
- * draw a trend from the runs table without reading a single profile.
+ * What a nightly run reports: its progress while it runs and its summary once done (stored in the
+ * runs table and as summary.json beside the report). Types only, so that every step of the night
+ * (the report, the digests, the CLI) can read them without importing the run itself.
  */
 
-export interface TierFigures {
-  clients: number;
-  /** Share of buyers (clients with a purchase), 0..1; prospects are not buyers. */
-  buyerShare: number;
-  revenueMinor: number;
-  /** Share of the trailing-12-month revenue, 0..1. */
-  revenueShare: number;
+/** The runs-table job of the nightly runs' summaries. */
+export const NIGHTLY_JOB = 'nightly';
+
+export type NightlyStep = 'read' | 'compute' | 'load' | 'write';
+
+export interface NightlyProgress {
+  step: NightlyStep;
+  done: number;
+  total?: number;
 }
 
-/**
- * Repurchase rate (domain.md: below 30% is a warning): of the clients who bought in the trailing
- * 12 months (12-month net spend > 0), the share who have placed two or more orders in all
- * (orderCount >= 2, lifetime). A client's second order is what the lifecycle emails work for; the
- * profile keeps a lifetime order count, not one per 12 months, so a client who came back this
- * year after an older order counts as a repeat buyer, which is what the team wants to see.
- */
-export interface RepurchaseFigures {
-  /** Clients with a positive 12-month net spend. */
-  buyers12m: number;
-  /** Of those, clients with 2+ orders. */
-  repeatBuyers12m: number;
-  /** repeatBuyers12m / buyers12m, 0..1; 0 when there are no 12-month buyers. */
-  rate: number;
-}
-
-/** A rising client (profile.clv.rising: the predicted 12-month value reaches the next tier). Ids only: the report goes to the team. */
-export interface RisingClient {
-  customerId: string;
-  tier: Tier;
-  clv12mMinor: number;
-  spend12mMinor: number;
-}
-
-export interface RisingFigures {
-  clients: number;
-  byTier: Record<Tier, number>;
-  /** The highest predicted 12-month values first (then by id, so the list is stable). */
-  top: RisingClient[];
-}
-
-export interface Distribution {
-  clients: number;
-  buyers: number;
-  revenueMinor: number;
-  tiers: Record<Tier, TierFigures>;
-  stages: Record<Stage, number>;
-  /** Absent from summaries written before it was added. */
-  repurchase?: RepurchaseFigures;
-  /** Absent from summaries written before it was added. */
-  rising?: RisingFigures;
-}
-
-/** How many rising clients a summary names. */
-export const RISING_TOP = 10;
-
-const byValueThenId = (a: RisingClient, b: RisingClient) =>
-  b.clv12mMinor - a.clv12mMinor || (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0);
-
-function emptyDistribution(): Required<Distribution> {
-  return {
-    clients: 0,
-    buyers: 0,
-    revenueMinor: 0,
-    tiers: Object.fromEntries(TIERS.map((t) => [t, { clients: 0, buyerShare: 0, revenueMinor: 0, revenueShare: 0 }])) as Record<Tier, TierFigures>,
-    stages: Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>,
-    repurchase: { buyers12m: 0, repeatBuyers12m: 0, rate: 0 },
-    rising: { clients: 0, byTier: Object.fromEntries(TIERS.map((t) => [t, 0])) as Record<Tier, number>, top: [] },
+/** What the summary keeps of the report step (merged into NightlyRunSummary.report). */
+export interface ReportOutcome {
+  /** s3://bucket/key of report.html, when it was written. */
+  reportObject?: string;
+  /** Why the report could not be gathered or written. */
+  reportError?: string;
+  /** The summary email: absent when no team address is configured. */
+  teamEmail?: {
+    recipients: number;
+    sent: number;
+    failed: number;
+    /** An earlier run of the same night sent it: a rerun does not mail the team again. */
+    alreadySent?: boolean;
   };
 }
 
-/** Buyers, shares, the repurchase rate and the top rising clients, from the counts. */
-function finished(d: Required<Distribution>): Distribution {
-  d.buyers = d.clients - d.tiers.Prospect.clients;
-  for (const tier of TIERS) {
-    const figures = d.tiers[tier];
-    figures.buyerShare = tier === 'Prospect' || d.buyers === 0 ? 0 : figures.clients / d.buyers;
-    figures.revenueShare = d.revenueMinor === 0 ? 0 : figures.revenueMinor / d.revenueMinor;
-  }
-  const { buyers12m, repeatBuyers12m } = d.repurchase;
-  d.repurchase.rate = buyers12m === 0 ? 0 : repeatBuyers12m / buyers12m;
-  d.rising.top = d.rising.top.sort(byValueThenId).slice(0, RISING_TOP);
-  return d;
-}
-
-export function distribution(profiles: Iterable<ClientProfile>): Distribution {
-  const d = emptyDistribution();
-  for (const profile of profiles) {
-    d.clients++;
-    d.tiers[profile.tier].clients++;
-    d.tiers[profile.tier].revenueMinor += profile.spend12mMinor;
-    d.revenueMinor += profile.spend12mMinor;
-    d.stages[profile.stage]++;
-    if (profile.spend12mMinor > 0) {
-      d.repurchase.buyers12m++;
-      if (profile.orderCount >= 2) d.repurchase.repeatBuyers12m++;
-    }
-    if (profile.clv?.rising) {
-      d.rising.clients++;
-      d.rising.byTier[profile.tier]++;
-      d.rising.top.push({ customerId: profile.customerId, tier: profile.tier, clv12mMinor: profile.clv.clv12mMinor, spend12mMinor: profile.spend12mMinor });
-      // Keeps memory bounded on a large base: only the best few are ever needed.
-      if (d.rising.top.length >= RISING_TOP * 50) d.rising.top = d.rising.top.sort(byValueThenId).slice(0, RISING_TOP);
-    }
-  }
-  return finished(d);
-}
-
-/** The distribution of a base from its shards' distributions: counts add up, shares and tops are recomputed. */
-export function mergeDistributions(parts: readonly Distribution[]): Distribution {
-  const d = emptyDistribution();
-  for (const part of parts) {
-    d.clients += part.clients;
-    d.revenueMinor += part.revenueMinor;
-    for (const tier of TIERS) {
-      d.tiers[tier].clients += part.tiers[tier].clients;
-      d.tiers[tier].revenueMinor += part.tiers[tier].revenueMinor;
-      d.rising.byTier[tier] += part.rising?.byTier[tier] ?? 0;
-    }
-    for (const stage of STAGES) d.stages[stage] += part.stages[stage];
-    d.repurchase.buyers12m += part.repurchase?.buyers12m ?? 0;
-    d.repurchase.repeatBuyers12m += part.repurchase?.repeatBuyers12m ?? 0;
-    d.rising.clients += part.rising?.clients ?? 0;
-    d.rising.top.push(...(part.rising?.top ?? []));
-  }
-  return finished(d);
+export interface NightlyRunSummary {
+  job: 'nightly';
+  runId: string;
+  runDate: string;
+  source: string;
+  currency: string;
+  startedAt: string;
+  durationMs: number;
+  timingsMs: { read: number; compute: number; load: number; write: number };
+  input: {
+    files: FileReport[];
+    rows: number;
+    rejected: number;
+    rejectShare: number;
+    /** The first rejects, for a quick look; the full list is in the rejects object. */
+    sampleRejects: Reject[];
+  };
+  distribution: Distribution;
+  /** The CLV models fitted tonight (parameters, fit quality), or why they were not. */
+  clv: ClvRunReport;
+  changes: {
+    newClients: number;
+    changedProfiles: number;
+    unchangedProfiles: number;
+    upgrades: number;
+    downgrades: number;
+    tierMovements: Record<string, number>;
+    stageMovements: Record<string, number>;
+  };
+  written: { profiles: number; tierHistory: number; retries: number };
+  /** Shards the run was split into (1: a single run). */
+  shards: number;
+  /** Per campaign, all tiers, each window: sends, uplift and significance (the full results are in campaignResultsObject). */
+  campaignResults: CampaignHeadline[];
+  /** Where the run's report objects are; the nightly report's outcome (report.html, team email) too. */
+  report: { summaryObject: string; rejectsObject?: string; campaignResultsObject: string } & ReportOutcome;
+  /** On the digest weekday (config.reports.advisorDigestWeekday): the advisors' weekly digests. */
+  advisorDigests?: AdvisorDigestSummary;
 }

@@ -1,5 +1,5 @@
-import { TIERS, type Tier } from '#shared/model.ts';
-import { tierRank } from '#shared/nightly/diff.ts';
+import { TIERS, type Tier, type TierMove } from '#shared/model.ts';
+import { tierRank } from '#shared/tiering/tiers.ts';
 
 /**
  * Tier migration matrices: where tonight's clients were at the start of a window (a row per
@@ -18,14 +18,6 @@ import { tierRank } from '#shared/nightly/diff.ts';
 export type MigrationOrigin = Tier | 'new';
 export const MIGRATION_ORIGINS: readonly MigrationOrigin[] = ['new', ...TIERS];
 
-/** What the matrix needs of a tier-history record (shared/model.ts TierChange). */
-export interface TierMove {
-  customerId: string;
-  runDate: string;
-  /** Absent for a client seen for the first time that night. */
-  fromTier?: Tier;
-  toTier: Tier;
-}
 
 export interface TierMatrix {
   /** counts[from][to]: clients who were in `from` (or new) when the window opened and are in `to` now. */

@@ -1,7 +1,7 @@
 import { STAGES, TIERS, type Tier } from '#shared/model.ts';
 import { displayMinor, displayMinorCompact } from '#shared/money.ts';
-import type { CampaignResults, CampaignSegmentResult, DecayBucket, WindowResult } from './campaign-results-model.ts';
-import { tierRank } from '#shared/nightly/diff.ts';
+import type { CampaignResults, CampaignSegmentResult, DecayBucket, WindowResult } from '#shared/campaigns/results-model.ts';
+import { tierRank } from '#shared/tiering/tiers.ts';
 import { MIGRATION_ORIGINS, movementCounts, type MigrationOrigin, type TierMatrix } from './migration.ts';
 import type { MigrationView, NightlyReport, TrendPoint } from './nightly-report.ts';
 import { dotIntervalChart, escapeXml, groupedBarChart, horizontalBarChart, lineChart, matrixChart, PALETTE } from './svg-charts.ts';

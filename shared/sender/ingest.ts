@@ -1,5 +1,4 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { listFolders } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { readExport } from '#shared/exports/reader.ts';
@@ -8,6 +7,7 @@ import type { Log } from '#shared/log.ts';
 import type { ClientProfile } from '#shared/model.ts';
 import { incrementalPrefix } from '#shared/store/buckets.ts';
 import { getProfile, writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
+import { getRun, putRun } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
@@ -28,6 +28,9 @@ export interface IngestSummary {
   newClients: number;
   updatedClients: number;
 }
+
+/** The runs-table job of the markers of merged incremental exports (runDate: the export's folder). */
+export const INGEST_JOB = 'ingest';
 
 /** Marks a profile the nightly run must rewrite: its content no longer matches any nightly digest. */
 export const INCREMENTAL_DIGEST = 'incremental';
@@ -81,18 +84,7 @@ export async function ingestIncrementalExports(options: {
   const tables = tableNames(config);
   const summary: IngestSummary = { exports: [], rows: 0, rejected: 0, newClients: 0, updatedClients: 0 };
   const base = `${incrementalPrefix(config)}/`;
-  const folders: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await clients.s3.send(
-      new ListObjectsV2Command({ Bucket: config.storage.exportsBucket, Prefix: base, Delimiter: '/', ContinuationToken: token }),
-    );
-    for (const common of page.CommonPrefixes ?? []) {
-      const folder = common.Prefix?.slice(base.length).replace(/\/$/, '');
-      if (folder) folders.push(folder);
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  const folders = await listFolders(clients.s3, config.storage.exportsBucket, base);
 
   for (const folder of folders.sort()) {
     const stamp = incrementalStamp(folder, config.timeZone);
@@ -101,8 +93,7 @@ export async function ingestIncrementalExports(options: {
       continue;
     }
     if (stamp > at) continue; // dropped after this run's clock
-    const done = await clients.documents.send(new GetCommand({ TableName: tables.runs, Key: { job: 'ingest', runDate: folder } }));
-    if (done.Item) continue;
+    if (await getRun(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder })) continue;
 
     const source = s3ExportSource(clients.s3, config.storage.exportsBucket, `${base}${folder}`);
     const aggregator = new ClientAggregator({ now: runClock(localDate(at, config.timeZone), config.timeZone).now });
@@ -134,12 +125,7 @@ export async function ingestIncrementalExports(options: {
     summary.rejected += read.rejected;
     if (dryRun) continue;
     await writeProfiles(clients.documents, tables.profiles, items);
-    await clients.documents.send(
-      new PutCommand({
-        TableName: tables.runs,
-        Item: { job: 'ingest', runDate: folder, runId, source: source.describe(), rows: read.rows, rejected: read.rejected, clients: items.length },
-      }),
-    );
+    await putRun(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), rows: read.rows, rejected: read.rejected, clients: items.length });
     log.info('incremental export merged', { folder, rows: read.rows, rejected: read.rejected, clients: items.length });
   }
   return summary;

@@ -1,21 +1,20 @@
-import { readObjectText } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { compareDueClients, dueOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
 import { companionOccasions, decide, type DecidedOccasion, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
 import type { Config } from '#shared/config.ts';
-import { silentLog, maskEmail, type Log } from '#shared/log.ts';
-import { createSesMailer, type SesMailer } from '#shared/mailer/ses-mailer.ts';
+import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
+import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import type { ClientProfile, ProductRecord } from '#shared/model.ts';
-import { catalogKey, reportsBucket } from '#shared/store/buckets.ts';
+import { readCatalog } from '#shared/store/catalog-store.ts';
+import { claimEach, deliverClaimed, releaseClaims, type LedgerTable } from '#shared/delivery/deliver.ts';
 import {
   claimHoursBetween,
-  claimOccasion,
   ledgerEntriesOf,
   recordDecision,
-  recordOutcome,
   staleClaims,
   WAITING_STATUSES,
   type ClaimRequest,
+  type LedgerEntry,
   type LedgerKey,
 } from '#shared/store/ledger-store.ts';
 import { scanProfiles } from '#shared/store/profile-store.ts';
@@ -26,9 +25,15 @@ import { composeEmail } from './compose.ts';
 import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
 
 /**
- * The hourly campaign sender: ingest new incremental exports, find who is due now, decide (consent,
- * suppression, cap, quiet hours, control group), claim each send in the ledger, then send through
- * SES and record the outcome. Rerunning an hour, or two runs at once, sends nothing twice.
+ * The hourly campaign sender, in steps:
+ *  1. merge the incremental exports dropped since the last hour (ingest.ts);
+ *  2. select the clients due now, minus what the ledger has settled, most urgent first;
+ *  3. look up their addresses on the suppression list;
+ *  4. per client, decide each occasion (consent, suppression, cap, quiet hours, control group) and
+ *     settle it: a decision is written to the ledger, a send goes through the delivery protocol
+ *     (shared/delivery: claim, send through SES, record);
+ *  5. report the claims earlier runs left unresolved.
+ * Rerunning an hour, or two runs at once, sends nothing twice.
  */
 
 export const OUTCOMES = ['sent', 'failed', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred', 'out-of-audience'] as const;
@@ -82,21 +87,11 @@ export interface CampaignRunOptions {
   afterClaim?: (key: LedgerKey) => Promise<void>;
 }
 
-const DAY_MS = 86_400_000;
-
-/** A policy decision, or a send held back because SES refused the account earlier in this run. */
-type SettleDecision = Decision | { outcome: 'deferred'; until: number; reason: 'mailer-halted' };
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 export function emptyCampaignCounts(): CampaignCounts {
   return { due: 0, alreadyClaimed: 0, sent: 0, failed: 0, 'held-out': 0, suppressed: 0, 'no-consent': 0, capped: 0, deferred: 0, 'out-of-audience': 0 };
-}
-
-/** The products the last nightly run saw (for replenishment cycles); empty when none was exported. */
-export async function loadCatalog(clients: AwsClients, config: Config): Promise<Map<string, ProductRecord>> {
-  const text = await readObjectText(clients.s3, reportsBucket(config), catalogKey(config));
-  if (text === undefined) return new Map();
-  const products = JSON.parse(text || '[]') as ProductRecord[];
-  return new Map(products.map((p) => [p.sku, p]));
 }
 
 interface DueClient {
@@ -106,28 +101,98 @@ interface DueClient {
 }
 
 export async function runCampaigns(options: CampaignRunOptions): Promise<CampaignRunSummary> {
+  const started = performance.now();
+  const run = campaignRun(options);
+  const { config, clients, at, runId, log } = run;
+
+  const ingested = await ingestIncrementalExports({ config, clients, at, runId, dryRun: run.dryRun, log });
+  const catalog = await readCatalog(clients.s3, config);
+  const { dueClients, scanned } = await selectDueClients(run, catalog);
+  const suppressed = await loadSuppressed(clients.documents, tableNames(config).suppression, dueClients.flatMap((c) => (c.profile.email ? [c.profile.email] : [])));
+  log.info('due clients selected', { scanned, due: dueClients.length, suppressed: suppressed.size, products: catalog.size });
+
+  for (const client of dueClients) {
+    const isSuppressed = client.profile.email !== undefined && suppressed.has(normaliseEmail(client.profile.email));
+    await settleClient(run, client, isSuppressed);
+  }
+
+  const stale = run.dryRun ? [] : await staleClaimsOf(run);
+  if (stale.length > 0) log.error('stale send claims: a run stopped between claim and send; not resent', { count: stale.length });
+  const stats = run.mailer.stats();
+  const summary: CampaignRunSummary = {
+    job: 'campaigns',
+    runId,
+    at: new Date(at).toISOString(),
+    dryRun: run.dryRun,
+    ingested,
+    clientsScanned: scanned,
+    clientsDue: dueClients.length,
+    campaigns: run.counts,
+    staleClaims: stale.map((e) => ({ customerId: e.customerId, occasionKey: e.occasionKey, claimedAt: new Date(e.claimedAt).toISOString(), runId: e.runId })),
+    ...(run.dryRun ? { plan: run.plan } : {}),
+    mailer: { sent: stats.sent, failed: stats.failed, throttledRetries: stats.throttledRetries, maxObservedRate: stats.maxObservedRate, ...(stats.haltedBy ? { haltedBy: stats.haltedBy } : {}) },
+    durationMs: Math.round(performance.now() - started),
+  };
+  log.info('campaign run finished', { campaigns: run.counts, stale: stale.length, durationMs: summary.durationMs });
+  return summary;
+}
+
+/** What every step of one run shares. */
+interface CampaignRun {
+  config: Config;
+  clients: AwsClients;
+  at: number;
+  runId: string;
+  dryRun: boolean;
+  log: Log;
+  ledger: LedgerTable;
+  mailer: SesMailer;
+  unsubscribeSecret: string;
+  afterClaim?: (key: LedgerKey) => Promise<void>;
+  counts: Record<string, CampaignCounts>;
+  plan: PlannedDecision[];
+  /** Set once SES refused the account: the remaining sends wait for a later hour. */
+  halted: boolean;
+}
+
+function campaignRun(options: CampaignRunOptions): CampaignRun {
   const { config, clients, at, runId } = options;
-  const started = Date.now();
-  const dryRun = options.dryRun ?? false;
   const log = (options.log ?? silentLog).child({ runId, job: 'campaigns', at: new Date(at).toISOString() });
-  const tables = tableNames(config);
+  return {
+    config,
+    clients,
+    at,
+    runId,
+    dryRun: options.dryRun ?? false,
+    log,
+    ledger: { documents: clients.documents, table: tableNames(config).sendLedger },
+    mailer: options.mailer ?? createSesMailer(clients.ses, { maxSendRate: config.sender.maxSendRate, log }),
+    unsubscribeSecret: options.unsubscribeSecret,
+    ...(options.afterClaim ? { afterClaim: options.afterClaim } : {}),
+    counts: Object.fromEntries(config.campaigns.campaigns.map((c) => [c.id, emptyCampaignCounts()])),
+    plan: [],
+    halted: false,
+  };
+}
+
+function countsOf(run: CampaignRun, campaignId: string): CampaignCounts {
+  return (run.counts[campaignId] ??= emptyCampaignCounts());
+}
+
+const isWaiting = (entry: LedgerEntry) => (WAITING_STATUSES as readonly string[]).includes(entry.status);
+
+/** Step 2: who is due now, minus what the ledger has already settled; the most urgent and valuable first. */
+async function selectDueClients(run: CampaignRun, catalog: ReadonlyMap<string, ProductRecord>): Promise<{ dueClients: DueClient[]; scanned: number }> {
+  const { config, clients, at } = run;
   const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone };
-  const counts: Record<string, CampaignCounts> = Object.fromEntries(config.campaigns.campaigns.map((c) => [c.id, emptyCampaignCounts()]));
-  const countsOf = (campaignId: string) => (counts[campaignId] ??= emptyCampaignCounts());
-
-  // 1. New sign-ups and orders since the last hour, so a 10:00 sign-up is welcomed today.
-  const ingested = await ingestIncrementalExports({ config, clients, at, runId, dryRun, log });
-
-  // 2. Who is due now, minus what the ledger has already settled.
-  const catalog = await loadCatalog(clients, config);
   const dueClients: DueClient[] = [];
   let scanned = 0;
-  for await (const profile of scanProfiles(clients.documents, tables.profiles)) {
+  for await (const profile of scanProfiles(clients.documents, tableNames(config).profiles)) {
     scanned++;
     const due = dueOccasions(profile, catalog, at, context);
     if (due.length === 0) continue;
-    const entries = await ledgerEntriesOf(clients.documents, tables.sendLedger, profile.customerId);
-    const settled = new Set(entries.filter((e) => !(WAITING_STATUSES as readonly string[]).includes(e.status)).map((e) => e.occasionKey));
+    const entries = await ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId);
+    const settled = new Set(entries.filter((e) => !isWaiting(e)).map((e) => e.occasionKey));
     const open = due.filter((o) => !settled.has(o.occasionKey));
     if (open.length === 0) continue;
     // A claim still in flight (another run is sending it now) counts like a send against the cap.
@@ -138,178 +203,132 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   }
   // The most urgent campaigns first, then the clients most at risk and most valuable (CLV).
   dueClients.sort(compareDueClients);
-  const suppressed = await loadSuppressed(
-    clients.documents,
-    tables.suppression,
-    dueClients.flatMap((c) => (c.profile.email ? [c.profile.email] : [])),
-  );
-  log.info('due clients selected', { scanned, due: dueClients.length, suppressed: suppressed.size, products: catalog.size });
+  return { dueClients, scanned };
+}
 
-  // 3. Decide, claim, send, record.
-  const mailer = options.mailer ?? createSesMailer(clients.ses, { maxSendRate: config.sender.maxSendRate, log });
-  const plan: PlannedDecision[] = [];
-  let halted = false;
-  for (const client of dueClients) {
-    const { profile } = client;
-    const isSuppressed = profile.email !== undefined && suppressed.has(normaliseEmail(profile.email));
-    const decided = decide({ profile, suppressed: isSuppressed, recentSends: client.recentSends }, client.due, at, context);
-    const companionsOf = new Map(decided.map((item) => [item, companionOccasions(item, decided)]));
-    const handledWithWinner = new Set([...companionsOf.values()].flat());
-    for (const item of decided) {
-      const { occasion, decision } = item;
-      countsOf(occasion.campaignId).due++;
-      if (handledWithWinner.has(occasion)) continue; // goes in the winner's email, recorded with it
-      const companions = companionsOf.get(item) ?? [];
-      if (dryRun) {
-        plan.push({
-          campaignId: occasion.campaignId,
-          occasionKey: occasion.occasionKey,
-          customerId: occasion.customerId,
-          ...(profile.email ? { email: maskEmail(profile.email) as string } : {}),
-          outcome: decision.outcome,
-          ...('reason' in decision ? { reason: decision.reason } : {}),
-        });
-        countsOf(occasion.campaignId)[decision.outcome === 'send' ? 'sent' : decision.outcome] += 1 + companions.length;
-        continue;
-      }
-      // Once SES refuses the account (paused, quota), the remaining sends wait for a later hour.
-      const outcome: SettleDecision =
-        halted && decision.outcome === 'send' ? { outcome: 'deferred', until: at + 3_600_000, reason: 'mailer-halted' } : decision;
-      const result = await settle(profile, occasion, companions, outcome);
-      if (result === 'halt') halted = true;
-    }
+/** Step 4: decide each of the client's occasions and settle it; companions go in their winner's email. */
+async function settleClient(run: CampaignRun, client: DueClient, suppressed: boolean): Promise<void> {
+  const { profile } = client;
+  const context = { campaigns: run.config.campaigns, brandTimeZone: run.config.timeZone };
+  const decided = decide({ profile, suppressed, recentSends: client.recentSends }, client.due, run.at, context);
+  const companionsOf = new Map(decided.map((item) => [item, companionOccasions(item, decided)]));
+  const handledWithWinner = new Set([...companionsOf.values()].flat());
+  for (const item of decided) {
+    const { occasion, decision } = item;
+    countsOf(run, occasion.campaignId).due++;
+    if (handledWithWinner.has(occasion)) continue; // goes in the winner's email, recorded with it
+    const occasions = [occasion, ...(companionsOf.get(item) ?? [])];
+    if (run.dryRun) planDecision(run, profile, occasions, decision);
+    else if (decision.outcome === 'send' && run.halted) await recordDecisions(run, profile, occasions, { outcome: 'deferred', until: run.at + HOUR_MS, reason: 'mailer-halted' });
+    else if (decision.outcome === 'send') await send(run, profile, occasions);
+    else await recordDecisions(run, profile, occasions, decision);
   }
+}
 
-  async function settle(
-    profile: ClientProfile,
-    occasion: DueOccasion,
-    companions: DueOccasion[],
-    decision: SettleDecision,
-  ): Promise<'ok' | 'halt'> {
-    const campaignCounts = countsOf(occasion.campaignId);
-    const all = [occasion, ...companions];
-    const request = (o: DueOccasion, extra: Partial<ClaimRequest> = {}): ClaimRequest => ({
-      customerId: o.customerId,
-      occasionKey: o.occasionKey,
-      campaignId: o.campaignId,
-      runId,
-      now: at,
-      retentionDays: config.sender.ledgerRetentionDays,
-      tier: profile.tier,
-      triggerAt: o.triggerAt,
-      ...extra,
-    });
-    switch (decision.outcome) {
-      case 'out-of-audience':
-        campaignCounts['out-of-audience'] += all.length;
-        return 'ok';
-      case 'held-out':
-      case 'no-consent':
-      case 'suppressed':
-      case 'capped':
-      case 'deferred': {
-        const extra: Partial<ClaimRequest> =
-          decision.outcome === 'deferred'
-            ? { deferredUntil: decision.until, reason: decision.reason }
-            : decision.outcome === 'capped'
-              ? { reason: decision.reason }
-              : decision.outcome === 'held-out'
-                ? { reason: 'control-group' }
-                : {};
-        for (const o of all) {
-          const written = await recordDecision(clients.documents, tables.sendLedger, request(o, extra), decision.outcome);
-          if (written === 'already-claimed') campaignCounts.alreadyClaimed++;
-          else campaignCounts[decision.outcome]++;
-        }
-        return 'ok';
-      }
-      case 'send': {
-        const claimed: DueOccasion[] = [];
-        for (const o of all) {
-          if ((await claimOccasion(clients.documents, tables.sendLedger, request(o))) === 'claimed') claimed.push(o);
-          else campaignCounts.alreadyClaimed++;
-        }
-        if (!claimed.includes(occasion)) {
-          // Another run owns this email; hand back any companion we won so it is not left claimed.
-          for (const o of claimed) {
-            await recordOutcome(clients.documents, tables.sendLedger, o, runId, { status: 'deferred', reason: 'claimed-by-another-run' });
-          }
-          return 'ok';
-        }
-        await options.afterClaim?.({ customerId: occasion.customerId, occasionKey: occasion.occasionKey });
-        const record = async (outcome: Parameters<typeof recordOutcome>[4]) => {
-          for (const o of claimed) {
-            const recorded = await recordOutcome(clients.documents, tables.sendLedger, o, runId, outcome);
-            // Only the claimant records; anything else means the ledger was changed under us.
-            if (recorded === 'not-claimant') log.error('outcome not recorded: this run no longer holds the claim', { customerId: o.customerId, occasionKey: o.occasionKey, status: outcome.status });
-          }
-        };
-        if (!profile.email) {
-          await record({ status: 'failed', reason: 'no email address' });
-          campaignCounts.failed += claimed.length;
-          return 'ok';
-        }
-        const content = await composeEmail(profile, occasion, claimed.slice(1), config, options.unsubscribeSecret);
-        const result = await mailer.send({
-          to: profile.email,
-          from: config.sender.fromAddress,
-          subject: content.subject,
-          html: content.html,
-          text: content.text,
-          ...(config.sender.configurationSetName ? { configurationSetName: config.sender.configurationSetName } : {}),
-          tags: { campaign: occasion.campaignId, tier: profile.tier, customerId: profile.customerId },
-          listUnsubscribeUrl: content.unsubscribeUrl,
-          ...(config.sender.unsubscribeMailto ? { listUnsubscribeMailto: config.sender.unsubscribeMailto } : {}),
-        });
-        if (result.ok) {
-          await record({ status: 'sent', messageId: result.messageId, sentAt: at });
-          campaignCounts.sent += claimed.length;
-          return 'ok';
-        }
-        if (result.haltRun && !result.maybeSent) {
-          // The account cannot send (paused, quota): nothing went out; release and stop sending.
-          await record({ status: 'deferred', reason: `${result.errorName}: ${result.reason}`, deferredUntil: at + 3_600_000 });
-          campaignCounts.deferred += claimed.length;
-          log.error('SES refused the account; remaining sends wait for a later hour', { error: result.errorName });
-          return 'halt';
-        }
-        if (result.permanent || result.maybeSent) {
-          // A rejected recipient, or SES may have taken it: never resend blindly.
-          await record({ status: 'failed', reason: `${result.errorName}: ${result.reason}` });
-          campaignCounts.failed += claimed.length;
-          log.warn('send failed', { campaignId: occasion.campaignId, customerId: profile.customerId, error: result.errorName, maybeSent: result.maybeSent });
-          return result.haltRun ? 'halt' : 'ok';
-        }
-        // Nothing went out (throttled past the retries, account halted): release for a later hour.
-        await record({ status: 'deferred', reason: `${result.errorName}: ${result.reason}`, deferredUntil: at + 3_600_000 });
-        campaignCounts.deferred += claimed.length;
-        return result.haltRun ? 'halt' : 'ok';
-      }
-    }
-  }
+/** A dry run shows who would get what (emails masked) and counts it, writing nothing. */
+function planDecision(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[], decision: Decision): void {
+  const [occasion] = occasions as [DueOccasion, ...DueOccasion[]];
+  run.plan.push({
+    campaignId: occasion.campaignId,
+    occasionKey: occasion.occasionKey,
+    customerId: occasion.customerId,
+    ...(profile.email ? { email: maskEmail(profile.email) as string } : {}),
+    outcome: decision.outcome,
+    ...('reason' in decision ? { reason: decision.reason } : {}),
+  });
+  countsOf(run, occasion.campaignId)[decision.outcome === 'send' ? 'sent' : decision.outcome] += occasions.length;
+}
 
-  // 4. Claims that never got an outcome: report them for a person, do not resend.
-  const staleBefore = at - config.sender.staleClaimMinutes * 60_000;
-  const stale = dryRun
-    ? []
-    : await staleClaims(clients.documents, tables.sendLedger, staleBefore, claimHoursBetween(at - 2 * DAY_MS, at));
-  if (stale.length > 0) log.error('stale send claims: a run stopped between claim and send; not resent', { count: stale.length });
-
-  const stats = mailer.stats();
-  const summary: CampaignRunSummary = {
-    job: 'campaigns',
-    runId,
-    at: new Date(at).toISOString(),
-    dryRun,
-    ingested,
-    clientsScanned: scanned,
-    clientsDue: dueClients.length,
-    campaigns: counts,
-    staleClaims: stale.map((e) => ({ customerId: e.customerId, occasionKey: e.occasionKey, claimedAt: new Date(e.claimedAt).toISOString(), runId: e.runId })),
-    ...(dryRun ? { plan } : {}),
-    mailer: { sent: stats.sent, failed: stats.failed, throttledRetries: stats.throttledRetries, maxObservedRate: stats.maxObservedRate, ...(stats.haltedBy ? { haltedBy: stats.haltedBy } : {}) },
-    durationMs: Date.now() - started,
+function claimRequest(run: CampaignRun, profile: ClientProfile, occasion: DueOccasion, extra: Partial<ClaimRequest> = {}): ClaimRequest {
+  return {
+    customerId: occasion.customerId,
+    occasionKey: occasion.occasionKey,
+    campaignId: occasion.campaignId,
+    runId: run.runId,
+    now: run.at,
+    retentionDays: run.config.sender.ledgerRetentionDays,
+    tier: profile.tier,
+    triggerAt: occasion.triggerAt,
+    ...extra,
   };
-  log.info('campaign run finished', { campaigns: counts, stale: stale.length, durationMs: summary.durationMs });
-  return summary;
+}
+
+/** A decision that needs no SES call, or a send held back because SES refused the account earlier in this run. */
+type NoSendDecision = Exclude<Decision, { outcome: 'send' }> | { outcome: 'deferred'; until: number; reason: 'mailer-halted' };
+
+/** A decision that needs no SES call, written in the ledger for each occasion (nothing for out-of-audience). */
+async function recordDecisions(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[], decision: NoSendDecision): Promise<void> {
+  const counts = countsOf(run, occasions[0]?.campaignId ?? '');
+  if (decision.outcome === 'out-of-audience') {
+    counts['out-of-audience'] += occasions.length;
+    return;
+  }
+  const extra: Partial<ClaimRequest> =
+    decision.outcome === 'deferred'
+      ? { deferredUntil: decision.until, reason: decision.reason }
+      : decision.outcome === 'capped'
+        ? { reason: decision.reason }
+        : decision.outcome === 'held-out'
+          ? { reason: 'control-group' }
+          : {};
+  for (const occasion of occasions) {
+    const written = await recordDecision(run.ledger.documents, run.ledger.table, claimRequest(run, profile, occasion, extra), decision.outcome);
+    if (written === 'already-claimed') counts.alreadyClaimed++;
+    else counts[decision.outcome]++;
+  }
+}
+
+/** One email for the occasion and its companions, through the delivery protocol. */
+async function send(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[]): Promise<void> {
+  const [occasion] = occasions as [DueOccasion, ...DueOccasion[]];
+  const counts = countsOf(run, occasion.campaignId);
+  const { claimed, taken } = await claimEach(run.ledger, occasions.map((o) => claimRequest(run, profile, o)));
+  counts.alreadyClaimed += taken.length;
+  if (!claimed.some((c) => c.occasionKey === occasion.occasionKey)) {
+    // Another run owns this email; hand back any companion we won so it is not left claimed.
+    await releaseClaims(run.ledger, claimed, run.runId, 'claimed-by-another-run', run.at);
+    return;
+  }
+  await run.afterClaim?.({ customerId: occasion.customerId, occasionKey: occasion.occasionKey });
+  const companions = occasions.filter((o) => o !== occasion && claimed.some((c) => c.occasionKey === o.occasionKey));
+  const { config } = run;
+  const { outcome } = await deliverClaimed({
+    ledger: run.ledger,
+    runId: run.runId,
+    at: run.at,
+    claimed,
+    mailer: run.mailer,
+    retryAt: run.at + HOUR_MS,
+    log: run.log,
+    email: async () => {
+      const content = await composeEmail(profile, occasion, companions, config, run.unsubscribeSecret);
+      return {
+        to: profile.email ?? '',
+        from: config.sender.fromAddress,
+        subject: content.subject,
+        html: content.html,
+        text: content.text,
+        ...(config.sender.configurationSetName ? { configurationSetName: config.sender.configurationSetName } : {}),
+        tags: { campaign: occasion.campaignId, tier: profile.tier, customerId: profile.customerId },
+        listUnsubscribeUrl: content.unsubscribeUrl,
+        ...(config.sender.unsubscribeMailto ? { listUnsubscribeMailto: config.sender.unsubscribeMailto } : {}),
+      };
+    },
+  });
+  if (outcome.status === 'sent') counts.sent += claimed.length;
+  else if (outcome.status === 'not-sent' && outcome.retry === 'later') counts.deferred += claimed.length;
+  else counts.failed += claimed.length;
+  if (outcome.status === 'not-sent' && outcome.scope === 'account' && !run.halted) {
+    run.halted = true;
+    run.log.error('SES refused the account; remaining sends wait for a later hour', { error: outcome.errorName });
+  }
+  if (outcome.status !== 'sent') {
+    run.log.warn('send failed', { campaignId: occasion.campaignId, customerId: profile.customerId, status: outcome.status, error: outcome.errorName });
+  }
+}
+
+/** Step 5: claims that never got an outcome (a run died between claim and send): reported for a person, never resent. */
+function staleClaimsOf(run: CampaignRun): Promise<LedgerEntry[]> {
+  const staleBefore = run.at - run.config.sender.staleClaimMinutes * 60_000;
+  return staleClaims(run.ledger.documents, run.ledger.table, staleBefore, claimHoursBetween(run.at - 2 * DAY_MS, run.at));
 }

@@ -209,7 +209,8 @@ export async function recordOutcome(
   key: LedgerKey,
   runId: string,
   outcome: Outcome,
-  now: number = Date.now(),
+  /** Epoch ms: the run's clock, written as updatedAt. */
+  now: number,
 ): Promise<OutcomeResult> {
   validateKey(key);
   const token = randomUUID();

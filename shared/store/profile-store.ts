@@ -1,5 +1,5 @@
 import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ClientClv, ClientProfile, Stage, Tier, TierChange } from '#shared/model.ts';
+import type { ClientClv, ClientProfile, Stage, Tier } from '#shared/model.ts';
 import { PROFILES_BY_ADVISOR_INDEX, PROFILES_BY_TIER_INDEX } from './tables.ts';
 import { collectPages, paginate } from './paginate.ts';
 import { batchPutAll, type BatchWriteOptions, type BatchWriteResult } from './batch-writer.ts';
@@ -73,15 +73,6 @@ export function writeProfiles(
   options?: BatchWriteOptions,
 ): Promise<BatchWriteResult> {
   return batchPutAll(client, tableName, items, options);
-}
-
-export function writeTierChanges(
-  client: DocumentSender,
-  tableName: string,
-  changes: Iterable<TierChange>,
-  options?: BatchWriteOptions,
-): Promise<BatchWriteResult> {
-  return batchPutAll(client, tableName, changes, options);
 }
 
 export async function getProfile(
@@ -168,24 +159,4 @@ export async function scanAdvisorIds(client: DocumentSender, tableName: string):
   );
   for await (const item of items) ids.add(String(item.advisorId));
   return ids;
-}
-
-/** A client's tier and stage changes recorded by the runs from `fromRunDate` to `toRunDate`, inclusive. */
-export function tierChangesBetween(
-  client: DocumentSender,
-  tableName: string,
-  customerId: string,
-  fromRunDate: string,
-  toRunDate: string,
-): Promise<TierChange[]> {
-  return collectPages<TierChange>((startKey) =>
-    client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'customerId = :customer AND runDate BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':customer': customerId, ':from': fromRunDate, ':to': toRunDate },
-        ExclusiveStartKey: startKey,
-      }),
-    ),
-  );
 }

@@ -1,4 +1,12 @@
-import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTimeToLiveCommand,
+  ListTablesCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import type { Config } from '#shared/config.ts';
 
 /**
@@ -135,4 +143,44 @@ export function createTableInput(definition: TableDefinition, name: string): Cre
         }
       : {}),
   };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves once DynamoDB answers (a local emulator that is still starting), or throws after 30 s. */
+export async function waitForDynamoDb(client: DynamoDBClient): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await client.send(new ListTablesCommand({ Limit: 1 }));
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(100);
+    }
+  }
+}
+
+/** Creates every table of TABLES that does not exist yet, and its TTL setting (the embedded local AWS; the stack does this in AWS). */
+export async function ensureTables(client: DynamoDBClient, config: Config): Promise<void> {
+  for (const id of Object.keys(TABLES) as TableId[]) {
+    const definition: TableDefinition = TABLES[id];
+    const name = tableName(config, id);
+    try {
+      await client.send(new CreateTableCommand(createTableInput(definition, name)));
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+    if (definition.timeToLiveAttribute) {
+      const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));
+      if (ttl.TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
+        await client.send(
+          new UpdateTimeToLiveCommand({
+            TableName: name,
+            TimeToLiveSpecification: { AttributeName: definition.timeToLiveAttribute, Enabled: true },
+          }),
+        );
+      }
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { displayMinor } from '#shared/money.ts';
-import type { AdvisorBook, BookReason, BookReasonKind } from '#shared/reports/advisor-book.ts';
-import { BOOK_REASONS } from '#shared/reports/advisor-book.ts';
+import type { AdvisorBook, BookReason, BookReasonKind } from '#shared/advisors/book.ts';
+import { BOOK_REASONS } from '#shared/advisors/book.ts';
 import type { TemplateLocale } from './locale.ts';
 import { addSources, createPartsRenderer, FONT_FAMILY, formatRunOutDate, type EmailContent } from './render.ts';
 import { ADVISOR_DIGEST, DIGEST_HTML_PARTIALS, DIGEST_TEXT_PARTIALS } from './sources/advisor-digest.ts';

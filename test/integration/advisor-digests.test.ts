@@ -3,17 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
-import { ensureTables, startLocalAws, type LocalAws } from '#local/aws.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { ensureTables, tableNames } from '#shared/store/tables.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import { uploadDirectory } from '#shared/aws/s3-objects.ts';
 import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
-import { createSesMailer, type SesSender } from '#shared/mailer/ses-mailer.ts';
+import type { SesSender } from '#shared/delivery/ses-email.ts';
+import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { runNightly } from '#shared/nightly/run.ts';
-import { advisorDigestLedgerKey, advisorDigestsOfNight, sendAdvisorDigests } from '#shared/reports/advisor-digests.ts';
+import { advisorDigestLedgerKey, advisorDigestsOfNight, sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { exportPrefix } from '#shared/store/buckets.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { getProfile, scanProfiles } from '#shared/store/profile-store.ts';
-import { tableNames } from '#shared/store/tables.ts';
 import { emailsTo, profile, seedProfiles, sesEmails, type StoredEmail } from './campaign-fixtures.ts';
 
 /**
@@ -69,16 +70,16 @@ describe('advisor digests on the embedded AWS', () => {
     for (const night of [SUNDAY, RUN_DATE]) await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, night));
 
     // Sunday is not the digest day: nothing is sent.
-    const sunday = await runNightly({ runDate: SUNDAY, runId: 'sunday', config, clients: aws.clients });
+    const sunday = await runNightly({ clock: Date.now, runDate: SUNDAY, runId: 'sunday', config, clients: aws.clients });
     expect(sunday.advisorDigests).toBeUndefined();
     expect((await sesEmails(aws)).filter((e) => e.destination.to.some((to) => to.endsWith('@advisors.example.com')))).toEqual([]);
 
     // What Monday's digests will hold, without sending: ids and reasons, no names or addresses.
-    const preview = await sendAdvisorDigests({ runDate: RUN_DATE, runId: 'preview', config, clients: aws.clients, dryRun: true });
+    const preview = await sendAdvisorDigests({ at: Date.now(), runDate: RUN_DATE, runId: 'preview', config, clients: aws.clients, dryRun: true });
     expect(preview.totals.sent).toBe(0);
     expect(JSON.stringify(preview)).not.toMatch(/@example\.com/);
 
-    const monday = await runNightly({ runDate: RUN_DATE, runId: 'monday', config, clients: aws.clients });
+    const monday = await runNightly({ clock: Date.now, runDate: RUN_DATE, runId: 'monday', config, clients: aws.clients });
     const digests = monday.advisorDigests;
     expect(digests).toBeDefined();
     if (!digests) return;
@@ -132,9 +133,9 @@ describe('advisor digests on the embedded AWS', () => {
 
     // The night rerun, and the command later in the same ISO week: nothing more goes out.
     const before = (await sesEmails(aws)).length;
-    const rerun = await runNightly({ runDate: RUN_DATE, runId: 'monday-again', config, clients: aws.clients });
+    const rerun = await runNightly({ clock: Date.now, runDate: RUN_DATE, runId: 'monday-again', config, clients: aws.clients });
     expect(rerun.advisorDigests?.totals).toMatchObject({ sent: 0, 'already-sent': sent.length });
-    const wednesday = await sendAdvisorDigests({ runDate: WEDNESDAY, runId: 'wednesday', config, clients: aws.clients });
+    const wednesday = await sendAdvisorDigests({ at: Date.now(), runDate: WEDNESDAY, runId: 'wednesday', config, clients: aws.clients });
     expect(wednesday.totals.sent).toBe(0);
     expect(wednesday.advisors.filter((a) => a.outcome === 'already-sent').map((a) => a.advisorId)).toEqual(
       expect.arrayContaining(sent.map((a) => a.advisorId)),
@@ -161,7 +162,7 @@ describe('advisor digests on the embedded AWS', () => {
       },
     };
     const mailer = createSesMailer(refusing, { maxSendRate: 50, baseDelayMs: 1, maxAttempts: 2 });
-    const first = await sendAdvisorDigests({ runDate: RUN_DATE, runId: 'failing', config, clients: aws.clients, mailer });
+    const first = await sendAdvisorDigests({ at: Date.now(), runDate: RUN_DATE, runId: 'failing', config, clients: aws.clients, mailer });
     expect(first.advisors.map((a) => [a.advisorId, a.outcome, a.rows])).toEqual([
       ['R1', 'failed', 1],
       ['T1', 'deferred', 1],
@@ -169,7 +170,7 @@ describe('advisor digests on the embedded AWS', () => {
     expect(first.advisors[0]?.reason).toContain('MessageRejected');
     expect(first.unconfiguredAdvisors).toEqual({ count: 1, ids: ['X9'] });
 
-    const second = await sendAdvisorDigests({ runDate: RUN_DATE, runId: 'next', config, clients: aws.clients });
+    const second = await sendAdvisorDigests({ at: Date.now(), runDate: RUN_DATE, runId: 'next', config, clients: aws.clients });
     expect(second.advisors.map((a) => [a.advisorId, a.outcome])).toEqual([
       ['R1', 'already-sent'],
       ['T1', 'sent'],
@@ -188,9 +189,9 @@ describe('advisor digests on the embedded AWS', () => {
       storage: { ...aws.config.storage, tablePrefix: 'missing-' },
       reports: { advisorDigestWeekday: 'monday', advisors: { A01: { email: 'a01@advisors.example.com' } } },
     });
-    const failed = await advisorDigestsOfNight({ runDate: RUN_DATE, runId: 'missing', config, clients: aws.clients });
+    const failed = await advisorDigestsOfNight({ at: Date.now(), runDate: RUN_DATE, runId: 'missing', config, clients: aws.clients });
     expect(failed.advisorDigests).toMatchObject({ week: '2026-W48', advisors: [], totals: { sent: 0 } });
     expect(failed.advisorDigests?.error).toMatch(/ResourceNotFound/);
-    expect(await advisorDigestsOfNight({ runDate: WEDNESDAY, runId: 'wednesday', config, clients: aws.clients })).toEqual({});
+    expect(await advisorDigestsOfNight({ at: Date.now(), runDate: WEDNESDAY, runId: 'wednesday', config, clients: aws.clients })).toEqual({});
   });
 });

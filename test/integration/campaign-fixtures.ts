@@ -1,13 +1,12 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ensureTables, type LocalAws } from '#local/aws.ts';
+import type { LocalAws } from '#local/aws.ts';
+import { ensureTables, tableNames } from '#shared/store/tables.ts';
 import { parseConfig, type Config } from '#shared/config.ts';
 import type { ClientProfile, ProductRecord, Stage, Tier } from '#shared/model.ts';
 import { runCampaigns, type CampaignCounts, type CampaignRunOptions, type CampaignRunSummary } from '#shared/sender/run.ts';
-import { catalogKey, reportsBucket } from '#shared/store/buckets.ts';
+import { writeCatalog } from '#shared/store/catalog-store.ts';
 import type { LedgerEntry } from '#shared/store/ledger-store.ts';
 import { writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
-import { tableNames } from '#shared/store/tables.ts';
 import { zonedWallTimeToInstant } from '#shared/time.ts';
 
 /**
@@ -74,9 +73,7 @@ export async function seedProfiles(aws: LocalAws, config: Config, items: Profile
 
 /** The products the nightly run would have saved, for catalog-based replenishment cycles. */
 export async function seedCatalog(aws: LocalAws, config: Config, products: ProductRecord[]): Promise<void> {
-  await aws.clients.s3.send(
-    new PutObjectCommand({ Bucket: reportsBucket(config), Key: catalogKey(config), Body: JSON.stringify(products), ContentType: 'application/json' }),
-  );
+  await writeCatalog(aws.clients.s3, config, products);
 }
 
 /** The instant a local wall-clock time happens in a zone: local('2026-11-23 10:00', 'Asia/Shanghai'). */

@@ -7,9 +7,10 @@ import { startLocalAws, type LocalAws } from '#local/aws.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import { uploadDirectory } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
-import { runNightly, type NightlyRunSummary } from '#shared/nightly/run.ts';
-import type { CampaignResults } from '#shared/reports/campaign-results-model.ts';
-import { campaignHeadlines } from '#shared/reports/campaign-results.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
+import type { CampaignResults } from '#shared/campaigns/results-model.ts';
+import { campaignHeadlines } from '#shared/campaigns/results.ts';
 import { campaignResultsKey, exportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import type { LedgerEntry } from '#shared/store/ledger-store.ts';
 import { DAY, allLedgerEntries, local, run, scenarioConfig } from './campaign-fixtures.ts';
@@ -46,7 +47,7 @@ async function readResults(config: Config, runDate: string): Promise<CampaignRes
 }
 
 const nightly = (config: Config, runDate: string): Promise<NightlyRunSummary> =>
-  runNightly({ runDate, runId: `results-${runDate}`, config, clients: aws.clients });
+  runNightly({ clock: Date.now, runDate, runId: `results-${runDate}`, config, clients: aws.clients });
 
 /** A decision's moment, as the results read it. */
 const t0 = (entry: LedgerEntry): number => (entry.status === 'sent' ? (entry.sentAt as number) : entry.claimedAt);

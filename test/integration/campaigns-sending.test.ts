@@ -3,7 +3,8 @@ import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-s
 import { startLocalAws, type LocalAws } from '#local/aws.ts';
 import { inControlGroup } from '#shared/campaigns/policy.ts';
 import type { Config } from '#shared/config.ts';
-import { createSesMailer, type SesSender } from '#shared/mailer/ses-mailer.ts';
+import type { SesSender } from '#shared/delivery/ses-email.ts';
+import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { ledgerEntriesOf, type LedgerEntry } from '#shared/store/ledger-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import {

@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ensureTables, startLocalAws, type LocalAws } from '#local/aws.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { ensureTables, tableNames } from '#shared/store/tables.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import { uploadDirectory } from '#shared/aws/s3-objects.ts';
 import { parseConfig, type Config } from '#shared/config.ts';
 import type { ClientProfile } from '#shared/model.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { exportPrefix } from '#shared/store/buckets.ts';
-import { tableNames } from '#shared/store/tables.ts';
 
 const RUN_DATE = '2026-11-23';
 const PREVIOUS = '2026-11-22';
@@ -45,7 +45,7 @@ describe('nightly run with predicted lifetime value', () => {
     await generateExport({ customers: 800, seed: 7, asOf: RUN_DATE, timeZone: config.timeZone }, dir);
     await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, PREVIOUS));
     await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, RUN_DATE));
-    const run = (runDate: string) => runNightly({ runDate, runId: `clv-${runDate}`, config, clients: aws.clients });
+    const run = (runDate: string) => runNightly({ clock: Date.now, runDate, runId: `clv-${runDate}`, config, clients: aws.clients });
 
     const before = await run(PREVIOUS);
     const first = await run(RUN_DATE);
@@ -94,7 +94,7 @@ describe('nightly run with predicted lifetime value', () => {
     const dir = join(work, 'export-bound');
     await generateExport({ customers: 600, seed: 17, asOf: RUN_DATE, timeZone: config.timeZone, orderParts: 2, malformedRows: 3 }, dir);
     await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, RUN_DATE));
-    const summary = await runNightly({ runDate: RUN_DATE, runId: 'clv-bound', config, clients: aws.clients });
+    const summary = await runNightly({ clock: Date.now, runDate: RUN_DATE, runId: 'clv-bound', config, clients: aws.clients });
     expect(summary.clv.fitted).toBe(false);
     expect(summary.clv.skippedReason).toMatch(/no finite prediction.*bound/);
     expect(summary.written.profiles).toBe(summary.distribution.clients);

@@ -1,6 +1,6 @@
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '#shared/config.ts';
-import type { NightlyRunSummary } from '#shared/nightly/run.ts';
+import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { tableNames } from '#shared/store/tables.ts';
 
 /**

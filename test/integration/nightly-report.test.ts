@@ -6,16 +6,16 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ensureTables, startLocalAws, type LocalAws } from '#local/aws.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { ensureTables, tableNames } from '#shared/store/tables.ts';
 import { renderStoredReport } from '#local/commands/report.ts';
 import { UsageError } from '#local/errors.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import { uploadDirectory } from '#shared/aws/s3-objects.ts';
 import { parseConfig, type Config } from '#shared/config.ts';
 import { runNightly } from '#shared/nightly/run.ts';
-import { publishNightlyReport, reportKey } from '#shared/reports/publish.ts';
+import { publishNightlyReport, reportKey } from '#shared/nightly/publish-report.ts';
 import { CAMPAIGN_RESULTS_FILE, exportPrefix, reportPrefix } from '#shared/store/buckets.ts';
-import { tableNames } from '#shared/store/tables.ts';
 import { emailsTo } from './campaign-fixtures.ts';
 import { campaignResults, profiles, summary as constructedSummary } from '#test/shared/reports/fixtures.ts';
 
@@ -70,7 +70,7 @@ describe('nightly report on the embedded AWS', () => {
         Body: JSON.stringify(campaignResults(RUN_DATE)),
       }),
     );
-    const nightly = (runDate: string, runId: string) => runNightly({ runDate, runId, config, clients: aws.clients });
+    const nightly = (runDate: string, runId: string) => runNightly({ clock: Date.now, runDate, runId, config, clients: aws.clients });
 
     const first = await nightly(PREVIOUS, 'report-1');
     const second = await nightly(RUN_DATE, 'report-2');
@@ -155,7 +155,7 @@ describe('nightly report on the embedded AWS', () => {
         return aws.clients.s3.send(command as PutObjectCommand);
       },
     } as unknown as S3Client; // only send() is used; the wrapper fails one kind of request
-    const outcome = await publishNightlyReport({
+    const outcome = await publishNightlyReport({ at: Date.now(),
       config,
       clients: { ...aws.clients, s3: failingS3 },
       summary: constructedSummary(RUN_DATE, profiles(50, 2)),

@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTables, startLocalAws, type LocalAws } from '#local/aws.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { ensureTables } from '#shared/store/tables.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
 import { uploadDirectory } from '#shared/aws/s3-objects.ts';
@@ -55,8 +56,8 @@ describe('sharded nightly run', () => {
       for (const config of [single, sharded]) {
         await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, night));
       }
-      const one = await runNightly({ runDate: night, runId: `single-${night}`, config: single, clients: aws.clients });
-      const three = await runNightlySharded({ runDate: night, runId: `sharded-${night}`, config: sharded, clients: aws.clients, shards: 3 });
+      const one = await runNightly({ clock: Date.now, runDate: night, runId: `single-${night}`, config: single, clients: aws.clients });
+      const three = await runNightlySharded({ clock: Date.now, runDate: night, runId: `sharded-${night}`, config: sharded, clients: aws.clients, shards: 3 });
       expect(three.shards).toBe(3);
       expect(one.shards).toBe(1);
       expect(comparable(three)).toEqual(comparable(one));
@@ -76,8 +77,8 @@ describe('sharded nightly run', () => {
     const night = NIGHTS[1];
     const dir = join(work, `shopify-${night}`);
     await generateExport({ customers: 400, seed: 5, asOf: night, timeZone: single.timeZone, format: 'shopify' }, dir);
-    const one = await runNightly({ runDate: night, runId: 'shopify-single', config: single, clients: aws.clients, source: directoryExportSource(dir) });
-    const two = await runNightlySharded({
+    const one = await runNightly({ clock: Date.now, runDate: night, runId: 'shopify-single', config: single, clients: aws.clients, source: directoryExportSource(dir) });
+    const two = await runNightlySharded({ clock: Date.now,
       runDate: night,
       runId: 'shopify-sharded',
       config: sharded,
@@ -92,7 +93,7 @@ describe('sharded nightly run', () => {
   it('fails as a whole, writing nothing, when the export is unreadable', async () => {
     const config = await configFor('sharded-bad');
     await expect(
-      runNightlySharded({ runDate: NIGHTS[0], runId: 'bad', config, clients: aws.clients, shards: 2, source: { kind: 'directory', path: join(work, 'missing') } }),
+      runNightlySharded({ clock: Date.now, runDate: NIGHTS[0], runId: 'bad', config, clients: aws.clients, shards: 2, source: { kind: 'directory', path: join(work, 'missing') } }),
     ).rejects.toThrow(/shard \d\/2/);
     expect((await storedState(aws.clients.documents, config)).profiles).toEqual([]);
   }, 120_000);

@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ensureTables, startLocalAws, type LocalAws } from '#local/aws.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { ensureTables, HISTORY_BY_RUN_DATE_INDEX, tableNames } from '#shared/store/tables.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import { uploadDirectory } from '#shared/aws/s3-objects.ts';
 import { parseConfig, type Config } from '#shared/config.ts';
@@ -15,7 +16,6 @@ import type { Tier } from '#shared/model.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { exportPrefix } from '#shared/store/buckets.ts';
 import { queryProfilesByAdvisor, queryProfilesByTier } from '#shared/store/profile-store.ts';
-import { HISTORY_BY_RUN_DATE_INDEX, tableNames } from '#shared/store/tables.ts';
 
 const RUN_DATE = '2026-11-23';
 const PREVIOUS = '2026-11-22';
@@ -61,7 +61,7 @@ async function generateAndUpload(
 }
 
 const run = (config: Config, runDate: string) =>
-  runNightly({ runDate, runId: `test-${runDate}`, config, clients: aws.clients });
+  runNightly({ clock: Date.now, runDate, runId: `test-${runDate}`, config, clients: aws.clients });
 
 beforeAll(async () => {
   aws = await startLocalAws({ services: ['dynamodb', 's3'] });
@@ -200,7 +200,7 @@ describe('nightly run on the embedded AWS', () => {
     const config = await isolatedConfig('folder');
     const dir = join(work, 'folder-export');
     await generateExport({ customers: 50, seed: 3, asOf: RUN_DATE, timeZone: config.timeZone }, dir);
-    const summary = await runNightly({
+    const summary = await runNightly({ clock: Date.now,
       runDate: RUN_DATE,
       runId: 'test-folder',
       config,
@@ -212,7 +212,7 @@ describe('nightly run on the embedded AWS', () => {
     expect(customers.split('\n').filter((l) => l.trim()).length - 1).toBeGreaterThanOrEqual(50);
     await writeFile(join(dir, 'orders.csv'), 'not,a,valid\nexport');
     await expect(
-      runNightly({ runDate: RUN_DATE, runId: 'test-folder-2', config, clients: aws.clients, source: directoryExportSource(dir) }),
+      runNightly({ clock: Date.now, runDate: RUN_DATE, runId: 'test-folder-2', config, clients: aws.clients, source: directoryExportSource(dir) }),
     ).rejects.toThrow(/orders\.csv/);
   });
 });

@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { ensureTables, startLocalAws, type LocalAws } from '#local/aws.ts';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { ensureTables } from '#shared/store/tables.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import { readObjectBytes, uploadDirectory } from '#shared/aws/s3-objects.ts';
 import { parseConfig, type Config } from '#shared/config.ts';
 import type { CombineReceipt, MeasureReceipt, PreparedNight, WriteReceipt } from '#shared/nightly/distributed.ts';
-import { runNightly, type NightlyRunSummary } from '#shared/nightly/run.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { shardsOf } from '#shared/nightly/shards.ts';
 import { exportPrefix, reportsBucket, runWorkPrefix } from '#shared/store/buckets.ts';
 import { addDays, localDate } from '#shared/time.ts';
@@ -77,7 +79,7 @@ describe('nightly handler, one phase per invocation', () => {
     const written = (await Promise.all(prepared.shards.map((shard) => handler({ phase: 'write', runDate, runId, shard })))) as WriteReceipt[];
     const summary = (await handler({ phase: 'finish', runDate, runId, startedAt, shards: SHARDS })) as NightlyRunSummary;
 
-    const one = await runNightly({ runDate: NIGHT, runId: 'single', config: single, clients: aws.clients });
+    const one = await runNightly({ clock: Date.now, runDate: NIGHT, runId: 'single', config: single, clients: aws.clients });
     expect(summary.shards).toBe(SHARDS);
     expect(summary.runId).toBe(runId);
     expect(comparable(summary)).toEqual(comparable(one));

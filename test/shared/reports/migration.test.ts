@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TIERS, type Tier } from '#shared/model.ts';
-import { MIGRATION_ORIGINS, tierMigration, type TierMove } from '#shared/reports/migration.ts';
+import { TIERS, type Tier, type TierMove } from '#shared/model.ts';
+import { MIGRATION_ORIGINS, tierMigration } from '#shared/reports/migration.ts';
 import { MigrationWindows } from '#shared/reports/nightly-report.ts';
 
 const counts = (values: Partial<Record<Tier, number>>): Record<Tier, number> =>

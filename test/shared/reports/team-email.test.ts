@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consoleUrl } from '#shared/reports/publish.ts';
+import { consoleUrl } from '#shared/nightly/publish-report.ts';
 import { renderTeamEmail, reportWarnings } from '#shared/reports/team-email.ts';
 import { emptyReport, firstNightReport, normalReport, reportConfig } from './fixtures.ts';
 import { wellFormedProblems } from './markup.ts';

@@ -88,7 +88,7 @@ describe('send ledger', () => {
     const triggerAt = T0 - 5 * HOUR;
     const sent = { customerId: 'c-trigger', occasionKey: 'welcome' };
     expect(await claimOccasion(aws.clients.documents, table, request(sent.customerId, sent.occasionKey, { triggerAt }))).toBe('claimed');
-    await recordOutcome(aws.clients.documents, table, sent, 'run-a', { status: 'sent', messageId: 'm-1', sentAt: T0 });
+    await recordOutcome(aws.clients.documents, table, sent, 'run-a', { status: 'sent', messageId: 'm-1', sentAt: T0 }, T0);
     expect(await getLedgerEntry(aws.clients.documents, table, sent)).toMatchObject({ status: 'sent', sentAt: T0, triggerAt });
     const held = { customerId: 'c-trigger-held', occasionKey: 'welcome' };
     await recordDecision(aws.clients.documents, table, request(held.customerId, held.occasionKey, { triggerAt, reason: 'control-group' }), 'held-out');
@@ -137,7 +137,7 @@ describe('send ledger', () => {
 
     const failedKey = { customerId: 'c-failed', occasionKey: 'welcome:1' };
     await claimOccasion(aws.clients.documents, table, request(failedKey.customerId, failedKey.occasionKey));
-    expect(await recordOutcome(aws.clients.documents, table, failedKey, 'run-a', { status: 'failed', reason: 'MessageRejected' })).toBe('recorded');
+    expect(await recordOutcome(aws.clients.documents, table, failedKey, 'run-a', { status: 'failed', reason: 'MessageRejected' }, T0)).toBe('recorded');
     expect(await claimOccasion(aws.clients.documents, table, request(failedKey.customerId, failedKey.occasionKey, { runId: 'run-b' }))).toBe(
       'already-claimed',
     );
@@ -184,7 +184,7 @@ describe('send ledger', () => {
       'already-claimed',
     );
     expect((await getLedgerEntry(aws.clients.documents, table, key))?.status).toBe('claimed');
-    await recordOutcome(aws.clients.documents, table, key, 'run-a', { status: 'sent', messageId: 'm-2', sentAt: T0 });
+    await recordOutcome(aws.clients.documents, table, key, 'run-a', { status: 'sent', messageId: 'm-2', sentAt: T0 }, T0);
     expect(await recordDecision(aws.clients.documents, table, request(key.customerId, key.occasionKey, { runId: 'run-b' }), 'deferred')).toBe(
       'already-claimed',
     );
@@ -204,7 +204,7 @@ describe('send ledger', () => {
       expect(await getLedgerEntry(aws.clients.documents, table, key)).toMatchObject({ status, runId: 'run-a', reason: status });
       // Nobody can turn a decision into a send.
       expect(
-        await recordOutcome(aws.clients.documents, table, key, 'run-a', { status: 'sent', messageId: 'm', sentAt: T0 }),
+        await recordOutcome(aws.clients.documents, table, key, 'run-a', { status: 'sent', messageId: 'm', sentAt: T0 }, T0),
       ).toBe('not-claimant');
     }
   });
@@ -212,19 +212,19 @@ describe('send ledger', () => {
   it('only the claimant records the outcome, once', async () => {
     const key = { customerId: 'c-outcome', occasionKey: 'welcome:1' };
     await claimOccasion(aws.clients.documents, table, request(key.customerId, key.occasionKey, { runId: 'run-owner' }));
-    expect(await recordOutcome(aws.clients.documents, table, key, 'run-intruder', { status: 'sent', messageId: 'm-x', sentAt: T0 })).toBe(
+    expect(await recordOutcome(aws.clients.documents, table, key, 'run-intruder', { status: 'sent', messageId: 'm-x', sentAt: T0 }, T0)).toBe(
       'not-claimant',
     );
     expect((await getLedgerEntry(aws.clients.documents, table, key))?.status).toBe('claimed');
-    expect(await recordOutcome(aws.clients.documents, table, key, 'run-owner', { status: 'sent', messageId: 'm-ok', sentAt: T0 + 5 })).toBe(
+    expect(await recordOutcome(aws.clients.documents, table, key, 'run-owner', { status: 'sent', messageId: 'm-ok', sentAt: T0 + 5 }, T0)).toBe(
       'recorded',
     );
     // A second, different outcome by the claimant itself is refused too: the first one stands.
-    expect(await recordOutcome(aws.clients.documents, table, key, 'run-owner', { status: 'failed', reason: 'late' })).toBe('not-claimant');
+    expect(await recordOutcome(aws.clients.documents, table, key, 'run-owner', { status: 'failed', reason: 'late' }, T0)).toBe('not-claimant');
     expect(await getLedgerEntry(aws.clients.documents, table, key)).toMatchObject({ status: 'sent', messageId: 'm-ok' });
     // No entry at all: nothing is created.
     const missing = { customerId: 'c-never-claimed', occasionKey: 'welcome:1' };
-    expect(await recordOutcome(aws.clients.documents, table, missing, 'run-owner', { status: 'failed', reason: 'x' })).toBe('not-claimant');
+    expect(await recordOutcome(aws.clients.documents, table, missing, 'run-owner', { status: 'failed', reason: 'x' }, T0)).toBe('not-claimant');
     expect(await getLedgerEntry(aws.clients.documents, table, missing)).toBeUndefined();
   });
 
@@ -238,7 +238,7 @@ describe('send ledger', () => {
     };
     const key = { customerId: 'c-retried', occasionKey: 'welcome:1' };
     expect(await claimOccasion(twice, table, request(key.customerId, key.occasionKey))).toBe('claimed');
-    expect(await recordOutcome(twice, table, key, 'run-a', { status: 'sent', messageId: 'm-r', sentAt: T0 })).toBe('recorded');
+    expect(await recordOutcome(twice, table, key, 'run-a', { status: 'sent', messageId: 'm-r', sentAt: T0 }, T0)).toBe('recorded');
     expect(await getLedgerEntry(aws.clients.documents, table, key)).toMatchObject({ status: 'sent', messageId: 'm-r' });
   });
 
@@ -246,7 +246,7 @@ describe('send ledger', () => {
     const key = { customerId: 'c-release', occasionKey: 'welcome:1' };
     await claimOccasion(aws.clients.documents, table, request(key.customerId, key.occasionKey));
     expect(
-      await recordOutcome(aws.clients.documents, table, key, 'run-a', { status: 'deferred', reason: 'SendingPausedException', deferredUntil: T0 + HOUR }),
+      await recordOutcome(aws.clients.documents, table, key, 'run-a', { status: 'deferred', reason: 'SendingPausedException', deferredUntil: T0 + HOUR }, T0),
     ).toBe('recorded');
     expect(await getLedgerEntry(aws.clients.documents, table, key)).toMatchObject({ status: 'deferred', deferredUntil: T0 + HOUR });
     expect(await claimOccasion(aws.clients.documents, table, request(key.customerId, key.occasionKey, { runId: 'run-b', now: T0 + HOUR }))).toBe(
@@ -266,7 +266,7 @@ describe('send ledger', () => {
     await claimOccasion(aws.clients.documents, table, request(customerId, 'occasion:claimed', { now: T0 - DAY }));
     await recordDecision(aws.clients.documents, table, request(customerId, 'occasion:held', { now: T0 - DAY }), 'held-out');
     await claimOccasion(aws.clients.documents, table, request(customerId, 'occasion:failed', { now: T0 - DAY }));
-    await recordOutcome(aws.clients.documents, table, { customerId, occasionKey: 'occasion:failed' }, 'run-a', { status: 'failed', reason: 'x' });
+    await recordOutcome(aws.clients.documents, table, { customerId, occasionKey: 'occasion:failed' }, 'run-a', { status: 'failed', reason: 'x' }, T0);
     let pages = 0;
     const counting = {
       send: ((command: Parameters<typeof aws.clients.documents.send>[0]) => {
@@ -309,7 +309,7 @@ describe('send ledger', () => {
       status: 'sent',
       messageId: 'm',
       sentAt: base,
-    });
+    }, T0);
     await recordDecision(aws.clients.documents, table, request('c-capped-h', 'welcome:1', { now: base }), 'capped');
     // Too recent: a run may still be sending it.
     await claimOccasion(aws.clients.documents, table, request('c-fresh', 'welcome:1', { runId: 'run-now', now: base + HOUR + 50 * 60_000 }));
@@ -332,7 +332,7 @@ describe('send ledger', () => {
     const to = from + 3 * DAY;
     const sendAt = async (customerId: string, now: number, extra: Partial<ClaimRequest> = {}) => {
       await claimOccasion(aws.clients.documents, table, request(customerId, 'welcome', { now, tier: 'Entry', ...extra }));
-      await recordOutcome(aws.clients.documents, table, { customerId, occasionKey: 'welcome' }, 'run-a', { status: 'sent', messageId: `m-${customerId}`, sentAt: now });
+      await recordOutcome(aws.clients.documents, table, { customerId, occasionKey: 'welcome' }, 'run-a', { status: 'sent', messageId: `m-${customerId}`, sentAt: now }, T0);
     };
     await sendAt('p-first', from, { triggerAt: from - 2 * HOUR }); // the first instant counts
     await sendAt('p-sent', from + 30 * HOUR + 5 * 60_000);
@@ -369,7 +369,7 @@ describe('send ledger', () => {
     await expect(claimOccasion(aws.clients.documents, table, request('c', 'welcome:1', { retentionDays: 0 }))).rejects.toThrow(/retentionDays/);
     await expect(claimOccasion(aws.clients.documents, table, request('c', 'welcome:1', { now: Number.NaN }))).rejects.toThrow(/epoch/);
     await expect(
-      recordOutcome(aws.clients.documents, table, { customerId: 'c', occasionKey: 'o' }, 'run-a', { status: 'sent', messageId: '', sentAt: T0 }),
+      recordOutcome(aws.clients.documents, table, { customerId: 'c', occasionKey: 'o' }, 'run-a', { status: 'sent', messageId: '', sentAt: T0 }, T0),
     ).rejects.toThrow(/message id/);
   });
 });

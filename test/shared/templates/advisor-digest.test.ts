@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AdvisorBook, BookRow } from '#shared/reports/advisor-book.ts';
+import type { AdvisorBook, BookRow } from '#shared/advisors/book.ts';
 import { formatWeek, renderAdvisorDigest, type AdvisorDigestInput } from '#shared/templates/index.ts';
 
 const lapsedVic: BookRow = {

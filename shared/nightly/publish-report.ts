@@ -1,17 +1,18 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { writeObject } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
+import type { CampaignResults } from '#shared/campaigns/results-model.ts';
 import type { Config } from '#shared/config.ts';
-import { silentLog, maskEmail, type Log } from '#shared/log.ts';
-import { createSesMailer, type SesMailer } from '#shared/mailer/ses-mailer.ts';
-import type { NightlyRunSummary } from '#shared/nightly/run.ts';
+import { claimEach, deliverClaimed, type LedgerTable } from '#shared/delivery/deliver.ts';
+import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
+import { pseudonym, silentLog, type Log } from '#shared/log.ts';
+import { REPORT_FILE, type NightlyReport } from '#shared/reports/nightly-report.ts';
+import { renderNightlyReportHtml } from '#shared/reports/render-html.ts';
+import { renderTeamEmail, type TeamEmail } from '#shared/reports/team-email.ts';
 import { reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
+import type { ClaimRequest } from '#shared/store/ledger-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import type { CampaignResults } from './campaign-results-model.ts';
-import { gatherNightlyReport, REPORT_FILE, type NightlyReport } from './nightly-report.ts';
-import { renderNightlyReportHtml } from './render-html.ts';
-import { renderTeamEmail } from './team-email.ts';
+import { gatherNightlyReport } from './report.ts';
+import type { NightlyRunSummary, ReportOutcome } from './summary.ts';
 
 /**
  * The last step of a nightly run: gather the report, write report.html beside the summary, and
@@ -20,28 +21,18 @@ import { renderTeamEmail } from './team-email.ts';
  * good data behind an alarm. A failure is logged and returned (the summary keeps it). When only
  * the page could not be written, the team email still goes out and says so; when the report could
  * not even be gathered, there is nothing to summarise and no email goes out.
+ *
+ * The team email goes out once per night and recipient, through the delivery protocol (claimed in
+ * the send ledger under 'team#<pseudonym of the address>' / 'nightly-report#<run date>'): a rerun
+ * of the night sends it only to whom it surely did not reach.
  */
-
-/** What the summary keeps of the report step (merged into NightlyRunSummary.report). */
-export interface ReportOutcome {
-  /** s3://bucket/key of report.html, when it was written. */
-  reportObject?: string;
-  /** Why the report could not be gathered or written. */
-  reportError?: string;
-  /** The summary email: absent when no team address is configured. */
-  teamEmail?: {
-    recipients: number;
-    sent: number;
-    failed: number;
-    /** An earlier run of the same night sent it: a rerun does not mail the team again. */
-    alreadySent?: boolean;
-  };
-}
 
 export interface PublishOptions {
   config: Config;
   clients: AwsClients;
   summary: NightlyRunSummary;
+  /** Epoch ms: the run's clock, written on the team email's ledger entries. */
+  at: number;
   log?: Log;
   /** Tests and callers sending other mail in the same run pass their own (one pacing budget). */
   mailer?: SesMailer;
@@ -49,8 +40,8 @@ export interface PublishOptions {
   campaignResults?: CampaignResults | null;
 }
 
-/** The runs-table item (job, runDate) that marks a night's team email as sent. */
-export const TEAM_EMAIL_JOB = 'nightly-report-email';
+/** The team email's campaign id in the send ledger. */
+export const TEAM_EMAIL_CAMPAIGN = 'nightly-report';
 
 /** The key of a night's report.html in the reports bucket. */
 export function reportKey(config: Config, runDate: string): string {
@@ -81,14 +72,7 @@ export async function publishNightlyReport(options: PublishOptions): Promise<Rep
       ...(options.campaignResults === undefined ? {} : { campaignResults: options.campaignResults }),
     });
     const reportObject = `s3://${bucket}/${key}`;
-    await clients.s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        ContentType: 'text/html; charset=utf-8',
-        Body: renderNightlyReportHtml(report, { reportObject }),
-      }),
-    );
+    await writeObject(clients.s3, { bucket, key, contentType: 'text/html; charset=utf-8', body: renderNightlyReportHtml(report, { reportObject }) });
     outcome.reportObject = reportObject;
     log.info('nightly report written', { reportObject });
   } catch (error) {
@@ -109,52 +93,67 @@ export async function publishNightlyReport(options: PublishOptions): Promise<Rep
     { ...(outcome.reportObject ? { reportObject: outcome.reportObject } : {}), ...(url ? { reportUrl: url } : {}) },
     outcome.reportError,
   );
-  // Once per night, like every send of the suite: claimed with a conditional write before SES is called.
-  const claim = { TableName: tableNames(config).runs, Key: { job: TEAM_EMAIL_JOB, runDate: summary.runDate } };
+  outcome.teamEmail = await sendTeamEmail(options, email, log);
+  return outcome;
+}
+
+/** A recipient's ledger key for the night: the address itself never reaches the ledger. */
+function teamEmailRequest(options: PublishOptions, to: string): ClaimRequest {
+  const { config, summary, at } = options;
+  return {
+    customerId: `team#${pseudonym(to.trim().toLowerCase())}`,
+    occasionKey: `${TEAM_EMAIL_CAMPAIGN}#${summary.runDate}`,
+    campaignId: TEAM_EMAIL_CAMPAIGN,
+    runId: summary.runId,
+    now: at,
+    retentionDays: config.sender.ledgerRetentionDays,
+  };
+}
+
+async function sendTeamEmail(options: PublishOptions, email: TeamEmail, log: Log): Promise<NonNullable<ReportOutcome['teamEmail']>> {
+  const { config, clients, summary, at } = options;
+  const ledger: LedgerTable = { documents: clients.documents, table: tableNames(config).sendLedger };
+  const recipients = config.reports.teamAddresses.map((to) => ({ to, request: teamEmailRequest(options, to) }));
+  const teamEmail = { recipients: recipients.length, sent: 0, failed: 0 };
+  let won: Set<ClaimRequest>;
   try {
-    await clients.documents.send(
-      new PutCommand({
-        TableName: claim.TableName,
-        Item: { ...claim.Key, runId: summary.runId, recipients: recipients.length },
-        ConditionExpression: 'attribute_not_exists(#job)',
-        ExpressionAttributeNames: { '#job': 'job' },
-      }),
-    );
+    won = new Set((await claimEach(ledger, recipients.map((r) => r.request))).claimed);
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) {
-      outcome.teamEmail = { recipients: recipients.length, sent: 0, failed: recipients.length };
-      log.error('nightly report email not claimed, not sent', { error: message(error) });
-      return outcome;
-    }
+    log.error('nightly report email not claimed, not sent', { error: message(error) });
+    return { ...teamEmail, failed: recipients.length };
+  }
+  if (won.size === 0) {
     log.info('nightly report email already sent by an earlier run of this night');
-    outcome.teamEmail = { recipients: recipients.length, sent: 0, failed: 0, alreadySent: true };
-    return outcome;
+    return { ...teamEmail, alreadySent: true };
   }
   const mailer = options.mailer ?? createSesMailer(clients.ses, { maxSendRate: config.sender.maxSendRate, log });
-  const teamEmail = { recipients: recipients.length, sent: 0, failed: 0 };
-  for (const to of recipients) {
+  for (const { to, request } of recipients) {
+    if (!won.has(request)) continue;
     try {
-      const result = await mailer.send({
-        to,
-        from: config.sender.fromAddress,
-        subject: email.subject,
-        html: email.html,
-        text: email.text,
-        ...(config.sender.configurationSetName ? { configurationSetName: config.sender.configurationSetName } : {}),
-        tags: { kind: 'nightly-report', runDate: summary.runDate },
+      const { outcome } = await deliverClaimed({
+        ledger,
+        runId: summary.runId,
+        at,
+        claimed: [request],
+        mailer,
+        log,
+        email: {
+          to,
+          from: config.sender.fromAddress,
+          subject: email.subject,
+          html: email.html,
+          text: email.text,
+          ...(config.sender.configurationSetName ? { configurationSetName: config.sender.configurationSetName } : {}),
+          tags: { kind: 'nightly-report', runDate: summary.runDate },
+        },
       });
-      if (result.ok) teamEmail.sent++;
+      if (outcome.status === 'sent') teamEmail.sent++;
       else teamEmail.failed++; // the mailer has logged why, with the address masked
     } catch (error) {
       teamEmail.failed++;
-      log.error('nightly report email not sent', { to: maskEmail(to), error: message(error) });
+      log.error('nightly report email not sent', { error: message(error) });
     }
   }
-  outcome.teamEmail = teamEmail;
-  // Nobody got it (SES paused, a bad address list): release the claim so a rerun of the night can try again.
-  if (teamEmail.sent === 0) {
-    await clients.documents.send(new DeleteCommand(claim)).catch((error: unknown) => log.warn('team email claim not released', { error: message(error) }));
-  }
   log.info('nightly report emailed', teamEmail);
-  return outcome;
+  return teamEmail;
 }

@@ -1,18 +1,20 @@
+import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReasonKind, type BookRow } from '#shared/advisors/book.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
+import { claimEach, deliverClaimed, type LedgerTable } from '#shared/delivery/deliver.ts';
+import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
 import { silentLog, type Log } from '#shared/log.ts';
-import { createSesMailer, type SesMailer } from '#shared/mailer/ses-mailer.ts';
-import { loadCatalog } from '#shared/sender/run.ts';
 import type { TierChange } from '#shared/model.ts';
-import { claimOccasion, getLedgerEntry, recordOutcome, type LedgerKey, type Outcome } from '#shared/store/ledger-store.ts';
-import { queryAdvisorClientsFrom, scanAdvisorIds, tierChangesBetween } from '#shared/store/profile-store.ts';
+import { readCatalog } from '#shared/store/catalog-store.ts';
+import { tierChangesBetween } from '#shared/store/history-store.ts';
+import { getLedgerEntry, type LedgerKey } from '#shared/store/ledger-store.ts';
+import { queryAdvisorClientsFrom, scanAdvisorIds } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { renderAdvisorDigest } from '#shared/templates/advisor-digest.ts';
 import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { tierThresholdsMinor } from '#shared/tiering/tiers.ts';
 import { isoWeek, weekdayOf } from '#shared/time.ts';
-import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReasonKind, type BookRow } from './advisor-book.ts';
 
 /**
  * The advisors' weekly digests: for each advisor of config.reports.advisors, their VIC and Core
@@ -82,8 +84,8 @@ export interface AdvisorDigestOptions {
   log?: Log;
   /** Defaults to SES through clients.ses, paced at config.sender.maxSendRate. */
   mailer?: SesMailer;
-  /** Epoch ms written on the ledger entries (claim, outcome); the wall clock by default. */
-  at?: number;
+  /** Epoch ms: the run's clock, written on the ledger entries (claim, outcome). */
+  at: number;
 }
 
 /** Whether the nightly run of `runDate` sends the digests: its weekday (a brand-local date) is the configured one. */
@@ -105,7 +107,7 @@ export function advisorDigestsDue(runDate: string, config: Pick<Config, 'reports
 export async function advisorDigestsOfNight(options: AdvisorDigestOptions): Promise<{ advisorDigests?: AdvisorDigestSummary }> {
   const { runDate, config } = options;
   if (!advisorDigestsDue(runDate, config)) return {};
-  const started = Date.now();
+  const started = performance.now();
   try {
     return { advisorDigests: await sendAdvisorDigests(options) };
   } catch (error) {
@@ -120,7 +122,7 @@ export async function advisorDigestsOfNight(options: AdvisorDigestOptions): Prom
         totals: emptyTotals(),
         unconfiguredAdvisors: { count: 0, ids: [] },
         error: reason,
-        durationMs: Date.now() - started,
+        durationMs: Math.round(performance.now() - started),
       },
     };
   }
@@ -141,10 +143,10 @@ function preview(row: BookRow): BookRowPreview {
 }
 
 export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise<AdvisorDigestSummary> {
-  const started = Date.now();
+  const started = performance.now();
   const { config, clients, runDate, runId } = options;
   const dryRun = options.dryRun ?? false;
-  const at = options.at ?? Date.now();
+  const { at } = options;
   const log = (options.log ?? silentLog).child({ runId, runDate, job: ADVISOR_DIGEST_CAMPAIGN });
   const tables = tableNames(config);
   const advisors = Object.entries(config.reports.advisors).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -152,8 +154,9 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   const now = runClock(runDate, config.timeZone).now;
   const coreThreshold = tierThresholdsMinor(config).core;
   const recentRuns = recentRunDates(runDate);
-  const catalog = await loadCatalog(clients, config);
+  const catalog = await readCatalog(clients.s3, config);
   const mailer = options.mailer ?? createSesMailer(clients.ses, { maxSendRate: config.sender.maxSendRate, log });
+  const ledger: LedgerTable = { documents: clients.documents, table: tables.sendLedger };
 
   const results: AdvisorDigestResult[] = [];
   const books: NonNullable<AdvisorDigestSummary['books']> = [];
@@ -192,46 +195,38 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       maxRows,
     });
     const key = advisorDigestLedgerKey(advisorId, runDate);
-    const claim = await claimOccasion(clients.documents, tables.sendLedger, {
-      ...key,
-      campaignId: ADVISOR_DIGEST_CAMPAIGN,
-      runId,
-      now: at,
-      retentionDays: config.sender.ledgerRetentionDays,
-    });
-    if (claim === 'already-claimed') {
-      const entry = await getLedgerEntry(clients.documents, tables.sendLedger, key);
+    const { claimed } = await claimEach(ledger, [{ ...key, campaignId: ADVISOR_DIGEST_CAMPAIGN, runId, now: at, retentionDays: config.sender.ledgerRetentionDays }]);
+    if (claimed.length === 0) {
+      const entry = await getLedgerEntry(ledger.documents, ledger.table, key);
       result.outcome = 'already-sent';
       result.reason = `ledger: ${entry?.status ?? 'claimed'}`;
       continue;
     }
-    const sent = await mailer.send({
-      to: advisor.email,
-      from: config.sender.fromAddress,
-      subject: content.subject,
-      html: content.html,
-      text: content.text,
-      ...(config.sender.configurationSetName ? { configurationSetName: config.sender.configurationSetName } : {}),
-      tags: { campaign: ADVISOR_DIGEST_CAMPAIGN, advisor: advisorId },
+    const { outcome } = await deliverClaimed({
+      ledger,
+      runId,
+      at,
+      claimed,
+      mailer,
+      log,
+      email: {
+        to: advisor.email,
+        from: config.sender.fromAddress,
+        subject: content.subject,
+        html: content.html,
+        text: content.text,
+        ...(config.sender.configurationSetName ? { configurationSetName: config.sender.configurationSetName } : {}),
+        tags: { campaign: ADVISOR_DIGEST_CAMPAIGN, advisor: advisorId },
+      },
     });
-    let outcome: Outcome;
-    if (sent.ok) {
-      outcome = { status: 'sent', messageId: sent.messageId, sentAt: at };
+    if (outcome.status === 'sent') {
       result.outcome = 'sent';
-      result.messageId = sent.messageId;
-    } else if (sent.permanent || sent.maybeSent) {
-      // A refused address, or SES may have taken it: never resend blindly.
-      outcome = { status: 'failed', reason: `${sent.errorName}: ${sent.reason}` };
-      result.outcome = 'failed';
-      result.reason = outcome.reason;
+      result.messageId = outcome.messageId;
     } else {
-      // Nothing went out (throttled past the retries, account paused): a later run this week may send it.
-      outcome = { status: 'deferred', reason: `${sent.errorName}: ${sent.reason}` };
-      result.outcome = 'deferred';
+      // Nothing went out and a later run this week may send it (deferred), or it cannot, or may have (failed).
+      result.outcome = outcome.status === 'not-sent' && outcome.retry === 'later' ? 'deferred' : 'failed';
       result.reason = outcome.reason;
     }
-    const recorded = await recordOutcome(clients.documents, tables.sendLedger, key, runId, outcome, at);
-    if (recorded === 'not-claimant') log.error('digest outcome not recorded: this run no longer holds the claim', { advisorId, status: outcome.status });
     log.info('advisor digest', { advisorId, outcome: result.outcome, rows: result.rows });
   }
 
@@ -253,7 +248,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
     totals,
     unconfiguredAdvisors: { count: unconfigured.length, ids: unconfigured },
     ...(dryRun ? { books } : {}),
-    durationMs: Date.now() - started,
+    durationMs: Math.round(performance.now() - started),
   };
   log.info('advisor digests finished', { week: summary.week, totals, unconfiguredAdvisors: unconfigured.length });
   return summary;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientProfile, Tier } from '#shared/model.ts';
-import { distribution, RISING_TOP } from '#shared/nightly/summary.ts';
+import { distribution, RISING_TOP } from '#shared/tiering/distribution.ts';
 
 function client(customerId: string, tier: Tier, fields: Partial<ClientProfile> = {}): ClientProfile {
   return {

@@ -1,4 +1,46 @@
 import { maskEmail } from '#shared/log.ts';
+import type { Outcome } from '#shared/store/ledger-store.ts';
+
+/**
+ * What became of an email handed to SES, and what the send ledger records of it: one reading of
+ * SES's answers for every sender of the suite (campaigns, advisors' digests, the team email).
+ */
+
+/** SES took the email. */
+export interface Sent {
+  status: 'sent';
+  messageId: string;
+  /** SES calls made for this email (1 + throttled retries). */
+  attempts: number;
+}
+
+/** Nothing went out, for certain. */
+export interface NotSent {
+  status: 'not-sent';
+  /**
+   * 'later': the email itself is fine and a later try may send it (throttled past the retries, the
+   * account paused, the email not composed); 'never': it cannot be sent as it is (a refused or
+   * unusable recipient).
+   */
+  retry: 'later' | 'never';
+  /** 'account': every other send of this run would fail the same way (paused, quota, identity): stop sending. */
+  scope: 'message' | 'account';
+  /** SES's error name, e.g. 'MessageRejected', or ours: 'InvalidRecipient', 'InvalidEmail', 'MailerHalted'. */
+  errorName: string;
+  /** Why, starting with the error's name, any address in it masked: 'MessageRejected: Email address is not verified.' */
+  reason: string;
+  attempts: number;
+}
+
+/** SES may have taken it (a timeout, a server error): never resend it blindly. */
+export interface MaybeSent {
+  status: 'maybe-sent';
+  errorName: string;
+  reason: string;
+  attempts: number;
+}
+
+export type SendOutcome = Sent | NotSent | MaybeSent;
 
 /**
  * What an SES v2 SendEmail error means for the run. Decided by the error's name (the SDK sets it
@@ -71,4 +113,41 @@ export function classifySesError(error: unknown): SesErrorClass {
   // Any other 4xx is SES refusing this request: nothing was sent, and resending it would not help.
   if (status !== undefined && status >= 400 && status < 500) return of('recipient');
   return of('unknown');
+}
+
+/**
+ * The outcome of a SendEmail call that threw, after `attempts` calls. A throttling error is only an
+ * outcome once the caller stops retrying it: nothing was sent, a later try may send it.
+ */
+export function sesErrorOutcome(error: unknown, attempts: number): NotSent | MaybeSent {
+  const { kind, name, message } = classifySesError(error);
+  const reason = `${name}: ${message}`;
+  switch (kind) {
+    case 'throttled':
+      return { status: 'not-sent', retry: 'later', scope: 'message', errorName: name, reason: `throttled ${attempts} times: ${reason}`, attempts };
+    case 'account':
+      return { status: 'not-sent', retry: 'later', scope: 'account', errorName: name, reason, attempts };
+    case 'recipient':
+      return { status: 'not-sent', retry: 'never', scope: 'message', errorName: name, reason, attempts };
+    case 'unknown':
+      return { status: 'maybe-sent', errorName: name, reason, attempts };
+  }
+}
+
+/**
+ * What the send ledger records of an outcome, at the run's clock `at`: 'sent'; 'deferred' when
+ * nothing went out and a later try may send it (from `retryAt` on, when given); 'failed' when it
+ * cannot be sent, or may have been (never resent blindly).
+ */
+export function ledgerOutcomeOf(outcome: SendOutcome, at: number, retryAt?: number): Outcome {
+  switch (outcome.status) {
+    case 'sent':
+      return { status: 'sent', messageId: outcome.messageId, sentAt: at };
+    case 'not-sent':
+      return outcome.retry === 'later'
+        ? { status: 'deferred', reason: outcome.reason, ...(retryAt !== undefined ? { deferredUntil: retryAt } : {}) }
+        : { status: 'failed', reason: outcome.reason };
+    case 'maybe-sent':
+      return { status: 'failed', reason: outcome.reason };
+  }
 }

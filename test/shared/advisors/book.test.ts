@@ -10,7 +10,7 @@ import {
   buildAdvisorBook,
   type AdvisorBookInput,
   type BookReason,
-} from '#shared/reports/advisor-book.ts';
+} from '#shared/advisors/book.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { addDays } from '#shared/time.ts';
 import { at, CATALOG, iso, profile } from '#test/shared/campaigns/fixtures.ts';

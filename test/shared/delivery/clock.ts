@@ -1,4 +1,4 @@
-import type { Clock } from '#shared/mailer/token-bucket.ts';
+import type { Clock } from '#shared/delivery/token-bucket.ts';
 
 /** Simulated time: sleeping advances it at once (the bucket serves one taker at a time, so sums are exact). */
 export function fakeClock(start = 0): Clock & { sleeps: number[] } {

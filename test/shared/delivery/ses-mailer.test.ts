@@ -7,7 +7,6 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { startLocalAws, type LocalAws } from '#local/aws.ts';
 import {
-  createSesMailer,
   emailTags,
   formatFromAddress,
   InvalidEmailError,
@@ -15,8 +14,9 @@ import {
   sanitizeTag,
   type OutgoingEmail,
   type SesSender,
-} from '#shared/mailer/index.ts';
-import { classifySesError } from '#shared/mailer/errors.ts';
+} from '#shared/delivery/ses-email.ts';
+import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
+import { classifySesError } from '#shared/delivery/outcome.ts';
 import { jsonLog } from '#shared/log.ts';
 import { fakeClock, maxInWindow } from './clock.ts';
 
@@ -101,11 +101,11 @@ describe('SES mailer against aws-ses-v2-local', () => {
         tags: { campaign: 'win-back 60d', tier: 'VIC', 'run:id': 'campaigns-1a2b' },
       }),
     );
-    expect(result).toMatchObject({ ok: true, attempts: 1 });
+    expect(result).toMatchObject({ status: 'sent', attempts: 1 });
     const stored = await storedFor('content@example.com');
     expect(stored).toHaveLength(1);
     const [message] = stored;
-    expect(result.ok && result.messageId).toBe(message?.messageId);
+    expect(result.status === 'sent' && result.messageId).toBe(message?.messageId);
     expect(message).toMatchObject({
       from: 'hello@brand.example.com',
       subject: 'Welcome to Maison Demo',
@@ -132,7 +132,7 @@ describe('SES mailer against aws-ses-v2-local', () => {
     const ses = recording();
     const mailer = createSesMailer(ses, { maxSendRate: 50 });
     const { listUnsubscribeUrl: _none, ...report } = email('team@example.com', { tags: { kind: 'nightly-report' } });
-    expect(await mailer.send(report)).toMatchObject({ ok: true });
+    expect(await mailer.send(report)).toMatchObject({ status: 'sent' });
     expect(ses.commands[0]?.input.Content?.Simple?.Headers).toBeUndefined();
     const [message] = await storedFor('team@example.com');
     expect(message?.headers ?? []).toEqual([]);
@@ -149,7 +149,7 @@ describe('SES mailer against aws-ses-v2-local', () => {
         text: '亲爱的王女士，感谢您的首次订购。',
       }),
     );
-    expect(result.ok).toBe(true);
+    expect(result.status).toBe('sent');
     const [message] = await storedFor('zh@example.com');
     expect(message?.subject).toBe(subject);
     // The emulator keeps FromEmailAddress as sent: the display name RFC 2047-encoded, as SES requires.
@@ -168,7 +168,7 @@ describe('SES mailer against aws-ses-v2-local', () => {
     const clock = fakeClock();
     const mailer = createSesMailer(ses, { maxSendRate: 100, baseDelayMs: 200, sleep: clock.sleep, now: clock.now, random: () => 0.5 });
     const result = await mailer.send(email('throttled@example.com'));
-    expect(result).toMatchObject({ ok: true, attempts: 4 });
+    expect(result).toMatchObject({ status: 'sent', attempts: 4 });
     expect(ses.calls).toBe(4);
     expect(mailer.stats()).toMatchObject({ sent: 1, throttledRetries: 3, failed: 0 });
     expect(await storedFor('throttled@example.com')).toHaveLength(1);
@@ -177,11 +177,11 @@ describe('SES mailer against aws-ses-v2-local', () => {
     expect(backoffs).toEqual([150, 300, 600]);
   });
 
-  it('gives up after maxAttempts of throttling: not sent, not permanent, nothing stored', async () => {
+  it('gives up after maxAttempts of throttling: not sent, to be tried later, nothing stored', async () => {
     const ses = failing(() => named('ThrottlingException', 'Rate exceeded'));
     const mailer = createSesMailer(ses, { maxSendRate: 100, maxAttempts: 3, ...noWait });
     const result = await mailer.send(email('always-throttled@example.com'));
-    expect(result).toMatchObject({ ok: false, permanent: false, haltRun: false, maybeSent: false, attempts: 3, errorName: 'ThrottlingException' });
+    expect(result).toMatchObject({ status: 'not-sent', retry: 'later', scope: 'message', attempts: 3, errorName: 'ThrottlingException' });
     expect(ses.calls).toBe(3);
     expect(mailer.stats()).toMatchObject({ sent: 0, failed: 1, throttledRetries: 2 });
     expect(await storedFor('always-throttled@example.com')).toHaveLength(0);
@@ -202,15 +202,15 @@ describe('SES mailer against aws-ses-v2-local', () => {
     const mailer = createSesMailer(ses, { maxSendRate: 50, ...noWait, log: jsonLog({ write: (line) => lines.push(line) }) });
     const results = [];
     for (const to of recipients) results.push(await mailer.send(email(to)));
-    expect(results.filter((r) => r.ok)).toHaveLength(4);
-    expect(results[2]).toMatchObject({ ok: false, permanent: true, haltRun: false, maybeSent: false, errorName: 'MessageRejected', attempts: 1 });
+    expect(results.filter((r) => r.status === 'sent')).toHaveLength(4);
+    expect(results[2]).toMatchObject({ status: 'not-sent', retry: 'never', scope: 'message', errorName: 'MessageRejected', attempts: 1 });
     expect(ses.calls).toBe(5);
     for (const to of recipients) expect(await storedFor(to)).toHaveLength(to === rejected ? 0 : 1);
     expect(mailer.stats()).toMatchObject({ sent: 4, failed: 1 });
     // The failure is logged, and reported, with the address masked, even inside SES's message.
     expect(lines.join('\n')).toContain('b***@example.com');
     expect(lines.join('\n')).not.toContain(rejected);
-    expect(!results[2]?.ok && results[2]?.reason).toMatch(/failed the check in region US-EAST-1: b\*\*\*@example\.com$/);
+    expect(results[2]?.status !== 'sent' && results[2]?.reason).toMatch(/failed the check in region US-EAST-1: b\*\*\*@example\.com$/);
   });
 
   it('an account-level refusal halts the mailer: later sends are refused without calling SES', async () => {
@@ -221,10 +221,10 @@ describe('SES mailer against aws-ses-v2-local', () => {
     const first = await mailer.send(email('paused0@example.com'));
     const second = await mailer.send(email('paused1@example.com'));
     const third = await mailer.send(email('paused2@example.com'));
-    expect(first.ok).toBe(true);
-    // Not permanent: the messages are fine, the account is not; a later run may send them.
-    expect(second).toMatchObject({ ok: false, permanent: false, haltRun: true, maybeSent: false, errorName: 'SendingPausedException', attempts: 1 });
-    expect(third).toMatchObject({ ok: false, permanent: false, haltRun: true, maybeSent: false, errorName: 'MailerHalted', attempts: 0 });
+    expect(first.status).toBe('sent');
+    // To be tried later: the messages are fine, the account is not; a later run may send them.
+    expect(second).toMatchObject({ status: 'not-sent', retry: 'later', scope: 'account', errorName: 'SendingPausedException', attempts: 1 });
+    expect(third).toMatchObject({ status: 'not-sent', retry: 'later', scope: 'account', errorName: 'MailerHalted', attempts: 0 });
     expect(ses.calls).toBe(2);
     expect(mailer.stats().haltedBy).toMatch(/SendingPausedException/);
     expect(await storedFor('paused2@example.com')).toHaveLength(0);
@@ -235,7 +235,7 @@ describe('SES mailer against aws-ses-v2-local', () => {
     const clock = fakeClock();
     const mailer = createSesMailer(ses, { maxSendRate: 1, sleep: clock.sleep, now: clock.now });
     const results = await Promise.all(['queued0@example.com', 'queued1@example.com', 'queued2@example.com'].map((to) => mailer.send(email(to))));
-    expect(results.map((r) => (r.ok ? 'sent' : r.errorName))).toEqual(['SendingPausedException', 'MailerHalted', 'MailerHalted']);
+    expect(results.map((r) => (r.status === 'sent' ? 'sent' : r.errorName))).toEqual(['SendingPausedException', 'MailerHalted', 'MailerHalted']);
     expect(ses.calls).toBe(1);
   });
 
@@ -243,19 +243,22 @@ describe('SES mailer against aws-ses-v2-local', () => {
     const ses = failing((call) => (call === 1 ? named('TimeoutError', 'socket hang up') : undefined));
     const mailer = createSesMailer(ses, { maxSendRate: 50, ...noWait });
     const result = await mailer.send(email('timeout@example.com'));
-    expect(result).toMatchObject({ ok: false, permanent: false, haltRun: false, maybeSent: true, attempts: 1 });
+    expect(result).toMatchObject({ status: 'maybe-sent', errorName: 'TimeoutError', attempts: 1 });
     expect(ses.calls).toBe(1);
   });
 
-  it('refuses an unsendable recipient without calling SES, and bad content with an exception', async () => {
+  it('refuses an unsendable recipient for good and bad content for now, without calling SES', async () => {
     const ses = failing(() => undefined);
     const mailer = createSesMailer(ses, { maxSendRate: 50, ...noWait });
-    expect(await mailer.send(email('not an address'))).toMatchObject({ ok: false, permanent: true, errorName: 'InvalidRecipient', attempts: 0 });
-    expect(await mailer.send(email('jane@exa mple.com'))).toMatchObject({ ok: false, errorName: 'InvalidRecipient' });
+    expect(await mailer.send(email('not an address'))).toMatchObject({ status: 'not-sent', retry: 'never', errorName: 'InvalidRecipient', attempts: 0 });
+    expect(await mailer.send(email('jane@exa mple.com'))).toMatchObject({ status: 'not-sent', retry: 'never', errorName: 'InvalidRecipient' });
+    expect(await mailer.send(email(''))).toMatchObject({ status: 'not-sent', retry: 'never', reason: 'InvalidRecipient: no recipient address' });
     expect(ses.calls).toBe(0);
-    await expect(mailer.send(email('ok@example.com', { listUnsubscribeUrl: 'http://brand.example.com/u' }))).rejects.toThrow(InvalidEmailError);
-    await expect(mailer.send(email('ok@example.com', { subject: ' \n ' }))).rejects.toThrow(/subject/);
-    await expect(mailer.send(email('ok@example.com', { html: '', text: '' }))).rejects.toThrow(/bodies/);
+    // Our own content or settings, not the recipient: not sent now, a later run may send it once fixed.
+    const badContent = { status: 'not-sent', retry: 'later', scope: 'message', errorName: 'InvalidEmail' };
+    expect(await mailer.send(email('ok@example.com', { listUnsubscribeUrl: 'http://brand.example.com/u' }))).toMatchObject({ ...badContent, reason: expect.stringMatching(/https/) });
+    expect(await mailer.send(email('ok@example.com', { subject: ' \n ' }))).toMatchObject({ ...badContent, reason: expect.stringMatching(/subject/) });
+    expect(await mailer.send(email('ok@example.com', { html: '', text: '' }))).toMatchObject({ ...badContent, reason: expect.stringMatching(/bodies/) });
     expect(ses.calls).toBe(0);
     // A multi-line subject from a template is folded onto one line, not refused.
     const ses2 = recording();
@@ -273,7 +276,7 @@ describe('SES mailer against aws-ses-v2-local', () => {
       },
     };
     const mailer = createSesMailer(ses, { maxSendRate: 10, sleep: clock.sleep, now: clock.now });
-    for (let i = 0; i < 50; i++) expect((await mailer.send(email(`paced${i}@example.com`))).ok).toBe(true);
+    for (let i = 0; i < 50; i++) expect((await mailer.send(email(`paced${i}@example.com`))).status).toBe('sent');
     expect(callTimes).toHaveLength(50);
     expect(clock.now()).toBeGreaterThanOrEqual(4900);
     expect(maxInWindow(callTimes)).toBeLessThanOrEqual(10);
@@ -293,7 +296,7 @@ describe('SES mailer against aws-ses-v2-local', () => {
     const start = performance.now();
     await Promise.all(
       Array.from({ length: 4 }, async () => {
-        for (let to = queue.shift(); to !== undefined; to = queue.shift()) expect((await mailer.send(email(to))).ok).toBe(true);
+        for (let to = queue.shift(); to !== undefined; to = queue.shift()) expect((await mailer.send(email(to))).status).toBe('sent');
       }),
     );
     const elapsed = performance.now() - start;

@@ -2,7 +2,7 @@ import type { Config } from '#shared/config.ts';
 import { TIERS, type OrderFact, type Tier } from '#shared/model.ts';
 import { addDays, MS_PER_DAY, startOfLocalDay } from '#shared/time.ts';
 import { runClock } from '#shared/tiering/profile.ts';
-import type { CampaignResults, CampaignSegmentResult, DecayBucket, GroupOutcome, WindowResult } from './campaign-results-model.ts';
+import type { CampaignResults, CampaignSegmentResult, DecayBucket, GroupOutcome, WindowResult } from './results-model.ts';
 import { excludesZero, meanDifference, proportionDifference, relativeUplift, type SampleMoments } from './uplift.ts';
 
 /**

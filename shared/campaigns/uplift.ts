@@ -1,5 +1,5 @@
-import type { Interval } from './campaign-results-model.ts';
-import { normalQuantile, studentTQuantile } from './distributions.ts';
+import type { Interval } from './results-model.ts';
+import { normalQuantile, studentTQuantile } from './significance.ts';
 
 /**
  * The statistics of a campaign's effect against its control group: pure functions of counts and

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { burstFor, TokenBucket, type Clock } from '#shared/mailer/token-bucket.ts';
+import { burstFor, TokenBucket, type Clock } from '#shared/delivery/token-bucket.ts';
 import { fakeClock, maxInWindow } from './clock.ts';
 
 async function takeAll(bucket: TokenBucket, clock: Clock, n: number): Promise<number[]> {

@@ -1,0 +1,101 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { silentLog, type Log } from '#shared/log.ts';
+import { claimOccasion, recordOutcome, type ClaimRequest, type LedgerKey } from '#shared/store/ledger-store.ts';
+import { ledgerOutcomeOf, type NotSent, type SendOutcome } from './outcome.ts';
+import type { OutgoingEmail } from './ses-email.ts';
+import type { SesMailer } from './ses-mailer.ts';
+
+/**
+ * The one way the suite sends an email: claim it in the send ledger, send it through SES, record
+ * the outcome. Every sender (the campaigns, the advisors' digests, the team email) goes through
+ * these steps, so an email is sent at most once however often a run is repeated or overlaps:
+ *
+ *  1. claimEach: a conditional write per ledger key; exactly one run wins each key, every other
+ *     run (a concurrent one, a rerun) finds it taken and must not send.
+ *  2. deliverClaimed: send through the mailer, then record what became of it on every key the
+ *     email settles: 'sent'; 'deferred' when nothing went out and a later run may try again;
+ *     'failed' when it cannot be sent, or may have been (never resent blindly).
+ *  3. releaseClaims: hand back keys a run won but will not send (another run owns the email).
+ *
+ * A claim whose run died between steps 1 and 2 stays 'claimed': the ledger reports it as stale,
+ * and nobody resends it, because SES may have taken it before the crash.
+ */
+
+export interface LedgerTable {
+  documents: Pick<DynamoDBDocumentClient, 'send'>;
+  table: string;
+}
+
+export interface ClaimResults {
+  /** Won by this run: send, then record. */
+  claimed: ClaimRequest[];
+  /** Held by another run, or already settled: do not send. */
+  taken: ClaimRequest[];
+}
+
+/** Claims each key in order (step 1). */
+export async function claimEach(ledger: LedgerTable, requests: readonly ClaimRequest[]): Promise<ClaimResults> {
+  const results: ClaimResults = { claimed: [], taken: [] };
+  for (const request of requests) {
+    const result = await claimOccasion(ledger.documents, ledger.table, request);
+    (result === 'claimed' ? results.claimed : results.taken).push(request);
+  }
+  return results;
+}
+
+export interface DeliverClaimedOptions {
+  ledger: LedgerTable;
+  /** The run holding the claims: only it may record their outcome. */
+  runId: string;
+  /** Epoch ms, the run's clock: the sent time recorded. */
+  at: number;
+  /** Every ledger key this email settles, all claimed by this run (a campaign email may settle several occasions). */
+  claimed: readonly LedgerKey[];
+  /** The email, or how to compose it (a failure to compose is an outcome: not sent, try later). */
+  email: OutgoingEmail | (() => Promise<OutgoingEmail>);
+  mailer: SesMailer;
+  /** When an email that surely did not go out may be tried again (the ledger's deferredUntil); any later run when absent. */
+  retryAt?: number;
+  log?: Log;
+}
+
+export interface Delivery {
+  outcome: SendOutcome;
+  /** Keys whose outcome could not be recorded: this run no longer held their claim (the ledger changed under it). */
+  notRecorded: LedgerKey[];
+}
+
+/** Sends a claimed email and records its outcome on every key it settles (step 2). */
+export async function deliverClaimed(options: DeliverClaimedOptions): Promise<Delivery> {
+  const { ledger, runId, at, mailer } = options;
+  const log = options.log ?? silentLog;
+  const email = await composed(options.email, log);
+  const outcome = 'status' in email ? email : await mailer.send(email);
+  const notRecorded: LedgerKey[] = [];
+  const record = ledgerOutcomeOf(outcome, at, options.retryAt);
+  for (const key of options.claimed) {
+    const recorded = await recordOutcome(ledger.documents, ledger.table, key, runId, record, at);
+    if (recorded === 'not-claimant') {
+      notRecorded.push(key);
+      log.error('outcome not recorded: this run no longer holds the claim', { customerId: key.customerId, occasionKey: key.occasionKey, status: record.status });
+    }
+  }
+  return { outcome, notRecorded };
+}
+
+/** The email, or the outcome of failing to compose it: nothing went out, and a later run may try again. */
+async function composed(email: DeliverClaimedOptions['email'], log: Log): Promise<OutgoingEmail | NotSent> {
+  if (typeof email !== 'function') return email;
+  try {
+    return await email();
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    log.error('email not composed, not sent', { error: reason });
+    return { status: 'not-sent', retry: 'later', scope: 'message', errorName: 'ComposeError', reason: `ComposeError: ${reason}`, attempts: 0 };
+  }
+}
+
+/** Hands back keys this run claimed but will not send, for a later run (step 3). */
+export async function releaseClaims(ledger: LedgerTable, keys: readonly LedgerKey[], runId: string, reason: string, at: number): Promise<void> {
+  for (const key of keys) await recordOutcome(ledger.documents, ledger.table, key, runId, { status: 'deferred', reason }, at);
+}

@@ -1,0 +1,148 @@
+import type { AwsClients } from '#shared/aws/clients.ts';
+import type { CampaignResults } from '#shared/campaigns/results-model.ts';
+import type { Config } from '#shared/config.ts';
+import { TIERS, type Tier } from '#shared/model.ts';
+import { MigrationWindows, TREND_RUNS, type NightlyReport, type TrendPoint } from '#shared/reports/nightly-report.ts';
+import { tierMovesOf } from '#shared/store/history-store.ts';
+import { getRun, recentRuns } from '#shared/store/runs-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { readCampaignResults } from './campaign-results.ts';
+import { NIGHTLY_JOB, type NightlyRunSummary } from './summary.ts';
+
+/**
+ * The nightly report's data step: everything the marketers' report shows, gathered from tonight's
+ * summary, the runs table (the trend), the tier history (migrations) and the campaign results
+ * object into one NightlyReport (shared/reports/), which the render steps draw.
+ */
+
+/** The summary fields the trend reads from the runs table (the projection keeps the pages small). */
+type StoredTrendItem = Pick<NightlyRunSummary, 'job' | 'runDate' | 'distribution' | 'changes'> & {
+  input?: Partial<Pick<NightlyRunSummary['input'], 'rejected'>>;
+};
+
+const TREND_ATTRIBUTES = ['distribution', 'changes', 'input.rejected'] as const;
+
+export function trendPoint(summary: StoredTrendItem): TrendPoint {
+  const d = summary.distribution;
+  return {
+    runDate: summary.runDate,
+    clients: d.clients,
+    buyers: d.buyers,
+    revenueMinor: d.revenueMinor,
+    tierClients: Object.fromEntries(TIERS.map((t) => [t, d.tiers[t]?.clients ?? 0])) as Record<Tier, number>,
+    ...(d.repurchase ? { repurchaseRate: d.repurchase.rate } : {}),
+    ...(d.rising ? { rising: d.rising.clients } : {}),
+    upgrades: summary.changes?.upgrades ?? 0,
+    downgrades: summary.changes?.downgrades ?? 0,
+    newClients: summary.changes?.newClients ?? 0,
+    rejected: summary.input?.rejected ?? 0,
+  };
+}
+
+export interface GatherOptions {
+  config: Config;
+  clients: Pick<AwsClients, 'documents' | 's3'>;
+  /** Tonight's summary (the nightly run passes its own; the CLI reads it from the runs table). */
+  summary: NightlyRunSummary;
+  /**
+   * The campaign results when the caller holds them; undefined: read the run's object from S3;
+   * null: there are none.
+   */
+  campaignResults?: CampaignResults | null;
+}
+
+export interface ReportSources {
+  config: Pick<Config, 'brandName' | 'reports'>;
+  summary: NightlyRunSummary;
+  /** Stored summaries up to tonight, any order; tonight's own entry is replaced by `summary`. */
+  history: StoredTrendItem[];
+  /** The tier history of the run dates in the long window, tonight's included. */
+  migrations: MigrationWindows;
+  campaignResults?: CampaignResults;
+  campaignResultsError?: string;
+}
+
+/** The report from its sources: pure, so the render tests build it from constructed data. */
+export function buildNightlyReport(sources: ReportSources): NightlyReport {
+  const { config, summary, migrations } = sources;
+  const runDate = summary.runDate;
+  const history = [...sources.history.filter((s) => s.runDate < runDate), summary]
+    .sort((a, b) => (a.runDate < b.runDate ? -1 : a.runDate > b.runDate ? 1 : 0))
+    .slice(-TREND_RUNS);
+  const previousRunDate = history.length > 1 ? history[history.length - 2]?.runDate : undefined;
+  const windowRunDates = history.map((s) => s.runDate).filter((d) => d > migrations.windowStart);
+  const current = Object.fromEntries(TIERS.map((t) => [t, summary.distribution.tiers[t].clients])) as Record<Tier, number>;
+  const figures = summary.distribution.repurchase;
+  const warningBelow = config.reports.repurchaseWarningBelow;
+  return {
+    brandName: config.brandName,
+    runDate,
+    runId: summary.runId,
+    currency: summary.currency,
+    summaryObject: summary.report.summaryObject,
+    distribution: summary.distribution,
+    repurchase: {
+      ...(figures ? { figures } : {}),
+      warningBelow,
+      // No 12-month buyer at all is no rate to warn about (an empty night shows its own empty state).
+      warning: figures !== undefined && figures.buyers12m > 0 && figures.rate < warningBelow,
+    },
+    ...(summary.distribution.rising ? { rising: summary.distribution.rising } : {}),
+    clv: { fitted: summary.clv.fitted, ...(summary.clv.skippedReason ? { skippedReason: summary.clv.skippedReason } : {}) },
+    sincePreviousNight: {
+      since: previousRunDate ?? runDate,
+      ...(previousRunDate ? { previousRunDate } : {}),
+      runDates: [runDate],
+      matrix: migrations.tonight.matrix(current),
+    },
+    sinceWindowStart: { since: migrations.windowStart, runDates: windowRunDates, matrix: migrations.window.matrix(current) },
+    stageMovements: summary.changes.stageMovements,
+    stages: summary.distribution.stages,
+    rejects: {
+      rows: summary.input.rows,
+      rejected: summary.input.rejected,
+      share: summary.input.rejectShare,
+      sample: summary.input.sampleRejects,
+      ...(summary.report.rejectsObject ? { object: summary.report.rejectsObject } : {}),
+    },
+    trend: history.map(trendPoint),
+    ...(sources.campaignResults ? { campaignResults: sources.campaignResults } : {}),
+    ...(sources.campaignResultsError ? { campaignResultsError: sources.campaignResultsError } : {}),
+  };
+}
+
+/** The stored summary of one night (the CLI renders a past night from it), or undefined. */
+export function storedNightlySummary(clients: Pick<AwsClients, 'documents'>, config: Pick<Config, 'storage'>, runDate: string): Promise<NightlyRunSummary | undefined> {
+  return getRun<NightlyRunSummary>(clients.documents, tableNames(config).runs, { job: NIGHTLY_JOB, runDate });
+}
+
+/** Reads the report's sources from DynamoDB and S3, then builds it. */
+export async function gatherNightlyReport(options: GatherOptions): Promise<NightlyReport> {
+  const { config, clients, summary } = options;
+  const tables = tableNames(config);
+  const runDate = summary.runDate;
+  const history = await recentRuns<StoredTrendItem>(clients.documents, tables.runs, NIGHTLY_JOB, runDate, { limit: TREND_RUNS, attributes: TREND_ATTRIBUTES });
+  const migrations = new MigrationWindows(runDate);
+  // The tier history is keyed by run date: only dates a run stored can hold records.
+  const runDates = new Set([runDate, ...history.map((s) => s.runDate).filter((d) => d > migrations.windowStart)]);
+  for (const date of runDates) {
+    for await (const move of tierMovesOf(clients.documents, tables.tierHistory, date)) migrations.add(move);
+  }
+  let campaignResults = options.campaignResults ?? undefined;
+  let campaignResultsError: string | undefined;
+  if (options.campaignResults === undefined) {
+    try {
+      campaignResults = await readCampaignResults(clients.s3, config, runDate);
+    } catch (error) {
+      campaignResultsError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    }
+  }
+  return buildNightlyReport({
+    config,
+    summary,
+    history,
+    migrations,
+    ...(campaignResults ? { campaignResults } : {}),
+    ...(campaignResultsError ? { campaignResultsError } : {}),
+  });
+}

@@ -1,0 +1,26 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
+import type { Config } from '#shared/config.ts';
+import type { ProductRecord } from '#shared/model.ts';
+import { catalogKey, reportsBucket } from './buckets.ts';
+
+/**
+ * The product catalogue: the products the last nightly run read, kept as one JSON object beside
+ * the reports, so that the hourly sender and the digests know the replenishment cycles without
+ * reading the export.
+ */
+
+/** Stores the night's products, the last row of each SKU winning (like customers). */
+export async function writeCatalog(s3: S3Client, config: Config, products: readonly ProductRecord[]): Promise<void> {
+  const bySku = new Map(products.map((p) => [p.sku, p]));
+  await writeJsonObject(s3, { bucket: reportsBucket(config), key: catalogKey(config) }, [...bySku.values()]);
+}
+
+/** The stored catalogue by SKU; empty when no night has exported products. */
+export async function readCatalog(s3: S3Client, config: Config): Promise<Map<string, ProductRecord>> {
+  const text = await readObjectText(s3, reportsBucket(config), catalogKey(config));
+  if (text === undefined) return new Map();
+  // Our own object, written by writeCatalog.
+  const products = JSON.parse(text || '[]') as ProductRecord[];
+  return new Map(products.map((p) => [p.sku, p]));
+}

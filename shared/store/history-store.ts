@@ -1,0 +1,58 @@
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { TierChange, TierMove } from '#shared/model.ts';
+import { batchPutAll, type BatchWriteOptions, type BatchWriteResult } from './batch-writer.ts';
+import { collectPages, paginate } from './paginate.ts';
+import { HISTORY_BY_RUN_DATE_INDEX } from './tables.ts';
+
+/**
+ * The tier history: one record per tier or stage change of a client, keyed by client and the run
+ * date that saw it (byRunDate indexes them by night, for the report's migration matrices).
+ */
+
+type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
+
+export function writeTierChanges(
+  client: DocumentSender,
+  tableName: string,
+  changes: Iterable<TierChange>,
+  options?: BatchWriteOptions,
+): Promise<BatchWriteResult> {
+  return batchPutAll(client, tableName, changes, options);
+}
+
+/** A client's tier and stage changes recorded by the runs from `fromRunDate` to `toRunDate`, inclusive. */
+export function tierChangesBetween(
+  client: DocumentSender,
+  tableName: string,
+  customerId: string,
+  fromRunDate: string,
+  toRunDate: string,
+): Promise<TierChange[]> {
+  return collectPages<TierChange>((startKey) =>
+    client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'customerId = :customer AND runDate BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':customer': customerId, ':from': fromRunDate, ':to': toRunDate },
+        ExclusiveStartKey: startKey,
+      }),
+    ),
+  );
+}
+
+/** Every tier-history record of one run date (the byRunDate index), with only what the matrix needs. */
+export function tierMovesOf(documents: DocumentSender, table: string, runDate: string): AsyncGenerator<TierMove> {
+  return paginate<TierMove>((startKey) =>
+    documents.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: HISTORY_BY_RUN_DATE_INDEX,
+        KeyConditionExpression: '#runDate = :runDate',
+        ExpressionAttributeNames: { '#runDate': 'runDate', '#id': 'customerId', '#from': 'fromTier', '#to': 'toTier' },
+        ExpressionAttributeValues: { ':runDate': runDate },
+        ProjectionExpression: '#id, #runDate, #from, #to',
+        ExclusiveStartKey: startKey,
+      }),
+    ),
+  );
+}
