@@ -1,7 +1,7 @@
 import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
-import type { CampaignResults } from '#shared/campaigns/results-model.ts';
+import type { CampaignResults } from '#shared/campaign-results/model.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import { TIERS, type OrderFact, type Tier } from '#shared/model.ts';
 import {
@@ -13,7 +13,7 @@ import {
   type CampaignDecision,
   type CampaignHeadline,
   type CampaignTallies,
-} from '#shared/campaigns/results.ts';
+} from '#shared/campaign-results/results.ts';
 import { campaignResultsKey, reportsBucket } from '#shared/store/buckets.ts';
 import { decisionsClaimedBetween, type ResultEntry } from '#shared/store/ledger-store.ts';
 import { tableNames } from '#shared/store/tables.ts';

@@ -1,6 +1,6 @@
 import { writeObject } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
-import type { CampaignResults } from '#shared/campaigns/results-model.ts';
+import type { CampaignResults } from '#shared/campaign-results/model.ts';
 import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, type LedgerTable } from '#shared/delivery/deliver.ts';
 import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';

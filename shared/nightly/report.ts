@@ -1,5 +1,5 @@
 import type { AwsClients } from '#shared/aws/clients.ts';
-import type { CampaignResults } from '#shared/campaigns/results-model.ts';
+import type { CampaignResults } from '#shared/campaign-results/model.ts';
 import type { Config } from '#shared/config.ts';
 import { TIERS, type Tier } from '#shared/model.ts';
 import { MigrationWindows, TREND_RUNS, type NightlyReport, type TrendPoint } from '#shared/reports/nightly-report.ts';

@@ -21,7 +21,7 @@ import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { shardHandlers, shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from './shards.ts';
 import { distribution, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { tallyShardCampaigns, writeCampaignResults } from './campaign-results.ts';
-import type { CampaignHeadline, CampaignTallies } from '#shared/campaigns/results.ts';
+import type { CampaignHeadline, CampaignTallies } from '#shared/campaign-results/results.ts';
 import { publishNightlyReport } from './publish-report.ts';
 import { NIGHTLY_JOB, type NightlyProgress, type NightlyRunSummary } from './summary.ts';
 

@@ -1,5 +1,5 @@
 import type { ClvRunReport } from '#shared/clv/profile-clv.ts';
-import type { CampaignHeadline } from '#shared/campaigns/results.ts';
+import type { CampaignHeadline } from '#shared/campaign-results/results.ts';
 import type { AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import type { FileReport } from '#shared/exports/reader.ts';
 import type { Reject } from '#shared/model.ts';

@@ -1,4 +1,4 @@
-import type { CampaignResults } from '#shared/campaigns/results-model.ts';
+import type { CampaignResults } from '#shared/campaign-results/model.ts';
 import type { Reject, Stage, Tier, TierMove } from '#shared/model.ts';
 import type { Distribution, RepurchaseFigures, RisingFigures } from '#shared/tiering/distribution.ts';
 import { addDays } from '#shared/time.ts';

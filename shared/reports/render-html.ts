@@ -1,6 +1,6 @@
 import { STAGES, TIERS, type Tier } from '#shared/model.ts';
 import { displayMinor, displayMinorCompact } from '#shared/money.ts';
-import type { CampaignResults, CampaignSegmentResult, DecayBucket, WindowResult } from '#shared/campaigns/results-model.ts';
+import type { CampaignResults, CampaignSegmentResult, DecayBucket, WindowResult } from '#shared/campaign-results/model.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
 import { MIGRATION_ORIGINS, movementCounts, type MigrationOrigin, type TierMatrix } from './migration.ts';
 import type { MigrationView, NightlyReport, TrendPoint } from './nightly-report.ts';

@@ -3,6 +3,7 @@ import type { ClientFacts, ClientProfile, SkuPurchase } from '#shared/model.ts';
 import { addDays, addYears, daysBetweenDates, isIsoDate, MS_PER_DAY, startOfLocalDay, zoneOffsetMs } from '#shared/time.ts';
 import { medianDayGap, stageFor } from './lifecycle.ts';
 import { rfmReference, rfmScoreAgainst, type RfmInput, type RfmReference } from './rfm.ts';
+import { countsAsPurchase } from './spend.ts';
 import { tierFor, tierThresholdsMinor, type TierThresholdsMinor } from './tiers.ts';
 
 /** Profiles keep the most recently bought SKUs only: enough for replenishment, bounded in size. */
@@ -102,7 +103,7 @@ function summariseOrders(facts: ClientFacts, env: Environment): OrderSummary {
     if (!(order.orderedAt < env.now)) continue;
     summary.lifetimeSpendMinor += order.netMinor;
     if (order.orderedAt >= env.windowStart) summary.spend12mMinor += order.netMinor;
-    if (order.netMinor <= 0) continue;
+    if (!countsAsPurchase(order)) continue;
     summary.orderCount += 1;
     if (summary.firstOrderAt === undefined || order.orderedAt < summary.firstOrderAt) summary.firstOrderAt = order.orderedAt;
     if (summary.lastOrderAt === undefined || order.orderedAt > summary.lastOrderAt) summary.lastOrderAt = order.orderedAt;

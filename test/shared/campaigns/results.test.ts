@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseConfig } from '#shared/config.ts';
 import type { OrderFact } from '#shared/model.ts';
-import type { WindowResult } from '#shared/campaigns/results-model.ts';
+import type { WindowResult } from '#shared/campaign-results/model.ts';
 import {
   campaignHeadlines,
   campaignResultsOf,
@@ -11,7 +11,7 @@ import {
   mergeCampaignTallies,
   tallyCampaignDecisions,
   type CampaignDecision,
-} from '#shared/campaigns/results.ts';
+} from '#shared/campaign-results/results.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 
 const HOUR = 3_600_000;

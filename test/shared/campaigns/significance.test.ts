@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { normalQuantile, regularizedIncompleteBeta, studentTCdf, studentTQuantile } from '#shared/campaigns/significance.ts';
+import { normalQuantile, regularizedIncompleteBeta, studentTCdf, studentTQuantile } from '#shared/campaign-results/significance.ts';
 
 describe('normalQuantile (Wichura AS 241)', () => {
   it('matches published quantiles in the centre and both tails', () => {

@@ -8,7 +8,7 @@ import {
   wilsonInterval,
   type Proportion,
   type SampleMoments,
-} from '#shared/campaigns/uplift.ts';
+} from '#shared/campaign-results/uplift.ts';
 
 const of = (successes: number, trials: number): Proportion => ({ successes, trials });
 

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ClientAggregator, emailIdentity, lineNetMinor } from '#shared/tiering/aggregate.ts';
+import { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { emailIdentity } from '#shared/tiering/identity.ts';
+import { lineNetMinor } from '#shared/tiering/spend.ts';
 import type { ClientFacts } from '#shared/model.ts';
 import { at, customer, line } from './fixtures.ts';
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Config } from '#shared/config.ts';
 import type { ClientFacts, ClientProfile, CustomerRecord, OrderLine } from '#shared/model.ts';
 import { addDays } from '#shared/time.ts';
-import { ClientAggregator, emailIdentity } from '#shared/tiering/aggregate.ts';
+import { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { emailIdentity } from '#shared/tiering/identity.ts';
 import { computeProfiles, MAX_SKUS_PER_PROFILE, runClock, streamProfiles } from '#shared/tiering/profile.ts';
 import { at, config, customer, line } from './fixtures.ts';
 

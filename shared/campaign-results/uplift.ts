@@ -1,4 +1,4 @@
-import type { Interval } from './results-model.ts';
+import type { Interval } from './model.ts';
 import { normalQuantile, studentTQuantile } from './significance.ts';
 
 /**

@@ -2,7 +2,8 @@ import type { Config } from '#shared/config.ts';
 import { TIERS, type OrderFact, type Tier } from '#shared/model.ts';
 import { addDays, MS_PER_DAY, startOfLocalDay } from '#shared/time.ts';
 import { runClock } from '#shared/tiering/profile.ts';
-import type { CampaignResults, CampaignSegmentResult, DecayBucket, GroupOutcome, WindowResult } from './results-model.ts';
+import { countsAsPurchase } from '#shared/tiering/spend.ts';
+import type { CampaignResults, CampaignSegmentResult, DecayBucket, GroupOutcome, WindowResult } from './model.ts';
 import { excludesZero, meanDifference, proportionDifference, relativeUplift, type SampleMoments } from './uplift.ts';
 
 /**
@@ -113,7 +114,7 @@ function memberWindow(at: number, windowDays: number, orders: readonly OrderFact
     if (order.orderedAt <= at) continue;
     if (order.orderedAt > end) break; // sorted by orderedAt
     // A refunded or cancelled order nets 0 and is no conversion.
-    if (order.netMinor > 0) revenueMinor += order.netMinor;
+    if (countsAsPurchase(order)) revenueMinor += order.netMinor;
   }
   return { converted: revenueMinor > 0, revenueMinor };
 }

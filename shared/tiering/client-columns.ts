@@ -1,0 +1,297 @@
+import type { OrderFact } from '#shared/model.ts';
+import type { StoredCustomer } from './customer-packing.ts';
+
+/**
+ * The columnar state of all clients of a night, for ClientAggregator (aggregate.ts).
+ *
+ * Memory is the constraint here (10M order lines / 1M clients within 1 GB RSS). Per-client JS
+ * objects and arrays cost ~50 bytes of headers each plus growth slack, and small arrays grown one
+ * push at a time churn the heap; so the state is columnar instead: every client is a slot number,
+ * and its orders, category totals and SKU purchases are records in shared typed-array columns
+ * (off the JS heap, grown in fixed chunks), chained per client by "next" links. SKU and category
+ * strings are interned.
+ */
+
+
+const CHUNK_BITS = 16;
+const CHUNK_SIZE = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK_SIZE - 1;
+const FIRST_CHUNK_SIZE = 256;
+const NONE = -1;
+
+/**
+ * A growable column of numbers stored in typed-array chunks of 64K entries: growth never
+ * copies more than one chunk, and slack is at most one chunk. The first chunk starts small
+ * and doubles, so that small aggregators (tests, small brands) stay small.
+ */
+class Column {
+  private readonly chunks: (Float64Array | Int32Array)[] = [];
+  private size = 0;
+
+  constructor(private readonly kind: 'f64' | 'i32') {}
+
+  get length(): number {
+    return this.size;
+  }
+
+  push(value: number): number {
+    const index = this.size;
+    const c = index >>> CHUNK_BITS;
+    const offset = index & CHUNK_MASK;
+    let chunk = this.chunks[c];
+    if (chunk === undefined) {
+      chunk = this.allocate(c === 0 ? FIRST_CHUNK_SIZE : CHUNK_SIZE);
+      this.chunks.push(chunk);
+    } else if (offset >= chunk.length) {
+      const bigger = this.allocate(Math.min(chunk.length * 2, CHUNK_SIZE));
+      bigger.set(chunk);
+      this.chunks[c] = chunk = bigger;
+    }
+    chunk[offset] = value;
+    this.size = index + 1;
+    return index;
+  }
+
+  get(index: number): number {
+    return (this.chunks[index >>> CHUNK_BITS] as Float64Array | Int32Array)[index & CHUNK_MASK] as number;
+  }
+
+  set(index: number, value: number): void {
+    (this.chunks[index >>> CHUNK_BITS] as Float64Array | Int32Array)[index & CHUNK_MASK] = value;
+  }
+
+  private allocate(size: number): Float64Array | Int32Array {
+    return this.kind === 'f64' ? new Float64Array(size) : new Int32Array(size);
+  }
+}
+
+export class Interner {
+  private readonly ids = new Map<string, number>();
+  readonly values: string[] = [];
+
+  id(value: string): number {
+    let id = this.ids.get(value);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(value);
+      this.ids.set(value, id);
+    }
+    return id;
+  }
+}
+
+/** A value attached to a SKU by its lines: the one on the latest line wins (ties: smallest). */
+export class LatestValue {
+  readonly values: (string | undefined)[] = [];
+  readonly at: number[] = [];
+
+  offer(id: number, value: string | undefined, at: number): void {
+    if (value === undefined || value === '') return;
+    const current = this.values[id];
+    const currentAt = this.at[id];
+    if (current === undefined || currentAt === undefined || at > currentAt || (at === currentAt && value < current)) {
+      this.values[id] = value;
+      this.at[id] = at;
+    }
+  }
+}
+
+/** Clients with more orders than this get a Map from orderId to order instead of a list walk. */
+const ORDER_INDEX_FROM = 16;
+export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The columnar state of all clients. A slot is one client; its records are chained newest
+ * first. Orders: [orderedAt (earliest line), netMinor]; categories: [categoryId, netMinor]
+ * (positive lines only); purchases: [skuId, order, quantity] (positive lines only). A
+ * purchase points at its order, so its time is the order's time: lines of one order are one
+ * purchase moment, even when an export stamps them a few seconds apart.
+ */
+export class ClientStore {
+  readonly customers: (StoredCustomer | undefined)[] = [];
+  /** Smallest (normalised) email seen on the slot's lines while its customer had none. */
+  readonly emails: (string | undefined)[] = [];
+  /** Whether the slot's customer record has an email (then line emails need not be kept). */
+  readonly customerHasEmail: boolean[] = [];
+  private readonly orderHead = new Column('i32');
+  private readonly orderCount = new Column('i32');
+  private readonly categoryHead = new Column('i32');
+  private readonly purchaseHead = new Column('i32');
+
+  private readonly orderIds: string[] = [];
+  private readonly orderAt = new Column('f64');
+  private readonly orderNet = new Column('f64');
+  private readonly orderNext = new Column('i32');
+  private readonly orderIndexes = new Map<number, Map<string, number>>();
+
+  private readonly categoryId = new Column('i32');
+  private readonly categoryNet = new Column('f64');
+  private readonly categoryNext = new Column('i32');
+
+  private readonly purchaseSku = new Column('i32');
+  private readonly purchaseOrder = new Column('i32');
+  private readonly purchaseQuantity = new Column('f64');
+  private readonly purchaseNext = new Column('i32');
+
+  newSlot(): number {
+    this.customers.push(undefined);
+    this.emails.push(undefined);
+    this.customerHasEmail.push(false);
+    this.orderCount.push(0);
+    this.categoryHead.push(NONE);
+    this.purchaseHead.push(NONE);
+    return this.orderHead.push(NONE);
+  }
+
+  offerEmail(slot: number, email: string): void {
+    const current = this.emails[slot];
+    if (current === undefined || email < current) this.emails[slot] = email;
+  }
+
+  /** Adds a line's net to its order (created if new) and returns the order. */
+  addToOrder(slot: number, orderId: string, orderedAt: number, netMinor: number): number {
+    const existing = this.findOrder(slot, orderId);
+    if (existing !== NONE) {
+      this.combineOrder(existing, orderedAt, netMinor);
+      return existing;
+    }
+    const order = this.orderAt.push(orderedAt);
+    this.orderNet.push(netMinor);
+    this.orderNext.push(NONE);
+    this.orderIds.push(orderId);
+    this.linkOrder(slot, order);
+    return order;
+  }
+
+  addCategory(slot: number, categoryId: number, netMinor: number): void {
+    for (let c = this.categoryHead.get(slot); c !== NONE; c = this.categoryNext.get(c)) {
+      if (this.categoryId.get(c) === categoryId) {
+        this.categoryNet.set(c, this.categoryNet.get(c) + netMinor);
+        return;
+      }
+    }
+    const c = this.categoryId.push(categoryId);
+    this.categoryNet.push(netMinor);
+    this.categoryNext.push(this.categoryHead.get(slot));
+    this.categoryHead.set(slot, c);
+  }
+
+  addPurchase(slot: number, skuId: number, order: number, quantity: number): void {
+    // Rows of one order usually arrive together: merge with the same SKU among this order's
+    // latest records (anything missed here is merged when the facts are built).
+    for (let p = this.purchaseHead.get(slot); p !== NONE && this.purchaseOrder.get(p) === order; p = this.purchaseNext.get(p)) {
+      if (this.purchaseSku.get(p) === skuId) {
+        this.purchaseQuantity.set(p, this.purchaseQuantity.get(p) + quantity);
+        return;
+      }
+    }
+    const p = this.purchaseSku.push(skuId);
+    this.purchaseOrder.push(order);
+    this.purchaseQuantity.push(quantity);
+    this.purchaseNext.push(this.purchaseHead.get(slot));
+    this.purchaseHead.set(slot, p);
+  }
+
+  /** Moves everything of slot `from` into slot `to`, combining orders both have. */
+  merge(from: number, to: number): void {
+    const email = this.emails[from];
+    if (email !== undefined && !this.customerHasEmail[to]) this.offerEmail(to, email);
+    const remap = new Map<number, number>();
+    for (let o = this.orderHead.get(from); o !== NONE; ) {
+      const next = this.orderNext.get(o);
+      const existing = this.findOrder(to, this.orderIds[o] as string);
+      if (existing === NONE) this.linkOrder(to, o);
+      else {
+        this.combineOrder(existing, this.orderAt.get(o), this.orderNet.get(o));
+        remap.set(o, existing);
+      }
+      o = next;
+    }
+    for (let c = this.categoryHead.get(from); c !== NONE; c = this.categoryNext.get(c)) {
+      this.addCategory(to, this.categoryId.get(c), this.categoryNet.get(c));
+    }
+    for (let p = this.purchaseHead.get(from); p !== NONE; ) {
+      const next = this.purchaseNext.get(p);
+      const order = remap.get(this.purchaseOrder.get(p));
+      if (order !== undefined) this.purchaseOrder.set(p, order);
+      this.purchaseNext.set(p, this.purchaseHead.get(to));
+      this.purchaseHead.set(to, p);
+      p = next;
+    }
+    this.emails[from] = undefined;
+    this.orderHead.set(from, NONE);
+    this.orderCount.set(from, 0);
+    this.orderIndexes.delete(from);
+    this.categoryHead.set(from, NONE);
+    this.purchaseHead.set(from, NONE);
+  }
+
+  orders(slot: number): OrderFact[] {
+    const facts: OrderFact[] = [];
+    for (let o = this.orderHead.get(slot); o !== NONE; o = this.orderNext.get(o)) {
+      facts.push({ orderId: this.orderIds[o] as string, orderedAt: this.orderAt.get(o), netMinor: this.orderNet.get(o) });
+    }
+    return facts.sort((a, b) => a.orderedAt - b.orderedAt || compareStrings(a.orderId, b.orderId));
+  }
+
+  categories(slot: number, names: readonly string[]): Record<string, number> {
+    const entries: [string, number][] = [];
+    for (let c = this.categoryHead.get(slot); c !== NONE; c = this.categoryNext.get(c)) {
+      entries.push([names[this.categoryId.get(c)] as string, this.categoryNet.get(c)]);
+    }
+    entries.sort(([a], [b]) => compareStrings(a, b));
+    return Object.fromEntries(entries); // own properties: a "__proto__" category is safe
+  }
+
+  /** Purchases by SKU id, each list sorted by time with purchases at the same instant merged. */
+  purchases(slot: number): Map<number, { orderedAt: number; quantity: number }[]> {
+    const bySku = new Map<number, { orderedAt: number; quantity: number }[]>();
+    for (let p = this.purchaseHead.get(slot); p !== NONE; p = this.purchaseNext.get(p)) {
+      const skuId = this.purchaseSku.get(p);
+      let list = bySku.get(skuId);
+      if (!list) bySku.set(skuId, (list = []));
+      list.push({ orderedAt: this.orderAt.get(this.purchaseOrder.get(p)), quantity: this.purchaseQuantity.get(p) });
+    }
+    for (const [skuId, list] of bySku) {
+      list.sort((a, b) => a.orderedAt - b.orderedAt);
+      const merged: { orderedAt: number; quantity: number }[] = [];
+      for (const purchase of list) {
+        const last = merged[merged.length - 1];
+        if (last && last.orderedAt === purchase.orderedAt) last.quantity += purchase.quantity;
+        else merged.push(purchase);
+      }
+      bySku.set(skuId, merged);
+    }
+    return bySku;
+  }
+
+  private findOrder(slot: number, orderId: string): number {
+    const head = this.orderHead.get(slot);
+    if (head === NONE) return NONE;
+    if (this.orderIds[head] === orderId) return head; // rows of one order usually arrive together
+    const index = this.orderIndexes.get(slot);
+    if (index) return index.get(orderId) ?? NONE;
+    for (let o = this.orderNext.get(head); o !== NONE; o = this.orderNext.get(o)) if (this.orderIds[o] === orderId) return o;
+    return NONE;
+  }
+
+  /** The order's time is its earliest line's; its net is the sum of its lines'. */
+  private combineOrder(order: number, orderedAt: number, netMinor: number): void {
+    if (orderedAt < this.orderAt.get(order)) this.orderAt.set(order, orderedAt);
+    this.orderNet.set(order, this.orderNet.get(order) + netMinor);
+  }
+
+  private linkOrder(slot: number, order: number): void {
+    this.orderNext.set(order, this.orderHead.get(slot));
+    this.orderHead.set(slot, order);
+    const count = this.orderCount.get(slot) + 1;
+    this.orderCount.set(slot, count);
+    const index = this.orderIndexes.get(slot);
+    if (index) index.set(this.orderIds[order] as string, order);
+    else if (count > ORDER_INDEX_FROM) {
+      const built = new Map<string, number>();
+      for (let o = order; o !== NONE; o = this.orderNext.get(o)) built.set(this.orderIds[o] as string, o);
+      this.orderIndexes.set(slot, built);
+    }
+  }
+}
