@@ -25,7 +25,8 @@ export interface CustomerRecord {
   /** IANA, e.g. Asia/Shanghai. */
   timeZone?: string;
   signedUpAt?: number;
-  acceptsMarketing: boolean;
+  /** What the row says of email consent; absent when the row says nothing (no column, an empty cell): nothing changes then. */
+  acceptsMarketing?: boolean;
   /** YYYY-MM-DD or MM-DD. */
   birthday?: string;
   advisorId?: string;
@@ -144,7 +145,8 @@ export interface ClientProfile {
   lastName?: string;
   locale?: string;
   timeZone?: string;
-  acceptsMarketing: boolean;
+  /** Consent to marketing email: true only once the client said yes; false or absent (never asked): no campaign email. */
+  acceptsMarketing?: boolean;
   birthday?: string;
   advisorId?: string;
   /** ISO instant. */

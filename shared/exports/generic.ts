@@ -45,7 +45,7 @@ export function genericCustomerSchema(config: Config) {
         locale: row.locale,
         timeZone: row.time_zone,
         signedUpAt: row.signed_up_at,
-        acceptsMarketing: row.accepts_marketing ?? false,
+        acceptsMarketing: row.accepts_marketing,
         birthday: row.birthday,
         advisorId: row.advisor_id,
       }),

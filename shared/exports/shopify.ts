@@ -64,7 +64,7 @@ export function shopifyCustomerSchema() {
         locale: undefined,
         timeZone: undefined,
         signedUpAt: undefined,
-        acceptsMarketing: row['Accepts Email Marketing'] ?? row['Accepts Marketing'] ?? false,
+        acceptsMarketing: row['Accepts Email Marketing'] ?? row['Accepts Marketing'],
         birthday: undefined,
         advisorId: advisorFromTags(row.Tags),
       }),

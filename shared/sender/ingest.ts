@@ -52,7 +52,8 @@ export function mergeIncrement(stored: ClientProfile, increment: ClientProfile):
   for (const key of ['email', 'firstName', 'lastName', 'locale', 'timeZone', 'birthday', 'advisorId', 'signedUpAt'] as const) {
     if (increment[key] !== undefined) merged[key] = increment[key];
   }
-  if (increment.email !== undefined || increment.firstName !== undefined) merged.acceptsMarketing = increment.acceptsMarketing;
+  // Consent moves only when the increment's row says so: an absent or empty column changes nothing.
+  if (increment.acceptsMarketing !== undefined) merged.acceptsMarketing = increment.acceptsMarketing;
   if (increment.orderCount > 0) {
     merged.orderCount = stored.orderCount + increment.orderCount;
     merged.lifetimeSpendMinor = stored.lifetimeSpendMinor + increment.lifetimeSpendMinor;

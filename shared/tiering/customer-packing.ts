@@ -33,7 +33,8 @@ const SEP = '\u001f';
 export type StoredCustomer = string | CustomerRecord;
 
 export function packCustomer(record: CustomerRecord): StoredCustomer {
-  const parts: string[] = [record.acceptsMarketing ? '1' : '0', record.signedUpAt === undefined ? '' : `=${record.signedUpAt}`];
+  const consent = record.acceptsMarketing === undefined ? '' : record.acceptsMarketing ? '1' : '0';
+  const parts: string[] = [consent, record.signedUpAt === undefined ? '' : `=${record.signedUpAt}`];
   for (const field of STRING_FIELDS) {
     const value = record[field];
     if (value !== undefined && value.includes(SEP)) return { ...record };
@@ -46,7 +47,8 @@ export function packCustomer(record: CustomerRecord): StoredCustomer {
 export function unpackCustomer(customerId: string, stored: StoredCustomer): CustomerRecord {
   if (typeof stored !== 'string') return { ...stored };
   const parts = stored.split(SEP);
-  const record: CustomerRecord = { customerId, acceptsMarketing: parts[0] === '1' };
+  const record: CustomerRecord = { customerId };
+  if (parts[0] !== '') record.acceptsMarketing = parts[0] === '1';
   const signedUp = parts[1];
   if (signedUp) record.signedUpAt = Number(signedUp.slice(1));
   STRING_FIELDS.forEach((field, i) => {

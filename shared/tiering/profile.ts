@@ -209,7 +209,7 @@ function profileOf(facts: ClientFacts, summary: OrderSummary, env: Environment):
 
   const profile: ClientProfile = {
     customerId: facts.customerId,
-    acceptsMarketing: customer?.acceptsMarketing ?? false,
+    ...(customer?.acceptsMarketing !== undefined ? { acceptsMarketing: customer.acceptsMarketing } : {}),
     tier: tierFor(summary.spend12mMinor, hasPurchased, env.thresholds),
     stage,
     spend12mMinor: summary.spend12mMinor,

@@ -35,17 +35,19 @@ describe('generic customers', () => {
     });
     expect(customers[1]).toMatchObject({ customerId: 'C2', locale: 'en-US', signedUpAt: Date.UTC(2026, 0, 5, 9, 30), acceptsMarketing: false, birthday: '02-29' });
     expect(customers[1]?.email).toBeUndefined();
-    expect(customers[2]).toMatchObject({ customerId: 'C3', acceptsMarketing: false });
+    // An empty consent cell says nothing: absent, not false.
+    expect(customers[2]).toMatchObject({ customerId: 'C3' });
+    expect(customers[2]?.acceptsMarketing).toBeUndefined();
     expect(customers[2]?.signedUpAt).toBeUndefined();
   });
 
-  it('accepts every spelling of accepts_marketing', async () => {
+  it('accepts every spelling of accepts_marketing; an empty cell is no answer', async () => {
     const values = ['true', 'FALSE', '1', '0', 'Yes', 'no', ''];
     const { customers } = await readFiles({
       'customers.csv': csv([['customer_id', 'accepts_marketing'], ...values.map((v, i) => [`C${i}`, v])]),
       'orders.csv': ORDERS_CSV,
     });
-    expect(customers.map((c) => c.acceptsMarketing)).toEqual([true, false, true, false, true, false, false]);
+    expect(customers.map((c) => c.acceptsMarketing)).toEqual([true, false, true, false, true, false, undefined]);
   });
 
   it('reads shuffled columns, ignores unknown ones, trims header names and matches them in any case', async () => {

@@ -265,9 +265,10 @@ describe('computeProfiles: profile fields', () => {
     expect(Object.values(p as object)).not.toContain(undefined);
   });
 
-  it('gives an email-only buyer their email identity, email, and acceptsMarketing false', () => {
+  it('gives an email-only buyer their email identity and email, and no consent (never asked)', () => {
     const p = profileOf([line({ orderId: '#1', email: 'Bob@X.com', orderedAt: at('2025-06-01T10:00') })]);
-    expect(p).toMatchObject({ customerId: emailIdentity('bob@x.com'), email: 'bob@x.com', acceptsMarketing: false, tier: 'Entry' });
+    expect(p).toMatchObject({ customerId: emailIdentity('bob@x.com'), email: 'bob@x.com', tier: 'Entry' });
+    expect(p?.acceptsMarketing).toBeUndefined();
   });
 
   it('attaches Shopify-style email-only orders to the customer with that email', () => {
