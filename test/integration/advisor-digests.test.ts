@@ -1,21 +1,20 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
-import { startLocalAws, type LocalAws } from '#local/aws.ts';
-import { ensureTables, tableNames } from '#shared/store/tables.ts';
+import { tableNames } from '#shared/store/tables.ts';
 import { generateExport } from '#local/generate/generate.ts';
-import { uploadDirectory } from '#shared/aws/s3-objects.ts';
 import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
 import type { SesSender } from '#shared/delivery/ses-email.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { advisorDigestLedgerKey, advisorDigestsOfNight, sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
-import { exportPrefix } from '#shared/store/buckets.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { getProfile, scanProfiles } from '#shared/store/profile-store.ts';
-import { emailsTo, profile, seedProfiles, sesEmails, type StoredEmail } from './campaign-fixtures.ts';
+import { seedProfiles, uploadExport } from '#test/support/emulator-data.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
 
 /**
  * The advisors' weekly digests on the embedded AWS: a generated export, the nightly run on the
@@ -31,30 +30,18 @@ const MAX_ROWS = 3;
 // The generator shares 800 clients between two advisors, A01 and A02.
 const ADVISORS = { A01: 'en', A02: 'zh-CN' } as const;
 const addressOf = (advisorId: string) => `${advisorId.toLowerCase()}@advisors.example.com`;
+/** Every advisor address of this file: the only mail a night or a digest run of these configs can send. */
+const toAnAdvisor = (address: string) => address.endsWith('@advisors.example.com');
 
-let aws: LocalAws;
-let work: string;
+const aws = sharedAws();
+const work = scratchDir('advisors');
 
-beforeAll(async () => {
-  aws = await startLocalAws();
-  work = await mkdtemp(join(tmpdir(), 'clientele-advisors-'));
-});
-
-afterAll(async () => {
-  await aws?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
-async function isolatedConfig(name: string, reports: ConfigInput['reports']): Promise<Config> {
-  const config = parseConfig({
-    ...aws.config,
-    storage: { ...aws.config.storage, tablePrefix: `${name}-`, exportsPrefix: `exports-${name}`, reportsPrefix: `reports-${name}` },
+function isolatedConfig(name: string, reports: ConfigInput['reports']): Promise<Config> {
+  return scenarioConfig(aws, name, {
     sender: { ...aws.config.sender, maxSendRate: 500 },
     // These tests run the nights of Monday 2026-11-23 (and a Sunday and a Wednesday around it).
     reports: { advisorDigestWeekday: 'monday', ...reports },
   });
-  await ensureTables(aws.clients.dynamodb, config);
-  return config;
 }
 
 /** The numbered client cards of a digest's text part ("1. Lin Wang"). */
@@ -67,12 +54,12 @@ describe('advisor digests on the embedded AWS', () => {
     const config = await isolatedConfig('digests', { advisors, advisorDigestMaxRows: MAX_ROWS });
     const dir = join(work, 'export');
     await generateExport({ customers: CUSTOMERS, seed: 11, asOf: RUN_DATE, timeZone: config.timeZone }, dir);
-    for (const night of [SUNDAY, RUN_DATE]) await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, night));
+    for (const night of [SUNDAY, RUN_DATE]) await uploadExport(aws, config, dir, night);
 
     // Sunday is not the digest day: nothing is sent.
     const sunday = await runNightly({ clock: Date.now, runDate: SUNDAY, runId: 'sunday', config, clients: aws.clients });
     expect(sunday.advisorDigests).toBeUndefined();
-    expect((await sesEmails(aws)).filter((e) => e.destination.to.some((to) => to.endsWith('@advisors.example.com')))).toEqual([]);
+    expect(await emailsTo(aws, toAnAdvisor)).toEqual([]);
 
     // What Monday's digests will hold, without sending: ids and reasons, no names or addresses.
     const preview = await sendAdvisorDigests({ at: Date.now(), runDate: RUN_DATE, runId: 'preview', config, clients: aws.clients, dryRun: true });
@@ -132,7 +119,7 @@ describe('advisor digests on the embedded AWS', () => {
     }
 
     // The night rerun, and the command later in the same ISO week: nothing more goes out.
-    const before = (await sesEmails(aws)).length;
+    const before = (await emailsTo(aws, toAnAdvisor)).length;
     const rerun = await runNightly({ clock: Date.now, runDate: RUN_DATE, runId: 'monday-again', config, clients: aws.clients });
     expect(rerun.advisorDigests?.totals).toMatchObject({ sent: 0, 'already-sent': sent.length });
     const wednesday = await sendAdvisorDigests({ at: Date.now(), runDate: WEDNESDAY, runId: 'wednesday', config, clients: aws.clients });
@@ -140,7 +127,7 @@ describe('advisor digests on the embedded AWS', () => {
     expect(wednesday.advisors.filter((a) => a.outcome === 'already-sent').map((a) => a.advisorId)).toEqual(
       expect.arrayContaining(sent.map((a) => a.advisorId)),
     );
-    expect((await sesEmails(aws)).length).toBe(before);
+    expect((await emailsTo(aws, toAnAdvisor)).length).toBe(before);
   });
 
   it('a refused address fails for the week; a throttled send is released and goes on the next run, once; an unconfigured advisor is counted', async () => {
@@ -149,9 +136,9 @@ describe('advisor digests on the embedded AWS', () => {
     });
     // One VIC each, with a birthday in the week after the run date.
     await seedProfiles(aws, config, [
-      profile('r-vic', { tier: 'VIC', spend12mMinor: 6_000_000, advisorId: 'R1', birthday: '1980-11-25' }),
-      profile('t-vic', { tier: 'VIC', spend12mMinor: 6_000_000, advisorId: 'T1', birthday: '11-26' }),
-      profile('x-vic', { tier: 'VIC', spend12mMinor: 6_000_000, advisorId: 'X9', birthday: '11-26' }),
+      profileItem('r-vic', { tier: 'VIC', spend12mMinor: 6_000_000, advisorId: 'R1', birthday: '1980-11-25' }),
+      profileItem('t-vic', { tier: 'VIC', spend12mMinor: 6_000_000, advisorId: 'T1', birthday: '11-26' }),
+      profileItem('x-vic', { tier: 'VIC', spend12mMinor: 6_000_000, advisorId: 'X9', birthday: '11-26' }),
     ]);
     const refusing: SesSender = {
       send: (command: SendEmailCommand): Promise<SendEmailCommandOutput> => {
@@ -186,7 +173,7 @@ describe('advisor digests on the embedded AWS', () => {
     // Tables that were never created: the first query fails.
     const config = parseConfig({
       ...aws.config,
-      storage: { ...aws.config.storage, tablePrefix: 'missing-' },
+      storage: { ...aws.config.storage, tablePrefix: `${aws.scope}.missing-` },
       reports: { advisorDigestWeekday: 'monday', advisors: { A01: { email: 'a01@advisors.example.com' } } },
     });
     const failed = await advisorDigestsOfNight({ at: Date.now(), runDate: RUN_DATE, runId: 'missing', config, clients: aws.clients });

@@ -1,19 +1,19 @@
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { describe, expect, it } from 'vitest';
 import { generateExport } from '#local/generate/generate.ts';
-import { uploadDirectory } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import type { CampaignResults } from '#shared/campaign-results/model.ts';
 import { campaignHeadlines } from '#shared/campaign-results/results.ts';
-import { campaignResultsKey, exportPrefix, reportsBucket } from '#shared/store/buckets.ts';
+import { campaignResultsKey, reportsBucket } from '#shared/store/buckets.ts';
 import type { LedgerEntry } from '#shared/store/ledger-store.ts';
-import { DAY, allLedgerEntries, local, run, scenarioConfig } from './campaign-fixtures.ts';
+import { campaignConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
+import { ledgerEntries, readJson, uploadExport } from '#test/support/emulator-data.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
+import { DAY, at } from '#test/support/time.ts';
 
 /**
  * Campaign results end to end on the embedded AWS: a nightly run, the hourly sender the next
@@ -28,22 +28,11 @@ const TIME_ZONE = 'Asia/Shanghai';
 const CUSTOMERS = 400;
 const ORDER_AMOUNT_MINOR = 10_000;
 
-let aws: LocalAws;
-let work: string;
-
-beforeAll(async () => {
-  aws = await startLocalAws();
-  work = await mkdtemp(join(tmpdir(), 'clientele-results-'));
-});
-
-afterAll(async () => {
-  await aws?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+const aws = sharedAws();
+const work = scratchDir('results');
 
 async function readResults(config: Config, runDate: string): Promise<CampaignResults> {
-  const object = await aws.clients.s3.send(new GetObjectCommand({ Bucket: reportsBucket(config), Key: campaignResultsKey(config, runDate) }));
-  return JSON.parse((await object.Body?.transformToString()) ?? 'null') as CampaignResults;
+  return (await readJson(aws, reportsBucket(config), campaignResultsKey(config, runDate))) as CampaignResults;
 }
 
 const nightly = (config: Config, runDate: string): Promise<NightlyRunSummary> =>
@@ -97,12 +86,12 @@ async function laterExport(firstDir: string, orders: LaterOrder[]): Promise<stri
 
 describe('campaign results on the embedded AWS', () => {
   it('count the ledger decisions and the conversions the later orders make, sent against control', async () => {
-    const config = await scenarioConfig(aws, 'results', { timeZone: TIME_ZONE, campaigns: { policy: { controlShare: 0.3 } } });
+    const config = await campaignConfig(aws, 'results', { timeZone: TIME_ZONE, campaigns: { policy: { controlShare: 0.3 } } });
 
     // Night 1: profiles. No campaign has decided anything yet: zero everywhere.
     const firstDir = join(work, 'first');
     await generateExport({ customers: CUSTOMERS, seed: 11, asOf: FIRST_NIGHT, timeZone: TIME_ZONE, malformedRows: 0 }, firstDir);
-    await uploadDirectory(aws.clients.s3, firstDir, config.storage.exportsBucket, exportPrefix(config, FIRST_NIGHT));
+    await uploadExport(aws, config, firstDir, FIRST_NIGHT);
     const first = await nightly(config, FIRST_NIGHT);
     const before = await readResults(config, FIRST_NIGHT);
     expect(before.segments.map((s) => [s.campaignId, s.tier, s.sends, s.heldOut])).toEqual([
@@ -114,8 +103,8 @@ describe('campaign results on the embedded AWS', () => {
     expect(first.report.campaignResultsObject).toBe(`s3://${reportsBucket(config)}/${campaignResultsKey(config, FIRST_NIGHT)}`);
 
     // The next morning, the hourly sender: sends and held-out decisions in the ledger.
-    for (let hour = 9; hour <= 12; hour++) await run(aws, config, local(`2026-11-02 ${String(hour).padStart(2, '0')}:00`, TIME_ZONE), `hour-${hour}`);
-    const decided = (await allLedgerEntries(aws, config)).filter((e) => e.status === 'sent' || e.status === 'held-out');
+    for (let hour = 9; hour <= 12; hour++) await runCampaignHour(aws, config, at(`2026-11-02 ${String(hour).padStart(2, '0')}:00`, TIME_ZONE), `hour-${hour}`);
+    const decided = (await ledgerEntries(aws, config)).filter((e) => e.status === 'sent' || e.status === 'held-out');
     const sent = decided.filter((e) => e.status === 'sent');
     const held = decided.filter((e) => e.status === 'held-out');
     expect(sent.length).toBeGreaterThanOrEqual(10);
@@ -126,7 +115,7 @@ describe('campaign results on the embedded AWS', () => {
     // Nine nights later: the same export plus the orders placed since.
     const orders = laterOrders(decided);
     const laterDir = await laterExport(firstDir, orders);
-    await uploadDirectory(aws.clients.s3, laterDir, config.storage.exportsBucket, exportPrefix(config, LATER_NIGHT));
+    await uploadExport(aws, config, laterDir, LATER_NIGHT);
     const later = await nightly(config, LATER_NIGHT);
     const results = await readResults(config, LATER_NIGHT);
     expect(results).toMatchObject({ runDate: LATER_NIGHT, periodStart: '2026-09-11', windowsDays: [7, 30], confidenceLevel: 0.95 });

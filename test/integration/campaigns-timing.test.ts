@@ -1,33 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { describe, expect, it } from 'vitest';
 import type { Config } from '#shared/config.ts';
 import { ledgerEntriesOf, type LedgerEntry } from '#shared/store/ledger-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import {
-  DAY,
-  HOUR,
-  MINUTE,
-  emailsTo,
-  iso,
-  local,
-  profile,
-  run,
-  scenarioConfig,
-  seedCatalog,
-  seedProfiles,
-} from './campaign-fixtures.ts';
+import { campaignConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
+import { seedCatalog, seedProfiles } from '#test/support/emulator-data.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
+import { DAY, HOUR, MINUTE, at, iso } from '#test/support/time.ts';
 
 /** Campaign timing on the embedded AWS: welcome window, replenishment and win-back days, cap, quiet hours. */
 
-let aws: LocalAws;
-
-beforeAll(async () => {
-  aws = await startLocalAws();
-});
-
-afterAll(async () => {
-  await aws?.stop();
-});
+const aws = sharedAws();
 
 const entries = (config: Config, customerId: string): Promise<LedgerEntry[]> =>
   ledgerEntriesOf(aws.clients.documents, tableNames(config).sendLedger, customerId);
@@ -39,18 +23,18 @@ const count = async (customerId: string): Promise<number> => (await emailsTo(aws
 
 describe('campaign timing on the embedded AWS', () => {
   it('welcome: 23h59 and 24h01 (late) after the first contact are sent, 71h59 too, 72h01 is past the cut-off', async () => {
-    const config = await scenarioConfig(aws, 'welcome-window');
+    const config = await campaignConfig(aws, 'welcome-window');
     const zone = 'Europe/Paris';
-    const at = local('2026-11-23 11:00', zone);
+    const now = at('2026-11-23 11:00', zone);
     const minutes = (h: number, m: number) => (h * 60 + m) * MINUTE;
     await seedProfiles(aws, config, [
-      profile('w-2359', { timeZone: zone, stage: 'new', firstOrderAt: iso(at - minutes(23, 59)), lastOrderAt: iso(at - minutes(23, 59)) }),
-      profile('w-2401', { timeZone: zone, tier: 'Prospect', stage: 'prospect', orderCount: 0, signedUpAt: iso(at - minutes(24, 1)) }),
-      profile('w-7159', { timeZone: zone, stage: 'new', firstOrderAt: iso(at - minutes(71, 59)), lastOrderAt: iso(at - minutes(71, 59)) }),
-      profile('w-7201', { timeZone: zone, stage: 'new', firstOrderAt: iso(at - minutes(72, 1)), lastOrderAt: iso(at - minutes(72, 1)) }),
+      profileItem('w-2359', { timeZone: zone, stage: 'new', firstOrderAt: iso(now - minutes(23, 59)), lastOrderAt: iso(now - minutes(23, 59)) }),
+      profileItem('w-2401', { timeZone: zone, tier: 'Prospect', stage: 'prospect', orderCount: 0, signedUpAt: iso(now - minutes(24, 1)) }),
+      profileItem('w-7159', { timeZone: zone, stage: 'new', firstOrderAt: iso(now - minutes(71, 59)), lastOrderAt: iso(now - minutes(71, 59)) }),
+      profileItem('w-7201', { timeZone: zone, stage: 'new', firstOrderAt: iso(now - minutes(72, 1)), lastOrderAt: iso(now - minutes(72, 1)) }),
     ]);
 
-    const summary = await run(aws, config, at, 'welcome-window-1');
+    const summary = await runCampaignHour(aws, config, now, 'welcome-window-1');
 
     expect(summary.campaigns.welcome).toMatchObject({ due: 3, sent: 3, failed: 0, deferred: 0 });
     for (const id of ['w-2359', 'w-2401', 'w-7159']) {
@@ -62,12 +46,12 @@ describe('campaign timing on the embedded AWS', () => {
   });
 
   it('the email names the client (escaped in the HTML) and carries the one-click List-Unsubscribe headers', async () => {
-    const config = await scenarioConfig(aws, 'content');
-    const at = local('2026-11-23 10:00', 'Asia/Shanghai');
+    const config = await campaignConfig(aws, 'content');
+    const now = at('2026-11-23 10:00', 'Asia/Shanghai');
     await seedProfiles(aws, config, [
-      profile('content-1', { firstName: 'Zoë & <Ann>', locale: 'en-US', stage: 'new', firstOrderAt: iso(at - 2 * HOUR), lastOrderAt: iso(at - 2 * HOUR) }),
+      profileItem('content-1', { firstName: 'Zoë & <Ann>', locale: 'en-US', stage: 'new', firstOrderAt: iso(now - 2 * HOUR), lastOrderAt: iso(now - 2 * HOUR) }),
     ]);
-    await run(aws, config, at, 'content-1');
+    await runCampaignHour(aws, config, now, 'content-1');
     const [email, ...more] = await emailsTo(aws, 'content-1@example.com');
     expect(more).toEqual([]);
     expect(email?.subject).toContain('Zoë & <Ann>');
@@ -85,9 +69,9 @@ describe('campaign timing on the embedded AWS', () => {
 
   it('replenishment: due from local midnight of run-out − 15 days in the client zone, not at 23:30 the day before', async () => {
     const zone = 'America/New_York';
-    const purchasedAt = local('2026-10-01 12:00', zone);
+    const purchasedAt = at('2026-10-01 12:00', zone);
     // Bought on 2 days with a 45-day personal cycle: runs out 2026-11-15, reminder due 2026-10-31 (local).
-    const client = profile('repl-ny', {
+    const client = profileItem('repl-ny', {
       timeZone: zone,
       firstOrderAt: iso(purchasedAt - 45 * DAY),
       lastOrderAt: iso(purchasedAt),
@@ -95,53 +79,53 @@ describe('campaign timing on the embedded AWS', () => {
       skus: { 'CREAM-50': { productName: 'Face cream', category: 'skincare', lastPurchasedAt: iso(purchasedAt), quantity: 1, purchases: 2, personalCycleDays: 45 } },
     });
     const occasionKey = `replenishment#CREAM-50#${iso(purchasedAt)}`;
-    const dayBefore = local('2026-10-30 23:30', zone);
-    const dueDay = local('2026-10-31 00:30', zone);
+    const dayBefore = at('2026-10-30 23:30', zone);
+    const dueDay = at('2026-10-31 00:30', zone);
     // Both instants are on the same UTC day (2026-10-31 03:30Z and 04:30Z): only the local day tells them apart.
     expect(iso(dayBefore).slice(0, 10)).toBe(iso(dueDay).slice(0, 10));
 
     // No quiet hours (start = end), so the due day's 00:30 run may send.
-    const config = await scenarioConfig(aws, 'repl-noquiet', { campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } } } });
+    const config = await campaignConfig(aws, 'repl-noquiet', { campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } } } });
     await seedProfiles(aws, config, [client]);
-    const before = await run(aws, config, dayBefore, 'repl-1');
+    const before = await runCampaignHour(aws, config, dayBefore, 'repl-1');
     expect(before.campaigns.replenishment).toMatchObject({ due: 0, sent: 0 });
     expect(await entries(config, 'repl-ny')).toEqual([]);
-    const due = await run(aws, config, dueDay, 'repl-2');
+    const due = await runCampaignHour(aws, config, dueDay, 'repl-2');
     expect(due.campaigns.replenishment).toMatchObject({ due: 1, sent: 1 });
     expect((await entries(config, 'repl-ny')).map((e) => [e.occasionKey, e.status])).toEqual([[occasionKey, 'sent']]);
     const [email] = await emailsTo(aws, 'repl-ny@example.com');
     expect(email?.body.text).toContain('Face cream');
 
     // With the default quiet hours (21:00–09:00) the same 00:30 run defers to 09:00 local that day.
-    const quiet = await scenarioConfig(aws, 'repl-quiet');
+    const quiet = await campaignConfig(aws, 'repl-quiet');
     await seedProfiles(aws, quiet, [{ ...client, customerId: 'repl-ny-q', email: 'repl-ny-q@example.com' }]);
-    expect((await run(aws, quiet, dayBefore, 'repl-q-1')).campaigns.replenishment).toMatchObject({ due: 0, deferred: 0 });
-    const deferred = await run(aws, quiet, dueDay, 'repl-q-2');
+    expect((await runCampaignHour(aws, quiet, dayBefore, 'repl-q-1')).campaigns.replenishment).toMatchObject({ due: 0, deferred: 0 });
+    const deferred = await runCampaignHour(aws, quiet, dueDay, 'repl-q-2');
     expect(deferred.campaigns.replenishment).toMatchObject({ due: 1, deferred: 1, sent: 0 });
     const [entry] = await entries(quiet, 'repl-ny-q');
-    expect(entry).toMatchObject({ status: 'deferred', reason: 'quiet-hours', deferredUntil: local('2026-10-31 09:00', zone) });
+    expect(entry).toMatchObject({ status: 'deferred', reason: 'quiet-hours', deferredUntil: at('2026-10-31 09:00', zone) });
     expect(await count('repl-ny-q')).toBe(0);
   });
 
   it('win-back: local day 60 and 61 are due, day 59 not; once per lapse', async () => {
-    const config = await scenarioConfig(aws, 'winback');
+    const config = await campaignConfig(aws, 'winback');
     const zone = 'America/Los_Angeles';
-    const at = local('2026-11-23 10:00', zone);
+    const now = at('2026-11-23 10:00', zone);
     // Orders at 23:30 local: the next UTC day, so a UTC day count would be one short.
     const lapsed = (id: string, orderDay: string) => {
-      const lastOrder = iso(local(`${orderDay} 23:30`, zone));
-      return profile(id, { timeZone: zone, stage: 'sleeping', firstOrderAt: '2025-01-10T10:00:00.000Z', lastOrderAt: lastOrder, orderCount: 3 });
+      const lastOrder = iso(at(`${orderDay} 23:30`, zone));
+      return profileItem(id, { timeZone: zone, stage: 'sleeping', firstOrderAt: '2025-01-10T10:00:00.000Z', lastOrderAt: lastOrder, orderCount: 3 });
     };
     await seedProfiles(aws, config, [lapsed('wb-59', '2026-09-25'), lapsed('wb-60', '2026-09-24'), lapsed('wb-61', '2026-09-23')]);
 
-    const first = await run(aws, config, at, 'winback-1');
+    const first = await runCampaignHour(aws, config, now, 'winback-1');
     expect(first.campaigns.winback).toMatchObject({ due: 2, sent: 2 });
     expect(await statusOf(config, 'wb-60', 'winback#')).toBe('sent');
     expect(await statusOf(config, 'wb-61', 'winback#')).toBe('sent');
     expect(await entries(config, 'wb-59')).toEqual([]);
 
     // A day later: wb-59 reaches day 60; wb-60 (now day 61) and wb-61 were already won back for this lapse.
-    const second = await run(aws, config, at + DAY, 'winback-2');
+    const second = await runCampaignHour(aws, config, now + DAY, 'winback-2');
     expect(second.campaigns.winback).toMatchObject({ due: 1, sent: 1 });
     expect(await count('wb-59')).toBe(1);
     expect(await count('wb-60')).toBe(1);
@@ -149,22 +133,22 @@ describe('campaign timing on the embedded AWS', () => {
   });
 
   it('frequency cap: welcome (priority 1) goes, replenishment is capped, then sent once 24 h have passed', async () => {
-    const config = await scenarioConfig(aws, 'cap');
+    const config = await campaignConfig(aws, 'cap');
     const zone = 'Asia/Shanghai';
-    const firstOrder = local('2026-11-22 09:00', zone);
+    const firstOrder = at('2026-11-22 09:00', zone);
     // A travel size that lasts 16 days: its reminder is due from the next local day, with the welcome still open.
     await seedCatalog(aws, config, [{ sku: 'MINI-SERUM', name: 'Travel serum', category: 'skincare', replenishDays: 16 }]);
     await seedProfiles(aws, config, [
-      profile('cap-1', {
+      profileItem('cap-1', {
         stage: 'new',
         firstOrderAt: iso(firstOrder),
         lastOrderAt: iso(firstOrder),
         skus: { 'MINI-SERUM': { lastPurchasedAt: iso(firstOrder), quantity: 1, purchases: 1 } },
       }),
     ]);
-    const at = local('2026-11-23 10:00', zone);
+    const now = at('2026-11-23 10:00', zone);
 
-    const first = await run(aws, config, at, 'cap-1');
+    const first = await runCampaignHour(aws, config, now, 'cap-1');
     expect(first.campaigns.welcome).toMatchObject({ due: 1, sent: 1 });
     expect(first.campaigns.replenishment).toMatchObject({ due: 1, capped: 1, sent: 0 });
     expect(await entries(config, 'cap-1')).toEqual(
@@ -174,13 +158,13 @@ describe('campaign timing on the embedded AWS', () => {
       ]),
     );
 
-    const hourLater = await run(aws, config, at + HOUR, 'cap-2');
+    const hourLater = await runCampaignHour(aws, config, now + HOUR, 'cap-2');
     expect(hourLater.campaigns.replenishment).toMatchObject({ due: 1, capped: 1, sent: 0 });
     expect(await statusOf(config, 'cap-1', 'replenishment')).toBe('capped');
     expect((await entries(config, 'cap-1')).find((e) => e.campaignId === 'replenishment')?.reason).toBe('frequency-24h');
     expect(await count('cap-1')).toBe(1);
 
-    const dayLater = await run(aws, config, at + 25 * HOUR, 'cap-3');
+    const dayLater = await runCampaignHour(aws, config, now + 25 * HOUR, 'cap-3');
     expect(dayLater.campaigns.replenishment).toMatchObject({ due: 1, sent: 1 });
     expect(dayLater.campaigns.welcome?.sent).toBe(0);
     expect(await statusOf(config, 'cap-1', 'replenishment')).toBe('sent');
@@ -190,20 +174,20 @@ describe('campaign timing on the embedded AWS', () => {
   });
 
   it('quiet hours: 22:00 in Shanghai is deferred to 09:00 local and sent by the 09:00 run', async () => {
-    const config = await scenarioConfig(aws, 'quiet-sh');
+    const config = await campaignConfig(aws, 'quiet-sh');
     const zone = 'Asia/Shanghai';
     await seedProfiles(aws, config, [
-      profile('qh-sh', { tier: 'Prospect', stage: 'prospect', orderCount: 0, signedUpAt: iso(local('2026-11-23 21:30', zone)) }),
+      profileItem('qh-sh', { tier: 'Prospect', stage: 'prospect', orderCount: 0, signedUpAt: iso(at('2026-11-23 21:30', zone)) }),
     ]);
-    const night = await run(aws, config, local('2026-11-23 22:00', zone), 'qh-1');
+    const night = await runCampaignHour(aws, config, at('2026-11-23 22:00', zone), 'qh-1');
     expect(night.campaigns.welcome).toMatchObject({ due: 1, deferred: 1, sent: 0 });
     expect(await entries(config, 'qh-sh')).toEqual([
-      expect.objectContaining({ status: 'deferred', reason: 'quiet-hours', deferredUntil: local('2026-11-24 09:00', zone) }),
+      expect.objectContaining({ status: 'deferred', reason: 'quiet-hours', deferredUntil: at('2026-11-24 09:00', zone) }),
     ]);
-    const early = await run(aws, config, local('2026-11-24 08:00', zone), 'qh-2');
+    const early = await runCampaignHour(aws, config, at('2026-11-24 08:00', zone), 'qh-2');
     expect(early.campaigns.welcome).toMatchObject({ due: 1, deferred: 1, sent: 0 });
     expect(await count('qh-sh')).toBe(0);
-    const morning = await run(aws, config, local('2026-11-24 09:00', zone), 'qh-3');
+    const morning = await runCampaignHour(aws, config, at('2026-11-24 09:00', zone), 'qh-3');
     expect(morning.campaigns.welcome).toMatchObject({ due: 1, sent: 1 });
     expect(await statusOf(config, 'qh-sh')).toBe('sent');
     expect(await count('qh-sh')).toBe(1);
@@ -215,20 +199,20 @@ describe('campaign timing on the embedded AWS', () => {
     // Fall back: 09:00 EST on 2026-11-01 is 14:00Z (at the evening's EDT offset it would be 13:00Z).
     { name: 'fall', signUp: '2026-10-31 22:00', night: '2026-10-31 23:00', nineAm: '2026-11-01T14:00:00Z' },
   ])('quiet hours across the New York DST change ($name): deferred to 09:00 local of the new offset', async ({ name, signUp, night, nineAm }) => {
-    const config = await scenarioConfig(aws, `quiet-ny-${name}`);
+    const config = await campaignConfig(aws, `quiet-ny-${name}`);
     const zone = 'America/New_York';
     const id = `qh-ny-${name}`;
-    await seedProfiles(aws, config, [profile(id, { timeZone: zone, tier: 'Prospect', stage: 'prospect', orderCount: 0, signedUpAt: iso(local(signUp, zone)) })]);
+    await seedProfiles(aws, config, [profileItem(id, { timeZone: zone, tier: 'Prospect', stage: 'prospect', orderCount: 0, signedUpAt: iso(at(signUp, zone)) })]);
     const nine = Date.parse(nineAm);
 
-    const first = await run(aws, config, local(night, zone), `${id}-1`);
+    const first = await runCampaignHour(aws, config, at(night, zone), `${id}-1`);
     expect(first.campaigns.welcome).toMatchObject({ due: 1, deferred: 1 });
     expect(await entries(config, id)).toEqual([expect.objectContaining({ status: 'deferred', deferredUntil: nine })]);
     // 08:00 local: still quiet.
-    const early = await run(aws, config, nine - HOUR, `${id}-2`);
+    const early = await runCampaignHour(aws, config, nine - HOUR, `${id}-2`);
     expect(early.campaigns.welcome).toMatchObject({ due: 1, deferred: 1, sent: 0 });
     expect(await count(id)).toBe(0);
-    const morning = await run(aws, config, nine, `${id}-3`);
+    const morning = await runCampaignHour(aws, config, nine, `${id}-3`);
     expect(morning.campaigns.welcome).toMatchObject({ due: 1, sent: 1 });
     expect(await count(id)).toBe(1);
   });

@@ -1,50 +1,28 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { startLocalAws, type LocalAws } from '#local/aws.ts';
-import { ensureTables, tableNames } from '#shared/store/tables.ts';
+import { describe, expect, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { tableNames } from '#shared/store/tables.ts';
 import { generateExport } from '#local/generate/generate.ts';
-import { uploadDirectory } from '#shared/aws/s3-objects.ts';
-import { parseConfig, type Config } from '#shared/config.ts';
 import type { ClientProfile } from '#shared/model.ts';
 import { runNightly } from '#shared/nightly/run.ts';
-import { exportPrefix } from '#shared/store/buckets.ts';
+import { reportPrefix } from '#shared/store/buckets.ts';
+import { readJson, scanTable, uploadExport } from '#test/support/emulator-data.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 
 const RUN_DATE = '2026-11-23';
 const PREVIOUS = '2026-11-22';
 
-let aws: LocalAws;
-let work: string;
-
-async function isolatedConfig(name: string): Promise<Config> {
-  const config = parseConfig({
-    ...aws.config,
-    storage: { ...aws.config.storage, tablePrefix: `${name}-`, exportsPrefix: `exports-${name}` },
-  });
-  await ensureTables(aws.clients.dynamodb, config);
-  return config;
-}
-
-beforeAll(async () => {
-  aws = await startLocalAws({ services: ['dynamodb', 's3'] });
-  work = await mkdtemp(join(tmpdir(), 'clientele-nightly-clv-'));
-});
-
-afterAll(async () => {
-  await aws?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+const aws = sharedAws();
+const work = scratchDir('nightly-clv');
 
 describe('nightly run with predicted lifetime value', () => {
   it('stores the fitted parameters per run and a rounded clv per buyer; a rerun writes nothing', async () => {
-    const config = await isolatedConfig('clv');
+    const config = await scenarioConfig(aws, 'clv');
     const dir = join(work, 'export');
     await generateExport({ customers: 800, seed: 7, asOf: RUN_DATE, timeZone: config.timeZone }, dir);
-    await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, PREVIOUS));
-    await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, RUN_DATE));
+    await uploadExport(aws, config, dir, PREVIOUS);
+    await uploadExport(aws, config, dir, RUN_DATE);
     const run = (runDate: string) => runNightly({ clock: Date.now, runDate, runId: `clv-${runDate}`, config, clients: aws.clients });
 
     const before = await run(PREVIOUS);
@@ -59,13 +37,10 @@ describe('nightly run with predicted lifetime value', () => {
     const tables = tableNames(config);
     const stored = await aws.clients.documents.send(new GetCommand({ TableName: tables.runs, Key: { job: 'nightly', runDate: RUN_DATE } }));
     expect(stored.Item?.clv).toMatchObject({ fitted: true, bgnbd: first.clv.bgnbd });
-    const object = await aws.clients.s3.send(
-      new GetObjectCommand({ Bucket: config.storage.exportsBucket, Key: `reports/nightly/${RUN_DATE}/summary.json` }),
-    );
-    expect(JSON.parse((await object.Body?.transformToString()) ?? '{}').clv).toEqual(first.clv);
+    const summaryJson = (await readJson(aws, config.storage.exportsBucket, `${reportPrefix(config, 'nightly', RUN_DATE)}/summary.json`)) as { clv: unknown };
+    expect(summaryJson.clv).toEqual(first.clv);
 
-    const scanned = await aws.clients.documents.send(new ScanCommand({ TableName: tables.profiles }));
-    const profiles = (scanned.Items ?? []) as ClientProfile[];
+    const profiles = await scanTable<ClientProfile>(aws, tables.profiles);
     const buyers = profiles.filter((p) => p.orderCount > 0);
     expect(buyers.length).toBe(first.clv.clients);
     expect(buyers.every((p) => p.clv !== undefined)).toBe(true);
@@ -90,15 +65,15 @@ describe('nightly run with predicted lifetime value', () => {
   it('stores profiles without clv, not NaN, when the fit converges with a parameter at its bound', async () => {
     // This sample drives BG/NBD's a and b to their bounds together (dropout nearly constant): the
     // fit "converges", but its closed forms overflow into NaN, which DynamoDB refuses to store.
-    const config = await isolatedConfig('clv-bound');
+    const config = await scenarioConfig(aws, 'clv-bound');
     const dir = join(work, 'export-bound');
     await generateExport({ customers: 600, seed: 17, asOf: RUN_DATE, timeZone: config.timeZone, orderParts: 2, malformedRows: 3 }, dir);
-    await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, RUN_DATE));
+    await uploadExport(aws, config, dir, RUN_DATE);
     const summary = await runNightly({ clock: Date.now, runDate: RUN_DATE, runId: 'clv-bound', config, clients: aws.clients });
     expect(summary.clv.fitted).toBe(false);
     expect(summary.clv.skippedReason).toMatch(/no finite prediction.*bound/);
     expect(summary.written.profiles).toBe(summary.distribution.clients);
-    const items = await aws.clients.documents.send(new ScanCommand({ TableName: tableNames(config).profiles }));
-    expect((items.Items ?? []).some((item) => item.clv !== undefined)).toBe(false);
+    const items = await scanTable(aws, tableNames(config).profiles);
+    expect(items.some((item) => item.clv !== undefined)).toBe(false);
   }, 120_000);
 });

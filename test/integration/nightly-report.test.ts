@@ -1,23 +1,23 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { startLocalAws, type LocalAws } from '#local/aws.ts';
-import { ensureTables, tableNames } from '#shared/store/tables.ts';
+import { tableNames } from '#shared/store/tables.ts';
 import { renderStoredReport } from '#local/commands/report.ts';
 import { UsageError } from '#local/errors.ts';
 import { generateExport } from '#local/generate/generate.ts';
-import { uploadDirectory } from '#shared/aws/s3-objects.ts';
-import { parseConfig, type Config } from '#shared/config.ts';
+import type { Config } from '#shared/config.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { publishNightlyReport, reportKey } from '#shared/nightly/publish-report.ts';
-import { CAMPAIGN_RESULTS_FILE, exportPrefix, reportPrefix } from '#shared/store/buckets.ts';
-import { emailsTo } from './campaign-fixtures.ts';
-import { campaignResults, profiles, summary as constructedSummary } from '#test/shared/reports/fixtures.ts';
+import { CAMPAIGN_RESULTS_FILE, reportPrefix } from '#shared/store/buckets.ts';
+import { uploadExport } from '#test/support/emulator-data.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { campaignResults, profiles, summary as constructedSummary } from '#test/support/nightly-reports.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
 
 /** The nightly report end to end on the embedded AWS: two nights, report.html in S3, the team email, the CLI. */
 
@@ -25,18 +25,11 @@ const RUN_DATE = '2026-11-23';
 const PREVIOUS = '2026-11-22';
 const run = promisify(execFile);
 
-let aws: LocalAws;
-let work: string;
+const aws = sharedAws();
+const work = scratchDir('report');
 
-async function isolatedConfig(name: string, teamAddress: string): Promise<Config> {
-  const config = parseConfig({
-    ...aws.config,
-    brandName: 'Maison Report',
-    storage: { ...aws.config.storage, tablePrefix: `${name}-`, exportsPrefix: `exports-${name}`, reportsPrefix: `reports-${name}` },
-    reports: { ...aws.config.reports, teamAddresses: [teamAddress] },
-  });
-  await ensureTables(aws.clients.dynamodb, config);
-  return config;
+function isolatedConfig(name: string, teamAddress: string): Promise<Config> {
+  return scenarioConfig(aws, name, { brandName: 'Maison Report', reports: { ...aws.config.reports, teamAddresses: [teamAddress] } });
 }
 
 async function objectText(config: Config, key: string): Promise<{ text: string; contentType?: string }> {
@@ -44,23 +37,13 @@ async function objectText(config: Config, key: string): Promise<{ text: string; 
   return { text: (await object.Body?.transformToString('utf-8')) ?? '', ...(object.ContentType ? { contentType: object.ContentType } : {}) };
 }
 
-beforeAll(async () => {
-  aws = await startLocalAws();
-  work = await mkdtemp(join(tmpdir(), 'clientele-report-'));
-});
-
-afterAll(async () => {
-  await aws?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
 describe('nightly report on the embedded AWS', () => {
   it('two nights: report.html beside each summary with every section, one team email per night, none on a rerun; the CLI renders it', async () => {
     const team = 'crm-team-two-nights@example.com';
     const config = await isolatedConfig('report', team);
     const dir = join(work, 'export');
     await generateExport({ customers: 400, seed: 11, asOf: RUN_DATE, timeZone: config.timeZone }, dir);
-    for (const night of [PREVIOUS, RUN_DATE]) await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, night));
+    for (const night of [PREVIOUS, RUN_DATE]) await uploadExport(aws, config, dir, night);
     // The campaign results the other half of the nightly run writes: the report renders them when present.
     await aws.clients.s3.send(
       new PutObjectCommand({
@@ -79,7 +62,7 @@ describe('nightly report on the embedded AWS', () => {
       expect(summary.report.reportObject).toBe(`s3://${config.storage.exportsBucket}/${reportKey(config, summary.runDate)}`);
       expect(summary.report.teamEmail).toEqual({ recipients: 1, sent: 1, failed: 0 });
     }
-    expect(reportKey(config, RUN_DATE)).toBe(`reports-report/nightly/${RUN_DATE}/report.html`);
+    expect(reportKey(config, RUN_DATE)).toBe(`${config.storage.reportsPrefix}/nightly/${RUN_DATE}/report.html`);
 
     const { text: html, contentType } = await objectText(config, reportKey(config, RUN_DATE));
     expect(contentType).toMatch(/^text\/html/);
@@ -107,7 +90,7 @@ describe('nightly report on the embedded AWS', () => {
     const stored = await aws.clients.documents.send(new GetCommand({ TableName: tableNames(config).runs, Key: { job: 'nightly', runDate: RUN_DATE } }));
     expect(stored.Item?.report).toMatchObject({ reportObject: second.report.reportObject, teamEmail: { sent: 1 } });
     expect(stored.Item?.distribution?.repurchase).toMatchObject({ buyers12m: expect.any(Number), rate: expect.any(Number) });
-    const summaryJson = JSON.parse((await objectText(config, `reports-report/nightly/${RUN_DATE}/summary.json`)).text);
+    const summaryJson = JSON.parse((await objectText(config, `${config.storage.reportsPrefix}/nightly/${RUN_DATE}/summary.json`)).text);
     expect(summaryJson.report.reportObject).toBe(second.report.reportObject);
 
     // One email per night to the team address, from the configured sender, with the report's location.

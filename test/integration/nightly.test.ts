@@ -1,50 +1,28 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { startLocalAws, type LocalAws } from '#local/aws.ts';
-import { ensureTables, HISTORY_BY_RUN_DATE_INDEX, tableNames } from '#shared/store/tables.ts';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { HISTORY_BY_RUN_DATE_INDEX, tableNames } from '#shared/store/tables.ts';
 import { generateExport } from '#local/generate/generate.ts';
-import { uploadDirectory } from '#shared/aws/s3-objects.ts';
-import { parseConfig, type Config } from '#shared/config.ts';
+import type { Config } from '#shared/config.ts';
 import { ExportError } from '#shared/exports/reader.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import type { Tier } from '#shared/model.ts';
 import { runNightly } from '#shared/nightly/run.ts';
-import { exportPrefix } from '#shared/store/buckets.ts';
+import { exportPrefix, reportPrefix } from '#shared/store/buckets.ts';
 import { queryProfilesByAdvisor, queryProfilesByTier } from '#shared/store/profile-store.ts';
+import { scanTable, uploadExport } from '#test/support/emulator-data.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 
 const RUN_DATE = '2026-11-23';
 const PREVIOUS = '2026-11-22';
 const CUSTOMERS = 600;
 
-let aws: LocalAws;
-let work: string;
-
-/** A config using its own tables, so each scenario starts from an empty store. */
-async function isolatedConfig(name: string, overrides: Record<string, unknown> = {}): Promise<Config> {
-  const config = parseConfig({
-    ...aws.config,
-    ...overrides,
-    storage: { ...aws.config.storage, tablePrefix: `${name}-`, exportsPrefix: `exports-${name}` },
-  });
-  await ensureTables(aws.clients.dynamodb, config);
-  return config;
-}
-
-async function scanAll(table: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await aws.clients.documents.send(new ScanCommand({ TableName: table, ExclusiveStartKey: startKey }));
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
-}
+const aws = sharedAws();
+const work = scratchDir('nightly');
 
 async function generateAndUpload(
   config: Config,
@@ -56,31 +34,21 @@ async function generateAndUpload(
     { customers: CUSTOMERS, seed: 7, asOf: runDate, timeZone: config.timeZone, format, gzip, orderParts: 2, ...(malformedRows === undefined ? {} : { malformedRows }) },
     dir,
   );
-  await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, runDate));
+  await uploadExport(aws, config, dir, runDate);
   return dir;
 }
 
 const run = (config: Config, runDate: string) =>
   runNightly({ clock: Date.now, runDate, runId: `test-${runDate}`, config, clients: aws.clients });
 
-beforeAll(async () => {
-  aws = await startLocalAws({ services: ['dynamodb', 's3'] });
-  work = await mkdtemp(join(tmpdir(), 'clientele-nightly-'));
-});
-
-afterAll(async () => {
-  await aws?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
 describe('nightly run on the embedded AWS', () => {
   it('stores a profile per client, queryable by id, tier and advisor; a rerun writes nothing', async () => {
-    const config = await isolatedConfig('full');
+    const config = await scenarioConfig(aws, 'full');
     await generateAndUpload(config, RUN_DATE, { gzip: true });
     const first = await run(config, RUN_DATE);
     const tables = tableNames(config);
 
-    const profiles = await scanAll(tables.profiles);
+    const profiles = await scanTable(aws, tables.profiles);
     expect(profiles.length).toBe(first.distribution.clients);
     expect(first.written.profiles).toBe(first.distribution.clients);
     expect(first.changes.newClients).toBe(first.distribution.clients);
@@ -101,9 +69,9 @@ describe('nightly run on the embedded AWS', () => {
     expect(book.map((p) => p.customerId)).toContain(withAdvisor?.customerId);
 
     // The report objects sit under the reports prefix.
-    const rejects = await aws.clients.s3.send(
-      new GetObjectCommand({ Bucket: config.storage.exportsBucket, Key: `reports/nightly/${RUN_DATE}/rejects.jsonl` }),
-    );
+    const reports = reportPrefix(config, 'nightly', RUN_DATE);
+    expect(reports).toBe(`${config.storage.reportsPrefix}/nightly/${RUN_DATE}`);
+    const rejects = await aws.clients.s3.send(new GetObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${reports}/rejects.jsonl` }));
     const rejectLines = (await rejects.Body?.transformToString())?.trim().split('\n') ?? [];
     expect(rejectLines.length).toBe(first.input.rejected);
     expect(JSON.parse(rejectLines[0] ?? '{}')).toMatchObject({ file: expect.stringContaining('s3://'), line: expect.any(Number), reason: expect.any(String) });
@@ -115,11 +83,11 @@ describe('nightly run on the embedded AWS', () => {
   });
 
   it('records tier and stage movements between two consecutive nights', async () => {
-    const config = await isolatedConfig('nights');
+    const config = await scenarioConfig(aws, 'nights');
     // Tonight's snapshot, also dropped as last night's: the night before cannot see what
     // happened after its own end (later orders and sign-ups), exactly as with a real export.
     const dir = await generateAndUpload(config, RUN_DATE);
-    await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, PREVIOUS));
+    await uploadExport(aws, config, dir, PREVIOUS);
     const before = await run(config, PREVIOUS);
     const after = await run(config, RUN_DATE);
     const moved = Object.values(after.changes.tierMovements).reduce((a, b) => a + b, 0);
@@ -145,7 +113,7 @@ describe('nightly run on the embedded AWS', () => {
   });
 
   it('fails on an unreadable file, names it, and writes nothing', async () => {
-    const config = await isolatedConfig('broken');
+    const config = await scenarioConfig(aws, 'broken');
     const prefix = exportPrefix(config, RUN_DATE);
     const bucket = config.storage.exportsBucket;
     await aws.clients.s3.send(
@@ -156,12 +124,12 @@ describe('nightly run on the embedded AWS', () => {
     const failure = run(config, RUN_DATE);
     await expect(failure).rejects.toThrow(ExportError);
     await expect(failure).rejects.toThrow(/orders\.csv\.gz/);
-    expect(await scanAll(tableNames(config).profiles)).toEqual([]);
-    expect(await scanAll(tableNames(config).tierHistory)).toEqual([]);
+    expect(await scanTable(aws, tableNames(config).profiles)).toEqual([]);
+    expect(await scanTable(aws, tableNames(config).tierHistory)).toEqual([]);
   });
 
   it('fails when too many rows are rejected, and writes nothing', async () => {
-    const config = await isolatedConfig('rejecting');
+    const config = await scenarioConfig(aws, 'rejecting');
     const prefix = exportPrefix(config, RUN_DATE);
     const bucket = config.storage.exportsBucket;
     const orders = ['order_id,customer_id,ordered_at,line_total'];
@@ -171,12 +139,12 @@ describe('nightly run on the embedded AWS', () => {
     await aws.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/customers.csv`, Body: customers.join('\n') }));
     await aws.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/orders.csv.gz`, Body: gzipSync(orders.join('\n')) }));
     await expect(run(config, RUN_DATE)).rejects.toThrow(/orders\.csv\.gz/);
-    expect(await scanAll(tableNames(config).profiles)).toEqual([]);
+    expect(await scanTable(aws, tableNames(config).profiles)).toEqual([]);
   });
 
   it('gives the same tiers from the Shopify and the generic export of the same orders', async () => {
-    const generic = await isolatedConfig('generic');
-    const shopify = await isolatedConfig('shopify');
+    const generic = await scenarioConfig(aws, 'generic');
+    const shopify = await scenarioConfig(aws, 'shopify');
     // Without deliberately malformed rows: each format breaks different rows, which would differ.
     await generateAndUpload(generic, RUN_DATE, { malformedRows: 0 });
     await generateAndUpload(shopify, RUN_DATE, { format: 'shopify', malformedRows: 0 });
@@ -184,7 +152,7 @@ describe('nightly run on the embedded AWS', () => {
     const b = await run(shopify, RUN_DATE);
     const tiers = async (config: Config) =>
       new Map(
-        (await scanAll(tableNames(config).profiles)).map((p) => [
+        (await scanTable(aws, tableNames(config).profiles)).map((p) => [
           String(p.email ?? p.customerId),
           { tier: p.tier as Tier, spend: p.spend12mMinor, orders: p.orderCount, stage: p.stage },
         ]),
@@ -197,7 +165,7 @@ describe('nightly run on the embedded AWS', () => {
   });
 
   it('reads an export from a local folder through the same job', async () => {
-    const config = await isolatedConfig('folder');
+    const config = await scenarioConfig(aws, 'folder');
     const dir = join(work, 'folder-export');
     await generateExport({ customers: 50, seed: 3, asOf: RUN_DATE, timeZone: config.timeZone }, dir);
     const summary = await runNightly({ clock: Date.now,

@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { generateExport } from '#local/generate/generate.ts';
+import { readObjectBytes } from '#shared/aws/s3-objects.ts';
+import type { Config } from '#shared/config.ts';
+import type { CombineReceipt, MeasureReceipt, PreparedNight, WriteReceipt } from '#shared/nightly/distributed.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
+import { shardsOf } from '#shared/nightly/shards.ts';
+import { reportsBucket, runWorkPrefix } from '#shared/store/buckets.ts';
+import { addDays, localDate } from '#shared/time.ts';
+import { uploadExport } from '#test/support/emulator-data.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { comparable, storedState } from '#test/support/nightly-comparison.ts';
+
+/**
+ * The nightly Lambda handler as the sharded state machine calls it: prepare, then measure per
+ * shard, combine, write per shard, finish, each a separate invocation that keeps nothing but what
+ * it stored in S3. The result must be what a single runNightly stores for the same export.
+ */
+
+// The same sample as the worker-thread shards test (nightly-shards.test.ts): its CLV fit is sound.
+const CUSTOMERS = 700;
+const NIGHT = '2026-11-23';
+const SHARDS = 3;
+
+const aws = sharedAws();
+const work = scratchDir('nightly-handler');
+/** The handler's own configuration (CLIENTELE_CONFIG), and a single run's beside it. */
+let phased: Config;
+let single: Config;
+let handler: (event: unknown) => Promise<unknown>;
+
+beforeAll(async () => {
+  phased = await scenarioConfig(aws, 'phased');
+  single = await scenarioConfig(aws, 'single');
+  await generateExport({ customers: CUSTOMERS, seed: 11, asOf: NIGHT, timeZone: phased.timeZone, orderParts: 2, malformedRows: 3 }, work);
+  for (const config of [phased, single]) await uploadExport(aws, config, work, NIGHT);
+  vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify(phased));
+  // The handler logs JSON lines to stdout (CloudWatch in Lambda); keep the test output readable.
+  vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  ({ handler } = await import('#functions/nightly/handler.ts'));
+}, 120_000);
+
+afterAll(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+/** What Step Functions would carry between states: well under its 256 KB, whatever the base's size. */
+const SMALL_STATE_BYTES = 2048;
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+describe('nightly handler, one phase per invocation', () => {
+  it('stores what a single run stores: profiles, tier history and the summary figures', async () => {
+    const prepared = (await handler({ phase: 'prepare', shards: SHARDS, request: { runDate: NIGHT, trigger: 'backfill' } })) as PreparedNight;
+    expect(prepared).toMatchObject({ runDate: NIGHT, shards: shardsOf(SHARDS) });
+    const { runDate, runId, startedAt } = prepared;
+
+    // Each Distributed Map runs its items side by side.
+    const measured = (await Promise.all(prepared.shards.map((shard) => handler({ phase: 'measure', runDate, runId, shard })))) as MeasureReceipt[];
+    const combined = (await handler({ phase: 'combine', runDate, runId, shards: SHARDS })) as CombineReceipt;
+    const written = (await Promise.all(prepared.shards.map((shard) => handler({ phase: 'write', runDate, runId, shard })))) as WriteReceipt[];
+    const summary = (await handler({ phase: 'finish', runDate, runId, startedAt, shards: SHARDS })) as NightlyRunSummary;
+
+    const one = await runNightly({ clock: Date.now, runDate: NIGHT, runId: 'single', config: single, clients: aws.clients });
+    expect(summary.shards).toBe(SHARDS);
+    expect(summary.runId).toBe(runId);
+    expect(comparable(summary)).toEqual(comparable(one));
+    expect(one.clv.fitted).toBe(true);
+    expect(one.input.rejected).toBeGreaterThan(0);
+    expect(await storedState(aws, phased)).toEqual(await storedState(aws, single));
+
+    // The shards split the buyers between them, and the receipts add up to the summary.
+    expect(measured.map((m) => m.rfmBuyers).every((n) => n > 0)).toBe(true);
+    expect(combined.rfmBuyers).toBe(measured.reduce((n, m) => n + m.rfmBuyers, 0));
+    expect(combined.clv).toMatchObject({ fitted: true, clients: one.clv.clients });
+    expect(written.reduce((n, w) => n + w.written.profiles, 0)).toBe(one.written.profiles);
+    for (const receipt of [prepared, combined, ...measured, ...written]) expect(jsonBytes(receipt)).toBeLessThan(SMALL_STATE_BYTES);
+
+    // The summary object is the one finish returned; the work objects sit under the run's work prefix.
+    const bucket = reportsBucket(phased);
+    const summaryKey = summary.report.summaryObject.replace(`s3://${bucket}/`, '');
+    expect(JSON.parse(new TextDecoder().decode(await readObjectBytes(aws.clients.s3, bucket, summaryKey)))).toEqual(summary);
+    const listed = await aws.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${runWorkPrefix(phased, 'nightly', runDate, runId)}/` }));
+    expect((listed.Contents ?? []).map((o) => o.Key?.split('/').pop()).sort()).toEqual([
+      'measures-0.bin',
+      'measures-1.bin',
+      'measures-2.bin',
+      'models.json',
+      'outcome-0.json',
+      'outcome-1.json',
+      'outcome-2.json',
+    ]);
+  }, 240_000);
+
+  it('still runs a whole night without a phase (the unsharded state machine), and the rerun writes nothing', async () => {
+    const rerun = (await handler({ runDate: NIGHT, trigger: 'schedule' })) as NightlyRunSummary;
+    expect(rerun).toMatchObject({ job: 'nightly', runDate: NIGHT, shards: 1, written: { profiles: 0, tierHistory: 0 } });
+    expect(rerun.runId).toMatch(/^nightly-/);
+  }, 120_000);
+
+  it('prepares yesterday in brand time when the execution names no date', async () => {
+    const yesterday = addDays(localDate(Date.now(), phased.timeZone), -1);
+    const scheduled = (await handler({ phase: 'prepare', shards: 2, request: { trigger: 'schedule', scheduledTime: '2026-11-24T02:00:00Z' } })) as PreparedNight;
+    const bare = (await handler({ phase: 'prepare', shards: 2 })) as PreparedNight;
+    for (const prepared of [scheduled, bare]) expect(prepared).toMatchObject({ runDate: yesterday, shards: shardsOf(2) });
+    // One run id per execution: prepare makes a new one each time.
+    expect(scheduled.runId).not.toBe(bare.runId);
+  });
+
+  it('refuses a malformed event before doing anything, naming the field', async () => {
+    const base = { runDate: NIGHT, runId: 'nightly-bad' };
+    await expect(handler({ phase: 'measure', ...base, shard: { index: 3, count: 3 } })).rejects.toThrow(/shard index must be below the shard count/);
+    await expect(handler({ phase: 'write', ...base, runDate: '2026-13-01', shard: { index: 0, count: 1 } })).rejects.toThrow(/YYYY-MM-DD/);
+    await expect(handler({ phase: 'combine', ...base, runId: '../other-run', shards: 2 })).rejects.toThrow(/runId/);
+    await expect(handler({ phase: 'prepare', shards: 101 })).rejects.toThrow(/shards/);
+    await expect(handler({ phase: 'finish', ...base, shards: 2 })).rejects.toThrow(/startedAt/);
+    await expect(handler({ phase: 'unshard' })).rejects.toThrow(/phase/);
+  });
+
+  it('fails a phase whose input an earlier phase never stored, naming the object', async () => {
+    const base = { runDate: NIGHT, runId: 'nightly-never' };
+    await expect(handler({ phase: 'combine', ...base, shards: 2 })).rejects.toThrow(/the measures of shard 0\/2 not found at s3:\/\/.*work\/nightly\/2026-11-23\/nightly-never\/measures-0\.bin/);
+    await expect(handler({ phase: 'write', ...base, shard: { index: 1, count: 2 } })).rejects.toThrow(/models not found/);
+    await expect(handler({ phase: 'finish', ...base, startedAt: Date.now(), shards: 2 })).rejects.toThrow(/models not found/);
+  });
+});

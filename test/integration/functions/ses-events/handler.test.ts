@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { EventBridgeEvent, SNSEvent } from 'aws-lambda';
+import { configFromEnvironment, parseFunctionEnvironment } from '#shared/environment.ts';
+import type { SesFeedbackSummary } from '#shared/feedback/ses-events.ts';
+import { getSuppression } from '#shared/store/suppression-store.ts';
+import { tableNames, type TableNames } from '#shared/store/tables.ts';
+import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
+import { handleUnsubscribe } from '#shared/unsubscribe/unsubscribe.ts';
+import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
+import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+import { bounceEvent, complaintEvent, deliveryEvent, eventBridgeEvent, snsEvent } from '#test/support/ses-events.ts';
+
+const SECRET = 'ses-handler-test-secret-0123456789abcdef';
+
+const aws = sharedAws();
+let tables: TableNames;
+let handler: (event: SNSEvent | EventBridgeEvent<string, unknown>) => Promise<SesFeedbackSummary>;
+const logLines: string[] = [];
+
+const scan = () => scanTable(aws, tables.suppression);
+
+beforeAll(async () => {
+  const config = await scenarioConfig(aws, 'ses-events');
+  tables = tableNames(config);
+  await seedProfiles(aws, config, [profileItem('c-complainer', { email: 'complainer@example.com', stage: 'new', spend12mMinor: 20_000, lifetimeSpendMinor: 20_000 })]);
+  vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify(config));
+  vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logLines.push(String(line)));
+  ({ handler } = await import('#functions/ses-events/handler.ts'));
+});
+afterAll(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+describe('SES events handler', () => {
+  it('a hard bounce from SNS suppresses the address', async () => {
+    const summary = await handler(snsEvent(bounceEvent(['gone@example.com'], 'Permanent', { customerId: 'c-gone' })));
+    expect(summary).toMatchObject({ suppressed: 1, invalid: 0 });
+    expect(await getSuppression(aws.clients.documents, tables.suppression, 'gone@example.com')).toMatchObject({
+      reason: 'hard-bounce',
+      customerId: 'c-gone',
+    });
+  });
+
+  it('a soft bounce does not', async () => {
+    const before = await scan();
+    const summary = await handler(snsEvent(bounceEvent(['full@example.com'], 'Transient')));
+    expect(summary).toMatchObject({ suppressed: 0, softBounces: 1 });
+    expect(await scan()).toEqual(before);
+  });
+
+  it('a complaint suppresses for good, even when the client unsubscribes afterwards', async () => {
+    await handler(eventBridgeEvent(complaintEvent(['Complainer@Example.com'], { customerId: 'c-complainer' }), 'Email Complaint Received'));
+    const afterComplaint = await getSuppression(aws.clients.documents, tables.suppression, 'complainer@example.com');
+    expect(afterComplaint?.reason).toBe('complaint');
+
+    const unsubscribe = await handleUnsubscribe(
+      { documents: aws.clients.documents, tables, secret: SECRET, now: () => Date.parse('2026-06-05T00:00:00Z'), brandName: 'Maison Test' },
+      { method: 'POST', token: signUnsubscribeToken('c-complainer', SECRET), form: { 'List-Unsubscribe': 'One-Click' } },
+    );
+    expect(unsubscribe.statusCode).toBe(200);
+    const afterUnsubscribe = await getSuppression(aws.clients.documents, tables.suppression, 'complainer@example.com');
+    expect(afterUnsubscribe).toMatchObject({ reason: 'complaint', suppressedAt: afterComplaint?.suppressedAt, complainedAt: afterComplaint?.complainedAt });
+  });
+
+  it('a redelivered event changes nothing', async () => {
+    const event = snsEvent(bounceEvent(['twice@example.com']), deliveryEvent(['ok@example.com']));
+    expect((await handler(event)).suppressed).toBe(1);
+    const before = await scan();
+    expect(await handler(event)).toMatchObject({ suppressed: 0, alreadySuppressed: 1, ignored: 1 });
+    expect(await scan()).toEqual(before);
+  });
+
+  it('an unreadable message is reported, not thrown', async () => {
+    const summary = await handler(snsEvent('{"eventType":"Bounce"'));
+    expect(summary).toMatchObject({ invalid: 1, suppressed: 0 });
+    expect(logLines.some((line) => line.includes('"level":"error"') && line.includes('not JSON'))).toBe(true);
+  });
+
+  it('never logs a full address', () => {
+    for (const line of logLines) expect(line).not.toMatch(/[a-z0-9]{2,}@example\.com/i);
+  });
+});
+
+describe('SES events environment', () => {
+  it('needs CLIENTELE_CONFIG and names it when it is wrong', () => {
+    expect(() => parseFunctionEnvironment('ses-events', {})).toThrow(/CLIENTELE_CONFIG/);
+    const environment = parseFunctionEnvironment('ses-events', { CLIENTELE_CONFIG: '{}' });
+    expect(configFromEnvironment(environment.CLIENTELE_CONFIG).storage.tablePrefix).toBe('clientele-');
+    expect(() => configFromEnvironment('nope')).toThrow(/CLIENTELE_CONFIG is not valid JSON/);
+  });
+});

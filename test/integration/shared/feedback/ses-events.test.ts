@@ -1,0 +1,100 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { processSesFeedback, type SesFeedbackContext } from '#shared/feedback/ses-events.ts';
+import { jsonLog } from '#shared/log.ts';
+import { getSuppression, suppress } from '#shared/store/suppression-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { scanTable } from '#test/support/emulator-data.ts';
+import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { bounceEvent, complaintEvent, deliveryEvent, eventBridgeEvent, snsEvent } from '#test/support/ses-events.ts';
+
+const aws = sharedAws();
+
+const NOW = Date.parse('2026-06-03T00:00:00Z');
+
+describe('processSesFeedback against DynamoDB Local', () => {
+  let context: SesFeedbackContext;
+  let table: string;
+  const logged: string[] = [];
+
+  beforeAll(async () => {
+    const config = await scenarioConfig(aws, 'feedback');
+    table = tableNames(config).suppression;
+    context = {
+      documents: aws.clients.documents,
+      tables: tableNames(config),
+      now: () => NOW,
+      log: jsonLog({ level: 'debug', write: (line) => logged.push(line) }),
+    };
+  });
+
+  const items = () => scanTable(aws, table);
+
+  it('a hard bounce suppresses each recipient', async () => {
+    const summary = await processSesFeedback(context, snsEvent(bounceEvent(['Hard1@example.com', 'hard2@example.com'], 'Permanent', { customerId: 'c-1' })));
+    expect(summary).toMatchObject({ events: 1, suppressed: 2, alreadySuppressed: 0, softBounces: 0, invalid: 0 });
+    expect(await getSuppression(aws.clients.documents, table, 'hard1@example.com')).toEqual({
+      email: 'hard1@example.com',
+      reason: 'hard-bounce',
+      suppressedAt: Date.parse('2026-06-02T09:00:05.123Z'),
+      reasons: new Set(['hard-bounce']),
+      source: 'ses-bounce:0100018f-bounce-0001',
+      customerId: 'c-1',
+    });
+  });
+
+  it('a soft bounce suppresses nothing', async () => {
+    const before = await items();
+    const summary = await processSesFeedback(context, snsEvent(bounceEvent(['soft@example.com'], 'Transient')));
+    expect(summary).toMatchObject({ suppressed: 0, softBounces: 1 });
+    expect(await getSuppression(aws.clients.documents, table, 'soft@example.com')).toBeUndefined();
+    expect(await items()).toEqual(before);
+  });
+
+  it('a redelivered event changes nothing', async () => {
+    const event = snsEvent(complaintEvent(['redeliver@example.com']));
+    expect((await processSesFeedback(context, event)).suppressed).toBe(1);
+    const first = await items();
+    const again = await processSesFeedback({ ...context, now: () => NOW + 86_400_000 }, event);
+    expect(again).toMatchObject({ suppressed: 0, alreadySuppressed: 1 });
+    expect(await items()).toEqual(first);
+  });
+
+  it('a complaint stays a complaint when an unsubscribe or a bounce for the address comes later', async () => {
+    await processSesFeedback(context, eventBridgeEvent(complaintEvent(['final@example.com']), 'Email Complaint Received'));
+    await suppress(aws.clients.documents, table, { email: 'FINAL@example.com', reason: 'unsubscribe', at: NOW, customerId: 'c-9' });
+    await processSesFeedback(context, snsEvent(bounceEvent(['final@example.com'], 'Permanent', { timestamp: '2026-06-02T11:00:00Z' })));
+    expect(await getSuppression(aws.clients.documents, table, 'final@example.com')).toMatchObject({
+      reason: 'complaint',
+      suppressedAt: Date.parse('2026-06-02T10:00:00.000Z'),
+      complainedAt: Date.parse('2026-06-02T10:00:00.000Z'),
+      source: 'ses-complaint:0100018f-complaint-0001',
+    });
+  });
+
+  it('a complaint after an unsubscribe turns the reason into complaint, keeping the first time', async () => {
+    await suppress(aws.clients.documents, table, { email: 'later@example.com', reason: 'unsubscribe', at: Date.parse('2026-06-01T00:00:00Z') });
+    const summary = await processSesFeedback(context, snsEvent(complaintEvent(['later@example.com'])));
+    expect(summary).toMatchObject({ suppressed: 0, alreadySuppressed: 1 });
+    expect(await getSuppression(aws.clients.documents, table, 'later@example.com')).toMatchObject({
+      reason: 'complaint',
+      suppressedAt: Date.parse('2026-06-01T00:00:00Z'),
+      reasons: new Set(['unsubscribe', 'complaint']),
+    });
+  });
+
+  it('deliveries and unreadable messages write nothing; the readable ones in the batch still count', async () => {
+    const before = await items();
+    const summary = await processSesFeedback(
+      context,
+      snsEvent(deliveryEvent(['d@example.com']), 'not json', { eventType: 'Bounce', bounce: {} }),
+    );
+    expect(summary).toMatchObject({ events: 2, ignored: 1, invalid: 2, suppressed: 0 });
+    expect(await items()).toEqual(before);
+  });
+
+  it('logs masked addresses only', () => {
+    const text = logged.join('\n');
+    expect(text).toContain('h***@example.com');
+    expect(text).not.toMatch(/[a-z0-9]{2,}@example\.com/i);
+  });
+});

@@ -1,0 +1,198 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { jsonLog } from '#shared/log.ts';
+import { getSuppression, suppress } from '#shared/store/suppression-store.ts';
+import { tableNames, type TableNames } from '#shared/store/tables.ts';
+import type { UnsubscribeRequest } from '#shared/unsubscribe/request.ts';
+import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
+import { handleUnsubscribe, type UnsubscribeContext } from '#shared/unsubscribe/unsubscribe.ts';
+import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
+import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+
+const SECRET = 'unsubscribe-test-secret-0123456789abcdef';
+const T0 = Date.parse('2026-06-01T10:00:00Z');
+
+const aws = sharedAws();
+let tables: TableNames;
+let clock = T0;
+let context: UnsubscribeContext;
+const logged: string[] = [];
+
+/** A Core client with an English name and locale (the pages speak the profile's language). */
+const client = (customerId: string, fields: Parameters<typeof profileItem>[1] = {}) =>
+  profileItem(customerId, { firstName: 'Lin', locale: 'en-US', tier: 'Core', spend12mMinor: 1_200_000, lifetimeSpendMinor: 2_000_000, orderCount: 4, ...fields });
+
+const suppressionItems = () => scanTable(aws, tables.suppression);
+
+const post = (token: string | undefined, form: Record<string, string> = { 'List-Unsubscribe': 'One-Click' }): UnsubscribeRequest => ({
+  method: 'POST',
+  form,
+  ...(token === undefined ? {} : { token }),
+});
+const get = (token: string | undefined, acceptLanguage?: string): UnsubscribeRequest => ({
+  method: 'GET',
+  form: {},
+  ...(token === undefined ? {} : { token }),
+  ...(acceptLanguage ? { acceptLanguage } : {}),
+});
+
+beforeAll(async () => {
+  const config = await scenarioConfig(aws, 'unsubscribe');
+  tables = tableNames(config);
+  await seedProfiles(aws, config, [
+    client('alice', { email: 'Alice.Wong@Example.com' }),
+    client('bob'),
+    client('carol', { locale: 'zh-CN', firstName: '嘉怡' }),
+    client('dave'),
+    client('erin'),
+    client('noemail', { email: undefined }),
+  ]);
+  context = {
+    documents: aws.clients.documents,
+    tables,
+    secret: SECRET,
+    now: () => clock,
+    brandName: 'Maison <Lumière>',
+    log: jsonLog({ level: 'debug', write: (line) => logged.push(line) }),
+  };
+});
+
+describe('GET: the confirmation page', () => {
+  it('shows a page with a button that POSTs back with the token, and writes nothing', async () => {
+    const token = signUnsubscribeToken('bob', SECRET);
+    const response = await handleUnsubscribe(context, get(token, 'en-US,en;q=0.9'));
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(response.headers['cache-control']).toBe('no-store');
+    expect(response.headers['referrer-policy']).toBe('no-referrer');
+    expect(response.body).toContain('<form method="post" action="?t=' + encodeURIComponent(token) + '">');
+    expect(response.body).toContain('name="List-Unsubscribe" value="One-Click"');
+    expect(response.body).toContain('<button type="submit"');
+    expect(response.body).toContain('Unsubscribe from Maison &lt;Lumière&gt; emails?');
+    expect(response.body).toContain('<meta name="viewport"');
+    expect(await suppressionItems()).toEqual([]);
+  });
+
+  it('speaks Chinese to a Chinese browser, and falls back to the profile locale', async () => {
+    const zh = await handleUnsubscribe(context, get(signUnsubscribeToken('bob', SECRET), 'zh-CN,zh;q=0.9,en;q=0.8'));
+    expect(zh.body).toContain('<html lang="zh-CN">');
+    expect(zh.body).toContain('确认退订');
+    expect(zh.headers['content-language']).toBe('zh-CN');
+    const profileLocale = await handleUnsubscribe(context, get(signUnsubscribeToken('carol', SECRET)));
+    expect(profileLocale.body).toContain('确认退订');
+    const en = await handleUnsubscribe(context, get(signUnsubscribeToken('carol', SECRET), 'en-GB'));
+    expect(en.body).toContain('<html lang="en">');
+  });
+
+  it('says "unsubscribed" instead of asking again once the address is suppressed', async () => {
+    await suppress(aws.clients.documents, tables.suppression, { email: 'dave@example.com', reason: 'hard-bounce', at: T0 });
+    const response = await handleUnsubscribe(context, get(signUnsubscribeToken('dave', SECRET)));
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('You are unsubscribed');
+    expect(response.body).not.toContain('<form');
+  });
+});
+
+describe('POST: one-click unsubscribe', () => {
+  it("suppresses exactly that client's (normalised) email", async () => {
+    const before = await suppressionItems();
+    clock = T0 + 1000;
+    const response = await handleUnsubscribe(context, post(signUnsubscribeToken('alice', SECRET)));
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('You are unsubscribed');
+    const after = await suppressionItems();
+    expect(after).toHaveLength(before.length + 1);
+    expect(await getSuppression(aws.clients.documents, tables.suppression, 'alice.wong@example.com')).toEqual({
+      email: 'alice.wong@example.com',
+      reason: 'unsubscribe',
+      suppressedAt: T0 + 1000,
+      reasons: new Set(['unsubscribe']),
+      customerId: 'alice',
+      source: 'one-click',
+    });
+    // Logs carry the client id and a masked address, never the address itself.
+    expect(logged.join('\n')).not.toContain('alice.wong@example.com');
+    expect(logged.join('\n')).toContain('a***@example.com');
+  });
+
+  it('a repeated POST is 200 and keeps the first timestamp', async () => {
+    clock = T0 + 60_000;
+    const again = await handleUnsubscribe(context, post(signUnsubscribeToken('alice', SECRET)));
+    expect(again.statusCode).toBe(200);
+    expect(again.body).toContain('You are unsubscribed');
+    expect((await getSuppression(aws.clients.documents, tables.suppression, 'alice.wong@example.com'))?.suppressedAt).toBe(T0 + 1000);
+  });
+
+  it("records the page's button as its source", async () => {
+    clock = T0 + 2000;
+    const response = await handleUnsubscribe(
+      context,
+      post(signUnsubscribeToken('erin', SECRET), { 'List-Unsubscribe': 'One-Click', via: 'page' }),
+    );
+    expect(response.statusCode).toBe(200);
+    expect(await getSuppression(aws.clients.documents, tables.suppression, 'erin@example.com')).toMatchObject({
+      source: 'confirmation-page',
+      customerId: 'erin',
+    });
+  });
+
+  it('a client without an email gets the done page and nothing is written', async () => {
+    const before = await suppressionItems();
+    const response = await handleUnsubscribe(context, post(signUnsubscribeToken('noemail', SECRET)));
+    expect(response.statusCode).toBe(200);
+    expect(await suppressionItems()).toEqual(before);
+  });
+});
+
+describe('refusals write nothing', () => {
+  const bobSignature = () => signUnsubscribeToken('bob', SECRET).split('.')[1] ?? '';
+  const flip = (token: string) => {
+    const [id = '', signature = ''] = token.split('.');
+    const bytes = Buffer.from(signature, 'base64url');
+    bytes[5] = (bytes[5] ?? 0) ^ 0x80;
+    return `${id}.${bytes.toString('base64url')}`;
+  };
+
+  const cases: [string, () => UnsubscribeRequest, number, RegExp][] = [
+    ["another client's id with bob's signature", () => post(`${Buffer.from('carol').toString('base64url')}.${bobSignature()}`), 403, /not valid/],
+    ['a flipped byte', () => post(flip(signUnsubscribeToken('carol', SECRET))), 403, /not valid/],
+    ['a token signed with another secret', () => post(signUnsubscribeToken('carol', 'some-other-secret-0123456789abcdefgh')), 403, /not valid/],
+    ['garbage', () => post('not-a-token'), 403, /not valid/],
+    ['an empty token', () => post(''), 400, /incomplete/],
+    ['no token at all', () => post(undefined), 400, /incomplete/],
+    ['a forged token on GET', () => get(flip(signUnsubscribeToken('carol', SECRET))), 403, /not valid/],
+  ];
+
+  for (const [name, request, status, message] of cases) {
+    it(`${name} → ${status}`, async () => {
+      const before = await suppressionItems();
+      const response = await handleUnsubscribe(context, request());
+      expect(response.statusCode).toBe(status);
+      expect(response.body).toMatch(message);
+      expect(response.body).not.toContain('<form');
+      expect(await suppressionItems()).toEqual(before);
+      expect(await getSuppression(aws.clients.documents, tables.suppression, 'carol@example.com')).toBeUndefined();
+    });
+  }
+
+  it('an unknown client → 404', async () => {
+    const before = await suppressionItems();
+    const response = await handleUnsubscribe(context, post(signUnsubscribeToken('ghost', SECRET)));
+    expect(response.statusCode).toBe(404);
+    expect(response.body).toContain('We could not find your subscription');
+    expect((await handleUnsubscribe(context, get(signUnsubscribeToken('ghost', SECRET)))).statusCode).toBe(404);
+    expect(await suppressionItems()).toEqual(before);
+  });
+
+  it('another method → 405 with Allow', async () => {
+    const response = await handleUnsubscribe(context, { method: 'DELETE', form: {}, token: signUnsubscribeToken('carol', SECRET) });
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe('GET, POST');
+  });
+
+  it('the error pages are localised too', async () => {
+    const response = await handleUnsubscribe(context, { ...post('x.y'), acceptLanguage: 'zh-CN' });
+    expect(response.statusCode).toBe(403);
+    expect(response.body).toContain('退订链接无效');
+  });
+});

@@ -1,0 +1,53 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { readObjectText, uploadDirectory } from '#shared/aws/s3-objects.ts';
+import type { Config } from '#shared/config.ts';
+import type { ProductRecord } from '#shared/model.ts';
+import { exportPrefix } from '#shared/store/buckets.ts';
+import { writeCatalog } from '#shared/store/catalog-store.ts';
+import type { LedgerEntry } from '#shared/store/ledger-store.ts';
+import { writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import type { SharedAws } from './local-aws.ts';
+
+/** What integration tests put into the emulators before a run, and read back after it. */
+
+type Clients = Pick<SharedAws, 'clients'>;
+
+/** Profiles written straight into a scenario's profiles table, as a past night left them. */
+export async function seedProfiles(aws: Clients, config: Config, items: ProfileItem[]): Promise<void> {
+  await writeProfiles(aws.clients.documents, tableNames(config).profiles, items);
+}
+
+/** The products the nightly run would have saved, for catalog-based replenishment cycles. */
+export async function seedCatalog(aws: Clients, config: Config, products: ProductRecord[]): Promise<void> {
+  await writeCatalog(aws.clients.s3, config, products);
+}
+
+/** A folder of export files dropped where a scenario's night `runDate` reads them. */
+export async function uploadExport(aws: Clients, config: Config, dir: string, runDate: string): Promise<void> {
+  await uploadDirectory(aws.clients.s3, dir, config.storage.exportsBucket, exportPrefix(config, runDate));
+}
+
+/** A JSON object a run wrote (summary.json, campaign results...); throws when there is none. */
+export async function readJson(aws: Clients, bucket: string, key: string): Promise<unknown> {
+  const text = await readObjectText(aws.clients.s3, bucket, key);
+  if (text === undefined) throw new Error(`no object at s3://${bucket}/${key}`);
+  return JSON.parse(text);
+}
+
+/** Every item of a table, all pages, read consistently; `T` names what the table holds (DynamoDB does not check it). */
+export async function scanTable<T = Record<string, unknown>>(aws: Clients, table: string): Promise<T[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await aws.clients.documents.send(new ScanCommand({ TableName: table, ExclusiveStartKey: startKey, ConsistentRead: true }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items as T[];
+}
+
+/** Every ledger entry of a scenario. */
+export async function ledgerEntries(aws: Clients, config: Config): Promise<LedgerEntry[]> {
+  return scanTable<LedgerEntry>(aws, tableNames(config).sendLedger);
+}

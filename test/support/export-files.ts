@@ -1,0 +1,123 @@
+import { mkdtempSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll } from 'vitest';
+import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
+import type { CustomerRecord, OrderLine, ProductRecord } from '#shared/model.ts';
+import { readExport } from '#shared/exports/reader.ts';
+import { directoryExportSource, type ExportSource } from '#shared/exports/source.ts';
+import type { ExportHandlers, ReadResult } from '#shared/exports/types.ts';
+
+/** Export files for tests: written to temp folders or served from memory, and read back with the export reader. */
+
+const dirs: string[] = [];
+
+/** Writes `files` (name → content) into a fresh temp folder and returns its path. */
+export async function exportDir(files: Record<string, string | Buffer>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'clientele-exports-'));
+  dirs.push(dir);
+  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
+  return dir;
+}
+
+export async function removeExportDirs(): Promise<void> {
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+}
+
+export function testConfig(overrides: Partial<ConfigInput> = {}): Config {
+  return parseConfig({ timeZone: 'Asia/Shanghai', currency: 'USD', maxRejectShare: 1, ...overrides });
+}
+
+export interface Collected {
+  handlers: ExportHandlers;
+  customers: CustomerRecord[];
+  orders: OrderLine[];
+  products: ProductRecord[];
+  /** "customer:<id>", "order:<id>", "product:<sku>" in arrival order. */
+  sequence: string[];
+}
+
+export function collector(): Collected {
+  const collected: Collected = {
+    customers: [],
+    orders: [],
+    products: [],
+    sequence: [],
+    handlers: {
+      customer(record) {
+        collected.customers.push(record);
+        collected.sequence.push(`customer:${record.customerId}`);
+      },
+      order(line) {
+        collected.orders.push(line);
+        collected.sequence.push(`order:${line.orderId}`);
+      },
+      product(record) {
+        collected.products.push(record);
+        collected.sequence.push(`product:${record.sku}`);
+      },
+    },
+  };
+  return collected;
+}
+
+/** Reads a folder written by exportDir with the test config (and overrides). */
+export async function readDir(
+  dir: string,
+  overrides: Partial<ConfigInput> = {},
+): Promise<Collected & { result: ReadResult; config: Config }> {
+  const collected = collector();
+  const config = testConfig(overrides);
+  const result = await readExport(directoryExportSource(dir), collected.handlers, { config });
+  return { ...collected, result, config };
+}
+
+/** Writes the files and reads them. */
+export async function readFiles(files: Record<string, string | Buffer>, overrides: Partial<ConfigInput> = {}) {
+  return readDir(await exportDir(files), overrides);
+}
+
+/** An in-memory source listing its files in the given (possibly unsorted) order. */
+export function memorySource(files: [string, string | Buffer][]): ExportSource {
+  const contents = new Map(files);
+  return {
+    describe: () => 'memory://export/',
+    location: (key) => `memory://export/${key}`,
+    list: async () => files.map(([key, content]) => ({ key, size: Buffer.byteLength(content) })),
+    open: async (key) => {
+      const content = contents.get(key);
+      if (content === undefined) throw new Error(`no such file ${key}`);
+      // Small chunks, so that records and the gzip magic number straddle chunk boundaries.
+      const buffer = Buffer.from(content);
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < buffer.length; i += 7) chunks.push(buffer.subarray(i, i + 7));
+      return Readable.from(chunks);
+    },
+  };
+}
+
+export const CUSTOMERS_CSV = 'customer_id,email\nC1,c1@example.com\n';
+
+/** CSV text from rows of cells (quoted only when needed). */
+export function csv(rows: (string | number)[][], eol = '\n'): string {
+  return rows
+    .map((row) =>
+      row
+        .map((cell) => {
+          const text = String(cell);
+          return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+        })
+        .join(','),
+    )
+    .join(eol)
+    .concat(eol);
+}
+
+/** A temp folder for one test file's generated exports, made now and removed after the file's tests. */
+export function scratchDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `clientele-${name}-`));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}

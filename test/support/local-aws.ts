@@ -1,0 +1,69 @@
+import { relative } from 'node:path';
+import { afterAll, expect, inject } from 'vitest';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
+import { ensureTables } from '#shared/store/tables.ts';
+
+/**
+ * The emulators of one vitest run (DynamoDB Local, s3rver, aws-ses-v2-local), started once by
+ * global-setup.ts and shared by every integration file. A file gets its own clients and a scope
+ * named after the file; each scenario then works in its own tables and S3 prefixes.
+ */
+
+export interface LocalEndpoints {
+  dynamodb: string;
+  s3: string;
+  ses: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The endpoints of the emulators global-setup.ts started for this run. */
+    localAws: LocalEndpoints;
+  }
+}
+
+export interface SharedAws {
+  /** The default configuration pointed at the emulators; write through scenarioConfig's configs, not this one. */
+  config: Config;
+  clients: AwsClients;
+  endpoints: LocalEndpoints;
+  /** The test file's path, as a name: the start of every table and key prefix the file uses. */
+  scope: string;
+}
+
+/** The scope of the running test file: "functions.nightly.handler" for test/integration/functions/nightly/handler.test.ts. */
+function fileScope(): string {
+  const testPath = expect.getState().testPath;
+  if (!testPath) throw new Error('sharedAws() must be called while a test file loads');
+  return relative('test/integration', relative(process.cwd(), testPath))
+    .replace(/\.test\.ts$/, '')
+    .replace(/[^A-Za-z0-9_.-]+/g, '.');
+}
+
+/** The run's emulators for this test file: clients made here, destroyed after the file's tests. */
+export function sharedAws(base: ConfigInput = {}): SharedAws {
+  const endpoints = inject('localAws');
+  const config = parseConfig({ ...base, endpoints: { ...base.endpoints, ...endpoints } });
+  const clients = createAwsClients(config);
+  afterAll(() => destroyAwsClients(clients));
+  return { config, clients, endpoints, scope: fileScope() };
+}
+
+/** What a scenario may set besides its storage (which scenarioConfig decides). */
+export type ScenarioOverrides = Omit<ConfigInput, 'storage' | 'endpoints'>;
+
+/**
+ * A configuration whose tables, export prefix and reports prefix belong to one scenario of one
+ * file, so it sees only its own data whatever runs beside it; its tables are created here.
+ */
+export async function scenarioConfig(aws: SharedAws, name: string, overrides: ScenarioOverrides = {}): Promise<Config> {
+  const id = `${aws.scope}.${name}`;
+  const config = parseConfig({
+    ...aws.config,
+    ...overrides,
+    storage: { ...aws.config.storage, tablePrefix: `${id}-`, exportsPrefix: `exports-${id}`, reportsPrefix: `reports-${id}` },
+  });
+  await ensureTables(aws.clients.dynamodb, config);
+  return config;
+}

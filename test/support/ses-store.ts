@@ -1,0 +1,44 @@
+import type { LocalEndpoints } from './local-aws.ts';
+
+/**
+ * What the SES emulator holds (GET /store). One emulator serves the whole run, so a test only
+ * ever reads the emails to its own recipients.
+ */
+
+/** One email as aws-ses-v2-local stores it: no tags, no configuration set. */
+export interface StoredEmail {
+  messageId: string;
+  from: string;
+  destination: { to: string[]; cc: string[]; bcc: string[] };
+  subject: string;
+  body: { html?: string; text?: string };
+  headers?: { name: string; value: string }[];
+  at: number;
+}
+
+/** Whose emails to read: one address, several, or the addresses a predicate accepts (given lower case). */
+export type Recipients = string | readonly string[] | ((address: string) => boolean);
+
+type SesEndpoint = { endpoints: Pick<LocalEndpoints, 'ses'> };
+
+function matcher(recipients: Recipients): (address: string) => boolean {
+  if (typeof recipients === 'function') return (address) => recipients(address.toLowerCase());
+  // Mailboxes and the suppression list ignore case; so does this filter.
+  const wanted = new Set((typeof recipients === 'string' ? [recipients] : recipients).map((a) => a.toLowerCase()));
+  return (address) => wanted.has(address.toLowerCase());
+}
+
+/** The emails the emulator holds for these recipients, in the order it received them. */
+export async function emailsTo(aws: SesEndpoint, recipients: Recipients): Promise<StoredEmail[]> {
+  const response = await fetch(`${aws.endpoints.ses}/store`);
+  if (!response.ok) throw new Error(`SES emulator store: HTTP ${response.status}`);
+  const { emails } = (await response.json()) as { emails: StoredEmail[] };
+  const wanted = matcher(recipients);
+  return emails.filter((email) => email.destination.to.some(wanted));
+}
+
+/** How many emails the emulator holds for each of these addresses (0 for none). */
+export async function emailCounts(aws: SesEndpoint, addresses: readonly string[]): Promise<Map<string, number>> {
+  const emails = await emailsTo(aws, addresses);
+  return new Map(addresses.map((address) => [address, emails.filter((e) => e.destination.to.some(matcher(address))).length]));
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { compareDueClients, dueOccasions, nextOrderOccasion, type DueOccasion } from '#shared/campaigns/due.ts';
+import type { ReplenishmentCampaign } from '#shared/campaigns/schema.ts';
+import type { ClientClv, ClientProfile } from '#shared/model.ts';
+import { clientProfile } from '#test/support/profiles.ts';
+import { BRAND_ZONE, at } from '#test/support/time.ts';
+import { CATALOG, context } from './fixtures.ts';
+
+const CTX = context();
+const REPLENISHMENT = CTX.campaigns.campaigns.find((c): c is ReplenishmentCampaign => c.kind === 'replenishment') as ReplenishmentCampaign;
+
+function clv(fields: Partial<ClientClv> = {}): ClientClv {
+  return {
+    probabilityAlive: 0.8,
+    expectedPurchases90d: 0.6,
+    expectedPurchases365d: 2.1,
+    expectedAverageOrderValueMinor: 20_000,
+    clv12mMinor: 40_000,
+    predictedNextOrderAt: '2026-07-01',
+    rising: false,
+    churnRisk: 'low',
+    ...fields,
+  };
+}
+
+/** A client whose only product (a bag) has no cycle. */
+const bagBuyer = clientProfile({
+  orderCount: 2,
+  lastOrderAt: '2026-05-01T02:00:00.000Z',
+  skus: { BAG: { productName: 'Tote', category: 'bags', lastPurchasedAt: '2026-05-01T02:00:00.000Z', quantity: 1, purchases: 1 } },
+  clv: clv(),
+});
+
+describe('replenishment from the predicted next order', () => {
+  it('is due 15 local days before the predicted date, until its local midnight, keyed on the date', () => {
+    const found = nextOrderOccasion(REPLENISHMENT, bagBuyer, CATALOG, at('2026-06-16T00:00'), BRAND_ZONE);
+    expect(found).toMatchObject({
+      campaignId: 'replenishment',
+      kind: 'replenishment',
+      occasionKey: 'replenishment#next-order#2026-07-01',
+      dueAt: at('2026-06-16T00:00'),
+      expiresAt: at('2026-07-01T00:00'),
+      details: { sku: 'BAG', productName: 'Tote', cycleSource: 'predicted', runOutDate: '2026-07-01' },
+    });
+    expect(nextOrderOccasion(REPLENISHMENT, bagBuyer, CATALOG, at('2026-06-15T23:59'), BRAND_ZONE)).toBeUndefined();
+    expect(nextOrderOccasion(REPLENISHMENT, bagBuyer, CATALOG, at('2026-06-30T23:59'), BRAND_ZONE)).toBeDefined();
+    expect(nextOrderOccasion(REPLENISHMENT, bagBuyer, CATALOG, at('2026-07-01T00:00'), BRAND_ZONE)).toBeUndefined();
+    expect(dueOccasions(bagBuyer, CATALOG, at('2026-06-20T10:00'), CTX).map((o) => o.occasionKey)).toContain('replenishment#next-order#2026-07-01');
+  });
+
+  it('is not due when any SKU has a cycle (personal or catalog), or without a prediction', () => {
+    const withCream = clientProfile({
+      ...bagBuyer,
+      skus: { ...bagBuyer.skus, CREAM: { lastPurchasedAt: '2026-01-01T02:00:00.000Z', quantity: 1, purchases: 1 } },
+    });
+    expect(nextOrderOccasion(REPLENISHMENT, withCream, CATALOG, at('2026-06-20T10:00'), BRAND_ZONE)).toBeUndefined();
+    const personal = clientProfile({
+      ...bagBuyer,
+      skus: { GIFT: { lastPurchasedAt: '2026-05-01T02:00:00.000Z', quantity: 1, purchases: 3, personalCycleDays: 200 } },
+    });
+    expect(nextOrderOccasion(REPLENISHMENT, personal, CATALOG, at('2026-06-20T10:00'), BRAND_ZONE)).toBeUndefined();
+    const { clv: _dropped, ...noPrediction } = bagBuyer;
+    expect(nextOrderOccasion(REPLENISHMENT, noPrediction, CATALOG, at('2026-06-20T10:00'), BRAND_ZONE)).toBeUndefined();
+    const gone = clientProfile({ ...bagBuyer, clv: clv({ predictedNextOrderAt: undefined }) });
+    expect(nextOrderOccasion(REPLENISHMENT, gone, CATALOG, at('2026-06-20T10:00'), BRAND_ZONE)).toBeUndefined();
+  });
+});
+
+describe('the order due clients are served in', () => {
+  const client = (customerId: string, priority: number, fields: Partial<ClientProfile> = {}) => ({
+    profile: clientProfile({ customerId, ...fields }),
+    due: [{ priority } as Pick<DueOccasion, 'priority'>],
+  });
+
+  it('serves the most urgent campaign first, then high churn risk, then the highest predicted value', () => {
+    const clients = [
+      client('a-no-clv', 3),
+      client('b-low', 3, { clv: clv({ churnRisk: 'low', clv12mMinor: 9_000_000 }) }),
+      client('c-high-small', 3, { clv: clv({ churnRisk: 'high', clv12mMinor: 10_000 }) }),
+      client('d-high-big', 3, { clv: clv({ churnRisk: 'high', clv12mMinor: 500_000 }) }),
+      client('e-medium', 3, { clv: clv({ churnRisk: 'medium', clv12mMinor: 1_000 }) }),
+      client('f-welcome', 1),
+    ];
+    expect(clients.sort(compareDueClients).map((c) => c.profile.customerId)).toEqual([
+      'f-welcome',
+      'd-high-big',
+      'c-high-small',
+      'e-medium',
+      'b-low',
+      'a-no-clv',
+    ]);
+  });
+
+  it('falls back to customerId, so the order is deterministic', () => {
+    const clients = [client('z', 3, { clv: clv() }), client('y', 3, { clv: clv() })];
+    expect(clients.sort(compareDueClients).map((c) => c.profile.customerId)).toEqual(['y', 'z']);
+  });
+});

@@ -1,0 +1,16 @@
+import type { CampaignContext } from '#shared/campaigns/due.ts';
+import { campaignsConfigSchema, type CampaignsConfigInput } from '#shared/campaigns/schema.ts';
+import type { ProductRecord } from '#shared/model.ts';
+import { BRAND_ZONE } from '#test/support/time.ts';
+
+/** Campaign context over the given (default: built-in) configuration. */
+export function context(input: CampaignsConfigInput = {}, brandTimeZone = BRAND_ZONE): CampaignContext {
+  return { campaigns: campaignsConfigSchema.parse(input), brandTimeZone };
+}
+
+export const CATALOG = new Map<string, ProductRecord>([
+  ['CREAM', { sku: 'CREAM', name: 'Night Cream', category: 'skin', replenishDays: 90 }],
+  ['SERUM', { sku: 'SERUM', name: 'Serum', category: 'skin', replenishDays: 60 }],
+  ['MIST', { sku: 'MIST', name: 'Face Mist', category: 'skin', replenishDays: 10 }],
+  ['BAG', { sku: 'BAG', name: 'Tote', category: 'bags' }],
+]);

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { emailTags, formatFromAddress, InvalidEmailError, listUnsubscribeHeaders, sanitizeTag } from '#shared/delivery/ses-email.ts';
+
+describe('tags, addresses and headers', () => {
+  it('formats the From address with an optional display name', () => {
+    expect(formatFromAddress(' hello@brand.example.com ')).toBe('hello@brand.example.com');
+    expect(formatFromAddress('Maison Demo <hello@brand.example.com>')).toBe('Maison Demo <hello@brand.example.com>');
+    expect(formatFromAddress('"Maison, Paris" <hello@brand.example.com>')).toBe('"Maison, Paris" <hello@brand.example.com>');
+    const encoded = formatFromAddress('美妆旗舰店 <hello@brand.example.com>');
+    expect(encoded).toMatch(/^=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?= <hello@brand\.example\.com>$/);
+    expect(Buffer.from(encoded.slice(10, encoded.indexOf('?= ')), 'base64').toString('utf8')).toBe('美妆旗舰店');
+    // Long names become several encoded words of at most 75 characters.
+    const long = formatFromAddress(`${'旗舰店'.repeat(10)} <hello@brand.example.com>`);
+    const words = long.replace(/ <.*$/, '').split(' ');
+    expect(words.length).toBeGreaterThan(1);
+    for (const word of words) expect(word.length).toBeLessThanOrEqual(75);
+    expect(words.map((w) => Buffer.from(w.slice(10, -2), 'base64').toString('utf8')).join('')).toBe('旗舰店'.repeat(10));
+    expect(() => formatFromAddress('Maison <not an address>')).toThrow(InvalidEmailError);
+  });
+
+  it('sanitises tag names and values to the SES charset', () => {
+    expect(sanitizeTag('win-back 60d')).toBe('win-back_60d');
+    expect(sanitizeTag('会员')).toBe('__');
+    expect(sanitizeTag('')).toBe('_');
+    expect(sanitizeTag('x'.repeat(300))).toHaveLength(256);
+    expect(emailTags({ 'a b': '1', a_b: '2' })).toEqual([{ Name: 'a_b', Value: '2' }]);
+  });
+
+  it('builds RFC 8058 headers and refuses what mail clients would not honour', () => {
+    expect(listUnsubscribeHeaders('https://u.example.com/x?t=1')).toEqual([
+      { Name: 'List-Unsubscribe', Value: '<https://u.example.com/x?t=1>' },
+      { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
+    ]);
+    // The local demo's unsubscribe function listens on loopback over http.
+    expect(listUnsubscribeHeaders('http://127.0.0.1:4000/u?t=1')[0]?.Value).toBe('<http://127.0.0.1:4000/u?t=1>');
+    // Non-ASCII is percent-encoded: SES header values are printable ASCII.
+    expect(listUnsubscribeHeaders('https://u.example.com/退订?t=1')[0]?.Value).toBe('<https://u.example.com/%E9%80%80%E8%AE%A2?t=1>');
+    expect(() => listUnsubscribeHeaders('http://u.example.com/x')).toThrow(/https/);
+    expect(() => listUnsubscribeHeaders('not a url')).toThrow(InvalidEmailError);
+    expect(() => listUnsubscribeHeaders('https://u.example.com/x', 'not an address')).toThrow(/mailto/);
+    expect(() => listUnsubscribeHeaders(`https://u.example.com/${'x'.repeat(1000)}`)).toThrow(/too long/);
+  });
+});

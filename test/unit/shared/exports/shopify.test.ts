@@ -1,0 +1,234 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { readExport } from '#shared/exports/reader.ts';
+import { collector, csv, memorySource, readFiles, removeExportDirs, testConfig } from '#test/support/export-files.ts';
+
+afterAll(removeExportDirs);
+
+const CUSTOMER_HEADER = [
+  'Customer ID',
+  'First Name',
+  'Last Name',
+  'Email',
+  'Accepts Email Marketing',
+  'Default Address Company',
+  'Phone',
+  'Accepts SMS Marketing',
+  'Total Spent',
+  'Total Orders',
+  'Note',
+  'Tax Exempt',
+  'Tags',
+];
+
+const CUSTOMERS = csv([
+  CUSTOMER_HEADER,
+  ["'7412345678901", 'Mei', 'Chen', ' Mei.Chen@Example.com', 'yes', '', "'+8613800000000", 'no', '1200.00', '3', 'likes silk', 'no', 'VIP, advisor:ADV-9, spring'],
+  ['7412345678902', 'Tom', '', 'tom@example.com', 'no', 'ACME', '', 'no', '0.00', '0', '', 'no', ''],
+  ['', 'Nameless', '', 'nobody@example.com', 'no', '', '', 'no', '0.00', '0', '', 'no', ''],
+]);
+
+/** Shopify's orders_export columns (a representative subset, in Shopify's order). */
+const ORDER_HEADER = [
+  'Name',
+  'Email',
+  'Financial Status',
+  'Paid at',
+  'Fulfillment Status',
+  'Currency',
+  'Subtotal',
+  'Shipping',
+  'Taxes',
+  'Total',
+  'Discount Code',
+  'Discount Amount',
+  'Created at',
+  'Lineitem quantity',
+  'Lineitem name',
+  'Lineitem price',
+  'Lineitem sku',
+  'Refunded Amount',
+  'Cancelled at',
+  'Id',
+];
+
+type OrderRow = Partial<Record<(typeof ORDER_HEADER)[number], string>>;
+
+/** Customers without rejects, for the order tests. */
+const GOOD_CUSTOMERS = 'Customer ID,Email\n1,mei.chen@example.com\n';
+
+function ordersCsv(rows: (OrderRow | 'blank')[]): string {
+  return csv([ORDER_HEADER, ...rows.map((row) => ORDER_HEADER.map((column) => (row === 'blank' ? '' : (row[column] ?? ''))))]);
+}
+
+function head(name: string, extra: OrderRow = {}): OrderRow {
+  return { Name: name, Email: 'Mei.Chen@example.com', 'Financial Status': 'paid', 'Created at': '2026-11-22 10:15:03 +0800', Currency: 'USD', ...extra };
+}
+
+function item(name: string, price: string, quantity = '1', sku = 'SKU'): OrderRow {
+  return { Name: name, 'Lineitem name': `Item ${sku}`, 'Lineitem price': price, 'Lineitem quantity': quantity, 'Lineitem sku': sku };
+}
+
+describe('Shopify customers_export', () => {
+  it('maps ids, consent, phone and the advisor tag', async () => {
+    const { customers, result } = await readFiles({ 'customers_export.csv': CUSTOMERS, 'orders_export.csv': ordersCsv([]) });
+    expect(customers).toEqual([
+      {
+        customerId: '7412345678901',
+        email: 'mei.chen@example.com',
+        firstName: 'Mei',
+        lastName: 'Chen',
+        phone: '+8613800000000',
+        locale: undefined,
+        timeZone: undefined,
+        signedUpAt: undefined,
+        acceptsMarketing: true,
+        birthday: undefined,
+        advisorId: 'ADV-9',
+      },
+      expect.objectContaining({ customerId: '7412345678902', email: 'tom@example.com', lastName: undefined, acceptsMarketing: false, advisorId: undefined }),
+    ]);
+    expect(result.rejects).toEqual([{ file: expect.stringMatching(/customers_export\.csv$/), line: 4, reason: 'Customer ID: required' }]);
+    expect(result.files.map((f) => [f.kind, f.format])).toEqual([
+      ['customers', 'shopify'],
+      ['orders', 'shopify'],
+    ]);
+  });
+
+  it('reads the older "Accepts Marketing" column', async () => {
+    const { customers } = await readFiles({
+      'customers_export_1.csv': 'Customer ID,Email,Accepts Marketing\n1,a@example.com,yes\n2,b@example.com,no\n',
+      'orders_export_1.csv': ordersCsv([]),
+    });
+    expect(customers.map((c) => c.acceptsMarketing)).toEqual([true, false]);
+  });
+});
+
+describe('Shopify orders_export', () => {
+  it('carries order-level columns to the continuation lines and names the client by email only', async () => {
+    const { orders, result } = await readFiles({
+      'customers_export.csv': GOOD_CUSTOMERS,
+      'orders_export.csv': ordersCsv([
+        { ...head('#1001', { Id: '5550001' }), ...item('#1001', '25.00', '2', 'A') },
+        item('#1001', '10.00', '1', 'B'),
+        'blank',
+        { ...head('#1002'), ...item('#1002', '8.00', '1', 'C') },
+      ]),
+    });
+    expect(result.rejected).toBe(0);
+    expect(result.rows).toBe(1 + 3); // the ",,,," filler line is not a row
+    expect(orders).toEqual([
+      {
+        orderId: '5550001',
+        customerId: undefined,
+        email: 'mei.chen@example.com',
+        orderedAt: Date.UTC(2026, 10, 22, 2, 15, 3),
+        sku: 'A',
+        productName: 'Item A',
+        category: undefined,
+        quantity: 2,
+        lineTotalMinor: 5000,
+        refundedMinor: 0,
+        status: 'paid',
+      },
+      expect.objectContaining({ orderId: '5550001', email: 'mei.chen@example.com', sku: 'B', quantity: 1, lineTotalMinor: 1000 }),
+      expect.objectContaining({ orderId: '#1002', sku: 'C', lineTotalMinor: 800 }),
+    ]);
+  });
+
+  it('splits the discount over the lines in proportion, summing exactly', async () => {
+    const { orders } = await readFiles({
+      'customers_export.csv': GOOD_CUSTOMERS,
+      'orders_export.csv': ordersCsv([
+        { ...head('#2001', { 'Discount Amount': '10.00' }), ...item('#2001', '10.00', '1', 'A') },
+        item('#2001', '10.00', '1', 'B'),
+        item('#2001', '10.00', '1', 'C'),
+        { ...head('#2002', { 'Discount Amount': '5.00' }), ...item('#2002', '30.00', '1', 'D') },
+        item('#2002', '0.00', '1', 'FREE-GIFT'),
+        item('#2002', '3.33', '3', 'E'),
+        // A discount larger than the goods (free shipping included) takes lines to zero, not below.
+        { ...head('#2003', { 'Discount Amount': '50.00' }), ...item('#2003', '20.00', '1', 'F') },
+      ]),
+    });
+    const totals = (name: string) => orders.filter((o) => o.orderId === name).map((o) => o.lineTotalMinor);
+    expect(totals('#2001')).toEqual([666, 667, 667]);
+    expect(totals('#2001').reduce((a, b) => a + b)).toBe(3000 - 1000);
+    // Gross 3000, 0, 999 (total 3999): shares 375.09.. → 375, 0, 124.9.. → 125.
+    expect(totals('#2002')).toEqual([3000 - 375, 0, 999 - 125]);
+    expect(totals('#2003')).toEqual([0]);
+  });
+
+  it('handles refunds and cancellations', async () => {
+    const { orders, result } = await readFiles(
+      {
+        'customers_export.csv': GOOD_CUSTOMERS,
+        'orders_export.csv': ordersCsv([
+          { ...head('#3001', { 'Financial Status': 'refunded', 'Refunded Amount': '30.00' }), ...item('#3001', '20.00', '1', 'A') },
+          item('#3001', '10.00', '1', 'B'),
+          { ...head('#3002', { 'Financial Status': 'partially_refunded', 'Refunded Amount': '10.00', 'Discount Amount': '3.00' }), ...item('#3002', '20.00', '1', 'C') },
+          item('#3002', '10.00', '1', 'D'),
+          { ...head('#3003', { 'Cancelled at': '2026-11-22 12:00:00 +0800' }), ...item('#3003', '15.00', '1', 'E') },
+          { ...head('#3004', { 'Financial Status': 'voided' }), ...item('#3004', '15.00', '1', 'F') },
+          { ...head('#3005', { 'Financial Status': 'PENDING' }), ...item('#3005', '15.00', '1', 'G') },
+          { ...head('#3006', { 'Financial Status': 'refunded', 'Cancelled at': '2026-11-22 12:00:00 +0800' }), ...item('#3006', '15.00', '1', 'H') },
+          { ...head('#3007', { Currency: 'EUR', 'Financial Status': 'partially_paid' }), ...item('#3007', '100.00', '1', 'I') },
+        ]),
+      },
+      { exchangeRates: { EUR: '1.08' } },
+    );
+    expect(result.rejected).toBe(0);
+    const bySku = Object.fromEntries(orders.map((o) => [o.sku, [o.status, o.lineTotalMinor, o.refundedMinor]]));
+    expect(bySku).toEqual({
+      A: ['refunded', 2000, 2000],
+      B: ['refunded', 1000, 1000],
+      // Net 1800 and 900 (discount 300 split 200/100); refund 1000 split in proportion: 667/333.
+      C: ['paid', 1800, 667],
+      D: ['paid', 900, 333],
+      E: ['cancelled', 1500, 0],
+      F: ['cancelled', 1500, 0],
+      G: ['paid', 1500, 0],
+      H: ['cancelled', 1500, 1500],
+      I: ['paid', 10800, 0],
+    });
+  });
+
+  it('rejects bad lines with their line numbers, and every line of an order whose first line is bad', async () => {
+    const { orders, result } = await readFiles({
+      'customers_export.csv': GOOD_CUSTOMERS,
+      'orders_export.csv': ordersCsv([
+        { ...head('#4001'), ...item('#4001', '10.00', '1', 'A') }, // line 2
+        item('#4001', 'ten', '1', 'B'), // 3
+        item('#4001', '5.00', '0', 'C'), // 4
+        { ...head('#4002', { Email: '' }), ...item('#4002', '10.00', '1', 'D') }, // 5
+        item('#4002', '10.00', '1', 'E'), // 6
+        { ...head('#4003', { Email: 'wei@@example' }), ...item('#4003', '10.00', '1', 'F') }, // 7
+        { ...head('#4004', { 'Created at': '22/11/2026' }), ...item('#4004', '10.00', '1', 'G') }, // 8
+        { ...head('#4005', { Currency: 'GBP' }), ...item('#4005', '10.00', '1', 'H') }, // 9
+        { ...item('', '10.00', '1', 'I') }, // 10
+        { ...head('#4006', { 'Discount Amount': '-1' }), ...item('#4006', '10.00', '1', 'J') }, // 11
+      ]),
+    });
+    expect(orders.map((o) => [o.sku, o.lineTotalMinor])).toEqual([['A', 1000]]);
+    expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([
+      [3, 'Lineitem price: invalid amount (expected a decimal such as 129.90)'],
+      [4, 'Lineitem quantity: must be a positive whole number'],
+      [5, 'Email: required'],
+      [6, 'Email: required'],
+      [7, 'Email: invalid email'],
+      [8, 'Created at: invalid timestamp (expected ISO 8601)'],
+      [9, 'Currency: no exchange rate configured for GBP'],
+      [10, 'Name: required'],
+      [11, 'Discount Amount: must not be negative'],
+    ]);
+    for (const reject of result.rejects) expect(reject.reason).not.toMatch(/wei|@/);
+  });
+
+  it('delivers customers before orders even when the orders file is listed first', async () => {
+    const source = memorySource([
+      ['orders_export_1.csv', ordersCsv([{ ...head('#1'), ...item('#1', '1.00') }])],
+      ['customers_export.csv', CUSTOMERS],
+    ]);
+    const collected = collector();
+    await readExport(source, collected.handlers, { config: testConfig() });
+    expect(collected.sequence).toEqual(['customer:7412345678901', 'customer:7412345678902', 'order:#1']);
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { decideSesEvent, recipientAddress, unwrapSesEvents } from '#shared/feedback/ses-events.ts';
+import { bounceEvent, complaintEvent, deliveryEvent, eventBridgeEvent, snsEvent } from '#test/support/ses-events.ts';
+
+const NOW = Date.parse('2026-06-03T00:00:00Z');
+
+describe('decideSesEvent (pure)', () => {
+  it('a permanent bounce suppresses every recipient, dated by the bounce', () => {
+    expect(decideSesEvent(bounceEvent(['A@Example.com', 'b@example.com'], 'Permanent', { customerId: 'c1' }), NOW)).toEqual({
+      kind: 'suppress',
+      reason: 'hard-bounce',
+      recipients: ['a@example.com', 'b@example.com'],
+      at: Date.parse('2026-06-02T09:00:05.123Z'),
+      source: 'ses-bounce:0100018f-bounce-0001',
+      customerId: 'c1',
+      detail: 'Permanent/General',
+    });
+  });
+
+  it('transient and undetermined bounces are soft', () => {
+    expect(decideSesEvent(bounceEvent(['a@example.com'], 'Transient'), NOW)).toEqual({
+      kind: 'soft-bounce',
+      recipients: ['a@example.com'],
+      detail: 'Transient/MailboxFull',
+    });
+    expect(decideSesEvent(bounceEvent(['a@example.com'], 'Undetermined'), NOW).kind).toBe('soft-bounce');
+  });
+
+  it('a complaint suppresses; a not-spam report does not', () => {
+    expect(decideSesEvent(complaintEvent(['x@example.com']), NOW)).toMatchObject({
+      kind: 'suppress',
+      reason: 'complaint',
+      recipients: ['x@example.com'],
+      at: Date.parse('2026-06-02T10:00:00.000Z'),
+      source: 'ses-complaint:0100018f-complaint-0001',
+    });
+    expect(decideSesEvent(complaintEvent(['x@example.com'], { feedbackType: 'not-spam' }), NOW).kind).toBe('ignore');
+  });
+
+  it('falls back to the mail time, then to now, when the event has no usable timestamp', () => {
+    const event = bounceEvent(['a@example.com']);
+    const { timestamp: _dropped, ...bounce } = event.bounce;
+    expect(decideSesEvent({ ...event, bounce }, NOW)).toMatchObject({ at: Date.parse('2026-06-02T09:00:00.000Z') });
+    expect(decideSesEvent({ eventType: 'Bounce', bounce: { ...bounce, timestamp: 'soon' } }, NOW)).toMatchObject({ at: NOW });
+  });
+
+  it('reads identity-notification style events (notificationType) too', () => {
+    const { eventType: _type, ...rest } = complaintEvent(['x@example.com']);
+    expect(decideSesEvent({ ...rest, notificationType: 'Complaint' }, NOW).kind).toBe('suppress');
+  });
+
+  it('ignores deliveries, opens and other event types', () => {
+    expect(decideSesEvent(deliveryEvent(['a@example.com']), NOW)).toEqual({ kind: 'ignore', eventType: 'Delivery' });
+    expect(decideSesEvent({ eventType: 'Open', open: {} }, NOW).kind).toBe('ignore');
+  });
+
+  it('reports malformed events without their content', () => {
+    const noRecipients = decideSesEvent({ eventType: 'Bounce', bounce: { bounceType: 'Permanent', bouncedRecipients: [] } }, NOW);
+    expect(noRecipients).toEqual({ kind: 'invalid', problem: expect.stringMatching(/^bounce: bouncedRecipients/) });
+    expect(decideSesEvent({ eventType: 'Complaint' }, NOW).kind).toBe('invalid');
+    expect(decideSesEvent({ mail: {} }, NOW)).toEqual({ kind: 'invalid', problem: 'no eventType' });
+    expect(decideSesEvent('nope', NOW).kind).toBe('invalid');
+    const bad = decideSesEvent({ eventType: 'Bounce', bounce: { bounceType: 'Permanent', bouncedRecipients: [{ emailAddress: 7 }] } }, NOW);
+    expect(JSON.stringify(bad)).not.toContain('7}');
+  });
+
+  it('extracts the bare address from a display form', () => {
+    expect(recipientAddress('"Jane Doe" <Jane@Example.com>')).toBe('jane@example.com');
+    expect(recipientAddress(' jane@example.com ')).toBe('jane@example.com');
+  });
+});
+
+describe('unwrapSesEvents', () => {
+  it('reads SNS records, EventBridge detail and bare events', () => {
+    const bounce = bounceEvent(['a@example.com']);
+    expect(unwrapSesEvents(snsEvent(bounce, complaintEvent(['b@example.com']))).events).toHaveLength(2);
+    expect(unwrapSesEvents(eventBridgeEvent(bounce))).toEqual({ events: [bounce], problems: [] });
+    expect(unwrapSesEvents(bounce)).toEqual({ events: [bounce], problems: [] });
+  });
+
+  it('keeps going past a record that is not JSON, and names it', () => {
+    const { events, problems } = unwrapSesEvents(snsEvent('Successfully validated SNS topic', bounceEvent(['a@example.com'])));
+    expect(events).toHaveLength(1);
+    expect(problems).toEqual(['SNS record 0 (sns-0): Message is not JSON']);
+  });
+
+  it('names an event that is none of the three', () => {
+    expect(unwrapSesEvents({ hello: 'world' }).problems).toEqual(['not an SNS, EventBridge or SES event']);
+    expect(unwrapSesEvents(null).events).toEqual([]);
+  });
+});

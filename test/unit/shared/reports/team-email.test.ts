@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { consoleUrl } from '#shared/nightly/publish-report.ts';
+import { renderTeamEmail, reportWarnings } from '#shared/reports/team-email.ts';
+import { emptyReport, firstNightReport, normalReport, reportConfig } from '#test/support/nightly-reports.ts';
+import { wellFormedProblems } from './markup.ts';
+
+const location = { reportObject: 's3://clientele-exports/reports/nightly/2026-11-23/report.html' };
+
+describe('team summary email', () => {
+  it('headline figures, the report location, HTML and text, no personal data', () => {
+    const report = normalReport();
+    const email = renderTeamEmail(report, { ...location, reportUrl: 'https://console.example/x?a=1&b=2' });
+    expect(email.subject).toBe('Maison <Test> & Co: nightly report 2026-11-23 (2 warnings)');
+    for (const part of [email.text, email.html]) {
+      expect(part).toContain('s3://clientele-exports/reports/nightly/2026-11-23/report.html');
+      expect(part).toContain('2,000 (1,579 buyers)');
+      expect(part).toContain('Repurchase rate');
+      expect(part).toContain('52.4% (827 of 1,579)');
+      expect(part).toContain('Since 2026-11-22');
+      expect(part).toContain('6 up, 25 down, 21 new');
+      expect(part).toMatch(/welcome \(7 days\)/);
+      expect(part).not.toContain('@example.com');
+    }
+    expect(email.html).toContain('Maison &lt;Test&gt; &amp; Co');
+    expect(email.html).toContain('href="https://console.example/x?a=1&amp;b=2"');
+    expect(wellFormedProblems(email.html, { html: true })).toEqual([]);
+    expect(email.text).toContain('https://console.example/x?a=1&b=2');
+  });
+
+  it('warns about a low repurchase rate, rejects and VICs moving down', () => {
+    const report = normalReport(reportConfig({ reports: { repurchaseWarningBelow: 0.6 } }));
+    const warnings = reportWarnings(report);
+    expect(warnings[0]).toBe('Repurchase rate 52.4% is below 60%.');
+    expect(warnings).toContain('7 rows rejected (0.06%): see the rejects list.');
+    expect(warnings.some((w) => w.startsWith('1 VIC clients moved down'))).toBe(true);
+    expect(renderTeamEmail(report, location).html).toContain('Repurchase rate 52.4% is below 60%.');
+  });
+
+  it('says when the report page could not be written', () => {
+    const email = renderTeamEmail(firstNightReport(), {}, 'AccessDenied: no');
+    expect(email.text).toContain('The report could not be written: AccessDenied: no');
+    expect(email.text).toContain('Full report (charts): not written');
+    expect(email.text).toContain('first night: 500 new clients');
+  });
+
+  it('an empty night: one warning, no division by zero', () => {
+    const email = renderTeamEmail(emptyReport(), location);
+    expect(email.subject).toContain('(1 warning)');
+    expect(email.text).toContain("Tonight's export held no client.");
+    expect(`${email.text}${email.html}`).not.toMatch(/NaN|Infinity|undefined/);
+  });
+
+  it('links to the S3 console when deployed, not on the emulators', () => {
+    const deployed = reportConfig({ endpoints: { region: 'ap-east-1' } });
+    expect(consoleUrl(deployed, 'my-bucket', 'reports/nightly/2026-11-23/report.html')).toBe(
+      'https://ap-east-1.console.aws.amazon.com/s3/object/my-bucket?region=ap-east-1&prefix=reports%2Fnightly%2F2026-11-23%2Freport.html',
+    );
+    expect(consoleUrl(reportConfig({ endpoints: { region: 'us-east-1', s3: 'http://127.0.0.1:4569' } }), 'b', 'k')).toBeUndefined();
+  });
+});
