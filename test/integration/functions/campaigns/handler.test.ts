@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Config } from '#shared/config.ts';
+import type { CampaignRunSummary } from '#shared/sender/run.ts';
+import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { verifyUnsubscribeToken } from '#shared/unsubscribe/token.ts';
+import { campaignConfig } from '#test/support/campaign-runs.ts';
+import { seedProfiles } from '#test/support/emulator-data.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+import { fakeSecretsExtension } from '#test/support/secrets-extension.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
+import { HOUR, at, iso } from '#test/support/time.ts';
+
+/**
+ * The hourly campaign sender's Lambda handler as EventBridge Scheduler invokes it: its config and
+ * secret ARN from the environment, the unsubscribe key through the secrets extension, the emails
+ * through the SES emulator.
+ */
+
+const SECRET = 'campaigns-handler-secret-0123456789abcdef';
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:unsubscribe-key';
+// 10:00 in the brand's zone (Asia/Shanghai), outside quiet hours; a later hour for the dry run.
+const TEN = at('2026-11-23 10:00');
+const ELEVEN = TEN + HOUR;
+
+const aws = sharedAws();
+const secrets = fakeSecretsExtension({ arn: SECRET_ARN, current: SECRET });
+let config: Config;
+let handler: (event: unknown) => Promise<CampaignRunSummary>;
+
+/** A client whose welcome is due at `instant`: first order two hours before. */
+const newcomer = (customerId: string, instant: number) =>
+  profileItem(customerId, { stage: 'new', firstOrderAt: iso(instant - 2 * HOUR), lastOrderAt: iso(instant - 2 * HOUR) });
+
+const ledgerOf = (customerId: string) => ledgerEntriesOf(aws.clients.documents, tableNames(config).sendLedger, customerId);
+
+beforeAll(async () => {
+  config = await campaignConfig(aws, 'handler');
+  await seedProfiles(aws, config, [newcomer('ch-ten', TEN)]);
+  vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify(config));
+  vi.stubEnv('UNSUBSCRIBE_SECRET_ARN', SECRET_ARN);
+  // The handler logs JSON lines to stdout (CloudWatch in Lambda); keep the test output readable.
+  vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  ({ handler } = await import('#functions/campaigns/handler.ts'));
+});
+afterAll(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+describe('campaigns handler, one hour per invocation', () => {
+  it('sends the welcome due at `at` once, signed with the key the secrets extension serves', async () => {
+    const summary = await handler({ at: iso(TEN) });
+    expect(summary).toMatchObject({ job: 'campaigns', at: iso(TEN), dryRun: false });
+    expect(summary.runId).toMatch(/^campaigns-/);
+    expect(summary.campaigns.welcome).toMatchObject({ due: 1, sent: 1 });
+
+    const emails = await emailsTo(aws, 'ch-ten@example.com');
+    expect(emails).toHaveLength(1);
+    const [email] = emails;
+    expect(email?.from).toBe(config.sender.fromAddress);
+    const unsubscribe = new Map((email?.headers ?? []).map((h) => [h.name.toLowerCase(), h.value])).get('list-unsubscribe') ?? '';
+    const token = new URL(unsubscribe.slice(1, -1)).searchParams.get('t') ?? '';
+    expect(verifyUnsubscribeToken(token, SECRET)).toBe('ch-ten');
+    expect(await ledgerOf('ch-ten')).toEqual([expect.objectContaining({ occasionKey: 'welcome', status: 'sent', runId: summary.runId })]);
+  });
+
+  it('a second invocation for the same hour sends nothing, and reads the secret no more', async () => {
+    const readsBefore = secrets.reads();
+    const again = await handler({ at: iso(TEN) });
+    expect(again.campaigns.welcome).toMatchObject({ due: 0, sent: 0 });
+    expect(again.mailer?.sent).toBe(0);
+    expect(await emailsTo(aws, 'ch-ten@example.com')).toHaveLength(1);
+    expect(secrets.reads()).toBe(readsBefore);
+  });
+
+  it('dryRun plans the send it would make and sends nothing; the real run then sends it', async () => {
+    await seedProfiles(aws, config, [newcomer('ch-eleven', ELEVEN)]);
+    const dry = await handler({ at: iso(ELEVEN), dryRun: true });
+    expect(dry.dryRun).toBe(true);
+    expect(dry.plan).toEqual([expect.objectContaining({ customerId: 'ch-eleven', campaignId: 'welcome', outcome: 'send' })]);
+    expect(dry.mailer?.sent).toBe(0);
+    expect(await emailsTo(aws, 'ch-eleven@example.com')).toEqual([]);
+    expect(await ledgerOf('ch-eleven')).toEqual([]);
+
+    const real = await handler({ at: iso(ELEVEN) });
+    expect(real.campaigns.welcome).toMatchObject({ due: 1, sent: 1 });
+    expect(await emailsTo(aws, 'ch-eleven@example.com')).toHaveLength(1);
+  });
+
+  it('rejects an event whose time is not an ISO instant, or whose dryRun is not a boolean, before sending anything', async () => {
+    await seedProfiles(aws, config, [newcomer('ch-bad', TEN + 2 * HOUR)]);
+    // A zod error naming the field: what the Lambda's error and the schedule's dead-letter queue show.
+    await expect(handler({ at: 'yesterday' })).rejects.toMatchObject({
+      name: 'ZodError',
+      message: expect.stringContaining('Invalid ISO datetime'),
+      issues: [expect.objectContaining({ path: ['at'] })],
+    });
+    await expect(handler({ at: iso(TEN + 2 * HOUR), dryRun: 'yes' })).rejects.toMatchObject({
+      name: 'ZodError',
+      issues: [expect.objectContaining({ path: ['dryRun'], expected: 'boolean' })],
+    });
+    expect(await emailsTo(aws, 'ch-bad@example.com')).toEqual([]);
+    expect(await ledgerOf('ch-bad')).toEqual([]);
+  });
+});
