@@ -30,6 +30,23 @@ const count = async (customerId: string): Promise<number> => (await emailsTo(aws
 const newClient = (id: string, fields: Parameters<typeof profileItem>[1] = {}) =>
   profileItem(id, { stage: 'new', firstOrderAt: iso(AT - 2 * HOUR), lastOrderAt: iso(AT - 2 * HOUR), ...fields });
 
+// A face cream and a toner, each bought twice with a 45-day personal cycle: both reminders are due
+// on 2026-11-23 (local), in one email: the cream's occasion is the one sent (the winner), the
+// toner's is claimed along with it (the companion).
+const CREAM_BOUGHT = iso(at('2026-10-10 12:00', SH));
+const TONER_BOUGHT = iso(at('2026-10-12 12:00', SH));
+const REMINDERS = { winnerKey: `replenishment#CREAM#${CREAM_BOUGHT}`, companionKey: `replenishment#TONER#${TONER_BOUGHT}` };
+const twoRemindersDue = (id: string) =>
+  profileItem(id, {
+    firstOrderAt: iso(Date.parse(CREAM_BOUGHT) - 90 * DAY),
+    lastOrderAt: TONER_BOUGHT,
+    orderCount: 4,
+    skus: {
+      CREAM: { productName: 'Face cream', lastPurchasedAt: CREAM_BOUGHT, quantity: 1, purchases: 2, personalCycleDays: 45 },
+      TONER: { productName: 'Toner', lastPurchasedAt: TONER_BOUGHT, quantity: 1, purchases: 2, personalCycleDays: 45 },
+    },
+  });
+
 describe('campaign policy on the embedded AWS', () => {
   it('no consent and a suppressed address: recorded, nothing sent', async () => {
     const config = await campaignConfig(aws, 'consent');
@@ -187,22 +204,8 @@ describe('campaign policy on the embedded AWS', () => {
     // KNOWN BUG (shared/sender/run.ts, settle 'send'): the loser of the winner's claim still claims the
     // companions, then returns without sending or resolving them; they stay 'claimed' for good.
     const config = await campaignConfig(aws, 'race');
-    const cream = iso(at('2026-10-10 12:00', SH));
-    const toner = iso(at('2026-10-12 12:00', SH));
-    // Both bought twice with a 45-day personal cycle: both reminders are due on 2026-11-23 (local).
-    await seedProfiles(aws, config, [
-      profileItem('race-1', {
-        firstOrderAt: iso(Date.parse(cream) - 90 * DAY),
-        lastOrderAt: toner,
-        orderCount: 4,
-        skus: {
-          CREAM: { productName: 'Face cream', lastPurchasedAt: cream, quantity: 1, purchases: 2, personalCycleDays: 45 },
-          TONER: { productName: 'Toner', lastPurchasedAt: toner, quantity: 1, purchases: 2, personalCycleDays: 45 },
-        },
-      }),
-    ]);
-    const winnerKey = `replenishment#CREAM#${cream}`;
-    const companionKey = `replenishment#TONER#${toner}`;
+    await seedProfiles(aws, config, [twoRemindersDue('race-1')]);
+    const { winnerKey, companionKey } = REMINDERS;
 
     // Force the interleaving: B reads the ledger, A claims the winner, B loses it, B claims the companion, A loses it.
     const bReadLedger = signal();
@@ -244,21 +247,8 @@ describe('campaign policy on the embedded AWS', () => {
     // KNOWN BUG (shared/sender/run.ts, recentSends): the cap counts only 'sent' entries, so a run that reads the
     // ledger while another run's claim is in flight sends a second email to the same client in the same hour.
     const config = await campaignConfig(aws, 'race-cap');
-    const cream = iso(at('2026-10-10 12:00', SH));
-    const toner = iso(at('2026-10-12 12:00', SH));
-    await seedProfiles(aws, config, [
-      profileItem('race-2', {
-        firstOrderAt: iso(Date.parse(cream) - 90 * DAY),
-        lastOrderAt: toner,
-        orderCount: 4,
-        skus: {
-          CREAM: { productName: 'Face cream', lastPurchasedAt: cream, quantity: 1, purchases: 2, personalCycleDays: 45 },
-          TONER: { productName: 'Toner', lastPurchasedAt: toner, quantity: 1, purchases: 2, personalCycleDays: 45 },
-        },
-      }),
-    ]);
-    const winnerKey = `replenishment#CREAM#${cream}`;
-    const companionKey = `replenishment#TONER#${toner}`;
+    await seedProfiles(aws, config, [twoRemindersDue('race-2')]);
+    const { winnerKey, companionKey } = REMINDERS;
 
     // A claims the winner; only then does B read the ledger (winner 'claimed', nothing 'sent' yet) and claim the other product first.
     const aClaimedWinner = signal();

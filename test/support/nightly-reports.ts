@@ -6,6 +6,7 @@ import type { CampaignResults, GroupOutcome, WindowResult } from '#shared/campai
 import { buildNightlyReport } from '#shared/nightly/report.ts';
 import { MigrationWindows, type NightlyReport } from '#shared/reports/nightly-report.ts';
 import { addDays } from '#shared/time.ts';
+import { seededRandom } from './random.ts';
 
 /** Constructed nightly data for the report tests: deterministic, no AWS. */
 
@@ -15,24 +16,12 @@ export function reportConfig(overrides: Partial<ConfigInput> = {}): Config {
   return parseConfig({ brandName: 'Maison <Test> & Co', ...overrides });
 }
 
-/** A small deterministic generator (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const TIER_FOR_SPEND = (spend: number, bought: boolean): Tier =>
   spend >= 5_000_000 ? 'VIC' : spend >= 500_000 ? 'Core' : spend >= 100_000 ? 'Potential' : bought ? 'Entry' : 'Prospect';
 
 /** `n` profiles with a heavy-tailed spend; about one in five is a prospect, some are rising. */
 export function profiles(n: number, seed = 1): ClientProfile[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const stages: Stage[] = ['new', 'active', 'active', 'at-risk', 'sleeping', 'churned'];
   return Array.from({ length: n }, (_, i) => {
     const bought = next() > 0.2;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '#shared/config.ts';
 import type { CampaignRunSummary } from '#shared/sender/run.ts';
 import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
@@ -6,6 +6,7 @@ import { tableNames } from '#shared/store/tables.ts';
 import { verifyUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 import { campaignConfig } from '#test/support/campaign-runs.ts';
 import { seedProfiles } from '#test/support/emulator-data.ts';
+import { lambdaHarness } from '#test/support/lambda-handler.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { fakeSecretsExtension } from '#test/support/secrets-extension.ts';
@@ -26,6 +27,7 @@ const ELEVEN = TEN + HOUR;
 
 const aws = sharedAws();
 const secrets = fakeSecretsExtension({ arn: SECRET_ARN, current: SECRET });
+const lambda = lambdaHarness();
 let config: Config;
 let handler: (event: unknown) => Promise<CampaignRunSummary>;
 
@@ -38,15 +40,8 @@ const ledgerOf = (customerId: string) => ledgerEntriesOf(aws.clients.documents, 
 beforeAll(async () => {
   config = await campaignConfig(aws, 'handler');
   await seedProfiles(aws, config, [newcomer('ch-ten', TEN)]);
-  vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify(config));
-  vi.stubEnv('UNSUBSCRIBE_SECRET_ARN', SECRET_ARN);
-  // The handler logs JSON lines to stdout (CloudWatch in Lambda); keep the test output readable.
-  vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  ({ handler } = await import('#functions/campaigns/handler.ts'));
-});
-afterAll(() => {
-  vi.unstubAllEnvs();
-  vi.restoreAllMocks();
+  const environment = { CLIENTELE_CONFIG: JSON.stringify(config), UNSUBSCRIBE_SECRET_ARN: SECRET_ARN };
+  ({ handler } = await lambda.load(environment, () => import('#functions/campaigns/handler.ts')));
 });
 
 describe('campaigns handler, one hour per invocation', () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { generateExport } from '#local/generate/generate.ts';
 import { readObjectBytes } from '#shared/aws/s3-objects.ts';
@@ -11,6 +11,7 @@ import { reportsBucket, runWorkPrefix } from '#shared/store/buckets.ts';
 import { addDays, localDate } from '#shared/time.ts';
 import { uploadExport } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
+import { lambdaHarness } from '#test/support/lambda-handler.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { comparable, storedState } from '#test/support/nightly-comparison.ts';
 
@@ -27,6 +28,7 @@ const SHARDS = 3;
 
 const aws = sharedAws();
 const work = scratchDir('nightly-handler');
+const lambda = lambdaHarness();
 /** The handler's own configuration (CLIENTELE_CONFIG), and a single run's beside it. */
 let phased: Config;
 let single: Config;
@@ -37,16 +39,8 @@ beforeAll(async () => {
   single = await scenarioConfig(aws, 'single');
   await generateExport({ customers: CUSTOMERS, seed: 11, asOf: NIGHT, timeZone: phased.timeZone, orderParts: 2, malformedRows: 3 }, work);
   for (const config of [phased, single]) await uploadExport(aws, config, work, NIGHT);
-  vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify(phased));
-  // The handler logs JSON lines to stdout (CloudWatch in Lambda); keep the test output readable.
-  vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  ({ handler } = await import('#functions/nightly/handler.ts'));
+  ({ handler } = await lambda.load({ CLIENTELE_CONFIG: JSON.stringify(phased) }, () => import('#functions/nightly/handler.ts')));
 }, 120_000);
-
-afterAll(() => {
-  vi.unstubAllEnvs();
-  vi.restoreAllMocks();
-});
 
 /** What Step Functions would carry between states: well under its 256 KB, whatever the base's size. */
 const SMALL_STATE_BYTES = 2048;

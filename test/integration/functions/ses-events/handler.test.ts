@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { EventBridgeEvent, SNSEvent } from 'aws-lambda';
 import { configFromEnvironment, parseFunctionEnvironment } from '#shared/environment.ts';
 import type { SesFeedbackSummary } from '#shared/feedback/ses-events.ts';
@@ -7,6 +7,7 @@ import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 import { handleUnsubscribe } from '#shared/unsubscribe/unsubscribe.ts';
 import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
+import { lambdaHarness } from '#test/support/lambda-handler.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { bounceEvent, complaintEvent, deliveryEvent, eventBridgeEvent, snsEvent } from '#test/support/ses-events.ts';
@@ -16,7 +17,7 @@ const SECRET = 'ses-handler-test-secret-0123456789abcdef';
 const aws = sharedAws();
 let tables: TableNames;
 let handler: (event: SNSEvent | EventBridgeEvent<string, unknown>) => Promise<SesFeedbackSummary>;
-const logLines: string[] = [];
+const lambda = lambdaHarness();
 
 const scan = () => scanTable(aws, tables.suppression);
 
@@ -24,13 +25,7 @@ beforeAll(async () => {
   const config = await scenarioConfig(aws, 'ses-events');
   tables = tableNames(config);
   await seedProfiles(aws, config, [profileItem('c-complainer', { email: 'complainer@example.com', stage: 'new', spend12mMinor: 20_000, lifetimeSpendMinor: 20_000 })]);
-  vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify(config));
-  vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logLines.push(String(line)));
-  ({ handler } = await import('#functions/ses-events/handler.ts'));
-});
-afterAll(() => {
-  vi.unstubAllEnvs();
-  vi.restoreAllMocks();
+  ({ handler } = await lambda.load({ CLIENTELE_CONFIG: JSON.stringify(config) }, () => import('#functions/ses-events/handler.ts')));
 });
 
 describe('SES events handler', () => {
@@ -75,11 +70,11 @@ describe('SES events handler', () => {
   it('an unreadable message is reported, not thrown', async () => {
     const summary = await handler(snsEvent('{"eventType":"Bounce"'));
     expect(summary).toMatchObject({ invalid: 1, suppressed: 0 });
-    expect(logLines.some((line) => line.includes('"level":"error"') && line.includes('not JSON'))).toBe(true);
+    expect(lambda.logLines.some((line) => line.includes('"level":"error"') && line.includes('not JSON'))).toBe(true);
   });
 
   it('never logs a full address', () => {
-    for (const line of logLines) expect(line).not.toMatch(/[a-z0-9]{2,}@example\.com/i);
+    for (const line of lambda.logLines) expect(line).not.toMatch(/[a-z0-9]{2,}@example\.com/i);
   });
 });
 

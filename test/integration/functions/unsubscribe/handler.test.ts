@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import { parseFunctionEnvironment } from '#shared/environment.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
+import { lambdaHarness } from '#test/support/lambda-handler.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { fakeSecretsExtension } from '#test/support/secrets-extension.ts';
@@ -17,7 +18,7 @@ const aws = sharedAws();
 fakeSecretsExtension({ arn: SECRET_ARN, current: SECRET, previous: PREVIOUS });
 let tables: TableNames;
 let handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
-const logLines: string[] = [];
+const lambda = lambdaHarness();
 
 /** A function URL event as Lambda delivers it (payload format 2.0). */
 function functionUrlEvent(
@@ -63,14 +64,8 @@ beforeAll(async () => {
   const client = (customerId: string) =>
     profileItem(customerId, { email: `${customerId}@Example.com`, tier: 'Potential', spend12mMinor: 150_000, lifetimeSpendMinor: 150_000, orderCount: 2 });
   await seedProfiles(aws, config, [client('c-100'), client('c-200')]);
-  vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify(config));
-  vi.stubEnv('UNSUBSCRIBE_SECRET_ARN', SECRET_ARN);
-  vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logLines.push(String(line)));
-  ({ handler } = await import('#functions/unsubscribe/handler.ts'));
-});
-afterAll(() => {
-  vi.unstubAllEnvs();
-  vi.restoreAllMocks();
+  const environment = { CLIENTELE_CONFIG: JSON.stringify(config), UNSUBSCRIBE_SECRET_ARN: SECRET_ARN };
+  ({ handler } = await lambda.load(environment, () => import('#functions/unsubscribe/handler.ts')));
 });
 
 describe('unsubscribe function URL handler', () => {
@@ -126,8 +121,8 @@ describe('unsubscribe function URL handler', () => {
   });
 
   it('never logs a full address', () => {
-    expect(logLines.length).toBeGreaterThan(0);
-    for (const line of logLines) expect(line).not.toMatch(/c-\d+@example\.com/i);
+    expect(lambda.logLines.length).toBeGreaterThan(0);
+    for (const line of lambda.logLines) expect(line).not.toMatch(/c-\d+@example\.com/i);
   });
 });
 

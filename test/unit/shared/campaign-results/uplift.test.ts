@@ -9,23 +9,12 @@ import {
   type Proportion,
   type SampleMoments,
 } from '#shared/campaign-results/uplift.ts';
+import { seededRandom } from '#test/support/random.ts';
 
 const of = (successes: number, trials: number): Proportion => ({ successes, trials });
 
 function momentsOf(values: number[]): SampleMoments {
   return { count: values.length, sum: values.reduce((a, b) => a + b, 0), sumOfSquares: values.reduce((a, b) => a + b * b, 0) };
-}
-
-/** A small deterministic generator (mulberry32), for the coverage check. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const proportion = fc
@@ -139,7 +128,7 @@ describe('proportionDifference (Newcombe method 10)', () => {
 
   it('keeps close to its nominal coverage with a small control group at a low rate', () => {
     // 10% control group, 4% conversion in both groups: the true difference is 0.
-    const random = seeded(20261123);
+    const random = seededRandom(20261123);
     const draw = (n: number, p: number) => {
       let successes = 0;
       for (let i = 0; i < n; i++) if (random() < p) successes++;
