@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -13,6 +11,7 @@ import type { Config } from '#shared/config.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { publishNightlyReport, reportKey } from '#shared/nightly/publish-report.ts';
 import { CAMPAIGN_RESULTS_FILE, reportPrefix } from '#shared/store/buckets.ts';
+import { clientele } from '#test/support/cli.ts';
 import { uploadExport } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
@@ -23,7 +22,6 @@ import { emailsTo } from '#test/support/ses-store.ts';
 
 const RUN_DATE = '2026-11-23';
 const PREVIOUS = '2026-11-22';
-const run = promisify(execFile);
 
 const aws = sharedAws();
 const work = scratchDir('report');
@@ -120,7 +118,7 @@ describe('nightly report on the embedded AWS', () => {
     const configFile = join(work, 'config.json');
     await writeFile(configFile, JSON.stringify(config));
     const out = join(work, 'report.html');
-    const { stdout } = await run('npx', ['tsx', 'local/cli.ts', 'report', '--date', RUN_DATE, '--config', configFile, '--out', out], { cwd: process.cwd() });
+    const { stdout } = await clientele('report', '--date', RUN_DATE, '--config', configFile, '--out', out);
     expect(stdout.trim()).toBe(out);
     const written = await readFile(out, 'utf8');
     expect(written).toContain('<section id="migration"');

@@ -1,23 +1,14 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { generateExport } from '#local/generate/generate.ts';
+import { clientele } from '#test/support/cli.ts';
+import { scratchDir } from '#test/support/export-files.ts';
 
-const run = promisify(execFile);
-let dir: string;
-
-const cli = (...args: string[]) => run('npx', ['tsx', 'local/cli.ts', 'clv', ...args], { cwd: process.cwd(), maxBuffer: 64 * 1024 * 1024 });
+const dir = scratchDir('clv-cli');
+const cli = (...args: string[]) => clientele('clv', ...args);
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'clientele-clv-cli-'));
   await generateExport({ customers: 2000, seed: 7, asOf: '2026-11-23', timeZone: 'Asia/Shanghai' }, dir);
-});
-
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('clientele clv', () => {
