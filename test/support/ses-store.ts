@@ -39,6 +39,9 @@ export async function emailsTo(aws: SesEndpoint, recipients: Recipients): Promis
 
 /** How many emails the emulator holds for each of these addresses (0 for none). */
 export async function emailCounts(aws: SesEndpoint, addresses: readonly string[]): Promise<Map<string, number>> {
-  const emails = await emailsTo(aws, addresses);
-  return new Map(addresses.map((address) => [address, emails.filter((e) => e.destination.to.some(matcher(address))).length]));
+  const byAddress = new Map<string, number>();
+  for (const email of await emailsTo(aws, addresses)) {
+    for (const to of new Set(email.destination.to.map((a) => a.toLowerCase()))) byAddress.set(to, (byAddress.get(to) ?? 0) + 1);
+  }
+  return new Map(addresses.map((address) => [address, byAddress.get(address.toLowerCase()) ?? 0]));
 }
