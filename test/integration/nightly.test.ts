@@ -42,7 +42,8 @@ const run = (config: Config, runDate: string) =>
   runNightly({ clock: Date.now, runDate, runId: `test-${runDate}`, config, clients: aws.clients });
 
 describe('nightly run on the embedded AWS', () => {
-  it('stores a profile per client, queryable by id, tier and advisor; a rerun writes nothing', async () => {
+  // Two nightly runs of a generated export: past the default minute when the machine is busy.
+  it('stores a profile per client, queryable by id, tier and advisor; a rerun writes nothing', { timeout: 180_000 }, async () => {
     const config = await scenarioConfig(aws, 'full');
     await generateAndUpload(config, RUN_DATE, { gzip: true });
     const first = await run(config, RUN_DATE);

@@ -30,6 +30,8 @@ export interface SharedAws {
   endpoints: LocalEndpoints;
   /** The test file's path, as a name: the start of every table and key prefix the file uses. */
   scope: string;
+  /** When the file started (epoch seconds, the SES store's unit): every email it sends is newer. */
+  since: number;
 }
 
 /** The scope of the running test file: "functions.nightly.handler" for test/integration/functions/nightly/handler.test.ts. */
@@ -47,7 +49,7 @@ export function sharedAws(base: ConfigInput = {}): SharedAws {
   const config = parseConfig({ ...base, endpoints: { ...base.endpoints, ...endpoints } });
   const clients = createAwsClients(config);
   afterAll(() => destroyAwsClients(clients));
-  return { config, clients, endpoints, scope: fileScope() };
+  return { config, clients, endpoints, scope: fileScope(), since: Math.floor(Date.now() / 1000) };
 }
 
 /** What a scenario may set besides its storage (which scenarioConfig decides). */

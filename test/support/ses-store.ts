@@ -1,8 +1,9 @@
-import type { LocalEndpoints } from './local-aws.ts';
+import type { LocalEndpoints, SharedAws } from './local-aws.ts';
 
 /**
  * What the SES emulator holds (GET /store). One emulator serves the whole run, so a test only
- * ever reads the emails to its own recipients.
+ * ever reads the emails to its own recipients, and only those sent since its file started (the
+ * store grows with every file's emails).
  */
 
 /** One email as aws-ses-v2-local stores it: no tags, no configuration set. */
@@ -19,7 +20,7 @@ export interface StoredEmail {
 /** Whose emails to read: one address, several, or the addresses a predicate accepts (given lower case). */
 export type Recipients = string | readonly string[] | ((address: string) => boolean);
 
-type SesEndpoint = { endpoints: Pick<LocalEndpoints, 'ses'> };
+type SesEndpoint = Pick<SharedAws, 'since'> & { endpoints: Pick<LocalEndpoints, 'ses'> };
 
 function matcher(recipients: Recipients): (address: string) => boolean {
   if (typeof recipients === 'function') return (address) => recipients(address.toLowerCase());
@@ -30,7 +31,7 @@ function matcher(recipients: Recipients): (address: string) => boolean {
 
 /** The emails the emulator holds for these recipients, in the order it received them. */
 export async function emailsTo(aws: SesEndpoint, recipients: Recipients): Promise<StoredEmail[]> {
-  const response = await fetch(`${aws.endpoints.ses}/store`);
+  const response = await fetch(`${aws.endpoints.ses}/store?since=${aws.since}`);
   if (!response.ok) throw new Error(`SES emulator store: HTTP ${response.status}`);
   const { emails } = (await response.json()) as { emails: StoredEmail[] };
   const wanted = matcher(recipients);
