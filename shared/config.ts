@@ -87,6 +87,27 @@ export const reportsSchema = z
   })
   .prefault({});
 
+/** The text encodings an export may be declared in (decoded with TextDecoder); UTF-8 unless the config says otherwise. */
+export const EXPORT_ENCODINGS = ['utf-8', 'gbk', 'gb18030', 'big5', 'shift_jis', 'euc-kr', 'latin1', 'windows-1252'] as const;
+
+export const exportsSchema = z
+  .object({
+    /** The text encoding of the export files: Chinese platforms still export GBK / GB18030. */
+    encoding: z.enum(EXPORT_ENCODINGS).default('utf-8'),
+    /** A line total above this (in the brand currency, after conversion) is a reject, never a sum. */
+    maxLineTotal: decimalAmount.default('10000000'),
+  })
+  .prefault({});
+
+export const plausibilitySchema = z
+  .object({
+    /** Clients, order lines or 12-month revenue may not fall by more than this share since the last completed night. */
+    maxDropShare: z.number().min(0).max(1).default(0.2),
+    /** Tier downgrades may not exceed this share of the last completed night's buyers. */
+    maxDowngradeShare: z.number().min(0).max(1).default(0.05),
+  })
+  .prefault({});
+
 export const storageSchema = z.object({
   exportsBucket: z.string().min(3).default('clientele-exports'),
   exportsPrefix: z
@@ -143,8 +164,12 @@ export const configSchema = z
     exchangeRates: z.record(currencyCode, decimalAmount).default({}),
     tiers: tierThresholdsSchema.default({ vic: '50000', core: '5000', potential: '1000' }),
     lifecycle: lifecycleSchema.default({ newDays: 30, sleepingDays: 60, churnedDays: 180, defaultReorderGapDays: 45 }),
-    /** Share of rejected rows above which a run fails before writing anything. */
+    /** Share of a file's rows rejected above which a run fails before writing anything (each file on its own). */
     maxRejectShare: z.number().min(0).max(1).default(0.05),
+    /** How the export files are read: text encoding, the largest believable line total. */
+    exports: exportsSchema,
+    /** The plausibility checks against the last completed night (overridden only by an explicit accept-drop). */
+    plausibility: plausibilitySchema,
     storage: storageSchema.default({
       exportsBucket: 'clientele-exports',
       exportsPrefix: 'exports',

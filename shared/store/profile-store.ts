@@ -2,7 +2,8 @@ import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } fr
 import type { ClientClv, ClientProfile, Stage, Tier } from '#shared/model.ts';
 import { PROFILES_BY_ADVISOR_INDEX, PROFILES_BY_TIER_INDEX } from './tables.ts';
 import { collectPages, paginate } from './paginate.ts';
-import { batchPutAll, type BatchWriteOptions, type BatchWriteResult } from './batch-writer.ts';
+import { batchGetAll } from './batch-reader.ts';
+import { batchDeleteAll, batchPutAll, type BatchWriteOptions, type BatchWriteResult } from './batch-writer.ts';
 
 /** What the diff needs of a stored profile: small enough to hold a million in memory. */
 export interface StoredState {
@@ -73,6 +74,15 @@ export function writeProfiles(
   options?: BatchWriteOptions,
 ): Promise<BatchWriteResult> {
   return batchPutAll(client, tableName, items, options);
+}
+
+/** The stored items of these clients (those that exist), read consistently. */
+export function getProfiles(client: DocumentSender, tableName: string, customerIds: readonly string[]): Promise<ProfileItem[]> {
+  return batchGetAll<ProfileItem>(client, tableName, customerIds.map((customerId) => ({ customerId })));
+}
+
+export function deleteProfiles(client: DocumentSender, tableName: string, customerIds: Iterable<string>, options?: BatchWriteOptions): Promise<BatchWriteResult> {
+  return batchDeleteAll(client, tableName, [...customerIds].map((customerId) => ({ customerId })), options);
 }
 
 export async function getProfile(
