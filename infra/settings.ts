@@ -241,15 +241,10 @@ export function compactConfig(config: Config): Record<string, unknown> {
 /** `config.sender` keys a deployment decides; the brand sets senderAddress and sendRatePerSecond instead. */
 const STACK_OWNED_SENDER_KEYS = ['fromAddress', 'configurationSetName', 'maxSendRate', 'unsubscribeBaseUrl'] as const;
 
-/** Whether the shared config schema has the campaign sender's `sender` section. */
-export function configHasSender(): boolean {
-  return 'sender' in configSchema.shape;
-}
-
 /**
  * The configuration the functions receive in CLIENTELE_CONFIG: the brand's settings with the
- * deployed names (and, once the config has a `sender` section, the sending settings), parsed by
- * the same parseConfig the handlers use.
+ * deployed names and the sending settings (from address, rate, configuration set, unsubscribe
+ * URL), parsed by the same parseConfig the handlers use.
  */
 export function deployedConfig(settings: Settings, names: DeployedNames): Config {
   const { storage, ...brand } = settings.config;
@@ -268,17 +263,14 @@ export function deployedConfig(settings: Settings, names: DeployedNames): Config
   // The function URL is a CloudFormation token until deploy: validate a stand-in, then put the token back.
   const url = names.unsubscribeBaseUrl;
   const urlIsToken = url !== undefined && Token.isUnresolved(url);
-  if (configHasSender()) {
-    const brandSender: unknown = (brand as Record<string, unknown>).sender;
-    input.sender = {
-      ...(isRecord(brandSender) ? brandSender : {}),
-      fromAddress: settings.senderAddress,
-      maxSendRate: settings.sendRatePerSecond,
-      ...(names.configurationSetName ? { configurationSetName: names.configurationSetName } : {}),
-      ...(url ? { unsubscribeBaseUrl: urlIsToken ? 'https://unsubscribe-url.invalid/' : url } : {}),
-    };
-  }
-  const config: { sender?: Record<string, unknown> } & Config = parseConfig(input, 'deployed configuration');
-  if (urlIsToken && config.sender) config.sender.unsubscribeBaseUrl = url;
+  input.sender = {
+    ...brand.sender,
+    fromAddress: settings.senderAddress,
+    maxSendRate: settings.sendRatePerSecond,
+    ...(names.configurationSetName ? { configurationSetName: names.configurationSetName } : {}),
+    ...(url ? { unsubscribeBaseUrl: urlIsToken ? 'https://unsubscribe-url.invalid/' : url } : {}),
+  };
+  const config = parseConfig(input, 'deployed configuration');
+  if (urlIsToken) config.sender.unsubscribeBaseUrl = url;
   return config;
 }

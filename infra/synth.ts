@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildClientele } from './build.ts';
-import { PROJECT_ROOT } from './functions.ts';
+import { PROJECT_ROOT } from './paths.ts';
 import { SettingsError } from './settings.ts';
 
 /**
@@ -61,7 +61,7 @@ try {
     `Synthesized ${stack.stackName}: ${relative(process.cwd(), join(args.outdir, artifact.templateFile))} ` +
       `(${resources} resources, ${stack.functions.length} functions); cdk-nag AwsSolutions: no unacknowledged findings.`,
   );
-  // Annotations the CLI would print: warnings always, info (e.g. a construct waiting for its handler) unless --quiet.
+  // Annotations the CLI would print: warnings always, info unless --quiet.
   for (const message of artifact.messages) {
     if (message.level === 'info' && args.quiet) continue;
     console.log(`  [${message.level}] ${message.id}: ${String(message.entry.data)}`);
