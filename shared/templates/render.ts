@@ -1,9 +1,8 @@
 import { Liquid } from 'liquidjs';
 import { z } from 'zod';
-import { TEMPLATE_CATALOG, type LocaleSources, type TemplateCatalog } from './catalog.ts';
+import { TEMPLATE_CATALOG, type TemplateCatalog } from './catalog.ts';
 import { isTemplateLocale, type TemplateLocale } from './locale.ts';
-
-export { TEMPLATE_LOCALES, templateLocale, type TemplateLocale } from './locale.ts';
+import type { LocaleSources } from './sources/types.ts';
 
 /**
  * Renders a campaign email (subject, HTML, text) from the Liquid sources of catalog.ts.
