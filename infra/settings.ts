@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Token } from 'aws-cdk-lib';
 import { z } from 'zod';
 import { configSchema, parseConfig, storageSchema, type Config } from '#shared/config.ts';
+import { ClienteleError } from '#shared/errors.ts';
 import { MAX_SHARDS } from '#shared/nightly/shards.ts';
 
 /**
@@ -109,8 +110,11 @@ export const settingsSchema = z
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsInput = z.input<typeof settingsSchema>;
 
-export class SettingsError extends Error {
+export class SettingsError extends ClienteleError {
   override name = 'SettingsError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('SETTINGS_INVALID', message, options);
+  }
 }
 
 export const CONTEXT_KEY = 'clientele';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, parseConfig, type Config } from './config.ts';
+import { ClienteleError } from './errors.ts';
 
 /**
  * Each Lambda's environment, one zod schema per function. The CDK construct that deploys a
@@ -96,13 +97,14 @@ export interface ReadSecretOptions {
   fetch?: typeof fetch;
 }
 
-export class SecretError extends Error {
+export class SecretError extends ClienteleError {
   override name = 'SecretError';
   constructor(
     message: string,
+    /** The extension's HTTP status, when it answered. */
     readonly status?: number,
   ) {
-    super(message);
+    super('SECRET_UNREADABLE', message);
   }
 }
 
