@@ -3,6 +3,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseConfig } from '#shared/config.ts';
 import { FUNCTION_ENVIRONMENTS, parseFunctionEnvironment, type FunctionName } from '#shared/environment.ts';
+import { parseNightlyEvent } from '#shared/nightly/distributed.ts';
+import { runDateOf } from '#shared/nightly/run-date.ts';
 import { TABLES, createTableInput, tableNames, type TableId } from '#shared/store/tables.ts';
 import { allowedPairs, logicalId, statementsFor, synthesize, type Synthesized } from './helpers.ts';
 
@@ -203,6 +205,19 @@ describe('schedules', () => {
     expect(hourly?.ScheduleExpressionTimezone).toBe(TIME_ZONE);
     expect(nightly?.Target).toMatchObject({ Arn: { Ref: logicalId(synth.stack.nightlyPipeline.stateMachine) } });
     expect(hourly?.Target).toMatchObject({ Arn: { 'Fn::GetAtt': [logicalId(synth.stack.campaignSender.sender.fn), 'Arn'] } });
+  });
+
+  it('hands each run the time it was scheduled for, which decides its night or hour however late it starts', () => {
+    const schedules = resourcesOf('AWS::Scheduler::Schedule').map(([, s]) => s.Properties);
+    const inputOf = (cron: string) => (schedules.find((s) => s.ScheduleExpression === cron)?.Target as { Input: string }).Input;
+    const placeholder = '<aws.scheduler.scheduled-time>';
+    expect(JSON.parse(inputOf('cron(0 2 * * ? *)'))).toEqual({ trigger: 'schedule', scheduledTime: placeholder });
+    expect(JSON.parse(inputOf('cron(0 * * * ? *)'))).toEqual({ trigger: 'schedule', at: placeholder });
+    // The scheduler fills in the 02:00 New York time of 2026-11-24, in UTC; the state machine passes
+    // the input on; the nightly function reads it days later and still tiers the night of the 23rd.
+    const request = parseNightlyEvent(JSON.parse(inputOf('cron(0 2 * * ? *)').replace(placeholder, '2026-11-24T07:00:00Z')));
+    expect(request.phase).toBe('single');
+    if (request.phase === 'single') expect(runDateOf(request, { timeZone: TIME_ZONE }, Date.parse('2026-11-27T12:00:00Z'))).toBe('2026-11-23');
   });
 
   it('retries each target and sends what still fails to a dead-letter queue', () => {
