@@ -132,7 +132,6 @@ export class NightlyPipeline extends Construct {
     // The phases of a sharded night hand their measures, models and outcomes over through S3.
     if (shards > 1) storage.grantWork(this.nightly, 'nightly');
 
-
     // ---- the state machine ----
     const failed = Fail.jsonPath(this, 'Nightly run failed', {
       comment: 'The error of the failed step; nothing after it ran.',
