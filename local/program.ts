@@ -1,10 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError } from '#shared/config.ts';
-import { ExportError } from '#shared/exports/reader.ts';
-import { NightlyRunError } from '#shared/nightly/run.ts';
+import { isUserFacing } from '#shared/errors.ts';
 import { isIsoDate } from '#shared/time.ts';
-import { JavaMissingError } from './aws.ts';
-import { UsageError } from './errors.ts';
 
 /**
  * `clientele`: the command line over the same code the Lambda functions run.
@@ -161,23 +157,12 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Errors a user can act on are printed as a message, not a stack trace. */
-function isUserFacing(error: unknown): error is Error {
-  return (
-    error instanceof ConfigError ||
-    error instanceof ExportError ||
-    error instanceof NightlyRunError ||
-    error instanceof JavaMissingError ||
-    error instanceof UsageError ||
-    error instanceof InvalidArgumentError
-  );
-}
-
 export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
-    if (isUserFacing(error)) {
+    // What the user can act on (a usage, config or export problem) is printed as a message; a bug with its stack.
+    if (isUserFacing(error) || error instanceof InvalidArgumentError) {
       process.stderr.write(`clientele: ${error.message}\n`);
     } else {
       process.stderr.write(`clientele: unexpected error\n${(error as Error)?.stack ?? String(error)}\n`);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { campaignsConfigSchema } from './campaigns/schema.ts';
+import { ClienteleError } from './errors.ts';
 import { isValidTimeZone, WEEKDAYS } from './time.ts';
 
 /**
@@ -190,8 +191,11 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
-export class ConfigError extends Error {
+export class ConfigError extends ClienteleError {
   override name = 'ConfigError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('CONFIG_INVALID', message, options);
+  }
 }
 
 /** Validates configuration data, turning zod's issues into one readable message. */

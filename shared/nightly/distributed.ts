@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { readObjectBytes, writeObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
+import { ClienteleError } from '#shared/errors.ts';
 import type { ExportSource } from '#shared/exports/source.ts';
 import { newRunId } from '#shared/log.ts';
 import { reportsBucket, runWorkPrefix } from '#shared/store/buckets.ts';
-import { addDays, isIsoDate, localDate } from '#shared/time.ts';
 import { decodeMeasures, encodeMeasures } from './measures-codec.ts';
 import {
   combineMeasures,
@@ -18,6 +18,7 @@ import {
   type NightModels,
   type ShardOutcome,
 } from './run.ts';
+import { nightRequestSchema, runDateOf, runDateSchema } from './run-date.ts';
 import type { NightlyRunSummary } from './summary.ts';
 import { isValidShard, MAX_SHARDS, shardsOf, type ShardSpec } from './shards.ts';
 
@@ -49,7 +50,6 @@ import { isValidShard, MAX_SHARDS, shardsOf, type ShardSpec } from './shards.ts'
 
 const JOB = 'nightly';
 
-const runDateSchema = z.string().refine(isIsoDate, 'must be a date, YYYY-MM-DD');
 /** Part of S3 keys: newRunId's "nightly-1a2b3c4d", or any short id of that alphabet. */
 const runIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,80}$/, 'must be 1 to 80 letters, digits, dots, dashes or underscores');
 const shardCountSchema = z.number().int().min(1).max(MAX_SHARDS);
@@ -58,14 +58,11 @@ const shardSchema = z
   .strict()
   .refine(isValidShard, 'shard index must be below the shard count');
 
-/** A whole night in one invocation, as the schedule or a backfill asks for it: {} (yesterday) or { runDate }. */
-export const nightRequestSchema = z.object({ runDate: runDateSchema.optional() }).passthrough();
-
 export const prepareEventSchema = z
   .object({
     phase: z.literal('prepare'),
     shards: shardCountSchema,
-    /** The execution's input: { runDate } for a backfill; the scheduler's (no runDate) means yesterday. */
+    /** The execution's input: the schedule's { scheduledTime }, a backfill's { runDate }, or {} (run-date.ts). */
     request: nightRequestSchema.prefault({}),
   })
   .strict();
@@ -106,16 +103,18 @@ export type FinishEventInput = z.input<typeof finishEventSchema>;
 /** A nightly function's event: one phase of a sharded night, or (no `phase`) a whole night. */
 export type NightlyEvent = NightlyPhaseEvent | ({ phase: 'single' } & z.infer<typeof nightRequestSchema>);
 
+/** Validates a nightly function's event; a malformed one is an EVENT_INVALID error naming each bad field. */
 export function parseNightlyEvent(event: unknown): NightlyEvent {
   const raw: unknown = event ?? {};
   // Dispatch on the key first: a bad phase event gets that phase's messages, not a union's.
-  if (typeof raw === 'object' && raw !== null && 'phase' in raw) return nightlyPhaseEventSchema.parse(raw);
-  return { ...nightRequestSchema.parse(raw), phase: 'single' };
+  if (typeof raw === 'object' && raw !== null && 'phase' in raw) return validEvent(nightlyPhaseEventSchema.safeParse(raw));
+  return { ...validEvent(nightRequestSchema.safeParse(raw)), phase: 'single' };
 }
 
-/** The night a run without a date is for: yesterday in brand time (the schedule fires at 02:00). */
-export function defaultRunDate(config: Pick<Config, 'timeZone'>, now: number): string {
-  return addDays(localDate(now, config.timeZone), -1);
+function validEvent<T>(result: z.ZodSafeParseResult<T>): T {
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`).join('; ');
+  throw new ClienteleError('EVENT_INVALID', `Invalid nightly event: ${issues}`, { cause: result.error });
 }
 
 /** What prepare fixes for the whole execution; every later phase gets it from the state machine. */
@@ -128,8 +127,9 @@ export interface PreparedNight {
   shards: ShardSpec[];
 }
 
-export function prepareNight(config: Pick<Config, 'timeZone'>, event: z.infer<typeof prepareEventSchema>, now: number): PreparedNight {
-  return { runDate: event.request.runDate ?? defaultRunDate(config, now), runId: newRunId(JOB), startedAt: now, shards: shardsOf(event.shards) };
+/** The night from the execution's input (run-date.ts), a new run id, the handler's clock as the start. */
+export function prepareNight(config: Pick<Config, 'timeZone'>, event: z.infer<typeof prepareEventSchema>, handlerNow: number): PreparedNight {
+  return { runDate: runDateOf(event.request, config, handlerNow), runId: newRunId(JOB), startedAt: handlerNow, shards: shardsOf(event.shards) };
 }
 
 /** The work objects of one run. */

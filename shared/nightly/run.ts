@@ -3,6 +3,7 @@ import type { AwsClients } from '#shared/aws/clients.ts';
 import { applyClvToProfiles, clvSummaryCollector, fitClvForRun, predictClv, type ClvModelFit, type ClvRunReport } from '#shared/clv/profile-clv.ts';
 import type { RfmSummary } from '#shared/clv/summary.ts';
 import type { Config } from '#shared/config.ts';
+import { ClienteleError } from '#shared/errors.ts';
 import { readExport, ExportError, type FileReport, type ReadResult } from '#shared/exports/reader.ts';
 import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
 import { silentLog, type Log } from '#shared/log.ts';
@@ -55,8 +56,11 @@ export interface NightlyRunOptions {
 }
 
 
-export class NightlyRunError extends Error {
+export class NightlyRunError extends ClienteleError {
   override name = 'NightlyRunError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('NIGHTLY_RUN_FAILED', message, options);
+  }
 }
 
 /** What every phase needs: the run's identity, configuration, AWS clients, log and progress. */

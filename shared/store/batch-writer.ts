@@ -1,4 +1,5 @@
 import { BatchWriteCommand, type BatchWriteCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ClienteleError } from '#shared/errors.ts';
 
 /**
  * Writes items with BatchWriteItem (25 per request), several requests in flight, resending
@@ -34,8 +35,11 @@ export interface BatchWriteResult {
   retries: number;
 }
 
-export class BatchWriteError extends Error {
+export class BatchWriteError extends ClienteleError {
   override name = 'BatchWriteError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('BATCH_WRITE_FAILED', message, options);
+  }
 }
 
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;

@@ -13,7 +13,7 @@ import { runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { shardsOf } from '#shared/nightly/shards.ts';
 import { exportPrefix, reportsBucket, runWorkPrefix } from '#shared/store/buckets.ts';
-import { addDays, localDate } from '#shared/time.ts';
+import { addDays, localDate, startOfLocalDay } from '#shared/time.ts';
 import { comparable, storedState } from '#test/integration/nightly-comparison.ts';
 
 /**
@@ -111,18 +111,29 @@ describe('nightly handler, one phase per invocation', () => {
   }, 240_000);
 
   it('still runs a whole night without a phase (the unsharded state machine), and the rerun writes nothing', async () => {
-    const rerun = (await handler({ runDate: NIGHT, trigger: 'schedule' })) as NightlyRunSummary;
+    const rerun = (await handler({ runDate: NIGHT, trigger: 'backfill' })) as NightlyRunSummary;
     expect(rerun).toMatchObject({ job: 'nightly', runDate: NIGHT, shards: 1, written: { profiles: 0, tierHistory: 0 } });
     expect(rerun.runId).toMatch(/^nightly-/);
   }, 120_000);
 
-  it('prepares yesterday in brand time when the execution names no date', async () => {
+  it('runs the night before the schedule\'s time, not before its own clock: a late start or a redrive tiers the right night', async () => {
+    // The 02:00 brand-time schedule of the night after NIGHT, as EventBridge Scheduler writes it (UTC);
+    // this handler runs days later, so its own clock would pick another night.
+    const scheduledTime = new Date(startOfLocalDay(addDays(NIGHT, 1), phased.timeZone) + 2 * 3_600_000).toISOString();
+    expect(addDays(localDate(Date.now(), phased.timeZone), -1)).not.toBe(NIGHT);
+    const scheduled = (await handler({ trigger: 'schedule', scheduledTime })) as NightlyRunSummary;
+    expect(scheduled).toMatchObject({ runDate: NIGHT, shards: 1, written: { profiles: 0, tierHistory: 0 } });
+    const prepared = (await handler({ phase: 'prepare', shards: 2, request: { trigger: 'schedule', scheduledTime } })) as PreparedNight;
+    expect(prepared).toMatchObject({ runDate: NIGHT, shards: shardsOf(2) });
+  }, 120_000);
+
+  it('prepares the night before its own clock (brand time) when the execution names neither a date nor a scheduled time', async () => {
     const yesterday = addDays(localDate(Date.now(), phased.timeZone), -1);
-    const scheduled = (await handler({ phase: 'prepare', shards: 2, request: { trigger: 'schedule', scheduledTime: '2026-11-24T02:00:00Z' } })) as PreparedNight;
+    const first = (await handler({ phase: 'prepare', shards: 2, request: {} })) as PreparedNight;
     const bare = (await handler({ phase: 'prepare', shards: 2 })) as PreparedNight;
-    for (const prepared of [scheduled, bare]) expect(prepared).toMatchObject({ runDate: yesterday, shards: shardsOf(2) });
+    for (const prepared of [first, bare]) expect(prepared).toMatchObject({ runDate: yesterday, shards: shardsOf(2) });
     // One run id per execution: prepare makes a new one each time.
-    expect(scheduled.runId).not.toBe(bare.runId);
+    expect(first.runId).not.toBe(bare.runId);
   });
 
   it('refuses a malformed event before doing anything, naming the field', async () => {
@@ -133,6 +144,8 @@ describe('nightly handler, one phase per invocation', () => {
     await expect(handler({ phase: 'prepare', shards: 101 })).rejects.toThrow(/shards/);
     await expect(handler({ phase: 'finish', ...base, shards: 2 })).rejects.toThrow(/startedAt/);
     await expect(handler({ phase: 'unshard' })).rejects.toThrow(/phase/);
+    await expect(handler({ trigger: 'schedule', scheduledTime: '2026-11-24 02:00' })).rejects.toThrow(/scheduledTime: must be an ISO date-time with an offset/);
+    await expect(handler({ phase: 'prepare', shards: 2, request: { scheduledTime: 'tonight' } })).rejects.toMatchObject({ code: 'EVENT_INVALID' });
   });
 
   it('fails a phase whose input an earlier phase never stored, naming the object', async () => {
