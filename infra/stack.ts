@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { tableNames } from '#shared/store/tables.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { CampaignSender } from './constructs/campaign-sender.ts';
+import { Erasure } from './constructs/erasure.ts';
 import { Feedback } from './constructs/feedback.ts';
 import type { ClienteleFunction } from './constructs/function.ts';
 import { NightlyPipeline } from './constructs/nightly-pipeline.ts';
@@ -21,8 +22,9 @@ export interface ClienteleStackProps extends StackProps {
  *                    behind its public URL: what lands in the suppression list
  *   campaign sender  functions/campaigns, hourly (EventBridge Scheduler)
  *   nightly pipeline functions/nightly in a Step Functions state machine, at 02:00 (EventBridge Scheduler)
+ *   erasure          functions/forget, invoked by hand: the right to erasure
  *   alarms           every function's errors, the dead-letter queues, failed nights, SES reputation
- * Four Lambdas, one per folder of functions/.
+ * Five Lambdas, one per folder of functions/.
  */
 export class ClienteleStack extends Stack {
   readonly settings: Settings;
@@ -30,6 +32,7 @@ export class ClienteleStack extends Stack {
   readonly feedback: Feedback;
   readonly campaignSender: CampaignSender;
   readonly nightlyPipeline: NightlyPipeline;
+  readonly erasure: Erasure;
   readonly alarms: Alarms;
 
   constructor(scope: Construct, id: string, props: ClienteleStackProps) {
@@ -63,6 +66,7 @@ export class ClienteleStack extends Stack {
       feedback: this.feedback,
     });
     this.nightlyPipeline = new NightlyPipeline(this, 'NightlyPipeline', { ...common, settings, feedback: this.feedback });
+    this.erasure = new Erasure(this, 'Erasure', common);
 
     this.alarms = new Alarms(this, 'Alarms', {
       settings,
@@ -95,11 +99,15 @@ export class ClienteleStack extends Stack {
       value: this.nightlyPipeline.stateMachine.stateMachineArn,
       description: 'Start an execution with {"runDate":"YYYY-MM-DD"} to run (or backfill) a night; the 02:00 schedule runs the night before its scheduled time',
     });
+    new CfnOutput(this, 'ForgetFunctionName', {
+      value: this.erasure.forget.fn.functionName,
+      description: 'Right to erasure: aws lambda invoke --function-name <this> --payload \'{"customerId":"..."}\' out.json',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Alarm notifications (subscribe more endpoints here)' });
   }
 
   /** Every Lambda of the stack, one per folder of functions/. */
   get functions(): ClienteleFunction[] {
-    return [this.feedback.sesEvents, this.feedback.unsubscribe, this.campaignSender.sender, this.nightlyPipeline.nightly];
+    return [this.feedback.sesEvents, this.feedback.unsubscribe, this.campaignSender.sender, this.nightlyPipeline.nightly, this.erasure.forget];
   }
 }

@@ -62,6 +62,7 @@ export function buildProgram(): Command {
     .addOption(logLevelOption('info'))
     .option('--json', 'print the run summary as one JSON object on stdout', false)
     .option('--shards <n>', 'split the clients into N shards run in worker threads (same results as one; AWS runs them as a Distributed Map)', parsePositiveInt, 1)
+    .option('--accept-drop', 'write the night even if its figures fail the plausibility checks against the last completed night (recorded in the summary)', false)
     .action(async (options) => (await import('./commands/nightly.ts')).nightlyCommand(options));
 
   run
@@ -83,6 +84,15 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .addOption(logLevelOption('info'))
     .action(async (options) => (await import('./commands/advisor-digests.ts')).advisorDigestsCommand(options));
+
+  program
+    .command('forget')
+    .description('Erase a client (GDPR, PIPL): profile, tier history and send-ledger entries deleted; only a hashed entry kept so no later export brings them back.')
+    .option('--customer <id>', 'the customer id to erase')
+    .option('--email <address>', 'the email address to erase (every profile holding it)')
+    .option('--json', 'print the result as one JSON object on stdout', false)
+    .addOption(configOption())
+    .action(async (options) => (await import('./commands/forget.ts')).forgetCommand(options));
 
   program
     .command('preview')

@@ -31,6 +31,9 @@ export const nightlyEnvironmentSchema = z.object({ ...baseEnvironment });
 
 export const sesEventsEnvironmentSchema = z.object({ ...baseEnvironment });
 
+/** The right-to-erasure function: invoked by hand (aws lambda invoke) with { customerId } or { email }. */
+export const forgetEnvironmentSchema = z.object({ ...baseEnvironment });
+
 export const unsubscribeEnvironmentSchema = z.object({
   ...baseEnvironment,
   UNSUBSCRIBE_SECRET_ARN: unsubscribeSecretArn,
@@ -45,12 +48,13 @@ export const campaignsEnvironmentSchema = z.object({
   UNSUBSCRIBE_SECRET_ARN: unsubscribeSecretArn,
 });
 
-/** One schema per folder of functions/: the stack deploys exactly these four Lambdas. */
+/** One schema per folder of functions/: the stack deploys exactly these Lambdas. */
 export const FUNCTION_ENVIRONMENTS = {
   nightly: nightlyEnvironmentSchema,
   'ses-events': sesEventsEnvironmentSchema,
   unsubscribe: unsubscribeEnvironmentSchema,
   campaigns: campaignsEnvironmentSchema,
+  forget: forgetEnvironmentSchema,
 } as const;
 
 export type FunctionName = keyof typeof FUNCTION_ENVIRONMENTS;

@@ -19,6 +19,8 @@ const ERROR_CODES = {
   EXPORT_REJECTED: 'user',
   /** A nightly run cannot go on (an incremental export where a snapshot is needed, a missing phase). */
   NIGHTLY_RUN_FAILED: 'user',
+  /** A night refused before writing: implausible figures against the last completed night, or nights out of order. */
+  NIGHT_REFUSED: 'user',
   /** A function's event is malformed (a bad runDate or scheduledTime, an unknown phase). */
   EVENT_INVALID: 'user',
   /** DynamoDB Local needs Java 17+, and none was found. */

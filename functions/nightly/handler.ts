@@ -41,17 +41,18 @@ export async function handler(event: unknown): Promise<NightlyResult> {
   const request = parseNightlyEvent(event);
   if (request.phase === 'single') {
     const runDate = runDateOf(request, config, Date.now());
-    return runNightly({ runDate, runId: newRunId('nightly'), config, clients, log, clock: Date.now });
+    return runNightly({ runDate, runId: newRunId('nightly'), config, clients, log, clock: Date.now, acceptDrop: request.acceptDrop ?? false });
   }
   if (request.phase === 'prepare') return prepareNight(config, request, Date.now());
 
   const shard = 'shard' in request ? request.shard.index : undefined;
-  const context = nightContext({ runDate: request.runDate, runId: request.runId, config, clients, clock: Date.now, log: log.child({ phase: request.phase, shard }) });
+  const acceptDrop = request.phase === 'combine' && request.acceptDrop;
+  const context = nightContext({ runDate: request.runDate, runId: request.runId, config, clients, clock: Date.now, acceptDrop, log: log.child({ phase: request.phase, shard }) });
   switch (request.phase) {
     case 'measure':
       return measureShardToWork(context, request.shard);
     case 'combine':
-      return combineWorkMeasures(context, request.shards);
+      return combineWorkMeasures(context, request);
     case 'write':
       return writeShardFromWork(context, request.shard);
     case 'finish':

@@ -111,12 +111,16 @@ export class NightlyPipeline extends Construct {
     // written when the run mails the advisors' weekly digests (claimed once a week,
     // shared/digests/advisor-digests.ts), which also read the catalogue's replenishment cycles.
     const sendsAdvisorDigests = Object.keys(settings.config.reports.advisors).length > 0;
+    // The suppression table holds the erasures: people who asked to be forgotten stay out of the base.
     storage.grantTables(this.nightly, {
       profiles: 'readWrite',
       tierHistory: 'readWrite',
       runs: 'readWrite',
       sendLedger: sendsAdvisorDigests ? 'readWrite' : 'read',
+      suppression: 'read',
     });
+    // A rerun of a night reads the before-images its earlier attempts saved.
+    storage.grantReadAttempts(this.nightly, 'nightly');
     if (sendsAdvisorDigests) storage.grantObject(this.nightly, catalogKey(storage.config), 'read');
     // The nightly report reads the night's campaign results (listing it too: a night without any is a 404, not a 403).
     const campaignResults = `${reportPrefix(storage.config, 'nightly', '*')}/${CAMPAIGN_RESULTS_FILE}`;
@@ -245,7 +249,7 @@ export class NightlyPipeline extends Construct {
       TaskInput.fromObject({ phase: 'prepare', shards, request: JsonPath.objectAt('$') } satisfies PhasePayload<PrepareEventInput>),
       '$.run',
       // PreparedNight (shared/nightly/distributed.ts): what every later state reads.
-      { 'runDate.$': '$.Payload.runDate', 'runId.$': '$.Payload.runId', 'startedAt.$': '$.Payload.startedAt', 'shards.$': '$.Payload.shards' },
+      { 'runDate.$': '$.Payload.runDate', 'runId.$': '$.Payload.runId', 'startedAt.$': '$.Payload.startedAt', 'acceptDrop.$': '$.Payload.acceptDrop', 'shards.$': '$.Payload.shards' },
     );
 
     // Each item (a ShardSpec of prepare's list) becomes that shard's event.
@@ -269,7 +273,13 @@ export class NightlyPipeline extends Construct {
     const combine = invoke(
       'Combine measures',
       nightly,
-      TaskInput.fromObject({ phase: 'combine', ...run, shards } satisfies PhasePayload<CombineEventInput>),
+      TaskInput.fromObject({
+        phase: 'combine',
+        ...run,
+        shards,
+        startedAt: JsonPath.numberAt('$.run.startedAt'),
+        acceptDrop: JsonPath.objectAt('$.run.acceptDrop'),
+      } satisfies PhasePayload<CombineEventInput>),
       '$.combine',
     );
     const finish = invoke(

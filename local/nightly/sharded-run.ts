@@ -1,7 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '#shared/config.ts';
 import type { LogLevel } from '#shared/log.ts';
+import type { ShardFigures } from '#shared/nightly/admission.ts';
 import {
+  admitShards,
   combineMeasures,
   defaultExportSource,
   finishNight,
@@ -37,7 +39,7 @@ export type ToWorker =
   | { type: 'models'; models: NightModels };
 
 export type FromWorker =
-  | { type: 'measured'; measures: ShardMeasures }
+  | { type: 'measured'; measures: ShardMeasures; figures: ShardFigures; files: NightlyRunSummary['input']['files'] }
   | { type: 'written'; outcome: ShardOutcome }
   | { type: 'failed'; name: string; message: string; stack?: string };
 
@@ -103,11 +105,12 @@ export async function runNightlySharded(options: ShardedRunOptions): Promise<Nig
       });
     }
     // Every shard must have read and measured its clients before anything is written anywhere.
-    const measures = await Promise.all(workers.map(async (w) => (await w.next('measured')).measures));
-    const models = combineMeasures(context, measures);
+    const measured = await Promise.all(workers.map((w) => w.next('measured')));
+    const models = combineMeasures(context, measured.map((m) => m.measures));
+    const admission = await admitShards(context, { startedAt, figures: measured.map((m) => m.figures), files: measured[0]?.files ?? [] });
     for (const worker of workers) worker.send({ type: 'models', models });
     const outcomes = await Promise.all(workers.map(async (w) => (await w.next('written')).outcome));
-    return await finishNight(context, { source: describe, startedAt, models, outcomes });
+    return await finishNight(context, { source: describe, startedAt, models, admission, outcomes });
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }

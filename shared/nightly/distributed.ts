@@ -6,10 +6,13 @@ import type { ExportSource } from '#shared/exports/source.ts';
 import { newRunId } from '#shared/log.ts';
 import { reportsBucket, runWorkPrefix } from '#shared/store/buckets.ts';
 import { decodeMeasures, encodeMeasures } from './measures-codec.ts';
+import type { ShardFigures } from './admission.ts';
 import {
+  admitShards,
   combineMeasures,
   defaultExportSource,
   finishNight,
+  loadShardBase,
   measureShard,
   NightlyRunError,
   readShard,
@@ -19,7 +22,7 @@ import {
   type ShardOutcome,
 } from './run.ts';
 import { nightRequestSchema, runDateOf, runDateSchema } from './run-date.ts';
-import type { NightlyRunSummary } from './summary.ts';
+import type { NightAdmission, NightlyRunSummary } from './summary.ts';
 import { isValidShard, MAX_SHARDS, shardsOf, type ShardSpec } from './shards.ts';
 
 /**
@@ -69,7 +72,18 @@ export const prepareEventSchema = z
 
 export const measureEventSchema = z.object({ phase: z.literal('measure'), runDate: runDateSchema, runId: runIdSchema, shard: shardSchema }).strict();
 
-export const combineEventSchema = z.object({ phase: z.literal('combine'), runDate: runDateSchema, runId: runIdSchema, shards: shardCountSchema }).strict();
+export const combineEventSchema = z
+  .object({
+    phase: z.literal('combine'),
+    runDate: runDateSchema,
+    runId: runIdSchema,
+    shards: shardCountSchema,
+    /** Epoch milliseconds, from prepare: the night marked as being written says when it started. */
+    startedAt: z.number().int().nonnegative(),
+    /** From prepare (the execution's input): write the night even if implausible. */
+    acceptDrop: z.boolean(),
+  })
+  .strict();
 
 export const writeEventSchema = z.object({ phase: z.literal('write'), runDate: runDateSchema, runId: runIdSchema, shard: shardSchema }).strict();
 
@@ -123,13 +137,21 @@ export interface PreparedNight {
   runId: string;
   /** Epoch milliseconds. */
   startedAt: number;
+  /** The execution input's accept-drop, for the combine step's checks. */
+  acceptDrop: boolean;
   /** The Distributed Maps' items: one per shard. */
   shards: ShardSpec[];
 }
 
 /** The night from the execution's input (run-date.ts), a new run id, the handler's clock as the start. */
 export function prepareNight(config: Pick<Config, 'timeZone'>, event: z.infer<typeof prepareEventSchema>, handlerNow: number): PreparedNight {
-  return { runDate: runDateOf(event.request, config, handlerNow), runId: newRunId(JOB), startedAt: handlerNow, shards: shardsOf(event.shards) };
+  return {
+    runDate: runDateOf(event.request, config, handlerNow),
+    runId: newRunId(JOB),
+    startedAt: handlerNow,
+    acceptDrop: event.request.acceptDrop ?? false,
+    shards: shardsOf(event.shards),
+  };
 }
 
 /** The work objects of one run. */
@@ -137,6 +159,7 @@ function workKeys(context: Pick<NightContext, 'config' | 'runDate' | 'runId'>) {
   const base = runWorkPrefix(context.config, JOB, context.runDate, context.runId);
   return {
     measures: (shard: number) => `${base}/measures-${shard}.bin`,
+    figures: (shard: number) => `${base}/figures-${shard}.json`,
     models: `${base}/models.json`,
     outcome: (shard: number) => `${base}/outcome-${shard}.json`,
   };
@@ -170,16 +193,25 @@ export interface MeasureReceipt {
 /** Phase 1 for one shard: read + measure, the measures stored for combine. */
 export async function measureShardToWork(context: NightContext, shard: ShardSpec, source: ExportSource = defaultExportSource(context)): Promise<MeasureReceipt> {
   const shardRead = await readShard(context, source, shard);
-  const measures = measureShard(context, shardRead);
+  const { measures, figures } = measureShard(context, shardRead, await loadShardBase(context, shardRead));
   const measuresObject = await putWorkObject(context, workKeys(context).measures(shard.index), encodeMeasures(measures), 'application/octet-stream');
+  const stored: StoredFigures = { figures, files: shardRead.read.files };
+  await putWorkObject(context, workKeys(context).figures(shard.index), JSON.stringify(stored), 'application/json');
   return { shard, measuresObject, rfmBuyers: measures.rfm.orderCount.length, clvBuyers: measures.clv.frequency.length, readMs: shardRead.readMs };
 }
 
-/** models.json: the models with the run they belong to, checked on every read. */
+/** figures-<i>.json: what a shard measured for the guards, with the export's files as it read them. */
+interface StoredFigures {
+  figures: ShardFigures;
+  files: NightlyRunSummary['input']['files'];
+}
+
+/** models.json: the models and the admission with the run they belong to, checked on every read. */
 interface StoredModels {
   runId: string;
   shards: number;
   models: NightModels;
+  admission: NightAdmission;
 }
 
 export interface CombineReceipt {
@@ -188,15 +220,24 @@ export interface CombineReceipt {
   clv: { fitted: boolean; clients: number; skippedReason?: string };
 }
 
-/** Phase 2: every shard's measures → the night's models, stored for the writes and finish. */
-export async function combineWorkMeasures(context: NightContext, shards: number): Promise<CombineReceipt> {
+/**
+ * Phase 2: every shard's measures → the night's models; the checks before any write (a refused
+ * night fails here, before any shard writes); both stored for the writes and finish.
+ */
+export async function combineWorkMeasures(context: NightContext, run: { shards: number; startedAt: number }): Promise<CombineReceipt> {
+  const { shards } = run;
   const keys = workKeys(context);
   const measures = await Promise.all(
     shardsOf(shards).map(async ({ index }) => decodeMeasures(await readWorkObject(context, keys.measures(index), `the measures of shard ${index}/${shards}`))),
   );
+  // Our own objects, written by measureShardToWork of this run.
+  const figures = await Promise.all(
+    shardsOf(shards).map(async ({ index }) => (await readWorkJson(context, keys.figures(index), `the figures of shard ${index}/${shards}`)) as StoredFigures),
+  );
   const models = combineMeasures(context, measures);
+  const admission = await admitShards(context, { startedAt: run.startedAt, figures: figures.map((f) => f.figures), files: figures[0]?.files ?? [] });
   // Plain numbers and strings: RFM cuts, fitted parameters, the fit report (JSON keeps them exact).
-  const stored: StoredModels = { runId: context.runId, shards, models };
+  const stored: StoredModels = { runId: context.runId, shards, models, admission };
   const modelsObject = await putWorkObject(context, keys.models, JSON.stringify(stored), 'application/json');
   const { report } = models.clv;
   const rfmBuyers = measures.reduce((n, m) => n + m.rfm.orderCount.length, 0);
@@ -208,13 +249,13 @@ export async function combineWorkMeasures(context: NightContext, shards: number)
   };
 }
 
-async function readModels(context: NightContext, shards: number): Promise<NightModels> {
+async function readModels(context: NightContext, shards: number): Promise<Pick<StoredModels, 'models' | 'admission'>> {
   // Our own object, written by combineWorkMeasures of this run: check it is, not its whole shape.
   const stored = (await readWorkJson(context, workKeys(context).models, 'the night\'s models')) as Partial<StoredModels>;
-  if (stored.runId !== context.runId || stored.shards !== shards || !stored.models) {
+  if (stored.runId !== context.runId || stored.shards !== shards || !stored.models || !stored.admission) {
     throw new NightlyRunError(`models.json of run ${context.runId} belongs to run ${String(stored.runId)} with ${String(stored.shards)} shards`);
   }
-  return stored.models;
+  return { models: stored.models, admission: stored.admission };
 }
 
 export interface WriteReceipt {
@@ -227,8 +268,9 @@ export interface WriteReceipt {
 /** Phase 3 for one shard: the export read again, scored with the night's models, changes written. */
 export async function writeShardFromWork(context: NightContext, shard: ShardSpec, source: ExportSource = defaultExportSource(context)): Promise<WriteReceipt> {
   // The models first: a missing one fails before the export is read.
-  const models = await readModels(context, shard.count);
-  const outcome = await writeShard(context, await readShard(context, source, shard), models);
+  const { models } = await readModels(context, shard.count);
+  const shardRead = await readShard(context, source, shard);
+  const outcome = await writeShard(context, shardRead, models, await loadShardBase(context, shardRead));
   const outcomeObject = await putWorkObject(context, workKeys(context).outcome(shard.index), JSON.stringify(outcome), 'application/json');
   const { newClients, changed, unchanged } = outcome.changes;
   return { shard, outcomeObject, changes: { newClients, changed, unchanged }, written: outcome.written };
@@ -241,10 +283,10 @@ export async function finishFromWork(
   source: ExportSource = defaultExportSource(context),
 ): Promise<NightlyRunSummary> {
   const keys = workKeys(context);
-  const models = await readModels(context, run.shards);
+  const { models, admission } = await readModels(context, run.shards);
   // Written by writeShardFromWork of this run; finishNight checks there is one per shard.
   const outcomes = await Promise.all(
     shardsOf(run.shards).map(async ({ index }) => (await readWorkJson(context, keys.outcome(index), `the outcome of shard ${index}/${run.shards}`)) as ShardOutcome),
   );
-  return finishNight(context, { source: source.describe(), startedAt: run.startedAt, models, outcomes });
+  return finishNight(context, { source: source.describe(), startedAt: run.startedAt, models, admission, outcomes });
 }

@@ -21,6 +21,8 @@ export const nightRequestSchema = z
     runDate: runDateSchema.optional(),
     /** <aws.scheduler.scheduled-time>, e.g. 2026-11-23T18:00:00Z. */
     scheduledTime: z.iso.datetime({ offset: true, error: 'must be an ISO date-time with an offset, e.g. 2026-11-23T18:00:00Z' }).optional(),
+    /** An operator's explicit decision to write a night whose figures fail the plausibility checks (recorded in its summary). */
+    acceptDrop: z.boolean().optional(),
   })
   .passthrough();
 

@@ -12,31 +12,40 @@ import { advisorDigestsOfNight, type AdvisorDigestSummary } from '#shared/digest
 import { exportPrefix, reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { writeCatalog } from '#shared/store/catalog-store.ts';
 import { putRun } from '#shared/store/runs-store.ts';
-import { writeTierChanges } from '#shared/store/history-store.ts';
-import { loadStoredStates, writeProfiles } from '#shared/store/profile-store.ts';
+import { isErased, loadErasures } from '#shared/store/erasure-store.ts';
+import { readBeforeImages } from '#shared/store/night-plans.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { computeProfiles, rfmMeasures, runClock } from '#shared/tiering/profile.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
+import { tierRank } from '#shared/tiering/tiers.ts';
+import { acceptedOrderLines, addShardFigures, admitNight, emptyShardFigures, type ShardFigures } from './admission.ts';
+import { applyNight, restoreUnseen } from './apply.ts';
+import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { shardHandlers, shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from './shards.ts';
 import { distribution, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { tallyShardCampaigns, writeCampaignResults } from './campaign-results.ts';
 import type { CampaignHeadline, CampaignTallies } from '#shared/campaign-results/results.ts';
 import { publishNightlyReport } from './publish-report.ts';
-import { NIGHTLY_JOB, type NightlyProgress, type NightlyRunSummary } from './summary.ts';
+import { NIGHTLY_JOB, type NightAdmission, type NightlyProgress, type NightlyRunSummary } from './summary.ts';
 
 /**
  * The nightly job: read the dated export, compute every client's profile, write only what
  * changed, record movements, and leave a report. Nothing is written until the whole export has
- * been read and accepted, so a broken export cannot half-update the base.
+ * been read and accepted and the night's figures are plausible (admission.ts), so a broken export
+ * cannot half-update the base; and the writes are ordered so that a crash at any point, followed
+ * by a rerun, ends exactly where one clean run would (apply.ts).
  *
  * The job is four phases, so that it can run as one process or as shards (shards.ts):
- *  1. readShard + measureShard, per shard: read the export keeping the shard's clients, and
- *     measure what the whole base must agree on (RFM measures, CLV summaries: numbers only);
- *  2. combineMeasures, once: RFM quintile cuts and the CLV fit over every shard's measures;
- *  3. writeShard, per shard: profiles scored with those models, compared with DynamoDB, written;
- *  4. finishNight, once: the summary, rejects and catalogue objects, the runs table.
+ *  1. readShard + loadShardBase + measureShard, per shard: read the export keeping the shard's
+ *     clients, load their state as of the last completed night (base.ts), and measure what the
+ *     whole base must agree on (RFM measures, CLV summaries, the guards' figures: numbers only);
+ *  2. combineMeasures + admitNight, once: RFM quintile cuts and the CLV fit over every shard's
+ *     measures; the checks before any write, then the night marked as being written;
+ *  3. writeShard, per shard: profiles scored with those models, compared with the base, written;
+ *  4. finishNight, once: what earlier attempts left and tonight does not touch put back, the
+ *     summary, rejects and catalogue objects, the report, the runs table (night completed).
  * runNightly does all four in this process with one shard; a sharded run (worker threads
  * locally, a Step Functions Distributed Map in AWS) stores exactly the same results.
  */
@@ -51,6 +60,8 @@ export interface NightlyRunOptions {
   clock: () => number;
   /** Defaults to the dated prefix of the exports bucket. */
   source?: ExportSource;
+  /** Write the night even if its figures fail the plausibility checks (an operator's explicit decision, recorded in the summary). */
+  acceptDrop?: boolean;
   log?: Log;
   onProgress?: (progress: NightlyProgress) => void;
 }
@@ -71,6 +82,7 @@ export interface NightContext {
   clients: AwsClients;
   /** The wall clock, epoch ms (see NightlyRunOptions.clock). */
   clock: () => number;
+  acceptDrop: boolean;
   log: Log;
   onProgress: (progress: NightlyProgress) => void;
 }
@@ -83,6 +95,7 @@ export function nightContext(options: NightlyRunOptions): NightContext {
     config,
     clients,
     clock: options.clock,
+    acceptDrop: options.acceptDrop ?? false,
     log: (options.log ?? silentLog).child({ runId, runDate, job: 'nightly' }),
     onProgress: options.onProgress ?? (() => undefined),
   };
@@ -99,6 +112,8 @@ export interface ShardRead {
   aggregator: ClientAggregator;
   read: ReadResult;
   products: ProductRecord[];
+  /** Clients of the export left out because they asked to be forgotten (erasure-store.ts). */
+  erasedClients: number;
   readMs: number;
 }
 
@@ -131,8 +146,11 @@ export async function readShard(context: NightContext, source: ExportSource, sha
       `${source.describe()} is an incremental export (_manifest.json); the nightly run needs a full snapshot.`,
     );
   }
-  log.info('export read', { rows: read.rows, rejected: read.rejected, files: read.files.length, clients: aggregator.clientCount, shard: shard.index });
-  return { shard, source: source.describe(), aggregator, read, products, readMs: Math.round(performance.now() - started) };
+  // People who asked to be forgotten stay out of the base whatever the export says.
+  const erasures = await loadErasures(context.clients.documents, tableNames(config).suppression);
+  const erasedClients = aggregator.dropClients((id, email) => isErased(erasures, id, email));
+  log.info('export read', { rows: read.rows, rejected: read.rejected, files: read.files.length, clients: aggregator.clientCount, erasedClients, shard: shard.index });
+  return { shard, source: source.describe(), aggregator, read, products, erasedClients, readMs: Math.round(performance.now() - started) };
 }
 
 /** What the whole base must agree on, from one shard: numbers only, in columns (cheap to send). */
@@ -142,15 +160,34 @@ export interface ShardMeasures {
   clv: { frequency: Float64Array; recency: Float64Array; T: Float64Array; monetaryValue: Float64Array };
 }
 
-/** Phase 1, continued: the shard's RFM measures and CLV summaries. */
-export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, shardRead: ShardRead): ShardMeasures {
+/** Phase 1, continued: the shard's clients as of the last completed night. */
+export function loadShardBase(context: Pick<NightContext, 'runDate' | 'config' | 'clients'>, shardRead: ShardRead): Promise<NightBase> {
+  const ours = new Set(shardRead.aggregator.customerIds());
+  return loadNightBase(context, (id) => ours.has(id));
+}
+
+/** What a shard measured: the columns the models are fitted on, and the guards' figures. */
+export interface ShardMeasured {
+  measures: ShardMeasures;
+  figures: ShardFigures;
+}
+
+/** Phase 1, continued: the shard's RFM measures, CLV summaries and the guards' figures against its base. */
+export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, shardRead: ShardRead, base: NightBase): ShardMeasured {
   const { runDate, config } = context;
-  // One pass over the clients for both measures: each pass builds every client's facts again.
+  // One pass over the clients for every measure: each pass builds every client's facts again.
   const clv = clvSummaryCollector(runClock(runDate, config.timeZone).now, config.clv.unit, config.timeZone);
   const clients = config.clv.enabled ? passingThrough(shardRead.aggregator.clients(), clv.add) : shardRead.aggregator.clients();
-  const inputs = rfmMeasures(clients, { runDate, config });
+  const figures = emptyShardFigures();
+  const inputs = rfmMeasures(clients, { runDate, config }, (client) => {
+    figures.clients += 1;
+    figures.revenue12mMinor += client.spend12mMinor;
+    if (client.tier !== 'Prospect') figures.buyers += 1;
+    const before = beforeState(base, client.customerId);
+    if (before && tierRank(client.tier) < tierRank(before.tier)) figures.downgrades += 1;
+  });
   const { summaries } = clv.buyers;
-  return {
+  return { figures, measures: {
     rfm: {
       daysSinceLast: Float64Array.from(inputs, (i) => i.daysSinceLast),
       orderCount: Float64Array.from(inputs, (i) => i.orderCount),
@@ -162,7 +199,7 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
       T: Float64Array.from(summaries, (s) => s.T),
       monetaryValue: Float64Array.from(summaries, (s) => s.monetaryValue),
     },
-  };
+  } };
 }
 
 /** The models of the night, shared by every shard. */
@@ -217,6 +254,8 @@ export interface ShardOutcome {
   campaignTallies: CampaignTallies;
   /** Written by shard 0, which holds the export-wide artefacts. */
   rejectsObject?: string;
+  /** Clients of earlier attempts' plans the shard handled (the rest are put back by finishNight). */
+  plannedHandled: string[];
 }
 
 /**
@@ -242,10 +281,9 @@ function* passingThrough<T>(source: Iterable<T>, see: (item: T) => void): Genera
   }
 }
 
-/** Phase 3: the shard's profiles with the night's models, compared with DynamoDB, changes written. */
-export async function writeShard(context: NightContext, shardRead: ShardRead, models: NightModels): Promise<ShardOutcome> {
+/** Phase 3: the shard's profiles with the night's models, compared with its base, changes written. */
+export async function writeShard(context: NightContext, shardRead: ShardRead, models: NightModels, base: NightBase): Promise<ShardOutcome> {
   const { config, clients, runDate, log, onProgress } = context;
-  const tables = tableNames(config);
   const { aggregator, read, shard } = shardRead;
   const computeStarted = performance.now();
 
@@ -258,21 +296,13 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   onProgress({ step: 'compute', done: profiles.length, total: profiles.length });
   const computeDone = performance.now();
 
-  onProgress({ step: 'load', done: 0 });
-  const ours = shard.count > 1 ? new Set(profiles.map((p) => p.customerId)) : undefined;
-  const stored = await loadStoredStates(clients.documents, tables.profiles, 4, ours ? (id) => ours.has(id) : undefined);
-  const diff = diffProfiles(profiles, stored, runDate);
-  onProgress({ step: 'load', done: stored.size, total: stored.size });
+  const diff = diffProfiles(profiles, (id) => beforeState(base, id), runDate);
+  log.info('profiles compared', { shard: shard.index, stored: base.stored.size, planned: base.planned.size, changed: diff.changed.length, movements: diff.tierChanges.length });
   const loadDone = performance.now();
-  log.info('profiles compared', { shard: shard.index, stored: stored.size, changed: diff.changed.length, movements: diff.tierChanges.length });
 
-  const total = diff.changed.length + diff.tierChanges.length;
-  const profileWrite = await writeProfiles(clients.documents, tables.profiles, diff.changed, {
-    onProgress: (written) => onProgress({ step: 'write', done: written, total }),
-  });
-  const historyWrite = await writeTierChanges(clients.documents, tables.tierHistory, diff.tierChanges, {
-    onProgress: (written) => onProgress({ step: 'write', done: profileWrite.written + written, total }),
-  });
+  const total = diff.changed.length;
+  onProgress({ step: 'write', done: 0, total });
+  const applied = await applyNight({ ...context, onWritten: (written) => onProgress({ step: 'write', done: written, total }) }, shard.index, base, diff);
   const writeDone = performance.now();
 
   const rejectsObject = shard.index === 0 ? await writeExportArtefacts(context, shardRead) : undefined;
@@ -288,17 +318,21 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
       tierMovements: diff.tierMovements,
       stageMovements: diff.stageMovements,
     },
-    written: { profiles: profileWrite.written, tierHistory: historyWrite.written, retries: profileWrite.retries + historyWrite.retries },
+    // What the night changed, the same on a rerun that finds it written; this attempt's own writes are in the log.
+    written: { profiles: diff.changed.length, tierHistory: diff.tierChanges.length, retries: applied.retries },
     timingsMs: { read: shardRead.readMs, compute: Math.round(computeDone - computeStarted), load: Math.round(loadDone - computeDone), write: Math.round(writeDone - loadDone) },
     input: {
       files: read.files,
       rows: read.rows,
       rejected: read.rejected,
       rejectShare: read.rows === 0 ? 0 : read.rejected / read.rows,
+      orderLines: acceptedOrderLines(read.files),
+      erasedClients: shardRead.erasedClients,
       sampleRejects: read.rejects.slice(0, 10),
     },
     campaignTallies,
     ...(rejectsObject ? { rejectsObject } : {}),
+    plannedHandled: applied.plannedHandled,
   };
 }
 
@@ -331,7 +365,7 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
 /** Phase 4: the run summary from every shard's outcome, stored in S3 and the runs table. */
 export async function finishNight(
   context: NightContext,
-  run: { source: string; startedAt: number; models: NightModels; outcomes: readonly ShardOutcome[] },
+  run: { source: string; startedAt: number; models: NightModels; admission: NightAdmission; outcomes: readonly ShardOutcome[] },
 ): Promise<NightlyRunSummary> {
   const { config, clients, runDate, runId, log } = context;
   const outcomes = [...run.outcomes].sort((a, b) => a.shard.index - b.shard.index);
@@ -341,11 +375,15 @@ export async function finishNight(
   }
   const sum = (pick: (o: ShardOutcome) => number) => outcomes.reduce((n, o) => n + pick(o), 0);
   const max = (pick: (o: ShardOutcome) => number) => Math.max(...outcomes.map(pick));
+  // Clients an earlier attempt of the night wrote that no shard saw tonight: put back as they were.
+  const planned = await readBeforeImages(clients.s3, config, runDate, { exceptRunId: runId });
+  await restoreUnseen(context, planned, new Set(outcomes.flatMap((o) => o.plannedHandled)));
   const bucket = reportsBucket(config);
   const summaryKey = `${reportPrefix(config, 'nightly', runDate)}/summary.json`;
   const campaignResults = await writeCampaignResults({ config, clients, runDate, tallies: outcomes.map((o) => o.campaignTallies), log });
   const summary: NightlyRunSummary = {
     job: 'nightly',
+    status: 'completed',
     runId,
     runDate,
     source: run.source,
@@ -354,7 +392,8 @@ export async function finishNight(
     durationMs: 0,
     // Shards run side by side: each phase took as long as its slowest shard.
     timingsMs: { read: max((o) => o.timingsMs.read), compute: max((o) => o.timingsMs.compute), load: max((o) => o.timingsMs.load), write: max((o) => o.timingsMs.write) },
-    input: first.input,
+    // The export as read is the same in every shard; each shard left out its own erased clients.
+    input: { ...first.input, erasedClients: sum((o) => o.input.erasedClients ?? 0) },
     distribution: mergeDistributions(outcomes.map((o) => o.distribution)),
     clv: run.models.clv.report,
     changes: {
@@ -367,6 +406,7 @@ export async function finishNight(
       stageMovements: outcomes.reduce((acc, o) => addCounts(acc, o.changes.stageMovements), {}),
     },
     written: { profiles: sum((o) => o.written.profiles), tierHistory: sum((o) => o.written.tierHistory), retries: sum((o) => o.written.retries) },
+    admission: run.admission,
     shards: first.shard.count,
     campaignResults: campaignResults.headlines,
     report: {
@@ -392,6 +432,24 @@ export async function finishNight(
   return summary;
 }
 
+/**
+ * Phase 2, continued: the checks before any write (admission.ts), from every shard's figures and
+ * the export's files; marks the night as being written.
+ */
+export function admitShards(context: NightContext, run: { startedAt: number; figures: readonly ShardFigures[]; files: NightlyRunSummary['input']['files'] }): Promise<NightAdmission> {
+  const figures = addShardFigures(run.figures);
+  return admitNight({
+    config: context.config,
+    clients: context.clients,
+    runDate: context.runDate,
+    runId: context.runId,
+    startedAt: run.startedAt,
+    acceptDrop: context.acceptDrop,
+    tonight: { ...figures, orderLines: acceptedOrderLines(run.files) },
+    log: context.log,
+  });
+}
+
 /** The whole night in this process, as one shard. */
 export async function runNightly(options: NightlyRunOptions): Promise<NightlyRunSummary> {
   const context = nightContext(options);
@@ -399,7 +457,10 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
   const source = options.source ?? defaultExportSource(context);
   context.log.info('nightly run started', { source: source.describe() });
   const shardRead = await readShard(context, source);
-  const models = combineMeasures(context, [measureShard(context, shardRead)]);
-  const outcome = await writeShard(context, shardRead, models);
-  return finishNight(context, { source: source.describe(), startedAt, models, outcomes: [outcome] });
+  const base = await loadShardBase(context, shardRead);
+  const { measures, figures } = measureShard(context, shardRead, base);
+  const models = combineMeasures(context, [measures]);
+  const admission = await admitShards(context, { startedAt, figures: [figures], files: shardRead.read.files });
+  const outcome = await writeShard(context, shardRead, models, base);
+  return finishNight(context, { source: source.describe(), startedAt, models, admission, outcomes: [outcome] });
 }

@@ -7,6 +7,7 @@ import type { Log } from '#shared/log.ts';
 import type { ClientProfile } from '#shared/model.ts';
 import { incrementalPrefix } from '#shared/store/buckets.ts';
 import { getProfile, writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
+import { isErased, loadErasures } from '#shared/store/erasure-store.ts';
 import { getRun, putRun } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
@@ -85,6 +86,7 @@ export async function ingestIncrementalExports(options: {
   const tables = tableNames(config);
   const summary: IngestSummary = { exports: [], rows: 0, rejected: 0, newClients: 0, updatedClients: 0 };
   const base = `${incrementalPrefix(config)}/`;
+  const erasures = await loadErasures(clients.documents, tables.suppression);
   const folders = await listFolders(clients.s3, config.storage.exportsBucket, base);
 
   for (const folder of folders.sort()) {
@@ -106,6 +108,8 @@ export async function ingestIncrementalExports(options: {
     const increments = computeProfiles(aggregator.clients(), { runDate: localDate(at, config.timeZone), config });
     const items: ProfileItem[] = [];
     for (const increment of increments) {
+      // People who asked to be forgotten stay out, whatever an export says (erasure-store.ts).
+      if (isErased(erasures, increment.customerId, increment.email)) continue;
       const stored = await getProfile(clients.documents, tables.profiles, increment.customerId);
       // Already merged (a run died after writing profiles, before marking the folder done).
       if (stored?.lastIncrement !== undefined && stored.lastIncrement >= folder) continue;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchDeleteAll } from './batch-writer.ts';
+import { isConditionFailure } from './conditions.ts';
 import { LEDGER_BY_HOUR_INDEX } from './tables.ts';
 import { collectPages, paginate } from './paginate.ts';
 
@@ -129,9 +130,6 @@ function validateKey(key: LedgerKey): void {
   if (!key.occasionKey) throw new Error('Ledger entry needs an occasionKey');
 }
 
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === 'ConditionalCheckFailedException');
-}
 
 /**
  * Claims an occasion (status 'claimed') or writes a decision in its place. Succeeds when no entry
@@ -398,4 +396,11 @@ export async function decisionsClaimedBetween(
     }),
   );
   return entries.sort((a, b) => a.claimedAt - b.claimedAt || a.customerOccasion.localeCompare(b.customerOccasion));
+}
+
+/** Deletes every entry of a client (an erasure): returns how many there were. */
+export async function deleteLedgerEntriesOf(documents: DocumentSender, table: string, customerId: string): Promise<number> {
+  const entries = await ledgerEntriesOf(documents, table, customerId);
+  await batchDeleteAll(documents, table, entries.map((e) => ({ customerId: e.customerId, occasionKey: e.occasionKey })));
+  return entries.length;
 }

@@ -57,11 +57,18 @@ export async function writeBeforeImages(
  * The before-images earlier attempts of the night wrote, for the clients `keep` selects (a
  * shard's). Every attempt wrote the same pre-night state for a client, so the first one read wins.
  */
-export async function readBeforeImages(s3: S3Client, config: Config, runDate: string, keep: (customerId: string) => boolean = () => true): Promise<Map<string, ProfileItem | null>> {
+export async function readBeforeImages(
+  s3: S3Client,
+  config: Config,
+  runDate: string,
+  options: { keep?: (customerId: string) => boolean; exceptRunId?: string } = {},
+): Promise<Map<string, ProfileItem | null>> {
   const bucket = reportsBucket(config);
   const prefix = attemptsPrefix(config, runDate);
+  const keep = options.keep ?? (() => true);
   const images = new Map<string, ProfileItem | null>();
   for (const attempt of await listAttempts(s3, config, runDate)) {
+    if (attempt === options.exceptRunId) continue;
     for (const object of await listObjects(s3, bucket, `${prefix}${attempt}/`)) {
       const bytes = await readObjectBytes(s3, bucket, `${prefix}${attempt}/${object.name}`);
       if (!bytes) continue;

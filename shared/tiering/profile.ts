@@ -1,5 +1,5 @@
 import type { Config } from '#shared/config.ts';
-import type { ClientFacts, ClientProfile, SkuPurchase } from '#shared/model.ts';
+import type { ClientFacts, ClientProfile, SkuPurchase, Tier } from '#shared/model.ts';
 import { addDays, addYears, daysBetweenDates, isIsoDate, MS_PER_DAY, startOfLocalDay, zoneOffsetMs } from '#shared/time.ts';
 import { medianDayGap, stageFor } from './lifecycle.ts';
 import { rfmReference, rfmScoreAgainst, type RfmInput, type RfmReference } from './rfm.ts';
@@ -247,13 +247,25 @@ export interface ProfileOptions {
   rfmReference?: RfmReference;
 }
 
-/** The RFM measures of every buyer among `clients` (what a sharded run merges into one reference). */
-export function rfmMeasures(clients: Iterable<ClientFacts>, context: TieringContext): RfmInput[] {
+/** What the nightly guards read of each client before any profile is built: their tier tonight and 12-month spend. */
+export interface ClientTierMeasure {
+  customerId: string;
+  tier: Tier;
+  spend12mMinor: number;
+}
+
+/**
+ * The RFM measures of every buyer among `clients` (what a sharded run merges into one reference);
+ * `visit` sees every known client's tier on the way, in the same pass.
+ */
+export function rfmMeasures(clients: Iterable<ClientFacts>, context: TieringContext, visit?: (client: ClientTierMeasure) => void): RfmInput[] {
   const env = environment(context);
   const inputs: RfmInput[] = [];
   for (const facts of clients) {
     if (!knownBy(facts, env)) continue;
-    const input = rfmInputOf(summariseOrders(facts, env), env);
+    const summary = summariseOrders(facts, env);
+    visit?.({ customerId: facts.customerId, tier: tierFor(summary.spend12mMinor, summary.orderCount > 0, env.thresholds), spend12mMinor: summary.spend12mMinor });
+    const input = rfmInputOf(summary, env);
     if (input) inputs.push(input);
   }
   return inputs;

@@ -64,6 +64,8 @@ const NIGHTLY_SINGLE_RUN = [
   's3:ListBucket <bucket>',
   's3:GetObject <bucket>/exports/*',
   's3:GetObject <bucket>/reports/nightly/*/campaign-results.json',
+  // A rerun of a night reads the before-images its earlier attempts saved.
+  's3:GetObject <bucket>/reports/nightly/*/attempts/*',
   's3:PutObject <bucket>/reports/nightly/*',
   's3:PutObjectTagging <bucket>/reports/nightly/*',
   's3:PutObject <bucket>/reports/catalog/products.json',
@@ -74,6 +76,8 @@ const NIGHTLY_SINGLE_RUN = [
   ...tableRead('runs'),
   ...tableWrite('runs'),
   ...tableRead('sendLedger'),
+  // The erasure list: people who asked to be forgotten stay out of the base.
+  ...tableRead('suppression'),
 ];
 
 /** Readable names for the logical ids allowedPairs prints: <bucket>, <table:profiles>, <function:nightly>... */
@@ -139,9 +143,9 @@ afterAll(() => synth?.cleanup());
 describe('functions', () => {
   it('deploys one Lambda per function of the suite, each with its own environment schema', () => {
     const names = synth.stack.functions.map((f) => f.name).sort();
-    expect(names).toEqual(['campaigns', 'nightly', 'ses-events', 'unsubscribe']);
+    expect(names).toEqual(['campaigns', 'forget', 'nightly', 'ses-events', 'unsubscribe']);
     expect(names).toEqual(Object.keys(FUNCTION_ENVIRONMENTS).sort());
-    synth.template.resourceCountIs('AWS::Lambda::Function', 4);
+    synth.template.resourceCountIs('AWS::Lambda::Function', 5);
   });
 
   it('runs every function on the latest Node runtime, arm64, as a bundled ESM handler', () => {
@@ -378,6 +382,8 @@ describe('least privilege', () => {
     const lists = statementsFor(synth.json, roleOf('nightly'), 's3:ListBucket').map((s) => s.Condition);
     expect(lists).toEqual([
       { StringLike: { 's3:prefix': ['exports/*'] } },
+      // The attempts of a night are listed to find their before-images.
+      { StringLike: { 's3:prefix': ['reports/nightly/*'] } },
       { StringLike: { 's3:prefix': ['reports/catalog/products.json'] } },
       // A night without campaign results is then a 404 the report handles, not a 403.
       { StringLike: { 's3:prefix': ['reports/nightly/*/campaign-results.json'] } },
@@ -385,6 +391,16 @@ describe('least privilege', () => {
     expect(statementsFor(synth.json, roleOf('nightly'), 'ses:SendEmail')).toHaveLength(1);
     const [send] = statementsFor(synth.json, roleOf('nightly'), 'ses:SendEmail');
     expect(send?.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'hello@mail.maison.example' } });
+  });
+
+  it('forget: reads, writes and deletes in the four tables that hold a client, nothing else', () => {
+    const deletes = (id: TableId) => [`dynamodb:DeleteItem <table:${id}>`];
+    expect(allowedPairs(synth.json, roleOf('forget'), labels)).toEqual(
+      [
+        ...ownLogs('forget'),
+        ...(['profiles', 'tierHistory', 'sendLedger', 'suppression'] as const).flatMap((id) => [...tableRead(id), ...tableWrite(id), ...deletes(id)]),
+      ].sort(),
+    );
   });
 
   it('unsubscribe: reads profiles and its secret, reads and writes the suppression list', () => {

@@ -62,7 +62,7 @@ describe('npm run synth', () => {
       .map((entry) => entry.name)
       .sort();
     expect(deployed).toEqual(folders);
-    expect(deployed).toEqual(['campaigns', 'nightly', 'ses-events', 'unsubscribe']);
+    expect(deployed).toEqual(['campaigns', 'forget', 'nightly', 'ses-events', 'unsubscribe']);
   });
 
   it('bundles each handler with esbuild as ESM, leaving the AWS SDK to the runtime', () => {

@@ -75,7 +75,7 @@ describe('nightly handler, one phase per invocation', () => {
 
     // Each Distributed Map runs its items side by side.
     const measured = (await Promise.all(prepared.shards.map((shard) => handler({ phase: 'measure', runDate, runId, shard })))) as MeasureReceipt[];
-    const combined = (await handler({ phase: 'combine', runDate, runId, shards: SHARDS })) as CombineReceipt;
+    const combined = (await handler({ phase: 'combine', runDate, runId, shards: SHARDS, startedAt, acceptDrop: prepared.acceptDrop })) as CombineReceipt;
     const written = (await Promise.all(prepared.shards.map((shard) => handler({ phase: 'write', runDate, runId, shard })))) as WriteReceipt[];
     const summary = (await handler({ phase: 'finish', runDate, runId, startedAt, shards: SHARDS })) as NightlyRunSummary;
 
@@ -100,6 +100,9 @@ describe('nightly handler, one phase per invocation', () => {
     expect(JSON.parse(new TextDecoder().decode(await readObjectBytes(aws.clients.s3, bucket, summaryKey)))).toEqual(summary);
     const listed = await aws.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${runWorkPrefix(phased, 'nightly', runDate, runId)}/` }));
     expect((listed.Contents ?? []).map((o) => o.Key?.split('/').pop()).sort()).toEqual([
+      'figures-0.json',
+      'figures-1.json',
+      'figures-2.json',
       'measures-0.bin',
       'measures-1.bin',
       'measures-2.bin',
@@ -140,7 +143,8 @@ describe('nightly handler, one phase per invocation', () => {
     const base = { runDate: NIGHT, runId: 'nightly-bad' };
     await expect(handler({ phase: 'measure', ...base, shard: { index: 3, count: 3 } })).rejects.toThrow(/shard index must be below the shard count/);
     await expect(handler({ phase: 'write', ...base, runDate: '2026-13-01', shard: { index: 0, count: 1 } })).rejects.toThrow(/YYYY-MM-DD/);
-    await expect(handler({ phase: 'combine', ...base, runId: '../other-run', shards: 2 })).rejects.toThrow(/runId/);
+    await expect(handler({ phase: 'combine', ...base, runId: '../other-run', shards: 2, startedAt: 0, acceptDrop: false })).rejects.toThrow(/runId/);
+    await expect(handler({ phase: 'combine', ...base, shards: 2, startedAt: 0 })).rejects.toThrow(/acceptDrop/);
     await expect(handler({ phase: 'prepare', shards: 101 })).rejects.toThrow(/shards/);
     await expect(handler({ phase: 'finish', ...base, shards: 2 })).rejects.toThrow(/startedAt/);
     await expect(handler({ phase: 'unshard' })).rejects.toThrow(/phase/);
@@ -150,7 +154,7 @@ describe('nightly handler, one phase per invocation', () => {
 
   it('fails a phase whose input an earlier phase never stored, naming the object', async () => {
     const base = { runDate: NIGHT, runId: 'nightly-never' };
-    await expect(handler({ phase: 'combine', ...base, shards: 2 })).rejects.toThrow(/the measures of shard 0\/2 not found at s3:\/\/.*work\/nightly\/2026-11-23\/nightly-never\/measures-0\.bin/);
+    await expect(handler({ phase: 'combine', ...base, shards: 2, startedAt: 0, acceptDrop: false })).rejects.toThrow(/the measures of shard 0\/2 not found at s3:\/\/.*work\/nightly\/2026-11-23\/nightly-never\/measures-0\.bin/);
     await expect(handler({ phase: 'write', ...base, shard: { index: 1, count: 2 } })).rejects.toThrow(/models not found/);
     await expect(handler({ phase: 'finish', ...base, startedAt: Date.now(), shards: 2 })).rejects.toThrow(/models not found/);
   });
