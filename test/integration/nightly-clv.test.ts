@@ -22,7 +22,7 @@ let work: string;
 async function isolatedConfig(name: string): Promise<Config> {
   const config = parseConfig({
     ...aws.config,
-    storage: { ...aws.config.storage, tablePrefix: `${name}-`, exportsPrefix: `exports-${name}` },
+    storage: { ...aws.config.storage, tablePrefix: `${name}-`, exportsPrefix: `exports-${name}`, reportsPrefix: `reports-${name}` },
   });
   await ensureTables(aws.clients.dynamodb, config);
   return config;
@@ -60,7 +60,7 @@ describe('nightly run with predicted lifetime value', () => {
     const stored = await aws.clients.documents.send(new GetCommand({ TableName: tables.runs, Key: { job: 'nightly', runDate: RUN_DATE } }));
     expect(stored.Item?.clv).toMatchObject({ fitted: true, bgnbd: first.clv.bgnbd });
     const object = await aws.clients.s3.send(
-      new GetObjectCommand({ Bucket: config.storage.exportsBucket, Key: `reports/nightly/${RUN_DATE}/summary.json` }),
+      new GetObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${config.storage.reportsPrefix}/nightly/${RUN_DATE}/summary.json` }),
     );
     expect(JSON.parse((await object.Body?.transformToString()) ?? '{}').clv).toEqual(first.clv);
 

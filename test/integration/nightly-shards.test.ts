@@ -28,7 +28,7 @@ let work: string;
 async function configFor(name: string): Promise<Config> {
   const config = parseConfig({
     ...aws.config,
-    storage: { ...aws.config.storage, tablePrefix: `${name}-`, exportsPrefix: `exports-${name}` },
+    storage: { ...aws.config.storage, tablePrefix: `${name}-`, exportsPrefix: `exports-${name}`, reportsPrefix: `reports-${name}` },
   });
   await ensureTables(aws.clients.dynamodb, config);
   return config;

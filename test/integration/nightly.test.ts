@@ -29,7 +29,7 @@ async function isolatedConfig(name: string, overrides: Record<string, unknown> =
   const config = parseConfig({
     ...aws.config,
     ...overrides,
-    storage: { ...aws.config.storage, tablePrefix: `${name}-`, exportsPrefix: `exports-${name}` },
+    storage: { ...aws.config.storage, tablePrefix: `${name}-`, exportsPrefix: `exports-${name}`, reportsPrefix: `reports-${name}` },
   });
   await ensureTables(aws.clients.dynamodb, config);
   return config;
@@ -102,7 +102,7 @@ describe('nightly run on the embedded AWS', () => {
 
     // The report objects sit under the reports prefix.
     const rejects = await aws.clients.s3.send(
-      new GetObjectCommand({ Bucket: config.storage.exportsBucket, Key: `reports/nightly/${RUN_DATE}/rejects.jsonl` }),
+      new GetObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${config.storage.reportsPrefix}/nightly/${RUN_DATE}/rejects.jsonl` }),
     );
     const rejectLines = (await rejects.Body?.transformToString())?.trim().split('\n') ?? [];
     expect(rejectLines.length).toBe(first.input.rejected);
