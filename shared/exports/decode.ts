@@ -81,7 +81,8 @@ async function* counted(input: Readable, options: DecodeOptions): AsyncGenerator
 
 /**
  * How many bytes at the end of `chunk` start a UTF-8 sequence the chunk does not finish (0-3):
- * they are checked with the next chunk.
+ * they are checked with the next chunk. A lone continuation byte at the end counts as finished,
+ * so that the validator refuses it.
  */
 function unfinishedTail(chunk: Buffer): number {
   for (let back = 1; back <= 3 && back <= chunk.length; back++) {
@@ -100,8 +101,8 @@ function unfinishedTail(chunk: Buffer): number {
 async function* checkedUtf8(bytes: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let carried: Buffer | undefined;
   for await (const chunk of bytes) {
-    const tail = unfinishedTail(chunk);
     const whole = carried === undefined ? chunk : Buffer.concat([carried, chunk]);
+    const tail = unfinishedTail(whole);
     const checked = tail === 0 ? whole : whole.subarray(0, whole.length - tail);
     if (!isUtf8(checked)) throw new InvalidText('not valid UTF-8');
     carried = tail === 0 ? undefined : Buffer.from(whole.subarray(whole.length - tail));
