@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { expect } from 'vitest';
 import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
 import { ExportError, readExport, type ReadOptions } from '#shared/exports/reader.ts';
@@ -115,4 +116,21 @@ export const ORDER_HEADER = ['order_id', 'customer_id', 'ordered_at', 'line_tota
 /** An orders CSV of `count` distinct lines, numbered from `from`. */
 export function orders(count: number, from = 1): string {
   return csv([ORDER_HEADER, ...Array.from({ length: count }, (_, i) => [`O${from + i}`, 'C1', '2026-11-22T10:00:00Z', '10.00'])]);
+}
+
+/** An in-memory export (files in the given order), arriving in chunks of `chunkSize` bytes. */
+export function memorySource(files: Record<string, string | Buffer>, chunkSize = 64 * 1024): ExportSource {
+  const contents = new Map(Object.entries(files).map(([key, content]) => [key, Buffer.from(content)]));
+  return {
+    describe: () => 'memory://export/',
+    location: (key) => `memory://export/${key}`,
+    list: async () => [...contents].map(([key, content]) => ({ key, size: content.length })),
+    open: async (key) => {
+      const content = contents.get(key);
+      if (content === undefined) throw new Error(`no such file ${key}`);
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < content.length; i += chunkSize) chunks.push(content.subarray(i, i + chunkSize));
+      return Readable.from(chunks);
+    },
+  };
 }
