@@ -39,6 +39,11 @@ const ERROR_CODES = {
   CONVERGENCE_FAILED: 'internal',
   /** A caller's row handler threw inside the export reader (carried out, then rethrown as it was). */
   EXPORT_HANDLER_FAILED: 'internal',
+  /**
+   * A sum of money (minor units) left the range where integers are exact: the amounts that fed
+   * it are beyond belief (exports.maxLineTotal too high for the base), not a fault of the code.
+   */
+  AMOUNT_OVERFLOW: 'user',
 } as const satisfies Record<string, 'user' | 'internal'>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -123,7 +123,8 @@ export async function readShard(context: NightContext, source: ExportSource, sha
   const started = performance.now();
   log.info('reading export', { source: source.describe(), shard: shard.index, shards: shard.count });
   const scheme = shard.count > 1 ? await shardKeySchemeOf(source) : 'customer-id';
-  const aggregator = new ClientAggregator({ now: runClock(runDate, config.timeZone).now });
+  const { now } = runClock(runDate, config.timeZone);
+  const aggregator = new ClientAggregator({ now });
   const products: ProductRecord[] = [];
   const handlers = shardHandlers(
     {
@@ -136,7 +137,7 @@ export async function readShard(context: NightContext, source: ExportSource, sha
   );
   let read: ReadResult;
   try {
-    read = await readExport(source, handlers, { config, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) });
+    read = await readExport(source, handlers, { config, now, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) });
   } catch (error) {
     if (error instanceof ExportError) log.error('export rejected, nothing written', { file: error.file, error: error.message });
     throw error;

@@ -5,6 +5,7 @@ import { readExport } from '#shared/exports/reader.ts';
 import { s3ExportSource } from '#shared/exports/source.ts';
 import type { Log } from '#shared/log.ts';
 import type { ClientProfile } from '#shared/model.ts';
+import { addMinor } from '#shared/money.ts';
 import { incrementalPrefix } from '#shared/store/buckets.ts';
 import { getProfile, writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
 import { isErased, loadErasures } from '#shared/store/erasure-store.ts';
@@ -57,8 +58,8 @@ export function mergeIncrement(stored: ClientProfile, increment: ClientProfile):
   if (increment.acceptsMarketing !== undefined) merged.acceptsMarketing = increment.acceptsMarketing;
   if (increment.orderCount > 0) {
     merged.orderCount = stored.orderCount + increment.orderCount;
-    merged.lifetimeSpendMinor = stored.lifetimeSpendMinor + increment.lifetimeSpendMinor;
-    merged.spend12mMinor = stored.spend12mMinor + increment.spend12mMinor;
+    merged.lifetimeSpendMinor = addMinor(stored.lifetimeSpendMinor, increment.lifetimeSpendMinor, "a client's lifetime spend");
+    merged.spend12mMinor = addMinor(stored.spend12mMinor, increment.spend12mMinor, "a client's 12-month spend");
     const first = earlier(stored.firstOrderAt, increment.firstOrderAt);
     const last = later(stored.lastOrderAt, increment.lastOrderAt);
     if (first !== undefined) merged.firstOrderAt = first;
@@ -99,11 +100,12 @@ export async function ingestIncrementalExports(options: {
     if (await getRun(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder })) continue;
 
     const source = s3ExportSource(clients.s3, config.storage.exportsBucket, `${base}${folder}`);
-    const aggregator = new ClientAggregator({ now: runClock(localDate(at, config.timeZone), config.timeZone).now });
+    const { now } = runClock(localDate(at, config.timeZone), config.timeZone);
+    const aggregator = new ClientAggregator({ now });
     const read = await readExport(
       source,
       { customer: (c) => aggregator.addCustomer(c), order: (o) => aggregator.addOrderLine(o), product: () => undefined },
-      { config },
+      { config, now },
     );
     const increments = computeProfiles(aggregator.clients(), { runDate: localDate(at, config.timeZone), config });
     const items: ProfileItem[] = [];

@@ -1,5 +1,6 @@
 import type { Config } from '#shared/config.ts';
 import type { ClientFacts, ClientProfile, SkuPurchase, Tier } from '#shared/model.ts';
+import { addMinor } from '#shared/money.ts';
 import { addDays, addYears, daysBetweenDates, isIsoDate, MS_PER_DAY, startOfLocalDay, zoneOffsetMs } from '#shared/time.ts';
 import { medianDayGap, stageFor } from './lifecycle.ts';
 import { rfmReference, rfmScoreAgainst, type RfmInput, type RfmReference } from './rfm.ts';
@@ -101,8 +102,8 @@ function summariseOrders(facts: ClientFacts, env: Environment): OrderSummary {
   const days = new Set<number>();
   for (const order of facts.orders) {
     if (!(order.orderedAt < env.now)) continue;
-    summary.lifetimeSpendMinor += order.netMinor;
-    if (order.orderedAt >= env.windowStart) summary.spend12mMinor += order.netMinor;
+    summary.lifetimeSpendMinor = addMinor(summary.lifetimeSpendMinor, order.netMinor, "a client's lifetime spend");
+    if (order.orderedAt >= env.windowStart) summary.spend12mMinor = addMinor(summary.spend12mMinor, order.netMinor, "a client's 12-month spend");
     if (!countsAsPurchase(order)) continue;
     summary.orderCount += 1;
     if (summary.firstOrderAt === undefined || order.orderedAt < summary.firstOrderAt) summary.firstOrderAt = order.orderedAt;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws, type LocalAws } from '#local/aws.ts';
 import { ExportError, readExport } from '#shared/exports/reader.ts';
 import { s3ExportSource } from '#shared/exports/source.ts';
-import { collector } from './helpers.ts';
+import { collector, TEST_NOW } from './helpers.ts';
 
 /** s3ExportSource against s3rver (started by local/aws.ts), the same code path as in AWS. */
 
@@ -47,7 +47,7 @@ describe('s3ExportSource', () => {
 
     const collected = collector();
     let bytes = 0;
-    const result = await readExport(source, collected.handlers, { config: aws.config, onProgress: (n) => (bytes = n) });
+    const result = await readExport(source, collected.handlers, { config: aws.config, now: TEST_NOW, onProgress: (n) => (bytes = n) });
     expect(collected.customers).toHaveLength(20_000);
     expect(collected.orders.map((o) => o.orderId)).toEqual(['O1', 'O2', 'O3']);
     expect(result.files.map((f) => f.location)).toEqual([
@@ -90,7 +90,7 @@ describe('s3ExportSource', () => {
     expect((await source.list()).map((o) => o.key).sort()).toEqual(['customers.csv', ...parts]);
     expect(requests).toEqual([undefined, '3', '6']);
     const collected = collector();
-    await readExport(source, collected.handlers, { config: aws.config });
+    await readExport(source, collected.handlers, { config: aws.config, now: TEST_NOW });
     expect(collected.orders.map((o) => o.orderId)).toEqual(['O1', 'O2', 'O3', 'O4', 'O5', 'O6', 'O7']);
   });
 
@@ -98,7 +98,7 @@ describe('s3ExportSource', () => {
     const prefix = 'exports/2026-11-25';
     await put(`${prefix}/customers.csv`, customers(1));
     await put(`${prefix}/orders.csv.gz`, Buffer.from([0x1f, 0x8b, 0x00, 0x01, 0x02]));
-    const error = await readExport(s3ExportSource(aws.clients.s3, bucket, prefix), collector().handlers, { config: aws.config }).catch(
+    const error = await readExport(s3ExportSource(aws.clients.s3, bucket, prefix), collector().handlers, { config: aws.config, now: TEST_NOW }).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ExportError);
@@ -109,6 +109,7 @@ describe('s3ExportSource', () => {
   it('fails on an empty prefix', async () => {
     const error = await readExport(s3ExportSource(aws.clients.s3, bucket, 'exports/1999-01-01'), collector().handlers, {
       config: aws.config,
+      now: TEST_NOW,
     }).catch((e: unknown) => e);
     expect((error as ExportError).message).toContain(`s3://${bucket}/exports/1999-01-01/: no customers or orders file found`);
   });
