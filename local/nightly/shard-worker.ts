@@ -27,7 +27,7 @@ async function handle(message: ToWorker): Promise<void> {
     base = await loadShardBase(context, shardRead);
     const { measures, figures } = measureShard(context, shardRead, base);
     const columns = [...Object.values(measures.rfm), ...Object.values(measures.clv)] as Float64Array[];
-    reply({ type: 'measured', measures, figures, files: shardRead.read.files }, columns.map((c) => c.buffer as ArrayBuffer));
+    reply({ type: 'measured', measures, figures, files: shardRead.read.files, unknownCustomerLines: shardRead.unknownCustomers.perFile }, columns.map((c) => c.buffer as ArrayBuffer));
     return;
   }
   if (!start || !shardRead || !base) throw new Error('models received before the shard was read');

@@ -22,6 +22,7 @@ import {
   type ShardOutcome,
 } from './run.ts';
 import { nightRequestSchema, runDateOf, runDateSchema } from './run-date.ts';
+import { completedRunOf, nightFingerprint, recordRerun } from './repeat.ts';
 import type { NightAdmission, NightlyRunSummary } from './summary.ts';
 import { isValidShard, MAX_SHARDS, shardsOf, type ShardSpec } from './shards.ts';
 
@@ -195,7 +196,7 @@ export async function measureShardToWork(context: NightContext, shard: ShardSpec
   const shardRead = await readShard(context, source, shard);
   const { measures, figures } = measureShard(context, shardRead, await loadShardBase(context, shardRead));
   const measuresObject = await putWorkObject(context, workKeys(context).measures(shard.index), encodeMeasures(measures), 'application/octet-stream');
-  const stored: StoredFigures = { figures, files: shardRead.read.files };
+  const stored: StoredFigures = { figures, files: shardRead.read.files, unknownCustomerLines: shardRead.unknownCustomers.perFile };
   await putWorkObject(context, workKeys(context).figures(shard.index), JSON.stringify(stored), 'application/json');
   return { shard, measuresObject, rfmBuyers: measures.rfm.orderCount.length, clvBuyers: measures.clv.frequency.length, readMs: shardRead.readMs };
 }
@@ -204,15 +205,19 @@ export async function measureShardToWork(context: NightContext, shard: ShardSpec
 interface StoredFigures {
   figures: ShardFigures;
   files: NightlyRunSummary['input']['files'];
+  /** Order lines of the shard's unknown customers, per file. */
+  unknownCustomerLines: Record<string, number>;
 }
 
-/** models.json: the models and the admission with the run they belong to, checked on every read. */
-interface StoredModels {
-  runId: string;
-  shards: number;
-  models: NightModels;
-  admission: NightAdmission;
-}
+/**
+ * models.json: the models and the admission with the run they belong to, checked on every read;
+ * or, when the night was already completed from the same export and configuration, that night's
+ * summary: the writes then do nothing and finish records the rerun (repeat.ts).
+ */
+type StoredModels = { runId: string; shards: number } & (
+  | { models: NightModels; admission: NightAdmission; completed?: undefined }
+  | { completed: NightlyRunSummary; models?: undefined; admission?: undefined }
+);
 
 export interface CombineReceipt {
   modelsObject: string;
@@ -234,8 +239,21 @@ export async function combineWorkMeasures(context: NightContext, run: { shards: 
   const figures = await Promise.all(
     shardsOf(shards).map(async ({ index }) => (await readWorkJson(context, keys.figures(index), `the figures of shard ${index}/${shards}`)) as StoredFigures),
   );
+  const files = figures[0]?.files ?? [];
+  const completed = await completedRunOf(context, nightFingerprint(files, context.config));
+  if (completed) {
+    const stored: StoredModels = { runId: context.runId, shards, completed };
+    const modelsObject = await putWorkObject(context, keys.models, JSON.stringify(stored), 'application/json');
+    context.log.info('night already completed from this export and configuration: the shards write nothing', { of: completed.runId });
+    return { modelsObject, rfmBuyers: 0, clv: { fitted: false, clients: 0, skippedReason: `night already completed by run ${completed.runId}` } };
+  }
   const models = combineMeasures(context, measures);
-  const admission = await admitShards(context, { startedAt: run.startedAt, figures: figures.map((f) => f.figures), files: figures[0]?.files ?? [] });
+  const admission = await admitShards(context, {
+    startedAt: run.startedAt,
+    figures: figures.map((f) => f.figures),
+    files,
+    unknownCustomerLines: figures.map((f) => f.unknownCustomerLines),
+  });
   // Plain numbers and strings: RFM cuts, fitted parameters, the fit report (JSON keeps them exact).
   const stored: StoredModels = { runId: context.runId, shards, models, admission };
   const modelsObject = await putWorkObject(context, keys.models, JSON.stringify(stored), 'application/json');
@@ -249,18 +267,19 @@ export async function combineWorkMeasures(context: NightContext, run: { shards: 
   };
 }
 
-async function readModels(context: NightContext, shards: number): Promise<Pick<StoredModels, 'models' | 'admission'>> {
+async function readModels(context: NightContext, shards: number): Promise<StoredModels> {
   // Our own object, written by combineWorkMeasures of this run: check it is, not its whole shape.
   const stored = (await readWorkJson(context, workKeys(context).models, 'the night\'s models')) as Partial<StoredModels>;
-  if (stored.runId !== context.runId || stored.shards !== shards || !stored.models || !stored.admission) {
+  if (stored.runId !== context.runId || stored.shards !== shards || (!stored.completed && (!stored.models || !stored.admission))) {
     throw new NightlyRunError(`models.json of run ${context.runId} belongs to run ${String(stored.runId)} with ${String(stored.shards)} shards`);
   }
-  return { models: stored.models, admission: stored.admission };
+  return stored as StoredModels;
 }
 
 export interface WriteReceipt {
   shard: ShardSpec;
-  outcomeObject: string;
+  /** Absent when the night was already completed from the same export: nothing to write. */
+  outcomeObject?: string;
   changes: { newClients: number; changed: number; unchanged: number };
   written: ShardOutcome['written'];
 }
@@ -269,6 +288,7 @@ export interface WriteReceipt {
 export async function writeShardFromWork(context: NightContext, shard: ShardSpec, source: ExportSource = defaultExportSource(context)): Promise<WriteReceipt> {
   // The models first: a missing one fails before the export is read.
   const { models } = await readModels(context, shard.count);
+  if (!models) return { shard, changes: { newClients: 0, changed: 0, unchanged: 0 }, written: { profiles: 0, tierHistory: 0, retries: 0 } };
   const shardRead = await readShard(context, source, shard);
   const outcome = await writeShard(context, shardRead, models, await loadShardBase(context, shardRead));
   const outcomeObject = await putWorkObject(context, workKeys(context).outcome(shard.index), JSON.stringify(outcome), 'application/json');
@@ -283,7 +303,8 @@ export async function finishFromWork(
   source: ExportSource = defaultExportSource(context),
 ): Promise<NightlyRunSummary> {
   const keys = workKeys(context);
-  const { models, admission } = await readModels(context, run.shards);
+  const { models, admission, completed } = await readModels(context, run.shards);
+  if (completed) return recordRerun(context, completed, run.startedAt);
   // Written by writeShardFromWork of this run; finishNight checks there is one per shard.
   const outcomes = await Promise.all(
     shardsOf(run.shards).map(async ({ index }) => (await readWorkJson(context, keys.outcome(index), `the outcome of shard ${index}/${run.shards}`)) as ShardOutcome),

@@ -4,7 +4,7 @@ import { applyClvToProfiles, clvSummaryCollector, fitClvForRun, predictClv, type
 import type { RfmSummary } from '#shared/clv/summary.ts';
 import type { Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
-import { readExport, ExportError, type FileReport, type ReadResult } from '#shared/exports/reader.ts';
+import { checkRejectShares, readExport, ExportError, MAX_KEPT_REJECTS, type FieldWarning, type FileReport, type ReadResult } from '#shared/exports/reader.ts';
 import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
@@ -28,6 +28,8 @@ import { distribution, mergeDistributions, type Distribution } from '#shared/tie
 import { tallyShardCampaigns, writeCampaignResults } from './campaign-results.ts';
 import type { CampaignHeadline, CampaignTallies } from '#shared/campaign-results/results.ts';
 import { publishNightlyReport } from './publish-report.ts';
+import { completedRunOf, nightFingerprint, recordRerun } from './repeat.ts';
+import { addPerFile, noUnknownCustomers, OrphanOrderLines, withUnknownRejects, type UnknownCustomerRejects } from './unknown-customers.ts';
 import { NIGHTLY_JOB, type NightAdmission, type NightlyProgress, type NightlyRunSummary } from './summary.ts';
 
 /**
@@ -114,6 +116,12 @@ export interface ShardRead {
   products: ProductRecord[];
   /** Clients of the export left out because they asked to be forgotten (erasure-store.ts). */
   erasedClients: number;
+  /** Order lines of the shard whose customer_id no customer row carried (unknown-customers.ts). */
+  orphans: OrphanOrderLines;
+  /** Of those, the lines of customers the base does not know either: set by loadShardBase. */
+  unknownCustomers: UnknownCustomerRejects;
+  /** The export's files and the configuration, hashed (repeat.ts). */
+  fingerprint: string;
   readMs: number;
 }
 
@@ -126,10 +134,15 @@ export async function readShard(context: NightContext, source: ExportSource, sha
   const { now } = runClock(runDate, config.timeZone);
   const aggregator = new ClientAggregator({ now });
   const products: ProductRecord[] = [];
+  const orphans = new OrphanOrderLines();
   const handlers = shardHandlers(
     {
       customer: (record) => aggregator.addCustomer(record),
-      order: (line) => aggregator.addOrderLine(line),
+      order: (line, at) => {
+        // Customers come first: an id no customer row has carried by now is in none.
+        if (line.customerId !== undefined && !aggregator.hasCustomerRecord(line.customerId)) orphans.note(line.customerId, at);
+        aggregator.addOrderLine(line);
+      },
       product: (record) => products.push(record),
     },
     shard,
@@ -137,7 +150,8 @@ export async function readShard(context: NightContext, source: ExportSource, sha
   );
   let read: ReadResult;
   try {
-    read = await readExport(source, handlers, { config, now, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) });
+    // Reject shares are checked once the unknown customers' lines are counted (admitShards).
+    read = await readExport(source, handlers, { config, now, checkRejectShares: false, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) });
   } catch (error) {
     if (error instanceof ExportError) log.error('export rejected, nothing written', { file: error.file, error: error.message });
     throw error;
@@ -150,8 +164,19 @@ export async function readShard(context: NightContext, source: ExportSource, sha
   // People who asked to be forgotten stay out of the base whatever the export says.
   const erasures = await loadErasures(context.clients.documents, tableNames(config).suppression);
   const erasedClients = aggregator.dropClients((id, email) => isErased(erasures, id, email));
-  log.info('export read', { rows: read.rows, rejected: read.rejected, files: read.files.length, clients: aggregator.clientCount, erasedClients, shard: shard.index });
-  return { shard, source: source.describe(), aggregator, read, products, erasedClients, readMs: Math.round(performance.now() - started) };
+  log.info('export read', { rows: read.rows, rejected: read.rejected, warned: read.warned, files: read.files.length, clients: aggregator.clientCount, erasedClients, shard: shard.index });
+  return {
+    shard,
+    source: source.describe(),
+    aggregator,
+    read,
+    products,
+    erasedClients,
+    orphans,
+    unknownCustomers: noUnknownCustomers(),
+    fingerprint: nightFingerprint(read.files, config),
+    readMs: Math.round(performance.now() - started),
+  };
 }
 
 /** What the whole base must agree on, from one shard: numbers only, in columns (cheap to send). */
@@ -161,10 +186,25 @@ export interface ShardMeasures {
   clv: { frequency: Float64Array; recency: Float64Array; T: Float64Array; monetaryValue: Float64Array };
 }
 
-/** Phase 1, continued: the shard's clients as of the last completed night. */
-export function loadShardBase(context: Pick<NightContext, 'runDate' | 'config' | 'clients'>, shardRead: ShardRead): Promise<NightBase> {
-  const ours = new Set(shardRead.aggregator.customerIds());
-  return loadNightBase(context, (id) => ours.has(id));
+/**
+ * Phase 1, continued: the shard's clients as of the last completed night; then the orders of
+ * customers neither tonight's customer rows nor that base know are rejected and their ids left
+ * out (shardRead.unknownCustomers).
+ */
+export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'config' | 'clients' | 'log'>, shardRead: ShardRead): Promise<NightBase> {
+  const { aggregator, orphans } = shardRead;
+  const ours = new Set(aggregator.customerIds());
+  const base = await loadNightBase(context, (id) => ours.has(id));
+  if (orphans.customers === 0) return base;
+  // Erased clients were left out already: their lines are not "unknown".
+  const unknown = orphans.rejectsOf((id) => ours.has(id) && beforeState(base, id) === undefined);
+  if (unknown.customerIds.length > 0) {
+    const ids = new Set(unknown.customerIds);
+    aggregator.dropClients((id) => ids.has(id));
+    context.log.warn('orders for unknown customers rejected', { customers: ids.size, lines: unknown.rejected, shard: shardRead.shard.index });
+  }
+  shardRead.unknownCustomers = unknown;
+  return base;
 }
 
 /** What a shard measured: the columns the models are fitted on, and the guards' figures. */
@@ -249,12 +289,16 @@ export interface ShardOutcome {
   changes: Omit<ProfileDiff, 'changed' | 'tierChanges' | 'unchanged'> & { changed: number; unchanged: number };
   written: NightlyRunSummary['written'];
   timingsMs: NightlyRunSummary['timingsMs'];
-  /** The export as read (every shard reads all of it: the same figures in each). */
+  /** The export as the reader saw it (every shard reads all of it: the same figures in each). */
   input: NightlyRunSummary['input'];
+  /** Order lines of the shard's unknown customers, per file (each shard rejects its own clients'). */
+  unknownCustomerLines: Record<string, number>;
+  /** For the rejects object: shard 0 the reader's (the same in every shard), every shard its unknown customers'. */
+  rejects: Reject[];
+  /** For the warnings object: the reader's, from shard 0 only. */
+  warnings: FieldWarning[];
   /** The period's campaign decisions of the shard's clients, followed over each window. */
   campaignTallies: CampaignTallies;
-  /** Written by shard 0, which holds the export-wide artefacts. */
-  rejectsObject?: string;
   /** Clients of earlier attempts' plans the shard handled (the rest are put back by finishNight). */
   plannedHandled: string[];
 }
@@ -306,7 +350,9 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   const applied = await applyNight({ ...context, onWritten: (written) => onProgress({ step: 'write', done: written, total }) }, shard.index, base, diff);
   const writeDone = performance.now();
 
-  const rejectsObject = shard.index === 0 ? await writeExportArtefacts(context, shardRead) : undefined;
+  // The campaign sender reads the replenishment cycles from the catalogue: the same in every shard.
+  if (shard.index === 0 && shardRead.products.length > 0) await writeCatalog(clients.s3, config, shardRead.products);
+  const { unknownCustomers } = shardRead;
   return {
     shard,
     distribution: distribution(profiles),
@@ -329,33 +375,55 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
       rejectShare: read.rows === 0 ? 0 : read.rejected / read.rows,
       orderLines: acceptedOrderLines(read.files),
       erasedClients: shardRead.erasedClients,
+      warned: read.warned,
+      fingerprint: shardRead.fingerprint,
       sampleRejects: read.rejects.slice(0, 10),
     },
+    unknownCustomerLines: unknownCustomers.perFile,
+    rejects: shard.index === 0 ? [...read.rejects, ...unknownCustomers.rejects] : unknownCustomers.rejects,
+    warnings: shard.index === 0 ? read.warnings : [],
     campaignTallies,
-    ...(rejectsObject ? { rejectsObject } : {}),
     plannedHandled: applied.plannedHandled,
   };
 }
 
-/** The rejects object and the product catalogue: the same in every shard, written by shard 0. */
-async function writeExportArtefacts(context: NightContext, shardRead: ShardRead): Promise<string | undefined> {
+/** What the export's rows could not give, beside the summary: rejects and dropped fields (JSON lines). */
+async function writeRowObjects(context: NightContext, rows: { rejects: readonly Reject[]; warnings: readonly FieldWarning[] }): Promise<{ rejectsObject?: string; warningsObject?: string }> {
   const { config, clients, runDate } = context;
-  const { read, products } = shardRead;
   const bucket = reportsBucket(config);
-  const rejectsKey = read.rejected > 0 ? `${reportPrefix(config, 'nightly', runDate)}/rejects.jsonl` : undefined;
-  const rejectsObject = rejectsKey
-    ? await writeObject(clients.s3, {
-        bucket,
-        key: rejectsKey,
-        contentType: 'application/x-ndjson',
-        // The bucket's lifecycle expires objects with this tag after 30 days (they hold personal data).
-        tagging: 'retention=rejects',
-        body: read.rejects.map((r) => JSON.stringify(r)).join('\n') + '\n',
-      })
-    : undefined;
-  // The campaign sender reads the replenishment cycles from here.
-  if (products.length > 0) await writeCatalog(clients.s3, config, products);
-  return rejectsObject;
+  const prefix = reportPrefix(config, 'nightly', runDate);
+  const write = (name: string, items: readonly object[]) =>
+    writeObject(clients.s3, {
+      bucket,
+      key: `${prefix}/${name}`,
+      contentType: 'application/x-ndjson',
+      // The bucket's lifecycle expires objects with this tag after 30 days (they point at personal data).
+      tagging: 'retention=rejects',
+      body: items.map((item) => JSON.stringify(item)).join('\n') + '\n',
+    });
+  return {
+    ...(rows.rejects.length > 0 ? { rejectsObject: await write('rejects.jsonl', rows.rejects) } : {}),
+    ...(rows.warnings.length > 0 ? { warningsObject: await write('warnings.jsonl', rows.warnings) } : {}),
+  };
+}
+
+/** The reader's input figures with every shard's unknown customers' lines counted as rejects. */
+function combinedInput(outcomes: readonly ShardOutcome[], first: ShardOutcome, rejects: readonly Reject[]): NightlyRunSummary['input'] {
+  const unknownPerFile = addPerFile(outcomes.map((o) => o.unknownCustomerLines));
+  const unknownCustomerLines = Object.values(unknownPerFile).reduce((n, k) => n + k, 0);
+  const files = withUnknownRejects(first.input.files, unknownPerFile);
+  const rejected = first.input.rejected + unknownCustomerLines;
+  return {
+    ...first.input,
+    files,
+    rejected,
+    rejectShare: first.input.rows === 0 ? 0 : rejected / first.input.rows,
+    orderLines: acceptedOrderLines(files),
+    // Each shard left out its own erased clients.
+    erasedClients: outcomes.reduce((n, o) => n + (o.input.erasedClients ?? 0), 0),
+    unknownCustomerLines,
+    sampleRejects: rejects.slice(0, 10),
+  };
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): Record<string, number> {
@@ -382,6 +450,12 @@ export async function finishNight(
   const bucket = reportsBucket(config);
   const summaryKey = `${reportPrefix(config, 'nightly', runDate)}/summary.json`;
   const campaignResults = await writeCampaignResults({ config, clients, runDate, tallies: outcomes.map((o) => o.campaignTallies), log });
+  // By file and line, whichever shard found them.
+  const rejects = outcomes
+    .flatMap((o) => o.rejects)
+    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line))
+    .slice(0, MAX_KEPT_REJECTS);
+  const rowObjects = await writeRowObjects(context, { rejects, warnings: first.warnings });
   const summary: NightlyRunSummary = {
     job: 'nightly',
     status: 'completed',
@@ -393,8 +467,7 @@ export async function finishNight(
     durationMs: 0,
     // Shards run side by side: each phase took as long as its slowest shard.
     timingsMs: { read: max((o) => o.timingsMs.read), compute: max((o) => o.timingsMs.compute), load: max((o) => o.timingsMs.load), write: max((o) => o.timingsMs.write) },
-    // The export as read is the same in every shard; each shard left out its own erased clients.
-    input: { ...first.input, erasedClients: sum((o) => o.input.erasedClients ?? 0) },
+    input: combinedInput(outcomes, first, rejects),
     distribution: mergeDistributions(outcomes.map((o) => o.distribution)),
     clv: run.models.clv.report,
     changes: {
@@ -412,7 +485,7 @@ export async function finishNight(
     campaignResults: campaignResults.headlines,
     report: {
       summaryObject: `s3://${bucket}/${summaryKey}`,
-      ...(first.rejectsObject ? { rejectsObject: first.rejectsObject } : {}),
+      ...rowObjects,
       campaignResultsObject: campaignResults.object,
     },
   };
@@ -437,8 +510,14 @@ export async function finishNight(
  * Phase 2, continued: the checks before any write (admission.ts), from every shard's figures and
  * the export's files; marks the night as being written.
  */
-export function admitShards(context: NightContext, run: { startedAt: number; figures: readonly ShardFigures[]; files: NightlyRunSummary['input']['files'] }): Promise<NightAdmission> {
+export function admitShards(
+  context: NightContext,
+  run: { startedAt: number; figures: readonly ShardFigures[]; files: NightlyRunSummary['input']['files']; unknownCustomerLines: readonly Record<string, number>[] },
+): Promise<NightAdmission> {
   const figures = addShardFigures(run.figures);
+  // Per file (one bad part is not diluted by good ones), the unknown customers' lines included.
+  const files = withUnknownRejects(run.files, addPerFile(run.unknownCustomerLines));
+  checkRejectShares(files, context.config.maxRejectShare);
   return admitNight({
     config: context.config,
     clients: context.clients,
@@ -446,7 +525,7 @@ export function admitShards(context: NightContext, run: { startedAt: number; fig
     runId: context.runId,
     startedAt: run.startedAt,
     acceptDrop: context.acceptDrop,
-    tonight: { ...figures, orderLines: acceptedOrderLines(run.files) },
+    tonight: { ...figures, orderLines: acceptedOrderLines(files) },
     log: context.log,
   });
 }
@@ -458,10 +537,17 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
   const source = options.source ?? defaultExportSource(context);
   context.log.info('nightly run started', { source: source.describe() });
   const shardRead = await readShard(context, source);
+  const completed = await completedRunOf(context, shardRead.fingerprint);
+  if (completed) return recordRerun(context, completed, startedAt);
   const base = await loadShardBase(context, shardRead);
   const { measures, figures } = measureShard(context, shardRead, base);
   const models = combineMeasures(context, [measures]);
-  const admission = await admitShards(context, { startedAt, figures: [figures], files: shardRead.read.files });
+  const admission = await admitShards(context, {
+    startedAt,
+    figures: [figures],
+    files: shardRead.read.files,
+    unknownCustomerLines: [shardRead.unknownCustomers.perFile],
+  });
   const outcome = await writeShard(context, shardRead, models, base);
   return finishNight(context, { source: source.describe(), startedAt, models, admission, outcomes: [outcome] });
 }

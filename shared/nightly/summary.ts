@@ -78,6 +78,12 @@ export interface NightlyRunSummary {
     orderLines?: number;
     /** Clients of the export left out because they asked to be forgotten. */
     erasedClients?: number;
+    /** Order lines rejected because neither the export nor the base knows their customer_id (counted in `rejected`). */
+    unknownCustomerLines?: number;
+    /** Optional fields dropped from rows that were kept (the full list is in the warnings object). */
+    warned?: number;
+    /** sha256 over the export's files and the configuration: a rerun with the same one writes nothing (repeat.ts). */
+    fingerprint?: string;
     /** The first rejects, for a quick look; the full list is in the rejects object. */
     sampleRejects: Reject[];
   };
@@ -102,7 +108,12 @@ export interface NightlyRunSummary {
   /** Per campaign, all tiers, each window: sends, uplift and significance (the full results are in campaignResultsObject). */
   campaignResults: CampaignHeadline[];
   /** Where the run's report objects are; the nightly report's outcome (report.html, team email) too. */
-  report: { summaryObject: string; rejectsObject?: string; campaignResultsObject: string } & ReportOutcome;
+  report: { summaryObject: string; rejectsObject?: string; warningsObject?: string; campaignResultsObject: string } & ReportOutcome;
   /** On the digest weekday (config.reports.advisorDigestWeekday): the advisors' weekly digests. */
   advisorDigests?: AdvisorDigestSummary;
+  /**
+   * Only in what a rerun returns, never stored in the summary: this attempt found the night
+   * completed from the same export and configuration and wrote nothing (repeat.ts).
+   */
+  rerun?: { runId: string; startedAt: string; of: string };
 }

@@ -112,6 +112,12 @@ export class ClientAggregator {
     return dropped;
   }
 
+  /** Whether a customer row of the export named this customerId (orders alone do not count). */
+  hasCustomerRecord(customerId: string): boolean {
+    const slot = this.slots.get(customerId);
+    return slot !== undefined && this.store.customers[slot] !== undefined;
+  }
+
   /** Every client's id, as clients() would yield them but without building their facts (unsorted). */
   *customerIds(): IterableIterator<string> {
     this.settlePending();

@@ -13,7 +13,9 @@ import { parseConfig, type Config } from '#shared/config.ts';
 import { ExportError } from '#shared/exports/reader.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import type { Tier } from '#shared/model.ts';
+import { NIGHTLY_RERUN_JOB } from '#shared/nightly/repeat.ts';
 import { runNightly } from '#shared/nightly/run.ts';
+import { getRun } from '#shared/store/runs-store.ts';
 import { exportPrefix } from '#shared/store/buckets.ts';
 import { queryProfilesByAdvisor, queryProfilesByTier } from '#shared/store/profile-store.ts';
 
@@ -113,10 +115,13 @@ describe('nightly run on the embedded AWS', () => {
     const beforeRerun = { profiles: byKey(await scanAll(tables.profiles)), history: byKey(await scanAll(tables.tierHistory)) };
     const again = await run(config, RUN_DATE);
     expect({ profiles: byKey(await scanAll(tables.profiles)), history: byKey(await scanAll(tables.tierHistory)) }).toEqual(beforeRerun);
-    // The night's figures are the same: what the night changed, not what this attempt wrote.
-    expect(again.written).toEqual(first.written);
-    expect(again.changes).toEqual(first.changes);
-    expect(again.distribution).toEqual(first.distribution);
+    // The same export: the night was completed, so the rerun writes nothing and returns the first summary, marked.
+    const { rerun, ...stored } = again;
+    expect(rerun).toMatchObject({ of: first.runId });
+    expect(stored).toEqual(first);
+    // Recorded beside the night it repeated.
+    const recorded = await getRun(aws.clients.documents, tables.runs, { job: NIGHTLY_RERUN_JOB, runDate: `${RUN_DATE}#${again.rerun?.runId}` });
+    expect(recorded).toMatchObject({ of: first.runId, fingerprint: first.input.fingerprint });
   });
 
   it('records tier and stage movements between two consecutive nights', async () => {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { startLocalAws, type LocalAws } from '#local/aws.ts';
-import { ensureTables } from '#shared/store/tables.ts';
+import { getRun } from '#shared/store/runs-store.ts';
+import { ensureTables, tableNames } from '#shared/store/tables.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import { readObjectBytes, uploadDirectory } from '#shared/aws/s3-objects.ts';
 import { parseConfig, type Config } from '#shared/config.ts';
@@ -113,10 +114,11 @@ describe('nightly handler, one phase per invocation', () => {
     ]);
   }, 240_000);
 
-  it('still runs a whole night without a phase (the unsharded state machine), and the rerun writes nothing', async () => {
+  it('takes a whole night without a phase (the unsharded state machine); on the export of a completed night it writes nothing', async () => {
+    const completed = (await getRun<NightlyRunSummary>(aws.clients.documents, tableNames(phased).runs, { job: 'nightly', runDate: NIGHT })) as NightlyRunSummary;
     const rerun = (await handler({ runDate: NIGHT, trigger: 'backfill' })) as NightlyRunSummary;
-    expect(rerun).toMatchObject({ job: 'nightly', runDate: NIGHT, shards: 1, written: { profiles: 0, tierHistory: 0 } });
-    expect(rerun.runId).toMatch(/^nightly-/);
+    expect(rerun).toMatchObject({ job: 'nightly', runDate: NIGHT, runId: completed.runId, written: completed.written, rerun: { of: completed.runId } });
+    expect(rerun.rerun?.runId).toMatch(/^nightly-/);
   }, 120_000);
 
   it('runs the night before the schedule\'s time, not before its own clock: a late start or a redrive tiers the right night', async () => {
@@ -125,7 +127,7 @@ describe('nightly handler, one phase per invocation', () => {
     const scheduledTime = new Date(startOfLocalDay(addDays(NIGHT, 1), phased.timeZone) + 2 * 3_600_000).toISOString();
     expect(addDays(localDate(Date.now(), phased.timeZone), -1)).not.toBe(NIGHT);
     const scheduled = (await handler({ trigger: 'schedule', scheduledTime })) as NightlyRunSummary;
-    expect(scheduled).toMatchObject({ runDate: NIGHT, shards: 1, written: { profiles: 0, tierHistory: 0 } });
+    expect(scheduled).toMatchObject({ runDate: NIGHT, rerun: { of: expect.any(String) } });
     const prepared = (await handler({ phase: 'prepare', shards: 2, request: { trigger: 'schedule', scheduledTime } })) as PreparedNight;
     expect(prepared).toMatchObject({ runDate: NIGHT, shards: shardsOf(2) });
   }, 120_000);
