@@ -1,5 +1,4 @@
 import type { Config } from '#shared/config.ts';
-import type { FileReport } from '#shared/exports/reader.ts';
 
 /**
  * The checks a night must pass before it writes anything. Real bases do not halve overnight;
@@ -81,24 +80,4 @@ export function plausibilityViolations(
     });
   }
   return violations;
-}
-
-/** A file whose rejected rows exceed `maxRejectShare` of its own rows. */
-export interface RejectShareViolation {
-  location: string;
-  rows: number;
-  rejected: number;
-  message: string;
-}
-
-/** The files with more than `maxRejectShare` of their rows rejected: each file on its own, never the export as a whole. */
-export function rejectShareViolations(files: readonly FileReport[], maxRejectShare: number): RejectShareViolation[] {
-  return files
-    .filter((file) => file.rows > 0 && file.rejected / file.rows > maxRejectShare)
-    .map((file) => ({
-      location: file.location,
-      rows: file.rows,
-      rejected: file.rejected,
-      message: `${file.location}: ${pct(file.rejected / file.rows)} of its rows rejected (${file.rejected} of ${file.rows}), above the ${pct(maxRejectShare)} allowed per file`,
-    }));
 }
