@@ -37,6 +37,8 @@ const ERROR_CODES = {
   CONVERGENCE_FAILED: 'internal',
   /** A caller's row handler threw inside the export reader (carried out, then rethrown as it was). */
   EXPORT_HANDLER_FAILED: 'internal',
+  /** A campaign run stopped sending: SES unreachable or failing (circuit breaker), or SES refused the account. */
+  CAMPAIGN_RUN_HALTED: 'internal',
 } as const satisfies Record<string, 'user' | 'internal'>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
