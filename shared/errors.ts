@@ -23,6 +23,11 @@ const ERROR_CODES = {
   EVENT_INVALID: 'user',
   /** DynamoDB Local needs Java 17+, and none was found. */
   JAVA_MISSING: 'user',
+  /**
+   * A campaign run stopped sending: SES unreachable or failing (circuit breaker), or SES refused the
+   * account. Its message (and the run's summary) says what to look at; the stack would not.
+   */
+  CAMPAIGN_RUN_HALTED: 'user',
   /** A secret could not be read through the Parameters and Secrets extension. */
   SECRET_UNREADABLE: 'internal',
   /** An email the code built cannot be sent as is (no sendable From, an empty body, a bad header). */
@@ -37,8 +42,7 @@ const ERROR_CODES = {
   CONVERGENCE_FAILED: 'internal',
   /** A caller's row handler threw inside the export reader (carried out, then rethrown as it was). */
   EXPORT_HANDLER_FAILED: 'internal',
-  /** A campaign run stopped sending: SES unreachable or failing (circuit breaker), or SES refused the account. */
-  CAMPAIGN_RUN_HALTED: 'internal',
+
 } as const satisfies Record<string, 'user' | 'internal'>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

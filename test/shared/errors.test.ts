@@ -29,7 +29,7 @@ const ERRORS: [error: ClienteleError, name: string, code: ErrorCode, userFacing:
   [new MeasuresCodecError('bad magic'), 'MeasuresCodecError', 'MEASURES_CORRUPT', false],
   [new ConvergenceError('2F1 did not converge'), 'ConvergenceError', 'CONVERGENCE_FAILED', false],
   [new HandlerFailure(new RangeError('caller bug')), 'HandlerFailure', 'EXPORT_HANDLER_FAILED', false],
-  [new CampaignRunError('circuit breaker open'), 'CampaignRunError', 'CAMPAIGN_RUN_HALTED', false],
+  [new CampaignRunError('circuit breaker open'), 'CampaignRunError', 'CAMPAIGN_RUN_HALTED', true],
 ];
 
 describe('ClienteleError', () => {
