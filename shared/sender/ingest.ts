@@ -140,8 +140,9 @@ export async function ingestIncrementalExports(options: {
       if (!isBadExport(error)) throw error;
       // Nothing of the folder was written: the read comes before any profile write.
       summary.quarantined.push({ folder, reason: error.message });
+      // A dry run marks nothing and raises no alarm (no alert field): the next real run will.
       log.error('incremental export quarantined: skipped, its rows wait for the nightly run', {
-        alert: SENDER_ALERTS.exportQuarantined.alert,
+        ...(dryRun ? {} : { alert: SENDER_ALERTS.exportQuarantined.alert }),
         folder,
         source: source.describe(),
         reason: error.message,

@@ -284,7 +284,8 @@ async function withSendingPlan(base: Omit<CampaignRun, 'mailer' | 'sending'>, op
   }
   if (sending.blocked) {
     run.stopped = { reason: 'sending-blocked', message: sending.blocked.message };
-    log.error(sending.blocked.message, { alert: SENDER_ALERTS.sendingBlocked.alert, blocked: sending.blocked.reason, dryRun: run.dryRun });
+    // A dry run says it too, without the alert field: a look by hand is not an hour that failed to send.
+    log.error(sending.blocked.message, { ...(run.dryRun ? {} : { alert: SENDER_ALERTS.sendingBlocked.alert }), blocked: sending.blocked.reason, dryRun: run.dryRun });
   }
   return run;
 }

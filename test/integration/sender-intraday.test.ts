@@ -178,8 +178,12 @@ describe('a bad incremental folder', () => {
     await seedProfiles(aws, config, [welcomeDue('qd-seeded')]);
     await dropIncrement(config, '2026-11-23T0900', { 'customers.csv.gz': truncatedGzip() });
 
-    const dry = await run(aws, config, AT, 'quarantine-dry-1', { dryRun: true });
+    const lines: string[] = [];
+    const dry = await run(aws, config, AT, 'quarantine-dry-1', { dryRun: true, log: jsonLog({ write: (line) => lines.push(line) }) });
     expect(dry.ingested.quarantined).toEqual([{ folder: '2026-11-23T0900', reason: expect.stringContaining('gzip') }]);
+    // Reported, not alarmed: the alarm is for the real run that sets the folder aside.
+    expect(lines.some((l) => l.includes('quarantined'))).toBe(true);
+    expect(lines.some((l) => l.includes('"alert"'))).toBe(false);
     expect(dry.plan).toEqual([expect.objectContaining({ customerId: 'qd-seeded', outcome: 'send' })]);
     expect(await getRun(aws.clients.documents, tableNames(config).runs, { job: INGEST_JOB, runDate: '2026-11-23T0900' })).toBeUndefined();
 
