@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { SENDER_ALERTS } from '#shared/sender/alerts.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { CampaignSender } from './constructs/campaign-sender.ts';
@@ -23,7 +24,8 @@ export interface ClienteleStackProps extends StackProps {
  *   campaign sender  functions/campaigns, hourly (EventBridge Scheduler)
  *   nightly pipeline functions/nightly in a Step Functions state machine, at 02:00 (EventBridge Scheduler)
  *   erasure          functions/forget, invoked by hand: the right to erasure
- *   alarms           every function's errors, the dead-letter queues, failed nights, SES reputation
+ *   alarms           every function's errors, the dead-letter queues, failed nights, SES reputation,
+ *                    the sender's alert log lines (a quarantined export, an account that cannot send)
  * Five Lambdas, one per folder of functions/.
  */
 export class ClienteleStack extends Stack {
@@ -77,6 +79,7 @@ export class ClienteleStack extends Stack {
         { name: 'SesEvents', queue: this.feedback.sesEventsDeadLetters },
       ],
       stateMachine: this.nightlyPipeline.stateMachine,
+      logAlerts: Object.values(SENDER_ALERTS).map((alert) => ({ fn: this.campaignSender.sender, alert })),
     });
 
     // What an operator needs (`aws cloudformation describe-stacks --stack-name <stack>`).

@@ -149,6 +149,18 @@ export const senderSchema = z
     ledgerRetentionDays: z.number().int().min(30).default(400),
     /** A claim left unresolved this long (a crash between claim and send) is reported as stale. */
     staleClaimMinutes: z.number().int().positive().default(30),
+    /**
+     * Emails in a row that fail on the way to SES (unreachable, or maybe sent: a timeout, a reset,
+     * a 5xx) after which the run stops sending, leaves the remaining clients for a later hour and
+     * fails (the function's error alarm).
+     */
+    circuitBreakerFailures: z.number().int().min(1).max(1000).default(5),
+    /**
+     * How far back each run looks for send windows that closed (a welcome's cut-off, the end of a
+     * win-back or replenishment window) to record the occasions left waiting or never decided as
+     * 'expired'. Longer than the longest outage the hourly runs should catch up after.
+     */
+    expiryLookbackHours: z.number().int().min(1).max(24 * 31).default(72),
     /** The shop's link for the email buttons. */
     shopUrl: z.string().url().optional(),
   })

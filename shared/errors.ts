@@ -25,6 +25,11 @@ const ERROR_CODES = {
   EVENT_INVALID: 'user',
   /** DynamoDB Local needs Java 17+, and none was found. */
   JAVA_MISSING: 'user',
+  /**
+   * A campaign run stopped sending: SES unreachable or failing (circuit breaker), or SES refused the
+   * account. Its message (and the run's summary) says what to look at; the stack would not.
+   */
+  CAMPAIGN_RUN_HALTED: 'user',
   /** A secret could not be read through the Parameters and Secrets extension. */
   SECRET_UNREADABLE: 'internal',
   /** An email the code built cannot be sent as is (no sendable From, an empty body, a bad header). */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Aws, Duration, Stack, TimeZone } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -68,6 +68,13 @@ export class CampaignSender extends Construct {
     feedback.unsubscribeSecret.grantRead(this.sender.role);
 
     feedback.grantSendEmail(this.sender, settings);
+    // The run reads the account's quota and sending status first (GetAccount), to plan within them.
+    this.sender.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
+    acknowledgeWildcardResource(
+      this.sender.role,
+      '*',
+      'ses:GetAccount is an account-level action with no resource type: IAM only takes "*" for it. It reads the send quota and sending status, nothing else.',
+    );
     const stack = Stack.of(this);
 
     // Its own scheduler role, so the one finding it carries can be acknowledged precisely.

@@ -68,7 +68,7 @@ export class Feedback extends Construct {
     acknowledge(
       this.unsubscribeSecret,
       'SMG4',
-      'An HMAC signing key, not a credential to a service: rotate it by hand (put-secret-value); the functions also accept the AWSPREVIOUS version so links already in inboxes keep working.',
+      'An HMAC signing key, not a credential to a service: rotate it by hand (put-secret-value, docs/deploy.md); tokens name their key, and the unsubscribe function also accepts the AWSPREVIOUS version so links already in inboxes keep working.',
     );
 
     this.sesEventsDeadLetters = deadLetterQueue(this, 'SesEventsDeadLetters', 'failed SES event deliveries to the ses-events function', 'lambda');
@@ -97,6 +97,9 @@ export class Feedback extends Construct {
       logRetention: props.logRetention,
       timeout: Duration.seconds(10),
       readsSecrets: true,
+      // A token signed with a key the function does not hold makes it reload its keys (at most once a
+      // minute): the extension must not answer that reload from a cache older than the rotation.
+      secretsCacheTtl: Duration.minutes(1),
     });
     storage.grantTables(this.unsubscribe, { profiles: 'read', suppression: 'readWrite' });
     this.unsubscribeSecret.grantRead(this.unsubscribe.role);

@@ -52,6 +52,8 @@ export interface ClienteleFunctionProps<N extends FunctionName> {
   timeout?: Duration;
   /** Attach the Parameters and Secrets extension (functions that read a secret by ARN). */
   readsSecrets?: boolean;
+  /** How long the extension keeps a secret before reading it again (its default: 5 minutes). */
+  secretsCacheTtl?: Duration;
   /** Where failed asynchronous invocations go (functions invoked by SNS or the scheduler). */
   deadLetterQueue?: IQueue;
   /** Lambda's own retries of a failed asynchronous invocation (default 2). */
@@ -105,6 +107,7 @@ export class ClienteleFunction<N extends FunctionName = FunctionName> extends Co
             paramsAndSecrets: ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, {
               cacheSize: 10,
               logLevel: ParamsAndSecretsLogLevel.WARN,
+              ...(props.secretsCacheTtl ? { secretsManagerTtl: props.secretsCacheTtl } : {}),
             }),
           }
         : {}),

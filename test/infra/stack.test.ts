@@ -5,6 +5,7 @@ import { parseConfig } from '#shared/config.ts';
 import { FUNCTION_ENVIRONMENTS, parseFunctionEnvironment, type FunctionName } from '#shared/environment.ts';
 import { parseNightlyEvent } from '#shared/nightly/distributed.ts';
 import { runDateOf } from '#shared/nightly/run-date.ts';
+import { SENDER_ALERTS } from '#shared/sender/alerts.ts';
 import { TABLES, createTableInput, tableNames, type TableId } from '#shared/store/tables.ts';
 import { allowedPairs, logicalId, statementsFor, synthesize, type Synthesized } from './helpers.ts';
 
@@ -182,6 +183,10 @@ describe('functions', () => {
       expect(JSON.stringify(variables)).not.toMatch(/resolve:secretsmanager|SecretString/);
     }
     expect(functionEnvironment('unsubscribe').UNSUBSCRIBE_SECRET_ARN).toBe(`deployed-${logicalId(synth.stack.feedback.unsubscribeSecret).toLowerCase()}`);
+  });
+
+  it('lets the unsubscribe function reload its keys a minute after a rotation: its secrets extension caches for 60 s', () => {
+    expect(functionEnvironment('unsubscribe').SECRETS_MANAGER_TTL).toBe('60');
   });
 
   it('hands every function a CLIENTELE_CONFIG whose tableName() is the deployed table and whose region is the stack\'s', () => {
@@ -451,6 +456,8 @@ describe('least privilege', () => {
       ]),
     );
     expect(ses).toEqual([
+      // The send quota and sending status, read before each run: an account-level action, no resource type.
+      'ses:GetAccount *',
       'ses:SendEmail arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/<configuration-set>',
       'ses:SendEmail arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/maison.example',
     ]);
@@ -458,12 +465,14 @@ describe('least privilege', () => {
     expect(send?.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'hello@mail.maison.example' } });
   });
 
-  it('grants no function a wildcard action or a bare "*" resource, and no AWS managed policy', () => {
+  it('grants no function a wildcard action or a bare "*" resource (but the one action that has no resource), and no AWS managed policy', () => {
+    // Actions IAM only grants on "*": they name no resource.
+    const accountLevel = new Set(['campaigns: ses:GetAccount *']);
     for (const fn of synth.stack.functions) {
       for (const pair of allowedPairs(synth.json, roleOf(fn.name), labels)) {
         const [action, resource] = pair.split(' ');
         expect(action, `${fn.name}: ${pair}`).not.toContain('*');
-        expect(resource, `${fn.name}: ${pair}`).not.toBe('*');
+        if (!accountLevel.has(`${fn.name}: ${pair}`)) expect(resource, `${fn.name}: ${pair}`).not.toBe('*');
       }
     }
     for (const [, role] of resourcesOf('AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
@@ -571,6 +580,26 @@ describe('alarms', () => {
         expect.objectContaining({ MetricName: 'Reputation.ComplaintRate', Threshold: 0.0008, ComparisonOperator: 'GreaterThanThreshold' }),
       ]),
     );
+  });
+
+  it('counts the sender\'s alert log lines (a quarantined export, an account that cannot send) and alarms on the first one', () => {
+    const campaignsLogs = { Ref: logicalId(synth.stack.campaignSender.sender.logGroup) };
+    const namespace = `Clientele/${synth.stack.stackName}`;
+    const filters = resourcesOf('AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
+    expect(filters).toEqual(
+      Object.values(SENDER_ALERTS).map((alert) =>
+        expect.objectContaining({
+          LogGroupName: campaignsLogs,
+          FilterPattern: `{ $.alert = "${alert.alert}" }`,
+          MetricTransformations: [expect.objectContaining({ MetricNamespace: namespace, MetricName: alert.metricName, MetricValue: '1' })],
+        }),
+      ),
+    );
+    for (const alert of Object.values(SENDER_ALERTS)) {
+      expect(alarms().filter((a) => a.Namespace === namespace && a.MetricName === alert.metricName)).toEqual([
+        expect.objectContaining({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Statistic: 'Sum', Period: 3600, AlarmDescription: alert.description }),
+      ]);
+    }
   });
 
   it('sends every alarm to the alarm topic, mailed to the alarm e-mail, which CloudWatch may publish to', () => {

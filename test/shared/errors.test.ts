@@ -8,6 +8,7 @@ import { ClienteleError, isUserFacing, type ErrorCode } from '#shared/errors.ts'
 import { ExportError, HandlerFailure } from '#shared/exports/errors.ts';
 import { MeasuresCodecError } from '#shared/nightly/measures-codec.ts';
 import { NightlyRunError } from '#shared/nightly/run.ts';
+import { CampaignRunError } from '#shared/sender/run.ts';
 import { TemplateError } from '#shared/templates/render.ts';
 import { JavaMissingError } from '#local/aws.ts';
 import { UsageError } from '#local/errors.ts';
@@ -28,6 +29,7 @@ const ERRORS: [error: ClienteleError, name: string, code: ErrorCode, userFacing:
   [new MeasuresCodecError('bad magic'), 'MeasuresCodecError', 'MEASURES_CORRUPT', false],
   [new ConvergenceError('2F1 did not converge'), 'ConvergenceError', 'CONVERGENCE_FAILED', false],
   [new HandlerFailure(new RangeError('caller bug')), 'HandlerFailure', 'EXPORT_HANDLER_FAILED', false],
+  [new CampaignRunError('circuit breaker open'), 'CampaignRunError', 'CAMPAIGN_RUN_HALTED', true],
 ];
 
 describe('ClienteleError', () => {
