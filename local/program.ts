@@ -1,10 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError } from '#shared/config.ts';
-import { ExportError } from '#shared/exports/reader.ts';
-import { NightlyRunError } from '#shared/nightly/run.ts';
+import { isUserFacing } from '#shared/errors.ts';
 import { isIsoDate } from '#shared/time.ts';
-import { JavaMissingError } from './aws.ts';
-import { UsageError } from './errors.ts';
 
 /**
  * `clientele`: the command line over the same code the Lambda functions run.
@@ -66,6 +62,7 @@ export function buildProgram(): Command {
     .addOption(logLevelOption('info'))
     .option('--json', 'print the run summary as one JSON object on stdout', false)
     .option('--shards <n>', 'split the clients into N shards run in worker threads (same results as one; AWS runs them as a Distributed Map)', parsePositiveInt, 1)
+    .option('--accept-drop', 'write the night even if its figures fail the plausibility checks against the last completed night (recorded in the summary)', false)
     .action(async (options) => (await import('./commands/nightly.ts')).nightlyCommand(options));
 
   run
@@ -87,6 +84,15 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .addOption(logLevelOption('info'))
     .action(async (options) => (await import('./commands/advisor-digests.ts')).advisorDigestsCommand(options));
+
+  program
+    .command('forget')
+    .description('Erase a client (GDPR, PIPL): profile, tier history and send-ledger entries deleted; only a hashed entry kept so no later export brings them back.')
+    .option('--customer <id>', 'the customer id to erase')
+    .option('--email <address>', 'the email address to erase (every profile holding it)')
+    .option('--json', 'print the result as one JSON object on stdout', false)
+    .addOption(configOption())
+    .action(async (options) => (await import('./commands/forget.ts')).forgetCommand(options));
 
   program
     .command('preview')
@@ -161,23 +167,12 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Errors a user can act on are printed as a message, not a stack trace. */
-function isUserFacing(error: unknown): error is Error {
-  return (
-    error instanceof ConfigError ||
-    error instanceof ExportError ||
-    error instanceof NightlyRunError ||
-    error instanceof JavaMissingError ||
-    error instanceof UsageError ||
-    error instanceof InvalidArgumentError
-  );
-}
-
 export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
-    if (isUserFacing(error)) {
+    // What the user can act on (a usage, config or export problem) is printed as a message; a bug with its stack.
+    if (isUserFacing(error) || error instanceof InvalidArgumentError) {
       process.stderr.write(`clientele: ${error.message}\n`);
     } else {
       process.stderr.write(`clientele: unexpected error\n${(error as Error)?.stack ?? String(error)}\n`);

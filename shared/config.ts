@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { campaignsConfigSchema } from './campaigns/schema.ts';
+import { ClienteleError } from './errors.ts';
 import { isValidTimeZone, WEEKDAYS } from './time.ts';
 
 /**
@@ -87,6 +88,27 @@ export const reportsSchema = z
   })
   .prefault({});
 
+/** The text encodings an export may be declared in (decoded with TextDecoder); UTF-8 unless the config says otherwise. */
+export const EXPORT_ENCODINGS = ['utf-8', 'gbk', 'gb18030', 'big5', 'shift_jis', 'euc-kr', 'latin1', 'windows-1252'] as const;
+
+export const exportsSchema = z
+  .object({
+    /** The text encoding of the export files: Chinese platforms still export GBK / GB18030. */
+    encoding: z.enum(EXPORT_ENCODINGS).default('utf-8'),
+    /** A line total above this (in the brand currency, after conversion) is a reject, never a sum. */
+    maxLineTotal: decimalAmount.default('10000000'),
+  })
+  .prefault({});
+
+export const plausibilitySchema = z
+  .object({
+    /** Clients, order lines or 12-month revenue may not fall by more than this share since the last completed night. */
+    maxDropShare: z.number().min(0).max(1).default(0.2),
+    /** Tier downgrades may not exceed this share of the last completed night's buyers. */
+    maxDowngradeShare: z.number().min(0).max(1).default(0.05),
+  })
+  .prefault({});
+
 export const storageSchema = z.object({
   exportsBucket: z.string().min(3).default('clientele-exports'),
   exportsPrefix: z
@@ -127,6 +149,18 @@ export const senderSchema = z
     ledgerRetentionDays: z.number().int().min(30).default(400),
     /** A claim left unresolved this long (a crash between claim and send) is reported as stale. */
     staleClaimMinutes: z.number().int().positive().default(30),
+    /**
+     * Emails in a row that fail on the way to SES (unreachable, or maybe sent: a timeout, a reset,
+     * a 5xx) after which the run stops sending, leaves the remaining clients for a later hour and
+     * fails (the function's error alarm).
+     */
+    circuitBreakerFailures: z.number().int().min(1).max(1000).default(5),
+    /**
+     * How far back each run looks for send windows that closed (a welcome's cut-off, the end of a
+     * win-back or replenishment window) to record the occasions left waiting or never decided as
+     * 'expired'. Longer than the longest outage the hourly runs should catch up after.
+     */
+    expiryLookbackHours: z.number().int().min(1).max(24 * 31).default(72),
     /** The shop's link for the email buttons. */
     shopUrl: z.string().url().optional(),
   })
@@ -143,8 +177,12 @@ export const configSchema = z
     exchangeRates: z.record(currencyCode, decimalAmount).default({}),
     tiers: tierThresholdsSchema.default({ vic: '50000', core: '5000', potential: '1000' }),
     lifecycle: lifecycleSchema.default({ newDays: 30, sleepingDays: 60, churnedDays: 180, defaultReorderGapDays: 45 }),
-    /** Share of rejected rows above which a run fails before writing anything. */
+    /** Share of a file's rows rejected above which a run fails before writing anything (each file on its own). */
     maxRejectShare: z.number().min(0).max(1).default(0.05),
+    /** How the export files are read: text encoding, the largest believable line total. */
+    exports: exportsSchema,
+    /** The plausibility checks against the last completed night (overridden only by an explicit accept-drop). */
+    plausibility: plausibilitySchema,
     storage: storageSchema.default({
       exportsBucket: 'clientele-exports',
       exportsPrefix: 'exports',
@@ -165,8 +203,11 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
-export class ConfigError extends Error {
+export class ConfigError extends ClienteleError {
   override name = 'ConfigError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('CONFIG_INVALID', message, options);
+  }
 }
 
 /** Validates configuration data, turning zod's issues into one readable message. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, parseConfig, type Config } from './config.ts';
+import { ClienteleError } from './errors.ts';
 
 /**
  * Each Lambda's environment, one zod schema per function. The CDK construct that deploys a
@@ -28,10 +29,10 @@ const unsubscribeSecretArn = z.string().min(1, 'UNSUBSCRIBE_SECRET_ARN must name
 
 export const nightlyEnvironmentSchema = z.object({ ...baseEnvironment });
 
-/** Ready for a CLV step of the nightly state machine (functions/clv), deployed when that folder exists. */
-export const clvEnvironmentSchema = z.object({ ...baseEnvironment });
-
 export const sesEventsEnvironmentSchema = z.object({ ...baseEnvironment });
+
+/** The right-to-erasure function: invoked by hand (aws lambda invoke) with { customerId } or { email }. */
+export const forgetEnvironmentSchema = z.object({ ...baseEnvironment });
 
 export const unsubscribeEnvironmentSchema = z.object({
   ...baseEnvironment,
@@ -47,29 +48,20 @@ export const campaignsEnvironmentSchema = z.object({
   UNSUBSCRIBE_SECRET_ARN: unsubscribeSecretArn,
 });
 
-/** One schema per folder of functions/. A function without an entry here gets only the base variables. */
+/** One schema per folder of functions/: the stack deploys exactly these Lambdas. */
 export const FUNCTION_ENVIRONMENTS = {
   nightly: nightlyEnvironmentSchema,
-  clv: clvEnvironmentSchema,
   'ses-events': sesEventsEnvironmentSchema,
   unsubscribe: unsubscribeEnvironmentSchema,
   campaigns: campaignsEnvironmentSchema,
+  forget: forgetEnvironmentSchema,
 } as const;
-
-export const baseEnvironmentSchema = z.object({ ...baseEnvironment });
 
 export type FunctionName = keyof typeof FUNCTION_ENVIRONMENTS;
 /** What the stack sets (defaults may be left out). */
 export type FunctionEnvironmentInput<N extends FunctionName> = z.input<(typeof FUNCTION_ENVIRONMENTS)[N]>;
 /** What the handler reads. */
 export type FunctionEnvironment<N extends FunctionName> = z.infer<(typeof FUNCTION_ENVIRONMENTS)[N]>;
-
-export type BaseEnvironmentInput = z.input<typeof baseEnvironmentSchema>;
-export type NightlyEnvironmentInput = FunctionEnvironmentInput<'nightly'>;
-export type ClvEnvironmentInput = FunctionEnvironmentInput<'clv'>;
-export type SesEventsEnvironmentInput = FunctionEnvironmentInput<'ses-events'>;
-export type UnsubscribeEnvironmentInput = FunctionEnvironmentInput<'unsubscribe'>;
-export type CampaignsEnvironmentInput = FunctionEnvironmentInput<'campaigns'>;
 
 /** Parses a function's environment, with one message naming every bad variable (never its value). */
 export function parseFunctionEnvironment<N extends FunctionName>(
@@ -109,13 +101,14 @@ export interface ReadSecretOptions {
   fetch?: typeof fetch;
 }
 
-export class SecretError extends Error {
+export class SecretError extends ClienteleError {
   override name = 'SecretError';
   constructor(
     message: string,
+    /** The extension's HTTP status, when it answered. */
     readonly status?: number,
   ) {
-    super(message);
+    super('SECRET_UNREADABLE', message);
   }
 }
 

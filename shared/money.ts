@@ -1,7 +1,31 @@
+import { ClienteleError } from './errors.ts';
+
 /**
  * Money as integer minor units (cents, fen...). Amounts arrive as decimal strings and are never
  * turned into binary floats before being summed.
  */
+
+/**
+ * a + b for minor units, refusing a result that is not a safe integer (past 2^53 doubles skip
+ * integers, and a total would be silently wrong). `what` names the sum in the error, e.g.
+ * "an order's net"; it must not carry values from an export.
+ */
+export function addMinor(a: number, b: number, what: string): number {
+  const sum = a + b;
+  if (!Number.isSafeInteger(sum)) throw new AmountOverflowError(what);
+  return sum;
+}
+
+export class AmountOverflowError extends ClienteleError {
+  override name = 'AmountOverflowError';
+  constructor(what: string) {
+    super(
+      'AMOUNT_OVERFLOW',
+      `${what} is beyond ${Number.MAX_SAFE_INTEGER} minor units, past which sums are no longer exact; ` +
+        'some amounts in the export are not believable (see exports.maxLineTotal)',
+    );
+  }
+}
 
 const exponentCache = new Map<string, number>();
 

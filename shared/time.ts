@@ -6,6 +6,18 @@
 
 export const MS_PER_DAY = 86_400_000;
 const QUARTER_HOUR_MS = 900_000;
+/** The Gregorian calendar repeats every 400 years, which are exactly 146,097 days. */
+const GREGORIAN_CYCLE_MS = 146_097 * MS_PER_DAY;
+
+/**
+ * Date.UTC for every year 0-9999. Date.UTC reads the years 0-99 as 1900-1999 ("0001-01-01"
+ * would become 1901-01-01), so those are computed 400 years later and moved back one cycle.
+ * Out-of-range fields roll over as with Date.UTC.
+ */
+export function utcMs(year: number, monthIndex: number, day: number, hour = 0, minute = 0, second = 0, millisecond = 0): number {
+  if (year >= 0 && year < 100) return Date.UTC(year + 400, monthIndex, day, hour, minute, second, millisecond) - GREGORIAN_CYCLE_MS;
+  return Date.UTC(year, monthIndex, day, hour, minute, second, millisecond);
+}
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 const offsetCache = new Map<string, number>();
@@ -48,8 +60,21 @@ export function zoneOffsetMs(instant: number, timeZone: string): number {
   const at = bucket * QUARTER_HOUR_MS;
   const parts = formatterFor(timeZone).formatToParts(new Date(at));
   const get = (type: Intl.DateTimeFormatPartTypes): number => Number(parts.find((p) => p.type === type)?.value);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  const offset = asUtc - at;
+  // From the local day and time of day against UTC's, never the year: Intl counts years by
+  // era (1 BC is "1"), and an offset is less than a day.
+  const utc = new Date(at);
+  const month = get('month');
+  const day = get('day');
+  const utcMonth = utc.getUTCMonth() + 1;
+  let dayShift = 0;
+  if (day !== utc.getUTCDate() || month !== utcMonth) {
+    // The local date is the next or the previous day; across a year end the months are 12 and 1.
+    const later = month === utcMonth ? day > utc.getUTCDate() : month === utcMonth + 1 || (month === 1 && utcMonth === 12);
+    dayShift = later ? MS_PER_DAY : -MS_PER_DAY;
+  }
+  const localTimeOfDay = ((get('hour') * 60 + get('minute')) * 60 + get('second')) * 1000;
+  const utcTimeOfDay = at - Math.floor(at / MS_PER_DAY) * MS_PER_DAY;
+  const offset = dayShift + localTimeOfDay - utcTimeOfDay;
   if (offsetCache.size > 100_000) offsetCache.clear();
   offsetCache.set(key, offset);
   return offset;
@@ -71,7 +96,7 @@ export function zonedWallTimeToInstant(
   millisecond: number,
   timeZone: string,
 ): number {
-  const wall = Date.UTC(year, month - 1, day, hour, minute, second, millisecond);
+  const wall = utcMs(year, month - 1, day, hour, minute, second, millisecond);
   // The offsets in force around this wall time: any transition is less than a day away.
   const before = zoneOffsetMs(wall - MS_PER_DAY, timeZone);
   const after = zoneOffsetMs(wall + MS_PER_DAY, timeZone);
@@ -99,7 +124,7 @@ const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 export function isIsoDate(value: string): boolean {
   const m = DATE_RE.exec(value);
   if (!m) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  const d = new Date(utcMs(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
   return d.toISOString().slice(0, 10) === value;
 }
 
@@ -118,14 +143,14 @@ export function startOfLocalDay(date: string, timeZone: string): number {
 /** Calendar date `days` after `date` (negative for before). */
 export function addDays(date: string, days: number): string {
   const [y, m, d] = splitDate(date);
-  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+  return new Date(utcMs(y, m - 1, d + days)).toISOString().slice(0, 10);
 }
 
 /** Same calendar day `years` later (Feb 29 becomes Feb 28 in a non-leap year). */
 export function addYears(date: string, years: number): string {
   const [y, m, d] = splitDate(date);
-  const target = new Date(Date.UTC(y + years, m - 1, d));
-  if (target.getUTCMonth() !== m - 1) return new Date(Date.UTC(y + years, m, 0)).toISOString().slice(0, 10);
+  const target = new Date(utcMs(y + years, m - 1, d));
+  if (target.getUTCMonth() !== m - 1) return new Date(utcMs(y + years, m, 0)).toISOString().slice(0, 10);
   return target.toISOString().slice(0, 10);
 }
 
@@ -133,7 +158,7 @@ export function addYears(date: string, years: number): string {
 export function daysBetweenDates(from: string, to: string): number {
   const [y1, m1, d1] = splitDate(from);
   const [y2, m2, d2] = splitDate(to);
-  return Math.round((Date.UTC(y2, m2 - 1, d2) - Date.UTC(y1, m1 - 1, d1)) / MS_PER_DAY);
+  return Math.round((utcMs(y2, m2 - 1, d2) - utcMs(y1, m1 - 1, d1)) / MS_PER_DAY);
 }
 
 export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
@@ -143,7 +168,7 @@ export type Weekday = (typeof WEEKDAYS)[number];
 export function weekdayOf(date: string): Weekday {
   const [y, m, d] = splitDate(date);
   // getUTCDay: 0 is Sunday; WEEKDAYS starts on Monday, as ISO 8601 weeks do.
-  return WEEKDAYS[(new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7] as Weekday;
+  return WEEKDAYS[(new Date(utcMs(y, m - 1, d)).getUTCDay() + 6) % 7] as Weekday;
 }
 
 /**
@@ -160,9 +185,13 @@ export function isoWeek(date: string): string {
 const TIMESTAMP_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
+/** UTC offsets in use run from -12:00 to +14:00; minutes are minutes. */
+const MAX_OFFSET_HOURS = 14;
+
 /**
  * Parses an ISO 8601 timestamp (or a date alone, meaning local midnight). One without an
- * offset is read in `defaultTimeZone`. Returns epoch milliseconds, or undefined if invalid.
+ * offset is read in `defaultTimeZone`. Returns epoch milliseconds, or undefined if invalid
+ * (including an offset beyond ±14:00 or with 60 or more minutes).
  */
 export function parseTimestamp(value: string, defaultTimeZone: string): number | undefined {
   const m = TIMESTAMP_RE.exec(value.trim());
@@ -175,15 +204,16 @@ export function parseTimestamp(value: string, defaultTimeZone: string): number |
   const second = m[6] ? Number(m[6]) : 0;
   const millisecond = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
-  const check = new Date(Date.UTC(year, month - 1, day));
+  const check = new Date(utcMs(year, month - 1, day));
   if (check.getUTCDate() !== day) return undefined;
   const zone = m[8];
   if (!zone) return zonedWallTimeToInstant(year, month, day, hour, minute, second, millisecond, defaultTimeZone);
-  const wall = Date.UTC(year, month - 1, day, hour, minute, second, millisecond);
+  const wall = utcMs(year, month - 1, day, hour, minute, second, millisecond);
   if (zone.toUpperCase() === 'Z') return wall;
   const sign = zone.startsWith('-') ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
-  const offsetMinutes = Number(digits.slice(0, 2)) * 60 + (digits.length > 2 ? Number(digits.slice(2, 4)) : 0);
-  if (offsetMinutes > 18 * 60) return undefined;
-  return wall - sign * offsetMinutes * 60_000;
+  const offsetHours = Number(digits.slice(0, 2));
+  const offsetMinutes = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+  if (offsetHours > MAX_OFFSET_HOURS || offsetMinutes > 59 || (offsetHours === MAX_OFFSET_HOURS && offsetMinutes > 0)) return undefined;
+  return wall - sign * (offsetHours * 60 + offsetMinutes) * 60_000;
 }

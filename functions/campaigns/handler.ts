@@ -2,12 +2,14 @@ import { z } from 'zod';
 import { createAwsClients } from '#shared/aws/clients.ts';
 import { configFromEnvironment, parseFunctionEnvironment, readSecret } from '#shared/environment.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
-import { runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
+import { campaignRunFailure, runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
 
 /**
  * Hourly campaign sender Lambda: parse the event, run the shared sender, return its summary.
  * EventBridge Scheduler passes its scheduled time (<aws.scheduler.scheduled-time>) as `at`, so a
- * retried or late invocation still decides for the hour it was meant for.
+ * retried or late invocation still decides for the hour it was meant for. A run that stopped
+ * sending (circuit breaker, SES refusing the account) logs its summary and then fails, which
+ * raises the function's error alarm.
  */
 
 const eventSchema = z
@@ -20,22 +22,26 @@ const eventSchema = z
 const environment = parseFunctionEnvironment('campaigns', process.env);
 const config = configFromEnvironment(environment.CLIENTELE_CONFIG);
 const clients = createAwsClients(config);
-let secret: Promise<string> | undefined;
+const log = jsonLog({ level: 'info', write: (line) => console.log(line) });
 
 export async function handler(event: unknown): Promise<CampaignRunSummary> {
   const parsed = eventSchema.parse(event ?? {});
-  // Read on the first invocation, not at init: the secrets extension may not serve yet then.
-  secret ??= readSecret(environment.UNSUBSCRIBE_SECRET_ARN).catch((error: unknown) => {
-    secret = undefined; // a failed read is retried by the next invocation
-    throw error;
-  });
-  return runCampaigns({
+  // Read every invocation (the extension caches it for minutes), never at init: links are signed
+  // with the key current now, so a warm function does not go on signing with a rotated-out key.
+  const unsubscribeSecret = await readSecret(environment.UNSUBSCRIBE_SECRET_ARN);
+  const summary = await runCampaigns({
     at: parsed.at ? Date.parse(parsed.at) : Date.now(),
     runId: newRunId('campaigns'),
     config,
     clients,
-    unsubscribeSecret: await secret,
+    unsubscribeSecret,
     dryRun: parsed.dryRun ?? false,
-    log: jsonLog({ level: 'info', write: (line) => console.log(line) }),
+    log,
   });
+  const failure = campaignRunFailure(summary);
+  if (failure) {
+    log.error('campaign run stopped sending', { summary });
+    throw failure;
+  }
+  return summary;
 }

@@ -3,7 +3,6 @@ import { configFromEnvironment, parseFunctionEnvironment } from '#shared/environ
 import { jsonLog, newRunId } from '#shared/log.ts';
 import {
   combineWorkMeasures,
-  defaultRunDate,
   finishFromWork,
   measureShardToWork,
   parseNightlyEvent,
@@ -14,6 +13,7 @@ import {
   type PreparedNight,
   type WriteReceipt,
 } from '#shared/nightly/distributed.ts';
+import { runDateOf } from '#shared/nightly/run-date.ts';
 import { nightContext, runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 
@@ -21,9 +21,12 @@ import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
  * Nightly run Lambda: parse the event, run the shared job (or one phase of it), return its result.
  *
  * Without a `phase` it runs the whole night in this invocation: the state machine of an unsharded
- * deployment sends the execution input, {} from the 02:00 schedule ("yesterday's export") or
- * { runDate } for a backfill. With a `phase` it runs one step of a sharded night
- * (shared/nightly/distributed.ts): prepare, measure or write one shard, combine, finish.
+ * deployment sends the execution input, the 02:00 schedule's { scheduledTime } or a backfill's
+ * { runDate }. With a `phase` it runs one step of a sharded night (shared/nightly/distributed.ts):
+ * prepare, measure or write one shard, combine, finish.
+ *
+ * The night comes from the event (runDateOf, shared/nightly/run-date.ts); this Lambda's clock only
+ * decides it when the event names neither a runDate nor a scheduledTime, and times the run.
  */
 
 // The same schema the CDK construct types its variables with (shared/environment.ts).
@@ -37,18 +40,19 @@ type NightlyResult = NightlyRunSummary | PreparedNight | MeasureReceipt | Combin
 export async function handler(event: unknown): Promise<NightlyResult> {
   const request = parseNightlyEvent(event);
   if (request.phase === 'single') {
-    const runDate = request.runDate ?? defaultRunDate(config, Date.now());
-    return runNightly({ runDate, runId: newRunId('nightly'), config, clients, log, clock: Date.now });
+    const runDate = runDateOf(request, config, Date.now());
+    return runNightly({ runDate, runId: newRunId('nightly'), config, clients, log, clock: Date.now, acceptDrop: request.acceptDrop ?? false });
   }
   if (request.phase === 'prepare') return prepareNight(config, request, Date.now());
 
   const shard = 'shard' in request ? request.shard.index : undefined;
-  const context = nightContext({ runDate: request.runDate, runId: request.runId, config, clients, clock: Date.now, log: log.child({ phase: request.phase, shard }) });
+  const acceptDrop = request.phase === 'combine' && request.acceptDrop;
+  const context = nightContext({ runDate: request.runDate, runId: request.runId, config, clients, clock: Date.now, acceptDrop, log: log.child({ phase: request.phase, shard }) });
   switch (request.phase) {
     case 'measure':
       return measureShardToWork(context, request.shard);
     case 'combine':
-      return combineWorkMeasures(context, request.shards);
+      return combineWorkMeasures(context, request);
     case 'write':
       return writeShardFromWork(context, request.shard);
     case 'finish':

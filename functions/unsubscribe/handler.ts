@@ -4,38 +4,30 @@ import { configFromEnvironment, parseFunctionEnvironment, readUnsubscribeSecrets
 import { jsonLog } from '#shared/log.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { pageLocale, parseUnsubscribeEvent } from '#shared/unsubscribe/request.ts';
+import { cachedKeys } from '#shared/unsubscribe/keys.ts';
 import { handleUnsubscribe, pageResponse, type UnsubscribeContext } from '#shared/unsubscribe/unsubscribe.ts';
 
 /**
  * Unsubscribe Lambda (function URL): GET shows the confirmation page, POST (RFC 8058 one-click or
  * the page's button) suppresses the client's address. Config and clients are built once per cold
- * start; the signing keys (current and previous) come from Secrets Manager on the first request.
+ * start; the signing keys (current and previous) come from Secrets Manager on the first request,
+ * and again when a token names a key the function does not hold (a rotation since), at most once a
+ * minute.
  */
 
 const environment = parseFunctionEnvironment('unsubscribe', process.env);
 const config = configFromEnvironment(environment.CLIENTELE_CONFIG);
 const clients = createAwsClients(config);
 const log = jsonLog({ write: (line) => console.log(line), fields: { function: 'unsubscribe' } });
-let context: Promise<UnsubscribeContext> | undefined;
-
-function contextOnce(): Promise<UnsubscribeContext> {
+const context: UnsubscribeContext = {
+  documents: clients.documents,
+  tables: tableNames(config),
   // Read on the first request, not at init: the secrets extension may not serve yet then.
-  context ??= readUnsubscribeSecrets(environment.UNSUBSCRIBE_SECRET_ARN).then(
-    (secrets) => ({
-      documents: clients.documents,
-      tables: tableNames(config),
-      secret: secrets,
-      now: () => Date.now(),
-      brandName: config.brandName,
-      log,
-    }),
-    (error: unknown) => {
-      context = undefined; // retried by the next request
-      throw error;
-    },
-  );
-  return context;
-}
+  keys: cachedKeys(() => readUnsubscribeSecrets(environment.UNSUBSCRIBE_SECRET_ARN), { now: () => Date.now() }),
+  now: () => Date.now(),
+  brandName: config.brandName,
+  log,
+};
 
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const request = parseUnsubscribeEvent(event);
@@ -44,7 +36,7 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     return pageResponse('bad-request', 'en', config.brandName);
   }
   try {
-    return await handleUnsubscribe(await contextOnce(), request);
+    return await handleUnsubscribe(context, request);
   } catch (error) {
     // A page rather than the function URL's bare 502; the mailbox provider may retry the POST.
     log.error('unsubscribe failed', { error });

@@ -1,5 +1,6 @@
 import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -8,6 +9,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Settings } from '#infra/settings.ts';
+import type { SenderAlert } from '#shared/sender/alerts.ts';
 import type { ClienteleFunction } from './function.ts';
 
 export interface AlarmsProps {
@@ -16,12 +18,21 @@ export interface AlarmsProps {
   /** Dead-letter queues: any message in one is a run or an event that did not happen. */
   deadLetterQueues: ReadonlyArray<{ name: string; queue: IQueue }>;
   stateMachine?: IStateMachine;
+  /** Log lines to count and alarm on: each function's JSON lines whose `alert` field names the alert. */
+  logAlerts?: ReadonlyArray<{ fn: ClienteleFunction; alert: SenderAlert }>;
+}
+
+/** The namespace of the metrics a stack derives from its functions' logs: one per stack, so two stages in one account do not mix. */
+export function logMetricsNamespace(stackName: string): string {
+  return `Clientele/${stackName}`;
 }
 
 /**
  * What should wake someone: a function error, anything in a dead-letter queue, a failed or timed
- * out nightly run, and SES reputation (bounce rate > 5%, complaint rate > 0.1% by default, where
- * SES starts reviewing an account). Every alarm notifies one SNS topic, mailed to alarmEmail.
+ * out nightly run, SES reputation (bounce rate > 5%, complaint rate > 0.1% by default, where
+ * SES starts reviewing an account), and the log lines the functions flag with an `alert` field (a
+ * quarantined incremental export, an SES account that cannot send), counted by metric filters.
+ * Every alarm notifies one SNS topic, mailed to alarmEmail.
  */
 export class Alarms extends Construct {
   readonly topic: Topic;
@@ -106,6 +117,17 @@ export class Alarms extends Construct {
         1,
         atLeastOne,
       );
+    }
+
+    for (const { fn, alert } of props.logAlerts ?? []) {
+      const filter = new MetricFilter(this, `${alert.metricName}Filter`, {
+        logGroup: fn.logGroup,
+        filterPattern: FilterPattern.stringValue('$.alert', '=', alert.alert),
+        metricNamespace: logMetricsNamespace(stackName),
+        metricName: alert.metricName,
+        metricValue: '1',
+      });
+      alarm(alert.metricName, alert.alert, alert.description, filter.metric({ statistic: 'Sum', period: Duration.hours(1) }), 1, atLeastOne);
     }
 
     // Account-wide SES reputation, as SES computes it for its reviews.

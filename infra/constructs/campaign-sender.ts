@@ -1,15 +1,15 @@
-import { Annotations, Aws, Duration, Stack, TimeZone } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { join } from 'node:path';
+import { Aws, Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { CampaignsEnvironmentInput } from '#shared/environment.ts';
 import { catalogKey, incrementalPrefix } from '#shared/store/buckets.ts';
-import type { FunctionCatalog } from '#infra/functions.ts';
 import { acknowledgeWildcardResource } from '#infra/nag.ts';
-import { configHasSender, type Settings } from '#infra/settings.ts';
+import { FUNCTIONS_DIR } from '#infra/paths.ts';
+import type { Settings } from '#infra/settings.ts';
 import type { Feedback } from './feedback.ts';
 import { ClienteleFunction } from './function.ts';
 import { deadLetterQueue } from './queues.ts';
@@ -19,7 +19,6 @@ import type { Storage } from './storage.ts';
 export const CAMPAIGNS_CRON = { minute: '0', hour: '*' } as const;
 
 export interface CampaignSenderProps {
-  catalog: FunctionCatalog;
   settings: Settings;
   storage: Storage;
   feedback: Feedback;
@@ -32,39 +31,27 @@ export interface CampaignSenderProps {
  * The hourly campaign run: functions/campaigns, invoked by EventBridge Scheduler in the brand's
  * time zone. It merges the day's incremental exports into the profiles (a sign-up at 10:00 is
  * welcomed the same day), picks who is due, claims each send in the ledger and sends through SES
- * as the configured identity with the feedback configuration set.
- * Until functions/campaigns exists this construct deploys nothing (and says so at synth).
+ * as the configured identity with the feedback configuration set; every email carries the
+ * feedback construct's one-click unsubscribe link, signed with its secret.
  */
 export class CampaignSender extends Construct {
-  readonly sender?: ClienteleFunction;
-  readonly schedule?: Schedule;
-  readonly deadLetters?: Queue;
+  readonly sender: ClienteleFunction<'campaigns'>;
+  readonly schedule: Schedule;
+  readonly deadLetters: Queue;
 
   constructor(scope: Construct, id: string, props: CampaignSenderProps) {
     super(scope, id);
-    const { catalog, settings, storage, feedback } = props;
-    if (!catalog.has('campaigns')) {
-      // Info, not a warning: `cdk synth --strict` must still pass while the sender is being written.
-      Annotations.of(this).addInfo('functions/campaigns/handler.ts not found: the campaign sender is not deployed yet.');
-      return;
-    }
-    if (!feedback.unsubscribeUrl) {
-      throw new Error('functions/campaigns needs functions/unsubscribe: every campaign email carries a one-click unsubscribe link.');
-    }
+    const { settings, storage, feedback } = props;
 
-    if (!configHasSender()) {
-      Annotations.of(this).addWarning('The shared config has no `sender` section: the campaign function gets no sending settings.');
-    }
-    const environment: CampaignsEnvironmentInput = {
-      CLIENTELE_CONFIG: props.configJson,
-      POWERTOOLS_SERVICE_NAME: 'clientele-campaigns',
-      UNSUBSCRIBE_SECRET_ARN: feedback.unsubscribeSecret.secretArn,
-    };
     this.sender = new ClienteleFunction(this, 'Function', {
-      catalog,
       name: 'campaigns',
+      entry: join(FUNCTIONS_DIR, 'campaigns', 'handler.ts'),
       description: 'Hourly campaign run: select, apply consent/suppression/caps/quiet hours, claim in the ledger, send',
-      environment,
+      environment: {
+        CLIENTELE_CONFIG: props.configJson,
+        POWERTOOLS_SERVICE_NAME: 'clientele-campaigns',
+        UNSUBSCRIBE_SECRET_ARN: feedback.unsubscribeSecret.secretArn,
+      },
       logRetention: props.logRetention,
       memorySize: 1024,
       // Paced sending within the hour; the next run picks up whatever is left (the ledger dedupes).
@@ -81,6 +68,13 @@ export class CampaignSender extends Construct {
     feedback.unsubscribeSecret.grantRead(this.sender.role);
 
     feedback.grantSendEmail(this.sender, settings);
+    // The run reads the account's quota and sending status first (GetAccount), to plan within them.
+    this.sender.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
+    acknowledgeWildcardResource(
+      this.sender.role,
+      '*',
+      'ses:GetAccount is an account-level action with no resource type: IAM only takes "*" for it. It reads the send quota and sending status, nothing else.',
+    );
     const stack = Stack.of(this);
 
     // Its own scheduler role, so the one finding it carries can be acknowledged precisely.

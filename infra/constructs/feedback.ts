@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType, InvokeMode, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
@@ -8,16 +9,14 @@ import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { SesEventsEnvironmentInput, UnsubscribeEnvironmentInput } from '#shared/environment.ts';
-import type { FunctionCatalog } from '#infra/functions.ts';
 import { acknowledge } from '#infra/nag.ts';
+import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import type { Settings } from '#infra/settings.ts';
 import { ClienteleFunction } from './function.ts';
 import { deadLetterQueue } from './queues.ts';
 import type { Grantee, Storage } from './storage.ts';
 
 export interface FeedbackProps {
-  catalog: FunctionCatalog;
   storage: Storage;
   /** CLIENTELE_CONFIG: the deployed configuration as JSON. */
   configJson: string;
@@ -28,22 +27,22 @@ export interface FeedbackProps {
 
 /**
  * Everything that lands in the suppression list: the SES configuration set whose bounce and
- * complaint events reach the ses-events function through SNS, and the public one-click
- * unsubscribe function URL with the secret its links are signed with.
+ * complaint events reach functions/ses-events through SNS, and functions/unsubscribe behind a
+ * public one-click URL, with the secret its links are signed with.
  */
 export class Feedback extends Construct {
   readonly configurationSet: ConfigurationSet;
   readonly eventsTopic: Topic;
   /** The HMAC key of unsubscribe tokens: the sender signs with it, the unsubscribe function verifies. */
   readonly unsubscribeSecret: Secret;
-  readonly unsubscribe?: ClienteleFunction;
-  readonly unsubscribeUrl?: FunctionUrl;
-  readonly sesEvents?: ClienteleFunction;
-  readonly sesEventsDeadLetters?: Queue;
+  readonly unsubscribe: ClienteleFunction<'unsubscribe'>;
+  readonly unsubscribeUrl: FunctionUrl;
+  readonly sesEvents: ClienteleFunction<'ses-events'>;
+  readonly sesEventsDeadLetters: Queue;
 
   constructor(scope: Construct, id: string, props: FeedbackProps) {
     super(scope, id);
-    const { catalog, storage } = props;
+    const { storage } = props;
     const stackName = Stack.of(this).stackName;
 
     this.configurationSet = new ConfigurationSet(this, 'ConfigurationSet', {
@@ -69,50 +68,44 @@ export class Feedback extends Construct {
     acknowledge(
       this.unsubscribeSecret,
       'SMG4',
-      'An HMAC signing key, not a credential to a service: rotate it by hand (put-secret-value); the functions also accept the AWSPREVIOUS version so links already in inboxes keep working.',
+      'An HMAC signing key, not a credential to a service: rotate it by hand (put-secret-value, docs/deploy.md); tokens name their key, and the unsubscribe function also accepts the AWSPREVIOUS version so links already in inboxes keep working.',
     );
 
-    if (catalog.has('ses-events')) {
-      this.sesEventsDeadLetters = deadLetterQueue(this, 'SesEventsDeadLetters', 'failed SES event deliveries to the ses-events function', 'lambda');
-      const environment: SesEventsEnvironmentInput = {
-        CLIENTELE_CONFIG: props.configJson,
-        POWERTOOLS_SERVICE_NAME: 'clientele-ses-events',
-      };
-      this.sesEvents = new ClienteleFunction(this, 'SesEventsFunction', {
-        catalog,
-        name: 'ses-events',
-        description: 'SES bounces and complaints into the suppression list',
-        environment,
-        logRetention: props.logRetention,
-        timeout: Duration.seconds(30),
-        // A lost complaint means mailing a complainer again: keep what could not be processed.
-        deadLetterQueue: this.sesEventsDeadLetters,
-      });
-      storage.grantTables(this.sesEvents, { suppression: 'write' });
-      this.eventsTopic.addSubscription(new LambdaSubscription(this.sesEvents.fn));
-    }
+    this.sesEventsDeadLetters = deadLetterQueue(this, 'SesEventsDeadLetters', 'failed SES event deliveries to the ses-events function', 'lambda');
+    this.sesEvents = new ClienteleFunction(this, 'SesEventsFunction', {
+      name: 'ses-events',
+      entry: join(FUNCTIONS_DIR, 'ses-events', 'handler.ts'),
+      description: 'SES bounces and complaints into the suppression list',
+      environment: { CLIENTELE_CONFIG: props.configJson, POWERTOOLS_SERVICE_NAME: 'clientele-ses-events' },
+      logRetention: props.logRetention,
+      timeout: Duration.seconds(30),
+      // A lost complaint means mailing a complainer again: keep what could not be processed.
+      deadLetterQueue: this.sesEventsDeadLetters,
+    });
+    storage.grantTables(this.sesEvents, { suppression: 'write' });
+    this.eventsTopic.addSubscription(new LambdaSubscription(this.sesEvents.fn));
 
-    if (catalog.has('unsubscribe')) {
-      const environment: UnsubscribeEnvironmentInput = {
+    this.unsubscribe = new ClienteleFunction(this, 'UnsubscribeFunction', {
+      name: 'unsubscribe',
+      entry: join(FUNCTIONS_DIR, 'unsubscribe', 'handler.ts'),
+      description: 'One-click unsubscribe (RFC 8058) and its confirmation page',
+      environment: {
         CLIENTELE_CONFIG: props.configJson,
         POWERTOOLS_SERVICE_NAME: 'clientele-unsubscribe',
         UNSUBSCRIBE_SECRET_ARN: this.unsubscribeSecret.secretArn,
-      };
-      this.unsubscribe = new ClienteleFunction(this, 'UnsubscribeFunction', {
-        catalog,
-        name: 'unsubscribe',
-        description: 'One-click unsubscribe (RFC 8058) and its confirmation page',
-        environment,
-        logRetention: props.logRetention,
-        timeout: Duration.seconds(10),
-        readsSecrets: true,
-      });
-      storage.grantTables(this.unsubscribe, { profiles: 'read', suppression: 'readWrite' });
-      this.unsubscribeSecret.grantRead(this.unsubscribe.role);
-      // Public on purpose: mailbox providers POST the List-Unsubscribe-Post request without
-      // credentials (RFC 8058). Each request carries an HMAC-signed token the function verifies.
-      this.unsubscribeUrl = this.unsubscribe.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE, invokeMode: InvokeMode.BUFFERED });
-    }
+      },
+      logRetention: props.logRetention,
+      timeout: Duration.seconds(10),
+      readsSecrets: true,
+      // A token signed with a key the function does not hold makes it reload its keys (at most once a
+      // minute): the extension must not answer that reload from a cache older than the rotation.
+      secretsCacheTtl: Duration.minutes(1),
+    });
+    storage.grantTables(this.unsubscribe, { profiles: 'read', suppression: 'readWrite' });
+    this.unsubscribeSecret.grantRead(this.unsubscribe.role);
+    // Public on purpose: mailbox providers POST the List-Unsubscribe-Post request without
+    // credentials (RFC 8058). Each request carries an HMAC-signed token the function verifies.
+    this.unsubscribeUrl = this.unsubscribe.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE, invokeMode: InvokeMode.BUFFERED });
   }
 
   /**

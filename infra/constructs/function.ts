@@ -5,8 +5,8 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { lambdaEnvironment } from '#shared/environment.ts';
-import { PROJECT_ROOT, type FunctionCatalog } from '#infra/functions.ts';
+import { lambdaEnvironment, type FunctionEnvironmentInput, type FunctionName } from '#shared/environment.ts';
+import { PROJECT_ROOT } from '#infra/paths.ts';
 
 /** The newest Node.js runtime this aws-cdk-lib knows (cdk-nag L1 checks for the latest). */
 export const RUNTIME = Runtime.NODEJS_24_X;
@@ -36,18 +36,24 @@ function assertEnvironmentFits(name: string, environment: Record<string, string>
   }
 }
 
-export interface ClienteleFunctionProps {
-  catalog: FunctionCatalog;
-  /** Folder under functions/. */
-  name: string;
+export interface ClienteleFunctionProps<N extends FunctionName> {
+  /** Folder under functions/: names the Lambda's tag, role and alarms, and picks its environment schema. */
+  name: N;
+  /** The handler file bundled, e.g. join(FUNCTIONS_DIR, 'nightly', 'handler.ts'). */
+  entry: string;
   description: string;
-  /** Typed by the caller with the function's z.input environment type (shared/environment.ts). */
-  environment: Readonly<Record<string, string | undefined>>;
+  /**
+   * The variables the function's own schema declares (shared/environment.ts, z.input: defaults may
+   * be left out), so a variable renamed in the schema fails `tsc` here, not the handler at run time.
+   */
+  environment: FunctionEnvironmentInput<N>;
   logRetention: RetentionDays;
   memorySize?: number;
   timeout?: Duration;
   /** Attach the Parameters and Secrets extension (functions that read a secret by ARN). */
   readsSecrets?: boolean;
+  /** How long the extension keeps a secret before reading it again (its default: 5 minutes). */
+  secretsCacheTtl?: Duration;
   /** Where failed asynchronous invocations go (functions invoked by SNS or the scheduler). */
   deadLetterQueue?: IQueue;
   /** Lambda's own retries of a failed asynchronous invocation (default 2). */
@@ -59,13 +65,13 @@ export interface ClienteleFunctionProps {
  * latest Node runtime on arm64, AWS SDK v3 left to the runtime, Powertools bundled. Its role starts
  * empty: the logs of its own log group only; every other permission is granted by its construct.
  */
-export class ClienteleFunction extends Construct {
+export class ClienteleFunction<N extends FunctionName = FunctionName> extends Construct {
   readonly fn: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
-  readonly name: string;
+  readonly name: N;
 
-  constructor(scope: Construct, id: string, props: ClienteleFunctionProps) {
+  constructor(scope: Construct, id: string, props: ClienteleFunctionProps<N>) {
     super(scope, id);
     this.name = props.name;
 
@@ -82,7 +88,7 @@ export class ClienteleFunction extends Construct {
     assertEnvironmentFits(props.name, environment, props.readsSecrets ?? false);
 
     this.fn = new NodejsFunction(this, 'Function', {
-      entry: props.catalog.entry(props.name),
+      entry: props.entry,
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
@@ -101,6 +107,7 @@ export class ClienteleFunction extends Construct {
             paramsAndSecrets: ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, {
               cacheSize: 10,
               logLevel: ParamsAndSecretsLogLevel.WARN,
+              ...(props.secretsCacheTtl ? { secretsManagerTtl: props.secretsCacheTtl } : {}),
             }),
           }
         : {}),
@@ -119,6 +126,5 @@ export class ClienteleFunction extends Construct {
     });
     // Which folder of functions/ this is, on the function, its role and its logs (and for cost reports).
     Tags.of(this).add(FUNCTION_TAG, props.name);
-    props.catalog.markDeployed(props.name);
   }
 }

@@ -1,4 +1,5 @@
-import { Annotations, Duration, RemovalPolicy, Stack, TimeZone, type IResolvable } from 'aws-cdk-lib';
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Stack, TimeZone, type IResolvable } from 'aws-cdk-lib';
 import { Policy } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
@@ -6,8 +7,6 @@ import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import {
   Chain,
-  Choice,
-  Condition,
   DefinitionBody,
   DistributedMap,
   Fail,
@@ -22,7 +21,6 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { ClvEnvironmentInput, NightlyEnvironmentInput } from '#shared/environment.ts';
 import type {
   CombineEventInput,
   FinishEventInput,
@@ -31,8 +29,8 @@ import type {
   WriteEventInput,
 } from '#shared/nightly/distributed.ts';
 import { CAMPAIGN_RESULTS_FILE, catalogKey, reportPrefix } from '#shared/store/buckets.ts';
-import type { FunctionCatalog } from '#infra/functions.ts';
 import { acknowledge, acknowledgeWildcardResource } from '#infra/nag.ts';
+import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import type { Settings } from '#infra/settings.ts';
 import type { Feedback } from './feedback.ts';
 import { ClienteleFunction } from './function.ts';
@@ -43,7 +41,6 @@ import type { Storage } from './storage.ts';
 export const NIGHTLY_CRON = { minute: '0', hour: '2' } as const;
 
 export interface NightlyPipelineProps {
-  catalog: FunctionCatalog;
   settings: Settings;
   storage: Storage;
   configJson: string;
@@ -53,7 +50,7 @@ export interface NightlyPipelineProps {
 }
 
 /** A Lambda task of the state machine; resultSelector picks from the Lambda response ($.Payload is the return value). */
-type LambdaStep = (stepId: string, fn: ClienteleFunction, payload: TaskInput, resultPath: string, resultSelector?: Record<string, string>) => TaskStateBase;
+type LambdaStep = (stepId: string, fn: ClienteleFunction<'nightly'>, payload: TaskInput, resultPath: string, resultSelector?: Record<string, string>) => TaskStateBase;
 
 /** A phase's event as the state machine builds it: each field a value or a JSONPath into the state. */
 type PhasePayload<Event> = { [Key in keyof Event]-?: Event[Key] | IResolvable };
@@ -73,39 +70,34 @@ type PhasePayload<Event> = { [Key in keyof Event]-?: Event[Key] | IResolvable };
  *     → Finish night (summary object, runs table)
  *
  * then, either way:
- *     → [CLV requested?] → Predict CLV        (only when functions/clv exists)
  *     → Report (the run's summary location and counts as the execution's output)
  *   any failure → Nightly run failed (Fail, counted by the ExecutionsFailed alarm)
  *
- * Input: {} for "yesterday in brand time", or { "runDate": "YYYY-MM-DD" } for a backfill;
- * { "skipClv": true } skips the CLV step. One shard keeps the single task rather than the phased
- * flow with one item: the phases read the export twice (measure, then write), a single run once.
+ * The nightly function does everything a night needs, the CLV fit and predictions included
+ * (shared/nightly/run.ts); the state machine only shards it and reports.
+ *
+ * Input: the schedule's { "trigger": "schedule", "scheduledTime": "<ISO time>" }, whose night is
+ * the day before scheduledTime in brand time (so a retried, late or redriven start runs the same
+ * night); { "runDate": "YYYY-MM-DD" } for a backfill; {} for the night before the function's own
+ * clock (shared/nightly/run-date.ts). One shard keeps the single task rather than the phased flow
+ * with one item: the phases read the export twice (measure, then write), a single run once.
  */
 export class NightlyPipeline extends Construct {
-  readonly nightly?: ClienteleFunction;
-  readonly clv?: ClienteleFunction;
-  readonly stateMachine?: StateMachine;
-  readonly schedule?: Schedule;
-  readonly deadLetters?: Queue;
+  readonly nightly: ClienteleFunction<'nightly'>;
+  readonly stateMachine: StateMachine;
+  readonly schedule: Schedule;
+  readonly deadLetters: Queue;
 
   constructor(scope: Construct, id: string, props: NightlyPipelineProps) {
     super(scope, id);
-    const { catalog, settings, storage } = props;
-    if (!catalog.has('nightly')) {
-      Annotations.of(this).addInfo('functions/nightly/handler.ts not found: the nightly pipeline is not deployed.');
-      return;
-    }
+    const { settings, storage } = props;
     const stack = Stack.of(this);
 
-    const nightlyEnvironment: NightlyEnvironmentInput = {
-      CLIENTELE_CONFIG: props.configJson,
-      POWERTOOLS_SERVICE_NAME: 'clientele-nightly',
-    };
     this.nightly = new ClienteleFunction(this, 'NightlyFunction', {
-      catalog,
       name: 'nightly',
+      entry: join(FUNCTIONS_DIR, 'nightly', 'handler.ts'),
       description: 'Nightly run: read the dated export, tier, write what changed, write the report',
-      environment: nightlyEnvironment,
+      environment: { CLIENTELE_CONFIG: props.configJson, POWERTOOLS_SERVICE_NAME: 'clientele-nightly' },
       logRetention: props.logRetention,
       // Streams the export with bounded memory; more memory is also more CPU for the aggregation.
       memorySize: 2048,
@@ -117,14 +109,18 @@ export class NightlyPipeline extends Construct {
     storage.grantObject(this.nightly, catalogKey(storage.config), 'write');
     // The send ledger: read by the campaign results (the period's sent and held-out decisions), and
     // written when the run mails the advisors' weekly digests (claimed once a week,
-    // shared/reports/advisor-digests.ts), which also read the catalogue's replenishment cycles.
+    // shared/digests/advisor-digests.ts), which also read the catalogue's replenishment cycles.
     const sendsAdvisorDigests = Object.keys(settings.config.reports.advisors).length > 0;
+    // The suppression table holds the erasures: people who asked to be forgotten stay out of the base.
     storage.grantTables(this.nightly, {
       profiles: 'readWrite',
       tierHistory: 'readWrite',
       runs: 'readWrite',
       sendLedger: sendsAdvisorDigests ? 'readWrite' : 'read',
+      suppression: 'read',
     });
+    // A rerun of a night reads the before-images its earlier attempts saved.
+    storage.grantReadAttempts(this.nightly, 'nightly');
     if (sendsAdvisorDigests) storage.grantObject(this.nightly, catalogKey(storage.config), 'read');
     // The nightly report reads the night's campaign results (listing it too: a night without any is a 404, not a 403).
     const campaignResults = `${reportPrefix(storage.config, 'nightly', '*')}/${CAMPAIGN_RESULTS_FILE}`;
@@ -139,20 +135,6 @@ export class NightlyPipeline extends Construct {
     const shards = settings.nightlyShards;
     // The phases of a sharded night hand their measures, models and outcomes over through S3.
     if (shards > 1) storage.grantWork(this.nightly, 'nightly');
-
-    if (catalog.has('clv')) {
-      const clvEnvironment: ClvEnvironmentInput = { CLIENTELE_CONFIG: props.configJson, POWERTOOLS_SERVICE_NAME: 'clientele-clv' };
-      this.clv = new ClienteleFunction(this, 'ClvFunction', {
-        catalog,
-        name: 'clv',
-        description: 'Predicted CLV and next order date for every profile (BG/NBD + Gamma-Gamma)',
-        environment: clvEnvironment,
-        logRetention: props.logRetention,
-        memorySize: 3008,
-        timeout: Duration.minutes(15),
-      });
-      storage.grantTables(this.clv, { profiles: 'readWrite', runs: 'readWrite' });
-    }
 
     // ---- the state machine ----
     const failed = Fail.jsonPath(this, 'Nightly run failed', {
@@ -185,7 +167,7 @@ export class NightlyPipeline extends Construct {
     // Retried, and caught by the failure state.
     const invoke: LambdaStep = (...args) => lambdaTask(...args).addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
 
-    // One shard: the nightly function takes the execution input as it is ({} or { runDate }) and runs the whole night.
+    // One shard: the nightly function takes the execution input as it is (the schedule's, { runDate } or {}) and runs the whole night.
     const night =
       shards > 1
         ? this.shardedNight(shards, this.nightly, { lambdaTask, invoke, failed })
@@ -201,23 +183,7 @@ export class NightlyPipeline extends Construct {
         'changes.$': '$.nightly.summary.changes',
       },
     });
-
-    if (this.clv) {
-      const clv = invoke(
-        'Predict CLV',
-        this.clv,
-        TaskInput.fromObject({ runDate: JsonPath.stringAt('$.nightly.summary.runDate') }),
-        '$.clv',
-      );
-      clv.next(report);
-      const wantClv = Choice.jsonPath(this, 'CLV requested?')
-        .when(Condition.and(Condition.isPresent('$.skipClv'), Condition.booleanEquals('$.skipClv', true)), report)
-        .otherwise(clv);
-      night.next(wantClv);
-    } else {
-      // No functions/clv yet: the run goes straight to its report.
-      night.next(report);
-    }
+    night.next(report);
 
     const logs = new LogGroup(this, 'StateMachineLogs', {
       // The vended-logs prefix keeps the CloudWatch Logs resource policy small.
@@ -241,14 +207,11 @@ export class NightlyPipeline extends Construct {
       'X-Ray (PutTraceSegments, GetSamplingRules...) and CloudWatch Logs vended delivery (CreateLogDelivery...) support no resource-level permissions.',
     );
     if (shards > 1) acknowledgeDistributedMapPolicy(this.stateMachine);
-    for (const fn of [this.nightly, this.clv]) {
-      if (!fn) continue;
-      acknowledgeWildcardResource(
-        role,
-        `${fn.fn.functionArn}:*`,
-        'Invoking the function\'s own versions/aliases (function ARN + ":*"), as CDK\'s LambdaInvoke grants; no other function.',
-      );
-    }
+    acknowledgeWildcardResource(
+      role,
+      `${this.nightly.fn.functionArn}:*`,
+      'Invoking the nightly function\'s own versions/aliases (function ARN + ":*"), as CDK\'s LambdaInvoke grants; no other function.',
+    );
 
     this.deadLetters = deadLetterQueue(this, 'ScheduleDeadLetters', 'nightly starts the scheduler could not deliver', 'scheduler');
     this.schedule = new Schedule(this, 'Nightly', {
@@ -256,7 +219,8 @@ export class NightlyPipeline extends Construct {
       schedule: ScheduleExpression.cron({ ...NIGHTLY_CRON, timeZone: TimeZone.of(settings.config.timeZone) }),
       enabled: settings.schedulesEnabled,
       target: new StepFunctionsStartExecution(this.stateMachine, {
-        // No runDate: the function runs "yesterday in brand time".
+        // No runDate: the night is the day before scheduledTime in brand time, whenever the execution
+        // actually starts or is redriven (a retried delivery carries the same scheduledTime).
         input: ScheduleTargetInput.fromObject({ trigger: 'schedule', scheduledTime: ContextAttribute.scheduledTime }),
         retryAttempts: 5,
         maxEventAge: Duration.hours(6),
@@ -272,7 +236,7 @@ export class NightlyPipeline extends Construct {
    */
   private shardedNight(
     shards: number,
-    nightly: ClienteleFunction,
+    nightly: ClienteleFunction<'nightly'>,
     steps: { lambdaTask: LambdaStep; invoke: LambdaStep; failed: Fail },
   ): Chain {
     const { lambdaTask, invoke, failed } = steps;
@@ -281,11 +245,11 @@ export class NightlyPipeline extends Construct {
     const prepare = invoke(
       'Prepare night',
       nightly,
-      // The execution input carries the backfill's runDate, if any.
+      // The execution input: the schedule's scheduledTime, or a backfill's runDate (shared/nightly/run-date.ts).
       TaskInput.fromObject({ phase: 'prepare', shards, request: JsonPath.objectAt('$') } satisfies PhasePayload<PrepareEventInput>),
       '$.run',
       // PreparedNight (shared/nightly/distributed.ts): what every later state reads.
-      { 'runDate.$': '$.Payload.runDate', 'runId.$': '$.Payload.runId', 'startedAt.$': '$.Payload.startedAt', 'shards.$': '$.Payload.shards' },
+      { 'runDate.$': '$.Payload.runDate', 'runId.$': '$.Payload.runId', 'startedAt.$': '$.Payload.startedAt', 'acceptDrop.$': '$.Payload.acceptDrop', 'shards.$': '$.Payload.shards' },
     );
 
     // Each item (a ShardSpec of prepare's list) becomes that shard's event.
@@ -309,7 +273,13 @@ export class NightlyPipeline extends Construct {
     const combine = invoke(
       'Combine measures',
       nightly,
-      TaskInput.fromObject({ phase: 'combine', ...run, shards } satisfies PhasePayload<CombineEventInput>),
+      TaskInput.fromObject({
+        phase: 'combine',
+        ...run,
+        shards,
+        startedAt: JsonPath.numberAt('$.run.startedAt'),
+        acceptDrop: JsonPath.objectAt('$.run.acceptDrop'),
+      } satisfies PhasePayload<CombineEventInput>),
       '$.combine',
     );
     const finish = invoke(

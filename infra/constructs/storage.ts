@@ -9,7 +9,8 @@ import { TABLES, tableName, type KeyAttribute, type TableDefinition, type TableI
 import { acknowledgeWildcardResource } from '#infra/nag.ts';
 import { deployedConfig, type Settings } from '#infra/settings.ts';
 
-export type TableAccess = 'read' | 'write' | 'readWrite';
+/** 'erase': read, write and delete (only the erasure function deletes items one by one). */
+export type TableAccess = 'read' | 'write' | 'readWrite' | 'erase';
 
 /** Item-level actions only: no table management, no streams, no deletes the code never makes. */
 const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem'];
@@ -135,6 +136,9 @@ export class Storage extends Construct {
       if (level !== 'read') {
         grantee.role.addToPrincipalPolicy(new PolicyStatement({ actions: TABLE_WRITE, resources: [table.tableArn] }));
       }
+      if (level === 'erase') {
+        grantee.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:DeleteItem'], resources: [table.tableArn] }));
+      }
     }
   }
 
@@ -191,6 +195,22 @@ export class Storage extends Construct {
       grantee.role,
       objects,
       `Work objects are keyed by run (${prefix}<YYYY-MM-DD>/<runId>/...): the wildcard is confined to this job's work prefix, which expires.`,
+    );
+  }
+
+  /**
+   * Read (and list) what a job's earlier attempts of a night left under its reports: the
+   * before-images a rerun needs (<reportsPrefix>/<job>/<YYYY-MM-DD>/attempts/...).
+   */
+  grantReadAttempts(grantee: Grantee, job: string): void {
+    const prefix = `${this.config.storage.reportsPrefix}/${job}/`;
+    this.grantList(grantee, [`${prefix}*`]);
+    const objects = this.bucket.arnForObjects(`${prefix}*/attempts/*`);
+    grantee.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
+    acknowledgeWildcardResource(
+      grantee.role,
+      objects,
+      `An attempt's before-images sit under the night's dated report prefix (${prefix}<YYYY-MM-DD>/attempts/<runId>/...): read-only, that folder of this job's reports.`,
     );
   }
 

@@ -56,7 +56,7 @@ const read = await readExport(
     shard,
     shard.count > 1 ? await shardKeySchemeOf(source) : 'customer-id',
   ),
-  { config },
+  { config, now: clock.now },
 );
 const readDone = performance.now();
 const profiles = computeProfiles(aggregator.clients(), { runDate, config });

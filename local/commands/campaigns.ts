@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
 import { loadConfig } from '#shared/config.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
-import { runCampaigns } from '#shared/sender/run.ts';
+import { campaignRunFailure, runCampaigns } from '#shared/sender/run.ts';
 import { formatCampaignSummary } from '#local/format.ts';
 import { UsageError } from '#local/errors.ts';
 
@@ -47,6 +47,9 @@ export async function campaignsCommand(raw: unknown): Promise<void> {
       log: jsonLog({ level: options.logLevel }),
     });
     process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatCampaignSummary(summary)}\n`);
+    // A run stopped by the circuit breaker or an SES refusal exits 1, after its summary.
+    const failure = campaignRunFailure(summary);
+    if (failure) throw failure;
   } finally {
     destroyAwsClients(clients);
   }

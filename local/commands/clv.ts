@@ -43,7 +43,8 @@ async function readBase(options: ClvOptions): Promise<Base> {
   const read = await readExport(
     filesExportSource([...options.customers, ...options.orders]),
     { customer: (record) => aggregator.addCustomer(record), order: (line) => aggregator.addOrderLine(line), product: () => undefined },
-    { config },
+    // Orders after the calibration end are real (a holdout); only the wall clock bounds what an export can hold.
+    { config, now: Math.max(now, Date.now()) },
   );
   if (read.rejected > 0) {
     process.stderr.write(`clientele: ${read.rejected} of ${read.rows} rows rejected, e.g.:\n`);

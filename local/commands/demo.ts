@@ -6,11 +6,11 @@ import { z } from 'zod';
 import { uploadDirectory } from '#shared/aws/s3-objects.ts';
 import { loadConfig, parseConfig, type Config } from '#shared/config.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
+import { nightBefore } from '#shared/nightly/run-date.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { exportPrefix } from '#shared/store/buckets.ts';
 import { emptyCampaignCounts, runCampaigns, type CampaignCounts } from '#shared/sender/run.ts';
-import { defaultRunDate } from '#shared/nightly/distributed.ts';
 import { addDays, startOfLocalDay, weekdayOf } from '#shared/time.ts';
 import { parseInstant } from './campaigns.ts';
 import { startLocalAws } from '#local/aws.ts';
@@ -93,7 +93,8 @@ export async function demoCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
   const started = Date.now();
   const loaded = await loadConfig(options.config);
-  const runDate = options.date ?? defaultRunDate(loaded, Date.now());
+  // The clock enters here: without --date, the night before now in brand time.
+  const runDate = options.date ?? nightBefore(Date.now(), loaded);
   const config = withDemoAdvisors(loaded, runDate);
   const say = (text: string) => {
     if (!options.json) process.stderr.write(`${text}\n`);

@@ -13,6 +13,7 @@ const optionsSchema = z.object({
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
   json: z.boolean(),
   shards: z.number().int().min(1).max(64),
+  acceptDrop: z.boolean(),
 });
 
 /** `clientele run nightly --date D`: the nightly job against the endpoints the config names. */
@@ -23,7 +24,7 @@ export async function nightlyCommand(raw: unknown): Promise<void> {
   const runId = newRunId('nightly');
   const progress = terminalProgress();
   try {
-    const run = { runDate: options.date, runId, config, clients, clock: Date.now, log: jsonLog({ level: options.logLevel }) };
+    const run = { runDate: options.date, runId, config, clients, clock: Date.now, acceptDrop: options.acceptDrop, log: jsonLog({ level: options.logLevel }) };
     const summary =
       options.shards > 1
         ? await runNightlySharded({ ...run, shards: options.shards, workerLogLevel: options.logLevel })

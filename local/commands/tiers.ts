@@ -18,7 +18,8 @@ const optionsSchema = z.object({
 export async function tiersCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
   const config = await loadConfig(options.config);
-  const aggregator = new ClientAggregator({ now: runClock(options.asOf, config.timeZone).now });
+  const asOf = runClock(options.asOf, config.timeZone).now;
+  const aggregator = new ClientAggregator({ now: asOf });
   const source = filesExportSource([...options.customers, ...options.orders, ...(options.products ?? [])]);
   const read = await readExport(
     source,
@@ -27,7 +28,8 @@ export async function tiersCommand(raw: unknown): Promise<void> {
       order: (line) => aggregator.addOrderLine(line),
       product: () => undefined,
     },
-    { config },
+    // Orders after --as-of are real (the aggregator leaves them out); only the wall clock bounds what an export can hold.
+    { config, now: Math.max(asOf, Date.now()) },
   );
   if (read.rejected > 0) {
     process.stderr.write(`clientele: ${read.rejected} of ${read.rows} rows rejected, e.g.:\n`);

@@ -3,7 +3,8 @@ import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
 import { parseConfig } from '#shared/config.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { jsonLog } from '#shared/log.ts';
-import { defaultExportSource, measureShard, nightContext, readShard, writeShard, type ShardRead } from '#shared/nightly/run.ts';
+import type { NightBase } from '#shared/nightly/base.ts';
+import { defaultExportSource, loadShardBase, measureShard, nightContext, readShard, writeShard, type ShardRead } from '#shared/nightly/run.ts';
 import type { FromWorker, ToWorker } from './sharded-run.ts';
 
 /** One shard of `clientele run nightly --shards N` (see sharded-run.ts): read + measure, then write. */
@@ -13,6 +14,7 @@ if (!port) throw new Error('shard-worker.ts runs as a worker thread of runNightl
 
 let start: Extract<ToWorker, { type: 'start' }> | undefined;
 let shardRead: ShardRead | undefined;
+let base: NightBase | undefined;
 
 const reply = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
@@ -22,16 +24,18 @@ async function handle(message: ToWorker): Promise<void> {
     const context = shardContext(message);
     const source = message.source.kind === 'directory' ? directoryExportSource(message.source.path) : defaultExportSource(context);
     shardRead = await readShard(context, source, message.shard);
-    const measures = measureShard(context, shardRead);
+    base = await loadShardBase(context, shardRead);
+    const { measures, figures } = measureShard(context, shardRead, base);
     const columns = [...Object.values(measures.rfm), ...Object.values(measures.clv)] as Float64Array[];
-    reply({ type: 'measured', measures }, columns.map((c) => c.buffer as ArrayBuffer));
+    reply({ type: 'measured', measures, figures, files: shardRead.read.files, unknownCustomerLines: shardRead.unknownCustomers.perFile }, columns.map((c) => c.buffer as ArrayBuffer));
     return;
   }
-  if (!start || !shardRead) throw new Error('models received before the shard was read');
+  if (!start || !shardRead || !base) throw new Error('models received before the shard was read');
   const context = shardContext(start);
   try {
-    const outcome = await writeShard(context, shardRead, message.models);
+    const outcome = await writeShard(context, shardRead, message.models, base);
     shardRead = undefined;
+    base = undefined;
     reply({ type: 'written', outcome });
   } finally {
     destroyAwsClients(context.clients);

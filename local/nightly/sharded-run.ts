@@ -1,7 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '#shared/config.ts';
 import type { LogLevel } from '#shared/log.ts';
+import type { ShardFigures } from '#shared/nightly/admission.ts';
 import {
+  admitShards,
   combineMeasures,
   defaultExportSource,
   finishNight,
@@ -11,6 +13,7 @@ import {
   type ShardMeasures,
   type ShardOutcome,
 } from '#shared/nightly/run.ts';
+import { completedRunOf, nightFingerprint, recordRerun } from '#shared/nightly/repeat.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { shardsOf, type ShardSpec } from '#shared/nightly/shards.ts';
 
@@ -37,7 +40,7 @@ export type ToWorker =
   | { type: 'models'; models: NightModels };
 
 export type FromWorker =
-  | { type: 'measured'; measures: ShardMeasures }
+  | { type: 'measured'; measures: ShardMeasures; figures: ShardFigures; files: NightlyRunSummary['input']['files']; unknownCustomerLines: Record<string, number> }
   | { type: 'written'; outcome: ShardOutcome }
   | { type: 'failed'; name: string; message: string; stack?: string };
 
@@ -103,11 +106,20 @@ export async function runNightlySharded(options: ShardedRunOptions): Promise<Nig
       });
     }
     // Every shard must have read and measured its clients before anything is written anywhere.
-    const measures = await Promise.all(workers.map(async (w) => (await w.next('measured')).measures));
-    const models = combineMeasures(context, measures);
+    const measured = await Promise.all(workers.map((w) => w.next('measured')));
+    const files = measured[0]?.files ?? [];
+    const completed = await completedRunOf(context, nightFingerprint(files, options.config));
+    if (completed) return await recordRerun(context, completed, startedAt);
+    const models = combineMeasures(context, measured.map((m) => m.measures));
+    const admission = await admitShards(context, {
+      startedAt,
+      figures: measured.map((m) => m.figures),
+      files,
+      unknownCustomerLines: measured.map((m) => m.unknownCustomerLines),
+    });
     for (const worker of workers) worker.send({ type: 'models', models });
     const outcomes = await Promise.all(workers.map(async (w) => (await w.next('written')).outcome));
-    return await finishNight(context, { source: describe, startedAt, models, outcomes });
+    return await finishNight(context, { source: describe, startedAt, models, admission, outcomes });
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }

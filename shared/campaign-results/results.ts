@@ -1,5 +1,6 @@
 import type { Config } from '#shared/config.ts';
 import { TIERS, type OrderFact, type Tier } from '#shared/model.ts';
+import { addMinor } from '#shared/money.ts';
 import { addDays, MS_PER_DAY, startOfLocalDay } from '#shared/time.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { countsAsPurchase } from '#shared/tiering/spend.ts';
@@ -114,7 +115,7 @@ function memberWindow(at: number, windowDays: number, orders: readonly OrderFact
     if (order.orderedAt <= at) continue;
     if (order.orderedAt > end) break; // sorted by orderedAt
     // A refunded or cancelled order nets 0 and is no conversion.
-    if (countsAsPurchase(order)) revenueMinor += order.netMinor;
+    if (countsAsPurchase(order)) revenueMinor = addMinor(revenueMinor, order.netMinor, "a member's revenue in a conversion window");
   }
   return { converted: revenueMinor > 0, revenueMinor };
 }
@@ -125,9 +126,10 @@ function addMember(totals: GroupTotals, outcome: MemberWindow | undefined): void
     return;
   }
   if (outcome.converted) totals.converted++;
-  totals.revenueMinor += outcome.revenueMinor;
+  totals.revenueMinor = addMinor(totals.revenueMinor, outcome.revenueMinor, "a campaign group's revenue");
   totals.revenue.count++;
-  totals.revenue.sum += outcome.revenueMinor;
+  totals.revenue.sum = addMinor(totals.revenue.sum, outcome.revenueMinor, "a campaign group's revenue");
+  // A float moment for the variance, not money: it may exceed 2^53 and only loses digits no interval uses.
   totals.revenue.sumOfSquares += outcome.revenueMinor * outcome.revenueMinor;
 }
 
@@ -235,9 +237,9 @@ export function tallyCampaignDecisions(input: CampaignResultsInput): CampaignTal
 
 function addGroup(into: GroupTotals, from: GroupTotals): void {
   into.converted += from.converted;
-  into.revenueMinor += from.revenueMinor;
+  into.revenueMinor = addMinor(into.revenueMinor, from.revenueMinor, "a campaign group's revenue");
   into.revenue.count += from.revenue.count;
-  into.revenue.sum += from.revenue.sum;
+  into.revenue.sum = addMinor(into.revenue.sum, from.revenue.sum, "a campaign group's revenue");
   into.revenue.sumOfSquares += from.revenue.sumOfSquares;
   into.maturing += from.maturing;
 }

@@ -117,13 +117,11 @@ function occasion(
   };
 }
 
-/**
- * Welcome: the trigger is the earlier of sign-up and first order, so a client is welcomed once,
- * at their first contact. Due from the trigger until trigger + cutoffHours (exclusive); sends
- * after targetHours are flagged late. A client whose first contact is older than the cut-off
- * (an existing client, or a prospect who signed up long before buying) is never welcomed.
- */
-export function welcomeOccasion(campaign: WelcomeCampaign, profile: ClientProfile, now: number): DueOccasion | undefined {
+/** The welcome's send window: [triggerAt, expiresAt), from the earlier of sign-up and first order to the cut-off. */
+export function welcomeWindow(
+  campaign: WelcomeCampaign,
+  profile: ClientProfile,
+): { triggerAt: number; expiresAt: number; welcomeTrigger: 'sign-up' | 'first-order' } | undefined {
   const signedUp = instantOf(profile.signedUpAt);
   const firstOrder = instantOf(profile.firstOrderAt);
   let triggerAt: number;
@@ -137,7 +135,19 @@ export function welcomeOccasion(campaign: WelcomeCampaign, profile: ClientProfil
   } else {
     return undefined;
   }
-  const expiresAt = triggerAt + campaign.timing.cutoffHours * MS_PER_HOUR;
+  return { triggerAt, expiresAt: triggerAt + campaign.timing.cutoffHours * MS_PER_HOUR, welcomeTrigger };
+}
+
+/**
+ * Welcome: the trigger is the earlier of sign-up and first order, so a client is welcomed once,
+ * at their first contact. Due from the trigger until trigger + cutoffHours (exclusive); sends
+ * after targetHours are flagged late. A client whose first contact is older than the cut-off
+ * (an existing client, or a prospect who signed up long before buying) is never welcomed.
+ */
+export function welcomeOccasion(campaign: WelcomeCampaign, profile: ClientProfile, now: number): DueOccasion | undefined {
+  const window = welcomeWindow(campaign, profile);
+  if (window === undefined) return undefined;
+  const { triggerAt, expiresAt, welcomeTrigger } = window;
   if (now < triggerAt || now >= expiresAt) return undefined;
   const hoursSinceTrigger = (now - triggerAt) / MS_PER_HOUR;
   return occasion(
@@ -302,21 +312,30 @@ export function nextOrderOccasion(
   );
 }
 
+/** The win-back's send window: local midnight of (last order + afterDays) to local midnight of (last order + afterDays + windowDays). */
+export function winbackWindow(campaign: WinbackCampaign, profile: ClientProfile, timeZone: string): { dueAt: number; expiresAt: number } | undefined {
+  const lastOrder = instantOf(profile.lastOrderAt);
+  if (lastOrder === undefined) return undefined;
+  const lastDate = localDate(lastOrder, timeZone);
+  const { afterDays, windowDays } = campaign.timing;
+  return {
+    dueAt: startOfLocalDay(addDays(lastDate, afterDays), timeZone),
+    expiresAt: startOfLocalDay(addDays(lastDate, afterDays + windowDays), timeZone),
+  };
+}
+
 /**
  * Win-back: due once the client has gone afterDays local calendar days without an order (day 60
- * due, day 59 not), for windowDays days. Once per lapse: the key holds lastOrderAt, and a new
- * order starts a new lapse. The offer follows the tier; the products come from the client's own
- * top category.
+ * due, day 59 not), for windowDays days (winbackWindow). Once per lapse: the key holds
+ * lastOrderAt, and a new order starts a new lapse. The offer follows the tier; the products come
+ * from the client's own top category.
  */
 export function winbackOccasion(campaign: WinbackCampaign, profile: ClientProfile, now: number, timeZone: string): DueOccasion | undefined {
+  const window = winbackWindow(campaign, profile, timeZone);
   const lastOrder = instantOf(profile.lastOrderAt);
-  if (lastOrder === undefined || profile.lastOrderAt === undefined) return undefined;
-  const lastDate = localDate(lastOrder, timeZone);
-  const days = daysBetweenDates(lastDate, localDate(now, timeZone));
-  const { afterDays, windowDays } = campaign.timing;
-  if (days < afterDays || days >= afterDays + windowDays) return undefined;
-  const dueAt = startOfLocalDay(addDays(lastDate, afterDays), timeZone);
-  const expiresAt = startOfLocalDay(addDays(lastDate, afterDays + windowDays), timeZone);
+  if (window === undefined || lastOrder === undefined || profile.lastOrderAt === undefined) return undefined;
+  if (now < window.dueAt || now >= window.expiresAt) return undefined;
+  const days = daysBetweenDates(localDate(lastOrder, timeZone), localDate(now, timeZone));
   const category = profile.topCategory;
   const products =
     category === undefined
@@ -329,7 +348,7 @@ export function winbackOccasion(campaign: WinbackCampaign, profile: ClientProfil
   return occasion(
     campaign,
     profile,
-    { occasionKey: `${campaign.id}#${profile.lastOrderAt}`, triggerAt: dueAt, dueAt, expiresAt },
+    { occasionKey: `${campaign.id}#${profile.lastOrderAt}`, triggerAt: window.dueAt, dueAt: window.dueAt, expiresAt: window.expiresAt },
     {
       daysSinceLastOrder: days,
       lastOrderAt: profile.lastOrderAt,
@@ -371,36 +390,69 @@ export function compareDueClients(
 }
 
 /**
+ * Every send window the client's profile defines, whatever the clock: when it closes, and the
+ * occasion as it is at a given instant (undefined outside the window). One list for dueOccasions
+ * and endedOccasions, so both see the same windows.
+ */
+function occasionWindows(
+  profile: ClientProfile,
+  catalog: ProductCatalog,
+  context: CampaignContext,
+): { expiresAt: number; at: (now: number) => DueOccasion | undefined }[] {
+  const timeZone = clientTimeZone(profile, context.brandTimeZone);
+  const windows: { expiresAt: number; at: (now: number) => DueOccasion | undefined }[] = [];
+  for (const campaign of context.campaigns.campaigns) {
+    if (!campaign.enabled) continue;
+    switch (campaign.kind) {
+      case 'welcome': {
+        const window = welcomeWindow(campaign, profile);
+        if (window) windows.push({ expiresAt: window.expiresAt, at: (now) => welcomeOccasion(campaign, profile, now) });
+        break;
+      }
+      case 'replenishment': {
+        for (const [sku, purchase] of Object.entries(profile.skus)) {
+          const window = replenishmentWindow(campaign, purchase, catalog.get(sku), timeZone);
+          if (window) windows.push({ expiresAt: window.expiresAt, at: (now) => replenishmentOccasion(campaign, profile, sku, purchase, catalog, now, timeZone) });
+        }
+        const reorder = nextOrderWindow(campaign, profile, catalog, timeZone);
+        if (reorder) windows.push({ expiresAt: reorder.expiresAt, at: (now) => nextOrderOccasion(campaign, profile, catalog, now, timeZone) });
+        break;
+      }
+      case 'winback': {
+        const window = winbackWindow(campaign, profile, timeZone);
+        if (window) windows.push({ expiresAt: window.expiresAt, at: (now) => winbackOccasion(campaign, profile, now, timeZone) });
+        break;
+      }
+    }
+  }
+  return windows;
+}
+
+/**
  * Every occasion of every enabled campaign that is due for this client at `now` (dueAt <= now <
  * expiresAt), sorted by compareOccasions. Occasions already in the sender's ledger are still
  * listed: the sender drops them before calling decide.
  */
 export function dueOccasions(profile: ClientProfile, catalog: ProductCatalog, now: number, context: CampaignContext): DueOccasion[] {
-  const timeZone = clientTimeZone(profile, context.brandTimeZone);
   const due: DueOccasion[] = [];
-  for (const campaign of context.campaigns.campaigns) {
-    if (!campaign.enabled) continue;
-    switch (campaign.kind) {
-      case 'welcome': {
-        const found = welcomeOccasion(campaign, profile, now);
-        if (found) due.push(found);
-        break;
-      }
-      case 'replenishment': {
-        for (const [sku, purchase] of Object.entries(profile.skus)) {
-          const found = replenishmentOccasion(campaign, profile, sku, purchase, catalog, now, timeZone);
-          if (found) due.push(found);
-        }
-        const reorder = nextOrderOccasion(campaign, profile, catalog, now, timeZone);
-        if (reorder) due.push(reorder);
-        break;
-      }
-      case 'winback': {
-        const found = winbackOccasion(campaign, profile, now, timeZone);
-        if (found) due.push(found);
-        break;
-      }
-    }
+  for (const window of occasionWindows(profile, catalog, context)) {
+    const found = window.at(now);
+    if (found) due.push(found);
   }
   return due.sort(compareOccasions);
+}
+
+/**
+ * The occasions whose send window closed in (from, to] (epoch ms), each as it was in the last
+ * millisecond it was due, sorted by compareOccasions: the sender records 'expired' for those its
+ * ledger left waiting (released after a failed send, capped, deferred) or never decided.
+ */
+export function endedOccasions(profile: ClientProfile, catalog: ProductCatalog, from: number, to: number, context: CampaignContext): DueOccasion[] {
+  const ended: DueOccasion[] = [];
+  for (const window of occasionWindows(profile, catalog, context)) {
+    if (!(window.expiresAt > from && window.expiresAt <= to)) continue;
+    const found = window.at(window.expiresAt - 1);
+    if (found) ended.push(found);
+  }
+  return ended.sort(compareOccasions);
 }

@@ -141,7 +141,8 @@ export function inControlGroup(customerId: string, campaignId: string, share: nu
   return controlDraw(customerId, campaignId) < share;
 }
 
-function inAudience(campaign: CampaignDefinition, profile: ClientProfile): boolean {
+/** Whether the client's tier and stage are in the campaign's audience. */
+export function inAudience(campaign: CampaignDefinition, profile: ClientProfile): boolean {
   return campaign.audience.tiers.includes(profile.tier) && campaign.audience.stages.includes(profile.stage);
 }
 

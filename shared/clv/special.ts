@@ -1,3 +1,5 @@
+import { ClienteleError } from '#shared/errors.ts';
+
 /**
  * Special functions the CLV models need, written out so the core has no dependencies:
  * log-gamma, digamma, log-sum-exp helpers, the Gauss hypergeometric series 2F1 and a
@@ -78,8 +80,11 @@ export function lbeta(a: number, b: number): number {
 }
 
 /** Thrown when a series or iteration fails to reach its tolerance within its budget. */
-export class ConvergenceError extends Error {
+export class ConvergenceError extends ClienteleError {
   override name = 'ConvergenceError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('CONVERGENCE_FAILED', message, options);
+  }
 }
 
 /**

@@ -3,6 +3,7 @@
  * order history: the input of the BG/NBD and Gamma-Gamma models.
  */
 
+import { addMinor } from '#shared/money.ts';
 import { daysBetweenDates, localDate } from '#shared/time.ts';
 
 export interface RfmSummary {
@@ -47,7 +48,7 @@ export function summarise(
   for (const order of orders) {
     if (!(order.netMinor > 0) || !(order.orderedAt < calibrationEnd)) continue;
     const date = localDate(order.orderedAt, timeZone);
-    byDate.set(date, (byDate.get(date) ?? 0) + order.netMinor);
+    byDate.set(date, addMinor(byDate.get(date) ?? 0, order.netMinor, "a client's spend on one day"));
   }
   if (byDate.size === 0) return undefined;
   const dates = [...byDate.keys()].sort();
@@ -56,7 +57,7 @@ export function summarise(
   const perUnit = DAYS_PER_UNIT[unit];
   const frequency = dates.length - 1;
   let repeatTotal = 0;
-  for (let i = 1; i < dates.length; i++) repeatTotal += byDate.get(dates[i] as string) ?? 0;
+  for (let i = 1; i < dates.length; i++) repeatTotal = addMinor(repeatTotal, byDate.get(dates[i] as string) ?? 0, "a client's repeat spend");
   return {
     frequency,
     recency: daysBetweenDates(first, last) / perUnit,

@@ -1,3 +1,4 @@
+import { connectionFailureOf, httpStatusOf, systemErrorCode } from '#shared/aws/errors.ts';
 import { maskEmail } from '#shared/log.ts';
 import type { Outcome } from '#shared/store/ledger-store.ts';
 
@@ -18,21 +19,25 @@ export interface Sent {
 export interface NotSent {
   status: 'not-sent';
   /**
-   * 'later': the email itself is fine and a later try may send it (throttled past the retries, the
-   * account paused, the email not composed); 'never': it cannot be sent as it is (a refused or
-   * unusable recipient).
+   * 'later': the email itself is fine and a later try may send it (throttled past the retries, SES
+   * unreachable, the account paused, the email not composed); 'never': it cannot be sent as it is
+   * (a refused or unusable recipient).
    */
   retry: 'later' | 'never';
-  /** 'account': every other send of this run would fail the same way (paused, quota, identity): stop sending. */
-  scope: 'message' | 'account';
-  /** SES's error name, e.g. 'MessageRejected', or ours: 'InvalidRecipient', 'InvalidEmail', 'MailerHalted'. */
+  /**
+   * 'message': this email alone. 'account': every other send of this run would fail the same way
+   * (paused, quota, identity): stop sending. 'connection': SES could not be reached (connection
+   * refused, DNS, TLS): a transport failure, counted by the run's circuit breaker.
+   */
+  scope: 'message' | 'account' | 'connection';
+  /** SES's error name, e.g. 'MessageRejected', a socket error code ('ECONNREFUSED'), or ours: 'InvalidRecipient', 'InvalidEmail', 'MailerHalted'. */
   errorName: string;
   /** Why, starting with the error's name, any address in it masked: 'MessageRejected: Email address is not verified.' */
   reason: string;
   attempts: number;
 }
 
-/** SES may have taken it (a timeout, a server error): never resend it blindly. */
+/** SES may have taken it (a timeout or a reset after the request left, a server error): never resend it blindly. */
 export interface MaybeSent {
   status: 'maybe-sent';
   errorName: string;
@@ -47,14 +52,17 @@ export type SendOutcome = Sent | NotSent | MaybeSent;
  * to the service's error code) and HTTP status, so it works the same for the SDK's exception
  * classes and for plain errors.
  *
- * - throttled: SES refused for rate; nothing was sent; retry after a pause.
- * - recipient: this message can never be sent as it is (rejected, invalid address); the others can.
- * - account:   nothing will be sent this run (sending paused, account suspended, daily quota,
- *              identity or configuration set missing, no permission); nothing was sent.
- * - unknown:   a server error, timeout or network failure: SES may or may not have taken it.
+ * - throttled:   SES refused for rate; nothing was sent; retry after a pause.
+ * - recipient:   this message can never be sent as it is (rejected, invalid address); the others can.
+ * - account:     nothing will be sent this run (sending paused, account suspended, daily quota,
+ *                identity or configuration set missing, no permission); nothing was sent.
+ * - unreachable: the request never reached SES (connection refused, DNS, TLS, no connection
+ *                within the timeout: shared/aws/errors.ts); nothing was sent; retry after a pause.
+ * - unknown:     a server error (5xx), or the connection broke or timed out after the request
+ *                left (reset, socket hang up), or an error we cannot read: SES may have taken it.
  */
 
-export type SesErrorKind = 'throttled' | 'recipient' | 'account' | 'unknown';
+export type SesErrorKind = 'throttled' | 'recipient' | 'account' | 'unreachable' | 'unknown';
 
 export interface SesErrorClass {
   kind: SesErrorKind;
@@ -82,13 +90,12 @@ const ACCOUNT = new Set([
   'ExpiredToken',
 ]);
 const RECIPIENT = new Set(['MessageRejected', 'BadRequestException', 'InvalidParameterValue', 'ValidationException']);
-
-function httpStatusOf(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null || !('$metadata' in error)) return undefined;
-  const metadata: unknown = error.$metadata;
-  if (typeof metadata !== 'object' || metadata === null || !('httpStatusCode' in metadata)) return undefined;
-  return typeof metadata.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
-}
+/**
+ * MessageRejected "Email address is not verified" names an identity that failed the check: in
+ * production that is our own From address (every message fails alike); in the sandbox it is the
+ * recipient, but the sender does not mail clients from the sandbox (sending-plan.ts).
+ */
+const NOT_VERIFIED = /not verified/i;
 
 const ADDRESS_IN_TEXT = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
 
@@ -98,14 +105,22 @@ export function redactEmails(text: string): string {
 }
 
 export function classifySesError(error: unknown): SesErrorClass {
-  const name = error instanceof Error ? error.name : 'UnknownError';
-  const message = redactEmails(error instanceof Error ? error.message : String(error));
+  const code = systemErrorCode(error);
+  const errorName = error instanceof Error ? error.name : 'UnknownError';
+  // A socket error is a plain Error: its code says more than its name.
+  const name = errorName === 'Error' && code !== undefined ? code : errorName;
+  const text = error instanceof Error ? error.message : String(error);
+  const message = redactEmails(code !== undefined && code !== name && !text.includes(code) ? `${text} (${code})` : text);
   const of = (kind: SesErrorKind): SesErrorClass => ({ kind, name, message });
+  const connection = connectionFailureOf(error);
+  if (connection === 'not-connected') return of('unreachable');
+  if (connection === 'interrupted') return of('unknown');
   if (THROTTLING.has(name)) return of('throttled');
   // LimitExceededException covers both the per-second rate (wait and retry) and the daily quota
   // (nothing more today): only the message tells them apart.
   if (name === 'LimitExceededException') return of(/maximum sending rate exceeded/i.test(message) ? 'throttled' : 'account');
   if (ACCOUNT.has(name)) return of('account');
+  if (name === 'MessageRejected' && NOT_VERIFIED.test(message)) return of('account');
   if (RECIPIENT.has(name)) return of('recipient');
   const status = httpStatusOf(error);
   if (status === 429) return of('throttled');
@@ -129,15 +144,26 @@ export function sesErrorOutcome(error: unknown, attempts: number): NotSent | May
       return { status: 'not-sent', retry: 'later', scope: 'account', errorName: name, reason, attempts };
     case 'recipient':
       return { status: 'not-sent', retry: 'never', scope: 'message', errorName: name, reason, attempts };
+    case 'unreachable':
+      return { status: 'not-sent', retry: 'later', scope: 'connection', errorName: name, reason: `unreachable after ${attempts} attempts: ${reason}`, attempts };
     case 'unknown':
       return { status: 'maybe-sent', errorName: name, reason, attempts };
   }
 }
 
 /**
+ * A failure of the way to SES rather than of this email: SES could not be reached, or the
+ * connection broke (or SES failed) after the request left. The run's circuit breaker counts them.
+ */
+export function isTransportFailure(outcome: SendOutcome): boolean {
+  return outcome.status === 'maybe-sent' || (outcome.status === 'not-sent' && outcome.scope === 'connection');
+}
+
+/**
  * What the send ledger records of an outcome, at the run's clock `at`: 'sent'; 'deferred' when
- * nothing went out and a later try may send it (from `retryAt` on, when given); 'failed' when it
- * cannot be sent, or may have been (never resent blindly).
+ * nothing went out and a later try may send it (from `retryAt` on, when given): the claim is
+ * released; 'failed' when it cannot be sent; 'maybe-sent' when SES may have taken it (kept, reported,
+ * never resent blindly).
  */
 export function ledgerOutcomeOf(outcome: SendOutcome, at: number, retryAt?: number): Outcome {
   switch (outcome.status) {
@@ -148,6 +174,6 @@ export function ledgerOutcomeOf(outcome: SendOutcome, at: number, retryAt?: numb
         ? { status: 'deferred', reason: outcome.reason, ...(retryAt !== undefined ? { deferredUntil: retryAt } : {}) }
         : { status: 'failed', reason: outcome.reason };
     case 'maybe-sent':
-      return { status: 'failed', reason: outcome.reason };
+      return { status: 'maybe-sent', reason: outcome.reason };
   }
 }

@@ -1,4 +1,5 @@
 import { SendEmailCommand, type MessageHeader, type MessageTag, type SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
+import { ClienteleError } from '#shared/errors.ts';
 
 /**
  * One email as SES v2 SendEmail takes it: Simple content (subject, HTML and text in UTF-8), the
@@ -31,8 +32,11 @@ export interface SesSender {
   send(command: SendEmailCommand): Promise<SendEmailCommandOutput>;
 }
 
-export class InvalidEmailError extends Error {
+export class InvalidEmailError extends ClienteleError {
   override name = 'InvalidEmailError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('EMAIL_INVALID', message, options);
+  }
 }
 
 const TAG_MAX = 256;

@@ -5,7 +5,8 @@ import { burstFor, systemClock, TokenBucket, type Clock } from './token-bucket.t
 
 /**
  * Sends emails through SES v2 SendEmail, paced by a token bucket at the configured rate, retrying
- * throttling with exponential backoff and jitter. Every outcome is a value (outcome.ts): a refused
+ * throttling, and an SES that could not be reached (connection refused, DNS, TLS: nothing was
+ * sent), with exponential backoff and jitter. Every outcome is a value (outcome.ts): a refused
  * recipient fails alone and the run goes on; an account-level refusal (sending paused, suspended,
  * quota) halts the mailer, which then refuses every later send without calling SES.
  *
@@ -18,6 +19,8 @@ export interface MailerOptions {
   maxSendRate: number;
   /** SES calls per email when throttled (default 6). */
   maxAttempts?: number;
+  /** SES calls per email while SES cannot be reached (default 3); then the email is released for later. */
+  connectAttempts?: number;
   /** First backoff delay in ms, doubled per retry (default 250). */
   baseDelayMs?: number;
   /** Longest backoff delay in ms (default 10 000). */
@@ -36,6 +39,8 @@ export interface MailerStats {
   failed: number;
   /** SES calls that were throttled and retried. */
   throttledRetries: number;
+  /** SES calls that could not reach SES and were retried. */
+  unreachableRetries: number;
   /** Most SES calls made within any 1 s window. */
   maxObservedRate: number;
   /** Why the mailer stopped sending, once an account-level error happened. */
@@ -49,15 +54,17 @@ export interface SesMailer {
 
 export function createSesMailer(ses: SesSender, options: MailerOptions): SesMailer {
   const maxAttempts = options.maxAttempts ?? 6;
+  const connectAttempts = options.connectAttempts ?? 3;
   const baseDelay = options.baseDelayMs ?? 250;
   const maxDelay = options.maxDelayMs ?? 10_000;
   const random = options.random ?? Math.random;
   const log = options.log ?? silentLog;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`maxAttempts must be a whole number >= 1, got ${maxAttempts}`);
+  if (!Number.isInteger(connectAttempts) || connectAttempts < 1) throw new RangeError(`connectAttempts must be a whole number >= 1, got ${connectAttempts}`);
   const clock: Clock = { now: options.now ?? systemClock.now, sleep: options.sleep ?? systemClock.sleep };
   const bucket = new TokenBucket(options.maxSendRate, burstFor(options.maxSendRate), clock);
 
-  const stats: MailerStats = { sent: 0, failed: 0, throttledRetries: 0, maxObservedRate: 0 };
+  const stats: MailerStats = { sent: 0, failed: 0, throttledRetries: 0, unreachableRetries: 0, maxObservedRate: 0 };
   // SES call times within the last second, for maxObservedRate.
   const recentCalls: number[] = [];
   let halt: NotSent | undefined;
@@ -123,9 +130,17 @@ export function createSesMailer(ses: SesSender, options: MailerOptions): SesMail
         // SES always returns an id; an empty one still means accepted, so it is reported as sent.
         return { status: 'sent', messageId: output.MessageId ?? '', attempts: attempt };
       } catch (error) {
-        if (classifySesError(error).kind === 'throttled' && attempt < maxAttempts) {
+        const { kind, name } = classifySesError(error);
+        if (kind === 'throttled' && attempt < maxAttempts) {
           stats.throttledRetries++;
-          log.debug('throttled by SES, retrying', { to: maskEmail(email.to), attempt, errorName: error instanceof Error ? error.name : 'UnknownError' });
+          log.debug('throttled by SES, retrying', { to: maskEmail(email.to), attempt, errorName: name });
+          await backoff(attempt);
+          continue;
+        }
+        // Nothing reached SES: the same email may be tried again, after a pause.
+        if (kind === 'unreachable' && attempt < connectAttempts) {
+          stats.unreachableRetries++;
+          log.debug('SES unreachable, retrying', { to: maskEmail(email.to), attempt, errorName: name });
           await backoff(attempt);
           continue;
         }

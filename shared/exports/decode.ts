@@ -1,13 +1,39 @@
+import { isUtf8 } from 'node:buffer';
+import { createHash, type Hash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
+import type { Config } from '#shared/config.ts';
 import { ExportError } from './errors.ts';
 
 /**
- * Byte-level reading of export files: gzip by magic number, CSV records and JSONL lines with
- * their physical line numbers. Everything is streamed; nothing holds a whole file.
+ * Byte-level reading of export files: gzip by magic number, the text encoding (checked, or
+ * converted to UTF-8), CSV records and JSONL lines with their physical line numbers.
+ * Everything is streamed; nothing holds a whole file.
  */
+
+/** The raw bytes of a file as they are read: their count and sha256. */
+export interface RawTally {
+  bytes: number;
+  readonly hash: Hash;
+}
+
+/** A text encoding the config may name for the export (config.exports.encoding). */
+export type ExportTextEncoding = Config['exports']['encoding'];
+
+export function rawTally(): RawTally {
+  return { bytes: 0, hash: createHash('sha256') };
+}
+
+/**
+ * The decoded text is not valid in the export's encoding. Thrown by the decoded stream, which
+ * does not count lines (that would cost every night); the reader finds the line afterwards with
+ * firstInvalidLine.
+ */
+export class InvalidText extends Error {
+  override name = 'InvalidText';
+}
 
 /** A CSV record (or quoted field) larger than this is refused: it means an unclosed quote. */
 export const MAX_CSV_RECORD_CHARS = 1 << 20;
@@ -15,26 +41,131 @@ export const MAX_CSV_RECORD_CHARS = 1 << 20;
 /** How many leading decoded bytes are checked for binary content. */
 const SNIFF_BYTES = 8192;
 
-/**
- * The decoded bytes of a file: gunzipped when it starts with 1f 8b (whatever its name says).
- * `onBytes` is told the size of every raw (compressed) chunk read. The stream fails with an
- * ExportError when the content is binary rather than text.
- */
-export function decodedStream(raw: NodeJS.ReadableStream | Readable, location: string, onBytes: (n: number) => void): Readable {
-  const input = raw instanceof Readable ? raw : new Readable().wrap(raw);
-  return Readable.from(decode(input, location, onBytes), { objectMode: false });
+export interface DecodeOptions {
+  /** Told the size of every raw (compressed) chunk read. */
+  onBytes?: (n: number) => void;
+  /** Counts and hashes the raw bytes. */
+  tally?: RawTally;
+  /** The export's text encoding; anything but UTF-8 is converted to UTF-8. */
+  encoding: ExportTextEncoding;
 }
 
-async function* counted(input: Readable, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
+/**
+ * The decoded bytes of a file as UTF-8 text: gunzipped when it starts with 1f 8b (whatever its
+ * name says), checked to be valid in the export's encoding and converted to UTF-8 when it is
+ * another. The stream fails with an ExportError when the content is binary rather than text,
+ * and with InvalidText when the text is not valid in its encoding.
+ */
+export function decodedStream(raw: NodeJS.ReadableStream | Readable, location: string, options: DecodeOptions): Readable {
+  const input = raw instanceof Readable ? raw : new Readable().wrap(raw);
+  const text = isUtf8Encoding(options.encoding) ? checkedUtf8 : transcoded(options.encoding);
+  return Readable.from(text(gunzipped(input, location, options)), { objectMode: false });
+}
+
+function isUtf8Encoding(encoding: ExportTextEncoding): boolean {
+  return encoding === 'utf-8';
+}
+
+async function* counted(input: Readable, options: DecodeOptions): AsyncGenerator<Buffer> {
+  const { onBytes, tally } = options;
   for await (const chunk of input as AsyncIterable<Buffer | string>) {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    onBytes(buffer.length);
+    onBytes?.(buffer.length);
+    if (tally) {
+      tally.bytes += buffer.length;
+      tally.hash.update(buffer);
+    }
     yield buffer;
   }
 }
 
-async function* decode(input: Readable, location: string, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
-  const bytes = counted(input, onBytes);
+/**
+ * How many bytes at the end of `chunk` start a UTF-8 sequence the chunk does not finish (0-3):
+ * they are checked with the next chunk. A lone continuation byte at the end counts as finished,
+ * so that the validator refuses it.
+ */
+function unfinishedTail(chunk: Buffer): number {
+  for (let back = 1; back <= 3 && back <= chunk.length; back++) {
+    const byte = chunk[chunk.length - back] as number;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return length > back ? back : 0;
+  }
+  return 0;
+}
+
+/**
+ * Passes UTF-8 bytes through unchanged, checking each chunk with the native validator (a
+ * sequence cut by a chunk boundary is checked with the next chunk).
+ */
+async function* checkedUtf8(bytes: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let carried: Buffer | undefined;
+  for await (const chunk of bytes) {
+    const whole = carried === undefined ? chunk : Buffer.concat([carried, chunk]);
+    const tail = unfinishedTail(whole);
+    const checked = tail === 0 ? whole : whole.subarray(0, whole.length - tail);
+    if (!isUtf8(checked)) throw new InvalidText('not valid UTF-8');
+    carried = tail === 0 ? undefined : Buffer.from(whole.subarray(whole.length - tail));
+    yield chunk;
+  }
+  if (carried !== undefined) throw new InvalidText('ends inside a UTF-8 sequence');
+}
+
+/** Decodes `encoding` (fatal on invalid bytes) and yields the text as UTF-8. */
+function transcoded(encoding: ExportTextEncoding) {
+  return async function* (bytes: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    const decoder = new TextDecoder(encoding, { fatal: true });
+    const decode = (chunk?: Buffer): string => {
+      try {
+        return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
+      } catch (error) {
+        throw new InvalidText(`not valid ${encoding}`, { cause: error });
+      }
+    };
+    for await (const chunk of bytes) {
+      const text = decode(chunk);
+      if (text.length > 0) yield Buffer.from(text, 'utf8');
+    }
+    const rest = decode();
+    if (rest.length > 0) yield Buffer.from(rest, 'utf8');
+  };
+}
+
+/**
+ * The first physical line (1-based) of `raw` that is not valid text in `encoding`, read again
+ * from the start: only after the decoded stream failed, so the nightly path counts no lines.
+ * Lines are split at 0x0A, which is never part of a multi-byte character in the encodings a
+ * config may name. Undefined when every line is valid.
+ */
+export async function firstInvalidLine(raw: NodeJS.ReadableStream | Readable, location: string, encoding: ExportTextEncoding): Promise<number | undefined> {
+  const input = raw instanceof Readable ? raw : new Readable().wrap(raw);
+  const decoder = new TextDecoder(encoding, { fatal: true });
+  let line = 1;
+  try {
+    for await (const chunk of gunzipped(input, location, { encoding })) {
+      let start = 0;
+      for (;;) {
+        const newline = chunk.indexOf(0x0a, start);
+        const end = newline === -1 ? chunk.length : newline;
+        decoder.decode(chunk.subarray(start, end), { stream: true });
+        if (newline === -1) break;
+        decoder.decode(); // the line is complete: an unfinished character in it fails here
+        line += 1;
+        start = newline + 1;
+      }
+    }
+    decoder.decode();
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') return line;
+    throw error;
+  } finally {
+    input.destroy();
+  }
+  return undefined;
+}
+
+async function* gunzipped(input: Readable, location: string, options: DecodeOptions): AsyncGenerator<Buffer> {
+  const bytes = counted(input, options);
   // Peek at the first two bytes (possibly split over chunks), then replay them.
   const head: Buffer[] = [];
   let headLength = 0;
@@ -63,7 +194,7 @@ async function* decode(input: Readable, location: string, onBytes: (n: number) =
     if (sniffed < SNIFF_BYTES) {
       // A NUL byte never occurs in UTF-8 text: this is binary data (or UTF-16, which we refuse too).
       const nul = chunk.subarray(0, SNIFF_BYTES - sniffed).indexOf(0);
-      if (nul !== -1) throw ExportError.at(location, 'is not a UTF-8 text file (it contains binary data)');
+      if (nul !== -1) throw ExportError.at(location, `is not a ${isUtf8Encoding(options.encoding) ? 'UTF-8' : options.encoding} text file (it contains binary data)`);
       sniffed += chunk.length;
     }
     yield chunk;

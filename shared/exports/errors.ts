@@ -1,9 +1,11 @@
+import { ClienteleError } from '#shared/errors.ts';
+
 /**
  * A problem with the export as a whole (a file that cannot be read as the format it claims, or
  * too many rejected rows): the run stops before anything is written. Row-level problems are
  * rejects, not errors.
  */
-export class ExportError extends Error {
+export class ExportError extends ClienteleError {
   override name = 'ExportError';
   /** Location of the file at fault (or of the export itself when no single file is). */
   readonly file: string;
@@ -12,7 +14,7 @@ export class ExportError extends Error {
 
   /** `message` must name the file; `ExportError.at` builds such a message. */
   constructor(file: string, message: string, options?: { line?: number | undefined; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super('EXPORT_REJECTED', message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.file = file;
     this.line = options?.line;
   }
@@ -25,8 +27,9 @@ export class ExportError extends Error {
 }
 
 /** Wraps an exception thrown by a caller's handler so the reader rethrows it untouched. */
-export class HandlerFailure extends Error {
+export class HandlerFailure extends ClienteleError {
+  override name = 'HandlerFailure';
   constructor(readonly original: unknown) {
-    super('export handler failed');
+    super('EXPORT_HANDLER_FAILED', 'export handler failed');
   }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
-import { isIsoDate, isValidTimeZone, parseTimestamp } from '#shared/time.ts';
+import { parseAmount } from '#shared/money.ts';
+import { isIsoDate, isValidTimeZone, MS_PER_DAY, parseTimestamp } from '#shared/time.ts';
 import { HandlerFailure } from './errors.ts';
 import type { RowContext, RowSink } from './types.ts';
 
@@ -50,16 +51,53 @@ export const flag = text.transform((value, ctx) => {
   return parsed;
 });
 
-/** An ISO 8601 timestamp; one without an offset is read in `timeZone`. Epoch ms. */
-export function timestamp(timeZone: string) {
+/** Bounds of a believable instant, with the reasons given outside them. */
+export interface InstantRange {
+  earliest: number;
+  latest: number;
+  tooEarly: string;
+  tooLate: string;
+}
+
+/** An ISO 8601 timestamp; one without an offset is read in `timeZone`. Epoch ms, within `range` when given. */
+export function timestamp(timeZone: string, range?: InstantRange) {
   return text.transform((value, ctx) => {
     const instant = parseTimestamp(value, timeZone);
     if (instant === undefined) {
       ctx.issues.push({ code: 'custom', message: 'invalid timestamp (expected ISO 8601)', input: value });
       return z.NEVER;
     }
+    if (range !== undefined && (instant < range.earliest || instant > range.latest)) {
+      ctx.issues.push({ code: 'custom', message: instant < range.earliest ? range.tooEarly : range.tooLate, input: value });
+      return z.NEVER;
+    }
     return instant;
   });
+}
+
+/** 1970-01-01T00:00Z: nothing the brand sold or anyone signed up for happened before. */
+export const EPOCH = 0;
+
+/**
+ * How far past the run's clock an order (or a sign-up) may be: an export dropped at 02:00 holds
+ * the first hours of the next day, which the aggregator leaves to the next night. Anything later
+ * is a wrong date, not an early one.
+ */
+export const FUTURE_TOLERANCE_MS = MS_PER_DAY;
+
+/** ordered_at / Created at: from 1970 to a day after the run's clock. */
+export function orderTimeRange(now: number): InstantRange {
+  return {
+    earliest: EPOCH,
+    latest: now + FUTURE_TOLERANCE_MS,
+    tooEarly: 'before 1970-01-01',
+    tooLate: "more than a day after the run's clock",
+  };
+}
+
+/** signed_up_at: from 1970 to a day after the run's clock (later sign-ups belong to a later night). */
+export function signUpRange(now: number): InstantRange {
+  return { earliest: EPOCH, latest: now + FUTURE_TOLERANCE_MS, tooEarly: 'before 1970-01-01', tooLate: 'in the future' };
 }
 
 const INTEGER_RE = /^\d+$/;
@@ -98,18 +136,47 @@ function isBirthday(value: string): boolean {
   return month >= 1 && month <= 12 && day >= 1 && day <= (DAYS_IN_MONTH[month - 1] ?? 0);
 }
 
-export const birthday = text.refine(isBirthday, 'invalid birthday (expected YYYY-MM-DD or MM-DD)');
+const EARLIEST_BIRTHDAY = '1900-01-01';
+
+/**
+ * YYYY-MM-DD from 1900-01-01 to `latestDate` (the run date: nobody is born tomorrow), or MM-DD.
+ * ISO dates compare as strings.
+ */
+export function birthday(latestDate: string) {
+  return text.superRefine((value, ctx) => {
+    if (!isBirthday(value)) {
+      ctx.addIssue({ code: 'custom', message: 'invalid birthday (expected YYYY-MM-DD or MM-DD)' });
+    } else if (value.length === 10 && (value < EARLIEST_BIRTHDAY || value > latestDate)) {
+      ctx.addIssue({ code: 'custom', message: value < EARLIEST_BIRTHDAY ? 'before 1900-01-01' : 'in the future' });
+    }
+  });
+}
 
 /** Units of the brand currency per unit of `currency`; undefined when no rate is configured. */
 export function rateFor(config: Config, currency: string): string | undefined {
   return currency === config.currency ? '1' : config.exchangeRates[currency];
 }
 
+/** The code comes from the file, so the reason does not quote it. */
+export const NO_RATE = 'no exchange rate configured for this currency (see exchangeRates in the config)';
+
+/** exports.maxLineTotal in minor units of the brand currency. */
+export function maxLineTotalMinor(config: Config): number {
+  // The schema allows any decimal; one past 2^53 minor units bounds nothing, so the bound is 2^53.
+  return parseAmount(config.exports.maxLineTotal, config.currency) ?? Number.MAX_SAFE_INTEGER;
+}
+
+export const ABOVE_MAX_LINE_TOTAL = 'above exports.maxLineTotal, the largest believable line total';
+
 /** "field: problem; field: problem" from a failed parse (at most three problems). */
 export function reasonOf(error: z.ZodError): string {
+  return reasonOfIssues(error.issues);
+}
+
+function reasonOfIssues(issues: readonly z.core.$ZodIssue[]): string {
   const parts: string[] = [];
-  for (const issue of error.issues) {
-    const field = issue.path.length > 0 ? String(issue.path[0]) : '';
+  for (const issue of issues) {
+    const field = fieldOf(issue);
     parts.push(field === '' ? issue.message : `${field}: ${issue.message}`);
     if (parts.length === 3) break;
   }
@@ -166,21 +233,57 @@ export function allocateProportionally(total: number, weights: readonly number[]
   return shares;
 }
 
-/** A sink that validates each row with `schema` and hands the result to `emit`, or rejects it. */
-export function schemaSink<T>(schema: z.ZodType<T>, context: RowContext, emit: (value: T) => void): RowSink {
+const NO_OPTIONAL_FIELDS: ReadonlySet<string> = new Set();
+
+/**
+ * A sink that validates each row with `schema` and hands the result to `emit`, or rejects it.
+ * An invalid field named in `optionalFields` is dropped with a warning and the row parsed again
+ * without it (rows that parse the first time, nearly all, cost nothing more); a problem with
+ * any other field rejects the row.
+ */
+export function schemaSink<T>(
+  schema: z.ZodType<T>,
+  context: RowContext,
+  emit: (value: T, line: number) => void,
+  optionalFields: ReadonlySet<string> = NO_OPTIONAL_FIELDS,
+): RowSink {
   return {
     row(values, line) {
-      const result = schema.safeParse(values);
+      let result = schema.safeParse(values);
+      let dropped: z.core.$ZodIssue[] | undefined;
       if (!result.success) {
-        context.reject(line, reasonOf(result.error));
-        return;
+        const fatal = result.error.issues.filter((issue) => !optionalFields.has(fieldOf(issue)));
+        if (fatal.length > 0) {
+          context.reject(line, reasonOfIssues(fatal));
+          return;
+        }
+        dropped = result.error.issues;
+        for (const issue of dropped) values[fieldOf(issue)] = undefined;
+        // Object-level rules (amounts, currency) run only once every field parses.
+        result = schema.safeParse(values);
+        if (!result.success) {
+          context.reject(line, reasonOf(result.error));
+          return;
+        }
+      }
+      if (dropped !== undefined) {
+        let previous = '';
+        for (const issue of dropped) {
+          const field = fieldOf(issue);
+          if (field !== previous) context.warn(line, field, issue.message);
+          previous = field;
+        }
       }
       try {
-        emit(result.data);
+        emit(result.data, line);
       } catch (error) {
         throw new HandlerFailure(error);
       }
     },
     end() {},
   };
+}
+
+function fieldOf(issue: z.core.$ZodIssue): string {
+  return issue.path.length > 0 ? String(issue.path[0]) : '';
 }

@@ -2,25 +2,51 @@ import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
 import type { CustomerRecord, OrderLine, OrderStatus, ProductRecord } from '#shared/model.ts';
 import { convertMinor, parseAmount } from '#shared/money.ts';
+import { localDate } from '#shared/time.ts';
 import {
+  ABOVE_MAX_LINE_TOTAL,
   birthday,
   currencyCode,
   email,
   flag,
   locale,
+  maxLineTotalMinor,
+  NO_RATE,
   optionalText,
+  orderTimeRange,
   positiveInteger,
   rateFor,
   schemaSink,
+  signUpRange,
   text,
   timestamp,
   timeZoneName,
 } from './fields.ts';
 import type { RowFormat } from './types.ts';
 
-/** The generic export format of exports.md: CSV columns and JSONL fields share these names. */
+/**
+ * The generic export format of exports.md: CSV columns and JSONL fields share these names.
+ * `now` is the run's clock (ReadOptions.now): dates after it (give or take a day) are wrong.
+ */
 
-export function genericCustomerSchema(config: Config) {
+/** Fields that inform but decide neither identity nor money: an invalid one is dropped with a warning. */
+const OPTIONAL_CUSTOMER_FIELDS: ReadonlySet<string> = new Set([
+  'email',
+  'first_name',
+  'last_name',
+  'phone',
+  'locale',
+  'time_zone',
+  'signed_up_at',
+  'accepts_marketing',
+  'birthday',
+  'advisor_id',
+]);
+/** quantity counts units for replenishment only (line_total is the money): a bad one becomes the default 1. */
+const OPTIONAL_ORDER_FIELDS: ReadonlySet<string> = new Set(['sku', 'product_name', 'category', 'quantity']);
+const OPTIONAL_PRODUCT_FIELDS: ReadonlySet<string> = new Set(['name', 'category', 'replenish_days', 'season']);
+
+export function genericCustomerSchema(config: Config, now: number) {
   return z
     .object({
       customer_id: text,
@@ -30,9 +56,10 @@ export function genericCustomerSchema(config: Config) {
       phone: optionalText,
       locale: locale.optional(),
       time_zone: timeZoneName.optional(),
-      signed_up_at: timestamp(config.timeZone).optional(),
+      signed_up_at: timestamp(config.timeZone, signUpRange(now)).optional(),
       accepts_marketing: flag.optional(),
-      birthday: birthday.optional(),
+      // The run date is the local day before the clock's instant.
+      birthday: birthday(localDate(now - 1, config.timeZone)).optional(),
       advisor_id: optionalText,
     })
     .transform(
@@ -68,12 +95,13 @@ const status = text.transform((value, ctx) => {
   return parsed;
 });
 
-export function genericOrderSchema(config: Config) {
+export function genericOrderSchema(config: Config, now: number) {
+  const maxLineTotal = maxLineTotalMinor(config);
   return z
     .object({
       order_id: text,
       customer_id: text,
-      ordered_at: timestamp(config.timeZone),
+      ordered_at: timestamp(config.timeZone, orderTimeRange(now)),
       sku: optionalText,
       product_name: optionalText,
       category: optionalText,
@@ -87,7 +115,7 @@ export function genericOrderSchema(config: Config) {
       const currency = row.currency ?? config.currency;
       const rate = rateFor(config, currency);
       if (rate === undefined) {
-        ctx.issues.push({ code: 'custom', message: `no exchange rate configured for ${currency}`, input: currency, path: ['currency'] });
+        ctx.issues.push({ code: 'custom', message: NO_RATE, input: currency, path: ['currency'] });
         return z.NEVER;
       }
       const lineTotal = parseAmount(row.line_total, currency);
@@ -111,6 +139,11 @@ export function genericOrderSchema(config: Config) {
         // "refunded" without an amount means the whole line was refunded.
         refunded = lineStatus === 'refunded' ? lineTotal : 0;
       }
+      const lineTotalMinor = convertMinor(lineTotal, currency, config.currency, rate);
+      if (lineTotalMinor > maxLineTotal) {
+        ctx.issues.push({ code: 'custom', message: ABOVE_MAX_LINE_TOTAL, input: row.line_total, path: ['line_total'] });
+        return z.NEVER;
+      }
       return {
         orderId: row.order_id,
         customerId: row.customer_id,
@@ -120,7 +153,7 @@ export function genericOrderSchema(config: Config) {
         productName: row.product_name,
         category: row.category,
         quantity: row.quantity ?? 1,
-        lineTotalMinor: convertMinor(lineTotal, currency, config.currency, rate),
+        lineTotalMinor,
         refundedMinor: convertMinor(refunded, currency, config.currency, rate),
         status: lineStatus,
       };
@@ -164,7 +197,13 @@ export const genericCustomers: RowFormat = {
     'advisor_id',
   ],
   requiredColumns: ['customer_id'],
-  createSink: (context) => schemaSink(genericCustomerSchema(context.config), context, (record) => context.handlers.customer(record)),
+  createSink: (context) =>
+    schemaSink(
+      genericCustomerSchema(context.config, context.now),
+      context,
+      (record, line) => context.handlers.customer(record, context.at(line)),
+      OPTIONAL_CUSTOMER_FIELDS,
+    ),
 };
 
 export const genericOrders: RowFormat = {
@@ -184,7 +223,13 @@ export const genericOrders: RowFormat = {
     'refunded_amount',
   ],
   requiredColumns: ['order_id', 'customer_id', 'ordered_at', 'line_total'],
-  createSink: (context) => schemaSink(genericOrderSchema(context.config), context, (line) => context.handlers.order(line)),
+  createSink: (context) =>
+    schemaSink(
+      genericOrderSchema(context.config, context.now),
+      context,
+      (order, line) => context.handlers.order(order, context.at(line)),
+      OPTIONAL_ORDER_FIELDS,
+    ),
 };
 
 export const genericProducts: RowFormat = {
@@ -192,5 +237,6 @@ export const genericProducts: RowFormat = {
   format: 'generic',
   columns: ['sku', 'name', 'category', 'replenish_days', 'season'],
   requiredColumns: ['sku'],
-  createSink: (context) => schemaSink(genericProductSchema(), context, (record) => context.handlers.product(record)),
+  createSink: (context) =>
+    schemaSink(genericProductSchema(), context, (record, line) => context.handlers.product(record, context.at(line)), OPTIONAL_PRODUCT_FIELDS),
 };

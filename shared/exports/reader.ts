@@ -3,20 +3,23 @@ import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
 import type { Reject } from '#shared/model.ts';
 import { basenameOf, classifyExportFile, looksLikeExportFile, MANIFEST_NAME, type ExportFileClass } from './classify.ts';
-import { decodedStream, readCsvRecords, readLines, streamError } from './decode.ts';
+import { decodedStream, firstInvalidLine, InvalidText, rawTally, readCsvRecords, readLines, streamError } from './decode.ts';
 import { ExportError, HandlerFailure } from './errors.ts';
 import { cleanCsvValue, cleanJsonValue } from './fields.ts';
 import { genericCustomers, genericOrders, genericProducts } from './generic.ts';
+import { OrderLineHashes } from './line-hashes.ts';
 import { shopifyCustomers, shopifyOrders } from './shopify.ts';
 import type { ExportSource } from './source.ts';
-import type { ExportHandlers, ExportKind, FileReport, ReadResult, RowContext, RowFormat, RowSink, RowValues } from './types.ts';
+import type { ExportHandlers, ExportKind, FieldWarning, FileReport, ReadResult, RowContext, RowFormat, RowSink, RowValues } from './types.ts';
 
 export { classifyExportFile, type ExportFileClass } from './classify.ts';
 export { ExportError } from './errors.ts';
-export type { ExportHandlers, FileReport, ReadResult } from './types.ts';
+export type { ExportHandlers, FieldWarning, FileReport, ReadResult, RowPosition } from './types.ts';
 
 /** Rejects kept in memory (and so in the rejects object); the count goes on beyond. */
 export const MAX_KEPT_REJECTS = 10_000;
+/** Warnings kept in memory, likewise. */
+export const MAX_KEPT_WARNINGS = 10_000;
 
 /** Customers first (orders resolve Shopify emails against them), then products, then orders. */
 const KIND_ORDER: readonly ExportKind[] = ['customers', 'products', 'orders'];
@@ -29,13 +32,57 @@ const FORMATS: Record<string, RowFormat> = {
   'shopify/orders': shopifyOrders,
 };
 
-const manifestSchema = z.looseObject({ mode: z.enum(['full', 'incremental']).default('full') });
+/**
+ * _manifest.json. `mode` says whether the export is a full snapshot; `files`, when present, is
+ * the producer's word on every export file: its name, its data rows and the sha256 of its bytes
+ * as stored. Unknown keys are allowed (producers add their own).
+ */
+const manifestFileSchema = z.looseObject({
+  name: z
+    .string({ error: 'must be a file name' })
+    .min(1, 'must be a file name')
+    .refine((name) => !name.includes('/'), 'must be a file name without a folder'),
+  rows: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(0, 'must not be negative'),
+  sha256: z
+    .string({ error: 'must be 64 hexadecimal digits' })
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal digits')
+    .transform((hex) => hex.toLowerCase()),
+});
 
-/** A manifest is a few bytes; anything much larger is not one. */
-const MAX_MANIFEST_BYTES = 64 * 1024;
+const manifestSchema = z.looseObject({
+  mode: z.enum(['full', 'incremental'], { error: 'must be "full" or "incremental"' }).default('full'),
+  files: z
+    .array(manifestFileSchema, { error: 'must be a list of { name, rows, sha256 }' })
+    .superRefine((files, ctx) => {
+      const seen = new Set<string>();
+      files.forEach((file, i) => {
+        if (seen.has(file.name)) ctx.addIssue({ code: 'custom', message: 'lists the same file twice', path: [i, 'name'] });
+        seen.add(file.name);
+      });
+    })
+    .optional(),
+});
+
+type Manifest = z.infer<typeof manifestSchema>;
+type ManifestFile = z.infer<typeof manifestFileSchema>;
+
+/** A manifest is a few bytes per file; anything much larger is not one. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 export interface ReadOptions {
   config: Config;
+  /**
+   * The run's clock, epoch ms: the start of the day after the run date in the brand time zone
+   * (runClock(runDate, timeZone).now). An order more than a day after it is a reject, and so
+   * are sign-ups and birthdays after it (dropped with a warning).
+   */
+  now: number;
+  /**
+   * Check each file's share of rejected rows against config.maxRejectShare before returning
+   * (default true). A caller that rejects rows of its own afterwards (the nightly: orders for
+   * unknown customers) passes false and calls checkRejectShares once it has counted them.
+   */
+  checkRejectShares?: boolean;
   /** Raw (compressed) bytes read so far over the whole export. */
   onProgress?: (bytesRead: number) => void;
 }
@@ -43,12 +90,17 @@ export interface ReadOptions {
 interface PlannedFile extends ExportFileClass {
   key: string;
   name: string;
+  /** The manifest's entry for the file, when the manifest lists files. */
+  listed: ManifestFile | undefined;
 }
 
 /**
  * Reads every file of an export, in the order customers → products → orders (parts in name
- * order), validating each row and handing it to `handlers`. Throws an ExportError when a file
- * cannot be read as its format or when too many rows are rejected.
+ * order), validating each row and handing it to `handlers`. Throws an ExportError, naming the
+ * file and the problem, when the export as a whole cannot be trusted: a file that cannot be
+ * read as its format, that is truncated, has no data rows or is not what the manifest lists, two
+ * files with the same content or sharing order lines, or (unless options.checkRejectShares is
+ * false) a file with too many rejected rows. Callers write nothing before this returns.
  */
 export async function readExport(source: ExportSource, handlers: ExportHandlers, options: ReadOptions): Promise<ReadResult> {
   const { config } = options;
@@ -65,7 +117,7 @@ export async function readExport(source: ExportSource, handlers: ExportHandlers,
       continue;
     }
     const kind = classifyExportFile(name);
-    if (kind) planned.push({ ...kind, key, name });
+    if (kind) planned.push({ ...kind, key, name, listed: undefined });
     else if (looksLikeExportFile(name)) {
       throw ExportError.at(
         source.location(key),
@@ -73,7 +125,9 @@ export async function readExport(source: ExportSource, handlers: ExportHandlers,
       );
     }
   }
-  const mode = manifestKey === undefined ? 'full' : await readManifest(source, manifestKey);
+  const manifest: Manifest = manifestKey === undefined ? { mode: 'full' } : await readManifest(source, manifestKey);
+  const { mode } = manifest;
+  if (manifest.files !== undefined && manifestKey !== undefined) matchManifest(manifest.files, planned, source, manifestKey);
 
   const has = (kind: ExportKind) => planned.some((file) => file.kind === kind);
   const missing = (['customers', 'orders'] as const).filter((kind) => !has(kind));
@@ -89,6 +143,7 @@ export async function readExport(source: ExportSource, handlers: ExportHandlers,
   );
 
   const rejects: Reject[] = [];
+  const warnings: FieldWarning[] = [];
   const files: FileReport[] = [];
   let bytesRead = 0;
   const onBytes = options.onProgress
@@ -96,57 +151,134 @@ export async function readExport(source: ExportSource, handlers: ExportHandlers,
         bytesRead += n;
         options.onProgress?.(bytesRead);
       }
-    : () => undefined;
+    : undefined;
+  // Only parts of one kind can double each other's lines; with one orders file there is nothing to compare.
+  const lineHashes = planned.filter((file) => file.kind === 'orders').length > 1 ? new OrderLineHashes() : undefined;
+  const bySha256 = new Map<string, string>();
 
   for (const file of planned) {
     const location = source.location(file.key);
-    const report: FileReport = { location, kind: file.kind, format: file.format, rows: 0, rejected: 0 };
+    const report: FileReport = { location, kind: file.kind, format: file.format, rows: 0, rejected: 0, warnings: 0, sha256: '', bytes: 0 };
+    const fileIndex = files.length;
     files.push(report);
+    const position = { file: location, line: 0 };
     const context: RowContext = {
       config,
+      now: options.now,
       handlers,
+      at(line) {
+        position.line = line;
+        return position;
+      },
       reject(line, reason) {
         report.rejected += 1;
         if (rejects.length < MAX_KEPT_REJECTS) rejects.push({ file: location, line, reason });
       },
+      warn(line, field, reason) {
+        report.warnings += 1;
+        if (warnings.length < MAX_KEPT_WARNINGS) warnings.push({ file: location, line, field, reason });
+      },
     };
     const format = FORMATS[`${file.format}/${file.kind}`] as RowFormat;
-    const raw = await source.open(file.key).catch((error: unknown) => {
-      throw ExportError.at(location, `cannot be opened: ${messageOf(error)}`, { cause: error });
-    });
-    const bytes = decodedStream(raw, location, onBytes);
+    const hashes = file.kind === 'orders' ? lineHashes : undefined;
+    hashes?.startFile(fileIndex, format.columns);
+    const raw = await openFile(source, file.key, location);
+    const tally = rawTally();
+    const bytes = decodedStream(raw, location, { onBytes, tally, encoding: config.exports.encoding });
     const sink = format.createSink(context);
     try {
-      if (file.encoding === 'csv') await readCsvFile(bytes, location, format, sink, context.reject, report);
-      else await readJsonlFile(bytes, location, format, sink, context.reject, report);
+      if (file.encoding === 'csv') await readCsvFile(bytes, location, format, sink, context.reject, report, hashes);
+      else await readJsonlFile(bytes, location, format, sink, context.reject, report, hashes);
       sink.end();
     } catch (error) {
       bytes.destroy();
       // Also close the source at once (an S3 socket) rather than when the decoder next wakes up.
       if (raw instanceof Readable) raw.destroy();
       if (error instanceof HandlerFailure) throw error.original;
+      if (error instanceof InvalidText) throw await invalidTextError(source, file.key, location, config);
       const wrapped = streamError(error, location);
       if (wrapped instanceof ExportError) throw wrapped;
       throw ExportError.at(location, `could not be read: ${messageOf(error)}`, { cause: error });
     }
+    report.sha256 = tally.hash.digest('hex');
+    report.bytes = tally.bytes;
+    checkFile(report, file.listed, bySha256);
   }
 
+  const shared = lineHashes?.findSharedLine();
+  if (shared !== undefined) {
+    const [earlier, later] = shared.map((i) => (files[i] as FileReport).location) as [string, string];
+    throw ExportError.at(later, `repeats order lines of ${earlier} (the same values on a line of each): a part exported twice, or overlapping parts?`);
+  }
+  if (options.checkRejectShares !== false) checkRejectShares(files, config.maxRejectShare);
   const rows = files.reduce((sum, f) => sum + f.rows, 0);
   const rejected = files.reduce((sum, f) => sum + f.rejected, 0);
-  if (rows > 0 && rejected / rows > config.maxRejectShare) throw tooManyRejects(files, rows, rejected, config.maxRejectShare);
-  return { files, rows, rejected, rejects, mode };
+  const warned = files.reduce((sum, f) => sum + f.warnings, 0);
+  return { files, rows, rejected, rejects, warned, warnings, mode };
 }
 
-function tooManyRejects(files: FileReport[], rows: number, rejected: number, threshold: number): ExportError {
-  const worst = files.filter((f) => f.rejected > 0).sort((a, b) => b.rejected - a.rejected);
-  const listed = worst
-    .slice(0, 3)
+async function openFile(source: ExportSource, key: string, location: string): Promise<NodeJS.ReadableStream | Readable> {
+  return source.open(key).catch((error: unknown) => {
+    throw ExportError.at(location, `cannot be opened: ${messageOf(error)}`, { cause: error });
+  });
+}
+
+/** The file as a whole, once read: it has data, is what the manifest lists, and is no copy of another. */
+function checkFile(report: FileReport, listed: ManifestFile | undefined, bySha256: Map<string, string>): void {
+  const { location } = report;
+  if (report.rows === 0) throw ExportError.at(location, 'has no data rows (only a header, or nothing): an export that failed to write?');
+  if (listed !== undefined) {
+    if (report.rows !== listed.rows) {
+      throw ExportError.at(location, `has ${report.rows} data rows, ${MANIFEST_NAME} says ${listed.rows}: truncated, or not the file the manifest describes`);
+    }
+    if (report.sha256 !== listed.sha256) {
+      throw ExportError.at(location, `does not match its sha256 in ${MANIFEST_NAME}: changed or damaged since the manifest was written`);
+    }
+  }
+  const twin = bySha256.get(report.sha256);
+  if (twin !== undefined) throw ExportError.at(location, `has the same content as ${twin} (same sha256): a part exported twice?`);
+  bySha256.set(report.sha256, location);
+}
+
+/** Every file the manifest lists is there, and every export file there is listed. */
+function matchManifest(listed: readonly ManifestFile[], planned: PlannedFile[], source: ExportSource, manifestKey: string): void {
+  const byName = new Map(listed.map((entry) => [entry.name, entry]));
+  for (const file of planned) {
+    const entry = byName.get(file.name);
+    if (entry === undefined) {
+      throw ExportError.at(source.location(file.key), `is not listed in ${MANIFEST_NAME}, which lists every file of the export: a stray or late file?`);
+    }
+    file.listed = entry;
+    byName.delete(file.name);
+  }
+  for (const name of byName.keys()) {
+    // The listed name may be one the reader does not read (a typo, another kind of file): either way it is not there.
+    const manifestLocation = source.location(manifestKey);
+    const location = manifestLocation.slice(0, manifestLocation.length - MANIFEST_NAME.length) + name;
+    const reason = classifyExportFile(name) === undefined ? 'is listed in the manifest but is not an export file name' : 'is listed in the manifest but is not in the export';
+    throw ExportError.at(location, `${reason} (${MANIFEST_NAME})`);
+  }
+}
+
+/**
+ * Fails when one file has more than `maxRejectShare` of its rows rejected (each file on its
+ * own: one bad part is not diluted by good ones), naming the worst file and up to three more.
+ * Called by readExport unless told not to; callers that add rejects of their own to the
+ * FileReports call it afterwards.
+ */
+export function checkRejectShares(files: readonly FileReport[], maxRejectShare: number): void {
+  const share = (f: FileReport) => (f.rows === 0 ? 1 : f.rejected / f.rows);
+  const over = files.filter((f) => f.rejected > 0 && f.rejected > f.rows * maxRejectShare).sort((a, b) => share(b) - share(a));
+  const worst = over[0];
+  if (worst === undefined) return;
+  const others = over
+    .slice(1, 4)
     .map((f) => `${f.location} (${f.rejected} of ${f.rows} rows)`)
     .join(', ');
-  return new ExportError(
-    worst[0]?.location ?? '',
-    `${percent(rejected / rows)} of rows rejected (${rejected} of ${rows}), above the maxRejectShare threshold of ${percent(threshold)}; ` +
-      `nothing was written. Worst files: ${listed}${worst.length > 3 ? `, and ${worst.length - 3} more` : ''}`,
+  throw ExportError.at(
+    worst.location,
+    `${percent(share(worst))} of its rows rejected (${worst.rejected} of ${worst.rows}), above the maxRejectShare threshold of ${percent(maxRejectShare)}; nothing was written.` +
+      (others === '' ? '' : ` Also above it: ${others}${over.length > 4 ? `, and ${over.length - 4} more` : ''}`),
   );
 }
 
@@ -154,10 +286,24 @@ function percent(share: number): string {
   return `${(share * 100).toFixed(2).replace(/\.?0+$/, '')}%`;
 }
 
+/** Names the first line that is not valid text, reading the file again (only ever on failure). */
+async function invalidTextError(source: ExportSource, key: string, location: string, config: Config): Promise<ExportError> {
+  const { encoding } = config.exports;
+  const line = await firstInvalidLine(await openFile(source, key, location), location, encoding).catch((error: unknown) => {
+    const wrapped = streamError(error, location);
+    if (wrapped instanceof ExportError) throw wrapped;
+    throw ExportError.at(location, `could not be read: ${messageOf(error)}`, { cause: error });
+  });
+  const problem =
+    encoding === 'utf-8'
+      ? 'is not valid UTF-8 text; if the platform exports another encoding (GBK is common in China), set exports.encoding in the config'
+      : `is not valid ${encoding} text (exports.encoding in the config)`;
+  return ExportError.at(location, problem, { line });
+}
+
 /** Maps a CSV header onto a format's columns: names trimmed, exact match first, then any case. */
 function headerIndexes(header: string[], format: RowFormat, location: string): { keys: string[]; indexes: number[] } {
   const names = header.map((name) => name.replace(/^\uFEFF/, '').trim());
-  if (names.some((name) => name.includes('\uFFFD'))) throw ExportError.at(location, 'is not UTF-8 text (header has invalid characters)', { line: 1 });
   const lower = names.map((name) => name.toLowerCase());
   const keys: string[] = [];
   const indexes: number[] = [];
@@ -172,38 +318,39 @@ function headerIndexes(header: string[], format: RowFormat, location: string): {
   const missing = format.requiredColumns.filter((column) => !keys.includes(column));
   if (missing.length > 0) {
     const plural = missing.length > 1 ? 's' : '';
+    // Only the format's own column names are quoted: the first row may be data (a file without a header).
+    const found =
+      keys.length === 0
+        ? 'the first row has none of its columns: is the header row missing?'
+        : `the header has ${keys.map((c) => `"${c}"`).join(', ')} of its columns`;
     throw ExportError.at(
       location,
-      `missing required column${plural} ${missing.map((c) => `"${c}"`).join(', ')} for a ${format.format} ${format.kind} file` +
-        `${describeHeader(names)}`,
+      `missing required column${plural} ${missing.map((c) => `"${c}"`).join(', ')} for a ${format.format} ${format.kind} file (${found})`,
       { line: 1 },
     );
   }
   return { keys, indexes };
 }
 
-const COLUMN_NAME_RE = /^[A-Za-z][A-Za-z0-9 _-]{0,39}$/;
-
-/** The header's column names, to help spot a misspelling; anything not name-like is left out (it may be data). */
-function describeHeader(names: string[]): string {
-  const shown = names.filter((name) => COLUMN_NAME_RE.test(name)).slice(0, 12);
-  return shown.length > 0 ? ` (columns found: ${shown.join(', ')}${names.length > shown.length ? ', ...' : ''})` : '';
-}
-
 type RejectRow = RowContext['reject'];
 
 async function readCsvFile(
-  bytes: ReturnType<typeof decodedStream>,
+  bytes: Readable,
   location: string,
   format: RowFormat,
   sink: RowSink,
   reject: RejectRow,
   report: FileReport,
+  hashes: OrderLineHashes | undefined,
 ): Promise<void> {
   let keys: string[] = [];
   let indexes: number[] = [];
   let width = 0;
   let headerSeen = false;
+  // A record with fewer columns than the header is a bad row, unless it is the last record: a
+  // file cut off mid-record ends that way. So it is only rejected once another record follows.
+  let shortLine = 0;
+  let shortWidth = 0;
   await readCsvRecords(bytes, (fields, line) => {
     if (!headerSeen) {
       headerSeen = true;
@@ -212,7 +359,17 @@ async function readCsvFile(
       width = fields.length;
       return;
     }
+    if (shortLine !== 0) {
+      report.rows += 1;
+      reject(shortLine, `row has ${shortWidth} columns, the header has ${width}`);
+      shortLine = 0;
+    }
     if (isBlank(fields)) return;
+    if (fields.length < width) {
+      shortLine = line;
+      shortWidth = fields.length;
+      return;
+    }
     report.rows += 1;
     if (fields.length !== width) {
       // Probably an unquoted comma: the values would land in the wrong columns.
@@ -221,9 +378,12 @@ async function readCsvFile(
     }
     const values: RowValues = {};
     for (let i = 0; i < keys.length; i++) values[keys[i] as string] = cleanCsvValue(fields[indexes[i] as number]);
+    hashes?.add(values);
     sink.row(values, line);
   });
-  if (!headerSeen) throw ExportError.at(location, 'is empty; expected a CSV header row');
+  if (shortLine !== 0) {
+    throw ExportError.at(location, `is truncated: its last record has ${shortWidth} of the header's ${width} columns`, { line: shortLine });
+  }
 }
 
 /** A record of empty or blank fields only: a blank line, or Shopify's ",,,,," filler. */
@@ -235,15 +395,19 @@ function isBlank(fields: string[]): boolean {
 const NOT_JSON = Symbol('not JSON');
 
 async function readJsonlFile(
-  bytes: ReturnType<typeof decodedStream>,
+  bytes: Readable,
   location: string,
   format: RowFormat,
   sink: RowSink,
   reject: RejectRow,
   report: FileReport,
+  hashes: OrderLineHashes | undefined,
 ): Promise<void> {
   const keys = format.columns;
   let started = false;
+  // A line that is not JSON is a bad row, unless it is the last one: a file cut off mid-object
+  // ends that way. So it is only rejected once another line follows.
+  let brokenLine = 0;
   await readLines(bytes, (text, line) => {
     if (text.length === 0 || text.trim() === '') return;
     let parsed: unknown;
@@ -258,20 +422,27 @@ async function readJsonlFile(
       if (!isObject) throw ExportError.at(location, 'is not JSONL: the first line is not a JSON object', { line });
       started = true;
     }
+    if (brokenLine !== 0) {
+      reject(brokenLine, 'invalid JSON');
+      brokenLine = 0;
+    }
     report.rows += 1;
     if (!isObject) {
       // Never quote the line or JSON.parse's message: both may contain personal data.
-      reject(line, parsed === NOT_JSON ? 'invalid JSON' : 'not a JSON object');
+      if (parsed === NOT_JSON) brokenLine = line;
+      else reject(line, 'not a JSON object');
       return;
     }
     const object = parsed as Record<string, unknown>;
     const values: RowValues = {};
     for (const key of keys) values[key] = cleanJsonValue(object[key]);
+    hashes?.add(values);
     sink.row(values, line);
   });
+  if (brokenLine !== 0) throw ExportError.at(location, 'is truncated: its last line is not a complete JSON object', { line: brokenLine });
 }
 
-async function readManifest(source: ExportSource, key: string): Promise<'full' | 'incremental'> {
+async function readManifest(source: ExportSource, key: string): Promise<Manifest> {
   const location = source.location(key);
   let text: string;
   try {
@@ -295,8 +466,11 @@ async function readManifest(source: ExportSource, key: string): Promise<'full' |
     throw ExportError.at(location, 'is not valid JSON');
   }
   const result = manifestSchema.safeParse(json);
-  if (!result.success) throw ExportError.at(location, `is not a valid manifest: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  return result.data.mode;
+  if (!result.success) {
+    const issues = result.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw ExportError.at(location, `is not a valid manifest: ${issues.join('; ')}`);
+  }
+  return result.data;
 }
 
 function compare(a: string, b: string): number {

@@ -1,14 +1,18 @@
 import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
 import type { CustomerRecord, OrderLine, OrderStatus } from '#shared/model.ts';
-import { convertMinor, parseAmount } from '#shared/money.ts';
+import { addMinor, convertMinor, parseAmount } from '#shared/money.ts';
 import { HandlerFailure } from './errors.ts';
 import {
+  ABOVE_MAX_LINE_TOTAL,
   allocateProportionally,
   currencyCode,
   email,
   flag,
+  maxLineTotalMinor,
+  NO_RATE,
   optionalText,
+  orderTimeRange,
   positiveInteger,
   rateFor,
   reasonOf,
@@ -71,12 +75,24 @@ export function shopifyCustomerSchema() {
     );
 }
 
+/** Everything but the id: an invalid one is dropped with a warning, the client kept. */
+const OPTIONAL_CUSTOMER_FIELDS: ReadonlySet<string> = new Set([
+  'First Name',
+  'Last Name',
+  'Email',
+  'Accepts Email Marketing',
+  'Accepts Marketing',
+  'Phone',
+  'Tags',
+]);
+
 export const shopifyCustomers: RowFormat = {
   kind: 'customers',
   format: 'shopify',
   columns: ['Customer ID', 'First Name', 'Last Name', 'Email', 'Accepts Email Marketing', 'Accepts Marketing', 'Phone', 'Tags'],
   requiredColumns: ['Customer ID'],
-  createSink: (context) => schemaSink(shopifyCustomerSchema(), context, (record) => context.handlers.customer(record)),
+  createSink: (context) =>
+    schemaSink(shopifyCustomerSchema(), context, (record, line) => context.handlers.customer(record, context.at(line)), OPTIONAL_CUSTOMER_FIELDS),
 };
 
 /** How the order's Financial Status and Cancelled at translate into line statuses and refunds. */
@@ -96,6 +112,8 @@ interface OrderHead {
   orderedAt: number;
   currency: string;
   rate: string;
+  /** Subtotal (order currency): the lines after product discounts, before shipping and taxes. */
+  subtotalMinor: number;
   discountMinor: number;
   /** Refunded Amount (order currency); only used when the order is not fully refunded. */
   refundedMinor: number;
@@ -114,15 +132,16 @@ function amount(value: string | undefined, currency: string, field: string, ctx:
   return parsed;
 }
 
-export function shopifyOrderHeadSchema(config: Config) {
+export function shopifyOrderHeadSchema(config: Config, now: number) {
   return z
     .object({
       Name: text,
       Id: optionalText,
       Email: email,
       'Financial Status': optionalText,
-      'Created at': timestamp(config.timeZone),
+      'Created at': timestamp(config.timeZone, orderTimeRange(now)),
       Currency: currencyCode.optional(),
+      Subtotal: text,
       'Discount Amount': optionalText,
       'Refunded Amount': optionalText,
       'Cancelled at': optionalText,
@@ -131,12 +150,13 @@ export function shopifyOrderHeadSchema(config: Config) {
       const currency = row.Currency ?? config.currency;
       const rate = rateFor(config, currency);
       if (rate === undefined) {
-        ctx.addIssue({ code: 'custom', message: `no exchange rate configured for ${currency}`, path: ['Currency'] });
+        ctx.addIssue({ code: 'custom', message: NO_RATE, path: ['Currency'] });
         return z.NEVER;
       }
+      const subtotal = amount(row.Subtotal, currency, 'Subtotal', ctx);
       const discount = amount(row['Discount Amount'], currency, 'Discount Amount', ctx);
       const refunded = amount(row['Refunded Amount'], currency, 'Refunded Amount', ctx);
-      if (discount === undefined || refunded === undefined) return z.NEVER;
+      if (subtotal === undefined || discount === undefined || refunded === undefined) return z.NEVER;
       const status = row['Financial Status'];
       return {
         orderId: withoutApostrophe(row.Id ?? row.Name),
@@ -144,6 +164,7 @@ export function shopifyOrderHeadSchema(config: Config) {
         orderedAt: row['Created at'],
         currency,
         rate,
+        subtotalMinor: subtotal,
         discountMinor: discount,
         refundedMinor: refunded,
         // paid, pending, authorized, partially_paid, partially_refunded...: a sale.
@@ -171,20 +192,42 @@ interface PendingLine {
 /** Lines of one order beyond this are rejected: it keeps the buffer bounded. */
 export const MAX_LINES_PER_ORDER = 10_000;
 
+/** Columns only an order's first row carries: a row with any of them starts an order. */
+const HEAD_COLUMNS = ['Created at', 'Financial Status', 'Subtotal'] as const;
+
+function isHeadRow(values: RowValues): boolean {
+  for (const column of HEAD_COLUMNS) if (values[column] !== undefined) return true;
+  return false;
+}
+
+/** A head row may leave the line-item columns empty when its order's lines follow on their own rows. */
+function hasLineItem(values: RowValues): boolean {
+  return values['Lineitem quantity'] !== undefined || values['Lineitem price'] !== undefined;
+}
+
+const WITHOUT_HEAD = "order line without its order's first row (the order-level columns are empty: lost or reordered rows?)";
+const NOT_ADDING_UP = 'line items do not add up to the subtotal (Lineitem price x quantity, less at most Discount Amount): lost or extra lines?';
+
 /**
  * Groups contiguous rows by Name. The first row of an order gives the order-level columns; the
  * order's lines are buffered (one order at a time) because the discount and partial refunds are
- * order totals that must be split over all its lines.
+ * order totals that must be split over all its lines, and because an order is only believed
+ * whole: its lines must add up to its Subtotal, and one rejected line rejects the rest.
  */
 class ShopifyOrderSink implements RowSink {
   private readonly headSchema: ReturnType<typeof shopifyOrderHeadSchema>;
+  private readonly maxLineTotal: number;
   private name: string | undefined;
-  /** The current order's head, or why it is invalid (every line of the order is then rejected). */
+  /** The current order's head, or why its rows are rejected (an invalid head, or none). */
   private head: OrderHead | string = '';
+  private headLine = 0;
   private lines: PendingLine[] = [];
+  /** The first rejected line of the current order, if any. */
+  private rejectedLine: number | undefined;
 
   constructor(private readonly context: RowContext) {
-    this.headSchema = shopifyOrderHeadSchema(context.config);
+    this.headSchema = shopifyOrderHeadSchema(context.config, context.now);
+    this.maxLineTotal = maxLineTotalMinor(context.config);
   }
 
   row(values: RowValues, line: number): void {
@@ -196,8 +239,16 @@ class ShopifyOrderSink implements RowSink {
     if (name !== this.name) {
       this.flush();
       this.name = name;
-      const parsed = this.headSchema.safeParse(values);
-      this.head = parsed.success ? parsed.data : reasonOf(parsed.error);
+      this.headLine = line;
+      this.rejectedLine = undefined;
+      if (!isHeadRow(values)) {
+        this.head = WITHOUT_HEAD;
+      } else {
+        const parsed = this.headSchema.safeParse(values);
+        this.head = parsed.success ? parsed.data : reasonOf(parsed.error);
+      }
+      // The order's first row without a line item: its lines follow.
+      if (typeof this.head !== 'string' && !hasLineItem(values)) return;
     }
     const head = this.head;
     if (typeof head === 'string') {
@@ -205,23 +256,23 @@ class ShopifyOrderSink implements RowSink {
       return;
     }
     if (this.lines.length >= MAX_LINES_PER_ORDER) {
-      this.context.reject(line, `order has more than ${MAX_LINES_PER_ORDER} lines`);
+      this.rejectLine(line, `order has more than ${MAX_LINES_PER_ORDER} lines`);
       return;
     }
     const parsed = shopifyLineSchema.safeParse(values);
     if (!parsed.success) {
-      this.context.reject(line, reasonOf(parsed.error));
+      this.rejectLine(line, reasonOf(parsed.error));
       return;
     }
     const item = parsed.data;
     const price = parseAmount(item['Lineitem price'], head.currency);
     if (price === undefined || price < 0) {
-      this.context.reject(line, `Lineitem price: ${price === undefined ? 'invalid amount (expected a decimal such as 129.90)' : 'must not be negative'}`);
+      this.rejectLine(line, `Lineitem price: ${price === undefined ? 'invalid amount (expected a decimal such as 129.90)' : 'must not be negative'}`);
       return;
     }
     const gross = price * item['Lineitem quantity'];
     if (!Number.isSafeInteger(gross)) {
-      this.context.reject(line, 'Lineitem price x quantity is too large');
+      this.rejectLine(line, 'Lineitem price x quantity is too large');
       return;
     }
     this.lines.push({
@@ -238,19 +289,42 @@ class ShopifyOrderSink implements RowSink {
     this.name = undefined;
   }
 
+  private rejectLine(line: number, reason: string): void {
+    this.rejectedLine ??= line;
+    this.context.reject(line, reason);
+  }
+
+  private rejectAll(lines: readonly PendingLine[], reason: string): void {
+    for (const pending of lines) this.context.reject(pending.line, reason);
+  }
+
   private flush(): void {
     const head = this.head;
     const lines = this.lines;
-    if (lines.length === 0 || typeof head === 'string') {
-      this.lines = [];
+    this.lines = [];
+    if (typeof head === 'string') return;
+    if (lines.length === 0) {
+      if (this.rejectedLine === undefined) this.context.reject(this.headLine, 'order has no line items');
       return;
     }
-    this.lines = [];
-    const gross = lines.map((l) => l.grossMinor);
+    // Part of an order is worse than none: its spend would look real.
+    if (this.rejectedLine !== undefined) {
+      this.rejectAll(lines, `another line of the order (line ${this.rejectedLine}) was rejected, so the order is not read whole`);
+      return;
+    }
     let grossTotal = 0;
-    for (const g of gross) grossTotal += g;
-    // The discount may include shipping discounts: never take lines below zero.
-    const discounts = allocateProportionally(Math.min(head.discountMinor, grossTotal), gross);
+    for (const pending of lines) grossTotal = addMinor(grossTotal, pending.grossMinor, "an order's line items");
+    // Subtotal = lines less the product discounts; Discount Amount may also hold a shipping
+    // discount, so the lines' own discount is what separates them from the Subtotal, and it
+    // must lie between nothing and Discount Amount, give or take a minor unit per line (rounding).
+    const productDiscount = grossTotal - head.subtotalMinor;
+    const rounding = lines.length;
+    if (productDiscount < -rounding || productDiscount > head.discountMinor + rounding) {
+      this.rejectAll(lines, NOT_ADDING_UP);
+      return;
+    }
+    const gross = lines.map((l) => l.grossMinor);
+    const discounts = allocateProportionally(Math.min(Math.max(productDiscount, 0), grossTotal), gross);
     const net = gross.map((g, i) => g - (discounts[i] as number));
     let refunds: number[];
     if (head.settlement === 'refunded') {
@@ -258,11 +332,25 @@ class ShopifyOrderSink implements RowSink {
     } else {
       // Normally only partially_refunded orders carry a Refunded Amount; it may include shipping.
       let netTotal = 0;
-      for (const n of net) netTotal += n;
+      for (const n of net) netTotal = addMinor(netTotal, n, "an order's net");
       refunds = allocateProportionally(Math.min(head.refundedMinor, netTotal), net);
     }
-    const status: OrderStatus = head.cancelled || head.settlement === 'cancelled' ? 'cancelled' : head.settlement;
     const config = this.context.config;
+    const lineTotals = net.map((n) => convertMinor(n, head.currency, config.currency, head.rate));
+    const tooLarge = lineTotals.findIndex((total) => total > this.maxLineTotal);
+    if (tooLarge !== -1) {
+      const first = (lines[tooLarge] as PendingLine).line;
+      for (let i = 0; i < lines.length; i++) {
+        const pending = lines[i] as PendingLine;
+        const total = lineTotals[i] as number;
+        this.context.reject(
+          pending.line,
+          total > this.maxLineTotal ? `Lineitem price x quantity: ${ABOVE_MAX_LINE_TOTAL}` : `another line of the order (line ${first}) was rejected, so the order is not read whole`,
+        );
+      }
+      return;
+    }
+    const status: OrderStatus = head.cancelled || head.settlement === 'cancelled' ? 'cancelled' : head.settlement;
     for (let i = 0; i < lines.length; i++) {
       const pending = lines[i] as PendingLine;
       const order: OrderLine = {
@@ -274,12 +362,12 @@ class ShopifyOrderSink implements RowSink {
         productName: pending.productName,
         category: undefined,
         quantity: pending.quantity,
-        lineTotalMinor: convertMinor(net[i] as number, head.currency, config.currency, head.rate),
+        lineTotalMinor: lineTotals[i] as number,
         refundedMinor: convertMinor(refunds[i] as number, head.currency, config.currency, head.rate),
         status,
       };
       try {
-        this.context.handlers.order(order);
+        this.context.handlers.order(order, this.context.at(pending.line));
       } catch (error) {
         throw new HandlerFailure(error);
       }
@@ -297,6 +385,7 @@ export const shopifyOrders: RowFormat = {
     'Financial Status',
     'Created at',
     'Currency',
+    'Subtotal',
     'Discount Amount',
     'Refunded Amount',
     'Cancelled at',
@@ -305,6 +394,8 @@ export const shopifyOrders: RowFormat = {
     'Lineitem price',
     'Lineitem sku',
   ],
-  requiredColumns: ['Name', 'Email', 'Financial Status', 'Created at', 'Lineitem quantity', 'Lineitem price'],
+  // Subtotal too: Shopify's standard export always has it, and without it an order that lost
+  // lines (a broken export) could not be told from a smaller order.
+  requiredColumns: ['Name', 'Email', 'Financial Status', 'Created at', 'Subtotal', 'Lineitem quantity', 'Lineitem price'],
   createSink: (context) => new ShopifyOrderSink(context),
 };

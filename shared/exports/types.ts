@@ -5,11 +5,21 @@ export type ExportKind = 'customers' | 'orders' | 'products';
 export type ExportFormat = 'generic' | 'shopify';
 export type ExportEncoding = 'csv' | 'jsonl';
 
-/** Receive validated rows, in file order: all customers, then products, then orders. */
+/** Where a row came from: the file's location and the physical line the row starts on. */
+export interface RowPosition {
+  readonly file: string;
+  readonly line: number;
+}
+
+/**
+ * Receive validated rows, in file order: all customers, then products, then orders. `at` is
+ * one object per file, updated for every row (the reader allocates nothing per row): read it
+ * during the call, copy what you keep.
+ */
 export interface ExportHandlers {
-  customer(record: CustomerRecord): void;
-  order(line: OrderLine): void;
-  product(record: ProductRecord): void;
+  customer(record: CustomerRecord, at: RowPosition): void;
+  order(line: OrderLine, at: RowPosition): void;
+  product(record: ProductRecord, at: RowPosition): void;
 }
 
 export interface FileReport {
@@ -19,6 +29,21 @@ export interface FileReport {
   /** Data rows (headers and blank lines excluded), rejected ones included. */
   rows: number;
   rejected: number;
+  /** Optional fields dropped from rows that were kept (see FieldWarning). */
+  warnings: number;
+  /** sha256 of the file's bytes as stored (compressed, for a .gz), lowercase hex. */
+  sha256: string;
+  /** Size of the file as stored. */
+  bytes: number;
+}
+
+/** An optional field the reader dropped, keeping the rest of its row. Never carries the value. */
+export interface FieldWarning {
+  file: string;
+  line: number;
+  /** The column (CSV) or field (JSONL) name, in the format's spelling. */
+  field: string;
+  reason: string;
 }
 
 export interface ReadResult {
@@ -27,6 +52,10 @@ export interface ReadResult {
   rejected: number;
   /** The first 10,000 rejects; `rejected` is the true count. */
   rejects: Reject[];
+  /** Fields dropped with a warning, over all files. */
+  warned: number;
+  /** The first 10,000 warnings; `warned` is the true count. */
+  warnings: FieldWarning[];
   mode: 'full' | 'incremental';
 }
 
@@ -37,11 +66,17 @@ export interface ReadResult {
  */
 export type RowValues = Record<string, unknown>;
 
-/** What a format module may do with a row: emit a model object or reject it. */
+/** What a format module may do with a row: emit a model object, reject it, or drop a field of it. */
 export interface RowContext {
   config: Config;
+  /** The run's clock (ReadOptions.now), epoch ms. */
+  now: number;
   handlers: ExportHandlers;
+  /** The position to hand to a handler for the row on `line` (one object per file, updated). */
+  at(line: number): RowPosition;
   reject(line: number, reason: string): void;
+  /** An optional field was invalid and is dropped; the row goes on without it. */
+  warn(line: number, field: string, reason: string): void;
 }
 
 /** Consumes the rows of one file, in order. */

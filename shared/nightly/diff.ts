@@ -5,8 +5,9 @@ import { tierRank } from '#shared/tiering/tiers.ts';
 import type { ProfileItem, StoredState } from '#shared/store/profile-store.ts';
 
 /**
- * Compares tonight's profiles with what DynamoDB holds, so a run writes only what changed and
- * records every tier or stage movement. Pure: the stored state is passed in.
+ * Compares tonight's profiles with the base (each client's state as of the last completed night,
+ * base.ts), so a run writes only what changed and records every tier or stage movement. Pure: the
+ * base is passed in.
  */
 
 /** JSON with object keys sorted, so equal content always gives equal text. */
@@ -69,11 +70,10 @@ function bump(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
 }
 
-export function diffProfiles(
-  profiles: Iterable<ClientProfile>,
-  stored: ReadonlyMap<string, StoredState>,
-  runDate: string,
-): ProfileDiff {
+/** A client's state as of the last completed night; undefined for a client the base did not hold. */
+export type BeforeLookup = (customerId: string) => StoredState | undefined;
+
+export function diffProfiles(profiles: Iterable<ClientProfile>, before: BeforeLookup, runDate: string): ProfileDiff {
   const diff: ProfileDiff = {
     changed: [],
     tierChanges: [],
@@ -86,24 +86,24 @@ export function diffProfiles(
   };
   for (const profile of profiles) {
     const digest = profileDigest(profile);
-    const before = stored.get(profile.customerId);
-    if (before?.digest === digest && !clvMateriallyChanged(before.clv, profile.clv)) {
+    const was = before(profile.customerId);
+    if (was?.digest === digest && !clvMateriallyChanged(was.clv, profile.clv)) {
       diff.unchanged++;
       continue;
     }
     diff.changed.push({ ...profile, digest, updatedRunDate: runDate });
-    if (!before) diff.newClients++;
-    const tierMoved = before?.tier !== profile.tier;
-    const stageMoved = before?.stage !== profile.stage;
+    if (!was) diff.newClients++;
+    const tierMoved = was?.tier !== profile.tier;
+    const stageMoved = was?.stage !== profile.stage;
     if (!tierMoved && !stageMoved) continue;
-    diff.tierChanges.push(tierChange(profile, before?.tier, before?.stage, runDate));
-    if (!before) continue;
+    diff.tierChanges.push(tierChange(profile, was?.tier, was?.stage, runDate));
+    if (!was) continue;
     if (tierMoved) {
-      bump(diff.tierMovements, `${before.tier}→${profile.tier}`);
-      if (tierRank(profile.tier) > tierRank(before.tier)) diff.upgrades++;
+      bump(diff.tierMovements, `${was.tier}→${profile.tier}`);
+      if (tierRank(profile.tier) > tierRank(was.tier)) diff.upgrades++;
       else diff.downgrades++;
     }
-    if (stageMoved) bump(diff.stageMovements, `${before.stage}→${profile.stage}`);
+    if (stageMoved) bump(diff.stageMovements, `${was.stage}→${profile.stage}`);
   }
   return diff;
 }

@@ -1,15 +1,18 @@
 import { z } from 'zod';
 import { readObjectBytes, writeObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
+import { ClienteleError } from '#shared/errors.ts';
 import type { ExportSource } from '#shared/exports/source.ts';
 import { newRunId } from '#shared/log.ts';
 import { reportsBucket, runWorkPrefix } from '#shared/store/buckets.ts';
-import { addDays, isIsoDate, localDate } from '#shared/time.ts';
 import { decodeMeasures, encodeMeasures } from './measures-codec.ts';
+import type { ShardFigures } from './admission.ts';
 import {
+  admitShards,
   combineMeasures,
   defaultExportSource,
   finishNight,
+  loadShardBase,
   measureShard,
   NightlyRunError,
   readShard,
@@ -18,7 +21,9 @@ import {
   type NightModels,
   type ShardOutcome,
 } from './run.ts';
-import type { NightlyRunSummary } from './summary.ts';
+import { nightRequestSchema, runDateOf, runDateSchema } from './run-date.ts';
+import { completedRunOf, nightFingerprint, recordRerun } from './repeat.ts';
+import type { NightAdmission, NightlyRunSummary } from './summary.ts';
 import { isValidShard, MAX_SHARDS, shardsOf, type ShardSpec } from './shards.ts';
 
 /**
@@ -49,7 +54,6 @@ import { isValidShard, MAX_SHARDS, shardsOf, type ShardSpec } from './shards.ts'
 
 const JOB = 'nightly';
 
-const runDateSchema = z.string().refine(isIsoDate, 'must be a date, YYYY-MM-DD');
 /** Part of S3 keys: newRunId's "nightly-1a2b3c4d", or any short id of that alphabet. */
 const runIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,80}$/, 'must be 1 to 80 letters, digits, dots, dashes or underscores');
 const shardCountSchema = z.number().int().min(1).max(MAX_SHARDS);
@@ -58,21 +62,29 @@ const shardSchema = z
   .strict()
   .refine(isValidShard, 'shard index must be below the shard count');
 
-/** A whole night in one invocation, as the schedule or a backfill asks for it: {} (yesterday) or { runDate }. */
-export const nightRequestSchema = z.object({ runDate: runDateSchema.optional() }).passthrough();
-
 export const prepareEventSchema = z
   .object({
     phase: z.literal('prepare'),
     shards: shardCountSchema,
-    /** The execution's input: { runDate } for a backfill; the scheduler's (no runDate) means yesterday. */
+    /** The execution's input: the schedule's { scheduledTime }, a backfill's { runDate }, or {} (run-date.ts). */
     request: nightRequestSchema.prefault({}),
   })
   .strict();
 
 export const measureEventSchema = z.object({ phase: z.literal('measure'), runDate: runDateSchema, runId: runIdSchema, shard: shardSchema }).strict();
 
-export const combineEventSchema = z.object({ phase: z.literal('combine'), runDate: runDateSchema, runId: runIdSchema, shards: shardCountSchema }).strict();
+export const combineEventSchema = z
+  .object({
+    phase: z.literal('combine'),
+    runDate: runDateSchema,
+    runId: runIdSchema,
+    shards: shardCountSchema,
+    /** Epoch milliseconds, from prepare: the night marked as being written says when it started. */
+    startedAt: z.number().int().nonnegative(),
+    /** From prepare (the execution's input): write the night even if implausible. */
+    acceptDrop: z.boolean(),
+  })
+  .strict();
 
 export const writeEventSchema = z.object({ phase: z.literal('write'), runDate: runDateSchema, runId: runIdSchema, shard: shardSchema }).strict();
 
@@ -106,16 +118,18 @@ export type FinishEventInput = z.input<typeof finishEventSchema>;
 /** A nightly function's event: one phase of a sharded night, or (no `phase`) a whole night. */
 export type NightlyEvent = NightlyPhaseEvent | ({ phase: 'single' } & z.infer<typeof nightRequestSchema>);
 
+/** Validates a nightly function's event; a malformed one is an EVENT_INVALID error naming each bad field. */
 export function parseNightlyEvent(event: unknown): NightlyEvent {
   const raw: unknown = event ?? {};
   // Dispatch on the key first: a bad phase event gets that phase's messages, not a union's.
-  if (typeof raw === 'object' && raw !== null && 'phase' in raw) return nightlyPhaseEventSchema.parse(raw);
-  return { ...nightRequestSchema.parse(raw), phase: 'single' };
+  if (typeof raw === 'object' && raw !== null && 'phase' in raw) return validEvent(nightlyPhaseEventSchema.safeParse(raw));
+  return { ...validEvent(nightRequestSchema.safeParse(raw)), phase: 'single' };
 }
 
-/** The night a run without a date is for: yesterday in brand time (the schedule fires at 02:00). */
-export function defaultRunDate(config: Pick<Config, 'timeZone'>, now: number): string {
-  return addDays(localDate(now, config.timeZone), -1);
+function validEvent<T>(result: z.ZodSafeParseResult<T>): T {
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`).join('; ');
+  throw new ClienteleError('EVENT_INVALID', `Invalid nightly event: ${issues}`, { cause: result.error });
 }
 
 /** What prepare fixes for the whole execution; every later phase gets it from the state machine. */
@@ -124,12 +138,21 @@ export interface PreparedNight {
   runId: string;
   /** Epoch milliseconds. */
   startedAt: number;
+  /** The execution input's accept-drop, for the combine step's checks. */
+  acceptDrop: boolean;
   /** The Distributed Maps' items: one per shard. */
   shards: ShardSpec[];
 }
 
-export function prepareNight(config: Pick<Config, 'timeZone'>, event: z.infer<typeof prepareEventSchema>, now: number): PreparedNight {
-  return { runDate: event.request.runDate ?? defaultRunDate(config, now), runId: newRunId(JOB), startedAt: now, shards: shardsOf(event.shards) };
+/** The night from the execution's input (run-date.ts), a new run id, the handler's clock as the start. */
+export function prepareNight(config: Pick<Config, 'timeZone'>, event: z.infer<typeof prepareEventSchema>, handlerNow: number): PreparedNight {
+  return {
+    runDate: runDateOf(event.request, config, handlerNow),
+    runId: newRunId(JOB),
+    startedAt: handlerNow,
+    acceptDrop: event.request.acceptDrop ?? false,
+    shards: shardsOf(event.shards),
+  };
 }
 
 /** The work objects of one run. */
@@ -137,6 +160,7 @@ function workKeys(context: Pick<NightContext, 'config' | 'runDate' | 'runId'>) {
   const base = runWorkPrefix(context.config, JOB, context.runDate, context.runId);
   return {
     measures: (shard: number) => `${base}/measures-${shard}.bin`,
+    figures: (shard: number) => `${base}/figures-${shard}.json`,
     models: `${base}/models.json`,
     outcome: (shard: number) => `${base}/outcome-${shard}.json`,
   };
@@ -170,17 +194,30 @@ export interface MeasureReceipt {
 /** Phase 1 for one shard: read + measure, the measures stored for combine. */
 export async function measureShardToWork(context: NightContext, shard: ShardSpec, source: ExportSource = defaultExportSource(context)): Promise<MeasureReceipt> {
   const shardRead = await readShard(context, source, shard);
-  const measures = measureShard(context, shardRead);
+  const { measures, figures } = measureShard(context, shardRead, await loadShardBase(context, shardRead));
   const measuresObject = await putWorkObject(context, workKeys(context).measures(shard.index), encodeMeasures(measures), 'application/octet-stream');
+  const stored: StoredFigures = { figures, files: shardRead.read.files, unknownCustomerLines: shardRead.unknownCustomers.perFile };
+  await putWorkObject(context, workKeys(context).figures(shard.index), JSON.stringify(stored), 'application/json');
   return { shard, measuresObject, rfmBuyers: measures.rfm.orderCount.length, clvBuyers: measures.clv.frequency.length, readMs: shardRead.readMs };
 }
 
-/** models.json: the models with the run they belong to, checked on every read. */
-interface StoredModels {
-  runId: string;
-  shards: number;
-  models: NightModels;
+/** figures-<i>.json: what a shard measured for the guards, with the export's files as it read them. */
+interface StoredFigures {
+  figures: ShardFigures;
+  files: NightlyRunSummary['input']['files'];
+  /** Order lines of the shard's unknown customers, per file. */
+  unknownCustomerLines: Record<string, number>;
 }
+
+/**
+ * models.json: the models and the admission with the run they belong to, checked on every read;
+ * or, when the night was already completed from the same export and configuration, that night's
+ * summary: the writes then do nothing and finish records the rerun (repeat.ts).
+ */
+type StoredModels = { runId: string; shards: number } & (
+  | { models: NightModels; admission: NightAdmission; completed?: undefined }
+  | { completed: NightlyRunSummary; models?: undefined; admission?: undefined }
+);
 
 export interface CombineReceipt {
   modelsObject: string;
@@ -188,15 +225,37 @@ export interface CombineReceipt {
   clv: { fitted: boolean; clients: number; skippedReason?: string };
 }
 
-/** Phase 2: every shard's measures → the night's models, stored for the writes and finish. */
-export async function combineWorkMeasures(context: NightContext, shards: number): Promise<CombineReceipt> {
+/**
+ * Phase 2: every shard's measures → the night's models; the checks before any write (a refused
+ * night fails here, before any shard writes); both stored for the writes and finish.
+ */
+export async function combineWorkMeasures(context: NightContext, run: { shards: number; startedAt: number }): Promise<CombineReceipt> {
+  const { shards } = run;
   const keys = workKeys(context);
   const measures = await Promise.all(
     shardsOf(shards).map(async ({ index }) => decodeMeasures(await readWorkObject(context, keys.measures(index), `the measures of shard ${index}/${shards}`))),
   );
+  // Our own objects, written by measureShardToWork of this run.
+  const figures = await Promise.all(
+    shardsOf(shards).map(async ({ index }) => (await readWorkJson(context, keys.figures(index), `the figures of shard ${index}/${shards}`)) as StoredFigures),
+  );
+  const files = figures[0]?.files ?? [];
+  const completed = await completedRunOf(context, nightFingerprint(files, context.config));
+  if (completed) {
+    const stored: StoredModels = { runId: context.runId, shards, completed };
+    const modelsObject = await putWorkObject(context, keys.models, JSON.stringify(stored), 'application/json');
+    context.log.info('night already completed from this export and configuration: the shards write nothing', { of: completed.runId });
+    return { modelsObject, rfmBuyers: 0, clv: { fitted: false, clients: 0, skippedReason: `night already completed by run ${completed.runId}` } };
+  }
   const models = combineMeasures(context, measures);
+  const admission = await admitShards(context, {
+    startedAt: run.startedAt,
+    figures: figures.map((f) => f.figures),
+    files,
+    unknownCustomerLines: figures.map((f) => f.unknownCustomerLines),
+  });
   // Plain numbers and strings: RFM cuts, fitted parameters, the fit report (JSON keeps them exact).
-  const stored: StoredModels = { runId: context.runId, shards, models };
+  const stored: StoredModels = { runId: context.runId, shards, models, admission };
   const modelsObject = await putWorkObject(context, keys.models, JSON.stringify(stored), 'application/json');
   const { report } = models.clv;
   const rfmBuyers = measures.reduce((n, m) => n + m.rfm.orderCount.length, 0);
@@ -208,18 +267,19 @@ export async function combineWorkMeasures(context: NightContext, shards: number)
   };
 }
 
-async function readModels(context: NightContext, shards: number): Promise<NightModels> {
+async function readModels(context: NightContext, shards: number): Promise<StoredModels> {
   // Our own object, written by combineWorkMeasures of this run: check it is, not its whole shape.
   const stored = (await readWorkJson(context, workKeys(context).models, 'the night\'s models')) as Partial<StoredModels>;
-  if (stored.runId !== context.runId || stored.shards !== shards || !stored.models) {
+  if (stored.runId !== context.runId || stored.shards !== shards || (!stored.completed && (!stored.models || !stored.admission))) {
     throw new NightlyRunError(`models.json of run ${context.runId} belongs to run ${String(stored.runId)} with ${String(stored.shards)} shards`);
   }
-  return stored.models;
+  return stored as StoredModels;
 }
 
 export interface WriteReceipt {
   shard: ShardSpec;
-  outcomeObject: string;
+  /** Absent when the night was already completed from the same export: nothing to write. */
+  outcomeObject?: string;
   changes: { newClients: number; changed: number; unchanged: number };
   written: ShardOutcome['written'];
 }
@@ -227,8 +287,10 @@ export interface WriteReceipt {
 /** Phase 3 for one shard: the export read again, scored with the night's models, changes written. */
 export async function writeShardFromWork(context: NightContext, shard: ShardSpec, source: ExportSource = defaultExportSource(context)): Promise<WriteReceipt> {
   // The models first: a missing one fails before the export is read.
-  const models = await readModels(context, shard.count);
-  const outcome = await writeShard(context, await readShard(context, source, shard), models);
+  const { models } = await readModels(context, shard.count);
+  if (!models) return { shard, changes: { newClients: 0, changed: 0, unchanged: 0 }, written: { profiles: 0, tierHistory: 0, retries: 0 } };
+  const shardRead = await readShard(context, source, shard);
+  const outcome = await writeShard(context, shardRead, models, await loadShardBase(context, shardRead));
   const outcomeObject = await putWorkObject(context, workKeys(context).outcome(shard.index), JSON.stringify(outcome), 'application/json');
   const { newClients, changed, unchanged } = outcome.changes;
   return { shard, outcomeObject, changes: { newClients, changed, unchanged }, written: outcome.written };
@@ -241,10 +303,11 @@ export async function finishFromWork(
   source: ExportSource = defaultExportSource(context),
 ): Promise<NightlyRunSummary> {
   const keys = workKeys(context);
-  const models = await readModels(context, run.shards);
+  const { models, admission, completed } = await readModels(context, run.shards);
+  if (completed) return recordRerun(context, completed, run.startedAt);
   // Written by writeShardFromWork of this run; finishNight checks there is one per shard.
   const outcomes = await Promise.all(
     shardsOf(run.shards).map(async ({ index }) => (await readWorkJson(context, keys.outcome(index), `the outcome of shard ${index}/${run.shards}`)) as ShardOutcome),
   );
-  return finishNight(context, { source: source.describe(), startedAt: run.startedAt, models, outcomes });
+  return finishNight(context, { source: source.describe(), startedAt: run.startedAt, models, admission, outcomes });
 }

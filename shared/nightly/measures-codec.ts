@@ -1,3 +1,4 @@
+import { ClienteleError } from '#shared/errors.ts';
 import type { ShardMeasures } from './run.ts';
 
 /**
@@ -31,8 +32,11 @@ const COLUMNS = [
 
 type Column = (typeof COLUMNS)[number];
 
-export class MeasuresCodecError extends Error {
+export class MeasuresCodecError extends ClienteleError {
   override name = 'MeasuresCodecError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('MEASURES_CORRUPT', message, options);
+  }
 }
 
 function columnOf(measures: ShardMeasures, [group, name]: Column): Float64Array {

@@ -7,7 +7,7 @@ import { tierMovesOf } from '#shared/store/history-store.ts';
 import { getRun, recentRuns } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { readCampaignResults } from './campaign-results.ts';
-import { NIGHTLY_JOB, type NightlyRunSummary } from './summary.ts';
+import { NIGHTLY_JOB, type NightInProgress, type NightlyRunSummary } from './summary.ts';
 
 /**
  * The nightly report's data step: everything the marketers' report shows, gathered from tonight's
@@ -17,10 +17,12 @@ import { NIGHTLY_JOB, type NightlyRunSummary } from './summary.ts';
 
 /** The summary fields the trend reads from the runs table (the projection keeps the pages small). */
 type StoredTrendItem = Pick<NightlyRunSummary, 'job' | 'runDate' | 'distribution' | 'changes'> & {
+  /** 'writing' for a night not completed (no figures yet): left out of the trend. */
+  status?: 'writing' | 'completed';
   input?: Partial<Pick<NightlyRunSummary['input'], 'rejected'>>;
 };
 
-const TREND_ATTRIBUTES = ['distribution', 'changes', 'input.rejected'] as const;
+const TREND_ATTRIBUTES = ['status', 'distribution', 'changes', 'input.rejected'] as const;
 
 export function trendPoint(summary: StoredTrendItem): TrendPoint {
   const d = summary.distribution;
@@ -112,8 +114,9 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
 }
 
 /** The stored summary of one night (the CLI renders a past night from it), or undefined. */
-export function storedNightlySummary(clients: Pick<AwsClients, 'documents'>, config: Pick<Config, 'storage'>, runDate: string): Promise<NightlyRunSummary | undefined> {
-  return getRun<NightlyRunSummary>(clients.documents, tableNames(config).runs, { job: NIGHTLY_JOB, runDate });
+export async function storedNightlySummary(clients: Pick<AwsClients, 'documents'>, config: Pick<Config, 'storage'>, runDate: string): Promise<NightlyRunSummary | undefined> {
+  const run = await getRun<NightlyRunSummary | NightInProgress>(clients.documents, tableNames(config).runs, { job: NIGHTLY_JOB, runDate });
+  return run?.status === 'writing' ? undefined : (run as NightlyRunSummary | undefined);
 }
 
 /** Reads the report's sources from DynamoDB and S3, then builds it. */
@@ -121,7 +124,10 @@ export async function gatherNightlyReport(options: GatherOptions): Promise<Night
   const { config, clients, summary } = options;
   const tables = tableNames(config);
   const runDate = summary.runDate;
-  const history = await recentRuns<StoredTrendItem>(clients.documents, tables.runs, NIGHTLY_JOB, runDate, { limit: TREND_RUNS, attributes: TREND_ATTRIBUTES });
+  // A few more than the trend shows: nights still being written are read, then left out.
+  const history = (await recentRuns<StoredTrendItem>(clients.documents, tables.runs, NIGHTLY_JOB, runDate, { limit: TREND_RUNS + 5, attributes: TREND_ATTRIBUTES }))
+    .filter((run) => run.status !== 'writing')
+    .slice(0, TREND_RUNS);
   const migrations = new MigrationWindows(runDate);
   // The tier history is keyed by run date: only dates a run stored can hold records.
   const runDates = new Set([runDate, ...history.map((s) => s.runDate).filter((d) => d > migrations.windowStart)]);

@@ -3,7 +3,8 @@ import type { AwsClients } from '#shared/aws/clients.ts';
 import { applyClvToProfiles, clvSummaryCollector, fitClvForRun, predictClv, type ClvModelFit, type ClvRunReport } from '#shared/clv/profile-clv.ts';
 import type { RfmSummary } from '#shared/clv/summary.ts';
 import type { Config } from '#shared/config.ts';
-import { readExport, ExportError, type FileReport, type ReadResult } from '#shared/exports/reader.ts';
+import { ClienteleError } from '#shared/errors.ts';
+import { checkRejectShares, readExport, ExportError, MAX_KEPT_REJECTS, type FieldWarning, type FileReport, type ReadResult } from '#shared/exports/reader.ts';
 import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
@@ -11,31 +12,42 @@ import { advisorDigestsOfNight, type AdvisorDigestSummary } from '#shared/digest
 import { exportPrefix, reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { writeCatalog } from '#shared/store/catalog-store.ts';
 import { putRun } from '#shared/store/runs-store.ts';
-import { writeTierChanges } from '#shared/store/history-store.ts';
-import { loadStoredStates, writeProfiles } from '#shared/store/profile-store.ts';
+import { isErased, loadErasures } from '#shared/store/erasure-store.ts';
+import { readBeforeImages } from '#shared/store/night-plans.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { computeProfiles, rfmMeasures, runClock } from '#shared/tiering/profile.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
+import { tierRank } from '#shared/tiering/tiers.ts';
+import { acceptedOrderLines, addShardFigures, admitNight, emptyShardFigures, type ShardFigures } from './admission.ts';
+import { applyNight, restoreUnseen } from './apply.ts';
+import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { shardHandlers, shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from './shards.ts';
 import { distribution, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { tallyShardCampaigns, writeCampaignResults } from './campaign-results.ts';
 import type { CampaignHeadline, CampaignTallies } from '#shared/campaign-results/results.ts';
 import { publishNightlyReport } from './publish-report.ts';
-import { NIGHTLY_JOB, type NightlyProgress, type NightlyRunSummary } from './summary.ts';
+import { completedRunOf, nightFingerprint, recordRerun } from './repeat.ts';
+import { addPerFile, noUnknownCustomers, OrphanOrderLines, withUnknownRejects, type UnknownCustomerRejects } from './unknown-customers.ts';
+import { NIGHTLY_JOB, type NightAdmission, type NightlyProgress, type NightlyRunSummary } from './summary.ts';
 
 /**
  * The nightly job: read the dated export, compute every client's profile, write only what
  * changed, record movements, and leave a report. Nothing is written until the whole export has
- * been read and accepted, so a broken export cannot half-update the base.
+ * been read and accepted and the night's figures are plausible (admission.ts), so a broken export
+ * cannot half-update the base; and the writes are ordered so that a crash at any point, followed
+ * by a rerun, ends exactly where one clean run would (apply.ts).
  *
  * The job is four phases, so that it can run as one process or as shards (shards.ts):
- *  1. readShard + measureShard, per shard: read the export keeping the shard's clients, and
- *     measure what the whole base must agree on (RFM measures, CLV summaries: numbers only);
- *  2. combineMeasures, once: RFM quintile cuts and the CLV fit over every shard's measures;
- *  3. writeShard, per shard: profiles scored with those models, compared with DynamoDB, written;
- *  4. finishNight, once: the summary, rejects and catalogue objects, the runs table.
+ *  1. readShard + loadShardBase + measureShard, per shard: read the export keeping the shard's
+ *     clients, load their state as of the last completed night (base.ts), and measure what the
+ *     whole base must agree on (RFM measures, CLV summaries, the guards' figures: numbers only);
+ *  2. combineMeasures + admitNight, once: RFM quintile cuts and the CLV fit over every shard's
+ *     measures; the checks before any write, then the night marked as being written;
+ *  3. writeShard, per shard: profiles scored with those models, compared with the base, written;
+ *  4. finishNight, once: what earlier attempts left and tonight does not touch put back, the
+ *     summary, rejects and catalogue objects, the report, the runs table (night completed).
  * runNightly does all four in this process with one shard; a sharded run (worker threads
  * locally, a Step Functions Distributed Map in AWS) stores exactly the same results.
  */
@@ -50,13 +62,18 @@ export interface NightlyRunOptions {
   clock: () => number;
   /** Defaults to the dated prefix of the exports bucket. */
   source?: ExportSource;
+  /** Write the night even if its figures fail the plausibility checks (an operator's explicit decision, recorded in the summary). */
+  acceptDrop?: boolean;
   log?: Log;
   onProgress?: (progress: NightlyProgress) => void;
 }
 
 
-export class NightlyRunError extends Error {
+export class NightlyRunError extends ClienteleError {
   override name = 'NightlyRunError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('NIGHTLY_RUN_FAILED', message, options);
+  }
 }
 
 /** What every phase needs: the run's identity, configuration, AWS clients, log and progress. */
@@ -67,6 +84,7 @@ export interface NightContext {
   clients: AwsClients;
   /** The wall clock, epoch ms (see NightlyRunOptions.clock). */
   clock: () => number;
+  acceptDrop: boolean;
   log: Log;
   onProgress: (progress: NightlyProgress) => void;
 }
@@ -79,6 +97,7 @@ export function nightContext(options: NightlyRunOptions): NightContext {
     config,
     clients,
     clock: options.clock,
+    acceptDrop: options.acceptDrop ?? false,
     log: (options.log ?? silentLog).child({ runId, runDate, job: 'nightly' }),
     onProgress: options.onProgress ?? (() => undefined),
   };
@@ -95,6 +114,14 @@ export interface ShardRead {
   aggregator: ClientAggregator;
   read: ReadResult;
   products: ProductRecord[];
+  /** Clients of the export left out because they asked to be forgotten (erasure-store.ts). */
+  erasedClients: number;
+  /** Order lines of the shard whose customer_id no customer row carried (unknown-customers.ts). */
+  orphans: OrphanOrderLines;
+  /** Of those, the lines of customers the base does not know either: set by loadShardBase. */
+  unknownCustomers: UnknownCustomerRejects;
+  /** The export's files and the configuration, hashed (repeat.ts). */
+  fingerprint: string;
   readMs: number;
 }
 
@@ -104,12 +131,18 @@ export async function readShard(context: NightContext, source: ExportSource, sha
   const started = performance.now();
   log.info('reading export', { source: source.describe(), shard: shard.index, shards: shard.count });
   const scheme = shard.count > 1 ? await shardKeySchemeOf(source) : 'customer-id';
-  const aggregator = new ClientAggregator({ now: runClock(runDate, config.timeZone).now });
+  const { now } = runClock(runDate, config.timeZone);
+  const aggregator = new ClientAggregator({ now });
   const products: ProductRecord[] = [];
+  const orphans = new OrphanOrderLines();
   const handlers = shardHandlers(
     {
       customer: (record) => aggregator.addCustomer(record),
-      order: (line) => aggregator.addOrderLine(line),
+      order: (line, at) => {
+        // Customers come first: an id no customer row has carried by now is in none.
+        if (line.customerId !== undefined && !aggregator.hasCustomerRecord(line.customerId)) orphans.note(line.customerId, at);
+        aggregator.addOrderLine(line);
+      },
       product: (record) => products.push(record),
     },
     shard,
@@ -117,7 +150,8 @@ export async function readShard(context: NightContext, source: ExportSource, sha
   );
   let read: ReadResult;
   try {
-    read = await readExport(source, handlers, { config, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) });
+    // Reject shares are checked once the unknown customers' lines are counted (admitShards).
+    read = await readExport(source, handlers, { config, now, checkRejectShares: false, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) });
   } catch (error) {
     if (error instanceof ExportError) log.error('export rejected, nothing written', { file: error.file, error: error.message });
     throw error;
@@ -127,8 +161,22 @@ export async function readShard(context: NightContext, source: ExportSource, sha
       `${source.describe()} is an incremental export (_manifest.json); the nightly run needs a full snapshot.`,
     );
   }
-  log.info('export read', { rows: read.rows, rejected: read.rejected, files: read.files.length, clients: aggregator.clientCount, shard: shard.index });
-  return { shard, source: source.describe(), aggregator, read, products, readMs: Math.round(performance.now() - started) };
+  // People who asked to be forgotten stay out of the base whatever the export says.
+  const erasures = await loadErasures(context.clients.documents, tableNames(config).suppression);
+  const erasedClients = aggregator.dropClients((id, email) => isErased(erasures, id, email));
+  log.info('export read', { rows: read.rows, rejected: read.rejected, warned: read.warned, files: read.files.length, clients: aggregator.clientCount, erasedClients, shard: shard.index });
+  return {
+    shard,
+    source: source.describe(),
+    aggregator,
+    read,
+    products,
+    erasedClients,
+    orphans,
+    unknownCustomers: noUnknownCustomers(),
+    fingerprint: nightFingerprint(read.files, config),
+    readMs: Math.round(performance.now() - started),
+  };
 }
 
 /** What the whole base must agree on, from one shard: numbers only, in columns (cheap to send). */
@@ -138,15 +186,49 @@ export interface ShardMeasures {
   clv: { frequency: Float64Array; recency: Float64Array; T: Float64Array; monetaryValue: Float64Array };
 }
 
-/** Phase 1, continued: the shard's RFM measures and CLV summaries. */
-export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, shardRead: ShardRead): ShardMeasures {
+/**
+ * Phase 1, continued: the shard's clients as of the last completed night; then the orders of
+ * customers neither tonight's customer rows nor that base know are rejected and their ids left
+ * out (shardRead.unknownCustomers).
+ */
+export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'config' | 'clients' | 'log'>, shardRead: ShardRead): Promise<NightBase> {
+  const { aggregator, orphans } = shardRead;
+  const ours = new Set(aggregator.customerIds());
+  const base = await loadNightBase(context, (id) => ours.has(id));
+  if (orphans.customers === 0) return base;
+  // Erased clients were left out already: their lines are not "unknown".
+  const unknown = orphans.rejectsOf((id) => ours.has(id) && beforeState(base, id) === undefined);
+  if (unknown.customerIds.length > 0) {
+    const ids = new Set(unknown.customerIds);
+    aggregator.dropClients((id) => ids.has(id));
+    context.log.warn('orders for unknown customers rejected', { customers: ids.size, lines: unknown.rejected, shard: shardRead.shard.index });
+  }
+  shardRead.unknownCustomers = unknown;
+  return base;
+}
+
+/** What a shard measured: the columns the models are fitted on, and the guards' figures. */
+export interface ShardMeasured {
+  measures: ShardMeasures;
+  figures: ShardFigures;
+}
+
+/** Phase 1, continued: the shard's RFM measures, CLV summaries and the guards' figures against its base. */
+export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, shardRead: ShardRead, base: NightBase): ShardMeasured {
   const { runDate, config } = context;
-  // One pass over the clients for both measures: each pass builds every client's facts again.
+  // One pass over the clients for every measure: each pass builds every client's facts again.
   const clv = clvSummaryCollector(runClock(runDate, config.timeZone).now, config.clv.unit, config.timeZone);
   const clients = config.clv.enabled ? passingThrough(shardRead.aggregator.clients(), clv.add) : shardRead.aggregator.clients();
-  const inputs = rfmMeasures(clients, { runDate, config });
+  const figures = emptyShardFigures();
+  const inputs = rfmMeasures(clients, { runDate, config }, (client) => {
+    figures.clients += 1;
+    figures.revenue12mMinor += client.spend12mMinor;
+    if (client.tier !== 'Prospect') figures.buyers += 1;
+    const before = beforeState(base, client.customerId);
+    if (before && tierRank(client.tier) < tierRank(before.tier)) figures.downgrades += 1;
+  });
   const { summaries } = clv.buyers;
-  return {
+  return { figures, measures: {
     rfm: {
       daysSinceLast: Float64Array.from(inputs, (i) => i.daysSinceLast),
       orderCount: Float64Array.from(inputs, (i) => i.orderCount),
@@ -158,7 +240,7 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
       T: Float64Array.from(summaries, (s) => s.T),
       monetaryValue: Float64Array.from(summaries, (s) => s.monetaryValue),
     },
-  };
+  } };
 }
 
 /** The models of the night, shared by every shard. */
@@ -207,12 +289,18 @@ export interface ShardOutcome {
   changes: Omit<ProfileDiff, 'changed' | 'tierChanges' | 'unchanged'> & { changed: number; unchanged: number };
   written: NightlyRunSummary['written'];
   timingsMs: NightlyRunSummary['timingsMs'];
-  /** The export as read (every shard reads all of it: the same figures in each). */
+  /** The export as the reader saw it (every shard reads all of it: the same figures in each). */
   input: NightlyRunSummary['input'];
+  /** Order lines of the shard's unknown customers, per file (each shard rejects its own clients'). */
+  unknownCustomerLines: Record<string, number>;
+  /** For the rejects object: shard 0 the reader's (the same in every shard), every shard its unknown customers'. */
+  rejects: Reject[];
+  /** For the warnings object: the reader's, from shard 0 only. */
+  warnings: FieldWarning[];
   /** The period's campaign decisions of the shard's clients, followed over each window. */
   campaignTallies: CampaignTallies;
-  /** Written by shard 0, which holds the export-wide artefacts. */
-  rejectsObject?: string;
+  /** Clients of earlier attempts' plans the shard handled (the rest are put back by finishNight). */
+  plannedHandled: string[];
 }
 
 /**
@@ -238,10 +326,9 @@ function* passingThrough<T>(source: Iterable<T>, see: (item: T) => void): Genera
   }
 }
 
-/** Phase 3: the shard's profiles with the night's models, compared with DynamoDB, changes written. */
-export async function writeShard(context: NightContext, shardRead: ShardRead, models: NightModels): Promise<ShardOutcome> {
+/** Phase 3: the shard's profiles with the night's models, compared with its base, changes written. */
+export async function writeShard(context: NightContext, shardRead: ShardRead, models: NightModels, base: NightBase): Promise<ShardOutcome> {
   const { config, clients, runDate, log, onProgress } = context;
-  const tables = tableNames(config);
   const { aggregator, read, shard } = shardRead;
   const computeStarted = performance.now();
 
@@ -254,24 +341,18 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   onProgress({ step: 'compute', done: profiles.length, total: profiles.length });
   const computeDone = performance.now();
 
-  onProgress({ step: 'load', done: 0 });
-  const ours = shard.count > 1 ? new Set(profiles.map((p) => p.customerId)) : undefined;
-  const stored = await loadStoredStates(clients.documents, tables.profiles, 4, ours ? (id) => ours.has(id) : undefined);
-  const diff = diffProfiles(profiles, stored, runDate);
-  onProgress({ step: 'load', done: stored.size, total: stored.size });
+  const diff = diffProfiles(profiles, (id) => beforeState(base, id), runDate);
+  log.info('profiles compared', { shard: shard.index, stored: base.stored.size, planned: base.planned.size, changed: diff.changed.length, movements: diff.tierChanges.length });
   const loadDone = performance.now();
-  log.info('profiles compared', { shard: shard.index, stored: stored.size, changed: diff.changed.length, movements: diff.tierChanges.length });
 
-  const total = diff.changed.length + diff.tierChanges.length;
-  const profileWrite = await writeProfiles(clients.documents, tables.profiles, diff.changed, {
-    onProgress: (written) => onProgress({ step: 'write', done: written, total }),
-  });
-  const historyWrite = await writeTierChanges(clients.documents, tables.tierHistory, diff.tierChanges, {
-    onProgress: (written) => onProgress({ step: 'write', done: profileWrite.written + written, total }),
-  });
+  const total = diff.changed.length;
+  onProgress({ step: 'write', done: 0, total });
+  const applied = await applyNight({ ...context, onWritten: (written) => onProgress({ step: 'write', done: written, total }) }, shard.index, base, diff);
   const writeDone = performance.now();
 
-  const rejectsObject = shard.index === 0 ? await writeExportArtefacts(context, shardRead) : undefined;
+  // The campaign sender reads the replenishment cycles from the catalogue: the same in every shard.
+  if (shard.index === 0 && shardRead.products.length > 0) await writeCatalog(clients.s3, config, shardRead.products);
+  const { unknownCustomers } = shardRead;
   return {
     shard,
     distribution: distribution(profiles),
@@ -284,39 +365,65 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
       tierMovements: diff.tierMovements,
       stageMovements: diff.stageMovements,
     },
-    written: { profiles: profileWrite.written, tierHistory: historyWrite.written, retries: profileWrite.retries + historyWrite.retries },
+    // What the night changed, the same on a rerun that finds it written; this attempt's own writes are in the log.
+    written: { profiles: diff.changed.length, tierHistory: diff.tierChanges.length, retries: applied.retries },
     timingsMs: { read: shardRead.readMs, compute: Math.round(computeDone - computeStarted), load: Math.round(loadDone - computeDone), write: Math.round(writeDone - loadDone) },
     input: {
       files: read.files,
       rows: read.rows,
       rejected: read.rejected,
       rejectShare: read.rows === 0 ? 0 : read.rejected / read.rows,
+      orderLines: acceptedOrderLines(read.files),
+      erasedClients: shardRead.erasedClients,
+      warned: read.warned,
+      fingerprint: shardRead.fingerprint,
       sampleRejects: read.rejects.slice(0, 10),
     },
+    unknownCustomerLines: unknownCustomers.perFile,
+    rejects: shard.index === 0 ? [...read.rejects, ...unknownCustomers.rejects] : unknownCustomers.rejects,
+    warnings: shard.index === 0 ? read.warnings : [],
     campaignTallies,
-    ...(rejectsObject ? { rejectsObject } : {}),
+    plannedHandled: applied.plannedHandled,
   };
 }
 
-/** The rejects object and the product catalogue: the same in every shard, written by shard 0. */
-async function writeExportArtefacts(context: NightContext, shardRead: ShardRead): Promise<string | undefined> {
+/** What the export's rows could not give, beside the summary: rejects and dropped fields (JSON lines). */
+async function writeRowObjects(context: NightContext, rows: { rejects: readonly Reject[]; warnings: readonly FieldWarning[] }): Promise<{ rejectsObject?: string; warningsObject?: string }> {
   const { config, clients, runDate } = context;
-  const { read, products } = shardRead;
   const bucket = reportsBucket(config);
-  const rejectsKey = read.rejected > 0 ? `${reportPrefix(config, 'nightly', runDate)}/rejects.jsonl` : undefined;
-  const rejectsObject = rejectsKey
-    ? await writeObject(clients.s3, {
-        bucket,
-        key: rejectsKey,
-        contentType: 'application/x-ndjson',
-        // The bucket's lifecycle expires objects with this tag after 30 days (they hold personal data).
-        tagging: 'retention=rejects',
-        body: read.rejects.map((r) => JSON.stringify(r)).join('\n') + '\n',
-      })
-    : undefined;
-  // The campaign sender reads the replenishment cycles from here.
-  if (products.length > 0) await writeCatalog(clients.s3, config, products);
-  return rejectsObject;
+  const prefix = reportPrefix(config, 'nightly', runDate);
+  const write = (name: string, items: readonly object[]) =>
+    writeObject(clients.s3, {
+      bucket,
+      key: `${prefix}/${name}`,
+      contentType: 'application/x-ndjson',
+      // The bucket's lifecycle expires objects with this tag after 30 days (they point at personal data).
+      tagging: 'retention=rejects',
+      body: items.map((item) => JSON.stringify(item)).join('\n') + '\n',
+    });
+  return {
+    ...(rows.rejects.length > 0 ? { rejectsObject: await write('rejects.jsonl', rows.rejects) } : {}),
+    ...(rows.warnings.length > 0 ? { warningsObject: await write('warnings.jsonl', rows.warnings) } : {}),
+  };
+}
+
+/** The reader's input figures with every shard's unknown customers' lines counted as rejects. */
+function combinedInput(outcomes: readonly ShardOutcome[], first: ShardOutcome, rejects: readonly Reject[]): NightlyRunSummary['input'] {
+  const unknownPerFile = addPerFile(outcomes.map((o) => o.unknownCustomerLines));
+  const unknownCustomerLines = Object.values(unknownPerFile).reduce((n, k) => n + k, 0);
+  const files = withUnknownRejects(first.input.files, unknownPerFile);
+  const rejected = first.input.rejected + unknownCustomerLines;
+  return {
+    ...first.input,
+    files,
+    rejected,
+    rejectShare: first.input.rows === 0 ? 0 : rejected / first.input.rows,
+    orderLines: acceptedOrderLines(files),
+    // Each shard left out its own erased clients.
+    erasedClients: outcomes.reduce((n, o) => n + (o.input.erasedClients ?? 0), 0),
+    unknownCustomerLines,
+    sampleRejects: rejects.slice(0, 10),
+  };
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): Record<string, number> {
@@ -327,7 +434,7 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
 /** Phase 4: the run summary from every shard's outcome, stored in S3 and the runs table. */
 export async function finishNight(
   context: NightContext,
-  run: { source: string; startedAt: number; models: NightModels; outcomes: readonly ShardOutcome[] },
+  run: { source: string; startedAt: number; models: NightModels; admission: NightAdmission; outcomes: readonly ShardOutcome[] },
 ): Promise<NightlyRunSummary> {
   const { config, clients, runDate, runId, log } = context;
   const outcomes = [...run.outcomes].sort((a, b) => a.shard.index - b.shard.index);
@@ -337,11 +444,21 @@ export async function finishNight(
   }
   const sum = (pick: (o: ShardOutcome) => number) => outcomes.reduce((n, o) => n + pick(o), 0);
   const max = (pick: (o: ShardOutcome) => number) => Math.max(...outcomes.map(pick));
+  // Clients an earlier attempt of the night wrote that no shard saw tonight: put back as they were.
+  const planned = await readBeforeImages(clients.s3, config, runDate, { exceptRunId: runId });
+  await restoreUnseen(context, planned, new Set(outcomes.flatMap((o) => o.plannedHandled)));
   const bucket = reportsBucket(config);
   const summaryKey = `${reportPrefix(config, 'nightly', runDate)}/summary.json`;
   const campaignResults = await writeCampaignResults({ config, clients, runDate, tallies: outcomes.map((o) => o.campaignTallies), log });
+  // By file and line, whichever shard found them.
+  const rejects = outcomes
+    .flatMap((o) => o.rejects)
+    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line))
+    .slice(0, MAX_KEPT_REJECTS);
+  const rowObjects = await writeRowObjects(context, { rejects, warnings: first.warnings });
   const summary: NightlyRunSummary = {
     job: 'nightly',
+    status: 'completed',
     runId,
     runDate,
     source: run.source,
@@ -350,7 +467,7 @@ export async function finishNight(
     durationMs: 0,
     // Shards run side by side: each phase took as long as its slowest shard.
     timingsMs: { read: max((o) => o.timingsMs.read), compute: max((o) => o.timingsMs.compute), load: max((o) => o.timingsMs.load), write: max((o) => o.timingsMs.write) },
-    input: first.input,
+    input: combinedInput(outcomes, first, rejects),
     distribution: mergeDistributions(outcomes.map((o) => o.distribution)),
     clv: run.models.clv.report,
     changes: {
@@ -363,11 +480,12 @@ export async function finishNight(
       stageMovements: outcomes.reduce((acc, o) => addCounts(acc, o.changes.stageMovements), {}),
     },
     written: { profiles: sum((o) => o.written.profiles), tierHistory: sum((o) => o.written.tierHistory), retries: sum((o) => o.written.retries) },
+    admission: run.admission,
     shards: first.shard.count,
     campaignResults: campaignResults.headlines,
     report: {
       summaryObject: `s3://${bucket}/${summaryKey}`,
-      ...(first.rejectsObject ? { rejectsObject: first.rejectsObject } : {}),
+      ...rowObjects,
       campaignResultsObject: campaignResults.object,
     },
   };
@@ -388,6 +506,30 @@ export async function finishNight(
   return summary;
 }
 
+/**
+ * Phase 2, continued: the checks before any write (admission.ts), from every shard's figures and
+ * the export's files; marks the night as being written.
+ */
+export function admitShards(
+  context: NightContext,
+  run: { startedAt: number; figures: readonly ShardFigures[]; files: NightlyRunSummary['input']['files']; unknownCustomerLines: readonly Record<string, number>[] },
+): Promise<NightAdmission> {
+  const figures = addShardFigures(run.figures);
+  // Per file (one bad part is not diluted by good ones), the unknown customers' lines included.
+  const files = withUnknownRejects(run.files, addPerFile(run.unknownCustomerLines));
+  checkRejectShares(files, context.config.maxRejectShare);
+  return admitNight({
+    config: context.config,
+    clients: context.clients,
+    runDate: context.runDate,
+    runId: context.runId,
+    startedAt: run.startedAt,
+    acceptDrop: context.acceptDrop,
+    tonight: { ...figures, orderLines: acceptedOrderLines(files) },
+    log: context.log,
+  });
+}
+
 /** The whole night in this process, as one shard. */
 export async function runNightly(options: NightlyRunOptions): Promise<NightlyRunSummary> {
   const context = nightContext(options);
@@ -395,7 +537,17 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
   const source = options.source ?? defaultExportSource(context);
   context.log.info('nightly run started', { source: source.describe() });
   const shardRead = await readShard(context, source);
-  const models = combineMeasures(context, [measureShard(context, shardRead)]);
-  const outcome = await writeShard(context, shardRead, models);
-  return finishNight(context, { source: source.describe(), startedAt, models, outcomes: [outcome] });
+  const completed = await completedRunOf(context, shardRead.fingerprint);
+  if (completed) return recordRerun(context, completed, startedAt);
+  const base = await loadShardBase(context, shardRead);
+  const { measures, figures } = measureShard(context, shardRead, base);
+  const models = combineMeasures(context, [measures]);
+  const admission = await admitShards(context, {
+    startedAt,
+    figures: [figures],
+    files: shardRead.read.files,
+    unknownCustomerLines: [shardRead.unknownCustomers.perFile],
+  });
+  const outcome = await writeShard(context, shardRead, models, base);
+  return finishNight(context, { source: source.describe(), startedAt, models, admission, outcomes: [outcome] });
 }

@@ -79,12 +79,12 @@ export function orderLineShardKey(line: OrderLine, scheme: ShardKeyScheme): stri
 export function shardHandlers(handlers: ExportHandlers, shard: ShardSpec, scheme: ShardKeyScheme): ExportHandlers {
   if (shard.count === 1) return handlers;
   return {
-    customer: (record) => {
-      if (shardOf(customerShardKey(record, scheme), shard.count) === shard.index) handlers.customer(record);
+    customer: (record, at) => {
+      if (shardOf(customerShardKey(record, scheme), shard.count) === shard.index) handlers.customer(record, at);
     },
-    order: (line) => {
-      if (shardOf(orderLineShardKey(line, scheme), shard.count) === shard.index) handlers.order(line);
+    order: (line, at) => {
+      if (shardOf(orderLineShardKey(line, scheme), shard.count) === shard.index) handlers.order(line, at);
     },
-    product: (record) => handlers.product(record),
+    product: (record, at) => handlers.product(record, at),
   };
 }

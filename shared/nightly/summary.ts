@@ -4,6 +4,7 @@ import type { AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import type { FileReport } from '#shared/exports/reader.ts';
 import type { Reject } from '#shared/model.ts';
 import type { Distribution } from '#shared/tiering/distribution.ts';
+import type { GuardViolation, LastNight, NightFigures } from './guards.ts';
 
 /**
  * What a nightly run reports: its progress while it runs and its summary once done (stored in the
@@ -38,8 +39,29 @@ export interface ReportOutcome {
   };
 }
 
+/** The runs-table item of a night being written: replaced by its summary once the night completes. */
+export interface NightInProgress {
+  job: 'nightly';
+  runDate: string;
+  status: 'writing';
+  runId: string;
+  /** ISO instant. */
+  startedAt: string;
+}
+
+/** What the gate before the writes saw (admission.ts). */
+export interface NightAdmission {
+  tonight: NightFigures & { downgrades: number };
+  /** The last completed night the figures were compared with; absent on a first night. */
+  lastNight?: LastNight;
+  /** Checks that failed and that the operator accepted (--accept-drop). */
+  accepted?: GuardViolation[];
+}
+
 export interface NightlyRunSummary {
   job: 'nightly';
+  /** Absent in summaries written before nights were marked while being written. */
+  status?: 'completed';
   runId: string;
   runDate: string;
   source: string;
@@ -52,6 +74,16 @@ export interface NightlyRunSummary {
     rows: number;
     rejected: number;
     rejectShare: number;
+    /** Order lines accepted (absent in older summaries: derived from the orders files). */
+    orderLines?: number;
+    /** Clients of the export left out because they asked to be forgotten. */
+    erasedClients?: number;
+    /** Order lines rejected because neither the export nor the base knows their customer_id (counted in `rejected`). */
+    unknownCustomerLines?: number;
+    /** Optional fields dropped from rows that were kept (the full list is in the warnings object). */
+    warned?: number;
+    /** sha256 over the export's files and the configuration: a rerun with the same one writes nothing (repeat.ts). */
+    fingerprint?: string;
     /** The first rejects, for a quick look; the full list is in the rejects object. */
     sampleRejects: Reject[];
   };
@@ -67,13 +99,21 @@ export interface NightlyRunSummary {
     tierMovements: Record<string, number>;
     stageMovements: Record<string, number>;
   };
+  /** What the night changed: the same whether it ran once or was rerun after a crash (retries: this attempt's). */
   written: { profiles: number; tierHistory: number; retries: number };
+  /** The plausibility checks against the last completed night (absent in older summaries). */
+  admission?: NightAdmission;
   /** Shards the run was split into (1: a single run). */
   shards: number;
   /** Per campaign, all tiers, each window: sends, uplift and significance (the full results are in campaignResultsObject). */
   campaignResults: CampaignHeadline[];
   /** Where the run's report objects are; the nightly report's outcome (report.html, team email) too. */
-  report: { summaryObject: string; rejectsObject?: string; campaignResultsObject: string } & ReportOutcome;
+  report: { summaryObject: string; rejectsObject?: string; warningsObject?: string; campaignResultsObject: string } & ReportOutcome;
   /** On the digest weekday (config.reports.advisorDigestWeekday): the advisors' weekly digests. */
   advisorDigests?: AdvisorDigestSummary;
+  /**
+   * Only in what a rerun returns, never stored in the summary: this attempt found the night
+   * completed from the same export and configuration and wrote nothing (repeat.ts).
+   */
+  rerun?: { runId: string; startedAt: string; of: string };
 }

@@ -1,7 +1,8 @@
 import type { Config } from '#shared/config.ts';
 import type { DueOccasion } from '#shared/campaigns/due.ts';
 import type { ClientProfile } from '#shared/model.ts';
-import { renderEmail, templateLocale, type EmailContent, type TemplateData } from '#shared/templates/render.ts';
+import { templateLocale } from '#shared/templates/locale.ts';
+import { renderEmail, type EmailContent, type TemplateData } from '#shared/templates/render.ts';
 import { unsubscribeUrl } from '#shared/unsubscribe/token.ts';
 
 /**

@@ -1,18 +1,23 @@
 import type { AwsClients } from '#shared/aws/clients.ts';
-import { compareDueClients, dueOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
-import { companionOccasions, decide, type DecidedOccasion, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
+import { compareDueClients, dueOccasions, endedOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
+import { companionOccasions, decide, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
 import type { Config } from '#shared/config.ts';
+import { afterOutcome, CLOSED_BREAKER, type BreakerState } from '#shared/delivery/circuit-breaker.ts';
+import { readAccount, sesAccountReader, type SesAccountReader } from '#shared/delivery/ses-account.ts';
 import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
+import { sendingPlan, type SendingPlan } from '#shared/delivery/sending-plan.ts';
+import { ClienteleError } from '#shared/errors.ts';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import type { ClientProfile, ProductRecord } from '#shared/model.ts';
 import { readCatalog } from '#shared/store/catalog-store.ts';
 import { claimEach, deliverClaimed, releaseClaims, type LedgerTable } from '#shared/delivery/deliver.ts';
 import {
   claimHoursBetween,
+  isClaimable,
   ledgerEntriesOf,
   recordDecision,
-  staleClaims,
-  WAITING_STATUSES,
+  recordExpiry,
+  unresolvedSends,
   type ClaimRequest,
   type LedgerEntry,
   type LedgerKey,
@@ -21,22 +26,31 @@ import { scanProfiles } from '#shared/store/profile-store.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { loadSuppressed } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
+import { SENDER_ALERTS } from './alerts.ts';
 import { composeEmail } from './compose.ts';
+import { expiryReason } from './expiry.ts';
 import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
 
 /**
  * The hourly campaign sender, in steps:
- *  1. merge the incremental exports dropped since the last hour (ingest.ts);
- *  2. select the clients due now, minus what the ledger has settled, most urgent first;
- *  3. look up their addresses on the suppression list;
- *  4. per client, decide each occasion (consent, suppression, cap, quiet hours, control group) and
+ *  1. merge the incremental exports dropped since the last hour (ingest.ts); a bad one is
+ *     quarantined and skipped, the hour goes on;
+ *  2. read the SES account (quota, sending status) into a sending plan: the pace, how many emails
+ *     at most, or why none may go (sending-plan.ts);
+ *  3. select the clients due now, minus what the ledger has settled, most urgent first; occasions
+ *     whose window closed while waiting (or before any run decided them) are recorded 'expired';
+ *  4. look up their addresses on the suppression list;
+ *  5. per client, decide each occasion (consent, suppression, cap, quiet hours, control group) and
  *     settle it: a decision is written to the ledger, a send goes through the delivery protocol
- *     (shared/delivery: claim, send through SES, record);
- *  5. report the claims earlier runs left unresolved.
- * Rerunning an hour, or two runs at once, sends nothing twice.
+ *     (shared/delivery: claim, send through SES, record). Once sending stops (the account cannot
+ *     send, its quota is spent, SES refused the account, or the circuit breaker opened after
+ *     consecutive transport failures) the remaining clients are left untouched for a later hour;
+ *  6. report the sends nobody can settle without a person: stale claims and maybe-sent emails.
+ * Rerunning an hour, or two runs at once, sends nothing twice. A run stopped by the circuit breaker
+ * or by SES refusing the account fails (campaignRunFailure) once its summary is out.
  */
 
-export const OUTCOMES = ['sent', 'failed', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred', 'out-of-audience'] as const;
+export const OUTCOMES = ['sent', 'failed', 'maybe-sent', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred', 'expired', 'out-of-audience'] as const;
 export type RunOutcome = (typeof OUTCOMES)[number];
 
 export interface CampaignCounts extends Record<RunOutcome, number> {
@@ -44,6 +58,8 @@ export interface CampaignCounts extends Record<RunOutcome, number> {
   due: number;
   /** Claimed by another run (or an earlier run of this hour) between our read and our claim. */
   alreadyClaimed: number;
+  /** Due, but left untouched for a later hour: sending stopped (see the summary's `stopped`). */
+  left: number;
 }
 
 export interface PlannedDecision {
@@ -51,7 +67,18 @@ export interface PlannedDecision {
   occasionKey: string;
   customerId: string;
   email?: string;
-  outcome: Decision['outcome'];
+  outcome: Decision['outcome'] | 'expired';
+  reason?: string;
+}
+
+/** Why a run stopped sending. The first two fail the run (campaignRunFailure); the others are planned and reported. */
+export type StopReason = 'circuit-breaker' | 'ses-refused-account' | 'sending-blocked' | 'quota-used';
+
+export interface UnresolvedSend {
+  customerId: string;
+  occasionKey: string;
+  claimedAt: string;
+  runId: string;
   reason?: string;
 }
 
@@ -61,14 +88,20 @@ export interface CampaignRunSummary {
   at: string;
   dryRun: boolean;
   ingested: IngestSummary;
+  /** What the SES account allowed this run: pace, budget, or why nothing could go. */
+  sending: SendingPlan;
   clientsScanned: number;
   clientsDue: number;
   campaigns: Record<string, CampaignCounts>;
+  /** Set when the run stopped sending before the end of its list; the rest are counted as `left`. */
+  stopped?: { reason: StopReason; message: string };
   /** Claims never resolved (a run died between claim and SES): reported, never resent. */
-  staleClaims: { customerId: string; occasionKey: string; claimedAt: string; runId: string }[];
+  staleClaims: UnresolvedSend[];
+  /** Emails SES may have taken (a timeout, a reset, a 5xx) in the last two days: reported, never resent blindly. */
+  maybeSent: UnresolvedSend[];
   /** Dry run only: who would get what. Emails masked. */
   plan?: PlannedDecision[];
-  mailer?: { sent: number; failed: number; throttledRetries: number; maxObservedRate: number; haltedBy?: string };
+  mailer?: { sent: number; failed: number; throttledRetries: number; unreachableRetries: number; maxObservedRate: number; haltedBy?: string };
   durationMs: number;
 }
 
@@ -81,17 +114,49 @@ export interface CampaignRunOptions {
   unsubscribeSecret: string;
   dryRun?: boolean;
   log?: Log;
-  /** Defaults to SES through clients.ses, paced at config.sender.maxSendRate. */
+  /** Defaults to SES through clients.ses, paced at the sending plan's rate (config.sender.maxSendRate at most). */
   mailer?: SesMailer;
+  /** Defaults to SESv2 GetAccount through clients.ses. */
+  accountReader?: SesAccountReader;
   /** Test seam: runs after a claim is written and before SES is called (to inject a crash). */
   afterClaim?: (key: LedgerKey) => Promise<void>;
+}
+
+/** A run that stopped sending because something is wrong (not a plan): the caller fails after reporting. */
+export class CampaignRunError extends ClienteleError {
+  override name = 'CampaignRunError';
+  constructor(message: string) {
+    super('CAMPAIGN_RUN_HALTED', message);
+  }
+}
+
+/** The error the run's caller (the Lambda, the CLI) throws once the summary is out, or undefined when the run went as planned. */
+export function campaignRunFailure(summary: CampaignRunSummary): CampaignRunError | undefined {
+  const stopped = summary.stopped;
+  if (stopped === undefined || (stopped.reason !== 'circuit-breaker' && stopped.reason !== 'ses-refused-account')) return undefined;
+  const left = Object.values(summary.campaigns).reduce((sum, c) => sum + c.left, 0);
+  return new CampaignRunError(`Campaign run ${summary.runId} stopped sending (${stopped.reason}): ${stopped.message}; ${left} due occasions left for a later run`);
 }
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 export function emptyCampaignCounts(): CampaignCounts {
-  return { due: 0, alreadyClaimed: 0, sent: 0, failed: 0, 'held-out': 0, suppressed: 0, 'no-consent': 0, capped: 0, deferred: 0, 'out-of-audience': 0 };
+  return {
+    due: 0,
+    alreadyClaimed: 0,
+    left: 0,
+    sent: 0,
+    failed: 0,
+    'maybe-sent': 0,
+    'held-out': 0,
+    suppressed: 0,
+    'no-consent': 0,
+    capped: 0,
+    deferred: 0,
+    expired: 0,
+    'out-of-audience': 0,
+  };
 }
 
 interface DueClient {
@@ -102,22 +167,30 @@ interface DueClient {
 
 export async function runCampaigns(options: CampaignRunOptions): Promise<CampaignRunSummary> {
   const started = performance.now();
-  const run = campaignRun(options);
-  const { config, clients, at, runId, log } = run;
+  const base = campaignRun(options);
+  const { config, clients, at, runId, log } = base;
 
-  const ingested = await ingestIncrementalExports({ config, clients, at, runId, dryRun: run.dryRun, log });
+  const ingested = await ingestIncrementalExports({ config, clients, at, runId, dryRun: base.dryRun, log });
+  const run = await withSendingPlan(base, options);
   const catalog = await readCatalog(clients.s3, config);
   const { dueClients, scanned } = await selectDueClients(run, catalog);
   const suppressed = await loadSuppressed(clients.documents, tableNames(config).suppression, dueClients.flatMap((c) => (c.profile.email ? [c.profile.email] : [])));
   log.info('due clients selected', { scanned, due: dueClients.length, suppressed: suppressed.size, products: catalog.size });
 
   for (const client of dueClients) {
+    if (run.stopped && !run.dryRun) {
+      leave(run, client);
+      continue;
+    }
     const isSuppressed = client.profile.email !== undefined && suppressed.has(normaliseEmail(client.profile.email));
     await settleClient(run, client, isSuppressed);
   }
 
-  const stale = run.dryRun ? [] : await staleClaimsOf(run);
+  const unresolved = run.dryRun ? [] : await unresolvedSendsOf(run);
+  const stale = unresolved.filter((e) => e.status === 'claimed');
+  const maybeSent = unresolved.filter((e) => e.status === 'maybe-sent');
   if (stale.length > 0) log.error('stale send claims: a run stopped between claim and send; not resent', { count: stale.length });
+  if (maybeSent.length > 0) log.error('emails SES may have taken (timeout, reset, 5xx): not resent, see the summary', { count: maybeSent.length });
   const stats = run.mailer.stats();
   const summary: CampaignRunSummary = {
     job: 'campaigns',
@@ -125,16 +198,36 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     at: new Date(at).toISOString(),
     dryRun: run.dryRun,
     ingested,
+    sending: run.sending,
     clientsScanned: scanned,
     clientsDue: dueClients.length,
     campaigns: run.counts,
-    staleClaims: stale.map((e) => ({ customerId: e.customerId, occasionKey: e.occasionKey, claimedAt: new Date(e.claimedAt).toISOString(), runId: e.runId })),
+    ...(run.stopped ? { stopped: run.stopped } : {}),
+    staleClaims: stale.map(unresolvedSend),
+    maybeSent: maybeSent.map(unresolvedSend),
     ...(run.dryRun ? { plan: run.plan } : {}),
-    mailer: { sent: stats.sent, failed: stats.failed, throttledRetries: stats.throttledRetries, maxObservedRate: stats.maxObservedRate, ...(stats.haltedBy ? { haltedBy: stats.haltedBy } : {}) },
+    mailer: {
+      sent: stats.sent,
+      failed: stats.failed,
+      throttledRetries: stats.throttledRetries,
+      unreachableRetries: stats.unreachableRetries,
+      maxObservedRate: stats.maxObservedRate,
+      ...(stats.haltedBy ? { haltedBy: stats.haltedBy } : {}),
+    },
     durationMs: Math.round(performance.now() - started),
   };
-  log.info('campaign run finished', { campaigns: run.counts, stale: stale.length, durationMs: summary.durationMs });
+  log.info('campaign run finished', { campaigns: run.counts, stopped: run.stopped?.reason, stale: stale.length, maybeSent: maybeSent.length, durationMs: summary.durationMs });
   return summary;
+}
+
+function unresolvedSend(entry: LedgerEntry): UnresolvedSend {
+  return {
+    customerId: entry.customerId,
+    occasionKey: entry.occasionKey,
+    claimedAt: new Date(entry.claimedAt).toISOString(),
+    runId: entry.runId,
+    ...(entry.reason !== undefined ? { reason: entry.reason } : {}),
+  };
 }
 
 /** What every step of one run shares. */
@@ -151,11 +244,15 @@ interface CampaignRun {
   afterClaim?: (key: LedgerKey) => Promise<void>;
   counts: Record<string, CampaignCounts>;
   plan: PlannedDecision[];
-  /** Set once SES refused the account: the remaining sends wait for a later hour. */
-  halted: boolean;
+  sending: SendingPlan;
+  /** Emails this run has started to send (claims won), against sending.budget. */
+  sendsStarted: number;
+  breaker: BreakerState;
+  /** Set once the run stops sending: every later client is left untouched. */
+  stopped?: { reason: StopReason; message: string };
 }
 
-function campaignRun(options: CampaignRunOptions): CampaignRun {
+function campaignRun(options: CampaignRunOptions): Omit<CampaignRun, 'mailer' | 'sending'> {
   const { config, clients, at, runId } = options;
   const log = (options.log ?? silentLog).child({ runId, job: 'campaigns', at: new Date(at).toISOString() });
   return {
@@ -166,38 +263,76 @@ function campaignRun(options: CampaignRunOptions): CampaignRun {
     dryRun: options.dryRun ?? false,
     log,
     ledger: { documents: clients.documents, table: tableNames(config).sendLedger },
-    mailer: options.mailer ?? createSesMailer(clients.ses, { maxSendRate: config.sender.maxSendRate, log }),
     unsubscribeSecret: options.unsubscribeSecret,
     ...(options.afterClaim ? { afterClaim: options.afterClaim } : {}),
     counts: Object.fromEntries(config.campaigns.campaigns.map((c) => [c.id, emptyCampaignCounts()])),
     plan: [],
-    halted: false,
+    sendsStarted: 0,
+    breaker: CLOSED_BREAKER,
   };
+}
+
+/** Step 2: what the SES account allows; the mailer paced at that rate. A blocked account is reported once and stops sending before it starts. */
+async function withSendingPlan(base: Omit<CampaignRun, 'mailer' | 'sending'>, options: CampaignRunOptions): Promise<CampaignRun> {
+  const { config, clients, log } = base;
+  const reading = await readAccount(options.accountReader ?? sesAccountReader(clients.ses));
+  const sending = sendingPlan(reading, config.sender.maxSendRate);
+  const mailer = options.mailer ?? createSesMailer(clients.ses, { maxSendRate: sending.rate, log });
+  const run: CampaignRun = { ...base, sending, mailer };
+  if (sending.accountUnreadable !== undefined) {
+    log.warn('SES account not readable: sending at the configured rate without a quota check', { reason: sending.accountUnreadable });
+  }
+  if (sending.blocked) {
+    run.stopped = { reason: 'sending-blocked', message: sending.blocked.message };
+    // A dry run says it too, without the alert field: a look by hand is not an hour that failed to send.
+    log.error(sending.blocked.message, { ...(run.dryRun ? {} : { alert: SENDER_ALERTS.sendingBlocked.alert }), blocked: sending.blocked.reason, dryRun: run.dryRun });
+  }
+  return run;
+}
+
+/** A client the run will not touch: its occasions stay due for a later hour, nothing is written. */
+function leave(run: CampaignRun, client: DueClient): void {
+  for (const occasion of client.due) {
+    const counts = countsOf(run, occasion.campaignId);
+    counts.due++;
+    counts.left++;
+  }
+}
+
+/** Stops sending for the rest of the run (the first reason counts). */
+function stop(run: CampaignRun, reason: StopReason, message: string): void {
+  if (run.stopped) return;
+  run.stopped = { reason, message };
+  if (reason === 'quota-used') run.log.warn(message, { budget: run.sending.budget });
+  else run.log.error(message, { stopped: reason });
 }
 
 function countsOf(run: CampaignRun, campaignId: string): CampaignCounts {
   return (run.counts[campaignId] ??= emptyCampaignCounts());
 }
 
-const isWaiting = (entry: LedgerEntry) => (WAITING_STATUSES as readonly string[]).includes(entry.status);
+/** Counts toward the frequency cap: sent, in flight (another run is sending it now), or maybe sent. */
+const MAY_HAVE_GONE = new Set<LedgerEntry['status']>(['sent', 'claimed', 'maybe-sent']);
 
-/** Step 2: who is due now, minus what the ledger has already settled; the most urgent and valuable first. */
+/** Step 3: who is due now, minus what the ledger has already settled; the most urgent and valuable first. Ended occasions left waiting are expired on the way. */
 async function selectDueClients(run: CampaignRun, catalog: ReadonlyMap<string, ProductRecord>): Promise<{ dueClients: DueClient[]; scanned: number }> {
   const { config, clients, at } = run;
   const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone };
+  const lookback = config.sender.expiryLookbackHours * HOUR_MS;
   const dueClients: DueClient[] = [];
   let scanned = 0;
   for await (const profile of scanProfiles(clients.documents, tableNames(config).profiles)) {
     scanned++;
     const due = dueOccasions(profile, catalog, at, context);
-    if (due.length === 0) continue;
+    const ended = endedOccasions(profile, catalog, at - lookback, at, context);
+    if (due.length === 0 && ended.length === 0) continue;
     const entries = await ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId);
-    const settled = new Set(entries.filter((e) => !isWaiting(e)).map((e) => e.occasionKey));
+    if (ended.length > 0) await expireEnded(run, profile, ended, entries);
+    const settled = new Set(entries.filter((e) => !isClaimable(e.status)).map((e) => e.occasionKey));
     const open = due.filter((o) => !settled.has(o.occasionKey));
     if (open.length === 0) continue;
-    // A claim still in flight (another run is sending it now) counts like a send against the cap.
     const recentSends = entries
-      .filter((e) => (e.status === 'sent' || e.status === 'claimed') && (e.sentAt ?? e.claimedAt) > at - 7 * DAY_MS)
+      .filter((e) => MAY_HAVE_GONE.has(e.status) && (e.sentAt ?? e.claimedAt) > at - 7 * DAY_MS)
       .map((e) => ({ campaignId: e.campaignId, sentAt: e.sentAt ?? e.claimedAt }));
     dueClients.push({ profile, due: open, recentSends });
   }
@@ -206,11 +341,36 @@ async function selectDueClients(run: CampaignRun, catalog: ReadonlyMap<string, P
   return { dueClients, scanned };
 }
 
-/** Step 4: decide each of the client's occasions and settle it; companions go in their winner's email. */
+/** Occasions whose window closed while waiting (or before any run decided them): 'expired', with the reason. */
+async function expireEnded(run: CampaignRun, profile: ClientProfile, ended: readonly DueOccasion[], entries: readonly LedgerEntry[]): Promise<void> {
+  const byKey = new Map(entries.map((e) => [e.occasionKey, e]));
+  for (const occasion of ended) {
+    const reason = expiryReason(occasion, byKey.get(occasion.occasionKey), profile, run.config.campaigns);
+    if (reason === undefined) continue;
+    const counts = countsOf(run, occasion.campaignId);
+    if (run.dryRun) {
+      run.plan.push({ campaignId: occasion.campaignId, occasionKey: occasion.occasionKey, customerId: occasion.customerId, outcome: 'expired', reason });
+      counts.expired++;
+      continue;
+    }
+    const written = await recordExpiry(run.ledger.documents, run.ledger.table, { ...claimRequest(run, profile, occasion), reason });
+    if (written === 'claimed') counts.expired++;
+    else counts.alreadyClaimed++;
+  }
+}
+
+/** Step 5: decide each of the client's occasions and settle it; companions go in their winner's email. */
 async function settleClient(run: CampaignRun, client: DueClient, suppressed: boolean): Promise<void> {
   const { profile } = client;
   const context = { campaigns: run.config.campaigns, brandTimeZone: run.config.timeZone };
   const decided = decide({ profile, suppressed, recentSends: client.recentSends }, client.due, run.at, context);
+  // The quota is spent: this client's email (and anyone's after it) waits for a later hour, untouched.
+  const budget = run.sending.budget;
+  if (!run.dryRun && budget !== null && run.sendsStarted >= budget && decided.some((d) => d.decision.outcome === 'send')) {
+    stop(run, 'quota-used', `The SES quota left for this run is spent (${budget} emails): the remaining clients wait for a later hour`);
+    leave(run, client);
+    return;
+  }
   const companionsOf = new Map(decided.map((item) => [item, companionOccasions(item, decided)]));
   const handledWithWinner = new Set([...companionsOf.values()].flat());
   for (const item of decided) {
@@ -219,7 +379,6 @@ async function settleClient(run: CampaignRun, client: DueClient, suppressed: boo
     if (handledWithWinner.has(occasion)) continue; // goes in the winner's email, recorded with it
     const occasions = [occasion, ...(companionsOf.get(item) ?? [])];
     if (run.dryRun) planDecision(run, profile, occasions, decision);
-    else if (decision.outcome === 'send' && run.halted) await recordDecisions(run, profile, occasions, { outcome: 'deferred', until: run.at + HOUR_MS, reason: 'mailer-halted' });
     else if (decision.outcome === 'send') await send(run, profile, occasions);
     else await recordDecisions(run, profile, occasions, decision);
   }
@@ -253,8 +412,8 @@ function claimRequest(run: CampaignRun, profile: ClientProfile, occasion: DueOcc
   };
 }
 
-/** A decision that needs no SES call, or a send held back because SES refused the account earlier in this run. */
-type NoSendDecision = Exclude<Decision, { outcome: 'send' }> | { outcome: 'deferred'; until: number; reason: 'mailer-halted' };
+/** A decision that needs no SES call. */
+type NoSendDecision = Exclude<Decision, { outcome: 'send' }>;
 
 /** A decision that needs no SES call, written in the ledger for each occasion (nothing for out-of-audience). */
 async function recordDecisions(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[], decision: NoSendDecision): Promise<void> {
@@ -289,6 +448,7 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     await releaseClaims(run.ledger, claimed, run.runId, 'claimed-by-another-run', run.at);
     return;
   }
+  run.sendsStarted++;
   await run.afterClaim?.({ customerId: occasion.customerId, occasionKey: occasion.occasionKey });
   const companions = occasions.filter((o) => o !== occasion && claimed.some((c) => c.occasionKey === o.occasionKey));
   const { config } = run;
@@ -316,19 +476,27 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     },
   });
   if (outcome.status === 'sent') counts.sent += claimed.length;
-  else if (outcome.status === 'not-sent' && outcome.retry === 'later') counts.deferred += claimed.length;
+  else if (outcome.status === 'maybe-sent') counts['maybe-sent'] += claimed.length;
+  else if (outcome.retry === 'later') counts.deferred += claimed.length;
   else counts.failed += claimed.length;
-  if (outcome.status === 'not-sent' && outcome.scope === 'account' && !run.halted) {
-    run.halted = true;
-    run.log.error('SES refused the account; remaining sends wait for a later hour', { error: outcome.errorName });
-  }
   if (outcome.status !== 'sent') {
     run.log.warn('send failed', { campaignId: occasion.campaignId, customerId: profile.customerId, status: outcome.status, error: outcome.errorName });
   }
+  if (outcome.status === 'not-sent' && outcome.scope === 'account') {
+    stop(run, 'ses-refused-account', `SES refused the account (${outcome.reason}): the remaining sends wait for a later hour`);
+  }
+  run.breaker = afterOutcome(run.breaker, outcome, config.sender.circuitBreakerFailures);
+  if (run.breaker.open) {
+    stop(
+      run,
+      'circuit-breaker',
+      `${run.breaker.consecutive} sends in a row failed on the way to SES (last: ${run.breaker.lastFailure ?? 'unknown'}): stopped sending`,
+    );
+  }
 }
 
-/** Step 5: claims that never got an outcome (a run died between claim and send): reported for a person, never resent. */
-function staleClaimsOf(run: CampaignRun): Promise<LedgerEntry[]> {
+/** Step 6: sends nobody can settle without a person: claims never resolved, and maybe-sent emails. Never resent. */
+function unresolvedSendsOf(run: CampaignRun): Promise<LedgerEntry[]> {
   const staleBefore = run.at - run.config.sender.staleClaimMinutes * 60_000;
-  return staleClaims(run.ledger.documents, run.ledger.table, staleBefore, claimHoursBetween(run.at - 2 * DAY_MS, run.at));
+  return unresolvedSends(run.ledger.documents, run.ledger.table, staleBefore, claimHoursBetween(run.at - 2 * DAY_MS, run.at));
 }

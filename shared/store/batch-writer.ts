@@ -1,4 +1,5 @@
 import { BatchWriteCommand, type BatchWriteCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ClienteleError } from '#shared/errors.ts';
 
 /**
  * Writes items with BatchWriteItem (25 per request), several requests in flight, resending
@@ -34,8 +35,11 @@ export interface BatchWriteResult {
   retries: number;
 }
 
-export class BatchWriteError extends Error {
+export class BatchWriteError extends ClienteleError {
   override name = 'BatchWriteError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('BATCH_WRITE_FAILED', message, options);
+  }
 }
 
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
@@ -46,10 +50,41 @@ function isThrottling(error: unknown): boolean {
   return error instanceof Error && THROTTLING_ERRORS.has(error.name);
 }
 
-export async function batchPutAll<T extends object>(
+/** One request of a batch: put an item, or delete the item with this key. */
+export type WriteRequest = { put: object } | { delete: Record<string, unknown> };
+
+type DynamoWriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
+
+function dynamoRequest(request: WriteRequest): DynamoWriteRequest {
+  // Items are plain objects of the table's shape; the document client marshals them.
+  return 'put' in request ? { PutRequest: { Item: request.put as Record<string, unknown> } } : { DeleteRequest: { Key: request.delete } };
+}
+
+/** Puts every item (see batchWriteAll). */
+export function batchPutAll<T extends object>(
   client: DocumentSender,
   tableName: string,
   items: Iterable<T>,
+  options: BatchWriteOptions = {},
+): Promise<BatchWriteResult> {
+  return batchWriteAll(client, tableName, mapIterable(items, (item) => ({ put: item })), options);
+}
+
+/** Deletes the items with these keys (see batchWriteAll). */
+export function batchDeleteAll(
+  client: DocumentSender,
+  tableName: string,
+  keys: Iterable<Record<string, unknown>>,
+  options: BatchWriteOptions = {},
+): Promise<BatchWriteResult> {
+  return batchWriteAll(client, tableName, mapIterable(keys, (key) => ({ delete: key })), options);
+}
+
+/** Puts and deletes with BatchWriteItem, 25 a request, several in flight, unprocessed ones resent. */
+export async function batchWriteAll(
+  client: DocumentSender,
+  tableName: string,
+  requests: Iterable<WriteRequest>,
   options: BatchWriteOptions = {},
 ): Promise<BatchWriteResult> {
   const concurrency = options.concurrency ?? 8;
@@ -60,13 +95,11 @@ export async function batchPutAll<T extends object>(
   const random = options.random ?? Math.random;
   const result: BatchWriteResult = { written: 0, retries: 0 };
 
-  const iterator = batches(items)[Symbol.iterator]();
+  const iterator = batches(requests)[Symbol.iterator]();
   const backoff = (attempt: number) => sleep(Math.floor(random() * Math.min(maxDelay, baseDelay * 2 ** attempt)));
 
-  const writeBatch = async (batch: T[]) => {
-    let pending: { PutRequest: { Item: Record<string, unknown> } }[] = batch.map((item) => ({
-      PutRequest: { Item: item as Record<string, unknown> },
-    }));
+  const writeBatch = async (batch: WriteRequest[]) => {
+    let pending: DynamoWriteRequest[] = batch.map(dynamoRequest);
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= maxAttempts) {
         throw new BatchWriteError(
@@ -88,7 +121,13 @@ export async function batchPutAll<T extends object>(
       const done = pending.length - unprocessed.length;
       result.written += done;
       if (done > 0) options.onProgress?.(result.written);
-      pending = unprocessed.flatMap((request) => (request.PutRequest?.Item ? [{ PutRequest: { Item: request.PutRequest.Item } }] : []));
+      pending = unprocessed.flatMap((request): DynamoWriteRequest[] =>
+        request.PutRequest?.Item
+          ? [{ PutRequest: { Item: request.PutRequest.Item } }]
+          : request.DeleteRequest?.Key
+            ? [{ DeleteRequest: { Key: request.DeleteRequest.Key } }]
+            : [],
+      );
     }
   };
 
@@ -97,6 +136,10 @@ export async function batchPutAll<T extends object>(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return result;
+}
+
+function* mapIterable<T, U>(items: Iterable<T>, map: (item: T) => U): Generator<U> {
+  for (const item of items) yield map(item);
 }
 
 function* batches<T>(items: Iterable<T>): Generator<T[]> {

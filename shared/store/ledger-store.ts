@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchDeleteAll } from './batch-writer.ts';
+import { isConditionFailure } from './conditions.ts';
 import { LEDGER_BY_HOUR_INDEX } from './tables.ts';
 import { collectPages, paginate } from './paginate.ts';
 
@@ -11,18 +12,33 @@ import { collectPages, paginate } from './paginate.ts';
  * The protocol, for the campaign sender:
  *  1. claimOccasion(...) before calling SES. Exactly one caller wins the conditional write; every
  *     other caller (a concurrent run, a rerun of the hour) gets 'already-claimed' and must not send.
- *  2. Send, then recordOutcome(...) with the same runId: 'sent' (with SES's message id), 'failed',
- *     or 'deferred' when SES surely did not take the message (throttled, sending paused) so that a
- *     later hour may claim it again.
+ *  2. Send, then recordOutcome(...) with the same runId: 'sent' (with SES's message id), 'failed'
+ *     (it cannot be sent), 'maybe-sent' (SES may have taken it: a timeout, a reset, a 5xx), or
+ *     'deferred' when SES surely did not take the message (throttled, unreachable, sending paused)
+ *     so that a later hour may claim it again.
  *  3. Decisions that need no SES call are written directly with recordDecision(...): final ones
  *     (held-out, suppressed, no-consent) block the occasion for good; waiting ones (capped,
  *     deferred) are re-evaluated by a later hour, which may claim over them.
+ *  4. An occasion whose send window closed while it was waiting (or before any run decided it) is
+ *     written 'expired' with the reason (recordExpiry): final, nothing is sent past a cut-off.
  *
  * A claim that is never resolved (a crash between claim and send) stays 'claimed': staleClaims()
- * reports it. It is never retried blindly, because SES may have sent it before the crash.
+ * reports it. It is never retried blindly, because SES may have sent it before the crash; nor is a
+ * 'maybe-sent' entry.
  */
 
-export const LEDGER_STATUSES = ['claimed', 'sent', 'failed', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred'] as const;
+export const LEDGER_STATUSES = [
+  'claimed',
+  'sent',
+  'failed',
+  'maybe-sent',
+  'held-out',
+  'suppressed',
+  'no-consent',
+  'capped',
+  'deferred',
+  'expired',
+] as const;
 export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
 
 /** Outcomes a later hour may re-evaluate: a claim may overwrite them. */
@@ -33,8 +49,13 @@ export type WaitingStatus = (typeof WAITING_STATUSES)[number];
 export const FINAL_DECISIONS = ['held-out', 'suppressed', 'no-consent'] as const satisfies readonly LedgerStatus[];
 export type FinalDecision = (typeof FINAL_DECISIONS)[number];
 
-/** The statuses a claim may write: 'claimed' (about to send) or a decision that needs no SES call. */
-export type ClaimStatus = 'claimed' | FinalDecision | WaitingStatus;
+/** The statuses a claim may write: 'claimed' (about to send), a decision that needs no SES call, or 'expired'. */
+export type ClaimStatus = 'claimed' | FinalDecision | WaitingStatus | 'expired';
+
+/** Whether a claim (or a decision) may be written over an entry in this status; undefined: no entry. */
+export function isClaimable(status: LedgerStatus | undefined): boolean {
+  return status === undefined || (WAITING_STATUSES as readonly LedgerStatus[]).includes(status);
+}
 
 export interface LedgerKey {
   customerId: string;
@@ -91,7 +112,9 @@ export type ClaimResult = 'claimed' | 'already-claimed';
 export type Outcome =
   | { status: 'sent'; messageId: string; sentAt: number }
   | { status: 'failed'; reason: string }
-  /** SES surely did not take the message (throttled, paused): release the occasion for a later hour. */
+  /** SES may have taken the message: kept, reported, never resent blindly. */
+  | { status: 'maybe-sent'; reason: string }
+  /** SES surely did not take the message (throttled, unreachable, paused): release the occasion for a later hour. */
   | { status: 'deferred'; reason: string; deferredUntil?: number };
 
 /** 'not-claimant': the entry is not 'claimed' by this run (another run's claim, or already resolved). */
@@ -129,9 +152,9 @@ function validateKey(key: LedgerKey): void {
   if (!key.occasionKey) throw new Error('Ledger entry needs an occasionKey');
 }
 
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === 'ConditionalCheckFailedException');
-}
+
+const WAITING_VALUES = WAITING_STATUSES.map((_, i) => `:waiting${i}`);
+const WAITING_VALUE_MAP: Record<string, string> = Object.fromEntries(WAITING_STATUSES.map((status, i) => [`:waiting${i}`, status]));
 
 /**
  * Claims an occasion (status 'claimed') or writes a decision in its place. Succeeds when no entry
@@ -171,12 +194,12 @@ export async function claimOccasion(
       new PutCommand({
         TableName: table,
         Item: item,
-        // The last alternative makes the write idempotent: if the SDK retries a Put that did land
-        // (a timeout after DynamoDB applied it), the retry sees its own token instead of losing.
-        ConditionExpression:
-          'attribute_not_exists(customerId) OR #status IN (:deferred, :capped) OR claimToken = :token',
+        // isClaimable, as a condition. The last alternative makes the write idempotent: if the SDK
+        // retries a Put that did land (a timeout after DynamoDB applied it), the retry sees its own
+        // token instead of losing.
+        ConditionExpression: `attribute_not_exists(customerId) OR #status IN (${WAITING_VALUES.join(', ')}) OR claimToken = :token`,
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':deferred': 'deferred', ':capped': 'capped', ':token': item.claimToken },
+        ExpressionAttributeValues: { ...WAITING_VALUE_MAP, ':token': item.claimToken },
       }),
     );
     return 'claimed';
@@ -197,6 +220,15 @@ export function recordDecision(
   status: FinalDecision | WaitingStatus,
 ): Promise<ClaimResult> {
   return claimOccasion(documents, table, request, status);
+}
+
+/**
+ * Writes 'expired' for an occasion whose send window closed while it waited (deferred, capped) or
+ * before any run decided it (no entry), with the reason. Same condition as a claim: never over a
+ * claimed, sent, maybe-sent or final entry.
+ */
+export function recordExpiry(documents: DocumentSender, table: string, request: ClaimRequest & { reason: string }): Promise<ClaimResult> {
+  return claimOccasion(documents, table, request, 'expired');
 }
 
 /**
@@ -225,6 +257,7 @@ export async function recordOutcome(
       values[':sentAt'] = outcome.sentAt;
       break;
     case 'failed':
+    case 'maybe-sent':
       sets.push('reason = :reason');
       values[':reason'] = outcome.reason;
       break;
@@ -313,12 +346,45 @@ export async function recentSends(
  * hours (see claimHoursBetween). A claim never resolved means a run died between claim and send:
  * report it for a human, never resend it blindly (SES may have sent it).
  */
-export async function staleClaims(
+export function staleClaims(
   documents: DocumentSender,
   table: string,
   olderThan: number,
   hours: readonly string[],
   options: QueryOptions = {},
+): Promise<LedgerEntry[]> {
+  return entriesClaimedIn(documents, table, hours, { expression: '#status = :claimed AND claimedAt < :olderThan', values: { ':claimed': 'claimed', ':olderThan': olderThan } }, options);
+}
+
+/**
+ * The sends nobody can settle without a person, in the given claim hours: stale claims (as
+ * staleClaims) and 'maybe-sent' entries (SES may have taken the email: a timeout, a reset, a 5xx).
+ */
+export function unresolvedSends(
+  documents: DocumentSender,
+  table: string,
+  staleBefore: number,
+  hours: readonly string[],
+  options: QueryOptions = {},
+): Promise<LedgerEntry[]> {
+  return entriesClaimedIn(
+    documents,
+    table,
+    hours,
+    {
+      expression: '(#status = :claimed AND claimedAt < :olderThan) OR #status = :maybeSent',
+      values: { ':claimed': 'claimed', ':olderThan': staleBefore, ':maybeSent': 'maybe-sent' },
+    },
+    options,
+  );
+}
+
+async function entriesClaimedIn(
+  documents: DocumentSender,
+  table: string,
+  hours: readonly string[],
+  filter: { expression: string; values: Record<string, unknown> },
+  options: QueryOptions,
 ): Promise<LedgerEntry[]> {
   const entries: LedgerEntry[] = [];
   for (const hour of new Set(hours)) {
@@ -328,9 +394,9 @@ export async function staleClaims(
           TableName: table,
           IndexName: LEDGER_BY_HOUR_INDEX,
           KeyConditionExpression: 'claimHour = :hour',
-          FilterExpression: '#status = :claimed AND claimedAt < :olderThan',
+          FilterExpression: filter.expression,
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':hour': hour, ':claimed': 'claimed', ':olderThan': olderThan },
+          ExpressionAttributeValues: { ':hour': hour, ...filter.values },
           Limit: options.pageSize,
           ExclusiveStartKey: startKey,
         }),
@@ -398,4 +464,11 @@ export async function decisionsClaimedBetween(
     }),
   );
   return entries.sort((a, b) => a.claimedAt - b.claimedAt || a.customerOccasion.localeCompare(b.customerOccasion));
+}
+
+/** Deletes every entry of a client (an erasure): returns how many there were. */
+export async function deleteLedgerEntriesOf(documents: DocumentSender, table: string, customerId: string): Promise<number> {
+  const entries = await ledgerEntriesOf(documents, table, customerId);
+  await batchDeleteAll(documents, table, entries.map((e) => ({ customerId: e.customerId, occasionKey: e.occasionKey })));
+  return entries.length;
 }

@@ -1,14 +1,18 @@
 import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { normaliseEmail } from '#shared/email.ts';
 import type { ClientClv, ClientProfile, Stage, Tier } from '#shared/model.ts';
 import { PROFILES_BY_ADVISOR_INDEX, PROFILES_BY_TIER_INDEX } from './tables.ts';
 import { collectPages, paginate } from './paginate.ts';
-import { batchPutAll, type BatchWriteOptions, type BatchWriteResult } from './batch-writer.ts';
+import { batchGetAll } from './batch-reader.ts';
+import { batchDeleteAll, batchPutAll, type BatchWriteOptions, type BatchWriteResult } from './batch-writer.ts';
 
 /** What the diff needs of a stored profile: small enough to hold a million in memory. */
 export interface StoredState {
   digest: string;
   tier: Tier;
   stage: Stage;
+  /** The night that last wrote the item (or the day an intraday export created it). */
+  updatedRunDate: string;
   /** The stored predictions, compared with a tolerance (see clvMateriallyChanged). */
   clv?: ClientClv;
 }
@@ -34,6 +38,15 @@ export async function loadStoredStates(
   keep?: (customerId: string) => boolean,
 ): Promise<Map<string, StoredState>> {
   const states = new Map<string, StoredState>();
+  // A base holds a few distinct run dates: one string each, not one per client.
+  const dates = new Map<string, string>();
+  const internDate = (value: unknown) => {
+    const date = String(value);
+    const known = dates.get(date);
+    if (known !== undefined) return known;
+    dates.set(date, date);
+    return date;
+  };
   await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
       const items = paginate((startKey) =>
@@ -42,7 +55,7 @@ export async function loadStoredStates(
             TableName: tableName,
             Segment: segment,
             TotalSegments: segments,
-            ProjectionExpression: 'customerId, digest, tier, stage, clv',
+            ProjectionExpression: 'customerId, digest, tier, stage, clv, updatedRunDate',
             ExclusiveStartKey: startKey,
           }),
         ),
@@ -53,6 +66,7 @@ export async function loadStoredStates(
           digest: String(item.digest),
           tier: item.tier as Tier,
           stage: item.stage as Stage,
+          updatedRunDate: internDate(item.updatedRunDate),
           ...(item.clv ? { clv: item.clv as ClientClv } : {}),
         });
       }
@@ -73,6 +87,15 @@ export function writeProfiles(
   options?: BatchWriteOptions,
 ): Promise<BatchWriteResult> {
   return batchPutAll(client, tableName, items, options);
+}
+
+/** The stored items of these clients (those that exist), read consistently. */
+export function getProfiles(client: DocumentSender, tableName: string, customerIds: readonly string[]): Promise<ProfileItem[]> {
+  return batchGetAll<ProfileItem>(client, tableName, customerIds.map((customerId) => ({ customerId })));
+}
+
+export function deleteProfiles(client: DocumentSender, tableName: string, customerIds: Iterable<string>, options?: BatchWriteOptions): Promise<BatchWriteResult> {
+  return batchDeleteAll(client, tableName, [...customerIds].map((customerId) => ({ customerId })), options);
 }
 
 export async function getProfile(
@@ -159,4 +182,18 @@ export async function scanAdvisorIds(client: DocumentSender, tableName: string):
   );
   for await (const item of items) ids.add(String(item.advisorId));
   return ids;
+}
+
+/** The profiles holding this address (a scan: erasure requests are rare, and no index keeps emails). */
+export async function findProfilesByEmail(client: DocumentSender, tableName: string, email: string): Promise<ProfileItem[]> {
+  return collectPages<ProfileItem>((startKey) =>
+    client.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: 'email = :email',
+        ExpressionAttributeValues: { ':email': normaliseEmail(email) },
+        ExclusiveStartKey: startKey,
+      }),
+    ),
+  );
 }

@@ -79,3 +79,18 @@ export async function recentRuns<T extends RunKey>(
   }
   return items;
 }
+
+/** The job's runs after `runDate` (exclusive), oldest first, at most `limit`. */
+export async function runsAfter<T extends RunKey>(documents: DocumentSender, table: string, job: string, runDate: string, limit: number): Promise<T[]> {
+  const output = await documents.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: '#job = :job AND #runDate > :runDate',
+      ExpressionAttributeNames: { '#job': 'job', '#runDate': 'runDate' },
+      ExpressionAttributeValues: { ':job': job, ':runDate': runDate },
+      Limit: limit,
+      ConsistentRead: true,
+    }),
+  );
+  return (output.Items ?? []) as T[];
+}

@@ -1,5 +1,6 @@
-import { BatchGetCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { normaliseEmail } from '#shared/email.ts';
+import { batchGetAll, type BatchGetOptions } from './batch-reader.ts';
 
 /**
  * The suppression list: addresses never to mail again, keyed by normalised email. Writes are
@@ -120,43 +121,15 @@ export async function isSuppressed(documents: DocumentSender, tableName: string,
   return output.Item !== undefined;
 }
 
-export interface LoadSuppressedOptions {
-  /** Rounds of retrying UnprocessedKeys before giving up (DynamoDB throttles under load). */
-  maxAttempts?: number;
-  /** First back-off delay in ms, doubled each round. */
-  baseDelayMs?: number;
-}
-
-const BATCH_GET_LIMIT = 100;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The suppressed addresses among `emails` (normalised), read with BatchGetItem, 100 keys a request. */
+/** The suppressed addresses among `emails` (normalised), read with BatchGetItem. */
 export async function loadSuppressed(
   documents: DocumentSender,
   tableName: string,
   emails: Iterable<string>,
-  options: LoadSuppressedOptions = {},
+  options: Pick<BatchGetOptions, 'maxAttempts' | 'baseDelayMs'> = {},
 ): Promise<Set<string>> {
-  const maxAttempts = options.maxAttempts ?? 8;
-  const baseDelayMs = options.baseDelayMs ?? 50;
   // BatchGetItem rejects a request that names the same key twice.
   const unique = [...new Set([...emails].map(normaliseEmail).filter((e) => e.length > 0))];
-  const suppressed = new Set<string>();
-  for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
-    let keys: Record<string, unknown>[] = unique.slice(start, start + BATCH_GET_LIMIT).map((email) => ({ email }));
-    for (let attempt = 1; keys.length > 0; attempt++) {
-      if (attempt > maxAttempts) {
-        throw new Error(`Suppression lookup: ${keys.length} keys still unprocessed after ${maxAttempts} attempts`);
-      }
-      if (attempt > 1) await sleep(baseDelayMs * 2 ** (attempt - 2));
-      const output = await documents.send(
-        new BatchGetCommand({
-          RequestItems: { [tableName]: { Keys: keys, ProjectionExpression: 'email', ConsistentRead: true } },
-        }),
-      );
-      for (const item of output.Responses?.[tableName] ?? []) suppressed.add(String(item.email));
-      keys = output.UnprocessedKeys?.[tableName]?.Keys ?? [];
-    }
-  }
-  return suppressed;
+  const items = await batchGetAll<{ email: string }>(documents, tableName, unique.map((email) => ({ email })), { ...options, attributes: ['email'] });
+  return new Set(items.map((item) => String(item.email)));
 }

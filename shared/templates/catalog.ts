@@ -5,8 +5,6 @@ import type { LocaleSources } from './sources/types.ts';
 import { WELCOME } from './sources/welcome.ts';
 import { WINBACK } from './sources/winback.ts';
 
-export type { LocaleSources } from './sources/types.ts';
-
 /**
  * Every template source, as data. Sources are TypeScript string modules rather than .liquid files so
  * that esbuild bundles them into the Lambda and nothing depends on the file system at run time.

@@ -1,9 +1,9 @@
 import { Liquid } from 'liquidjs';
 import { z } from 'zod';
-import { TEMPLATE_CATALOG, type LocaleSources, type TemplateCatalog } from './catalog.ts';
+import { ClienteleError } from '#shared/errors.ts';
+import { TEMPLATE_CATALOG, type TemplateCatalog } from './catalog.ts';
 import { isTemplateLocale, type TemplateLocale } from './locale.ts';
-
-export { TEMPLATE_LOCALES, templateLocale, type TemplateLocale } from './locale.ts';
+import type { LocaleSources } from './sources/types.ts';
 
 /**
  * Renders a campaign email (subject, HTML, text) from the Liquid sources of catalog.ts.
@@ -40,8 +40,11 @@ export interface TemplateData {
   shopUrl?: string;
 }
 
-export class TemplateError extends Error {
+export class TemplateError extends ClienteleError {
   override name = 'TemplateError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('TEMPLATE_INVALID', message, options);
+  }
 }
 
 // Escaping does not make a `javascript:` URL safe in an href: only http(s) links are accepted.

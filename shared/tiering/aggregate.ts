@@ -95,6 +95,36 @@ export class ClientAggregator {
   }
 
   /**
+   * Leaves out the clients `remove` picks, by id and email (the customer record's, else their
+   * lines'): they are gone from clients() as if the export never named them. Returns how many.
+   */
+  dropClients(remove: (customerId: string, email: string | undefined) => boolean): number {
+    this.settlePending();
+    let dropped = 0;
+    for (const [customerId, slot] of [...this.slots]) {
+      const stored = this.store.customers[slot];
+      const email = (stored === undefined ? undefined : storedEmail(stored)) ?? this.store.emails[slot];
+      if (!remove(customerId, email)) continue;
+      this.slots.delete(customerId);
+      dropped += 1;
+    }
+    if (dropped > 0) this.emailIndexStale = true;
+    return dropped;
+  }
+
+  /** Whether a customer row of the export named this customerId (orders alone do not count). */
+  hasCustomerRecord(customerId: string): boolean {
+    const slot = this.slots.get(customerId);
+    return slot !== undefined && this.store.customers[slot] !== undefined;
+  }
+
+  /** Every client's id, as clients() would yield them but without building their facts (unsorted). */
+  *customerIds(): IterableIterator<string> {
+    this.settlePending();
+    yield* this.slots.keys();
+  }
+
+  /**
    * One client's orders, exactly as clients() gives them, or undefined for a client the export
    * does not name: a lookup for the few clients a report follows, without building every client.
    */

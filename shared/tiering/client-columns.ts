@@ -1,4 +1,5 @@
 import type { OrderFact } from '#shared/model.ts';
+import { addMinor } from '#shared/money.ts';
 import type { StoredCustomer } from './customer-packing.ts';
 
 /**
@@ -166,7 +167,7 @@ export class ClientStore {
   addCategory(slot: number, categoryId: number, netMinor: number): void {
     for (let c = this.categoryHead.get(slot); c !== NONE; c = this.categoryNext.get(c)) {
       if (this.categoryId.get(c) === categoryId) {
-        this.categoryNet.set(c, this.categoryNet.get(c) + netMinor);
+        this.categoryNet.set(c, addMinor(this.categoryNet.get(c), netMinor, "a client's spend in one category"));
         return;
       }
     }
@@ -278,7 +279,7 @@ export class ClientStore {
   /** The order's time is its earliest line's; its net is the sum of its lines'. */
   private combineOrder(order: number, orderedAt: number, netMinor: number): void {
     if (orderedAt < this.orderAt.get(order)) this.orderAt.set(order, orderedAt);
-    this.orderNet.set(order, this.orderNet.get(order) + netMinor);
+    this.orderNet.set(order, addMinor(this.orderNet.get(order), netMinor, "an order's net"));
   }
 
   private linkOrder(slot: number, order: number): void {

@@ -1,4 +1,5 @@
 import { STAGES, TIERS, type ClientProfile, type Stage, type Tier } from '#shared/model.ts';
+import { addMinor } from '#shared/money.ts';
 
 /**
  * The night's headline figures: clients and 12-month revenue per tier, clients per stage, the
@@ -95,8 +96,9 @@ export function distribution(profiles: Iterable<ClientProfile>): Distribution {
   for (const profile of profiles) {
     d.clients++;
     d.tiers[profile.tier].clients++;
-    d.tiers[profile.tier].revenueMinor += profile.spend12mMinor;
-    d.revenueMinor += profile.spend12mMinor;
+    const tier = d.tiers[profile.tier];
+    tier.revenueMinor = addMinor(tier.revenueMinor, profile.spend12mMinor, "a tier's 12-month revenue");
+    d.revenueMinor = addMinor(d.revenueMinor, profile.spend12mMinor, 'the 12-month revenue');
     d.stages[profile.stage]++;
     if (profile.spend12mMinor > 0) {
       d.repurchase.buyers12m++;
@@ -118,10 +120,10 @@ export function mergeDistributions(parts: readonly Distribution[]): Distribution
   const d = emptyDistribution();
   for (const part of parts) {
     d.clients += part.clients;
-    d.revenueMinor += part.revenueMinor;
+    d.revenueMinor = addMinor(d.revenueMinor, part.revenueMinor, 'the 12-month revenue');
     for (const tier of TIERS) {
       d.tiers[tier].clients += part.tiers[tier].clients;
-      d.tiers[tier].revenueMinor += part.tiers[tier].revenueMinor;
+      d.tiers[tier].revenueMinor = addMinor(d.tiers[tier].revenueMinor, part.tiers[tier].revenueMinor, "a tier's 12-month revenue");
       d.rising.byTier[tier] += part.rising?.byTier[tier] ?? 0;
     }
     for (const stage of STAGES) d.stages[stage] += part.stages[stage];

@@ -1,5 +1,6 @@
 import type { Config } from '#shared/config.ts';
-import type { ClientFacts, ClientProfile, SkuPurchase } from '#shared/model.ts';
+import type { ClientFacts, ClientProfile, SkuPurchase, Tier } from '#shared/model.ts';
+import { addMinor } from '#shared/money.ts';
 import { addDays, addYears, daysBetweenDates, isIsoDate, MS_PER_DAY, startOfLocalDay, zoneOffsetMs } from '#shared/time.ts';
 import { medianDayGap, stageFor } from './lifecycle.ts';
 import { rfmReference, rfmScoreAgainst, type RfmInput, type RfmReference } from './rfm.ts';
@@ -101,8 +102,8 @@ function summariseOrders(facts: ClientFacts, env: Environment): OrderSummary {
   const days = new Set<number>();
   for (const order of facts.orders) {
     if (!(order.orderedAt < env.now)) continue;
-    summary.lifetimeSpendMinor += order.netMinor;
-    if (order.orderedAt >= env.windowStart) summary.spend12mMinor += order.netMinor;
+    summary.lifetimeSpendMinor = addMinor(summary.lifetimeSpendMinor, order.netMinor, "a client's lifetime spend");
+    if (order.orderedAt >= env.windowStart) summary.spend12mMinor = addMinor(summary.spend12mMinor, order.netMinor, "a client's 12-month spend");
     if (!countsAsPurchase(order)) continue;
     summary.orderCount += 1;
     if (summary.firstOrderAt === undefined || order.orderedAt < summary.firstOrderAt) summary.firstOrderAt = order.orderedAt;
@@ -247,13 +248,25 @@ export interface ProfileOptions {
   rfmReference?: RfmReference;
 }
 
-/** The RFM measures of every buyer among `clients` (what a sharded run merges into one reference). */
-export function rfmMeasures(clients: Iterable<ClientFacts>, context: TieringContext): RfmInput[] {
+/** What the nightly guards read of each client before any profile is built: their tier tonight and 12-month spend. */
+export interface ClientTierMeasure {
+  customerId: string;
+  tier: Tier;
+  spend12mMinor: number;
+}
+
+/**
+ * The RFM measures of every buyer among `clients` (what a sharded run merges into one reference);
+ * `visit` sees every known client's tier on the way, in the same pass.
+ */
+export function rfmMeasures(clients: Iterable<ClientFacts>, context: TieringContext, visit?: (client: ClientTierMeasure) => void): RfmInput[] {
   const env = environment(context);
   const inputs: RfmInput[] = [];
   for (const facts of clients) {
     if (!knownBy(facts, env)) continue;
-    const input = rfmInputOf(summariseOrders(facts, env), env);
+    const summary = summariseOrders(facts, env);
+    visit?.({ customerId: facts.customerId, tier: tierFor(summary.spend12mMinor, summary.orderCount > 0, env.thresholds), spend12mMinor: summary.spend12mMinor });
+    const input = rfmInputOf(summary, env);
     if (input) inputs.push(input);
   }
   return inputs;

@@ -7,7 +7,8 @@ import type { TableNames } from '#shared/store/tables.ts';
 import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
 import { renderPage, type PageKind } from './page.ts';
 import { pageLocale, type UnsubscribeRequest } from './request.ts';
-import { verifyUnsubscribeToken } from './token.ts';
+import type { UnsubscribeKeys } from './keys.ts';
+import { mayNeedNewerKeys, verifyUnsubscribeToken } from './token.ts';
 
 /**
  * The unsubscribe endpoint's logic, free of Lambda types. GET shows a confirmation page (it must
@@ -19,8 +20,8 @@ import { verifyUnsubscribeToken } from './token.ts';
 export interface UnsubscribeContext {
   documents: Pick<DynamoDBDocumentClient, 'send'>;
   tables: Pick<TableNames, 'profiles' | 'suppression'>;
-  /** Signing secret; several (current first) during a rotation. */
-  secret: string | readonly string[];
+  /** The signing keys, current first (the previous one during a rotation), reloaded when a token names a newer one. */
+  keys: UnsubscribeKeys;
   /** The clock (epoch ms), read once per request. */
   now: () => number;
   brandName: string;
@@ -65,6 +66,21 @@ export function pageResponse(kind: PageKind, locale: TemplateLocale, brandName: 
   };
 }
 
+/**
+ * The customer id of a valid token. A token the held keys cannot verify but a newer key might (it
+ * names another key, or has no key id) reloads the keys once: a warm function that loaded them
+ * before a rotation must not refuse links signed with the new key.
+ */
+async function verifiedCustomer(context: UnsubscribeContext, token: string, log: Log): Promise<string | undefined> {
+  const keys = await context.keys.get();
+  const customerId = verifyUnsubscribeToken(token, keys);
+  if (customerId !== undefined || !mayNeedNewerKeys(token, keys)) return customerId;
+  const { keys: fresh, refreshed } = await context.keys.refresh();
+  if (!refreshed) return undefined;
+  log.info('unsubscribe keys reloaded: a token named a key not held', { keys: fresh.length });
+  return verifyUnsubscribeToken(token, fresh);
+}
+
 export async function handleUnsubscribe(context: UnsubscribeContext, request: UnsubscribeRequest): Promise<HttpResponse> {
   const log = context.log ?? silentLog;
   const headerLocale = pageLocale(request.acceptLanguage);
@@ -77,7 +93,7 @@ export async function handleUnsubscribe(context: UnsubscribeContext, request: Un
     log.info('unsubscribe refused: no token', { method: request.method });
     return page('missing-token');
   }
-  const customerId = verifyUnsubscribeToken(token, context.secret);
+  const customerId = await verifiedCustomer(context, token, log);
   if (customerId === undefined) {
     log.warn('unsubscribe refused: invalid token', { method: request.method });
     return page('invalid-token');

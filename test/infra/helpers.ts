@@ -1,18 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { App, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { buildClientele } from '#infra/build.ts';
-import { PROJECT_ROOT } from '#infra/functions.ts';
+import { PROJECT_ROOT } from '#infra/paths.ts';
 import type { SettingsInput } from '#infra/settings.ts';
 import type { ClienteleStack } from '#infra/stack.ts';
-
-/** A functions/ folder with every handler the stack knows (plus one it does not): all wiring, tiny bundles. */
-export const FIXTURE_FUNCTIONS = fileURLToPath(new URL('./fixtures/functions/', import.meta.url));
 
 /** The context `cdk synth` would see: cdk.json's, feature flags included. */
 export function cdkJsonContext(): Record<string, unknown> {
@@ -33,7 +29,7 @@ export interface Synthesized {
  * Builds the app in-process exactly as infra/app.ts does (same settings reader, same cdk-nag
  * plugin), synthesizes it once (bundling included, validation included) and returns the template.
  */
-export function synthesize(settings: Partial<SettingsInput>, extraContext: Record<string, unknown> = {}, functionsDir?: string): Synthesized {
+export function synthesize(settings: Partial<SettingsInput>, extraContext: Record<string, unknown> = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'clientele-cdk-'));
   const base = cdkJsonContext();
   const app = new App({
@@ -41,7 +37,7 @@ export function synthesize(settings: Partial<SettingsInput>, extraContext: Recor
     autoSynth: false,
     context: { ...base, clientele: { ...(base.clientele as object), ...settings }, ...extraContext },
   });
-  const stack = buildClientele(app, functionsDir ? { functionsDir } : {});
+  const stack = buildClientele(app);
   const assembly = app.synth();
   const json = assembly.getStackByName(stack.stackName).template as Synthesized['json'];
   return { app, stack, template: Template.fromJSON(json), json, cleanup: () => rmSync(outdir, { recursive: true, force: true }) };

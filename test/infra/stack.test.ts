@@ -2,15 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseConfig } from '#shared/config.ts';
-import { parseFunctionEnvironment, type FunctionName } from '#shared/environment.ts';
-import { configHasSender } from '#infra/settings.ts';
+import { FUNCTION_ENVIRONMENTS, parseFunctionEnvironment, type FunctionName } from '#shared/environment.ts';
+import { parseNightlyEvent } from '#shared/nightly/distributed.ts';
+import { runDateOf } from '#shared/nightly/run-date.ts';
+import { SENDER_ALERTS } from '#shared/sender/alerts.ts';
 import { TABLES, createTableInput, tableNames, type TableId } from '#shared/store/tables.ts';
-import { allowedPairs, FIXTURE_FUNCTIONS, logicalId, statementsFor, synthesize, type Synthesized } from './helpers.ts';
+import { allowedPairs, logicalId, statementsFor, synthesize, type Synthesized } from './helpers.ts';
 
 /**
- * The whole stack with every construct wired: a functions/ fixture holding nightly, clv,
- * campaigns, unsubscribe, ses-events and one handler no construct knows (digest).
- * Synthesized once (bundling, cdk-nag and all) for every assertion below.
+ * The whole stack as it is deployed: the four handlers of functions/, with a configuration that
+ * turns on everything optional (team email, advisors' digests, alarm e-mail). Synthesized once
+ * (bundling, cdk-nag and all) for every assertion below.
  */
 
 const TIME_ZONE = 'America/New_York';
@@ -63,6 +65,8 @@ const NIGHTLY_SINGLE_RUN = [
   's3:ListBucket <bucket>',
   's3:GetObject <bucket>/exports/*',
   's3:GetObject <bucket>/reports/nightly/*/campaign-results.json',
+  // A rerun of a night reads the before-images its earlier attempts saved.
+  's3:GetObject <bucket>/reports/nightly/*/attempts/*',
   's3:PutObject <bucket>/reports/nightly/*',
   's3:PutObjectTagging <bucket>/reports/nightly/*',
   's3:PutObject <bucket>/reports/catalog/products.json',
@@ -73,6 +77,8 @@ const NIGHTLY_SINGLE_RUN = [
   ...tableRead('runs'),
   ...tableWrite('runs'),
   ...tableRead('sendLedger'),
+  // The erasure list: people who asked to be forgotten stay out of the base.
+  ...tableRead('suppression'),
 ];
 
 /** Readable names for the logical ids allowedPairs prints: <bucket>, <table:profiles>, <function:nightly>... */
@@ -88,8 +94,8 @@ function labelsOf({ stack }: Synthesized): Map<string, string> {
     labels.set(logicalId(fn.fn), `function:${fn.name}`);
   }
   const queues = [stack.nightlyPipeline.deadLetters, stack.campaignSender.deadLetters, stack.feedback.sesEventsDeadLetters];
-  for (const queue of queues) if (queue) labels.set(logicalId(queue), `dlq:${queue.node.id}`);
-  if (stack.nightlyPipeline.stateMachine) labels.set(logicalId(stack.nightlyPipeline.stateMachine), 'state-machine');
+  for (const queue of queues) labels.set(logicalId(queue), `dlq:${queue.node.id}`);
+  labels.set(logicalId(stack.nightlyPipeline.stateMachine), 'state-machine');
   return labels;
 }
 
@@ -115,34 +121,32 @@ function mainPath(definition: Definition): string[] {
 }
 
 beforeAll(() => {
-  synth = synthesize(
-    {
-      stage: 'prod',
-      config: {
-        brandName: 'Maison Test',
-        timeZone: TIME_ZONE,
-        storage: { exportsPrefix: 'exports', reportsPrefix: 'reports' },
-        // A team address and an advisor: the nightly run mails the report's summary and the weekly digests.
-        reports: { teamAddresses: ['crm@maison.example'], advisors: { A01: { email: 'sophie@maison.example' } } },
-      },
-      senderAddress: 'hello@mail.maison.example',
-      sesIdentity: 'maison.example',
-      sendRatePerSecond: 7,
-      alarmEmail: 'ops@maison.example',
-      alarms: { bounceRate: 0.04, complaintRate: 0.0008 },
+  synth = synthesize({
+    stage: 'prod',
+    config: {
+      brandName: 'Maison Test',
+      timeZone: TIME_ZONE,
+      storage: { exportsPrefix: 'exports', reportsPrefix: 'reports' },
+      // A team address and an advisor: the nightly run mails the report's summary and the weekly digests.
+      reports: { teamAddresses: ['crm@maison.example'], advisors: { A01: { email: 'sophie@maison.example' } } },
     },
-    {},
-    FIXTURE_FUNCTIONS,
-  );
+    senderAddress: 'hello@mail.maison.example',
+    sesIdentity: 'maison.example',
+    sendRatePerSecond: 7,
+    alarmEmail: 'ops@maison.example',
+    alarms: { bounceRate: 0.04, complaintRate: 0.0008 },
+  });
   labels = labelsOf(synth);
 }, 240_000);
 
 afterAll(() => synth?.cleanup());
 
 describe('functions', () => {
-  it('deploys one Lambda per handler folder, the unknown one included, and skips folders without handler.ts', () => {
-    expect(synth.stack.functions.map((f) => f.name).sort()).toEqual(['campaigns', 'clv', 'digest', 'nightly', 'ses-events', 'unsubscribe']);
-    synth.template.resourceCountIs('AWS::Lambda::Function', 6);
+  it('deploys one Lambda per function of the suite, each with its own environment schema', () => {
+    const names = synth.stack.functions.map((f) => f.name).sort();
+    expect(names).toEqual(['campaigns', 'forget', 'nightly', 'ses-events', 'unsubscribe']);
+    expect(names).toEqual(Object.keys(FUNCTION_ENVIRONMENTS).sort());
+    synth.template.resourceCountIs('AWS::Lambda::Function', 5);
   });
 
   it('runs every function on the latest Node runtime, arm64, as a bundled ESM handler', () => {
@@ -151,15 +155,13 @@ describe('functions', () => {
     }
   });
 
-  it('gives each wired function the environment its handler schema requires', () => {
-    const wired: FunctionName[] = ['nightly', 'clv', 'campaigns', 'unsubscribe', 'ses-events'];
-    for (const name of wired) {
+  it('gives each function the environment its handler schema requires', () => {
+    for (const name of Object.keys(FUNCTION_ENVIRONMENTS) as FunctionName[]) {
       expect(() => parseFunctionEnvironment(name, functionEnvironment(name)), name).not.toThrow();
     }
   });
 
-  it('fills the campaign sender\'s sending settings (once the shared config has a sender section)', () => {
-    if (!configHasSender()) return;
+  it('fills the campaign sender\'s sending settings', () => {
     const sender = (parseConfig(JSON.parse(functionEnvironment('campaigns').CLIENTELE_CONFIG ?? '')) as { sender?: Record<string, unknown> }).sender;
     expect(sender).toMatchObject({
       fromAddress: 'hello@mail.maison.example',
@@ -181,6 +183,10 @@ describe('functions', () => {
       expect(JSON.stringify(variables)).not.toMatch(/resolve:secretsmanager|SecretString/);
     }
     expect(functionEnvironment('unsubscribe').UNSUBSCRIBE_SECRET_ARN).toBe(`deployed-${logicalId(synth.stack.feedback.unsubscribeSecret).toLowerCase()}`);
+  });
+
+  it('lets the unsubscribe function reload its keys a minute after a rotation: its secrets extension caches for 60 s', () => {
+    expect(functionEnvironment('unsubscribe').SECRETS_MANAGER_TTL).toBe('60');
   });
 
   it('hands every function a CLIENTELE_CONFIG whose tableName() is the deployed table and whose region is the stack\'s', () => {
@@ -206,8 +212,21 @@ describe('schedules', () => {
     const hourly = schedules.find((s) => s.ScheduleExpression === 'cron(0 * * * ? *)');
     expect(nightly?.ScheduleExpressionTimezone).toBe(TIME_ZONE);
     expect(hourly?.ScheduleExpressionTimezone).toBe(TIME_ZONE);
-    expect(nightly?.Target).toMatchObject({ Arn: { Ref: logicalId(synth.stack.nightlyPipeline.stateMachine!) } });
-    expect(hourly?.Target).toMatchObject({ Arn: { 'Fn::GetAtt': [logicalId(synth.stack.campaignSender.sender!.fn), 'Arn'] } });
+    expect(nightly?.Target).toMatchObject({ Arn: { Ref: logicalId(synth.stack.nightlyPipeline.stateMachine) } });
+    expect(hourly?.Target).toMatchObject({ Arn: { 'Fn::GetAtt': [logicalId(synth.stack.campaignSender.sender.fn), 'Arn'] } });
+  });
+
+  it('hands each run the time it was scheduled for, which decides its night or hour however late it starts', () => {
+    const schedules = resourcesOf('AWS::Scheduler::Schedule').map(([, s]) => s.Properties);
+    const inputOf = (cron: string) => (schedules.find((s) => s.ScheduleExpression === cron)?.Target as { Input: string }).Input;
+    const placeholder = '<aws.scheduler.scheduled-time>';
+    expect(JSON.parse(inputOf('cron(0 2 * * ? *)'))).toEqual({ trigger: 'schedule', scheduledTime: placeholder });
+    expect(JSON.parse(inputOf('cron(0 * * * ? *)'))).toEqual({ trigger: 'schedule', at: placeholder });
+    // The scheduler fills in the 02:00 New York time of 2026-11-24, in UTC; the state machine passes
+    // the input on; the nightly function reads it days later and still tiers the night of the 23rd.
+    const request = parseNightlyEvent(JSON.parse(inputOf('cron(0 2 * * ? *)').replace(placeholder, '2026-11-24T07:00:00Z')));
+    expect(request.phase).toBe('single');
+    if (request.phase === 'single') expect(runDateOf(request, { timeZone: TIME_ZONE }, Date.parse('2026-11-27T12:00:00Z'))).toBe('2026-11-23');
   });
 
   it('retries each target and sends what still fails to a dead-letter queue', () => {
@@ -220,7 +239,7 @@ describe('schedules', () => {
   });
 
   it('can deploy the schedules disabled', () => {
-    const disabled = synthesize({ schedulesEnabled: false }, { 'aws:cdk:bundling-stacks': [] }, FIXTURE_FUNCTIONS);
+    const disabled = synthesize({ schedulesEnabled: false }, { 'aws:cdk:bundling-stacks': [] });
     try {
       for (const [, s] of Object.entries(disabled.json.Resources).filter(([, r]) => r.Type === 'AWS::Scheduler::Schedule')) {
         expect(s.Properties?.State).toBe('DISABLED');
@@ -232,22 +251,21 @@ describe('schedules', () => {
 });
 
 describe('nightly state machine', () => {
-  it('runs the job, then CLV unless skipped, then the report, and fails visibly', () => {
+  it('runs the job, then the report, and fails visibly', () => {
     const [[, machine]] = resourcesOf('AWS::StepFunctions::StateMachine') as [[string, Resource]];
     const definition = nightlyDefinition(synth);
     expect(definition.StartAt).toBe('Run nightly job');
     // One shard (the default): the whole night in one task, no Distributed Map.
     expect(Object.values(definition.States).filter((state) => state.Type === 'Map')).toEqual([]);
     const { States: states } = definition;
-    expect(states['Run nightly job']).toMatchObject({ Type: 'Task', Next: 'CLV requested?', Parameters: { 'Payload.$': '$' } });
-    expect(states['CLV requested?']).toMatchObject({ Type: 'Choice', Default: 'Predict CLV' });
-    expect(states['Predict CLV']).toMatchObject({ Type: 'Task', Next: 'Report' });
+    expect(mainPath(definition)).toEqual(['Run nightly job', 'Report']);
+    expect(Object.keys(states).sort()).toEqual(['Nightly run failed', 'Report', 'Run nightly job']);
+    // The execution input as it is: the schedule's scheduledTime, or a backfill's runDate.
+    expect(states['Run nightly job']).toMatchObject({ Type: 'Task', Next: 'Report', Parameters: { 'Payload.$': '$' } });
     expect(states.Report).toMatchObject({ Type: 'Pass', End: true });
     expect(states['Nightly run failed']).toMatchObject({ Type: 'Fail' });
-    for (const task of ['Run nightly job', 'Predict CLV']) {
-      expect(states[task]?.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Nightly run failed' }]);
-      expect((states[task]?.Retry as unknown[]).length).toBeGreaterThan(0);
-    }
+    expect(states['Run nightly job']?.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Nightly run failed' }]);
+    expect((states['Run nightly job']?.Retry as unknown[]).length).toBeGreaterThan(0);
     expect(machine.Properties).toMatchObject({
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
@@ -255,15 +273,10 @@ describe('nightly state machine', () => {
     });
   });
 
-  it('may invoke only the nightly and CLV functions', () => {
-    const role = logicalId(synth.stack.nightlyPipeline.stateMachine!.role);
+  it('may invoke only the nightly function', () => {
+    const role = logicalId(synth.stack.nightlyPipeline.stateMachine.role);
     const invokes = allowedPairs(synth.json, role, labels).filter((p) => p.startsWith('lambda:'));
-    expect(invokes).toEqual([
-      'lambda:InvokeFunction <function:clv>',
-      'lambda:InvokeFunction <function:clv>:*',
-      'lambda:InvokeFunction <function:nightly>',
-      'lambda:InvokeFunction <function:nightly>:*',
-    ]);
+    expect(invokes).toEqual(['lambda:InvokeFunction <function:nightly>', 'lambda:InvokeFunction <function:nightly>:*']);
     // The only '*' resources: X-Ray and log delivery, which have no resource-level permissions.
     const star = allowedPairs(synth.json, role, labels).filter((p) => p.endsWith(' *'));
     expect(star.every((p) => /^(xray|logs):/.test(p))).toBe(true);
@@ -276,14 +289,14 @@ describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
   let definition: Definition;
   beforeAll(() => {
     // No bundling: the wiring is what is tested here (cdk-nag still runs in app.synth()).
-    sharded = synthesize({}, { 'clientele:nightlyShards': '4', 'aws:cdk:bundling-stacks': [] }, FIXTURE_FUNCTIONS);
+    sharded = synthesize({}, { 'clientele:nightlyShards': '4', 'aws:cdk:bundling-stacks': [] });
     shardedLabels = labelsOf(sharded);
     definition = nightlyDefinition(sharded);
   }, 240_000);
   afterAll(() => sharded?.cleanup());
 
-  it('prepares, measures the shards, combines, writes the shards, finishes, then CLV and the report', () => {
-    expect(mainPath(definition)).toEqual(['Prepare night', 'Measure shards', 'Combine measures', 'Write shards', 'Finish night', 'CLV requested?', 'Predict CLV', 'Report']);
+  it('prepares, measures the shards, combines, writes the shards, finishes, then reports', () => {
+    expect(mainPath(definition)).toEqual(['Prepare night', 'Measure shards', 'Combine measures', 'Write shards', 'Finish night', 'Report']);
     const { States: states } = definition;
     expect(states['Prepare night']).toMatchObject({
       Type: 'Task',
@@ -291,7 +304,7 @@ describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
       ResultPath: '$.run',
     });
     expect(states['Combine measures']).toMatchObject({ Parameters: { Payload: { phase: 'combine', 'runDate.$': '$.run.runDate', 'runId.$': '$.run.runId', shards: 4 } } });
-    // Finish leaves the summary where the single task does, for CLV and the report.
+    // Finish leaves the summary where the single task does, for the report.
     expect(states['Finish night']).toMatchObject({
       Parameters: { Payload: { phase: 'finish', 'runDate.$': '$.run.runDate', 'runId.$': '$.run.runId', 'startedAt.$': '$.run.startedAt', shards: 4 } },
       ResultPath: '$.nightly',
@@ -324,16 +337,11 @@ describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
     }
   });
 
-  it('lets the state machine invoke the same two functions, and start, watch and redrive only its own executions', () => {
-    const pairs = allowedPairs(sharded.json, logicalId(sharded.stack.nightlyPipeline.stateMachine!.role), shardedLabels);
-    expect(pairs.filter((p) => p.startsWith('lambda:'))).toEqual([
-      'lambda:InvokeFunction <function:clv>',
-      'lambda:InvokeFunction <function:clv>:*',
-      'lambda:InvokeFunction <function:nightly>',
-      'lambda:InvokeFunction <function:nightly>:*',
-    ]);
+  it('lets the state machine invoke the nightly function only, and start, watch and redrive only its own executions', () => {
+    const pairs = allowedPairs(sharded.json, logicalId(sharded.stack.nightlyPipeline.stateMachine.role), shardedLabels);
+    expect(pairs.filter((p) => p.startsWith('lambda:'))).toEqual(['lambda:InvokeFunction <function:nightly>', 'lambda:InvokeFunction <function:nightly>:*']);
     // The state machine's name, cut from its ARN: its own executions and map runs, no other machine's.
-    const name = JSON.stringify({ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: logicalId(sharded.stack.nightlyPipeline.stateMachine!) }] }] });
+    const name = JSON.stringify({ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: logicalId(sharded.stack.nightlyPipeline.stateMachine) }] }] });
     const execution = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}`;
     expect(pairs.filter((p) => p.startsWith('states:'))).toEqual([
       `states:DescribeExecution ${execution}:*`,
@@ -345,7 +353,7 @@ describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
   });
 
   it('lets the nightly function read and write its work prefix, on top of what a single run needs', () => {
-    const role = logicalId(sharded.stack.functions.find((f) => f.name === 'nightly')!.role);
+    const role = logicalId(sharded.stack.nightlyPipeline.nightly.role);
     expect(allowedPairs(sharded.json, role, shardedLabels)).toEqual(
       [...NIGHTLY_SINGLE_RUN, 's3:GetObject <bucket>/reports/work/nightly/*', 's3:PutObject <bucket>/reports/work/nightly/*'].sort(),
     );
@@ -379,6 +387,8 @@ describe('least privilege', () => {
     const lists = statementsFor(synth.json, roleOf('nightly'), 's3:ListBucket').map((s) => s.Condition);
     expect(lists).toEqual([
       { StringLike: { 's3:prefix': ['exports/*'] } },
+      // The attempts of a night are listed to find their before-images.
+      { StringLike: { 's3:prefix': ['reports/nightly/*'] } },
       { StringLike: { 's3:prefix': ['reports/catalog/products.json'] } },
       // A night without campaign results is then a 404 the report handles, not a 403.
       { StringLike: { 's3:prefix': ['reports/nightly/*/campaign-results.json'] } },
@@ -386,6 +396,16 @@ describe('least privilege', () => {
     expect(statementsFor(synth.json, roleOf('nightly'), 'ses:SendEmail')).toHaveLength(1);
     const [send] = statementsFor(synth.json, roleOf('nightly'), 'ses:SendEmail');
     expect(send?.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'hello@mail.maison.example' } });
+  });
+
+  it('forget: reads, writes and deletes in the four tables that hold a client, nothing else', () => {
+    const deletes = (id: TableId) => [`dynamodb:DeleteItem <table:${id}>`];
+    expect(allowedPairs(synth.json, roleOf('forget'), labels)).toEqual(
+      [
+        ...ownLogs('forget'),
+        ...(['profiles', 'tierHistory', 'sendLedger', 'suppression'] as const).flatMap((id) => [...tableRead(id), ...tableWrite(id), ...deletes(id)]),
+      ].sort(),
+    );
   });
 
   it('unsubscribe: reads profiles and its secret, reads and writes the suppression list', () => {
@@ -436,6 +456,8 @@ describe('least privilege', () => {
       ]),
     );
     expect(ses).toEqual([
+      // The send quota and sending status, read before each run: an account-level action, no resource type.
+      'ses:GetAccount *',
       'ses:SendEmail arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/<configuration-set>',
       'ses:SendEmail arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/maison.example',
     ]);
@@ -443,19 +465,14 @@ describe('least privilege', () => {
     expect(send?.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'hello@mail.maison.example' } });
   });
 
-  it('clv: profiles and runs only; an unwired function: its own logs only', () => {
-    expect(allowedPairs(synth.json, roleOf('clv'), labels)).toEqual(
-      [...ownLogs('clv'), ...tableRead('profiles'), ...tableWrite('profiles'), ...tableRead('runs'), ...tableWrite('runs')].sort(),
-    );
-    expect(allowedPairs(synth.json, roleOf('digest'), labels)).toEqual(ownLogs('digest').sort());
-  });
-
-  it('grants no function a wildcard action or a bare "*" resource, and no AWS managed policy', () => {
+  it('grants no function a wildcard action or a bare "*" resource (but the one action that has no resource), and no AWS managed policy', () => {
+    // Actions IAM only grants on "*": they name no resource.
+    const accountLevel = new Set(['campaigns: ses:GetAccount *']);
     for (const fn of synth.stack.functions) {
       for (const pair of allowedPairs(synth.json, roleOf(fn.name), labels)) {
         const [action, resource] = pair.split(' ');
         expect(action, `${fn.name}: ${pair}`).not.toContain('*');
-        expect(resource, `${fn.name}: ${pair}`).not.toBe('*');
+        if (!accountLevel.has(`${fn.name}: ${pair}`)) expect(resource, `${fn.name}: ${pair}`).not.toBe('*');
       }
     }
     for (const [, role] of resourcesOf('AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
@@ -530,14 +547,14 @@ describe('feedback', () => {
     synth.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'lambda',
       TopicArn: { Ref: logicalId(synth.stack.feedback.eventsTopic) },
-      Endpoint: { 'Fn::GetAtt': [logicalId(synth.stack.feedback.sesEvents!.fn), 'Arn'] },
+      Endpoint: { 'Fn::GetAtt': [logicalId(synth.stack.feedback.sesEvents.fn), 'Arn'] },
     });
   });
 
   it('publishes the unsubscribe function at a public URL (the token is the credential)', () => {
     synth.template.hasResourceProperties('AWS::Lambda::Url', {
       AuthType: 'NONE',
-      TargetFunctionArn: { 'Fn::GetAtt': [logicalId(synth.stack.feedback.unsubscribe!.fn), 'Arn'] },
+      TargetFunctionArn: { 'Fn::GetAtt': [logicalId(synth.stack.feedback.unsubscribe.fn), 'Arn'] },
     });
   });
 });
@@ -563,6 +580,26 @@ describe('alarms', () => {
         expect.objectContaining({ MetricName: 'Reputation.ComplaintRate', Threshold: 0.0008, ComparisonOperator: 'GreaterThanThreshold' }),
       ]),
     );
+  });
+
+  it('counts the sender\'s alert log lines (a quarantined export, an account that cannot send) and alarms on the first one', () => {
+    const campaignsLogs = { Ref: logicalId(synth.stack.campaignSender.sender.logGroup) };
+    const namespace = `Clientele/${synth.stack.stackName}`;
+    const filters = resourcesOf('AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
+    expect(filters).toEqual(
+      Object.values(SENDER_ALERTS).map((alert) =>
+        expect.objectContaining({
+          LogGroupName: campaignsLogs,
+          FilterPattern: `{ $.alert = "${alert.alert}" }`,
+          MetricTransformations: [expect.objectContaining({ MetricNamespace: namespace, MetricName: alert.metricName, MetricValue: '1' })],
+        }),
+      ),
+    );
+    for (const alert of Object.values(SENDER_ALERTS)) {
+      expect(alarms().filter((a) => a.Namespace === namespace && a.MetricName === alert.metricName)).toEqual([
+        expect.objectContaining({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Statistic: 'Sum', Period: 3600, AlarmDescription: alert.description }),
+      ]);
+    }
   });
 
   it('sends every alarm to the alarm topic, mailed to the alarm e-mail, which CloudWatch may publish to', () => {

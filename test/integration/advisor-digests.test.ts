@@ -143,7 +143,7 @@ describe('advisor digests on the embedded AWS', () => {
     const refusing: SesSender = {
       send: (command: SendEmailCommand): Promise<SendEmailCommandOutput> => {
         const to = command.input.Destination?.ToAddresses?.[0];
-        if (to === 'refused@advisors.example.com') return Promise.reject(Object.assign(new Error('Email address is not verified.'), { name: 'MessageRejected' }));
+        if (to === 'refused@advisors.example.com') return Promise.reject(Object.assign(new Error('Illegal address'), { name: 'MessageRejected' }));
         if (to === 'throttled@advisors.example.com') return Promise.reject(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' }));
         return aws.clients.ses.send(command);
       },

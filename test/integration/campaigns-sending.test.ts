@@ -97,7 +97,7 @@ describe('campaign delivery on the embedded AWS', () => {
     const bad = 'rej-0003@example.com';
     const mailer = createSesMailer(
       wrappedSes((command) => {
-        if (command.input.Destination?.ToAddresses?.[0] === bad) throw named('MessageRejected', 'Email address is not verified.');
+        if (command.input.Destination?.ToAddresses?.[0] === bad) throw named('MessageRejected', 'Illegal address');
       }),
       { maxSendRate: 50 },
     );

@@ -41,7 +41,11 @@ describe('campaign timing on the embedded AWS', () => {
       expect(await statusOf(config, id, 'welcome'), id).toBe('sent');
       expect(await count(id), id).toBe(1);
     }
-    expect(await entries(config, 'w-7201')).toEqual([]);
+    // Its window closed a minute before this first run: recorded as expired, not sent, not silently dropped.
+    expect(await entries(config, 'w-7201')).toEqual([
+      expect.objectContaining({ occasionKey: 'welcome', status: 'expired', reason: expect.stringMatching(/before any run decided it$/) }),
+    ]);
+    expect(summary.campaigns.welcome?.expired).toBe(1);
     expect(await count('w-7201')).toBe(0);
   });
 

@@ -103,9 +103,10 @@ describe('nightly report on the embedded AWS', () => {
     expect(latest?.body.html).toContain('Repurchase rate');
     expect(latest?.headers ?? []).toEqual([]);
 
-    // A rerun of the night rewrites the page but does not mail the team again.
+    // A rerun of the night on the same export keeps the night's report as it was and does not mail the team again.
     const rerun = await nightly(RUN_DATE, 'report-3');
-    expect(rerun.report.teamEmail).toEqual({ recipients: 1, sent: 0, failed: 0, alreadySent: true });
+    expect(rerun.rerun).toMatchObject({ of: second.runId });
+    expect(rerun.report).toEqual(second.report);
     expect(await emailsTo(aws, team)).toHaveLength(2);
 
     // Rendered here from the stored data: the same sections.

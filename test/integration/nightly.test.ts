@@ -10,7 +10,9 @@ import type { Config } from '#shared/config.ts';
 import { ExportError } from '#shared/exports/reader.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import type { Tier } from '#shared/model.ts';
+import { NIGHTLY_RERUN_JOB } from '#shared/nightly/repeat.ts';
 import { runNightly } from '#shared/nightly/run.ts';
+import { getRun } from '#shared/store/runs-store.ts';
 import { exportPrefix, reportPrefix } from '#shared/store/buckets.ts';
 import { queryProfilesByAdvisor, queryProfilesByTier } from '#shared/store/profile-store.ts';
 import { scanTable, uploadExport } from '#test/support/emulator-data.ts';
@@ -77,10 +79,18 @@ describe('nightly run on the embedded AWS', () => {
     expect(rejectLines.length).toBe(first.input.rejected);
     expect(JSON.parse(rejectLines[0] ?? '{}')).toMatchObject({ file: expect.stringContaining('s3://'), line: expect.any(Number), reason: expect.any(String) });
 
+    // A rerun of the night finds everything in place: the tables are exactly as the first run left them.
+    const byKey = (items: Record<string, unknown>[]) => items.map((i) => JSON.stringify(i)).sort();
+    const beforeRerun = { profiles: byKey(await scanTable(aws, tables.profiles)), history: byKey(await scanTable(aws, tables.tierHistory)) };
     const again = await run(config, RUN_DATE);
-    expect(again.written).toEqual({ profiles: 0, tierHistory: 0, retries: 0 });
-    expect(again.changes.unchangedProfiles).toBe(first.distribution.clients);
-    expect(again.distribution).toEqual(first.distribution);
+    expect({ profiles: byKey(await scanTable(aws, tables.profiles)), history: byKey(await scanTable(aws, tables.tierHistory)) }).toEqual(beforeRerun);
+    // The same export: the night was completed, so the rerun writes nothing and returns the first summary, marked.
+    const { rerun, ...stored } = again;
+    expect(rerun).toMatchObject({ of: first.runId });
+    expect(stored).toEqual(first);
+    // Recorded beside the night it repeated.
+    const recorded = await getRun(aws.clients.documents, tables.runs, { job: NIGHTLY_RERUN_JOB, runDate: `${RUN_DATE}#${again.rerun?.runId}` });
+    expect(recorded).toMatchObject({ of: first.runId, fingerprint: first.input.fingerprint });
   });
 
   it('records tier and stage movements between two consecutive nights', async () => {

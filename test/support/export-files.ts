@@ -8,6 +8,7 @@ import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
 import type { CustomerRecord, OrderLine, ProductRecord } from '#shared/model.ts';
 import { readExport } from '#shared/exports/reader.ts';
 import { directoryExportSource, type ExportSource } from '#shared/exports/source.ts';
+import { runClock } from '#shared/tiering/profile.ts';
 import type { ExportHandlers, ReadResult } from '#shared/exports/types.ts';
 
 /** Export files for tests: written to temp folders or served from memory, and read back with the export reader. */
@@ -25,6 +26,9 @@ export async function exportDir(files: Record<string, string | Buffer>): Promise
 export async function removeExportDirs(): Promise<void> {
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 }
+
+/** The run's clock of the tests: the night of 2026-11-23 in Asia/Shanghai. */
+export const TEST_NOW = runClock('2026-11-23', 'Asia/Shanghai').now;
 
 export function testConfig(overrides: Partial<ConfigInput> = {}): Config {
   return parseConfig({ timeZone: 'Asia/Shanghai', currency: 'USD', maxRejectShare: 1, ...overrides });
@@ -70,7 +74,7 @@ export async function readDir(
 ): Promise<Collected & { result: ReadResult; config: Config }> {
   const collected = collector();
   const config = testConfig(overrides);
-  const result = await readExport(directoryExportSource(dir), collected.handlers, { config });
+  const result = await readExport(directoryExportSource(dir), collected.handlers, { config, now: TEST_NOW });
   return { ...collected, result, config };
 }
 

@@ -40,6 +40,7 @@ const LAYERS: Record<string, number> = {
   'shared/digests': 2,
   'shared/feedback': 2,
   'shared/unsubscribe': 2,
+  'shared/forget': 2,
   // Entry points.
   functions: 3,
   local: 3,

@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { getRun } from '#shared/store/runs-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import { readObjectBytes } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
@@ -8,7 +10,7 @@ import { runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { shardsOf } from '#shared/nightly/shards.ts';
 import { reportsBucket, runWorkPrefix } from '#shared/store/buckets.ts';
-import { addDays, localDate } from '#shared/time.ts';
+import { addDays, localDate, startOfLocalDay } from '#shared/time.ts';
 import { uploadExport } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { lambdaHarness } from '#test/support/lambda-handler.ts';
@@ -54,7 +56,7 @@ describe('nightly handler, one phase per invocation', () => {
 
     // Each Distributed Map runs its items side by side.
     const measured = (await Promise.all(prepared.shards.map((shard) => handler({ phase: 'measure', runDate, runId, shard })))) as MeasureReceipt[];
-    const combined = (await handler({ phase: 'combine', runDate, runId, shards: SHARDS })) as CombineReceipt;
+    const combined = (await handler({ phase: 'combine', runDate, runId, shards: SHARDS, startedAt, acceptDrop: prepared.acceptDrop })) as CombineReceipt;
     const written = (await Promise.all(prepared.shards.map((shard) => handler({ phase: 'write', runDate, runId, shard })))) as WriteReceipt[];
     const summary = (await handler({ phase: 'finish', runDate, runId, startedAt, shards: SHARDS })) as NightlyRunSummary;
 
@@ -79,6 +81,9 @@ describe('nightly handler, one phase per invocation', () => {
     expect(JSON.parse(new TextDecoder().decode(await readObjectBytes(aws.clients.s3, bucket, summaryKey)))).toEqual(summary);
     const listed = await aws.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${runWorkPrefix(phased, 'nightly', runDate, runId)}/` }));
     expect((listed.Contents ?? []).map((o) => o.Key?.split('/').pop()).sort()).toEqual([
+      'figures-0.json',
+      'figures-1.json',
+      'figures-2.json',
       'measures-0.bin',
       'measures-1.bin',
       'measures-2.bin',
@@ -89,34 +94,49 @@ describe('nightly handler, one phase per invocation', () => {
     ]);
   }, 240_000);
 
-  it('still runs a whole night without a phase (the unsharded state machine), and the rerun writes nothing', async () => {
-    const rerun = (await handler({ runDate: NIGHT, trigger: 'schedule' })) as NightlyRunSummary;
-    expect(rerun).toMatchObject({ job: 'nightly', runDate: NIGHT, shards: 1, written: { profiles: 0, tierHistory: 0 } });
-    expect(rerun.runId).toMatch(/^nightly-/);
+  it('takes a whole night without a phase (the unsharded state machine); on the export of a completed night it writes nothing', async () => {
+    const completed = (await getRun<NightlyRunSummary>(aws.clients.documents, tableNames(phased).runs, { job: 'nightly', runDate: NIGHT })) as NightlyRunSummary;
+    const rerun = (await handler({ runDate: NIGHT, trigger: 'backfill' })) as NightlyRunSummary;
+    expect(rerun).toMatchObject({ job: 'nightly', runDate: NIGHT, runId: completed.runId, written: completed.written, rerun: { of: completed.runId } });
+    expect(rerun.rerun?.runId).toMatch(/^nightly-/);
   }, 120_000);
 
-  it('prepares yesterday in brand time when the execution names no date', async () => {
+  it('runs the night before the schedule\'s time, not before its own clock: a late start or a redrive tiers the right night', async () => {
+    // The 02:00 brand-time schedule of the night after NIGHT, as EventBridge Scheduler writes it (UTC);
+    // this handler runs days later, so its own clock would pick another night.
+    const scheduledTime = new Date(startOfLocalDay(addDays(NIGHT, 1), phased.timeZone) + 2 * 3_600_000).toISOString();
+    expect(addDays(localDate(Date.now(), phased.timeZone), -1)).not.toBe(NIGHT);
+    const scheduled = (await handler({ trigger: 'schedule', scheduledTime })) as NightlyRunSummary;
+    expect(scheduled).toMatchObject({ runDate: NIGHT, rerun: { of: expect.any(String) } });
+    const prepared = (await handler({ phase: 'prepare', shards: 2, request: { trigger: 'schedule', scheduledTime } })) as PreparedNight;
+    expect(prepared).toMatchObject({ runDate: NIGHT, shards: shardsOf(2) });
+  }, 120_000);
+
+  it('prepares the night before its own clock (brand time) when the execution names neither a date nor a scheduled time', async () => {
     const yesterday = addDays(localDate(Date.now(), phased.timeZone), -1);
-    const scheduled = (await handler({ phase: 'prepare', shards: 2, request: { trigger: 'schedule', scheduledTime: '2026-11-24T02:00:00Z' } })) as PreparedNight;
+    const first = (await handler({ phase: 'prepare', shards: 2, request: {} })) as PreparedNight;
     const bare = (await handler({ phase: 'prepare', shards: 2 })) as PreparedNight;
-    for (const prepared of [scheduled, bare]) expect(prepared).toMatchObject({ runDate: yesterday, shards: shardsOf(2) });
+    for (const prepared of [first, bare]) expect(prepared).toMatchObject({ runDate: yesterday, shards: shardsOf(2) });
     // One run id per execution: prepare makes a new one each time.
-    expect(scheduled.runId).not.toBe(bare.runId);
+    expect(first.runId).not.toBe(bare.runId);
   });
 
   it('refuses a malformed event before doing anything, naming the field', async () => {
     const base = { runDate: NIGHT, runId: 'nightly-bad' };
     await expect(handler({ phase: 'measure', ...base, shard: { index: 3, count: 3 } })).rejects.toThrow(/shard index must be below the shard count/);
     await expect(handler({ phase: 'write', ...base, runDate: '2026-13-01', shard: { index: 0, count: 1 } })).rejects.toThrow(/YYYY-MM-DD/);
-    await expect(handler({ phase: 'combine', ...base, runId: '../other-run', shards: 2 })).rejects.toThrow(/runId/);
+    await expect(handler({ phase: 'combine', ...base, runId: '../other-run', shards: 2, startedAt: 0, acceptDrop: false })).rejects.toThrow(/runId/);
+    await expect(handler({ phase: 'combine', ...base, shards: 2, startedAt: 0 })).rejects.toThrow(/acceptDrop/);
     await expect(handler({ phase: 'prepare', shards: 101 })).rejects.toThrow(/shards/);
     await expect(handler({ phase: 'finish', ...base, shards: 2 })).rejects.toThrow(/startedAt/);
     await expect(handler({ phase: 'unshard' })).rejects.toThrow(/phase/);
+    await expect(handler({ trigger: 'schedule', scheduledTime: '2026-11-24 02:00' })).rejects.toThrow(/scheduledTime: must be an ISO date-time with an offset/);
+    await expect(handler({ phase: 'prepare', shards: 2, request: { scheduledTime: 'tonight' } })).rejects.toMatchObject({ code: 'EVENT_INVALID' });
   });
 
   it('fails a phase whose input an earlier phase never stored, naming the object', async () => {
     const base = { runDate: NIGHT, runId: 'nightly-never' };
-    await expect(handler({ phase: 'combine', ...base, shards: 2 })).rejects.toThrow(/the measures of shard 0\/2 not found at s3:\/\/.*work\/nightly\/2026-11-23\/nightly-never\/measures-0\.bin/);
+    await expect(handler({ phase: 'combine', ...base, shards: 2, startedAt: 0, acceptDrop: false })).rejects.toThrow(/the measures of shard 0\/2 not found at s3:\/\/.*work\/nightly\/2026-11-23\/nightly-never\/measures-0\.bin/);
     await expect(handler({ phase: 'write', ...base, shard: { index: 1, count: 2 } })).rejects.toThrow(/models not found/);
     await expect(handler({ phase: 'finish', ...base, startedAt: Date.now(), shards: 2 })).rejects.toThrow(/models not found/);
   });

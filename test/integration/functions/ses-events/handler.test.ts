@@ -5,6 +5,7 @@ import type { SesFeedbackSummary } from '#shared/feedback/ses-events.ts';
 import { getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
+import { staticKeys } from '#shared/unsubscribe/keys.ts';
 import { handleUnsubscribe } from '#shared/unsubscribe/unsubscribe.ts';
 import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
 import { lambdaHarness } from '#test/support/lambda-handler.ts';
@@ -51,7 +52,7 @@ describe('SES events handler', () => {
     expect(afterComplaint?.reason).toBe('complaint');
 
     const unsubscribe = await handleUnsubscribe(
-      { documents: aws.clients.documents, tables, secret: SECRET, now: () => Date.parse('2026-06-05T00:00:00Z'), brandName: 'Maison Test' },
+      { documents: aws.clients.documents, tables, keys: staticKeys(SECRET), now: () => Date.parse('2026-06-05T00:00:00Z'), brandName: 'Maison Test' },
       { method: 'POST', token: signUnsubscribeToken('c-complainer', SECRET), form: { 'List-Unsubscribe': 'One-Click' } },
     );
     expect(unsubscribe.statusCode).toBe(200);

@@ -167,7 +167,7 @@ describe('SES mailer against aws-ses-v2-local', () => {
     const ses = failing((_, command) =>
       command.input.Destination?.ToAddresses?.includes(rejected)
         ? new MessageRejected({
-            message: `Email address is not verified. The following identities failed the check in region US-EAST-1: ${rejected}`,
+            message: `Illegal address: ${rejected}`,
             $metadata: { httpStatusCode: 400 },
           })
         : undefined,
@@ -184,7 +184,7 @@ describe('SES mailer against aws-ses-v2-local', () => {
     // The failure is logged, and reported, with the address masked, even inside SES's message.
     expect(lines.join('\n')).toContain('b***@example.com');
     expect(lines.join('\n')).not.toContain(rejected);
-    expect(results[2]?.status !== 'sent' && results[2]?.reason).toMatch(/failed the check in region US-EAST-1: b\*\*\*@example\.com$/);
+    expect(results[2]?.status !== 'sent' && results[2]?.reason).toMatch(/Illegal address: b\*\*\*@example\.com$/);
   });
 
   it('an account-level refusal halts the mailer: later sends are refused without calling SES', async () => {

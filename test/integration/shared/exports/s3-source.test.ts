@@ -5,7 +5,7 @@ import type { Config } from '#shared/config.ts';
 import { ExportError, readExport } from '#shared/exports/reader.ts';
 import { s3ExportSource } from '#shared/exports/source.ts';
 import { exportPrefix } from '#shared/store/buckets.ts';
-import { collector } from '#test/support/export-files.ts';
+import { collector, TEST_NOW } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 
 /** s3ExportSource against s3rver (started by local/aws.ts), the same code path as in AWS. */
@@ -48,7 +48,7 @@ describe('s3ExportSource', () => {
 
     const collected = collector();
     let bytes = 0;
-    const result = await readExport(source, collected.handlers, { config, onProgress: (n) => (bytes = n) });
+    const result = await readExport(source, collected.handlers, { config, now: TEST_NOW, onProgress: (n) => (bytes = n) });
     expect(collected.customers).toHaveLength(20_000);
     expect(collected.orders.map((o) => o.orderId)).toEqual(['O1', 'O2', 'O3']);
     expect(result.files.map((f) => f.location)).toEqual([
@@ -91,7 +91,7 @@ describe('s3ExportSource', () => {
     expect((await source.list()).map((o) => o.key).sort()).toEqual(['customers.csv', ...parts]);
     expect(requests).toEqual([undefined, '3', '6']);
     const collected = collector();
-    await readExport(source, collected.handlers, { config });
+    await readExport(source, collected.handlers, { config, now: TEST_NOW });
     expect(collected.orders.map((o) => o.orderId)).toEqual(['O1', 'O2', 'O3', 'O4', 'O5', 'O6', 'O7']);
   });
 
@@ -99,7 +99,7 @@ describe('s3ExportSource', () => {
     const prefix = folder('2026-11-25');
     await put(`${prefix}/customers.csv`, customers(1));
     await put(`${prefix}/orders.csv.gz`, Buffer.from([0x1f, 0x8b, 0x00, 0x01, 0x02]));
-    const error = await readExport(s3ExportSource(aws.clients.s3, bucket, prefix), collector().handlers, { config }).catch(
+    const error = await readExport(s3ExportSource(aws.clients.s3, bucket, prefix), collector().handlers, { config, now: TEST_NOW }).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ExportError);
@@ -110,6 +110,7 @@ describe('s3ExportSource', () => {
   it('fails on an empty prefix', async () => {
     const error = await readExport(s3ExportSource(aws.clients.s3, bucket, folder('1999-01-01')), collector().handlers, {
       config,
+      now: TEST_NOW,
     }).catch((e: unknown) => e);
     expect((error as ExportError).message).toContain(`s3://${bucket}/${folder('1999-01-01')}/: no customers or orders file found`);
   });

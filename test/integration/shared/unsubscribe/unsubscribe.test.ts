@@ -4,6 +4,7 @@ import { getSuppression, suppress } from '#shared/store/suppression-store.ts';
 import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import type { UnsubscribeRequest } from '#shared/unsubscribe/request.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
+import { staticKeys } from '#shared/unsubscribe/keys.ts';
 import { handleUnsubscribe, type UnsubscribeContext } from '#shared/unsubscribe/unsubscribe.ts';
 import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
@@ -50,7 +51,7 @@ beforeAll(async () => {
   context = {
     documents: aws.clients.documents,
     tables,
-    secret: SECRET,
+    keys: staticKeys(SECRET),
     now: () => clock,
     brandName: 'Maison <Lumière>',
     log: jsonLog({ level: 'debug', write: (line) => logged.push(line) }),

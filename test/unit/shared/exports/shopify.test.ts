@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readExport } from '#shared/exports/reader.ts';
-import { collector, csv, memorySource, readFiles, removeExportDirs, testConfig } from '#test/support/export-files.ts';
+import { collector, csv, memorySource, readFiles, removeExportDirs, testConfig, TEST_NOW } from '#test/support/export-files.ts';
 
 afterAll(removeExportDirs);
 
@@ -64,13 +64,16 @@ function head(name: string, extra: OrderRow = {}): OrderRow {
   return { Name: name, Email: 'Mei.Chen@example.com', 'Financial Status': 'paid', 'Created at': '2026-11-22 10:15:03 +0800', Currency: 'USD', ...extra };
 }
 
+/** One valid order, for the tests about customers. */
+const ONE_ORDER = (): OrderRow[] => [{ ...head('#1', { Subtotal: '1.00' }), ...item('#1', '1.00') }];
+
 function item(name: string, price: string, quantity = '1', sku = 'SKU'): OrderRow {
   return { Name: name, 'Lineitem name': `Item ${sku}`, 'Lineitem price': price, 'Lineitem quantity': quantity, 'Lineitem sku': sku };
 }
 
 describe('Shopify customers_export', () => {
   it('maps ids, consent, phone and the advisor tag', async () => {
-    const { customers, result } = await readFiles({ 'customers_export.csv': CUSTOMERS, 'orders_export.csv': ordersCsv([]) });
+    const { customers, result } = await readFiles({ 'customers_export.csv': CUSTOMERS, 'orders_export.csv': ordersCsv(ONE_ORDER()) });
     expect(customers).toEqual([
       {
         customerId: '7412345678901',
@@ -97,7 +100,7 @@ describe('Shopify customers_export', () => {
   it('reads the older "Accepts Marketing" column', async () => {
     const { customers } = await readFiles({
       'customers_export_1.csv': 'Customer ID,Email,Accepts Marketing\n1,a@example.com,yes\n2,b@example.com,no\n',
-      'orders_export_1.csv': ordersCsv([]),
+      'orders_export_1.csv': ordersCsv(ONE_ORDER()),
     });
     expect(customers.map((c) => c.acceptsMarketing)).toEqual([true, false]);
   });
@@ -108,10 +111,10 @@ describe('Shopify orders_export', () => {
     const { orders, result } = await readFiles({
       'customers_export.csv': GOOD_CUSTOMERS,
       'orders_export.csv': ordersCsv([
-        { ...head('#1001', { Id: '5550001' }), ...item('#1001', '25.00', '2', 'A') },
+        { ...head('#1001', { Id: '5550001', Subtotal: '60.00' }), ...item('#1001', '25.00', '2', 'A') },
         item('#1001', '10.00', '1', 'B'),
         'blank',
-        { ...head('#1002'), ...item('#1002', '8.00', '1', 'C') },
+        { ...head('#1002', { Subtotal: '8.00' }), ...item('#1002', '8.00', '1', 'C') },
       ]),
     });
     expect(result.rejected).toBe(0);
@@ -139,14 +142,14 @@ describe('Shopify orders_export', () => {
     const { orders } = await readFiles({
       'customers_export.csv': GOOD_CUSTOMERS,
       'orders_export.csv': ordersCsv([
-        { ...head('#2001', { 'Discount Amount': '10.00' }), ...item('#2001', '10.00', '1', 'A') },
+        { ...head('#2001', { 'Discount Amount': '10.00', Subtotal: '20.00' }), ...item('#2001', '10.00', '1', 'A') },
         item('#2001', '10.00', '1', 'B'),
         item('#2001', '10.00', '1', 'C'),
-        { ...head('#2002', { 'Discount Amount': '5.00' }), ...item('#2002', '30.00', '1', 'D') },
+        { ...head('#2002', { 'Discount Amount': '5.00', Subtotal: '34.99' }), ...item('#2002', '30.00', '1', 'D') },
         item('#2002', '0.00', '1', 'FREE-GIFT'),
         item('#2002', '3.33', '3', 'E'),
         // A discount larger than the goods (free shipping included) takes lines to zero, not below.
-        { ...head('#2003', { 'Discount Amount': '50.00' }), ...item('#2003', '20.00', '1', 'F') },
+        { ...head('#2003', { 'Discount Amount': '50.00', Subtotal: '0.00' }), ...item('#2003', '20.00', '1', 'F') },
       ]),
     });
     const totals = (name: string) => orders.filter((o) => o.orderId === name).map((o) => o.lineTotalMinor);
@@ -162,15 +165,15 @@ describe('Shopify orders_export', () => {
       {
         'customers_export.csv': GOOD_CUSTOMERS,
         'orders_export.csv': ordersCsv([
-          { ...head('#3001', { 'Financial Status': 'refunded', 'Refunded Amount': '30.00' }), ...item('#3001', '20.00', '1', 'A') },
+          { ...head('#3001', { 'Financial Status': 'refunded', 'Refunded Amount': '30.00', Subtotal: '30.00' }), ...item('#3001', '20.00', '1', 'A') },
           item('#3001', '10.00', '1', 'B'),
-          { ...head('#3002', { 'Financial Status': 'partially_refunded', 'Refunded Amount': '10.00', 'Discount Amount': '3.00' }), ...item('#3002', '20.00', '1', 'C') },
+          { ...head('#3002', { 'Financial Status': 'partially_refunded', 'Refunded Amount': '10.00', 'Discount Amount': '3.00', Subtotal: '27.00' }), ...item('#3002', '20.00', '1', 'C') },
           item('#3002', '10.00', '1', 'D'),
-          { ...head('#3003', { 'Cancelled at': '2026-11-22 12:00:00 +0800' }), ...item('#3003', '15.00', '1', 'E') },
-          { ...head('#3004', { 'Financial Status': 'voided' }), ...item('#3004', '15.00', '1', 'F') },
-          { ...head('#3005', { 'Financial Status': 'PENDING' }), ...item('#3005', '15.00', '1', 'G') },
-          { ...head('#3006', { 'Financial Status': 'refunded', 'Cancelled at': '2026-11-22 12:00:00 +0800' }), ...item('#3006', '15.00', '1', 'H') },
-          { ...head('#3007', { Currency: 'EUR', 'Financial Status': 'partially_paid' }), ...item('#3007', '100.00', '1', 'I') },
+          { ...head('#3003', { 'Cancelled at': '2026-11-22 12:00:00 +0800', Subtotal: '15.00' }), ...item('#3003', '15.00', '1', 'E') },
+          { ...head('#3004', { 'Financial Status': 'voided', Subtotal: '15.00' }), ...item('#3004', '15.00', '1', 'F') },
+          { ...head('#3005', { 'Financial Status': 'PENDING', Subtotal: '15.00' }), ...item('#3005', '15.00', '1', 'G') },
+          { ...head('#3006', { 'Financial Status': 'refunded', 'Cancelled at': '2026-11-22 12:00:00 +0800', Subtotal: '15.00' }), ...item('#3006', '15.00', '1', 'H') },
+          { ...head('#3007', { Currency: 'EUR', 'Financial Status': 'partially_paid', Subtotal: '100.00' }), ...item('#3007', '100.00', '1', 'I') },
         ]),
       },
       { exchangeRates: { EUR: '1.08' } },
@@ -195,27 +198,29 @@ describe('Shopify orders_export', () => {
     const { orders, result } = await readFiles({
       'customers_export.csv': GOOD_CUSTOMERS,
       'orders_export.csv': ordersCsv([
-        { ...head('#4001'), ...item('#4001', '10.00', '1', 'A') }, // line 2
+        { ...head('#4001', { Subtotal: '25.00' }), ...item('#4001', '10.00', '1', 'A') }, // line 2
         item('#4001', 'ten', '1', 'B'), // 3
         item('#4001', '5.00', '0', 'C'), // 4
-        { ...head('#4002', { Email: '' }), ...item('#4002', '10.00', '1', 'D') }, // 5
+        { ...head('#4002', { Email: '', Subtotal: '20.00' }), ...item('#4002', '10.00', '1', 'D') }, // 5
         item('#4002', '10.00', '1', 'E'), // 6
-        { ...head('#4003', { Email: 'wei@@example' }), ...item('#4003', '10.00', '1', 'F') }, // 7
-        { ...head('#4004', { 'Created at': '22/11/2026' }), ...item('#4004', '10.00', '1', 'G') }, // 8
-        { ...head('#4005', { Currency: 'GBP' }), ...item('#4005', '10.00', '1', 'H') }, // 9
+        { ...head('#4003', { Email: 'wei@@example', Subtotal: '10.00' }), ...item('#4003', '10.00', '1', 'F') }, // 7
+        { ...head('#4004', { 'Created at': '22/11/2026', Subtotal: '10.00' }), ...item('#4004', '10.00', '1', 'G') }, // 8
+        { ...head('#4005', { Currency: 'GBP', Subtotal: '10.00' }), ...item('#4005', '10.00', '1', 'H') }, // 9
         { ...item('', '10.00', '1', 'I') }, // 10
-        { ...head('#4006', { 'Discount Amount': '-1' }), ...item('#4006', '10.00', '1', 'J') }, // 11
+        { ...head('#4006', { 'Discount Amount': '-1', Subtotal: '10.00' }), ...item('#4006', '10.00', '1', 'J') }, // 11
       ]),
     });
-    expect(orders.map((o) => [o.sku, o.lineTotalMinor])).toEqual([['A', 1000]]);
+    // An order is read whole or not at all: A goes with B and C.
+    expect(orders).toEqual([]);
     expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([
       [3, 'Lineitem price: invalid amount (expected a decimal such as 129.90)'],
       [4, 'Lineitem quantity: must be a positive whole number'],
+      [2, 'another line of the order (line 3) was rejected, so the order is not read whole'],
       [5, 'Email: required'],
       [6, 'Email: required'],
       [7, 'Email: invalid email'],
       [8, 'Created at: invalid timestamp (expected ISO 8601)'],
-      [9, 'Currency: no exchange rate configured for GBP'],
+      [9, 'Currency: no exchange rate configured for this currency (see exchangeRates in the config)'],
       [10, 'Name: required'],
       [11, 'Discount Amount: must not be negative'],
     ]);
@@ -224,11 +229,11 @@ describe('Shopify orders_export', () => {
 
   it('delivers customers before orders even when the orders file is listed first', async () => {
     const source = memorySource([
-      ['orders_export_1.csv', ordersCsv([{ ...head('#1'), ...item('#1', '1.00') }])],
+      ['orders_export_1.csv', ordersCsv(ONE_ORDER())],
       ['customers_export.csv', CUSTOMERS],
     ]);
     const collected = collector();
-    await readExport(source, collected.handlers, { config: testConfig() });
+    await readExport(source, collected.handlers, { config: testConfig(), now: TEST_NOW });
     expect(collected.sequence).toEqual(['customer:7412345678901', 'customer:7412345678902', 'order:#1']);
   });
 });

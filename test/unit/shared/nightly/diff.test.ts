@@ -16,7 +16,7 @@ const profile = (id: string, overrides: Partial<ClientProfile> = {}): ClientProf
   ...overrides,
 });
 
-const stateOf = (p: ClientProfile): StoredState => ({ digest: profileDigest(p), tier: p.tier, stage: p.stage });
+const stateOf = (p: ClientProfile): StoredState => ({ digest: profileDigest(p), tier: p.tier, stage: p.stage, updatedRunDate: '2026-11-22' });
 
 describe('diffProfiles', () => {
   it('digests content, not key order', () => {
@@ -29,7 +29,7 @@ describe('diffProfiles', () => {
   it('writes nothing when nothing changed', () => {
     const profiles = [profile('c1'), profile('c2', { tier: 'VIC' })];
     const stored = new Map(profiles.map((p) => [p.customerId, stateOf(p)]));
-    const diff = diffProfiles(profiles, stored, '2026-11-23');
+    const diff = diffProfiles(profiles, (id) => stored.get(id), '2026-11-23');
     expect(diff.changed).toEqual([]);
     expect(diff.tierChanges).toEqual([]);
     expect(diff.unchanged).toBe(2);
@@ -45,7 +45,7 @@ describe('diffProfiles', () => {
       profile('same', { orderCount: 5 }),
       profile('fresh', { tier: 'Entry', stage: 'new' }),
     ];
-    const diff = diffProfiles(tonight, stored, '2026-11-23');
+    const diff = diffProfiles(tonight, (id) => stored.get(id), '2026-11-23');
     expect(diff.changed.map((p) => p.customerId)).toEqual(['up', 'down', 'sleepy', 'same', 'fresh']);
     expect(diff.changed.every((p) => p.updatedRunDate === '2026-11-23' && p.digest.length > 0)).toBe(true);
     expect(diff.newClients).toBe(1);
@@ -98,8 +98,8 @@ describe('predictions in the diff', () => {
     const before = profile('c1', { clv: clv() });
     const stored = new Map([['c1', { ...stateOf(before), clv: clv() }]]);
     const drifted = profile('c1', { clv: clv({ probabilityAlive: 0.79 }) });
-    expect(diffProfiles([drifted], stored, '2026-11-24').changed).toEqual([]);
+    expect(diffProfiles([drifted], (id) => stored.get(id), '2026-11-24').changed).toEqual([]);
     const moved = profile('c1', { clv: clv({ churnRisk: 'high', probabilityAlive: 0.2 }) });
-    expect(diffProfiles([moved], stored, '2026-11-24').changed.map((p) => p.customerId)).toEqual(['c1']);
+    expect(diffProfiles([moved], (id) => stored.get(id), '2026-11-24').changed.map((p) => p.customerId)).toEqual(['c1']);
   });
 });

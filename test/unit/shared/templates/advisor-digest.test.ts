@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AdvisorBook, BookRow } from '#shared/advisors/book.ts';
-import { formatWeek, renderAdvisorDigest, type AdvisorDigestInput } from '#shared/templates/index.ts';
+import { formatWeek, renderAdvisorDigest, type AdvisorDigestInput } from '#shared/templates/advisor-digest.ts';
 
 const lapsedVic: BookRow = {
   customerId: 'C-001',

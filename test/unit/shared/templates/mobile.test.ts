@@ -1,10 +1,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { TEMPLATE_LOCALES, TEMPLATE_NAMES, renderAdvisorDigest, renderEmail, type AdvisorDigestInput, type TemplateData } from '#shared/templates/index.ts';
+import { renderAdvisorDigest, type AdvisorDigestInput } from '#shared/templates/advisor-digest.ts';
+import { TEMPLATE_NAMES } from '#shared/templates/catalog.ts';
+import { TEMPLATE_LOCALES } from '#shared/templates/locale.ts';
+import { renderEmail, type TemplateData } from '#shared/templates/render.ts';
 
 /**
  * A screenshot-free mobile check: what makes an email readable on a phone is visible in the markup
@@ -132,7 +135,8 @@ describe('bundled into a Lambda', () => {
     const dir = await mkdtemp(join(tmpdir(), 'clientele-templates-bundle-'));
     try {
       const result = await build({
-        entryPoints: [new URL('../../../../shared/templates/index.ts', import.meta.url).pathname],
+        // The module the campaign sender bundles (through shared/sender/compose.ts), resolved by its alias.
+        entryPoints: [fileURLToPath(import.meta.resolve('#shared/templates/render.ts'))],
         bundle: true,
         platform: 'node',
         format: 'esm',

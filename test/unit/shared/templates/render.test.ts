@@ -1,18 +1,8 @@
 import { Liquid } from 'liquidjs';
 import { describe, expect, it } from 'vitest';
-import {
-  TEMPLATE_CATALOG,
-  TEMPLATE_LOCALES,
-  TEMPLATE_NAMES,
-  TemplateError,
-  createTemplateRenderer,
-  formatRunOutDate,
-  renderEmail,
-  templateLocale,
-  templateView,
-  type TemplateCatalog,
-  type TemplateData,
-} from '#shared/templates/index.ts';
+import { TEMPLATE_CATALOG, TEMPLATE_NAMES, type TemplateCatalog } from '#shared/templates/catalog.ts';
+import { TEMPLATE_LOCALES, templateLocale } from '#shared/templates/locale.ts';
+import { TemplateError, createTemplateRenderer, formatRunOutDate, renderEmail, templateView, type TemplateData } from '#shared/templates/render.ts';
 
 const UNSUBSCRIBE = 'https://unsubscribe.example.com/?t=Y3VzdC0x.abc_DEF-123';
 

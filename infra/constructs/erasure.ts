@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { FUNCTIONS_DIR } from '#infra/paths.ts';
+import { ClienteleFunction } from './function.ts';
+import type { Storage } from './storage.ts';
+
+export interface ErasureProps {
+  storage: Storage;
+  /** CLIENTELE_CONFIG: the deployed configuration as JSON. */
+  configJson: string;
+  logRetention: RetentionDays;
+}
+
+/**
+ * The right to erasure: functions/forget, invoked by hand or by the brand's privacy tooling with
+ * { customerId } or { email }. It deletes the client's profile, tier history and send-ledger
+ * entries and keeps a hashed entry on the suppression table's erasure list; nothing triggers it.
+ */
+export class Erasure extends Construct {
+  readonly forget: ClienteleFunction<'forget'>;
+
+  constructor(scope: Construct, id: string, props: ErasureProps) {
+    super(scope, id);
+    this.forget = new ClienteleFunction(this, 'ForgetFunction', {
+      name: 'forget',
+      entry: join(FUNCTIONS_DIR, 'forget', 'handler.ts'),
+      description: 'Right to erasure: a client deleted, a hashed erasure entry kept',
+      environment: { CLIENTELE_CONFIG: props.configJson, POWERTOOLS_SERVICE_NAME: 'clientele-forget' },
+      logRetention: props.logRetention,
+      // A lookup by email scans the profiles table.
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+    });
+    props.storage.grantTables(this.forget, { profiles: 'erase', tierHistory: 'erase', sendLedger: 'erase', suppression: 'erase' });
+  }
+}

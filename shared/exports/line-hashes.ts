@@ -1,0 +1,182 @@
+import { endianness } from 'node:os';
+import type { RowValues } from './types.ts';
+
+/**
+ * Finds the same order line in two different files (a part exported twice, overlapping parts)
+ * without keeping the lines: each line is reduced to a 64-bit hash of its values, stored in
+ * typed arrays (8 bytes a line: 10M lines are 80 MB, off the JS heap), sorted in chunks, and
+ * the chunks of all files merged at the end.
+ *
+ * False matches: the hash is two independent 32-bit multiplicative hashes, each finished with
+ * MurmurHash3's mixer, used as one 64-bit value. For lines that are not crafted to collide, two
+ * different lines share it with probability 2^-64, so with n lines in one part and m in the
+ * others a false match happens with probability about n·m / 2^64: at 10M lines split in two
+ * halves, 2.5e13 / 1.8e19 ≈ 1.4e-6 per night. We accept that: a false match fails the night
+ * loudly (and a rerun fails the same way, so it would be seen and investigated), it never
+ * corrupts anything.
+ */
+
+/** Each 64-bit entry is two 32-bit lanes; which one holds the high half depends on the platform. */
+const HIGH = endianness() === 'LE' ? 1 : 0;
+const LOW = 1 - HIGH;
+
+/** Entries of a chunk once grown: 1M entries, 8 MB. Chunks start small so small exports stay small. */
+const MAX_CHUNK = 1 << 20;
+const FIRST_CHUNK = 1 << 10;
+
+interface Chunk {
+  /** The entries as 64-bit values, for the native sort. */
+  values: BigUint64Array;
+  /** The same memory as 32-bit lanes, for writing and comparing without BigInts. */
+  lanes: Uint32Array;
+  length: number;
+  file: number;
+}
+
+function newChunk(capacity: number, file: number): Chunk {
+  const values = new BigUint64Array(capacity);
+  return { values, lanes: new Uint32Array(values.buffer), length: 0, file };
+}
+
+/** MurmurHash3's 32-bit finaliser: every input bit affects every output bit. */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+export class OrderLineHashes {
+  private readonly chunks: Chunk[] = [];
+  private current: Chunk | undefined;
+  private columns: readonly string[] = [];
+  private file = -1;
+
+  /** Starts collecting the lines of file number `file`, hashing the values of `columns`. */
+  startFile(file: number, columns: readonly string[]): void {
+    this.endFile();
+    this.file = file;
+    this.columns = columns;
+  }
+
+  /** Adds one line: the values of the file's columns, in the format's order, absent ones included. */
+  add(values: RowValues): void {
+    let a = 0x811c9dc5; // FNV-1a
+    let b = 0x9e3779b9; // a different multiplier and a rotation: not a function of `a`
+    const columns = this.columns;
+    for (let c = 0; c < columns.length; c++) {
+      const value = values[columns[c] as string];
+      if (typeof value === 'string') {
+        for (let i = 0; i < value.length; i++) {
+          const code = value.charCodeAt(i);
+          a = Math.imul(a ^ code, 0x01000193);
+          b = Math.imul((b << 5) | (b >>> 27), 0x5bd1e995) ^ code;
+        }
+        // The length separates the values: "ab","" and "a","b" differ.
+        a = Math.imul(a ^ (value.length + 0x100), 0x01000193);
+        b = Math.imul((b << 5) | (b >>> 27), 0x5bd1e995) ^ (value.length + 0x100);
+      } else {
+        // Absent (or a JSON non-scalar, which the row schema rejects anyway).
+        const marker = value === undefined ? 0x1f : 0x1e;
+        a = Math.imul(a ^ marker, 0x01000193);
+        b = Math.imul((b << 5) | (b >>> 27), 0x5bd1e995) ^ marker;
+      }
+    }
+    let chunk = this.current;
+    if (chunk === undefined || chunk.length === chunk.values.length) chunk = this.grow();
+    const at = chunk.length * 2;
+    chunk.lanes[at + HIGH] = mix(a);
+    chunk.lanes[at + LOW] = mix(b);
+    chunk.length += 1;
+  }
+
+  /** Closes the current file's last chunk: trimmed to its length and sorted. */
+  endFile(): void {
+    const chunk = this.current;
+    this.current = undefined;
+    if (chunk === undefined) return;
+    if (chunk.length === 0) {
+      this.chunks.pop();
+      return;
+    }
+    if (chunk.length < chunk.values.length) {
+      chunk.values = chunk.values.slice(0, chunk.length);
+      chunk.lanes = new Uint32Array(chunk.values.buffer);
+    }
+    chunk.values.sort();
+  }
+
+  /**
+   * A pair of different files (file numbers, in order) that share a line, or undefined. Merges
+   * the sorted chunks of every file with a heap: O(lines · log chunks), no extra memory beyond
+   * one cursor per chunk.
+   */
+  findSharedLine(): [number, number] | undefined {
+    this.endFile();
+    const chunks = this.chunks;
+    const positions = new Int32Array(chunks.length);
+    // A binary min-heap of chunk indexes, ordered by each chunk's entry at its position.
+    const heap = new Int32Array(chunks.length);
+    let size = 0;
+    const less = (x: number, y: number): boolean => {
+      const cx = chunks[x] as Chunk;
+      const cy = chunks[y] as Chunk;
+      const px = (positions[x] as number) * 2;
+      const py = (positions[y] as number) * 2;
+      const hx = cx.lanes[px + HIGH] as number;
+      const hy = cy.lanes[py + HIGH] as number;
+      return hx !== hy ? hx < hy : (cx.lanes[px + LOW] as number) < (cy.lanes[py + LOW] as number);
+    };
+    const siftDown = (from: number): void => {
+      let i = from;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= size) return;
+        const right = left + 1;
+        const smallest = right < size && less(heap[right] as number, heap[left] as number) ? right : left;
+        if (!less(heap[smallest] as number, heap[i] as number)) return;
+        const swap = heap[i] as number;
+        heap[i] = heap[smallest] as number;
+        heap[smallest] = swap;
+        i = smallest;
+      }
+    };
+    for (let c = 0; c < chunks.length; c++) if ((chunks[c] as Chunk).length > 0) heap[size++] = c;
+    for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(i);
+
+    // The run of equal entries being walked: its value and the file it was first seen in.
+    let runHigh = -1;
+    let runLow = -1;
+    let runFile = -1;
+    while (size > 0) {
+      const c = heap[0] as number;
+      const chunk = chunks[c] as Chunk;
+      const p = (positions[c] as number) * 2;
+      const high = chunk.lanes[p + HIGH] as number;
+      const low = chunk.lanes[p + LOW] as number;
+      if (high === runHigh && low === runLow) {
+        if (chunk.file !== runFile) return runFile < chunk.file ? [runFile, chunk.file] : [chunk.file, runFile];
+      } else {
+        runHigh = high;
+        runLow = low;
+        runFile = chunk.file;
+      }
+      const next = (positions[c] as number) + 1;
+      positions[c] = next;
+      if (next === chunk.length) heap[0] = heap[--size] as number;
+      siftDown(0);
+    }
+    return undefined;
+  }
+
+  private grow(): Chunk {
+    const full = this.current;
+    if (full !== undefined) full.values.sort();
+    const capacity = full === undefined ? FIRST_CHUNK : Math.min(full.values.length * 2, MAX_CHUNK);
+    const chunk = newChunk(capacity, this.file);
+    this.chunks.push(chunk);
+    this.current = chunk;
+    return chunk;
+  }
+}

@@ -1,0 +1,122 @@
+import type { AwsClients } from '#shared/aws/clients.ts';
+import type { Config } from '#shared/config.ts';
+import { ClienteleError } from '#shared/errors.ts';
+import type { FileReport } from '#shared/exports/reader.ts';
+import { putRun, recentRuns, runsAfter } from '#shared/store/runs-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import type { Log } from '#shared/log.ts';
+import { addDays } from '#shared/time.ts';
+import { plausibilityViolations, type LastNight, type NightFigures } from './guards.ts';
+import { NIGHTLY_JOB, type NightAdmission, type NightInProgress, type NightlyRunSummary } from './summary.ts';
+
+/**
+ * The gate between reading a night and writing it. Before the first write:
+ *  - nights run in order: none after this one has completed (it would move clients back in
+ *    time), and none before it was left half-written (rerun that one first);
+ *  - tonight's figures are plausible against the last completed night's (guards.ts), unless the
+ *    run was started with an explicit accept-drop, which the summary records;
+ * then the night is marked as being written in the runs table, so that the next night can tell.
+ */
+
+export class NightRefusedError extends ClienteleError {
+  override name = 'NightRefusedError';
+  constructor(message: string) {
+    super('NIGHT_REFUSED', message);
+  }
+}
+
+/** What a shard measured for the guards (numbers only; they add up over shards). */
+export interface ShardFigures {
+  clients: number;
+  revenue12mMinor: number;
+  buyers: number;
+  /** Clients whose tier tonight is below their tier in the base. */
+  downgrades: number;
+}
+
+export function emptyShardFigures(): ShardFigures {
+  return { clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0 };
+}
+
+export function addShardFigures(parts: readonly ShardFigures[]): ShardFigures {
+  const total = emptyShardFigures();
+  for (const part of parts) {
+    total.clients += part.clients;
+    total.revenue12mMinor += part.revenue12mMinor;
+    total.buyers += part.buyers;
+    total.downgrades += part.downgrades;
+  }
+  return total;
+}
+
+/** Order lines accepted from an export: the orders files' rows that were not rejected. */
+export function acceptedOrderLines(files: readonly Pick<FileReport, 'kind' | 'rows' | 'rejected'>[]): number {
+  return files.filter((f) => f.kind === 'orders').reduce((n, f) => n + f.rows - f.rejected, 0);
+}
+
+type StoredNight = (NightlyRunSummary | NightInProgress) & { status?: 'writing' | 'completed' };
+
+const isCompleted = (run: StoredNight): run is NightlyRunSummary => run.status !== 'writing';
+
+/** The figures of a stored summary (older summaries lack orderLines: derived from their files). */
+export function lastNightOf(summary: NightlyRunSummary): LastNight {
+  return {
+    runDate: summary.runDate,
+    clients: summary.distribution.clients,
+    orderLines: summary.input.orderLines ?? acceptedOrderLines(summary.input.files),
+    revenue12mMinor: summary.distribution.revenueMinor,
+    buyers: summary.distribution.buyers,
+  };
+}
+
+export interface AdmitOptions {
+  config: Config;
+  clients: Pick<AwsClients, 'documents'>;
+  runDate: string;
+  runId: string;
+  /** Epoch ms, the run's start. */
+  startedAt: number;
+  /** Accept figures that fail the plausibility checks (an operator's explicit decision). */
+  acceptDrop: boolean;
+  tonight: NightFigures & { downgrades: number };
+  log: Log;
+}
+
+/** Checks the night may be written (throws NightRefusedError otherwise), then marks it as being written. */
+export async function admitNight(options: AdmitOptions): Promise<NightAdmission> {
+  const { config, clients, runDate, log } = options;
+  const table = tableNames(config).runs;
+  const later = (await runsAfter<StoredNight>(clients.documents, table, NIGHTLY_JOB, runDate, 5)).filter(isCompleted);
+  if (later.length > 0) {
+    throw new NightRefusedError(
+      `the night of ${later[0]?.runDate} was completed after ${runDate}: running an earlier night now would move clients back in time. ` +
+        `Run the nights from ${runDate} onward in order, or restore a backup first.`,
+    );
+  }
+  const earlier = await recentRuns<StoredNight>(clients.documents, table, NIGHTLY_JOB, addDays(runDate, -1), { limit: 10 });
+  const unfinished = earlier[0];
+  if (unfinished && !isCompleted(unfinished)) {
+    throw new NightRefusedError(
+      `the night of ${unfinished.runDate} stopped while writing (run ${unfinished.runId}) and was not rerun: rerun it first ` +
+        `(clientele run nightly --date ${unfinished.runDate}), then this night.`,
+    );
+  }
+  const last = earlier.find(isCompleted);
+  const lastNight = last ? lastNightOf(last) : undefined;
+  const violations = plausibilityViolations(options.tonight, lastNight, config.plausibility);
+  if (violations.length > 0 && !options.acceptDrop) {
+    log.error('night refused: implausible against the last completed night, nothing written', { checks: violations.map((v) => v.check) });
+    throw new NightRefusedError(
+      `${runDate} refused, nothing written: ${violations.map((v) => v.message).join('; ')}. ` +
+        'If the export is right (a real drop, a cleanup of the base), rerun with --accept-drop (CLI) or {"acceptDrop": true} in the execution input.',
+    );
+  }
+  if (violations.length > 0) log.warn('implausible night accepted by the operator', { checks: violations.map((v) => v.check) });
+  const marker: NightInProgress = { job: NIGHTLY_JOB, runDate, status: 'writing', runId: options.runId, startedAt: new Date(options.startedAt).toISOString() };
+  await putRun(clients.documents, table, { ...marker });
+  return {
+    tonight: options.tonight,
+    ...(lastNight ? { lastNight } : {}),
+    ...(violations.length > 0 ? { accepted: violations } : {}),
+  };
+}

@@ -1,0 +1,24 @@
+import type { ProfileItem } from '#shared/store/profile-store.ts';
+
+/**
+ * What a client's stored profile becomes tonight. Everything the night computes (tier, stage,
+ * spend, orders, SKUs, RFM, CLV) is tonight's; what the client told the brand is kept unless
+ * tonight's export says something new: a client absent from tonight's customers file, or with
+ * an empty field, keeps the stored email, names, locale, time zone, birthday, advisor and sign-up
+ * date. Consent is the same rule: it changes only when the export says yes or no, so it is
+ * withdrawn by an explicit false and by nothing else. Pure.
+ */
+
+/** The fields an export may leave out without erasing them. */
+export const KEPT_FIELDS = ['email', 'firstName', 'lastName', 'locale', 'timeZone', 'birthday', 'advisorId', 'signedUpAt', 'acceptsMarketing'] as const;
+
+export function mergeWithStored(tonight: ProfileItem, stored: ProfileItem | null | undefined): ProfileItem {
+  if (!stored) return tonight;
+  const merged: ProfileItem = { ...tonight };
+  for (const field of KEPT_FIELDS) keep(merged, stored, field);
+  return merged;
+}
+
+function keep<K extends (typeof KEPT_FIELDS)[number]>(merged: ProfileItem, stored: ProfileItem, field: K): void {
+  if (merged[field] === undefined && stored[field] !== undefined) merged[field] = stored[field];
+}

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import type { Config } from '#shared/config.ts';
+import type { FileReport } from '#shared/exports/reader.ts';
+import type { Log } from '#shared/log.ts';
+import { getRun, putRun } from '#shared/store/runs-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { NIGHTLY_JOB, type NightlyRunSummary } from './summary.ts';
+
+/**
+ * A rerun of a completed night on the same export. The night's writes are idempotent, so
+ * recomputing it would end in the same tables; but its summary, report and movements are what
+ * the team read the morning after, and a rerun (a redriven execution, an operator checking) must
+ * leave them as first computed. So a night whose export and configuration are exactly those of
+ * its completed run writes nothing, returns that run's summary, and is recorded beside it in the
+ * runs table (job "nightly-rerun"). A corrected export, or a changed configuration, runs in full.
+ */
+
+export const NIGHTLY_RERUN_JOB = 'nightly-rerun';
+
+/** The export's files (location and sha256 of their bytes) and the configuration's rules, as one hash. */
+export function nightFingerprint(files: readonly Pick<FileReport, 'location' | 'sha256'>[], config: Config): string {
+  const hash = createHash('sha256');
+  for (const file of [...files].sort((a, b) => (a.location < b.location ? -1 : a.location > b.location ? 1 : 0))) {
+    hash.update(`${file.location}\n${file.sha256}\n`);
+  }
+  // What the night computes from, not where it keeps things: the tables, buckets and endpoints
+  // (a restarted emulator, a renamed prefix) change no result.
+  const { storage: _storage, endpoints: _endpoints, ...rules } = config;
+  hash.update(JSON.stringify(rules));
+  return hash.digest('hex');
+}
+
+interface RepeatContext {
+  config: Config;
+  clients: Pick<AwsClients, 'documents'>;
+  runDate: string;
+  runId: string;
+  log: Log;
+}
+
+/**
+ * The completed summary of this night when it was computed from the same fingerprint and its
+ * report went out whole; undefined otherwise (not completed, another export or configuration,
+ * or a report or team email that failed and deserves another try).
+ */
+export async function completedRunOf(context: RepeatContext, fingerprint: string): Promise<NightlyRunSummary | undefined> {
+  const stored = await getRun<NightlyRunSummary & { status?: string }>(context.clients.documents, tableNames(context.config).runs, {
+    job: NIGHTLY_JOB,
+    runDate: context.runDate,
+  });
+  if (!stored || stored.status !== 'completed' || stored.input.fingerprint !== fingerprint) return undefined;
+  if (stored.report.reportError !== undefined || (stored.report.teamEmail?.failed ?? 0) > 0) return undefined;
+  return stored;
+}
+
+/** Records the rerun beside the night it repeated and returns that night's summary, marked. */
+export async function recordRerun(context: RepeatContext, completed: NightlyRunSummary, startedAt: number): Promise<NightlyRunSummary> {
+  const rerun = { runId: context.runId, startedAt: new Date(startedAt).toISOString(), of: completed.runId };
+  await putRun(context.clients.documents, tableNames(context.config).runs, {
+    job: NIGHTLY_RERUN_JOB,
+    // Sorted by night, one item per attempt.
+    runDate: `${context.runDate}#${context.runId}`,
+    ...rerun,
+    fingerprint: completed.input.fingerprint,
+  });
+  context.log.info('night already completed from this export and configuration: nothing written', { of: completed.runId });
+  return { ...completed, rerun };
+}

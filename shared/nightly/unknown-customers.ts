@@ -1,0 +1,89 @@
+import type { FileReport, RowPosition } from '#shared/exports/reader.ts';
+import type { Reject } from '#shared/model.ts';
+
+/**
+ * Orders for customers nobody knows. A generic order names its client by customer_id; when no
+ * customer row of tonight's export carries that id and the base (the last completed night) holds
+ * no profile for it either, the order cannot be anyone we may write to or about: its lines are
+ * rejects ("unknown customer"), counted in their files, and the id makes no profile. A client
+ * absent from tonight's customers file but known to the base keeps their orders (and their
+ * stored contact data: merge.ts).
+ *
+ * Whether an id is known to the base is only known once the base is loaded, after the read; so
+ * the reader's handler notes where each such order line was (OrphanOrderLines) and the decision
+ * comes after (unknownCustomers).
+ */
+
+/** The reason on every such reject: it names no value read from the file. */
+export const UNKNOWN_CUSTOMER_REASON = 'unknown customer: no row of the customers file and no stored profile has this customer_id';
+
+/** At most this many rejects kept per shard (the counts go on beyond), like the reader's. */
+const MAX_KEPT = 10_000;
+
+/** Positions of order lines whose customer_id no customer row carried, by that id. */
+export class OrphanOrderLines {
+  private readonly files: string[] = [];
+  private readonly fileIndex = new Map<string, number>();
+  /** customerId → [fileIndex, line, fileIndex, line, ...]. */
+  private readonly lines = new Map<string, number[]>();
+
+  /** `at` is the reader's per-file position object: read now, not kept. */
+  note(customerId: string, at: RowPosition): void {
+    let file = this.fileIndex.get(at.file);
+    if (file === undefined) {
+      file = this.files.length;
+      this.files.push(at.file);
+      this.fileIndex.set(at.file, file);
+    }
+    const positions = this.lines.get(customerId);
+    if (positions) positions.push(file, at.line);
+    else this.lines.set(customerId, [file, at.line]);
+  }
+
+  get customers(): number {
+    return this.lines.size;
+  }
+
+  /** The lines of the ids `isUnknown` picks, as rejects (first MAX_KEPT) and counts per file. */
+  rejectsOf(isUnknown: (customerId: string) => boolean): UnknownCustomerRejects {
+    const result: UnknownCustomerRejects = { customerIds: [], perFile: {}, rejected: 0, rejects: [] };
+    for (const [customerId, positions] of [...this.lines].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (!isUnknown(customerId)) continue;
+      result.customerIds.push(customerId);
+      for (let i = 0; i < positions.length; i += 2) {
+        const file = this.files[positions[i] as number] as string;
+        result.perFile[file] = (result.perFile[file] ?? 0) + 1;
+        result.rejected += 1;
+        if (result.rejects.length < MAX_KEPT) result.rejects.push({ file, line: positions[i + 1] as number, reason: UNKNOWN_CUSTOMER_REASON });
+      }
+    }
+    result.rejects.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
+    return result;
+  }
+}
+
+export interface UnknownCustomerRejects {
+  /** The ids left out, sorted. */
+  customerIds: string[];
+  /** Rejected order lines per file location. */
+  perFile: Record<string, number>;
+  rejected: number;
+  /** The first 10,000, by file and line. */
+  rejects: Reject[];
+}
+
+export function noUnknownCustomers(): UnknownCustomerRejects {
+  return { customerIds: [], perFile: {}, rejected: 0, rejects: [] };
+}
+
+/** Adds up per-file counts of several shards (each rejects the lines of its own clients). */
+export function addPerFile(parts: readonly Record<string, number>[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const part of parts) for (const [file, n] of Object.entries(part)) total[file] = (total[file] ?? 0) + n;
+  return total;
+}
+
+/** The reader's file reports with these rejects counted in their files. */
+export function withUnknownRejects<F extends Pick<FileReport, 'location' | 'rejected'>>(files: readonly F[], perFile: Record<string, number>): F[] {
+  return files.map((f) => (perFile[f.location] ? { ...f, rejected: f.rejected + (perFile[f.location] as number) } : f));
+}

@@ -1,0 +1,29 @@
+/**
+ * The sender's log lines an alarm counts: each is logged as JSON with an `alert` field, and the
+ * stack turns that field into a CloudWatch metric (a metric filter on the function's log group)
+ * with an alarm on it (infra/constructs/alarms.ts). One place for the names both sides use.
+ */
+
+export interface SenderAlert {
+  /** The value of the log line's `alert` field. */
+  alert: string;
+  /** The CloudWatch metric the stack counts it in. */
+  metricName: string;
+  /** What the alarm tells the person it wakes. */
+  description: string;
+}
+
+export const SENDER_ALERTS = {
+  exportQuarantined: {
+    alert: 'export-quarantined',
+    metricName: 'IncrementalExportsQuarantined',
+    description:
+      'An incremental export could not be read and was quarantined: its rows wait for the nightly run. The campaigns log line names the folder and why; fix or delete it at the source.',
+  },
+  sendingBlocked: {
+    alert: 'sending-blocked',
+    metricName: 'CampaignSendingBlocked',
+    description:
+      'The SES account could not send this hour (sending paused, sandbox, or the 24-hour quota used up): nothing was sent, the due occasions stay due. See the campaigns log line and `aws sesv2 get-account`.',
+  },
+} as const satisfies Record<string, SenderAlert>;

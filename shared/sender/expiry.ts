@@ -1,0 +1,32 @@
+import type { DueOccasion } from '#shared/campaigns/due.ts';
+import { inAudience } from '#shared/campaigns/policy.ts';
+import type { CampaignsConfig } from '#shared/campaigns/schema.ts';
+import type { ClientProfile } from '#shared/model.ts';
+import { isClaimable, type LedgerStatus } from '#shared/store/ledger-store.ts';
+
+/**
+ * What the ledger says of an occasion whose send window has closed (endedOccasions): nothing more
+ * may be sent for it, so an occasion left waiting (released after a failed send, capped, deferred)
+ * or never decided at all is written 'expired' with the reason, rather than lost without a word.
+ * Pure.
+ */
+
+/** The reason to record the ended occasion as expired, or undefined when its ledger entry already settles it. */
+export function expiryReason(
+  occasion: DueOccasion,
+  entry: { status: LedgerStatus; reason?: string } | undefined,
+  profile: ClientProfile,
+  campaigns: CampaignsConfig,
+): string | undefined {
+  const closed = `${occasion.campaignId} window closed at ${new Date(occasion.expiresAt).toISOString()}`;
+  if (entry !== undefined) {
+    // A claim, a send, a maybe-sent, a final decision: settled already.
+    if (!isClaimable(entry.status)) return undefined;
+    return `${closed} while ${entry.status}${entry.reason ? `: ${entry.reason}` : ''}`;
+  }
+  // Never decided: only an occasion a run would have tried to send is missing (out of audience and
+  // without consent are never sends; the second is recorded when decided, but this one never was).
+  const campaign = campaigns.campaigns.find((c) => c.id === occasion.campaignId);
+  if (campaign === undefined || !inAudience(campaign, profile) || profile.acceptsMarketing !== true) return undefined;
+  return `${closed} before any run decided it`;
+}

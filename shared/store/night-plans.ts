@@ -1,0 +1,89 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { listFolders, listObjects, readObjectBytes, writeObject } from '#shared/aws/s3-objects.ts';
+import type { Config } from '#shared/config.ts';
+import { reportPrefix, reportsBucket } from './buckets.ts';
+import type { ProfileItem } from './profile-store.ts';
+
+/**
+ * What a nightly attempt is about to change, written before its first DynamoDB write: for every
+ * profile it will write, the item as it was before the night (or null for a client the base did
+ * not hold). A later attempt of the same night (after a crash, or on a corrected export) reads
+ * them back, so it measures movements against the last completed night rather than against what
+ * a half-finished attempt left, and can put back what it no longer changes.
+ *
+ * Objects: <reports>/nightly/<date>/attempts/<runId>/before-s<shard>-<part>.jsonl.gz, one JSON
+ * line per profile. They hold personal data: tagged for the bucket's 30-day expiry, like rejects.
+ */
+
+export interface BeforeImage {
+  customerId: string;
+  /** The stored item before the night; null when the night created it. */
+  before: ProfileItem | null;
+}
+
+/** Lines per object: keeps each object (and the memory to build it) bounded. */
+export const PLAN_PART_ENTRIES = 10_000;
+
+function attemptsPrefix(config: Config, runDate: string): string {
+  return `${reportPrefix(config, 'nightly', runDate)}/attempts/`;
+}
+
+/** Writes one attempt's before-images of one shard; returns the objects written. */
+export async function writeBeforeImages(
+  s3: S3Client,
+  config: Config,
+  run: { runDate: string; runId: string; shard: number },
+  images: readonly BeforeImage[],
+): Promise<string[]> {
+  const bucket = reportsBucket(config);
+  const objects: string[] = [];
+  for (let start = 0, part = 0; start < images.length; start += PLAN_PART_ENTRIES, part++) {
+    const lines = images.slice(start, start + PLAN_PART_ENTRIES).map((image) => JSON.stringify(image));
+    objects.push(
+      await writeObject(s3, {
+        bucket,
+        key: `${attemptsPrefix(config, run.runDate)}${run.runId}/before-s${run.shard}-${part}.jsonl.gz`,
+        body: gzipSync(`${lines.join('\n')}\n`),
+        contentType: 'application/gzip',
+        tagging: 'retention=rejects',
+      }),
+    );
+  }
+  return objects;
+}
+
+/**
+ * The before-images earlier attempts of the night wrote, for the clients `keep` selects (a
+ * shard's). Every attempt wrote the same pre-night state for a client, so the first one read wins.
+ */
+export async function readBeforeImages(
+  s3: S3Client,
+  config: Config,
+  runDate: string,
+  options: { keep?: (customerId: string) => boolean; exceptRunId?: string } = {},
+): Promise<Map<string, ProfileItem | null>> {
+  const bucket = reportsBucket(config);
+  const prefix = attemptsPrefix(config, runDate);
+  const keep = options.keep ?? (() => true);
+  const images = new Map<string, ProfileItem | null>();
+  for (const attempt of await listAttempts(s3, config, runDate)) {
+    if (attempt === options.exceptRunId) continue;
+    for (const object of await listObjects(s3, bucket, `${prefix}${attempt}/`)) {
+      const bytes = await readObjectBytes(s3, bucket, `${prefix}${attempt}/${object.name}`);
+      if (!bytes) continue;
+      for (const line of gunzipSync(bytes).toString('utf8').split('\n')) {
+        if (line === '') continue;
+        // Our own objects, written by writeBeforeImages.
+        const image = JSON.parse(line) as BeforeImage;
+        if (keep(image.customerId) && !images.has(image.customerId)) images.set(image.customerId, image.before);
+      }
+    }
+  }
+  return images;
+}
+
+/** The run ids of the night's earlier attempts that wrote a plan. */
+async function listAttempts(s3: S3Client, config: Config, runDate: string): Promise<string[]> {
+  return (await listFolders(s3, reportsBucket(config), attemptsPrefix(config, runDate))).sort();
+}

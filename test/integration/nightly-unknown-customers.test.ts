@@ -1,0 +1,143 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { readObjectBytes } from '#shared/aws/s3-objects.ts';
+import { parseConfig, type Config } from '#shared/config.ts';
+import { ExportError } from '#shared/exports/reader.ts';
+import { directoryExportSource } from '#shared/exports/source.ts';
+import { runNightlySharded } from '#local/nightly/sharded-run.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import { UNKNOWN_CUSTOMER_REASON } from '#shared/nightly/unknown-customers.ts';
+import { getProfile } from '#shared/store/profile-store.ts';
+import { ensureTables, tableNames } from '#shared/store/tables.ts';
+
+/**
+ * Orders whose customer_id neither the customers file nor the base knows, clients absent from
+ * tonight's customers file, and optional fields dropped with a warning, on small hand-written
+ * exports read from a folder.
+ */
+
+const FIRST = '2026-11-22';
+const SECOND = '2026-11-23';
+const KNOWN = ['c01', 'c02', 'c03', 'c04'];
+
+let aws: LocalAws;
+let work: string;
+
+async function isolatedConfig(name: string): Promise<Config> {
+  const config = parseConfig({
+    ...aws.config,
+    storage: { ...aws.config.storage, tablePrefix: `${name}-`, exportsPrefix: `exports-${name}`, reportsPrefix: `reports-${name}` },
+  });
+  await ensureTables(aws.clients.dynamodb, config);
+  return config;
+}
+
+const customersCsv = (rows: string[]) => ['customer_id,email,first_name,accepts_marketing,time_zone', ...rows].join('\n') + '\n';
+const customerRow = (id: string, timeZone = 'Asia/Shanghai') => `${id},${id}@example.com,Name ${id},true,${timeZone}`;
+
+/** Ten order lines for each id, the last on `day`. */
+function ordersCsv(ids: readonly string[], day: string, extra: string[] = []): string {
+  const rows = ids.flatMap((id) =>
+    Array.from({ length: 10 }, (_, k) => `${id}-o${k},${id},${day.slice(0, 8)}${String(10 + k).padStart(2, '0')}T10:00:00+08:00,SKU-${k},120.00`),
+  );
+  return ['order_id,customer_id,ordered_at,sku,line_total', ...rows, ...extra].join('\n') + '\n';
+}
+
+async function exportFolder(name: string, files: Record<string, string>): Promise<string> {
+  const dir = join(work, name);
+  await mkdir(dir, { recursive: true });
+  for (const [file, text] of Object.entries(files)) await writeFile(join(dir, file), text);
+  return dir;
+}
+
+const run = (config: Config, runDate: string, dir: string, runId: string) =>
+  runNightly({ clock: Date.now, runDate, runId, config, clients: aws.clients, source: directoryExportSource(dir) });
+
+async function profileIds(config: Config): Promise<string[]> {
+  const page = await aws.clients.documents.send(new ScanCommand({ TableName: tableNames(config).profiles, ProjectionExpression: 'customerId' }));
+  return (page.Items ?? []).map((item) => String(item.customerId)).sort();
+}
+
+async function jsonLines(config: Config, object: string | undefined): Promise<Record<string, unknown>[]> {
+  expect(object).toBeDefined();
+  const key = String(object).replace(`s3://${config.storage.exportsBucket}/`, '');
+  const bytes = await readObjectBytes(aws.clients.s3, config.storage.exportsBucket, key);
+  return new TextDecoder()
+    .decode(bytes)
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+beforeAll(async () => {
+  aws = await startLocalAws({ services: ['dynamodb', 's3'] });
+  work = await mkdtemp(join(tmpdir(), 'clientele-unknown-'));
+});
+
+afterAll(async () => {
+  await aws?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('nightly run: unknown customers and dropped fields', () => {
+  it('rejects the lines of an unknown customer (counted in its file), keeps a client the base knows, and drops a bad time zone with a warning', async () => {
+    const config = await isolatedConfig('unknown');
+    const first = await exportFolder('first', { 'customers.csv': customersCsv(KNOWN.map((id) => customerRow(id))), 'orders.csv': ordersCsv(KNOWN, FIRST) });
+    await run(config, FIRST, first, 'first');
+
+    // Tonight c04 is missing from the customers file (the base knows them), c01's time zone is
+    // invalid, and one order line names a customer nobody knows.
+    const ghostLine = `ghost-o1,ghost,${SECOND}T09:00:00+08:00,SKU-9,90000.00`;
+    const second = await exportFolder('second', {
+      'customers.csv': customersCsv([customerRow('c01', 'Mars/Olympus'), customerRow('c02'), customerRow('c03')]),
+      'orders.csv': ordersCsv(KNOWN, SECOND, [ghostLine]),
+    });
+    const summary = await run(config, SECOND, second, 'second');
+
+    expect(await profileIds(config)).toEqual(KNOWN);
+    const orders = summary.input.files.find((f) => f.kind === 'orders');
+    expect(orders).toMatchObject({ rows: 41, rejected: 1 });
+    expect(summary.input).toMatchObject({ rejected: 1, unknownCustomerLines: 1, orderLines: 40, warned: 1 });
+    const [reject] = await jsonLines(config, summary.report.rejectsObject);
+    expect(reject).toEqual({ file: expect.stringMatching(/orders\.csv$/), line: 42, reason: UNKNOWN_CUSTOMER_REASON });
+    const [warning] = await jsonLines(config, summary.report.warningsObject);
+    expect(warning).toMatchObject({ file: expect.stringMatching(/customers\.csv$/), line: 2, field: 'time_zone' });
+    expect(JSON.stringify(warning)).not.toContain('Mars');
+
+    // The client absent from tonight's customers file keeps their contact data and consent.
+    const absent = await getProfile(aws.clients.documents, tableNames(config).profiles, 'c04');
+    expect(absent).toMatchObject({ email: 'c04@example.com', firstName: 'Name c04', acceptsMarketing: true });
+    // The row with the bad time zone kept the rest of itself.
+    const warned = await getProfile(aws.clients.documents, tableNames(config).profiles, 'c01');
+    expect(warned).toMatchObject({ email: 'c01@example.com', acceptsMarketing: true });
+    // The unknown customer's 90,000.00 counted nowhere.
+    expect(summary.distribution.clients).toBe(4);
+  });
+
+  it('fails the night, writing nothing, when unknown customers take more than maxRejectShare of the orders file', async () => {
+    const config = await isolatedConfig('unknown-share');
+    const ghosts = ['g1', 'g2', 'g3'].map((id, k) => `${id}-o1,${id},${FIRST}T0${k}:00:00+08:00,SKU-1,10.00`);
+    const dir = await exportFolder('share', { 'customers.csv': customersCsv(KNOWN.slice(0, 2).map((id) => customerRow(id))), 'orders.csv': ordersCsv(KNOWN.slice(0, 2), FIRST, ghosts) });
+    const failure = await run(config, FIRST, dir, 'share').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ExportError);
+    expect(String((failure as Error).message)).toMatch(/orders\.csv.*3 of 23.*maxRejectShare/);
+    expect(await profileIds(config)).toEqual([]);
+  });
+
+  it('counts the unknown customers of every shard in a sharded night, as one process would', async () => {
+    const ghosts = ['g1', 'g2', 'g3', 'g4', 'g5'].map((id, k) => `${id}-o1,${id},${FIRST}T0${k}:00:00+08:00,SKU-1,10.00`);
+    const ids = Array.from({ length: 12 }, (_, k) => `s${String(k).padStart(2, '0')}`);
+    const dir = await exportFolder('sharded', { 'customers.csv': customersCsv(ids.map((id) => customerRow(id))), 'orders.csv': ordersCsv(ids, FIRST, ghosts) });
+    const single = await run(await isolatedConfig('unknown-single'), FIRST, dir, 'single');
+    const shardedConfig = await isolatedConfig('unknown-sharded');
+    const sharded = await runNightlySharded({ clock: Date.now, runDate: FIRST, runId: 'sharded', config: shardedConfig, clients: aws.clients, shards: 3, source: { kind: 'directory', path: dir } });
+    expect(sharded.input).toEqual({ ...single.input, fingerprint: sharded.input.fingerprint });
+    expect(sharded.input).toMatchObject({ rejected: 5, unknownCustomerLines: 5 });
+    expect(await jsonLines(shardedConfig, sharded.report.rejectsObject)).toHaveLength(5);
+    expect(await profileIds(shardedConfig)).toEqual(ids);
+  }, 120_000);
+});

@@ -1,0 +1,223 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
+import { freePort, startLocalAws, type LocalAws } from '#local/aws.ts';
+import { createSesClient } from '#shared/aws/clients.ts';
+import { parseConfig, type Config } from '#shared/config.ts';
+import type { SesSender } from '#shared/delivery/ses-email.ts';
+import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
+import { PROJECT_ROOT } from '#infra/paths.ts';
+import { campaignRunFailure, CampaignRunError } from '#shared/sender/run.ts';
+import { ledgerEntriesOf, type LedgerEntry } from '#shared/store/ledger-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { HOUR, SECRET, allLedgerEntries, emailsTo, iso, local, profile, run, scenarioConfig, seedProfiles } from './campaign-fixtures.ts';
+
+/**
+ * What the sender does when the way to SES fails, with the errors the AWS SDK really raises: a
+ * closed port (ECONNREFUSED: certainly not sent), a server that hangs up after reading the
+ * request without or after handing it to SES (socket hang up: maybe sent). Certainly-not-sent
+ * emails are released and sent by a later hour, until their cut-off, then expired; maybe-sent ones
+ * are kept and reported, never resent; consecutive failures open the circuit breaker, which leaves
+ * the rest untouched and fails the run (the Lambda throws, the CLI exits 1).
+ */
+
+let aws: LocalAws;
+let deadEndpoint: string;
+/** Reads the request and hangs up: nothing reached SES. */
+let hangUp: Server;
+/** Hands the request to the SES emulator, then hangs up instead of answering: SES took it. */
+let lostAnswer: Server;
+const AT = local('2026-11-23 10:00', 'Asia/Shanghai');
+
+const bodyOf = (request: IncomingMessage): Promise<Buffer> =>
+  new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return `http://127.0.0.1:${address.port}`;
+}
+
+const endpoints: Record<'dead' | 'hang-up' | 'lost-answer', string> = { dead: '', 'hang-up': '', 'lost-answer': '' };
+
+beforeAll(async () => {
+  aws = await startLocalAws();
+  deadEndpoint = `http://127.0.0.1:${await freePort()}`; // nothing listens there
+  endpoints.dead = deadEndpoint;
+  hangUp = createServer((request) => void bodyOf(request).then(() => request.socket.destroy()));
+  endpoints['hang-up'] = await listen(hangUp);
+  lostAnswer = createServer((request) => {
+    void bodyOf(request).then(async (body) => {
+      const headers = Object.fromEntries(Object.entries(request.headers).filter((e): e is [string, string] => typeof e[1] === 'string' && e[0] !== 'host'));
+      await fetch(`${aws.endpoints.ses}${request.url ?? '/'}`, { method: request.method ?? 'POST', headers, body });
+      request.socket.destroy();
+    });
+  });
+  endpoints['lost-answer'] = await listen(lostAnswer);
+});
+
+afterAll(async () => {
+  hangUp?.close();
+  lostAnswer?.close();
+  await aws?.stop();
+});
+
+type Route = 'ses' | keyof typeof endpoints;
+
+/** SES as the run sees it: each call goes where `route(call number)` says, through a real SDK client. */
+function routedSes(config: Config, route: (call: number) => Route): SesSender & { calls: number } {
+  const clients = Object.fromEntries(
+    (Object.keys(endpoints) as (keyof typeof endpoints)[]).map((name) => [name, createSesClient(parseConfig({ ...config, endpoints: { ...config.endpoints, ses: endpoints[name] } }))]),
+  ) as Record<keyof typeof endpoints, ReturnType<typeof createSesClient>>;
+  const ses = {
+    calls: 0,
+    send(command: SendEmailCommand): Promise<SendEmailCommandOutput> {
+      const where = route(++ses.calls);
+      return where === 'ses' ? aws.clients.ses.send(command) : clients[where].send(command);
+    },
+  };
+  return ses;
+}
+
+const newClients = (prefix: string, n: number, firstOrderAt = AT - 2 * HOUR) =>
+  Array.from({ length: n }, (_, i) => profile(`${prefix}-${String(i).padStart(3, '0')}`, { stage: 'new', firstOrderAt: iso(firstOrderAt), lastOrderAt: iso(firstOrderAt) }));
+
+const byStatus = (entries: LedgerEntry[]) => entries.reduce<Record<string, number>>((acc, e) => ({ ...acc, [e.status]: (acc[e.status] ?? 0) + 1 }), {});
+
+describe('the way to SES fails', () => {
+  it('SES goes away mid-run: sent stays sent, the refused are released, the breaker leaves the rest untouched; the next hour sends each once', async () => {
+    const config = await scenarioConfig(aws, 'outage');
+    const clients = newClients('out', 30);
+    await seedProfiles(aws, config, clients);
+    const ses = routedSes(config, (call) => (call <= 8 ? 'ses' : 'dead'));
+    const mailer = createSesMailer(ses, { maxSendRate: 500, baseDelayMs: 1 });
+
+    const summary = await run(aws, config, AT, 'outage-1', { mailer });
+    expect(summary.campaigns.welcome).toMatchObject({ due: 30, sent: 8, deferred: 5, failed: 0, 'maybe-sent': 0, left: 17 });
+    expect(summary.stopped).toEqual({ reason: 'circuit-breaker', message: expect.stringMatching(/^5 sends in a row failed on the way to SES \(last: unreachable after 3 attempts: ECONNREFUSED/) });
+    expect(summary.mailer).toMatchObject({ sent: 8, unreachableRetries: 10 });
+    const failure = campaignRunFailure(summary);
+    expect(failure).toBeInstanceOf(CampaignRunError);
+    expect(failure?.code).toBe('CAMPAIGN_RUN_HALTED');
+    expect(failure?.message).toContain('17 due occasions left for a later run');
+    const ledger = await allLedgerEntries(aws, config);
+    expect(byStatus(ledger)).toEqual({ sent: 8, deferred: 5 });
+    for (const e of ledger.filter((x) => x.status === 'deferred')) expect(e.reason).toMatch(/^unreachable after 3 attempts: ECONNREFUSED: connect ECONNREFUSED/);
+
+    const next = await run(aws, config, AT + HOUR, 'outage-2');
+    expect(next.campaigns.welcome).toMatchObject({ due: 22, sent: 22, left: 0 });
+    expect(next.stopped).toBeUndefined();
+    expect(campaignRunFailure(next)).toBeUndefined();
+    for (const c of clients) expect((await emailsTo(aws, `${c.customerId}@example.com`)).length, c.customerId).toBe(1);
+  });
+
+  it('a connection lost after the request left is maybe-sent: kept, reported, never resent', async () => {
+    const config = await scenarioConfig(aws, 'maybe');
+    const clients = newClients('maybe', 4);
+    await seedProfiles(aws, config, clients);
+    const routes: Route[] = ['ses', 'lost-answer', 'hang-up', 'ses'];
+    const mailer = createSesMailer(routedSes(config, (call) => routes[call - 1] ?? 'ses'), { maxSendRate: 500, baseDelayMs: 1 });
+
+    const summary = await run(aws, config, AT, 'maybe-1', { mailer });
+    expect(summary.campaigns.welcome).toMatchObject({ due: 4, sent: 2, 'maybe-sent': 2, deferred: 0 });
+    expect(summary.stopped).toBeUndefined();
+    expect(summary.maybeSent.map((m) => m.customerId).sort()).toEqual(['maybe-001', 'maybe-002']);
+    expect(summary.maybeSent[0]?.reason).toBe('TimeoutError: socket hang up (ECONNRESET)');
+    const ledger = await allLedgerEntries(aws, config);
+    expect(byStatus(ledger)).toEqual({ sent: 2, 'maybe-sent': 2 });
+
+    const next = await run(aws, config, AT + HOUR, 'maybe-2');
+    expect(next.campaigns.welcome).toMatchObject({ due: 0, sent: 0 });
+    expect(next.maybeSent.map((m) => m.customerId).sort()).toEqual(['maybe-001', 'maybe-002']);
+    // SES did take the one whose answer was lost; the one hung up on never reached it. Neither resent.
+    const counts = await Promise.all(clients.map(async (c) => (await emailsTo(aws, `${c.customerId}@example.com`)).length));
+    expect(counts).toEqual([1, 1, 0, 1]);
+  });
+
+  it('released until the cut-off, then expired with the reason; nothing sent late', async () => {
+    const config = await scenarioConfig(aws, 'expiry');
+    // First order 71h30 before AT: the welcome's 72 h cut-off is AT + 30 min.
+    const [client] = newClients('exp', 1, AT - 71.5 * HOUR);
+    if (!client) throw new Error('no client');
+    await seedProfiles(aws, config, [client]);
+    const mailer = createSesMailer(routedSes(config, () => 'dead'), { maxSendRate: 500, baseDelayMs: 1 });
+
+    const first = await run(aws, config, AT, 'expiry-1', { mailer });
+    expect(first.campaigns.welcome).toMatchObject({ due: 1, deferred: 1 });
+    const later = await run(aws, config, AT + HOUR, 'expiry-2');
+    expect(later.campaigns.welcome).toMatchObject({ due: 0, sent: 0, expired: 1 });
+    const [entry] = await ledgerEntriesOf(aws.clients.documents, tableNames(config).sendLedger, client.customerId);
+    expect(entry).toMatchObject({
+      status: 'expired',
+      reason: expect.stringMatching(/^welcome window closed at .+ while deferred: unreachable after 3 attempts: ECONNREFUSED/),
+    });
+    expect(await emailsTo(aws, `${client.customerId}@example.com`)).toEqual([]);
+    // Expired is final: nothing more, however late.
+    expect((await run(aws, config, AT + 2 * HOUR, 'expiry-3')).campaigns.welcome).toMatchObject({ due: 0, expired: 0 });
+  });
+});
+
+describe('a run the circuit breaker stopped fails after reporting', () => {
+  it('the campaigns Lambda logs its summary and throws CAMPAIGN_RUN_HALTED (the errors alarm)', async () => {
+    const config = await scenarioConfig(aws, 'handler-outage', { sender: { circuitBreakerFailures: 3 } });
+    await seedProfiles(aws, config, newClients('hdl', 6));
+    const extension = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ SecretString: SECRET }));
+    });
+    const extensionUrl = new URL(await listen(extension));
+    const lines: string[] = [];
+    vi.stubEnv('PARAMETERS_SECRETS_EXTENSION_HTTP_PORT', extensionUrl.port);
+    vi.stubEnv('AWS_SESSION_TOKEN', 'session');
+    vi.stubEnv('UNSUBSCRIBE_SECRET_ARN', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:k');
+    vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify({ ...config, endpoints: { ...config.endpoints, ses: deadEndpoint } }));
+    const consoleLog = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(String(line)));
+    try {
+      const { handler } = await import('#functions/campaigns/handler.ts');
+      const error: unknown = await handler({ at: iso(AT) }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CampaignRunError);
+      expect(error).toMatchObject({ code: 'CAMPAIGN_RUN_HALTED', message: expect.stringContaining('circuit-breaker') });
+      const report = lines.map((l) => JSON.parse(l) as { message: string; summary?: { stopped?: { reason: string } } }).find((l) => l.message === 'campaign run stopped sending');
+      expect(report?.summary?.stopped?.reason).toBe('circuit-breaker');
+      const ledger = await allLedgerEntries(aws, config);
+      expect(byStatus(ledger)).toEqual({ deferred: 3 });
+    } finally {
+      consoleLog.mockRestore();
+      vi.unstubAllEnvs();
+      extension.close();
+    }
+  });
+
+  it('`clientele run campaigns` prints the summary and exits 1', async () => {
+    const config = await scenarioConfig(aws, 'cli-outage', { sender: { circuitBreakerFailures: 2 } });
+    await seedProfiles(aws, config, newClients('cli', 4));
+    const dir = await mkdtemp(join(tmpdir(), 'clientele-cli-'));
+    try {
+      const file = join(dir, 'config.json');
+      await writeFile(file, JSON.stringify({ ...config, endpoints: { ...config.endpoints, ses: deadEndpoint } }));
+      const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'local/cli.ts'), 'run', 'campaigns', '--at', iso(AT), '--config', file], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, UNSUBSCRIBE_SECRET: SECRET },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(1);
+      expect(stdout).toContain('sending stopped (circuit-breaker)');
+      expect(stderr).toMatch(/clientele: Campaign run .* stopped sending \(circuit-breaker\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

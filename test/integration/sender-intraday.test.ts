@@ -1,0 +1,194 @@
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import type { Config } from '#shared/config.ts';
+import { jsonLog } from '#shared/log.ts';
+import { INGEST_JOB } from '#shared/sender/ingest.ts';
+import { incrementalPrefix } from '#shared/store/buckets.ts';
+import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
+import { getProfile } from '#shared/store/profile-store.ts';
+import { getRun } from '#shared/store/runs-store.ts';
+import { suppress } from '#shared/store/suppression-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { staticKeys } from '#shared/unsubscribe/keys.ts';
+import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
+import { handleUnsubscribe } from '#shared/unsubscribe/unsubscribe.ts';
+import { HOUR, SECRET, emailsTo, iso, local, profile, run, scenarioConfig, seedProfiles } from './campaign-fixtures.ts';
+
+/**
+ * The day between two nightly runs on the embedded AWS: consent as the incremental exports state it
+ * (a column that is absent says nothing, a false always applies, a true never beats an unsubscribe
+ * or a suppression), the unsubscribe link honoured by the next hourly run, and a bad incremental
+ * folder quarantined while the hour's sends go on. Each scenario has its own tables and prefixes and
+ * reads the SES store for its own addresses only.
+ */
+
+let aws: LocalAws;
+const SH = 'Asia/Shanghai';
+const AT = local('2026-11-23 10:00', SH);
+
+beforeAll(async () => {
+  aws = await startLocalAws();
+});
+afterAll(async () => {
+  await aws?.stop();
+});
+
+/** A client whose welcome is due at AT (first order two hours before), at their own address. */
+const welcomeDue = (id: string, fields: Parameters<typeof profile>[1] = {}) =>
+  profile(id, { stage: 'new', firstOrderAt: iso(AT - 2 * HOUR), lastOrderAt: iso(AT - 2 * HOUR), ...fields });
+
+async function dropIncrement(config: Config, folder: string, files: Record<string, string | Buffer>): Promise<void> {
+  const put = (name: string, body: string | Buffer) =>
+    aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/${folder}/${name}`, Body: body }));
+  for (const [name, body] of Object.entries(files)) await put(name, body);
+  await put('_manifest.json', JSON.stringify({ mode: 'incremental' }));
+}
+
+const count = async (address: string) => (await emailsTo(aws, address)).length;
+const statuses = async (config: Config, customerId: string) =>
+  (await ledgerEntriesOf(aws.clients.documents, tableNames(config).sendLedger, customerId)).map((e) => e.status);
+const storedConsent = async (config: Config, customerId: string) => (await getProfile(aws.clients.documents, tableNames(config).profiles, customerId))?.acceptsMarketing;
+
+describe('consent from the intraday exports', () => {
+  it('a customer_id,accepts_marketing=false row withdraws consent before the next hourly run; so does false in a full row', async () => {
+    const config = await scenarioConfig(aws, 'ci-false');
+    await seedProfiles(aws, config, [welcomeDue('ci-optout'), welcomeDue('ci-full')]);
+    await dropIncrement(config, '2026-11-23T0930', { 'customers.csv': 'customer_id,accepts_marketing\nci-optout,false\n' });
+    await dropIncrement(config, '2026-11-23T0940', {
+      'customers.csv': 'customer_id,email,first_name,locale,accepts_marketing\nci-full,ci-full@example.com,Lin,zh-CN,false\n',
+    });
+
+    const summary = await run(aws, config, AT, 'ci-false-1');
+    expect(summary.ingested).toMatchObject({ updatedClients: 2, rejected: 0, quarantined: [] });
+    expect(summary.campaigns.welcome).toMatchObject({ due: 2, sent: 0, 'no-consent': 2 });
+    for (const id of ['ci-optout', 'ci-full']) {
+      expect(await storedConsent(config, id), id).toBe(false);
+      expect(await statuses(config, id), id).toEqual(['no-consent']);
+      expect(await count(`${id}@example.com`), id).toBe(0);
+    }
+  });
+
+  it('a row without the consent column changes nothing: the client is still mailed (at the new address)', async () => {
+    const config = await scenarioConfig(aws, 'ci-absent');
+    await seedProfiles(aws, config, [welcomeDue('ci-keep'), welcomeDue('ci-keep-no', { acceptsMarketing: false })]);
+    await dropIncrement(config, '2026-11-23T0930', {
+      'customers.csv': 'customer_id,email,first_name\nci-keep,ci-keep-new@example.com,Mei\nci-keep-no,ci-keep-no-new@example.com,Ann\n',
+    });
+
+    const summary = await run(aws, config, AT, 'ci-absent-1');
+    expect(summary.campaigns.welcome).toMatchObject({ due: 2, sent: 1, 'no-consent': 1 });
+    expect(await storedConsent(config, 'ci-keep')).toBe(true);
+    expect(await storedConsent(config, 'ci-keep-no')).toBe(false);
+    expect(await count('ci-keep-new@example.com')).toBe(1);
+    expect(await count('ci-keep@example.com')).toBe(0);
+    expect(await count('ci-keep-no-new@example.com')).toBe(0);
+  });
+
+  it('a later accepts_marketing=true does not undo an unsubscribe or a suppression, and the unsubscribe holds from the next hour', async () => {
+    const config = await scenarioConfig(aws, 'ci-true');
+    const tables = tableNames(config);
+    await seedProfiles(aws, config, [welcomeDue('ci-unsub'), welcomeDue('ci-bounced'), welcomeDue('ci-complained'), welcomeDue('ci-control')]);
+
+    // 09:20: the client presses the one-click link of an earlier email.
+    const unsubscribed = await handleUnsubscribe(
+      { documents: aws.clients.documents, tables, keys: staticKeys(SECRET), now: () => AT - 40 * 60_000, brandName: 'Maison' },
+      { method: 'POST', token: signUnsubscribeToken('ci-unsub', SECRET), form: { 'List-Unsubscribe': 'One-Click' } },
+    );
+    expect(unsubscribed.statusCode).toBe(200);
+    // The unsubscribe puts the address on the suppression list; it does not touch the profile's
+    // consent (the next nightly export would overwrite it): the suppression list is what holds.
+    expect(await storedConsent(config, 'ci-unsub')).toBe(true);
+    await suppress(aws.clients.documents, tables.suppression, { email: 'ci-bounced@example.com', reason: 'hard-bounce', at: AT - HOUR });
+    await suppress(aws.clients.documents, tables.suppression, { email: 'ci-complained@example.com', reason: 'complaint', at: AT - HOUR });
+    // 09:45: the platform says all four accept marketing.
+    await dropIncrement(config, '2026-11-23T0945', {
+      'customers.csv': 'customer_id,accepts_marketing\nci-unsub,true\nci-bounced,true\nci-complained,true\nci-control,true\n',
+    });
+
+    const summary = await run(aws, config, AT, 'ci-true-1');
+    expect(summary.ingested.updatedClients).toBe(4);
+    expect(summary.campaigns.welcome).toMatchObject({ due: 4, sent: 1, suppressed: 3 });
+    for (const id of ['ci-unsub', 'ci-bounced', 'ci-complained']) {
+      expect(await storedConsent(config, id), id).toBe(true);
+      expect(await statuses(config, id), id).toEqual(['suppressed']);
+      expect(await count(`${id}@example.com`), id).toBe(0);
+    }
+    expect(await count('ci-control@example.com')).toBe(1);
+  });
+
+  it('an unsubscribe between two hourly runs holds at the next run, for an occasion that became due meanwhile', async () => {
+    const config = await scenarioConfig(aws, 'ci-hour');
+    const tables = tableNames(config);
+    // Signed up at 10:30 (an increment); unsubscribed at 10:40 from another brand email; the 11:00 run.
+    await dropIncrement(config, '2026-11-23T1030', {
+      'customers.csv': 'customer_id,email,first_name,time_zone,signed_up_at,accepts_marketing\nci-new,ci-new@example.com,Mei,Asia/Shanghai,2026-11-23T10:30:00,true\n',
+    });
+    const first = await run(aws, config, local('2026-11-23 10:35', SH), 'ci-hour-1');
+    expect(first.campaigns.welcome).toMatchObject({ due: 1, sent: 1 });
+    await seedProfiles(aws, config, [welcomeDue('ci-later', { firstOrderAt: iso(local('2026-11-23 10:45', SH)), lastOrderAt: iso(local('2026-11-23 10:45', SH)) })]);
+    await handleUnsubscribe(
+      { documents: aws.clients.documents, tables, keys: staticKeys(SECRET), now: () => local('2026-11-23 10:50', SH), brandName: 'Maison' },
+      { method: 'POST', token: signUnsubscribeToken('ci-later', SECRET), form: { 'List-Unsubscribe': 'One-Click' } },
+    );
+    const next = await run(aws, config, local('2026-11-23 11:00', SH), 'ci-hour-2');
+    expect(next.campaigns.welcome).toMatchObject({ due: 1, sent: 0, suppressed: 1 });
+    expect(await count('ci-later@example.com')).toBe(0);
+  });
+});
+
+describe('a bad incremental folder', () => {
+  const header = 'customer_id,email,first_name,time_zone,signed_up_at,accepts_marketing';
+  const truncatedGzip = () => {
+    const whole = gzipSync(`${header}\n${Array.from({ length: 200 }, (_, i) => `q-bad-${i},q-bad-${i}@example.com,X,Asia/Shanghai,2026-11-23T08:00:00,true`).join('\n')}\n`);
+    return whole.subarray(0, Math.floor(whole.length / 2));
+  };
+
+  it('is quarantined: reported, logged for the alarm, marked never to be read again; the other folders and the sends go on', async () => {
+    const config = await scenarioConfig(aws, 'quarantine');
+    await seedProfiles(aws, config, [welcomeDue('q-seeded')]);
+    await dropIncrement(config, '2026-11-23T0900', { 'customers.csv.gz': truncatedGzip() });
+    await dropIncrement(config, '2026-11-23T0930', { 'customers.csv': `${header}\nq-new,q-new@example.com,Mei,Asia/Shanghai,2026-11-23T09:30:00,true\n` });
+    const lines: string[] = [];
+    const log = jsonLog({ write: (line) => lines.push(line) });
+
+    const summary = await run(aws, config, AT, 'quarantine-1', { log });
+    expect(summary.ingested.quarantined).toEqual([{ folder: '2026-11-23T0900', reason: expect.stringMatching(/customers\.csv\.gz.*not a valid gzip file/) }]);
+    expect(summary.ingested.exports).toEqual([expect.stringContaining('2026-11-23T0930')]);
+    expect(summary.campaigns.welcome).toMatchObject({ due: 2, sent: 2 });
+    expect(await count('q-new@example.com')).toBe(1);
+    expect(await count('q-seeded@example.com')).toBe(1);
+    expect(await count('q-bad-0@example.com')).toBe(0);
+    const alerts = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.alert === 'export-quarantined');
+    expect(alerts).toEqual([expect.objectContaining({ level: 'error', folder: '2026-11-23T0900', runId: 'quarantine-1' })]);
+    expect(await getRun(aws.clients.documents, tableNames(config).runs, { job: INGEST_JOB, runDate: '2026-11-23T0900' })).toMatchObject({
+      status: 'quarantined',
+      runId: 'quarantine-1',
+      reason: expect.stringContaining('gzip'),
+    });
+
+    // The next hour does not read it again.
+    const next = await run(aws, config, AT + HOUR, 'quarantine-2');
+    expect(next.ingested).toMatchObject({ exports: [], quarantined: [] });
+  });
+
+  it('never fails a dry run, which reports it without marking it', async () => {
+    const config = await scenarioConfig(aws, 'quarantine-dry');
+    await seedProfiles(aws, config, [welcomeDue('qd-seeded')]);
+    await dropIncrement(config, '2026-11-23T0900', { 'customers.csv.gz': truncatedGzip() });
+
+    const lines: string[] = [];
+    const dry = await run(aws, config, AT, 'quarantine-dry-1', { dryRun: true, log: jsonLog({ write: (line) => lines.push(line) }) });
+    expect(dry.ingested.quarantined).toEqual([{ folder: '2026-11-23T0900', reason: expect.stringContaining('gzip') }]);
+    // Reported, not alarmed: the alarm is for the real run that sets the folder aside.
+    expect(lines.some((l) => l.includes('quarantined'))).toBe(true);
+    expect(lines.some((l) => l.includes('"alert"'))).toBe(false);
+    expect(dry.plan).toEqual([expect.objectContaining({ customerId: 'qd-seeded', outcome: 'send' })]);
+    expect(await getRun(aws.clients.documents, tableNames(config).runs, { job: INGEST_JOB, runDate: '2026-11-23T0900' })).toBeUndefined();
+
+    const real = await run(aws, config, AT, 'quarantine-dry-2');
+    expect(real.ingested.quarantined.map((q) => q.folder)).toEqual(['2026-11-23T0900']);
+    expect(real.campaigns.welcome).toMatchObject({ sent: 1 });
+  });
+});

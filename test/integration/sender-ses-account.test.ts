@@ -1,0 +1,106 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LOCAL_SES_ACCOUNT, startLocalAws, type LocalAws } from '#local/aws.ts';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import type { Config } from '#shared/config.ts';
+import { jsonLog } from '#shared/log.ts';
+import { runCampaigns, campaignRunFailure, type CampaignRunSummary } from '#shared/sender/run.ts';
+import { HOUR, SECRET, allLedgerEntries, emailsTo, iso, local, profile, scenarioConfig, seedProfiles } from './campaign-fixtures.ts';
+
+/**
+ * The sender within what the SES account allows, read with SESv2 GetAccount. aws-ses-v2-local
+ * answers GetAccount from the AWS_SES_ACCOUNT variable of the process it runs in, at each request:
+ * this file runs its own SES emulator in its own process, so it can change the account between runs
+ * without touching anyone else's emulator.
+ */
+
+let aws: LocalAws;
+let ses: LocalAws;
+let clients: AwsClients;
+const AT = local('2026-11-23 10:00', 'Asia/Shanghai');
+
+beforeAll(async () => {
+  [aws, ses] = await Promise.all([startLocalAws({ services: ['dynamodb', 's3'] }), startLocalAws({ services: ['ses'] })]);
+  clients = { ...aws.clients, ses: ses.clients.ses };
+});
+afterAll(async () => {
+  await Promise.all([aws?.stop(), ses?.stop()]);
+});
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+const account = (changes: { SendingEnabled?: boolean; ProductionAccessEnabled?: boolean; SendQuota?: Partial<(typeof LOCAL_SES_ACCOUNT)['SendQuota']> }) =>
+  vi.stubEnv('AWS_SES_ACCOUNT', JSON.stringify({ ...LOCAL_SES_ACCOUNT, ...changes, SendQuota: { ...LOCAL_SES_ACCOUNT.SendQuota, ...changes.SendQuota } }));
+
+const newClients = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => profile(`${prefix}-${i}`, { stage: 'new', firstOrderAt: iso(AT - 2 * HOUR), lastOrderAt: iso(AT - 2 * HOUR) }));
+
+async function run(config: Config, at: number, runId: string, lines: string[] = []): Promise<CampaignRunSummary> {
+  return runCampaigns({ at, runId, config, clients, unsubscribeSecret: SECRET, log: jsonLog({ write: (line) => lines.push(line) }) });
+}
+
+const sentTo = async (prefix: string, n: number) => {
+  const counts = await Promise.all(Array.from({ length: n }, async (_, i) => (await fetch(`${ses.endpoints.ses}/store`).then((r) => r.json()) as { emails: { destination: { to: string[] } }[] }).emails.filter((e) => e.destination.to.includes(`${prefix}-${i}@example.com`)).length));
+  return counts;
+};
+
+describe('the SES account decides what a run may send', () => {
+  it.each([
+    ['sending paused', { SendingEnabled: false }, 'sending-paused'],
+    ['the sandbox', { ProductionAccessEnabled: false, SendQuota: { Max24HourSend: 200, MaxSendRate: 1 } }, 'sandbox'],
+    ['the 24-hour quota used up', { SendQuota: { Max24HourSend: 50_000, SentLast24Hours: 50_000 } }, 'quota-used-up'],
+  ] as const)('%s: reported once, nothing sent, nothing written, the occasions stay due', async (_name, changes, reason) => {
+    const prefix = `blk-${reason}`;
+    const config = await scenarioConfig(aws, prefix);
+    await seedProfiles(aws, config, newClients(prefix, 3));
+    account(changes);
+    const lines: string[] = [];
+
+    const summary = await run(config, AT, `${prefix}-1`, lines);
+    expect(summary.sending.blocked?.reason).toBe(reason);
+    expect(summary.stopped).toEqual({ reason: 'sending-blocked', message: summary.sending.blocked?.message });
+    expect(summary.campaigns.welcome).toMatchObject({ due: 3, left: 3, sent: 0, failed: 0, deferred: 0 });
+    expect(campaignRunFailure(summary)).toBeUndefined();
+    expect(await allLedgerEntries(aws, config)).toEqual([]);
+    expect(await sentTo(prefix, 3)).toEqual([0, 0, 0]);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged.filter((l) => l.alert === 'sending-blocked')).toEqual([expect.objectContaining({ level: 'error', blocked: reason })]);
+    expect(logged.filter((l) => l.message === 'email not sent')).toEqual([]);
+
+    vi.unstubAllEnvs();
+    const next = await run(config, AT + HOUR, `${prefix}-2`);
+    expect(next.campaigns.welcome).toMatchObject({ due: 3, sent: 3 });
+    expect(await sentTo(prefix, 3)).toEqual([1, 1, 1]);
+  });
+
+  it('plans no more than the quota left and paces at the account rate; the rest wait for the next hour', async () => {
+    const config = await scenarioConfig(aws, 'quota', { sender: { maxSendRate: 50 } });
+    await seedProfiles(aws, config, newClients('quota', 8));
+    account({ SendQuota: { Max24HourSend: 1_000, SentLast24Hours: 995, MaxSendRate: 4 } });
+
+    const summary = await run(config, AT, 'quota-1');
+    expect(summary.sending).toMatchObject({ rate: 4, budget: 5, account: { max24HourSend: 1_000, sentLast24Hours: 995, maxSendRate: 4 } });
+    expect(summary.campaigns.welcome).toMatchObject({ due: 8, sent: 5, left: 3 });
+    expect(summary.stopped?.reason).toBe('quota-used');
+    expect(summary.mailer?.maxObservedRate).toBeLessThanOrEqual(4);
+    expect(campaignRunFailure(summary)).toBeUndefined();
+    expect((await allLedgerEntries(aws, config)).map((e) => e.status)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent']);
+
+    account({ SendQuota: { Max24HourSend: 1_000, SentLast24Hours: 0, MaxSendRate: 4 } });
+    const next = await run(config, AT + HOUR, 'quota-2');
+    expect(next.campaigns.welcome).toMatchObject({ due: 3, sent: 3, left: 0 });
+    expect(await sentTo('quota', 8)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+  });
+
+  it('an account it cannot read (no ses:GetAccount, an emulator without an account): sends at the configured rate, and says so', async () => {
+    const config = await scenarioConfig(aws, 'unread', { sender: { maxSendRate: 20 } });
+    await seedProfiles(aws, config, newClients('unread', 2));
+    vi.stubEnv('AWS_SES_ACCOUNT', '');
+    const lines: string[] = [];
+    const summary = await run(config, AT, 'unread-1', lines);
+    expect(summary.sending).toEqual({ rate: 20, budget: null, accountUnreadable: expect.stringContaining('Bad Request') });
+    expect(summary.campaigns.welcome).toMatchObject({ sent: 2 });
+    expect(lines.some((l) => l.includes('SES account not readable'))).toBe(true);
+    expect(await emailsTo(ses, 'unread-0@example.com')).toHaveLength(1);
+  });
+});

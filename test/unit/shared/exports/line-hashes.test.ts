@@ -1,0 +1,62 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { OrderLineHashes } from '#shared/exports/line-hashes.ts';
+
+/** The 64-bit line hashes that find an order line repeated across parts, in chunks many times over. */
+
+const COLUMNS = ['order_id', 'line_total', 'sku'];
+const lineOf = (file: number, i: number) => ({ order_id: `O${file}-${i}`, line_total: String(i % 97), sku: i % 3 === 0 ? undefined : `S${i}` });
+
+function index(files: { order_id: string; line_total: string; sku: string | undefined }[][]): OrderLineHashes {
+  const hashes = new OrderLineHashes();
+  files.forEach((lines, file) => {
+    hashes.startFile(file, COLUMNS);
+    for (const line of lines) hashes.add(line);
+  });
+  return hashes;
+}
+
+describe('OrderLineHashes', () => {
+  it('finds one line shared by two of many files, whatever the chunks (files of up to 20,000 lines)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 20_000 }), { minLength: 2, maxLength: 6 }),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        (sizes, a, b, at) => {
+          const files = sizes.map((size, file) => Array.from({ length: size }, (_, i) => lineOf(file, i)));
+          expect(index(files).findSharedLine()).toBeUndefined();
+          const from = a % files.length;
+          const to = (from + 1 + (b % (files.length - 1))) % files.length;
+          const source = files[from] as ReturnType<typeof lineOf>[];
+          const target = files[to] as ReturnType<typeof lineOf>[];
+          target[at % target.length] = { ...(source[(at * 7) % source.length] as ReturnType<typeof lineOf>) };
+          expect(index(files).findSharedLine()).toEqual([Math.min(from, to), Math.max(from, to)]);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('allows a line repeated within one file, across its chunks too', () => {
+    const lines = Array.from({ length: 5000 }, (_, i) => lineOf(0, i));
+    lines.push(...lines.slice(0, 10));
+    expect(index([lines, [lineOf(1, 1)]]).findSharedLine()).toBeUndefined();
+  });
+
+  it('tells absent values from empty ones and values apart at their boundaries', () => {
+    const hashes = new OrderLineHashes();
+    hashes.startFile(0, ['a', 'b']);
+    hashes.add({ a: 'xy', b: undefined });
+    hashes.add({ a: 'x', b: 'y' });
+    hashes.startFile(1, ['a', 'b']);
+    hashes.add({ a: 'x', b: undefined });
+    hashes.add({ a: 'xy', b: '' });
+    hashes.add({ a: undefined, b: 'xy' });
+    expect(hashes.findSharedLine()).toBeUndefined();
+    hashes.startFile(2, ['a', 'b']);
+    hashes.add({ a: 'x', b: 'y' });
+    expect(hashes.findSharedLine()).toEqual([0, 2]);
+  });
+});

@@ -1,0 +1,108 @@
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ExportSource } from '#shared/exports/source.ts';
+import { CUSTOMERS, failure, orders, read, readSource, removeExportDirs } from './reading.ts';
+
+afterAll(removeExportDirs);
+
+/** Text must be valid in the export's encoding (UTF-8 unless exports.encoding names another); the first bad line is named. */
+
+const ascii = (text: string) => Buffer.from(text, 'latin1');
+/** "张三" and "王" in GBK. */
+const ZHANG_SAN_GBK = [0xd5, 0xc5, 0xc8, 0xfd];
+const WANG_GBK = [0xcd, 0xf5];
+/** "José" in Latin-1. */
+const JOSE_LATIN1 = [0x4a, 0x6f, 0x73, 0xe9];
+
+const gbkCustomers = Buffer.concat([
+  ascii('customer_id,first_name,last_name\r\nC1,'),
+  Buffer.from(ZHANG_SAN_GBK),
+  ascii(',"two\r\nlines"\r\nC2,'),
+  Buffer.from(WANG_GBK),
+  ascii(',\r\n'),
+]);
+const latin1Customers = Buffer.concat([ascii('customer_id,first_name\nC1,Ann\nC2,'), Buffer.from(JOSE_LATIN1), ascii('\n')]);
+
+/** An in-memory export whose files arrive in chunks of `size` bytes, to split characters across chunks. */
+function chunkedSource(files: Record<string, Buffer>, size: number): ExportSource {
+  return {
+    describe: () => 'memory://export/',
+    location: (key) => `memory://export/${key}`,
+    list: async () => Object.entries(files).map(([key, content]) => ({ key, size: content.length })),
+    open: async (key) => {
+      const content = files[key] as Buffer;
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < content.length; i += size) chunks.push(content.subarray(i, i + size));
+      return Readable.from(chunks);
+    },
+  };
+}
+
+describe('UTF-8, the default', () => {
+  it('fails Latin-1 bytes naming the first bad line, and suggests exports.encoding', async () => {
+    const { error, dir } = await failure({ 'customers.csv': latin1Customers, 'orders.csv': orders(1) });
+    expect(error.file).toBe(`${dir}/customers.csv`);
+    expect(error.line).toBe(3);
+    expect(error.message).toBe(
+      `${dir}/customers.csv, line 3: is not valid UTF-8 text; if the platform exports another encoding (GBK is common in China), set exports.encoding in the config`,
+    );
+  });
+
+  it('fails GBK bytes naming the physical line (after a quoted field spanning two lines)', async () => {
+    const bad = Buffer.concat([ascii('customer_id,last_name\nC1,"two\nlines"\nC2,'), Buffer.from(WANG_GBK), ascii('\n')]);
+    const { error } = await failure({ 'customers.csv': bad, 'orders.csv': orders(1) });
+    expect(error.line).toBe(4);
+  });
+
+  it('names the line inside a gzip file too, and in a JSONL file', async () => {
+    const gz = gzipSync(Buffer.concat([ascii(orders(500)), Buffer.from('O9,C1,2026-11-22T10:00:00Z,1.00,\xff\n', 'latin1')]));
+    const gzFailure = await failure({ 'customers.csv': CUSTOMERS, 'orders.csv.gz': gz });
+    expect(gzFailure.error.line).toBe(502);
+    const jsonl = Buffer.concat([ascii('{"customer_id":"C1"}\n{"customer_id":"C2","first_name":"'), Buffer.from(JOSE_LATIN1), ascii('"}\n')]);
+    const jsonlFailure = await failure({ 'customers.jsonl': jsonl, 'orders.csv': orders(1) });
+    expect(jsonlFailure.error.line).toBe(2);
+  });
+
+  it('fails a file that ends inside a multi-byte character', async () => {
+    const cut = Buffer.concat([ascii('customer_id,first_name\nC1,'), Buffer.from('张', 'utf8').subarray(0, 2)]);
+    const { error } = await failure({ 'customers.csv': cut, 'orders.csv': orders(1) });
+    expect(error.line).toBe(2);
+  });
+
+  it('reads UTF-8 with characters split over chunk boundaries, and a BOM', async () => {
+    const text = Buffer.from('\uFEFFcustomer_id,first_name\nC1,张三 😀\nC2,José\n', 'utf8');
+    for (const size of [1, 2, 3, 5, 7]) {
+      const { customers } = await readSource(chunkedSource({ 'customers.csv': text, 'orders.csv': Buffer.from(orders(1)) }, size));
+      expect(customers.map((c) => c.firstName)).toEqual(['张三 😀', 'José']);
+    }
+  });
+});
+
+describe('a configured encoding', () => {
+  it('reads GBK when exports.encoding says gbk (and gb18030), in any chunking', async () => {
+    for (const encoding of ['gbk', 'gb18030'] as const) {
+      const { customers } = await read({ 'customers.csv': gbkCustomers, 'orders.csv': orders(1) }, { config: { exports: { encoding } } });
+      expect(customers.map((c) => [c.customerId, c.firstName, c.lastName])).toEqual([
+        ['C1', '张三', 'two\r\nlines'],
+        ['C2', '王', undefined],
+      ]);
+    }
+    const { customers } = await readSource(chunkedSource({ 'customers.csv': gbkCustomers, 'orders.csv': Buffer.from(orders(1)) }, 3), {
+      config: { exports: { encoding: 'gbk' } },
+    });
+    expect(customers.map((c) => c.firstName)).toEqual(['张三', '王']);
+  });
+
+  it('reads Latin-1 when exports.encoding says latin1', async () => {
+    const { customers } = await read({ 'customers.csv': latin1Customers, 'orders.csv': orders(1) }, { config: { exports: { encoding: 'latin1' } } });
+    expect(customers.map((c) => c.firstName)).toEqual(['Ann', 'José']);
+  });
+
+  it('fails bytes that are not valid GBK, naming the line', async () => {
+    const bad = Buffer.concat([gbkCustomers, ascii('C3,'), Buffer.from([0x81, 0x20]), ascii('\r\n')]);
+    const { error, dir } = await failure({ 'customers.csv': bad, 'orders.csv': orders(1) }, { config: { exports: { encoding: 'gbk' } } });
+    expect(error.line).toBe(5);
+    expect(error.message).toBe(`${dir}/customers.csv, line 5: is not valid gbk text (exports.encoding in the config)`);
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { ClienteleError } from '#shared/errors.ts';
+import { parseNightlyEvent, prepareNight, prepareEventSchema } from '#shared/nightly/distributed.ts';
+import { nightRequestSchema, runDateOf } from '#shared/nightly/run-date.ts';
+
+/** Which night a run tiers: runDate, else the night before scheduledTime, else the night before the handler's clock. */
+
+const shanghai = { timeZone: 'Asia/Shanghai' };
+const newYork = { timeZone: 'America/New_York' };
+/** The 02:00 Shanghai schedule of the night of 2026-11-23, as EventBridge Scheduler writes it (UTC). */
+const SCHEDULED = '2026-11-23T18:00:00Z';
+/** Two days later, in the afternoon: a redrive, or an execution started very late. */
+const LATER = Date.parse('2026-11-26T07:30:00Z');
+
+describe('runDateOf', () => {
+  it('takes the night before the schedule\'s time, in brand time, whenever the handler runs', () => {
+    expect(runDateOf({ scheduledTime: SCHEDULED }, shanghai, Date.parse(SCHEDULED))).toBe('2026-11-23');
+    // A retry a minute later, a late start, a redrive two days later: the same night.
+    for (const handlerNow of [Date.parse(SCHEDULED) + 60_000, Date.parse('2026-11-24T01:59:00Z'), LATER]) {
+      expect(runDateOf({ scheduledTime: SCHEDULED }, shanghai, handlerNow)).toBe('2026-11-23');
+    }
+  });
+
+  it('reads the scheduled time in the brand\'s zone, whatever offset it is written with', () => {
+    // 02:00 in New York on 2026-11-24 is 07:00 UTC.
+    expect(runDateOf({ scheduledTime: '2026-11-24T07:00:00Z' }, newYork, LATER)).toBe('2026-11-23');
+    expect(runDateOf({ scheduledTime: '2026-11-24T02:00:00-05:00' }, newYork, LATER)).toBe('2026-11-23');
+    // The Shanghai schedule's instant is still the 23rd in UTC: the brand's zone decides, not UTC.
+    expect(runDateOf({ scheduledTime: SCHEDULED }, { timeZone: 'UTC' }, LATER)).toBe('2026-11-22');
+    expect(runDateOf({ scheduledTime: '2026-11-24T02:00:00+08:00' }, shanghai, LATER)).toBe('2026-11-23');
+  });
+
+  it('keeps 02:00 brand time on the right night across a DST change', () => {
+    // New York leaves DST on 2026-11-01 at 02:00: 02:00 EST that morning is 07:00 UTC, the day before 06:00 UTC.
+    expect(runDateOf({ scheduledTime: '2026-11-01T07:00:00Z' }, newYork, LATER)).toBe('2026-10-31');
+    expect(runDateOf({ scheduledTime: '2026-10-31T06:00:00Z' }, newYork, LATER)).toBe('2026-10-30');
+  });
+
+  it('lets a runDate win over the schedule and the clock (a backfill)', () => {
+    expect(runDateOf({ runDate: '2026-11-01', scheduledTime: SCHEDULED }, shanghai, LATER)).toBe('2026-11-01');
+    expect(runDateOf({ runDate: '2026-11-01' }, shanghai, LATER)).toBe('2026-11-01');
+  });
+
+  it('falls back to the night before the handler\'s clock when the request names neither', () => {
+    expect(runDateOf({}, shanghai, LATER)).toBe('2026-11-25');
+    // 07:30 UTC on the 26th is still 02:30 on the 26th in New York.
+    expect(runDateOf({}, newYork, LATER)).toBe('2026-11-25');
+    expect(runDateOf({}, newYork, Date.parse('2026-11-26T03:00:00Z'))).toBe('2026-11-24');
+  });
+});
+
+describe('the nightly request at the edge', () => {
+  it('accepts the schedule\'s input as the state machine passes it on', () => {
+    expect(nightRequestSchema.parse({ trigger: 'schedule', scheduledTime: SCHEDULED })).toEqual({ trigger: 'schedule', scheduledTime: SCHEDULED });
+    for (const time of ['2026-11-24T02:00:00+08:00', '2026-11-23T18:00:00.000Z']) expect(nightRequestSchema.parse({ scheduledTime: time }).scheduledTime).toBe(time);
+  });
+
+  it('refuses a scheduled time that is not an ISO date-time with an offset, naming it', () => {
+    for (const bad of ['2026-11-24', '2026-11-24T02:00:00', '2026-11-24 02:00:00Z', '2026-02-31T02:00:00Z', 'yesterday', 1795456800000]) {
+      expect(() => parseNightlyEvent({ trigger: 'schedule', scheduledTime: bad }), String(bad)).toThrow(
+        /^Invalid nightly event: scheduledTime: must be an ISO date-time with an offset/,
+      );
+    }
+    try {
+      parseNightlyEvent({ phase: 'prepare', shards: 2, request: { scheduledTime: 'tonight' } });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ClienteleError);
+      expect(error).toMatchObject({ code: 'EVENT_INVALID', message: expect.stringContaining('request.scheduledTime: must be an ISO date-time') });
+    }
+    expect(() => parseNightlyEvent({ runDate: '2026-11-31' })).toThrow(/runDate: must be a date, YYYY-MM-DD/);
+  });
+
+  it('gives a whole-night event and the sharded prepare the same night', () => {
+    const single = parseNightlyEvent({ trigger: 'schedule', scheduledTime: SCHEDULED });
+    expect(single.phase).toBe('single');
+    if (single.phase !== 'single') return;
+    const prepared = prepareNight(shanghai, prepareEventSchema.parse({ phase: 'prepare', shards: 3, request: { trigger: 'schedule', scheduledTime: SCHEDULED } }), LATER);
+    expect(prepared.runDate).toBe(runDateOf(single, shanghai, LATER));
+    expect(prepared).toMatchObject({ runDate: '2026-11-23', startedAt: LATER, shards: [{ index: 0, count: 3 }, { index: 1, count: 3 }, { index: 2, count: 3 }] });
+    // No request at all (an execution started by hand with {}): the handler's clock decides.
+    expect(prepareNight(shanghai, prepareEventSchema.parse({ phase: 'prepare', shards: 1 }), LATER).runDate).toBe('2026-11-25');
+  });
+});

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { welcomeOccasion } from '#shared/campaigns/due.ts';
+import { campaignsConfigSchema, type WelcomeCampaign } from '#shared/campaigns/schema.ts';
+import type { ClientProfile } from '#shared/model.ts';
+import { expiryReason } from '#shared/sender/expiry.ts';
+
+const HOUR = 3_600_000;
+const campaigns = campaignsConfigSchema.parse({});
+const welcome = campaigns.campaigns.find((c): c is WelcomeCampaign => c.kind === 'welcome');
+const T = Date.UTC(2026, 10, 20, 2);
+const client: ClientProfile = {
+  customerId: 'c1',
+  acceptsMarketing: true,
+  tier: 'Entry',
+  stage: 'new',
+  spend12mMinor: 1,
+  lifetimeSpendMinor: 1,
+  currency: 'USD',
+  orderCount: 1,
+  skus: {},
+  firstOrderAt: new Date(T).toISOString(),
+};
+const occasion = welcomeOccasion(welcome as WelcomeCampaign, client, T + 72 * HOUR - 1);
+if (!occasion) throw new Error('fixture: the welcome is due in its last hour');
+
+describe('expiry of an ended occasion', () => {
+  it('expires an occasion left waiting, saying when its window closed and why it waited', () => {
+    expect(expiryReason(occasion, { status: 'deferred', reason: 'unreachable after 3 attempts: ECONNREFUSED' }, client, campaigns)).toBe(
+      'welcome window closed at 2026-11-23T02:00:00.000Z while deferred: unreachable after 3 attempts: ECONNREFUSED',
+    );
+    expect(expiryReason(occasion, { status: 'capped', reason: 'frequency-24h' }, client, campaigns)).toMatch(/while capped: frequency-24h$/);
+  });
+
+  it('expires a due occasion no run decided, for a client who would have been mailed', () => {
+    expect(expiryReason(occasion, undefined, client, campaigns)).toBe('welcome window closed at 2026-11-23T02:00:00.000Z before any run decided it');
+    // Out of the audience, or without consent: never a send, nothing missing.
+    expect(expiryReason(occasion, undefined, { ...client, acceptsMarketing: false }, campaigns)).toBeUndefined();
+    expect(expiryReason(occasion, undefined, { ...client, acceptsMarketing: undefined }, campaigns)).toBeUndefined();
+    const vicOnly = campaignsConfigSchema.parse({ campaigns: [{ kind: 'welcome', audience: { tiers: ['VIC'] } }] });
+    expect(expiryReason(occasion, undefined, client, vicOnly)).toBeUndefined();
+  });
+
+  it('leaves every settled entry alone', () => {
+    for (const status of ['claimed', 'sent', 'failed', 'maybe-sent', 'held-out', 'suppressed', 'no-consent', 'expired'] as const) {
+      expect(expiryReason(occasion, { status }, client, campaigns), status).toBeUndefined();
+    }
+  });
+});
