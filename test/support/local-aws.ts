@@ -3,6 +3,8 @@ import { afterAll, expect, inject } from 'vitest';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
 import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
 import { ensureTables } from '#shared/store/tables.ts';
+import type { LocalAws, LocalAwsOptions, LocalService } from '#local/aws.ts';
+import { startTestEmulators } from './emulators.ts';
 
 /**
  * The emulators of one vitest run (DynamoDB Local, s3rver, aws-ses-v2-local), started once by
@@ -68,4 +70,22 @@ export async function scenarioConfig(aws: SharedAws, name: string, overrides: Sc
   });
   await ensureTables(aws.clients.dynamodb, config);
   return config;
+}
+
+/** A file's own emulators for some services, the run's shared ones for the rest. */
+export type PrivateAws = LocalAws & SharedAws;
+
+/**
+ * Starts emulators of this test file alone for `services`, and points config and clients at the
+ * shared ones for the others: for a file that kills or restarts an emulator (the shared ones serve
+ * other files meanwhile) or needs one configured in a way the shared ones cannot be. Call it in
+ * beforeAll and stop it in afterAll; scenarioConfig works on it as on the shared emulators.
+ */
+export async function startPrivateAws(
+  shared: SharedAws,
+  services: LocalService[],
+  options: Omit<LocalAwsOptions, 'services' | 'config'> = {},
+): Promise<PrivateAws> {
+  const own = await startTestEmulators({ ...options, services, config: shared.config });
+  return { ...own, endpoints: { ...shared.endpoints, ...own.endpoints }, scope: shared.scope, since: shared.since };
 }
