@@ -1,18 +1,18 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { describe, expect, it } from 'vitest';
 import { readObjectBytes } from '#shared/aws/s3-objects.ts';
-import { parseConfig, type Config } from '#shared/config.ts';
+import type { Config } from '#shared/config.ts';
 import { ExportError } from '#shared/exports/reader.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { UNKNOWN_CUSTOMER_REASON } from '#shared/nightly/unknown-customers.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
-import { ensureTables, tableNames } from '#shared/store/tables.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { scanTable } from '#test/support/emulator-data.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 
 /**
  * Orders whose customer_id neither the customers file nor the base knows, clients absent from
@@ -24,17 +24,8 @@ const FIRST = '2026-11-22';
 const SECOND = '2026-11-23';
 const KNOWN = ['c01', 'c02', 'c03', 'c04'];
 
-let aws: LocalAws;
-let work: string;
-
-async function isolatedConfig(name: string): Promise<Config> {
-  const config = parseConfig({
-    ...aws.config,
-    storage: { ...aws.config.storage, tablePrefix: `${name}-`, exportsPrefix: `exports-${name}`, reportsPrefix: `reports-${name}` },
-  });
-  await ensureTables(aws.clients.dynamodb, config);
-  return config;
-}
+const aws = sharedAws();
+const work = scratchDir('unknown');
 
 const customersCsv = (rows: string[]) => ['customer_id,email,first_name,accepts_marketing,time_zone', ...rows].join('\n') + '\n';
 const customerRow = (id: string, timeZone = 'Asia/Shanghai') => `${id},${id}@example.com,Name ${id},true,${timeZone}`;
@@ -58,8 +49,7 @@ const run = (config: Config, runDate: string, dir: string, runId: string) =>
   runNightly({ clock: Date.now, runDate, runId, config, clients: aws.clients, source: directoryExportSource(dir) });
 
 async function profileIds(config: Config): Promise<string[]> {
-  const page = await aws.clients.documents.send(new ScanCommand({ TableName: tableNames(config).profiles, ProjectionExpression: 'customerId' }));
-  return (page.Items ?? []).map((item) => String(item.customerId)).sort();
+  return (await scanTable(aws, tableNames(config).profiles)).map((item) => String(item.customerId)).sort();
 }
 
 async function jsonLines(config: Config, object: string | undefined): Promise<Record<string, unknown>[]> {
@@ -73,19 +63,9 @@ async function jsonLines(config: Config, object: string | undefined): Promise<Re
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-beforeAll(async () => {
-  aws = await startLocalAws({ services: ['dynamodb', 's3'] });
-  work = await mkdtemp(join(tmpdir(), 'clientele-unknown-'));
-});
-
-afterAll(async () => {
-  await aws?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
 describe('nightly run: unknown customers and dropped fields', () => {
   it('rejects the lines of an unknown customer (counted in its file), keeps a client the base knows, and drops a bad time zone with a warning', async () => {
-    const config = await isolatedConfig('unknown');
+    const config = await scenarioConfig(aws, 'unknown');
     const first = await exportFolder('first', { 'customers.csv': customersCsv(KNOWN.map((id) => customerRow(id))), 'orders.csv': ordersCsv(KNOWN, FIRST) });
     await run(config, FIRST, first, 'first');
 
@@ -119,7 +99,7 @@ describe('nightly run: unknown customers and dropped fields', () => {
   });
 
   it('fails the night, writing nothing, when unknown customers take more than maxRejectShare of the orders file', async () => {
-    const config = await isolatedConfig('unknown-share');
+    const config = await scenarioConfig(aws, 'unknown-share');
     const ghosts = ['g1', 'g2', 'g3'].map((id, k) => `${id}-o1,${id},${FIRST}T0${k}:00:00+08:00,SKU-1,10.00`);
     const dir = await exportFolder('share', { 'customers.csv': customersCsv(KNOWN.slice(0, 2).map((id) => customerRow(id))), 'orders.csv': ordersCsv(KNOWN.slice(0, 2), FIRST, ghosts) });
     const failure = await run(config, FIRST, dir, 'share').catch((error: unknown) => error);
@@ -132,8 +112,8 @@ describe('nightly run: unknown customers and dropped fields', () => {
     const ghosts = ['g1', 'g2', 'g3', 'g4', 'g5'].map((id, k) => `${id}-o1,${id},${FIRST}T0${k}:00:00+08:00,SKU-1,10.00`);
     const ids = Array.from({ length: 12 }, (_, k) => `s${String(k).padStart(2, '0')}`);
     const dir = await exportFolder('sharded', { 'customers.csv': customersCsv(ids.map((id) => customerRow(id))), 'orders.csv': ordersCsv(ids, FIRST, ghosts) });
-    const single = await run(await isolatedConfig('unknown-single'), FIRST, dir, 'single');
-    const shardedConfig = await isolatedConfig('unknown-sharded');
+    const single = await run(await scenarioConfig(aws, 'unknown-single'), FIRST, dir, 'single');
+    const shardedConfig = await scenarioConfig(aws, 'unknown-sharded');
     const sharded = await runNightlySharded({ clock: Date.now, runDate: FIRST, runId: 'sharded', config: shardedConfig, clients: aws.clients, shards: 3, source: { kind: 'directory', path: dir } });
     expect(sharded.input).toEqual({ ...single.input, fingerprint: sharded.input.fingerprint });
     expect(sharded.input).toMatchObject({ rejected: 5, unknownCustomerLines: 5 });

@@ -1,20 +1,26 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
-import { freePort, startLocalAws, type LocalAws } from '#local/aws.ts';
+import { freePort } from '#local/aws.ts';
 import { createSesClient } from '#shared/aws/clients.ts';
 import { parseConfig, type Config } from '#shared/config.ts';
 import type { SesSender } from '#shared/delivery/ses-email.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
-import { PROJECT_ROOT } from '#infra/paths.ts';
 import { campaignRunFailure, CampaignRunError } from '#shared/sender/run.ts';
 import { ledgerEntriesOf, type LedgerEntry } from '#shared/store/ledger-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { HOUR, SECRET, allLedgerEntries, emailsTo, iso, local, profile, run, scenarioConfig, seedProfiles } from './campaign-fixtures.ts';
+import { campaignConfig, runCampaignHour as run, UNSUBSCRIBE_SECRET as SECRET } from '#test/support/campaign-runs.ts';
+import { clienteleExit } from '#test/support/cli.ts';
+import { ledgerEntries as allLedgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { lambdaHarness } from '#test/support/lambda-handler.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
+import { profileItem as profile } from '#test/support/profiles.ts';
+import { fakeSecretsExtension } from '#test/support/secrets-extension.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
+import { HOUR, at as local, iso } from '#test/support/time.ts';
 
 /**
  * What the sender does when the way to SES fails, with the errors the AWS SDK really raises: a
@@ -25,7 +31,11 @@ import { HOUR, SECRET, allLedgerEntries, emailsTo, iso, local, profile, run, sce
  * the rest untouched and fails the run (the Lambda throws, the CLI exits 1).
  */
 
-let aws: LocalAws;
+const aws = sharedAws();
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:k';
+fakeSecretsExtension({ arn: SECRET_ARN, current: SECRET });
+const lambda = lambdaHarness();
+const work = scratchDir('delivery-failures');
 let deadEndpoint: string;
 /** Reads the request and hangs up: nothing reached SES. */
 let hangUp: Server;
@@ -50,7 +60,6 @@ async function listen(server: Server): Promise<string> {
 const endpoints: Record<'dead' | 'hang-up' | 'lost-answer', string> = { dead: '', 'hang-up': '', 'lost-answer': '' };
 
 beforeAll(async () => {
-  aws = await startLocalAws();
   deadEndpoint = `http://127.0.0.1:${await freePort()}`; // nothing listens there
   endpoints.dead = deadEndpoint;
   hangUp = createServer((request) => void bodyOf(request).then(() => request.socket.destroy()));
@@ -68,7 +77,6 @@ beforeAll(async () => {
 afterAll(async () => {
   hangUp?.close();
   lostAnswer?.close();
-  await aws?.stop();
 });
 
 type Route = 'ses' | keyof typeof endpoints;
@@ -95,7 +103,7 @@ const byStatus = (entries: LedgerEntry[]) => entries.reduce<Record<string, numbe
 
 describe('the way to SES fails', () => {
   it('SES goes away mid-run: sent stays sent, the refused are released, the breaker leaves the rest untouched; the next hour sends each once', async () => {
-    const config = await scenarioConfig(aws, 'outage');
+    const config = await campaignConfig(aws, 'outage');
     const clients = newClients('out', 30);
     await seedProfiles(aws, config, clients);
     const ses = routedSes(config, (call) => (call <= 8 ? 'ses' : 'dead'));
@@ -121,7 +129,7 @@ describe('the way to SES fails', () => {
   });
 
   it('a connection lost after the request left is maybe-sent: kept, reported, never resent', async () => {
-    const config = await scenarioConfig(aws, 'maybe');
+    const config = await campaignConfig(aws, 'maybe');
     const clients = newClients('maybe', 4);
     await seedProfiles(aws, config, clients);
     const routes: Route[] = ['ses', 'lost-answer', 'hang-up', 'ses'];
@@ -144,7 +152,7 @@ describe('the way to SES fails', () => {
   });
 
   it('released until the cut-off, then expired with the reason; nothing sent late', async () => {
-    const config = await scenarioConfig(aws, 'expiry');
+    const config = await campaignConfig(aws, 'expiry');
     // First order 71h30 before AT: the welcome's 72 h cut-off is AT + 30 min.
     const [client] = newClients('exp', 1, AT - 71.5 * HOUR);
     if (!client) throw new Error('no client');
@@ -168,56 +176,31 @@ describe('the way to SES fails', () => {
 
 describe('a run the circuit breaker stopped fails after reporting', () => {
   it('the campaigns Lambda logs its summary and throws CAMPAIGN_RUN_HALTED (the errors alarm)', async () => {
-    const config = await scenarioConfig(aws, 'handler-outage', { sender: { circuitBreakerFailures: 3 } });
+    const config = await campaignConfig(aws, 'handler-outage', { sender: { circuitBreakerFailures: 3 } });
     await seedProfiles(aws, config, newClients('hdl', 6));
-    const extension = createServer((_request, response) => {
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ SecretString: SECRET }));
-    });
-    const extensionUrl = new URL(await listen(extension));
-    const lines: string[] = [];
-    vi.stubEnv('PARAMETERS_SECRETS_EXTENSION_HTTP_PORT', extensionUrl.port);
-    vi.stubEnv('AWS_SESSION_TOKEN', 'session');
-    vi.stubEnv('UNSUBSCRIBE_SECRET_ARN', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:k');
-    vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify({ ...config, endpoints: { ...config.endpoints, ses: deadEndpoint } }));
-    const consoleLog = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(String(line)));
-    try {
-      const { handler } = await import('#functions/campaigns/handler.ts');
-      const error: unknown = await handler({ at: iso(AT) }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(CampaignRunError);
-      expect(error).toMatchObject({ code: 'CAMPAIGN_RUN_HALTED', message: expect.stringContaining('circuit-breaker') });
-      const report = lines.map((l) => JSON.parse(l) as { message: string; summary?: { stopped?: { reason: string } } }).find((l) => l.message === 'campaign run stopped sending');
-      expect(report?.summary?.stopped?.reason).toBe('circuit-breaker');
-      const ledger = await allLedgerEntries(aws, config);
-      expect(byStatus(ledger)).toEqual({ deferred: 3 });
-    } finally {
-      consoleLog.mockRestore();
-      vi.unstubAllEnvs();
-      extension.close();
-    }
+    // Imported afresh with this environment: another file may have loaded the handler with its own.
+    const { handler, CampaignRunError: HandlerRunError } = await lambda.load(
+      { UNSUBSCRIBE_SECRET_ARN: SECRET_ARN, CLIENTELE_CONFIG: JSON.stringify({ ...config, endpoints: { ...config.endpoints, ses: deadEndpoint } }) },
+      // The error class as the handler's fresh copy of the sender defines it.
+      async () => ({ ...(await import('#functions/campaigns/handler.ts')), ...(await import('#shared/sender/run.ts')) }),
+    );
+    const error: unknown = await handler({ at: iso(AT) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HandlerRunError);
+    expect(error).toMatchObject({ code: 'CAMPAIGN_RUN_HALTED', message: expect.stringContaining('circuit-breaker') });
+    const report = lambda.logLines.map((l) => JSON.parse(l) as { message: string; summary?: { stopped?: { reason: string } } }).find((l) => l.message === 'campaign run stopped sending');
+    expect(report?.summary?.stopped?.reason).toBe('circuit-breaker');
+    const ledger = await allLedgerEntries(aws, config);
+    expect(byStatus(ledger)).toEqual({ deferred: 3 });
   });
 
   it('`clientele run campaigns` prints the summary and exits 1', async () => {
-    const config = await scenarioConfig(aws, 'cli-outage', { sender: { circuitBreakerFailures: 2 } });
+    const config = await campaignConfig(aws, 'cli-outage', { sender: { circuitBreakerFailures: 2 } });
     await seedProfiles(aws, config, newClients('cli', 4));
-    const dir = await mkdtemp(join(tmpdir(), 'clientele-cli-'));
-    try {
-      const file = join(dir, 'config.json');
-      await writeFile(file, JSON.stringify({ ...config, endpoints: { ...config.endpoints, ses: deadEndpoint } }));
-      const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'local/cli.ts'), 'run', 'campaigns', '--at', iso(AT), '--config', file], {
-        cwd: PROJECT_ROOT,
-        env: { ...process.env, UNSUBSCRIBE_SECRET: SECRET },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-      expect(code).toBe(1);
-      expect(stdout).toContain('sending stopped (circuit-breaker)');
-      expect(stderr).toMatch(/clientele: Campaign run .* stopped sending \(circuit-breaker\)/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const file = join(work, 'config.json');
+    await writeFile(file, JSON.stringify({ ...config, endpoints: { ...config.endpoints, ses: deadEndpoint } }));
+    const { code, stdout, stderr } = await clienteleExit(['run', 'campaigns', '--at', iso(AT), '--config', file], { UNSUBSCRIBE_SECRET: SECRET });
+    expect(code).toBe(1);
+    expect(stdout).toContain('sending stopped (circuit-breaker)');
+    expect(stderr).toMatch(/clientele: Campaign run .* stopped sending \(circuit-breaker\)/);
   });
 });

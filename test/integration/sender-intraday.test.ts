@@ -1,7 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { startLocalAws, type LocalAws } from '#local/aws.ts';
 import type { Config } from '#shared/config.ts';
 import { jsonLog } from '#shared/log.ts';
 import { INGEST_JOB } from '#shared/sender/ingest.ts';
@@ -14,7 +13,12 @@ import { tableNames } from '#shared/store/tables.ts';
 import { staticKeys } from '#shared/unsubscribe/keys.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 import { handleUnsubscribe } from '#shared/unsubscribe/unsubscribe.ts';
-import { HOUR, SECRET, emailsTo, iso, local, profile, run, scenarioConfig, seedProfiles } from './campaign-fixtures.ts';
+import { campaignConfig, runCampaignHour as run, UNSUBSCRIBE_SECRET as SECRET } from '#test/support/campaign-runs.ts';
+import { seedProfiles } from '#test/support/emulator-data.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
+import { HOUR, at as local, iso } from '#test/support/time.ts';
 
 /**
  * The day between two nightly runs on the embedded AWS: consent as the incremental exports state it
@@ -24,20 +28,13 @@ import { HOUR, SECRET, emailsTo, iso, local, profile, run, scenarioConfig, seedP
  * reads the SES store for its own addresses only.
  */
 
-let aws: LocalAws;
+const aws = sharedAws();
 const SH = 'Asia/Shanghai';
 const AT = local('2026-11-23 10:00', SH);
 
-beforeAll(async () => {
-  aws = await startLocalAws();
-});
-afterAll(async () => {
-  await aws?.stop();
-});
-
 /** A client whose welcome is due at AT (first order two hours before), at their own address. */
-const welcomeDue = (id: string, fields: Parameters<typeof profile>[1] = {}) =>
-  profile(id, { stage: 'new', firstOrderAt: iso(AT - 2 * HOUR), lastOrderAt: iso(AT - 2 * HOUR), ...fields });
+const welcomeDue = (id: string, fields: Parameters<typeof profileItem>[1] = {}) =>
+  profileItem(id, { stage: 'new', firstOrderAt: iso(AT - 2 * HOUR), lastOrderAt: iso(AT - 2 * HOUR), ...fields });
 
 async function dropIncrement(config: Config, folder: string, files: Record<string, string | Buffer>): Promise<void> {
   const put = (name: string, body: string | Buffer) =>
@@ -53,7 +50,7 @@ const storedConsent = async (config: Config, customerId: string) => (await getPr
 
 describe('consent from the intraday exports', () => {
   it('a customer_id,accepts_marketing=false row withdraws consent before the next hourly run; so does false in a full row', async () => {
-    const config = await scenarioConfig(aws, 'ci-false');
+    const config = await campaignConfig(aws, 'ci-false');
     await seedProfiles(aws, config, [welcomeDue('ci-optout'), welcomeDue('ci-full')]);
     await dropIncrement(config, '2026-11-23T0930', { 'customers.csv': 'customer_id,accepts_marketing\nci-optout,false\n' });
     await dropIncrement(config, '2026-11-23T0940', {
@@ -71,7 +68,7 @@ describe('consent from the intraday exports', () => {
   });
 
   it('a row without the consent column changes nothing: the client is still mailed (at the new address)', async () => {
-    const config = await scenarioConfig(aws, 'ci-absent');
+    const config = await campaignConfig(aws, 'ci-absent');
     await seedProfiles(aws, config, [welcomeDue('ci-keep'), welcomeDue('ci-keep-no', { acceptsMarketing: false })]);
     await dropIncrement(config, '2026-11-23T0930', {
       'customers.csv': 'customer_id,email,first_name\nci-keep,ci-keep-new@example.com,Mei\nci-keep-no,ci-keep-no-new@example.com,Ann\n',
@@ -87,7 +84,7 @@ describe('consent from the intraday exports', () => {
   });
 
   it('a later accepts_marketing=true does not undo an unsubscribe or a suppression, and the unsubscribe holds from the next hour', async () => {
-    const config = await scenarioConfig(aws, 'ci-true');
+    const config = await campaignConfig(aws, 'ci-true');
     const tables = tableNames(config);
     await seedProfiles(aws, config, [welcomeDue('ci-unsub'), welcomeDue('ci-bounced'), welcomeDue('ci-complained'), welcomeDue('ci-control')]);
 
@@ -119,7 +116,7 @@ describe('consent from the intraday exports', () => {
   });
 
   it('an unsubscribe between two hourly runs holds at the next run, for an occasion that became due meanwhile', async () => {
-    const config = await scenarioConfig(aws, 'ci-hour');
+    const config = await campaignConfig(aws, 'ci-hour');
     const tables = tableNames(config);
     // Signed up at 10:30 (an increment); unsubscribed at 10:40 from another brand email; the 11:00 run.
     await dropIncrement(config, '2026-11-23T1030', {
@@ -146,7 +143,7 @@ describe('a bad incremental folder', () => {
   };
 
   it('is quarantined: reported, logged for the alarm, marked never to be read again; the other folders and the sends go on', async () => {
-    const config = await scenarioConfig(aws, 'quarantine');
+    const config = await campaignConfig(aws, 'quarantine');
     await seedProfiles(aws, config, [welcomeDue('q-seeded')]);
     await dropIncrement(config, '2026-11-23T0900', { 'customers.csv.gz': truncatedGzip() });
     await dropIncrement(config, '2026-11-23T0930', { 'customers.csv': `${header}\nq-new,q-new@example.com,Mei,Asia/Shanghai,2026-11-23T09:30:00,true\n` });
@@ -174,7 +171,7 @@ describe('a bad incremental folder', () => {
   });
 
   it('never fails a dry run, which reports it without marking it', async () => {
-    const config = await scenarioConfig(aws, 'quarantine-dry');
+    const config = await campaignConfig(aws, 'quarantine-dry');
     await seedProfiles(aws, config, [welcomeDue('qd-seeded')]);
     await dropIncrement(config, '2026-11-23T0900', { 'customers.csv.gz': truncatedGzip() });
 

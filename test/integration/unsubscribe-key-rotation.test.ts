@@ -1,11 +1,14 @@
-import { createServer, type Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { startLocalAws, type LocalAws } from '#local/aws.ts';
 import { getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
+import { seedProfiles } from '#test/support/emulator-data.ts';
+import { functionUrlEvent } from '#test/support/function-url.ts';
+import { lambdaHarness } from '#test/support/lambda-handler.ts';
+import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+import { fakeSecretsExtension, type SecretVersions } from '#test/support/secrets-extension.ts';
 
 /**
  * A key rotation under a warm unsubscribe function: it loaded the keys before the rotation, and a
@@ -15,74 +18,22 @@ import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:unsubscribe-key-rotation';
 const FIRST = 'first-key-0123456789abcdefghijklmnopqrs';
 const SECOND = 'second-key-0123456789abcdefghijklmnopq';
-/** What the Parameters and Secrets extension serves: AWSCURRENT, and AWSPREVIOUS once rotated. */
-const secret: { current: string; previous?: string } = { current: FIRST };
-let extensionRequests = 0;
-let extension: Server;
-let aws: LocalAws;
+/** What the Parameters and Secrets extension serves: AWSCURRENT, and AWSPREVIOUS once rotated (read at each request). */
+const secret: SecretVersions = { arn: SECRET_ARN, current: FIRST };
+const aws = sharedAws();
+const extension = fakeSecretsExtension(secret);
+const lambda = lambdaHarness();
 let tables: TableNames;
 let handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
-function request(method: 'GET' | 'POST', token: string): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: '/',
-    rawQueryString: `t=${token}`,
-    headers: { host: 'abc.lambda-url.us-east-1.on.aws', ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
-    queryStringParameters: { t: token },
-    requestContext: {
-      accountId: 'anonymous',
-      apiId: 'abc',
-      domainName: 'abc.lambda-url.us-east-1.on.aws',
-      domainPrefix: 'abc',
-      http: { method, path: '/', protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' },
-      requestId: 'req',
-      routeKey: '$default',
-      stage: '$default',
-      time: '01/Jun/2026:10:00:00 +0000',
-      timeEpoch: 1_780_308_000_000,
-    },
-    ...(method === 'POST' ? { body: 'List-Unsubscribe=One-Click' } : {}),
-    isBase64Encoded: false,
-  };
-}
+const request = (method: 'GET' | 'POST', token: string): APIGatewayProxyEventV2 =>
+  functionUrlEvent(method, token, method === 'POST' ? { body: 'List-Unsubscribe=One-Click' } : {});
 
 beforeAll(async () => {
-  aws = await startLocalAws({ services: ['dynamodb'], config: { storage: { tablePrefix: 'rotation-' } } });
-  tables = tableNames(aws.config);
-  for (const customerId of ['r-1', 'r-2', 'r-3']) {
-    await aws.clients.documents.send(
-      new PutCommand({
-        TableName: tables.profiles,
-        Item: { customerId, email: `${customerId}@rotation.example.com`, acceptsMarketing: true, tier: 'Entry', stage: 'active', spend12mMinor: 1, lifetimeSpendMinor: 1, currency: 'USD', orderCount: 1, skus: {}, digest: 'x', updatedRunDate: '2026-05-31' },
-      }),
-    );
-  }
-  extension = createServer((req, res) => {
-    extensionRequests++;
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const stage = url.searchParams.get('versionStage');
-    const value = stage === 'AWSPREVIOUS' ? secret.previous : secret.current;
-    const ok = url.searchParams.get('secretId') === SECRET_ARN && value !== undefined;
-    res.writeHead(ok ? 200 : 400, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(ok ? { SecretString: value } : { message: "Secrets Manager can't find the specified secret value for staging label: AWSPREVIOUS" }));
-  });
-  await new Promise<void>((resolve) => extension.listen(0, '127.0.0.1', resolve));
-  const address = extension.address();
-  vi.stubEnv('PARAMETERS_SECRETS_EXTENSION_HTTP_PORT', String(typeof address === 'object' && address ? address.port : 0));
-  vi.stubEnv('AWS_SESSION_TOKEN', 'session');
-  vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify(aws.config));
-  vi.stubEnv('UNSUBSCRIBE_SECRET_ARN', SECRET_ARN);
-  vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  ({ handler } = await import('#functions/unsubscribe/handler.ts'));
-});
-
-afterAll(async () => {
-  vi.unstubAllEnvs();
-  vi.restoreAllMocks();
-  extension?.close();
-  await aws?.stop();
+  const config = await scenarioConfig(aws, 'rotation');
+  tables = tableNames(config);
+  await seedProfiles(aws, config, ['r-1', 'r-2', 'r-3'].map((customerId) => profileItem(customerId, { email: `${customerId}@rotation.example.com` })));
+  ({ handler } = await lambda.load({ CLIENTELE_CONFIG: JSON.stringify(config), UNSUBSCRIBE_SECRET_ARN: SECRET_ARN }, () => import('#functions/unsubscribe/handler.ts')));
 });
 
 describe('unsubscribe keys rotated under a warm function', () => {
@@ -93,10 +44,10 @@ describe('unsubscribe keys rotated under a warm function', () => {
     // Rotation: put-secret-value moves FIRST to AWSPREVIOUS.
     secret.previous = FIRST;
     secret.current = SECOND;
-    const before = extensionRequests;
+    const before = extension.reads();
     const response = await handler(request('POST', signUnsubscribeToken('r-1', SECOND)));
     expect(response.statusCode).toBe(200);
-    expect(extensionRequests - before).toBe(2); // reloaded current and previous, once
+    expect(extension.reads() - before).toBe(2); // reloaded current and previous, once
     expect(await getSuppression(aws.clients.documents, tables.suppression, 'r-1@rotation.example.com')).toMatchObject({ reason: 'unsubscribe', customerId: 'r-1' });
 
     // Links signed before the rotation keep working, with a key id and without one.
@@ -107,9 +58,9 @@ describe('unsubscribe keys rotated under a warm function', () => {
   });
 
   it('refuses a forged key id without reloading the keys again within the minute', async () => {
-    const before = extensionRequests;
+    const before = extension.reads();
     const [id, signature] = signUnsubscribeToken('r-1', 'attacker-key-0123456789abcdefghijklmn').split('.');
     for (let i = 0; i < 5; i++) expect((await handler(request('POST', `${id}.${signature}.AAAAAAAA`))).statusCode).toBe(403);
-    expect(extensionRequests).toBe(before);
+    expect(extension.reads()).toBe(before);
   });
 });
