@@ -4,18 +4,20 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { GetAccountCommand, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { LOCAL_SES_ACCOUNT, startLocalAws, type LocalAws } from '#local/aws.ts';
+import { LOCAL_SES_ACCOUNT, type LocalAws } from '#local/aws.ts';
 import { classifySesError } from '#shared/delivery/outcome.ts';
 import { tableNames } from '#shared/store/tables.ts';
+import { startTestEmulators } from '#test/support/emulators.ts';
 
 /** The embedded AWS as the fault-injection test uses it: emulators killed and started again on their ports. */
 
+// Emulators of this file alone: it kills and restarts them, which the files sharing the run's emulators would feel.
 let aws: LocalAws;
 let stateDir: string;
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'clientele-restart-'));
-  aws = await startLocalAws({ services: ['dynamodb', 'ses'], stateDir });
+  aws = await startTestEmulators({ services: ['dynamodb', 'ses'], stateDir });
 });
 afterAll(async () => {
   await aws?.stop();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import type { LocalAws } from '#local/aws.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
 import { readObjectText } from '#shared/aws/s3-objects.ts';
@@ -13,6 +13,7 @@ import { runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { ensureTables, tableNames } from '#shared/store/tables.ts';
+import { sharedAws, startPrivateAws } from '#test/support/local-aws.ts';
 
 /**
  * Crash-safe nights: a night stopped after k DynamoDB writes (several k), or with DynamoDB Local
@@ -24,7 +25,8 @@ const NIGHT1 = '2026-11-22';
 const NIGHT2 = '2026-11-23';
 const CLIENTS = 150;
 
-let s3: LocalAws;
+const shared = sharedAws();
+// A private DynamoDB Local (S3 shared): this file kills it, which would fail every other file's writes.
 let dynamo: LocalAws;
 let stateDir: string;
 let work: string;
@@ -32,13 +34,14 @@ let exports: { night1: string; night2: string };
 
 /** A config with its own tables and report prefix, on the current emulators. */
 async function scenario(name: string, clients: AwsClients = clientsOf(baseConfig())): Promise<Config> {
-  const config = parseConfig({ ...baseConfig(), storage: { ...baseConfig().storage, tablePrefix: `${name}-`, reportsPrefix: `reports-${name}` } });
+  const config = parseConfig({ ...baseConfig(), storage: { ...baseConfig().storage, tablePrefix: `${name}-`, reportsPrefix: `reports-${shared.scope}.${name}` } });
   await ensureTables(clients.dynamodb, config);
   return config;
 }
 
+/** The shared S3 and the current DynamoDB Local. */
 function baseConfig(): Config {
-  return parseConfig({ ...s3.config, endpoints: { ...s3.config.endpoints, dynamodb: dynamo.endpoints.dynamodb } });
+  return dynamo.config;
 }
 
 const openClients: AwsClients[] = [];
@@ -120,8 +123,7 @@ let writesOfNight = 0;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'clientele-crash-'));
   stateDir = join(work, 'state');
-  s3 = await startLocalAws({ services: ['s3'] });
-  dynamo = await startLocalAws({ services: ['dynamodb'], stateDir });
+  dynamo = await startPrivateAws(shared, ['dynamodb'], { stateDir });
   exports = { night1: join(work, 'night1'), night2: join(work, 'night2') };
   await generateExport({ customers: CLIENTS, seed: 11, asOf: NIGHT1, orderParts: 2 }, exports.night1);
   await generateExport({ customers: CLIENTS, seed: 11, asOf: NIGHT2, orderParts: 2 }, exports.night2);
@@ -137,7 +139,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const clients of openClients) destroyAwsClients(clients);
   await dynamo?.stop();
-  await s3?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -173,7 +174,7 @@ describe('a night stopped part-way, then rerun', () => {
     });
     await expect(night(config, dying, NIGHT2, exports.night2, 'killed-2')).rejects.toThrow();
     await killed;
-    dynamo = await startLocalAws({ services: ['dynamodb'], stateDir });
+    dynamo = await startPrivateAws(shared, ['dynamodb'], { stateDir });
     clients = clientsOf(baseConfig());
     const restarted = parseConfig({ ...config, endpoints: baseConfig().endpoints });
     await night(restarted, clients, NIGHT2, exports.night2, 'killed-2-again');

@@ -3,21 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { startLocalAws, type LocalAws, type LocalService } from '#local/aws.ts';
+import type { LocalService } from '#local/aws.ts';
 import { Rng } from '#local/generate/random.ts';
 import { dueOccasions } from '#shared/campaigns/due.ts';
-import { parseConfig, type Config } from '#shared/config.ts';
+import type { Config } from '#shared/config.ts';
 import type { SesSender } from '#shared/delivery/ses-email.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import type { ClientProfile, ProductRecord } from '#shared/model.ts';
 import { campaignRunFailure, runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
-import { writeCatalog } from '#shared/store/catalog-store.ts';
-import type { LedgerEntry } from '#shared/store/ledger-store.ts';
-import { writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
+import type { ProfileItem } from '#shared/store/profile-store.ts';
 import { suppress } from '#shared/store/suppression-store.ts';
-import { ensureTables, tableNames } from '#shared/store/tables.ts';
+import { tableNames } from '#shared/store/tables.ts';
 import { zonedWallTimeToInstant } from '#shared/time.ts';
+import { ledgerEntries, seedCatalog, seedProfiles } from '#test/support/emulator-data.ts';
+import { scenarioConfig, sharedAws, startPrivateAws, type PrivateAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
 
 /**
  * A simulated day of hourly campaign runs on private emulators, with faults at random points: the
@@ -46,13 +47,15 @@ const CLEAN_HOURS = 4;
 const iso = (ms: number) => new Date(ms).toISOString();
 const CATALOG: ProductRecord[] = [{ sku: 'CREAM', name: 'Night Cream', category: 'skin', replenishDays: 40 }];
 
-let aws: LocalAws;
+const shared = sharedAws();
+// Private DynamoDB Local and SES (S3 shared): this file kills and restarts them under the other files' feet otherwise.
+let aws: PrivateAws;
 let stateDir: string;
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'clientele-faults-'));
   // State on disk: DynamoDB Local keeps its tables across a kill.
-  aws = await startLocalAws({ stateDir });
+  aws = await startPrivateAws(shared, ['dynamodb', 'ses'], { stateDir });
 });
 afterAll(async () => {
   await aws?.stop();
@@ -89,20 +92,7 @@ function clientsFor(seed: number, r: () => number): Client[] {
       const customerId = `f${seed}-${role}-${i}`;
       const email = `${customerId}@faults.example.com`;
       const profile: ProfileItem = {
-        customerId,
-        email,
-        firstName: 'Ann',
-        acceptsMarketing: true,
-        timeZone: SH,
-        tier: 'Entry',
-        stage: 'new',
-        spend12mMinor: 10_000,
-        lifetimeSpendMinor: 10_000,
-        currency: 'USD',
-        orderCount: 1,
-        skus: {},
-        ...fields(i),
-        digest: 'seeded',
+        ...profileItem(customerId, { email, firstName: 'Ann', timeZone: SH, stage: 'new', spend12mMinor: 10_000, lifetimeSpendMinor: 10_000, ...fields(i) }),
         updatedRunDate: '2026-11-22',
       };
       clients.push({ profile, role, email });
@@ -145,20 +135,8 @@ function faultFor(r: () => number, dynamoKills: number, hour: number): Fault {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function ledgerOf(config: Config): Promise<LedgerEntry[]> {
-  const entries: LedgerEntry[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await aws.clients.documents.send(new ScanCommand({ TableName: tableNames(config).sendLedger, ExclusiveStartKey: startKey, ConsistentRead: true }));
-    entries.push(...((page.Items ?? []) as LedgerEntry[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return entries;
-}
-
 async function storedRecipients(prefix: string): Promise<string[]> {
-  const response = await fetch(`${aws.endpoints.ses}/store`);
-  const { emails } = (await response.json()) as { emails: { destination: { to: string[] } }[] };
+  const emails = await emailsTo(aws, (address) => address.startsWith(prefix));
   return emails.flatMap((e) => e.destination.to).filter((to) => to.startsWith(prefix));
 }
 
@@ -182,16 +160,10 @@ interface DayReport {
 
 async function simulateDay(seed: number): Promise<DayReport> {
   const r = random(seed);
-  const config = parseConfig({
-    ...aws.config,
-    storage: { ...aws.config.storage, tablePrefix: `faults${seed}-`, exportsPrefix: `exports-faults${seed}`, reportsPrefix: `reports-faults${seed}` },
-    campaigns: { policy: { controlShare: 0.1 } },
-    sender: { ...aws.config.sender, maxSendRate: 200 },
-  });
-  await ensureTables(aws.clients.dynamodb, config);
-  await writeCatalog(aws.clients.s3, config, CATALOG);
+  const config = await scenarioConfig(aws, `faults${seed}`, { campaigns: { policy: { controlShare: 0.1 } }, sender: { ...aws.config.sender, maxSendRate: 200 } });
+  await seedCatalog(aws, config, CATALOG);
   const clients = clientsFor(seed, r);
-  await writeProfiles(aws.clients.documents, tableNames(config).profiles, clients.map((c) => c.profile));
+  await seedProfiles(aws, config, clients.map((c) => c.profile));
   for (const c of clients.filter((x) => x.role === 'suppressed')) {
     await suppress(aws.clients.documents, tableNames(config).suppression, { email: c.email, reason: c.profile.customerId.endsWith('0') ? 'complaint' : 'hard-bounce', at: DAY_START - DAY });
   }
@@ -281,7 +253,7 @@ async function simulateDay(seed: number): Promise<DayReport> {
   // What the ledger says of each occasion that was ever due.
   const catalog = new Map(CATALOG.map((p) => [p.sku, p]));
   const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone };
-  const ledger = new Map((await ledgerOf(config)).map((e) => [`${e.customerId}#${e.occasionKey}`, e]));
+  const ledger = new Map((await ledgerEntries(aws, config)).map((e) => [`${e.customerId}#${e.occasionKey}`, e]));
   const reportedMaybe = new Set(last.maybeSent.map((m) => `${m.customerId}#${m.occasionKey}`));
   const reportedStale = new Set(last.staleClaims.map((m) => `${m.customerId}#${m.occasionKey}`));
   for (const client of clients) {

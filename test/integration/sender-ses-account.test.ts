@@ -1,29 +1,32 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LOCAL_SES_ACCOUNT, startLocalAws, type LocalAws } from '#local/aws.ts';
-import type { AwsClients } from '#shared/aws/clients.ts';
+import { LOCAL_SES_ACCOUNT } from '#local/aws.ts';
 import type { Config } from '#shared/config.ts';
 import { jsonLog } from '#shared/log.ts';
 import { runCampaigns, campaignRunFailure, type CampaignRunSummary } from '#shared/sender/run.ts';
-import { HOUR, SECRET, allLedgerEntries, emailsTo, iso, local, profile, scenarioConfig, seedProfiles } from './campaign-fixtures.ts';
+import { campaignConfig, UNSUBSCRIBE_SECRET as SECRET } from '#test/support/campaign-runs.ts';
+import { ledgerEntries as allLedgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
+import { sharedAws, startPrivateAws, type PrivateAws } from '#test/support/local-aws.ts';
+import { profileItem as profile } from '#test/support/profiles.ts';
+import { emailCounts, emailsTo } from '#test/support/ses-store.ts';
+import { HOUR, at as local, iso } from '#test/support/time.ts';
 
 /**
  * The sender within what the SES account allows, read with SESv2 GetAccount. aws-ses-v2-local
  * answers GetAccount from the AWS_SES_ACCOUNT variable of the process it runs in, at each request:
- * this file runs its own SES emulator in its own process, so it can change the account between runs
- * without touching anyone else's emulator.
+ * this file runs its own SES emulator in its own worker, so it can change the account between runs
+ * without touching the emulator the other files share.
  */
 
-let aws: LocalAws;
-let ses: LocalAws;
-let clients: AwsClients;
+const shared = sharedAws();
+// Private SES (shared DynamoDB and S3): this file changes the account the emulator reports, which would reach every file's sends.
+let aws: PrivateAws;
 const AT = local('2026-11-23 10:00', 'Asia/Shanghai');
 
 beforeAll(async () => {
-  [aws, ses] = await Promise.all([startLocalAws({ services: ['dynamodb', 's3'] }), startLocalAws({ services: ['ses'] })]);
-  clients = { ...aws.clients, ses: ses.clients.ses };
+  aws = await startPrivateAws(shared, ['ses']);
 });
 afterAll(async () => {
-  await Promise.all([aws?.stop(), ses?.stop()]);
+  await aws?.stop();
 });
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -36,12 +39,14 @@ const newClients = (prefix: string, n: number) =>
   Array.from({ length: n }, (_, i) => profile(`${prefix}-${i}`, { stage: 'new', firstOrderAt: iso(AT - 2 * HOUR), lastOrderAt: iso(AT - 2 * HOUR) }));
 
 async function run(config: Config, at: number, runId: string, lines: string[] = []): Promise<CampaignRunSummary> {
-  return runCampaigns({ at, runId, config, clients, unsubscribeSecret: SECRET, log: jsonLog({ write: (line) => lines.push(line) }) });
+  return runCampaigns({ at, runId, config, clients: aws.clients, unsubscribeSecret: SECRET, log: jsonLog({ write: (line) => lines.push(line) }) });
 }
 
+/** How many emails this file's SES emulator holds for each of the prefix's n clients. */
 const sentTo = async (prefix: string, n: number) => {
-  const counts = await Promise.all(Array.from({ length: n }, async (_, i) => (await fetch(`${ses.endpoints.ses}/store`).then((r) => r.json()) as { emails: { destination: { to: string[] } }[] }).emails.filter((e) => e.destination.to.includes(`${prefix}-${i}@example.com`)).length));
-  return counts;
+  const addresses = Array.from({ length: n }, (_, i) => `${prefix}-${i}@example.com`);
+  const counts = await emailCounts(aws, addresses);
+  return addresses.map((address) => counts.get(address));
 };
 
 describe('the SES account decides what a run may send', () => {
@@ -51,7 +56,7 @@ describe('the SES account decides what a run may send', () => {
     ['the 24-hour quota used up', { SendQuota: { Max24HourSend: 50_000, SentLast24Hours: 50_000 } }, 'quota-used-up'],
   ] as const)('%s: reported once, nothing sent, nothing written, the occasions stay due', async (_name, changes, reason) => {
     const prefix = `blk-${reason}`;
-    const config = await scenarioConfig(aws, prefix);
+    const config = await campaignConfig(aws, prefix);
     await seedProfiles(aws, config, newClients(prefix, 3));
     account(changes);
     const lines: string[] = [];
@@ -74,7 +79,7 @@ describe('the SES account decides what a run may send', () => {
   });
 
   it('plans no more than the quota left and paces at the account rate; the rest wait for the next hour', async () => {
-    const config = await scenarioConfig(aws, 'quota', { sender: { maxSendRate: 50 } });
+    const config = await campaignConfig(aws, 'quota', { sender: { maxSendRate: 50 } });
     await seedProfiles(aws, config, newClients('quota', 8));
     account({ SendQuota: { Max24HourSend: 1_000, SentLast24Hours: 995, MaxSendRate: 4 } });
 
@@ -93,7 +98,7 @@ describe('the SES account decides what a run may send', () => {
   });
 
   it('an account it cannot read (no ses:GetAccount, an emulator without an account): sends at the configured rate, and says so', async () => {
-    const config = await scenarioConfig(aws, 'unread', { sender: { maxSendRate: 20 } });
+    const config = await campaignConfig(aws, 'unread', { sender: { maxSendRate: 20 } });
     await seedProfiles(aws, config, newClients('unread', 2));
     vi.stubEnv('AWS_SES_ACCOUNT', '');
     const lines: string[] = [];
@@ -101,6 +106,6 @@ describe('the SES account decides what a run may send', () => {
     expect(summary.sending).toEqual({ rate: 20, budget: null, accountUnreadable: expect.stringContaining('Bad Request') });
     expect(summary.campaigns.welcome).toMatchObject({ sent: 2 });
     expect(lines.some((l) => l.includes('SES account not readable'))).toBe(true);
-    expect(await emailsTo(ses, 'unread-0@example.com')).toHaveLength(1);
+    expect(await emailsTo(aws, 'unread-0@example.com')).toHaveLength(1);
   });
 });
