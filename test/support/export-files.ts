@@ -105,7 +105,7 @@ export function memorySource(files: [string, string | Buffer][]): ExportSource {
 export const CUSTOMERS_CSV = 'customer_id,email\nC1,c1@example.com\n';
 
 /** CSV text from rows of cells (quoted only when needed). */
-export function csv(rows: (string | number)[][], eol = '\n'): string {
+export function csv(rows: readonly (readonly (string | number)[])[], eol = '\n'): string {
   return rows
     .map((row) =>
       row

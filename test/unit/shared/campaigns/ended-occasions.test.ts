@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { dueOccasions, endedOccasions, type CampaignContext } from '#shared/campaigns/due.ts';
 import { campaignsConfigSchema } from '#shared/campaigns/schema.ts';
 import { STAGES, TIERS, type ClientProfile, type ProductRecord, type SkuPurchase } from '#shared/model.ts';
+import { clientProfile } from '#test/support/profiles.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -12,19 +13,7 @@ const CATALOG = new Map<string, ProductRecord>([
   ['CREAM', { sku: 'CREAM', name: 'Night Cream', category: 'skin', replenishDays: 90 }],
   ['MIST', { sku: 'MIST', name: 'Face Mist', category: 'skin', replenishDays: 70 }],
 ]);
-const client = (fields: Partial<ClientProfile>): ClientProfile => ({
-  customerId: 'c1',
-  email: 'c1@example.com',
-  acceptsMarketing: true,
-  tier: 'Entry',
-  stage: 'new',
-  spend12mMinor: 1,
-  lifetimeSpendMinor: 1,
-  currency: 'USD',
-  orderCount: 1,
-  skus: {},
-  ...fields,
-});
+const client = (fields: Partial<ClientProfile>): ClientProfile => clientProfile({ stage: 'new', spend12mMinor: 1, lifetimeSpendMinor: 1, ...fields });
 
 describe('ended occasions', () => {
   const T = Date.UTC(2026, 10, 20, 2);

@@ -1,6 +1,3 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { expect } from 'vitest';
 import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
@@ -9,6 +6,7 @@ import { directoryExportSource, type ExportSource } from '#shared/exports/source
 import type { ExportHandlers, ReadResult } from '#shared/exports/types.ts';
 import type { CustomerRecord, OrderLine, ProductRecord } from '#shared/model.ts';
 import { runClock } from '#shared/tiering/profile.ts';
+import { csv, exportDir, removeExportDirs } from '#test/support/export-files.ts';
 
 /** Fixtures for the reader's guards: small export folders written to the temp folder, read with a fixed clock. */
 
@@ -17,18 +15,8 @@ export const TIME_ZONE = 'Asia/Shanghai';
 /** The run's clock: the start of 2026-11-24 in Shanghai, 2026-11-23T16:00Z. */
 export const NOW = runClock(RUN_DATE, TIME_ZONE).now;
 
-const dirs: string[] = [];
-
-export async function exportDir(files: Record<string, string | Buffer>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'clientele-guards-'));
-  dirs.push(dir);
-  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
-  return dir;
-}
-
-export async function removeExportDirs(): Promise<void> {
-  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-}
+// Temp folders and CSV text as the other export tests make them.
+export { csv, exportDir, removeExportDirs };
 
 export function config(overrides: Partial<ConfigInput> = {}): Config {
   return parseConfig({ timeZone: TIME_ZONE, currency: 'USD', ...overrides });
@@ -93,21 +81,6 @@ export async function failure(files: Record<string, string | Buffer>, options: O
   );
   expect(error).toBeInstanceOf(ExportError);
   return { error: error as ExportError, dir, received };
-}
-
-/** CSV text from rows of cells (quoted only when needed), each record ended by `eol`. */
-export function csv(rows: readonly (readonly (string | number)[])[], eol = '\n'): string {
-  return rows
-    .map((row) =>
-      row
-        .map((cell) => {
-          const text = String(cell);
-          return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-        })
-        .join(','),
-    )
-    .join(eol)
-    .concat(eol);
 }
 
 export const CUSTOMERS = 'customer_id,email\nC1,c1@example.com\nC2,c2@example.com\n';

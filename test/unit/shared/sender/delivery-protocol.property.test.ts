@@ -6,6 +6,7 @@ import { ledgerOutcomeOf, type SendOutcome } from '#shared/delivery/outcome.ts';
 import type { ClientProfile, ProductRecord, SkuPurchase } from '#shared/model.ts';
 import { expiryReason } from '#shared/sender/expiry.ts';
 import { isClaimable, type LedgerStatus } from '#shared/store/ledger-store.ts';
+import { clientProfile } from '#test/support/profiles.ts';
 
 /**
  * The delivery protocol's rules composed over weeks of hourly runs for one client, with SES
@@ -51,18 +52,7 @@ const near = fc.integer({ min: START - 70 * DAY, max: START + 5 * DAY }).map(iso
 const purchase: fc.Arbitrary<SkuPurchase> = fc.record({ lastPurchasedAt: near, quantity: fc.integer({ min: 1, max: 2 }), purchases: fc.constant(1) });
 const clientArb: fc.Arbitrary<ClientProfile> = fc
   .record({ signedUpAt: near, firstOrderAt: near, lastOrderAt: near, skus: fc.dictionary(fc.constantFrom('CREAM', 'MIST'), purchase, { maxKeys: 2 }) })
-  .map((fields) => ({
-    customerId: 'c1',
-    email: 'c1@example.com',
-    acceptsMarketing: true,
-    tier: 'Entry',
-    stage: 'active',
-    spend12mMinor: 1,
-    lifetimeSpendMinor: 1,
-    currency: 'USD',
-    orderCount: 1,
-    ...fields,
-  }));
+  .map((fields) => clientProfile({ spend12mMinor: 1, lifetimeSpendMinor: 1, ...fields }));
 
 describe('delivery protocol over weeks of hourly runs', () => {
   it('never hands an occasion to SES twice, never after its cut-off, and leaves none unaccounted for', () => {

@@ -3,23 +3,13 @@ import { welcomeOccasion } from '#shared/campaigns/due.ts';
 import { campaignsConfigSchema, type WelcomeCampaign } from '#shared/campaigns/schema.ts';
 import type { ClientProfile } from '#shared/model.ts';
 import { expiryReason } from '#shared/sender/expiry.ts';
+import { clientProfile } from '#test/support/profiles.ts';
 
 const HOUR = 3_600_000;
 const campaigns = campaignsConfigSchema.parse({});
 const welcome = campaigns.campaigns.find((c): c is WelcomeCampaign => c.kind === 'welcome');
 const T = Date.UTC(2026, 10, 20, 2);
-const client: ClientProfile = {
-  customerId: 'c1',
-  acceptsMarketing: true,
-  tier: 'Entry',
-  stage: 'new',
-  spend12mMinor: 1,
-  lifetimeSpendMinor: 1,
-  currency: 'USD',
-  orderCount: 1,
-  skus: {},
-  firstOrderAt: new Date(T).toISOString(),
-};
+const client: ClientProfile = clientProfile({ stage: 'new', spend12mMinor: 1, lifetimeSpendMinor: 1, firstOrderAt: new Date(T).toISOString() });
 const occasion = welcomeOccasion(welcome as WelcomeCampaign, client, T + 72 * HOUR - 1);
 if (!occasion) throw new Error('fixture: the welcome is due in its last hour');
 
