@@ -19,14 +19,24 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   const { distribution: d, input, changes, written, currency } = summary;
   const lines: string[] = [];
   lines.push(`Nightly run ${summary.runDate}  (run id ${summary.runId}${summary.shards > 1 ? `, ${summary.shards} shards` : ""})`);
+  if (summary.rerun) {
+    lines.push(
+      `Already completed by run ${summary.rerun.of} from this same export and configuration: nothing written (rerun ${summary.rerun.runId} recorded). ` +
+        'Its summary as first computed:',
+    );
+  }
   lines.push(
     `Export: ${summary.source}  ${input.files.length} files, ${n(input.rows)} rows, ` +
       `${n(input.rejected)} rejected (${pct(input.rejectShare)})`,
   );
+  if (input.unknownCustomerLines) lines.push(`  of which ${n(input.unknownCustomerLines)} order lines of unknown customers`);
   if (summary.report.rejectsObject) lines.push(`Rejects: ${summary.report.rejectsObject}`);
   for (const reject of input.sampleRejects.slice(0, 3)) {
     lines.push(`  ${reject.file.split('/').pop()}:${reject.line}  ${reject.reason}`);
   }
+  if (input.warned) lines.push(`Fields dropped with a warning: ${n(input.warned)}${summary.report.warningsObject ? `  (${summary.report.warningsObject})` : ''}`);
+  if (input.erasedClients) lines.push(`Left out, forgotten on request: ${n(input.erasedClients)} clients`);
+  for (const accepted of summary.admission?.accepted ?? []) lines.push(`ACCEPTED by the operator (--accept-drop): ${accepted.message}`);
   lines.push('');
   lines.push(`Tier        Clients   % buyers   12-month revenue (${currency})   % revenue`);
   for (const tier of TIERS) {
