@@ -5,6 +5,7 @@ import type { FileReport } from '#shared/exports/reader.ts';
 import type { Log } from '#shared/log.ts';
 import { getRun, putRun } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
+import { stableStringify } from './diff.ts';
 import { NIGHTLY_JOB, type NightlyRunSummary } from './summary.ts';
 
 /**
@@ -27,7 +28,8 @@ export function nightFingerprint(files: readonly Pick<FileReport, 'location' | '
   // What the night computes from, not where it keeps things: the tables, buckets and endpoints
   // (a restarted emulator, a renamed prefix) change no result.
   const { storage: _storage, endpoints: _endpoints, ...rules } = config;
-  hash.update(JSON.stringify(rules));
+  // Keys sorted: the same rules written in another order are the same rules.
+  hash.update(stableStringify(rules));
   return hash.digest('hex');
 }
 

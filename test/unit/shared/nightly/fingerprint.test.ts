@@ -89,3 +89,10 @@ describe('nightFingerprint', () => {
     expect(withConfig({ endpoints: { region: 'us-east-1', dynamodb: 'http://localhost:8001', s3: 'http://localhost:4569', ses: 'http://localhost:8005' } })).toBe(fingerprint);
   });
 });
+
+describe('nightFingerprint and the order of keys', () => {
+  it('is the same for the same rules written in another key order (exchange rates, say)', () => {
+    expect(withConfig({ exchangeRates: { EUR: '1.08', GBP: '1.27' } })).toBe(withConfig({ exchangeRates: { GBP: '1.27', EUR: '1.08' } }));
+    expect(withConfig({ exchangeRates: { EUR: '1.08', GBP: '1.27' } })).not.toBe(withConfig({ exchangeRates: { EUR: '1.09', GBP: '1.27' } }));
+  });
+});

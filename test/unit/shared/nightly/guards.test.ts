@@ -93,7 +93,7 @@ describe('plausibilityViolations', () => {
         tonight: 201,
         lastNight: 4_000,
         limit: 0.05,
-        message: '201 clients would move down a tier, 5% of the 4,000 buyers of 2026-03-01, more than the 5% allowed',
+        message: '201 clients would move down a tier, 5.03% of the 4,000 buyers of 2026-03-01, more than the 5% allowed',
       },
     ]);
   });
@@ -144,5 +144,19 @@ describe('plausibilityViolations', () => {
         expect(plausibilityViolations(tonight, { ...last, runDate: date }, limits)).toEqual([]);
       }),
     );
+  });
+});
+
+describe('plausibilityViolations at limits without an exact binary form', () => {
+  const last = { runDate: '2026-03-01', clients: 100, orderLines: 100, revenue12mMinor: 100, buyers: 700 };
+  it('lets a fall of exactly 45% pass when 45% is allowed (100 * (1 - 0.45) is not 55 in floating point)', () => {
+    const tonight = { clients: 55, orderLines: 100, revenue12mMinor: 100, buyers: 700, downgrades: 0 };
+    expect(plausibilityViolations(tonight, last, { maxDropShare: 0.45, maxDowngradeShare: 0.05 })).toEqual([]);
+    expect(plausibilityViolations({ ...tonight, clients: 54 }, last, { maxDropShare: 0.45, maxDowngradeShare: 0.05 }).map((v) => v.check)).toEqual(['clients']);
+  });
+  it('lets exactly 70% of the buyers move down when 70% is allowed', () => {
+    const tonight = { clients: 100, orderLines: 100, revenue12mMinor: 100, buyers: 700, downgrades: 490 };
+    expect(plausibilityViolations(tonight, last, { maxDropShare: 0.2, maxDowngradeShare: 0.7 })).toEqual([]);
+    expect(plausibilityViolations({ ...tonight, downgrades: 491 }, last, { maxDropShare: 0.2, maxDowngradeShare: 0.7 }).map((v) => v.check)).toEqual(['downgrades']);
   });
 });

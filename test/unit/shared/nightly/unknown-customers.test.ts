@@ -179,3 +179,20 @@ describe('withUnknownRejects', () => {
     expect(withUnknownRejects(files, { 'exports/orders-2.csv': 0 })).toEqual(files);
   });
 });
+
+describe('OrphanOrderLines past the kept rejects', () => {
+  it('keeps the first 10,000 rejects by file and line, whatever the customer ids', () => {
+    const orphans = new OrphanOrderLines();
+    const at = { file: 's3://b/orders.csv', line: 0 };
+    for (let line = 2; line <= 10_001; line += 1) {
+      at.line = line;
+      orphans.note('b', at);
+    }
+    at.line = 20_000;
+    orphans.note('a', at);
+    const { rejects, rejected } = orphans.rejectsOf(() => true);
+    expect(rejected).toBe(10_001);
+    expect(rejects).toHaveLength(10_000);
+    expect(rejects.map((r) => r.line)).toEqual(Array.from({ length: 10_000 }, (_, k) => k + 2));
+  });
+});
