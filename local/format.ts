@@ -52,7 +52,7 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   if (d.repurchase && d.repurchase.buyers12m > 0) {
     lines.push(`Repurchase rate: ${pct(d.repurchase.rate)} (${n(d.repurchase.repeatBuyers12m)} of ${n(d.repurchase.buyers12m)} 12-month buyers with 2+ orders)`);
   }
-  if (d.rising) lines.push(`Rising clients: ${n(d.rising.clients)} (${TIERS.filter((t) => d.rising?.byTier[t]).map((t) => `${t} ${n(d.rising?.byTier[t] ?? 0)}`).join(', ') || 'none'})`);
+  lines.push(...clvLines(summary));
   const since = previousRunDate ? `since ${previousRunDate}` : 'since the stored state';
   lines.push(
     `Movements ${since}: ${n(changes.upgrades)} upgrades, ${n(changes.downgrades)} downgrades, ${n(changes.newClients)} new clients`,
@@ -81,6 +81,23 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   }
   if (summary.advisorDigests) lines.push(advisorDigestTotalsLine(summary.advisorDigests));
   return lines.join('\n');
+}
+
+/**
+ * The CLV lines: the rising clients when the models were fitted tonight; otherwise why not (a
+ * count of 0 would read as "nobody is rising" when nobody was predicted), with the fit's warnings.
+ */
+function clvLines(summary: NightlyRunSummary): string[] {
+  const { distribution: d, clv } = summary;
+  const lines: string[] = [];
+  // Summaries stored before the CLV report existed have none: then only the rising count, as before.
+  if (clv !== undefined && !clv.fitted) {
+    lines.push(`Rising clients: not predicted, CLV models not fitted: ${clv.skippedReason ?? 'no reason recorded'}`);
+  } else if (d.rising) {
+    lines.push(`Rising clients: ${n(d.rising.clients)} (${TIERS.filter((t) => d.rising?.byTier[t]).map((t) => `${t} ${n(d.rising?.byTier[t] ?? 0)}`).join(', ') || 'none'})`);
+  }
+  for (const warning of clv?.warnings ?? []) lines.push(`  CLV warning: ${warning}`);
+  return lines;
 }
 
 /** Per campaign: due, sent, held out, suppressed, capped, deferred, as a small table. */
