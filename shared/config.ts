@@ -48,9 +48,10 @@ export const clvSchema = z
     /** Time unit of the model summaries. */
     unit: z.enum(['days', 'weeks']).default('weeks'),
     /**
-     * Count orders with a net amount of 0 as purchases of the BG/NBD model (lifetimes and the
-     * published models count every transaction). A net of 0 includes cancelled and fully refunded
-     * orders. false: only orders with a positive net amount are purchases (the suite's older rule).
+     * Count kept orders with a net amount of 0 (a free sample, a gift) as purchases of the BG/NBD
+     * model (lifetimes and the published models count every transaction). Cancelled and fully
+     * refunded orders never count. false: only orders with a positive net amount are purchases
+     * (the suite's older rule).
      */
     countZeroValueOrders: z.boolean().default(true),
     /** Annual discount rate of the 12-month CLV, e.g. 0.1 for 10 %. */

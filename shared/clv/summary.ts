@@ -3,6 +3,7 @@
  * order history: the input of the BG/NBD and Gamma-Gamma models.
  */
 
+import type { OrderFact } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { daysBetweenDates, localDate } from '#shared/time.ts';
 
@@ -28,8 +29,9 @@ export interface SummaryRules {
    * Whether an order whose net amount is 0 is a purchase (a transaction of the BG/NBD model).
    * True is the convention of the published models and of lifetimes, which count every
    * transaction in the log whatever its value; false is the suite's older rule (only orders with a
-   * positive net amount are purchases). A net of 0 is a free order, but also a cancelled or fully
-   * refunded one: orders carry no status here.
+   * positive net amount are purchases). Either way an order taken back (every line cancelled or
+   * refunded in full: OrderFact.takenBack) is no purchase: only kept orders of value 0 (a free
+   * sample, a gift) are in question.
    */
   countZeroValueOrders: boolean;
 }
@@ -38,8 +40,9 @@ export interface SummaryRules {
  * Summarises one client's orders as of `calibrationEnd` (exclusive), in `rules.unit`, in the
  * convention of lifetimes' `summary_data_from_transaction_data` (Fader, Hardie & Lee 2005):
  *
- * - Orders placed before `calibrationEnd` with a positive net amount are purchases; so are those
- *   with a net of 0 when `rules.countZeroValueOrders` is true. A negative net is never a purchase.
+ * - Orders placed before `calibrationEnd` with a positive net amount are purchases; so are kept
+ *   orders with a net of 0 when `rules.countZeroValueOrders` is true. An order taken back
+ *   (cancelled or refunded in full) never is.
  * - Purchases are days, not orders: orders on the same local date in `timeZone` count once and
  *   their net amounts are summed (lifetimes' daily frequency: the models assume a purchase
  *   process in continuous time and cannot tell two baskets of one visit from two visits).
@@ -58,14 +61,15 @@ export interface SummaryRules {
  * Undefined when the client has no purchase before `calibrationEnd`.
  */
 export function summarise(
-  orders: readonly { orderedAt: number; netMinor: number }[],
+  orders: readonly Pick<OrderFact, 'orderedAt' | 'netMinor' | 'takenBack'>[],
   calibrationEnd: number,
   rules: SummaryRules,
   timeZone: string,
 ): RfmSummary | undefined {
   const byDate = new Map<string, number>();
   for (const order of orders) {
-    const purchase = rules.countZeroValueOrders ? order.netMinor >= 0 : order.netMinor > 0;
+    // A zero-value order counts when it was kept (a free sample), never when it was taken back.
+    const purchase = order.netMinor > 0 || (rules.countZeroValueOrders && order.netMinor === 0 && order.takenBack !== true);
     if (!purchase || !(order.orderedAt < calibrationEnd)) continue;
     const date = localDate(order.orderedAt, timeZone);
     byDate.set(date, addMinor(byDate.get(date) ?? 0, order.netMinor, "a client's spend on one day"));

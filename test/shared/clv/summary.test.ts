@@ -93,3 +93,15 @@ describe('summarise', () => {
     expect(summarise(orders, now, days, 'Asia/Shanghai')).toEqual({ frequency: 1, recency: 27, T: 27, monetaryValue: 2_000 });
   });
 });
+
+describe('summarise: zero-value orders kept or taken back', () => {
+  const end = Date.UTC(2026, 2, 1);
+  const day = (d: number) => Date.UTC(2026, 1, d, 4);
+  const rules = { unit: 'days' as const, countZeroValueOrders: true };
+  it('counts a kept order of value 0 (a free sample) as a purchase, never a cancelled or fully refunded one', () => {
+    const first = { orderedAt: day(1), netMinor: 5000 };
+    expect(summarise([first, { orderedAt: day(10), netMinor: 0 }], end, rules, 'UTC')?.frequency).toBe(1);
+    expect(summarise([first, { orderedAt: day(10), netMinor: 0, takenBack: true }], end, rules, 'UTC')?.frequency).toBe(0);
+    expect(summarise([{ orderedAt: day(10), netMinor: 0, takenBack: true }], end, rules, 'UTC')).toBeUndefined();
+  });
+});
