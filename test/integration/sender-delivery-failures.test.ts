@@ -14,6 +14,7 @@ import { PROJECT_ROOT } from '#infra/paths.ts';
 import { campaignRunFailure, CampaignRunError } from '#shared/sender/run.ts';
 import { ledgerEntriesOf, type LedgerEntry } from '#shared/store/ledger-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
+import { captureLambdaOutput } from '#test/functions/lambda-output.ts';
 import { HOUR, SECRET, allLedgerEntries, emailsTo, iso, local, profile, run, scenarioConfig, seedProfiles } from './campaign-fixtures.ts';
 
 /**
@@ -175,23 +176,25 @@ describe('a run the circuit breaker stopped fails after reporting', () => {
       response.end(JSON.stringify({ SecretString: SECRET }));
     });
     const extensionUrl = new URL(await listen(extension));
-    const lines: string[] = [];
     vi.stubEnv('PARAMETERS_SECRETS_EXTENSION_HTTP_PORT', extensionUrl.port);
     vi.stubEnv('AWS_SESSION_TOKEN', 'session');
     vi.stubEnv('UNSUBSCRIBE_SECRET_ARN', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:k');
     vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify({ ...config, endpoints: { ...config.endpoints, ses: deadEndpoint } }));
-    const consoleLog = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(String(line)));
+    const output = captureLambdaOutput();
     try {
       const { handler } = await import('#functions/campaigns/handler.ts');
       const error: unknown = await handler({ at: iso(AT) }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CampaignRunError);
       expect(error).toMatchObject({ code: 'CAMPAIGN_RUN_HALTED', message: expect.stringContaining('circuit-breaker') });
-      const report = lines.map((l) => JSON.parse(l) as { message: string; summary?: { stopped?: { reason: string } } }).find((l) => l.message === 'campaign run stopped sending');
+      const report = output.logs().find((l) => l.message === 'campaign run stopped sending') as { level: string; correlation_id: string; summary?: { runId: string; stopped?: { reason: string } } } | undefined;
       expect(report?.summary?.stopped?.reason).toBe('circuit-breaker');
+      // Logged at ERROR with the run id as correlation id; the run's figures published before it failed.
+      expect(report).toMatchObject({ level: 'ERROR', correlation_id: report?.summary?.runId });
+      expect(output.emf().some((r) => 'Sent' in r && 'UnresolvedSends' in r)).toBe(true);
       const ledger = await allLedgerEntries(aws, config);
       expect(byStatus(ledger)).toEqual({ deferred: 3 });
     } finally {
-      consoleLog.mockRestore();
+      output.restore();
       vi.unstubAllEnvs();
       extension.close();
     }

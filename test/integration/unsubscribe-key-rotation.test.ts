@@ -6,6 +6,7 @@ import { startLocalAws, type LocalAws } from '#local/aws.ts';
 import { getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
+import { captureLambdaOutput, type LambdaOutput } from '#test/functions/lambda-output.ts';
 
 /**
  * A key rotation under a warm unsubscribe function: it loaded the keys before the rotation, and a
@@ -22,6 +23,7 @@ let extension: Server;
 let aws: LocalAws;
 let tables: TableNames;
 let handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+let output: LambdaOutput;
 
 function request(method: 'GET' | 'POST', token: string): APIGatewayProxyEventV2 {
   return {
@@ -74,13 +76,14 @@ beforeAll(async () => {
   vi.stubEnv('AWS_SESSION_TOKEN', 'session');
   vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify(aws.config));
   vi.stubEnv('UNSUBSCRIBE_SECRET_ARN', SECRET_ARN);
-  vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  // The handler's Powertools log lines go to stdout (CloudWatch in Lambda); keep the test output readable.
+  output = captureLambdaOutput();
   ({ handler } = await import('#functions/unsubscribe/handler.ts'));
 });
 
 afterAll(async () => {
   vi.unstubAllEnvs();
-  vi.restoreAllMocks();
+  output?.restore();
   extension?.close();
   await aws?.stop();
 });

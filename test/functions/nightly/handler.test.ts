@@ -16,6 +16,7 @@ import { shardsOf } from '#shared/nightly/shards.ts';
 import { exportPrefix, reportsBucket, runWorkPrefix } from '#shared/store/buckets.ts';
 import { addDays, localDate, startOfLocalDay } from '#shared/time.ts';
 import { comparable, storedState } from '#test/integration/nightly-comparison.ts';
+import { captureLambdaOutput, type LambdaOutput } from '../lambda-output.ts';
 
 /**
  * The nightly Lambda handler as the sharded state machine calls it: prepare, then measure per
@@ -34,6 +35,7 @@ let work: string;
 let phased: Config;
 let single: Config;
 let handler: (event: unknown) => Promise<unknown>;
+let output: LambdaOutput;
 
 async function configFor(name: string): Promise<Config> {
   const config = parseConfig({
@@ -52,14 +54,14 @@ beforeAll(async () => {
   await generateExport({ customers: CUSTOMERS, seed: 11, asOf: NIGHT, timeZone: phased.timeZone, orderParts: 2, malformedRows: 3 }, work);
   for (const config of [phased, single]) await uploadDirectory(aws.clients.s3, work, config.storage.exportsBucket, exportPrefix(config, NIGHT));
   vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify(phased));
-  // The handler logs JSON lines to stdout (CloudWatch in Lambda); keep the test output readable.
-  vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  // The handler logs JSON lines and EMF records to stdout (CloudWatch in Lambda); kept for the checks below.
+  output = captureLambdaOutput();
   ({ handler } = await import('#functions/nightly/handler.ts'));
 }, 120_000);
 
 afterAll(async () => {
   vi.unstubAllEnvs();
-  vi.restoreAllMocks();
+  output?.restore();
   await aws?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
@@ -95,6 +97,12 @@ describe('nightly handler, one phase per invocation', () => {
     expect(written.reduce((n, w) => n + w.written.profiles, 0)).toBe(one.written.profiles);
     for (const receipt of [prepared, combined, ...measured, ...written]) expect(jsonBytes(receipt)).toBeLessThan(SMALL_STATE_BYTES);
 
+    // The phases' log lines carry the night's run id; finish published the night's figures.
+    expect(output.logs().some((l) => l.correlation_id === runId && l.phase === 'write')).toBe(true);
+    const emf = output.emf();
+    expect(emf.find((r) => r.NightlyCompleted === 1)).toMatchObject({ RowsRejected: summary.input.rejected, Clients: summary.distribution.clients, NightlyDuration: summary.durationMs });
+    expect(emf.find((r) => r.tier === 'VIC')).toMatchObject({ Clients: summary.distribution.tiers.VIC.clients });
+
     // The summary object is the one finish returned; the work objects sit under the run's work prefix.
     const bucket = reportsBucket(phased);
     const summaryKey = summary.report.summaryObject.replace(`s3://${bucket}/`, '');
@@ -119,6 +127,8 @@ describe('nightly handler, one phase per invocation', () => {
     const rerun = (await handler({ runDate: NIGHT, trigger: 'backfill' })) as NightlyRunSummary;
     expect(rerun).toMatchObject({ job: 'nightly', runDate: NIGHT, runId: completed.runId, written: completed.written, rerun: { of: completed.runId } });
     expect(rerun.rerun?.runId).toMatch(/^nightly-/);
+    expect(output.emf().at(-1)).toMatchObject({ NightlyRepeated: 1 });
+    expect(output.emf().at(-1)).not.toHaveProperty('NightlyCompleted');
   }, 120_000);
 
   it('runs the night before the schedule\'s time, not before its own clock: a late start or a redrive tiers the right night', async () => {

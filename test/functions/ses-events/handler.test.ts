@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { EventBridgeEvent, SNSEvent } from 'aws-lambda';
+import type { Context, EventBridgeEvent, SNSEvent } from 'aws-lambda';
 import { startLocalAws, type LocalAws } from '#local/aws.ts';
 import { configFromEnvironment, parseFunctionEnvironment } from '#shared/environment.ts';
 import type { SesFeedbackSummary } from '#shared/feedback/ses-events.ts';
@@ -10,13 +10,14 @@ import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 import { staticKeys } from '#shared/unsubscribe/keys.ts';
 import { handleUnsubscribe } from '#shared/unsubscribe/unsubscribe.ts';
 import { bounceEvent, complaintEvent, deliveryEvent, eventBridgeEvent, snsEvent } from '#test/shared/feedback/fixtures.ts';
+import { captureLambdaOutput, lambdaContext, type LambdaOutput } from '../lambda-output.ts';
 
 const SECRET = 'ses-handler-test-secret-0123456789abcdef';
 
 let aws: LocalAws;
 let tables: TableNames;
-let handler: (event: SNSEvent | EventBridgeEvent<string, unknown>) => Promise<SesFeedbackSummary>;
-const logLines: string[] = [];
+let handler: (event: SNSEvent | EventBridgeEvent<string, unknown>, context?: Context) => Promise<SesFeedbackSummary>;
+let output: LambdaOutput;
 
 const scan = async () =>
   (await aws.clients.documents.send(new ScanCommand({ TableName: tables.suppression, ConsistentRead: true }))).Items ?? [];
@@ -44,16 +45,36 @@ beforeAll(async () => {
     }),
   );
   vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify(aws.config));
-  vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logLines.push(String(line)));
+  vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
+  output = captureLambdaOutput();
   ({ handler } = await import('#functions/ses-events/handler.ts'));
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
-  vi.restoreAllMocks();
+  output?.restore();
   await aws?.stop();
 });
 
 describe('SES events handler', () => {
+  it('logs through Powertools: request id, cold start, the masked address; publishes the batch\'s bounces', async () => {
+    await handler(snsEvent(bounceEvent(['first@example.com'], 'Permanent', { customerId: 'c-first' })), lambdaContext('clientele-ses-events', 'req-ses-1'));
+    const suppressed = output.logs().find((l) => l.message === 'SES feedback: suppressed');
+    expect(suppressed).toMatchObject({
+      level: 'INFO',
+      service: 'clientele',
+      function: 'ses-events',
+      function_request_id: 'req-ses-1',
+      cold_start: true,
+      email: 'f***@example.com',
+      reason: 'hard-bounce',
+    });
+    expect(output.logs().find((l) => l.message === 'SES feedback processed')).toMatchObject({ function_request_id: 'req-ses-1', suppressed: 1, hardBounces: 1 });
+    expect(output.emf().at(-1)).toMatchObject({ service: 'clientele', Bounces: 1, SoftBounces: 0, Complaints: 0, UnreadableFeedback: 0 });
+
+    await handler(snsEvent(deliveryEvent(['ok@example.com'])), lambdaContext('clientele-ses-events', 'req-ses-2'));
+    expect(output.logs().filter((l) => l.message === 'SES feedback processed').at(-1)).toMatchObject({ function_request_id: 'req-ses-2', cold_start: false });
+  });
+
   it('a hard bounce from SNS suppresses the address', async () => {
     const summary = await handler(snsEvent(bounceEvent(['gone@example.com'], 'Permanent', { customerId: 'c-gone' })));
     expect(summary).toMatchObject({ suppressed: 1, invalid: 0 });
@@ -95,11 +116,13 @@ describe('SES events handler', () => {
   it('an unreadable message is reported, not thrown', async () => {
     const summary = await handler(snsEvent('{"eventType":"Bounce"'));
     expect(summary).toMatchObject({ invalid: 1, suppressed: 0 });
-    expect(logLines.some((line) => line.includes('"level":"error"') && line.includes('not JSON'))).toBe(true);
+    expect(output.logs().some((l) => l.level === 'ERROR' && String(l.problem).includes('not JSON'))).toBe(true);
+    expect(output.emf().at(-1)).toMatchObject({ UnreadableFeedback: 1 });
   });
 
   it('never logs a full address', () => {
-    for (const line of logLines) expect(line).not.toMatch(/[a-z0-9]{2,}@example\.com/i);
+    expect(output.logs().length).toBeGreaterThan(0);
+    for (const line of output.lines) expect(line).not.toMatch(/[a-z0-9]{2,}@example\.com/i);
   });
 });
 

@@ -7,6 +7,7 @@ import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import { createServer, type Server } from 'node:http';
 import { parseFunctionEnvironment } from '#shared/environment.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
+import { captureLambdaOutput, type LambdaOutput } from '../lambda-output.ts';
 
 const SECRET = 'handler-test-secret-0123456789abcdefgh';
 const PREVIOUS = 'handler-previous-secret-0123456789abcd';
@@ -16,7 +17,7 @@ let secretsExtension: Server;
 let aws: LocalAws;
 let tables: TableNames;
 let handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
-const logLines: string[] = [];
+let output: LambdaOutput;
 
 /** A function URL event as Lambda delivers it (payload format 2.0). */
 function functionUrlEvent(
@@ -98,7 +99,7 @@ beforeAll(async () => {
   vi.stubEnv('AWS_SESSION_TOKEN', 'session');
   vi.stubEnv('CLIENTELE_CONFIG', JSON.stringify({ ...aws.config, brandName: 'Maison Test' }));
   vi.stubEnv('UNSUBSCRIBE_SECRET_ARN', SECRET_ARN);
-  vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logLines.push(String(line)));
+  output = captureLambdaOutput();
   ({ handler } = await import('#functions/unsubscribe/handler.ts'));
 });
 afterAll(async () => {
@@ -161,8 +162,8 @@ describe('unsubscribe function URL handler', () => {
   });
 
   it('never logs a full address', () => {
-    expect(logLines.length).toBeGreaterThan(0);
-    for (const line of logLines) expect(line).not.toMatch(/c-\d+@example\.com/i);
+    expect(output.logs().length).toBeGreaterThan(0);
+    for (const line of output.lines) expect(line).not.toMatch(/c-\d+@example\.com/i);
   });
 });
 
