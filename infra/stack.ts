@@ -5,6 +5,7 @@ import { SENDER_ALERTS } from '#shared/sender/alerts.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { CampaignSender } from './constructs/campaign-sender.ts';
+import { OperationsDashboard } from './constructs/dashboard.ts';
 import { Erasure } from './constructs/erasure.ts';
 import { Feedback } from './constructs/feedback.ts';
 import type { ClienteleFunction } from './constructs/function.ts';
@@ -25,7 +26,9 @@ export interface ClienteleStackProps extends StackProps {
  *   nightly pipeline functions/nightly in a Step Functions state machine, at 02:00 (EventBridge Scheduler)
  *   erasure          functions/forget, invoked by hand: the right to erasure
  *   alarms           every function's errors, the dead-letter queues, failed nights, SES reputation,
- *                    the sender's alert log lines (a quarantined export, an account that cannot send)
+ *                    the sender's alert log lines (a quarantined export, an account that cannot send),
+ *                    its unresolved sends
+ *   dashboard        the alarms and the business metrics the functions publish (EMF)
  * Five Lambdas, one per folder of functions/.
  */
 export class ClienteleStack extends Stack {
@@ -36,6 +39,7 @@ export class ClienteleStack extends Stack {
   readonly nightlyPipeline: NightlyPipeline;
   readonly erasure: Erasure;
   readonly alarms: Alarms;
+  readonly dashboard: OperationsDashboard;
 
   constructor(scope: Construct, id: string, props: ClienteleStackProps) {
     super(scope, id, { description: `clientele (${props.settings.stage}): client tiering and lifecycle campaigns`, ...props });
@@ -82,6 +86,13 @@ export class ClienteleStack extends Stack {
       logAlerts: Object.values(SENDER_ALERTS).map((alert) => ({ fn: this.campaignSender.sender, alert })),
     });
 
+    this.dashboard = new OperationsDashboard(this, 'Dashboard', {
+      campaignIds: this.storage.config.campaigns.campaigns.map((campaign) => campaign.id),
+      functions: this.functions,
+      alarms: this.alarms.alarms,
+      stateMachine: this.nightlyPipeline.stateMachine,
+    });
+
     // What an operator needs (`aws cloudformation describe-stacks --stack-name <stack>`).
     new CfnOutput(this, 'DataBucket', { value: this.storage.bucket.bucketName, description: 'Exports in, reports out' });
     new CfnOutput(this, 'ExportsLocation', {
@@ -105,6 +116,10 @@ export class ClienteleStack extends Stack {
     new CfnOutput(this, 'ForgetFunctionName', {
       value: this.erasure.forget.fn.functionName,
       description: 'Right to erasure: aws lambda invoke --function-name <this> --payload \'{"customerId":"..."}\' out.json',
+    });
+    new CfnOutput(this, 'DashboardName', {
+      value: this.dashboard.dashboard.dashboardName,
+      description: 'CloudWatch dashboard: alarms, nights, campaigns, bounces and complaints',
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Alarm notifications (subscribe more endpoints here)' });
   }

@@ -19,14 +19,24 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   const { distribution: d, input, changes, written, currency } = summary;
   const lines: string[] = [];
   lines.push(`Nightly run ${summary.runDate}  (run id ${summary.runId}${summary.shards > 1 ? `, ${summary.shards} shards` : ""})`);
+  if (summary.rerun) {
+    lines.push(
+      `Already completed by run ${summary.rerun.of} from this same export and configuration: nothing written (rerun ${summary.rerun.runId} recorded). ` +
+        'Its summary as first computed:',
+    );
+  }
   lines.push(
     `Export: ${summary.source}  ${input.files.length} files, ${n(input.rows)} rows, ` +
       `${n(input.rejected)} rejected (${pct(input.rejectShare)})`,
   );
+  if (input.unknownCustomerLines) lines.push(`  of which ${n(input.unknownCustomerLines)} order lines of unknown customers`);
   if (summary.report.rejectsObject) lines.push(`Rejects: ${summary.report.rejectsObject}`);
   for (const reject of input.sampleRejects.slice(0, 3)) {
     lines.push(`  ${reject.file.split('/').pop()}:${reject.line}  ${reject.reason}`);
   }
+  if (input.warned) lines.push(`Fields dropped with a warning: ${n(input.warned)}${summary.report.warningsObject ? `  (${summary.report.warningsObject})` : ''}`);
+  if (input.erasedClients) lines.push(`Left out, forgotten on request: ${n(input.erasedClients)} clients`);
+  for (const accepted of summary.admission?.accepted ?? []) lines.push(`ACCEPTED by the operator (--accept-drop): ${accepted.message}`);
   lines.push('');
   lines.push(`Tier        Clients   % buyers   12-month revenue (${currency})   % revenue`);
   for (const tier of TIERS) {
@@ -42,7 +52,7 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   if (d.repurchase && d.repurchase.buyers12m > 0) {
     lines.push(`Repurchase rate: ${pct(d.repurchase.rate)} (${n(d.repurchase.repeatBuyers12m)} of ${n(d.repurchase.buyers12m)} 12-month buyers with 2+ orders)`);
   }
-  if (d.rising) lines.push(`Rising clients: ${n(d.rising.clients)} (${TIERS.filter((t) => d.rising?.byTier[t]).map((t) => `${t} ${n(d.rising?.byTier[t] ?? 0)}`).join(', ') || 'none'})`);
+  lines.push(...clvLines(summary));
   const since = previousRunDate ? `since ${previousRunDate}` : 'since the stored state';
   lines.push(
     `Movements ${since}: ${n(changes.upgrades)} upgrades, ${n(changes.downgrades)} downgrades, ${n(changes.newClients)} new clients`,
@@ -71,6 +81,23 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   }
   if (summary.advisorDigests) lines.push(advisorDigestTotalsLine(summary.advisorDigests));
   return lines.join('\n');
+}
+
+/**
+ * The CLV lines: the rising clients when the models were fitted tonight; otherwise why not (a
+ * count of 0 would read as "nobody is rising" when nobody was predicted), with the fit's warnings.
+ */
+function clvLines(summary: NightlyRunSummary): string[] {
+  const { distribution: d, clv } = summary;
+  const lines: string[] = [];
+  // Summaries stored before the CLV report existed have none: then only the rising count, as before.
+  if (clv !== undefined && !clv.fitted) {
+    lines.push(`Rising clients: not predicted, CLV models not fitted: ${clv.skippedReason ?? 'no reason recorded'}`);
+  } else if (d.rising) {
+    lines.push(`Rising clients: ${n(d.rising.clients)} (${TIERS.filter((t) => d.rising?.byTier[t]).map((t) => `${t} ${n(d.rising?.byTier[t] ?? 0)}`).join(', ') || 'none'})`);
+  }
+  for (const warning of clv?.warnings ?? []) lines.push(`  CLV warning: ${warning}`);
+  return lines;
 }
 
 /** Per campaign: due, sent, held out, suppressed, capped, deferred, as a small table. */

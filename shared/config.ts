@@ -47,6 +47,13 @@ export const clvSchema = z
     enabled: z.boolean().default(true),
     /** Time unit of the model summaries. */
     unit: z.enum(['days', 'weeks']).default('weeks'),
+    /**
+     * Count kept orders with a net amount of 0 (a free sample, a gift) as purchases of the BG/NBD
+     * model (lifetimes and the published models count every transaction). Cancelled and fully
+     * refunded orders never count. false: only orders with a positive net amount are purchases
+     * (the suite's older rule).
+     */
+    countZeroValueOrders: z.boolean().default(true),
     /** Annual discount rate of the 12-month CLV, e.g. 0.1 for 10 %. */
     annualDiscountRate: z.number().min(0).max(1).default(0.1),
     /** A client who would be "active" but whose probability alive is below this is "at-risk". */

@@ -73,6 +73,8 @@ export interface OrderFact {
   orderedAt: number;
   /** Net of refunds; 0 for a cancelled or fully refunded order. */
   netMinor: number;
+  /** Every line cancelled or refunded in full (spend.ts lineTakenBack): not a purchase, even of value 0. */
+  takenBack?: true;
 }
 
 /** A client's purchases of one SKU (lines with a positive net amount only). */

@@ -1,15 +1,18 @@
 import { z } from 'zod';
 import { createAwsClients } from '#shared/aws/clients.ts';
 import { configFromEnvironment, parseFunctionEnvironment, readSecret } from '#shared/environment.ts';
-import { jsonLog, newRunId } from '#shared/log.ts';
+import { newRunId } from '#shared/log.ts';
+import { campaignMetrics } from '#shared/observability/business-metrics.ts';
 import { campaignRunFailure, runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
+import { instrumented, observability, publishMetrics } from '#functions/observability.ts';
 
 /**
  * Hourly campaign sender Lambda: parse the event, run the shared sender, return its summary.
  * EventBridge Scheduler passes its scheduled time (<aws.scheduler.scheduled-time>) as `at`, so a
  * retried or late invocation still decides for the hour it was meant for. A run that stopped
  * sending (circuit breaker, SES refusing the account) logs its summary and then fails, which
- * raises the function's error alarm.
+ * raises the function's error alarm. Its log lines carry the run id as correlation_id; a run that
+ * is not a dry run publishes its per-campaign figures (functions/observability.ts).
  */
 
 const eventSchema = z
@@ -22,26 +25,30 @@ const eventSchema = z
 const environment = parseFunctionEnvironment('campaigns', process.env);
 const config = configFromEnvironment(environment.CLIENTELE_CONFIG);
 const clients = createAwsClients(config);
-const log = jsonLog({ level: 'info', write: (line) => console.log(line) });
+const observed = observability(environment);
+const { logger, metrics, log } = observed;
 
-export async function handler(event: unknown): Promise<CampaignRunSummary> {
+export const handler = instrumented(observed, async (event: unknown): Promise<CampaignRunSummary> => {
   const parsed = eventSchema.parse(event ?? {});
+  const runId = newRunId('campaigns');
+  logger.setCorrelationId(runId);
   // Read every invocation (the extension caches it for minutes), never at init: links are signed
   // with the key current now, so a warm function does not go on signing with a rotated-out key.
   const unsubscribeSecret = await readSecret(environment.UNSUBSCRIBE_SECRET_ARN);
   const summary = await runCampaigns({
     at: parsed.at ? Date.parse(parsed.at) : Date.now(),
-    runId: newRunId('campaigns'),
+    runId,
     config,
     clients,
     unsubscribeSecret,
     dryRun: parsed.dryRun ?? false,
     log,
   });
+  publishMetrics(metrics, campaignMetrics(summary));
   const failure = campaignRunFailure(summary);
   if (failure) {
     log.error('campaign run stopped sending', { summary });
     throw failure;
   }
   return summary;
-}
+});

@@ -1,7 +1,7 @@
 import { createAwsClients } from '#shared/aws/clients.ts';
 import { configFromEnvironment, parseFunctionEnvironment } from '#shared/environment.ts';
 import { forgetClient, parseForgetRequest, type ForgetResult } from '#shared/forget/forget.ts';
-import { jsonLog } from '#shared/log.ts';
+import { instrumented, observability } from '#functions/observability.ts';
 
 /**
  * Right-to-erasure Lambda, invoked by hand or by the brand's own privacy tooling:
@@ -9,11 +9,13 @@ import { jsonLog } from '#shared/log.ts';
  * (or {"email": "..."}). Same code as `clientele forget`.
  */
 
-const config = configFromEnvironment(parseFunctionEnvironment('forget', process.env).CLIENTELE_CONFIG);
+const environment = parseFunctionEnvironment('forget', process.env);
+const config = configFromEnvironment(environment.CLIENTELE_CONFIG);
 const clients = createAwsClients(config);
-const log = jsonLog({ write: (line) => console.log(line), fields: { function: 'forget' } });
+const observed = observability(environment, { function: 'forget' });
+const { log } = observed;
 
-export async function handler(event: unknown): Promise<ForgetResult> {
+export const handler = instrumented(observed, async (event: unknown): Promise<ForgetResult> => {
   const request = parseForgetRequest(event ?? {});
   return forgetClient({ config, clients, request, at: Date.now(), log });
-}
+});

@@ -1,6 +1,6 @@
 import { createAwsClients } from '#shared/aws/clients.ts';
 import { configFromEnvironment, parseFunctionEnvironment } from '#shared/environment.ts';
-import { jsonLog, newRunId } from '#shared/log.ts';
+import { newRunId } from '#shared/log.ts';
 import {
   combineWorkMeasures,
   finishFromWork,
@@ -16,6 +16,8 @@ import {
 import { runDateOf } from '#shared/nightly/run-date.ts';
 import { nightContext, runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
+import { nightlyMetrics } from '#shared/observability/business-metrics.ts';
+import { instrumented, observability, publishMetrics } from '#functions/observability.ts';
 
 /**
  * Nightly run Lambda: parse the event, run the shared job (or one phase of it), return its result.
@@ -27,23 +29,40 @@ import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
  *
  * The night comes from the event (runDateOf, shared/nightly/run-date.ts); this Lambda's clock only
  * decides it when the event names neither a runDate nor a scheduledTime, and times the run.
+ *
+ * Every log line of a night carries its run id as correlation_id, whichever phase wrote it; the
+ * invocation that completes the night (single, or finish) publishes its figures as metrics.
  */
 
 // The same schema the CDK construct types its variables with (shared/environment.ts).
 const environment = parseFunctionEnvironment('nightly', process.env);
 const config = configFromEnvironment(environment.CLIENTELE_CONFIG);
 const clients = createAwsClients(config);
-const log = jsonLog({ level: 'info', write: (line) => console.log(line) });
+const observed = observability(environment);
+const { logger, metrics, log } = observed;
 
 type NightlyResult = NightlyRunSummary | PreparedNight | MeasureReceipt | CombineReceipt | WriteReceipt;
 
-export async function handler(event: unknown): Promise<NightlyResult> {
+/** The night's figures, once it completed (a rerun counts itself only). */
+function completed(summary: NightlyRunSummary): NightlyRunSummary {
+  publishMetrics(metrics, nightlyMetrics(summary));
+  return summary;
+}
+
+export const handler = instrumented(observed, async (event: unknown): Promise<NightlyResult> => {
   const request = parseNightlyEvent(event);
   if (request.phase === 'single') {
     const runDate = runDateOf(request, config, Date.now());
-    return runNightly({ runDate, runId: newRunId('nightly'), config, clients, log, clock: Date.now, acceptDrop: request.acceptDrop ?? false });
+    const runId = newRunId('nightly');
+    logger.setCorrelationId(runId);
+    return completed(await runNightly({ runDate, runId, config, clients, log, clock: Date.now, acceptDrop: request.acceptDrop ?? false }));
   }
-  if (request.phase === 'prepare') return prepareNight(config, request, Date.now());
+  if (request.phase === 'prepare') {
+    const prepared = prepareNight(config, request, Date.now());
+    logger.setCorrelationId(prepared.runId);
+    return prepared;
+  }
+  logger.setCorrelationId(request.runId);
 
   const shard = 'shard' in request ? request.shard.index : undefined;
   const acceptDrop = request.phase === 'combine' && request.acceptDrop;
@@ -56,6 +75,6 @@ export async function handler(event: unknown): Promise<NightlyResult> {
     case 'write':
       return writeShardFromWork(context, request.shard);
     case 'finish':
-      return finishFromWork(context, request);
+      return completed(await finishFromWork(context, request));
   }
-}
+});

@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createAwsClients } from '#shared/aws/clients.ts';
 import { configFromEnvironment, parseFunctionEnvironment, readUnsubscribeSecrets } from '#shared/environment.ts';
-import { jsonLog } from '#shared/log.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { pageLocale, parseUnsubscribeEvent } from '#shared/unsubscribe/request.ts';
 import { cachedKeys } from '#shared/unsubscribe/keys.ts';
 import { handleUnsubscribe, pageResponse, type UnsubscribeContext } from '#shared/unsubscribe/unsubscribe.ts';
+import { instrumented, observability } from '#functions/observability.ts';
 
 /**
  * Unsubscribe Lambda (function URL): GET shows the confirmation page, POST (RFC 8058 one-click or
@@ -18,7 +18,8 @@ import { handleUnsubscribe, pageResponse, type UnsubscribeContext } from '#share
 const environment = parseFunctionEnvironment('unsubscribe', process.env);
 const config = configFromEnvironment(environment.CLIENTELE_CONFIG);
 const clients = createAwsClients(config);
-const log = jsonLog({ write: (line) => console.log(line), fields: { function: 'unsubscribe' } });
+const observed = observability(environment, { function: 'unsubscribe' });
+const { log } = observed;
 const context: UnsubscribeContext = {
   documents: clients.documents,
   tables: tableNames(config),
@@ -29,7 +30,7 @@ const context: UnsubscribeContext = {
   log,
 };
 
-export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+export const handler = instrumented(observed, async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   const request = parseUnsubscribeEvent(event);
   if (!request) {
     log.warn('unsubscribe: not a function URL request');
@@ -42,4 +43,4 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     log.error('unsubscribe failed', { error });
     return pageResponse('error', pageLocale(request.acceptLanguage), config.brandName);
   }
-}
+});

@@ -9,8 +9,10 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Settings } from '#infra/settings.ts';
+import { METRIC_NAMES } from '#shared/observability/business-metrics.ts';
 import type { SenderAlert } from '#shared/sender/alerts.ts';
-import type { ClienteleFunction } from './function.ts';
+import { businessMetric } from './business-metrics.ts';
+import { metricsNamespace, type ClienteleFunction } from './function.ts';
 
 export interface AlarmsProps {
   settings: Settings;
@@ -22,16 +24,12 @@ export interface AlarmsProps {
   logAlerts?: ReadonlyArray<{ fn: ClienteleFunction; alert: SenderAlert }>;
 }
 
-/** The namespace of the metrics a stack derives from its functions' logs: one per stack, so two stages in one account do not mix. */
-export function logMetricsNamespace(stackName: string): string {
-  return `Clientele/${stackName}`;
-}
-
 /**
  * What should wake someone: a function error, anything in a dead-letter queue, a failed or timed
  * out nightly run, SES reputation (bounce rate > 5%, complaint rate > 0.1% by default, where
  * SES starts reviewing an account), and the log lines the functions flag with an `alert` field (a
- * quarantined incremental export, an SES account that cannot send), counted by metric filters.
+ * quarantined incremental export, an SES account that cannot send), counted by metric filters,
+ * and the campaign sender's unresolved sends (its UnresolvedSends business metric).
  * Every alarm notifies one SNS topic, mailed to alarmEmail.
  */
 export class Alarms extends Construct {
@@ -123,11 +121,25 @@ export class Alarms extends Construct {
       const filter = new MetricFilter(this, `${alert.metricName}Filter`, {
         logGroup: fn.logGroup,
         filterPattern: FilterPattern.stringValue('$.alert', '=', alert.alert),
-        metricNamespace: logMetricsNamespace(stackName),
+        metricNamespace: metricsNamespace(stackName),
         metricName: alert.metricName,
         metricValue: '1',
       });
       alarm(alert.metricName, alert.alert, alert.description, filter.metric({ statistic: 'Sum', period: Duration.hours(1) }), 1, atLeastOne);
+    }
+
+    // The sender's own figure, clearer than any Lambda metric: a claim never resolved or an email SES
+    // may have taken is never resent, and waits for a person (the run's summary lists them).
+    if (props.functions.some((fn) => fn.name === 'campaigns')) {
+      alarm(
+        'UnresolvedSends',
+        'unresolved campaign sends',
+        'A campaign run found stale send claims or emails SES may have taken (timeout, reset, 5xx): they are never resent. ' +
+          'The campaigns log lines "stale send claims" and "emails SES may have taken" count them; the send ledger entries in status claimed or maybe-sent name them. Settle them by hand (README, After an outage).',
+        businessMetric(stackName, 'campaigns', METRIC_NAMES.unresolvedSends, { statistic: 'Maximum', period: Duration.hours(1) }),
+        1,
+        atLeastOne,
+      );
     }
 
     // Account-wide SES reputation, as SES computes it for its reviews.

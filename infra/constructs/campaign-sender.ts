@@ -49,7 +49,6 @@ export class CampaignSender extends Construct {
       description: 'Hourly campaign run: select, apply consent/suppression/caps/quiet hours, claim in the ledger, send',
       environment: {
         CLIENTELE_CONFIG: props.configJson,
-        POWERTOOLS_SERVICE_NAME: 'clientele-campaigns',
         UNSUBSCRIBE_SECRET_ARN: feedback.unsubscribeSecret.secretArn,
       },
       logRetention: props.logRetention,

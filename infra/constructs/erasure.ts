@@ -27,7 +27,7 @@ export class Erasure extends Construct {
       name: 'forget',
       entry: join(FUNCTIONS_DIR, 'forget', 'handler.ts'),
       description: 'Right to erasure: a client deleted, a hashed erasure entry kept',
-      environment: { CLIENTELE_CONFIG: props.configJson, POWERTOOLS_SERVICE_NAME: 'clientele-forget' },
+      environment: { CLIENTELE_CONFIG: props.configJson },
       logRetention: props.logRetention,
       // A lookup by email scans the profiles table.
       timeout: Duration.minutes(5),

@@ -76,7 +76,7 @@ export class Feedback extends Construct {
       name: 'ses-events',
       entry: join(FUNCTIONS_DIR, 'ses-events', 'handler.ts'),
       description: 'SES bounces and complaints into the suppression list',
-      environment: { CLIENTELE_CONFIG: props.configJson, POWERTOOLS_SERVICE_NAME: 'clientele-ses-events' },
+      environment: { CLIENTELE_CONFIG: props.configJson },
       logRetention: props.logRetention,
       timeout: Duration.seconds(30),
       // A lost complaint means mailing a complainer again: keep what could not be processed.
@@ -91,7 +91,6 @@ export class Feedback extends Construct {
       description: 'One-click unsubscribe (RFC 8058) and its confirmation page',
       environment: {
         CLIENTELE_CONFIG: props.configJson,
-        POWERTOOLS_SERVICE_NAME: 'clientele-unsubscribe',
         UNSUBSCRIBE_SECRET_ARN: this.unsubscribeSecret.secretArn,
       },
       logRetention: props.logRetention,

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, ParamsAndSecretsLayerVersion, ParamsAndSecretsLogLevel, ParamsAndSecretsVersions, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -13,6 +13,19 @@ export const RUNTIME = Runtime.NODEJS_24_X;
 const ESBUILD_TARGET = 'node24';
 /** Tag naming the functions/ folder a Lambda (and its role and log group) was built from. */
 export const FUNCTION_TAG = 'clientele:function';
+
+/** The Powertools service of a function: its log lines' `service` and its metrics' `service` dimension. */
+export function serviceName(name: FunctionName): string {
+  return `clientele-${name}`;
+}
+
+/**
+ * The namespace of a stack's metrics, the functions' own (EMF, POWERTOOLS_METRICS_NAMESPACE) and
+ * those its metric filters derive from the logs: one per stack, so two stages in one account do not mix.
+ */
+export function metricsNamespace(stackName: string): string {
+  return `Clientele/${stackName}`;
+}
 
 /** Lambda caps a function's variables (names + values) at 4 KB; CLIENTELE_CONFIG is most of it. */
 const LAMBDA_ENVIRONMENT_LIMIT = 4096;
@@ -84,7 +97,14 @@ export class ClienteleFunction<N extends FunctionName = FunctionName> extends Co
     });
     this.logGroup.grantWrite(this.role);
 
-    const environment = lambdaEnvironment({ NODE_OPTIONS: '--enable-source-maps', ...props.environment });
+    // Powertools: the service and namespace are the stack's, whatever the construct passes; the log level may be raised per function.
+    const environment = lambdaEnvironment({
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...props.environment,
+      POWERTOOLS_SERVICE_NAME: serviceName(props.name),
+      POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(Stack.of(this).stackName),
+    });
     assertEnvironmentFits(props.name, environment, props.readsSecrets ?? false);
 
     this.fn = new NodejsFunction(this, 'Function', {

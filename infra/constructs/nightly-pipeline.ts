@@ -97,7 +97,7 @@ export class NightlyPipeline extends Construct {
       name: 'nightly',
       entry: join(FUNCTIONS_DIR, 'nightly', 'handler.ts'),
       description: 'Nightly run: read the dated export, tier, write what changed, write the report',
-      environment: { CLIENTELE_CONFIG: props.configJson, POWERTOOLS_SERVICE_NAME: 'clientele-nightly' },
+      environment: { CLIENTELE_CONFIG: props.configJson },
       logRetention: props.logRetention,
       // Streams the export with bounded memory; more memory is also more CPU for the aggregation.
       memorySize: 2048,

@@ -92,7 +92,7 @@ const result: TieringStageResult = {
 profiles.length = 0;
 if (flags.includes('--clv')) {
   const t0 = performance.now();
-  const { summaries } = clvSummaries(aggregator.clients(), clock.now, config.clv.unit, config.timeZone);
+  const { summaries } = clvSummaries(aggregator.clients(), clock.now, config.clv, config.timeZone);
   const t1 = performance.now();
   const fit = fitClvModels(summaries, clock.now, config.clv);
   const t2 = performance.now();

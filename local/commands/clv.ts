@@ -4,7 +4,7 @@ import { createClvPredictor } from '#shared/clv/predict.ts';
 import { loadConfig, type Config } from '#shared/config.ts';
 import { readExport } from '#shared/exports/reader.ts';
 import { filesExportSource } from '#shared/exports/source.ts';
-import { localDate } from '#shared/time.ts';
+import { currencyExponent } from '#shared/money.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { UsageError } from '#local/errors.ts';
@@ -50,12 +50,22 @@ async function readBase(options: ClvOptions): Promise<Base> {
     process.stderr.write(`clientele: ${read.rejected} of ${read.rows} rows rejected, e.g.:\n`);
     for (const reject of read.rejects.slice(0, 5)) process.stderr.write(`  ${reject.file}:${reject.line}  ${reject.reason}\n`);
   }
-  const { customerIds, summaries } = clvSummaries(aggregator.clients(), now, config.clv.unit, config.timeZone);
+  // T runs to --calibration-end itself (the last day before `now`), as the nightly's runs to its run date.
+  const { customerIds, summaries } = clvSummaries(aggregator.clients(), now, config.clv, config.timeZone);
   return { config, calibrationEnd: now, customerIds, summaries };
 }
 
 function describeSkip(report: ClvRunReport): string {
   return `clv: models not fitted: ${report.skippedReason ?? 'unknown reason'}`;
+}
+
+/**
+ * Gamma-Gamma's parameters with v in whole currency units: the fit runs on minor units, and v is
+ * a money amount (the scale of the spend distribution; p·v/(q − 1) is the mean order value),
+ * while p and q have no unit.
+ */
+export function gammaGammaInCurrencyUnits(params: { p: number; q: number; v: number }, currency: string): { p: number; q: number; v: number } {
+  return { p: params.p, q: params.q, v: params.v / 10 ** currencyExponent(currency) };
 }
 
 async function writeLine(text: string): Promise<void> {
@@ -67,21 +77,25 @@ export async function clvFitCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
   const base = await readBase(options);
   const { report } = fitClvModels(base.summaries, base.calibrationEnd, base.config.clv);
+  const { currency } = base.config;
   if (options.json) {
-    await writeLine(JSON.stringify(report, null, 2));
+    // The report as the nightly stores it (Gamma-Gamma v in minor units), with v also in currency units.
+    const inCurrency = report.gammaGamma ? { gammaGammaInCurrencyUnits: { ...gammaGammaInCurrencyUnits(report.gammaGamma, currency), currency } } : {};
+    await writeLine(JSON.stringify({ ...report, calibrationEndDate: options.calibrationEnd, ...inCurrency }, null, 2));
   } else {
     const lines = [
-      `calibration end ${report.calibrationEnd}, unit ${report.unit}: ${report.clients} buyers, ${report.repeatBuyers} with a repeat purchase`,
+      `calibration end ${options.calibrationEnd} (T measured to this date), unit ${report.unit}: ${report.clients} buyers, ${report.repeatBuyers} with a repeat purchase`,
     ];
     if (report.bgnbd) {
       const { r, alpha, a, b } = report.bgnbd;
       lines.push(`BG/NBD       r=${r.toPrecision(6)} alpha=${alpha.toPrecision(6)} a=${a.toPrecision(6)} b=${b.toPrecision(6)}  log-likelihood ${report.logLikelihood?.toFixed(3)} (${report.iterations} iterations)`);
     }
     if (report.gammaGamma) {
-      const { p, q, v } = report.gammaGamma;
-      lines.push(`Gamma-Gamma  p=${p.toPrecision(6)} q=${q.toPrecision(6)} v=${v.toPrecision(6)}  log-likelihood ${report.gammaGammaLogLikelihood?.toFixed(3)} (${report.gammaGammaIterations} iterations)`);
+      const { p, q, v } = gammaGammaInCurrencyUnits(report.gammaGamma, currency);
+      lines.push(`Gamma-Gamma  p=${p.toPrecision(6)} q=${q.toPrecision(6)} v=${v.toPrecision(6)} ${currency}  log-likelihood ${report.gammaGammaLogLikelihood?.toFixed(3)} (${report.gammaGammaIterations} iterations)`);
     }
     for (const warning of report.warnings) lines.push(`warning: ${warning}`);
+    if (!report.fitted) lines.push(`not fitted: ${report.skippedReason ?? 'unknown reason'}`);
     await writeLine(lines.join('\n'));
   }
   if (!report.fitted) {
@@ -100,8 +114,9 @@ export async function clvPredictCommand(raw: unknown): Promise<void> {
   const common = { unit: config.clv.unit, annualDiscountRate: config.clv.annualDiscountRate };
   const predict = createClvPredictor(fit.models, { ...common, calibrationEnd });
   const fromAnchor = createClvPredictor(fit.models, { ...common, calibrationEnd: 0, minProbabilityAlive: 0 });
-  const calibrationDate = localDate(calibrationEnd, config.timeZone);
+  const calibrationDate = options.calibrationEnd; // the date T runs to
   process.stderr.write(`clientele: clv fitted on ${fit.report.clients} buyers (${fit.report.repeatBuyers} repeat), unit ${fit.report.unit}\n`);
+  for (const warning of fit.report.warnings) process.stderr.write(`clientele: clv warning: ${warning}\n`);
   for (let i = 0; i < base.summaries.length; i++) {
     const summary = base.summaries[i] as (typeof base.summaries)[number];
     const prediction = predict(summary);

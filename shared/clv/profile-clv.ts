@@ -8,13 +8,13 @@
 import type { Config } from '#shared/config.ts';
 import type { ChurnRisk, ClientClv, ClientFacts, ClientProfile, Tier } from '#shared/model.ts';
 import { currencyExponent } from '#shared/money.ts';
-import { addDays, localDate, MS_PER_DAY } from '#shared/time.ts';
+import { addDays, MS_PER_DAY } from '#shared/time.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { tierThresholdsMinor, type TierThresholdsMinor } from '#shared/tiering/tiers.ts';
 import { fitBgNbd, type BgNbdParams } from './bgnbd.ts';
 import { fitGammaGamma, type GammaGammaParams } from './gammagamma.ts';
 import { createClvPredictor, type ClvPrediction } from './predict.ts';
-import { DAYS_PER_UNIT, summarise, type RfmSummary, type TimeUnit } from './summary.ts';
+import { calibrationEndDate, DAYS_PER_UNIT, summarise, type RfmSummary, type SummaryRules, type TimeUnit } from './summary.ts';
 
 export type ClvConfig = Config['clv'];
 
@@ -25,7 +25,7 @@ export interface ClvRunReport {
   /** Why there are no predictions tonight (fitted false). */
   skippedReason?: string;
   unit: TimeUnit;
-  /** ISO instant the summaries end at (the run's clock). */
+  /** ISO instant the summaries end at, exclusive (the run's clock: T runs to the day before). */
   calibrationEnd: string;
   /** Buyers the BG/NBD model was fitted on. */
   clients: number;
@@ -72,14 +72,14 @@ export interface ClvBuyers {
  */
 export function clvSummaryCollector(
   calibrationEnd: number,
-  unit: TimeUnit,
+  rules: SummaryRules,
   timeZone: string,
 ): { buyers: ClvBuyers; add(facts: ClientFacts): void } {
   const buyers: ClvBuyers = { customerIds: [], summaries: [] };
   return {
     buyers,
     add(facts) {
-      const summary = summarise(facts.orders, calibrationEnd, unit, timeZone);
+      const summary = summarise(facts.orders, calibrationEnd, rules, timeZone);
       if (summary === undefined) return;
       buyers.customerIds.push(facts.customerId);
       buyers.summaries.push(summary);
@@ -88,8 +88,8 @@ export function clvSummaryCollector(
 }
 
 /** Every buyer's summary as of `calibrationEnd` (clients with no purchase before it are left out). */
-export function clvSummaries(clients: Iterable<ClientFacts>, calibrationEnd: number, unit: TimeUnit, timeZone: string): ClvBuyers {
-  const collector = clvSummaryCollector(calibrationEnd, unit, timeZone);
+export function clvSummaries(clients: Iterable<ClientFacts>, calibrationEnd: number, rules: SummaryRules, timeZone: string): ClvBuyers {
+  const collector = clvSummaryCollector(calibrationEnd, rules, timeZone);
   for (const facts of clients) collector.add(facts);
   return collector.buyers;
 }
@@ -210,7 +210,7 @@ export function roundPrediction(prediction: ClvPrediction, currency: string, pre
 
 /**
  * The predicted next order date stored on the profile, anchored at the client's last purchase
- * day: last purchase day + t*, where t* is predict.ts's next-order horizon for a client judged
+ * day (`calibrationDate`, the date T runs to, minus T − t_x): last purchase day + t*, where t* is predict.ts's next-order horizon for a client judged
  * on the day of that purchase (T = t_x): "when a client who is still active is expected to have
  * bought again". predict.ts counts t* from the calibration end instead, which moves the date
  * every night a client does not buy; anchored, it only moves when they buy (or the fit shifts),
@@ -263,7 +263,7 @@ export function predictClv(
   const options = { unit: config.clv.unit, annualDiscountRate: config.clv.annualDiscountRate };
   const predict = createClvPredictor(fit.models, { ...options, calibrationEnd: now });
   const predictFromAnchor = createClvPredictor(fit.models, { ...options, calibrationEnd: 0, minProbabilityAlive: 0 });
-  const calibrationDate = localDate(now, config.timeZone);
+  const calibrationDate = calibrationEndDate(now, config.timeZone); // the run date
   buyers.summaries.forEach((summary, i) => {
     const prediction = predict(summary);
     // The fit was probed (fitClvModels), but a NaN must never reach DynamoDB: such a client keeps no clv.
@@ -278,7 +278,7 @@ export function predictClv(
 export function assessClv(clients: Iterable<ClientFacts>, context: { runDate: string; config: Config }): ClvAssessment {
   const { config } = context;
   const { now } = runClock(context.runDate, config.timeZone);
-  const buyers = config.clv.enabled ? clvSummaries(clients, now, config.clv.unit, config.timeZone) : { customerIds: [], summaries: [] };
+  const buyers = config.clv.enabled ? clvSummaries(clients, now, config.clv, config.timeZone) : { customerIds: [], summaries: [] };
   const fit = fitClvForRun(buyers.summaries, context);
   return { report: fit.report, predictions: predictClv(fit, buyers, context) };
 }

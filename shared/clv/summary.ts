@@ -3,6 +3,7 @@
  * order history: the input of the BG/NBD and Gamma-Gamma models.
  */
 
+import type { OrderFact } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { daysBetweenDates, localDate } from '#shared/time.ts';
 
@@ -11,7 +12,7 @@ export interface RfmSummary {
   frequency: number;
   /** t_x: time from the first to the last purchase day (0 when frequency is 0). */
   recency: number;
-  /** T: time from the first purchase day to the end of the calibration period. */
+  /** T: time from the first purchase day to the last day of the calibration period. */
   T: number;
   /** Mean net value of the REPEAT purchase days, in minor units (0 when frequency is 0). */
   monetaryValue: number;
@@ -22,31 +23,54 @@ export type TimeUnit = 'days' | 'weeks';
 /** Length of one model time unit in days. */
 export const DAYS_PER_UNIT: Readonly<Record<TimeUnit, number>> = { days: 1, weeks: 7 };
 
+export interface SummaryRules {
+  unit: TimeUnit;
+  /**
+   * Whether an order whose net amount is 0 is a purchase (a transaction of the BG/NBD model).
+   * True is the convention of the published models and of lifetimes, which count every
+   * transaction in the log whatever its value; false is the suite's older rule (only orders with a
+   * positive net amount are purchases). Either way an order taken back (every line cancelled or
+   * refunded in full: OrderFact.takenBack) is no purchase: only kept orders of value 0 (a free
+   * sample, a gift) are in question.
+   */
+  countZeroValueOrders: boolean;
+}
+
 /**
- * Summarises one client's orders as of `calibrationEnd` (exclusive), in `unit`.
+ * Summarises one client's orders as of `calibrationEnd` (exclusive), in `rules.unit`, in the
+ * convention of lifetimes' `summary_data_from_transaction_data` (Fader, Hardie & Lee 2005):
  *
- * - Only orders with a positive net amount placed before `calibrationEnd` count (a cancelled or
- *   fully refunded order is not a purchase).
+ * - Orders placed before `calibrationEnd` with a positive net amount are purchases; so are kept
+ *   orders with a net of 0 when `rules.countZeroValueOrders` is true. An order taken back
+ *   (cancelled or refunded in full) never is.
  * - Purchases are days, not orders: orders on the same local date in `timeZone` count once and
- *   their net amounts are summed (the models assume a purchase process in continuous time and
- *   cannot tell two baskets of one visit from two visits).
- * - Times are whole calendar days converted to the unit (weeks = days / 7): t_x from the first
- *   to the last purchase date, T from the first purchase date to the local date of
- *   `calibrationEnd` (the convention of the lifetimes library, so t_x <= T always).
- * - monetaryValue is the mean of the repeat days' values, excluding the first purchase day, as
- *   the Gamma-Gamma model is fitted on repeat transactions (Fader & Hardie 2013).
+ *   their net amounts are summed (lifetimes' daily frequency: the models assume a purchase
+ *   process in continuous time and cannot tell two baskets of one visit from two visits).
+ * - frequency = repeat purchase days (distinct days − 1).
+ * - Times are whole calendar days converted to the unit (weeks = days / 7): recency t_x from the
+ *   first to the last purchase date; T from the first purchase date to the calibration end
+ *   DATE, the local date of the last instant before `calibrationEnd`. `calibrationEnd` is
+ *   exclusive, so with the nightly clock (the start of the day after the run date) that date is
+ *   the run date itself, as lifetimes' `observation_period_end`: a client who first bought on the
+ *   last day has T = 0, and t_x <= T always.
+ * - monetaryValue = the mean of the repeat days' values, the first purchase day left out, zero-
+ *   value days included when they count: what lifetimes gives the Gamma-Gamma model (Fader &
+ *   Hardie 2013 fit it on repeat transactions). The Gamma-Gamma fit then leaves out clients whose
+ *   mean is 0.
  *
  * Undefined when the client has no purchase before `calibrationEnd`.
  */
 export function summarise(
-  orders: readonly { orderedAt: number; netMinor: number }[],
+  orders: readonly Pick<OrderFact, 'orderedAt' | 'netMinor' | 'takenBack'>[],
   calibrationEnd: number,
-  unit: TimeUnit,
+  rules: SummaryRules,
   timeZone: string,
 ): RfmSummary | undefined {
   const byDate = new Map<string, number>();
   for (const order of orders) {
-    if (!(order.netMinor > 0) || !(order.orderedAt < calibrationEnd)) continue;
+    // A zero-value order counts when it was kept (a free sample), never when it was taken back.
+    const purchase = order.netMinor > 0 || (rules.countZeroValueOrders && order.netMinor === 0 && order.takenBack !== true);
+    if (!purchase || !(order.orderedAt < calibrationEnd)) continue;
     const date = localDate(order.orderedAt, timeZone);
     byDate.set(date, addMinor(byDate.get(date) ?? 0, order.netMinor, "a client's spend on one day"));
   }
@@ -54,14 +78,22 @@ export function summarise(
   const dates = [...byDate.keys()].sort();
   const first = dates[0] as string;
   const last = dates[dates.length - 1] as string;
-  const perUnit = DAYS_PER_UNIT[unit];
+  const perUnit = DAYS_PER_UNIT[rules.unit];
   const frequency = dates.length - 1;
   let repeatTotal = 0;
   for (let i = 1; i < dates.length; i++) repeatTotal = addMinor(repeatTotal, byDate.get(dates[i] as string) ?? 0, "a client's repeat spend");
   return {
     frequency,
     recency: daysBetweenDates(first, last) / perUnit,
-    T: daysBetweenDates(first, localDate(calibrationEnd, timeZone)) / perUnit,
+    T: daysBetweenDates(first, calibrationEndDate(calibrationEnd, timeZone)) / perUnit,
     monetaryValue: frequency > 0 ? repeatTotal / frequency : 0,
   };
+}
+
+/**
+ * The last local date of a calibration period that ends (exclusive) at `calibrationEnd`: the
+ * date T is measured to. With the nightly clock (runClock's `now`) it is the run date.
+ */
+export function calibrationEndDate(calibrationEnd: number, timeZone: string): string {
+  return localDate(calibrationEnd - 1, timeZone);
 }

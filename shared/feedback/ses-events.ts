@@ -169,6 +169,10 @@ export interface SesFeedbackSummary {
   suppressed: number;
   /** Addresses that were already suppressed (a redelivery, or an earlier unsubscribe). */
   alreadySuppressed: number;
+  /** Recipients of permanent bounces (suppressed now or already). */
+  hardBounces: number;
+  /** Recipients of complaints (suppressed now or already). */
+  complaints: number;
   /** Recipients of transient / undetermined bounces: logged, not suppressed. */
   softBounces: number;
   /** Events that need no action (deliveries, opens, not-spam reports...). */
@@ -185,6 +189,8 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
     events: events.length,
     suppressed: 0,
     alreadySuppressed: 0,
+    hardBounces: 0,
+    complaints: 0,
     softBounces: 0,
     ignored: 0,
     invalid: problems.length,
@@ -212,6 +218,8 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
         });
         break;
       case 'suppress':
+        if (decision.reason === 'complaint') summary.complaints += decision.recipients.length;
+        else summary.hardBounces += decision.recipients.length;
         for (const email of decision.recipients) {
           const result = await suppress(context.documents, context.tables.suppression, {
             email,

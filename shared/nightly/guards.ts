@@ -41,7 +41,14 @@ const FIGURE_NAMES: Record<Exclude<PlausibilityCheck, 'downgrades'>, string> = {
   revenue12m: '12-month revenue',
 };
 
-const pct = (share: number) => `${(share * 100).toFixed(1).replace(/\.0$/, '')}%`;
+const pct = (share: number) => `${(share * 100).toFixed(2).replace(/\.?0+$/, '')}%`;
+
+/**
+ * Whether `part / whole` exceeds `share`. Shares like 0.45 have no exact binary form
+ * (100 * (1 - 0.45) is 55.00000000000001): exactly the allowed share must pass, so the
+ * comparison forgives far less than one unit in a billion.
+ */
+const exceeds = (part: number, whole: number, share: number) => part / whole > share + 1e-12;
 
 /**
  * The figures that fell by more than `maxDropShare` since the last completed night, and the
@@ -60,7 +67,7 @@ export function plausibilityViolations(
     ['revenue12m', tonight.revenue12mMinor, lastNight.revenue12mMinor],
   ];
   for (const [check, now, before] of drops) {
-    if (before <= 0 || now >= before * (1 - limits.maxDropShare)) continue;
+    if (before <= 0 || !exceeds(before - now, before, limits.maxDropShare)) continue;
     const fall = (before - now) / before;
     violations.push({
       check,
@@ -70,7 +77,7 @@ export function plausibilityViolations(
       message: `${FIGURE_NAMES[check]} fell by ${pct(fall)} since ${lastNight.runDate} (${now.toLocaleString('en-US')} against ${before.toLocaleString('en-US')}), more than the ${pct(limits.maxDropShare)} allowed`,
     });
   }
-  if (lastNight.buyers > 0 && tonight.downgrades > lastNight.buyers * limits.maxDowngradeShare) {
+  if (lastNight.buyers > 0 && exceeds(tonight.downgrades, lastNight.buyers, limits.maxDowngradeShare)) {
     violations.push({
       check: 'downgrades',
       tonight: tonight.downgrades,

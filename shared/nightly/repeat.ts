@@ -5,6 +5,7 @@ import type { FileReport } from '#shared/exports/reader.ts';
 import type { Log } from '#shared/log.ts';
 import { getRun, putRun } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
+import { stableStringify } from './diff.ts';
 import { NIGHTLY_JOB, type NightlyRunSummary } from './summary.ts';
 
 /**
@@ -27,7 +28,8 @@ export function nightFingerprint(files: readonly Pick<FileReport, 'location' | '
   // What the night computes from, not where it keeps things: the tables, buckets and endpoints
   // (a restarted emulator, a renamed prefix) change no result.
   const { storage: _storage, endpoints: _endpoints, ...rules } = config;
-  hash.update(JSON.stringify(rules));
+  // Keys sorted: the same rules written in another order are the same rules.
+  hash.update(stableStringify(rules));
   return hash.digest('hex');
 }
 
@@ -41,8 +43,9 @@ interface RepeatContext {
 
 /**
  * The completed summary of this night when it was computed from the same fingerprint and its
- * report went out whole; undefined otherwise (not completed, another export or configuration,
- * or a report or team email that failed and deserves another try).
+ * report and digests went out whole; undefined otherwise (not completed, another export or
+ * configuration, or a report, team email or advisor digest that failed and deserves another
+ * try: the full rerun sends only what the ledger does not hold as sent).
  */
 export async function completedRunOf(context: RepeatContext, fingerprint: string): Promise<NightlyRunSummary | undefined> {
   const stored = await getRun<NightlyRunSummary & { status?: string }>(context.clients.documents, tableNames(context.config).runs, {
@@ -51,6 +54,8 @@ export async function completedRunOf(context: RepeatContext, fingerprint: string
   });
   if (!stored || stored.status !== 'completed' || stored.input.fingerprint !== fingerprint) return undefined;
   if (stored.report.reportError !== undefined || (stored.report.teamEmail?.failed ?? 0) > 0) return undefined;
+  const digests = stored.advisorDigests;
+  if (digests && (digests.error !== undefined || digests.totals.failed > 0 || digests.totals.deferred > 0)) return undefined;
   return stored;
 }
 

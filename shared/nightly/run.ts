@@ -217,7 +217,7 @@ export interface ShardMeasured {
 export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, shardRead: ShardRead, base: NightBase): ShardMeasured {
   const { runDate, config } = context;
   // One pass over the clients for every measure: each pass builds every client's facts again.
-  const clv = clvSummaryCollector(runClock(runDate, config.timeZone).now, config.clv.unit, config.timeZone);
+  const clv = clvSummaryCollector(runClock(runDate, config.timeZone).now, config.clv, config.timeZone);
   const clients = config.clv.enabled ? passingThrough(shardRead.aggregator.clients(), clv.add) : shardRead.aggregator.clients();
   const figures = emptyShardFigures();
   const inputs = rfmMeasures(clients, { runDate, config }, (client) => {
@@ -311,7 +311,7 @@ function shardProfiles(context: NightContext, shardRead: ShardRead, models: Nigh
   const { config, runDate } = context;
   const { aggregator } = shardRead;
   // The CLV summaries are gathered in the same pass over the clients as the profiles.
-  const clv = clvSummaryCollector(runClock(runDate, config.timeZone).now, config.clv.unit, config.timeZone);
+  const clv = clvSummaryCollector(runClock(runDate, config.timeZone).now, config.clv, config.timeZone);
   const clients = models.clv.models ? passingThrough(aggregator.clients(), clv.add) : aggregator.clients();
   const profiles = computeProfiles(clients, { runDate, config }, { rfmReference: models.rfm });
   const predictions = predictClv(models.clv, clv.buyers, context);

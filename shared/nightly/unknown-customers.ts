@@ -19,6 +19,10 @@ export const UNKNOWN_CUSTOMER_REASON = 'unknown customer: no row of the customer
 
 /** At most this many rejects kept per shard (the counts go on beyond), like the reader's. */
 const MAX_KEPT = 10_000;
+/** Above any line number a file can have: positions are packed as rank * LINE_SPAN + line. */
+const LINE_SPAN = 2 ** 32;
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Positions of order lines whose customer_id no customer row carried, by that id. */
 export class OrphanOrderLines {
@@ -44,20 +48,28 @@ export class OrphanOrderLines {
     return this.lines.size;
   }
 
-  /** The lines of the ids `isUnknown` picks, as rejects (first MAX_KEPT) and counts per file. */
+  /** The lines of the ids `isUnknown` picks, as rejects (the first MAX_KEPT by file and line) and counts per file. */
   rejectsOf(isUnknown: (customerId: string) => boolean): UnknownCustomerRejects {
     const result: UnknownCustomerRejects = { customerIds: [], perFile: {}, rejected: 0, rejects: [] };
-    for (const [customerId, positions] of [...this.lines].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    // Files ranked by name, so that one number (rank * 2^32 + line) sorts the lines by file and line.
+    const byName = this.files.map((_, i) => i).sort((a, b) => compare(this.files[a] as string, this.files[b] as string));
+    const rank = new Map(byName.map((fileIndex, r) => [fileIndex, r]));
+    const positions: number[] = [];
+    for (const [customerId, lines] of [...this.lines].sort(([a], [b]) => compare(a, b))) {
       if (!isUnknown(customerId)) continue;
       result.customerIds.push(customerId);
-      for (let i = 0; i < positions.length; i += 2) {
-        const file = this.files[positions[i] as number] as string;
+      for (let i = 0; i < lines.length; i += 2) {
+        const fileIndex = lines[i] as number;
+        const file = this.files[fileIndex] as string;
         result.perFile[file] = (result.perFile[file] ?? 0) + 1;
         result.rejected += 1;
-        if (result.rejects.length < MAX_KEPT) result.rejects.push({ file, line: positions[i + 1] as number, reason: UNKNOWN_CUSTOMER_REASON });
+        positions.push((rank.get(fileIndex) as number) * LINE_SPAN + (lines[i + 1] as number));
       }
     }
-    result.rejects.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
+    for (const position of Float64Array.from(positions).sort().subarray(0, MAX_KEPT)) {
+      const file = this.files[byName[Math.floor(position / LINE_SPAN)] as number] as string;
+      result.rejects.push({ file, line: position % LINE_SPAN, reason: UNKNOWN_CUSTOMER_REASON });
+    }
     return result;
   }
 }

@@ -3,7 +3,7 @@ import { normaliseEmail } from '#shared/email.ts';
 import { ClientStore, compareStrings, Interner, LatestValue } from './client-columns.ts';
 import { packCustomer, storedEmail, unpackCustomer } from './customer-packing.ts';
 import { emailIdentity } from './identity.ts';
-import { lineNetMinor } from './spend.ts';
+import { lineNetMinor, lineTakenBack } from './spend.ts';
 
 /**
  * Streaming accumulation of the exports into one ClientFacts per client, and the identity rules
@@ -65,7 +65,7 @@ export class ClientAggregator {
     if (this.now !== undefined && !(line.orderedAt < this.now)) return;
     if (line.email && !this.store.customerHasEmail[slot]) this.store.offerEmail(slot, normaliseEmail(line.email));
     const net = lineNetMinor(line);
-    const order = this.store.addToOrder(slot, line.orderId, line.orderedAt, net);
+    const order = this.store.addToOrder(slot, line.orderId, line.orderedAt, net, lineTakenBack(line));
     if (net <= 0) return; // category spend and SKU purchases only count what was paid for
     if (line.category) this.store.addCategory(slot, this.categoryNames.id(line.category), net);
     if (line.sku) {

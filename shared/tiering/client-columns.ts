@@ -122,6 +122,8 @@ export class ClientStore {
   private readonly orderIds: string[] = [];
   private readonly orderAt = new Column('f64');
   private readonly orderNet = new Column('f64');
+  /** 1 when some line of the order was kept (not cancelled, not refunded in full). */
+  private readonly orderKept = new Column('i32');
   private readonly orderNext = new Column('i32');
   private readonly orderIndexes = new Map<number, Map<string, number>>();
 
@@ -150,14 +152,16 @@ export class ClientStore {
   }
 
   /** Adds a line's net to its order (created if new) and returns the order. */
-  addToOrder(slot: number, orderId: string, orderedAt: number, netMinor: number): number {
+  addToOrder(slot: number, orderId: string, orderedAt: number, netMinor: number, takenBack: boolean): number {
+    const kept = takenBack ? 0 : 1;
     const existing = this.findOrder(slot, orderId);
     if (existing !== NONE) {
-      this.combineOrder(existing, orderedAt, netMinor);
+      this.combineOrder(existing, orderedAt, netMinor, kept);
       return existing;
     }
     const order = this.orderAt.push(orderedAt);
     this.orderNet.push(netMinor);
+    this.orderKept.push(kept);
     this.orderNext.push(NONE);
     this.orderIds.push(orderId);
     this.linkOrder(slot, order);
@@ -203,7 +207,7 @@ export class ClientStore {
       const existing = this.findOrder(to, this.orderIds[o] as string);
       if (existing === NONE) this.linkOrder(to, o);
       else {
-        this.combineOrder(existing, this.orderAt.get(o), this.orderNet.get(o));
+        this.combineOrder(existing, this.orderAt.get(o), this.orderNet.get(o), this.orderKept.get(o));
         remap.set(o, existing);
       }
       o = next;
@@ -230,7 +234,9 @@ export class ClientStore {
   orders(slot: number): OrderFact[] {
     const facts: OrderFact[] = [];
     for (let o = this.orderHead.get(slot); o !== NONE; o = this.orderNext.get(o)) {
-      facts.push({ orderId: this.orderIds[o] as string, orderedAt: this.orderAt.get(o), netMinor: this.orderNet.get(o) });
+      const fact: OrderFact = { orderId: this.orderIds[o] as string, orderedAt: this.orderAt.get(o), netMinor: this.orderNet.get(o) };
+      if (this.orderKept.get(o) === 0) fact.takenBack = true;
+      facts.push(fact);
     }
     return facts.sort((a, b) => a.orderedAt - b.orderedAt || compareStrings(a.orderId, b.orderId));
   }
@@ -277,8 +283,9 @@ export class ClientStore {
   }
 
   /** The order's time is its earliest line's; its net is the sum of its lines'. */
-  private combineOrder(order: number, orderedAt: number, netMinor: number): void {
+  private combineOrder(order: number, orderedAt: number, netMinor: number, kept: number): void {
     if (orderedAt < this.orderAt.get(order)) this.orderAt.set(order, orderedAt);
+    if (kept === 1) this.orderKept.set(order, 1);
     this.orderNet.set(order, addMinor(this.orderNet.get(order), netMinor, "an order's net"));
   }
 

@@ -22,6 +22,16 @@ export function lineNetMinor(line: Pick<OrderLine, 'status' | 'lineTotalMinor' |
   return total - refunded;
 }
 
+/**
+ * A line the client did not keep: cancelled, or refunded in full. A line of total 0 that was paid
+ * (a free sample, a gift) was kept: its order is a zero-value purchase, not a taken-back one.
+ */
+export function lineTakenBack(line: Pick<OrderLine, 'status' | 'lineTotalMinor' | 'refundedMinor'>): boolean {
+  if (line.status === 'cancelled') return true;
+  if (line.status === 'refunded' && line.refundedMinor === 0) return true;
+  return line.lineTotalMinor > 0 && lineNetMinor(line) === 0;
+}
+
 /** An order is a purchase when its net amount (its lines' lineNetMinor summed) is positive: refunded and cancelled orders are not. */
 export function countsAsPurchase(order: { netMinor: number }): boolean {
   return order.netMinor > 0;

@@ -6,6 +6,8 @@ import { FUNCTION_ENVIRONMENTS, parseFunctionEnvironment, type FunctionName } fr
 import { parseNightlyEvent } from '#shared/nightly/distributed.ts';
 import { runDateOf } from '#shared/nightly/run-date.ts';
 import { SENDER_ALERTS } from '#shared/sender/alerts.ts';
+import { TIERS } from '#shared/model.ts';
+import { CAMPAIGN_OUTCOME_METRICS, METRIC_NAMES } from '#shared/observability/business-metrics.ts';
 import { TABLES, createTableInput, tableNames, type TableId } from '#shared/store/tables.ts';
 import { allowedPairs, logicalId, statementsFor, synthesize, type Synthesized } from './helpers.ts';
 
@@ -183,6 +185,16 @@ describe('functions', () => {
       expect(JSON.stringify(variables)).not.toMatch(/resolve:secretsmanager|SecretString/);
     }
     expect(functionEnvironment('unsubscribe').UNSUBSCRIBE_SECRET_ARN).toBe(`deployed-${logicalId(synth.stack.feedback.unsubscribeSecret).toLowerCase()}`);
+  });
+
+  it('configures Powertools in every function: its own service, the stack\'s metrics namespace, INFO logs', () => {
+    for (const fn of synth.stack.functions) {
+      expect(functionEnvironment(fn.name), fn.name).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: `clientele-${fn.name}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'Clientele/Clientele-prod',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+    }
   });
 
   it('lets the unsubscribe function reload its keys a minute after a rotation: its secrets extension caches for 60 s', () => {
@@ -602,6 +614,19 @@ describe('alarms', () => {
     }
   });
 
+  it('alarms on the sender\'s unresolved sends, a business metric of its own', () => {
+    expect(alarms().filter((a) => a.MetricName === METRIC_NAMES.unresolvedSends)).toEqual([
+      expect.objectContaining({
+        Namespace: 'Clientele/Clientele-prod',
+        Dimensions: [{ Name: 'service', Value: 'clientele-campaigns' }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Statistic: 'Maximum',
+        Period: 3600,
+      }),
+    ]);
+  });
+
   it('sends every alarm to the alarm topic, mailed to the alarm e-mail, which CloudWatch may publish to', () => {
     const topic = { Ref: logicalId(synth.stack.alarms.topic) };
     for (const alarm of alarms()) expect(alarm.AlarmActions).toEqual([topic]);
@@ -609,6 +634,54 @@ describe('alarms', () => {
     synth.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' } })]) },
     });
+  });
+});
+
+describe('dashboard', () => {
+  /** The dashboard body with its intrinsics (the region, the alarms' ARNs) flattened to "<ref>". */
+  const body = (): { widgets: { properties: Record<string, unknown> }[] } => {
+    const [[, dashboard] = []] = resourcesOf('AWS::CloudWatch::Dashboard');
+    const parts = (dashboard?.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : '<ref>')).join('')) as { widgets: { properties: Record<string, unknown> }[] };
+  };
+  const metricsOf = (title: string): unknown[][] =>
+    (body().widgets.find((w) => w.properties.title === title)?.properties.metrics as unknown[][] | undefined) ?? [];
+
+  it('is one dashboard named after the stack, and a stack output names it', () => {
+    synth.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    synth.template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'Clientele-prod' });
+    synth.template.hasOutput('DashboardName', { Value: { Ref: logicalId(synth.stack.dashboard.dashboard) } });
+  });
+
+  it('shows every alarm\'s state', () => {
+    const alarmsWidget = body().widgets.find((w) => w.properties.title === 'Alarms');
+    expect((alarmsWidget?.properties.alarms as unknown[]).length).toBe(synth.stack.alarms.alarms.length);
+  });
+
+  /** A graph metric as [namespace, name, dimensions], whatever the order CDK writes the dimensions in. */
+  const described = (m: unknown[]) => {
+    const strings = m.filter((x): x is string => typeof x === 'string');
+    const dimensions: Record<string, string> = {};
+    for (let i = 2; i + 1 < strings.length; i += 2) dimensions[strings[i] as string] = strings[i + 1] as string;
+    return [strings[0], strings[1], dimensions];
+  };
+
+  it('charts the clients per tier, the nights, the sends per campaign and outcome, bounces and complaints, from the functions\' metrics', () => {
+    const namespace = 'Clientele/Clientele-prod';
+    expect(metricsOf('Clients per tier').map(described)).toEqual(
+      TIERS.map((tier) => [namespace, METRIC_NAMES.clients, { service: 'clientele-nightly', tier }]),
+    );
+    expect(metricsOf('Nights').map((m) => m[1])).toEqual([METRIC_NAMES.nightlyCompleted, METRIC_NAMES.nightlyRepeated, 'ExecutionsFailed', 'ExecutionsTimedOut']);
+    for (const campaign of ['welcome', 'replenishment', 'winback']) {
+      expect(metricsOf(`Campaign ${campaign}`).map(described)).toEqual(
+        CAMPAIGN_OUTCOME_METRICS.map(([name]) => [namespace, name, { service: 'clientele-campaigns', campaign }]),
+      );
+    }
+    expect(metricsOf('Bounces and complaints (recipients)').map(described)).toEqual(
+      [METRIC_NAMES.bounces, METRIC_NAMES.softBounces, METRIC_NAMES.complaints, METRIC_NAMES.unreadableFeedback].map((name) => [namespace, name, { service: 'clientele-ses-events' }]),
+    );
+    const rates = JSON.stringify(metricsOf('Bounce and complaint rates (%, per day)'));
+    for (const id of ['bounces', 'complaints']) expect(rates).toContain(`100 * IF(sent > 0, ${id} / sent, 0)`);
   });
 });
 

@@ -187,8 +187,11 @@ describe('a run the circuit breaker stopped fails after reporting', () => {
     const error: unknown = await handler({ at: iso(AT) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HandlerRunError);
     expect(error).toMatchObject({ code: 'CAMPAIGN_RUN_HALTED', message: expect.stringContaining('circuit-breaker') });
-    const report = lambda.logLines.map((l) => JSON.parse(l) as { message: string; summary?: { stopped?: { reason: string } } }).find((l) => l.message === 'campaign run stopped sending');
+    const report = lambda.output.logs().find((l) => l.message === 'campaign run stopped sending') as { level: string; correlation_id: string; summary?: { runId: string; stopped?: { reason: string } } } | undefined;
     expect(report?.summary?.stopped?.reason).toBe('circuit-breaker');
+    // Logged at ERROR with the run id as correlation id; the run's figures published before it failed.
+    expect(report).toMatchObject({ level: 'ERROR', correlation_id: report?.summary?.runId });
+    expect(lambda.output.emf().some((r) => 'Sent' in r && 'UnresolvedSends' in r)).toBe(true);
     const ledger = await allLedgerEntries(aws, config);
     expect(byStatus(ledger)).toEqual({ deferred: 3 });
   });

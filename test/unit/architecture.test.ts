@@ -41,6 +41,7 @@ const LAYERS: Record<string, number> = {
   'shared/feedback': 2,
   'shared/unsubscribe': 2,
   'shared/forget': 2,
+  'shared/observability': 2,
   // Entry points.
   functions: 3,
   local: 3,

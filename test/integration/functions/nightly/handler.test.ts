@@ -75,6 +75,12 @@ describe('nightly handler, one phase per invocation', () => {
     expect(written.reduce((n, w) => n + w.written.profiles, 0)).toBe(one.written.profiles);
     for (const receipt of [prepared, combined, ...measured, ...written]) expect(jsonBytes(receipt)).toBeLessThan(SMALL_STATE_BYTES);
 
+    // The phases' log lines carry the night's run id; finish published the night's figures.
+    expect(lambda.output.logs().some((l) => l.correlation_id === runId && l.phase === 'write')).toBe(true);
+    const emf = lambda.output.emf();
+    expect(emf.find((r) => r.NightlyCompleted === 1)).toMatchObject({ RowsRejected: summary.input.rejected, Clients: summary.distribution.clients, NightlyDuration: summary.durationMs });
+    expect(emf.find((r) => r.tier === 'VIC')).toMatchObject({ Clients: summary.distribution.tiers.VIC.clients });
+
     // The summary object is the one finish returned; the work objects sit under the run's work prefix.
     const bucket = reportsBucket(phased);
     const summaryKey = summary.report.summaryObject.replace(`s3://${bucket}/`, '');
@@ -99,6 +105,8 @@ describe('nightly handler, one phase per invocation', () => {
     const rerun = (await handler({ runDate: NIGHT, trigger: 'backfill' })) as NightlyRunSummary;
     expect(rerun).toMatchObject({ job: 'nightly', runDate: NIGHT, runId: completed.runId, written: completed.written, rerun: { of: completed.runId } });
     expect(rerun.rerun?.runId).toMatch(/^nightly-/);
+    expect(lambda.output.emf().at(-1)).toMatchObject({ NightlyRepeated: 1 });
+    expect(lambda.output.emf().at(-1)).not.toHaveProperty('NightlyCompleted');
   }, 120_000);
 
   it('runs the night before the schedule\'s time, not before its own clock: a late start or a redrive tiers the right night', async () => {

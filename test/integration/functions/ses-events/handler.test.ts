@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { EventBridgeEvent, SNSEvent } from 'aws-lambda';
+import type { Context, EventBridgeEvent, SNSEvent } from 'aws-lambda';
 import { configFromEnvironment, parseFunctionEnvironment } from '#shared/environment.ts';
 import type { SesFeedbackSummary } from '#shared/feedback/ses-events.ts';
 import { getSuppression } from '#shared/store/suppression-store.ts';
@@ -12,12 +12,13 @@ import { lambdaHarness } from '#test/support/lambda-handler.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { bounceEvent, complaintEvent, deliveryEvent, eventBridgeEvent, snsEvent } from '#test/support/ses-events.ts';
+import { lambdaContext } from '#test/support/lambda-output.ts';
 
 const SECRET = 'ses-handler-test-secret-0123456789abcdef';
 
 const aws = sharedAws();
 let tables: TableNames;
-let handler: (event: SNSEvent | EventBridgeEvent<string, unknown>) => Promise<SesFeedbackSummary>;
+let handler: (event: SNSEvent | EventBridgeEvent<string, unknown>, context?: Context) => Promise<SesFeedbackSummary>;
 const lambda = lambdaHarness();
 
 const scan = () => scanTable(aws, tables.suppression);
@@ -26,10 +27,30 @@ beforeAll(async () => {
   const config = await scenarioConfig(aws, 'ses-events');
   tables = tableNames(config);
   await seedProfiles(aws, config, [profileItem('c-complainer', { email: 'complainer@example.com', stage: 'new', spend12mMinor: 20_000, lifetimeSpendMinor: 20_000 })]);
-  ({ handler } = await lambda.load({ CLIENTELE_CONFIG: JSON.stringify(config) }, () => import('#functions/ses-events/handler.ts')));
+  // What Lambda sets on an on-demand function; Powertools reports cold starts only then.
+  ({ handler } = await lambda.load({ CLIENTELE_CONFIG: JSON.stringify(config), AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' }, () => import('#functions/ses-events/handler.ts')));
 });
 
 describe('SES events handler', () => {
+  it('logs through Powertools: request id, cold start, the masked address; publishes the batch\'s bounces', async () => {
+    await handler(snsEvent(bounceEvent(['first@example.com'], 'Permanent', { customerId: 'c-first' })), lambdaContext('clientele-ses-events', 'req-ses-1'));
+    const suppressed = lambda.output.logs().find((l) => l.message === 'SES feedback: suppressed');
+    expect(suppressed).toMatchObject({
+      level: 'INFO',
+      service: 'clientele',
+      function: 'ses-events',
+      function_request_id: 'req-ses-1',
+      cold_start: true,
+      email: 'f***@example.com',
+      reason: 'hard-bounce',
+    });
+    expect(lambda.output.logs().find((l) => l.message === 'SES feedback processed')).toMatchObject({ function_request_id: 'req-ses-1', suppressed: 1, hardBounces: 1 });
+    expect(lambda.output.emf().at(-1)).toMatchObject({ service: 'clientele', Bounces: 1, SoftBounces: 0, Complaints: 0, UnreadableFeedback: 0 });
+
+    await handler(snsEvent(deliveryEvent(['ok@example.com'])), lambdaContext('clientele-ses-events', 'req-ses-2'));
+    expect(lambda.output.logs().filter((l) => l.message === 'SES feedback processed').at(-1)).toMatchObject({ function_request_id: 'req-ses-2', cold_start: false });
+  });
+
   it('a hard bounce from SNS suppresses the address', async () => {
     const summary = await handler(snsEvent(bounceEvent(['gone@example.com'], 'Permanent', { customerId: 'c-gone' })));
     expect(summary).toMatchObject({ suppressed: 1, invalid: 0 });
@@ -71,11 +92,13 @@ describe('SES events handler', () => {
   it('an unreadable message is reported, not thrown', async () => {
     const summary = await handler(snsEvent('{"eventType":"Bounce"'));
     expect(summary).toMatchObject({ invalid: 1, suppressed: 0 });
-    expect(lambda.logLines.some((line) => line.includes('"level":"error"') && line.includes('not JSON'))).toBe(true);
+    expect(lambda.output.logs().some((l) => l.level === 'ERROR' && String(l.problem).includes('not JSON'))).toBe(true);
+    expect(lambda.output.emf().at(-1)).toMatchObject({ UnreadableFeedback: 1 });
   });
 
   it('never logs a full address', () => {
-    for (const line of lambda.logLines) expect(line).not.toMatch(/[a-z0-9]{2,}@example\.com/i);
+    expect(lambda.output.logs().length).toBeGreaterThan(0);
+    for (const line of lambda.output.lines) expect(line).not.toMatch(/[a-z0-9]{2,}@example\.com/i);
   });
 });
 

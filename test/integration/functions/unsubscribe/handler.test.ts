@@ -86,8 +86,8 @@ describe('unsubscribe function URL handler', () => {
   });
 
   it('never logs a full address', () => {
-    expect(lambda.logLines.length).toBeGreaterThan(0);
-    for (const line of lambda.logLines) expect(line).not.toMatch(/c-\d+@example\.com/i);
+    expect(lambda.output.logs().length).toBeGreaterThan(0);
+    for (const line of lambda.output.lines) expect(line).not.toMatch(/c-\d+@example\.com/i);
   });
 });
 

@@ -185,21 +185,22 @@ describe('fitting on the base', () => {
     const models = { bgnbd: { r: 0.8, alpha: 60, a: 1.5, b: 6 }, gammaGamma: { p: 6, q: 4, v: 3_000 } };
     const options = { unit: 'days' as const, annualDiscountRate: 0.1 };
     const fromAnchor = createClvPredictor(models, { ...options, calibrationEnd: 0, minProbabilityAlive: 0 });
-    // Bought 4 more times over 120 days, last purchase 30 days before tonight's clock (2026-11-24).
+    // Bought 4 more times over 120 days, last purchase 30 days before tonight's calibration end
+    // date: the run date 2026-11-23, which T runs to.
     const s = { frequency: 4, recency: 120, T: 150, monetaryValue: 20_000 };
     const tonight = createClvPredictor(models, { ...options, calibrationEnd: now });
-    const date = nextOrderDate(fromAnchor, s, tonight(s), '2026-11-24', 'days');
+    const date = nextOrderDate(fromAnchor, s, tonight(s), RUN_DATE, 'days');
     const later = { ...s, T: 151 };
     const tomorrow = createClvPredictor(models, { ...options, calibrationEnd: now + MS_PER_DAY });
     expect(date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect(nextOrderDate(fromAnchor, later, tomorrow(later), '2026-11-25', 'days')).toBe(date);
-    // t* from the last purchase day (2026-10-25), at T = t_x.
+    expect(nextOrderDate(fromAnchor, later, tomorrow(later), '2026-11-24', 'days')).toBe(date);
+    // t* from the last purchase day (2026-10-24), at T = t_x.
     const tStar = fromAnchor({ ...s, T: 120 }).predictedNextOrderAt as number;
-    expect(date).toBe(addDays('2026-10-25', Math.round(tStar / MS_PER_DAY)));
+    expect(date).toBe(addDays('2026-10-24', Math.round(tStar / MS_PER_DAY)));
     // The unanchored date (predict.ts) moves with the clock.
     expect(tomorrow(later).predictedNextOrderAt).not.toBe(tonight(s).predictedNextOrderAt);
     // A client who is probably gone has no date.
     const gone = { frequency: 4, recency: 20, T: 700, monetaryValue: 20_000 };
-    expect(nextOrderDate(fromAnchor, gone, tonight(gone), '2026-11-24', 'days')).toBeUndefined();
+    expect(nextOrderDate(fromAnchor, gone, tonight(gone), RUN_DATE, 'days')).toBeUndefined();
   });
 });

@@ -262,7 +262,7 @@ describe('ClientAggregator', () => {
     aggregator.addCustomer(customer('c2'));
     aggregator.addOrderLine(line({ orderId: '#3', email: 'bob@example.com', orderedAt: T }));
     expect(aggregator.ordersOf('c1')).toEqual([
-      { orderId: '#1', orderedAt: T, netMinor: 0 },
+      { orderId: '#1', orderedAt: T, netMinor: 0, takenBack: true },
       { orderId: '#2', orderedAt: T + 1000, netMinor: 500 },
     ]);
     expect(aggregator.ordersOf('c2')).toEqual([]);

@@ -63,7 +63,7 @@ async function jsonLines(config: Config, object: string | undefined): Promise<Re
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-describe('nightly run: unknown customers and dropped fields', () => {
+describe('nightly run: unknown customers, dropped fields, kept data and consent', () => {
   it('rejects the lines of an unknown customer (counted in its file), keeps a client the base knows, and drops a bad time zone with a warning', async () => {
     const config = await scenarioConfig(aws, 'unknown');
     const first = await exportFolder('first', { 'customers.csv': customersCsv(KNOWN.map((id) => customerRow(id))), 'orders.csv': ordersCsv(KNOWN, FIRST) });
@@ -120,4 +120,26 @@ describe('nightly run: unknown customers and dropped fields', () => {
     expect(await jsonLines(shardedConfig, sharded.report.rejectsObject)).toHaveLength(5);
     expect(await profileIds(shardedConfig)).toEqual(ids);
   }, 120_000);
+
+  it('consent on a night: an explicit false always applies, an absent column or an empty cell changes nothing', async () => {
+    const config = await scenarioConfig(aws, 'consent');
+    // c01..c04 said yes last night.
+    const first = await exportFolder('consent-1', { 'customers.csv': customersCsv(KNOWN.map((id) => customerRow(id))), 'orders.csv': ordersCsv(KNOWN, FIRST) });
+    await run(config, FIRST, first, 'consent-1');
+    // Tonight: c01 says no (nothing else on its row), c02's cell is empty, c03 says yes again; a
+    // second customers part without the column names c04.
+    const second = await exportFolder('consent-2', {
+      'customers-0001.csv': ['customer_id,email,accepts_marketing', 'c01,,false', 'c02,c02@example.com,', 'c03,c03@example.com,yes'].join('\n') + '\n',
+      'customers-0002.csv': ['customer_id,first_name', 'c04,Renamed'].join('\n') + '\n',
+      'orders.csv': ordersCsv(KNOWN, SECOND),
+    });
+    await run(config, SECOND, second, 'consent-2');
+    const consent = async (id: string) => (await getProfile(aws.clients.documents, tableNames(config).profiles, id))?.acceptsMarketing;
+    expect(await consent('c01')).toBe(false);
+    expect(await consent('c02')).toBe(true);
+    expect(await consent('c03')).toBe(true);
+    expect(await consent('c04')).toBe(true);
+    expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'c04')).toMatchObject({ firstName: 'Renamed', email: 'c04@example.com' });
+    expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'c01')).toMatchObject({ email: 'c01@example.com' });
+  });
 });

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { formatNightlySummary } from '#local/format.ts';
+import { profiles, RUN_DATE, summary } from '#test/support/nightly-reports.ts';
+
+describe('formatNightlySummary: the CLV lines', () => {
+  const base = profiles(300);
+
+  it('counts the rising clients when the models were fitted', () => {
+    const text = formatNightlySummary(summary(RUN_DATE, base));
+    expect(text).toMatch(/^Rising clients: \d+ \(/m);
+    expect(text).not.toContain('not fitted');
+  });
+
+  it('says why there are no rising clients when the fit failed or was skipped, with the fit warnings', () => {
+    const failed = summary(RUN_DATE, base, {
+      clv: {
+        fitted: false,
+        skippedReason: 'the fit did not converge (BG/NBD)',
+        unit: 'weeks',
+        calibrationEnd: `${RUN_DATE}T16:00:00.000Z`,
+        clients: 300,
+        repeatBuyers: 120,
+        warnings: ['BG/NBD: a at its upper bound'],
+      },
+    });
+    const text = formatNightlySummary(failed);
+    expect(text).toContain('Rising clients: not predicted, CLV models not fitted: the fit did not converge (BG/NBD)');
+    expect(text).toContain('  CLV warning: BG/NBD: a at its upper bound');
+    expect(text).not.toMatch(/Rising clients: 0/);
+  });
+});
