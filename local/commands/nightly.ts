@@ -1,15 +1,14 @@
 import { z } from 'zod';
+import { loadTarget, targetOptionsSchema } from '#local/target.ts';
 import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
-import { loadConfig } from '#shared/config.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { formatNightlySummary } from '#local/format.ts';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
 import { terminalProgress } from '#local/progress.ts';
 
-const optionsSchema = z.object({
+const optionsSchema = targetOptionsSchema.extend({
   date: z.string(),
-  config: z.string().optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
   json: z.boolean(),
   shards: z.number().int().min(1).max(64),
@@ -19,7 +18,7 @@ const optionsSchema = z.object({
 /** `clientele run nightly --date D`: the nightly job against the endpoints the config names. */
 export async function nightlyCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
-  const config = await loadConfig(options.config);
+  const config = (await loadTarget('run nightly', options)).config;
   const clients = createAwsClients(config);
   const runId = newRunId('nightly');
   const progress = terminalProgress();
