@@ -106,6 +106,10 @@ export class ClienteleStack extends Stack {
       value: this.erasure.forget.fn.functionName,
       description: 'Right to erasure: aws lambda invoke --function-name <this> --payload \'{"customerId":"..."}\' out.json',
     });
+    new CfnOutput(this, 'BrandTimeZone', {
+      value: this.storage.config.timeZone,
+      description: 'The brand time zone the runs are dated in (`clientele status --stack` prints times in it)',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Alarm notifications (subscribe more endpoints here)' });
   }
 

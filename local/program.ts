@@ -131,6 +131,15 @@ export function buildProgram(): Command {
     .action(async (options) => (await import('./commands/report.ts')).reportCommand(options));
 
   program
+    .command('status')
+    .description('The last nights (date, duration, clients, written, rejects, failures, report) and the campaign sender\'s last hours, in the brand time zone.')
+    .option('--nights <n>', 'how many nights, newest first', parsePositiveInt, 7)
+    .option('--hours <n>', 'how many hours of the sender, up to now', parsePositiveInt, 24)
+    .option('--json', 'print the status as one JSON object on stdout', false)
+    .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
+    .action(async (options) => (await import('./commands/status.ts')).statusCommand(options));
+
+  program
     .command('tiers')
     .description('Compute tiers from local export files (either format) with no AWS at all; one JSON line per client.')
     .requiredOption('--customers <files...>', 'customers file(s): customers*.csv|jsonl[.gz] or Shopify customers_export*.csv')
