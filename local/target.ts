@@ -135,7 +135,7 @@ const describeStacksOutputSchema = z.object({
 });
 
 /** A module's exports, loaded by name at run time (an optional dependency: not known to the type checker). */
-async function importOptional(name: string, purpose: string): Promise<Record<string, unknown>> {
+export async function importOptional(name: string, purpose: string): Promise<Record<string, unknown>> {
   try {
     return (await import(name)) as Record<string, unknown>;
   } catch (error) {
