@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** The conventions of the command line: --version, exit codes 2 (usage) and 1 (failure), one-line messages. */
+
+const run = promisify(execFile);
+const BIN = resolve('bin/clientele.mjs');
+let cwd: string;
+
+/** Runs bin/clientele.mjs in a folder with no .clientele/ config; never rejects. */
+async function clientele(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+beforeAll(async () => {
+  cwd = await mkdtemp(join(tmpdir(), 'clientele-cli-'));
+});
+
+afterAll(async () => {
+  if (cwd) await rm(cwd, { recursive: true, force: true });
+});
+
+describe('clientele command line conventions', () => {
+  it('--version prints the version of package.json', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    const result = await clientele('--version');
+    expect(result).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
+  it('exits 2 on usage errors: an unknown option, a bad value, a missing required option', async () => {
+    for (const args of [['run', 'nightly', '--date', '2026-11-23', '--bogus'], ['run', 'nightly', '--date', '23/11/2026'], ['preview', '--campaign', 'welcome']]) {
+      const result = await clientele(...args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toMatch(/^error: /);
+    }
+  });
+
+  it('without a config or a stack, a command that needs AWS says so in one line and exits 2', async () => {
+    const result = await clientele('run', 'nightly', '--date', '2026-11-23');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^clientele: run nightly needs AWS: pass --stack NAME .* or --config FILE .*\n$/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('exits 1 on a failure: an unreadable config file', async () => {
+    const result = await clientele('report', '--date', '2026-11-23', '--config', join(cwd, 'missing.json'));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^clientele: Cannot read config file .*missing\.json/);
+  });
+
+  it('a config naming local emulators that are not running: one line on what to start, exit 1, no stack trace', async () => {
+    // What the demo leaves behind once it has stopped.
+    const file = join(cwd, 'stopped-emulators.json');
+    await writeFile(file, JSON.stringify({ endpoints: { dynamodb: 'http://127.0.0.1:9', s3: 'http://127.0.0.1:9' } }));
+    const result = await clientele('preview', '--campaign', 'welcome', '--customer', 'C1', '--config', file);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^clientele: The local emulators of config .* are not running .*clientele local up/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--stack without the CloudFormation client installed says what to install', async () => {
+    const result = await clientele('status', '--stack', 'clientele-prod');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    // Once @aws-sdk/client-cloudformation is a dependency, the same call reaches AWS instead (no credentials here: exit 2 too).
+    expect(result.code).toBe(2);
+  });
+});
