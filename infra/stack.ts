@@ -121,6 +121,10 @@ export class ClienteleStack extends Stack {
       value: this.dashboard.dashboard.dashboardName,
       description: 'CloudWatch dashboard: alarms, nights, campaigns, bounces and complaints',
     });
+    new CfnOutput(this, 'BrandTimeZone', {
+      value: this.storage.config.timeZone,
+      description: 'The brand time zone the runs are dated in (`clientele status --stack` prints times in it)',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Alarm notifications (subscribe more endpoints here)' });
   }
 

@@ -1,10 +1,22 @@
 import { displayMinor } from '#shared/money.ts';
 import { STAGES, TIERS } from '#shared/model.ts';
+import { zoneOffsetMs } from '#shared/time.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import type { AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import type { CampaignCounts, CampaignRunSummary } from '#shared/sender/run.ts';
 
 /** The nightly summary as a person reads it in a terminal. */
+
+/** An instant as the brand's wall clock reads it: '2026-11-24 03:00 +08:00'. */
+export function brandTime(instant: number | string, timeZone: string): string {
+  const ms = typeof instant === 'string' ? Date.parse(instant) : instant;
+  const offset = zoneOffsetMs(ms, timeZone);
+  const wall = new Date(ms + offset).toISOString();
+  const minutes = Math.abs(offset) / 60_000;
+  const sign = offset < 0 ? '-' : '+';
+  const zone = `${sign}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+  return `${wall.slice(0, 10)} ${wall.slice(11, 16)} ${zone}`;
+}
 
 const n = (value: number) => value.toLocaleString('en-US');
 const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
@@ -110,9 +122,9 @@ export function formatCampaignCounts(campaigns: Record<string, CampaignCounts>):
   return lines.join('\n');
 }
 
-export function formatCampaignSummary(summary: CampaignRunSummary): string {
+export function formatCampaignSummary(summary: CampaignRunSummary, timeZone: string): string {
   const lines = [
-    `Campaign sender ${summary.at}${summary.dryRun ? ' (dry run: nothing claimed or sent)' : ''}  (run id ${summary.runId})`,
+    `Campaign sender ${brandTime(summary.at, timeZone)}${summary.dryRun ? ' (dry run: nothing claimed or sent)' : ''}  (run id ${summary.runId})`,
     `Incremental exports merged: ${summary.ingested.exports.length} (${n(summary.ingested.newClients)} new clients, ${n(summary.ingested.updatedClients)} updated)`,
     `Clients scanned: ${n(summary.clientsScanned)}, with something due: ${n(summary.clientsDue)}`,
     formatCampaignCounts(summary.campaigns),

@@ -1,6 +1,9 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { z } from 'zod';
 import { isUserFacing } from '#shared/errors.ts';
 import { isIsoDate } from '#shared/time.ts';
+import { targetOption } from './target.ts';
 
 /**
  * `clientele`: the command line over the same code the Lambda functions run.
@@ -30,6 +33,16 @@ export function parseRate(value: string): number {
   return parsed;
 }
 
+/** The version of package.json (`clientele --version`). */
+export function packageVersion(): string {
+  const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+  return z.object({ version: z.string() }).parse(JSON.parse(text)).version;
+}
+
+/** Exit codes: 0 success (and --help, --version), 1 a failure, 2 a command called wrongly. */
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
 const configOption = () => new Option('--config <file>', 'JSON configuration file (validated; defaults from the handbook)');
 const logLevelOption = (fallback: string) =>
   new Option('--log-level <level>', 'JSON log lines on stderr from this level').choices(['debug', 'info', 'warn', 'error']).default(fallback);
@@ -37,8 +50,12 @@ const logLevelOption = (fallback: string) =>
 export function buildProgram(): Command {
   const program = new Command('clientele')
     .description('Client tiering, RFM, lifecycle stages and timed lifecycle emails for direct-to-consumer brands.')
+    .version(packageVersion(), '--version', 'print the version of clientele')
     .showHelpAfterError('(add --help for usage)')
-    .configureHelp({ showGlobalOptions: true });
+    .configureHelp({ showGlobalOptions: true })
+    // Commander's own errors (unknown option, missing or invalid value) are thrown, not exited on,
+    // so that main() gives them the usage exit code; subcommands inherit this.
+    .exitOverride();
 
   program
     .command('generate')
@@ -50,7 +67,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'export format').choices(['generic', 'shopify']).default('generic'))
     .option('--gzip', 'gzip the files', false)
     .option('--parts <n>', 'split the orders file into N parts', parsePositiveInt, 1)
-    .addOption(configOption())
+    .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
     .action(async (options) => (await import('./commands/generate.ts')).generateCommand(options));
 
   const run = program.command('run').description('Run a job of the suite against the endpoints in the config (local or AWS).');
@@ -58,7 +75,7 @@ export function buildProgram(): Command {
     .command('nightly')
     .description('Read the dated export from S3, compute tiers, RFM and stages, write what changed to DynamoDB.')
     .requiredOption('--date <date>', 'run date YYYY-MM-DD in the brand time zone (reads <prefix>/<date>/)', parseDate)
-    .addOption(configOption())
+    .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
     .addOption(logLevelOption('info'))
     .option('--json', 'print the run summary as one JSON object on stdout', false)
     .option('--shards <n>', 'split the clients into N shards run in worker threads (same results as one; AWS runs them as a Distributed Map)', parsePositiveInt, 1)
@@ -71,7 +88,7 @@ export function buildProgram(): Command {
     .requiredOption('--at <iso-time>', 'the run\'s clock, e.g. 2026-11-24T10:00:00+08:00 (the hourly schedule passes its own time)')
     .option('--dry-run', 'show who would get what, without claiming or sending', false)
     .option('--json', 'print the run summary as one JSON object on stdout', false)
-    .addOption(configOption())
+    .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
     .addOption(logLevelOption('info'))
     .action(async (options) => (await import('./commands/campaigns.ts')).campaignsCommand(options));
 
@@ -81,7 +98,7 @@ export function buildProgram(): Command {
     .requiredOption('--date <date>', 'the nightly run date whose profiles to read, YYYY-MM-DD; the digest covers the 7 days after it', parseDate)
     .option('--dry-run', 'print the books (client ids, reasons, figures; no names or addresses) without claiming or sending', false)
     .option('--json', 'print the summary as one JSON object on stdout', false)
-    .addOption(configOption())
+    .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
     .addOption(logLevelOption('info'))
     .action(async (options) => (await import('./commands/advisor-digests.ts')).advisorDigestsCommand(options));
 
@@ -91,7 +108,7 @@ export function buildProgram(): Command {
     .option('--customer <id>', 'the customer id to erase')
     .option('--email <address>', 'the email address to erase (every profile holding it)')
     .option('--json', 'print the result as one JSON object on stdout', false)
-    .addOption(configOption())
+    .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
     .action(async (options) => (await import('./commands/forget.ts')).forgetCommand(options));
 
   program
@@ -101,7 +118,7 @@ export function buildProgram(): Command {
     .requiredOption('--customer <id>', 'customer id')
     .option('--at <iso-time>', 'the clock to evaluate the campaign at (default: now)')
     .addOption(new Option('--format <format>', 'body to print').choices(['text', 'html']).default('text'))
-    .addOption(configOption())
+    .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
     .action(async (options) => (await import('./commands/preview.ts')).previewCommand(options));
 
   program
@@ -110,8 +127,17 @@ export function buildProgram(): Command {
     .requiredOption('--date <date>', 'the night YYYY-MM-DD (its run summary is read from the runs table)', parseDate)
     .option('--out <file>', 'where to write the HTML (default: ./clientele-report-<date>.html)')
     .option('--open', 'open the file in the default browser afterwards', false)
-    .addOption(configOption())
+    .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
     .action(async (options) => (await import('./commands/report.ts')).reportCommand(options));
+
+  program
+    .command('status')
+    .description('The last nights (date, duration, clients, written, rejects, failures, report) and the campaign sender\'s last hours, in the brand time zone.')
+    .option('--nights <n>', 'how many nights, newest first', parsePositiveInt, 7)
+    .option('--hours <n>', 'how many hours of the sender, up to now', parsePositiveInt, 24)
+    .option('--json', 'print the status as one JSON object on stdout', false)
+    .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
+    .action(async (options) => (await import('./commands/status.ts')).statusCommand(options));
 
   program
     .command('tiers')
@@ -148,8 +174,10 @@ export function buildProgram(): Command {
     .option('--customers <n>', 'clients in the generated export', parsePositiveInt, 2000)
     .option('--seed <n>', 'random seed of the generated export', parseNonNegativeInt, 42)
     .option('--until <iso-time>', 'run the hourly campaign sender from the night\'s run up to this time (default: 12:00 brand time the next day)')
-    .option('--dry-run', 'the campaign sender only shows who would get what', false)
-    .option('--keep-running', 'keep the emulators up afterwards to browse the local SES inbox (Ctrl-C to stop)', false)
+    .option('--dry-run', 'send nothing at all: the campaign sender only shows who would get what; no team email, no advisor digest', false)
+    .option('--keep-running', 'keep the emulators up afterwards to browse the local SES inbox and use the other commands (Ctrl-C to stop)', false)
+    .option('--state <dir>', 'folder for the emulators\' data, emptied at each start (`local up --state <dir>` reopens it)', '.clientele/demo')
+    .option('--write-config <file>', 'where to write the config naming the emulators (the other commands read it by default)', '.clientele/local-config.json')
     .option('--json', 'print the summary as one JSON object on stdout', false)
     .addOption(configOption())
     .addOption(logLevelOption('warn'))
@@ -171,12 +199,23 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
+    process.exitCode = exitCodeOf(error);
+    // Commander has already printed its message (or the help, or the version); an
+    // InvalidArgumentError that reaches here was thrown by an action, not printed yet.
+    if (error instanceof CommanderError && !(error instanceof InvalidArgumentError)) return;
     // What the user can act on (a usage, config or export problem) is printed as a message; a bug with its stack.
     if (isUserFacing(error) || error instanceof InvalidArgumentError) {
       process.stderr.write(`clientele: ${error.message}\n`);
     } else {
       process.stderr.write(`clientele: unexpected error\n${(error as Error)?.stack ?? String(error)}\n`);
     }
-    process.exitCode = 1;
   }
+}
+
+/** 2 for a command called wrongly (commander's errors, UsageError), 0 for --help and --version, 1 otherwise. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
+  if (error instanceof InvalidArgumentError) return EXIT_USAGE;
+  if (isUserFacing(error) && error.code === 'USAGE') return EXIT_USAGE;
+  return EXIT_FAILURE;
 }

@@ -1,13 +1,12 @@
 import { z } from 'zod';
+import { loadTarget, targetOptionsSchema } from '#local/target.ts';
 import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
-import { loadConfig } from '#shared/config.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { formatAdvisorDigestSummary } from '#local/format.ts';
 
-const optionsSchema = z.object({
+const optionsSchema = targetOptionsSchema.extend({
   date: z.string(),
-  config: z.string().optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
   json: z.boolean(),
   dryRun: z.boolean(),
@@ -20,7 +19,7 @@ const optionsSchema = z.object({
  */
 export async function advisorDigestsCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
-  const config = await loadConfig(options.config);
+  const config = (await loadTarget('run advisor-digests', options)).config;
   const clients = createAwsClients(config);
   try {
     const summary = await sendAdvisorDigests({

@@ -1,14 +1,13 @@
 import { z } from 'zod';
+import { loadTarget, targetOptionsSchema } from '#local/target.ts';
 import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
-import { loadConfig } from '#shared/config.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { campaignRunFailure, runCampaigns } from '#shared/sender/run.ts';
 import { formatCampaignSummary } from '#local/format.ts';
 import { UsageError } from '#local/errors.ts';
 
-const optionsSchema = z.object({
+const optionsSchema = targetOptionsSchema.extend({
   at: z.string(),
-  config: z.string().optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
   json: z.boolean(),
   dryRun: z.boolean(),
@@ -33,7 +32,7 @@ export function parseInstant(value: string): number {
 export async function campaignsCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
   const at = parseInstant(options.at);
-  const config = await loadConfig(options.config);
+  const config = (await loadTarget('run campaigns', options)).config;
   const secret = unsubscribeSecretFromEnvironment();
   const clients = createAwsClients(config);
   try {
@@ -46,7 +45,7 @@ export async function campaignsCommand(raw: unknown): Promise<void> {
       dryRun: options.dryRun,
       log: jsonLog({ level: options.logLevel }),
     });
-    process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatCampaignSummary(summary)}\n`);
+    process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatCampaignSummary(summary, config.timeZone)}\n`);
     // A run stopped by the circuit breaker or an SES refusal exits 1, after its summary.
     const failure = campaignRunFailure(summary);
     if (failure) throw failure;

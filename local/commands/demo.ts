@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { uploadDirectory } from '#shared/aws/s3-objects.ts';
 import { loadConfig, parseConfig, type Config } from '#shared/config.ts';
@@ -10,15 +10,16 @@ import { nightBefore } from '#shared/nightly/run-date.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { exportPrefix } from '#shared/store/buckets.ts';
-import { emptyCampaignCounts, runCampaigns, type CampaignCounts } from '#shared/sender/run.ts';
+import { runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
 import { addDays, startOfLocalDay, weekdayOf } from '#shared/time.ts';
 import { parseInstant } from './campaigns.ts';
 import { startLocalAws } from '#local/aws.ts';
 import { UsageError } from '#local/errors.ts';
-import { advisorDigestTotalsLine, formatCampaignCounts, formatNightlySummary } from '#local/format.ts';
+import { advisorDigestTotalsLine, brandTime, formatNightlySummary } from '#local/format.ts';
 import { defaultReportPath, downloadReport } from './report.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import { terminalProgress } from '#local/progress.ts';
+import { ledgerOccasions } from '#local/ledger-hours.ts';
 
 const HOUR_MS = 3_600_000;
 const DEMO_TEAM_ADDRESS = 'crm-team@example.com';
@@ -40,6 +41,8 @@ const optionsSchema = z.object({
   until: z.string().optional(),
   dryRun: z.boolean(),
   keepRunning: z.boolean(),
+  state: z.string().min(1),
+  writeConfig: z.string().min(1),
   config: z.string().optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
 });
@@ -64,21 +67,96 @@ function withDemoAdvisors(config: Config, runDate: string): Config {
   });
 }
 
+/** The final states an occasion can end an hour in (the ledger's statuses; 'claimed': a stale claim). */
+export const OCCASION_COLUMNS = ['due', 'sent', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred', 'failed', 'maybe-sent', 'expired', 'claimed'] as const;
+export type OccasionCounts = Record<(typeof OCCASION_COLUMNS)[number], number>;
+
+const emptyOccasionCounts = (): OccasionCounts =>
+  Object.fromEntries(OCCASION_COLUMNS.map((column) => [column, 0])) as OccasionCounts;
+
+interface OccasionState {
+  customerId: string;
+  campaignId: string;
+  state: string;
+}
+
+/** Counts per campaign, and distinct clients, of occasions each seen once. */
+export function countOccasions(occasions: Iterable<OccasionState>): { counts: Record<string, OccasionCounts>; clients: { due: number; sent: number } } {
+  const counts: Record<string, OccasionCounts> = {};
+  const due = new Set<string>();
+  const sent = new Set<string>();
+  for (const occasion of occasions) {
+    const row = (counts[occasion.campaignId] ??= emptyOccasionCounts());
+    row.due++;
+    due.add(occasion.customerId);
+    if (occasion.state === 'sent') sent.add(occasion.customerId);
+    if ((OCCASION_COLUMNS as readonly string[]).includes(occasion.state) && occasion.state !== 'due') row[occasion.state as keyof OccasionCounts]++;
+  }
+  return { counts, clients: { due: due.size, sent: sent.size } };
+}
+
+/** A dry run writes no ledger: the occasions of its plans, each in the state the last hour that saw it gave. */
+export function plannedOccasions(hours: readonly CampaignRunSummary[]): OccasionState[] {
+  const last = new Map<string, OccasionState>();
+  for (const hour of hours) {
+    for (const p of hour.plan ?? []) {
+      if (p.outcome === 'out-of-audience') continue;
+      last.set(`${p.customerId}#${p.occasionKey}`, { customerId: p.customerId, campaignId: p.campaignId, state: p.outcome === 'send' ? 'sent' : p.outcome });
+    }
+  }
+  return [...last.values()];
+}
+
+export function formatOccasionCounts(counts: Record<string, OccasionCounts>): string {
+  const lines = [`${'Campaign'.padEnd(15)}${OCCASION_COLUMNS.map((c) => c.padStart(11)).join('')}`];
+  for (const [id, row] of Object.entries(counts)) {
+    lines.push(`${id.padEnd(15)}${OCCASION_COLUMNS.map((c) => row[c].toLocaleString('en-US').padStart(11)).join('')}`);
+  }
+  return lines.join('\n');
+}
+
+const DEMO_MARKER = '.clientele-demo';
+
+/**
+ * The demo's data folder, emptied: each demo starts from empty emulators. A folder that holds
+ * something the demo did not write (e.g. `local up`'s data) is refused rather than emptied.
+ */
+async function prepareStateDir(dir: string): Promise<void> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  if (entries.length > 0 && !entries.includes(DEMO_MARKER)) {
+    throw new UsageError(`--state ${dir} holds data the demo did not write; the demo empties its folder at each start, so name another (default .clientele/demo).`);
+  }
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, DEMO_MARKER), 'Data of the last `clientele demo`; emptied by the next one.\n');
+}
+
 export interface DemoResult {
   runDate: string;
   previousRunDate?: string;
   summary: NightlyRunSummary;
   previous?: NightlyRunSummary;
-  rerun: { runDate: string; profilesWritten: number; tierHistoryWritten: number; advisorDigestsSent?: number };
+  /** The rerun of the night: `of` is the run it found completed from the same export and configuration (then nothing was written or sent). */
+  rerun: { runDate: string; of?: string; profilesWritten: number; tierHistoryWritten: number; advisorDigestsSent?: number };
   campaigns: {
     from: string;
     until: string;
     dryRun: boolean;
     hours: number;
-    /** Per campaign, summed over the hours. */
-    counts: Record<string, CampaignCounts>;
+    /** The brand's time zone (`from` and `until` are UTC instants). */
+    timeZone: string;
+    /**
+     * Per campaign, each occasion counted once, by where it ended up after the last hour: 'due' is
+     * every occasion some hour found due, then one column per final state (with a dry run, what
+     * the last hour that saw it would have done; 'sent' is then "would send").
+     */
+    counts: Record<string, OccasionCounts>;
+    /** Distinct clients with an occasion due, and distinct clients mailed (would be, in a dry run). */
+    clients: { due: number; sent: number };
     inbox?: string;
   };
+  /** Where the demo left its data and the config naming its emulators, for the other commands. */
+  state: { dir: string; configFile: string };
   /** The night's report.html: where the run wrote it, and a copy on this machine. */
   report: { object?: string; localCopy?: string; teamEmail?: NonNullable<NightlyRunSummary['report']['teamEmail']> };
   elapsedMs: number;
@@ -95,7 +173,10 @@ export async function demoCommand(raw: unknown): Promise<void> {
   const loaded = await loadConfig(options.config);
   // The clock enters here: without --date, the night before now in brand time.
   const runDate = options.date ?? nightBefore(Date.now(), loaded);
-  const config = withDemoAdvisors(loaded, runDate);
+  // A dry run sends nothing at all: no team email, no advisor digest, beside the sender's dry run.
+  const config = options.dryRun
+    ? parseConfig({ ...loaded, reports: { ...loaded.reports, teamAddresses: [], advisors: {} } })
+    : withDemoAdvisors(loaded, runDate);
   const say = (text: string) => {
     if (!options.json) process.stderr.write(`${text}\n`);
   };
@@ -110,8 +191,16 @@ export async function demoCommand(raw: unknown): Promise<void> {
 
   say('Starting the embedded local AWS (DynamoDB Local, S3, SES)...');
   // The nightly report's summary email lands in the local inbox too, unless the config names the team.
-  const teamAddresses = config.reports.teamAddresses.length > 0 ? config.reports.teamAddresses : [DEMO_TEAM_ADDRESS];
-  const aws = await startLocalAws({ config: { ...config, reports: { ...config.reports, teamAddresses } } });
+  const teamAddresses = options.dryRun ? [] : config.reports.teamAddresses.length > 0 ? config.reports.teamAddresses : [DEMO_TEAM_ADDRESS];
+  // Data kept in a folder, and a config naming the emulators written where the other commands
+  // look first: `preview`, `report`... work against the demo's data while it runs (--keep-running),
+  // and after it with `clientele local up --state <that folder>`.
+  const stateDir = resolve(options.state);
+  await prepareStateDir(stateDir);
+  const aws = await startLocalAws({ config: { ...config, reports: { ...config.reports, teamAddresses } }, stateDir });
+  const configFile = resolve(options.writeConfig);
+  await mkdir(dirname(configFile), { recursive: true });
+  await writeFile(configFile, `${JSON.stringify(aws.config, null, 2)}\n`);
   const workDir = await mkdtemp(join(tmpdir(), 'clientele-demo-'));
   try {
     // With a generated export, the night before reads the same snapshot: a run cannot see what
@@ -160,12 +249,11 @@ export async function demoCommand(raw: unknown): Promise<void> {
     // The hourly sender, from the hour after the nightly run (02:00 brand time) to --until.
     const from = startOfLocalDay(addDays(runDate, 1), config.timeZone) + 3 * HOUR_MS;
     const until = options.until ? parseInstant(options.until) : startOfLocalDay(addDays(runDate, 1), config.timeZone) + 12 * HOUR_MS;
-    if (until < from) throw new UsageError(`--until must be at or after ${new Date(from).toISOString()} (the first hour after the nightly run)`);
+    if (until < from) throw new UsageError(`--until must be at or after ${brandTime(from, config.timeZone)} (the first hour after the nightly run)`);
     const secret = randomBytes(32).toString('base64url');
-    const campaignCounts: Record<string, CampaignCounts> = {};
-    let hours = 0;
+    const hourSummaries: CampaignRunSummary[] = [];
     for (let at = from; at <= until; at += HOUR_MS) {
-      say(`Campaign sender at ${new Date(at).toISOString()}${options.dryRun ? ' (dry run)' : ''}...`);
+      say(`Campaign sender at ${brandTime(at, config.timeZone)}${options.dryRun ? ' (dry run)' : ''}...`);
       const hour = await runCampaigns({
         at,
         runId: newRunId('campaigns'),
@@ -175,12 +263,10 @@ export async function demoCommand(raw: unknown): Promise<void> {
         dryRun: options.dryRun,
         log,
       });
-      hours++;
-      for (const [id, counts] of Object.entries(hour.campaigns)) {
-        const total = (campaignCounts[id] ??= emptyCampaignCounts());
-        for (const key of Object.keys(counts) as (keyof CampaignCounts)[]) total[key] += counts[key];
-      }
+      hourSummaries.push(hour);
     }
+    const hours = hourSummaries.length;
+    const occasions = countOccasions(options.dryRun ? plannedOccasions(hourSummaries) : await ledgerOccasions(aws.clients, aws.config, from, until));
 
     const summary = summaries[summaries.length - 1] as NightlyRunSummary;
     const previous = summaries.length > 1 ? summaries[0] : undefined;
@@ -189,18 +275,23 @@ export async function demoCommand(raw: unknown): Promise<void> {
       runDate,
       ...(previous ? { previousRunDate: previous.runDate, previous } : {}),
       summary,
-      rerun: {
-        runDate,
-        profilesWritten: rerun.written.profiles,
-        tierHistoryWritten: rerun.written.tierHistory,
-        ...(rerun.advisorDigests ? { advisorDigestsSent: rerun.advisorDigests.totals.sent } : {}),
-      },
+      // A rerun that found the night completed returns that night's summary as first computed: its figures are not the rerun's.
+      rerun: rerun.rerun
+        ? { runDate, of: rerun.rerun.of, profilesWritten: 0, tierHistoryWritten: 0, ...(rerun.advisorDigests ? { advisorDigestsSent: 0 } : {}) }
+        : {
+            runDate,
+            profilesWritten: rerun.written.profiles,
+            tierHistoryWritten: rerun.written.tierHistory,
+            ...(rerun.advisorDigests ? { advisorDigestsSent: rerun.advisorDigests.totals.sent } : {}),
+          },
       campaigns: {
         from: new Date(from).toISOString(),
         until: new Date(until).toISOString(),
         dryRun: options.dryRun,
         hours,
-        counts: campaignCounts,
+        timeZone: config.timeZone,
+        counts: occasions.counts,
+        clients: occasions.clients,
         ...(aws.endpoints.ses ? { inbox: aws.endpoints.ses } : {}),
       },
       report: {
@@ -208,6 +299,7 @@ export async function demoCommand(raw: unknown): Promise<void> {
         ...(localCopy ? { localCopy } : {}),
         ...(summary.report.teamEmail ? { teamEmail: summary.report.teamEmail } : {}),
       },
+      state: { dir: stateDir, configFile },
       elapsedMs: Date.now() - started,
     };
     if (options.json) {
@@ -226,14 +318,19 @@ export async function demoCommand(raw: unknown): Promise<void> {
     out.push(formatNightlySummary(summary, previous?.runDate));
     out.push(
       '',
-      `Rerun of ${runDate}: ${rerun.written.profiles} profiles and ${rerun.written.tierHistory} tier-history records written.`,
-      ...(rerun.advisorDigests ? [`  ${advisorDigestTotalsLine(rerun.advisorDigests)}`] : []),
+      ...(rerun.rerun
+        ? [`Rerun of ${runDate}: already completed by run ${rerun.rerun.of} from the same export and configuration: nothing written, no email sent again.`]
+        : [
+            `Rerun of ${runDate}: ${rerun.written.profiles} profiles and ${rerun.written.tierHistory} tier-history records written.`,
+            ...(rerun.advisorDigests ? [`  ${advisorDigestTotalsLine(rerun.advisorDigests)}`] : []),
+          ]),
       '',
-      `Campaign sender, hourly from ${new Date(from).toISOString()} to ${new Date(until).toISOString()} (${hours} runs${options.dryRun ? ', dry run' : ''}).`,
-      'Counts are summed over the runs: an occasion deferred by quiet hours or capped is due again, and counted, each hour until it goes.',
-      formatCampaignCounts(campaignCounts),
+      `Campaign sender, hourly from ${brandTime(from, config.timeZone)} to ${brandTime(until, config.timeZone)} (${hours} runs${options.dryRun ? ', dry run' : ''}).`,
+      `${occasions.clients.due.toLocaleString('en-US')} clients had an occasion due; ${occasions.clients.sent.toLocaleString('en-US')} ${options.dryRun ? 'would be' : 'were'} mailed. ` +
+        `Each occasion counted once, in its state after the last hour${options.dryRun ? ' (sent: would send)' : ''}:`,
+      formatOccasionCounts(occasions.counts),
       options.dryRun
-        ? 'Dry run: nothing was claimed or sent.'
+        ? 'Dry run: nothing was claimed or sent, and no team email or advisor digest went out.'
         : `The emails are in the local SES inbox: ${aws.endpoints.ses}/ (JSON: ${aws.endpoints.ses}/store)${options.keepRunning ? '' : '; add --keep-running to browse it'}.`,
       '',
       summary.report.reportObject
@@ -243,6 +340,11 @@ export async function demoCommand(raw: unknown): Promise<void> {
       ...(summary.report.teamEmail
         ? [`  summary email to the team: sent to ${summary.report.teamEmail.sent} of ${teamAddresses.length} addresses (local SES inbox)`]
         : []),
+      '',
+      `Config naming the emulators: ${relative(process.cwd(), configFile) || configFile} (the other commands use it by default).`,
+      options.keepRunning
+        ? '  They work against the demo\'s data while it runs, e.g. npx clientele preview --campaign welcome --customer <id>'
+        : `  The emulators stop with the demo; \`npx clientele local up --state ${relative(process.cwd(), stateDir) || stateDir}\` brings its data back for them.`,
       `Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
     );
     process.stdout.write(`${out.join('\n')}\n`);

@@ -1,14 +1,13 @@
 import { z } from 'zod';
+import { loadTarget, targetOptionsSchema } from '#local/target.ts';
 import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
-import { loadConfig } from '#shared/config.ts';
 import { forgetClient, parseForgetRequest } from '#shared/forget/forget.ts';
 import { jsonLog } from '#shared/log.ts';
 
-const optionsSchema = z.object({
+const optionsSchema = targetOptionsSchema.extend({
   customer: z.string().optional(),
   email: z.string().optional(),
   json: z.boolean(),
-  config: z.string().optional(),
 });
 
 /** `clientele forget --customer ID | --email ADDRESS`: the right to erasure against the endpoints the config names. */
@@ -18,7 +17,7 @@ export async function forgetCommand(raw: unknown): Promise<void> {
     ...(options.customer !== undefined ? { customerId: options.customer } : {}),
     ...(options.email !== undefined ? { email: options.email } : {}),
   });
-  const config = await loadConfig(options.config);
+  const config = (await loadTarget('forget', options)).config;
   const clients = createAwsClients(config);
   try {
     const result = await forgetClient({ config, clients, request, at: Date.now(), log: jsonLog({ level: 'warn' }) });

@@ -2,12 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { loadTarget, targetOptionsSchema } from '#local/target.ts';
 import { createS3Client } from '#shared/aws/clients.ts';
 import { parseS3Url, uploadDirectory } from '#shared/aws/s3-objects.ts';
 import { loadConfig } from '#shared/config.ts';
 import { generateExport } from '#local/generate/generate.ts';
 
-const optionsSchema = z.object({
+const optionsSchema = targetOptionsSchema.extend({
   customers: z.number().int().positive(),
   seed: z.number().int().nonnegative(),
   asOf: z.string(),
@@ -15,14 +16,14 @@ const optionsSchema = z.object({
   format: z.enum(['generic', 'shopify']),
   gzip: z.boolean(),
   parts: z.number().int().positive(),
-  config: z.string().optional(),
 });
 
 /** `clientele generate`: a sample export into a folder, or into S3 through a temporary folder. */
 export async function generateCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
-  const config = await loadConfig(options.config);
   const toS3 = options.out.startsWith('s3://');
+  // Only an S3 destination needs AWS; a folder takes the brand settings of --config, if any.
+  const config = toS3 ? (await loadTarget('generate --out s3://...', options)).config : await loadConfig(options.config);
   const dir = toS3 ? await mkdtemp(join(tmpdir(), 'clientele-generate-')) : options.out;
   try {
     const summary = await generateExport(

@@ -1,15 +1,20 @@
 import { z } from 'zod';
+import { loadTarget, targetOptionsSchema } from '#local/target.ts';
 import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
-import { loadConfig } from '#shared/config.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { formatNightlySummary } from '#local/format.ts';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
 import { terminalProgress } from '#local/progress.ts';
+import { ExecutionFailedError, runNightInStateMachine, stepFunctionsWithSdk } from '#local/state-machine.ts';
+import type { StackInfo, Target } from '#local/target.ts';
+import { UsageError } from '#local/errors.ts';
+import { getRun } from '#shared/store/runs-store.ts';
+import { tableName } from '#shared/store/tables.ts';
+import { NIGHTLY_JOB, type NightlyRunSummary } from '#shared/nightly/summary.ts';
 
-const optionsSchema = z.object({
+const optionsSchema = targetOptionsSchema.extend({
   date: z.string(),
-  config: z.string().optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
   json: z.boolean(),
   shards: z.number().int().min(1).max(64),
@@ -19,7 +24,9 @@ const optionsSchema = z.object({
 /** `clientele run nightly --date D`: the nightly job against the endpoints the config names. */
 export async function nightlyCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
-  const config = await loadConfig(options.config);
+  const target = await loadTarget('run nightly', options);
+  if (target.stack) return nightlyInStack(target, target.stack, options);
+  const config = target.config;
   const clients = createAwsClients(config);
   const runId = newRunId('nightly');
   const progress = terminalProgress();
@@ -33,6 +40,41 @@ export async function nightlyCommand(raw: unknown): Promise<void> {
     process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatNightlySummary(summary)}\n`);
   } finally {
     progress.stop();
+    destroyAwsClients(clients);
+  }
+}
+
+/**
+ * With --stack: the night runs in AWS as the schedule runs it (an execution of the stack's state
+ * machine, sharded as the stack is set), followed until it ends; then its summary from the runs table.
+ */
+async function nightlyInStack(target: Target, stack: StackInfo, options: z.infer<typeof optionsSchema>): Promise<void> {
+  if (options.shards > 1) throw new UsageError('--shards applies to a local run; with --stack the night is sharded as the stack is deployed (nightlyShards).');
+  const sfn = await stepFunctionsWithSdk(stack.region);
+  const clients = createAwsClients(target.config);
+  const tty = process.stderr.isTTY === true;
+  try {
+    process.stderr.write(`Starting night ${options.date} on stack ${stack.name} (${stack.stateMachineArn})\n`);
+    let lastLine = 0;
+    const { name } = await runNightInStateMachine(sfn, {
+      stateMachineArn: stack.stateMachineArn,
+      runDate: options.date,
+      acceptDrop: options.acceptDrop,
+      now: Date.now(),
+      onProgress: (state, elapsed) => {
+        if (tty) process.stderr.write(`\r  ${state.status.toLowerCase()}  ${elapsed} s   `);
+        else if (elapsed - lastLine >= 60 || state.status !== 'RUNNING') {
+          lastLine = elapsed;
+          process.stderr.write(`  ${state.status.toLowerCase()}  ${elapsed} s\n`);
+        }
+      },
+    });
+    if (tty) process.stderr.write('\n');
+    const summary = await getRun<NightlyRunSummary>(clients.documents, tableName(target.config, 'runs'), { job: NIGHTLY_JOB, runDate: options.date });
+    if (!summary) throw new ExecutionFailedError(`Execution ${name} succeeded but the runs table of stack ${stack.name} holds no summary of ${options.date}.`);
+    process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatNightlySummary(summary)}\n`);
+  } finally {
+    sfn.destroy();
     destroyAwsClients(clients);
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { loadTarget, targetOptionsSchema } from '#local/target.ts';
 import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
 import { dueOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
-import { loadConfig } from '#shared/config.ts';
 import { composeEmail } from '#shared/sender/compose.ts';
 import { readCatalog } from '#shared/store/catalog-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
@@ -9,12 +9,11 @@ import { tableName } from '#shared/store/tables.ts';
 import { UsageError } from '#local/errors.ts';
 import { parseInstant } from './campaigns.ts';
 
-const optionsSchema = z.object({
+const optionsSchema = targetOptionsSchema.extend({
   campaign: z.string(),
   customer: z.string(),
   at: z.string().optional(),
   format: z.enum(['text', 'html']),
-  config: z.string().optional(),
 });
 
 /**
@@ -24,7 +23,7 @@ const optionsSchema = z.object({
  */
 export async function previewCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
-  const config = await loadConfig(options.config);
+  const config = (await loadTarget('preview', options)).config;
   const campaign = config.campaigns.campaigns.find((c) => c.id === options.campaign);
   if (!campaign) throw new UsageError(`No campaign "${options.campaign}"; known: ${config.campaigns.campaigns.map((c) => c.id).join(', ')}`);
   const clients = createAwsClients(config);

@@ -2,17 +2,17 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { loadTarget, targetOptionsSchema } from '#local/target.ts';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
 import { parseS3Url, readObjectText } from '#shared/aws/s3-objects.ts';
-import { loadConfig, type Config } from '#shared/config.ts';
+import { type Config } from '#shared/config.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { gatherNightlyReport, storedNightlySummary } from '#shared/nightly/report.ts';
 import { renderNightlyReportHtml } from '#shared/reports/render-html.ts';
 import { UsageError } from '#local/errors.ts';
 
-const optionsSchema = z.object({
+const optionsSchema = targetOptionsSchema.extend({
   date: z.string(),
-  config: z.string().optional(),
   out: z.string().optional(),
   open: z.boolean(),
 });
@@ -57,7 +57,7 @@ export function openFile(path: string): Promise<boolean> {
 /** `clientele report --date D`: the nightly report of a stored night, as a local HTML file. */
 export async function reportCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
-  const config = await loadConfig(options.config);
+  const config = (await loadTarget('report', options)).config;
   const clients = createAwsClients(config);
   try {
     const html = await renderStoredReport(config, clients, options.date);

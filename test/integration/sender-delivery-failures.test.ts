@@ -201,7 +201,7 @@ describe('a run the circuit breaker stopped fails after reporting', () => {
     await seedProfiles(aws, config, newClients('cli', 4));
     const file = join(work, 'config.json');
     await writeFile(file, JSON.stringify({ ...config, endpoints: { ...config.endpoints, ses: deadEndpoint } }));
-    const { code, stdout, stderr } = await clienteleExit(['run', 'campaigns', '--at', iso(AT), '--config', file], { UNSUBSCRIBE_SECRET: SECRET });
+    const { code, stdout, stderr } = await clienteleExit(['run', 'campaigns', '--at', iso(AT), '--config', file], { env: { UNSUBSCRIBE_SECRET: SECRET } });
     expect(code).toBe(1);
     expect(stdout).toContain('sending stopped (circuit-breaker)');
     expect(stderr).toMatch(/clientele: Campaign run .* stopped sending \(circuit-breaker\)/);

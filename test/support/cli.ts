@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -10,13 +11,19 @@ export function clientele(...args: string[]): Promise<{ stdout: string; stderr: 
   return execFileAsync(process.execPath, ['bin/clientele.mjs', ...args], { cwd: PROJECT_ROOT, maxBuffer: 64 * 1024 * 1024 });
 }
 
-/** Like `clientele`, with extra environment variables, and resolving with the exit code instead of rejecting on a failure. */
-export function clienteleExit(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Like `clientele`, resolving with the exit code instead of rejecting on a failure; with extra
+ * environment variables, and from another folder (`cwd`: one without a .clientele/ config, say).
+ */
+export function clienteleExit(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['bin/clientele.mjs', ...args],
-      { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
+      [join(PROJECT_ROOT, 'bin/clientele.mjs'), ...args],
+      { cwd: options.cwd ?? PROJECT_ROOT, env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
         resolve({ code, stdout, stderr });

@@ -1,7 +1,9 @@
 import { relative } from 'node:path';
 import { afterAll, expect, inject } from 'vitest';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { ensureBucket } from '#shared/aws/s3-objects.ts';
 import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
+import { reportsBucket } from '#shared/store/buckets.ts';
 import { ensureTables } from '#shared/store/tables.ts';
 import type { LocalAws, LocalAwsOptions, LocalService } from '#local/aws.ts';
 import { startTestEmulators } from './emulators.ts';
@@ -69,6 +71,18 @@ export async function scenarioConfig(aws: SharedAws, name: string, overrides: Sc
     storage: { ...aws.config.storage, tablePrefix: `${id}-`, exportsPrefix: `exports-${id}`, reportsPrefix: `reports-${id}` },
   });
   await ensureTables(aws.clients.dynamodb, config);
+  return config;
+}
+
+/**
+ * A configuration whose storage names the test chooses (a fake stack's tables and bucket, say),
+ * for when the names themselves are under test; its tables and buckets are created here. Like
+ * scenarioConfig's, the names must be this file's alone.
+ */
+export async function namedStorageConfig(aws: SharedAws, storage: NonNullable<ConfigInput['storage']>): Promise<Config> {
+  const config = parseConfig({ ...aws.config, storage: { ...aws.config.storage, ...storage } });
+  await ensureTables(aws.clients.dynamodb, config);
+  for (const bucket of new Set([config.storage.exportsBucket, reportsBucket(config)])) await ensureBucket(aws.clients.s3, bucket);
   return config;
 }
 

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import type { Config } from '#shared/config.ts';
+import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
+import { recentRuns } from '#shared/store/runs-store.ts';
+import { tableName } from '#shared/store/tables.ts';
+import { brandTime } from '#local/format.ts';
+import { claimHourStart, ledgerOccasions } from '#local/ledger-hours.ts';
+import { loadTarget, targetOptionsSchema } from '#local/target.ts';
+
+const HOUR_MS = 3_600_000;
+
+const optionsSchema = targetOptionsSchema.extend({
+  nights: z.number().int().min(1).max(100),
+  hours: z.number().int().min(1).max(24 * 14),
+  json: z.boolean(),
+});
+
+/** A night's runs-table item as status reads it (completed summary or in-progress marker; older items may lack fields). */
+const storedNightSchema = z.object({
+  runDate: z.string(),
+  runId: z.string().optional(),
+  status: z.string().optional(),
+  startedAt: z.string().optional(),
+  durationMs: z.number().optional(),
+  distribution: z.object({ clients: z.number() }).optional(),
+  written: z.object({ profiles: z.number(), tierHistory: z.number() }).optional(),
+  input: z.object({ rows: z.number().optional(), rejected: z.number() }).optional(),
+  report: z
+    .object({
+      reportObject: z.string().optional(),
+      reportError: z.string().optional(),
+      teamEmail: z.object({ failed: z.number() }).optional(),
+    })
+    .optional(),
+  advisorDigests: z.object({ totals: z.object({ failed: z.number() }).optional(), error: z.string().optional() }).optional(),
+});
+
+export interface NightStatus {
+  runDate: string;
+  /** 'writing': the night was started and never completed (it failed, or it is running now). */
+  status: 'completed' | 'writing';
+  runId?: string;
+  startedAt?: string;
+  durationMs?: number;
+  clients?: number;
+  profilesWritten?: number;
+  rejects?: number;
+  /** What went wrong around the night: an unfinished night, a report not written, team emails or digests that failed. */
+  failures: string[];
+  /** The night's report.html (s3:// location). */
+  report?: string;
+}
+
+export const SENDER_STATES = ['sent', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred', 'failed', 'maybe-sent', 'expired', 'claimed'] as const;
+
+export interface SenderHour {
+  /** The hour's start, ISO (UTC). */
+  hour: string;
+  /** Campaign occasions whose last decision fell in this hour, by ledger status. */
+  counts: Record<string, number>;
+}
+
+export interface StatusResult {
+  source: string;
+  timeZone: string;
+  nights: NightStatus[];
+  sender: {
+    from: string;
+    until: string;
+    /** Hours with at least one decision, newest first (the sender writes no item for an hour that decided nothing). */
+    hours: SenderHour[];
+  };
+}
+
+function nightStatus(raw: unknown): NightStatus {
+  const night = storedNightSchema.parse(raw);
+  const completed = night.status !== 'writing';
+  const failures: string[] = [];
+  if (!completed) failures.push('not completed: it failed, or it is running now');
+  if (night.report?.reportError) failures.push(`report not written: ${night.report.reportError}`);
+  if ((night.report?.teamEmail?.failed ?? 0) > 0) failures.push(`team email failed for ${night.report?.teamEmail?.failed} addresses`);
+  if ((night.advisorDigests?.totals?.failed ?? 0) > 0) failures.push(`${night.advisorDigests?.totals?.failed} advisor digests failed`);
+  if (night.advisorDigests?.error) failures.push(`advisor digests stopped: ${night.advisorDigests.error}`);
+  return {
+    runDate: night.runDate,
+    status: completed ? 'completed' : 'writing',
+    ...(night.runId ? { runId: night.runId } : {}),
+    ...(night.startedAt ? { startedAt: night.startedAt } : {}),
+    ...(completed && night.durationMs !== undefined ? { durationMs: night.durationMs } : {}),
+    ...(night.distribution ? { clients: night.distribution.clients } : {}),
+    ...(night.written ? { profilesWritten: night.written.profiles } : {}),
+    ...(night.input ? { rejects: night.input.rejected } : {}),
+    failures,
+    ...(night.report?.reportObject ? { report: night.report.reportObject } : {}),
+  };
+}
+
+/** The last nights (runs table) and the sender's last hours (send ledger), as of `now`. */
+export async function gatherStatus(
+  target: { config: Config; source: string },
+  clients: Pick<AwsClients, 'documents'>,
+  now: number,
+  options: { nights: number; hours: number },
+): Promise<StatusResult> {
+  const { config } = target;
+  const items = await recentRuns(clients.documents, tableName(config, 'runs'), NIGHTLY_JOB, '9999-12-31', {
+    limit: options.nights,
+    attributes: ['runId', 'status', 'startedAt', 'durationMs', 'distribution.clients', 'written', 'input.rows', 'input.rejected', 'report', 'advisorDigests.totals', 'advisorDigests.error'],
+  });
+  const from = now - (options.hours - 1) * HOUR_MS;
+  const byHour = new Map<string, Record<string, number>>();
+  for (const occasion of await ledgerOccasions(clients, config, from, now)) {
+    const counts = byHour.get(occasion.claimHour) ?? Object.fromEntries(SENDER_STATES.map((s) => [s, 0]));
+    counts[occasion.state] = (counts[occasion.state] ?? 0) + 1;
+    byHour.set(occasion.claimHour, counts);
+  }
+  const hours = [...byHour.entries()]
+    .sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0))
+    .map(([hour, counts]) => ({ hour: new Date(claimHourStart(hour)).toISOString(), counts }));
+  return {
+    source: target.source,
+    timeZone: config.timeZone,
+    nights: items.map(nightStatus),
+    sender: { from: new Date(Math.floor(from / HOUR_MS) * HOUR_MS).toISOString(), until: new Date(now).toISOString(), hours },
+  };
+}
+
+const n = (value: number | undefined) => (value === undefined ? '-' : value.toLocaleString('en-US'));
+
+export function formatStatus(status: StatusResult): string {
+  const tz = status.timeZone;
+  const lines = [`clientele status (${status.source}; times in ${tz})`, '', 'Last nights:'];
+  if (status.nights.length === 0) lines.push('  none stored yet');
+  else {
+    lines.push(`  ${'night'.padEnd(12)}${'started'.padEnd(24)}${'duration'.padStart(9)}${'clients'.padStart(10)}${'written'.padStart(10)}${'rejects'.padStart(9)}  report / failures`);
+    for (const night of status.nights) {
+      const started = night.startedAt ? brandTime(night.startedAt, tz) : '-';
+      const duration = night.durationMs === undefined ? '-' : `${(night.durationMs / 1000).toFixed(1)} s`;
+      lines.push(
+        `  ${night.runDate.padEnd(12)}${started.padEnd(24)}${duration.padStart(9)}${n(night.clients).padStart(10)}${n(night.profilesWritten).padStart(10)}${n(night.rejects).padStart(9)}  ${night.report ?? '-'}`,
+      );
+      for (const failure of night.failures) lines.push(`  ${''.padEnd(12)}FAILURE: ${failure}`);
+    }
+  }
+  lines.push('', `Campaign sender, ${brandTime(status.sender.from, tz)} to ${brandTime(status.sender.until, tz)} (occasions by the hour of their last decision):`);
+  if (status.sender.hours.length === 0) lines.push('  no decision in these hours');
+  else {
+    lines.push(`  ${'hour'.padEnd(24)}${SENDER_STATES.map((s) => s.padStart(11)).join('')}`);
+    for (const hour of status.sender.hours) lines.push(`  ${brandTime(hour.hour, tz).padEnd(24)}${SENDER_STATES.map((s) => n(hour.counts[s] ?? 0).padStart(11)).join('')}`);
+  }
+  return lines.join('\n');
+}
+
+/** `clientele status`: the last nights and the sender's last hours, from the runs table and the send ledger. */
+export async function statusCommand(raw: unknown): Promise<void> {
+  const options = optionsSchema.parse(raw);
+  const target = await loadTarget('status', options);
+  const clients = createAwsClients(target.config);
+  try {
+    const status = await gatherStatus(target, clients, Date.now(), options);
+    process.stdout.write(options.json ? `${JSON.stringify(status)}\n` : `${formatStatus(status)}\n`);
+  } finally {
+    destroyAwsClients(clients);
+  }
+}

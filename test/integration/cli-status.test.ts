@@ -1,0 +1,145 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { formatStatus, gatherStatus, type StatusResult } from '#local/commands/status.ts';
+import { configFromStackOutputs, loadTarget, type StackOutputs } from '#local/target.ts';
+import { parseConfig, type Config } from '#shared/config.ts';
+import { claimOccasion, recordDecision, recordOutcome } from '#shared/store/ledger-store.ts';
+import { putRun } from '#shared/store/runs-store.ts';
+import { tableName, tableNames } from '#shared/store/tables.ts';
+import { clienteleExit } from '#test/support/cli.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { namedStorageConfig, sharedAws } from '#test/support/local-aws.ts';
+
+/**
+ * `clientele status` against the emulators, through the code path of `--stack NAME`: a fake
+ * stack's outputs name the emulators' bucket and tables (with a prefix of their own), over a
+ * config that only names the endpoints.
+ */
+
+const HOUR = 3_600_000;
+const NOW = Date.parse('2026-11-24T04:30:00Z'); // 12:30 in Shanghai
+const shared = sharedAws();
+const work = scratchDir('status');
+/** The fake stack's storage on the shared emulators: its own table prefix and bucket. */
+let aws: { config: Config; clients: typeof shared.clients };
+let baseConfigFile: string;
+
+/** What infra/stack.ts's outputs would say for a stack whose resources are the emulators'. */
+function fakeStackOutputs(): StackOutputs {
+  const { storage } = aws.config;
+  return {
+    DataBucket: storage.exportsBucket,
+    ExportsLocation: `s3://${storage.exportsBucket}/${storage.exportsPrefix}/<YYYY-MM-DD>/`,
+    ReportsLocation: `s3://${storage.exportsBucket}/${storage.reportsPrefix}/nightly/<YYYY-MM-DD>/`,
+    Tables: Object.values(tableNames(aws.config)).join(', '),
+    NightlyStateMachineArn: 'arn:aws:states:ap-east-1:123456789012:stateMachine:NightlyPipeline',
+    ForgetFunctionName: 'fake-stack-forget',
+    UnsubscribeUrl: 'https://abc.lambda-url.ap-east-1.on.aws/',
+  };
+}
+
+beforeAll(async () => {
+  aws = { config: await namedStorageConfig(shared, { tablePrefix: 'fake-stack-', exportsBucket: 'fake-stack-data' }), clients: shared.clients };
+  // The base config names the endpoints only: the tables and bucket come from the stack's outputs.
+  baseConfigFile = join(work, 'endpoints.json');
+  await writeFile(baseConfigFile, JSON.stringify({ endpoints: aws.config.endpoints }));
+
+  const { documents } = aws.clients;
+  const runs = tableName(aws.config, 'runs');
+  await putRun(documents, runs, {
+    job: 'nightly',
+    runDate: '2026-11-22',
+    status: 'completed',
+    runId: 'nightly-a',
+    startedAt: '2026-11-22T18:00:05.000Z',
+    durationMs: 61_000,
+    distribution: { clients: 2000 },
+    written: { profiles: 2000, tierHistory: 1800 },
+    input: { rows: 9000, rejected: 12 },
+    report: { summaryObject: 's3://fake-stack-data/reports/nightly/2026-11-22/summary.json', reportObject: 's3://fake-stack-data/reports/nightly/2026-11-22/report.html' },
+  });
+  await putRun(documents, runs, {
+    job: 'nightly',
+    runDate: '2026-11-23',
+    status: 'completed',
+    runId: 'nightly-b',
+    startedAt: '2026-11-23T18:00:04.000Z',
+    durationMs: 42_500,
+    distribution: { clients: 2010 },
+    written: { profiles: 37, tierHistory: 20 },
+    input: { rows: 9050, rejected: 3 },
+    report: { summaryObject: 's3://x/summary.json', reportError: 'S3 said no', teamEmail: { recipients: 2, sent: 1, failed: 1 } },
+  });
+  // A night started and never completed.
+  await putRun(documents, runs, { job: 'nightly', runDate: '2026-11-24', status: 'writing', runId: 'nightly-c', startedAt: '2026-11-24T18:00:03.000Z' });
+
+  const ledger = tableName(aws.config, 'sendLedger');
+  const claim = (customerId: string, campaignId: string, now: number) => ({
+    customerId,
+    occasionKey: `${campaignId}#1`,
+    campaignId,
+    runId: `campaigns-${now}`,
+    now,
+    retentionDays: 400,
+  });
+  const tenOClock = NOW - 2.5 * HOUR; // 02:00Z, 10:00 in Shanghai
+  for (const id of ['C1', 'C2']) {
+    await claimOccasion(documents, ledger, claim(id, 'welcome', tenOClock));
+    await recordOutcome(documents, ledger, { customerId: id, occasionKey: 'welcome#1' }, `campaigns-${tenOClock}`, { status: 'sent', messageId: `m-${id}`, sentAt: tenOClock }, tenOClock);
+  }
+  await recordDecision(documents, ledger, claim('C3', 'winback', tenOClock), 'held-out');
+  await recordDecision(documents, ledger, claim('C4', 'winback', NOW - 0.5 * HOUR), 'capped');
+  // The team email's once-only entry: not a campaign occasion.
+  await claimOccasion(documents, ledger, claim('team', 'nightly-report', tenOClock));
+  // Older than the hours asked for.
+  await recordDecision(documents, ledger, claim('C5', 'welcome', NOW - 30 * HOUR), 'held-out');
+});
+
+describe('clientele status', () => {
+  it('reads a stack\'s outputs into the config: tables, bucket, prefixes, region, state machine', () => {
+    const { config, stack } = configFromStackOutputs(parseConfig({}), 'fake', fakeStackOutputs());
+    expect(config.storage).toMatchObject({ tablePrefix: 'fake-stack-', exportsBucket: 'fake-stack-data', reportsBucket: 'fake-stack-data', exportsPrefix: 'exports', reportsPrefix: 'reports' });
+    expect(config.endpoints.region).toBe('ap-east-1');
+    expect(config.sender.unsubscribeBaseUrl).toBe('https://abc.lambda-url.ap-east-1.on.aws/');
+    expect(stack).toMatchObject({ name: 'fake', region: 'ap-east-1', stateMachineArn: fakeStackOutputs().NightlyStateMachineArn, forgetFunctionName: 'fake-stack-forget' });
+    expect(() => configFromStackOutputs(parseConfig({}), 'other', { DataBucket: 'b' })).toThrow(/does not have the outputs of a clientele stack/);
+  });
+
+  it('shows the last nights and the sender\'s last hours of a stack (fake outputs, emulators behind)', async () => {
+    const describeStack = async (name: string) => {
+      expect(name).toBe('clientele-fake');
+      return fakeStackOutputs();
+    };
+    const target = await loadTarget('status', { stack: 'clientele-fake', config: baseConfigFile }, { describeStack });
+    expect(target.source).toBe('stack clientele-fake');
+    const status = await gatherStatus(target, aws.clients, NOW, { nights: 7, hours: 24 });
+
+    expect(status.nights.map((n) => [n.runDate, n.status])).toEqual([['2026-11-24', 'writing'], ['2026-11-23', 'completed'], ['2026-11-22', 'completed']]);
+    expect(status.nights[2]).toMatchObject({ durationMs: 61_000, clients: 2000, profilesWritten: 2000, rejects: 12, failures: [], report: 's3://fake-stack-data/reports/nightly/2026-11-22/report.html' });
+    expect(status.nights[1]?.failures).toEqual(['report not written: S3 said no', 'team email failed for 1 addresses']);
+    expect(status.nights[0]?.failures).toEqual(['not completed: it failed, or it is running now']);
+
+    // Two hours with decisions; the team email's entry and the hour 30 hours ago left out.
+    expect(status.sender.hours).toEqual([
+      { hour: '2026-11-24T04:00:00.000Z', counts: expect.objectContaining({ capped: 1, sent: 0 }) },
+      { hour: '2026-11-24T02:00:00.000Z', counts: expect.objectContaining({ sent: 2, 'held-out': 1, claimed: 0 }) },
+    ]);
+
+    const text = formatStatus(status);
+    expect(text).toContain('times in Asia/Shanghai');
+    expect(text).toMatch(/2026-11-22 {2}2026-11-23 02:00 \+08:00 +61\.0 s +2,000 +2,000 +12 {2}s3:\/\/fake-stack-data\/reports\/nightly\/2026-11-22\/report\.html/);
+    expect(text).toContain('FAILURE: report not written: S3 said no');
+    expect(text).toMatch(/2026-11-24 10:00 \+08:00 +2 +1 /);
+  });
+
+  it('`clientele status --json` through the command line, with a config file', async () => {
+    const configFile = join(work, 'config.json');
+    await writeFile(configFile, JSON.stringify(aws.config));
+    const { code, stdout, stderr } = await clienteleExit(['status', '--config', configFile, '--json', '--nights', '2'], { cwd: work });
+    expect(code, stderr).toBe(0);
+    const status = JSON.parse(stdout) as StatusResult;
+    expect(status.nights.map((n) => n.runDate)).toEqual(['2026-11-24', '2026-11-23']);
+    expect(status.timeZone).toBe('Asia/Shanghai');
+  });
+});

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { clienteleExit } from '#test/support/cli.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+
+/** The conventions of the command line: --version, exit codes 2 (usage) and 1 (failure), one-line messages. */
+
+const cwd = scratchDir('cli');
+
+/** Runs bin/clientele.mjs in a folder with no .clientele/ config; never rejects. */
+const clientele = (...args: string[]) => clienteleExit(args, { cwd });
+
+describe('clientele command line conventions', () => {
+  it('--version prints the version of package.json', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    const result = await clientele('--version');
+    expect(result).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
+  it('exits 2 on usage errors: an unknown option, a bad value, a missing required option', async () => {
+    for (const args of [['run', 'nightly', '--date', '2026-11-23', '--bogus'], ['run', 'nightly', '--date', '23/11/2026'], ['preview', '--campaign', 'welcome']]) {
+      const result = await clientele(...args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toMatch(/^error: /);
+    }
+  });
+
+  it('without a config or a stack, a command that needs AWS says so in one line and exits 2', async () => {
+    const result = await clientele('run', 'nightly', '--date', '2026-11-23');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^clientele: run nightly needs AWS: pass --stack NAME .* or --config FILE .*\n$/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('exits 1 on a failure: an unreadable config file', async () => {
+    const result = await clientele('report', '--date', '2026-11-23', '--config', join(cwd, 'missing.json'));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^clientele: Cannot read config file .*missing\.json/);
+  });
+
+  it('a config naming local emulators that are not running: one line on what to start, exit 1, no stack trace', async () => {
+    // What the demo leaves behind once it has stopped.
+    const file = join(cwd, 'stopped-emulators.json');
+    await writeFile(file, JSON.stringify({ endpoints: { dynamodb: 'http://127.0.0.1:9', s3: 'http://127.0.0.1:9' } }));
+    const result = await clientele('preview', '--campaign', 'welcome', '--customer', 'C1', '--config', file);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^clientele: The local emulators of config .* are not running .*clientele local up/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--stack without the CloudFormation client installed says what to install', async () => {
+    const result = await clientele('status', '--stack', 'clientele-prod');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    // Once @aws-sdk/client-cloudformation is a dependency, the same call reaches AWS instead (no credentials here: exit 2 too).
+    expect(result.code).toBe(2);
+  });
+});
