@@ -13,9 +13,13 @@ const BIN = resolve('bin/clientele.mjs');
 let cwd: string;
 
 /** Runs bin/clientele.mjs in a folder with no .clientele/ config; never rejects. */
-async function clientele(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function clientele(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return clienteleWith({}, ...args);
+}
+
+async function clienteleWith(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
@@ -69,10 +73,10 @@ describe('clientele command line conventions', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('--stack without the CloudFormation client installed says what to install', async () => {
-    const result = await clientele('status', '--stack', 'clientele-prod');
+  it('--stack without AWS credentials says so in one line (exit 2), reaching for no export or table', async () => {
+    const noCredentials = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'clientele-test-no-such-profile', AWS_EC2_METADATA_DISABLED: 'true' };
+    const result = await clienteleWith(noCredentials, 'status', '--stack', 'clientele-prod', '--region', 'eu-west-1');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    // Once @aws-sdk/client-cloudformation is a dependency, the same call reaches AWS instead (no credentials here: exit 2 too).
     expect(result.code).toBe(2);
   });
 });
