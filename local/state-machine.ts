@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ClienteleError } from '#shared/errors.ts';
-import { importOptional } from '#local/target.ts';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 
 /**
  * `clientele run nightly --stack NAME`: the night runs in AWS, as the 02:00 schedule runs it. The
@@ -29,17 +29,12 @@ const describeOutputSchema = z.object({
   cause: z.string().optional(),
 });
 
-/** Step Functions through @aws-sdk/client-sfn, loaded only when --stack is used. */
-export async function stepFunctionsWithSdk(region: string): Promise<StepFunctions> {
-  const sdk = await importOptional('@aws-sdk/client-sfn', 'run nightly --stack');
-  // The module is typed only once installed; its classes are used through this narrow shape.
-  const Client = sdk.SFNClient as new (config: { region: string }) => { send(command: unknown): Promise<unknown>; destroy(): void };
-  const Start = sdk.StartExecutionCommand as new (input: { stateMachineArn: string; name: string; input: string }) => unknown;
-  const Describe = sdk.DescribeExecutionCommand as new (input: { executionArn: string }) => unknown;
-  const client = new Client({ region });
+/** Step Functions through the SDK (an answer from AWS is checked like any outside input). */
+export function stepFunctionsWithSdk(region: string): StepFunctions {
+  const client = new SFNClient({ region });
   return {
-    startExecution: async (input) => startOutputSchema.parse(await client.send(new Start(input))),
-    describeExecution: async (executionArn) => describeOutputSchema.parse(await client.send(new Describe({ executionArn }))),
+    startExecution: async (input) => startOutputSchema.parse(await client.send(new StartExecutionCommand(input))),
+    describeExecution: async (executionArn) => describeOutputSchema.parse(await client.send(new DescribeExecutionCommand({ executionArn }))),
     destroy: () => client.destroy(),
   };
 }

@@ -1,3 +1,4 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { access } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
@@ -134,27 +135,11 @@ const describeStacksOutputSchema = z.object({
     .optional(),
 });
 
-/** A module's exports, loaded by name at run time (an optional dependency: not known to the type checker). */
-export async function importOptional(name: string, purpose: string): Promise<Record<string, unknown>> {
-  try {
-    return (await import(name)) as Record<string, unknown>;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException)?.code === 'ERR_MODULE_NOT_FOUND') {
-      throw new UsageError(`${purpose} needs the package ${name}, which is not installed: npm install ${name}`);
-    }
-    throw error;
-  }
-}
-
-/** DescribeStacks through @aws-sdk/client-cloudformation, loaded only when --stack is used. */
+/** DescribeStacks through the SDK (its answer checked like any outside input). */
 export const describeStackWithSdk: DescribeStack = async (stackName, { region }) => {
-  const sdk = await importOptional('@aws-sdk/client-cloudformation', '--stack');
-  // The module is typed only once installed; its two classes are used through this narrow shape.
-  const Client = sdk.CloudFormationClient as new (config: { region?: string }) => { send(command: unknown): Promise<unknown>; destroy(): void };
-  const Describe = sdk.DescribeStacksCommand as new (input: { StackName: string }) => unknown;
-  const client = new Client(region ? { region } : {});
+  const client = new CloudFormationClient(region ? { region } : {});
   try {
-    const output = describeStacksOutputSchema.parse(await client.send(new Describe({ StackName: stackName })));
+    const output = describeStacksOutputSchema.parse(await client.send(new DescribeStacksCommand({ StackName: stackName })));
     const stack = output.Stacks?.[0];
     if (!stack) throw new UsageError(`No stack named ${stackName}.`);
     return Object.fromEntries((stack.Outputs ?? []).flatMap((o) => (o.OutputKey && o.OutputValue !== undefined ? [[o.OutputKey, o.OutputValue]] : [])));

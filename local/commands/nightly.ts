@@ -50,7 +50,7 @@ export async function nightlyCommand(raw: unknown): Promise<void> {
  */
 async function nightlyInStack(target: Target, stack: StackInfo, options: z.infer<typeof optionsSchema>): Promise<void> {
   if (options.shards > 1) throw new UsageError('--shards applies to a local run; with --stack the night is sharded as the stack is deployed (nightlyShards).');
-  const sfn = await stepFunctionsWithSdk(stack.region);
+  const sfn = stepFunctionsWithSdk(stack.region);
   const clients = createAwsClients(target.config);
   const tty = process.stderr.isTTY === true;
   try {

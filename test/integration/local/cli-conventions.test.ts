@@ -11,6 +11,7 @@ const cwd = scratchDir('cli');
 
 /** Runs bin/clientele.mjs in a folder with no .clientele/ config; never rejects. */
 const clientele = (...args: string[]) => clienteleExit(args, { cwd });
+const clienteleWith = (env: Record<string, string>, ...args: string[]) => clienteleExit(args, { cwd, env });
 
 describe('clientele command line conventions', () => {
   it('--version prints the version of package.json', async () => {
@@ -50,10 +51,10 @@ describe('clientele command line conventions', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('--stack without the CloudFormation client installed says what to install', async () => {
-    const result = await clientele('status', '--stack', 'clientele-prod');
+  it('--stack without AWS credentials says so in one line (exit 2), reaching for no export or table', async () => {
+    const noCredentials = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'clientele-test-no-such-profile', AWS_EC2_METADATA_DISABLED: 'true' };
+    const result = await clienteleWith(noCredentials, 'status', '--stack', 'clientele-prod', '--region', 'eu-west-1');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    // Once @aws-sdk/client-cloudformation is a dependency, the same call reaches AWS instead (no credentials here: exit 2 too).
     expect(result.code).toBe(2);
   });
 });
