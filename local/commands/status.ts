@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { parseS3Url, presignedObjectUrl } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { recentRuns } from '#shared/store/runs-store.ts';
@@ -50,6 +51,8 @@ export interface NightStatus {
   failures: string[];
   /** The night's report.html (s3:// location). */
   report?: string;
+  /** A presigned https link to it, valid reports.linkExpiryHours. */
+  reportLink?: string;
 }
 
 export const SENDER_STATES = ['sent', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred', 'failed', 'maybe-sent', 'expired', 'claimed'] as const;
@@ -99,7 +102,7 @@ function nightStatus(raw: unknown): NightStatus {
 /** The last nights (runs table) and the sender's last hours (send ledger), as of `now`. */
 export async function gatherStatus(
   target: { config: Config; source: string },
-  clients: Pick<AwsClients, 'documents'>,
+  clients: Pick<AwsClients, 'documents' | 's3'>,
   now: number,
   options: { nights: number; hours: number },
 ): Promise<StatusResult> {
@@ -121,9 +124,16 @@ export async function gatherStatus(
   return {
     source: target.source,
     timeZone: config.timeZone,
-    nights: items.map(nightStatus),
+    nights: await Promise.all(items.map((item) => withReportLink(nightStatus(item), clients, config))),
     sender: { from: new Date(Math.floor(from / HOUR_MS) * HOUR_MS).toISOString(), until: new Date(now).toISOString(), hours },
   };
+}
+
+/** The night with a presigned link to its report, so that a marketer can open it without an AWS login. */
+async function withReportLink(night: NightStatus, clients: Pick<AwsClients, 's3'>, config: Config): Promise<NightStatus> {
+  if (!night.report) return night;
+  const { bucket, prefix: key } = parseS3Url(night.report);
+  return { ...night, reportLink: await presignedObjectUrl(clients.s3, bucket, key, config.reports.linkExpiryHours * 3600) };
 }
 
 const n = (value: number | undefined) => (value === undefined ? '-' : value.toLocaleString('en-US'));
@@ -140,6 +150,7 @@ export function formatStatus(status: StatusResult): string {
       lines.push(
         `  ${night.runDate.padEnd(12)}${started.padEnd(24)}${duration.padStart(9)}${n(night.clients).padStart(10)}${n(night.profilesWritten).padStart(10)}${n(night.rejects).padStart(9)}  ${night.report ?? '-'}`,
       );
+      if (night.reportLink) lines.push(`  ${''.padEnd(12)}open: ${night.reportLink}`);
       for (const failure of night.failures) lines.push(`  ${''.padEnd(12)}FAILURE: ${failure}`);
     }
   }

@@ -139,6 +139,9 @@ describe('clientele status', () => {
     expect(text).toContain('times in Asia/Shanghai');
     expect(text).toMatch(/2026-11-22 {2}2026-11-23 02:00 \+08:00 +61\.0 s +2,000 +2,000 +12 {2}s3:\/\/fake-stack-data\/reports\/nightly\/2026-11-22\/report\.html/);
     expect(text).toContain('FAILURE: report not written: S3 said no');
+    // The report opens from a presigned link (reports.linkExpiryHours) as well as its s3:// location.
+    expect(status.nights[2]?.reportLink).toMatch(/fake-stack-data.*report\.html\?.*X-Amz-Expires=86400.*X-Amz-Signature=/);
+    expect(text).toContain(`open: ${status.nights[2]?.reportLink}`);
     expect(text).toMatch(/2026-11-24 10:00 \+08:00 +2 +1 /);
   });
 
