@@ -77,6 +77,12 @@ export const reportsSchema = z
   .object({
     /** Who receives the nightly summary email (the CRM team); none: the report is only written to S3. */
     teamAddresses: z.array(z.string().email()).default([]),
+    /**
+     * How long the report links in the team email and the CLI stay valid (presigned S3 URLs;
+     * SigV4 allows at most 7 days). A link signed with temporary credentials (a Lambda's role)
+     * also ends when they do, whichever comes first.
+     */
+    linkExpiryHours: z.number().int().min(1).max(168).default(24),
     /** Conversion windows of the campaign results, in days after the send (or the held-out decision). */
     conversionWindowsDays: z.array(z.number().int().positive().max(365)).min(1).default([7, 30]),
     /** Repurchase rate (share of 12-month buyers with 2+ orders) below which the report warns. */

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { loadTarget, targetOptionsSchema } from '#local/target.ts';
-import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { parseS3Url, presignedObjectUrl } from '#shared/aws/s3-objects.ts';
+import type { Config } from '#shared/config.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { formatNightlySummary } from '#local/format.ts';
@@ -37,7 +39,7 @@ export async function nightlyCommand(raw: unknown): Promise<void> {
         ? await runNightlySharded({ ...run, shards: options.shards, workerLogLevel: options.logLevel })
         : await runNightly({ ...run, onProgress: (p) => progress.update(p) });
     progress.stop();
-    process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatNightlySummary(summary)}\n`);
+    await printSummary(summary, config, clients, options.json);
   } finally {
     progress.stop();
     destroyAwsClients(clients);
@@ -72,9 +74,18 @@ async function nightlyInStack(target: Target, stack: StackInfo, options: z.infer
     if (tty) process.stderr.write('\n');
     const summary = await getRun<NightlyRunSummary>(clients.documents, tableName(target.config, 'runs'), { job: NIGHTLY_JOB, runDate: options.date });
     if (!summary) throw new ExecutionFailedError(`Execution ${name} succeeded but the runs table of stack ${stack.name} holds no summary of ${options.date}.`);
-    process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatNightlySummary(summary)}\n`);
+    await printSummary(summary, target.config, clients, options.json);
   } finally {
     sfn.destroy();
     destroyAwsClients(clients);
   }
+}
+
+/** The summary, with a presigned link to its report (reports.linkExpiryHours) that opens without an AWS login. */
+async function printSummary(summary: NightlyRunSummary, config: Config, clients: AwsClients, json: boolean): Promise<void> {
+  const object = summary.report.reportObject;
+  const hours = config.reports.linkExpiryHours;
+  const reportLink = object ? await presignedObjectUrl(clients.s3, parseS3Url(object).bucket, parseS3Url(object).prefix, hours * 3600) : undefined;
+  if (json) process.stdout.write(`${JSON.stringify(reportLink ? { ...summary, reportLink } : summary)}\n`);
+  else process.stdout.write(`${formatNightlySummary(summary)}\n${reportLink ? `Open the report (link valid ${hours} h): ${reportLink}\n` : ''}`);
 }

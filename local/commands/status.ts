@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { parseS3Url, presignedObjectUrl } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
+import { CAMPAIGNS_JOB, type CampaignRunRecord } from '#shared/sender/run.ts';
 import { recentRuns } from '#shared/store/runs-store.ts';
 import { tableName } from '#shared/store/tables.ts';
 import { brandTime } from '#local/format.ts';
@@ -50,6 +52,8 @@ export interface NightStatus {
   failures: string[];
   /** The night's report.html (s3:// location). */
   report?: string;
+  /** A presigned https link to it, valid reports.linkExpiryHours. */
+  reportLink?: string;
 }
 
 export const SENDER_STATES = ['sent', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred', 'failed', 'maybe-sent', 'expired', 'claimed'] as const;
@@ -68,9 +72,24 @@ export interface StatusResult {
   sender: {
     from: string;
     until: string;
-    /** Hours with at least one decision, newest first (the sender writes no item for an hour that decided nothing). */
+    /** Hours with at least one decision, newest first. */
     hours: SenderHour[];
+    /** The sender's runs in the window (runs table), newest first. */
+    runs: SenderRun[];
+    /** Whole hours of the window (before the current one) with no run recorded: a missed or failed start. */
+    hoursWithoutRun: string[];
   };
+}
+
+export interface SenderRun {
+  at: string;
+  runId: string;
+  due: number;
+  sent: number;
+  failed: number;
+  /** Why the run stopped sending (circuit breaker, SES account), when it did. */
+  stopped?: string;
+  maybeSent: number;
 }
 
 function nightStatus(raw: unknown): NightStatus {
@@ -99,7 +118,7 @@ function nightStatus(raw: unknown): NightStatus {
 /** The last nights (runs table) and the sender's last hours (send ledger), as of `now`. */
 export async function gatherStatus(
   target: { config: Config; source: string },
-  clients: Pick<AwsClients, 'documents'>,
+  clients: Pick<AwsClients, 'documents' | 's3'>,
   now: number,
   options: { nights: number; hours: number },
 ): Promise<StatusResult> {
@@ -115,15 +134,44 @@ export async function gatherStatus(
     counts[occasion.state] = (counts[occasion.state] ?? 0) + 1;
     byHour.set(occasion.claimHour, counts);
   }
+  const records = await recentRuns<CampaignRunRecord>(clients.documents, tableName(config, 'runs'), CAMPAIGNS_JOB, `${new Date(now).toISOString()}~`, {
+    limit: options.hours * 4,
+  });
+  const runs = records
+    .filter((r) => Date.parse(r.at) >= Math.floor(from / HOUR_MS) * HOUR_MS)
+    .map((r): SenderRun => {
+      const counts = Object.values(r.campaigns ?? {});
+      return {
+        at: r.at,
+        runId: r.runId,
+        due: counts.reduce((total, c) => total + (c.due ?? 0), 0),
+        sent: counts.reduce((total, c) => total + (c.sent ?? 0), 0),
+        failed: counts.reduce((total, c) => total + (c.failed ?? 0), 0),
+        ...(r.stopped ? { stopped: r.stopped } : {}),
+        maybeSent: r.maybeSent ?? 0,
+      };
+    });
+  const ranHours = new Set(runs.map((r) => Math.floor(Date.parse(r.at) / HOUR_MS)));
+  const hoursWithoutRun: string[] = [];
+  for (let hour = Math.floor(from / HOUR_MS); hour < Math.floor(now / HOUR_MS); hour += 1) {
+    if (!ranHours.has(hour)) hoursWithoutRun.push(new Date(hour * HOUR_MS).toISOString());
+  }
   const hours = [...byHour.entries()]
     .sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0))
     .map(([hour, counts]) => ({ hour: new Date(claimHourStart(hour)).toISOString(), counts }));
   return {
     source: target.source,
     timeZone: config.timeZone,
-    nights: items.map(nightStatus),
-    sender: { from: new Date(Math.floor(from / HOUR_MS) * HOUR_MS).toISOString(), until: new Date(now).toISOString(), hours },
+    nights: await Promise.all(items.map((item) => withReportLink(nightStatus(item), clients, config))),
+    sender: { from: new Date(Math.floor(from / HOUR_MS) * HOUR_MS).toISOString(), until: new Date(now).toISOString(), hours, runs, hoursWithoutRun },
   };
+}
+
+/** The night with a presigned link to its report, so that a marketer can open it without an AWS login. */
+async function withReportLink(night: NightStatus, clients: Pick<AwsClients, 's3'>, config: Config): Promise<NightStatus> {
+  if (!night.report) return night;
+  const { bucket, prefix: key } = parseS3Url(night.report);
+  return { ...night, reportLink: await presignedObjectUrl(clients.s3, bucket, key, config.reports.linkExpiryHours * 3600) };
 }
 
 const n = (value: number | undefined) => (value === undefined ? '-' : value.toLocaleString('en-US'));
@@ -140,10 +188,21 @@ export function formatStatus(status: StatusResult): string {
       lines.push(
         `  ${night.runDate.padEnd(12)}${started.padEnd(24)}${duration.padStart(9)}${n(night.clients).padStart(10)}${n(night.profilesWritten).padStart(10)}${n(night.rejects).padStart(9)}  ${night.report ?? '-'}`,
       );
+      if (night.reportLink) lines.push(`  ${''.padEnd(12)}open: ${night.reportLink}`);
       for (const failure of night.failures) lines.push(`  ${''.padEnd(12)}FAILURE: ${failure}`);
     }
   }
   lines.push('', `Campaign sender, ${brandTime(status.sender.from, tz)} to ${brandTime(status.sender.until, tz)} (occasions by the hour of their last decision):`);
+  if (status.sender.runs.length === 0) lines.push('  no run recorded in these hours');
+  for (const run of status.sender.runs) {
+    lines.push(
+      `  run ${brandTime(run.at, tz)}  due ${n(run.due)}, sent ${n(run.sent)}, failed ${n(run.failed)}` +
+        `${run.maybeSent > 0 ? `, ${n(run.maybeSent)} maybe sent` : ''}${run.stopped ? `  STOPPED: ${run.stopped}` : ''}`,
+    );
+  }
+  if (status.sender.hoursWithoutRun.length > 0) {
+    lines.push(`  NO RUN in ${status.sender.hoursWithoutRun.length} hour(s): ${status.sender.hoursWithoutRun.map((h) => brandTime(h, tz)).join(', ')}`);
+  }
   if (status.sender.hours.length === 0) lines.push('  no decision in these hours');
   else {
     lines.push(`  ${'hour'.padEnd(24)}${SENDER_STATES.map((s) => s.padStart(11)).join('')}`);

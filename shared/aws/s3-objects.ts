@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 /** s3://bucket/some/prefix → { bucket, prefix } (prefix without leading/trailing slashes). */
@@ -121,6 +122,11 @@ export async function listObjects(s3: S3Client, bucket: string, prefix: string, 
 }
 
 /** An object's body as a stream (exports: never buffered whole). */
+/** An https link to the object that anyone holding it can open until it expires (a presigned GET). */
+export function presignedObjectUrl(s3: S3Client, bucket: string, key: string, expiresInSeconds: number): Promise<string> {
+  return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds });
+}
+
 export async function openObjectStream(s3: S3Client, bucket: string, key: string): Promise<Readable> {
   const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const body = response.Body;

@@ -1,4 +1,4 @@
-import { writeObject } from '#shared/aws/s3-objects.ts';
+import { presignedObjectUrl, writeObject } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { CampaignResults } from '#shared/campaign-results/model.ts';
 import type { Config } from '#shared/config.ts';
@@ -88,13 +88,26 @@ export async function publishNightlyReport(options: PublishOptions): Promise<Rep
     return outcome;
   }
   const url = outcome.reportObject ? consoleUrl(config, bucket, key) : undefined;
+  const link = outcome.reportObject ? await reportLinkOf(options, bucket, key, log) : undefined;
   const email = renderTeamEmail(
     report,
-    { ...(outcome.reportObject ? { reportObject: outcome.reportObject } : {}), ...(url ? { reportUrl: url } : {}) },
+    { ...(outcome.reportObject ? { reportObject: outcome.reportObject } : {}), ...(url ? { reportUrl: url } : {}), ...(link ? { reportLink: link } : {}) },
     outcome.reportError,
   );
   outcome.teamEmail = await sendTeamEmail(options, email, log);
   return outcome;
+}
+
+/** A presigned link to report.html for the team (reports.linkExpiryHours); none when it cannot be signed (the email goes without). */
+async function reportLinkOf(options: PublishOptions, bucket: string, key: string, log: Log): Promise<{ url: string; expiresAt: string } | undefined> {
+  const seconds = options.config.reports.linkExpiryHours * 3600;
+  try {
+    const url = await presignedObjectUrl(options.clients.s3, bucket, key, seconds);
+    return { url, expiresAt: new Date(options.at + seconds * 1000).toISOString() };
+  } catch (error) {
+    log.warn('report link not signed; the team email names the object only', { error: message(error) });
+    return undefined;
+  }
 }
 
 /** A recipient's ledger key for the night: the address itself never reaches the ledger. */

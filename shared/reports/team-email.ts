@@ -23,6 +23,8 @@ export interface ReportLocation {
   reportObject?: string;
   /** A link a person can open (the S3 console page of the object when deployed). */
   reportUrl?: string;
+  /** A presigned https link to report.html that opens without an AWS login, and when it stops working (ISO instant). */
+  reportLink?: { url: string; expiresAt: string };
 }
 
 const count = (value: number) => value.toLocaleString('en-US');
@@ -92,8 +94,10 @@ export function renderTeamEmail(report: NightlyReport, location: ReportLocation 
   const textLines = [`${report.brandName}: nightly client report ${report.runDate}`, ''];
   if (warnings.length > 0) textLines.push('Warnings:', ...warnings.map((w) => `- ${w}`), '');
   for (const [label, value] of rows) textLines.push(`${label}: ${value}`);
-  textLines.push('', `Full report (charts): ${where}`);
-  if (location.reportUrl) textLines.push(location.reportUrl);
+  textLines.push('');
+  if (location.reportLink) textLines.push(`Full report (charts), link valid until ${location.reportLink.expiresAt}:`, location.reportLink.url, `Stored at ${where}`);
+  else textLines.push(`Full report (charts): ${where}`);
+  if (location.reportUrl) textLines.push(`In the AWS console: ${location.reportUrl}`);
   textLines.push(`Run ${report.runId}`);
 
   const e = escapeXml;
@@ -121,7 +125,10 @@ export function renderTeamEmail(report: NightlyReport, location: ReportLocation 
         `<td style="padding:6px 0;border-bottom:1px solid #eaeef2;${font}font-size:14px;font-weight:bold;">${e(value)}</td></tr>`,
     ),
     '</table></td></tr>',
-    `<tr><td style="padding:8px 18px 16px;${font}font-size:14px;">The full report with its charts: <code style="word-break:break-all;">${e(where)}</code>` +
+    `<tr><td style="padding:8px 18px 16px;${font}font-size:14px;">` +
+      (location.reportLink
+        ? `<a href="${e(location.reportLink.url)}" style="color:#0969da;font-weight:bold;">Open the full report with its charts</a> (link valid until ${e(location.reportLink.expiresAt)})<br>Stored at <code style="word-break:break-all;">${e(where)}</code>`
+        : `The full report with its charts: <code style="word-break:break-all;">${e(where)}</code>`) +
       (location.reportUrl ? `<br><a href="${e(location.reportUrl)}" style="color:#0969da;">Open it in the AWS console</a>` : '') +
       '</td></tr>',
     `<tr><td style="padding:0 18px 14px;${font}font-size:12px;color:#59636e;">Run ${e(report.runId)}. Clients are named by customer id only.</td></tr>`,

@@ -10,6 +10,7 @@ import { ClienteleError } from '#shared/errors.ts';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import type { ClientProfile, ProductRecord } from '#shared/model.ts';
 import { readCatalog } from '#shared/store/catalog-store.ts';
+import { putRun } from '#shared/store/runs-store.ts';
 import { claimEach, deliverClaimed, releaseClaims, type LedgerTable } from '#shared/delivery/deliver.ts';
 import {
   claimHoursBetween,
@@ -217,7 +218,47 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     durationMs: Math.round(performance.now() - started),
   };
   log.info('campaign run finished', { campaigns: run.counts, stopped: run.stopped?.reason, stale: stale.length, maybeSent: maybeSent.length, durationMs: summary.durationMs });
+  if (!run.dryRun) await recordCampaignRun(run, summary);
   return summary;
+}
+
+/** The runs-table job of the hourly sender's records: one per run, so that a missed hour shows (clientele status). */
+export const CAMPAIGNS_JOB = 'campaigns';
+
+/** What the runs table keeps of a campaign run (no client, no address): keyed by its time, then its id. */
+export interface CampaignRunRecord {
+  job: typeof CAMPAIGNS_JOB;
+  /** `<at ISO>#<runId>`: sorted by time, one item per run even two in an hour. */
+  runDate: string;
+  runId: string;
+  at: string;
+  clientsDue: number;
+  campaigns: Record<string, CampaignCounts>;
+  stopped?: StopReason;
+  maybeSent: number;
+  staleClaims: number;
+  durationMs: number;
+}
+
+/** Records the run; the sends are done by now, so a failure to record is logged, never thrown. */
+async function recordCampaignRun(run: CampaignRun, summary: CampaignRunSummary): Promise<void> {
+  const record: CampaignRunRecord = {
+    job: CAMPAIGNS_JOB,
+    runDate: `${summary.at}#${summary.runId}`,
+    runId: summary.runId,
+    at: summary.at,
+    clientsDue: summary.clientsDue,
+    campaigns: summary.campaigns,
+    ...(summary.stopped ? { stopped: summary.stopped.reason } : {}),
+    maybeSent: summary.maybeSent.length,
+    staleClaims: summary.staleClaims.length,
+    durationMs: summary.durationMs,
+  };
+  try {
+    await putRun(run.clients.documents, tableNames(run.config).runs, { ...record });
+  } catch (error) {
+    run.log.error('campaign run not recorded in the runs table (its sends are in the ledger)', { error: error instanceof Error ? error.message : String(error) });
+  }
 }
 
 function unresolvedSend(entry: LedgerEntry): UnresolvedSend {

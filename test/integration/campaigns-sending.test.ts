@@ -5,6 +5,8 @@ import type { Config } from '#shared/config.ts';
 import type { SesSender } from '#shared/delivery/ses-email.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { ledgerEntriesOf, type LedgerEntry } from '#shared/store/ledger-store.ts';
+import { CAMPAIGNS_JOB } from '#shared/sender/run.ts';
+import { getRun } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, countsOf, runCampaignHour, total } from '#test/support/campaign-runs.ts';
 import { ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
@@ -59,6 +61,9 @@ describe('campaign delivery on the embedded AWS', () => {
     expect(held).toBeGreaterThanOrEqual(14);
     expect(held).toBeLessThanOrEqual(46);
     expect(summary.campaigns.welcome).toMatchObject({ due: n, sent: n - held });
+    // The run is recorded in the runs table (clientele status shows the sender's runs and missed hours).
+    const record = await getRun(aws.clients.documents, tableNames(config).runs, { job: CAMPAIGNS_JOB, runDate: `${summary.at}#${summary.runId}` });
+    expect(record).toMatchObject({ runId: summary.runId, clientsDue: summary.clientsDue, campaigns: summary.campaigns, maybeSent: 0 });
 
     const ledger = await ledgerEntries(aws, config);
     expect(ledger).toHaveLength(n);

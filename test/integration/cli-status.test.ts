@@ -5,6 +5,7 @@ import { formatStatus, gatherStatus, type StatusResult } from '#local/commands/s
 import { configFromStackOutputs, loadTarget, type StackOutputs } from '#local/target.ts';
 import { parseConfig, type Config } from '#shared/config.ts';
 import { claimOccasion, recordDecision, recordOutcome } from '#shared/store/ledger-store.ts';
+import { CAMPAIGNS_JOB } from '#shared/sender/run.ts';
 import { putRun } from '#shared/store/runs-store.ts';
 import { tableName, tableNames } from '#shared/store/tables.ts';
 import { clienteleExit } from '#test/support/cli.ts';
@@ -94,6 +95,12 @@ beforeAll(async () => {
   await claimOccasion(documents, ledger, claim('team', 'nightly-report', tenOClock));
   // Older than the hours asked for.
   await recordDecision(documents, ledger, claim('C5', 'welcome', NOW - 30 * HOUR), 'held-out');
+  // The sender's record of its 10:00 run (shared/sender/run.ts), and one outside the window.
+  const counts = (due: number, sent: number, failed: number) => ({ due, sent, failed, 'held-out': 0, suppressed: 0, capped: 0, deferred: 0, expired: 0, alreadyClaimed: 0, left: 0 });
+  for (const at of [tenOClock, NOW - 30 * HOUR]) {
+    const iso = new Date(at).toISOString();
+    await putRun(documents, runs, { job: CAMPAIGNS_JOB, runDate: `${iso}#campaigns-${at}`, runId: `campaigns-${at}`, at: iso, clientsDue: 3, campaigns: { welcome: counts(2, 2, 0), winback: counts(1, 0, 1) }, stopped: 'circuit-breaker', maybeSent: 0, staleClaims: 0, durationMs: 900 });
+  }
 });
 
 describe('clientele status', () => {
@@ -130,7 +137,17 @@ describe('clientele status', () => {
     expect(text).toContain('times in Asia/Shanghai');
     expect(text).toMatch(/2026-11-22 {2}2026-11-23 02:00 \+08:00 +61\.0 s +2,000 +2,000 +12 {2}s3:\/\/fake-stack-data\/reports\/nightly\/2026-11-22\/report\.html/);
     expect(text).toContain('FAILURE: report not written: S3 said no');
+    // The report opens from a presigned link (reports.linkExpiryHours) as well as its s3:// location.
+    expect(status.nights[2]?.reportLink).toMatch(/fake-stack-data.*report\.html\?.*X-Amz-Expires=86400.*X-Amz-Signature=/);
+    expect(text).toContain(`open: ${status.nights[2]?.reportLink}`);
     expect(text).toMatch(/2026-11-24 10:00 \+08:00 +2 +1 /);
+
+    // The sender's runs in the window, and the hours without one (a missed start shows).
+    expect(status.sender.runs).toEqual([{ at: new Date(NOW - 2.5 * HOUR).toISOString(), runId: `campaigns-${NOW - 2.5 * HOUR}`, due: 3, sent: 2, failed: 1, stopped: 'circuit-breaker', maybeSent: 0 }]);
+    expect(status.sender.hoursWithoutRun).toHaveLength(22);
+    expect(status.sender.hoursWithoutRun).not.toContain('2026-11-24T02:00:00.000Z');
+    expect(text).toContain('run 2026-11-24 10:00 +08:00  due 3, sent 2, failed 1  STOPPED: circuit-breaker');
+    expect(text).toMatch(/NO RUN in 22 hour\(s\): /);
   });
 
   it('`clientele status --json` through the command line, with a config file', async () => {

@@ -101,6 +101,12 @@ describe('nightly report on the embedded AWS', () => {
     expect(latest?.from).toBe(config.sender.fromAddress);
     expect(latest?.body.text).toContain(second.report.reportObject);
     expect(latest?.body.html).toContain('Repurchase rate');
+    // A presigned link (reports.linkExpiryHours, 24 h by default) that opens the page without an AWS login.
+    const link = (latest?.body.text ?? '').match(/https?:\/\/\S*X-Amz-Signature=\S+/)?.[0];
+    expect(link).toContain('X-Amz-Expires=86400');
+    const opened = await fetch(String(link));
+    expect(opened.status).toBe(200);
+    expect(await opened.text()).toContain('<section id="campaigns"');
     expect(latest?.headers ?? []).toEqual([]);
 
     // A rerun of the night on the same export keeps the night's report as it was and does not mail the team again.

@@ -58,3 +58,14 @@ describe('team summary email', () => {
     expect(consoleUrl(reportConfig({ endpoints: { region: 'us-east-1', s3: 'http://127.0.0.1:4569' } }), 'b', 'k')).toBeUndefined();
   });
 });
+
+describe('team email with a presigned report link', () => {
+  it('leads with the link that opens without an AWS login and says until when it works', () => {
+    const link = { url: 'https://bucket.s3.amazonaws.com/reports/report.html?X-Amz-Signature=abc&X-Amz-Expires=86400', expiresAt: '2026-11-24T18:00:00.000Z' };
+    const email = renderTeamEmail(firstNightReport(), { reportObject: 's3://bucket/reports/report.html', reportLink: link });
+    expect(email.text).toContain(`link valid until ${link.expiresAt}:\n${link.url}`);
+    expect(email.html).toContain(`href="${link.url.replace('&', '&amp;')}"`);
+    expect(email.html).toContain('Open the full report with its charts');
+    expect(email.text).toContain('Stored at s3://bucket/reports/report.html');
+  });
+});
