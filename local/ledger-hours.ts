@@ -1,9 +1,7 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
-import { claimHourOf, claimHoursBetween, type LedgerEntry } from '#shared/store/ledger-store.ts';
-import { collectPages } from '#shared/store/paginate.ts';
-import { LEDGER_BY_HOUR_INDEX, tableName } from '#shared/store/tables.ts';
+import { claimHourOf, claimHoursBetween, ledgerStatusesOfHour } from '#shared/store/ledger-store.ts';
+import { tableName } from '#shared/store/tables.ts';
 
 /** A campaign occasion as the send ledger holds it: each once, in its last state. */
 export interface LedgerOccasion {
@@ -24,19 +22,7 @@ export async function ledgerOccasions(clients: Pick<AwsClients, 'documents'>, co
   const campaignIds = new Set(config.campaigns.campaigns.map((c) => c.id));
   const occasions: LedgerOccasion[] = [];
   for (const hour of claimHoursBetween(from, until)) {
-    const items = await collectPages<Pick<LedgerEntry, 'customerId' | 'campaignId' | 'status'>>((startKey) =>
-      clients.documents.send(
-        new QueryCommand({
-          TableName: tableName(config, 'sendLedger'),
-          IndexName: LEDGER_BY_HOUR_INDEX,
-          KeyConditionExpression: 'claimHour = :hour',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ProjectionExpression: 'customerId, campaignId, #status',
-          ExpressionAttributeValues: { ':hour': hour },
-          ExclusiveStartKey: startKey,
-        }),
-      ),
-    );
+    const items = await ledgerStatusesOfHour(clients.documents, tableName(config, 'sendLedger'), hour);
     for (const item of items) {
       if (campaignIds.has(item.campaignId)) occasions.push({ customerId: item.customerId, campaignId: item.campaignId, state: item.status, claimHour: hour });
     }

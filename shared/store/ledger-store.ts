@@ -472,3 +472,24 @@ export async function deleteLedgerEntriesOf(documents: DocumentSender, table: st
   await batchDeleteAll(documents, table, entries.map((e) => ({ customerId: e.customerId, occasionKey: e.occasionKey })));
   return entries.length;
 }
+
+/** The ledger entries whose last claim or decision fell in one UTC hour ('2026-11-23T10'), through the byClaimHour index: who, which campaign, which status. */
+export function ledgerStatusesOfHour(
+  documents: Pick<DynamoDBDocumentClient, 'send'>,
+  table: string,
+  hour: string,
+): Promise<Pick<LedgerEntry, 'customerId' | 'campaignId' | 'status'>[]> {
+  return collectPages<Pick<LedgerEntry, 'customerId' | 'campaignId' | 'status'>>((startKey) =>
+    documents.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: LEDGER_BY_HOUR_INDEX,
+        KeyConditionExpression: 'claimHour = :hour',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ProjectionExpression: 'customerId, campaignId, #status',
+        ExpressionAttributeValues: { ':hour': hour },
+        ExclusiveStartKey: startKey,
+      }),
+    ),
+  );
+}

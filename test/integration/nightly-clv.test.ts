@@ -73,7 +73,8 @@ describe('nightly run with predicted lifetime value', () => {
     await uploadExport(aws, config, dir, RUN_DATE);
     const summary = await runNightly({ clock: Date.now, runDate: RUN_DATE, runId: 'clv-bound', config, clients: aws.clients });
     expect(summary.clv.fitted).toBe(false);
-    expect(summary.clv.skippedReason).toMatch(/no finite prediction.*bound/);
+    // Since T runs to the run date (the lifetimes convention) this sample no longer converges at all; either way nothing unusable is stored.
+    expect(summary.clv.skippedReason).toMatch(/no finite prediction.*bound|did not converge/);
     expect(summary.written.profiles).toBe(summary.distribution.clients);
     const items = await scanTable(aws, tableNames(config).profiles);
     expect(items.some((item) => item.clv !== undefined)).toBe(false);
