@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadTarget, targetOptionsSchema } from '#local/target.ts';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
-import { parseS3Url, presignedObjectUrl } from '#shared/aws/s3-objects.ts';
+import { reportLink } from '#shared/nightly/publish-report.ts';
 import type { Config } from '#shared/config.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { runNightly } from '#shared/nightly/run.ts';
@@ -84,8 +84,7 @@ async function nightlyInStack(target: Target, stack: StackInfo, options: z.infer
 /** The summary, with a presigned link to its report (reports.linkExpiryHours) that opens without an AWS login. */
 async function printSummary(summary: NightlyRunSummary, config: Config, clients: AwsClients, json: boolean): Promise<void> {
   const object = summary.report.reportObject;
-  const hours = config.reports.linkExpiryHours;
-  const reportLink = object ? await presignedObjectUrl(clients.s3, parseS3Url(object).bucket, parseS3Url(object).prefix, hours * 3600) : undefined;
-  if (json) process.stdout.write(`${JSON.stringify(reportLink ? { ...summary, reportLink } : summary)}\n`);
-  else process.stdout.write(`${formatNightlySummary(summary)}\n${reportLink ? `Open the report (link valid ${hours} h): ${reportLink}\n` : ''}`);
+  const link = object ? await reportLink(clients.s3, config, object, Date.now()) : undefined;
+  if (json) process.stdout.write(`${JSON.stringify(link ? { ...summary, reportLink: link.url } : summary)}\n`);
+  else process.stdout.write(`${formatNightlySummary(summary)}\n${link ? `Open the report (link valid ${config.reports.linkExpiryHours} h): ${link.url}\n` : ''}`);
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
-import { parseS3Url, presignedObjectUrl } from '#shared/aws/s3-objects.ts';
+import { reportLink } from '#shared/nightly/publish-report.ts';
 import type { Config } from '#shared/config.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { CAMPAIGNS_JOB, type CampaignRunRecord } from '#shared/sender/run.ts';
@@ -162,16 +162,15 @@ export async function gatherStatus(
   return {
     source: target.source,
     timeZone: config.timeZone,
-    nights: await Promise.all(items.map((item) => withReportLink(nightStatus(item), clients, config))),
+    nights: await Promise.all(items.map((item) => withReportLink(nightStatus(item), clients, config, now))),
     sender: { from: new Date(Math.floor(from / HOUR_MS) * HOUR_MS).toISOString(), until: new Date(now).toISOString(), hours, runs, hoursWithoutRun },
   };
 }
 
 /** The night with a presigned link to its report, so that a marketer can open it without an AWS login. */
-async function withReportLink(night: NightStatus, clients: Pick<AwsClients, 's3'>, config: Config): Promise<NightStatus> {
+async function withReportLink(night: NightStatus, clients: Pick<AwsClients, 's3'>, config: Config, now: number): Promise<NightStatus> {
   if (!night.report) return night;
-  const { bucket, prefix: key } = parseS3Url(night.report);
-  return { ...night, reportLink: await presignedObjectUrl(clients.s3, bucket, key, config.reports.linkExpiryHours * 3600) };
+  return { ...night, reportLink: (await reportLink(clients.s3, config, night.report, now)).url };
 }
 
 const n = (value: number | undefined) => (value === undefined ? '-' : value.toLocaleString('en-US'));

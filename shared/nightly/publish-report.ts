@@ -1,4 +1,5 @@
-import { presignedObjectUrl, writeObject } from '#shared/aws/s3-objects.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { parseS3Url, presignedObjectUrl, writeObject } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { CampaignResults } from '#shared/campaign-results/model.ts';
 import type { Config } from '#shared/config.ts';
@@ -88,7 +89,7 @@ export async function publishNightlyReport(options: PublishOptions): Promise<Rep
     return outcome;
   }
   const url = outcome.reportObject ? consoleUrl(config, bucket, key) : undefined;
-  const link = outcome.reportObject ? await reportLinkOf(options, bucket, key, log) : undefined;
+  const link = outcome.reportObject ? await teamReportLink(options, outcome.reportObject, log) : undefined;
   const email = renderTeamEmail(
     report,
     { ...(outcome.reportObject ? { reportObject: outcome.reportObject } : {}), ...(url ? { reportUrl: url } : {}), ...(link ? { reportLink: link } : {}) },
@@ -98,12 +99,21 @@ export async function publishNightlyReport(options: PublishOptions): Promise<Rep
   return outcome;
 }
 
-/** A presigned link to report.html for the team (reports.linkExpiryHours); none when it cannot be signed (the email goes without). */
-async function reportLinkOf(options: PublishOptions, bucket: string, key: string, log: Log): Promise<{ url: string; expiresAt: string } | undefined> {
-  const seconds = options.config.reports.linkExpiryHours * 3600;
+/**
+ * A presigned https link to a night's report.html (its s3:// location), valid
+ * reports.linkExpiryHours from `at`: what the team email, `clientele status` and `run nightly` give.
+ */
+export async function reportLink(s3: S3Client, config: Config, reportObject: string, at: number): Promise<{ url: string; expiresAt: string }> {
+  const seconds = config.reports.linkExpiryHours * 3600;
+  const { bucket, prefix: key } = parseS3Url(reportObject);
+  const url = await presignedObjectUrl(s3, bucket, key, seconds);
+  return { url, expiresAt: new Date(at + seconds * 1000).toISOString() };
+}
+
+/** The team email's link; none when it cannot be signed (the email goes without). */
+async function teamReportLink(options: PublishOptions, reportObject: string, log: Log): Promise<{ url: string; expiresAt: string } | undefined> {
   try {
-    const url = await presignedObjectUrl(options.clients.s3, bucket, key, seconds);
-    return { url, expiresAt: new Date(options.at + seconds * 1000).toISOString() };
+    return await reportLink(options.clients.s3, options.config, reportObject, options.at);
   } catch (error) {
     log.warn('report link not signed; the team email names the object only', { error: message(error) });
     return undefined;

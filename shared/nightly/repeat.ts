@@ -5,6 +5,7 @@ import type { FileReport } from '#shared/exports/reader.ts';
 import type { Log } from '#shared/log.ts';
 import { getRun, putRun } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
+import { compareStrings } from '#shared/tiering/client-columns.ts';
 import { stableStringify } from './diff.ts';
 import { NIGHTLY_JOB, type NightlyRunSummary } from './summary.ts';
 
@@ -22,7 +23,7 @@ export const NIGHTLY_RERUN_JOB = 'nightly-rerun';
 /** The export's files (location and sha256 of their bytes) and the configuration's rules, as one hash. */
 export function nightFingerprint(files: readonly Pick<FileReport, 'location' | 'sha256'>[], config: Config): string {
   const hash = createHash('sha256');
-  for (const file of [...files].sort((a, b) => (a.location < b.location ? -1 : a.location > b.location ? 1 : 0))) {
+  for (const file of [...files].sort((a, b) => compareStrings(a.location, b.location))) {
     hash.update(`${file.location}\n${file.sha256}\n`);
   }
   // What the night computes from, not where it keeps things: the tables, buckets and endpoints

@@ -16,6 +16,7 @@ import { isErased, loadErasures } from '#shared/store/erasure-store.ts';
 import { readBeforeImages } from '#shared/store/night-plans.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { compareStrings } from '#shared/tiering/client-columns.ts';
 import { computeProfiles, rfmMeasures, runClock } from '#shared/tiering/profile.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
@@ -453,7 +454,7 @@ export async function finishNight(
   // By file and line, whichever shard found them.
   const rejects = outcomes
     .flatMap((o) => o.rejects)
-    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line))
+    .sort((a, b) => compareStrings(a.file, b.file) || a.line - b.line)
     .slice(0, MAX_KEPT_REJECTS);
   const rowObjects = await writeRowObjects(context, { rejects, warnings: first.warnings });
   const summary: NightlyRunSummary = {

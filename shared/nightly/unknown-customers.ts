@@ -1,5 +1,6 @@
 import type { FileReport, RowPosition } from '#shared/exports/reader.ts';
 import type { Reject } from '#shared/model.ts';
+import { compareStrings } from '#shared/tiering/client-columns.ts';
 
 /**
  * Orders for customers nobody knows. A generic order names its client by customer_id; when no
@@ -21,8 +22,6 @@ export const UNKNOWN_CUSTOMER_REASON = 'unknown customer: no row of the customer
 const MAX_KEPT = 10_000;
 /** Above any line number a file can have: positions are packed as rank * LINE_SPAN + line. */
 const LINE_SPAN = 2 ** 32;
-
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Positions of order lines whose customer_id no customer row carried, by that id. */
 export class OrphanOrderLines {
@@ -52,10 +51,10 @@ export class OrphanOrderLines {
   rejectsOf(isUnknown: (customerId: string) => boolean): UnknownCustomerRejects {
     const result: UnknownCustomerRejects = { customerIds: [], perFile: {}, rejected: 0, rejects: [] };
     // Files ranked by name, so that one number (rank * 2^32 + line) sorts the lines by file and line.
-    const byName = this.files.map((_, i) => i).sort((a, b) => compare(this.files[a] as string, this.files[b] as string));
+    const byName = this.files.map((_, i) => i).sort((a, b) => compareStrings(this.files[a] as string, this.files[b] as string));
     const rank = new Map(byName.map((fileIndex, r) => [fileIndex, r]));
     const positions: number[] = [];
-    for (const [customerId, lines] of [...this.lines].sort(([a], [b]) => compare(a, b))) {
+    for (const [customerId, lines] of [...this.lines].sort(([a], [b]) => compareStrings(a, b))) {
       if (!isUnknown(customerId)) continue;
       result.customerIds.push(customerId);
       for (let i = 0; i < lines.length; i += 2) {
