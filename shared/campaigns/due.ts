@@ -159,24 +159,43 @@ export function welcomeOccasion(campaign: WelcomeCampaign, profile: ClientProfil
 }
 
 /**
- * Days one purchase of this SKU lasts. A personal cycle (median gap between the client's
- * purchase days, 2+ days) wins and is used as is: it is measured between whole purchases, so it
- * already reflects the quantity the client usually buys. The catalog cycle is per unit and is
- * stretched by the quantity of the last purchase. No cycle: not replenishable, no reminder.
+ * Days one purchase of this SKU lasts, for a replenishable product only: one with a catalog
+ * cycle (replenish_days) or in a category the campaign lists as replenishable. A coat or a bag
+ * bought twice has a gap between purchases, not a use-up cycle, and gets no reminder.
+ * For a replenishable product a personal cycle (median gap between the client's purchase days,
+ * 2+ days) wins and is used as is: it is measured between whole purchases, so it already
+ * reflects the quantity the client usually buys. The catalog cycle is per unit and is stretched
+ * by the quantity of the last purchase. A listed category without a catalog cycle needs the
+ * personal one: with a single purchase there is nothing to time the reminder by.
  */
 export function replenishmentCycle(
   purchase: SkuPurchase,
   product: ProductRecord | undefined,
+  replenishableCategories: readonly string[] = [],
 ): { days: number; source: 'personal' | 'catalog' } | undefined {
+  if (!isReplenishable(purchase, product, replenishableCategories)) return undefined;
   const personal = purchase.personalCycleDays;
   if (purchase.purchases >= 2 && personal !== undefined && Number.isFinite(personal) && personal > 0) {
     return { days: Math.round(personal), source: 'personal' };
   }
-  const perUnit = product?.replenishDays;
-  if (perUnit === undefined || !Number.isFinite(perUnit) || perUnit <= 0) return undefined;
+  const perUnit = catalogCycleDays(product);
+  if (perUnit === undefined) return undefined;
   // A quantity of 0 can only come from bad data; count it as one unit.
   const quantity = Math.max(1, purchase.quantity);
   return { days: Math.round(perUnit * quantity), source: 'catalog' };
+}
+
+/** The products export's use-up cycle of one unit, when it gives a usable one. */
+function catalogCycleDays(product: ProductRecord | undefined): number | undefined {
+  const perUnit = product?.replenishDays;
+  return perUnit !== undefined && Number.isFinite(perUnit) && perUnit > 0 ? perUnit : undefined;
+}
+
+/** A consumable: a catalog cycle (replenish_days), or a category the campaign lists as replenishable. */
+export function isReplenishable(purchase: SkuPurchase, product: ProductRecord | undefined, replenishableCategories: readonly string[]): boolean {
+  if (catalogCycleDays(product) !== undefined) return true;
+  const category = purchase.category ?? product?.category;
+  return category !== undefined && replenishableCategories.includes(category);
 }
 
 /** The send window of one reminder: [dueAt, expiresAt), ending at local midnight of the run-out day. */
@@ -210,7 +229,7 @@ export function replenishmentWindow(
 ): (ReminderWindow & { cycle: { days: number; source: 'personal' | 'catalog' } }) | undefined {
   const purchasedAt = instantOf(purchase.lastPurchasedAt);
   if (purchasedAt === undefined) return undefined;
-  const cycle = replenishmentCycle(purchase, product);
+  const cycle = replenishmentCycle(purchase, product, campaign.replenishableCategories);
   if (cycle === undefined || cycle.days <= campaign.timing.daysBeforeRunOut) return undefined;
   const runOutDate = addDays(localDate(purchasedAt, timeZone), cycle.days);
   return { ...reminderWindow(campaign, runOutDate, timeZone), cycle };
@@ -257,10 +276,12 @@ export function replenishmentOccasion(
 }
 
 /**
- * When the reminder of a client without any product cycle is due: the CLV model's predicted next
- * order date (profile.clv.predictedNextOrderAt, local YYYY-MM-DD, anchored at the last purchase)
- * stands in for the run-out day. Undefined when any SKU has a cycle (the per-SKU reminders cover
- * the client) or there is no prediction.
+ * When the reminder of a client whose consumables have no known cycle is due: the CLV model's
+ * predicted next order date (profile.clv.predictedNextOrderAt, local YYYY-MM-DD, anchored at the
+ * last purchase) stands in for the run-out day. That is a product of a listed replenishable
+ * category bought once, with no replenish_days. Undefined when the client bought no replenishable
+ * product (a bag or a coat runs out of nothing), when any SKU has a cycle (the per-SKU reminders
+ * cover the client), or without a prediction.
  */
 export function nextOrderWindow(
   campaign: ReplenishmentCampaign,
@@ -270,7 +291,9 @@ export function nextOrderWindow(
 ): ReminderWindow | undefined {
   const predicted = profile.clv?.predictedNextOrderAt;
   if (predicted === undefined || !isIsoDate(predicted)) return undefined;
-  if (Object.entries(profile.skus).some(([sku, purchase]) => replenishmentCycle(purchase, catalog.get(sku)) !== undefined)) return undefined;
+  const skus = Object.entries(profile.skus);
+  if (!skus.some(([sku, purchase]) => isReplenishable(purchase, catalog.get(sku), campaign.replenishableCategories))) return undefined;
+  if (skus.some(([sku, purchase]) => replenishmentCycle(purchase, catalog.get(sku), campaign.replenishableCategories) !== undefined)) return undefined;
   return reminderWindow(campaign, predicted, timeZone);
 }
 
@@ -278,7 +301,7 @@ export function nextOrderWindow(
  * Replenishment without any product cycle (nextOrderWindow): due from local midnight of
  * (predicted − daysBeforeRunOut) until local midnight of the predicted day, keyed
  * '<campaignId>#next-order#<predicted date>' (one reminder per prediction; a new order moves the
- * date). The email shows the client's most recently bought product.
+ * date). The email shows the client's most recently bought replenishable product.
  */
 export function nextOrderOccasion(
   campaign: ReplenishmentCampaign,
@@ -293,7 +316,7 @@ export function nextOrderOccasion(
   if (now < dueAt || now >= expiresAt) return undefined;
   const skus = Object.entries(profile.skus);
   const latest = skus
-    .filter(([, p]) => instantOf(p.lastPurchasedAt) !== undefined)
+    .filter(([sku, p]) => instantOf(p.lastPurchasedAt) !== undefined && isReplenishable(p, catalog.get(sku), campaign.replenishableCategories))
     .sort(([skuA, a], [skuB, b]) => (instantOf(b.lastPurchasedAt) ?? 0) - (instantOf(a.lastPurchasedAt) ?? 0) || (skuA < skuB ? -1 : skuA > skuB ? 1 : 0))[0];
   const product = latest === undefined ? undefined : { sku: latest[0], purchase: latest[1], record: catalog.get(latest[0]) };
   const productName = product?.purchase.productName ?? product?.record?.name;

@@ -113,6 +113,12 @@ export const welcomeCampaignSchema = z.strictObject({
 
 export const replenishmentCampaignSchema = z.strictObject({
   ...common('replenishment', 2, REPLENISHMENT_OFFERS),
+  /**
+   * Categories whose products are consumables even when the products export gives them no
+   * replenish_days (e.g. "fragrance"). Only these and products with replenish_days get reminders:
+   * a coat bought twice has a personal gap, not a use-up cycle.
+   */
+  replenishableCategories: z.array(z.string().min(1, 'must be a category key')).default([]),
   timing: z
     .strictObject({
       /** Local calendar days before the predicted run-out day on which the reminder becomes due. */

@@ -9,7 +9,7 @@ import { getProfile } from '#shared/store/profile-store.ts';
 import { getSuppression, isSuppressed, suppress } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, runCampaignHour, total } from '#test/support/campaign-runs.ts';
-import { ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
+import { ledgerEntries, seedCatalog, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
@@ -36,6 +36,11 @@ const newClient = (id: string, fields: Parameters<typeof profileItem>[1] = {}) =
 const CREAM_BOUGHT = iso(at('2026-10-10 12:00', SH));
 const TONER_BOUGHT = iso(at('2026-10-12 12:00', SH));
 const REMINDERS = { winnerKey: `replenishment#CREAM#${CREAM_BOUGHT}`, companionKey: `replenishment#TONER#${TONER_BOUGHT}` };
+/** Both are consumables (replenish_days in the products export); the personal cycle times them. */
+const REMINDER_PRODUCTS = [
+  { sku: 'CREAM', name: 'Face cream', category: 'skincare', replenishDays: 60 },
+  { sku: 'TONER', name: 'Toner', category: 'skincare', replenishDays: 60 },
+];
 const twoRemindersDue = (id: string) =>
   profileItem(id, {
     firstOrderAt: iso(Date.parse(CREAM_BOUGHT) - 90 * DAY),
@@ -204,6 +209,7 @@ describe('campaign policy on the embedded AWS', () => {
     // KNOWN BUG (shared/sender/run.ts, settle 'send'): the loser of the winner's claim still claims the
     // companions, then returns without sending or resolving them; they stay 'claimed' for good.
     const config = await campaignConfig(aws, 'race');
+    await seedCatalog(aws, config, REMINDER_PRODUCTS);
     await seedProfiles(aws, config, [twoRemindersDue('race-1')]);
     const { winnerKey, companionKey } = REMINDERS;
 
@@ -247,6 +253,7 @@ describe('campaign policy on the embedded AWS', () => {
     // KNOWN BUG (shared/sender/run.ts, recentSends): the cap counts only 'sent' entries, so a run that reads the
     // ledger while another run's claim is in flight sends a second email to the same client in the same hour.
     const config = await campaignConfig(aws, 'race-cap');
+    await seedCatalog(aws, config, REMINDER_PRODUCTS);
     await seedProfiles(aws, config, [twoRemindersDue('race-2')]);
     const { winnerKey, companionKey } = REMINDERS;
 

@@ -90,6 +90,9 @@ describe('campaign timing on the embedded AWS', () => {
 
     // No quiet hours (start = end), so the due day's 00:30 run may send.
     const config = await campaignConfig(aws, 'repl-noquiet', { campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } } } });
+    // A consumable (replenish_days in the products export); the personal cycle times it.
+    const creamProducts = [{ sku: 'CREAM-50', name: 'Face cream', category: 'skincare', replenishDays: 60 }];
+    await seedCatalog(aws, config, creamProducts);
     await seedProfiles(aws, config, [client]);
     const before = await runCampaignHour(aws, config, dayBefore, 'repl-1');
     expect(before.campaigns.replenishment).toMatchObject({ due: 0, sent: 0 });
@@ -102,6 +105,7 @@ describe('campaign timing on the embedded AWS', () => {
 
     // With the default quiet hours (21:00–09:00) the same 00:30 run defers to 09:00 local that day.
     const quiet = await campaignConfig(aws, 'repl-quiet');
+    await seedCatalog(aws, quiet, creamProducts);
     await seedProfiles(aws, quiet, [{ ...client, customerId: 'repl-ny-q', email: 'repl-ny-q@example.com' }]);
     expect((await runCampaignHour(aws, quiet, dayBefore, 'repl-q-1')).campaigns.replenishment).toMatchObject({ due: 0, deferred: 0 });
     const deferred = await runCampaignHour(aws, quiet, dueDay, 'repl-q-2');

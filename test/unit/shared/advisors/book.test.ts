@@ -167,14 +167,20 @@ describe('replenishment due', () => {
     ]);
   });
 
-  it('uses the predicted next order of a client with no product cycle', () => {
-    const bagBuyer = client('bag', {
-      skus: { BAG: { lastPurchasedAt: iso(at('2026-08-01T10:00')), quantity: 1, purchases: 1 } },
+  it('uses the predicted next order of a client whose consumables have no cycle, never for a bag', () => {
+    const config = parseConfig({ campaigns: { campaigns: [{ kind: 'welcome' }, { kind: 'replenishment', replenishableCategories: ['fragrance'] }, { kind: 'winback' }] } });
+    const perfumeBuyer = client('perfume', {
+      skus: { PERFUME: { lastPurchasedAt: iso(at('2026-08-01T10:00')), quantity: 1, purchases: 1 } },
       clv: clv({ predictedNextOrderAt: '2026-12-05' }),
     });
-    expect(reasonsOf(book([bagBuyer]), 'bag')).toEqual([
+    expect(reasonsOf(book([perfumeBuyer], { config }), 'perfume')).toEqual([
       { kind: 'replenishment-due', action: 'set-aside', items: [{ runOutDate: '2026-12-05', predicted: true }] },
     ]);
+    const bagBuyer = client('bag', {
+      skus: { BAG: { lastPurchasedAt: iso(at('2026-08-01T10:00')), quantity: 1, purchases: 2, personalCycleDays: 60 } },
+      clv: clv({ predictedNextOrderAt: '2026-12-05' }),
+    });
+    expect(kindsOf(book([bagBuyer], { config }), 'bag') ?? []).not.toContain('replenishment-due');
   });
 
   it('whenever the sender would send a replenishment reminder at the clock, the book lists it', () => {

@@ -4,9 +4,9 @@ import type { ReplenishmentCampaign } from '#shared/campaigns/schema.ts';
 import type { ClientClv, ClientProfile } from '#shared/model.ts';
 import { clientProfile } from '#test/support/profiles.ts';
 import { BRAND_ZONE, at } from '#test/support/time.ts';
-import { CATALOG, context } from './fixtures.ts';
+import { CATALOG, context, FRAGRANCE_REPLENISHABLE } from './fixtures.ts';
 
-const CTX = context();
+const CTX = context(FRAGRANCE_REPLENISHABLE);
 const REPLENISHMENT = CTX.campaigns.campaigns.find((c): c is ReplenishmentCampaign => c.kind === 'replenishment') as ReplenishmentCampaign;
 
 function clv(fields: Partial<ClientClv> = {}): ClientClv {
@@ -23,45 +23,62 @@ function clv(fields: Partial<ClientClv> = {}): ClientClv {
   };
 }
 
-/** A client whose only product (a bag) has no cycle. */
-const bagBuyer = clientProfile({
+/** A client whose only product (a perfume: replenishable by its category, no catalog cycle) was bought once. */
+const perfumeBuyer = clientProfile({
   orderCount: 2,
   lastOrderAt: '2026-05-01T02:00:00.000Z',
-  skus: { BAG: { productName: 'Tote', category: 'bags', lastPurchasedAt: '2026-05-01T02:00:00.000Z', quantity: 1, purchases: 1 } },
+  skus: { PERFUME: { productName: 'Eau de Parfum', category: 'fragrance', lastPurchasedAt: '2026-05-01T02:00:00.000Z', quantity: 1, purchases: 1 } },
   clv: clv(),
 });
 
 describe('replenishment from the predicted next order', () => {
   it('is due 15 local days before the predicted date, until its local midnight, keyed on the date', () => {
-    const found = nextOrderOccasion(REPLENISHMENT, bagBuyer, CATALOG, at('2026-06-16T00:00'), BRAND_ZONE);
+    const found = nextOrderOccasion(REPLENISHMENT, perfumeBuyer, CATALOG, at('2026-06-16T00:00'), BRAND_ZONE);
     expect(found).toMatchObject({
       campaignId: 'replenishment',
       kind: 'replenishment',
       occasionKey: 'replenishment#next-order#2026-07-01',
       dueAt: at('2026-06-16T00:00'),
       expiresAt: at('2026-07-01T00:00'),
-      details: { sku: 'BAG', productName: 'Tote', cycleSource: 'predicted', runOutDate: '2026-07-01' },
+      details: { sku: 'PERFUME', productName: 'Eau de Parfum', cycleSource: 'predicted', runOutDate: '2026-07-01' },
     });
-    expect(nextOrderOccasion(REPLENISHMENT, bagBuyer, CATALOG, at('2026-06-15T23:59'), BRAND_ZONE)).toBeUndefined();
-    expect(nextOrderOccasion(REPLENISHMENT, bagBuyer, CATALOG, at('2026-06-30T23:59'), BRAND_ZONE)).toBeDefined();
-    expect(nextOrderOccasion(REPLENISHMENT, bagBuyer, CATALOG, at('2026-07-01T00:00'), BRAND_ZONE)).toBeUndefined();
-    expect(dueOccasions(bagBuyer, CATALOG, at('2026-06-20T10:00'), CTX).map((o) => o.occasionKey)).toContain('replenishment#next-order#2026-07-01');
+    expect(nextOrderOccasion(REPLENISHMENT, perfumeBuyer, CATALOG, at('2026-06-15T23:59'), BRAND_ZONE)).toBeUndefined();
+    expect(nextOrderOccasion(REPLENISHMENT, perfumeBuyer, CATALOG, at('2026-06-30T23:59'), BRAND_ZONE)).toBeDefined();
+    expect(nextOrderOccasion(REPLENISHMENT, perfumeBuyer, CATALOG, at('2026-07-01T00:00'), BRAND_ZONE)).toBeUndefined();
+    expect(dueOccasions(perfumeBuyer, CATALOG, at('2026-06-20T10:00'), CTX).map((o) => o.occasionKey)).toContain('replenishment#next-order#2026-07-01');
+  });
+
+  it('is never due for a client who bought nothing replenishable: a bag runs out of nothing', () => {
+    const bagBuyer = clientProfile({
+      ...perfumeBuyer,
+      skus: { BAG: { productName: 'Tote', category: 'bags', lastPurchasedAt: '2026-05-01T02:00:00.000Z', quantity: 1, purchases: 2, personalCycleDays: 30 } },
+    });
+    for (const now of [at('2026-06-16T00:00'), at('2026-06-20T10:00'), at('2026-06-30T23:59')]) {
+      expect(nextOrderOccasion(REPLENISHMENT, bagBuyer, CATALOG, now, BRAND_ZONE)).toBeUndefined();
+      expect(dueOccasions(bagBuyer, CATALOG, now, CTX).filter((o) => o.kind === 'replenishment')).toEqual([]);
+    }
+    // The perfume is shown, not the bag bought after it.
+    const both = clientProfile({
+      ...perfumeBuyer,
+      skus: { ...perfumeBuyer.skus, BAG: { productName: 'Tote', category: 'bags', lastPurchasedAt: '2026-05-20T02:00:00.000Z', quantity: 1, purchases: 1 } },
+    });
+    expect(nextOrderOccasion(REPLENISHMENT, both, CATALOG, at('2026-06-20T10:00'), BRAND_ZONE)?.details).toMatchObject({ sku: 'PERFUME' });
   });
 
   it('is not due when any SKU has a cycle (personal or catalog), or without a prediction', () => {
     const withCream = clientProfile({
-      ...bagBuyer,
-      skus: { ...bagBuyer.skus, CREAM: { lastPurchasedAt: '2026-01-01T02:00:00.000Z', quantity: 1, purchases: 1 } },
+      ...perfumeBuyer,
+      skus: { ...perfumeBuyer.skus, CREAM: { lastPurchasedAt: '2026-01-01T02:00:00.000Z', quantity: 1, purchases: 1 } },
     });
     expect(nextOrderOccasion(REPLENISHMENT, withCream, CATALOG, at('2026-06-20T10:00'), BRAND_ZONE)).toBeUndefined();
     const personal = clientProfile({
-      ...bagBuyer,
-      skus: { GIFT: { lastPurchasedAt: '2026-05-01T02:00:00.000Z', quantity: 1, purchases: 3, personalCycleDays: 200 } },
+      ...perfumeBuyer,
+      skus: { PERFUME: { lastPurchasedAt: '2026-05-01T02:00:00.000Z', quantity: 1, purchases: 3, personalCycleDays: 200 } },
     });
     expect(nextOrderOccasion(REPLENISHMENT, personal, CATALOG, at('2026-06-20T10:00'), BRAND_ZONE)).toBeUndefined();
-    const { clv: _dropped, ...noPrediction } = bagBuyer;
+    const { clv: _dropped, ...noPrediction } = perfumeBuyer;
     expect(nextOrderOccasion(REPLENISHMENT, noPrediction, CATALOG, at('2026-06-20T10:00'), BRAND_ZONE)).toBeUndefined();
-    const gone = clientProfile({ ...bagBuyer, clv: clv({ predictedNextOrderAt: undefined }) });
+    const gone = clientProfile({ ...perfumeBuyer, clv: clv({ predictedNextOrderAt: undefined }) });
     expect(nextOrderOccasion(REPLENISHMENT, gone, CATALOG, at('2026-06-20T10:00'), BRAND_ZONE)).toBeUndefined();
   });
 });

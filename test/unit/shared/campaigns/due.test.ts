@@ -1,9 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { clientTimeZone, dueOccasions, replenishmentCycle, type DueOccasion } from '#shared/campaigns/due.ts';
 import type { ClientProfile, SkuPurchase } from '#shared/model.ts';
 import { clientProfile } from '#test/support/profiles.ts';
 import { DAY, HOUR, MINUTE, at, iso } from '#test/support/time.ts';
-import { CATALOG, context } from './fixtures.ts';
+import { CATALOG, context, FRAGRANCE_REPLENISHABLE } from './fixtures.ts';
 
 const CTX = context();
 
@@ -182,10 +183,23 @@ describe('replenishment', () => {
     }
   });
 
-  it('has a personal cycle for an SKU the catalog does not know', () => {
-    const client = buyer({ UNKNOWN: purchase({ purchases: 2, personalCycleDays: 30 }) });
-    expect(ofKind(client, at('2026-01-25T00:00'), 'replenishment')[0]?.details).toMatchObject({ sku: 'UNKNOWN', runOutDate: '2026-02-09' });
-    expect(ofKind(client, at('2026-01-25T00:00'), 'replenishment')[0]?.details.productName).toBeUndefined();
+  it('never reminds of a product that is not a consumable, however regular its purchases', () => {
+    // A coat or a bag bought on two days has a personal gap, not a use-up cycle.
+    const client = buyer({ BAG: purchase({ purchases: 3, personalCycleDays: 40 }), UNKNOWN: purchase({ purchases: 2, personalCycleDays: 30 }) });
+    for (let day = 0; day < 400; day += 1) {
+      expect(ofKind(client, at('2026-01-10T12:00') + day * DAY, 'replenishment')).toHaveLength(0);
+    }
+  });
+
+  it('uses the personal cycle of a product in a category the config lists as replenishable', () => {
+    const ctx = context(FRAGRANCE_REPLENISHABLE);
+    const regular = buyer({ PERFUME: purchase({ purchases: 2, personalCycleDays: 30 }) });
+    expect(ofKind(regular, at('2026-01-25T00:00'), 'replenishment', ctx)[0]?.details).toMatchObject({ sku: 'PERFUME', runOutDate: '2026-02-09', cycleSource: 'personal' });
+    expect(ofKind(regular, at('2026-01-25T00:00'), 'replenishment')).toHaveLength(0);
+    // Not in the catalog at all, but its category (as bought) is listed.
+    const unknown = buyer({ UNKNOWN: purchase({ purchases: 2, personalCycleDays: 30, category: 'fragrance' }) });
+    expect(ofKind(unknown, at('2026-01-25T00:00'), 'replenishment', ctx)[0]?.details).toMatchObject({ sku: 'UNKNOWN', runOutDate: '2026-02-09' });
+    expect(ofKind(unknown, at('2026-01-25T00:00'), 'replenishment', ctx)[0]?.details.productName).toBeUndefined();
   });
 
   it('reminds once per purchase: a repurchase moves the run-out and the key, and the old reminder is gone', () => {
@@ -222,9 +236,43 @@ describe('replenishment', () => {
 
 describe('replenishmentCycle', () => {
   it('rounds a fractional median and treats a zero quantity as one unit', () => {
-    expect(replenishmentCycle({ lastPurchasedAt: '', quantity: 1, purchases: 2, personalCycleDays: 45.5 }, undefined)).toEqual({ days: 46, source: 'personal' });
-    expect(replenishmentCycle({ lastPurchasedAt: '', quantity: 0, purchases: 1 }, { sku: 'X', replenishDays: 30 })).toEqual({ days: 30, source: 'catalog' });
+    const product = { sku: 'X', replenishDays: 30 };
+    expect(replenishmentCycle({ lastPurchasedAt: '', quantity: 1, purchases: 2, personalCycleDays: 45.5 }, product)).toEqual({ days: 46, source: 'personal' });
+    expect(replenishmentCycle({ lastPurchasedAt: '', quantity: 0, purchases: 1 }, product)).toEqual({ days: 30, source: 'catalog' });
     expect(replenishmentCycle({ lastPurchasedAt: '', quantity: 1, purchases: 1 }, { sku: 'X', replenishDays: 0 })).toBeUndefined();
+  });
+
+  it('gives a cycle only to a product with replenish_days or in a listed category', () => {
+    const regular = { lastPurchasedAt: '', quantity: 1, purchases: 4, personalCycleDays: 45 };
+    expect(replenishmentCycle(regular, undefined)).toBeUndefined();
+    expect(replenishmentCycle(regular, { sku: 'COAT', category: 'outerwear' })).toBeUndefined();
+    expect(replenishmentCycle(regular, { sku: 'COAT', category: 'outerwear' }, ['fragrance'])).toBeUndefined();
+    expect(replenishmentCycle(regular, { sku: 'EDP', category: 'fragrance' }, ['fragrance'])).toEqual({ days: 45, source: 'personal' });
+    expect(replenishmentCycle({ ...regular, category: 'fragrance' }, undefined, ['fragrance'])).toEqual({ days: 45, source: 'personal' });
+    // Listed but bought once and no catalog cycle: nothing to time it by (the predicted next order may).
+    expect(replenishmentCycle({ lastPurchasedAt: '', quantity: 1, purchases: 1 }, { sku: 'EDP', category: 'fragrance' }, ['fragrance'])).toBeUndefined();
+  });
+
+  it('never gives a cycle to a product that is neither in the catalog with replenish_days nor in a listed category (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          purchases: fc.integer({ min: 0, max: 20 }),
+          quantity: fc.integer({ min: 0, max: 5 }),
+          personalCycleDays: fc.option(fc.double({ min: 0, max: 400, noNaN: true }), { nil: undefined }),
+          category: fc.option(fc.constantFrom('outerwear', 'bags', 'fragrance'), { nil: undefined }),
+        }),
+        fc.option(fc.constantFrom('outerwear', 'bags', 'fragrance'), { nil: undefined }),
+        fc.subarray(['skincare', 'fragrance']),
+        (bought, catalogCategory, listed) => {
+          const purchase = { lastPurchasedAt: '', ...bought };
+          const product = { sku: 'P', ...(catalogCategory === undefined ? {} : { category: catalogCategory }) };
+          const category = bought.category ?? catalogCategory;
+          const cycle = replenishmentCycle(purchase, product, listed);
+          if (category === undefined || !listed.includes(category)) expect(cycle).toBeUndefined();
+        },
+      ),
+    );
   });
 });
 

@@ -13,4 +13,11 @@ export const CATALOG = new Map<string, ProductRecord>([
   ['SERUM', { sku: 'SERUM', name: 'Serum', category: 'skin', replenishDays: 60 }],
   ['MIST', { sku: 'MIST', name: 'Face Mist', category: 'skin', replenishDays: 10 }],
   ['BAG', { sku: 'BAG', name: 'Tote', category: 'bags' }],
+  // A consumable without a catalog cycle: replenishable only where the config lists 'fragrance'.
+  ['PERFUME', { sku: 'PERFUME', name: 'Eau de Parfum', category: 'fragrance' }],
 ]);
+
+/** The built-in campaigns with 'fragrance' listed as a replenishable category. */
+export const FRAGRANCE_REPLENISHABLE: CampaignsConfigInput = {
+  campaigns: [{ kind: 'welcome' }, { kind: 'replenishment', replenishableCategories: ['fragrance'] }, { kind: 'winback' }],
+};
