@@ -87,6 +87,12 @@ export const reportsSchema = z
     conversionWindowsDays: z.array(z.number().int().positive().max(365)).min(1).default([7, 30]),
     /** Repurchase rate (share of 12-month buyers with 2+ orders) below which the report warns. */
     repurchaseWarningBelow: z.number().min(0).max(1).default(0.3),
+    /**
+     * Share of rejected rows above which the report and the team email warn. A few rejects in a
+     * large export are routine (they are listed either way); the night itself refuses an export
+     * past maxRejectShare.
+     */
+    rejectedRowsWarningAbove: z.number().min(0).max(1).default(0.01),
     /** Confidence level of the uplift intervals. */
     confidenceLevel: z.number().gt(0.5).lt(1).default(0.95),
     /** Sales advisors by the advisor_id the customers export uses. */

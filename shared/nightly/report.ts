@@ -73,6 +73,9 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
     .slice(-TREND_RUNS);
   const previousRunDate = history.length > 1 ? history[history.length - 2]?.runDate : undefined;
   const windowRunDates = history.map((s) => s.runDate).filter((d) => d > migrations.windowStart);
+  // Whether the base at the window's start is known: a night stored on or before it.
+  const firstStoredRunDate = sources.history.reduce((first, s) => (s.runDate < first ? s.runDate : first), runDate);
+  const windowCovered = firstStoredRunDate <= migrations.windowStart;
   const current = Object.fromEntries(TIERS.map((t) => [t, summary.distribution.tiers[t].clients])) as Record<Tier, number>;
   const figures = summary.distribution.repurchase;
   const warningBelow = config.reports.repurchaseWarningBelow;
@@ -97,13 +100,20 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
       runDates: [runDate],
       matrix: migrations.tonight.matrix(current),
     },
-    sinceWindowStart: { since: migrations.windowStart, runDates: windowRunDates, matrix: migrations.window.matrix(current) },
+    sinceWindowStart: {
+      since: migrations.windowStart,
+      runDates: windowRunDates,
+      matrix: migrations.window.matrix(current),
+      ...(windowCovered ? {} : { firstStoredRunDate }),
+    },
     stageMovements: summary.changes.stageMovements,
     stages: summary.distribution.stages,
     rejects: {
       rows: summary.input.rows,
       rejected: summary.input.rejected,
       share: summary.input.rejectShare,
+      warningAbove: config.reports.rejectedRowsWarningAbove,
+      warning: summary.input.rejectShare > config.reports.rejectedRowsWarningAbove,
       sample: summary.input.sampleRejects,
       ...(summary.report.rejectsObject ? { object: summary.report.rejectsObject } : {}),
     },
@@ -124,10 +134,12 @@ export async function gatherNightlyReport(options: GatherOptions): Promise<Night
   const { config, clients, summary } = options;
   const tables = tableNames(config);
   const runDate = summary.runDate;
-  // A few more than the trend shows: nights still being written are read, then left out.
-  const history = (await recentRuns<StoredTrendItem>(clients.documents, tables.runs, NIGHTLY_JOB, runDate, { limit: TREND_RUNS + 5, attributes: TREND_ATTRIBUTES }))
-    .filter((run) => run.status !== 'writing')
-    .slice(0, TREND_RUNS);
+  // A few more than the trend shows: nights still being written are left out, and a night older
+  // than the 30-day window tells the report the base at the window's start is known (the trend
+  // itself keeps the last TREND_RUNS).
+  const history = (await recentRuns<StoredTrendItem>(clients.documents, tables.runs, NIGHTLY_JOB, runDate, { limit: TREND_RUNS + 5, attributes: TREND_ATTRIBUTES })).filter(
+    (run) => run.status !== 'writing',
+  );
   const migrations = new MigrationWindows(runDate);
   // The tier history is keyed by run date: only dates a run stored can hold records.
   const runDates = new Set([runDate, ...history.map((s) => s.runDate).filter((d) => d > migrations.windowStart)]);

@@ -61,10 +61,14 @@ export interface NightlyReport {
   clv: { fitted: boolean; skippedReason?: string };
   /** Tonight's movements against the stored base; previousRunDate is absent on the first night. */
   sincePreviousNight: MigrationView & { previousRunDate?: string };
-  /** Since MIGRATION_WINDOW_DAYS days ago. */
-  sinceWindowStart: MigrationView;
+  /**
+   * Since MIGRATION_WINDOW_DAYS days ago. `firstStoredRunDate` is set when no stored night is as
+   * old as the window's start: the base then is unknown, so its clients would all count as new.
+   */
+  sinceWindowStart: MigrationView & { firstStoredRunDate?: string };
   stageMovements: Record<string, number>;
-  rejects: { rows: number; rejected: number; share: number; sample: Reject[]; object?: string };
+  /** `warning`: the share is above `warningAbove` (config.reports.rejectedRowsWarningAbove). */
+  rejects: { rows: number; rejected: number; share: number; warningAbove: number; warning: boolean; sample: Reject[]; object?: string };
   /** Oldest first, tonight last; one point on a first night. */
   trend: TrendPoint[];
   /** Absent when the run wrote no campaign results (no campaign yet, or before they were computed). */

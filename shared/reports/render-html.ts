@@ -1,9 +1,10 @@
 import { STAGES, TIERS, type Tier } from '#shared/model.ts';
 import { displayMinor, displayMinorCompact } from '#shared/money.ts';
 import type { CampaignResults, CampaignSegmentResult, DecayBucket, WindowResult } from '#shared/campaign-results/model.ts';
+import { addDays } from '#shared/time.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
 import { MIGRATION_ORIGINS, movementCounts, type MigrationOrigin, type TierMatrix } from './migration.ts';
-import type { MigrationView, NightlyReport, TrendPoint } from './nightly-report.ts';
+import { MIGRATION_WINDOW_DAYS, type MigrationView, type NightlyReport, type TrendPoint } from './nightly-report.ts';
 import { dotIntervalChart, escapeXml, groupedBarChart, horizontalBarChart, lineChart, matrixChart, PALETTE } from './svg-charts.ts';
 
 /**
@@ -43,10 +44,19 @@ function chart<Options extends { title: string }>(draw: (options: Options) => st
   return `<figure class="chart"><figcaption>${e(options.title)}</figcaption>${draw(options)}</figure>`;
 }
 
+/** Tables wider than this many columns stack each row as label: value lines on a phone. */
+const STACK_ABOVE_COLUMNS = 4;
+
 function table(headers: string[], rows: string[][], numericColumns: number[] = []): string {
-  const cell = (tag: 'th' | 'td', value: string, i: number) => `<${tag}${numericColumns.includes(i) ? ' class="num"' : ''}>${value}</${tag}>`;
+  const stack = headers.length > STACK_ABOVE_COLUMNS;
+  const cell = (tag: 'th' | 'td', value: string, i: number) => {
+    // Stacked, the label and the value are the two items of a flex row: the value stays one item.
+    const stacked = tag === 'td' && stack;
+    const label = stacked ? ` data-label="${e(headers[i] ?? '')}"` : '';
+    return `<${tag}${numericColumns.includes(i) ? ' class="num"' : ''}${label}>${stacked ? `<span>${value}</span>` : value}</${tag}>`;
+  };
   return (
-    `<div class="table"><table><thead><tr>${headers.map((h, i) => cell('th', e(h), i)).join('')}</tr></thead>` +
+    `<div class="table${stack ? ' stack' : ''}"><table><thead><tr>${headers.map((h, i) => cell('th', e(h), i)).join('')}</tr></thead>` +
     `<tbody>${rows.map((row) => `<tr>${row.map((v, i) => cell('td', v, i)).join('')}</tr>`).join('')}</tbody></table></div>`
   );
 }
@@ -70,7 +80,7 @@ function headline(report: NightlyReport): string {
       report.repurchase.warning,
     ),
     card('Rising clients', report.rising ? e(count(report.rising.clients)) : '–', report.clv.fitted ? 'next tier predicted' : 'no CLV tonight'),
-    card('Rejected rows', e(count(report.rejects.rejected)), e(`${pct(report.rejects.share, 2)} of ${count(report.rejects.rows)}`), report.rejects.rejected > 0),
+    card('Rejected rows', e(count(report.rejects.rejected)), e(`${pct(report.rejects.share, 2)} of ${count(report.rejects.rows)}`), report.rejects.warning),
   ];
   return `<div class="cards">${cards.join('')}</div>`;
 }
@@ -181,10 +191,14 @@ function migrationSection(report: NightlyReport): string {
       ? `<h3>${e(sinceLabel)}</h3>${empty(`First night: no history yet. All ${count(previous.matrix.moved)} clients are new.`)}`
       : migrationBlock(sinceLabel, 'chart-migration-night', previous, report, false, '');
   const window = report.sinceWindowStart;
-  const windowTitle = `Since 30 days ago (${window.since})`;
-  const older = migrationBlock(windowTitle, 'chart-migration-30d', window, report, first, 'No history yet: the 30-day view starts with the second night.');
+  const windowTitle = `Since ${MIGRATION_WINDOW_DAYS} days ago (${window.since})`;
+  // Without a night stored on or before the window's start, every client of the first stored night would count as new.
+  const older =
+    !first && window.firstStoredRunDate !== undefined
+      ? `<h3>${e(windowTitle)}</h3>${empty(`No history yet for ${MIGRATION_WINDOW_DAYS} days back: the first stored night is ${window.firstStoredRunDate}. This view starts on ${addDays(window.firstStoredRunDate, MIGRATION_WINDOW_DAYS)}.`)}`
+      : migrationBlock(windowTitle, 'chart-migration-30d', window, report, first, 'No history yet: the 30-day view starts with the second night.');
   const coverage =
-    !first && window.runDates.length > 0 && window.runDates.length < 30
+    !first && window.firstStoredRunDate === undefined && window.runDates.length > 0 && window.runDates.length < 30
       ? `<p class="note">Built from the ${e(count(window.runDates.length))} nightly runs stored since ${e(window.since)}.</p>`
       : '';
   return section('migration', 'Tier migration', `<div class="grid"><div>${tonight}</div><div>${older}${coverage}</div></div>`);
@@ -258,7 +272,8 @@ function risingSection(report: NightlyReport): string {
     `<p class="note">Predicted 12-month value above the threshold of the next tier: tomorrow's VICs. ${e(count(rising.clients))} in all.</p>` +
       svg +
       `<h3>Top ${e(count(rising.top.length))} by predicted value</h3>` +
-      table(['Customer id', 'Tier', 'Predicted 12 m', 'Spent 12 m'], rows, [2, 3]),
+      // No break inside "12 m" when the headers wrap on a phone.
+      table(['Customer id', 'Tier', 'Predicted 12\u00a0m', 'Spent 12\u00a0m'], rows, [2, 3]),
   );
 }
 
@@ -494,6 +509,11 @@ th{color:#59636e;font-weight:600}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f6f8fa;padding:1px 4px;border-radius:4px;word-break:break-all}
 details summary{cursor:pointer;color:#0969da;font-size:13px;margin:4px 0}
 footer{color:#59636e;font-size:12px;margin-top:18px}
+/* Phones: tables fit the width (headers wrap, tighter cells) instead of scrolling sideways. */
+@media (max-width:480px){th{white-space:normal}th,td{padding:5px 4px}section{padding:12px 10px 8px}code{padding:1px 2px}
+.stack thead{display:none}.stack tr{display:block;border-bottom:1px solid #d8dee4;padding:4px 0}
+.stack td{display:flex;justify-content:space-between;gap:12px;border:0;padding:2px 4px;text-align:right}
+.stack td::before{content:attr(data-label);color:#59636e;font-weight:600;text-align:left}}
 `;
 
 /** The report page. `reportObject` (where it is stored) is printed in the footer when known. */

@@ -29,6 +29,8 @@ export interface ReportLocation {
 
 const count = (value: number) => value.toLocaleString('en-US');
 const pct = (share: number, digits = 1) => `${(share * 100).toFixed(digits)}%`;
+/** A configured share as written: 1%, 0.5%, 0.05%. */
+const threshold = (share: number) => `${Number((share * 100).toFixed(2))}%`;
 
 /** The night's warnings, most important first; empty when all is well. */
 export function reportWarnings(report: NightlyReport, publishingError?: string): string[] {
@@ -38,8 +40,8 @@ export function reportWarnings(report: NightlyReport, publishingError?: string):
     warnings.push(`Repurchase rate ${pct(repurchase.rate)} is below ${pct(report.repurchase.warningBelow, 0)}.`);
   }
   if (report.distribution.clients === 0) warnings.push('Tonight\'s export held no client.');
-  if (report.rejects.rejected > 0) {
-    warnings.push(`${count(report.rejects.rejected)} rows rejected (${pct(report.rejects.share, 2)}): see the rejects list.`);
+  if (report.rejects.warning) {
+    warnings.push(`${count(report.rejects.rejected)} rows rejected (${pct(report.rejects.share, 2)}, above ${threshold(report.rejects.warningAbove)}): see the rejects list.`);
   }
   const downgrades = report.trend[report.trend.length - 1]?.downgrades ?? 0;
   const vicLosses = report.sincePreviousNight.matrix.counts.VIC;

@@ -196,14 +196,17 @@ export function campaignResults(runDate = RUN_DATE): CampaignResults {
   };
 }
 
-/** A normal night: 30 runs of history, movements tonight and in the window, campaign results. */
+/**
+ * A normal night: 30 runs of history and one stored before the 30-day window (so the base at its
+ * start is known), movements tonight and in the window, campaign results.
+ */
 export function normalReport(config = reportConfig()): NightlyReport {
   const tonight = profiles(2000, 99);
   const tonightSummary = summary(RUN_DATE, tonight);
   return buildNightlyReport({
     config,
     summary: tonightSummary,
-    history: history(29),
+    history: [summary(addDays(RUN_DATE, -35), profiles(1780, 2)), ...history(29)],
     migrations: MigrationWindows.of(RUN_DATE, moves(tonight)),
     campaignResults: campaignResults(),
   });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { NightlyReport } from '#shared/reports/nightly-report.ts';
 import { renderNightlyReportHtml } from '#shared/reports/render-html.ts';
-import { campaignResults, emptyReport, firstNightReport, normalReport, reportConfig } from '#test/support/nightly-reports.ts';
+import { buildNightlyReport } from '#shared/nightly/report.ts';
+import { MigrationWindows } from '#shared/reports/nightly-report.ts';
+import { campaignResults, emptyReport, firstNightReport, history, moves, normalReport, profiles, reportConfig, RUN_DATE, summary } from '#test/support/nightly-reports.ts';
 import { wellFormedProblems } from './markup.ts';
 
 const SECTIONS = ['tiers', 'migration', 'stages', 'repurchase', 'rising', 'rejects', 'trend', 'campaigns'];
@@ -104,6 +106,42 @@ describe('nightly report HTML', () => {
     expect(html).not.toContain('<svg');
   });
 
+  it('the 30-day view says there is no history yet when no night is stored from before the window', () => {
+    const young = buildNightlyReport({
+      config: reportConfig(),
+      summary: summary(RUN_DATE, profiles(2000, 99)),
+      history: history(3),
+      migrations: MigrationWindows.of(RUN_DATE, moves(profiles(2000, 99))),
+    });
+    expect(young.sinceWindowStart.firstStoredRunDate).toBe('2026-11-20');
+    const migration = sectionOf(renderNightlyReportHtml(young), 'migration');
+    expect(migration).toContain('No history yet for 30 days back: the first stored night is 2026-11-20. This view starts on 2026-12-20.');
+    expect(migration).not.toMatch(/[\d,]+ new · 0 unchanged/);
+    // Tonight's view is unaffected: the previous night is known.
+    expect(migration).toContain('Since the previous night (2026-11-22)');
+    expect(migration.match(/<svg /g)?.length).toBe(1);
+    expect(normalReport().sinceWindowStart.firstStoredRunDate).toBeUndefined();
+  });
+
+  it('fits a phone: wide tables stack as label: value rows, narrow ones wrap their headers', () => {
+    const html = renderNightlyReportHtml(normalReport());
+    expect(html).toMatch(/@media \(max-width:480px\)\{th\{white-space:normal\}/);
+    expect(sectionOf(html, 'rising')).toContain('<div class="table"><table>');
+    expect(sectionOf(html, 'rising')).toContain('<th class="num">Predicted 12\u00a0m</th>');
+    const campaigns = sectionOf(html, 'campaigns');
+    expect(campaigns).toContain('<div class="table stack"><table>');
+    expect(campaigns).toMatch(/<td data-label="Window"><span>7 days<\/span><\/td>/);
+  });
+
+  it('marks the rejected-rows card only above the configured share', () => {
+    // The normal night rejects 7 rows of 11,000 (0.06%).
+    const card = (html: string) => html.slice(html.lastIndexOf('<div class="card', html.indexOf('Rejected rows')), html.indexOf('Rejected rows'));
+    expect(card(renderNightlyReportHtml(normalReport()))).toBe('<div class="card"><div class="label">');
+    const strict = normalReport(reportConfig({ reports: { rejectedRowsWarningAbove: 0.0005 } }));
+    expect(strict.rejects.warning).toBe(true);
+    expect(card(renderNightlyReportHtml(strict))).toBe('<div class="card warn"><div class="label">');
+  });
+
   it('a summary stored before the repurchase and rising figures: "not recorded"', () => {
     const report = normalReport();
     const { repurchase: _r, rising: _s, ...older } = report.distribution;
@@ -176,6 +214,6 @@ describe('campaign results section (constructed CampaignResults)', () => {
     const section = withResults({ ...results, segments: [{ ...only, heldOut: 0, windows }], welcomeDecay: [] });
     expect(section).toContain('welcome: conversion, sent vs control');
     expect(section).not.toContain('conversion uplift');
-    expect(section).toContain('<td class="num">–</td>');
+    expect(section).toMatch(/<td class="num" data-label="Relative uplift"><span>–<\/span><\/td>/);
   });
 });

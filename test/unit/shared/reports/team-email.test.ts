@@ -10,7 +10,9 @@ describe('team summary email', () => {
   it('headline figures, the report location, HTML and text, no personal data', () => {
     const report = normalReport();
     const email = renderTeamEmail(report, { ...location, reportUrl: 'https://console.example/x?a=1&b=2' });
-    expect(email.subject).toBe('Maison <Test> & Co: nightly report 2026-11-23 (2 warnings)');
+    // 7 rejected rows of 11,000 (0.06%) are listed, not warned about: below the 1% default.
+    expect(email.subject).toBe('Maison <Test> & Co: nightly report 2026-11-23 (1 warning)');
+    expect(reportWarnings(report).some((w) => w.includes('rejected'))).toBe(false);
     for (const part of [email.text, email.html]) {
       expect(part).toContain('s3://clientele-exports/reports/nightly/2026-11-23/report.html');
       expect(part).toContain('2,000 (1,579 buyers)');
@@ -28,10 +30,10 @@ describe('team summary email', () => {
   });
 
   it('warns about a low repurchase rate, rejects and VICs moving down', () => {
-    const report = normalReport(reportConfig({ reports: { repurchaseWarningBelow: 0.6 } }));
+    const report = normalReport(reportConfig({ reports: { repurchaseWarningBelow: 0.6, rejectedRowsWarningAbove: 0.0005 } }));
     const warnings = reportWarnings(report);
     expect(warnings[0]).toBe('Repurchase rate 52.4% is below 60%.');
-    expect(warnings).toContain('7 rows rejected (0.06%): see the rejects list.');
+    expect(warnings).toContain('7 rows rejected (0.06%, above 0.05%): see the rejects list.');
     expect(warnings.some((w) => w.startsWith('1 VIC clients moved down'))).toBe(true);
     expect(renderTeamEmail(report, location).html).toContain('Repurchase rate 52.4% is below 60%.');
   });
