@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Token } from 'aws-cdk-lib';
 import { z } from 'zod';
-import { configSchema, parseConfig, storageSchema, type Config } from '#shared/config.ts';
+import { checkAcrossFields, configFieldsSchema, parseConfig, storageSchema, type Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { MAX_SHARDS } from '#shared/nightly/shards.ts';
 
@@ -24,7 +24,7 @@ const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2
  * The brand configuration, as in a `--config` file for the CLI, minus what the stack decides:
  * bucket and table names (the stack creates them) and endpoints (the deployed region, no emulators).
  */
-const brandConfigSchema = configSchema
+const brandConfigSchema = configFieldsSchema
   .omit({ storage: true, endpoints: true })
   .extend({
     storage: storageSchema
@@ -38,7 +38,8 @@ const brandConfigSchema = configSchema
       )
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine(checkAcrossFields);
 
 export const settingsSchema = z
   .object({

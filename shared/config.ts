@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { campaignsConfigSchema } from './campaigns/schema.ts';
 import { ClienteleError } from './errors.ts';
+import { DEFAULT_RFM_SEGMENTS, rfmSegmentsSchema } from './tiering/rfm-segments.ts';
 import { isValidTimeZone, WEEKDAYS } from './time.ts';
 
 /**
@@ -185,7 +186,8 @@ export const senderSchema = z
   })
   .prefault({});
 
-export const configSchema = z
+/** The configuration's fields, before the checks across them (infra/settings.ts derives the stack's brand config from it). */
+export const configFieldsSchema = z
   .object({
     brandName: z.string().min(1).default('Clientele Demo Brand'),
     /** The brand's time zone: runs are dated in it, and timestamps without an offset are read in it. */
@@ -196,6 +198,8 @@ export const configSchema = z
     exchangeRates: z.record(currencyCode, decimalAmount).default({}),
     tiers: tierThresholdsSchema.default({ vic: '50000', core: '5000', potential: '1000' }),
     lifecycle: lifecycleSchema.default({ newDays: 30, sleepingDays: 60, churnedDays: 180, defaultReorderGapDays: 45 }),
+    /** Named RFM segments (first matching rule wins; every score combination needs one), stored on each buyer's profile. */
+    rfmSegments: rfmSegmentsSchema.default(() => DEFAULT_RFM_SEGMENTS.map((rule) => ({ ...rule }))),
     /** Share of a file's rows rejected above which a run fails before writing anything (each file on its own). */
     maxRejectShare: z.number().min(0).max(1).default(0.05),
     /** How the export files are read: text encoding, the largest believable line total. */
@@ -218,6 +222,24 @@ export const configSchema = z
     reports: reportsSchema,
   })
   .strict();
+
+/** Checks across fields: an audience may only name segments the map defines (a typo would quietly match nobody). */
+export function checkAcrossFields(config: Pick<z.infer<typeof configFieldsSchema>, 'rfmSegments' | 'campaigns'>, ctx: z.RefinementCtx): void {
+  const segments = new Set(config.rfmSegments.map((rule) => rule.name));
+  config.campaigns.campaigns.forEach((campaign, i) => {
+    campaign.audience.rfmSegments?.forEach((name, j) => {
+      if (!segments.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `campaign "${campaign.id}": no RFM segment "${name}" (rfmSegments defines ${[...segments].join(', ')})`,
+          path: ['campaigns', 'campaigns', i, 'audience', 'rfmSegments', j],
+        });
+      }
+    });
+  });
+}
+
+export const configSchema = configFieldsSchema.superRefine(checkAcrossFields);
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -101,6 +101,8 @@ export interface RfmScores {
   r: number;
   f: number;
   m: number;
+  /** The named segment of the scores (config.rfmSegments); absent on profiles stored before segments. */
+  segment?: string;
 }
 
 /** Last purchase of one SKU, which the replenishment campaign reads. */

@@ -141,9 +141,13 @@ export function inControlGroup(customerId: string, campaignId: string, share: nu
   return controlDraw(customerId, campaignId) < share;
 }
 
-/** Whether the client's tier and stage are in the campaign's audience. */
+/** Whether the client's tier, stage and (when the audience names any) RFM segment are in the campaign's audience. */
 export function inAudience(campaign: CampaignDefinition, profile: ClientProfile): boolean {
-  return campaign.audience.tiers.includes(profile.tier) && campaign.audience.stages.includes(profile.stage);
+  const { tiers, stages, rfmSegments } = campaign.audience;
+  if (!tiers.includes(profile.tier) || !stages.includes(profile.stage)) return false;
+  if (rfmSegments === undefined) return true;
+  const segment = profile.rfm?.segment;
+  return segment !== undefined && rfmSegments.includes(segment);
 }
 
 /**

@@ -68,6 +68,11 @@ export const audienceSchema = z.strictObject({
     .array(z.enum(STAGES))
     .min(1, 'an audience needs at least one stage (disable the campaign instead)')
     .default(() => [...STAGES]),
+  /**
+   * Only buyers in these RFM segments (config.rfmSegments; checked there). Absent: everyone,
+   * clients without a segment (no counted order) included.
+   */
+  rfmSegments: z.array(z.string().min(1)).min(1, 'an audience needs at least one segment (leave it out for every client)').optional(),
 });
 export type Audience = z.infer<typeof audienceSchema>;
 

@@ -20,7 +20,14 @@ export interface NightBase {
 
 /** The state of a stored item that the diff compares. */
 export function stateOf(item: ProfileItem): StoredState {
-  return { digest: item.digest, tier: item.tier, stage: item.stage, updatedRunDate: item.updatedRunDate, ...(item.clv ? { clv: item.clv } : {}) };
+  return {
+    digest: item.digest,
+    tier: item.tier,
+    stage: item.stage,
+    updatedRunDate: item.updatedRunDate,
+    ...(item.clv ? { clv: item.clv } : {}),
+    ...(item.rfm?.segment !== undefined ? { rfmSegment: item.rfm.segment } : {}),
+  };
 }
 
 /** A client's state as of the last completed night; undefined when the base did not hold them. */

@@ -62,6 +62,8 @@ export interface ProfileDiff {
   tierMovements: Record<string, number>;
   /** Existing clients' stage moves, e.g. { "active→sleeping": 40 }. */
   stageMovements: Record<string, number>;
+  /** Existing buyers' RFM segment moves, e.g. { "loyal→at-risk": 12 }. */
+  rfmSegmentMovements: Record<string, number>;
   upgrades: number;
   downgrades: number;
 }
@@ -81,6 +83,7 @@ export function diffProfiles(profiles: Iterable<ClientProfile>, before: BeforeLo
     newClients: 0,
     tierMovements: {},
     stageMovements: {},
+    rfmSegmentMovements: {},
     upgrades: 0,
     downgrades: 0,
   };
@@ -93,6 +96,11 @@ export function diffProfiles(profiles: Iterable<ClientProfile>, before: BeforeLo
     }
     diff.changed.push({ ...profile, digest, updatedRunDate: runDate });
     if (!was) diff.newClients++;
+    // Moves between two segments only: a first purchase (or a profile stored before segments) has none to move from.
+    const segment = profile.rfm?.segment;
+    if (was?.rfmSegment !== undefined && segment !== undefined && was.rfmSegment !== segment) {
+      bump(diff.rfmSegmentMovements, `${was.rfmSegment}→${segment}`);
+    }
     const tierMoved = was?.tier !== profile.tier;
     const stageMoved = was?.stage !== profile.stage;
     if (!tierMoved && !stageMoved) continue;

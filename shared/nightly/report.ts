@@ -54,7 +54,7 @@ export interface GatherOptions {
 }
 
 export interface ReportSources {
-  config: Pick<Config, 'brandName' | 'reports'>;
+  config: Pick<Config, 'brandName' | 'reports' | 'rfmSegments'>;
   summary: NightlyRunSummary;
   /** Stored summaries up to tonight, any order; tonight's own entry is replaced by `summary`. */
   history: StoredTrendItem[];
@@ -107,6 +107,7 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
       ...(windowCovered ? {} : { firstStoredRunDate }),
     },
     stageMovements: summary.changes.stageMovements,
+    ...(summary.distribution.rfmSegments ? { rfmSegments: segmentFigures(config.rfmSegments, summary.distribution.rfmSegments, summary.changes.rfmSegmentMovements ?? {}) } : {}),
     stages: summary.distribution.stages,
     rejects: {
       rows: summary.input.rows,
@@ -120,6 +121,26 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
     trend: history.map(trendPoint),
     ...(sources.campaignResults ? { campaignResults: sources.campaignResults } : {}),
     ...(sources.campaignResultsError ? { campaignResultsError: sources.campaignResultsError } : {}),
+  };
+}
+
+/**
+ * Buyers per segment in the map's order (a segment the map no longer names, from a changed
+ * config, after them), and how many moved in and out tonight.
+ */
+function segmentFigures(rules: Config['rfmSegments'], buyers: Record<string, number>, movements: Record<string, number>): NonNullable<NightlyReport['rfmSegments']> {
+  const names = [...rules.map((rule) => rule.name)];
+  for (const name of Object.keys(buyers)) if (!names.includes(name)) names.push(name);
+  const movedIn = new Map<string, number>();
+  const movedOut = new Map<string, number>();
+  for (const [move, n] of Object.entries(movements)) {
+    const [from = '', to = ''] = move.split('→');
+    movedOut.set(from, (movedOut.get(from) ?? 0) + n);
+    movedIn.set(to, (movedIn.get(to) ?? 0) + n);
+  }
+  return {
+    segments: names.map((name) => ({ name, buyers: buyers[name] ?? 0, movedIn: movedIn.get(name) ?? 0, movedOut: movedOut.get(name) ?? 0 })),
+    movements,
   };
 }
 

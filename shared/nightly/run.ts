@@ -365,6 +365,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
       downgrades: diff.downgrades,
       tierMovements: diff.tierMovements,
       stageMovements: diff.stageMovements,
+      rfmSegmentMovements: diff.rfmSegmentMovements,
     },
     // What the night changed, the same on a rerun that finds it written; this attempt's own writes are in the log.
     written: { profiles: diff.changed.length, tierHistory: diff.tierChanges.length, retries: applied.retries },
@@ -479,6 +480,7 @@ export async function finishNight(
       downgrades: sum((o) => o.changes.downgrades),
       tierMovements: outcomes.reduce((acc, o) => addCounts(acc, o.changes.tierMovements), {}),
       stageMovements: outcomes.reduce((acc, o) => addCounts(acc, o.changes.stageMovements), {}),
+      rfmSegmentMovements: outcomes.reduce((acc, o) => addCounts(acc, o.changes.rfmSegmentMovements ?? {}), {}),
     },
     written: { profiles: sum((o) => o.written.profiles), tierHistory: sum((o) => o.written.tierHistory), retries: sum((o) => o.written.retries) },
     admission: run.admission,

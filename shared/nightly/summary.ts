@@ -98,6 +98,8 @@ export interface NightlyRunSummary {
     downgrades: number;
     tierMovements: Record<string, number>;
     stageMovements: Record<string, number>;
+    /** Buyers' RFM segment moves, e.g. { "loyal→at-risk": 12 }; absent in summaries written before segments. */
+    rfmSegmentMovements?: Record<string, number>;
   };
   /** What the night changed: the same whether it ran once or was rerun after a crash (retries: this attempt's). */
   written: { profiles: number; tierHistory: number; retries: number };

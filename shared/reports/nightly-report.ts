@@ -67,6 +67,11 @@ export interface NightlyReport {
    */
   sinceWindowStart: MigrationView & { firstStoredRunDate?: string };
   stageMovements: Record<string, number>;
+  /**
+   * Buyers per RFM segment in the config's order, with tonight's moves between segments; absent
+   * when tonight's summary predates segments.
+   */
+  rfmSegments?: { segments: { name: string; buyers: number; movedIn: number; movedOut: number }[]; movements: Record<string, number> };
   /** `warning`: the share is above `warningAbove` (config.reports.rejectedRowsWarningAbove). */
   rejects: { rows: number; rejected: number; share: number; warningAbove: number; warning: boolean; sample: Reject[]; object?: string };
   /** Oldest first, tonight last; one point on a first night. */

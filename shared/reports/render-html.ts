@@ -44,11 +44,11 @@ function chart<Options extends { title: string }>(draw: (options: Options) => st
   return `<figure class="chart"><figcaption>${e(options.title)}</figcaption>${draw(options)}</figure>`;
 }
 
-/** Tables wider than this many columns stack each row as label: value lines on a phone. */
+/** Tables wider than this many columns stack each row as label: value lines on a phone (unless told; short columns fit). */
 const STACK_ABOVE_COLUMNS = 4;
 
-function table(headers: string[], rows: string[][], numericColumns: number[] = []): string {
-  const stack = headers.length > STACK_ABOVE_COLUMNS;
+function table(headers: string[], rows: string[][], numericColumns: number[] = [], options: { stack?: boolean } = {}): string {
+  const stack = options.stack ?? headers.length > STACK_ABOVE_COLUMNS;
   const cell = (tag: 'th' | 'td', value: string, i: number) => {
     // Stacked, the label and the value are the two items of a flex row: the value stays one item.
     const stacked = tag === 'td' && stack;
@@ -229,6 +229,29 @@ function stagesSection(report: NightlyReport): string {
       ? '<p class="note">No stage changed tonight among existing clients.</p>'
       : `<p class="note">Tonight: ${moves.slice(0, 8).map(([move, n]) => `${e(move)} <strong>${e(count(n))}</strong>`).join(' · ')}${moves.length > 8 ? ' …' : ''}</p>`;
   return section('stages', 'Lifecycle stages', svg + list);
+}
+
+// ---------------------------------------------------------------- RFM segments
+
+function segmentsSection(report: NightlyReport): string {
+  const explain =
+    '<p class="note">Buyers grouped by their recency, frequency and monetary scores (1–5 against the whole base; the map is <code>rfmSegments</code> in the config). Campaign audiences can name segments.</p>';
+  const figures = report.rfmSegments;
+  if (!figures) return section('segments', 'RFM segments', empty('Not recorded for this run.') + explain);
+  const buyers = figures.segments.reduce((sum, s) => sum + s.buyers, 0);
+  if (buyers === 0) return section('segments', 'RFM segments', empty('No buyer tonight.') + explain);
+  const svg = chart(horizontalBarChart, {
+    id: 'chart-segments',
+    title: 'Buyers per RFM segment',
+    bars: figures.segments.map((s) => ({ label: s.name, value: s.buyers, valueLabel: `${count(s.buyers)} · ${pct(s.buyers / buyers)}`, color: PALETTE[0] })),
+  });
+  const rows = figures.segments.map((s) => [e(s.name), e(count(s.buyers)), e(pct(s.buyers / buyers)), s.movedIn > 0 ? `+${e(count(s.movedIn))}` : '0', s.movedOut > 0 ? `−${e(count(s.movedOut))}` : '0']);
+  const moves = Object.entries(figures.movements).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1));
+  const list =
+    moves.length === 0
+      ? '<p class="note">No buyer changed segment tonight.</p>'
+      : `<p class="note">Largest moves tonight: ${moves.slice(0, 6).map(([move, n]) => `${e(move)} <strong>${e(count(n))}</strong>`).join(' · ')}${moves.length > 6 ? ' …' : ''}</p>`;
+  return section('segments', 'RFM segments', explain + svg + table(['Segment', 'Buyers', 'Share', 'In', 'Out'], rows, [1, 2, 3, 4], { stack: false }) + list);
 }
 
 // ---------------------------------------------------------------- repurchase
@@ -525,6 +548,7 @@ export function renderNightlyReportHtml(report: NightlyReport, options: { report
     tiersSection(report),
     migrationSection(report),
     stagesSection(report),
+    segmentsSection(report),
     repurchaseSection(report),
     risingSection(report),
     rejectsSection(report),

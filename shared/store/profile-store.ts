@@ -1,6 +1,6 @@
 import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { normaliseEmail } from '#shared/email.ts';
-import type { ClientClv, ClientProfile, Stage, Tier } from '#shared/model.ts';
+import type { ClientClv, ClientProfile, RfmScores, Stage, Tier } from '#shared/model.ts';
 import { PROFILES_BY_ADVISOR_INDEX, PROFILES_BY_TIER_INDEX } from './tables.ts';
 import { collectPages, paginate } from './paginate.ts';
 import { batchGetAll } from './batch-reader.ts';
@@ -15,6 +15,8 @@ export interface StoredState {
   updatedRunDate: string;
   /** The stored predictions, compared with a tolerance (see clvMateriallyChanged). */
   clv?: ClientClv;
+  /** The stored RFM segment, for the night's segment movements. */
+  rfmSegment?: string;
 }
 
 /** The stored item: the profile plus bookkeeping. */
@@ -29,7 +31,15 @@ export type ProfileItem = ClientProfile & {
 
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
 
-/** Reads every stored profile's digest, tier and stage with a parallel scan. */
+/** One shared string per distinct value (a base holds few distinct dates or segment names). */
+function intern(known: Map<string, string>, value: string): string {
+  const held = known.get(value);
+  if (held !== undefined) return held;
+  known.set(value, value);
+  return value;
+}
+
+/** Reads every stored profile's digest, tier, stage, predictions and RFM segment with a parallel scan. */
 export async function loadStoredStates(
   client: DocumentSender,
   tableName: string,
@@ -40,13 +50,9 @@ export async function loadStoredStates(
   const states = new Map<string, StoredState>();
   // A base holds a few distinct run dates: one string each, not one per client.
   const dates = new Map<string, string>();
-  const internDate = (value: unknown) => {
-    const date = String(value);
-    const known = dates.get(date);
-    if (known !== undefined) return known;
-    dates.set(date, date);
-    return date;
-  };
+  const internDate = (value: unknown) => intern(dates, String(value));
+  // Likewise the few segment names.
+  const segmentNames = new Map<string, string>();
   await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
       const items = paginate((startKey) =>
@@ -55,7 +61,7 @@ export async function loadStoredStates(
             TableName: tableName,
             Segment: segment,
             TotalSegments: segments,
-            ProjectionExpression: 'customerId, digest, tier, stage, clv, updatedRunDate',
+            ProjectionExpression: 'customerId, digest, tier, stage, clv, updatedRunDate, rfm',
             ExclusiveStartKey: startKey,
           }),
         ),
@@ -68,6 +74,7 @@ export async function loadStoredStates(
           stage: item.stage as Stage,
           updatedRunDate: internDate(item.updatedRunDate),
           ...(item.clv ? { clv: item.clv as ClientClv } : {}),
+          ...(typeof (item.rfm as RfmScores | undefined)?.segment === 'string' ? { rfmSegment: intern(segmentNames, (item.rfm as RfmScores).segment as string) } : {}),
         });
       }
     }),

@@ -57,6 +57,8 @@ export interface Distribution {
   repurchase?: RepurchaseFigures;
   /** Absent from summaries written before it was added. */
   rising?: RisingFigures;
+  /** Buyers per RFM segment (only segments with buyers). Absent from summaries written before it was added. */
+  rfmSegments?: Record<string, number>;
 }
 
 /** How many rising clients a summary names. */
@@ -74,6 +76,7 @@ function emptyDistribution(): Required<Distribution> {
     stages: Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>,
     repurchase: { buyers12m: 0, repeatBuyers12m: 0, rate: 0 },
     rising: { clients: 0, byTier: Object.fromEntries(TIERS.map((t) => [t, 0])) as Record<Tier, number>, top: [] },
+    rfmSegments: {},
   };
 }
 
@@ -104,6 +107,8 @@ export function distribution(profiles: Iterable<ClientProfile>): Distribution {
       d.repurchase.buyers12m++;
       if (profile.orderCount >= 2) d.repurchase.repeatBuyers12m++;
     }
+    const segment = profile.rfm?.segment;
+    if (segment !== undefined) d.rfmSegments[segment] = (d.rfmSegments[segment] ?? 0) + 1;
     if (profile.clv?.rising) {
       d.rising.clients++;
       d.rising.byTier[profile.tier]++;
@@ -129,6 +134,7 @@ export function mergeDistributions(parts: readonly Distribution[]): Distribution
     for (const stage of STAGES) d.stages[stage] += part.stages[stage];
     d.repurchase.buyers12m += part.repurchase?.buyers12m ?? 0;
     d.repurchase.repeatBuyers12m += part.repurchase?.repeatBuyers12m ?? 0;
+    for (const [segment, buyers] of Object.entries(part.rfmSegments ?? {})) d.rfmSegments[segment] = (d.rfmSegments[segment] ?? 0) + buyers;
     d.rising.clients += part.rising?.clients ?? 0;
     d.rising.top.push(...(part.rising?.top ?? []));
   }

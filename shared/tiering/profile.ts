@@ -1,9 +1,10 @@
 import type { Config } from '#shared/config.ts';
-import type { ClientFacts, ClientProfile, SkuPurchase, Tier } from '#shared/model.ts';
+import type { ClientFacts, ClientProfile, RfmScores, SkuPurchase, Tier } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { addDays, addYears, daysBetweenDates, isIsoDate, MS_PER_DAY, startOfLocalDay, zoneOffsetMs } from '#shared/time.ts';
 import { medianDayGap, stageFor } from './lifecycle.ts';
 import { rfmReference, rfmScoreAgainst, type RfmInput, type RfmReference } from './rfm.ts';
+import { rfmSegmentOf, type RfmSegmentRule } from './rfm-segments.ts';
 import { countsAsPurchase } from './spend.ts';
 import { tierFor, tierThresholdsMinor, type TierThresholdsMinor } from './tiers.ts';
 
@@ -70,6 +71,7 @@ interface Environment extends RunClock {
   currency: string;
   thresholds: TierThresholdsMinor;
   lifecycle: Config['lifecycle'];
+  rfmSegments: readonly RfmSegmentRule[];
 }
 
 function environment(context: TieringContext): Environment {
@@ -82,6 +84,7 @@ function environment(context: TieringContext): Environment {
     currency: config.currency,
     thresholds: tierThresholdsMinor(config),
     lifecycle: config.lifecycle,
+    rfmSegments: config.rfmSegments,
   };
 }
 
@@ -240,6 +243,12 @@ function profileOf(facts: ClientFacts, summary: OrderSummary, env: Environment):
   return profile;
 }
 
+/** A buyer's R, F and M scores against the base, with the segment they name. */
+function scoredWithSegment(reference: RfmReference, input: RfmInput, env: Environment): RfmScores {
+  const scores = rfmScoreAgainst(reference, input);
+  return { ...scores, segment: rfmSegmentOf(scores, env.rfmSegments) };
+}
+
 export interface ProfileOptions {
   /**
    * The buyer base RFM is scored against. By default the buyers among the clients passed; a
@@ -295,7 +304,7 @@ export function computeProfiles(clients: Iterable<ClientFacts>, context: Tiering
   }
   const reference = options.rfmReference ?? rfmReference(inputs);
   buyers.forEach((profile, i) => {
-    profile.rfm = rfmScoreAgainst(reference, inputs[i] as RfmInput);
+    profile.rfm = scoredWithSegment(reference, inputs[i] as RfmInput, env);
   });
   return profiles.sort((a, b) => compareStrings(a.customerId, b.customerId));
 }
@@ -339,7 +348,7 @@ export function* streamProfiles(
         throw new Error('streamProfiles: the source yielded different clients on its second pass');
       }
       buyer += 1;
-      profile.rfm = rfmScoreAgainst(reference, input);
+      profile.rfm = scoredWithSegment(reference, input, env);
     }
     yield profile;
   }

@@ -68,6 +68,7 @@ describe('nightly report on the embedded AWS', () => {
       'tiers',
       'migration',
       'stages',
+      'segments',
       'repurchase',
       'rising',
       'rejects',
@@ -76,6 +77,9 @@ describe('nightly report on the embedded AWS', () => {
     ]);
     expect(html).toContain(`Since the previous night (${PREVIOUS})`);
     expect(html).toContain('Trend of the last 2 runs');
+    // Every buyer of the night is in one RFM segment.
+    expect(second.distribution.rfmSegments && Object.values(second.distribution.rfmSegments).reduce((a, b) => a + b, 0)).toBe(second.distribution.buyers);
+    expect(html).toContain('Buyers per RFM segment');
     expect(html).toContain('<h3>welcome</h3>');
     expect(html).toContain(second.report.reportObject);
     expect(html).not.toContain('@example.com');

@@ -2,6 +2,7 @@ import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
 import type { ClientProfile, Reject, Stage, Tier, TierMove } from '#shared/model.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { distribution } from '#shared/tiering/distribution.ts';
+import { DEFAULT_RFM_SEGMENTS, rfmSegmentOf } from '#shared/tiering/rfm-segments.ts';
 import type { CampaignResults, GroupOutcome, WindowResult } from '#shared/campaign-results/model.ts';
 import { buildNightlyReport } from '#shared/nightly/report.ts';
 import { MigrationWindows, type NightlyReport } from '#shared/reports/nightly-report.ts';
@@ -43,6 +44,9 @@ export function profiles(n: number, seed = 1): ClientProfile[] {
       skus: {},
     };
     if (bought) {
+      // Scores from what the profile already has (no draw from `next`, so the other figures stay as they were).
+      const scores = { r: 1 + ((i * 7) % 5), f: Math.min(5, orderCount + (i % 2)), m: spend >= 500_000 ? 5 : spend >= 100_000 ? 4 : spend >= 40_000 ? 3 : spend >= 25_000 ? 2 : 1 };
+      profile.rfm = { ...scores, segment: rfmSegmentOf(scores, DEFAULT_RFM_SEGMENTS) };
       const clv = Math.round(spend * (0.5 + next() * 3));
       profile.clv = {
         probabilityAlive: 0.8,
@@ -93,6 +97,7 @@ export function summary(runDate: string, clientProfiles: ClientProfile[], overri
       downgrades: 14,
       tierMovements: { 'Entry→Potential': 5, 'Core→Potential': 8 },
       stageMovements: { 'active→at-risk': 40, 'at-risk→sleeping': 22, 'new→active': 15, 'sleeping→active': 3 },
+      rfmSegmentMovements: { 'loyal→at-risk': 11, 'potential-loyalists→loyal': 6, 'new→promising': 9, 'at-risk→cant-lose': 2 },
     },
     written: { profiles: 140, tierHistory: 60, retries: 0 },
     shards: 1,

@@ -6,7 +6,7 @@ import { MigrationWindows } from '#shared/reports/nightly-report.ts';
 import { campaignResults, emptyReport, firstNightReport, history, moves, normalReport, profiles, reportConfig, RUN_DATE, summary } from '#test/support/nightly-reports.ts';
 import { wellFormedProblems } from './markup.ts';
 
-const SECTIONS = ['tiers', 'migration', 'stages', 'repurchase', 'rising', 'rejects', 'trend', 'campaigns'];
+const SECTIONS = ['tiers', 'migration', 'stages', 'segments', 'repurchase', 'rising', 'rejects', 'trend', 'campaigns'];
 
 function sectionIds(html: string): string[] {
   return [...html.matchAll(/<section id="([\w-]+)"/g)].map((m) => m[1] ?? '');
@@ -131,6 +131,21 @@ describe('nightly report HTML', () => {
     const campaigns = sectionOf(html, 'campaigns');
     expect(campaigns).toContain('<div class="table stack"><table>');
     expect(campaigns).toMatch(/<td data-label="Window"><span>7 days<\/span><\/td>/);
+  });
+
+  it('RFM segments: buyers per segment in the map\'s order, with tonight\'s moves in and out', () => {
+    const report = normalReport();
+    const names = report.rfmSegments?.segments.map((s) => s.name);
+    expect(names).toEqual(['champions', 'loyal', 'potential-loyalists', 'new', 'promising', 'needs-attention', 'about-to-sleep', 'cant-lose', 'at-risk', 'hibernating', 'lost']);
+    expect(report.rfmSegments?.segments.reduce((sum, s) => sum + s.buyers, 0)).toBe(report.distribution.buyers);
+    expect(report.rfmSegments?.segments.find((s) => s.name === 'loyal')).toMatchObject({ movedIn: 6, movedOut: 11 });
+    const html = sectionOf(renderNightlyReportHtml(report), 'segments');
+    expect(html).toContain('Buyers per RFM segment');
+    expect(html).toContain('<td>at-risk</td>');
+    expect(html).toContain('loyal→at-risk <strong>11</strong>');
+    // A summary from before segments says so.
+    const { rfmSegments: _s, ...older } = report;
+    expect(sectionOf(renderNightlyReportHtml(older as NightlyReport), 'segments')).toContain('Not recorded for this run.');
   });
 
   it('marks the rejected-rows card only above the configured share', () => {

@@ -292,8 +292,8 @@ describe('computeProfiles: profile fields', () => {
   it('scores RFM over buyers only', () => {
     const result = profiles([customer('p1')], [daysAgo(3, { customerId: 'a', lineTotalMinor: 100 }), daysAgo(200, { customerId: 'b', lineTotalMinor: 50 })]);
     expect(result.map((p) => [p.customerId, p.rfm])).toEqual([
-      ['a', { r: 3, f: 1, m: 3 }],
-      ['b', { r: 1, f: 1, m: 1 }],
+      ['a', { r: 3, f: 1, m: 3, segment: 'about-to-sleep' }],
+      ['b', { r: 1, f: 1, m: 1, segment: 'lost' }],
       ['p1', undefined],
     ]);
   });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ClientProfile, CustomerRecord, OrderLine } from '#shared/model.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { DEFAULT_RFM_SEGMENTS, rfmSegmentOf } from '#shared/tiering/rfm-segments.ts';
 import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
 import { localDate } from '#shared/time.ts';
 import { config } from './fixtures.ts';
@@ -126,7 +127,9 @@ describe('tiering properties', () => {
           expect(p.tier === 'Prospect').toBe(!buyer);
           expect(p.stage === 'prospect').toBe(!buyer);
           expect(p.rfm !== undefined).toBe(buyer);
-          for (const score of Object.values(p.rfm ?? {})) expect(score >= 1 && score <= 5 && Number.isInteger(score)).toBe(true);
+          for (const score of [p.rfm?.r, p.rfm?.f, p.rfm?.m].filter((x) => x !== undefined)) expect(score >= 1 && score <= 5 && Number.isInteger(score)).toBe(true);
+          // Every buyer is in exactly the segment the default map names for their scores.
+          if (p.rfm) expect(p.rfm.segment).toBe(rfmSegmentOf(p.rfm, DEFAULT_RFM_SEGMENTS));
           expect(p.spend12mMinor).toBeLessThanOrEqual(p.lifetimeSpendMinor);
           expect(p.spend12mMinor).toBeGreaterThanOrEqual(0);
           expect(Number.isInteger(p.lifetimeSpendMinor)).toBe(true);
