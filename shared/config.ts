@@ -198,6 +198,13 @@ export const configFieldsSchema = z
     exchangeRates: z.record(currencyCode, decimalAmount).default({}),
     tiers: tierThresholdsSchema.default({ vic: '50000', core: '5000', potential: '1000' }),
     lifecycle: lifecycleSchema.default({ newDays: 30, sleepingDays: 60, churnedDays: 180, defaultReorderGapDays: 45 }),
+    /**
+     * How each product category (the key the exports use, e.g. "leather-goods") is named in the
+     * emails, per template locale: { "leather-goods": { "en": "Leather goods", "zh-CN": "皮具" } }.
+     * Without a name an English email shows the key in words ("Leather goods") and a Chinese one
+     * leaves the category out: an email never shows a raw key.
+     */
+    categoryNames: z.record(z.string().min(1), z.strictObject({ en: z.string().min(1).optional(), 'zh-CN': z.string().min(1).optional() })).default({}),
     /** Named RFM segments (first matching rule wins; every score combination needs one), stored on each buyer's profile. */
     rfmSegments: rfmSegmentsSchema.default(() => DEFAULT_RFM_SEGMENTS.map((rule) => ({ ...rule }))),
     /** Share of a file's rows rejected above which a run fails before writing anything (each file on its own). */

@@ -5,6 +5,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { uploadDirectory } from '#shared/aws/s3-objects.ts';
 import { loadConfig, parseConfig, type Config } from '#shared/config.ts';
+import { CATEGORY_NAMES } from '#local/generate/catalogue.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { nightBefore } from '#shared/nightly/run-date.ts';
 import { runNightly } from '#shared/nightly/run.ts';
@@ -65,6 +66,12 @@ function withDemoAdvisors(config: Config, runDate: string): Config {
       advisorDigestWeekday: weekdayOf(runDate),
     },
   });
+}
+
+/** Without category names in the config, the generated catalogue's, so the Chinese emails name categories too. */
+function withDemoCategoryNames(config: Config): Config {
+  if (Object.keys(config.categoryNames).length > 0) return config;
+  return { ...config, categoryNames: CATEGORY_NAMES };
 }
 
 /** The final states an occasion can end an hour in (the ledger's statuses; 'claimed': a stale claim). */
@@ -174,9 +181,9 @@ export async function demoCommand(raw: unknown): Promise<void> {
   // The clock enters here: without --date, the night before now in brand time.
   const runDate = options.date ?? nightBefore(Date.now(), loaded);
   // A dry run sends nothing at all: no team email, no advisor digest, beside the sender's dry run.
-  const config = options.dryRun
-    ? parseConfig({ ...loaded, reports: { ...loaded.reports, teamAddresses: [], advisors: {} } })
-    : withDemoAdvisors(loaded, runDate);
+  const config = withDemoCategoryNames(
+    options.dryRun ? parseConfig({ ...loaded, reports: { ...loaded.reports, teamAddresses: [], advisors: {} } }) : withDemoAdvisors(loaded, runDate),
+  );
   const say = (text: string) => {
     if (!options.json) process.stderr.write(`${text}\n`);
   };

@@ -126,3 +126,20 @@ export function buildCatalogue(currency: string): Product[] {
     return { ...entry, index, categoryIndex, priceMinor: usdToMinor(entry.priceUsd, currency, true) };
   });
 }
+
+/** How the emails name the catalogue's categories (config.categoryNames), in both template languages. */
+export const CATEGORY_NAMES: Record<string, { en: string; 'zh-CN': string }> = {
+  skincare: { en: 'Skincare', 'zh-CN': '护肤' },
+  suncare: { en: 'Sun care', 'zh-CN': '防晒' },
+  bodycare: { en: 'Body care', 'zh-CN': '身体护理' },
+  makeup: { en: 'Makeup', 'zh-CN': '彩妆' },
+  fragrance: { en: 'Fragrance', 'zh-CN': '香氛' },
+  home: { en: 'Home', 'zh-CN': '家居' },
+  'gift-sets': { en: 'Gift sets', 'zh-CN': '礼盒' },
+  accessories: { en: 'Accessories', 'zh-CN': '配饰' },
+  jewelry: { en: 'Jewellery', 'zh-CN': '珠宝' },
+  'leather-goods': { en: 'Leather goods', 'zh-CN': '皮具' },
+  'ready-to-wear': { en: 'Ready-to-wear', 'zh-CN': '成衣' },
+  shoes: { en: 'Shoes', 'zh-CN': '鞋履' },
+  watches: { en: 'Watches', 'zh-CN': '腕表' },
+};

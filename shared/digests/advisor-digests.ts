@@ -193,6 +193,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       ...(advisor.name === undefined ? {} : { advisorName: advisor.name }),
       book,
       maxRows,
+      categoryNames: config.categoryNames,
     });
     const key = advisorDigestLedgerKey(advisorId, runDate);
     const { claimed } = await claimEach(ledger, [{ ...key, campaignId: ADVISOR_DIGEST_CAMPAIGN, runId, now: at, retentionDays: config.sender.ledgerRetentionDays }]);

@@ -1,7 +1,8 @@
 import type { Config } from '#shared/config.ts';
 import type { DueOccasion } from '#shared/campaigns/due.ts';
 import type { ClientProfile } from '#shared/model.ts';
-import { templateLocale } from '#shared/templates/locale.ts';
+import { categoryDisplayName } from '#shared/templates/category-names.ts';
+import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
 import { renderEmail, type EmailContent, type TemplateData } from '#shared/templates/render.ts';
 import { unsubscribeUrl } from '#shared/unsubscribe/token.ts';
 
@@ -16,8 +17,10 @@ export function templateDataFor(
   companions: readonly DueOccasion[],
   config: Config,
   unsubscribeLink: string,
+  locale: TemplateLocale = templateLocale(profile.locale),
 ): TemplateData {
   const { details } = occasion;
+  const recommendedCategory = details.recommendedCategory === undefined ? undefined : categoryDisplayName(details.recommendedCategory, locale, config.categoryNames);
   const products: TemplateData['products'] = [];
   if (occasion.kind === 'replenishment') {
     for (const o of [occasion, ...companions]) {
@@ -39,7 +42,7 @@ export function templateDataFor(
     products,
     offer: details.offer,
     unsubscribeUrl: unsubscribeLink,
-    ...(details.recommendedCategory ? { recommendedCategory: details.recommendedCategory } : {}),
+    ...(recommendedCategory ? { recommendedCategory } : {}),
     ...(config.sender.shopUrl ? { shopUrl: config.sender.shopUrl } : {}),
   };
 }
@@ -56,6 +59,7 @@ export function composeEmail(
   secret: string,
 ): Promise<EmailContent & { unsubscribeUrl: string }> {
   const link = unsubscribeLinkFor(config, profile.customerId, secret);
-  const data = templateDataFor(profile, occasion, companions, config, link);
-  return renderEmail(occasion.template, templateLocale(profile.locale), data).then((content) => ({ ...content, unsubscribeUrl: link }));
+  const locale = templateLocale(profile.locale);
+  const data = templateDataFor(profile, occasion, companions, config, link, locale);
+  return renderEmail(occasion.template, locale, data).then((content) => ({ ...content, unsubscribeUrl: link }));
 }

@@ -1,6 +1,8 @@
+import type { Config } from '#shared/config.ts';
 import { displayMinor } from '#shared/money.ts';
 import type { AdvisorBook, BookReason, BookReasonKind } from '#shared/advisors/book.ts';
 import { BOOK_REASONS } from '#shared/advisors/book.ts';
+import { categoryDisplayName } from './category-names.ts';
 import type { TemplateLocale } from './locale.ts';
 import { addSources, createPartsRenderer, FONT_FAMILY, formatRunOutDate, type EmailContent } from './render.ts';
 import { ADVISOR_DIGEST, DIGEST_HTML_PARTIALS, DIGEST_TEXT_PARTIALS } from './sources/advisor-digest.ts';
@@ -23,6 +25,8 @@ export interface AdvisorDigestInput {
   book: AdvisorBook;
   /** The cap the book was built with, to say how many were left out. */
   maxRows: number;
+  /** config.categoryNames: the digest names a client's top category, never shows its raw key. */
+  categoryNames?: Config['categoryNames'];
 }
 
 interface ReasonView {
@@ -145,7 +149,7 @@ export function advisorDigestView(locale: TemplateLocale, input: AdvisorDigestIn
       spend: displayMinor(row.spend12mMinor, currency),
       predicted: row.predicted12mMinor === undefined ? null : displayMinor(row.predicted12mMinor, currency),
       lastOrder: row.lastOrderDate === undefined ? null : formatDateWithYear(row.lastOrderDate, locale),
-      topCategory: row.topCategory ?? null,
+      topCategory: (row.topCategory === undefined ? undefined : categoryDisplayName(row.topCategory, locale, input.categoryNames ?? {})) ?? null,
     })),
   };
 }

@@ -96,13 +96,17 @@ describe('the advisor digest email', () => {
   });
 
   it('zh-CN: Chinese copy, a Chinese name family name first, dates the Chinese way', async () => {
-    const email = await renderAdvisorDigest('zh-CN', input);
+    const email = await renderAdvisorDigest('zh-CN', { ...input, categoryNames: { Skincare: { 'zh-CN': '护肤' } } });
     expect(email.subject).toBe('您的客户名册（11月24日至30日）：3 位客户待联系');
     expect(email.html).toContain('<html lang="zh-CN">');
     expect(email.html).toContain('PingFang SC');
     expect(email.text).toContain('Sophie Martin，您好：');
     expect(email.text).toContain('3. 陈美\n   Core · 有流失风险 · C-003\n');
-    expect(email.text).toContain('- VIC 久未购买：已 83 天未下单。亲自致电问候，不提供折扣；分享Skincare的新品。');
+    // The category by its configured Chinese name; without one the action leaves it out (never the raw key).
+    expect(email.text).toContain('- VIC 久未购买：已 83 天未下单。亲自致电问候，不提供折扣；分享护肤的新品。');
+    const unnamed = await renderAdvisorDigest('zh-CN', input);
+    expect(unnamed.text).toContain('- VIC 久未购买：已 83 天未下单。亲自致电问候，不提供折扣。');
+    expect(unnamed.text).not.toContain('Skincare');
     expect(email.text).toContain('最近下单 2026年9月1日');
     expect(email.text).toContain('请勿转发');
     expectClean(email.text);
