@@ -40,6 +40,7 @@ export interface TableDefinition {
 
 export const PROFILES_BY_TIER_INDEX = 'byTier';
 export const PROFILES_BY_ADVISOR_INDEX = 'byAdvisor';
+export const PROFILES_BY_NEXT_DUE_INDEX = 'byNextDue';
 export const HISTORY_BY_RUN_DATE_INDEX = 'byRunDate';
 export const LEDGER_BY_HOUR_INDEX = 'byClaimHour';
 
@@ -59,6 +60,12 @@ export const TABLES = {
         indexName: PROFILES_BY_ADVISOR_INDEX,
         partitionKey: { name: 'advisorId', type: 'S' },
         sortKey: { name: 'spend12mMinor', type: 'N' },
+      },
+      {
+        // Sparse: only clients with a send window still needing the hourly sender (shared/campaigns/due-index.ts).
+        indexName: PROFILES_BY_NEXT_DUE_INDEX,
+        partitionKey: { name: 'nextDueDay', type: 'S' },
+        sortKey: { name: 'nextDueAt', type: 'N' },
       },
     ],
   },
