@@ -16,11 +16,12 @@ import { tableNames } from './tables.ts';
 
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
 
-const STATE_KEY = { job: 'due-index', runDate: 'state' } as const;
+/** The state's key in the runs table. */
+export const DUE_INDEX_STATE_KEY = { job: 'due-index', runDate: 'state' } as const;
 
 /** The index's state, read consistently; undefined before the first indexed run. */
 export async function readDueIndexState(documents: DocumentSender, runsTable: string): Promise<DueIndexState | undefined> {
-  const item = await getRun<typeof STATE_KEY & Partial<DueIndexState>>(documents, runsTable, STATE_KEY);
+  const item = await getRun<typeof DUE_INDEX_STATE_KEY & Partial<DueIndexState>>(documents, runsTable, DUE_INDEX_STATE_KEY);
   if (item === undefined || typeof item.lastRunAt !== 'number' || typeof item.fingerprint !== 'string') return undefined;
   return { lastRunAt: item.lastRunAt, fingerprint: item.fingerprint };
 }
@@ -31,7 +32,7 @@ export async function recordDueIndexState(documents: DocumentSender, runsTable: 
     await documents.send(
       new PutCommand({
         TableName: runsTable,
-        Item: { ...STATE_KEY, ...state },
+        Item: { ...DUE_INDEX_STATE_KEY, ...state },
         ConditionExpression: 'attribute_not_exists(lastRunAt) OR lastRunAt <= :at',
         ExpressionAttributeValues: { ':at': state.lastRunAt },
       }),
