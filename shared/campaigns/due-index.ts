@@ -1,4 +1,3 @@
-import type { Config } from '#shared/config.ts';
 import type { ClientProfile } from '#shared/model.ts';
 import { sendWindows, type CampaignContext, type ProductCatalog } from './due.ts';
 import type { CampaignsConfig } from './schema.ts';
@@ -50,7 +49,11 @@ export interface DueIndexState {
 }
 
 /** The indexing of a configuration and catalogue at `indexedAt`. */
-export function dueIndexing(config: Pick<Config, 'campaigns' | 'timeZone' | 'sender'>, catalog: ProductCatalog, indexedAt: number): DueIndexing {
+export function dueIndexing(
+  config: { campaigns: CampaignsConfig; timeZone: string; sender: { expiryLookbackHours: number } },
+  catalog: ProductCatalog,
+  indexedAt: number,
+): DueIndexing {
   return {
     catalog,
     context: { campaigns: config.campaigns, brandTimeZone: config.timeZone },
