@@ -46,6 +46,8 @@ export interface DueIndexState {
   lastRunAt: number;
   /** dueIndexFingerprint of the configuration and catalogue the values were computed with. */
   fingerprint: string;
+  /** The latest `at` any run started re-indexing at (a run that died half-way leaves values as of it). */
+  reindexedUpTo?: number;
 }
 
 /** The indexing of a configuration and catalogue at `indexedAt`. */
@@ -138,11 +140,13 @@ export type DueSelection =
 /**
  * The index answers a run at `at` when it was brought up to date by an earlier (or the same)
  * hour under the same configuration and catalogue; otherwise the run reads every profile. A run
- * earlier than the last indexed one (a backfill) scans and leaves the index alone.
+ * earlier than the last indexed one, or than any run that started re-indexing (a backfill), scans
+ * and leaves the index alone.
  */
 export function dueSelection(state: DueIndexState | undefined, fingerprint: string, at: number, campaigns: CampaignsConfig, lookbackMs: number): DueSelection {
   if (state === undefined) return { mode: 'full-scan', reason: 'no-index-yet', reindex: true };
-  if (at < state.lastRunAt) return { mode: 'full-scan', reason: 'earlier-than-last-indexed-run', reindex: false };
+  // Values computed at a later instant may have dropped windows an earlier hour still needs.
+  if (at < Math.max(state.lastRunAt, state.reindexedUpTo ?? state.lastRunAt)) return { mode: 'full-scan', reason: 'earlier-than-last-indexed-run', reindex: false };
   if (state.fingerprint !== fingerprint) return { mode: 'full-scan', reason: 'configuration-or-catalogue-changed', reindex: true };
   return { mode: 'index', from: dueIndexQueryFrom(state.lastRunAt, campaigns, lookbackMs), to: at };
 }

@@ -25,7 +25,7 @@ import {
   type LedgerKey,
 } from '#shared/store/ledger-store.ts';
 import { queryDueProfiles, scanProfiles, updateNextDue } from '#shared/store/profile-store.ts';
-import { readDueIndexState, recordDueIndexState } from '#shared/store/due-index-store.ts';
+import { noteReindexing, readDueIndexState, recordDueIndexState } from '#shared/store/due-index-store.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { loadSuppressed } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -194,8 +194,11 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   const ingested = await ingestIncrementalExports({ config, clients, at, runId, dryRun: base.dryRun, log, indexing: dueIndexing(config, catalog, indexState?.lastRunAt ?? at) });
   const run = await withSendingPlan(base, options);
   if (selection.mode === 'full-scan') log.info('due index not usable for this run: reading every profile', { reason: selection.reason, reindex: selection.reindex && !run.dryRun });
-  const { dueClients, scanned, reindexed } = await selectDueClients(run, catalog, selection);
-  if (!run.dryRun && (selection.mode === 'index' || selection.reindex)) {
+  const reindexing = !run.dryRun && (selection.mode === 'index' || selection.reindex);
+  // Before any value moves: an earlier hour run after a crash of this one must not trust the index.
+  if (reindexing) await noteReindexing(clients.documents, tableNames(config).runs, at);
+  const { dueClients, scanned, reindexed } = await selectDueClients(run, catalog, selection, reindexing);
+  if (reindexing) {
     // Every profile this run had to see now holds its value as of `at`: the next run reads from here.
     await recordDueIndexState(clients.documents, tableNames(config).runs, { lastRunAt: at, fingerprint });
   }
@@ -390,12 +393,13 @@ async function selectDueClients(
   run: CampaignRun,
   catalog: ReadonlyMap<string, ProductRecord>,
   selection: DueSelection,
+  reindexing: boolean,
 ): Promise<{ dueClients: DueClient[]; scanned: number; reindexed: number }> {
   const { config, clients, at } = run;
   const table = tableNames(config).profiles;
   const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone };
   const lookback = config.sender.expiryLookbackHours * HOUR_MS;
-  const indexing: DueIndexing | undefined = !run.dryRun && (selection.mode === 'index' || selection.reindex) ? dueIndexing(config, catalog, at) : undefined;
+  const indexing: DueIndexing | undefined = reindexing ? dueIndexing(config, catalog, at) : undefined;
   const profiles = selection.mode === 'index' ? queryDueProfiles(clients.documents, table, selection.from, selection.to) : scanProfiles(clients.documents, table);
   const dueClients: DueClient[] = [];
   // Through the index, a profile re-indexed into a later day of the range is met again: once is enough.

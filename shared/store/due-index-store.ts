@@ -1,4 +1,4 @@
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { dueIndexing, type DueIndexing, type DueIndexState } from '#shared/campaigns/due-index.ts';
 import type { ProductCatalog } from '#shared/campaigns/due.ts';
@@ -23,18 +23,28 @@ export const DUE_INDEX_STATE_KEY = { job: 'due-index', runDate: 'state' } as con
 export async function readDueIndexState(documents: DocumentSender, runsTable: string): Promise<DueIndexState | undefined> {
   const item = await getRun<typeof DUE_INDEX_STATE_KEY & Partial<DueIndexState>>(documents, runsTable, DUE_INDEX_STATE_KEY);
   if (item === undefined || typeof item.lastRunAt !== 'number' || typeof item.fingerprint !== 'string') return undefined;
-  return { lastRunAt: item.lastRunAt, fingerprint: item.fingerprint };
+  return { lastRunAt: item.lastRunAt, fingerprint: item.fingerprint, ...(typeof item.reindexedUpTo === 'number' ? { reindexedUpTo: item.reindexedUpTo } : {}) };
+}
+
+/** Notes, before a run changes any value, the instant it re-indexes at (kept when a later run already noted a later one). */
+export async function noteReindexing(documents: DocumentSender, runsTable: string, at: number): Promise<void> {
+  await updateUnlessLater(documents, runsTable, 'reindexedUpTo', 'SET reindexedUpTo = :at', { ':at': at });
 }
 
 /** Records a run that brought the index up to date, unless a later run already did (its state stays). Returns whether it was written. */
-export async function recordDueIndexState(documents: DocumentSender, runsTable: string, state: DueIndexState): Promise<boolean> {
+export async function recordDueIndexState(documents: DocumentSender, runsTable: string, state: Pick<DueIndexState, 'lastRunAt' | 'fingerprint'>): Promise<boolean> {
+  return updateUnlessLater(documents, runsTable, 'lastRunAt', 'SET lastRunAt = :at, fingerprint = :fingerprint', { ':at': state.lastRunAt, ':fingerprint': state.fingerprint });
+}
+
+async function updateUnlessLater(documents: DocumentSender, runsTable: string, attribute: 'lastRunAt' | 'reindexedUpTo', update: string, values: Record<string, unknown>): Promise<boolean> {
   try {
     await documents.send(
-      new PutCommand({
+      new UpdateCommand({
         TableName: runsTable,
-        Item: { ...DUE_INDEX_STATE_KEY, ...state },
-        ConditionExpression: 'attribute_not_exists(lastRunAt) OR lastRunAt <= :at',
-        ExpressionAttributeValues: { ':at': state.lastRunAt },
+        Key: DUE_INDEX_STATE_KEY,
+        UpdateExpression: update,
+        ConditionExpression: `attribute_not_exists(${attribute}) OR ${attribute} <= :at`,
+        ExpressionAttributeValues: values,
       }),
     );
     return true;

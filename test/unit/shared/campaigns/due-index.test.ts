@@ -169,6 +169,10 @@ describe('the due index', () => {
     expect(dueSelection(undefined, 'f1', state.lastRunAt, campaigns, lookback)).toEqual({ mode: 'full-scan', reason: 'no-index-yet', reindex: true });
     expect(dueSelection(state, 'f2', state.lastRunAt + HOUR, campaigns, lookback)).toEqual({ mode: 'full-scan', reason: 'configuration-or-catalogue-changed', reindex: true });
     expect(dueSelection(state, 'f1', state.lastRunAt - HOUR, campaigns, lookback)).toEqual({ mode: 'full-scan', reason: 'earlier-than-last-indexed-run', reindex: false });
+    // A run at 14:00 died half-way through re-indexing: 12:00 cannot trust the index, 14:00 again can.
+    const died = { ...state, reindexedUpTo: state.lastRunAt + 4 * HOUR };
+    expect(dueSelection(died, 'f1', state.lastRunAt + 2 * HOUR, campaigns, lookback)).toMatchObject({ mode: 'full-scan', reason: 'earlier-than-last-indexed-run' });
+    expect(dueSelection(died, 'f1', state.lastRunAt + 4 * HOUR, campaigns, lookback)).toMatchObject({ mode: 'index', from: state.lastRunAt - longestWindowMs(campaigns) - lookback });
     expect(dueSelection(state, 'f1', state.lastRunAt + HOUR, campaigns, lookback)).toEqual({
       mode: 'index',
       from: state.lastRunAt - longestWindowMs(campaigns) - lookback,
