@@ -126,7 +126,7 @@ export function formatCampaignSummary(summary: CampaignRunSummary, timeZone: str
   const lines = [
     `Campaign sender ${brandTime(summary.at, timeZone)}${summary.dryRun ? ' (dry run: nothing claimed or sent)' : ''}  (run id ${summary.runId})`,
     `Incremental exports merged: ${summary.ingested.exports.length} (${n(summary.ingested.newClients)} new clients, ${n(summary.ingested.updatedClients)} updated)`,
-    `Clients scanned: ${n(summary.clientsScanned)}, with something due: ${n(summary.clientsDue)}`,
+    `Profiles read: ${n(summary.clientsScanned)} (${summary.selection.mode === 'index' ? 'through the due index' : `every profile: ${summary.selection.reason}`}), with something due: ${n(summary.clientsDue)}`,
     formatCampaignCounts(summary.campaigns),
   ];
   const { sending } = summary;

@@ -412,38 +412,44 @@ export function compareDueClients(
   return urgency(a) - urgency(b) || risk(a) - risk(b) || value(b) - value(a) || (idA < idB ? -1 : idA > idB ? 1 : 0);
 }
 
+/** One send window [dueAt, expiresAt) of a client, and the occasion as it is at a given instant (undefined outside the window). */
+interface OccasionWindow {
+  dueAt: number;
+  expiresAt: number;
+  at: (now: number) => DueOccasion | undefined;
+}
+
 /**
- * Every send window the client's profile defines, whatever the clock: when it closes, and the
- * occasion as it is at a given instant (undefined outside the window). One list for dueOccasions
- * and endedOccasions, so both see the same windows.
+ * Every send window the client's profile defines, whatever the clock. One list for dueOccasions,
+ * endedOccasions and the due index (sendWindows), so all see the same windows.
  */
 function occasionWindows(
   profile: ClientProfile,
   catalog: ProductCatalog,
   context: CampaignContext,
-): { expiresAt: number; at: (now: number) => DueOccasion | undefined }[] {
+): OccasionWindow[] {
   const timeZone = clientTimeZone(profile, context.brandTimeZone);
-  const windows: { expiresAt: number; at: (now: number) => DueOccasion | undefined }[] = [];
+  const windows: OccasionWindow[] = [];
   for (const campaign of context.campaigns.campaigns) {
     if (!campaign.enabled) continue;
     switch (campaign.kind) {
       case 'welcome': {
         const window = welcomeWindow(campaign, profile);
-        if (window) windows.push({ expiresAt: window.expiresAt, at: (now) => welcomeOccasion(campaign, profile, now) });
+        if (window) windows.push({ dueAt: window.triggerAt, expiresAt: window.expiresAt, at: (now) => welcomeOccasion(campaign, profile, now) });
         break;
       }
       case 'replenishment': {
         for (const [sku, purchase] of Object.entries(profile.skus)) {
           const window = replenishmentWindow(campaign, purchase, catalog.get(sku), timeZone);
-          if (window) windows.push({ expiresAt: window.expiresAt, at: (now) => replenishmentOccasion(campaign, profile, sku, purchase, catalog, now, timeZone) });
+          if (window) windows.push({ dueAt: window.dueAt, expiresAt: window.expiresAt, at: (now) => replenishmentOccasion(campaign, profile, sku, purchase, catalog, now, timeZone) });
         }
         const reorder = nextOrderWindow(campaign, profile, catalog, timeZone);
-        if (reorder) windows.push({ expiresAt: reorder.expiresAt, at: (now) => nextOrderOccasion(campaign, profile, catalog, now, timeZone) });
+        if (reorder) windows.push({ dueAt: reorder.dueAt, expiresAt: reorder.expiresAt, at: (now) => nextOrderOccasion(campaign, profile, catalog, now, timeZone) });
         break;
       }
       case 'winback': {
         const window = winbackWindow(campaign, profile, timeZone);
-        if (window) windows.push({ expiresAt: window.expiresAt, at: (now) => winbackOccasion(campaign, profile, now, timeZone) });
+        if (window) windows.push({ dueAt: window.dueAt, expiresAt: window.expiresAt, at: (now) => winbackOccasion(campaign, profile, now, timeZone) });
         break;
       }
     }
@@ -478,4 +484,9 @@ export function endedOccasions(profile: ClientProfile, catalog: ProductCatalog, 
     if (found) ended.push(found);
   }
   return ended.sort(compareOccasions);
+}
+
+/** Every send window [dueAt, expiresAt) of the client's enabled campaigns, whatever the clock (the due index is computed from them). */
+export function sendWindows(profile: ClientProfile, catalog: ProductCatalog, context: CampaignContext): { dueAt: number; expiresAt: number }[] {
+  return occasionWindows(profile, catalog, context).map(({ dueAt, expiresAt }) => ({ dueAt, expiresAt }));
 }

@@ -1,11 +1,15 @@
 import type { AwsClients } from '#shared/aws/clients.ts';
+import { withNextDue, type DueIndexing } from '#shared/campaigns/due-index.ts';
 import type { Config } from '#shared/config.ts';
 import type { Log } from '#shared/log.ts';
-import type { ClientClv, TierChange } from '#shared/model.ts';
+import type { ClientClv, ProductRecord, TierChange } from '#shared/model.ts';
+import { catalogBySku } from '#shared/store/catalog-store.ts';
+import { dueIndexingForWrites } from '#shared/store/due-index-store.ts';
 import { deleteTierChanges, getTierChanges, writeTierChanges } from '#shared/store/history-store.ts';
 import { writeBeforeImages, type BeforeImage } from '#shared/store/night-plans.ts';
 import { deleteProfiles, getProfiles, writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
+import { runClock } from '#shared/tiering/profile.ts';
 import type { NightBase } from './base.ts';
 import { stableStringify, type ProfileDiff } from './diff.ts';
 import { mergeWithStored } from './merge.ts';
@@ -20,7 +24,8 @@ import { mergeWithStored } from './merge.ts';
  *  3. the tier history: tonight's movements; an earlier attempt's movements that tonight does not
  *     make are deleted.
  * What an earlier attempt already wrote exactly as tonight would is not written again, so a rerun
- * of a night on the same export writes nothing.
+ * of a night on the same export writes nothing. Every profile written carries its place in the
+ * hourly sender's due index (nightDueIndexing); the unchanged ones keep theirs.
  */
 
 export interface ApplyContext {
@@ -43,9 +48,26 @@ export interface AppliedNight {
   plannedHandled: string[];
 }
 
+/**
+ * How the night's profiles enter the due index: with tonight's products (the catalogue the sender
+ * reads after the night; the stored one when the export has none), as of the sender's last indexed
+ * run (shared/campaigns/due-index.ts). Before any indexed run, as of the night's clock (the sender's
+ * first run reads every profile and indexes them anyway): the same on every attempt of the night.
+ */
+export function nightDueIndexing(context: Pick<ApplyContext, 'config' | 'clients' | 'runDate'>, products: readonly ProductRecord[] = []): Promise<DueIndexing> {
+  const { config, clients, runDate } = context;
+  return dueIndexingForWrites(clients, config, products.length > 0 ? catalogBySku(products) : undefined, runClock(runDate, config.timeZone).now);
+}
+
 const sameClv = (a: ClientClv | undefined, b: ClientClv | undefined) => stableStringify(a ?? null) === stableStringify(b ?? null);
 
-export async function applyNight(context: ApplyContext, shard: number, base: NightBase, diff: Pick<ProfileDiff, 'changed' | 'tierChanges'>): Promise<AppliedNight> {
+export async function applyNight(
+  context: ApplyContext,
+  shard: number,
+  base: NightBase,
+  diff: Pick<ProfileDiff, 'changed' | 'tierChanges'>,
+  indexing: DueIndexing,
+): Promise<AppliedNight> {
   const { config, clients, runDate, runId, log } = context;
   const tables = tableNames(config);
 
@@ -59,7 +81,7 @@ export async function applyNight(context: ApplyContext, shard: number, base: Nig
 
   // 2. Profiles.
   const targets = diff.changed
-    .map((item) => mergeWithStored(item, imageOf(item.customerId)))
+    .map((item) => withNextDue(mergeWithStored(item, imageOf(item.customerId)), indexing))
     .filter((target) => {
       const now = base.stored.get(target.customerId);
       // Written exactly so by an earlier attempt of this night: nothing to do.
@@ -68,7 +90,7 @@ export async function applyNight(context: ApplyContext, shard: number, base: Nig
   const changedIds = new Set(diff.changed.map((item) => item.customerId));
   const plannedHandled = [...base.planned.keys()];
   const toRestore = plannedHandled.filter((id) => !changedIds.has(id) && base.stored.get(id)?.updatedRunDate === runDate);
-  const restoredItems = toRestore.flatMap((id) => base.planned.get(id) ?? []);
+  const restoredItems = toRestore.flatMap((id) => base.planned.get(id) ?? []).map((item) => withNextDue(item, indexing));
   const toDelete = toRestore.filter((id) => !base.planned.get(id));
   const profileWrite = await writeProfiles(clients.documents, tables.profiles, [...targets, ...restoredItems], { onProgress: context.onWritten });
   const profileDelete = await deleteProfiles(clients.documents, tables.profiles, toDelete);
@@ -112,7 +134,8 @@ export async function restoreUnseen(context: ApplyContext, planned: ReadonlyMap<
   const tables = tableNames(config);
   const unseen = [...planned.keys()].filter((id) => !handled.has(id));
   if (unseen.length === 0) return 0;
-  await writeProfiles(clients.documents, tables.profiles, unseen.flatMap((id) => planned.get(id) ?? []));
+  const indexing = await nightDueIndexing(context);
+  await writeProfiles(clients.documents, tables.profiles, unseen.flatMap((id) => planned.get(id) ?? []).map((item) => withNextDue(item, indexing)));
   await deleteProfiles(clients.documents, tables.profiles, unseen.filter((id) => !planned.get(id)));
   await deleteTierChanges(clients.documents, tables.tierHistory, unseen.map((customerId) => ({ customerId, runDate })));
   context.log.info('clients of an earlier attempt not in tonight\'s export restored', { count: unseen.length });

@@ -21,7 +21,7 @@ import { computeProfiles, rfmMeasures, runClock } from '#shared/tiering/profile.
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
 import { acceptedOrderLines, addShardFigures, admitNight, emptyShardFigures, type ShardFigures } from './admission.ts';
-import { applyNight, restoreUnseen } from './apply.ts';
+import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { shardHandlers, shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from './shards.ts';
@@ -348,7 +348,8 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
 
   const total = diff.changed.length;
   onProgress({ step: 'write', done: 0, total });
-  const applied = await applyNight({ ...context, onWritten: (written) => onProgress({ step: 'write', done: written, total }) }, shard.index, base, diff);
+  const indexing = await nightDueIndexing(context, shardRead.products);
+  const applied = await applyNight({ ...context, onWritten: (written) => onProgress({ step: 'write', done: written, total }) }, shard.index, base, diff, indexing);
   const writeDone = performance.now();
 
   // The campaign sender reads the replenishment cycles from the catalogue: the same in every shard.

@@ -6,6 +6,7 @@ import { ExportError } from '#shared/exports/errors.ts';
 import { readExport, type ReadResult } from '#shared/exports/reader.ts';
 import { s3ExportSource } from '#shared/exports/source.ts';
 import type { Log } from '#shared/log.ts';
+import { withNextDue, type DueIndexing } from '#shared/campaigns/due-index.ts';
 import type { ClientProfile } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { incrementalPrefix } from '#shared/store/buckets.ts';
@@ -112,6 +113,8 @@ export async function ingestIncrementalExports(options: {
   runId: string;
   dryRun: boolean;
   log: Log;
+  /** How the merged profiles enter the due index (the sender's, as of its last indexed run). */
+  indexing: DueIndexing;
 }): Promise<IngestSummary> {
   const { config, clients, at, runId, dryRun, log } = options;
   const tables = tableNames(config);
@@ -171,12 +174,13 @@ export async function ingestIncrementalExports(options: {
       const profile = stored ? mergeIncrement(stripItem(stored), increment) : fresh;
       if (stored) summary.updatedClients++;
       else summary.newClients++;
-      items.push({
+      const item: ProfileItem = {
         ...profile,
         digest: INCREMENTAL_DIGEST,
         updatedRunDate: stored?.updatedRunDate ?? localDate(at, config.timeZone),
         lastIncrement: folder,
-      });
+      };
+      items.push(withNextDue(item, options.indexing));
     }
     summary.exports.push(source.describe());
     summary.rows += read.rows;
@@ -191,6 +195,6 @@ export async function ingestIncrementalExports(options: {
 }
 
 function stripItem(item: ProfileItem): ClientProfile {
-  const { digest: _digest, updatedRunDate: _updated, lastIncrement: _merged, ...profile } = item;
+  const { digest: _digest, updatedRunDate: _updated, lastIncrement: _merged, nextDueAt: _indexed, nextDueDay: _indexedDay, ...profile } = item;
   return profile;
 }

@@ -1,5 +1,6 @@
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { compareDueClients, dueOccasions, endedOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
+import { dueIndexing, dueSelection, nextDueAt, type DueIndexing, type DueSelection } from '#shared/campaigns/due-index.ts';
 import { companionOccasions, decide, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
 import type { Config } from '#shared/config.ts';
 import { afterOutcome, CLOSED_BREAKER, type BreakerState } from '#shared/delivery/circuit-breaker.ts';
@@ -23,12 +24,14 @@ import {
   type LedgerEntry,
   type LedgerKey,
 } from '#shared/store/ledger-store.ts';
-import { scanProfiles } from '#shared/store/profile-store.ts';
+import { queryDueProfiles, scanProfiles, updateNextDue } from '#shared/store/profile-store.ts';
+import { noteReindexing, readDueIndexState, recordDueIndexState } from '#shared/store/due-index-store.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { loadSuppressed } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { SENDER_ALERTS } from './alerts.ts';
 import { composeEmail } from './compose.ts';
+import { dueIndexFingerprint } from './due-selection.ts';
 import { expiryReason } from './expiry.ts';
 import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
 
@@ -39,7 +42,11 @@ import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
  *  2. read the SES account (quota, sending status) into a sending plan: the pace, how many emails
  *     at most, or why none may go (sending-plan.ts);
  *  3. select the clients due now, minus what the ledger has settled, most urgent first; occasions
- *     whose window closed while waiting (or before any run decided them) are recorded 'expired';
+ *     whose window closed while waiting (or before any run decided them) are recorded 'expired'.
+ *     The clients come from the due index (shared/campaigns/due-index.ts): only the profiles with a
+ *     send window open or just closed are read, and their index values are brought up to date; a
+ *     run without a usable index (the first, or the configuration or catalogue changed) reads
+ *     every profile once and rebuilds it;
  *  4. look up their addresses on the suppression list;
  *  5. per client, decide each occasion (consent, suppression, cap, quiet hours, control group) and
  *     settle it: a decision is written to the ledger, a send goes through the delivery protocol
@@ -91,7 +98,10 @@ export interface CampaignRunSummary {
   ingested: IngestSummary;
   /** What the SES account allowed this run: pace, budget, or why nothing could go. */
   sending: SendingPlan;
+  /** Profiles read to find the due clients (the index's, or every one on a full scan). */
   clientsScanned: number;
+  /** How the run found its clients, and how many index values it brought up to date. */
+  selection: SelectionSummary;
   clientsDue: number;
   campaigns: Record<string, CampaignCounts>;
   /** Set when the run stopped sending before the end of its list; the rest are counted as `left`. */
@@ -105,6 +115,10 @@ export interface CampaignRunSummary {
   mailer?: { sent: number; failed: number; throttledRetries: number; unreachableRetries: number; maxObservedRate: number; haltedBy?: string };
   durationMs: number;
 }
+
+export type SelectionSummary =
+  | { mode: 'index'; reindexed: number }
+  | { mode: 'full-scan'; reason: Extract<DueSelection, { mode: 'full-scan' }>['reason']; reindexed: number };
 
 export interface CampaignRunOptions {
   at: number;
@@ -171,12 +185,25 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   const base = campaignRun(options);
   const { config, clients, at, runId, log } = base;
 
-  const ingested = await ingestIncrementalExports({ config, clients, at, runId, dryRun: base.dryRun, log });
-  const run = await withSendingPlan(base, options);
   const catalog = await readCatalog(clients.s3, config);
-  const { dueClients, scanned } = await selectDueClients(run, catalog);
+  const indexState = await readDueIndexState(clients.documents, tableNames(config).runs);
+  const fingerprint = dueIndexFingerprint(config, catalog);
+  const lookback = config.sender.expiryLookbackHours * HOUR_MS;
+  const selection = dueSelection(indexState, fingerprint, at, config.campaigns, lookback);
+  // What ingest writes is indexed as of the last indexed run, like the nightly's profiles (due-index.ts).
+  const ingested = await ingestIncrementalExports({ config, clients, at, runId, dryRun: base.dryRun, log, indexing: dueIndexing(config, catalog, indexState?.lastRunAt ?? at) });
+  const run = await withSendingPlan(base, options);
+  if (selection.mode === 'full-scan') log.info('due index not usable for this run: reading every profile', { reason: selection.reason, reindex: selection.reindex && !run.dryRun });
+  const reindexing = !run.dryRun && (selection.mode === 'index' || selection.reindex);
+  // Before any value moves: an earlier hour run after a crash of this one must not trust the index.
+  if (reindexing) await noteReindexing(clients.documents, tableNames(config).runs, at);
+  const { dueClients, scanned, reindexed } = await selectDueClients(run, catalog, selection, reindexing);
+  if (reindexing) {
+    // Every profile this run had to see now holds its value as of `at`: the next run reads from here.
+    await recordDueIndexState(clients.documents, tableNames(config).runs, { lastRunAt: at, fingerprint });
+  }
   const suppressed = await loadSuppressed(clients.documents, tableNames(config).suppression, dueClients.flatMap((c) => (c.profile.email ? [c.profile.email] : [])));
-  log.info('due clients selected', { scanned, due: dueClients.length, suppressed: suppressed.size, products: catalog.size });
+  log.info('due clients selected', { selection: selection.mode, scanned, reindexed, due: dueClients.length, suppressed: suppressed.size, products: catalog.size });
 
   for (const client of dueClients) {
     if (run.stopped && !run.dryRun) {
@@ -201,6 +228,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     ingested,
     sending: run.sending,
     clientsScanned: scanned,
+    selection: selection.mode === 'index' ? { mode: 'index', reindexed } : { mode: 'full-scan', reason: selection.reason, reindexed },
     clientsDue: dueClients.length,
     campaigns: run.counts,
     ...(run.stopped ? { stopped: run.stopped } : {}),
@@ -355,15 +383,37 @@ function countsOf(run: CampaignRun, campaignId: string): CampaignCounts {
 /** Counts toward the frequency cap: sent, in flight (another run is sending it now), or maybe sent. */
 const MAY_HAVE_GONE = new Set<LedgerEntry['status']>(['sent', 'claimed', 'maybe-sent']);
 
-/** Step 3: who is due now, minus what the ledger has already settled; the most urgent and valuable first. Ended occasions left waiting are expired on the way. */
-async function selectDueClients(run: CampaignRun, catalog: ReadonlyMap<string, ProductRecord>): Promise<{ dueClients: DueClient[]; scanned: number }> {
+/**
+ * Step 3: who is due now, minus what the ledger has already settled; the most urgent and valuable
+ * first. Ended occasions left waiting are expired on the way. The profiles come from the due
+ * index, or from a full scan; unless this is a dry run or a backfill, each one read gets its index
+ * value as of now (a client whose windows are over leaves the index).
+ */
+async function selectDueClients(
+  run: CampaignRun,
+  catalog: ReadonlyMap<string, ProductRecord>,
+  selection: DueSelection,
+  reindexing: boolean,
+): Promise<{ dueClients: DueClient[]; scanned: number; reindexed: number }> {
   const { config, clients, at } = run;
+  const table = tableNames(config).profiles;
   const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone };
   const lookback = config.sender.expiryLookbackHours * HOUR_MS;
+  const indexing: DueIndexing | undefined = reindexing ? dueIndexing(config, catalog, at) : undefined;
+  const profiles = selection.mode === 'index' ? queryDueProfiles(clients.documents, table, selection.from, selection.to) : scanProfiles(clients.documents, table);
   const dueClients: DueClient[] = [];
+  // Through the index, a profile re-indexed into a later day of the range is met again: once is enough.
+  const seen = selection.mode === 'index' ? new Set<string>() : undefined;
   let scanned = 0;
-  for await (const profile of scanProfiles(clients.documents, tableNames(config).profiles)) {
+  let reindexed = 0;
+  for await (const profile of profiles) {
+    if (seen?.has(profile.customerId)) continue;
+    seen?.add(profile.customerId);
     scanned++;
+    if (indexing) {
+      const value = nextDueAt(profile, indexing);
+      if (value !== profile.nextDueAt && (await updateNextDue(clients.documents, table, profile, value))) reindexed++;
+    }
     const due = dueOccasions(profile, catalog, at, context);
     const ended = endedOccasions(profile, catalog, at - lookback, at, context);
     if (due.length === 0 && ended.length === 0) continue;
@@ -379,7 +429,7 @@ async function selectDueClients(run: CampaignRun, catalog: ReadonlyMap<string, P
   }
   // The most urgent campaigns first, then the clients most at risk and most valuable (CLV).
   dueClients.sort(compareDueClients);
-  return { dueClients, scanned };
+  return { dueClients, scanned, reindexed };
 }
 
 /** Occasions whose window closed while waiting (or before any run decided them): 'expired', with the reason. */

@@ -10,10 +10,14 @@ import { catalogKey, reportsBucket } from './buckets.ts';
  * reading the export.
  */
 
-/** Stores the night's products, the last row of each SKU winning (like customers). */
+/** Products by SKU, the last row of each SKU winning (like customers). */
+export function catalogBySku(products: readonly ProductRecord[]): Map<string, ProductRecord> {
+  return new Map(products.map((p) => [p.sku, p]));
+}
+
+/** Stores the night's products, the last row of each SKU winning. */
 export async function writeCatalog(s3: S3Client, config: Config, products: readonly ProductRecord[]): Promise<void> {
-  const bySku = new Map(products.map((p) => [p.sku, p]));
-  await writeJsonObject(s3, { bucket: reportsBucket(config), key: catalogKey(config) }, [...bySku.values()]);
+  await writeJsonObject(s3, { bucket: reportsBucket(config), key: catalogKey(config) }, [...catalogBySku(products).values()]);
 }
 
 /** The stored catalogue by SKU; empty when no night has exported products. */
@@ -22,5 +26,5 @@ export async function readCatalog(s3: S3Client, config: Config): Promise<Map<str
   if (text === undefined) return new Map();
   // Our own object, written by writeCatalog.
   const products = JSON.parse(text || '[]') as ProductRecord[];
-  return new Map(products.map((p) => [p.sku, p]));
+  return catalogBySku(products);
 }

@@ -1,7 +1,9 @@
-import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { dueDaysBetween, dueIndexFields, type DueIndexFields } from '#shared/campaigns/due-index.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import type { ClientClv, ClientProfile, RfmScores, Stage, Tier } from '#shared/model.ts';
-import { PROFILES_BY_ADVISOR_INDEX, PROFILES_BY_TIER_INDEX } from './tables.ts';
+import { PROFILES_BY_ADVISOR_INDEX, PROFILES_BY_NEXT_DUE_INDEX, PROFILES_BY_TIER_INDEX } from './tables.ts';
+import { isConditionFailure } from './conditions.ts';
 import { collectPages, paginate } from './paginate.ts';
 import { batchGetAll } from './batch-reader.ts';
 import { batchDeleteAll, batchPutAll, type BatchWriteOptions, type BatchWriteResult } from './batch-writer.ts';
@@ -19,8 +21,8 @@ export interface StoredState {
   rfmSegment?: string;
 }
 
-/** The stored item: the profile plus bookkeeping. */
-export type ProfileItem = ClientProfile & {
+/** The stored item: the profile plus bookkeeping, and its place in the due index (due-index.ts). */
+export type ProfileItem = ClientProfile & DueIndexFields & {
   /** Digest of the profile content, compared by the next run to skip unchanged clients. */
   digest: string;
   /** Run date that last changed this profile. */
@@ -85,6 +87,67 @@ export async function loadStoredStates(
 /** Every stored profile, page by page (a parallel scan would suit a bigger base; see the benchmark issue). */
 export async function* scanProfiles(client: DocumentSender, tableName: string): AsyncGenerator<ProfileItem> {
   yield* paginate<ProfileItem>((startKey) => client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey })));
+}
+
+/**
+ * The profiles whose nextDueAt lies in [from, to], one query per UTC day of the byNextDue index
+ * (projected whole: no second read). Profiles without a send window left are not in the index.
+ */
+export async function* queryDueProfiles(client: DocumentSender, tableName: string, from: number, to: number): AsyncGenerator<ProfileItem> {
+  for (const day of dueDaysBetween(from, to)) {
+    yield* paginate<ProfileItem>((startKey) =>
+      client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: PROFILES_BY_NEXT_DUE_INDEX,
+          KeyConditionExpression: 'nextDueDay = :day AND nextDueAt BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':day': day, ':from': from, ':to': to },
+          ExclusiveStartKey: startKey,
+        }),
+      ),
+    );
+  }
+}
+
+/**
+ * Sets (or, for undefined, removes) a profile's place in the due index, only if the item is still
+ * the one it was computed from (same digest, night, increment and predicted next order): a profile
+ * rewritten meanwhile carries its writer's value. Returns whether it was written.
+ */
+export async function updateNextDue(client: DocumentSender, tableName: string, item: ProfileItem, nextDueAt: number | undefined): Promise<boolean> {
+  const fields = dueIndexFields(nextDueAt);
+  const values: Record<string, unknown> = { ':digest': item.digest, ':updated': item.updatedRunDate };
+  const same = ['digest = :digest', 'updatedRunDate = :updated'];
+  if (item.lastIncrement === undefined) same.push('attribute_not_exists(lastIncrement)');
+  else {
+    same.push('lastIncrement = :increment');
+    values[':increment'] = item.lastIncrement;
+  }
+  const predicted = item.clv?.predictedNextOrderAt;
+  if (predicted === undefined) same.push('attribute_not_exists(clv.predictedNextOrderAt)');
+  else {
+    same.push('clv.predictedNextOrderAt = :predicted');
+    values[':predicted'] = predicted;
+  }
+  if (fields.nextDueAt !== undefined) {
+    values[':at'] = fields.nextDueAt;
+    values[':day'] = fields.nextDueDay;
+  }
+  try {
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { customerId: item.customerId },
+        UpdateExpression: fields.nextDueAt === undefined ? 'REMOVE nextDueAt, nextDueDay' : 'SET nextDueAt = :at, nextDueDay = :day',
+        ConditionExpression: same.join(' AND '),
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
 }
 
 export function writeProfiles(

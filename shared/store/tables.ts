@@ -1,8 +1,10 @@
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DescribeTimeToLiveCommand,
   ListTablesCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
   type DynamoDBClient,
@@ -40,6 +42,7 @@ export interface TableDefinition {
 
 export const PROFILES_BY_TIER_INDEX = 'byTier';
 export const PROFILES_BY_ADVISOR_INDEX = 'byAdvisor';
+export const PROFILES_BY_NEXT_DUE_INDEX = 'byNextDue';
 export const HISTORY_BY_RUN_DATE_INDEX = 'byRunDate';
 export const LEDGER_BY_HOUR_INDEX = 'byClaimHour';
 
@@ -59,6 +62,12 @@ export const TABLES = {
         indexName: PROFILES_BY_ADVISOR_INDEX,
         partitionKey: { name: 'advisorId', type: 'S' },
         sortKey: { name: 'spend12mMinor', type: 'N' },
+      },
+      {
+        // Sparse: only clients with a send window still needing the hourly sender (shared/campaigns/due-index.ts).
+        indexName: PROFILES_BY_NEXT_DUE_INDEX,
+        partitionKey: { name: 'nextDueDay', type: 'S' },
+        sortKey: { name: 'nextDueAt', type: 'N' },
       },
     ],
   },
@@ -162,7 +171,23 @@ export async function waitForDynamoDb(client: DynamoDBClient): Promise<void> {
   }
 }
 
-/** Creates every table of TABLES that does not exist yet, and its TTL setting (the embedded local AWS; the stack does this in AWS). */
+/**
+ * Adds the indexes of a definition that an existing table lacks, one per request: a local state
+ * kept from before an index was added to TABLES (the stack does this in AWS). Not waited for: the
+ * emulator builds it in the background (under load, for long), and the only one added so far, the
+ * due index, is first read by a sender run after one that read every profile (no index state yet).
+ */
+async function ensureIndexes(client: DynamoDBClient, definition: TableDefinition, name: string): Promise<void> {
+  const input = createTableInput(definition, name);
+  const described = await client.send(new DescribeTableCommand({ TableName: name }));
+  const existing = new Set((described.Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of input.GlobalSecondaryIndexes ?? []) {
+    if (existing.has(index.IndexName)) continue;
+    await client.send(new UpdateTableCommand({ TableName: name, AttributeDefinitions: input.AttributeDefinitions, GlobalSecondaryIndexUpdates: [{ Create: index }] }));
+  }
+}
+
+/** Creates every table of TABLES that does not exist yet, the indexes an existing one lacks, and its TTL setting (the embedded local AWS; the stack does this in AWS). */
 export async function ensureTables(client: DynamoDBClient, config: Config): Promise<void> {
   for (const id of Object.keys(TABLES) as TableId[]) {
     const definition: TableDefinition = TABLES[id];
@@ -171,6 +196,7 @@ export async function ensureTables(client: DynamoDBClient, config: Config): Prom
       await client.send(new CreateTableCommand(createTableInput(definition, name)));
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
+      await ensureIndexes(client, definition, name);
     }
     if (definition.timeToLiveAttribute) {
       const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));

@@ -1,9 +1,11 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { readObjectText, uploadDirectory } from '#shared/aws/s3-objects.ts';
+import { withNextDue } from '#shared/campaigns/due-index.ts';
 import type { Config } from '#shared/config.ts';
 import type { ProductRecord } from '#shared/model.ts';
 import { exportPrefix } from '#shared/store/buckets.ts';
 import { writeCatalog } from '#shared/store/catalog-store.ts';
+import { dueIndexingForWrites } from '#shared/store/due-index-store.ts';
 import type { LedgerEntry } from '#shared/store/ledger-store.ts';
 import { writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -13,9 +15,10 @@ import type { SharedAws } from './local-aws.ts';
 
 type Clients = Pick<SharedAws, 'clients'>;
 
-/** Profiles written straight into a scenario's profiles table, as a past night left them. */
+/** Profiles written straight into a scenario's profiles table, as a past night left them: with their place in the sender's due index, as the nightly run computes it. */
 export async function seedProfiles(aws: Clients, config: Config, items: ProfileItem[]): Promise<void> {
-  await writeProfiles(aws.clients.documents, tableNames(config).profiles, items);
+  const indexing = await dueIndexingForWrites(aws.clients, config, undefined, 0);
+  await writeProfiles(aws.clients.documents, tableNames(config).profiles, items.map((item) => withNextDue(item, indexing)));
 }
 
 /** The products the nightly run would have saved, for catalog-based replenishment cycles. */

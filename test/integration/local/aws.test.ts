@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { JavaMissingError, requireJava } from '#local/aws.ts';
-import { TABLES, tableName, type TableId } from '#shared/store/tables.ts';
+import { parseConfig } from '#shared/config.ts';
+import { createTableInput, ensureTables, PROFILES_BY_NEXT_DUE_INDEX, TABLES, tableName, type TableId } from '#shared/store/tables.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 
@@ -30,6 +31,18 @@ describe('embedded local AWS', () => {
         definition.indexes.map((i) => i.indexName).sort(),
       );
     }
+  });
+
+  it('adds an index an existing table lacks (a local state kept from before the due index)', async () => {
+    const config = parseConfig({ ...aws.config, storage: { ...aws.config.storage, tablePrefix: `${aws.scope}.old-state-` } });
+    const profiles = tableName(config, 'profiles');
+    const before = { ...TABLES.profiles, indexes: TABLES.profiles.indexes.filter((i) => i.indexName !== PROFILES_BY_NEXT_DUE_INDEX) };
+    await aws.clients.dynamodb.send(new CreateTableCommand(createTableInput(before, profiles)));
+    await ensureTables(aws.clients.dynamodb, config);
+    const { Table } = await aws.clients.dynamodb.send(new DescribeTableCommand({ TableName: profiles }));
+    expect((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName).sort()).toEqual(TABLES.profiles.indexes.map((i) => i.indexName).sort());
+    // Idempotent: a second start changes nothing.
+    await ensureTables(aws.clients.dynamodb, config);
   });
 
   it('stores S3 objects byte for byte', async () => {

@@ -26,6 +26,7 @@ function campaignSummary(overrides: Partial<CampaignRunSummary> = {}): CampaignR
     ingested: { exports: [], quarantined: [] } as unknown as CampaignRunSummary['ingested'], // not read by the mapping
     sending: { canSend: true } as unknown as CampaignRunSummary['sending'], // not read by the mapping
     clientsScanned: 100,
+    selection: { mode: 'index', reindexed: 0 },
     clientsDue: 30,
     campaigns: {
       welcome: { ...emptyCampaignCounts(), sent: 12, 'held-out': 2, suppressed: 1, failed: 1, 'maybe-sent': 1, capped: 4 },

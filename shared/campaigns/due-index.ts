@@ -1,0 +1,152 @@
+import type { ClientProfile } from '#shared/model.ts';
+import { sendWindows, type CampaignContext, type ProductCatalog } from './due.ts';
+import type { CampaignsConfig } from './schema.ts';
+
+/**
+ * The due index: each stored profile carries `nextDueAt`, the earliest dueAt among its send
+ * windows that still need the sender at the instant the value was computed (open, or closed
+ * less than the expiry lookback ago, for the 'expired' pass), and `nextDueDay`, its UTC day: the
+ * key of a sparse index (no window left: no attribute, not indexed). The hourly sender then reads
+ * only the profiles whose nextDueAt lies in [queryFrom, now] instead of the whole table. Pure.
+ *
+ * Why that is enough (dueIndexQueryFrom): the windows of a profile do not depend on the clock, so
+ * nextDueAt computed at t only grows with t (closed windows drop out). A client that needs the
+ * run at h >= t has a window w with dueAt <= h < expiresAt + lookback; w still counted at t, so
+ * nextDueAt(t) <= dueAt(w) <= h. And nextDueAt(t) > t - (longest window + lookback). So a run
+ * at h finds every client it must see if every stored value was computed at some t in
+ * [last indexed run, h], and it reads [last indexed run - longest window - lookback, h]. Each run
+ * re-computes the value of the profiles it reads (at its own h), the nightly run and the intraday
+ * ingest compute it at the last indexed run for what they write.
+ */
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** The index attributes of a profile item: both present, or both absent (not indexed). */
+export interface DueIndexFields {
+  /** Epoch ms: the earliest dueAt of the client's send windows still needing the sender. */
+  nextDueAt?: number;
+  /** UTC day (YYYY-MM-DD) of nextDueAt: the index's partition key. */
+  nextDueDay?: string;
+}
+
+/** What computing a profile's nextDueAt needs besides the profile. */
+export interface DueIndexing {
+  catalog: ProductCatalog;
+  context: CampaignContext;
+  /** The sender's expiry lookback: a window keeps the client indexed this long after it closes. */
+  lookbackMs: number;
+  /** The instant the values are computed at (the last indexed run of the sender). */
+  indexedAt: number;
+}
+
+/** What the sender records after each run that refreshed the index: the next run reads from there. */
+export interface DueIndexState {
+  /** The `at` of the last run that brought every indexed value up to date. */
+  lastRunAt: number;
+  /** dueIndexFingerprint of the configuration and catalogue the values were computed with. */
+  fingerprint: string;
+  /** The latest `at` any run started re-indexing at (a run that died half-way leaves values as of it). */
+  reindexedUpTo?: number;
+}
+
+/** The indexing of a configuration and catalogue at `indexedAt`. */
+export function dueIndexing(
+  config: { campaigns: CampaignsConfig; timeZone: string; sender: { expiryLookbackHours: number } },
+  catalog: ProductCatalog,
+  indexedAt: number,
+): DueIndexing {
+  return {
+    catalog,
+    context: { campaigns: config.campaigns, brandTimeZone: config.timeZone },
+    lookbackMs: config.sender.expiryLookbackHours * HOUR_MS,
+    indexedAt,
+  };
+}
+
+/** UTC day of an instant. */
+export function dueDay(at: number): string {
+  return new Date(at).toISOString().slice(0, 10);
+}
+
+/** The earliest dueAt among the profile's windows that have not closed more than the lookback before indexedAt; undefined when none is left. */
+export function nextDueAt(profile: ClientProfile, indexing: DueIndexing): number | undefined {
+  let earliest: number | undefined;
+  for (const window of sendWindows(profile, indexing.catalog, indexing.context)) {
+    if (window.expiresAt + indexing.lookbackMs <= indexing.indexedAt) continue;
+    if (earliest === undefined || window.dueAt < earliest) earliest = window.dueAt;
+  }
+  return earliest;
+}
+
+/** The index attributes for a value (none for undefined: the item leaves the sparse index). */
+export function dueIndexFields(at: number | undefined): DueIndexFields {
+  return at === undefined ? {} : { nextDueAt: at, nextDueDay: dueDay(at) };
+}
+
+/** The item with its index attributes computed afresh (any stale ones dropped). */
+export function withNextDue<T extends ClientProfile & DueIndexFields>(item: T, indexing: DueIndexing): T {
+  const { nextDueAt: _stale, nextDueDay: _staleDay, ...rest } = item;
+  return { ...rest, ...dueIndexFields(nextDueAt(item, indexing)) } as T;
+}
+
+/**
+ * An upper bound of any send window's length under this configuration: the welcome's cut-off, the
+ * replenishment lead and the win-back window, in local days (a day plus one for the odd 25-hour
+ * day of a DST change).
+ */
+export function longestWindowMs(campaigns: CampaignsConfig): number {
+  let longest = 0;
+  for (const campaign of campaigns.campaigns) {
+    if (!campaign.enabled) continue;
+    const length =
+      campaign.kind === 'welcome'
+        ? campaign.timing.cutoffHours * HOUR_MS
+        : campaign.kind === 'replenishment'
+          ? (campaign.timing.daysBeforeRunOut + 1) * DAY_MS
+          : (campaign.timing.windowDays + 1) * DAY_MS;
+    longest = Math.max(longest, length);
+  }
+  return longest;
+}
+
+/** The earliest nextDueAt a run must read, given the last indexed run (see the module comment). */
+export function dueIndexQueryFrom(lastRunAt: number, campaigns: CampaignsConfig, lookbackMs: number): number {
+  return lastRunAt - longestWindowMs(campaigns) - lookbackMs;
+}
+
+/** The UTC days from the day of `from` to the day of `to`, in order: the index partitions a run queries. */
+export function dueDaysBetween(from: number, to: number): string[] {
+  const days: string[] = [];
+  for (let day = Date.UTC(...utcDayParts(from)); day <= to; day += DAY_MS) days.push(dueDay(day));
+  return days;
+}
+
+function utcDayParts(at: number): [number, number, number] {
+  const date = new Date(at);
+  return [date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()];
+}
+
+/** How a run finds its clients: through the index, or by reading every profile (and why). */
+export type DueSelection =
+  | { mode: 'index'; from: number; to: number }
+  | {
+      mode: 'full-scan';
+      reason: 'no-index-yet' | 'configuration-or-catalogue-changed' | 'earlier-than-last-indexed-run';
+      /** Whether the run may bring every value up to date and record itself as the last indexed run. */
+      reindex: boolean;
+    };
+
+/**
+ * The index answers a run at `at` when it was brought up to date by an earlier (or the same)
+ * hour under the same configuration and catalogue; otherwise the run reads every profile. A run
+ * earlier than the last indexed one, or than any run that started re-indexing (a backfill), scans
+ * and leaves the index alone.
+ */
+export function dueSelection(state: DueIndexState | undefined, fingerprint: string, at: number, campaigns: CampaignsConfig, lookbackMs: number): DueSelection {
+  if (state === undefined) return { mode: 'full-scan', reason: 'no-index-yet', reindex: true };
+  // Values computed at a later instant may have dropped windows an earlier hour still needs.
+  if (at < Math.max(state.lastRunAt, state.reindexedUpTo ?? state.lastRunAt)) return { mode: 'full-scan', reason: 'earlier-than-last-indexed-run', reindex: false };
+  if (state.fingerprint !== fingerprint) return { mode: 'full-scan', reason: 'configuration-or-catalogue-changed', reindex: true };
+  return { mode: 'index', from: dueIndexQueryFrom(state.lastRunAt, campaigns, lookbackMs), to: at };
+}

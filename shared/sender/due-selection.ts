@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import type { Config } from '#shared/config.ts';
+import type { ProductRecord } from '#shared/model.ts';
+import { stableStringify } from '#shared/nightly/diff.ts';
+import { compareStrings } from '#shared/tiering/client-columns.ts';
+
+/**
+ * What the due index's values depend on besides each profile (shared/campaigns/due-index.ts): the
+ * campaigns' kinds and timing, which are enabled, the brand's zone, the expiry lookback, the
+ * replenishable categories and the catalogue's replenishable products. Hashed into the index state; a run whose configuration or
+ * catalogue hashes differently reads every profile once and brings the index up to date.
+ */
+export function dueIndexFingerprint(config: Pick<Config, 'campaigns' | 'timeZone' | 'sender'>, catalog: ReadonlyMap<string, ProductRecord>): string {
+  // The replenishable products: a cycle of their own, or a category a campaign lists (due.ts isReplenishable).
+  const listed = new Set(config.campaigns.campaigns.flatMap((c) => (c.kind === 'replenishment' ? c.replenishableCategories : [])));
+  const cycles = [...catalog.values()]
+    .filter((product) => product.replenishDays !== undefined || (product.category !== undefined && listed.has(product.category)))
+    .map((product) => ({ sku: product.sku, days: product.replenishDays, category: product.category }))
+    .sort((a, b) => compareStrings(a.sku, b.sku));
+  const inputs = {
+    timeZone: config.timeZone,
+    expiryLookbackHours: config.sender.expiryLookbackHours,
+    campaigns: config.campaigns.campaigns.map((c) => ({
+      id: c.id,
+      kind: c.kind,
+      enabled: c.enabled,
+      timing: c.timing,
+      ...(c.kind === 'replenishment' ? { replenishableCategories: [...c.replenishableCategories].sort(compareStrings) } : {}),
+    })),
+    cycles,
+  };
+  return createHash('sha256').update(stableStringify(inputs)).digest('base64url');
+}

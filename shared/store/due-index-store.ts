@@ -1,0 +1,70 @@
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import { dueIndexing, type DueIndexing, type DueIndexState } from '#shared/campaigns/due-index.ts';
+import type { ProductCatalog } from '#shared/campaigns/due.ts';
+import type { Config } from '#shared/config.ts';
+import { readCatalog } from './catalog-store.ts';
+import { isConditionFailure } from './conditions.ts';
+import { getRun } from './runs-store.ts';
+import { tableNames } from './tables.ts';
+
+/**
+ * Where the due index stands (shared/campaigns/due-index.ts): one item of the runs table, written
+ * by the hourly sender after a run that brought the index up to date, read by the sender, the
+ * nightly run and the intraday ingest (they compute the values they write at its lastRunAt).
+ */
+
+type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
+
+/** The state's key in the runs table. */
+export const DUE_INDEX_STATE_KEY = { job: 'due-index', runDate: 'state' } as const;
+
+/** The index's state, read consistently; undefined before the first indexed run. */
+export async function readDueIndexState(documents: DocumentSender, runsTable: string): Promise<DueIndexState | undefined> {
+  const item = await getRun<typeof DUE_INDEX_STATE_KEY & Partial<DueIndexState>>(documents, runsTable, DUE_INDEX_STATE_KEY);
+  if (item === undefined || typeof item.lastRunAt !== 'number' || typeof item.fingerprint !== 'string') return undefined;
+  return { lastRunAt: item.lastRunAt, fingerprint: item.fingerprint, ...(typeof item.reindexedUpTo === 'number' ? { reindexedUpTo: item.reindexedUpTo } : {}) };
+}
+
+/** Notes, before a run changes any value, the instant it re-indexes at (kept when a later run already noted a later one). */
+export async function noteReindexing(documents: DocumentSender, runsTable: string, at: number): Promise<void> {
+  await updateUnlessLater(documents, runsTable, 'reindexedUpTo', 'SET reindexedUpTo = :at', { ':at': at });
+}
+
+/** Records a run that brought the index up to date, unless a later run already did (its state stays). Returns whether it was written. */
+export async function recordDueIndexState(documents: DocumentSender, runsTable: string, state: Pick<DueIndexState, 'lastRunAt' | 'fingerprint'>): Promise<boolean> {
+  return updateUnlessLater(documents, runsTable, 'lastRunAt', 'SET lastRunAt = :at, fingerprint = :fingerprint', { ':at': state.lastRunAt, ':fingerprint': state.fingerprint });
+}
+
+async function updateUnlessLater(documents: DocumentSender, runsTable: string, attribute: 'lastRunAt' | 'reindexedUpTo', update: string, values: Record<string, unknown>): Promise<boolean> {
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: runsTable,
+        Key: DUE_INDEX_STATE_KEY,
+        UpdateExpression: update,
+        ConditionExpression: `attribute_not_exists(${attribute}) OR ${attribute} <= :at`,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * How profiles written outside the sender (the nightly run, seeded data) enter the index: as of the
+ * sender's last indexed run, with `catalog` (the stored catalogue when absent). Before any indexed
+ * run, as of `fallbackAt`: the sender's first run reads every profile and indexes it anyway.
+ */
+export async function dueIndexingForWrites(
+  clients: Pick<AwsClients, 'documents' | 's3'>,
+  config: Config,
+  catalog: ProductCatalog | undefined,
+  fallbackAt: number,
+): Promise<DueIndexing> {
+  const state = await readDueIndexState(clients.documents, tableNames(config).runs);
+  return dueIndexing(config, catalog ?? (await readCatalog(clients.s3, config)), state?.lastRunAt ?? fallbackAt);
+}

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { nextDueAt, dueIndexing } from '#shared/campaigns/due-index.ts';
+import type { Config } from '#shared/config.ts';
+import type { ProductRecord } from '#shared/model.ts';
+import type { CampaignRunSummary } from '#shared/sender/run.ts';
+import { incrementalPrefix } from '#shared/store/buckets.ts';
+import { DUE_INDEX_STATE_KEY, readDueIndexState } from '#shared/store/due-index-store.ts';
+import type { ProfileItem } from '#shared/store/profile-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { campaignConfig, runCampaignHour as run } from '#test/support/campaign-runs.ts';
+import { ledgerEntries, scanTable, seedCatalog, seedProfiles } from '#test/support/emulator-data.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+import { seededRandom } from '#test/support/random.ts';
+import { DAY, HOUR, at as local, iso } from '#test/support/time.ts';
+
+/**
+ * The hourly sender through the due index on the embedded AWS: over nine days of runs (windows
+ * opening and closing with no profile written, a sign-up merged intraday), it decides exactly what
+ * runs reading every profile decide; and once indexed, a run reads the clients due, not the base.
+ */
+
+const aws = sharedAws();
+const SH = 'Asia/Shanghai';
+const START = local('2026-11-20 00:00', SH);
+const ZONES = [SH, 'America/New_York', 'Europe/London'] as const;
+
+const CATALOG: ProductRecord[] = [
+  { sku: 'DI-CREAM', name: 'Night Cream', category: 'skin', replenishDays: 40 },
+  { sku: 'DI-MIST', name: 'Face Mist', category: 'skin', replenishDays: 25 },
+  { sku: 'DI-BAG', name: 'Tote', category: 'bags' },
+];
+
+/** A mixed base: welcomes, reminders, next-order reminders and win-backs opening and closing around START..START+9d, many not due at all. */
+function mixedBase(prefix: string, count: number): ProfileItem[] {
+  const random = seededRandom(17);
+  const between = (from: number, to: number) => Math.floor(from + random() * (to - from));
+  const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  return Array.from({ length: count }, (_, i) => {
+    const id = `${prefix}-${String(i).padStart(3, '0')}`;
+    const kind = i % 5;
+    const lastOrder = kind === 0 ? between(START - 95 * DAY, START - 50 * DAY) : between(START - 300 * DAY, START - 2 * DAY);
+    const fields: Parameters<typeof profileItem>[1] = {
+      timeZone: pick(ZONES),
+      acceptsMarketing: random() < 0.9,
+      firstOrderAt: iso(lastOrder - 30 * DAY),
+      lastOrderAt: iso(lastOrder),
+    };
+    if (kind === 1) {
+      // A welcome whose window opens during the test (or just before it).
+      const contact = between(START - 4 * DAY, START + 8 * DAY);
+      Object.assign(fields, { stage: 'new', tier: 'Prospect', orderCount: 0, signedUpAt: iso(contact), firstOrderAt: undefined, lastOrderAt: undefined });
+    }
+    if (kind === 2) fields.skus = { [pick(['DI-CREAM', 'DI-MIST'])]: { lastPurchasedAt: iso(between(START - 45 * DAY, START)), quantity: 1, purchases: 1 } };
+    if (kind === 3) {
+      fields.skus = { 'DI-BAG': { lastPurchasedAt: iso(lastOrder), quantity: 1, purchases: 1 } };
+      const predicted = iso(between(START + 10 * DAY, START + 30 * DAY)).slice(0, 10);
+      fields.clv = { probabilityAlive: 0.7, expectedPurchases90d: 1, expectedPurchases365d: 3, expectedAverageOrderValueMinor: 20_000, clv12mMinor: 60_000, rising: false, churnRisk: 'medium', predictedNextOrderAt: predicted };
+    }
+    return profileItem(id, fields);
+  });
+}
+
+async function dropSignUp(config: Config, folder: string, customerId: string): Promise<void> {
+  const put = (name: string, body: string) =>
+    aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/${folder}/${name}`, Body: body }));
+  await put('customers.csv', `customer_id,email,first_name,accepts_marketing,signed_up_at\n${customerId},${customerId}@example.com,Mei,true,2026-11-24T09:10:00+08:00\n`);
+  await put('_manifest.json', JSON.stringify({ mode: 'incremental' }));
+}
+
+/** What a run decided, without the figures that differ by design (how the clients were found, timings). */
+const decisions = (summary: CampaignRunSummary) => ({ clientsDue: summary.clientsDue, campaigns: summary.campaigns, ingested: summary.ingested.newClients + summary.ingested.updatedClients });
+
+const ledgerOf = async (config: Config) =>
+  (await ledgerEntries(aws, config))
+    .map((e) => ({ customerId: e.customerId, occasionKey: e.occasionKey, campaignId: e.campaignId, status: e.status, reason: e.reason, claimedAt: e.claimedAt, sentAt: e.sentAt, runId: e.runId }))
+    .sort((a, b) => `${a.customerId}#${a.occasionKey}`.localeCompare(`${b.customerId}#${b.occasionKey}`));
+
+describe('the hourly sender through the due index', () => {
+  it('decides, run after run over nine days, exactly what runs reading every profile decide', async () => {
+    const indexed = await campaignConfig(aws, 'indexed');
+    const scanned = await campaignConfig(aws, 'scanned');
+    const base = mixedBase('di', 100);
+    for (const config of [indexed, scanned]) {
+      await seedCatalog(aws, config, CATALOG);
+      await seedProfiles(aws, config, base);
+      await dropSignUp(config, '2026-11-24T0915', 'di-signup');
+    }
+
+    const modes: string[] = [];
+    let read = { indexed: 0, scanned: 0 };
+    // Every 11 hours: runs land at every hour of the day (quiet hours, local midnights).
+    for (let at = START; at < START + 9 * DAY; at += 11 * HOUR) {
+      const runId = `di-${at}`;
+      // The reference reads every profile: its index state is removed before each run.
+      await aws.clients.documents.send(new DeleteCommand({ TableName: tableNames(scanned).runs, Key: DUE_INDEX_STATE_KEY }));
+      const viaIndex = await run(aws, indexed, at, runId);
+      const viaScan = await run(aws, scanned, at, runId);
+      expect(viaScan.selection.mode).toBe('full-scan');
+      expect(decisions(viaIndex), `run at ${iso(at)}`).toEqual(decisions(viaScan));
+      modes.push(viaIndex.selection.mode);
+      read = { indexed: read.indexed + viaIndex.clientsScanned, scanned: read.scanned + viaScan.clientsScanned };
+    }
+    expect(await ledgerOf(indexed)).toEqual(await ledgerOf(scanned));
+    const sent = (await ledgerOf(indexed)).filter((e) => e.status === 'sent').map((e) => e.campaignId);
+    // The scenario exercises every campaign and the sign-up merged intraday.
+    expect(new Set(sent)).toEqual(new Set(['welcome', 'replenishment', 'winback']));
+    expect((await ledgerOf(indexed)).some((e) => e.customerId === 'di-signup' && e.status === 'sent')).toBe(true);
+    expect((await ledgerOf(indexed)).some((e) => e.status === 'expired')).toBe(true);
+    // The first run builds the index; every later one reads through it, and reads less (this base is
+    // made to be due a lot: about half of it is inside a window at any time; see the next test for 1%).
+    expect(modes[0]).toBe('full-scan');
+    expect(modes.slice(1).every((mode) => mode === 'index')).toBe(true);
+    expect(read.indexed).toBeLessThan(read.scanned * 0.75);
+  }, 300_000);
+
+  it('once indexed, reads the clients due that hour, not the base (1% due of 1,000)', async () => {
+    const config = await campaignConfig(aws, 'reads');
+    const at = local('2026-11-24 10:00', SH);
+    // 990 clients with nothing due for weeks (win-back 60 days after an order 10 days ago), 10 signing up half an hour before `at`.
+    const quiet = Array.from({ length: 990 }, (_, i) => profileItem(`dr-q${i}`, { firstOrderAt: iso(at - 400 * DAY), lastOrderAt: iso(at - 10 * DAY) }));
+    const due = Array.from({ length: 10 }, (_, i) => profileItem(`dr-d${i}`, { stage: 'new', tier: 'Prospect', orderCount: 0, signedUpAt: iso(at - 30 * 60_000) }));
+    await seedProfiles(aws, config, [...quiet, ...due]);
+
+    const first = await run(aws, config, at - HOUR, 'dr-1');
+    expect(first.selection).toEqual({ mode: 'full-scan', reason: 'no-index-yet', reindexed: expect.any(Number) });
+    expect(first.clientsScanned).toBe(1000);
+    expect(await readDueIndexState(aws.clients.documents, tableNames(config).runs)).toMatchObject({ lastRunAt: at - HOUR });
+
+    const second = await run(aws, config, at, 'dr-2');
+    expect(second.selection).toEqual({ mode: 'index', reindexed: 0 });
+    expect(second.clientsScanned).toBe(10);
+    expect(second.clientsDue).toBe(10);
+    expect(second.campaigns.welcome).toMatchObject({ due: 10, sent: 10 });
+
+    // Every stored value is the pure function's as of the last indexed run, or later.
+    const indexing = dueIndexing(config, new Map(), at - HOUR);
+    const stored = await scanTable<ProfileItem>(aws, tableNames(config).profiles);
+    for (const item of stored) expect(item.nextDueAt).toBe(nextDueAt(item, indexing));
+  });
+
+  it('a changed campaign timing makes the next run read every profile once and rebuild the index: no client is missed', async () => {
+    const config = await campaignConfig(aws, 'retimed');
+    const at = local('2026-11-24 10:00', SH);
+    // Lapsed 40 days: the built-in win-back (60 days) is weeks away, so the index holds it ahead.
+    await seedProfiles(aws, config, [profileItem('rt-1', { firstOrderAt: iso(at - 300 * DAY), lastOrderAt: iso(at - 40 * DAY) })]);
+    const before = await run(aws, config, at, 'rt-1');
+    expect(before.campaigns.winback?.due).toBe(0);
+    // The marketers move the win-back to 30 days: the client is due now, with nothing rewritten.
+    const retimed = await campaignConfig(aws, 'retimed', {
+      campaigns: { policy: { controlShare: 0 }, campaigns: [{ kind: 'welcome' }, { kind: 'replenishment' }, { kind: 'winback', timing: { afterDays: 30, windowDays: 30 } }] },
+    });
+    const after = await run(aws, retimed, at + HOUR, 'rt-2');
+    expect(after.selection).toMatchObject({ mode: 'full-scan', reason: 'configuration-or-catalogue-changed' });
+    expect(after.campaigns.winback).toMatchObject({ due: 1, sent: 1 });
+    const next = await run(aws, retimed, at + 2 * HOUR, 'rt-3');
+    expect(next.selection.mode).toBe('index');
+    expect(next.clientsScanned).toBe(1);
+    expect(next.campaigns.winback?.due).toBe(0);
+  });
+});
