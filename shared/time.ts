@@ -194,6 +194,8 @@ const MAX_OFFSET_HOURS = 14;
  * (including an offset beyond ±14:00 or with 60 or more minutes).
  */
 export function parseTimestamp(value: string, defaultTimeZone: string): number | undefined {
+  const exact = parseOffsetTimestamp(value);
+  if (exact !== undefined) return exact;
   const m = TIMESTAMP_RE.exec(value.trim());
   if (!m) return undefined;
   const year = Number(m[1]);
@@ -217,3 +219,67 @@ export function parseTimestamp(value: string, defaultTimeZone: string): number |
   if (offsetHours > MAX_OFFSET_HOURS || offsetMinutes > 59 || (offsetHours === MAX_OFFSET_HOURS && offsetMinutes > 0)) return undefined;
   return wall - sign * (offsetHours * 60 + offsetMinutes) * 60_000;
 }
+
+/** The digit at `i` of `value` (0-9), or -1. */
+function digitAt(value: string, i: number): number {
+  const digit = value.charCodeAt(i) - 48;
+  return digit >= 0 && digit <= 9 ? digit : -1;
+}
+
+function twoDigits(value: string, i: number): number {
+  const tens = digitAt(value, i);
+  const units = digitAt(value, i + 1);
+  return tens < 0 || units < 0 ? -1 : tens * 10 + units;
+}
+
+function isLeapYear(year: number): boolean {
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+/**
+ * The common shapes of export timestamps, read without a regular expression or a Date:
+ * YYYY-MM-DDTHH:MM:SS followed by Z or ±HH:MM, the same instant parseTimestamp's pattern gives
+ * (property-tested). Undefined for anything else, valid or not: parseTimestamp then reads it
+ * the general way.
+ */
+function parseOffsetTimestamp(value: string): number | undefined {
+  const length = value.length;
+  if (length !== 20 && length !== 25) return undefined;
+  const separator = value.charCodeAt(10);
+  if (value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45 || value.charCodeAt(13) !== 58 || value.charCodeAt(16) !== 58) return undefined;
+  if (separator !== 84 && separator !== 116 && separator !== 32) return undefined; // T, t or a space
+  const century = twoDigits(value, 0);
+  const yearOfCentury = twoDigits(value, 2);
+  const month = twoDigits(value, 5);
+  const day = twoDigits(value, 8);
+  const hour = twoDigits(value, 11);
+  const minute = twoDigits(value, 14);
+  const second = twoDigits(value, 17);
+  if (century < 0 || yearOfCentury < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  const year = century * 100 + yearOfCentury;
+  if (day > (month === 2 ? (isLeapYear(year) ? 29 : 28) : DAYS_IN_MONTH[month - 1] as number)) return undefined;
+  let offsetMinutes = 0;
+  const zone = value.charCodeAt(19);
+  if (length === 20) {
+    if (zone !== 90 && zone !== 122) return undefined; // Z or z
+  } else {
+    if ((zone !== 43 && zone !== 45) || value.charCodeAt(22) !== 58) return undefined; // + or -, then ':'
+    const offsetHours = twoDigits(value, 20);
+    const minutes = twoDigits(value, 23);
+    if (offsetHours < 0 || minutes < 0 || minutes > 59 || offsetHours > MAX_OFFSET_HOURS || (offsetHours === MAX_OFFSET_HOURS && minutes > 0)) return undefined;
+    offsetMinutes = (zone === 45 ? -1 : 1) * (offsetHours * 60 + minutes);
+  }
+  return daysFromCivil(year, month, day) * MS_PER_DAY + ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

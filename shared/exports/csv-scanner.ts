@@ -122,6 +122,15 @@ export class CsvRecordScanner {
     let scratchLength = -1;
 
     for (let pos = start; pos < len; pos++) {
+      if (scratchLength < 0 && pos === runEnd && pos > runStart) {
+        // Inside a started run, only these bytes can mean anything but themselves: skip to the
+        // next one (or to where the record would pass the size limit, which the loop refuses).
+        const limit = Math.min(len, runStart + (max - recordChars) + 1);
+        if (quoting) while (pos < limit && buf[pos] !== QUOTE && buf[pos] !== LF && buf[pos] !== CR) pos++;
+        else while (pos < limit && buf[pos] !== COMMA && buf[pos] !== LF && buf[pos] !== CR) pos++;
+        runEnd = pos;
+        if (pos === len) break;
+      }
       const byte = buf[pos] as number;
       if (byte === CR || byte === LF) lineBreaks += 1;
       if (escaping) {

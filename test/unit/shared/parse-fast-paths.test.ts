@@ -1,0 +1,110 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { currencyExponent, parseAmount } from '#shared/money.ts';
+import { parseTimestamp, utcMs, zonedWallTimeToInstant } from '#shared/time.ts';
+
+/**
+ * parseTimestamp and parseAmount read their common shapes by hand (the nightly reads millions of
+ * them); these properties hold them equal to the pattern-based readings they had before, kept
+ * here as the reference, on valid, invalid and near-miss values alike.
+ */
+
+const TIMESTAMP_RE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+function referenceTimestamp(value: string, defaultTimeZone: string): number | undefined {
+  const m = TIMESTAMP_RE.exec(value.trim());
+  if (!m) return undefined;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = m[4] ? Number(m[4]) : 0;
+  const minute = m[5] ? Number(m[5]) : 0;
+  const second = m[6] ? Number(m[6]) : 0;
+  const millisecond = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const check = new Date(utcMs(year, month - 1, day));
+  if (check.getUTCDate() !== day) return undefined;
+  const zone = m[8];
+  if (!zone) return zonedWallTimeToInstant(year, month, day, hour, minute, second, millisecond, defaultTimeZone);
+  const wall = utcMs(year, month - 1, day, hour, minute, second, millisecond);
+  if (zone.toUpperCase() === 'Z') return wall;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  const offsetHours = Number(digits.slice(0, 2));
+  const offsetMinutes = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+  if (offsetHours > 14 || offsetMinutes > 59 || (offsetHours === 14 && offsetMinutes > 0)) return undefined;
+  return wall - sign * (offsetHours * 60 + offsetMinutes) * 60_000;
+}
+
+const AMOUNT_RE = /^([+-])?(\d+)(?:\.(\d*))?$/;
+
+function referenceAmount(value: string, currency: string): number | undefined {
+  const m = AMOUNT_RE.exec(value.trim());
+  if (!m) return undefined;
+  const exponent = currencyExponent(currency);
+  const whole = m[2] ?? '0';
+  const fraction = m[3] ?? '';
+  const kept = fraction.slice(0, exponent).padEnd(exponent, '0');
+  let minor = BigInt(whole + kept);
+  const rest = fraction.slice(exponent);
+  if (rest.length > 0 && /[1-9]/.test(rest)) {
+    const firstDropped = Number(rest[0]);
+    const tieOrAbove = firstDropped > 5 || (firstDropped === 5 && /[1-9]/.test(rest.slice(1)));
+    const exactTie = firstDropped === 5 && !/[1-9]/.test(rest.slice(1));
+    if (tieOrAbove || (exactTie && minor % 2n === 1n)) minor += 1n;
+  }
+  if (minor > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+  const result = Number(minor);
+  return m[1] === '-' ? -result : result;
+}
+
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+
+/** Timestamps of the shapes the fast path reads, with every field sometimes out of range or mangled. */
+const timestampArbitrary = fc
+  .record({
+    year: fc.oneof(fc.integer({ min: 0, max: 9999 }), fc.constantFrom(1970, 2000, 2024, 1900, 2100, 0, 400)),
+    month: fc.integer({ min: 0, max: 13 }),
+    day: fc.integer({ min: 0, max: 32 }),
+    hour: fc.integer({ min: 0, max: 25 }),
+    minute: fc.integer({ min: 0, max: 61 }),
+    second: fc.integer({ min: 0, max: 61 }),
+    separator: fc.constantFrom('T', 't', ' ', 'X'),
+    zone: fc.oneof(
+      fc.constantFrom('Z', 'z', '', 'Q', '+08', '+0800', '.123Z', ' Z'),
+      fc.record({ sign: fc.constantFrom('+', '-', '*'), hours: fc.integer({ min: 0, max: 16 }), minutes: fc.integer({ min: 0, max: 61 }), colon: fc.constantFrom(':', ':', '', ';') })
+        .map(({ sign, hours, minutes, colon }) => `${sign}${pad(hours, 2)}${colon}${pad(minutes, 2)}`),
+    ),
+  })
+  .map((t) => `${pad(t.year, 4)}-${pad(t.month, 2)}-${pad(t.day, 2)}${t.separator}${pad(t.hour, 2)}:${pad(t.minute, 2)}:${pad(t.second, 2)}${t.zone}`);
+
+/** Mangles one character of a value (a digit where a separator goes, a letter in a number...). */
+const mangled = (value: fc.Arbitrary<string>) =>
+  fc.tuple(value, fc.nat(), fc.constantFrom('0', '9', 'a', '-', ':', ' ', '.', '+', '٣')).map(([v, at, c]) => (v.length === 0 ? c : v.slice(0, at % v.length) + c + v.slice((at % v.length) + 1)));
+
+describe('parseTimestamp fast path', () => {
+  it('gives what the pattern gives', () => {
+    fc.assert(
+      fc.property(fc.oneof(timestampArbitrary, mangled(timestampArbitrary)), fc.constantFrom('Asia/Shanghai', 'America/New_York', 'UTC'), (value, zone) => {
+        expect(parseTimestamp(value, zone)).toBe(referenceTimestamp(value, zone));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+});
+
+describe('parseAmount fast path', () => {
+  const amountArbitrary = fc.oneof(
+    fc.tuple(fc.stringMatching(/^[0-9]{1,17}$/), fc.option(fc.stringMatching(/^[0-9]{0,5}$/))).map(([whole, fraction]) => (fraction === null ? whole : `${whole}.${fraction}`)),
+    fc.constantFrom('', '.', '.5', '5.', '-1.00', '+1', ' 1.00', '1.00 ', '1,299.90', '0', '00.00', '9007199254740993', '90071992547409.91'),
+  );
+  it('gives what the pattern gives', () => {
+    fc.assert(
+      fc.property(fc.oneof(amountArbitrary, mangled(amountArbitrary)), fc.constantFrom('USD', 'JPY', 'BHD', 'CNY'), (value, currency) => {
+        expect(parseAmount(value, currency)).toBe(referenceAmount(value, currency));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+});
