@@ -283,3 +283,59 @@ function parseOffsetTimestamp(value: string): number | undefined {
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** 10000-01-01T00:00Z: from there on, toISOString writes a six-digit year with a sign. */
+const YEAR_10000_MS = 253_402_300_800_000;
+
+/**
+ * `new Date(instant).toISOString()`, written without a Date for instants from 1970 to 9999
+ * (profiles carry millions of them): one flat string of 24 characters. Property-tested equal.
+ */
+export function isoInstant(instant: number): string {
+  if (!(instant >= 0 && instant < YEAR_10000_MS) || !Number.isInteger(instant)) return new Date(instant).toISOString();
+  const days = Math.floor(instant / MS_PER_DAY);
+  let rest = instant - days * MS_PER_DAY;
+  // H. Hinnant's civil_from_days.
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const monthIndex = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * monthIndex + 2) / 5) + 1;
+  const month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const hour = Math.floor(rest / 3_600_000);
+  rest -= hour * 3_600_000;
+  const minute = Math.floor(rest / 60_000);
+  rest -= minute * 60_000;
+  const second = Math.floor(rest / 1000);
+  const millisecond = rest - second * 1000;
+  const d = (n: number) => 48 + n; // the character code of a digit
+  return String.fromCharCode(
+    d(Math.floor(year / 1000)),
+    d(Math.floor(year / 100) % 10),
+    d(Math.floor(year / 10) % 10),
+    d(year % 10),
+    45,
+    d(Math.floor(month / 10)),
+    d(month % 10),
+    45,
+    d(Math.floor(day / 10)),
+    d(day % 10),
+    84,
+    d(Math.floor(hour / 10)),
+    d(hour % 10),
+    58,
+    d(Math.floor(minute / 10)),
+    d(minute % 10),
+    58,
+    d(Math.floor(second / 10)),
+    d(second % 10),
+    46,
+    d(Math.floor(millisecond / 100)),
+    d(Math.floor(millisecond / 10) % 10),
+    d(millisecond % 10),
+    90,
+  );
+}

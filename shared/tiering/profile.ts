@@ -1,7 +1,7 @@
 import type { Config } from '#shared/config.ts';
 import type { ClientFacts, ClientProfile, SkuPurchase, Tier } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
-import { addDays, addYears, daysBetweenDates, isIsoDate, MS_PER_DAY, startOfLocalDay, zoneOffsetMs } from '#shared/time.ts';
+import { addDays, addYears, daysBetweenDates, isIsoDate, isoInstant, MS_PER_DAY, startOfLocalDay, zoneOffsetMs } from '#shared/time.ts';
 import { medianDayGap, stageFor } from './lifecycle.ts';
 import { rfmReference, rfmScoreAgainst, type RfmInput, type RfmReference } from './rfm.ts';
 import { countsAsPurchase } from './spend.ts';
@@ -135,9 +135,6 @@ function rfmInputOf(summary: OrderSummary, env: Environment): RfmInput | undefin
   };
 }
 
-function iso(instant: number): string {
-  return new Date(instant).toISOString();
-}
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -178,7 +175,7 @@ function skuPurchasesOf(facts: ClientFacts, env: Environment): Record<string, Sk
   rows.sort((a, b) => b.lastAt - a.lastAt || compareStrings(a.sku.sku, b.sku.sku));
   const kept = rows.slice(0, MAX_SKUS_PER_PROFILE).map(({ sku, lastAt, quantityByDay }): [string, SkuPurchase] => {
     const purchase: SkuPurchase = {
-      lastPurchasedAt: iso(lastAt),
+      lastPurchasedAt: isoInstant(lastAt),
       quantity: quantityByDay.get(env.days.of(lastAt)) ?? 0,
       purchases: quantityByDay.size,
     };
@@ -230,10 +227,10 @@ function profileOf(facts: ClientFacts, summary: OrderSummary, env: Environment):
     if (timeZone !== undefined) profile.timeZone = timeZone;
     if (birthday !== undefined) profile.birthday = birthday;
     if (advisorId !== undefined) profile.advisorId = advisorId;
-    if (signedUpAt !== undefined && Number.isFinite(signedUpAt)) profile.signedUpAt = iso(signedUpAt);
+    if (signedUpAt !== undefined && Number.isFinite(signedUpAt)) profile.signedUpAt = isoInstant(signedUpAt);
   }
-  if (summary.firstOrderAt !== undefined) profile.firstOrderAt = iso(summary.firstOrderAt);
-  if (summary.lastOrderAt !== undefined) profile.lastOrderAt = iso(summary.lastOrderAt);
+  if (summary.firstOrderAt !== undefined) profile.firstOrderAt = isoInstant(summary.firstOrderAt);
+  if (summary.lastOrderAt !== undefined) profile.lastOrderAt = isoInstant(summary.lastOrderAt);
   if (usualReorderGapDays !== undefined) profile.usualReorderGapDays = usualReorderGapDays;
   const topCategory = topCategoryOf(facts.categorySpendMinor);
   if (topCategory !== undefined) profile.topCategory = topCategory;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { currencyExponent, parseAmount } from '#shared/money.ts';
-import { parseTimestamp, utcMs, zonedWallTimeToInstant } from '#shared/time.ts';
+import { isoInstant, parseTimestamp, utcMs, zonedWallTimeToInstant } from '#shared/time.ts';
 
 /**
  * parseTimestamp and parseAmount read their common shapes by hand (the nightly reads millions of
@@ -104,6 +104,24 @@ describe('parseAmount fast path', () => {
       fc.property(fc.oneof(amountArbitrary, mangled(amountArbitrary)), fc.constantFrom('USD', 'JPY', 'BHD', 'CNY'), (value, currency) => {
         expect(parseAmount(value, currency)).toBe(referenceAmount(value, currency));
       }),
+      { numRuns: 20_000 },
+    );
+  });
+});
+
+describe('isoInstant', () => {
+  it('writes what toISOString writes', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: 0, max: 253_402_300_799_999 }),
+          fc.integer({ min: -62_198_755_200_000, max: 300_000_000_000_000 }),
+          fc.constantFrom(0, 951_782_400_000, 951_868_800_000, 4_107_542_400_000, 253_402_300_799_999, 253_402_300_800_000, -1, 0.5, 1e15 + 0.25),
+        ),
+        (instant) => {
+          expect(isoInstant(instant)).toBe(new Date(instant).toISOString());
+        },
+      ),
       { numRuns: 20_000 },
     );
   });
