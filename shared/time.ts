@@ -284,6 +284,11 @@ function parseOffsetTimestamp(value: string): number | undefined {
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** The character code of a digit (0-9). */
+function digitCode(digit: number): number {
+  return 48 + digit;
+}
+
 /** 10000-01-01T00:00Z: from there on, toISOString writes a six-digit year with a sign. */
 const YEAR_10000_MS = 253_402_300_800_000;
 
@@ -311,7 +316,7 @@ export function isoInstant(instant: number): string {
   rest -= minute * 60_000;
   const second = Math.floor(rest / 1000);
   const millisecond = rest - second * 1000;
-  const d = (n: number) => 48 + n; // the character code of a digit
+  const d = digitCode;
   return String.fromCharCode(
     d(Math.floor(year / 1000)),
     d(Math.floor(year / 100) % 10),
