@@ -46,8 +46,11 @@ const AMOUNT_RE = /^([+-])?(\d+)(?:\.(\d*))?$/;
  * units of `currency`, rounding half-even past the currency's precision. Undefined if invalid.
  */
 export function parseAmount(value: string, currency: string): number | undefined {
-  const plain = parsePlainAmount(value, currency);
-  if (plain !== undefined) return plain;
+  return parsePlainAmount(value, currency) ?? parseAmountByPattern(value, currency);
+}
+
+/** parseAmount's general reading, by pattern; exported for the test that holds its fast path to it. */
+export function parseAmountByPattern(value: string, currency: string): number | undefined {
   const m = AMOUNT_RE.exec(value.trim());
   if (!m) return undefined;
   const exponent = currencyExponent(currency);

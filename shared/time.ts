@@ -194,8 +194,11 @@ const MAX_OFFSET_HOURS = 14;
  * (including an offset beyond ±14:00 or with 60 or more minutes).
  */
 export function parseTimestamp(value: string, defaultTimeZone: string): number | undefined {
-  const exact = parseOffsetTimestamp(value);
-  if (exact !== undefined) return exact;
+  return parseOffsetTimestamp(value) ?? parseTimestampByPattern(value, defaultTimeZone);
+}
+
+/** parseTimestamp's general reading, by pattern; exported for the test that holds its fast path to it. */
+export function parseTimestampByPattern(value: string, defaultTimeZone: string): number | undefined {
   const m = TIMESTAMP_RE.exec(value.trim());
   if (!m) return undefined;
   const year = Number(m[1]);
@@ -284,10 +287,6 @@ function parseOffsetTimestamp(value: string): number | undefined {
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** The character code of a digit (0-9). */
-function digitCode(digit: number): number {
-  return 48 + digit;
-}
 
 /** 10000-01-01T00:00Z: from there on, toISOString writes a six-digit year with a sign. */
 const YEAR_10000_MS = 253_402_300_800_000;
@@ -316,31 +315,24 @@ export function isoInstant(instant: number): string {
   rest -= minute * 60_000;
   const second = Math.floor(rest / 1000);
   const millisecond = rest - second * 1000;
-  const d = digitCode;
-  return String.fromCharCode(
-    d(Math.floor(year / 1000)),
-    d(Math.floor(year / 100) % 10),
-    d(Math.floor(year / 10) % 10),
-    d(year % 10),
-    45,
-    d(Math.floor(month / 10)),
-    d(month % 10),
-    45,
-    d(Math.floor(day / 10)),
-    d(day % 10),
-    84,
-    d(Math.floor(hour / 10)),
-    d(hour % 10),
-    58,
-    d(Math.floor(minute / 10)),
-    d(minute % 10),
-    58,
-    d(Math.floor(second / 10)),
-    d(second % 10),
-    46,
-    d(Math.floor(millisecond / 100)),
-    d(Math.floor(millisecond / 10) % 10),
-    d(millisecond % 10),
-    90,
-  );
+  writeDigits(0, year, 4);
+  writeDigits(5, month, 2);
+  writeDigits(8, day, 2);
+  writeDigits(11, hour, 2);
+  writeDigits(14, minute, 2);
+  writeDigits(17, second, 2);
+  writeDigits(20, millisecond, 3);
+  return String.fromCharCode.apply(null, isoCodes);
+}
+
+/** The character codes of an ISO instant being written; the separators never change. */
+const isoCodes = Array.from('0000-00-00T00:00:00.000Z', (c) => c.charCodeAt(0));
+
+/** Writes `value` as `width` decimal digits at `at` of isoCodes. */
+function writeDigits(at: number, value: number, width: number): void {
+  let rest = value;
+  for (let i = at + width - 1; i >= at; i--) {
+    isoCodes[i] = 48 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
 }
