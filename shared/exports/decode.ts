@@ -3,8 +3,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { parse } from 'csv-parse';
 import type { Config } from '#shared/config.ts';
+import { CsvRecordScanner } from './csv-scanner.ts';
 import { ExportError } from './errors.ts';
 
 /**
@@ -218,11 +218,11 @@ export function streamError(error: unknown, location: string): unknown {
   return error;
 }
 
-// csv-parse's own messages may quote field values (personal data), so only its code is used.
+// Only the error's code is used: a parser's own message may quote field values (personal data).
 function csvProblem(code: string): string {
   switch (code) {
     case 'CSV_QUOTE_NOT_CLOSED':
-      // csv-parse only notices at the end of the file, so its line is the last one.
+      // Only noticed at the end of the file, so its line is the last one.
       return 'a quoted field is still open at the end of the file (truncated file or stray quote)';
     case 'CSV_MAX_RECORD_SIZE':
       return `a record is longer than ${MAX_CSV_RECORD_CHARS} characters (unclosed quote?)`;
@@ -236,58 +236,13 @@ function csvProblem(code: string): string {
 
 /**
  * Calls `onRecord` for every CSV record with the physical line it starts on (1-based). Blank
- * lines come through as records of one empty field. csv-parse's own line counter counts a CRLF
- * inside a quoted field twice, so lines are counted here from the records themselves.
+ * lines come through as records of one empty field. Scanned by CsvRecordScanner (csv-scanner.ts),
+ * which follows csv-parse's rules byte for byte; its errors carry csv-parse's codes and lines.
  */
-export function readCsvRecords(bytes: Readable, onRecord: (fields: string[], line: number) => void): Promise<void> {
-  const parser = parse({
-    bom: true,
-    // A row with the wrong number of columns becomes a reject, not a failure of the file.
-    relax_column_count: true,
-    // Tolerate a stray quote inside an unquoted field (12" vinyl) instead of failing the file.
-    relax_quotes: true,
-    max_record_size: MAX_CSV_RECORD_CHARS,
-  });
-  return new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const fail = (error: unknown) => {
-      if (settled) return;
-      settled = true;
-      reject(error);
-    };
-    let nextLine = 1;
-    pipeline(bytes, parser, (error) => {
-      if (error) fail(error);
-    });
-    parser.on('readable', () => {
-      try {
-        let record: string[] | null;
-        while ((record = parser.read() as string[] | null) !== null) {
-          const line = nextLine;
-          nextLine += 1;
-          for (let i = 0; i < record.length; i++) {
-            const field = record[i] as string;
-            // Quoted fields may span lines: count their newlines to keep line numbers physical.
-            let at = field.indexOf('\n');
-            while (at !== -1) {
-              nextLine += 1;
-              at = field.indexOf('\n', at + 1);
-            }
-          }
-          onRecord(record, line);
-        }
-      } catch (error) {
-        parser.destroy(error as Error);
-        fail(error);
-      }
-    });
-    parser.on('end', () => {
-      if (!settled) {
-        settled = true;
-        resolve();
-      }
-    });
-  });
+export async function readCsvRecords(bytes: Readable, onRecord: (fields: string[], line: number) => void): Promise<void> {
+  const scanner = new CsvRecordScanner(onRecord, MAX_CSV_RECORD_CHARS);
+  for await (const chunk of bytes as AsyncIterable<Buffer | string>) scanner.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  scanner.end();
 }
 
 /** Calls `onLine` for every line of a UTF-8 text stream (BOM removed), with its 1-based number. */

@@ -3,7 +3,7 @@ import type { Config } from '#shared/config.ts';
 import { parseAmount } from '#shared/money.ts';
 import { isIsoDate, isValidTimeZone, MS_PER_DAY, parseTimestamp } from '#shared/time.ts';
 import { HandlerFailure } from './errors.ts';
-import type { RowContext, RowSink } from './types.ts';
+import type { RowContext, RowSink, RowValues } from './types.ts';
 
 /**
  * Building blocks shared by the format modules: value cleaning, zod field schemas (built once,
@@ -59,16 +59,25 @@ export interface InstantRange {
   tooLate: string;
 }
 
+/**
+ * An ISO 8601 timestamp as epoch ms, within `range` when given (one without an offset is read
+ * in `timeZone`), or the reason it is refused.
+ */
+export function instantOf(value: string, timeZone: string, range?: InstantRange): number | { problem: string } {
+  const instant = parseTimestamp(value, timeZone);
+  if (instant === undefined) return { problem: 'invalid timestamp (expected ISO 8601)' };
+  if (range !== undefined && (instant < range.earliest || instant > range.latest)) {
+    return { problem: instant < range.earliest ? range.tooEarly : range.tooLate };
+  }
+  return instant;
+}
+
 /** An ISO 8601 timestamp; one without an offset is read in `timeZone`. Epoch ms, within `range` when given. */
 export function timestamp(timeZone: string, range?: InstantRange) {
   return text.transform((value, ctx) => {
-    const instant = parseTimestamp(value, timeZone);
-    if (instant === undefined) {
-      ctx.issues.push({ code: 'custom', message: 'invalid timestamp (expected ISO 8601)', input: value });
-      return z.NEVER;
-    }
-    if (range !== undefined && (instant < range.earliest || instant > range.latest)) {
-      ctx.issues.push({ code: 'custom', message: instant < range.earliest ? range.tooEarly : range.tooLate, input: value });
+    const instant = instantOf(value, timeZone, range);
+    if (typeof instant !== 'number') {
+      ctx.issues.push({ code: 'custom', message: instant.problem, input: value });
       return z.NEVER;
     }
     return instant;
@@ -102,17 +111,31 @@ export function signUpRange(now: number): InstantRange {
 
 const INTEGER_RE = /^\d+$/;
 
+/** A whole number greater than zero, written without sign or decimals; undefined otherwise. */
+export function positiveWholeNumber(value: string): number | undefined {
+  const parsed = INTEGER_RE.test(value) ? Number(value) : Number.NaN;
+  return parsed > 0 && Number.isSafeInteger(parsed) ? parsed : undefined;
+}
+
 /** A whole number greater than zero, written without sign or decimals. */
 export const positiveInteger = text.transform((value, ctx) => {
-  const parsed = INTEGER_RE.test(value) ? Number(value) : Number.NaN;
-  if (!(parsed > 0) || !Number.isSafeInteger(parsed)) {
+  const parsed = positiveWholeNumber(value);
+  if (parsed === undefined) {
     ctx.issues.push({ code: 'custom', message: 'must be a positive whole number', input: value });
     return z.NEVER;
   }
   return parsed;
 });
 
-export const currencyCode = text.toUpperCase().regex(/^[A-Z]{3}$/, 'must be a 3-letter currency code');
+const CURRENCY_CODE_RE = /^[A-Z]{3}$/;
+
+/** A currency code in any case, written in capitals; undefined when it is not three letters. */
+export function currencyCodeOf(value: string): string | undefined {
+  const upper = value.toUpperCase();
+  return CURRENCY_CODE_RE.test(upper) ? upper : undefined;
+}
+
+export const currencyCode = text.toUpperCase().regex(CURRENCY_CODE_RE, 'must be a 3-letter currency code');
 
 export const timeZoneName = text.refine(isValidTimeZone, 'unknown time zone (expected an IANA name such as Asia/Shanghai)');
 
@@ -281,6 +304,32 @@ export function schemaSink<T>(
       }
     },
     end() {},
+  };
+}
+
+/**
+ * A sink that reads each row with `fast` and hands the result to `emit`; a row `fast` cannot
+ * read (it returns undefined: invalid, or a shape it does not handle) goes to `fallback`, the
+ * schema sink, which reads it the one authoritative way (and rejects or warns with its reasons).
+ * `fast` must give, for every row it reads, what the schema gives.
+ */
+export function fastPathSink<T>(fast: (values: RowValues) => T | undefined, fallback: RowSink, emit: (value: T, line: number) => void): RowSink {
+  return {
+    row(values, line) {
+      const value = fast(values);
+      if (value === undefined) {
+        fallback.row(values, line);
+        return;
+      }
+      try {
+        emit(value, line);
+      } catch (error) {
+        throw new HandlerFailure(error);
+      }
+    },
+    end() {
+      fallback.end();
+    },
   };
 }
 

@@ -22,11 +22,18 @@ export interface StageFacts {
  * takes the mean of the middle two, rounded half up (gaps are whole days: only .5 occurs).
  */
 export function medianDayGap(days: Iterable<number>): number | undefined {
-  const sorted = [...new Set(days)].sort((a, b) => a - b);
-  if (sorted.length < 2) return undefined;
-  const gaps: number[] = [];
-  for (let i = 1; i < sorted.length; i++) gaps.push((sorted[i] as number) - (sorted[i - 1] as number));
-  gaps.sort((a, b) => a - b);
+  // Typed arrays sort numbers natively, without a comparator (this runs for every client and SKU).
+  const sorted = Float64Array.from(days).sort();
+  let distinct = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const day = sorted[i] as number;
+    if (distinct === 0 || day !== sorted[distinct - 1]) sorted[distinct++] = day;
+  }
+  if (distinct < 2) return undefined;
+  if (distinct === 2) return Math.round((sorted[1] as number) - (sorted[0] as number));
+  const gaps = new Float64Array(distinct - 1);
+  for (let i = 1; i < distinct; i++) gaps[i - 1] = (sorted[i] as number) - (sorted[i - 1] as number);
+  gaps.sort();
   const mid = gaps.length >> 1;
   const median = gaps.length % 2 === 1 ? (gaps[mid] as number) : ((gaps[mid - 1] as number) + (gaps[mid] as number)) / 2;
   return Math.round(median);

@@ -1,7 +1,7 @@
 import type { Config } from '#shared/config.ts';
 import type { ClientFacts, ClientProfile, RfmScores, SkuPurchase, Tier } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
-import { addDays, addYears, daysBetweenDates, isIsoDate, MS_PER_DAY, startOfLocalDay, zoneOffsetMs } from '#shared/time.ts';
+import { addDays, addYears, daysBetweenDates, isIsoDate, isoInstant, MS_PER_DAY, startOfLocalDay, zoneOffsetMs } from '#shared/time.ts';
 import { medianDayGap, stageFor } from './lifecycle.ts';
 import { rfmReference, rfmScoreAgainst, type RfmInput, type RfmReference } from './rfm.ts';
 import { rfmSegmentOf, type RfmSegmentRule } from './rfm-segments.ts';
@@ -138,9 +138,6 @@ function rfmInputOf(summary: OrderSummary, env: Environment): RfmInput | undefin
   };
 }
 
-function iso(instant: number): string {
-  return new Date(instant).toISOString();
-}
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -166,32 +163,71 @@ function topCategoryOf(categorySpendMinor: Record<string, number>): string | und
  * order); the record lists them most recent first.
  */
 function skuPurchasesOf(facts: ClientFacts, env: Environment): Record<string, SkuPurchase> {
-  const rows: { sku: (typeof facts.skus)[number]; lastAt: number; quantityByDay: Map<number, number> }[] = [];
+  const rows: SkuDays[] = [];
   for (const sku of facts.skus) {
-    const quantityByDay = new Map<number, number>();
-    let lastAt = Number.NEGATIVE_INFINITY;
-    for (const purchase of sku.purchases) {
-      if (!(purchase.orderedAt < env.now)) continue;
-      const day = env.days.of(purchase.orderedAt);
-      quantityByDay.set(day, (quantityByDay.get(day) ?? 0) + purchase.quantity);
-      if (purchase.orderedAt > lastAt) lastAt = purchase.orderedAt;
-    }
-    if (quantityByDay.size > 0) rows.push({ sku, lastAt, quantityByDay });
+    const row = skuDaysOf(sku, env);
+    if (row !== undefined) rows.push(row);
   }
   rows.sort((a, b) => b.lastAt - a.lastAt || compareStrings(a.sku.sku, b.sku.sku));
-  const kept = rows.slice(0, MAX_SKUS_PER_PROFILE).map(({ sku, lastAt, quantityByDay }): [string, SkuPurchase] => {
+  const kept = rows.slice(0, MAX_SKUS_PER_PROFILE).map(({ sku, lastAt, days, lastDayQuantity }): [string, SkuPurchase] => {
     const purchase: SkuPurchase = {
-      lastPurchasedAt: iso(lastAt),
-      quantity: quantityByDay.get(env.days.of(lastAt)) ?? 0,
-      purchases: quantityByDay.size,
+      lastPurchasedAt: isoInstant(lastAt),
+      quantity: lastDayQuantity,
+      purchases: days.length,
     };
     if (sku.productName !== undefined) purchase.productName = sku.productName;
     if (sku.category !== undefined) purchase.category = sku.category;
-    const cycle = medianDayGap(quantityByDay.keys());
+    const cycle = medianDayGap(days);
     if (cycle !== undefined) purchase.personalCycleDays = cycle;
     return [sku.sku, purchase];
   });
   return Object.fromEntries(kept);
+}
+
+interface SkuDays {
+  sku: ClientFacts['skus'][number];
+  /** The last purchase before now. */
+  lastAt: number;
+  /** Distinct local days with purchases before now. */
+  days: number[];
+  /** Quantity bought on the day of lastAt. */
+  lastDayQuantity: number;
+}
+
+/** A SKU's purchase days before now; undefined when it has none. */
+function skuDaysOf(sku: ClientFacts['skus'][number], env: Environment): SkuDays | undefined {
+  // Purchases come in time order from the aggregator, so days do too: one pass, no map. Any
+  // other order (or a day going back, at a midnight DST transition) takes the general way.
+  const days: number[] = [];
+  let lastAt = Number.NEGATIVE_INFINITY;
+  let lastDay = Number.NEGATIVE_INFINITY;
+  let lastDayQuantity = 0;
+  for (const purchase of sku.purchases) {
+    if (!(purchase.orderedAt < env.now)) continue;
+    const day = env.days.of(purchase.orderedAt);
+    if (purchase.orderedAt < lastAt || day < lastDay) return skuDaysByMap(sku, env);
+    if (day !== lastDay) {
+      days.push(day);
+      lastDay = day;
+      lastDayQuantity = 0;
+    }
+    lastDayQuantity += purchase.quantity;
+    lastAt = purchase.orderedAt;
+  }
+  return days.length === 0 ? undefined : { sku, lastAt, days, lastDayQuantity };
+}
+
+function skuDaysByMap(sku: ClientFacts['skus'][number], env: Environment): SkuDays | undefined {
+  const quantityByDay = new Map<number, number>();
+  let lastAt = Number.NEGATIVE_INFINITY;
+  for (const purchase of sku.purchases) {
+    if (!(purchase.orderedAt < env.now)) continue;
+    const day = env.days.of(purchase.orderedAt);
+    quantityByDay.set(day, (quantityByDay.get(day) ?? 0) + purchase.quantity);
+    if (purchase.orderedAt > lastAt) lastAt = purchase.orderedAt;
+  }
+  if (quantityByDay.size === 0) return undefined;
+  return { sku, lastAt, days: [...quantityByDay.keys()], lastDayQuantity: quantityByDay.get(env.days.of(lastAt)) ?? 0 };
 }
 
 /** Everything but the RFM scores, which need the whole buyer base. */
@@ -233,10 +269,10 @@ function profileOf(facts: ClientFacts, summary: OrderSummary, env: Environment):
     if (timeZone !== undefined) profile.timeZone = timeZone;
     if (birthday !== undefined) profile.birthday = birthday;
     if (advisorId !== undefined) profile.advisorId = advisorId;
-    if (signedUpAt !== undefined && Number.isFinite(signedUpAt)) profile.signedUpAt = iso(signedUpAt);
+    if (signedUpAt !== undefined && Number.isFinite(signedUpAt)) profile.signedUpAt = isoInstant(signedUpAt);
   }
-  if (summary.firstOrderAt !== undefined) profile.firstOrderAt = iso(summary.firstOrderAt);
-  if (summary.lastOrderAt !== undefined) profile.lastOrderAt = iso(summary.lastOrderAt);
+  if (summary.firstOrderAt !== undefined) profile.firstOrderAt = isoInstant(summary.firstOrderAt);
+  if (summary.lastOrderAt !== undefined) profile.lastOrderAt = isoInstant(summary.lastOrderAt);
   if (usualReorderGapDays !== undefined) profile.usualReorderGapDays = usualReorderGapDays;
   const topCategory = topCategoryOf(facts.categorySpendMinor);
   if (topCategory !== undefined) profile.topCategory = topCategory;
