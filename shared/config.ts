@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { campaignsConfigSchema } from './campaigns/schema.ts';
 import { ClienteleError } from './errors.ts';
-import { DEFAULT_RFM_SEGMENTS, rfmSegmentsSchema } from './tiering/rfm-segments.ts';
+import { DEFAULT_RFM_SEGMENTS, rfmSegmentsSchema } from './segments/rfm-segments.ts';
 import { isValidTimeZone, WEEKDAYS } from './time.ts';
 
 /**

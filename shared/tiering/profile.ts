@@ -4,7 +4,7 @@ import { addMinor } from '#shared/money.ts';
 import { addDays, addYears, daysBetweenDates, isIsoDate, isoInstant, MS_PER_DAY, startOfLocalDay, zoneOffsetMs } from '#shared/time.ts';
 import { medianDayGap, stageFor } from './lifecycle.ts';
 import { rfmReference, rfmScoreAgainst, type RfmInput, type RfmReference } from './rfm.ts';
-import { rfmSegmentOf, type RfmSegmentRule } from './rfm-segments.ts';
+import { rfmSegmentOf, type RfmSegmentRule } from '#shared/segments/rfm-segments.ts';
 import { countsAsPurchase } from './spend.ts';
 import { tierFor, tierThresholdsMinor, type TierThresholdsMinor } from './tiers.ts';
 

@@ -2,7 +2,7 @@ import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
 import type { ClientProfile, Reject, Stage, Tier, TierMove } from '#shared/model.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { distribution } from '#shared/tiering/distribution.ts';
-import { DEFAULT_RFM_SEGMENTS, rfmSegmentOf } from '#shared/tiering/rfm-segments.ts';
+import { DEFAULT_RFM_SEGMENTS, rfmSegmentOf } from '#shared/segments/rfm-segments.ts';
 import type { CampaignResults, GroupOutcome, WindowResult } from '#shared/campaign-results/model.ts';
 import { buildNightlyReport } from '#shared/nightly/report.ts';
 import { MigrationWindows, type NightlyReport } from '#shared/reports/nightly-report.ts';

@@ -22,6 +22,7 @@ const LAYERS: Record<string, number> = {
   'shared/errors.ts': 0,
   'shared/config.ts': 0,
   'shared/tiering': 0,
+  'shared/segments': 0,
   'shared/campaigns': 0,
   'shared/campaign-results': 0,
   'shared/clv': 0,

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ClientProfile, CustomerRecord, OrderLine } from '#shared/model.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
-import { DEFAULT_RFM_SEGMENTS, rfmSegmentOf } from '#shared/tiering/rfm-segments.ts';
+import { DEFAULT_RFM_SEGMENTS, rfmSegmentOf } from '#shared/segments/rfm-segments.ts';
 import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
 import { localDate } from '#shared/time.ts';
 import { config } from './fixtures.ts';

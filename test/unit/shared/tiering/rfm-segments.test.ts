@@ -11,7 +11,7 @@ import {
   rfmSegmentsSchema,
   uncoveredScores,
   type RfmSegmentRule,
-} from '#shared/tiering/rfm-segments.ts';
+} from '#shared/segments/rfm-segments.ts';
 import { clientProfile } from '#test/support/profiles.ts';
 
 const score = fc.integer({ min: 1, max: 5 });
