@@ -28,7 +28,18 @@ const nightlyRun = z.object({
 const sizeFigures = z.object({
   clients: z.number(),
   orderLines: z.number().optional(),
-  tiering: z.object({ wallMs: z.number(), readMs: z.number(), computeMs: z.number(), rowsPerSecond: z.number(), peakRssBytes: z.number() }).optional(),
+  tiering: z
+    .object({
+      wallMs: z.number(),
+      readMs: z.number(),
+      computeMs: z.number(),
+      rowsPerSecond: z.number(),
+      peakRssBytes: z.number(),
+      // For the cost estimate (cost.ts).
+      meanProfileItemBytes: z.number().optional(),
+      tiers: z.record(z.string(), z.number()).optional(),
+    })
+    .optional(),
   shard: z.object({ of: z.number(), clients: z.number(), wallMs: z.number(), peakRssBytes: z.number() }).optional(),
   duckdb: z.object({ wallMs: z.number(), ratio: z.number(), equal: z.boolean() }).optional(),
   clv: z.object({ summariesMs: z.number(), fitMs: z.number() }).optional(),
@@ -65,13 +76,20 @@ export function parseBenchReport(json: unknown, file: string): BenchReport {
   return parsed.data;
 }
 
-const STAGES = ['tiering', 'shard', 'duckdb', 'clv', 'dynamodb'] as const;
-type Stage = (typeof STAGES)[number];
+type DynamoDbRuns = Extract<NonNullable<SizeFigures['dynamodb']>, { first?: unknown }>;
+const dynamoDbRuns = (size: SizeFigures): DynamoDbRuns | undefined => (size.dynamodb && !('skipped' in size.dynamodb) ? size.dynamodb : undefined);
 
-function hasStage(size: SizeFigures, stage: Stage): boolean {
-  if (stage === 'dynamodb') return size.dynamodb !== undefined && !('skipped' in size.dynamodb);
-  return size[stage] !== undefined;
-}
+/** Each stage's figures in a size's results; the DynamoDB runs are stages of their own (a first load may be run alone). */
+const STAGES = {
+  tiering: (size: SizeFigures) => size.tiering,
+  shard: (size: SizeFigures) => size.shard,
+  duckdb: (size: SizeFigures) => size.duckdb,
+  clv: (size: SizeFigures) => size.clv,
+  'dynamodb first run': (size: SizeFigures) => dynamoDbRuns(size)?.first,
+  'dynamodb rerun': (size: SizeFigures) => dynamoDbRuns(size)?.rerun,
+  'dynamodb 1% run': (size: SizeFigures) => dynamoDbRuns(size)?.onePercent,
+} as const;
+type Stage = keyof typeof STAGES;
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const sec = (ms: number) => `${fmt(ms / 1000, 1)} s`;
@@ -85,7 +103,7 @@ function firstLoad(run: NightlyRun): string {
   return `${fmt(run.itemsWritten)}${of} items when stopped at ${sec(run.wallMs)} (time box), ${fmt(run.itemsPerSecond)} items/s`;
 }
 
-const ROWS: { stage: Stage; label: string; cell: (size: SizeFigures) => string | undefined }[] = [
+const ROWS: { stage: Stage; label: string; cell: (size: MergedSize) => string | undefined }[] = [
   {
     stage: 'tiering',
     label: 'tiering wall (read+parse+aggregate / profiles+tiers)',
@@ -100,21 +118,20 @@ const ROWS: { stage: Stage; label: string; cell: (size: SizeFigures) => string |
   },
   { stage: 'clv', label: 'CLV summaries + fit', cell: ({ clv: c }) => c && `${sec(c.summariesMs)} + ${sec(c.fitMs)}` },
   {
-    stage: 'dynamodb',
+    stage: 'dynamodb first run',
     label: 'DynamoDB Local, first run (profiles + tier history)',
-    cell: ({ dynamodb: d }) => (d && 'first' in d && d.first ? firstLoad(d.first) : undefined),
+    cell: ({ dynamodb: d }) => d.first && firstLoad(d.first),
   },
-  { stage: 'dynamodb', label: 'rerun of the same export', cell: ({ dynamodb: d }) => (d && 'rerun' in d && d.rerun ? `${fmt(d.rerun.itemsWritten)} items` : undefined) },
+  { stage: 'dynamodb rerun', label: 'rerun of the same export', cell: ({ dynamodb: d }) => d.rerun && `${fmt(d.rerun.itemsWritten)} items` },
   {
-    stage: 'dynamodb',
+    stage: 'dynamodb 1% run',
     label: 'next night, 1% of clients changed',
-    cell: ({ dynamodb: d }) =>
-      d && 'onePercent' in d && d.onePercent
-        ? `${fmt(d.onePercent.clientsChanged)} clients: ${fmt(d.onePercent.itemsWritten)} items` +
-          (d.onePercent.profilesWritten !== undefined && d.onePercent.tierHistoryWritten !== undefined
-            ? ` (${fmt(d.onePercent.profilesWritten)} profiles + ${fmt(d.onePercent.tierHistoryWritten)} history records)`
-            : '')
-        : undefined,
+    cell: ({ dynamodb: { onePercent: run } }) =>
+      run &&
+      `${fmt(run.clientsChanged)} clients: ${fmt(run.itemsWritten)} items` +
+        (run.profilesWritten !== undefined && run.tierHistoryWritten !== undefined
+          ? ` (${fmt(run.profilesWritten)} profiles + ${fmt(run.tierHistoryWritten)} history records)`
+          : ''),
   },
 ];
 
@@ -123,6 +140,9 @@ interface Picked {
   report: BenchReport;
   size: SizeFigures;
 }
+
+/** One size's figures, each stage from the latest run that measured it. */
+export type MergedSize = Omit<SizeFigures, 'dynamodb'> & { dynamodb: Partial<DynamoDbRuns> };
 
 export interface LatestFigures {
   /** Sizes measured, ascending. */
@@ -143,11 +163,36 @@ export function latestFigures(files: readonly ResultFile[]): LatestFigures {
     if (result.report.sender) sender = result;
     for (const size of result.report.sizes) {
       const stages = picked.get(size.clients) ?? new Map<Stage, Picked>();
-      for (const stage of STAGES) if (hasStage(size, stage)) stages.set(stage, { ...result, size });
+      for (const stage of Object.keys(STAGES) as Stage[]) if (STAGES[stage](size) !== undefined) stages.set(stage, { ...result, size });
       if (stages.size > 0) picked.set(size.clients, stages);
     }
   }
   return { sizes: [...picked.keys()].sort((a, b) => a - b), picked, ...(sender ? { sender } : {}) };
+}
+
+/** The sizes' figures put together from the latest run of each stage. */
+export function mergedSizes(latest: LatestFigures): MergedSize[] {
+  return latest.sizes.map((clients) => {
+    const stages = latest.picked.get(clients) ?? new Map<Stage, Picked>();
+    const of = (stage: Stage) => stages.get(stage)?.size;
+    const orderLines = [...stages.values()].map((p) => p.size.orderLines).find((n) => n !== undefined);
+    const dynamodb: Partial<DynamoDbRuns> = {};
+    const first = of('dynamodb first run');
+    const rerun = of('dynamodb rerun');
+    const onePercent = of('dynamodb 1% run');
+    if (first) dynamodb.first = STAGES['dynamodb first run'](first);
+    if (rerun) dynamodb.rerun = STAGES['dynamodb rerun'](rerun);
+    if (onePercent) dynamodb.onePercent = STAGES['dynamodb 1% run'](onePercent);
+    return {
+      clients,
+      ...(orderLines === undefined ? {} : { orderLines }),
+      ...(of('tiering') ? { tiering: of('tiering')?.tiering } : {}),
+      ...(of('shard') ? { shard: of('shard')?.shard } : {}),
+      ...(of('duckdb') ? { duckdb: of('duckdb')?.duckdb } : {}),
+      ...(of('clv') ? { clv: of('clv')?.clv } : {}),
+      dynamodb,
+    };
+  });
 }
 
 function describeRun(result: ResultFile): string {
@@ -162,16 +207,11 @@ export function renderBenchTable(latest: LatestFigures): string {
   const { sizes, picked } = latest;
   if (sizes.length === 0) return '_No bench results yet: run `npm run bench`._';
   const lines: string[] = [];
-  const header = sizes.map((clients) => {
-    const orderLines = [...(picked.get(clients)?.values() ?? [])].map((p) => p.size.orderLines).find((n) => n !== undefined);
-    return `${fmt(clients)} clients${orderLines === undefined ? '' : ` (${fmt(orderLines)} order lines)`}`;
-  });
+  const merged = mergedSizes(latest);
+  const header = merged.map(({ clients, orderLines }) => `${fmt(clients)} clients${orderLines === undefined ? '' : ` (${fmt(orderLines)} order lines)`}`);
   lines.push(`| | ${header.join(' | ')} |`, `| --- |${sizes.map(() => ' --- |').join('')}`);
   for (const row of ROWS) {
-    const cells = sizes.map((clients) => {
-      const from = picked.get(clients)?.get(row.stage);
-      return (from && row.cell(from.size)) ?? '–';
-    });
+    const cells = merged.map((size) => row.cell(size) ?? '–');
     if (cells.some((cell) => cell !== '–')) lines.push(`| ${row.label} | ${cells.join(' | ')} |`);
   }
   const sender = latest.sender?.report.sender;

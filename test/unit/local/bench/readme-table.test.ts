@@ -59,9 +59,16 @@ describe('the README benchmark table', () => {
     expect(table).not.toContain('one shard');
     expect(table).toContain('Sender at maxSendRate 50: 300/300 sent, 33.3 emails/s, at most 48 calls in any 1 s window.');
     expect(table).toContain(
-      '- `bench-2026-12-01T10-00-00-000Z-aaaaaaaa.json` (2026-12-01, commit aaaaaaaa, 2 CPUs (AMD EPYC), Node 24.22.3): tiering at 100,000, clv at 100,000, dynamodb at 100,000, tiering at 1,000,000, clv at 1,000,000, sender',
+      '- `bench-2026-12-01T10-00-00-000Z-aaaaaaaa.json` (2026-12-01, commit aaaaaaaa, 2 CPUs (AMD EPYC), Node 24.22.3): tiering at 100,000, clv at 100,000, dynamodb first run at 100,000, dynamodb rerun at 100,000, dynamodb 1% run at 100,000, tiering at 1,000,000, clv at 1,000,000, sender',
     );
-    expect(table).toContain('- `dynamodb-load-2026-12-02T10-00-00-000Z-bbbbbbbb.json` (2026-12-02, commit bbbbbbbb with uncommitted changes, 2 CPUs (AMD EPYC), Node 24.22.3): dynamodb at 1,000,000');
+    expect(table).toContain('- `dynamodb-load-2026-12-02T10-00-00-000Z-bbbbbbbb.json` (2026-12-02, commit bbbbbbbb with uncommitted changes, 2 CPUs (AMD EPYC), Node 24.22.3): dynamodb first run at 1,000,000');
+  });
+
+  it('keeps the rerun and 1% rows of a size when a later run measured its first load alone', () => {
+    const laterLoad: ResultFile = { file: 'dynamodb-load-later.json', report: { ...loadRun.report, date: '2026-12-03T00:00:00.000Z', sizes: [{ ...loadRun.report.sizes[0]!, clients: 100_000 }] } };
+    const table = renderBenchTable(latestFigures([fullRun, laterLoad]));
+    expect(table).toContain('| DynamoDB Local, first run (profiles + tier history) | 600,000 of 2,000,000 items when stopped at 100.0 s (time box), 2,000 items/s | – |');
+    expect(table).toContain('| next night, 1% of clients changed | 1,000 clients: 4,000 items (2,000 profiles + 2,000 history records) | – |');
   });
 
   it('reads files written before commits were recorded, and says so', () => {
