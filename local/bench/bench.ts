@@ -7,7 +7,7 @@ import { benchDynamoDb, benchSender, type DynamoDbFigures, type SenderFigures } 
 import { runDuckDbReference, type DuckDbResult } from './duckdb-reference.ts';
 import { costsOfBench, formatCosts } from './cost.ts';
 import { BENCH_AS_OF, benchExport } from './exports.ts';
-import { currentCommit, machineInfo, writeResultFile } from './results.ts';
+import { currentCommit, resultHeader, writeResultFile } from './results.ts';
 import type { TieringStageResult } from './tiering-stage.ts';
 
 const HELP = `npm run bench -- [options]
@@ -211,11 +211,7 @@ async function main(): Promise<void> {
   }
 
   const report = {
-    date: startedAt.toISOString(),
-    commit,
-    machine: machineInfo(),
-    asOf: BENCH_AS_OF,
-    seed,
+    ...resultHeader(startedAt, commit, seed),
     sizes: results,
     sender,
     cost: costsOfBench({ sizes: results }),

@@ -5,7 +5,7 @@ import { runNightly } from '#shared/nightly/run.ts';
 import type { NightlyProgress } from '#shared/nightly/summary.ts';
 import { isolatedConfig, nightlyRunFigures, type NightlyRunFigures } from './aws-stages.ts';
 import { BENCH_AS_OF, benchExport } from './exports.ts';
-import { currentCommit, machineInfo, writeResultFile } from './results.ts';
+import { currentCommit, resultHeader, writeResultFile } from './results.ts';
 
 const HELP = `npm run bench:dynamodb-load -- [options]
 
@@ -138,11 +138,7 @@ async function main(): Promise<void> {
   }
 
   const report = {
-    date: startedAt.toISOString(),
-    commit,
-    machine: machineInfo(),
-    asOf: BENCH_AS_OF,
-    seed,
+    ...resultHeader(startedAt, commit, seed),
     sizes: [{ clients: size, orderLines: exp.summary.orderLines, dynamodb: { first } }],
   };
   log(`results written to ${await writeResultFile(report, 'dynamodb-load', values.out)}`);

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { BENCH_AS_OF } from './exports.ts';
 
 /**
  * The bench's results files: one JSON per run in bench-results/ (committed), named by the run's
@@ -39,6 +40,11 @@ export function currentCommit(cwd = process.cwd()): CommitInfo {
 export function machineInfo(): MachineInfo {
   const cpuList = cpus();
   return { cpus: cpuList.length, cpuModel: cpuList[0]?.model ?? 'unknown', memoryBytes: totalmem(), node: process.version, platform: `${process.platform}-${process.arch}` };
+}
+
+/** What every results file starts with: when, which code, on what machine, which export. */
+export function resultHeader(startedAt: Date, commit: CommitInfo, seed: number) {
+  return { date: startedAt.toISOString(), commit, machine: machineInfo(), asOf: BENCH_AS_OF, seed };
 }
 
 /** bench-results/<prefix>-2026-12-03T07-10-00-000Z-1a2b3c4d.json */

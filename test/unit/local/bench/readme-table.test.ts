@@ -5,43 +5,33 @@ const machine = { cpus: 2, cpuModel: 'AMD EPYC', memoryBytes: 1, node: 'v24.22.3
 const tiering = (wallMs: number) => ({ wallMs, readMs: wallMs - 1_000, computeMs: 1_000, rowsPerSecond: 40_000, peakRssBytes: 400 * 1024 * 1024, rows: 1 });
 const nightly = (itemsWritten: number) => ({ itemsWritten, itemsPerSecond: 2_000, wallMs: 100_000, writeMs: 90_000, profilesWritten: itemsWritten / 2, tierHistoryWritten: itemsWritten / 2 });
 
+const resultFile = (file: string, json: unknown): ResultFile => ({ file, report: parseBenchReport(json, file) });
+
 /** A full run at 100k and 1M (DynamoDB skipped at 1M) of 1 December. */
-const fullRun: ResultFile = {
-  file: 'bench-2026-12-01T10-00-00-000Z-aaaaaaaa.json',
-  report: parseBenchReport(
+const fullRun = resultFile('bench-2026-12-01T10-00-00-000Z-aaaaaaaa.json', {
+  date: '2026-12-01T10:00:00.000Z',
+  commit: { id: 'a'.repeat(40), dirty: false },
+  machine,
+  sizes: [
     {
-      date: '2026-12-01T10:00:00.000Z',
-      commit: { id: 'a'.repeat(40), dirty: false },
-      machine,
-      sizes: [
-        {
-          clients: 100_000,
-          orderLines: 946_980,
-          tiering: tiering(20_000),
-          clv: { summariesMs: 400, fitMs: 1_500 },
-          dynamodb: { first: nightly(200_000), rerun: nightly(0), onePercent: { ...nightly(4_000), clientsChanged: 1_000 } },
-        },
-        { clients: 1_000_000, orderLines: 9_460_000, tiering: tiering(300_000), clv: { summariesMs: 5_000, fitMs: 4_300 }, dynamodb: { skipped: 'above --dynamodb-max' } },
-      ],
-      sender: { maxSendRate: 50, profiles: 300, sent: 300, failed: 0, wallMs: 9_000, emailsPerSecond: 33.3, maxObservedRate: 48, withinRate: true },
+      clients: 100_000,
+      orderLines: 946_980,
+      tiering: tiering(20_000),
+      clv: { summariesMs: 400, fitMs: 1_500 },
+      dynamodb: { first: nightly(200_000), rerun: nightly(0), onePercent: { ...nightly(4_000), clientsChanged: 1_000 } },
     },
-    'full',
-  ),
-};
+    { clients: 1_000_000, orderLines: 9_460_000, tiering: tiering(300_000), clv: { summariesMs: 5_000, fitMs: 4_300 }, dynamodb: { skipped: 'above --dynamodb-max' } },
+  ],
+  sender: { maxSendRate: 50, profiles: 300, sent: 300, failed: 0, wallMs: 9_000, emailsPerSecond: 33.3, maxObservedRate: 48, withinRate: true },
+});
 
 /** A later run of the DynamoDB first load alone at 1M, stopped by its time box, with a stage the table does not know. */
-const loadRun: ResultFile = {
-  file: 'dynamodb-load-2026-12-02T10-00-00-000Z-bbbbbbbb.json',
-  report: parseBenchReport(
-    {
-      date: '2026-12-02T10:00:00.000Z',
-      commit: { id: 'b'.repeat(40), dirty: true },
-      machine,
-      sizes: [{ clients: 1_000_000, dynamodb: { first: { ...nightly(600_000), completed: false, itemsPlanned: 2_000_000 } }, hourlySender: { sent: 5 } }],
-    },
-    'load',
-  ),
-};
+const loadRun = resultFile('dynamodb-load-2026-12-02T10-00-00-000Z-bbbbbbbb.json', {
+  date: '2026-12-02T10:00:00.000Z',
+  commit: { id: 'b'.repeat(40), dirty: true },
+  machine,
+  sizes: [{ clients: 1_000_000, dynamodb: { first: { ...nightly(600_000), completed: false, itemsPlanned: 2_000_000 } }, hourlySender: { sent: 5 } }],
+});
 
 describe('the README benchmark table', () => {
   it('takes each stage at each size from the latest run that measured it, and names the files', () => {
@@ -72,7 +62,7 @@ describe('the README benchmark table', () => {
   });
 
   it('reads files written before commits were recorded, and says so', () => {
-    const old = { file: 'bench-old.json', report: parseBenchReport({ date: '2026-11-23T00:00:00.000Z', sizes: [{ clients: 100_000, tiering: tiering(25_000) }] }, 'old') };
+    const old = resultFile('bench-old.json', { date: '2026-11-23T00:00:00.000Z', sizes: [{ clients: 100_000, tiering: tiering(25_000) }] });
     expect(renderBenchTable(latestFigures([old]))).toContain('`bench-old.json` (2026-11-23, commit not recorded): tiering at 100,000');
   });
 
