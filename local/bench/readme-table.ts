@@ -55,7 +55,7 @@ const benchReport = z.object({
   date: z.string(),
   /** Files written before commits were recorded have none. */
   commit: z.object({ id: z.string(), dirty: z.boolean() }).optional(),
-  machine: z.object({ cpus: z.number(), cpuModel: z.string(), node: z.string() }).optional(),
+  machine: z.object({ cpus: z.number(), cpuModel: z.string(), node: z.string(), loadAverage: z.array(z.number()).optional() }).optional(),
   sizes: z.array(sizeFigures),
   sender: z
     .object({ maxSendRate: z.number(), profiles: z.number(), sent: z.number(), emailsPerSecond: z.number(), maxObservedRate: z.number() })
@@ -198,7 +198,8 @@ export function mergedSizes(latest: LatestFigures): MergedSize[] {
 function describeRun(result: ResultFile): string {
   const { commit, machine, date } = result.report;
   const code = commit ? `commit ${commit.id === 'unknown' ? 'unknown' : commit.id.slice(0, 8)}${commit.dirty ? ' with uncommitted changes' : ''}` : 'commit not recorded';
-  const on = machine ? `, ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node.replace(/^v/, '')}` : '';
+  const load = machine?.loadAverage?.[2] === undefined ? '' : `, load average ${machine.loadAverage[2]} over the last 15 min`;
+  const on = machine ? `, ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node.replace(/^v/, '')}${load}` : '';
   return `\`${result.file}\` (${date.slice(0, 10)}, ${code}${on})`;
 }
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { BENCH_AS_OF } from './exports.ts';
 
@@ -24,6 +24,8 @@ export interface MachineInfo {
   memoryBytes: number;
   node: string;
   platform: string;
+  /** 1, 5 and 15 minute load averages when the results were written: other work on the machine slows every figure. */
+  loadAverage: number[];
 }
 
 /** The commit the working tree is at (untracked files, such as a node_modules link, do not count as changes). */
@@ -39,7 +41,14 @@ export function currentCommit(cwd = process.cwd()): CommitInfo {
 
 export function machineInfo(): MachineInfo {
   const cpuList = cpus();
-  return { cpus: cpuList.length, cpuModel: cpuList[0]?.model ?? 'unknown', memoryBytes: totalmem(), node: process.version, platform: `${process.platform}-${process.arch}` };
+  return {
+    cpus: cpuList.length,
+    cpuModel: cpuList[0]?.model ?? 'unknown',
+    memoryBytes: totalmem(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    loadAverage: loadavg().map((load) => Math.round(load * 100) / 100),
+  };
 }
 
 /** What every results file starts with: when, which code, on what machine, which export. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { latestFigures, parseBenchReport, renderBenchTable, replaceBenchTable, TABLE_END, TABLE_START, type ResultFile } from '#local/bench/readme-table.ts';
 
-const machine = { cpus: 2, cpuModel: 'AMD EPYC', memoryBytes: 1, node: 'v24.22.3', platform: 'linux-x64' };
+const machine = { cpus: 2, cpuModel: 'AMD EPYC', memoryBytes: 1, node: 'v24.22.3', platform: 'linux-x64', loadAverage: [1.5, 1.2, 0.9] };
 const tiering = (wallMs: number) => ({ wallMs, readMs: wallMs - 1_000, computeMs: 1_000, rowsPerSecond: 40_000, peakRssBytes: 400 * 1024 * 1024, rows: 1 });
 const nightly = (itemsWritten: number) => ({ itemsWritten, itemsPerSecond: 2_000, wallMs: 100_000, writeMs: 90_000, profilesWritten: itemsWritten / 2, tierHistoryWritten: itemsWritten / 2 });
 
@@ -49,9 +49,9 @@ describe('the README benchmark table', () => {
     expect(table).not.toContain('one shard');
     expect(table).toContain('Sender at maxSendRate 50: 300/300 sent, 33.3 emails/s, at most 48 calls in any 1 s window.');
     expect(table).toContain(
-      '- `bench-2026-12-01T10-00-00-000Z-aaaaaaaa.json` (2026-12-01, commit aaaaaaaa, 2 CPUs (AMD EPYC), Node 24.22.3): tiering at 100,000, clv at 100,000, dynamodb first run at 100,000, dynamodb rerun at 100,000, dynamodb 1% run at 100,000, tiering at 1,000,000, clv at 1,000,000, sender',
+      '- `bench-2026-12-01T10-00-00-000Z-aaaaaaaa.json` (2026-12-01, commit aaaaaaaa, 2 CPUs (AMD EPYC), Node 24.22.3, load average 0.9 over the last 15 min): tiering at 100,000, clv at 100,000, dynamodb first run at 100,000, dynamodb rerun at 100,000, dynamodb 1% run at 100,000, tiering at 1,000,000, clv at 1,000,000, sender',
     );
-    expect(table).toContain('- `dynamodb-load-2026-12-02T10-00-00-000Z-bbbbbbbb.json` (2026-12-02, commit bbbbbbbb with uncommitted changes, 2 CPUs (AMD EPYC), Node 24.22.3): dynamodb first run at 1,000,000');
+    expect(table).toContain('- `dynamodb-load-2026-12-02T10-00-00-000Z-bbbbbbbb.json` (2026-12-02, commit bbbbbbbb with uncommitted changes, 2 CPUs (AMD EPYC), Node 24.22.3, load average 0.9 over the last 15 min): dynamodb first run at 1,000,000');
   });
 
   it('keeps the rerun and 1% rows of a size when a later run measured its first load alone', () => {
