@@ -285,6 +285,8 @@ export function formatCosts(costs: readonly SizeCost[]): string {
     if (cost.plan) {
       const { shards, memoryMb, peakRssMb, longestInvocationSeconds } = cost.plan;
       lines.push(`    plan: ${shards} shard${shards > 1 ? 's' : ''} of ${memoryMb} MB (peak ~${peakRssMb} MB each, longest invocation ~${minutes(longestInvocationSeconds)})`);
+    } else {
+      lines.push(`    plan: none fits in ${PLAN_HEADROOM * 100}% of 15 minutes with these figures (every shard reads the whole export); Lambda above is the run time scaled`);
     }
     const first = cost.firstLoad;
     lines.push(

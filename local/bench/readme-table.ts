@@ -99,8 +99,9 @@ type NightlyRun = z.infer<typeof nightlyRun>;
 function firstLoad(run: NightlyRun): string {
   const pace = `${fmt(run.itemsWritten)} items, ${fmt(run.itemsPerSecond)} items/s`;
   if (run.completed !== false) return pace;
+  // A time-boxed run counts profiles only (they are written first; dynamodb-load.ts).
   const of = run.itemsPlanned === undefined ? '' : ` of ${fmt(run.itemsPlanned)}`;
-  return `${fmt(run.itemsWritten)}${of} items when stopped at ${sec(run.wallMs)} (time box), ${fmt(run.itemsPerSecond)} items/s`;
+  return `stopped by its time box at ${sec(run.wallMs)}: ${fmt(run.itemsWritten)}${of} profiles written, ${fmt(run.itemsPerSecond)} profiles/s`;
 }
 
 const ROWS: { stage: Stage; label: string; cell: (size: MergedSize) => string | undefined }[] = [

@@ -41,7 +41,7 @@ describe('the README benchmark table', () => {
     expect(table).toContain('| CLV summaries + fit | 0.4 s + 1.5 s | 5.0 s + 4.3 s |');
     // 1M's DynamoDB row from the later run, stopped by its time box; 100k's from the full run.
     expect(table).toContain(
-      '| DynamoDB Local, first run (profiles + tier history) | 200,000 items, 2,000 items/s | 600,000 of 2,000,000 items when stopped at 100.0 s (time box), 2,000 items/s |',
+      '| DynamoDB Local, first run (profiles + tier history) | 200,000 items, 2,000 items/s | stopped by its time box at 100.0 s: 600,000 of 2,000,000 profiles written, 2,000 profiles/s |',
     );
     // Stages no run measured at a size are a dash; rows no run measured at all are left out.
     expect(table).toContain('| rerun of the same export | 0 items | – |');
@@ -57,7 +57,7 @@ describe('the README benchmark table', () => {
   it('keeps the rerun and 1% rows of a size when a later run measured its first load alone', () => {
     const laterLoad: ResultFile = { file: 'dynamodb-load-later.json', report: { ...loadRun.report, date: '2026-12-03T00:00:00.000Z', sizes: [{ ...loadRun.report.sizes[0]!, clients: 100_000 }] } };
     const table = renderBenchTable(latestFigures([fullRun, laterLoad]));
-    expect(table).toContain('| DynamoDB Local, first run (profiles + tier history) | 600,000 of 2,000,000 items when stopped at 100.0 s (time box), 2,000 items/s | – |');
+    expect(table).toContain('| DynamoDB Local, first run (profiles + tier history) | stopped by its time box at 100.0 s: 600,000 of 2,000,000 profiles written, 2,000 profiles/s | – |');
     expect(table).toContain('| next night, 1% of clients changed | 1,000 clients: 4,000 items (2,000 profiles + 2,000 history records) | – |');
   });
 
