@@ -31,7 +31,8 @@ export interface DynamoDbFigures {
   onePercent: NightlyRunFigures & { clientsChanged: number };
 }
 
-function figures(summary: NightlyRunSummary): NightlyRunFigures {
+/** A night's figures from its summary: items written (0 on a rerun that found the night done) and their pace. */
+export function nightlyRunFigures(summary: NightlyRunSummary): NightlyRunFigures {
   // `written` is what the night changed; a rerun that found the night completed wrote nothing itself.
   const written = summary.rerun ? { profiles: 0, tierHistory: 0 } : summary.written;
   const items = written.profiles + written.tierHistory;
@@ -83,14 +84,14 @@ export async function benchDynamoDb(aws: LocalAws, size: number, dir: string, ru
   const run = (runId: string, source: string, night = runDate) =>
     runNightly({ runDate: night, runId, config, clients: aws.clients, clock: Date.now, source: directoryExportSource(source) });
   log(`  dynamodb: first run of ${size.toLocaleString('en-US')} clients ...`);
-  const first = figures(await run(`bench-${size}-first`, dir));
+  const first = nightlyRunFigures(await run(`bench-${size}-first`, dir));
   log(`  dynamodb: first run wrote ${first.itemsWritten} items (${first.itemsPerSecond.toFixed(0)}/s); rerun ...`);
-  const rerun = figures(await run(`bench-${size}-rerun`, dir));
+  const rerun = nightlyRunFigures(await run(`bench-${size}-rerun`, dir));
   log(`  dynamodb: rerun wrote ${rerun.itemsWritten} items; 1% changed run ...`);
   const changedDir = `${dir}-changed-1pct`;
   const clientsChanged = await onePercentChangedExport(dir, changedDir, runDate);
   // The next night, with 1% of the clients ordering: a typical night's writes against the last completed one.
-  const onePercent = { ...figures(await run(`bench-${size}-1pct`, changedDir, addDays(runDate, 1))), clientsChanged };
+  const onePercent = { ...nightlyRunFigures(await run(`bench-${size}-1pct`, changedDir, addDays(runDate, 1))), clientsChanged };
   log(`  dynamodb: 1% run: ${clientsChanged} clients changed, ${onePercent.itemsWritten} items written`);
   await rm(changedDir, { recursive: true, force: true });
   return { first, rerun, onePercent };

@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startLocalAws, type LocalAws } from '#local/aws.ts';
@@ -9,6 +7,7 @@ import { benchDynamoDb, benchHourlySender, benchSender, type DynamoDbFigures, ty
 import { runDuckDbReference, type DuckDbResult } from './duckdb-reference.ts';
 import { costsOfBench, formatCosts } from './cost.ts';
 import { BENCH_AS_OF, benchExport } from './exports.ts';
+import { currentCommit, resultHeader, writeResultFile } from './results.ts';
 import type { TieringStageResult } from './tiering-stage.ts';
 
 const HELP = `npm run bench -- [options]
@@ -31,7 +30,8 @@ emulator.
   --send-rate R        config.sender.maxSendRate for the sender stage (default 50)
   --seed S             generator seed (default 1)
   --json               print the results JSON on stdout instead of the table
-  --out FILE           results file (default bench-results/bench-<timestamp>.json)
+  --out FILE           results file (default bench-results/bench-<timestamp>-<commit>.json,
+                       with the commit id and whether tracked files had changes)
   --help`;
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -155,6 +155,8 @@ async function main(): Promise<void> {
   const sendRate = Number(values['send-rate']);
   const seed = Number(values.seed);
   const startedAt = new Date();
+  // The code measured is the code at the start: a commit made during a long run is not it.
+  const commit = currentCommit();
 
   const results: SizeResult[] = [];
   for (const size of sizes) {
@@ -218,20 +220,14 @@ async function main(): Promise<void> {
     await aws?.stop();
   }
 
-  const cpuList = cpus();
   const report = {
-    date: startedAt.toISOString(),
-    machine: { cpus: cpuList.length, cpuModel: cpuList[0]?.model ?? 'unknown', memoryBytes: totalmem(), node: process.version, platform: `${process.platform}-${process.arch}` },
-    asOf: BENCH_AS_OF,
-    seed,
+    ...resultHeader(startedAt, commit, seed),
     sizes: results,
     sender,
     hourlySender,
     cost: costsOfBench({ sizes: results }),
   };
-  const out = resolve(values.out ?? join('bench-results', `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`));
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+  const out = await writeResultFile(report, 'bench', values.out);
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
     console.log(`clientele bench, ${report.date}, ${report.machine.cpus} CPUs (${report.machine.cpuModel}), Node ${report.machine.node}\n`);

@@ -50,11 +50,16 @@ export interface CostEstimate {
 
 const round = (n: number) => Math.round(n * 10_000) / 10_000;
 
+/** Write units of one profile item: one per started KB. */
+export function profileWriteUnits(meanProfileItemBytes: number): number {
+  return Math.ceil(meanProfileItemBytes / 1024);
+}
+
 export function nightlyCost(inputs: CostInputs): CostEstimate {
   const gbSeconds = inputs.lambdaMemoryGb * inputs.runSeconds;
   // Half the items are profiles (~1.9 write units each at ~1.4 KB, written again by the byTier
   // index, which projects every attribute), half tier-history records (1 unit, and 1 for byRunDate).
-  const profileUnits = Math.ceil(inputs.meanProfileItemBytes / 1024) * 2;
+  const profileUnits = profileWriteUnits(inputs.meanProfileItemBytes) * 2;
   const writeUnits = (inputs.itemsWrittenPerNight / 2) * (profileUnits + 2);
   // The comparison scans every profile once, eventually consistent: half a unit per started 4 KB.
   const readUnits = (inputs.clients * inputs.meanProfileItemBytes) / 4096 / 2;
@@ -78,62 +83,227 @@ export function nightlyCost(inputs: CostInputs): CostEstimate {
   return { clients: inputs.clients, lines, totalUsd: round(lines.reduce((n, l) => n + l.usd, 0)) };
 }
 
-/** The bench results file's fields the estimate reads (see bench.ts). */
-interface BenchResults {
-  sizes: {
-    clients: number;
-    tiering: { meanProfileItemBytes?: number };
-    dynamodb?: { onePercent?: { wallMs: number; itemsWritten: number } } | { skipped: string };
-  }[];
+/**
+ * The DynamoDB on-demand and Lambda limits the plans are checked against, from the AWS
+ * documentation as read in December 2026:
+ * - DynamoDB on-demand-capacity-mode.html and pre-warming-on-demand-capacity-mode.html: a new
+ *   on-demand table (and each of its indexes) takes up to 4,000 write units a second at once, then
+ *   up to double its previous peak; throttling is possible above twice the peak within 30
+ *   minutes; 40,000 write units a second per table is the default account quota.
+ * - warm-throughput-scenarios.html, throttling-key-range-limit-exceeded-mitigation.html,
+ *   gsi-throttling.html: one partition takes at most 1,000 write units a second, an index's
+ *   partitions follow its own partition key, and a throttled index throttles the table's writes.
+ * - Lambda gettingstarted-limits.html (15 minutes per invocation, 10,240 MB) and
+ *   configuration-memory.html (1,769 MB is one vCPU).
+ */
+export const LIMITS = {
+  newTableWriteUnitsPerSecond: 4_000,
+  tableWriteUnitsPerSecondQuota: 40_000,
+  partitionWriteUnitsPerSecond: 1_000,
+  lambdaTimeoutSeconds: 900,
+  lambdaMbPerVcpu: 1_769,
+} as const;
+
+/** Lambda memory sizes the plan chooses from, MB (each at least one vCPU: reading is single-threaded). */
+export const LAMBDA_MEMORY_CHOICES_MB = [2_048, 3_008, 4_096, 6_144, 8_192, 10_240] as const;
+/** Share of the Lambda's memory and of its 15 minutes a plan may use: the rest is the margin for a larger night. */
+export const PLAN_HEADROOM = 0.7;
+const SHARD_CHOICES = [1, 2, 3, 4, 6, 8, 12, 16];
+
+/** The first night: every profile and one tier-history record per client written into empty tables. */
+export interface FirstLoadInputs {
+  profiles: number;
+  historyRecords: number;
+  meanProfileItemBytes: number;
+  /** Share of the profiles in the largest tier: the byTier index's busiest partition key value. */
+  largestTierShare: number;
+  /** Write units a second the tables and each index take at once (warm throughput); a new on-demand table's by default. */
+  warmWriteUnitsPerSecond?: number;
+}
+
+export interface FirstLoadEstimate {
+  writeUnits: number;
+  usd: number;
+  /** Writing time when only the tables' warm throughput limits it (keys spread over many partitions). */
+  secondsAtWarmThroughput: number;
+  /**
+   * Writing time while each index key value is one partition (1,000 write units a second): byTier's
+   * largest tier, byRunDate's one run date (every history record of a night has it). DynamoDB splits
+   * hot partitions (split for heat), but not at a documented time: the real time lies between the two.
+   */
+  secondsWithHotIndexKeys: number;
+}
+
+export function firstLoadOnDemand(inputs: FirstLoadInputs): FirstLoadEstimate {
+  const warm = inputs.warmWriteUnitsPerSecond ?? LIMITS.newTableWriteUnitsPerSecond;
+  const partition = LIMITS.partitionWriteUnitsPerSecond;
+  // On the table and again on its index (byTier projects every attribute; byRunDate's record is small).
+  const profileUnits = inputs.profiles * profileWriteUnits(inputs.meanProfileItemBytes);
+  const historyUnits = inputs.historyRecords;
+  const writeUnits = 2 * (profileUnits + historyUnits);
+  // Profiles are written before the history records (shared/nightly/apply.ts), the table and its index in step.
+  const secondsAtWarmThroughput = profileUnits / warm + historyUnits / warm;
+  const secondsWithHotIndexKeys = Math.max(profileUnits / warm, (profileUnits * inputs.largestTierShare) / partition) + Math.max(historyUnits / warm, historyUnits / partition);
+  return { writeUnits, usd: round((writeUnits / 1e6) * PRICES.dynamoDbPerMillionWriteUnits), secondsAtWarmThroughput, secondsWithHotIndexKeys };
+}
+
+/** Measured figures of one base size the shard plan is made from. */
+export interface ShardPlanInputs {
+  clients: number;
+  /** Reading and aggregating the whole export on one core, seconds: every shard reads all of it. */
+  readSeconds: number;
+  /** Profiles, tiers and CLV of every client, seconds (divided among the shards). */
+  computeSeconds: number;
+  /** Peak RSS of one process holding every client, bytes. */
+  peakRssBytes: number;
+  /** Peak RSS of one shard of `shardOf` alone, bytes. */
+  shardPeakRssBytes: number;
+  shardOf: number;
+  /** The night's writing time at the tables' throughput, seconds: the shards write at once and share it. */
+  writeSeconds: number;
+}
+
+export interface ShardPlan {
+  shards: number;
+  memoryMb: number;
+  /** Estimated peak RSS of one shard, MB. */
+  peakRssMb: number;
+  /** The longest invocation (the single run, or a shard's write phase), seconds. */
+  longestInvocationSeconds: number;
+  /** Lambda GB-s of the night, every invocation. */
+  gbSeconds: number;
+}
+
+/**
+ * Every shard count and memory size that fits in PLAN_HEADROOM of the Lambda's memory and of its 15
+ * minutes, cheapest first. Memory is a fixed part plus a part per client, through the two measured
+ * points (one process, one shard of N). A single run reads once; a sharded night runs two phases per
+ * shard (measure, then write: shared/nightly/distributed.ts), each reading the whole export.
+ */
+export function shardPlans(inputs: ShardPlanInputs): ShardPlan[] {
+  const shardClients = inputs.clients / inputs.shardOf;
+  const perClientBytes = Math.max(0, (inputs.peakRssBytes - inputs.shardPeakRssBytes) / (inputs.clients - shardClients));
+  const fixedBytes = Math.max(0, inputs.shardPeakRssBytes - perClientBytes * shardClients);
+  const plans: ShardPlan[] = [];
+  for (const shards of SHARD_CHOICES) {
+    const peakRssMb = (fixedBytes + (perClientBytes * inputs.clients) / shards) / 1024 / 1024;
+    const measureSeconds = shards === 1 ? 0 : inputs.readSeconds + inputs.computeSeconds / shards;
+    const writeSeconds = inputs.readSeconds + inputs.computeSeconds / shards + inputs.writeSeconds;
+    for (const memoryMb of LAMBDA_MEMORY_CHOICES_MB) {
+      if (peakRssMb > memoryMb * PLAN_HEADROOM || writeSeconds > LIMITS.lambdaTimeoutSeconds * PLAN_HEADROOM) continue;
+      const gbSeconds = shards * (memoryMb / 1024) * (measureSeconds + writeSeconds);
+      plans.push({ shards, memoryMb, peakRssMb: Math.round(peakRssMb), longestInvocationSeconds: Math.round(writeSeconds), gbSeconds: Math.round(gbSeconds) });
+      break; // more memory is no faster for a single-threaded read: only the smallest that fits
+    }
+  }
+  return plans.sort((a, b) => a.gbSeconds - b.gbSeconds || a.shards - b.shards);
+}
+
+/** The fields of a size's bench figures the estimate reads (bench.ts's results, or readme-table.ts's merged ones). */
+export interface BenchSize {
+  clients: number;
+  tiering?: { readMs: number; computeMs: number; peakRssBytes: number; meanProfileItemBytes?: number; tiers?: Record<string, number> };
+  shard?: { of: number; clients: number; peakRssBytes: number };
+  dynamodb?: { first?: { profilesWritten?: number; tierHistoryWritten?: number }; onePercent?: { wallMs: number; itemsWritten: number } } | { skipped: string };
 }
 
 export interface CostOptions {
-  lambdaMemoryGb?: number;
   exportObjects?: number;
   emailsPerClientPerDay?: number;
 }
 
+export interface SizeCost extends CostEstimate {
+  /** The size the night's run time and items were scaled from (clients), when not measured at this size. */
+  scaledFrom?: number;
+  plan?: ShardPlan;
+  firstLoad: FirstLoadEstimate;
+}
+
+const onePercentRun = (size: BenchSize) => (size.dynamodb && 'onePercent' in size.dynamodb ? size.dynamodb.onePercent : undefined);
+
 /**
- * An estimate per measured size. A size without DynamoDB figures (1M: too slow on DynamoDB
- * Local) takes the largest measured size's run time and items, scaled linearly by clients, as
- * the benchmark shows both growing linearly.
+ * An estimate per size: the Lambda plan (shards, memory) from the tiering figures, a typical night
+ * from the 1% run, the first load from the base. What was not measured at a size is scaled linearly
+ * by clients from the largest size that has it (the benchmark shows time and items growing linearly).
  */
-export function costsOfBench(results: BenchResults, options: CostOptions = {}): (CostEstimate & { scaledFrom?: number })[] {
-  const measured = results.sizes.filter((s) => s.dynamodb && 'onePercent' in s.dynamodb && s.dynamodb.onePercent);
-  const reference = measured[measured.length - 1];
-  const itemBytes = Math.max(0, ...results.sizes.map((s) => s.tiering.meanProfileItemBytes ?? 0)) || 1400;
+export function costsOfBench(results: { sizes: readonly BenchSize[] }, options: CostOptions = {}): SizeCost[] {
+  const largestWith = <T>(pick: (size: BenchSize) => T | undefined) => {
+    const sizes = results.sizes.filter((s) => pick(s) !== undefined);
+    return sizes[sizes.length - 1];
+  };
+  const itemBytes = Math.max(0, ...results.sizes.map((s) => s.tiering?.meanProfileItemBytes ?? 0)) || 1400;
   return results.sizes.flatMap((size) => {
-    const own = size.dynamodb && 'onePercent' in size.dynamodb ? size.dynamodb.onePercent : undefined;
-    const base = own ? size : reference;
-    const run = own ?? (reference?.dynamodb && 'onePercent' in reference.dynamodb ? reference.dynamodb.onePercent : undefined);
-    if (!base || !run) return [];
-    const scale = size.clients / base.clients;
+    const nightBase = onePercentRun(size) ? size : largestWith(onePercentRun);
+    const tieringBase = size.tiering ? size : largestWith((s) => s.tiering);
+    const shardBase = size.shard ? size : largestWith((s) => s.shard);
+    const night = nightBase && onePercentRun(nightBase);
+    if (!nightBase || !night || !tieringBase?.tiering) return [];
+    const nightScale = size.clients / nightBase.clients;
+    const tieringScale = size.clients / tieringBase.clients;
+    const itemsWrittenPerNight = Math.round(night.itemsWritten * nightScale);
+    const tiers = tieringBase.tiering.tiers ?? {};
+    const tierTotal = Object.values(tiers).reduce((n, c) => n + c, 0);
+    const firstLoad = firstLoadOnDemand({
+      profiles: size.clients,
+      historyRecords: size.clients,
+      meanProfileItemBytes: itemBytes,
+      largestTierShare: tierTotal > 0 ? Math.max(...Object.values(tiers)) / tierTotal : 1,
+    });
+    const shardFigures = shardBase?.shard;
+    const plan = shardFigures
+      ? shardPlans({
+          clients: size.clients,
+          readSeconds: (tieringBase.tiering.readMs / 1000) * tieringScale,
+          computeSeconds: (tieringBase.tiering.computeMs / 1000) * tieringScale,
+          peakRssBytes: tieringBase.tiering.peakRssBytes * tieringScale,
+          shardPeakRssBytes: shardFigures.peakRssBytes * (size.clients / (shardBase?.clients ?? size.clients)),
+          shardOf: shardFigures.of,
+          // Half the items are profiles, half history records (nightlyCost), at the tables' warm throughput.
+          writeSeconds: ((itemsWrittenPerNight / 2) * (profileWriteUnits(itemBytes) + 1)) / LIMITS.newTableWriteUnitsPerSecond,
+        })[0]
+      : undefined;
     const estimate = nightlyCost({
       clients: size.clients,
-      lambdaMemoryGb: options.lambdaMemoryGb ?? 2,
-      runSeconds: (run.wallMs / 1000) * scale,
-      itemsWrittenPerNight: Math.round(run.itemsWritten * scale),
+      lambdaMemoryGb: (plan?.memoryMb ?? 2_048) / 1024,
+      runSeconds: plan ? plan.gbSeconds / (plan.memoryMb / 1024) : (night.wallMs / 1000) * nightScale,
+      itemsWrittenPerNight,
       meanProfileItemBytes: itemBytes,
       exportObjects: options.exportObjects ?? 6,
       emailsPerClientPerDay: options.emailsPerClientPerDay ?? 0.02,
     });
-    return [{ ...estimate, ...(own ? {} : { scaledFrom: base.clients }) }];
+    return [{ ...estimate, ...(nightBase === size ? {} : { scaledFrom: nightBase.clients }), ...(plan ? { plan } : {}), firstLoad }];
   });
 }
 
-export function formatCosts(costs: ReturnType<typeof costsOfBench>): string {
+const minutes = (seconds: number) => `${(seconds / 60).toFixed(1)} min`;
+
+export function formatCosts(costs: readonly SizeCost[]): string {
   const lines: string[] = [`Cost of one nightly run in AWS (${PRICES.source}):`];
   for (const cost of costs) {
-    lines.push(`  ${cost.clients.toLocaleString('en-US')} clients${cost.scaledFrom ? ` (run time and items scaled from ${cost.scaledFrom.toLocaleString('en-US')})` : ''}: USD ${cost.totalUsd.toFixed(4)}`);
+    lines.push(`  ${cost.clients.toLocaleString('en-US')} clients${cost.scaledFrom ? ` (night's run time and items scaled from ${cost.scaledFrom.toLocaleString('en-US')})` : ''}: USD ${cost.totalUsd.toFixed(4)}`);
     for (const line of cost.lines) lines.push(`    ${line.item.padEnd(36)}${line.quantity.padEnd(50)}USD ${line.usd.toFixed(4)}`);
+    if (cost.plan) {
+      const { shards, memoryMb, peakRssMb, longestInvocationSeconds } = cost.plan;
+      lines.push(`    plan: ${shards} shard${shards > 1 ? 's' : ''} of ${memoryMb} MB (peak ~${peakRssMb} MB each, longest invocation ~${minutes(longestInvocationSeconds)})`);
+    } else {
+      lines.push(`    plan: none fits in ${PLAN_HEADROOM * 100}% of 15 minutes with these figures (every shard reads the whole export); Lambda above is the run time scaled`);
+    }
+    const first = cost.firstLoad;
+    lines.push(
+      `    first load: ${Math.round(first.writeUnits).toLocaleString('en-US')} WRU, USD ${first.usd.toFixed(2)}; writing ${minutes(first.secondsAtWarmThroughput)} at a new table's ` +
+        `${LIMITS.newTableWriteUnitsPerSecond.toLocaleString('en-US')} WRU/s, up to ${minutes(first.secondsWithHotIndexKeys)} while the index keys stay one partition each`,
+    );
   }
   return lines.join('\n');
 }
 
-// `tsx local/bench/cost.ts bench-results/<file>.json`: the estimate of an earlier bench run.
+// `tsx local/bench/cost.ts [results.json]`: the estimate of one results file, or by default of the
+// latest figures of each stage in bench-results/ (as the README's table takes them).
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { readFile } = await import('node:fs/promises');
+  const { latestFigures, mergedSizes, parseBenchReport, readResultFiles } = await import('./readme-table.ts');
+  const { RESULTS_DIR } = await import('./results.ts');
   const file = process.argv[2];
-  if (!file) throw new Error('usage: tsx local/bench/cost.ts <bench results JSON>');
-  console.log(formatCosts(costsOfBench(JSON.parse(await readFile(file, 'utf8')) as BenchResults)));
+  const sizes = file ? parseBenchReport(JSON.parse(await readFile(file, 'utf8')), file).sizes : mergedSizes(latestFigures(await readResultFiles(RESULTS_DIR)));
+  console.log(formatCosts(costsOfBench({ sizes })));
 }

@@ -5,7 +5,7 @@
 
 import type { OrderFact } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
-import { daysBetweenDates, localDate } from '#shared/time.ts';
+import { localDate, localDaysIn } from '#shared/time.ts';
 
 export interface RfmSummary {
   /** x: number of repeat purchase days (distinct purchase days − 1). */
@@ -66,26 +66,29 @@ export function summarise(
   rules: SummaryRules,
   timeZone: string,
 ): RfmSummary | undefined {
-  const byDate = new Map<string, number>();
+  const days = localDaysIn(timeZone);
+  // Local days as day numbers, not date strings: a night summarises millions of orders.
+  const byDay = new Map<number, number>();
   for (const order of orders) {
     // A zero-value order counts when it was kept (a free sample), never when it was taken back.
     const purchase = order.netMinor > 0 || (rules.countZeroValueOrders && order.netMinor === 0 && order.takenBack !== true);
     if (!purchase || !(order.orderedAt < calibrationEnd)) continue;
-    const date = localDate(order.orderedAt, timeZone);
-    byDate.set(date, addMinor(byDate.get(date) ?? 0, order.netMinor, "a client's spend on one day"));
+    const day = days.of(order.orderedAt);
+    byDay.set(day, addMinor(byDay.get(day) ?? 0, order.netMinor, "a client's spend on one day"));
   }
-  if (byDate.size === 0) return undefined;
-  const dates = [...byDate.keys()].sort();
-  const first = dates[0] as string;
-  const last = dates[dates.length - 1] as string;
+  if (byDay.size === 0) return undefined;
+  const purchaseDays = [...byDay.keys()].sort((a, b) => a - b);
+  const first = purchaseDays[0] as number;
+  const last = purchaseDays[purchaseDays.length - 1] as number;
   const perUnit = DAYS_PER_UNIT[rules.unit];
-  const frequency = dates.length - 1;
+  const frequency = purchaseDays.length - 1;
   let repeatTotal = 0;
-  for (let i = 1; i < dates.length; i++) repeatTotal = addMinor(repeatTotal, byDate.get(dates[i] as string) ?? 0, "a client's repeat spend");
+  for (let i = 1; i < purchaseDays.length; i++) repeatTotal = addMinor(repeatTotal, byDay.get(purchaseDays[i] as number) ?? 0, "a client's repeat spend");
   return {
     frequency,
-    recency: daysBetweenDates(first, last) / perUnit,
-    T: daysBetweenDates(first, calibrationEndDate(calibrationEnd, timeZone)) / perUnit,
+    recency: (last - first) / perUnit,
+    // The calibration end date (calibrationEndDate) as a day number.
+    T: (days.of(calibrationEnd - 1) - first) / perUnit,
     monetaryValue: frequency > 0 ? repeatTotal / frequency : 0,
   };
 }

@@ -1,7 +1,7 @@
 import type { Config } from '#shared/config.ts';
 import type { ClientFacts, ClientProfile, RfmScores, SkuPurchase, Tier } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
-import { addDays, addYears, daysBetweenDates, isIsoDate, isoInstant, MS_PER_DAY, startOfLocalDay, zoneOffsetMs } from '#shared/time.ts';
+import { addDays, addYears, daysBetweenDates, isIsoDate, isoInstant, localDaysIn, startOfLocalDay, type LocalDays } from '#shared/time.ts';
 import { medianDayGap, stageFor } from './lifecycle.ts';
 import { rfmReference, rfmScoreAgainst, type RfmInput, type RfmReference } from './rfm.ts';
 import { rfmSegmentOf, type RfmSegmentRule } from '#shared/segments/rfm-segments.ts';
@@ -37,32 +37,6 @@ export function runClock(runDate: string, timeZone: string): RunClock {
   };
 }
 
-/**
- * Local calendar days of instants in one zone, as day numbers (days since 1970-01-01 there):
- * the same days localDate() names, without building a date string for each of the millions
- * of orders and purchases a night sees. The zone's offset is cached per UTC day, and looked
- * up per instant only on days when it changes (DST transitions).
- */
-class LocalDays {
-  private readonly offsets = new Map<number, number>();
-
-  constructor(private readonly timeZone: string) {}
-
-  of(instant: number): number {
-    const utcDay = Math.floor(instant / MS_PER_DAY);
-    let offset = this.offsets.get(utcDay);
-    if (offset === undefined) {
-      const start = zoneOffsetMs(utcDay * MS_PER_DAY, this.timeZone);
-      const end = zoneOffsetMs((utcDay + 1) * MS_PER_DAY - 1, this.timeZone);
-      offset = start === end ? start : Number.NaN; // NaN: the offset changes during this day
-      if (this.offsets.size >= 100_000) this.offsets.clear();
-      this.offsets.set(utcDay, offset);
-    }
-    if (Number.isNaN(offset)) offset = zoneOffsetMs(instant, this.timeZone);
-    return Math.floor((instant + offset) / MS_PER_DAY);
-  }
-}
-
 interface Environment extends RunClock {
   runDate: string;
   /** Day number of runDate (see LocalDays). */
@@ -80,7 +54,7 @@ function environment(context: TieringContext): Environment {
     ...runClock(runDate, config.timeZone),
     runDate,
     runDay: daysBetweenDates('1970-01-01', runDate),
-    days: new LocalDays(config.timeZone),
+    days: localDaysIn(config.timeZone),
     currency: config.currency,
     thresholds: tierThresholdsMinor(config),
     lifecycle: config.lifecycle,

@@ -1,5 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { calibrationEndDate, summarise, type SummaryRules } from '#shared/clv/summary.ts';
+import { calibrationEndDate, DAYS_PER_UNIT, summarise, type RfmSummary, type SummaryRules } from '#shared/clv/summary.ts';
+import type { OrderFact } from '#shared/model.ts';
+import { daysBetweenDates, localDate } from '#shared/time.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 
 const at = (iso: string): number => Date.parse(iso);
@@ -103,5 +106,70 @@ describe('summarise: zero-value orders kept or taken back', () => {
     expect(summarise([first, { orderedAt: day(10), netMinor: 0 }], end, rules, 'UTC')?.frequency).toBe(1);
     expect(summarise([first, { orderedAt: day(10), netMinor: 0, takenBack: true }], end, rules, 'UTC')?.frequency).toBe(0);
     expect(summarise([{ orderedAt: day(10), netMinor: 0, takenBack: true }], end, rules, 'UTC')).toBeUndefined();
+  });
+});
+
+/**
+ * summarise as it was written first, on local date strings (localDate, daysBetweenDates): the
+ * day-number version must give the same summaries, to the bit.
+ */
+function summariseOnDateStrings(
+  orders: readonly Pick<OrderFact, 'orderedAt' | 'netMinor' | 'takenBack'>[],
+  calibrationEnd: number,
+  rules: SummaryRules,
+  timeZone: string,
+): RfmSummary | undefined {
+  const byDate = new Map<string, number>();
+  for (const order of orders) {
+    const purchase = order.netMinor > 0 || (rules.countZeroValueOrders && order.netMinor === 0 && order.takenBack !== true);
+    if (!purchase || !(order.orderedAt < calibrationEnd)) continue;
+    const date = localDate(order.orderedAt, timeZone);
+    byDate.set(date, (byDate.get(date) ?? 0) + order.netMinor);
+  }
+  if (byDate.size === 0) return undefined;
+  const dates = [...byDate.keys()].sort();
+  const first = dates[0] as string;
+  const last = dates[dates.length - 1] as string;
+  const perUnit = DAYS_PER_UNIT[rules.unit];
+  const frequency = dates.length - 1;
+  let repeatTotal = 0;
+  for (let i = 1; i < dates.length; i++) repeatTotal += byDate.get(dates[i] as string) ?? 0;
+  return {
+    frequency,
+    recency: daysBetweenDates(first, last) / perUnit,
+    T: daysBetweenDates(first, calibrationEndDate(calibrationEnd, timeZone)) / perUnit,
+    monetaryValue: frequency > 0 ? repeatTotal / frequency : 0,
+  };
+}
+
+describe('summarise on day numbers', () => {
+  // Zones with DST at night, at midnight (Santiago), by 30 minutes (Lord Howe), odd offsets, none.
+  const zones = ['UTC', 'Asia/Shanghai', 'Europe/Paris', 'America/New_York', 'America/Santiago', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'Pacific/Apia'];
+  const from = Date.UTC(2008, 0, 1);
+  const to = Date.UTC(2027, 0, 1);
+  // Near DST transitions as often as anywhere: instants on a quarter hour, plus or minus a second.
+  const instant = fc.oneof(
+    fc.integer({ min: from, max: to }),
+    fc.integer({ min: from / 900_000, max: to / 900_000 }).chain((q) => fc.integer({ min: -1000, max: 1000 }).map((d) => q * 900_000 + d)),
+  );
+  const order = fc.record(
+    { orderedAt: instant, netMinor: fc.oneof(fc.constant(0), fc.integer({ min: -5_000, max: 500_000 })), takenBack: fc.constant(true as const) },
+    { requiredKeys: ['orderedAt', 'netMinor'] },
+  );
+
+  it('gives the summaries the date-string version gives', () => {
+    fc.assert(
+      fc.property(
+        fc.array(order, { maxLength: 30 }),
+        instant,
+        fc.constantFrom(...zones),
+        fc.record({ unit: fc.constantFrom('days' as const, 'weeks' as const), countZeroValueOrders: fc.boolean() }),
+        (orders, calibrationEnd, timeZone, rules) => {
+          // Orders of one client fall within a few years; some straddle the calibration end.
+          expect(summarise(orders, calibrationEnd, rules, timeZone)).toEqual(summariseOnDateStrings(orders, calibrationEnd, rules, timeZone));
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
 });

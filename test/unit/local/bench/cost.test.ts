@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { firstLoadOnDemand, shardPlans } from '#local/bench/cost.ts';
+
+describe('the first load on DynamoDB on-demand', () => {
+  it('counts table and index writes, and times them at the warm throughput and with one partition per index key', () => {
+    // 1M profiles of ~1.2 KB (2 units, again on byTier) and 1M history records (1 unit, again on byRunDate).
+    const load = firstLoadOnDemand({ profiles: 1_000_000, historyRecords: 1_000_000, meanProfileItemBytes: 1_164, largestTierShare: 0.64 });
+    expect(load.writeUnits).toBe(6_000_000);
+    expect(load.usd).toBe(3.75);
+    // 2M profile units at 4,000/s, then 1M history units at 4,000/s.
+    expect(load.secondsAtWarmThroughput).toBe(750);
+    // The largest tier's 1.28M index units at 1,000/s, then the one run date's 1M at 1,000/s.
+    expect(load.secondsWithHotIndexKeys).toBe(1_280 + 1_000);
+  });
+});
+
+describe('the Lambda plan', () => {
+  // A 1M base as measured: one process 2,719 MB, one shard of 4 713 MB; the export read in 300 s.
+  const MB = 1024 * 1024;
+  const measured = { clients: 1_000_000, readSeconds: 300, computeSeconds: 68, peakRssBytes: 2_719 * MB, shardPeakRssBytes: 713 * MB, shardOf: 4, writeSeconds: 30 };
+
+  it('chooses the cheapest shard count and memory that fit with headroom', () => {
+    const [best, ...others] = shardPlans(measured);
+    // One run needs 2.7 GB: 4,096 MB, read once (398 s).
+    expect(best).toEqual({ shards: 1, memoryMb: 4_096, peakRssMb: 2_719, longestInvocationSeconds: 398, gbSeconds: 1_592 });
+    // Two shards of 2 GB (each ~1.4 GB) read the export twice each: dearer, but still within 15 minutes.
+    expect(others[0]).toMatchObject({ shards: 2, memoryMb: 2_048, peakRssMb: 1_382 });
+    for (const plan of [best, ...others]) expect(plan?.longestInvocationSeconds).toBeLessThanOrEqual(0.7 * 900);
+  });
+
+  it('finds no plan when reading the export alone takes most of the 15 minutes', () => {
+    expect(shardPlans({ ...measured, readSeconds: 700 })).toEqual([]);
+  });
+});
