@@ -131,17 +131,23 @@ export class LocalDays {
   constructor(private readonly timeZone: string) {}
 
   of(instant: number): number {
+    let offset = this.wholeDayOffset(instant);
+    if (Number.isNaN(offset)) offset = zoneOffsetMs(instant, this.timeZone);
+    return Math.floor((instant + offset) / MS_PER_DAY);
+  }
+
+  /** The zone's offset throughout the UTC day of `instant`, or NaN when it changes during that day (DST). */
+  wholeDayOffset(instant: number): number {
     const utcDay = Math.floor(instant / MS_PER_DAY);
     let offset = this.offsets.get(utcDay);
     if (offset === undefined) {
       const start = zoneOffsetMs(utcDay * MS_PER_DAY, this.timeZone);
       const end = zoneOffsetMs((utcDay + 1) * MS_PER_DAY - 1, this.timeZone);
-      offset = start === end ? start : Number.NaN; // NaN: the offset changes during this day
+      offset = start === end ? start : Number.NaN;
       if (this.offsets.size >= 100_000) this.offsets.clear();
       this.offsets.set(utcDay, offset);
     }
-    if (Number.isNaN(offset)) offset = zoneOffsetMs(instant, this.timeZone);
-    return Math.floor((instant + offset) / MS_PER_DAY);
+    return offset;
   }
 }
 
@@ -273,6 +279,8 @@ function twoDigits(value: string, i: number): number {
   return tens < 0 || units < 0 ? -1 : tens * 10 + units;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function isLeapYear(year: number): boolean {
   return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
 }
@@ -322,9 +330,6 @@ function parseOffsetTimestamp(value: string): number | undefined {
   }
   return daysFromCivil(year, month, day) * MS_PER_DAY + ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000;
 }
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
 
 /** 10000-01-01T00:00Z: from there on, toISOString writes a six-digit year with a sign. */
 const YEAR_10000_MS = 253_402_300_800_000;

@@ -1,13 +1,13 @@
-import { zoneOffsetMs } from '#shared/time.ts';
+import { localDaysIn, zoneOffsetMs, type LocalDays } from '#shared/time.ts';
 import type { Rng } from './random.ts';
 
 /**
  * Offsets and timestamp text for one time zone, fast enough for tens of millions of rows.
  * shared/time.ts caches offsets per quarter hour in one bounded map for all zones, which an
  * export spanning three years in several zones would keep evicting (and each miss costs an
- * Intl.formatToParts). Here each zone caches per UTC day: a day whose offset is the same at
- * both ends has that offset throughout; the two transition days a year fall back to per-hour
- * lookups. Whatever offset is used, the text pairs it with the matching wall time, so the
+ * Intl.formatToParts). Here each zone caches per UTC day (LocalDays' cache): a day whose offset
+ * is the same at both ends has that offset throughout; the two transition days a year fall back
+ * to per-hour lookups. Whatever offset is used, the text pairs it with the matching wall time, so the
  * instant written is always exact.
  */
 
@@ -23,21 +23,16 @@ function pad2(value: number): string {
 }
 
 export class ZoneClock {
-  /** UTC day -> offset for the whole day, or NaN when the offset changes during that day. */
-  private readonly days = new Map<number, number>();
+  /** The zone's per-UTC-day offsets, shared with the nightly's day counting. */
+  private readonly days: LocalDays;
   private readonly hours = new Map<number, number>();
 
-  constructor(readonly timeZone: string) {}
+  constructor(readonly timeZone: string) {
+    this.days = localDaysIn(timeZone);
+  }
 
   offset(instant: number): number {
-    const day = Math.floor(instant / DAY_MS);
-    let offset = this.days.get(day);
-    if (offset === undefined) {
-      const start = zoneOffsetMs(day * DAY_MS, this.timeZone);
-      const end = zoneOffsetMs((day + 1) * DAY_MS - 1, this.timeZone);
-      offset = start === end ? start : Number.NaN;
-      this.days.set(day, offset);
-    }
+    const offset = this.days.wholeDayOffset(instant);
     if (!Number.isNaN(offset)) return offset;
     const hour = Math.floor(instant / HOUR_MS);
     let hourly = this.hours.get(hour);
