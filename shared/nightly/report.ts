@@ -129,7 +129,7 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
  * config, after them), and how many moved in and out tonight.
  */
 function segmentFigures(rules: Config['rfmSegments'], buyers: Record<string, number>, movements: Record<string, number>): NonNullable<NightlyReport['rfmSegments']> {
-  const names = [...rules.map((rule) => rule.name)];
+  const names = rules.map((rule) => rule.name);
   for (const name of Object.keys(buyers)) if (!names.includes(name)) names.push(name);
   const movedIn = new Map<string, number>();
   const movedOut = new Map<string, number>();

@@ -17,7 +17,7 @@ export function templateDataFor(
   companions: readonly DueOccasion[],
   config: Config,
   unsubscribeLink: string,
-  locale: TemplateLocale = templateLocale(profile.locale),
+  locale: TemplateLocale,
 ): TemplateData {
   const { details } = occasion;
   const recommendedCategory = details.recommendedCategory === undefined ? undefined : categoryDisplayName(details.recommendedCategory, locale, config.categoryNames);

@@ -70,13 +70,14 @@ export async function loadStoredStates(
       );
       for await (const item of items) {
         if (keep && !keep(String(item.customerId))) continue;
+        const segment = (item.rfm as RfmScores | undefined)?.segment;
         states.set(String(item.customerId), {
           digest: String(item.digest),
           tier: item.tier as Tier,
           stage: item.stage as Stage,
           updatedRunDate: internDate(item.updatedRunDate),
           ...(item.clv ? { clv: item.clv as ClientClv } : {}),
-          ...(typeof (item.rfm as RfmScores | undefined)?.segment === 'string' ? { rfmSegment: intern(segmentNames, (item.rfm as RfmScores).segment as string) } : {}),
+          ...(typeof segment === 'string' ? { rfmSegment: intern(segmentNames, segment) } : {}),
         });
       }
     }),

@@ -256,7 +256,9 @@ function profileOf(facts: ClientFacts, summary: OrderSummary, env: Environment):
 /** A buyer's R, F and M scores against the base, with the segment they name. */
 function scoredWithSegment(reference: RfmReference, input: RfmInput, env: Environment): RfmScores {
   const scores = rfmScoreAgainst(reference, input);
-  return { ...scores, segment: rfmSegmentOf(scores, env.rfmSegments) };
+  // Set on the fresh object: no second object per buyer on a night of a million.
+  scores.segment = rfmSegmentOf(scores, env.rfmSegments);
+  return scores;
 }
 
 export interface ProfileOptions {
