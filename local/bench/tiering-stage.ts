@@ -5,13 +5,14 @@ import { directoryExportSource } from '#shared/exports/source.ts';
 import type { Tier } from '#shared/model.ts';
 import { shardHandlers, shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from '#shared/nightly/shards.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
-import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
+import { runClock, streamProfiles } from '#shared/tiering/profile.ts';
 
 /**
  * The tiering stage alone, in its own process so its peak RSS is its own:
  * `tsx local/bench/tiering-stage.ts <export dir> <run date> [--clv] [--shard=I/N]`. Reads the
  * export from the folder, aggregates (only shard I of N's clients with --shard, as one shard of
- * a sharded nightly run does), computes every profile (no AWS), then prints one JSON line.
+ * a sharded nightly run does), streams every profile as the nightly run does (no AWS), then
+ * prints one JSON line.
  * With --clv it then fits the CLV models on the same clients (timed apart; the RSS figure is
  * taken before the fit).
  */
@@ -59,15 +60,15 @@ const read = await readExport(
   { config, now: clock.now },
 );
 const readDone = performance.now();
-const profiles = computeProfiles(aggregator.clients(), { runDate, config });
-const computeDone = performance.now();
+// Streamed as the nightly run does (RFM measures first, then each profile): never all held at once.
 const tiers: Record<Tier, number> = { VIC: 0, Core: 0, Potential: 0, Entry: 0, Prospect: 0 };
+let clients = 0;
 let spend12mMinorTotal = 0;
 let orderCountTotal = 0;
 let sampledBytes = 0;
 let sampled = 0;
-for (const [i, profile] of profiles.entries()) {
-  if (i % 100 === 0) {
+for (const profile of streamProfiles(() => aggregator.clients(), { runDate, config })) {
+  if (clients++ % 100 === 0) {
     // The item as the store writes it: the profile plus its digest and run date (~40 bytes).
     sampledBytes += Buffer.byteLength(JSON.stringify(profile)) + 40;
     sampled += 1;
@@ -76,10 +77,11 @@ for (const [i, profile] of profiles.entries()) {
   spend12mMinorTotal += profile.spend12mMinor;
   orderCountTotal += profile.orderCount;
 }
+const computeDone = performance.now();
 const result: TieringStageResult = {
   rows: read.rows,
   rejected: read.rejected,
-  clients: profiles.length,
+  clients,
   readMs: readDone - started,
   computeMs: computeDone - readDone,
   wallMs: computeDone - started,
@@ -89,7 +91,6 @@ const result: TieringStageResult = {
   orderCountTotal,
   meanProfileItemBytes: sampled === 0 ? 0 : Math.round(sampledBytes / sampled),
 };
-profiles.length = 0;
 if (flags.includes('--clv')) {
   const t0 = performance.now();
   const { summaries } = clvSummaries(aggregator.clients(), clock.now, config.clv, config.timeZone);

@@ -267,6 +267,11 @@ export interface ProfileOptions {
    * sharded run passes the whole base's reference so that each shard scores like a single run.
    */
   rfmReference?: RfmReference;
+  /**
+   * streamProfiles only: each profile passes through this with its client's facts before it is
+   * yielded (the nightly run puts the CLV prediction on it there, the facts being at hand).
+   */
+  finish?: (profile: ClientProfile, facts: ClientFacts) => ClientProfile;
 }
 
 /** What the nightly guards read of each client before any profile is built: their tier tonight and 12-month spend. */
@@ -337,6 +342,7 @@ export function* streamProfiles(
   // whose scores would otherwise silently be against a different base.
   let firstPassBuyers: string[] | undefined;
   let reference = options.rfmReference;
+  const { finish } = options;
   if (!reference) {
     const inputs: RfmInput[] = [];
     firstPassBuyers = [];
@@ -362,7 +368,7 @@ export function* streamProfiles(
       buyer += 1;
       profile.rfm = scoredWithSegment(reference, input, env);
     }
-    yield profile;
+    yield finish ? finish(profile, facts) : profile;
   }
   if (firstPassBuyers && buyer !== firstPassBuyers.length) {
     throw new Error('streamProfiles: the source yielded different clients on its second pass');
