@@ -67,7 +67,7 @@ let spend12mMinorTotal = 0;
 let orderCountTotal = 0;
 let sampledBytes = 0;
 let sampled = 0;
-for (const profile of streamProfiles(() => aggregator.clients(), { runDate, config })) {
+for (const profile of streamProfiles(() => aggregator.clients(), { runDate, config }, { measureSource: () => aggregator.clientOrders() })) {
   if (clients++ % 100 === 0) {
     // The item as the store writes it: the profile plus its digest and run date (~40 bytes).
     sampledBytes += Buffer.byteLength(JSON.stringify(profile)) + 40;
@@ -93,7 +93,7 @@ const result: TieringStageResult = {
 };
 if (flags.includes('--clv')) {
   const t0 = performance.now();
-  const { summaries } = clvSummaries(aggregator.clients(), clock.now, config.clv, config.timeZone);
+  const { summaries } = clvSummaries(aggregator.clientOrders(), clock.now, config.clv, config.timeZone);
   const t1 = performance.now();
   const fit = fitClvModels(summaries, clock.now, config.clv);
   const t2 = performance.now();

@@ -6,7 +6,7 @@
  */
 
 import type { Config } from '#shared/config.ts';
-import type { ChurnRisk, ClientClv, ClientFacts, ClientProfile, Tier } from '#shared/model.ts';
+import type { ChurnRisk, ClientClv, ClientFacts, ClientOrders, ClientProfile, Tier } from '#shared/model.ts';
 import { currencyExponent } from '#shared/money.ts';
 import { addDays, MS_PER_DAY } from '#shared/time.ts';
 import { runClock } from '#shared/tiering/profile.ts';
@@ -74,7 +74,7 @@ export function clvSummaryCollector(
   calibrationEnd: number,
   rules: SummaryRules,
   timeZone: string,
-): { buyers: ClvBuyers; add(facts: ClientFacts): void } {
+): { buyers: ClvBuyers; add(facts: ClientOrders): void } {
   const buyers: ClvBuyers = { customerIds: [], summaries: [] };
   return {
     buyers,
@@ -88,7 +88,7 @@ export function clvSummaryCollector(
 }
 
 /** Every buyer's summary as of `calibrationEnd` (clients with no purchase before it are left out). */
-export function clvSummaries(clients: Iterable<ClientFacts>, calibrationEnd: number, rules: SummaryRules, timeZone: string): ClvBuyers {
+export function clvSummaries(clients: Iterable<ClientOrders>, calibrationEnd: number, rules: SummaryRules, timeZone: string): ClvBuyers {
   const collector = clvSummaryCollector(calibrationEnd, rules, timeZone);
   for (const facts of clients) collector.add(facts);
   return collector.buyers;

@@ -219,7 +219,7 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
   const { runDate, config } = context;
   // One pass over the clients for every measure: each pass builds every client's facts again.
   const clv = clvSummaryCollector(runClock(runDate, config.timeZone).now, config.clv, config.timeZone);
-  const clients = config.clv.enabled ? passingThrough(shardRead.aggregator.clients(), clv.add) : shardRead.aggregator.clients();
+  const clients = config.clv.enabled ? passingThrough(shardRead.aggregator.clientOrders(), clv.add) : shardRead.aggregator.clientOrders();
   const figures = emptyShardFigures();
   const inputs = rfmMeasures(clients, { runDate, config }, (client) => {
     figures.clients += 1;
