@@ -18,12 +18,12 @@ aggregation in DuckDB (time ratio, results compared), the CLV fit, DynamoDB writ
 DynamoDB Local (first run, rerun, 1% changed) and the campaign sender's pace against the SES
 emulator.
 
-  --sizes A,B,...      clients per export (default 100000,1000000)
+  --sizes A,B,...      clients per export (default 100000,1000000; 0 for none)
   --shard-check N      also run shard 1 of N of the tiering stage alone, for the memory one
                        shard needs (default 4; 0 to skip)
   --dynamodb-max N     DynamoDB stage only for sizes <= N (default 100000; 1M items on
                        DynamoDB Local takes very long on 2 cores)
-  --emails N           welcome emails for the sender stage (default 300)
+  --emails N           welcome emails for the sender stage (default 300; 0 to skip)
   --hourly-sizes A,B   clients of the hourly sender stage (1% due; one full-scan hour, then one
                        hour through the due index, items read and wall time; default 100000,
                        0 to skip; 100k took ~4 min to load and ~3 min to scan on 2 busy cores)
@@ -151,8 +151,9 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const sizes = values.sizes.split(',').map((s) => Number(s.trim().replaceAll('_', '')));
-  if (sizes.some((n) => !Number.isSafeInteger(n) || n < 100)) throw new Error(`--sizes must be integers >= 100, got ${values.sizes}`);
+  // 0 alone skips the export sizes (to run the AWS stages only, e.g. the hourly sender at 1M).
+  const sizes = values.sizes.split(',').map((s) => Number(s.trim().replaceAll('_', ''))).filter((n) => n !== 0);
+  if (sizes.some((n) => !Number.isSafeInteger(n) || n < 100)) throw new Error(`--sizes must be integers >= 100 (or 0 for none), got ${values.sizes}`);
   const dynamoMax = Number(values['dynamodb-max']);
   const shardCheck = Number(values['shard-check']);
   const emails = Number(values.emails);
@@ -215,8 +216,10 @@ async function main(): Promise<void> {
       const exp = await benchExport(result.clients, seed, () => undefined);
       result.dynamodb = await benchDynamoDb(aws, result.clients, exp.dir, BENCH_AS_OF, log);
     }
-    log(`== campaign sender: ${emails} welcome emails at ${sendRate}/s`);
-    sender = await benchSender(aws, emails, sendRate);
+    if (emails > 0) {
+      log(`== campaign sender: ${emails} welcome emails at ${sendRate}/s`);
+      sender = await benchSender(aws, emails, sendRate);
+    }
     for (const size of hourlySizes) {
       log(`== hourly sender: ${size.toLocaleString('en-US')} clients, 1% due`);
       hourlySender.push(await benchHourlySender(aws, size, log, { fullScan: size <= hourlyFullScanMax }));
