@@ -6,6 +6,7 @@ import type { Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { checkRejectShares, readExport, ExportError, MAX_KEPT_REJECTS, type FieldWarning, type FileReport, type ReadResult } from '#shared/exports/reader.ts';
 import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
+import type { ExportHandlers } from '#shared/exports/types.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
 import { advisorDigestsOfNight, type AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
@@ -24,7 +25,7 @@ import { acceptedOrderLines, addShardFigures, admitNight, emptyShardFigures, typ
 import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
-import { shardHandlers, shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from './shards.ts';
+import { SINGLE_SHARD, type ShardSpec } from './shards.ts';
 import { distribution, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { tallyShardCampaigns, writeCampaignResults } from './campaign-results.ts';
 import type { CampaignHeadline, CampaignTallies } from '#shared/campaign-results/results.ts';
@@ -77,6 +78,11 @@ export class NightlyRunError extends ClienteleError {
   }
 }
 
+/** The nightly run reads full snapshots only: an incremental export (its manifest says so) is refused. */
+export function notFullSnapshot(source: string): NightlyRunError {
+  return new NightlyRunError(`${source} is an incremental export (_manifest.json); the nightly run needs a full snapshot.`);
+}
+
 /** What every phase needs: the run's identity, configuration, AWS clients, log and progress. */
 export interface NightContext {
   runDate: string;
@@ -126,17 +132,38 @@ export interface ShardRead {
   readMs: number;
 }
 
-/** Phase 1: read the whole export, keeping the shard's clients. Throws before any write on a bad export. */
-export async function readShard(context: NightContext, source: ExportSource, shard: ShardSpec = SINGLE_SHARD): Promise<ShardRead> {
+/** Phase 1: read the whole export (one shard: the single run). Throws before any write on a bad export. */
+export async function readShard(context: NightContext, source: ExportSource): Promise<ShardRead> {
+  const { config, log } = context;
+  return collectShard(context, SINGLE_SHARD, source.describe(), async (handlers, now) => {
+    try {
+      // Reject shares are checked once the unknown customers' lines are counted (admitShards).
+      return await readExport(source, handlers, { config, now, checkRejectShares: false, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) });
+    } catch (error) {
+      if (error instanceof ExportError) log.error('export rejected, nothing written', { file: error.file, error: error.message });
+      throw error;
+    }
+  });
+}
+
+/**
+ * A shard's clients from the rows `read` hands over (the whole export, or a shard's bucket of
+ * it: shares.ts), with the read's figures; the clients who asked to be forgotten left out.
+ */
+export async function collectShard(
+  context: NightContext,
+  shard: ShardSpec,
+  source: string,
+  read: (handlers: ExportHandlers, now: number) => Promise<ReadResult>,
+): Promise<ShardRead> {
   const { config, runDate, log } = context;
   const started = performance.now();
-  log.info('reading export', { source: source.describe(), shard: shard.index, shards: shard.count });
-  const scheme = shard.count > 1 ? await shardKeySchemeOf(source) : 'customer-id';
+  log.info('reading export', { source, shard: shard.index, shards: shard.count });
   const { now } = runClock(runDate, config.timeZone);
   const aggregator = new ClientAggregator({ now });
   const products: ProductRecord[] = [];
   const orphans = new OrphanOrderLines();
-  const handlers = shardHandlers(
+  const result = await read(
     {
       customer: (record) => aggregator.addCustomer(record),
       order: (line, at) => {
@@ -146,36 +173,23 @@ export async function readShard(context: NightContext, source: ExportSource, sha
       },
       product: (record) => products.push(record),
     },
-    shard,
-    scheme,
+    now,
   );
-  let read: ReadResult;
-  try {
-    // Reject shares are checked once the unknown customers' lines are counted (admitShards).
-    read = await readExport(source, handlers, { config, now, checkRejectShares: false, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) });
-  } catch (error) {
-    if (error instanceof ExportError) log.error('export rejected, nothing written', { file: error.file, error: error.message });
-    throw error;
-  }
-  if (read.mode !== 'full') {
-    throw new NightlyRunError(
-      `${source.describe()} is an incremental export (_manifest.json); the nightly run needs a full snapshot.`,
-    );
-  }
+  if (result.mode !== 'full') throw notFullSnapshot(source);
   // People who asked to be forgotten stay out of the base whatever the export says.
   const erasures = await loadErasures(context.clients.documents, tableNames(config).suppression);
   const erasedClients = aggregator.dropClients((id, email) => isErased(erasures, id, email));
-  log.info('export read', { rows: read.rows, rejected: read.rejected, warned: read.warned, files: read.files.length, clients: aggregator.clientCount, erasedClients, shard: shard.index });
+  log.info('export read', { rows: result.rows, rejected: result.rejected, warned: result.warned, files: result.files.length, clients: aggregator.clientCount, erasedClients, shard: shard.index });
   return {
     shard,
-    source: source.describe(),
+    source,
     aggregator,
-    read,
+    read: result,
     products,
     erasedClients,
     orphans,
     unknownCustomers: noUnknownCustomers(),
-    fingerprint: nightFingerprint(read.files, config),
+    fingerprint: nightFingerprint(result.files, config),
     readMs: Math.round(performance.now() - started),
   };
 }
