@@ -167,7 +167,7 @@ export function decodeRecordLines(text: string, each: (line: number, record: unk
  * are copied into one byte buffer per bucket as they come: strings kept until a chunk is full
  * would outlive the young generation and swell the heap.
  */
-class BucketWriter {
+export class BucketWriter {
   private readonly buffers: Buffer[];
   private readonly sizes: number[];
   private readonly counts: number[];
