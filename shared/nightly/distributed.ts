@@ -11,6 +11,7 @@ import {
   collectShard,
   combineMeasures,
   defaultExportSource,
+  exportRejected,
   finishNight,
   loadShardBase,
   measureShard,
@@ -207,7 +208,7 @@ export async function repartitionToWork(context: NightContext, shard: ShardSpec,
     source,
     plan,
     shard.index,
-  );
+  ).catch(exportRejected(context.log));
   return { shard, files: share.files.length, rows: share.files.reduce((n, f) => n + f.report.rows, 0), readMs: share.readMs };
 }
 
@@ -216,10 +217,13 @@ export async function bucketShardRead(context: NightContext, store: WorkStore, s
   const plan = await readPlan(store, { runId: context.runId, shards: shard.count });
   const shares = await readShares(store, plan);
   const read = combinedRead(plan, shares);
-  return collectShard(context, shard, plan.source, async (handlers) => {
+  const shardRead = await collectShard(context, shard, plan.source, async (handlers) => {
     await readBucket(store, plan, shares, shard.index, handlers);
     return read;
   });
+  // The shard's reading: reader i's share of the export, then bucket i.
+  shardRead.readMs += shares[shard.index]?.readMs ?? 0;
+  return shardRead;
 }
 
 /**
@@ -229,7 +233,7 @@ export async function bucketShardRead(context: NightContext, store: WorkStore, s
 export async function checkWholeExport(context: NightContext, store: WorkStore, shards: number): Promise<NightlyRunSummary['input']['files']> {
   const plan = await readPlan(store, { runId: context.runId, shards });
   const read = combinedRead(plan, await readShares(store, plan));
-  await checkShares(store, plan, read);
+  await checkShares(store, plan, read).catch(exportRejected(context.log));
   return read.files;
 }
 

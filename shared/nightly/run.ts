@@ -42,16 +42,19 @@ import { NIGHTLY_JOB, type NightAdmission, type NightlyProgress, type NightlyRun
  * by a rerun, ends exactly where one clean run would (apply.ts).
  *
  * The job is four phases, so that it can run as one process or as shards (shards.ts):
- *  1. readShard + loadShardBase + measureShard, per shard: read the export keeping the shard's
- *     clients, load their state as of the last completed night (base.ts), and measure what the
- *     whole base must agree on (RFM measures, CLV summaries, the guards' figures: numbers only);
+ *  1. readShard (or, sharded, collectShard over the shard's bucket: shares.ts) + loadShardBase +
+ *     measureShard, per shard: the shard's clients as read, their state as of the last completed
+ *     night (base.ts), and what the whole base must agree on (RFM measures, CLV summaries, the
+ *     guards' figures: numbers only);
  *  2. combineMeasures + admitNight, once: RFM quintile cuts and the CLV fit over every shard's
  *     measures; the checks before any write, then the night marked as being written;
  *  3. writeShard, per shard: profiles scored with those models, compared with the base, written;
  *  4. finishNight, once: what earlier attempts left and tonight does not touch put back, the
  *     summary, rejects and catalogue objects, the report, the runs table (night completed).
- * runNightly does all four in this process with one shard; a sharded run (worker threads
- * locally, a Step Functions Distributed Map in AWS) stores exactly the same results.
+ * runNightly does all four in this process with one shard, reading the export once; a sharded
+ * run (worker threads locally, Step Functions Distributed Maps in AWS: distributed.ts) first
+ * shares the export's files between readers that route each record to its shard's bucket, and
+ * stores exactly the same results.
  */
 
 
@@ -135,15 +138,20 @@ export interface ShardRead {
 /** Phase 1: read the whole export (one shard: the single run). Throws before any write on a bad export. */
 export async function readShard(context: NightContext, source: ExportSource): Promise<ShardRead> {
   const { config, log } = context;
-  return collectShard(context, SINGLE_SHARD, source.describe(), async (handlers, now) => {
-    try {
-      // Reject shares are checked once the unknown customers' lines are counted (admitShards).
-      return await readExport(source, handlers, { config, now, checkRejectShares: false, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) });
-    } catch (error) {
-      if (error instanceof ExportError) log.error('export rejected, nothing written', { file: error.file, error: error.message });
-      throw error;
-    }
-  });
+  return collectShard(context, SINGLE_SHARD, source.describe(), (handlers, now) =>
+    // Reject shares are checked once the unknown customers' lines are counted (admitShards).
+    readExport(source, handlers, { config, now, checkRejectShares: false, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) }).catch(
+      exportRejected(log),
+    ),
+  );
+}
+
+/** For a promise's catch: an export refused (ExportError) is logged as such; the error goes on. */
+export function exportRejected(log: Log): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof ExportError) log.error('export rejected, nothing written', { file: error.file, error: error.message });
+    throw error;
+  };
 }
 
 /**
@@ -304,7 +312,7 @@ export interface ShardOutcome {
   changes: Omit<ProfileDiff, 'changed' | 'tierChanges' | 'unchanged'> & { changed: number; unchanged: number };
   written: NightlyRunSummary['written'];
   timingsMs: NightlyRunSummary['timingsMs'];
-  /** The export as the reader saw it (every shard reads all of it: the same figures in each). */
+  /** The export as the reader saw it (every shard gets every reader's figures: the same in each). */
   input: NightlyRunSummary['input'];
   /** Order lines of the shard's unknown customers, per file (each shard rejects its own clients'). */
   unknownCustomerLines: Record<string, number>;
