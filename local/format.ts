@@ -78,7 +78,8 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   const t = summary.timingsMs;
   lines.push(
     `Time: ${seconds(summary.durationMs)} (read ${seconds(t.read)}, compute ${seconds(t.compute)}, ` +
-      `compare ${seconds(t.load)}, write ${seconds(t.write)})`,
+      // Older summaries timed the comparison apart; it is part of compute since profiles are streamed.
+      `${t.load > 0 ? `compare ${seconds(t.load)}, ` : ''}write ${seconds(t.write)})`,
   );
   lines.push(`Report: ${summary.report.summaryObject}`);
   const { reportObject, reportError, teamEmail } = summary.report;

@@ -96,6 +96,9 @@ export interface ClientFacts {
   skus: SkuFact[];
 }
 
+/** What the measures of a night read of a client (RFM, tier, CLV summary): no categories or SKUs. */
+export type ClientOrders = Pick<ClientFacts, 'customerId' | 'customer' | 'orders'>;
+
 export interface RfmScores {
   /** 1-5 each: 5 is the most recent, most frequent, highest spending quintile. */
   r: number;

@@ -61,6 +61,15 @@ const sizeFigures = z.object({
     .optional(),
 });
 
+const hourlyRun = z.object({ itemsRead: z.number(), clientsDue: z.number(), wallMs: z.number() });
+const hourlySenderFigures = z.object({
+  clients: z.number(),
+  due: z.number(),
+  fullScan: hourlyRun.optional(),
+  indexed: hourlyRun,
+  readShare: z.number(),
+});
+
 const benchReport = z.object({
   date: z.string(),
   /** Files written before commits were recorded have none. */
@@ -70,6 +79,7 @@ const benchReport = z.object({
   sender: z
     .object({ maxSendRate: z.number(), profiles: z.number(), sent: z.number(), emailsPerSecond: z.number(), maxObservedRate: z.number() })
     .optional(),
+  hourlySender: z.array(hourlySenderFigures).optional(),
 });
 
 export type BenchReport = z.infer<typeof benchReport>;
@@ -169,6 +179,8 @@ export interface LatestFigures {
   picked: Map<number, Map<Stage, Picked>>;
   /** The latest run with a sender stage. */
   sender?: ResultFile;
+  /** By base size, the latest run's hourly sender figures. */
+  hourly: Map<number, { result: ResultFile; figures: z.infer<typeof hourlySenderFigures> }>;
 }
 
 const byDate = (a: ResultFile, b: ResultFile) => a.report.date.localeCompare(b.report.date) || a.file.localeCompare(b.file);
@@ -176,16 +188,18 @@ const byDate = (a: ResultFile, b: ResultFile) => a.report.date.localeCompare(b.r
 export function latestFigures(files: readonly ResultFile[]): LatestFigures {
   const picked = new Map<number, Map<Stage, Picked>>();
   let sender: ResultFile | undefined;
+  const hourly: LatestFigures['hourly'] = new Map();
   // Oldest first: a later run's stage replaces an earlier one's.
   for (const result of [...files].sort(byDate)) {
     if (result.report.sender) sender = result;
+    for (const figures of result.report.hourlySender ?? []) hourly.set(figures.clients, { result, figures });
     for (const size of result.report.sizes) {
       const stages = picked.get(size.clients) ?? new Map<Stage, Picked>();
       for (const stage of Object.keys(STAGES) as Stage[]) if (STAGES[stage](size) !== undefined) stages.set(stage, { ...result, size });
       if (stages.size > 0) picked.set(size.clients, stages);
     }
   }
-  return { sizes: [...picked.keys()].sort((a, b) => a - b), picked, ...(sender ? { sender } : {}) };
+  return { sizes: [...picked.keys()].sort((a, b) => a - b), picked, hourly, ...(sender ? { sender } : {}) };
 }
 
 /** The sizes' figures put together from the latest run of each stage. */
@@ -241,6 +255,15 @@ export function renderBenchTable(latest: LatestFigures): string {
         `at most ${fmt(sender.maxObservedRate)} calls in any 1 s window.`,
     );
   }
+  const hourly = [...latest.hourly.values()].sort((a, b) => a.figures.clients - b.figures.clients);
+  if (hourly.length > 0) lines.push('');
+  for (const { figures: h } of hourly) {
+    const before = h.fullScan ? `; the full-scan hour before it read ${fmt(h.fullScan.itemsRead)} in ${sec(h.fullScan.wallMs)}` : '';
+    lines.push(
+      `Hourly sender, ${fmt(h.clients)} clients, ${fmt(h.due)} due (1%): through the due index ${fmt(h.indexed.itemsRead)} profiles read ` +
+        `(${fmt(h.readShare * 100, 2)}% of the base) in ${sec(h.indexed.wallMs)}${before}.`,
+    );
+  }
   // Which file each column's stages came from, grouped by file.
   const sources = new Map<string, { result: ResultFile; parts: string[] }>();
   for (const clients of sizes) {
@@ -254,6 +277,11 @@ export function renderBenchTable(latest: LatestFigures): string {
     const entry = sources.get(latest.sender.file) ?? { result: latest.sender, parts: [] };
     entry.parts.push('sender');
     sources.set(latest.sender.file, entry);
+  }
+  for (const { result, figures } of hourly) {
+    const entry = sources.get(result.file) ?? { result, parts: [] };
+    entry.parts.push(`hourly sender at ${fmt(figures.clients)}`);
+    sources.set(result.file, entry);
   }
   lines.push('', 'From:');
   for (const { result, parts } of [...sources.values()].sort((a, b) => byDate(a.result, b.result))) lines.push(`- ${describeRun(result)}: ${parts.join(', ')}`);

@@ -9,13 +9,14 @@ import { combinedRead, planShares, readBucket, readPlan, readShares, repartition
 import { SINGLE_SHARD, type ShardSpec } from '#shared/nightly/shards.ts';
 import { directoryWorkStore } from '#shared/nightly/work-store.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
-import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
+import { runClock, streamProfiles } from '#shared/tiering/profile.ts';
 
 /**
  * The tiering stage alone, in its own process so its peak RSS is its own:
  * `tsx local/bench/tiering-stage.ts <export dir> <run date> [--clv]`. Reads the export from the
- * folder, aggregates, computes every profile (no AWS), then prints one JSON line. With --clv it
- * then fits the CLV models on the same clients (timed apart; the RSS figure is taken before the fit).
+ * folder, aggregates, streams every profile as the nightly run does (no AWS), then prints one
+ * JSON line. With --clv it then fits the CLV models on the same clients (timed apart; the RSS
+ * figure is taken before the fit).
  *
  * One shard of a sharded night, as its Lambdas do it (shared/nightly/shares.ts), with the work
  * objects in a folder instead of S3:
@@ -101,15 +102,15 @@ async function readShardBucket(): Promise<ReadResult> {
 }
 const read = shard.count > 1 ? await readShardBucket() : await readExport(source, handlers, { config, now: clock.now });
 const readDone = performance.now();
-const profiles = computeProfiles(aggregator.clients(), { runDate, config });
-const computeDone = performance.now();
+// Streamed as the nightly run does (RFM measures first, then each profile): never all held at once.
 const tiers: Record<Tier, number> = { VIC: 0, Core: 0, Potential: 0, Entry: 0, Prospect: 0 };
+let clients = 0;
 let spend12mMinorTotal = 0;
 let orderCountTotal = 0;
 let sampledBytes = 0;
 let sampled = 0;
-for (const [i, profile] of profiles.entries()) {
-  if (i % 100 === 0) {
+for (const profile of streamProfiles(() => aggregator.clients(), { runDate, config }, { measureSource: () => aggregator.clientOrders() })) {
+  if (clients++ % 100 === 0) {
     // The item as the store writes it: the profile plus its digest and run date (~40 bytes).
     sampledBytes += Buffer.byteLength(JSON.stringify(profile)) + 40;
     sampled += 1;
@@ -118,10 +119,11 @@ for (const [i, profile] of profiles.entries()) {
   spend12mMinorTotal += profile.spend12mMinor;
   orderCountTotal += profile.orderCount;
 }
+const computeDone = performance.now();
 const result: TieringStageResult = {
   rows: read.rows,
   rejected: read.rejected,
-  clients: profiles.length,
+  clients,
   readMs: readDone - started,
   computeMs: computeDone - readDone,
   wallMs: computeDone - started,
@@ -131,10 +133,9 @@ const result: TieringStageResult = {
   orderCountTotal,
   meanProfileItemBytes: sampled === 0 ? 0 : Math.round(sampledBytes / sampled),
 };
-profiles.length = 0;
 if (flags.includes('--clv')) {
   const t0 = performance.now();
-  const { summaries } = clvSummaries(aggregator.clients(), clock.now, config.clv, config.timeZone);
+  const { summaries } = clvSummaries(aggregator.clientOrders(), clock.now, config.clv, config.timeZone);
   const t1 = performance.now();
   const fit = fitClvModels(summaries, clock.now, config.clv);
   const t2 = performance.now();

@@ -51,7 +51,7 @@ async function readBase(options: ClvOptions): Promise<Base> {
     for (const reject of read.rejects.slice(0, 5)) process.stderr.write(`  ${reject.file}:${reject.line}  ${reject.reason}\n`);
   }
   // T runs to --calibration-end itself (the last day before `now`), as the nightly's runs to its run date.
-  const { customerIds, summaries } = clvSummaries(aggregator.clients(), now, config.clv, config.timeZone);
+  const { customerIds, summaries } = clvSummaries(aggregator.clientOrders(), now, config.clv, config.timeZone);
   return { config, calibrationEnd: now, customerIds, summaries };
 }
 

@@ -6,7 +6,7 @@
  */
 
 import type { Config } from '#shared/config.ts';
-import type { ChurnRisk, ClientClv, ClientFacts, ClientProfile, Tier } from '#shared/model.ts';
+import type { ChurnRisk, ClientClv, ClientFacts, ClientOrders, ClientProfile, Tier } from '#shared/model.ts';
 import { currencyExponent } from '#shared/money.ts';
 import { addDays, MS_PER_DAY } from '#shared/time.ts';
 import { runClock } from '#shared/tiering/profile.ts';
@@ -74,7 +74,7 @@ export function clvSummaryCollector(
   calibrationEnd: number,
   rules: SummaryRules,
   timeZone: string,
-): { buyers: ClvBuyers; add(facts: ClientFacts): void } {
+): { buyers: ClvBuyers; add(facts: ClientOrders): void } {
   const buyers: ClvBuyers = { customerIds: [], summaries: [] };
   return {
     buyers,
@@ -88,7 +88,7 @@ export function clvSummaryCollector(
 }
 
 /** Every buyer's summary as of `calibrationEnd` (clients with no purchase before it are left out). */
-export function clvSummaries(clients: Iterable<ClientFacts>, calibrationEnd: number, rules: SummaryRules, timeZone: string): ClvBuyers {
+export function clvSummaries(clients: Iterable<ClientOrders>, calibrationEnd: number, rules: SummaryRules, timeZone: string): ClvBuyers {
   const collector = clvSummaryCollector(calibrationEnd, rules, timeZone);
   for (const facts of clients) collector.add(facts);
   return collector.buyers;
@@ -250,28 +250,64 @@ export function fitClvForRun(summaries: readonly RfmSummary[], context: { runDat
   return fitClvModels(summaries, now, config.clv);
 }
 
+/**
+ * One buyer's rounded prediction with a night's fit: undefined when the fit has no models; the
+ * predictor's result is undefined for a prediction that is not finite (the fit was probed by
+ * fitClvModels, but a NaN must never reach DynamoDB: such a client keeps no clv).
+ */
+export function clvPredictor(
+  fit: ClvModelFit,
+  context: { runDate: string; config: Config },
+): ((summary: RfmSummary) => StoredClvPrediction | undefined) | undefined {
+  if (!fit.models) return undefined;
+  const { config } = context;
+  const { now } = runClock(context.runDate, config.timeZone);
+  const options = { unit: config.clv.unit, annualDiscountRate: config.clv.annualDiscountRate };
+  const predict = createClvPredictor(fit.models, { ...options, calibrationEnd: now });
+  const predictFromAnchor = createClvPredictor(fit.models, { ...options, calibrationEnd: 0, minProbabilityAlive: 0 });
+  const calibrationDate = calibrationEndDate(now, config.timeZone); // the run date
+  return (summary) => {
+    const prediction = predict(summary);
+    if (!predictionIsFinite(prediction)) return undefined;
+    const next = nextOrderDate(predictFromAnchor, summary, prediction, calibrationDate, config.clv.unit);
+    return roundPrediction(prediction, config.currency, next);
+  };
+}
+
 /** Rounded predictions for the given buyers with a night's fit; empty when it has no models. */
 export function predictClv(
   fit: ClvModelFit,
   buyers: { customerIds: readonly string[]; summaries: readonly RfmSummary[] },
   context: { runDate: string; config: Config },
 ): Map<string, StoredClvPrediction> {
-  const { config } = context;
   const predictions = new Map<string, StoredClvPrediction>();
-  if (!fit.models) return predictions;
-  const { now } = runClock(context.runDate, config.timeZone);
-  const options = { unit: config.clv.unit, annualDiscountRate: config.clv.annualDiscountRate };
-  const predict = createClvPredictor(fit.models, { ...options, calibrationEnd: now });
-  const predictFromAnchor = createClvPredictor(fit.models, { ...options, calibrationEnd: 0, minProbabilityAlive: 0 });
-  const calibrationDate = calibrationEndDate(now, config.timeZone); // the run date
+  const predict = clvPredictor(fit, context);
+  if (!predict) return predictions;
   buyers.summaries.forEach((summary, i) => {
     const prediction = predict(summary);
-    // The fit was probed (fitClvModels), but a NaN must never reach DynamoDB: such a client keeps no clv.
-    if (!predictionIsFinite(prediction)) return;
-    const next = nextOrderDate(predictFromAnchor, summary, prediction, calibrationDate, config.clv.unit);
-    predictions.set(buyers.customerIds[i] as string, roundPrediction(prediction, config.currency, next));
+    if (prediction !== undefined) predictions.set(buyers.customerIds[i] as string, prediction);
   });
   return predictions;
+}
+
+/**
+ * The night's CLV put on each profile as it is built (summary, prediction, the profile's rules),
+ * for runs that stream their profiles instead of holding them: the same result as
+ * predictClv + applyClvToProfiles. Undefined when the fit has no models (profiles keep no clv).
+ */
+export function profileClvFinisher(
+  fit: ClvModelFit,
+  context: { runDate: string; config: Config },
+): ((profile: ClientProfile, facts: ClientFacts) => ClientProfile) | undefined {
+  const predict = clvPredictor(fit, context);
+  if (!predict) return undefined;
+  const { config } = context;
+  const { now } = runClock(context.runDate, config.timeZone);
+  const rules = { thresholds: tierThresholdsMinor(config), churnRiskBelowProbabilityAlive: config.clv.churnRiskBelowProbabilityAlive };
+  return (profile, facts) => {
+    const summary = summarise(facts.orders, now, config.clv, config.timeZone);
+    return applyClv(profile, summary === undefined ? undefined : predict(summary), rules);
+  };
 }
 
 /** Fit on `clients` and predict for them: the whole night in one process. */

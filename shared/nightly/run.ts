@@ -1,6 +1,6 @@
 import { writeJsonObject, writeObject } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
-import { applyClvToProfiles, clvSummaryCollector, fitClvForRun, predictClv, type ClvModelFit, type ClvRunReport } from '#shared/clv/profile-clv.ts';
+import { clvSummaryCollector, fitClvForRun, profileClvFinisher, type ClvModelFit, type ClvRunReport } from '#shared/clv/profile-clv.ts';
 import type { RfmSummary } from '#shared/clv/summary.ts';
 import type { Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
@@ -18,7 +18,7 @@ import { readBeforeImages } from '#shared/store/night-plans.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { compareStrings } from '#shared/tiering/client-columns.ts';
-import { computeProfiles, rfmMeasures, runClock } from '#shared/tiering/profile.ts';
+import { rfmMeasures, runClock, streamProfiles } from '#shared/tiering/profile.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
 import { acceptedOrderLines, addShardFigures, admitNight, emptyShardFigures, type ShardFigures } from './admission.ts';
@@ -26,7 +26,7 @@ import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { SINGLE_SHARD, type ShardSpec } from './shards.ts';
-import { distribution, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
+import { distributionCollector, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { tallyShardCampaigns, writeCampaignResults } from './campaign-results.ts';
 import type { CampaignHeadline, CampaignTallies } from '#shared/campaign-results/results.ts';
 import { publishNightlyReport } from './publish-report.ts';
@@ -241,7 +241,7 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
   const { runDate, config } = context;
   // One pass over the clients for every measure: each pass builds every client's facts again.
   const clv = clvSummaryCollector(runClock(runDate, config.timeZone).now, config.clv, config.timeZone);
-  const clients = config.clv.enabled ? passingThrough(shardRead.aggregator.clients(), clv.add) : shardRead.aggregator.clients();
+  const clients = config.clv.enabled ? passingThrough(shardRead.aggregator.clientOrders(), clv.add) : shardRead.aggregator.clientOrders();
   const figures = emptyShardFigures();
   const inputs = rfmMeasures(clients, { runDate, config }, (client) => {
     figures.clients += 1;
@@ -327,18 +327,14 @@ export interface ShardOutcome {
 }
 
 /**
- * The shard's profiles scored with the night's models. A function of its own so that the CLV
- * summaries and predictions (a million of each) can be collected as soon as it returns.
+ * The shard's profiles scored with the night's models, one at a time in customerId order, each
+ * with its CLV prediction: a night holds its clients' facts (the aggregator) and what changed,
+ * never every profile at once (a million profiles are ~1.4 GB of objects).
  */
-function shardProfiles(context: NightContext, shardRead: ShardRead, models: NightModels): ClientProfile[] {
+function shardProfiles(context: NightContext, shardRead: ShardRead, models: NightModels): Iterable<ClientProfile> {
   const { config, runDate } = context;
-  const { aggregator } = shardRead;
-  // The CLV summaries are gathered in the same pass over the clients as the profiles.
-  const clv = clvSummaryCollector(runClock(runDate, config.timeZone).now, config.clv, config.timeZone);
-  const clients = models.clv.models ? passingThrough(aggregator.clients(), clv.add) : aggregator.clients();
-  const profiles = computeProfiles(clients, { runDate, config }, { rfmReference: models.rfm });
-  const predictions = predictClv(models.clv, clv.buyers, context);
-  return applyClvToProfiles(profiles, { report: models.clv.report, predictions }, config);
+  const finish = profileClvFinisher(models.clv, context);
+  return streamProfiles(() => shardRead.aggregator.clients(), { runDate, config }, { rfmReference: models.rfm, ...(finish ? { finish } : {}) });
 }
 
 /** The items of `source`, each shown to `see` on its way through. */
@@ -360,13 +356,14 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   onProgress({ step: 'compute', done: 0, total: aggregator.clientCount });
   if (!models.clv.report.fitted) log.warn('clv models not fitted, profiles keep no clv tonight', { reason: models.clv.report.skippedReason });
   else if (models.clv.report.warnings.length > 0 && shard.index === 0) log.warn('clv fit warnings', { warnings: models.clv.report.warnings });
-  const profiles = shardProfiles(context, shardRead, models);
-  onProgress({ step: 'compute', done: profiles.length, total: profiles.length });
-  const computeDone = performance.now();
-
+  // Profiles are built, counted and compared in one pass: only the changed ones are kept.
+  const tonight = distributionCollector();
+  const profiles = passingThrough(shardProfiles(context, shardRead, models), tonight.add);
   const diff = diffProfiles(profiles, (id) => beforeState(base, id), runDate);
+  const shardDistribution = tonight.result();
+  onProgress({ step: 'compute', done: shardDistribution.clients, total: shardDistribution.clients });
   log.info('profiles compared', { shard: shard.index, stored: base.stored.size, planned: base.planned.size, changed: diff.changed.length, movements: diff.tierChanges.length });
-  const loadDone = performance.now();
+  const computeDone = performance.now();
 
   const total = diff.changed.length;
   onProgress({ step: 'write', done: 0, total });
@@ -379,7 +376,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   const { unknownCustomers } = shardRead;
   return {
     shard,
-    distribution: distribution(profiles),
+    distribution: shardDistribution,
     changes: {
       newClients: diff.newClients,
       changed: diff.changed.length,
@@ -392,7 +389,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
     },
     // What the night changed, the same on a rerun that finds it written; this attempt's own writes are in the log.
     written: { profiles: diff.changed.length, tierHistory: diff.tierChanges.length, retries: applied.retries },
-    timingsMs: { read: shardRead.readMs, compute: Math.round(computeDone - computeStarted), load: Math.round(loadDone - computeDone), write: Math.round(writeDone - loadDone) },
+    timingsMs: { read: shardRead.readMs, compute: Math.round(computeDone - computeStarted), load: 0, write: Math.round(writeDone - computeDone) },
     input: {
       files: read.files,
       rows: read.rows,

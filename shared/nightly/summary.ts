@@ -68,6 +68,10 @@ export interface NightlyRunSummary {
   currency: string;
   startedAt: string;
   durationMs: number;
+  /**
+   * compute: profiles built and compared with the base (one pass); load: the comparison alone in
+   * summaries written before profiles were streamed, 0 since (it is part of compute).
+   */
   timingsMs: { read: number; compute: number; load: number; write: number };
   input: {
     files: FileReport[];

@@ -1,4 +1,4 @@
-import type { ClientFacts, CustomerRecord, OrderFact, OrderLine, SkuFact } from '#shared/model.ts';
+import type { ClientFacts, ClientOrders, CustomerRecord, OrderFact, OrderLine, SkuFact } from '#shared/model.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { ClientStore, compareStrings, Interner, LatestValue } from './client-columns.ts';
 import { packCustomer, storedEmail, unpackCustomer } from './customer-packing.ts';
@@ -91,6 +91,24 @@ export class ClientAggregator {
     for (const id of ids) {
       const slot = this.slots.get(id);
       if (slot !== undefined) yield this.factsOf(id, slot);
+    }
+  }
+
+  /**
+   * Every client as clients() yields them, in the same order, with their orders only: the
+   * measures' pass (RFM, tier, CLV summaries) costs less than half as much without the
+   * categories and SKU purchases it never reads.
+   */
+  *clientOrders(): IterableIterator<ClientOrders> {
+    this.settlePending();
+    const ids = [...this.slots.keys()].sort();
+    for (const id of ids) {
+      const slot = this.slots.get(id);
+      if (slot === undefined) continue;
+      const stored = this.store.customers[slot];
+      const client: ClientOrders = { customerId: id, orders: this.store.orders(slot) };
+      if (stored !== undefined) client.customer = unpackCustomer(id, stored);
+      yield client;
     }
   }
 

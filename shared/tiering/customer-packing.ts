@@ -29,6 +29,24 @@ const allFieldsPacked: [UnpackedField] extends [never] ? true : false = true;
 void allFieldsPacked;
 
 const SEP = '\u001f';
+/**
+ * First character of a record packed as UTF-8 bytes, one per character: V8 keeps a string with
+ * any character past U+00FF (a Chinese name) at two bytes per character, which doubles the whole
+ * record; its UTF-8 bytes as a one-byte string are about half that.
+ */
+const UTF8 = '\u0002';
+const BEYOND_ONE_BYTE = /[^\u0000-\u00ff]/;
+/** UTF-8 cannot carry a lone surrogate (a JSONL "\ud800"): records with any surrogate stay as they are. */
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** A packed record never starts with UTF8 (it starts with the consent flag or a separator). */
+function compact(packed: string): string {
+  return BEYOND_ONE_BYTE.test(packed) && !SURROGATE.test(packed) ? UTF8 + Buffer.from(packed, 'utf8').toString('latin1') : packed;
+}
+
+function expanded(stored: string): string {
+  return stored.startsWith(UTF8) ? Buffer.from(stored.slice(1), 'latin1').toString('utf8') : stored;
+}
 
 export type StoredCustomer = string | CustomerRecord;
 
@@ -41,12 +59,12 @@ export function packCustomer(record: CustomerRecord): StoredCustomer {
     parts.push(value === undefined ? '' : `=${value}`);
   }
   for (const key of Object.keys(record)) if (!KNOWN_FIELDS.has(key)) return { ...record };
-  return parts.join(SEP);
+  return compact(parts.join(SEP));
 }
 
 export function unpackCustomer(customerId: string, stored: StoredCustomer): CustomerRecord {
   if (typeof stored !== 'string') return { ...stored };
-  const parts = stored.split(SEP);
+  const parts = expanded(stored).split(SEP);
   const record: CustomerRecord = { customerId };
   if (parts[0] !== '') record.acceptsMarketing = parts[0] === '1';
   const signedUp = parts[1];
@@ -60,6 +78,6 @@ export function unpackCustomer(customerId: string, stored: StoredCustomer): Cust
 
 export function storedEmail(stored: StoredCustomer): string | undefined {
   if (typeof stored !== 'string') return stored.email;
-  const part = stored.split(SEP, 3)[2]; // email is the first string field
+  const part = expanded(stored).split(SEP, 3)[2]; // email is the first string field
   return part ? part.slice(1) : undefined;
 }

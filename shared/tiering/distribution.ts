@@ -95,8 +95,15 @@ function finished(d: Required<Distribution>): Distribution {
 }
 
 export function distribution(profiles: Iterable<ClientProfile>): Distribution {
+  const collector = distributionCollector();
+  for (const profile of profiles) collector.add(profile);
+  return collector.result();
+}
+
+/** distribution() fed one profile at a time, for a pass over the profiles made for something else. */
+export function distributionCollector(): { add(profile: ClientProfile): void; result(): Distribution } {
   const d = emptyDistribution();
-  for (const profile of profiles) {
+  const add = (profile: ClientProfile): void => {
     d.clients++;
     d.tiers[profile.tier].clients++;
     const tier = d.tiers[profile.tier];
@@ -116,8 +123,8 @@ export function distribution(profiles: Iterable<ClientProfile>): Distribution {
       // Keeps memory bounded on a large base: only the best few are ever needed.
       if (d.rising.top.length >= RISING_TOP * 50) d.rising.top = d.rising.top.sort(byValueThenId).slice(0, RISING_TOP);
     }
-  }
-  return finished(d);
+  };
+  return { add, result: () => finished(d) };
 }
 
 /** The distribution of a base from its shards' distributions: counts add up, shares and tops are recomputed. */

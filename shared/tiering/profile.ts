@@ -1,5 +1,5 @@
 import type { Config } from '#shared/config.ts';
-import type { ClientFacts, ClientProfile, RfmScores, SkuPurchase, Tier } from '#shared/model.ts';
+import type { ClientFacts, ClientOrders, ClientProfile, RfmScores, SkuPurchase, Tier } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { addDays, addYears, daysBetweenDates, isIsoDate, isoInstant, localDaysIn, startOfLocalDay, type LocalDays } from '#shared/time.ts';
 import { medianDayGap, stageFor } from './lifecycle.ts';
@@ -74,7 +74,7 @@ interface OrderSummary {
 }
 
 /** Orders at or after `now` are ignored; an order counts as a purchase when its net is > 0. */
-function summariseOrders(facts: ClientFacts, env: Environment): OrderSummary {
+function summariseOrders(facts: ClientOrders, env: Environment): OrderSummary {
   const summary: OrderSummary = { orderCount: 0, lifetimeSpendMinor: 0, spend12mMinor: 0, orderDays: [] };
   const days = new Set<number>();
   for (const order of facts.orders) {
@@ -96,7 +96,7 @@ function summariseOrders(facts: ClientFacts, env: Environment): OrderSummary {
  * dropped at 02:00 holds the first hours of the next day, and a backfill may read a later
  * snapshot; such clients belong to a later night, not to this one as prospects.
  */
-function knownBy(facts: ClientFacts, env: Environment): boolean {
+function knownBy(facts: ClientOrders, env: Environment): boolean {
   if (facts.orders.some((order) => order.orderedAt < env.now)) return true;
   const signedUpAt = facts.customer?.signedUpAt;
   return facts.customer !== undefined && (signedUpAt === undefined || signedUpAt < env.now);
@@ -267,6 +267,16 @@ export interface ProfileOptions {
    * sharded run passes the whole base's reference so that each shard scores like a single run.
    */
   rfmReference?: RfmReference;
+  /**
+   * streamProfiles only: each profile passes through this with its client's facts before it is
+   * yielded (the nightly run puts the CLV prediction on it there, the facts being at hand).
+   */
+  finish?: (profile: ClientProfile, facts: ClientFacts) => ClientProfile;
+  /**
+   * streamProfiles without a reference only: the first pass (the RFM measures) reads these, the
+   * same clients in the same order as `source` with their orders only (ClientAggregator.clientOrders).
+   */
+  measureSource?: () => Iterable<ClientOrders>;
 }
 
 /** What the nightly guards read of each client before any profile is built: their tier tonight and 12-month spend. */
@@ -280,7 +290,7 @@ export interface ClientTierMeasure {
  * The RFM measures of every buyer among `clients` (what a sharded run merges into one reference);
  * `visit` sees every known client's tier on the way, in the same pass.
  */
-export function rfmMeasures(clients: Iterable<ClientFacts>, context: TieringContext, visit?: (client: ClientTierMeasure) => void): RfmInput[] {
+export function rfmMeasures(clients: Iterable<ClientOrders>, context: TieringContext, visit?: (client: ClientTierMeasure) => void): RfmInput[] {
   const env = environment(context);
   const inputs: RfmInput[] = [];
   for (const facts of clients) {
@@ -337,10 +347,11 @@ export function* streamProfiles(
   // whose scores would otherwise silently be against a different base.
   let firstPassBuyers: string[] | undefined;
   let reference = options.rfmReference;
+  const { finish } = options;
   if (!reference) {
     const inputs: RfmInput[] = [];
     firstPassBuyers = [];
-    for (const facts of source()) {
+    for (const facts of (options.measureSource ?? source)()) {
       if (!knownBy(facts, env)) continue;
       const input = rfmInputOf(summariseOrders(facts, env), env);
       if (!input) continue;
@@ -362,7 +373,7 @@ export function* streamProfiles(
       buyer += 1;
       profile.rfm = scoredWithSegment(reference, input, env);
     }
-    yield profile;
+    yield finish ? finish(profile, facts) : profile;
   }
   if (firstPassBuyers && buyer !== firstPassBuyers.length) {
     throw new Error('streamProfiles: the source yielded different clients on its second pass');

@@ -72,6 +72,18 @@ describe('the README benchmark table', () => {
     expect(table).toContain('| next night, 1% of clients changed | 1,000 clients: 4,000 items (2,000 profiles + 2,000 history records) | – |');
   });
 
+  it('adds a line per hourly sender base size, from the latest run that measured it', () => {
+    const hourlyRun = (id: string, date: string, hourlySender: unknown[]) =>
+      resultFile(`bench-${id}.json`, { date, commit: { id: id.repeat(40).slice(0, 40), dirty: false }, machine, sizes: [], hourlySender });
+    const indexed = (itemsRead: number, wallMs: number) => ({ mode: 'index', itemsRead, clientsDue: itemsRead, wallMs });
+    const early = hourlyRun('c', '2026-12-01T00:00:00.000Z', [{ clients: 100_000, due: 1_000, loadMs: 1, fullScan: { mode: 'full-scan', itemsRead: 100_000, clientsDue: 0, wallMs: 47_000 }, indexed: indexed(1_000, 3_200), readShare: 0.01 }]);
+    const later = hourlyRun('d', '2026-12-02T00:00:00.000Z', [{ clients: 1_000_000, due: 10_000, loadMs: 1, indexed: indexed(10_000, 30_000), readShare: 0.01 }]);
+    const table = renderBenchTable(latestFigures([later, early, fullRun]));
+    expect(table).toContain('Hourly sender, 100,000 clients, 1,000 due (1%): through the due index 1,000 profiles read (1.00% of the base) in 3.2 s; the full-scan hour before it read 100,000 in 47.0 s.');
+    expect(table).toContain('Hourly sender, 1,000,000 clients, 10,000 due (1%): through the due index 10,000 profiles read (1.00% of the base) in 30.0 s.');
+    expect(table).toContain('`bench-d.json` (2026-12-02, commit dddddddd, 2 CPUs (AMD EPYC), Node 24.22.3, load average 0.9 over the last 15 min): hourly sender at 1,000,000');
+  });
+
   it('reads files written before commits were recorded, and says so', () => {
     const old = resultFile('bench-old.json', { date: '2026-11-23T00:00:00.000Z', sizes: [{ clients: 100_000, tiering: tiering(25_000) }] });
     expect(renderBenchTable(latestFigures([old]))).toContain('`bench-old.json` (2026-11-23, commit not recorded): tiering at 100,000');

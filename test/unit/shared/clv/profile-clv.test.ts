@@ -4,9 +4,12 @@ import {
   applyClvToProfiles,
   assessClv,
   churnRiskOf,
+  clvSummaries,
+  fitClvForRun,
   fitClvModels,
   nextOrderDate,
   nextTierThresholdMinor,
+  profileClvFinisher,
   roundPrediction,
   roundTo,
   roundToSignificantUnits,
@@ -18,7 +21,7 @@ import { simulateBgNbd } from '#shared/clv/simulate.ts';
 import { parseConfig } from '#shared/config.ts';
 import type { ClientFacts, ClientProfile } from '#shared/model.ts';
 import { addDays, MS_PER_DAY } from '#shared/time.ts';
-import { runClock } from '#shared/tiering/profile.ts';
+import { computeProfiles, runClock, streamProfiles } from '#shared/tiering/profile.ts';
 
 const config = parseConfig({ timeZone: 'UTC', currency: 'USD', clv: { unit: 'days' } });
 const thresholds = { vic: 5_000_000, core: 500_000, potential: 100_000 };
@@ -202,5 +205,27 @@ describe('fitting on the base', () => {
     // A client who is probably gone has no date.
     const gone = { frequency: 4, recency: 20, T: 700, monetaryValue: 20_000 };
     expect(nextOrderDate(fromAnchor, gone, tonight(gone), RUN_DATE, 'days')).toBeUndefined();
+  });
+});
+
+describe('streamed profiles', () => {
+  it('put the same CLV on each profile as the held way (predictClv + applyClvToProfiles)', () => {
+    const base = simulatedBase(1_500, 7);
+    const context = { runDate: RUN_DATE, config };
+    const assessment = assessClv(base, context);
+    expect(assessment.report.fitted).toBe(true);
+    const held = applyClvToProfiles(computeProfiles(base, context), assessment, config);
+    const fit = fitClvForRun(clvSummaries(base, now, config.clv, config.timeZone).summaries, context);
+    const finish = profileClvFinisher(fit, context);
+    expect(finish).toBeDefined();
+    const streamed = [...streamProfiles(() => base, context, finish ? { finish } : {})];
+    expect(streamed).toEqual(held);
+    expect(streamed.filter((p) => p.clv !== undefined).length).toBe(assessment.predictions.size);
+  });
+
+  it('has no finisher when the fit has no models: profiles keep no clv', () => {
+    const context = { runDate: RUN_DATE, config };
+    const fit = fitClvForRun(clvSummaries(simulatedBase(30, 3), now, config.clv, config.timeZone).summaries, context);
+    expect(profileClvFinisher(fit, context)).toBeUndefined();
   });
 });

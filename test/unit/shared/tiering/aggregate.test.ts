@@ -141,6 +141,24 @@ describe('ClientAggregator', () => {
     expect(facts.orders.every((o) => o.netMinor === 200)).toBe(true);
   });
 
+  it('keeps order ids exactly, numbered or not, and never mixes a number with a look-alike', () => {
+    // Plain numbers are stored as numbers; these must come back as written and stay distinct.
+    const ids = ['7', '007', '0', '00', '123456789012345', '1234567890123456', '9007199254740993', '-1', '1e3', '12.0', ' 12', 'ORD-7', ''];
+    for (const lots of [false, true]) {
+      const aggregator = new ClientAggregator();
+      const filler = lots ? 40 : 0; // past the per-client index threshold
+      for (let i = 0; i < filler; i++) aggregator.addOrderLine(line({ orderId: `f${i}`, customerId: 'c1', orderedAt: T + i, lineTotalMinor: 1 }));
+      for (const [i, orderId] of ids.entries()) {
+        aggregator.addOrderLine(line({ orderId, customerId: 'c1', orderedAt: T + 1_000 + i, lineTotalMinor: 100 }));
+        aggregator.addOrderLine(line({ orderId: 'other', customerId: 'c1', orderedAt: T, lineTotalMinor: 1 }));
+        aggregator.addOrderLine(line({ orderId, customerId: 'c1', orderedAt: T + 1_000 + i, lineTotalMinor: 10 }));
+      }
+      const orders = only(aggregator).orders.filter((o) => ids.includes(o.orderId));
+      expect(orders.map((o) => o.orderId).sort()).toEqual([...ids].sort());
+      expect(orders.every((o) => o.netMinor === 110)).toBe(true);
+    }
+  });
+
   describe('email-only (Shopify-style) lines', () => {
     it('attach to the customer with that email, case- and space-insensitively', () => {
       const aggregator = new ClientAggregator();

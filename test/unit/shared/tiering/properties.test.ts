@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClientProfile, CustomerRecord, OrderLine } from '#shared/model.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { DEFAULT_RFM_SEGMENTS, rfmSegmentOf } from '#shared/segments/rfm-segments.ts';
-import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
+import { computeProfiles, runClock, streamProfiles } from '#shared/tiering/profile.ts';
 import { localDate } from '#shared/time.ts';
 import { config } from './fixtures.ts';
 
@@ -91,6 +91,20 @@ describe('tiering properties', () => {
         expect(run(shuffle(customers, seedA), shuffle(lines, seedB))).toEqual(expected);
         // Email-only lines that arrive before their customer end up in the same place.
         expect(run(shuffle(customers, seedB), shuffle(lines, seedA), true)).toEqual(expected);
+      }),
+    );
+  });
+
+  it('streamed profiles, measured on the orders alone, are the profiles computed at once', () => {
+    fc.assert(
+      fc.property(customersArb, fc.array(lineArb(() => undefined), { maxLength: 40 }), (customers, lines) => {
+        const aggregator = new ClientAggregator();
+        for (const record of customers) aggregator.addCustomer(record);
+        for (const line of lines) aggregator.addOrderLine(line);
+        const context = { runDate: RUN, config: CONFIG };
+        expect([...aggregator.clientOrders()]).toEqual([...aggregator.clients()].map(({ customerId, customer, orders }) => ({ customerId, ...(customer ? { customer } : {}), orders })));
+        const streamed = [...streamProfiles(() => aggregator.clients(), context, { measureSource: () => aggregator.clientOrders() })];
+        expect(streamed).toEqual(computeProfiles(aggregator.clients(), context));
       }),
     );
   });
