@@ -6,8 +6,8 @@ import type { CustomerRecord, OrderLine } from '#shared/model.ts';
  * Shards of a nightly run: the clients split by a hash of their key, each shard aggregated and
  * written by the same code as a single run, so a base too big for one process (or one Lambda)
  * is spread over several. The reading is divided too (shares.ts): reader r of N reads its share
- * of the export's files and routes every accepted row to the bucket of its client's shard; shard
- * b then reads bucket b, a small export of its own clients' rows.
+ * of the export's files and routes every accepted record to the bucket of its client's shard;
+ * shard b then reads bucket b, its own clients' records.
  *
  * The key must be known from every row on its own:
  *  - generic exports name the client by customer_id on each order line: the key is the id;
