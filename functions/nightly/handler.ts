@@ -6,11 +6,14 @@ import {
   finishFromWork,
   measureShardToWork,
   parseNightlyEvent,
+  planNight,
   prepareNight,
+  repartitionToWork,
   writeShardFromWork,
   type CombineReceipt,
   type MeasureReceipt,
   type PreparedNight,
+  type RepartitionReceipt,
   type WriteReceipt,
 } from '#shared/nightly/distributed.ts';
 import { runDateOf } from '#shared/nightly/run-date.ts';
@@ -25,7 +28,8 @@ import { instrumented, observability, publishMetrics } from '#functions/observab
  * Without a `phase` it runs the whole night in this invocation: the state machine of an unsharded
  * deployment sends the execution input, the 02:00 schedule's { scheduledTime } or a backfill's
  * { runDate }. With a `phase` it runs one step of a sharded night (shared/nightly/distributed.ts):
- * prepare, measure or write one shard, combine, finish.
+ * prepare (which lists the export and shares its files), repartition one reader's share, measure
+ * or write one shard, combine, finish.
  *
  * The night comes from the event (runDateOf, shared/nightly/run-date.ts); this Lambda's clock only
  * decides it when the event names neither a runDate nor a scheduledTime, and times the run.
@@ -41,7 +45,7 @@ const clients = createAwsClients(config);
 const observed = observability(environment);
 const { logger, metrics, log } = observed;
 
-type NightlyResult = NightlyRunSummary | PreparedNight | MeasureReceipt | CombineReceipt | WriteReceipt;
+type NightlyResult = NightlyRunSummary | PreparedNight | RepartitionReceipt | MeasureReceipt | CombineReceipt | WriteReceipt;
 
 /** The night's figures, once it completed (a rerun counts itself only). */
 function completed(summary: NightlyRunSummary): NightlyRunSummary {
@@ -60,6 +64,8 @@ export const handler = instrumented(observed, async (event: unknown): Promise<Ni
   if (request.phase === 'prepare') {
     const prepared = prepareNight(config, request, Date.now());
     logger.setCorrelationId(prepared.runId);
+    const { runDate, runId } = prepared;
+    await planNight(nightContext({ runDate, runId, config, clients, clock: Date.now, log: log.child({ phase: request.phase }) }), request.shards);
     return prepared;
   }
   logger.setCorrelationId(request.runId);
@@ -68,6 +74,8 @@ export const handler = instrumented(observed, async (event: unknown): Promise<Ni
   const acceptDrop = request.phase === 'combine' && request.acceptDrop;
   const context = nightContext({ runDate: request.runDate, runId: request.runId, config, clients, clock: Date.now, acceptDrop, log: log.child({ phase: request.phase, shard }) });
   switch (request.phase) {
+    case 'repartition':
+      return repartitionToWork(context, request.shard);
     case 'measure':
       return measureShardToWork(context, request.shard);
     case 'combine':

@@ -26,6 +26,7 @@ import type {
   FinishEventInput,
   MeasureEventInput,
   PrepareEventInput,
+  RepartitionEventInput,
   WriteEventInput,
 } from '#shared/nightly/distributed.ts';
 import { CAMPAIGN_RESULTS_FILE, catalogKey, reportPrefix } from '#shared/store/buckets.ts';
@@ -63,10 +64,11 @@ type PhasePayload<Event> = { [Key in keyof Event]-?: Event[Key] | IResolvable };
  *
  * N shards (the clients split by a hash of their id, shared/nightly/distributed.ts):
  *
- *   Prepare night (run date, run id, shard list [0..N-1])
- *     → Measure shards (Distributed Map, N at once: read the export, keep the shard's clients, store their measures)
- *     → Combine measures (RFM cuts and the CLV fit over every shard)
- *     → Write shards (Distributed Map, N at once: read again, score, write what changed)
+ *   Prepare night (run date, run id, shard list [0..N-1]; the export listed, its files shared between N readers)
+ *     → Repartition shares (Distributed Map, N at once: read a share of the files, route each record to its shard's bucket)
+ *     → Measure shards (Distributed Map, N at once: read the shard's bucket, store its measures)
+ *     → Combine measures (duplicate parts checked over every file; RFM cuts and the CLV fit over every shard)
+ *     → Write shards (Distributed Map, N at once: read the bucket again, score, write what changed)
  *     → Finish night (summary object, runs table)
  *
  * then, either way:
@@ -80,7 +82,8 @@ type PhasePayload<Event> = { [Key in keyof Event]-?: Event[Key] | IResolvable };
  * the day before scheduledTime in brand time (so a retried, late or redriven start runs the same
  * night); { "runDate": "YYYY-MM-DD" } for a backfill; {} for the night before the function's own
  * clock (shared/nightly/run-date.ts). One shard keeps the single task rather than the phased flow
- * with one item: the phases read the export twice (measure, then write), a single run once.
+ * with one item: the phases read the export, then its bucket twice (measure, then write); a single
+ * run reads the export once.
  */
 export class NightlyPipeline extends Construct {
   readonly nightly: ClienteleFunction<'nightly'>;
@@ -230,9 +233,9 @@ export class NightlyPipeline extends Construct {
   }
 
   /**
-   * Prepare → Measure shards → Combine measures → Write shards → Finish night: the phases of
-   * shared/nightly/distributed.ts, each shard's measure and write a child execution of a
-   * Distributed Map. Ends with the summary under $.nightly, as the single task leaves it.
+   * Prepare → Repartition shares → Measure shards → Combine measures → Write shards → Finish
+   * night: the phases of shared/nightly/distributed.ts, each reader's repartition and each
+   * shard's measure and write a child execution of a Distributed Map. Ends with the summary under $.nightly, as the single task leaves it.
    */
   private shardedNight(
     shards: number,
@@ -254,7 +257,12 @@ export class NightlyPipeline extends Construct {
 
     // Each item (a ShardSpec of prepare's list) becomes that shard's event.
     const shard = JsonPath.objectAt('$$.Map.Item.Value');
-    const overShards = (id: string, label: string, taskId: string, itemSelector: PhasePayload<MeasureEventInput> | PhasePayload<WriteEventInput>): DistributedMap => {
+    const overShards = (
+      id: string,
+      label: string,
+      taskId: string,
+      itemSelector: PhasePayload<RepartitionEventInput> | PhasePayload<MeasureEventInput> | PhasePayload<WriteEventInput>,
+    ): DistributedMap => {
       const map = DistributedMap.jsonPath(this, id, {
         comment: 'One child execution per shard; any failed shard fails the night (no tolerated failures).',
         itemsPath: JsonPath.stringAt('$.run.shards'),
@@ -289,6 +297,8 @@ export class NightlyPipeline extends Construct {
       '$.nightly',
     );
     return Chain.start(prepare)
+      // Reader r of N: the same items as the shards (prepare shared the files between N readers).
+      .next(overShards('Repartition shares', 'RepartitionShares', 'Repartition share', { phase: 'repartition', ...run, shard }))
       .next(overShards('Measure shards', 'MeasureShards', 'Measure shard', { phase: 'measure', ...run, shard }))
       .next(combine)
       .next(overShards('Write shards', 'WriteShards', 'Write shard', { phase: 'write', ...run, shard }))

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -8,7 +10,7 @@ import { runDuckDbReference, type DuckDbResult } from './duckdb-reference.ts';
 import { costsOfBench, formatCosts } from './cost.ts';
 import { BENCH_AS_OF, benchExport } from './exports.ts';
 import { currentCommit, resultHeader, writeResultFile } from './results.ts';
-import type { TieringStageResult } from './tiering-stage.ts';
+import type { RepartitionStageResult, TieringStageResult } from './tiering-stage.ts';
 
 const HELP = `npm run bench -- [options]
 
@@ -19,8 +21,9 @@ DynamoDB Local (first run, rerun, 1% changed) and the campaign sender's pace aga
 emulator.
 
   --sizes A,B,...      clients per export (default 100000,1000000; 0 for none)
-  --shard-check N      also run shard 1 of N of the tiering stage alone, for the memory one
-                       shard needs (default 4; 0 to skip)
+  --shard-check N      also run the first shard of N of a sharded night alone, as its Lambdas
+                       do: the N readers' repartition (each a child process), then the first
+                       shard's bucket read + profiles (default 4; 0 to skip)
   --dynamodb-max N     DynamoDB stage only for sizes <= N (default 100000; 1M items on
                        DynamoDB Local takes very long on 2 cores)
   --emails N           welcome emails for the sender stage (default 300; 0 to skip)
@@ -46,14 +49,56 @@ interface SizeResult {
   exportBytes?: number;
   generatedMs?: number;
   tiering: TieringStageResult & { rowsPerSecond: number };
-  /** One shard of N of the tiering stage, alone: what each shard of a sharded run holds. */
-  shard?: { of: number; clients: number; wallMs: number; peakRssBytes: number };
+  /** One shard of N of a sharded night, alone (ShardCheck). */
+  shard?: ShardCheck;
   duckdb?: DuckDbResult & { ratio: number; equal: boolean; differences: string[] };
   clv?: TieringStageResult['clv'];
   dynamodb?: DynamoDbFigures | { skipped: string };
 }
 
+/**
+ * What one shard of N costs: reading its share of the export (reader I's repartition) and then its
+ * bucket (measure's read + profiles), each a process of its own as each is a Lambda invocation.
+ * wallMs is the two steps' sum, peakRssBytes the larger of the two.
+ */
+interface ShardCheck {
+  of: number;
+  clients: number;
+  wallMs: number;
+  peakRssBytes: number;
+  repartition: Omit<RepartitionStageResult, 'reader'>;
+  /** The slowest reader's repartition: the Distributed Map waits for it before any shard measures. */
+  slowestRepartitionMs: number;
+  bucket: { wallMs: number; readMs: number; computeMs: number; peakRssBytes: number };
+}
+
+async function runShardCheck(dir: string, of: number): Promise<ShardCheck> {
+  const work = await mkdtemp(join(tmpdir(), 'clientele-bench-shares-'));
+  try {
+    const readers: RepartitionStageResult[] = [];
+    for (let reader = 0; reader < of; reader++) readers.push(await runStage<RepartitionStageResult>(dir, [`--repartition=${reader}/${of}`, `--work=${work}`]));
+    const bucket = await runTieringStage(dir, [`--shard=0/${of}`, `--work=${work}`]);
+    const { reader: _reader, ...share } = readers[0] as RepartitionStageResult;
+    return {
+      of,
+      clients: bucket.clients,
+      wallMs: share.wallMs + bucket.wallMs,
+      peakRssBytes: Math.max(share.peakRssBytes, bucket.peakRssBytes),
+      repartition: share,
+      slowestRepartitionMs: Math.max(...readers.map((r) => r.wallMs)),
+      bucket: { wallMs: bucket.wallMs, readMs: bucket.readMs, computeMs: bucket.computeMs, peakRssBytes: bucket.peakRssBytes },
+    };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
 function runTieringStage(dir: string, flags: string[] = ['--clv']): Promise<TieringStageResult> {
+  return runStage<TieringStageResult>(dir, flags);
+}
+
+/** tiering-stage.ts in a child process: its last stdout line, as JSON. */
+function runStage<Result>(dir: string, flags: string[]): Promise<Result> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'tiering-stage.ts'), dir, BENCH_AS_OF, ...flags], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -65,7 +110,7 @@ function runTieringStage(dir: string, flags: string[] = ['--clv']): Promise<Tier
       const last = out.trim().split('\n').pop() ?? '';
       if (code !== 0) return reject(new Error(`tiering stage exited with ${code}`));
       try {
-        resolvePromise(JSON.parse(last) as TieringStageResult);
+        resolvePromise(JSON.parse(last) as Result);
       } catch {
         reject(new Error(`tiering stage printed no result: ${last.slice(0, 200)}`));
       }
@@ -100,6 +145,9 @@ function table(results: SizeResult[], sender: SenderFigures | undefined, dynamoM
   row('tiering: peak RSS', results.map((r) => mb(r.tiering.peakRssBytes)));
   row('one shard of N: clients', results.map((r) => (r.shard ? `${fmt(r.shard.clients)} of ${r.shard.of}` : '-')));
   row('one shard of N: wall / peak RSS', results.map((r) => (r.shard ? `${sec(r.shard.wallMs)} / ${mb(r.shard.peakRssBytes)}` : '-')));
+  row('  its share: repartition', results.map((r) => (r.shard ? `${sec(r.shard.repartition.wallMs)} / ${mb(r.shard.repartition.peakRssBytes)}` : '-')));
+  row('  its bucket: read + profiles', results.map((r) => (r.shard ? `${sec(r.shard.bucket.wallMs)} / ${mb(r.shard.bucket.peakRssBytes)}` : '-')));
+  row('  slowest reader of N', results.map((r) => (r.shard ? sec(r.shard.slowestRepartitionMs) : '-')));
   row('DuckDB: wall', results.map((r) => (r.duckdb ? sec(r.duckdb.wallMs) : '-')));
   row('ours / DuckDB (target <= 3x)', results.map((r) => (r.duckdb ? `${fmt(r.duckdb.ratio, 1)}x` : '-')));
   row('results equal to DuckDB', results.map((r) => (r.duckdb ? (r.duckdb.equal ? 'yes' : 'NO') : '-')));
@@ -179,9 +227,13 @@ async function main(): Promise<void> {
     };
     log(`  tiering: ${sec(stage.wallMs)}, peak RSS ${mb(stage.peakRssBytes)}`);
     if (shardCheck > 1) {
-      const one = await runTieringStage(exp.dir, [`--shard=0/${shardCheck}`]);
-      result.shard = { of: shardCheck, clients: one.clients, wallMs: one.wallMs, peakRssBytes: one.peakRssBytes };
-      log(`  one shard of ${shardCheck}: ${fmt(one.clients)} clients, ${sec(one.wallMs)}, peak RSS ${mb(one.peakRssBytes)}`);
+      log(`  one shard of ${shardCheck}: the ${shardCheck} readers' repartition, then bucket 0 (child processes) ...`);
+      const one = await runShardCheck(exp.dir, shardCheck);
+      result.shard = one;
+      log(
+        `  one shard of ${shardCheck}: ${fmt(one.clients)} clients, ${sec(one.wallMs)} (share ${sec(one.repartition.wallMs)} + bucket ${sec(one.bucket.wallMs)}), ` +
+          `peak RSS ${mb(one.peakRssBytes)} (share ${mb(one.repartition.peakRssBytes)}, bucket ${mb(one.bucket.peakRssBytes)}); slowest reader ${sec(one.slowestRepartitionMs)}`,
+      );
     }
     log('  DuckDB reference ...');
     try {

@@ -40,7 +40,17 @@ const sizeFigures = z.object({
       tiers: z.record(z.string(), z.number()).optional(),
     })
     .optional(),
-  shard: z.object({ of: z.number(), clients: z.number(), wallMs: z.number(), peakRssBytes: z.number() }).optional(),
+  shard: z
+    .object({
+      of: z.number(),
+      clients: z.number(),
+      wallMs: z.number(),
+      peakRssBytes: z.number(),
+      // Since shards read only their share: the two steps (older results have neither).
+      repartition: z.object({ wallMs: z.number(), peakRssBytes: z.number() }).optional(),
+      bucket: z.object({ wallMs: z.number(), peakRssBytes: z.number() }).optional(),
+    })
+    .optional(),
   duckdb: z.object({ wallMs: z.number(), ratio: z.number(), equal: z.boolean() }).optional(),
   clv: z.object({ summariesMs: z.number(), fitMs: z.number() }).optional(),
   dynamodb: z
@@ -121,7 +131,14 @@ const ROWS: { stage: Stage; label: string; cell: (size: MergedSize) => string | 
     cell: ({ tiering: t }) => t && `${sec(t.wallMs)} (${sec(t.readMs)} / ${sec(t.computeMs)}), ${fmt(t.rowsPerSecond)} rows/s`,
   },
   { stage: 'tiering', label: 'tiering peak RSS, one process', cell: ({ tiering: t }) => t && mb(t.peakRssBytes) },
-  { stage: 'shard', label: 'one shard of N, alone', cell: ({ shard: s }) => s && `${fmt(s.clients)} clients (1 of ${s.of}), ${sec(s.wallMs)}, ${mb(s.peakRssBytes)}` },
+  {
+    stage: 'shard',
+    label: 'one shard of N, alone',
+    cell: ({ shard: s }) =>
+      s &&
+      `${fmt(s.clients)} clients (1 of ${s.of}), ${sec(s.wallMs)}, ${mb(s.peakRssBytes)}` +
+        (s.repartition && s.bucket ? ` (its share ${sec(s.repartition.wallMs)}, its bucket ${sec(s.bucket.wallMs)})` : ''),
+  },
   {
     stage: 'duckdb',
     label: 'DuckDB, same aggregation',

@@ -1,21 +1,40 @@
 import { clvSummaries, fitClvModels } from '#shared/clv/profile-clv.ts';
 import { parseConfig } from '#shared/config.ts';
-import { readExport } from '#shared/exports/reader.ts';
+import { readExport, type ReadResult } from '#shared/exports/reader.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
+import type { ExportHandlers } from '#shared/exports/types.ts';
+import { silentLog } from '#shared/log.ts';
 import type { Tier } from '#shared/model.ts';
-import { shardHandlers, shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from '#shared/nightly/shards.ts';
+import { combinedRead, planShares, readBucket, readPlan, readShares, repartitionShare } from '#shared/nightly/shares.ts';
+import { SINGLE_SHARD, type ShardSpec } from '#shared/nightly/shards.ts';
+import { directoryWorkStore } from '#shared/nightly/work-store.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { runClock, streamProfiles } from '#shared/tiering/profile.ts';
 
 /**
  * The tiering stage alone, in its own process so its peak RSS is its own:
- * `tsx local/bench/tiering-stage.ts <export dir> <run date> [--clv] [--shard=I/N]`. Reads the
- * export from the folder, aggregates (only shard I of N's clients with --shard, as one shard of
- * a sharded nightly run does), streams every profile as the nightly run does (no AWS), then
- * prints one JSON line.
- * With --clv it then fits the CLV models on the same clients (timed apart; the RSS figure is
- * taken before the fit).
+ * `tsx local/bench/tiering-stage.ts <export dir> <run date> [--clv]`. Reads the export from the
+ * folder, aggregates, streams every profile as the nightly run does (no AWS), then prints one
+ * JSON line. With --clv it then fits the CLV models on the same clients (timed apart; the RSS
+ * figure is taken before the fit).
+ *
+ * One shard of a sharded night, as its Lambdas do it (shared/nightly/shares.ts), with the work
+ * objects in a folder instead of S3:
+ *   --repartition=R/N --work=DIR   reader R's share of the files read and routed to the buckets
+ *                                  (every reader must run before a shard reads its bucket); prints
+ *                                  a RepartitionStageResult
+ *   --shard=I/N --work=DIR         bucket I read, aggregated and profiled, as above
  */
+
+export interface RepartitionStageResult {
+  reader: number;
+  files: number;
+  /** Bytes of the reader's files as stored. */
+  bytes: number;
+  rows: number;
+  wallMs: number;
+  peakRssBytes: number;
+}
 
 export interface TieringStageResult {
   rows: number;
@@ -42,23 +61,46 @@ if (!dir) {
 const config = parseConfig({});
 const clock = runClock(runDate, config.timeZone);
 const shardFlag = flags.find((f) => f.startsWith('--shard='))?.slice('--shard='.length);
-const shard: ShardSpec = shardFlag ? { index: Number(shardFlag.split('/')[0]), count: Number(shardFlag.split('/')[1]) } : SINGLE_SHARD;
+const shardOfFlag = (flag: string | undefined): ShardSpec => (flag ? { index: Number(flag.split('/')[0]), count: Number(flag.split('/')[1]) } : SINGLE_SHARD);
+const shard = shardOfFlag(shardFlag);
+const reader = shardOfFlag(flags.find((f) => f.startsWith('--repartition='))?.slice('--repartition='.length));
+const workDir = flags.find((f) => f.startsWith('--work='))?.slice('--work='.length);
+const run = { runId: 'bench', runDate, config, log: silentLog };
 const started = performance.now();
 const source = directoryExportSource(dir);
+if (reader.count > 1) {
+  if (!workDir) throw new Error('--repartition needs --work=DIR');
+  const store = directoryWorkStore(workDir);
+  // The same listing gives the same plan: each reader's process may write it.
+  const plan = await planShares(store, { runId: run.runId, shards: reader.count }, source);
+  const share = await repartitionShare(run, store, source, plan, reader.index);
+  const result: RepartitionStageResult = {
+    reader: reader.index,
+    files: share.files.length,
+    bytes: share.files.reduce((n, f) => n + f.report.bytes, 0),
+    rows: share.files.reduce((n, f) => n + f.report.rows, 0),
+    wallMs: performance.now() - started,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
 const aggregator = new ClientAggregator({ now: clock.now });
-const read = await readExport(
-  source,
-  shardHandlers(
-    {
-      customer: (record) => aggregator.addCustomer(record),
-      order: (line) => aggregator.addOrderLine(line),
-      product: () => undefined,
-    },
-    shard,
-    shard.count > 1 ? await shardKeySchemeOf(source) : 'customer-id',
-  ),
-  { config, now: clock.now },
-);
+const handlers: ExportHandlers = {
+  customer: (record) => aggregator.addCustomer(record),
+  order: (line) => aggregator.addOrderLine(line),
+  product: () => undefined,
+};
+/** Shard I's bucket, as its measure phase reads it. */
+async function readShardBucket(): Promise<ReadResult> {
+  if (!workDir) throw new Error('--shard needs --work=DIR, filled by --repartition=R/N for every R');
+  const store = directoryWorkStore(workDir);
+  const plan = await readPlan(store, { runId: run.runId, shards: shard.count });
+  const shares = await readShares(store, plan);
+  await readBucket(store, plan, shares, shard.index, handlers);
+  return combinedRead(plan, shares);
+}
+const read = shard.count > 1 ? await readShardBucket() : await readExport(source, handlers, { config, now: clock.now });
 const readDone = performance.now();
 // Streamed as the nightly run does (RFM measures first, then each profile): never all held at once.
 const tiers: Record<Tier, number> = { VIC: 0, Core: 0, Potential: 0, Entry: 0, Prospect: 0 };

@@ -1,13 +1,16 @@
 import { parentPort } from 'node:worker_threads';
 import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
 import { parseConfig } from '#shared/config.ts';
-import { directoryExportSource } from '#shared/exports/source.ts';
 import { jsonLog } from '#shared/log.ts';
 import type { NightBase } from '#shared/nightly/base.ts';
-import { defaultExportSource, loadShardBase, measureShard, nightContext, readShard, writeShard, type ShardRead } from '#shared/nightly/run.ts';
-import type { FromWorker, ToWorker } from './sharded-run.ts';
+import { bucketShardRead, repartitionToWork, workStoreOf } from '#shared/nightly/distributed.ts';
+import { loadShardBase, measureShard, nightContext, writeShard, type ShardRead } from '#shared/nightly/run.ts';
+import { exportSourceOf, type FromWorker, type ToWorker } from './sharded-run.ts';
 
-/** One shard of `clientele run nightly --shards N` (see sharded-run.ts): read + measure, then write. */
+/**
+ * One shard of `clientele run nightly --shards N` (see sharded-run.ts): repartition its share of
+ * the export, then read and measure its bucket, then write.
+ */
 
 const port = parentPort;
 if (!port) throw new Error('shard-worker.ts runs as a worker thread of runNightlySharded');
@@ -22,16 +25,21 @@ async function handle(message: ToWorker): Promise<void> {
   if (message.type === 'start') {
     start = message;
     const context = shardContext(message);
-    const source = message.source.kind === 'directory' ? directoryExportSource(message.source.path) : defaultExportSource(context);
-    shardRead = await readShard(context, source, message.shard);
+    await repartitionToWork(context, message.shard, exportSourceOf(message.source, context));
+    reply({ type: 'repartitioned' });
+    return;
+  }
+  if (!start) throw new Error(`${message.type} received before start`);
+  const context = shardContext(start);
+  if (message.type === 'measure') {
+    shardRead = await bucketShardRead(context, workStoreOf(context), start.shard);
     base = await loadShardBase(context, shardRead);
     const { measures, figures } = measureShard(context, shardRead, base);
     const columns = [...Object.values(measures.rfm), ...Object.values(measures.clv)] as Float64Array[];
-    reply({ type: 'measured', measures, figures, files: shardRead.read.files, unknownCustomerLines: shardRead.unknownCustomers.perFile }, columns.map((c) => c.buffer as ArrayBuffer));
+    reply({ type: 'measured', measures, figures, unknownCustomerLines: shardRead.unknownCustomers.perFile }, columns.map((c) => c.buffer as ArrayBuffer));
     return;
   }
-  if (!start || !shardRead || !base) throw new Error('models received before the shard was read');
-  const context = shardContext(start);
+  if (!shardRead || !base) throw new Error('models received before the shard was measured');
   try {
     const outcome = await writeShard(context, shardRead, message.models, base);
     shardRead = undefined;

@@ -1,13 +1,16 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '#shared/config.ts';
 import type { LogLevel } from '#shared/log.ts';
+import { directoryExportSource, type ExportSource } from '#shared/exports/source.ts';
 import type { ShardFigures } from '#shared/nightly/admission.ts';
+import { checkWholeExport, planNight, workStoreOf } from '#shared/nightly/distributed.ts';
 import {
   admitShards,
   combineMeasures,
   defaultExportSource,
   finishNight,
   nightContext,
+  type NightContext,
   type NightlyRunOptions,
   type NightModels,
   type ShardMeasures,
@@ -19,9 +22,12 @@ import { shardsOf, type ShardSpec } from '#shared/nightly/shards.ts';
 
 /**
  * `clientele run nightly --shards N`: the nightly run split into N shards, each in its own
- * worker thread running the same phases as a single run (shared/nightly/run.ts). This process
- * combines the shards' measures into the night's models and finishes the summary, as the Step
- * Functions Distributed Map does in AWS.
+ * worker thread, through the same phases as the Step Functions state machine in AWS
+ * (shared/nightly/distributed.ts): this process plans the night (the export's files shared
+ * between the N readers); each worker repartitions its share, then reads and measures its
+ * bucket; this process checks the whole export and combines the measures into the night's
+ * models; each worker writes its shard (its clients kept from the measure, not read again); this
+ * process finishes the summary. The work objects go to the run's work prefix in S3, as in AWS.
  */
 
 /** Where the workers read the export: the dated S3 prefix (default) or a local folder. */
@@ -37,10 +43,12 @@ export interface ShardedRunOptions extends Omit<NightlyRunOptions, 'source' | 'o
 /** Messages between this process and a shard worker. */
 export type ToWorker =
   | { type: 'start'; runDate: string; runId: string; config: Config; shard: ShardSpec; source: ShardSource; logLevel: LogLevel }
+  | { type: 'measure' }
   | { type: 'models'; models: NightModels };
 
 export type FromWorker =
-  | { type: 'measured'; measures: ShardMeasures; figures: ShardFigures; files: NightlyRunSummary['input']['files']; unknownCustomerLines: Record<string, number> }
+  | { type: 'repartitioned' }
+  | { type: 'measured'; measures: ShardMeasures; figures: ShardFigures; unknownCustomerLines: Record<string, number> }
   | { type: 'written'; outcome: ShardOutcome }
   | { type: 'failed'; name: string; message: string; stack?: string };
 
@@ -90,8 +98,11 @@ export async function runNightlySharded(options: ShardedRunOptions): Promise<Nig
   const context = nightContext(runOptions);
   const startedAt = options.clock();
   const source = options.source ?? { kind: 's3' };
-  const describe = source.kind === 'directory' ? source.path : defaultExportSource(context).describe();
+  const exportSource = exportSourceOf(source, context);
+  const describe = exportSource.describe();
   context.log.info('sharded nightly run started', { source: describe, shards: options.shards });
+  // The export listed once, before any worker reads: a bad listing or manifest fails here.
+  await planNight(context, options.shards, exportSource);
   const workers = shardsOf(options.shards).map((shard) => new ShardWorker(shard));
   try {
     for (const worker of workers) {
@@ -105,9 +116,12 @@ export async function runNightlySharded(options: ShardedRunOptions): Promise<Nig
         logLevel: options.workerLogLevel ?? 'warn',
       });
     }
+    // Every share must be in the buckets before any shard reads its own.
+    await Promise.all(workers.map((w) => w.next('repartitioned')));
+    for (const worker of workers) worker.send({ type: 'measure' });
     // Every shard must have read and measured its clients before anything is written anywhere.
     const measured = await Promise.all(workers.map((w) => w.next('measured')));
-    const files = measured[0]?.files ?? [];
+    const files = await checkWholeExport(context, workStoreOf(context), options.shards);
     const completed = await completedRunOf(context, nightFingerprint(files, options.config));
     if (completed) return await recordRerun(context, completed, startedAt);
     const models = combineMeasures(context, measured.map((m) => m.measures));
@@ -123,4 +137,9 @@ export async function runNightlySharded(options: ShardedRunOptions): Promise<Nig
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }
+}
+
+/** The export the workers read: the dated S3 prefix, or a local folder. */
+export function exportSourceOf(source: ShardSource, context: Pick<NightContext, 'config' | 'clients' | 'runDate'>): ExportSource {
+  return source.kind === 'directory' ? directoryExportSource(source.path) : defaultExportSource(context);
 }

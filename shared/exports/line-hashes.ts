@@ -170,6 +170,49 @@ export class OrderLineHashes {
     return undefined;
   }
 
+  /**
+   * The sorted chunks as bytes, for a reader of part of the export to hand them to the one that
+   * compares every file's (absorb). Closes the current file. Layout: u32 chunk count, u32 0 (so
+   * the entries start 8-byte aligned), then per chunk u32 file number and u32 entries, then its entries (8 bytes each, this platform's order:
+   * the readers and the comparer are the same code on the same kind of machine).
+   */
+  encode(): Uint8Array {
+    this.endFile();
+    const head = new Uint32Array(2 + 2 * this.chunks.length);
+    head[0] = this.chunks.length;
+    let size = head.byteLength;
+    this.chunks.forEach((chunk, i) => {
+      head[2 + 2 * i] = chunk.file;
+      head[3 + 2 * i] = chunk.length;
+      size += chunk.length * 8;
+    });
+    const out = new Uint8Array(size);
+    out.set(new Uint8Array(head.buffer), 0);
+    let offset = head.byteLength;
+    for (const chunk of this.chunks) {
+      out.set(new Uint8Array(chunk.values.buffer, chunk.values.byteOffset, chunk.length * 8), offset);
+      offset += chunk.length * 8;
+    }
+    return out;
+  }
+
+  /** Adds the chunks another instance encoded (its file numbers kept). */
+  absorb(bytes: Uint8Array): void {
+    this.endFile();
+    // Copied: the typed arrays need aligned memory, and the input may be a slice of a larger buffer.
+    const copy = new Uint8Array(bytes);
+    const count = new Uint32Array(copy.buffer, 0, 1)[0] as number;
+    const head = new Uint32Array(copy.buffer, 0, 2 + 2 * count);
+    let offset = head.byteLength;
+    for (let i = 0; i < count; i++) {
+      const length = head[3 + 2 * i] as number;
+      const values = new BigUint64Array(copy.buffer, offset, length);
+      this.chunks.push({ values, lanes: new Uint32Array(copy.buffer, offset, length * 2), length, file: head[2 + 2 * i] as number });
+      offset += length * 8;
+    }
+    if (offset !== copy.byteLength) throw new RangeError(`line hashes of ${copy.byteLength} bytes, ${offset} expected`);
+  }
+
   private grow(): Chunk {
     const full = this.current;
     if (full !== undefined) full.values.sort();

@@ -64,7 +64,7 @@ const manifestSchema = z.looseObject({
 });
 
 type Manifest = z.infer<typeof manifestSchema>;
-type ManifestFile = z.infer<typeof manifestFileSchema>;
+export type ManifestFile = z.infer<typeof manifestFileSchema>;
 
 /** A manifest is a few bytes per file; anything much larger is not one. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -87,11 +87,21 @@ export interface ReadOptions {
   onProgress?: (bytesRead: number) => void;
 }
 
-interface PlannedFile extends ExportFileClass {
+/** One file of an export as planned: where it is, what it is, and what the manifest says of it. */
+export interface PlannedFile extends ExportFileClass {
   key: string;
   name: string;
+  /** Size as listed, when the source says (used to share the files between readers). */
+  size?: number;
   /** The manifest's entry for the file, when the manifest lists files. */
   listed: ManifestFile | undefined;
+}
+
+/** What the listing (and the manifest) say an export is: its files in reading order. */
+export interface ExportPlan {
+  mode: 'full' | 'incremental';
+  /** Customers → products → orders, parts in name order: the order every reader keeps. */
+  files: PlannedFile[];
 }
 
 /**
@@ -103,21 +113,30 @@ interface PlannedFile extends ExportFileClass {
  * false) a file with too many rejected rows. Callers write nothing before this returns.
  */
 export async function readExport(source: ExportSource, handlers: ExportHandlers, options: ReadOptions): Promise<ReadResult> {
-  const { config } = options;
+  const plan = await planExport(source);
+  const lineHashes = comparesOrderLines(plan) ? new OrderLineHashes() : undefined;
+  const read = await readPlannedFiles(source, plan, handlers, options, { lineHashes });
+  checkNoSharedLines(read.files, lineHashes);
+  if (options.checkRejectShares !== false) checkRejectShares(read.files, options.config.maxRejectShare);
+  return readResultOf(read, plan.mode);
+}
+
+/** The export's files from its listing and manifest, in reading order; throws when it cannot be read as one. */
+export async function planExport(source: ExportSource): Promise<ExportPlan> {
   const objects = await source.list().catch((error: unknown) => {
     throw ExportError.at(source.describe(), `cannot be listed: ${messageOf(error)}`, { cause: error });
   });
 
   const planned: PlannedFile[] = [];
   let manifestKey: string | undefined;
-  for (const { key } of objects) {
+  for (const { key, size } of objects) {
     const name = basenameOf(key);
     if (name === MANIFEST_NAME) {
       manifestKey = key;
       continue;
     }
     const kind = classifyExportFile(name);
-    if (kind) planned.push({ ...kind, key, name, listed: undefined });
+    if (kind) planned.push({ ...kind, key, name, ...(size !== undefined ? { size } : {}), listed: undefined });
     else if (looksLikeExportFile(name)) {
       throw ExportError.at(
         source.location(key),
@@ -141,7 +160,35 @@ export async function readExport(source: ExportSource, handlers: ExportHandlers,
   planned.sort(
     (a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compare(a.name, b.name) || compare(a.key, b.key),
   );
+  return { mode, files: planned };
+}
 
+/** Only parts of one kind can double each other's lines; with one orders file there is nothing to compare. */
+export function comparesOrderLines(plan: ExportPlan): boolean {
+  return plan.files.filter((file) => file.kind === 'orders').length > 1;
+}
+
+/** What reading some files of a plan found: their reports (in plan order) and the rejects and warnings kept. */
+export interface FilesRead {
+  files: FileReport[];
+  rejects: Reject[];
+  warnings: FieldWarning[];
+}
+
+export interface PlannedRead {
+  /** Plan indexes of the files to read (default all), in plan order: a reader's share of the export. */
+  only?: readonly number[];
+  /** Collects the order lines' hashes, under each file's plan index. */
+  lineHashes?: OrderLineHashes | undefined;
+}
+
+/**
+ * Reads the files of `plan` (all, or `only` those), each checked on its own and against the
+ * others read here (no two with the same content); what needs every file (order lines shared
+ * between parts, reject shares) is left to the caller.
+ */
+export async function readPlannedFiles(source: ExportSource, plan: ExportPlan, handlers: ExportHandlers, options: ReadOptions, which: PlannedRead = {}): Promise<FilesRead> {
+  const { config } = options;
   const rejects: Reject[] = [];
   const warnings: FieldWarning[] = [];
   const files: FileReport[] = [];
@@ -152,14 +199,14 @@ export async function readExport(source: ExportSource, handlers: ExportHandlers,
         options.onProgress?.(bytesRead);
       }
     : undefined;
-  // Only parts of one kind can double each other's lines; with one orders file there is nothing to compare.
-  const lineHashes = planned.filter((file) => file.kind === 'orders').length > 1 ? new OrderLineHashes() : undefined;
-  const bySha256 = new Map<string, string>();
+  const { lineHashes } = which;
+  const twins = new Map<string, string>();
 
-  for (const file of planned) {
+  for (const fileIndex of which.only ?? plan.files.keys()) {
+    const file = plan.files[fileIndex];
+    if (file === undefined) throw new RangeError(`no file ${fileIndex} in a plan of ${plan.files.length}`);
     const location = source.location(file.key);
     const report: FileReport = { location, kind: file.kind, format: file.format, rows: 0, rejected: 0, warnings: 0, sha256: '', bytes: 0 };
-    const fileIndex = files.length;
     files.push(report);
     const position = { file: location, line: 0 };
     const context: RowContext = {
@@ -202,19 +249,42 @@ export async function readExport(source: ExportSource, handlers: ExportHandlers,
     }
     report.sha256 = tally.hash.digest('hex');
     report.bytes = tally.bytes;
-    checkFile(report, file.listed, bySha256);
+    checkFile(report, file.listed);
+    checkNotTwin(report, twins);
   }
+  return { files, rejects, warnings };
+}
 
+/**
+ * Fails when two files of the export share an order line (`files` in plan order, as numbered in
+ * `lineHashes`): a part exported twice, or overlapping parts.
+ */
+export function checkNoSharedLines(files: readonly FileReport[], lineHashes: OrderLineHashes | undefined): void {
   const shared = lineHashes?.findSharedLine();
-  if (shared !== undefined) {
-    const [earlier, later] = shared.map((i) => (files[i] as FileReport).location) as [string, string];
-    throw ExportError.at(later, `repeats order lines of ${earlier} (the same values on a line of each): a part exported twice, or overlapping parts?`);
-  }
-  if (options.checkRejectShares !== false) checkRejectShares(files, config.maxRejectShare);
+  if (shared === undefined) return;
+  const [earlier, later] = shared.map((i) => (files[i] as FileReport).location) as [string, string];
+  throw ExportError.at(later, `repeats order lines of ${earlier} (the same values on a line of each): a part exported twice, or overlapping parts?`);
+}
+
+/** Fails when two of `files` have the same content (same sha256), naming the later one. */
+export function checkNoTwins(files: readonly FileReport[]): void {
+  const twins = new Map<string, string>();
+  for (const report of files) checkNotTwin(report, twins);
+}
+
+function checkNotTwin(report: FileReport, seen: Map<string, string>): void {
+  const twin = seen.get(report.sha256);
+  if (twin !== undefined) throw ExportError.at(report.location, `has the same content as ${twin} (same sha256): a part exported twice?`);
+  seen.set(report.sha256, report.location);
+}
+
+/** The export's figures from the files read (every file of the export, in plan order). */
+export function readResultOf(read: FilesRead, mode: ExportPlan['mode']): ReadResult {
+  const { files } = read;
   const rows = files.reduce((sum, f) => sum + f.rows, 0);
   const rejected = files.reduce((sum, f) => sum + f.rejected, 0);
   const warned = files.reduce((sum, f) => sum + f.warnings, 0);
-  return { files, rows, rejected, rejects, warned, warnings, mode };
+  return { files, rows, rejected, rejects: read.rejects, warned, warnings: read.warnings, mode };
 }
 
 async function openFile(source: ExportSource, key: string, location: string): Promise<NodeJS.ReadableStream | Readable> {
@@ -223,8 +293,8 @@ async function openFile(source: ExportSource, key: string, location: string): Pr
   });
 }
 
-/** The file as a whole, once read: it has data, is what the manifest lists, and is no copy of another. */
-function checkFile(report: FileReport, listed: ManifestFile | undefined, bySha256: Map<string, string>): void {
+/** The file as a whole, once read: it has data and is what the manifest lists. */
+function checkFile(report: FileReport, listed: ManifestFile | undefined): void {
   const { location } = report;
   if (report.rows === 0) throw ExportError.at(location, 'has no data rows (only a header, or nothing): an export that failed to write?');
   if (listed !== undefined) {
@@ -235,9 +305,6 @@ function checkFile(report: FileReport, listed: ManifestFile | undefined, bySha25
       throw ExportError.at(location, `does not match its sha256 in ${MANIFEST_NAME}: changed or damaged since the manifest was written`);
     }
   }
-  const twin = bySha256.get(report.sha256);
-  if (twin !== undefined) throw ExportError.at(location, `has the same content as ${twin} (same sha256): a part exported twice?`);
-  bySha256.set(report.sha256, location);
 }
 
 /** Every file the manifest lists is there, and every export file there is listed. */

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { readObjectBytes, writeObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import type { ExportSource } from '#shared/exports/source.ts';
@@ -9,36 +8,46 @@ import { decodeMeasures, encodeMeasures } from './measures-codec.ts';
 import type { ShardFigures } from './admission.ts';
 import {
   admitShards,
+  collectShard,
   combineMeasures,
   defaultExportSource,
+  exportRejected,
   finishNight,
   loadShardBase,
   measureShard,
   NightlyRunError,
-  readShard,
   writeShard,
   type NightContext,
   type NightModels,
   type ShardOutcome,
+  type ShardRead,
 } from './run.ts';
+import { checkShares, combinedRead, planShares, readBucket, readPlan, readShares, repartitionShare } from './shares.ts';
+import { requireWork, requireWorkJson, s3WorkStore, type WorkStore } from './work-store.ts';
 import { nightRequestSchema, runDateOf, runDateSchema } from './run-date.ts';
 import { completedRunOf, nightFingerprint, recordRerun } from './repeat.ts';
 import type { NightAdmission, NightlyRunSummary } from './summary.ts';
 import { isValidShard, MAX_SHARDS, shardsOf, type ShardSpec } from './shards.ts';
 
 /**
- * The nightly run as separate invocations, one per phase of run.ts and, for measure and write,
- * one per shard: how the Step Functions state machine runs a sharded night in AWS (a Distributed
- * Map over the shards, infra/constructs/nightly-pipeline.ts):
+ * The nightly run as separate invocations, one per phase of run.ts and, for repartition, measure
+ * and write, one per shard: how the Step Functions state machine runs a sharded night in AWS (a
+ * Distributed Map over the shards, infra/constructs/nightly-pipeline.ts):
  *
- *   prepare            the run date, a run id and the shard list, fixed once for the execution
- *   measure (shard i)  read the export keeping shard i's clients, store its measures
- *   combine            every shard's measures → the night's models (RFM cuts, CLV fit)
- *   write (shard i)    read the export again, score shard i with the models, write what changed
- *   finish             every shard's outcome → the summary object and the runs table
+ *   prepare                the run date, a run id and the shard list, fixed once for the
+ *                          execution; the export listed once and its files shared between the
+ *                          N readers (shares.ts)
+ *   repartition (reader r) read r's files (every check), route each accepted record to the
+ *                          bucket of its client's shard, store the read's figures
+ *   measure (shard i)      read bucket i (shard i's clients, from every reader), store its measures
+ *   combine                what needs every file (duplicate parts), then every shard's measures →
+ *                          the night's models (RFM cuts, CLV fit) and the checks before any write
+ *   write (shard i)        read bucket i again, score shard i with the models, write what changed
+ *   finish                 every shard's outcome → the summary object and the runs table
  *
  * An invocation keeps nothing from the one before, so the phases hand over through work objects
  * under <reportsPrefix>/work/nightly/<runDate>/<runId>/ (the stack expires them after a few days):
+ *   plan.json, shares/..., bucket-<b>/...  the export's plan, the readers' figures, the buckets (shares.ts)
  *   measures-<i>.bin   shard i's measures (measures-codec.ts), read by combine
  *   models.json        the night's models, read by every write and by finish
  *   outcome-<i>.json   what shard i wrote, read by finish
@@ -46,10 +55,9 @@ import { isValidShard, MAX_SHARDS, shardsOf, type ShardSpec } from './shards.ts'
  * Map's output is every item's output together (100 outcomes with their file lists and sample
  * rejects would not fit).
  *
- * Each shard reads the export twice, once to measure and once to write: its clients as read
+ * Each shard reads its bucket twice, once to measure and once to write: its clients as read
  * (every order of every client, the bulk of a run's memory) die with the measure invocation, and
- * storing them for the write would be the export again, in a bigger form. Reading is the cheaper
- * way to get them back.
+ * the bucket (records, parsed without checks) is the cheapest way to get them back.
  */
 
 const JOB = 'nightly';
@@ -70,6 +78,9 @@ export const prepareEventSchema = z
     request: nightRequestSchema.prefault({}),
   })
   .strict();
+
+/** `shard` names the reader: reader r of N reads share r of the export's files. */
+export const repartitionEventSchema = z.object({ phase: z.literal('repartition'), runDate: runDateSchema, runId: runIdSchema, shard: shardSchema }).strict();
 
 export const measureEventSchema = z.object({ phase: z.literal('measure'), runDate: runDateSchema, runId: runIdSchema, shard: shardSchema }).strict();
 
@@ -101,6 +112,7 @@ export const finishEventSchema = z
 
 export const nightlyPhaseEventSchema = z.discriminatedUnion('phase', [
   prepareEventSchema,
+  repartitionEventSchema,
   measureEventSchema,
   combineEventSchema,
   writeEventSchema,
@@ -110,6 +122,7 @@ export const nightlyPhaseEventSchema = z.discriminatedUnion('phase', [
 export type NightlyPhaseEvent = z.infer<typeof nightlyPhaseEventSchema>;
 /** What the state machine sends for each phase: the CDK construct types its payloads with these. */
 export type PrepareEventInput = z.input<typeof prepareEventSchema>;
+export type RepartitionEventInput = z.input<typeof repartitionEventSchema>;
 export type MeasureEventInput = z.input<typeof measureEventSchema>;
 export type CombineEventInput = z.input<typeof combineEventSchema>;
 export type WriteEventInput = z.input<typeof writeEventSchema>;
@@ -155,31 +168,73 @@ export function prepareNight(config: Pick<Config, 'timeZone'>, event: z.infer<ty
   };
 }
 
-/** The work objects of one run. */
-function workKeys(context: Pick<NightContext, 'config' | 'runDate' | 'runId'>) {
-  const base = runWorkPrefix(context.config, JOB, context.runDate, context.runId);
-  return {
-    measures: (shard: number) => `${base}/measures-${shard}.bin`,
-    figures: (shard: number) => `${base}/figures-${shard}.json`,
-    models: `${base}/models.json`,
-    outcome: (shard: number) => `${base}/outcome-${shard}.json`,
-  };
+/** The run's work prefix in S3, as a work store. */
+export function workStoreOf(context: Pick<NightContext, 'config' | 'clients' | 'runDate' | 'runId'>): WorkStore {
+  return s3WorkStore(context.clients.s3, reportsBucket(context.config), runWorkPrefix(context.config, JOB, context.runDate, context.runId));
 }
 
-async function putWorkObject(context: NightContext, key: string, body: Uint8Array | string, contentType: string): Promise<string> {
-  return writeObject(context.clients.s3, { bucket: reportsBucket(context.config), key, body, contentType });
+/** The work objects of one run, relative to its work prefix. */
+const workKeys = {
+  measures: (shard: number) => `measures-${shard}.bin`,
+  figures: (shard: number) => `figures-${shard}.json`,
+  models: 'models.json',
+  outcome: (shard: number) => `outcome-${shard}.json`,
+};
+
+/**
+ * Prepare, continued: the export listed once (readExport's listing and manifest checks), its
+ * files shared between the N readers, stored for the repartition (shares.ts).
+ */
+export async function planNight(context: NightContext, shards: number, source: ExportSource = defaultExportSource(context)): Promise<{ files: number }> {
+  const plan = await planShares(workStoreOf(context), { runId: context.runId, shards }, source);
+  context.log.info('night planned', { shards, files: plan.export.files.length, scheme: plan.scheme });
+  return { files: plan.export.files.length };
 }
 
-/** A work object an earlier phase of this run must have written; its absence fails the run, naming it. */
-async function readWorkObject(context: NightContext, key: string, what: string): Promise<Uint8Array> {
-  const bucket = reportsBucket(context.config);
-  const bytes = await readObjectBytes(context.clients.s3, bucket, key);
-  if (!bytes) throw new NightlyRunError(`${what} not found at s3://${bucket}/${key}: did that phase of run ${context.runId} finish?`);
-  return bytes;
+export interface RepartitionReceipt {
+  shard: ShardSpec;
+  files: number;
+  rows: number;
+  readMs: number;
 }
 
-async function readWorkJson(context: NightContext, key: string, what: string): Promise<unknown> {
-  return JSON.parse(new TextDecoder().decode(await readWorkObject(context, key, what))) as unknown;
+/** Repartition for reader shard.index: its files read, their records routed to the buckets. */
+export async function repartitionToWork(context: NightContext, shard: ShardSpec, source: ExportSource = defaultExportSource(context)): Promise<RepartitionReceipt> {
+  const store = workStoreOf(context);
+  const plan = await readPlan(store, { runId: context.runId, shards: shard.count });
+  const share = await repartitionShare(
+    { ...context, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) },
+    store,
+    source,
+    plan,
+    shard.index,
+  ).catch(exportRejected(context.log));
+  return { shard, files: share.files.length, rows: share.files.reduce((n, f) => n + f.report.rows, 0), readMs: share.readMs };
+}
+
+/** Shard i's clients from bucket i, with the whole export's read figures (every reader's). */
+export async function bucketShardRead(context: NightContext, store: WorkStore, shard: ShardSpec): Promise<ShardRead> {
+  const plan = await readPlan(store, { runId: context.runId, shards: shard.count });
+  const shares = await readShares(store, plan);
+  const read = combinedRead(plan, shares);
+  const shardRead = await collectShard(context, shard, plan.source, async (handlers) => {
+    await readBucket(store, plan, shares, shard.index, handlers);
+    return read;
+  });
+  // The shard's reading: reader i's share of the export, then bucket i.
+  shardRead.readMs += shares[shard.index]?.readMs ?? 0;
+  return shardRead;
+}
+
+/**
+ * Combine, first: what readExport checks once it has read every file (no two files alike, no
+ * order line in two parts), over every reader's files; the export's read figures.
+ */
+export async function checkWholeExport(context: NightContext, store: WorkStore, shards: number): Promise<NightlyRunSummary['input']['files']> {
+  const plan = await readPlan(store, { runId: context.runId, shards });
+  const read = combinedRead(plan, await readShares(store, plan));
+  await checkShares(store, plan, read).catch(exportRejected(context.log));
+  return read.files;
 }
 
 export interface MeasureReceipt {
@@ -191,20 +246,20 @@ export interface MeasureReceipt {
   readMs: number;
 }
 
-/** Phase 1 for one shard: read + measure, the measures stored for combine. */
-export async function measureShardToWork(context: NightContext, shard: ShardSpec, source: ExportSource = defaultExportSource(context)): Promise<MeasureReceipt> {
-  const shardRead = await readShard(context, source, shard);
+/** Measure for one shard: its bucket read, measured, the measures stored for combine. */
+export async function measureShardToWork(context: NightContext, shard: ShardSpec): Promise<MeasureReceipt> {
+  const store = workStoreOf(context);
+  const shardRead = await bucketShardRead(context, store, shard);
   const { measures, figures } = measureShard(context, shardRead, await loadShardBase(context, shardRead));
-  const measuresObject = await putWorkObject(context, workKeys(context).measures(shard.index), encodeMeasures(measures), 'application/octet-stream');
-  const stored: StoredFigures = { figures, files: shardRead.read.files, unknownCustomerLines: shardRead.unknownCustomers.perFile };
-  await putWorkObject(context, workKeys(context).figures(shard.index), JSON.stringify(stored), 'application/json');
+  const measuresObject = await store.put(workKeys.measures(shard.index), encodeMeasures(measures), 'application/octet-stream');
+  const stored: StoredFigures = { figures, unknownCustomerLines: shardRead.unknownCustomers.perFile };
+  await store.put(workKeys.figures(shard.index), JSON.stringify(stored), 'application/json');
   return { shard, measuresObject, rfmBuyers: measures.rfm.orderCount.length, clvBuyers: measures.clv.frequency.length, readMs: shardRead.readMs };
 }
 
-/** figures-<i>.json: what a shard measured for the guards, with the export's files as it read them. */
+/** figures-<i>.json: what a shard measured for the guards. */
 interface StoredFigures {
   figures: ShardFigures;
-  files: NightlyRunSummary['input']['files'];
   /** Order lines of the shard's unknown customers, per file. */
   unknownCustomerLines: Record<string, number>;
 }
@@ -226,24 +281,25 @@ export interface CombineReceipt {
 }
 
 /**
- * Phase 2: every shard's measures → the night's models; the checks before any write (a refused
- * night fails here, before any shard writes); both stored for the writes and finish.
+ * Combine: the whole export's checks, then every shard's measures → the night's models; the
+ * checks before any write (a refused night fails here, before any shard writes); both stored for
+ * the writes and finish.
  */
 export async function combineWorkMeasures(context: NightContext, run: { shards: number; startedAt: number }): Promise<CombineReceipt> {
   const { shards } = run;
-  const keys = workKeys(context);
+  const store = workStoreOf(context);
+  const files = await checkWholeExport(context, store, shards);
   const measures = await Promise.all(
-    shardsOf(shards).map(async ({ index }) => decodeMeasures(await readWorkObject(context, keys.measures(index), `the measures of shard ${index}/${shards}`))),
+    shardsOf(shards).map(async ({ index }) => decodeMeasures(await requireWork(store, workKeys.measures(index), `the measures of shard ${index}/${shards}`, context.runId))),
   );
   // Our own objects, written by measureShardToWork of this run.
   const figures = await Promise.all(
-    shardsOf(shards).map(async ({ index }) => (await readWorkJson(context, keys.figures(index), `the figures of shard ${index}/${shards}`)) as StoredFigures),
+    shardsOf(shards).map(async ({ index }) => (await requireWorkJson(store, workKeys.figures(index), `the figures of shard ${index}/${shards}`, context.runId)) as StoredFigures),
   );
-  const files = figures[0]?.files ?? [];
   const completed = await completedRunOf(context, nightFingerprint(files, context.config));
   if (completed) {
     const stored: StoredModels = { runId: context.runId, shards, completed };
-    const modelsObject = await putWorkObject(context, keys.models, JSON.stringify(stored), 'application/json');
+    const modelsObject = await store.put(workKeys.models, JSON.stringify(stored), 'application/json');
     context.log.info('night already completed from this export and configuration: the shards write nothing', { of: completed.runId });
     return { modelsObject, rfmBuyers: 0, clv: { fitted: false, clients: 0, skippedReason: `night already completed by run ${completed.runId}` } };
   }
@@ -256,7 +312,7 @@ export async function combineWorkMeasures(context: NightContext, run: { shards: 
   });
   // Plain numbers and strings: RFM cuts, fitted parameters, the fit report (JSON keeps them exact).
   const stored: StoredModels = { runId: context.runId, shards, models, admission };
-  const modelsObject = await putWorkObject(context, keys.models, JSON.stringify(stored), 'application/json');
+  const modelsObject = await store.put(workKeys.models, JSON.stringify(stored), 'application/json');
   const { report } = models.clv;
   const rfmBuyers = measures.reduce((n, m) => n + m.rfm.orderCount.length, 0);
   context.log.info('shard measures combined', { shards, rfmBuyers, clvFitted: report.fitted });
@@ -269,7 +325,7 @@ export async function combineWorkMeasures(context: NightContext, run: { shards: 
 
 async function readModels(context: NightContext, shards: number): Promise<StoredModels> {
   // Our own object, written by combineWorkMeasures of this run: check it is, not its whole shape.
-  const stored = (await readWorkJson(context, workKeys(context).models, 'the night\'s models')) as Partial<StoredModels>;
+  const stored = (await requireWorkJson(workStoreOf(context), workKeys.models, 'the night\'s models', context.runId)) as Partial<StoredModels>;
   if (stored.runId !== context.runId || stored.shards !== shards || (!stored.completed && (!stored.models || !stored.admission))) {
     throw new NightlyRunError(`models.json of run ${context.runId} belongs to run ${String(stored.runId)} with ${String(stored.shards)} shards`);
   }
@@ -284,30 +340,31 @@ export interface WriteReceipt {
   written: ShardOutcome['written'];
 }
 
-/** Phase 3 for one shard: the export read again, scored with the night's models, changes written. */
-export async function writeShardFromWork(context: NightContext, shard: ShardSpec, source: ExportSource = defaultExportSource(context)): Promise<WriteReceipt> {
-  // The models first: a missing one fails before the export is read.
+/** Write for one shard: its bucket read again, scored with the night's models, changes written. */
+export async function writeShardFromWork(context: NightContext, shard: ShardSpec): Promise<WriteReceipt> {
+  // The models first: a missing one fails before the bucket is read.
   const { models } = await readModels(context, shard.count);
   if (!models) return { shard, changes: { newClients: 0, changed: 0, unchanged: 0 }, written: { profiles: 0, tierHistory: 0, retries: 0 } };
-  const shardRead = await readShard(context, source, shard);
+  const store = workStoreOf(context);
+  const shardRead = await bucketShardRead(context, store, shard);
   const outcome = await writeShard(context, shardRead, models, await loadShardBase(context, shardRead));
-  const outcomeObject = await putWorkObject(context, workKeys(context).outcome(shard.index), JSON.stringify(outcome), 'application/json');
+  const outcomeObject = await store.put(workKeys.outcome(shard.index), JSON.stringify(outcome), 'application/json');
   const { newClients, changed, unchanged } = outcome.changes;
   return { shard, outcomeObject, changes: { newClients, changed, unchanged }, written: outcome.written };
 }
 
-/** Phase 4: every shard's outcome → the run summary (summary object, runs table). */
+/** Finish: every shard's outcome → the run summary (summary object, runs table). */
 export async function finishFromWork(
   context: NightContext,
   run: { startedAt: number; shards: number },
   source: ExportSource = defaultExportSource(context),
 ): Promise<NightlyRunSummary> {
-  const keys = workKeys(context);
+  const store = workStoreOf(context);
   const { models, admission, completed } = await readModels(context, run.shards);
   if (completed) return recordRerun(context, completed, run.startedAt);
   // Written by writeShardFromWork of this run; finishNight checks there is one per shard.
   const outcomes = await Promise.all(
-    shardsOf(run.shards).map(async ({ index }) => (await readWorkJson(context, keys.outcome(index), `the outcome of shard ${index}/${run.shards}`)) as ShardOutcome),
+    shardsOf(run.shards).map(async ({ index }) => (await requireWorkJson(store, workKeys.outcome(index), `the outcome of shard ${index}/${run.shards}`, context.runId)) as ShardOutcome),
   );
   return finishNight(context, { source: source.describe(), startedAt: run.startedAt, models, admission, outcomes });
 }

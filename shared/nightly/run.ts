@@ -6,6 +6,7 @@ import type { Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { checkRejectShares, readExport, ExportError, MAX_KEPT_REJECTS, type FieldWarning, type FileReport, type ReadResult } from '#shared/exports/reader.ts';
 import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
+import type { ExportHandlers } from '#shared/exports/types.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
 import { advisorDigestsOfNight, type AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
@@ -24,7 +25,7 @@ import { acceptedOrderLines, addShardFigures, admitNight, emptyShardFigures, typ
 import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
-import { shardHandlers, shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from './shards.ts';
+import { SINGLE_SHARD, type ShardSpec } from './shards.ts';
 import { distributionCollector, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { tallyShardCampaigns, writeCampaignResults } from './campaign-results.ts';
 import type { CampaignHeadline, CampaignTallies } from '#shared/campaign-results/results.ts';
@@ -41,16 +42,19 @@ import { NIGHTLY_JOB, type NightAdmission, type NightlyProgress, type NightlyRun
  * by a rerun, ends exactly where one clean run would (apply.ts).
  *
  * The job is four phases, so that it can run as one process or as shards (shards.ts):
- *  1. readShard + loadShardBase + measureShard, per shard: read the export keeping the shard's
- *     clients, load their state as of the last completed night (base.ts), and measure what the
- *     whole base must agree on (RFM measures, CLV summaries, the guards' figures: numbers only);
+ *  1. readShard (or, sharded, collectShard over the shard's bucket: shares.ts) + loadShardBase +
+ *     measureShard, per shard: the shard's clients as read, their state as of the last completed
+ *     night (base.ts), and what the whole base must agree on (RFM measures, CLV summaries, the
+ *     guards' figures: numbers only);
  *  2. combineMeasures + admitNight, once: RFM quintile cuts and the CLV fit over every shard's
  *     measures; the checks before any write, then the night marked as being written;
  *  3. writeShard, per shard: profiles scored with those models, compared with the base, written;
  *  4. finishNight, once: what earlier attempts left and tonight does not touch put back, the
  *     summary, rejects and catalogue objects, the report, the runs table (night completed).
- * runNightly does all four in this process with one shard; a sharded run (worker threads
- * locally, a Step Functions Distributed Map in AWS) stores exactly the same results.
+ * runNightly does all four in this process with one shard, reading the export once; a sharded
+ * run (worker threads locally, Step Functions Distributed Maps in AWS: distributed.ts) first
+ * shares the export's files between readers that route each record to its shard's bucket, and
+ * stores exactly the same results.
  */
 
 
@@ -75,6 +79,11 @@ export class NightlyRunError extends ClienteleError {
   constructor(message: string, options?: ErrorOptions) {
     super('NIGHTLY_RUN_FAILED', message, options);
   }
+}
+
+/** The nightly run reads full snapshots only: an incremental export (its manifest says so) is refused. */
+export function notFullSnapshot(source: string): NightlyRunError {
+  return new NightlyRunError(`${source} is an incremental export (_manifest.json); the nightly run needs a full snapshot.`);
 }
 
 /** What every phase needs: the run's identity, configuration, AWS clients, log and progress. */
@@ -126,17 +135,43 @@ export interface ShardRead {
   readMs: number;
 }
 
-/** Phase 1: read the whole export, keeping the shard's clients. Throws before any write on a bad export. */
-export async function readShard(context: NightContext, source: ExportSource, shard: ShardSpec = SINGLE_SHARD): Promise<ShardRead> {
+/** Phase 1: read the whole export (one shard: the single run). Throws before any write on a bad export. */
+export async function readShard(context: NightContext, source: ExportSource): Promise<ShardRead> {
+  const { config, log } = context;
+  return collectShard(context, SINGLE_SHARD, source.describe(), (handlers, now) =>
+    // Reject shares are checked once the unknown customers' lines are counted (admitShards).
+    readExport(source, handlers, { config, now, checkRejectShares: false, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) }).catch(
+      exportRejected(log),
+    ),
+  );
+}
+
+/** For a promise's catch: an export refused (ExportError) is logged as such; the error goes on. */
+export function exportRejected(log: Log): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof ExportError) log.error('export rejected, nothing written', { file: error.file, error: error.message });
+    throw error;
+  };
+}
+
+/**
+ * A shard's clients from the rows `read` hands over (the whole export, or a shard's bucket of
+ * it: shares.ts), with the read's figures; the clients who asked to be forgotten left out.
+ */
+export async function collectShard(
+  context: NightContext,
+  shard: ShardSpec,
+  source: string,
+  read: (handlers: ExportHandlers, now: number) => Promise<ReadResult>,
+): Promise<ShardRead> {
   const { config, runDate, log } = context;
   const started = performance.now();
-  log.info('reading export', { source: source.describe(), shard: shard.index, shards: shard.count });
-  const scheme = shard.count > 1 ? await shardKeySchemeOf(source) : 'customer-id';
+  log.info('reading export', { source, shard: shard.index, shards: shard.count });
   const { now } = runClock(runDate, config.timeZone);
   const aggregator = new ClientAggregator({ now });
   const products: ProductRecord[] = [];
   const orphans = new OrphanOrderLines();
-  const handlers = shardHandlers(
+  const result = await read(
     {
       customer: (record) => aggregator.addCustomer(record),
       order: (line, at) => {
@@ -146,36 +181,23 @@ export async function readShard(context: NightContext, source: ExportSource, sha
       },
       product: (record) => products.push(record),
     },
-    shard,
-    scheme,
+    now,
   );
-  let read: ReadResult;
-  try {
-    // Reject shares are checked once the unknown customers' lines are counted (admitShards).
-    read = await readExport(source, handlers, { config, now, checkRejectShares: false, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) });
-  } catch (error) {
-    if (error instanceof ExportError) log.error('export rejected, nothing written', { file: error.file, error: error.message });
-    throw error;
-  }
-  if (read.mode !== 'full') {
-    throw new NightlyRunError(
-      `${source.describe()} is an incremental export (_manifest.json); the nightly run needs a full snapshot.`,
-    );
-  }
+  if (result.mode !== 'full') throw notFullSnapshot(source);
   // People who asked to be forgotten stay out of the base whatever the export says.
   const erasures = await loadErasures(context.clients.documents, tableNames(config).suppression);
   const erasedClients = aggregator.dropClients((id, email) => isErased(erasures, id, email));
-  log.info('export read', { rows: read.rows, rejected: read.rejected, warned: read.warned, files: read.files.length, clients: aggregator.clientCount, erasedClients, shard: shard.index });
+  log.info('export read', { rows: result.rows, rejected: result.rejected, warned: result.warned, files: result.files.length, clients: aggregator.clientCount, erasedClients, shard: shard.index });
   return {
     shard,
-    source: source.describe(),
+    source,
     aggregator,
-    read,
+    read: result,
     products,
     erasedClients,
     orphans,
     unknownCustomers: noUnknownCustomers(),
-    fingerprint: nightFingerprint(read.files, config),
+    fingerprint: nightFingerprint(result.files, config),
     readMs: Math.round(performance.now() - started),
   };
 }
@@ -290,7 +312,7 @@ export interface ShardOutcome {
   changes: Omit<ProfileDiff, 'changed' | 'tierChanges' | 'unchanged'> & { changed: number; unchanged: number };
   written: NightlyRunSummary['written'];
   timingsMs: NightlyRunSummary['timingsMs'];
-  /** The export as the reader saw it (every shard reads all of it: the same figures in each). */
+  /** The export as the reader saw it (every shard gets every reader's figures: the same in each). */
   input: NightlyRunSummary['input'];
   /** Order lines of the shard's unknown customers, per file (each shard rejects its own clients'). */
   unknownCustomerLines: Record<string, number>;

@@ -1,14 +1,13 @@
 import { normaliseEmail } from '#shared/email.ts';
-import { basenameOf, classifyExportFile } from '#shared/exports/classify.ts';
-import type { ExportHandlers } from '#shared/exports/types.ts';
-import type { ExportSource } from '#shared/exports/source.ts';
+import type { ExportFileClass } from '#shared/exports/classify.ts';
 import type { CustomerRecord, OrderLine } from '#shared/model.ts';
 
 /**
  * Shards of a nightly run: the clients split by a hash of their key, each shard aggregated and
  * written by the same code as a single run, so a base too big for one process (or one Lambda)
- * is spread over several. Every shard reads the whole export and keeps only its own clients:
- * parsing is repeated per shard, memory (the per-client facts) is divided.
+ * is spread over several. The reading is divided too (shares.ts): reader r of N reads its share
+ * of the export's files and routes every accepted record to the bucket of its client's shard;
+ * shard b then reads bucket b, its own clients' records.
  *
  * The key must be known from every row on its own:
  *  - generic exports name the client by customer_id on each order line: the key is the id;
@@ -26,9 +25,9 @@ export interface ShardSpec {
 export const SINGLE_SHARD: ShardSpec = { index: 0, count: 1 };
 
 /**
- * The most shards a run may be split into. Every shard parses the whole export (twice in AWS, see
- * distributed.ts), so the parsing grows with the count while only memory is divided: split as far
- * as memory needs, no further. 100 shards of a 2 GB Lambda each is far past any brand's base.
+ * The most shards a run may be split into. Files are read whole, by one reader each, so past the
+ * export's file count more shards divide memory but no longer the reading; and every shard
+ * reads every reader's figures. 100 shards of a 2 GB Lambda each is far past any brand's base.
  */
 export const MAX_SHARDS = 100;
 
@@ -55,13 +54,8 @@ export function shardOf(key: string, count: number): number {
 }
 
 /** The key scheme of an export: by email when its orders are Shopify's (lines without customer ids). */
-export async function shardKeySchemeOf(source: ExportSource): Promise<ShardKeyScheme> {
-  const objects = await source.list();
-  const shopifyOrders = objects.some(({ key }) => {
-    const file = classifyExportFile(basenameOf(key));
-    return file?.kind === 'orders' && file.format === 'shopify';
-  });
-  return shopifyOrders ? 'email' : 'customer-id';
+export function shardKeySchemeOf(files: readonly ExportFileClass[]): ShardKeyScheme {
+  return files.some((file) => file.kind === 'orders' && file.format === 'shopify') ? 'email' : 'customer-id';
 }
 
 export function customerShardKey(record: CustomerRecord, scheme: ShardKeyScheme): string {
@@ -73,18 +67,4 @@ export function orderLineShardKey(line: OrderLine, scheme: ShardKeyScheme): stri
   if (line.customerId !== undefined) return line.customerId;
   // A line the reader let through names a client one way or the other; the aggregator says which.
   return line.email ? normaliseEmail(line.email) : '';
-}
-
-/** The handlers with customers and order lines of other shards left out (products are shared). */
-export function shardHandlers(handlers: ExportHandlers, shard: ShardSpec, scheme: ShardKeyScheme): ExportHandlers {
-  if (shard.count === 1) return handlers;
-  return {
-    customer: (record, at) => {
-      if (shardOf(customerShardKey(record, scheme), shard.count) === shard.index) handlers.customer(record, at);
-    },
-    order: (line, at) => {
-      if (shardOf(orderLineShardKey(line, scheme), shard.count) === shard.index) handlers.order(line, at);
-    },
-    product: (record, at) => handlers.product(record, at),
-  };
 }

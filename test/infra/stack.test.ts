@@ -307,8 +307,8 @@ describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
   }, 240_000);
   afterAll(() => sharded?.cleanup());
 
-  it('prepares, measures the shards, combines, writes the shards, finishes, then reports', () => {
-    expect(mainPath(definition)).toEqual(['Prepare night', 'Measure shards', 'Combine measures', 'Write shards', 'Finish night', 'Report']);
+  it('prepares, repartitions the shares, measures the shards, combines, writes the shards, finishes, then reports', () => {
+    expect(mainPath(definition)).toEqual(['Prepare night', 'Repartition shares', 'Measure shards', 'Combine measures', 'Write shards', 'Finish night', 'Report']);
     const { States: states } = definition;
     expect(states['Prepare night']).toMatchObject({
       Type: 'Task',
@@ -321,13 +321,14 @@ describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
       Parameters: { Payload: { phase: 'finish', 'runDate.$': '$.run.runDate', 'runId.$': '$.run.runId', 'startedAt.$': '$.run.startedAt', shards: 4 } },
       ResultPath: '$.nightly',
     });
-    for (const task of ['Prepare night', 'Measure shards', 'Combine measures', 'Write shards', 'Finish night']) {
+    for (const task of ['Prepare night', 'Repartition shares', 'Measure shards', 'Combine measures', 'Write shards', 'Finish night']) {
       expect(states[task]?.Catch, task).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Nightly run failed' }]);
     }
   });
 
-  it('runs each shard as a child execution of a Distributed Map, all 4 at once, none tolerated to fail', () => {
+  it('runs each reader and shard as a child execution of a Distributed Map, all 4 at once, none tolerated to fail', () => {
     for (const [map, phase, task] of [
+      ['Repartition shares', 'repartition', 'Repartition share'],
       ['Measure shards', 'measure', 'Measure shard'],
       ['Write shards', 'write', 'Write shard'],
     ] as const) {
@@ -358,6 +359,7 @@ describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
     expect(pairs.filter((p) => p.startsWith('states:'))).toEqual([
       `states:DescribeExecution ${execution}:*`,
       `states:RedriveExecution ${execution}/MeasureShards:*`,
+      `states:RedriveExecution ${execution}/RepartitionShares:*`,
       `states:RedriveExecution ${execution}/WriteShards:*`,
       'states:StartExecution <state-machine>',
       `states:StopExecution ${execution}:*`,

@@ -111,13 +111,23 @@ describe('nightly run: unknown customers, dropped fields, kept data and consent'
   it('counts the unknown customers of every shard in a sharded night, as one process would', async () => {
     const ghosts = ['g1', 'g2', 'g3', 'g4', 'g5'].map((id, k) => `${id}-o1,${id},${FIRST}T0${k}:00:00+08:00,SKU-1,10.00`);
     const ids = Array.from({ length: 12 }, (_, k) => `s${String(k).padStart(2, '0')}`);
-    const dir = await exportFolder('sharded', { 'customers.csv': customersCsv(ids.map((id) => customerRow(id))), 'orders.csv': ordersCsv(ids, FIRST, ghosts) });
-    const single = await run(await scenarioConfig(aws, 'unknown-single'), FIRST, dir, 'single');
+    // Two order parts, read by different readers, each with unknown customers' lines.
+    const dir = await exportFolder('sharded', {
+      'customers.csv': customersCsv(ids.map((id) => customerRow(id))),
+      'orders-0001.csv': ordersCsv(ids.slice(0, 6), FIRST, ghosts.slice(0, 2)),
+      'orders-0002.csv': ordersCsv(ids.slice(6), FIRST, ghosts.slice(2)),
+    });
+    const singleConfig = await scenarioConfig(aws, 'unknown-single');
+    const single = await run(singleConfig, FIRST, dir, 'single');
     const shardedConfig = await scenarioConfig(aws, 'unknown-sharded');
     const sharded = await runNightlySharded({ clock: Date.now, runDate: FIRST, runId: 'sharded', config: shardedConfig, clients: aws.clients, shards: 3, source: { kind: 'directory', path: dir } });
     expect(sharded.input).toEqual({ ...single.input, fingerprint: sharded.input.fingerprint });
     expect(sharded.input).toMatchObject({ rejected: 5, unknownCustomerLines: 5 });
-    expect(await jsonLines(shardedConfig, sharded.report.rejectsObject)).toHaveLength(5);
+    // Each named by its original file and line (the header is line 1, then ten lines per client).
+    const rejects = await jsonLines(shardedConfig, sharded.report.rejectsObject);
+    expect(rejects).toEqual(await jsonLines(singleConfig, single.report.rejectsObject));
+    expect(rejects.map((r) => `${String(r.file).slice(dir.length + 1)}:${String(r.line)}`)).toEqual(['orders-0001.csv:62', 'orders-0001.csv:63', 'orders-0002.csv:62', 'orders-0002.csv:63', 'orders-0002.csv:64']);
+    expect(rejects.every((r) => r.reason === UNKNOWN_CUSTOMER_REASON)).toBe(true);
     expect(await profileIds(shardedConfig)).toEqual(ids);
   }, 120_000);
 

@@ -1,18 +1,33 @@
+import { appendFile, copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateExport } from '#local/generate/generate.ts';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
+import { planExport } from '#shared/exports/reader.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
-import { runNightly } from '#shared/nightly/run.ts';
+import {
+  combineWorkMeasures,
+  finishFromWork,
+  measureShardToWork,
+  planNight,
+  repartitionToWork,
+  workStoreOf,
+  writeShardFromWork,
+} from '#shared/nightly/distributed.ts';
+import { nightContext, runNightly } from '#shared/nightly/run.ts';
+import { assignShares, readPlan, repartitionShare } from '#shared/nightly/shares.ts';
+import { shardsOf } from '#shared/nightly/shards.ts';
 import { uploadExport } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
-import { comparable, storedState } from '#test/support/nightly-comparison.ts';
+import { comparable, rowObjects, storedState } from '#test/support/nightly-comparison.ts';
 
 /**
- * A sharded run (worker threads, as `clientele run nightly --shards N`) must store exactly what a
- * single run stores: profiles (RFM scored against the whole base, CLV from one fit), tier
- * history, and the same summary figures, on a first night and on the night after.
+ * A sharded run (worker threads, as `clientele run nightly --shards N`, or the phases one by one
+ * as the state machine runs them) must store exactly what a single run stores: profiles (RFM
+ * scored against the whole base, CLV from one fit), tier history, the same summary figures, and
+ * the same rejects and warnings with their original file and line, though each reader reads only
+ * its share of the files and each shard only its bucket.
  */
 
 const CUSTOMERS = 700;
@@ -38,6 +53,7 @@ describe('sharded nightly run', () => {
       expect(three.shards).toBe(3);
       expect(one.shards).toBe(1);
       expect(comparable(three)).toEqual(comparable(one));
+      expect(await rowObjects(aws, three)).toEqual(await rowObjects(aws, one));
       expect(one.clv.fitted).toBe(true);
       expect(await storedState(aws, sharded)).toEqual(await storedState(aws, single));
       written.push(one.written.profiles);
@@ -48,30 +64,120 @@ describe('sharded nightly run', () => {
     expect(written[1]).toBeLessThan(written[0] as number);
   }, 240_000);
 
-  it('keeps a Shopify client and their email-only order lines in one shard (2 shards, local folder)', async () => {
+  it('stores what a single run stores with 2 and 4 shards over three order parts, rejects and warnings named by their original file and line', async () => {
+    const night = NIGHTS[1];
+    const single = await scenarioConfig(aws, 'parts-single');
+    const dir = join(work, 'parts');
+    await generateExport({ customers: 500, seed: 17, asOf: night, timeZone: single.timeZone, orderParts: 3, malformedRows: 12 }, dir);
+    const source = { kind: 'directory', path: dir } as const;
+    const one = await runNightly({ clock: Date.now, runDate: night, runId: 'parts-single', config: single, clients: aws.clients, source: directoryExportSource(dir) });
+    const rows = await rowObjects(aws, one);
+    // Rejects in more than one file: the readers' lists are merged in the export's order.
+    expect(new Set(rows.rejects.map((r) => r.file)).size).toBeGreaterThan(1);
+    for (const shards of [2, 4]) {
+      const config = await scenarioConfig(aws, `parts-${shards}`);
+      const summary = await runNightlySharded({ clock: Date.now, runDate: night, runId: `parts-${shards}`, config, clients: aws.clients, shards, source });
+      expect(summary.shards).toBe(shards);
+      expect(comparable(summary)).toEqual(comparable(one));
+      expect(summary.input).toEqual({ ...one.input, fingerprint: summary.input.fingerprint });
+      expect(summary.input.fingerprint).toBe(one.input.fingerprint);
+      expect(await rowObjects(aws, summary)).toEqual(rows);
+      expect(await storedState(aws, config)).toEqual(await storedState(aws, single));
+    }
+  }, 300_000);
+
+  it('keeps a Shopify client and their email-only order lines in one shard (2 and 3 shards, two order parts, local folder)', async () => {
     const single = await scenarioConfig(aws, 'shopify-single');
-    const sharded = await scenarioConfig(aws, 'shopify-sharded');
     const night = NIGHTS[1];
     const dir = join(work, `shopify-${night}`);
-    await generateExport({ customers: 400, seed: 5, asOf: night, timeZone: single.timeZone, format: 'shopify' }, dir);
+    await generateExport({ customers: 400, seed: 5, asOf: night, timeZone: single.timeZone, format: 'shopify', orderParts: 2, malformedRows: 6 }, dir);
     const one = await runNightly({ clock: Date.now, runDate: night, runId: 'shopify-single', config: single, clients: aws.clients, source: directoryExportSource(dir) });
-    const two = await runNightlySharded({ clock: Date.now,
-      runDate: night,
-      runId: 'shopify-sharded',
-      config: sharded,
-      clients: aws.clients,
-      shards: 2,
-      source: { kind: 'directory', path: dir },
-    });
-    expect(comparable(two)).toEqual(comparable(one));
-    expect(await storedState(aws, sharded)).toEqual(await storedState(aws, single));
+    expect(one.input.rejected).toBeGreaterThan(0);
+    for (const shards of [2, 3]) {
+      const sharded = await scenarioConfig(aws, `shopify-sharded-${shards}`);
+      const summary = await runNightlySharded({ clock: Date.now,
+        runDate: night,
+        runId: `shopify-sharded-${shards}`,
+        config: sharded,
+        clients: aws.clients,
+        shards,
+        source: { kind: 'directory', path: dir },
+      });
+      expect(comparable(summary)).toEqual(comparable(one));
+      expect(await rowObjects(aws, summary)).toEqual(await rowObjects(aws, one));
+      expect(await storedState(aws, sharded)).toEqual(await storedState(aws, single));
+    }
+  }, 240_000);
+
+  it('fails the night before any write when a part repeats lines of a part another reader read, or is a copy of it', async () => {
+    const night = NIGHTS[1];
+    const base = join(work, 'duplicated');
+    await generateExport({ customers: 200, seed: 3, asOf: night, timeZone: 'Asia/Shanghai', orderParts: 2, malformedRows: 0 }, base);
+    const plan = await planExport(directoryExportSource(base));
+    const readers = assignShares(plan.files.map((f) => f.size), 2);
+    const parts = plan.files.flatMap((f, i) => (f.kind === 'orders' ? [readers[i]] : []));
+    // The two parts are read by different readers: only combine sees both.
+    expect(new Set(parts).size).toBe(2);
+    const firstLine = (await readFile(join(base, 'orders-0001.csv'), 'utf8')).split('\n')[1] as string;
+    await appendFile(join(base, 'orders-0002.csv'), `${firstLine}\n`);
+    const repeated = await scenarioConfig(aws, 'duplicated-line');
+    await expect(
+      runNightlySharded({ clock: Date.now, runDate: night, runId: 'duplicated-line', config: repeated, clients: aws.clients, shards: 2, source: { kind: 'directory', path: base } }),
+    ).rejects.toThrow(/orders-0002\.csv.*repeats order lines of .*orders-0001\.csv/);
+    expect((await storedState(aws, repeated)).profiles).toEqual([]);
+
+    await copyFile(join(base, 'orders-0001.csv'), join(base, 'orders-0002.csv'));
+    const copied = await scenarioConfig(aws, 'duplicated-part');
+    await expect(
+      runNightlySharded({ clock: Date.now, runDate: night, runId: 'duplicated-part', config: copied, clients: aws.clients, shards: 2, source: { kind: 'directory', path: base } }),
+    ).rejects.toThrow(/orders-0002\.csv.*same content as .*orders-0001\.csv/);
+    expect((await storedState(aws, copied)).profiles).toEqual([]);
+  }, 120_000);
+
+  it('ends where a clean run would after a crash inside a repartition, after the repartition and after a measure, the phases run again (a redrive)', async () => {
+    const night = NIGHTS[1];
+    const single = await scenarioConfig(aws, 'redrive-single');
+    const config = await scenarioConfig(aws, 'redrive');
+    const dir = join(work, 'redrive');
+    await generateExport({ customers: 300, seed: 23, asOf: night, timeZone: single.timeZone, orderParts: 2, malformedRows: 4 }, dir);
+    const source = directoryExportSource(dir);
+    const one = await runNightly({ clock: Date.now, runDate: night, runId: 'redrive-single', config: single, clients: aws.clients, source });
+    const context = nightContext({ runDate: night, runId: 'redrive', config, clients: aws.clients, clock: Date.now });
+    const shards = shardsOf(3);
+    const startedAt = Date.now();
+    await planNight(context, 3, source);
+
+    // Attempt 1: reader 0 dies after two of its objects were stored; the others finish; no shard can measure.
+    const store = workStoreOf(context);
+    let puts = 0;
+    const dying = { ...store, put: async (key: string, body: Uint8Array | string, type: string) => {
+      if (++puts > 2) throw new Error('the Lambda timed out');
+      return store.put(key, body, type);
+    } };
+    const plan = await readPlan(store, { runId: 'redrive', shards: 3 });
+    await expect(repartitionShare({ runId: 'redrive', runDate: night, config, log: context.log }, dying, source, plan, 0)).rejects.toThrow(/timed out/);
+    for (const shard of shards.slice(1)) await repartitionToWork(context, shard, source);
+    for (const shard of shards) await expect(measureShardToWork(context, shard)).rejects.toThrow(/share of reader 0\/3 not found/);
+
+    // Attempt 2, the whole map run again: every phase overwrites its own objects.
+    for (const shard of shards) await repartitionToWork(context, shard, source);
+    for (const shard of shards) await measureShardToWork(context, shard);
+    // Attempt 3 from the measures: crash after measure, measures run again.
+    for (const shard of shards) await measureShardToWork(context, shard);
+    await combineWorkMeasures(context, { shards: 3, startedAt });
+    for (const shard of shards) await writeShardFromWork(context, shard);
+    const summary = await finishFromWork(context, { shards: 3, startedAt }, source);
+
+    expect(comparable(summary)).toEqual(comparable(one));
+    expect(await rowObjects(aws, summary)).toEqual(await rowObjects(aws, one));
+    expect(await storedState(aws, config)).toEqual(await storedState(aws, single));
   }, 240_000);
 
   it('fails as a whole, writing nothing, when the export is unreadable', async () => {
     const config = await scenarioConfig(aws, 'sharded-bad');
     await expect(
       runNightlySharded({ clock: Date.now, runDate: NIGHTS[0], runId: 'bad', config, clients: aws.clients, shards: 2, source: { kind: 'directory', path: join(work, 'missing') } }),
-    ).rejects.toThrow(/shard \d\/2/);
+    ).rejects.toThrow(/missing: cannot be listed/);
     expect((await storedState(aws, config)).profiles).toEqual([]);
   }, 120_000);
 });

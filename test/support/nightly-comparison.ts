@@ -1,3 +1,4 @@
+import { parseS3Url, readObjectText } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -36,4 +37,24 @@ export async function storedState(aws: Clients, config: Config) {
     profiles: await scanSorted(aws, tables.profiles, (i) => String(i.customerId)),
     history: await scanSorted(aws, tables.tierHistory, (i) => `${String(i.customerId)}#${String(i.runDate)}`),
   };
+}
+
+/**
+ * The rows of a run's rejects and warnings objects, each naming its file by basename (each
+ * configuration reads its own export prefix): where and why, as the reader found them.
+ */
+export async function rowObjects(aws: Clients, summary: NightlyRunSummary) {
+  const rows = async (object: string | undefined) => {
+    if (object === undefined) return [];
+    const { bucket, prefix } = parseS3Url(object);
+    const text = (await readObjectText(aws.clients.s3, bucket, prefix)) ?? '';
+    return text
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const row = JSON.parse(line) as { file: string };
+        return { ...row, file: row.file.slice(row.file.lastIndexOf('/') + 1) };
+      });
+  };
+  return { rejects: await rows(summary.report.rejectsObject), warnings: await rows(summary.report.warningsObject) };
 }

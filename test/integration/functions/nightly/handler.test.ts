@@ -5,7 +5,7 @@ import { tableNames } from '#shared/store/tables.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import { readObjectBytes } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
-import type { CombineReceipt, MeasureReceipt, PreparedNight, WriteReceipt } from '#shared/nightly/distributed.ts';
+import type { CombineReceipt, MeasureReceipt, PreparedNight, RepartitionReceipt, WriteReceipt } from '#shared/nightly/distributed.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { shardsOf } from '#shared/nightly/shards.ts';
@@ -18,8 +18,8 @@ import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { comparable, storedState } from '#test/support/nightly-comparison.ts';
 
 /**
- * The nightly Lambda handler as the sharded state machine calls it: prepare, then measure per
- * shard, combine, write per shard, finish, each a separate invocation that keeps nothing but what
+ * The nightly Lambda handler as the sharded state machine calls it: prepare, then repartition and
+ * measure per shard, combine, write per shard, finish, each a separate invocation that keeps nothing but what
  * it stored in S3. The result must be what a single runNightly stores for the same export.
  */
 
@@ -55,6 +55,7 @@ describe('nightly handler, one phase per invocation', () => {
     const { runDate, runId, startedAt } = prepared;
 
     // Each Distributed Map runs its items side by side.
+    const repartitioned = (await Promise.all(prepared.shards.map((shard) => handler({ phase: 'repartition', runDate, runId, shard })))) as RepartitionReceipt[];
     const measured = (await Promise.all(prepared.shards.map((shard) => handler({ phase: 'measure', runDate, runId, shard })))) as MeasureReceipt[];
     const combined = (await handler({ phase: 'combine', runDate, runId, shards: SHARDS, startedAt, acceptDrop: prepared.acceptDrop })) as CombineReceipt;
     const written = (await Promise.all(prepared.shards.map((shard) => handler({ phase: 'write', runDate, runId, shard })))) as WriteReceipt[];
@@ -73,7 +74,11 @@ describe('nightly handler, one phase per invocation', () => {
     expect(combined.rfmBuyers).toBe(measured.reduce((n, m) => n + m.rfmBuyers, 0));
     expect(combined.clv).toMatchObject({ fitted: true, clients: one.clv.clients });
     expect(written.reduce((n, w) => n + w.written.profiles, 0)).toBe(one.written.profiles);
-    for (const receipt of [prepared, combined, ...measured, ...written]) expect(jsonBytes(receipt)).toBeLessThan(SMALL_STATE_BYTES);
+    // Each reader read a share of the files, every file once: the rows add up to the export's.
+    expect(repartitioned.reduce((n, r) => n + r.files, 0)).toBe(summary.input.files.length);
+    expect(repartitioned.reduce((n, r) => n + r.rows, 0)).toBe(summary.input.rows);
+    expect(repartitioned.filter((r) => r.files > 0).length).toBeGreaterThan(1);
+    for (const receipt of [prepared, combined, ...repartitioned, ...measured, ...written]) expect(jsonBytes(receipt)).toBeLessThan(SMALL_STATE_BYTES);
 
     // The phases' log lines carry the night's run id; finish published the night's figures.
     expect(lambda.output.logs().some((l) => l.correlation_id === runId && l.phase === 'write')).toBe(true);
@@ -86,7 +91,12 @@ describe('nightly handler, one phase per invocation', () => {
     const summaryKey = summary.report.summaryObject.replace(`s3://${bucket}/`, '');
     expect(JSON.parse(new TextDecoder().decode(await readObjectBytes(aws.clients.s3, bucket, summaryKey)))).toEqual(summary);
     const listed = await aws.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${runWorkPrefix(phased, 'nightly', runDate, runId)}/` }));
-    expect((listed.Contents ?? []).map((o) => o.Key?.split('/').pop()).sort()).toEqual([
+    const prefix = `${runWorkPrefix(phased, 'nightly', runDate, runId)}/`;
+    const names = new Set((listed.Contents ?? []).map((o) => String(o.Key).slice(prefix.length).split('/')[0]));
+    expect([...names].sort()).toEqual([
+      'bucket-0',
+      'bucket-1',
+      'bucket-2',
       'figures-0.json',
       'figures-1.json',
       'figures-2.json',
@@ -97,6 +107,8 @@ describe('nightly handler, one phase per invocation', () => {
       'outcome-0.json',
       'outcome-1.json',
       'outcome-2.json',
+      'plan.json',
+      'shares',
     ]);
   }, 240_000);
 
@@ -122,6 +134,8 @@ describe('nightly handler, one phase per invocation', () => {
 
   it('prepares the night before its own clock (brand time) when the execution names neither a date nor a scheduled time', async () => {
     const yesterday = addDays(localDate(Date.now(), phased.timeZone), -1);
+    // Prepare lists the night's export (and fails without one): there is one for that night too.
+    await uploadExport(aws, phased, work, yesterday);
     const first = (await handler({ phase: 'prepare', shards: 2, request: {} })) as PreparedNight;
     const bare = (await handler({ phase: 'prepare', shards: 2 })) as PreparedNight;
     for (const prepared of [first, bare]) expect(prepared).toMatchObject({ runDate: yesterday, shards: shardsOf(2) });
@@ -132,6 +146,7 @@ describe('nightly handler, one phase per invocation', () => {
   it('refuses a malformed event before doing anything, naming the field', async () => {
     const base = { runDate: NIGHT, runId: 'nightly-bad' };
     await expect(handler({ phase: 'measure', ...base, shard: { index: 3, count: 3 } })).rejects.toThrow(/shard index must be below the shard count/);
+    await expect(handler({ phase: 'repartition', ...base, shard: { index: 2, count: 2 } })).rejects.toThrow(/shard index must be below the shard count/);
     await expect(handler({ phase: 'write', ...base, runDate: '2026-13-01', shard: { index: 0, count: 1 } })).rejects.toThrow(/YYYY-MM-DD/);
     await expect(handler({ phase: 'combine', ...base, runId: '../other-run', shards: 2, startedAt: 0, acceptDrop: false })).rejects.toThrow(/runId/);
     await expect(handler({ phase: 'combine', ...base, shards: 2, startedAt: 0 })).rejects.toThrow(/acceptDrop/);
@@ -144,7 +159,9 @@ describe('nightly handler, one phase per invocation', () => {
 
   it('fails a phase whose input an earlier phase never stored, naming the object', async () => {
     const base = { runDate: NIGHT, runId: 'nightly-never' };
-    await expect(handler({ phase: 'combine', ...base, shards: 2, startedAt: 0, acceptDrop: false })).rejects.toThrow(/the measures of shard 0\/2 not found at s3:\/\/.*work\/nightly\/2026-11-23\/nightly-never\/measures-0\.bin/);
+    await expect(handler({ phase: 'repartition', ...base, shard: { index: 0, count: 2 } })).rejects.toThrow(/the plan of the night not found at s3:\/\/.*work\/nightly\/2026-11-23\/nightly-never\/plan\.json/);
+    await expect(handler({ phase: 'measure', ...base, shard: { index: 0, count: 2 } })).rejects.toThrow(/the plan of the night not found/);
+    await expect(handler({ phase: 'combine', ...base, shards: 2, startedAt: 0, acceptDrop: false })).rejects.toThrow(/the plan of the night not found/);
     await expect(handler({ phase: 'write', ...base, shard: { index: 1, count: 2 } })).rejects.toThrow(/models not found/);
     await expect(handler({ phase: 'finish', ...base, startedAt: Date.now(), shards: 2 })).rejects.toThrow(/models not found/);
   });

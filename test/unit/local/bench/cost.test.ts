@@ -23,12 +23,18 @@ describe('the Lambda plan', () => {
     const [best, ...others] = shardPlans(measured);
     // One run needs 2.7 GB: 4,096 MB, read once (398 s).
     expect(best).toEqual({ shards: 1, memoryMb: 4_096, peakRssMb: 2_719, longestInvocationSeconds: 398, gbSeconds: 1_592 });
-    // Two shards of 2 GB (each ~1.4 GB) read the export twice each: dearer, but still within 15 minutes.
-    expect(others[0]).toMatchObject({ shards: 2, memoryMb: 2_048, peakRssMb: 1_382 });
+    // Two shards of 2 GB (each ~1.4 GB): each reads half the export, then its bucket twice (150 + 184 + 214 s).
+    expect(others[0]).toEqual({ shards: 2, memoryMb: 2_048, peakRssMb: 1_382, longestInvocationSeconds: 214, gbSeconds: 2_192 });
     for (const plan of [best, ...others]) expect(plan?.longestInvocationSeconds).toBeLessThanOrEqual(0.7 * 900);
   });
 
-  it('finds no plan when reading the export alone takes most of the 15 minutes', () => {
-    expect(shardPlans({ ...measured, readSeconds: 700 })).toEqual([]);
+  it('shards the night when reading the export in one invocation takes most of the 15 minutes: the readers share it', () => {
+    const plans = shardPlans({ ...measured, readSeconds: 700 });
+    expect(plans.some((plan) => plan.shards === 1)).toBe(false);
+    expect(plans[0]).toMatchObject({ shards: 2, memoryMb: 2_048, longestInvocationSeconds: 414 });
+  });
+
+  it('finds no plan when writing alone takes most of the 15 minutes (the shards share the tables)', () => {
+    expect(shardPlans({ ...measured, writeSeconds: 700 })).toEqual([]);
   });
 });

@@ -54,6 +54,17 @@ describe('the README benchmark table', () => {
     expect(table).toContain('- `dynamodb-load-2026-12-02T10-00-00-000Z-bbbbbbbb.json` (2026-12-02, commit bbbbbbbb with uncommitted changes, 2 CPUs (AMD EPYC), Node 24.22.3, load average 0.9 over the last 15 min): dynamodb first run at 1,000,000');
   });
 
+  it('shows one shard of N with its two steps when the run measured them, and without them for older results', () => {
+    const shard = { of: 4, clients: 250_000, wallMs: 40_000, peakRssBytes: 700 * 1024 * 1024 };
+    const run = (file: string, figures: object) =>
+      resultFile(file, { date: '2026-12-03T10:00:00.000Z', commit: { id: 'c'.repeat(40), dirty: false }, machine, sizes: [{ clients: 1_000_000, tiering: tiering(100_000), shard: figures }] });
+    const steps = { ...shard, repartition: { wallMs: 25_000, peakRssBytes: 300 * 1024 * 1024, bytes: 1, files: 1, rows: 1 }, bucket: { wallMs: 15_000, peakRssBytes: 700 * 1024 * 1024, readMs: 1, computeMs: 1 }, slowestRepartitionMs: 30_000 };
+    expect(renderBenchTable(latestFigures([run('bench-2026-12-03T10-00-00-000Z-cccccccc.json', steps)]))).toContain(
+      '| one shard of N, alone | 250,000 clients (1 of 4), 40.0 s, 700 MB (its share 25.0 s, its bucket 15.0 s) |',
+    );
+    expect(renderBenchTable(latestFigures([run('bench-2026-12-03T10-00-00-000Z-cccccccc.json', shard)]))).toContain('| one shard of N, alone | 250,000 clients (1 of 4), 40.0 s, 700 MB |');
+  });
+
   it('keeps the rerun and 1% rows of a size when a later run measured its first load alone', () => {
     const laterLoad: ResultFile = { file: 'dynamodb-load-later.json', report: { ...loadRun.report, date: '2026-12-03T00:00:00.000Z', sizes: [{ ...loadRun.report.sizes[0]!, clients: 100_000 }] } };
     const table = renderBenchTable(latestFigures([fullRun, laterLoad]));

@@ -59,4 +59,35 @@ describe('OrderLineHashes', () => {
     hashes.add({ a: 'x', b: 'y' });
     expect(hashes.findSharedLine()).toEqual([0, 2]);
   });
+
+  it('finds the same shared line when the files were hashed by different readers and their chunks absorbed by one', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 5_000 }), { minLength: 2, maxLength: 5 }),
+        fc.array(fc.nat({ max: 2 }), { minLength: 5, maxLength: 5 }),
+        fc.boolean(),
+        fc.nat(),
+        (sizes, readerOf, share, at) => {
+          const files = sizes.map((size, file) => Array.from({ length: size }, (_, i) => lineOf(file, i)));
+          if (share) (files[files.length - 1] as ReturnType<typeof lineOf>[])[0] = { ...((files[0] as ReturnType<typeof lineOf>[])[at % (sizes[0] as number)] as ReturnType<typeof lineOf>) };
+          // Each reader hashes its own files under their numbers in the whole export.
+          const readers = [0, 1, 2].map((reader) => {
+            const hashes = new OrderLineHashes();
+            files.forEach((lines, file) => {
+              if (readerOf[file] !== reader) return;
+              hashes.startFile(file, COLUMNS);
+              for (const line of lines) hashes.add(line);
+            });
+            return hashes.encode();
+          });
+          const combined = new OrderLineHashes();
+          // Unaligned, as a slice of a larger download may be.
+          for (const bytes of readers) combined.absorb(new Uint8Array([0, ...bytes]).subarray(1));
+          expect(combined.findSharedLine()).toEqual(index(files).findSharedLine());
+          expect(combined.findSharedLine()).toEqual(share ? [0, files.length - 1] : undefined);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
 });

@@ -1,0 +1,394 @@
+import type { Config } from '#shared/config.ts';
+import {
+  checkNoSharedLines,
+  checkNoTwins,
+  comparesOrderLines,
+  MAX_KEPT_REJECTS,
+  MAX_KEPT_WARNINGS,
+  planExport,
+  readPlannedFiles,
+  readResultOf,
+  type ExportPlan,
+  type FieldWarning,
+  type FileReport,
+  type ReadResult,
+} from '#shared/exports/reader.ts';
+import { OrderLineHashes } from '#shared/exports/line-hashes.ts';
+import type { ExportSource } from '#shared/exports/source.ts';
+import type { ExportHandlers, ExportKind, RowPosition } from '#shared/exports/types.ts';
+import type { Log } from '#shared/log.ts';
+import type { CustomerRecord, OrderLine, ProductRecord, Reject } from '#shared/model.ts';
+import { runClock } from '#shared/tiering/profile.ts';
+import { NightlyRunError, notFullSnapshot } from './run.ts';
+import { customerShardKey, orderLineShardKey, shardKeySchemeOf, shardOf, type ShardKeyScheme } from './shards.ts';
+import { requireWork, requireWorkJson, type WorkStore } from './work-store.ts';
+
+/**
+ * How a sharded night divides the reading of the export, not only its memory: a first phase,
+ * repartition, before the shards measure and write.
+ *
+ *  - planShares (prepare, once): the export listed once, its files in reading order, each file
+ *    given whole to one of N readers (balanced by bytes): plan.json.
+ *  - repartitionShare (reader r): the real reader over r's files only (every check, rejects and
+ *    warnings with their true file and line, the order lines' hashes), each accepted record
+ *    routed to bucket shardOf(its client's key, N): chunks of JSON lines "<line>\t<record>" per
+ *    (bucket, file), the file's own line kept with each record. Products go to every bucket.
+ *    What the reader found (file reports, rejects, warnings, chunk list) is share-<r>.json,
+ *    written last; the line hashes line-hashes-<r>.bin.
+ *  - readBucket (shard b, measure and write): the chunks of bucket b from every reader, in the
+ *    export's file order, handed to the same handlers as a single run's reader, positions the
+ *    original file and line: customers come before orders and the last customer row wins, as in
+ *    one process. Nothing is validated or counted again: the readers did.
+ *  - checkShares (combine): what needs every file at once, as readExport does at its end: no two
+ *    files with the same content, no order line in two parts; then reject shares (admission).
+ *
+ * Records rather than the rows' raw bytes: a Shopify order spans rows (its first row carries the
+ * order's columns and may hold no line item), so its rows are only accepted as a group; the
+ * records are what the reader accepted, already converted, and a bucket read parses nothing.
+ */
+
+/** Kept in plan.json for the run: the export's files and who reads each. */
+export interface SharePlan {
+  runId: string;
+  shards: number;
+  /** The export as described (the summary's `source`). */
+  source: string;
+  scheme: ShardKeyScheme;
+  export: ExportPlan;
+  /** readerOf[i]: the reader of the plan's file i. */
+  readerOf: number[];
+}
+
+/** One object of a bucket: records of one file, from its reader. */
+export interface BucketChunk {
+  /** The file's index in the plan. */
+  file: number;
+  key: string;
+  records: number;
+}
+
+/** share-<r>.json: what reader r read. */
+export interface ShareFigures {
+  runId: string;
+  reader: number;
+  /** The reports of the reader's files, with their plan indexes. */
+  files: { index: number; report: FileReport }[];
+  /** The first rejects and warnings of its files, in reading order (each list capped as one reader caps it). */
+  rejects: Reject[];
+  warnings: FieldWarning[];
+  /** chunks[b]: bucket b's objects from this reader, in file and chunk order. */
+  chunks: BucketChunk[][];
+  readMs: number;
+}
+
+const PLAN_KEY = 'plan.json';
+const shareKey = (reader: number) => `shares/share-${reader}.json`;
+const lineHashesKey = (reader: number) => `shares/line-hashes-${reader}.bin`;
+const chunkKey = (bucket: number, reader: number, name: string, chunk: number) =>
+  `bucket-${bucket}/from-${reader}/${name.replace(/\.gz$/i, '')}.${String(chunk).padStart(5, '0')}.jsonl`;
+
+/**
+ * The reader of each file: the biggest files first, each to the reader with the fewest bytes so
+ * far (the lowest index on a tie). A function of the sizes alone: the same listing, the same shares.
+ */
+export function assignShares(sizes: readonly (number | undefined)[], readers: number): number[] {
+  const load = new Array<number>(readers).fill(0);
+  const readerOf = new Array<number>(sizes.length).fill(0);
+  // An unsized file weighs a byte: it still goes somewhere, and the sizes decide the rest.
+  const weight = (i: number) => Math.max(sizes[i] ?? 0, 1);
+  const order = [...sizes.keys()].sort((a, b) => weight(b) - weight(a) || a - b);
+  for (const file of order) {
+    let least = 0;
+    for (let r = 1; r < readers; r++) if ((load[r] as number) < (load[least] as number)) least = r;
+    readerOf[file] = least;
+    load[least] = (load[least] as number) + weight(file);
+  }
+  return readerOf;
+}
+
+/** Prepare: the export's plan (readExport's listing and manifest checks) and its shares, stored. */
+export async function planShares(store: WorkStore, run: { runId: string; shards: number }, source: ExportSource): Promise<SharePlan> {
+  const exportPlan = await planExport(source);
+  if (exportPlan.mode !== 'full') throw notFullSnapshot(source.describe());
+  const plan: SharePlan = {
+    runId: run.runId,
+    shards: run.shards,
+    source: source.describe(),
+    scheme: shardKeySchemeOf(exportPlan.files),
+    export: exportPlan,
+    readerOf: assignShares(
+      exportPlan.files.map((file) => file.size),
+      run.shards,
+    ),
+  };
+  await store.put(PLAN_KEY, JSON.stringify(plan), 'application/json');
+  return plan;
+}
+
+export async function readPlan(store: WorkStore, run: { runId: string; shards: number }): Promise<SharePlan> {
+  // Our own object, written by planShares of this run: check it is, not its whole shape.
+  const plan = (await requireWorkJson(store, PLAN_KEY, 'the plan of the night', run.runId)) as Partial<SharePlan>;
+  if (plan.runId !== run.runId || plan.shards !== run.shards) {
+    throw new NightlyRunError(`plan.json of run ${run.runId} belongs to run ${String(plan.runId)} with ${String(plan.shards)} shards`);
+  }
+  return plan as SharePlan;
+}
+
+/**
+ * Records are written in chunks of at most this many bytes per bucket: about 16 MB buffered over
+ * all buckets, however many (and at least 256 KB a chunk, so that 100 buckets still make few objects).
+ */
+export function chunkBytesFor(buckets: number): number {
+  return Math.min(4 << 20, Math.max(256 << 10, Math.floor((16 << 20) / buckets)));
+}
+
+/** The record lines of one chunk: "<line>\t<record as JSON>\n" each. */
+export function encodeRecordLine(line: number, record: CustomerRecord | OrderLine | ProductRecord): string {
+  return `${line}\t${JSON.stringify(record)}\n`;
+}
+
+/** Every record of a chunk with its original line, in order. */
+export function decodeRecordLines(text: string, each: (line: number, record: unknown) => void): number {
+  let count = 0;
+  let from = 0;
+  while (from < text.length) {
+    const tab = text.indexOf('\t', from);
+    const end = text.indexOf('\n', from);
+    if (tab === -1 || end === -1 || tab > end) throw new NightlyRunError(`a bucket chunk has a malformed record at character ${from}`);
+    each(Number(text.slice(from, tab)), JSON.parse(text.slice(tab + 1, end)) as unknown);
+    count += 1;
+    from = end + 1;
+  }
+  return count;
+}
+
+/**
+ * Buffers each bucket's record lines of the current file and stores them in chunks. The lines
+ * are copied into one byte buffer per bucket as they come: strings kept until a chunk is full
+ * would outlive the young generation and swell the heap.
+ */
+export class BucketWriter {
+  private readonly buffers: Buffer[];
+  private readonly sizes: number[];
+  private readonly counts: number[];
+  private readonly chunkCounts: number[];
+  readonly chunks: BucketChunk[][];
+  private readonly writes: Promise<unknown>[] = [];
+  private failure: unknown;
+  private file = -1;
+  private name = '';
+
+  constructor(
+    private readonly store: WorkStore,
+    private readonly reader: number,
+    buckets: number,
+    private readonly chunkBytes: number,
+  ) {
+    this.buffers = Array.from({ length: buckets }, () => Buffer.allocUnsafe(chunkBytes));
+    this.sizes = new Array<number>(buckets).fill(0);
+    this.counts = new Array<number>(buckets).fill(0);
+    this.chunkCounts = new Array<number>(buckets).fill(0);
+    this.chunks = Array.from({ length: buckets }, () => []);
+  }
+
+  startFile(file: number, name: string): void {
+    this.flushAll();
+    this.file = file;
+    this.name = name;
+    this.chunkCounts.fill(0);
+  }
+
+  add(bucket: number, text: string): void {
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: flush first unless the line surely fits.
+    if ((this.sizes[bucket] as number) + text.length * 3 > (this.buffers[bucket] as Buffer).length) {
+      this.flush(bucket);
+      if (text.length * 3 > this.chunkBytes) this.buffers[bucket] = Buffer.allocUnsafe(text.length * 3);
+    }
+    this.sizes[bucket] = (this.sizes[bucket] as number) + (this.buffers[bucket] as Buffer).write(text, this.sizes[bucket] as number);
+    this.counts[bucket] = (this.counts[bucket] as number) + 1;
+  }
+
+  /** Every chunk written; the first failed write's error, if any. */
+  async finish(): Promise<BucketChunk[][]> {
+    this.flushAll();
+    await Promise.all(this.writes);
+    if (this.failure !== undefined) throw this.failure;
+    return this.chunks;
+  }
+
+  private flushAll(): void {
+    for (let bucket = 0; bucket < this.buffers.length; bucket++) this.flush(bucket);
+  }
+
+  private flush(bucket: number): void {
+    const records = this.counts[bucket] as number;
+    if (records === 0) return;
+    const chunk = this.chunkCounts[bucket] as number;
+    this.chunkCounts[bucket] = chunk + 1;
+    const key = chunkKey(bucket, this.reader, this.name, chunk);
+    (this.chunks[bucket] as BucketChunk[]).push({ file: this.file, key, records });
+    const body = (this.buffers[bucket] as Buffer).subarray(0, this.sizes[bucket]);
+    // The handlers that fill the buffers are synchronous: the writes go on while reading does,
+    // their errors kept for finish (an unhandled rejection would end the process).
+    this.writes.push(
+      this.store.put(key, body, 'application/x-ndjson').catch((error: unknown) => {
+        this.failure ??= error;
+      }),
+    );
+    this.buffers[bucket] = Buffer.allocUnsafe(this.chunkBytes);
+    this.sizes[bucket] = 0;
+    this.counts[bucket] = 0;
+  }
+}
+
+export interface RepartitionContext {
+  runId: string;
+  runDate: string;
+  config: Config;
+  log: Log;
+  onProgress?: (bytesRead: number) => void;
+}
+
+/** Repartition: reader `reader` reads its files and routes their records to the buckets. */
+export async function repartitionShare(context: RepartitionContext, store: WorkStore, source: ExportSource, plan: SharePlan, reader: number): Promise<ShareFigures> {
+  const started = performance.now();
+  const { config, runDate, log } = context;
+  const { shards, scheme } = plan;
+  const only = [...plan.readerOf.keys()].filter((i) => plan.readerOf[i] === reader);
+  const writer = new BucketWriter(store, reader, shards, chunkBytesFor(shards));
+  const fileOf = new Map(plan.export.files.map((file, index) => [source.location(file.key), { index, name: file.name }]));
+  let current = '';
+  // The rows of one file come together, in order: the writer changes file when the location does.
+  const fileAt = (at: RowPosition) => {
+    if (at.file === current) return;
+    const file = fileOf.get(at.file);
+    if (file === undefined) throw new NightlyRunError(`a row of ${at.file}, which is not in the plan`);
+    current = at.file;
+    writer.startFile(file.index, file.name);
+  };
+  const handlers: ExportHandlers = {
+    customer: (record, at) => {
+      fileAt(at);
+      writer.add(shardOf(customerShardKey(record, scheme), shards), encodeRecordLine(at.line, record));
+    },
+    order: (line, at) => {
+      fileAt(at);
+      writer.add(shardOf(orderLineShardKey(line, scheme), shards), encodeRecordLine(at.line, line));
+    },
+    product: (record, at) => {
+      fileAt(at);
+      const text = encodeRecordLine(at.line, record);
+      for (let bucket = 0; bucket < shards; bucket++) writer.add(bucket, text);
+    },
+  };
+  const lineHashes = comparesOrderLines(plan.export) ? new OrderLineHashes() : undefined;
+  log.info('reading share of the export', { reader, files: only.length, shards });
+  const read = await readPlannedFiles(
+    source,
+    plan.export,
+    handlers,
+    // Reject shares are checked once every file and the unknown customers' lines are counted (admission).
+    { config, now: runClock(runDate, config.timeZone).now, checkRejectShares: false, ...(context.onProgress ? { onProgress: context.onProgress } : {}) },
+    { only, lineHashes },
+  );
+  const chunks = await writer.finish();
+  if (lineHashes) await store.put(lineHashesKey(reader), lineHashes.encode(), 'application/octet-stream');
+  const figures: ShareFigures = {
+    runId: context.runId,
+    reader,
+    files: read.files.map((report, i) => ({ index: only[i] as number, report })),
+    rejects: read.rejects,
+    warnings: read.warnings,
+    chunks,
+    readMs: Math.round(performance.now() - started),
+  };
+  // Last: its presence says the share is complete.
+  await store.put(shareKey(reader), JSON.stringify(figures), 'application/json');
+  log.info('share repartitioned', { reader, files: only.length, rows: read.files.reduce((n, f) => n + f.rows, 0), readMs: figures.readMs });
+  return figures;
+}
+
+/** Every reader's figures, checked to cover the plan's files once each. */
+export async function readShares(store: WorkStore, plan: SharePlan): Promise<ShareFigures[]> {
+  const shares = await Promise.all(
+    Array.from({ length: plan.shards }, async (_, reader) => {
+      const share = (await requireWorkJson(store, shareKey(reader), `the share of reader ${reader}/${plan.shards}`, plan.runId)) as ShareFigures;
+      if (share.runId !== plan.runId || share.reader !== reader) throw new NightlyRunError(`${store.describe(shareKey(reader))} belongs to run ${share.runId}, reader ${share.reader}`);
+      return share;
+    }),
+  );
+  const seen = new Array<number>(plan.export.files.length).fill(0);
+  for (const share of shares) for (const { index } of share.files) seen[index] = (seen[index] ?? 0) + 1;
+  const wrong = seen.findIndex((n) => n !== 1);
+  if (wrong !== -1) throw new NightlyRunError(`file ${plan.export.files[wrong]?.name ?? wrong} was read ${seen[wrong]} times by the shares of run ${plan.runId}`);
+  return shares;
+}
+
+/** Rejects or warnings of every reader, in the export's file order, capped as one reader caps them. */
+function inFileOrder<T extends { file: string }>(lists: readonly T[][], fileIndex: ReadonlyMap<string, number>, max: number): T[] {
+  // Stable: within a file, the reader's own order.
+  return lists
+    .flat()
+    .sort((a, b) => (fileIndex.get(a.file) ?? 0) - (fileIndex.get(b.file) ?? 0))
+    .slice(0, max);
+}
+
+/** The export's read figures as one reader of every file would have returned them. */
+export function combinedRead(plan: SharePlan, shares: readonly ShareFigures[]): ReadResult {
+  const files: FileReport[] = new Array<FileReport>(plan.export.files.length);
+  for (const share of shares) for (const { index, report } of share.files) files[index] = report;
+  const fileIndex = new Map(files.map((report, index) => [report.location, index]));
+  return readResultOf(
+    {
+      files,
+      rejects: inFileOrder(shares.map((s) => s.rejects), fileIndex, MAX_KEPT_REJECTS),
+      warnings: inFileOrder(shares.map((s) => s.warnings), fileIndex, MAX_KEPT_WARNINGS),
+    },
+    plan.export.mode,
+  );
+}
+
+/** Combine: what needs every file at once, as readExport checks it after its last file. */
+export async function checkShares(store: WorkStore, plan: SharePlan, read: ReadResult): Promise<void> {
+  checkNoTwins(read.files);
+  if (!comparesOrderLines(plan.export)) return;
+  const lineHashes = new OrderLineHashes();
+  for (let reader = 0; reader < plan.shards; reader++) {
+    // A reader without an orders file stored no hashes.
+    if (!plan.readerOf.some((r, i) => r === reader && plan.export.files[i]?.kind === 'orders')) continue;
+    lineHashes.absorb(await requireWork(store, lineHashesKey(reader), `the order line hashes of reader ${reader}/${plan.shards}`, plan.runId));
+  }
+  checkNoSharedLines(read.files, lineHashes);
+}
+
+/**
+ * Shard b's rows: bucket b's chunks from every reader, in the export's file order, handed to
+ * `handlers` with their original file and line. The next chunk is fetched while one is handed over.
+ */
+export async function readBucket(store: WorkStore, plan: SharePlan, shares: readonly ShareFigures[], bucket: number, handlers: ExportHandlers): Promise<void> {
+  const chunks = shares.flatMap((share) => share.chunks[bucket] ?? []);
+  // One reader per file, its chunks in order: sorting by file (stable) is the export's order.
+  chunks.sort((a, b) => a.file - b.file);
+  const locations = new Map(shares.flatMap((share) => share.files.map(({ index, report }) => [index, report.location] as const)));
+  const fetch = (chunk: BucketChunk) => requireWork(store, chunk.key, `bucket ${bucket} chunk`, plan.runId);
+  let next = chunks[0] ? fetch(chunks[0]) : undefined;
+  for (let i = 0; i < chunks.length; i++) {
+    const chunk = chunks[i] as BucketChunk;
+    const bytes = await (next as Promise<Uint8Array>);
+    next = chunks[i + 1] ? fetch(chunks[i + 1] as BucketChunk) : undefined;
+    const kind = plan.export.files[chunk.file]?.kind as ExportKind;
+    const position = { file: locations.get(chunk.file) ?? '', line: 0 };
+    // Our own records, as the reader accepted them: not validated again.
+    const hand =
+      kind === 'customers'
+        ? (record: unknown) => handlers.customer(record as CustomerRecord, position)
+        : kind === 'orders'
+          ? (record: unknown) => handlers.order(record as OrderLine, position)
+          : (record: unknown) => handlers.product(record as ProductRecord, position);
+    const count = decodeRecordLines(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), (line, record) => {
+      position.line = line;
+      hand(record);
+    });
+    if (count !== chunk.records) throw new NightlyRunError(`${store.describe(chunk.key)} holds ${count} records, its reader wrote ${chunk.records}`);
+  }
+}
