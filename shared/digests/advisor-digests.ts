@@ -1,10 +1,11 @@
+import { knownAdvisors, readRoster } from '#shared/advisors/roster.ts';
 import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReasonKind, type BookRow } from '#shared/advisors/book.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, type LedgerTable } from '#shared/delivery/deliver.ts';
 import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
 import { silentLog, type Log } from '#shared/log.ts';
-import type { TierChange } from '#shared/model.ts';
+import type { AdvisorRecord, TierChange } from '#shared/model.ts';
 import { readCatalog } from '#shared/store/catalog-store.ts';
 import { tierChangesBetween } from '#shared/store/history-store.ts';
 import { getLedgerEntry, type LedgerKey } from '#shared/store/ledger-store.ts';
@@ -17,7 +18,8 @@ import { tierThresholdsMinor } from '#shared/tiering/tiers.ts';
 import { isoWeek, weekdayOf } from '#shared/time.ts';
 
 /**
- * The advisors' weekly digests: for each advisor of config.reports.advisors, their VIC and Core
+ * The advisors' weekly digests: for each active advisor with an email (the roster's, and those of
+ * config.reports.advisors: shared/advisors/roster.ts knownAdvisors), their VIC and Core
  * clients (the byAdvisor index, from the Core threshold up), their book for the week
  * (advisor-book.ts), and one email through SES in the advisor's language.
  *
@@ -27,7 +29,8 @@ import { isoWeek, weekdayOf } from '#shared/time.ts';
  * sends nothing; a send SES surely did not take (throttled, account paused) is released as
  * 'deferred' for a later run of the same week; a failure that may have been sent is never retried.
  * An advisor with no client to contact gets no email (and no claim, so a later run of the week may
- * still send one). Advisor ids found on profiles but missing from the config are counted, not mailed.
+ * still send one). Advisor ids found on profiles but known to neither the roster nor the config are
+ * counted, not mailed.
  * Names and addresses of clients and advisors never reach the logs or the summary.
  */
 
@@ -61,7 +64,7 @@ export interface AdvisorDigestSummary {
   dryRun: boolean;
   advisors: AdvisorDigestResult[];
   totals: Record<AdvisorDigestOutcome, number> & { rows: number };
-  /** Advisor ids on profiles that the config does not name: their clients got no digest. */
+  /** Advisor ids on profiles that neither the roster nor the config names: their clients got no digest. */
   unconfiguredAdvisors: { count: number; ids: string[] };
   /** Dry run only: each advisor's rows, without names or addresses. */
   books?: { advisorId: string; week: AdvisorBook['week']; rows: BookRowPreview[] }[];
@@ -86,6 +89,8 @@ export interface AdvisorDigestOptions {
   mailer?: SesMailer;
   /** Epoch ms: the run's clock, written on the ledger entries (claim, outcome). */
   at: number;
+  /** The advisors known (knownAdvisors); read from the stored roster and the config when absent. */
+  known?: ReadonlyMap<string, AdvisorRecord>;
 }
 
 /** Whether the nightly run of `runDate` sends the digests: its weekday (a brand-local date) is the configured one. */
@@ -93,9 +98,11 @@ export function isAdvisorDigestDay(runDate: string, config: Pick<Config, 'report
   return weekdayOf(runDate) === config.reports.advisorDigestWeekday;
 }
 
-/** Whether the nightly run of `runDate` should call sendAdvisorDigests: the digest day, and advisors to mail. */
-export function advisorDigestsDue(runDate: string, config: Pick<Config, 'reports'>): boolean {
-  return isAdvisorDigestDay(runDate, config) && Object.keys(config.reports.advisors).length > 0;
+/** The advisors who get a digest, by id: active (left or on leave: no digest) and with an address to mail. */
+export function digestAdvisors(known: ReadonlyMap<string, AdvisorRecord>): [string, AdvisorRecord & { email: string }][] {
+  return [...known]
+    .filter((entry): entry is [string, AdvisorRecord & { email: string }] => entry[1].active && entry[1].email !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /**
@@ -106,10 +113,12 @@ export function advisorDigestsDue(runDate: string, config: Pick<Config, 'reports
  */
 export async function advisorDigestsOfNight(options: AdvisorDigestOptions): Promise<{ advisorDigests?: AdvisorDigestSummary }> {
   const { runDate, config } = options;
-  if (!advisorDigestsDue(runDate, config)) return {};
+  if (!isAdvisorDigestDay(runDate, config)) return {};
   const started = performance.now();
   try {
-    return { advisorDigests: await sendAdvisorDigests(options) };
+    const known = knownAdvisors(await readRoster(options.clients.s3, config), config);
+    if (digestAdvisors(known).length === 0) return {};
+    return { advisorDigests: await sendAdvisorDigests({ ...options, known }) };
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     (options.log ?? silentLog).error('advisor digests stopped; the night\'s data is written', { runDate, error: reason });
@@ -149,7 +158,8 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   const { at } = options;
   const log = (options.log ?? silentLog).child({ runId, runDate, job: ADVISOR_DIGEST_CAMPAIGN });
   const tables = tableNames(config);
-  const advisors = Object.entries(config.reports.advisors).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const known = options.known ?? knownAdvisors(await readRoster(clients.s3, config), config);
+  const advisors = digestAdvisors(known);
   const maxRows = config.reports.advisorDigestMaxRows;
   const now = runClock(runDate, config.timeZone).now;
   const coreThreshold = tierThresholdsMinor(config).core;
@@ -231,10 +241,9 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
     log.info('advisor digest', { advisorId, outcome: result.outcome, rows: result.rows });
   }
 
-  const configured = new Set(advisors.map(([id]) => id));
-  const unconfigured = [...(await scanAdvisorIds(clients.documents, tables.profiles))].filter((id) => !configured.has(id)).sort();
+  const unconfigured = [...(await scanAdvisorIds(clients.documents, tables.profiles))].filter((id) => !known.has(id)).sort();
   // Info, not a warning: the summary carries the figure, and a brand may well give books to only some advisors.
-  if (unconfigured.length > 0) log.info('advisors on profiles but not in the config: no digest for them', { count: unconfigured.length });
+  if (unconfigured.length > 0) log.info('advisors on profiles but neither in the roster nor the config: no digest for them', { count: unconfigured.length });
 
   const totals = emptyTotals();
   for (const result of results) {

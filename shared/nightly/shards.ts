@@ -75,7 +75,7 @@ export function orderLineShardKey(line: OrderLine, scheme: ShardKeyScheme): stri
   return line.email ? normaliseEmail(line.email) : '';
 }
 
-/** The handlers with customers and order lines of other shards left out (products are shared). */
+/** The handlers with customers and order lines of other shards left out (products and the advisors roster are shared). */
 export function shardHandlers(handlers: ExportHandlers, shard: ShardSpec, scheme: ShardKeyScheme): ExportHandlers {
   if (shard.count === 1) return handlers;
   return {
@@ -86,5 +86,6 @@ export function shardHandlers(handlers: ExportHandlers, shard: ShardSpec, scheme
       if (shardOf(orderLineShardKey(line, scheme), shard.count) === shard.index) handlers.order(line, at);
     },
     product: (record, at) => handlers.product(record, at),
+    advisor: (record, at) => handlers.advisor?.(record, at),
   };
 }
