@@ -6,7 +6,7 @@ import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } f
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { catalogKey, incrementalPrefix } from '#shared/store/buckets.ts';
+import { catalogKey, incrementalPrefix, rosterKey } from '#shared/store/buckets.ts';
 import { acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import type { Settings } from '#infra/settings.ts';
@@ -64,6 +64,8 @@ export class CampaignSender extends Construct {
     storage.grantReadExports(this.sender, `${incrementalPrefix(storage.config)}/`);
     // The product catalogue the nightly run leaves (replenishment cycles).
     storage.grantObject(this.sender, catalogKey(storage.config), 'read');
+    // The advisors roster the nightly run keeps: personal notes go out in the advisor's name.
+    storage.grantObject(this.sender, rosterKey(storage.config), 'read');
     feedback.unsubscribeSecret.grantRead(this.sender.role);
 
     feedback.grantSendEmail(this.sender, settings);

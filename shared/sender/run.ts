@@ -9,8 +9,9 @@ import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts'
 import { sendingPlan, type SendingPlan } from '#shared/delivery/sending-plan.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
-import type { ClientProfile, ProductRecord } from '#shared/model.ts';
+import type { AdvisorRecord, ClientProfile, ProductRecord } from '#shared/model.ts';
 import { readCatalog } from '#shared/store/catalog-store.ts';
+import { knownAdvisors, readRoster } from '#shared/advisors/roster.ts';
 import { putRun } from '#shared/store/runs-store.ts';
 import { claimEach, deliverClaimed, releaseClaims, type LedgerTable } from '#shared/delivery/deliver.ts';
 import {
@@ -182,8 +183,10 @@ interface DueClient {
 
 export async function runCampaigns(options: CampaignRunOptions): Promise<CampaignRunSummary> {
   const started = performance.now();
-  const base = campaignRun(options);
-  const { config, clients, at, runId, log } = base;
+  const { config, clients } = options;
+  const advisors = knownAdvisors(await readRoster(clients.s3, config), config);
+  const base = campaignRun(options, advisors);
+  const { at, runId, log } = base;
 
   const catalog = await readCatalog(clients.s3, config);
   const indexState = await readDueIndexState(clients.documents, tableNames(config).runs);
@@ -310,6 +313,8 @@ interface CampaignRun {
   ledger: LedgerTable;
   mailer: SesMailer;
   unsubscribeSecret: string;
+  /** The advisors the personal notes go out in the name of (the stored roster and the config). */
+  advisors: ReadonlyMap<string, AdvisorRecord>;
   afterClaim?: (key: LedgerKey) => Promise<void>;
   counts: Record<string, CampaignCounts>;
   plan: PlannedDecision[];
@@ -321,7 +326,7 @@ interface CampaignRun {
   stopped?: { reason: StopReason; message: string };
 }
 
-function campaignRun(options: CampaignRunOptions): Omit<CampaignRun, 'mailer' | 'sending'> {
+function campaignRun(options: CampaignRunOptions, advisors: ReadonlyMap<string, AdvisorRecord>): Omit<CampaignRun, 'mailer' | 'sending'> {
   const { config, clients, at, runId } = options;
   const log = (options.log ?? silentLog).child({ runId, job: 'campaigns', at: new Date(at).toISOString() });
   return {
@@ -333,6 +338,7 @@ function campaignRun(options: CampaignRunOptions): Omit<CampaignRun, 'mailer' | 
     log,
     ledger: { documents: clients.documents, table: tableNames(config).sendLedger },
     unsubscribeSecret: options.unsubscribeSecret,
+    advisors,
     ...(options.afterClaim ? { afterClaim: options.afterClaim } : {}),
     counts: Object.fromEntries(config.campaigns.campaigns.map((c) => [c.id, emptyCampaignCounts()])),
     plan: [],
@@ -552,10 +558,11 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     retryAt: run.at + HOUR_MS,
     log: run.log,
     email: async () => {
-      const content = await composeEmail(profile, occasion, companions, config, run.unsubscribeSecret);
+      const content = await composeEmail(profile, occasion, companions, config, run.unsubscribeSecret, run.advisors);
       return {
         to: profile.email ?? '',
-        from: config.sender.fromAddress,
+        from: content.from,
+        ...(content.replyTo === undefined ? {} : { replyTo: content.replyTo }),
         subject: content.subject,
         html: content.html,
         text: content.text,
