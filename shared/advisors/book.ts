@@ -10,8 +10,9 @@ import { addDays, addYears, daysBetweenDates, isIsoDate, localDate, startOfLocal
  * advisor keeps a book of 30-50 clients and needs to know whom to call this week). Pure: the
  * advisor's profiles, the run date and the clock in, the rows of their weekly digest out.
  *
- * Only VIC and Core clients are listed, each with the reasons they need a personal touch and a
- * suggested action per reason; rows are ranked by predicted 12-month value (the stored CLV, else
+ * VIC and Core clients are listed, and rising Potential clients (predicted to reach Core: the
+ * clients the business most wants a person to meet early), each with the reasons they need a
+ * personal touch and a suggested action per reason; rows are ranked by predicted 12-month value (the stored CLV, else
  * the trailing-12-month spend) and capped. The rules, where the issue left room:
  *
  * - **The week** is the 7 local days (brand time zone) starting on the clock's day: for the nightly
@@ -37,8 +38,8 @@ import { addDays, addYears, daysBetweenDates, isIsoDate, localDate, startOfLocal
  *   first order within lifecycle.newDays (30) of the run date (a first prediction).
  */
 
-/** The tiers an advisor's digest lists. */
-export const BOOK_TIERS = ['VIC', 'Core'] as const satisfies readonly Tier[];
+/** The tiers an advisor's book holds: all their VIC and Core clients, and Potential clients who are rising. */
+export const BOOK_TIERS = ['VIC', 'Core', 'Potential'] as const satisfies readonly Tier[];
 export type BookTier = (typeof BOOK_TIERS)[number];
 
 /** Reasons in the order a row lists them: the most urgent first. */
@@ -107,7 +108,7 @@ export interface AdvisorBook {
   runDate: string;
   /** The local days the digest covers, inclusive. */
   week: { from: string; to: string };
-  /** VIC and Core clients of the advisor that were looked at. */
+  /** Book clients of the advisor that were looked at (isBookClient). */
   clients: number;
   /** Of those, how many have at least one reason (the rows shown plus those past the cap). */
   withReasons: number;
@@ -119,7 +120,7 @@ export interface AdvisorBook {
 
 export interface AdvisorBookInput {
   advisorId: string;
-  /** The advisor's clients (any tier: those outside VIC and Core are ignored). */
+  /** The advisor's clients (any tier: those outside the book are ignored). */
   profiles: readonly ClientProfile[];
   /** The nightly run's date, YYYY-MM-DD in the brand time zone (the stages were computed for it). */
   runDate: string;
@@ -145,8 +146,9 @@ export function recentRunDates(runDate: string): { from: string; to: string } {
   return { from: addDays(runDate, 1 - RECENT_RUNS), to: runDate };
 }
 
-export function isBookClient(profile: ClientProfile): profile is BookClient {
-  return (BOOK_TIERS as readonly Tier[]).includes(profile.tier);
+/** A client an advisor's book holds: VIC or Core, or a rising Potential client (predicted to reach Core). */
+export function isBookClient(profile: Pick<ClientProfile, 'tier' | 'clv'>): profile is BookClient {
+  return profile.tier === 'VIC' || profile.tier === 'Core' || (profile.tier === 'Potential' && profile.clv?.rising === true);
 }
 
 /**
@@ -229,7 +231,8 @@ function reasonsFor(profile: BookClient, context: RowContext): BookReason[] {
 
   if (isVic && (gone || pastUsualGap)) {
     reasons.push({ kind: 'lapsed-vic', action: 'personal-call', ...(daysSinceLastOrder === undefined ? {} : { daysSinceLastOrder }) });
-  } else {
+  } else if (profile.tier !== 'Potential') {
+    // A rising Potential client is in the book for what they may become: a falling tier is no call for a person.
     const clv = profile.clv;
     const predictedBelowTier = clv !== undefined && clv.clv12mMinor < context.thresholdOf[profile.tier] && clv.churnRisk !== 'low';
     if (gone || profile.stage === 'at-risk' || predictedBelowTier) {
@@ -275,7 +278,7 @@ export function buildAdvisorBook(input: AdvisorBookInput): AdvisorBook {
     week: { from, to, startsAt: now, endsAt: startOfLocalDay(addDays(from, DAYS_IN_WEEK), brandTimeZone) },
     brandTimeZone,
     lifecycle: config.lifecycle,
-    thresholdOf: { VIC: thresholds.vic, Core: thresholds.core },
+    thresholdOf: { VIC: thresholds.vic, Core: thresholds.core, Potential: thresholds.potential },
     campaign: replenishmentCampaign(config),
     catalog: input.catalog,
     upgradedThisWeek: new Set(

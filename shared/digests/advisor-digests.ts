@@ -19,8 +19,8 @@ import { isoWeek, weekdayOf } from '#shared/time.ts';
 
 /**
  * The advisors' weekly digests: for each active advisor with an email (the roster's, and those of
- * config.reports.advisors: shared/advisors/roster.ts knownAdvisors), their VIC and Core
- * clients (the byAdvisor index, from the Core threshold up), their book for the week
+ * config.reports.advisors: shared/advisors/roster.ts knownAdvisors), their book clients (VIC,
+ * Core and rising Potential: the byAdvisor index from the Potential threshold up), their book for the week
  * (advisor-book.ts), and one email through SES in the advisor's language.
  *
  * Once a week per advisor, however often it runs: each digest is claimed in the send ledger
@@ -42,7 +42,7 @@ export interface AdvisorDigestResult {
   advisorId: string;
   locale: TemplateLocale;
   outcome: AdvisorDigestOutcome;
-  /** VIC and Core clients of the advisor. */
+  /** Book clients of the advisor (VIC, Core, rising Potential). */
   clients: number;
   /** Of those, with a reason this week. */
   withReasons: number;
@@ -162,7 +162,8 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   const advisors = digestAdvisors(known);
   const maxRows = config.reports.advisorDigestMaxRows;
   const now = runClock(runDate, config.timeZone).now;
-  const coreThreshold = tierThresholdsMinor(config).core;
+  // The byAdvisor index is sorted by spend: from the Potential threshold up holds every book client (isBookClient).
+  const potentialThreshold = tierThresholdsMinor(config).potential;
   const recentRuns = recentRunDates(runDate);
   const catalog = await readCatalog(clients.s3, config);
   const mailer = options.mailer ?? createSesMailer(clients.ses, { maxSendRate: config.sender.maxSendRate, log });
@@ -171,7 +172,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   const results: AdvisorDigestResult[] = [];
   const books: NonNullable<AdvisorDigestSummary['books']> = [];
   for (const [advisorId, advisor] of advisors) {
-    const profiles = await queryAdvisorClientsFrom(clients.documents, tables.profiles, advisorId, coreThreshold);
+    const profiles = await queryAdvisorClientsFrom(clients.documents, tables.profiles, advisorId, potentialThreshold);
     // Tier history matters only to tell a newly rising client; read it for the rising ones alone.
     const recentTierChanges: TierChange[] = [];
     for (const profile of profiles.filter((p) => p.clv?.rising === true)) {

@@ -220,8 +220,8 @@ export function queryProfilesByAdvisor(client: DocumentSender, tableName: string
 
 /**
  * Every client of an advisor whose 12-month spend is at least `minSpend12mMinor`, highest first,
- * unbounded: the byAdvisor index is sorted by spend, so asking from the Core threshold up reads
- * the advisor's VIC and Core clients and nobody else.
+ * unbounded: the byAdvisor index is sorted by spend, so asking from a tier's threshold up reads
+ * the advisor's clients of that tier and above and nobody else.
  */
 export function queryAdvisorClientsFrom(
   client: DocumentSender,

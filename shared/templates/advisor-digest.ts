@@ -121,7 +121,7 @@ function reasonView(reason: BookReason, locale: TemplateLocale): ReasonView {
   return view;
 }
 
-const NEXT_TIER: Record<string, string> = { Core: 'VIC' };
+const NEXT_TIER: Record<string, string> = { Potential: 'Core', Core: 'VIC' };
 
 export function advisorDigestView(locale: TemplateLocale, input: AdvisorDigestInput): AdvisorDigestView {
   const { book, currency } = input;

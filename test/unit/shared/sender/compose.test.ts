@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DueOccasion } from '#shared/campaigns/due.ts';
 import { parseConfig } from '#shared/config.ts';
 import { sendEmailCommand } from '#shared/delivery/ses-email.ts';
+import type { AdvisorRecord } from '#shared/model.ts';
 import { composeEmail, noteAdvisor, noteEnvelope } from '#shared/sender/compose.ts';
 import { categoryDisplayName } from '#shared/templates/category-names.ts';
 import { clientProfile } from '#test/support/profiles.ts';
@@ -48,7 +49,7 @@ describe('category names in the emails', () => {
 describe('personal notes in the advisor’s name (issue 16 point 2)', () => {
   const sophie = { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@brand.example.com', locale: 'en', active: true, signature: 'Senior advisor, Rue Cambon' };
   const fang = { advisorId: 'A02', name: '王芳', email: 'wang.fang@brand.example.com', locale: 'zh-CN', active: true };
-  const advisors = new Map([
+  const advisors = new Map<string, AdvisorRecord>([
     ['A01', sophie],
     ['A02', fang],
     ['A03', { advisorId: 'A03', name: 'Gone', email: 'gone@brand.example.com', active: false }],
