@@ -103,6 +103,16 @@ export function buildProgram(): Command {
     .action(async (options) => (await import('./commands/advisor-digests.ts')).advisorDigestsCommand(options));
 
   program
+    .command('advisors')
+    .description("Advisors' client books.")
+    .command('plan')
+    .description('Propose an advisor for every VIC, Core and rising Potential client without an active one (language, store, balanced books); write the pairs as CSV for the brand\'s platform. Changes nothing stored.')
+    .requiredOption('--out <file>', 'the CSV to write: customer_id,advisor_id,reason')
+    .option('--json', 'print the summary as one JSON object on stdout', false)
+    .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
+    .action(async (options) => (await import('./commands/advisors.ts')).advisorsPlanCommand(options));
+
+  program
     .command('forget')
     .description('Erase a client (GDPR, PIPL): profile, tier history and send-ledger entries deleted; only a hashed entry kept so no later export brings them back.')
     .option('--customer <id>', 'the customer id to erase')

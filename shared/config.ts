@@ -108,6 +108,17 @@ export const reportsSchema = z
   })
   .prefault({});
 
+/** How advisors' books are sized and how long a task waits for its advisor (issue 16; domain.md: a book of 30-50 clients). */
+export const advisorsSchema = z
+  .object({
+    /** The size `clientele advisors plan` balances books to: first up to min, never past max. */
+    bookSize: z
+      .strictObject({ min: z.number().int().min(1).default(30), max: z.number().int().min(1).default(50) })
+      .refine((size) => size.min <= size.max, { message: 'bookSize.min must not exceed bookSize.max' })
+      .prefault({}),
+  })
+  .prefault({});
+
 /** The text encodings an export may be declared in (decoded with TextDecoder); UTF-8 unless the config says otherwise. */
 export const EXPORT_ENCODINGS = ['utf-8', 'gbk', 'gb18030', 'big5', 'shift_jis', 'euc-kr', 'latin1', 'windows-1252'] as const;
 
@@ -227,6 +238,8 @@ export const configFieldsSchema = z
     clv: clvSchema,
     /** The nightly report, campaign results and the advisors' weekly digests. */
     reports: reportsSchema,
+    /** Advisors' books and tasks: the planner's book size, the wait before a task's email goes out. */
+    advisors: advisorsSchema,
   })
   .strict();
 
