@@ -116,6 +116,16 @@ export const advisorsSchema = z
       .strictObject({ min: z.number().int().min(1).default(30), max: z.number().int().min(1).default(50) })
       .refine((size) => size.min <= size.max, { message: 'bookSize.min must not exceed bookSize.max' })
       .prefault({}),
+    /**
+     * One touch, not two: a personal note for a client with an active advisor first goes to the
+     * advisor as a task; the email goes out in their name only when they ask for it, or when they
+     * have not answered this many days after the task reached them.
+     */
+    taskWaitDays: z.number().int().min(0).max(30).default(3),
+    /** How long a task's one-click links (done, snooze a week, send the email for me) stay valid. */
+    taskLinkDays: z.number().int().min(1).max(60).default(14),
+    /** Public URL of the advisor-task function; the signed token is appended as ?t=... */
+    taskBaseUrl: z.string().url().default('https://advisor-tasks.example.com/'),
   })
   .prefault({});
 

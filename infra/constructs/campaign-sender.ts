@@ -60,7 +60,8 @@ export class CampaignSender extends Construct {
       asyncRetryAttempts: 0,
     });
     // Profiles and runs are written too: incremental exports are merged in, each once (a runs marker).
-    storage.grantTables(this.sender, { profiles: 'readWrite', runs: 'readWrite', sendLedger: 'readWrite', suppression: 'read' });
+    // The advisors' tasks: created and settled by the sender (one touch, shared/sender/advisor-tasks.ts).
+    storage.grantTables(this.sender, { profiles: 'readWrite', runs: 'readWrite', sendLedger: 'readWrite', suppression: 'read', advisorTasks: 'readWrite' });
     storage.grantReadExports(this.sender, `${incrementalPrefix(storage.config)}/`);
     // The product catalogue the nightly run leaves (replenishment cycles).
     storage.grantObject(this.sender, catalogKey(storage.config), 'read');

@@ -1,15 +1,12 @@
-import type { S3Client } from '@aws-sdk/client-s3';
-import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
-import type { FileReport } from '#shared/exports/types.ts';
 import type { AdvisorRecord } from '#shared/model.ts';
-import { reportsBucket, rosterKey } from '#shared/store/buckets.ts';
 
 /**
  * The advisors roster: who the `advisor_id` of the customers export refers to (name, email,
  * locale, store, signature, active). It comes with the nightly export as an optional
  * advisors.csv|jsonl (exports.md); the nightly run keeps the last good one as one JSON object
- * beside the product catalogue, and the digests, the sender and the planner read it from there.
+ * beside the product catalogue (shared/store/roster-store.ts), and the digests, the sender and the
+ * planner read it from there. This module is the rules; the store reads and writes.
  *
  * A roster that is missing, empty, unreadable, wholly rejected or rejected past maxRejectShare is
  * not used: the last good roster stays (a bad file must never empty the books, nor hand every
@@ -39,6 +36,15 @@ export interface RosterOutcome {
 
 export type RosterReading = { use: true; advisors: AdvisorRecord[] } | { use: false; reason: string };
 
+/** What the roster rule needs of an export file's report (shared/exports/types.ts FileReport). */
+export interface RosterFile {
+  location: string;
+  kind: string;
+  rows: number;
+  rejected: number;
+  unusable?: string;
+}
+
 /** Advisors by id, the last row of an id winning (like customers). */
 export function advisorsById(advisors: readonly AdvisorRecord[]): Map<string, AdvisorRecord> {
   return new Map(advisors.map((a) => [a.advisorId, a]));
@@ -49,7 +55,7 @@ export function advisorsById(advisors: readonly AdvisorRecord[]): Map<string, Ad
  * replace the stored roster. Pure. Every part must be usable, give rows and stay within the
  * reject threshold: a roster is small, so a part with that many bad rows is a broken file.
  */
-export function rosterOfNight(files: readonly FileReport[], records: readonly AdvisorRecord[], maxRejectShare: number): RosterReading {
+export function rosterOfNight(files: readonly RosterFile[], records: readonly AdvisorRecord[], maxRejectShare: number): RosterReading {
   const parts = files.filter((file) => file.kind === 'advisors');
   if (parts.length === 0) return { use: false, reason: 'no advisors file in the export' };
   for (const part of parts) {
@@ -60,17 +66,6 @@ export function rosterOfNight(files: readonly FileReport[], records: readonly Ad
   }
   if (records.length === 0) return { use: false, reason: 'the advisors file has no valid row' };
   return { use: true, advisors: [...advisorsById(records).values()].sort((a, b) => (a.advisorId < b.advisorId ? -1 : a.advisorId > b.advisorId ? 1 : 0)) };
-}
-
-export async function writeRoster(s3: S3Client, config: Config, roster: StoredRoster): Promise<void> {
-  await writeJsonObject(s3, { bucket: reportsBucket(config), key: rosterKey(config) }, roster);
-}
-
-/** The stored roster; undefined when no night has carried a good one. */
-export async function readRoster(s3: S3Client, config: Config): Promise<StoredRoster | undefined> {
-  const text = await readObjectText(s3, reportsBucket(config), rosterKey(config));
-  // Our own object, written by writeRoster.
-  return text === undefined || text === '' ? undefined : (JSON.parse(text) as StoredRoster);
 }
 
 /** The advisors the suite knows: the roster's, and those only the configuration names (as active). */
@@ -91,25 +86,7 @@ export function isActiveAdvisor(advisor: AdvisorRecord | undefined): advisor is 
   return advisor !== undefined && advisor.active && advisor.name !== undefined && advisor.email !== undefined;
 }
 
-/**
- * The nightly run's step (shard 0, after the night is admitted): tonight's roster stored when it
- * can be used, else the last good one kept. Returns what the summary reports.
- */
-export async function settleRoster(
-  s3: S3Client,
-  config: Config,
-  night: { runDate: string; files: readonly FileReport[]; advisors: readonly AdvisorRecord[] },
-): Promise<RosterOutcome> {
-  const reading = rosterOfNight(night.files, night.advisors, config.maxRejectShare);
-  if (reading.use) {
-    await writeRoster(s3, config, { runDate: night.runDate, advisors: reading.advisors });
-    return { status: 'updated', since: night.runDate, ...counts(reading.advisors) };
-  }
-  const stored = await readRoster(s3, config);
-  if (stored === undefined) return { status: 'none', reason: reading.reason, advisors: 0, active: 0 };
-  return { status: 'kept', reason: reading.reason, since: stored.runDate, ...counts(stored.advisors) };
-}
-
-function counts(advisors: readonly AdvisorRecord[]): { advisors: number; active: number } {
+/** How many advisors a roster names, and how many of them are active. */
+export function counts(advisors: readonly AdvisorRecord[]): { advisors: number; active: number } {
   return { advisors: advisors.length, active: advisors.filter(isActiveAdvisor).length };
 }

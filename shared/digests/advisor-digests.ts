@@ -1,4 +1,5 @@
-import { knownAdvisors, readRoster } from '#shared/advisors/roster.ts';
+import { knownAdvisors } from '#shared/advisors/roster.ts';
+import { readRoster } from '#shared/store/roster-store.ts';
 import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReasonKind, type BookRow } from '#shared/advisors/book.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';

@@ -8,7 +8,8 @@ import { checkRejectShares, readExport, ExportError, MAX_KEPT_REJECTS, type Fiel
 import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
-import { settleRoster, type RosterOutcome } from '#shared/advisors/roster.ts';
+import type { RosterOutcome } from '#shared/advisors/roster.ts';
+import { settleRoster } from '#shared/store/roster-store.ts';
 import { advisorDigestsOfNight, type AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import { exportPrefix, reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { writeCatalog } from '#shared/store/catalog-store.ts';

@@ -89,7 +89,7 @@ export function formatWeek(from: string, to: string, locale: TemplateLocale): st
 const CJK_NAME = /^[\u3400-\u9fff]+$/;
 
 /** A Chinese name (both parts in Chinese characters) is written family name first, without a space. */
-function displayName(firstName: string | undefined, lastName: string | undefined): string | null {
+export function displayName(firstName: string | undefined, lastName: string | undefined): string | null {
   const first = firstName?.trim() ?? '';
   const last = lastName?.trim() ?? '';
   if (CJK_NAME.test(first) && CJK_NAME.test(last)) return `${last}${first}`;

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readRoster } from '#shared/advisors/roster.ts';
+import { readRoster } from '#shared/store/roster-store.ts';
 import type { Config } from '#shared/config.ts';
 import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeRoster } from '#shared/advisors/roster.ts';
+import { writeRoster } from '#shared/store/roster-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { clientele } from '#test/support/cli.ts';

@@ -1,0 +1,56 @@
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AdvisorTask } from '#shared/advisors/tasks.ts';
+import { isConditionFailure } from './conditions.ts';
+import { expiresAtFor } from './ledger-store.ts';
+
+/**
+ * The advisors' tasks (shared/advisors/tasks.ts), one item per (client, occasion) in the
+ * advisorTasks table. Every write is conditional, so two runs (or a run and a click) never
+ * overwrite each other: a task is created once, and a change applies only to the version it was
+ * computed from. Items expire with the send ledger's retention (retainUntil, epoch seconds).
+ */
+
+type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
+
+export interface TaskKey {
+  customerId: string;
+  occasionKey: string;
+}
+
+type TaskItem = AdvisorTask & { retainUntil: number };
+
+export async function getTask(documents: DocumentSender, table: string, key: TaskKey): Promise<AdvisorTask | undefined> {
+  const result = await documents.send(new GetCommand({ TableName: table, Key: { customerId: key.customerId, occasionKey: key.occasionKey }, ConsistentRead: true }));
+  if (result.Item === undefined) return undefined;
+  const { retainUntil: _retention, ...task } = result.Item as TaskItem;
+  return task;
+}
+
+/** Writes a new task unless one exists for its occasion; the stored one either way. */
+export async function createTask(documents: DocumentSender, table: string, task: AdvisorTask, retentionDays: number): Promise<{ created: boolean; task: AdvisorTask }> {
+  try {
+    const item: TaskItem = { ...task, retainUntil: expiresAtFor(task.createdAt, retentionDays) };
+    await documents.send(new PutCommand({ TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(customerId)' }));
+    return { created: true, task };
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    const stored = await getTask(documents, table, task);
+    if (stored === undefined) throw error;
+    return { created: false, task: stored };
+  }
+}
+
+/**
+ * Replaces a task with `next`, computed from the stored version `fromVersion`: 'stale' when it
+ * moved on meanwhile (another answer, the sender), and nothing is written.
+ */
+export async function replaceTask(documents: DocumentSender, table: string, next: AdvisorTask, fromVersion: number, retentionDays: number): Promise<'replaced' | 'stale'> {
+  try {
+    const item: TaskItem = { ...next, retainUntil: expiresAtFor(next.createdAt, retentionDays) };
+    await documents.send(new PutCommand({ TableName: table, Item: item, ConditionExpression: 'version = :from', ExpressionAttributeValues: { ':from': fromVersion } }));
+    return 'replaced';
+  } catch (error) {
+    if (isConditionFailure(error)) return 'stale';
+    throw error;
+  }
+}
