@@ -121,6 +121,8 @@ export class NightlyPipeline extends Construct {
       runs: 'readWrite',
       sendLedger: 'readWrite',
       suppression: 'read',
+      // The digests' follow-through: what became of each advisor's tasks.
+      advisorTasks: 'read',
     });
     // A rerun of a night reads the before-images its earlier attempts saved.
     storage.grantReadAttempts(this.nightly, 'nightly');

@@ -1,4 +1,6 @@
+import { addTallies, tallyTasks, type TaskTally } from '#shared/advisors/follow-through.ts';
 import { knownAdvisors } from '#shared/advisors/roster.ts';
+import { tasksOfAdvisor } from '#shared/store/task-store.ts';
 import { readRoster } from '#shared/store/roster-store.ts';
 import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReasonKind, type BookRow } from '#shared/advisors/book.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
@@ -16,7 +18,7 @@ import { renderAdvisorDigest } from '#shared/templates/advisor-digest.ts';
 import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { tierThresholdsMinor } from '#shared/tiering/tiers.ts';
-import { isoWeek, weekdayOf } from '#shared/time.ts';
+import { isoWeek, MS_PER_DAY, weekdayOf } from '#shared/time.ts';
 
 /**
  * The advisors' weekly digests: for each active advisor with an email (the roster's, and those of
@@ -37,6 +39,9 @@ import { isoWeek, weekdayOf } from '#shared/time.ts';
 
 export const ADVISOR_DIGEST_CAMPAIGN = 'advisor-digest';
 
+/** The period of the follow-through figures: the last four weekly digests. */
+export const FOLLOW_THROUGH_DAYS = 28;
+
 export type AdvisorDigestOutcome = 'sent' | 'no-rows' | 'already-sent' | 'failed' | 'deferred' | 'dry-run';
 
 export interface AdvisorDigestResult {
@@ -50,6 +55,8 @@ export interface AdvisorDigestResult {
   /** Rows in the digest (at most advisorDigestMaxRows). */
   rows: number;
   reasonCounts: Record<BookReasonKind, number>;
+  /** What became of the tasks the advisor was given in the last FOLLOW_THROUGH_DAYS days. */
+  followThrough: TaskTally;
   messageId?: string;
   /** Why it was not sent: the ledger's status for 'already-sent', SES's error otherwise. */
   reason?: string;
@@ -65,6 +72,8 @@ export interface AdvisorDigestSummary {
   dryRun: boolean;
   advisors: AdvisorDigestResult[];
   totals: Record<AdvisorDigestOutcome, number> & { rows: number };
+  /** Follow-through over the last FOLLOW_THROUGH_DAYS days: every advisor's tasks, and per store (the roster's; '' for none). */
+  followThrough?: { days: number; total: TaskTally; byStore: Record<string, TaskTally> };
   /** Advisor ids on profiles that neither the roster nor the config names: their clients got no digest. */
   unconfiguredAdvisors: { count: number; ids: string[] };
   /** Dry run only: each advisor's rows, without names or addresses. */
@@ -181,6 +190,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
     }
     const book = buildAdvisorBook({ advisorId, profiles, runDate, now, config, catalog, recentTierChanges, maxRows });
     const locale = templateLocale(advisor.locale);
+    const followThrough = tallyTasks(await tasksOfAdvisor(clients.documents, tables.advisorTasks, advisorId, now - FOLLOW_THROUGH_DAYS * MS_PER_DAY, now));
     const result: AdvisorDigestResult = {
       advisorId,
       locale,
@@ -189,6 +199,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       withReasons: book.withReasons,
       rows: book.rows.length,
       reasonCounts: book.reasonCounts,
+      followThrough,
     };
     results.push(result);
     if (book.rows.length === 0) continue;
@@ -206,6 +217,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       book,
       maxRows,
       categoryNames: config.categoryNames,
+      ...(followThrough.given > 0 ? { followThrough } : {}),
     });
     const key = advisorDigestLedgerKey(advisorId, runDate);
     const { claimed } = await claimEach(ledger, [{ ...key, campaignId: ADVISOR_DIGEST_CAMPAIGN, runId, now: at, retentionDays: config.sender.ledgerRetentionDays }]);
@@ -248,16 +260,24 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   if (unconfigured.length > 0) log.info('advisors on profiles but neither in the roster nor the config: no digest for them', { count: unconfigured.length });
 
   const totals = emptyTotals();
+  const byStore: Record<string, TaskTally[]> = {};
   for (const result of results) {
     totals[result.outcome]++;
     totals.rows += result.rows;
+    (byStore[known.get(result.advisorId)?.store ?? ''] ??= []).push(result.followThrough);
   }
+  const followThrough = {
+    days: FOLLOW_THROUGH_DAYS,
+    total: addTallies(results.map((r) => r.followThrough)),
+    byStore: Object.fromEntries(Object.entries(byStore).map(([store, tallies]) => [store, addTallies(tallies)])),
+  };
   const summary: AdvisorDigestSummary = {
     runDate,
     week: isoWeek(runDate),
     dryRun,
     advisors: results,
     totals,
+    followThrough,
     unconfiguredAdvisors: { count: unconfigured.length, ids: unconfigured },
     ...(dryRun ? { books } : {}),
     durationMs: Math.round(performance.now() - started),

@@ -1,7 +1,9 @@
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AdvisorTask } from '#shared/advisors/tasks.ts';
 import { isConditionFailure } from './conditions.ts';
 import { expiresAtFor } from './ledger-store.ts';
+import { collectPages } from './paginate.ts';
+import { TASKS_BY_ADVISOR_INDEX } from './tables.ts';
 
 /**
  * The advisors' tasks (shared/advisors/tasks.ts), one item per (client, occasion) in the
@@ -53,4 +55,20 @@ export async function replaceTask(documents: DocumentSender, table: string, next
     if (isConditionFailure(error)) return 'stale';
     throw error;
   }
+}
+
+/** An advisor's tasks given in [from, to) (epoch ms), oldest first: the byAdvisor index. */
+export async function tasksOfAdvisor(documents: DocumentSender, table: string, advisorId: string, from: number, to: number): Promise<AdvisorTask[]> {
+  const items = await collectPages<TaskItem>((startKey) =>
+    documents.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: TASKS_BY_ADVISOR_INDEX,
+        KeyConditionExpression: 'advisorId = :advisor AND createdAt BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':advisor': advisorId, ':from': from, ':to': to - 1 },
+        ExclusiveStartKey: startKey,
+      }),
+    ),
+  );
+  return items.map(({ retainUntil: _retention, ...task }) => task);
 }

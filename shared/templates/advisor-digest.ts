@@ -2,6 +2,7 @@ import type { Config } from '#shared/config.ts';
 import { displayMinor } from '#shared/money.ts';
 import type { AdvisorBook, BookReason, BookReasonKind } from '#shared/advisors/book.ts';
 import { BOOK_REASONS } from '#shared/advisors/book.ts';
+import type { TaskTally } from '#shared/advisors/follow-through.ts';
 import { categoryDisplayName } from './category-names.ts';
 import type { TemplateLocale } from './locale.ts';
 import { addSources, createPartsRenderer, FONT_FAMILY, formatRunOutDate, type EmailContent } from './render.ts';
@@ -27,6 +28,8 @@ export interface AdvisorDigestInput {
   maxRows: number;
   /** config.categoryNames: the digest names a client's top category, never shows its raw key. */
   categoryNames?: Config['categoryNames'];
+  /** The advisor's own follow-through on their tasks of the last weeks; no line without tasks. */
+  followThrough?: TaskTally;
 }
 
 interface ReasonView {
@@ -52,6 +55,8 @@ export interface AdvisorDigestView {
   maxRows: number;
   /** Rows per reason, only the reasons that occur, in the book's order. */
   summary: { kind: BookReasonKind; count: number }[];
+  /** The advisor's tasks of the last weeks and what became of them; null without any. */
+  followThrough: TaskTally | null;
   rows: {
     position: number;
     name: string | null;
@@ -137,6 +142,7 @@ export function advisorDigestView(locale: TemplateLocale, input: AdvisorDigestIn
     omitted: book.withReasons - book.rows.length,
     maxRows: input.maxRows,
     summary: BOOK_REASONS.filter((kind) => book.reasonCounts[kind] > 0).map((kind) => ({ kind, count: book.reasonCounts[kind] })),
+    followThrough: input.followThrough ?? null,
     rows: book.rows.map((row, index) => ({
       position: index + 1,
       name: displayName(row.firstName, row.lastName),

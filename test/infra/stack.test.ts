@@ -88,6 +88,8 @@ const NIGHTLY_SINGLE_RUN = [
   // claimed in the ledger, with the catalogue's replenishment cycles.
   ...tableWrite('sendLedger'),
   's3:GetObject <bucket>/reports/catalog/products.json',
+  // The digests' follow-through on the advisors' tasks.
+  ...tableRead('advisorTasks'),
 ];
 
 /** The report's summary email and the digests: one grant, as the stack's identity. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-links.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
 import type { Config } from '#shared/config.ts';
+import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { getTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -131,6 +132,14 @@ describe('one touch: the advisor’s task first, then the note in their name', (
     expect(doneState.task?.status).toBe('done');
     for (const id of ['note-en', 'note-zh', 'note-done', 'note-left']) expect((await clientMail(id)).length).toBeLessThanOrEqual(1);
     expect(await emailsTo(aws, 'sophie@advisors.example.com')).toHaveLength(2);
+
+    // Follow-through in the digests (point 6): per advisor, and added up.
+    const digests = await sendAdvisorDigests({ at: NOW + 3 * DAY, runDate: '2026-11-26', runId: 'digest-preview', config, clients: aws.clients, dryRun: true });
+    expect(digests.advisors.map((a) => [a.advisorId, a.followThrough])).toEqual([
+      ['A01', { given: 2, done: 1, asked: 0, snoozed: 0, left: 1, open: 0 }],
+      ['A02', { given: 1, done: 0, asked: 1, snoozed: 0, left: 0, open: 0 }],
+    ]);
+    expect(digests.followThrough?.total).toEqual({ given: 3, done: 1, asked: 1, snoozed: 0, left: 1, open: 0 });
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { addTallies, tallyTasks } from '#shared/advisors/follow-through.ts';
 import { answerTask, emailedTask, newTask, sendAfter, SNOOZE_MS, taskVerdict, type AdvisorTask } from '#shared/advisors/tasks.ts';
 import { signTaskToken, verifyTaskToken, type TaskLink } from '#shared/unsubscribe/task-token.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
@@ -86,5 +87,21 @@ describe('task link tokens', () => {
     // An unsubscribe token of the same key is not a task token.
     expect(verifyTaskToken(signUnsubscribeToken('c1', SECRET), [SECRET], T0).valid).toBe(false);
     for (const bad of ['', 'a.b', `${payload}.${signature}`, `${payload}!.${signature}.${keyId}`, `${payload}.${signature}x.${keyId}`]) expect(verifyTaskToken(bad, [SECRET], T0).valid).toBe(false);
+  });
+});
+
+describe('follow-through (issue 16 point 6)', () => {
+  it('counts what became of the tasks: done, asked, snoozed, left to the email, open', () => {
+    const base = task();
+    const tasks = [
+      answerTask(base, 'done', 1, T0 + 1).task,
+      emailedTask(answerTask(base, 'send', 1, T0 + 1).task, 'advisor-asked', T0 + 2),
+      answerTask(base, 'send', 1, T0 + 1).task,
+      answerTask(base, 'snooze', 1, T0 + 1).task,
+      emailedTask(base, 'no-answer', T0 + 3 * DAY),
+      base,
+    ];
+    expect(tallyTasks(tasks)).toEqual({ given: 6, done: 1, asked: 2, snoozed: 1, left: 1, open: 1 });
+    expect(addTallies([tallyTasks(tasks), tallyTasks([base])])).toEqual({ given: 7, done: 1, asked: 2, snoozed: 1, left: 1, open: 2 });
   });
 });

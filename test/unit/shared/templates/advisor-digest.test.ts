@@ -120,6 +120,16 @@ describe('the advisor digest email', () => {
     expect(email.text).toContain('<b>Amy</b> Chen & Co');
   });
 
+  it('shows the advisor their own follow-through on their tasks, in both languages; no line without tasks', async () => {
+    const followThrough = { given: 5, done: 3, asked: 1, snoozed: 0, left: 1, open: 0 };
+    const en = await renderAdvisorDigest('en', { ...input, followThrough });
+    expect(en.text).toContain('Your tasks of the last 4 weeks: 5 given · 3 done yourself · 1 sent at your request · 0 snoozed · 1 sent after the wait · 0 open.');
+    expect(en.html).toContain('5 given · 3 done yourself');
+    const zh = await renderAdvisorDigest('zh-CN', { ...input, followThrough });
+    expect(zh.text).toContain('近 4 周您的任务：共 5 项 · 亲自处理 3');
+    expect((await renderAdvisorDigest('en', input)).text).not.toContain('Your tasks');
+  });
+
   it('without an advisor name, greets plainly; without a summary, leaves the line out', async () => {
     const single: AdvisorBook = { ...book, withReasons: 1, rows: [atRiskChinese], reasonCounts: { ...book.reasonCounts, 'lapsed-vic': 0, birthday: 0, 'replenishment-due': 0, 'newly-rising': 0 } };
     const email = await renderAdvisorDigest('en', { ...input, advisorName: undefined, book: single, maxRows: 40 });
