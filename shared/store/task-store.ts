@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AdvisorTask } from '#shared/advisors/tasks.ts';
 import { isConditionFailure } from './conditions.ts';
 import { expiresAtFor } from './ledger-store.ts';
@@ -70,5 +70,11 @@ export async function tasksOfAdvisor(documents: DocumentSender, table: string, a
       }),
     ),
   );
+  return items.map(({ retainUntil: _retention, ...task }) => task);
+}
+
+/** Every task (a scan: for the demo's summary and small bases; the digests read per advisor). */
+export async function allTasks(documents: DocumentSender, table: string): Promise<AdvisorTask[]> {
+  const items = await collectPages<TaskItem>((startKey) => documents.send(new ScanCommand({ TableName: table, ExclusiveStartKey: startKey })));
   return items.map(({ retainUntil: _retention, ...task }) => task);
 }
