@@ -28,7 +28,7 @@ import type {
   PrepareEventInput,
   WriteEventInput,
 } from '#shared/nightly/distributed.ts';
-import { CAMPAIGN_RESULTS_FILE, catalogKey, reportPrefix, rosterKey } from '#shared/store/buckets.ts';
+import { bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogKey, reportPrefix, rosterKey } from '#shared/store/buckets.ts';
 import { acknowledge, acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import type { Settings } from '#infra/settings.ts';
@@ -114,6 +114,9 @@ export class NightlyPipeline extends Construct {
     // digests may go out any week, and the run keeps the last good roster (shared/advisors/roster.ts).
     storage.grantObject(this.nightly, rosterKey(storage.config), 'write');
     storage.grantObject(this.nightly, rosterKey(storage.config), 'read');
+    // Last week's book pairs: a client whose advisor changed is introduced to the new one (handover).
+    storage.grantObject(this.nightly, bookPairsKey(storage.config), 'write');
+    storage.grantObject(this.nightly, bookPairsKey(storage.config), 'read');
     // The suppression table holds the erasures: people who asked to be forgotten stay out of the base.
     storage.grantTables(this.nightly, {
       profiles: 'readWrite',

@@ -2,6 +2,7 @@ import { clientTimeZone, nextOrderWindow, replenishmentWindow, type ProductCatal
 import { replenishmentCampaignSchema, type ReplenishmentCampaign } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
 import { TIERS, type ClientProfile, type Stage, type Tier, type TierChange } from '#shared/model.ts';
+import type { HandoverHistory } from './handover.ts';
 import { tierThresholdsMinor } from '#shared/tiering/tiers.ts';
 import { addDays, addYears, daysBetweenDates, isIsoDate, localDate, startOfLocalDay } from '#shared/time.ts';
 
@@ -32,6 +33,9 @@ import { addDays, addYears, daysBetweenDates, isIsoDate, localDate, startOfLocal
  *   cycle) becomes due this week, or is already due and the product has not run out yet. The
  *   configured replenishment campaign's lead time is used even when the campaign is disabled (the
  *   advisor's call does not depend on the email); the built-in one when none is configured.
+ * - **handover**: the client was handed over to this advisor since last week's digest (handover.ts):
+ *   introduce yourself; the row carries the previous advisor, the birthday and what became of the
+ *   client's tasks with them, beside its tier, top category and last order.
  * - **newly-rising**: clv.rising (predicted to reach the next tier: a Core client predicted at VIC
  *   level; VICs never rise) and new to it. The tier history does not record the rising flag, so
  *   "new" is: a tier upgrade recorded in the last 7 runs (the target of "rising" moved with it), or a
@@ -43,7 +47,7 @@ export const BOOK_TIERS = ['VIC', 'Core', 'Potential'] as const satisfies readon
 export type BookTier = (typeof BOOK_TIERS)[number];
 
 /** Reasons in the order a row lists them: the most urgent first. */
-export const BOOK_REASONS = ['lapsed-vic', 'tier-at-risk', 'birthday', 'replenishment-due', 'newly-rising'] as const;
+export const BOOK_REASONS = ['handover', 'lapsed-vic', 'tier-at-risk', 'birthday', 'replenishment-due', 'newly-rising'] as const;
 export type BookReasonKind = (typeof BOOK_REASONS)[number];
 
 /**
@@ -51,6 +55,8 @@ export type BookReasonKind = (typeof BOOK_REASONS)[number];
  * and exclusive access rather than promotions, Core clients personal recommendations and events.
  */
 export const SUGGESTED_ACTIONS = [
+  /** Handed over from another advisor: introduce yourself, with what the client's history says. */
+  'introduce-yourself',
   /** Lapsed VIC: call personally, no discount; news from their favourite category. */
   'personal-call',
   /** VIC at risk: invite to a private appointment or preview. */
@@ -78,6 +84,7 @@ export interface ReplenishmentItem {
 }
 
 export type BookReason =
+  | ({ kind: 'handover'; action: SuggestedAction; birthday?: string } & HandoverHistory)
   | { kind: 'lapsed-vic'; action: SuggestedAction; daysSinceLastOrder?: number }
   | { kind: 'tier-at-risk'; action: SuggestedAction; basis: 'stage' | 'prediction' }
   | { kind: 'birthday'; action: SuggestedAction; date: string }
@@ -133,6 +140,8 @@ export interface AdvisorBookInput {
   recentTierChanges: readonly TierChange[];
   /** Defaults to config.reports.advisorDigestMaxRows. */
   maxRows?: number;
+  /** Clients handed over to this advisor since last week (handover.ts), with their history. */
+  handovers?: ReadonlyMap<string, HandoverHistory>;
 }
 
 /** Runs whose tier history counts as "this week" for newly-rising. */
@@ -196,6 +205,7 @@ interface RowContext {
   campaign: ReplenishmentCampaign;
   catalog: ProductCatalog;
   upgradedThisWeek: ReadonlySet<string>;
+  handovers: ReadonlyMap<string, HandoverHistory>;
 }
 
 /** Whether a reminder's send window [dueAt, expiresAt) meets the week [startsAt, endsAt). */
@@ -222,6 +232,8 @@ function replenishmentItems(profile: ClientProfile, context: RowContext): Replen
 /** Every reason this client needs a personal touch this week, most urgent first. */
 function reasonsFor(profile: BookClient, context: RowContext): BookReason[] {
   const reasons: BookReason[] = [];
+  const handover = context.handovers.get(profile.customerId);
+  if (handover !== undefined) reasons.push({ kind: 'handover', action: 'introduce-yourself', ...handover, ...(profile.birthday === undefined ? {} : { birthday: profile.birthday }) });
   const isVic = profile.tier === 'VIC';
   const lastOrderDate = localDateOf(profile.lastOrderAt, context.brandTimeZone);
   const daysSinceLastOrder = lastOrderDate === undefined ? undefined : daysBetweenDates(lastOrderDate, context.runDate);
@@ -281,6 +293,7 @@ export function buildAdvisorBook(input: AdvisorBookInput): AdvisorBook {
     thresholdOf: { VIC: thresholds.vic, Core: thresholds.core, Potential: thresholds.potential },
     campaign: replenishmentCampaign(config),
     catalog: input.catalog,
+    handovers: input.handovers ?? new Map(),
     upgradedThisWeek: new Set(
       input.recentTierChanges.filter((c) => c.runDate >= recentRuns.from && c.runDate <= recentRuns.to && isUpgrade(c)).map((c) => c.customerId),
     ),

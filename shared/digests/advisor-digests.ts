@@ -1,7 +1,8 @@
 import { addTallies, tallyTasks, type TaskTally } from '#shared/advisors/follow-through.ts';
 import { knownAdvisors } from '#shared/advisors/roster.ts';
-import { tasksOfAdvisor } from '#shared/store/task-store.ts';
-import { readRoster } from '#shared/store/roster-store.ts';
+import { tasksOfAdvisor, tasksOfClient } from '#shared/store/task-store.ts';
+import { baselineFor, handoversBetween, type Handover, type HandoverHistory } from '#shared/advisors/handover.ts';
+import { readBookPairs, readRoster, writeBookPairs } from '#shared/store/roster-store.ts';
 import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReasonKind, type BookRow } from '#shared/advisors/book.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
@@ -12,7 +13,7 @@ import type { AdvisorRecord, TierChange } from '#shared/model.ts';
 import { readCatalog } from '#shared/store/catalog-store.ts';
 import { tierChangesBetween } from '#shared/store/history-store.ts';
 import { getLedgerEntry, type LedgerKey } from '#shared/store/ledger-store.ts';
-import { queryAdvisorClientsFrom, scanAdvisorIds } from '#shared/store/profile-store.ts';
+import { queryAdvisorClientsFrom, scanAdvisorPairs } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { renderAdvisorDigest } from '#shared/templates/advisor-digest.ts';
 import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
@@ -74,6 +75,8 @@ export interface AdvisorDigestSummary {
   totals: Record<AdvisorDigestOutcome, number> & { rows: number };
   /** Follow-through over the last FOLLOW_THROUGH_DAYS days: every advisor's tasks, and per store (the roster's; '' for none). */
   followThrough?: { days: number; total: TaskTally; byStore: Record<string, TaskTally> };
+  /** Clients whose advisor changed since last week's digests (introduced to the new advisor in their digest). */
+  handovers?: number;
   /** Advisor ids on profiles that neither the roster nor the config names: their clients got no digest. */
   unconfiguredAdvisors: { count: number; ids: string[] };
   /** Dry run only: each advisor's rows, without names or addresses. */
@@ -156,6 +159,22 @@ export function advisorDigestLedgerKey(advisorId: string, runDate: string): Ledg
   return { customerId: `advisor#${advisorId}`, occasionKey: `${ADVISOR_DIGEST_CAMPAIGN}#${isoWeek(runDate)}` };
 }
 
+/** The history a new advisor reads about each client handed over to them: the previous advisor and what became of the client's tasks. */
+async function handoverHistories(
+  handovers: readonly Handover[],
+  known: ReadonlyMap<string, AdvisorRecord>,
+  documents: AwsClients['documents'],
+  tasksTable: string,
+): Promise<Map<string, HandoverHistory>> {
+  const histories = new Map<string, HandoverHistory>();
+  for (const handover of handovers) {
+    const pastTasks = tallyTasks((await tasksOfClient(documents, tasksTable, handover.customerId)).filter((t) => t.advisorId === handover.from));
+    const fromName = known.get(handover.from)?.name;
+    histories.set(handover.customerId, { from: handover.from, ...(fromName === undefined ? {} : { fromName }), pastTasks });
+  }
+  return histories;
+}
+
 function preview(row: BookRow): BookRowPreview {
   const { firstName: _name, lastName: _family, email: _address, ...rest } = row;
   return rest;
@@ -179,6 +198,11 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   const mailer = options.mailer ?? createSesMailer(clients.ses, { maxSendRate: config.sender.maxSendRate, log });
   const ledger: LedgerTable = { documents: clients.documents, table: tables.sendLedger };
 
+  // Handovers: this week's pairs against last week's (a rerun of the week compares with the same baseline).
+  const week = isoWeek(runDate);
+  const pairs = await scanAdvisorPairs(clients.documents, tables.profiles);
+  const baseline = baselineFor(await readBookPairs(clients.s3, config), week);
+  const handovers = baseline === undefined ? [] : handoversBetween(baseline, pairs);
   const results: AdvisorDigestResult[] = [];
   const books: NonNullable<AdvisorDigestSummary['books']> = [];
   for (const [advisorId, advisor] of advisors) {
@@ -188,7 +212,8 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
     for (const profile of profiles.filter((p) => p.clv?.rising === true)) {
       recentTierChanges.push(...(await tierChangesBetween(clients.documents, tables.tierHistory, profile.customerId, recentRuns.from, recentRuns.to)));
     }
-    const book = buildAdvisorBook({ advisorId, profiles, runDate, now, config, catalog, recentTierChanges, maxRows });
+    const handedOver = await handoverHistories(handovers.filter((h) => h.to === advisorId), known, clients.documents, tables.advisorTasks);
+    const book = buildAdvisorBook({ advisorId, profiles, runDate, now, config, catalog, recentTierChanges, maxRows, handovers: handedOver });
     const locale = templateLocale(advisor.locale);
     const followThrough = tallyTasks(await tasksOfAdvisor(clients.documents, tables.advisorTasks, advisorId, now - FOLLOW_THROUGH_DAYS * MS_PER_DAY, now));
     const result: AdvisorDigestResult = {
@@ -255,7 +280,9 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
     log.info('advisor digest', { advisorId, outcome: result.outcome, rows: result.rows });
   }
 
-  const unconfigured = [...(await scanAdvisorIds(clients.documents, tables.profiles))].filter((id) => !known.has(id)).sort();
+  const unconfigured = [...new Set(Object.values(pairs))].filter((id) => !known.has(id)).sort();
+  // The baseline of the next week (a dry run changes nothing).
+  if (!dryRun) await writeBookPairs(clients.s3, config, { week, before: baseline ?? pairs, now: pairs });
   // Info, not a warning: the summary carries the figure, and a brand may well give books to only some advisors.
   if (unconfigured.length > 0) log.info('advisors on profiles but neither in the roster nor the config: no digest for them', { count: unconfigured.length });
 
@@ -278,6 +305,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
     advisors: results,
     totals,
     followThrough,
+    handovers: handovers.length,
     unconfiguredAdvisors: { count: unconfigured.length, ids: unconfigured },
     ...(dryRun ? { books } : {}),
     durationMs: Math.round(performance.now() - started),

@@ -3,7 +3,8 @@ import { counts, rosterOfNight, type RosterFile, type RosterOutcome, type Stored
 import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import type { AdvisorRecord } from '#shared/model.ts';
-import { reportsBucket, rosterKey } from './buckets.ts';
+import type { StoredBookPairs } from '#shared/advisors/handover.ts';
+import { bookPairsKey, reportsBucket, rosterKey } from './buckets.ts';
 
 /** The last good advisors roster (shared/advisors/roster.ts), one JSON object beside the product catalogue. */
 
@@ -35,4 +36,14 @@ export async function settleRoster(
   const stored = await readRoster(s3, config);
   if (stored === undefined) return { status: 'none', reason: reading.reason, advisors: 0, active: 0 };
   return { status: 'kept', reason: reading.reason, since: stored.runDate, ...counts(stored.advisors) };
+}
+
+export async function readBookPairs(s3: S3Client, config: Config): Promise<StoredBookPairs | undefined> {
+  const text = await readObjectText(s3, reportsBucket(config), bookPairsKey(config));
+  // Our own object, written by writeBookPairs.
+  return text === undefined || text === '' ? undefined : (JSON.parse(text) as StoredBookPairs);
+}
+
+export async function writeBookPairs(s3: S3Client, config: Config, pairs: StoredBookPairs): Promise<void> {
+  await writeJsonObject(s3, { bucket: reportsBucket(config), key: bookPairsKey(config) }, pairs);
 }

@@ -78,3 +78,11 @@ export async function allTasks(documents: DocumentSender, table: string): Promis
   const items = await collectPages<TaskItem>((startKey) => documents.send(new ScanCommand({ TableName: table, ExclusiveStartKey: startKey })));
   return items.map(({ retainUntil: _retention, ...task }) => task);
 }
+
+/** Every task of a client, over all their occasions. */
+export async function tasksOfClient(documents: DocumentSender, table: string, customerId: string): Promise<AdvisorTask[]> {
+  const items = await collectPages<TaskItem>((startKey) =>
+    documents.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'customerId = :c', ExpressionAttributeValues: { ':c': customerId }, ExclusiveStartKey: startKey })),
+  );
+  return items.map(({ retainUntil: _retention, ...task }) => task);
+}

@@ -38,6 +38,9 @@ interface ReasonView {
   basis: string | null;
   date: string | null;
   days: number | null;
+  /** Handover: the previous advisor (their name, else their id) and what became of the client's tasks with them. */
+  from: string | null;
+  pastTasks: TaskTally | null;
   items: { name: string | null; date: string; predicted: boolean }[];
 }
 
@@ -103,8 +106,15 @@ export function displayName(firstName: string | undefined, lastName: string | un
 }
 
 function reasonView(reason: BookReason, locale: TemplateLocale): ReasonView {
-  const view: ReasonView = { kind: reason.kind, action: reason.action, basis: null, date: null, days: null, items: [] };
+  const view: ReasonView = { kind: reason.kind, action: reason.action, basis: null, date: null, days: null, from: null, pastTasks: null, items: [] };
   switch (reason.kind) {
+    case 'handover': {
+      view.from = reason.fromName ?? reason.from;
+      view.pastTasks = reason.pastTasks;
+      const monthDay = reason.birthday === undefined ? undefined : /(\d{2}-\d{2})$/.exec(reason.birthday)?.[1];
+      view.date = monthDay === undefined ? null : formatRunOutDate(`2000-${monthDay}`, locale);
+      break;
+    }
     case 'lapsed-vic':
       view.days = reason.daysSinceLastOrder ?? null;
       break;

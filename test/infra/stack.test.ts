@@ -75,6 +75,9 @@ const NIGHTLY_SINGLE_RUN = [
   // The last good advisors roster (issue 16): written from the export's roster, read when tonight's is not used.
   's3:GetObject <bucket>/reports/catalog/advisors.json',
   's3:PutObject <bucket>/reports/catalog/advisors.json',
+  // The digests' book pairs of last week: handovers.
+  's3:GetObject <bucket>/reports/catalog/advisor-pairs.json',
+  's3:PutObject <bucket>/reports/catalog/advisor-pairs.json',
   ...tableRead('profiles'),
   ...tableWrite('profiles'),
   ...tableRead('tierHistory'),
@@ -405,6 +408,7 @@ describe('least privilege', () => {
       { StringLike: { 's3:prefix': ['exports/*'] } },
       // The stored roster, read when tonight's is not used: a first night without one is a 404, not a 403.
       { StringLike: { 's3:prefix': ['reports/catalog/advisors.json'] } },
+      { StringLike: { 's3:prefix': ['reports/catalog/advisor-pairs.json'] } },
       // The attempts of a night are listed to find their before-images.
       { StringLike: { 's3:prefix': ['reports/nightly/*'] } },
       { StringLike: { 's3:prefix': ['reports/catalog/products.json'] } },

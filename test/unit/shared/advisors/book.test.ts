@@ -278,7 +278,7 @@ describe('the book', () => {
     });
     expect(b.rows[2]).not.toHaveProperty('predicted12mMinor');
     expect(b.rows[2]?.rankValueMinor).toBe(900_000);
-    expect(b.reasonCounts).toEqual({ 'lapsed-vic': 0, 'tier-at-risk': 0, birthday: 4, 'replenishment-due': 0, 'newly-rising': 0 });
+    expect(b.reasonCounts).toEqual({ handover: 0, 'lapsed-vic': 0, 'tier-at-risk': 0, birthday: 4, 'replenishment-due': 0, 'newly-rising': 0 });
   });
 
   it('dates the last order in the brand time zone', () => {

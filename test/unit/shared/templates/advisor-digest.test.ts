@@ -62,7 +62,7 @@ const book: AdvisorBook = {
   clients: 12,
   withReasons: 5,
   rows: [lapsedVic, risingCore, atRiskChinese],
-  reasonCounts: { 'lapsed-vic': 1, 'tier-at-risk': 1, birthday: 1, 'replenishment-due': 1, 'newly-rising': 1 },
+  reasonCounts: { handover: 0, 'lapsed-vic': 1, 'tier-at-risk': 1, birthday: 1, 'replenishment-due': 1, 'newly-rising': 1 },
 };
 
 const input: AdvisorDigestInput = { brandName: 'Maison Lumière', currency: 'USD', advisorName: 'Sophie Martin', book, maxRows: 3 };
