@@ -40,6 +40,9 @@ import { isoWeek, MS_PER_DAY, weekdayOf } from '#shared/time.ts';
 
 export const ADVISOR_DIGEST_CAMPAIGN = 'advisor-digest';
 
+/** The follow-through key of advisors without a store (a DynamoDB map key may not be empty: the summary goes to the runs table). */
+export const NO_STORE = '(no store)';
+
 /** The period of the follow-through figures: the last four weekly digests. */
 export const FOLLOW_THROUGH_DAYS = 28;
 
@@ -73,7 +76,7 @@ export interface AdvisorDigestSummary {
   dryRun: boolean;
   advisors: AdvisorDigestResult[];
   totals: Record<AdvisorDigestOutcome, number> & { rows: number };
-  /** Follow-through over the last FOLLOW_THROUGH_DAYS days: every advisor's tasks, and per store (the roster's; '' for none). */
+  /** Follow-through over the last FOLLOW_THROUGH_DAYS days: every advisor's tasks, and per store (the roster's; NO_STORE for none). */
   followThrough?: { days: number; total: TaskTally; byStore: Record<string, TaskTally> };
   /** Clients whose advisor changed since last week's digests (introduced to the new advisor in their digest). */
   handovers?: number;
@@ -291,7 +294,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   for (const result of results) {
     totals[result.outcome]++;
     totals.rows += result.rows;
-    (byStore[known.get(result.advisorId)?.store ?? ''] ??= []).push(result.followThrough);
+    (byStore[known.get(result.advisorId)?.store ?? NO_STORE] ??= []).push(result.followThrough);
   }
   const followThrough = {
     days: FOLLOW_THROUGH_DAYS,
