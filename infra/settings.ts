@@ -230,6 +230,8 @@ export interface DeployedNames {
   configurationSetName?: string;
   /** The unsubscribe function URL (only the campaign sender's configuration carries it). */
   unsubscribeBaseUrl?: string;
+  /** The advisor-task function URL: the links of the task emails the campaign sender signs. */
+  advisorTaskBaseUrl?: string;
 }
 
 /**
@@ -275,7 +277,11 @@ export function deployedConfig(settings: Settings, names: DeployedNames): Config
     ...(names.configurationSetName ? { configurationSetName: names.configurationSetName } : {}),
     ...(url ? { unsubscribeBaseUrl: urlIsToken ? 'https://unsubscribe-url.invalid/' : url } : {}),
   };
+  const taskUrl = names.advisorTaskBaseUrl;
+  const taskUrlIsToken = taskUrl !== undefined && Token.isUnresolved(taskUrl);
+  if (taskUrl) input.advisors = { ...brand.advisors, taskBaseUrl: taskUrlIsToken ? 'https://advisor-task-url.invalid/' : taskUrl };
   const config = parseConfig(input, 'deployed configuration');
   if (urlIsToken) config.sender.unsubscribeBaseUrl = url;
+  if (taskUrlIsToken) config.advisors.taskBaseUrl = taskUrl;
   return config;
 }

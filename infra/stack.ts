@@ -67,7 +67,7 @@ export class ClienteleStack extends Stack {
     // Only the sender's configuration names the unsubscribe URL (the unsubscribe function's own cannot: a cycle).
     this.campaignSender = new CampaignSender(this, 'CampaignSender', {
       ...common,
-      configJson: configJsonWith({ unsubscribeBaseUrl: this.feedback.unsubscribeUrl.url }),
+      configJson: configJsonWith({ unsubscribeBaseUrl: this.feedback.unsubscribeUrl.url, advisorTaskBaseUrl: this.feedback.advisorTaskUrl.url }),
       settings,
       feedback: this.feedback,
     });
@@ -109,6 +109,7 @@ export class ClienteleStack extends Stack {
       description: 'SES configuration set every campaign email is sent with',
     });
     new CfnOutput(this, 'UnsubscribeUrl', { value: this.feedback.unsubscribeUrl.url, description: 'One-click unsubscribe endpoint' });
+    new CfnOutput(this, 'AdvisorTaskUrl', { value: this.feedback.advisorTaskUrl.url, description: 'The one-click links of the advisors\' task emails' });
     new CfnOutput(this, 'NightlyStateMachineArn', {
       value: this.nightlyPipeline.stateMachine.stateMachineArn,
       description: 'Start an execution with {"runDate":"YYYY-MM-DD"} to run (or backfill) a night; the 02:00 schedule runs the night before its scheduled time',
@@ -130,6 +131,6 @@ export class ClienteleStack extends Stack {
 
   /** Every Lambda of the stack, one per folder of functions/. */
   get functions(): ClienteleFunction[] {
-    return [this.feedback.sesEvents, this.feedback.unsubscribe, this.campaignSender.sender, this.nightlyPipeline.nightly, this.erasure.forget];
+    return [this.feedback.sesEvents, this.feedback.unsubscribe, this.feedback.advisorTask, this.campaignSender.sender, this.nightlyPipeline.nightly, this.erasure.forget];
   }
 }

@@ -94,13 +94,23 @@ export function buildProgram(): Command {
 
   run
     .command('advisor-digests')
-    .description('Send each configured advisor the weekly digest of their VIC and Core clients to contact (whatever the weekday; once per ISO week).')
+    .description('Send each active advisor the weekly digest of their book clients (VIC, Core, rising Potential) to contact (whatever the weekday; once per ISO week).')
     .requiredOption('--date <date>', 'the nightly run date whose profiles to read, YYYY-MM-DD; the digest covers the 7 days after it', parseDate)
     .option('--dry-run', 'print the books (client ids, reasons, figures; no names or addresses) without claiming or sending', false)
     .option('--json', 'print the summary as one JSON object on stdout', false)
     .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
     .addOption(logLevelOption('info'))
     .action(async (options) => (await import('./commands/advisor-digests.ts')).advisorDigestsCommand(options));
+
+  program
+    .command('advisors')
+    .description("Advisors' client books.")
+    .command('plan')
+    .description('Propose an advisor for every VIC, Core and rising Potential client without an active one (language, store, balanced books); write the pairs as CSV for the brand\'s platform. Changes nothing stored.')
+    .requiredOption('--out <file>', 'the CSV to write: customer_id,advisor_id,reason')
+    .option('--json', 'print the summary as one JSON object on stdout', false)
+    .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
+    .action(async (options) => (await import('./commands/advisors.ts')).advisorsPlanCommand(options));
 
   program
     .command('forget')

@@ -108,6 +108,27 @@ export const reportsSchema = z
   })
   .prefault({});
 
+/** How advisors' books are sized and how long a task waits for its advisor (issue 16; domain.md: a book of 30-50 clients). */
+export const advisorsSchema = z
+  .object({
+    /** The size `clientele advisors plan` balances books to: first up to min, never past max. */
+    bookSize: z
+      .strictObject({ min: z.number().int().min(1).default(30), max: z.number().int().min(1).default(50) })
+      .refine((size) => size.min <= size.max, { message: 'bookSize.min must not exceed bookSize.max' })
+      .prefault({}),
+    /**
+     * One touch, not two: a personal note for a client with an active advisor first goes to the
+     * advisor as a task; the email goes out in their name only when they ask for it, or when they
+     * have not answered this many days after the task reached them.
+     */
+    taskWaitDays: z.number().int().min(0).max(30).default(3),
+    /** How long a task's one-click links (done, snooze a week, send the email for me) stay valid. */
+    taskLinkDays: z.number().int().min(1).max(60).default(14),
+    /** Public URL of the advisor-task function; the signed token is appended as ?t=... */
+    taskBaseUrl: z.string().url().default('https://advisor-tasks.example.com/'),
+  })
+  .prefault({});
+
 /** The text encodings an export may be declared in (decoded with TextDecoder); UTF-8 unless the config says otherwise. */
 export const EXPORT_ENCODINGS = ['utf-8', 'gbk', 'gb18030', 'big5', 'shift_jis', 'euc-kr', 'latin1', 'windows-1252'] as const;
 
@@ -227,6 +248,8 @@ export const configFieldsSchema = z
     clv: clvSchema,
     /** The nightly report, campaign results and the advisors' weekly digests. */
     reports: reportsSchema,
+    /** Advisors' books and tasks: the planner's book size, the wait before a task's email goes out. */
+    advisors: advisorsSchema,
   })
   .strict();
 

@@ -39,6 +39,12 @@ export const unsubscribeEnvironmentSchema = z.object({
   UNSUBSCRIBE_SECRET_ARN: unsubscribeSecretArn,
 });
 
+/** The advisors' task links (functions/advisor-task): verified with the unsubscribe links' key, under a purpose of their own. */
+export const advisorTaskEnvironmentSchema = z.object({
+  ...baseEnvironment,
+  UNSUBSCRIBE_SECRET_ARN: unsubscribeSecretArn,
+});
+
 /**
  * The campaign sender. Its sending settings (from address, configuration set, send rate, the
  * unsubscribe function's URL) travel in CLIENTELE_CONFIG's `sender` section, filled by the stack.
@@ -53,6 +59,7 @@ export const FUNCTION_ENVIRONMENTS = {
   nightly: nightlyEnvironmentSchema,
   'ses-events': sesEventsEnvironmentSchema,
   unsubscribe: unsubscribeEnvironmentSchema,
+  'advisor-task': advisorTaskEnvironmentSchema,
   campaigns: campaignsEnvironmentSchema,
   forget: forgetEnvironmentSchema,
 } as const;

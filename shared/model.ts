@@ -60,6 +60,21 @@ export interface ProductRecord {
   season?: string;
 }
 
+/** A client advisor as the roster (advisors.csv|jsonl) describes them. Names and addresses never reach a log. */
+export interface AdvisorRecord {
+  advisorId: string;
+  name?: string;
+  /** Trimmed and lower-cased: where the digest goes, and the Reply-To of the notes in their name. */
+  email?: string;
+  /** BCP 47, e.g. zh-CN: the digest's language and the one their clients are matched on. */
+  locale?: string;
+  /** False: left the brand or on leave; their clients are handed over. Absent in the file: true. */
+  active: boolean;
+  /** The closing line under their name in a personal note, e.g. "Senior advisor, Shanghai Plaza 66". */
+  signature?: string;
+  store?: string;
+}
+
 /** A row that failed validation: skipped, and reported with its place and reason. */
 export interface Reject {
   file: string;

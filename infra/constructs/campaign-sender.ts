@@ -6,7 +6,7 @@ import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } f
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { catalogKey, incrementalPrefix } from '#shared/store/buckets.ts';
+import { catalogKey, incrementalPrefix, rosterKey } from '#shared/store/buckets.ts';
 import { acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import type { Settings } from '#infra/settings.ts';
@@ -60,10 +60,13 @@ export class CampaignSender extends Construct {
       asyncRetryAttempts: 0,
     });
     // Profiles and runs are written too: incremental exports are merged in, each once (a runs marker).
-    storage.grantTables(this.sender, { profiles: 'readWrite', runs: 'readWrite', sendLedger: 'readWrite', suppression: 'read' });
+    // The advisors' tasks: created and settled by the sender (one touch, shared/sender/advisor-tasks.ts).
+    storage.grantTables(this.sender, { profiles: 'readWrite', runs: 'readWrite', sendLedger: 'readWrite', suppression: 'read', advisorTasks: 'readWrite' });
     storage.grantReadExports(this.sender, `${incrementalPrefix(storage.config)}/`);
     // The product catalogue the nightly run leaves (replenishment cycles).
     storage.grantObject(this.sender, catalogKey(storage.config), 'read');
+    // The advisors roster the nightly run keeps: personal notes go out in the advisor's name.
+    storage.grantObject(this.sender, rosterKey(storage.config), 'read');
     feedback.unsubscribeSecret.grantRead(this.sender.role);
 
     feedback.grantSendEmail(this.sender, settings);

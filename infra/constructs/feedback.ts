@@ -37,6 +37,9 @@ export class Feedback extends Construct {
   readonly unsubscribeSecret: Secret;
   readonly unsubscribe: ClienteleFunction<'unsubscribe'>;
   readonly unsubscribeUrl: FunctionUrl;
+  /** The advisors' task links (done, snooze a week, send the email for me), signed with the same key. */
+  readonly advisorTask: ClienteleFunction<'advisor-task'>;
+  readonly advisorTaskUrl: FunctionUrl;
   readonly sesEvents: ClienteleFunction<'ses-events'>;
   readonly sesEventsDeadLetters: Queue;
 
@@ -105,6 +108,25 @@ export class Feedback extends Construct {
     // Public on purpose: mailbox providers POST the List-Unsubscribe-Post request without
     // credentials (RFC 8058). Each request carries an HMAC-signed token the function verifies.
     this.unsubscribeUrl = this.unsubscribe.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE, invokeMode: InvokeMode.BUFFERED });
+
+    this.advisorTask = new ClienteleFunction(this, 'AdvisorTaskFunction', {
+      name: 'advisor-task',
+      entry: join(FUNCTIONS_DIR, 'advisor-task', 'handler.ts'),
+      description: 'The one-click links of an advisor\'s task: done, snooze a week, send the email for me',
+      environment: {
+        CLIENTELE_CONFIG: props.configJson,
+        UNSUBSCRIBE_SECRET_ARN: this.unsubscribeSecret.secretArn,
+      },
+      logRetention: props.logRetention,
+      timeout: Duration.seconds(10),
+      readsSecrets: true,
+      secretsCacheTtl: Duration.minutes(1),
+    });
+    storage.grantTables(this.advisorTask, { advisorTasks: 'readWrite' });
+    this.unsubscribeSecret.grantRead(this.advisorTask.role);
+    // Public on purpose: advisors open the links from their mailbox. Each carries an HMAC-signed,
+    // expiring token naming one task, and a link acts at most once (shared/advisors/task-links.ts).
+    this.advisorTaskUrl = this.advisorTask.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE, invokeMode: InvokeMode.BUFFERED });
   }
 
   /**

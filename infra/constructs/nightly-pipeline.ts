@@ -29,7 +29,7 @@ import type {
   RepartitionEventInput,
   WriteEventInput,
 } from '#shared/nightly/distributed.ts';
-import { CAMPAIGN_RESULTS_FILE, catalogKey, reportPrefix } from '#shared/store/buckets.ts';
+import { bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogKey, reportPrefix, rosterKey } from '#shared/store/buckets.ts';
 import { acknowledge, acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import type { Settings } from '#infra/settings.ts';
@@ -113,18 +113,26 @@ export class NightlyPipeline extends Construct {
     // The send ledger: read by the campaign results (the period's sent and held-out decisions), and
     // written when the run mails the advisors' weekly digests (claimed once a week,
     // shared/digests/advisor-digests.ts), which also read the catalogue's replenishment cycles.
-    const sendsAdvisorDigests = Object.keys(settings.config.reports.advisors).length > 0;
+    // Advisors come from the config or from the export's advisors roster, which only the run sees: the
+    // digests may go out any week, and the run keeps the last good roster (shared/advisors/roster.ts).
+    storage.grantObject(this.nightly, rosterKey(storage.config), 'write');
+    storage.grantObject(this.nightly, rosterKey(storage.config), 'read');
+    // Last week's book pairs: a client whose advisor changed is introduced to the new one (handover).
+    storage.grantObject(this.nightly, bookPairsKey(storage.config), 'write');
+    storage.grantObject(this.nightly, bookPairsKey(storage.config), 'read');
     // The suppression table holds the erasures: people who asked to be forgotten stay out of the base.
     storage.grantTables(this.nightly, {
       profiles: 'readWrite',
       tierHistory: 'readWrite',
       runs: 'readWrite',
-      sendLedger: sendsAdvisorDigests ? 'readWrite' : 'read',
+      sendLedger: 'readWrite',
       suppression: 'read',
+      // The digests' follow-through: what became of each advisor's tasks.
+      advisorTasks: 'read',
     });
     // A rerun of a night reads the before-images its earlier attempts saved.
     storage.grantReadAttempts(this.nightly, 'nightly');
-    if (sendsAdvisorDigests) storage.grantObject(this.nightly, catalogKey(storage.config), 'read');
+    storage.grantObject(this.nightly, catalogKey(storage.config), 'read');
     // The nightly report reads the night's campaign results (listing it too: a night without any is a 404, not a 403).
     const campaignResults = `${reportPrefix(storage.config, 'nightly', '*')}/${CAMPAIGN_RESULTS_FILE}`;
     storage.grantObject(this.nightly, campaignResults, 'read');
@@ -134,7 +142,7 @@ export class NightlyPipeline extends Construct {
       'Each night\'s campaign results sit under its dated report prefix: read-only, that one file name under this job\'s reports.',
     );
     // SES only for the mail the run sends: the report's summary to the team, the advisors' digests.
-    if (settings.config.reports.teamAddresses.length > 0 || sendsAdvisorDigests) props.feedback.grantSendEmail(this.nightly, settings);
+    props.feedback.grantSendEmail(this.nightly, settings);
     const shards = settings.nightlyShards;
     // The phases of a sharded night hand their measures, models and outcomes over through S3.
     if (shards > 1) storage.grantWork(this.nightly, 'nightly');

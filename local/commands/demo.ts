@@ -9,6 +9,9 @@ import { CATEGORY_NAMES } from '#local/generate/catalogue.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { nightBefore } from '#shared/nightly/run-date.ts';
 import { runNightly } from '#shared/nightly/run.ts';
+import { tallyTasks, type TaskTally } from '#shared/advisors/follow-through.ts';
+import { allTasks } from '#shared/store/task-store.ts';
+import { tableName } from '#shared/store/tables.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { exportPrefix } from '#shared/store/buckets.ts';
 import { runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
@@ -162,6 +165,8 @@ export interface DemoResult {
     clients: { due: number; sent: number };
     inbox?: string;
   };
+  /** The advisors' tasks the hours gave (one touch: the advisor first, then the note in their name). */
+  tasks: TaskTally;
   /** Where the demo left its data and the config naming its emulators, for the other commands. */
   state: { dir: string; configFile: string };
   /** The night's report.html: where the run wrote it, and a copy on this machine. */
@@ -218,7 +223,8 @@ export async function demoCommand(raw: unknown): Promise<void> {
       dir = join(workDir, runDate);
       say(`Generating a sample export of ${options.customers.toLocaleString('en-US')} clients as of ${runDate} (seed ${options.seed})...`);
       await generateExport(
-        { customers: options.customers, seed: options.seed, asOf: runDate, timeZone: config.timeZone, currency: config.currency },
+        // A dry run sends nothing, no advisor digest either: no roster to name the advisors by.
+        { customers: options.customers, seed: options.seed, asOf: runDate, timeZone: config.timeZone, currency: config.currency, roster: !options.dryRun },
         dir,
       );
     }
@@ -275,6 +281,7 @@ export async function demoCommand(raw: unknown): Promise<void> {
     const hours = hourSummaries.length;
     const occasions = countOccasions(options.dryRun ? plannedOccasions(hourSummaries) : await ledgerOccasions(aws.clients, aws.config, from, until));
 
+    const tasks = tallyTasks(await allTasks(aws.clients.documents, tableName(aws.config, 'advisorTasks')));
     const summary = summaries[summaries.length - 1] as NightlyRunSummary;
     const previous = summaries.length > 1 ? summaries[0] : undefined;
     const localCopy = await downloadReport(aws.clients, summary, defaultReportPath(runDate));
@@ -306,6 +313,7 @@ export async function demoCommand(raw: unknown): Promise<void> {
         ...(localCopy ? { localCopy } : {}),
         ...(summary.report.teamEmail ? { teamEmail: summary.report.teamEmail } : {}),
       },
+      tasks,
       state: { dir: stateDir, configFile },
       elapsedMs: Date.now() - started,
     };
@@ -336,6 +344,8 @@ export async function demoCommand(raw: unknown): Promise<void> {
       `${occasions.clients.due.toLocaleString('en-US')} clients had an occasion due; ${occasions.clients.sent.toLocaleString('en-US')} ${options.dryRun ? 'would be' : 'were'} mailed. ` +
         `Each occasion counted once, in its state after the last hour${options.dryRun ? ' (sent: would send)' : ''}:`,
       formatOccasionCounts(occasions.counts),
+      `Advisors' tasks (a VIC's note goes to their advisor first): ${tasks.given} given; ${tasks.done} done in person, ${tasks.asked} sent at the advisor's request, ` +
+        `${tasks.snoozed} snoozed, ${tasks.left} sent after the wait, ${tasks.open} waiting for the advisor.`,
       options.dryRun
         ? 'Dry run: nothing was claimed or sent, and no team email or advisor digest went out.'
         : `The emails are in the local SES inbox: ${aws.endpoints.ses}/ (JSON: ${aws.endpoints.ses}/store)${options.keepRunning ? '' : '; add --keep-running to browse it'}.`,

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { loadTarget, targetOptionsSchema } from '#local/target.ts';
 import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
 import { dueOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
+import { knownAdvisors } from '#shared/advisors/roster.ts';
+import { readRoster } from '#shared/store/roster-store.ts';
 import { composeEmail } from '#shared/sender/compose.ts';
 import { readCatalog } from '#shared/store/catalog-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
@@ -37,9 +39,11 @@ export async function previewCommand(raw: unknown): Promise<void> {
     if (!occasion) occasion = representativeOccasion(profile, catalog, context, at);
     if (!occasion) throw new UsageError(`Campaign ${campaign.id} can never apply to customer ${options.customer} (e.g. no replenishable product, no order).`);
     const secret = process.env.UNSUBSCRIBE_SECRET ?? 'preview-only-secret-not-used-for-sending!';
-    const email = await composeEmail(profile, occasion, [], config, secret);
+    const advisors = knownAdvisors(await readRoster(clients.s3, config), config);
+    const email = await composeEmail(profile, occasion, [], config, secret, advisors);
     const body = options.format === 'html' ? email.html : email.text;
-    process.stdout.write(`Subject: ${email.subject}\nTo: ${profile.email ?? '(no email)'}\nList-Unsubscribe: <${email.unsubscribeUrl}>\n\n${body}\n`);
+    const replyTo = email.replyTo === undefined ? '' : `Reply-To: ${email.replyTo}\n`;
+    process.stdout.write(`From: ${email.from}\n${replyTo}Subject: ${email.subject}\nTo: ${profile.email ?? '(no email)'}\nList-Unsubscribe: <${email.unsubscribeUrl}>\n\n${body}\n`);
   } finally {
     destroyAwsClients(clients);
   }

@@ -6,6 +6,7 @@ import { buildCatalogue, usdToMinor } from './catalogue.ts';
 import { HISTORY_DAYS, generateClient, productTables, usdMinorFor } from './clients.ts';
 import type { ClientContext, GenClient } from './clients.ts';
 import { Clocks, DAY_MS } from './clock.ts';
+import { ROSTER_HEADER, rosterRows } from './roster.ts';
 import { CsvSink } from './csv.ts';
 import { GenericWriter, ShopifyWriter } from './formats.ts';
 import type { FormatWriter, MalformedOrder } from './formats.ts';
@@ -42,6 +43,8 @@ export interface GenerateOptions {
   linesPerClient?: number;
   /** Called every 10,000 clients and at the end, for progress bars. */
   onProgress?: (clientsDone: number, clientsTotal: number) => void;
+  /** Write the advisors roster (advisors.csv, generic format only); default true. */
+  roster?: boolean;
 }
 
 export type ExpectedTier = 'VIC' | 'Core' | 'Potential' | 'Entry' | 'Prospect';
@@ -100,7 +103,7 @@ export interface GenerateSummary {
   orderLines: number;
   /** Extra rows a reader must reject (one per malformed order). */
   malformedRows: number;
-  /** File names written into outDir, customers first, then order parts, then products. */
+  /** File names written into outDir, customers first, then order parts, then products and the advisors roster. */
   files: string[];
   expected: ExpectedFigures;
 }
@@ -120,6 +123,7 @@ interface Resolved {
   orderParts: number;
   malformedRows: number;
   linesPerClient: number;
+  roster: boolean;
   onProgress?: (clientsDone: number, clientsTotal: number) => void;
 }
 
@@ -148,7 +152,7 @@ function resolveOptions(options: GenerateOptions): Resolved {
   if (!Number.isSafeInteger(malformedRows) || malformedRows < 0) throw new RangeError(`malformedRows must be a non-negative integer, got ${malformedRows}`);
   // A malformed row belongs to some client's stretch of the file; with no clients there is none.
   if (customers === 0) malformedRows = 0;
-  const resolved: Resolved = { customers, seed, asOf, timeZone, currency, format, gzip: options.gzip ?? false, orderParts, malformedRows, linesPerClient };
+  const resolved: Resolved = { customers, seed, asOf, timeZone, currency, format, gzip: options.gzip ?? false, orderParts, malformedRows, linesPerClient, roster: options.roster ?? true };
   if (options.onProgress) resolved.onProgress = options.onProgress;
   return resolved;
 }
@@ -330,6 +334,14 @@ export async function generateExport(options: GenerateOptions, outDir: string): 
       for (const p of products) sink.row([p.sku, p.name, p.category, p.replenishDays === undefined ? '' : String(p.replenishDays), p.season]);
       await sink.close();
       files.push(name);
+      if (o.roster) {
+        const rosterName = `advisors.csv${gz}`;
+        const roster = new CsvSink(join(outDir, rosterName), o.gzip);
+        roster.row(ROSTER_HEADER);
+        for (const row of rosterRows(o.customers)) roster.row(row);
+        await roster.close();
+        files.push(rosterName);
+      }
     }
   } catch (error) {
     // Close file handles before reporting; the first error is the one that matters.

@@ -2,6 +2,7 @@ import { clientTimeZone, nextOrderWindow, replenishmentWindow, type ProductCatal
 import { replenishmentCampaignSchema, type ReplenishmentCampaign } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
 import { TIERS, type ClientProfile, type Stage, type Tier, type TierChange } from '#shared/model.ts';
+import type { HandoverHistory } from './handover.ts';
 import { tierThresholdsMinor } from '#shared/tiering/tiers.ts';
 import { addDays, addYears, daysBetweenDates, isIsoDate, localDate, startOfLocalDay } from '#shared/time.ts';
 
@@ -10,8 +11,9 @@ import { addDays, addYears, daysBetweenDates, isIsoDate, localDate, startOfLocal
  * advisor keeps a book of 30-50 clients and needs to know whom to call this week). Pure: the
  * advisor's profiles, the run date and the clock in, the rows of their weekly digest out.
  *
- * Only VIC and Core clients are listed, each with the reasons they need a personal touch and a
- * suggested action per reason; rows are ranked by predicted 12-month value (the stored CLV, else
+ * VIC and Core clients are listed, and rising Potential clients (predicted to reach Core: the
+ * clients the business most wants a person to meet early), each with the reasons they need a
+ * personal touch and a suggested action per reason; rows are ranked by predicted 12-month value (the stored CLV, else
  * the trailing-12-month spend) and capped. The rules, where the issue left room:
  *
  * - **The week** is the 7 local days (brand time zone) starting on the clock's day: for the nightly
@@ -31,18 +33,21 @@ import { addDays, addYears, daysBetweenDates, isIsoDate, localDate, startOfLocal
  *   cycle) becomes due this week, or is already due and the product has not run out yet. The
  *   configured replenishment campaign's lead time is used even when the campaign is disabled (the
  *   advisor's call does not depend on the email); the built-in one when none is configured.
+ * - **handover**: the client was handed over to this advisor since last week's digest (handover.ts):
+ *   introduce yourself; the row carries the previous advisor, the birthday and what became of the
+ *   client's tasks with them, beside its tier, top category and last order.
  * - **newly-rising**: clv.rising (predicted to reach the next tier: a Core client predicted at VIC
  *   level; VICs never rise) and new to it. The tier history does not record the rising flag, so
  *   "new" is: a tier upgrade recorded in the last 7 runs (the target of "rising" moved with it), or a
  *   first order within lifecycle.newDays (30) of the run date (a first prediction).
  */
 
-/** The tiers an advisor's digest lists. */
-export const BOOK_TIERS = ['VIC', 'Core'] as const satisfies readonly Tier[];
+/** The tiers an advisor's book holds: all their VIC and Core clients, and Potential clients who are rising. */
+export const BOOK_TIERS = ['VIC', 'Core', 'Potential'] as const satisfies readonly Tier[];
 export type BookTier = (typeof BOOK_TIERS)[number];
 
 /** Reasons in the order a row lists them: the most urgent first. */
-export const BOOK_REASONS = ['lapsed-vic', 'tier-at-risk', 'birthday', 'replenishment-due', 'newly-rising'] as const;
+export const BOOK_REASONS = ['handover', 'lapsed-vic', 'tier-at-risk', 'birthday', 'replenishment-due', 'newly-rising'] as const;
 export type BookReasonKind = (typeof BOOK_REASONS)[number];
 
 /**
@@ -50,6 +55,8 @@ export type BookReasonKind = (typeof BOOK_REASONS)[number];
  * and exclusive access rather than promotions, Core clients personal recommendations and events.
  */
 export const SUGGESTED_ACTIONS = [
+  /** Handed over from another advisor: introduce yourself, with what the client's history says. */
+  'introduce-yourself',
   /** Lapsed VIC: call personally, no discount; news from their favourite category. */
   'personal-call',
   /** VIC at risk: invite to a private appointment or preview. */
@@ -77,6 +84,7 @@ export interface ReplenishmentItem {
 }
 
 export type BookReason =
+  | ({ kind: 'handover'; action: SuggestedAction; birthday?: string } & HandoverHistory)
   | { kind: 'lapsed-vic'; action: SuggestedAction; daysSinceLastOrder?: number }
   | { kind: 'tier-at-risk'; action: SuggestedAction; basis: 'stage' | 'prediction' }
   | { kind: 'birthday'; action: SuggestedAction; date: string }
@@ -107,7 +115,7 @@ export interface AdvisorBook {
   runDate: string;
   /** The local days the digest covers, inclusive. */
   week: { from: string; to: string };
-  /** VIC and Core clients of the advisor that were looked at. */
+  /** Book clients of the advisor that were looked at (isBookClient). */
   clients: number;
   /** Of those, how many have at least one reason (the rows shown plus those past the cap). */
   withReasons: number;
@@ -119,7 +127,7 @@ export interface AdvisorBook {
 
 export interface AdvisorBookInput {
   advisorId: string;
-  /** The advisor's clients (any tier: those outside VIC and Core are ignored). */
+  /** The advisor's clients (any tier: those outside the book are ignored). */
   profiles: readonly ClientProfile[];
   /** The nightly run's date, YYYY-MM-DD in the brand time zone (the stages were computed for it). */
   runDate: string;
@@ -132,6 +140,8 @@ export interface AdvisorBookInput {
   recentTierChanges: readonly TierChange[];
   /** Defaults to config.reports.advisorDigestMaxRows. */
   maxRows?: number;
+  /** Clients handed over to this advisor since last week (handover.ts), with their history. */
+  handovers?: ReadonlyMap<string, HandoverHistory>;
 }
 
 /** Runs whose tier history counts as "this week" for newly-rising. */
@@ -145,8 +155,9 @@ export function recentRunDates(runDate: string): { from: string; to: string } {
   return { from: addDays(runDate, 1 - RECENT_RUNS), to: runDate };
 }
 
-export function isBookClient(profile: ClientProfile): profile is BookClient {
-  return (BOOK_TIERS as readonly Tier[]).includes(profile.tier);
+/** A client an advisor's book holds: VIC or Core, or a rising Potential client (predicted to reach Core). */
+export function isBookClient(profile: Pick<ClientProfile, 'tier' | 'clv'>): profile is BookClient {
+  return profile.tier === 'VIC' || profile.tier === 'Core' || (profile.tier === 'Potential' && profile.clv?.rising === true);
 }
 
 /**
@@ -194,6 +205,7 @@ interface RowContext {
   campaign: ReplenishmentCampaign;
   catalog: ProductCatalog;
   upgradedThisWeek: ReadonlySet<string>;
+  handovers: ReadonlyMap<string, HandoverHistory>;
 }
 
 /** Whether a reminder's send window [dueAt, expiresAt) meets the week [startsAt, endsAt). */
@@ -220,6 +232,8 @@ function replenishmentItems(profile: ClientProfile, context: RowContext): Replen
 /** Every reason this client needs a personal touch this week, most urgent first. */
 function reasonsFor(profile: BookClient, context: RowContext): BookReason[] {
   const reasons: BookReason[] = [];
+  const handover = context.handovers.get(profile.customerId);
+  if (handover !== undefined) reasons.push({ kind: 'handover', action: 'introduce-yourself', ...handover, ...(profile.birthday === undefined ? {} : { birthday: profile.birthday }) });
   const isVic = profile.tier === 'VIC';
   const lastOrderDate = localDateOf(profile.lastOrderAt, context.brandTimeZone);
   const daysSinceLastOrder = lastOrderDate === undefined ? undefined : daysBetweenDates(lastOrderDate, context.runDate);
@@ -229,7 +243,8 @@ function reasonsFor(profile: BookClient, context: RowContext): BookReason[] {
 
   if (isVic && (gone || pastUsualGap)) {
     reasons.push({ kind: 'lapsed-vic', action: 'personal-call', ...(daysSinceLastOrder === undefined ? {} : { daysSinceLastOrder }) });
-  } else {
+  } else if (profile.tier !== 'Potential') {
+    // A rising Potential client is in the book for what they may become: a falling tier is no call for a person.
     const clv = profile.clv;
     const predictedBelowTier = clv !== undefined && clv.clv12mMinor < context.thresholdOf[profile.tier] && clv.churnRisk !== 'low';
     if (gone || profile.stage === 'at-risk' || predictedBelowTier) {
@@ -275,9 +290,10 @@ export function buildAdvisorBook(input: AdvisorBookInput): AdvisorBook {
     week: { from, to, startsAt: now, endsAt: startOfLocalDay(addDays(from, DAYS_IN_WEEK), brandTimeZone) },
     brandTimeZone,
     lifecycle: config.lifecycle,
-    thresholdOf: { VIC: thresholds.vic, Core: thresholds.core },
+    thresholdOf: { VIC: thresholds.vic, Core: thresholds.core, Potential: thresholds.potential },
     campaign: replenishmentCampaign(config),
     catalog: input.catalog,
+    handovers: input.handovers ?? new Map(),
     upgradedThisWeek: new Set(
       input.recentTierChanges.filter((c) => c.runDate >= recentRuns.from && c.runDate <= recentRuns.to && isUpgrade(c)).map((c) => c.customerId),
     ),

@@ -29,8 +29,11 @@ export type Decision =
   | { outcome: 'no-consent' }
   | { outcome: 'suppressed' }
   | { outcome: 'capped'; reason: CapReason }
-  | { outcome: 'deferred'; until: number; reason: 'quiet-hours' }
-  | { outcome: 'out-of-audience' };
+  /** advisor-task: the advisor has the occasion as a task and may still answer (shared/advisors/tasks.ts). */
+  | { outcome: 'deferred'; until: number; reason: 'quiet-hours' | 'advisor-task' }
+  | { outcome: 'out-of-audience' }
+  /** The advisor took care of it in person: no email (decided by the sender after decide()). */
+  | { outcome: 'advisor-handled' };
 
 export type Outcome = Decision['outcome'];
 

@@ -100,6 +100,13 @@ function common<K extends CampaignKind>(kind: K, priority: number, offers: Offer
     offers: offersSchema.default(() => structuredClone(offers)),
     /** Overrides policy.controlShare for this campaign. */
     controlShare: share.optional(),
+    /**
+     * Its personal notes (VIC clients, personal-note offers) go out in the name of the client's
+     * active advisor: From "Advisor via Brand", Reply-To the advisor, signed by them. Without an
+     * active advisor, or for a campaign not marked, a personal note is the client care team's.
+     * The win-back's VIC note is personal by default.
+     */
+    personal: z.boolean().default(kind === 'winback'),
   };
 }
 

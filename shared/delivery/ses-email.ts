@@ -11,6 +11,8 @@ export interface OutgoingEmail {
   to: string;
   /** 'hello@brand.com' or 'Maison <hello@brand.com>' (a non-ASCII name is encoded for SES). */
   from: string;
+  /** Where replies go when not to `from`: the advisor a personal note is sent in the name of. */
+  replyTo?: string;
   subject: string;
   html: string;
   text: string;
@@ -139,9 +141,12 @@ export function sendEmailCommand(email: OutgoingEmail): SendEmailCommand {
   if (subject.length === 0) throw new InvalidEmailError('subject is empty');
   if (email.html.length === 0 && email.text.length === 0) throw new InvalidEmailError('both bodies are empty');
   const tags = emailTags(email.tags);
+  const replyTo = email.replyTo?.trim();
+  if (replyTo !== undefined && !isSendableAddress(replyTo)) throw new InvalidEmailError('replyTo is not a sendable address');
   return new SendEmailCommand({
     FromEmailAddress: from,
     Destination: { ToAddresses: [email.to.trim()] },
+    ...(replyTo === undefined ? {} : { ReplyToAddresses: [replyTo] }),
     Content: {
       Simple: {
         Subject: { Data: subject, Charset: 'UTF-8' },

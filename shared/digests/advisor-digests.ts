@@ -1,24 +1,30 @@
+import { addTallies, tallyTasks, type TaskTally } from '#shared/advisors/follow-through.ts';
+import { knownAdvisors } from '#shared/advisors/roster.ts';
+import { tasksOfAdvisor, tasksOfClient } from '#shared/store/task-store.ts';
+import { baselineFor, handoversBetween, type Handover, type HandoverHistory } from '#shared/advisors/handover.ts';
+import { readBookPairs, readRoster, writeBookPairs } from '#shared/store/roster-store.ts';
 import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReasonKind, type BookRow } from '#shared/advisors/book.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, type LedgerTable } from '#shared/delivery/deliver.ts';
 import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
 import { silentLog, type Log } from '#shared/log.ts';
-import type { TierChange } from '#shared/model.ts';
+import type { AdvisorRecord, TierChange } from '#shared/model.ts';
 import { readCatalog } from '#shared/store/catalog-store.ts';
 import { tierChangesBetween } from '#shared/store/history-store.ts';
 import { getLedgerEntry, type LedgerKey } from '#shared/store/ledger-store.ts';
-import { queryAdvisorClientsFrom, scanAdvisorIds } from '#shared/store/profile-store.ts';
+import { queryAdvisorClientsFrom, scanAdvisorPairs } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { renderAdvisorDigest } from '#shared/templates/advisor-digest.ts';
 import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { tierThresholdsMinor } from '#shared/tiering/tiers.ts';
-import { isoWeek, weekdayOf } from '#shared/time.ts';
+import { isoWeek, MS_PER_DAY, weekdayOf } from '#shared/time.ts';
 
 /**
- * The advisors' weekly digests: for each advisor of config.reports.advisors, their VIC and Core
- * clients (the byAdvisor index, from the Core threshold up), their book for the week
+ * The advisors' weekly digests: for each active advisor with an email (the roster's, and those of
+ * config.reports.advisors: shared/advisors/roster.ts knownAdvisors), their book clients (VIC,
+ * Core and rising Potential: the byAdvisor index from the Potential threshold up), their book for the week
  * (advisor-book.ts), and one email through SES in the advisor's language.
  *
  * Once a week per advisor, however often it runs: each digest is claimed in the send ledger
@@ -27,11 +33,18 @@ import { isoWeek, weekdayOf } from '#shared/time.ts';
  * sends nothing; a send SES surely did not take (throttled, account paused) is released as
  * 'deferred' for a later run of the same week; a failure that may have been sent is never retried.
  * An advisor with no client to contact gets no email (and no claim, so a later run of the week may
- * still send one). Advisor ids found on profiles but missing from the config are counted, not mailed.
+ * still send one). Advisor ids found on profiles but known to neither the roster nor the config are
+ * counted, not mailed.
  * Names and addresses of clients and advisors never reach the logs or the summary.
  */
 
 export const ADVISOR_DIGEST_CAMPAIGN = 'advisor-digest';
+
+/** The follow-through key of advisors without a store (a DynamoDB map key may not be empty: the summary goes to the runs table). */
+export const NO_STORE = '(no store)';
+
+/** The period of the follow-through figures: the last four weekly digests. */
+export const FOLLOW_THROUGH_DAYS = 28;
 
 export type AdvisorDigestOutcome = 'sent' | 'no-rows' | 'already-sent' | 'failed' | 'deferred' | 'dry-run';
 
@@ -39,13 +52,15 @@ export interface AdvisorDigestResult {
   advisorId: string;
   locale: TemplateLocale;
   outcome: AdvisorDigestOutcome;
-  /** VIC and Core clients of the advisor. */
+  /** Book clients of the advisor (VIC, Core, rising Potential). */
   clients: number;
   /** Of those, with a reason this week. */
   withReasons: number;
   /** Rows in the digest (at most advisorDigestMaxRows). */
   rows: number;
   reasonCounts: Record<BookReasonKind, number>;
+  /** What became of the tasks the advisor was given in the last FOLLOW_THROUGH_DAYS days. */
+  followThrough: TaskTally;
   messageId?: string;
   /** Why it was not sent: the ledger's status for 'already-sent', SES's error otherwise. */
   reason?: string;
@@ -61,7 +76,11 @@ export interface AdvisorDigestSummary {
   dryRun: boolean;
   advisors: AdvisorDigestResult[];
   totals: Record<AdvisorDigestOutcome, number> & { rows: number };
-  /** Advisor ids on profiles that the config does not name: their clients got no digest. */
+  /** Follow-through over the last FOLLOW_THROUGH_DAYS days: every advisor's tasks, and per store (the roster's; NO_STORE for none). */
+  followThrough?: { days: number; total: TaskTally; byStore: Record<string, TaskTally> };
+  /** Clients whose advisor changed since last week's digests (introduced to the new advisor in their digest). */
+  handovers?: number;
+  /** Advisor ids on profiles that neither the roster nor the config names: their clients got no digest. */
   unconfiguredAdvisors: { count: number; ids: string[] };
   /** Dry run only: each advisor's rows, without names or addresses. */
   books?: { advisorId: string; week: AdvisorBook['week']; rows: BookRowPreview[] }[];
@@ -86,6 +105,8 @@ export interface AdvisorDigestOptions {
   mailer?: SesMailer;
   /** Epoch ms: the run's clock, written on the ledger entries (claim, outcome). */
   at: number;
+  /** The advisors known (knownAdvisors); read from the stored roster and the config when absent. */
+  known?: ReadonlyMap<string, AdvisorRecord>;
 }
 
 /** Whether the nightly run of `runDate` sends the digests: its weekday (a brand-local date) is the configured one. */
@@ -93,9 +114,11 @@ export function isAdvisorDigestDay(runDate: string, config: Pick<Config, 'report
   return weekdayOf(runDate) === config.reports.advisorDigestWeekday;
 }
 
-/** Whether the nightly run of `runDate` should call sendAdvisorDigests: the digest day, and advisors to mail. */
-export function advisorDigestsDue(runDate: string, config: Pick<Config, 'reports'>): boolean {
-  return isAdvisorDigestDay(runDate, config) && Object.keys(config.reports.advisors).length > 0;
+/** The advisors who get a digest, by id: active (left or on leave: no digest) and with an address to mail. */
+export function digestAdvisors(known: ReadonlyMap<string, AdvisorRecord>): [string, AdvisorRecord & { email: string }][] {
+  return [...known]
+    .filter((entry): entry is [string, AdvisorRecord & { email: string }] => entry[1].active && entry[1].email !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /**
@@ -106,10 +129,12 @@ export function advisorDigestsDue(runDate: string, config: Pick<Config, 'reports
  */
 export async function advisorDigestsOfNight(options: AdvisorDigestOptions): Promise<{ advisorDigests?: AdvisorDigestSummary }> {
   const { runDate, config } = options;
-  if (!advisorDigestsDue(runDate, config)) return {};
+  if (!isAdvisorDigestDay(runDate, config)) return {};
   const started = performance.now();
   try {
-    return { advisorDigests: await sendAdvisorDigests(options) };
+    const known = knownAdvisors(await readRoster(options.clients.s3, config), config);
+    if (digestAdvisors(known).length === 0) return {};
+    return { advisorDigests: await sendAdvisorDigests({ ...options, known }) };
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     (options.log ?? silentLog).error('advisor digests stopped; the night\'s data is written', { runDate, error: reason });
@@ -137,6 +162,22 @@ export function advisorDigestLedgerKey(advisorId: string, runDate: string): Ledg
   return { customerId: `advisor#${advisorId}`, occasionKey: `${ADVISOR_DIGEST_CAMPAIGN}#${isoWeek(runDate)}` };
 }
 
+/** The history a new advisor reads about each client handed over to them: the previous advisor and what became of the client's tasks. */
+async function handoverHistories(
+  handovers: readonly Handover[],
+  known: ReadonlyMap<string, AdvisorRecord>,
+  documents: AwsClients['documents'],
+  tasksTable: string,
+): Promise<Map<string, HandoverHistory>> {
+  const histories = new Map<string, HandoverHistory>();
+  for (const handover of handovers) {
+    const pastTasks = tallyTasks((await tasksOfClient(documents, tasksTable, handover.customerId)).filter((t) => t.advisorId === handover.from));
+    const fromName = known.get(handover.from)?.name;
+    histories.set(handover.customerId, { from: handover.from, ...(fromName === undefined ? {} : { fromName }), pastTasks });
+  }
+  return histories;
+}
+
 function preview(row: BookRow): BookRowPreview {
   const { firstName: _name, lastName: _family, email: _address, ...rest } = row;
   return rest;
@@ -149,26 +190,35 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   const { at } = options;
   const log = (options.log ?? silentLog).child({ runId, runDate, job: ADVISOR_DIGEST_CAMPAIGN });
   const tables = tableNames(config);
-  const advisors = Object.entries(config.reports.advisors).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const known = options.known ?? knownAdvisors(await readRoster(clients.s3, config), config);
+  const advisors = digestAdvisors(known);
   const maxRows = config.reports.advisorDigestMaxRows;
   const now = runClock(runDate, config.timeZone).now;
-  const coreThreshold = tierThresholdsMinor(config).core;
+  // The byAdvisor index is sorted by spend: from the Potential threshold up holds every book client (isBookClient).
+  const potentialThreshold = tierThresholdsMinor(config).potential;
   const recentRuns = recentRunDates(runDate);
   const catalog = await readCatalog(clients.s3, config);
   const mailer = options.mailer ?? createSesMailer(clients.ses, { maxSendRate: config.sender.maxSendRate, log });
   const ledger: LedgerTable = { documents: clients.documents, table: tables.sendLedger };
 
+  // Handovers: this week's pairs against last week's (a rerun of the week compares with the same baseline).
+  const week = isoWeek(runDate);
+  const pairs = await scanAdvisorPairs(clients.documents, tables.profiles);
+  const baseline = baselineFor(await readBookPairs(clients.s3, config), week);
+  const handovers = baseline === undefined ? [] : handoversBetween(baseline, pairs);
   const results: AdvisorDigestResult[] = [];
   const books: NonNullable<AdvisorDigestSummary['books']> = [];
   for (const [advisorId, advisor] of advisors) {
-    const profiles = await queryAdvisorClientsFrom(clients.documents, tables.profiles, advisorId, coreThreshold);
+    const profiles = await queryAdvisorClientsFrom(clients.documents, tables.profiles, advisorId, potentialThreshold);
     // Tier history matters only to tell a newly rising client; read it for the rising ones alone.
     const recentTierChanges: TierChange[] = [];
     for (const profile of profiles.filter((p) => p.clv?.rising === true)) {
       recentTierChanges.push(...(await tierChangesBetween(clients.documents, tables.tierHistory, profile.customerId, recentRuns.from, recentRuns.to)));
     }
-    const book = buildAdvisorBook({ advisorId, profiles, runDate, now, config, catalog, recentTierChanges, maxRows });
+    const handedOver = await handoverHistories(handovers.filter((h) => h.to === advisorId), known, clients.documents, tables.advisorTasks);
+    const book = buildAdvisorBook({ advisorId, profiles, runDate, now, config, catalog, recentTierChanges, maxRows, handovers: handedOver });
     const locale = templateLocale(advisor.locale);
+    const followThrough = tallyTasks(await tasksOfAdvisor(clients.documents, tables.advisorTasks, advisorId, now - FOLLOW_THROUGH_DAYS * MS_PER_DAY, now));
     const result: AdvisorDigestResult = {
       advisorId,
       locale,
@@ -177,6 +227,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       withReasons: book.withReasons,
       rows: book.rows.length,
       reasonCounts: book.reasonCounts,
+      followThrough,
     };
     results.push(result);
     if (book.rows.length === 0) continue;
@@ -194,6 +245,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       book,
       maxRows,
       categoryNames: config.categoryNames,
+      ...(followThrough.given > 0 ? { followThrough } : {}),
     });
     const key = advisorDigestLedgerKey(advisorId, runDate);
     const { claimed } = await claimEach(ledger, [{ ...key, campaignId: ADVISOR_DIGEST_CAMPAIGN, runId, now: at, retentionDays: config.sender.ledgerRetentionDays }]);
@@ -231,22 +283,32 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
     log.info('advisor digest', { advisorId, outcome: result.outcome, rows: result.rows });
   }
 
-  const configured = new Set(advisors.map(([id]) => id));
-  const unconfigured = [...(await scanAdvisorIds(clients.documents, tables.profiles))].filter((id) => !configured.has(id)).sort();
+  const unconfigured = [...new Set(Object.values(pairs))].filter((id) => !known.has(id)).sort();
+  // The baseline of the next week (a dry run changes nothing).
+  if (!dryRun) await writeBookPairs(clients.s3, config, { week, before: baseline ?? pairs, now: pairs });
   // Info, not a warning: the summary carries the figure, and a brand may well give books to only some advisors.
-  if (unconfigured.length > 0) log.info('advisors on profiles but not in the config: no digest for them', { count: unconfigured.length });
+  if (unconfigured.length > 0) log.info('advisors on profiles but neither in the roster nor the config: no digest for them', { count: unconfigured.length });
 
   const totals = emptyTotals();
+  const byStore: Record<string, TaskTally[]> = {};
   for (const result of results) {
     totals[result.outcome]++;
     totals.rows += result.rows;
+    (byStore[known.get(result.advisorId)?.store ?? NO_STORE] ??= []).push(result.followThrough);
   }
+  const followThrough = {
+    days: FOLLOW_THROUGH_DAYS,
+    total: addTallies(results.map((r) => r.followThrough)),
+    byStore: Object.fromEntries(Object.entries(byStore).map(([store, tallies]) => [store, addTallies(tallies)])),
+  };
   const summary: AdvisorDigestSummary = {
     runDate,
     week: isoWeek(runDate),
     dryRun,
     advisors: results,
     totals,
+    followThrough,
+    handovers: handovers.length,
     unconfiguredAdvisors: { count: unconfigured.length, ids: unconfigured },
     ...(dryRun ? { books } : {}),
     durationMs: Math.round(performance.now() - started),

@@ -9,8 +9,8 @@ export interface ExportFileClass {
 // Matched on the lower-cased basename. Shopify's names also start with customers/orders, so
 // they are tried first. A part suffix (-0001, _1, .part2...) may sit before the extension.
 const SHOPIFY_RE = /^(customers|orders)_export(?:[-_.\d][^/]*?)?\.csv(?:\.gz)?$/;
-const GENERIC_RE = /^(customers|orders|products)(?:[-_.\d][^/]*?)?\.(csv|jsonl)(?:\.gz)?$/;
-const EXPORT_LIKE_RE = /^(?:customers|orders|products)(?:[-_.\d]|$)/;
+const GENERIC_RE = /^(customers|orders|products|advisors)(?:[-_.\d][^/]*?)?\.(csv|jsonl)(?:\.gz)?$/;
+const EXPORT_LIKE_RE = /^(?:customers|orders|products|advisors)(?:[-_.\d]|$)/;
 
 /** The kind, format and encoding of an export file from its basename; undefined if not one. */
 export function classifyExportFile(basename: string): ExportFileClass | undefined {
@@ -23,7 +23,7 @@ export function classifyExportFile(basename: string): ExportFileClass | undefine
 }
 
 /**
- * True for a name that looks like an export file (customers..., orders..., products...) whether
+ * True for a name that looks like an export file (customers..., orders..., products..., advisors...) whether
  * or not its extension is supported: such a file must not be skipped silently.
  */
 export function looksLikeExportFile(basename: string): boolean {

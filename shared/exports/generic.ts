@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
-import type { CustomerRecord, OrderLine, OrderStatus, ProductRecord } from '#shared/model.ts';
+import type { AdvisorRecord, CustomerRecord, OrderLine, OrderStatus, ProductRecord } from '#shared/model.ts';
 import { convertMinor, parseAmount } from '#shared/money.ts';
 import { localDate } from '#shared/time.ts';
 import {
@@ -49,6 +49,15 @@ const OPTIONAL_CUSTOMER_FIELDS: ReadonlySet<string> = new Set([
 /** quantity counts units for replenishment only (line_total is the money): a bad one becomes the default 1. */
 const OPTIONAL_ORDER_FIELDS: ReadonlySet<string> = new Set(['sku', 'product_name', 'category', 'quantity']);
 const OPTIONAL_PRODUCT_FIELDS: ReadonlySet<string> = new Set(['name', 'category', 'replenish_days', 'season']);
+/**
+ * `active` is not among them: read wrongly it would hand an advisor's whole book over (or keep a
+ * departed advisor's), so a row whose `active` cannot be read is a reject.
+ */
+const OPTIONAL_ADVISOR_FIELDS: ReadonlySet<string> = new Set(['name', 'email', 'locale', 'signature', 'store']);
+
+/** A name or signature is printed in an email header or under a note: one line, of a sensible length. */
+const shortLine = (max: number) =>
+  text.max(max, `longer than ${max} characters`).refine((value) => !/[\r\n\u0000-\u001f<>]/.test(value), 'contains a line break, a control character or < >');
 
 export function genericCustomerSchema(config: Config, now: number) {
   return z
@@ -249,6 +258,30 @@ export function genericProductSchema() {
     );
 }
 
+export function genericAdvisorSchema() {
+  return z
+    .object({
+      advisor_id: text,
+      name: shortLine(100).optional(),
+      email: email.optional(),
+      locale: locale.optional(),
+      active: flag.optional(),
+      signature: shortLine(200).optional(),
+      store: optionalText,
+    })
+    .transform(
+      (row): AdvisorRecord => ({
+        advisorId: row.advisor_id,
+        ...(row.name === undefined ? {} : { name: row.name }),
+        ...(row.email === undefined ? {} : { email: row.email }),
+        ...(row.locale === undefined ? {} : { locale: row.locale }),
+        active: row.active ?? true,
+        ...(row.signature === undefined ? {} : { signature: row.signature }),
+        ...(row.store === undefined ? {} : { store: row.store }),
+      }),
+    );
+}
+
 export const genericCustomers: RowFormat = {
   kind: 'customers',
   format: 'generic',
@@ -309,4 +342,13 @@ export const genericProducts: RowFormat = {
   requiredColumns: ['sku'],
   createSink: (context) =>
     schemaSink(genericProductSchema(), context, (record, line) => context.handlers.product(record, context.at(line)), OPTIONAL_PRODUCT_FIELDS),
+};
+
+export const genericAdvisors: RowFormat = {
+  kind: 'advisors',
+  format: 'generic',
+  columns: ['advisor_id', 'name', 'email', 'locale', 'active', 'signature', 'store'],
+  requiredColumns: ['advisor_id'],
+  createSink: (context) =>
+    schemaSink(genericAdvisorSchema(), context, (record, line) => context.handlers.advisor?.(record, context.at(line)), OPTIONAL_ADVISOR_FIELDS),
 };

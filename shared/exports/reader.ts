@@ -1,16 +1,16 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
-import type { Reject } from '#shared/model.ts';
+import type { AdvisorRecord, Reject } from '#shared/model.ts';
 import { basenameOf, classifyExportFile, looksLikeExportFile, MANIFEST_NAME, type ExportFileClass } from './classify.ts';
 import { decodedStream, firstInvalidLine, InvalidText, rawTally, readCsvRecords, readLines, streamError } from './decode.ts';
 import { ExportError, HandlerFailure } from './errors.ts';
 import { cleanCsvValue, cleanJsonValue } from './fields.ts';
-import { genericCustomers, genericOrders, genericProducts } from './generic.ts';
+import { genericAdvisors, genericCustomers, genericOrders, genericProducts } from './generic.ts';
 import { OrderLineHashes } from './line-hashes.ts';
 import { shopifyCustomers, shopifyOrders } from './shopify.ts';
 import type { ExportSource } from './source.ts';
-import type { ExportHandlers, ExportKind, FieldWarning, FileReport, ReadResult, RowContext, RowFormat, RowSink, RowValues } from './types.ts';
+import type { ExportHandlers, ExportKind, FieldWarning, FileReport, ReadResult, RowContext, RowFormat, RowPosition, RowSink, RowValues } from './types.ts';
 
 export { classifyExportFile, type ExportFileClass } from './classify.ts';
 export { ExportError } from './errors.ts';
@@ -21,13 +21,14 @@ export const MAX_KEPT_REJECTS = 10_000;
 /** Warnings kept in memory, likewise. */
 export const MAX_KEPT_WARNINGS = 10_000;
 
-/** Customers first (orders resolve Shopify emails against them), then products, then orders. */
-const KIND_ORDER: readonly ExportKind[] = ['customers', 'products', 'orders'];
+/** Customers first (orders resolve Shopify emails against them), then products and the advisors roster, then orders. */
+const KIND_ORDER: readonly ExportKind[] = ['customers', 'products', 'advisors', 'orders'];
 
 const FORMATS: Record<string, RowFormat> = {
   'generic/customers': genericCustomers,
   'generic/orders': genericOrders,
   'generic/products': genericProducts,
+  'generic/advisors': genericAdvisors,
   'shopify/customers': shopifyCustomers,
   'shopify/orders': shopifyOrders,
 };
@@ -100,12 +101,12 @@ export interface PlannedFile extends ExportFileClass {
 /** What the listing (and the manifest) say an export is: its files in reading order. */
 export interface ExportPlan {
   mode: 'full' | 'incremental';
-  /** Customers → products → orders, parts in name order: the order every reader keeps. */
+  /** Customers → products → advisors → orders, parts in name order: the order every reader keeps. */
   files: PlannedFile[];
 }
 
 /**
- * Reads every file of an export, in the order customers → products → orders (parts in name
+ * Reads every file of an export, in the order customers → products → advisors → orders (parts in name
  * order), validating each row and handing it to `handlers`. Throws an ExportError, naming the
  * file and the problem, when the export as a whole cannot be trusted: a file that cannot be
  * read as its format, that is truncated, has no data rows or is not what the manifest lists, two
@@ -202,55 +203,15 @@ export async function readPlannedFiles(source: ExportSource, plan: ExportPlan, h
   const { lineHashes } = which;
   const twins = new Map<string, string>();
 
+  const reading: FileReading = { config, now: options.now, source, onBytes, lineHashes, twins, rejects, warnings };
   for (const fileIndex of which.only ?? plan.files.keys()) {
     const file = plan.files[fileIndex];
     if (file === undefined) throw new RangeError(`no file ${fileIndex} in a plan of ${plan.files.length}`);
     const location = source.location(file.key);
     const report: FileReport = { location, kind: file.kind, format: file.format, rows: 0, rejected: 0, warnings: 0, sha256: '', bytes: 0 };
     files.push(report);
-    const position = { file: location, line: 0 };
-    const context: RowContext = {
-      config,
-      now: options.now,
-      handlers,
-      at(line) {
-        position.line = line;
-        return position;
-      },
-      reject(line, reason) {
-        report.rejected += 1;
-        if (rejects.length < MAX_KEPT_REJECTS) rejects.push({ file: location, line, reason });
-      },
-      warn(line, field, reason) {
-        report.warnings += 1;
-        if (warnings.length < MAX_KEPT_WARNINGS) warnings.push({ file: location, line, field, reason });
-      },
-    };
-    const format = FORMATS[`${file.format}/${file.kind}`] as RowFormat;
-    const hashes = file.kind === 'orders' ? lineHashes : undefined;
-    hashes?.startFile(fileIndex, format.columns);
-    const raw = await openFile(source, file.key, location);
-    const tally = rawTally();
-    const bytes = decodedStream(raw, location, { onBytes, tally, encoding: config.exports.encoding });
-    const sink = format.createSink(context);
-    try {
-      if (file.encoding === 'csv') await readCsvFile(bytes, location, format, sink, context.reject, report, hashes);
-      else await readJsonlFile(bytes, location, format, sink, context.reject, report, hashes);
-      sink.end();
-    } catch (error) {
-      bytes.destroy();
-      // Also close the source at once (an S3 socket) rather than when the decoder next wakes up.
-      if (raw instanceof Readable) raw.destroy();
-      if (error instanceof HandlerFailure) throw error.original;
-      if (error instanceof InvalidText) throw await invalidTextError(source, file.key, location, config);
-      const wrapped = streamError(error, location);
-      if (wrapped instanceof ExportError) throw wrapped;
-      throw ExportError.at(location, `could not be read: ${messageOf(error)}`, { cause: error });
-    }
-    report.sha256 = tally.hash.digest('hex');
-    report.bytes = tally.bytes;
-    checkFile(report, file.listed);
-    checkNotTwin(report, twins);
+    if (file.kind === 'advisors') await readRosterFile(reading, file, report, fileIndex, handlers);
+    else await readFile(reading, file, report, fileIndex, handlers);
   }
   return { files, rejects, warnings };
 }
@@ -285,6 +246,95 @@ export function readResultOf(read: FilesRead, mode: ExportPlan['mode']): ReadRes
   const rejected = files.reduce((sum, f) => sum + f.rejected, 0);
   const warned = files.reduce((sum, f) => sum + f.warnings, 0);
   return { files, rows, rejected, rejects: read.rejects, warned, warnings: read.warnings, mode };
+}
+
+/** What reading each file of an export shares: where rejects and warnings go, the checks across files. */
+interface FileReading {
+  config: Config;
+  now: number;
+  source: ExportSource;
+  onBytes: ((n: number) => void) | undefined;
+  lineHashes: OrderLineHashes | undefined;
+  /** sha256 → location of the files read so far (no two the same). */
+  twins: Map<string, string>;
+  rejects: Reject[];
+  warnings: FieldWarning[];
+}
+
+/** Reads one file into `handlers`; throws an ExportError when it cannot be trusted (see readExport). */
+async function readFile(reading: FileReading, file: PlannedFile, report: FileReport, fileIndex: number, handlers: ExportHandlers): Promise<void> {
+  const { config, source, rejects, warnings } = reading;
+  const { location } = report;
+  const position = { file: location, line: 0 };
+  const context: RowContext = {
+    config,
+    now: reading.now,
+    handlers,
+    at(line) {
+      position.line = line;
+      return position;
+    },
+    reject(line, reason) {
+      report.rejected += 1;
+      if (rejects.length < MAX_KEPT_REJECTS) rejects.push({ file: location, line, reason });
+    },
+    warn(line, field, reason) {
+      report.warnings += 1;
+      if (warnings.length < MAX_KEPT_WARNINGS) warnings.push({ file: location, line, field, reason });
+    },
+  };
+  const format = FORMATS[`${file.format}/${file.kind}`] as RowFormat;
+  const hashes = file.kind === 'orders' ? reading.lineHashes : undefined;
+  hashes?.startFile(fileIndex, format.columns);
+  const raw = await openFile(source, file.key, location);
+  const tally = rawTally();
+  const bytes = decodedStream(raw, location, { onBytes: reading.onBytes, tally, encoding: config.exports.encoding });
+  const sink = format.createSink(context);
+  try {
+    if (file.encoding === 'csv') await readCsvFile(bytes, location, format, sink, context.reject, report, hashes);
+    else await readJsonlFile(bytes, location, format, sink, context.reject, report, hashes);
+    sink.end();
+  } catch (error) {
+    bytes.destroy();
+    // Also close the source at once (an S3 socket) rather than when the decoder next wakes up.
+    if (raw instanceof Readable) raw.destroy();
+    if (error instanceof HandlerFailure) throw error.original;
+    if (error instanceof InvalidText) throw await invalidTextError(source, file.key, location, config);
+    const wrapped = streamError(error, location);
+    if (wrapped instanceof ExportError) throw wrapped;
+    throw ExportError.at(location, `could not be read: ${messageOf(error)}`, { cause: error });
+  }
+  report.sha256 = tally.hash.digest('hex');
+  report.bytes = tally.bytes;
+  checkFile(report, file.listed);
+  checkNotTwin(report, reading.twins);
+}
+
+/**
+ * Reads an advisors file. The roster is optional and a bad one must not stop the night (the last
+ * good roster stays in use): a file that would fail the export (empty, truncated, not its format)
+ * is marked unusable instead, and its rows, rejects and warnings are held back until the whole
+ * file has read, so that a broken file hands over nothing.
+ */
+async function readRosterFile(reading: FileReading, file: PlannedFile, report: FileReport, fileIndex: number, handlers: ExportHandlers): Promise<void> {
+  const held: { record: AdvisorRecord; at: RowPosition }[] = [];
+  const rejects: Reject[] = [];
+  const warnings: FieldWarning[] = [];
+  try {
+    await readFile({ ...reading, rejects, warnings }, file, report, fileIndex, {
+      ...handlers,
+      advisor: (record, at) => held.push({ record, at: { file: at.file, line: at.line } }),
+    });
+  } catch (error) {
+    if (!(error instanceof ExportError)) throw error;
+    report.unusable = error.message;
+    report.rejected = 0;
+    report.warnings = 0;
+    return;
+  }
+  reading.rejects.push(...rejects.slice(0, Math.max(0, MAX_KEPT_REJECTS - reading.rejects.length)));
+  reading.warnings.push(...warnings.slice(0, Math.max(0, MAX_KEPT_WARNINGS - reading.warnings.length)));
+  for (const { record, at } of held) handlers.advisor?.(record, at);
 }
 
 async function openFile(source: ExportSource, key: string, location: string): Promise<NodeJS.ReadableStream | Readable> {
@@ -335,7 +385,8 @@ function matchManifest(listed: readonly ManifestFile[], planned: PlannedFile[], 
  */
 export function checkRejectShares(files: readonly FileReport[], maxRejectShare: number): void {
   const share = (f: FileReport) => (f.rows === 0 ? 1 : f.rejected / f.rows);
-  const over = files.filter((f) => f.rejected > 0 && f.rejected > f.rows * maxRejectShare).sort((a, b) => share(b) - share(a));
+  // The roster applies the threshold itself, by keeping the last good roster (shared/advisors/roster.ts).
+  const over = files.filter((f) => f.kind !== 'advisors' && f.rejected > 0 && f.rejected > f.rows * maxRejectShare).sort((a, b) => share(b) - share(a));
   const worst = over[0];
   if (worst === undefined) return;
   const others = over

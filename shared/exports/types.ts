@@ -1,7 +1,7 @@
 import type { Config } from '#shared/config.ts';
-import type { CustomerRecord, OrderLine, ProductRecord, Reject } from '#shared/model.ts';
+import type { AdvisorRecord, CustomerRecord, OrderLine, ProductRecord, Reject } from '#shared/model.ts';
 
-export type ExportKind = 'customers' | 'orders' | 'products';
+export type ExportKind = 'customers' | 'orders' | 'products' | 'advisors';
 export type ExportFormat = 'generic' | 'shopify';
 export type ExportEncoding = 'csv' | 'jsonl';
 
@@ -12,7 +12,7 @@ export interface RowPosition {
 }
 
 /**
- * Receive validated rows, in file order: all customers, then products, then orders. `at` is
+ * Receive validated rows, in file order: all customers, then products, then advisors, then orders. `at` is
  * one object per file, updated for every row (the reader allocates nothing per row): read it
  * during the call, copy what you keep.
  */
@@ -20,6 +20,11 @@ export interface ExportHandlers {
   customer(record: CustomerRecord, at: RowPosition): void;
   order(line: OrderLine, at: RowPosition): void;
   product(record: ProductRecord, at: RowPosition): void;
+  /**
+   * The roster's rows, handed over only once their whole file has been read: a roster file that
+   * cannot be read gives none (its FileReport says why) rather than failing the export.
+   */
+  advisor?(record: AdvisorRecord, at: RowPosition): void;
 }
 
 export interface FileReport {
@@ -35,6 +40,12 @@ export interface FileReport {
   sha256: string;
   /** Size of the file as stored. */
   bytes: number;
+  /**
+   * Advisors files only: why the file could not be used (empty, truncated, not its format). The
+   * roster is optional and the last good one stays in use (shared/advisors/roster.ts), so such a
+   * file is reported here instead of failing the export.
+   */
+  unusable?: string;
 }
 
 /** An optional field the reader dropped, keeping the rest of its row. Never carries the value. */

@@ -8,7 +8,9 @@ import { checkRejectShares, readExport, ExportError, MAX_KEPT_REJECTS, type Fiel
 import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
 import type { ExportHandlers } from '#shared/exports/types.ts';
 import { silentLog, type Log } from '#shared/log.ts';
-import type { ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
+import type { AdvisorRecord, ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
+import type { RosterOutcome } from '#shared/advisors/roster.ts';
+import { settleRoster } from '#shared/store/roster-store.ts';
 import { advisorDigestsOfNight, type AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import { exportPrefix, reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { writeCatalog } from '#shared/store/catalog-store.ts';
@@ -124,6 +126,8 @@ export interface ShardRead {
   aggregator: ClientAggregator;
   read: ReadResult;
   products: ProductRecord[];
+  /** The advisors roster's rows (advisors.csv|jsonl), when the export carries one. */
+  advisors: AdvisorRecord[];
   /** Clients of the export left out because they asked to be forgotten (erasure-store.ts). */
   erasedClients: number;
   /** Order lines of the shard whose customer_id no customer row carried (unknown-customers.ts). */
@@ -170,6 +174,7 @@ export async function collectShard(
   const { now } = runClock(runDate, config.timeZone);
   const aggregator = new ClientAggregator({ now });
   const products: ProductRecord[] = [];
+  const advisors: AdvisorRecord[] = [];
   const orphans = new OrphanOrderLines();
   const result = await read(
     {
@@ -180,6 +185,7 @@ export async function collectShard(
         aggregator.addOrderLine(line);
       },
       product: (record) => products.push(record),
+      advisor: (record) => advisors.push(record),
     },
     now,
   );
@@ -194,6 +200,7 @@ export async function collectShard(
     aggregator,
     read: result,
     products,
+    advisors,
     erasedClients,
     orphans,
     unknownCustomers: noUnknownCustomers(),
@@ -324,6 +331,8 @@ export interface ShardOutcome {
   campaignTallies: CampaignTallies;
   /** Clients of earlier attempts' plans the shard handled (the rest are put back by finishNight). */
   plannedHandled: string[];
+  /** Shard 0: what the night did with the advisors roster. */
+  roster?: RosterOutcome;
 }
 
 /**
@@ -373,6 +382,12 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
 
   // The campaign sender reads the replenishment cycles from the catalogue: the same in every shard.
   if (shard.index === 0 && shardRead.products.length > 0) await writeCatalog(clients.s3, config, shardRead.products);
+  const roster = shard.index === 0 ? await settleRoster(clients.s3, config, { runDate, files: read.files, advisors: shardRead.advisors }) : undefined;
+  if (roster !== undefined && roster.status !== 'updated') {
+    // A brand that exports no roster at all is told once a night, quietly; a roster that failed is a warning.
+    const rosterFailed = read.files.some((file) => file.kind === 'advisors');
+    log[rosterFailed ? 'warn' : 'info']('advisors roster not updated tonight', { status: roster.status, reason: roster.reason, since: roster.since });
+  }
   const { unknownCustomers } = shardRead;
   return {
     shard,
@@ -406,6 +421,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
     warnings: shard.index === 0 ? read.warnings : [],
     campaignTallies,
     plannedHandled: applied.plannedHandled,
+    ...(roster === undefined ? {} : { roster }),
   };
 }
 
@@ -505,6 +521,7 @@ export async function finishNight(
     written: { profiles: sum((o) => o.written.profiles), tierHistory: sum((o) => o.written.tierHistory), retries: sum((o) => o.written.retries) },
     admission: run.admission,
     shards: first.shard.count,
+    ...(first.roster === undefined ? {} : { roster: first.roster }),
     campaignResults: campaignResults.headlines,
     report: {
       summaryObject: `s3://${bucket}/${summaryKey}`,

@@ -17,7 +17,7 @@ import { OrderLineHashes } from '#shared/exports/line-hashes.ts';
 import type { ExportSource } from '#shared/exports/source.ts';
 import type { ExportHandlers, ExportKind, RowPosition } from '#shared/exports/types.ts';
 import type { Log } from '#shared/log.ts';
-import type { CustomerRecord, OrderLine, ProductRecord, Reject } from '#shared/model.ts';
+import type { AdvisorRecord, CustomerRecord, OrderLine, ProductRecord, Reject } from '#shared/model.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { NightlyRunError, notFullSnapshot } from './run.ts';
 import { customerShardKey, orderLineShardKey, shardKeySchemeOf, shardOf, type ShardKeyScheme } from './shards.ts';
@@ -143,7 +143,7 @@ export function chunkBytesFor(buckets: number): number {
 }
 
 /** The record lines of one chunk: "<line>\t<record as JSON>\n" each. */
-export function encodeRecordLine(line: number, record: CustomerRecord | OrderLine | ProductRecord): string {
+export function encodeRecordLine(line: number, record: CustomerRecord | OrderLine | ProductRecord | AdvisorRecord): string {
   return `${line}\t${JSON.stringify(record)}\n`;
 }
 
@@ -266,6 +266,11 @@ export async function repartitionShare(context: RepartitionContext, store: WorkS
     current = at.file;
     writer.startFile(file.index, file.name);
   };
+  const toEveryBucket = (record: ProductRecord | AdvisorRecord, at: RowPosition) => {
+    fileAt(at);
+    const text = encodeRecordLine(at.line, record);
+    for (let bucket = 0; bucket < shards; bucket++) writer.add(bucket, text);
+  };
   const handlers: ExportHandlers = {
     customer: (record, at) => {
       fileAt(at);
@@ -275,11 +280,9 @@ export async function repartitionShare(context: RepartitionContext, store: WorkS
       fileAt(at);
       writer.add(shardOf(orderLineShardKey(line, scheme), shards), encodeRecordLine(at.line, line));
     },
-    product: (record, at) => {
-      fileAt(at);
-      const text = encodeRecordLine(at.line, record);
-      for (let bucket = 0; bucket < shards; bucket++) writer.add(bucket, text);
-    },
+    // Products and the advisors roster belong to no client: every shard gets them whole.
+    product: (record, at) => toEveryBucket(record, at),
+    advisor: (record, at) => toEveryBucket(record, at),
   };
   const lineHashes = comparesOrderLines(plan.export) ? new OrderLineHashes() : undefined;
   log.info('reading share of the export', { reader, files: only.length, shards });
@@ -384,7 +387,9 @@ export async function readBucket(store: WorkStore, plan: SharePlan, shares: read
         ? (record: unknown) => handlers.customer(record as CustomerRecord, position)
         : kind === 'orders'
           ? (record: unknown) => handlers.order(record as OrderLine, position)
-          : (record: unknown) => handlers.product(record as ProductRecord, position);
+          : kind === 'advisors'
+            ? (record: unknown) => handlers.advisor?.(record as AdvisorRecord, position)
+            : (record: unknown) => handlers.product(record as ProductRecord, position);
     const count = decodeRecordLines(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), (line, record) => {
       position.line = line;
       hand(record);

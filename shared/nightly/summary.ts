@@ -1,5 +1,6 @@
 import type { ClvRunReport } from '#shared/clv/profile-clv.ts';
 import type { CampaignHeadline } from '#shared/campaign-results/results.ts';
+import type { RosterOutcome } from '#shared/advisors/roster.ts';
 import type { AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import type { FileReport } from '#shared/exports/reader.ts';
 import type { Reject } from '#shared/model.ts';
@@ -111,6 +112,8 @@ export interface NightlyRunSummary {
   admission?: NightAdmission;
   /** Shards the run was split into (1: a single run). */
   shards: number;
+  /** What the night did with the advisors roster (absent in summaries written before it existed). */
+  roster?: RosterOutcome;
   /** Per campaign, all tiers, each window: sends, uplift and significance (the full results are in campaignResultsObject). */
   campaignResults: CampaignHeadline[];
   /** Where the run's report objects are; the nightly report's outcome (report.html, team email) too. */

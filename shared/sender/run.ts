@@ -6,11 +6,14 @@ import type { Config } from '#shared/config.ts';
 import { afterOutcome, CLOSED_BREAKER, type BreakerState } from '#shared/delivery/circuit-breaker.ts';
 import { readAccount, sesAccountReader, type SesAccountReader } from '#shared/delivery/ses-account.ts';
 import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
+import type { SendOutcome } from '#shared/delivery/outcome.ts';
 import { sendingPlan, type SendingPlan } from '#shared/delivery/sending-plan.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
-import type { ClientProfile, ProductRecord } from '#shared/model.ts';
+import type { AdvisorRecord, ClientProfile, ProductRecord } from '#shared/model.ts';
 import { readCatalog } from '#shared/store/catalog-store.ts';
+import { knownAdvisors } from '#shared/advisors/roster.ts';
+import { readRoster } from '#shared/store/roster-store.ts';
 import { putRun } from '#shared/store/runs-store.ts';
 import { claimEach, deliverClaimed, releaseClaims, type LedgerTable } from '#shared/delivery/deliver.ts';
 import {
@@ -30,7 +33,8 @@ import { normaliseEmail } from '#shared/email.ts';
 import { loadSuppressed } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { SENDER_ALERTS } from './alerts.ts';
-import { composeEmail } from './compose.ts';
+import { recordTaskEmailed, taskGate } from './advisor-tasks.ts';
+import { composeEmail, noteAdvisor } from './compose.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
 import { expiryReason } from './expiry.ts';
 import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
@@ -58,7 +62,7 @@ import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
  * or by SES refusing the account fails (campaignRunFailure) once its summary is out.
  */
 
-export const OUTCOMES = ['sent', 'failed', 'maybe-sent', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred', 'expired', 'out-of-audience'] as const;
+export const OUTCOMES = ['sent', 'failed', 'maybe-sent', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred', 'expired', 'out-of-audience', 'advisor-handled'] as const;
 export type RunOutcome = (typeof OUTCOMES)[number];
 
 export interface CampaignCounts extends Record<RunOutcome, number> {
@@ -171,6 +175,7 @@ export function emptyCampaignCounts(): CampaignCounts {
     deferred: 0,
     expired: 0,
     'out-of-audience': 0,
+    'advisor-handled': 0,
   };
 }
 
@@ -182,8 +187,10 @@ interface DueClient {
 
 export async function runCampaigns(options: CampaignRunOptions): Promise<CampaignRunSummary> {
   const started = performance.now();
-  const base = campaignRun(options);
-  const { config, clients, at, runId, log } = base;
+  const { config, clients } = options;
+  const advisors = knownAdvisors(await readRoster(clients.s3, config), config);
+  const base = campaignRun(options, advisors);
+  const { at, runId, log } = base;
 
   const catalog = await readCatalog(clients.s3, config);
   const indexState = await readDueIndexState(clients.documents, tableNames(config).runs);
@@ -310,6 +317,8 @@ interface CampaignRun {
   ledger: LedgerTable;
   mailer: SesMailer;
   unsubscribeSecret: string;
+  /** The advisors the personal notes go out in the name of (the stored roster and the config). */
+  advisors: ReadonlyMap<string, AdvisorRecord>;
   afterClaim?: (key: LedgerKey) => Promise<void>;
   counts: Record<string, CampaignCounts>;
   plan: PlannedDecision[];
@@ -321,7 +330,7 @@ interface CampaignRun {
   stopped?: { reason: StopReason; message: string };
 }
 
-function campaignRun(options: CampaignRunOptions): Omit<CampaignRun, 'mailer' | 'sending'> {
+function campaignRun(options: CampaignRunOptions, advisors: ReadonlyMap<string, AdvisorRecord>): Omit<CampaignRun, 'mailer' | 'sending'> {
   const { config, clients, at, runId } = options;
   const log = (options.log ?? silentLog).child({ runId, job: 'campaigns', at: new Date(at).toISOString() });
   return {
@@ -333,6 +342,7 @@ function campaignRun(options: CampaignRunOptions): Omit<CampaignRun, 'mailer' | 
     log,
     ledger: { documents: clients.documents, table: tableNames(config).sendLedger },
     unsubscribeSecret: options.unsubscribeSecret,
+    advisors,
     ...(options.afterClaim ? { afterClaim: options.afterClaim } : {}),
     counts: Object.fromEntries(config.campaigns.campaigns.map((c) => [c.id, emptyCampaignCounts()])),
     plan: [],
@@ -465,13 +475,20 @@ async function settleClient(run: CampaignRun, client: DueClient, suppressed: boo
   const companionsOf = new Map(decided.map((item) => [item, companionOccasions(item, decided)]));
   const handledWithWinner = new Set([...companionsOf.values()].flat());
   for (const item of decided) {
-    const { occasion, decision } = item;
+    const { occasion } = item;
+    let { decision } = item;
     countsOf(run, occasion.campaignId).due++;
     if (handledWithWinner.has(occasion)) continue; // goes in the winner's email, recorded with it
     const occasions = [occasion, ...(companionsOf.get(item) ?? [])];
+    // One touch: a note in an active advisor's name is the advisor's task first (advisor-tasks.ts).
+    const advisor = decision.outcome === 'send' ? noteAdvisor(profile, occasion, run.config, run.advisors) : undefined;
+    const gate = advisor === undefined ? undefined : await taskGate(run, profile, occasion, advisor);
+    if (gate !== undefined && gate.outcome !== 'send') decision = gate;
     if (run.dryRun) planDecision(run, profile, occasions, decision);
-    else if (decision.outcome === 'send') await send(run, profile, occasions);
-    else await recordDecisions(run, profile, occasions, decision);
+    else if (decision.outcome === 'send') {
+      const status = await send(run, profile, occasions);
+      if (status === 'sent' && gate?.outcome === 'send') await recordTaskEmailed(run, occasion, gate.because);
+    } else await recordDecisions(run, profile, occasions, decision);
   }
 }
 
@@ -528,8 +545,8 @@ async function recordDecisions(run: CampaignRun, profile: ClientProfile, occasio
   }
 }
 
-/** One email for the occasion and its companions, through the delivery protocol. */
-async function send(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[]): Promise<void> {
+/** One email for the occasion and its companions, through the delivery protocol; what became of it ('taken': another run's). */
+async function send(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[]): Promise<SendOutcome['status'] | 'taken'> {
   const [occasion] = occasions as [DueOccasion, ...DueOccasion[]];
   const counts = countsOf(run, occasion.campaignId);
   const { claimed, taken } = await claimEach(run.ledger, occasions.map((o) => claimRequest(run, profile, o)));
@@ -537,7 +554,7 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
   if (!claimed.some((c) => c.occasionKey === occasion.occasionKey)) {
     // Another run owns this email; hand back any companion we won so it is not left claimed.
     await releaseClaims(run.ledger, claimed, run.runId, 'claimed-by-another-run', run.at);
-    return;
+    return 'taken';
   }
   run.sendsStarted++;
   await run.afterClaim?.({ customerId: occasion.customerId, occasionKey: occasion.occasionKey });
@@ -552,10 +569,11 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     retryAt: run.at + HOUR_MS,
     log: run.log,
     email: async () => {
-      const content = await composeEmail(profile, occasion, companions, config, run.unsubscribeSecret);
+      const content = await composeEmail(profile, occasion, companions, config, run.unsubscribeSecret, run.advisors);
       return {
         to: profile.email ?? '',
-        from: config.sender.fromAddress,
+        from: content.from,
+        ...(content.replyTo === undefined ? {} : { replyTo: content.replyTo }),
         subject: content.subject,
         html: content.html,
         text: content.text,
@@ -584,6 +602,7 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
       `${run.breaker.consecutive} sends in a row failed on the way to SES (last: ${run.breaker.lastFailure ?? 'unknown'}): stopped sending`,
     );
   }
+  return outcome.status;
 }
 
 /** Step 6: sends nobody can settle without a person: claims never resolved, and maybe-sent emails. Never resent. */

@@ -29,6 +29,16 @@ export function catalogKey(config: Config): string {
   return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/products.json` : 'catalog/products.json';
 }
 
+/** The last good advisors roster a nightly run read (shared/advisors/roster.ts), beside the catalogue. */
+export function rosterKey(config: Config): string {
+  return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/advisors.json` : 'catalog/advisors.json';
+}
+
+/** The advisors' book pairs of the last weekly digests, to tell a handover (shared/advisors/handover.ts). */
+export function bookPairsKey(config: Config): string {
+  return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/advisor-pairs.json` : 'catalog/advisor-pairs.json';
+}
+
 /** Incremental exports (sign-ups and orders during the day) go under <prefix>/incremental/<YYYY-MM-DDTHHmm>/. */
 export function incrementalPrefix(config: Config): string {
   return config.storage.exportsPrefix ? `${config.storage.exportsPrefix}/incremental` : 'incremental';

@@ -38,6 +38,7 @@ export const LEDGER_STATUSES = [
   'capped',
   'deferred',
   'expired',
+  'advisor-handled',
 ] as const;
 export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
 
@@ -46,7 +47,8 @@ export const WAITING_STATUSES = ['deferred', 'capped'] as const satisfies readon
 export type WaitingStatus = (typeof WAITING_STATUSES)[number];
 
 /** Outcomes decided without calling SES, written in place of a claim. */
-export const FINAL_DECISIONS = ['held-out', 'suppressed', 'no-consent'] as const satisfies readonly LedgerStatus[];
+/** 'advisor-handled': the client's advisor took care of the occasion in person (shared/advisors/tasks.ts), so no email. */
+export const FINAL_DECISIONS = ['held-out', 'suppressed', 'no-consent', 'advisor-handled'] as const satisfies readonly LedgerStatus[];
 export type FinalDecision = (typeof FINAL_DECISIONS)[number];
 
 /** The statuses a claim may write: 'claimed' (about to send), a decision that needs no SES call, or 'expired'. */

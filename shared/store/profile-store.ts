@@ -220,8 +220,8 @@ export function queryProfilesByAdvisor(client: DocumentSender, tableName: string
 
 /**
  * Every client of an advisor whose 12-month spend is at least `minSpend12mMinor`, highest first,
- * unbounded: the byAdvisor index is sorted by spend, so asking from the Core threshold up reads
- * the advisor's VIC and Core clients and nobody else.
+ * unbounded: the byAdvisor index is sorted by spend, so asking from a tier's threshold up reads
+ * the advisor's clients of that tier and above and nobody else.
  */
 export function queryAdvisorClientsFrom(
   client: DocumentSender,
@@ -243,16 +243,16 @@ export function queryAdvisorClientsFrom(
   );
 }
 
-/** The advisor ids the profiles name: a scan of the (sparse) byAdvisor index, reading only the id. */
-export async function scanAdvisorIds(client: DocumentSender, tableName: string): Promise<Set<string>> {
-  const ids = new Set<string>();
+/** Every client with an advisor and their advisor id: the (sparse) byAdvisor index, reading only the two ids. */
+export async function scanAdvisorPairs(client: DocumentSender, tableName: string): Promise<Record<string, string>> {
+  const pairs: Record<string, string> = {};
   const items = paginate((startKey) =>
     client.send(
-      new ScanCommand({ TableName: tableName, IndexName: PROFILES_BY_ADVISOR_INDEX, ProjectionExpression: 'advisorId', ExclusiveStartKey: startKey }),
+      new ScanCommand({ TableName: tableName, IndexName: PROFILES_BY_ADVISOR_INDEX, ProjectionExpression: 'customerId, advisorId', ExclusiveStartKey: startKey }),
     ),
   );
-  for await (const item of items) ids.add(String(item.advisorId));
-  return ids;
+  for await (const item of items) pairs[String(item.customerId)] = String(item.advisorId);
+  return pairs;
 }
 
 /** The profiles holding this address (a scan: erasure requests are rare, and no index keeps emails). */

@@ -45,6 +45,7 @@ export const PROFILES_BY_ADVISOR_INDEX = 'byAdvisor';
 export const PROFILES_BY_NEXT_DUE_INDEX = 'byNextDue';
 export const HISTORY_BY_RUN_DATE_INDEX = 'byRunDate';
 export const LEDGER_BY_HOUR_INDEX = 'byClaimHour';
+export const TASKS_BY_ADVISOR_INDEX = 'byAdvisor';
 
 export const TABLES = {
   profiles: {
@@ -104,6 +105,21 @@ export const TABLES = {
     description: 'Addresses never to mail again (unsubscribes, hard bounces, complaints), keyed by normalised email.',
     partitionKey: { name: 'email', type: 'S' },
     indexes: [],
+  },
+  advisorTasks: {
+    suffix: 'advisor-tasks',
+    description: 'One task per personal occasion given to a client\'s advisor (issue 16: one touch): its state, the advisor\'s answers and the email, in order.',
+    partitionKey: { name: 'customerId', type: 'S' },
+    sortKey: { name: 'occasionKey', type: 'S' },
+    indexes: [
+      {
+        // Each advisor's tasks by the time they got them: the follow-through figures.
+        indexName: TASKS_BY_ADVISOR_INDEX,
+        partitionKey: { name: 'advisorId', type: 'S' },
+        sortKey: { name: 'createdAt', type: 'N' },
+      },
+    ],
+    timeToLiveAttribute: 'retainUntil',
   },
   runs: {
     suffix: 'runs',

@@ -2,6 +2,7 @@ import type { Config } from '#shared/config.ts';
 import { displayMinor } from '#shared/money.ts';
 import type { AdvisorBook, BookReason, BookReasonKind } from '#shared/advisors/book.ts';
 import { BOOK_REASONS } from '#shared/advisors/book.ts';
+import type { TaskTally } from '#shared/advisors/follow-through.ts';
 import { categoryDisplayName } from './category-names.ts';
 import type { TemplateLocale } from './locale.ts';
 import { addSources, createPartsRenderer, FONT_FAMILY, formatRunOutDate, type EmailContent } from './render.ts';
@@ -27,6 +28,8 @@ export interface AdvisorDigestInput {
   maxRows: number;
   /** config.categoryNames: the digest names a client's top category, never shows its raw key. */
   categoryNames?: Config['categoryNames'];
+  /** The advisor's own follow-through on their tasks of the last weeks; no line without tasks. */
+  followThrough?: TaskTally;
 }
 
 interface ReasonView {
@@ -35,6 +38,9 @@ interface ReasonView {
   basis: string | null;
   date: string | null;
   days: number | null;
+  /** Handover: the previous advisor (their name, else their id) and what became of the client's tasks with them. */
+  from: string | null;
+  pastTasks: TaskTally | null;
   items: { name: string | null; date: string; predicted: boolean }[];
 }
 
@@ -52,6 +58,8 @@ export interface AdvisorDigestView {
   maxRows: number;
   /** Rows per reason, only the reasons that occur, in the book's order. */
   summary: { kind: BookReasonKind; count: number }[];
+  /** The advisor's tasks of the last weeks and what became of them; null without any. */
+  followThrough: TaskTally | null;
   rows: {
     position: number;
     name: string | null;
@@ -89,7 +97,7 @@ export function formatWeek(from: string, to: string, locale: TemplateLocale): st
 const CJK_NAME = /^[\u3400-\u9fff]+$/;
 
 /** A Chinese name (both parts in Chinese characters) is written family name first, without a space. */
-function displayName(firstName: string | undefined, lastName: string | undefined): string | null {
+export function displayName(firstName: string | undefined, lastName: string | undefined): string | null {
   const first = firstName?.trim() ?? '';
   const last = lastName?.trim() ?? '';
   if (CJK_NAME.test(first) && CJK_NAME.test(last)) return `${last}${first}`;
@@ -98,8 +106,15 @@ function displayName(firstName: string | undefined, lastName: string | undefined
 }
 
 function reasonView(reason: BookReason, locale: TemplateLocale): ReasonView {
-  const view: ReasonView = { kind: reason.kind, action: reason.action, basis: null, date: null, days: null, items: [] };
+  const view: ReasonView = { kind: reason.kind, action: reason.action, basis: null, date: null, days: null, from: null, pastTasks: null, items: [] };
   switch (reason.kind) {
+    case 'handover': {
+      view.from = reason.fromName ?? reason.from;
+      view.pastTasks = reason.pastTasks;
+      const monthDay = reason.birthday === undefined ? undefined : /(\d{2}-\d{2})$/.exec(reason.birthday)?.[1];
+      view.date = monthDay === undefined ? null : formatRunOutDate(`2000-${monthDay}`, locale);
+      break;
+    }
     case 'lapsed-vic':
       view.days = reason.daysSinceLastOrder ?? null;
       break;
@@ -121,7 +136,7 @@ function reasonView(reason: BookReason, locale: TemplateLocale): ReasonView {
   return view;
 }
 
-const NEXT_TIER: Record<string, string> = { Core: 'VIC' };
+const NEXT_TIER: Record<string, string> = { Potential: 'Core', Core: 'VIC' };
 
 export function advisorDigestView(locale: TemplateLocale, input: AdvisorDigestInput): AdvisorDigestView {
   const { book, currency } = input;
@@ -137,6 +152,7 @@ export function advisorDigestView(locale: TemplateLocale, input: AdvisorDigestIn
     omitted: book.withReasons - book.rows.length,
     maxRows: input.maxRows,
     summary: BOOK_REASONS.filter((kind) => book.reasonCounts[kind] > 0).map((kind) => ({ kind, count: book.reasonCounts[kind] })),
+    followThrough: input.followThrough ?? null,
     rows: book.rows.map((row, index) => ({
       position: index + 1,
       name: displayName(row.firstName, row.lastName),

@@ -24,7 +24,12 @@ export interface TemplateData {
   firstName?: string;
   lastName?: string;
   tier: string;
-  advisor?: { id: string; name?: string };
+  /**
+   * The advisor the note goes out in the name of: only for a personal note of a personal campaign
+   * to a client whose advisor is active (shared/sender/compose.ts noteSender). Without it a
+   * personal note is signed by the client care team: never a promise of an advisor.
+   */
+  advisor?: { id: string; name: string; signature?: string };
   products: { name: string; sku?: string; runOutDate?: string }[];
   offer: {
     kind: OfferKind;
@@ -61,7 +66,7 @@ const templateDataSchema = z.object({
   firstName: optionalText,
   lastName: optionalText,
   tier: z.string().min(1),
-  advisor: z.object({ id: z.string().min(1), name: optionalText }).optional(),
+  advisor: z.object({ id: z.string().min(1), name: z.string().trim().min(1).max(200), signature: optionalText }).optional(),
   products: z.array(
     z.object({
       name: z.string().trim().min(1).max(200),
@@ -97,7 +102,10 @@ export interface TemplateView {
   isVic: boolean;
   /** A note from the advisor rather than a promotion: VIC clients, or offer kind 'personal-note'. */
   personal: boolean;
+  /** A personal note in the advisor's name (signed by them); a personal note without one is the client care team's. */
+  fromAdvisor: boolean;
   advisorName: string | null;
+  advisorSignature: string | null;
   products: { name: string; sku: string | null; runOutDate: string | null }[];
   /** The first product (the one running out, for replenishment). */
   productName: string | null;
@@ -129,6 +137,11 @@ export function formatRunOutDate(value: string, locale: TemplateLocale): string 
   return new Intl.DateTimeFormat(intlLocale, { day: 'numeric', month: 'long', timeZone: 'UTC' }).format(date);
 }
 
+/** A note rather than a promotion: VIC clients (recognition, never a discount), or a personal-note offer. */
+export function isPersonalNote(tier: string, offerKind: OfferKind): boolean {
+  return tier === 'VIC' || offerKind === 'personal-note';
+}
+
 export function templateView(locale: TemplateLocale, input: TemplateData): TemplateView {
   const parsed = templateDataSchema.safeParse(input);
   if (!parsed.success) {
@@ -137,7 +150,7 @@ export function templateView(locale: TemplateLocale, input: TemplateData): Templ
   }
   const data = parsed.data;
   const isVic = data.tier === 'VIC';
-  const personal = isVic || data.offer.kind === 'personal-note';
+  const personal = isPersonalNote(data.tier, data.offer.kind);
   // VIC clients are never sent a discount: recognition, not promotion (domain.md).
   const showCoupon = !personal && (data.offer.kind === 'coupon' || data.offer.kind === 'free-shipping-coupon');
   const products = data.products.map((p) => ({
@@ -155,7 +168,9 @@ export function templateView(locale: TemplateLocale, input: TemplateData): Templ
     tier: data.tier,
     isVic,
     personal,
-    advisorName: data.advisor?.name ?? null,
+    fromAdvisor: personal && data.advisor !== undefined,
+    advisorName: personal ? (data.advisor?.name ?? null) : null,
+    advisorSignature: personal ? (data.advisor?.signature ?? null) : null,
     products,
     productName: products[0]?.name ?? null,
     runOutDate: products[0]?.runOutDate ?? null,

@@ -91,17 +91,29 @@ export function pageTitle(kind: PageKind, locale: TemplateLocale, brandName: str
   return COPY[locale][kind](brandName).title;
 }
 
+/** A form that POSTs `fields` back to this URL with the token: one large button (the link endpoints' confirmation pages). */
+export function postForm(token: string, fields: Record<string, string>, button: string): string {
+  const hidden = Object.entries(fields)
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('\n');
+  return `<form method="post" action="?t=${encodeURIComponent(token)}">
+${hidden}
+<button type="submit" style="display:block;width:100%;min-height:48px;padding:14px 24px;border:0;border-radius:4px;background:#1a1a1a;color:#ffffff;font:inherit;font-size:17px;cursor:pointer;">${escapeHtml(button)}</button>
+</form>`;
+}
+
 export function renderPage(kind: PageKind, options: PageOptions): string {
   const copy = COPY[options.locale][kind](options.brandName);
-  const font = options.locale === 'zh-CN' ? 'PingFang SC,Hiragino Sans GB,Microsoft YaHei,sans-serif' : 'Helvetica,Arial,sans-serif';
-  const form =
-    kind === 'confirm' && options.token && copy.button
-      ? `<form method="post" action="?t=${encodeURIComponent(options.token)}">
-<input type="hidden" name="List-Unsubscribe" value="One-Click">
-<input type="hidden" name="via" value="page">
-<button type="submit" style="display:block;width:100%;min-height:48px;padding:14px 24px;border:0;border-radius:4px;background:#1a1a1a;color:#ffffff;font:inherit;font-size:17px;cursor:pointer;">${escapeHtml(copy.button)}</button>
-</form>`
-      : '';
+  const form = kind === 'confirm' && options.token && copy.button ? postForm(options.token, { 'List-Unsubscribe': 'One-Click', via: 'page' }, copy.button) : '';
+  return pageDocument({ locale: options.locale, brandName: options.brandName, title: copy.title, message: copy.message, form });
+}
+
+/** The page every link endpoint answers with: brand, title, message and an optional form (trusted HTML). */
+export function pageDocument(page: { locale: TemplateLocale; brandName: string; title: string; message: string; form?: string }): string {
+  const font = page.locale === 'zh-CN' ? 'PingFang SC,Hiragino Sans GB,Microsoft YaHei,sans-serif' : 'Helvetica,Arial,sans-serif';
+  const options = { locale: page.locale, brandName: page.brandName };
+  const copy = { title: page.title, message: page.message };
+  const form = page.form ?? '';
   return `<!DOCTYPE html>
 <html lang="${options.locale}">
 <head>

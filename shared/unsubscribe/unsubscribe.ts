@@ -34,7 +34,8 @@ export interface HttpResponse {
   body: string;
 }
 
-const SECURITY_HEADERS: Record<string, string> = {
+/** Headers of every link endpoint's page (unsubscribe, advisor tasks): the URL carries a token. */
+export const SECURITY_HEADERS: Record<string, string> = {
   'content-type': 'text/html; charset=utf-8',
   // The URL carries the token: keep it out of caches, referrers and search engines.
   'cache-control': 'no-store',

@@ -49,7 +49,7 @@ describe('the CDK CLI (devDependency)', () => {
     expect(synth.stderr + synth.stdout).not.toMatch(/Validation failed|schema version|Error:/);
     expect(synth.status).toBe(0);
     const template = JSON.parse(readFileSync(join(outdir, 'Clientele-dev.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
-    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(5);
+    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(6);
     expect(existsSync(join(outdir, 'manifest.json'))).toBe(true);
   });
 

@@ -72,6 +72,12 @@ const NIGHTLY_SINGLE_RUN = [
   's3:PutObject <bucket>/reports/nightly/*',
   's3:PutObjectTagging <bucket>/reports/nightly/*',
   's3:PutObject <bucket>/reports/catalog/products.json',
+  // The last good advisors roster (issue 16): written from the export's roster, read when tonight's is not used.
+  's3:GetObject <bucket>/reports/catalog/advisors.json',
+  's3:PutObject <bucket>/reports/catalog/advisors.json',
+  // The digests' book pairs of last week: handovers.
+  's3:GetObject <bucket>/reports/catalog/advisor-pairs.json',
+  's3:PutObject <bucket>/reports/catalog/advisor-pairs.json',
   ...tableRead('profiles'),
   ...tableWrite('profiles'),
   ...tableRead('tierHistory'),
@@ -81,6 +87,18 @@ const NIGHTLY_SINGLE_RUN = [
   ...tableRead('sendLedger'),
   // The erasure list: people who asked to be forgotten stay out of the base.
   ...tableRead('suppression'),
+  // The advisors' weekly digests, whether the config or the export's roster names the advisors:
+  // claimed in the ledger, with the catalogue's replenishment cycles.
+  ...tableWrite('sendLedger'),
+  's3:GetObject <bucket>/reports/catalog/products.json',
+  // The digests' follow-through on the advisors' tasks.
+  ...tableRead('advisorTasks'),
+];
+
+/** The report's summary email and the digests: one grant, as the stack's identity. */
+const sendsAs = (identity: string) => [
+  'ses:SendEmail arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/<configuration-set>',
+  `ses:SendEmail arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/${identity}`,
 ];
 
 /** Readable names for the logical ids allowedPairs prints: <bucket>, <table:profiles>, <function:nightly>... */
@@ -146,9 +164,9 @@ afterAll(() => synth?.cleanup());
 describe('functions', () => {
   it('deploys one Lambda per function of the suite, each with its own environment schema', () => {
     const names = synth.stack.functions.map((f) => f.name).sort();
-    expect(names).toEqual(['campaigns', 'forget', 'nightly', 'ses-events', 'unsubscribe']);
+    expect(names).toEqual(['advisor-task', 'campaigns', 'forget', 'nightly', 'ses-events', 'unsubscribe']);
     expect(names).toEqual(Object.keys(FUNCTION_ENVIRONMENTS).sort());
-    synth.template.resourceCountIs('AWS::Lambda::Function', 5);
+    synth.template.resourceCountIs('AWS::Lambda::Function', 6);
   });
 
   it('runs every function on the latest Node runtime, arm64, as a bundled ESM handler', () => {
@@ -369,7 +387,7 @@ describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
   it('lets the nightly function read and write its work prefix, on top of what a single run needs', () => {
     const role = logicalId(sharded.stack.nightlyPipeline.nightly.role);
     expect(allowedPairs(sharded.json, role, shardedLabels)).toEqual(
-      [...NIGHTLY_SINGLE_RUN, 's3:GetObject <bucket>/reports/work/nightly/*', 's3:PutObject <bucket>/reports/work/nightly/*'].sort(),
+      [...NIGHTLY_SINGLE_RUN, ...sendsAs('mail.example.com'), 's3:GetObject <bucket>/reports/work/nightly/*', 's3:PutObject <bucket>/reports/work/nightly/*'].sort(),
     );
     const lists = statementsFor(sharded.json, role, 's3:ListBucket').map((s) => s.Condition);
     expect(lists).toEqual(
@@ -384,23 +402,15 @@ describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
 });
 
 describe('least privilege', () => {
-  it('nightly: reads exports, writes its reports, reads its campaign results and the send ledger, reads and writes profiles, tier history and runs, mails the team; with advisors, claims their digests in the ledger', () => {
+  it('nightly: reads exports, writes its reports, reads its campaign results and the send ledger, reads and writes profiles, tier history and runs, keeps the advisors roster, mails the team and the advisors (claimed in the ledger)', () => {
     const pairs = allowedPairs(synth.json, roleOf('nightly'), labels);
-    expect(pairs).toEqual(
-      [
-        ...NIGHTLY_SINGLE_RUN,
-        // The advisors' weekly digests, because the config names an advisor: claimed in the ledger,
-        // with the catalogue's replenishment cycles.
-        ...tableWrite('sendLedger'),
-        's3:GetObject <bucket>/reports/catalog/products.json',
-        // The report's summary email and the digests: one grant.
-        'ses:SendEmail arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/<configuration-set>',
-        'ses:SendEmail arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/maison.example',
-      ].sort(),
-    );
+    expect(pairs).toEqual([...NIGHTLY_SINGLE_RUN, ...sendsAs('maison.example')].sort());
     const lists = statementsFor(synth.json, roleOf('nightly'), 's3:ListBucket').map((s) => s.Condition);
     expect(lists).toEqual([
       { StringLike: { 's3:prefix': ['exports/*'] } },
+      // The stored roster, read when tonight's is not used: a first night without one is a 404, not a 403.
+      { StringLike: { 's3:prefix': ['reports/catalog/advisors.json'] } },
+      { StringLike: { 's3:prefix': ['reports/catalog/advisor-pairs.json'] } },
       // The attempts of a night are listed to find their before-images.
       { StringLike: { 's3:prefix': ['reports/nightly/*'] } },
       { StringLike: { 's3:prefix': ['reports/catalog/products.json'] } },
@@ -435,6 +445,12 @@ describe('least privilege', () => {
     );
   });
 
+  it('advisor-task: reads its secret, reads and writes the advisors\' tasks, nothing else', () => {
+    expect(allowedPairs(synth.json, roleOf('advisor-task'), labels)).toEqual(
+      [...ownLogs('advisor-task'), ...tableRead('advisorTasks'), ...tableWrite('advisorTasks'), 'secretsmanager:DescribeSecret <secret>', 'secretsmanager:GetSecretValue <secret>'].sort(),
+    );
+  });
+
   it('ses-events: writes the suppression list and its dead letters, nothing else', () => {
     expect(allowedPairs(synth.json, roleOf('ses-events'), labels)).toEqual(
       [...ownLogs('ses-events'), ...tableWrite('suppression'), 'sqs:SendMessage <dlq:SesEventsDeadLetters>'].sort(),
@@ -450,6 +466,10 @@ describe('least privilege', () => {
         's3:ListBucket <bucket>',
         's3:GetObject <bucket>/exports/incremental/*',
         's3:GetObject <bucket>/reports/catalog/products.json',
+        // The advisors roster: personal notes in the advisor's name, their tasks first.
+        's3:GetObject <bucket>/reports/catalog/advisors.json',
+        ...tableRead('advisorTasks'),
+        ...tableWrite('advisorTasks'),
         ...tableRead('profiles'),
         ...tableWrite('profiles'),
         ...tableRead('runs'),

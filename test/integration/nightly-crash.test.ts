@@ -93,11 +93,13 @@ async function scan(clients: AwsClients, table: string): Promise<string[]> {
 /** The figures of a summary, without what differs between two runs of the same night (ids, times). */
 function figures(summary: NightlyRunSummary | undefined): unknown {
   if (!summary) return undefined;
-  const { runId: _id, startedAt: _start, durationMs: _duration, timingsMs: _timings, written, report, admission: _admission, ...rest } = summary;
+  const { runId: _id, startedAt: _start, durationMs: _duration, timingsMs: _timings, written, report, admission: _admission, advisorDigests, ...rest } = summary;
   const { teamEmail: _email, ...objects } = report;
+  // The generated export's roster names advisors: the digests' own duration differs between runs too.
+  const digests = advisorDigests === undefined ? {} : { advisorDigests: { ...advisorDigests, durationMs: 0 } };
   // Each scenario writes under its own report prefix: the same object, another folder.
   const located = Object.fromEntries(Object.entries(objects).map(([name, location]) => [name, String(location).replace(/\/reports-[^/]+\//, '/reports/')]));
-  return { ...rest, written: { profiles: written.profiles, tierHistory: written.tierHistory }, report: located };
+  return { ...rest, ...digests, written: { profiles: written.profiles, tierHistory: written.tierHistory }, report: located };
 }
 
 /** Everything a night leaves: the three tables a night writes, and its summary object. */

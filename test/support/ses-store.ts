@@ -10,6 +10,8 @@ import type { LocalEndpoints, SharedAws } from './local-aws.ts';
 export interface StoredEmail {
   messageId: string;
   from: string;
+  /** ReplyToAddresses as sent (empty when none). */
+  replyTo?: string[];
   destination: { to: string[]; cc: string[]; bcc: string[] };
   subject: string;
   body: { html?: string; text?: string };

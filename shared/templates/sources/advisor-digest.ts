@@ -30,6 +30,8 @@ interface DigestCopy {
   /** What the advisor could do about it; `reason` and `row` are in scope. */
   action: string;
   figures: string;
+  /** The advisor's follow-through on their tasks; `followThrough` is in scope (not null). */
+  followThrough: string;
   /** Between the parts of a line ("VIC · active · ..."). */
   dot: string;
   /** Between a reason and its action in the text email: a space in English, none after a Chinese full stop. */
@@ -43,10 +45,11 @@ const COPY: Record<TemplateLocale, DigestCopy> = {
     greeting: `{% if advisorName %}Dear {{ advisorName }},{% else %}Hello,{% endif %}`,
     intro: `{% if rowCount == 1 %}This client of your book needs{% else %}These {{ rowCount }} clients of your book need{% endif %} a personal touch this week ({{ weekLabel }}), highest predicted value first.{% if omitted > 0 %} {{ omitted }} more also have a reason this week; the list stops at {{ maxRows }}.{% endif %}`,
     footer: `Confidential: your clients' details, for your own use. Please do not forward this email.`,
-    label: `{% case kind %}{% when 'lapsed-vic' %}Lapsed VICs{% when 'tier-at-risk' %}Tier at risk{% when 'birthday' %}Birthdays{% when 'replenishment-due' %}Replenishment due{% when 'newly-rising' %}Newly rising{% endcase %}`,
+    label: `{% case kind %}{% when 'handover' %}Handed over to you{% when 'lapsed-vic' %}Lapsed VICs{% when 'tier-at-risk' %}Tier at risk{% when 'birthday' %}Birthdays{% when 'replenishment-due' %}Replenishment due{% when 'newly-rising' %}Newly rising{% endcase %}`,
     stage: `{% case stage %}{% when 'at-risk' %}at risk{% else %}{{ stage }}{% endcase %}`,
-    reason: `{% case reason.kind %}{% when 'lapsed-vic' %}Lapsed VIC{% if reason.days %}: no order for {{ reason.days }} days{% endif %}.{% when 'tier-at-risk' %}{{ row.tier }} tier at risk: {% if reason.basis == 'stage' %}no recent order, so their 12-month spend can only fall{% else %}predicted 12-month value below the {{ row.tier }} threshold{% endif %}.{% when 'birthday' %}Birthday on {{ reason.date }}.{% when 'replenishment-due' %}Replenishment: {% for item in reason.items %}{% if item.predicted %}next order expected around {{ item.date }}{% else %}{{ item.name }} runs out around {{ item.date }}{% endif %}{% unless forloop.last %}; {% endunless %}{% endfor %}.{% when 'newly-rising' %}Newly rising: {% if reason.basis == 'upgrade' %}just moved up to {{ row.tier }}{% else %}a new client{% endif %}, predicted to reach {{ row.nextTier }}.{% endcase %}`,
-    action: `{% case reason.action %}{% when 'personal-call' %}Call personally, without a discount{% if row.topCategory %}; share what is new in {{ row.topCategory }}{% endif %}.{% when 'private-appointment' %}Invite them to a private appointment or preview.{% when 'personal-recommendation' %}Send a personal recommendation or an event invitation.{% when 'birthday-gift' %}Call with your wishes; a full-size gift with samples.{% when 'birthday-note' %}Send a handwritten note with a sample kit.{% when 'set-aside' %}Offer to set a replacement aside.{% when 'introduce-and-invite' %}Introduce yourself and invite them to an event.{% endcase %}`,
+    reason: `{% case reason.kind %}{% when 'handover' %}Handed over to you from {{ reason.from }}{% if reason.date %}; birthday {{ reason.date }}{% endif %}{% if reason.pastTasks.given > 0 %}; with them: {{ reason.pastTasks.given }} task{% if reason.pastTasks.given != 1 %}s{% endif %}, {{ reason.pastTasks.done }} done in person, {{ reason.pastTasks.asked | plus: reason.pastTasks.left }} notes sent by email{% endif %}.{% when 'lapsed-vic' %}Lapsed VIC{% if reason.days %}: no order for {{ reason.days }} days{% endif %}.{% when 'tier-at-risk' %}{{ row.tier }} tier at risk: {% if reason.basis == 'stage' %}no recent order, so their 12-month spend can only fall{% else %}predicted 12-month value below the {{ row.tier }} threshold{% endif %}.{% when 'birthday' %}Birthday on {{ reason.date }}.{% when 'replenishment-due' %}Replenishment: {% for item in reason.items %}{% if item.predicted %}next order expected around {{ item.date }}{% else %}{{ item.name }} runs out around {{ item.date }}{% endif %}{% unless forloop.last %}; {% endunless %}{% endfor %}.{% when 'newly-rising' %}Newly rising: {% if reason.basis == 'upgrade' %}just moved up to {{ row.tier }}{% else %}a new client{% endif %}, predicted to reach {{ row.nextTier }}.{% endcase %}`,
+    action: `{% case reason.action %}{% when 'introduce-yourself' %}Introduce yourself with a call or a personal note{% if row.topCategory %}; they favour {{ row.topCategory }}{% endif %}.{% when 'personal-call' %}Call personally, without a discount{% if row.topCategory %}; share what is new in {{ row.topCategory }}{% endif %}.{% when 'private-appointment' %}Invite them to a private appointment or preview.{% when 'personal-recommendation' %}Send a personal recommendation or an event invitation.{% when 'birthday-gift' %}Call with your wishes; a full-size gift with samples.{% when 'birthday-note' %}Send a handwritten note with a sample kit.{% when 'set-aside' %}Offer to set a replacement aside.{% when 'introduce-and-invite' %}Introduce yourself and invite them to an event.{% endcase %}`,
+    followThrough: `Your tasks of the last 4 weeks: {{ followThrough.given }} given · {{ followThrough.done }} done yourself · {{ followThrough.asked }} sent at your request · {{ followThrough.snoozed }} snoozed · {{ followThrough.left }} sent after the wait · {{ followThrough.open }} open.`,
     figures: `12-month spend {{ row.spend }}{% if row.predicted %} · predicted next 12 months {{ row.predicted }}{% endif %}{% if row.lastOrder %} · last order {{ row.lastOrder }}{% endif %}`,
     dot: ' · ',
     then: ' ',
@@ -57,10 +60,11 @@ const COPY: Record<TemplateLocale, DigestCopy> = {
     greeting: `{% if advisorName %}{{ advisorName }}，您好：{% else %}您好：{% endif %}`,
     intro: `本周（{{ weekLabel }}）您名册中的这 {{ rowCount }} 位客户需要您亲自关照，按预测价值从高到低排列。{% if omitted > 0 %}另有 {{ omitted }} 位客户本周也值得关注，列表仅显示前 {{ maxRows }} 位。{% endif %}`,
     footer: `内含客户信息，仅供您本人使用，请勿转发。`,
-    label: `{% case kind %}{% when 'lapsed-vic' %}久未购买的 VIC{% when 'tier-at-risk' %}等级有风险{% when 'birthday' %}生日{% when 'replenishment-due' %}待补货{% when 'newly-rising' %}新晋潜力{% endcase %}`,
+    label: `{% case kind %}{% when 'handover' %}交接给您{% when 'lapsed-vic' %}久未购买的 VIC{% when 'tier-at-risk' %}等级有风险{% when 'birthday' %}生日{% when 'replenishment-due' %}待补货{% when 'newly-rising' %}新晋潜力{% endcase %}`,
     stage: `{% case stage %}{% when 'new' %}新客{% when 'active' %}活跃{% when 'at-risk' %}有流失风险{% when 'sleeping' %}沉睡{% when 'churned' %}已流失{% else %}{{ stage }}{% endcase %}`,
-    reason: `{% case reason.kind %}{% when 'lapsed-vic' %}VIC 久未购买{% if reason.days %}：已 {{ reason.days }} 天未下单{% endif %}。{% when 'tier-at-risk' %}{{ row.tier }} 等级有下滑风险：{% if reason.basis == 'stage' %}近期未下单，12 个月消费只会减少{% else %}预测 12 个月价值低于 {{ row.tier }} 门槛{% endif %}。{% when 'birthday' %}{{ reason.date }}生日。{% when 'replenishment-due' %}补货：{% for item in reason.items %}{% if item.predicted %}预计{{ item.date }}左右再次下单{% else %}{{ item.name }}预计{{ item.date }}左右用完{% endif %}{% unless forloop.last %}；{% endunless %}{% endfor %}。{% when 'newly-rising' %}新晋潜力客户：{% if reason.basis == 'upgrade' %}刚升级为 {{ row.tier }}{% else %}新客户{% endif %}，预计将达到 {{ row.nextTier }}。{% endcase %}`,
-    action: `{% case reason.action %}{% when 'personal-call' %}亲自致电问候，不提供折扣{% if row.topCategory %}；分享{{ row.topCategory }}的新品{% endif %}。{% when 'private-appointment' %}邀请其参加私享预约或新品预览。{% when 'personal-recommendation' %}发送个性化推荐或活动邀请。{% when 'birthday-gift' %}致电送上生日祝福，并赠送正装产品及小样。{% when 'birthday-note' %}寄送手写贺卡及小样礼盒。{% when 'set-aside' %}主动为其预留一份替换装。{% when 'introduce-and-invite' %}主动自我介绍，并邀请其参加活动。{% endcase %}`,
+    reason: `{% case reason.kind %}{% when 'handover' %}由{{ reason.from }}交接给您{% if reason.date %}；生日 {{ reason.date }}{% endif %}{% if reason.pastTasks.given > 0 %}；此前共 {{ reason.pastTasks.given }} 项任务，亲自处理 {{ reason.pastTasks.done }} 项，邮件发送 {{ reason.pastTasks.asked | plus: reason.pastTasks.left }} 封{% endif %}。{% when 'lapsed-vic' %}VIC 久未购买{% if reason.days %}：已 {{ reason.days }} 天未下单{% endif %}。{% when 'tier-at-risk' %}{{ row.tier }} 等级有下滑风险：{% if reason.basis == 'stage' %}近期未下单，12 个月消费只会减少{% else %}预测 12 个月价值低于 {{ row.tier }} 门槛{% endif %}。{% when 'birthday' %}{{ reason.date }}生日。{% when 'replenishment-due' %}补货：{% for item in reason.items %}{% if item.predicted %}预计{{ item.date }}左右再次下单{% else %}{{ item.name }}预计{{ item.date }}左右用完{% endif %}{% unless forloop.last %}；{% endunless %}{% endfor %}。{% when 'newly-rising' %}新晋潜力客户：{% if reason.basis == 'upgrade' %}刚升级为 {{ row.tier }}{% else %}新客户{% endif %}，预计将达到 {{ row.nextTier }}。{% endcase %}`,
+    action: `{% case reason.action %}{% when 'introduce-yourself' %}请亲自致电或写信自我介绍{% if row.topCategory %}；客户偏爱{{ row.topCategory }}{% endif %}。{% when 'personal-call' %}亲自致电问候，不提供折扣{% if row.topCategory %}；分享{{ row.topCategory }}的新品{% endif %}。{% when 'private-appointment' %}邀请其参加私享预约或新品预览。{% when 'personal-recommendation' %}发送个性化推荐或活动邀请。{% when 'birthday-gift' %}致电送上生日祝福，并赠送正装产品及小样。{% when 'birthday-note' %}寄送手写贺卡及小样礼盒。{% when 'set-aside' %}主动为其预留一份替换装。{% when 'introduce-and-invite' %}主动自我介绍，并邀请其参加活动。{% endcase %}`,
+    followThrough: `近 4 周您的任务：共 {{ followThrough.given }} 项 · 亲自处理 {{ followThrough.done }} · 应您要求发送 {{ followThrough.asked }} · 推迟 {{ followThrough.snoozed }} · 逾期自动发送 {{ followThrough.left }} · 待处理 {{ followThrough.open }}。`,
     figures: `12 个月消费 {{ row.spend }}{% if row.predicted %} · 预测未来 12 个月 {{ row.predicted }}{% endif %}{% if row.lastOrder %} · 最近下单 {{ row.lastOrder }}{% endif %}`,
     dot: ' · ',
     then: '',
@@ -74,6 +78,7 @@ function htmlBody(locale: TemplateLocale, copy: DigestCopy): string {
 <p style="margin:0 0 16px 0;">${copy.greeting}</p>
 <p style="margin:0 0 16px 0;">${copy.intro}</p>
 {% if summary.size > 0 %}<p style="margin:0 0 20px 0;font-size:14px;color:${c.muted};">{% for s in summary %}{% include 'digest/label/${locale}', kind: s.kind %} {{ s.count }}{% unless forloop.last %}${copy.dot}{% endunless %}{% endfor %}</p>{% endif %}
+{% if followThrough %}<p style="margin:0 0 20px 0;padding:10px 12px;font-size:14px;color:${c.body};background-color:${c.highlight};">${copy.followThrough}</p>{% endif %}
 {% for row in rows %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:0 0 16px 0;border:1px solid ${c.rule};">
 <tr>
 <td style="padding:12px 16px;background-color:${c.highlight};font-family:{{ fontFamily }};">
@@ -99,7 +104,9 @@ function textBody(locale: TemplateLocale, copy: DigestCopy): string {
 ${copy.intro}
 
 {% for s in summary %}{% include 'digest/label/${locale}', kind: s.kind %} {{ s.count }}{% unless forloop.last %}${copy.dot}{% endunless %}{% endfor %}
-
+{% if followThrough %}
+${copy.followThrough}
+{% endif %}
 {% for row in rows %}{{ row.position }}. {% if row.name %}{{ row.name }}{% else %}{{ row.customerId }}{% endif %}
    {{ row.tier }}${copy.dot}{% include 'digest/stage/${locale}', stage: row.stage %}{% if row.email %}${copy.dot}{{ row.email }}{% endif %}${copy.dot}{{ row.customerId }}
 {% for reason in row.reasons %}   - {% include 'digest/reason/${locale}' %}${copy.then}{% include 'digest/action/${locale}' %}

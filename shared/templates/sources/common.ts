@@ -5,7 +5,8 @@
  * Lambda; nothing is read from disk at run time.
  *
  * Variables every template can rely on (all defined, null when absent; see render.ts `TemplateView`):
- * locale, lang, fontFamily, brandName, firstName, lastName, tier, isVic, personal, advisorName,
+ * locale, lang, fontFamily, brandName, firstName, lastName, tier, isVic, personal, fromAdvisor,
+ * advisorName, advisorSignature,
  * products[{name, sku, runOutDate}], productName, runOutDate, otherProducts, offerKind, showCoupon,
  * couponCode, discountPercent, freeShipping, sample, unsubscribeUrl, shopUrl, recommendedCategory,
  * subject, preheader.
@@ -159,8 +160,9 @@ export const HTML_PARTIALS: Record<string, string> = {
 </tr>
 </table>{% endif %}{% if sample %}<p style="${paragraph}">您的下一份订单中将附赠一份新品小样，敬请品鉴。</p>{% endif %}`,
 
-  'signature/en': `<p style="margin:24px 0 0 0;">{% if personal %}Warm regards,<br>{% if advisorName %}{{ advisorName }}<br>Your personal advisor at {{ brandName }}{% else %}Your personal advisor at {{ brandName }}{% endif %}{% else %}With our thanks,<br>The {{ brandName }} team{% endif %}</p>`,
-  'signature/zh-CN': `<p style="margin:24px 0 0 0;">{% if personal %}此致<br>{% if advisorName %}{{ advisorName }}<br>{{ brandName }}专属顾问{% else %}您的{{ brandName }}专属顾问{% endif %}{% else %}感谢您的支持<br>{{ brandName }}团队{% endif %}</p>`,
+  // A note signed by a person comes from a real, named advisor; without one, from the client care team.
+  'signature/en': `<p style="margin:24px 0 0 0;">{% if fromAdvisor %}Warm regards,<br>{{ advisorName }}<br>{% if advisorSignature %}{{ advisorSignature }}<br>{% endif %}{{ brandName }}{% elsif personal %}Warm regards,<br>The {{ brandName }} client care team{% else %}With our thanks,<br>The {{ brandName }} team{% endif %}</p>`,
+  'signature/zh-CN': `<p style="margin:24px 0 0 0;">{% if fromAdvisor %}此致<br>{{ advisorName }}<br>{% if advisorSignature %}{{ advisorSignature }}<br>{{ brandName }}{% else %}{{ brandName }}专属顾问{% endif %}{% elsif personal %}此致<br>{{ brandName }}客户关怀团队{% else %}感谢您的支持<br>{{ brandName }}团队{% endif %}</p>`,
 };
 
 /** Partials for the text engine, by name (same names as the HTML ones). */
@@ -185,12 +187,16 @@ export const TEXT_PARTIALS: Record<string, string> = {
 {% endif %}{% if sample %}您的下一份订单中将附赠一份新品小样，敬请品鉴。
 {% endif %}`,
 
-  'signature/en': `{% if personal %}Warm regards,
-{% if advisorName %}{{ advisorName }}
-{% endif %}Your personal advisor at {{ brandName }}{% else %}With our thanks,
+  'signature/en': `{% if fromAdvisor %}Warm regards,
+{{ advisorName }}
+{% if advisorSignature %}{{ advisorSignature }}
+{% endif %}{{ brandName }}{% elsif personal %}Warm regards,
+The {{ brandName }} client care team{% else %}With our thanks,
 The {{ brandName }} team{% endif %}`,
-  'signature/zh-CN': `{% if personal %}此致
-{% if advisorName %}{{ advisorName }}
-{{ brandName }}专属顾问{% else %}您的{{ brandName }}专属顾问{% endif %}{% else %}感谢您的支持
+  'signature/zh-CN': `{% if fromAdvisor %}此致
+{{ advisorName }}
+{% if advisorSignature %}{{ advisorSignature }}
+{{ brandName }}{% else %}{{ brandName }}专属顾问{% endif %}{% elsif personal %}此致
+{{ brandName }}客户关怀团队{% else %}感谢您的支持
 {{ brandName }}团队{% endif %}`,
 };

@@ -1,8 +1,10 @@
 import type { LocaleSources } from './types.ts';
 
 /**
- * Welcome, sent within 24 hours of a first order or sign-up. A personal (VIC / advisor) welcome is
- * a note from the advisor with no discount; otherwise a thank-you with the offer, if any.
+ * Welcome, sent within 24 hours of a first order or sign-up. A personal (VIC) welcome is a note
+ * with no discount, from the advisor when the campaign is personal and they have an active one,
+ * else from the client care team (never a promise of an advisor); otherwise a thank-you with the
+ * offer, if any.
  */
 
 const p = 'margin:0 0 16px 0;';
@@ -10,11 +12,11 @@ const p = 'margin:0 0 16px 0;';
 export const WELCOME: Record<'en' | 'zh-CN', LocaleSources> = {
   en: {
     subject: `{% if personal %}A personal welcome to {{ brandName }}{% else %}Welcome to {{ brandName }}{% endif %}{% if firstName %}, {{ firstName }}{% endif %}`,
-    preheader: `{% if personal %}A note from your personal advisor{% if advisorName %}, {{ advisorName }}{% endif %}.{% elsif productName %}Thank you for your first order with {{ brandName }}.{% else %}Thank you for joining {{ brandName }}.{% endif %}`,
+    preheader: `{% if personal %}{% if fromAdvisor %}A note from {{ advisorName }}, your advisor at {{ brandName }}.{% else %}A note from the {{ brandName }} client care team.{% endif %}{% elsif productName %}Thank you for your first order with {{ brandName }}.{% else %}Thank you for joining {{ brandName }}.{% endif %}`,
     html: `{% layout 'layout/en' %}{% block content %}
 {% include 'greeting/en' %}
-{% if personal %}<p style="${p}">Thank you for choosing {{ brandName }}. {% if advisorName %}I am {{ advisorName }}, and I will be your personal advisor.{% else %}I will be your personal advisor.{% endif %} Whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and I will take care of it myself.</p>
-{% if productName %}<p style="${p}">I hope you enjoy your {{ productName }}. I would love to hear what you think of it.</p>{% endif %}
+{% if personal %}<p style="${p}">Thank you for choosing {{ brandName }}. {% if fromAdvisor %}I am {{ advisorName }}, and I will be your personal advisor. Whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and I will take care of it myself.{% else %}Our client care team is here for you: whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and we will take care of it.{% endif %}</p>
+{% if productName %}<p style="${p}">{% if fromAdvisor %}I hope you enjoy your {{ productName }}. I would love to hear what you think of it.{% else %}We hope you enjoy your {{ productName }}, and would love to hear what you think of it.{% endif %}</p>{% endif %}
 {% else %}<p style="${p}">{% if productName %}Thank you for your first order with {{ brandName }}. We hope you enjoy your {{ productName }}.{% else %}Thank you for joining {{ brandName }}. We are delighted to welcome you.{% endif %}</p>
 {% endif %}{% include 'offer/en' %}
 {% include 'button', buttonLabel: 'Discover the collection' %}
@@ -22,9 +24,9 @@ export const WELCOME: Record<'en' | 'zh-CN', LocaleSources> = {
 {% endblock %}`,
     text: `{% layout 'layout/en' %}{% block content %}{% include 'greeting/en' %}
 
-{% if personal %}Thank you for choosing {{ brandName }}. {% if advisorName %}I am {{ advisorName }}, and I will be your personal advisor.{% else %}I will be your personal advisor.{% endif %} Whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and I will take care of it myself.
+{% if personal %}Thank you for choosing {{ brandName }}. {% if fromAdvisor %}I am {{ advisorName }}, and I will be your personal advisor. Whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and I will take care of it myself.{% else %}Our client care team is here for you: whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and we will take care of it.{% endif %}
 {% if productName %}
-I hope you enjoy your {{ productName }}. I would love to hear what you think of it.
+{% if fromAdvisor %}I hope you enjoy your {{ productName }}. I would love to hear what you think of it.{% else %}We hope you enjoy your {{ productName }}, and would love to hear what you think of it.{% endif %}
 {% endif %}{% else %}{% if productName %}Thank you for your first order with {{ brandName }}. We hope you enjoy your {{ productName }}.{% else %}Thank you for joining {{ brandName }}. We are delighted to welcome you.{% endif %}
 {% endif %}
 {% include 'offer/en' %}
@@ -34,10 +36,10 @@ I hope you enjoy your {{ productName }}. I would love to hear what you think of 
   },
   'zh-CN': {
     subject: `{% if firstName %}{{ firstName }}，{% endif %}{% if personal %}诚挚欢迎您来到{{ brandName }}{% else %}欢迎来到{{ brandName }}{% endif %}`,
-    preheader: `{% if personal %}来自您的专属顾问{% if advisorName %}{{ advisorName }}{% endif %}的问候。{% elsif productName %}感谢您在{{ brandName }}的首次订购。{% else %}感谢您加入{{ brandName }}。{% endif %}`,
+    preheader: `{% if personal %}{% if fromAdvisor %}来自您的专属顾问{{ advisorName }}的问候。{% else %}来自{{ brandName }}客户关怀团队的问候。{% endif %}{% elsif productName %}感谢您在{{ brandName }}的首次订购。{% else %}感谢您加入{{ brandName }}。{% endif %}`,
     html: `{% layout 'layout/zh-CN' %}{% block content %}
 {% include 'greeting/zh-CN' %}
-{% if personal %}<p style="${p}">感谢您选择{{ brandName }}。{% if advisorName %}我是{{ advisorName }}，您的专属顾问。{% else %}我是您的专属顾问。{% endif %}无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我会亲自为您安排。</p>
+{% if personal %}<p style="${p}">感谢您选择{{ brandName }}。{% if fromAdvisor %}我是{{ advisorName }}，您的专属顾问。无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我会亲自为您安排。{% else %}我们的客户关怀团队随时为您服务：无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我们会为您妥善安排。{% endif %}</p>
 {% if productName %}<p style="${p}">希望您喜欢{{ productName }}，期待听到您的使用感受。</p>{% endif %}
 {% else %}<p style="${p}">{% if productName %}感谢您在{{ brandName }}的首次订购，希望您喜欢{{ productName }}。{% else %}感谢您加入{{ brandName }}，我们很高兴与您相识。{% endif %}</p>
 {% endif %}{% include 'offer/zh-CN' %}
@@ -46,7 +48,7 @@ I hope you enjoy your {{ productName }}. I would love to hear what you think of 
 {% endblock %}`,
     text: `{% layout 'layout/zh-CN' %}{% block content %}{% include 'greeting/zh-CN' %}
 
-{% if personal %}感谢您选择{{ brandName }}。{% if advisorName %}我是{{ advisorName }}，您的专属顾问。{% else %}我是您的专属顾问。{% endif %}无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我会亲自为您安排。
+{% if personal %}感谢您选择{{ brandName }}。{% if fromAdvisor %}我是{{ advisorName }}，您的专属顾问。无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我会亲自为您安排。{% else %}我们的客户关怀团队随时为您服务：无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我们会为您妥善安排。{% endif %}
 {% if productName %}
 希望您喜欢{{ productName }}，期待听到您的使用感受。
 {% endif %}{% else %}{% if productName %}感谢您在{{ brandName }}的首次订购，希望您喜欢{{ productName }}。{% else %}感谢您加入{{ brandName }}，我们很高兴与您相识。{% endif %}

@@ -63,13 +63,15 @@ describe('generateExport', () => {
     const other = await generateExport({ ...BASE, seed: 8 }, c);
     expect(second).toEqual(first);
     const hashes = await sha256s(a);
-    expect(Object.keys(hashes)).toEqual(['customers.csv', 'orders.csv', 'products.csv']);
+    expect(Object.keys(hashes).sort()).toEqual(['advisors.csv', 'customers.csv', 'orders.csv', 'products.csv']);
     expect(await sha256s(b)).toEqual(hashes);
     const otherHashes = await sha256s(c);
     expect(otherHashes['customers.csv']).not.toBe(hashes['customers.csv']);
     expect(otherHashes['orders.csv']).not.toBe(hashes['orders.csv']);
     // The catalogue does not depend on the seed.
     expect(otherHashes['products.csv']).toBe(hashes['products.csv']);
+    // The roster depends on the number of clients only.
+    expect(otherHashes['advisors.csv']).toBe(hashes['advisors.csv']);
     expect(other.orders).not.toBe(first.orders);
   });
 
@@ -95,7 +97,7 @@ describe('generateExport', () => {
     const one = await generateExport({ ...BASE, customers: 800 }, single);
     const many = await generateExport({ ...BASE, customers: 800, orderParts: 4, gzip: true }, parted);
     expect(many.files).toEqual([
-      'customers.csv.gz', 'orders-0001.csv.gz', 'orders-0002.csv.gz', 'orders-0003.csv.gz', 'orders-0004.csv.gz', 'products.csv.gz',
+      'customers.csv.gz', 'orders-0001.csv.gz', 'orders-0002.csv.gz', 'orders-0003.csv.gz', 'orders-0004.csv.gz', 'products.csv.gz', 'advisors.csv.gz',
     ]);
     expect(many.orderLines).toBe(one.orderLines);
     const whole = (await readText(join(single, 'orders.csv'))).split('\n').filter((l) => l !== '');

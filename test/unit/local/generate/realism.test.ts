@@ -68,7 +68,7 @@ function lastOrderAt(clientLines: readonly GenericOrderLine[]): number {
 
 describe('generic export of 5,000 clients', () => {
   it('writes the files and counts the summary reports', () => {
-    expect(summary.files).toEqual(['customers.csv', 'orders.csv', 'products.csv']);
+    expect(summary.files).toEqual(['customers.csv', 'orders.csv', 'products.csv', 'advisors.csv']);
     expect(customers).toHaveLength(5000);
     expect(lines).toHaveLength(summary.orderLines);
     expect(new Set(lines.map((l) => l.orderId)).size).toBe(summary.orders);
@@ -401,5 +401,19 @@ describe('Shopify export of the same seed and options', () => {
     // Every valid order, plus the malformed ones whose amounts are fine (bad Created at).
     expect(checked).toBeGreaterThanOrEqual(summary.orders);
     expect(checked).toBeLessThanOrEqual(summary.orders + shopifySummary.malformedRows);
+  });
+});
+
+describe('the generated advisors roster', () => {
+  it('names every advisor the clients name, in both languages; with three or more, the last has left (a handover to plan)', async () => {
+    const { rosterRows } = await import('#local/generate/roster.ts');
+    expect(rosterRows(2000).map((r) => [r[0], r[1], r[3], r[4]])).toEqual([
+      ['A01', 'Sophie Martin', 'en', 'true'],
+      ['A02', '王芳', 'zh-CN', 'true'],
+    ]);
+    const six = rosterRows(9000);
+    expect(six.map((r) => r[0])).toEqual(['A01', 'A02', 'A03', 'A04', 'A05', 'A06']);
+    expect(six.map((r) => r[4])).toEqual(['true', 'true', 'true', 'true', 'true', 'false']);
+    expect(six[4]?.[1]).toBe('Sophie Martin 2');
   });
 });

@@ -237,7 +237,14 @@ describe('newly rising', () => {
 });
 
 describe('the book', () => {
-  it('lists only VIC and Core clients, with their figures, ranked by predicted value and capped', () => {
+  it('a rising Potential client is in the book (newly rising, their birthday), never for a falling tier', () => {
+    const rising = client('rising', { tier: 'Potential', spend12mMinor: 300_000, stage: 'sleeping', birthday: '11-25', firstOrderAt: '2026-11-10T02:00:00.000Z', clv: clv({ clv12mMinor: 600_000, rising: true }) });
+    const b = book([rising, client('flat', { tier: 'Potential', spend12mMinor: 300_000, birthday: '11-25' })]);
+    expect(b.clients).toBe(1);
+    expect(b.rows.map((r) => [r.customerId, r.tier, r.reasons.map((x) => x.kind)])).toEqual([['rising', 'Potential', ['birthday', 'newly-rising']]]);
+  });
+
+  it('lists only VIC and Core clients (and rising Potential ones), with their figures, ranked by predicted value and capped', () => {
     const birthday = '11-25';
     const b = book(
       [
@@ -271,7 +278,7 @@ describe('the book', () => {
     });
     expect(b.rows[2]).not.toHaveProperty('predicted12mMinor');
     expect(b.rows[2]?.rankValueMinor).toBe(900_000);
-    expect(b.reasonCounts).toEqual({ 'lapsed-vic': 0, 'tier-at-risk': 0, birthday: 4, 'replenishment-due': 0, 'newly-rising': 0 });
+    expect(b.reasonCounts).toEqual({ handover: 0, 'lapsed-vic': 0, 'tier-at-risk': 0, birthday: 4, 'replenishment-due': 0, 'newly-rising': 0 });
   });
 
   it('dates the last order in the brand time zone', () => {
@@ -327,7 +334,7 @@ describe('properties', () => {
       );
   };
 
-  it('never more than maxRows; only VIC and Core; highest value first; every row with a reason', () => {
+  it('never more than maxRows; only VIC, Core and rising Potential; highest value first; every row with a reason', () => {
     fc.assert(
       fc.property(books, ({ profiles, maxRows }) => {
         const input = toProfiles(profiles);
@@ -335,9 +342,11 @@ describe('properties', () => {
         expect(b.rows.length).toBeLessThanOrEqual(maxRows);
         expect(b.rows.length).toBe(Math.min(maxRows, b.withReasons));
         expect(b.withReasons).toBeLessThanOrEqual(b.clients);
-        expect(b.clients).toBe(input.filter((p) => p.tier === 'VIC' || p.tier === 'Core').length);
+        const inBook = (p: (typeof input)[number]) => p.tier === 'VIC' || p.tier === 'Core' || (p.tier === 'Potential' && p.clv?.rising === true);
+        expect(b.clients).toBe(input.filter(inBook).length);
         for (const row of b.rows) {
-          expect(['VIC', 'Core']).toContain(row.tier);
+          expect(['VIC', 'Core', 'Potential']).toContain(row.tier);
+          if (row.tier === 'Potential') expect(row.reasons.map((r) => r.kind)).not.toContain('tier-at-risk');
           expect(row.reasons.length).toBeGreaterThanOrEqual(1);
           expect(row.rankValueMinor).toBe(row.predicted12mMinor ?? row.spend12mMinor);
           // One reason of each kind at most, in the documented order.

@@ -4,7 +4,7 @@ import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
 import { ExportError, readExport, type ReadOptions } from '#shared/exports/reader.ts';
 import { directoryExportSource, type ExportSource } from '#shared/exports/source.ts';
 import type { ExportHandlers, ReadResult } from '#shared/exports/types.ts';
-import type { CustomerRecord, OrderLine, ProductRecord } from '#shared/model.ts';
+import type { AdvisorRecord, CustomerRecord, OrderLine, ProductRecord } from '#shared/model.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { csv, exportDir, removeExportDirs } from '#test/support/export-files.ts';
 
@@ -27,6 +27,7 @@ export interface Received {
   customers: CustomerRecord[];
   orders: OrderLine[];
   products: ProductRecord[];
+  advisors: AdvisorRecord[];
   /** "kind file:line" of every row handed over, copied from the position argument. */
   positions: string[];
 }
@@ -36,6 +37,7 @@ export function receiver(): Received {
     customers: [],
     orders: [],
     products: [],
+    advisors: [],
     positions: [],
     handlers: {
       customer(record, at) {
@@ -49,6 +51,10 @@ export function receiver(): Received {
       product(record, at) {
         received.products.push(record);
         received.positions.push(`product ${at.file.split('/').pop() ?? ''}:${at.line}`);
+      },
+      advisor(record, at) {
+        received.advisors.push(record);
+        received.positions.push(`advisor ${at.file.split('/').pop() ?? ''}:${at.line}`);
       },
     },
   };

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { DueOccasion } from '#shared/campaigns/due.ts';
 import { parseConfig } from '#shared/config.ts';
-import { composeEmail } from '#shared/sender/compose.ts';
+import { sendEmailCommand } from '#shared/delivery/ses-email.ts';
+import type { AdvisorRecord } from '#shared/model.ts';
+import { composeEmail, noteAdvisor, noteEnvelope } from '#shared/sender/compose.ts';
 import { categoryDisplayName } from '#shared/templates/category-names.ts';
 import { clientProfile } from '#test/support/profiles.ts';
 
@@ -43,3 +45,70 @@ describe('category names in the emails', () => {
     expect(await render(en, bare)).toContain('Picked for you from Leather goods');
   });
 });
+
+describe('personal notes in the advisor’s name (issue 16 point 2)', () => {
+  const sophie = { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@brand.example.com', locale: 'en', active: true, signature: 'Senior advisor, Rue Cambon' };
+  const fang = { advisorId: 'A02', name: '王芳', email: 'wang.fang@brand.example.com', locale: 'zh-CN', active: true };
+  const advisors = new Map<string, AdvisorRecord>([
+    ['A01', sophie],
+    ['A02', fang],
+    ['A03', { advisorId: 'A03', name: 'Gone', email: 'gone@brand.example.com', active: false }],
+    ['A04', { advisorId: 'A04', email: 'nameless@brand.example.com', active: true }],
+  ]);
+  const config = parseConfig({ brandName: 'Maison Lumière', sender: { fromAddress: 'hello@maison.example.com' } });
+  const vicWinback = { ...winback('leather-goods'), details: { ...winback('leather-goods').details, offer: { kind: 'personal-note' as const } } };
+
+  it('a VIC win-back goes out as "Advisor via Brand", replying to the advisor, signed with name and signature', async () => {
+    const email = await composeEmail(clientProfile({ tier: 'VIC', advisorId: 'A01', locale: 'en' }), vicWinback, [], config, 'secret', advisors);
+    expect(email.from).toBe('Sophie Martin via Maison Lumière <hello@maison.example.com>');
+    expect(email.replyTo).toBe('sophie@brand.example.com');
+    expect(email.text).toContain('Warm regards,\nSophie Martin\nSenior advisor, Rue Cambon\nMaison Lumière');
+    // The display name as SES gets it: encoded (the brand's name is not ASCII), decoding to the same.
+    const header = sendEmailCommand({ to: 'c1@example.com', from: email.from, subject: email.subject, html: email.html, text: email.text, tags: {} }).input.FromEmailAddress ?? '';
+    expect(header).toMatch(/^(=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?= ?)+ <hello@maison\.example\.com>$/);
+    expect(decodeWords(header)).toBe('Sophie Martin via Maison Lumière');
+  });
+
+  it('a Chinese advisor name is encoded for the header and signs the zh-CN note', async () => {
+    const email = await composeEmail(clientProfile({ tier: 'VIC', advisorId: 'A02', locale: 'zh-CN' }), vicWinback, [], config, 'secret', advisors);
+    expect(email.from).toBe('王芳 via Maison Lumière <hello@maison.example.com>');
+    expect(email.text).toContain('此致\n王芳\nMaison Lumière专属顾问');
+    const header = sendEmailCommand({ to: 'c1@example.com', from: email.from, replyTo: email.replyTo ?? '', subject: email.subject, html: email.html, text: email.text, tags: {} });
+    expect(decodeWords(header.input.FromEmailAddress ?? '')).toBe('王芳 via Maison Lumière');
+    expect(header.input.ReplyToAddresses).toEqual(['wang.fang@brand.example.com']);
+  });
+
+  it.each([
+    ['no advisor', undefined],
+    ['an inactive advisor', 'A03'],
+    ['an advisor without a name', 'A04'],
+    ['an advisor the roster does not know', 'A99'],
+  ])('a VIC with %s gets the client care team’s note from the brand, no Reply-To', async (_, advisorId) => {
+    const email = await composeEmail(clientProfile({ tier: 'VIC', locale: 'en', ...(advisorId ? { advisorId } : {}) }), vicWinback, [], config, 'secret', advisors);
+    expect(email.from).toBe('hello@maison.example.com');
+    expect(email).not.toHaveProperty('replyTo');
+    expect(email.text).toContain('The Maison Lumière client care team');
+    expect(email.text).not.toMatch(/personal advisor|I wanted/);
+  });
+
+  it('only campaigns marked personal speak in the advisor’s name: the win-back by default, any other when the config says so', () => {
+    const vic = clientProfile({ tier: 'VIC', advisorId: 'A01' });
+    const welcome = { ...vicWinback, campaignId: 'welcome' };
+    expect(noteAdvisor(vic, welcome, config, advisors)).toBeUndefined();
+    const marked = parseConfig({ campaigns: { campaigns: [{ kind: 'welcome', personal: true }, { kind: 'winback', personal: false }] } });
+    expect(noteAdvisor(vic, welcome, marked, advisors)).toBe(sophie);
+    expect(noteAdvisor(vic, vicWinback, marked, advisors)).toBeUndefined();
+    // A Core client of the win-back gets the brand's coupon email, not a note.
+    expect(noteAdvisor(clientProfile({ tier: 'Core', advisorId: 'A01' }), winback('x'), config, advisors)).toBeUndefined();
+  });
+
+  it('a name that would break the header is made one plain line', () => {
+    expect(noteEnvelope(config, { name: 'Eve <x@evil.example>\r\nBcc: y', email: 'eve@brand.example.com' }).from).toBe('Eve x@evil.example Bcc: y via Maison Lumière <hello@maison.example.com>');
+  });
+});
+
+/** The text of RFC 2047 B-encoded words, for checking a header. */
+function decodeWords(header: string): string {
+  const name = header.replace(/\s*<[^<>]+>$/, '');
+  return name.replace(/=\?UTF-8\?B\?([A-Za-z0-9+/=]+)\?=\s*/g, (_, b64: string) => Buffer.from(b64, 'base64').toString('utf8'));
+}

@@ -62,7 +62,7 @@ const book: AdvisorBook = {
   clients: 12,
   withReasons: 5,
   rows: [lapsedVic, risingCore, atRiskChinese],
-  reasonCounts: { 'lapsed-vic': 1, 'tier-at-risk': 1, birthday: 1, 'replenishment-due': 1, 'newly-rising': 1 },
+  reasonCounts: { handover: 0, 'lapsed-vic': 1, 'tier-at-risk': 1, birthday: 1, 'replenishment-due': 1, 'newly-rising': 1 },
 };
 
 const input: AdvisorDigestInput = { brandName: 'Maison Lumière', currency: 'USD', advisorName: 'Sophie Martin', book, maxRows: 3 };
@@ -118,6 +118,16 @@ describe('the advisor digest email', () => {
     expect(email.html).toContain('&lt;b&gt;Amy&lt;/b&gt; Chen &amp; Co');
     expect(email.html).not.toContain('<b>Amy</b>');
     expect(email.text).toContain('<b>Amy</b> Chen & Co');
+  });
+
+  it('shows the advisor their own follow-through on their tasks, in both languages; no line without tasks', async () => {
+    const followThrough = { given: 5, done: 3, asked: 1, snoozed: 0, left: 1, open: 0 };
+    const en = await renderAdvisorDigest('en', { ...input, followThrough });
+    expect(en.text).toContain('Your tasks of the last 4 weeks: 5 given · 3 done yourself · 1 sent at your request · 0 snoozed · 1 sent after the wait · 0 open.');
+    expect(en.html).toContain('5 given · 3 done yourself');
+    const zh = await renderAdvisorDigest('zh-CN', { ...input, followThrough });
+    expect(zh.text).toContain('近 4 周您的任务：共 5 项 · 亲自处理 3');
+    expect((await renderAdvisorDigest('en', input)).text).not.toContain('Your tasks');
   });
 
   it('without an advisor name, greets plainly; without a summary, leaves the line out', async () => {

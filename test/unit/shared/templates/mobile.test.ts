@@ -108,7 +108,7 @@ describe('mobile-friendly advisor digest', () => {
           rankValueMinor: 6_000_000,
         },
       ],
-      reasonCounts: { 'lapsed-vic': 0, 'tier-at-risk': 0, birthday: 1, 'replenishment-due': 0, 'newly-rising': 0 },
+      reasonCounts: { handover: 0, 'lapsed-vic': 0, 'tier-at-risk': 0, birthday: 1, 'replenishment-due': 0, 'newly-rising': 0 },
     },
   };
 

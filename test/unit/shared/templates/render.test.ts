@@ -112,7 +112,18 @@ describe('renderEmail: every template in every locale', () => {
             expect(part).not.toContain('WELCOME15');
             expect(part).not.toContain('15%');
           }
-          expect(email.text).toMatch(locale === 'zh-CN' ? /专属顾问/ : /personal advisor/);
+          expect(email.text).toMatch(locale === 'zh-CN' ? /此致\nSophie Martin\n/ : /Warm regards,\nSophie Martin\n/);
+        });
+
+        it('a VIC without an advisor gets the client care team’s note: no advisor promised, nobody speaking as one', async () => {
+          const { advisor: _advisor, ...noAdvisor } = full;
+          const email = await renderEmail(template, locale, { ...noAdvisor, tier: 'VIC' });
+          for (const part of [email.subject, email.html, email.text]) {
+            expectClean(part);
+            expect(part).not.toMatch(/personal advisor|专属顾问|I am|I will|I noticed|I wanted|我是|我会|我留意|让我(?!们)/);
+            expect(part).not.toContain('15%');
+          }
+          expect(email.text).toMatch(locale === 'zh-CN' ? /此致\nMaison Lumière客户关怀团队/ : /Warm regards,\nThe Maison Lumière client care team/);
         });
       });
     }
@@ -138,10 +149,15 @@ describe('renderEmail: every template in every locale', () => {
     expect(zh.text).toContain('从您喜爱的Skincare中为您精选：');
   });
 
-  it('a personal-note offer is signed by the advisor even below VIC; without a name, by role', async () => {
-    const email = await renderEmail('welcome', 'en', { ...full, offer: { kind: 'personal-note' }, advisor: { id: 'adv-7' } });
-    expect(email.text).toContain('Your personal advisor at Maison Lumière');
-    expect(email.text).not.toContain('WELCOME15');
+  it('a personal-note offer is signed by the advisor even below VIC, with their signature line; without an advisor, by the client care team', async () => {
+    const signed = await renderEmail('welcome', 'en', { ...full, offer: { kind: 'personal-note' }, advisor: { id: 'adv-7', name: 'Sophie Martin', signature: 'Senior advisor, Rue Cambon' } });
+    expect(signed.text).toContain('Warm regards,\nSophie Martin\nSenior advisor, Rue Cambon\nMaison Lumière');
+    expect(signed.text).toContain('I am Sophie Martin, and I will be your personal advisor.');
+    expect(signed.text).not.toContain('WELCOME15');
+    const { advisor: _advisor, ...noAdvisor } = full;
+    const team = await renderEmail('welcome', 'zh-CN', { ...noAdvisor, offer: { kind: 'personal-note' } });
+    expect(team.text).toContain('我们的客户关怀团队随时为您服务');
+    expect(team.text).not.toContain('专属顾问');
   });
 
   it('a sample offer is described without a coupon', async () => {

@@ -1,0 +1,128 @@
+import type { DueOccasion } from '#shared/campaigns/due.ts';
+import { MS_PER_DAY } from '#shared/time.ts';
+
+/**
+ * One touch, not two (issue 16): a personal occasion of a client whose advisor is active (a note
+ * that would go out in the advisor's name, shared/sender/compose.ts noteAdvisor) first becomes a
+ * task for the advisor, with the drafted note and three signed one-click links: "done" (they took
+ * care of it themselves: no email), "snooze a week", "send the email for me". The email goes out
+ * only when the advisor asks for it, or has not answered within config.advisors.taskWaitDays of
+ * receiving the task (of the snooze's end, after a snooze). Pure: the task and the clock in, the
+ * decision out; the store (shared/store/task-store.ts) keeps the task and every answer.
+ */
+
+export const TASK_ACTIONS = ['done', 'snooze', 'send'] as const;
+export type TaskAction = (typeof TASK_ACTIONS)[number];
+
+/**
+ * open: waiting for the advisor; snoozed: the advisor asked for a week; send-requested: the
+ * advisor asked us to send; done: the advisor took care of it (no email); emailed: the note went out.
+ */
+export type TaskStatus = 'open' | 'snoozed' | 'send-requested' | 'done' | 'emailed';
+
+/** Why the note went out: the advisor asked, or did not answer in time. */
+export type EmailedBecause = 'advisor-asked' | 'no-answer';
+
+export interface TaskEvent {
+  at: number;
+  event: 'created' | TaskAction | 'emailed';
+  because?: EmailedBecause;
+}
+
+export interface AdvisorTask {
+  customerId: string;
+  occasionKey: string;
+  campaignId: string;
+  advisorId: string;
+  /** When the task reached the advisor (the task email's claim). */
+  createdAt: number;
+  status: TaskStatus;
+  /** Moves on with every answer: a link carries the version it was made for, so it acts at most once. */
+  version: number;
+  snoozedUntil?: number;
+  /** When the occasion stops being due (the win-back's window): the task is pointless after it. */
+  expiresAt: number;
+  /** Every step, oldest first: created, the advisor's answers, the email. */
+  history: TaskEvent[];
+}
+
+/** How long "snooze a week" is. */
+export const SNOOZE_MS = 7 * MS_PER_DAY;
+
+export type TaskVerdict =
+  | { action: 'send'; because: EmailedBecause }
+  | { action: 'wait'; until: number }
+  /** The advisor took care of it, or the note has gone already: nothing more to send. */
+  | { action: 'skip'; status: 'done' | 'emailed' };
+
+/** When the note goes out unless the advisor answers: waitDays after the task reached them, or after a snooze ended. */
+export function sendAfter(task: Pick<AdvisorTask, 'createdAt' | 'snoozedUntil'>, waitDays: number): number {
+  return (task.snoozedUntil ?? task.createdAt) + waitDays * MS_PER_DAY;
+}
+
+/** The wait-then-send rule: what the sender does with a task's occasion at `now`. */
+export function taskVerdict(task: AdvisorTask, now: number, waitDays: number): TaskVerdict {
+  switch (task.status) {
+    case 'done':
+    case 'emailed':
+      return { action: 'skip', status: task.status };
+    case 'send-requested':
+      return { action: 'send', because: 'advisor-asked' };
+    case 'open':
+    case 'snoozed': {
+      const until = sendAfter(task, waitDays);
+      return now >= until ? { action: 'send', because: 'no-answer' } : { action: 'wait', until };
+    }
+  }
+}
+
+/** A new task for an occasion, as it reaches its advisor at `now`. */
+export function newTask(occasion: Pick<DueOccasion, 'customerId' | 'occasionKey' | 'campaignId' | 'expiresAt'>, advisorId: string, now: number): AdvisorTask {
+  return {
+    customerId: occasion.customerId,
+    occasionKey: occasion.occasionKey,
+    campaignId: occasion.campaignId,
+    advisorId,
+    createdAt: now,
+    status: 'open',
+    version: 1,
+    expiresAt: occasion.expiresAt,
+    history: [{ at: now, event: 'created' }],
+  };
+}
+
+export type AnswerResult =
+  | { outcome: 'recorded'; task: AdvisorTask }
+  /** The link was made for an earlier state: it was used already, or another answer came first. */
+  | { outcome: 'already-answered'; task: AdvisorTask }
+  /** The task is settled (done, or the note went out) or its occasion has passed. */
+  | { outcome: 'closed'; task: AdvisorTask };
+
+/**
+ * Whether a link made for `version` may still act: one made for the task as it is, or, once the
+ * advisor snoozed it, the same email's "done" and "send" (a snooze is no answer to the client;
+ * a second snooze from the same email is).
+ */
+function linkActs(task: AdvisorTask, action: TaskAction, version: number): boolean {
+  return version === task.version || (task.status === 'snoozed' && action !== 'snooze' && version === task.version - 1);
+}
+
+/** The advisor's answer through a link made for `version`. Pure: the caller stores the task on 'recorded'. */
+export function answerTask(task: AdvisorTask, action: TaskAction, version: number, now: number): AnswerResult {
+  if (task.status === 'done' || task.status === 'emailed' || now >= task.expiresAt) return { outcome: 'closed', task };
+  if (!linkActs(task, action, version)) return { outcome: 'already-answered', task };
+  const { snoozedUntil: _previous, ...rest } = task;
+  const next: AdvisorTask = {
+    ...rest,
+    status: action === 'done' ? 'done' : action === 'snooze' ? 'snoozed' : 'send-requested',
+    version: task.version + 1,
+    ...(action === 'snooze' ? { snoozedUntil: now + SNOOZE_MS } : {}),
+    history: [...task.history, { at: now, event: action }],
+  };
+  return { outcome: 'recorded', task: next };
+}
+
+/** The task once its note went out. */
+export function emailedTask(task: AdvisorTask, because: EmailedBecause, now: number): AdvisorTask {
+  return { ...task, status: 'emailed', version: task.version + 1, history: [...task.history, { at: now, event: 'emailed', because }] };
+}

@@ -1,0 +1,143 @@
+import type { AwsClients } from '#shared/aws/clients.ts';
+import type { DueOccasion } from '#shared/campaigns/due.ts';
+import type { Decision } from '#shared/campaigns/policy.ts';
+import type { Config } from '#shared/config.ts';
+import { claimEach, deliverClaimed, type LedgerTable } from '#shared/delivery/deliver.ts';
+import type { SesMailer } from '#shared/delivery/ses-mailer.ts';
+import type { Log } from '#shared/log.ts';
+import type { AdvisorRecord, ClientProfile } from '#shared/model.ts';
+import { emailedTask, newTask, sendAfter, taskVerdict, type AdvisorTask, type EmailedBecause } from '#shared/advisors/tasks.ts';
+import { taskLinkUrl } from '#shared/unsubscribe/task-token.ts';
+import { getLedgerEntry, type LedgerKey } from '#shared/store/ledger-store.ts';
+import { createTask, getTask, replaceTask } from '#shared/store/task-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { renderAdvisorTask } from '#shared/templates/advisor-task.ts';
+import { templateLocale } from '#shared/templates/locale.ts';
+import { MS_PER_DAY } from '#shared/time.ts';
+import { composeEmail } from './compose.ts';
+
+/**
+ * The sender's half of "one touch, not two" (shared/advisors/tasks.ts): an occasion whose note
+ * would go out in an active advisor's name is first given to the advisor as a task, by email,
+ * with the drafted note and the three signed links; the client's email then waits for the
+ * advisor's answer or for config.advisors.taskWaitDays. The task email is claimed in the send
+ * ledger like the digests (customerId 'advisor#<id>'), so a rerun never sends it twice, and the
+ * task is created once it went out: the wait starts when the advisor could read it.
+ */
+
+export const ADVISOR_TASK_CAMPAIGN = 'advisor-task';
+
+/** What the gate needs of the campaign run. */
+export interface TaskGateRun {
+  config: Config;
+  clients: Pick<AwsClients, 'documents'>;
+  at: number;
+  runId: string;
+  dryRun: boolean;
+  log: Log;
+  ledger: LedgerTable;
+  mailer: SesMailer;
+  unsubscribeSecret: string;
+  advisors: ReadonlyMap<string, AdvisorRecord>;
+}
+
+/** What the sender does with the occasion: send (and why), wait for the advisor, or nothing (they took care of it). */
+export type GateDecision = { outcome: 'send'; because: EmailedBecause } | Extract<Decision, { outcome: 'deferred' } | { outcome: 'advisor-handled' }>;
+
+/** The ledger key of the task email for an occasion. */
+export function taskEmailLedgerKey(advisorId: string, occasion: Pick<DueOccasion, 'customerId' | 'occasionKey'>): LedgerKey {
+  return { customerId: `advisor#${advisorId}`, occasionKey: `${ADVISOR_TASK_CAMPAIGN}#${occasion.customerId}#${occasion.occasionKey}` };
+}
+
+function waiting(until: number): GateDecision {
+  return { outcome: 'deferred', until, reason: 'advisor-task' };
+}
+
+/** When the note goes out without an answer, as the advisor reads it: date and time in the brand's zone. */
+function sendAfterLabel(instant: number, locale: string, timeZone: string): string {
+  return new Intl.DateTimeFormat(locale === 'zh-CN' ? 'zh-CN' : 'en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone }).format(instant);
+}
+
+/** Emails the task to the advisor (claimed once); true when it went out or an earlier run sent it. */
+async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, advisor: AdvisorRecord & { email: string }): Promise<boolean> {
+  const { config, at } = run;
+  const key = taskEmailLedgerKey(advisor.advisorId, occasion);
+  const { claimed } = await claimEach(run.ledger, [{ ...key, campaignId: ADVISOR_TASK_CAMPAIGN, runId: run.runId, now: at, retentionDays: config.sender.ledgerRetentionDays }]);
+  if (claimed.length === 0) {
+    const entry = await getLedgerEntry(run.ledger.documents, run.ledger.table, key);
+    return entry?.status === 'sent' || entry?.status === 'maybe-sent';
+  }
+  const locale = templateLocale(advisor.locale);
+  const linkExpiry = at + config.advisors.taskLinkDays * MS_PER_DAY;
+  const link = (action: 'done' | 'snooze' | 'send') =>
+    taskLinkUrl(config.advisors.taskBaseUrl, { customerId: occasion.customerId, occasionKey: occasion.occasionKey, action, version: 1, expiresAt: linkExpiry }, run.unsubscribeSecret);
+  const { outcome } = await deliverClaimed({
+    ledger: run.ledger,
+    runId: run.runId,
+    at,
+    claimed,
+    mailer: run.mailer,
+    retryAt: at + 3_600_000,
+    log: run.log,
+    email: async () => {
+      const note = await composeEmail(profile, occasion, [], config, run.unsubscribeSecret, run.advisors);
+      const content = await renderAdvisorTask(locale, {
+        brandName: config.brandName,
+        ...(advisor.name === undefined ? {} : { advisorName: advisor.name }),
+        client: { customerId: profile.customerId, tier: profile.tier, ...(profile.firstName ? { firstName: profile.firstName } : {}), ...(profile.lastName ? { lastName: profile.lastName } : {}) },
+        note: { subject: note.subject, text: note.text },
+        sendAfter: sendAfterLabel(sendAfter({ createdAt: at }, config.advisors.taskWaitDays), locale, config.timeZone),
+        links: { done: link('done'), snooze: link('snooze'), send: link('send') },
+      });
+      return {
+        to: advisor.email,
+        from: config.sender.fromAddress,
+        subject: content.subject,
+        html: content.html,
+        text: content.text,
+        ...(config.sender.configurationSetName ? { configurationSetName: config.sender.configurationSetName } : {}),
+        tags: { campaign: ADVISOR_TASK_CAMPAIGN, advisor: advisor.advisorId },
+      };
+    },
+  });
+  return outcome.status === 'sent' || outcome.status === 'maybe-sent';
+}
+
+/**
+ * The occasion's fate for a note in `advisor`'s name: on its first hour the advisor gets the task
+ * and the client's email waits; later hours follow the task (tasks.ts taskVerdict). A dry run
+ * reads the task, writes and sends nothing.
+ */
+export async function taskGate(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, advisor: AdvisorRecord & { email: string }): Promise<GateDecision> {
+  const { config, at } = run;
+  const table = tableNames(config).advisorTasks;
+  const waitDays = config.advisors.taskWaitDays;
+  const stored = await getTask(run.clients.documents, table, occasion);
+  if (stored === undefined) {
+    if (run.dryRun) return waiting(sendAfter({ createdAt: at }, waitDays));
+    // The wait starts once the advisor has the task: not before the email went out.
+    if (!(await sendTaskEmail(run, profile, occasion, advisor))) return waiting(at + 3_600_000);
+    const { task, created } = await createTask(run.clients.documents, table, newTask(occasion, advisor.advisorId, at), config.sender.ledgerRetentionDays);
+    if (created) run.log.info('advisor task created', { customerId: profile.customerId, advisorId: advisor.advisorId, campaignId: occasion.campaignId });
+    return decisionOf(task, at, waitDays);
+  }
+  return decisionOf(stored, at, waitDays);
+}
+
+function decisionOf(task: AdvisorTask, at: number, waitDays: number): GateDecision {
+  const verdict = taskVerdict(task, at, waitDays);
+  if (verdict.action === 'send') return { outcome: 'send', because: verdict.because };
+  if (verdict.action === 'wait') return waiting(verdict.until);
+  // An emailed task whose ledger entry is not 'sent' (it expired from the ledger): nothing more to send.
+  return verdict.status === 'done' ? { outcome: 'advisor-handled' } : waiting(task.expiresAt);
+}
+
+/** Records on the task that its note went out (after the send), re-reading once if an answer came in between. */
+export async function recordTaskEmailed(run: Pick<TaskGateRun, 'config' | 'clients' | 'at'>, occasion: Pick<DueOccasion, 'customerId' | 'occasionKey'>, because: EmailedBecause): Promise<void> {
+  const table = tableNames(run.config).advisorTasks;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const task = await getTask(run.clients.documents, table, occasion);
+    if (task === undefined || task.status === 'emailed') return;
+    if ((await replaceTask(run.clients.documents, table, emailedTask(task, because, run.at), task.version, run.config.sender.ledgerRetentionDays)) === 'replaced') return;
+  }
+}

@@ -1,0 +1,49 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { counts, rosterOfNight, type RosterFile, type RosterOutcome, type StoredRoster } from '#shared/advisors/roster.ts';
+import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
+import type { Config } from '#shared/config.ts';
+import type { AdvisorRecord } from '#shared/model.ts';
+import type { StoredBookPairs } from '#shared/advisors/handover.ts';
+import { bookPairsKey, reportsBucket, rosterKey } from './buckets.ts';
+
+/** The last good advisors roster (shared/advisors/roster.ts), one JSON object beside the product catalogue. */
+
+export async function writeRoster(s3: S3Client, config: Config, roster: StoredRoster): Promise<void> {
+  await writeJsonObject(s3, { bucket: reportsBucket(config), key: rosterKey(config) }, roster);
+}
+
+/** The stored roster; undefined when no night has carried a good one. */
+export async function readRoster(s3: S3Client, config: Config): Promise<StoredRoster | undefined> {
+  const text = await readObjectText(s3, reportsBucket(config), rosterKey(config));
+  // Our own object, written by writeRoster.
+  return text === undefined || text === '' ? undefined : (JSON.parse(text) as StoredRoster);
+}
+
+/**
+ * The nightly run's step (shard 0, after the night is admitted): tonight's roster stored when it
+ * can be used, else the last good one kept. Returns what the summary reports.
+ */
+export async function settleRoster(
+  s3: S3Client,
+  config: Config,
+  night: { runDate: string; files: readonly RosterFile[]; advisors: readonly AdvisorRecord[] },
+): Promise<RosterOutcome> {
+  const reading = rosterOfNight(night.files, night.advisors, config.maxRejectShare);
+  if (reading.use) {
+    await writeRoster(s3, config, { runDate: night.runDate, advisors: reading.advisors });
+    return { status: 'updated', since: night.runDate, ...counts(reading.advisors) };
+  }
+  const stored = await readRoster(s3, config);
+  if (stored === undefined) return { status: 'none', reason: reading.reason, advisors: 0, active: 0 };
+  return { status: 'kept', reason: reading.reason, since: stored.runDate, ...counts(stored.advisors) };
+}
+
+export async function readBookPairs(s3: S3Client, config: Config): Promise<StoredBookPairs | undefined> {
+  const text = await readObjectText(s3, reportsBucket(config), bookPairsKey(config));
+  // Our own object, written by writeBookPairs.
+  return text === undefined || text === '' ? undefined : (JSON.parse(text) as StoredBookPairs);
+}
+
+export async function writeBookPairs(s3: S3Client, config: Config, pairs: StoredBookPairs): Promise<void> {
+  await writeJsonObject(s3, { bucket: reportsBucket(config), key: bookPairsKey(config) }, pairs);
+}

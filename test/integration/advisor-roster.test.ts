@@ -1,0 +1,72 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readRoster } from '#shared/store/roster-store.ts';
+import type { Config } from '#shared/config.ts';
+import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
+import { directoryExportSource } from '#shared/exports/source.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+
+/**
+ * Issue 16 point 1 on the embedded AWS: the advisors roster of the nightly export is stored by
+ * the run, and a missing, empty or wholly bad roster keeps the last good one (the books never
+ * empty), said in the summary; the digests go to the roster's active advisors.
+ */
+
+const NIGHTS = ['2026-11-20', '2026-11-21', '2026-11-22', '2026-11-23'];
+const IDS = ['c01', 'c02', 'c03', 'c04'];
+const ROSTER_HEADER = 'advisor_id,name,email,locale,active,signature,store';
+
+const aws = sharedAws();
+const work = scratchDir('roster');
+
+// Core clients (10 lines of 600.00) of advisor A01, each with a birthday in the week after the last night.
+const customersCsv = ['customer_id,email,first_name,birthday,advisor_id', ...IDS.map((id) => `${id},${id}@example.com,Name ${id},11-26,A01`)].join('\n') + '\n';
+function ordersCsv(day: string): string {
+  const rows = IDS.flatMap((id) => Array.from({ length: 10 }, (_, k) => `${id}-o${k},${id},${day.slice(0, 8)}${String(10 + k).padStart(2, '0')}T10:00:00+08:00,600.00`));
+  return ['order_id,customer_id,ordered_at,line_total', ...rows].join('\n') + '\n';
+}
+
+async function night(config: Config, runDate: string, roster: Record<string, string>) {
+  const dir = join(work, runDate);
+  await mkdir(dir, { recursive: true });
+  for (const [file, text] of Object.entries({ 'customers.csv': customersCsv, 'orders.csv': ordersCsv(NIGHTS[0] ?? ''), ...roster })) await writeFile(join(dir, file), text);
+  return runNightly({ clock: Date.now, runDate, runId: `night-${runDate}`, config, clients: aws.clients, source: directoryExportSource(dir) });
+}
+
+describe('advisors roster on the embedded AWS', () => {
+  it('stores a good roster; keeps it through a wholly rejected, an empty and a missing one; the digest goes to its active advisor', async () => {
+    const config = await scenarioConfig(aws, 'roster', { reports: { advisorDigestWeekday: 'monday' } });
+    const good = [ROSTER_HEADER, 'A01,Sophie Martin,a01@advisors.example.com,en,true,Senior advisor,Paris', 'A02,Old Hand,a02@advisors.example.com,en,false,,Paris'].join('\n') + '\n';
+
+    const first = await night(config, NIGHTS[0] ?? '', { 'advisors.csv': good });
+    expect(first.roster).toEqual({ status: 'updated', since: NIGHTS[0], advisors: 2, active: 1 });
+    expect((await readRoster(aws.clients.s3, config))?.advisors.map((a) => [a.advisorId, a.active])).toEqual([
+      ['A01', true],
+      ['A02', false],
+    ]);
+
+    // Every row rejected: the night completes, its rejects listed with file and line, the roster kept.
+    const allBad = await night(config, NIGHTS[1] ?? '', { 'advisors.csv': `${ROSTER_HEADER}\nA01,Sophie,a01@advisors.example.com,en,maybe,,\n,Nobody,,,,,\n` });
+    expect(allBad.status).toBe('completed');
+    expect(allBad.roster).toMatchObject({ status: 'kept', since: NIGHTS[0], advisors: 2, reason: expect.stringMatching(/2 of 2 rows rejected/) });
+    expect(allBad.input.sampleRejects.map((r) => [r.file.split('/').pop(), r.line])).toEqual([
+      ['advisors.csv', 2],
+      ['advisors.csv', 3],
+    ]);
+
+    const empty = await night(config, NIGHTS[2] ?? '', { 'advisors.csv': `${ROSTER_HEADER}\n` });
+    expect(empty.roster).toMatchObject({ status: 'kept', since: NIGHTS[0], reason: expect.stringMatching(/has no data rows/) });
+    expect(empty.input.files.find((f) => f.kind === 'advisors')?.unusable).toMatch(/has no data rows/);
+
+    // No roster tonight (Monday, the digest day): still the last good one, and A01 gets the digest; A02 (inactive) none.
+    const missing = await night(config, NIGHTS[3] ?? '', {});
+    expect(missing.roster).toMatchObject({ status: 'kept', since: NIGHTS[0], reason: 'no advisors file in the export' });
+    expect(missing.advisorDigests?.advisors.map((a) => [a.advisorId, a.outcome])).toEqual([['A01', 'sent']]);
+    expect(missing.advisorDigests?.unconfiguredAdvisors.count).toBe(0);
+    const preview = await sendAdvisorDigests({ at: Date.now(), runDate: NIGHTS[3] ?? '', runId: 'preview', config, clients: aws.clients, dryRun: true });
+    expect(preview.books?.[0]?.rows.map((r) => r.customerId)).toEqual(IDS);
+  }, 120_000);
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { buildAdvisorBook } from '#shared/advisors/book.ts';
+import { baselineFor, handoversBetween } from '#shared/advisors/handover.ts';
+import { parseConfig } from '#shared/config.ts';
+import { runClock } from '#shared/tiering/profile.ts';
+import { renderAdvisorDigest } from '#shared/templates/advisor-digest.ts';
+import { clientProfile } from '#test/support/profiles.ts';
+
+/** Issue 16 point 5: handovers between two weeks' book pairs, and the introduction in the new advisor's book. */
+
+describe('handovers', () => {
+  it('are the clients whose advisor changed; a first assignment or a removal is none', () => {
+    expect(handoversBetween({ c1: 'A01', c2: 'A01', c3: 'A02' }, { c1: 'A02', c2: 'A01', c4: 'A03' })).toEqual([{ customerId: 'c1', from: 'A01', to: 'A02' }]);
+  });
+
+  it('are told against last week, and a rerun of the week against the same baseline', () => {
+    const stored = { week: '2026-W48', before: { c1: 'A01' }, now: { c1: 'A02' } };
+    expect(baselineFor(stored, '2026-W48')).toEqual({ c1: 'A01' });
+    expect(baselineFor(stored, '2026-W49')).toEqual({ c1: 'A02' });
+    expect(baselineFor(undefined, '2026-W49')).toBeUndefined();
+  });
+
+  it('put the client in the new advisor’s book first, with the previous advisor, the birthday and the past tasks; in both languages', async () => {
+    const config = parseConfig({});
+    const runDate = '2026-11-22';
+    const profile = clientProfile({ customerId: 'c1', firstName: 'Lin', lastName: 'Wang', tier: 'VIC', stage: 'active', advisorId: 'A02', birthday: '1980-03-14', spend12mMinor: 6_000_000, topCategory: 'skincare' });
+    const pastTasks = { given: 3, done: 2, asked: 1, snoozed: 0, left: 0, open: 0 };
+    const book = buildAdvisorBook({
+      advisorId: 'A02', profiles: [profile], runDate, now: runClock(runDate, config.timeZone).now, config, catalog: new Map(), recentTierChanges: [],
+      handovers: new Map([['c1', { from: 'A01', fromName: 'Sophie Martin', pastTasks }]]),
+    });
+    expect(book.rows[0]?.reasons[0]).toEqual({ kind: 'handover', action: 'introduce-yourself', from: 'A01', fromName: 'Sophie Martin', pastTasks, birthday: '1980-03-14' });
+    expect(book.reasonCounts.handover).toBe(1);
+    const en = await renderAdvisorDigest('en', { brandName: 'Maison', currency: 'USD', book, maxRows: 40, categoryNames: { skincare: { en: 'Skincare', 'zh-CN': '护肤' } } });
+    expect(en.text).toContain('Handed over to you from Sophie Martin; birthday 14 March; with them: 3 tasks, 2 done in person, 1 notes sent by email. Introduce yourself with a call or a personal note; they favour Skincare.');
+    const zh = await renderAdvisorDigest('zh-CN', { brandName: 'Maison', currency: 'USD', book, maxRows: 40, categoryNames: { skincare: { en: 'Skincare', 'zh-CN': '护肤' } } });
+    expect(zh.text).toContain('由Sophie Martin交接给您；生日 3月14日；此前共 3 项任务，亲自处理 2 项，邮件发送 1 封。请亲自致电或写信自我介绍；客户偏爱护肤。');
+  });
+});
