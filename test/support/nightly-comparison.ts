@@ -27,6 +27,8 @@ export function comparable(summary: NightlyRunSummary) {
     // Reject locations name each config's own export prefix; line and reason must agree.
     input: { rows: summary.input.rows, rejected: summary.input.rejected, sampleRejects: summary.input.sampleRejects.map((r) => `${r.line} ${r.reason}`) },
     clv: summary.clv,
+    // The roster reaches shard 0 whole, whichever reader read it.
+    roster: summary.roster,
   };
 }
 
