@@ -1,4 +1,5 @@
 import { SendEmailCommand, type MessageHeader, type MessageTag, type SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
+import type { Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
 
 /**
@@ -27,6 +28,27 @@ export interface OutgoingEmail {
   listUnsubscribeUrl?: string;
   /** Optional mailto alternative, with or without the `mailto:` prefix. */
   listUnsubscribeMailto?: string;
+}
+
+/**
+ * An email from the brand to its own people (an advisor's task or digest, the team's nightly
+ * report): from the brand's address, in its configuration set, without unsubscribe headers.
+ */
+export function internalEmail(
+  sender: Pick<Config['sender'], 'fromAddress' | 'configurationSetName'>,
+  to: string,
+  content: { subject: string; html: string; text: string },
+  tags: Record<string, string>,
+): OutgoingEmail {
+  return {
+    to,
+    from: sender.fromAddress,
+    subject: content.subject,
+    html: content.html,
+    text: content.text,
+    ...(sender.configurationSetName ? { configurationSetName: sender.configurationSetName } : {}),
+    tags,
+  };
 }
 
 /** What the mailer needs of an SESv2Client (tests wrap the real one). */

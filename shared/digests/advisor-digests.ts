@@ -7,6 +7,7 @@ import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReasonKind
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, type LedgerTable } from '#shared/delivery/deliver.ts';
+import { internalEmail } from '#shared/delivery/ses-email.ts';
 import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { AdvisorRecord, TierChange } from '#shared/model.ts';
@@ -262,15 +263,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       claimed,
       mailer,
       log,
-      email: {
-        to: advisor.email,
-        from: config.sender.fromAddress,
-        subject: content.subject,
-        html: content.html,
-        text: content.text,
-        ...(config.sender.configurationSetName ? { configurationSetName: config.sender.configurationSetName } : {}),
-        tags: { campaign: ADVISOR_DIGEST_CAMPAIGN, advisor: advisorId },
-      },
+      email: internalEmail(config.sender, advisor.email, content, { campaign: ADVISOR_DIGEST_CAMPAIGN, advisor: advisorId }),
     });
     if (outcome.status === 'sent') {
       result.outcome = 'sent';

@@ -5,6 +5,7 @@ import type { CampaignResults } from '#shared/campaign-results/model.ts';
 import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, type LedgerTable } from '#shared/delivery/deliver.ts';
 import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
+import { internalEmail } from '#shared/delivery/ses-email.ts';
 import { pseudonym, silentLog, type Log } from '#shared/log.ts';
 import { REPORT_FILE, type NightlyReport } from '#shared/reports/nightly-report.ts';
 import { renderNightlyReportHtml } from '#shared/reports/render-html.ts';
@@ -160,15 +161,7 @@ async function sendTeamEmail(options: PublishOptions, email: TeamEmail, log: Log
         claimed: [request],
         mailer,
         log,
-        email: {
-          to,
-          from: config.sender.fromAddress,
-          subject: email.subject,
-          html: email.html,
-          text: email.text,
-          ...(config.sender.configurationSetName ? { configurationSetName: config.sender.configurationSetName } : {}),
-          tags: { kind: 'nightly-report', runDate: summary.runDate },
-        },
+        email: internalEmail(config.sender, to, email, { kind: 'nightly-report', runDate: summary.runDate }),
       });
       if (outcome.status === 'sent') teamEmail.sent++;
       else teamEmail.failed++; // the mailer has logged why, with the address masked

@@ -382,14 +382,13 @@ export async function readBucket(store: WorkStore, plan: SharePlan, shares: read
     const kind = plan.export.files[chunk.file]?.kind as ExportKind;
     const position = { file: locations.get(chunk.file) ?? '', line: 0 };
     // Our own records, as the reader accepted them: not validated again.
-    const hand =
-      kind === 'customers'
-        ? (record: unknown) => handlers.customer(record as CustomerRecord, position)
-        : kind === 'orders'
-          ? (record: unknown) => handlers.order(record as OrderLine, position)
-          : kind === 'advisors'
-            ? (record: unknown) => handlers.advisor?.(record as AdvisorRecord, position)
-            : (record: unknown) => handlers.product(record as ProductRecord, position);
+    const handOf: Record<ExportKind, (record: unknown) => void> = {
+      customers: (record) => handlers.customer(record as CustomerRecord, position),
+      orders: (record) => handlers.order(record as OrderLine, position),
+      products: (record) => handlers.product(record as ProductRecord, position),
+      advisors: (record) => handlers.advisor?.(record as AdvisorRecord, position),
+    };
+    const hand = handOf[kind];
     const count = decodeRecordLines(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), (line, record) => {
       position.line = line;
       hand(record);

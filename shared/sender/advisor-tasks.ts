@@ -3,6 +3,7 @@ import type { DueOccasion } from '#shared/campaigns/due.ts';
 import type { Decision } from '#shared/campaigns/policy.ts';
 import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, type LedgerTable } from '#shared/delivery/deliver.ts';
+import { internalEmail } from '#shared/delivery/ses-email.ts';
 import type { SesMailer } from '#shared/delivery/ses-mailer.ts';
 import type { Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile } from '#shared/model.ts';
@@ -89,15 +90,7 @@ async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion:
         sendAfter: sendAfterLabel(sendAfter({ createdAt: at }, config.advisors.taskWaitDays), locale, config.timeZone),
         links: { done: link('done'), snooze: link('snooze'), send: link('send') },
       });
-      return {
-        to: advisor.email,
-        from: config.sender.fromAddress,
-        subject: content.subject,
-        html: content.html,
-        text: content.text,
-        ...(config.sender.configurationSetName ? { configurationSetName: config.sender.configurationSetName } : {}),
-        tags: { campaign: ADVISOR_TASK_CAMPAIGN, advisor: advisor.advisorId },
-      };
+      return internalEmail(config.sender, advisor.email, content, { campaign: ADVISOR_TASK_CAMPAIGN, advisor: advisor.advisorId });
     },
   });
   return outcome.status === 'sent' || outcome.status === 'maybe-sent';

@@ -15,7 +15,7 @@ import { readCatalog } from '#shared/store/catalog-store.ts';
 import { knownAdvisors } from '#shared/advisors/roster.ts';
 import { readRoster } from '#shared/store/roster-store.ts';
 import { putRun } from '#shared/store/runs-store.ts';
-import { claimEach, deliverClaimed, releaseClaims, type LedgerTable } from '#shared/delivery/deliver.ts';
+import { claimEach, deliverClaimed, releaseClaims } from '#shared/delivery/deliver.ts';
 import {
   claimHoursBetween,
   isClaimable,
@@ -33,7 +33,7 @@ import { normaliseEmail } from '#shared/email.ts';
 import { loadSuppressed } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { SENDER_ALERTS } from './alerts.ts';
-import { recordTaskEmailed, taskGate } from './advisor-tasks.ts';
+import { recordTaskEmailed, taskGate, type TaskGateRun } from './advisor-tasks.ts';
 import { composeEmail, noteAdvisor } from './compose.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
 import { expiryReason } from './expiry.ts';
@@ -306,19 +306,9 @@ function unresolvedSend(entry: LedgerEntry): UnresolvedSend {
   };
 }
 
-/** What every step of one run shares. */
-interface CampaignRun {
-  config: Config;
+/** What every step of one run shares: the advisor-task gate's part (its advisors: the stored roster and the config) and more. */
+interface CampaignRun extends TaskGateRun {
   clients: AwsClients;
-  at: number;
-  runId: string;
-  dryRun: boolean;
-  log: Log;
-  ledger: LedgerTable;
-  mailer: SesMailer;
-  unsubscribeSecret: string;
-  /** The advisors the personal notes go out in the name of (the stored roster and the config). */
-  advisors: ReadonlyMap<string, AdvisorRecord>;
   afterClaim?: (key: LedgerKey) => Promise<void>;
   counts: Record<string, CampaignCounts>;
   plan: PlannedDecision[];

@@ -86,12 +86,7 @@ export class ClientAggregator {
 
   /** Every client seen, customers without orders included, sorted by customerId. */
   *clients(): IterableIterator<ClientFacts> {
-    this.settlePending();
-    const ids = [...this.slots.keys()].sort();
-    for (const id of ids) {
-      const slot = this.slots.get(id);
-      if (slot !== undefined) yield this.factsOf(id, slot);
-    }
+    for (const [id, slot] of this.slotsById()) yield this.factsOf(id, slot);
   }
 
   /**
@@ -100,15 +95,21 @@ export class ClientAggregator {
    * categories and SKU purchases it never reads.
    */
   *clientOrders(): IterableIterator<ClientOrders> {
-    this.settlePending();
-    const ids = [...this.slots.keys()].sort();
-    for (const id of ids) {
-      const slot = this.slots.get(id);
-      if (slot === undefined) continue;
+    for (const [id, slot] of this.slotsById()) {
       const stored = this.store.customers[slot];
       const client: ClientOrders = { customerId: id, orders: this.store.orders(slot) };
       if (stored !== undefined) client.customer = unpackCustomer(id, stored);
       yield client;
+    }
+  }
+
+  /** Every client's id and slot, pending email-only lines settled, sorted by customerId. */
+  private *slotsById(): IterableIterator<[string, number]> {
+    this.settlePending();
+    const ids = [...this.slots.keys()].sort();
+    for (const id of ids) {
+      const slot = this.slots.get(id);
+      if (slot !== undefined) yield [id, slot];
     }
   }
 
