@@ -32,7 +32,7 @@ describe('handovers', () => {
     expect(book.rows[0]?.reasons[0]).toEqual({ kind: 'handover', action: 'introduce-yourself', from: 'A01', fromName: 'Sophie Martin', pastTasks, birthday: '1980-03-14' });
     expect(book.reasonCounts.handover).toBe(1);
     const en = await renderAdvisorDigest('en', { brandName: 'Maison', currency: 'USD', book, maxRows: 40, categoryNames: { skincare: { en: 'Skincare', 'zh-CN': '护肤' } } });
-    expect(en.text).toContain('Handed over to you from Sophie Martin; birthday 14 March; with them: 3 tasks, 2 done in person, 1 notes sent by email. Introduce yourself with a call or a personal note; they favour Skincare.');
+    expect(en.text).toContain('Handed over to you from Sophie Martin; birthday 14 March; with them: 3 tasks, 2 done in person, 1 note sent by email. Introduce yourself with a call or a personal note; they favour Skincare.');
     const zh = await renderAdvisorDigest('zh-CN', { brandName: 'Maison', currency: 'USD', book, maxRows: 40, categoryNames: { skincare: { en: 'Skincare', 'zh-CN': '护肤' } } });
     expect(zh.text).toContain('由Sophie Martin交接给您；生日 3月14日；此前共 3 项任务，亲自处理 2 项，邮件发送 1 封。请亲自致电或写信自我介绍；客户偏爱护肤。');
   });
