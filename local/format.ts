@@ -62,6 +62,8 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   lines.push(`${'Total'.padEnd(10)} ${n(d.clients).padStart(8)}   ${''.padStart(8)}   ${displayMinor(d.revenueMinor, currency).padStart(26)}`);
   lines.push('');
   lines.push(`Stages: ${STAGES.map((s) => `${s} ${n(d.stages[s])}`).join(' · ')}`);
+  const segments = Object.entries(d.rfmSegments ?? {}).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+  if (segments.length > 0) lines.push(`RFM segments (buyers): ${segments.map(([segment, buyers]) => `${segment} ${n(buyers)}`).join(' · ')}`);
   if (d.repurchase && d.repurchase.buyers12m > 0) {
     lines.push(`Repurchase rate: ${pct(d.repurchase.rate)} (${n(d.repurchase.repeatBuyers12m)} of ${n(d.repurchase.buyers12m)} 12-month buyers with 2+ orders)`);
   }
@@ -72,6 +74,7 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   );
   lines.push(`  tiers:  ${movementsLine(changes.tierMovements)}`);
   lines.push(`  stages: ${movementsLine(changes.stageMovements)}`);
+  if (changes.rfmSegmentMovements && Object.keys(changes.rfmSegmentMovements).length > 0) lines.push(`  RFM segments: ${movementsLine(changes.rfmSegmentMovements)}`);
   lines.push(
     `Written: ${n(written.profiles)} profiles (${n(changes.unchangedProfiles)} unchanged, skipped), ` +
       `${n(written.tierHistory)} tier-history records, ${n(written.retries)} retried batches`,

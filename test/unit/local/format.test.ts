@@ -29,3 +29,21 @@ describe('formatNightlySummary: the CLV lines', () => {
     expect(text).not.toMatch(/Rising clients: 0/);
   });
 });
+
+describe('formatNightlySummary: the RFM segments', () => {
+  it('counts the buyers per segment, largest first, and the segment movements', () => {
+    const night = summary(RUN_DATE, profiles(300));
+    night.distribution.rfmSegments = { loyal: 12, champions: 30, lost: 12 };
+    night.changes.rfmSegmentMovements = { 'loyal→champions': 2, 'new→promising': 5 };
+    const text = formatNightlySummary(night);
+    expect(text).toContain('RFM segments (buyers): champions 30 · lost 12 · loyal 12');
+    expect(text).toContain('  RFM segments: new→promising 5, loyal→champions 2');
+  });
+
+  it('says nothing of segments a summary does not have', () => {
+    const night = summary(RUN_DATE, profiles(300));
+    delete night.distribution.rfmSegments;
+    delete night.changes.rfmSegmentMovements;
+    expect(formatNightlySummary(night)).not.toContain('RFM segments');
+  });
+});
