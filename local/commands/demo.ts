@@ -5,7 +5,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { uploadDirectory } from '#shared/aws/s3-objects.ts';
 import { loadConfig, parseConfig, type Config } from '#shared/config.ts';
-import { CATEGORY_NAMES } from '#local/generate/catalogue.ts';
+import { CATEGORY_NAMES, DEMO_SHOP_URL } from '#local/generate/catalogue.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { nightBefore } from '#shared/nightly/run-date.ts';
 import { runNightly } from '#shared/nightly/run.ts';
@@ -75,6 +75,21 @@ function withDemoAdvisors(config: Config, runDate: string): Config {
 function withDemoCategoryNames(config: Config): Config {
   if (Object.keys(config.categoryNames).length > 0) return config;
   return { ...config, categoryNames: CATEGORY_NAMES };
+}
+
+/** The sample brand's postal address, for the footer of its emails (CAN-SPAM). */
+const DEMO_POSTAL_ADDRESS = ['1 Demo Plaza, Suite 100', 'Shanghai 200000, China'];
+
+/** Without a shop in the config, the generated catalogue's (the buttons and product links lead there) and a postal address for the footer. */
+function withDemoShop(config: Config): Config {
+  return {
+    ...config,
+    sender: {
+      ...config.sender,
+      shopUrl: config.sender.shopUrl ?? DEMO_SHOP_URL,
+      postalAddress: config.sender.postalAddress ?? DEMO_POSTAL_ADDRESS,
+    },
+  };
 }
 
 /** The final states an occasion can end an hour in (the ledger's statuses; 'claimed': a stale claim). */
@@ -186,8 +201,10 @@ export async function demoCommand(raw: unknown): Promise<void> {
   // The clock enters here: without --date, the night before now in brand time.
   const runDate = options.date ?? nightBefore(Date.now(), loaded);
   // A dry run sends nothing at all: no team email, no advisor digest, beside the sender's dry run.
-  const config = withDemoCategoryNames(
-    options.dryRun ? parseConfig({ ...loaded, reports: { ...loaded.reports, teamAddresses: [], advisors: {} } }) : withDemoAdvisors(loaded, runDate),
+  const config = withDemoShop(
+    withDemoCategoryNames(
+      options.dryRun ? parseConfig({ ...loaded, reports: { ...loaded.reports, teamAddresses: [], advisors: {} } }) : withDemoAdvisors(loaded, runDate),
+    ),
   );
   const say = (text: string) => {
     if (!options.json) process.stderr.write(`${text}\n`);
