@@ -46,6 +46,8 @@ interface PoolState {
   taken: Set<string>;
   /** Codes before it are taken or were tried: the next draw starts here. */
   cursor: number;
+  /** Draws from one pool go one at a time (the cursor is shared); other runs are kept apart by the table's conditions. */
+  queue: Promise<unknown>;
   counts: CouponPoolCounts;
 }
 
@@ -80,7 +82,7 @@ export function couponDrawer(options: CouponDrawerOptions): CouponDrawer {
     if (parsed.invalidLines.length > 0) log.warn('coupon pool lines that are not a valid code, skipped', { campaignId, lines: parsed.invalidLines.slice(0, 20), count: parsed.invalidLines.length });
     const taken = await takenCodes(coupons, campaignId);
     const counts: CouponPoolCounts = { pool: parsed.codes.length, left: 0, drawn: 0, reused: 0, noCode: 0, invalidLines: parsed.invalidLines, missing: text === undefined };
-    const state: PoolState = { codes: parsed.codes, taken, cursor: 0, counts };
+    const state: PoolState = { codes: parsed.codes, taken, cursor: 0, queue: Promise.resolve(), counts };
     settled.set(campaignId, state);
     return state;
   };
@@ -128,7 +130,9 @@ export function couponDrawer(options: CouponDrawerOptions): CouponDrawer {
         pool.counts.reused++;
         return { status: 'code', code: earlier };
       }
-      const code = await draw(pool, occasion.campaignId, ref);
+      const drawn = pool.queue.then(() => draw(pool, occasion.campaignId, ref));
+      pool.queue = drawn.catch(() => undefined);
+      const code = await drawn;
       if (code !== undefined) return { status: 'code', code };
       pool.counts.noCode++;
       return { status: 'none', reason: pool.counts.missing ? 'coupon-pool-missing' : 'coupon-pool-empty' };
