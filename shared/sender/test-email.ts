@@ -63,8 +63,8 @@ function pickProducts(kind: CampaignDefinition['kind'], products: readonly Produ
 
 /**
  * The occasion of `campaign` for the client: due at `at`, else the first moment it falls due
- * (their sign-up or first order, then each day of the next two years), so any email can be
- * proofread. Undefined when it never applies (no replenishable product, no order).
+ * (their sign-up or first order, then each day of the two years from their last order), so any
+ * email can be proofread. Undefined when it never applies (no replenishable product, no order).
  */
 export function occasionToShow(profile: ClientProfile, campaign: CampaignDefinition, catalog: ProductCatalog, config: Pick<Config, 'campaigns' | 'timeZone'>, at: number): DueOccasion | undefined {
   const context: CampaignContext = { campaigns: { ...config.campaigns, campaigns: [{ ...campaign, enabled: true }] }, brandTimeZone: config.timeZone };
@@ -75,8 +75,11 @@ export function occasionToShow(profile: ClientProfile, campaign: CampaignDefinit
     const found = dueOccasions(profile, catalog, when, context)[0];
     if (found) return found;
   }
+  // From the last order (a reminder or a win-back of a client who bought long ago lies in the past), two years on.
+  const lastOrder = profile.lastOrderAt === undefined ? Number.NaN : Date.parse(profile.lastOrderAt);
+  const from = Number.isFinite(lastOrder) ? Math.min(lastOrder, at) : at;
   for (let day = 0; day < 730; day++) {
-    const found = dueOccasions(profile, catalog, at + day * DAY_MS, context)[0];
+    const found = dueOccasions(profile, catalog, from + day * DAY_MS, context)[0];
     if (found) return found;
   }
   return undefined;
