@@ -33,6 +33,8 @@ interface LayoutCopy {
   runsOut: string;
   /** The link under a product. */
   viewProduct: string;
+  /** Between a product's name and its price in the text email. */
+  comma: string;
 }
 
 const LAYOUT_COPY: Record<'en' | 'zh-CN', LayoutCopy> = {
@@ -42,6 +44,7 @@ const LAYOUT_COPY: Record<'en' | 'zh-CN', LayoutCopy> = {
     colon: ': ',
     runsOut: 'Runs out around {{ p.runOutDate }}',
     viewProduct: 'View in the shop',
+    comma: ', ',
   },
   'zh-CN': {
     footerReason: '您收到这封邮件，是因为您是{{ brandName }}的顾客。',
@@ -49,6 +52,7 @@ const LAYOUT_COPY: Record<'en' | 'zh-CN', LayoutCopy> = {
     colon: '：',
     runsOut: '预计{{ p.runOutDate }}左右用完',
     viewProduct: '前往官网查看',
+    comma: '，',
   },
 };
 
@@ -148,9 +152,11 @@ function htmlProducts(copy: LayoutCopy): string {
 }
 
 function textProducts(copy: LayoutCopy, runsOutAround: [string, string]): string {
-  return `{% for p in products %}- {{ p.name }}{% if p.price %}, {{ p.price }}{% endif %}{% if p.runOutDate %}${runsOutAround[0]}{{ p.runOutDate }}${runsOutAround[1]}{% endif %}
+  // The blank line after the list keeps what follows (the offer) from reading as one more item.
+  return `{% for p in products %}- {{ p.name }}{% if p.price %}${copy.comma}{{ p.price }}{% endif %}{% if p.runOutDate %}${runsOutAround[0]}{{ p.runOutDate }}${runsOutAround[1]}{% endif %}
 {% if p.url %}  ${copy.viewProduct}${copy.colon}{{ p.url }}
-{% endif %}{% endfor %}`;
+{% endif %}{% endfor %}{% if products.size > 0 %}
+{% endif %}`;
 }
 
 const paragraph = `margin:0 0 16px 0;`;
