@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import type { CouponSource } from './schema.ts';
 
 /**
  * Coupon codes of their own for each occasion (an offer's `couponFrom`), the pure part: the
@@ -11,6 +10,22 @@ import type { CouponSource } from './schema.ts';
 /** The rule every code obeys, from a pool, a scheme or the config (the templates check it again). */
 export const COUPON_CODE_RE = /^[A-Za-z0-9_-]{1,40}$/;
 export const couponCode = z.string().regex(COUPON_CODE_RE, 'must be 1-40 letters, digits, - or _');
+
+/**
+ * Where an occasion's own coupon code comes from: `pool`, one code of the CSV uploaded for the
+ * campaign, claimed once in DynamoDB (no code left: no email); `scheme`, the prefix and an HMAC of
+ * the client and the occasion (deterministic: a rerun sends the same code).
+ */
+export const couponSourceSchema = z.discriminatedUnion('from', [
+  z.strictObject({ from: z.literal('pool') }),
+  z.strictObject({
+    from: z.literal('scheme'),
+    prefix: z.string().regex(/^[A-Z0-9]{0,12}$/, 'must be 0-12 capital letters or digits'),
+    /** Characters after the prefix (base32, no 0/1/O/I to misread). */
+    length: z.number().int().min(6).max(20).default(10),
+  }),
+]);
+export type CouponSource = z.infer<typeof couponSourceSchema>;
 
 /** Base32 without 0/O and 1/I, which are misread when a code is typed from an email. */
 export const CODE_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';

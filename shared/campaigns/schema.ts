@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { STAGES, TIERS } from '#shared/model.ts';
-import { couponCode } from './coupon-codes.ts';
+import { couponCode, couponSourceSchema } from './coupon-codes.ts';
 
 /**
  * Campaigns are data: which moments trigger an email, for whom, when, with which template and
@@ -29,22 +29,6 @@ const share = z.number().min(0).max(1);
 const campaignId = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be 1-64 lower-case letters, digits or "-", starting with a letter or digit');
-
-/**
- * Where an occasion's own coupon code comes from: `pool`, one code of the CSV uploaded for the
- * campaign, claimed once in DynamoDB (no code left: no email); `scheme`, the prefix and an HMAC of
- * the client and the occasion (deterministic: a rerun sends the same code).
- */
-export const couponSourceSchema = z.discriminatedUnion('from', [
-  z.strictObject({ from: z.literal('pool') }),
-  z.strictObject({
-    from: z.literal('scheme'),
-    prefix: z.string().regex(/^[A-Z0-9]{0,12}$/, 'must be 0-12 capital letters or digits'),
-    /** Characters after the prefix (base32, no 0/1/O/I to misread). */
-    length: z.number().int().min(6).max(20).default(10),
-  }),
-]);
-export type CouponSource = z.infer<typeof couponSourceSchema>;
 
 export const offerSchema = z
   .strictObject({
