@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatCampaignSummary } from '#local/format.ts';
 import { writeObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import { jsonLog } from '#shared/log.ts';
@@ -83,6 +84,7 @@ describe('coupon pools on the embedded AWS', () => {
     const [heldClient] = held;
     expect(await emailsTo(aws, `${heldClient?.customerId}@example.com`)).toHaveLength(0);
     expect(lines.find((l) => l.alert === 'coupon-pool-low')).toMatchObject({ campaignId: 'welcome', left: 0, noCode: 1 });
+    expect(formatCampaignSummary(summary, config.timeZone)).toContain('Coupon pool welcome: 0 of 1 codes left (1 drawn, 0 given again); WARNING: 1 emails held for want of a code (pool empty)');
 
     await uploadPool(config, ['ONLY-ONE', 'SECOND-ONE']);
     const later = await runCampaignHour(aws, config, AT + HOUR, 'empty-2');
