@@ -13,7 +13,7 @@ import type { RosterOutcome } from '#shared/advisors/roster.ts';
 import { settleRoster } from '#shared/store/roster-store.ts';
 import { advisorDigestsOfNight, type AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import { exportPrefix, reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
-import { writeCatalog } from '#shared/store/catalog-store.ts';
+import { writeCatalog, writeCategoryAffinity } from '#shared/store/catalog-store.ts';
 import { putRun } from '#shared/store/runs-store.ts';
 import { isErased, loadErasures } from '#shared/store/erasure-store.ts';
 import { readBeforeImages } from '#shared/store/night-plans.ts';
@@ -29,6 +29,7 @@ import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { SINGLE_SHARD, type ShardSpec } from './shards.ts';
 import { distributionCollector, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
+import { categoryAffinityCollector, mergeCategoryAffinities, type CategoryAffinity } from '#shared/tiering/category-affinity.ts';
 import { tallyShardCampaigns, writeCampaignResults } from './campaign-results.ts';
 import type { CampaignHeadline, CampaignTallies } from '#shared/campaign-results/results.ts';
 import { publishNightlyReport } from './publish-report.ts';
@@ -329,6 +330,8 @@ export interface ShardOutcome {
   warnings: FieldWarning[];
   /** The period's campaign decisions of the shard's clients, followed over each window. */
   campaignTallies: CampaignTallies;
+  /** What the shard's buyers of each top category bought besides it (added up by finishNight). */
+  categoryAffinity: CategoryAffinity;
   /** Clients of earlier attempts' plans the shard handled (the rest are put back by finishNight). */
   plannedHandled: string[];
   /** Shard 0: what the night did with the advisors roster. */
@@ -367,7 +370,11 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   else if (models.clv.report.warnings.length > 0 && shard.index === 0) log.warn('clv fit warnings', { warnings: models.clv.report.warnings });
   // Profiles are built, counted and compared in one pass: only the changed ones are kept.
   const tonight = distributionCollector();
-  const profiles = passingThrough(shardProfiles(context, shardRead, models), tonight.add);
+  const affinity = categoryAffinityCollector();
+  const profiles = passingThrough(shardProfiles(context, shardRead, models), (profile) => {
+    tonight.add(profile);
+    affinity.add(profile);
+  });
   const diff = diffProfiles(profiles, (id) => beforeState(base, id), runDate);
   const shardDistribution = tonight.result();
   onProgress({ step: 'compute', done: shardDistribution.clients, total: shardDistribution.clients });
@@ -420,6 +427,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
     rejects: shard.index === 0 ? [...read.rejects, ...unknownCustomers.rejects] : unknownCustomers.rejects,
     warnings: shard.index === 0 ? read.warnings : [],
     campaignTallies,
+    categoryAffinity: affinity.result(),
     plannedHandled: applied.plannedHandled,
     ...(roster === undefined ? {} : { roster }),
   };
@@ -488,6 +496,7 @@ export async function finishNight(
   const bucket = reportsBucket(config);
   const summaryKey = `${reportPrefix(config, 'nightly', runDate)}/summary.json`;
   const campaignResults = await writeCampaignResults({ config, clients, runDate, tallies: outcomes.map((o) => o.campaignTallies), log });
+  await writeCategoryAffinity(clients.s3, config, mergeCategoryAffinities(outcomes.map((o) => o.categoryAffinity)));
   // By file and line, whichever shard found them.
   const rejects = outcomes
     .flatMap((o) => o.rejects)

@@ -29,6 +29,11 @@ export function catalogKey(config: Config): string {
   return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/products.json` : 'catalog/products.json';
 }
 
+/** What the clients of each top category buy besides it (shared/tiering/category-affinity.ts), from the last nightly run. */
+export function categoryAffinityKey(config: Config): string {
+  return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/category-affinity.json` : 'catalog/category-affinity.json';
+}
+
 /** The last good advisors roster a nightly run read (shared/advisors/roster.ts), beside the catalogue. */
 export function rosterKey(config: Config): string {
   return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/advisors.json` : 'catalog/advisors.json';

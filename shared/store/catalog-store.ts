@@ -2,7 +2,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import type { ProductRecord } from '#shared/model.ts';
-import { catalogKey, reportsBucket } from './buckets.ts';
+import { emptyCategoryAffinity, type CategoryAffinity } from '#shared/tiering/category-affinity.ts';
+import { catalogKey, categoryAffinityKey, reportsBucket } from './buckets.ts';
 
 /**
  * The product catalogue: the products the last nightly run read, kept as one JSON object beside
@@ -27,4 +28,16 @@ export async function readCatalog(s3: S3Client, config: Config): Promise<Map<str
   // Our own object, written by writeCatalog.
   const products = JSON.parse(text || '[]') as ProductRecord[];
   return catalogBySku(products);
+}
+
+/** Stores the night's category affinity (every shard's counts added up), for the sender's cross-category picks. */
+export async function writeCategoryAffinity(s3: S3Client, config: Config, affinity: CategoryAffinity): Promise<void> {
+  await writeJsonObject(s3, { bucket: reportsBucket(config), key: categoryAffinityKey(config) }, affinity);
+}
+
+/** The stored category affinity; empty before the first night that wrote one. */
+export async function readCategoryAffinity(s3: S3Client, config: Config): Promise<CategoryAffinity> {
+  const text = await readObjectText(s3, reportsBucket(config), categoryAffinityKey(config));
+  // Our own object, written by writeCategoryAffinity.
+  return text ? (JSON.parse(text) as CategoryAffinity) : emptyCategoryAffinity();
 }

@@ -1,5 +1,7 @@
 import { appendFile, copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { categoryAffinityCollector } from '#shared/tiering/category-affinity.ts';
+import type { ClientProfile } from '#shared/model.ts';
 import { describe, expect, it } from 'vitest';
 import { generateExport } from '#local/generate/generate.ts';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
@@ -55,7 +57,13 @@ describe('sharded nightly run', () => {
       expect(comparable(three)).toEqual(comparable(one));
       expect(await rowObjects(aws, three)).toEqual(await rowObjects(aws, one));
       expect(one.clv.fitted).toBe(true);
-      expect(await storedState(aws, sharded)).toEqual(await storedState(aws, single));
+      const stored = await storedState(aws, single);
+      expect(await storedState(aws, sharded)).toEqual(stored);
+      // The category affinity is the stored profiles', whichever shard counted them.
+      const fromProfiles = categoryAffinityCollector();
+      for (const profile of stored.profiles) fromProfiles.add(profile as unknown as ClientProfile);
+      expect(stored.categoryAffinity).toEqual(fromProfiles.result());
+      expect(Object.keys(stored.categoryAffinity.buyers).length).toBeGreaterThan(1);
       written.push(one.written.profiles);
     }
     // The second night rewrote some profiles, not all: the comparison covered the diff path too.

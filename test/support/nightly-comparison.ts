@@ -1,6 +1,7 @@
 import { parseS3Url, readObjectText } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
+import { readCategoryAffinity } from '#shared/store/catalog-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { scanTable } from './emulator-data.ts';
 import type { SharedAws } from './local-aws.ts';
@@ -32,12 +33,13 @@ export function comparable(summary: NightlyRunSummary) {
   };
 }
 
-/** Every profile and tier movement a configuration's tables hold, in a stable order. */
+/** Every profile and tier movement a configuration's tables hold, in a stable order, and the category affinity it stored. */
 export async function storedState(aws: Clients, config: Config) {
   const tables = tableNames(config);
   return {
     profiles: await scanSorted(aws, tables.profiles, (i) => String(i.customerId)),
     history: await scanSorted(aws, tables.tierHistory, (i) => `${String(i.customerId)}#${String(i.runDate)}`),
+    categoryAffinity: await readCategoryAffinity(aws.clients.s3, config),
   };
 }
 

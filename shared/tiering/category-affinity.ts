@@ -1,0 +1,88 @@
+import type { ClientProfile } from '#shared/model.ts';
+
+/**
+ * What the clients of each top category buy besides it (domain.md's cross-category play: a
+ * Potential or Entry client is shown a category they have not bought, chosen by what clients
+ * with their top category buy most). Counted over the night's buyers as their profiles go by,
+ * added up across shards, and stored for the sender, which reads only the clients due.
+ * Pure.
+ */
+export interface CategoryAffinity {
+  /** Buyers per top category. */
+  buyers: Record<string, number>;
+  /** Top category → another category → how many of those buyers bought it too. */
+  alsoBought: Record<string, Record<string, number>>;
+}
+
+/** Below this many buyers of a top category, its own ranking is noise: the brand-wide one is used. */
+export const MIN_AFFINITY_BUYERS = 20;
+
+/** The categories a client has bought, from their profile's SKU purchases. */
+export function categoriesBought(profile: Pick<ClientProfile, 'skus'>): Set<string> {
+  const categories = new Set<string>();
+  for (const purchase of Object.values(profile.skus)) if (purchase.category) categories.add(purchase.category);
+  return categories;
+}
+
+export function emptyCategoryAffinity(): CategoryAffinity {
+  return { buyers: {}, alsoBought: {} };
+}
+
+/** Adds one client: a buyer with a top category counts towards it, with every other category they bought. */
+export function addToCategoryAffinity(affinity: CategoryAffinity, profile: Pick<ClientProfile, 'topCategory' | 'skus'>): void {
+  const top = profile.topCategory;
+  if (!top) return;
+  affinity.buyers[top] = (affinity.buyers[top] ?? 0) + 1;
+  const row = (affinity.alsoBought[top] ??= {});
+  for (const category of categoriesBought(profile)) if (category !== top) row[category] = (row[category] ?? 0) + 1;
+}
+
+/** Counts the profiles shown to `add`; `result()` is the affinity so far. */
+export function categoryAffinityCollector(): { add: (profile: Pick<ClientProfile, 'topCategory' | 'skus'>) => void; result: () => CategoryAffinity } {
+  const affinity = emptyCategoryAffinity();
+  return { add: (profile) => addToCategoryAffinity(affinity, profile), result: () => affinity };
+}
+
+/** The shards' counts added up: the affinity of the whole base. */
+export function mergeCategoryAffinities(parts: readonly CategoryAffinity[]): CategoryAffinity {
+  const merged = emptyCategoryAffinity();
+  for (const part of parts) {
+    for (const [top, n] of Object.entries(part.buyers)) merged.buyers[top] = (merged.buyers[top] ?? 0) + n;
+    for (const [top, row] of Object.entries(part.alsoBought)) {
+      const into = (merged.alsoBought[top] ??= {});
+      for (const [category, n] of Object.entries(row)) into[category] = (into[category] ?? 0) + n;
+    }
+  }
+  return merged;
+}
+
+/** Categories by count, most first, then by name so that the ranking is stable. */
+function ranked(counts: Record<string, number>): string[] {
+  return Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
+    .map(([category]) => category);
+}
+
+/** How many buyers bought each category at all (their top category or another), brand-wide. */
+function brandWide(affinity: CategoryAffinity): Record<string, number> {
+  const counts: Record<string, number> = { ...affinity.buyers };
+  for (const row of Object.values(affinity.alsoBought)) for (const [category, n] of Object.entries(row)) counts[category] = (counts[category] ?? 0) + n;
+  return counts;
+}
+
+/**
+ * The category to show a client who has not bought it: the one most bought by clients with the
+ * same top category (when at least MIN_AFFINITY_BUYERS of them), else the one most bought
+ * brand-wide; undefined when the client has bought every category anyone bought, or has no top
+ * category (no purchase to go from).
+ */
+export function crossCategoryPick(profile: Pick<ClientProfile, 'topCategory' | 'skus'>, affinity: CategoryAffinity): string | undefined {
+  const top = profile.topCategory;
+  if (!top) return undefined;
+  const bought = categoriesBought(profile);
+  bought.add(top);
+  const own = (affinity.buyers[top] ?? 0) >= MIN_AFFINITY_BUYERS ? ranked(affinity.alsoBought[top] ?? {}) : [];
+  for (const category of [...own, ...ranked(brandWide(affinity))]) if (!bought.has(category)) return category;
+  return undefined;
+}

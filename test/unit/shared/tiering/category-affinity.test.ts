@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { ClientProfile, SkuPurchase } from '#shared/model.ts';
+import {
+  categoriesBought,
+  categoryAffinityCollector,
+  crossCategoryPick,
+  MIN_AFFINITY_BUYERS,
+  mergeCategoryAffinities,
+  type CategoryAffinity,
+} from '#shared/tiering/category-affinity.ts';
+
+type Buyer = Pick<ClientProfile, 'topCategory' | 'skus'>;
+
+const purchase = (category: string | undefined): SkuPurchase => ({
+  ...(category === undefined ? {} : { category }),
+  lastPurchasedAt: '2026-10-01T00:00:00.000Z',
+  quantity: 1,
+  purchases: 1,
+});
+
+/** A buyer with a top category and one SKU per category bought. */
+function buyer(top: string | undefined, ...categories: string[]): Buyer {
+  return {
+    ...(top === undefined ? {} : { topCategory: top }),
+    skus: Object.fromEntries([top, ...categories].filter((c): c is string => c !== undefined).map((c, i) => [`SKU-${i}-${c}`, purchase(c)])),
+  };
+}
+
+function affinityOf(buyers: readonly Buyer[]): CategoryAffinity {
+  const collector = categoryAffinityCollector();
+  for (const b of buyers) collector.add(b);
+  return collector.result();
+}
+
+const CATEGORIES = ['skincare', 'fragrance', 'makeup', 'leather-goods', 'home', 'ready-to-wear'];
+const buyerArb = fc
+  .record({ top: fc.option(fc.constantFrom(...CATEGORIES), { nil: undefined }), others: fc.subarray(CATEGORIES) })
+  .map(({ top, others }) => buyer(top, ...others));
+
+describe('category affinity', () => {
+  it('counts, per top category, its buyers and the other categories they bought', () => {
+    const affinity = affinityOf([
+      buyer('skincare', 'fragrance', 'makeup'),
+      buyer('skincare', 'fragrance'),
+      buyer('skincare', 'skincare'),
+      buyer('home'),
+      buyer(undefined, 'home'), // a prospect-like profile without a top category: not counted
+    ]);
+    expect(affinity).toEqual({
+      buyers: { skincare: 3, home: 1 },
+      alsoBought: { skincare: { fragrance: 2, makeup: 1 }, home: {} },
+    });
+    expect([...categoriesBought({ skus: { a: purchase('x'), b: purchase(undefined), c: purchase('x') } })]).toEqual(['x']);
+  });
+
+  it('adds up over shards: any split of the buyers merges into the affinity of all (property)', () => {
+    fc.assert(
+      fc.property(fc.array(buyerArb, { maxLength: 60 }), fc.array(fc.nat(3), { maxLength: 60 }), (buyers, shardOf) => {
+        const parts = [0, 1, 2, 3].map((shard) => affinityOf(buyers.filter((_, i) => (shardOf[i] ?? 0) === shard)));
+        expect(mergeCategoryAffinities(parts)).toEqual(affinityOf(buyers));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("picks what clients with the same top category buy most, once there are enough of them; else the brand's most bought", () => {
+    const many = Array.from({ length: MIN_AFFINITY_BUYERS }, (_, i) => buyer('skincare', ...(i < 15 ? ['fragrance'] : ['makeup'])));
+    const brand = [...many, ...Array.from({ length: 30 }, () => buyer('home', 'ready-to-wear'))];
+    const affinity = affinityOf(brand);
+    // Skincare buyers buy fragrance most: a skincare client without fragrance is shown it.
+    expect(crossCategoryPick(buyer('skincare', 'makeup'), affinity)).toBe('fragrance');
+    // One who has fragrance: the next of their group.
+    expect(crossCategoryPick(buyer('skincare', 'fragrance'), affinity)).toBe('makeup');
+    // Both: the brand-wide ranking (home 30, ready-to-wear 30: by name).
+    expect(crossCategoryPick(buyer('skincare', 'fragrance', 'makeup'), affinity)).toBe('home');
+    // Too few leather-goods buyers to rank on their own: the brand-wide one.
+    expect(crossCategoryPick(buyer('leather-goods'), affinityOf([...brand, buyer('leather-goods', 'makeup')]))).toBe('home');
+    // No top category, or every category bought: nothing to show.
+    expect(crossCategoryPick(buyer(undefined, 'home'), affinity)).toBeUndefined();
+    expect(crossCategoryPick(buyer('home', 'skincare', 'fragrance', 'makeup', 'ready-to-wear'), affinity)).toBeUndefined();
+  });
+
+  it('never picks a category the client bought, nor their top one, and picks the same for the same input (property)', () => {
+    fc.assert(
+      fc.property(fc.array(buyerArb, { maxLength: 80 }), buyerArb, (brand, client) => {
+        const affinity = affinityOf(brand);
+        const pick = crossCategoryPick(client, affinity);
+        if (pick === undefined) return;
+        expect(categoriesBought(client).has(pick)).toBe(false);
+        expect(pick).not.toBe(client.topCategory);
+        expect(crossCategoryPick(client, mergeCategoryAffinities([affinity]))).toBe(pick);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
