@@ -121,15 +121,28 @@ export function buildProgram(): Command {
     .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
     .action(async (options) => (await import('./commands/forget.ts')).forgetCommand(options));
 
-  program
-    .command('preview')
-    .description('Print the email a client would get from a campaign, rendered from their stored profile.')
-    .requiredOption('--campaign <id>', 'campaign id, e.g. welcome, replenishment, winback')
-    .requiredOption('--customer <id>', 'customer id')
-    .option('--at <iso-time>', 'the clock to evaluate the campaign at (default: now)')
+  const emailChoice = (command: Command) =>
+    command
+      .requiredOption('--campaign <id>', 'campaign id, e.g. welcome, replenishment, winback')
+      .option('--customer <id>', 'a stored client (default: a made-up client who bought from the stored catalogue)')
+      .addOption(new Option('--locale <locale>', 'the email\'s language (default: the client\'s; en for a made-up client)').choices(['en', 'zh-CN']))
+      .addOption(new Option('--tier <tier>', 'the made-up client\'s tier (VIC gets the personal note)').choices(['VIC', 'Core', 'Potential', 'Entry', 'Prospect']).default('Core'))
+      .option('--at <iso-time>', 'the clock to evaluate the campaign at (default: now)')
+      .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'));
+
+  emailChoice(program.command('preview').description('Print the email a client (stored or made up) would get from a campaign.'))
     .addOption(new Option('--format <format>', 'body to print').choices(['text', 'html']).default('text'))
-    .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
     .action(async (options) => (await import('./commands/preview.ts')).previewCommand(options));
+
+  emailChoice(
+    program
+      .command('send-test')
+      .description('Send a campaign\'s email, marked [TEST], to one of the brand\'s own addresses through SES (the local inbox when local): no ledger, no cap.'),
+  )
+    .requiredOption('--to <address>', 'where the test goes: an address at sender.internalDomains (default: the sender address\'s domain)')
+    .option('--allow-external', 'send to an address outside the internal domains', false)
+    .option('--json', 'print the result as one JSON object on stdout', false)
+    .action(async (options) => (await import('./commands/send-test.ts')).sendTestCommand(options));
 
   program
     .command('report')

@@ -202,8 +202,39 @@ export const senderSchema = z
      * 'expired'. Longer than the longest outage the hourly runs should catch up after.
      */
     expiryLookbackHours: z.number().int().min(1).max(24 * 31).default(72),
-    /** The shop's link for the email buttons. */
-    shopUrl: z.string().url().optional(),
+    /** The shop's link for the email buttons (each link gets the campaign's UTM parameters). */
+    shopUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    /** utm_source of every shop link in a campaign email (utm_medium is "email", utm_campaign the campaign id). */
+    utmSource: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"')
+      .default('clientele'),
+    /**
+     * The brand's postal address, one line per entry, printed in the footer of every marketing
+     * email (CAN-SPAM asks for a valid physical postal address).
+     */
+    postalAddress: z.array(z.string().trim().min(1).max(120)).min(1).max(6).optional(),
+    /**
+     * Domains `clientele send-test` may send to without --allow-external (the brand's own people).
+     * Empty: the domain of fromAddress.
+     */
+    internalDomains: z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain such as example.com').toLowerCase()).default([]),
+  })
+  .prefault({});
+
+/** Coupon codes drawn from a pool the brand uploads per campaign (an offer's `couponFrom: { from: 'pool' }`). */
+export const couponsSchema = z
+  .object({
+    /**
+     * Folder of the pools in the exports bucket: `<prefix>/<campaignId>.csv`, one `code` column.
+     * Codes are claimed in DynamoDB (the coupon-codes table), each once.
+     */
+    poolsPrefix: z
+      .string()
+      .default('coupon-pools')
+      .transform((p) => p.replace(/^\/+|\/+$/g, '')),
+    /** A pool with fewer unclaimed codes than this after a run raises the CouponPoolsLow alarm. */
+    lowBelow: z.number().int().min(0).default(100),
   })
   .prefault({});
 
@@ -244,6 +275,8 @@ export const configFieldsSchema = z
     /** The lifecycle campaigns (welcome, replenishment, win-back) and the sending policy. */
     campaigns: campaignsConfigSchema.prefault({}),
     sender: senderSchema,
+    /** Coupon pools: where they are uploaded, when one counts as running low. */
+    coupons: couponsSchema,
     /** Predicted lifetime value (BG/NBD + Gamma-Gamma), stored on the profiles each night. */
     clv: clvSchema,
     /** The nightly report, campaign results and the advisors' weekly digests. */

@@ -32,6 +32,8 @@ const ERROR_CODES = {
    * account. Its message (and the run's summary) says what to look at; the stack would not.
    */
   CAMPAIGN_RUN_HALTED: 'user',
+  /** `clientele send-test`: SES did not take the test email (its message says why). */
+  SEND_TEST_FAILED: 'user',
   /** A secret could not be read through the Parameters and Secrets extension. */
   SECRET_UNREADABLE: 'internal',
   /** An email the code built cannot be sent as is (no sendable From, an empty body, a bad header). */

@@ -58,6 +58,14 @@ export interface ProductRecord {
   /** Use-up cycle of one unit in days; undefined when not replenishable. */
   replenishDays?: number;
   season?: string;
+  /** The product's page in the shop (http/https): the product block links to it. */
+  url?: string;
+  /** A picture of the product (http/https) for the product block. */
+  imageUrl?: string;
+  /** The shop price in integer minor units of `currency` (the row's, or the brand's). */
+  priceMinor?: number;
+  /** Set with priceMinor. */
+  currency?: string;
 }
 
 /** A client advisor as the roster (advisors.csv|jsonl) describes them. Names and addresses never reach a log. */

@@ -49,6 +49,20 @@ export function parseAmount(value: string, currency: string): number | undefined
   return parsePlainAmount(value, currency) ?? parseAmountByPattern(value, currency);
 }
 
+const PLAIN_DECIMAL_RE = /^(\d+)(?:\.(\d+))?$/;
+
+/**
+ * A price as an export writes it ("1280", "1280.5", "1280.50") in exact minor units of `currency`:
+ * unsigned, no separators, at most the currency's decimals (a price is never rounded: "12.345" USD
+ * is refused, as is a JSON float that printed as "0.30000000000000004"). Undefined if invalid.
+ */
+export function parsePrice(value: string, currency: string): number | undefined {
+  const m = PLAIN_DECIMAL_RE.exec(value);
+  if (!m) return undefined;
+  if ((m[2] ?? '').length > currencyExponent(currency)) return undefined;
+  return parseAmount(value, currency);
+}
+
 /** parseAmount's general reading, by pattern; exported for the test that holds its fast path to it. */
 export function parseAmountByPattern(value: string, currency: string): number | undefined {
   const m = AMOUNT_RE.exec(value.trim());

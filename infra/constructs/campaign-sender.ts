@@ -61,8 +61,10 @@ export class CampaignSender extends Construct {
     });
     // Profiles and runs are written too: incremental exports are merged in, each once (a runs marker).
     // The advisors' tasks: created and settled by the sender (one touch, shared/sender/advisor-tasks.ts).
-    storage.grantTables(this.sender, { profiles: 'readWrite', runs: 'readWrite', sendLedger: 'readWrite', suppression: 'read', advisorTasks: 'readWrite' });
+    storage.grantTables(this.sender, { profiles: 'readWrite', runs: 'readWrite', sendLedger: 'readWrite', suppression: 'read', advisorTasks: 'readWrite', couponCodes: 'readWrite' });
     storage.grantReadExports(this.sender, `${incrementalPrefix(storage.config)}/`);
+    // The coupon pools the brand uploads, one CSV per campaign (shared/sender/coupons.ts).
+    storage.grantReadExports(this.sender, `${storage.config.coupons.poolsPrefix}/`);
     // The product catalogue the nightly run leaves (replenishment cycles).
     storage.grantObject(this.sender, catalogKey(storage.config), 'read');
     // The advisors roster the nightly run keeps: personal notes go out in the advisor's name.

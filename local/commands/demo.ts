@@ -3,9 +3,12 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import { uploadDirectory } from '#shared/aws/s3-objects.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { readObjectText, uploadDirectory, writeObject } from '#shared/aws/s3-objects.ts';
+import type { CouponSource } from '#shared/campaigns/coupon-codes.ts';
+import type { CampaignDefinition } from '#shared/campaigns/schema.ts';
 import { loadConfig, parseConfig, type Config } from '#shared/config.ts';
-import { CATEGORY_NAMES } from '#local/generate/catalogue.ts';
+import { CATEGORY_NAMES, DEMO_SHOP_URL } from '#local/generate/catalogue.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { nightBefore } from '#shared/nightly/run-date.ts';
 import { runNightly } from '#shared/nightly/run.ts';
@@ -13,7 +16,7 @@ import { tallyTasks, type TaskTally } from '#shared/advisors/follow-through.ts';
 import { allTasks } from '#shared/store/task-store.ts';
 import { tableName } from '#shared/store/tables.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
-import { exportPrefix } from '#shared/store/buckets.ts';
+import { couponPoolKey, exportPrefix } from '#shared/store/buckets.ts';
 import { runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
 import { addDays, startOfLocalDay, weekdayOf } from '#shared/time.ts';
 import { parseInstant } from './campaigns.ts';
@@ -82,6 +85,50 @@ function withDemoAdvisors(config: Config, runDate: string): Config {
 function withDemoCategoryNames(config: Config): Config {
   if (Object.keys(config.categoryNames).length > 0) return config;
   return { ...config, categoryNames: CATEGORY_NAMES };
+}
+
+/** The sample brand's postal address, for the footer of its emails (CAN-SPAM). */
+const DEMO_POSTAL_ADDRESS = ['1 Demo Plaza, Suite 100', 'Shanghai 200000, China'];
+
+/** Codes in the demo's win-back pool: more than its win-backs, so none waits for a code. */
+const DEMO_POOL_SIZE = 1000;
+
+/**
+ * Without a shop in the config, the generated catalogue's (the buttons and product links lead
+ * there) and a postal address for the footer; an offer that carries no code gets one: the win-back
+ * draws from a pool (uploaded by demoCouponPools), the replenishment a generated one.
+ */
+function withDemoShop(config: Config): Config {
+  const codeFrom: Partial<Record<CampaignDefinition['kind'], CouponSource>> = { winback: { from: 'pool' }, replenishment: { from: 'scheme', prefix: 'RE', length: 8 } };
+  const campaigns = config.campaigns.campaigns.map((campaign) => {
+    const source = codeFrom[campaign.kind];
+    const offer = campaign.offers.default;
+    if (source === undefined || offer.couponCode !== undefined || offer.couponFrom !== undefined || (offer.kind !== 'coupon' && offer.kind !== 'free-shipping-coupon')) return campaign;
+    return { ...campaign, offers: { ...campaign.offers, default: { ...offer, couponFrom: source } } };
+  });
+  return {
+    ...config,
+    campaigns: { ...config.campaigns, campaigns },
+    sender: {
+      ...config.sender,
+      shopUrl: config.sender.shopUrl ?? DEMO_SHOP_URL,
+      postalAddress: config.sender.postalAddress ?? DEMO_POSTAL_ADDRESS,
+    },
+  };
+}
+
+/** The pools of the campaigns whose offers draw from one and that have none yet: DEMO_POOL_SIZE codes each. */
+async function demoCouponPools(s3: S3Client, config: Config): Promise<string[]> {
+  const uploaded: string[] = [];
+  for (const campaign of config.campaigns.campaigns) {
+    if (!Object.values(campaign.offers).some((offer) => offer?.couponFrom?.from === 'pool')) continue;
+    const key = couponPoolKey(config, campaign.id);
+    if ((await readObjectText(s3, config.storage.exportsBucket, key)) !== undefined) continue;
+    const prefix = campaign.id.slice(0, 2).toUpperCase();
+    const codes = Array.from({ length: DEMO_POOL_SIZE }, (_, i) => `${prefix}-DEMO-${String(i + 1).padStart(4, '0')}`);
+    uploaded.push(await writeObject(s3, { bucket: config.storage.exportsBucket, key, body: `code\n${codes.join('\n')}\n`, contentType: 'text/csv' }));
+  }
+  return uploaded;
 }
 
 /** The final states an occasion can end an hour in (the ledger's statuses; 'claimed': a stale claim). */
@@ -204,8 +251,10 @@ export async function demoCommand(raw: unknown): Promise<void> {
   // The clock enters here: without --date, the night before now in brand time.
   const runDate = options.date ?? nightBefore(Date.now(), loaded);
   // A dry run sends nothing at all: no team email, no advisor digest, beside the sender's dry run.
-  const config = withDemoCategoryNames(
-    options.dryRun ? parseConfig({ ...loaded, reports: { ...loaded.reports, teamAddresses: [], advisors: {} } }) : withDemoAdvisors(loaded, runDate),
+  const config = withDemoShop(
+    withDemoCategoryNames(
+      options.dryRun ? parseConfig({ ...loaded, reports: { ...loaded.reports, teamAddresses: [], advisors: {} } }) : withDemoAdvisors(loaded, runDate),
+    ),
   );
   const say = (text: string) => {
     if (!options.json) process.stderr.write(`${text}\n`);
@@ -228,6 +277,7 @@ export async function demoCommand(raw: unknown): Promise<void> {
   const stateDir = resolve(options.state);
   await prepareStateDir(stateDir);
   const aws = await startLocalAws({ config: { ...config, reports: { ...config.reports, teamAddresses } }, stateDir });
+  for (const pool of await demoCouponPools(aws.clients.s3, aws.config)) say(`Coupon pool of ${DEMO_POOL_SIZE} codes uploaded to ${pool}`);
   const configFile = resolve(options.writeConfig);
   await mkdir(dirname(configFile), { recursive: true });
   await writeFile(configFile, `${JSON.stringify(aws.config, null, 2)}\n`);

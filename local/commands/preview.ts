@@ -1,69 +1,93 @@
 import { z } from 'zod';
 import { loadTarget, targetOptionsSchema } from '#local/target.ts';
-import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
-import { dueOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import type { DueOccasion } from '#shared/campaigns/due.ts';
 import { knownAdvisors } from '#shared/advisors/roster.ts';
+import type { Config } from '#shared/config.ts';
+import { TIERS, type ClientProfile } from '#shared/model.ts';
 import { readRoster } from '#shared/store/roster-store.ts';
 import { composeEmail } from '#shared/sender/compose.ts';
+import { MADE_UP_CUSTOMER_ID, madeUpClient, occasionToShow, SAMPLE_COUPON_CODE } from '#shared/sender/test-email.ts';
 import { readCatalog } from '#shared/store/catalog-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { tableName } from '#shared/store/tables.ts';
+import { TEMPLATE_LOCALES, templateLocale } from '#shared/templates/locale.ts';
 import { UsageError } from '#local/errors.ts';
 import { parseInstant } from './campaigns.ts';
 
-const optionsSchema = targetOptionsSchema.extend({
+/** The options preview and send-test share: which campaign, for whom, when. */
+export const emailChoiceSchema = targetOptionsSchema.extend({
   campaign: z.string(),
-  customer: z.string(),
+  customer: z.string().optional(),
+  locale: z.enum(TEMPLATE_LOCALES).optional(),
+  tier: z.enum(TIERS).default('Core'),
   at: z.string().optional(),
-  format: z.enum(['text', 'html']),
 });
+export type EmailChoice = z.infer<typeof emailChoiceSchema>;
+
+const optionsSchema = emailChoiceSchema.extend({ format: z.enum(['text', 'html']) });
+
+export interface ChosenEmail {
+  profile: ClientProfile;
+  occasion: DueOccasion;
+  /** Whether the client is the made-up one (no --customer). */
+  madeUp: boolean;
+  email: Awaited<ReturnType<typeof composeEmail>>;
+}
 
 /**
- * `clientele preview --campaign C --customer ID`: the email that client would get, rendered from
- * the stored profile. When the campaign is not due for them now, a representative occasion is
- * built at the moment it would be (so any email can be proofread).
+ * The email a campaign sends a client, rendered exactly as the sender would: the stored profile
+ * (--customer, its locale unless --locale says otherwise) or a made-up client (--locale, --tier).
+ * When the campaign is not due for them at --at, the occasion is taken at the first moment it
+ * would be. A code from a pool or a scheme shows as TEST-CODE: a preview never uses up a code.
+ */
+export async function chooseEmail(options: EmailChoice, config: Config, clients: AwsClients, unsubscribeSecret: string, purpose: 'preview' | 'test' = 'preview'): Promise<ChosenEmail> {
+  const campaign = config.campaigns.campaigns.find((c) => c.id === options.campaign);
+  if (!campaign) throw new UsageError(`No campaign "${options.campaign}"; known: ${config.campaigns.campaigns.map((c) => c.id).join(', ')}`);
+  const at = options.at ? parseInstant(options.at) : Date.now();
+  const catalog = await readCatalog(clients.s3, config);
+  let profile: ClientProfile;
+  if (options.customer !== undefined) {
+    const stored = await getProfile(clients.documents, tableName(config, 'profiles'), options.customer);
+    if (!stored) throw new UsageError(`No stored profile for customer ${options.customer} (run the nightly job first, or leave out --customer for a made-up client).`);
+    profile = options.locale === undefined ? stored : { ...stored, locale: options.locale };
+  } else {
+    profile = madeUpClient(campaign, catalog, at, options.locale ?? 'en', options.tier);
+  }
+  const occasion = occasionToShow(profile, campaign, catalog, config, at);
+  if (!occasion) {
+    throw new UsageError(
+      options.customer !== undefined
+        ? `Campaign ${campaign.id} can never apply to customer ${options.customer} (e.g. no replenishable product, no order).`
+        : `Campaign ${campaign.id} can never apply to a made-up client: the stored catalogue has no product it could show (e.g. no replenishable product; run a night with a products export).`,
+    );
+  }
+  const advisors = knownAdvisors(await readRoster(clients.s3, config), config);
+  // A test email's unsubscribe link names the made-up client: clicked by whoever gets the test, it suppresses nobody.
+  const addressee = purpose === 'test' ? { ...profile, customerId: MADE_UP_CUSTOMER_ID } : profile;
+  const email = await composeEmail(addressee, occasion, [], config, unsubscribeSecret, advisors, {
+    catalog,
+    ...(occasion.details.offer.couponFrom === undefined ? {} : { couponCode: SAMPLE_COUPON_CODE }),
+  });
+  return { profile, occasion, madeUp: options.customer === undefined, email };
+}
+
+/**
+ * `clientele preview --campaign C [--customer ID | --locale L --tier T]`: the email that client (or
+ * a made-up one) would get, printed with its headers.
  */
 export async function previewCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
   const config = (await loadTarget('preview', options)).config;
-  const campaign = config.campaigns.campaigns.find((c) => c.id === options.campaign);
-  if (!campaign) throw new UsageError(`No campaign "${options.campaign}"; known: ${config.campaigns.campaigns.map((c) => c.id).join(', ')}`);
   const clients = createAwsClients(config);
   try {
-    const profile = await getProfile(clients.documents, tableName(config, 'profiles'), options.customer);
-    if (!profile) throw new UsageError(`No stored profile for customer ${options.customer} (run the nightly job first).`);
-    const catalog = await readCatalog(clients.s3, config);
-    const context = { campaigns: { ...config.campaigns, campaigns: [{ ...campaign, enabled: true }] }, brandTimeZone: config.timeZone };
-    const at = options.at ? parseInstant(options.at) : Date.now();
-    let occasion: DueOccasion | undefined = dueOccasions(profile, catalog, at, context)[0];
-    if (!occasion) occasion = representativeOccasion(profile, catalog, context, at);
-    if (!occasion) throw new UsageError(`Campaign ${campaign.id} can never apply to customer ${options.customer} (e.g. no replenishable product, no order).`);
     const secret = process.env.UNSUBSCRIBE_SECRET ?? 'preview-only-secret-not-used-for-sending!';
-    const advisors = knownAdvisors(await readRoster(clients.s3, config), config);
-    const email = await composeEmail(profile, occasion, [], config, secret, advisors);
+    const { profile, email } = await chooseEmail(options, config, clients, secret);
     const body = options.format === 'html' ? email.html : email.text;
     const replyTo = email.replyTo === undefined ? '' : `Reply-To: ${email.replyTo}\n`;
-    process.stdout.write(`From: ${email.from}\n${replyTo}Subject: ${email.subject}\nTo: ${profile.email ?? '(no email)'}\nList-Unsubscribe: <${email.unsubscribeUrl}>\n\n${body}\n`);
+    const to = profile.email ?? `(a made-up ${profile.tier} client, ${templateLocale(profile.locale)})`;
+    process.stdout.write(`From: ${email.from}\n${replyTo}Subject: ${email.subject}\nTo: ${to}\nList-Unsubscribe: <${email.unsubscribeUrl}>\n\n${body}\n`);
   } finally {
     destroyAwsClients(clients);
   }
-}
-
-/** The occasion as it would be on the first day it falls due within the next two years. */
-function representativeOccasion(
-  profile: Parameters<typeof dueOccasions>[0],
-  catalog: Parameters<typeof dueOccasions>[1],
-  context: Parameters<typeof dueOccasions>[3],
-  from: number,
-): DueOccasion | undefined {
-  const candidates = [profile.signedUpAt, profile.firstOrderAt].flatMap((t) => (t ? [Date.parse(t) + 3_600_000] : []));
-  for (const at of candidates) {
-    const found = dueOccasions(profile, catalog, at, context)[0];
-    if (found) return found;
-  }
-  for (let day = 0; day < 730; day++) {
-    const found = dueOccasions(profile, catalog, from + day * 86_400_000, context)[0];
-    if (found) return found;
-  }
-  return undefined;
 }

@@ -143,3 +143,6 @@ export const CATEGORY_NAMES: Record<string, { en: string; 'zh-CN': string }> = {
   shoes: { en: 'Shoes', 'zh-CN': '鞋履' },
   watches: { en: 'Watches', 'zh-CN': '腕表' },
 };
+
+/** The sample brand's shop: the demo config's sender.shopUrl and the products export's links. */
+export const DEMO_SHOP_URL = 'https://shop.example.com/';

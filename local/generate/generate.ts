@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatMinor } from '#shared/money.ts';
 import { addDays, addYears, isIsoDate, isValidTimeZone, startOfLocalDay } from '#shared/time.ts';
-import { buildCatalogue, usdToMinor } from './catalogue.ts';
+import { buildCatalogue, DEMO_SHOP_URL, usdToMinor } from './catalogue.ts';
 import { HISTORY_DAYS, generateClient, productTables, usdMinorFor } from './clients.ts';
 import type { ClientContext, GenClient } from './clients.ts';
 import { Clocks, DAY_MS } from './clock.ts';
@@ -364,8 +364,12 @@ export async function generateExport(options: GenerateOptions, outDir: string): 
     if (o.format === 'generic') {
       const name = `products.csv${gz}`;
       const sink = new CsvSink(join(outDir, name), o.gzip);
-      sink.row(['sku', 'name', 'category', 'replenish_days', 'season']);
-      for (const p of products) sink.row([p.sku, p.name, p.category, p.replenishDays === undefined ? '' : String(p.replenishDays), p.season]);
+      // url and price feed the emails' product blocks (no image_url: a demo picture would be a broken link in the local inbox).
+      sink.row(['sku', 'name', 'category', 'replenish_days', 'season', 'url', 'price', 'currency']);
+      for (const p of products) {
+        const url = `${DEMO_SHOP_URL}products/${encodeURIComponent(p.sku.toLowerCase())}`;
+        sink.row([p.sku, p.name, p.category, p.replenishDays === undefined ? '' : String(p.replenishDays), p.season, url, formatMinor(p.priceMinor, o.currency), o.currency]);
+      }
       await sink.close();
       files.push(name);
       if (o.roster) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { STAGES, TIERS } from '#shared/model.ts';
+import { couponCode, couponSourceSchema } from './coupon-codes.ts';
 
 /**
  * Campaigns are data: which moments trigger an email, for whom, when, with which template and
@@ -33,18 +34,21 @@ export const offerSchema = z
   .strictObject({
     kind: z.enum(OFFER_KINDS),
     /** Same rule as the templates, so a bad code fails when the config is read, not at render time. */
-    couponCode: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, - or _')
-      .optional(),
+    couponCode: couponCode.optional(),
     discountPercent: z.number().positive().max(100).optional(),
     freeShipping: z.boolean().optional(),
     /** A sample of something new alongside a coupon (the replenishment offer); implied by kind 'sample'. */
     sample: z.boolean().optional(),
+    /** A code of its own for each occasion instead of the fixed couponCode: drawn from the campaign's pool, or generated (coupon-codes.ts). */
+    couponFrom: couponSourceSchema.optional(),
   })
-  .refine((o) => o.kind !== 'personal-note' || (o.couponCode === undefined && o.discountPercent === undefined && !o.freeShipping), {
+  .refine((o) => o.kind !== 'personal-note' || (o.couponCode === undefined && o.couponFrom === undefined && o.discountPercent === undefined && !o.freeShipping), {
     // The VIC treatment is recognition, not promotion: a note carries no discount.
     message: 'a personal-note offer carries no coupon, discount or free shipping',
+  })
+  .refine((o) => o.couponCode === undefined || o.couponFrom === undefined, {
+    message: 'an offer has either a fixed couponCode or a couponFrom, not both',
+    path: ['couponFrom'],
   });
 export type Offer = z.infer<typeof offerSchema>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
 import type { AdvisorRecord, CustomerRecord, OrderLine, OrderStatus, ProductRecord } from '#shared/model.ts';
-import { convertMinor, parseAmount } from '#shared/money.ts';
+import { convertMinor, parseAmount, parsePrice } from '#shared/money.ts';
 import { localDate } from '#shared/time.ts';
 import {
   ABOVE_MAX_LINE_TOTAL,
@@ -48,7 +48,8 @@ const OPTIONAL_CUSTOMER_FIELDS: ReadonlySet<string> = new Set([
 ]);
 /** quantity counts units for replenishment only (line_total is the money): a bad one becomes the default 1. */
 const OPTIONAL_ORDER_FIELDS: ReadonlySet<string> = new Set(['sku', 'product_name', 'category', 'quantity']);
-const OPTIONAL_PRODUCT_FIELDS: ReadonlySet<string> = new Set(['name', 'category', 'replenish_days', 'season']);
+/** A bad `price` or `currency` is a reject (money is never guessed); a bad link only loses the link. */
+const OPTIONAL_PRODUCT_FIELDS: ReadonlySet<string> = new Set(['name', 'category', 'replenish_days', 'season', 'url', 'image_url']);
 /**
  * `active` is not among them: read wrongly it would hand an advisor's whole book over (or keep a
  * departed advisor's), so a row whose `active` cannot be read is a reject.
@@ -238,7 +239,28 @@ export function genericOrderReader(config: Config, now: number): (values: RowVal
   };
 }
 
-export function genericProductSchema() {
+/** An http(s) link (a `javascript:` or `data:` one must never reach an email's href or src). */
+const webLink = text.max(2000, 'longer than 2000 characters').refine((value) => {
+  if (!/^https?:\/\//i.test(value)) return false;
+  return URL.canParse(value);
+}, 'must be an http(s) URL');
+
+/** The product's price, if given, in exact minor units of the row's currency (or the brand's). */
+function productPrice(row: { price?: string | undefined; currency?: string | undefined }, config: Config, ctx: z.RefinementCtx): { priceMinor?: number; currency?: string } {
+  if (row.price === undefined) {
+    if (row.currency !== undefined) ctx.issues.push({ code: 'custom', message: 'currency without a price', input: row.currency, path: ['currency'] });
+    return {};
+  }
+  const currency = row.currency ?? config.currency;
+  const priceMinor = parsePrice(row.price, currency);
+  if (priceMinor === undefined) {
+    ctx.issues.push({ code: 'custom', message: `must be a plain decimal price with at most the currency's decimals, e.g. "1280" or "1280.50"`, input: row.price, path: ['price'] });
+    return {};
+  }
+  return { priceMinor, currency };
+}
+
+export function genericProductSchema(config: Config) {
   return z
     .object({
       sku: text,
@@ -246,16 +268,21 @@ export function genericProductSchema() {
       category: optionalText,
       replenish_days: positiveInteger.optional(),
       season: optionalText,
+      url: webLink.optional(),
+      image_url: webLink.optional(),
+      price: optionalText,
+      currency: currencyCode.optional(),
     })
-    .transform(
-      (row): ProductRecord => ({
-        sku: row.sku,
-        name: row.name,
-        category: row.category,
-        replenishDays: row.replenish_days,
-        season: row.season,
-      }),
-    );
+    .transform((row, ctx): ProductRecord => ({
+      sku: row.sku,
+      name: row.name,
+      category: row.category,
+      replenishDays: row.replenish_days,
+      season: row.season,
+      ...(row.url === undefined ? {} : { url: row.url }),
+      ...(row.image_url === undefined ? {} : { imageUrl: row.image_url }),
+      ...productPrice(row, config, ctx),
+    }));
 }
 
 export function genericAdvisorSchema() {
@@ -338,10 +365,10 @@ export const genericOrders: RowFormat = {
 export const genericProducts: RowFormat = {
   kind: 'products',
   format: 'generic',
-  columns: ['sku', 'name', 'category', 'replenish_days', 'season'],
+  columns: ['sku', 'name', 'category', 'replenish_days', 'season', 'url', 'image_url', 'price', 'currency'],
   requiredColumns: ['sku'],
   createSink: (context) =>
-    schemaSink(genericProductSchema(), context, (record, line) => context.handlers.product(record, context.at(line)), OPTIONAL_PRODUCT_FIELDS),
+    schemaSink(genericProductSchema(context.config), context, (record, line) => context.handlers.product(record, context.at(line)), OPTIONAL_PRODUCT_FIELDS),
 };
 
 export const genericAdvisors: RowFormat = {

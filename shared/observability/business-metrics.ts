@@ -52,6 +52,8 @@ export const METRIC_NAMES = {
   maybeSent: 'MaybeSent',
   /** Stale claims and maybe-sent emails of the last two days: a person has to look (never resent). */
   unresolvedSends: 'UnresolvedSends',
+  /** Per `campaign` drawing from a coupon pool: its unclaimed codes after the run (the alarm is the CouponPoolsLow log alert). */
+  couponCodesLeft: 'CouponCodesLeft',
   // SES feedback (recipients).
   bounces: 'Bounces',
   softBounces: 'SoftBounces',
@@ -123,7 +125,10 @@ export function campaignMetrics(summary: CampaignRunSummary): MetricGroup[] {
     },
     ...campaigns.map(([campaign, counts]) => ({
       dimensions: { campaign },
-      metrics: CAMPAIGN_OUTCOME_METRICS.map(([name, outcome]) => count(name, counts[outcome])),
+      metrics: [
+        ...CAMPAIGN_OUTCOME_METRICS.map(([name, outcome]) => count(name, counts[outcome])),
+        ...(summary.coupons?.[campaign] === undefined ? [] : [count(METRIC_NAMES.couponCodesLeft, summary.coupons[campaign].left)]),
+      ],
     })),
   ];
 }

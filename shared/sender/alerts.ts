@@ -26,4 +26,11 @@ export const SENDER_ALERTS = {
     description:
       'The SES account could not send this hour (sending paused, sandbox, or the 24-hour quota used up): nothing was sent, the due occasions stay due. See the campaigns log line and `aws sesv2 get-account`.',
   },
+  couponPoolLow: {
+    alert: 'coupon-pool-low',
+    metricName: 'CouponPoolsLow',
+    description:
+      'A campaign\'s coupon pool has fewer unclaimed codes than coupons.lowBelow (or none, or no pool file): once it is empty, that campaign\'s coupon emails wait (deferred, reason coupon-pool-empty) until codes are added. ' +
+      'The campaigns log line "coupon pool running low" names the campaign; upload more codes to <exports bucket>/<coupons.poolsPrefix>/<campaign>.csv.',
+  },
 } as const satisfies Record<string, SenderAlert>;

@@ -1,7 +1,8 @@
 import { isActiveAdvisor } from '#shared/advisors/roster.ts';
 import type { Config } from '#shared/config.ts';
 import type { DueOccasion } from '#shared/campaigns/due.ts';
-import type { AdvisorRecord, ClientProfile } from '#shared/model.ts';
+import type { AdvisorRecord, ClientProfile, ProductRecord } from '#shared/model.ts';
+import { utmContent, withUtm } from '#shared/templates/utm.ts';
 import { categoryDisplayName } from '#shared/templates/category-names.ts';
 import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
 import { isPersonalNote, renderEmail, type EmailContent, type TemplateData } from '#shared/templates/render.ts';
@@ -42,6 +43,33 @@ export function noteEnvelope(config: Pick<Config, 'brandName' | 'sender'>, advis
   return { from: `${headerName(advisor.name)} via ${headerName(config.brandName)} <${config.sender.fromAddress}>`, replyTo: advisor.email };
 }
 
+/** What an email adds to the occasion: the products export (pictures, prices, links) and the occasion's own coupon code. */
+export interface EmailExtras {
+  catalog?: ReadonlyMap<string, ProductRecord>;
+  /** Drawn from the campaign's pool or generated (shared/sender/coupons.ts); replaces the offer's fixed code. */
+  couponCode?: string;
+}
+
+/** How many products a welcome shows of the client's first purchases. */
+const WELCOME_PRODUCTS = 3;
+
+/** The products an email shows: the run-out ones, the win-back's picks, or a welcome's first purchases. */
+function occasionProducts(profile: ClientProfile, occasion: DueOccasion, companions: readonly DueOccasion[]): { sku?: string; name: string; runOutDate?: string }[] {
+  if (occasion.kind === 'replenishment') {
+    return [occasion, ...companions].flatMap((o) => {
+      const name = o.details.productName ?? o.details.sku;
+      return name ? [{ name, ...(o.details.sku ? { sku: o.details.sku } : {}), ...(o.details.runOutDate ? { runOutDate: o.details.runOutDate } : {}) }] : [];
+    });
+  }
+  if (occasion.kind === 'welcome') {
+    return Object.entries(profile.skus)
+      .sort(([skuA, a], [skuB, b]) => (a.lastPurchasedAt < b.lastPurchasedAt ? -1 : a.lastPurchasedAt > b.lastPurchasedAt ? 1 : skuA < skuB ? -1 : skuA > skuB ? 1 : 0))
+      .slice(0, WELCOME_PRODUCTS)
+      .map(([sku, purchase]) => ({ sku, name: purchase.productName ?? sku }));
+  }
+  return (occasion.details.products ?? []).map((p) => ({ sku: p.sku, name: p.productName ?? p.sku }));
+}
+
 export function templateDataFor(
   profile: ClientProfile,
   occasion: DueOccasion,
@@ -50,21 +78,22 @@ export function templateDataFor(
   unsubscribeLink: string,
   locale: TemplateLocale,
   advisor?: Pick<AdvisorRecord, 'advisorId' | 'name' | 'signature'>,
+  extras: EmailExtras = {},
 ): TemplateData {
   const { details } = occasion;
   const recommendedCategory = details.recommendedCategory === undefined ? undefined : categoryDisplayName(details.recommendedCategory, locale, config.categoryNames);
-  const products: TemplateData['products'] = [];
-  if (occasion.kind === 'replenishment') {
-    for (const o of [occasion, ...companions]) {
-      const name = o.details.productName ?? o.details.sku;
-      if (name) products.push({ name, ...(o.details.sku ? { sku: o.details.sku } : {}), ...(o.details.runOutDate ? { runOutDate: o.details.runOutDate } : {}) });
-    }
-  } else {
-    for (const p of details.products ?? []) {
-      const name = p.productName ?? p.sku;
-      if (name) products.push({ name, sku: p.sku });
-    }
-  }
+  // Every shop link credits the campaign and the occasion; the unsubscribe link is no shop link.
+  const tags = { source: config.sender.utmSource, campaign: occasion.campaignId, content: utmContent(occasion.occasionKey) };
+  const products: TemplateData['products'] = occasionProducts(profile, occasion, companions).map((product) => {
+    const record = product.sku === undefined ? undefined : extras.catalog?.get(product.sku);
+    return {
+      ...product,
+      ...(record?.url === undefined ? {} : { url: withUtm(record.url, tags) }),
+      ...(record?.imageUrl === undefined ? {} : { imageUrl: record.imageUrl }),
+      ...(record?.priceMinor === undefined || record.currency === undefined ? {} : { price: { minor: record.priceMinor, currency: record.currency } }),
+    };
+  });
+  const { couponFrom: _source, ...offer } = details.offer;
   return {
     brandName: config.brandName,
     ...(profile.firstName ? { firstName: profile.firstName } : {}),
@@ -72,10 +101,11 @@ export function templateDataFor(
     tier: profile.tier,
     ...(advisor?.name === undefined ? {} : { advisor: { id: advisor.advisorId, name: advisor.name, ...(advisor.signature === undefined ? {} : { signature: advisor.signature }) } }),
     products,
-    offer: details.offer,
+    offer: extras.couponCode === undefined ? offer : { ...offer, couponCode: extras.couponCode },
     unsubscribeUrl: unsubscribeLink,
     ...(recommendedCategory ? { recommendedCategory } : {}),
-    ...(config.sender.shopUrl ? { shopUrl: config.sender.shopUrl } : {}),
+    ...(config.sender.shopUrl ? { shopUrl: withUtm(config.sender.shopUrl, tags) } : {}),
+    ...(config.sender.postalAddress ? { postalAddress: config.sender.postalAddress } : {}),
   };
 }
 
@@ -90,11 +120,12 @@ export async function composeEmail(
   config: Config,
   secret: string,
   advisors: ReadonlyMap<string, AdvisorRecord> = new Map(),
+  extras: EmailExtras = {},
 ): Promise<EmailContent & { unsubscribeUrl: string; from: string; replyTo?: string }> {
   const link = unsubscribeLinkFor(config, profile.customerId, secret);
   const locale = templateLocale(profile.locale);
   const advisor = noteAdvisor(profile, occasion, config, advisors);
-  const data = templateDataFor(profile, occasion, companions, config, link, locale, advisor);
+  const data = templateDataFor(profile, occasion, companions, config, link, locale, advisor, extras);
   const content = await renderEmail(occasion.template, locale, data);
   return { ...content, unsubscribeUrl: link, ...noteEnvelope(config, advisor) };
 }

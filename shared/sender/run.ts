@@ -35,6 +35,7 @@ import { tableNames } from '#shared/store/tables.ts';
 import { SENDER_ALERTS } from './alerts.ts';
 import { recordTaskEmailed, taskGate, type TaskGateRun } from './advisor-tasks.ts';
 import { composeEmail, noteAdvisor } from './compose.ts';
+import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupons.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
 import { expiryReason } from './expiry.ts';
 import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
@@ -108,6 +109,8 @@ export interface CampaignRunSummary {
   selection: SelectionSummary;
   clientsDue: number;
   campaigns: Record<string, CampaignCounts>;
+  /** The coupon pools this run drew from, by campaign: codes left, drawn, reused, emails held for want of a code. */
+  coupons?: Record<string, CouponPoolCounts>;
   /** Set when the run stopped sending before the end of its list; the rest are counted as `left`. */
   stopped?: { reason: StopReason; message: string };
   /** Claims never resolved (a run died between claim and SES): reported, never resent. */
@@ -189,10 +192,10 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   const started = performance.now();
   const { config, clients } = options;
   const advisors = knownAdvisors(await readRoster(clients.s3, config), config);
-  const base = campaignRun(options, advisors);
+  const catalog = await readCatalog(clients.s3, config);
+  const base = campaignRun(options, advisors, catalog);
   const { at, runId, log } = base;
 
-  const catalog = await readCatalog(clients.s3, config);
   const indexState = await readDueIndexState(clients.documents, tableNames(config).runs);
   const fingerprint = dueIndexFingerprint(config, catalog);
   const lookback = config.sender.expiryLookbackHours * HOUR_MS;
@@ -227,6 +230,8 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   if (stale.length > 0) log.error('stale send claims: a run stopped between claim and send; not resent', { count: stale.length });
   if (maybeSent.length > 0) log.error('emails SES may have taken (timeout, reset, 5xx): not resent, see the summary', { count: maybeSent.length });
   const stats = run.mailer.stats();
+  run.coupons.reportLowPools();
+  const coupons = run.coupons.pools();
   const summary: CampaignRunSummary = {
     job: 'campaigns',
     runId,
@@ -238,6 +243,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     selection: selection.mode === 'index' ? { mode: 'index', reindexed } : { mode: 'full-scan', reason: selection.reason, reindexed },
     clientsDue: dueClients.length,
     campaigns: run.counts,
+    ...(Object.keys(coupons).length > 0 ? { coupons } : {}),
     ...(run.stopped ? { stopped: run.stopped } : {}),
     staleClaims: stale.map(unresolvedSend),
     maybeSent: maybeSent.map(unresolvedSend),
@@ -309,6 +315,9 @@ function unresolvedSend(entry: LedgerEntry): UnresolvedSend {
 /** What every step of one run shares: the advisor-task gate's part (its advisors: the stored roster and the config) and more. */
 interface CampaignRun extends TaskGateRun {
   clients: AwsClients;
+  /** The products export (pictures, prices, links of the product blocks). */
+  catalog: ReadonlyMap<string, ProductRecord>;
+  coupons: CouponDrawer;
   afterClaim?: (key: LedgerKey) => Promise<void>;
   counts: Record<string, CampaignCounts>;
   plan: PlannedDecision[];
@@ -320,10 +329,13 @@ interface CampaignRun extends TaskGateRun {
   stopped?: { reason: StopReason; message: string };
 }
 
-function campaignRun(options: CampaignRunOptions, advisors: ReadonlyMap<string, AdvisorRecord>): Omit<CampaignRun, 'mailer' | 'sending'> {
+function campaignRun(options: CampaignRunOptions, advisors: ReadonlyMap<string, AdvisorRecord>, catalog: ReadonlyMap<string, ProductRecord>): Omit<CampaignRun, 'mailer' | 'sending'> {
   const { config, clients, at, runId } = options;
   const log = (options.log ?? silentLog).child({ runId, job: 'campaigns', at: new Date(at).toISOString() });
+  const coupons = { documents: clients.documents, table: tableNames(config).couponCodes };
   return {
+    catalog,
+    coupons: couponDrawer({ s3: clients.s3, config, coupons, secret: options.unsubscribeSecret, runId, at, log }),
     config,
     clients,
     at,
@@ -536,9 +548,16 @@ async function recordDecisions(run: CampaignRun, profile: ClientProfile, occasio
 }
 
 /** One email for the occasion and its companions, through the delivery protocol; what became of it ('taken': another run's). */
-async function send(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[]): Promise<SendOutcome['status'] | 'taken'> {
+async function send(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[]): Promise<SendOutcome['status'] | 'taken' | 'no-coupon'> {
   const [occasion] = occasions as [DueOccasion, ...DueOccasion[]];
   const counts = countsOf(run, occasion.campaignId);
+  // The code first, before the ledger: a code drawn for an occasion stays its own (a rerun or
+  // another run gets the same one), and a run that fails here has written nothing in the ledger.
+  const coupon = await run.coupons.codeFor(profile, occasion);
+  if (coupon.status === 'none') {
+    await holdForCoupon(run, profile, occasions, coupon.reason);
+    return 'no-coupon';
+  }
   const { claimed, taken } = await claimEach(run.ledger, occasions.map((o) => claimRequest(run, profile, o)));
   counts.alreadyClaimed += taken.length;
   if (!claimed.some((c) => c.occasionKey === occasion.occasionKey)) {
@@ -559,7 +578,10 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     retryAt: run.at + HOUR_MS,
     log: run.log,
     email: async () => {
-      const content = await composeEmail(profile, occasion, companions, config, run.unsubscribeSecret, run.advisors);
+      const content = await composeEmail(profile, occasion, companions, config, run.unsubscribeSecret, run.advisors, {
+        catalog: run.catalog,
+        ...(coupon.status === 'code' ? { couponCode: coupon.code } : {}),
+      });
       return {
         to: profile.email ?? '',
         from: content.from,
@@ -593,6 +615,17 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     );
   }
   return outcome.status;
+}
+
+/** No code left for the occasion's offer: no email; deferred with the reason, for a later hour (codes may be added before its window closes). */
+async function holdForCoupon(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[], reason: string): Promise<void> {
+  const counts = countsOf(run, occasions[0]?.campaignId ?? '');
+  for (const occasion of occasions) {
+    const written = await recordDecision(run.ledger.documents, run.ledger.table, claimRequest(run, profile, occasion, { deferredUntil: run.at + HOUR_MS, reason }), 'deferred');
+    if (written === 'already-claimed') counts.alreadyClaimed++;
+    else counts.deferred++;
+  }
+  run.log.warn('no coupon code for the offer: not sent, deferred', { campaignId: occasions[0]?.campaignId, customerId: profile.customerId, reason });
 }
 
 /** Step 6: sends nobody can settle without a person: claims never resolved, and maybe-sent emails. Never resent. */

@@ -62,3 +62,8 @@ export function workPrefix(config: Config): string {
 export function runWorkPrefix(config: Config, job: string, runDate: string, runId: string): string {
   return `${workPrefix(config)}/${job}/${runDate}/${runId}`;
 }
+
+/** A campaign's coupon pool, uploaded by the brand in the exports bucket: <coupons.poolsPrefix>/<campaignId>.csv. */
+export function couponPoolKey(config: Config, campaignId: string): string {
+  return config.coupons.poolsPrefix ? `${config.coupons.poolsPrefix}/${campaignId}.csv` : `${campaignId}.csv`;
+}

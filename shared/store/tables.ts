@@ -121,6 +121,13 @@ export const TABLES = {
     ],
     timeToLiveAttribute: 'retainUntil',
   },
+  couponCodes: {
+    suffix: 'coupon-codes',
+    description: 'The codes taken from each campaign\'s coupon pool, and the code of each occasion (shared/store/coupon-store.ts).',
+    partitionKey: { name: 'campaignId', type: 'S' },
+    sortKey: { name: 'entry', type: 'S' },
+    indexes: [],
+  },
   runs: {
     suffix: 'runs',
     description: 'One summary per job run (nightly by date), for reports and trends.',

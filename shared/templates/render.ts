@@ -1,6 +1,8 @@
 import { Liquid } from 'liquidjs';
 import { z } from 'zod';
+import { couponCode } from '#shared/campaigns/coupon-codes.ts';
 import { ClienteleError } from '#shared/errors.ts';
+import { formatMinor } from '#shared/money.ts';
 import { TEMPLATE_CATALOG, type TemplateCatalog } from './catalog.ts';
 import { isTemplateLocale, type TemplateLocale } from './locale.ts';
 import type { LocaleSources } from './sources/types.ts';
@@ -30,7 +32,8 @@ export interface TemplateData {
    * personal note is signed by the client care team: never a promise of an advisor.
    */
   advisor?: { id: string; name: string; signature?: string };
-  products: { name: string; sku?: string; runOutDate?: string }[];
+  /** Picture, price and link when the products export gives them (the links already carry their UTM parameters). */
+  products: { name: string; sku?: string; runOutDate?: string; url?: string; imageUrl?: string; price?: { minor: number; currency: string } }[];
   offer: {
     kind: OfferKind;
     couponCode?: string;
@@ -41,8 +44,10 @@ export interface TemplateData {
   };
   unsubscribeUrl: string;
   recommendedCategory?: string;
-  /** Where the call-to-action button leads; no button when absent. */
+  /** Where the call-to-action button leads (with its UTM parameters); no button when absent. */
   shopUrl?: string;
+  /** The brand's postal address, one line each, in the footer (CAN-SPAM). */
+  postalAddress?: string[];
 }
 
 export class TemplateError extends ClienteleError {
@@ -72,15 +77,14 @@ const templateDataSchema = z.object({
       name: z.string().trim().min(1).max(200),
       sku: z.string().optional(),
       runOutDate: z.string().optional(),
+      url: webUrl.optional(),
+      imageUrl: webUrl.optional(),
+      price: z.object({ minor: z.number().int().nonnegative(), currency: z.string().regex(/^[A-Z]{3}$/) }).optional(),
     }),
   ),
   offer: z.object({
     kind: z.enum(['personal-note', 'coupon', 'free-shipping-coupon', 'sample', 'none']),
-    couponCode: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, - or _')
-      .optional(),
+    couponCode: couponCode.optional(),
     discountPercent: z.number().positive().max(100).optional(),
     freeShipping: z.boolean().optional(),
     sample: z.boolean().optional(),
@@ -88,6 +92,7 @@ const templateDataSchema = z.object({
   unsubscribeUrl: webUrl,
   recommendedCategory: optionalText,
   shopUrl: webUrl.optional(),
+  postalAddress: z.array(z.string().trim().min(1).max(120)).max(6).optional(),
 });
 
 /** What the templates see: every variable defined (null when absent), so strict mode only flags typos. */
@@ -106,7 +111,7 @@ export interface TemplateView {
   fromAdvisor: boolean;
   advisorName: string | null;
   advisorSignature: string | null;
-  products: { name: string; sku: string | null; runOutDate: string | null }[];
+  products: { name: string; sku: string | null; runOutDate: string | null; url: string | null; imageUrl: string | null; price: string | null }[];
   /** The first product (the one running out, for replenishment). */
   productName: string | null;
   runOutDate: string | null;
@@ -119,6 +124,8 @@ export interface TemplateView {
   unsubscribeUrl: string;
   shopUrl: string | null;
   recommendedCategory: string | null;
+  /** Empty when the config gives none. */
+  postalAddress: string[];
 }
 
 /** Font stacks per locale: Chinese needs its own faces first, or clients fall back to a serif. */
@@ -137,9 +144,21 @@ export function formatRunOutDate(value: string, locale: TemplateLocale): string 
   return new Intl.DateTimeFormat(intlLocale, { day: 'numeric', month: 'long', timeZone: 'UTC' }).format(date);
 }
 
+/** A price for people, in the email's language: "$1,280.00" / "US$1,280.00"; exact (Intl formats the decimal string, no float). */
+export function formatPrice(minor: number, currency: string, locale: TemplateLocale): string {
+  const format = new Intl.NumberFormat(locale === 'zh-CN' ? 'zh-CN' : 'en-US', { style: 'currency', currency });
+  // Intl.NumberFormat reads a decimal string exactly (ECMA-402 "Intl.NumberFormat v3").
+  return format.format(formatMinor(minor, currency) as unknown as number);
+}
+
 /** A note rather than a promotion: VIC clients (recognition, never a discount), or a personal-note offer. */
 export function isPersonalNote(tier: string, offerKind: OfferKind): boolean {
   return tier === 'VIC' || offerKind === 'personal-note';
+}
+
+/** Whether the email shows the offer's coupon: VIC clients are never sent a discount (recognition, not promotion; domain.md). */
+export function showsCoupon(tier: string, offerKind: OfferKind): boolean {
+  return !isPersonalNote(tier, offerKind) && (offerKind === 'coupon' || offerKind === 'free-shipping-coupon');
 }
 
 export function templateView(locale: TemplateLocale, input: TemplateData): TemplateView {
@@ -151,12 +170,14 @@ export function templateView(locale: TemplateLocale, input: TemplateData): Templ
   const data = parsed.data;
   const isVic = data.tier === 'VIC';
   const personal = isPersonalNote(data.tier, data.offer.kind);
-  // VIC clients are never sent a discount: recognition, not promotion (domain.md).
-  const showCoupon = !personal && (data.offer.kind === 'coupon' || data.offer.kind === 'free-shipping-coupon');
+  const showCoupon = showsCoupon(data.tier, data.offer.kind);
   const products = data.products.map((p) => ({
     name: p.name,
     sku: p.sku ?? null,
     runOutDate: p.runOutDate ? formatRunOutDate(p.runOutDate, locale) : null,
+    url: p.url ?? null,
+    imageUrl: p.imageUrl ?? null,
+    price: p.price ? formatPrice(p.price.minor, p.price.currency, locale) : null,
   }));
   return {
     locale,
@@ -183,6 +204,7 @@ export function templateView(locale: TemplateLocale, input: TemplateData): Templ
     unsubscribeUrl: data.unsubscribeUrl,
     shopUrl: data.shopUrl ?? null,
     recommendedCategory: data.recommendedCategory ?? null,
+    postalAddress: data.postalAddress ?? [],
   };
 }
 

@@ -465,11 +465,15 @@ describe('least privilege', () => {
         ...ownLogs('campaigns'),
         's3:ListBucket <bucket>',
         's3:GetObject <bucket>/exports/incremental/*',
+        // The coupon pools the brand uploads, one CSV per campaign; their codes claimed in the coupon-codes table.
+        's3:GetObject <bucket>/coupon-pools/*',
         's3:GetObject <bucket>/reports/catalog/products.json',
         // The advisors roster: personal notes in the advisor's name, their tasks first.
         's3:GetObject <bucket>/reports/catalog/advisors.json',
         ...tableRead('advisorTasks'),
         ...tableWrite('advisorTasks'),
+        ...tableRead('couponCodes'),
+        ...tableWrite('couponCodes'),
         ...tableRead('profiles'),
         ...tableWrite('profiles'),
         ...tableRead('runs'),
@@ -485,6 +489,8 @@ describe('least privilege', () => {
     expect(lists).toEqual(
       expect.arrayContaining([
         { StringLike: { 's3:prefix': ['exports/incremental/*'] } },
+        // A pool not uploaded yet is a 404 (no code: the emails wait), not a 403.
+        { StringLike: { 's3:prefix': ['coupon-pools/*'] } },
         // Listing the exact key turns a catalogue not written yet into a 404, not a 403.
         { StringLike: { 's3:prefix': ['reports/catalog/products.json'] } },
       ]),

@@ -7,9 +7,9 @@
  * Variables every template can rely on (all defined, null when absent; see render.ts `TemplateView`):
  * locale, lang, fontFamily, brandName, firstName, lastName, tier, isVic, personal, fromAdvisor,
  * advisorName, advisorSignature,
- * products[{name, sku, runOutDate}], productName, runOutDate, otherProducts, offerKind, showCoupon,
+ * products[{name, sku, runOutDate, url, imageUrl, price}], productName, runOutDate, otherProducts, offerKind, showCoupon,
  * couponCode, discountPercent, freeShipping, sample, unsubscribeUrl, shopUrl, recommendedCategory,
- * subject, preheader.
+ * postalAddress, subject, preheader.
  */
 
 /** The palette every email shares. */
@@ -29,6 +29,12 @@ interface LayoutCopy {
   unsubscribe: string;
   /** Between a label and a URL in the text email. */
   colon: string;
+  /** Liquid snippet after a product's run-out date ({{ p.runOutDate }}). */
+  runsOut: string;
+  /** The link under a product. */
+  viewProduct: string;
+  /** Between a product's name and its price in the text email. */
+  comma: string;
 }
 
 const LAYOUT_COPY: Record<'en' | 'zh-CN', LayoutCopy> = {
@@ -36,11 +42,17 @@ const LAYOUT_COPY: Record<'en' | 'zh-CN', LayoutCopy> = {
     footerReason: 'You are receiving this email as a client of {{ brandName }}.',
     unsubscribe: 'Unsubscribe from these emails',
     colon: ': ',
+    runsOut: 'Runs out around {{ p.runOutDate }}',
+    viewProduct: 'View in the shop',
+    comma: ', ',
   },
   'zh-CN': {
     footerReason: '您收到这封邮件，是因为您是{{ brandName }}的顾客。',
     unsubscribe: '退订此类邮件',
     colon: '：',
+    runsOut: '预计{{ p.runOutDate }}左右用完',
+    viewProduct: '前往官网查看',
+    comma: '，',
   },
 };
 
@@ -98,14 +110,53 @@ ${footer}
 `;
 }
 
+// The brand's postal address closes every marketing email (CAN-SPAM), after the way out.
 function htmlLayout(copy: LayoutCopy): string {
   return htmlEmailLayout(`<p style="margin:0 0 4px 0;">${copy.footerReason}</p>
-<a href="{{ unsubscribeUrl }}" style="display:inline-block;padding:12px 8px;color:${EMAIL_COLORS.muted};text-decoration:underline;">${copy.unsubscribe}</a>`);
+<a href="{{ unsubscribeUrl }}" style="display:inline-block;padding:12px 8px;color:${EMAIL_COLORS.muted};text-decoration:underline;">${copy.unsubscribe}</a>
+{% if postalAddress.size > 0 %}<p style="margin:8px 0 0 0;font-size:12px;">{{ brandName }}<br>{% for line in postalAddress %}{{ line }}{% unless forloop.last %}<br>{% endunless %}{% endfor %}</p>{% endif %}`);
 }
 
 function textLayout(copy: LayoutCopy): string {
   return textEmailLayout(`${copy.footerReason}
-${copy.unsubscribe}${copy.colon}{{ unsubscribeUrl }}`);
+${copy.unsubscribe}${copy.colon}{{ unsubscribeUrl }}
+{% if postalAddress.size > 0 %}
+{{ brandName }}
+{% for line in postalAddress %}{{ line }}
+{% endfor %}{% endif %}`);
+}
+
+/**
+ * The products of an email, one block each: the picture and the name link to the product's page
+ * when the products export gives them, the price under the name; without them, the name alone.
+ */
+function htmlProducts(copy: LayoutCopy): string {
+  const cell = `border-bottom:1px solid ${EMAIL_COLORS.rule};background-color:${EMAIL_COLORS.highlight};`;
+  return `{% if products.size > 0 %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:0 0 16px 0;">
+{% for p in products %}<tr>
+<td style="padding:0;${cell}">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;">
+<tr>
+{% if p.imageUrl %}<td width="96" valign="top" style="width:96px;padding:12px 0 12px 12px;">{% if p.url %}<a href="{{ p.url }}">{% endif %}<img src="{{ p.imageUrl }}" width="84" alt="{{ p.name }}" style="display:block;width:84px;max-width:84px;height:auto;border:0;">{% if p.url %}</a>{% endif %}</td>
+{% endif %}<td valign="top" style="padding:12px 16px;">
+<strong style="color:${EMAIL_COLORS.ink};">{% if p.url %}<a href="{{ p.url }}" style="color:${EMAIL_COLORS.ink};text-decoration:none;">{{ p.name }}</a>{% else %}{{ p.name }}{% endif %}</strong>
+{% if p.price %}<br><span style="font-size:15px;color:${EMAIL_COLORS.ink};">{{ p.price }}</span>{% endif %}
+{% if p.runOutDate %}<br><span style="font-size:14px;color:${EMAIL_COLORS.muted};">${copy.runsOut}</span>{% endif %}
+{% if p.url %}<br><a href="{{ p.url }}" style="display:inline-block;padding:8px 0 0 0;font-size:14px;color:${EMAIL_COLORS.ink};text-decoration:underline;">${copy.viewProduct}</a>{% endif %}
+</td>
+</tr>
+</table>
+</td>
+</tr>
+{% endfor %}</table>{% endif %}`;
+}
+
+function textProducts(copy: LayoutCopy, runsOutAround: [string, string]): string {
+  // The blank line after the list keeps what follows (the offer) from reading as one more item.
+  return `{% for p in products %}- {{ p.name }}{% if p.price %}${copy.comma}{{ p.price }}{% endif %}{% if p.runOutDate %}${runsOutAround[0]}{{ p.runOutDate }}${runsOutAround[1]}{% endif %}
+{% if p.url %}  ${copy.viewProduct}${copy.colon}{{ p.url }}
+{% endif %}{% endfor %}{% if products.size > 0 %}
+{% endif %}`;
 }
 
 const paragraph = `margin:0 0 16px 0;`;
@@ -127,20 +178,8 @@ export const HTML_PARTIALS: Record<string, string> = {
 </tr>
 </table>{% endif %}`,
 
-  'products/en': `{% if products.size > 0 %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:0 0 16px 0;">
-{% for p in products %}<tr>
-<td style="padding:12px 16px;border-bottom:1px solid ${EMAIL_COLORS.rule};background-color:${EMAIL_COLORS.highlight};">
-<strong style="color:${EMAIL_COLORS.ink};">{{ p.name }}</strong>{% if p.runOutDate %}<br><span style="font-size:14px;color:${EMAIL_COLORS.muted};">Runs out around {{ p.runOutDate }}</span>{% endif %}
-</td>
-</tr>
-{% endfor %}</table>{% endif %}`,
-  'products/zh-CN': `{% if products.size > 0 %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:0 0 16px 0;">
-{% for p in products %}<tr>
-<td style="padding:12px 16px;border-bottom:1px solid ${EMAIL_COLORS.rule};background-color:${EMAIL_COLORS.highlight};">
-<strong style="color:${EMAIL_COLORS.ink};">{{ p.name }}</strong>{% if p.runOutDate %}<br><span style="font-size:14px;color:${EMAIL_COLORS.muted};">预计{{ p.runOutDate }}左右用完</span>{% endif %}
-</td>
-</tr>
-{% endfor %}</table>{% endif %}`,
+  'products/en': htmlProducts(LAYOUT_COPY.en),
+  'products/zh-CN': htmlProducts(LAYOUT_COPY['zh-CN']),
 
   // The offer block: never shown to a personal (VIC / advisor) email, which carries no discount.
   'offer/en': `{% if showCoupon %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:8px 0 16px 0;">
@@ -175,10 +214,8 @@ export const TEXT_PARTIALS: Record<string, string> = {
 
   button: `{% if shopUrl %}{{ buttonLabel }}{% if locale == 'zh-CN' %}：{% else %}: {% endif %}{{ shopUrl }}{% endif %}`,
 
-  'products/en': `{% for p in products %}- {{ p.name }}{% if p.runOutDate %} (runs out around {{ p.runOutDate }}){% endif %}
-{% endfor %}`,
-  'products/zh-CN': `{% for p in products %}- {{ p.name }}{% if p.runOutDate %}（预计{{ p.runOutDate }}左右用完）{% endif %}
-{% endfor %}`,
+  'products/en': textProducts(LAYOUT_COPY.en, [' (runs out around ', ')']),
+  'products/zh-CN': textProducts(LAYOUT_COPY['zh-CN'], ['（预计', '左右用完）']),
 
   'offer/en': `{% if showCoupon %}{% if freeShipping and discountPercent %}Free shipping and {{ discountPercent }}% off your next order{% elsif freeShipping %}Free shipping on your next order{% elsif discountPercent %}{{ discountPercent }}% off your next order{% else %}A gift on your next order{% endif %}{% if couponCode %} with the code {{ couponCode }}{% endif %}.
 {% endif %}{% if sample %}A sample of something new will be waiting in your next order, with our compliments.

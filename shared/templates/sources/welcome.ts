@@ -4,7 +4,8 @@ import type { LocaleSources } from './types.ts';
  * Welcome, sent within 24 hours of a first order or sign-up. A personal (VIC) welcome is a note
  * with no discount, from the advisor when the campaign is personal and they have an active one,
  * else from the client care team (never a promise of an advisor); otherwise a thank-you with the
- * offer, if any.
+ * offer, if any. The products of the first order show below, with their pictures, prices and links
+ * when the products export gives them.
  */
 
 const p = 'margin:0 0 16px 0;';
@@ -18,7 +19,8 @@ export const WELCOME: Record<'en' | 'zh-CN', LocaleSources> = {
 {% if personal %}<p style="${p}">Thank you for choosing {{ brandName }}. {% if fromAdvisor %}I am {{ advisorName }}, and I will be your personal advisor. Whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and I will take care of it myself.{% else %}Our client care team is here for you: whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and we will take care of it.{% endif %}</p>
 {% if productName %}<p style="${p}">{% if fromAdvisor %}I hope you enjoy your {{ productName }}. I would love to hear what you think of it.{% else %}We hope you enjoy your {{ productName }}, and would love to hear what you think of it.{% endif %}</p>{% endif %}
 {% else %}<p style="${p}">{% if productName %}Thank you for your first order with {{ brandName }}. We hope you enjoy your {{ productName }}.{% else %}Thank you for joining {{ brandName }}. We are delighted to welcome you.{% endif %}</p>
-{% endif %}{% include 'offer/en' %}
+{% endif %}{% include 'products/en' %}
+{% include 'offer/en' %}
 {% include 'button', buttonLabel: 'Discover the collection' %}
 {% include 'signature/en' %}
 {% endblock %}`,
@@ -29,7 +31,7 @@ export const WELCOME: Record<'en' | 'zh-CN', LocaleSources> = {
 {% if fromAdvisor %}I hope you enjoy your {{ productName }}. I would love to hear what you think of it.{% else %}We hope you enjoy your {{ productName }}, and would love to hear what you think of it.{% endif %}
 {% endif %}{% else %}{% if productName %}Thank you for your first order with {{ brandName }}. We hope you enjoy your {{ productName }}.{% else %}Thank you for joining {{ brandName }}. We are delighted to welcome you.{% endif %}
 {% endif %}
-{% include 'offer/en' %}
+{% include 'products/en' %}{% include 'offer/en' %}
 {% include 'button', buttonLabel: 'Discover the collection' %}
 
 {% include 'signature/en' %}{% endblock %}`,
@@ -42,7 +44,8 @@ export const WELCOME: Record<'en' | 'zh-CN', LocaleSources> = {
 {% if personal %}<p style="${p}">感谢您选择{{ brandName }}。{% if fromAdvisor %}我是{{ advisorName }}，您的专属顾问。无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我会亲自为您安排。{% else %}我们的客户关怀团队随时为您服务：无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我们会为您妥善安排。{% endif %}</p>
 {% if productName %}<p style="${p}">希望您喜欢{{ productName }}，期待听到您的使用感受。</p>{% endif %}
 {% else %}<p style="${p}">{% if productName %}感谢您在{{ brandName }}的首次订购，希望您喜欢{{ productName }}。{% else %}感谢您加入{{ brandName }}，我们很高兴与您相识。{% endif %}</p>
-{% endif %}{% include 'offer/zh-CN' %}
+{% endif %}{% include 'products/zh-CN' %}
+{% include 'offer/zh-CN' %}
 {% include 'button', buttonLabel: '探索系列' %}
 {% include 'signature/zh-CN' %}
 {% endblock %}`,
@@ -53,7 +56,7 @@ export const WELCOME: Record<'en' | 'zh-CN', LocaleSources> = {
 希望您喜欢{{ productName }}，期待听到您的使用感受。
 {% endif %}{% else %}{% if productName %}感谢您在{{ brandName }}的首次订购，希望您喜欢{{ productName }}。{% else %}感谢您加入{{ brandName }}，我们很高兴与您相识。{% endif %}
 {% endif %}
-{% include 'offer/zh-CN' %}
+{% include 'products/zh-CN' %}{% include 'offer/zh-CN' %}
 {% include 'button', buttonLabel: '探索系列' %}
 
 {% include 'signature/zh-CN' %}{% endblock %}`,

@@ -21,7 +21,7 @@ describe('clientele command line conventions', () => {
   });
 
   it('exits 2 on usage errors: an unknown option, a bad value, a missing required option', async () => {
-    for (const args of [['run', 'nightly', '--date', '2026-11-23', '--bogus'], ['run', 'nightly', '--date', '23/11/2026'], ['preview', '--campaign', 'welcome']]) {
+    for (const args of [['run', 'nightly', '--date', '2026-11-23', '--bogus'], ['run', 'nightly', '--date', '23/11/2026'], ['send-test', '--campaign', 'welcome']]) {
       const result = await clientele(...args);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr).toMatch(/^error: /);

@@ -209,7 +209,9 @@ describe('generic export of 5,000 clients', () => {
     expect(cycle('skincare', /Cleanser/)).toContain('45');
     expect(new Set(cycle('fragrance', /./))).toEqual(new Set(['']));
     expect(products.some((p) => p.category === 'suncare' && p.season === 'summer' && p.replenish_days)).toBe(true);
-    expect(Object.keys(products[0] ?? {})).toEqual(['sku', 'name', 'category', 'replenish_days', 'season']);
+    expect(Object.keys(products[0] ?? {})).toEqual(['sku', 'name', 'category', 'replenish_days', 'season', 'url', 'price', 'currency']);
+    // The emails' product blocks: a link to the demo shop and the price in the export currency.
+    expect(products.every((p) => p.url?.startsWith('https://shop.example.com/products/') && /^\d+(\.\d{2})?$/.test(p.price ?? ''))).toBe(true);
   });
 
   it('has repeat buyers rebuying replenishable products near cycle x quantity', () => {

@@ -1,0 +1,88 @@
+import { createHmac } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Coupon codes of their own for each occasion (an offer's `couponFrom`), the pure part: the
+ * generated scheme and the reading of an uploaded pool. Claiming a pool's codes is
+ * shared/store/coupon-store.ts.
+ */
+
+/** The rule every code obeys, from a pool, a scheme or the config (the templates check it again). */
+export const COUPON_CODE_RE = /^[A-Za-z0-9_-]{1,40}$/;
+export const couponCode = z.string().regex(COUPON_CODE_RE, 'must be 1-40 letters, digits, - or _');
+
+/**
+ * Where an occasion's own coupon code comes from: `pool`, one code of the CSV uploaded for the
+ * campaign, claimed once in DynamoDB (no code left: no email); `scheme`, the prefix and an HMAC of
+ * the client and the occasion (deterministic: a rerun sends the same code).
+ */
+export const couponSourceSchema = z.discriminatedUnion('from', [
+  z.strictObject({ from: z.literal('pool') }),
+  z.strictObject({
+    from: z.literal('scheme'),
+    prefix: z.string().regex(/^[A-Z0-9]{0,12}$/, 'must be 0-12 capital letters or digits'),
+    /** Characters after the prefix (base32, no 0/1/O/I to misread). */
+    length: z.number().int().min(6).max(20).default(10),
+  }),
+]);
+export type CouponSource = z.infer<typeof couponSourceSchema>;
+
+/** Base32 without 0/O and 1/I, which are misread when a code is typed from an email. */
+export const CODE_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
+
+/** The HMAC key of the scheme, derived from the sender's secret (never the secret itself). */
+export function couponSchemeKey(secret: string): Buffer {
+  return createHmac('sha256', secret).update('clientele coupon scheme v1').digest();
+}
+
+/**
+ * The scheme's code for one occasion: the prefix and `length` characters of an HMAC of the
+ * campaign, the client and the occasion. Deterministic (a retry or a rerun sends the same code),
+ * different for every occasion, and not guessable without the key.
+ */
+export function schemeCouponCode(
+  key: Buffer,
+  scheme: Extract<CouponSource, { from: 'scheme' }>,
+  occasion: { campaignId: string; customerId: string; occasionKey: string },
+): string {
+  const digest = createHmac('sha256', key).update(`${occasion.campaignId}\n${occasion.customerId}\n${occasion.occasionKey}`).digest();
+  let code = scheme.prefix;
+  // 5 bits per character from the digest's bits, most significant first (at most 100 of its 256).
+  for (let i = 0; i < scheme.length; i++) {
+    const bit = i * 5;
+    const pair = ((digest[bit >> 3] ?? 0) << 8) | (digest[(bit >> 3) + 1] ?? 0);
+    code += CODE_ALPHABET[(pair >> (11 - (bit & 7))) & 31];
+  }
+  return code;
+}
+
+export interface CouponPool {
+  /** Valid codes in file order, each once. */
+  codes: string[];
+  /** Lines that are not a valid code (never quoted: a code is as good as money). */
+  invalidLines: number[];
+  duplicates: number;
+}
+
+/**
+ * An uploaded pool: a CSV with a `code` header and one code per line (a BOM, blank lines, CRLF
+ * and quotes around a code allowed). Lines that are not a valid code are listed by number.
+ */
+export function parseCouponPool(text: string): CouponPool {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const header = (lines[0] ?? '').trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+  if (header !== 'code') throw new RangeError('a coupon pool is a CSV whose first line is the header "code"');
+  const seen = new Set<string>();
+  const pool: CouponPool = { codes: [], invalidLines: [], duplicates: 0 };
+  for (let i = 1; i < lines.length; i++) {
+    const value = (lines[i] ?? '').trim().replace(/^"(.*)"$/, '$1');
+    if (value === '') continue;
+    if (!COUPON_CODE_RE.test(value)) pool.invalidLines.push(i + 1);
+    else if (seen.has(value)) pool.duplicates++;
+    else {
+      seen.add(value);
+      pool.codes.push(value);
+    }
+  }
+  return pool;
+}

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * The coupon-codes table: which codes of a campaign's pool are taken, and by which occasion.
+ * Per campaign (partition key) two kinds of item:
+ *   `code#<code>`  the code is taken (claimedFor: the occasion's hash, claimedAt, runId);
+ *   `for#<hash>`   the occasion's code, so that a retry or a rerun sends the same one.
+ * Both are written in one transaction, each only if absent: a code is never given twice (two runs
+ * racing for it: one transaction fails and that run takes the next code), and an occasion never
+ * gets two. The occasion is a hash of the client and the occasion key: no client id in this table.
+ */
+
+type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
+
+const CODE_PREFIX = 'code#';
+const FOR_PREFIX = 'for#';
+
+export interface CouponTable {
+  documents: DocumentSender;
+  table: string;
+}
+
+/** The hash an occasion is known by in the table. */
+export function occasionRef(customerId: string, occasionKey: string): string {
+  return createHash('sha256').update(`${customerId}\n${occasionKey}`, 'utf8').digest('base64url');
+}
+
+/** The code already drawn for the occasion, if any. */
+export async function codeDrawnFor(coupons: CouponTable, campaignId: string, ref: string): Promise<string | undefined> {
+  const { Item } = await coupons.documents.send(new GetCommand({ TableName: coupons.table, Key: { campaignId, entry: `${FOR_PREFIX}${ref}` }, ConsistentRead: true }));
+  return typeof Item?.code === 'string' ? Item.code : undefined;
+}
+
+/** Every taken code of the campaign (keys only, a page at a time). */
+export async function takenCodes(coupons: CouponTable, campaignId: string): Promise<Set<string>> {
+  const taken = new Set<string>();
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await coupons.documents.send(
+      new QueryCommand({
+        TableName: coupons.table,
+        KeyConditionExpression: 'campaignId = :campaign AND begins_with(entry, :prefix)',
+        ExpressionAttributeValues: { ':campaign': campaignId, ':prefix': CODE_PREFIX },
+        ProjectionExpression: 'entry',
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) if (typeof item.entry === 'string') taken.add(item.entry.slice(CODE_PREFIX.length));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return taken;
+}
+
+export type TakeResult = 'taken' | 'code-gone' | 'occasion-has-code';
+
+/** Takes `code` for the occasion: both items or neither. */
+export async function takeCode(coupons: CouponTable, campaignId: string, code: string, ref: string, at: number, runId: string): Promise<TakeResult> {
+  try {
+    await coupons.documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: coupons.table,
+              Item: { campaignId, entry: `${CODE_PREFIX}${code}`, claimedFor: ref, claimedAt: at, runId },
+              ConditionExpression: 'attribute_not_exists(entry)',
+            },
+          },
+          {
+            Put: {
+              TableName: coupons.table,
+              Item: { campaignId, entry: `${FOR_PREFIX}${ref}`, code, claimedAt: at, runId },
+              ConditionExpression: 'attribute_not_exists(entry)',
+            },
+          },
+        ],
+      }),
+    );
+    return 'taken';
+  } catch (error) {
+    const reasons = cancellationReasons(error);
+    if (reasons === undefined) throw error;
+    if (reasons[1] === 'ConditionalCheckFailed') return 'occasion-has-code';
+    if (reasons[0] === 'ConditionalCheckFailed') return 'code-gone';
+    throw error;
+  }
+}
+
+/** The per-item reasons of a cancelled transaction; undefined for any other error. */
+function cancellationReasons(error: unknown): (string | undefined)[] | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
+  const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+  return (reasons ?? []).map((r) => r.Code);
+}

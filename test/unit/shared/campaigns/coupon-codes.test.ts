@@ -1,0 +1,55 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CODE_ALPHABET, COUPON_CODE_RE, couponSchemeKey, parseCouponPool, schemeCouponCode } from '#shared/campaigns/coupon-codes.ts';
+import { offerSchema } from '#shared/campaigns/schema.ts';
+
+const key = couponSchemeKey('a-sender-secret-of-at-least-32-characters');
+const scheme = { from: 'scheme' as const, prefix: 'WB', length: 10 };
+const occasion = { campaignId: 'winback', customerId: 'C1', occasionKey: 'winback#2026-01-02T03:04:05.000Z' };
+
+describe('schemeCouponCode', () => {
+  it('is the prefix and `length` characters of the unambiguous alphabet', () => {
+    const code = schemeCouponCode(key, scheme, occasion);
+    expect(code).toMatch(/^WB[2-9A-HJ-NP-Z]{10}$/);
+  });
+
+  it('is stable, valid, and differs between occasions, clients and keys (property)', () => {
+    const id = fc.stringMatching(/^[A-Za-z0-9#:.-]{1,40}$/);
+    fc.assert(
+      fc.property(id, id, fc.integer({ min: 6, max: 20 }), fc.stringMatching(/^[A-Z0-9]{0,12}$/), (customerId, occasionKey, length, prefix) => {
+        const s = { from: 'scheme' as const, prefix, length };
+        const code = schemeCouponCode(key, s, { campaignId: 'c', customerId, occasionKey });
+        expect(schemeCouponCode(key, s, { campaignId: 'c', customerId, occasionKey })).toBe(code);
+        expect(code).toMatch(COUPON_CODE_RE);
+        expect(code.startsWith(prefix)).toBe(true);
+        expect([...code.slice(prefix.length)].every((c) => CODE_ALPHABET.includes(c))).toBe(true);
+        expect(code.length).toBe(prefix.length + length);
+      }),
+    );
+    const base = schemeCouponCode(key, scheme, occasion);
+    expect(schemeCouponCode(key, scheme, { ...occasion, customerId: 'C2' })).not.toBe(base);
+    expect(schemeCouponCode(key, scheme, { ...occasion, occasionKey: 'winback#2026-03-02T03:04:05.000Z' })).not.toBe(base);
+    expect(schemeCouponCode(couponSchemeKey('another-secret-of-at-least-32-characters'), scheme, occasion)).not.toBe(base);
+  });
+});
+
+describe('parseCouponPool', () => {
+  it('reads the code column: BOM, CRLF, quotes, blank lines; bad lines by number, duplicates counted once', () => {
+    const pool = parseCouponPool('\uFEFFcode\r\nA1\r\n"B2"\r\n\r\nnot a code!\r\nA1\r\nC3\r\n');
+    expect(pool).toEqual({ codes: ['A1', 'B2', 'C3'], invalidLines: [5], duplicates: 1 });
+  });
+
+  it('refuses a file without the code header', () => {
+    expect(() => parseCouponPool('A1\nB2\n')).toThrow(/header "code"/);
+  });
+});
+
+describe('offer couponFrom', () => {
+  it('takes a pool or a scheme, never beside a fixed code or on a personal note', () => {
+    expect(offerSchema.parse({ kind: 'coupon', discountPercent: 10, couponFrom: { from: 'pool' } }).couponFrom).toEqual({ from: 'pool' });
+    expect(offerSchema.parse({ kind: 'coupon', couponFrom: { from: 'scheme', prefix: 'WB' } }).couponFrom).toEqual({ from: 'scheme', prefix: 'WB', length: 10 });
+    expect(offerSchema.safeParse({ kind: 'coupon', couponCode: 'X', couponFrom: { from: 'pool' } }).success).toBe(false);
+    expect(offerSchema.safeParse({ kind: 'personal-note', couponFrom: { from: 'pool' } }).success).toBe(false);
+    expect(offerSchema.safeParse({ kind: 'coupon', couponFrom: { from: 'scheme', prefix: 'lower' } }).success).toBe(false);
+  });
+});

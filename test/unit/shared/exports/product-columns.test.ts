@@ -1,0 +1,53 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { csv, CUSTOMERS_CSV, readFiles, removeExportDirs } from '#test/support/export-files.ts';
+
+afterAll(removeExportDirs);
+
+const ORDERS_CSV = 'order_id,customer_id,ordered_at,line_total\nO1,C1,2026-11-22T10:00:00Z,10.00\n';
+
+describe('products: url, image_url, price, currency (emails that sell)', () => {
+  it('reads links and prices in exact minor units, in the row\'s currency or the brand\'s', async () => {
+    const { products, result } = await readFiles({
+      'products.csv': csv([
+        ['sku', 'name', 'url', 'image_url', 'price', 'currency'],
+        ['P1', 'Serum', 'https://shop.example.com/p/serum?ref=1', 'https://cdn.example.com/serum.jpg', '1280.50', 'cny'],
+        ['P2', 'Cream', '', '', '95', ''],
+        ['P3', 'Oil', '', '', '', ''],
+      ]),
+      'customers.csv': CUSTOMERS_CSV,
+      'orders.csv': ORDERS_CSV,
+    });
+    expect(result.rejects).toEqual([]);
+    expect(products[0]).toMatchObject({ sku: 'P1', url: 'https://shop.example.com/p/serum?ref=1', imageUrl: 'https://cdn.example.com/serum.jpg', priceMinor: 128_050, currency: 'CNY' });
+    expect(products[1]).toMatchObject({ sku: 'P2', priceMinor: 9500, currency: 'USD' });
+    expect(products[1]).not.toHaveProperty('url');
+    expect(products[2]).not.toHaveProperty('priceMinor');
+  });
+
+  it('a bad price or currency is a listed reject (never a float, never rounded); a bad link is dropped with a warning', async () => {
+    const { products, result } = await readFiles({
+      'products.csv': csv([
+        ['sku', 'price', 'currency', 'url', 'image_url'],
+        ['P1', '12.345', '', '', ''],
+        ['P2', '1,280.00', '', '', ''],
+        ['P3', '10', 'DOLLARS', '', ''],
+        ['P4', '', 'USD', '', ''],
+        ['P5', '10', '', 'javascript:alert(1)', 'data:image/png;base64,AAAA'],
+        ['P6', '-3', '', '', ''],
+      ]),
+      'customers.csv': CUSTOMERS_CSV,
+      'orders.csv': ORDERS_CSV,
+    });
+    expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([
+      [2, expect.stringContaining('price')],
+      [3, expect.stringContaining('price')],
+      [4, expect.stringContaining('currency')],
+      [5, expect.stringContaining('currency without a price')],
+      [7, expect.stringContaining('price')],
+    ]);
+    expect(products.map((p) => p.sku)).toEqual(['P5']);
+    expect(products[0]).toMatchObject({ priceMinor: 1000 });
+    expect(products[0]).not.toHaveProperty('url');
+    expect(result.warnings.map((w) => w.field).sort()).toEqual(['image_url', 'url']);
+  });
+});
