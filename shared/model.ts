@@ -191,7 +191,22 @@ export interface ClientProfile {
   skus: Record<string, SkuPurchase>;
   /** Predicted lifetime value; absent for prospects and on nights the models could not be fitted. */
   clv?: ClientClv;
+  /**
+   * The last moves the nightly runs saw (shared/nightly/history.ts), for the campaign triggers that
+   * need them: the run date (YYYY-MM-DD) and what the client moved from. Absent until a night sees
+   * a move (a client first seen, or stored before these fields, has none).
+   */
+  previousTier?: Tier;
+  tierChangedOn?: string;
+  previousStage?: Stage;
+  stageEnteredOn?: string;
+  previousRfmSegment?: string;
+  rfmSegmentEnteredOn?: string;
 }
+
+/** The moves a profile records (ClientProfile's history fields). */
+export const HISTORY_FIELDS = ['previousTier', 'tierChangedOn', 'previousStage', 'stageEnteredOn', 'previousRfmSegment', 'rfmSegmentEnteredOn'] as const;
+export type ProfileHistory = Pick<ClientProfile, (typeof HISTORY_FIELDS)[number]>;
 
 /** A tier or stage change, recorded with the run that saw it. */
 export interface TierChange {
