@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ClientClv, ClientProfile, Stage, Tier, TierChange } from '#shared/model.ts';
 import { daysBetweenDates } from '#shared/time.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
+import { withHistory } from './history.ts';
 import type { ProfileItem, StoredState } from '#shared/store/profile-store.ts';
 
 /**
@@ -87,9 +88,11 @@ export function diffProfiles(profiles: Iterable<ClientProfile>, before: BeforeLo
     upgrades: 0,
     downgrades: 0,
   };
-  for (const profile of profiles) {
+  for (const computed of profiles) {
+    const was = before(computed.customerId);
+    // The moves the triggers read, from the base: the same on a rerun of the night.
+    const profile = withHistory(computed, was, runDate);
     const digest = profileDigest(profile);
-    const was = before(profile.customerId);
     if (was?.digest === digest && !clvMateriallyChanged(was.clv, profile.clv)) {
       diff.unchanged++;
       continue;
