@@ -127,7 +127,7 @@ describe('vocabulary campaigns over a run of hourly evaluations', () => {
       ),
       { numRuns: 80 },
     );
-    expect(sends).toBeGreaterThan(30);
+    expect(sends).toBeGreaterThan(10);
   });
 
   it('are found by the due index: whoever is due (or just expired) at h holds a nextDueAt inside the range the run at h reads', () => {
