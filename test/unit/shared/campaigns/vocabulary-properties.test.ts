@@ -31,7 +31,7 @@ const builtInContextArb: fc.Arbitrary<CampaignContext> = fc
       {
         campaigns: [
           { kind: 'welcome', enabled: c.enabled[0], timing: { targetHours: Math.min(c.targetHours, c.cutoffHours), cutoffHours: c.cutoffHours } },
-          { kind: 'replenishment', enabled: c.enabled[1], replenishableCategories: c.listed, timing: { daysBeforeRunOut: c.daysBeforeRunOut } },
+          { kind: 'replenishment', enabled: c.enabled[1], replenishableCategories: [...c.listed], timing: { daysBeforeRunOut: c.daysBeforeRunOut } },
           { kind: 'winback', enabled: c.enabled[2], timing: { afterDays: c.afterDays, windowDays: c.windowDays } },
         ],
       },
