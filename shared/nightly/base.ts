@@ -1,5 +1,4 @@
 import type { Config } from '#shared/config.ts';
-import { historyOf } from './history.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { readBeforeImages } from '#shared/store/night-plans.ts';
 import { loadStoredStates, type ProfileItem, type StoredState } from '#shared/store/profile-store.ts';
@@ -21,7 +20,6 @@ export interface NightBase {
 
 /** The state of a stored item that the diff compares. */
 export function stateOf(item: ProfileItem): StoredState {
-  const history = historyOf(item);
   return {
     digest: item.digest,
     tier: item.tier,
@@ -29,7 +27,6 @@ export function stateOf(item: ProfileItem): StoredState {
     updatedRunDate: item.updatedRunDate,
     ...(item.clv ? { clv: item.clv } : {}),
     ...(item.rfm?.segment !== undefined ? { rfmSegment: item.rfm.segment } : {}),
-    ...(history ? { history } : {}),
   };
 }
 

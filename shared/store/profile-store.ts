@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dueDaysBetween, dueIndexFields, type DueIndexFields } from '#shared/campaigns/due-index.ts';
 import { normaliseEmail } from '#shared/email.ts';
-import { HISTORY_FIELDS, type ClientClv, type ClientProfile, type ProfileHistory, type RfmScores, type Stage, type Tier } from '#shared/model.ts';
+import type { ClientClv, ClientProfile, RfmScores, Stage, Tier } from '#shared/model.ts';
 import { PROFILES_BY_ADVISOR_INDEX, PROFILES_BY_NEXT_DUE_INDEX, PROFILES_BY_TIER_INDEX } from './tables.ts';
 import { isConditionFailure } from './conditions.ts';
 import { collectPages, paginate } from './paginate.ts';
@@ -19,8 +19,6 @@ export interface StoredState {
   clv?: ClientClv;
   /** The stored RFM segment, for the night's segment movements. */
   rfmSegment?: string;
-  /** The moves the profile records (shared/nightly/history.ts), carried to tonight's profile. */
-  history?: ProfileHistory;
 }
 
 /** The stored item: the profile plus bookkeeping, and its place in the due index (due-index.ts). */
@@ -36,16 +34,6 @@ export type ProfileItem = ClientProfile & DueIndexFields & {
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
 
 /** One shared string per distinct value (a base holds few distinct dates or segment names). */
-/** The history of a scanned item, its dates and names interned (a base holds few distinct ones). */
-function storedHistory(item: Record<string, unknown>, internDate: (value: unknown) => string, internName: (value: string) => string): { history?: ProfileHistory } {
-  const history: Record<string, string> = {};
-  for (const field of HISTORY_FIELDS) {
-    const value = item[field];
-    if (typeof value === 'string') history[field] = field.endsWith('On') ? internDate(value) : internName(value);
-  }
-  return Object.keys(history).length === 0 ? {} : { history: history as ProfileHistory };
-}
-
 function intern(known: Map<string, string>, value: string): string {
   const held = known.get(value);
   if (held !== undefined) return held;
@@ -75,7 +63,7 @@ export async function loadStoredStates(
             TableName: tableName,
             Segment: segment,
             TotalSegments: segments,
-            ProjectionExpression: ['customerId, digest, tier, stage, clv, updatedRunDate, rfm', ...HISTORY_FIELDS].join(', '),
+            ProjectionExpression: 'customerId, digest, tier, stage, clv, updatedRunDate, rfm',
             ExclusiveStartKey: startKey,
           }),
         ),
@@ -90,7 +78,6 @@ export async function loadStoredStates(
           updatedRunDate: internDate(item.updatedRunDate),
           ...(item.clv ? { clv: item.clv as ClientClv } : {}),
           ...(typeof segment === 'string' ? { rfmSegment: intern(segmentNames, segment) } : {}),
-          ...storedHistory(item, internDate, (name) => intern(segmentNames, name)),
         });
       }
     }),
