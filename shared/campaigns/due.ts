@@ -13,6 +13,7 @@ import {
   type InstantRange,
   type Moment,
   type ProductCatalog,
+  type TriggerContext,
   type TriggerDetails,
 } from './triggers.ts';
 
@@ -163,18 +164,12 @@ interface OccasionWindow {
 }
 
 /** The send windows of one campaign for the client (yearly triggers: the occurrences the range touches). */
-function campaignWindows(
-  campaign: CampaignDefinition,
-  profile: ClientProfile,
-  catalog: ProductCatalog,
-  context: CampaignContext,
-  timeZone: string,
-  range: InstantRange | undefined,
-): OccasionWindow[] {
+function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, triggerContext: TriggerContext): OccasionWindow[] {
   const rules = campaignRules(campaign);
   const { trigger, timing } = rules;
+  const { catalog, timeZone } = triggerContext;
   const windows: OccasionWindow[] = [];
-  for (const moment of triggerMoments(trigger, profile, { catalog, seasons: context.campaigns.seasons, timeZone, ...(range ? { range } : {}) })) {
+  for (const moment of triggerMoments(trigger, profile, triggerContext)) {
     const window = momentWindow(moment, trigger, timing, timeZone);
     if (window === undefined) continue;
     const occasionKey = onceKey(campaign.id, moment, timing, profile);
@@ -211,8 +206,8 @@ function campaignWindows(
  * (sendWindows), so all see the same windows.
  */
 function occasionWindows(profile: ClientProfile, catalog: ProductCatalog, context: CampaignContext, range: InstantRange | undefined): OccasionWindow[] {
-  const timeZone = clientTimeZone(profile, context.brandTimeZone);
-  return context.campaigns.campaigns.flatMap((campaign) => (campaign.enabled ? campaignWindows(campaign, profile, catalog, context, timeZone, range) : []));
+  const triggerContext: TriggerContext = { catalog, seasons: context.campaigns.seasons, timeZone: clientTimeZone(profile, context.brandTimeZone), ...(range ? { range } : {}) };
+  return context.campaigns.campaigns.flatMap((campaign) => (campaign.enabled ? campaignWindows(campaign, profile, triggerContext) : []));
 }
 
 /** The occasions in order, one per once-per key (the first by compareOccasions): a key is one occasion of the ledger. */
@@ -301,16 +296,16 @@ export function nextOrderWindow(campaign: ReplenishmentCampaign, profile: Client
 
 /** The one occasion of a single campaign due at `now` whose key passes `pick` (the built-ins' entry points below). */
 function campaignOccasion(campaign: CampaignDefinition, profile: ClientProfile, catalog: ProductCatalog, now: number, timeZone: string, pick: (key: string) => boolean): DueOccasion | undefined {
-  const context: CampaignContext = { campaigns: { policy: undefined as never, seasons: [], campaigns: [campaign] }, brandTimeZone: timeZone };
-  return campaignWindows(campaign, profile, catalog, context, timeZone, { from: now, to: now })
+  // The built-ins have no yearly trigger: no seasons needed.
+  return campaignWindows(campaign, profile, { catalog, seasons: [], timeZone, range: { from: now, to: now } })
     .filter((w) => pick(w.occasionKey))
     .map((w) => w.at(now))
     .find((o) => o !== undefined);
 }
 
-/** The welcome due at `now`, if any (the earlier of sign-up and first order, until the cut-off). */
+/** The welcome due at `now`, if any (the earlier of sign-up and first order, until the cut-off: instants, whatever the zone). */
 export function welcomeOccasion(campaign: WelcomeCampaign, profile: ClientProfile, now: number): DueOccasion | undefined {
-  return campaignOccasion(campaign, profile, new Map(), now, clientTimeZone(profile, 'UTC'), () => true);
+  return campaignOccasion(campaign, profile, new Map(), now, 'UTC', () => true);
 }
 
 /** The replenishment at the predicted next order due at `now`, if any (nextOrderWindow). */

@@ -100,7 +100,7 @@ function common<K extends BuiltInKind>(kind: K, priority: number, offers: Offers
   return {
     kind: z.literal(kind),
     id: campaignId.default(kind),
-    ...shared(priority),
+    ...everyCampaign(priority),
     /** Template id (shared/templates); the built-ins use their kind. */
     template: z.string().min(1).default(kind),
     offers: offersSchema.default(() => structuredClone(offers)),
@@ -115,7 +115,7 @@ function common<K extends BuiltInKind>(kind: K, priority: number, offers: Offers
 }
 
 /** Fields of every campaign, built-in or custom. */
-function shared(priority: number) {
+function everyCampaign(priority: number) {
   return {
     enabled: z.boolean().default(true),
     /** Lower goes first when several campaigns are due for one client in the same hour. */
@@ -136,7 +136,7 @@ export const customCampaignSchema = z.strictObject({
   kind: z.literal('custom').default('custom'),
   /** Required: the id keys the ledger and the control group. */
   id: campaignId,
-  ...shared(5),
+  ...everyCampaign(5),
   trigger: triggerSchema,
   timing: timingSchema.prefault({}),
   /** One template for everyone, or one per template locale (`en` also serves the locales without their own). */

@@ -87,11 +87,10 @@ export function fullClientArb(now: number): fc.Arbitrary<ClientProfile> {
       skus: fc.dictionary(fc.constantFrom('CREAM', 'SERUM', 'MIST', 'BAG', 'PERFUME', 'OTHER'), purchase, { maxKeys: 3 }),
     })
     .map((f) => {
-      const client: ClientProfile = { customerId: 'c1', acceptsMarketing: true, tier: f.tier, stage: f.stage, spend12mMinor: 0, lifetimeSpendMinor: 0, currency: 'USD', orderCount: 1, skus: f.skus };
-      for (const key of ['timeZone', 'signedUpAt', 'firstOrderAt', 'lastOrderAt', 'birthday', 'stageEnteredOn', 'rfmSegmentEnteredOn'] as const) {
-        const value = f[key];
-        if (value !== undefined) client[key] = value;
-      }
+      const { timeZone, signedUpAt, firstOrderAt, lastOrderAt, birthday, stageEnteredOn, rfmSegmentEnteredOn } = f;
+      // Absent fields are left out, as the store gives them.
+      const optional = Object.fromEntries(Object.entries({ timeZone, signedUpAt, firstOrderAt, lastOrderAt, birthday, stageEnteredOn, rfmSegmentEnteredOn }).filter(([, v]) => v !== undefined));
+      const client: ClientProfile = { customerId: 'c1', acceptsMarketing: true, tier: f.tier, stage: f.stage, spend12mMinor: 0, lifetimeSpendMinor: 0, currency: 'USD', orderCount: 1, skus: f.skus, ...optional };
       if (f.previousTier !== undefined) Object.assign(client, { previousTier: f.previousTier, tierChangedOn: f.tierChangedOn });
       if (f.segment !== undefined) client.rfm = { r: 3, f: 3, m: 3, segment: f.segment };
       client.clv = {
