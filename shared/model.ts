@@ -6,6 +6,13 @@
 export const TIERS = ['VIC', 'Core', 'Potential', 'Entry', 'Prospect'] as const;
 export type Tier = (typeof TIERS)[number];
 
+const TIER_RANK: Record<Tier, number> = { Prospect: 0, Entry: 1, Potential: 2, Core: 3, VIC: 4 };
+
+/** A tier's height: a move to a higher rank is an upgrade. */
+export function tierRank(tier: Tier): number {
+  return TIER_RANK[tier];
+}
+
 export const STAGES = ['prospect', 'new', 'active', 'at-risk', 'sleeping', 'churned'] as const;
 export type Stage = (typeof STAGES)[number];
 

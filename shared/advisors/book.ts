@@ -1,6 +1,6 @@
 import { clientTimeZone, nextOrderWindow, replenishmentWindow, type ProductCatalog, type ReminderWindow } from '#shared/campaigns/due.ts';
 import { replenishmentCampaignSchema, type ReplenishmentCampaign } from '#shared/campaigns/schema.ts';
-import { birthdayIn } from '#shared/birthday.ts';
+import { birthdayIn } from '#shared/time.ts';
 import type { Config } from '#shared/config.ts';
 import { TIERS, type ClientProfile, type Stage, type Tier, type TierChange } from '#shared/model.ts';
 import type { HandoverHistory } from './handover.ts';
@@ -161,7 +161,7 @@ export function isBookClient(profile: Pick<ClientProfile, 'tier' | 'clv'>): prof
   return profile.tier === 'VIC' || profile.tier === 'Core' || (profile.tier === 'Potential' && profile.clv?.rising === true);
 }
 
-/** Written in shared/birthday.ts (the birthday campaign trigger counts from it too). */
+/** Written in shared/time.ts (the birthday campaign trigger counts from it too). */
 export { birthdayIn };
 
 /** The birthday's day within [from, to] (local dates, at most a year apart), if it falls there. */

@@ -1,5 +1,5 @@
 import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase } from '#shared/model.ts';
-import { templateLocale } from '#shared/templates/locale.ts';
+import { templateLocale } from '#shared/locale.ts';
 import { addDays, isValidTimeZone, startOfLocalDay } from '#shared/time.ts';
 import { campaignRules, type CampaignRules } from './rules.ts';
 import type { CampaignDefinition, CampaignKind, CampaignsConfig, Offer, ReplenishmentCampaign, WelcomeCampaign } from './schema.ts';

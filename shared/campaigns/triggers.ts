@@ -1,7 +1,6 @@
-import { birthdayOccasionIn } from '#shared/birthday.ts';
-import type { ClientProfile, ProductRecord, SkuPurchase } from '#shared/model.ts';
+import { birthdayOccasionIn } from '#shared/time.ts';
+import { tierRank, type ClientProfile, type ProductRecord, type SkuPurchase } from '#shared/model.ts';
 import { addDays, daysBetweenDates, isIsoDate, localDate, startOfLocalDay } from '#shared/time.ts';
-import { tierRank } from '#shared/tiering/tiers.ts';
 import type { Season, Timing, Trigger } from './vocabulary.ts';
 
 /**
