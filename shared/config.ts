@@ -299,6 +299,17 @@ export function checkAcrossFields(config: Pick<z.infer<typeof configFieldsSchema
         });
       }
     });
+    if (campaign.kind === 'custom' && campaign.trigger.on === 'rfm-segment-entered') {
+      campaign.trigger.segments.forEach((name, j) => {
+        if (!segments.has(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `campaign "${campaign.id}": no RFM segment "${name}" (rfmSegments defines ${[...segments].join(', ')})`,
+            path: ['campaigns', 'campaigns', i, 'trigger', 'segments', j],
+          });
+        }
+      });
+    }
   });
 }
 
@@ -320,11 +331,20 @@ export function parseConfig(input: unknown, source = 'configuration'): Config {
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-      return `  - ${path}: ${issue.message}`;
+      return `  - ${campaignNamed(input, issue.path)}${path}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid ${source}:\n${lines.join('\n')}`);
   }
   return result.data;
+}
+
+/** 'campaign "<id>" at ' for an issue inside a campaign that has an id (the path gives its index), else ''. */
+function campaignNamed(input: unknown, path: readonly PropertyKey[]): string {
+  if (path[0] !== 'campaigns' || path[1] !== 'campaigns' || typeof path[2] !== 'number') return '';
+  const campaigns = (input as { campaigns?: { campaigns?: unknown } } | null)?.campaigns?.campaigns;
+  const campaign: unknown = Array.isArray(campaigns) ? campaigns[path[2]] : undefined;
+  const id = typeof campaign === 'object' && campaign !== null ? (campaign as { id?: unknown; kind?: unknown }).id ?? (campaign as { kind?: unknown }).kind : undefined;
+  return typeof id === 'string' ? `campaign "${id}" at ` : '';
 }
 
 /** Reads a JSON config file (or the defaults when no file is given). */

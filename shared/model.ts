@@ -6,6 +6,13 @@
 export const TIERS = ['VIC', 'Core', 'Potential', 'Entry', 'Prospect'] as const;
 export type Tier = (typeof TIERS)[number];
 
+const TIER_RANK: Record<Tier, number> = { Prospect: 0, Entry: 1, Potential: 2, Core: 3, VIC: 4 };
+
+/** A tier's height: a move to a higher rank is an upgrade. */
+export function tierRank(tier: Tier): number {
+  return TIER_RANK[tier];
+}
+
 export const STAGES = ['prospect', 'new', 'active', 'at-risk', 'sleeping', 'churned'] as const;
 export type Stage = (typeof STAGES)[number];
 
@@ -199,7 +206,22 @@ export interface ClientProfile {
   skus: Record<string, SkuPurchase>;
   /** Predicted lifetime value; absent for prospects and on nights the models could not be fitted. */
   clv?: ClientClv;
+  /**
+   * The last moves the nightly runs saw (shared/nightly/history.ts), for the campaign triggers that
+   * need them: the run date (YYYY-MM-DD) and what the client moved from. Absent until a night sees
+   * a move (a client first seen, or stored before these fields, has none).
+   */
+  previousTier?: Tier;
+  tierChangedOn?: string;
+  previousStage?: Stage;
+  stageEnteredOn?: string;
+  previousRfmSegment?: string;
+  rfmSegmentEnteredOn?: string;
 }
+
+/** The moves a profile records (ClientProfile's history fields). */
+export const HISTORY_FIELDS = ['previousTier', 'tierChangedOn', 'previousStage', 'stageEnteredOn', 'previousRfmSegment', 'rfmSegmentEnteredOn'] as const;
+export type ProfileHistory = Pick<ClientProfile, (typeof HISTORY_FIELDS)[number]>;
 
 /** A tier or stage change, recorded with the run that saw it. */
 export interface TierChange {

@@ -1,10 +1,11 @@
 import { clientTimeZone, nextOrderWindow, replenishmentWindow, type ProductCatalog, type ReminderWindow } from '#shared/campaigns/due.ts';
 import { replenishmentCampaignSchema, type ReplenishmentCampaign } from '#shared/campaigns/schema.ts';
+import { birthdayIn } from '#shared/time.ts';
 import type { Config } from '#shared/config.ts';
 import { TIERS, type ClientProfile, type Stage, type Tier, type TierChange } from '#shared/model.ts';
 import type { HandoverHistory } from './handover.ts';
 import { tierThresholdsMinor } from '#shared/tiering/tiers.ts';
-import { addDays, addYears, daysBetweenDates, isIsoDate, localDate, startOfLocalDay } from '#shared/time.ts';
+import { addDays, daysBetweenDates, localDate, startOfLocalDay } from '#shared/time.ts';
 
 /**
  * An advisor's client book for the coming week (domain.md, "How each tier is treated": a VIC
@@ -160,17 +161,8 @@ export function isBookClient(profile: Pick<ClientProfile, 'tier' | 'clv'>): prof
   return profile.tier === 'VIC' || profile.tier === 'Core' || (profile.tier === 'Potential' && profile.clv?.rising === true);
 }
 
-/**
- * The day in `year` on which a birthday (YYYY-MM-DD or MM-DD) is celebrated: Feb 29 becomes Feb 28
- * in a non-leap year. Undefined for anything that is not a calendar day.
- */
-export function birthdayIn(birthday: string, year: number): string | undefined {
-  const monthDay = /^(?:\d{4}-)?(\d{2}-\d{2})$/.exec(birthday.trim())?.[1];
-  // 2000 is a leap year, so every real month-day, Feb 29 included, is a valid date in it.
-  const inLeapYear = `2000-${monthDay ?? ''}`;
-  if (monthDay === undefined || !isIsoDate(inLeapYear)) return undefined;
-  return addYears(inLeapYear, year - 2000);
-}
+/** Written in shared/time.ts (the birthday campaign trigger counts from it too). */
+export { birthdayIn };
 
 /** The birthday's day within [from, to] (local dates, at most a year apart), if it falls there. */
 export function birthdayBetween(birthday: string, from: string, to: string): string | undefined {

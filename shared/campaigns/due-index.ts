@@ -1,5 +1,7 @@
 import type { ClientProfile } from '#shared/model.ts';
 import { sendWindows, type CampaignContext, type ProductCatalog } from './due.ts';
+import { campaignRules } from './rules.ts';
+import { windowBoundMs } from './triggers.ts';
 import type { CampaignsConfig } from './schema.ts';
 
 /**
@@ -72,7 +74,8 @@ export function dueDay(at: number): string {
 /** The earliest dueAt among the profile's windows that have not closed more than the lookback before indexedAt; undefined when none is left. */
 export function nextDueAt(profile: ClientProfile, indexing: DueIndexing): number | undefined {
   let earliest: number | undefined;
-  for (const window of sendWindows(profile, indexing.catalog, indexing.context)) {
+  // Yearly windows: from the earliest that may still need the sender, the next occurrences.
+  for (const window of sendWindows(profile, indexing.catalog, indexing.context, { from: indexing.indexedAt - indexing.lookbackMs, to: Number.POSITIVE_INFINITY })) {
     if (window.expiresAt + indexing.lookbackMs <= indexing.indexedAt) continue;
     if (earliest === undefined || window.dueAt < earliest) earliest = window.dueAt;
   }
@@ -90,22 +93,13 @@ export function withNextDue<T extends ClientProfile & DueIndexFields>(item: T, i
   return { ...rest, ...dueIndexFields(nextDueAt(item, indexing)) } as T;
 }
 
-/**
- * An upper bound of any send window's length under this configuration: the welcome's cut-off, the
- * replenishment lead and the win-back window, in local days (a day plus one for the odd 25-hour
- * day of a DST change).
- */
+/** An upper bound of any send window's length under this configuration (triggers.ts windowBoundMs of each enabled campaign). */
 export function longestWindowMs(campaigns: CampaignsConfig): number {
   let longest = 0;
   for (const campaign of campaigns.campaigns) {
     if (!campaign.enabled) continue;
-    const length =
-      campaign.kind === 'welcome'
-        ? campaign.timing.cutoffHours * HOUR_MS
-        : campaign.kind === 'replenishment'
-          ? (campaign.timing.daysBeforeRunOut + 1) * DAY_MS
-          : (campaign.timing.windowDays + 1) * DAY_MS;
-    longest = Math.max(longest, length);
+    const { trigger, timing } = campaignRules(campaign);
+    longest = Math.max(longest, windowBoundMs(trigger, timing));
   }
   return longest;
 }

@@ -1,30 +1,35 @@
 import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase } from '#shared/model.ts';
-import { addDays, daysBetweenDates, isIsoDate, isValidTimeZone, localDate, startOfLocalDay } from '#shared/time.ts';
-import type {
-  CampaignDefinition,
-  CampaignKind,
-  CampaignsConfig,
-  Offer,
-  ReplenishmentCampaign,
-  WelcomeCampaign,
-  WinbackCampaign,
-} from './schema.ts';
+import { templateLocale } from '#shared/locale.ts';
+import { addDays, isValidTimeZone, startOfLocalDay } from '#shared/time.ts';
+import { campaignRules, type CampaignRules } from './rules.ts';
+import type { CampaignDefinition, CampaignKind, CampaignsConfig, Offer, ReplenishmentCampaign, WelcomeCampaign } from './schema.ts';
+import {
+  instantOf,
+  momentWindow,
+  onceKey,
+  predictedRunOutDay,
+  runOutDay,
+  triggerMoments,
+  type InstantRange,
+  type Moment,
+  type ProductCatalog,
+  type TriggerContext,
+  type TriggerDetails,
+} from './triggers.ts';
+
+export { isReplenishable, replenishmentCycle, type ProductCatalog } from './triggers.ts';
 
 /**
  * Who is due which campaign at `now`: pure timing, from the stored profile and the products
- * export. Audience, consent, caps, quiet hours and the control group are decided afterwards
- * (policy.ts `decide`). Every "N days" is counted in local calendar days of the client's time
- * zone (the brand's when the client has none), from local midnight.
+ * export, driven by each campaign's rules in the trigger vocabulary (rules.ts, triggers.ts).
+ * Audience, consent, caps, quiet hours and the control group are decided afterwards (policy.ts
+ * `decide`). Every "N days" is counted in local calendar days of the client's time zone (the
+ * brand's when the client has none), from local midnight.
  */
 
 const MS_PER_HOUR = 3_600_000;
-/** Products of the top category a win-back email shows. */
-const WINBACK_PRODUCTS = 3;
-
-/** The products export, by SKU. A Map<string, ProductRecord> satisfies it. */
-export interface ProductCatalog {
-  get(sku: string): ProductRecord | undefined;
-}
+/** Products of a category an email shows. */
+const CATEGORY_PRODUCTS = 3;
 
 export interface CampaignContext {
   campaigns: CampaignsConfig;
@@ -32,32 +37,10 @@ export interface CampaignContext {
   brandTimeZone: string;
 }
 
-/** Per-kind facts the sender, the templates and the reports use. Absent fields are left out, never undefined. */
-export interface OccasionDetails {
+/** The trigger's facts (triggers.ts TriggerDetails) and the offer. Absent fields are left out, never undefined. */
+export interface OccasionDetails extends TriggerDetails {
   /** The offer for the client's tier (a copy: safe to change). */
   offer: Offer;
-  /** Welcome: hours from the trigger to now; above timing.targetHours the welcome is late. */
-  hoursSinceTrigger?: number;
-  late?: boolean;
-  /** Welcome: whether sign-up or the first order started it (the earlier of the two). */
-  welcomeTrigger?: 'sign-up' | 'first-order';
-  /** Replenishment: the product running out. */
-  sku?: string;
-  productName?: string;
-  category?: string;
-  lastPurchasedAt?: string;
-  quantity?: number;
-  /** Replenishment: days one purchase lasts, and where that came from ('predicted': the CLV model's next order, no cycle). */
-  cycleDays?: number;
-  cycleSource?: 'personal' | 'catalog' | 'predicted';
-  /** Replenishment: predicted local run-out day, YYYY-MM-DD. */
-  runOutDate?: string;
-  /** Win-back: local calendar days since the last order. */
-  daysSinceLastOrder?: number;
-  lastOrderAt?: string;
-  /** Win-back: the client's own top category, and their products in it, most recent first. */
-  recommendedCategory?: string;
-  products?: { sku: string; productName?: string }[];
 }
 
 export interface DueOccasion {
@@ -65,20 +48,19 @@ export interface DueOccasion {
   kind: CampaignKind;
   customerId: string;
   /**
-   * Unique per campaign occasion; the sender's exactly-once ledger is keyed by customerId +
-   * occasionKey: '<campaignId>' (welcome), '<campaignId>#<sku>#<lastPurchasedAt>' (replenishment),
-   * '<campaignId>#<lastOrderAt>' (win-back). With the built-in ids: 'welcome',
-   * 'replenishment#SKU#2026-01-02T03:04:05.000Z', 'winback#2026-01-02T03:04:05.000Z'.
+   * The once-per key: unique per campaign occasion; the sender's exactly-once ledger is keyed by
+   * customerId + occasionKey. The built-ins: 'welcome', 'replenishment#SKU#2026-01-02T03:04:05.000Z'
+   * (or 'replenishment#next-order#2026-02-03'), 'winback#2026-01-02T03:04:05.000Z'.
    */
   occasionKey: string;
-  /** When the occasion started: sign-up/first order; local midnight of run-out − N days; local midnight of last order + N days. */
+  /** When the occasion started: the trigger's instant, or local midnight of its day (run-out − N days, last order + N days...). */
   triggerAt: number;
   /** Send window [dueAt, expiresAt). */
   dueAt: number;
   expiresAt: number;
   /** Lower goes first (from the campaign). */
   priority: number;
-  /** Template id of the campaign. */
+  /** Template id of the campaign, for the client's template locale. */
   template: string;
   details: OccasionDetails;
 }
@@ -89,296 +71,57 @@ export function clientTimeZone(profile: Pick<ClientProfile, 'timeZone'>, brandTi
   return zone !== undefined && zone !== '' && isValidTimeZone(zone) ? zone : brandTimeZone;
 }
 
-/** Epoch ms of a stored ISO instant, undefined when absent or unreadable. */
-function instantOf(iso: string | undefined): number | undefined {
-  if (iso === undefined) return undefined;
-  const ms = Date.parse(iso);
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
 function offerFor(campaign: CampaignDefinition, profile: ClientProfile): Offer {
   return { ...(campaign.offers[profile.tier] ?? campaign.offers.default) };
 }
 
-function occasion(
-  campaign: CampaignDefinition,
-  profile: ClientProfile,
-  fields: Pick<DueOccasion, 'occasionKey' | 'triggerAt' | 'dueAt' | 'expiresAt'>,
-  details: Omit<OccasionDetails, 'offer'>,
-): DueOccasion {
-  return {
-    campaignId: campaign.id,
-    kind: campaign.kind,
-    customerId: profile.customerId,
-    ...fields,
-    priority: campaign.priority,
-    template: campaign.template,
-    details: { offer: offerFor(campaign, profile), ...details },
-  };
+/** The campaign's template for the client: one for all, or the one of their template locale (English for the others). */
+export function templateFor(campaign: CampaignDefinition, profile: Pick<ClientProfile, 'locale'>): string {
+  const template = campaign.template;
+  if (typeof template === 'string') return template;
+  return (templateLocale(profile.locale) === 'zh-CN' ? template['zh-CN'] : undefined) ?? template.en;
 }
 
-/** The welcome's send window: [triggerAt, expiresAt), from the earlier of sign-up and first order to the cut-off. */
-export function welcomeWindow(
-  campaign: WelcomeCampaign,
-  profile: ClientProfile,
-): { triggerAt: number; expiresAt: number; welcomeTrigger: 'sign-up' | 'first-order' } | undefined {
-  const signedUp = instantOf(profile.signedUpAt);
-  const firstOrder = instantOf(profile.firstOrderAt);
-  let triggerAt: number;
-  let welcomeTrigger: 'sign-up' | 'first-order';
-  if (signedUp !== undefined && (firstOrder === undefined || signedUp <= firstOrder)) {
-    triggerAt = signedUp;
-    welcomeTrigger = 'sign-up';
-  } else if (firstOrder !== undefined) {
-    triggerAt = firstOrder;
-    welcomeTrigger = 'first-order';
-  } else {
-    return undefined;
+/** Every category the client bought (a SKU's own, else the catalogue's). */
+export function boughtCategories(profile: ClientProfile, catalog: ProductCatalog): Set<string> {
+  const categories = new Set<string>();
+  for (const [sku, purchase] of Object.entries(profile.skus)) {
+    const category = purchase.category ?? catalog.get(sku)?.category;
+    if (category !== undefined) categories.add(category);
   }
-  return { triggerAt, expiresAt: triggerAt + campaign.timing.cutoffHours * MS_PER_HOUR, welcomeTrigger };
+  return categories;
 }
 
-/**
- * Welcome: the trigger is the earlier of sign-up and first order, so a client is welcomed once,
- * at their first contact. Due from the trigger until trigger + cutoffHours (exclusive); sends
- * after targetHours are flagged late. A client whose first contact is older than the cut-off
- * (an existing client, or a prospect who signed up long before buying) is never welcomed.
- */
-export function welcomeOccasion(campaign: WelcomeCampaign, profile: ClientProfile, now: number): DueOccasion | undefined {
-  const window = welcomeWindow(campaign, profile);
-  if (window === undefined) return undefined;
-  const { triggerAt, expiresAt, welcomeTrigger } = window;
-  if (now < triggerAt || now >= expiresAt) return undefined;
-  const hoursSinceTrigger = (now - triggerAt) / MS_PER_HOUR;
-  return occasion(
-    campaign,
-    profile,
-    { occasionKey: campaign.id, triggerAt, dueAt: triggerAt, expiresAt },
-    { hoursSinceTrigger, late: hoursSinceTrigger > campaign.timing.targetHours, welcomeTrigger },
-  );
-}
-
-/**
- * Days one purchase of this SKU lasts, for a replenishable product only: one with a catalog
- * cycle (replenish_days) or in a category the campaign lists as replenishable. A coat or a bag
- * bought twice has a gap between purchases, not a use-up cycle, and gets no reminder.
- * For a replenishable product a personal cycle (median gap between the client's purchase days,
- * 2+ days) wins and is used as is: it is measured between whole purchases, so it already
- * reflects the quantity the client usually buys. The catalog cycle is per unit and is stretched
- * by the quantity of the last purchase. A listed category without a catalog cycle needs the
- * personal one: with a single purchase there is nothing to time the reminder by.
- */
-export function replenishmentCycle(
-  purchase: SkuPurchase,
-  product: ProductRecord | undefined,
-  replenishableCategories: readonly string[] = [],
-): { days: number; source: 'personal' | 'catalog' } | undefined {
-  if (!isReplenishable(purchase, product, replenishableCategories)) return undefined;
-  const personal = purchase.personalCycleDays;
-  if (purchase.purchases >= 2 && personal !== undefined && Number.isFinite(personal) && personal > 0) {
-    return { days: Math.round(personal), source: 'personal' };
+/** What the email shows, per the campaign's products source. */
+function productDetails(rules: CampaignRules, moment: Moment, profile: ClientProfile, catalog: ProductCatalog): Pick<TriggerDetails, 'recommendedCategory' | 'products'> {
+  switch (rules.products.from) {
+    case 'none':
+      return {};
+    case 'trigger':
+      return moment.products === undefined || moment.products.length === 0 ? {} : { products: moment.products };
+    case 'top-category': {
+      const category = profile.topCategory;
+      if (category === undefined) return {};
+      // The client's own SKUs in it, most recent first.
+      const products = Object.entries(profile.skus)
+        .filter(([, p]) => p.category === category)
+        .sort(([skuA, a], [skuB, b]) => (instantOf(b.lastPurchasedAt) ?? 0) - (instantOf(a.lastPurchasedAt) ?? 0) || (skuA < skuB ? -1 : skuA > skuB ? 1 : 0))
+        .slice(0, CATEGORY_PRODUCTS)
+        .map(([sku, p]) => (p.productName === undefined ? { sku } : { sku, productName: p.productName }));
+      return { recommendedCategory: category, ...(products.length === 0 ? {} : { products }) };
+    }
+    case 'unbought-category': {
+      const bought = boughtCategories(profile, catalog);
+      const category = rules.products.categories.find((c) => !bought.has(c));
+      if (category === undefined) return {};
+      const products = [...(catalog.values?.() ?? [])]
+        .filter((product) => product.category === category)
+        .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0))
+        .slice(0, CATEGORY_PRODUCTS)
+        .map((product) => (product.name === undefined ? { sku: product.sku } : { sku: product.sku, productName: product.name }));
+      return { recommendedCategory: category, ...(products.length === 0 ? {} : { products }) };
+    }
   }
-  const perUnit = catalogCycleDays(product);
-  if (perUnit === undefined) return undefined;
-  // A quantity of 0 can only come from bad data; count it as one unit.
-  const quantity = Math.max(1, purchase.quantity);
-  return { days: Math.round(perUnit * quantity), source: 'catalog' };
-}
-
-/** The products export's use-up cycle of one unit, when it gives a usable one. */
-function catalogCycleDays(product: ProductRecord | undefined): number | undefined {
-  const perUnit = product?.replenishDays;
-  return perUnit !== undefined && Number.isFinite(perUnit) && perUnit > 0 ? perUnit : undefined;
-}
-
-/** A consumable: a catalog cycle (replenish_days), or a category the campaign lists as replenishable. */
-export function isReplenishable(purchase: SkuPurchase, product: ProductRecord | undefined, replenishableCategories: readonly string[]): boolean {
-  if (catalogCycleDays(product) !== undefined) return true;
-  const category = purchase.category ?? product?.category;
-  return category !== undefined && replenishableCategories.includes(category);
-}
-
-/** The send window of one reminder: [dueAt, expiresAt), ending at local midnight of the run-out day. */
-export interface ReminderWindow {
-  /** Predicted local run-out day, YYYY-MM-DD. */
-  runOutDate: string;
-  /** Local midnight of (run-out − daysBeforeRunOut). */
-  dueAt: number;
-  /** Local midnight of the run-out day (a "runs out soon" email on or after the day is wrong). */
-  expiresAt: number;
-}
-
-function reminderWindow(campaign: ReplenishmentCampaign, runOutDate: string, timeZone: string): ReminderWindow {
-  return {
-    runOutDate,
-    dueAt: startOfLocalDay(addDays(runOutDate, -campaign.timing.daysBeforeRunOut), timeZone),
-    expiresAt: startOfLocalDay(runOutDate, timeZone),
-  };
-}
-
-/**
- * When the reminder for one SKU purchase is due, whatever the clock: run-out = local day of the
- * last purchase + cycle (replenishmentCycle). Undefined without a cycle, or when the product lasts
- * no longer than the lead time (the reminder would be due the day it was bought).
- */
-export function replenishmentWindow(
-  campaign: ReplenishmentCampaign,
-  purchase: SkuPurchase,
-  product: ProductRecord | undefined,
-  timeZone: string,
-): (ReminderWindow & { cycle: { days: number; source: 'personal' | 'catalog' } }) | undefined {
-  const purchasedAt = instantOf(purchase.lastPurchasedAt);
-  if (purchasedAt === undefined) return undefined;
-  const cycle = replenishmentCycle(purchase, product, campaign.replenishableCategories);
-  if (cycle === undefined || cycle.days <= campaign.timing.daysBeforeRunOut) return undefined;
-  const runOutDate = addDays(localDate(purchasedAt, timeZone), cycle.days);
-  return { ...reminderWindow(campaign, runOutDate, timeZone), cycle };
-}
-
-/**
- * Replenishment of one SKU: due from local midnight of (run-out − daysBeforeRunOut) until local
- * midnight of the run-out day (replenishmentWindow). One reminder per purchase: the key holds
- * lastPurchasedAt. "Already repurchased" needs no extra rule: the profile keeps only the last
- * purchase, so a repurchase moves lastPurchasedAt, which moves the run-out and changes the key; a
- * reminder keyed on the old purchase can never be produced again.
- */
-export function replenishmentOccasion(
-  campaign: ReplenishmentCampaign,
-  profile: ClientProfile,
-  sku: string,
-  purchase: SkuPurchase,
-  catalog: ProductCatalog,
-  now: number,
-  timeZone: string,
-): DueOccasion | undefined {
-  const product = catalog.get(sku);
-  const window = replenishmentWindow(campaign, purchase, product, timeZone);
-  if (window === undefined) return undefined;
-  const { dueAt, expiresAt, runOutDate, cycle } = window;
-  if (now < dueAt || now >= expiresAt) return undefined;
-  const productName = purchase.productName ?? product?.name;
-  const category = purchase.category ?? product?.category;
-  return occasion(
-    campaign,
-    profile,
-    { occasionKey: `${campaign.id}#${sku}#${purchase.lastPurchasedAt}`, triggerAt: dueAt, dueAt, expiresAt },
-    {
-      sku,
-      ...(productName === undefined ? {} : { productName }),
-      ...(category === undefined ? {} : { category }),
-      lastPurchasedAt: purchase.lastPurchasedAt,
-      quantity: purchase.quantity,
-      cycleDays: cycle.days,
-      cycleSource: cycle.source,
-      runOutDate,
-    },
-  );
-}
-
-/**
- * When the reminder of a client whose consumables have no known cycle is due: the CLV model's
- * predicted next order date (profile.clv.predictedNextOrderAt, local YYYY-MM-DD, anchored at the
- * last purchase) stands in for the run-out day. That is a product of a listed replenishable
- * category bought once, with no replenish_days. Undefined when the client bought no replenishable
- * product (a bag or a coat runs out of nothing), when any SKU has a cycle (the per-SKU reminders
- * cover the client), or without a prediction.
- */
-export function nextOrderWindow(
-  campaign: ReplenishmentCampaign,
-  profile: ClientProfile,
-  catalog: ProductCatalog,
-  timeZone: string,
-): ReminderWindow | undefined {
-  const predicted = profile.clv?.predictedNextOrderAt;
-  if (predicted === undefined || !isIsoDate(predicted)) return undefined;
-  const skus = Object.entries(profile.skus);
-  if (!skus.some(([sku, purchase]) => isReplenishable(purchase, catalog.get(sku), campaign.replenishableCategories))) return undefined;
-  if (skus.some(([sku, purchase]) => replenishmentCycle(purchase, catalog.get(sku), campaign.replenishableCategories) !== undefined)) return undefined;
-  return reminderWindow(campaign, predicted, timeZone);
-}
-
-/**
- * Replenishment without any product cycle (nextOrderWindow): due from local midnight of
- * (predicted − daysBeforeRunOut) until local midnight of the predicted day, keyed
- * '<campaignId>#next-order#<predicted date>' (one reminder per prediction; a new order moves the
- * date). The email shows the client's most recently bought replenishable product.
- */
-export function nextOrderOccasion(
-  campaign: ReplenishmentCampaign,
-  profile: ClientProfile,
-  catalog: ProductCatalog,
-  now: number,
-  timeZone: string,
-): DueOccasion | undefined {
-  const window = nextOrderWindow(campaign, profile, catalog, timeZone);
-  if (window === undefined) return undefined;
-  const { dueAt, expiresAt, runOutDate: predicted } = window;
-  if (now < dueAt || now >= expiresAt) return undefined;
-  const skus = Object.entries(profile.skus);
-  const latest = skus
-    .filter(([sku, p]) => instantOf(p.lastPurchasedAt) !== undefined && isReplenishable(p, catalog.get(sku), campaign.replenishableCategories))
-    .sort(([skuA, a], [skuB, b]) => (instantOf(b.lastPurchasedAt) ?? 0) - (instantOf(a.lastPurchasedAt) ?? 0) || (skuA < skuB ? -1 : skuA > skuB ? 1 : 0))[0];
-  const product = latest === undefined ? undefined : { sku: latest[0], purchase: latest[1], record: catalog.get(latest[0]) };
-  const productName = product?.purchase.productName ?? product?.record?.name;
-  const category = product?.purchase.category ?? product?.record?.category;
-  return occasion(
-    campaign,
-    profile,
-    { occasionKey: `${campaign.id}#next-order#${predicted}`, triggerAt: dueAt, dueAt, expiresAt },
-    {
-      ...(product === undefined ? {} : { sku: product.sku, lastPurchasedAt: product.purchase.lastPurchasedAt, quantity: product.purchase.quantity }),
-      ...(productName === undefined ? {} : { productName }),
-      ...(category === undefined ? {} : { category }),
-      cycleSource: 'predicted',
-      runOutDate: predicted,
-    },
-  );
-}
-
-/** The win-back's send window: local midnight of (last order + afterDays) to local midnight of (last order + afterDays + windowDays). */
-export function winbackWindow(campaign: WinbackCampaign, profile: ClientProfile, timeZone: string): { dueAt: number; expiresAt: number } | undefined {
-  const lastOrder = instantOf(profile.lastOrderAt);
-  if (lastOrder === undefined) return undefined;
-  const lastDate = localDate(lastOrder, timeZone);
-  const { afterDays, windowDays } = campaign.timing;
-  return {
-    dueAt: startOfLocalDay(addDays(lastDate, afterDays), timeZone),
-    expiresAt: startOfLocalDay(addDays(lastDate, afterDays + windowDays), timeZone),
-  };
-}
-
-/**
- * Win-back: due once the client has gone afterDays local calendar days without an order (day 60
- * due, day 59 not), for windowDays days (winbackWindow). Once per lapse: the key holds
- * lastOrderAt, and a new order starts a new lapse. The offer follows the tier; the products come
- * from the client's own top category.
- */
-export function winbackOccasion(campaign: WinbackCampaign, profile: ClientProfile, now: number, timeZone: string): DueOccasion | undefined {
-  const window = winbackWindow(campaign, profile, timeZone);
-  const lastOrder = instantOf(profile.lastOrderAt);
-  if (window === undefined || lastOrder === undefined || profile.lastOrderAt === undefined) return undefined;
-  if (now < window.dueAt || now >= window.expiresAt) return undefined;
-  const days = daysBetweenDates(localDate(lastOrder, timeZone), localDate(now, timeZone));
-  const category = profile.topCategory;
-  const products =
-    category === undefined
-      ? []
-      : Object.entries(profile.skus)
-          .filter(([, p]) => p.category === category)
-          .sort(([skuA, a], [skuB, b]) => (instantOf(b.lastPurchasedAt) ?? 0) - (instantOf(a.lastPurchasedAt) ?? 0) || (skuA < skuB ? -1 : skuA > skuB ? 1 : 0))
-          .slice(0, WINBACK_PRODUCTS)
-          .map(([sku, p]) => (p.productName === undefined ? { sku } : { sku, productName: p.productName }));
-  return occasion(
-    campaign,
-    profile,
-    { occasionKey: `${campaign.id}#${profile.lastOrderAt}`, triggerAt: window.dueAt, dueAt: window.dueAt, expiresAt: window.expiresAt },
-    {
-      daysSinceLastOrder: days,
-      lastOrderAt: profile.lastOrderAt,
-      ...(category === undefined ? {} : { recommendedCategory: category }),
-      ...(products.length === 0 ? {} : { products }),
-    },
-  );
 }
 
 /** Sort order of occasions: priority, then the oldest due, then ids (deterministic). */
@@ -412,63 +155,83 @@ export function compareDueClients(
   return urgency(a) - urgency(b) || risk(a) - risk(b) || value(b) - value(a) || (idA < idB ? -1 : idA > idB ? 1 : 0);
 }
 
-/** One send window [dueAt, expiresAt) of a client, and the occasion as it is at a given instant (undefined outside the window). */
+/** One send window [dueAt, expiresAt) of a client, its once-per key, and the occasion as it is at a given instant (undefined outside the window). */
 interface OccasionWindow {
   dueAt: number;
   expiresAt: number;
+  occasionKey: string;
   at: (now: number) => DueOccasion | undefined;
 }
 
-/**
- * Every send window the client's profile defines, whatever the clock. One list for dueOccasions,
- * endedOccasions and the due index (sendWindows), so all see the same windows.
- */
-function occasionWindows(
-  profile: ClientProfile,
-  catalog: ProductCatalog,
-  context: CampaignContext,
-): OccasionWindow[] {
-  const timeZone = clientTimeZone(profile, context.brandTimeZone);
+/** The send windows of one campaign for the client (yearly triggers: the occurrences the range touches). */
+function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, triggerContext: TriggerContext): OccasionWindow[] {
+  const rules = campaignRules(campaign);
+  const { trigger, timing } = rules;
+  const { catalog, timeZone } = triggerContext;
   const windows: OccasionWindow[] = [];
-  for (const campaign of context.campaigns.campaigns) {
-    if (!campaign.enabled) continue;
-    switch (campaign.kind) {
-      case 'welcome': {
-        const window = welcomeWindow(campaign, profile);
-        if (window) windows.push({ dueAt: window.triggerAt, expiresAt: window.expiresAt, at: (now) => welcomeOccasion(campaign, profile, now) });
-        break;
-      }
-      case 'replenishment': {
-        for (const [sku, purchase] of Object.entries(profile.skus)) {
-          const window = replenishmentWindow(campaign, purchase, catalog.get(sku), timeZone);
-          if (window) windows.push({ dueAt: window.dueAt, expiresAt: window.expiresAt, at: (now) => replenishmentOccasion(campaign, profile, sku, purchase, catalog, now, timeZone) });
-        }
-        const reorder = nextOrderWindow(campaign, profile, catalog, timeZone);
-        if (reorder) windows.push({ dueAt: reorder.dueAt, expiresAt: reorder.expiresAt, at: (now) => nextOrderOccasion(campaign, profile, catalog, now, timeZone) });
-        break;
-      }
-      case 'winback': {
-        const window = winbackWindow(campaign, profile, timeZone);
-        if (window) windows.push({ dueAt: window.dueAt, expiresAt: window.expiresAt, at: (now) => winbackOccasion(campaign, profile, now, timeZone) });
-        break;
-      }
-    }
+  for (const moment of triggerMoments(trigger, profile, triggerContext)) {
+    const window = momentWindow(moment, trigger, timing, timeZone);
+    if (window === undefined) continue;
+    const occasionKey = onceKey(campaign.id, moment, timing, profile);
+    const { triggerAt, dueAt, expiresAt } = window;
+    windows.push({
+      dueAt,
+      expiresAt,
+      occasionKey,
+      at: (now) => {
+        if (now < dueAt || now >= expiresAt) return undefined;
+        const hoursSinceTrigger = (now - triggerAt) / MS_PER_HOUR;
+        const late = timing.lateAfterHours === undefined ? {} : { hoursSinceTrigger, late: hoursSinceTrigger > timing.lateAfterHours };
+        return {
+          campaignId: campaign.id,
+          kind: campaign.kind,
+          customerId: profile.customerId,
+          occasionKey,
+          triggerAt,
+          dueAt,
+          expiresAt,
+          priority: campaign.priority,
+          template: templateFor(campaign, profile),
+          details: { offer: offerFor(campaign, profile), ...late, ...moment.details, ...moment.detailsAt?.(now), ...productDetails(rules, moment, profile, catalog) },
+        };
+      },
+    });
   }
   return windows;
 }
 
 /**
+ * Every send window the client's profile defines, whatever the clock (yearly triggers: those of
+ * the years the range touches). One list for dueOccasions, endedOccasions and the due index
+ * (sendWindows), so all see the same windows.
+ */
+function occasionWindows(profile: ClientProfile, catalog: ProductCatalog, context: CampaignContext, range: InstantRange | undefined): OccasionWindow[] {
+  const triggerContext: TriggerContext = { catalog, seasons: context.campaigns.seasons, timeZone: clientTimeZone(profile, context.brandTimeZone), ...(range ? { range } : {}) };
+  return context.campaigns.campaigns.flatMap((campaign) => (campaign.enabled ? campaignWindows(campaign, profile, triggerContext) : []));
+}
+
+/** The occasions in order, one per once-per key (the first by compareOccasions): a key is one occasion of the ledger. */
+function onePerKey(occasions: DueOccasion[]): DueOccasion[] {
+  const seen = new Set<string>();
+  return occasions.sort(compareOccasions).filter((o) => {
+    if (seen.has(o.occasionKey)) return false;
+    seen.add(o.occasionKey);
+    return true;
+  });
+}
+
+/**
  * Every occasion of every enabled campaign that is due for this client at `now` (dueAt <= now <
- * expiresAt), sorted by compareOccasions. Occasions already in the sender's ledger are still
- * listed: the sender drops them before calling decide.
+ * expiresAt), sorted by compareOccasions, one per once-per key. Occasions already in the sender's
+ * ledger are still listed: the sender drops them before calling decide.
  */
 export function dueOccasions(profile: ClientProfile, catalog: ProductCatalog, now: number, context: CampaignContext): DueOccasion[] {
   const due: DueOccasion[] = [];
-  for (const window of occasionWindows(profile, catalog, context)) {
+  for (const window of occasionWindows(profile, catalog, context, { from: now, to: now })) {
     const found = window.at(now);
     if (found) due.push(found);
   }
-  return due.sort(compareOccasions);
+  return onePerKey(due);
 }
 
 /**
@@ -478,15 +241,74 @@ export function dueOccasions(profile: ClientProfile, catalog: ProductCatalog, no
  */
 export function endedOccasions(profile: ClientProfile, catalog: ProductCatalog, from: number, to: number, context: CampaignContext): DueOccasion[] {
   const ended: DueOccasion[] = [];
-  for (const window of occasionWindows(profile, catalog, context)) {
+  for (const window of occasionWindows(profile, catalog, context, { from, to })) {
     if (!(window.expiresAt > from && window.expiresAt <= to)) continue;
     const found = window.at(window.expiresAt - 1);
     if (found) ended.push(found);
   }
-  return ended.sort(compareOccasions);
+  return onePerKey(ended);
 }
 
-/** Every send window [dueAt, expiresAt) of the client's enabled campaigns, whatever the clock (the due index is computed from them). */
-export function sendWindows(profile: ClientProfile, catalog: ProductCatalog, context: CampaignContext): { dueAt: number; expiresAt: number }[] {
-  return occasionWindows(profile, catalog, context).map(({ dueAt, expiresAt }) => ({ dueAt, expiresAt }));
+/**
+ * Every send window [dueAt, expiresAt) of the client's enabled campaigns, whatever the clock (the
+ * due index is computed from them). Yearly triggers (birthday, season) recur without end: they
+ * give the occurrences of the years `range` touches (from `range.from` a few years on when
+ * `range.to` is infinite), none without a range.
+ */
+export function sendWindows(profile: ClientProfile, catalog: ProductCatalog, context: CampaignContext, range?: InstantRange): { dueAt: number; expiresAt: number }[] {
+  return occasionWindows(profile, catalog, context, range).map(({ dueAt, expiresAt }) => ({ dueAt, expiresAt }));
+}
+
+/** The send window of one reminder: [dueAt, expiresAt), ending at local midnight of the run-out day. */
+export interface ReminderWindow {
+  /** Predicted local run-out day, YYYY-MM-DD. */
+  runOutDate: string;
+  /** Local midnight of (run-out − daysBeforeRunOut). */
+  dueAt: number;
+  /** Local midnight of the run-out day (a "runs out soon" email on or after the day is wrong). */
+  expiresAt: number;
+}
+
+function reminderWindow(campaign: ReplenishmentCampaign, runOutDate: string, timeZone: string): ReminderWindow {
+  return {
+    runOutDate,
+    dueAt: startOfLocalDay(addDays(runOutDate, -campaign.timing.daysBeforeRunOut), timeZone),
+    expiresAt: startOfLocalDay(runOutDate, timeZone),
+  };
+}
+
+/** The replenishment's window for one SKU purchase, whatever the clock (the advisors' digests read it): triggers.ts runOutDay. */
+export function replenishmentWindow(
+  campaign: ReplenishmentCampaign,
+  purchase: SkuPurchase,
+  product: ProductRecord | undefined,
+  timeZone: string,
+): (ReminderWindow & { cycle: { days: number; source: 'personal' | 'catalog' } }) | undefined {
+  const found = runOutDay({ daysBefore: campaign.timing.daysBeforeRunOut, replenishableCategories: campaign.replenishableCategories }, purchase, product, timeZone);
+  return found === undefined ? undefined : { ...reminderWindow(campaign, found.runOutDate, timeZone), cycle: found.cycle };
+}
+
+/** The replenishment's window at the predicted next order of a client whose consumables have no cycle (triggers.ts predictedRunOutDay). */
+export function nextOrderWindow(campaign: ReplenishmentCampaign, profile: ClientProfile, catalog: ProductCatalog, timeZone: string): ReminderWindow | undefined {
+  const predicted = predictedRunOutDay(campaign, profile, catalog);
+  return predicted === undefined ? undefined : reminderWindow(campaign, predicted, timeZone);
+}
+
+/** The one occasion of a single campaign due at `now` whose key passes `pick` (the built-ins' entry points below). */
+function campaignOccasion(campaign: CampaignDefinition, profile: ClientProfile, catalog: ProductCatalog, now: number, timeZone: string, pick: (key: string) => boolean): DueOccasion | undefined {
+  // The built-ins have no yearly trigger: no seasons needed.
+  return campaignWindows(campaign, profile, { catalog, seasons: [], timeZone, range: { from: now, to: now } })
+    .filter((w) => pick(w.occasionKey))
+    .map((w) => w.at(now))
+    .find((o) => o !== undefined);
+}
+
+/** The welcome due at `now`, if any (the earlier of sign-up and first order, until the cut-off: instants, whatever the zone). */
+export function welcomeOccasion(campaign: WelcomeCampaign, profile: ClientProfile, now: number): DueOccasion | undefined {
+  return campaignOccasion(campaign, profile, new Map(), now, 'UTC', () => true);
+}
+
+/** The replenishment at the predicted next order due at `now`, if any (nextOrderWindow). */
+export function nextOrderOccasion(campaign: ReplenishmentCampaign, profile: ClientProfile, catalog: ProductCatalog, now: number, timeZone: string): DueOccasion | undefined {
+  return campaignOccasion(campaign, profile, catalog, now, timeZone, (key) => key.startsWith(`${campaign.id}#next-order#`));
 }

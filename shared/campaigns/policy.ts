@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ClientProfile } from '#shared/model.ts';
-import { MS_PER_DAY, addDays, localDate, zoneOffsetMs, zonedWallTimeToInstant } from '#shared/time.ts';
-import { clientTimeZone, compareOccasions, type CampaignContext, type DueOccasion } from './due.ts';
+import { MS_PER_DAY, addDays, daysBetweenDates, localDate, zoneOffsetMs, zonedWallTimeToInstant } from '#shared/time.ts';
+import { boughtCategories, clientTimeZone, compareOccasions, type CampaignContext, type DueOccasion, type ProductCatalog } from './due.ts';
 import type { CampaignDefinition, QuietHours } from './schema.ts';
 
 /**
@@ -144,18 +144,50 @@ export function inControlGroup(customerId: string, campaignId: string, share: nu
   return controlDraw(customerId, campaignId) < share;
 }
 
-/** Whether the client's tier, stage and (when the audience names any) RFM segment are in the campaign's audience. */
-export function inAudience(campaign: CampaignDefinition, profile: ClientProfile): boolean {
-  const { tiers, stages, rfmSegments } = campaign.audience;
-  if (!tiers.includes(profile.tier) || !stages.includes(profile.stage)) return false;
-  if (rfmSegments === undefined) return true;
-  const segment = profile.rfm?.segment;
-  return segment !== undefined && rfmSegments.includes(segment);
+/** A client locale matches a listed one or prefix: "zh" matches zh-CN and zh_TW, "en-US" only en-US (case aside). */
+function localeMatches(locale: string | undefined, listed: readonly string[]): boolean {
+  if (locale === undefined) return false;
+  const normalised = locale.trim().replace(/_/g, '-').toLowerCase();
+  return listed.some((entry) => {
+    const wanted = entry.toLowerCase();
+    return normalised === wanted || normalised.startsWith(`${wanted}-`);
+  });
 }
 
 /**
+ * Whether the client is in the campaign's audience at `now`: tier, stage, and each filter the
+ * audience sets (RFM segment, locale, rising, churn risk, categories bought or never bought,
+ * local days since the last order in the client's zone). A filter the client has no data for (no
+ * segment, locale, prediction or order) is not met.
+ */
+export function inAudience(campaign: CampaignDefinition, profile: ClientProfile, now?: number, timeZone?: string, catalog: ProductCatalog = NO_CATALOG): boolean {
+  const audience = campaign.audience;
+  if (!audience.tiers.includes(profile.tier) || !audience.stages.includes(profile.stage)) return false;
+  if (audience.rfmSegments !== undefined && (profile.rfm?.segment === undefined || !audience.rfmSegments.includes(profile.rfm.segment))) return false;
+  if (audience.locales !== undefined && !localeMatches(profile.locale, audience.locales)) return false;
+  if (audience.rising !== undefined && (profile.clv?.rising ?? false) !== audience.rising) return false;
+  if (audience.churnRisk !== undefined && (profile.clv === undefined || !audience.churnRisk.includes(profile.clv.churnRisk))) return false;
+  if (audience.boughtCategories !== undefined || audience.neverBoughtCategories !== undefined) {
+    const bought = boughtCategories(profile, catalog);
+    if (audience.boughtCategories !== undefined && !audience.boughtCategories.some((c) => bought.has(c))) return false;
+    if (audience.neverBoughtCategories?.some((c) => bought.has(c))) return false;
+  }
+  if (audience.daysSinceLastOrder !== undefined) {
+    const lastOrder = profile.lastOrderAt === undefined ? Number.NaN : Date.parse(profile.lastOrderAt);
+    // Without a clock there are no days to count: the range is not met.
+    if (now === undefined || timeZone === undefined || !Number.isFinite(lastOrder)) return false;
+    const days = daysBetweenDates(localDate(lastOrder, timeZone), localDate(now, timeZone));
+    const { min, max } = audience.daysSinceLastOrder;
+    if ((min !== undefined && days < min) || (max !== undefined && days > max)) return false;
+  }
+  return true;
+}
+
+const NO_CATALOG: ProductCatalog = { get: () => undefined };
+
+/**
  * Decides each due occasion of one client, applying in order:
- *  1. audience (campaign tiers and stages; an unknown or disabled campaign is out of audience too),
+ *  1. audience (inAudience at `now`; an unknown or disabled campaign is out of audience too),
  *  2. consent (acceptsMarketing),
  *  3. the suppression list,
  *  4. the frequency cap (sends in the rolling last 24 h and 7 days of recentSends) and priority:
@@ -170,13 +202,14 @@ export function decide(client: ClientState, due: DueOccasion[], now: number, con
   const { profile } = client;
   const { policy, campaigns } = context.campaigns;
   const byId = new Map(campaigns.map((c) => [c.id, c]));
+  const timeZone = clientTimeZone(profile, context.brandTimeZone);
   // By position in `due`, so even the same object passed twice cannot be sent twice.
   const decisions: Decision[] = [];
   const candidates: { index: number; occasion: DueOccasion }[] = [];
 
   due.forEach((occasion, index) => {
     const campaign = byId.get(occasion.campaignId);
-    if (!campaign || !campaign.enabled || !inAudience(campaign, profile)) decisions[index] = { outcome: 'out-of-audience' };
+    if (!campaign || !campaign.enabled || !inAudience(campaign, profile, now, timeZone)) decisions[index] = { outcome: 'out-of-audience' };
     else if (!profile.acceptsMarketing) decisions[index] = { outcome: 'no-consent' };
     else if (client.suppressed) decisions[index] = { outcome: 'suppressed' };
     else candidates.push({ index, occasion });

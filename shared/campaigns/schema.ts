@@ -1,16 +1,23 @@
 import { z } from 'zod';
 import { STAGES, TIERS } from '#shared/model.ts';
 import { couponCode, couponSourceSchema } from './coupon-codes.ts';
+import { audienceFilterFields, productsSchema, seasonSchema, timingSchema, triggerSchema } from './vocabulary.ts';
 
 /**
  * Campaigns are data: which moments trigger an email, for whom, when, with which template and
  * offer, and the sending policy (frequency cap, quiet hours, control group) around them.
  * `campaignsConfigSchema.parse({})` gives the three built-ins of the handbook (domain.md):
- * welcome, replenishment and win-back.
+ * welcome, replenishment and win-back. A campaign is written in the vocabulary of vocabulary.ts
+ * (a `trigger`, `timing`, `audience`, `template`, `offers`, `products`: kind 'custom', the
+ * default); the built-ins keep their older form (kind welcome / replenishment / winback with
+ * their timing fields), which rules.ts reads as the same vocabulary.
  */
 
+/** The built-in kinds, in their older form. */
 export const CAMPAIGN_KINDS = ['welcome', 'replenishment', 'winback'] as const;
-export type CampaignKind = (typeof CAMPAIGN_KINDS)[number];
+export type BuiltInKind = (typeof CAMPAIGN_KINDS)[number];
+/** 'custom': a campaign written in the vocabulary. */
+export type CampaignKind = BuiltInKind | 'custom';
 
 /** The same kinds the templates know (shared/templates/render.ts OfferKind). */
 export const OFFER_KINDS = ['personal-note', 'coupon', 'free-shipping-coupon', 'sample', 'none'] as const;
@@ -77,6 +84,7 @@ export const audienceSchema = z.strictObject({
    * clients without a segment (no counted order) included.
    */
   rfmSegments: z.array(z.string().min(1)).min(1, 'an audience needs at least one segment (leave it out for every client)').optional(),
+  ...audienceFilterFields,
 });
 export type Audience = z.infer<typeof audienceSchema>;
 
@@ -90,20 +98,15 @@ const WINBACK_OFFERS: Offers = {
   VIC: VIC_NOTE,
 };
 
-/** Fields every campaign has; `kind` decides the defaults and the timing. */
-function common<K extends CampaignKind>(kind: K, priority: number, offers: Offers) {
+/** Fields every built-in has; `kind` decides the defaults and the timing. */
+function common<K extends BuiltInKind>(kind: K, priority: number, offers: Offers) {
   return {
     kind: z.literal(kind),
     id: campaignId.default(kind),
-    enabled: z.boolean().default(true),
-    /** Lower goes first when several campaigns are due for one client in the same hour. */
-    priority: z.number().int().min(0).default(priority),
-    audience: audienceSchema.prefault({}),
+    ...everyCampaign(priority),
     /** Template id (shared/templates); the built-ins use their kind. */
     template: z.string().min(1).default(kind),
     offers: offersSchema.default(() => structuredClone(offers)),
-    /** Overrides policy.controlShare for this campaign. */
-    controlShare: share.optional(),
     /**
      * Its personal notes (VIC clients, personal-note offers) go out in the name of the client's
      * active advisor: From "Advisor via Brand", Reply-To the advisor, signed by them. Without an
@@ -113,6 +116,37 @@ function common<K extends CampaignKind>(kind: K, priority: number, offers: Offer
     personal: z.boolean().default(kind === 'winback'),
   };
 }
+
+/** Fields of every campaign, built-in or custom. */
+function everyCampaign(priority: number) {
+  return {
+    enabled: z.boolean().default(true),
+    /** Lower goes first when several campaigns are due for one client in the same hour. */
+    priority: z.number().int().min(0).default(priority),
+    audience: audienceSchema.prefault({}),
+    /** Overrides policy.controlShare for this campaign. */
+    controlShare: share.optional(),
+  };
+}
+
+/** A template id of the catalogue (shared/templates/catalog.ts), as the built-ins' `template`. */
+const templateId = z.string().min(1);
+
+/** A campaign written in the vocabulary (vocabulary.ts). */
+export const customCampaignSchema = z.strictObject({
+  kind: z.literal('custom').default('custom'),
+  /** Required: the id keys the ledger and the control group. */
+  id: campaignId,
+  ...everyCampaign(5),
+  trigger: triggerSchema,
+  timing: timingSchema.prefault({}),
+  /** One template for everyone, or one per template locale (`en` also serves the locales without their own). */
+  template: z.union([templateId, z.strictObject({ en: templateId, 'zh-CN': templateId.optional() })]),
+  offers: offersSchema.default(() => ({ default: { kind: 'none' as const } })),
+  /** Default: the trigger's own products for orders and run-outs, the top category for no-order-for, else none (rules.ts). */
+  products: productsSchema.optional(),
+  personal: z.boolean().default(false),
+});
 
 export const welcomeCampaignSchema = z.strictObject({
   ...common('welcome', 1, WELCOME_OFFERS),
@@ -162,12 +196,14 @@ export const campaignDefinitionSchema = z.discriminatedUnion('kind', [
   welcomeCampaignSchema,
   replenishmentCampaignSchema,
   winbackCampaignSchema,
+  customCampaignSchema,
 ]);
 export type CampaignDefinition = z.infer<typeof campaignDefinitionSchema>;
 export type CampaignDefinitionInput = z.input<typeof campaignDefinitionSchema>;
 export type WelcomeCampaign = z.infer<typeof welcomeCampaignSchema>;
 export type ReplenishmentCampaign = z.infer<typeof replenishmentCampaignSchema>;
 export type WinbackCampaign = z.infer<typeof winbackCampaignSchema>;
+export type CustomCampaign = z.infer<typeof customCampaignSchema>;
 
 export const quietHoursSchema = z.strictObject({
   /** Local time quiet hours start (inclusive). When start > end the window wraps midnight; start = end means none. */
@@ -200,6 +236,17 @@ export function brandDefaultCampaigns(): CampaignDefinition[] {
 
 export const campaignsConfigSchema = z.strictObject({
   policy: policySchema.prefault({}),
+  /** The brand's seasons, for the season-starts trigger: a name and the day each starts, every year. */
+  seasons: z
+    .array(seasonSchema)
+    .default([])
+    .superRefine((seasons, ctx) => {
+      const seen = new Set<string>();
+      seasons.forEach((season, index) => {
+        if (seen.has(season.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate season "${season.name}"` });
+        seen.add(season.name);
+      });
+    }),
   /** The full list: listing campaigns replaces the built-ins, so list all three to change one. */
   campaigns: z
     .array(campaignDefinitionSchema)
@@ -212,7 +259,23 @@ export const campaignsConfigSchema = z.strictObject({
       });
     })
     .default(brandDefaultCampaigns),
-});
+})
+  .superRefine((config, ctx) => {
+    // A season-starts trigger naming a season the calendar lacks would quietly never fire.
+    const seasons = new Set(config.seasons.map((season) => season.name));
+    config.campaigns.forEach((campaign, index) => {
+      if (campaign.kind !== 'custom' || campaign.trigger.on !== 'season-starts') return;
+      if (seasons.size === 0) {
+        ctx.addIssue({ code: 'custom', path: ['campaigns', index, 'trigger'], message: `campaign "${campaign.id}": campaigns.seasons defines no season` });
+        return;
+      }
+      campaign.trigger.seasons?.forEach((name, j) => {
+        if (!seasons.has(name)) {
+          ctx.addIssue({ code: 'custom', path: ['campaigns', index, 'trigger', 'seasons', j], message: `campaign "${campaign.id}": no season "${name}" in campaigns.seasons` });
+        }
+      });
+    });
+  });
 export type CampaignsConfig = z.infer<typeof campaignsConfigSchema>;
 export type CampaignsConfigInput = z.input<typeof campaignsConfigSchema>;
 

@@ -150,8 +150,12 @@ export const locale = text
 const MONTH_DAY_RE = /^(\d{2})-(\d{2})$/;
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** A month only, when the platform knows no day: "YYYY-MM" or "--MM" (ISO 8601); the birthday campaign counts from the 1st. */
+const MONTH_ONLY_RE = /^(?:\d{4}|-)-(0[1-9]|1[0-2])$/;
+
 function isBirthday(value: string): boolean {
   if (value.length === 10) return isIsoDate(value);
+  if (MONTH_ONLY_RE.test(value)) return value.startsWith('-') || value.slice(0, 4) >= EARLIEST_BIRTHDAY.slice(0, 4);
   const m = MONTH_DAY_RE.exec(value);
   if (!m) return false;
   const month = Number(m[1]);
@@ -162,13 +166,15 @@ function isBirthday(value: string): boolean {
 const EARLIEST_BIRTHDAY = '1900-01-01';
 
 /**
- * YYYY-MM-DD from 1900-01-01 to `latestDate` (the run date: nobody is born tomorrow), or MM-DD.
- * ISO dates compare as strings.
+ * YYYY-MM-DD from 1900-01-01 to `latestDate` (the run date: nobody is born tomorrow), MM-DD, or
+ * a month only (YYYY-MM, --MM). ISO dates compare as strings.
  */
 export function birthday(latestDate: string) {
   return text.superRefine((value, ctx) => {
     if (!isBirthday(value)) {
-      ctx.addIssue({ code: 'custom', message: 'invalid birthday (expected YYYY-MM-DD or MM-DD)' });
+      ctx.addIssue({ code: 'custom', message: 'invalid birthday (expected YYYY-MM-DD, MM-DD, or a month: YYYY-MM or --MM)' });
+    } else if (value.length === 7 && value > latestDate.slice(0, 7)) {
+      ctx.addIssue({ code: 'custom', message: 'in the future' });
     } else if (value.length === 10 && (value < EARLIEST_BIRTHDAY || value > latestDate)) {
       ctx.addIssue({ code: 'custom', message: value < EARLIEST_BIRTHDAY ? 'before 1900-01-01' : 'in the future' });
     }

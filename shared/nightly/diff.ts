@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ClientClv, ClientProfile, Stage, Tier, TierChange } from '#shared/model.ts';
 import { daysBetweenDates } from '#shared/time.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
+import { withMovesTonight } from './history.ts';
 import type { ProfileItem, StoredState } from '#shared/store/profile-store.ts';
 
 /**
@@ -21,11 +22,13 @@ export function stableStringify(value: unknown): string {
 }
 
 /**
- * Digest of everything but the predictions: the model is refitted every night and the clients'
- * ages grow, so predictions drift a little for everyone; they are compared with a tolerance instead.
+ * Digest of everything but the predictions and the history: the model is refitted every night and
+ * the clients' ages grow, so predictions drift a little for everyone; they are compared with a
+ * tolerance instead. The history (history.ts) follows a move of tier, stage or segment, which the
+ * digest already sees, and is carried from the stored item when the profile is written.
  */
 export function profileDigest(profile: ClientProfile): string {
-  const { clv: _predictions, ...facts } = profile;
+  const { clv: _predictions, previousTier: _t, tierChangedOn: _tOn, previousStage: _s, stageEnteredOn: _sOn, previousRfmSegment: _r, rfmSegmentEnteredOn: _rOn, ...facts } = profile;
   return createHash('sha1').update(stableStringify(facts)).digest('base64url');
 }
 
@@ -87,9 +90,11 @@ export function diffProfiles(profiles: Iterable<ClientProfile>, before: BeforeLo
     upgrades: 0,
     downgrades: 0,
   };
-  for (const profile of profiles) {
+  for (const computed of profiles) {
+    const was = before(computed.customerId);
+    // Tonight's moves, for the triggers that read them (history.ts): the same on a rerun of the night.
+    const profile = withMovesTonight(computed, was, runDate);
     const digest = profileDigest(profile);
-    const was = before(profile.customerId);
     if (was?.digest === digest && !clvMateriallyChanged(was.clv, profile.clv)) {
       diff.unchanged++;
       continue;

@@ -1,4 +1,5 @@
 import type { ProfileItem } from '#shared/store/profile-store.ts';
+import { carryHistory } from './history.ts';
 
 /**
  * What a client's stored profile becomes tonight. Everything the night computes (tier, stage,
@@ -6,7 +7,8 @@ import type { ProfileItem } from '#shared/store/profile-store.ts';
  * tonight's export says something new: a client absent from tonight's customers file, or with
  * an empty field, keeps the stored email, names, locale, time zone, birthday, advisor and sign-up
  * date. Consent is the same rule: it changes only when the export says yes or no, so it is
- * withdrawn by an explicit false and by nothing else. Pure.
+ * withdrawn by an explicit false and by nothing else. The moves recorded by earlier nights are
+ * kept unless tonight records a newer one (history.ts). Pure.
  */
 
 /** The fields an export may leave out without erasing them. */
@@ -14,7 +16,8 @@ export const KEPT_FIELDS = ['email', 'firstName', 'lastName', 'locale', 'timeZon
 
 export function mergeWithStored(tonight: ProfileItem, stored: ProfileItem | null | undefined): ProfileItem {
   if (!stored) return tonight;
-  const merged: ProfileItem = { ...tonight };
+  // The moves of earlier nights that tonight's did not replace (history.ts).
+  const merged: ProfileItem = { ...carryHistory(tonight, stored) };
   for (const field of KEPT_FIELDS) keep(merged, stored, field);
   return merged;
 }

@@ -6,13 +6,15 @@ import { compareStrings } from '#shared/tiering/client-columns.ts';
 
 /**
  * What the due index's values depend on besides each profile (shared/campaigns/due-index.ts): the
- * campaigns' kinds and timing, which are enabled, the brand's zone, the expiry lookback, the
+ * campaigns' kinds, triggers and timing, the seasons, which are enabled, the brand's zone, the expiry lookback, the
  * replenishable categories and the catalogue's replenishable products. Hashed into the index state; a run whose configuration or
  * catalogue hashes differently reads every profile once and brings the index up to date.
  */
 export function dueIndexFingerprint(config: Pick<Config, 'campaigns' | 'timeZone' | 'sender'>, catalog: ReadonlyMap<string, ProductRecord>): string {
   // The replenishable products: a cycle of their own, or a category a campaign lists (due.ts isReplenishable).
-  const listed = new Set(config.campaigns.campaigns.flatMap((c) => (c.kind === 'replenishment' ? c.replenishableCategories : [])));
+  const listed = new Set(
+    config.campaigns.campaigns.flatMap((c) => (c.kind === 'replenishment' ? c.replenishableCategories : c.kind === 'custom' && c.trigger.on === 'product-runs-out' ? c.trigger.replenishableCategories : [])),
+  );
   const cycles = [...catalog.values()]
     .filter((product) => product.replenishDays !== undefined || (product.category !== undefined && listed.has(product.category)))
     .map((product) => ({ sku: product.sku, days: product.replenishDays, category: product.category }))
@@ -26,7 +28,10 @@ export function dueIndexFingerprint(config: Pick<Config, 'campaigns' | 'timeZone
       enabled: c.enabled,
       timing: c.timing,
       ...(c.kind === 'replenishment' ? { replenishableCategories: [...c.replenishableCategories].sort(compareStrings) } : {}),
+      ...(c.kind === 'custom' ? { trigger: c.trigger } : {}),
     })),
+    // Only when set, so that a configuration without seasons keeps the fingerprint it had before them.
+    ...(config.campaigns.seasons.length > 0 ? { seasons: config.campaigns.seasons } : {}),
     cycles,
   };
   return createHash('sha256').update(stableStringify(inputs)).digest('base64url');

@@ -1,4 +1,4 @@
-import type { DueOccasion } from '#shared/campaigns/due.ts';
+import { clientTimeZone, type DueOccasion } from '#shared/campaigns/due.ts';
 import { inAudience } from '#shared/campaigns/policy.ts';
 import type { CampaignsConfig } from '#shared/campaigns/schema.ts';
 import type { ClientProfile } from '#shared/model.ts';
@@ -17,6 +17,7 @@ export function expiryReason(
   entry: { status: LedgerStatus; reason?: string } | undefined,
   profile: ClientProfile,
   campaigns: CampaignsConfig,
+  brandTimeZone?: string,
 ): string | undefined {
   const closed = `${occasion.campaignId} window closed at ${new Date(occasion.expiresAt).toISOString()}`;
   if (entry !== undefined) {
@@ -27,6 +28,8 @@ export function expiryReason(
   // Never decided: only an occasion a run would have tried to send is missing (out of audience and
   // without consent are never sends; the second is recorded when decided, but this one never was).
   const campaign = campaigns.campaigns.find((c) => c.id === occasion.campaignId);
-  if (campaign === undefined || !inAudience(campaign, profile) || profile.acceptsMarketing !== true) return undefined;
+  // In the audience as of the last instant it was due (a days-since-last-order range moves with the clock).
+  const timeZone = brandTimeZone === undefined ? undefined : clientTimeZone(profile, brandTimeZone);
+  if (campaign === undefined || !inAudience(campaign, profile, occasion.expiresAt - 1, timeZone) || profile.acceptsMarketing !== true) return undefined;
   return `${closed} before any run decided it`;
 }

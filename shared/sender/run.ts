@@ -448,7 +448,7 @@ async function selectDueClients(
 async function expireEnded(run: CampaignRun, profile: ClientProfile, ended: readonly DueOccasion[], entries: readonly LedgerEntry[]): Promise<void> {
   const byKey = new Map(entries.map((e) => [e.occasionKey, e]));
   for (const occasion of ended) {
-    const reason = expiryReason(occasion, byKey.get(occasion.occasionKey), profile, run.config.campaigns);
+    const reason = expiryReason(occasion, byKey.get(occasion.occasionKey), profile, run.config.campaigns, run.config.timeZone);
     if (reason === undefined) continue;
     const counts = countsOf(run, occasion.campaignId);
     if (run.dryRun) {

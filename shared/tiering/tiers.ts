@@ -2,12 +2,8 @@ import type { Config } from '#shared/config.ts';
 import type { Tier } from '#shared/model.ts';
 import { parseAmount } from '#shared/money.ts';
 
-const TIER_RANK: Record<Tier, number> = { Prospect: 0, Entry: 1, Potential: 2, Core: 3, VIC: 4 };
-
-/** A tier's height: a move to a higher rank is an upgrade. */
-export function tierRank(tier: Tier): number {
-  return TIER_RANK[tier];
-}
+/** Written in shared/model.ts (the campaign triggers tell an upgrade too). */
+export { tierRank } from '#shared/model.ts';
 
 /** Tier thresholds in minor units of config.currency (e.g. 50,000.00 USD → 5_000_000). */
 export interface TierThresholdsMinor {

@@ -17,6 +17,7 @@ const LAYERS: Record<string, number> = {
   'shared/model.ts': 0,
   'shared/money.ts': 0,
   'shared/time.ts': 0,
+  'shared/locale.ts': 0,
   'shared/email.ts': 0,
   'shared/log.ts': 0,
   'shared/errors.ts': 0,

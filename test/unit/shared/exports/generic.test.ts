@@ -168,7 +168,7 @@ describe('generic orders', () => {
     expect(result.warnings.map((w) => [w.file.split('/').pop(), w.line, w.field, w.reason])).toEqual([
       ['customers.csv', 3, 'email', 'invalid email'],
       ['customers.csv', 6, 'time_zone', 'unknown time zone (expected an IANA name such as Asia/Shanghai)'],
-      ['customers.csv', 7, 'birthday', 'invalid birthday (expected YYYY-MM-DD or MM-DD)'],
+      ['customers.csv', 7, 'birthday', 'invalid birthday (expected YYYY-MM-DD, MM-DD, or a month: YYYY-MM or --MM)'],
       ['customers.csv', 8, 'accepts_marketing', 'must be true/false, 1/0 or yes/no'],
       ['customers.csv', 9, 'signed_up_at', 'invalid timestamp (expected ISO 8601)'],
       ['customers.csv', 10, 'locale', 'invalid locale (expected a BCP 47 tag such as en-US)'],

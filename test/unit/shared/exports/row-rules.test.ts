@@ -30,7 +30,7 @@ describe('an invalid optional field is dropped with a warning, not the row', () 
       { file: expect.stringMatching(/customers\.csv$/), line: 2, field: 'email', reason: 'invalid email' },
       { file: expect.stringMatching(/customers\.csv$/), line: 2, field: 'time_zone', reason: 'unknown time zone (expected an IANA name such as Asia/Shanghai)' },
       { file: expect.stringMatching(/customers\.csv$/), line: 2, field: 'accepts_marketing', reason: 'must be true/false, 1/0 or yes/no' },
-      { file: expect.stringMatching(/customers\.csv$/), line: 2, field: 'birthday', reason: 'invalid birthday (expected YYYY-MM-DD or MM-DD)' },
+      { file: expect.stringMatching(/customers\.csv$/), line: 2, field: 'birthday', reason: 'invalid birthday (expected YYYY-MM-DD, MM-DD, or a month: YYYY-MM or --MM)' },
       { file: expect.stringMatching(/customers\.csv$/), line: 3, field: 'locale', reason: 'invalid locale (expected a BCP 47 tag such as en-US)' },
       { file: expect.stringMatching(/customers\.csv$/), line: 3, field: 'signed_up_at', reason: 'invalid timestamp (expected ISO 8601)' },
     ]);

@@ -1,0 +1,428 @@
+import { birthdayOccasionIn } from '#shared/time.ts';
+import { tierRank, type ClientProfile, type ProductRecord, type SkuPurchase } from '#shared/model.ts';
+import { addDays, daysBetweenDates, isIsoDate, localDate, startOfLocalDay } from '#shared/time.ts';
+import type { Season, Timing, Trigger } from './vocabulary.ts';
+
+/**
+ * What each word of the trigger vocabulary means in time, as pure functions of the stored profile,
+ * the products export and the campaign's rules (no clock but the range asked about): the moments a
+ * trigger names, and from them (timing) each occasion's send window [dueAt, expiresAt) and its
+ * once-per ledger key. due.ts turns them into occasions. Every "N days" is counted in local
+ * calendar days of the client's zone, from local midnight.
+ */
+
+const MS_PER_HOUR = 3_600_000;
+/** Default cut-off of a trigger at an instant (sign-up, first order): the welcome's 72 hours. */
+const INSTANT_CUTOFF_HOURS = 72;
+/** Default cut-off of a trigger on a day after something (an order, a move): a week. */
+const AFTER_CUTOFF_DAYS = 7;
+/** Default cut-off of no-order-for: the built-in win-back's 30 days. */
+const LAPSE_CUTOFF_DAYS = 30;
+/** Years ahead of a range's start a yearly trigger is looked at when the range has no end (the due index). */
+const YEARS_AHEAD = 2;
+
+/** The products export, by SKU. A Map<string, ProductRecord> satisfies it (`values` lists it, for a category's products). */
+export interface ProductCatalog {
+  get(sku: string): ProductRecord | undefined;
+  values?(): Iterable<ProductRecord>;
+}
+
+/** Per-trigger facts the sender, the templates and the reports use. Absent fields are left out, never undefined. */
+export interface TriggerDetails {
+  /** Instant triggers with lateAfterHours: hours from the trigger to now, and whether past the promise. */
+  hoursSinceTrigger?: number;
+  late?: boolean;
+  /** Welcome: whether sign-up or the first order started it (the earlier of the two). */
+  welcomeTrigger?: 'sign-up' | 'first-order';
+  /** Product runs out: the product running out. */
+  sku?: string;
+  productName?: string;
+  category?: string;
+  lastPurchasedAt?: string;
+  quantity?: number;
+  /** Product runs out: days one purchase lasts, and where that came from ('predicted': the CLV model's next order, no cycle). */
+  cycleDays?: number;
+  cycleSource?: 'personal' | 'catalog' | 'predicted';
+  /** Product runs out: predicted local run-out day, YYYY-MM-DD. */
+  runOutDate?: string;
+  /** No order for: local calendar days since the last order, and the step (days) reached. */
+  daysSinceLastOrder?: number;
+  lastOrderAt?: string;
+  lapseStepDays?: number;
+  /** Birthday: the local day celebrated (the 1st of the month for a month-only birthday). */
+  birthdayDate?: string;
+  /** Tier changed: from and to. */
+  fromTier?: string;
+  toTier?: string;
+  /** Stage or RFM segment entered. */
+  stage?: string;
+  rfmSegment?: string;
+  /** Season starts: which, and its local start day. */
+  season?: string;
+  seasonStartDate?: string;
+  /** Predicted next order: the local day. */
+  predictedOrderDate?: string;
+  /** Products to show: the client's top category or a category they have not bought, and products. */
+  recommendedCategory?: string;
+  products?: { sku: string; productName?: string }[];
+}
+
+/** One moment a trigger names: an instant, or a local day; with its natural key and its facts. */
+export interface Moment {
+  instant?: number;
+  /** Local YYYY-MM-DD, when the moment is a day (its local midnight). */
+  day?: string;
+  /** The trigger's own once-per key, after '<campaignId>' ('' for once ever). */
+  naturalKey: string;
+  /** The local day the occasion belongs to (year keys): the birthday, the season start, the run-out... */
+  occasionDay: string;
+  /** A window of this moment may not stay open past this instant (the next no-order-for step). */
+  endsBy?: number;
+  /** The trigger's products, for products 'trigger'. */
+  products?: { sku: string; productName?: string }[];
+  details: TriggerDetails;
+  /** Facts that depend on the instant asked about (hours or days since). */
+  detailsAt?: (now: number) => TriggerDetails;
+}
+
+/** A profile's instant, undefined when absent or unreadable. */
+export function instantOf(iso: string | undefined): number | undefined {
+  if (iso === undefined) return undefined;
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** The range of instants a caller asks about: yearly triggers list the occurrences it touches. */
+export interface InstantRange {
+  from: number;
+  to: number;
+}
+
+/** The products export's use-up cycle of one unit, when it gives a usable one. */
+function catalogCycleDays(product: ProductRecord | undefined): number | undefined {
+  const perUnit = product?.replenishDays;
+  return perUnit !== undefined && Number.isFinite(perUnit) && perUnit > 0 ? perUnit : undefined;
+}
+
+/** A consumable: a catalog cycle (replenish_days), or a category the campaign lists as replenishable. */
+export function isReplenishable(purchase: SkuPurchase, product: ProductRecord | undefined, replenishableCategories: readonly string[]): boolean {
+  if (catalogCycleDays(product) !== undefined) return true;
+  const category = purchase.category ?? product?.category;
+  return category !== undefined && replenishableCategories.includes(category);
+}
+
+/**
+ * Days one purchase of this SKU lasts, for a replenishable product only: one with a catalog
+ * cycle (replenish_days) or in a category the campaign lists as replenishable. A coat or a bag
+ * bought twice has a gap between purchases, not a use-up cycle, and gets no reminder.
+ * For a replenishable product a personal cycle (median gap between the client's purchase days,
+ * 2+ days) wins and is used as is: it is measured between whole purchases, so it already
+ * reflects the quantity the client usually buys. The catalog cycle is per unit and is stretched
+ * by the quantity of the last purchase. A listed category without a catalog cycle needs the
+ * personal one: with a single purchase there is nothing to time the reminder by.
+ */
+export function replenishmentCycle(
+  purchase: SkuPurchase,
+  product: ProductRecord | undefined,
+  replenishableCategories: readonly string[] = [],
+): { days: number; source: 'personal' | 'catalog' } | undefined {
+  if (!isReplenishable(purchase, product, replenishableCategories)) return undefined;
+  const personal = purchase.personalCycleDays;
+  if (purchase.purchases >= 2 && personal !== undefined && Number.isFinite(personal) && personal > 0) {
+    return { days: Math.round(personal), source: 'personal' };
+  }
+  const perUnit = catalogCycleDays(product);
+  if (perUnit === undefined) return undefined;
+  // A quantity of 0 can only come from bad data; count it as one unit.
+  const quantity = Math.max(1, purchase.quantity);
+  return { days: Math.round(perUnit * quantity), source: 'catalog' };
+}
+
+/** SKUs, most recently bought first (then by SKU): the order products are shown in. */
+function byRecency<T extends { lastPurchasedAt: string }>(entries: [string, T][]): [string, T][] {
+  return entries.sort(([skuA, a], [skuB, b]) => (instantOf(b.lastPurchasedAt) ?? 0) - (instantOf(a.lastPurchasedAt) ?? 0) || (skuA < skuB ? -1 : skuA > skuB ? 1 : 0));
+}
+
+function productRef(sku: string, name: string | undefined): { sku: string; productName?: string } {
+  return name === undefined ? { sku } : { sku, productName: name };
+}
+
+/** The SKUs whose last purchase was the order at `orderAt` (what that order bought, as far as the profile knows). */
+function boughtAt(profile: ClientProfile, orderAt: string): { sku: string; productName?: string }[] {
+  const at = instantOf(orderAt);
+  return byRecency(Object.entries(profile.skus).filter(([, p]) => instantOf(p.lastPurchasedAt) === at)).map(([sku, p]) => productRef(sku, p.productName));
+}
+
+/** The years, in the client's zone, a range touches (one before its start too: a window may open the year before its day). */
+function yearsOf(range: InstantRange | undefined, timeZone: string): number[] {
+  if (range === undefined) return [];
+  const first = Number(localDate(range.from, timeZone).slice(0, 4)) - 1;
+  const last = Number.isFinite(range.to) ? Number(localDate(range.to, timeZone).slice(0, 4)) + 1 : first + 1 + YEARS_AHEAD;
+  const years: number[] = [];
+  for (let year = first; year <= last; year++) years.push(year);
+  return years;
+}
+
+/** An instant trigger's moment: the instant, or local midnight `daysAfter` days after its local day. */
+function instantMoment(instant: number, daysAfter: number | undefined, timeZone: string, rest: Omit<Moment, 'instant' | 'day' | 'occasionDay'>): Moment {
+  const day = localDate(instant, timeZone);
+  return daysAfter === undefined ? { instant, occasionDay: day, ...rest } : { day: addDays(day, daysAfter), occasionDay: day, ...rest };
+}
+
+/** Context a trigger reads besides the profile. */
+export interface TriggerContext {
+  catalog: ProductCatalog;
+  seasons: readonly Season[];
+  timeZone: string;
+  /** Yearly triggers give the occurrences of the years it touches; none without it. */
+  range?: InstantRange;
+}
+
+/**
+ * Every moment the trigger names for this client (yearly ones: in the years the range touches).
+ * Welcome, replenishment and win-back are 'first-contact', 'product-runs-out' and 'no-order-for'.
+ */
+export function triggerMoments(trigger: Trigger, profile: ClientProfile, context: TriggerContext): Moment[] {
+  const { timeZone } = context;
+  switch (trigger.on) {
+    case 'signed-up':
+    case 'first-order':
+    case 'first-contact': {
+      const signedUp = instantOf(profile.signedUpAt);
+      const firstOrder = instantOf(profile.firstOrderAt);
+      // The welcome's rule: the earlier of the two (a prospect who signed up months ago is not welcomed on their first order).
+      const useSignUp = trigger.on === 'signed-up' || (trigger.on === 'first-contact' && signedUp !== undefined && (firstOrder === undefined || signedUp <= firstOrder));
+      const instant = useSignUp ? signedUp : firstOrder;
+      if (instant === undefined) return [];
+      const products = useSignUp || profile.firstOrderAt === undefined ? [] : boughtAt(profile, profile.firstOrderAt);
+      const details: TriggerDetails = trigger.on === 'first-contact' ? { welcomeTrigger: useSignUp ? 'sign-up' : 'first-order' } : {};
+      return [instantMoment(instant, trigger.daysAfter, timeZone, { naturalKey: '', products, details })];
+    }
+    case 'any-order': {
+      const lastOrder = instantOf(profile.lastOrderAt);
+      if (lastOrder === undefined || profile.lastOrderAt === undefined) return [];
+      const day = localDate(lastOrder, timeZone);
+      return [{ day: addDays(day, trigger.daysAfter), occasionDay: day, naturalKey: profile.lastOrderAt, products: boughtAt(profile, profile.lastOrderAt), details: { lastOrderAt: profile.lastOrderAt } }];
+    }
+    case 'product-runs-out':
+      return runOutMoments(trigger, profile, context);
+    case 'no-order-for': {
+      const lastOrder = instantOf(profile.lastOrderAt);
+      const lastOrderAt = profile.lastOrderAt;
+      if (lastOrder === undefined || lastOrderAt === undefined) return [];
+      const lastDate = localDate(lastOrder, timeZone);
+      return trigger.days.map((days, step) => {
+        const next = trigger.days[step + 1];
+        return {
+          day: addDays(lastDate, days),
+          occasionDay: lastDate,
+          // The first step's key is the built-in win-back's: '<id>#<lastOrderAt>'.
+          naturalKey: step === 0 ? lastOrderAt : `${lastOrderAt}#${days}d`,
+          ...(next === undefined ? {} : { endsBy: startOfLocalDay(addDays(lastDate, next), timeZone) }),
+          details: { lastOrderAt, ...(trigger.days.length > 1 ? { lapseStepDays: days } : {}) },
+          detailsAt: (now: number) => ({ daysSinceLastOrder: daysBetweenDates(lastDate, localDate(now, timeZone)) }),
+        };
+      });
+    }
+    case 'birthday': {
+      const birthday = profile.birthday;
+      if (birthday === undefined) return [];
+      return yearsOf(context.range, timeZone).flatMap((year) => {
+        const date = birthdayOccasionIn(birthday, year);
+        return date === undefined ? [] : [{ day: addDays(date, -trigger.daysBefore), occasionDay: date, naturalKey: date.slice(0, 4), details: { birthdayDate: date } }];
+      });
+    }
+    case 'tier-changed': {
+      const { previousTier: from, tierChangedOn: on, tier: to } = profile;
+      if (from === undefined || on === undefined || !isIsoDate(on) || from === to) return [];
+      const up = tierRank(to) > tierRank(from);
+      if ((trigger.direction === 'up' && !up) || (trigger.direction === 'down' && up)) return [];
+      if (trigger.to !== undefined && !trigger.to.includes(to)) return [];
+      return [{ day: addDays(on, trigger.daysAfter), occasionDay: on, naturalKey: on, details: { fromTier: from, toTier: to } }];
+    }
+    case 'stage-entered': {
+      const on = profile.stageEnteredOn;
+      if (on === undefined || !isIsoDate(on) || !trigger.stages.includes(profile.stage)) return [];
+      return [{ day: addDays(on, trigger.daysAfter), occasionDay: on, naturalKey: `${profile.stage}#${on}`, details: { stage: profile.stage } }];
+    }
+    case 'rfm-segment-entered': {
+      const on = profile.rfmSegmentEnteredOn;
+      const segment = profile.rfm?.segment;
+      if (on === undefined || !isIsoDate(on) || segment === undefined || !trigger.segments.includes(segment)) return [];
+      return [{ day: addDays(on, trigger.daysAfter), occasionDay: on, naturalKey: `${segment}#${on}`, details: { rfmSegment: segment } }];
+    }
+    case 'season-starts': {
+      const seasons = context.seasons.filter((season) => trigger.seasons === undefined || trigger.seasons.includes(season.name));
+      return yearsOf(context.range, timeZone).flatMap((year) =>
+        seasons.flatMap((season) => {
+          const start = birthdayOccasionIn(season.starts, year);
+          return start === undefined
+            ? []
+            : [{ day: addDays(start, -trigger.daysBefore), occasionDay: start, naturalKey: `${season.name}#${year}`, details: { season: season.name, seasonStartDate: start } }];
+        }),
+      );
+    }
+    case 'predicted-next-order': {
+      const predicted = profile.clv?.predictedNextOrderAt;
+      if (predicted === undefined || !isIsoDate(predicted)) return [];
+      return [{ day: addDays(predicted, -trigger.daysBefore), occasionDay: predicted, naturalKey: predicted, details: { predictedOrderDate: predicted } }];
+    }
+  }
+}
+
+/**
+ * Product runs out: one moment per SKU with a cycle (run-out = local day of the last purchase +
+ * cycle, replenishmentCycle), unless the product lasts no longer than the lead time (the reminder
+ * would be due the day it was bought). With predictedFallback, a client whose replenishable
+ * products have no cycle at all gets one moment at the CLV model's predicted next order instead
+ * (keyed 'next-order#<date>'), showing their most recently bought replenishable product.
+ */
+function runOutMoments(trigger: Extract<Trigger, { on: 'product-runs-out' }>, profile: ClientProfile, context: TriggerContext): Moment[] {
+  const { catalog, timeZone } = context;
+  const listed = trigger.replenishableCategories;
+  const moments: Moment[] = [];
+  for (const [sku, purchase] of Object.entries(profile.skus)) {
+    const window = runOutDay(trigger, purchase, catalog.get(sku), timeZone);
+    if (window === undefined) continue;
+    const product = catalog.get(sku);
+    const productName = purchase.productName ?? product?.name;
+    const category = purchase.category ?? product?.category;
+    moments.push({
+      day: addDays(window.runOutDate, -trigger.daysBefore),
+      occasionDay: window.runOutDate,
+      naturalKey: `${sku}#${purchase.lastPurchasedAt}`,
+      products: [productRef(sku, productName)],
+      details: {
+        sku,
+        ...(productName === undefined ? {} : { productName }),
+        ...(category === undefined ? {} : { category }),
+        lastPurchasedAt: purchase.lastPurchasedAt,
+        quantity: purchase.quantity,
+        cycleDays: window.cycle.days,
+        cycleSource: window.cycle.source,
+        runOutDate: window.runOutDate,
+      },
+    });
+  }
+  if (!trigger.predictedFallback) return moments;
+  const predicted = predictedRunOutDay(trigger, profile, catalog);
+  if (predicted === undefined) return moments;
+  const latest = byRecency(Object.entries(profile.skus).filter(([sku, p]) => instantOf(p.lastPurchasedAt) !== undefined && isReplenishable(p, catalog.get(sku), listed)))[0];
+  const record = latest === undefined ? undefined : catalog.get(latest[0]);
+  const productName = latest?.[1].productName ?? record?.name;
+  const category = latest?.[1].category ?? record?.category;
+  moments.push({
+    day: addDays(predicted, -trigger.daysBefore),
+    occasionDay: predicted,
+    naturalKey: `next-order#${predicted}`,
+    products: latest === undefined ? [] : [productRef(latest[0], productName)],
+    details: {
+      ...(latest === undefined ? {} : { sku: latest[0], lastPurchasedAt: latest[1].lastPurchasedAt, quantity: latest[1].quantity }),
+      ...(productName === undefined ? {} : { productName }),
+      ...(category === undefined ? {} : { category }),
+      cycleSource: 'predicted',
+      runOutDate: predicted,
+    },
+  });
+  return moments;
+}
+
+/** The local run-out day of one SKU purchase and its cycle; undefined without a cycle, or when it lasts no longer than the lead time. */
+export function runOutDay(
+  trigger: { daysBefore: number; replenishableCategories: readonly string[] },
+  purchase: SkuPurchase,
+  product: ProductRecord | undefined,
+  timeZone: string,
+): { runOutDate: string; cycle: { days: number; source: 'personal' | 'catalog' } } | undefined {
+  const purchasedAt = instantOf(purchase.lastPurchasedAt);
+  if (purchasedAt === undefined) return undefined;
+  const cycle = replenishmentCycle(purchase, product, trigger.replenishableCategories);
+  if (cycle === undefined || cycle.days <= trigger.daysBefore) return undefined;
+  return { runOutDate: addDays(localDate(purchasedAt, timeZone), cycle.days), cycle };
+}
+
+/**
+ * The predicted next order day standing in for a run-out: only for a client who bought a
+ * replenishable product but none with a cycle (a product of a listed category bought once, with
+ * no replenish_days), and with a prediction. A bag or a coat runs out of nothing.
+ */
+export function predictedRunOutDay(trigger: { replenishableCategories: readonly string[] }, profile: ClientProfile, catalog: ProductCatalog): string | undefined {
+  const predicted = profile.clv?.predictedNextOrderAt;
+  if (predicted === undefined || !isIsoDate(predicted)) return undefined;
+  const skus = Object.entries(profile.skus);
+  const listed = trigger.replenishableCategories;
+  if (!skus.some(([sku, purchase]) => isReplenishable(purchase, catalog.get(sku), listed))) return undefined;
+  if (skus.some(([sku, purchase]) => replenishmentCycle(purchase, catalog.get(sku), listed) !== undefined)) return undefined;
+  return predicted;
+}
+
+/** The cut-off a trigger gets when the timing gives none (see the vocabulary's README section). */
+export function defaultCutoff(trigger: Trigger): { hours: number } | { days: number } {
+  switch (trigger.on) {
+    case 'signed-up':
+    case 'first-order':
+    case 'first-contact':
+      return trigger.daysAfter === undefined ? { hours: INSTANT_CUTOFF_HOURS } : { days: AFTER_CUTOFF_DAYS };
+    case 'product-runs-out':
+    case 'predicted-next-order':
+      // Until the day itself: a "runs out soon" email on or after the day is wrong.
+      return { days: trigger.daysBefore };
+    case 'birthday':
+    case 'season-starts':
+      // Through the day itself.
+      return { days: trigger.daysBefore + 1 };
+    case 'no-order-for':
+      return { days: LAPSE_CUTOFF_DAYS };
+    case 'any-order':
+    case 'tier-changed':
+    case 'stage-entered':
+    case 'rfm-segment-entered':
+      return { days: AFTER_CUTOFF_DAYS };
+  }
+}
+
+/**
+ * An upper bound of the length of any window of the trigger under the timing: the cut-off from
+ * the trigger's moment, in local days a day more (the odd 25-hour day of a DST change).
+ */
+export function windowBoundMs(trigger: Trigger, timing: Timing): number {
+  const cutoff = cutoffOf(trigger, timing);
+  return 'hours' in cutoff ? cutoff.hours * MS_PER_HOUR : (cutoff.days + 1) * 24 * MS_PER_HOUR;
+}
+
+function cutoffOf(trigger: Trigger, timing: Timing): { hours: number } | { days: number } {
+  return timing.cutoffHours !== undefined ? { hours: timing.cutoffHours } : timing.cutoffDays !== undefined ? { days: timing.cutoffDays } : defaultCutoff(trigger);
+}
+
+/** The send window of a moment: opens delayHours after it, closes at the cut-off (and by `endsBy`). */
+export function momentWindow(moment: Moment, trigger: Trigger, timing: Timing, timeZone: string): { triggerAt: number; dueAt: number; expiresAt: number } | undefined {
+  const day = moment.day ?? localDate(moment.instant ?? 0, timeZone);
+  const triggerAt = moment.instant ?? startOfLocalDay(day, timeZone);
+  const cutoff = cutoffOf(trigger, timing);
+  const dueAt = triggerAt + timing.delayHours * MS_PER_HOUR;
+  let expiresAt = 'hours' in cutoff ? triggerAt + cutoff.hours * MS_PER_HOUR : startOfLocalDay(addDays(day, cutoff.days), timeZone);
+  if (moment.endsBy !== undefined) expiresAt = Math.min(expiresAt, moment.endsBy);
+  return dueAt < expiresAt ? { triggerAt, dueAt, expiresAt } : undefined;
+}
+
+/** The once-per ledger key of a moment: '<campaignId>' plus the trigger's own key, or the one the timing asks for. */
+export function onceKey(campaignId: string, moment: Moment, timing: Timing, profile: ClientProfile): string {
+  const suffix = (() => {
+    switch (timing.oncePer) {
+      case 'occasion':
+        return moment.naturalKey;
+      case 'ever':
+        return '';
+      case 'lapse':
+        return profile.lastOrderAt ?? 'no-order';
+      case 'purchase':
+        // A SKU's purchase where the trigger is one (run-outs), else the last order.
+        return moment.details.sku !== undefined && moment.details.lastPurchasedAt !== undefined ? `${moment.details.sku}#${moment.details.lastPurchasedAt}` : (profile.lastOrderAt ?? 'no-order');
+      case 'year':
+        return moment.occasionDay.slice(0, 4);
+      case 'tier-change':
+        return profile.tierChangedOn ?? 'no-tier-change';
+    }
+  })();
+  return suffix === '' ? campaignId : `${campaignId}#${suffix}`;
+}

@@ -1,0 +1,70 @@
+import { HISTORY_FIELDS, type ClientProfile, type ProfileHistory, type Stage, type Tier } from '#shared/model.ts';
+
+/**
+ * The moves a profile records for the campaign triggers that need them (tier changed, stage
+ * entered, RFM segment entered). Pure, in two steps of the night:
+ *  - movesTonight (diff.ts): tonight's moves against the client's state as of the last completed
+ *    night (the base, base.ts, which the night holds anyway): dated with the run date, naming what
+ *    the client moved from;
+ *  - carryHistory (merge.ts): the moves of earlier nights, from the item as it was before the night
+ *    (the before-image), for the profiles the night writes. An unwritten profile keeps its own.
+ * Both read what the night measures against, so a rerun of a night records exactly what one clean
+ * run would. The history is not part of the profile's digest (diff.ts): nothing is written for it
+ * alone, and the base holds none of it in memory.
+ *
+ * A client the base does not hold (first seen) has no move: the night cannot tell a move from a
+ * first sight, and a first import must not look like every client entering their stage at once.
+ * Segments likewise move only between two segments.
+ */
+
+/** What the moves need of the base's state of a client (StoredState satisfies it). */
+export interface MoveBefore {
+  tier: Tier;
+  stage: Stage;
+  rfmSegment?: string;
+}
+
+/** The pairs of history fields: a move's date and what it moved from, written together. */
+const MOVES = [
+  ['tierChangedOn', 'previousTier'],
+  ['stageEnteredOn', 'previousStage'],
+  ['rfmSegmentEnteredOn', 'previousRfmSegment'],
+] as const;
+
+export function movesTonight(before: MoveBefore | undefined, tonight: Pick<ClientProfile, 'tier' | 'stage' | 'rfm'>, runDate: string): ProfileHistory {
+  if (before === undefined) return {};
+  const moves: ProfileHistory = {};
+  if (before.tier !== tonight.tier) Object.assign(moves, { previousTier: before.tier, tierChangedOn: runDate });
+  if (before.stage !== tonight.stage) Object.assign(moves, { previousStage: before.stage, stageEnteredOn: runDate });
+  const segment = tonight.rfm?.segment;
+  if (segment !== undefined && before.rfmSegment !== undefined && before.rfmSegment !== segment) {
+    Object.assign(moves, { previousRfmSegment: before.rfmSegment, rfmSegmentEnteredOn: runDate });
+  }
+  return moves;
+}
+
+/** Tonight's profile with tonight's moves only (the same object when there are none and it carries none). */
+export function withMovesTonight<P extends ClientProfile>(tonight: P, before: MoveBefore | undefined, runDate: string): P {
+  const moves = movesTonight(before, tonight, runDate);
+  const stale = HISTORY_FIELDS.some((field) => tonight[field] !== undefined);
+  if (!stale && Object.keys(moves).length === 0) return tonight;
+  const profile = { ...tonight };
+  for (const field of HISTORY_FIELDS) delete profile[field];
+  return { ...profile, ...moves };
+}
+
+/**
+ * The profile the night writes, with each earlier move the item before the night recorded and
+ * tonight did not replace. A segment move is dropped with the segment (a client with no counted
+ * order left).
+ */
+export function carryHistory<P extends ClientProfile>(tonight: P, before: ProfileHistory | null | undefined): P {
+  if (!before) return tonight;
+  const carried: ProfileHistory = {};
+  for (const [date, from] of MOVES) {
+    if (tonight[date] !== undefined || before[date] === undefined || before[from] === undefined) continue;
+    if (date === 'rfmSegmentEnteredOn' && tonight.rfm?.segment === undefined) continue;
+    Object.assign(carried, { [date]: before[date], [from]: before[from] });
+  }
+  return Object.keys(carried).length === 0 ? tonight : { ...tonight, ...carried };
+}

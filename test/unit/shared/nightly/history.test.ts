@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import type { ClientProfile } from '#shared/model.ts';
+import { stateOf } from '#shared/nightly/base.ts';
+import { diffProfiles } from '#shared/nightly/diff.ts';
+import { carryHistory, movesTonight } from '#shared/nightly/history.ts';
+import { mergeWithStored } from '#shared/nightly/merge.ts';
+import type { ProfileItem } from '#shared/store/profile-store.ts';
+import { clientProfile } from '#test/support/profiles.ts';
+
+/** The moves a profile records for the triggers: tonight's from the base, earlier ones carried from the stored item, stable on a rerun. */
+
+const tonight = (fields: Partial<ClientProfile>) => clientProfile({ tier: 'Core', stage: 'active', rfm: { r: 4, f: 4, m: 4, segment: 'loyal' }, ...fields });
+const item = (p: ClientProfile, runDate = '2026-06-09'): ProfileItem => ({ ...p, digest: 'old', updatedRunDate: runDate });
+const EARLIER = { previousTier: 'Entry' as const, tierChangedOn: '2026-05-01', previousStage: 'new' as const, stageEnteredOn: '2026-04-01', previousRfmSegment: 'new', rfmSegmentEnteredOn: '2026-05-02' };
+
+describe('movesTonight', () => {
+  it('records a tier, stage and segment move with the run date and what the client moved from', () => {
+    expect(movesTonight({ tier: 'Potential', stage: 'new', rfmSegment: 'promising' }, tonight({}), '2026-06-10')).toEqual({
+      previousTier: 'Potential',
+      tierChangedOn: '2026-06-10',
+      previousStage: 'new',
+      stageEnteredOn: '2026-06-10',
+      previousRfmSegment: 'promising',
+      rfmSegmentEnteredOn: '2026-06-10',
+    });
+  });
+
+  it('records nothing without a move, for a client the base does not hold, nor for a first segment', () => {
+    expect(movesTonight({ tier: 'Core', stage: 'active', rfmSegment: 'loyal' }, tonight({}), '2026-06-10')).toEqual({});
+    expect(movesTonight(undefined, tonight({}), '2026-06-10')).toEqual({});
+    expect(movesTonight({ tier: 'Core', stage: 'active' }, tonight({}), '2026-06-10')).toEqual({});
+  });
+});
+
+describe('carryHistory', () => {
+  it('keeps the earlier moves tonight did not replace', () => {
+    expect(carryHistory(tonight({ previousTier: 'Potential', tierChangedOn: '2026-06-10' }), EARLIER)).toMatchObject({ ...EARLIER, previousTier: 'Potential', tierChangedOn: '2026-06-10' });
+    expect(carryHistory(tonight({ rfm: { r: 1, f: 1, m: 1 } }), EARLIER)).not.toHaveProperty('rfmSegmentEnteredOn');
+  });
+});
+
+describe('a night with the history', () => {
+  const runDate = '2026-06-10';
+
+  it('writes the move on the profile, keeps the earlier ones; a rerun against the same base and image writes the same profile', () => {
+    const before = item(tonight({ customerId: 'up', tier: 'Potential', ...EARLIER, previousTier: 'Entry', tierChangedOn: '2026-05-01' }));
+    const night = () => {
+      const diff = diffProfiles([tonight({ customerId: 'up' })], () => stateOf(before), runDate);
+      return diff.changed.map((changed) => mergeWithStored(changed, before));
+    };
+    const [written] = night();
+    expect(written).toMatchObject({ tier: 'Core', previousTier: 'Potential', tierChangedOn: runDate, previousStage: 'new', stageEnteredOn: '2026-04-01' });
+    expect(night()).toEqual([written]);
+  });
+
+  it('writes nothing for the history alone: a profile whose only difference is its recorded moves is unchanged', () => {
+    const stored = item(tonight({ customerId: 'same', ...EARLIER }));
+    const digestOfTonight = diffProfiles([tonight({ customerId: 'same' })], () => undefined, runDate).changed[0]!.digest;
+    const diff = diffProfiles([tonight({ customerId: 'same' })], () => ({ ...stateOf(stored), digest: digestOfTonight }), runDate);
+    expect(diff.unchanged).toBe(1);
+    expect(diff.changed).toEqual([]);
+  });
+});
