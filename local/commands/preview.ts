@@ -8,7 +8,7 @@ import { TIERS, type ClientProfile } from '#shared/model.ts';
 import { readRoster } from '#shared/store/roster-store.ts';
 import { composeEmail } from '#shared/sender/compose.ts';
 import { MADE_UP_CUSTOMER_ID, madeUpClient, occasionToShow, SAMPLE_COUPON_CODE } from '#shared/sender/test-email.ts';
-import { readCatalog } from '#shared/store/catalog-store.ts';
+import { readCatalog, readCategoryAffinity } from '#shared/store/catalog-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { tableName } from '#shared/store/tables.ts';
 import { TEMPLATE_LOCALES, templateLocale } from '#shared/templates/locale.ts';
@@ -54,7 +54,7 @@ export async function chooseEmail(options: EmailChoice, config: Config, clients:
   } else {
     profile = madeUpClient(campaign, catalog, at, options.locale ?? 'en', options.tier);
   }
-  const occasion = occasionToShow(profile, campaign, catalog, config, at);
+  const occasion = occasionToShow(profile, campaign, catalog, config, at, await readCategoryAffinity(clients.s3, config));
   if (!occasion) {
     throw new UsageError(
       options.customer !== undefined

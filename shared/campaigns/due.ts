@@ -1,6 +1,7 @@
 import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase } from '#shared/model.ts';
 import { templateLocale } from '#shared/locale.ts';
 import { addDays, isValidTimeZone, startOfLocalDay } from '#shared/time.ts';
+import { crossCategoryPick, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { campaignRules, type CampaignRules } from './rules.ts';
 import type { CampaignDefinition, CampaignKind, CampaignsConfig, Offer, ReplenishmentCampaign, WelcomeCampaign } from './schema.ts';
 import {
@@ -35,6 +36,8 @@ export interface CampaignContext {
   campaigns: CampaignsConfig;
   /** IANA zone of the brand: used for clients whose own zone is unknown. */
   brandTimeZone: string;
+  /** The last night's category affinity, for the cross-category products; without it they show none. */
+  categoryAffinity?: CategoryAffinity;
 }
 
 /** The trigger's facts (triggers.ts TriggerDetails) and the offer. Absent fields are left out, never undefined. */
@@ -92,8 +95,20 @@ export function boughtCategories(profile: ClientProfile, catalog: ProductCatalog
   return categories;
 }
 
+/** A category to suggest with a few of its products from the catalogue (by SKU, so the choice is stable). */
+function categorySuggestion(category: string | undefined, catalog: ProductCatalog): Pick<TriggerDetails, 'recommendedCategory' | 'products'> {
+  if (category === undefined) return {};
+  const products = [...(catalog.values?.() ?? [])]
+    .filter((product) => product.category === category)
+    .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0))
+    .slice(0, CATEGORY_PRODUCTS)
+    .map((product) => (product.name === undefined ? { sku: product.sku } : { sku: product.sku, productName: product.name }));
+  return { recommendedCategory: category, ...(products.length === 0 ? {} : { products }) };
+}
+
 /** What the email shows, per the campaign's products source. */
-function productDetails(rules: CampaignRules, moment: Moment, profile: ClientProfile, catalog: ProductCatalog): Pick<TriggerDetails, 'recommendedCategory' | 'products'> {
+function productDetails(rules: CampaignRules, moment: Moment, profile: ClientProfile, context: TriggerContext & Pick<CampaignContext, 'categoryAffinity'>): Pick<TriggerDetails, 'recommendedCategory' | 'products'> {
+  const { catalog } = context;
   switch (rules.products.from) {
     case 'none':
       return {};
@@ -112,15 +127,14 @@ function productDetails(rules: CampaignRules, moment: Moment, profile: ClientPro
     }
     case 'unbought-category': {
       const bought = boughtCategories(profile, catalog);
-      const category = rules.products.categories.find((c) => !bought.has(c));
-      if (category === undefined) return {};
-      const products = [...(catalog.values?.() ?? [])]
-        .filter((product) => product.category === category)
-        .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0))
-        .slice(0, CATEGORY_PRODUCTS)
-        .map((product) => (product.name === undefined ? { sku: product.sku } : { sku: product.sku, productName: product.name }));
-      return { recommendedCategory: category, ...(products.length === 0 ? {} : { products }) };
+      return categorySuggestion(
+        rules.products.categories.find((c) => !bought.has(c)),
+        catalog,
+      );
     }
+    case 'cross-category':
+      if (context.categoryAffinity === undefined) return {};
+      return categorySuggestion(crossCategoryPick(profile.topCategory, boughtCategories(profile, catalog), context.categoryAffinity), catalog);
   }
 }
 
@@ -164,10 +178,10 @@ interface OccasionWindow {
 }
 
 /** The send windows of one campaign for the client (yearly triggers: the occurrences the range touches). */
-function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, triggerContext: TriggerContext): OccasionWindow[] {
+function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, triggerContext: TriggerContext & Pick<CampaignContext, 'categoryAffinity'>): OccasionWindow[] {
   const rules = campaignRules(campaign);
   const { trigger, timing } = rules;
-  const { catalog, timeZone } = triggerContext;
+  const { timeZone } = triggerContext;
   const windows: OccasionWindow[] = [];
   for (const moment of triggerMoments(trigger, profile, triggerContext)) {
     const window = momentWindow(moment, trigger, timing, timeZone);
@@ -192,7 +206,7 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
           expiresAt,
           priority: campaign.priority,
           template: templateFor(campaign, profile),
-          details: { offer: offerFor(campaign, profile), ...late, ...moment.details, ...moment.detailsAt?.(now), ...productDetails(rules, moment, profile, catalog) },
+          details: { offer: offerFor(campaign, profile), ...late, ...moment.details, ...moment.detailsAt?.(now), ...productDetails(rules, moment, profile, triggerContext) },
         };
       },
     });
@@ -206,7 +220,13 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
  * (sendWindows), so all see the same windows.
  */
 function occasionWindows(profile: ClientProfile, catalog: ProductCatalog, context: CampaignContext, range: InstantRange | undefined): OccasionWindow[] {
-  const triggerContext: TriggerContext = { catalog, seasons: context.campaigns.seasons, timeZone: clientTimeZone(profile, context.brandTimeZone), ...(range ? { range } : {}) };
+  const triggerContext: TriggerContext & Pick<CampaignContext, 'categoryAffinity'> = {
+    catalog,
+    seasons: context.campaigns.seasons,
+    timeZone: clientTimeZone(profile, context.brandTimeZone),
+    ...(range ? { range } : {}),
+    ...(context.categoryAffinity ? { categoryAffinity: context.categoryAffinity } : {}),
+  };
   return context.campaigns.campaigns.flatMap((campaign) => (campaign.enabled ? campaignWindows(campaign, profile, triggerContext) : []));
 }
 

@@ -109,12 +109,15 @@ export type Timing = z.infer<typeof timingSchema>;
 /**
  * Products an email shows: the trigger's own (the product running out, what the order bought),
  * the client's top category (their own products in it, most recent first), the first of
- * `categories` the client has never bought (products of it from the catalogue), or none.
+ * `categories` the client has never bought (products of it from the catalogue), the category
+ * clients with their top category buy most that they never bought (cross-category), or none.
  */
 export const productsSchema = z.discriminatedUnion('from', [
   z.strictObject({ from: z.literal('trigger') }),
   z.strictObject({ from: z.literal('top-category') }),
   z.strictObject({ from: z.literal('unbought-category'), categories: z.array(z.string().min(1)).min(1, 'list the categories to suggest, in order of preference') }),
+  /** A category the client never bought, the one clients with their top category buy most (the night's category affinity). */
+  z.strictObject({ from: z.literal('cross-category') }),
   z.strictObject({ from: z.literal('none') }),
 ]);
 export type ProductsSource = z.infer<typeof productsSchema>;

@@ -11,7 +11,8 @@ import { sendingPlan, type SendingPlan } from '#shared/delivery/sending-plan.ts'
 import { ClienteleError } from '#shared/errors.ts';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile, ProductRecord } from '#shared/model.ts';
-import { readCatalog } from '#shared/store/catalog-store.ts';
+import { readCatalog, readCategoryAffinity } from '#shared/store/catalog-store.ts';
+import type { CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { knownAdvisors } from '#shared/advisors/roster.ts';
 import { readRoster } from '#shared/store/roster-store.ts';
 import { putRun } from '#shared/store/runs-store.ts';
@@ -193,7 +194,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   const { config, clients } = options;
   const advisors = knownAdvisors(await readRoster(clients.s3, config), config);
   const catalog = await readCatalog(clients.s3, config);
-  const base = campaignRun(options, advisors, catalog);
+  const base = campaignRun(options, advisors, catalog, await readCategoryAffinity(clients.s3, config));
   const { at, runId, log } = base;
 
   const indexState = await readDueIndexState(clients.documents, tableNames(config).runs);
@@ -317,6 +318,8 @@ interface CampaignRun extends TaskGateRun {
   clients: AwsClients;
   /** The products export (pictures, prices, links of the product blocks). */
   catalog: ReadonlyMap<string, ProductRecord>;
+  /** The last night's category affinity (cross-category products). */
+  categoryAffinity: CategoryAffinity;
   coupons: CouponDrawer;
   afterClaim?: (key: LedgerKey) => Promise<void>;
   counts: Record<string, CampaignCounts>;
@@ -329,12 +332,18 @@ interface CampaignRun extends TaskGateRun {
   stopped?: { reason: StopReason; message: string };
 }
 
-function campaignRun(options: CampaignRunOptions, advisors: ReadonlyMap<string, AdvisorRecord>, catalog: ReadonlyMap<string, ProductRecord>): Omit<CampaignRun, 'mailer' | 'sending'> {
+function campaignRun(
+  options: CampaignRunOptions,
+  advisors: ReadonlyMap<string, AdvisorRecord>,
+  catalog: ReadonlyMap<string, ProductRecord>,
+  categoryAffinity: CategoryAffinity,
+): Omit<CampaignRun, 'mailer' | 'sending'> {
   const { config, clients, at, runId } = options;
   const log = (options.log ?? silentLog).child({ runId, job: 'campaigns', at: new Date(at).toISOString() });
   const coupons = { documents: clients.documents, table: tableNames(config).couponCodes };
   return {
     catalog,
+    categoryAffinity,
     coupons: couponDrawer({ s3: clients.s3, config, coupons, secret: options.unsubscribeSecret, runId, at, log }),
     config,
     clients,
@@ -409,7 +418,7 @@ async function selectDueClients(
 ): Promise<{ dueClients: DueClient[]; scanned: number; reindexed: number }> {
   const { config, clients, at } = run;
   const table = tableNames(config).profiles;
-  const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone };
+  const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone, categoryAffinity: run.categoryAffinity };
   const lookback = config.sender.expiryLookbackHours * HOUR_MS;
   const indexing: DueIndexing | undefined = reindexing ? dueIndexing(config, catalog, at) : undefined;
   const profiles = selection.mode === 'index' ? queryDueProfiles(clients.documents, table, selection.from, selection.to) : scanProfiles(clients.documents, table);

@@ -1,3 +1,4 @@
+import type { CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { dueOccasions, type CampaignContext, type DueOccasion, type ProductCatalog } from '#shared/campaigns/due.ts';
 import type { CampaignDefinition } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
@@ -66,8 +67,19 @@ function pickProducts(kind: CampaignDefinition['kind'], products: readonly Produ
  * (their sign-up or first order, then each day of the two years from their last order), so any
  * email can be proofread. Undefined when it never applies (no replenishable product, no order).
  */
-export function occasionToShow(profile: ClientProfile, campaign: CampaignDefinition, catalog: ProductCatalog, config: Pick<Config, 'campaigns' | 'timeZone'>, at: number): DueOccasion | undefined {
-  const context: CampaignContext = { campaigns: { ...config.campaigns, campaigns: [{ ...campaign, enabled: true }] }, brandTimeZone: config.timeZone };
+export function occasionToShow(
+  profile: ClientProfile,
+  campaign: CampaignDefinition,
+  catalog: ProductCatalog,
+  config: Pick<Config, 'campaigns' | 'timeZone'>,
+  at: number,
+  categoryAffinity?: CategoryAffinity,
+): DueOccasion | undefined {
+  const context: CampaignContext = {
+    campaigns: { ...config.campaigns, campaigns: [{ ...campaign, enabled: true }] },
+    brandTimeZone: config.timeZone,
+    ...(categoryAffinity ? { categoryAffinity } : {}),
+  };
   const now = dueOccasions(profile, catalog, at, context)[0];
   if (now) return now;
   const candidates = [profile.signedUpAt, profile.firstOrderAt].flatMap((t) => (t ? [Date.parse(t) + 3_600_000] : []));

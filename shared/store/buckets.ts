@@ -29,7 +29,7 @@ export function catalogKey(config: Config): string {
   return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/products.json` : 'catalog/products.json';
 }
 
-/** What the clients of each top category buy besides it (shared/tiering/category-affinity.ts), from the last nightly run. */
+/** What the clients of each top category buy besides it (shared/segments/category-affinity.ts), from the last nightly run. */
 export function categoryAffinityKey(config: Config): string {
   return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/category-affinity.json` : 'catalog/category-affinity.json';
 }

@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import type { ProductRecord } from '#shared/model.ts';
-import { emptyCategoryAffinity, type CategoryAffinity } from '#shared/tiering/category-affinity.ts';
+import { emptyCategoryAffinity, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { catalogKey, categoryAffinityKey, reportsBucket } from './buckets.ts';
 
 /**

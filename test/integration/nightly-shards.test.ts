@@ -1,6 +1,6 @@
 import { appendFile, copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { categoryAffinityCollector } from '#shared/tiering/category-affinity.ts';
+import { categoryAffinityCollector } from '#shared/segments/category-affinity.ts';
 import type { ClientProfile } from '#shared/model.ts';
 import { describe, expect, it } from 'vitest';
 import { generateExport } from '#local/generate/generate.ts';

@@ -128,6 +128,20 @@ describe('the triggers in time', () => {
     expect(due(client, signedUp + 2 * HOUR, ctx)[0]).toMatchObject({ occasionKey: 'test', triggerAt: signedUp, dueAt: signedUp + 2 * HOUR, expiresAt: signedUp + 72 * HOUR });
   });
 
+  it('cross-category: the category clients with the same top category buy most that the client never bought, with catalogue products of it', () => {
+    const lastOrderAt = iso(at('2026-01-01T12:00'));
+    const client = clientProfile({ timeZone: SH, lastOrderAt, topCategory: 'skin', skus: { CREAM: { lastPurchasedAt: lastOrderAt, quantity: 1, purchases: 1, category: 'skin' } } });
+    const campaign = { trigger: { on: 'no-order-for', days: 120 }, products: { from: 'cross-category' } };
+    // 25 skin buyers: 20 also bought fragrance, 5 bags; the brand's own ranking would say bags.
+    const categoryAffinity = { buyers: { skin: 25, bags: 60 }, alsoBought: { skin: { fragrance: 20, bags: 5 }, bags: {} } };
+    const when = at('2026-05-01T00:00');
+    expect(due(client, when, { ...one(campaign), categoryAffinity })[0]?.details).toMatchObject({ recommendedCategory: 'fragrance', products: [{ sku: 'PERFUME', productName: 'Eau de Parfum' }] });
+    // Without a night's affinity the email shows no products rather than a guess.
+    const without = due(client, when, one(campaign))[0]?.details;
+    expect(without).not.toHaveProperty('recommendedCategory');
+    expect(without).not.toHaveProperty('products');
+  });
+
   it('no order for 120/180/365 days: one occasion per step and lapse, each ending at the next step', () => {
     const lastOrderAt = iso(at('2026-01-01T12:00'));
     const ctx = one({ trigger: { on: 'no-order-for', days: [120, 180, 365] }, timing: { cutoffDays: 90 } });

@@ -8,7 +8,7 @@ import {
   MIN_AFFINITY_BUYERS,
   mergeCategoryAffinities,
   type CategoryAffinity,
-} from '#shared/tiering/category-affinity.ts';
+} from '#shared/segments/category-affinity.ts';
 
 type Buyer = Pick<ClientProfile, 'topCategory' | 'skus'>;
 
@@ -26,6 +26,8 @@ function buyer(top: string | undefined, ...categories: string[]): Buyer {
     skus: Object.fromEntries([top, ...categories].filter((c): c is string => c !== undefined).map((c, i) => [`SKU-${i}-${c}`, purchase(c)])),
   };
 }
+
+const pickFor = (client: Buyer, affinity: CategoryAffinity) => crossCategoryPick(client.topCategory, categoriesBought(client), affinity);
 
 function affinityOf(buyers: readonly Buyer[]): CategoryAffinity {
   const collector = categoryAffinityCollector();
@@ -69,27 +71,27 @@ describe('category affinity', () => {
     const brand = [...many, ...Array.from({ length: 30 }, () => buyer('home', 'ready-to-wear'))];
     const affinity = affinityOf(brand);
     // Skincare buyers buy fragrance most: a skincare client without fragrance is shown it.
-    expect(crossCategoryPick(buyer('skincare', 'makeup'), affinity)).toBe('fragrance');
+    expect(pickFor(buyer('skincare', 'makeup'), affinity)).toBe('fragrance');
     // One who has fragrance: the next of their group.
-    expect(crossCategoryPick(buyer('skincare', 'fragrance'), affinity)).toBe('makeup');
+    expect(pickFor(buyer('skincare', 'fragrance'), affinity)).toBe('makeup');
     // Both: the brand-wide ranking (home 30, ready-to-wear 30: by name).
-    expect(crossCategoryPick(buyer('skincare', 'fragrance', 'makeup'), affinity)).toBe('home');
+    expect(pickFor(buyer('skincare', 'fragrance', 'makeup'), affinity)).toBe('home');
     // Too few leather-goods buyers to rank on their own: the brand-wide one.
-    expect(crossCategoryPick(buyer('leather-goods'), affinityOf([...brand, buyer('leather-goods', 'makeup')]))).toBe('home');
+    expect(pickFor(buyer('leather-goods'), affinityOf([...brand, buyer('leather-goods', 'makeup')]))).toBe('home');
     // No top category, or every category bought: nothing to show.
-    expect(crossCategoryPick(buyer(undefined, 'home'), affinity)).toBeUndefined();
-    expect(crossCategoryPick(buyer('home', 'skincare', 'fragrance', 'makeup', 'ready-to-wear'), affinity)).toBeUndefined();
+    expect(pickFor(buyer(undefined, 'home'), affinity)).toBeUndefined();
+    expect(pickFor(buyer('home', 'skincare', 'fragrance', 'makeup', 'ready-to-wear'), affinity)).toBeUndefined();
   });
 
   it('never picks a category the client bought, nor their top one, and picks the same for the same input (property)', () => {
     fc.assert(
       fc.property(fc.array(buyerArb, { maxLength: 80 }), buyerArb, (brand, client) => {
         const affinity = affinityOf(brand);
-        const pick = crossCategoryPick(client, affinity);
+        const pick = pickFor(client, affinity);
         if (pick === undefined) return;
         expect(categoriesBought(client).has(pick)).toBe(false);
         expect(pick).not.toBe(client.topCategory);
-        expect(crossCategoryPick(client, mergeCategoryAffinities([affinity]))).toBe(pick);
+        expect(pickFor(client, mergeCategoryAffinities([affinity]))).toBe(pick);
       }),
       { numRuns: 200 },
     );

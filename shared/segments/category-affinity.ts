@@ -72,17 +72,14 @@ function brandWide(affinity: CategoryAffinity): Record<string, number> {
 }
 
 /**
- * The category to show a client who has not bought it: the one most bought by clients with the
+ * The category to show a client who has not bought it (`bought`: every category they bought): the one most bought by clients with the
  * same top category (when at least MIN_AFFINITY_BUYERS of them), else the one most bought
  * brand-wide; undefined when the client has bought every category anyone bought, or has no top
  * category (no purchase to go from).
  */
-export function crossCategoryPick(profile: Pick<ClientProfile, 'topCategory' | 'skus'>, affinity: CategoryAffinity): string | undefined {
-  const top = profile.topCategory;
-  if (!top) return undefined;
-  const bought = categoriesBought(profile);
-  bought.add(top);
-  const own = (affinity.buyers[top] ?? 0) >= MIN_AFFINITY_BUYERS ? ranked(affinity.alsoBought[top] ?? {}) : [];
-  for (const category of [...own, ...ranked(brandWide(affinity))]) if (!bought.has(category)) return category;
+export function crossCategoryPick(topCategory: string | undefined, bought: ReadonlySet<string>, affinity: CategoryAffinity): string | undefined {
+  if (!topCategory) return undefined;
+  const own = (affinity.buyers[topCategory] ?? 0) >= MIN_AFFINITY_BUYERS ? ranked(affinity.alsoBought[topCategory] ?? {}) : [];
+  for (const category of [...own, ...ranked(brandWide(affinity))]) if (category !== topCategory && !bought.has(category)) return category;
   return undefined;
 }
