@@ -36,7 +36,9 @@ export function tallyBucket(task: Pick<AdvisorTask, 'status' | 'history'>): Excl
     case 'open':
       return 'open';
     case 'emailed':
-      return task.history.some((event) => event.event === 'emailed' && event.because === 'advisor-asked') ? 'asked' : 'left';
+    case 'unsent':
+      // The advisor's part is the same whether the note could go or not: they asked, or left it to the wait.
+      return task.history.some((event) => (event.event === 'emailed' || event.event === 'unsent') && event.because === 'advisor-asked') ? 'asked' : 'left';
   }
 }
 

@@ -73,6 +73,8 @@ export interface NightlyRunOptions {
   acceptDrop?: boolean;
   log?: Log;
   onProgress?: (progress: NightlyProgress) => void;
+  /** The unsubscribe key: signs the introduction tasks' links in the advisors' digests (without it, a digest lists the introductions without links and gives no task). */
+  unsubscribeSecret?: string;
 }
 
 
@@ -99,6 +101,7 @@ export interface NightContext {
   acceptDrop: boolean;
   log: Log;
   onProgress: (progress: NightlyProgress) => void;
+  unsubscribeSecret?: string;
 }
 
 export function nightContext(options: NightlyRunOptions): NightContext {
@@ -112,6 +115,7 @@ export function nightContext(options: NightlyRunOptions): NightContext {
     acceptDrop: options.acceptDrop ?? false,
     log: (options.log ?? silentLog).child({ runId, runDate, job: 'nightly' }),
     onProgress: options.onProgress ?? (() => undefined),
+    ...(options.unsubscribeSecret === undefined ? {} : { unsubscribeSecret: options.unsubscribeSecret }),
   };
 }
 
@@ -530,7 +534,8 @@ export async function finishNight(
     },
   };
   // The advisors' weekly digests, on their weekday: never throws either; a failure is kept in the summary.
-  Object.assign(summary, await advisorDigestsOfNight({ runDate, runId, config, clients, log, at: context.clock() }));
+  const { unsubscribeSecret } = context;
+  Object.assign(summary, await advisorDigestsOfNight({ runDate, runId, config, clients, log, at: context.clock(), ...(unsubscribeSecret === undefined ? {} : { unsubscribeSecret }) }));
   // The marketers' report (report.html, team email): never throws; a failure is kept in the summary.
   Object.assign(summary.report, await publishNightlyReport({ config, clients, summary, log, at: context.clock() }));
   summary.durationMs = context.clock() - run.startedAt;

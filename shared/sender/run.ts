@@ -16,6 +16,7 @@ import { knownAdvisors } from '#shared/advisors/roster.ts';
 import { readRoster } from '#shared/store/roster-store.ts';
 import { putRun } from '#shared/store/runs-store.ts';
 import { claimEach, deliverClaimed, releaseClaims } from '#shared/delivery/deliver.ts';
+import { clientEmail } from '#shared/delivery/ses-email.ts';
 import {
   claimHoursBetween,
   isClaimable,
@@ -35,6 +36,7 @@ import { tableNames } from '#shared/store/tables.ts';
 import { SENDER_ALERTS } from './alerts.ts';
 import { recordTaskEmailed, taskGate, type TaskGateRun } from './advisor-tasks.ts';
 import { composeEmail, noteAdvisor } from './compose.ts';
+import { sendIntroductions, type IntroductionCounts } from './introductions.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
 import { expiryReason } from './expiry.ts';
 import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
@@ -108,6 +110,8 @@ export interface CampaignRunSummary {
   selection: SelectionSummary;
   clientsDue: number;
   campaigns: Record<string, CampaignCounts>;
+  /** The handovers' introduction emails settled this hour (introductions.ts). */
+  introductions?: IntroductionCounts;
   /** Set when the run stopped sending before the end of its list; the rest are counted as `left`. */
   stopped?: { reason: StopReason; message: string };
   /** Claims never resolved (a run died between claim and SES): reported, never resent. */
@@ -221,6 +225,13 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     await settleClient(run, client, isSuppressed);
   }
 
+  // Introductions after a handover, in the new advisor's name, once the clients' occasions are settled: they share the budget.
+  const introductions = await sendIntroductions(run, () => {
+    if (run.stopped) return false;
+    if (run.sending.budget !== null && run.sendsStarted >= run.sending.budget) return false;
+    run.sendsStarted++;
+    return true;
+  });
   const unresolved = run.dryRun ? [] : await unresolvedSendsOf(run);
   const stale = unresolved.filter((e) => e.status === 'claimed');
   const maybeSent = unresolved.filter((e) => e.status === 'maybe-sent');
@@ -238,6 +249,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     selection: selection.mode === 'index' ? { mode: 'index', reindexed } : { mode: 'full-scan', reason: selection.reason, reindexed },
     clientsDue: dueClients.length,
     campaigns: run.counts,
+    introductions,
     ...(run.stopped ? { stopped: run.stopped } : {}),
     staleClaims: stale.map(unresolvedSend),
     maybeSent: maybeSent.map(unresolvedSend),
@@ -560,18 +572,7 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     log: run.log,
     email: async () => {
       const content = await composeEmail(profile, occasion, companions, config, run.unsubscribeSecret, run.advisors);
-      return {
-        to: profile.email ?? '',
-        from: content.from,
-        ...(content.replyTo === undefined ? {} : { replyTo: content.replyTo }),
-        subject: content.subject,
-        html: content.html,
-        text: content.text,
-        ...(config.sender.configurationSetName ? { configurationSetName: config.sender.configurationSetName } : {}),
-        tags: { campaign: occasion.campaignId, tier: profile.tier, customerId: profile.customerId },
-        listUnsubscribeUrl: content.unsubscribeUrl,
-        ...(config.sender.unsubscribeMailto ? { listUnsubscribeMailto: config.sender.unsubscribeMailto } : {}),
-      };
+      return clientEmail(config.sender, profile.email ?? '', content, { campaign: occasion.campaignId, tier: profile.tier, customerId: profile.customerId });
     },
   });
   if (outcome.status === 'sent') counts.sent += claimed.length;

@@ -29,7 +29,8 @@ describe('handovers', () => {
       advisorId: 'A02', profiles: [profile], runDate, now: runClock(runDate, config.timeZone).now, config, catalog: new Map(), recentTierChanges: [],
       handovers: new Map([['c1', { from: 'A01', fromName: 'Sophie Martin', pastTasks }]]),
     });
-    expect(book.rows[0]?.reasons[0]).toEqual({ kind: 'handover', action: 'introduce-yourself', from: 'A01', fromName: 'Sophie Martin', pastTasks, birthday: '1980-03-14' });
+    expect(book.rows).toEqual([]);
+    expect(book.introductions[0]?.reasons[0]).toEqual({ kind: 'handover', action: 'introduce-yourself', from: 'A01', fromName: 'Sophie Martin', pastTasks, birthday: '1980-03-14' });
     expect(book.reasonCounts.handover).toBe(1);
     const en = await renderAdvisorDigest('en', { brandName: 'Maison', currency: 'USD', book, maxRows: 40, categoryNames: { skincare: { en: 'Skincare', 'zh-CN': '护肤' } } });
     expect(en.text).toContain('Handed over to you from Sophie Martin; birthday 14 March; with them: 3 tasks, 2 done in person, 1 note sent by email. Introduce yourself with a call or a personal note; they favour Skincare.');
