@@ -1,7 +1,7 @@
 import type { ClientProfile, Tier } from '#shared/model.ts';
 import { localDate, MS_PER_DAY } from '#shared/time.ts';
 import { tallyBucket, type TaskTally } from './follow-through.ts';
-import { newTask, type AdvisorTask } from './tasks.ts';
+import { INTRODUCTION_CAMPAIGN, newTask, type AdvisorTask } from './tasks.ts';
 
 /**
  * Handover (issue 16; domain.md: when an advisor leaves, the client is formally introduced to the
@@ -76,7 +76,7 @@ export interface IntroductionDraft {
  * holds the week the handover was seen in and the new advisor, and a rerun of the week compares
  * with the same baseline (baselineFor), so it finds the same key.
  */
-export const INTRODUCTION_CAMPAIGN = 'advisor-introduction';
+export { INTRODUCTION_CAMPAIGN };
 
 /** How long an introduction stays open to the links and the sender: long enough for a snooze and the wait after it. */
 export const INTRODUCTION_OPEN_DAYS = 28;

@@ -13,6 +13,9 @@ import { MS_PER_DAY } from '#shared/time.ts';
  */
 
 export const TASK_ACTIONS = ['done', 'snooze', 'send'] as const;
+
+/** The campaign id of the introduction tasks after a handover (handover.ts): not a campaign of the config. */
+export const INTRODUCTION_CAMPAIGN = 'advisor-introduction';
 export type TaskAction = (typeof TASK_ACTIONS)[number];
 
 /**

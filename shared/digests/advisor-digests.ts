@@ -1,4 +1,4 @@
-import { addTallies, tallyTasks, type TaskTally } from '#shared/advisors/follow-through.ts';
+import { addTallies, FOLLOW_THROUGH_DAYS, NO_STORE, tallyTasks, type AdvisorFollowThrough, type TaskTally } from '#shared/advisors/follow-through.ts';
 import { isActiveAdvisor, knownAdvisors } from '#shared/advisors/roster.ts';
 import { createTask, getTask, tasksOfAdvisor, tasksOfClient } from '#shared/store/task-store.ts';
 import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, type Handover, type HandoverHistory } from '#shared/advisors/handover.ts';
@@ -20,7 +20,7 @@ import { tierChangesBetween } from '#shared/store/history-store.ts';
 import { getLedgerEntry, type LedgerKey } from '#shared/store/ledger-store.ts';
 import { queryAdvisorClientsFrom, scanAdvisorPairs } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { renderAdvisorDigest } from '#shared/templates/advisor-digest.ts';
+import { renderAdvisorDigest, type AdvisorDigestInput } from '#shared/templates/advisor-digest.ts';
 import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { tierThresholdsMinor } from '#shared/tiering/tiers.ts';
@@ -45,11 +45,6 @@ import { isoWeek, MS_PER_DAY, weekdayOf } from '#shared/time.ts';
 
 export const ADVISOR_DIGEST_CAMPAIGN = 'advisor-digest';
 
-/** The follow-through key of advisors without a store (a DynamoDB map key may not be empty: the summary goes to the runs table). */
-export const NO_STORE = '(no store)';
-
-/** The period of the follow-through figures: the last four weekly digests. */
-export const FOLLOW_THROUGH_DAYS = 28;
 
 export type AdvisorDigestOutcome = 'sent' | 'no-rows' | 'already-sent' | 'failed' | 'deferred' | 'dry-run';
 
@@ -112,6 +107,8 @@ export interface AdvisorDigestOptions {
   log?: Log;
   /** Defaults to SES through clients.ses, paced at config.sender.maxSendRate. */
   mailer?: SesMailer;
+  /** The night's follow-through (the nightly run's): each advisor's digest shows who bought after their tasks against the control group. */
+  followThrough?: AdvisorFollowThrough;
   /** The unsubscribe key: signs the introduction tasks' links. Without it, introductions are listed with their history but no links, and no task is given. */
   unsubscribeSecret?: string;
   /** Epoch ms: the run's clock, written on the ledger entries (claim, outcome). */
@@ -236,6 +233,13 @@ async function createIntroductionTasks(options: AdvisorDigestOptions, book: Advi
   return created;
 }
 
+/** The advisor's clients who bought after their tasks, and the control group, when any of their tasks has been followed to the end. */
+function boughtAfterTasks(followThrough: AdvisorFollowThrough | undefined, advisorId: string): Pick<AdvisorDigestInput, 'bought'> {
+  const mine = followThrough?.advisors.find((a) => a.advisorId === advisorId)?.bought;
+  if (followThrough === undefined || mine === undefined || mine.followed === 0) return {};
+  return { bought: { afterTasks: mine, control: followThrough.control, days: followThrough.boughtWithinDays } };
+}
+
 function preview(row: BookRow): BookRowPreview {
   const { firstName: _name, lastName: _family, email: _address, ...rest } = row;
   return rest;
@@ -310,6 +314,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       maxRows,
       categoryNames: config.categoryNames,
       ...(followThrough.given > 0 ? { followThrough } : {}),
+      ...boughtAfterTasks(options.followThrough, advisorId),
     });
     const key = advisorDigestLedgerKey(advisorId, runDate);
     const { claimed } = await claimEach(ledger, [{ ...key, campaignId: ADVISOR_DIGEST_CAMPAIGN, runId, now: at, retentionDays: config.sender.ledgerRetentionDays }]);

@@ -29,6 +29,8 @@ import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { SINGLE_SHARD, type ShardSpec } from './shards.ts';
 import { distributionCollector, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
+import type { TaskFollowUps } from '#shared/advisors/follow-through.ts';
+import { followShardTasks, nightFollowThrough } from './advisor-follow-through.ts';
 import { tallyShardCampaigns, writeCampaignResults } from './campaign-results.ts';
 import type { CampaignHeadline, CampaignTallies } from '#shared/campaign-results/results.ts';
 import { publishNightlyReport } from './publish-report.ts';
@@ -333,6 +335,8 @@ export interface ShardOutcome {
   warnings: FieldWarning[];
   /** The period's campaign decisions of the shard's clients, followed over each window. */
   campaignTallies: CampaignTallies;
+  /** The period's advisor tasks and control decisions of the shard's clients, followed 30 days (absent in outcomes of earlier versions). */
+  taskFollowUps?: TaskFollowUps;
   /** Clients of earlier attempts' plans the shard handled (the rest are put back by finishNight). */
   plannedHandled: string[];
   /** Shard 0: what the night did with the advisors roster. */
@@ -366,6 +370,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
 
   // Read before anything is written: a ledger that cannot be read fails the shard untouched.
   const campaignTallies = await tallyShardCampaigns({ config, clients, runDate, orders: aggregator, log });
+  const taskFollowUps = await followShardTasks({ config, clients, runDate, orders: aggregator, log });
   onProgress({ step: 'compute', done: 0, total: aggregator.clientCount });
   if (!models.clv.report.fitted) log.warn('clv models not fitted, profiles keep no clv tonight', { reason: models.clv.report.skippedReason });
   else if (models.clv.report.warnings.length > 0 && shard.index === 0) log.warn('clv fit warnings', { warnings: models.clv.report.warnings });
@@ -424,6 +429,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
     rejects: shard.index === 0 ? [...read.rejects, ...unknownCustomers.rejects] : unknownCustomers.rejects,
     warnings: shard.index === 0 ? read.warnings : [],
     campaignTallies,
+    taskFollowUps,
     plannedHandled: applied.plannedHandled,
     ...(roster === undefined ? {} : { roster }),
   };
@@ -534,8 +540,28 @@ export async function finishNight(
     },
   };
   // The advisors' weekly digests, on their weekday: never throws either; a failure is kept in the summary.
+  // The advisors' follow-through: never fails the night either (its figures are a report's, not the data's).
+  try {
+    const followThrough = await nightFollowThrough({ config, clients, runDate, parts: outcomes.map((o) => o.taskFollowUps) });
+    if (followThrough !== undefined) summary.advisorFollowThrough = followThrough;
+  } catch (error) {
+    summary.advisorFollowThroughError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    log.error('advisor follow-through not computed; the night\'s data is written', { error: summary.advisorFollowThroughError });
+  }
   const { unsubscribeSecret } = context;
-  Object.assign(summary, await advisorDigestsOfNight({ runDate, runId, config, clients, log, at: context.clock(), ...(unsubscribeSecret === undefined ? {} : { unsubscribeSecret }) }));
+  Object.assign(
+    summary,
+    await advisorDigestsOfNight({
+      runDate,
+      runId,
+      config,
+      clients,
+      log,
+      at: context.clock(),
+      ...(unsubscribeSecret === undefined ? {} : { unsubscribeSecret }),
+      ...(summary.advisorFollowThrough === undefined ? {} : { followThrough: summary.advisorFollowThrough }),
+    }),
+  );
   // The marketers' report (report.html, team email): never throws; a failure is kept in the summary.
   Object.assign(summary.report, await publishNightlyReport({ config, clients, summary, log, at: context.clock() }));
   summary.durationMs = context.clock() - run.startedAt;

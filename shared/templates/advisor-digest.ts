@@ -2,7 +2,7 @@ import type { Config } from '#shared/config.ts';
 import { displayMinor } from '#shared/money.ts';
 import type { AdvisorBook, BookReason, BookReasonKind, BookRow } from '#shared/advisors/book.ts';
 import { BOOK_REASONS } from '#shared/advisors/book.ts';
-import type { TaskTally } from '#shared/advisors/follow-through.ts';
+import type { BoughtTally, TaskTally } from '#shared/advisors/follow-through.ts';
 import { categoryDisplayName } from './category-names.ts';
 import type { TemplateLocale } from './locale.ts';
 import { addSources, createPartsRenderer, FONT_FAMILY, formatRunOutDate, type EmailContent } from './render.ts';
@@ -30,6 +30,8 @@ export interface AdvisorDigestInput {
   categoryNames?: Config['categoryNames'];
   /** The advisor's own follow-through on their tasks of the last weeks; no line without tasks. */
   followThrough?: TaskTally;
+  /** Clients who bought within `days` of the advisor's tasks, and the control group of the same campaigns and tiers; no line before a task was followed to the end. */
+  bought?: { afterTasks: BoughtTally; control: BoughtTally; days: number };
 }
 
 interface ReasonView {
@@ -60,6 +62,8 @@ export interface AdvisorDigestView {
   summary: { kind: BookReasonKind; count: number }[];
   /** The advisor's tasks of the last weeks and what became of them; null without any. */
   followThrough: TaskTally | null;
+  /** Bought within `days` after the advisor's tasks, against the control group (rates as whole percents); null before any was followed. */
+  bought: { followed: number; bought: number; rate: number; controlFollowed: number; controlBought: number; controlRate: number | null; days: number } | null;
   rows: RowView[];
   /** Clients handed over to the advisor: one introduction task each, with the client's history and the drafted email. */
   introductions: (RowView & { introduction: IntroductionView })[];
@@ -167,6 +171,21 @@ function reasonView(reason: BookReason, locale: TemplateLocale): ReasonView {
 
 const NEXT_TIER: Record<string, string> = { Potential: 'Core', Core: 'VIC' };
 
+const percent = (part: number, whole: number) => Math.round((100 * part) / whole);
+
+function boughtView(bought: NonNullable<AdvisorDigestInput['bought']>): NonNullable<AdvisorDigestView['bought']> {
+  const { afterTasks, control } = bought;
+  return {
+    followed: afterTasks.followed,
+    bought: afterTasks.bought,
+    rate: afterTasks.followed === 0 ? 0 : percent(afterTasks.bought, afterTasks.followed),
+    controlFollowed: control.followed,
+    controlBought: control.bought,
+    controlRate: control.followed === 0 ? null : percent(control.bought, control.followed),
+    days: bought.days,
+  };
+}
+
 function rowView(row: BookRow, index: number, locale: TemplateLocale, input: AdvisorDigestInput): RowView {
   const category = (key: string | undefined) => (key === undefined ? undefined : categoryDisplayName(key, locale, input.categoryNames ?? {})) ?? null;
   return {
@@ -223,6 +242,7 @@ export function advisorDigestView(locale: TemplateLocale, input: AdvisorDigestIn
     maxRows: input.maxRows,
     summary: BOOK_REASONS.filter((kind) => book.reasonCounts[kind] > 0).map((kind) => ({ kind, count: book.reasonCounts[kind] })),
     followThrough: input.followThrough ?? null,
+    bought: input.bought === undefined ? null : boughtView(input.bought),
     rows: book.rows.map((row, index) => rowView(row, index, locale, input)),
     introductions: book.introductions.map((row, index) => introductionView(row, index, locale, input)),
   };
