@@ -45,6 +45,12 @@ export interface GenerateOptions {
   onProgress?: (clientsDone: number, clientsTotal: number) => void;
   /** Write the advisors roster (advisors.csv, generic format only); default true. */
   roster?: boolean;
+  /**
+   * The brand reassigned clients (a handover, as after `clientele advisors plan`): every `every`-th
+   * client of advisor `from` (by their order among that advisor's clients, first included) has
+   * advisor `to` instead. The rest of the export is the same as without it.
+   */
+  handover?: { from: string; to: string; every: number };
 }
 
 export type ExpectedTier = 'VIC' | 'Core' | 'Potential' | 'Entry' | 'Prospect';
@@ -124,6 +130,7 @@ interface Resolved {
   malformedRows: number;
   linesPerClient: number;
   roster: boolean;
+  handover?: { from: string; to: string; every: number };
   onProgress?: (clientsDone: number, clientsTotal: number) => void;
 }
 
@@ -154,6 +161,10 @@ function resolveOptions(options: GenerateOptions): Resolved {
   if (customers === 0) malformedRows = 0;
   const resolved: Resolved = { customers, seed, asOf, timeZone, currency, format, gzip: options.gzip ?? false, orderParts, malformedRows, linesPerClient, roster: options.roster ?? true };
   if (options.onProgress) resolved.onProgress = options.onProgress;
+  if (options.handover) {
+    if (!Number.isSafeInteger(options.handover.every) || options.handover.every < 1) throw new RangeError(`handover.every must be a whole number >= 1, got ${options.handover.every}`);
+    resolved.handover = options.handover;
+  }
   return resolved;
 }
 
@@ -293,6 +304,12 @@ export async function generateExport(options: GenerateOptions, outDir: string): 
   const block = Math.min(1000, Math.max(1, Math.ceil(o.customers / (o.orderParts * 16))));
 
   let orderNumber = 100_000;
+  // The handover: the from-advisor's clients counted as they come, every `every`-th moved.
+  let fromClients = 0;
+  const handedOver = (client: GenClient): GenClient => {
+    if (o.handover === undefined || client.advisorId !== o.handover.from) return client;
+    return fromClients++ % o.handover.every === 0 ? { ...client, advisorId: o.handover.to } : client;
+  };
   let malformedWritten = 0;
   const nextMalformedAfter = (k: number): number => Math.floor(((k + 0.5) * o.customers) / o.malformedRows);
   const malformedProducts = products.filter((p) => p.priceUsd < 150);
@@ -300,7 +317,7 @@ export async function generateExport(options: GenerateOptions, outDir: string): 
     for (let index = 0; index < o.customers; index++) {
       const sink = parts[Math.floor(index / block) % o.orderParts] as CsvSink;
       const client = generateClient(ctx, index);
-      customers.row(writer.customerRow(client));
+      customers.row(writer.customerRow(handedOver(client)));
       for (const order of client.orders) {
         orderNumber += 1;
         sink.text(writer.orderText(client, order, orderNumber));
