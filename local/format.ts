@@ -4,6 +4,7 @@ import { zoneOffsetMs } from '#shared/time.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import type { AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import type { CampaignCounts, CampaignRunSummary } from '#shared/sender/run.ts';
+import type { CampaignResults } from '#shared/campaign-results/model.ts';
 
 /** The nightly summary as a person reads it in a terminal. */
 
@@ -185,4 +186,22 @@ export function formatAdvisorDigestSummary(summary: AdvisorDigestSummary, curren
     }
   }
   return lines.join('\n');
+}
+
+/** Each campaign's line of the report's results: what was due, and sent against control in each window that has ended. */
+export function formatCampaignResults(results: CampaignResults): string[] {
+  const lines: string[] = [];
+  for (const segment of results.segments) {
+    if (segment.tier !== 'all') continue;
+    const windows = segment.windows.map((w) => {
+      if (w.sent.members + w.control.members === 0) return `${w.windowDays} days: not ended yet`;
+      const uplift = w.conversionUplift ? `, ${w.conversionUplift.estimate >= 0 ? '+' : '−'}${Math.abs(w.conversionUplift.estimate * 100).toFixed(1)} pp${w.significant ? '' : ', not conclusive'}` : '';
+      const control = w.control.members === 0 ? 'no control member' : `${pct(w.control.conversionRate)} of ${w.control.members.toLocaleString('en-US')} control`;
+      return `${w.windowDays} days: ${pct(w.sent.conversionRate)} of ${w.sent.members.toLocaleString('en-US')} sent vs ${control}${uplift}`;
+    });
+    lines.push(
+      `  ${segment.campaignId}: ${segment.due.toLocaleString('en-US')} due, ${segment.sends.toLocaleString('en-US')} sent, ${segment.heldOut.toLocaleString('en-US')} held out; converted in ${windows.join('; ')}`,
+    );
+  }
+  return lines;
 }

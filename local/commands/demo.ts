@@ -26,7 +26,8 @@ import { addDays, isoWeek, startOfLocalDay, weekdayOf } from '#shared/time.ts';
 import { parseInstant } from './campaigns.ts';
 import { startLocalAws } from '#local/aws.ts';
 import { UsageError } from '#local/errors.ts';
-import { advisorDigestTotalsLine, brandTime, formatNightlySummary } from '#local/format.ts';
+import { advisorDigestTotalsLine, brandTime, formatCampaignResults, formatNightlySummary } from '#local/format.ts';
+import { readCampaignResults } from '#shared/nightly/campaign-results.ts';
 import { defaultReportPath, downloadReport } from './report.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import { terminalProgress } from '#local/progress.ts';
@@ -34,6 +35,12 @@ import { ledgerOccasions } from '#local/ledger-hours.ts';
 
 const HOUR_MS = 3_600_000;
 const DEMO_TEAM_ADDRESS = 'crm-team@example.com';
+/**
+ * With a generated export the demo starts this many days before the chosen night: a night on the
+ * export as it stood then and a morning of sends, whose 7-day conversion windows have ended by the
+ * chosen night, so its report measures the campaigns against their control group.
+ */
+const PAST_NIGHT_DAYS = 8;
 
 function waitForCtrlC(message: string): Promise<void> {
   process.stderr.write(`${message}\n`);
@@ -168,8 +175,21 @@ async function prepareStateDir(dir: string): Promise<void> {
   await writeFile(join(dir, DEMO_MARKER), 'Data of the last `clientele demo`; emptied by the next one.\n');
 }
 
+/** A morning of hourly sender runs, each occasion counted once by where it ended up. */
+export interface SenderMorning {
+  from: string;
+  until: string;
+  hours: number;
+  counts: Record<string, OccasionCounts>;
+  clients: { due: number; sent: number };
+  /** Introduction emails sent after a handover, in the new advisor's name. */
+  introductionsSent: number;
+}
+
 export interface DemoResult {
   runDate: string;
+  /** The night a week before and its morning of sends (generated export, not a dry run). */
+  past?: { runDate: string; clients: number; campaigns: SenderMorning };
   previousRunDate?: string;
   summary: NightlyRunSummary;
   previous?: NightlyRunSummary;
@@ -247,26 +267,31 @@ export async function demoCommand(raw: unknown): Promise<void> {
     // With a generated export, the night before reads the same snapshot: a run cannot see what
     // happened after its own end, so it sees yesterday's world and tonight shows the movements.
     const nights = exportDir ? [runDate] : [addDays(runDate, -1), runDate];
+    // And a week before, the same world as it stood then (a dry run sends nothing to measure).
+    const pastNight = exportDir || options.dryRun ? undefined : addDays(runDate, -PAST_NIGHT_DAYS);
     // Tonight's export: with a generated one (and advisors), the brand has handed some of the first advisor's clients to the second since the night before.
     const handover = exportDir || options.dryRun ? undefined : DEMO_HANDOVER;
     const dirOf = new Map<string, string>();
-    for (const night of nights) {
-      let dir = exportDir;
-      if (!dir) {
-        dir = join(workDir, night);
-        const moved = handover !== undefined && night === runDate;
-        say(
-          `Generating a sample export of ${options.customers.toLocaleString('en-US')} clients as of ${runDate} (seed ${options.seed})` +
-            (moved ? `, every ${handover.every}rd client of advisor ${handover.from} handed over to ${handover.to}` : '') +
-            '...',
-        );
-        await generateExport(
-          // A dry run sends nothing, no advisor digest either: no roster to name the advisors by.
-          { customers: options.customers, seed: options.seed, asOf: runDate, timeZone: config.timeZone, currency: config.currency, roster: !options.dryRun, ...(moved ? { handover } : {}) },
-          dir,
-        );
+    if (exportDir) dirOf.set(runDate, exportDir);
+    else {
+      say(`Generating a sample export of ${options.customers.toLocaleString('en-US')} clients as of ${runDate} (seed ${options.seed})...`);
+      // A dry run sends nothing, no advisor digest either: no roster to name the advisors by.
+      const generate = { customers: options.customers, seed: options.seed, asOf: runDate, timeZone: config.timeZone, currency: config.currency, roster: !options.dryRun };
+      const before = join(workDir, `${runDate}-before`);
+      await generateExport(generate, before);
+      dirOf.set(addDays(runDate, -1), before);
+      if (handover) {
+        say(`The same export with every ${handover.every}rd client of advisor ${handover.from} handed over to ${handover.to}, for ${runDate}...`);
+        await generateExport({ ...generate, handover }, join(workDir, runDate));
       }
-      dirOf.set(night, dir);
+      dirOf.set(runDate, handover ? join(workDir, runDate) : before);
+      if (pastNight) {
+        const pastDir = join(workDir, pastNight);
+        await generateExport({ ...generate, cutAt: pastNight }, pastDir);
+        const prefix = exportPrefix(aws.config, pastNight);
+        await uploadDirectory(aws.clients.s3, pastDir, aws.config.storage.exportsBucket, prefix);
+        say(`The same clients as they stood on ${pastNight}: uploaded to s3://${aws.config.storage.exportsBucket}/${prefix}/`);
+      }
     }
     for (const night of nights) {
       const prefix = exportPrefix(aws.config, night);
@@ -294,6 +319,30 @@ export async function demoCommand(raw: unknown): Promise<void> {
       }
     };
 
+    /** The hourly sender from `from` to `until`, each occasion counted once by where it ended up. */
+    const runMorning = async (from: number, until: number): Promise<SenderMorning> => {
+      const hourSummaries: CampaignRunSummary[] = [];
+      for (let at = from; at <= until; at += HOUR_MS) {
+        say(`Campaign sender at ${brandTime(at, config.timeZone)}${options.dryRun ? ' (dry run)' : ''}...`);
+        hourSummaries.push(
+          await runCampaigns({ at, runId: newRunId('campaigns'), config: aws.config, clients: aws.clients, unsubscribeSecret: secret, dryRun: options.dryRun, log }),
+        );
+      }
+      const occasions = countOccasions(options.dryRun ? plannedOccasions(hourSummaries) : await ledgerOccasions(aws.clients, aws.config, from, until));
+      const introductionsSent = morning.introductionsSent;
+      return { from: new Date(from).toISOString(), until: new Date(until).toISOString(), hours: hourSummaries.length, ...occasions, introductionsSent };
+    };
+    // The sender's morning after a night: from 03:00 (the hour after the nightly run) to noon, brand time.
+    const morningAfter = (night: string) => startOfLocalDay(addDays(night, 1), config.timeZone) + 3 * HOUR_MS;
+
+    let past: DemoResult['past'];
+    if (pastNight) {
+      say(`Running the nightly job for ${pastNight}, a week before...`);
+      const pastSummary = await runNight(pastNight);
+      const campaigns = await runMorning(morningAfter(pastNight), morningAfter(pastNight) + 9 * HOUR_MS);
+      past = { runDate: pastNight, clients: pastSummary.distribution.clients, campaigns };
+    }
+
     const summaries: NightlyRunSummary[] = [];
     for (const night of nights) {
       say(`Running the nightly job for ${night}...`);
@@ -310,35 +359,24 @@ export async function demoCommand(raw: unknown): Promise<void> {
     const asked = handover === undefined ? undefined : await askFirstIntroduction(aws.clients, aws.config, secret);
 
     // The hourly sender, from the hour after the nightly run (02:00 brand time) to --until.
-    const from = startOfLocalDay(addDays(runDate, 1), config.timeZone) + 3 * HOUR_MS;
-    const until = options.until ? parseInstant(options.until) : startOfLocalDay(addDays(runDate, 1), config.timeZone) + 12 * HOUR_MS;
+    const from = morningAfter(runDate);
+    const until = options.until ? parseInstant(options.until) : from + 9 * HOUR_MS;
     if (until < from) throw new UsageError(`--until must be at or after ${brandTime(from, config.timeZone)} (the first hour after the nightly run)`);
-    const hourSummaries: CampaignRunSummary[] = [];
-    for (let at = from; at <= until; at += HOUR_MS) {
-      say(`Campaign sender at ${brandTime(at, config.timeZone)}${options.dryRun ? ' (dry run)' : ''}...`);
-      const hour = await runCampaigns({
-        at,
-        runId: newRunId('campaigns'),
-        config: aws.config,
-        clients: aws.clients,
-        unsubscribeSecret: secret,
-        dryRun: options.dryRun,
-        log,
-      });
-      hourSummaries.push(hour);
-    }
-    const hours = hourSummaries.length;
-    const occasions = countOccasions(options.dryRun ? plannedOccasions(hourSummaries) : await ledgerOccasions(aws.clients, aws.config, from, until));
+    const morning = await runMorning(from, until);
+    const hours = morning.hours;
+    const occasions = morning;
 
     const everyTask = await allTasks(aws.clients.documents, tableName(aws.config, 'advisorTasks'));
     const tasks = tallyTasks(everyTask.filter((t) => !isIntroduction(t)));
     const introductions = tallyTasks(everyTask.filter(isIntroduction));
-    const introductionsSent = hourSummaries.reduce((sum, h) => sum + (h.introductions?.sent ?? 0), 0);
+    const introductionsSent = morning.introductionsSent;
     const summary = summaries[summaries.length - 1] as NightlyRunSummary;
     const previous = summaries.length > 1 ? summaries[0] : undefined;
     const localCopy = await downloadReport(aws.clients, summary, defaultReportPath(runDate));
+    const campaignResults = await readCampaignResults(aws.clients.s3, aws.config, runDate);
     const result: DemoResult = {
       runDate,
+      ...(past ? { past } : {}),
       ...(previous ? { previousRunDate: previous.runDate, previous } : {}),
       summary,
       // A rerun that found the night completed returns that night's summary as first computed: its figures are not the rerun's.
@@ -351,8 +389,8 @@ export async function demoCommand(raw: unknown): Promise<void> {
             ...(rerun.advisorDigests ? { advisorDigestsSent: rerun.advisorDigests.totals.sent } : {}),
           },
       campaigns: {
-        from: new Date(from).toISOString(),
-        until: new Date(until).toISOString(),
+        from: morning.from,
+        until: morning.until,
         dryRun: options.dryRun,
         hours,
         timeZone: config.timeZone,
@@ -386,6 +424,14 @@ export async function demoCommand(raw: unknown): Promise<void> {
       return;
     }
     const out: string[] = [''];
+    if (past) {
+      out.push(
+        `Night ${past.runDate}, a week before: ${past.clients.toLocaleString('en-US')} clients stored. The sender's morning after (${past.campaigns.hours} runs): ` +
+          `${past.campaigns.clients.due.toLocaleString('en-US')} clients had an occasion due, ${past.campaigns.clients.sent.toLocaleString('en-US')} were mailed:`,
+        formatOccasionCounts(past.campaigns.counts),
+        '',
+      );
+    }
     if (previous) {
       out.push(
         `Night ${previous.runDate}: ${previous.distribution.clients.toLocaleString('en-US')} clients stored ` +
@@ -425,6 +471,7 @@ export async function demoCommand(raw: unknown): Promise<void> {
         ? `Nightly report (charts, for the marketing team): ${summary.report.reportObject}`
         : `The nightly report was not written: ${summary.report.reportError ?? 'unknown reason'}`,
       ...(localCopy ? [`  local copy: ${localCopy} (open it in a browser)`] : []),
+      ...(campaignResults ? [`  campaign results, occasions due since ${campaignResults.periodStart} (a client converts by ordering within the window${past ? '; the generated clients do not read their email, so any uplift here is chance' : ''}):`, ...formatCampaignResults(campaignResults)] : []),
       ...(summary.report.teamEmail
         ? [`  summary email to the team: sent to ${summary.report.teamEmail.sent} of ${teamAddresses.length} addresses (local SES inbox)`]
         : []),

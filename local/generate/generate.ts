@@ -51,6 +51,12 @@ export interface GenerateOptions {
    * advisor `to` instead. The rest of the export is the same as without it.
    */
   handover?: { from: string; to: string; every: number };
+  /**
+   * YYYY-MM-DD, at most asOf: the same world as asOf's export, as it stood at the end of this day
+   * (clients signed up and orders placed by then, with the same ids), so that a night before
+   * asOf sees the past of tonight's export, not another world. Figures are the cut export's.
+   */
+  cutAt?: string;
 }
 
 export type ExpectedTier = 'VIC' | 'Core' | 'Potential' | 'Entry' | 'Prospect';
@@ -131,6 +137,7 @@ interface Resolved {
   linesPerClient: number;
   roster: boolean;
   handover?: { from: string; to: string; every: number };
+  cutAt?: string;
   onProgress?: (clientsDone: number, clientsTotal: number) => void;
 }
 
@@ -164,6 +171,10 @@ function resolveOptions(options: GenerateOptions): Resolved {
   if (options.handover) {
     if (!Number.isSafeInteger(options.handover.every) || options.handover.every < 1) throw new RangeError(`handover.every must be a whole number >= 1, got ${options.handover.every}`);
     resolved.handover = options.handover;
+  }
+  if (options.cutAt !== undefined) {
+    if (!isIsoDate(options.cutAt) || options.cutAt > asOf) throw new RangeError(`cutAt must be a YYYY-MM-DD date at most asOf (${asOf}), got ${options.cutAt}`);
+    resolved.cutAt = options.cutAt;
   }
   return resolved;
 }
@@ -245,11 +256,24 @@ class Tally {
   }
 }
 
+/**
+ * The client as the export of a day before the world's end saw them: undefined when they had not
+ * signed up nor ordered yet; their orders placed by then otherwise.
+ */
+function clientAsOf(client: GenClient, cutEndMs: number): GenClient | undefined {
+  const orders = client.orders.filter((order) => order.orderedAt < cutEndMs);
+  if (client.signedUpAt >= cutEndMs && orders.length === 0) return undefined;
+  return orders.length === client.orders.length ? client : { ...client, orders };
+}
+
 export async function generateExport(options: GenerateOptions, outDir: string): Promise<GenerateSummary> {
   const o = resolveOptions(options);
   await mkdir(outDir, { recursive: true });
-  const endMs = startOfLocalDay(addDays(o.asOf, 1), o.timeZone);
-  const windowStartMs = startOfLocalDay(addDays(addYears(o.asOf, -1), 1), o.timeZone);
+  // The world ends with asOf; the export (and its expected figures) with cutAt when given.
+  const worldEndMs = startOfLocalDay(addDays(o.asOf, 1), o.timeZone);
+  const exportDate = o.cutAt ?? o.asOf;
+  const endMs = startOfLocalDay(addDays(exportDate, 1), o.timeZone);
+  const windowStartMs = startOfLocalDay(addDays(addYears(exportDate, -1), 1), o.timeZone);
   const clocks = new Clocks();
   const products = buildCatalogue(o.currency);
   // About 0.4% of clients signed up in the last 24 h: enough to exercise the welcome campaign.
@@ -257,7 +281,7 @@ export async function generateExport(options: GenerateOptions, outDir: string): 
   const ctx: ClientContext = {
     seed: o.seed,
     customers: o.customers,
-    endMs,
+    endMs: worldEndMs,
     historyStartMs: startOfLocalDay(addDays(o.asOf, -HISTORY_DAYS), o.timeZone),
     freshFrom: o.customers - freshCount,
     asOfYear: Number(o.asOf.slice(0, 4)),
@@ -311,32 +335,42 @@ export async function generateExport(options: GenerateOptions, outDir: string): 
     return fromClients++ % o.handover.every === 0 ? { ...client, advisorId: o.handover.to } : client;
   };
   let malformedWritten = 0;
+  let malformedKept = 0;
+  let clientsWritten = 0;
   const nextMalformedAfter = (k: number): number => Math.floor(((k + 0.5) * o.customers) / o.malformedRows);
   const malformedProducts = products.filter((p) => p.priceUsd < 150);
   try {
     for (let index = 0; index < o.customers; index++) {
       const sink = parts[Math.floor(index / block) % o.orderParts] as CsvSink;
-      const client = generateClient(ctx, index);
-      customers.row(writer.customerRow(handedOver(client)));
-      for (const order of client.orders) {
+      const whole = generateClient(ctx, index);
+      const client = o.cutAt === undefined ? whole : clientAsOf(whole, endMs);
+      if (client) {
+        customers.row(writer.customerRow(handedOver(client)));
+        clientsWritten += 1;
+      }
+      // Every order of the world takes its number, written or not: a cut export keeps the ids.
+      for (const order of whole.orders) {
         orderNumber += 1;
-        sink.text(writer.orderText(client, order, orderNumber));
+        if (client && order.orderedAt < endMs) sink.text(writer.orderText(client, order, orderNumber));
       }
       while (malformedWritten < o.malformedRows && nextMalformedAfter(malformedWritten) <= index) {
         const rng = new Rng(o.seed, malformedWritten, 2);
         const bad: MalformedOrder = {
           kind: writer.malformedKinds[malformedWritten % writer.malformedKinds.length] ?? 'bad-timestamp',
-          client,
+          client: whole,
           // Some time after the client signed up, within the last 300 days.
-          orderedAt: Math.floor((endMs - rng.uniform(0.05, 1) * Math.min(300 * DAY_MS, endMs - client.signedUpAt)) / 1000) * 1000,
+          orderedAt: Math.floor((worldEndMs - rng.uniform(0.05, 1) * Math.min(300 * DAY_MS, worldEndMs - whole.signedUpAt)) / 1000) * 1000,
           product: rng.pick(malformedProducts),
           variant: Math.floor(malformedWritten / writer.malformedKinds.length),
         };
         orderNumber += 1;
-        sink.row(writer.malformedRow(bad, orderNumber));
+        if (client && bad.orderedAt < endMs) {
+          sink.row(writer.malformedRow(bad, orderNumber));
+          malformedKept += 1;
+        }
         malformedWritten += 1;
       }
-      tally.add(client);
+      if (client) tally.add(client);
       await customers.flush();
       await sink.flush();
       if (o.onProgress && (index + 1) % 10_000 === 0) o.onProgress(index + 1, o.customers);
@@ -369,10 +403,10 @@ export async function generateExport(options: GenerateOptions, outDir: string): 
   o.onProgress?.(o.customers, o.customers);
 
   return {
-    customers: o.customers,
+    customers: clientsWritten,
     orders: tally.orders,
     orderLines: tally.lines,
-    malformedRows: malformedWritten,
+    malformedRows: malformedKept,
     files,
     expected: {
       currency: o.currency,

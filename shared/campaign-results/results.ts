@@ -45,10 +45,26 @@ export interface CampaignDecision {
   triggerAt?: number;
 }
 
+/**
+ * An occasion of the period that was neither sent nor held out: suppressed, without consent,
+ * expired, failed, still waiting (capped, deferred)... Counted, not followed: with the decisions it
+ * makes up what was due.
+ */
+export interface UnsentOccasion {
+  campaignId: string;
+  tier?: Tier;
+  /** The ledger status it is in (e.g. 'suppressed', 'expired', 'capped'). */
+  status: string;
+  /** Epoch ms: when it was claimed or decided. */
+  at: number;
+}
+
 export type CampaignResultsConfig = Pick<Config, 'reports' | 'campaigns' | 'timeZone'>;
 
 export interface CampaignResultsInput {
   decisions: Iterable<CampaignDecision>;
+  /** The period's other occasions, counted by status (none when left out). */
+  unsent?: Iterable<UnsentOccasion>;
   /** Orders of the decisions' clients, sorted by orderedAt (the aggregator's); a client missing here ordered nothing. */
   ordersByClient: ReadonlyMap<string, readonly OrderFact[]>;
   runDate: string;
@@ -87,6 +103,8 @@ export interface SegmentTotals {
   tier: Tier | 'all';
   sends: number;
   heldOut: number;
+  /** Occasions neither sent nor held out, by ledger status. */
+  unsent: Record<string, number>;
   /** Per window (in the configured order): sent and control totals. */
   windows: { sent: GroupTotals; control: GroupTotals }[];
 }
@@ -199,7 +217,7 @@ export function tallyCampaignDecisions(input: CampaignResultsInput): CampaignTal
     const key = `${campaignId}\u0000${tier}`;
     let segment = segments.get(key);
     if (!segment) {
-      segment = { campaignId, tier, sends: 0, heldOut: 0, windows: windowsDays.map(() => ({ sent: emptyGroup(), control: emptyGroup() })) };
+      segment = { campaignId, tier, sends: 0, heldOut: 0, unsent: {}, windows: windowsDays.map(() => ({ sent: emptyGroup(), control: emptyGroup() })) };
       segments.set(key, segment);
     }
     return segment;
@@ -209,6 +227,13 @@ export function tallyCampaignDecisions(input: CampaignResultsInput): CampaignTal
 
   const decay: DecayTotals[] = WELCOME_DECAY_HOURS.map(() => ({ members: 0, converted: 0 }));
   let welcomeSends = 0;
+
+  for (const occasion of input.unsent ?? []) {
+    if (occasion.at < period.from || occasion.at >= period.to) continue;
+    const targets = [segmentOf(occasion.campaignId, 'all')];
+    if (occasion.tier !== undefined) targets.push(segmentOf(occasion.campaignId, occasion.tier));
+    for (const segment of targets) segment.unsent[occasion.status] = (segment.unsent[occasion.status] ?? 0) + 1;
+  }
 
   for (const decision of input.decisions) {
     if (decision.at < period.from || decision.at >= period.to) continue;
@@ -259,6 +284,7 @@ export function mergeCampaignTallies(parts: readonly CampaignTallies[]): Campaig
       }
       into.sends += segment.sends;
       into.heldOut += segment.heldOut;
+      for (const [status, n] of Object.entries(segment.unsent)) into.unsent[status] = (into.unsent[status] ?? 0) + n;
       segment.windows.forEach((window, i) => {
         const target = into.windows[i] as SegmentTotals['windows'][number];
         addGroup(target.sent, window.sent);
@@ -273,6 +299,11 @@ export function mergeCampaignTallies(parts: readonly CampaignTallies[]): Campaig
     welcomeSends += part.welcomeSends;
   }
   return { segments: [...segments.values()], decay, welcomeSends };
+}
+
+/** Counts by key, largest first (then by key): the report lists them in this order. */
+function sortedCounts(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a, x], [b, y]) => y - x || a.localeCompare(b)));
 }
 
 /** The results (rates, uplifts and their intervals) of a period's tallies. */
@@ -297,8 +328,10 @@ export function campaignResultsOf(tallies: CampaignTallies, context: { runDate: 
       (segment): CampaignSegmentResult => ({
         campaignId: segment.campaignId,
         tier: segment.tier,
+        due: segment.sends + segment.heldOut + Object.values(segment.unsent).reduce((sum, n) => sum + n, 0),
         sends: segment.sends,
         heldOut: segment.heldOut,
+        unsent: sortedCounts(segment.unsent),
         windows: segment.windows.map((totals, i) => windowResult(windowsDays[i] as number, totals, config.reports.confidenceLevel)),
       }),
     ),
@@ -326,6 +359,7 @@ export function computeCampaignResults(input: CampaignResultsInput): CampaignRes
 /** The figures of one campaign's 'all' segment that the run summary keeps, for the run-to-run trend. */
 export interface CampaignHeadline {
   campaignId: string;
+  due: number;
   sends: number;
   heldOut: number;
   windows: {
@@ -344,6 +378,7 @@ export function campaignHeadlines(results: CampaignResults): CampaignHeadline[] 
     .filter((segment) => segment.tier === 'all')
     .map((segment) => ({
       campaignId: segment.campaignId,
+      due: segment.due,
       sends: segment.sends,
       heldOut: segment.heldOut,
       windows: segment.windows.map((window) => ({

@@ -14,7 +14,7 @@ import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { OrderFact } from '#shared/model.ts';
-import { decisionsClaimedBetween } from '#shared/store/ledger-store.ts';
+import { occasionsClaimedBetween } from '#shared/store/ledger-store.ts';
 import { queryAdvisorClientsFrom } from '#shared/store/profile-store.ts';
 import { readRoster } from '#shared/store/roster-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -49,7 +49,7 @@ export async function followShardTasks(options: FollowShardOptions): Promise<Tas
   const tasks = (await allTasks(clients.documents, tableNames(config).advisorTasks)).filter((t) => t.createdAt >= from && t.createdAt < now);
   // No task of a campaign in the period: nothing to compare, and no ledger scan for it.
   if (!tasks.some((t) => t.campaignId !== INTRODUCTION_CAMPAIGN)) return { byAdvisor: {}, control: { followed: 0, bought: 0, maturing: 0 } };
-  const heldOut = (await decisionsClaimedBetween(clients.documents, tableNames(config).sendLedger, from, now)).filter((entry) => entry.status === 'held-out');
+  const heldOut = (await occasionsClaimedBetween(clients.documents, tableNames(config).sendLedger, from, now)).filter((entry) => entry.status === 'held-out');
   const followUps = followUpTasks({
     tasks,
     controls: heldOut.map((entry) => ({ customerId: entry.customerId, campaignId: entry.campaignId, ...(entry.tier === undefined ? {} : { tier: entry.tier }), at: entry.claimedAt })),

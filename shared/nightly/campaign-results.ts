@@ -13,9 +13,10 @@ import {
   type CampaignDecision,
   type CampaignHeadline,
   type CampaignTallies,
+  type UnsentOccasion,
 } from '#shared/campaign-results/results.ts';
 import { campaignResultsKey, reportsBucket } from '#shared/store/buckets.ts';
-import { decisionsClaimedBetween, type ResultEntry } from '#shared/store/ledger-store.ts';
+import { occasionsClaimedBetween, type ResultEntry } from '#shared/store/ledger-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 
@@ -47,6 +48,16 @@ export interface CampaignResultsStepResult {
 
 const isTier = (value: string | undefined): value is Tier => (TIERS as readonly (string | undefined)[]).includes(value);
 
+/** Whether a ledger entry is a decision the results follow: sent, or held out by the control group. */
+export function isFollowedDecision(entry: ResultEntry): boolean {
+  return entry.status === 'sent' || entry.status === 'held-out';
+}
+
+/** An occasion neither sent nor held out, counted by its status. */
+export function unsentOfEntry(entry: ResultEntry): UnsentOccasion {
+  return { campaignId: entry.campaignId, ...(isTier(entry.tier) ? { tier: entry.tier } : {}), status: entry.status, at: entry.claimedAt };
+}
+
 /** A ledger entry as a member of its campaign's sent or control group. */
 export function decisionOfEntry(entry: ResultEntry): CampaignDecision {
   return {
@@ -60,22 +71,31 @@ export function decisionOfEntry(entry: ResultEntry): CampaignDecision {
   };
 }
 
-/** The period's decisions of the clients `orders` holds, followed over each window. */
+/** The period's occasions of the clients `orders` holds: the decisions followed over each window, the others counted. */
 export async function tallyShardCampaigns(options: CampaignTallyOptions): Promise<CampaignTallies> {
   const { config, clients, runDate } = options;
   const started = performance.now();
   const period = campaignResultsPeriod(runDate, config);
-  const entries = await decisionsClaimedBetween(clients.documents, tableNames(config).sendLedger, period.from, period.to);
+  const entries = await occasionsClaimedBetween(clients.documents, tableNames(config).sendLedger, period.from, period.to);
   const ordersByClient = new Map<string, readonly OrderFact[]>();
   const decisions: CampaignDecision[] = [];
+  const unsent: UnsentOccasion[] = [];
   for (const entry of entries) {
     const orders = ordersByClient.get(entry.customerId) ?? options.orders.ordersOf(entry.customerId);
     if (orders === undefined) continue;
     ordersByClient.set(entry.customerId, orders);
-    decisions.push(decisionOfEntry(entry));
+    if (isFollowedDecision(entry)) decisions.push(decisionOfEntry(entry));
+    else unsent.push(unsentOfEntry(entry));
   }
-  const tallies = tallyCampaignDecisions({ decisions, ordersByClient, runDate, now: runClock(runDate, config.timeZone).now, config });
-  (options.log ?? silentLog).info('campaign decisions followed', { ledgerEntries: entries.length, decisions: decisions.length, clients: ordersByClient.size, periodStart: period.startDate, durationMs: Math.round(performance.now() - started) });
+  const tallies = tallyCampaignDecisions({ decisions, unsent, ordersByClient, runDate, now: runClock(runDate, config.timeZone).now, config });
+  (options.log ?? silentLog).info('campaign decisions followed', {
+    ledgerEntries: entries.length,
+    decisions: decisions.length,
+    unsent: unsent.length,
+    clients: ordersByClient.size,
+    periodStart: period.startDate,
+    durationMs: Math.round(performance.now() - started),
+  });
   return tallies;
 }
 
@@ -99,5 +119,12 @@ export async function writeCampaignResults(options: {
 /** The run's campaign results object, or undefined when the run wrote none. */
 export async function readCampaignResults(s3: AwsClients['s3'], config: Config, runDate: string): Promise<CampaignResults | undefined> {
   const text = await readObjectText(s3, reportsBucket(config), campaignResultsKey(config, runDate));
-  return text ? (JSON.parse(text) as CampaignResults) : undefined;
+  if (!text) return undefined;
+  const results = JSON.parse(text) as CampaignResults;
+  // Results written before due and unsent were counted: what they knew was the decisions.
+  for (const segment of results.segments) {
+    segment.unsent ??= {};
+    segment.due ??= segment.sends + segment.heldOut;
+  }
+  return results;
 }

@@ -378,11 +378,52 @@ function segmentLabel(segment: CampaignSegmentResult): string {
   return segment.tier === 'all' ? 'all tiers' : segment.tier;
 }
 
+/** "3 suppressed, 2 expired": the occasions that were due but neither sent nor held out. */
+function unsentLabel(segment: CampaignSegmentResult): string {
+  return Object.entries(segment.unsent)
+    .map(([status, n]) => `${count(n)} ${status}`)
+    .join(', ');
+}
+
+/** One window's conversion, sent against control, with the uplift; or why there is none yet. */
+function conversionCell(w: WindowResult | undefined): string {
+  if (!w) return '–';
+  if (w.sent.members + w.control.members === 0) {
+    const maturing = w.maturing.sent + w.maturing.control;
+    return maturing > 0 ? `<small>${e(`window not ended (${count(maturing)} maturing)`)}</small>` : '–';
+  }
+  if (w.control.members === 0) return `${e(pct(w.sent.conversionRate))}<br><small>${e(`of ${count(w.sent.members)} sent; no control member to compare with`)}</small>`;
+  if (w.sent.members === 0) return `${e(`– vs ${pct(w.control.conversionRate)}`)}<br><small>${e(`nobody sent; ${count(w.control.members)} control`)}</small>`;
+  const uplift = w.conversionUplift ? `${signedPp(w.conversionUplift.estimate)}${w.significant ? '' : ', not conclusive'}; ` : '';
+  return `${e(`${pct(w.sent.conversionRate)} vs ${pct(w.control.conversionRate)} control`)}<br><small>${e(`${uplift}of ${count(w.sent.members)} sent, ${count(w.control.members)} control`)}</small>`;
+}
+
+/** Every campaign in one table: what was due, what became of it, who converted within each window. */
+function campaignOverview(results: CampaignResults, segments: readonly CampaignSegmentResult[]): string {
+  const rows = segments
+    .filter((segment) => segment.tier === 'all')
+    .map((segment) => [
+      e(segment.campaignId),
+      e(count(segment.due)),
+      e(count(segment.sends)),
+      e(count(segment.heldOut)),
+      e(count(segment.due - segment.sends - segment.heldOut)),
+      ...results.windowsDays.map((days) => conversionCell(segment.windows.find((w) => w.windowDays === days))),
+    ]);
+  // Why the unsent were not sent is in each campaign's own block below.
+  return table(['Campaign', 'Due', 'Sent', 'Held out', 'Not sent', ...results.windowsDays.map((days) => `Converted in ${days} days`)], rows, [1, 2, 3, 4]);
+}
+
 function campaignBlock(results: CampaignResults, campaignId: string, segments: CampaignSegmentResult[], currency: string, index: number): string {
   const all = segments.find((s) => s.tier === 'all') ?? segments[0];
   if (!all) return '';
   const windows = all.windows;
-  const parts = [`<h3>${e(campaignId)}</h3><p class="note">${e(count(all.sends))} sent, ${e(count(all.heldOut))} held out (control group).</p>`];
+  const unsent = unsentLabel(all);
+  const parts = [
+    `<h3>${e(campaignId)}</h3><p class="note">${e(
+      `${count(all.due)} due: ${count(all.sends)} sent, ${count(all.heldOut)} held out (control group)${unsent ? `, not sent: ${unsent}` : ''}.`,
+    )}</p>`,
+  ];
   const measured = windows.filter((w) => w.sent.members + w.control.members > 0);
   if (measured.length === 0) {
     const maturing = windows.reduce((sum, w) => Math.max(sum, w.maturing.sent + w.maturing.control), 0);
@@ -471,9 +512,10 @@ function campaignsSection(report: NightlyReport): string {
   if (!results) return '';
   const byCampaign = new Map<string, CampaignSegmentResult[]>();
   for (const segment of results.segments) byCampaign.set(segment.campaignId, [...(byCampaign.get(segment.campaignId) ?? []), segment]);
-  const intro = `<p class="note">Decisions from ${e(results.periodStart)} to ${e(results.runDate)}; a client converts by ordering within the window. Only a control group that did not receive the email shows a campaign's effect.</p>`;
+  const intro = `<p class="note">Occasions due from ${e(results.periodStart)} to ${e(results.runDate)}; a client converts by ordering within the window after the email (or after being held out). Only a control group that did not receive the email shows a campaign's effect; a window counts only the clients it has watched to its end.</p>`;
   if (byCampaign.size === 0) return section('campaigns', 'Campaign results', intro + empty('No campaign decision in the period.'));
   const blocks = [...byCampaign].map(([id, segments], i) => campaignBlock(results, id, segments, report.currency, i));
+  const overview = campaignOverview(results, results.segments);
   let decay = '';
   if (results.welcomeDecay.length > 0) {
     const shortest = Math.min(...results.windowsDays);
@@ -492,7 +534,7 @@ function campaignsSection(report: NightlyReport): string {
         },
       );
   }
-  return section('campaigns', 'Campaign results', intro + blocks.join('') + decay);
+  return section('campaigns', 'Campaign results', intro + overview + blocks.join('') + decay);
 }
 
 // ---------------------------------------------------------------- page

@@ -78,12 +78,12 @@ function figures(report: NightlyReport): [string, string][] {
   for (const segment of report.campaignResults?.segments ?? []) {
     if (segment.tier !== 'all') continue;
     const window = segment.windows.find((w) => w.conversionUplift !== undefined);
-    if (!window?.conversionUplift) continue;
-    const uplift = window.conversionUplift.estimate * 100;
-    rows.push([
-      `${segment.campaignId} (${window.windowDays} days)`,
-      `${pct(window.sent.conversionRate)} vs ${pct(window.control.conversionRate)} control, ${uplift >= 0 ? '+' : '−'}${Math.abs(uplift).toFixed(1)} pp${window.significant ? '' : ' (not conclusive)'}`,
-    ]);
+    const uplift = window?.conversionUplift ? window.conversionUplift.estimate * 100 : undefined;
+    const conversion =
+      window && uplift !== undefined
+        ? `${window.windowDays} days: ${pct(window.sent.conversionRate)} vs ${pct(window.control.conversionRate)} control, ${uplift >= 0 ? '+' : '−'}${Math.abs(uplift).toFixed(1)} pp${window.significant ? '' : ' (not conclusive)'}`
+        : 'no conversion window ended with both groups yet';
+    rows.push([segment.campaignId, `${count(segment.due)} due, ${count(segment.sends)} sent, ${count(segment.heldOut)} held out; ${conversion}`]);
   }
   const advisors = report.advisors;
   if (advisors) {

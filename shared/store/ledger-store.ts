@@ -409,9 +409,9 @@ async function entriesClaimedIn(
   return entries.sort((a, b) => a.claimedAt - b.claimedAt || a.customerOccasion.localeCompare(b.customerOccasion));
 }
 
-/** What the campaign results read of a decision: who, which campaign, which group, when. */
-export type ResultEntry = Pick<LedgerEntry, 'customerId' | 'occasionKey' | 'campaignId' | 'claimedAt' | 'customerOccasion'> &
-  Partial<Pick<LedgerEntry, 'sentAt' | 'tier' | 'triggerAt'>> & { status: 'sent' | 'held-out' };
+/** What the campaign results read of an occasion: who, which campaign, what became of it, when. */
+export type ResultEntry = Pick<LedgerEntry, 'customerId' | 'occasionKey' | 'campaignId' | 'status' | 'claimedAt' | 'customerOccasion'> &
+  Partial<Pick<LedgerEntry, 'sentAt' | 'tier' | 'triggerAt'>>;
 
 const RESULT_ATTRIBUTES = ['customerId', 'occasionKey', 'campaignId', 'status', 'claimedAt', 'customerOccasion', 'sentAt', 'tier', 'triggerAt'] as const;
 
@@ -421,9 +421,9 @@ export interface ScanOptions extends QueryOptions {
 }
 
 /**
- * The campaign decisions claimed in [from, to) (epoch ms): entries 'sent' (the email went out)
- * and 'held-out' (the control group), oldest first, with only the attributes the campaign
- * results read.
+ * The occasions claimed or decided in [from, to) (epoch ms), whatever became of them, oldest
+ * first, with only the attributes the campaign results read: the 'sent' and 'held-out' ones are
+ * the decisions the results follow, all of them together are what was due.
  *
  * A parallel Scan with a filter, not one Query per claim hour on the byClaimHour index: a
  * results period (~60 days) is ~1,460 claim hours, and as many requests a night, most of them
@@ -432,14 +432,14 @@ export interface ScanOptions extends QueryOptions {
  * large brand (5M entries of ~400 bytes) is ~2 GB and a few cents a night: the same order as the
  * profiles table the nightly run already scans in full (loadStoredStates).
  */
-export async function decisionsClaimedBetween(
+export async function occasionsClaimedBetween(
   documents: DocumentSender,
   table: string,
   from: number,
   to: number,
   options: ScanOptions = {},
 ): Promise<ResultEntry[]> {
-  if (!(Number.isFinite(from) && Number.isFinite(to))) throw new Error('decisionsClaimedBetween needs epoch milliseconds');
+  if (!(Number.isFinite(from) && Number.isFinite(to))) throw new Error('occasionsClaimedBetween needs epoch milliseconds');
   if (!(from < to)) return [];
   // Every attribute through a name: 'status' is a reserved word, and the list stays uniform.
   const names: Record<string, string> = Object.fromEntries(RESULT_ATTRIBUTES.map((name) => [`#${name}`, name]));
@@ -453,10 +453,10 @@ export async function decisionsClaimedBetween(
             TableName: table,
             Segment: segment,
             TotalSegments: segments,
-            FilterExpression: '#status IN (:sent, :heldOut) AND #claimedAt >= :from AND #claimedAt < :to',
+            FilterExpression: '#claimedAt >= :from AND #claimedAt < :to',
             ProjectionExpression: Object.keys(names).join(', '),
             ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ':sent': 'sent', ':heldOut': 'held-out', ':from': from, ':to': to },
+            ExpressionAttributeValues: { ':from': from, ':to': to },
             Limit: options.pageSize,
             ExclusiveStartKey: startKey,
           }),

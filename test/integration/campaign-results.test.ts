@@ -161,6 +161,16 @@ describe('campaign results on the embedded AWS', () => {
     expect(conversions.sent).toBeGreaterThan(0);
     expect(conversions.control).toBeGreaterThan(0);
 
+    // What was due: every client occasion the ledger holds for the period, the unsent ones by status.
+    const occasions = (await ledgerEntries(aws, config)).filter((e) => !e.customerId.startsWith('advisor#'));
+    for (const segment of results.segments.filter((s) => s.tier === 'all')) {
+      const own = occasions.filter((e) => e.campaignId === segment.campaignId);
+      expect(segment.due, segment.campaignId).toBe(own.length);
+      const unsent: Record<string, number> = {};
+      for (const entry of own) if (entry.status !== 'sent' && entry.status !== 'held-out') unsent[entry.status] = (unsent[entry.status] ?? 0) + 1;
+      expect(segment.unsent, segment.campaignId).toEqual(unsent);
+    }
+
     // Nothing counted that the ledger does not hold.
     const everyCampaign = results.segments.filter((s) => s.tier === 'all');
     expect(everyCampaign.reduce((n, s) => n + s.sends, 0)).toBe(sent.length);

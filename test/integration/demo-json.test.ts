@@ -60,4 +60,26 @@ describe('clientele demo', () => {
     const written = JSON.parse(await readFile(configFile, 'utf8')) as { endpoints: { dynamodb?: string } };
     expect(written.endpoints.dynamodb).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   }, 300_000);
+
+  it('starts a week before the chosen night, so the report measures campaigns whose 7-day window has ended', async () => {
+    const { stdout } = await run(
+      'npm',
+      ['run', '-s', 'demo', '--', '--json', '--customers', '400', '--date', '2026-11-23', '--state', join(work, 'state-past'), '--write-config', join(work, 'past-config.json')],
+      { cwd: process.cwd(), maxBuffer: 64 * 1024 * 1024 },
+    );
+    const result = JSON.parse(stdout) as DemoResult;
+    // The night eight days before, on the same clients as they stood then, and its morning of sends.
+    expect(result.past?.runDate).toBe('2026-11-15');
+    expect(result.past?.clients).toBeGreaterThan(0);
+    expect(result.past?.clients).toBeLessThanOrEqual(result.summary.distribution.clients);
+    expect(result.past?.campaigns.hours).toBe(10);
+    expect(result.past?.campaigns.clients.sent).toBeGreaterThan(0);
+    // Tonight's results follow those sends: every 7-day window has ended, no 30-day one has.
+    const headlines = result.summary.campaignResults;
+    const sentBefore = Object.values(result.past?.campaigns.counts ?? {}).reduce((n, row) => n + row.sent + row['held-out'], 0);
+    const watched = headlines.reduce((n, h) => n + (h.windows.find((w) => w.windowDays === 7)?.sentMembers ?? 0) + (h.windows.find((w) => w.windowDays === 7)?.controlMembers ?? 0), 0);
+    expect(watched).toBe(sentBefore);
+    for (const h of headlines) expect(h.windows.find((w) => w.windowDays === 30)).toMatchObject({ sentMembers: 0, controlMembers: 0 });
+    for (const h of headlines) expect(h.due).toBeGreaterThanOrEqual(h.sends + h.heldOut);
+  }, 600_000);
 });

@@ -177,15 +177,17 @@ export function campaignResults(runDate = RUN_DATE): CampaignResults {
     confidenceLevel: 0.95,
     windowsDays: [7, 30],
     segments: [
-      { campaignId: 'welcome', tier: 'all', sends: 900, heldOut: 100, windows: [windowResult(7, 880, 98, 0.21, 0.09), windowResult(30, 700, 80, 0.34, 0.2)] },
-      { campaignId: 'welcome', tier: 'Entry', sends: 600, heldOut: 70, windows: [windowResult(7, 590, 68, 0.18, 0.08), windowResult(30, 470, 55, 0.3, 0.19)] },
-      { campaignId: 'welcome', tier: 'Potential', sends: 300, heldOut: 30, windows: [windowResult(7, 290, 30, 0.27, 0.13), windowResult(30, 230, 25, 0.41, 0.24)] },
-      { campaignId: 'winback', tier: 'all', sends: 400, heldOut: 45, windows: [windowResult(7, 380, 44, 0.06, 0.045), windowResult(30, 300, 35, 0.14, 0.1)] },
+      { campaignId: 'welcome', tier: 'all', due: 1_060, sends: 900, heldOut: 100, unsent: { suppressed: 40, expired: 20 }, windows: [windowResult(7, 880, 98, 0.21, 0.09), windowResult(30, 700, 80, 0.34, 0.2)] },
+      { campaignId: 'welcome', tier: 'Entry', due: 700, sends: 600, heldOut: 70, unsent: { suppressed: 30 }, windows: [windowResult(7, 590, 68, 0.18, 0.08), windowResult(30, 470, 55, 0.3, 0.19)] },
+      { campaignId: 'welcome', tier: 'Potential', due: 330, sends: 300, heldOut: 30, unsent: {}, windows: [windowResult(7, 290, 30, 0.27, 0.13), windowResult(30, 230, 25, 0.41, 0.24)] },
+      { campaignId: 'winback', tier: 'all', due: 445, sends: 400, heldOut: 45, unsent: {}, windows: [windowResult(7, 380, 44, 0.06, 0.045), windowResult(30, 300, 35, 0.14, 0.1)] },
       {
         campaignId: 'replenishment',
         tier: 'all',
+        due: 15,
         sends: 12,
         heldOut: 0,
+        unsent: { capped: 3 },
         windows: [
           { windowDays: 7, sent: outcome(0, 0, 0), control: outcome(0, 0, 0), maturing: { sent: 12, control: 0 }, significant: false },
           { windowDays: 30, sent: outcome(0, 0, 0), control: outcome(0, 0, 0), maturing: { sent: 12, control: 0 }, significant: false },

@@ -3,7 +3,7 @@ import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import {
   claimHoursBetween,
   claimOccasion,
-  decisionsClaimedBetween,
+  occasionsClaimedBetween,
   getLedgerEntry,
   ledgerEntriesOf,
   recentSends,
@@ -304,7 +304,7 @@ describe('send ledger', () => {
     expect((await getLedgerEntry(aws.clients.documents, table, { customerId: 'c-stale-1', occasionKey: 'welcome:1' }))?.status).toBe('claimed');
   });
 
-  it('loads the sent and held-out decisions claimed in a period, across pages and segments, with only what the results read', async () => {
+  it('loads the occasions claimed or decided in a period, whatever their status, across pages and segments, with only what the results read', async () => {
     const from = Date.parse('2027-02-01T00:00:00Z');
     const to = from + 3 * DAY;
     const sendAt = async (customerId: string, now: number, extra: Partial<ClaimRequest> = {}) => {
@@ -314,7 +314,7 @@ describe('send ledger', () => {
     await sendAt('p-first', from, { triggerAt: from - 2 * HOUR }); // the first instant counts
     await sendAt('p-sent', from + 30 * HOUR + 5 * 60_000);
     await recordDecision(aws.clients.documents, table, request('p-held', 'winback:x', { now: from + 2 * DAY, tier: 'Core', reason: 'control-group' }), 'held-out');
-    // Not decisions the results follow: other outcomes, a claim in flight, the instants outside.
+    // Other outcomes and a claim in flight count as due too; the instants outside do not.
     await recordDecision(aws.clients.documents, table, request('p-suppressed', 'welcome', { now: from + HOUR }), 'suppressed');
     await recordDecision(aws.clients.documents, table, request('p-capped', 'welcome', { now: from + HOUR }), 'capped');
     await claimOccasion(aws.clients.documents, table, request('p-claimed', 'welcome', { now: from + HOUR }));
@@ -322,8 +322,16 @@ describe('send ledger', () => {
     await sendAt('p-at-end', to); // the end is exclusive
     await sendAt('p-end-hour', to - 60_000); // in the last hour
 
-    const entries = await decisionsClaimedBetween(aws.clients.documents, table, from, to, { pageSize: 1, segments: 3 });
-    expect(entries.map((e) => `${e.customerId}/${e.status}`)).toEqual(['p-first/sent', 'p-sent/sent', 'p-held/held-out', 'p-end-hour/sent']);
+    const entries = await occasionsClaimedBetween(aws.clients.documents, table, from, to, { pageSize: 1, segments: 3 });
+    expect(entries.map((e) => `${e.customerId}/${e.status}`)).toEqual([
+      'p-first/sent',
+      'p-capped/capped',
+      'p-claimed/claimed',
+      'p-suppressed/suppressed',
+      'p-sent/sent',
+      'p-held/held-out',
+      'p-end-hour/sent',
+    ]);
     expect(entries[0]).toEqual({
       customerId: 'p-first',
       occasionKey: 'welcome',
@@ -335,9 +343,9 @@ describe('send ledger', () => {
       triggerAt: from - 2 * HOUR,
       customerOccasion: 'p-first#welcome',
     });
-    expect(entries[2]).toMatchObject({ campaignId: 'winback', occasionKey: 'winback:x', tier: 'Core', claimedAt: from + 2 * DAY });
-    expect(entries[2]).not.toHaveProperty('sentAt');
-    expect(await decisionsClaimedBetween(aws.clients.documents, table, to, to)).toEqual([]);
+    expect(entries[5]).toMatchObject({ campaignId: 'winback', occasionKey: 'winback:x', tier: 'Core', claimedAt: from + 2 * DAY });
+    expect(entries[5]).not.toHaveProperty('sentAt');
+    expect(await occasionsClaimedBetween(aws.clients.documents, table, to, to)).toEqual([]);
   });
 
   it('refuses incomplete requests before touching the table', async () => {

@@ -5,6 +5,7 @@ import { generateExport } from '#local/generate/generate.ts';
 import type { GenerateOptions } from '#local/generate/generate.ts';
 import { Rng } from '#local/generate/random.ts';
 import { csvRow } from '#local/generate/csv.ts';
+import { addDays, parseTimestamp, startOfLocalDay } from '#shared/time.ts';
 import { readCsv, readText, sha256s, tempDir, validateGenericOrder } from './helpers.ts';
 
 /** Determinism, file layout (formats, parts, gzip), options and validation. */
@@ -208,5 +209,45 @@ describe('generateExport', () => {
     await expect(generateExport({ ...BASE, orderParts: 0 }, dir)).rejects.toThrow(/orderParts/);
     await expect(generateExport({ ...BASE, malformedRows: -2 }, dir)).rejects.toThrow(/malformedRows/);
     await expect(generateExport({ ...BASE, linesPerClient: 0 }, dir)).rejects.toThrow(/linesPerClient/);
+    await expect(generateExport({ ...BASE, cutAt: '2026-11-23' }, dir)).rejects.toThrow(/cutAt/);
+    await expect(generateExport({ ...BASE, cutAt: '2026-11' }, dir)).rejects.toThrow(/cutAt/);
+  });
+
+  it('cut at an earlier day: the same world as it stood then, with the same ids (a night before sees its past)', async () => {
+    const whole = out();
+    const cut = out();
+    const cutAt = '2026-11-12';
+    const cutEnd = startOfLocalDay(addDays(cutAt, 1), 'Asia/Shanghai');
+    await generateExport(BASE, whole);
+    const summary = await generateExport({ ...BASE, cutAt }, cut);
+    const wholeOrders = await readCsv(join(whole, 'orders.csv'));
+    const cutOrders = await readCsv(join(cut, 'orders.csv'));
+    const placedBy = (row: Record<string, string>) => {
+      const at = parseTimestamp(row.ordered_at ?? '', 'Asia/Shanghai');
+      return at === undefined || at < cutEnd;
+    };
+    const lineKey = (row: Record<string, string>) => JSON.stringify(row);
+    const wholeCustomers = await readCsv(join(whole, 'customers.csv'));
+    const cutCustomers = await readCsv(join(cut, 'customers.csv'));
+    const kept = new Set(cutCustomers.map((c) => c.customer_id));
+    // Exactly the lines placed by the end of the cut day, same ids and fields (malformed rows
+    // without a customer id follow their client, whom the file does not name).
+    const expectedLines = wholeOrders.filter((row) => (kept.has(row.customer_id ?? '') || row.customer_id === '') && placedBy(row));
+    const removedLater = wholeOrders.filter((row) => kept.has(row.customer_id ?? '') && !placedBy(row)).length;
+    const expectedKeys = new Set(expectedLines.map(lineKey));
+    const cutKeys = new Set(cutOrders.map(lineKey));
+    expect(cutOrders.map(lineKey).filter((k) => !expectedKeys.has(k))).toEqual([]);
+    expect(expectedLines.filter((row) => !cutKeys.has(lineKey(row)) && row.customer_id !== '')).toEqual([]);
+    expect(removedLater).toBeGreaterThan(0); // the cut did remove later orders
+    // Clients: those signed up or ordering by then, the same rows.
+    expect(cutCustomers.length).toBeLessThan(wholeCustomers.length);
+    const wholeById = new Map(wholeCustomers.map((c) => [c.customer_id, c]));
+    for (const c of cutCustomers) expect(c).toEqual(wholeById.get(c.customer_id));
+    for (const c of wholeCustomers) {
+      if (kept.has(c.customer_id ?? '')) continue;
+      expect(parseTimestamp(c.signed_up_at ?? '', 'Asia/Shanghai')).toBeGreaterThanOrEqual(cutEnd);
+    }
+    expect(summary.customers).toBe(cutCustomers.length);
+    expect(summary.expected.windowEnd).toBe(new Date(cutEnd).toISOString());
   });
 });

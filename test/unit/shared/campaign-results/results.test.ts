@@ -11,6 +11,7 @@ import {
   mergeCampaignTallies,
   tallyCampaignDecisions,
   type CampaignDecision,
+  type UnsentOccasion,
 } from '#shared/campaign-results/results.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 
@@ -78,7 +79,17 @@ const ordersByClient = new Map<string, OrderFact[]>([
   ['w1', [order(A + DAY, 50_000)]],
 ]);
 
-const results = computeCampaignResults({ decisions, ordersByClient, runDate: RUN_DATE, now: NOW, config });
+// Due but neither sent nor held out: counted by status, in the period only.
+const unsent: UnsentOccasion[] = [
+  { campaignId: 'welcome', tier: 'Entry', status: 'suppressed', at: A },
+  { campaignId: 'welcome', tier: 'Core', status: 'expired', at: B },
+  { campaignId: 'welcome', tier: 'Entry', status: 'expired', at: C },
+  { campaignId: 'welcome', status: 'capped', at: C },
+  { campaignId: 'replenishment', tier: 'Potential', status: 'no-consent', at: B },
+  { campaignId: 'welcome', tier: 'Entry', status: 'suppressed', at: NOW }, // at the run's clock: outside
+];
+
+const results = computeCampaignResults({ decisions, unsent, ordersByClient, runDate: RUN_DATE, now: NOW, config });
 
 function segment(campaignId: string, tier: string) {
   const found = results.segments.find((s) => s.campaignId === campaignId && s.tier === tier);
@@ -102,6 +113,7 @@ describe('computeCampaignResults on constructed data', () => {
       'welcome/Core',
       'welcome/Entry',
       'replenishment/all', // enabled, no decisions: shown with zeros
+      'replenishment/Potential', // an unsent occasion only
       'winback/all',
       'winback/VIC',
       'old-promo/all',
@@ -114,6 +126,17 @@ describe('computeCampaignResults on constructed data', () => {
     expect(segment('welcome', 'Entry')).toMatchObject({ sends: 4, heldOut: 2 });
     expect(segment('welcome', 'Core')).toMatchObject({ sends: 2, heldOut: 2 });
     expect(segment('replenishment', 'all')).toMatchObject({ sends: 0, heldOut: 0 });
+  });
+
+  it('counts what was due: the decisions and the unsent occasions by status, largest first', () => {
+    expect(segment('welcome', 'all')).toMatchObject({ due: 15, unsent: { expired: 2, capped: 1, suppressed: 1 } });
+    expect(Object.keys(segment('welcome', 'all').unsent)).toEqual(['expired', 'capped', 'suppressed']);
+    expect(segment('welcome', 'Entry')).toMatchObject({ due: 8, unsent: { expired: 1, suppressed: 1 } });
+    expect(segment('welcome', 'Core')).toMatchObject({ due: 5, unsent: { expired: 1 } });
+    expect(segment('replenishment', 'all')).toMatchObject({ due: 1, sends: 0, heldOut: 0, unsent: { 'no-consent': 1 } });
+    expect(segment('replenishment', 'Potential')).toMatchObject({ due: 1 });
+    expect(segment('winback', 'all')).toMatchObject({ due: 1, unsent: {} });
+    expect(campaignHeadlines(results).find((h) => h.campaignId === 'welcome')).toMatchObject({ due: 15, sends: 7, heldOut: 4 });
   });
 
   it('7 days, all tiers: conversions at the window end count, at t0 and refunds only do not', () => {
@@ -202,6 +225,7 @@ describe('computeCampaignResults on constructed data', () => {
   it('keeps a compact headline per campaign for the run summary', () => {
     expect(campaignHeadlines(results)[0]).toEqual({
       campaignId: 'welcome',
+      due: 15,
       sends: 7,
       heldOut: 4,
       windows: [
@@ -262,7 +286,7 @@ describe('computeCampaignResults: significance, windows and the period', () => {
   it('does not depend on the order of the decisions, and counts each once in all and once in its tier', () => {
     fc.assert(
       fc.property(fc.shuffledSubarray(decisions, { minLength: decisions.length }), (shuffled) => {
-        expect(computeCampaignResults({ decisions: shuffled, ordersByClient, runDate: RUN_DATE, now: NOW, config })).toEqual(results);
+        expect(computeCampaignResults({ decisions: shuffled, unsent: [...unsent].reverse(), ordersByClient, runDate: RUN_DATE, now: NOW, config })).toEqual(results);
       }),
       { numRuns: 20 },
     );
@@ -280,6 +304,7 @@ describe('computeCampaignResults: significance, windows and the period', () => {
         const tallies = Array.from({ length: shards }, (_, i) =>
           tallyCampaignDecisions({
             decisions: decisions.filter((d) => shardOf(d.customerId) === i),
+            unsent: unsent.filter((o) => shardOf(`${o.campaignId}/${o.status}/${o.at}`) === i),
             ordersByClient,
             runDate: RUN_DATE,
             now: NOW,

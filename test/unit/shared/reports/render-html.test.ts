@@ -183,7 +183,13 @@ describe('campaign results section (constructed CampaignResults)', () => {
     const section = withResults(campaignResults());
     expect(section).toContain('<h3>welcome</h3>');
     expect(section).toContain('<h3>winback</h3>');
-    expect(section).toContain('900 sent, 100 held out');
+    expect(section).toContain('1,060 due: 900 sent, 100 held out (control group), not sent: 40 suppressed, 20 expired.');
+    // The overview: every campaign, due / sent / held out / not sent / converted in each window.
+    expect(section).toContain('<th>Converted in 7 days</th>');
+    expect(section).toContain('<td class="num" data-label="Due"><span>1,060</span></td>');
+    expect(section).toMatch(/21\.0% vs 9\.2% control<br><small>\+11\.8 pp; of 880 sent, 98 control<\/small>/);
+    expect(section).toContain('window not ended (12 maturing)');
+    expect(section).toContain('<td class="num" data-label="Not sent"><span>3</span></td>');
     // Grouped bars: conversion of each group with its counts.
     expect(section).toContain('welcome: conversion, sent vs control');
     expect(section).toContain('21.0% (185/880)');

@@ -20,7 +20,8 @@ describe('team summary email', () => {
       expect(part).toContain('52.4% (827 of 1,579)');
       expect(part).toContain('Since 2026-11-22');
       expect(part).toContain('6 up, 25 down, 21 new');
-      expect(part).toMatch(/welcome \(7 days\)/);
+      expect(part).toContain('1,060 due, 900 sent, 100 held out; 7 days: 21.0% vs 9.2% control');
+      expect(part).toContain('15 due, 12 sent, 0 held out; no conversion window ended with both groups yet');
       expect(part).not.toContain('@example.com');
     }
     expect(email.html).toContain('Maison &lt;Test&gt; &amp; Co');
