@@ -13,7 +13,7 @@ import { tallyTasks, type TaskTally } from '#shared/advisors/follow-through.ts';
 import { allTasks } from '#shared/store/task-store.ts';
 import { isIntroduction } from '#shared/advisors/handover.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
-import { taskLinks } from '#shared/sender/advisor-tasks.ts';
+import { taskLinks } from '#shared/unsubscribe/task-token.ts';
 import { scanAdvisorPairs } from '#shared/store/profile-store.ts';
 import { writeBookPairs } from '#shared/store/roster-store.ts';
 import { staticKeys } from '#shared/unsubscribe/keys.ts';

@@ -142,3 +142,11 @@ export function clientHistory(profile: Pick<ClientProfile, 'topCategory' | 'skus
     .map((task) => ({ campaignId: task.campaignId, date: localDate(task.createdAt, timeZone), outcome: tallyBucket(task) }));
   return { topCategories, lastPurchases, pastTaskList };
 }
+
+/** Why a client cannot get an introduction email, if they cannot. Pure. */
+export function unreachableBecause(profile: Pick<ClientProfile, 'email' | 'acceptsMarketing'> | undefined, suppressed: boolean): string | undefined {
+  if (profile === undefined) return 'no-profile';
+  if (profile.email === undefined || profile.email === '') return 'no-address';
+  if (profile.acceptsMarketing !== true) return 'no-consent';
+  return suppressed ? 'suppressed' : undefined;
+}

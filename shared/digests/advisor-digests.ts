@@ -1,10 +1,12 @@
 import { addTallies, FOLLOW_THROUGH_DAYS, NO_STORE, tallyTasks, type AdvisorFollowThrough, type TaskTally } from '#shared/advisors/follow-through.ts';
 import { isActiveAdvisor, knownAdvisors } from '#shared/advisors/roster.ts';
 import { createTask, getTask, tasksOfAdvisor, tasksOfClient } from '#shared/store/task-store.ts';
-import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, type Handover, type HandoverHistory } from '#shared/advisors/handover.ts';
+import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, unreachableBecause, type Handover, type HandoverHistory } from '#shared/advisors/handover.ts';
 import { sendAfter } from '#shared/advisors/tasks.ts';
-import { sendAfterLabel, taskLinks } from '#shared/sender/advisor-tasks.ts';
-import { composeIntroduction, unreachableBecause } from '#shared/sender/introductions.ts';
+import { renderIntroduction } from '#shared/templates/advisor-introduction.ts';
+import { sendAfterLabel } from '#shared/templates/advisor-task.ts';
+import { taskLinks } from '#shared/unsubscribe/task-token.ts';
+import { unsubscribeUrl } from '#shared/unsubscribe/token.ts';
 import { isSuppressed } from '#shared/store/suppression-store.ts';
 import { readBookPairs, readRoster, writeBookPairs } from '#shared/store/roster-store.ts';
 import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReasonKind, type BookRow } from '#shared/advisors/book.ts';
@@ -203,7 +205,7 @@ async function handoverHistories(
       const link = taskLinks(config, key, stored?.version ?? 1, at, secret);
       const suppressed = profile.email === undefined ? false : await isSuppressed(clients.documents, tables.suppression, profile.email);
       const emailable = unreachableBecause(profile, suppressed) === undefined;
-      const draft = emailable ? await composeIntroduction(profile, advisor, config, secret) : undefined;
+      const draft = emailable ? await renderIntroduction(profile, advisor, config.brandName, unsubscribeUrl(config.sender.unsubscribeBaseUrl, profile.customerId, secret)) : undefined;
       history.introduction = {
         ...(draft === undefined ? {} : { email: { subject: draft.subject, text: draft.text } }),
         ...(draft === undefined

@@ -7,12 +7,12 @@ import { internalEmail } from '#shared/delivery/ses-email.ts';
 import type { SesMailer } from '#shared/delivery/ses-mailer.ts';
 import type { Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile } from '#shared/model.ts';
-import { emailedTask, newTask, sendAfter, taskVerdict, type AdvisorTask, type EmailedBecause, type TaskAction } from '#shared/advisors/tasks.ts';
-import { taskLinkUrl } from '#shared/unsubscribe/task-token.ts';
+import { emailedTask, newTask, sendAfter, taskVerdict, type AdvisorTask, type EmailedBecause } from '#shared/advisors/tasks.ts';
+import { taskLinks } from '#shared/unsubscribe/task-token.ts';
 import { getLedgerEntry, type LedgerKey } from '#shared/store/ledger-store.ts';
 import { createTask, getTask, replaceTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { renderAdvisorTask } from '#shared/templates/advisor-task.ts';
+import { renderAdvisorTask, sendAfterLabel } from '#shared/templates/advisor-task.ts';
 import { templateLocale } from '#shared/templates/locale.ts';
 import { MS_PER_DAY } from '#shared/time.ts';
 import { composeEmail } from './compose.ts';
@@ -54,16 +54,6 @@ function waiting(until: number): GateDecision {
   return { outcome: 'deferred', until, reason: 'advisor-task' };
 }
 
-/** When the note goes out without an answer, as the advisor reads it: date and time in the brand's zone. */
-export function sendAfterLabel(instant: number, locale: string, timeZone: string): string {
-  return new Intl.DateTimeFormat(locale === 'zh-CN' ? 'zh-CN' : 'en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone }).format(instant);
-}
-
-/** The signed one-click link of each action on a task (`version`: the task's as the advisor reads it), valid config.advisors.taskLinkDays from `at`. */
-export function taskLinks(config: Config, task: Pick<DueOccasion, 'customerId' | 'occasionKey'>, version: number, at: number, secret: string): (action: TaskAction) => string {
-  const expiresAt = at + config.advisors.taskLinkDays * MS_PER_DAY;
-  return (action) => taskLinkUrl(config.advisors.taskBaseUrl, { customerId: task.customerId, occasionKey: task.occasionKey, action, version, expiresAt }, secret);
-}
 
 /** Emails the task to the advisor (claimed once); true when it went out or an earlier run sent it. */
 async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, advisor: AdvisorRecord & { email: string }): Promise<boolean> {

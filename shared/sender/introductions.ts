@@ -1,4 +1,4 @@
-import { INTRODUCTION_CAMPAIGN, INTRODUCTION_OPEN_DAYS, isIntroduction } from '#shared/advisors/handover.ts';
+import { INTRODUCTION_CAMPAIGN, INTRODUCTION_OPEN_DAYS, isIntroduction, unreachableBecause } from '#shared/advisors/handover.ts';
 import { isActiveAdvisor } from '#shared/advisors/roster.ts';
 import { taskVerdict, unsentTask, type AdvisorTask } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
@@ -10,8 +10,8 @@ import { getProfile } from '#shared/store/profile-store.ts';
 import { isSuppressed } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { replaceTask, tasksOfAdvisor } from '#shared/store/task-store.ts';
-import { templateLocale } from '#shared/templates/locale.ts';
-import { renderEmail, type EmailContent } from '#shared/templates/render.ts';
+import { renderIntroduction } from '#shared/templates/advisor-introduction.ts';
+import type { EmailContent } from '#shared/templates/render.ts';
 import { MS_PER_DAY } from '#shared/time.ts';
 import { recordTaskEmailed, type TaskGateRun } from './advisor-tasks.ts';
 import { noteEnvelope, unsubscribeLinkFor } from './compose.ts';
@@ -36,14 +36,6 @@ export function emptyIntroductionCounts(): IntroductionCounts {
   return { sent: 0, waiting: 0, unsent: 0, reassigned: 0, 'already-sent': 0, failed: 0, deferred: 0, 'dry-run': 0 };
 }
 
-/** Why a client cannot get an introduction email, if they cannot. Pure. */
-export function unreachableBecause(profile: Pick<ClientProfile, 'email' | 'acceptsMarketing'> | undefined, suppressed: boolean): string | undefined {
-  if (profile === undefined) return 'no-profile';
-  if (profile.email === undefined || profile.email === '') return 'no-address';
-  if (profile.acceptsMarketing !== true) return 'no-consent';
-  return suppressed ? 'suppressed' : undefined;
-}
-
 /** The introduction email in `advisor`'s name: content, From, Reply-To and the unsubscribe link. */
 export async function composeIntroduction(
   profile: ClientProfile,
@@ -52,18 +44,7 @@ export async function composeIntroduction(
   secret: string,
 ): Promise<EmailContent & { unsubscribeUrl: string; from: string; replyTo?: string }> {
   const link = unsubscribeLinkFor(config, profile.customerId, secret);
-  const content = await renderEmail(INTRODUCTION_CAMPAIGN, templateLocale(profile.locale), {
-    brandName: config.brandName,
-    ...(profile.firstName ? { firstName: profile.firstName } : {}),
-    ...(profile.lastName ? { lastName: profile.lastName } : {}),
-    tier: profile.tier,
-    advisor: { id: advisor.advisorId, name: advisor.name, ...(advisor.signature === undefined ? {} : { signature: advisor.signature }) },
-    products: [],
-    // A note, never a promotion.
-    offer: { kind: 'personal-note' },
-    unsubscribeUrl: link,
-    ...(profile.topCategory === undefined ? {} : { recommendedCategory: profile.topCategory }),
-  });
+  const content = await renderIntroduction(profile, advisor, config.brandName, link);
   return { ...content, unsubscribeUrl: link, ...noteEnvelope(config, advisor) };
 }
 

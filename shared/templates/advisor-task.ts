@@ -52,6 +52,11 @@ export function advisorTaskView(locale: TemplateLocale, input: AdvisorTaskInput)
   };
 }
 
+/** When the note goes out without an answer, as the advisor reads it: date and time in the brand's zone. */
+export function sendAfterLabel(instant: number, locale: string, timeZone: string): string {
+  return new Intl.DateTimeFormat(locale === 'zh-CN' ? 'zh-CN' : 'en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone }).format(instant);
+}
+
 const htmlTemplates: Record<string, string> = { ...TASK_HTML_PARTIALS };
 const textTemplates: Record<string, string> = { ...TASK_TEXT_PARTIALS };
 for (const [locale, sources] of Object.entries(ADVISOR_TASK)) addSources(htmlTemplates, textTemplates, `advisor-task/${locale}`, sources);
