@@ -55,6 +55,8 @@ export interface AdvisorDigestView {
   advisorName: string | null;
   weekLabel: string;
   rowCount: number;
+  /** Clients the advisor is asked to contact: the introductions and the rows. */
+  contactCount: number;
   /** Clients with a reason this week left out by the cap. */
   omitted: number;
   maxRows: number;
@@ -238,6 +240,7 @@ export function advisorDigestView(locale: TemplateLocale, input: AdvisorDigestIn
     advisorName: advisorName ? advisorName : null,
     weekLabel: formatWeek(book.week.from, book.week.to, locale),
     rowCount: book.rows.length,
+    contactCount: book.rows.length + book.introductions.length,
     omitted: book.withReasons - book.rows.length - book.introductions.length,
     maxRows: input.maxRows,
     summary: BOOK_REASONS.filter((kind) => book.reasonCounts[kind] > 0).map((kind) => ({ kind, count: book.reasonCounts[kind] })),

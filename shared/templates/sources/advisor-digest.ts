@@ -11,9 +11,11 @@ import type { LocaleSources } from './types.ts';
  * digest goes to a member of staff, so it has no unsubscribe link but asks not to be forwarded.
  *
  * Variables (see templates/advisor-digest.ts `AdvisorDigestView`): locale, lang, fontFamily,
- * brandName, advisorName, weekLabel, rowCount, omitted, maxRows, summary[{kind, count}],
+ * brandName, advisorName, weekLabel, rowCount, contactCount, omitted, maxRows, summary[{kind, count}],
  * rows[{position, name, email, customerId, tier, nextTier, stage, reasons[{kind, action, basis,
- * date, days, items[{name, date, predicted}]}], spend, predicted, lastOrder, topCategory}].
+ * date, days, items[{name, date, predicted}]}], spend, predicted, lastOrder, topCategory}],
+ * followThrough, bought, introductions[the row's fields and introduction{from, topCategories,
+ * lastPurchases, pastTasks, emailSubject, emailLines, sendAfter, doneUrl, snoozeUrl, sendUrl}].
  */
 
 interface DigestCopy {
@@ -57,7 +59,7 @@ interface DigestCopy {
 
 const COPY: Record<TemplateLocale, DigestCopy> = {
   en: {
-    subject: `Your client book for {{ weekLabel }}: {{ rowCount }} client{% if rowCount != 1 %}s{% endif %} to contact`,
+    subject: `Your client book for {{ weekLabel }}: {{ contactCount }} client{% if contactCount != 1 %}s{% endif %} to contact`,
     preheader: `{% for s in summary %}{% include 'digest/label/en', kind: s.kind %} {{ s.count }}{% unless forloop.last %} · {% endunless %}{% endfor %}`,
     greeting: `{% if advisorName %}Dear {{ advisorName }},{% else %}Hello,{% endif %}`,
     intro: `{% if rowCount == 1 %}This client of your book needs{% else %}These {{ rowCount }} clients of your book need{% endif %} a personal touch this week ({{ weekLabel }}), highest predicted value first.{% if omitted > 0 %} {{ omitted }} more also have a reason this week; the list stops at {{ maxRows }}.{% endif %}`,
@@ -82,7 +84,7 @@ const COPY: Record<TemplateLocale, DigestCopy> = {
     then: ' ',
   },
   'zh-CN': {
-    subject: `您的客户名册（{{ weekLabel }}）：{{ rowCount }} 位客户待联系`,
+    subject: `您的客户名册（{{ weekLabel }}）：{{ contactCount }} 位客户待联系`,
     preheader: `{% for s in summary %}{% include 'digest/label/zh-CN', kind: s.kind %} {{ s.count }}{% unless forloop.last %} · {% endunless %}{% endfor %}`,
     greeting: `{% if advisorName %}{{ advisorName }}，您好：{% else %}您好：{% endif %}`,
     intro: `本周（{{ weekLabel }}）您名册中的这 {{ rowCount }} 位客户需要您亲自关照，按预测价值从高到低排列。{% if omitted > 0 %}另有 {{ omitted }} 位客户本周也值得关注，列表仅显示前 {{ maxRows }} 位。{% endif %}`,
