@@ -1,4 +1,4 @@
-import type { AdvisorFollowThrough, BoughtTally, TaskTally } from '#shared/advisors/follow-through.ts';
+import { BOUGHT_WITHIN_DAYS, type AdvisorFollowThrough, type BoughtTally, type TaskTally } from '#shared/advisors/follow-through.ts';
 
 /**
  * The advisors' follow-through in words, for the nightly report and the team email (both in
@@ -17,7 +17,7 @@ export function taskTallyText(tasks: TaskTally): string {
 
 /** "4 of 10 (40%)", or "none followed yet" with the maturing count. */
 export function boughtText(tally: BoughtTally): string {
-  const maturing = tally.maturing > 0 ? `, ${count(tally.maturing)} more still inside the 30 days` : '';
+  const maturing = tally.maturing > 0 ? `, ${count(tally.maturing)} more still inside the ${BOUGHT_WITHIN_DAYS} days` : '';
   if (tally.followed === 0) return `none followed to the end yet${maturing}`;
   return `${count(tally.bought)} of ${count(tally.followed)}${rate(tally)}${maturing}`;
 }
