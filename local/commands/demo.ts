@@ -329,7 +329,7 @@ export async function demoCommand(raw: unknown): Promise<void> {
         );
       }
       const occasions = countOccasions(options.dryRun ? plannedOccasions(hourSummaries) : await ledgerOccasions(aws.clients, aws.config, from, until));
-      const introductionsSent = morning.introductionsSent;
+      const introductionsSent = hourSummaries.reduce((sum, h) => sum + (h.introductions?.sent ?? 0), 0);
       return { from: new Date(from).toISOString(), until: new Date(until).toISOString(), hours: hourSummaries.length, ...occasions, introductionsSent };
     };
     // The sender's morning after a night: from 03:00 (the hour after the nightly run) to noon, brand time.
