@@ -132,7 +132,7 @@ function htmlBody(locale: TemplateLocale, copy: DigestCopy): string {
 {% for reason in row.reasons %}<p style="margin:0 0 10px 0;"><strong style="color:${c.ink};">{% include 'digest/reason/${locale}' %}</strong><br>{% include 'digest/action/${locale}' %}</p>
 {% endfor %}<p style="margin:0 0 10px 0;">${copy.introHistory}</p>
 <p style="margin:0 0 12px 0;font-size:14px;color:${c.muted};">${copy.figures}</p>
-{% if row.introduction.emailSubject %}<p style="margin:0 0 4px 0;font-size:14px;color:${c.muted};">${copy.introDraftLabel}: <strong style="color:${c.ink};">{{ row.introduction.emailSubject }}</strong></p>
+{% if row.introduction.emailSubject %}<p style="margin:0 0 4px 0;font-size:14px;color:${c.muted};">${copy.introDraftLabel}${colonOf(locale)}<strong style="color:${c.ink};">{{ row.introduction.emailSubject }}</strong></p>
 <p style="margin:0 0 12px 0;padding:10px 12px;border-left:3px solid ${c.rule};font-size:14px;line-height:1.6;">{% for line in row.introduction.emailLines %}{% if line == '' %}<br>{% else %}{{ line }}<br>{% endif %}{% endfor %}</p>
 {% else %}<p style="margin:0 0 12px 0;">${copy.introNoEmail}</p>
 {% endif %}</td>
