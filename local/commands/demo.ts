@@ -11,10 +11,11 @@ import { nightBefore } from '#shared/nightly/run-date.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { tallyTasks, type TaskTally } from '#shared/advisors/follow-through.ts';
 import { allTasks } from '#shared/store/task-store.ts';
-import { isIntroduction } from '#shared/advisors/handover.ts';
+import { isIntroduction, unreachableBecause } from '#shared/advisors/handover.ts';
+import type { AdvisorTask } from '#shared/advisors/tasks.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { taskLinks } from '#shared/unsubscribe/task-token.ts';
-import { scanAdvisorPairs } from '#shared/store/profile-store.ts';
+import { getProfile, scanAdvisorPairs } from '#shared/store/profile-store.ts';
 import { writeBookPairs } from '#shared/store/roster-store.ts';
 import { staticKeys } from '#shared/unsubscribe/keys.ts';
 import { handleTaskLink } from '#shared/unsubscribe/task-links.ts';
@@ -94,10 +95,17 @@ async function recordLastWeeksBooks(clients: AwsClients, config: Config, runDate
   await writeBookPairs(clients.s3, config, { week: isoWeek(addDays(runDate, -7)), before: pairs, now: pairs });
 }
 
-/** The new advisor's "send the email for me" on the first introduction task, through the link's own handler; the client's id. */
+/** The new advisor's "send the email for me" on the first introduction task of a client who can be emailed (the others have no such link), through the link's own handler; the client's id. */
 async function askFirstIntroduction(clients: AwsClients, config: Config, secret: string): Promise<string | undefined> {
   const table = tableName(config, 'advisorTasks');
-  const [first] = (await allTasks(clients.documents, table)).filter(isIntroduction).sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
+  let first: AdvisorTask | undefined;
+  for (const task of (await allTasks(clients.documents, table)).filter(isIntroduction).sort((a, b) => (a.customerId < b.customerId ? -1 : 1))) {
+    const profile = await getProfile(clients.documents, tableName(config, 'profiles'), task.customerId);
+    if (unreachableBecause(profile, false) === undefined) {
+      first = task;
+      break;
+    }
+  }
   if (first === undefined) return undefined;
   const url = new URL(taskLinks(config, first, first.version, Date.now(), secret)('send'));
   const context = { documents: clients.documents, table, keys: staticKeys(secret), now: Date.now, brandName: config.brandName, retentionDays: config.sender.ledgerRetentionDays };

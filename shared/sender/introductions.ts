@@ -48,13 +48,18 @@ export async function composeIntroduction(
   return { ...content, unsubscribeUrl: link, ...noteEnvelope(config, advisor) };
 }
 
-/** The introduction tasks of the active advisors still open to the sender (created within INTRODUCTION_OPEN_DAYS). */
+/**
+ * The introduction tasks of the active advisors still open to the sender (created within
+ * INTRODUCTION_OPEN_DAYS). No upper bound on when they were given: a digest whose clock is ahead
+ * of this run's (the demo's wall-clock night before its simulated morning) gave tasks this run
+ * must still see; the task rule keeps them waiting until their own wait ends, unless the advisor asked.
+ */
 async function openIntroductions(run: TaskGateRun): Promise<{ task: AdvisorTask; advisor: AdvisorRecord & { name: string; email: string } }[]> {
   const table = tableNames(run.config).advisorTasks;
   const open: { task: AdvisorTask; advisor: AdvisorRecord & { name: string; email: string } }[] = [];
   for (const advisor of run.advisors.values()) {
     if (!isActiveAdvisor(advisor)) continue;
-    const tasks = await tasksOfAdvisor(run.clients.documents, table, advisor.advisorId, run.at - INTRODUCTION_OPEN_DAYS * MS_PER_DAY, run.at + 1);
+    const tasks = await tasksOfAdvisor(run.clients.documents, table, advisor.advisorId, run.at - INTRODUCTION_OPEN_DAYS * MS_PER_DAY, Number.MAX_SAFE_INTEGER);
     for (const task of tasks) if (isIntroduction(task) && run.at < task.expiresAt) open.push({ task, advisor });
   }
   return open;
