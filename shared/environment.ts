@@ -27,7 +27,8 @@ const baseEnvironment = {
 /** ARN of the Secrets Manager secret holding the unsubscribe-token HMAC key (AWSCURRENT, AWSPREVIOUS while rotating). */
 const unsubscribeSecretArn = z.string().min(1, 'UNSUBSCRIBE_SECRET_ARN must name the unsubscribe key secret');
 
-export const nightlyEnvironmentSchema = z.object({ ...baseEnvironment });
+/** The nightly run: the unsubscribe key signs the introduction tasks' one-click links in the advisors' digests. */
+export const nightlyEnvironmentSchema = z.object({ ...baseEnvironment, UNSUBSCRIBE_SECRET_ARN: unsubscribeSecretArn });
 
 export const sesEventsEnvironmentSchema = z.object({ ...baseEnvironment });
 

@@ -1,5 +1,5 @@
 import { createAwsClients } from '#shared/aws/clients.ts';
-import { configFromEnvironment, parseFunctionEnvironment } from '#shared/environment.ts';
+import { configFromEnvironment, parseFunctionEnvironment, readSecret } from '#shared/environment.ts';
 import { newRunId } from '#shared/log.ts';
 import {
   combineWorkMeasures,
@@ -59,7 +59,8 @@ export const handler = instrumented(observed, async (event: unknown): Promise<Ni
     const runDate = runDateOf(request, config, Date.now());
     const runId = newRunId('nightly');
     logger.setCorrelationId(runId);
-    return completed(await runNightly({ runDate, runId, config, clients, log, clock: Date.now, acceptDrop: request.acceptDrop ?? false }));
+    const unsubscribeSecret = await readSecret(environment.UNSUBSCRIBE_SECRET_ARN);
+    return completed(await runNightly({ runDate, runId, config, clients, log, clock: Date.now, acceptDrop: request.acceptDrop ?? false, unsubscribeSecret }));
   }
   if (request.phase === 'prepare') {
     const prepared = prepareNight(config, request, Date.now());
@@ -72,7 +73,18 @@ export const handler = instrumented(observed, async (event: unknown): Promise<Ni
 
   const shard = 'shard' in request ? request.shard.index : undefined;
   const acceptDrop = request.phase === 'combine' && request.acceptDrop;
-  const context = nightContext({ runDate: request.runDate, runId: request.runId, config, clients, clock: Date.now, acceptDrop, log: log.child({ phase: request.phase, shard }) });
+  // Only the phase that mails the digests signs links.
+  const unsubscribeSecret = request.phase === 'finish' ? await readSecret(environment.UNSUBSCRIBE_SECRET_ARN) : undefined;
+  const context = nightContext({
+    runDate: request.runDate,
+    runId: request.runId,
+    config,
+    clients,
+    clock: Date.now,
+    acceptDrop,
+    log: log.child({ phase: request.phase, shard }),
+    ...(unsubscribeSecret === undefined ? {} : { unsubscribeSecret }),
+  });
   switch (request.phase) {
     case 'repartition':
       return repartitionToWork(context, request.shard);

@@ -100,7 +100,8 @@ export class NightlyPipeline extends Construct {
       name: 'nightly',
       entry: join(FUNCTIONS_DIR, 'nightly', 'handler.ts'),
       description: 'Nightly run: read the dated export, tier, write what changed, write the report',
-      environment: { CLIENTELE_CONFIG: props.configJson },
+      // The unsubscribe key signs the one-click links of the introduction tasks in the advisors' digests.
+      environment: { CLIENTELE_CONFIG: props.configJson, UNSUBSCRIBE_SECRET_ARN: props.feedback.unsubscribeSecret.secretArn },
       logRetention: props.logRetention,
       // Streams the export with bounded memory; more memory is also more CPU for the aggregation.
       memorySize: 2048,
@@ -127,9 +128,10 @@ export class NightlyPipeline extends Construct {
       runs: 'readWrite',
       sendLedger: 'readWrite',
       suppression: 'read',
-      // The digests' follow-through: what became of each advisor's tasks.
-      advisorTasks: 'read',
+      // The digests' follow-through (what became of each advisor's tasks), and the handovers' introduction tasks.
+      advisorTasks: 'readWrite',
     });
+    props.feedback.unsubscribeSecret.grantRead(this.nightly.role);
     // A rerun of a night reads the before-images its earlier attempts saved.
     storage.grantReadAttempts(this.nightly, 'nightly');
     storage.grantObject(this.nightly, catalogKey(storage.config), 'read');

@@ -14,11 +14,19 @@ import { nightBefore } from '#shared/nightly/run-date.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { tallyTasks, type TaskTally } from '#shared/advisors/follow-through.ts';
 import { allTasks } from '#shared/store/task-store.ts';
+import { isIntroduction, unreachableBecause } from '#shared/advisors/handover.ts';
+import type { AdvisorTask } from '#shared/advisors/tasks.ts';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import { taskLinks } from '#shared/unsubscribe/task-token.ts';
+import { getProfile, scanAdvisorPairs } from '#shared/store/profile-store.ts';
+import { writeBookPairs } from '#shared/store/roster-store.ts';
+import { staticKeys } from '#shared/unsubscribe/keys.ts';
+import { handleTaskLink } from '#shared/unsubscribe/task-links.ts';
 import { tableName } from '#shared/store/tables.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { couponPoolKey, exportPrefix } from '#shared/store/buckets.ts';
 import { runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
-import { addDays, startOfLocalDay, weekdayOf } from '#shared/time.ts';
+import { addDays, isoWeek, startOfLocalDay, weekdayOf } from '#shared/time.ts';
 import { parseInstant } from './campaigns.ts';
 import { startLocalAws } from '#local/aws.ts';
 import { UsageError } from '#local/errors.ts';
@@ -79,6 +87,33 @@ function withDemoAdvisors(config: Config, runDate: string): Config {
       advisorDigestWeekday: weekdayOf(runDate),
     },
   });
+}
+
+/** The generated export's handover on the demo's night: every third client of A01 moves to A02 (both active in any roster). */
+const DEMO_HANDOVER = { from: 'A01', to: 'A02', every: 3 } as const;
+
+/** Stores the advisors' book pairs as last week's digests would have left them: the baseline the night's digests tell handovers against. */
+async function recordLastWeeksBooks(clients: AwsClients, config: Config, runDate: string): Promise<void> {
+  const pairs = await scanAdvisorPairs(clients.documents, tableName(config, 'profiles'));
+  await writeBookPairs(clients.s3, config, { week: isoWeek(addDays(runDate, -7)), before: pairs, now: pairs });
+}
+
+/** The new advisor's "send the email for me" on the first introduction task of a client who can be emailed (the others have no such link), through the link's own handler; the client's id. */
+async function askFirstIntroduction(clients: AwsClients, config: Config, secret: string): Promise<string | undefined> {
+  const table = tableName(config, 'advisorTasks');
+  let first: AdvisorTask | undefined;
+  for (const task of (await allTasks(clients.documents, table)).filter(isIntroduction).sort((a, b) => (a.customerId < b.customerId ? -1 : 1))) {
+    const profile = await getProfile(clients.documents, tableName(config, 'profiles'), task.customerId);
+    if (unreachableBecause(profile, false) === undefined) {
+      first = task;
+      break;
+    }
+  }
+  if (first === undefined) return undefined;
+  const url = new URL(taskLinks(config, first, first.version, Date.now(), secret)('send'));
+  const context = { documents: clients.documents, table, keys: staticKeys(secret), now: Date.now, brandName: config.brandName, retentionDays: config.sender.ledgerRetentionDays };
+  const answer = await handleTaskLink(context, { method: 'POST', token: url.searchParams.get('t') ?? '', form: {} });
+  return answer.statusCode === 200 ? first.customerId : undefined;
 }
 
 /** Without category names in the config, the generated catalogue's, so the Chinese emails name categories too. */
@@ -202,6 +237,8 @@ export interface SenderMorning {
   hours: number;
   counts: Record<string, OccasionCounts>;
   clients: { due: number; sent: number };
+  /** Introduction emails sent after a handover, in the new advisor's name. */
+  introductionsSent: number;
 }
 
 export interface DemoResult {
@@ -230,8 +267,10 @@ export interface DemoResult {
     clients: { due: number; sent: number };
     inbox?: string;
   };
-  /** The advisors' tasks the hours gave (one touch: the advisor first, then the note in their name). */
+  /** The advisors' tasks the hours gave (one touch: the advisor first, then the note in their name), introductions aside. */
   tasks: TaskTally;
+  /** The handover between the two nights of a generated export: clients moved, introduction tasks and emails. */
+  handover?: { from: string; to: string; every: number; seen: number; introductions: TaskTally; emailsSent: number; askedFor?: string };
   /** Where the demo left its data and the config naming its emulators, for the other commands. */
   state: { dir: string; configFile: string };
   /** The night's report.html: where the run wrote it, and a copy on this machine. */
@@ -288,13 +327,22 @@ export async function demoCommand(raw: unknown): Promise<void> {
     const nights = exportDir ? [runDate] : [addDays(runDate, -1), runDate];
     // And a week before, the same world as it stood then (a dry run sends nothing to measure).
     const pastNight = exportDir || options.dryRun ? undefined : addDays(runDate, -PAST_NIGHT_DAYS);
-    let dir = exportDir;
-    if (!dir) {
-      dir = join(workDir, runDate);
+    // Tonight's export: with a generated one (and advisors), the brand has handed some of the first advisor's clients to the second since the night before.
+    const handover = exportDir || options.dryRun ? undefined : DEMO_HANDOVER;
+    const dirOf = new Map<string, string>();
+    if (exportDir) dirOf.set(runDate, exportDir);
+    else {
       say(`Generating a sample export of ${options.customers.toLocaleString('en-US')} clients as of ${runDate} (seed ${options.seed})...`);
       // A dry run sends nothing, no advisor digest either: no roster to name the advisors by.
       const generate = { customers: options.customers, seed: options.seed, asOf: runDate, timeZone: config.timeZone, currency: config.currency, roster: !options.dryRun };
-      await generateExport(generate, dir);
+      const before = join(workDir, `${runDate}-before`);
+      await generateExport(generate, before);
+      dirOf.set(addDays(runDate, -1), before);
+      if (handover) {
+        say(`The same export with every ${handover.every}rd client of advisor ${handover.from} handed over to ${handover.to}, for ${runDate}...`);
+        await generateExport({ ...generate, handover }, join(workDir, runDate));
+      }
+      dirOf.set(runDate, handover ? join(workDir, runDate) : before);
       if (pastNight) {
         const pastDir = join(workDir, pastNight);
         await generateExport({ ...generate, cutAt: pastNight }, pastDir);
@@ -305,9 +353,11 @@ export async function demoCommand(raw: unknown): Promise<void> {
     }
     for (const night of nights) {
       const prefix = exportPrefix(aws.config, night);
-      await uploadDirectory(aws.clients.s3, dir, aws.config.storage.exportsBucket, prefix);
+      await uploadDirectory(aws.clients.s3, dirOf.get(night) ?? '', aws.config.storage.exportsBucket, prefix);
       say(`Uploaded to s3://${aws.config.storage.exportsBucket}/${prefix}/`);
     }
+    // Signs the unsubscribe links of the emails and the one-click links of the advisors' tasks.
+    const secret = randomBytes(32).toString('base64url');
 
     const runNight = async (night: string) => {
       const progress = terminalProgress(!options.json && process.stderr.isTTY === true);
@@ -320,13 +370,13 @@ export async function demoCommand(raw: unknown): Promise<void> {
           clients: aws.clients,
           log,
           onProgress: (p) => progress.update(p),
+          unsubscribeSecret: secret,
         });
       } finally {
         progress.stop();
       }
     };
 
-    const secret = randomBytes(32).toString('base64url');
     /** The hourly sender from `from` to `until`, each occasion counted once by where it ended up. */
     const runMorning = async (from: number, until: number): Promise<SenderMorning> => {
       const hourSummaries: CampaignRunSummary[] = [];
@@ -337,7 +387,8 @@ export async function demoCommand(raw: unknown): Promise<void> {
         );
       }
       const occasions = countOccasions(options.dryRun ? plannedOccasions(hourSummaries) : await ledgerOccasions(aws.clients, aws.config, from, until));
-      return { from: new Date(from).toISOString(), until: new Date(until).toISOString(), hours: hourSummaries.length, ...occasions };
+      const introductionsSent = hourSummaries.reduce((sum, h) => sum + (h.introductions?.sent ?? 0), 0);
+      return { from: new Date(from).toISOString(), until: new Date(until).toISOString(), hours: hourSummaries.length, ...occasions, introductionsSent };
     };
     // The sender's morning after a night: from 03:00 (the hour after the nightly run) to noon, brand time.
     const morningAfter = (night: string) => startOfLocalDay(addDays(night, 1), config.timeZone) + 3 * HOUR_MS;
@@ -354,9 +405,16 @@ export async function demoCommand(raw: unknown): Promise<void> {
     for (const night of nights) {
       say(`Running the nightly job for ${night}...`);
       summaries.push(await runNight(night));
+      if (handover !== undefined && night !== runDate) {
+        // The weekly digests compare the books with last week's: here, as the night before left them.
+        say('Recording the advisors\' books as last week\'s digests left them (the handover is told against them)...');
+        await recordLastWeeksBooks(aws.clients, aws.config, runDate);
+      }
     }
     say(`Running ${runDate} again (a rerun must write nothing)...`);
     const rerun = await runNight(runDate);
+    // One new advisor answers the first introduction of their digest with "send the email for me", as its link would.
+    const asked = handover === undefined ? undefined : await askFirstIntroduction(aws.clients, aws.config, secret);
 
     // The hourly sender, from the hour after the nightly run (02:00 brand time) to --until.
     const from = morningAfter(runDate);
@@ -366,7 +424,10 @@ export async function demoCommand(raw: unknown): Promise<void> {
     const hours = morning.hours;
     const occasions = morning;
 
-    const tasks = tallyTasks(await allTasks(aws.clients.documents, tableName(aws.config, 'advisorTasks')));
+    const everyTask = await allTasks(aws.clients.documents, tableName(aws.config, 'advisorTasks'));
+    const tasks = tallyTasks(everyTask.filter((t) => !isIntroduction(t)));
+    const introductions = tallyTasks(everyTask.filter(isIntroduction));
+    const introductionsSent = morning.introductionsSent;
     const summary = summaries[summaries.length - 1] as NightlyRunSummary;
     const previous = summaries.length > 1 ? summaries[0] : undefined;
     const localCopy = await downloadReport(aws.clients, summary, defaultReportPath(runDate));
@@ -401,6 +462,17 @@ export async function demoCommand(raw: unknown): Promise<void> {
         ...(summary.report.teamEmail ? { teamEmail: summary.report.teamEmail } : {}),
       },
       tasks,
+      ...(handover === undefined
+        ? {}
+        : {
+            handover: {
+              ...handover,
+              seen: summary.advisorDigests?.handovers ?? 0,
+              introductions,
+              emailsSent: introductionsSent,
+              ...(asked === undefined ? {} : { askedFor: asked }),
+            },
+          }),
       state: { dir: stateDir, configFile },
       elapsedMs: Date.now() - started,
     };
@@ -441,6 +513,14 @@ export async function demoCommand(raw: unknown): Promise<void> {
       formatOccasionCounts(occasions.counts),
       `Advisors' tasks (a VIC's note goes to their advisor first): ${tasks.given} given; ${tasks.done} done in person, ${tasks.asked} sent at the advisor's request, ` +
         `${tasks.snoozed} snoozed, ${tasks.left} sent after the wait, ${tasks.open} waiting for the advisor.`,
+      ...(handover === undefined
+        ? []
+        : [
+            `Handover between the nights: ${summary.advisorDigests?.handovers ?? 0} clients moved from ${handover.from} to ${handover.to}; ` +
+              `${introductions.given} introduction tasks in the new advisor's digest (history, drafted email, one-click links); ` +
+              `${asked === undefined ? 'none answered' : `the advisor asked us to send the one for ${asked}`}: ${introductionsSent} introduction email${introductionsSent === 1 ? '' : 's'} sent in their name, ` +
+              `${introductions.open} waiting (sent after ${aws.config.advisors.taskWaitDays} days without an answer).`,
+          ]),
       options.dryRun
         ? 'Dry run: nothing was claimed or sent, and no team email or advisor digest went out.'
         : `The emails are in the local SES inbox: ${aws.endpoints.ses}/ (JSON: ${aws.endpoints.ses}/store)${options.keepRunning ? '' : '; add --keep-running to browse it'}.`,

@@ -33,7 +33,18 @@ export async function nightlyCommand(raw: unknown): Promise<void> {
   const runId = newRunId('nightly');
   const progress = terminalProgress();
   try {
-    const run = { runDate: options.date, runId, config, clients, clock: Date.now, acceptDrop: options.acceptDrop, log: jsonLog({ level: options.logLevel }) };
+    // The unsubscribe key signs the introduction tasks' links in the advisors' digests; without it they go without links.
+    const secret = process.env.UNSUBSCRIBE_SECRET;
+    const run = {
+      runDate: options.date,
+      runId,
+      config,
+      clients,
+      clock: Date.now,
+      acceptDrop: options.acceptDrop,
+      log: jsonLog({ level: options.logLevel }),
+      ...(secret !== undefined && secret.length >= 32 ? { unsubscribeSecret: secret } : {}),
+    };
     const summary =
       options.shards > 1
         ? await runNightlySharded({ ...run, shards: options.shards, workerLogLevel: options.logLevel })

@@ -46,6 +46,12 @@ export interface GenerateOptions {
   /** Write the advisors roster (advisors.csv, generic format only); default true. */
   roster?: boolean;
   /**
+   * The brand reassigned clients (a handover, as after `clientele advisors plan`): every `every`-th
+   * client of advisor `from` (by their order among that advisor's clients, first included) has
+   * advisor `to` instead. The rest of the export is the same as without it.
+   */
+  handover?: { from: string; to: string; every: number };
+  /**
    * YYYY-MM-DD, at most asOf: the same world as asOf's export, as it stood at the end of this day
    * (clients signed up and orders placed by then, with the same ids), so that a night before
    * asOf sees the past of tonight's export, not another world. Figures are the cut export's.
@@ -130,6 +136,7 @@ interface Resolved {
   malformedRows: number;
   linesPerClient: number;
   roster: boolean;
+  handover?: { from: string; to: string; every: number };
   cutAt?: string;
   onProgress?: (clientsDone: number, clientsTotal: number) => void;
 }
@@ -161,6 +168,10 @@ function resolveOptions(options: GenerateOptions): Resolved {
   if (customers === 0) malformedRows = 0;
   const resolved: Resolved = { customers, seed, asOf, timeZone, currency, format, gzip: options.gzip ?? false, orderParts, malformedRows, linesPerClient, roster: options.roster ?? true };
   if (options.onProgress) resolved.onProgress = options.onProgress;
+  if (options.handover) {
+    if (!Number.isSafeInteger(options.handover.every) || options.handover.every < 1) throw new RangeError(`handover.every must be a whole number >= 1, got ${options.handover.every}`);
+    resolved.handover = options.handover;
+  }
   if (options.cutAt !== undefined) {
     if (!isIsoDate(options.cutAt) || options.cutAt > asOf) throw new RangeError(`cutAt must be a YYYY-MM-DD date at most asOf (${asOf}), got ${options.cutAt}`);
     resolved.cutAt = options.cutAt;
@@ -317,6 +328,12 @@ export async function generateExport(options: GenerateOptions, outDir: string): 
   const block = Math.min(1000, Math.max(1, Math.ceil(o.customers / (o.orderParts * 16))));
 
   let orderNumber = 100_000;
+  // The handover: the from-advisor's clients counted as they come, every `every`-th moved.
+  let fromClients = 0;
+  const handedOver = (client: GenClient): GenClient => {
+    if (o.handover === undefined || client.advisorId !== o.handover.from) return client;
+    return fromClients++ % o.handover.every === 0 ? { ...client, advisorId: o.handover.to } : client;
+  };
   let malformedWritten = 0;
   let malformedKept = 0;
   let clientsWritten = 0;
@@ -328,7 +345,7 @@ export async function generateExport(options: GenerateOptions, outDir: string): 
       const whole = generateClient(ctx, index);
       const client = o.cutAt === undefined ? whole : clientAsOf(whole, endMs);
       if (client) {
-        customers.row(writer.customerRow(client));
+        customers.row(writer.customerRow(handedOver(client)));
         clientsWritten += 1;
       }
       // Every order of the world takes its number, written or not: a cut export keeps the ids.

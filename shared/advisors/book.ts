@@ -118,11 +118,13 @@ export interface AdvisorBook {
   week: { from: string; to: string };
   /** Book clients of the advisor that were looked at (isBookClient). */
   clients: number;
-  /** Of those, how many have at least one reason (the rows shown plus those past the cap). */
+  /** Of those, how many have at least one reason (the introductions, the rows shown and those past the cap). */
   withReasons: number;
-  /** At most maxRows, highest value first. */
+  /** Clients handed over to the advisor this week (a 'handover' reason), highest value first: each an introduction task, never capped. */
+  introductions: BookRow[];
+  /** The other clients with a reason: at most maxRows, highest value first. */
   rows: BookRow[];
-  /** Rows shown per reason. */
+  /** Rows shown per reason (introductions included). */
   reasonCounts: Record<BookReasonKind, number>;
 }
 
@@ -315,8 +317,12 @@ export function buildAdvisorBook(input: AdvisorBookInput): AdvisorBook {
       ...(profile.topCategory === undefined ? {} : { topCategory: profile.topCategory }),
     });
   }
-  const rows = candidates.sort(compareBookRows).slice(0, maxRows);
+  candidates.sort(compareBookRows);
+  // An introduction is a task of its own, one per handover: never cut by the cap.
+  const isHandedOver = (row: BookRow) => row.reasons.some((reason) => reason.kind === 'handover');
+  const introductions = candidates.filter(isHandedOver);
+  const rows = candidates.filter((row) => !isHandedOver(row)).slice(0, maxRows);
   const reasonCounts = Object.fromEntries(BOOK_REASONS.map((kind) => [kind, 0])) as Record<BookReasonKind, number>;
-  for (const row of rows) for (const reason of row.reasons) reasonCounts[reason.kind]++;
-  return { advisorId: input.advisorId, runDate, week: { from, to }, clients, withReasons: candidates.length, rows, reasonCounts };
+  for (const row of [...introductions, ...rows]) for (const reason of row.reasons) reasonCounts[reason.kind]++;
+  return { advisorId: input.advisorId, runDate, week: { from, to }, clients, withReasons: candidates.length, introductions, rows, reasonCounts };
 }

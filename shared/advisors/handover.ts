@@ -1,4 +1,7 @@
-import type { TaskTally } from './follow-through.ts';
+import type { ClientProfile, Tier } from '#shared/model.ts';
+import { localDate, MS_PER_DAY } from '#shared/time.ts';
+import { tallyBucket, type TaskTally } from './follow-through.ts';
+import { INTRODUCTION_CAMPAIGN, newTask, type AdvisorTask } from './tasks.ts';
 
 /**
  * Handover (issue 16; domain.md: when an advisor leaves, the client is formally introduced to the
@@ -49,4 +52,101 @@ export interface HandoverHistory {
   fromName?: string;
   /** What became of the client's tasks with the previous advisor. */
   pastTasks: TaskTally;
+  /** Top categories, last purchases and the latest past tasks, one by one. */
+  history?: ClientHistory;
+  /** The introduction task's links and drafted email, when the new advisor has one (not on a dry run). */
+  introduction?: IntroductionDraft;
+}
+
+/** The introduction as the new advisor's digest shows it: the drafted email and the task's links. */
+export interface IntroductionDraft {
+  /** Absent when the client cannot be emailed (no address, no consent, suppressed): the advisor introduces themselves in person. */
+  email?: { subject: string; text: string };
+  /** When the email goes out without an answer, as the advisor reads it. */
+  sendAfter?: string;
+  links: { done: string; snooze: string; send?: string };
+}
+
+/**
+ * Handover complete (issue 16 point 5): each handover to an active advisor becomes an introduction
+ * task in the new advisor's digest, with the three one-click links of a task (tasks.ts), and an
+ * introduction email drafted in the new advisor's name. The sender (shared/sender/introductions.ts)
+ * sends it when the advisor asks, or when they did nothing within advisors.taskWaitDays; "done"
+ * means they introduced themselves in person. One introduction per client per handover: its key
+ * holds the week the handover was seen in and the new advisor, and a rerun of the week compares
+ * with the same baseline (baselineFor), so it finds the same key.
+ */
+export { INTRODUCTION_CAMPAIGN };
+
+/** How long an introduction stays open to the links and the sender: long enough for a snooze and the wait after it. */
+export const INTRODUCTION_OPEN_DAYS = 28;
+
+/** The task key of the introduction of `handover` seen in the digests of ISO week `week`. */
+export function introductionKey(handover: Pick<Handover, 'to'>, week: string): string {
+  return `${INTRODUCTION_CAMPAIGN}#${week}#${handover.to}`;
+}
+
+/** Whether a task is an introduction (not a campaign occasion's). */
+export function isIntroduction(task: Pick<AdvisorTask, 'campaignId'>): boolean {
+  return task.campaignId === INTRODUCTION_CAMPAIGN;
+}
+
+/** The introduction task of a handover, as it reaches the new advisor at `now` (their digest went out). */
+export function introductionTask(handover: Handover, week: string, tier: Tier, now: number): AdvisorTask {
+  const occasion = { customerId: handover.customerId, occasionKey: introductionKey(handover, week), campaignId: INTRODUCTION_CAMPAIGN, expiresAt: now + INTRODUCTION_OPEN_DAYS * MS_PER_DAY };
+  return newTask(occasion, handover.to, now, tier);
+}
+
+/** One of the client's past tasks, as the new advisor reads it. */
+export interface PastTask {
+  campaignId: string;
+  /** Local date the task was given, YYYY-MM-DD (brand time zone). */
+  date: string;
+  outcome: Exclude<keyof TaskTally, 'given'>;
+}
+
+/** One of the client's last purchases (the profile keeps the last purchase of each product). */
+export interface RecentPurchase {
+  name: string;
+  /** Local date, YYYY-MM-DD. */
+  date: string;
+}
+
+/** How many past tasks, purchases and categories the introduction shows: enough to start a conversation. */
+export const HISTORY_ITEMS = 3;
+
+/** What the new advisor reads about a client beyond the row's figures: top categories, last purchases, past tasks (newest first). */
+export interface ClientHistory {
+  topCategories: string[];
+  lastPurchases: RecentPurchase[];
+  pastTaskList: PastTask[];
+}
+
+/** The client's history from their profile and their tasks with the previous advisor. Pure. */
+export function clientHistory(profile: Pick<ClientProfile, 'topCategory' | 'skus'>, pastTasks: readonly AdvisorTask[], timeZone: string): ClientHistory {
+  const purchases = Object.entries(profile.skus);
+  // Categories by distinct purchase days, the profile's top category first.
+  const daysByCategory = new Map<string, number>();
+  for (const [, purchase] of purchases) if (purchase.category !== undefined) daysByCategory.set(purchase.category, (daysByCategory.get(purchase.category) ?? 0) + purchase.purchases);
+  const ranked = [...daysByCategory].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0)).map(([category]) => category);
+  const topCategories = [...new Set([...(profile.topCategory === undefined ? [] : [profile.topCategory]), ...ranked])].slice(0, HISTORY_ITEMS);
+  const lastPurchases = purchases
+    .map(([sku, purchase]) => ({ name: purchase.productName ?? sku, at: Date.parse(purchase.lastPurchasedAt) }))
+    .filter((p) => Number.isFinite(p.at))
+    .sort((a, b) => b.at - a.at || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .slice(0, HISTORY_ITEMS)
+    .map((p) => ({ name: p.name, date: localDate(p.at, timeZone) }));
+  const pastTaskList = [...pastTasks]
+    .sort((a, b) => b.createdAt - a.createdAt)
+    .slice(0, HISTORY_ITEMS)
+    .map((task) => ({ campaignId: task.campaignId, date: localDate(task.createdAt, timeZone), outcome: tallyBucket(task) }));
+  return { topCategories, lastPurchases, pastTaskList };
+}
+
+/** Why a client cannot get an introduction email, if they cannot. Pure. */
+export function unreachableBecause(profile: Pick<ClientProfile, 'email' | 'acceptsMarketing'> | undefined, suppressed: boolean): string | undefined {
+  if (profile === undefined) return 'no-profile';
+  if (profile.email === undefined || profile.email === '') return 'no-address';
+  if (profile.acceptsMarketing !== true) return 'no-consent';
+  return suppressed ? 'suppressed' : undefined;
 }

@@ -1,4 +1,5 @@
 import type { DueOccasion } from '#shared/campaigns/due.ts';
+import type { Tier } from '#shared/model.ts';
 import { MS_PER_DAY } from '#shared/time.ts';
 
 /**
@@ -12,21 +13,28 @@ import { MS_PER_DAY } from '#shared/time.ts';
  */
 
 export const TASK_ACTIONS = ['done', 'snooze', 'send'] as const;
+
+/** The campaign id of the introduction tasks after a handover (handover.ts): not a campaign of the config. */
+export const INTRODUCTION_CAMPAIGN = 'advisor-introduction';
 export type TaskAction = (typeof TASK_ACTIONS)[number];
 
 /**
  * open: waiting for the advisor; snoozed: the advisor asked for a week; send-requested: the
- * advisor asked us to send; done: the advisor took care of it (no email); emailed: the note went out.
+ * advisor asked us to send; done: the advisor took care of it (no email); emailed: the note went
+ * out; unsent: it was to go out, but the client can no longer be emailed (no address, consent
+ * withdrawn, suppressed): nothing more happens.
  */
-export type TaskStatus = 'open' | 'snoozed' | 'send-requested' | 'done' | 'emailed';
+export type TaskStatus = 'open' | 'snoozed' | 'send-requested' | 'done' | 'emailed' | 'unsent';
 
 /** Why the note went out: the advisor asked, or did not answer in time. */
 export type EmailedBecause = 'advisor-asked' | 'no-answer';
 
 export interface TaskEvent {
   at: number;
-  event: 'created' | TaskAction | 'emailed';
+  event: 'created' | TaskAction | 'emailed' | 'unsent';
   because?: EmailedBecause;
+  /** unsent: why the client could not be emailed. */
+  reason?: string;
 }
 
 export interface AdvisorTask {
@@ -34,6 +42,8 @@ export interface AdvisorTask {
   occasionKey: string;
   campaignId: string;
   advisorId: string;
+  /** The client's tier when the task was given: the follow-through compares with the control group of the same campaign and tier. */
+  tier?: Tier;
   /** When the task reached the advisor (the task email's claim). */
   createdAt: number;
   status: TaskStatus;
@@ -53,7 +63,7 @@ export type TaskVerdict =
   | { action: 'send'; because: EmailedBecause }
   | { action: 'wait'; until: number }
   /** The advisor took care of it, or the note has gone already: nothing more to send. */
-  | { action: 'skip'; status: 'done' | 'emailed' };
+  | { action: 'skip'; status: 'done' | 'emailed' | 'unsent' };
 
 /** When the note goes out unless the advisor answers: waitDays after the task reached them, or after a snooze ended. */
 export function sendAfter(task: Pick<AdvisorTask, 'createdAt' | 'snoozedUntil'>, waitDays: number): number {
@@ -65,6 +75,7 @@ export function taskVerdict(task: AdvisorTask, now: number, waitDays: number): T
   switch (task.status) {
     case 'done':
     case 'emailed':
+    case 'unsent':
       return { action: 'skip', status: task.status };
     case 'send-requested':
       return { action: 'send', because: 'advisor-asked' };
@@ -77,12 +88,13 @@ export function taskVerdict(task: AdvisorTask, now: number, waitDays: number): T
 }
 
 /** A new task for an occasion, as it reaches its advisor at `now`. */
-export function newTask(occasion: Pick<DueOccasion, 'customerId' | 'occasionKey' | 'campaignId' | 'expiresAt'>, advisorId: string, now: number): AdvisorTask {
+export function newTask(occasion: Pick<DueOccasion, 'customerId' | 'occasionKey' | 'campaignId' | 'expiresAt'>, advisorId: string, now: number, tier?: Tier): AdvisorTask {
   return {
     customerId: occasion.customerId,
     occasionKey: occasion.occasionKey,
     campaignId: occasion.campaignId,
     advisorId,
+    ...(tier === undefined ? {} : { tier }),
     createdAt: now,
     status: 'open',
     version: 1,
@@ -109,7 +121,7 @@ function linkActs(task: AdvisorTask, action: TaskAction, version: number): boole
 
 /** The advisor's answer through a link made for `version`. Pure: the caller stores the task on 'recorded'. */
 export function answerTask(task: AdvisorTask, action: TaskAction, version: number, now: number): AnswerResult {
-  if (task.status === 'done' || task.status === 'emailed' || now >= task.expiresAt) return { outcome: 'closed', task };
+  if (task.status === 'done' || task.status === 'emailed' || task.status === 'unsent' || now >= task.expiresAt) return { outcome: 'closed', task };
   if (!linkActs(task, action, version)) return { outcome: 'already-answered', task };
   const { snoozedUntil: _previous, ...rest } = task;
   const next: AdvisorTask = {
@@ -125,4 +137,9 @@ export function answerTask(task: AdvisorTask, action: TaskAction, version: numbe
 /** The task once its note went out. */
 export function emailedTask(task: AdvisorTask, because: EmailedBecause, now: number): AdvisorTask {
   return { ...task, status: 'emailed', version: task.version + 1, history: [...task.history, { at: now, event: 'emailed', because }] };
+}
+
+/** The task once its note turned out impossible to send (`reason`: no address, no consent, suppressed). */
+export function unsentTask(task: AdvisorTask, because: EmailedBecause, reason: string, now: number): AdvisorTask {
+  return { ...task, status: 'unsent', version: task.version + 1, history: [...task.history, { at: now, event: 'unsent', because, reason }] };
 }

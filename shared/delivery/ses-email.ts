@@ -51,6 +51,30 @@ export function internalEmail(
   };
 }
 
+/**
+ * An email to a client (a campaign, an advisor's introduction): From and Reply-To as composed (the
+ * brand's, or "Advisor via Brand" replying to the advisor), with the one-click unsubscribe headers.
+ */
+export function clientEmail(
+  sender: Pick<Config['sender'], 'configurationSetName' | 'unsubscribeMailto'>,
+  to: string,
+  content: { subject: string; html: string; text: string; from: string; replyTo?: string; unsubscribeUrl: string },
+  tags: Record<string, string>,
+): OutgoingEmail {
+  return {
+    to,
+    from: content.from,
+    ...(content.replyTo === undefined ? {} : { replyTo: content.replyTo }),
+    subject: content.subject,
+    html: content.html,
+    text: content.text,
+    ...(sender.configurationSetName ? { configurationSetName: sender.configurationSetName } : {}),
+    tags,
+    listUnsubscribeUrl: content.unsubscribeUrl,
+    ...(sender.unsubscribeMailto ? { listUnsubscribeMailto: sender.unsubscribeMailto } : {}),
+  };
+}
+
 /** What the mailer needs of an SESv2Client (tests wrap the real one). */
 export interface SesSender {
   send(command: SendEmailCommand): Promise<SendEmailCommandOutput>;

@@ -1,7 +1,13 @@
-import { addTallies, tallyTasks, type TaskTally } from '#shared/advisors/follow-through.ts';
-import { knownAdvisors } from '#shared/advisors/roster.ts';
-import { tasksOfAdvisor, tasksOfClient } from '#shared/store/task-store.ts';
-import { baselineFor, handoversBetween, type Handover, type HandoverHistory } from '#shared/advisors/handover.ts';
+import { addTallies, FOLLOW_THROUGH_DAYS, NO_STORE, tallyTasks, type AdvisorFollowThrough, type TaskTally } from '#shared/advisors/follow-through.ts';
+import { isActiveAdvisor, knownAdvisors } from '#shared/advisors/roster.ts';
+import { createTask, getTask, tasksOfAdvisor, tasksOfClient } from '#shared/store/task-store.ts';
+import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, unreachableBecause, type Handover, type HandoverHistory } from '#shared/advisors/handover.ts';
+import { sendAfter } from '#shared/advisors/tasks.ts';
+import { renderIntroduction } from '#shared/templates/advisor-introduction.ts';
+import { sendAfterLabel } from '#shared/templates/advisor-task.ts';
+import { taskLinks } from '#shared/unsubscribe/task-token.ts';
+import { unsubscribeUrl } from '#shared/unsubscribe/token.ts';
+import { isSuppressed } from '#shared/store/suppression-store.ts';
 import { readBookPairs, readRoster, writeBookPairs } from '#shared/store/roster-store.ts';
 import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReasonKind, type BookRow } from '#shared/advisors/book.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
@@ -10,13 +16,13 @@ import { claimEach, deliverClaimed, type LedgerTable } from '#shared/delivery/de
 import { internalEmail } from '#shared/delivery/ses-email.ts';
 import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
 import { silentLog, type Log } from '#shared/log.ts';
-import type { AdvisorRecord, TierChange } from '#shared/model.ts';
+import type { AdvisorRecord, ClientProfile, TierChange } from '#shared/model.ts';
 import { readCatalog } from '#shared/store/catalog-store.ts';
 import { tierChangesBetween } from '#shared/store/history-store.ts';
 import { getLedgerEntry, type LedgerKey } from '#shared/store/ledger-store.ts';
 import { queryAdvisorClientsFrom, scanAdvisorPairs } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { renderAdvisorDigest } from '#shared/templates/advisor-digest.ts';
+import { renderAdvisorDigest, type AdvisorDigestInput } from '#shared/templates/advisor-digest.ts';
 import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { tierThresholdsMinor } from '#shared/tiering/tiers.ts';
@@ -41,11 +47,6 @@ import { isoWeek, MS_PER_DAY, weekdayOf } from '#shared/time.ts';
 
 export const ADVISOR_DIGEST_CAMPAIGN = 'advisor-digest';
 
-/** The follow-through key of advisors without a store (a DynamoDB map key may not be empty: the summary goes to the runs table). */
-export const NO_STORE = '(no store)';
-
-/** The period of the follow-through figures: the last four weekly digests. */
-export const FOLLOW_THROUGH_DAYS = 28;
 
 export type AdvisorDigestOutcome = 'sent' | 'no-rows' | 'already-sent' | 'failed' | 'deferred' | 'dry-run';
 
@@ -57,8 +58,12 @@ export interface AdvisorDigestResult {
   clients: number;
   /** Of those, with a reason this week. */
   withReasons: number;
-  /** Rows in the digest (at most advisorDigestMaxRows). */
+  /** Rows in the digest (at most advisorDigestMaxRows), introductions aside. */
   rows: number;
+  /** Clients handed over to the advisor this week: one introduction each in the digest. */
+  introductions: number;
+  /** Introduction tasks this run gave the advisor (0 on a rerun that finds them given, or without the signing key). */
+  introductionTasks: number;
   reasonCounts: Record<BookReasonKind, number>;
   /** What became of the tasks the advisor was given in the last FOLLOW_THROUGH_DAYS days. */
   followThrough: TaskTally;
@@ -76,7 +81,7 @@ export interface AdvisorDigestSummary {
   week: string;
   dryRun: boolean;
   advisors: AdvisorDigestResult[];
-  totals: Record<AdvisorDigestOutcome, number> & { rows: number };
+  totals: Record<AdvisorDigestOutcome, number> & { rows: number; introductions: number; introductionTasks: number };
   /** Follow-through over the last FOLLOW_THROUGH_DAYS days: every advisor's tasks, and per store (the roster's; NO_STORE for none). */
   followThrough?: { days: number; total: TaskTally; byStore: Record<string, TaskTally> };
   /** Clients whose advisor changed since last week's digests (introduced to the new advisor in their digest). */
@@ -104,6 +109,10 @@ export interface AdvisorDigestOptions {
   log?: Log;
   /** Defaults to SES through clients.ses, paced at config.sender.maxSendRate. */
   mailer?: SesMailer;
+  /** The night's follow-through (the nightly run's): each advisor's digest shows who bought after their tasks against the control group. */
+  followThrough?: AdvisorFollowThrough;
+  /** The unsubscribe key: signs the introduction tasks' links. Without it, introductions are listed with their history but no links, and no task is given. */
+  unsubscribeSecret?: string;
   /** Epoch ms: the run's clock, written on the ledger entries (claim, outcome). */
   at: number;
   /** The advisors known (knownAdvisors); read from the stored roster and the config when absent. */
@@ -155,7 +164,7 @@ export async function advisorDigestsOfNight(options: AdvisorDigestOptions): Prom
 }
 
 function emptyTotals(): AdvisorDigestSummary['totals'] {
-  return { sent: 0, 'no-rows': 0, 'already-sent': 0, failed: 0, deferred: 0, 'dry-run': 0, rows: 0 };
+  return { sent: 0, 'no-rows': 0, 'already-sent': 0, failed: 0, deferred: 0, 'dry-run': 0, rows: 0, introductions: 0, introductionTasks: 0 };
 }
 
 /** The ledger key of an advisor's digest for the week of `runDate`. */
@@ -163,20 +172,74 @@ export function advisorDigestLedgerKey(advisorId: string, runDate: string): Ledg
   return { customerId: `advisor#${advisorId}`, occasionKey: `${ADVISOR_DIGEST_CAMPAIGN}#${isoWeek(runDate)}` };
 }
 
-/** The history a new advisor reads about each client handed over to them: the previous advisor and what became of the client's tasks. */
+/**
+ * What a new advisor reads about each client handed over to them: the previous advisor, the
+ * client's history (top categories, last purchases, their tasks with the previous advisor and
+ * what became of them) and, with the signing key, the introduction task's drafted email and links
+ * (for the task as stored, on a rerun of the week).
+ */
 async function handoverHistories(
   handovers: readonly Handover[],
-  known: ReadonlyMap<string, AdvisorRecord>,
-  documents: AwsClients['documents'],
-  tasksTable: string,
+  context: { known: ReadonlyMap<string, AdvisorRecord>; advisor: AdvisorRecord & { email: string }; profiles: ReadonlyMap<string, ClientProfile>; week: string },
+  options: AdvisorDigestOptions,
 ): Promise<Map<string, HandoverHistory>> {
+  const { config, clients, at } = options;
+  const tables = tableNames(config);
   const histories = new Map<string, HandoverHistory>();
   for (const handover of handovers) {
-    const pastTasks = tallyTasks((await tasksOfClient(documents, tasksTable, handover.customerId)).filter((t) => t.advisorId === handover.from));
-    const fromName = known.get(handover.from)?.name;
-    histories.set(handover.customerId, { from: handover.from, ...(fromName === undefined ? {} : { fromName }), pastTasks });
+    const profile = context.profiles.get(handover.customerId);
+    if (profile === undefined) continue;
+    const withPrevious = (await tasksOfClient(clients.documents, tables.advisorTasks, handover.customerId)).filter((t) => t.advisorId === handover.from);
+    const fromName = context.known.get(handover.from)?.name;
+    const history: HandoverHistory = {
+      from: handover.from,
+      ...(fromName === undefined ? {} : { fromName }),
+      pastTasks: tallyTasks(withPrevious),
+      history: clientHistory(profile, withPrevious, config.timeZone),
+    };
+    const secret = options.unsubscribeSecret;
+    const { advisor } = context;
+    if (secret !== undefined && options.dryRun !== true && isActiveAdvisor(advisor)) {
+      const key = { customerId: handover.customerId, occasionKey: introductionKey(handover, context.week) };
+      const stored = await getTask(clients.documents, tables.advisorTasks, key);
+      const link = taskLinks(config, key, stored?.version ?? 1, at, secret);
+      const suppressed = profile.email === undefined ? false : await isSuppressed(clients.documents, tables.suppression, profile.email);
+      const emailable = unreachableBecause(profile, suppressed) === undefined;
+      const draft = emailable ? await renderIntroduction(profile, advisor, config.brandName, unsubscribeUrl(config.sender.unsubscribeBaseUrl, profile.customerId, secret)) : undefined;
+      history.introduction = {
+        ...(draft === undefined ? {} : { email: { subject: draft.subject, text: draft.text } }),
+        ...(draft === undefined
+          ? {}
+          : { sendAfter: sendAfterLabel(sendAfter({ createdAt: stored?.createdAt ?? at }, config.advisors.taskWaitDays), templateLocale(advisor.locale), config.timeZone) }),
+        links: { done: link('done'), snooze: link('snooze'), ...(emailable ? { send: link('send') } : {}) },
+      };
+    }
+    histories.set(handover.customerId, history);
   }
   return histories;
+}
+
+/** Gives the new advisor each introduction their digest carried (once per handover: the task's key holds the week). */
+async function createIntroductionTasks(options: AdvisorDigestOptions, book: AdvisorBook, handovers: readonly Handover[], week: string, log: Log): Promise<number> {
+  const { config, clients, at } = options;
+  let created = 0;
+  for (const row of book.introductions) {
+    const handover = handovers.find((h) => h.customerId === row.customerId && h.to === book.advisorId);
+    if (handover === undefined || !row.reasons.some((r) => r.kind === 'handover' && r.introduction !== undefined)) continue;
+    const result = await createTask(clients.documents, tableNames(config).advisorTasks, introductionTask(handover, week, row.tier, at), config.sender.ledgerRetentionDays);
+    if (result.created) {
+      created++;
+      log.info('advisor introduction task created', { customerId: row.customerId, advisorId: book.advisorId });
+    }
+  }
+  return created;
+}
+
+/** The advisor's clients who bought after their tasks, and the control group, when any of their tasks has been followed to the end. */
+function boughtAfterTasks(followThrough: AdvisorFollowThrough | undefined, advisorId: string): Pick<AdvisorDigestInput, 'bought'> {
+  const mine = followThrough?.advisors.find((a) => a.advisorId === advisorId)?.bought;
+  if (followThrough === undefined || mine === undefined || mine.followed === 0) return {};
+  return { bought: { afterTasks: mine, control: followThrough.control, days: followThrough.boughtWithinDays } };
 }
 
 function preview(row: BookRow): BookRowPreview {
@@ -216,7 +279,11 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
     for (const profile of profiles.filter((p) => p.clv?.rising === true)) {
       recentTierChanges.push(...(await tierChangesBetween(clients.documents, tables.tierHistory, profile.customerId, recentRuns.from, recentRuns.to)));
     }
-    const handedOver = await handoverHistories(handovers.filter((h) => h.to === advisorId), known, clients.documents, tables.advisorTasks);
+    const handedOver = await handoverHistories(
+      handovers.filter((h) => h.to === advisorId),
+      { known, advisor, profiles: new Map(profiles.map((p) => [p.customerId, p])), week },
+      options,
+    );
     const book = buildAdvisorBook({ advisorId, profiles, runDate, now, config, catalog, recentTierChanges, maxRows, handovers: handedOver });
     const locale = templateLocale(advisor.locale);
     const followThrough = tallyTasks(await tasksOfAdvisor(clients.documents, tables.advisorTasks, advisorId, now - FOLLOW_THROUGH_DAYS * MS_PER_DAY, now));
@@ -227,14 +294,16 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       clients: book.clients,
       withReasons: book.withReasons,
       rows: book.rows.length,
+      introductions: book.introductions.length,
+      introductionTasks: 0,
       reasonCounts: book.reasonCounts,
       followThrough,
     };
     results.push(result);
-    if (book.rows.length === 0) continue;
+    if (book.rows.length === 0 && book.introductions.length === 0) continue;
     if (dryRun) {
       result.outcome = 'dry-run';
-      books.push({ advisorId, week: book.week, rows: book.rows.map(preview) });
+      books.push({ advisorId, week: book.week, rows: [...book.introductions, ...book.rows].map(preview) });
       continue;
     }
 
@@ -247,6 +316,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       maxRows,
       categoryNames: config.categoryNames,
       ...(followThrough.given > 0 ? { followThrough } : {}),
+      ...boughtAfterTasks(options.followThrough, advisorId),
     });
     const key = advisorDigestLedgerKey(advisorId, runDate);
     const { claimed } = await claimEach(ledger, [{ ...key, campaignId: ADVISOR_DIGEST_CAMPAIGN, runId, now: at, retentionDays: config.sender.ledgerRetentionDays }]);
@@ -254,6 +324,8 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       const entry = await getLedgerEntry(ledger.documents, ledger.table, key);
       result.outcome = 'already-sent';
       result.reason = `ledger: ${entry?.status ?? 'claimed'}`;
+      // A run that sent the digest and stopped before giving the introductions: this one gives them.
+      if (entry?.status === 'sent') result.introductionTasks = await createIntroductionTasks(options, book, handovers, week, log);
       continue;
     }
     const { outcome } = await deliverClaimed({
@@ -268,6 +340,8 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
     if (outcome.status === 'sent') {
       result.outcome = 'sent';
       result.messageId = outcome.messageId;
+      // The wait for an answer starts once the advisor has the digest (as a task email's does).
+      result.introductionTasks = await createIntroductionTasks(options, book, handovers, week, log);
     } else {
       // Nothing went out and a later run this week may send it (deferred), or it cannot, or may have (failed).
       result.outcome = outcome.status === 'not-sent' && outcome.retry === 'later' ? 'deferred' : 'failed';
@@ -287,6 +361,8 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   for (const result of results) {
     totals[result.outcome]++;
     totals.rows += result.rows;
+    totals.introductions += result.introductions;
+    totals.introductionTasks += result.introductionTasks;
     (byStore[known.get(result.advisorId)?.store ?? NO_STORE] ??= []).push(result.followThrough);
   }
   const followThrough = {

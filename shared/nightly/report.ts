@@ -121,6 +121,7 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
     trend: history.map(trendPoint),
     ...(sources.campaignResults ? { campaignResults: sources.campaignResults } : {}),
     ...(sources.campaignResultsError ? { campaignResultsError: sources.campaignResultsError } : {}),
+    ...(summary.advisorFollowThrough ? { advisors: summary.advisorFollowThrough } : {}),
   };
 }
 

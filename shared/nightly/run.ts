@@ -30,6 +30,8 @@ import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { SINGLE_SHARD, type ShardSpec } from './shards.ts';
 import { distributionCollector, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { categoryAffinityCollector, mergeCategoryAffinities, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
+import type { TaskFollowUps } from '#shared/advisors/follow-through.ts';
+import { followShardTasks, nightFollowThrough } from './advisor-follow-through.ts';
 import { tallyShardCampaigns, writeCampaignResults } from './campaign-results.ts';
 import type { CampaignHeadline, CampaignTallies } from '#shared/campaign-results/results.ts';
 import { publishNightlyReport } from './publish-report.ts';
@@ -74,6 +76,8 @@ export interface NightlyRunOptions {
   acceptDrop?: boolean;
   log?: Log;
   onProgress?: (progress: NightlyProgress) => void;
+  /** The unsubscribe key: signs the introduction tasks' links in the advisors' digests (without it, a digest lists the introductions without links and gives no task). */
+  unsubscribeSecret?: string;
 }
 
 
@@ -100,6 +104,7 @@ export interface NightContext {
   acceptDrop: boolean;
   log: Log;
   onProgress: (progress: NightlyProgress) => void;
+  unsubscribeSecret?: string;
 }
 
 export function nightContext(options: NightlyRunOptions): NightContext {
@@ -113,6 +118,7 @@ export function nightContext(options: NightlyRunOptions): NightContext {
     acceptDrop: options.acceptDrop ?? false,
     log: (options.log ?? silentLog).child({ runId, runDate, job: 'nightly' }),
     onProgress: options.onProgress ?? (() => undefined),
+    ...(options.unsubscribeSecret === undefined ? {} : { unsubscribeSecret: options.unsubscribeSecret }),
   };
 }
 
@@ -332,6 +338,8 @@ export interface ShardOutcome {
   campaignTallies: CampaignTallies;
   /** What the shard's buyers of each top category bought besides it (added up by finishNight). */
   categoryAffinity: CategoryAffinity;
+  /** The period's advisor tasks and control decisions of the shard's clients, followed 30 days (absent in outcomes of earlier versions). */
+  taskFollowUps?: TaskFollowUps;
   /** Clients of earlier attempts' plans the shard handled (the rest are put back by finishNight). */
   plannedHandled: string[];
   /** Shard 0: what the night did with the advisors roster. */
@@ -365,6 +373,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
 
   // Read before anything is written: a ledger that cannot be read fails the shard untouched.
   const campaignTallies = await tallyShardCampaigns({ config, clients, runDate, orders: aggregator, log });
+  const taskFollowUps = await followShardTasks({ config, clients, runDate, orders: aggregator, log });
   onProgress({ step: 'compute', done: 0, total: aggregator.clientCount });
   if (!models.clv.report.fitted) log.warn('clv models not fitted, profiles keep no clv tonight', { reason: models.clv.report.skippedReason });
   else if (models.clv.report.warnings.length > 0 && shard.index === 0) log.warn('clv fit warnings', { warnings: models.clv.report.warnings });
@@ -428,6 +437,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
     warnings: shard.index === 0 ? read.warnings : [],
     campaignTallies,
     categoryAffinity: affinity.result(),
+    taskFollowUps,
     plannedHandled: applied.plannedHandled,
     ...(roster === undefined ? {} : { roster }),
   };
@@ -539,7 +549,28 @@ export async function finishNight(
     },
   };
   // The advisors' weekly digests, on their weekday: never throws either; a failure is kept in the summary.
-  Object.assign(summary, await advisorDigestsOfNight({ runDate, runId, config, clients, log, at: context.clock() }));
+  // The advisors' follow-through: never fails the night either (its figures are a report's, not the data's).
+  try {
+    const followThrough = await nightFollowThrough({ config, clients, runDate, parts: outcomes.map((o) => o.taskFollowUps) });
+    if (followThrough !== undefined) summary.advisorFollowThrough = followThrough;
+  } catch (error) {
+    summary.advisorFollowThroughError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    log.error('advisor follow-through not computed; the night\'s data is written', { error: summary.advisorFollowThroughError });
+  }
+  const { unsubscribeSecret } = context;
+  Object.assign(
+    summary,
+    await advisorDigestsOfNight({
+      runDate,
+      runId,
+      config,
+      clients,
+      log,
+      at: context.clock(),
+      ...(unsubscribeSecret === undefined ? {} : { unsubscribeSecret }),
+      ...(summary.advisorFollowThrough === undefined ? {} : { followThrough: summary.advisorFollowThrough }),
+    }),
+  );
   // The marketers' report (report.html, team email): never throws; a failure is kept in the summary.
   Object.assign(summary.report, await publishNightlyReport({ config, clients, summary, log, at: context.clock() }));
   summary.durationMs = context.clock() - run.startedAt;

@@ -1,3 +1,4 @@
+import type { AdvisorFollowThrough } from '#shared/advisors/follow-through.ts';
 import type { ClvRunReport } from '#shared/clv/profile-clv.ts';
 import type { CampaignHeadline } from '#shared/campaign-results/results.ts';
 import type { RosterOutcome } from '#shared/advisors/roster.ts';
@@ -120,6 +121,10 @@ export interface NightlyRunSummary {
   report: { summaryObject: string; rejectsObject?: string; warningsObject?: string; campaignResultsObject: string } & ReportOutcome;
   /** On the digest weekday (config.reports.advisorDigestWeekday): the advisors' weekly digests. */
   advisorDigests?: AdvisorDigestSummary;
+  /** What became of the advisors' tasks, bought-after-a-task against the control group, clients waiting for a new advisor; absent without advisors or tasks. */
+  advisorFollowThrough?: AdvisorFollowThrough;
+  /** Why the follow-through could not be computed (the rest of the night does not depend on it). */
+  advisorFollowThroughError?: string;
   /**
    * Only in what a rerun returns, never stored in the summary: this attempt found the night
    * completed from the same export and configuration and wrote nothing (repeat.ts).

@@ -1,3 +1,4 @@
+import type { AdvisorFollowThrough } from '#shared/advisors/follow-through.ts';
 import type { CampaignResults } from '#shared/campaign-results/model.ts';
 import type { Reject, Stage, Tier, TierMove } from '#shared/model.ts';
 import type { Distribution, RepurchaseFigures, RisingFigures } from '#shared/tiering/distribution.ts';
@@ -81,6 +82,8 @@ export interface NightlyReport {
   /** Why the campaign results could not be read (the rest of the report does not depend on them). */
   campaignResultsError?: string;
   stages: Record<Stage, number>;
+  /** The advisors' follow-through (tasks, bought after a task against the control group, clients waiting for an advisor); absent without advisors. */
+  advisors?: AdvisorFollowThrough;
 }
 
 /**

@@ -1,6 +1,8 @@
 import { STAGES, TIERS, type Tier } from '#shared/model.ts';
 import { displayMinor, displayMinorCompact } from '#shared/money.ts';
 import type { CampaignResults, CampaignSegmentResult, DecayBucket, WindowResult } from '#shared/campaign-results/model.ts';
+import { NO_STORE, type TaskTally } from '#shared/advisors/follow-through.ts';
+import { boughtText, comparisonText, needsAdvisorText } from './advisor-figures.ts';
 import { addDays } from '#shared/time.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
 import { MIGRATION_ORIGINS, movementCounts, type MigrationOrigin, type TierMatrix } from './migration.ts';
@@ -581,6 +583,31 @@ footer{color:#59636e;font-size:12px;margin-top:18px}
 .stack td::before{content:attr(data-label);color:#59636e;font-weight:600;text-align:left}}
 `;
 
+// ---------------------------------------------------------------- advisors
+
+function advisorsSection(report: NightlyReport): string {
+  const advisors = report.advisors;
+  if (!advisors) return '';
+  const explain =
+    `<p class="note">Tasks given to each advisor in the last ${advisors.days} days and what became of them. ` +
+    `Bought: clients who placed an order within ${advisors.boughtWithinDays} days of a task given in the last ${advisors.periodDays} days (introductions aside), ` +
+    'against the campaigns\' control group of the same campaign and tier, who got neither a task nor an email. Counts are shown: a small sample is a hint, not a verdict.</p>';
+  const tallyCells = (tasks: TaskTally) => [tasks.given, tasks.done, tasks.asked, tasks.snoozed, tasks.left, tasks.open].map(count);
+  const headers = ['Given', 'Done', 'Asked', 'Snoozed', 'Left', 'Open', 'Bought'];
+  const byAdvisor = table(
+    ['Advisor', 'Store', ...headers],
+    advisors.advisors.map((a) => [e(a.advisorId) + (a.active ? '' : ' (left)'), e(a.store ?? NO_STORE), ...tallyCells(a.tasks), e(boughtText(a.bought))]),
+    [2, 3, 4, 5, 6, 7],
+  );
+  const stores = Object.entries(advisors.byStore).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const byStore = table(['Store', ...headers], stores.map(([store, f]) => [e(store), ...tallyCells(f.tasks), e(boughtText(f.bought))]), [1, 2, 3, 4, 5, 6]);
+  const waiting = needsAdvisorText(advisors);
+  const needs = waiting
+    ? `<h3>Clients needing a new advisor</h3><p>${e(waiting)}</p><p class="note">Their advisor left; until the brand assigns a new one (clientele advisors plan), their personal notes come from the client care team, never in an advisor's name.</p>`
+    : '';
+  return section('advisors', 'Advisors: follow-through', explain + `<p><strong>${e(comparisonText(advisors))}</strong></p>` + `<h3>Per advisor</h3>${byAdvisor}<h3>Per store</h3>${byStore}` + needs);
+}
+
 /** The report page. `reportObject` (where it is stored) is printed in the footer when known. */
 export function renderNightlyReportHtml(report: NightlyReport, options: { reportObject?: string } = {}): string {
   const title = `${report.brandName}: nightly report ${report.runDate}`;
@@ -596,6 +623,7 @@ export function renderNightlyReportHtml(report: NightlyReport, options: { report
     rejectsSection(report),
     trendSection(report),
     campaignsSection(report),
+    advisorsSection(report),
     `<footer><p>Run ${e(report.runId)} · summary <code>${e(report.summaryObject)}</code>${options.reportObject ? ` · this report <code>${e(options.reportObject)}</code>` : ''}</p>` +
       '<p>Clients are named by customer id only. Amounts are trailing-12-month net of refunds, in ' +
       `${e(report.currency)}.</p></footer>`,

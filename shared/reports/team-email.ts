@@ -1,5 +1,6 @@
 import { TIERS } from '#shared/model.ts';
 import { displayMinor } from '#shared/money.ts';
+import { boughtText, comparisonText, needsAdvisorText, taskTallyText } from './advisor-figures.ts';
 import { movementCounts } from './migration.ts';
 import type { NightlyReport } from './nightly-report.ts';
 import { escapeXml } from './svg-charts.ts';
@@ -50,6 +51,8 @@ export function reportWarnings(report: NightlyReport, publishingError?: string):
   if (!report.clv.fitted && report.distribution.clients > 0) {
     warnings.push(`No CLV predictions tonight${report.clv.skippedReason ? `: ${report.clv.skippedReason}` : ''}.`);
   }
+  const waiting = report.advisors?.needsNewAdvisor.count ?? 0;
+  if (waiting > 0) warnings.push(`${count(waiting)} book client${waiting === 1 ? ' has' : 's have'} no active advisor (their advisor left): assign a new one (clientele advisors plan).`);
   if (publishingError) warnings.push(`The report could not be written: ${publishingError}`);
   return warnings;
 }
@@ -81,6 +84,16 @@ function figures(report: NightlyReport): [string, string][] {
         ? `${window.windowDays} days: ${pct(window.sent.conversionRate)} vs ${pct(window.control.conversionRate)} control, ${uplift >= 0 ? '+' : '−'}${Math.abs(uplift).toFixed(1)} pp${window.significant ? '' : ' (not conclusive)'}`
         : 'no conversion window ended with both groups yet';
     rows.push([segment.campaignId, `${count(segment.due)} due, ${count(segment.sends)} sent, ${count(segment.heldOut)} held out; ${conversion}`]);
+  }
+  const advisors = report.advisors;
+  if (advisors) {
+    rows.push([`Advisor tasks (${advisors.days} days)`, taskTallyText(advisors.total.tasks)]);
+    for (const [store, figures] of Object.entries(advisors.byStore).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      rows.push([`Tasks, ${store}`, `${taskTallyText(figures.tasks)}; bought after a task ${boughtText(figures.bought)}`]);
+    }
+    rows.push(['Advisors: bought after a task', comparisonText(advisors)]);
+    const waiting = needsAdvisorText(advisors);
+    if (waiting) rows.push(['Clients needing a new advisor', waiting]);
   }
   return rows;
 }

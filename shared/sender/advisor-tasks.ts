@@ -8,11 +8,11 @@ import type { SesMailer } from '#shared/delivery/ses-mailer.ts';
 import type { Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile } from '#shared/model.ts';
 import { emailedTask, newTask, sendAfter, taskVerdict, type AdvisorTask, type EmailedBecause } from '#shared/advisors/tasks.ts';
-import { taskLinkUrl } from '#shared/unsubscribe/task-token.ts';
+import { taskLinks } from '#shared/unsubscribe/task-token.ts';
 import { getLedgerEntry, type LedgerKey } from '#shared/store/ledger-store.ts';
 import { createTask, getTask, replaceTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { renderAdvisorTask } from '#shared/templates/advisor-task.ts';
+import { renderAdvisorTask, sendAfterLabel } from '#shared/templates/advisor-task.ts';
 import { templateLocale } from '#shared/templates/locale.ts';
 import { MS_PER_DAY } from '#shared/time.ts';
 import { composeEmail } from './compose.ts';
@@ -54,10 +54,6 @@ function waiting(until: number): GateDecision {
   return { outcome: 'deferred', until, reason: 'advisor-task' };
 }
 
-/** When the note goes out without an answer, as the advisor reads it: date and time in the brand's zone. */
-function sendAfterLabel(instant: number, locale: string, timeZone: string): string {
-  return new Intl.DateTimeFormat(locale === 'zh-CN' ? 'zh-CN' : 'en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone }).format(instant);
-}
 
 /** Emails the task to the advisor (claimed once); true when it went out or an earlier run sent it. */
 async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, advisor: AdvisorRecord & { email: string }): Promise<boolean> {
@@ -69,9 +65,7 @@ async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion:
     return entry?.status === 'sent' || entry?.status === 'maybe-sent';
   }
   const locale = templateLocale(advisor.locale);
-  const linkExpiry = at + config.advisors.taskLinkDays * MS_PER_DAY;
-  const link = (action: 'done' | 'snooze' | 'send') =>
-    taskLinkUrl(config.advisors.taskBaseUrl, { customerId: occasion.customerId, occasionKey: occasion.occasionKey, action, version: 1, expiresAt: linkExpiry }, run.unsubscribeSecret);
+  const link = taskLinks(config, occasion, 1, at, run.unsubscribeSecret);
   const { outcome } = await deliverClaimed({
     ledger: run.ledger,
     runId: run.runId,
@@ -110,7 +104,7 @@ export async function taskGate(run: TaskGateRun, profile: ClientProfile, occasio
     if (run.dryRun) return waiting(sendAfter({ createdAt: at }, waitDays));
     // The wait starts once the advisor has the task: not before the email went out.
     if (!(await sendTaskEmail(run, profile, occasion, advisor))) return waiting(at + 3_600_000);
-    const { task, created } = await createTask(run.clients.documents, table, newTask(occasion, advisor.advisorId, at), config.sender.ledgerRetentionDays);
+    const { task, created } = await createTask(run.clients.documents, table, newTask(occasion, advisor.advisorId, at, profile.tier), config.sender.ledgerRetentionDays);
     if (created) run.log.info('advisor task created', { customerId: profile.customerId, advisorId: advisor.advisorId, campaignId: occasion.campaignId });
     return decisionOf(task, at, waitDays);
   }
@@ -121,7 +115,7 @@ function decisionOf(task: AdvisorTask, at: number, waitDays: number): GateDecisi
   const verdict = taskVerdict(task, at, waitDays);
   if (verdict.action === 'send') return { outcome: 'send', because: verdict.because };
   if (verdict.action === 'wait') return waiting(verdict.until);
-  // An emailed task whose ledger entry is not 'sent' (it expired from the ledger): nothing more to send.
+  // An emailed task whose ledger entry is not 'sent' (it expired from the ledger), or one that could not be sent: nothing more to send.
   return verdict.status === 'done' ? { outcome: 'advisor-handled' } : waiting(task.expiresAt);
 }
 
@@ -130,7 +124,7 @@ export async function recordTaskEmailed(run: Pick<TaskGateRun, 'config' | 'clien
   const table = tableNames(run.config).advisorTasks;
   for (let attempt = 0; attempt < 2; attempt++) {
     const task = await getTask(run.clients.documents, table, occasion);
-    if (task === undefined || task.status === 'emailed') return;
+    if (task === undefined || task.status === 'emailed' || task.status === 'unsent') return;
     if ((await replaceTask(run.clients.documents, table, emailedTask(task, because, run.at), task.version, run.config.sender.ledgerRetentionDays)) === 'replaced') return;
   }
 }

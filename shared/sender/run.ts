@@ -17,6 +17,7 @@ import { knownAdvisors } from '#shared/advisors/roster.ts';
 import { readRoster } from '#shared/store/roster-store.ts';
 import { putRun } from '#shared/store/runs-store.ts';
 import { claimEach, deliverClaimed, releaseClaims } from '#shared/delivery/deliver.ts';
+import { clientEmail } from '#shared/delivery/ses-email.ts';
 import {
   claimHoursBetween,
   isClaimable,
@@ -37,6 +38,7 @@ import { SENDER_ALERTS } from './alerts.ts';
 import { recordTaskEmailed, taskGate, type TaskGateRun } from './advisor-tasks.ts';
 import { composeEmail, noteAdvisor } from './compose.ts';
 import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupons.ts';
+import { sendIntroductions, type IntroductionCounts } from './introductions.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
 import { expiryReason } from './expiry.ts';
 import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
@@ -112,6 +114,8 @@ export interface CampaignRunSummary {
   campaigns: Record<string, CampaignCounts>;
   /** The coupon pools this run drew from, by campaign: codes left, drawn, reused, emails held for want of a code. */
   coupons?: Record<string, CouponPoolCounts>;
+  /** The handovers' introduction emails settled this hour (introductions.ts). */
+  introductions?: IntroductionCounts;
   /** Set when the run stopped sending before the end of its list; the rest are counted as `left`. */
   stopped?: { reason: StopReason; message: string };
   /** Claims never resolved (a run died between claim and SES): reported, never resent. */
@@ -225,6 +229,13 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     await settleClient(run, client, isSuppressed);
   }
 
+  // Introductions after a handover, in the new advisor's name, once the clients' occasions are settled: they share the budget.
+  const introductions = await sendIntroductions(run, () => {
+    if (run.stopped) return false;
+    if (run.sending.budget !== null && run.sendsStarted >= run.sending.budget) return false;
+    run.sendsStarted++;
+    return true;
+  });
   const unresolved = run.dryRun ? [] : await unresolvedSendsOf(run);
   const stale = unresolved.filter((e) => e.status === 'claimed');
   const maybeSent = unresolved.filter((e) => e.status === 'maybe-sent');
@@ -245,6 +256,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     clientsDue: dueClients.length,
     campaigns: run.counts,
     ...(Object.keys(coupons).length > 0 ? { coupons } : {}),
+    introductions,
     ...(run.stopped ? { stopped: run.stopped } : {}),
     staleClaims: stale.map(unresolvedSend),
     maybeSent: maybeSent.map(unresolvedSend),
@@ -591,18 +603,7 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
         catalog: run.catalog,
         ...(coupon.status === 'code' ? { couponCode: coupon.code } : {}),
       });
-      return {
-        to: profile.email ?? '',
-        from: content.from,
-        ...(content.replyTo === undefined ? {} : { replyTo: content.replyTo }),
-        subject: content.subject,
-        html: content.html,
-        text: content.text,
-        ...(config.sender.configurationSetName ? { configurationSetName: config.sender.configurationSetName } : {}),
-        tags: { campaign: occasion.campaignId, tier: profile.tier, customerId: profile.customerId },
-        listUnsubscribeUrl: content.unsubscribeUrl,
-        ...(config.sender.unsubscribeMailto ? { listUnsubscribeMailto: config.sender.unsubscribeMailto } : {}),
-      };
+      return clientEmail(config.sender, profile.email ?? '', content, { campaign: occasion.campaignId, tier: profile.tier, customerId: profile.customerId });
     },
   });
   if (outcome.status === 'sent') counts.sent += claimed.length;

@@ -1,8 +1,8 @@
 import type { Config } from '#shared/config.ts';
 import { displayMinor } from '#shared/money.ts';
-import type { AdvisorBook, BookReason, BookReasonKind } from '#shared/advisors/book.ts';
+import type { AdvisorBook, BookReason, BookReasonKind, BookRow } from '#shared/advisors/book.ts';
 import { BOOK_REASONS } from '#shared/advisors/book.ts';
-import type { TaskTally } from '#shared/advisors/follow-through.ts';
+import type { BoughtTally, TaskTally } from '#shared/advisors/follow-through.ts';
 import { categoryDisplayName } from './category-names.ts';
 import type { TemplateLocale } from './locale.ts';
 import { addSources, createPartsRenderer, FONT_FAMILY, formatRunOutDate, type EmailContent } from './render.ts';
@@ -30,6 +30,8 @@ export interface AdvisorDigestInput {
   categoryNames?: Config['categoryNames'];
   /** The advisor's own follow-through on their tasks of the last weeks; no line without tasks. */
   followThrough?: TaskTally;
+  /** Clients who bought within `days` of the advisor's tasks, and the control group of the same campaigns and tiers; no line before a task was followed to the end. */
+  bought?: { afterTasks: BoughtTally; control: BoughtTally; days: number };
 }
 
 interface ReasonView {
@@ -53,6 +55,8 @@ export interface AdvisorDigestView {
   advisorName: string | null;
   weekLabel: string;
   rowCount: number;
+  /** Clients the advisor is asked to contact: the introductions and the rows. */
+  contactCount: number;
   /** Clients with a reason this week left out by the cap. */
   omitted: number;
   maxRows: number;
@@ -60,21 +64,41 @@ export interface AdvisorDigestView {
   summary: { kind: BookReasonKind; count: number }[];
   /** The advisor's tasks of the last weeks and what became of them; null without any. */
   followThrough: TaskTally | null;
-  rows: {
-    position: number;
-    name: string | null;
-    email: string | null;
-    customerId: string;
-    tier: string;
-    /** The tier a rising client is predicted to reach. */
-    nextTier: string | null;
-    stage: string;
-    reasons: ReasonView[];
-    spend: string;
-    predicted: string | null;
-    lastOrder: string | null;
-    topCategory: string | null;
-  }[];
+  /** Bought within `days` after the advisor's tasks, against the control group (rates as whole percents); null before any was followed. */
+  bought: { followed: number; bought: number; rate: number; controlFollowed: number; controlBought: number; controlRate: number | null; days: number } | null;
+  rows: RowView[];
+  /** Clients handed over to the advisor: one introduction task each, with the client's history and the drafted email. */
+  introductions: (RowView & { introduction: IntroductionView })[];
+}
+
+interface RowView {
+  position: number;
+  name: string | null;
+  email: string | null;
+  customerId: string;
+  tier: string;
+  /** The tier a rising client is predicted to reach. */
+  nextTier: string | null;
+  stage: string;
+  reasons: ReasonView[];
+  spend: string;
+  predicted: string | null;
+  lastOrder: string | null;
+  topCategory: string | null;
+}
+
+/** An introduction task as the digest shows it (every field defined). */
+interface IntroductionView {
+  from: string;
+  topCategories: string[];
+  lastPurchases: { name: string; date: string }[];
+  pastTasks: { campaignId: string; date: string; outcome: string }[];
+  emailSubject: string | null;
+  emailLines: string[];
+  sendAfter: string | null;
+  doneUrl: string | null;
+  snoozeUrl: string | null;
+  sendUrl: string | null;
 }
 
 /** "2026-11-16" → "16 Nov 2026" / "2026年11月16日". */
@@ -103,6 +127,17 @@ export function displayName(firstName: string | undefined, lastName: string | un
   if (CJK_NAME.test(first) && CJK_NAME.test(last)) return `${last}${first}`;
   const name = [first, last].filter((part) => part !== '').join(' ');
   return name === '' ? null : name;
+}
+
+/**
+ * The body of a rendered text email without the brand line above it and the footer below the
+ * signature separator: what the client would read.
+ */
+export function noteBody(text: string): string {
+  const lines = text.split('\n');
+  const end = lines.lastIndexOf('--');
+  const body = (end === -1 ? lines : lines.slice(0, end)).slice(1);
+  return body.join('\n').trim();
 }
 
 function reasonView(reason: BookReason, locale: TemplateLocale): ReasonView {
@@ -138,8 +173,64 @@ function reasonView(reason: BookReason, locale: TemplateLocale): ReasonView {
 
 const NEXT_TIER: Record<string, string> = { Potential: 'Core', Core: 'VIC' };
 
+const percent = (part: number, whole: number) => Math.round((100 * part) / whole);
+
+function boughtView(bought: NonNullable<AdvisorDigestInput['bought']>): NonNullable<AdvisorDigestView['bought']> {
+  const { afterTasks, control } = bought;
+  return {
+    followed: afterTasks.followed,
+    bought: afterTasks.bought,
+    rate: afterTasks.followed === 0 ? 0 : percent(afterTasks.bought, afterTasks.followed),
+    controlFollowed: control.followed,
+    controlBought: control.bought,
+    controlRate: control.followed === 0 ? null : percent(control.bought, control.followed),
+    days: bought.days,
+  };
+}
+
+function rowView(row: BookRow, index: number, locale: TemplateLocale, input: AdvisorDigestInput): RowView {
+  const category = (key: string | undefined) => (key === undefined ? undefined : categoryDisplayName(key, locale, input.categoryNames ?? {})) ?? null;
+  return {
+    position: index + 1,
+    name: displayName(row.firstName, row.lastName),
+    email: row.email ?? null,
+    customerId: row.customerId,
+    tier: row.tier,
+    nextTier: NEXT_TIER[row.tier] ?? null,
+    stage: row.stage,
+    reasons: row.reasons.map((reason) => reasonView(reason, locale)),
+    spend: displayMinor(row.spend12mMinor, input.currency),
+    predicted: row.predicted12mMinor === undefined ? null : displayMinor(row.predicted12mMinor, input.currency),
+    lastOrder: row.lastOrderDate === undefined ? null : formatDateWithYear(row.lastOrderDate, locale),
+    topCategory: category(row.topCategory),
+  };
+}
+
+function introductionView(row: BookRow, index: number, locale: TemplateLocale, input: AdvisorDigestInput): RowView & { introduction: IntroductionView } {
+  const view = rowView(row, index, locale, input);
+  const handover = row.reasons.find((reason) => reason.kind === 'handover');
+  const history = handover?.history;
+  const draft = handover?.introduction;
+  const category = (key: string) => categoryDisplayName(key, locale, input.categoryNames ?? {}) ?? key;
+  return {
+    ...view,
+    introduction: {
+      from: handover === undefined ? '' : (handover.fromName ?? handover.from),
+      topCategories: (history?.topCategories ?? []).map(category),
+      lastPurchases: (history?.lastPurchases ?? []).map((p) => ({ name: p.name, date: formatDateWithYear(p.date, locale) })),
+      pastTasks: (history?.pastTaskList ?? []).map((t) => ({ campaignId: t.campaignId, date: formatDateWithYear(t.date, locale), outcome: t.outcome })),
+      emailSubject: draft?.email?.subject ?? null,
+      emailLines: draft?.email === undefined ? [] : noteBody(draft.email.text).split('\n'),
+      sendAfter: draft?.sendAfter ?? null,
+      doneUrl: draft?.links.done ?? null,
+      snoozeUrl: draft?.links.snooze ?? null,
+      sendUrl: draft?.links.send ?? null,
+    },
+  };
+}
+
 export function advisorDigestView(locale: TemplateLocale, input: AdvisorDigestInput): AdvisorDigestView {
-  const { book, currency } = input;
+  const { book } = input;
   const advisorName = input.advisorName?.trim();
   return {
     locale,
@@ -149,24 +240,14 @@ export function advisorDigestView(locale: TemplateLocale, input: AdvisorDigestIn
     advisorName: advisorName ? advisorName : null,
     weekLabel: formatWeek(book.week.from, book.week.to, locale),
     rowCount: book.rows.length,
-    omitted: book.withReasons - book.rows.length,
+    contactCount: book.rows.length + book.introductions.length,
+    omitted: book.withReasons - book.rows.length - book.introductions.length,
     maxRows: input.maxRows,
     summary: BOOK_REASONS.filter((kind) => book.reasonCounts[kind] > 0).map((kind) => ({ kind, count: book.reasonCounts[kind] })),
     followThrough: input.followThrough ?? null,
-    rows: book.rows.map((row, index) => ({
-      position: index + 1,
-      name: displayName(row.firstName, row.lastName),
-      email: row.email ?? null,
-      customerId: row.customerId,
-      tier: row.tier,
-      nextTier: NEXT_TIER[row.tier] ?? null,
-      stage: row.stage,
-      reasons: row.reasons.map((reason) => reasonView(reason, locale)),
-      spend: displayMinor(row.spend12mMinor, currency),
-      predicted: row.predicted12mMinor === undefined ? null : displayMinor(row.predicted12mMinor, currency),
-      lastOrder: row.lastOrderDate === undefined ? null : formatDateWithYear(row.lastOrderDate, locale),
-      topCategory: (row.topCategory === undefined ? undefined : categoryDisplayName(row.topCategory, locale, input.categoryNames ?? {})) ?? null,
-    })),
+    bought: input.bought === undefined ? null : boughtView(input.bought),
+    rows: book.rows.map((row, index) => rowView(row, index, locale, input)),
+    introductions: book.introductions.map((row, index) => introductionView(row, index, locale, input)),
   };
 }
 

@@ -1,4 +1,4 @@
-import { displayName } from './advisor-digest.ts';
+import { displayName, noteBody } from './advisor-digest.ts';
 import type { TemplateLocale } from './locale.ts';
 import { addSources, createPartsRenderer, FONT_FAMILY, type EmailContent } from './render.ts';
 import { ADVISOR_TASK, TASK_HTML_PARTIALS, TASK_TEXT_PARTIALS } from './sources/advisor-task.ts';
@@ -33,17 +33,6 @@ export interface AdvisorTaskView {
   sendUrl: string;
 }
 
-/**
- * The body of a rendered text email without the brand line above it and the footer below the
- * signature separator: what the client would read.
- */
-export function noteBody(text: string): string {
-  const lines = text.split('\n');
-  const end = lines.lastIndexOf('--');
-  const body = (end === -1 ? lines : lines.slice(0, end)).slice(1);
-  return body.join('\n').trim();
-}
-
 export function advisorTaskView(locale: TemplateLocale, input: AdvisorTaskInput): AdvisorTaskView {
   return {
     locale,
@@ -61,6 +50,11 @@ export function advisorTaskView(locale: TemplateLocale, input: AdvisorTaskInput)
     snoozeUrl: input.links.snooze,
     sendUrl: input.links.send,
   };
+}
+
+/** When the note goes out without an answer, as the advisor reads it: date and time in the brand's zone. */
+export function sendAfterLabel(instant: number, locale: string, timeZone: string): string {
+  return new Intl.DateTimeFormat(locale === 'zh-CN' ? 'zh-CN' : 'en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone }).format(instant);
 }
 
 const htmlTemplates: Record<string, string> = { ...TASK_HTML_PARTIALS };

@@ -1,4 +1,5 @@
 import type { TemplateLocale } from './locale.ts';
+import { ADVISOR_INTRODUCTION } from './sources/advisor-introduction.ts';
 import { HTML_PARTIALS, TEXT_PARTIALS } from './sources/common.ts';
 import { REPLENISHMENT } from './sources/replenishment.ts';
 import type { LocaleSources } from './sources/types.ts';
@@ -29,5 +30,9 @@ export const TEMPLATE_CATALOG: TemplateCatalog = {
     welcome: WELCOME,
     replenishment: REPLENISHMENT,
     winback: WINBACK,
+    ...({
+      // Not a campaign: the introduction after a handover (shared/sender/introductions.ts), always in an advisor's name.
+      'advisor-introduction': ADVISOR_INTRODUCTION,
+    } satisfies Record<string, Record<TemplateLocale, LocaleSources>>),
   } satisfies Record<TemplateName, Record<TemplateLocale, LocaleSources>>,
 };

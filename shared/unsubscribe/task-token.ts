@@ -1,6 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { TASK_ACTIONS, type TaskAction } from '#shared/advisors/tasks.ts';
+import type { Config } from '#shared/config.ts';
+import { MS_PER_DAY } from '#shared/time.ts';
 import { unsubscribeKeyId } from './token.ts';
 
 /**
@@ -83,4 +85,10 @@ export function taskLinkUrl(baseUrl: string, link: TaskLink, secret: string): st
   const url = new URL(baseUrl);
   url.searchParams.set('t', signTaskToken(link, secret));
   return url.toString();
+}
+
+/** The signed one-click link of each action on a task (`version`: the task's as the advisor reads it), valid config.advisors.taskLinkDays from `at`. */
+export function taskLinks(config: Pick<Config, 'advisors'>, task: { customerId: string; occasionKey: string }, version: number, at: number, secret: string): (action: TaskAction) => string {
+  const expiresAt = at + config.advisors.taskLinkDays * MS_PER_DAY;
+  return (action) => taskLinkUrl(config.advisors.taskBaseUrl, { customerId: task.customerId, occasionKey: task.occasionKey, action, version, expiresAt }, secret);
 }

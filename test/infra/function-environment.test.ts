@@ -41,11 +41,11 @@ export const mistakes = {
       environment: { CLIENTELE_CONFIG: CONFIG },
     }),
   otherFunctionsVariable: (scope: Stack) =>
-    new ClienteleFunction(scope, 'Nightly', {
+    new ClienteleFunction(scope, 'Erasure', {
       ...common,
-      name: 'nightly',
-      entry: entry('nightly'),
-      // @ts-expect-error the nightly function reads no unsubscribe key: its schema has no such variable
+      name: 'forget',
+      entry: entry('forget'),
+      // @ts-expect-error the erasure function reads no unsubscribe key: its schema has no such variable
       environment: { CLIENTELE_CONFIG: CONFIG, UNSUBSCRIBE_SECRET_ARN: SECRET_ARN },
     }),
   looseRecord: (scope: Stack, variables: Record<string, string>) =>

@@ -91,8 +91,12 @@ const NIGHTLY_SINGLE_RUN = [
   // claimed in the ledger, with the catalogue's replenishment cycles.
   ...tableWrite('sendLedger'),
   's3:GetObject <bucket>/reports/catalog/products.json',
-  // The digests' follow-through on the advisors' tasks.
+  // The digests' follow-through on the advisors' tasks, and the handovers' introduction tasks they give.
   ...tableRead('advisorTasks'),
+  ...tableWrite('advisorTasks'),
+  // The unsubscribe key signs the introduction tasks' one-click links.
+  'secretsmanager:DescribeSecret <secret>',
+  'secretsmanager:GetSecretValue <secret>',
 ];
 
 /** The report's summary email and the digests: one grant, as the stack's identity. */
@@ -402,7 +406,7 @@ describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
 });
 
 describe('least privilege', () => {
-  it('nightly: reads exports, writes its reports, reads its campaign results and the send ledger, reads and writes profiles, tier history and runs, keeps the advisors roster, mails the team and the advisors (claimed in the ledger)', () => {
+  it('nightly: reads exports, writes its reports, reads its campaign results and the send ledger, reads and writes profiles, tier history and runs, keeps the advisors roster, mails the team and the advisors (claimed in the ledger), gives introduction tasks signed with the unsubscribe key', () => {
     const pairs = allowedPairs(synth.json, roleOf('nightly'), labels);
     expect(pairs).toEqual([...NIGHTLY_SINGLE_RUN, ...sendsAs('maison.example')].sort());
     const lists = statementsFor(synth.json, roleOf('nightly'), 's3:ListBucket').map((s) => s.Condition);

@@ -1,56 +1,168 @@
 import { describe, expect, it } from 'vitest';
+import { introductionKey } from '#shared/advisors/handover.ts';
 import { newTask, answerTask } from '#shared/advisors/tasks.ts';
+import type { Config } from '#shared/config.ts';
 import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
+import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
-import { createTask } from '#shared/store/task-store.ts';
+import { createTask, getTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
+import { staticKeys } from '#shared/unsubscribe/keys.ts';
+import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-links.ts';
+import { runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
 import { seedProfiles } from '#test/support/emulator-data.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
-import { emailsTo } from '#test/support/ses-store.ts';
+import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
+import { at, DAY, HOUR } from '#test/support/time.ts';
 
 /**
  * Issue 16 point 5 on the embedded AWS: a client whose advisor changed between two weekly digests
- * is introduced to the new advisor in their digest, with the previous advisor and what became of
- * the client's tasks with them; a rerun of the week compares with the same baseline and sends nothing twice.
+ * is introduced to the new advisor: an introduction task in their digest (the client's history,
+ * the drafted email, signed links), then the introduction email in the new advisor's name (From
+ * "Advisor via Brand <brand address>", Reply-To the advisor, as the SES emulator stores it) when
+ * the advisor asks for it or after advisors.taskWaitDays; "done" sends nothing; a client who
+ * cannot be emailed gets no send link. A rerun of the week or the hour gives and sends nothing twice.
  */
 
 const aws = sharedAws();
+const ZONE = 'Asia/Shanghai';
+const WEEK_48 = at('2026-11-23 02:30', ZONE);
 
-describe('handover in the weekly digest', () => {
-  it('introduces the client to the new advisor, with their history, once', { timeout: 60_000 }, async () => {
-    const config = await scenarioConfig(aws, 'handover', { sender: { ...aws.config.sender, maxSendRate: 500 } });
+const decoded = (header: string) =>
+  header.replace(/\?=\s+=\?/g, '?==?').replace(/=\?UTF-8\?B\?([A-Za-z0-9+/=]+)\?=/g, (_, b64: string) => Buffer.from(b64, 'base64').toString('utf8'));
+
+/** The token of the link on the line after `label` (the digest's text lists "<label>: <url>" per introduction, in client order). */
+function tokensOf(email: StoredEmail | undefined, label: string): string[] {
+  return (email?.body.text ?? '')
+    .split('\n')
+    .filter((l) => l.trim().startsWith(label))
+    .map((line) => new URL(line.slice(line.indexOf('http'))).searchParams.get('t') ?? '');
+}
+
+function linkContext(config: Config, now: number): TaskLinkContext {
+  return { documents: aws.clients.documents, table: tableNames(config).advisorTasks, keys: staticKeys(UNSUBSCRIBE_SECRET), now: () => now, brandName: config.brandName, retentionDays: 400 };
+}
+const post = (token: string) => ({ method: 'POST', token, form: {} });
+
+describe('handover: the introduction task and email', () => {
+  it('introduces each handed-over client through the new advisor, once', { timeout: 120_000 }, async () => {
+    const config = await scenarioConfig(aws, 'handover', {
+      timeZone: ZONE,
+      campaigns: { policy: { controlShare: 0 } },
+      sender: { ...aws.config.sender, maxSendRate: 500, fromAddress: 'hello@maison.example.com' },
+      advisors: { taskWaitDays: 3, taskBaseUrl: 'https://tasks.maison.example.com/' },
+    });
     await writeRoster(aws.clients.s3, config, {
       runDate: '2026-11-15',
       advisors: [
         { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@handover.example.com', locale: 'en', active: false, store: 'Paris' },
         { advisorId: 'A02', name: '王芳', email: 'fang@handover.example.com', locale: 'zh-CN', active: true, store: 'Shanghai' },
+        { advisorId: 'A03', name: 'Marc Dubois', email: 'marc@handover.example.com', locale: 'en', active: true, store: 'Paris', signature: 'Senior advisor, Rue Cambon' },
       ],
     });
-    const client = (advisorId: string) =>
-      profileItem('ho-1', { tier: 'VIC', stage: 'active', advisorId, spend12mMinor: 7_000_000, birthday: '03-14', lastOrderAt: '2026-11-01T02:00:00.000Z', firstOrderAt: '2025-02-01T02:00:00.000Z', orderCount: 8 });
-    await seedProfiles(aws, config, [client('A01')]);
-    // A task the client had with the previous advisor, taken care of in person.
-    const task = newTask({ customerId: 'ho-1', occasionKey: 'winback#2026-10-01', campaignId: 'winback', expiresAt: Date.parse('2026-11-30T00:00:00Z') }, 'A01', Date.parse('2026-10-01T02:00:00Z'));
-    const done = answerTask(task, 'done', 1, Date.parse('2026-10-02T02:00:00Z'));
-    await createTask(aws.clients.documents, tableNames(config).advisorTasks, done.task, 400);
+    const client = (id: string, advisorId: string, extra: Parameters<typeof profileItem>[1] = {}) =>
+      profileItem(id, {
+        tier: 'VIC',
+        stage: 'active',
+        advisorId,
+        spend12mMinor: 7_000_000,
+        birthday: '03-14',
+        lastOrderAt: '2026-11-01T02:00:00.000Z',
+        firstOrderAt: '2025-02-01T02:00:00.000Z',
+        orderCount: 8,
+        topCategory: 'skincare',
+        skus: {
+          'SK-1': { productName: 'Night Serum', category: 'skincare', lastPurchasedAt: '2026-11-01T02:00:00.000Z', quantity: 1, purchases: 4 },
+          'MU-2': { productName: 'Rouge 12', category: 'makeup', lastPurchasedAt: '2026-09-10T02:00:00.000Z', quantity: 1, purchases: 2 },
+        },
+        ...extra,
+      });
+    const week47 = [client('ho-zh', 'A01', { locale: 'zh-CN', firstName: '琳' }), client('ho-en', 'A01', { locale: 'en' }), client('ho-nomail', 'A01', { acceptsMarketing: false })];
+    await seedProfiles(aws, config, week47);
+    // A task the first client had with the previous advisor, taken care of in person.
+    const task = newTask({ customerId: 'ho-zh', occasionKey: 'winback#2026-10-01', campaignId: 'winback', expiresAt: Date.parse('2026-11-30T00:00:00Z') }, 'A01', Date.parse('2026-10-01T02:00:00Z'));
+    await createTask(aws.clients.documents, tableNames(config).advisorTasks, answerTask(task, 'done', 1, Date.parse('2026-10-02T02:00:00Z')).task, 400);
+    const digestsOfWeek = (runDate: string, runId: string, now: number) =>
+      sendAdvisorDigests({ at: now, runDate, runId, config, clients: aws.clients, unsubscribeSecret: UNSUBSCRIBE_SECRET });
 
     // Week 47: the pairs are recorded; no baseline yet, no handover.
-    const first = await sendAdvisorDigests({ at: Date.now(), runDate: '2026-11-16', runId: 'w47', config, clients: aws.clients });
-    expect(first.handovers).toBe(0);
+    expect((await digestsOfWeek('2026-11-16', 'w47', WEEK_48 - 7 * DAY)).handovers).toBe(0);
 
-    // The brand moved the client to A02 (after `clientele advisors plan`): the next week's digest introduces them.
-    await seedProfiles(aws, config, [client('A02')]);
-    const second = await sendAdvisorDigests({ at: Date.now(), runDate: '2026-11-23', runId: 'w48', config, clients: aws.clients });
-    expect(second.handovers).toBe(1);
-    expect(second.advisors.map((a) => [a.advisorId, a.outcome, a.reasonCounts.handover])).toEqual([['A02', 'sent', 1]]);
-    const [digest] = await emailsTo(aws, 'fang@handover.example.com');
-    expect(digest?.body.text).toContain('由Sophie Martin交接给您；生日 3月14日；此前共 1 项任务，亲自处理 1 项，邮件发送 0 封。请亲自致电或写信自我介绍');
+    // The brand moved the clients (after `clientele advisors plan`): the next week's digests introduce them.
+    await seedProfiles(aws, config, [client('ho-zh', 'A02', { locale: 'zh-CN', firstName: '琳' }), client('ho-en', 'A03', { locale: 'en' }), client('ho-nomail', 'A03', { acceptsMarketing: false })]);
+    const week = await digestsOfWeek('2026-11-23', 'w48', WEEK_48);
+    expect(week.handovers).toBe(3);
+    expect(week.advisors.map((a) => [a.advisorId, a.outcome, a.introductions, a.introductionTasks])).toEqual([
+      ['A02', 'sent', 1, 1],
+      ['A03', 'sent', 2, 2],
+    ]);
+    const [fangDigest] = await emailsTo(aws, 'fang@handover.example.com');
+    const fangText = fangDigest?.body.text ?? '';
+    expect(fangText).toContain('1 位客户已交接给您，请自我介绍');
+    expect(fangText).toContain('由Sophie Martin交接给您；生日 3月14日；此前共 1 项任务，亲自处理 1 项，邮件发送 0 封。');
+    expect(fangText).toContain('偏爱：skincare、makeup。');
+    expect(fangText).toContain('最近购买：Night Serum（2026年11月1日）；Rouge 12（2026年9月10日）。');
+    expect(fangText).toContain('此前与Sophie Martin的最近任务：2026年10月1日回购问候，亲自处理。');
+    expect(fangText).toContain('以您的名义起草的自我介绍：琳，您在Clientele Demo Brand的新专属顾问');
+    expect(fangText).toContain('> 我是王芳，今后将由我担任您在Clientele Demo Brand的专属顾问。');
+    expect(fangText).toMatch(/如您在2026年11月26日 02:30前未作选择，这封自我介绍将以您的名义发出。/);
+    const [marcDigest] = await emailsTo(aws, 'marc@handover.example.com');
+    const marcText = marcDigest?.body.text ?? '';
+    expect(marcText).toContain('2 clients were handed over to you: introduce yourself');
+    expect(marcText).toContain('We cannot email this client (no address, or no consent to email)');
+    // Two "done" and "snooze" links, one "send" (the client without consent has none); client order by value, then id.
+    expect(tokensOf(marcDigest, 'I introduced myself')).toHaveLength(2);
+    expect(tokensOf(marcDigest, 'Send the introduction for me')).toHaveLength(1);
 
-    // A rerun of the week: the same baseline, the digest already sent.
-    const rerun = await sendAdvisorDigests({ at: Date.now(), runDate: '2026-11-23', runId: 'w48-rerun', config, clients: aws.clients });
-    expect(rerun.handovers).toBe(1);
-    expect(rerun.totals).toMatchObject({ sent: 0, 'already-sent': 1 });
-    expect(await emailsTo(aws, 'fang@handover.example.com')).toHaveLength(1);
+    // The first hour: nobody answered yet, every introduction waits.
+    const tasks = tableNames(config).advisorTasks;
+    const hour1 = await runCampaignHour(aws, config, WEEK_48 + HOUR, 'intro-1');
+    expect(hour1.introductions).toMatchObject({ waiting: 3, sent: 0 });
+
+    // 王芳 asks us to send hers; Marc met the client without consent in store.
+    const context = linkContext(config, WEEK_48 + 2 * HOUR);
+    const [sendZh] = tokensOf(fangDigest, '请代我发送自我介绍');
+    expect((await handleTaskLink(context, post(sendZh ?? ''))).statusCode).toBe(200);
+    const marcDone = tokensOf(marcDigest, 'I introduced myself');
+    const nomailKey = { customerId: 'ho-nomail', occasionKey: introductionKey({ to: 'A03' }, week.week) };
+    const nomailDone = marcDone.find((token) => Buffer.from(token.split('.')[0] ?? '', 'base64url').toString().includes('ho-nomail'));
+    expect((await handleTaskLink(context, post(nomailDone ?? ''))).statusCode).toBe(200);
+
+    const hour2 = await runCampaignHour(aws, config, WEEK_48 + 3 * HOUR, 'intro-2');
+    expect(hour2.introductions).toMatchObject({ sent: 1, waiting: 1 });
+    const [zh] = await emailsTo(aws, 'ho-zh@example.com');
+    expect(decoded(zh?.from ?? '')).toBe('王芳 via Clientele Demo Brand <hello@maison.example.com>');
+    expect(zh?.replyTo).toEqual(['fang@handover.example.com']);
+    expect(zh?.subject).toBe('琳，您在Clientele Demo Brand的新专属顾问');
+    expect(zh?.body.text).toContain('此致\n王芳\nClientele Demo Brand专属顾问');
+
+    // Three days after the digest, Marc has not answered for the other client: it goes in his name.
+    const late = await runCampaignHour(aws, config, WEEK_48 + 3 * DAY, 'intro-3');
+    expect(late.introductions).toMatchObject({ sent: 1, waiting: 0 });
+    const [en] = await emailsTo(aws, 'ho-en@example.com');
+    expect(en?.from).toBe('Marc Dubois via Clientele Demo Brand <hello@maison.example.com>');
+    expect(en?.replyTo).toEqual(['marc@handover.example.com']);
+    expect(en?.subject).toBe('Client ho-en, your new advisor at Clientele Demo Brand');
+    expect(en?.body.text).toContain('I am Marc Dubois, and from now on I will be your personal advisor at Clientele Demo Brand.');
+    expect(en?.body.text).toContain('Warm regards,\nMarc Dubois\nSenior advisor, Rue Cambon\nClientele Demo Brand');
+    expect(await emailsTo(aws, 'ho-nomail@example.com')).toEqual([]);
+
+    // Reruns: the same hour sends nothing more; the week's digests give no second introduction.
+    const again = await runCampaignHour(aws, config, WEEK_48 + 3 * DAY, 'intro-3b');
+    expect(again.introductions?.sent).toBe(0);
+    const rerun = await digestsOfWeek('2026-11-23', 'w48-rerun', WEEK_48 + 3 * DAY);
+    expect(rerun.handovers).toBe(3);
+    expect(rerun.totals).toMatchObject({ sent: 0, 'already-sent': 2, introductionTasks: 0 });
+    for (const address of ['ho-zh@example.com', 'ho-en@example.com', 'fang@handover.example.com', 'marc@handover.example.com']) expect(await emailsTo(aws, address)).toHaveLength(1);
+
+    // Every outcome on the tasks, and the emails in the ledger.
+    const history = async (customerId: string, to: string) =>
+      (await getTask(aws.clients.documents, tasks, { customerId, occasionKey: introductionKey({ to }, week.week) }))?.history.map((e) => [e.event, e.because]);
+    expect(await history('ho-zh', 'A02')).toEqual([['created', undefined], ['send', undefined], ['emailed', 'advisor-asked']]);
+    expect(await history('ho-en', 'A03')).toEqual([['created', undefined], ['emailed', 'no-answer']]);
+    expect((await getTask(aws.clients.documents, tasks, nomailKey))?.status).toBe('done');
+    const ledger = await getLedgerEntry(aws.clients.documents, tableNames(config).sendLedger, { customerId: 'ho-en', occasionKey: introductionKey({ to: 'A03' }, week.week) });
+    expect(ledger).toMatchObject({ status: 'sent', campaignId: 'advisor-introduction' });
   });
 });

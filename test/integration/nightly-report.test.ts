@@ -74,6 +74,8 @@ describe('nightly report on the embedded AWS', () => {
       'rejects',
       'trend',
       'campaigns',
+      // The generated export carries an advisors roster: the advisors' follow-through.
+      'advisors',
     ]);
     expect(html).toContain(`Since the previous night (${PREVIOUS})`);
     expect(html).toContain('Trend of the last 2 runs');

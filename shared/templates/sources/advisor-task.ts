@@ -53,8 +53,8 @@ const COPY: Record<TemplateLocale, TaskCopy> = {
 };
 
 const c = EMAIL_COLORS;
-// 48px tall tap targets, full width: one per line on a phone.
-const button = (url: string, label: string, primary: boolean) =>
+/** A one-click link as a button: 48px tall, full width, one per line on a phone (the digest's introductions use it too). */
+export const taskButton = (url: string, label: string, primary: boolean) =>
   `<a href="{{ ${url} }}" style="display:block;margin:0 0 12px 0;padding:14px 16px;border-radius:4px;text-align:center;font-size:16px;line-height:20px;text-decoration:none;${primary ? `background-color:${c.ink};color:#ffffff;` : `border:1px solid ${c.ink};color:${c.ink};`}">${label}</a>`;
 
 function html(locale: TemplateLocale, copy: TaskCopy): string {
@@ -65,9 +65,9 @@ function html(locale: TemplateLocale, copy: TaskCopy): string {
 <tr><td style="padding:12px 16px;background-color:${c.highlight};font-size:14px;color:${c.muted};">${copy.noteLabel}: <strong style="color:${c.ink};">{{ noteSubject }}</strong></td></tr>
 <tr><td style="padding:12px 16px;font-size:15px;line-height:1.6;color:${c.body};">{% for line in noteLines %}{% if line == '' %}<br>{% else %}{{ line }}<br>{% endif %}{% endfor %}</td></tr>
 </table>
-${button('doneUrl', copy.done, true)}
-${button('snoozeUrl', copy.snooze, false)}
-${button('sendUrl', copy.send, false)}
+${taskButton('doneUrl', copy.done, true)}
+${taskButton('snoozeUrl', copy.snooze, false)}
+${taskButton('sendUrl', copy.send, false)}
 <p style="margin:16px 0 0 0;font-size:14px;color:${c.muted};">${copy.wait}</p>
 {% endblock %}`;
 }

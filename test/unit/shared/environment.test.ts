@@ -13,7 +13,7 @@ import {
 
 describe('function environments', () => {
   it('reads what the stack sets, with defaults for the Powertools variables', () => {
-    const env = parseFunctionEnvironment('nightly', { CLIENTELE_CONFIG: '{}', PATH: '/usr/bin' });
+    const env = parseFunctionEnvironment('ses-events', { CLIENTELE_CONFIG: '{}', PATH: '/usr/bin' });
     expect(env).toEqual({
       CLIENTELE_CONFIG: '{}',
       POWERTOOLS_SERVICE_NAME: 'clientele',

@@ -14,6 +14,7 @@ import { addDays, localDate, startOfLocalDay } from '#shared/time.ts';
 import { uploadExport } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { lambdaHarness } from '#test/support/lambda-handler.ts';
+import { fakeSecretsExtension } from '#test/support/secrets-extension.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { comparable, storedState } from '#test/support/nightly-comparison.ts';
 
@@ -31,6 +32,9 @@ const SHARDS = 3;
 const aws = sharedAws();
 const work = scratchDir('nightly-handler');
 const lambda = lambdaHarness();
+// The finish phase reads the unsubscribe key (it signs the introduction tasks' links in the advisors' digests).
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:unsubscribe-key';
+fakeSecretsExtension({ arn: SECRET_ARN, current: 'nightly-handler-secret-0123456789abcdef' });
 /** The handler's own configuration (CLIENTELE_CONFIG), and a single run's beside it. */
 let phased: Config;
 let single: Config;
@@ -41,7 +45,7 @@ beforeAll(async () => {
   single = await scenarioConfig(aws, 'single');
   await generateExport({ customers: CUSTOMERS, seed: 11, asOf: NIGHT, timeZone: phased.timeZone, orderParts: 2, malformedRows: 3 }, work);
   for (const config of [phased, single]) await uploadExport(aws, config, work, NIGHT);
-  ({ handler } = await lambda.load({ CLIENTELE_CONFIG: JSON.stringify(phased) }, () => import('#functions/nightly/handler.ts')));
+  ({ handler } = await lambda.load({ CLIENTELE_CONFIG: JSON.stringify(phased), UNSUBSCRIBE_SECRET_ARN: SECRET_ARN }, () => import('#functions/nightly/handler.ts')));
 }, 120_000);
 
 /** What Step Functions would carry between states: well under its 256 KB, whatever the base's size. */

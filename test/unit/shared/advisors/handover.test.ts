@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildAdvisorBook } from '#shared/advisors/book.ts';
-import { baselineFor, handoversBetween } from '#shared/advisors/handover.ts';
+import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, isIntroduction, unreachableBecause } from '#shared/advisors/handover.ts';
+import { answerTask, newTask } from '#shared/advisors/tasks.ts';
 import { parseConfig } from '#shared/config.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { renderAdvisorDigest } from '#shared/templates/advisor-digest.ts';
@@ -29,11 +30,56 @@ describe('handovers', () => {
       advisorId: 'A02', profiles: [profile], runDate, now: runClock(runDate, config.timeZone).now, config, catalog: new Map(), recentTierChanges: [],
       handovers: new Map([['c1', { from: 'A01', fromName: 'Sophie Martin', pastTasks }]]),
     });
-    expect(book.rows[0]?.reasons[0]).toEqual({ kind: 'handover', action: 'introduce-yourself', from: 'A01', fromName: 'Sophie Martin', pastTasks, birthday: '1980-03-14' });
+    expect(book.rows).toEqual([]);
+    expect(book.introductions[0]?.reasons[0]).toEqual({ kind: 'handover', action: 'introduce-yourself', from: 'A01', fromName: 'Sophie Martin', pastTasks, birthday: '1980-03-14' });
     expect(book.reasonCounts.handover).toBe(1);
     const en = await renderAdvisorDigest('en', { brandName: 'Maison', currency: 'USD', book, maxRows: 40, categoryNames: { skincare: { en: 'Skincare', 'zh-CN': '护肤' } } });
     expect(en.text).toContain('Handed over to you from Sophie Martin; birthday 14 March; with them: 3 tasks, 2 done in person, 1 note sent by email. Introduce yourself with a call or a personal note; they favour Skincare.');
     const zh = await renderAdvisorDigest('zh-CN', { brandName: 'Maison', currency: 'USD', book, maxRows: 40, categoryNames: { skincare: { en: 'Skincare', 'zh-CN': '护肤' } } });
     expect(zh.text).toContain('由Sophie Martin交接给您；生日 3月14日；此前共 3 项任务，亲自处理 2 项，邮件发送 1 封。请亲自致电或写信自我介绍；客户偏爱护肤。');
+  });
+});
+
+describe('introductions', () => {
+  it('tell the new advisor the client’s top categories, last purchases and latest tasks, newest first', () => {
+    const profile = clientProfile({
+      topCategory: 'skincare',
+      skus: {
+        A: { productName: 'Night Serum', category: 'skincare', lastPurchasedAt: '2026-11-01T02:00:00Z', quantity: 1, purchases: 3 },
+        B: { productName: 'Rouge 12', category: 'makeup', lastPurchasedAt: '2026-09-10T02:00:00Z', quantity: 1, purchases: 5 },
+        C: { category: 'fragrance', lastPurchasedAt: '2026-10-01T02:00:00Z', quantity: 1, purchases: 1 },
+        D: { productName: 'Old Cream', category: 'skincare', lastPurchasedAt: '2025-01-01T02:00:00Z', quantity: 1, purchases: 1 },
+      },
+    });
+    const old = newTask({ customerId: 'c1', occasionKey: 'winback#1', campaignId: 'winback', expiresAt: Date.parse('2026-07-01T00:00:00Z') }, 'A01', Date.parse('2026-06-01T00:00:00Z'));
+    const recent = newTask({ customerId: 'c1', occasionKey: 'winback#2', campaignId: 'winback', expiresAt: Date.parse('2026-11-01T00:00:00Z') }, 'A01', Date.parse('2026-10-01T00:00:00Z'));
+    expect(clientHistory(profile, [old, answerTask(recent, 'done', 1, Date.parse('2026-10-02T00:00:00Z')).task], 'Asia/Shanghai')).toEqual({
+      topCategories: ['skincare', 'makeup', 'fragrance'],
+      lastPurchases: [
+        { name: 'Night Serum', date: '2026-11-01' },
+        { name: 'C', date: '2026-10-01' },
+        { name: 'Rouge 12', date: '2026-09-10' },
+      ],
+      pastTaskList: [
+        { campaignId: 'winback', date: '2026-10-01', outcome: 'done' },
+        { campaignId: 'winback', date: '2026-06-01', outcome: 'open' },
+      ],
+    });
+  });
+
+  it('are one per client per handover: the key holds the week and the new advisor', () => {
+    const handover = { customerId: 'c1', from: 'A01', to: 'A02' };
+    const task = introductionTask(handover, '2026-W48', 'VIC', Date.parse('2026-11-23T00:00:00Z'));
+    expect(task).toMatchObject({ customerId: 'c1', occasionKey: 'advisor-introduction#2026-W48#A02', campaignId: 'advisor-introduction', advisorId: 'A02', tier: 'VIC', status: 'open', version: 1 });
+    expect(introductionKey(handover, '2026-W48')).toBe(task.occasionKey);
+    expect(isIntroduction(task)).toBe(true);
+  });
+
+  it('go by email only to a client with an address, consent and no suppression', () => {
+    expect(unreachableBecause(undefined, false)).toBe('no-profile');
+    expect(unreachableBecause({ acceptsMarketing: true }, false)).toBe('no-address');
+    expect(unreachableBecause({ email: 'a@example.com' }, false)).toBe('no-consent');
+    expect(unreachableBecause({ email: 'a@example.com', acceptsMarketing: true }, true)).toBe('suppressed');
+    expect(unreachableBecause({ email: 'a@example.com', acceptsMarketing: true }, false)).toBeUndefined();
   });
 });

@@ -59,6 +59,7 @@ const book: AdvisorBook = {
   advisorId: 'A01',
   runDate: '2026-11-23',
   week: { from: '2026-11-24', to: '2026-11-30' },
+  introductions: [],
   clients: 12,
   withReasons: 5,
   rows: [lapsedVic, risingCore, atRiskChinese],

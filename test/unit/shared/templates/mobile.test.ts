@@ -94,6 +94,7 @@ describe('mobile-friendly advisor digest', () => {
       advisorId: 'A01',
       runDate: '2026-11-23',
       week: { from: '2026-11-24', to: '2026-11-30' },
+      introductions: [],
       clients: 1,
       withReasons: 1,
       rows: [

@@ -1,0 +1,132 @@
+import { INTRODUCTION_CAMPAIGN, INTRODUCTION_OPEN_DAYS, isIntroduction, unreachableBecause } from '#shared/advisors/handover.ts';
+import { isActiveAdvisor } from '#shared/advisors/roster.ts';
+import { taskVerdict, unsentTask, type AdvisorTask } from '#shared/advisors/tasks.ts';
+import type { Config } from '#shared/config.ts';
+import { claimEach, deliverClaimed } from '#shared/delivery/deliver.ts';
+import { clientEmail } from '#shared/delivery/ses-email.ts';
+import type { AdvisorRecord, ClientProfile } from '#shared/model.ts';
+import { getLedgerEntry } from '#shared/store/ledger-store.ts';
+import { getProfile } from '#shared/store/profile-store.ts';
+import { isSuppressed } from '#shared/store/suppression-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { replaceTask, tasksOfAdvisor } from '#shared/store/task-store.ts';
+import { renderIntroduction } from '#shared/templates/advisor-introduction.ts';
+import type { EmailContent } from '#shared/templates/render.ts';
+import { MS_PER_DAY } from '#shared/time.ts';
+import { recordTaskEmailed, type TaskGateRun } from './advisor-tasks.ts';
+import { noteEnvelope, unsubscribeLinkFor } from './compose.ts';
+
+/**
+ * The sender's half of a handover (shared/advisors/handover.ts): each hour, the open introduction
+ * tasks of the active advisors are settled by the task rule (tasks.ts taskVerdict): the
+ * introduction email goes out when the new advisor asked for it ("send the email for me") or did
+ * nothing within config.advisors.taskWaitDays of their digest (of the snooze's end); "done" sends
+ * nothing. It goes in the new advisor's name (From "Advisor via Brand <brand address>", Reply-To
+ * the advisor, signed by them), claimed in the send ledger under the task's key, so a rerun or a
+ * concurrent hour sends it once. A client who can no longer be emailed (no address, no consent,
+ * suppressed) gets nothing, and the task records why ('unsent'). A client handed over again in
+ * between (their advisor is no longer the task's) is left alone: the later handover has its own.
+ */
+
+export type IntroductionOutcome = 'sent' | 'waiting' | 'unsent' | 'reassigned' | 'already-sent' | 'failed' | 'deferred' | 'dry-run';
+
+export type IntroductionCounts = Record<IntroductionOutcome, number>;
+
+export function emptyIntroductionCounts(): IntroductionCounts {
+  return { sent: 0, waiting: 0, unsent: 0, reassigned: 0, 'already-sent': 0, failed: 0, deferred: 0, 'dry-run': 0 };
+}
+
+/** The introduction email in `advisor`'s name: content, From, Reply-To and the unsubscribe link. */
+export async function composeIntroduction(
+  profile: ClientProfile,
+  advisor: AdvisorRecord & { name: string },
+  config: Config,
+  secret: string,
+): Promise<EmailContent & { unsubscribeUrl: string; from: string; replyTo?: string }> {
+  const link = unsubscribeLinkFor(config, profile.customerId, secret);
+  const content = await renderIntroduction(profile, advisor, config.brandName, link);
+  return { ...content, unsubscribeUrl: link, ...noteEnvelope(config, advisor) };
+}
+
+/**
+ * The introduction tasks of the active advisors still open to the sender (created within
+ * INTRODUCTION_OPEN_DAYS). No upper bound on when they were given: a digest whose clock is ahead
+ * of this run's (the demo's wall-clock night before its simulated morning) gave tasks this run
+ * must still see; the task rule keeps them waiting until their own wait ends, unless the advisor asked.
+ */
+async function openIntroductions(run: TaskGateRun): Promise<{ task: AdvisorTask; advisor: AdvisorRecord & { name: string; email: string } }[]> {
+  const table = tableNames(run.config).advisorTasks;
+  const open: { task: AdvisorTask; advisor: AdvisorRecord & { name: string; email: string } }[] = [];
+  for (const advisor of run.advisors.values()) {
+    if (!isActiveAdvisor(advisor)) continue;
+    const tasks = await tasksOfAdvisor(run.clients.documents, table, advisor.advisorId, run.at - INTRODUCTION_OPEN_DAYS * MS_PER_DAY, Number.MAX_SAFE_INTEGER);
+    for (const task of tasks) if (isIntroduction(task) && run.at < task.expiresAt) open.push({ task, advisor });
+  }
+  return open;
+}
+
+/** Settles the open introductions at the run's clock; what became of each, counted. */
+export async function sendIntroductions(run: TaskGateRun, mayStart: () => boolean): Promise<IntroductionCounts> {
+  const counts = emptyIntroductionCounts();
+  const { config, at } = run;
+  const tables = tableNames(config);
+  for (const { task, advisor } of await openIntroductions(run)) {
+    const verdict = taskVerdict(task, at, config.advisors.taskWaitDays);
+    if (verdict.action === 'skip') continue;
+    if (verdict.action === 'wait') {
+      counts.waiting++;
+      continue;
+    }
+    const profile = await getProfile(run.clients.documents, tables.profiles, task.customerId);
+    if (profile !== undefined && profile.advisorId !== task.advisorId) {
+      counts.reassigned++;
+      continue;
+    }
+    const suppressed = profile?.email === undefined ? false : await isSuppressed(run.clients.documents, tables.suppression, profile.email);
+    const unreachable = unreachableBecause(profile, suppressed);
+    if (run.dryRun) {
+      counts['dry-run']++;
+      continue;
+    }
+    if (unreachable !== undefined || profile === undefined) {
+      await replaceTask(run.clients.documents, tables.advisorTasks, unsentTask(task, verdict.because, unreachable ?? 'no-profile', at), task.version, config.sender.ledgerRetentionDays);
+      run.log.info('advisor introduction not sent', { customerId: task.customerId, advisorId: task.advisorId, reason: unreachable });
+      counts.unsent++;
+      continue;
+    }
+    if (!mayStart()) break;
+    const key = { customerId: task.customerId, occasionKey: task.occasionKey };
+    const { claimed } = await claimEach(run.ledger, [
+      { ...key, campaignId: INTRODUCTION_CAMPAIGN, runId: run.runId, now: at, retentionDays: config.sender.ledgerRetentionDays, tier: profile.tier, triggerAt: task.createdAt },
+    ]);
+    if (claimed.length === 0) {
+      // Another run holds the claim: settle the task only once the email surely or maybe went (never resent).
+      const entry = await getLedgerEntry(run.ledger.documents, run.ledger.table, key);
+      if (entry?.status === 'sent' || entry?.status === 'maybe-sent') await recordTaskEmailed(run, key, verdict.because);
+      counts['already-sent']++;
+      continue;
+    }
+    const { outcome } = await deliverClaimed({
+      ledger: run.ledger,
+      runId: run.runId,
+      at,
+      claimed,
+      mailer: run.mailer,
+      retryAt: at + 3_600_000,
+      log: run.log,
+      email: async () =>
+        clientEmail(config.sender, profile.email ?? '', await composeIntroduction(profile, advisor, config, run.unsubscribeSecret), {
+          campaign: INTRODUCTION_CAMPAIGN,
+          tier: profile.tier,
+          customerId: profile.customerId,
+        }),
+    });
+    if (outcome.status === 'sent' || outcome.status === 'maybe-sent') {
+      // Maybe-sent is never resent: the task is settled as emailed either way.
+      await recordTaskEmailed(run, key, verdict.because);
+      counts[outcome.status === 'sent' ? 'sent' : 'failed']++;
+    } else counts[outcome.retry === 'later' ? 'deferred' : 'failed']++;
+    run.log.info('advisor introduction', { customerId: task.customerId, advisorId: task.advisorId, outcome: outcome.status, because: verdict.because });
+  }
+  return counts;
+}
