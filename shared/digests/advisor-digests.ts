@@ -205,7 +205,7 @@ async function handoverHistories(
       const link = taskLinks(config, key, stored?.version ?? 1, at, secret);
       const suppressed = profile.email === undefined ? false : await isSuppressed(clients.documents, tables.suppression, profile.email);
       const emailable = unreachableBecause(profile, suppressed) === undefined;
-      const draft = emailable ? await renderIntroduction(profile, advisor, config.brandName, unsubscribeUrl(config.sender.unsubscribeBaseUrl, profile.customerId, secret)) : undefined;
+      const draft = emailable ? await renderIntroduction(profile, advisor, config, unsubscribeUrl(config.sender.unsubscribeBaseUrl, profile.customerId, secret)) : undefined;
       history.introduction = {
         ...(draft === undefined ? {} : { email: { subject: draft.subject, text: draft.text } }),
         ...(draft === undefined

@@ -44,7 +44,7 @@ export async function composeIntroduction(
   secret: string,
 ): Promise<EmailContent & { unsubscribeUrl: string; from: string; replyTo?: string }> {
   const link = unsubscribeLinkFor(config, profile.customerId, secret);
-  const content = await renderIntroduction(profile, advisor, config.brandName, link);
+  const content = await renderIntroduction(profile, advisor, config, link);
   return { ...content, unsubscribeUrl: link, ...noteEnvelope(config, advisor) };
 }
 

@@ -1,21 +1,28 @@
 import { INTRODUCTION_CAMPAIGN } from '#shared/advisors/tasks.ts';
 import type { AdvisorRecord, ClientProfile } from '#shared/model.ts';
+import type { Config } from '#shared/config.ts';
+import { categoryDisplayName } from './category-names.ts';
 import { templateLocale } from './locale.ts';
 import { renderEmail, type EmailContent } from './render.ts';
 
 /**
  * The introduction email after a handover (sources/advisor-introduction.ts), in the client's
  * language and the new advisor's name: a personal note (no offer), signed by the advisor, naming
- * the client's top category. The digest shows it as a draft; the sender sends it.
+ * the client's top category by its name (never a raw key). It goes to a client like any brand
+ * email: the footer carries the brand's postal address. The digest shows it as a draft; the
+ * sender sends it.
  */
 export function renderIntroduction(
   profile: Pick<ClientProfile, 'locale' | 'firstName' | 'lastName' | 'tier' | 'topCategory'>,
   advisor: Pick<AdvisorRecord, 'advisorId' | 'signature'> & { name: string },
-  brandName: string,
+  config: Pick<Config, 'brandName' | 'categoryNames'> & { sender: Pick<Config['sender'], 'postalAddress'> },
   unsubscribeUrl: string,
 ): Promise<EmailContent> {
-  return renderEmail(INTRODUCTION_CAMPAIGN, templateLocale(profile.locale), {
-    brandName,
+  const locale = templateLocale(profile.locale);
+  const category = profile.topCategory === undefined ? undefined : categoryDisplayName(profile.topCategory, locale, config.categoryNames);
+  return renderEmail(INTRODUCTION_CAMPAIGN, locale, {
+    brandName: config.brandName,
+    ...(config.sender.postalAddress ? { postalAddress: config.sender.postalAddress } : {}),
     ...(profile.firstName ? { firstName: profile.firstName } : {}),
     ...(profile.lastName ? { lastName: profile.lastName } : {}),
     tier: profile.tier,
@@ -24,6 +31,6 @@ export function renderIntroduction(
     // A note, never a promotion.
     offer: { kind: 'personal-note' },
     unsubscribeUrl,
-    ...(profile.topCategory === undefined ? {} : { recommendedCategory: profile.topCategory }),
+    ...(category === undefined ? {} : { recommendedCategory: category }),
   });
 }
