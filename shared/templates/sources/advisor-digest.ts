@@ -62,7 +62,7 @@ const COPY: Record<TemplateLocale, DigestCopy> = {
     subject: `Your client book for {{ weekLabel }}: {{ contactCount }} client{% if contactCount != 1 %}s{% endif %} to contact`,
     preheader: `{% for s in summary %}{% include 'digest/label/en', kind: s.kind %} {{ s.count }}{% unless forloop.last %} · {% endunless %}{% endfor %}`,
     greeting: `{% if advisorName %}Dear {{ advisorName }},{% else %}Hello,{% endif %}`,
-    intro: `{% if rowCount == 1 %}This client of your book needs{% else %}These {{ rowCount }} clients of your book need{% endif %} a personal touch this week ({{ weekLabel }}), highest predicted value first.{% if omitted > 0 %} {{ omitted }} more also have a reason this week; the list stops at {{ maxRows }}.{% endif %}`,
+    intro: `{% if rowCount == 1 %}This client of your book needs{% else %}These {{ rowCount }} clients of your book need{% endif %} a personal touch this week ({{ weekLabel }}), highest predicted value first.{% if omitted > 0 %} {{ omitted }} more {% if omitted == 1 %}client also has{% else %}clients also have{% endif %} a reason this week; the list stops at {{ maxRows }}.{% endif %}`,
     footer: `Confidential: your clients' details, for your own use. Please do not forward this email.`,
     label: `{% case kind %}{% when 'handover' %}Handed over to you{% when 'lapsed-vic' %}Lapsed VICs{% when 'tier-at-risk' %}Tier at risk{% when 'birthday' %}Birthdays{% when 'replenishment-due' %}Replenishment due{% when 'newly-rising' %}Newly rising{% endcase %}`,
     stage: `{% case stage %}{% when 'at-risk' %}at risk{% else %}{{ stage }}{% endcase %}`,

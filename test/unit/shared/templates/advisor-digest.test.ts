@@ -78,7 +78,7 @@ describe('the advisor digest email', () => {
     expect(email.subject).toBe('Your client book for 24–30 November: 3 clients to contact');
     const text = email.text;
     expect(text).toContain('Dear Sophie Martin,');
-    expect(text).toContain('These 3 clients of your book need a personal touch this week (24–30 November), highest predicted value first. 2 more also have a reason this week; the list stops at 3.');
+    expect(text).toContain('These 3 clients of your book need a personal touch this week (24–30 November), highest predicted value first. 2 more clients also have a reason this week; the list stops at 3.');
     expect(text).toContain('Lapsed VICs 1 · Tier at risk 1 · Birthdays 1 · Replenishment due 1 · Newly rising 1');
     expect(text).toContain('1. Lin Wang\n   VIC · sleeping · lin.wang@example.com · C-001\n');
     expect(text).toContain('- Lapsed VIC: no order for 83 days. Call personally, without a discount; share what is new in Skincare.');
@@ -137,7 +137,7 @@ describe('the advisor digest email', () => {
     expect(email.subject).toBe('Your client book for 24–30 November: 1 client to contact');
     expect(email.text).toContain('Hello,');
     expect(email.text).toContain('This client of your book needs a personal touch this week (24–30 November), highest predicted value first.');
-    expect(email.text).not.toContain('more also have a reason');
+    expect(email.text).not.toMatch(/also ha(s|ve) a reason/);
   });
 
 });
