@@ -1,3 +1,5 @@
+import { clientTimeZone } from '#shared/campaigns/due.ts';
+import { isQuietTime } from '#shared/campaigns/policy.ts';
 import { INTRODUCTION_CAMPAIGN, INTRODUCTION_OPEN_DAYS, isIntroduction, unreachableBecause } from '#shared/advisors/handover.ts';
 import { isActiveAdvisor } from '#shared/advisors/roster.ts';
 import { taskVerdict, unsentTask, type AdvisorTask } from '#shared/advisors/tasks.ts';
@@ -26,14 +28,18 @@ import { noteEnvelope, unsubscribeLinkFor } from './compose.ts';
  * concurrent hour sends it once. A client who can no longer be emailed (no address, no consent,
  * suppressed) gets nothing, and the task records why ('unsent'). A client handed over again in
  * between (their advisor is no longer the task's) is left alone: the later handover has its own.
+ * Like every email to a client it waits out the quiet hours of the client's time zone (an advisor's
+ * note at 3 a.m. is no personal touch); it is a personal note, not a promotion, so the frequency
+ * caps do not hold it back.
  */
 
-export type IntroductionOutcome = 'sent' | 'waiting' | 'unsent' | 'reassigned' | 'already-sent' | 'failed' | 'deferred' | 'dry-run';
+/** 'quiet-hours': due, but it is night where the client lives; a later hour sends it. */
+export type IntroductionOutcome = 'sent' | 'waiting' | 'quiet-hours' | 'unsent' | 'reassigned' | 'already-sent' | 'failed' | 'deferred' | 'dry-run';
 
 export type IntroductionCounts = Record<IntroductionOutcome, number>;
 
 export function emptyIntroductionCounts(): IntroductionCounts {
-  return { sent: 0, waiting: 0, unsent: 0, reassigned: 0, 'already-sent': 0, failed: 0, deferred: 0, 'dry-run': 0 };
+  return { sent: 0, waiting: 0, 'quiet-hours': 0, unsent: 0, reassigned: 0, 'already-sent': 0, failed: 0, deferred: 0, 'dry-run': 0 };
 }
 
 /** The introduction email in `advisor`'s name: content, From, Reply-To and the unsubscribe link. */
@@ -92,6 +98,10 @@ export async function sendIntroductions(run: TaskGateRun, mayStart: () => boolea
       await replaceTask(run.clients.documents, tables.advisorTasks, unsentTask(task, verdict.because, unreachable ?? 'no-profile', at), task.version, config.sender.ledgerRetentionDays);
       run.log.info('advisor introduction not sent', { customerId: task.customerId, advisorId: task.advisorId, reason: unreachable });
       counts.unsent++;
+      continue;
+    }
+    if (isQuietTime(at, clientTimeZone(profile, config.timeZone), config.campaigns.policy.quietHours)) {
+      counts['quiet-hours']++;
       continue;
     }
     if (!mayStart()) break;

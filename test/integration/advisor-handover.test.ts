@@ -129,8 +129,12 @@ describe('handover: the introduction task and email', () => {
     const nomailDone = marcDone.find((token) => Buffer.from(token.split('.')[0] ?? '', 'base64url').toString().includes('ho-nomail'));
     expect((await handleTaskLink(context, post(nomailDone ?? ''))).statusCode).toBe(200);
 
-    const hour2 = await runCampaignHour(aws, config, WEEK_48 + 3 * HOUR, 'intro-2');
-    expect(hour2.introductions).toMatchObject({ sent: 1, waiting: 1 });
+    // 05:30 in Shanghai: it is night where the client lives, the introduction waits for the morning.
+    const night = await runCampaignHour(aws, config, WEEK_48 + 3 * HOUR, 'intro-2-night');
+    expect(night.introductions).toMatchObject({ sent: 0, waiting: 1, 'quiet-hours': 1 });
+    expect(await emailsTo(aws, 'ho-zh@example.com')).toEqual([]);
+    const hour2 = await runCampaignHour(aws, config, WEEK_48 + 7 * HOUR, 'intro-2');
+    expect(hour2.introductions).toMatchObject({ sent: 1, waiting: 1, 'quiet-hours': 0 });
     const [zh] = await emailsTo(aws, 'ho-zh@example.com');
     expect(decoded(zh?.from ?? '')).toBe('王芳 via Clientele Demo Brand <hello@maison.example.com>');
     expect(zh?.replyTo).toEqual(['fang@handover.example.com']);
@@ -138,7 +142,7 @@ describe('handover: the introduction task and email', () => {
     expect(zh?.body.text).toContain('此致\n王芳\nClientele Demo Brand专属顾问');
 
     // Three days after the digest, Marc has not answered for the other client: it goes in his name.
-    const late = await runCampaignHour(aws, config, WEEK_48 + 3 * DAY, 'intro-3');
+    const late = await runCampaignHour(aws, config, WEEK_48 + 3 * DAY + 7 * HOUR, 'intro-3');
     expect(late.introductions).toMatchObject({ sent: 1, waiting: 0 });
     const [en] = await emailsTo(aws, 'ho-en@example.com');
     expect(en?.from).toBe('Marc Dubois via Clientele Demo Brand <hello@maison.example.com>');
@@ -149,7 +153,7 @@ describe('handover: the introduction task and email', () => {
     expect(await emailsTo(aws, 'ho-nomail@example.com')).toEqual([]);
 
     // Reruns: the same hour sends nothing more; the week's digests give no second introduction.
-    const again = await runCampaignHour(aws, config, WEEK_48 + 3 * DAY, 'intro-3b');
+    const again = await runCampaignHour(aws, config, WEEK_48 + 3 * DAY + 7 * HOUR, 'intro-3b');
     expect(again.introductions?.sent).toBe(0);
     const rerun = await digestsOfWeek('2026-11-23', 'w48-rerun', WEEK_48 + 3 * DAY);
     expect(rerun.handovers).toBe(3);
