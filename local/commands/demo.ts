@@ -421,8 +421,6 @@ export async function demoCommand(raw: unknown): Promise<void> {
     const until = options.until ? parseInstant(options.until) : from + 9 * HOUR_MS;
     if (until < from) throw new UsageError(`--until must be at or after ${brandTime(from, config.timeZone)} (the first hour after the nightly run)`);
     const morning = await runMorning(from, until);
-    const hours = morning.hours;
-    const occasions = morning;
 
     const everyTask = await allTasks(aws.clients.documents, tableName(aws.config, 'advisorTasks'));
     const tasks = tallyTasks(everyTask.filter((t) => !isIntroduction(t)));
@@ -450,10 +448,10 @@ export async function demoCommand(raw: unknown): Promise<void> {
         from: morning.from,
         until: morning.until,
         dryRun: options.dryRun,
-        hours,
+        hours: morning.hours,
         timeZone: config.timeZone,
-        counts: occasions.counts,
-        clients: occasions.clients,
+        counts: morning.counts,
+        clients: morning.clients,
         ...(aws.endpoints.ses ? { inbox: aws.endpoints.ses } : {}),
       },
       report: {
@@ -507,10 +505,10 @@ export async function demoCommand(raw: unknown): Promise<void> {
             ...(rerun.advisorDigests ? [`  ${advisorDigestTotalsLine(rerun.advisorDigests)}`] : []),
           ]),
       '',
-      `Campaign sender, hourly from ${brandTime(from, config.timeZone)} to ${brandTime(until, config.timeZone)} (${hours} runs${options.dryRun ? ', dry run' : ''}).`,
-      `${occasions.clients.due.toLocaleString('en-US')} clients had an occasion due; ${occasions.clients.sent.toLocaleString('en-US')} ${options.dryRun ? 'would be' : 'were'} mailed. ` +
+      `Campaign sender, hourly from ${brandTime(from, config.timeZone)} to ${brandTime(until, config.timeZone)} (${morning.hours} runs${options.dryRun ? ', dry run' : ''}).`,
+      `${morning.clients.due.toLocaleString('en-US')} clients had an occasion due; ${morning.clients.sent.toLocaleString('en-US')} ${options.dryRun ? 'would be' : 'were'} mailed. ` +
         `Each occasion counted once, in its state after the last hour${options.dryRun ? ' (sent: would send)' : ''}:`,
-      formatOccasionCounts(occasions.counts),
+      formatOccasionCounts(morning.counts),
       `Advisors' tasks (a VIC's note goes to their advisor first): ${tasks.given} given; ${tasks.done} done in person, ${tasks.asked} sent at the advisor's request, ` +
         `${tasks.snoozed} snoozed, ${tasks.left} sent after the wait, ${tasks.open} waiting for the advisor.`,
       ...(handover === undefined

@@ -1,7 +1,7 @@
 import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase } from '#shared/model.ts';
 import { templateLocale } from '#shared/locale.ts';
 import { addDays, isValidTimeZone, startOfLocalDay } from '#shared/time.ts';
-import { crossCategoryPick, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
+import { categoriesBought, crossCategoryPick, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { campaignRules, type CampaignRules } from './rules.ts';
 import type { CampaignDefinition, CampaignKind, CampaignsConfig, Offer, ReplenishmentCampaign, WelcomeCampaign } from './schema.ts';
 import {
@@ -85,16 +85,6 @@ export function templateFor(campaign: CampaignDefinition, profile: Pick<ClientPr
   return (templateLocale(profile.locale) === 'zh-CN' ? template['zh-CN'] : undefined) ?? template.en;
 }
 
-/** Every category the client bought (a SKU's own, else the catalogue's). */
-export function boughtCategories(profile: ClientProfile, catalog: ProductCatalog): Set<string> {
-  const categories = new Set<string>();
-  for (const [sku, purchase] of Object.entries(profile.skus)) {
-    const category = purchase.category ?? catalog.get(sku)?.category;
-    if (category !== undefined) categories.add(category);
-  }
-  return categories;
-}
-
 /** A category to suggest with a few of its products from the catalogue (by SKU, so the choice is stable). */
 function categorySuggestion(category: string | undefined, catalog: ProductCatalog): Pick<TriggerDetails, 'recommendedCategory' | 'products'> {
   if (category === undefined) return {};
@@ -126,7 +116,7 @@ function productDetails(rules: CampaignRules, moment: Moment, profile: ClientPro
       return { recommendedCategory: category, ...(products.length === 0 ? {} : { products }) };
     }
     case 'unbought-category': {
-      const bought = boughtCategories(profile, catalog);
+      const bought = categoriesBought(profile, catalog);
       return categorySuggestion(
         rules.products.categories.find((c) => !bought.has(c)),
         catalog,
@@ -134,7 +124,7 @@ function productDetails(rules: CampaignRules, moment: Moment, profile: ClientPro
     }
     case 'cross-category':
       if (context.categoryAffinity === undefined) return {};
-      return categorySuggestion(crossCategoryPick(profile.topCategory, boughtCategories(profile, catalog), context.categoryAffinity), catalog);
+      return categorySuggestion(crossCategoryPick(profile.topCategory, categoriesBought(profile, catalog), context.categoryAffinity), catalog);
   }
 }
 

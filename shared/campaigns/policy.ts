@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { ClientProfile } from '#shared/model.ts';
 import { MS_PER_DAY, addDays, daysBetweenDates, localDate, zoneOffsetMs, zonedWallTimeToInstant } from '#shared/time.ts';
-import { boughtCategories, clientTimeZone, compareOccasions, type CampaignContext, type DueOccasion, type ProductCatalog } from './due.ts';
+import { clientTimeZone, compareOccasions, type CampaignContext, type DueOccasion, type ProductCatalog } from './due.ts';
+import { categoriesBought } from '#shared/segments/category-affinity.ts';
 import type { CampaignDefinition, QuietHours } from './schema.ts';
 
 /**
@@ -168,7 +169,7 @@ export function inAudience(campaign: CampaignDefinition, profile: ClientProfile,
   if (audience.rising !== undefined && (profile.clv?.rising ?? false) !== audience.rising) return false;
   if (audience.churnRisk !== undefined && (profile.clv === undefined || !audience.churnRisk.includes(profile.clv.churnRisk))) return false;
   if (audience.boughtCategories !== undefined || audience.neverBoughtCategories !== undefined) {
-    const bought = boughtCategories(profile, catalog);
+    const bought = categoriesBought(profile, catalog);
     if (audience.boughtCategories !== undefined && !audience.boughtCategories.some((c) => bought.has(c))) return false;
     if (audience.neverBoughtCategories?.some((c) => bought.has(c))) return false;
   }

@@ -34,6 +34,11 @@ export interface ClaimResults {
 }
 
 /** Claims each key in order (step 1). */
+/** Whether SES took the email or may have (a ledger status or a delivery outcome): either way it is never sent again. */
+export function mayHaveGone(status: string | undefined): boolean {
+  return status === 'sent' || status === 'maybe-sent';
+}
+
 export async function claimEach(ledger: LedgerTable, requests: readonly ClaimRequest[]): Promise<ClaimResults> {
   const results: ClaimResults = { claimed: [], taken: [] };
   for (const request of requests) {

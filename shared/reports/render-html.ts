@@ -399,8 +399,8 @@ function conversionCell(w: WindowResult | undefined): string {
 }
 
 /** Every campaign in one table: what was due, what became of it, who converted within each window. */
-function campaignOverview(results: CampaignResults, segments: readonly CampaignSegmentResult[]): string {
-  const rows = segments
+function campaignOverview(results: CampaignResults): string {
+  const rows = results.segments
     .filter((segment) => segment.tier === 'all')
     .map((segment) => [
       e(segment.campaignId),
@@ -515,7 +515,7 @@ function campaignsSection(report: NightlyReport): string {
   const intro = `<p class="note">Occasions due from ${e(results.periodStart)} to ${e(results.runDate)}; a client converts by ordering within the window after the email (or after being held out). Only a control group that did not receive the email shows a campaign's effect; a window counts only the clients it has watched to its end.</p>`;
   if (byCampaign.size === 0) return section('campaigns', 'Campaign results', intro + empty('No campaign decision in the period.'));
   const blocks = [...byCampaign].map(([id, segments], i) => campaignBlock(results, id, segments, report.currency, i));
-  const overview = campaignOverview(results, results.segments);
+  const overview = campaignOverview(results);
   let decay = '';
   if (results.welcomeDecay.length > 0) {
     const shortest = Math.min(...results.windowsDays);

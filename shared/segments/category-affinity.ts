@@ -17,10 +17,16 @@ export interface CategoryAffinity {
 /** Below this many buyers of a top category, its own ranking is noise: the brand-wide one is used. */
 export const MIN_AFFINITY_BUYERS = 20;
 
-/** The categories a client has bought, from their profile's SKU purchases. */
-export function categoriesBought(profile: Pick<ClientProfile, 'skus'>): Set<string> {
+/**
+ * The categories a client has bought, from their profile's SKU purchases: each SKU's own
+ * category, else the catalogue's (the sender's), when one is given.
+ */
+export function categoriesBought(profile: Pick<ClientProfile, 'skus'>, catalog?: { get(sku: string): { category?: string } | undefined }): Set<string> {
   const categories = new Set<string>();
-  for (const purchase of Object.values(profile.skus)) if (purchase.category) categories.add(purchase.category);
+  for (const [sku, purchase] of Object.entries(profile.skus)) {
+    const category = purchase.category ?? catalog?.get(sku)?.category;
+    if (category !== undefined) categories.add(category);
+  }
   return categories;
 }
 

@@ -2,7 +2,7 @@ import type { AwsClients } from '#shared/aws/clients.ts';
 import type { DueOccasion } from '#shared/campaigns/due.ts';
 import type { Decision } from '#shared/campaigns/policy.ts';
 import type { Config } from '#shared/config.ts';
-import { claimEach, deliverClaimed, type LedgerTable } from '#shared/delivery/deliver.ts';
+import { claimEach, deliverClaimed, mayHaveGone, type LedgerTable } from '#shared/delivery/deliver.ts';
 import { internalEmail } from '#shared/delivery/ses-email.ts';
 import type { SesMailer } from '#shared/delivery/ses-mailer.ts';
 import type { Log } from '#shared/log.ts';
@@ -62,7 +62,7 @@ async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion:
   const { claimed } = await claimEach(run.ledger, [{ ...key, campaignId: ADVISOR_TASK_CAMPAIGN, runId: run.runId, now: at, retentionDays: config.sender.ledgerRetentionDays }]);
   if (claimed.length === 0) {
     const entry = await getLedgerEntry(run.ledger.documents, run.ledger.table, key);
-    return entry?.status === 'sent' || entry?.status === 'maybe-sent';
+    return mayHaveGone(entry?.status);
   }
   const locale = templateLocale(advisor.locale);
   const link = taskLinks(config, occasion, 1, at, run.unsubscribeSecret);
@@ -87,7 +87,7 @@ async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion:
       return internalEmail(config.sender, advisor.email, content, { campaign: ADVISOR_TASK_CAMPAIGN, advisor: advisor.advisorId });
     },
   });
-  return outcome.status === 'sent' || outcome.status === 'maybe-sent';
+  return mayHaveGone(outcome.status);
 }
 
 /**

@@ -4,7 +4,7 @@ import { INTRODUCTION_CAMPAIGN, INTRODUCTION_OPEN_DAYS, isIntroduction, unreacha
 import { isActiveAdvisor } from '#shared/advisors/roster.ts';
 import { taskVerdict, unsentTask, type AdvisorTask } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
-import { claimEach, deliverClaimed } from '#shared/delivery/deliver.ts';
+import { claimEach, deliverClaimed, mayHaveGone } from '#shared/delivery/deliver.ts';
 import { clientEmail } from '#shared/delivery/ses-email.ts';
 import type { AdvisorRecord, ClientProfile } from '#shared/model.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
@@ -112,7 +112,7 @@ export async function sendIntroductions(run: TaskGateRun, mayStart: () => boolea
     if (claimed.length === 0) {
       // Another run holds the claim: settle the task only once the email surely or maybe went (never resent).
       const entry = await getLedgerEntry(run.ledger.documents, run.ledger.table, key);
-      if (entry?.status === 'sent' || entry?.status === 'maybe-sent') await recordTaskEmailed(run, key, verdict.because);
+      if (mayHaveGone(entry?.status)) await recordTaskEmailed(run, key, verdict.because);
       counts['already-sent']++;
       continue;
     }
