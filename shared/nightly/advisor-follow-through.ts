@@ -14,7 +14,7 @@ import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { OrderFact } from '#shared/model.ts';
-import { occasionsClaimedBetween } from '#shared/store/ledger-store.ts';
+import type { ResultEntry } from '#shared/store/ledger-store.ts';
 import { queryAdvisorClientsFrom } from '#shared/store/profile-store.ts';
 import { readRoster } from '#shared/store/roster-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -41,15 +41,23 @@ export interface FollowShardOptions {
   log?: Log;
 }
 
-/** The shard's part of the comparison: its clients' tasks and control decisions, followed 30 days. */
-export async function followShardTasks(options: FollowShardOptions): Promise<TaskFollowUps> {
+/** Epoch ms: the start of the period whose tasks and control decisions the follow-through follows. */
+export function followUpPeriodStart(runDate: string, config: Pick<Config, 'timeZone'>): number {
+  return runClock(runDate, config.timeZone).now - FOLLOW_UP_PERIOD_DAYS * MS_PER_DAY;
+}
+
+/**
+ * The shard's part of the comparison: its clients' tasks and control decisions, followed 30 days.
+ * `ledger` is the shard's read of the send ledger (readNightLedger, from followUpPeriodStart or earlier).
+ */
+export async function followShardTasks(options: FollowShardOptions & { ledger: readonly ResultEntry[] }): Promise<TaskFollowUps> {
   const { config, clients, runDate } = options;
   const now = runClock(runDate, config.timeZone).now;
-  const from = now - FOLLOW_UP_PERIOD_DAYS * MS_PER_DAY;
+  const from = followUpPeriodStart(runDate, config);
   const tasks = (await allTasks(clients.documents, tableNames(config).advisorTasks)).filter((t) => t.createdAt >= from && t.createdAt < now);
-  // No task of a campaign in the period: nothing to compare, and no ledger scan for it.
+  // No task of a campaign in the period: nothing to compare.
   if (!tasks.some((t) => t.campaignId !== INTRODUCTION_CAMPAIGN)) return { byAdvisor: {}, control: { followed: 0, bought: 0, maturing: 0 } };
-  const heldOut = (await occasionsClaimedBetween(clients.documents, tableNames(config).sendLedger, from, now)).filter((entry) => entry.status === 'held-out');
+  const heldOut = options.ledger.filter((entry) => entry.status === 'held-out' && entry.claimedAt >= from && entry.claimedAt < now);
   const followUps = followUpTasks({
     tasks,
     controls: heldOut.map((entry) => ({ customerId: entry.customerId, campaignId: entry.campaignId, ...(entry.tier === undefined ? {} : { tier: entry.tier }), at: entry.claimedAt })),

@@ -71,12 +71,16 @@ export function decisionOfEntry(entry: ResultEntry): CampaignDecision {
   };
 }
 
-/** The period's occasions of the clients `orders` holds: the decisions followed over each window, the others counted. */
-export async function tallyShardCampaigns(options: CampaignTallyOptions): Promise<CampaignTallies> {
-  const { config, clients, runDate } = options;
+/**
+ * The period's occasions of the clients `orders` holds: the decisions followed over each window,
+ * the others counted. `ledger` is the shard's read of the send ledger (readNightLedger), which may
+ * reach further back than the period: only entries claimed within it count.
+ */
+export function tallyShardCampaigns(options: Omit<CampaignTallyOptions, 'clients'> & { ledger: readonly ResultEntry[] }): CampaignTallies {
+  const { config, runDate } = options;
   const started = performance.now();
   const period = campaignResultsPeriod(runDate, config);
-  const entries = await occasionsClaimedBetween(clients.documents, tableNames(config).sendLedger, period.from, period.to);
+  const entries = options.ledger.filter((entry) => entry.claimedAt >= period.from && entry.claimedAt < period.to);
   const ordersByClient = new Map<string, readonly OrderFact[]>();
   const decisions: CampaignDecision[] = [];
   const unsent: UnsentOccasion[] = [];
@@ -97,6 +101,16 @@ export async function tallyShardCampaigns(options: CampaignTallyOptions): Promis
     durationMs: Math.round(performance.now() - started),
   });
   return tallies;
+}
+
+/**
+ * The send ledger's occasions claimed from `from` to the night's clock, read once per shard for
+ * both the campaign results and the advisors' follow-through (each a Scan of the whole table).
+ */
+export async function readNightLedger(options: Pick<CampaignTallyOptions, 'config' | 'clients' | 'runDate'>, from: number): Promise<ResultEntry[]> {
+  const { config, clients, runDate } = options;
+  const start = Math.min(from, campaignResultsPeriod(runDate, config).from);
+  return occasionsClaimedBetween(clients.documents, tableNames(config).sendLedger, start, runClock(runDate, config.timeZone).now);
 }
 
 /** The results of every shard's tallies, written as campaign-results.json. */

@@ -31,8 +31,8 @@ import { SINGLE_SHARD, type ShardSpec } from './shards.ts';
 import { distributionCollector, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { categoryAffinityCollector, mergeCategoryAffinities, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import type { TaskFollowUps } from '#shared/advisors/follow-through.ts';
-import { followShardTasks, nightFollowThrough } from './advisor-follow-through.ts';
-import { tallyShardCampaigns, writeCampaignResults } from './campaign-results.ts';
+import { followShardTasks, followUpPeriodStart, nightFollowThrough } from './advisor-follow-through.ts';
+import { readNightLedger, tallyShardCampaigns, writeCampaignResults } from './campaign-results.ts';
 import type { CampaignHeadline, CampaignTallies } from '#shared/campaign-results/results.ts';
 import { publishNightlyReport } from './publish-report.ts';
 import { completedRunOf, nightFingerprint, recordRerun } from './repeat.ts';
@@ -372,8 +372,9 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   const computeStarted = performance.now();
 
   // Read before anything is written: a ledger that cannot be read fails the shard untouched.
-  const campaignTallies = await tallyShardCampaigns({ config, clients, runDate, orders: aggregator, log });
-  const taskFollowUps = await followShardTasks({ config, clients, runDate, orders: aggregator, log });
+  const ledger = await readNightLedger({ config, clients, runDate }, followUpPeriodStart(runDate, config));
+  const campaignTallies = tallyShardCampaigns({ config, runDate, orders: aggregator, log, ledger });
+  const taskFollowUps = await followShardTasks({ config, clients, runDate, orders: aggregator, log, ledger });
   onProgress({ step: 'compute', done: 0, total: aggregator.clientCount });
   if (!models.clv.report.fitted) log.warn('clv models not fitted, profiles keep no clv tonight', { reason: models.clv.report.skippedReason });
   else if (models.clv.report.warnings.length > 0 && shard.index === 0) log.warn('clv fit warnings', { warnings: models.clv.report.warnings });
