@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { readObjectText, uploadDirectory, writeObject } from '#shared/aws/s3-objects.ts';
 import type { CouponSource } from '#shared/campaigns/coupon-codes.ts';
-import type { CampaignDefinition } from '#shared/campaigns/schema.ts';
+import { offersOf, type CampaignDefinition } from '#shared/campaigns/schema.ts';
 import { loadConfig, parseConfig, type Config } from '#shared/config.ts';
 import { CATEGORY_NAMES, DEMO_SHOP_URL } from '#local/generate/catalogue.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
@@ -156,7 +156,7 @@ function withDemoShop(config: Config): Config {
 async function demoCouponPools(s3: S3Client, config: Config): Promise<string[]> {
   const uploaded: string[] = [];
   for (const campaign of config.campaigns.campaigns) {
-    if (!Object.values(campaign.offers).some((offer) => offer?.couponFrom?.from === 'pool')) continue;
+    if (!offersOf(campaign.offers).some((offer) => offer.couponFrom?.from === 'pool')) continue;
     const key = couponPoolKey(config, campaign.id);
     if ((await readObjectText(s3, config.storage.exportsBucket, key)) !== undefined) continue;
     const prefix = campaign.id.slice(0, 2).toUpperCase();

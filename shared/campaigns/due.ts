@@ -1,14 +1,16 @@
 import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase } from '#shared/model.ts';
 import { templateLocale } from '#shared/locale.ts';
-import { addDays, isValidTimeZone, startOfLocalDay } from '#shared/time.ts';
+import { addDays, daysBetweenDates, isValidTimeZone, localDate, startOfLocalDay } from '#shared/time.ts';
 import { categoriesBought, crossCategoryPick, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { campaignRules, type CampaignRules } from './rules.ts';
-import type { CampaignDefinition, CampaignKind, CampaignsConfig, Offer, ReplenishmentCampaign, WelcomeCampaign } from './schema.ts';
+import type { CampaignDefinition, CampaignKind, CampaignsConfig, GradedOffer, Offer, ReplenishmentCampaign, WelcomeCampaign } from './schema.ts';
+import { boughtInWindow, lastYearWindow } from './seasons.ts';
 import {
   instantOf,
   momentWindow,
   onceKey,
   predictedRunOutDay,
+  productRef,
   runOutDay,
   triggerMoments,
   type InstantRange,
@@ -74,8 +76,33 @@ export function clientTimeZone(profile: Pick<ClientProfile, 'timeZone'>, brandTi
   return zone !== undefined && zone !== '' && isValidTimeZone(zone) ? zone : brandTimeZone;
 }
 
-function offerFor(campaign: CampaignDefinition, profile: ClientProfile): Offer {
-  return { ...(campaign.offers[profile.tier] ?? campaign.offers.default) };
+const DAYS_PER_YEAR = 365;
+
+/** How often the client used to buy: orders per year over their buying life (first to last order, a year at least); undefined without orders. */
+export function ordersPerYear(profile: Pick<ClientProfile, 'orderCount' | 'firstOrderAt' | 'lastOrderAt'>): number | undefined {
+  const first = instantOf(profile.firstOrderAt);
+  const last = instantOf(profile.lastOrderAt);
+  if (first === undefined || last === undefined || profile.orderCount <= 0) return undefined;
+  const lifeDays = Math.max(DAYS_PER_YEAR, (last - first) / (24 * MS_PER_HOUR));
+  return (profile.orderCount * DAYS_PER_YEAR) / lifeDays;
+}
+
+/** Whether the client meets every condition of a graded step at `now` (a condition the profile has no data for is not met). */
+function meetsGrade(grade: GradedOffer, profile: ClientProfile, now: number, timeZone: string): boolean {
+  if (grade.minOrders !== undefined && profile.orderCount < grade.minOrders) return false;
+  if (grade.minOrdersPerYear !== undefined && (ordersPerYear(profile) ?? 0) < grade.minOrdersPerYear) return false;
+  if (grade.minDaysSinceLastOrder !== undefined) {
+    const last = instantOf(profile.lastOrderAt);
+    if (last === undefined || daysBetweenDates(localDate(last, timeZone), localDate(now, timeZone)) < grade.minDaysSinceLastOrder) return false;
+  }
+  return true;
+}
+
+/** The offer for the client at `now`: their tier's when the campaign names it, else the first graded step they meet, else the default. */
+export function offerFor(campaign: Pick<CampaignDefinition, 'offers'>, profile: ClientProfile, now: number, timeZone: string): Offer {
+  const { offers } = campaign;
+  const graded = offers.graded?.find((grade) => meetsGrade(grade, profile, now, timeZone))?.offer;
+  return { ...(offers[profile.tier] ?? graded ?? offers.default) };
 }
 
 /** The campaign's template for the client: one for all, or the one of their template locale (English for the others). */
@@ -97,7 +124,7 @@ function categorySuggestion(category: string | undefined, catalog: ProductCatalo
 }
 
 /** What the email shows, per the campaign's products source. */
-function productDetails(rules: CampaignRules, moment: Moment, profile: ClientProfile, context: TriggerContext & Pick<CampaignContext, 'categoryAffinity'>): Pick<TriggerDetails, 'recommendedCategory' | 'products'> {
+function productDetails(rules: CampaignRules, moment: Moment, profile: ClientProfile, context: TriggerContext & Pick<CampaignContext, 'categoryAffinity'>): Pick<TriggerDetails, 'recommendedCategory' | 'products' | 'lastSeason'> {
   const { catalog } = context;
   switch (rules.products.from) {
     case 'none':
@@ -125,6 +152,14 @@ function productDetails(rules: CampaignRules, moment: Moment, profile: ClientPro
     case 'cross-category':
       if (context.categoryAffinity === undefined) return {};
       return categorySuggestion(crossCategoryPick(profile.topCategory, categoriesBought(profile, catalog), context.categoryAffinity), catalog);
+    case 'last-season': {
+      const window = lastYearWindow(context.seasons, moment.occasionDay);
+      if (window === undefined) return {};
+      const products = boughtInWindow(profile, window, context.timeZone)
+        .slice(0, CATEGORY_PRODUCTS)
+        .map(({ sku, productName }) => productRef(sku, productName ?? catalog.get(sku)?.name));
+      return { lastSeason: window.season, ...(products.length === 0 ? {} : { products }) };
+    }
   }
 }
 
@@ -184,6 +219,9 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
       occasionKey,
       at: (now) => {
         if (now < dueAt || now >= expiresAt) return undefined;
+        const shown = productDetails(rules, moment, profile, triggerContext);
+        // Nothing to show where the campaign needs it (no category to suggest, nothing bought last season): no email.
+        if (rules.products.from !== 'none' && rules.products.required && (shown.products ?? []).length === 0) return undefined;
         const hoursSinceTrigger = (now - triggerAt) / MS_PER_HOUR;
         const late = timing.lateAfterHours === undefined ? {} : { hoursSinceTrigger, late: hoursSinceTrigger > timing.lateAfterHours };
         return {
@@ -196,7 +234,7 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
           expiresAt,
           priority: campaign.priority,
           template: templateFor(campaign, profile),
-          details: { offer: offerFor(campaign, profile), ...late, ...moment.details, ...moment.detailsAt?.(now), ...productDetails(rules, moment, profile, triggerContext) },
+          details: { offer: offerFor(campaign, profile, now, timeZone), ...late, ...moment.details, ...moment.detailsAt?.(now), ...shown },
         };
       },
     });

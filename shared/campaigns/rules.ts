@@ -48,7 +48,7 @@ function rulesFor(campaign: CampaignDefinition): CampaignRules {
       return {
         trigger: { on: 'no-order-for', days: [campaign.timing.afterDays] },
         timing: { delayHours: 0, cutoffDays: campaign.timing.windowDays, oncePer: 'occasion' },
-        products: { from: 'top-category' },
+        products: { from: 'top-category', required: false },
       };
     case 'custom':
       return { trigger: campaign.trigger, timing: campaign.timing, products: campaign.products ?? defaultProducts(campaign.trigger) };
@@ -61,9 +61,9 @@ function defaultProducts(trigger: Trigger): ProductsSource {
     case 'first-order':
     case 'any-order':
     case 'product-runs-out':
-      return { from: 'trigger' };
+      return { from: 'trigger', required: false };
     case 'no-order-for':
-      return { from: 'top-category' };
+      return { from: 'top-category', required: false };
     default:
       return { from: 'none' };
   }

@@ -59,7 +59,30 @@ export const offerSchema = z
   });
 export type Offer = z.infer<typeof offerSchema>;
 
-/** One offer per tier, `default` for the tiers not named. */
+/**
+ * One step of a graded offer: the offer for a client who meets every condition it sets, read on
+ * the profile at the decision. `minOrders`: orders counted on the profile; `minOrdersPerYear`:
+ * how often the client used to buy, their orders over their buying life (first to last order,
+ * one year at least, so a burst of orders in a month is not "30 a year"); `minDaysSinceLastOrder`:
+ * local days since the last order (a later recall step).
+ */
+export const gradedOfferSchema = z
+  .strictObject({
+    minOrders: z.number().int().min(1).optional(),
+    minOrdersPerYear: z.number().positive().max(365).optional(),
+    minDaysSinceLastOrder: z.number().int().min(0).max(3650).optional(),
+    offer: offerSchema,
+  })
+  .refine((g) => g.minOrders !== undefined || g.minOrdersPerYear !== undefined || g.minDaysSinceLastOrder !== undefined, {
+    message: 'a graded offer needs a condition: minOrders, minOrdersPerYear or minDaysSinceLastOrder',
+  });
+export type GradedOffer = z.infer<typeof gradedOfferSchema>;
+
+/**
+ * One offer per tier, `default` for the tiers not named. `graded`: offers by how the client used
+ * to buy, for the tiers not named: the first step whose conditions the client meets, else the
+ * default (due.ts offerFor). A tier named keeps its own offer (a VIC's note is never graded into a discount).
+ */
 export const offersSchema = z.strictObject({
   default: offerSchema,
   VIC: offerSchema.optional(),
@@ -67,8 +90,14 @@ export const offersSchema = z.strictObject({
   Potential: offerSchema.optional(),
   Entry: offerSchema.optional(),
   Prospect: offerSchema.optional(),
+  graded: z.array(gradedOfferSchema).min(1, 'leave "graded" out for one offer').max(10).optional(),
 });
 export type Offers = z.infer<typeof offersSchema>;
+/** Every offer a campaign may make (the tiers', the default, the graded steps'). */
+export function offersOf(offers: Offers): Offer[] {
+  const { graded, ...byTier } = offers;
+  return [...Object.values(byTier).filter((o): o is Offer => o !== undefined), ...(graded ?? []).map((g) => g.offer)];
+}
 
 export const audienceSchema = z.strictObject({
   tiers: z
@@ -264,6 +293,10 @@ export const campaignsConfigSchema = z.strictObject({
     // A season-starts trigger naming a season the calendar lacks would quietly never fire.
     const seasons = new Set(config.seasons.map((season) => season.name));
     config.campaigns.forEach((campaign, index) => {
+      // Last season's products need a calendar to find last season in.
+      if (campaign.kind === 'custom' && campaign.products?.from === 'last-season' && seasons.size === 0) {
+        ctx.addIssue({ code: 'custom', path: ['campaigns', index, 'products', 'from'], message: `campaign "${campaign.id}": products from last season need campaigns.seasons` });
+      }
       if (campaign.kind !== 'custom' || campaign.trigger.on !== 'season-starts') return;
       if (seasons.size === 0) {
         ctx.addIssue({ code: 'custom', path: ['campaigns', index, 'trigger'], message: `campaign "${campaign.id}": campaigns.seasons defines no season` });

@@ -1,6 +1,7 @@
 import { birthdayOccasionIn } from '#shared/time.ts';
 import { tierRank, type ClientProfile, type ProductRecord, type SkuPurchase } from '#shared/model.ts';
 import { addDays, daysBetweenDates, isIsoDate, localDate, startOfLocalDay } from '#shared/time.ts';
+import { boughtInWindow, lastYearWindow } from './seasons.ts';
 import type { Season, Timing, Trigger } from './vocabulary.ts';
 
 /**
@@ -60,6 +61,8 @@ export interface TriggerDetails {
   /** Season starts: which, and its local start day. */
   season?: string;
   seasonStartDate?: string;
+  /** Products from last season: the season whose run last year they were bought in. */
+  lastSeason?: string;
   /** Predicted next order: the local day. */
   predictedOrderDate?: string;
   /** Products to show: the client's top category or a category they have not bought, and products. */
@@ -143,7 +146,7 @@ function byRecency<T extends { lastPurchasedAt: string }>(entries: [string, T][]
   return entries.sort(([skuA, a], [skuB, b]) => (instantOf(b.lastPurchasedAt) ?? 0) - (instantOf(a.lastPurchasedAt) ?? 0) || (skuA < skuB ? -1 : skuA > skuB ? 1 : 0));
 }
 
-function productRef(sku: string, name: string | undefined): { sku: string; productName?: string } {
+export function productRef(sku: string, name: string | undefined): { sku: string; productName?: string } {
   return name === undefined ? { sku } : { sku, productName: name };
 }
 
@@ -256,9 +259,12 @@ export function triggerMoments(trigger: Trigger, profile: ClientProfile, context
       return yearsOf(context.range, timeZone).flatMap((year) =>
         seasons.flatMap((season) => {
           const start = birthdayOccasionIn(season.starts, year);
-          return start === undefined
-            ? []
-            : [{ day: addDays(start, -trigger.daysBefore), occasionDay: start, naturalKey: `${season.name}#${year}`, details: { season: season.name, seasonStartDate: start } }];
+          if (start === undefined) return [];
+          if (trigger.boughtLastYear) {
+            const lastYear = lastYearWindow(context.seasons, start);
+            if (lastYear === undefined || boughtInWindow(profile, lastYear, timeZone).length === 0) return [];
+          }
+          return [{ day: addDays(start, -trigger.daysBefore), occasionDay: start, naturalKey: `${season.name}#${year}`, details: { season: season.name, seasonStartDate: start } }];
         }),
       );
     }

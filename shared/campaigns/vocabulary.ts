@@ -22,8 +22,11 @@ const monthDay = z
   // 2000 is a leap year: every real day of the year, Feb 29 included, is a date in it.
   .refine((value) => isIsoDate(`2000-${value}`), { message: 'must be a real day of the year' });
 
-/** A season of the brand's calendar: the season-starts trigger counts from its start day, every year. */
-export const seasonSchema = z.strictObject({ name: keyName, starts: monthDay });
+/** A season's name in an email, per template locale (as categoryNames): without one, English writes the name in words and Chinese leaves it out. */
+const seasonNames = z.strictObject({ en: z.string().trim().min(1).max(60).optional(), 'zh-CN': z.string().trim().min(1).max(60).optional() });
+
+/** A season of the brand's calendar: the season-starts trigger counts from its start day, every year; it runs until the next season starts. */
+export const seasonSchema = z.strictObject({ name: keyName, starts: monthDay, names: seasonNames.optional() });
 export type Season = z.infer<typeof seasonSchema>;
 
 /** Triggers that start from an instant: without `daysAfter` the window opens at the instant itself. */
@@ -72,8 +75,14 @@ export const triggerSchema = z.discriminatedUnion('on', [
   z.strictObject({ on: z.literal('stage-entered'), stages: z.array(z.enum(STAGES)).min(1), daysAfter: days.default(0) }),
   /** The nightly run saw the client move into one of these RFM segments (profile.rfmSegmentEnteredOn). */
   z.strictObject({ on: z.literal('rfm-segment-entered'), segments: z.array(keyName).min(1), daysAfter: days.default(0) }),
-  /** A season of `campaigns.seasons` starts, N local days before; every season when none is named. */
-  z.strictObject({ on: z.literal('season-starts'), seasons: z.array(keyName).min(1).optional(), daysBefore: days.default(7) }),
+  /**
+   * A season of `campaigns.seasons` starts, N local days before; every season when none is named.
+   * `boughtLastYear`: only for clients who bought in that season last year (a SKU last bought
+   * between last year's start of it and last year's start of the next season, seasons.ts): the
+   * other clients have no occasion at all, so the due index does not read the whole base the week
+   * before each season.
+   */
+  z.strictObject({ on: z.literal('season-starts'), seasons: z.array(keyName).min(1).optional(), daysBefore: days.default(7), boughtLastYear: z.boolean().default(false) }),
   /** The CLV model's predicted next order (profile.clv.predictedNextOrderAt), N local days before. */
   z.strictObject({ on: z.literal('predicted-next-order'), daysBefore: leadDays.default(7) }),
 ]);
@@ -107,17 +116,30 @@ export const timingSchema = z
 export type Timing = z.infer<typeof timingSchema>;
 
 /**
+ * `required`: an email of this campaign is only worth sending with something to show: without
+ * products from its source (no category to suggest, nothing bought last season...) the occasion
+ * is not due, and no email goes.
+ */
+const required = { required: z.boolean().default(false) };
+
+/**
  * Products an email shows: the trigger's own (the product running out, what the order bought),
  * the client's top category (their own products in it, most recent first), the first of
  * `categories` the client has never bought (products of it from the catalogue), the category
- * clients with their top category buy most that they never bought (cross-category), or none.
+ * clients with their top category buy most that they never bought (cross-category), what the
+ * client bought in the same season last year (last-season), or none.
  */
 export const productsSchema = z.discriminatedUnion('from', [
-  z.strictObject({ from: z.literal('trigger') }),
-  z.strictObject({ from: z.literal('top-category') }),
-  z.strictObject({ from: z.literal('unbought-category'), categories: z.array(z.string().min(1)).min(1, 'list the categories to suggest, in order of preference') }),
+  z.strictObject({ from: z.literal('trigger'), ...required }),
+  z.strictObject({ from: z.literal('top-category'), ...required }),
+  z.strictObject({ from: z.literal('unbought-category'), categories: z.array(z.string().min(1)).min(1, 'list the categories to suggest, in order of preference'), ...required }),
   /** A category the client never bought, the one clients with their top category buy most (the night's category affinity). */
-  z.strictObject({ from: z.literal('cross-category') }),
+  z.strictObject({ from: z.literal('cross-category'), ...required }),
+  /**
+   * The client's SKUs last bought in last year's run of the season in force on the occasion's day
+   * (for a season-starts trigger: the season starting), most recent first; needs campaigns.seasons.
+   */
+  z.strictObject({ from: z.literal('last-season'), ...required }),
   z.strictObject({ from: z.literal('none') }),
 ]);
 export type ProductsSource = z.infer<typeof productsSchema>;
