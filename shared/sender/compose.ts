@@ -94,6 +94,10 @@ export function templateDataFor(
     };
   });
   const { couponFrom: _source, ...offer } = details.offer;
+  const favouriteCategory = profile.topCategory === undefined ? undefined : categoryDisplayName(profile.topCategory, locale, config.categoryNames);
+  const season = details.season ?? details.lastSeason;
+  // A season is named as a category is: the config's name for the locale, never a raw key.
+  const seasonName = season === undefined ? undefined : categoryDisplayName(season, locale, Object.fromEntries(config.campaigns.seasons.map((s) => [s.name, s.names ?? {}])));
   return {
     brandName: config.brandName,
     ...(profile.firstName ? { firstName: profile.firstName } : {}),
@@ -104,6 +108,10 @@ export function templateDataFor(
     offer: extras.couponCode === undefined ? offer : { ...offer, couponCode: extras.couponCode },
     unsubscribeUrl: unsubscribeLink,
     ...(recommendedCategory ? { recommendedCategory } : {}),
+    ...(favouriteCategory ? { favouriteCategory } : {}),
+    ...(seasonName ? { seasonName } : {}),
+    ...(details.seasonStartDate === undefined ? {} : { seasonStartDate: details.seasonStartDate }),
+    ...(details.daysSinceLastOrder === undefined ? {} : { daysSinceLastOrder: details.daysSinceLastOrder }),
     ...(config.sender.shopUrl ? { shopUrl: withUtm(config.sender.shopUrl, tags) } : {}),
     ...(config.sender.postalAddress ? { postalAddress: config.sender.postalAddress } : {}),
   };

@@ -1,7 +1,10 @@
 import type { TemplateLocale } from './locale.ts';
 import { ADVISOR_INTRODUCTION } from './sources/advisor-introduction.ts';
 import { HTML_PARTIALS, TEXT_PARTIALS } from './sources/common.ts';
+import { CROSS_CATEGORY } from './sources/cross-category.ts';
+import { RECALL } from './sources/recall.ts';
 import { REPLENISHMENT } from './sources/replenishment.ts';
+import { SEASONAL } from './sources/seasonal.ts';
 import type { LocaleSources } from './sources/types.ts';
 import { WELCOME } from './sources/welcome.ts';
 import { WINBACK } from './sources/winback.ts';
@@ -11,7 +14,7 @@ import { WINBACK } from './sources/winback.ts';
  * that esbuild bundles them into the Lambda and nothing depends on the file system at run time.
  */
 
-export const TEMPLATE_NAMES = ['welcome', 'replenishment', 'winback'] as const;
+export const TEMPLATE_NAMES = ['welcome', 'replenishment', 'winback', 'seasonal', 'recall', 'cross-category'] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 export interface TemplateCatalog {
@@ -30,6 +33,9 @@ export const TEMPLATE_CATALOG: TemplateCatalog = {
     welcome: WELCOME,
     replenishment: REPLENISHMENT,
     winback: WINBACK,
+    seasonal: SEASONAL,
+    recall: RECALL,
+    'cross-category': CROSS_CATEGORY,
     ...({
       // Not a campaign: the introduction after a handover (shared/sender/introductions.ts), always in an advisor's name.
       'advisor-introduction': ADVISOR_INTRODUCTION,

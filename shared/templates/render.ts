@@ -44,6 +44,13 @@ export interface TemplateData {
   };
   unsubscribeUrl: string;
   recommendedCategory?: string;
+  /** The client's own top category, in the email's language (what a cross-category suggestion starts from). */
+  favouriteCategory?: string;
+  /** The season an email is about (season starts, last season's picks), in the email's language, and the local day it starts (YYYY-MM-DD). */
+  seasonName?: string;
+  seasonStartDate?: string;
+  /** Local days since the last order (a lapse's step). */
+  daysSinceLastOrder?: number;
   /** Where the call-to-action button leads (with its UTM parameters); no button when absent. */
   shopUrl?: string;
   /** The brand's postal address, one line each, in the footer (CAN-SPAM). */
@@ -91,6 +98,10 @@ const templateDataSchema = z.object({
   }),
   unsubscribeUrl: webUrl,
   recommendedCategory: optionalText,
+  favouriteCategory: optionalText,
+  seasonName: optionalText,
+  seasonStartDate: z.iso.date().optional(),
+  daysSinceLastOrder: z.number().int().nonnegative().optional(),
   shopUrl: webUrl.optional(),
   postalAddress: z.array(z.string().trim().min(1).max(120)).max(6).optional(),
 });
@@ -124,6 +135,11 @@ export interface TemplateView {
   unsubscribeUrl: string;
   shopUrl: string | null;
   recommendedCategory: string | null;
+  favouriteCategory: string | null;
+  seasonName: string | null;
+  /** "1 September" / "9月1日". */
+  seasonStartDate: string | null;
+  daysSinceLastOrder: number | null;
   /** Empty when the config gives none. */
   postalAddress: string[];
 }
@@ -204,6 +220,10 @@ export function templateView(locale: TemplateLocale, input: TemplateData): Templ
     unsubscribeUrl: data.unsubscribeUrl,
     shopUrl: data.shopUrl ?? null,
     recommendedCategory: data.recommendedCategory ?? null,
+    favouriteCategory: data.favouriteCategory ?? null,
+    seasonName: data.seasonName ?? null,
+    seasonStartDate: data.seasonStartDate ? formatRunOutDate(data.seasonStartDate, locale) : null,
+    daysSinceLastOrder: data.daysSinceLastOrder ?? null,
     postalAddress: data.postalAddress ?? [],
   };
 }
