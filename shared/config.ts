@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { campaignsConfigSchema } from './campaigns/schema.ts';
 import { ClienteleError } from './errors.ts';
 import { DEFAULT_RFM_SEGMENTS, rfmSegmentsSchema } from './segments/rfm-segments.ts';
+import { TIERS } from './model.ts';
 import { isValidTimeZone, WEEKDAYS } from './time.ts';
 
 /**
@@ -257,6 +258,11 @@ export const configFieldsSchema = z
      * leaves the category out: an email never shows a raw key.
      */
     categoryNames: z.record(z.string().min(1), z.strictObject({ en: z.string().min(1).optional(), 'zh-CN': z.string().min(1).optional() })).default({}),
+    /**
+     * How the emails name each tier, per template locale: { "Core": { "en": "Gold", "zh-CN": "金卡会员" } }.
+     * Defaults: the tier keys in English, 核心会员 / 潜力会员 … in Chinese (shared/templates/tier-names.ts).
+     */
+    tierNames: z.partialRecord(z.enum(TIERS), z.strictObject({ en: z.string().trim().min(1).max(40).optional(), 'zh-CN': z.string().trim().min(1).max(40).optional() })).default({}),
     /** Named RFM segments (first matching rule wins; every score combination needs one), stored on each buyer's profile. */
     rfmSegments: rfmSegmentsSchema.default(() => DEFAULT_RFM_SEGMENTS.map((rule) => ({ ...rule }))),
     /** Share of a file's rows rejected above which a run fails before writing anything (each file on its own). */

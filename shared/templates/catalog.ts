@@ -5,6 +5,7 @@ import { CROSS_CATEGORY } from './sources/cross-category.ts';
 import { RECALL } from './sources/recall.ts';
 import { REPLENISHMENT } from './sources/replenishment.ts';
 import { SEASONAL } from './sources/seasonal.ts';
+import { TIER_UPGRADE_THANKS } from './sources/tier-upgrade-thanks.ts';
 import type { LocaleSources } from './sources/types.ts';
 import { WELCOME } from './sources/welcome.ts';
 import { WINBACK } from './sources/winback.ts';
@@ -14,7 +15,8 @@ import { WINBACK } from './sources/winback.ts';
  * that esbuild bundles them into the Lambda and nothing depends on the file system at run time.
  */
 
-export const TEMPLATE_NAMES = ['welcome', 'replenishment', 'winback', 'seasonal', 'recall', 'cross-category'] as const;
+/** The built-ins' templates: the three timed campaigns, then the plays (shared/campaigns/plays.ts). */
+export const TEMPLATE_NAMES = ['welcome', 'replenishment', 'winback', 'tier-upgrade-thanks', 'seasonal', 'recall', 'cross-category'] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 export interface TemplateCatalog {
@@ -33,6 +35,7 @@ export const TEMPLATE_CATALOG: TemplateCatalog = {
     welcome: WELCOME,
     replenishment: REPLENISHMENT,
     winback: WINBACK,
+    'tier-upgrade-thanks': TIER_UPGRADE_THANKS,
     seasonal: SEASONAL,
     recall: RECALL,
     'cross-category': CROSS_CATEGORY,
