@@ -21,7 +21,7 @@ export interface PlayPreset {
   // parsing every play (test/unit/shared/campaigns/schema.test.ts).
   audience?: Record<string, unknown>;
   template: string | { en: string; 'zh-CN'?: string };
-  offers?: Record<string, Record<string, unknown>>;
+  offers?: Record<string, Record<string, unknown> | readonly Record<string, unknown>[]>;
   products?: z.input<typeof productsSchema>;
   priority?: number;
   personal?: boolean;
@@ -49,6 +49,66 @@ export const PLAYS = {
       // win-back: the moment passes within days, a reminder or win-back can wait an hour.
       priority: 2,
       personal: true,
+    }),
+  },
+  seasonal: {
+    description:
+      "7 days before a season of campaigns.seasons starts, to clients who bought in it last year: what they chose then, and the new season's date (VIC: a note from their advisor). Waits for the brand's seasons: none by default.",
+    preset: () => ({
+      // Only last year's buyers of the season have an occasion at all: the due index does not read the whole base each season.
+      trigger: { on: 'season-starts', daysBefore: 7, boughtLastYear: true },
+      template: 'seasonal',
+      offers: { default: { kind: 'none' }, VIC: { kind: 'personal-note' } },
+      // Its point is what they chose last season: without it, no email.
+      products: { from: 'last-season', required: true },
+      // Bound to a date (open the 8 days up to the season's first day): before the recall and
+      // the cross-category suggestion, whose windows are longer and can wait a day under the cap.
+      priority: 4,
+      personal: true,
+    }),
+  },
+  recall: {
+    description:
+      'After the 60-day win-back, at 120, 180 and 365 days without an order (each step once per lapse): picks from their top category, the offer graded by how often they used to buy (VIC: a note from their advisor, no discount).',
+    preset: () => ({
+      // Each step open 30 days at most, and never into the next step; the 60-day win-back's window
+      // ends at day 89, so one lapse gets the win-back, then at most one email per step, a month apart at least.
+      trigger: { on: 'no-order-for', days: [120, 180, 365] },
+      timing: { cutoffDays: 30 },
+      template: 'recall',
+      offers: {
+        // A one-off buyer gets what the win-back offered (never less a month later); a client who
+        // used to buy often is worth more. Not raised with the step: a ladder of discounts
+        // teaches clients to wait for the next one; the email says how long it has been instead.
+        default: { kind: 'free-shipping-coupon', freeShipping: true, discountPercent: 15 },
+        VIC: { kind: 'personal-note' },
+        graded: [
+          { minOrders: 4, minOrdersPerYear: 3, offer: { kind: 'free-shipping-coupon', freeShipping: true, discountPercent: 25 } },
+          { minOrders: 2, offer: { kind: 'free-shipping-coupon', freeShipping: true, discountPercent: 20 } },
+        ],
+      },
+      products: { from: 'top-category' },
+      // After the win-back (3) and the seasonal reminder (4): its window is a month long.
+      priority: 5,
+      personal: true,
+    }),
+  },
+  'cross-category': {
+    description:
+      'For Potential and Entry clients, 21 days after their latest order (once per order): a category they have not bought, the one clients with their top category buy most, with a coupon. No email without a category to show.',
+    preset: () => ({
+      // Three weeks: the order has arrived and been tried (first-order care is at 7 days), well
+      // before the 60-day win-back; a client who orders again first is not pitched, the moment
+      // moves to the new order.
+      trigger: { on: 'any-order', daysAfter: 21 },
+      timing: { cutoffDays: 7 },
+      audience: { tiers: ['Potential', 'Entry'] },
+      template: 'cross-category',
+      offers: { default: { kind: 'coupon', discountPercent: 10 } },
+      // No category (no affinity yet, or the client bought every category): no email.
+      products: { from: 'cross-category', required: true },
+      // The least urgent of the built-ins: a suggestion, open a week, waits behind anything else due.
+      priority: 6,
     }),
   },
 } as const satisfies Record<string, Play>;

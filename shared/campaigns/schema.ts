@@ -320,11 +320,13 @@ export const campaignsConfigSchema = z.strictObject({
     // A season-starts trigger naming a season the calendar lacks would quietly never fire.
     const seasons = new Set(config.seasons.map((season) => season.name));
     config.campaigns.forEach((campaign, index) => {
+      // A built-in play without seasons (the seasonal one) is not the brand's mistake: it waits for them (campaignWaitsFor).
+      if (campaign.kind !== 'custom' || (campaign.play !== undefined && seasons.size === 0 && !namesSeasons(campaign))) return;
       // Last season's products need a calendar to find last season in.
-      if (campaign.kind === 'custom' && campaign.products?.from === 'last-season' && seasons.size === 0) {
+      if (campaign.products?.from === 'last-season' && seasons.size === 0) {
         ctx.addIssue({ code: 'custom', path: ['campaigns', index, 'products', 'from'], message: `campaign "${campaign.id}": products from last season need campaigns.seasons` });
       }
-      if (campaign.kind !== 'custom' || campaign.trigger.on !== 'season-starts') return;
+      if (campaign.trigger.on !== 'season-starts') return;
       if (seasons.size === 0) {
         ctx.addIssue({ code: 'custom', path: ['campaigns', index, 'trigger'], message: `campaign "${campaign.id}": campaigns.seasons defines no season` });
         return;
@@ -342,5 +344,20 @@ export const campaignsConfigSchema = z.strictObject({
     return { ...config, campaigns: config.campaigns.map((campaign) => (off.has(campaign.id) ? { ...campaign, enabled: false } : campaign)) };
   });
 export type CampaignsConfig = z.infer<typeof campaignsConfigSchema>;
+
+function namesSeasons(campaign: CustomCampaign): boolean {
+  return campaign.trigger.on === 'season-starts' && campaign.trigger.seasons !== undefined;
+}
+
+/**
+ * Why an enabled campaign cannot send anything under this configuration, for the lists of
+ * campaigns (the report): a campaign on the brand's seasons with no season set (the built-in
+ * seasonal play until the brand sets campaigns.seasons). Undefined when it can.
+ */
+export function campaignWaitsFor(campaign: CampaignDefinition, config: Pick<CampaignsConfig, 'seasons'>): string | undefined {
+  if (campaign.kind !== 'custom' || !campaign.enabled || config.seasons.length > 0) return undefined;
+  if (campaign.trigger.on === 'season-starts' || campaign.products?.from === 'last-season') return 'waits for campaigns.seasons: no season is set, so it sends nothing';
+  return undefined;
+}
 export type CampaignsConfigInput = z.input<typeof campaignsConfigSchema>;
 

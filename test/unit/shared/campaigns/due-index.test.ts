@@ -155,7 +155,8 @@ describe('the due index', () => {
     const ctx = context();
     const long = Date.UTC(2026, 0, 1);
     const client: ClientProfile = { customerId: 'gone', tier: 'Entry', stage: 'churned', spend12mMinor: 0, lifetimeSpendMinor: 0, currency: 'USD', orderCount: 1, skus: {}, firstOrderAt: iso(long), lastOrderAt: iso(long) };
-    const later = indexingAt(ctx, 72, long + 200 * DAY);
+    // Past every window of the built-ins, the recall's last step (365 days, open 30) included.
+    const later = indexingAt(ctx, 72, long + 400 * DAY);
     expect(withNextDue({ ...client, nextDueAt: 1, nextDueDay: '1970-01-01' }, later)).toEqual(client);
     const early = indexingAt(ctx, 72, long);
     // The welcome (first order) is the earliest window still open.
