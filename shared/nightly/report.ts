@@ -1,5 +1,6 @@
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { CampaignResults } from '#shared/campaign-results/model.ts';
+import { campaignWaitsFor } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
 import { TIERS, type Tier } from '#shared/model.ts';
 import { MigrationWindows, TREND_RUNS, type NightlyReport, type TrendPoint } from '#shared/reports/nightly-report.ts';
@@ -62,6 +63,7 @@ export interface ReportSources {
   migrations: MigrationWindows;
   campaignResults?: CampaignResults;
   campaignResultsError?: string;
+  campaignsWaiting?: { campaignId: string; reason: string }[];
 }
 
 /** The report from its sources: pure, so the render tests build it from constructed data. */
@@ -121,6 +123,7 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
     trend: history.map(trendPoint),
     ...(sources.campaignResults ? { campaignResults: sources.campaignResults } : {}),
     ...(sources.campaignResultsError ? { campaignResultsError: sources.campaignResultsError } : {}),
+    ...(sources.campaignsWaiting && sources.campaignsWaiting.length > 0 ? { campaignsWaiting: sources.campaignsWaiting } : {}),
     ...(summary.advisorFollowThrough ? { advisors: summary.advisorFollowThrough } : {}),
   };
 }
@@ -184,5 +187,9 @@ export async function gatherNightlyReport(options: GatherOptions): Promise<Night
     migrations,
     ...(campaignResults ? { campaignResults } : {}),
     ...(campaignResultsError ? { campaignResultsError } : {}),
+    campaignsWaiting: config.campaigns.campaigns.flatMap((campaign) => {
+      const reason = campaignWaitsFor(campaign, config.campaigns);
+      return reason === undefined ? [] : [{ campaignId: campaign.id, reason }];
+    }),
   });
 }

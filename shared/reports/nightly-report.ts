@@ -81,6 +81,8 @@ export interface NightlyReport {
   campaignResults?: CampaignResults;
   /** Why the campaign results could not be read (the rest of the report does not depend on them). */
   campaignResultsError?: string;
+  /** Enabled campaigns that cannot send under tonight's configuration, and why (the seasonal play without seasons). */
+  campaignsWaiting?: { campaignId: string; reason: string }[];
   stages: Record<Stage, number>;
   /** The advisors' follow-through (tasks, bought after a task against the control group, clients waiting for an advisor); absent without advisors. */
   advisors?: AdvisorFollowThrough;

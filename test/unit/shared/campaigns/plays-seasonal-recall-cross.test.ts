@@ -1,0 +1,193 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { dueDaysBetween, dueIndexQueryFrom, longestWindowMs } from '#shared/campaigns/due-index.ts';
+import { dueOccasions, type CampaignContext, type DueOccasion } from '#shared/campaigns/due.ts';
+import { inAudience } from '#shared/campaigns/policy.ts';
+import { campaignsConfigSchema, campaignWaitsFor, type CampaignsConfigInput } from '#shared/campaigns/schema.ts';
+import type { CategoryAffinity } from '#shared/segments/category-affinity.ts';
+import { TIERS, type ClientProfile, type SkuPurchase } from '#shared/model.ts';
+import { clientProfile } from '#test/support/profiles.ts';
+import { at, DAY, HOUR, iso } from '#test/support/time.ts';
+import { CATALOG, context } from './fixtures.ts';
+import { fullClientArb, ZONES } from './vocabulary-arbitraries.ts';
+
+/**
+ * The built-in plays seasonal, recall and cross-category (shared/campaigns/plays.ts) in the
+ * default configuration: their windows, keys and offers, what they never do (twice for one key,
+ * outside their window, without something to show), the win-back's lapse next to the recall's,
+ * and what they cost the due index.
+ */
+
+const SH = 'Asia/Shanghai';
+const SEASONS = [
+  { name: 'spring-summer', starts: '03-01' },
+  { name: 'autumn-winter', starts: '09-01' },
+];
+const PLAYS = ['seasonal', 'recall', 'cross-category'];
+/** Clients with leather goods as their top category mostly also buy fragrance. */
+const AFFINITY: CategoryAffinity = { buyers: { 'leather-goods': 40, skin: 30 }, alsoBought: { 'leather-goods': { skin: 25, bags: 5 }, skin: { bags: 12 } } };
+const withAffinity = (ctx: CampaignContext, affinity: CategoryAffinity = AFFINITY): CampaignContext => ({ ...ctx, categoryAffinity: affinity });
+const defaults = (extra: Partial<CampaignsConfigInput> = {}) => withAffinity(context({ seasons: SEASONS, policy: { controlShare: 0 }, ...extra }));
+const of = (occasions: DueOccasion[], campaignId: string) => occasions.filter((o) => o.campaignId === campaignId);
+const bought = (when: number, fields: Partial<SkuPurchase> = {}): SkuPurchase => ({ lastPurchasedAt: iso(when), quantity: 1, purchases: 1, ...fields });
+
+describe('the plays in the default configuration', () => {
+  it('are on beside the others; the seasonal one waits for seasons without failing the configuration', () => {
+    const config = campaignsConfigSchema.parse({});
+    for (const id of PLAYS) expect(config.campaigns.find((c) => c.id === id)).toMatchObject({ kind: 'custom', play: id, enabled: true });
+    const waiting = config.campaigns.flatMap((c) => (campaignWaitsFor(c, config) === undefined ? [] : [c.id]));
+    expect(waiting).toEqual(['seasonal']);
+    expect(campaignsConfigSchema.parse({ seasons: SEASONS }).campaigns.filter((c) => campaignWaitsFor(c, { seasons: SEASONS }) !== undefined)).toEqual([]);
+    // A campaign of the brand's own on the seasons is still an error without them.
+    const custom = campaignsConfigSchema.safeParse({ campaigns: [{ id: 'sale', trigger: { on: 'season-starts' }, template: 'seasonal' }] });
+    expect(custom.error?.issues[0]?.message).toBe('campaign "sale": campaigns.seasons defines no season');
+    // So is the play naming a season the calendar lacks.
+    const named = campaignsConfigSchema.safeParse({ campaigns: [{ kind: 'seasonal', trigger: { on: 'season-starts', seasons: ['winter'] } }] });
+    expect(named.success).toBe(false);
+    // Turned off, it does not wait: it is off.
+    const off = campaignsConfigSchema.parse({ turnedOff: ['seasonal'] });
+    expect(off.campaigns.filter((c) => campaignWaitsFor(c, off) !== undefined)).toEqual([]);
+  });
+
+  it('leave the due index its query range: the longest window is still the 30-day lapse (about 35 daily queries)', () => {
+    const campaigns = defaults().campaigns;
+    expect(longestWindowMs(campaigns)).toBe(31 * DAY);
+    const last = Date.UTC(2026, 5, 1, 10);
+    const lookback = 72 * HOUR;
+    expect(dueDaysBetween(dueIndexQueryFrom(last, campaigns, lookback), last + HOUR)).toHaveLength(35);
+  });
+});
+
+describe('seasonal', () => {
+  const client = clientProfile({ timeZone: SH, tier: 'Core', skus: { COAT: bought(at('2025-10-12 15:00', SH), { productName: 'Wool Coat', category: 'coats' }) } });
+
+  it("is due 7 local days before the season through its first day, once per season and year, with last season's picks", () => {
+    const ctx = defaults();
+    expect(of(dueOccasions(client, CATALOG, at('2026-08-24 23:00', SH), ctx), 'seasonal')).toEqual([]);
+    const [occasion] = of(dueOccasions(client, CATALOG, at('2026-08-25 10:00', SH), ctx), 'seasonal');
+    expect(occasion).toMatchObject({ occasionKey: 'seasonal#autumn-winter#2026', priority: 4, template: 'seasonal', details: { seasonStartDate: '2026-09-01', products: [{ sku: 'COAT', productName: 'Wool Coat' }], offer: { kind: 'none' } } });
+    expect(of(dueOccasions(client, CATALOG, at('2026-09-01 23:59', SH), ctx), 'seasonal')).toHaveLength(1);
+    expect(of(dueOccasions(client, CATALOG, at('2026-09-02 00:00', SH), ctx), 'seasonal')).toEqual([]);
+    // Bought nothing in spring-summer 2025: no spring-summer reminder in 2026.
+    expect(of(dueOccasions(client, CATALOG, at('2026-02-25 10:00', SH), ctx), 'seasonal')).toEqual([]);
+    // A VIC gets the note, not a promotion.
+    expect(of(dueOccasions({ ...client, tier: 'VIC' }, CATALOG, at('2026-08-25 10:00', SH), ctx), 'seasonal')[0]?.details.offer).toEqual({ kind: 'personal-note' });
+  });
+
+  it('without seasons, sends nothing (and fails nothing)', () => {
+    expect(of(dueOccasions(client, CATALOG, at('2026-08-25 10:00', SH), defaults({ seasons: [] })), 'seasonal')).toEqual([]);
+  });
+});
+
+describe('recall', () => {
+  const lastOrder = at('2026-01-10 15:00', SH);
+  const lapsed = (fields: Partial<ClientProfile> = {}) =>
+    clientProfile({ timeZone: SH, tier: 'Core', firstOrderAt: iso(lastOrder), lastOrderAt: iso(lastOrder), topCategory: 'skin', skus: { CREAM: bought(lastOrder, { category: 'skin', productName: 'Night Cream' }) }, ...fields });
+  const dayAfter = (days: number, time = '10:00') => at(`${new Date(Date.UTC(2026, 0, 10) + days * DAY).toISOString().slice(0, 10)} ${time}`, SH);
+
+  it('is due at 120, 180 and 365 local days, each step its own occasion of the lapse, open 30 days or until the next step', () => {
+    const ctx = defaults();
+    const keys = (day: number) => of(dueOccasions(lapsed(), CATALOG, dayAfter(day), ctx), 'recall').map((o) => o.occasionKey);
+    expect(keys(119)).toEqual([]);
+    expect(keys(120)).toEqual([`recall#${iso(lastOrder)}`]);
+    expect(keys(149)).toEqual([`recall#${iso(lastOrder)}`]);
+    expect(keys(150)).toEqual([]);
+    expect(keys(180)).toEqual([`recall#${iso(lastOrder)}#180d`]);
+    expect(keys(365)).toEqual([`recall#${iso(lastOrder)}#365d`]);
+    expect(keys(394)).toEqual([`recall#${iso(lastOrder)}#365d`]);
+    expect(keys(395)).toEqual([]);
+    const [occasion] = of(dueOccasions(lapsed(), CATALOG, dayAfter(365), ctx), 'recall');
+    expect(occasion?.details).toMatchObject({ lapseStepDays: 365, daysSinceLastOrder: 365, recommendedCategory: 'skin', products: [{ sku: 'CREAM', productName: 'Night Cream' }] });
+  });
+
+  it('grades the offer by how often the client used to buy; a VIC gets a note, no discount', () => {
+    const ctx = defaults();
+    const offer = (fields: Partial<ClientProfile>) => of(dueOccasions(lapsed(fields), CATALOG, dayAfter(120), ctx), 'recall')[0]?.details.offer;
+    expect(offer({ orderCount: 1 })).toEqual({ kind: 'free-shipping-coupon', freeShipping: true, discountPercent: 15 });
+    expect(offer({ orderCount: 3, firstOrderAt: iso(lastOrder - 700 * DAY) })).toMatchObject({ discountPercent: 20 });
+    expect(offer({ orderCount: 8, firstOrderAt: iso(lastOrder - 700 * DAY) })).toMatchObject({ discountPercent: 25, freeShipping: true });
+    // Eight orders over eight years is not a frequent buyer.
+    expect(offer({ orderCount: 8, firstOrderAt: iso(lastOrder - 8 * 365 * DAY) })).toMatchObject({ discountPercent: 20 });
+    expect(offer({ orderCount: 8, tier: 'VIC' })).toEqual({ kind: 'personal-note' });
+    const winback = of(dueOccasions(lapsed(), CATALOG, dayAfter(60), ctx), 'winback')[0]?.details.offer;
+    // Never less than the win-back offered the same client a month or two before.
+    expect(offer({ orderCount: 1 })?.discountPercent).toBeGreaterThanOrEqual(winback?.discountPercent ?? 0);
+  });
+
+  it('never shares a day with the win-back of the same lapse: the win-back ends at day 89, the recall starts at 120', () => {
+    const ctx = defaults();
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 420 * 24 }), fc.constantFrom(...ZONES), (hours, zone) => {
+        const due = dueOccasions(lapsed({ timeZone: zone }), CATALOG, lastOrder + hours * HOUR, ctx);
+        expect(of(due, 'winback').length + of(due, 'recall').length).toBeLessThanOrEqual(1);
+      }),
+    );
+  });
+});
+
+describe('cross-category', () => {
+  const order = at('2026-03-02 12:00', SH);
+  const entry = (fields: Partial<ClientProfile> = {}) =>
+    clientProfile({ timeZone: SH, tier: 'Entry', firstOrderAt: iso(order), lastOrderAt: iso(order), topCategory: 'leather-goods', skus: { WALLET: bought(order, { category: 'leather-goods' }) }, ...fields });
+
+  it('is due 21 local days after the latest order for a week, once per order, with the category clients like them buy and a coupon', () => {
+    const ctx = defaults();
+    expect(of(dueOccasions(entry(), CATALOG, at('2026-03-22 23:59', SH), ctx), 'cross-category')).toEqual([]);
+    const [occasion] = of(dueOccasions(entry(), CATALOG, at('2026-03-23 00:00', SH), ctx), 'cross-category');
+    expect(occasion).toMatchObject({
+      occasionKey: `cross-category#${iso(order)}`,
+      priority: 6,
+      expiresAt: at('2026-03-30 00:00', SH),
+      details: { recommendedCategory: 'skin', offer: { kind: 'coupon', discountPercent: 10 }, products: [{ sku: 'CREAM' }, { sku: 'MIST' }, { sku: 'SERUM' }] },
+    });
+    // A new order first: the moment moves to it (a new key), nothing from the old one.
+    const again = at('2026-03-20 12:00', SH);
+    expect(of(dueOccasions(entry({ lastOrderAt: iso(again) }), CATALOG, at('2026-03-23 10:00', SH), ctx), 'cross-category')).toEqual([]);
+    expect(of(dueOccasions(entry({ lastOrderAt: iso(again) }), CATALOG, at('2026-04-10 10:00', SH), ctx), 'cross-category')[0]?.occasionKey).toBe(`cross-category#${iso(again)}`);
+  });
+
+  it('is for Potential and Entry clients only', () => {
+    const campaign = defaults().campaigns.campaigns.find((c) => c.id === 'cross-category');
+    if (campaign === undefined) throw new Error('no cross-category play');
+    expect(TIERS.filter((tier) => inAudience(campaign, entry({ tier })))).toEqual(['Potential', 'Entry']);
+  });
+
+  it('sends nothing without a category to show: no affinity yet, or every category bought', () => {
+    const now = at('2026-03-24 10:00', SH);
+    expect(of(dueOccasions(entry(), CATALOG, now, { ...defaults(), categoryAffinity: undefined } as CampaignContext), 'cross-category')).toEqual([]);
+    const everything = entry({ skus: Object.fromEntries([...CATALOG.values()].map((p) => [p.sku, bought(order, { ...(p.category ? { category: p.category } : {}) })])) });
+    expect(of(dueOccasions(everything, CATALOG, now, defaults()), 'cross-category')).toEqual([]);
+  });
+});
+
+describe('the three plays as properties', () => {
+  const affinityArb: fc.Arbitrary<CategoryAffinity> = fc.constantFrom(AFFINITY, { buyers: {}, alsoBought: {} }, { buyers: { skin: 3 }, alsoBought: { skin: { bags: 2, fragrance: 1 } } });
+
+  it('over a year of hourly runs: never twice for one once-per key, never outside the window, never without something to show', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2026, 11, 1) }).chain((start) =>
+          fc.record({ start: fc.constant(start), client: fullClientArb(start), affinity: affinityArb, zone: fc.constantFrom(...ZONES), step: fc.integer({ min: 11, max: 37 }) }),
+        ),
+        ({ start, client, affinity, zone, step }) => {
+          const ctx = withAffinity(context({ seasons: SEASONS, campaigns: PLAYS.map((kind) => ({ kind }) as never) }, zone), affinity);
+          const sent = new Set<string>();
+          // A ledger: the first hour an occasion is due, it is settled; every later hour it must not come back as new.
+          for (let now = start; now < start + 400 * DAY; now += step * HOUR) {
+            for (const occasion of dueOccasions(client, CATALOG, now, ctx)) {
+              expect(now).toBeGreaterThanOrEqual(occasion.dueAt);
+              expect(now).toBeLessThan(occasion.expiresAt);
+              // The seasonal and cross-category emails are about what they show.
+              if (occasion.campaignId !== 'recall') expect(occasion.details.products?.length ?? 0).toBeGreaterThan(0);
+              sent.add(`${occasion.occasionKey}@${occasion.dueAt}`);
+            }
+          }
+          // One window per key: a key seen with two different windows would be two emails.
+          const keys = [...sent].map((entry) => entry.split('@')[0]);
+          expect(new Set(keys).size).toBe(keys.length);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});
