@@ -45,7 +45,7 @@ export const RECALL: Record<'en' | 'zh-CN', LocaleSources> = {
     html: `{% layout 'layout/zh-CN' %}{% block content %}
 {% include 'greeting/zh-CN' %}
 {% if personal %}<p style="${p}">{% if ${aYear} %}转眼已有一年没见到您{% else %}已有几个月没见到您{% endif %}，{% if fromAdvisor %}想亲自给您写几句话{% else %}我们特地给您写几句话{% endif %}。{% if recommendedCategory %}{{ recommendedCategory }}系列新到了几件作品，{% else %}新到了几件作品，{% endif %}我{% unless fromAdvisor %}们{% endunless %}相信您会喜欢。如您愿意，我{% unless fromAdvisor %}们{% endunless %}可以为您预留，或按您方便的时间安排一次私享预约；只需回复这封邮件即可。</p>
-{% else %}<p style="${p}">{% if ${aYear} %}距您上次下单已有一年，我们一直惦记着您。{% else %}距您上次下单已有几个月了。{% endif %}这段时间{% if recommendedCategory %}，{{ recommendedCategory }}系列也{% endif %}上新了不少作品，很想与您分享。{% if showCoupon %}这份礼遇已为您备好，随时可用：{% endif %}</p>
+{% else %}<p style="${p}">{% if ${aYear} %}距您上次下单已有一年，我们一直惦记着您。{% else %}距您上次下单已有几个月了。{% endif %}这段时间{% if recommendedCategory %}，{{ recommendedCategory }}系列也{% endif %}上新了不少作品，很想与您分享。{% if showCoupon %}这份礼遇已为您备好：{% endif %}</p>
 {% endif %}{% include 'offer/zh-CN' %}
 {% if products.size > 0 %}<p style="${p}">{% if recommendedCategory %}您曾选择的{{ recommendedCategory }}：{% else %}您曾选择的作品：{% endif %}</p>
 {% include 'products/zh-CN' %}{% endif %}
@@ -55,7 +55,7 @@ export const RECALL: Record<'en' | 'zh-CN', LocaleSources> = {
     text: `{% layout 'layout/zh-CN' %}{% block content %}{% include 'greeting/zh-CN' %}
 
 {% if personal %}{% if ${aYear} %}转眼已有一年没见到您{% else %}已有几个月没见到您{% endif %}，{% if fromAdvisor %}想亲自给您写几句话{% else %}我们特地给您写几句话{% endif %}。{% if recommendedCategory %}{{ recommendedCategory }}系列新到了几件作品，{% else %}新到了几件作品，{% endif %}我{% unless fromAdvisor %}们{% endunless %}相信您会喜欢。如您愿意，我{% unless fromAdvisor %}们{% endunless %}可以为您预留，或按您方便的时间安排一次私享预约；只需回复这封邮件即可。
-{% else %}{% if ${aYear} %}距您上次下单已有一年，我们一直惦记着您。{% else %}距您上次下单已有几个月了。{% endif %}这段时间{% if recommendedCategory %}，{{ recommendedCategory }}系列也{% endif %}上新了不少作品，很想与您分享。{% if showCoupon %}这份礼遇已为您备好，随时可用：{% endif %}
+{% else %}{% if ${aYear} %}距您上次下单已有一年，我们一直惦记着您。{% else %}距您上次下单已有几个月了。{% endif %}这段时间{% if recommendedCategory %}，{{ recommendedCategory }}系列也{% endif %}上新了不少作品，很想与您分享。{% if showCoupon %}这份礼遇已为您备好：{% endif %}
 {% endif %}
 {% include 'offer/zh-CN' %}
 {% if products.size > 0 %}{% if recommendedCategory %}您曾选择的{{ recommendedCategory }}：{% else %}您曾选择的作品：{% endif %}

@@ -17,7 +17,7 @@ export const SEASONAL: Record<'en' | 'zh-CN', LocaleSources> = {
     html: `{% layout 'layout/en' %}{% block content %}
 {% include 'greeting/en' %}
 {% if personal %}<p style="${p}">The new {% if seasonName %}{{ seasonName }} {% endif %}collection arrives{% if seasonStartDate %} on {{ seasonStartDate }}{% else %} next week{% endif %}, and {% if fromAdvisor %}I{% else %}we{% endif %} thought of the pieces you chose a year ago. {% if fromAdvisor %}I{% else %}We{% endif %} would be glad to set aside new pieces that go with them before they reach the boutique, or to arrange a private preview; simply reply to this email.</p>
-{% else %}<p style="${p}">The new {% if seasonName %}{{ seasonName }} {% endif %}collection arrives{% if seasonStartDate %} on {{ seasonStartDate }}{% else %} next week{% endif %}. Before it does, here is what you chose this time last year: the new pieces were made to go with them.</p>
+{% else %}<p style="${p}">The new {% if seasonName %}{{ seasonName }} {% endif %}collection arrives{% if seasonStartDate %} on {{ seasonStartDate }}{% else %} next week{% endif %}. Before it does, a look back at what you chose this time last year.</p>
 {% endif %}{% include 'offer/en' %}
 {% if products.size > 0 %}<p style="${p}">Your choices last {% if seasonName %}{{ seasonName }}{% else %}season{% endif %}:</p>
 {% include 'products/en' %}{% endif %}
@@ -27,7 +27,7 @@ export const SEASONAL: Record<'en' | 'zh-CN', LocaleSources> = {
     text: `{% layout 'layout/en' %}{% block content %}{% include 'greeting/en' %}
 
 {% if personal %}The new {% if seasonName %}{{ seasonName }} {% endif %}collection arrives{% if seasonStartDate %} on {{ seasonStartDate }}{% else %} next week{% endif %}, and {% if fromAdvisor %}I{% else %}we{% endif %} thought of the pieces you chose a year ago. {% if fromAdvisor %}I{% else %}We{% endif %} would be glad to set aside new pieces that go with them before they reach the boutique, or to arrange a private preview; simply reply to this email.
-{% else %}The new {% if seasonName %}{{ seasonName }} {% endif %}collection arrives{% if seasonStartDate %} on {{ seasonStartDate }}{% else %} next week{% endif %}. Before it does, here is what you chose this time last year: the new pieces were made to go with them.
+{% else %}The new {% if seasonName %}{{ seasonName }} {% endif %}collection arrives{% if seasonStartDate %} on {{ seasonStartDate }}{% else %} next week{% endif %}. Before it does, a look back at what you chose this time last year.
 {% endif %}
 {% include 'offer/en' %}
 {% if products.size > 0 %}Your choices last {% if seasonName %}{{ seasonName }}{% else %}season{% endif %}:
@@ -41,8 +41,8 @@ export const SEASONAL: Record<'en' | 'zh-CN', LocaleSources> = {
     preheader: `{% if personal %}{% if fromAdvisor %}来自您的专属顾问{{ advisorName }}的问候。{% else %}来自{{ brandName }}客户关怀团队的问候。{% endif %}{% else %}新品{% if seasonStartDate %}将于{{ seasonStartDate }}{% else %}即将{% endif %}上市，先从您去年的选择看起。{% endif %}`,
     html: `{% layout 'layout/zh-CN' %}{% block content %}
 {% include 'greeting/zh-CN' %}
-{% if personal %}<p style="${p}">{% if seasonName %}{{ seasonName }}{% else %}新一季{% endif %}新品{% if seasonStartDate %}将于{{ seasonStartDate }}{% else %}下周即将{% endif %}上市，我{% unless fromAdvisor %}们{% endunless %}想起了您去年此时挑选的几件作品。如您愿意，我{% unless fromAdvisor %}们{% endunless %}可以在新品到店前，为您预留与之相配的新作，或安排一次私享预览；只需回复这封邮件即可。</p>
-{% else %}<p style="${p}">{% if seasonName %}{{ seasonName }}{% else %}新一季{% endif %}新品{% if seasonStartDate %}将于{{ seasonStartDate }}{% else %}下周即将{% endif %}上市。在此之前，不妨回顾一下您去年此时的选择——新一季的作品，正好与它们相得益彰。</p>
+{% if personal %}<p style="${p}">{% if seasonName %}{{ seasonName }}{% else %}新一季{% endif %}新品{% if seasonStartDate %}将于{{ seasonStartDate }}{% else %}下周即将{% endif %}上市，我{% unless fromAdvisor %}们{% endunless %}想起了您去年此时挑选的作品。如您愿意，我{% unless fromAdvisor %}们{% endunless %}可以在新品到店前，为您预留与之相配的新作，或安排一次私享预览；只需回复这封邮件即可。</p>
+{% else %}<p style="${p}">{% if seasonName %}{{ seasonName }}{% else %}新一季{% endif %}新品{% if seasonStartDate %}将于{{ seasonStartDate }}{% else %}下周即将{% endif %}上市。在此之前，不妨回顾一下您去年此时的选择。</p>
 {% endif %}{% include 'offer/zh-CN' %}
 {% if products.size > 0 %}<p style="${p}">您去年{% if seasonName %}{{ seasonName }}{% else %}同季{% endif %}的选择：</p>
 {% include 'products/zh-CN' %}{% endif %}
@@ -51,8 +51,8 @@ export const SEASONAL: Record<'en' | 'zh-CN', LocaleSources> = {
 {% endblock %}`,
     text: `{% layout 'layout/zh-CN' %}{% block content %}{% include 'greeting/zh-CN' %}
 
-{% if personal %}{% if seasonName %}{{ seasonName }}{% else %}新一季{% endif %}新品{% if seasonStartDate %}将于{{ seasonStartDate }}{% else %}下周即将{% endif %}上市，我{% unless fromAdvisor %}们{% endunless %}想起了您去年此时挑选的几件作品。如您愿意，我{% unless fromAdvisor %}们{% endunless %}可以在新品到店前，为您预留与之相配的新作，或安排一次私享预览；只需回复这封邮件即可。
-{% else %}{% if seasonName %}{{ seasonName }}{% else %}新一季{% endif %}新品{% if seasonStartDate %}将于{{ seasonStartDate }}{% else %}下周即将{% endif %}上市。在此之前，不妨回顾一下您去年此时的选择——新一季的作品，正好与它们相得益彰。
+{% if personal %}{% if seasonName %}{{ seasonName }}{% else %}新一季{% endif %}新品{% if seasonStartDate %}将于{{ seasonStartDate }}{% else %}下周即将{% endif %}上市，我{% unless fromAdvisor %}们{% endunless %}想起了您去年此时挑选的作品。如您愿意，我{% unless fromAdvisor %}们{% endunless %}可以在新品到店前，为您预留与之相配的新作，或安排一次私享预览；只需回复这封邮件即可。
+{% else %}{% if seasonName %}{{ seasonName }}{% else %}新一季{% endif %}新品{% if seasonStartDate %}将于{{ seasonStartDate }}{% else %}下周即将{% endif %}上市。在此之前，不妨回顾一下您去年此时的选择。
 {% endif %}
 {% include 'offer/zh-CN' %}
 {% if products.size > 0 %}您去年{% if seasonName %}{{ seasonName }}{% else %}同季{% endif %}的选择：
