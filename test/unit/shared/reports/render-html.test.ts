@@ -213,6 +213,14 @@ describe('campaign results section (constructed CampaignResults)', () => {
     expect(wellFormedProblems(section + '</section>', { html: true })).toEqual([]);
   });
 
+  it('a campaign that cannot send yet (the seasonal play without seasons) is named with the reason', () => {
+    const waiting = [{ campaignId: 'seasonal', reason: 'waits for campaigns.seasons: no season is set, so it sends nothing' }];
+    const section = sectionOf(renderNightlyReportHtml({ ...firstNightReport(), campaignResults: campaignResults(), campaignsWaiting: waiting }), 'campaigns');
+    expect(section).toContain('<p class="note"><strong>seasonal</strong> waits for campaigns.seasons: no season is set, so it sends nothing.</p>');
+    // Without results yet, the section still says it.
+    expect(sectionOf(renderNightlyReportHtml({ ...firstNightReport(), campaignsWaiting: waiting }), 'campaigns')).toContain('<strong>seasonal</strong> waits for campaigns.seasons');
+  });
+
   it('campaign results that could not be read: said in their section, the rest of the report as usual', () => {
     const html = renderNightlyReportHtml({ ...firstNightReport(), campaignResultsError: 'AccessDenied: <denied>' });
     expect(sectionOf(html, 'campaigns')).toContain('The campaign results could not be read: AccessDenied: &lt;denied&gt;');
