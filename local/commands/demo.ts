@@ -122,6 +122,34 @@ function withDemoCategoryNames(config: Config): Config {
   return { ...config, categoryNames: CATEGORY_NAMES };
 }
 
+/** The name of a demo season by the month it starts in (January first), and how the emails name it. */
+const DEMO_SEASON_OF_MONTH = ['winter', 'winter', 'spring', 'spring', 'spring', 'summer', 'summer', 'summer', 'autumn', 'autumn', 'autumn', 'winter'] as const;
+const DEMO_SEASON_NAMES: Record<(typeof DEMO_SEASON_OF_MONTH)[number], { en: string; 'zh-CN': string }> = {
+  winter: { en: 'Winter', 'zh-CN': '冬季' },
+  spring: { en: 'Spring', 'zh-CN': '春季' },
+  summer: { en: 'Summer', 'zh-CN': '夏季' },
+  autumn: { en: 'Autumn', 'zh-CN': '秋季' },
+};
+/** Days after the demo's night the first demo season starts: its seasonal reminder (7 days before) is due the morning after. */
+const DEMO_SEASON_LEAD_DAYS = 6;
+
+/**
+ * Without seasons in the config, four of a sample brand's, placed so that one starts
+ * DEMO_SEASON_LEAD_DAYS after the demo's night (then every three months, on the same day of the
+ * month, the 28th at the latest): the seasonal play has something to send in the morning.
+ */
+function withDemoSeasons(config: Config, runDate: string): Config {
+  if (config.campaigns.seasons.length > 0) return config;
+  const first = addDays(runDate, DEMO_SEASON_LEAD_DAYS);
+  const day = Math.min(28, Number(first.slice(8, 10)));
+  const seasons = [0, 3, 6, 9].map((offset) => {
+    const monthIndex = (Number(first.slice(5, 7)) - 1 + offset) % 12;
+    const name = DEMO_SEASON_OF_MONTH[monthIndex] ?? 'winter';
+    return { name, starts: `${String(monthIndex + 1).padStart(2, '0')}-${String(day).padStart(2, '0')}`, names: DEMO_SEASON_NAMES[name] };
+  });
+  return { ...config, campaigns: { ...config.campaigns, seasons } };
+}
+
 /** The sample brand's postal address, for the footer of its emails (CAN-SPAM). */
 const DEMO_POSTAL_ADDRESS = ['1 Demo Plaza, Suite 100', 'Shanghai 200000, China'];
 
@@ -135,11 +163,15 @@ const DEMO_POOL_SIZE = 1000;
  */
 function withDemoShop(config: Config): Config {
   const codeFrom: Partial<Record<CampaignDefinition['kind'], CouponSource>> = { winback: { from: 'pool' }, replenishment: { from: 'scheme', prefix: 'RE', length: 8 } };
+  const playCodeFrom: Record<string, CouponSource> = { recall: { from: 'scheme', prefix: 'RC', length: 8 }, 'cross-category': { from: 'scheme', prefix: 'CC', length: 8 } };
   const campaigns = config.campaigns.campaigns.map((campaign) => {
-    const source = codeFrom[campaign.kind];
-    const offer = campaign.offers.default;
-    if (source === undefined || offer.couponCode !== undefined || offer.couponFrom !== undefined || (offer.kind !== 'coupon' && offer.kind !== 'free-shipping-coupon')) return campaign;
-    return { ...campaign, offers: { ...campaign.offers, default: { ...offer, couponFrom: source } } };
+    const source = codeFrom[campaign.kind] ?? (campaign.kind === 'custom' && campaign.play !== undefined ? playCodeFrom[campaign.play] : undefined);
+    if (source === undefined) return campaign;
+    const withCode = <O extends CampaignDefinition['offers']['default']>(offer: O): O =>
+      offer.couponCode !== undefined || offer.couponFrom !== undefined || (offer.kind !== 'coupon' && offer.kind !== 'free-shipping-coupon') ? offer : { ...offer, couponFrom: source };
+    const { graded, ...byTier } = campaign.offers;
+    const offers = Object.fromEntries(Object.entries(byTier).map(([tier, offer]) => [tier, offer === undefined ? offer : withCode(offer)])) as typeof byTier;
+    return { ...campaign, offers: { ...offers, ...(graded === undefined ? {} : { graded: graded.map((g) => ({ ...g, offer: withCode(g.offer) })) }) } };
   });
   return {
     ...config,
@@ -290,10 +322,13 @@ export async function demoCommand(raw: unknown): Promise<void> {
   // The clock enters here: without --date, the night before now in brand time.
   const runDate = options.date ?? nightBefore(Date.now(), loaded);
   // A dry run sends nothing at all: no team email, no advisor digest, beside the sender's dry run.
-  const config = withDemoShop(
-    withDemoCategoryNames(
-      options.dryRun ? parseConfig({ ...loaded, reports: { ...loaded.reports, teamAddresses: [], advisors: {} } }) : withDemoAdvisors(loaded, runDate),
+  const config = withDemoSeasons(
+    withDemoShop(
+      withDemoCategoryNames(
+        options.dryRun ? parseConfig({ ...loaded, reports: { ...loaded.reports, teamAddresses: [], advisors: {} } }) : withDemoAdvisors(loaded, runDate),
+      ),
     ),
+    runDate,
   );
   const say = (text: string) => {
     if (!options.json) process.stderr.write(`${text}\n`);
