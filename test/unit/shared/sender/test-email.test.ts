@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { campaignDefinitionSchema } from '#shared/campaigns/schema.ts';
+import { brandDefaultCampaigns, campaignDefinitionSchema } from '#shared/campaigns/schema.ts';
 import { parseConfig } from '#shared/config.ts';
 import type { ProductRecord } from '#shared/model.ts';
 import { internalDomains, isInternalAddress, madeUpClient, MADE_UP_CUSTOMER_ID, occasionToShow, testSubject } from '#shared/sender/test-email.ts';
@@ -19,6 +19,13 @@ describe('madeUpClient', () => {
       expect(profile).toMatchObject({ customerId: MADE_UP_CUSTOMER_ID, locale: 'zh-CN', tier: 'Core', acceptsMarketing: true });
       const occasion = occasionToShow(profile, campaign, catalog, config, AT);
       expect(occasion?.kind, kind).toBe(kind);
+    }
+  });
+
+  it('gives every play an occasion to show (a move into the tier, a birthday, ...)', () => {
+    for (const campaign of brandDefaultCampaigns().filter((c) => c.kind === 'custom')) {
+      const profile = madeUpClient(campaign, catalog, AT, 'en', 'Core');
+      expect(occasionToShow(profile, campaign, catalog, config, AT)?.campaignId, campaign.id).toBe(campaign.id);
     }
   });
 
