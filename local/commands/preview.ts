@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { loadTarget, targetOptionsSchema } from '#local/target.ts';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
 import type { DueOccasion } from '#shared/campaigns/due.ts';
+import { campaignWaitsFor } from '#shared/campaigns/schema.ts';
 import { knownAdvisors } from '#shared/advisors/roster.ts';
 import type { Config } from '#shared/config.ts';
 import { TIERS, type ClientProfile } from '#shared/model.ts';
@@ -44,6 +45,9 @@ export interface ChosenEmail {
 export async function chooseEmail(options: EmailChoice, config: Config, clients: AwsClients, unsubscribeSecret: string, purpose: 'preview' | 'test' = 'preview'): Promise<ChosenEmail> {
   const campaign = config.campaigns.campaigns.find((c) => c.id === options.campaign);
   if (!campaign) throw new UsageError(`No campaign "${options.campaign}"; known: ${config.campaigns.campaigns.map((c) => c.id).join(', ')}`);
+  // A campaign that cannot send under this configuration (the seasonal play without seasons) has nothing to show: say why.
+  const waiting = campaignWaitsFor(campaign, config.campaigns);
+  if (waiting !== undefined) throw new UsageError(`Campaign ${campaign.id} ${waiting}.`);
   const at = options.at ? parseInstant(options.at) : Date.now();
   const catalog = await readCatalog(clients.s3, config);
   let profile: ClientProfile;

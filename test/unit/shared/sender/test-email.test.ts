@@ -23,9 +23,13 @@ describe('madeUpClient', () => {
   });
 
   it('gives every play an occasion to show (a move into the tier, a birthday, ...)', () => {
+    // What some plays read besides the client: the brand's seasons (seasonal), the night's category affinity and a category the client did not buy (cross-category).
+    const withSeasons = parseConfig({ campaigns: { seasons: [{ name: 'spring', starts: '03-01' }, { name: 'autumn', starts: '09-01' }] } });
+    const affinity = { buyers: { skincare: 30 }, alsoBought: { skincare: { fragrance: 10 } } };
+    const withFragrance = new Map<string, ProductRecord>([...catalog, ['EDP', { sku: 'EDP', name: 'Eau de Parfum', category: 'fragrance' }]]);
     for (const campaign of brandDefaultCampaigns().filter((c) => c.kind === 'custom')) {
-      const profile = madeUpClient(campaign, catalog, AT, 'en', 'Core');
-      expect(occasionToShow(profile, campaign, catalog, config, AT)?.campaignId, campaign.id).toBe(campaign.id);
+      const profile = madeUpClient(campaign, withFragrance, AT, 'en', 'Core');
+      expect(occasionToShow(profile, campaign, withFragrance, withSeasons, AT, affinity)?.campaignId, campaign.id).toBe(campaign.id);
     }
   });
 
