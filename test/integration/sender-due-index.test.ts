@@ -105,8 +105,8 @@ describe('the hourly sender through the due index', () => {
     }
     expect(await ledgerOf(indexed)).toEqual(await ledgerOf(scanned));
     const sent = (await ledgerOf(indexed)).filter((e) => e.status === 'sent').map((e) => e.campaignId);
-    // The scenario exercises every campaign and the sign-up merged intraday.
-    expect(new Set(sent)).toEqual(new Set(['welcome', 'replenishment', 'winback']));
+    // The scenario exercises the three timed campaigns, the recall play (lapses up to 300 days) and the sign-up merged intraday.
+    expect(new Set(sent)).toEqual(new Set(['welcome', 'replenishment', 'winback', 'recall']));
     expect((await ledgerOf(indexed)).some((e) => e.customerId === 'di-signup' && e.status === 'sent')).toBe(true);
     expect((await ledgerOf(indexed)).some((e) => e.status === 'expired')).toBe(true);
     // The first run builds the index; every later one reads through it, and reads less (this base is
