@@ -74,8 +74,27 @@ export function clientTimeZone(profile: Pick<ClientProfile, 'timeZone'>, brandTi
   return zone !== undefined && zone !== '' && isValidTimeZone(zone) ? zone : brandTimeZone;
 }
 
-function offerFor(campaign: CampaignDefinition, profile: ClientProfile): Offer {
-  return { ...(campaign.offers[profile.tier] ?? campaign.offers.default) };
+/**
+ * The offer for the client's tier; one limited to some categories (`forCategories`) only when a
+ * product of the occasion is of one of them, else no offer.
+ */
+function offerFor(campaign: CampaignDefinition, profile: ClientProfile, occasionCategories: () => ReadonlySet<string>): Offer {
+  const offer = campaign.offers[profile.tier] ?? campaign.offers.default;
+  if (offer.forCategories !== undefined) {
+    const categories = occasionCategories();
+    if (!offer.forCategories.some((category) => categories.has(category))) return { kind: 'none' };
+  }
+  return { ...offer };
+}
+
+/** The categories of an occasion's products: the trigger's and those the email shows (the profile's, else the catalogue's). */
+function categoriesOf(products: readonly { sku: string }[], category: string | undefined, profile: ClientProfile, catalog: ProductCatalog): Set<string> {
+  const categories = new Set<string>(category === undefined ? [] : [category]);
+  for (const { sku } of products) {
+    const found = profile.skus[sku]?.category ?? catalog.get(sku)?.category;
+    if (found !== undefined) categories.add(found);
+  }
+  return categories;
 }
 
 /** The campaign's template for the client: one for all, or the one of their template locale (English for the others). */
@@ -186,6 +205,8 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
         if (now < dueAt || now >= expiresAt) return undefined;
         const hoursSinceTrigger = (now - triggerAt) / MS_PER_HOUR;
         const late = timing.lateAfterHours === undefined ? {} : { hoursSinceTrigger, late: hoursSinceTrigger > timing.lateAfterHours };
+        const shown = productDetails(rules, moment, profile, triggerContext);
+        const categories = () => categoriesOf([...(moment.products ?? []), ...(shown.products ?? [])], moment.details.category, profile, triggerContext.catalog);
         return {
           campaignId: campaign.id,
           kind: campaign.kind,
@@ -196,7 +217,7 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
           expiresAt,
           priority: campaign.priority,
           template: templateFor(campaign, profile),
-          details: { offer: offerFor(campaign, profile), ...late, ...moment.details, ...moment.detailsAt?.(now), ...productDetails(rules, moment, profile, triggerContext) },
+          details: { offer: offerFor(campaign, profile, categories), ...late, ...moment.details, ...moment.detailsAt?.(now), ...shown },
         };
       },
     });

@@ -1,6 +1,6 @@
 import type { CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { dueOccasions, type CampaignContext, type DueOccasion, type ProductCatalog } from '#shared/campaigns/due.ts';
-import type { CampaignDefinition } from '#shared/campaigns/schema.ts';
+import type { CampaignDefinition, Offer } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
 import type { ClientProfile, ProductRecord, Tier } from '#shared/model.ts';
 import type { TemplateLocale } from '#shared/templates/locale.ts';
@@ -16,6 +16,13 @@ export const MADE_UP_CUSTOMER_ID = 'made-up-client';
 
 /** The coupon a preview or a test shows for a pool or a scheme: never a real code (a test must not use one up). */
 export const SAMPLE_COUPON_CODE = 'TEST-CODE';
+
+/** The code a preview or a test shows in place of the occasion's own: the sample one where a real send would have a code. */
+export function sampleCouponCode(offer: Pick<Offer, 'couponFrom'>, coupons: Pick<Config['coupons'], 'scheme'>): string | undefined {
+  const source = offer.couponFrom;
+  if (source === undefined || (source.from === 'brand-scheme' && coupons.scheme === undefined)) return undefined;
+  return SAMPLE_COUPON_CODE;
+}
 
 const FIRST_NAMES: Record<TemplateLocale, string> = { en: 'Alex', 'zh-CN': '林' };
 const DAY_MS = 86_400_000;

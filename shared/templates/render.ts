@@ -19,7 +19,7 @@ export interface EmailContent {
   text: string;
 }
 
-export type OfferKind = 'personal-note' | 'coupon' | 'free-shipping-coupon' | 'sample' | 'none';
+export type OfferKind = 'personal-note' | 'coupon' | 'free-shipping-coupon' | 'sample' | 'gift-with-order' | 'none';
 
 export interface TemplateData {
   brandName: string;
@@ -44,6 +44,11 @@ export interface TemplateData {
   };
   unsubscribeUrl: string;
   recommendedCategory?: string;
+  /**
+   * The categories of the products shown, as the email names them (config.categoryNames), with the
+   * brand's care and use tips for each when the config gives them (config.categoryCare).
+   */
+  categories?: { name?: string; care?: string }[];
   /** Where the call-to-action button leads (with its UTM parameters); no button when absent. */
   shopUrl?: string;
   /** The brand's postal address, one line each, in the footer (CAN-SPAM). */
@@ -83,7 +88,7 @@ const templateDataSchema = z.object({
     }),
   ),
   offer: z.object({
-    kind: z.enum(['personal-note', 'coupon', 'free-shipping-coupon', 'sample', 'none']),
+    kind: z.enum(['personal-note', 'coupon', 'free-shipping-coupon', 'sample', 'gift-with-order', 'none']),
     couponCode: couponCode.optional(),
     discountPercent: z.number().positive().max(100).optional(),
     freeShipping: z.boolean().optional(),
@@ -91,6 +96,7 @@ const templateDataSchema = z.object({
   }),
   unsubscribeUrl: webUrl,
   recommendedCategory: optionalText,
+  categories: z.array(z.object({ name: optionalText, care: z.string().trim().max(600).optional() })).max(10).optional(),
   shopUrl: webUrl.optional(),
   postalAddress: z.array(z.string().trim().min(1).max(120)).max(6).optional(),
 });
@@ -121,9 +127,15 @@ export interface TemplateView {
   discountPercent: number | null;
   freeShipping: boolean;
   sample: boolean;
+  /** A gift comes with the next order (no code, no discount); never in a personal note. */
+  giftWithOrder: boolean;
   unsubscribeUrl: string;
   shopUrl: string | null;
   recommendedCategory: string | null;
+  /** Categories with a name or a care tip, in the order of the products (empty when none). */
+  categories: { name: string | null; care: string | null }[];
+  /** Whether any category has a care tip. */
+  hasCare: boolean;
   /** Empty when the config gives none. */
   postalAddress: string[];
 }
@@ -168,6 +180,7 @@ export function templateView(locale: TemplateLocale, input: TemplateData): Templ
     throw new TemplateError(`Invalid template data: ${issues}`);
   }
   const data = parsed.data;
+  const categories = (data.categories ?? []).flatMap((c) => (c.name === undefined && !c.care ? [] : [{ name: c.name ?? null, care: c.care ? c.care : null }]));
   const isVic = data.tier === 'VIC';
   const personal = isPersonalNote(data.tier, data.offer.kind);
   const showCoupon = showsCoupon(data.tier, data.offer.kind);
@@ -201,9 +214,12 @@ export function templateView(locale: TemplateLocale, input: TemplateData): Templ
     discountPercent: showCoupon ? (data.offer.discountPercent ?? null) : null,
     freeShipping: showCoupon && (data.offer.kind === 'free-shipping-coupon' || data.offer.freeShipping === true),
     sample: data.offer.kind === 'sample' || data.offer.sample === true,
+    giftWithOrder: !personal && data.offer.kind === 'gift-with-order',
     unsubscribeUrl: data.unsubscribeUrl,
     shopUrl: data.shopUrl ?? null,
     recommendedCategory: data.recommendedCategory ?? null,
+    categories,
+    hasCare: categories.some((c) => c.care !== null),
     postalAddress: data.postalAddress ?? [],
   };
 }

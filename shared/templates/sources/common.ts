@@ -8,8 +8,8 @@
  * locale, lang, fontFamily, brandName, firstName, lastName, tier, isVic, personal, fromAdvisor,
  * advisorName, advisorSignature,
  * products[{name, sku, runOutDate, url, imageUrl, price}], productName, runOutDate, otherProducts, offerKind, showCoupon,
- * couponCode, discountPercent, freeShipping, sample, unsubscribeUrl, shopUrl, recommendedCategory,
- * postalAddress, subject, preheader.
+ * couponCode, discountPercent, freeShipping, sample, giftWithOrder, unsubscribeUrl, shopUrl,
+ * recommendedCategory, categories[{name, care}], hasCare, postalAddress, subject, preheader.
  */
 
 /** The palette every email shares. */
@@ -161,6 +161,17 @@ function textProducts(copy: LayoutCopy, runsOutAround: [string, string]): string
 
 const paragraph = `margin:0 0 16px 0;`;
 
+/** The offer's framed box, for an offer without a code (a gift with the next order). */
+function giftBox(copy: string): string {
+  return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:8px 0 16px 0;">
+<tr>
+<td align="center" style="padding:20px 16px;border:1px dashed ${EMAIL_COLORS.ink};background-color:${EMAIL_COLORS.highlight};">
+<p style="margin:0;font-size:16px;color:${EMAIL_COLORS.ink};">${copy}</p>
+</td>
+</tr>
+</table>`;
+}
+
 /** Partials for the HTML engine, by name. */
 export const HTML_PARTIALS: Record<string, string> = {
   'layout/en': htmlLayout(LAYOUT_COPY.en),
@@ -189,7 +200,7 @@ export const HTML_PARTIALS: Record<string, string> = {
 {% if couponCode %}<p style="margin:0;font-size:20px;letter-spacing:2px;color:${EMAIL_COLORS.ink};">Code: <strong>{{ couponCode }}</strong></p>{% endif %}
 </td>
 </tr>
-</table>{% endif %}{% if sample %}<p style="${paragraph}">A sample of something new will be waiting in your next order, with our compliments.</p>{% endif %}`,
+</table>{% endif %}{% if giftWithOrder %}${giftBox('A gift from us will come with your next order. There is no code to enter: we add it for you.')}{% endif %}{% if sample %}<p style="${paragraph}">A sample of something new will be waiting in your next order, with our compliments.</p>{% endif %}`,
   'offer/zh-CN': `{% if showCoupon %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:8px 0 16px 0;">
 <tr>
 <td align="center" style="padding:20px 16px;border:1px dashed ${EMAIL_COLORS.ink};background-color:${EMAIL_COLORS.highlight};">
@@ -197,7 +208,7 @@ export const HTML_PARTIALS: Record<string, string> = {
 {% if couponCode %}<p style="margin:0;font-size:20px;letter-spacing:2px;color:${EMAIL_COLORS.ink};">优惠码：<strong>{{ couponCode }}</strong></p>{% endif %}
 </td>
 </tr>
-</table>{% endif %}{% if sample %}<p style="${paragraph}">您的下一份订单中将附赠一份新品小样，敬请品鉴。</p>{% endif %}`,
+</table>{% endif %}{% if giftWithOrder %}${giftBox('您的下一份订单将随附一份我们为您准备的礼物，无需输入优惠码，我们会为您添加。')}{% endif %}{% if sample %}<p style="${paragraph}">您的下一份订单中将附赠一份新品小样，敬请品鉴。</p>{% endif %}`,
 
   // A note signed by a person comes from a real, named advisor; without one, from the client care team.
   'signature/en': `<p style="margin:24px 0 0 0;">{% if fromAdvisor %}Warm regards,<br>{{ advisorName }}<br>{% if advisorSignature %}{{ advisorSignature }}<br>{% endif %}{{ brandName }}{% elsif personal %}Warm regards,<br>The {{ brandName }} client care team{% else %}With our thanks,<br>The {{ brandName }} team{% endif %}</p>`,
@@ -218,9 +229,11 @@ export const TEXT_PARTIALS: Record<string, string> = {
   'products/zh-CN': textProducts(LAYOUT_COPY['zh-CN'], ['（预计', '左右用完）']),
 
   'offer/en': `{% if showCoupon %}{% if freeShipping and discountPercent %}Free shipping and {{ discountPercent }}% off your next order{% elsif freeShipping %}Free shipping on your next order{% elsif discountPercent %}{{ discountPercent }}% off your next order{% else %}A gift on your next order{% endif %}{% if couponCode %} with the code {{ couponCode }}{% endif %}.
+{% endif %}{% if giftWithOrder %}A gift from us will come with your next order. There is no code to enter: we add it for you.
 {% endif %}{% if sample %}A sample of something new will be waiting in your next order, with our compliments.
 {% endif %}`,
   'offer/zh-CN': `{% if showCoupon %}{% if freeShipping and discountPercent %}下次订单免运费，并享 {{ discountPercent }}% 优惠{% elsif freeShipping %}下次订单免运费{% elsif discountPercent %}下次订单享 {{ discountPercent }}% 优惠{% else %}下次订单将附赠一份礼物{% endif %}{% if couponCode %}，优惠码：{{ couponCode }}{% endif %}。
+{% endif %}{% if giftWithOrder %}您的下一份订单将随附一份我们为您准备的礼物，无需输入优惠码，我们会为您添加。
 {% endif %}{% if sample %}您的下一份订单中将附赠一份新品小样，敬请品鉴。
 {% endif %}`,
 
