@@ -4,6 +4,7 @@ import { couponSchemeSchema } from './campaigns/coupon-codes.ts';
 import { campaignsConfigSchema } from './campaigns/schema.ts';
 import { ClienteleError } from './errors.ts';
 import { DEFAULT_RFM_SEGMENTS, rfmSegmentsSchema } from './segments/rfm-segments.ts';
+import { TIERS } from './model.ts';
 import { isValidTimeZone, WEEKDAYS } from './time.ts';
 
 /**
@@ -270,6 +271,11 @@ export const configFieldsSchema = z
      * A category without a tip for the locale gets none: the email then reads well without.
      */
     categoryCare: z.record(z.string().min(1), z.strictObject({ en: z.string().trim().min(1).max(600).optional(), 'zh-CN': z.string().trim().min(1).max(600).optional() })).default({}),
+    /**
+     * How the emails name each tier, per template locale: { "Core": { "en": "Gold", "zh-CN": "金卡会员" } }.
+     * Defaults: the tier keys in English, 核心会员 / 潜力会员 … in Chinese (shared/templates/tier-names.ts).
+     */
+    tierNames: z.partialRecord(z.enum(TIERS), z.strictObject({ en: z.string().trim().min(1).max(40).optional(), 'zh-CN': z.string().trim().min(1).max(40).optional() })).default({}),
     /** Named RFM segments (first matching rule wins; every score combination needs one), stored on each buyer's profile. */
     rfmSegments: rfmSegmentsSchema.default(() => DEFAULT_RFM_SEGMENTS.map((rule) => ({ ...rule }))),
     /** Share of a file's rows rejected above which a run fails before writing anything (each file on its own). */

@@ -1,16 +1,18 @@
 import { z } from 'zod';
 import { STAGES, TIERS } from '#shared/model.ts';
 import { couponCode, couponSourceSchema } from './coupon-codes.ts';
+import { PLAY_IDS, PLAYS, type PlayId } from './plays.ts';
 import { audienceFilterFields, productsSchema, seasonSchema, timingSchema, triggerSchema } from './vocabulary.ts';
 
 /**
  * Campaigns are data: which moments trigger an email, for whom, when, with which template and
  * offer, and the sending policy (frequency cap, quiet hours, control group) around them.
- * `campaignsConfigSchema.parse({})` gives the three built-ins of the handbook (domain.md):
- * welcome, replenishment and win-back. A campaign is written in the vocabulary of vocabulary.ts
- * (a `trigger`, `timing`, `audience`, `template`, `offers`, `products`: kind 'custom', the
- * default); the built-ins keep their older form (kind welcome / replenishment / winback with
- * their timing fields), which rules.ts reads as the same vocabulary.
+ * `campaignsConfigSchema.parse({})` gives the built-ins of the handbook (domain.md): the three
+ * timed campaigns (welcome, replenishment, win-back) and the plays of plays.ts. A campaign is
+ * written in the vocabulary of vocabulary.ts (a `trigger`, `timing`, `audience`, `template`,
+ * `offers`, `products`: kind 'custom', the default); the three keep their older form (kind welcome
+ * / replenishment / winback with their timing fields), which rules.ts reads as the same
+ * vocabulary; a play is a custom campaign preset, written `{ "kind": "<play id>" }`.
  */
 
 /** The built-in kinds, in their older form. */
@@ -155,7 +157,24 @@ export const customCampaignSchema = z.strictObject({
   /** Default: the trigger's own products for orders and run-outs, the top category for no-order-for, else none (rules.ts). */
   products: productsSchema.optional(),
   personal: z.boolean().default(false),
+  /** The built-in play this campaign is (plays.ts), when it is one. */
+  play: z.enum(PLAY_IDS as [PlayId, ...PlayId[]]).optional(),
 });
+
+/**
+ * `{ "kind": "<play id>", ...fields }`: the play's preset with the fields written beside `kind`
+ * replacing the preset's, parsed as a custom campaign (its issues keep their paths, so an error
+ * still names the campaign and the field).
+ */
+function playCampaignSchema<Id extends PlayId>(play: Id) {
+  return z.looseObject({ kind: z.literal(play) }).transform((input, ctx) => {
+    const { kind: _kind, ...fields } = input;
+    const parsed = customCampaignSchema.safeParse({ ...PLAYS[play].preset(), id: play, ...fields, kind: 'custom', play });
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: [...issue.path], input: issue.input });
+    return z.NEVER;
+  });
+}
 
 export const welcomeCampaignSchema = z.strictObject({
   ...common('welcome', 1, WELCOME_OFFERS),
@@ -206,6 +225,7 @@ export const campaignDefinitionSchema = z.discriminatedUnion('kind', [
   replenishmentCampaignSchema,
   winbackCampaignSchema,
   customCampaignSchema,
+  ...PLAY_IDS.map(playCampaignSchema),
 ]);
 export type CampaignDefinition = z.infer<typeof campaignDefinitionSchema>;
 export type CampaignDefinitionInput = z.input<typeof campaignDefinitionSchema>;
@@ -238,9 +258,9 @@ export const policySchema = z.strictObject({
 });
 export type CampaignPolicy = z.infer<typeof policySchema>;
 
-/** The three built-in campaigns with every default filled in (fresh objects on every call). */
+/** The built-in campaigns (the three timed ones, then every play) with every default filled in (fresh objects on every call). */
 export function brandDefaultCampaigns(): CampaignDefinition[] {
-  return CAMPAIGN_KINDS.map((kind) => campaignDefinitionSchema.parse({ kind }));
+  return [...CAMPAIGN_KINDS, ...PLAY_IDS].map((kind) => campaignDefinitionSchema.parse({ kind }));
 }
 
 export const campaignsConfigSchema = z.strictObject({
@@ -256,7 +276,7 @@ export const campaignsConfigSchema = z.strictObject({
         seen.add(season.name);
       });
     }),
-  /** The full list: listing campaigns replaces the built-ins, so list all three to change one. */
+  /** The full list: listing campaigns replaces the built-ins, so list every one you keep (or use turnedOff). */
   campaigns: z
     .array(campaignDefinitionSchema)
     .superRefine((campaigns, ctx) => {
@@ -268,8 +288,15 @@ export const campaignsConfigSchema = z.strictObject({
       });
     })
     .default(brandDefaultCampaigns),
+  /** Ids of campaigns to turn off (built-in or listed) without listing the others: the same as their `enabled: false`. */
+  turnedOff: z.array(campaignId).default([]),
 })
   .superRefine((config, ctx) => {
+    const ids = new Set(config.campaigns.map((campaign) => campaign.id));
+    config.turnedOff.forEach((id, index) => {
+      // A typo here would leave on a campaign the brand meant to stop.
+      if (!ids.has(id)) ctx.addIssue({ code: 'custom', path: ['turnedOff', index], message: `no campaign "${id}" to turn off (campaigns: ${[...ids].join(', ')})` });
+    });
     // A season-starts trigger naming a season the calendar lacks would quietly never fire.
     const seasons = new Set(config.seasons.map((season) => season.name));
     config.campaigns.forEach((campaign, index) => {
@@ -284,6 +311,11 @@ export const campaignsConfigSchema = z.strictObject({
         }
       });
     });
+  })
+  .transform(({ turnedOff, ...config }) => {
+    if (turnedOff.length === 0) return config;
+    const off = new Set(turnedOff);
+    return { ...config, campaigns: config.campaigns.map((campaign) => (off.has(campaign.id) ? { ...campaign, enabled: false } : campaign)) };
   });
 export type CampaignsConfig = z.infer<typeof campaignsConfigSchema>;
 export type CampaignsConfigInput = z.input<typeof campaignsConfigSchema>;

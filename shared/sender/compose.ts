@@ -5,6 +5,7 @@ import type { AdvisorRecord, ClientProfile, ProductRecord } from '#shared/model.
 import { utmContent, withUtm } from '#shared/templates/utm.ts';
 import { categoryDisplayName } from '#shared/templates/category-names.ts';
 import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
+import { tierDisplayName } from '#shared/templates/tier-names.ts';
 import { isPersonalNote, renderEmail, type EmailContent, type TemplateData } from '#shared/templates/render.ts';
 import { unsubscribeUrl } from '#shared/unsubscribe/token.ts';
 
@@ -120,6 +121,7 @@ export function templateDataFor(
     ...(profile.firstName ? { firstName: profile.firstName } : {}),
     ...(profile.lastName ? { lastName: profile.lastName } : {}),
     tier: profile.tier,
+    tierName: tierDisplayName(profile.tier, locale, config.tierNames),
     ...(advisor?.name === undefined ? {} : { advisor: { id: advisor.advisorId, name: advisor.name, ...(advisor.signature === undefined ? {} : { signature: advisor.signature }) } }),
     products,
     offer: extras.couponCode === undefined ? offer : { ...offer, couponCode: extras.couponCode },

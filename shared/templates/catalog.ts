@@ -2,6 +2,7 @@ import type { TemplateLocale } from './locale.ts';
 import { ADVISOR_INTRODUCTION } from './sources/advisor-introduction.ts';
 import { HTML_PARTIALS, TEXT_PARTIALS } from './sources/common.ts';
 import { REPLENISHMENT } from './sources/replenishment.ts';
+import { TIER_UPGRADE_THANKS } from './sources/tier-upgrade-thanks.ts';
 import type { LocaleSources } from './sources/types.ts';
 import { WELCOME } from './sources/welcome.ts';
 import { WINBACK } from './sources/winback.ts';
@@ -11,7 +12,8 @@ import { WINBACK } from './sources/winback.ts';
  * that esbuild bundles them into the Lambda and nothing depends on the file system at run time.
  */
 
-export const TEMPLATE_NAMES = ['welcome', 'replenishment', 'winback'] as const;
+/** The built-ins' templates: the three timed campaigns, then the plays (shared/campaigns/plays.ts). */
+export const TEMPLATE_NAMES = ['welcome', 'replenishment', 'winback', 'tier-upgrade-thanks'] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 export interface TemplateCatalog {
@@ -30,6 +32,7 @@ export const TEMPLATE_CATALOG: TemplateCatalog = {
     welcome: WELCOME,
     replenishment: REPLENISHMENT,
     winback: WINBACK,
+    'tier-upgrade-thanks': TIER_UPGRADE_THANKS,
     ...({
       // Not a campaign: the introduction after a handover (shared/sender/introductions.ts), always in an advisor's name.
       'advisor-introduction': ADVISOR_INTRODUCTION,

@@ -26,6 +26,8 @@ export interface TemplateData {
   firstName?: string;
   lastName?: string;
   tier: string;
+  /** The tier as the email names it in its locale (tier-names.ts); the tier key when absent. */
+  tierName?: string;
   /**
    * The advisor the note goes out in the name of: only for a personal note of a personal campaign
    * to a client whose advisor is active (shared/sender/compose.ts noteSender). Without it a
@@ -76,6 +78,7 @@ const templateDataSchema = z.object({
   firstName: optionalText,
   lastName: optionalText,
   tier: z.string().min(1),
+  tierName: optionalText,
   advisor: z.object({ id: z.string().min(1), name: z.string().trim().min(1).max(200), signature: optionalText }).optional(),
   products: z.array(
     z.object({
@@ -110,6 +113,7 @@ export interface TemplateView {
   firstName: string | null;
   lastName: string | null;
   tier: string;
+  tierName: string;
   isVic: boolean;
   /** A note from the advisor rather than a promotion: VIC clients, or offer kind 'personal-note'. */
   personal: boolean;
@@ -200,6 +204,7 @@ export function templateView(locale: TemplateLocale, input: TemplateData): Templ
     firstName: data.firstName ?? null,
     lastName: data.lastName ?? null,
     tier: data.tier,
+    tierName: data.tierName ?? data.tier,
     isVic,
     personal,
     fromAdvisor: personal && data.advisor !== undefined,

@@ -18,7 +18,8 @@ import { runClock } from '#shared/tiering/profile.ts';
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const RUN_DATE = '2026-11-23';
-const config = parseConfig({ timeZone: 'UTC' });
+// The three timed campaigns only: the ordering below is about configured campaigns, not the plays.
+const config = parseConfig({ timeZone: 'UTC', campaigns: { campaigns: [{ kind: 'welcome' }, { kind: 'replenishment' }, { kind: 'winback' }] } });
 const NOW = runClock(RUN_DATE, 'UTC').now; // 2026-11-24T00:00Z
 
 // Three cohorts: A has both windows matured, B only the 7-day one, C neither.

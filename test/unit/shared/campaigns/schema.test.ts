@@ -5,10 +5,12 @@ import {
   campaignsConfigSchema,
   type Offer,
 } from '#shared/campaigns/schema.ts';
+import { PLAY_IDS, PLAYS } from '#shared/campaigns/plays.ts';
+import { TEMPLATE_CATALOG } from '#shared/templates/catalog.ts';
 import type { TemplateData } from '#shared/templates/render.ts';
 
 describe('campaignsConfigSchema defaults', () => {
-  it('gives the three built-ins and the default policy from {}', () => {
+  it('gives the built-ins (the three timed campaigns, then every play) and the default policy from {}', () => {
     const config = campaignsConfigSchema.parse({});
     expect(config.policy).toEqual({
       frequencyCap: { per24h: 1, per7d: 3 },
@@ -19,12 +21,13 @@ describe('campaignsConfigSchema defaults', () => {
       ['welcome', 'welcome', 1, true, 'welcome'],
       ['replenishment', 'replenishment', 2, true, 'replenishment'],
       ['winback', 'winback', 3, true, 'winback'],
+      ...PLAY_IDS.map((id) => [id, 'custom', expect.any(Number), true, expect.anything()]),
     ]);
     const [welcome, replenishment, winback] = config.campaigns;
     expect(welcome?.kind === 'welcome' && welcome.timing).toEqual({ targetHours: 24, cutoffHours: 72 });
     expect(replenishment?.kind === 'replenishment' && replenishment.timing).toEqual({ daysBeforeRunOut: 15 });
     expect(winback?.kind === 'winback' && winback.timing).toEqual({ afterDays: 60, windowDays: 30 });
-    for (const campaign of config.campaigns) {
+    for (const campaign of config.campaigns.slice(0, 3)) {
       expect(campaign.audience.tiers).toEqual(['VIC', 'Core', 'Potential', 'Entry', 'Prospect']);
       expect(campaign.audience.stages).toEqual(['prospect', 'new', 'active', 'at-risk', 'sleeping', 'churned']);
       expect(campaign.controlShare).toBeUndefined();
@@ -33,7 +36,7 @@ describe('campaignsConfigSchema defaults', () => {
 
   it('treats VIC clients with a personal note, never a discount', () => {
     for (const campaign of brandDefaultCampaigns()) {
-      expect(campaign.offers.VIC).toEqual({ kind: 'personal-note' });
+      if (campaign.audience.tiers.includes('VIC')) expect(campaign.offers.VIC).toEqual({ kind: 'personal-note' });
     }
     const [welcome, replenishment, winback] = brandDefaultCampaigns();
     expect(welcome?.offers.default).toEqual({ kind: 'sample' });
@@ -65,6 +68,48 @@ describe('campaignsConfigSchema defaults', () => {
     const config = campaignsConfigSchema.parse({ campaigns: [{ kind: 'welcome', enabled: false }] });
     expect(config.campaigns).toHaveLength(1);
     expect(config.campaigns[0]).toMatchObject({ id: 'welcome', enabled: false });
+  });
+});
+
+describe('built-in plays', () => {
+  it('are custom campaigns of the vocabulary, named by their play, each with a template in both locales', () => {
+    for (const id of PLAY_IDS) {
+      const campaign = campaignDefinitionSchema.parse({ kind: id });
+      expect(campaign).toMatchObject({ kind: 'custom', id, play: id, enabled: true });
+      const templates = campaign.kind === 'custom' ? (typeof campaign.template === 'string' ? [campaign.template] : Object.values(campaign.template)) : [];
+      for (const template of templates) expect(Object.keys(TEMPLATE_CATALOG.campaigns[template ?? ''] ?? {}).sort()).toEqual(['en', 'zh-CN']);
+      expect(PLAYS[id].description.length).toBeGreaterThan(20);
+    }
+  });
+
+  it('take the fields written beside the kind in place of the preset\'s (whole fields)', () => {
+    const campaign = campaignDefinitionSchema.parse({ kind: 'tier-upgrade-thanks', id: 'thanks-core', priority: 4, timing: { cutoffDays: 3 }, audience: { tiers: ['Core'] } });
+    expect(campaign).toMatchObject({
+      kind: 'custom',
+      id: 'thanks-core',
+      play: 'tier-upgrade-thanks',
+      priority: 4,
+      timing: { delayHours: 0, cutoffDays: 3, oncePer: 'occasion' },
+      audience: { tiers: ['Core'] },
+      trigger: { on: 'tier-changed', direction: 'up', daysAfter: 1 },
+      template: 'tier-upgrade-thanks',
+    });
+  });
+
+  it('name the campaign and the field of a bad override, and refuse unknown fields', () => {
+    const bad = campaignsConfigSchema.safeParse({ campaigns: [{ kind: 'tier-upgrade-thanks', trigger: { on: 'tier-changed', daysAfter: -1 } }] });
+    expect(bad.error?.issues.map((i) => i.path)).toContainEqual(['campaigns', 0, 'trigger', 'daysAfter']);
+    const typo = campaignsConfigSchema.safeParse({ campaigns: [{ kind: 'tier-upgrade-thanks', priorty: 4 }] });
+    expect(typo.success).toBe(false);
+  });
+
+  it('turn off by id without listing the others; an unknown id is an error', () => {
+    const config = campaignsConfigSchema.parse({ turnedOff: ['tier-upgrade-thanks', 'winback'] });
+    expect(config.campaigns.filter((c) => !c.enabled).map((c) => c.id)).toEqual(['winback', 'tier-upgrade-thanks']);
+    expect(config.campaigns).toHaveLength(3 + PLAY_IDS.length);
+    expect('turnedOff' in config).toBe(false);
+    const typo = campaignsConfigSchema.safeParse({ turnedOff: ['tier-upgrade'] });
+    expect(typo.error?.issues.map((i) => [i.path, i.message])).toEqual([[['turnedOff', 0], expect.stringContaining('no campaign "tier-upgrade"')]]);
   });
 });
 
