@@ -140,6 +140,8 @@ export interface TemplateView {
   categories: { name: string | null; care: string | null }[];
   /** Whether any category has a care tip. */
   hasCare: boolean;
+  /** The named categories in one phrase of the locale ("Skincare and Makeup", "护肤、彩妆"); null when none is named. */
+  categoryList: string | null;
   /** Empty when the config gives none. */
   postalAddress: string[];
 }
@@ -225,8 +227,19 @@ export function templateView(locale: TemplateLocale, input: TemplateData): Templ
     recommendedCategory: data.recommendedCategory ?? null,
     categories,
     hasCare: categories.some((c) => c.care !== null),
+    categoryList: listOf(
+      categories.flatMap((c) => (c.name === null ? [] : [c.name])),
+      locale,
+    ),
     postalAddress: data.postalAddress ?? [],
   };
+}
+
+/** Names in one phrase: "A, B and C" in English, "A、B、C" in Chinese; null for none. */
+function listOf(names: readonly string[], locale: TemplateLocale): string | null {
+  if (names.length === 0) return null;
+  if (locale === 'zh-CN') return names.join('、');
+  return names.length === 1 ? (names[0] as string) : `${names.slice(0, -1).join(', ')} and ${names.at(-1) as string}`;
 }
 
 const oneLine = (value: string) => value.replace(/\s+/g, ' ').trim();
