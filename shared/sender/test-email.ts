@@ -1,6 +1,6 @@
 import type { CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { dueOccasions, type CampaignContext, type DueOccasion, type ProductCatalog } from '#shared/campaigns/due.ts';
-import type { CampaignDefinition, Offer } from '#shared/campaigns/schema.ts';
+import type { CampaignDefinition, CustomCampaign, Offer } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
 import type { ClientProfile, ProductRecord, Tier } from '#shared/model.ts';
 import type { TemplateLocale } from '#shared/templates/locale.ts';
@@ -30,10 +30,14 @@ const DAY_MS = 86_400_000;
 /**
  * A consenting client of `tier` in `locale` who bought up to three products of the catalogue 20
  * days before `at` (replenishable ones first for a replenishment, one category for a win-back), so
- * that any campaign falls due for them at some point and its email shows products.
+ * that any campaign falls due for them at some point and its email shows products. Their birthday
+ * is in the month of `at`; they signed up with their first order, or a year before it for a
+ * campaign only for long-standing subscribers (first-order's signedUpAtLeastHoursBefore).
  */
-export function madeUpClient(campaign: Pick<CampaignDefinition, 'kind'>, catalog: ReadonlyMap<string, ProductRecord>, at: number, locale: TemplateLocale, tier: Tier): ClientProfile {
+export function madeUpClient(campaign: Pick<CampaignDefinition, 'kind'> & Partial<Pick<CustomCampaign, 'trigger'>>, catalog: ReadonlyMap<string, ProductRecord>, at: number, locale: TemplateLocale, tier: Tier): ClientProfile {
   const bought = new Date(at - 20 * DAY_MS).toISOString();
+  const longBefore = campaign.trigger?.on === 'first-order' && campaign.trigger.signedUpAtLeastHoursBefore !== undefined;
+  const signedUpAt = longBefore ? new Date(at - (20 + 365) * DAY_MS).toISOString() : bought;
   const products = pickProducts(campaign.kind, [...catalog.values()]);
   const skus = Object.fromEntries(
     products.map((p) => [p.sku, { ...(p.name === undefined ? {} : { productName: p.name }), ...(p.category === undefined ? {} : { category: p.category }), lastPurchasedAt: bought, quantity: 1, purchases: 1 }]),
@@ -44,7 +48,8 @@ export function madeUpClient(campaign: Pick<CampaignDefinition, 'kind'>, catalog
     firstName: FIRST_NAMES[locale],
     locale,
     acceptsMarketing: true,
-    signedUpAt: bought,
+    birthday: `1990-${new Date(at).toISOString().slice(5, 7)}-15`,
+    signedUpAt,
     tier,
     stage: 'active',
     spend12mMinor: 0,

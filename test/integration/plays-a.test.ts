@@ -90,7 +90,7 @@ describe('the birthday play on the embedded AWS', () => {
     expect(vic?.body.text).not.toMatch(/% off|code/i);
     const [core] = await emailsTo(aws, 'core@bday.example.com');
     expect(core?.subject).toBe('芳，生日快乐！下次订购将随单附赠生日礼物');
-    expect(core?.body.text).toContain('您的下一份订单将随附一份我们为您准备的礼物');
+    expect(core?.body.text).toContain('下次订购时，我们将随单为您附上一份礼物');
     expect(core?.body.text).not.toMatch(/优惠码：|% 优惠/);
     const [entry] = await emailsTo(aws, 'entry@bday.example.com');
     expect(entry?.subject).toBe(`Happy birthday, Eli: a birthday treat from ${config.brandName}`);

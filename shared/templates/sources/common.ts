@@ -208,7 +208,7 @@ export const HTML_PARTIALS: Record<string, string> = {
 {% if couponCode %}<p style="margin:0;font-size:20px;letter-spacing:2px;color:${EMAIL_COLORS.ink};">优惠码：<strong>{{ couponCode }}</strong></p>{% endif %}
 </td>
 </tr>
-</table>{% endif %}{% if giftWithOrder %}${giftBox('您的下一份订单将随附一份我们为您准备的礼物，无需输入优惠码，我们会为您添加。')}{% endif %}{% if sample %}<p style="${paragraph}">您的下一份订单中将附赠一份新品小样，敬请品鉴。</p>{% endif %}`,
+</table>{% endif %}{% if giftWithOrder %}${giftBox('下次订购时，我们将随单为您附上一份礼物，无需输入优惠码。')}{% endif %}{% if sample %}<p style="${paragraph}">您的下一份订单中将附赠一份新品小样，敬请品鉴。</p>{% endif %}`,
 
   // A note signed by a person comes from a real, named advisor; without one, from the client care team.
   'signature/en': `<p style="margin:24px 0 0 0;">{% if fromAdvisor %}Warm regards,<br>{{ advisorName }}<br>{% if advisorSignature %}{{ advisorSignature }}<br>{% endif %}{{ brandName }}{% elsif personal %}Warm regards,<br>The {{ brandName }} client care team{% else %}With our thanks,<br>The {{ brandName }} team{% endif %}</p>`,
@@ -233,7 +233,7 @@ export const TEXT_PARTIALS: Record<string, string> = {
 {% endif %}{% if sample %}A sample of something new will be waiting in your next order, with our compliments.
 {% endif %}`,
   'offer/zh-CN': `{% if showCoupon %}{% if freeShipping and discountPercent %}下次订单免运费，并享 {{ discountPercent }}% 优惠{% elsif freeShipping %}下次订单免运费{% elsif discountPercent %}下次订单享 {{ discountPercent }}% 优惠{% else %}下次订单将附赠一份礼物{% endif %}{% if couponCode %}，优惠码：{{ couponCode }}{% endif %}。
-{% endif %}{% if giftWithOrder %}您的下一份订单将随附一份我们为您准备的礼物，无需输入优惠码，我们会为您添加。
+{% endif %}{% if giftWithOrder %}下次订购时，我们将随单为您附上一份礼物，无需输入优惠码。
 {% endif %}{% if sample %}您的下一份订单中将附赠一份新品小样，敬请品鉴。
 {% endif %}`,
 

@@ -65,7 +65,7 @@ describe('birthday email', () => {
     ['VIC', 'en', /A gift is waiting for you at the boutique/],
     ['VIC', 'zh-CN', /一份生日礼物已在精品店为您备好/],
     ['Core', 'en', /A gift from us will come with your next order/],
-    ['Core', 'zh-CN', /您的下一份订单将随附一份我们为您准备的礼物/],
+    ['Core', 'zh-CN', /下次订购时，我们将随单为您附上一份礼物/],
     ['Entry', 'en', /10% off your next order/],
     ['Entry', 'zh-CN', /下次订单享 10% 优惠/],
   ];
