@@ -86,7 +86,8 @@ async function laterExport(firstDir: string, orders: LaterOrder[]): Promise<stri
 
 describe('campaign results on the embedded AWS', () => {
   it('count the ledger decisions and the conversions the later orders make, sent against control', async () => {
-    const config = await campaignConfig(aws, 'results', { timeZone: TIME_ZONE, campaigns: { policy: { controlShare: 0.3 } } });
+    // The three timed campaigns whose results this test counts (the plays are on by default; they have their own tests).
+    const config = await campaignConfig(aws, 'results', { timeZone: TIME_ZONE, campaigns: { policy: { controlShare: 0.3 }, campaigns: [{ kind: 'welcome' }, { kind: 'replenishment' }, { kind: 'winback' }] } });
 
     // Night 1: profiles. No campaign has decided anything yet: zero everywhere.
     const firstDir = join(work, 'first');
