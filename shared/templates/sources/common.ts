@@ -161,6 +161,12 @@ function textProducts(copy: LayoutCopy, runsOutAround: [string, string]): string
 
 const paragraph = `margin:0 0 16px 0;`;
 
+/** A personal note's offer of service: the advisor introducing themselves, or the client care team (the welcome, the first purchase thank-you). */
+const ADVISOR_INTRO: Record<'en' | 'zh-CN', string> = {
+  en: `{% if fromAdvisor %}I am {{ advisorName }}, and I will be your personal advisor. Whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and I will take care of it myself.{% else %}Our client care team is here for you: whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and we will take care of it.{% endif %}`,
+  'zh-CN': `{% if fromAdvisor %}我是{{ advisorName }}，您的专属顾问。无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我会亲自为您安排。{% else %}我们的客户关怀团队随时为您服务：无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我们会为您妥善安排。{% endif %}`,
+};
+
 /** The offer's framed box, for an offer without a code (a gift with the next order). */
 function giftBox(copy: string): string {
   return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:8px 0 16px 0;">
@@ -175,6 +181,8 @@ function giftBox(copy: string): string {
 /** Partials for the HTML engine, by name. */
 export const HTML_PARTIALS: Record<string, string> = {
   'layout/en': htmlLayout(LAYOUT_COPY.en),
+  'advisor-intro/en': ADVISOR_INTRO.en,
+  'advisor-intro/zh-CN': ADVISOR_INTRO['zh-CN'],
   'layout/zh-CN': htmlLayout(LAYOUT_COPY['zh-CN']),
 
   'greeting/en': `<p style="${paragraph}">{% if firstName %}Dear {{ firstName }},{% else %}Dear client,{% endif %}</p>`,
@@ -218,6 +226,8 @@ export const HTML_PARTIALS: Record<string, string> = {
 /** Partials for the text engine, by name (same names as the HTML ones). */
 export const TEXT_PARTIALS: Record<string, string> = {
   'layout/en': textLayout(LAYOUT_COPY.en),
+  'advisor-intro/en': ADVISOR_INTRO.en,
+  'advisor-intro/zh-CN': ADVISOR_INTRO['zh-CN'],
   'layout/zh-CN': textLayout(LAYOUT_COPY['zh-CN']),
 
   'greeting/en': `{% if firstName %}Dear {{ firstName }},{% else %}Dear client,{% endif %}`,

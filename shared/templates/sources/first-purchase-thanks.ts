@@ -10,10 +10,10 @@ import type { LocaleSources } from './types.ts';
 const p = 'margin:0 0 16px 0;';
 
 const EN_THANKS = `You have been following {{ brandName }} for a while, and today you placed your first order. Thank you for your trust{% if productName %}: we hope you enjoy your {{ productName }}{% endif %}.`;
-const EN_PERSONAL = `You have been following {{ brandName }} for a while, and {% if fromAdvisor %}I was{% else %}we were{% endif %} delighted to see your first order: thank you for choosing us. {% if fromAdvisor %}I am {{ advisorName }}, and I will be your personal advisor. Whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and I will take care of it myself.{% else %}Our client care team is here for you: whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and we will take care of it.{% endif %}`;
+const EN_PERSONAL = `You have been following {{ brandName }} for a while, and {% if fromAdvisor %}I was{% else %}we were{% endif %} delighted to see your first order: thank you for choosing us. {% include 'advisor-intro/en' %}`;
 
 const ZH_THANKS = `您关注{{ brandName }}已有一段时间，今天迎来了您的首次订购。衷心感谢您的信任{% if productName %}，希望您喜欢{{ productName }}{% endif %}。`;
-const ZH_PERSONAL = `您关注{{ brandName }}已有一段时间，看到您的首次订购，{% if fromAdvisor %}我{% else %}我们{% endif %}由衷地高兴，感谢您选择我们。{% if fromAdvisor %}我是{{ advisorName }}，您的专属顾问。无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我会亲自为您安排。{% else %}我们的客户关怀团队随时为您服务：无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我们会为您妥善安排。{% endif %}`;
+const ZH_PERSONAL = `您关注{{ brandName }}已有一段时间，看到您的首次订购，{% if fromAdvisor %}我{% else %}我们{% endif %}由衷地高兴，感谢您选择我们。{% include 'advisor-intro/zh-CN' %}`;
 
 export const FIRST_PURCHASE_THANKS: Record<'en' | 'zh-CN', LocaleSources> = {
   en: {
