@@ -212,9 +212,11 @@ export function plannedOccasions(hours: readonly CampaignRunSummary[]): Occasion
 }
 
 export function formatOccasionCounts(counts: Record<string, OccasionCounts>): string {
-  const lines = [`${'Campaign'.padEnd(15)}${OCCASION_COLUMNS.map((c) => c.padStart(11)).join('')}`];
+  // The first column as wide as the longest campaign id (the plays' are long), so the columns line up.
+  const width = Math.max(15, ...Object.keys(counts).map((id) => id.length + 2));
+  const lines = [`${'Campaign'.padEnd(width)}${OCCASION_COLUMNS.map((c) => c.padStart(11)).join('')}`];
   for (const [id, row] of Object.entries(counts)) {
-    lines.push(`${id.padEnd(15)}${OCCASION_COLUMNS.map((c) => row[c].toLocaleString('en-US').padStart(11)).join('')}`);
+    lines.push(`${id.padEnd(width)}${OCCASION_COLUMNS.map((c) => row[c].toLocaleString('en-US').padStart(11)).join('')}`);
   }
   return lines.join('\n');
 }
