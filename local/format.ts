@@ -120,9 +120,10 @@ function clvLines(summary: NightlyRunSummary): string[] {
 /** Per campaign: due, sent, held out, suppressed, capped, deferred, as a small table. */
 export function formatCampaignCounts(campaigns: Record<string, CampaignCounts>): string {
   const columns = ['due', 'sent', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred', 'failed', 'maybe-sent', 'expired', 'left'] as const;
-  const lines = [`${'Campaign'.padEnd(15)}${columns.map((c) => c.padStart(11)).join('')}`];
+  const width = Math.max(15, ...Object.keys(campaigns).map((id) => id.length + 2));
+  const lines = [`${'Campaign'.padEnd(width)}${columns.map((c) => c.padStart(11)).join('')}`];
   for (const [id, counts] of Object.entries(campaigns)) {
-    lines.push(`${id.padEnd(15)}${columns.map((c) => n(counts[c]).padStart(11)).join('')}`);
+    lines.push(`${id.padEnd(width)}${columns.map((c) => n(counts[c]).padStart(11)).join('')}`);
   }
   return lines.join('\n');
 }

@@ -184,9 +184,9 @@ interface OccasionState {
   state: string;
 }
 
-/** Counts per campaign, and distinct clients, of occasions each seen once. */
-export function countOccasions(occasions: Iterable<OccasionState>): { counts: Record<string, OccasionCounts>; clients: { due: number; sent: number } } {
-  const counts: Record<string, OccasionCounts> = {};
+/** Counts per campaign (a row for each of `campaignIds` first, in their order, zeros included), and distinct clients, of occasions each seen once. */
+export function countOccasions(occasions: Iterable<OccasionState>, campaignIds: readonly string[] = []): { counts: Record<string, OccasionCounts>; clients: { due: number; sent: number } } {
+  const counts: Record<string, OccasionCounts> = Object.fromEntries(campaignIds.map((id) => [id, emptyOccasionCounts()]));
   const due = new Set<string>();
   const sent = new Set<string>();
   for (const occasion of occasions) {
@@ -212,7 +212,6 @@ export function plannedOccasions(hours: readonly CampaignRunSummary[]): Occasion
 }
 
 export function formatOccasionCounts(counts: Record<string, OccasionCounts>): string {
-  // The first column as wide as the longest campaign id (the plays' are long), so the columns line up.
   const width = Math.max(15, ...Object.keys(counts).map((id) => id.length + 2));
   const lines = [`${'Campaign'.padEnd(width)}${OCCASION_COLUMNS.map((c) => c.padStart(11)).join('')}`];
   for (const [id, row] of Object.entries(counts)) {
@@ -393,7 +392,9 @@ export async function demoCommand(raw: unknown): Promise<void> {
           await runCampaigns({ at, runId: newRunId('campaigns'), config: aws.config, clients: aws.clients, unsubscribeSecret: secret, dryRun: options.dryRun, log }),
         );
       }
-      const occasions = countOccasions(options.dryRun ? plannedOccasions(hourSummaries) : await ledgerOccasions(aws.clients, aws.config, from, until));
+      // Every enabled campaign gets its row, so the summary lists each built-in even on a morning it had nothing due.
+      const enabled = aws.config.campaigns.campaigns.filter((c) => c.enabled).map((c) => c.id);
+      const occasions = countOccasions(options.dryRun ? plannedOccasions(hourSummaries) : await ledgerOccasions(aws.clients, aws.config, from, until), enabled);
       const introductionsSent = hourSummaries.reduce((sum, h) => sum + (h.introductions?.sent ?? 0), 0);
       return { from: new Date(from).toISOString(), until: new Date(until).toISOString(), hours: hourSummaries.length, ...occasions, introductionsSent };
     };

@@ -1,8 +1,9 @@
 import type { CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { dueOccasions, type CampaignContext, type DueOccasion, type ProductCatalog } from '#shared/campaigns/due.ts';
-import type { CampaignDefinition, CustomCampaign, Offer } from '#shared/campaigns/schema.ts';
+import { campaignRules } from '#shared/campaigns/rules.ts';
+import type { CampaignDefinition, Offer } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
-import type { ClientProfile, ProductRecord, Tier } from '#shared/model.ts';
+import { TIERS, type ClientProfile, type ProductRecord, type Tier } from '#shared/model.ts';
 import type { TemplateLocale } from '#shared/templates/locale.ts';
 
 /**
@@ -29,15 +30,15 @@ const DAY_MS = 86_400_000;
 
 /**
  * A consenting client of `tier` in `locale` who bought up to three products of the catalogue 20
- * days before `at` (replenishable ones first for a replenishment, one category for a win-back), so
- * that any campaign falls due for them at some point and its email shows products. Their birthday
- * is in the month of `at`; they signed up with their first order, or a year before it for a
- * campaign only for long-standing subscribers (first-order's signedUpAtLeastHoursBefore).
+ * days before `at` (replenishable ones first for a replenishment, one category for a win-back), and
+ * whatever the campaign's trigger reads (a move into the tier that day, a birthday, the stage, a
+ * sign-up a year before the first order for a long-standing subscriber's), so that any campaign
+ * falls due for them at some point and its email shows products.
  */
-export function madeUpClient(campaign: Pick<CampaignDefinition, 'kind'> & Partial<Pick<CustomCampaign, 'trigger'>>, catalog: ReadonlyMap<string, ProductRecord>, at: number, locale: TemplateLocale, tier: Tier): ClientProfile {
+export function madeUpClient(campaign: CampaignDefinition, catalog: ReadonlyMap<string, ProductRecord>, at: number, locale: TemplateLocale, tier: Tier): ClientProfile {
   const bought = new Date(at - 20 * DAY_MS).toISOString();
-  const longBefore = campaign.trigger?.on === 'first-order' && campaign.trigger.signedUpAtLeastHoursBefore !== undefined;
-  const signedUpAt = longBefore ? new Date(at - (20 + 365) * DAY_MS).toISOString() : bought;
+  const boughtOn = bought.slice(0, 10);
+  const trigger = campaignRules(campaign).trigger;
   const products = pickProducts(campaign.kind, [...catalog.values()]);
   const skus = Object.fromEntries(
     products.map((p) => [p.sku, { ...(p.name === undefined ? {} : { productName: p.name }), ...(p.category === undefined ? {} : { category: p.category }), lastPurchasedAt: bought, quantity: 1, purchases: 1 }]),
@@ -48,8 +49,7 @@ export function madeUpClient(campaign: Pick<CampaignDefinition, 'kind'> & Partia
     firstName: FIRST_NAMES[locale],
     locale,
     acceptsMarketing: true,
-    birthday: `1990-${new Date(at).toISOString().slice(5, 7)}-15`,
-    signedUpAt,
+    signedUpAt: trigger.on === 'first-order' && trigger.signedUpAtLeastHoursBefore !== undefined ? new Date(at - (20 + 365) * DAY_MS).toISOString() : bought,
     tier,
     stage: 'active',
     spend12mMinor: 0,
@@ -60,7 +60,18 @@ export function madeUpClient(campaign: Pick<CampaignDefinition, 'kind'> & Partia
     lastOrderAt: bought,
     ...(topCategory === undefined ? {} : { topCategory }),
     skus,
+    // A birthday a month after the purchase, so the two years searched by occasionToShow hold one.
+    birthday: `1990-${new Date(at + 10 * DAY_MS).toISOString().slice(5, 10)}`,
+    ...(trigger.on === 'tier-changed' ? { previousTier: tierBefore(tier, trigger.direction), tierChangedOn: boughtOn } : {}),
+    ...(trigger.on === 'stage-entered' ? { stage: trigger.stages[0] ?? 'active', previousStage: 'active', stageEnteredOn: boughtOn } : {}),
   };
+}
+
+/** The tier a client moved from to reach `tier` in that direction ('any' reads as up). */
+function tierBefore(tier: Tier, direction: 'up' | 'down' | 'any'): Tier {
+  const rank = TIERS.indexOf(tier); // TIERS runs from VIC (0) down to Prospect
+  const from = direction === 'down' ? rank - 1 : rank + 1;
+  return TIERS[Math.min(Math.max(from, 0), TIERS.length - 1)] ?? tier;
 }
 
 function pickProducts(kind: CampaignDefinition['kind'], products: readonly ProductRecord[]): ProductRecord[] {

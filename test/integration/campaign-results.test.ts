@@ -86,8 +86,7 @@ async function laterExport(firstDir: string, orders: LaterOrder[]): Promise<stri
 
 describe('campaign results on the embedded AWS', () => {
   it('count the ledger decisions and the conversions the later orders make, sent against control', async () => {
-    // The three timed campaigns whose results this test counts (the plays are on by default; they have their own tests).
-    const config = await campaignConfig(aws, 'results', { timeZone: TIME_ZONE, campaigns: { policy: { controlShare: 0.3 }, campaigns: [{ kind: 'welcome' }, { kind: 'replenishment' }, { kind: 'winback' }] } });
+    const config = await campaignConfig(aws, 'results', { timeZone: TIME_ZONE, campaigns: { policy: { controlShare: 0.3 } } });
 
     // Night 1: profiles. No campaign has decided anything yet: zero everywhere.
     const firstDir = join(work, 'first');
@@ -95,11 +94,9 @@ describe('campaign results on the embedded AWS', () => {
     await uploadExport(aws, config, firstDir, FIRST_NIGHT);
     const first = await nightly(config, FIRST_NIGHT);
     const before = await readResults(config, FIRST_NIGHT);
-    expect(before.segments.map((s) => [s.campaignId, s.tier, s.sends, s.heldOut])).toEqual([
-      ['welcome', 'all', 0, 0],
-      ['replenishment', 'all', 0, 0],
-      ['winback', 'all', 0, 0],
-    ]);
+    // Every configured campaign (the three timed ones, then the plays), in the config's order.
+    expect(before.segments.map((s) => [s.campaignId, s.tier, s.sends, s.heldOut])).toEqual(config.campaigns.campaigns.map((c) => [c.id, 'all', 0, 0]));
+    expect(before.segments.slice(0, 3).map((s) => s.campaignId)).toEqual(['welcome', 'replenishment', 'winback']);
     expect(before.welcomeDecay).toEqual([]);
     expect(first.report.campaignResultsObject).toBe(`s3://${reportsBucket(config)}/${campaignResultsKey(config, FIRST_NIGHT)}`);
 

@@ -33,7 +33,9 @@ describe('clientele demo', () => {
         { campaignId: 'welcome', occasionKey: 'w', customerId: 'C2', outcome: 'held-out' },
       ]),
     ]);
-    const { counts, clients } = countOccasions(occasions);
+    const { counts, clients } = countOccasions(occasions, ['welcome', 'replenishment', 'winback']);
+    expect(Object.keys(counts)).toEqual(['welcome', 'replenishment', 'winback']);
+    expect(counts.replenishment).toMatchObject({ due: 0, sent: 0 });
     expect(counts.welcome).toMatchObject({ due: 2, sent: 1, 'held-out': 1, deferred: 0 });
     expect(counts.winback).toMatchObject({ due: 1, capped: 1 });
     expect(clients).toEqual({ due: 2, sent: 1 });

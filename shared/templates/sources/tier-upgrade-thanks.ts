@@ -45,7 +45,7 @@ ${EN_HELP}
 {% include 'signature/en' %}{% endblock %}`,
   },
   'zh-CN': {
-    subject: `{% if firstName %}{{ firstName }}，{% endif %}{% if personal %}一份来自我们的诚挚感谢{% else %}感谢您的支持，您已成为我们的{{ tierName }}{% endif %}`,
+    subject: `{% if firstName %}{{ firstName }}，{% endif %}{% if fromAdvisor %}来自{{ advisorName }}的一份感谢{% elsif personal %}一份来自我们的诚挚感谢{% else %}感谢您的支持，您已成为我们的{{ tierName }}{% endif %}`,
     preheader: `{% if fromAdvisor %}来自您的专属顾问{{ advisorName }}的问候。{% elsif personal %}来自{{ brandName }}客户关怀团队的问候。{% else %}感谢您对{{ brandName }}的厚爱。{% endif %}`,
     html: `{% layout 'layout/zh-CN' %}{% block content %}
 {% include 'greeting/zh-CN' %}

@@ -1,0 +1,111 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Config } from '#shared/config.ts';
+import { directoryExportSource } from '#shared/exports/source.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import { writeRoster } from '#shared/store/roster-store.ts';
+import { campaignConfig, countsOf, runCampaignHour as run } from '#test/support/campaign-runs.ts';
+import { ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
+import { DAY, at as local } from '#test/support/time.ts';
+
+/**
+ * The `tier-upgrade-thanks` play (issue 15 point 2) on the embedded AWS: the nightly run sees
+ * clients move up, and the next day's hourly sender thanks those who reached Potential, Core or
+ * VIC (recognition, no discount; the tier named in the client's language), never the client whose
+ * first order made them Entry. A VIC whose advisor is active is first the advisor's task, then the
+ * note in the advisor's name. Nothing is sent twice.
+ */
+
+const aws = sharedAws();
+const work = scratchDir('plays-tier-upgrade');
+const SH = 'Asia/Shanghai';
+const PLAY_ONLY = { policy: { controlShare: 0 }, campaigns: [{ kind: 'tier-upgrade-thanks' }] };
+
+const customersCsv =
+  [
+    'customer_id,email,first_name,locale,time_zone,accepts_marketing',
+    `core,core@plays.example.com,Ada,en,${SH},true`,
+    `vic,vic@plays.example.com,美玲,zh-CN,${SH},true`,
+    `entry,entry@plays.example.com,Tom,en,${SH},true`,
+  ].join('\n') + '\n';
+// core: 2,000.00 (Potential) then +4,000.00 (Core); vic: 10,000.00 (Core) then +45,000.00 (VIC); entry: no order, then a first one.
+const FIRST_NIGHT = ['order_id,customer_id,ordered_at,line_total', 'o1,core,2026-11-02T10:00:00+08:00,2000.00', 'o2,vic,2026-11-03T10:00:00+08:00,10000.00'];
+const SECOND_NIGHT = ['o3,core,2026-11-21T10:00:00+08:00,4000.00', 'o4,vic,2026-11-21T11:00:00+08:00,45000.00', 'o5,entry,2026-11-21T12:00:00+08:00,300.00'];
+
+async function night(config: Config, runDate: string, orders: string[]) {
+  const dir = join(work, config.storage.tablePrefix, runDate);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'customers.csv'), customersCsv);
+  await writeFile(join(dir, 'orders.csv'), orders.join('\n') + '\n');
+  return runNightly({ clock: Date.now, runDate, runId: `night-${runDate}`, config, clients: aws.clients, source: directoryExportSource(dir) });
+}
+
+describe('tier upgrade thank-you on the embedded AWS', () => {
+  it('thanks the clients who moved up, the day after, in their language, once', async () => {
+    const config = await campaignConfig(aws, 'plays-tier-upgrade', { campaigns: PLAY_ONLY as never });
+    await night(config, '2026-11-20', FIRST_NIGHT);
+    expect((await run(aws, config, local('2026-11-21 10:00', SH), 'hour-1')).clientsDue).toBe(0);
+    await night(config, '2026-11-21', [...FIRST_NIGHT, ...SECOND_NIGHT]);
+
+    // The night's own day: not yet (the day after the move).
+    expect(countsOf(await run(aws, config, local('2026-11-21 23:00', SH), 'hour-2'), 'tier-upgrade-thanks').sent).toBe(0);
+    const hour = await run(aws, config, local('2026-11-22 10:00', SH), 'hour-3');
+    expect(countsOf(hour, 'tier-upgrade-thanks').sent).toBe(2);
+    const sent = (await ledgerEntries(aws, config)).filter((e) => e.status === 'sent').map((e) => [e.customerId, e.occasionKey]);
+    expect(sent.sort()).toEqual([
+      ['core', 'tier-upgrade-thanks#2026-11-21'],
+      ['vic', 'tier-upgrade-thanks#2026-11-21'],
+    ]);
+
+    const [core] = await emailsTo(aws, 'core@plays.example.com');
+    expect(core?.subject).toBe('Thank you, Ada: you are now one of our Core clients');
+    expect(core?.body.text).toContain('Your recent purchases have made you one of our Core clients');
+    expect(core?.body.text).not.toMatch(/%|Code:|coupon/i);
+    // The VIC without an advisor: the client care team's note, in Chinese, naming the tier in Chinese.
+    const [vic] = await emailsTo(aws, 'vic@plays.example.com');
+    expect(vic?.subject).toBe('美玲，一份来自我们的诚挚感谢');
+    expect(vic?.body.text).toContain('您已成为我们的VIC 贵宾');
+    expect(vic?.body.text).toContain('客户关怀团队');
+    expect(vic?.body.text).not.toMatch(/优惠码|%/);
+    expect(await emailsTo(aws, 'entry@plays.example.com')).toEqual([]);
+
+    // The same hour again and the next days: nothing twice.
+    for (const [i, when] of [local('2026-11-22 10:00', SH), local('2026-11-23 10:00', SH), local('2026-11-27 10:00', SH)].entries()) {
+      expect(countsOf(await run(aws, config, when, `again-${i}`), 'tier-upgrade-thanks').sent).toBe(0);
+    }
+    for (const id of ['core', 'vic']) expect(await emailsTo(aws, `${id}@plays.example.com`)).toHaveLength(1);
+  }, 240_000);
+
+  it("makes a VIC's thank-you the advisor's task first, then sends it in the advisor's name", async () => {
+    const config = await campaignConfig(aws, 'plays-tier-upgrade-advisor', { campaigns: PLAY_ONLY as never });
+    await writeRoster(aws.clients.s3, config, {
+      runDate: '2026-11-21',
+      advisors: [{ advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@advisors.example.com', locale: 'en', active: true }],
+    });
+    await seedProfiles(aws, config, [
+      profileItem('new-vic', { tier: 'VIC', previousTier: 'Core', tierChangedOn: '2026-11-21', advisorId: 'A01', locale: 'en', timeZone: SH, firstName: 'Grace', orderCount: 9, spend12mMinor: 6_000_000 }),
+    ]);
+    const NOW = local('2026-11-22 10:00', SH);
+    const first = await run(aws, config, NOW, 'advisor-1');
+    expect(countsOf(first, 'tier-upgrade-thanks')).toMatchObject({ sent: 0, deferred: 1 });
+    const [task] = await emailsTo(aws, 'sophie@advisors.example.com');
+    expect(task?.body.text).toContain('new-vic');
+    expect(await emailsTo(aws, 'new-vic@example.com')).toEqual([]);
+
+    // No answer within advisors.taskWaitDays (3): the note goes out in her name, inside the play's week.
+    const late = await run(aws, config, NOW + 3 * DAY, 'advisor-2');
+    expect(countsOf(late, 'tier-upgrade-thanks').sent).toBe(1);
+    const [note] = await emailsTo(aws, 'new-vic@example.com');
+    expect(note?.from).toMatch(/^Sophie Martin via .+ </);
+    expect(note?.replyTo).toEqual(['sophie@advisors.example.com']);
+    expect(note?.body.text).toContain('I wanted to thank you personally. Your loyalty has made you one of our VIC clients');
+    expect(note?.body.text).toContain('Warm regards,\nSophie Martin');
+    expect(countsOf(await run(aws, config, NOW + 3 * DAY, 'advisor-3'), 'tier-upgrade-thanks').sent).toBe(0);
+    expect(await emailsTo(aws, 'new-vic@example.com')).toHaveLength(1);
+  }, 240_000);
+});
