@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { couponSchemeSchema } from './campaigns/coupon-codes.ts';
 import { campaignsConfigSchema } from './campaigns/schema.ts';
 import { ClienteleError } from './errors.ts';
 import { DEFAULT_RFM_SEGMENTS, rfmSegmentsSchema } from './segments/rfm-segments.ts';
@@ -236,6 +237,12 @@ export const couponsSchema = z
       .transform((p) => p.replace(/^\/+|\/+$/g, '')),
     /** A pool with fewer unclaimed codes than this after a run raises the CouponPoolsLow alarm. */
     lowBelow: z.number().int().min(0).default(100),
+    /**
+     * The brand's own code scheme, for the offers whose `couponFrom` is `{ "from": "brand-scheme" }`
+     * (the birthday play's voucher): each occasion a code as a `scheme` offer would generate. Without
+     * it those offers carry no code (the discount alone). The shop must accept these codes.
+     */
+    scheme: couponSchemeSchema.optional(),
   })
   .prefault({});
 
@@ -258,6 +265,12 @@ export const configFieldsSchema = z
      * leaves the category out: an email never shows a raw key.
      */
     categoryNames: z.record(z.string().min(1), z.strictObject({ en: z.string().min(1).optional(), 'zh-CN': z.string().min(1).optional() })).default({}),
+    /**
+     * Care and use tips per product category, per template locale, for the emails that show them
+     * (the first-order-care play): { "skincare": { "en": "Apply morning and evening...", "zh-CN": "..." } }.
+     * A category without a tip for the locale gets none: the email then reads well without.
+     */
+    categoryCare: z.record(z.string().min(1), z.strictObject({ en: z.string().trim().min(1).max(600).optional(), 'zh-CN': z.string().trim().min(1).max(600).optional() })).default({}),
     /**
      * How the emails name each tier, per template locale: { "Core": { "en": "Gold", "zh-CN": "金卡会员" } }.
      * Defaults: the tier keys in English, 核心会员 / 潜力会员 … in Chinese (shared/templates/tier-names.ts).

@@ -8,7 +8,7 @@ import { readObjectText, uploadDirectory, writeObject } from '#shared/aws/s3-obj
 import type { CouponSource } from '#shared/campaigns/coupon-codes.ts';
 import { offersOf, type CampaignDefinition } from '#shared/campaigns/schema.ts';
 import { loadConfig, parseConfig, type Config } from '#shared/config.ts';
-import { CATEGORY_NAMES, DEMO_SHOP_URL } from '#local/generate/catalogue.ts';
+import { CATEGORY_CARE, CATEGORY_NAMES, DEMO_SHOP_URL } from '#local/generate/catalogue.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { nightBefore } from '#shared/nightly/run-date.ts';
 import { runNightly } from '#shared/nightly/run.ts';
@@ -116,10 +116,13 @@ async function askFirstIntroduction(clients: AwsClients, config: Config, secret:
   return answer.statusCode === 200 ? first.customerId : undefined;
 }
 
-/** Without category names in the config, the generated catalogue's, so the Chinese emails name categories too. */
+/** Without category names (or care tips) in the config, the generated catalogue's, so the Chinese emails name categories too. */
 function withDemoCategoryNames(config: Config): Config {
-  if (Object.keys(config.categoryNames).length > 0) return config;
-  return { ...config, categoryNames: CATEGORY_NAMES };
+  return {
+    ...config,
+    ...(Object.keys(config.categoryNames).length > 0 ? {} : { categoryNames: CATEGORY_NAMES }),
+    ...(Object.keys(config.categoryCare).length > 0 ? {} : { categoryCare: CATEGORY_CARE }),
+  };
 }
 
 /** The name of a demo season by the month it starts in (January first), and how the emails name it. */
@@ -176,6 +179,8 @@ function withDemoShop(config: Config): Config {
   return {
     ...config,
     campaigns: { ...config.campaigns, campaigns },
+    // The brand's own scheme, for the birthday vouchers' codes (couponFrom brand-scheme).
+    coupons: { ...config.coupons, scheme: config.coupons.scheme ?? { prefix: 'BD', length: 8 } },
     sender: {
       ...config.sender,
       shopUrl: config.sender.shopUrl ?? DEMO_SHOP_URL,

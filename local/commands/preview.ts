@@ -8,7 +8,7 @@ import type { Config } from '#shared/config.ts';
 import { TIERS, type ClientProfile } from '#shared/model.ts';
 import { readRoster } from '#shared/store/roster-store.ts';
 import { composeEmail } from '#shared/sender/compose.ts';
-import { MADE_UP_CUSTOMER_ID, madeUpClient, occasionToShow, SAMPLE_COUPON_CODE } from '#shared/sender/test-email.ts';
+import { MADE_UP_CUSTOMER_ID, madeUpClient, occasionToShow, sampleCouponCode } from '#shared/sender/test-email.ts';
 import { readCatalog, readCategoryAffinity } from '#shared/store/catalog-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { tableName } from '#shared/store/tables.ts';
@@ -69,10 +69,8 @@ export async function chooseEmail(options: EmailChoice, config: Config, clients:
   const advisors = knownAdvisors(await readRoster(clients.s3, config), config);
   // A test email's unsubscribe link names the made-up client: clicked by whoever gets the test, it suppresses nobody.
   const addressee = purpose === 'test' ? { ...profile, customerId: MADE_UP_CUSTOMER_ID } : profile;
-  const email = await composeEmail(addressee, occasion, [], config, unsubscribeSecret, advisors, {
-    catalog,
-    ...(occasion.details.offer.couponFrom === undefined ? {} : { couponCode: SAMPLE_COUPON_CODE }),
-  });
+  const couponCode = sampleCouponCode(occasion.details.offer, config.coupons);
+  const email = await composeEmail(addressee, occasion, [], config, unsubscribeSecret, advisors, { catalog, ...(couponCode === undefined ? {} : { couponCode }) });
   return { profile, occasion, madeUp: options.customer === undefined, email };
 }
 

@@ -144,5 +144,17 @@ export const CATEGORY_NAMES: Record<string, { en: string; 'zh-CN': string }> = {
   watches: { en: 'Watches', 'zh-CN': '腕表' },
 };
 
+/** The sample brand's care and use tips per category (config.categoryCare), for the first-order-care emails. */
+export const CATEGORY_CARE: Record<string, { en: string; 'zh-CN': string }> = {
+  skincare: { en: 'Apply morning and evening on clean skin, a small amount warmed between your fingertips. Close the jar after use and keep it away from heat and sunlight.', 'zh-CN': '早晚洁面后取适量，于指尖稍加温热后轻柔涂抹。用后请盖紧瓶盖，避免高温与阳光直射。' },
+  suncare: { en: 'Apply generously 15 minutes before going out and again every two hours, and after swimming.', 'zh-CN': '出门前15分钟足量涂抹，每两小时及游泳后请补涂。' },
+  bodycare: { en: 'Massage into skin still slightly damp after a shower: it absorbs best then.', 'zh-CN': '沐浴后趁肌肤微润时按摩涂抹，吸收效果最佳。' },
+  makeup: { en: 'Keep compacts and lipsticks closed and away from heat; clean brushes and puffs once a week.', 'zh-CN': '粉盒与唇膏用后请合盖，远离高温；化妆刷与粉扑建议每周清洁一次。' },
+  fragrance: { en: 'Spray on pulse points, wrists and neck, without rubbing. Keep the bottle away from light and heat so the scent stays true.', 'zh-CN': '喷于手腕、颈部等脉搏处，无需揉搓。请避光、避热存放，让香气始终如初。' },
+  'leather-goods': { en: 'Keep it in its dust bag when you are not using it, away from heat and moisture; wipe it with a soft dry cloth, never with water.', 'zh-CN': '不用时请放入防尘袋，远离高温与潮湿；请用柔软的干布轻拭，切勿沾水。' },
+  accessories: { en: 'Fold silk along its hems and store it flat; for a stain, our care service will advise you before you try anything.', 'zh-CN': '丝巾请沿边折叠、平放收纳；如有污渍，请先咨询我们的护理服务再做处理。' },
+  'ready-to-wear': { en: 'Follow the care label, hang knitwear folded rather than on a hanger, and let a garment rest a day between wears.', 'zh-CN': '请参照洗护标签打理；针织衣物宜折叠存放，不宜悬挂；每次穿着后让衣物休息一天。' },
+};
+
 /** The sample brand's shop: the demo config's sender.shopUrl and the products export's links. */
 export const DEMO_SHOP_URL = 'https://shop.example.com/';

@@ -11,19 +11,25 @@ import { z } from 'zod';
 export const COUPON_CODE_RE = /^[A-Za-z0-9_-]{1,40}$/;
 export const couponCode = z.string().regex(COUPON_CODE_RE, 'must be 1-40 letters, digits, - or _');
 
+/** A generated code's shape: the prefix, then `length` characters of an HMAC of the occasion. */
+export const couponSchemeSchema = z.strictObject({
+  prefix: z.string().regex(/^[A-Z0-9]{0,12}$/, 'must be 0-12 capital letters or digits'),
+  /** Characters after the prefix (base32, no 0/1/O/I to misread). */
+  length: z.number().int().min(6).max(20).default(10),
+});
+export type CouponScheme = z.infer<typeof couponSchemeSchema>;
+
 /**
  * Where an occasion's own coupon code comes from: `pool`, one code of the CSV uploaded for the
  * campaign, claimed once in DynamoDB (no code left: no email); `scheme`, the prefix and an HMAC of
- * the client and the occasion (deterministic: a rerun sends the same code).
+ * the client and the occasion (deterministic: a rerun sends the same code); `brand-scheme`, the
+ * same with the brand's own scheme (config `coupons.scheme`) when it sets one, else no code (the
+ * offer's discount alone): the built-in plays' vouchers, which cannot know a brand's prefix.
  */
 export const couponSourceSchema = z.discriminatedUnion('from', [
   z.strictObject({ from: z.literal('pool') }),
-  z.strictObject({
-    from: z.literal('scheme'),
-    prefix: z.string().regex(/^[A-Z0-9]{0,12}$/, 'must be 0-12 capital letters or digits'),
-    /** Characters after the prefix (base32, no 0/1/O/I to misread). */
-    length: z.number().int().min(6).max(20).default(10),
-  }),
+  couponSchemeSchema.extend({ from: z.literal('scheme') }),
+  z.strictObject({ from: z.literal('brand-scheme') }),
 ]);
 export type CouponSource = z.infer<typeof couponSourceSchema>;
 
@@ -42,7 +48,7 @@ export function couponSchemeKey(secret: string): Buffer {
  */
 export function schemeCouponCode(
   key: Buffer,
-  scheme: Extract<CouponSource, { from: 'scheme' }>,
+  scheme: CouponScheme,
   occasion: { campaignId: string; customerId: string; occasionKey: string },
 ): string {
   const digest = createHmac('sha256', key).update(`${occasion.campaignId}\n${occasion.customerId}\n${occasion.occasionKey}`).digest();

@@ -98,11 +98,35 @@ function meetsGrade(grade: GradedOffer, profile: ClientProfile, now: number, tim
   return true;
 }
 
-/** The offer for the client at `now`: their tier's when the campaign names it, else the first graded step they meet, else the default. */
-export function offerFor(campaign: Pick<CampaignDefinition, 'offers'>, profile: ClientProfile, now: number, timeZone: string): Offer {
+/**
+ * The offer for the client at `now`: their tier's when the campaign names it, else the first
+ * graded step they meet, else the default; one limited to some categories (`forCategories`) only
+ * when a product of the occasion is of one of them, else no offer.
+ */
+export function offerFor(
+  campaign: Pick<CampaignDefinition, 'offers'>,
+  profile: ClientProfile,
+  now: number,
+  timeZone: string,
+  occasionCategories: () => ReadonlySet<string> = () => new Set(),
+): Offer {
   const { offers } = campaign;
-  const graded = offers.graded?.find((grade) => meetsGrade(grade, profile, now, timeZone))?.offer;
-  return { ...(offers[profile.tier] ?? graded ?? offers.default) };
+  const offer = offers[profile.tier] ?? offers.graded?.find((grade) => meetsGrade(grade, profile, now, timeZone))?.offer ?? offers.default;
+  if (offer.forCategories !== undefined) {
+    const categories = occasionCategories();
+    if (!offer.forCategories.some((category) => categories.has(category))) return { kind: 'none' };
+  }
+  return { ...offer };
+}
+
+/** The categories of an occasion's products: the trigger's and those the email shows (the profile's, else the catalogue's). */
+function categoriesOf(products: readonly { sku: string }[], category: string | undefined, profile: ClientProfile, catalog: ProductCatalog): Set<string> {
+  const categories = new Set<string>(category === undefined ? [] : [category]);
+  for (const { sku } of products) {
+    const found = profile.skus[sku]?.category ?? catalog.get(sku)?.category;
+    if (found !== undefined) categories.add(found);
+  }
+  return categories;
 }
 
 /** The campaign's template for the client: one for all, or the one of their template locale (English for the others). */
@@ -224,6 +248,7 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
         if (rules.products.from !== 'none' && rules.products.required && (shown.products ?? []).length === 0) return undefined;
         const hoursSinceTrigger = (now - triggerAt) / MS_PER_HOUR;
         const late = timing.lateAfterHours === undefined ? {} : { hoursSinceTrigger, late: hoursSinceTrigger > timing.lateAfterHours };
+        const categories = () => categoriesOf([...(moment.products ?? []), ...(shown.products ?? [])], moment.details.category, profile, triggerContext.catalog);
         return {
           campaignId: campaign.id,
           kind: campaign.kind,
@@ -234,7 +259,7 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
           expiresAt,
           priority: campaign.priority,
           template: templateFor(campaign, profile),
-          details: { offer: offerFor(campaign, profile, now, timeZone), ...late, ...moment.details, ...moment.detailsAt?.(now), ...shown },
+          details: { offer: offerFor(campaign, profile, now, timeZone, categories), ...late, ...moment.details, ...moment.detailsAt?.(now), ...shown },
         };
       },
     });

@@ -51,6 +51,57 @@ export const PLAYS = {
       personal: true,
     }),
   },
+  birthday: {
+    description: "The birthday month, from its 1st in the client's zone, once a year: a gift matched to the tier (VIC: a note from their advisor; Core: a gift with their next order; others: a voucher).",
+    preset: () => ({
+      // The month, not the day: a full date and a month-only birthday alike, open through the month.
+      trigger: { on: 'birthday', month: true },
+      template: 'birthday',
+      offers: {
+        // The voucher carries a code of the brand's scheme when the config sets one (coupons.scheme), else the discount alone.
+        default: { kind: 'coupon', discountPercent: 10, couponFrom: { from: 'brand-scheme' } },
+        Core: { kind: 'gift-with-order' },
+        VIC: { kind: 'personal-note' },
+      },
+      products: { from: 'none' },
+      // Last of the built-ins: the window is a whole month, so a day given to a more urgent email
+      // (a welcome, a run-out, a win-back) costs the birthday nothing.
+      priority: 6,
+      personal: true,
+    }),
+  },
+  'first-order-care': {
+    description: 'Seven days after the first order: care and use tips for what it bought (categoryCare per category), and a sample when it bought a beauty category.',
+    preset: () => ({
+      // From local midnight 7 days after the first order, open a week (the default of a day after an instant).
+      trigger: { on: 'first-order', daysAfter: 7 },
+      template: 'first-order-care',
+      offers: {
+        // The sample is for beauty buyers: a brand names its own categories with offers.default.forCategories.
+        default: { kind: 'sample', forCategories: ['skincare', 'makeup', 'fragrance', 'bodycare', 'suncare', 'haircare', 'beauty'] },
+        VIC: { kind: 'personal-note' },
+      },
+      products: { from: 'trigger' },
+      // After the welcome, the run-out reminders and the win-back (4): useful, but open a week.
+      priority: 4,
+      personal: true,
+    }),
+  },
+  'first-purchase-thanks': {
+    description: "The first order of a client who signed up at least 72 hours before it (the welcome's cut-off, so it went to the sign-up and had expired): a thank-you within 24 hours, not past 72.",
+    preset: () => ({
+      // 72 = the welcome's cutoffHours: a client is welcomed at the sign-up or thanked at the first order, never both.
+      trigger: { on: 'first-order', signedUpAtLeastHoursBefore: 72 },
+      timing: { lateAfterHours: 24, cutoffHours: 72 },
+      template: 'first-purchase-thanks',
+      // Like the welcome's: a sample, a note for a VIC.
+      offers: { default: { kind: 'sample' }, VIC: { kind: 'personal-note' } },
+      products: { from: 'trigger' },
+      // The welcome's priority: the same 24-hour promise, and the two never meet for one client.
+      priority: 1,
+      personal: true,
+    }),
+  },
   seasonal: {
     description:
       "7 days before a season of campaigns.seasons starts, to clients who bought in it last year: what they chose then, and the new season's date (VIC: a note from their advisor). Waits for the brand's seasons: none by default.",

@@ -22,7 +22,7 @@ export type BuiltInKind = (typeof CAMPAIGN_KINDS)[number];
 export type CampaignKind = BuiltInKind | 'custom';
 
 /** The same kinds the templates know (shared/templates/render.ts OfferKind). */
-export const OFFER_KINDS = ['personal-note', 'coupon', 'free-shipping-coupon', 'sample', 'none'] as const;
+export const OFFER_KINDS = ['personal-note', 'coupon', 'free-shipping-coupon', 'sample', 'gift-with-order', 'none'] as const;
 export type OfferKind = (typeof OFFER_KINDS)[number];
 
 /** "HH:MM", 24-hour clock. */
@@ -50,10 +50,19 @@ export const offerSchema = z
     sample: z.boolean().optional(),
     /** A code of its own for each occasion instead of the fixed couponCode: drawn from the campaign's pool, or generated (coupon-codes.ts). */
     couponFrom: couponSourceSchema.optional(),
+    /**
+     * Given only when a product of the occasion (the trigger's, or those the email shows) is of one
+     * of these categories; otherwise the email carries no offer (e.g. a sample for beauty buyers).
+     */
+    forCategories: z.array(z.string().min(1, 'must be a category key')).min(1, 'leave forCategories out for every client').optional(),
   })
   .refine((o) => o.kind !== 'personal-note' || (o.couponCode === undefined && o.couponFrom === undefined && o.discountPercent === undefined && !o.freeShipping), {
     // The VIC treatment is recognition, not promotion: a note carries no discount.
     message: 'a personal-note offer carries no coupon, discount or free shipping',
+  })
+  .refine((o) => o.kind !== 'gift-with-order' || (o.couponCode === undefined && o.couponFrom === undefined && o.discountPercent === undefined && !o.freeShipping), {
+    // A gift comes with the next order, as it is: no code to type, no discount.
+    message: 'a gift-with-order offer carries no coupon, discount or free shipping',
   })
   .refine((o) => o.couponCode === undefined || o.couponFrom === undefined, {
     message: 'an offer has either a fixed couponCode or a couponFrom, not both',

@@ -81,6 +81,8 @@ export interface Moment {
   occasionDay: string;
   /** A window of this moment may not stay open past this instant (the next no-order-for step). */
   endsBy?: number;
+  /** Where its window closes when the timing gives no cut-off (the birthday month: the 1st of the next month). */
+  defaultExpiresAt?: number;
   /** The trigger's products, for products 'trigger'. */
   products?: { sku: string; productName?: string }[];
   details: TriggerDetails;
@@ -166,6 +168,11 @@ function yearsOf(range: InstantRange | undefined, timeZone: string): number[] {
   return years;
 }
 
+/** The 1st of the month of a local day, YYYY-MM-01. */
+function firstOfMonth(day: string): string {
+  return `${day.slice(0, 7)}-01`;
+}
+
 /** An instant trigger's moment: the instant, or local midnight `daysAfter` days after its local day. */
 function instantMoment(instant: number, daysAfter: number | undefined, timeZone: string, rest: Omit<Moment, 'instant' | 'day' | 'occasionDay'>): Moment {
   const day = localDate(instant, timeZone);
@@ -193,6 +200,10 @@ export function triggerMoments(trigger: Trigger, profile: ClientProfile, context
     case 'first-contact': {
       const signedUp = instantOf(profile.signedUpAt);
       const firstOrder = instantOf(profile.firstOrderAt);
+      if (trigger.on === 'first-order' && trigger.signedUpAtLeastHoursBefore !== undefined) {
+        // Only the first order of a client who had signed up long enough before it (the welcome went to the sign-up).
+        if (signedUp === undefined || firstOrder === undefined || firstOrder - signedUp < trigger.signedUpAtLeastHoursBefore * MS_PER_HOUR) return [];
+      }
       // The welcome's rule: the earlier of the two (a prospect who signed up months ago is not welcomed on their first order).
       const useSignUp = trigger.on === 'signed-up' || (trigger.on === 'first-contact' && signedUp !== undefined && (firstOrder === undefined || signedUp <= firstOrder));
       const instant = useSignUp ? signedUp : firstOrder;
@@ -230,9 +241,21 @@ export function triggerMoments(trigger: Trigger, profile: ClientProfile, context
     case 'birthday': {
       const birthday = profile.birthday;
       if (birthday === undefined) return [];
-      return yearsOf(context.range, timeZone).flatMap((year) => {
+      return yearsOf(context.range, timeZone).flatMap((year): Moment[] => {
         const date = birthdayOccasionIn(birthday, year);
-        return date === undefined ? [] : [{ day: addDays(date, -trigger.daysBefore), occasionDay: date, naturalKey: date.slice(0, 4), details: { birthdayDate: date } }];
+        if (date === undefined) return [];
+        if (!trigger.month) return [{ day: addDays(date, -trigger.daysBefore), occasionDay: date, naturalKey: date.slice(0, 4), details: { birthdayDate: date } }];
+        // The birthday month: counted from its 1st, open until the 1st of the next month.
+        const monthStart = firstOfMonth(date);
+        return [
+          {
+            day: addDays(monthStart, -trigger.daysBefore),
+            occasionDay: monthStart,
+            naturalKey: date.slice(0, 4),
+            defaultExpiresAt: startOfLocalDay(firstOfMonth(addDays(monthStart, 31)), timeZone),
+            details: { birthdayDate: date },
+          },
+        ];
       });
     }
     case 'tier-changed': {
@@ -374,6 +397,9 @@ export function defaultCutoff(trigger: Trigger): { hours: number } | { days: num
       // Until the day itself: a "runs out soon" email on or after the day is wrong.
       return { days: trigger.daysBefore };
     case 'birthday':
+      // Through the day itself; the birthday month closes at the next month's 1st (the moment's
+      // defaultExpiresAt), at most 31 days after its own 1st: this is the bound windowBoundMs reads.
+      return { days: trigger.daysBefore + (trigger.month ? 31 : 1) };
     case 'season-starts':
       // Through the day itself.
       return { days: trigger.daysBefore + 1 };
@@ -406,7 +432,13 @@ export function momentWindow(moment: Moment, trigger: Trigger, timing: Timing, t
   const triggerAt = moment.instant ?? startOfLocalDay(day, timeZone);
   const cutoff = cutoffOf(trigger, timing);
   const dueAt = triggerAt + timing.delayHours * MS_PER_HOUR;
-  let expiresAt = 'hours' in cutoff ? triggerAt + cutoff.hours * MS_PER_HOUR : startOfLocalDay(addDays(day, cutoff.days), timeZone);
+  const ownCutoff = timing.cutoffHours !== undefined || timing.cutoffDays !== undefined;
+  let expiresAt =
+    !ownCutoff && moment.defaultExpiresAt !== undefined
+      ? moment.defaultExpiresAt
+      : 'hours' in cutoff
+        ? triggerAt + cutoff.hours * MS_PER_HOUR
+        : startOfLocalDay(addDays(day, cutoff.days), timeZone);
   if (moment.endsBy !== undefined) expiresAt = Math.min(expiresAt, moment.endsBy);
   return dueAt < expiresAt ? { triggerAt, dueAt, expiresAt } : undefined;
 }

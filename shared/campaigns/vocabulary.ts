@@ -35,8 +35,12 @@ const afterInstant = { daysAfter: days.optional() };
 export const triggerSchema = z.discriminatedUnion('on', [
   /** The client signed up. */
   z.strictObject({ on: z.literal('signed-up'), ...afterInstant }),
-  /** The client's first order. */
-  z.strictObject({ on: z.literal('first-order'), ...afterInstant }),
+  /**
+   * The client's first order. With `signedUpAtLeastHoursBefore`, only for a client who signed up at
+   * least that many hours before it (the first order of a long-standing subscriber, whose sign-up
+   * welcome had expired by then); a client without a sign-up date does not qualify.
+   */
+  z.strictObject({ on: z.literal('first-order'), ...afterInstant, signedUpAtLeastHoursBefore: z.number().positive().max(24 * 3650).optional() }),
   /** The earlier of sign-up and first order: a client is welcomed once, at the first contact (the built-in welcome). */
   z.strictObject({ on: z.literal('first-contact'), ...afterInstant }),
   /** The client's latest order, N local days later (a new order starts a new occasion). */
@@ -62,8 +66,13 @@ export const triggerSchema = z.discriminatedUnion('on', [
       .union([leadDays.transform((d) => [d]), z.array(leadDays).min(1)])
       .refine((steps) => steps.every((d, i) => i === 0 || d > (steps[i - 1] ?? 0)), { message: 'steps must be increasing' }),
   }),
-  /** The client's birthday, N local days before; a month-only birthday ("YYYY-MM", "--MM") counts from the 1st. */
-  z.strictObject({ on: z.literal('birthday'), daysBefore: days.default(0) }),
+  /**
+   * The client's birthday, N local days before; a month-only birthday ("YYYY-MM", "--MM") counts from
+   * the 1st. With `month: true`, the birthday month: from the 1st of the month (N days before it),
+   * open through the month's last day unless the timing gives a cut-off, full dates and month-only
+   * birthdays alike.
+   */
+  z.strictObject({ on: z.literal('birthday'), daysBefore: days.default(0), month: z.boolean().default(false) }),
   /** The nightly run saw the tier change (profile.tierChangedOn): up, down, either, and optionally only to these tiers. */
   z.strictObject({
     on: z.literal('tier-changed'),

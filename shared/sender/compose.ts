@@ -71,6 +71,26 @@ function occasionProducts(profile: ClientProfile, occasion: DueOccasion, compani
   return (occasion.details.products ?? []).map((p) => ({ sku: p.sku, name: p.productName ?? p.sku }));
 }
 
+/** The categories of the products shown, each once in their order, named for the locale, with the brand's care tip when the config has one. */
+function shownCategories(
+  products: readonly { sku?: string }[],
+  profile: ClientProfile,
+  config: Pick<Config, 'categoryNames' | 'categoryCare'>,
+  locale: TemplateLocale,
+  catalog: ReadonlyMap<string, ProductRecord> | undefined,
+): NonNullable<TemplateData['categories']> {
+  const keys = new Set<string>();
+  for (const { sku } of products) {
+    const key = sku === undefined ? undefined : (profile.skus[sku]?.category ?? catalog?.get(sku)?.category);
+    if (key !== undefined) keys.add(key);
+  }
+  return [...keys].flatMap((key) => {
+    const name = categoryDisplayName(key, locale, config.categoryNames);
+    const care = config.categoryCare[key]?.[locale];
+    return name === undefined && care === undefined ? [] : [{ ...(name === undefined ? {} : { name }), ...(care === undefined ? {} : { care }) }];
+  });
+}
+
 export function templateDataFor(
   profile: ClientProfile,
   occasion: DueOccasion,
@@ -94,7 +114,8 @@ export function templateDataFor(
       ...(record?.priceMinor === undefined || record.currency === undefined ? {} : { price: { minor: record.priceMinor, currency: record.currency } }),
     };
   });
-  const { couponFrom: _source, ...offer } = details.offer;
+  const categories = shownCategories(products, profile, config, locale, extras.catalog);
+  const { couponFrom: _source, forCategories: _categories, ...offer } = details.offer;
   const favouriteCategory = profile.topCategory === undefined ? undefined : categoryDisplayName(profile.topCategory, locale, config.categoryNames);
   const season = details.season ?? details.lastSeason;
   // A season is named as a category is: the config's name for the locale, never a raw key.
@@ -114,6 +135,7 @@ export function templateDataFor(
     ...(seasonName ? { seasonName } : {}),
     ...(details.seasonStartDate === undefined ? {} : { seasonStartDate: details.seasonStartDate }),
     ...(details.daysSinceLastOrder === undefined ? {} : { daysSinceLastOrder: details.daysSinceLastOrder }),
+    ...(categories.length === 0 ? {} : { categories }),
     ...(config.sender.shopUrl ? { shopUrl: withUtm(config.sender.shopUrl, tags) } : {}),
     ...(config.sender.postalAddress ? { postalAddress: config.sender.postalAddress } : {}),
   };

@@ -123,6 +123,10 @@ export function couponDrawer(options: CouponDrawerOptions): CouponDrawer {
       // A note (VIC, personal-note) shows no coupon: it must not use up a code.
       if (source === undefined || !showsCoupon(profile.tier, occasion.details.offer.kind)) return { status: 'no-code-needed' };
       if (source.from === 'scheme') return { status: 'code', code: schemeCouponCode(schemeKey, source, occasion) };
+      if (source.from === 'brand-scheme') {
+        const scheme = config.coupons.scheme;
+        return scheme === undefined ? { status: 'no-code-needed' } : { status: 'code', code: schemeCouponCode(schemeKey, scheme, occasion) };
+      }
       const pool = await poolOf(occasion.campaignId);
       const ref = occasionRef(occasion.customerId, occasion.occasionKey);
       const earlier = await codeDrawnFor(coupons, occasion.campaignId, ref);

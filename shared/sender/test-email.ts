@@ -1,7 +1,7 @@
 import type { CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { dueOccasions, type CampaignContext, type DueOccasion, type ProductCatalog } from '#shared/campaigns/due.ts';
 import { campaignRules } from '#shared/campaigns/rules.ts';
-import type { CampaignDefinition } from '#shared/campaigns/schema.ts';
+import type { CampaignDefinition, Offer } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
 import { TIERS, type ClientProfile, type ProductRecord, type Tier } from '#shared/model.ts';
 import type { TemplateLocale } from '#shared/templates/locale.ts';
@@ -18,14 +18,22 @@ export const MADE_UP_CUSTOMER_ID = 'made-up-client';
 /** The coupon a preview or a test shows for a pool or a scheme: never a real code (a test must not use one up). */
 export const SAMPLE_COUPON_CODE = 'TEST-CODE';
 
+/** The code a preview or a test shows in place of the occasion's own: the sample one where a real send would have a code. */
+export function sampleCouponCode(offer: Pick<Offer, 'couponFrom'>, coupons: Pick<Config['coupons'], 'scheme'>): string | undefined {
+  const source = offer.couponFrom;
+  if (source === undefined || (source.from === 'brand-scheme' && coupons.scheme === undefined)) return undefined;
+  return SAMPLE_COUPON_CODE;
+}
+
 const FIRST_NAMES: Record<TemplateLocale, string> = { en: 'Alex', 'zh-CN': '林' };
 const DAY_MS = 86_400_000;
 
 /**
  * A consenting client of `tier` in `locale` who bought up to three products of the catalogue 20
  * days before `at` (replenishable ones first for a replenishment, one category for a win-back), and
- * whatever the campaign's trigger reads (a move into the tier that day, a birthday, the stage), so
- * that any campaign falls due for them at some point and its email shows products.
+ * whatever the campaign's trigger reads (a move into the tier that day, a birthday, the stage, a
+ * sign-up a year before the first order for a long-standing subscriber's), so that any campaign
+ * falls due for them at some point and its email shows products.
  */
 export function madeUpClient(campaign: CampaignDefinition, catalog: ReadonlyMap<string, ProductRecord>, at: number, locale: TemplateLocale, tier: Tier): ClientProfile {
   const bought = new Date(at - 20 * DAY_MS).toISOString();
@@ -41,7 +49,7 @@ export function madeUpClient(campaign: CampaignDefinition, catalog: ReadonlyMap<
     firstName: FIRST_NAMES[locale],
     locale,
     acceptsMarketing: true,
-    signedUpAt: bought,
+    signedUpAt: trigger.on === 'first-order' && trigger.signedUpAtLeastHoursBefore !== undefined ? new Date(at - (20 + 365) * DAY_MS).toISOString() : bought,
     tier,
     stage: 'active',
     spend12mMinor: 0,

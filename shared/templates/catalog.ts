@@ -1,6 +1,9 @@
 import type { TemplateLocale } from './locale.ts';
 import { ADVISOR_INTRODUCTION } from './sources/advisor-introduction.ts';
+import { BIRTHDAY } from './sources/birthday.ts';
 import { HTML_PARTIALS, TEXT_PARTIALS } from './sources/common.ts';
+import { FIRST_ORDER_CARE } from './sources/first-order-care.ts';
+import { FIRST_PURCHASE_THANKS } from './sources/first-purchase-thanks.ts';
 import { CROSS_CATEGORY } from './sources/cross-category.ts';
 import { RECALL } from './sources/recall.ts';
 import { REPLENISHMENT } from './sources/replenishment.ts';
@@ -16,7 +19,7 @@ import { WINBACK } from './sources/winback.ts';
  */
 
 /** The built-ins' templates: the three timed campaigns, then the plays (shared/campaigns/plays.ts). */
-export const TEMPLATE_NAMES = ['welcome', 'replenishment', 'winback', 'tier-upgrade-thanks', 'seasonal', 'recall', 'cross-category'] as const;
+export const TEMPLATE_NAMES = ['welcome', 'replenishment', 'winback', 'tier-upgrade-thanks', 'birthday', 'first-order-care', 'first-purchase-thanks', 'seasonal', 'recall', 'cross-category'] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 export interface TemplateCatalog {
@@ -36,6 +39,9 @@ export const TEMPLATE_CATALOG: TemplateCatalog = {
     replenishment: REPLENISHMENT,
     winback: WINBACK,
     'tier-upgrade-thanks': TIER_UPGRADE_THANKS,
+    birthday: BIRTHDAY,
+    'first-order-care': FIRST_ORDER_CARE,
+    'first-purchase-thanks': FIRST_PURCHASE_THANKS,
     seasonal: SEASONAL,
     recall: RECALL,
     'cross-category': CROSS_CATEGORY,

@@ -19,7 +19,7 @@ export interface EmailContent {
   text: string;
 }
 
-export type OfferKind = 'personal-note' | 'coupon' | 'free-shipping-coupon' | 'sample' | 'none';
+export type OfferKind = 'personal-note' | 'coupon' | 'free-shipping-coupon' | 'sample' | 'gift-with-order' | 'none';
 
 export interface TemplateData {
   brandName: string;
@@ -46,6 +46,11 @@ export interface TemplateData {
   };
   unsubscribeUrl: string;
   recommendedCategory?: string;
+  /**
+   * The categories of the products shown, as the email names them (config.categoryNames), with the
+   * brand's care and use tips for each when the config gives them (config.categoryCare).
+   */
+  categories?: { name?: string; care?: string }[];
   /** The client's own top category, in the email's language (what a cross-category suggestion starts from). */
   favouriteCategory?: string;
   /** The season an email is about (season starts, last season's picks), in the email's language, and the local day it starts (YYYY-MM-DD). */
@@ -93,7 +98,7 @@ const templateDataSchema = z.object({
     }),
   ),
   offer: z.object({
-    kind: z.enum(['personal-note', 'coupon', 'free-shipping-coupon', 'sample', 'none']),
+    kind: z.enum(['personal-note', 'coupon', 'free-shipping-coupon', 'sample', 'gift-with-order', 'none']),
     couponCode: couponCode.optional(),
     discountPercent: z.number().positive().max(100).optional(),
     freeShipping: z.boolean().optional(),
@@ -101,6 +106,7 @@ const templateDataSchema = z.object({
   }),
   unsubscribeUrl: webUrl,
   recommendedCategory: optionalText,
+  categories: z.array(z.object({ name: optionalText, care: z.string().trim().max(600).optional() })).max(10).optional(),
   favouriteCategory: optionalText,
   seasonName: optionalText,
   seasonStartDate: z.iso.date().optional(),
@@ -136,9 +142,17 @@ export interface TemplateView {
   discountPercent: number | null;
   freeShipping: boolean;
   sample: boolean;
+  /** A gift comes with the next order (no code, no discount); never in a personal note. */
+  giftWithOrder: boolean;
   unsubscribeUrl: string;
   shopUrl: string | null;
   recommendedCategory: string | null;
+  /** Categories with a name or a care tip, in the order of the products (empty when none). */
+  categories: { name: string | null; care: string | null }[];
+  /** Whether any category has a care tip. */
+  hasCare: boolean;
+  /** The named categories in one phrase of the locale ("Skincare and Makeup", "护肤、彩妆"); null when none is named. */
+  categoryList: string | null;
   favouriteCategory: string | null;
   seasonName: string | null;
   /** "1 September" / "9月1日". */
@@ -188,6 +202,7 @@ export function templateView(locale: TemplateLocale, input: TemplateData): Templ
     throw new TemplateError(`Invalid template data: ${issues}`);
   }
   const data = parsed.data;
+  const categories = (data.categories ?? []).flatMap((c) => (c.name === undefined && !c.care ? [] : [{ name: c.name ?? null, care: c.care ? c.care : null }]));
   const isVic = data.tier === 'VIC';
   const personal = isPersonalNote(data.tier, data.offer.kind);
   const showCoupon = showsCoupon(data.tier, data.offer.kind);
@@ -222,15 +237,29 @@ export function templateView(locale: TemplateLocale, input: TemplateData): Templ
     discountPercent: showCoupon ? (data.offer.discountPercent ?? null) : null,
     freeShipping: showCoupon && (data.offer.kind === 'free-shipping-coupon' || data.offer.freeShipping === true),
     sample: data.offer.kind === 'sample' || data.offer.sample === true,
+    giftWithOrder: !personal && data.offer.kind === 'gift-with-order',
     unsubscribeUrl: data.unsubscribeUrl,
     shopUrl: data.shopUrl ?? null,
     recommendedCategory: data.recommendedCategory ?? null,
+    categories,
+    hasCare: categories.some((c) => c.care !== null),
+    categoryList: listOf(
+      categories.flatMap((c) => (c.name === null ? [] : [c.name])),
+      locale,
+    ),
     favouriteCategory: data.favouriteCategory ?? null,
     seasonName: data.seasonName ?? null,
     seasonStartDate: data.seasonStartDate ? formatRunOutDate(data.seasonStartDate, locale) : null,
     daysSinceLastOrder: data.daysSinceLastOrder ?? null,
     postalAddress: data.postalAddress ?? [],
   };
+}
+
+/** Names in one phrase: "A, B and C" in English, "A、B、C" in Chinese; null for none. */
+function listOf(names: readonly string[], locale: TemplateLocale): string | null {
+  if (names.length === 0) return null;
+  if (locale === 'zh-CN') return names.join('、');
+  return names.length === 1 ? (names[0] as string) : `${names.slice(0, -1).join(', ')} and ${names.at(-1) as string}`;
 }
 
 const oneLine = (value: string) => value.replace(/\s+/g, ' ').trim();

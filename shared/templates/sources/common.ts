@@ -8,8 +8,8 @@
  * locale, lang, fontFamily, brandName, firstName, lastName, tier, isVic, personal, fromAdvisor,
  * advisorName, advisorSignature,
  * products[{name, sku, runOutDate, url, imageUrl, price}], productName, runOutDate, otherProducts, offerKind, showCoupon,
- * couponCode, discountPercent, freeShipping, sample, unsubscribeUrl, shopUrl, recommendedCategory,
- * postalAddress, subject, preheader.
+ * couponCode, discountPercent, freeShipping, sample, giftWithOrder, unsubscribeUrl, shopUrl,
+ * recommendedCategory, categories[{name, care}], hasCare, postalAddress, subject, preheader.
  */
 
 /** The palette every email shares. */
@@ -161,9 +161,28 @@ function textProducts(copy: LayoutCopy, runsOutAround: [string, string]): string
 
 const paragraph = `margin:0 0 16px 0;`;
 
+/** A personal note's offer of service: the advisor introducing themselves, or the client care team (the welcome, the first purchase thank-you). */
+const ADVISOR_INTRO: Record<'en' | 'zh-CN', string> = {
+  en: `{% if fromAdvisor %}I am {{ advisorName }}, and I will be your personal advisor. Whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and I will take care of it myself.{% else %}Our client care team is here for you: whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and we will take care of it.{% endif %}`,
+  'zh-CN': `{% if fromAdvisor %}我是{{ advisorName }}，您的专属顾问。无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我会亲自为您安排。{% else %}我们的客户关怀团队随时为您服务：无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我们会为您妥善安排。{% endif %}`,
+};
+
+/** The offer's framed box, for an offer without a code (a gift with the next order). */
+function giftBox(copy: string): string {
+  return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:8px 0 16px 0;">
+<tr>
+<td align="center" style="padding:20px 16px;border:1px dashed ${EMAIL_COLORS.ink};background-color:${EMAIL_COLORS.highlight};">
+<p style="margin:0;font-size:16px;color:${EMAIL_COLORS.ink};">${copy}</p>
+</td>
+</tr>
+</table>`;
+}
+
 /** Partials for the HTML engine, by name. */
 export const HTML_PARTIALS: Record<string, string> = {
   'layout/en': htmlLayout(LAYOUT_COPY.en),
+  'advisor-intro/en': ADVISOR_INTRO.en,
+  'advisor-intro/zh-CN': ADVISOR_INTRO['zh-CN'],
   'layout/zh-CN': htmlLayout(LAYOUT_COPY['zh-CN']),
 
   'greeting/en': `<p style="${paragraph}">{% if firstName %}Dear {{ firstName }},{% else %}Dear client,{% endif %}</p>`,
@@ -189,7 +208,7 @@ export const HTML_PARTIALS: Record<string, string> = {
 {% if couponCode %}<p style="margin:0;font-size:20px;letter-spacing:2px;color:${EMAIL_COLORS.ink};">Code: <strong>{{ couponCode }}</strong></p>{% endif %}
 </td>
 </tr>
-</table>{% endif %}{% if sample %}<p style="${paragraph}">A sample of something new will be waiting in your next order, with our compliments.</p>{% endif %}`,
+</table>{% endif %}{% if giftWithOrder %}${giftBox('A gift from us will come with your next order. There is no code to enter: we add it for you.')}{% endif %}{% if sample %}<p style="${paragraph}">A sample of something new will be waiting in your next order, with our compliments.</p>{% endif %}`,
   'offer/zh-CN': `{% if showCoupon %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:8px 0 16px 0;">
 <tr>
 <td align="center" style="padding:20px 16px;border:1px dashed ${EMAIL_COLORS.ink};background-color:${EMAIL_COLORS.highlight};">
@@ -197,7 +216,7 @@ export const HTML_PARTIALS: Record<string, string> = {
 {% if couponCode %}<p style="margin:0;font-size:20px;letter-spacing:2px;color:${EMAIL_COLORS.ink};">优惠码：<strong>{{ couponCode }}</strong></p>{% endif %}
 </td>
 </tr>
-</table>{% endif %}{% if sample %}<p style="${paragraph}">您的下一份订单中将附赠一份新品小样，敬请品鉴。</p>{% endif %}`,
+</table>{% endif %}{% if giftWithOrder %}${giftBox('下次订购时，我们将随单为您附上一份礼物，无需输入优惠码。')}{% endif %}{% if sample %}<p style="${paragraph}">您的下一份订单中将附赠一份新品小样，敬请品鉴。</p>{% endif %}`,
 
   // A note signed by a person comes from a real, named advisor; without one, from the client care team.
   'signature/en': `<p style="margin:24px 0 0 0;">{% if fromAdvisor %}Warm regards,<br>{{ advisorName }}<br>{% if advisorSignature %}{{ advisorSignature }}<br>{% endif %}{{ brandName }}{% elsif personal %}Warm regards,<br>The {{ brandName }} client care team{% else %}With our thanks,<br>The {{ brandName }} team{% endif %}</p>`,
@@ -207,6 +226,8 @@ export const HTML_PARTIALS: Record<string, string> = {
 /** Partials for the text engine, by name (same names as the HTML ones). */
 export const TEXT_PARTIALS: Record<string, string> = {
   'layout/en': textLayout(LAYOUT_COPY.en),
+  'advisor-intro/en': ADVISOR_INTRO.en,
+  'advisor-intro/zh-CN': ADVISOR_INTRO['zh-CN'],
   'layout/zh-CN': textLayout(LAYOUT_COPY['zh-CN']),
 
   'greeting/en': `{% if firstName %}Dear {{ firstName }},{% else %}Dear client,{% endif %}`,
@@ -218,9 +239,11 @@ export const TEXT_PARTIALS: Record<string, string> = {
   'products/zh-CN': textProducts(LAYOUT_COPY['zh-CN'], ['（预计', '左右用完）']),
 
   'offer/en': `{% if showCoupon %}{% if freeShipping and discountPercent %}Free shipping and {{ discountPercent }}% off your next order{% elsif freeShipping %}Free shipping on your next order{% elsif discountPercent %}{{ discountPercent }}% off your next order{% else %}A gift on your next order{% endif %}{% if couponCode %} with the code {{ couponCode }}{% endif %}.
+{% endif %}{% if giftWithOrder %}A gift from us will come with your next order. There is no code to enter: we add it for you.
 {% endif %}{% if sample %}A sample of something new will be waiting in your next order, with our compliments.
 {% endif %}`,
   'offer/zh-CN': `{% if showCoupon %}{% if freeShipping and discountPercent %}下次订单免运费，并享 {{ discountPercent }}% 优惠{% elsif freeShipping %}下次订单免运费{% elsif discountPercent %}下次订单享 {{ discountPercent }}% 优惠{% else %}下次订单将附赠一份礼物{% endif %}{% if couponCode %}，优惠码：{{ couponCode }}{% endif %}。
+{% endif %}{% if giftWithOrder %}下次订购时，我们将随单为您附上一份礼物，无需输入优惠码。
 {% endif %}{% if sample %}您的下一份订单中将附赠一份新品小样，敬请品鉴。
 {% endif %}`,
 

@@ -16,7 +16,7 @@ export const WELCOME: Record<'en' | 'zh-CN', LocaleSources> = {
     preheader: `{% if personal %}{% if fromAdvisor %}A note from {{ advisorName }}, your advisor at {{ brandName }}.{% else %}A note from the {{ brandName }} client care team.{% endif %}{% elsif productName %}Thank you for your first order with {{ brandName }}.{% else %}Thank you for joining {{ brandName }}.{% endif %}`,
     html: `{% layout 'layout/en' %}{% block content %}
 {% include 'greeting/en' %}
-{% if personal %}<p style="${p}">Thank you for choosing {{ brandName }}. {% if fromAdvisor %}I am {{ advisorName }}, and I will be your personal advisor. Whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and I will take care of it myself.{% else %}Our client care team is here for you: whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and we will take care of it.{% endif %}</p>
+{% if personal %}<p style="${p}">Thank you for choosing {{ brandName }}. {% include 'advisor-intro/en' %}</p>
 {% if productName %}<p style="${p}">{% if fromAdvisor %}I hope you enjoy your {{ productName }}. I would love to hear what you think of it.{% else %}We hope you enjoy your {{ productName }}, and would love to hear what you think of it.{% endif %}</p>{% endif %}
 {% else %}<p style="${p}">{% if productName %}Thank you for your first order with {{ brandName }}. We hope you enjoy your {{ productName }}.{% else %}Thank you for joining {{ brandName }}. We are delighted to welcome you.{% endif %}</p>
 {% endif %}{% include 'products/en' %}
@@ -26,7 +26,7 @@ export const WELCOME: Record<'en' | 'zh-CN', LocaleSources> = {
 {% endblock %}`,
     text: `{% layout 'layout/en' %}{% block content %}{% include 'greeting/en' %}
 
-{% if personal %}Thank you for choosing {{ brandName }}. {% if fromAdvisor %}I am {{ advisorName }}, and I will be your personal advisor. Whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and I will take care of it myself.{% else %}Our client care team is here for you: whenever you would like advice, a private appointment or a first look at new arrivals, simply reply to this email and we will take care of it.{% endif %}
+{% if personal %}Thank you for choosing {{ brandName }}. {% include 'advisor-intro/en' %}
 {% if productName %}
 {% if fromAdvisor %}I hope you enjoy your {{ productName }}. I would love to hear what you think of it.{% else %}We hope you enjoy your {{ productName }}, and would love to hear what you think of it.{% endif %}
 {% endif %}{% else %}{% if productName %}Thank you for your first order with {{ brandName }}. We hope you enjoy your {{ productName }}.{% else %}Thank you for joining {{ brandName }}. We are delighted to welcome you.{% endif %}
@@ -41,7 +41,7 @@ export const WELCOME: Record<'en' | 'zh-CN', LocaleSources> = {
     preheader: `{% if personal %}{% if fromAdvisor %}来自您的专属顾问{{ advisorName }}的问候。{% else %}来自{{ brandName }}客户关怀团队的问候。{% endif %}{% elsif productName %}感谢您在{{ brandName }}的首次订购。{% else %}感谢您加入{{ brandName }}。{% endif %}`,
     html: `{% layout 'layout/zh-CN' %}{% block content %}
 {% include 'greeting/zh-CN' %}
-{% if personal %}<p style="${p}">感谢您选择{{ brandName }}。{% if fromAdvisor %}我是{{ advisorName }}，您的专属顾问。无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我会亲自为您安排。{% else %}我们的客户关怀团队随时为您服务：无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我们会为您妥善安排。{% endif %}</p>
+{% if personal %}<p style="${p}">感谢您选择{{ brandName }}。{% include 'advisor-intro/zh-CN' %}</p>
 {% if productName %}<p style="${p}">希望您喜欢{{ productName }}，期待听到您的使用感受。</p>{% endif %}
 {% else %}<p style="${p}">{% if productName %}感谢您在{{ brandName }}的首次订购，希望您喜欢{{ productName }}。{% else %}感谢您加入{{ brandName }}，我们很高兴与您相识。{% endif %}</p>
 {% endif %}{% include 'products/zh-CN' %}
@@ -51,7 +51,7 @@ export const WELCOME: Record<'en' | 'zh-CN', LocaleSources> = {
 {% endblock %}`,
     text: `{% layout 'layout/zh-CN' %}{% block content %}{% include 'greeting/zh-CN' %}
 
-{% if personal %}感谢您选择{{ brandName }}。{% if fromAdvisor %}我是{{ advisorName }}，您的专属顾问。无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我会亲自为您安排。{% else %}我们的客户关怀团队随时为您服务：无论您需要搭配建议、预约私享服务，还是想抢先了解新品，只需回复这封邮件，我们会为您妥善安排。{% endif %}
+{% if personal %}感谢您选择{{ brandName }}。{% include 'advisor-intro/zh-CN' %}
 {% if productName %}
 希望您喜欢{{ productName }}，期待听到您的使用感受。
 {% endif %}{% else %}{% if productName %}感谢您在{{ brandName }}的首次订购，希望您喜欢{{ productName }}。{% else %}感谢您加入{{ brandName }}，我们很高兴与您相识。{% endif %}

@@ -179,7 +179,8 @@ describe('the due index', () => {
       from: state.lastRunAt - longestWindowMs(campaigns) - lookback,
       to: state.lastRunAt + HOUR,
     });
-    // Built-in timing: the win-back's 30 days (+1 for a DST day) are the longest window.
-    expect(longestWindowMs(campaigns)).toBe(31 * DAY);
+    // Built-in timing: the birthday month (at most 31 days, +1 for a DST day) is the longest window, the win-back's 30 days next.
+    expect(longestWindowMs(campaigns)).toBe(32 * DAY);
+    expect(longestWindowMs(context({ campaigns: [{ kind: 'welcome' }, { kind: 'replenishment' }, { kind: 'winback' }] }).campaigns)).toBe(31 * DAY);
   });
 });

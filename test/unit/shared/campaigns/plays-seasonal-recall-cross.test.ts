@@ -49,8 +49,10 @@ describe('the plays in the default configuration', () => {
     expect(off.campaigns.filter((c) => campaignWaitsFor(c, off) !== undefined)).toEqual([]);
   });
 
-  it('leave the due index its query range: the longest window is still the 30-day lapse (about 35 daily queries)', () => {
-    const campaigns = defaults().campaigns;
+  it("add nothing to the due index's query range: no window longer than the win-back's 30-day lapse (35 daily queries)", () => {
+    const timed = [{ kind: 'welcome' }, { kind: 'replenishment' }, { kind: 'winback' }];
+    const campaigns = context({ seasons: SEASONS, campaigns: [...timed, ...PLAYS.map((kind) => ({ kind }))] as never }).campaigns;
+    expect(longestWindowMs(campaigns)).toBe(longestWindowMs(context({ campaigns: timed as never }).campaigns));
     expect(longestWindowMs(campaigns)).toBe(31 * DAY);
     const last = Date.UTC(2026, 5, 1, 10);
     const lookback = 72 * HOUR;

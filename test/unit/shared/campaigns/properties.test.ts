@@ -159,7 +159,8 @@ describe('campaign properties', () => {
     // Walking a client hour by hour through a year: each occasion key is due over one contiguous window.
     fc.assert(
       fc.property(fc.constantFrom(...ZONES), fc.integer({ min: START, max: END - 200 * DAY }), (zone, t0) => {
-        const ctx = context({}, zone);
+        // The three timed campaigns this property is about (the plays have their own).
+        const ctx = context({ campaigns: [{ kind: 'welcome' }, { kind: 'replenishment' }, { kind: 'winback' }] }, zone);
         const client: ClientProfile = {
           customerId: 'walk',
           acceptsMarketing: true,

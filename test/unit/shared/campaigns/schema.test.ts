@@ -117,7 +117,7 @@ describe('campaignsConfigSchema validation', () => {
   const invalid: [string, unknown][] = [
     ['duplicate ids', { campaigns: [{ kind: 'welcome' }, { kind: 'welcome' }] }],
     ['an id with a ledger separator', { campaigns: [{ kind: 'welcome', id: 'wel#come' }] }],
-    ['an unknown kind', { campaigns: [{ kind: 'birthday' }] }],
+    ['an unknown kind', { campaigns: [{ kind: 'anniversary' }] }],
     ['a timing field of another kind', { campaigns: [{ kind: 'welcome', timing: { afterDays: 3 } }] }],
     ['a cut-off before the target', { campaigns: [{ kind: 'welcome', timing: { targetHours: 24, cutoffHours: 12 } }] }],
     ['zero days before run-out', { campaigns: [{ kind: 'replenishment', timing: { daysBeforeRunOut: 0 } }] }],

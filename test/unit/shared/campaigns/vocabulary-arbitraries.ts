@@ -21,6 +21,9 @@ const triggerArb = fc.oneof(
   fc.record({ on: fc.constant('product-runs-out'), daysBefore: fc.integer({ min: 1, max: 20 }), replenishableCategories: fc.constantFrom([], ['fragrance']), predictedFallback: fc.boolean() }),
   fc.record({ on: fc.constant('no-order-for'), days: fc.uniqueArray(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 3 }).map((d) => d.sort((a, b) => a - b)) }),
   fc.record({ on: fc.constant('birthday'), daysBefore: fc.integer({ min: 0, max: 30 }) }),
+  // The birthday month (the birthday play) and the first order of a long-standing subscriber (first-purchase-thanks).
+  fc.record({ on: fc.constant('birthday'), daysBefore: fc.integer({ min: 0, max: 10 }), month: fc.constant(true) }),
+  fc.record({ on: fc.constant('first-order'), daysAfter: fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }), signedUpAtLeastHoursBefore: fc.constantFrom(1, 72, 24 * 30) }),
   fc.record({ on: fc.constant('tier-changed'), direction: fc.constantFrom('up', 'down', 'any'), daysAfter: fc.integer({ min: 0, max: 3 }) }),
   fc.record({ on: fc.constant('stage-entered'), stages: fc.subarray([...STAGES], { minLength: 1 }), daysAfter: fc.integer({ min: 0, max: 3 }) }),
   fc.record({ on: fc.constant('rfm-segment-entered'), segments: fc.subarray([...SEGMENTS], { minLength: 1 }), daysAfter: fc.integer({ min: 0, max: 3 }) }),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { brandDefaultCampaigns, campaignDefinitionSchema } from '#shared/campaigns/schema.ts';
 import { parseConfig } from '#shared/config.ts';
 import type { ProductRecord } from '#shared/model.ts';
-import { internalDomains, isInternalAddress, madeUpClient, MADE_UP_CUSTOMER_ID, occasionToShow, testSubject } from '#shared/sender/test-email.ts';
+import { internalDomains, isInternalAddress, madeUpClient, MADE_UP_CUSTOMER_ID, occasionToShow, SAMPLE_COUPON_CODE, sampleCouponCode, testSubject } from '#shared/sender/test-email.ts';
 
 const AT = Date.parse('2026-11-24T10:00:00+08:00');
 const catalog = new Map<string, ProductRecord>([
@@ -36,6 +36,15 @@ describe('madeUpClient', () => {
   it('buys replenishable products for a replenishment', () => {
     const profile = madeUpClient(campaignDefinitionSchema.parse({ kind: 'replenishment' }), catalog, AT, 'en', 'Entry');
     expect(Object.keys(profile.skus)).toEqual(['SERUM']);
+  });
+});
+
+describe('the sample code of a preview or a test', () => {
+  it("stands for a pool's or a scheme's code, and for the brand scheme only when the config sets one", () => {
+    expect(sampleCouponCode({}, {})).toBeUndefined();
+    expect(sampleCouponCode({ couponFrom: { from: 'pool' } }, {})).toBe(SAMPLE_COUPON_CODE);
+    expect(sampleCouponCode({ couponFrom: { from: 'brand-scheme' } }, {})).toBeUndefined();
+    expect(sampleCouponCode({ couponFrom: { from: 'brand-scheme' } }, { scheme: { prefix: 'BD', length: 8 } })).toBe(SAMPLE_COUPON_CODE);
   });
 });
 

@@ -215,9 +215,9 @@ describe('escaping', () => {
 
 describe('failures', () => {
   it('an unknown template fails clearly', async () => {
-    await expect(renderEmail('birthday', 'en', full)).rejects.toThrow(TemplateError);
-    await expect(renderEmail('birthday', 'en', full)).rejects.toThrow(
-      'Unknown template "birthday"; known templates: welcome, replenishment, winback',
+    await expect(renderEmail('anniversary', 'en', full)).rejects.toThrow(TemplateError);
+    await expect(renderEmail('anniversary', 'en', full)).rejects.toThrow(
+      'Unknown template "anniversary"; known templates: welcome, replenishment, winback',
     );
     // Object prototype keys are not templates.
     await expect(renderEmail('constructor', 'en', full)).rejects.toThrow(/Unknown template "constructor"/);
