@@ -1,7 +1,6 @@
 import type { ClientFacts, ClientOrders, CustomerRecord, OrderFact, OrderLine, SkuFact } from '#shared/model.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { ClientStore, compareStrings, Interner, LatestValue } from './client-columns.ts';
-import { packCustomer, storedEmail, unpackCustomer } from './customer-packing.ts';
 import { emailIdentity } from './identity.ts';
 import { lineNetMinor, lineTakenBack } from './spend.ts';
 
@@ -44,8 +43,8 @@ export class ClientAggregator {
   /** A customer seen again (same customerId) replaces the earlier record: last one wins. */
   addCustomer(record: CustomerRecord): void {
     const slot = this.slotFor(record.customerId);
-    const replaced = this.store.customers[slot] !== undefined;
-    this.store.customers[slot] = packCustomer(record);
+    const replaced = this.store.customers.has(slot);
+    this.store.customers.set(slot, record);
     this.store.customerHasEmail[slot] = Boolean(record.email);
     if (record.email) this.store.emails[slot] = undefined; // the record's email is the one shown
     if (!this.emailIndex) return;
@@ -96,9 +95,9 @@ export class ClientAggregator {
    */
   *clientOrders(): IterableIterator<ClientOrders> {
     for (const [id, slot] of this.slotsById()) {
-      const stored = this.store.customers[slot];
+      const customer = this.store.customers.get(slot, id);
       const client: ClientOrders = { customerId: id, orders: this.store.orders(slot) };
-      if (stored !== undefined) client.customer = unpackCustomer(id, stored);
+      if (customer !== undefined) client.customer = customer;
       yield client;
     }
   }
@@ -121,8 +120,7 @@ export class ClientAggregator {
     this.settlePending();
     let dropped = 0;
     for (const [customerId, slot] of [...this.slots]) {
-      const stored = this.store.customers[slot];
-      const email = (stored === undefined ? undefined : storedEmail(stored)) ?? this.store.emails[slot];
+      const email = this.store.customers.email(slot) ?? this.store.emails[slot];
       if (!remove(customerId, email)) continue;
       this.slots.delete(customerId);
       dropped += 1;
@@ -134,7 +132,7 @@ export class ClientAggregator {
   /** Whether a customer row of the export named this customerId (orders alone do not count). */
   hasCustomerRecord(customerId: string): boolean {
     const slot = this.slots.get(customerId);
-    return slot !== undefined && this.store.customers[slot] !== undefined;
+    return slot !== undefined && this.store.customers.has(slot);
   }
 
   /** Every client's id, as clients() would yield them but without building their facts (unsorted). */
@@ -188,8 +186,7 @@ export class ClientAggregator {
       this.emailIndex = new Map();
       this.emailIndexStale = false;
       for (const [customerId, slot] of this.slots) {
-        const stored = this.store.customers[slot];
-        const storedAddress = stored === undefined ? undefined : storedEmail(stored);
+        const storedAddress = this.store.customers.email(slot);
         if (storedAddress) this.indexEmail(normaliseEmail(storedAddress), customerId);
       }
     }
@@ -206,8 +203,7 @@ export class ClientAggregator {
   }
 
   private factsOf(customerId: string, slot: number): ClientFacts {
-    const stored = this.store.customers[slot];
-    const customer = stored === undefined ? undefined : unpackCustomer(customerId, stored);
+    const customer = this.store.customers.get(slot, customerId);
     const skus: SkuFact[] = [];
     for (const [skuId, purchases] of this.store.purchases(slot)) {
       const fact: SkuFact = { sku: this.skuNames.values[skuId] as string, purchases };
