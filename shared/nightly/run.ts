@@ -267,9 +267,9 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
   const { summaries } = clv.buyers;
   return { figures, measures: {
     rfm: {
-      daysSinceLast: Float64Array.from(inputs, (i) => i.daysSinceLast),
-      orderCount: Float64Array.from(inputs, (i) => i.orderCount),
-      spend12mMinor: Float64Array.from(inputs, (i) => i.spend12mMinor),
+      daysSinceLast: Float64Array.from(inputs.daysSinceLast),
+      orderCount: Float64Array.from(inputs.orderCount),
+      spend12mMinor: Float64Array.from(inputs.spend12mMinor),
     },
     clv: {
       frequency: Float64Array.from(summaries, (s) => s.frequency),
