@@ -29,6 +29,7 @@ import type {
   RepartitionEventInput,
   WriteEventInput,
 } from '#shared/nightly/distributed.ts';
+import { NIGHTLY_NODE_OPTIONS } from '#shared/nightly/node-options.ts';
 import { bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogKey, reportPrefix, rosterKey } from '#shared/store/buckets.ts';
 import { acknowledge, acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
@@ -105,6 +106,7 @@ export class NightlyPipeline extends Construct {
       logRetention: props.logRetention,
       // Streams the export with bounded memory; more memory is also more CPU for the aggregation.
       memorySize: 2048,
+      nodeOptions: NIGHTLY_NODE_OPTIONS,
       timeout: Duration.minutes(15),
     });
     storage.grantReadExports(this.nightly);
