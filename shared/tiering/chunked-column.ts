@@ -51,6 +51,18 @@ export class Column {
     (this.chunks[index >>> CHUNK_BITS] as Chunk)[index & CHUNK_MASK] = value;
   }
 
+  /** The column's values in one array. */
+  toFloat64Array(): Float64Array {
+    const out = new Float64Array(this.size);
+    let offset = 0;
+    for (const chunk of this.chunks) {
+      const take = Math.min(chunk.length, this.size - offset);
+      out.set(take === chunk.length ? chunk : chunk.subarray(0, take), offset);
+      offset += take;
+    }
+    return out;
+  }
+
   private allocate(size: number): Chunk {
     switch (this.kind) {
       case 'f64':

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CompactColumn } from '#shared/tiering/chunked-column.ts';
+import { Column, CompactColumn } from '#shared/tiering/chunked-column.ts';
 
 const anyNumber = fc.oneof(
   fc.integer({ min: -5, max: 70_000 }),
@@ -28,4 +28,12 @@ describe('compact columns', () => {
       );
     });
   }
+
+  it('gives a column back as one array, across its chunks', () => {
+    for (const count of [0, 1, 300, 65_536, 140_000]) {
+      const column = new Column('f64');
+      for (let i = 0; i < count; i++) column.push(i * 1.5);
+      expect(Array.from(column.toFloat64Array())).toEqual(Array.from({ length: count }, (_, i) => i * 1.5));
+    }
+  });
 });
