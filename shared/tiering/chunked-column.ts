@@ -77,14 +77,13 @@ export class Column {
   }
 }
 
-/** The value range each compact kind stores itself; its top value marks a row kept in the map. */
+/** The values each compact kind stores itself, and the one that marks a row kept in the map. */
 const COMPACT_RANGE = { u16: { min: 0, max: 0xfffe, inMap: 0xffff }, i32: { min: -0x7fffffff, max: 0x7fffffff, inMap: -0x80000000 } } as const;
 
 /**
- * Numbers at 2 or 4 bytes a row when they are what a column nearly always holds (a count of
- * units, minor units, seconds): a value that is a multiple of `scale` whose quotient is in the
- * kind's range is stored as that quotient; any other value (a fraction, a huge amount, NaN) is
- * kept exactly in a map under its row.
+ * Whole numbers at 2 or 4 bytes a row, for columns that nearly always hold small ones (units
+ * bought, minor units): a whole number in the kind's range is stored as it is; any other value
+ * (a fraction, a huge amount, -0, NaN) is kept exactly in a map under its row.
  */
 export class CompactColumn {
   private readonly rows: Column;
@@ -93,17 +92,13 @@ export class CompactColumn {
   private readonly max: number;
   private readonly inMap: number;
 
-  constructor(
-    kind: keyof typeof COMPACT_RANGE,
-    private readonly scale = 1,
-  ) {
+  constructor(kind: keyof typeof COMPACT_RANGE) {
     this.rows = new Column(kind);
     ({ min: this.min, max: this.max, inMap: this.inMap } = COMPACT_RANGE[kind]);
   }
 
   push(value: number): number {
-    const stored = this.storable(value);
-    if (stored !== undefined) return this.rows.push(stored);
+    if (this.fits(value)) return this.rows.push(value);
     const index = this.rows.push(this.inMap);
     this.others.set(index, value);
     return index;
@@ -111,24 +106,21 @@ export class CompactColumn {
 
   get(index: number): number {
     const stored = this.rows.get(index);
-    return stored === this.inMap ? (this.others.get(index) as number) : stored * this.scale;
+    return stored === this.inMap ? (this.others.get(index) as number) : stored;
   }
 
   set(index: number, value: number): void {
-    const stored = this.storable(value);
-    if (stored !== undefined) {
+    if (this.fits(value)) {
       if (this.rows.get(index) === this.inMap) this.others.delete(index);
-      this.rows.set(index, stored);
+      this.rows.set(index, value);
     } else {
       this.rows.set(index, this.inMap);
       this.others.set(index, value);
     }
   }
 
-  /** What the row stores for `value`, or undefined when the value goes to the map. */
-  private storable(value: number): number | undefined {
-    const quotient = value / this.scale;
-    // Object.is keeps -0 out (it would come back as 0); quotient × scale must give the value back exactly.
-    return Number.isInteger(quotient) && quotient >= this.min && quotient <= this.max && quotient * this.scale === value && !Object.is(value, -0) ? quotient : undefined;
+  /** Whether the row can store `value` itself (-0 would come back as 0). */
+  private fits(value: number): boolean {
+    return Number.isInteger(value) && value >= this.min && value <= this.max && !Object.is(value, -0);
   }
 }
