@@ -63,6 +63,8 @@ export interface ClienteleFunctionProps<N extends FunctionName> {
   logRetention: RetentionDays;
   memorySize?: number;
   timeout?: Duration;
+  /** Node options besides --enable-source-maps (NODE_OPTIONS), e.g. the nightly run's GC sizes. */
+  nodeOptions?: readonly string[];
   /** Attach the Parameters and Secrets extension (functions that read a secret by ARN). */
   readsSecrets?: boolean;
   /** How long the extension keeps a secret before reading it again (its default: 5 minutes). */
@@ -99,7 +101,7 @@ export class ClienteleFunction<N extends FunctionName = FunctionName> extends Co
 
     // Powertools: the service and namespace are the stack's, whatever the construct passes; the log level may be raised per function.
     const environment = lambdaEnvironment({
-      NODE_OPTIONS: '--enable-source-maps',
+      NODE_OPTIONS: ['--enable-source-maps', ...(props.nodeOptions ?? [])].join(' '),
       POWERTOOLS_LOG_LEVEL: 'INFO',
       ...props.environment,
       POWERTOOLS_SERVICE_NAME: serviceName(props.name),

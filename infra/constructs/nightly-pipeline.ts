@@ -29,6 +29,7 @@ import type {
   RepartitionEventInput,
   WriteEventInput,
 } from '#shared/nightly/distributed.ts';
+import { NIGHTLY_MEMORY_MB, nightlyNodeOptions } from '#shared/nightly/node-options.ts';
 import { bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogKey, reportPrefix, rosterKey } from '#shared/store/buckets.ts';
 import { acknowledge, acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
@@ -103,8 +104,8 @@ export class NightlyPipeline extends Construct {
       // The unsubscribe key signs the one-click links of the introduction tasks in the advisors' digests.
       environment: { CLIENTELE_CONFIG: props.configJson, UNSUBSCRIBE_SECRET_ARN: props.feedback.unsubscribeSecret.secretArn },
       logRetention: props.logRetention,
-      // Streams the export with bounded memory; more memory is also more CPU for the aggregation.
-      memorySize: 2048,
+      memorySize: NIGHTLY_MEMORY_MB,
+      nodeOptions: nightlyNodeOptions(NIGHTLY_MEMORY_MB),
       timeout: Duration.minutes(15),
     });
     storage.grantReadExports(this.nightly);

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { nightlyNodeOptions } from '#shared/nightly/node-options.ts';
 import { benchDynamoDb, benchHourlySender, benchSender, type DynamoDbFigures, type HourlySenderFigures, type SenderFigures } from './aws-stages.ts';
 import { runDuckDbReference, type DuckDbResult } from './duckdb-reference.ts';
 import { costsOfBench, formatCosts } from './cost.ts';
@@ -100,7 +101,7 @@ function runTieringStage(dir: string, flags: string[] = ['--clv']): Promise<Tier
 /** tiering-stage.ts in a child process: its last stdout line, as JSON. */
 function runStage<Result>(dir: string, flags: string[]): Promise<Result> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'tiering-stage.ts'), dir, BENCH_AS_OF, ...flags], {
+    const child = spawn(process.execPath, [...nightlyNodeOptions(), '--import', 'tsx', join(here, 'tiering-stage.ts'), dir, BENCH_AS_OF, ...flags], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

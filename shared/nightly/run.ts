@@ -266,11 +266,7 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
   });
   const { summaries } = clv.buyers;
   return { figures, measures: {
-    rfm: {
-      daysSinceLast: Float64Array.from(inputs, (i) => i.daysSinceLast),
-      orderCount: Float64Array.from(inputs, (i) => i.orderCount),
-      spend12mMinor: Float64Array.from(inputs, (i) => i.spend12mMinor),
-    },
+    rfm: inputs.columns(),
     clv: {
       frequency: Float64Array.from(summaries, (s) => s.frequency),
       recency: Float64Array.from(summaries, (s) => s.recency),

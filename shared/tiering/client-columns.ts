@@ -1,6 +1,7 @@
 import type { OrderFact } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
-import type { StoredCustomer } from './customer-packing.ts';
+import { Column, CompactColumn } from './chunked-column.ts';
+import { CustomerRecords } from './customer-packing.ts';
 
 /**
  * The columnar state of all clients of a night, for ClientAggregator (aggregate.ts).
@@ -13,58 +14,7 @@ import type { StoredCustomer } from './customer-packing.ts';
  * strings are interned.
  */
 
-
-const CHUNK_BITS = 16;
-const CHUNK_SIZE = 1 << CHUNK_BITS;
-const CHUNK_MASK = CHUNK_SIZE - 1;
-const FIRST_CHUNK_SIZE = 256;
 const NONE = -1;
-
-/**
- * A growable column of numbers stored in typed-array chunks of 64K entries: growth never
- * copies more than one chunk, and slack is at most one chunk. The first chunk starts small
- * and doubles, so that small aggregators (tests, small brands) stay small.
- */
-class Column {
-  private readonly chunks: (Float64Array | Int32Array)[] = [];
-  private size = 0;
-
-  constructor(private readonly kind: 'f64' | 'i32') {}
-
-  get length(): number {
-    return this.size;
-  }
-
-  push(value: number): number {
-    const index = this.size;
-    const c = index >>> CHUNK_BITS;
-    const offset = index & CHUNK_MASK;
-    let chunk = this.chunks[c];
-    if (chunk === undefined) {
-      chunk = this.allocate(c === 0 ? FIRST_CHUNK_SIZE : CHUNK_SIZE);
-      this.chunks.push(chunk);
-    } else if (offset >= chunk.length) {
-      const bigger = this.allocate(Math.min(chunk.length * 2, CHUNK_SIZE));
-      bigger.set(chunk);
-      this.chunks[c] = chunk = bigger;
-    }
-    chunk[offset] = value;
-    this.size = index + 1;
-    return index;
-  }
-
-  get(index: number): number {
-    return (this.chunks[index >>> CHUNK_BITS] as Float64Array | Int32Array)[index & CHUNK_MASK] as number;
-  }
-
-  set(index: number, value: number): void {
-    (this.chunks[index >>> CHUNK_BITS] as Float64Array | Int32Array)[index & CHUNK_MASK] = value;
-  }
-
-  private allocate(size: number): Float64Array | Int32Array {
-    return this.kind === 'f64' ? new Float64Array(size) : new Int32Array(size);
-  }
-}
 
 export class Interner {
   private readonly ids = new Map<string, number>();
@@ -155,7 +105,7 @@ export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a 
  * purchase moment, even when an export stamps them a few seconds apart.
  */
 export class ClientStore {
-  readonly customers: (StoredCustomer | undefined)[] = [];
+  readonly customers = new CustomerRecords();
   /** Smallest (normalised) email seen on the slot's lines while its customer had none. */
   readonly emails: (string | undefined)[] = [];
   /** Whether the slot's customer record has an email (then line emails need not be kept). */
@@ -167,24 +117,24 @@ export class ClientStore {
 
   private readonly orderIds = new OrderIds();
   private readonly orderAt = new Column('f64');
-  private readonly orderNet = new Column('f64');
+  private readonly orderNet = new CompactColumn('i32');
   /** 1 when some line of the order was kept (not cancelled, not refunded in full). */
-  private readonly orderKept = new Column('i32');
+  private readonly orderKept = new Column('u8');
   private readonly orderNext = new Column('i32');
   /** Order key (OrderIds) → order, for clients with many orders. */
   private readonly orderIndexes = new Map<number, Map<number | string, number>>();
 
   private readonly categoryId = new Column('i32');
-  private readonly categoryNet = new Column('f64');
+  private readonly categoryNet = new CompactColumn('i32');
   private readonly categoryNext = new Column('i32');
 
   private readonly purchaseSku = new Column('i32');
   private readonly purchaseOrder = new Column('i32');
-  private readonly purchaseQuantity = new Column('f64');
+  private readonly purchaseQuantity = new CompactColumn('u16');
   private readonly purchaseNext = new Column('i32');
 
   newSlot(): number {
-    this.customers.push(undefined);
+    this.customers.reserve(this.orderHead.length);
     this.emails.push(undefined);
     this.customerHasEmail.push(false);
     this.orderCount.push(0);

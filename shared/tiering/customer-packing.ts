@@ -1,9 +1,14 @@
 import type { CustomerRecord } from '#shared/model.ts';
+import { Column } from './chunked-column.ts';
 
 /**
- * Customer records kept packed into one string: an object with ten string properties costs ~400
- * bytes in V8, the packed string about a third of that. Records that cannot be packed losslessly
- * (a separator inside a value, or a property the model does not know) are kept as they are.
+ * Customer records kept packed, off the JS heap: each record is one string of its fields joined
+ * by a separator, stored as UTF-8 bytes in shared byte chunks (~110 bytes for a typical record).
+ * An object with ten string properties costs ~400 bytes of heap, a packed string ~150 bytes,
+ * and a heap the collector must walk and keep room beside; the bytes cost their length only.
+ * Records that cannot be packed losslessly (a separator inside a value, a lone surrogate, which
+ * UTF-8 cannot carry, a property the model does not know, or a record larger than a chunk) are
+ * kept as they are.
  */
 
 const STRING_FIELDS = [
@@ -29,42 +34,25 @@ const allFieldsPacked: [UnpackedField] extends [never] ? true : false = true;
 void allFieldsPacked;
 
 const SEP = '\u001f';
-/**
- * First character of a record packed as UTF-8 bytes, one per character: V8 keeps a string with
- * any character past U+00FF (a Chinese name) at two bytes per character, which doubles the whole
- * record; its UTF-8 bytes as a one-byte string are about half that.
- */
-const UTF8 = '\u0002';
-const BEYOND_ONE_BYTE = /[^\u0000-\u00ff]/;
-/** UTF-8 cannot carry a lone surrogate (a JSONL "\ud800"): records with any surrogate stay as they are. */
-const SURROGATE = /[\ud800-\udfff]/;
+/** With the u flag a surrogate pair is one code point: this matches lone surrogates only. */
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
 
-/** A packed record never starts with UTF8 (it starts with the consent flag or a separator). */
-function compact(packed: string): string {
-  return BEYOND_ONE_BYTE.test(packed) && !SURROGATE.test(packed) ? UTF8 + Buffer.from(packed, 'utf8').toString('latin1') : packed;
-}
-
-function expanded(stored: string): string {
-  return stored.startsWith(UTF8) ? Buffer.from(stored.slice(1), 'latin1').toString('utf8') : stored;
-}
-
-export type StoredCustomer = string | CustomerRecord;
-
-export function packCustomer(record: CustomerRecord): StoredCustomer {
+/** The record as one string (consent, sign-up, then the string fields), or undefined when it cannot be packed losslessly. */
+function packed(record: CustomerRecord): string | undefined {
   const consent = record.acceptsMarketing === undefined ? '' : record.acceptsMarketing ? '1' : '0';
   const parts: string[] = [consent, record.signedUpAt === undefined ? '' : `=${record.signedUpAt}`];
   for (const field of STRING_FIELDS) {
     const value = record[field];
-    if (value !== undefined && value.includes(SEP)) return { ...record };
+    if (value !== undefined && value.includes(SEP)) return undefined;
     parts.push(value === undefined ? '' : `=${value}`);
   }
-  for (const key of Object.keys(record)) if (!KNOWN_FIELDS.has(key)) return { ...record };
-  return compact(parts.join(SEP));
+  for (const key of Object.keys(record)) if (!KNOWN_FIELDS.has(key)) return undefined;
+  const text = parts.join(SEP);
+  return LONE_SURROGATE.test(text) ? undefined : text;
 }
 
-export function unpackCustomer(customerId: string, stored: StoredCustomer): CustomerRecord {
-  if (typeof stored !== 'string') return { ...stored };
-  const parts = expanded(stored).split(SEP);
+function unpacked(customerId: string, text: string): CustomerRecord {
+  const parts = text.split(SEP);
   const record: CustomerRecord = { customerId };
   if (parts[0] !== '') record.acceptsMarketing = parts[0] === '1';
   const signedUp = parts[1];
@@ -76,8 +64,98 @@ export function unpackCustomer(customerId: string, stored: StoredCustomer): Cust
   return record;
 }
 
-export function storedEmail(stored: StoredCustomer): string | undefined {
-  if (typeof stored !== 'string') return stored.email;
-  const part = expanded(stored).split(SEP, 3)[2]; // email is the first string field
-  return part ? part.slice(1) : undefined;
+/** Byte chunks of 1 MB once grown; the first starts small and doubles, so small aggregators stay small. */
+const MAX_CHUNK_BYTES = 1 << 20;
+const FIRST_CHUNK_BYTES = 4096;
+/** Length column values that are not byte counts. */
+const ABSENT = -1;
+const AS_OBJECT = -2;
+
+/** The customer record of each client slot (0, 1, 2, ...), packed as above. */
+export class CustomerRecords {
+  private readonly chunks: Buffer[] = [];
+  /** Bytes used in the last chunk. */
+  private used = 0;
+  /** Per slot: the record's start, as chunk index × MAX_CHUNK_BYTES + offset. */
+  private readonly start = new Column('f64');
+  /** Per slot: the record's length in bytes, or ABSENT / AS_OBJECT. */
+  private readonly length = new Column('i32');
+  private readonly objects = new Map<number, CustomerRecord>();
+
+  /** Adds slots up to `slot` (without a record). */
+  reserve(slot: number): void {
+    while (this.length.length <= slot) {
+      this.start.push(0);
+      this.length.push(ABSENT);
+    }
+  }
+
+  has(slot: number): boolean {
+    return slot < this.length.length && this.length.get(slot) !== ABSENT;
+  }
+
+  /** Stores the slot's record, replacing any earlier one (its bytes stay unused: a customer listed twice is rare). */
+  set(slot: number, record: CustomerRecord): void {
+    this.reserve(slot);
+    this.objects.delete(slot);
+    const text = packed(record);
+    const bytes = text === undefined ? MAX_CHUNK_BYTES + 1 : Buffer.byteLength(text, 'utf8');
+    if (text === undefined || bytes > MAX_CHUNK_BYTES) {
+      this.objects.set(slot, { ...record });
+      this.length.set(slot, AS_OBJECT);
+      return;
+    }
+    const chunk = this.room(bytes);
+    chunk.write(text, this.used, 'utf8');
+    this.start.set(slot, (this.chunks.length - 1) * MAX_CHUNK_BYTES + this.used);
+    this.length.set(slot, bytes);
+    this.used += bytes;
+  }
+
+  /** The slot's record (a fresh object), or undefined when it has none. */
+  get(slot: number, customerId: string): CustomerRecord | undefined {
+    const text = this.textOf(slot);
+    if (text !== undefined) return unpacked(customerId, text);
+    const object = this.objects.get(slot);
+    return object === undefined ? undefined : { ...object };
+  }
+
+  /** The email of the slot's record, if it has one. */
+  email(slot: number): string | undefined {
+    const text = this.textOf(slot);
+    if (text === undefined) return this.objects.get(slot)?.email;
+    const part = text.split(SEP, 3)[2]; // email is the first string field
+    return part ? part.slice(1) : undefined;
+  }
+
+  private textOf(slot: number): string | undefined {
+    if (slot >= this.length.length) return undefined;
+    const bytes = this.length.get(slot);
+    if (bytes < 0) return undefined;
+    const start = this.start.get(slot);
+    const chunk = this.chunks[Math.floor(start / MAX_CHUNK_BYTES)] as Buffer;
+    const offset = start % MAX_CHUNK_BYTES;
+    return chunk.toString('utf8', offset, offset + bytes);
+  }
+
+  /** The last chunk, with room for `bytes` more (a new chunk, or the first one grown). */
+  private room(bytes: number): Buffer {
+    const last = this.chunks[this.chunks.length - 1];
+    if (last !== undefined && this.used + bytes <= last.length) return last;
+    if (last !== undefined && this.chunks.length === 1 && last.length < MAX_CHUNK_BYTES) {
+      let size = last.length * 2;
+      while (size < this.used + bytes) size *= 2;
+      size = Math.min(size, MAX_CHUNK_BYTES);
+      if (this.used + bytes <= size) {
+        const bigger = Buffer.alloc(size);
+        last.copy(bigger, 0, 0, this.used);
+        this.chunks[0] = bigger;
+        return bigger;
+      }
+    }
+    const chunk = Buffer.alloc(this.chunks.length === 0 ? Math.max(FIRST_CHUNK_BYTES, bytes) : MAX_CHUNK_BYTES);
+    this.chunks.push(chunk);
+    this.used = 0;
+    return chunk;
+  }
 }

@@ -3,7 +3,7 @@ import type { ClientFacts, ClientOrders, ClientProfile, RfmScores, SkuPurchase, 
 import { addMinor } from '#shared/money.ts';
 import { addDays, addYears, daysBetweenDates, isIsoDate, isoInstant, localDaysIn, startOfLocalDay, type LocalDays } from '#shared/time.ts';
 import { medianDayGap, stageFor } from './lifecycle.ts';
-import { rfmReference, rfmScoreAgainst, type RfmInput, type RfmReference } from './rfm.ts';
+import { rfmReference, rfmReferenceOf, rfmScoreAgainst, RfmMeasureColumns, type RfmInput, type RfmReference } from './rfm.ts';
 import { rfmSegmentOf, type RfmSegmentRule } from '#shared/segments/rfm-segments.ts';
 import { countsAsPurchase } from './spend.ts';
 import { tierFor, tierThresholdsMinor, type TierThresholdsMinor } from './tiers.ts';
@@ -290,15 +290,15 @@ export interface ClientTierMeasure {
  * The RFM measures of every buyer among `clients` (what a sharded run merges into one reference);
  * `visit` sees every known client's tier on the way, in the same pass.
  */
-export function rfmMeasures(clients: Iterable<ClientOrders>, context: TieringContext, visit?: (client: ClientTierMeasure) => void): RfmInput[] {
+export function rfmMeasures(clients: Iterable<ClientOrders>, context: TieringContext, visit?: (client: ClientTierMeasure) => void): RfmMeasureColumns {
   const env = environment(context);
-  const inputs: RfmInput[] = [];
+  const inputs = new RfmMeasureColumns();
   for (const facts of clients) {
     if (!knownBy(facts, env)) continue;
     const summary = summariseOrders(facts, env);
     visit?.({ customerId: facts.customerId, tier: tierFor(summary.spend12mMinor, summary.orderCount > 0, env.thresholds), spend12mMinor: summary.spend12mMinor });
     const input = rfmInputOf(summary, env);
-    if (input) inputs.push(input);
+    if (input) inputs.add(input);
   }
   return inputs;
 }
@@ -349,16 +349,16 @@ export function* streamProfiles(
   let reference = options.rfmReference;
   const { finish } = options;
   if (!reference) {
-    const inputs: RfmInput[] = [];
+    const inputs = new RfmMeasureColumns();
     firstPassBuyers = [];
     for (const facts of (options.measureSource ?? source)()) {
       if (!knownBy(facts, env)) continue;
       const input = rfmInputOf(summariseOrders(facts, env), env);
       if (!input) continue;
-      inputs.push(input);
+      inputs.add(input);
       firstPassBuyers.push(facts.customerId);
     }
-    reference = rfmReference(inputs);
+    reference = rfmReferenceOf(inputs.columns());
   }
   let buyer = 0;
   for (const facts of source()) {
