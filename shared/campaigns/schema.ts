@@ -21,7 +21,7 @@ export type BuiltInKind = (typeof CAMPAIGN_KINDS)[number];
 /** 'custom': a campaign written in the vocabulary. */
 export type CampaignKind = BuiltInKind | 'custom';
 
-/** The same kinds the templates know (shared/templates/render.ts OfferKind). */
+/** The offers a campaign makes, and the kinds the templates render (shared/templates/render.ts reads them from here). */
 export const OFFER_KINDS = ['personal-note', 'coupon', 'free-shipping-coupon', 'sample', 'gift-with-order', 'none'] as const;
 export type OfferKind = (typeof OFFER_KINDS)[number];
 

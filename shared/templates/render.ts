@@ -1,6 +1,7 @@
 import { Liquid } from 'liquidjs';
 import { z } from 'zod';
 import { couponCode } from '#shared/campaigns/coupon-codes.ts';
+import { OFFER_KINDS, type OfferKind } from '#shared/campaigns/schema.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { formatMinor } from '#shared/money.ts';
 import { TEMPLATE_CATALOG, type TemplateCatalog } from './catalog.ts';
@@ -19,7 +20,7 @@ export interface EmailContent {
   text: string;
 }
 
-export type OfferKind = 'personal-note' | 'coupon' | 'free-shipping-coupon' | 'sample' | 'gift-with-order' | 'none';
+export type { OfferKind };
 
 export interface TemplateData {
   brandName: string;
@@ -98,7 +99,7 @@ const templateDataSchema = z.object({
     }),
   ),
   offer: z.object({
-    kind: z.enum(['personal-note', 'coupon', 'free-shipping-coupon', 'sample', 'gift-with-order', 'none']),
+    kind: z.enum(OFFER_KINDS),
     couponCode: couponCode.optional(),
     discountPercent: z.number().positive().max(100).optional(),
     freeShipping: z.boolean().optional(),
