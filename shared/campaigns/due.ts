@@ -1,7 +1,7 @@
 import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase } from '#shared/model.ts';
 import { templateLocale } from '#shared/locale.ts';
 import { addDays, daysBetweenDates, isValidTimeZone, localDate, startOfLocalDay } from '#shared/time.ts';
-import { categoriesBought, crossCategoryPick, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
+import { categoriesBought, crossCategoryPick, skuCategory, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { campaignRules, type CampaignRules } from './rules.ts';
 import type { CampaignDefinition, CampaignKind, CampaignsConfig, GradedOffer, Offer, ReplenishmentCampaign, WelcomeCampaign } from './schema.ts';
 import { boughtInWindow, lastYearWindow } from './seasons.ts';
@@ -123,7 +123,7 @@ export function offerFor(
 function categoriesOf(products: readonly { sku: string }[], category: string | undefined, profile: ClientProfile, catalog: ProductCatalog): Set<string> {
   const categories = new Set<string>(category === undefined ? [] : [category]);
   for (const { sku } of products) {
-    const found = profile.skus[sku]?.category ?? catalog.get(sku)?.category;
+    const found = skuCategory(profile, sku, catalog);
     if (found !== undefined) categories.add(found);
   }
   return categories;

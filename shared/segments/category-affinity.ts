@@ -17,14 +17,19 @@ export interface CategoryAffinity {
 /** Below this many buyers of a top category, its own ranking is noise: the brand-wide one is used. */
 export const MIN_AFFINITY_BUYERS = 20;
 
-/**
- * The categories a client has bought, from their profile's SKU purchases: each SKU's own
- * category, else the catalogue's (the sender's), when one is given.
- */
-export function categoriesBought(profile: Pick<ClientProfile, 'skus'>, catalog?: { get(sku: string): { category?: string } | undefined }): Set<string> {
+/** What a SKU's category is looked up in besides the profile: the products export (the sender's catalogue). */
+export type CategoryCatalog = { get(sku: string): { category?: string } | undefined };
+
+/** A SKU's category: the one the client's purchase of it recorded, else the catalogue's, when one is given. */
+export function skuCategory(profile: Pick<ClientProfile, 'skus'>, sku: string, catalog?: CategoryCatalog): string | undefined {
+  return profile.skus[sku]?.category ?? catalog?.get(sku)?.category;
+}
+
+/** The categories a client has bought, from their profile's SKU purchases (skuCategory of each). */
+export function categoriesBought(profile: Pick<ClientProfile, 'skus'>, catalog?: CategoryCatalog): Set<string> {
   const categories = new Set<string>();
-  for (const [sku, purchase] of Object.entries(profile.skus)) {
-    const category = purchase.category ?? catalog?.get(sku)?.category;
+  for (const sku of Object.keys(profile.skus)) {
+    const category = skuCategory(profile, sku, catalog);
     if (category !== undefined) categories.add(category);
   }
   return categories;

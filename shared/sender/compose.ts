@@ -3,6 +3,7 @@ import type { Config } from '#shared/config.ts';
 import type { DueOccasion } from '#shared/campaigns/due.ts';
 import type { AdvisorRecord, ClientProfile, ProductRecord } from '#shared/model.ts';
 import { utmContent, withUtm } from '#shared/templates/utm.ts';
+import { skuCategory } from '#shared/segments/category-affinity.ts';
 import { categoryDisplayName } from '#shared/templates/category-names.ts';
 import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
 import { tierDisplayName } from '#shared/templates/tier-names.ts';
@@ -81,7 +82,7 @@ function shownCategories(
 ): NonNullable<TemplateData['categories']> {
   const keys = new Set<string>();
   for (const { sku } of products) {
-    const key = sku === undefined ? undefined : (profile.skus[sku]?.category ?? catalog?.get(sku)?.category);
+    const key = sku === undefined ? undefined : skuCategory(profile, sku, catalog);
     if (key !== undefined) keys.add(key);
   }
   return [...keys].flatMap((key) => {
