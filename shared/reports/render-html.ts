@@ -512,14 +512,15 @@ function waitingNote(report: NightlyReport): string {
 
 function campaignsSection(report: NightlyReport): string {
   const results = report.campaignResults;
+  const waiting = waitingNote(report);
   if (!results && report.campaignResultsError) {
-    return section('campaigns', 'Campaign results', empty(`The campaign results could not be read: ${report.campaignResultsError}`) + waitingNote(report));
+    return section('campaigns', 'Campaign results', empty(`The campaign results could not be read: ${report.campaignResultsError}`) + waiting);
   }
-  if (!results) return waitingNote(report) === '' ? '' : section('campaigns', 'Campaign results', waitingNote(report));
+  if (!results) return waiting === '' ? '' : section('campaigns', 'Campaign results', waiting);
   const byCampaign = new Map<string, CampaignSegmentResult[]>();
   for (const segment of results.segments) byCampaign.set(segment.campaignId, [...(byCampaign.get(segment.campaignId) ?? []), segment]);
   const intro = `<p class="note">Occasions due from ${e(results.periodStart)} to ${e(results.runDate)}; a client converts by ordering within the window after the email (or after being held out). Only a control group that did not receive the email shows a campaign's effect; a window counts only the clients it has watched to its end.</p>`;
-  if (byCampaign.size === 0) return section('campaigns', 'Campaign results', intro + waitingNote(report) + empty('No campaign decision in the period.'));
+  if (byCampaign.size === 0) return section('campaigns', 'Campaign results', intro + waiting + empty('No campaign decision in the period.'));
   const blocks = [...byCampaign].map(([id, segments], i) => campaignBlock(results, id, segments, report.currency, i));
   const overview = campaignOverview(results);
   let decay = '';
@@ -540,7 +541,7 @@ function campaignsSection(report: NightlyReport): string {
         },
       );
   }
-  return section('campaigns', 'Campaign results', intro + waitingNote(report) + overview + blocks.join('') + decay);
+  return section('campaigns', 'Campaign results', intro + waiting + overview + blocks.join('') + decay);
 }
 
 // ---------------------------------------------------------------- page
