@@ -53,6 +53,7 @@ export class CampaignSender extends Construct {
       },
       logRetention: props.logRetention,
       memorySize: 1024,
+      readsExports: true,
       // Paced sending within the hour; the next run picks up whatever is left (the ledger dedupes).
       timeout: Duration.minutes(15),
       readsSecrets: true,

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, ParamsAndSecretsLayerVersion, ParamsAndSecretsLogLevel, ParamsAndSecretsVersions, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -73,6 +74,37 @@ export interface ClienteleFunctionProps<N extends FunctionName> {
   deadLetterQueue?: IQueue;
   /** Lambda's own retries of a failed asynchronous invocation (default 2). */
   asyncRetryAttempts?: number;
+  /**
+   * The function reads exports: the worker that parses orders files in threads
+   * (shared/exports/order-parts-worker.ts) is bundled beside its handler, where
+   * orderPartsWorkerUrl finds it.
+   */
+  readsExports?: boolean;
+}
+
+/** Prefer packages' ESM builds; some CommonJS ones still call require(), hence the banner. */
+const MAIN_FIELDS = ['module', 'main'];
+const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+/** The Lambda Node runtime ships AWS SDK v3; Powertools and everything else is bundled. */
+const EXTERNAL_MODULES = ['@aws-sdk/*'];
+
+/**
+ * The shell command that bundles the orders worker beside the handler, with the handler's own
+ * esbuild options, run after the handler's bundling (as CDK runs esbuild: npx from the project).
+ */
+function orderPartsWorkerBundling(inputDir: string, outputDir: string): string {
+  const quote = (value: string) => `'${value.replaceAll("'", `'"'"'`)}'`;
+  return [
+    'npx --no-install esbuild --bundle',
+    quote(join(inputDir, 'shared', 'exports', 'order-parts-worker.ts')),
+    quote(`--outfile=${join(outputDir, 'order-parts-worker.mjs')}`),
+    '--platform=node --format=esm',
+    `--target=${ESBUILD_TARGET}`,
+    `--main-fields=${MAIN_FIELDS.join(',')}`,
+    ...EXTERNAL_MODULES.map((module) => quote(`--external:${module}`)),
+    '--minify --sourcemap',
+    quote(`--banner:js=${REQUIRE_BANNER}`),
+  ].join(' ');
 }
 
 /**
@@ -136,14 +168,21 @@ export class ClienteleFunction<N extends FunctionName = FunctionName> extends Co
       bundling: {
         format: OutputFormat.ESM,
         target: ESBUILD_TARGET,
-        // Prefer packages' ESM builds; some CommonJS ones still call require(), hence the banner.
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        // The Lambda Node runtime ships AWS SDK v3; Powertools and everything else is bundled.
-        externalModules: ['@aws-sdk/*'],
+        mainFields: MAIN_FIELDS,
+        banner: REQUIRE_BANNER,
+        externalModules: EXTERNAL_MODULES,
         minify: true,
         sourceMap: true,
         forceDockerBundling: false,
+        ...(props.readsExports
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) => [orderPartsWorkerBundling(inputDir, outputDir)],
+              },
+            }
+          : {}),
       },
     });
     // Which folder of functions/ this is, on the function, its role and its logs (and for cost reports).

@@ -106,6 +106,7 @@ export class NightlyPipeline extends Construct {
       logRetention: props.logRetention,
       memorySize: NIGHTLY_MEMORY_MB,
       nodeOptions: nightlyNodeOptions(NIGHTLY_MEMORY_MB),
+      readsExports: true,
       timeout: Duration.minutes(15),
     });
     storage.grantReadExports(this.nightly);

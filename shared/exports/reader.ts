@@ -8,6 +8,7 @@ import { ExportError, HandlerFailure } from './errors.ts';
 import { cleanCsvValue, cleanJsonValue } from './fields.ts';
 import { genericAdvisors, genericCustomers, genericOrders, genericProducts } from './generic.ts';
 import { OrderLineHashes } from './line-hashes.ts';
+import { defaultOrderThreads, readOrderParts, type OrderPartJob, type OrderPartRead } from './order-parts.ts';
 import { shopifyCustomers, shopifyOrders } from './shopify.ts';
 import type { ExportSource } from './source.ts';
 import type { ExportHandlers, ExportKind, FieldWarning, FileReport, ReadResult, RowContext, RowFormat, RowPosition, RowSink, RowValues } from './types.ts';
@@ -86,6 +87,13 @@ export interface ReadOptions {
   checkRejectShares?: boolean;
   /** Raw (compressed) bytes read so far over the whole export. */
   onProgress?: (bytesRead: number) => void;
+  /**
+   * Worker threads that parse and check the orders files (order-parts.ts), one file each at a
+   * time, while this thread aggregates the lines they hand over. Default: one per core, at most
+   * one per orders file; none on a single core or for less than 16 MB of orders files
+   * (defaultOrderThreads). 0 reads every file in this thread.
+   */
+  threads?: number;
 }
 
 /** One file of an export as planned: where it is, what it is, and what the manifest says of it. */
@@ -203,17 +211,102 @@ export async function readPlannedFiles(source: ExportSource, plan: ExportPlan, h
   const { lineHashes } = which;
   const twins = new Map<string, string>();
 
-  const reading: FileReading = { config, now: options.now, source, onBytes, lineHashes, twins, rejects, warnings };
-  for (const fileIndex of which.only ?? plan.files.keys()) {
+  const reading: FileReading = {
+    config,
+    now: options.now,
+    onBytes,
+    lineHashes,
+    twins,
+    rejects,
+    warnings,
+    explainInvalidText: (key, location) => invalidTextError(source, key, location, config),
+  };
+  const indexes = [...(which.only ?? plan.files.keys())];
+  const orderFiles = indexes.map((i) => plan.files[i]).filter((file) => file?.kind === 'orders');
+  const threads = options.threads ?? defaultOrderThreads(orderFiles.map((file) => file?.size));
+  // Orders come last in plan order: reading them together after the rest keeps customers first.
+  const orderParts: OrderPartToRead[] = [];
+  for (const fileIndex of indexes) {
     const file = plan.files[fileIndex];
     if (file === undefined) throw new RangeError(`no file ${fileIndex} in a plan of ${plan.files.length}`);
     const location = source.location(file.key);
     const report: FileReport = { location, kind: file.kind, format: file.format, rows: 0, rejected: 0, warnings: 0, sha256: '', bytes: 0 };
     files.push(report);
-    if (file.kind === 'advisors') await readRosterFile(reading, file, report, fileIndex, handlers);
-    else await readFile(reading, file, report, fileIndex, handlers);
+    if (file.kind === 'orders' && threads > 0) orderParts.push({ file, fileIndex, report });
+    else if (file.kind === 'advisors') await readRosterFile(reading, source, file, report, fileIndex, handlers);
+    else await readFile(reading, source, file, report, fileIndex, handlers);
   }
+  if (orderParts.length > 0) await readOrdersInThreads(reading, source, orderParts, handlers, threads);
   return { files, rejects, warnings };
+}
+
+interface OrderPartToRead {
+  file: PlannedFile;
+  fileIndex: number;
+  report: FileReport;
+}
+
+/**
+ * Reads orders files in worker threads (order-parts.ts); what each found (its report, rejects,
+ * warnings and line hashes) is then taken in plan order, exactly as reading them here would.
+ */
+async function readOrdersInThreads(reading: FileReading, source: ExportSource, parts: OrderPartToRead[], handlers: ExportHandlers, threads: number): Promise<void> {
+  const reads = await readOrderParts({
+    parts: parts.map(({ file, fileIndex, report }) => ({ file, fileIndex, location: report.location })),
+    config: reading.config,
+    now: reading.now,
+    hashLines: reading.lineHashes !== undefined,
+    threads,
+    handlers,
+    open: (key, location) => openFile(source, key, location),
+    onBytes: reading.onBytes,
+    explainInvalidText: reading.explainInvalidText,
+    sourceFailure: (error, location) => {
+      const wrapped = streamError(error, location);
+      return wrapped instanceof ExportError ? wrapped : ExportError.at(location, `could not be read: ${messageOf(error)}`, { cause: error });
+    },
+  });
+  parts.forEach(({ report }, i) => {
+    const read = reads[i] as OrderPartRead;
+    Object.assign(report, read.report);
+    keepUpTo(reading.rejects, read.rejects, MAX_KEPT_REJECTS);
+    keepUpTo(reading.warnings, read.warnings, MAX_KEPT_WARNINGS);
+    if (read.lineHashes !== undefined) reading.lineHashes?.absorb(read.lineHashes);
+    checkNotTwin(report, reading.twins);
+  });
+}
+
+/** Appends `more` to `kept` while it holds fewer than `max`. */
+function keepUpTo<T>(kept: T[], more: readonly T[], max: number): void {
+  if (kept.length < max) kept.push(...more.slice(0, max - kept.length));
+}
+
+/**
+ * One orders file read on its own, from `raw`: what a worker thread of order-parts.ts does with
+ * each file it is given. Throws as readExport would for that file, but an InvalidText as it is
+ * (the thread that owns the source finds its line).
+ */
+export async function readOrderPart(job: OrderPartJob, raw: Readable, handlers: ExportHandlers): Promise<OrderPartRead> {
+  const { file, fileIndex, location } = job;
+  const lineHashes = job.hashLines ? new OrderLineHashes() : undefined;
+  const read: OrderPartRead = {
+    report: { location, kind: file.kind, format: file.format, rows: 0, rejected: 0, warnings: 0, sha256: '', bytes: 0 },
+    rejects: [],
+    warnings: [],
+  };
+  const reading: FileReading = {
+    config: job.config,
+    now: job.now,
+    onBytes: undefined,
+    lineHashes,
+    twins: new Map(),
+    rejects: read.rejects,
+    warnings: read.warnings,
+    explainInvalidText: async () => new InvalidText('not valid text'),
+  };
+  await readOpenedFile(reading, raw, file, read.report, fileIndex, handlers);
+  if (lineHashes !== undefined) read.lineHashes = lineHashes.encode();
+  return read;
 }
 
 /**
@@ -252,18 +345,32 @@ export function readResultOf(read: FilesRead, mode: ExportPlan['mode']): ReadRes
 interface FileReading {
   config: Config;
   now: number;
-  source: ExportSource;
   onBytes: ((n: number) => void) | undefined;
   lineHashes: OrderLineHashes | undefined;
   /** sha256 → location of the files read so far (no two the same). */
   twins: Map<string, string>;
   rejects: Reject[];
   warnings: FieldWarning[];
+  /** The error for a file that is not valid text in the export's encoding (it names the first bad line). */
+  explainInvalidText(key: string, location: string): Promise<Error>;
 }
 
 /** Reads one file into `handlers`; throws an ExportError when it cannot be trusted (see readExport). */
-async function readFile(reading: FileReading, file: PlannedFile, report: FileReport, fileIndex: number, handlers: ExportHandlers): Promise<void> {
-  const { config, source, rejects, warnings } = reading;
+async function readFile(reading: FileReading, source: ExportSource, file: PlannedFile, report: FileReport, fileIndex: number, handlers: ExportHandlers): Promise<void> {
+  const raw = await openFile(source, file.key, report.location);
+  await readOpenedFile(reading, raw, file, report, fileIndex, handlers);
+}
+
+/** Reads one opened file into `handlers` (see readFile). */
+async function readOpenedFile(
+  reading: FileReading,
+  raw: NodeJS.ReadableStream | Readable,
+  file: PlannedFile,
+  report: FileReport,
+  fileIndex: number,
+  handlers: ExportHandlers,
+): Promise<void> {
+  const { config, rejects, warnings } = reading;
   const { location } = report;
   const position = { file: location, line: 0 };
   const context: RowContext = {
@@ -286,7 +393,6 @@ async function readFile(reading: FileReading, file: PlannedFile, report: FileRep
   const format = FORMATS[`${file.format}/${file.kind}`] as RowFormat;
   const hashes = file.kind === 'orders' ? reading.lineHashes : undefined;
   hashes?.startFile(fileIndex, format.columns);
-  const raw = await openFile(source, file.key, location);
   const tally = rawTally();
   const bytes = decodedStream(raw, location, { onBytes: reading.onBytes, tally, encoding: config.exports.encoding });
   const sink = format.createSink(context);
@@ -299,7 +405,7 @@ async function readFile(reading: FileReading, file: PlannedFile, report: FileRep
     // Also close the source at once (an S3 socket) rather than when the decoder next wakes up.
     if (raw instanceof Readable) raw.destroy();
     if (error instanceof HandlerFailure) throw error.original;
-    if (error instanceof InvalidText) throw await invalidTextError(source, file.key, location, config);
+    if (error instanceof InvalidText) throw await reading.explainInvalidText(file.key, location);
     const wrapped = streamError(error, location);
     if (wrapped instanceof ExportError) throw wrapped;
     throw ExportError.at(location, `could not be read: ${messageOf(error)}`, { cause: error });
@@ -316,12 +422,19 @@ async function readFile(reading: FileReading, file: PlannedFile, report: FileRep
  * is marked unusable instead, and its rows, rejects and warnings are held back until the whole
  * file has read, so that a broken file hands over nothing.
  */
-async function readRosterFile(reading: FileReading, file: PlannedFile, report: FileReport, fileIndex: number, handlers: ExportHandlers): Promise<void> {
+async function readRosterFile(
+  reading: FileReading,
+  source: ExportSource,
+  file: PlannedFile,
+  report: FileReport,
+  fileIndex: number,
+  handlers: ExportHandlers,
+): Promise<void> {
   const held: { record: AdvisorRecord; at: RowPosition }[] = [];
   const rejects: Reject[] = [];
   const warnings: FieldWarning[] = [];
   try {
-    await readFile({ ...reading, rejects, warnings }, file, report, fileIndex, {
+    await readFile({ ...reading, rejects, warnings }, source, file, report, fileIndex, {
       ...handlers,
       advisor: (record, at) => held.push({ record, at: { file: at.file, line: at.line } }),
     });
@@ -332,8 +445,8 @@ async function readRosterFile(reading: FileReading, file: PlannedFile, report: F
     report.warnings = 0;
     return;
   }
-  reading.rejects.push(...rejects.slice(0, Math.max(0, MAX_KEPT_REJECTS - reading.rejects.length)));
-  reading.warnings.push(...warnings.slice(0, Math.max(0, MAX_KEPT_WARNINGS - reading.warnings.length)));
+  keepUpTo(reading.rejects, rejects, MAX_KEPT_REJECTS);
+  keepUpTo(reading.warnings, warnings, MAX_KEPT_WARNINGS);
   for (const { record, at } of held) handlers.advisor?.(record, at);
 }
 

@@ -12,9 +12,11 @@ export interface RowPosition {
 }
 
 /**
- * Receive validated rows, in file order: all customers, then products, then advisors, then orders. `at` is
- * one object per file, updated for every row (the reader allocates nothing per row): read it
- * during the call, copy what you keep.
+ * Receive validated rows: all customers, then products, then advisors, then orders; each file's
+ * rows in order. Orders files read in worker threads (ReadOptions.threads) hand over their lines
+ * interleaved, each file's still in order: nothing a handler builds may depend on the order of
+ * lines across files. `at` is one object per file, updated for every row: read it during the
+ * call, copy what you keep.
  */
 export interface ExportHandlers {
   customer(record: CustomerRecord, at: RowPosition): void;

@@ -177,6 +177,8 @@ export class BucketWriter {
   private failure: unknown;
   private file = -1;
   private name = '';
+  /** Files started so far: a file's chunks are numbered from 0, so one started twice would overwrite its own. */
+  private readonly started = new Set<number>();
 
   constructor(
     private readonly store: WorkStore,
@@ -192,6 +194,8 @@ export class BucketWriter {
   }
 
   startFile(file: number, name: string): void {
+    if (this.started.has(file)) throw new NightlyRunError(`rows of ${name} came after another file's: a share's files must be read one after another`);
+    this.started.add(file);
     this.flushAll();
     this.file = file;
     this.name = name;
@@ -291,7 +295,8 @@ export async function repartitionShare(context: RepartitionContext, store: WorkS
     plan.export,
     handlers,
     // Reject shares are checked once every file and the unknown customers' lines are counted (admission).
-    { config, now: runClock(runDate, config.timeZone).now, checkRejectShares: false, ...(context.onProgress ? { onProgress: context.onProgress } : {}) },
+    // One file after another (no worker threads): the bucket writer keeps one file's chunks at a time.
+    { config, now: runClock(runDate, config.timeZone).now, checkRejectShares: false, threads: 0, ...(context.onProgress ? { onProgress: context.onProgress } : {}) },
     { only, lineHashes },
   );
   const chunks = await writer.finish();

@@ -2,8 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_TAG } from '#infra/constructs/function.ts';
+import { parseConfig } from '#shared/config.ts';
+import type { FromOrderPartWorker, OrderPartRead, ToOrderPartWorker } from '#shared/exports/order-parts.ts';
 import { FUNCTIONS_DIR, PROJECT_ROOT } from '#infra/paths.ts';
 
 /**
@@ -27,6 +30,39 @@ function runSynth(...args: string[]) {
     encoding: 'utf8',
     timeout: 240_000,
   });
+}
+
+const ORDERS_CSV = 'order_id,customer_id,ordered_at,line_total\nO1,C1,2026-11-02T10:00:00Z,10.00\nO2,C1,2026-11-03T10:00:00Z,5.00\nO3,C2,not a date,1.00\nO4,C2,2026-11-04T10:00:00Z,2.50\n';
+
+/** Drives a bundled orders worker through its protocol (shared/exports/order-parts.ts) on ORDERS_CSV. */
+function readWithBundledWorker(file: string): Promise<{ lines: number; report: OrderPartRead['report'] }> {
+  const worker = new Worker(file, { execArgv: [] });
+  let lines = 0;
+  const send = (message: ToOrderPartWorker) => worker.postMessage(message);
+  let sent = false;
+  return new Promise<{ lines: number; report: OrderPartRead['report'] }>((resolve, reject) => {
+    worker.on('error', reject);
+    worker.on('message', (message: FromOrderPartWorker) => {
+      if (message.type === 'more') {
+        if (!sent) send({ type: 'bytes', bytes: new Uint8Array(Buffer.from(ORDERS_CSV)) });
+        else send({ type: 'end' });
+        sent = true;
+      } else if (message.type === 'batch') lines += message.batch.count;
+      else if (message.type === 'done') resolve({ lines, report: message.read.report });
+      else reject(new Error(JSON.stringify(message.failure)));
+    });
+    send({
+      type: 'read',
+      job: {
+        file: { key: 'orders.csv', name: 'orders.csv', kind: 'orders', format: 'generic', encoding: 'csv', listed: undefined },
+        fileIndex: 0,
+        location: 'orders.csv',
+        config: parseConfig({ timeZone: 'UTC' }),
+        now: Date.parse('2026-11-24T00:00:00Z'),
+        hashLines: true,
+      },
+    });
+  }).finally(() => void worker.terminate());
 }
 
 type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }> };
@@ -76,6 +112,21 @@ describe('npm run synth', () => {
       expect(code).not.toMatch(/class DynamoDBClient\b/);
     }
   });
+
+  it('bundles the orders worker beside the handlers that read exports, and it reads an orders file on its own', async () => {
+    const readers = resources('AWS::Lambda::Function').filter((fn) =>
+      (fn.Properties.Tags as { Key: string; Value: string }[]).some((t) => t.Key === FUNCTION_TAG && ['nightly', 'campaigns'].includes(t.Value)),
+    );
+    expect(readers).toHaveLength(2);
+    for (const fn of readers) {
+      const dir = join(outdir, `asset.${String((fn.Properties.Code as { S3Key: unknown }).S3Key).replace(/\.zip$/, '')}`);
+      expect(readFileSync(join(dir, 'index.mjs'), 'utf8')).toContain('order-parts-worker.mjs');
+      // Run from the synthesized folder, away from the project's node_modules: the bundle must stand alone.
+      const read = await readWithBundledWorker(join(dir, 'order-parts-worker.mjs'));
+      expect(read.lines).toBe(3);
+      expect(read.report).toMatchObject({ rows: 4, rejected: 1, bytes: ORDERS_CSV.length });
+    }
+  }, 60_000);
 
   it('uses the cdk.json defaults: dev stage, 5% / 0.1% SES alarms, tables kept but not deletion-protected', () => {
     const ses = resources('AWS::CloudWatch::Alarm').filter((a) => a.Properties.Namespace === 'AWS/SES');

@@ -1,0 +1,139 @@
+import { ORDER_STATUSES, type OrderLine, type OrderStatus } from '#shared/model.ts';
+
+/**
+ * Order lines in batches that cross between threads cheaply: the numbers in typed arrays (whose
+ * memory is moved, not copied), the texts once per batch in one array of strings (lines of an
+ * order repeat their order id and client, and a catalogue's SKUs and categories repeat across
+ * lines). The worker threads that read the orders files (order-parts.ts) write them; the thread
+ * that aggregates reads them back as the same OrderLine objects the format modules built.
+ */
+
+/** Lines per batch: large enough that a message costs little per line, small enough to start aggregating early. */
+export const ORDER_BATCH_LINES = 4096;
+
+/** Per line: orderedAt, quantity, lineTotalMinor, refundedMinor. */
+const NUMBERS = 4;
+/** Per line: orderId, customerId, email, sku, productName, category. */
+const TEXTS = 6;
+const ABSENT = -1;
+
+const STATUS_CODES = new Map<OrderStatus, number>(ORDER_STATUSES.map((status, code) => [status, code]));
+
+export interface OrderLineBatch {
+  count: number;
+  /** The physical line each order line was read from. */
+  lines: Uint32Array;
+  numbers: Float64Array;
+  /** Index of each line's status in ORDER_STATUSES. */
+  statuses: Uint8Array;
+  /** Per line and text field, its index in `texts`, or -1 when the field is absent. */
+  textRefs: Int32Array;
+  /** The batch's distinct texts. */
+  texts: string[];
+}
+
+/** The memory of a batch's typed arrays, to hand to postMessage's transfer list. */
+export function batchTransferList(batch: OrderLineBatch): ArrayBuffer[] {
+  return [batch.lines.buffer, batch.numbers.buffer, batch.statuses.buffer, batch.textRefs.buffer] as ArrayBuffer[];
+}
+
+/** Collects order lines into batches of at most ORDER_BATCH_LINES. */
+export class OrderLineBatchWriter {
+  private batch = emptyBatch();
+  private textIndex = new Map<string, number>();
+
+  get size(): number {
+    return this.batch.count;
+  }
+
+  get full(): boolean {
+    return this.batch.count === ORDER_BATCH_LINES;
+  }
+
+  /** Adds one line; the caller takes the batch once it is full. */
+  add(order: OrderLine, line: number): void {
+    const batch = this.batch;
+    const i = batch.count;
+    if (i === ORDER_BATCH_LINES) throw new RangeError('order line batch is full: take() it first');
+    const status = STATUS_CODES.get(order.status);
+    if (status === undefined) throw new TypeError(`unknown order status ${String(order.status)}`);
+    batch.lines[i] = line;
+    const n = i * NUMBERS;
+    batch.numbers[n] = order.orderedAt;
+    batch.numbers[n + 1] = order.quantity;
+    batch.numbers[n + 2] = order.lineTotalMinor;
+    batch.numbers[n + 3] = order.refundedMinor;
+    batch.statuses[i] = status;
+    const t = i * TEXTS;
+    batch.textRefs[t] = this.textRef(order.orderId);
+    batch.textRefs[t + 1] = this.textRef(order.customerId);
+    batch.textRefs[t + 2] = this.textRef(order.email);
+    batch.textRefs[t + 3] = this.textRef(order.sku);
+    batch.textRefs[t + 4] = this.textRef(order.productName);
+    batch.textRefs[t + 5] = this.textRef(order.category);
+    batch.count = i + 1;
+  }
+
+  /** The lines added since the last take (undefined when none), trimmed to their count; a new batch starts. */
+  take(): OrderLineBatch | undefined {
+    const batch = this.batch;
+    if (batch.count === 0) return undefined;
+    this.batch = emptyBatch();
+    this.textIndex = new Map();
+    if (batch.count === ORDER_BATCH_LINES) return batch;
+    const { count } = batch;
+    return {
+      count,
+      lines: batch.lines.slice(0, count),
+      numbers: batch.numbers.slice(0, count * NUMBERS),
+      statuses: batch.statuses.slice(0, count),
+      textRefs: batch.textRefs.slice(0, count * TEXTS),
+      texts: batch.texts,
+    };
+  }
+
+  private textRef(text: string | undefined): number {
+    if (text === undefined) return ABSENT;
+    let ref = this.textIndex.get(text);
+    if (ref === undefined) {
+      ref = this.batch.texts.push(text) - 1;
+      this.textIndex.set(text, ref);
+    }
+    return ref;
+  }
+}
+
+/** Calls `visit` with every line of the batch, in order, as the OrderLine that was added. */
+export function forEachOrderLine(batch: OrderLineBatch, visit: (order: OrderLine, line: number) => void): void {
+  const { numbers, textRefs, texts, statuses, lines } = batch;
+  const text = (ref: number): string | undefined => (ref === ABSENT ? undefined : texts[ref]);
+  for (let i = 0; i < batch.count; i++) {
+    const n = i * NUMBERS;
+    const t = i * TEXTS;
+    const order: OrderLine = {
+      orderId: texts[textRefs[t] as number] as string,
+      customerId: text(textRefs[t + 1] as number),
+      email: text(textRefs[t + 2] as number),
+      orderedAt: numbers[n] as number,
+      sku: text(textRefs[t + 3] as number),
+      productName: text(textRefs[t + 4] as number),
+      category: text(textRefs[t + 5] as number),
+      quantity: numbers[n + 1] as number,
+      lineTotalMinor: numbers[n + 2] as number,
+      refundedMinor: numbers[n + 3] as number,
+      status: ORDER_STATUSES[statuses[i] as number] as OrderStatus,
+    };
+    visit(order, lines[i] as number);
+  }
+}
+
+function emptyBatch(): OrderLineBatch {
+  return {
+    count: 0,
+    lines: new Uint32Array(ORDER_BATCH_LINES),
+    numbers: new Float64Array(ORDER_BATCH_LINES * NUMBERS),
+    statuses: new Uint8Array(ORDER_BATCH_LINES),
+    textRefs: new Int32Array(ORDER_BATCH_LINES * TEXTS),
+    texts: [],
+  };
+}

@@ -1,0 +1,277 @@
+import { availableParallelism } from 'node:os';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type { Config } from '#shared/config.ts';
+import type { Reject } from '#shared/model.ts';
+import { ExportError, HandlerFailure } from './errors.ts';
+import { forEachOrderLine, type OrderLineBatch } from './order-line-batch.ts';
+import type { PlannedFile } from './reader.ts';
+import type { ExportHandlers, FieldWarning, FileReport, RowPosition } from './types.ts';
+
+/**
+ * The orders files read in worker threads. Parsing and checking the lines is most of a night's
+ * reading, and each file can be read on its own: every worker reads one file at a time, its raw
+ * bytes handed over by this thread (which owns the export's source, an S3 stream or a file)
+ * only as fast as the worker asks for them, and hands back the checked lines in batches
+ * (order-line-batch.ts). This thread gives them to the handlers as they come, so the handlers
+ * see each file's lines in order but the files' lines interleaved: the aggregation does not
+ * depend on the order of lines (ClientAggregator), and what does (the first rejects and
+ * warnings kept, the twin and shared-line checks) is taken from each file's result in plan
+ * order by the reader.
+ */
+
+/** What a worker needs to read one orders file. Crosses to the worker: plain data only. */
+export interface OrderPartJob {
+  file: PlannedFile;
+  fileIndex: number;
+  location: string;
+  config: Config;
+  now: number;
+  /** Hash the lines for the check across parts (OrderLineHashes), sent back encoded. */
+  hashLines: boolean;
+}
+
+/** What a worker read of one orders file. */
+export interface OrderPartRead {
+  report: FileReport;
+  rejects: Reject[];
+  warnings: FieldWarning[];
+  /** OrderLineHashes.encode() of the file's lines, when asked. */
+  lineHashes?: Uint8Array;
+}
+
+/** Why a worker could not read its file. */
+export type OrderPartFailure =
+  | { kind: 'export'; file: string; line: number | undefined; message: string }
+  | { kind: 'invalid-text' }
+  | { kind: 'error'; name: string; message: string; stack: string | undefined };
+
+/** Messages to a worker. */
+export type ToOrderPartWorker = { type: 'read'; job: OrderPartJob } | { type: 'bytes'; bytes: Uint8Array } | { type: 'end' };
+
+/** Messages from a worker. */
+export type FromOrderPartWorker =
+  | { type: 'more' }
+  | { type: 'batch'; batch: OrderLineBatch }
+  | { type: 'done'; read: OrderPartRead }
+  | { type: 'failed'; failure: OrderPartFailure };
+
+/** Raw bytes handed to a worker per message, gathered from the source's smaller chunks. */
+const BYTES_PER_MESSAGE = 256 * 1024;
+
+/**
+ * A worker's heap: the format modules and one batch at a time. Its young generation is kept
+ * small like the main thread's (node-options.ts): garbage of short-lived rows, resident otherwise.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 32, maxOldGenerationSizeMb: 256 };
+
+/** Orders files smaller than this in all are read in the calling thread: starting workers would cost more than they save. */
+export const THREADS_FROM_BYTES = 16 * 1024 * 1024;
+
+/**
+ * One worker per core, at most one per orders file; none on a single core, where a worker cannot
+ * run beside the thread that aggregates, nor for orders files of less than THREADS_FROM_BYTES
+ * (as listed; a size the source does not give counts as nothing).
+ */
+export function defaultOrderThreads(orderFileSizes: readonly (number | undefined)[]): number {
+  const cores = availableParallelism();
+  const bytes = orderFileSizes.reduce<number>((sum, size) => sum + (size ?? 0), 0);
+  return cores < 2 || bytes < THREADS_FROM_BYTES ? 0 : Math.min(cores, orderFileSizes.length);
+}
+
+export interface OrderPartsReading {
+  parts: { file: PlannedFile; fileIndex: number; location: string }[];
+  config: Config;
+  now: number;
+  hashLines: boolean;
+  threads: number;
+  handlers: ExportHandlers;
+  /** Opens a file of the source (failing as the reader does for a file that cannot be opened). */
+  open(key: string, location: string): Promise<NodeJS.ReadableStream | Readable>;
+  onBytes: ((n: number) => void) | undefined;
+  /** The error for a file a worker found not to be valid text. */
+  explainInvalidText(key: string, location: string): Promise<Error>;
+  /** The error for a source stream that failed while being read. */
+  sourceFailure(error: unknown, location: string): Error;
+}
+
+/**
+ * Reads `parts` in `threads` worker threads and returns what each read, in the order given. On
+ * the first failure (a file that cannot be trusted, a source that fails, a handler that throws)
+ * every worker is stopped and the error thrown: as the reader would throw it for that file.
+ */
+export async function readOrderParts(reading: OrderPartsReading): Promise<OrderPartRead[]> {
+  const results = new Array<OrderPartRead>(reading.parts.length);
+  let next = 0;
+  const workers: PartWorker[] = [];
+  try {
+    const count = Math.max(1, Math.min(reading.threads, reading.parts.length));
+    for (let i = 0; i < count; i++) workers.push(new PartWorker());
+    await Promise.all(
+      workers.map(async (worker) => {
+        for (let i = next++; i < reading.parts.length; i = next++) results[i] = await worker.read(reading, i);
+      }),
+    );
+  } catch (error) {
+    // The others stop too: nothing they read would be used.
+    for (const worker of workers) worker.abort(error);
+    throw error;
+  } finally {
+    await Promise.all(workers.map((worker) => worker.stop()));
+  }
+  return results;
+}
+
+/** The worker script: this folder's .ts from the sources, its bundle beside the handler's in a Lambda (infra/constructs/function.ts). */
+export function orderPartsWorkerUrl(moduleUrl: string = import.meta.url): URL {
+  return new URL(moduleUrl.endsWith('.ts') ? './order-parts-worker.ts' : './order-parts-worker.mjs', moduleUrl);
+}
+
+/** Node options for the worker: TypeScript sources need tsx's loader, which a test runner's process may not have. */
+function workerExecArgv(url: URL): string[] {
+  // V8 flags are per process and refused in a worker's execArgv.
+  const inherited = process.execArgv.filter((arg) => !/^--(max|min)-[a-z-]+-size/.test(arg));
+  if (url.pathname.endsWith('.ts') && !inherited.some((arg) => arg.includes('tsx'))) inherited.push('--import', 'tsx');
+  return inherited;
+}
+
+class PartWorker {
+  private readonly worker: Worker;
+  private current: { fail(error: unknown): void } | undefined;
+  /** Set once the worker died or was stopped: a read then fails at once. */
+  private dead: Error | undefined;
+
+  constructor() {
+    const url = orderPartsWorkerUrl();
+    this.worker = new Worker(url, { execArgv: workerExecArgv(url), resourceLimits: WORKER_LIMITS, stdout: false, stderr: false });
+    this.worker.on('error', (error) => this.die(error));
+    this.worker.on('exit', (code) => this.die(new Error(`the worker thread reading orders files stopped (exit code ${code})`)));
+  }
+
+  /** Reads part `index` of `reading`; resolves with what it read once the worker is done with it. */
+  read(reading: OrderPartsReading, index: number): Promise<OrderPartRead> {
+    const part = reading.parts[index] as OrderPartsReading['parts'][number];
+    const { file, location } = part;
+    return new Promise<OrderPartRead>((resolve, reject) => {
+      let raw: (NodeJS.ReadableStream | Readable) | undefined;
+      let chunks: AsyncIterator<Buffer | string> | undefined;
+      let settled = false;
+      const at: { file: string; line: number } = { file: location, line: 0 };
+      const position: RowPosition = at;
+      const finish = (error: unknown, read?: OrderPartRead) => {
+        if (settled) return;
+        settled = true;
+        this.worker.off('message', onMessage);
+        this.current = undefined;
+        if (error === undefined) resolve(read as OrderPartRead);
+        else {
+          destroy(raw);
+          reject(error);
+        }
+      };
+      this.current = { fail: (error) => finish(error) };
+      if (this.dead) return finish(this.dead);
+
+      const sendBytes = async () => {
+        try {
+          raw ??= await reading.open(file.key, location);
+          chunks ??= (raw as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+          const gathered: Buffer[] = [];
+          let size = 0;
+          let ended = false;
+          while (size < BYTES_PER_MESSAGE) {
+            const { value, done } = await chunks.next();
+            if (done) {
+              ended = true;
+              break;
+            }
+            const buffer = typeof value === 'string' ? Buffer.from(value) : value;
+            gathered.push(buffer);
+            size += buffer.length;
+          }
+          if (settled) return;
+          if (size > 0) {
+            reading.onBytes?.(size);
+            // A copy of its own (source chunks may share a pooled buffer), moved to the worker.
+            const bytes = new Uint8Array(size);
+            let offset = 0;
+            for (const buffer of gathered) {
+              bytes.set(buffer, offset);
+              offset += buffer.length;
+            }
+            this.post({ type: 'bytes', bytes }, [bytes.buffer]);
+          }
+          if (ended) this.post({ type: 'end' });
+        } catch (error) {
+          finish(error instanceof ExportError ? error : reading.sourceFailure(error, location));
+        }
+      };
+
+      const onMessage = (message: FromOrderPartWorker) => {
+        switch (message.type) {
+          case 'more':
+            void sendBytes();
+            return;
+          case 'batch':
+            try {
+              forEachOrderLine(message.batch, (order, line) => {
+                at.line = line;
+                reading.handlers.order(order, position);
+              });
+            } catch (error) {
+              finish(error instanceof HandlerFailure ? error.original : error);
+            }
+            return;
+          case 'done':
+            finish(undefined, message.read);
+            return;
+          case 'failed':
+            void failureOf(message.failure, reading, file.key, location).then(finish, finish);
+            return;
+        }
+      };
+      this.worker.on('message', onMessage);
+      const job: OrderPartJob = { file, fileIndex: part.fileIndex, location, config: reading.config, now: reading.now, hashLines: reading.hashLines };
+      this.post({ type: 'read', job });
+    });
+  }
+
+  /** Fails the read in progress, if any (another worker failed). */
+  abort(error: unknown): void {
+    this.current?.fail(error);
+  }
+
+  async stop(): Promise<void> {
+    this.dead ??= new Error('the worker thread reading orders files was stopped');
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+
+  private post(message: ToOrderPartWorker, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(message, transfer);
+  }
+
+  private die(error: Error): void {
+    this.dead ??= error;
+    this.current?.fail(error);
+  }
+}
+
+async function failureOf(failure: OrderPartFailure, reading: OrderPartsReading, key: string, location: string): Promise<Error> {
+  switch (failure.kind) {
+    case 'export':
+      return new ExportError(failure.file, failure.message, { line: failure.line });
+    case 'invalid-text':
+      return reading.explainInvalidText(key, location);
+    case 'error': {
+      const error = new Error(`reading ${location} in a worker thread: ${failure.message}`);
+      error.name = failure.name;
+      if (failure.stack !== undefined) error.stack = failure.stack;
+      return error;
+    }
+  }
+}
+
+function destroy(raw: NodeJS.ReadableStream | Readable | undefined): void {
+  if (raw !== undefined && 'destroy' in raw && typeof raw.destroy === 'function') raw.destroy();
+}

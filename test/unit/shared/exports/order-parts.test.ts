@@ -1,0 +1,277 @@
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ExportError, readExport } from '#shared/exports/reader.ts';
+import { forEachOrderLine, ORDER_BATCH_LINES, OrderLineBatchWriter, type OrderLineBatch } from '#shared/exports/order-line-batch.ts';
+import { defaultOrderThreads, orderPartsWorkerUrl, THREADS_FROM_BYTES } from '#shared/exports/order-parts.ts';
+import { directoryExportSource, type ExportSource } from '#shared/exports/source.ts';
+import { ORDER_STATUSES, type OrderLine } from '#shared/model.ts';
+import { config, csv, exportDir, memorySource, NOW, receiver, removeExportDirs } from './reading.ts';
+
+/**
+ * Orders files read in worker threads (order-parts.ts) give what reading them in the calling
+ * thread gives: the same lines (as a multiset: the files' lines interleave), positions, file
+ * reports, rejects and warnings kept, and the same error for every export that cannot be trusted.
+ */
+
+afterAll(removeExportDirs);
+
+type Outcome =
+  | { read: { customers: string[]; orders: string[]; positions: string[]; result: unknown } }
+  | { error: { name: string; message: string; file?: string; line?: number | undefined } };
+
+/** Reads `source` with `threads` worker threads and says what came of it, in a form toEqual compares. */
+async function outcome(source: ExportSource, threads: number, configInput: Parameters<typeof config>[0] = {}): Promise<Outcome> {
+  const received = receiver();
+  try {
+    const result = await readExport(source, received.handlers, { now: NOW, config: config(configInput), threads });
+    return {
+      read: {
+        customers: received.customers.map((c) => JSON.stringify(c)),
+        orders: received.orders.map((o) => JSON.stringify(definedOnly(o))).sort(),
+        positions: [...received.positions].sort(),
+        result,
+      },
+    };
+  } catch (error) {
+    if (error instanceof ExportError) return { error: { name: error.name, message: error.message, file: error.file, line: error.line } };
+    if (error instanceof Error) return { error: { name: error.name, message: error.message } };
+    throw error;
+  }
+}
+
+/** The same object without its undefined properties (the format modules set some, the batches all). */
+function definedOnly(line: OrderLine): Partial<OrderLine> {
+  return Object.fromEntries(Object.entries(line).filter(([, value]) => value !== undefined));
+}
+
+/** Reads the files both ways; returns what the threads gave once it is shown equal to reading here. */
+async function readBothWays(files: Record<string, string | Buffer>, configInput: Parameters<typeof config>[0] = {}): Promise<Outcome> {
+  const source = directoryExportSource(await exportDir(files));
+  const here = await outcome(source, 0, configInput);
+  const inThreads = await outcome(source, 2, configInput);
+  expect(inThreads).toEqual(here);
+  return inThreads;
+}
+
+const CUSTOMERS = 'customer_id,email\nC1,c1@example.com\nC2,c2@example.com\nC3,c3@example.com\n';
+const HEADER = ['order_id', 'customer_id', 'ordered_at', 'sku', 'product_name', 'category', 'quantity', 'status', 'line_total', 'refunded_amount'];
+
+function orderRows(count: number, from: number, customer = 'C1'): string[][] {
+  return Array.from({ length: count }, (_, i) => [
+    `O${Math.floor((from + i) / 2)}`,
+    customer,
+    `2026-11-${String(1 + ((from + i) % 20)).padStart(2, '0')}T10:00:00Z`,
+    `SKU-${from + i}`,
+    (from + i) % 3 === 0 ? 'Silk "No. 5", scarf' : '丝巾',
+    (from + i) % 2 === 0 ? 'accessories' : '',
+    String(1 + ((from + i) % 3)),
+    ORDER_STATUSES[(from + i) % 3] as string,
+    `${(from + i) % 50}.${String((from + i) % 100).padStart(2, '0')}`,
+    (from + i) % 3 === 1 ? '1.00' : '',
+  ]);
+}
+
+describe('order line batches', () => {
+  const lineArbitrary: fc.Arbitrary<OrderLine> = fc.record(
+    {
+      orderId: fc.string({ minLength: 1, maxLength: 12 }),
+      customerId: fc.option(fc.constantFrom('C1', 'C2', '客户-3', ''), { nil: undefined }),
+      email: fc.option(fc.constantFrom('a@example.com', 'b@example.com'), { nil: undefined }),
+      orderedAt: fc.integer({ min: 0, max: 4_102_444_800_000 }),
+      sku: fc.option(fc.string({ maxLength: 8 }), { nil: undefined }),
+      productName: fc.option(fc.string({ maxLength: 20 }), { nil: undefined }),
+      category: fc.option(fc.constantFrom('skin', 'silk', '香水'), { nil: undefined }),
+      quantity: fc.integer({ min: 1, max: 10_000 }),
+      lineTotalMinor: fc.integer({ min: -1e12, max: 1e12 }),
+      refundedMinor: fc.integer({ min: 0, max: 1e12 }),
+      status: fc.constantFrom(...ORDER_STATUSES),
+    },
+    { requiredKeys: ['orderId', 'orderedAt', 'quantity', 'lineTotalMinor', 'refundedMinor', 'status'] },
+  );
+
+  it('give back every line and its line number as added, in order, whatever the batch boundaries', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(lineArbitrary, fc.integer({ min: 2, max: 2 ** 32 - 1 })), { maxLength: 300 }), fc.integer({ min: 1, max: 50 }), (lines, every) => {
+        const writer = new OrderLineBatchWriter();
+        const batches: OrderLineBatch[] = [];
+        lines.forEach(([line, at], i) => {
+          writer.add(line, at);
+          if (writer.full || i % every === every - 1) batches.push(writer.take() as OrderLineBatch);
+        });
+        const last = writer.take();
+        if (last !== undefined) batches.push(last);
+        const back: [Partial<OrderLine>, number][] = [];
+        // Structured clone, as postMessage sends them.
+        for (const batch of batches) forEachOrderLine(structuredClone(batch), (line, at) => back.push([definedOnly(line), at]));
+        expect(back).toEqual(lines.map(([line, at]) => [definedOnly(line), at]));
+      }),
+    );
+  });
+
+  it('hold at most ORDER_BATCH_LINES lines, and say when they are full', () => {
+    const writer = new OrderLineBatchWriter();
+    const line: OrderLine = { orderId: 'O1', orderedAt: 0, quantity: 1, lineTotalMinor: 100, refundedMinor: 0, status: 'paid' };
+    for (let i = 0; i < ORDER_BATCH_LINES; i++) writer.add(line, i + 2);
+    expect(writer.full).toBe(true);
+    expect(() => writer.add(line, 1)).toThrow(RangeError);
+    const batch = writer.take() as OrderLineBatch;
+    expect(batch.count).toBe(ORDER_BATCH_LINES);
+    expect(batch.texts).toEqual(['O1']);
+    expect(writer.take()).toBeUndefined();
+  });
+});
+
+describe('how many worker threads read the orders files', () => {
+  it('none for small exports or unknown sizes, at most one per file and per core otherwise', () => {
+    expect(defaultOrderThreads([THREADS_FROM_BYTES - 1])).toBe(0);
+    expect(defaultOrderThreads([undefined, undefined])).toBe(0);
+    expect(defaultOrderThreads([])).toBe(0);
+    const big = defaultOrderThreads([THREADS_FROM_BYTES, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(big).toBeGreaterThanOrEqual(0);
+    expect(big).toBeLessThanOrEqual(38);
+    expect(defaultOrderThreads([THREADS_FROM_BYTES])).toBeLessThanOrEqual(1);
+  });
+
+  it('finds the worker beside this module from the sources, and beside the handler in a bundle', () => {
+    expect(orderPartsWorkerUrl('file:///repo/shared/exports/order-parts.ts').pathname).toBe('/repo/shared/exports/order-parts-worker.ts');
+    expect(orderPartsWorkerUrl('file:///var/task/index.mjs').pathname).toBe('/var/task/order-parts-worker.mjs');
+  });
+});
+
+describe('orders files read in worker threads', () => {
+  it('give the same lines, positions, reports, rejects and warnings as reading here (CSV, gzip, JSONL, BOM, CRLF)', async () => {
+    const bad = [
+      ['O900', 'C1', 'not a date', 'SKU-X', '', '', '1', 'paid', '1.00', ''],
+      ['O901', 'C2', '2026-11-02T10:00:00Z', 'SKU-Y', '', '', 'many', 'paid', '1.00', ''],
+    ];
+    const jsonl = orderRows(40, 500, 'C3')
+      .map(([order_id, customer_id, ordered_at, sku, product_name, category, quantity, status, line_total]) =>
+        JSON.stringify({ order_id, customer_id, ordered_at, sku, product_name, category: category || undefined, quantity: Number(quantity), status, line_total }),
+      )
+      .join('\n');
+    const outcome = await readBothWays({
+      'customers.csv': CUSTOMERS,
+      'orders-1.csv': csv([HEADER, ...orderRows(300, 0), ...bad]),
+      'orders-2.csv.gz': gzipSync(csv([HEADER, ...orderRows(200, 300, 'C2')])),
+      'orders-3.jsonl': `${jsonl}\n{"order_id":"O999","customer_id":"C1"}\n`,
+      'orders-4.csv': `\uFEFF${csv([HEADER, ...orderRows(100, 1000, 'C3')]).replaceAll('\n', '\r\n')}`,
+    });
+    const result = 'read' in outcome ? (outcome.read.result as { rejects: { file: string; line: number; reason: string }[]; warned: number }) : undefined;
+    // 640 good lines and the one whose bad quantity is dropped with a warning; the bad timestamp and the JSONL line without its fields are rejects.
+    expect('read' in outcome && outcome.read.orders.length).toBe(641);
+    expect(result?.rejects.map((r) => `${r.file.split('/').pop() ?? ''}:${r.line}`)).toEqual(['orders-1.csv:302', 'orders-3.jsonl:41']);
+    expect(result?.warned).toBe(1);
+  });
+
+  it('give the same for Shopify orders parts', async () => {
+    const header = ['Name', 'Email', 'Financial Status', 'Created at', 'Currency', 'Subtotal', 'Lineitem quantity', 'Lineitem name', 'Lineitem price', 'Lineitem sku'];
+    const part = (from: number) =>
+      csv([
+        header,
+        ...Array.from({ length: 50 }, (_, i) => [`#${from + i}`, `c${(from + i) % 3}@example.com`, 'paid', '2026-11-02 10:00:00 +0800', 'USD', '20.00', '2', 'Serum', '10.00', `SKU-${from + i}`]),
+      ]);
+    const outcome = await readBothWays({
+      'customers_export.csv': 'Customer ID,Email\n1,c0@example.com\n2,c1@example.com\n',
+      'orders_export_1.csv': part(1000),
+      'orders_export_2.csv': part(2000),
+    });
+    expect('read' in outcome && outcome.read.orders.length).toBe(100);
+  });
+
+  it('keep the first 10,000 rejects in plan order, as reading here does', async () => {
+    const rejected = (from: number) => Array.from({ length: 6_000 }, (_, i) => [`R${from + i}`, 'C1', 'never', '', '', '', '1', 'paid', '1.00', '']);
+    const outcome = await readBothWays(
+      {
+        'customers.csv': CUSTOMERS,
+        'orders-1.csv': csv([HEADER, ...orderRows(10, 0), ...rejected(0)]),
+        'orders-2.csv': csv([HEADER, ...orderRows(10, 100), ...rejected(10_000)]),
+      },
+      { maxRejectShare: 1 },
+    );
+    expect('read' in outcome && (outcome.read.result as { rejects: unknown[] }).rejects).toHaveLength(10_000);
+  });
+
+  const failures: [string, Record<string, string | Buffer>, Parameters<typeof config>[0]?][] = [
+    ['a part cut inside its last record', { 'orders-2.csv': `${csv([HEADER, ...orderRows(20, 100)])}O77,C1,2026-11-02` }],
+    ['a gzip part cut short', { 'orders-2.csv.gz': gzipSync(csv([HEADER, ...orderRows(200, 100)])).subarray(0, 300) }],
+    ['a JSONL part cut inside its last object', { 'orders-2.jsonl': '{"order_id":"O1","customer_id":"C1","ordered_at":"2026-11-02T10:00:00Z","line_total":"1.00"}\n{"order_id":"O2","cust' }],
+    ['a part that is not valid UTF-8', { 'orders-2.csv': Buffer.concat([Buffer.from(csv([HEADER, ...orderRows(20, 100)])), Buffer.from([0x4f, 0xff, 0xfe, 0x0a])]) }],
+    ['a part with only its header', { 'orders-2.csv': `${HEADER.join(',')}\n` }],
+    ['a part missing a required column', { 'orders-2.csv': 'order_id,customer_id\nO1,C1\n' }],
+    ['a part that repeats a line of another', { 'orders-2.csv': csv([HEADER, ...orderRows(3, 100), ...orderRows(1, 5)]) }],
+    ['two parts with the same content', { 'orders-2.csv': csv([HEADER, ...orderRows(20, 0)]) }],
+    ['a part with too many rejects', { 'orders-2.csv': csv([HEADER, ...orderRows(5, 100), ...Array.from({ length: 10 }, (_, i) => [`R${i}`, 'C1', 'x', '', '', '', '1', 'paid', '1', ''])]) }],
+    ['a part of binary content', { 'orders-2.csv': Buffer.from([0x00, 0x01, 0x02, 0x03, 0x00, 0x00, 0x10, 0x11]) }],
+  ];
+  for (const [what, files] of failures) {
+    it(`fail as reading here does: ${what}`, async () => {
+      const outcome = await readBothWays({ 'customers.csv': CUSTOMERS, 'orders-1.csv': csv([HEADER, ...orderRows(20, 0)]), ...files });
+      expect(outcome).toHaveProperty('error');
+    });
+  }
+
+  it('fail with the error of a handler that throws, and stop', async () => {
+    const source = directoryExportSource(await exportDir({ 'customers.csv': CUSTOMERS, 'orders-1.csv': csv([HEADER, ...orderRows(5_000, 0)]), 'orders-2.csv': csv([HEADER, ...orderRows(5_000, 10_000)]) }));
+    const boom = new Error('the aggregator refused a line');
+    let seen = 0;
+    const handlers = { ...receiver().handlers, order: () => {
+      seen += 1;
+      if (seen === 100) throw boom;
+    } };
+    await expect(readExport(source, handlers, { now: NOW, config: config(), threads: 2 })).rejects.toBe(boom);
+  });
+
+  it('fail as reading here does when the source fails in the middle of a part, or cannot open it', async () => {
+    const files = { 'customers.csv': CUSTOMERS, 'orders-1.csv': csv([HEADER, ...orderRows(50, 0)]), 'orders-2.csv': csv([HEADER, ...orderRows(2_000, 100)]) };
+    const failing = (how: 'midway' | 'open'): ExportSource => {
+      const memory = memorySource(files, 1024);
+      return {
+        ...memory,
+        open: async (key) => {
+          if (key !== 'orders-2.csv') return memory.open(key);
+          if (how === 'open') throw new Error('NoSuchKey: gone since it was listed');
+          const chunks = (await memory.open(key)) as Readable;
+          let sent = 0;
+          return chunks.pipe(
+            new (await import('node:stream')).Transform({
+              transform(chunk: Buffer, _encoding, done) {
+                sent += 1;
+                if (sent === 20) done(new Error('socket hang up'));
+                else done(null, chunk);
+              },
+            }),
+          );
+        },
+      };
+    };
+    for (const how of ['midway', 'open'] as const) {
+      const here = await outcome(failing(how), 0);
+      const inThreads = await outcome(failing(how), 2);
+      expect(inThreads).toEqual(here);
+      expect(inThreads).toHaveProperty('error');
+    }
+  });
+
+  it('read any layout of rows over parts as reading here does', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 3 }),
+        async (customersOfRows, parts, threads) => {
+          const rows = customersOfRows.map((c, i) => (orderRows(1, i, `C${c}`)[0] as string[]));
+          const files: Record<string, string> = { 'customers.csv': CUSTOMERS };
+          for (let p = 0; p < parts; p++) {
+            const mine = rows.filter((_, i) => i % parts === p);
+            if (mine.length > 0) files[`orders-${p}.csv`] = csv([HEADER, ...mine]);
+          }
+          const source = memorySource(files, 7);
+          expect(await outcome(source, threads)).toEqual(await outcome(source, 0));
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+});
