@@ -114,4 +114,24 @@ describe('s3ExportSource', () => {
     }).catch((e: unknown) => e);
     expect((error as ExportError).message).toContain(`s3://${bucket}/${folder('1999-01-01')}/: no customers or orders file found`);
   });
+  it('reads orders parts in worker threads from S3 as it reads them here: same lines, reports, progress, rejects', async () => {
+    const prefix = folder('2026-11-21');
+    const part = (from: number) => orders(Array.from({ length: 3_000 }, (_, i) => `O${from + i}`)) + `X${from},C0,not a date,1.00\n`;
+    await put(`${prefix}/customers.csv`, customers(10));
+    await put(`${prefix}/orders-0001.csv`, part(0));
+    await put(`${prefix}/orders-0002.csv.gz`, gzipSync(part(10_000)));
+    await put(`${prefix}/orders-0003.csv`, part(20_000));
+    const source = s3ExportSource(aws.clients.s3, bucket, `${prefix}/`);
+    const readWith = async (threads: number) => {
+      const collected = collector();
+      let bytes = 0;
+      const result = await readExport(source, collected.handlers, { config, now: TEST_NOW, threads, onProgress: (n) => (bytes = n) });
+      return { orders: collected.orders.map((o) => o.orderId).sort(), result, bytes };
+    };
+    const here = await readWith(0);
+    const inThreads = await readWith(2);
+    expect(inThreads).toEqual(here);
+    expect(inThreads.orders).toHaveLength(9_000);
+    expect(inThreads.result.rejects.map((r) => r.line)).toEqual([3_002, 3_002, 3_002]);
+  });
 });
