@@ -1,3 +1,5 @@
+import { isAscii } from 'node:buffer';
+
 /**
  * A byte-level CSV record scanner: the exports' CSV rules exactly as csv-parse applied them with
  * the options the reader used (bom, relax_column_count, relax_quotes, max_record_size), at a
@@ -34,6 +36,23 @@ const CR_ONLY = 3;
 const NEED_MORE = -1;
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Buffer's own slice decoders, which toString(encoding, start, end) calls after looking the
+ * encoding up: called directly, a field costs ~15% less, and ASCII bytes read as Latin-1 skip
+ * UTF-8 decoding (~15% more). Not in @types/node, but part of Buffer since its first versions.
+ */
+interface SliceDecoders {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+}
+
+/** The field decoder for `buf`: Latin-1 when every byte is ASCII (the same text), else UTF-8. */
+function fieldDecoder(buf: Buffer): (buf: Buffer, start: number, end: number) => string {
+  return isAscii(buf) ? latin1Field : utf8Field;
+}
+const latin1Field = (buf: Buffer, start: number, end: number): string => (buf as Buffer & SliceDecoders).latin1Slice(start, end);
+const utf8Field = (buf: Buffer, start: number, end: number): string => (buf as Buffer & SliceDecoders).utf8Slice(start, end);
 
 /** A CSV syntax error, shaped like csv-parse's: its code and its line counter. */
 export class CsvSyntaxError extends Error {
@@ -87,8 +106,9 @@ export class CsvRecordScanner {
       if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
     }
     let pos = 0;
+    const field = fieldDecoder(buf);
     while (pos < buf.length) {
-      const next = this.record(buf, pos, final);
+      const next = this.record(buf, pos, final, field);
       if (next === NEED_MORE) break;
       pos = next;
     }
@@ -101,7 +121,7 @@ export class CsvRecordScanner {
    * more input may come. State is only committed when the record is emitted, so a record
    * scanned again from its start with more bytes reads the same.
    */
-  private record(buf: Buffer, start: number, final: boolean): number {
+  private record(buf: Buffer, start: number, final: boolean, decode: (buf: Buffer, start: number, end: number) => string): number {
     const len = buf.length;
     const max = this.maxRecordChars;
     let delimiter = this.delimiter;
@@ -182,7 +202,7 @@ export class CsvRecordScanner {
             delimiterLength = buf[pos + 1] === LF ? 2 : 0;
           }
           if (delimiterLength !== 0 || byte === COMMA) {
-            const field = scratchLength >= 0 ? this.scratch.toString('utf8', 0, scratchLength) : buf.toString('utf8', runStart, runEnd);
+            const field = scratchLength >= 0 ? decode(this.scratch, 0, scratchLength) : decode(buf, runStart, runEnd);
             fields.push(field);
             recordChars += field.length;
             if (delimiterLength !== 0) {
@@ -222,7 +242,7 @@ export class CsvRecordScanner {
     }
     const length = scratchLength >= 0 ? scratchLength : runEnd - runStart;
     if (wasQuoting || fields.length > 0 || length > 0) {
-      fields.push(scratchLength >= 0 ? this.scratch.toString('utf8', 0, scratchLength) : buf.toString('utf8', runStart, runEnd));
+      fields.push(scratchLength >= 0 ? decode(this.scratch, 0, scratchLength) : decode(buf, runStart, runEnd));
       this.emit(fields, lineBreaks, newlines, delimiter);
     }
     return len;

@@ -2,9 +2,10 @@ import { ORDER_STATUSES, type OrderLine, type OrderStatus } from '#shared/model.
 
 /**
  * Order lines in batches that cross between threads cheaply: the numbers in typed arrays (whose
- * memory is moved, not copied), the texts once per batch in one array of strings (lines of an
- * order repeat their order id and client, and a catalogue's SKUs and categories repeat across
- * lines). The worker threads that read the orders files (order-parts.ts) write them; the thread
+ * memory is moved, not copied), the texts in one array of strings, a text the same as the
+ * previous line's in the same field given once (the lines of an order repeat its id, client and
+ * email). A lookup of every text in a map was measured to cost the reading threads more than
+ * copying the repeats costs the aggregating one. The worker threads that read the orders files (order-parts.ts) write them; the thread
  * that aggregates reads them back as the same OrderLine objects the format modules built.
  */
 
@@ -40,7 +41,9 @@ export function batchTransferList(batch: OrderLineBatch): ArrayBuffer[] {
 /** Collects order lines into batches of at most ORDER_BATCH_LINES. */
 export class OrderLineBatchWriter {
   private batch = emptyBatch();
-  private textIndex = new Map<string, number>();
+  /** Per text field, the previous line's text and its index in the batch's texts. */
+  private readonly previousText: (string | undefined)[] = new Array<string | undefined>(TEXTS).fill(undefined);
+  private readonly previousRef = new Int32Array(TEXTS).fill(ABSENT);
 
   get size(): number {
     return this.batch.count;
@@ -65,12 +68,12 @@ export class OrderLineBatchWriter {
     batch.numbers[n + 3] = order.refundedMinor;
     batch.statuses[i] = status;
     const t = i * TEXTS;
-    batch.textRefs[t] = this.textRef(order.orderId);
-    batch.textRefs[t + 1] = this.textRef(order.customerId);
-    batch.textRefs[t + 2] = this.textRef(order.email);
-    batch.textRefs[t + 3] = this.textRef(order.sku);
-    batch.textRefs[t + 4] = this.textRef(order.productName);
-    batch.textRefs[t + 5] = this.textRef(order.category);
+    batch.textRefs[t] = this.textRef(0, order.orderId);
+    batch.textRefs[t + 1] = this.textRef(1, order.customerId);
+    batch.textRefs[t + 2] = this.textRef(2, order.email);
+    batch.textRefs[t + 3] = this.textRef(3, order.sku);
+    batch.textRefs[t + 4] = this.textRef(4, order.productName);
+    batch.textRefs[t + 5] = this.textRef(5, order.category);
     batch.count = i + 1;
   }
 
@@ -79,7 +82,8 @@ export class OrderLineBatchWriter {
     const batch = this.batch;
     if (batch.count === 0) return undefined;
     this.batch = emptyBatch();
-    this.textIndex = new Map();
+    this.previousText.fill(undefined);
+    this.previousRef.fill(ABSENT);
     if (batch.count === ORDER_BATCH_LINES) return batch;
     const { count } = batch;
     return {
@@ -92,13 +96,12 @@ export class OrderLineBatchWriter {
     };
   }
 
-  private textRef(text: string | undefined): number {
+  private textRef(field: number, text: string | undefined): number {
     if (text === undefined) return ABSENT;
-    let ref = this.textIndex.get(text);
-    if (ref === undefined) {
-      ref = this.batch.texts.push(text) - 1;
-      this.textIndex.set(text, ref);
-    }
+    if (text === this.previousText[field]) return this.previousRef[field] as number;
+    const ref = this.batch.texts.push(text) - 1;
+    this.previousText[field] = text;
+    this.previousRef[field] = ref;
     return ref;
   }
 }

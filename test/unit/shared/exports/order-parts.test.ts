@@ -118,6 +118,7 @@ describe('order line batches', () => {
     expect(() => writer.add(line, 1)).toThrow(RangeError);
     const batch = writer.take() as OrderLineBatch;
     expect(batch.count).toBe(ORDER_BATCH_LINES);
+    // The same order id line after line is sent once.
     expect(batch.texts).toEqual(['O1']);
     expect(writer.take()).toBeUndefined();
   });
