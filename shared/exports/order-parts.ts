@@ -127,12 +127,14 @@ export function orderPartsWorkerUrl(moduleUrl: string = import.meta.url): URL {
   return new URL(moduleUrl.endsWith('.ts') ? './order-parts-worker.ts' : './order-parts-worker.mjs', moduleUrl);
 }
 
-/** Node options for the worker: TypeScript sources need tsx's loader, which a test runner's process may not have. */
-function workerExecArgv(url: URL): string[] {
-  // V8 flags are per process and refused in a worker's execArgv.
-  const inherited = process.execArgv.filter((arg) => !/^--(max|min)-[a-z-]+-size/.test(arg));
-  if (url.pathname.endsWith('.ts') && !inherited.some((arg) => arg.includes('tsx'))) inherited.push('--import', 'tsx');
-  return inherited;
+/**
+ * Node options for the worker: inherited (undefined), except that TypeScript sources need tsx's
+ * loader, which a test runner's process may not have. Never the parent's list given explicitly:
+ * Node refuses per-process options there (V8 flags, or the Lambda runtime's --expose-gc).
+ */
+function workerExecArgv(url: URL): string[] | undefined {
+  if (!url.pathname.endsWith('.ts') || process.execArgv.some((arg) => arg.includes('tsx'))) return undefined;
+  return ['--import', 'tsx'];
 }
 
 class PartWorker {
@@ -143,7 +145,8 @@ class PartWorker {
 
   constructor() {
     const url = orderPartsWorkerUrl();
-    this.worker = new Worker(url, { execArgv: workerExecArgv(url), resourceLimits: WORKER_LIMITS, stdout: false, stderr: false });
+    const execArgv = workerExecArgv(url);
+    this.worker = new Worker(url, { ...(execArgv ? { execArgv } : {}), resourceLimits: WORKER_LIMITS, stdout: false, stderr: false });
     this.worker.on('error', (error) => this.die(error));
     this.worker.on('exit', (code) => this.die(new Error(`the worker thread reading orders files stopped (exit code ${code})`)));
   }
