@@ -76,8 +76,8 @@ export interface ClienteleFunctionProps<N extends FunctionName> {
   asyncRetryAttempts?: number;
   /**
    * The function reads exports: the worker that parses orders files in threads
-   * (shared/exports/order-parts-worker.ts) is bundled beside its handler, where
-   * orderPartsWorkerUrl finds it.
+   * (shared/exports/file-threads-worker.ts) is bundled beside its handler, where
+   * fileThreadsWorkerUrl finds it.
    */
   readsExports?: boolean;
 }
@@ -92,12 +92,12 @@ const EXTERNAL_MODULES = ['@aws-sdk/*'];
  * The shell command that bundles the orders worker beside the handler, with the handler's own
  * esbuild options, run after the handler's bundling (as CDK runs esbuild: npx from the project).
  */
-function orderPartsWorkerBundling(inputDir: string, outputDir: string): string {
+function fileThreadsWorkerBundling(inputDir: string, outputDir: string): string {
   const quote = (value: string) => `'${value.replaceAll("'", `'"'"'`)}'`;
   return [
     'npx --no-install esbuild --bundle',
-    quote(join(inputDir, 'shared', 'exports', 'order-parts-worker.ts')),
-    quote(`--outfile=${join(outputDir, 'order-parts-worker.mjs')}`),
+    quote(join(inputDir, 'shared', 'exports', 'file-threads-worker.ts')),
+    quote(`--outfile=${join(outputDir, 'file-threads-worker.mjs')}`),
     '--platform=node --format=esm',
     `--target=${ESBUILD_TARGET}`,
     `--main-fields=${MAIN_FIELDS.join(',')}`,
@@ -179,7 +179,7 @@ export class ClienteleFunction<N extends FunctionName = FunctionName> extends Co
               commandHooks: {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
-                afterBundling: (inputDir: string, outputDir: string) => [orderPartsWorkerBundling(inputDir, outputDir)],
+                afterBundling: (inputDir: string, outputDir: string) => [fileThreadsWorkerBundling(inputDir, outputDir)],
               },
             }
           : {}),

@@ -24,6 +24,8 @@ import { runClock, streamProfiles } from '#shared/tiering/profile.ts';
  *                                  (every reader must run before a shard reads its bucket); prints
  *                                  a RepartitionStageResult
  *   --shard=I/N --work=DIR         bucket I read, aggregated and profiled, as above
+ * --threads=N reads the orders files with N worker threads (0: in the main thread) instead of the
+ * reader's default, to compare.
  */
 
 export interface RepartitionStageResult {
@@ -65,6 +67,8 @@ const shardOfFlag = (flag: string | undefined): ShardSpec => (flag ? { index: Nu
 const shard = shardOfFlag(shardFlag);
 const reader = shardOfFlag(flags.find((f) => f.startsWith('--repartition='))?.slice('--repartition='.length));
 const workDir = flags.find((f) => f.startsWith('--work='))?.slice('--work='.length);
+const threadsFlag = flags.find((f) => f.startsWith('--threads='))?.slice('--threads='.length);
+const threads = threadsFlag === undefined ? {} : { threads: Number(threadsFlag) };
 const run = { runId: 'bench', runDate, config, log: silentLog };
 const started = performance.now();
 const source = directoryExportSource(dir);
@@ -100,7 +104,7 @@ async function readShardBucket(): Promise<ReadResult> {
   await readBucket(store, plan, shares, shard.index, handlers);
   return combinedRead(plan, shares);
 }
-const read = shard.count > 1 ? await readShardBucket() : await readExport(source, handlers, { config, now: clock.now });
+const read = shard.count > 1 ? await readShardBucket() : await readExport(source, handlers, { config, now: clock.now, ...threads });
 const readDone = performance.now();
 // Streamed as the nightly run does (RFM measures first, then each profile): never all held at once.
 const tiers: Record<Tier, number> = { VIC: 0, Core: 0, Potential: 0, Entry: 0, Prospect: 0 };

@@ -5,7 +5,7 @@ import { ORDER_STATUSES, type OrderLine, type OrderStatus } from '#shared/model.
  * memory is moved, not copied), the texts in one array of strings, a text the same as the
  * previous line's in the same field given once (the lines of an order repeat its id, client and
  * email). A lookup of every text in a map was measured to cost the reading threads more than
- * copying the repeats costs the aggregating one. The worker threads that read the orders files (order-parts.ts) write them; the thread
+ * copying the repeats costs the aggregating one. The worker threads that read the orders files (file-threads.ts) write them; the thread
  * that aggregates reads them back as the same OrderLine objects the format modules built.
  */
 

@@ -8,7 +8,7 @@ import { ExportError, HandlerFailure } from './errors.ts';
 import { cleanCsvValue, cleanJsonValue } from './fields.ts';
 import { genericAdvisors, genericCustomers, genericOrders, genericProducts } from './generic.ts';
 import { OrderLineHashes } from './line-hashes.ts';
-import { defaultOrderThreads, readOrderParts, type OrderPartJob, type OrderPartRead } from './order-parts.ts';
+import { defaultReaderThreads, readFilesInThreads, ReaderThreads, type ThreadedFileJob, type ThreadedFileRead } from './file-threads.ts';
 import { shopifyCustomers, shopifyOrders } from './shopify.ts';
 import type { ExportSource } from './source.ts';
 import type { ExportHandlers, ExportKind, FieldWarning, FileReport, ReadResult, RowContext, RowFormat, RowPosition, RowSink, RowValues } from './types.ts';
@@ -88,10 +88,11 @@ export interface ReadOptions {
   /** Raw (compressed) bytes read so far over the whole export. */
   onProgress?: (bytesRead: number) => void;
   /**
-   * Worker threads that parse and check the orders files (order-parts.ts), one file each at a
-   * time, while this thread aggregates the lines they hand over. Default: one per core, at most
-   * one per orders file; none on a single core or for less than 16 MB of orders files
-   * (defaultOrderThreads). 0 reads every file in this thread.
+   * Worker threads that parse and check the orders files (file-threads.ts), one file each at a
+   * time, while this thread aggregates the lines they hand over; the customers files go through
+   * one of them, in order. Default: one per core, at most one per orders file; none on a single
+   * core or for less than 16 MB of customers and orders files (defaultReaderThreads). 0 reads
+   * every file in this thread.
    */
   threads?: number;
 }
@@ -222,52 +223,74 @@ export async function readPlannedFiles(source: ExportSource, plan: ExportPlan, h
     explainInvalidText: (key, location) => invalidTextError(source, key, location, config),
   };
   const indexes = [...(which.only ?? plan.files.keys())];
-  const orderFiles = indexes.map((i) => plan.files[i]).filter((file) => file?.kind === 'orders');
-  const threads = options.threads ?? defaultOrderThreads(orderFiles.map((file) => file?.size));
-  // Orders come last in plan order: reading them together after the rest keeps customers first.
-  const orderParts: OrderPartToRead[] = [];
-  for (const fileIndex of indexes) {
-    const file = plan.files[fileIndex];
-    if (file === undefined) throw new RangeError(`no file ${fileIndex} in a plan of ${plan.files.length}`);
-    const location = source.location(file.key);
-    const report: FileReport = { location, kind: file.kind, format: file.format, rows: 0, rejected: 0, warnings: 0, sha256: '', bytes: 0 };
-    files.push(report);
-    if (file.kind === 'orders' && threads > 0) orderParts.push({ file, fileIndex, report });
-    else if (file.kind === 'advisors') await readRosterFile(reading, source, file, report, fileIndex, handlers);
-    else await readFile(reading, source, file, report, fileIndex, handlers);
+  const threads = options.threads ?? defaultReaderThreads(indexes.map((i) => plan.files[i] as PlannedFile));
+  // Customers come first in plan order, orders last: products and advisors are read here between them.
+  const customers: FileToReadInThreads[] = [];
+  const orders: FileToReadInThreads[] = [];
+  const pool = new ReaderThreads();
+  try {
+    for (const fileIndex of indexes) {
+      const file = plan.files[fileIndex];
+      if (file === undefined) throw new RangeError(`no file ${fileIndex} in a plan of ${plan.files.length}`);
+      const location = source.location(file.key);
+      const report: FileReport = { location, kind: file.kind, format: file.format, rows: 0, rejected: 0, warnings: 0, sha256: '', bytes: 0 };
+      files.push(report);
+      if (threads > 0 && (file.kind === 'customers' || file.kind === 'orders')) {
+        if (file.kind === 'customers') customers.push({ file, fileIndex, report });
+        else orders.push({ file, fileIndex, report });
+        continue;
+      }
+      if (customers.length > 0) await readInThreads(reading, source, customers.splice(0), handlers, 1, pool);
+      if (file.kind === 'advisors') await readRosterFile(reading, source, file, report, fileIndex, handlers);
+      else await readFile(reading, source, file, report, fileIndex, handlers);
+    }
+    // One thread for the customers: a customer seen again replaces the earlier record, so their files keep their order.
+    if (customers.length > 0) await readInThreads(reading, source, customers, handlers, 1, pool);
+    if (orders.length > 0) await readInThreads(reading, source, orders, handlers, threads, pool);
+  } finally {
+    await pool.stop();
   }
-  if (orderParts.length > 0) await readOrdersInThreads(reading, source, orderParts, handlers, threads);
   return { files, rejects, warnings };
 }
 
-interface OrderPartToRead {
+interface FileToReadInThreads {
   file: PlannedFile;
   fileIndex: number;
   report: FileReport;
 }
 
 /**
- * Reads orders files in worker threads (order-parts.ts); what each found (its report, rejects,
- * warnings and line hashes) is then taken in plan order, exactly as reading them here would.
+ * Reads files of one kind in worker threads (file-threads.ts); what each found (its report,
+ * rejects, warnings and line hashes) is then taken in plan order, exactly as reading them here would.
  */
-async function readOrdersInThreads(reading: FileReading, source: ExportSource, parts: OrderPartToRead[], handlers: ExportHandlers, threads: number): Promise<void> {
-  const reads = await readOrderParts({
-    parts: parts.map(({ file, fileIndex, report }) => ({ file, fileIndex, location: report.location })),
-    config: reading.config,
-    now: reading.now,
-    hashLines: reading.lineHashes !== undefined,
-    threads,
-    handlers,
-    open: (key, location) => openFile(source, key, location),
-    onBytes: reading.onBytes,
-    explainInvalidText: reading.explainInvalidText,
-    sourceFailure: (error, location) => {
-      const wrapped = streamError(error, location);
-      return wrapped instanceof ExportError ? wrapped : ExportError.at(location, `could not be read: ${messageOf(error)}`, { cause: error });
+async function readInThreads(
+  reading: FileReading,
+  source: ExportSource,
+  parts: FileToReadInThreads[],
+  handlers: ExportHandlers,
+  threads: number,
+  pool: ReaderThreads,
+): Promise<void> {
+  const reads = await readFilesInThreads(
+    {
+      parts: parts.map(({ file, fileIndex, report }) => ({ file, fileIndex, location: report.location })),
+      config: reading.config,
+      now: reading.now,
+      hashLines: reading.lineHashes !== undefined,
+      threads,
+      handlers,
+      open: (key, location) => openFile(source, key, location),
+      onBytes: reading.onBytes,
+      explainInvalidText: reading.explainInvalidText,
+      sourceFailure: (error, location) => {
+        const wrapped = streamError(error, location);
+        return wrapped instanceof ExportError ? wrapped : ExportError.at(location, `could not be read: ${messageOf(error)}`, { cause: error });
+      },
     },
-  });
+    pool,
+  );
   parts.forEach(({ report }, i) => {
-    const read = reads[i] as OrderPartRead;
+    const read = reads[i] as ThreadedFileRead;
     Object.assign(report, read.report);
     keepUpTo(reading.rejects, read.rejects, MAX_KEPT_REJECTS);
     keepUpTo(reading.warnings, read.warnings, MAX_KEPT_WARNINGS);
@@ -282,14 +305,14 @@ function keepUpTo<T>(kept: T[], more: readonly T[], max: number): void {
 }
 
 /**
- * One orders file read on its own, from `raw`: what a worker thread of order-parts.ts does with
- * each file it is given. Throws as readExport would for that file, but an InvalidText as it is
+ * One customers or orders file read on its own, from `raw`: what a worker thread of
+ * file-threads.ts does with each file it is given. Throws as readExport would for that file, but an InvalidText as it is
  * (the thread that owns the source finds its line).
  */
-export async function readOrderPart(job: OrderPartJob, raw: Readable, handlers: ExportHandlers): Promise<OrderPartRead> {
+export async function readThreadedFile(job: ThreadedFileJob, raw: Readable, handlers: ExportHandlers): Promise<ThreadedFileRead> {
   const { file, fileIndex, location } = job;
   const lineHashes = job.hashLines ? new OrderLineHashes() : undefined;
-  const read: OrderPartRead = {
+  const read: ThreadedFileRead = {
     report: { location, kind: file.kind, format: file.format, rows: 0, rejected: 0, warnings: 0, sha256: '', bytes: 0 },
     rejects: [],
     warnings: [],

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_TAG } from '#infra/constructs/function.ts';
 import { parseConfig } from '#shared/config.ts';
-import type { FromOrderPartWorker, OrderPartRead, ToOrderPartWorker } from '#shared/exports/order-parts.ts';
+import type { FromFileThread, ThreadedFileRead, ToFileThread } from '#shared/exports/file-threads.ts';
 import { FUNCTIONS_DIR, PROJECT_ROOT } from '#infra/paths.ts';
 
 /**
@@ -34,22 +34,22 @@ function runSynth(...args: string[]) {
 
 const ORDERS_CSV = 'order_id,customer_id,ordered_at,line_total\nO1,C1,2026-11-02T10:00:00Z,10.00\nO2,C1,2026-11-03T10:00:00Z,5.00\nO3,C2,not a date,1.00\nO4,C2,2026-11-04T10:00:00Z,2.50\n';
 
-/** Drives a bundled orders worker through its protocol (shared/exports/order-parts.ts) on ORDERS_CSV. */
-function readWithBundledWorker(file: string): Promise<{ lines: number; report: OrderPartRead['report'] }> {
+/** Drives a bundled orders worker through its protocol (shared/exports/file-threads.ts) on ORDERS_CSV. */
+function readWithBundledWorker(file: string): Promise<{ lines: number; report: ThreadedFileRead['report'] }> {
   const worker = new Worker(file, { execArgv: [] });
   let lines = 0;
-  const send = (message: ToOrderPartWorker) => worker.postMessage(message);
+  const send = (message: ToFileThread) => worker.postMessage(message);
   let sent = false;
-  return new Promise<{ lines: number; report: OrderPartRead['report'] }>((resolve, reject) => {
+  return new Promise<{ lines: number; report: ThreadedFileRead['report'] }>((resolve, reject) => {
     worker.on('error', reject);
-    worker.on('message', (message: FromOrderPartWorker) => {
+    worker.on('message', (message: FromFileThread) => {
       if (message.type === 'more') {
         if (!sent) send({ type: 'bytes', bytes: new Uint8Array(Buffer.from(ORDERS_CSV)) });
         else send({ type: 'end' });
         sent = true;
-      } else if (message.type === 'batch') lines += message.batch.count;
+      } else if (message.type === 'orders') lines += message.batch.count;
       else if (message.type === 'done') resolve({ lines, report: message.read.report });
-      else reject(new Error(JSON.stringify(message.failure)));
+      else if (message.type === 'failed') reject(new Error(JSON.stringify(message.failure)));
     });
     send({
       type: 'read',
@@ -120,9 +120,9 @@ describe('npm run synth', () => {
     expect(readers).toHaveLength(2);
     for (const fn of readers) {
       const dir = join(outdir, `asset.${String((fn.Properties.Code as { S3Key: unknown }).S3Key).replace(/\.zip$/, '')}`);
-      expect(readFileSync(join(dir, 'index.mjs'), 'utf8')).toContain('order-parts-worker.mjs');
+      expect(readFileSync(join(dir, 'index.mjs'), 'utf8')).toContain('file-threads-worker.mjs');
       // Run from the synthesized folder, away from the project's node_modules: the bundle must stand alone.
-      const read = await readWithBundledWorker(join(dir, 'order-parts-worker.mjs'));
+      const read = await readWithBundledWorker(join(dir, 'file-threads-worker.mjs'));
       expect(read.lines).toBe(3);
       expect(read.report).toMatchObject({ rows: 4, rejected: 1, bytes: ORDERS_CSV.length });
     }

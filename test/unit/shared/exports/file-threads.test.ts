@@ -1,16 +1,17 @@
+import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExportError, readExport } from '#shared/exports/reader.ts';
 import { forEachOrderLine, ORDER_BATCH_LINES, OrderLineBatchWriter, type OrderLineBatch } from '#shared/exports/order-line-batch.ts';
-import { defaultOrderThreads, orderPartsWorkerUrl, THREADS_FROM_BYTES } from '#shared/exports/order-parts.ts';
+import { defaultReaderThreads, fileThreadsWorkerUrl, THREADS_FROM_BYTES } from '#shared/exports/file-threads.ts';
 import { directoryExportSource, type ExportSource } from '#shared/exports/source.ts';
 import { ORDER_STATUSES, type OrderLine } from '#shared/model.ts';
 import { config, csv, exportDir, memorySource, NOW, receiver, removeExportDirs } from './reading.ts';
 
 /**
- * Orders files read in worker threads (order-parts.ts) give what reading them in the calling
+ * Orders files read in worker threads (file-threads.ts) give what reading them in the calling
  * thread gives: the same lines (as a multiset: the files' lines interleave), positions, file
  * reports, rejects and warnings kept, and the same error for every export that cannot be trusted.
  */
@@ -125,19 +126,21 @@ describe('order line batches', () => {
 });
 
 describe('how many worker threads read the orders files', () => {
-  it('none for small exports or unknown sizes, at most one per file and per core otherwise', () => {
-    expect(defaultOrderThreads([THREADS_FROM_BYTES - 1])).toBe(0);
-    expect(defaultOrderThreads([undefined, undefined])).toBe(0);
-    expect(defaultOrderThreads([])).toBe(0);
-    const big = defaultOrderThreads([THREADS_FROM_BYTES, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
-    expect(big).toBeGreaterThanOrEqual(0);
-    expect(big).toBeLessThanOrEqual(38);
-    expect(defaultOrderThreads([THREADS_FROM_BYTES])).toBeLessThanOrEqual(1);
+  it('none for small exports or unknown sizes, at most one per orders file and per core otherwise', () => {
+    const orders = (size?: number) => ({ kind: 'orders', ...(size === undefined ? {} : { size }) });
+    expect(defaultReaderThreads([orders(THREADS_FROM_BYTES - 1)])).toBe(0);
+    expect(defaultReaderThreads([orders(), orders()])).toBe(0);
+    expect(defaultReaderThreads([])).toBe(0);
+    // Products and advisors do not count; customers do.
+    expect(defaultReaderThreads([{ kind: 'products', size: THREADS_FROM_BYTES }, orders(1)])).toBe(0);
+    const cores = availableParallelism();
+    expect(defaultReaderThreads([{ kind: 'customers', size: THREADS_FROM_BYTES }, orders(1)])).toBe(cores < 2 ? 0 : 1);
+    expect(defaultReaderThreads([orders(THREADS_FROM_BYTES), ...Array.from({ length: 40 }, () => orders(1))])).toBe(cores < 2 ? 0 : Math.min(cores, 41));
   });
 
   it('finds the worker beside this module from the sources, and beside the handler in a bundle', () => {
-    expect(orderPartsWorkerUrl('file:///repo/shared/exports/order-parts.ts').pathname).toBe('/repo/shared/exports/order-parts-worker.ts');
-    expect(orderPartsWorkerUrl('file:///var/task/index.mjs').pathname).toBe('/var/task/order-parts-worker.mjs');
+    expect(fileThreadsWorkerUrl('file:///repo/shared/exports/file-threads.ts').pathname).toBe('/repo/shared/exports/file-threads-worker.ts');
+    expect(fileThreadsWorkerUrl('file:///var/task/index.mjs').pathname).toBe('/var/task/file-threads-worker.mjs');
   });
 });
 
@@ -164,6 +167,24 @@ describe('orders files read in worker threads', () => {
     expect('read' in outcome && outcome.read.orders.length).toBe(641);
     expect(result?.rejects.map((r) => `${r.file.split('/').pop() ?? ''}:${r.line}`)).toEqual(['orders-1.csv:302', 'orders-3.jsonl:41']);
     expect(result?.warned).toBe(1);
+  });
+
+  it('hand over the customers parts in order, before the products and advisors, as reading here does', async () => {
+    const customers = (from: number, count: number, domain: string) =>
+      csv([['customer_id', 'email', 'first_name', 'birthday', 'accepts_marketing'], ...Array.from({ length: count }, (_, i) => [`C${from + i}`, `c${from + i}@${domain}`, '梅', i % 7 === 0 ? 'not a day' : '1990-05-17', i % 2 === 0 ? 'yes' : 'no'])]);
+    const outcome = await readBothWays({
+      'customers-1.csv': customers(0, 3_000, 'first.example.com'),
+      // C2000-C2999 again: the later record wins, so the order of the parts matters.
+      'customers-2.csv': customers(2_000, 2_000, 'second.example.com'),
+      'products.csv': 'sku,name,category\nSKU-1,Serum,skincare\n',
+      'advisors.csv': 'advisor_id,name,email\nADV-1,Sophie Martin,sophie@example.com\n',
+      'orders-1.csv': csv([HEADER, ...orderRows(100, 0)]),
+      'orders-2.csv': csv([HEADER, ...orderRows(100, 100, 'C2500')]),
+    });
+    const read = 'read' in outcome ? outcome.read : undefined;
+    expect(read?.customers).toHaveLength(5_000);
+    expect(read?.customers[4_999]).toContain('c3999@second.example.com');
+    expect(read?.positions.filter((p) => p.startsWith('product') || p.startsWith('advisor'))).toEqual(['advisor advisors.csv:2', 'product products.csv:2']);
   });
 
   it('give the same for Shopify orders parts', async () => {
@@ -205,6 +226,9 @@ describe('orders files read in worker threads', () => {
     ['two parts with the same content', { 'orders-2.csv': csv([HEADER, ...orderRows(20, 0)]) }],
     ['a part with too many rejects', { 'orders-2.csv': csv([HEADER, ...orderRows(5, 100), ...Array.from({ length: 10 }, (_, i) => [`R${i}`, 'C1', 'x', '', '', '', '1', 'paid', '1', ''])]) }],
     ['a part of binary content', { 'orders-2.csv': Buffer.from([0x00, 0x01, 0x02, 0x03, 0x00, 0x00, 0x10, 0x11]) }],
+    ['a customers file cut inside its last record', { 'customers.csv': 'customer_id,email,first_name\nC1,c1@example.com,Mei\nC2,c2@exa' }],
+    ['a customers part that is not valid UTF-8', { 'customers-2.csv': Buffer.from('customer_id,email\nC9,c9@example.com\nC10,\xff\xfe@example.com\n', 'latin1') }],
+    ['a customers part with too many rejects', { 'customers-2.csv': 'customer_id,email\n,c9@example.com\n,c10@example.com\n' }],
   ];
   for (const [what, files] of failures) {
     it(`fail as reading here does: ${what}`, async () => {

@@ -2,26 +2,28 @@ import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '#shared/config.ts';
-import type { Reject } from '#shared/model.ts';
+import type { CustomerRecord, Reject } from '#shared/model.ts';
 import { ExportError, HandlerFailure } from './errors.ts';
 import { forEachOrderLine, type OrderLineBatch } from './order-line-batch.ts';
 import type { PlannedFile } from './reader.ts';
 import type { ExportHandlers, FieldWarning, FileReport, RowPosition } from './types.ts';
 
 /**
- * The orders files read in worker threads. Parsing and checking the lines is most of a night's
- * reading, and each file can be read on its own: every worker reads one file at a time, its raw
- * bytes handed over by this thread (which owns the export's source, an S3 stream or a file)
- * only as fast as the worker asks for them, and hands back the checked lines in batches
- * (order-line-batch.ts). This thread gives them to the handlers as they come, so the handlers
- * see each file's lines in order but the files' lines interleaved: the aggregation does not
- * depend on the order of lines (ClientAggregator), and what does (the first rejects and
- * warnings kept, the twin and shared-line checks) is taken from each file's result in plan
- * order by the reader.
+ * Customers and orders files read in worker threads. Parsing and checking the rows is most of a
+ * night's reading, and each file can be read on its own: every worker reads one file at a time,
+ * its raw bytes handed over by this thread (which owns the export's source, an S3 stream or a
+ * file) only as fast as the worker asks for them, and hands back the checked rows in batches
+ * (order lines as order-line-batch.ts encodes them, customer records as they are). This thread
+ * gives them to the handlers as they come. The customers files go through one worker, in plan
+ * order (a customer seen again replaces the earlier record), while this thread adds them; the
+ * orders files through several at once, so the handlers see each file's lines in order but the
+ * files' lines interleaved: the aggregation does not depend on the order of lines
+ * (ClientAggregator), and what does (the first rejects and warnings kept, the twin and
+ * shared-line checks) is taken from each file's result in plan order by the reader.
  */
 
-/** What a worker needs to read one orders file. Crosses to the worker: plain data only. */
-export interface OrderPartJob {
+/** What a worker needs to read one file. Crosses to the worker: plain data only. */
+export interface ThreadedFileJob {
   file: PlannedFile;
   fileIndex: number;
   location: string;
@@ -31,8 +33,8 @@ export interface OrderPartJob {
   hashLines: boolean;
 }
 
-/** What a worker read of one orders file. */
-export interface OrderPartRead {
+/** What a worker read of one file. */
+export interface ThreadedFileRead {
   report: FileReport;
   rejects: Reject[];
   warnings: FieldWarning[];
@@ -41,20 +43,21 @@ export interface OrderPartRead {
 }
 
 /** Why a worker could not read its file. */
-export type OrderPartFailure =
+export type ThreadedFileFailure =
   | { kind: 'export'; file: string; line: number | undefined; message: string }
   | { kind: 'invalid-text' }
   | { kind: 'error'; name: string; message: string; stack: string | undefined };
 
 /** Messages to a worker. */
-export type ToOrderPartWorker = { type: 'read'; job: OrderPartJob } | { type: 'bytes'; bytes: Uint8Array } | { type: 'end' };
+export type ToFileThread = { type: 'read'; job: ThreadedFileJob } | { type: 'bytes'; bytes: Uint8Array } | { type: 'end' };
 
 /** Messages from a worker. */
-export type FromOrderPartWorker =
+export type FromFileThread =
   | { type: 'more' }
-  | { type: 'batch'; batch: OrderLineBatch }
-  | { type: 'done'; read: OrderPartRead }
-  | { type: 'failed'; failure: OrderPartFailure };
+  | { type: 'orders'; batch: OrderLineBatch }
+  | { type: 'customers'; records: CustomerRecord[]; lines: Uint32Array }
+  | { type: 'done'; read: ThreadedFileRead }
+  | { type: 'failed'; failure: ThreadedFileFailure };
 
 /** Raw bytes handed to a worker per message, gathered from the source's smaller chunks. */
 const BYTES_PER_MESSAGE = 256 * 1024;
@@ -63,23 +66,24 @@ const BYTES_PER_MESSAGE = 256 * 1024;
  * A worker's heap: the format modules and one batch at a time. Its young generation is kept
  * small like the main thread's (node-options.ts): garbage of short-lived rows, resident otherwise.
  */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 32, maxOldGenerationSizeMb: 256 };
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 256 };
 
-/** Orders files smaller than this in all are read in the calling thread: starting workers would cost more than they save. */
+/** Exports whose customers and orders files are smaller than this in all are read in the calling thread: starting workers would cost more than they save. */
 export const THREADS_FROM_BYTES = 16 * 1024 * 1024;
 
 /**
  * One worker per core, at most one per orders file; none on a single core, where a worker cannot
- * run beside the thread that aggregates, nor for orders files of less than THREADS_FROM_BYTES
- * (as listed; a size the source does not give counts as nothing).
+ * run beside the thread that aggregates, nor for customers and orders files of less than
+ * THREADS_FROM_BYTES in all (as listed; a size the source does not give counts as nothing).
  */
-export function defaultOrderThreads(orderFileSizes: readonly (number | undefined)[]): number {
+export function defaultReaderThreads(files: readonly { kind: string; size?: number | undefined }[]): number {
   const cores = availableParallelism();
-  const bytes = orderFileSizes.reduce<number>((sum, size) => sum + (size ?? 0), 0);
-  return cores < 2 || bytes < THREADS_FROM_BYTES ? 0 : Math.min(cores, orderFileSizes.length);
+  const read = files.filter((file) => file.kind === 'orders' || file.kind === 'customers');
+  const bytes = read.reduce<number>((sum, file) => sum + (file.size ?? 0), 0);
+  return cores < 2 || bytes < THREADS_FROM_BYTES ? 0 : Math.min(cores, Math.max(1, files.filter((file) => file.kind === 'orders').length));
 }
 
-export interface OrderPartsReading {
+export interface FilesInThreads {
   parts: { file: PlannedFile; fileIndex: number; location: string }[];
   config: Config;
   now: number;
@@ -96,35 +100,50 @@ export interface OrderPartsReading {
 }
 
 /**
- * Reads `parts` in `threads` worker threads and returns what each read, in the order given. On
+ * Reads `parts` in `threads` worker threads (parts of one kind: customers in one thread, to keep
+ * their order) and returns what each read, in the order given. On
  * the first failure (a file that cannot be trusted, a source that fails, a handler that throws)
  * every worker is stopped and the error thrown: as the reader would throw it for that file.
  */
-export async function readOrderParts(reading: OrderPartsReading): Promise<OrderPartRead[]> {
-  const results = new Array<OrderPartRead>(reading.parts.length);
+export async function readFilesInThreads(reading: FilesInThreads, pool: ReaderThreads): Promise<ThreadedFileRead[]> {
+  const results = new Array<ThreadedFileRead>(reading.parts.length);
   let next = 0;
-  const workers: PartWorker[] = [];
+  const workers = pool.take(Math.max(1, Math.min(reading.threads, reading.parts.length)));
   try {
-    const count = Math.max(1, Math.min(reading.threads, reading.parts.length));
-    for (let i = 0; i < count; i++) workers.push(new PartWorker());
     await Promise.all(
       workers.map(async (worker) => {
         for (let i = next++; i < reading.parts.length; i = next++) results[i] = await worker.read(reading, i);
       }),
     );
   } catch (error) {
-    // The others stop too: nothing they read would be used.
+    // The others stop too: nothing they read would be used (the pool's owner stops them).
     for (const worker of workers) worker.abort(error);
     throw error;
-  } finally {
-    await Promise.all(workers.map((worker) => worker.stop()));
   }
   return results;
 }
 
+/**
+ * The worker threads of one read of an export, started when first needed and kept for its
+ * customers and then its orders (each start loads the format modules again); stop() ends them.
+ */
+export class ReaderThreads {
+  private readonly workers: PartWorker[] = [];
+
+  /** `count` workers, started if there are not that many yet. */
+  take(count: number): PartWorker[] {
+    while (this.workers.length < count) this.workers.push(new PartWorker());
+    return this.workers.slice(0, count);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.workers.splice(0).map((worker) => worker.stop()));
+  }
+}
+
 /** The worker script: this folder's .ts from the sources, its bundle beside the handler's in a Lambda (infra/constructs/function.ts). */
-export function orderPartsWorkerUrl(moduleUrl: string = import.meta.url): URL {
-  return new URL(moduleUrl.endsWith('.ts') ? './order-parts-worker.ts' : './order-parts-worker.mjs', moduleUrl);
+export function fileThreadsWorkerUrl(moduleUrl: string = import.meta.url): URL {
+  return new URL(moduleUrl.endsWith('.ts') ? './file-threads-worker.ts' : './file-threads-worker.mjs', moduleUrl);
 }
 
 /**
@@ -144,29 +163,28 @@ class PartWorker {
   private dead: Error | undefined;
 
   constructor() {
-    const url = orderPartsWorkerUrl();
+    const url = fileThreadsWorkerUrl();
     const execArgv = workerExecArgv(url);
     this.worker = new Worker(url, { ...(execArgv ? { execArgv } : {}), resourceLimits: WORKER_LIMITS, stdout: false, stderr: false });
     this.worker.on('error', (error) => this.die(error));
-    this.worker.on('exit', (code) => this.die(new Error(`the worker thread reading orders files stopped (exit code ${code})`)));
+    this.worker.on('exit', (code) => this.die(new Error(`the worker thread reading export files stopped (exit code ${code})`)));
   }
 
   /** Reads part `index` of `reading`; resolves with what it read once the worker is done with it. */
-  read(reading: OrderPartsReading, index: number): Promise<OrderPartRead> {
-    const part = reading.parts[index] as OrderPartsReading['parts'][number];
+  read(reading: FilesInThreads, index: number): Promise<ThreadedFileRead> {
+    const part = reading.parts[index] as FilesInThreads['parts'][number];
     const { file, location } = part;
-    return new Promise<OrderPartRead>((resolve, reject) => {
+    return new Promise<ThreadedFileRead>((resolve, reject) => {
       let raw: (NodeJS.ReadableStream | Readable) | undefined;
       let chunks: AsyncIterator<Buffer | string> | undefined;
       let settled = false;
       const at: { file: string; line: number } = { file: location, line: 0 };
-      const position: RowPosition = at;
-      const finish = (error: unknown, read?: OrderPartRead) => {
+      const finish = (error: unknown, read?: ThreadedFileRead) => {
         if (settled) return;
         settled = true;
         this.worker.off('message', onMessage);
         this.current = undefined;
-        if (error === undefined) resolve(read as OrderPartRead);
+        if (error === undefined) resolve(read as ThreadedFileRead);
         else {
           destroy(raw);
           reject(error);
@@ -210,17 +228,15 @@ class PartWorker {
         }
       };
 
-      const onMessage = (message: FromOrderPartWorker) => {
+      const onMessage = (message: FromFileThread) => {
         switch (message.type) {
           case 'more':
             void sendBytes();
             return;
-          case 'batch':
+          case 'orders':
+          case 'customers':
             try {
-              forEachOrderLine(message.batch, (order, line) => {
-                at.line = line;
-                reading.handlers.order(order, position);
-              });
+              handOver(message, at, reading.handlers);
             } catch (error) {
               finish(error instanceof HandlerFailure ? error.original : error);
             }
@@ -234,7 +250,7 @@ class PartWorker {
         }
       };
       this.worker.on('message', onMessage);
-      const job: OrderPartJob = { file, fileIndex: part.fileIndex, location, config: reading.config, now: reading.now, hashLines: reading.hashLines };
+      const job: ThreadedFileJob = { file, fileIndex: part.fileIndex, location, config: reading.config, now: reading.now, hashLines: reading.hashLines };
       this.post({ type: 'read', job });
     });
   }
@@ -245,12 +261,12 @@ class PartWorker {
   }
 
   async stop(): Promise<void> {
-    this.dead ??= new Error('the worker thread reading orders files was stopped');
+    this.dead ??= new Error('the worker thread reading export files was stopped');
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
   }
 
-  private post(message: ToOrderPartWorker, transfer: ArrayBuffer[] = []): void {
+  private post(message: ToFileThread, transfer: ArrayBuffer[] = []): void {
     this.worker.postMessage(message, transfer);
   }
 
@@ -260,7 +276,24 @@ class PartWorker {
   }
 }
 
-async function failureOf(failure: OrderPartFailure, reading: OrderPartsReading, key: string, location: string): Promise<Error> {
+/** Gives a batch of rows to the handlers, `at` set to each row's line. */
+function handOver(message: Extract<FromFileThread, { type: 'orders' | 'customers' }>, at: { file: string; line: number }, handlers: ExportHandlers): void {
+  const position: RowPosition = at;
+  if (message.type === 'orders') {
+    forEachOrderLine(message.batch, (order, line) => {
+      at.line = line;
+      handlers.order(order, position);
+    });
+    return;
+  }
+  const { records, lines } = message;
+  for (let i = 0; i < records.length; i++) {
+    at.line = lines[i] as number;
+    handlers.customer(records[i] as CustomerRecord, position);
+  }
+}
+
+async function failureOf(failure: ThreadedFileFailure, reading: FilesInThreads, key: string, location: string): Promise<Error> {
   switch (failure.kind) {
     case 'export':
       return new ExportError(failure.file, failure.message, { line: failure.line });
