@@ -104,8 +104,8 @@ export const LIMITS = {
   lambdaMbPerVcpu: 1_769,
 } as const;
 
-/** Lambda memory sizes the plan chooses from, MB (each at least one vCPU: reading is single-threaded). */
-export const LAMBDA_MEMORY_CHOICES_MB = [2_048, 3_008, 4_096, 6_144, 8_192, 10_240] as const;
+/** Lambda memory sizes the plan chooses from, MB (each at least one vCPU; two from 3,538 MB, which the reader's threads use). */
+export const LAMBDA_MEMORY_CHOICES_MB = [2_048, 3_008, 3_584, 4_096, 6_144, 8_192, 10_240] as const;
 /** Share of the Lambda's memory and of its 15 minutes a plan may use: the rest is the margin for a larger night. */
 export const PLAN_HEADROOM = 0.7;
 const SHARD_CHOICES = [1, 2, 3, 4, 6, 8, 12, 16];
@@ -150,8 +150,15 @@ export function firstLoadOnDemand(inputs: FirstLoadInputs): FirstLoadEstimate {
 /** Measured figures of one base size the shard plan is made from. */
 export interface ShardPlanInputs {
   clients: number;
-  /** Reading and aggregating the whole export on one core, seconds: a sharded night's readers share it. */
+  /** Reading and aggregating the whole export as measured (with the reader's threads on the bench machine's cores), seconds. */
   readSeconds: number;
+  /**
+   * CPU time of that read over all its threads, seconds (default readSeconds: a read on one
+   * core). A single run's read on a Lambda of v vCPUs takes max(readSeconds, readCpuSeconds / v);
+   * a sharded night's readers read one file after another (shared/nightly/shares.ts), on one core
+   * at most: their shares of readCpuSeconds.
+   */
+  readCpuSeconds?: number;
   /** Profiles, tiers and CLV of every client, seconds (divided among the shards). */
   computeSeconds: number;
   /** Peak RSS of one process holding every client, bytes. */
@@ -186,19 +193,24 @@ export function shardPlans(inputs: ShardPlanInputs): ShardPlan[] {
   const shardClients = inputs.clients / inputs.shardOf;
   const perClientBytes = Math.max(0, (inputs.peakRssBytes - inputs.shardPeakRssBytes) / (inputs.clients - shardClients));
   const fixedBytes = Math.max(0, inputs.shardPeakRssBytes - perClientBytes * shardClients);
+  const readCpuSeconds = Math.max(inputs.readSeconds, inputs.readCpuSeconds ?? inputs.readSeconds);
   const plans: ShardPlan[] = [];
   for (const shards of SHARD_CHOICES) {
     const peakRssMb = (fixedBytes + (perClientBytes * inputs.clients) / shards) / 1024 / 1024;
-    const readShareSeconds = inputs.readSeconds / shards;
-    // One shard: the single run, read once; more: repartition, then measure and write.
-    const beforeWriteSeconds = shards === 1 ? 0 : readShareSeconds + readShareSeconds + inputs.computeSeconds / shards;
-    const writeSeconds = readShareSeconds + inputs.computeSeconds / shards + inputs.writeSeconds;
+    let cheapest: ShardPlan | undefined;
     for (const memoryMb of LAMBDA_MEMORY_CHOICES_MB) {
+      const vcpus = memoryMb / LIMITS.lambdaMbPerVcpu;
+      // One shard: the single run, its read in threads on the Lambda's vCPUs; more: repartition (one core), then measure and write.
+      const readShareSeconds = shards === 1 ? Math.max(inputs.readSeconds, readCpuSeconds / vcpus) : readCpuSeconds / shards / Math.min(1, vcpus);
+      const beforeWriteSeconds = shards === 1 ? 0 : readShareSeconds + readShareSeconds + inputs.computeSeconds / shards;
+      const writeSeconds = readShareSeconds + inputs.computeSeconds / shards + inputs.writeSeconds;
       if (peakRssMb > memoryMb * PLAN_HEADROOM || writeSeconds > LIMITS.lambdaTimeoutSeconds * PLAN_HEADROOM) continue;
       const gbSeconds = shards * (memoryMb / 1024) * (beforeWriteSeconds + writeSeconds);
-      plans.push({ shards, memoryMb, peakRssMb: Math.round(peakRssMb), longestInvocationSeconds: Math.round(writeSeconds), gbSeconds: Math.round(gbSeconds) });
-      break; // more memory is no faster for a single-threaded read: only the smallest that fits
+      const plan = { shards, memoryMb, peakRssMb: Math.round(peakRssMb), longestInvocationSeconds: Math.round(writeSeconds), gbSeconds: Math.round(gbSeconds) };
+      // More memory is more vCPU for a single run's read: the cheapest in GB-s per shard count, the smaller on a tie.
+      if (cheapest === undefined || plan.gbSeconds < cheapest.gbSeconds) cheapest = plan;
     }
+    if (cheapest !== undefined) plans.push(cheapest);
   }
   return plans.sort((a, b) => a.gbSeconds - b.gbSeconds || a.shards - b.shards);
 }
@@ -206,7 +218,7 @@ export function shardPlans(inputs: ShardPlanInputs): ShardPlan[] {
 /** The fields of a size's bench figures the estimate reads (bench.ts's results, or readme-table.ts's merged ones). */
 export interface BenchSize {
   clients: number;
-  tiering?: { readMs: number; computeMs: number; peakRssBytes: number; meanProfileItemBytes?: number; tiers?: Record<string, number> };
+  tiering?: { readMs: number; readCpuMs?: number; computeMs: number; peakRssBytes: number; meanProfileItemBytes?: number; tiers?: Record<string, number> };
   shard?: { of: number; clients: number; peakRssBytes: number };
   dynamodb?: { first?: { profilesWritten?: number; tierHistoryWritten?: number }; onePercent?: { wallMs: number; itemsWritten: number } } | { skipped: string };
 }
@@ -258,6 +270,7 @@ export function costsOfBench(results: { sizes: readonly BenchSize[] }, options: 
       ? shardPlans({
           clients: size.clients,
           readSeconds: (tieringBase.tiering.readMs / 1000) * tieringScale,
+          ...(tieringBase.tiering.readCpuMs === undefined ? {} : { readCpuSeconds: (tieringBase.tiering.readCpuMs / 1000) * tieringScale }),
           computeSeconds: (tieringBase.tiering.computeMs / 1000) * tieringScale,
           peakRssBytes: tieringBase.tiering.peakRssBytes * tieringScale,
           shardPeakRssBytes: shardFigures.peakRssBytes * (size.clients / (shardBase?.clients ?? size.clients)),

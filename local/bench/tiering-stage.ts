@@ -43,6 +43,8 @@ export interface TieringStageResult {
   rejected: number;
   clients: number;
   readMs: number;
+  /** CPU time of the read over all the process's threads (the reader's workers included), ms. */
+  readCpuMs: number;
   computeMs: number;
   wallMs: number;
   /** Peak resident set size of this process at the end of the tiering stage, bytes. */
@@ -104,8 +106,10 @@ async function readShardBucket(): Promise<ReadResult> {
   await readBucket(store, plan, shares, shard.index, handlers);
   return combinedRead(plan, shares);
 }
+const readCpuStart = process.cpuUsage();
 const read = shard.count > 1 ? await readShardBucket() : await readExport(source, handlers, { config, now: clock.now, ...threads });
 const readDone = performance.now();
+const readCpu = process.cpuUsage(readCpuStart);
 // Streamed as the nightly run does (RFM measures first, then each profile): never all held at once.
 const tiers: Record<Tier, number> = { VIC: 0, Core: 0, Potential: 0, Entry: 0, Prospect: 0 };
 let clients = 0;
@@ -129,6 +133,7 @@ const result: TieringStageResult = {
   rejected: read.rejected,
   clients,
   readMs: readDone - started,
+  readCpuMs: (readCpu.user + readCpu.system) / 1000,
   computeMs: computeDone - readDone,
   wallMs: computeDone - started,
   peakRssBytes: process.resourceUsage().maxRSS * 1024,
