@@ -154,9 +154,9 @@ export interface ShardPlanInputs {
   readSeconds: number;
   /**
    * CPU time of that read over all its threads, seconds (default readSeconds: a read on one
-   * core). A single run's read on a Lambda of v vCPUs takes max(readSeconds, readCpuSeconds / v);
-   * a sharded night's readers read one file after another (shared/nightly/shares.ts), on one core
-   * at most: their shares of readCpuSeconds.
+   * core). A single run's read on a Lambda with c whole vCPUs (usableCores: memory / 1,769 MB)
+   * takes max(readSeconds, readCpuSeconds / c); a sharded night's readers read one file after
+   * another (shared/nightly/shares.ts): their shares of readCpuSeconds.
    */
   readCpuSeconds?: number;
   /** Profiles, tiers and CLV of every client, seconds (divided among the shards). */
@@ -199,9 +199,10 @@ export function shardPlans(inputs: ShardPlanInputs): ShardPlan[] {
     const peakRssMb = (fixedBytes + (perClientBytes * inputs.clients) / shards) / 1024 / 1024;
     let cheapest: ShardPlan | undefined;
     for (const memoryMb of LAMBDA_MEMORY_CHOICES_MB) {
-      const vcpus = memoryMb / LIMITS.lambdaMbPerVcpu;
-      // One shard: the single run, its read in threads on the Lambda's vCPUs; more: repartition (one core), then measure and write.
-      const readShareSeconds = shards === 1 ? Math.max(inputs.readSeconds, readCpuSeconds / vcpus) : readCpuSeconds / shards / Math.min(1, vcpus);
+      // The reader's threads use whole vCPUs only (usableCores in shared/exports/file-threads.ts).
+      const cores = Math.max(1, Math.floor(memoryMb / LIMITS.lambdaMbPerVcpu));
+      // One shard: the single run, its read in threads on the Lambda's cores; more: repartition (one core), then measure and write.
+      const readShareSeconds = shards === 1 ? Math.max(inputs.readSeconds, readCpuSeconds / cores) : readCpuSeconds / shards;
       const beforeWriteSeconds = shards === 1 ? 0 : readShareSeconds + readShareSeconds + inputs.computeSeconds / shards;
       const writeSeconds = readShareSeconds + inputs.computeSeconds / shards + inputs.writeSeconds;
       if (peakRssMb > memoryMb * PLAN_HEADROOM || writeSeconds > LIMITS.lambdaTimeoutSeconds * PLAN_HEADROOM) continue;

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
 import type { CustomerRecord, Reject } from '#shared/model.ts';
 import { ExportError, HandlerFailure } from './errors.ts';
@@ -71,13 +72,27 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 25
 /** Exports whose customers and orders files are smaller than this in all are read in the calling thread: starting workers would cost more than they save. */
 export const THREADS_FROM_BYTES = 16 * 1024 * 1024;
 
+/** Lambda's memory per vCPU, MB: a function of 2,048 MB has 1.16 vCPU, however many cores it sees. */
+const LAMBDA_MB_PER_VCPU = 1_769;
+/** Set by the Lambda runtime: the function's memory, MB. */
+const lambdaMemorySchema = z.coerce.number().int().positive();
+
 /**
- * One worker per core, at most one per orders file; none on a single core, where a worker cannot
- * run beside the thread that aggregates, nor for customers and orders files of less than
- * THREADS_FROM_BYTES in all (as listed; a size the source does not give counts as nothing).
+ * Cores this process may keep busy: the machine's, or in a Lambda its whole vCPUs (its memory
+ * / 1,769 MB), which is fewer than the cores it sees below 3,538 MB.
  */
-export function defaultReaderThreads(files: readonly { kind: string; size?: number | undefined }[]): number {
+export function usableCores(environment: NodeJS.ProcessEnv = process.env): number {
   const cores = availableParallelism();
+  const memory = lambdaMemorySchema.safeParse(environment.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  return memory.success ? Math.max(1, Math.min(cores, Math.floor(memory.data / LAMBDA_MB_PER_VCPU))) : cores;
+}
+
+/**
+ * One worker per usable core, at most one per orders file; none on a single core, where a
+ * worker cannot run beside the thread that aggregates, nor for customers and orders files of
+ * less than THREADS_FROM_BYTES in all (as listed; a size the source does not give counts as nothing).
+ */
+export function defaultReaderThreads(files: readonly { kind: string; size?: number | undefined }[], cores: number = usableCores()): number {
   const read = files.filter((file) => file.kind === 'orders' || file.kind === 'customers');
   const bytes = read.reduce<number>((sum, file) => sum + (file.size ?? 0), 0);
   return cores < 2 || bytes < THREADS_FROM_BYTES ? 0 : Math.min(cores, Math.max(1, files.filter((file) => file.kind === 'orders').length));

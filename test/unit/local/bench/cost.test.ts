@@ -34,14 +34,14 @@ describe('the Lambda plan', () => {
     expect(plans[0]).toMatchObject({ shards: 2, memoryMb: 2_048, longestInvocationSeconds: 414 });
   });
 
-  it("reads a single run's export on the Lambda's vCPUs: the measured time at two, its CPU time shared by fewer", () => {
+  it("reads a single run's export on the Lambda's whole vCPUs: the measured time on two, its CPU time on one", () => {
     // Read in 40 s on the bench's 2 cores, 70 s of CPU over its threads.
     const threaded = { clients: 1_000_000, readSeconds: 40, readCpuSeconds: 70, computeSeconds: 25, peakRssBytes: 900 * MB, shardPeakRssBytes: 300 * MB, shardOf: 4, writeSeconds: 30 };
-    // 2,048 MB is 1.16 vCPU: 70 / 1.16 = 60.5 s of reading, + 25 + 30; still the cheapest in GB-s.
-    expect(shardPlans(threaded)[0]).toEqual({ shards: 1, memoryMb: 2_048, peakRssMb: 900, longestInvocationSeconds: 115, gbSeconds: 231 });
-    // When 1.16 vCPU cannot read it within 70% of 15 minutes, more memory buys the time: 3,008 MB is 1.7 vCPU.
+    // 2,048 MB is one whole vCPU: 70 s of reading on one core, + 25 + 30; still the cheapest in GB-s.
+    expect(shardPlans(threaded)[0]).toEqual({ shards: 1, memoryMb: 2_048, peakRssMb: 900, longestInvocationSeconds: 125, gbSeconds: 250 });
+    // When one core cannot read it within 70% of 15 minutes, two (3,584 MB) read it as measured.
     const slow = shardPlans({ ...threaded, readSeconds: 300, readCpuSeconds: 600, computeSeconds: 100 }).find((plan) => plan.shards === 1);
-    expect(slow).toMatchObject({ memoryMb: 3_008, longestInvocationSeconds: 483 });
+    expect(slow).toMatchObject({ memoryMb: 3_584, longestInvocationSeconds: 430 });
   });
 
   it('finds no plan when writing alone takes most of the 15 minutes (the shards share the tables)', () => {

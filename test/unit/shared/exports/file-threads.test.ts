@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExportError, readExport } from '#shared/exports/reader.ts';
 import { forEachOrderLine, ORDER_BATCH_LINES, OrderLineBatchWriter, type OrderLineBatch } from '#shared/exports/order-line-batch.ts';
-import { defaultReaderThreads, fileThreadsWorkerUrl, THREADS_FROM_BYTES } from '#shared/exports/file-threads.ts';
+import { defaultReaderThreads, fileThreadsWorkerUrl, THREADS_FROM_BYTES, usableCores } from '#shared/exports/file-threads.ts';
 import { directoryExportSource, type ExportSource } from '#shared/exports/source.ts';
 import { ORDER_STATUSES, type OrderLine } from '#shared/model.ts';
 import { config, csv, exportDir, memorySource, NOW, receiver, removeExportDirs } from './reading.ts';
@@ -128,14 +128,25 @@ describe('order line batches', () => {
 describe('how many worker threads read the orders files', () => {
   it('none for small exports or unknown sizes, at most one per orders file and per core otherwise', () => {
     const orders = (size?: number) => ({ kind: 'orders', ...(size === undefined ? {} : { size }) });
-    expect(defaultReaderThreads([orders(THREADS_FROM_BYTES - 1)])).toBe(0);
-    expect(defaultReaderThreads([orders(), orders()])).toBe(0);
-    expect(defaultReaderThreads([])).toBe(0);
+    expect(defaultReaderThreads([orders(THREADS_FROM_BYTES - 1)], 2)).toBe(0);
+    expect(defaultReaderThreads([orders(), orders()], 2)).toBe(0);
+    expect(defaultReaderThreads([], 2)).toBe(0);
     // Products and advisors do not count; customers do.
-    expect(defaultReaderThreads([{ kind: 'products', size: THREADS_FROM_BYTES }, orders(1)])).toBe(0);
-    const cores = availableParallelism();
-    expect(defaultReaderThreads([{ kind: 'customers', size: THREADS_FROM_BYTES }, orders(1)])).toBe(cores < 2 ? 0 : 1);
-    expect(defaultReaderThreads([orders(THREADS_FROM_BYTES), ...Array.from({ length: 40 }, () => orders(1))])).toBe(cores < 2 ? 0 : Math.min(cores, 41));
+    expect(defaultReaderThreads([{ kind: 'products', size: THREADS_FROM_BYTES }, orders(1)], 2)).toBe(0);
+    expect(defaultReaderThreads([{ kind: 'customers', size: THREADS_FROM_BYTES }, orders(1)], 2)).toBe(1);
+    expect(defaultReaderThreads([orders(THREADS_FROM_BYTES), ...Array.from({ length: 40 }, () => orders(1))], 2)).toBe(2);
+    expect(defaultReaderThreads([orders(THREADS_FROM_BYTES), orders(1), orders(1)], 8)).toBe(3);
+    // One core: no worker, it could only take turns with the aggregating thread.
+    expect(defaultReaderThreads([orders(THREADS_FROM_BYTES), orders(1)], 1)).toBe(0);
+  });
+
+  it("counts a Lambda's whole vCPUs (1,769 MB each), not the cores it sees", () => {
+    const machine = availableParallelism();
+    expect(usableCores({})).toBe(machine);
+    expect(usableCores({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '2048' })).toBe(1);
+    expect(usableCores({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3584' })).toBe(Math.min(machine, 2));
+    expect(usableCores({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '10240' })).toBe(Math.min(machine, 5));
+    expect(usableCores({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: 'lots' })).toBe(machine);
   });
 
   it('finds the worker beside this module from the sources, and beside the handler in a bundle', () => {
