@@ -1,4 +1,5 @@
 import { endianness } from 'node:os';
+import { releasableArrayBuffer } from '#shared/releasable-memory.ts';
 import type { RowValues } from './types.ts';
 
 /**
@@ -33,9 +34,14 @@ interface Chunk {
   file: number;
 }
 
+/** Memory for `entries` hashes that goes back to the system when the read ends (releasable-memory.ts). */
+function releasableBuffer(entries: number): ArrayBuffer {
+  return releasableArrayBuffer(entries * 8);
+}
+
 function newChunk(capacity: number, file: number): Chunk {
-  const values = new BigUint64Array(capacity);
-  return { values, lanes: new Uint32Array(values.buffer), length: 0, file };
+  const values = new BigUint64Array(releasableBuffer(capacity), 0, capacity);
+  return { values, lanes: new Uint32Array(values.buffer, 0, capacity * 2), length: 0, file };
 }
 
 /** MurmurHash3's 32-bit finaliser: every input bit affects every output bit. */
@@ -101,8 +107,10 @@ export class OrderLineHashes {
       return;
     }
     if (chunk.length < chunk.values.length) {
-      chunk.values = chunk.values.slice(0, chunk.length);
-      chunk.lanes = new Uint32Array(chunk.values.buffer);
+      const trimmed = new BigUint64Array(releasableBuffer(chunk.length), 0, chunk.length);
+      trimmed.set(chunk.values.subarray(0, chunk.length));
+      chunk.values = trimmed;
+      chunk.lanes = new Uint32Array(trimmed.buffer, 0, chunk.length * 2);
     }
     chunk.values.sort();
   }

@@ -1,6 +1,7 @@
 import { normaliseEmail } from '#shared/email.ts';
 import type { ExportFileClass } from '#shared/exports/classify.ts';
 import type { CustomerRecord, OrderLine } from '#shared/model.ts';
+import { fnv1a32 } from '#shared/text-hash.ts';
 
 /**
  * Shards of a nightly run: the clients split by a hash of their key, each shard aggregated and
@@ -42,15 +43,10 @@ export function isValidShard(shard: ShardSpec): boolean {
   return Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count;
 }
 
-/** FNV-1a (32-bit) over the key's UTF-16 code units: fast, stable across processes and versions. */
+/** The key's FNV-1a hash, modulo the count: stable across processes and versions. */
 export function shardOf(key: string, count: number): number {
   if (count === 1) return 0;
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % count;
+  return fnv1a32(key) % count;
 }
 
 /** The key scheme of an export: by email when its orders are Shopify's (lines without customer ids). */

@@ -50,8 +50,8 @@ export class ClientAggregator {
     const slot = this.slotFor(record.customerId);
     const replaced = this.store.customers.has(slot);
     this.store.customers.set(slot, record);
-    this.store.customerHasEmail[slot] = Boolean(record.email);
-    if (record.email) this.store.emails[slot] = undefined; // the record's email is the one shown
+    this.store.customerHasEmail.set(slot, record.email ? 1 : 0);
+    if (record.email) this.store.emails.delete(slot); // the record's email is the one shown
     if (!this.emailIndex) return;
     // A replaced record may have changed email: rebuild the index lazily (rare).
     if (replaced) this.emailIndexStale = true;
@@ -67,7 +67,7 @@ export class ClientAggregator {
   addOrderLine(line: OrderLine): void {
     const slot = this.slotForLine(line);
     if (this.now !== undefined && !(line.orderedAt < this.now)) return;
-    if (line.email && !this.store.customerHasEmail[slot]) this.store.offerEmail(slot, normaliseEmail(line.email));
+    if (line.email && this.store.customerHasEmail.get(slot) === 0) this.store.offerEmail(slot, normaliseEmail(line.email));
     const net = lineNetMinor(line);
     const order = this.store.addToOrder(slot, line.orderId, line.orderedAt, net, lineTakenBack(line));
     if (net <= 0) return; // category spend and SKU purchases only count what was paid for
@@ -131,7 +131,7 @@ export class ClientAggregator {
     this.settlePending();
     let dropped = 0;
     for (const [customerId, slot] of [...this.slots]) {
-      const email = this.store.customers.email(slot) ?? this.store.emails[slot];
+      const email = this.store.customers.email(slot) ?? this.store.emails.get(slot);
       if (!remove(customerId, email)) continue;
       this.slots.delete(customerId);
       this.sortedIds = undefined;
@@ -182,7 +182,7 @@ export class ClientAggregator {
     let slot = this.pendingByEmail.get(email);
     if (slot === undefined) {
       slot = this.store.newSlot();
-      this.store.emails[slot] = email;
+      this.store.emails.set(slot, email);
       this.pendingByEmail.set(email, slot);
     }
     return slot;
@@ -234,7 +234,7 @@ export class ClientAggregator {
       skus,
     };
     if (customer) facts.customer = customer;
-    const email = customer?.email ?? this.store.emails[slot];
+    const email = customer?.email ?? this.store.emails.get(slot);
     if (email !== undefined) facts.email = email;
     return facts;
   }

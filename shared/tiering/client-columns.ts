@@ -106,10 +106,14 @@ export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a 
  */
 export class ClientStore {
   readonly customers = new CustomerRecords();
-  /** Smallest (normalised) email seen on the slot's lines while its customer had none. */
-  readonly emails: (string | undefined)[] = [];
-  /** Whether the slot's customer record has an email (then line emails need not be kept). */
-  readonly customerHasEmail: boolean[] = [];
+  /**
+   * Smallest (normalised) email seen on the slot's lines while its customer had none, by slot: a
+   * Map, as most clients have a customer record with an email (an array would hold a million
+   * empty places on the heap).
+   */
+  readonly emails = new Map<number, string>();
+  /** 1 when the slot's customer record has an email (then line emails need not be kept). */
+  readonly customerHasEmail = new Column('u8');
   private readonly orderHead = new Column('i32');
   private readonly orderCount = new Column('i32');
   private readonly categoryHead = new Column('i32');
@@ -135,8 +139,7 @@ export class ClientStore {
 
   newSlot(): number {
     this.customers.reserve(this.orderHead.length);
-    this.emails.push(undefined);
-    this.customerHasEmail.push(false);
+    this.customerHasEmail.push(0);
     this.orderCount.push(0);
     this.categoryHead.push(NONE);
     this.purchaseHead.push(NONE);
@@ -144,8 +147,8 @@ export class ClientStore {
   }
 
   offerEmail(slot: number, email: string): void {
-    const current = this.emails[slot];
-    if (current === undefined || email < current) this.emails[slot] = email;
+    const current = this.emails.get(slot);
+    if (current === undefined || email < current) this.emails.set(slot, email);
   }
 
   /** Adds a line's net to its order (created if new) and returns the order. */
@@ -197,8 +200,8 @@ export class ClientStore {
 
   /** Moves everything of slot `from` into slot `to`, combining orders both have. */
   merge(from: number, to: number): void {
-    const email = this.emails[from];
-    if (email !== undefined && !this.customerHasEmail[to]) this.offerEmail(to, email);
+    const email = this.emails.get(from);
+    if (email !== undefined && this.customerHasEmail.get(to) === 0) this.offerEmail(to, email);
     const remap = new Map<number, number>();
     for (let o = this.orderHead.get(from); o !== NONE; ) {
       const next = this.orderNext.get(o);
@@ -221,7 +224,7 @@ export class ClientStore {
       this.purchaseHead.set(to, p);
       p = next;
     }
-    this.emails[from] = undefined;
+    this.emails.delete(from);
     this.orderHead.set(from, NONE);
     this.orderCount.set(from, 0);
     this.orderIndexes.delete(from);

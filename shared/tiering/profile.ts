@@ -6,6 +6,8 @@ import { medianDayGap, stageFor } from './lifecycle.ts';
 import { rfmReference, rfmReferenceOf, rfmScoreAgainst, RfmMeasureColumns, type RfmInput, type RfmReference } from './rfm.ts';
 import { rfmSegmentOf, type RfmSegmentRule } from '#shared/segments/rfm-segments.ts';
 import { countsAsPurchase } from './spend.ts';
+import { Column } from './chunked-column.ts';
+import { fnv1a32 } from '#shared/text-hash.ts';
 import { tierFor, tierThresholdsMinor, type TierThresholdsMinor } from './tiers.ts';
 
 /** Profiles keep the most recently bought SKUs only: enough for replenishment, bounded in size. */
@@ -343,20 +345,22 @@ export function* streamProfiles(
   options: ProfileOptions = {},
 ): Generator<ClientProfile> {
   const env = environment(context);
-  // Without a reference the first pass builds one; the buyer ids it saw guard the second pass,
-  // whose scores would otherwise silently be against a different base.
-  let firstPassBuyers: string[] | undefined;
+  // Without a reference the first pass builds one; the buyers it saw guard the second pass,
+  // whose scores would otherwise silently be against a different base. A 32-bit hash of each id
+  // in a typed column (4 bytes a buyer off the heap, not an 8-byte slot of a heap array grown by
+  // copying) finds a different client but for a 2^-32 chance each.
+  let firstPassBuyers: Column | undefined;
   let reference = options.rfmReference;
   const { finish } = options;
   if (!reference) {
     const inputs = new RfmMeasureColumns();
-    firstPassBuyers = [];
+    firstPassBuyers = new Column('i32');
     for (const facts of (options.measureSource ?? source)()) {
       if (!knownBy(facts, env)) continue;
       const input = rfmInputOf(summariseOrders(facts, env), env);
       if (!input) continue;
       inputs.add(input);
-      firstPassBuyers.push(facts.customerId);
+      firstPassBuyers.push(fnv1a32(facts.customerId) | 0);
     }
     reference = rfmReferenceOf(inputs.columns());
   }
@@ -367,7 +371,7 @@ export function* streamProfiles(
     const profile = profileOf(facts, summary, env);
     const input = rfmInputOf(summary, env);
     if (input) {
-      if (firstPassBuyers && firstPassBuyers[buyer] !== facts.customerId) {
+      if (firstPassBuyers && (buyer >= firstPassBuyers.length || firstPassBuyers.get(buyer) !== (fnv1a32(facts.customerId) | 0))) {
         throw new Error('streamProfiles: the source yielded different clients on its second pass');
       }
       buyer += 1;

@@ -1,4 +1,4 @@
-import { Column } from './chunked-column.ts';
+import { releasableFloat64Array } from '#shared/releasable-memory.ts';
 import type { RfmScores } from '#shared/model.ts';
 
 /** The three RFM measures of one buyer (a client with at least one counted order). */
@@ -35,7 +35,9 @@ export interface RfmReference {
 
 /** The cuts of a base of values (any order). An empty base has none: every value scores 1. */
 export function quintileCuts(values: ArrayLike<number>, better: 'higher' | 'lower'): QuintileCuts {
-  const sorted = Float64Array.from(values).sort();
+  const sorted = releasableFloat64Array(values.length);
+  sorted.set(values);
+  sorted.sort();
   const count = sorted.length;
   const cuts: number[] = [];
   for (let score = 2; score <= 5 && count > 0; score++) {
@@ -63,25 +65,44 @@ export function quintileScores(values: readonly number[], better: 'higher' | 'lo
 }
 
 /**
- * The measures of a buyer base as columns, one buyer at a time: three numbers a buyer in
- * chunked typed arrays, rather than an object (~100 bytes of heap a buyer) or arrays grown by
- * copying (which leave twice their size of garbage behind).
+ * The measures of a buyer base as columns, one buyer at a time: three numbers a buyer in typed
+ * arrays, rather than an object (~100 bytes of heap a buyer). They die before the profiles' pass,
+ * the night's peak, so they live in releasable memory (shared/releasable-memory.ts), grown by
+ * doubling: each outgrown array goes back to the system when collected.
  */
 export class RfmMeasureColumns {
-  private readonly daysSinceLast = new Column('f64');
-  private readonly orderCount = new Column('f64');
-  private readonly spend12mMinor = new Column('f64');
+  private daysSinceLast = releasableFloat64Array(FIRST_MEASURES);
+  private orderCount = releasableFloat64Array(FIRST_MEASURES);
+  private spend12mMinor = releasableFloat64Array(FIRST_MEASURES);
+  private length = 0;
 
   add(buyer: RfmInput): void {
-    this.daysSinceLast.push(buyer.daysSinceLast);
-    this.orderCount.push(buyer.orderCount);
-    this.spend12mMinor.push(buyer.spend12mMinor);
+    if (this.length === this.daysSinceLast.length) this.grow();
+    this.daysSinceLast[this.length] = buyer.daysSinceLast;
+    this.orderCount[this.length] = buyer.orderCount;
+    this.spend12mMinor[this.length] = buyer.spend12mMinor;
+    this.length += 1;
   }
 
+  /** The buyers' measures: views of the columns, valid until the next add. */
   columns(): { daysSinceLast: Float64Array; orderCount: Float64Array; spend12mMinor: Float64Array } {
-    return { daysSinceLast: this.daysSinceLast.toFloat64Array(), orderCount: this.orderCount.toFloat64Array(), spend12mMinor: this.spend12mMinor.toFloat64Array() };
+    return { daysSinceLast: this.daysSinceLast.subarray(0, this.length), orderCount: this.orderCount.subarray(0, this.length), spend12mMinor: this.spend12mMinor.subarray(0, this.length) };
+  }
+
+  private grow(): void {
+    const grown = (column: Float64Array): Float64Array => {
+      const bigger = releasableFloat64Array(column.length * 2);
+      bigger.set(column);
+      return bigger;
+    };
+    this.daysSinceLast = grown(this.daysSinceLast);
+    this.orderCount = grown(this.orderCount);
+    this.spend12mMinor = grown(this.spend12mMinor);
   }
 }
+
+/** Buyers the measure columns have room for before they first grow. */
+const FIRST_MEASURES = 1024;
 
 /** The reference of a buyer base from its measures, as columns (any order). */
 export function rfmReferenceOf(columns: { daysSinceLast: ArrayLike<number>; orderCount: ArrayLike<number>; spend12mMinor: ArrayLike<number> }): RfmReference {

@@ -22,6 +22,8 @@ const LAYERS: Record<string, number> = {
   'shared/log.ts': 0,
   'shared/errors.ts': 0,
   'shared/config.ts': 0,
+  'shared/text-hash.ts': 0,
+  'shared/releasable-memory.ts': 0,
   'shared/tiering': 0,
   'shared/segments': 0,
   'shared/campaigns': 0,

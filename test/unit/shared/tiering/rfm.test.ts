@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { quintileCuts, quintileScores, rfmReference, rfmScoreAgainst, rfmScores, type RfmInput } from '#shared/tiering/rfm.ts';
+import { quintileCuts, quintileScores, RfmMeasureColumns, rfmReference, rfmReferenceOf, rfmScoreAgainst, rfmScores, type RfmInput } from '#shared/tiering/rfm.ts';
 
 describe('quintileScores', () => {
   it('spreads ten distinct values over 1..5, two per score', () => {
@@ -104,6 +104,26 @@ describe('quintile cuts', () => {
         expect(buyers.map((b) => rfmScoreAgainst(reference, b))).toEqual(whole);
         expect(quintileCuts([], 'higher').cuts).toEqual([]);
       }),
+    );
+  });
+});
+
+describe('RfmMeasureColumns', () => {
+  it('keeps every buyer added, across growth, and gives the reference rfmReference gives', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ daysSinceLast: fc.nat(4000), orderCount: fc.integer({ min: 1, max: 60 }), spend12mMinor: fc.integer({ min: -1e9, max: 1e9 }) }), { maxLength: 3000 }),
+        (buyers: RfmInput[]) => {
+          const columns = new RfmMeasureColumns();
+          for (const buyer of buyers) columns.add(buyer);
+          const { daysSinceLast, orderCount, spend12mMinor } = columns.columns();
+          expect([...daysSinceLast]).toEqual(buyers.map((b) => b.daysSinceLast));
+          expect([...orderCount]).toEqual(buyers.map((b) => b.orderCount));
+          expect([...spend12mMinor]).toEqual(buyers.map((b) => b.spend12mMinor));
+          expect(rfmReferenceOf(columns.columns())).toEqual(rfmReference(buyers));
+        },
+      ),
+      { numRuns: 30 },
     );
   });
 });
