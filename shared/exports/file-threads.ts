@@ -6,7 +6,7 @@ import type { Config } from '#shared/config.ts';
 import type { CustomerRecord, Reject } from '#shared/model.ts';
 import { ExportError, HandlerFailure } from './errors.ts';
 import { forEachOrderLine, type OrderLineBatch } from './order-line-batch.ts';
-import type { PlannedFile } from './reader.ts';
+import type { ExportFileClass } from './classify.ts';
 import type { ExportHandlers, FieldWarning, FileReport, RowPosition } from './types.ts';
 
 /**
@@ -23,9 +23,17 @@ import type { ExportHandlers, FieldWarning, FileReport, RowPosition } from './ty
  * shared-line checks) is taken from each file's result in plan order by the reader.
  */
 
+/** A file of the export's plan as a worker reads it (reader.ts's PlannedFile has these and more). */
+export interface ThreadedFile extends ExportFileClass {
+  key: string;
+  name: string;
+  /** What the manifest says of the file, when it lists files. */
+  listed: { rows: number; sha256: string } | undefined;
+}
+
 /** What a worker needs to read one file. Crosses to the worker: plain data only. */
 export interface ThreadedFileJob {
-  file: PlannedFile;
+  file: ThreadedFile;
   fileIndex: number;
   location: string;
   config: Config;
@@ -99,7 +107,7 @@ export function defaultReaderThreads(files: readonly { kind: string; size?: numb
 }
 
 export interface FilesInThreads {
-  parts: { file: PlannedFile; fileIndex: number; location: string }[];
+  parts: { file: ThreadedFile; fileIndex: number; location: string }[];
   config: Config;
   now: number;
   hashLines: boolean;

@@ -8,7 +8,7 @@ import { ExportError, HandlerFailure } from './errors.ts';
 import { cleanCsvValue, cleanJsonValue } from './fields.ts';
 import { genericAdvisors, genericCustomers, genericOrders, genericProducts } from './generic.ts';
 import { OrderLineHashes } from './line-hashes.ts';
-import { defaultReaderThreads, readFilesInThreads, ReaderThreads, type ThreadedFileJob, type ThreadedFileRead } from './file-threads.ts';
+import { defaultReaderThreads, readFilesInThreads, ReaderThreads, type ThreadedFile, type ThreadedFileJob, type ThreadedFileRead } from './file-threads.ts';
 import { shopifyCustomers, shopifyOrders } from './shopify.ts';
 import type { ExportSource } from './source.ts';
 import type { ExportHandlers, ExportKind, FieldWarning, FileReport, ReadResult, RowContext, RowFormat, RowPosition, RowSink, RowValues } from './types.ts';
@@ -388,7 +388,7 @@ async function readFile(reading: FileReading, source: ExportSource, file: Planne
 async function readOpenedFile(
   reading: FileReading,
   raw: NodeJS.ReadableStream | Readable,
-  file: PlannedFile,
+  file: ThreadedFile,
   report: FileReport,
   fileIndex: number,
   handlers: ExportHandlers,
@@ -480,7 +480,7 @@ async function openFile(source: ExportSource, key: string, location: string): Pr
 }
 
 /** The file as a whole, once read: it has data and is what the manifest lists. */
-function checkFile(report: FileReport, listed: ManifestFile | undefined): void {
+function checkFile(report: FileReport, listed: ThreadedFile['listed']): void {
   const { location } = report;
   if (report.rows === 0) throw ExportError.at(location, 'has no data rows (only a header, or nothing): an export that failed to write?');
   if (listed !== undefined) {
