@@ -194,7 +194,8 @@ export class OrderLineHashes {
       head[3 + 2 * i] = chunk.length;
       size += chunk.length * 8;
     });
-    const out = new Uint8Array(size);
+    // Releasable too: a reader thread's hashes move to the thread that compares them (file-threads.ts).
+    const out = new Uint8Array(releasableArrayBuffer(size), 0, size);
     out.set(new Uint8Array(head.buffer), 0);
     let offset = head.byteLength;
     for (const chunk of this.chunks) {
@@ -204,11 +205,16 @@ export class OrderLineHashes {
     return out;
   }
 
-  /** Adds the chunks another instance encoded (its file numbers kept). */
+  /**
+   * Adds the chunks another instance encoded (its file numbers kept). The bytes of encode(), as
+   * they came from another thread, are used as they are; any others (a slice of a larger buffer,
+   * maybe not 8-byte aligned) are copied into releasable memory.
+   */
   absorb(bytes: Uint8Array): void {
     this.endFile();
-    // Copied: the typed arrays need aligned memory, and the input may be a slice of a larger buffer.
-    const copy = new Uint8Array(bytes);
+    const asEncoded = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && (bytes.buffer as { resizable?: boolean }).resizable === true;
+    const copy = asEncoded ? bytes : new Uint8Array(releasableArrayBuffer(bytes.byteLength), 0, bytes.byteLength);
+    if (!asEncoded) copy.set(bytes);
     const count = new Uint32Array(copy.buffer, 0, 1)[0] as number;
     const head = new Uint32Array(copy.buffer, 0, 2 + 2 * count);
     let offset = head.byteLength;
