@@ -282,10 +282,7 @@ async function readInThreads(
       open: (key, location) => openFile(source, key, location),
       onBytes: reading.onBytes,
       explainInvalidText: reading.explainInvalidText,
-      sourceFailure: (error, location) => {
-        const wrapped = streamError(error, location);
-        return wrapped instanceof ExportError ? wrapped : ExportError.at(location, `could not be read: ${messageOf(error)}`, { cause: error });
-      },
+      sourceFailure: readFailure,
     },
     pool,
   );
@@ -429,9 +426,7 @@ async function readOpenedFile(
     if (raw instanceof Readable) raw.destroy();
     if (error instanceof HandlerFailure) throw error.original;
     if (error instanceof InvalidText) throw await reading.explainInvalidText(file.key, location);
-    const wrapped = streamError(error, location);
-    if (wrapped instanceof ExportError) throw wrapped;
-    throw ExportError.at(location, `could not be read: ${messageOf(error)}`, { cause: error });
+    throw readFailure(error, location);
   }
   report.sha256 = tally.hash.digest('hex');
   report.bytes = tally.bytes;
@@ -540,13 +535,17 @@ function percent(share: number): string {
   return `${(share * 100).toFixed(2).replace(/\.?0+$/, '')}%`;
 }
 
+/** The error for a file whose reading failed: the stream's own (a bad gzip or CSV, an ExportError), else "could not be read". */
+function readFailure(error: unknown, location: string): ExportError {
+  const wrapped = streamError(error, location);
+  return wrapped instanceof ExportError ? wrapped : ExportError.at(location, `could not be read: ${messageOf(error)}`, { cause: error });
+}
+
 /** Names the first line that is not valid text, reading the file again (only ever on failure). */
 async function invalidTextError(source: ExportSource, key: string, location: string, config: Config): Promise<ExportError> {
   const { encoding } = config.exports;
   const line = await firstInvalidLine(await openFile(source, key, location), location, encoding).catch((error: unknown) => {
-    const wrapped = streamError(error, location);
-    if (wrapped instanceof ExportError) throw wrapped;
-    throw ExportError.at(location, `could not be read: ${messageOf(error)}`, { cause: error });
+    throw readFailure(error, location);
   });
   const problem =
     encoding === 'utf-8'
