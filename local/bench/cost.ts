@@ -1,3 +1,5 @@
+import { lambdaWholeVcpus } from '#shared/exports/file-threads.ts';
+
 /**
  * What one nightly run costs in AWS, computed from the benchmark's measured figures and public
  * on-demand prices (us-east-1, x86 Lambda). Written down so the estimate can be checked line by
@@ -101,7 +103,6 @@ export const LIMITS = {
   tableWriteUnitsPerSecondQuota: 40_000,
   partitionWriteUnitsPerSecond: 1_000,
   lambdaTimeoutSeconds: 900,
-  lambdaMbPerVcpu: 1_769,
 } as const;
 
 /** Lambda memory sizes the plan chooses from, MB (each at least one vCPU; two from 3,538 MB, which the reader's threads use). */
@@ -199,8 +200,8 @@ export function shardPlans(inputs: ShardPlanInputs): ShardPlan[] {
     const peakRssMb = (fixedBytes + (perClientBytes * inputs.clients) / shards) / 1024 / 1024;
     let cheapest: ShardPlan | undefined;
     for (const memoryMb of LAMBDA_MEMORY_CHOICES_MB) {
-      // The reader's threads use whole vCPUs only (usableCores in shared/exports/file-threads.ts).
-      const cores = Math.max(1, Math.floor(memoryMb / LIMITS.lambdaMbPerVcpu));
+      // The reader's threads use whole vCPUs only, as usableCores counts them.
+      const cores = lambdaWholeVcpus(memoryMb);
       // One shard: the single run, its read in threads on the Lambda's cores; more: repartition (one core), then measure and write.
       const readShareSeconds = shards === 1 ? Math.max(inputs.readSeconds, readCpuSeconds / cores) : readCpuSeconds / shards;
       const beforeWriteSeconds = shards === 1 ? 0 : readShareSeconds + readShareSeconds + inputs.computeSeconds / shards;

@@ -80,8 +80,16 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 25
 /** Exports whose customers and orders files are smaller than this in all are read in the calling thread: starting workers would cost more than they save. */
 export const THREADS_FROM_BYTES = 16 * 1024 * 1024;
 
-/** Lambda's memory per vCPU, MB: a function of 2,048 MB has 1.16 vCPU, however many cores it sees. */
+/**
+ * Lambda's memory per vCPU, MB (configuration-memory.html: 1,769 MB is one vCPU): a function of
+ * 2,048 MB has 1.16 vCPU, however many cores it sees.
+ */
 const LAMBDA_MB_PER_VCPU = 1_769;
+
+/** The whole vCPUs of a Lambda of `memoryMb` (at least one): what the reader's threads can keep busy. */
+export function lambdaWholeVcpus(memoryMb: number): number {
+  return Math.max(1, Math.floor(memoryMb / LAMBDA_MB_PER_VCPU));
+}
 /** Set by the Lambda runtime: the function's memory, MB. */
 const lambdaMemorySchema = z.coerce.number().int().positive();
 
@@ -92,7 +100,7 @@ const lambdaMemorySchema = z.coerce.number().int().positive();
 export function usableCores(environment: NodeJS.ProcessEnv = process.env): number {
   const cores = availableParallelism();
   const memory = lambdaMemorySchema.safeParse(environment.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
-  return memory.success ? Math.max(1, Math.min(cores, Math.floor(memory.data / LAMBDA_MB_PER_VCPU))) : cores;
+  return memory.success ? Math.min(cores, lambdaWholeVcpus(memory.data)) : cores;
 }
 
 /**
@@ -118,7 +126,7 @@ export interface FilesInThreads {
   onBytes: ((n: number) => void) | undefined;
   /** The error for a file a worker found not to be valid text. */
   explainInvalidText(key: string, location: string): Promise<Error>;
-  /** The error for a source stream that failed while being read. */
+  /** The error for a source that failed to open or while being read (an ExportError passes as it is). */
   sourceFailure(error: unknown, location: string): Error;
 }
 
@@ -247,7 +255,7 @@ class PartWorker {
           }
           if (ended) this.post({ type: 'end' });
         } catch (error) {
-          finish(error instanceof ExportError ? error : reading.sourceFailure(error, location));
+          finish(reading.sourceFailure(error, location));
         }
       };
 
