@@ -124,6 +124,18 @@ describe('bucket objects', () => {
     );
   });
 
+  it("refuse a file started again after another's rows, which would overwrite its first chunks", async () => {
+    const store = memoryStore();
+    const writer = new BucketWriter(store, 0, 2, 1024);
+    writer.startFile(0, 'orders-1.csv');
+    writer.add(0, encodeRecordLine(2, { customerId: 'C1' }));
+    writer.startFile(1, 'orders-2.csv');
+    writer.add(1, encodeRecordLine(2, { customerId: 'C2' }));
+    expect(() => writer.startFile(0, 'orders-1.csv')).toThrow(/rows of orders-1\.csv came after another file's/);
+    const chunks = await writer.finish();
+    expect(chunks.flat().map((chunk) => chunk.file).sort()).toEqual([0, 1]);
+  });
+
   it('keep a record line whole whatever its characters, and refuse a damaged one', () => {
     fc.assert(
       fc.property(fc.nat(), fc.string({ unit: 'binary' }), (line, name) => {
