@@ -79,7 +79,7 @@ if (reader.count > 1) {
   const store = directoryWorkStore(workDir);
   // The same listing gives the same plan: each reader's process may write it.
   const plan = await planShares(store, { runId: run.runId, shards: reader.count }, source);
-  const share = await repartitionShare(run, store, source, plan, reader.index);
+  const share = await repartitionShare({ ...run, ...threads }, store, source, plan, reader.index);
   const result: RepartitionStageResult = {
     reader: reader.index,
     files: share.files.length,

@@ -104,14 +104,23 @@ export function usableCores(environment: NodeJS.ProcessEnv = process.env): numbe
 }
 
 /**
- * One worker per usable core, at most one per orders file; none on a single core, where a
- * worker cannot run beside the thread that aggregates, nor for customers and orders files of
- * less than THREADS_FROM_BYTES in all (as listed; a size the source does not give counts as nothing).
+ * One worker per usable core, at most one per orders file (and one more for the customers when
+ * the caller reads them beside the orders, `customersBesideOrders`); none on a single core,
+ * where a worker cannot run beside the thread that aggregates, nor for customers and orders
+ * files of less than THREADS_FROM_BYTES in all (as listed; a size the source does not give
+ * counts as nothing).
  */
-export function defaultReaderThreads(files: readonly { kind: string; size?: number | undefined }[], cores: number = usableCores()): number {
+export function defaultReaderThreads(
+  files: readonly { kind: string; size?: number | undefined }[],
+  cores: number = usableCores(),
+  { customersBesideOrders = false }: { customersBesideOrders?: boolean } = {},
+): number {
   const read = files.filter((file) => file.kind === 'orders' || file.kind === 'customers');
   const bytes = read.reduce<number>((sum, file) => sum + (file.size ?? 0), 0);
-  return cores < 2 || bytes < THREADS_FROM_BYTES ? 0 : Math.min(cores, Math.max(1, files.filter((file) => file.kind === 'orders').length));
+  if (cores < 2 || bytes < THREADS_FROM_BYTES) return 0;
+  const orders = files.filter((file) => file.kind === 'orders').length;
+  const customers = customersBesideOrders && orders > 0 && files.some((file) => file.kind === 'customers') ? 1 : 0;
+  return Math.min(cores, Math.max(1, orders) + customers);
 }
 
 export interface FilesInThreads {

@@ -5,8 +5,10 @@ import { ORDER_STATUSES, type OrderLine, type OrderStatus } from '#shared/model.
  * memory is moved, not copied), the texts in one array of strings, a text the same as the
  * previous line's in the same field given once (the lines of an order repeat its id, client and
  * email). A lookup of every text in a map was measured to cost the reading threads more than
- * copying the repeats costs the aggregating one. The worker threads that read the orders files (file-threads.ts) write them; the thread
- * that aggregates reads them back as the same OrderLine objects the format modules built.
+ * copying the repeats costs the aggregating one. The worker threads that read the orders files
+ * (file-threads.ts) write them, and so does a sharded night's repartition for its buckets
+ * (shared/nightly/bucket-chunks.ts); the thread that aggregates reads them back as the same
+ * OrderLine objects the format modules built.
  */
 
 /** Lines per batch: large enough that a message costs little per line, small enough to start aggregating early. */
@@ -38,26 +40,31 @@ export function batchTransferList(batch: OrderLineBatch): ArrayBuffer[] {
   return [batch.lines.buffer, batch.numbers.buffer, batch.statuses.buffer, batch.textRefs.buffer] as ArrayBuffer[];
 }
 
-/** Collects order lines into batches of at most ORDER_BATCH_LINES. */
+/** Collects order lines into batches of at most `capacity` lines (ORDER_BATCH_LINES unless told). */
 export class OrderLineBatchWriter {
-  private batch = emptyBatch();
+  private batch: OrderLineBatch;
   /** Per text field, the previous line's text and its index in the batch's texts. */
   private readonly previousText: (string | undefined)[] = new Array<string | undefined>(TEXTS).fill(undefined);
   private readonly previousRef = new Int32Array(TEXTS).fill(ABSENT);
+
+  constructor(private readonly capacity: number = ORDER_BATCH_LINES) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`an order line batch holds at least one line, not ${capacity}`);
+    this.batch = emptyBatch(capacity);
+  }
 
   get size(): number {
     return this.batch.count;
   }
 
   get full(): boolean {
-    return this.batch.count === ORDER_BATCH_LINES;
+    return this.batch.count === this.capacity;
   }
 
   /** Adds one line; the caller takes the batch once it is full. */
   add(order: OrderLine, line: number): void {
     const batch = this.batch;
     const i = batch.count;
-    if (i === ORDER_BATCH_LINES) throw new RangeError('order line batch is full: take() it first');
+    if (i === this.capacity) throw new RangeError('order line batch is full: take() it first');
     const status = STATUS_CODES.get(order.status);
     if (status === undefined) throw new TypeError(`unknown order status ${String(order.status)}`);
     batch.lines[i] = line;
@@ -81,10 +88,10 @@ export class OrderLineBatchWriter {
   take(): OrderLineBatch | undefined {
     const batch = this.batch;
     if (batch.count === 0) return undefined;
-    this.batch = emptyBatch();
+    this.batch = emptyBatch(this.capacity);
     this.previousText.fill(undefined);
     this.previousRef.fill(ABSENT);
-    if (batch.count === ORDER_BATCH_LINES) return batch;
+    if (batch.count === this.capacity) return batch;
     const { count } = batch;
     return {
       count,
@@ -104,6 +111,24 @@ export class OrderLineBatchWriter {
     this.previousRef[field] = ref;
     return ref;
   }
+}
+
+/** Whether `value` (a batch read back from bytes) has a batch's shape: its arrays as long as its count says. */
+export function isOrderLineBatch(value: unknown): value is OrderLineBatch {
+  if (typeof value !== 'object' || value === null) return false;
+  const batch = value as Partial<OrderLineBatch>;
+  const count = batch.count;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) return false;
+  if (!(batch.lines instanceof Uint32Array && batch.numbers instanceof Float64Array && batch.statuses instanceof Uint8Array && batch.textRefs instanceof Int32Array)) return false;
+  if (batch.lines.length < count || batch.numbers.length < count * NUMBERS || batch.statuses.length < count || batch.textRefs.length < count * TEXTS) return false;
+  if (!Array.isArray(batch.texts) || !batch.texts.every((text) => typeof text === 'string')) return false;
+  // Every reference points at a text of the batch (or at none where a field may be absent).
+  const texts = batch.texts.length;
+  for (let i = 0; i < count * TEXTS; i++) {
+    const ref = batch.textRefs[i] as number;
+    if (ref >= texts || ref < ABSENT || (ref === ABSENT && i % TEXTS === 0)) return false;
+  }
+  return batch.statuses.subarray(0, count).every((status) => status < ORDER_STATUSES.length);
 }
 
 /** Calls `visit` with every line of the batch, in order, as the OrderLine that was added. */
@@ -130,13 +155,13 @@ export function forEachOrderLine(batch: OrderLineBatch, visit: (order: OrderLine
   }
 }
 
-function emptyBatch(): OrderLineBatch {
+function emptyBatch(capacity: number): OrderLineBatch {
   return {
     count: 0,
-    lines: new Uint32Array(ORDER_BATCH_LINES),
-    numbers: new Float64Array(ORDER_BATCH_LINES * NUMBERS),
-    statuses: new Uint8Array(ORDER_BATCH_LINES),
-    textRefs: new Int32Array(ORDER_BATCH_LINES * TEXTS),
+    lines: new Uint32Array(capacity),
+    numbers: new Float64Array(capacity * NUMBERS),
+    statuses: new Uint8Array(capacity),
+    textRefs: new Int32Array(capacity * TEXTS),
     texts: [],
   };
 }

@@ -9,10 +9,12 @@ import {
   readPlannedFiles,
   readResultOf,
   type ExportPlan,
+  type FilesRead,
   type FieldWarning,
   type FileReport,
   type ReadResult,
 } from '#shared/exports/reader.ts';
+import { defaultReaderThreads } from '#shared/exports/file-threads.ts';
 import { OrderLineHashes } from '#shared/exports/line-hashes.ts';
 import type { ExportSource } from '#shared/exports/source.ts';
 import type { ExportHandlers, ExportKind, RowPosition } from '#shared/exports/types.ts';
@@ -21,6 +23,7 @@ import type { AdvisorRecord, CustomerRecord, OrderLine, ProductRecord, Reject } 
 import { runClock } from '#shared/tiering/profile.ts';
 import { NightlyRunError, notFullSnapshot } from './run.ts';
 import { customerShardKey, orderLineShardKey, shardKeySchemeOf, shardOf, type ShardKeyScheme } from './shards.ts';
+import { BucketWriter, chunkBytesFor, forEachChunkRecord, type BucketChunk, type BucketFile } from './bucket-chunks.ts';
 import { requireWork, requireWorkJson, type WorkStore } from './work-store.ts';
 
 /**
@@ -30,9 +33,10 @@ import { requireWork, requireWorkJson, type WorkStore } from './work-store.ts';
  *  - planShares (prepare, once): the export listed once, its files in reading order, each file
  *    given whole to one of N readers (balanced by bytes): plan.json.
  *  - repartitionShare (reader r): the real reader over r's files only (every check, rejects and
- *    warnings with their true file and line, the order lines' hashes), each accepted record
- *    routed to bucket shardOf(its client's key, N): chunks of JSON lines "<line>\t<record>" per
- *    (bucket, file), the file's own line kept with each record. Products go to every bucket.
+ *    warnings with their true file and line, the order lines' hashes; its orders parts in worker
+ *    threads as a single run reads them), each accepted record routed to bucket shardOf(its
+ *    client's key, N): chunks of batches per (bucket, file), the file's own line kept with each
+ *    record (bucket-chunks.ts). Products go to every bucket.
  *    What the reader found (file reports, rejects, warnings, chunk list) is share-<r>.json,
  *    written last; the line hashes line-hashes-<r>.bin.
  *  - readBucket (shard b, measure and write): the chunks of bucket b from every reader, in the
@@ -59,14 +63,6 @@ export interface SharePlan {
   readerOf: number[];
 }
 
-/** One object of a bucket: records of one file, from its reader. */
-export interface BucketChunk {
-  /** The file's index in the plan. */
-  file: number;
-  key: string;
-  records: number;
-}
-
 /** share-<r>.json: what reader r read. */
 export interface ShareFigures {
   runId: string;
@@ -84,8 +80,6 @@ export interface ShareFigures {
 const PLAN_KEY = 'plan.json';
 const shareKey = (reader: number) => `shares/share-${reader}.json`;
 const lineHashesKey = (reader: number) => `shares/line-hashes-${reader}.bin`;
-const chunkKey = (bucket: number, reader: number, name: string, chunk: number) =>
-  `bucket-${bucket}/from-${reader}/${name.replace(/\.gz$/i, '')}.${String(chunk).padStart(5, '0')}.jsonl`;
 
 /**
  * The reader of each file: the biggest files first, each to the reader with the fewest bytes so
@@ -134,123 +128,14 @@ export async function readPlan(store: WorkStore, run: { runId: string; shards: n
   return plan as SharePlan;
 }
 
-/**
- * Records are written in chunks of at most this many bytes per bucket: about 16 MB buffered over
- * all buckets, however many (and at least 256 KB a chunk, so that 100 buckets still make few objects).
- */
-export function chunkBytesFor(buckets: number): number {
-  return Math.min(4 << 20, Math.max(256 << 10, Math.floor((16 << 20) / buckets)));
-}
-
-/** The record lines of one chunk: "<line>\t<record as JSON>\n" each. */
-export function encodeRecordLine(line: number, record: CustomerRecord | OrderLine | ProductRecord | AdvisorRecord): string {
-  return `${line}\t${JSON.stringify(record)}\n`;
-}
-
-/** Every record of a chunk with its original line, in order. */
-export function decodeRecordLines(text: string, each: (line: number, record: unknown) => void): number {
-  let count = 0;
-  let from = 0;
-  while (from < text.length) {
-    const tab = text.indexOf('\t', from);
-    const end = text.indexOf('\n', from);
-    if (tab === -1 || end === -1 || tab > end) throw new NightlyRunError(`a bucket chunk has a malformed record at character ${from}`);
-    each(Number(text.slice(from, tab)), JSON.parse(text.slice(tab + 1, end)) as unknown);
-    count += 1;
-    from = end + 1;
-  }
-  return count;
-}
-
-/**
- * Buffers each bucket's record lines of the current file and stores them in chunks. The lines
- * are copied into one byte buffer per bucket as they come: strings kept until a chunk is full
- * would outlive the young generation and swell the heap.
- */
-export class BucketWriter {
-  private readonly buffers: Buffer[];
-  private readonly sizes: number[];
-  private readonly counts: number[];
-  private readonly chunkCounts: number[];
-  readonly chunks: BucketChunk[][];
-  private readonly writes: Promise<unknown>[] = [];
-  private failure: unknown;
-  private file = -1;
-  private name = '';
-  /** Files started so far: a file's chunks are numbered from 0, so one started twice would overwrite its own. */
-  private readonly started = new Set<number>();
-
-  constructor(
-    private readonly store: WorkStore,
-    private readonly reader: number,
-    buckets: number,
-    private readonly chunkBytes: number,
-  ) {
-    this.buffers = Array.from({ length: buckets }, () => Buffer.allocUnsafe(chunkBytes));
-    this.sizes = new Array<number>(buckets).fill(0);
-    this.counts = new Array<number>(buckets).fill(0);
-    this.chunkCounts = new Array<number>(buckets).fill(0);
-    this.chunks = Array.from({ length: buckets }, () => []);
-  }
-
-  startFile(file: number, name: string): void {
-    if (this.started.has(file)) throw new NightlyRunError(`rows of ${name} came after another file's: a share's files must be read one after another`);
-    this.started.add(file);
-    this.flushAll();
-    this.file = file;
-    this.name = name;
-    this.chunkCounts.fill(0);
-  }
-
-  add(bucket: number, text: string): void {
-    // A UTF-16 code unit is at most 3 bytes of UTF-8: flush first unless the line surely fits.
-    if ((this.sizes[bucket] as number) + text.length * 3 > (this.buffers[bucket] as Buffer).length) {
-      this.flush(bucket);
-      if (text.length * 3 > this.chunkBytes) this.buffers[bucket] = Buffer.allocUnsafe(text.length * 3);
-    }
-    this.sizes[bucket] = (this.sizes[bucket] as number) + (this.buffers[bucket] as Buffer).write(text, this.sizes[bucket] as number);
-    this.counts[bucket] = (this.counts[bucket] as number) + 1;
-  }
-
-  /** Every chunk written; the first failed write's error, if any. */
-  async finish(): Promise<BucketChunk[][]> {
-    this.flushAll();
-    await Promise.all(this.writes);
-    if (this.failure !== undefined) throw this.failure;
-    return this.chunks;
-  }
-
-  private flushAll(): void {
-    for (let bucket = 0; bucket < this.buffers.length; bucket++) this.flush(bucket);
-  }
-
-  private flush(bucket: number): void {
-    const records = this.counts[bucket] as number;
-    if (records === 0) return;
-    const chunk = this.chunkCounts[bucket] as number;
-    this.chunkCounts[bucket] = chunk + 1;
-    const key = chunkKey(bucket, this.reader, this.name, chunk);
-    (this.chunks[bucket] as BucketChunk[]).push({ file: this.file, key, records });
-    const body = (this.buffers[bucket] as Buffer).subarray(0, this.sizes[bucket]);
-    // The handlers that fill the buffers are synchronous: the writes go on while reading does,
-    // their errors kept for finish (an unhandled rejection would end the process).
-    this.writes.push(
-      this.store.put(key, body, 'application/x-ndjson').catch((error: unknown) => {
-        this.failure ??= error;
-      }),
-    );
-    this.buffers[bucket] = Buffer.allocUnsafe(this.chunkBytes);
-    this.sizes[bucket] = 0;
-    this.counts[bucket] = 0;
-  }
-}
-
 export interface RepartitionContext {
   runId: string;
   runDate: string;
   config: Config;
   log: Log;
   onProgress?: (bytesRead: number) => void;
+  /** Worker threads for the reading (ReadOptions.threads); by default as many as readExport would use. */
+  threads?: number;
 }
 
 /** Repartition: reader `reader` reads its files and routes their records to the buckets. */
@@ -260,59 +145,86 @@ export async function repartitionShare(context: RepartitionContext, store: WorkS
   const { shards, scheme } = plan;
   const only = [...plan.readerOf.keys()].filter((i) => plan.readerOf[i] === reader);
   const writer = new BucketWriter(store, reader, shards, chunkBytesFor(shards));
-  const fileOf = new Map(plan.export.files.map((file, index) => [source.location(file.key), { index, name: file.name }]));
-  let current = '';
-  // The rows of one file come together, in order: the writer changes file when the location does.
-  const fileAt = (at: RowPosition) => {
-    if (at.file === current) return;
+  const fileOf = new Map(plan.export.files.map((file, index): [string, BucketFile] => [source.location(file.key), { index, name: file.name, kind: file.kind }]));
+  const fileAt = (at: RowPosition): BucketFile => {
     const file = fileOf.get(at.file);
     if (file === undefined) throw new NightlyRunError(`a row of ${at.file}, which is not in the plan`);
-    current = at.file;
-    writer.startFile(file.index, file.name);
+    return file;
   };
   const toEveryBucket = (record: ProductRecord | AdvisorRecord, at: RowPosition) => {
-    fileAt(at);
-    const text = encodeRecordLine(at.line, record);
-    for (let bucket = 0; bucket < shards; bucket++) writer.add(bucket, text);
+    const file = fileAt(at);
+    for (let bucket = 0; bucket < shards; bucket++) writer.record(file, bucket, record, at.line);
   };
   const handlers: ExportHandlers = {
-    customer: (record, at) => {
-      fileAt(at);
-      writer.add(shardOf(customerShardKey(record, scheme), shards), encodeRecordLine(at.line, record));
-    },
-    order: (line, at) => {
-      fileAt(at);
-      writer.add(shardOf(orderLineShardKey(line, scheme), shards), encodeRecordLine(at.line, line));
-    },
+    customer: (record, at) => writer.record(fileAt(at), shardOf(customerShardKey(record, scheme), shards), record, at.line),
+    order: (line, at) => writer.order(fileAt(at), shardOf(orderLineShardKey(line, scheme), shards), line, at.line),
     // Products and the advisors roster belong to no client: every shard gets them whole.
     product: (record, at) => toEveryBucket(record, at),
     advisor: (record, at) => toEveryBucket(record, at),
   };
   const lineHashes = comparesOrderLines(plan.export) ? new OrderLineHashes() : undefined;
   log.info('reading share of the export', { reader, files: only.length, shards });
-  const read = await readPlannedFiles(
-    source,
-    plan.export,
-    handlers,
-    // Reject shares are checked once every file and the unknown customers' lines are counted (admission).
-    // One file after another (no worker threads): the bucket writer keeps one file's chunks at a time.
-    { config, now: runClock(runDate, config.timeZone).now, checkRejectShares: false, threads: 0, ...(context.onProgress ? { onProgress: context.onProgress } : {}) },
-    { only, lineHashes },
+  const threads = context.threads ?? defaultReaderThreads(only.map((i) => plan.export.files[i] as ExportPlan['files'][number]), undefined, { customersBesideOrders: true });
+  const orders = only.filter((i) => plan.export.files[i]?.kind === 'orders');
+  const others = only.filter((i) => plan.export.files[i]?.kind !== 'orders');
+  // The bucket writer takes rows in any order, so the customers need not all come before the
+  // first order line as a single run's aggregation needs them: with two threads or more, the
+  // customers (one thread) and the orders parts (the others) are read at once. Orders come last
+  // in the plan: the two reads' files, rejects and warnings, one after the other, are in plan order.
+  const reads: { only: number[]; threads: number }[] =
+    threads >= 2 && orders.length > 0 && others.length > 0
+      ? [
+          { only: others, threads: 1 },
+          { only: orders, threads: threads - 1 },
+        ]
+      : [{ only, threads }];
+  const bytesRead = reads.map(() => 0);
+  const settled = await Promise.allSettled(
+    reads.map((group, g) =>
+      readPlannedFiles(
+        source,
+        plan.export,
+        handlers,
+        {
+          config,
+          now: runClock(runDate, config.timeZone).now,
+          // Reject shares are checked once every file and the unknown customers' lines are counted (admission).
+          checkRejectShares: false,
+          threads: group.threads,
+          ...(context.onProgress
+            ? {
+                onProgress: (bytes: number) => {
+                  bytesRead[g] = bytes;
+                  context.onProgress?.(bytesRead.reduce((sum, n) => sum + n, 0));
+                },
+              }
+            : {}),
+        },
+        { only: group.only, lineHashes },
+      ),
+    ),
   );
+  // Both reads end before the share fails: none goes on writing chunks behind a retry. The
+  // first failure in plan order is the one a single read would have met.
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  const read = (settled as PromiseFulfilledResult<FilesRead>[]).map((result) => result.value);
   const chunks = await writer.finish();
   if (lineHashes) await store.put(lineHashesKey(reader), lineHashes.encode(), 'application/octet-stream');
+  const indexes = reads.flatMap((group) => group.only);
+  const reports = read.flatMap((r) => r.files);
   const figures: ShareFigures = {
     runId: context.runId,
     reader,
-    files: read.files.map((report, i) => ({ index: only[i] as number, report })),
-    rejects: read.rejects,
-    warnings: read.warnings,
+    files: reports.map((report, i) => ({ index: indexes[i] as number, report })),
+    rejects: read.flatMap((r) => r.rejects).slice(0, MAX_KEPT_REJECTS),
+    warnings: read.flatMap((r) => r.warnings).slice(0, MAX_KEPT_WARNINGS),
     chunks,
     readMs: Math.round(performance.now() - started),
   };
   // Last: its presence says the share is complete.
   await store.put(shareKey(reader), JSON.stringify(figures), 'application/json');
-  log.info('share repartitioned', { reader, files: only.length, rows: read.files.reduce((n, f) => n + f.rows, 0), readMs: figures.readMs });
+  log.info('share repartitioned', { reader, files: only.length, rows: reports.reduce((n, f) => n + f.rows, 0), readMs: figures.readMs });
   return figures;
 }
 
@@ -394,10 +306,15 @@ export async function readBucket(store: WorkStore, plan: SharePlan, shares: read
       advisors: (record) => handlers.advisor?.(record as AdvisorRecord, position),
     };
     const hand = handOf[kind];
-    const count = decodeRecordLines(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), (line, record) => {
-      position.line = line;
-      hand(record);
-    });
+    let count: number;
+    try {
+      count = forEachChunkRecord(bytes, kind, (record, line) => {
+        position.line = line;
+        hand(record);
+      });
+    } catch (error) {
+      throw error instanceof NightlyRunError ? new NightlyRunError(`${store.describe(chunk.key)}: ${error.message}`) : error;
+    }
     if (count !== chunk.records) throw new NightlyRunError(`${store.describe(chunk.key)} holds ${count} records, its reader wrote ${chunk.records}`);
   }
 }

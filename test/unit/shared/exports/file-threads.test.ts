@@ -134,6 +134,13 @@ describe('how many worker threads read the orders files', () => {
     // Products and advisors do not count; customers do.
     expect(defaultReaderThreads([{ kind: 'products', size: THREADS_FROM_BYTES }, orders(1)], 2)).toBe(0);
     expect(defaultReaderThreads([{ kind: 'customers', size: THREADS_FROM_BYTES }, orders(1)], 2)).toBe(1);
+    // A repartition reads its customers beside its orders: one thread more for them, within the cores.
+    const besides = { customersBesideOrders: true };
+    expect(defaultReaderThreads([{ kind: 'customers', size: THREADS_FROM_BYTES }, orders(1)], 2, besides)).toBe(2);
+    expect(defaultReaderThreads([{ kind: 'customers', size: THREADS_FROM_BYTES }, orders(1), orders(1)], 2, besides)).toBe(2);
+    expect(defaultReaderThreads([{ kind: 'customers', size: THREADS_FROM_BYTES }, orders(1), orders(1)], 8, besides)).toBe(3);
+    expect(defaultReaderThreads([orders(THREADS_FROM_BYTES)], 2, besides)).toBe(1);
+    expect(defaultReaderThreads([{ kind: 'customers', size: THREADS_FROM_BYTES }], 2, besides)).toBe(1);
     expect(defaultReaderThreads([orders(THREADS_FROM_BYTES), ...Array.from({ length: 40 }, () => orders(1))], 2)).toBe(2);
     expect(defaultReaderThreads([orders(THREADS_FROM_BYTES), orders(1), orders(1)], 8)).toBe(3);
     // One core: no worker, it could only take turns with the aggregating thread.

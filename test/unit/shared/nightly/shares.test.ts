@@ -2,7 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ExportKind, RowPosition } from '#shared/exports/types.ts';
 import type { CustomerRecord, OrderLine, ProductRecord } from '#shared/model.ts';
-import { assignShares, BucketWriter, chunkBytesFor, decodeRecordLines, encodeRecordLine, readBucket, type ShareFigures, type SharePlan } from '#shared/nightly/shares.ts';
+import { join } from 'node:path';
+import { serialize } from 'node:v8';
+import { generateExport } from '#local/generate/generate.ts';
+import { parseConfig } from '#shared/config.ts';
+import { directoryExportSource } from '#shared/exports/source.ts';
+import { silentLog } from '#shared/log.ts';
+import { directoryWorkStore } from '#shared/nightly/work-store.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { BucketWriter, chunkBytesFor, forEachChunkRecord, frameRecordsFor } from '#shared/nightly/bucket-chunks.ts';
+import { assignShares, planShares, readBucket, readShares, repartitionShare, type ShareFigures, type SharePlan } from '#shared/nightly/shares.ts';
 import type { WorkStore } from '#shared/nightly/work-store.ts';
 
 /** The repartition's pieces: who reads which file, and the buckets' objects read back as written. */
@@ -81,81 +90,168 @@ const exportFiles = (buckets: number) =>
     ),
   );
 
+/** The rows of every file in one sequence: each file's rows in order, files interleaved as threads interleave them. */
+const interleave = (files: Row[][], picks: readonly number[]): { file: number; row: Row }[] => {
+  const next = files.map(() => 0);
+  const out: { file: number; row: Row }[] = [];
+  let pick = 0;
+  for (;;) {
+    const open = files.flatMap((rows, file) => ((next[file] as number) < rows.length ? [file] : []));
+    if (open.length === 0) return out;
+    const file = open[(picks[pick++ % Math.max(picks.length, 1)] ?? 0) % open.length] as number;
+    const at = next[file] as number;
+    next[file] = at + 1;
+    out.push({ file, row: (files[file] as Row[])[at] as Row });
+  }
+};
+
+const sameAsRead = (record: unknown) => JSON.parse(JSON.stringify(record)) as unknown;
+
 describe('bucket objects', () => {
-  it('read back as written: each bucket its own records, in file and line order, with their original file and line', async () => {
+  it('read back as written: each bucket its own records, in file and line order, with their original file and line, however files interleave', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 300, max: 4000 }), async (buckets, readers, chunkBytes) => {
-        const files = fc.sample(exportFiles(buckets), { numRuns: 1, seed: buckets * 31 + readers * 7 + chunkBytes })[0] as Row[][];
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 300, max: 4000 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.array(fc.nat(), { maxLength: 50 }),
+        async (buckets, readers, chunkBytes, frameRecords, picks) => {
+          const files = fc.sample(exportFiles(buckets), { numRuns: 1, seed: buckets * 31 + readers * 7 + chunkBytes })[0] as Row[][];
+          const store = memoryStore();
+          const names = files.map((rows, i) => `${rows[0]?.kind ?? 'orders'}-${i}.csv.gz`);
+          const readerOf = assignShares(files.map((rows) => rows.length), readers);
+          const shares: ShareFigures[] = [];
+          for (let reader = 0; reader < readers; reader++) {
+            const writer = new BucketWriter(store, reader, buckets, chunkBytes, frameRecords);
+            const own = files.map((rows, file) => (readerOf[file] === reader ? rows : []));
+            for (const { file, row } of interleave(own, picks)) {
+              const at = { index: file, name: names[file] as string, kind: row.kind };
+              if (row.kind === 'orders') writer.order(at, row.bucket, row.record as OrderLine, row.line);
+              else writer.record(at, row.bucket, row.record as CustomerRecord | ProductRecord, row.line);
+            }
+            const chunks = await writer.finish();
+            const reports = files.flatMap((_, index) =>
+              readerOf[index] === reader ? [{ index, report: { location: `export/${names[index]}`, kind: 'orders' as const, format: 'generic' as const, rows: 0, rejected: 0, warnings: 0, sha256: '', bytes: 0 } }] : [],
+            );
+            shares.push({ runId: 'r', reader, files: reports, rejects: [], warnings: [], chunks, readMs: 0 });
+          }
+          const plan = {
+            runId: 'r',
+            shards: readers,
+            export: { mode: 'full', files: files.map((rows, i) => ({ kind: rows[0]?.kind ?? 'orders', name: names[i] })) },
+          } as unknown as SharePlan;
+          for (let bucket = 0; bucket < buckets; bucket++) {
+            const seen: { file: string; line: number; record: unknown; kind: string }[] = [];
+            const see = (kind: string) => (record: unknown, at: RowPosition) => seen.push({ file: at.file, line: at.line, record: sameAsRead(record), kind });
+            await readBucket(store, plan, shares, bucket, { customer: see('customers'), order: see('orders'), product: see('products') });
+            const expected = files.flatMap((rows, file) =>
+              rows.filter((row) => row.bucket === bucket).map((row) => ({ file: `export/${names[file]}`, line: row.line, record: sameAsRead(row.record), kind: row.kind })),
+            );
+            expect(seen).toEqual(expected);
+          }
+          // Named after the file without its .gz, in the bucket and the reader's folders.
+          for (const key of store.objects.keys()) expect(key).toMatch(/^bucket-\d\/from-\d\/\w+-\d\.csv\.\d{5}\.bin$/);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keep every character of a text, lone surrogates included', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary', minLength: 1 }), async (name, orderId) => {
         const store = memoryStore();
-        const names = files.map((rows, i) => `${rows[0]?.kind ?? 'orders'}-${i}.csv.gz`);
-        const readerOf = assignShares(files.map((rows) => rows.length), readers);
-        const shares: ShareFigures[] = [];
-        for (let reader = 0; reader < readers; reader++) {
-          const writer = new BucketWriter(store, reader, buckets, chunkBytes);
-          files.forEach((rows, file) => {
-            if (readerOf[file] !== reader) return;
-            writer.startFile(file, names[file] as string);
-            for (const row of rows) writer.add(row.bucket, encodeRecordLine(row.line, row.record));
-          });
-          const chunks = await writer.finish();
-          const reports = files.flatMap((_, index) =>
-            readerOf[index] === reader ? [{ index, report: { location: `export/${names[index]}`, kind: 'orders' as const, format: 'generic' as const, rows: 0, rejected: 0, warnings: 0, sha256: '', bytes: 0 } }] : [],
-          );
-          shares.push({ runId: 'r', reader, files: reports, rejects: [], warnings: [], chunks, readMs: 0 });
-        }
-        const plan = {
-          runId: 'r',
-          shards: readers,
-          export: { mode: 'full', files: files.map((rows, i) => ({ kind: rows[0]?.kind ?? 'orders', name: names[i] })) },
-        } as unknown as SharePlan;
-        for (let bucket = 0; bucket < buckets; bucket++) {
-          const seen: { file: string; line: number; record: unknown; kind: string }[] = [];
-          const see = (kind: string) => (record: unknown, at: RowPosition) => seen.push({ file: at.file, line: at.line, record, kind });
-          await readBucket(store, plan, shares, bucket, { customer: see('customers'), order: see('orders'), product: see('products') });
-          const expected = files.flatMap((rows, file) =>
-            rows.filter((row) => row.bucket === bucket).map((row) => ({ file: `export/${names[file]}`, line: row.line, record: JSON.parse(JSON.stringify(row.record)) as unknown, kind: row.kind })),
-          );
-          expect(seen).toEqual(expected);
-        }
-        // Named after the file without its .gz, in the bucket and the reader's folders.
-        for (const key of store.objects.keys()) expect(key).toMatch(/^bucket-\d\/from-\d\/\w+-\d\.csv\.\d{5}\.jsonl$/);
-      }),
-      { numRuns: 40 },
-    );
-  });
-
-  it("refuse a file started again after another's rows, which would overwrite its first chunks", async () => {
-    const store = memoryStore();
-    const writer = new BucketWriter(store, 0, 2, 1024);
-    writer.startFile(0, 'orders-1.csv');
-    writer.add(0, encodeRecordLine(2, { customerId: 'C1' }));
-    writer.startFile(1, 'orders-2.csv');
-    writer.add(1, encodeRecordLine(2, { customerId: 'C2' }));
-    expect(() => writer.startFile(0, 'orders-1.csv')).toThrow(/rows of orders-1\.csv came after another file's/);
-    const chunks = await writer.finish();
-    expect(chunks.flat().map((chunk) => chunk.file).sort()).toEqual([0, 1]);
-  });
-
-  it('keep a record line whole whatever its characters, and refuse a damaged one', () => {
-    fc.assert(
-      fc.property(fc.nat(), fc.string({ unit: 'binary' }), (line, name) => {
-        const text = encodeRecordLine(line, { sku: name });
-        const out: [number, unknown][] = [];
-        expect(decodeRecordLines(text + text, (l, r) => out.push([l, r]))).toBe(2);
-        expect(out).toEqual([
-          [line, { sku: name }],
-          [line, { sku: name }],
+        const writer = new BucketWriter(store, 0, 1, 1 << 20);
+        const order: OrderLine = { orderId, productName: name, orderedAt: 1, quantity: 1, lineTotalMinor: 100, refundedMinor: 0, status: 'paid' };
+        writer.order({ index: 0, name: 'orders.csv', kind: 'orders' }, 0, order, 7);
+        writer.record({ index: 1, name: 'products.csv', kind: 'products' }, 0, { sku: name }, 3);
+        await writer.finish();
+        const [orders, products] = [...store.objects.values()] as Uint8Array[];
+        const got: [unknown, number][] = [];
+        forEachChunkRecord(orders as Uint8Array, 'orders', (record, line) => got.push([record, line]));
+        forEachChunkRecord(products as Uint8Array, 'products', (record, line) => got.push([record, line]));
+        expect(got.map(([record, line]) => [sameAsRead(record), line])).toEqual([
+          [sameAsRead(order), 7],
+          [{ sku: name }, 3],
         ]);
+        expect((got[0]?.[0] as OrderLine).productName).toBe(name);
       }),
     );
-    expect(() => decodeRecordLines('12{"sku":"a"}\n', () => undefined)).toThrow(/malformed record/);
-    expect(() => decodeRecordLines('12\t{"sku":"a"}', () => undefined)).toThrow(/malformed record/);
   });
 
-  it('buffer about 16 MB over all buckets, in chunks of 256 KB to 4 MB', () => {
+  it('refuse a damaged chunk, naming the byte where it breaks', async () => {
+    const store = memoryStore();
+    const writer = new BucketWriter(store, 0, 1, 1 << 20, 2);
+    const file = { index: 0, name: 'orders.csv', kind: 'orders' as const };
+    for (let i = 0; i < 5; i++) writer.order(file, 0, { orderId: `O${i}`, customerId: 'C1', orderedAt: i, quantity: 1, lineTotalMinor: 1, refundedMinor: 0, status: 'paid' }, i + 2);
+    await writer.finish();
+    const chunk = [...store.objects.values()][0] as Uint8Array;
+    expect(forEachChunkRecord(chunk, 'orders', () => undefined)).toBe(5);
+    const frame = (value: unknown) => {
+      const payload = serialize(value);
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(payload.length);
+      return Buffer.concat([length, payload]);
+    };
+    const cases: [string, Uint8Array, RegExp][] = [
+      ['cut in a frame', chunk.subarray(0, chunk.length - 3), /at byte \d+: it claims \d+ bytes, \d+ are left/],
+      ['cut in a length', Buffer.concat([chunk, Buffer.from([1, 0])]), /its length is cut/],
+      ['text, not frames', Buffer.from('12\t{"sku":"a"}\n'), /malformed frame at byte 0/],
+      ['a frame of garbage', Buffer.concat([Buffer.from([4, 0, 0, 0]), Buffer.from([0xff, 0x0f, 0x99, 0x01])]), /malformed frame at byte 0/],
+      ['records where order lines belong', frame({ lines: [2], records: [{ sku: 'a' }] }), /not a batch of order lines/],
+      ['a batch whose texts are missing', frame({ count: 1, lines: new Uint32Array(1), numbers: new Float64Array(4), statuses: new Uint8Array(1), textRefs: new Int32Array(6), texts: [] }), /not a batch of order lines/],
+    ];
+    for (const [, bytes, message] of cases) expect(() => forEachChunkRecord(bytes, 'orders', () => undefined)).toThrow(message);
+    expect(() => forEachChunkRecord(frame({ lines: [2, 3], records: [{ sku: 'a' }] }), 'products', () => undefined)).toThrow(/not a batch of products records/);
+  });
+
+  it('buffer about 16 MB over all buckets of a file, in chunks of 256 KB to 4 MB of frames of 256 to 4,096 records', () => {
     expect(chunkBytesFor(1)).toBe(4 << 20);
     expect(chunkBytesFor(4)).toBe(4 << 20);
     expect(chunkBytesFor(16)).toBe(1 << 20);
     expect(chunkBytesFor(100)).toBe(256 << 10);
+    expect(frameRecordsFor(chunkBytesFor(4))).toBe(4096);
+    expect(frameRecordsFor(chunkBytesFor(100))).toBe(256);
   });
+});
+
+describe('repartition in worker threads', () => {
+  const work = scratchDir('repartition-threads');
+
+  it('fills every bucket with what a reader without threads puts there, though its orders parts and customers are read at once', async () => {
+    const dir = join(work, 'export');
+    const runDate = '2026-11-23';
+    // Three parts over two readers: one reader reads two parts at once, their lines interleaved.
+    await generateExport({ customers: 3_000, seed: 29, asOf: runDate, timeZone: 'Europe/Paris', orderParts: 3, malformedRows: 9 }, dir);
+    const source = directoryExportSource(dir);
+    const config = parseConfig({});
+    const buckets = async (threads: number) => {
+      const store = directoryWorkStore(join(work, `work-${threads}`));
+      const plan = await planShares(store, { runId: 'r', shards: 2 }, source);
+      for (let reader = 0; reader < 2; reader++) await repartitionShare({ runId: 'r', runDate, config, log: silentLog, threads }, store, source, plan, reader);
+      const shares = await readShares(store, plan);
+      const rows: unknown[][] = [];
+      for (let bucket = 0; bucket < 2; bucket++) {
+        const seen: unknown[] = [];
+        const see = (kind: string) => (record: unknown, at: RowPosition) => seen.push([kind, at.file, at.line, record]);
+        await readBucket(store, plan, shares, bucket, { customer: see('customer'), order: see('order'), product: see('product'), advisor: see('advisor') });
+        rows.push(seen);
+      }
+      const figures = shares.map(({ files, rejects, warnings }) => ({ files, rejects, warnings }));
+      return { plan, rows, figures };
+    };
+    const inOrder = await buckets(0);
+    const threaded = await buckets(2);
+    const partsOf = (plan: SharePlan) => plan.readerOf.filter((reader, i) => plan.export.files[i]?.kind === 'orders' && reader === 0).length;
+    expect(Math.max(partsOf(threaded.plan), 3 - partsOf(threaded.plan))).toBe(2);
+    // And the reader of the customers has a part too, read at the same time as its customers.
+    const { readerOf, export: { files } } = threaded.plan;
+    const customersReader = readerOf[files.findIndex((file) => file.kind === 'customers')];
+    expect(files.some((file, i) => file.kind === 'orders' && readerOf[i] === customersReader)).toBe(true);
+    expect(threaded.rows).toEqual(inOrder.rows);
+    expect(threaded.figures).toEqual(inOrder.figures);
+    expect(inOrder.rows.flat().length).toBeGreaterThan(30_000);
+    expect(inOrder.figures.flatMap((f) => f.rejects).length).toBeGreaterThan(0);
+  }, 60_000);
 });

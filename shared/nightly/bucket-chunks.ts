@@ -1,0 +1,220 @@
+import { deserialize, serialize } from 'node:v8';
+import { forEachOrderLine, isOrderLineBatch, OrderLineBatchWriter } from '#shared/exports/order-line-batch.ts';
+import type { ExportKind } from '#shared/exports/types.ts';
+import type { AdvisorRecord, CustomerRecord, OrderLine, ProductRecord } from '#shared/model.ts';
+import { NightlyRunError } from './run.ts';
+import type { WorkStore } from './work-store.ts';
+
+/**
+ * The objects of a sharded night's buckets (shares.ts): the records one reader accepted from one
+ * file for one bucket, in the file's line order, each with its line.
+ *
+ * A chunk is a run of frames, each a little-endian u32 byte length and then one batch as V8's
+ * serializer writes it (node:v8, the structured clone that postMessage uses): typed arrays go as
+ * their bytes and strings as they are, so reading a chunk back parses no text. Order lines, most
+ * of an export, travel as OrderLineBatch (the reader threads' batches: numbers in typed arrays,
+ * an order's repeated texts once); customers, products and advisors as { lines, records }.
+ * JSON lines were measured at 1M clients to spend more than half of a bucket's reading in decoding
+ * text. The serializer's format is Node's own: the same deployment writes and reads a night's
+ * chunks, which expire with the run's work objects.
+ */
+
+/** One object of a bucket: records of one file, from its reader. */
+export interface BucketChunk {
+  /** The file's index in the plan. */
+  file: number;
+  key: string;
+  records: number;
+}
+
+/** A file of the plan as the writer files its records. */
+export interface BucketFile {
+  index: number;
+  name: string;
+  kind: ExportKind;
+}
+
+type OtherRecord = CustomerRecord | ProductRecord | AdvisorRecord;
+
+/** Customers', products' and advisors' records in a frame, each with its line. */
+interface RecordBatch {
+  lines: number[];
+  records: OtherRecord[];
+}
+
+/** The frame's length before it. */
+const LENGTH_BYTES = 4;
+
+/**
+ * Records are written in chunks of at most about this many bytes per bucket and file: ~16 MB
+ * buffered over all buckets of a file, however many (and at least 256 KB a chunk, so that 100
+ * buckets still make few objects).
+ */
+export function chunkBytesFor(buckets: number): number {
+  return Math.min(4 << 20, Math.max(256 << 10, Math.floor((16 << 20) / buckets)));
+}
+
+/** Records per frame: a frame of order lines is ~100 to 150 bytes a line, so a chunk holds several. */
+export function frameRecordsFor(chunkBytes: number): number {
+  return Math.min(4096, Math.max(64, Math.floor(chunkBytes / 1024)));
+}
+
+/** What one file has buffered for one bucket. */
+class BucketOfFile {
+  orders: OrderLineBatchWriter | undefined;
+  others: RecordBatch = { lines: [], records: [] };
+  frames: Uint8Array[] = [];
+  frameBytes = 0;
+  /** Records in `frames`. */
+  framedRecords = 0;
+  chunk = 0;
+}
+
+/**
+ * Files each bucket's records of every file in chunks, as the reader hands them over. Rows of
+ * several files may come interleaved (the orders parts read in threads): each file keeps its own
+ * batches and chunks, numbered from 0, so a bucket's chunks of one file are its rows in order.
+ */
+export class BucketWriter {
+  private readonly files = new Map<number, { file: BucketFile; buckets: BucketOfFile[] }>();
+  private readonly frameRecords: number;
+  readonly chunks: BucketChunk[][];
+  private readonly writes: Promise<unknown>[] = [];
+  private failure: unknown;
+
+  constructor(
+    private readonly store: WorkStore,
+    private readonly reader: number,
+    private readonly buckets: number,
+    private readonly chunkBytes: number,
+    frameRecords: number = frameRecordsFor(chunkBytes),
+  ) {
+    this.frameRecords = frameRecords;
+    this.chunks = Array.from({ length: buckets }, () => []);
+  }
+
+  order(file: BucketFile, bucket: number, line: OrderLine, lineNumber: number): void {
+    const state = this.bucketOf(file, bucket);
+    state.orders ??= new OrderLineBatchWriter(this.frameRecords);
+    state.orders.add(line, lineNumber);
+    if (state.orders.full) this.seal(file, bucket, state);
+  }
+
+  record(file: BucketFile, bucket: number, record: OtherRecord, lineNumber: number): void {
+    const state = this.bucketOf(file, bucket);
+    state.others.lines.push(lineNumber);
+    state.others.records.push(record);
+    if (state.others.lines.length >= this.frameRecords) this.seal(file, bucket, state);
+  }
+
+  /** Every chunk written; the first failed write's error, if any. */
+  async finish(): Promise<BucketChunk[][]> {
+    // In plan order, so that each bucket's chunk list is in file order.
+    for (const index of [...this.files.keys()].sort((a, b) => a - b)) {
+      const { file, buckets } = this.files.get(index) as { file: BucketFile; buckets: BucketOfFile[] };
+      buckets.forEach((state, bucket) => {
+        this.seal(file, bucket, state);
+        this.flush(file, bucket, state);
+      });
+    }
+    await Promise.all(this.writes);
+    if (this.failure !== undefined) throw this.failure;
+    for (const list of this.chunks) list.sort((a, b) => a.file - b.file);
+    return this.chunks;
+  }
+
+  private bucketOf(file: BucketFile, bucket: number): BucketOfFile {
+    let entry = this.files.get(file.index);
+    if (entry === undefined) {
+      entry = { file, buckets: Array.from({ length: this.buckets }, () => new BucketOfFile()) };
+      this.files.set(file.index, entry);
+    }
+    const state = entry.buckets[bucket];
+    if (state === undefined) throw new RangeError(`bucket ${bucket} of ${this.buckets}`);
+    return state;
+  }
+
+  /** The open batch becomes a frame; a chunk is written once its frames fill it. */
+  private seal(file: BucketFile, bucket: number, state: BucketOfFile): void {
+    let payload: Buffer | undefined;
+    let records = 0;
+    const orders = state.orders?.take();
+    if (orders) {
+      payload = serialize(orders);
+      records = orders.count;
+    } else if (state.others.lines.length > 0) {
+      payload = serialize(state.others);
+      records = state.others.lines.length;
+      state.others = { lines: [], records: [] };
+    }
+    if (payload === undefined) return;
+    const length = Buffer.allocUnsafe(LENGTH_BYTES);
+    length.writeUInt32LE(payload.length);
+    state.frames.push(length, payload);
+    state.frameBytes += LENGTH_BYTES + payload.length;
+    state.framedRecords += records;
+    if (state.frameBytes >= this.chunkBytes) this.flush(file, bucket, state);
+  }
+
+  private flush(file: BucketFile, bucket: number, state: BucketOfFile): void {
+    if (state.framedRecords === 0) return;
+    const key = chunkKey(bucket, this.reader, file.name, state.chunk);
+    state.chunk += 1;
+    (this.chunks[bucket] as BucketChunk[]).push({ file: file.index, key, records: state.framedRecords });
+    const body = Buffer.concat(state.frames, state.frameBytes);
+    state.frames = [];
+    state.frameBytes = 0;
+    state.framedRecords = 0;
+    // The handlers that fill the batches are synchronous: the writes go on while reading does,
+    // their errors kept for finish (an unhandled rejection would end the process).
+    this.writes.push(
+      this.store.put(key, body, 'application/octet-stream').catch((error: unknown) => {
+        this.failure ??= error;
+      }),
+    );
+  }
+}
+
+function chunkKey(bucket: number, reader: number, name: string, chunk: number): string {
+  return `bucket-${bucket}/from-${reader}/${name.replace(/\.gz$/i, '')}.${String(chunk).padStart(5, '0')}.bin`;
+}
+
+/**
+ * Calls `visit` with every record of a chunk of a `kind` file and its line, in order; the count.
+ * A chunk that is not frames of batches of that kind (truncated, or not ours) is a NightlyRunError.
+ */
+export function forEachChunkRecord(bytes: Uint8Array, kind: ExportKind, visit: (record: unknown, line: number) => void): number {
+  const malformed = (at: number, why: string) => new NightlyRunError(`a bucket chunk has a malformed frame at byte ${at}: ${why}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let count = 0;
+  let at = 0;
+  while (at < bytes.length) {
+    if (at + LENGTH_BYTES > bytes.length) throw malformed(at, 'its length is cut');
+    const length = view.getUint32(at, true);
+    const start = at + LENGTH_BYTES;
+    if (length === 0 || start + length > bytes.length) throw malformed(at, `it claims ${length} bytes, ${bytes.length - start} are left`);
+    let batch: unknown;
+    try {
+      batch = deserialize(bytes.subarray(start, start + length));
+    } catch (error) {
+      throw malformed(at, error instanceof Error ? error.message : String(error));
+    }
+    if (kind === 'orders') {
+      if (!isOrderLineBatch(batch)) throw malformed(at, 'not a batch of order lines');
+      forEachOrderLine(batch, visit);
+      count += batch.count;
+    } else {
+      if (!isRecordBatch(batch)) throw malformed(at, `not a batch of ${kind} records`);
+      for (let i = 0; i < batch.lines.length; i++) visit(batch.records[i], batch.lines[i] as number);
+      count += batch.lines.length;
+    }
+    at = start + length;
+  }
+  return count;
+}
+
+function isRecordBatch(value: unknown): value is RecordBatch {
+  if (typeof value !== 'object' || value === null) return false;
+  const { lines, records } = value as Partial<RecordBatch>;
+  return Array.isArray(lines) && Array.isArray(records) && lines.length === records.length && lines.every((line) => Number.isInteger(line) && line > 0) && records.every((record) => typeof record === 'object' && record !== null);
+}
