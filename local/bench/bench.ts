@@ -70,6 +70,8 @@ interface ShardCheck {
   repartition: Omit<RepartitionStageResult, 'reader'>;
   /** The slowest reader's repartition: the Distributed Map waits for it before any shard measures. */
   slowestRepartitionMs: number;
+  /** A stage process with its modules loaded and nothing read: memory that no share divides. */
+  processFloorRssBytes: number;
   bucket: { wallMs: number; readMs: number; computeMs: number; peakRssBytes: number };
 }
 
@@ -79,6 +81,7 @@ async function runShardCheck(dir: string, of: number): Promise<ShardCheck> {
     const readers: RepartitionStageResult[] = [];
     for (let reader = 0; reader < of; reader++) readers.push(await runStage<RepartitionStageResult>(dir, [`--repartition=${reader}/${of}`, `--work=${work}`]));
     const bucket = await runTieringStage(dir, [`--shard=0/${of}`, `--work=${work}`]);
+    const floor = await runStage<{ peakRssBytes: number }>(dir, ['--floor']);
     const { reader: _reader, ...share } = readers[0] as RepartitionStageResult;
     return {
       of,
@@ -87,6 +90,7 @@ async function runShardCheck(dir: string, of: number): Promise<ShardCheck> {
       peakRssBytes: Math.max(share.peakRssBytes, bucket.peakRssBytes),
       repartition: share,
       slowestRepartitionMs: Math.max(...readers.map((r) => r.wallMs)),
+      processFloorRssBytes: floor.peakRssBytes,
       bucket: { wallMs: bucket.wallMs, readMs: bucket.readMs, computeMs: bucket.computeMs, peakRssBytes: bucket.peakRssBytes },
     };
   } finally {
@@ -134,6 +138,13 @@ const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFracti
 const sec = (ms: number) => `${fmt(ms / 1000, 1)} s`;
 const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024)} MB`;
 
+/** One shard's time and memory as shares of one run's; the memory also above the process floor. */
+function shardShares(shard: { wallMs: number; peakRssBytes: number; processFloorRssBytes?: number | undefined }, whole: { wallMs: number; peakRssBytes: number }): string {
+  const floor = shard.processFloorRssBytes;
+  const aboveFloor = floor === undefined ? '' : ` (${fmt((shard.peakRssBytes - floor) / (whole.peakRssBytes - floor), 2)} above the floor)`;
+  return `${fmt(shard.wallMs / whole.wallMs, 2)} / ${fmt(shard.peakRssBytes / whole.peakRssBytes, 2)}${aboveFloor}`;
+}
+
 function table(results: SizeResult[], sender: SenderFigures | undefined, dynamoMax: number): string {
   const lines: string[] = [];
   const row = (label: string, values: string[]) => lines.push(`${label.padEnd(34)}${values.map((v) => v.padStart(16)).join('')}`);
@@ -149,6 +160,8 @@ function table(results: SizeResult[], sender: SenderFigures | undefined, dynamoM
   row('  its share: repartition', results.map((r) => (r.shard ? `${sec(r.shard.repartition.wallMs)} / ${mb(r.shard.repartition.peakRssBytes)}` : '-')));
   row('  its bucket: read + profiles', results.map((r) => (r.shard ? `${sec(r.shard.bucket.wallMs)} / ${mb(r.shard.bucket.peakRssBytes)}` : '-')));
   row('  slowest reader of N', results.map((r) => (r.shard ? sec(r.shard.slowestRepartitionMs) : '-')));
+  row('  of one run: time / memory', results.map((r) => (r.shard ? shardShares(r.shard, r.tiering) : '-')));
+  row('  process floor (no data read)', results.map((r) => (r.shard ? mb(r.shard.processFloorRssBytes) : '-')));
   row('DuckDB: wall', results.map((r) => (r.duckdb ? sec(r.duckdb.wallMs) : '-')));
   row('ours / DuckDB (target <= 3x)', results.map((r) => (r.duckdb ? `${fmt(r.duckdb.ratio, 1)}x` : '-')));
   row('results equal to DuckDB', results.map((r) => (r.duckdb ? (r.duckdb.equal ? 'yes' : 'NO') : '-')));

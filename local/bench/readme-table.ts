@@ -49,6 +49,8 @@ const sizeFigures = z.object({
       // Since shards read only their share: the two steps (older results have neither).
       repartition: z.object({ wallMs: z.number(), peakRssBytes: z.number() }).optional(),
       bucket: z.object({ wallMs: z.number(), peakRssBytes: z.number() }).optional(),
+      // Since the bench measures the process floor (older results have none).
+      processFloorRssBytes: z.number().optional(),
     })
     .optional(),
   duckdb: z.object({ wallMs: z.number(), ratio: z.number(), equal: z.boolean() }).optional(),
@@ -137,7 +139,8 @@ const ROWS: { stage: Stage; label: string; cell: (size: MergedSize) => string | 
     cell: ({ shard: s }) =>
       s &&
       `${fmt(s.clients)} clients (1 of ${s.of}), ${sec(s.wallMs)}, ${mb(s.peakRssBytes)}` +
-        (s.repartition && s.bucket ? ` (its share ${sec(s.repartition.wallMs)}, its bucket ${sec(s.bucket.wallMs)})` : ''),
+        (s.repartition && s.bucket ? ` (its share ${sec(s.repartition.wallMs)}, its bucket ${sec(s.bucket.wallMs)})` : '') +
+        (s.processFloorRssBytes === undefined ? '' : `; a process holds ${mb(s.processFloorRssBytes)} before reading`),
   },
   {
     stage: 'duckdb',

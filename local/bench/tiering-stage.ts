@@ -26,6 +26,8 @@ import { runClock, streamProfiles } from '#shared/tiering/profile.ts';
  *   --shard=I/N --work=DIR         bucket I read, aggregated and profiled, as above
  * --threads=N reads the orders files with N worker threads (0: in the main thread) instead of the
  * reader's default, to compare.
+ * --floor prints { peakRssBytes } once this script's modules are loaded, before any reading: the
+ * memory a process of the stage holds whatever its share of the data.
  */
 
 export interface RepartitionStageResult {
@@ -58,6 +60,10 @@ export interface TieringStageResult {
 }
 
 const [dir, runDate = '2026-11-23', ...flags] = process.argv.slice(2);
+if (flags.includes('--floor')) {
+  process.stdout.write(`${JSON.stringify({ peakRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+  process.exit(0);
+}
 if (!dir) {
   console.error('usage: tsx local/bench/tiering-stage.ts <export dir> [run date] [--clv]');
   process.exit(2);
