@@ -138,16 +138,16 @@ const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFracti
 const sec = (ms: number) => `${fmt(ms / 1000, 1)} s`;
 const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024)} MB`;
 
-/** One shard's time and memory as shares of one run's; the memory also above the process floor. */
+/** One shard's time and peak RSS as shares of one run's, and in brackets its RSS above the process floor as a share of the run's. */
 function shardShares(shard: { wallMs: number; peakRssBytes: number; processFloorRssBytes?: number | undefined }, whole: { wallMs: number; peakRssBytes: number }): string {
   const floor = shard.processFloorRssBytes;
-  const aboveFloor = floor === undefined ? '' : ` (${fmt((shard.peakRssBytes - floor) / (whole.peakRssBytes - floor), 2)} above the floor)`;
+  const aboveFloor = floor === undefined ? '' : ` (${fmt((shard.peakRssBytes - floor) / (whole.peakRssBytes - floor), 2)})`;
   return `${fmt(shard.wallMs / whole.wallMs, 2)} / ${fmt(shard.peakRssBytes / whole.peakRssBytes, 2)}${aboveFloor}`;
 }
 
 function table(results: SizeResult[], sender: SenderFigures | undefined, dynamoMax: number): string {
   const lines: string[] = [];
-  const row = (label: string, values: string[]) => lines.push(`${label.padEnd(34)}${values.map((v) => v.padStart(16)).join('')}`);
+  const row = (label: string, values: string[]) => lines.push(`${label.padEnd(38)}${values.map((v) => v.padStart(20)).join('')}`);
   row('clients', results.map((r) => fmt(r.clients)));
   row('order lines', results.map((r) => fmt(r.orderLines)));
   row('tiering: wall', results.map((r) => sec(r.tiering.wallMs)));
@@ -160,7 +160,7 @@ function table(results: SizeResult[], sender: SenderFigures | undefined, dynamoM
   row('  its share: repartition', results.map((r) => (r.shard ? `${sec(r.shard.repartition.wallMs)} / ${mb(r.shard.repartition.peakRssBytes)}` : '-')));
   row('  its bucket: read + profiles', results.map((r) => (r.shard ? `${sec(r.shard.bucket.wallMs)} / ${mb(r.shard.bucket.peakRssBytes)}` : '-')));
   row('  slowest reader of N', results.map((r) => (r.shard ? sec(r.shard.slowestRepartitionMs) : '-')));
-  row('  of one run: time / memory', results.map((r) => (r.shard ? shardShares(r.shard, r.tiering) : '-')));
+  row('  of one run: time / RSS (above floor)', results.map((r) => (r.shard ? shardShares(r.shard, r.tiering) : '-')));
   row('  process floor (no data read)', results.map((r) => (r.shard ? mb(r.shard.processFloorRssBytes) : '-')));
   row('DuckDB: wall', results.map((r) => (r.duckdb ? sec(r.duckdb.wallMs) : '-')));
   row('ours / DuckDB (target <= 3x)', results.map((r) => (r.duckdb ? `${fmt(r.duckdb.ratio, 1)}x` : '-')));

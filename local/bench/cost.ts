@@ -156,8 +156,9 @@ export interface ShardPlanInputs {
   /**
    * CPU time of that read over all its threads, seconds (default readSeconds: a read on one
    * core). A single run's read on a Lambda with c whole vCPUs (usableCores: memory / 1,769 MB)
-   * takes max(readSeconds, readCpuSeconds / c); a sharded night's readers read one file after
-   * another (shared/nightly/shares.ts): their shares of readCpuSeconds.
+   * takes max(readSeconds, readCpuSeconds / c); a sharded night's readers are counted as on one
+   * core, their shares of readCpuSeconds (shared/nightly/shares.ts: with two whole vCPUs they
+   * also read in threads, but a share of a single part keeps one of them mostly idle).
    */
   readCpuSeconds?: number;
   /** Profiles, tiers and CLV of every client, seconds (divided among the shards). */
@@ -202,7 +203,7 @@ export function shardPlans(inputs: ShardPlanInputs): ShardPlan[] {
     for (const memoryMb of LAMBDA_MEMORY_CHOICES_MB) {
       // The reader's threads use whole vCPUs only, as usableCores counts them.
       const cores = lambdaWholeVcpus(memoryMb);
-      // One shard: the single run, its read in threads on the Lambda's cores; more: repartition (one core), then measure and write.
+      // One shard: the single run, its read in threads on the Lambda's cores; more: repartition (as on one core), then measure and write.
       const readShareSeconds = shards === 1 ? Math.max(inputs.readSeconds, readCpuSeconds / cores) : readCpuSeconds / shards;
       const beforeWriteSeconds = shards === 1 ? 0 : readShareSeconds + readShareSeconds + inputs.computeSeconds / shards;
       const writeSeconds = readShareSeconds + inputs.computeSeconds / shards + inputs.writeSeconds;
