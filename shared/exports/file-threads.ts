@@ -198,7 +198,7 @@ function workerExecArgv(url: URL): string[] | undefined {
 
 class PartWorker {
   private readonly worker: Worker;
-  private current: { fail(error: unknown): void } | undefined;
+  private current: { location: string; fail(error: unknown): void } | undefined;
   /** Set once the worker died or was stopped: a read then fails at once. */
   private dead: Error | undefined;
 
@@ -230,7 +230,7 @@ class PartWorker {
           reject(error);
         }
       };
-      this.current = { fail: (error) => finish(error) };
+      this.current = { location, fail: (error) => finish(error) };
       if (this.dead) return finish(this.dead);
 
       const sendBytes = async () => {
@@ -312,7 +312,9 @@ class PartWorker {
 
   private die(error: Error): void {
     this.dead ??= error;
-    this.current?.fail(error);
+    // The thread itself failed (its heap limit reached, say): the read fails naming the file it was on.
+    const current = this.current;
+    if (current) current.fail(new Error(`reading ${current.location} in a worker thread: ${error.message}`, { cause: error }));
   }
 }
 

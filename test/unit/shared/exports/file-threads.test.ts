@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExportError, readExport } from '#shared/exports/reader.ts';
 import { forEachOrderLine, ORDER_BATCH_LINES, OrderLineBatchWriter, type OrderLineBatch } from '#shared/exports/order-line-batch.ts';
-import { defaultReaderThreads, fileThreadsWorkerUrl, THREADS_FROM_BYTES, usableCores } from '#shared/exports/file-threads.ts';
+import type { Worker } from 'node:worker_threads';
+import { defaultReaderThreads, fileThreadsWorkerUrl, readFilesInThreads, ReaderThreads, THREADS_FROM_BYTES, usableCores } from '#shared/exports/file-threads.ts';
 import { directoryExportSource, type ExportSource } from '#shared/exports/source.ts';
 import { ORDER_STATUSES, type OrderLine } from '#shared/model.ts';
 import { config, csv, exportDir, memorySource, NOW, receiver, removeExportDirs } from './reading.ts';
@@ -264,6 +265,35 @@ describe('orders files read in worker threads', () => {
       if (seen === 100) throw boom;
     } };
     await expect(readExport(source, handlers, { now: NOW, config: config(), threads: 2 })).rejects.toBe(boom);
+  });
+
+  it('fail naming the file when the worker thread itself dies in the middle of it (its heap limit reached, say)', async () => {
+    const source = memorySource({ 'orders-1.csv': csv([HEADER, ...orderRows(20_000, 0)]) }, 16 * 1024);
+    const pool = new ReaderThreads();
+    const [worker] = pool.take(1);
+    // The thread is private to its PartWorker: ended from outside, as the runtime ends one out of memory.
+    const thread = (worker as unknown as { worker: Worker }).worker;
+    let lines = 0;
+    const reading = {
+      parts: [{ file: { key: 'orders-1.csv', name: 'orders-1.csv', kind: 'orders' as const, format: 'generic' as const, encoding: 'csv' as const, listed: undefined }, fileIndex: 0, location: 'memory://export/orders-1.csv' }],
+      config: config(),
+      now: NOW,
+      hashLines: false,
+      threads: 1,
+      handlers: { ...receiver().handlers, order: () => {
+        if (++lines === 5_000) void thread.terminate();
+      } },
+      open: (key: string) => source.open(key),
+      onBytes: undefined,
+      explainInvalidText: async () => new Error('not text'),
+      sourceFailure: (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+    };
+    try {
+      await expect(readFilesInThreads(reading, pool)).rejects.toThrow(/^reading memory:\/\/export\/orders-1\.csv in a worker thread: the worker thread reading export files stopped \(exit code 1\)$/);
+      expect(lines).toBeLessThan(20_000);
+    } finally {
+      await pool.stop();
+    }
   });
 
   it('fail as reading here does when the source fails in the middle of a part, or cannot open it', async () => {
