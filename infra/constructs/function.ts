@@ -7,11 +7,11 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { lambdaEnvironment, type FunctionEnvironmentInput, type FunctionName } from '#shared/environment.ts';
+import { ESBUILD_TARGET, EXTERNAL_MODULES, FILE_THREADS_WORKER_ENTRY, MAIN_FIELDS, REQUIRE_BANNER } from '#infra/bundling.ts';
 import { PROJECT_ROOT } from '#infra/paths.ts';
 
 /** The newest Node.js runtime this aws-cdk-lib knows (cdk-nag L1 checks for the latest). */
 export const RUNTIME = Runtime.NODEJS_24_X;
-const ESBUILD_TARGET = 'node24';
 /** Tag naming the functions/ folder a Lambda (and its role and log group) was built from. */
 export const FUNCTION_TAG = 'clientele:function';
 
@@ -82,11 +82,6 @@ export interface ClienteleFunctionProps<N extends FunctionName> {
   readsExports?: boolean;
 }
 
-/** Prefer packages' ESM builds; some CommonJS ones still call require(), hence the banner. */
-const MAIN_FIELDS = ['module', 'main'];
-const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
-/** The Lambda Node runtime ships AWS SDK v3; Powertools and everything else is bundled. */
-const EXTERNAL_MODULES = ['@aws-sdk/*'];
 
 /**
  * The shell command that bundles the orders worker beside the handler, with the handler's own
@@ -96,7 +91,7 @@ function fileThreadsWorkerBundling(inputDir: string, outputDir: string): string 
   const quote = (value: string) => `'${value.replaceAll("'", `'"'"'`)}'`;
   return [
     'npx --no-install esbuild --bundle',
-    quote(join(inputDir, 'shared', 'exports', 'file-threads-worker.ts')),
+    quote(join(inputDir, ...FILE_THREADS_WORKER_ENTRY)),
     quote(`--outfile=${join(outputDir, 'file-threads-worker.mjs')}`),
     '--platform=node --format=esm',
     `--target=${ESBUILD_TARGET}`,

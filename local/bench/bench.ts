@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { ESBUILD_TARGET, EXTERNAL_MODULES, FILE_THREADS_WORKER_ENTRY, MAIN_FIELDS, REQUIRE_BANNER } from '#infra/bundling.ts';
+import { PROJECT_ROOT } from '#infra/paths.ts';
 import { startLocalAws, type LocalAws } from '#local/aws.ts';
 import { nightlyNodeOptions } from '#shared/nightly/node-options.ts';
 import { benchDynamoDb, benchHourlySender, benchSender, type DynamoDbFigures, type HourlySenderFigures, type SenderFigures } from './aws-stages.ts';
@@ -98,14 +101,40 @@ async function runShardCheck(dir: string, of: number): Promise<ShardCheck> {
   }
 }
 
+/**
+ * tiering-stage.ts and the reader's worker bundled as a Lambda's code is (infra/bundling.ts), the
+ * worker beside the stage where fileThreadsWorkerUrl looks: the bench measures the code as it
+ * runs, not TypeScript compiled on the fly by tsx (which holds ~30 MB more per process and per
+ * thread). Under node_modules, so that the external AWS SDK resolves as the runtime's would.
+ */
+const STAGE_BUNDLE_DIR = join(PROJECT_ROOT, 'node_modules', '.cache', 'clientele-bench');
+const STAGE_BUNDLE = join(STAGE_BUNDLE_DIR, 'tiering-stage.mjs');
+
+async function bundleTieringStage(): Promise<void> {
+  const common = {
+    bundle: true,
+    platform: 'node' as const,
+    format: 'esm' as const,
+    target: ESBUILD_TARGET,
+    mainFields: MAIN_FIELDS,
+    external: EXTERNAL_MODULES,
+    banner: { js: REQUIRE_BANNER },
+    minify: true,
+    sourcemap: true,
+    logLevel: 'error' as const,
+  };
+  await build({ ...common, entryPoints: [join(here, 'tiering-stage.ts')], outfile: STAGE_BUNDLE });
+  await build({ ...common, entryPoints: [join(PROJECT_ROOT, ...FILE_THREADS_WORKER_ENTRY)], outfile: join(STAGE_BUNDLE_DIR, 'file-threads-worker.mjs') });
+}
+
 function runTieringStage(dir: string, flags: string[] = ['--clv']): Promise<TieringStageResult> {
   return runStage<TieringStageResult>(dir, flags);
 }
 
-/** tiering-stage.ts in a child process: its last stdout line, as JSON. */
+/** The bundled tiering-stage.ts in a child process with the nightly's Node options: its last stdout line, as JSON. */
 function runStage<Result>(dir: string, flags: string[]): Promise<Result> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [...nightlyNodeOptions(), '--import', 'tsx', join(here, 'tiering-stage.ts'), dir, BENCH_AS_OF, ...flags], {
+    const child = spawn(process.execPath, [...nightlyNodeOptions(), '--enable-source-maps', STAGE_BUNDLE, dir, BENCH_AS_OF, ...flags], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -225,6 +254,7 @@ async function main(): Promise<void> {
   // The code measured is the code at the start: a commit made during a long run is not it.
   const commit = currentCommit();
 
+  if (sizes.length > 0) await bundleTieringStage();
   const results: SizeResult[] = [];
   for (const size of sizes) {
     log(`== ${size.toLocaleString('en-US')} clients`);
