@@ -123,6 +123,11 @@ export class BucketWriter {
     return this.chunks;
   }
 
+  /** After a failed read: waits for the chunks already being written, so that none lands behind a retry. */
+  async abandon(): Promise<void> {
+    await Promise.allSettled(this.writes);
+  }
+
   private bucketOf(file: BucketFile, bucket: number): BucketOfFile {
     let entry = this.files.get(file.index);
     if (entry === undefined) {

@@ -204,10 +204,13 @@ export async function repartitionShare(context: RepartitionContext, store: WorkS
       ),
     ),
   );
-  // Both reads end before the share fails: none goes on writing chunks behind a retry. The
-  // first failure in plan order is the one a single read would have met.
+  // Both reads, and the chunk writes they started, end before the share fails: nothing lands
+  // behind a retry. The first failure in plan order is the one a single read would have met.
   const failed = settled.find((result) => result.status === 'rejected');
-  if (failed) throw failed.reason;
+  if (failed) {
+    await writer.abandon();
+    throw failed.reason;
+  }
   const read = (settled as PromiseFulfilledResult<FilesRead>[]).map((result) => result.value);
   const chunks = await writer.finish();
   if (lineHashes) await store.put(lineHashesKey(reader), lineHashes.encode(), 'application/octet-stream');

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ExportKind, RowPosition } from '#shared/exports/types.ts';
 import type { CustomerRecord, OrderLine, ProductRecord } from '#shared/model.ts';
+import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { generateExport } from '#local/generate/generate.ts';
@@ -216,7 +217,7 @@ describe('bucket objects', () => {
   });
 });
 
-describe('repartition in worker threads', () => {
+describe('repartitionShare', () => {
   const work = scratchDir('repartition-threads');
 
   it('fills every bucket with what a reader without threads puts there, though its orders parts and customers are read at once', async () => {
@@ -253,5 +254,30 @@ describe('repartition in worker threads', () => {
     expect(threaded.figures).toEqual(inOrder.figures);
     expect(inOrder.rows.flat().length).toBeGreaterThan(30_000);
     expect(inOrder.figures.flatMap((f) => f.rejects).length).toBeGreaterThan(0);
+  }, 60_000);
+  it('fails only once the chunks it started writing are written, so that none lands behind a retry', async () => {
+    const dir = join(work, 'truncated');
+    const runDate = '2026-11-23';
+    await generateExport({ customers: 6_000, seed: 31, asOf: runDate, timeZone: 'Europe/Paris', orderParts: 1, malformedRows: 0 }, dir);
+    // A last line cut in the middle: the part fails at its end, after chunks of it were flushed.
+    await appendFile(join(dir, 'orders.csv'), 'O-cut,C0000001,"2026-11-20T10:00');
+    const inner = directoryWorkStore(join(work, 'work-truncated'));
+    let started = 0;
+    let written = 0;
+    const slow: WorkStore = {
+      ...inner,
+      async put(key, body, type) {
+        started += 1;
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        const stored = await inner.put(key, body, type);
+        written += 1;
+        return stored;
+      },
+    };
+    const source = directoryExportSource(dir);
+    const plan = await planShares(inner, { runId: 'r', shards: 1 }, source);
+    await expect(repartitionShare({ runId: 'r', runDate, config: parseConfig({}), log: silentLog, threads: 0 }, slow, source, plan, 0)).rejects.toThrow(/orders\.csv, line \d+: is not valid CSV/);
+    expect(started).toBeGreaterThan(0);
+    expect(written).toBe(started);
   }, 60_000);
 });
