@@ -11,5 +11,5 @@ export const MAIN_FIELDS = ['module', 'main'];
 export const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 /** The Lambda Node runtime ships AWS SDK v3; Powertools and everything else is bundled. */
 export const EXTERNAL_MODULES = ['@aws-sdk/*'];
-/** The export reader's worker thread, bundled beside a handler that reads exports as file-threads-worker.mjs (fileThreadsWorkerUrl). */
+/** The export reader's worker thread, bundled beside a handler that reads exports as FILE_THREADS_WORKER_BUNDLE (fileThreadsWorkerUrl). */
 export const FILE_THREADS_WORKER_ENTRY = ['shared', 'exports', 'file-threads-worker.ts'] as const;

@@ -6,6 +6,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { FILE_THREADS_WORKER_BUNDLE } from '#shared/exports/file-threads.ts';
 import { lambdaEnvironment, type FunctionEnvironmentInput, type FunctionName } from '#shared/environment.ts';
 import { ESBUILD_TARGET, EXTERNAL_MODULES, FILE_THREADS_WORKER_ENTRY, MAIN_FIELDS, REQUIRE_BANNER } from '#infra/bundling.ts';
 import { PROJECT_ROOT } from '#infra/paths.ts';
@@ -92,7 +93,7 @@ function fileThreadsWorkerBundling(inputDir: string, outputDir: string): string 
   return [
     'npx --no-install esbuild --bundle',
     quote(join(inputDir, ...FILE_THREADS_WORKER_ENTRY)),
-    quote(`--outfile=${join(outputDir, 'file-threads-worker.mjs')}`),
+    quote(`--outfile=${join(outputDir, FILE_THREADS_WORKER_BUNDLE)}`),
     '--platform=node --format=esm',
     `--target=${ESBUILD_TARGET}`,
     `--main-fields=${MAIN_FIELDS.join(',')}`,

@@ -8,6 +8,7 @@ import { build } from 'esbuild';
 import { ESBUILD_TARGET, EXTERNAL_MODULES, FILE_THREADS_WORKER_ENTRY, MAIN_FIELDS, REQUIRE_BANNER } from '#infra/bundling.ts';
 import { PROJECT_ROOT } from '#infra/paths.ts';
 import { startLocalAws, type LocalAws } from '#local/aws.ts';
+import { FILE_THREADS_WORKER_BUNDLE } from '#shared/exports/file-threads.ts';
 import { nightlyNodeOptions } from '#shared/nightly/node-options.ts';
 import { benchDynamoDb, benchHourlySender, benchSender, type DynamoDbFigures, type HourlySenderFigures, type SenderFigures } from './aws-stages.ts';
 import { runDuckDbReference, type DuckDbResult } from './duckdb-reference.ts';
@@ -124,7 +125,7 @@ async function bundleTieringStage(): Promise<void> {
     logLevel: 'error' as const,
   };
   await build({ ...common, entryPoints: [join(here, 'tiering-stage.ts')], outfile: STAGE_BUNDLE });
-  await build({ ...common, entryPoints: [join(PROJECT_ROOT, ...FILE_THREADS_WORKER_ENTRY)], outfile: join(STAGE_BUNDLE_DIR, 'file-threads-worker.mjs') });
+  await build({ ...common, entryPoints: [join(PROJECT_ROOT, ...FILE_THREADS_WORKER_ENTRY)], outfile: join(STAGE_BUNDLE_DIR, FILE_THREADS_WORKER_BUNDLE) });
 }
 
 function runTieringStage(dir: string, flags: string[] = ['--clv']): Promise<TieringStageResult> {

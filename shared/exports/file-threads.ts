@@ -181,9 +181,12 @@ export class ReaderThreads {
   }
 }
 
+/** The worker's bundle, beside the bundle of a handler that reads exports (infra/constructs/function.ts). */
+export const FILE_THREADS_WORKER_BUNDLE = 'file-threads-worker.mjs';
+
 /** The worker script: this folder's .ts from the sources, its bundle beside the handler's in a Lambda (infra/constructs/function.ts). */
 export function fileThreadsWorkerUrl(moduleUrl: string = import.meta.url): URL {
-  return new URL(moduleUrl.endsWith('.ts') ? './file-threads-worker.ts' : './file-threads-worker.mjs', moduleUrl);
+  return new URL(moduleUrl.endsWith('.ts') ? './file-threads-worker.ts' : `./${FILE_THREADS_WORKER_BUNDLE}`, moduleUrl);
 }
 
 /**

@@ -77,7 +77,6 @@ class BucketOfFile {
  */
 export class BucketWriter {
   private readonly files = new Map<number, { file: BucketFile; buckets: BucketOfFile[] }>();
-  private readonly frameRecords: number;
   readonly chunks: BucketChunk[][];
   private readonly writes: Promise<unknown>[] = [];
   private failure: unknown;
@@ -87,9 +86,8 @@ export class BucketWriter {
     private readonly reader: number,
     private readonly buckets: number,
     private readonly chunkBytes: number,
-    frameRecords: number = frameRecordsFor(chunkBytes),
+    private readonly frameRecords: number = frameRecordsFor(chunkBytes),
   ) {
-    this.frameRecords = frameRecords;
     this.chunks = Array.from({ length: buckets }, () => []);
   }
 
@@ -107,11 +105,9 @@ export class BucketWriter {
     if (state.others.lines.length >= this.frameRecords) this.seal(file, bucket, state);
   }
 
-  /** Every chunk written; the first failed write's error, if any. */
+  /** Every chunk written, each bucket's in file and chunk order; the first failed write's error, if any. */
   async finish(): Promise<BucketChunk[][]> {
-    // In plan order, so that each bucket's chunk list is in file order.
-    for (const index of [...this.files.keys()].sort((a, b) => a - b)) {
-      const { file, buckets } = this.files.get(index) as { file: BucketFile; buckets: BucketOfFile[] };
+    for (const { file, buckets } of this.files.values()) {
       buckets.forEach((state, bucket) => {
         this.seal(file, bucket, state);
         this.flush(file, bucket, state);
@@ -119,7 +115,8 @@ export class BucketWriter {
     }
     await Promise.all(this.writes);
     if (this.failure !== undefined) throw this.failure;
-    for (const list of this.chunks) list.sort((a, b) => a.file - b.file);
+    // Files flush as their rows come, interleaved: stable, so each file's chunks keep their order.
+    for (const list of this.chunks) list.sort((x, y) => x.file - y.file);
     return this.chunks;
   }
 
