@@ -31,6 +31,20 @@ const UNKNOWN = 0;
 const LF_ONLY = 1;
 const CRLF = 2;
 const CR_ONLY = 3;
+/** The record delimiter as a scanner decided it (opaque: only handed from one scanner to another). */
+export type CsvDelimiter = typeof UNKNOWN | typeof LF_ONLY | typeof CRLF | typeof CR_ONLY;
+
+/**
+ * Where a scanner stands at the start of a record: what a scanner given the bytes from there on
+ * needs to read them as one reading the whole input would (file-threads.ts reads a file in blocks).
+ */
+export interface CsvRecordStart {
+  /** Physical line of the record. */
+  line: number;
+  /** csv-parse's line counter there (what errors report). */
+  csvLine: number;
+  delimiter: CsvDelimiter;
+}
 
 /** record() could not finish the record with the bytes it has: more are needed. */
 const NEED_MORE = -1;
@@ -81,11 +95,42 @@ export class CsvRecordScanner {
   private csvLines = 1;
   /** Field bytes that are not one contiguous run of the input (escaped quotes, relaxed quotes). */
   private scratch = Buffer.allocUnsafe(1024);
+  /** Bytes of the input (the BOM included) before the next record. */
+  private consumed = 0;
+  /** Where the input being scanned starts, in bytes of the input. */
+  private scanFrom = 0;
 
+  /**
+   * `from`: a scanner that starts at a record of an input (after its BOM, if any) rather than at
+   * its first byte, as another scanner left it there (`next`).
+   */
   constructor(
     private readonly onRecord: (fields: string[], line: number) => void,
     private readonly maxRecordChars: number,
-  ) {}
+    from?: CsvRecordStart,
+  ) {
+    if (from !== undefined) {
+      this.bomChecked = true;
+      this.delimiter = from.delimiter;
+      this.nextLine = from.line;
+      this.csvLines = from.csvLine;
+    }
+  }
+
+  /** Where the next record starts: read in onRecord, where the record just given ends. */
+  get next(): CsvRecordStart {
+    return { line: this.nextLine, csvLine: this.csvLines, delimiter: this.delimiter as CsvDelimiter };
+  }
+
+  /** Bytes pushed before the next record (a BOM included): in onRecord, the end of the record given. */
+  get bytesBeforeNext(): number {
+    return this.consumed;
+  }
+
+  /** Bytes of a record begun and not finished by the bytes pushed so far (scanned again with more). */
+  get unfinishedBytes(): number {
+    return this.carry?.length ?? 0;
+  }
 
   push(chunk: Buffer): void {
     this.scan(this.carry === undefined ? chunk : Buffer.concat([this.carry, chunk]), false);
@@ -97,13 +142,19 @@ export class CsvRecordScanner {
 
   private scan(input: Buffer, final: boolean): void {
     let buf = input;
+    // The carry (if any) starts at the next record.
+    this.scanFrom = this.consumed;
     if (!this.bomChecked) {
       if (buf.length < 3 && !final) {
         this.carry = buf;
         return;
       }
       this.bomChecked = true;
-      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+        buf = buf.subarray(3);
+        this.scanFrom += 3;
+        this.consumed = this.scanFrom;
+      }
     }
     let pos = 0;
     const field = fieldDecoder(buf);
@@ -206,7 +257,7 @@ export class CsvRecordScanner {
             fields.push(field);
             recordChars += field.length;
             if (delimiterLength !== 0) {
-              this.emit(fields, lineBreaks, newlines, delimiter);
+              this.emit(fields, lineBreaks, newlines, delimiter, pos + delimiterLength);
               return pos + delimiterLength;
             }
             wasQuoting = false;
@@ -243,16 +294,19 @@ export class CsvRecordScanner {
     const length = scratchLength >= 0 ? scratchLength : runEnd - runStart;
     if (wasQuoting || fields.length > 0 || length > 0) {
       fields.push(scratchLength >= 0 ? decode(this.scratch, 0, scratchLength) : decode(buf, runStart, runEnd));
-      this.emit(fields, lineBreaks, newlines, delimiter);
+      this.emit(fields, lineBreaks, newlines, delimiter, len);
     }
+    this.consumed = this.scanFrom + len;
     return len;
   }
 
-  private emit(fields: string[], lineBreaks: number, newlines: number, delimiter: number): void {
+  /** Gives the record that ends before buf[end]. */
+  private emit(fields: string[], lineBreaks: number, newlines: number, delimiter: number, end: number): void {
     const line = this.nextLine;
     this.nextLine += 1 + newlines;
     this.csvLines += lineBreaks;
     this.delimiter = delimiter;
+    this.consumed = this.scanFrom + end;
     this.onRecord(fields, line);
   }
 

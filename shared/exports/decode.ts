@@ -192,13 +192,35 @@ async function* gunzipped(input: Readable, location: string, options: DecodeOpti
   let sniffed = 0;
   for await (const chunk of decoded) {
     if (sniffed < SNIFF_BYTES) {
-      // A NUL byte never occurs in UTF-8 text: this is binary data (or UTF-16, which we refuse too).
-      const nul = chunk.subarray(0, SNIFF_BYTES - sniffed).indexOf(0);
-      if (nul !== -1) throw ExportError.at(location, `is not a ${isUtf8Encoding(options.encoding) ? 'UTF-8' : options.encoding} text file (it contains binary data)`);
+      refuseBinary(chunk.subarray(0, SNIFF_BYTES - sniffed), location, options.encoding);
       sniffed += chunk.length;
     }
     yield chunk;
   }
+}
+
+/** A NUL byte never occurs in text: this is binary data (or UTF-16, which we refuse too). */
+function refuseBinary(head: Buffer, location: string, encoding: ExportTextEncoding): void {
+  if (head.indexOf(0) !== -1) throw ExportError.at(location, `is not a ${isUtf8Encoding(encoding) ? 'UTF-8' : encoding} text file (it contains binary data)`);
+}
+
+/**
+ * Whether a file can be read in blocks of its raw bytes (file-threads.ts): UTF-8 text, so that
+ * a block cut after a line feed is text on its own, and not gzip (its first bytes say; give at
+ * least two). Other encodings are converted as a stream.
+ */
+export function readableInBlocks(head: Buffer, encoding: ExportTextEncoding): boolean {
+  return isUtf8Encoding(encoding) && head.length >= 2 && !(head[0] === 0x1f && head[1] === 0x8b);
+}
+
+/**
+ * One block of a file readable in blocks, checked as decodedStream checks the whole file: the
+ * first block for binary content, every block for valid UTF-8 (a block is whole lines, so no
+ * character spans two).
+ */
+export function checkTextBlock(block: Buffer, location: string, first: boolean): void {
+  if (first) refuseBinary(block.subarray(0, SNIFF_BYTES), location, 'utf-8');
+  if (!isUtf8(block)) throw new InvalidText('not valid UTF-8');
 }
 
 /** Turns a stream failure into an ExportError naming the file (ExportErrors pass through). */

@@ -3,8 +3,8 @@ import { parentPort } from 'node:worker_threads';
 import { InvalidText } from './decode.ts';
 import { ExportError } from './errors.ts';
 import { batchTransferList, OrderLineBatchWriter } from './order-line-batch.ts';
-import type { FromFileThread, ThreadedFileFailure, ThreadedFileJob, ToFileThread } from './file-threads.ts';
-import { readThreadedFile } from './reader.ts';
+import type { FromFileThread, ThreadedBlock, ThreadedFileFailure, ThreadedFileJob, ThreadedFileRead, ToFileThread } from './file-threads.ts';
+import { readThreadedBlock, readThreadedFile } from './reader.ts';
 import type { ExportHandlers } from './types.ts';
 import type { CustomerRecord } from '#shared/model.ts';
 
@@ -30,6 +30,9 @@ port.on('message', (message: ToFileThread) => {
     case 'read':
       void read(message.job);
       return;
+    case 'block':
+      readBlock(message.job, message.block, Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength));
+      return;
     case 'bytes':
       incoming?.push(Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength));
       return;
@@ -43,6 +46,36 @@ async function read(job: ThreadedFileJob): Promise<void> {
   // Asks for more whenever less than two messages' worth is waiting: parsing never waits on the main thread.
   const bytes = new Readable({ highWaterMark: 512 * 1024, read: () => send({ type: 'more' }) });
   incoming = bytes;
+  const { handlers, flush } = batchingHandlers();
+  try {
+    const result = await readThreadedFile(job, bytes, handlers);
+    flush();
+    send({ type: 'done', read: result }, hashBuffers(result));
+  } catch (error) {
+    send({ type: 'failed', failure: failureOf(error) });
+  } finally {
+    incoming = undefined;
+  }
+}
+
+/** One block of a file read in blocks (file-threads.ts BlockedRead): all its bytes are here. */
+function readBlock(job: ThreadedFileJob, block: ThreadedBlock, bytes: Buffer): void {
+  const { handlers, flush } = batchingHandlers();
+  try {
+    const result = readThreadedBlock(job, block, bytes, handlers, (headerBytes, next) => send({ type: 'header', bytes: headerBytes, next }));
+    flush();
+    send({ type: 'block-done', read: result }, hashBuffers(result.read));
+  } catch (error) {
+    send({ type: 'failed', failure: failureOf(error) });
+  }
+}
+
+function hashBuffers(read: ThreadedFileRead): ArrayBuffer[] {
+  return (read.lineHashes ?? []).map((hashes) => hashes.buffer as ArrayBuffer);
+}
+
+/** Handlers that gather the rows into batches, sent as they fill (and by flush()). */
+function batchingHandlers(): { handlers: ExportHandlers; flush(): void } {
   const orders = new OrderLineBatchWriter();
   let customers: CustomerRecord[] = [];
   let customerLines: number[] = [];
@@ -69,15 +102,7 @@ async function read(job: ThreadedFileJob): Promise<void> {
     product: notReadInThreads,
     advisor: notReadInThreads,
   };
-  try {
-    const result = await readThreadedFile(job, bytes, handlers);
-    flush();
-    send({ type: 'done', read: result }, result.lineHashes ? [result.lineHashes.buffer as ArrayBuffer] : []);
-  } catch (error) {
-    send({ type: 'failed', failure: failureOf(error) });
-  } finally {
-    incoming = undefined;
-  }
+  return { handlers, flush };
 }
 
 function notReadInThreads(): never {

@@ -1,12 +1,16 @@
 import { availableParallelism } from 'node:os';
-import type { Readable } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
 import type { CustomerRecord, Reject } from '#shared/model.ts';
 import { ExportError, HandlerFailure } from './errors.ts';
+import { keepUpTo, MAX_KEPT_REJECTS, MAX_KEPT_WARNINGS } from './kept.ts';
 import { forEachOrderLine, type OrderLineBatch } from './order-line-batch.ts';
 import type { ExportFileClass } from './classify.ts';
+import type { CsvRecordStart } from './csv-scanner.ts';
+import { readableInBlocks } from './decode.ts';
 import type { ExportHandlers, FieldWarning, FileReport, RowPosition } from './types.ts';
 
 /**
@@ -47,8 +51,43 @@ export interface ThreadedFileRead {
   report: FileReport;
   rejects: Reject[];
   warnings: FieldWarning[];
-  /** OrderLineHashes.encode() of the file's lines, when asked. */
-  lineHashes?: Uint8Array;
+  /** OrderLineHashes.encode() of the file's lines (one per block of a file read in blocks), when asked. */
+  lineHashes?: Uint8Array[];
+}
+
+/** A data record shorter than the header that ends a block: a reject once another record follows, else a cut file. */
+export interface ShortRecord {
+  line: number;
+  reason: string;
+}
+
+/**
+ * Where a block of a CSV file read in blocks starts (readThreadedBlock): the file's first bytes,
+ * or a record of it, with what reading from there needs. Crosses to the worker.
+ */
+export interface ThreadedBlock {
+  /** The block starts at the file's first byte (its BOM and header). */
+  first: boolean;
+  /** The file ends with the block. */
+  last: boolean;
+  /** For a block after the first: the file's bytes up to the end of its header record. */
+  header: Uint8Array | undefined;
+  /** For a block after the first: where its first record starts. */
+  start: CsvRecordStart | undefined;
+}
+
+/** What a worker read of one block, and where the next one goes on. */
+export interface ThreadedBlockRead {
+  /** The block's rows, rejects, warnings and line hashes (no sha256 or size: the file's are the main thread's). */
+  read: ThreadedFileRead;
+  /** Data records read after the header, blank ones included. */
+  records: number;
+  /** Where the record after the last one read starts. */
+  next: CsvRecordStart;
+  /** Bytes at the block's end of a record it does not finish: read again with the next block. */
+  unfinishedBytes: number;
+  /** The block's last record, if shorter than the header. */
+  short: ShortRecord | undefined;
 }
 
 /** Why a worker could not read its file. */
@@ -58,7 +97,11 @@ export type ThreadedFileFailure =
   | { kind: 'error'; name: string; message: string; stack: string | undefined };
 
 /** Messages to a worker. */
-export type ToFileThread = { type: 'read'; job: ThreadedFileJob } | { type: 'bytes'; bytes: Uint8Array } | { type: 'end' };
+export type ToFileThread =
+  | { type: 'read'; job: ThreadedFileJob }
+  | { type: 'bytes'; bytes: Uint8Array }
+  | { type: 'end' }
+  | { type: 'block'; job: ThreadedFileJob; block: ThreadedBlock; bytes: Uint8Array };
 
 /** Messages from a worker. */
 export type FromFileThread =
@@ -66,7 +109,11 @@ export type FromFileThread =
   | { type: 'orders'; batch: OrderLineBatch }
   | { type: 'customers'; records: CustomerRecord[]; lines: Uint32Array }
   | { type: 'done'; read: ThreadedFileRead }
+  | { type: 'header'; bytes: number; next: CsvRecordStart }
+  | { type: 'block-done'; read: ThreadedBlockRead }
   | { type: 'failed'; failure: ThreadedFileFailure };
+
+type RowsMessage = Extract<FromFileThread, { type: 'orders' | 'customers' }>;
 
 /** Raw bytes handed to a worker per message, gathered from the source's smaller chunks. */
 const BYTES_PER_MESSAGE = 256 * 1024;
@@ -104,20 +151,30 @@ export function usableCores(environment: NodeJS.ProcessEnv = process.env): numbe
 }
 
 /**
+ * Whether a file may be read in blocks by several threads at once: a generic CSV customers or
+ * orders file, not compressed (its content is checked too: readableInBlocks). A Shopify order
+ * spans rows, a gzip stream cannot be entered midway, a JSONL file is too rare to matter.
+ */
+export function readsInBlocks(file: { kind: string; format?: string; encoding?: string; name?: string }): boolean {
+  return (file.kind === 'orders' || file.kind === 'customers') && file.format === 'generic' && file.encoding === 'csv' && file.name !== undefined && !file.name.toLowerCase().endsWith('.gz');
+}
+
+/**
  * One worker per usable core, at most one per orders file (and one more for the customers when
- * the caller reads them beside the orders, `customersBesideOrders`); none on a single core,
- * where a worker cannot run beside the thread that aggregates, nor for customers and orders
- * files of less than THREADS_FROM_BYTES in all (as listed; a size the source does not give
- * counts as nothing).
+ * the caller reads them beside the orders, `customersBesideOrders`) unless a file can be read
+ * in blocks by all of them (readsInBlocks); none on a single core, where a worker cannot run
+ * beside the thread that aggregates, nor for customers and orders files of less than
+ * THREADS_FROM_BYTES in all (as listed; a size the source does not give counts as nothing).
  */
 export function defaultReaderThreads(
-  files: readonly { kind: string; size?: number | undefined }[],
+  files: readonly { kind: string; size?: number | undefined; format?: string; encoding?: string; name?: string }[],
   cores: number = usableCores(),
   { customersBesideOrders = false }: { customersBesideOrders?: boolean } = {},
 ): number {
   const read = files.filter((file) => file.kind === 'orders' || file.kind === 'customers');
   const bytes = read.reduce<number>((sum, file) => sum + (file.size ?? 0), 0);
   if (cores < 2 || bytes < THREADS_FROM_BYTES) return 0;
+  if (read.some(readsInBlocks)) return cores;
   const orders = files.filter((file) => file.kind === 'orders').length;
   const customers = customersBesideOrders && orders > 0 && files.some((file) => file.kind === 'customers') ? 1 : 0;
   return Math.min(cores, Math.max(1, orders) + customers);
@@ -137,30 +194,384 @@ export interface FilesInThreads {
   explainInvalidText(key: string, location: string): Promise<Error>;
   /** The error for a source that failed to open or while being read (an ExportError passes as it is). */
   sourceFailure(error: unknown, location: string): Error;
+  /** The checks of a whole file once read (it has rows, it is what the manifest lists): a file read in blocks is whole only here. */
+  checkFile(report: FileReport, file: ThreadedFile): void;
+  /** Read the parts one after another (the customers: a customer seen again replaces the earlier record). */
+  inOrder?: boolean;
+  /** Bytes of a block of a file read in blocks (BLOCK_BYTES; tests make it small). */
+  blockBytes?: number;
 }
 
+/** A block of a file read in blocks: large enough that its costs per block vanish, small enough to keep every thread busy. */
+export const BLOCK_BYTES = 2 * 1024 * 1024;
+
 /**
- * Reads `parts` in `threads` worker threads (parts of one kind: customers in one thread, to keep
- * their order) and returns what each read, in the order given. On
- * the first failure (a file that cannot be trusted, a source that fails, a handler that throws)
- * every worker is stopped and the error thrown: as the reader would throw it for that file.
+ * Reads `parts` in `threads` worker threads and returns what each read, in the order given. With
+ * more threads than parts, or `inOrder`, the parts are read one after another, each by all the
+ * threads in blocks when it can be (readsInBlocks), else by one; otherwise each thread reads a
+ * part at a time. On the first failure (a file that cannot be trusted, a source that fails, a
+ * handler that throws) every worker is stopped and the error thrown: as the reader would throw
+ * it for that file.
  */
 export async function readFilesInThreads(reading: FilesInThreads, pool: ReaderThreads): Promise<ThreadedFileRead[]> {
   const results = new Array<ThreadedFileRead>(reading.parts.length);
+  const oneByOne = reading.inOrder === true || reading.threads > reading.parts.length;
+  const workers = pool.take(Math.max(1, oneByOne ? reading.threads : Math.min(reading.threads, reading.parts.length)));
   let next = 0;
-  const workers = pool.take(Math.max(1, Math.min(reading.threads, reading.parts.length)));
   try {
-    await Promise.all(
-      workers.map(async (worker) => {
-        for (let i = next++; i < reading.parts.length; i = next++) results[i] = await worker.read(reading, i);
-      }),
-    );
+    if (oneByOne) {
+      for (let i = 0; i < reading.parts.length; i++) {
+        const { file } = reading.parts[i] as FilesInThreads['parts'][number];
+        results[i] = workers.length > 1 && readsInBlocks(file) ? await new BlockedRead(reading, i, workers).read() : await (workers[0] as PartWorker).read(reading, i);
+      }
+    } else {
+      await Promise.all(
+        workers.map(async (worker) => {
+          for (let i = next++; i < reading.parts.length; i = next++) results[i] = await worker.read(reading, i);
+        }),
+      );
+    }
   } catch (error) {
     // The others stop too: nothing they read would be used (the pool's owner stops them).
     for (const worker of workers) worker.abort(error);
     throw error;
   }
   return results;
+}
+
+/** A block of a file as cut by BlockedRead. */
+interface CutBlock {
+  index: number;
+  bytes: Buffer;
+  /** Physical line of its first byte: 1 + the line feeds before it. */
+  line: number;
+  last: boolean;
+  /** Cut right after a line feed, where a record may start: worth reading before the blocks before it are read. */
+  afterLineFeed: boolean;
+  /** Being handed over: too late to guess. */
+  taken?: boolean;
+  /** Its read started before the blocks before it were read (a guess at its start, checked once they are). */
+  guess?: Promise<BlockOutcome>;
+  guessedFrom?: CsvRecordStart;
+}
+
+/** A block's read as the worker gave it: its rows held back until the blocks before it are handed over. */
+type BlockOutcome = { ok: true; read: ThreadedBlockRead; rows: RowsMessage[]; headerBytes: number | undefined } | { ok: false; error: unknown };
+
+/** A block read from a known start: all that the next block's read needs. */
+interface ReadSoFar {
+  /** The file's bytes up to the end of its header record, once read. */
+  header: Uint8Array | undefined;
+  /** Where the next record starts (after the header, once read). */
+  next: CsvRecordStart | undefined;
+  /** The start of a record the blocks read so far do not finish (the file's first bytes while its header is not whole). */
+  unfinished: Buffer | undefined;
+  short: ShortRecord | undefined;
+}
+
+/** Blocks cut ahead of the one handed over: enough to keep every thread busy, few enough to bound the memory. */
+const BLOCKS_AHEAD_PER_THREAD = 2;
+
+/**
+ * One CSV file read by several worker threads at once. This thread reads the source and cuts it
+ * into blocks of about `blockBytes`, after a line feed; it also counts its bytes, hashes them and
+ * counts the line feeds (the line each block starts on). Each block is read by a free worker as
+ * if a record started there, with the file's header and delimiter. Where a block really starts is
+ * only known once the blocks before it are read: the guess holds when the block before ended with
+ * a whole record and on the guessed line, and a block read from a wrong guess (a line feed inside
+ * a quoted field, a CR-delimited file) or that failed is read again from where the blocks before
+ * it left off, with the record they did not finish. The blocks' rows, rejects and warnings are
+ * handed over in file order, so what comes out is what one thread reading the file gives, and
+ * a file that fails fails with the error of its first bad block.
+ */
+class BlockedRead {
+  private readonly part: FilesInThreads['parts'][number];
+  private readonly blockBytes: number;
+  /** The blocks cut so far, by index; a block handed over is forgotten. */
+  private readonly blocks: (CutBlock | undefined)[] = [];
+  private readonly idle: PartWorker[];
+  private readonly waitingForWorker: ((worker: PartWorker) => void)[] = [];
+  /** Reads under way, awaited before the file's read returns. */
+  private readonly running = new Set<Promise<unknown>>();
+  /** Blocks handed over so far. */
+  private handedOver = 0;
+  private cut: { ended: boolean; failure: unknown; hash: Hash; bytes: number } = { ended: false, failure: undefined, hash: createHash('sha256'), bytes: 0 };
+  private wake: (() => void) | undefined;
+  /** The file's header and delimiter, once the read of its first block found them: blocks are guessed from them. */
+  private header: { bytes: Uint8Array; delimiter: CsvRecordStart['delimiter'] } | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly reading: FilesInThreads,
+    private readonly index: number,
+    private readonly workers: PartWorker[],
+  ) {
+    this.part = reading.parts[index] as FilesInThreads['parts'][number];
+    this.blockBytes = reading.blockBytes ?? BLOCK_BYTES;
+    this.idle = [...workers];
+  }
+
+  async read(): Promise<ThreadedFileRead> {
+    const { reading, part } = this;
+    let raw: NodeJS.ReadableStream | Readable;
+    try {
+      raw = await reading.open(part.file.key, part.location);
+    } catch (error) {
+      throw reading.sourceFailure(error, part.location);
+    }
+    const chunks = (raw as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+    // Its first bytes say whether it can be read in blocks (not gzip); if not, one worker reads it as it comes.
+    const head: Buffer[] = [];
+    let headBytes = 0;
+    try {
+      while (headBytes < 2) {
+        const { value, done } = await chunks.next();
+        if (done) break;
+        const buffer = typeof value === 'string' ? Buffer.from(value) : value;
+        head.push(buffer);
+        headBytes += buffer.length;
+      }
+    } catch (error) {
+      destroy(raw);
+      throw reading.sourceFailure(error, part.location);
+    }
+    if (!readableInBlocks(Buffer.concat(head), reading.config.exports.encoding)) {
+      return (this.workers[0] as PartWorker).read(reading, this.index, Readable.from(replay(head, chunks), { objectMode: false }));
+    }
+    const cutting = this.cutBlocks(head, chunks);
+    try {
+      return await this.handOver();
+    } catch (error) {
+      this.stopped = true;
+      destroy(raw);
+      throw error;
+    } finally {
+      this.stopped = true;
+      this.wakeUp();
+      await cutting;
+      // No worker is left reading a block of this file when the next file starts.
+      await Promise.allSettled(this.running);
+    }
+  }
+
+  /** Reads the source and cuts it into blocks, as far ahead of the handing over as allowed. */
+  private async cutBlocks(head: Buffer[], chunks: AsyncIterator<Buffer | string>): Promise<void> {
+    const { reading, cut, blockBytes } = this;
+    const ahead = Math.max(2, this.workers.length * BLOCKS_AHEAD_PER_THREAD);
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let line = 1;
+    let afterLineFeed = false;
+    const add = (bytes: Buffer, last: boolean, endsWithLineFeed: boolean) => {
+      const block: CutBlock = { index: this.blocks.length, bytes, line, last, afterLineFeed };
+      this.blocks.push(block);
+      line += countLineFeeds(bytes);
+      afterLineFeed = endsWithLineFeed;
+      this.guess(block);
+      this.wakeUp();
+    };
+    try {
+      let buffered = head;
+      for (;;) {
+        for (const buffer of buffered) {
+          reading.onBytes?.(buffer.length);
+          cut.hash.update(buffer);
+          cut.bytes += buffer.length;
+          pending.push(buffer);
+          pendingBytes += buffer.length;
+        }
+        buffered = [];
+        while (pendingBytes >= blockBytes) {
+          const bytes = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+          const lineFeed = bytes.indexOf(0x0a, blockBytes - 1);
+          // A block ends after a line feed with bytes after it (else it might be the last), or,
+          // failing one in a long stretch, between two characters: the next block finishes the record.
+          const end = lineFeed !== -1 && lineFeed < bytes.length - 1 ? lineFeed + 1 : bytes.length >= 4 * blockBytes ? characterStart(bytes, bytes.length - 1) : -1;
+          if (end <= 0) {
+            pending = [bytes];
+            break;
+          }
+          add(bytes.subarray(0, end), false, end === lineFeed + 1);
+          pending = [bytes.subarray(end)];
+          pendingBytes = bytes.length - end;
+        }
+        while (!this.stopped && this.blocks.length - this.handedOver >= ahead) await this.sleep();
+        if (this.stopped) return;
+        const { value, done } = await chunks.next();
+        if (done) break;
+        buffered = [typeof value === 'string' ? Buffer.from(value) : value];
+      }
+      add(pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes), true, false);
+      cut.ended = true;
+    } catch (error) {
+      cut.failure = reading.sourceFailure(error, this.part.location);
+    }
+    this.wakeUp();
+  }
+
+  /** Hands the blocks over in order, each read from where the ones before it left off; returns the file's read. */
+  private async handOver(): Promise<ThreadedFileRead> {
+    const { reading, part } = this;
+    const report: FileReport = { location: part.location, kind: part.file.kind, format: part.file.format, rows: 0, rejected: 0, warnings: 0, sha256: '', bytes: 0 };
+    const file: ThreadedFileRead = { report, rejects: [], warnings: [], lineHashes: [] };
+    const so: ReadSoFar = { header: undefined, next: undefined, unfinished: undefined, short: undefined };
+    const at = { file: part.location, line: 0 };
+    for (let k = 0; ; k++) {
+      const block = await this.block(k);
+      block.taken = true;
+      const guessed = block.guess !== undefined && so.unfinished === undefined && sameStart(block.guessedFrom, so.next) ? await block.guess : undefined;
+      let from: CsvRecordStart | undefined = block.guessedFrom;
+      let bytes = block.bytes;
+      let outcome = guessed?.ok ? guessed : undefined;
+      if (outcome === undefined) {
+        // Read again from where the blocks before left off: believed, failure included.
+        from = so.header === undefined ? undefined : so.next;
+        bytes = so.unfinished === undefined ? block.bytes : Buffer.concat([so.unfinished, block.bytes]);
+        const exact: ThreadedBlock = { first: so.header === undefined, last: block.last, header: so.header, start: from };
+        const read = await this.run(exact, bytes, true);
+        if (!read.ok) throw read.error;
+        outcome = read;
+      }
+      const { read } = outcome;
+      for (const message of outcome.rows) {
+        try {
+          handOver(message, at, reading.handlers);
+        } catch (error) {
+          throw error instanceof HandlerFailure ? error.original : error;
+        }
+      }
+      if (read.records > 0 && so.short !== undefined) {
+        // The short record that ended the block before is followed by another: a bad row, not a cut file.
+        report.rows += 1;
+        report.rejected += 1;
+        if (file.rejects.length < MAX_KEPT_REJECTS) file.rejects.push({ file: part.location, line: so.short.line, reason: so.short.reason });
+        so.short = undefined;
+      }
+      report.rows += read.read.report.rows;
+      report.rejected += read.read.report.rejected;
+      report.warnings += read.read.report.warnings;
+      keepUpTo(file.rejects, read.read.rejects, MAX_KEPT_REJECTS);
+      keepUpTo(file.warnings, read.read.warnings, MAX_KEPT_WARNINGS);
+      file.lineHashes?.push(...(read.read.lineHashes ?? []));
+      if (so.header === undefined && outcome.headerBytes !== undefined) so.header = Uint8Array.prototype.slice.call(bytes, 0, outcome.headerBytes);
+      // The csv-parse line counter of a guessed block counts from its guessed start.
+      const csvLine = (so.next?.csvLine ?? 1) + read.next.csvLine - (from?.csvLine ?? 1);
+      so.next = so.header === undefined ? undefined : { ...read.next, csvLine };
+      // Until the header is whole, the next read starts again from the file's first byte.
+      so.unfinished = so.header === undefined ? bytes : read.unfinishedBytes === 0 ? undefined : bytes.subarray(bytes.length - read.unfinishedBytes);
+      if (read.short !== undefined) so.short = read.short;
+      // Done with: its bytes and rows go (the unfinished record, if any, is kept above).
+      this.blocks[k] = undefined;
+      this.handedOver = k + 1;
+      this.wakeUp();
+      if (block.last) break;
+    }
+    report.sha256 = this.cut.hash.digest('hex');
+    report.bytes = this.cut.bytes;
+    reading.checkFile(report, part.file);
+    return file;
+  }
+
+  /** Block k, once cut. */
+  private async block(k: number): Promise<CutBlock> {
+    for (;;) {
+      const block = this.blocks[k];
+      if (block !== undefined) return block;
+      if (this.cut.failure !== undefined) throw this.cut.failure;
+      await this.sleep();
+    }
+  }
+
+  /** Starts the read of `block` from a guess at its start, when a guess can be made. */
+  private guess(block: CutBlock): void {
+    const { header } = this;
+    if (header === undefined || block.index === 0 || !block.afterLineFeed || block.guess !== undefined || block.taken === true) return;
+    const from: CsvRecordStart = { line: block.line, csvLine: 1, delimiter: header.delimiter };
+    block.guessedFrom = from;
+    block.guess = this.run({ first: false, last: block.last, header: header.bytes, start: from }, block.bytes, false);
+  }
+
+  /** Reads a block in the next free worker (an `urgent` one before any guess); never rejects. */
+  private run(block: ThreadedBlock, bytes: Buffer, urgent: boolean): Promise<BlockOutcome> {
+    const outcome = new Promise<BlockOutcome>((resolve) => {
+      const run = (worker: PartWorker) => {
+        const onHeader = (headerBytes: number, next: CsvRecordStart) => {
+          if (this.header !== undefined) return;
+          this.header = { bytes: Uint8Array.prototype.slice.call(bytes, 0, headerBytes), delimiter: next.delimiter };
+          for (const waiting of this.blocks) if (waiting !== undefined) this.guess(waiting);
+        };
+        worker
+          .readBlock(this.reading, this.index, block, bytes, onHeader)
+          .then(
+            (done): BlockOutcome => ({ ok: true, ...done }),
+            (error: unknown): BlockOutcome => ({ ok: false, error }),
+          )
+          .then((done) => {
+            this.idle.push(worker);
+            this.next();
+            resolve(done);
+          }, resolve);
+      };
+      if (urgent) this.waitingForWorker.unshift(run);
+      else this.waitingForWorker.push(run);
+      this.next();
+    });
+    this.running.add(outcome);
+    void outcome.then(() => this.running.delete(outcome));
+    return outcome;
+  }
+
+  /** Gives free workers the next blocks to read. */
+  private next(): void {
+    while (this.idle.length > 0 && this.waitingForWorker.length > 0) {
+      const run = this.waitingForWorker.shift() as (worker: PartWorker) => void;
+      run(this.idle.shift() as PartWorker);
+    }
+  }
+
+  private sleep(): Promise<void> {
+    return new Promise((resolve) => {
+      const previous = this.wake;
+      this.wake = () => {
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
+
+/** The same place to start reading a block: the same line and delimiter (the csv-parse line counter is relative in a guess). */
+function sameStart(guess: CsvRecordStart | undefined, known: CsvRecordStart | undefined): boolean {
+  return guess !== undefined && known !== undefined && guess.line === known.line && guess.delimiter === known.delimiter;
+}
+
+/** The start of the UTF-8 character at or before `at` (a block never ends inside a character). */
+function characterStart(bytes: Buffer, at: number): number {
+  let start = at;
+  while (start > 0 && ((bytes[start] as number) & 0xc0) === 0x80) start -= 1;
+  return start;
+}
+
+function countLineFeeds(bytes: Buffer): number {
+  let count = 0;
+  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) count += 1;
+  return count;
+}
+
+/** The first chunks read, then the rest of the source. */
+async function* replay(head: Buffer[], rest: AsyncIterator<Buffer | string>): AsyncGenerator<Buffer> {
+  yield* head;
+  for (;;) {
+    const { value, done } = await rest.next();
+    if (done) return;
+    yield typeof value === 'string' ? Buffer.from(value) : value;
+  }
 }
 
 /**
@@ -213,12 +624,12 @@ class PartWorker {
     this.worker.on('exit', (code) => this.die(new Error(`the worker thread reading export files stopped (exit code ${code})`)));
   }
 
-  /** Reads part `index` of `reading`; resolves with what it read once the worker is done with it. */
-  read(reading: FilesInThreads, index: number): Promise<ThreadedFileRead> {
+  /** Reads part `index` of `reading` (from `opened`, else opened here); resolves with what it read once the worker is done with it. */
+  read(reading: FilesInThreads, index: number, opened?: Readable): Promise<ThreadedFileRead> {
     const part = reading.parts[index] as FilesInThreads['parts'][number];
     const { file, location } = part;
     return new Promise<ThreadedFileRead>((resolve, reject) => {
-      let raw: (NodeJS.ReadableStream | Readable) | undefined;
+      let raw: (NodeJS.ReadableStream | Readable) | undefined = opened;
       let chunks: AsyncIterator<Buffer | string> | undefined;
       let settled = false;
       const at: { file: string; line: number } = { file: location, line: 0 };
@@ -290,11 +701,67 @@ class PartWorker {
           case 'failed':
             void failureOf(message.failure, reading, file.key, location).then(finish, finish);
             return;
+          default:
+            return;
         }
       };
       this.worker.on('message', onMessage);
       const job: ThreadedFileJob = { file, fileIndex: part.fileIndex, location, config: reading.config, now: reading.now, hashLines: reading.hashLines };
       this.post({ type: 'read', job });
+    });
+  }
+
+  /**
+   * Reads one block of part `index` (BlockedRead); resolves with what it read and its rows, held
+   * back for the caller to hand over in order. `onHeader` is told where the file's header ends.
+   */
+  readBlock(
+    reading: FilesInThreads,
+    index: number,
+    block: ThreadedBlock,
+    bytes: Buffer,
+    onHeader: (headerBytes: number, next: CsvRecordStart) => void,
+  ): Promise<{ read: ThreadedBlockRead; rows: RowsMessage[]; headerBytes: number | undefined }> {
+    const part = reading.parts[index] as FilesInThreads['parts'][number];
+    const { file, location } = part;
+    return new Promise((resolve, reject) => {
+      const rows: RowsMessage[] = [];
+      let headerBytes: number | undefined;
+      let settled = false;
+      const finish = (error: unknown, read?: ThreadedBlockRead) => {
+        if (settled) return;
+        settled = true;
+        this.worker.off('message', onMessage);
+        this.current = undefined;
+        if (error === undefined) resolve({ read: read as ThreadedBlockRead, rows, headerBytes });
+        else reject(error);
+      };
+      this.current = { location, fail: (error) => finish(error) };
+      if (this.dead) return finish(this.dead);
+      const onMessage = (message: FromFileThread) => {
+        switch (message.type) {
+          case 'orders':
+          case 'customers':
+            rows.push(message);
+            return;
+          case 'header':
+            headerBytes = message.bytes;
+            onHeader(message.bytes, message.next);
+            return;
+          case 'block-done':
+            finish(undefined, message.read);
+            return;
+          case 'failed':
+            void failureOf(message.failure, reading, file.key, location).then(finish, finish);
+            return;
+          default:
+            return;
+        }
+      };
+      this.worker.on('message', onMessage);
+      const job: ThreadedFileJob = { file, fileIndex: part.fileIndex, location, config: reading.config, now: reading.now, hashLines: reading.hashLines };
+      // Copied to the worker: this thread keeps the block until the blocks after it are known to start where it ends.
+      this.post({ type: 'block', job, block, bytes });
     });
   }
 
@@ -322,7 +789,7 @@ class PartWorker {
 }
 
 /** Gives a batch of rows to the handlers, `at` set to each row's line. */
-function handOver(message: Extract<FromFileThread, { type: 'orders' | 'customers' }>, at: { file: string; line: number }, handlers: ExportHandlers): void {
+function handOver(message: RowsMessage, at: { file: string; line: number }, handlers: ExportHandlers): void {
   const position: RowPosition = at;
   if (message.type === 'orders') {
     forEachOrderLine(message.batch, (order, line) => {

@@ -3,12 +3,24 @@ import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
 import type { AdvisorRecord, Reject } from '#shared/model.ts';
 import { basenameOf, classifyExportFile, looksLikeExportFile, MANIFEST_NAME, type ExportFileClass } from './classify.ts';
-import { decodedStream, firstInvalidLine, InvalidText, rawTally, readCsvRecords, readLines, streamError } from './decode.ts';
+import { CsvRecordScanner, type CsvRecordStart } from './csv-scanner.ts';
+import { checkTextBlock, decodedStream, firstInvalidLine, InvalidText, MAX_CSV_RECORD_CHARS, rawTally, readCsvRecords, readLines, streamError } from './decode.ts';
 import { ExportError, HandlerFailure } from './errors.ts';
 import { cleanCsvValue, cleanJsonValue } from './fields.ts';
+import { keepUpTo, MAX_KEPT_REJECTS, MAX_KEPT_WARNINGS } from './kept.ts';
 import { genericAdvisors, genericCustomers, genericOrders, genericProducts } from './generic.ts';
 import { OrderLineHashes } from './line-hashes.ts';
-import { defaultReaderThreads, readFilesInThreads, ReaderThreads, type ThreadedFile, type ThreadedFileJob, type ThreadedFileRead } from './file-threads.ts';
+import {
+  defaultReaderThreads,
+  readFilesInThreads,
+  ReaderThreads,
+  type ShortRecord,
+  type ThreadedBlock,
+  type ThreadedBlockRead,
+  type ThreadedFile,
+  type ThreadedFileJob,
+  type ThreadedFileRead,
+} from './file-threads.ts';
 import { shopifyCustomers, shopifyOrders } from './shopify.ts';
 import type { ExportSource } from './source.ts';
 import type { ExportHandlers, ExportKind, FieldWarning, FileReport, ReadResult, RowContext, RowFormat, RowPosition, RowSink, RowValues } from './types.ts';
@@ -17,10 +29,7 @@ export { classifyExportFile, type ExportFileClass } from './classify.ts';
 export { ExportError } from './errors.ts';
 export type { ExportHandlers, FieldWarning, FileReport, ReadResult, RowPosition } from './types.ts';
 
-/** Rejects kept in memory (and so in the rejects object); the count goes on beyond. */
-export const MAX_KEPT_REJECTS = 10_000;
-/** Warnings kept in memory, likewise. */
-export const MAX_KEPT_WARNINGS = 10_000;
+export { MAX_KEPT_REJECTS, MAX_KEPT_WARNINGS } from './kept.ts';
 
 /** Customers first (orders resolve Shopify emails against them), then products and the advisors roster, then orders. */
 const KIND_ORDER: readonly ExportKind[] = ['customers', 'products', 'advisors', 'orders'];
@@ -95,6 +104,8 @@ export interface ReadOptions {
    * every file in this thread.
    */
   threads?: number;
+  /** Bytes of a block when threads read one file in blocks (file-threads.ts BLOCK_BYTES): tests make them small. */
+  blockBytes?: number;
 }
 
 /** One file of an export as planned: where it is, what it is, and what the manifest says of it. */
@@ -221,6 +232,7 @@ export async function readPlannedFiles(source: ExportSource, plan: ExportPlan, h
     rejects,
     warnings,
     explainInvalidText: (key, location) => invalidTextError(source, key, location, config),
+    blockBytes: options.blockBytes,
   };
   const indexes = [...(which.only ?? plan.files.keys())];
   const threads = options.threads ?? defaultReaderThreads(indexes.map((i) => plan.files[i] as PlannedFile));
@@ -240,13 +252,13 @@ export async function readPlannedFiles(source: ExportSource, plan: ExportPlan, h
         else orders.push({ file, fileIndex, report });
         continue;
       }
-      if (customers.length > 0) await readInThreads(reading, source, customers.splice(0), handlers, 1, pool);
+      if (customers.length > 0) await readInThreads(reading, source, customers.splice(0), handlers, { threads, inOrder: true }, pool);
       if (file.kind === 'advisors') await readRosterFile(reading, source, file, report, fileIndex, handlers);
       else await readFile(reading, source, file, report, fileIndex, handlers);
     }
-    // One thread for the customers: a customer seen again replaces the earlier record, so their files keep their order.
-    if (customers.length > 0) await readInThreads(reading, source, customers, handlers, 1, pool);
-    if (orders.length > 0) await readInThreads(reading, source, orders, handlers, threads, pool);
+    // The customers files in order: a customer seen again replaces the earlier record.
+    if (customers.length > 0) await readInThreads(reading, source, customers, handlers, { threads, inOrder: true }, pool);
+    if (orders.length > 0) await readInThreads(reading, source, orders, handlers, { threads, inOrder: false }, pool);
   } finally {
     await pool.stop();
   }
@@ -268,7 +280,7 @@ async function readInThreads(
   source: ExportSource,
   parts: FileToReadInThreads[],
   handlers: ExportHandlers,
-  threads: number,
+  { threads, inOrder }: { threads: number; inOrder: boolean },
   pool: ReaderThreads,
 ): Promise<void> {
   const reads = await readFilesInThreads(
@@ -278,11 +290,14 @@ async function readInThreads(
       now: reading.now,
       hashLines: reading.lineHashes !== undefined,
       threads,
+      inOrder,
+      ...(reading.blockBytes !== undefined ? { blockBytes: reading.blockBytes } : {}),
       handlers,
       open: (key, location) => openFile(source, key, location),
       onBytes: reading.onBytes,
       explainInvalidText: reading.explainInvalidText,
       sourceFailure: readFailure,
+      checkFile: (report, file) => checkFile(report, file.listed),
     },
     pool,
   );
@@ -291,14 +306,9 @@ async function readInThreads(
     Object.assign(report, read.report);
     keepUpTo(reading.rejects, read.rejects, MAX_KEPT_REJECTS);
     keepUpTo(reading.warnings, read.warnings, MAX_KEPT_WARNINGS);
-    if (read.lineHashes !== undefined) reading.lineHashes?.absorb(read.lineHashes);
+    for (const hashes of read.lineHashes ?? []) reading.lineHashes?.absorb(hashes);
     checkNotTwin(report, reading.twins);
   });
-}
-
-/** Appends `more` to `kept` while it holds fewer than `max`. */
-function keepUpTo<T>(kept: T[], more: readonly T[], max: number): void {
-  if (kept.length < max) kept.push(...more.slice(0, max - kept.length));
 }
 
 /**
@@ -325,8 +335,82 @@ export async function readThreadedFile(job: ThreadedFileJob, raw: Readable, hand
     explainInvalidText: async () => new InvalidText('not valid text'),
   };
   await readOpenedFile(reading, raw, file, read.report, fileIndex, handlers);
-  if (lineHashes !== undefined) read.lineHashes = lineHashes.encode();
+  if (lineHashes !== undefined) read.lineHashes = [lineHashes.encode()];
   return read;
+}
+
+/**
+ * One block of a CSV file that several worker threads read (file-threads.ts): its records, from
+ * where `block` says it starts, read and checked as reading the whole file reads them, with what
+ * the next block needs to go on from its end. `onHeader` is told where the header record ends
+ * (the first block). The file's own checks (sha256, rows, manifest) are left to the caller. Throws
+ * as readThreadedFile does.
+ */
+export function readThreadedBlock(
+  job: ThreadedFileJob,
+  block: ThreadedBlock,
+  bytes: Buffer,
+  handlers: ExportHandlers,
+  onHeader: (headerBytes: number, next: CsvRecordStart) => void,
+): ThreadedBlockRead {
+  const { file, fileIndex, location } = job;
+  const lineHashes = job.hashLines && file.kind === 'orders' ? new OrderLineHashes() : undefined;
+  const read: ThreadedFileRead = {
+    report: { location, kind: file.kind, format: file.format, rows: 0, rejected: 0, warnings: 0, sha256: '', bytes: 0 },
+    rejects: [],
+    warnings: [],
+  };
+  const reading: FileReading = {
+    config: job.config,
+    now: job.now,
+    onBytes: undefined,
+    lineHashes,
+    twins: new Map(),
+    rejects: read.rejects,
+    warnings: read.warnings,
+    explainInvalidText: async () => new InvalidText('not valid text'),
+  };
+  const context = rowContext(reading, read.report, handlers);
+  const format = formatOf(file);
+  lineHashes?.startFile(fileIndex, format.columns);
+  const sink = format.createSink(context);
+  const rows = new CsvRows(location, format, sink, context.reject, read.report, lineHashes);
+  let records = 0;
+  try {
+    checkTextBlock(bytes, location, block.first);
+    if (block.header !== undefined) {
+      const header = new CsvRecordScanner((fields, line) => {
+        if (!rows.hasHeader) rows.record(fields, line);
+      }, MAX_CSV_RECORD_CHARS);
+      header.push(Buffer.from(block.header.buffer, block.header.byteOffset, block.header.byteLength));
+      header.end();
+    }
+    const scanner: CsvRecordScanner = new CsvRecordScanner(
+      (fields, line) => {
+        if (rows.hasHeader) {
+          records += 1;
+          rows.record(fields, line);
+          return;
+        }
+        rows.record(fields, line);
+        onHeader(scanner.bytesBeforeNext, scanner.next);
+      },
+      MAX_CSV_RECORD_CHARS,
+      block.start,
+    );
+    scanner.push(bytes);
+    if (block.last) {
+      scanner.end();
+      rows.end();
+    }
+    sink.end();
+    if (lineHashes !== undefined) read.lineHashes = [lineHashes.encode()];
+    return { read, records, next: scanner.next, unfinishedBytes: scanner.unfinishedBytes, short: block.last ? undefined : rows.takeShort() };
+  } catch (error) {
+    if (error instanceof HandlerFailure) throw error.original;
+    if (error instanceof InvalidText) throw error;
+    throw readFailure(error, location);
+  }
 }
 
 /**
@@ -373,6 +457,36 @@ interface FileReading {
   warnings: FieldWarning[];
   /** The error for a file that is not valid text in the export's encoding (it names the first bad line). */
   explainInvalidText(key: string, location: string): Promise<Error>;
+  /** ReadOptions.blockBytes. */
+  blockBytes?: number | undefined;
+}
+
+function formatOf(file: ExportFileClass): RowFormat {
+  return FORMATS[`${file.format}/${file.kind}`] as RowFormat;
+}
+
+/** The rows' context for one file: its rejects and warnings counted in `report` and kept up to the caps. */
+function rowContext(reading: FileReading, report: FileReport, handlers: ExportHandlers): RowContext {
+  const { rejects, warnings } = reading;
+  const { location } = report;
+  const position = { file: location, line: 0 };
+  return {
+    config: reading.config,
+    now: reading.now,
+    handlers,
+    at(line) {
+      position.line = line;
+      return position;
+    },
+    reject(line, reason) {
+      report.rejected += 1;
+      if (rejects.length < MAX_KEPT_REJECTS) rejects.push({ file: location, line, reason });
+    },
+    warn(line, field, reason) {
+      report.warnings += 1;
+      if (warnings.length < MAX_KEPT_WARNINGS) warnings.push({ file: location, line, field, reason });
+    },
+  };
 }
 
 /** Reads one file into `handlers`; throws an ExportError when it cannot be trusted (see readExport). */
@@ -390,35 +504,20 @@ async function readOpenedFile(
   fileIndex: number,
   handlers: ExportHandlers,
 ): Promise<void> {
-  const { config, rejects, warnings } = reading;
   const { location } = report;
-  const position = { file: location, line: 0 };
-  const context: RowContext = {
-    config,
-    now: reading.now,
-    handlers,
-    at(line) {
-      position.line = line;
-      return position;
-    },
-    reject(line, reason) {
-      report.rejected += 1;
-      if (rejects.length < MAX_KEPT_REJECTS) rejects.push({ file: location, line, reason });
-    },
-    warn(line, field, reason) {
-      report.warnings += 1;
-      if (warnings.length < MAX_KEPT_WARNINGS) warnings.push({ file: location, line, field, reason });
-    },
-  };
-  const format = FORMATS[`${file.format}/${file.kind}`] as RowFormat;
+  const context = rowContext(reading, report, handlers);
+  const format = formatOf(file);
   const hashes = file.kind === 'orders' ? reading.lineHashes : undefined;
   hashes?.startFile(fileIndex, format.columns);
   const tally = rawTally();
-  const bytes = decodedStream(raw, location, { onBytes: reading.onBytes, tally, encoding: config.exports.encoding });
+  const bytes = decodedStream(raw, location, { onBytes: reading.onBytes, tally, encoding: reading.config.exports.encoding });
   const sink = format.createSink(context);
   try {
-    if (file.encoding === 'csv') await readCsvFile(bytes, location, format, sink, context.reject, report, hashes);
-    else await readJsonlFile(bytes, location, format, sink, context.reject, report, hashes);
+    if (file.encoding === 'csv') {
+      const rows = new CsvRows(location, format, sink, context.reject, report, hashes);
+      await readCsvRecords(bytes, (fields, line) => rows.record(fields, line));
+      rows.end();
+    } else await readJsonlFile(bytes, location, format, sink, context.reject, report, hashes);
     sink.end();
   } catch (error) {
     bytes.destroy();
@@ -587,55 +686,83 @@ function headerIndexes(header: string[], format: RowFormat, location: string): {
 
 type RejectRow = RowContext['reject'];
 
-async function readCsvFile(
-  bytes: Readable,
-  location: string,
-  format: RowFormat,
-  sink: RowSink,
-  reject: RejectRow,
-  report: FileReport,
-  hashes: OrderLineHashes | undefined,
-): Promise<void> {
-  let keys: string[] = [];
-  let indexes: number[] = [];
-  let width = 0;
-  let headerSeen = false;
+/**
+ * The records of a CSV file, in order: its header, then each data record checked against it and
+ * handed to the sink. A file read in blocks (readThreadedBlock) has one per block, the header
+ * given to each.
+ */
+class CsvRows {
+  private keys: string[] = [];
+  private indexes: number[] = [];
+  private width = 0;
+  private headerSeen = false;
   // A record with fewer columns than the header is a bad row, unless it is the last record: a
   // file cut off mid-record ends that way. So it is only rejected once another record follows.
-  let shortLine = 0;
-  let shortWidth = 0;
-  await readCsvRecords(bytes, (fields, line) => {
-    if (!headerSeen) {
-      headerSeen = true;
-      if (isBlank(fields)) throw ExportError.at(location, 'first line is empty; expected a header row', { line });
-      ({ keys, indexes } = headerIndexes(fields, format, location));
-      width = fields.length;
+  private shortLine = 0;
+  private shortWidth = 0;
+
+  constructor(
+    private readonly location: string,
+    private readonly format: RowFormat,
+    private readonly sink: RowSink,
+    private readonly reject: RejectRow,
+    private readonly report: FileReport,
+    private readonly hashes: OrderLineHashes | undefined,
+  ) {}
+
+  get hasHeader(): boolean {
+    return this.headerSeen;
+  }
+
+  record(fields: string[], line: number): void {
+    if (!this.headerSeen) {
+      this.headerSeen = true;
+      if (isBlank(fields)) throw ExportError.at(this.location, 'first line is empty; expected a header row', { line });
+      ({ keys: this.keys, indexes: this.indexes } = headerIndexes(fields, this.format, this.location));
+      this.width = fields.length;
       return;
     }
-    if (shortLine !== 0) {
+    const { keys, indexes, width, report } = this;
+    if (this.shortLine !== 0) {
       report.rows += 1;
-      reject(shortLine, `row has ${shortWidth} columns, the header has ${width}`);
-      shortLine = 0;
+      this.reject(this.shortLine, this.shortReason());
+      this.shortLine = 0;
     }
     if (isBlank(fields)) return;
     if (fields.length < width) {
-      shortLine = line;
-      shortWidth = fields.length;
+      this.shortLine = line;
+      this.shortWidth = fields.length;
       return;
     }
     report.rows += 1;
     if (fields.length !== width) {
       // Probably an unquoted comma: the values would land in the wrong columns.
-      reject(line, `row has ${fields.length} columns, the header has ${width}`);
+      this.reject(line, `row has ${fields.length} columns, the header has ${width}`);
       return;
     }
     const values: RowValues = {};
     for (let i = 0; i < keys.length; i++) values[keys[i] as string] = cleanCsvValue(fields[indexes[i] as number]);
-    hashes?.add(values);
-    sink.row(values, line);
-  });
-  if (shortLine !== 0) {
-    throw ExportError.at(location, `is truncated: its last record has ${shortWidth} of the header's ${width} columns`, { line: shortLine });
+    this.hashes?.add(values);
+    this.sink.row(values, line);
+  }
+
+  /** The file ended: a short last record means it was cut off. */
+  end(): void {
+    if (this.shortLine !== 0) {
+      throw ExportError.at(this.location, `is truncated: its last record has ${this.shortWidth} of the header's ${this.width} columns`, { line: this.shortLine });
+    }
+  }
+
+  /** A block ended: its short last record (if any), a reject if another record follows it. */
+  takeShort(): ShortRecord | undefined {
+    if (this.shortLine === 0) return undefined;
+    const short = { line: this.shortLine, reason: this.shortReason() };
+    this.shortLine = 0;
+    return short;
+  }
+
+  private shortReason(): string {
+    return `row has ${this.shortWidth} columns, the header has ${this.width}`;
   }
 }
 

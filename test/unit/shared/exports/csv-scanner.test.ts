@@ -134,3 +134,45 @@ describe('CsvRecordScanner', () => {
     ]);
   });
 });
+
+describe('a scanner that starts at a record', () => {
+  it('reads the rest of the input from where another left off as the one scanner reads it (property)', () => {
+    fc.assert(
+      fc.property(textArbitrary, fc.nat(), (text, cut) => {
+        const whole = scannerRecords([Buffer.from(text, 'utf8')], MAX_CSV_RECORD_CHARS);
+        if (whole.error !== undefined) return;
+        // The first scanner reads up to the end of record k; a second one goes on from there.
+        const bytes = Buffer.from(text, 'utf8');
+        const records: [string[], number][] = [];
+        if (whole.records.length === 0) return;
+        const k = 1 + (cut % whole.records.length);
+        let from: { start: CsvRecordScanner['next']; end: number } | undefined;
+        const first: CsvRecordScanner = new CsvRecordScanner((fields, line) => {
+          records.push([fields, line]);
+          if (records.length === k) from = { start: first.next, end: first.bytesBeforeNext };
+        }, MAX_CSV_RECORD_CHARS);
+        // Stop once record k is given, as a block ending there would.
+        first.push(bytes);
+        first.end();
+        expect(from).toBeDefined();
+        const { start, end } = from as { start: CsvRecordScanner['next']; end: number };
+        const rest: [string[], number][] = [];
+        const second = new CsvRecordScanner((fields, line) => rest.push([fields, line]), MAX_CSV_RECORD_CHARS, start);
+        second.push(bytes.subarray(end));
+        second.end();
+        expect([...whole.records.slice(0, k), ...rest]).toEqual(whole.records);
+        expect(second.next).toEqual(first.next);
+        expect(second.unfinishedBytes).toBe(0);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('says how many bytes of a record it has not finished', () => {
+    const scanner = new CsvRecordScanner(() => undefined, MAX_CSV_RECORD_CHARS);
+    scanner.push(Buffer.from('a,b\n"c\nd'));
+    expect(scanner.unfinishedBytes).toBe(4);
+    expect(scanner.bytesBeforeNext).toBe(4);
+    expect(scanner.next).toEqual({ line: 2, csvLine: 2, delimiter: 1 });
+  });
+});

@@ -24,10 +24,10 @@ type Outcome =
   | { error: { name: string; message: string; file?: string; line?: number | undefined } };
 
 /** Reads `source` with `threads` worker threads and says what came of it, in a form toEqual compares. */
-async function outcome(source: ExportSource, threads: number, configInput: Parameters<typeof config>[0] = {}): Promise<Outcome> {
+async function outcome(source: ExportSource, threads: number, configInput: Parameters<typeof config>[0] = {}, blockBytes?: number): Promise<Outcome> {
   const received = receiver();
   try {
-    const result = await readExport(source, received.handlers, { now: NOW, config: config(configInput), threads });
+    const result = await readExport(source, received.handlers, { now: NOW, config: config(configInput), threads, ...(blockBytes !== undefined ? { blockBytes } : {}) });
     return {
       read: {
         customers: received.customers.map((c) => JSON.stringify(c)),
@@ -54,6 +54,8 @@ async function readBothWays(files: Record<string, string | Buffer>, configInput:
   const here = await outcome(source, 0, configInput);
   const inThreads = await outcome(source, 2, configInput);
   expect(inThreads).toEqual(here);
+  // More threads than orders files: each file read by all of them, in blocks of a few bytes.
+  expect(await outcome(source, 3, configInput, 23)).toEqual(here);
   return inThreads;
 }
 
@@ -146,6 +148,18 @@ describe('how many worker threads read the orders files', () => {
     expect(defaultReaderThreads([orders(THREADS_FROM_BYTES), orders(1), orders(1)], 8)).toBe(3);
     // One core: no worker, it could only take turns with the aggregating thread.
     expect(defaultReaderThreads([orders(THREADS_FROM_BYTES), orders(1)], 1)).toBe(0);
+  });
+
+  it('one per core when a file can be read in blocks by all of them: a generic CSV customers or orders file, not gzip', () => {
+    const file = (name: string, format = 'generic', encoding = 'csv', kind = name.split(/[-_.]/)[0] as string) => ({ kind, name, format, encoding, size: THREADS_FROM_BYTES });
+    expect(defaultReaderThreads([file('orders.csv')], 8)).toBe(8);
+    expect(defaultReaderThreads([file('customers.csv'), file('orders.csv.gz')], 4, { customersBesideOrders: true })).toBe(4);
+    expect(defaultReaderThreads([file('orders.csv')], 1)).toBe(0);
+    // Neither a gzip stream, nor Shopify's orders (an order spans rows), nor JSONL is read in blocks.
+    expect(defaultReaderThreads([file('orders.csv.gz')], 8)).toBe(1);
+    expect(defaultReaderThreads([file('orders_export.csv', 'shopify', 'csv', 'orders')], 8)).toBe(1);
+    expect(defaultReaderThreads([file('orders.jsonl', 'generic', 'jsonl')], 8)).toBe(1);
+    expect(defaultReaderThreads([file('products.csv')], 8)).toBe(0);
   });
 
   it("counts a Lambda's whole vCPUs (1,769 MB each), not the cores it sees", () => {
@@ -287,6 +301,7 @@ describe('orders files read in worker threads', () => {
       onBytes: undefined,
       explainInvalidText: async () => new Error('not text'),
       sourceFailure: (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+      checkFile: () => undefined,
     };
     try {
       await expect(readFilesInThreads(reading, pool)).rejects.toThrow(/^reading memory:\/\/export\/orders-1\.csv in a worker thread: the worker thread reading export files stopped \(exit code 1\)$/);
@@ -323,6 +338,7 @@ describe('orders files read in worker threads', () => {
       const here = await outcome(failing(how), 0);
       const inThreads = await outcome(failing(how), 2);
       expect(inThreads).toEqual(here);
+      expect(await outcome(failing(how), 3, {}, 100)).toEqual(here);
       expect(inThreads).toHaveProperty('error');
     }
   });
@@ -346,5 +362,71 @@ describe('orders files read in worker threads', () => {
       ),
       { numRuns: 12 },
     );
+  });
+});
+
+describe('one file read in blocks by several threads', () => {
+  /** A field as an export may write it: plain, quoted as CSV quotes, or with quotes where a writer should not put them. */
+  const fieldArbitrary = fc.tuple(
+    fc.array(fc.constantFrom('a', 'b', ' ', ',', '"', '\n', '\r', '\r\n', 'é', '中', '😀'), { maxLength: 6 }).map((parts) => parts.join('')),
+    fc.constantFrom('plain', 'quoted', 'quoted', 'stray'),
+  ).map(([text, how]) => (how === 'plain' ? text.replace(/[",\r\n]/g, '') : how === 'quoted' ? `"${text.replaceAll('"', '""')}"` : `${text.slice(0, 2)}"${text.slice(2)}`));
+
+  /** An orders file full of what a block boundary could fall inside: quoted line breaks, any delimiter, short rows, blank lines, a BOM, a cut end. */
+  const ordersFileArbitrary = fc
+    .record({
+      rows: fc.array(fc.tuple(fc.nat({ max: 40 }), fieldArbitrary, fc.constantFrom('full', 'full', 'full', 'short', 'blank', 'long')), { minLength: 1, maxLength: 25 }),
+      delimiter: fc.constantFrom('\n', '\n', '\r\n', '\r'),
+      bom: fc.boolean(),
+      end: fc.constantFrom('delimiter', 'none', 'cut'),
+    })
+    .map(({ rows, delimiter, bom, end }) => {
+      const lines = rows.map(([i, name, shape]) => {
+        const row = (orderRows(1, i, `C${(i % 3) + 1}`)[0] as string[]).map((value) => (/[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value));
+        row[4] = name;
+        if (shape === 'short') return row.slice(0, 3).join(',');
+        if (shape === 'blank') return '';
+        if (shape === 'long') return [...row, 'extra'].join(',');
+        return row.join(',');
+      });
+      let text = `${bom ? '\uFEFF' : ''}${[HEADER.join(','), ...lines].join(delimiter)}`;
+      if (end === 'delimiter') text += delimiter;
+      if (end === 'cut') text = text.slice(0, Math.max(HEADER.join(',').length + 2, text.length - 7));
+      return text;
+    });
+
+  it('gives what one thread reading it gives, wherever the blocks fall (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(ordersFileArbitrary, fc.integer({ min: 1, max: 64 }), fc.integer({ min: 2, max: 3 }), async (orders, blockBytes, threads) => {
+        const source = memorySource({ 'customers.csv': CUSTOMERS, 'orders.csv': orders }, 13);
+        const here = await outcome(source, 0, { maxRejectShare: 1 });
+        expect(await outcome(source, threads, { maxRejectShare: 1 }, blockBytes)).toEqual(here);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('fails as one thread does on a quote left open until the record is too long, across many blocks', async () => {
+    const rows = csv([HEADER, ...orderRows(2_000, 0)]);
+    const orders = `${rows}O1,C1,2026-11-02T10:00:00Z,SKU-1,"Silk ${'scarf\r\n'.repeat(150_000)}`;
+    const source = memorySource({ 'customers.csv': CUSTOMERS, 'orders.csv': orders });
+    const here = await outcome(source, 0);
+    expect(here).toMatchObject({ error: { message: expect.stringContaining('longer than') } });
+    expect(await outcome(source, 3, {}, 64 * 1024)).toEqual(here);
+  });
+
+  it('reads a gzip file named .csv as it comes, in one thread', async () => {
+    const source = memorySource({ 'customers.csv': CUSTOMERS, 'orders.csv': gzipSync(csv([HEADER, ...orderRows(3_000, 0)])) }, 1);
+    const here = await outcome(source, 0);
+    expect('read' in here && here.read.orders.length).toBe(3_000);
+    expect(await outcome(source, 2, {}, 64)).toEqual(here);
+  });
+
+  it('reads a large file in blocks, on every thread, as one thread reads it', async () => {
+    const orders = csv([HEADER, ...orderRows(40_000, 0, 'C2')]);
+    const source = memorySource({ 'customers.csv': CUSTOMERS, 'orders.csv': orders });
+    const here = await outcome(source, 0);
+    expect(await outcome(source, 2, {}, 64 * 1024)).toEqual(here);
+    expect('read' in here && here.read.orders.length).toBe(40_000);
   });
 });
