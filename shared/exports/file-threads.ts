@@ -15,16 +15,19 @@ import type { ExportHandlers, FieldWarning, FileReport, RowPosition } from './ty
 
 /**
  * Customers and orders files read in worker threads. Parsing and checking the rows is most of a
- * night's reading, and each file can be read on its own: every worker reads one file at a time,
- * its raw bytes handed over by this thread (which owns the export's source, an S3 stream or a
- * file) only as fast as the worker asks for them, and hands back the checked rows in batches
- * (order lines as order-line-batch.ts encodes them, customer records as they are). This thread
- * gives them to the handlers as they come. The customers files go through one worker, in plan
- * order (a customer seen again replaces the earlier record), while this thread adds them; the
- * orders files through several at once, so the handlers see each file's lines in order but the
- * files' lines interleaved: the aggregation does not depend on the order of lines
- * (ClientAggregator), and what does (the first rejects and warnings kept, the twin and
- * shared-line checks) is taken from each file's result in plan order by the reader.
+ * night's reading, and each file can be read on its own: a worker reads one file, or one block of
+ * a file, at a time, its raw bytes handed over by this thread (which owns the export's source, an
+ * S3 stream or a file) and hands back the checked rows in batches (order lines as
+ * order-line-batch.ts encodes them, customer records as they are). This thread gives them to the
+ * handlers as they come.
+ *  - Orders files, when there are at least as many as threads: several at once, one per worker,
+ *    so the handlers see each file's lines in order but the files' lines interleaved. The
+ *    aggregation does not depend on the order of lines (ClientAggregator), and what does (the
+ *    first rejects and warnings kept, the twin and shared-line checks) is taken from each file's
+ *    result in plan order by the reader.
+ *  - Customers files (a customer seen again replaces the earlier record), and orders files when
+ *    there are fewer than threads (a shard's one part, a brand's single file): one after another,
+ *    each by all the workers in blocks when it can be (BlockedRead), its rows handed over in order.
  */
 
 /** A file of the export's plan as a worker reads it (reader.ts's PlannedFile has these and more). */
@@ -290,7 +293,7 @@ class BlockedRead {
   /** The blocks cut so far, by index; a block handed over is forgotten. */
   private readonly blocks: (CutBlock | undefined)[] = [];
   private readonly idle: PartWorker[];
-  private readonly waitingForWorker: ((worker: PartWorker) => void)[] = [];
+  private readonly waitingForWorker: { run(worker: PartWorker): void; drop(): void }[] = [];
   /** Reads under way, awaited before the file's read returns. */
   private readonly running = new Set<Promise<unknown>>();
   /** Blocks handed over so far. */
@@ -346,10 +349,12 @@ class BlockedRead {
       destroy(raw);
       throw error;
     } finally {
+      // The cutting stops at its next step (it fails nothing); reads not started are dropped,
+      // and no worker is left reading a block of this file when the next file starts.
       this.stopped = true;
       this.wakeUp();
-      await cutting;
-      // No worker is left reading a block of this file when the next file starts.
+      void cutting;
+      for (const waiting of this.waitingForWorker.splice(0)) waiting.drop();
       await Promise.allSettled(this.running);
     }
   }
@@ -512,8 +517,9 @@ class BlockedRead {
             resolve(done);
           }, resolve);
       };
-      if (urgent) this.waitingForWorker.unshift(run);
-      else this.waitingForWorker.push(run);
+      const waiting = { run, drop: () => resolve({ ok: false, error: new Error('the read of the file stopped') }) };
+      if (urgent) this.waitingForWorker.unshift(waiting);
+      else this.waitingForWorker.push(waiting);
       this.next();
     });
     this.running.add(outcome);
@@ -524,8 +530,8 @@ class BlockedRead {
   /** Gives free workers the next blocks to read. */
   private next(): void {
     while (this.idle.length > 0 && this.waitingForWorker.length > 0) {
-      const run = this.waitingForWorker.shift() as (worker: PartWorker) => void;
-      run(this.idle.shift() as PartWorker);
+      const waiting = this.waitingForWorker.shift() as (typeof this.waitingForWorker)[number];
+      waiting.run(this.idle.shift() as PartWorker);
     }
   }
 

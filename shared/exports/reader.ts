@@ -97,11 +97,12 @@ export interface ReadOptions {
   /** Raw (compressed) bytes read so far over the whole export. */
   onProgress?: (bytesRead: number) => void;
   /**
-   * Worker threads that parse and check the orders files (file-threads.ts), one file each at a
-   * time, while this thread aggregates the lines they hand over; the customers files go through
-   * one of them, in order. Default: one per core, at most one per orders file; none on a single
-   * core or for less than 16 MB of customers and orders files (defaultReaderThreads). 0 reads
-   * every file in this thread.
+   * Worker threads that parse and check the customers and orders files (file-threads.ts) while
+   * this thread aggregates the rows they hand over: each orders file in one of them, or, with
+   * fewer files than threads, each file in blocks by all of them (the customers files always so,
+   * in order). Default: one per core, and at most one per orders file unless a file can be read in
+   * blocks; none on a single core or for less than 16 MB of customers and orders files
+   * (defaultReaderThreads). 0 reads every file in this thread.
    */
   threads?: number;
   /** Bytes of a block when threads read one file in blocks (file-threads.ts BLOCK_BYTES): tests make them small. */

@@ -415,6 +415,21 @@ describe('one file read in blocks by several threads', () => {
     expect(await outcome(source, 3, {}, 64 * 1024)).toEqual(here);
   });
 
+  it('fails with the error of a handler that throws, and stops with reads of blocks still waiting for a thread', async () => {
+    const source = memorySource({ 'customers.csv': CUSTOMERS, 'orders.csv': csv([HEADER, ...orderRows(5_000, 0)]) }, 512);
+    const boom = new Error('the aggregator refused a line');
+    let seen = 0;
+    const handlers = {
+      ...receiver().handlers,
+      order: () => {
+        seen += 1;
+        if (seen === 100) throw boom;
+      },
+    };
+    await expect(readExport(source, handlers, { now: NOW, config: config(), threads: 3, blockBytes: 256 })).rejects.toBe(boom);
+    expect(seen).toBe(100);
+  });
+
   it('reads a gzip file named .csv as it comes, in one thread', async () => {
     const source = memorySource({ 'customers.csv': CUSTOMERS, 'orders.csv': gzipSync(csv([HEADER, ...orderRows(3_000, 0)])) }, 1);
     const here = await outcome(source, 0);
