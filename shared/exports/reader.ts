@@ -98,9 +98,9 @@ export interface ReadOptions {
   onProgress?: (bytesRead: number) => void;
   /**
    * Worker threads that parse and check the customers and orders files (file-threads.ts) while
-   * this thread aggregates the rows they hand over: each orders file in one of them, or, with
-   * fewer files than threads, each file in blocks by all of them (the customers files always so,
-   * in order). Default: one per core, and at most one per orders file unless a file can be read in
+   * this thread aggregates the rows they hand over: the customers files in one of them, in order;
+   * each orders file in one of them, or, with fewer orders files than threads, each in blocks by
+   * all of them. Default: one per core, and at most one per orders file unless a file can be read in
    * blocks; none on a single core or for less than 16 MB of customers and orders files
    * (defaultReaderThreads). 0 reads every file in this thread.
    */
@@ -253,13 +253,13 @@ export async function readPlannedFiles(source: ExportSource, plan: ExportPlan, h
         else orders.push({ file, fileIndex, report });
         continue;
       }
-      if (customers.length > 0) await readInThreads(reading, source, customers.splice(0), handlers, { threads, inOrder: true }, pool);
+      if (customers.length > 0) await readInThreads(reading, source, customers.splice(0), handlers, 1, pool);
       if (file.kind === 'advisors') await readRosterFile(reading, source, file, report, fileIndex, handlers);
       else await readFile(reading, source, file, report, fileIndex, handlers);
     }
-    // The customers files in order: a customer seen again replaces the earlier record.
-    if (customers.length > 0) await readInThreads(reading, source, customers, handlers, { threads, inOrder: true }, pool);
-    if (orders.length > 0) await readInThreads(reading, source, orders, handlers, { threads, inOrder: false }, pool);
+    // The customers files in one thread, in order: a customer seen again replaces the earlier record.
+    if (customers.length > 0) await readInThreads(reading, source, customers, handlers, 1, pool);
+    if (orders.length > 0) await readInThreads(reading, source, orders, handlers, threads, pool);
   } finally {
     await pool.stop();
   }
@@ -281,7 +281,7 @@ async function readInThreads(
   source: ExportSource,
   parts: FileToReadInThreads[],
   handlers: ExportHandlers,
-  { threads, inOrder }: { threads: number; inOrder: boolean },
+  threads: number,
   pool: ReaderThreads,
 ): Promise<void> {
   const reads = await readFilesInThreads(
@@ -291,7 +291,6 @@ async function readInThreads(
       now: reading.now,
       hashLines: reading.lineHashes !== undefined,
       threads,
-      inOrder,
       ...(reading.blockBytes !== undefined ? { blockBytes: reading.blockBytes } : {}),
       handlers,
       open: (key, location) => openFile(source, key, location),

@@ -150,10 +150,12 @@ describe('how many worker threads read the orders files', () => {
     expect(defaultReaderThreads([orders(THREADS_FROM_BYTES), orders(1)], 1)).toBe(0);
   });
 
-  it('one per core when a file can be read in blocks by all of them: a generic CSV customers or orders file, not gzip', () => {
+  it('one per core when a file can be read in blocks by all of them: a generic CSV orders file, not gzip', () => {
     const file = (name: string, format = 'generic', encoding = 'csv', kind = name.split(/[-_.]/)[0] as string) => ({ kind, name, format, encoding, size: THREADS_FROM_BYTES });
     expect(defaultReaderThreads([file('orders.csv')], 8)).toBe(8);
-    expect(defaultReaderThreads([file('customers.csv'), file('orders.csv.gz')], 4, { customersBesideOrders: true })).toBe(4);
+    expect(defaultReaderThreads([file('customers.csv'), file('orders-1.csv.gz'), file('orders-2.csv')], 4, { customersBesideOrders: true })).toBe(4);
+    // The customers are read in one thread, in order.
+    expect(defaultReaderThreads([file('customers.csv'), file('orders.csv.gz')], 4, { customersBesideOrders: true })).toBe(2);
     expect(defaultReaderThreads([file('orders.csv')], 1)).toBe(0);
     // Neither a gzip stream, nor Shopify's orders (an order spans rows), nor JSONL is read in blocks.
     expect(defaultReaderThreads([file('orders.csv.gz')], 8)).toBe(1);
