@@ -317,7 +317,16 @@ async function readInThreads(
  * (the thread that owns the source finds its line).
  */
 export async function readThreadedFile(job: ThreadedFileJob, raw: Readable, handlers: ExportHandlers): Promise<ThreadedFileRead> {
-  const { file, fileIndex, location } = job;
+  const { file, fileIndex } = job;
+  const { read, reading, lineHashes } = threadReading(job);
+  await readOpenedFile(reading, raw, file, read.report, fileIndex, handlers);
+  if (lineHashes !== undefined) read.lineHashes = [lineHashes.encode()];
+  return read;
+}
+
+/** What a worker thread's read of a file or block fills: its own report, rejects, warnings and line hashes. */
+function threadReading(job: ThreadedFileJob): { read: ThreadedFileRead; reading: FileReading; lineHashes: OrderLineHashes | undefined } {
+  const { file, location } = job;
   const lineHashes = job.hashLines ? new OrderLineHashes() : undefined;
   const read: ThreadedFileRead = {
     report: { location, kind: file.kind, format: file.format, rows: 0, rejected: 0, warnings: 0, sha256: '', bytes: 0 },
@@ -334,9 +343,7 @@ export async function readThreadedFile(job: ThreadedFileJob, raw: Readable, hand
     warnings: read.warnings,
     explainInvalidText: async () => new InvalidText('not valid text'),
   };
-  await readOpenedFile(reading, raw, file, read.report, fileIndex, handlers);
-  if (lineHashes !== undefined) read.lineHashes = [lineHashes.encode()];
-  return read;
+  return { read, reading, lineHashes };
 }
 
 /**
@@ -354,27 +361,13 @@ export function readThreadedBlock(
   onHeader: (headerBytes: number, next: CsvRecordStart) => void,
 ): ThreadedBlockRead {
   const { file, fileIndex, location } = job;
-  const lineHashes = job.hashLines && file.kind === 'orders' ? new OrderLineHashes() : undefined;
-  const read: ThreadedFileRead = {
-    report: { location, kind: file.kind, format: file.format, rows: 0, rejected: 0, warnings: 0, sha256: '', bytes: 0 },
-    rejects: [],
-    warnings: [],
-  };
-  const reading: FileReading = {
-    config: job.config,
-    now: job.now,
-    onBytes: undefined,
-    lineHashes,
-    twins: new Map(),
-    rejects: read.rejects,
-    warnings: read.warnings,
-    explainInvalidText: async () => new InvalidText('not valid text'),
-  };
+  const { read, reading, lineHashes } = threadReading(job);
   const context = rowContext(reading, read.report, handlers);
   const format = formatOf(file);
-  lineHashes?.startFile(fileIndex, format.columns);
+  const hashes = file.kind === 'orders' ? lineHashes : undefined;
+  hashes?.startFile(fileIndex, format.columns);
   const sink = format.createSink(context);
-  const rows = new CsvRows(location, format, sink, context.reject, read.report, lineHashes);
+  const rows = new CsvRows(location, format, sink, context.reject, read.report, hashes);
   let records = 0;
   try {
     checkTextBlock(bytes, location, block.first);
