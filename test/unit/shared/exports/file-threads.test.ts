@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ExportError, readExport } from '#shared/exports/reader.ts';
 import { forEachOrderLine, ORDER_BATCH_LINES, OrderLineBatchWriter, type OrderLineBatch } from '#shared/exports/order-line-batch.ts';
 import type { Worker } from 'node:worker_threads';
-import { defaultReaderThreads, fileThreadsWorkerUrl, readFilesInThreads, ReaderThreads, THREADS_FROM_BYTES, usableCores } from '#shared/exports/file-threads.ts';
+import { BLOCKS_FROM_BYTES, defaultReaderThreads, fileThreadsWorkerUrl, readFilesInThreads, ReaderThreads, THREADS_FROM_BYTES, usableCores } from '#shared/exports/file-threads.ts';
 import { directoryExportSource, type ExportSource } from '#shared/exports/source.ts';
 import { ORDER_STATUSES, type OrderLine } from '#shared/model.ts';
 import { config, csv, exportDir, memorySource, NOW, receiver, removeExportDirs } from './reading.ts';
@@ -150,8 +150,10 @@ describe('how many worker threads read the orders files', () => {
     expect(defaultReaderThreads([orders(THREADS_FROM_BYTES), orders(1)], 1)).toBe(0);
   });
 
-  it('one per core when a file can be read in blocks by all of them: a generic CSV orders file, not gzip', () => {
-    const file = (name: string, format = 'generic', encoding = 'csv', kind = name.split(/[-_.]/)[0] as string) => ({ kind, name, format, encoding, size: THREADS_FROM_BYTES });
+  it('one per core when a large file can be read in blocks by all of them: a generic CSV orders file, not gzip', () => {
+    const file = (name: string, format = 'generic', encoding = 'csv', kind = name.split(/[-_.]/)[0] as string, size = BLOCKS_FROM_BYTES) => ({ kind, name, format, encoding, size });
+    // Smaller, a second thread costs more than it saves.
+    expect(defaultReaderThreads([file('orders.csv', 'generic', 'csv', 'orders', BLOCKS_FROM_BYTES - 1)], 8)).toBe(1);
     expect(defaultReaderThreads([file('orders.csv')], 8)).toBe(8);
     expect(defaultReaderThreads([file('customers.csv'), file('orders-1.csv.gz'), file('orders-2.csv')], 4, { customersBesideOrders: true })).toBe(4);
     // The customers are read in one thread, in order.
