@@ -641,66 +641,52 @@ class PartWorker {
 
   /** Reads part `index` of `reading` (from `opened`, else opened here); resolves with what it read once the worker is done with it. */
   read(reading: FilesInThreads, index: number, opened?: Readable): Promise<ThreadedFileRead> {
-    const part = reading.parts[index] as FilesInThreads['parts'][number];
-    const { file, location } = part;
-    return new Promise<ThreadedFileRead>((resolve, reject) => {
-      let raw: (NodeJS.ReadableStream | Readable) | undefined = opened;
-      let chunks: AsyncIterator<Buffer | string> | undefined;
-      let settled = false;
-      const at: { file: string; line: number } = { file: location, line: 0 };
-      const finish = (error: unknown, read?: ThreadedFileRead) => {
-        if (settled) return;
-        settled = true;
-        this.worker.off('message', onMessage);
-        this.current = undefined;
-        if (error === undefined) resolve(read as ThreadedFileRead);
-        else {
-          destroy(raw);
-          reject(error);
-        }
-      };
-      this.current = { location, fail: (error) => finish(error) };
-      if (this.dead) return finish(this.dead);
-
-      const sendBytes = async () => {
-        try {
-          raw ??= await reading.open(file.key, location);
-          chunks ??= (raw as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
-          const gathered: Buffer[] = [];
-          let size = 0;
-          let ended = false;
-          while (size < BYTES_PER_MESSAGE) {
-            const { value, done } = await chunks.next();
-            if (done) {
-              ended = true;
-              break;
-            }
-            const buffer = typeof value === 'string' ? Buffer.from(value) : value;
-            gathered.push(buffer);
-            size += buffer.length;
+    const { file, location } = reading.parts[index] as FilesInThreads['parts'][number];
+    let raw: (NodeJS.ReadableStream | Readable) | undefined = opened;
+    let chunks: AsyncIterator<Buffer | string> | undefined;
+    const at: { file: string; line: number } = { file: location, line: 0 };
+    /** Hands the worker the next bytes of the file, when it asks. */
+    const sendBytes = async (finish: (error: unknown) => void, settled: () => boolean) => {
+      try {
+        raw ??= await reading.open(file.key, location);
+        chunks ??= (raw as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+        const gathered: Buffer[] = [];
+        let size = 0;
+        let ended = false;
+        while (size < BYTES_PER_MESSAGE) {
+          const { value, done } = await chunks.next();
+          if (done) {
+            ended = true;
+            break;
           }
-          if (settled) return;
-          if (size > 0) {
-            reading.onBytes?.(size);
-            // A copy of its own (source chunks may share a pooled buffer), moved to the worker.
-            const bytes = new Uint8Array(size);
-            let offset = 0;
-            for (const buffer of gathered) {
-              bytes.set(buffer, offset);
-              offset += buffer.length;
-            }
-            this.post({ type: 'bytes', bytes }, [bytes.buffer]);
-          }
-          if (ended) this.post({ type: 'end' });
-        } catch (error) {
-          finish(reading.sourceFailure(error, location));
+          const buffer = typeof value === 'string' ? Buffer.from(value) : value;
+          gathered.push(buffer);
+          size += buffer.length;
         }
-      };
-
-      const onMessage = (message: FromFileThread) => {
+        if (settled()) return;
+        if (size > 0) {
+          reading.onBytes?.(size);
+          // A copy of its own (source chunks may share a pooled buffer), moved to the worker.
+          const bytes = new Uint8Array(size);
+          let offset = 0;
+          for (const buffer of gathered) {
+            bytes.set(buffer, offset);
+            offset += buffer.length;
+          }
+          this.post({ type: 'bytes', bytes }, [bytes.buffer]);
+        }
+        if (ended) this.post({ type: 'end' });
+      } catch (error) {
+        finish(reading.sourceFailure(error, location));
+      }
+    };
+    return this.converse<ThreadedFileRead>(reading, index, {
+      start: (job) => ({ type: 'read', job }),
+      onFailure: () => destroy(raw),
+      onMessage: (message, finish, settled) => {
         switch (message.type) {
           case 'more':
-            void sendBytes();
+            void sendBytes(finish, settled);
             return;
           case 'orders':
           case 'customers':
@@ -713,16 +699,10 @@ class PartWorker {
           case 'done':
             finish(undefined, message.read);
             return;
-          case 'failed':
-            void failureOf(message.failure, reading, file.key, location).then(finish, finish);
-            return;
           default:
             return;
         }
-      };
-      this.worker.on('message', onMessage);
-      const job: ThreadedFileJob = { file, fileIndex: part.fileIndex, location, config: reading.config, now: reading.now, hashLines: reading.hashLines };
-      this.post({ type: 'read', job });
+      },
     });
   }
 
@@ -737,23 +717,12 @@ class PartWorker {
     bytes: Buffer,
     onHeader: (headerBytes: number, next: CsvRecordStart) => void,
   ): Promise<{ read: ThreadedBlockRead; rows: RowsMessage[]; headerBytes: number | undefined }> {
-    const part = reading.parts[index] as FilesInThreads['parts'][number];
-    const { file, location } = part;
-    return new Promise((resolve, reject) => {
-      const rows: RowsMessage[] = [];
-      let headerBytes: number | undefined;
-      let settled = false;
-      const finish = (error: unknown, read?: ThreadedBlockRead) => {
-        if (settled) return;
-        settled = true;
-        this.worker.off('message', onMessage);
-        this.current = undefined;
-        if (error === undefined) resolve({ read: read as ThreadedBlockRead, rows, headerBytes });
-        else reject(error);
-      };
-      this.current = { location, fail: (error) => finish(error) };
-      if (this.dead) return finish(this.dead);
-      const onMessage = (message: FromFileThread) => {
+    const rows: RowsMessage[] = [];
+    let headerBytes: number | undefined;
+    return this.converse(reading, index, {
+      // Copied to the worker: this thread keeps the block until the blocks after it are known to start where it ends.
+      start: (job) => ({ type: 'block', job, block, bytes }),
+      onMessage: (message, finish) => {
         switch (message.type) {
           case 'orders':
           case 'customers':
@@ -764,19 +733,52 @@ class PartWorker {
             onHeader(message.bytes, message.next);
             return;
           case 'block-done':
-            finish(undefined, message.read);
-            return;
-          case 'failed':
-            void failureOf(message.failure, reading, file.key, location).then(finish, finish);
+            finish(undefined, { read: message.read, rows, headerBytes });
             return;
           default:
             return;
         }
+      },
+    });
+  }
+
+  /**
+   * One job of part `index` for the worker: `start` makes the message that starts it, `onMessage`
+   * takes the worker's replies until it calls `finish` (a 'failed' reply fails the job as the
+   * reader would fail the file); `onFailure` cleans up after a failure. One job at a time.
+   */
+  private converse<T>(
+    reading: FilesInThreads,
+    index: number,
+    job: {
+      start(job: ThreadedFileJob): ToFileThread;
+      onMessage(message: FromFileThread, finish: (error: unknown, value?: T) => void, settled: () => boolean): void;
+      onFailure?(): void;
+    },
+  ): Promise<T> {
+    const part = reading.parts[index] as FilesInThreads['parts'][number];
+    const { file, location } = part;
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const finish = (error: unknown, value?: T) => {
+        if (settled) return;
+        settled = true;
+        this.worker.off('message', onMessage);
+        this.current = undefined;
+        if (error === undefined) resolve(value as T);
+        else {
+          job.onFailure?.();
+          reject(error);
+        }
       };
+      const onMessage = (message: FromFileThread) => {
+        if (message.type === 'failed') void failureOf(message.failure, reading, file.key, location).then(finish, finish);
+        else job.onMessage(message, finish, () => settled);
+      };
+      this.current = { location, fail: (error) => finish(error) };
+      if (this.dead) return finish(this.dead);
       this.worker.on('message', onMessage);
-      const job: ThreadedFileJob = { file, fileIndex: part.fileIndex, location, config: reading.config, now: reading.now, hashLines: reading.hashLines };
-      // Copied to the worker: this thread keeps the block until the blocks after it are known to start where it ends.
-      this.post({ type: 'block', job, block, bytes });
+      this.post(job.start({ file, fileIndex: part.fileIndex, location, config: reading.config, now: reading.now, hashLines: reading.hashLines }));
     });
   }
 
