@@ -219,15 +219,16 @@ export const BLOCK_BYTES = 2 * 1024 * 1024;
 
 /**
  * Reads `parts` in `threads` worker threads and returns what each read, in the order given. With
- * more threads than parts, the parts are read one after another, each by all the threads in
- * blocks when it can be (readsInBlocks), else by one; otherwise each thread reads a part at a
- * time (one thread: in order, as the customers must be). On the first failure (a file that cannot be trusted, a source that fails, a
+ * more threads than parts and a part that can be read in blocks (readsInBlocks), the parts are
+ * read one after another, each by all the threads in blocks when it can be, else by one;
+ * otherwise each thread reads a part at a time (one thread: in order, as the customers must be). On the first failure (a file that cannot be trusted, a source that fails, a
  * handler that throws) every worker is stopped and the error thrown: as the reader would throw
  * it for that file.
  */
 export async function readFilesInThreads(reading: FilesInThreads, pool: ReaderThreads): Promise<ThreadedFileRead[]> {
   const results = new Array<ThreadedFileRead>(reading.parts.length);
-  const oneByOne = reading.threads > reading.parts.length;
+  // More threads than parts only help a part read in blocks; otherwise each part has its thread, as ever.
+  const oneByOne = reading.threads > reading.parts.length && reading.parts.some((part) => readsInBlocks(part.file));
   const workers = pool.take(Math.max(1, oneByOne ? reading.threads : Math.min(reading.threads, reading.parts.length)));
   let next = 0;
   try {
@@ -268,7 +269,7 @@ interface CutBlock {
 }
 
 /** A block's read as the worker gave it: its rows held back until the blocks before it are handed over. */
-type BlockOutcome = { ok: true; read: ThreadedBlockRead; rows: RowsMessage[]; headerBytes: number | undefined } | { ok: false; error: unknown };
+type BlockOutcome = { ok: true; read: ThreadedBlockRead; rows: RowsMessage[] } | { ok: false; error: unknown };
 
 /** A block read from a known start: all that the next block's read needs. */
 interface ReadSoFar {
@@ -351,19 +352,17 @@ class BlockedRead {
     if (!readableInBlocks(Buffer.concat(head), reading.config.exports.encoding)) {
       return (this.workers[0] as PartWorker).read(reading, this.index, Readable.from(replay(head, chunks), { objectMode: false }));
     }
-    const cutting = this.cutBlocks(head, chunks);
+    // Not awaited: it fails nothing (a source failure is kept for handOver), and stops at its next step once stopped.
+    void this.cutBlocks(head, chunks);
     try {
       return await this.handOver();
     } catch (error) {
-      this.stopped = true;
       destroy(raw);
       throw error;
     } finally {
-      // The cutting stops at its next step (it fails nothing); reads not started are dropped,
-      // and no worker is left reading a block of this file when the next file starts.
+      // Reads not started are dropped, and no worker is left reading a block of this file when the next file starts.
       this.stopped = true;
       this.wakeUp();
-      void cutting;
       for (const waiting of this.waitingForWorker.splice(0)) waiting.drop();
       await Promise.allSettled(this.running);
     }
@@ -467,7 +466,8 @@ class BlockedRead {
       keepUpTo(file.rejects, read.read.rejects, MAX_KEPT_REJECTS);
       keepUpTo(file.warnings, read.read.warnings, MAX_KEPT_WARNINGS);
       file.lineHashes?.push(...(read.read.lineHashes ?? []));
-      if (so.header === undefined && outcome.headerBytes !== undefined) so.header = Uint8Array.prototype.slice.call(bytes, 0, outcome.headerBytes);
+      // Only a read from the file's first byte finds the header (the one under way until it is whole).
+      so.header ??= this.header?.bytes;
       // The csv-parse line counter of a guessed block counts from its guessed start.
       const csvLine = (so.next?.csvLine ?? 1) + read.next.csvLine - (from?.csvLine ?? 1);
       so.next = so.header === undefined ? undefined : { ...read.next, csvLine };
@@ -716,9 +716,8 @@ class PartWorker {
     block: ThreadedBlock,
     bytes: Buffer,
     onHeader: (headerBytes: number, next: CsvRecordStart) => void,
-  ): Promise<{ read: ThreadedBlockRead; rows: RowsMessage[]; headerBytes: number | undefined }> {
+  ): Promise<{ read: ThreadedBlockRead; rows: RowsMessage[] }> {
     const rows: RowsMessage[] = [];
-    let headerBytes: number | undefined;
     return this.converse(reading, index, {
       // Copied to the worker: this thread keeps the block until the blocks after it are known to start where it ends.
       start: (job) => ({ type: 'block', job, block, bytes }),
@@ -729,11 +728,10 @@ class PartWorker {
             rows.push(message);
             return;
           case 'header':
-            headerBytes = message.bytes;
             onHeader(message.bytes, message.next);
             return;
           case 'block-done':
-            finish(undefined, { read: message.read, rows, headerBytes });
+            finish(undefined, { read: message.read, rows });
             return;
           default:
             return;
