@@ -145,7 +145,11 @@ function skuPurchasesOf(facts: ClientFacts, env: Environment): Record<string, Sk
     if (row !== undefined) rows.push(row);
   }
   rows.sort((a, b) => b.lastAt - a.lastAt || compareStrings(a.sku.sku, b.sku.sku));
-  const kept = rows.slice(0, MAX_SKUS_PER_PROFILE).map(({ sku, lastAt, days, lastDayQuantity }): [string, SkuPurchase] => {
+  // A dictionary from the start: an object literal grown key by key (or Object.fromEntries) gets a
+  // V8 hidden class per set of SKU names, ~70 MB of old-space garbage a 250,000-client pass at 1M;
+  // and a SKU never bought reads undefined, even one named "toString".
+  const skus = Object.create(null) as Record<string, SkuPurchase>;
+  for (const { sku, lastAt, days, lastDayQuantity } of rows.slice(0, MAX_SKUS_PER_PROFILE)) {
     const purchase: SkuPurchase = {
       lastPurchasedAt: isoInstant(lastAt),
       quantity: lastDayQuantity,
@@ -155,9 +159,9 @@ function skuPurchasesOf(facts: ClientFacts, env: Environment): Record<string, Sk
     if (sku.category !== undefined) purchase.category = sku.category;
     const cycle = medianDayGap(days);
     if (cycle !== undefined) purchase.personalCycleDays = cycle;
-    return [sku.sku, purchase];
-  });
-  return Object.fromEntries(kept);
+    skus[sku.sku] = purchase;
+  }
+  return skus;
 }
 
 interface SkuDays {

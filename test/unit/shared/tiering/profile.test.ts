@@ -337,6 +337,17 @@ describe('computeProfiles: SKU purchases', () => {
     expect(p.skus.S49).toBeDefined();
     expect(p.skus.S50).toBeUndefined();
   });
+
+  it('keeps SKUs named like the members of every object as purchases, and reads none where none was bought', () => {
+    const p = profileOf([daysAgo(3, { orderId: 'o1', sku: '__proto__' }), daysAgo(2, { orderId: 'o2', sku: 'constructor' })]);
+    expect(Object.keys(p.skus)).toEqual(['constructor', '__proto__']);
+    expect(p.skus.__proto__?.purchases).toBe(1);
+    expect(p.skus.constructor?.purchases).toBe(1);
+    // The campaigns look a SKU up by name: one never bought is absent, whatever its name.
+    expect(p.skus.toString).toBeUndefined();
+    expect(p.skus.hasOwnProperty).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(p.skus))).toEqual({ constructor: p.skus.constructor, ['__proto__']: p.skus.__proto__ });
+  });
 });
 
 describe('streamProfiles', () => {
