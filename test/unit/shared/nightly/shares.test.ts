@@ -12,7 +12,7 @@ import { silentLog } from '#shared/log.ts';
 import { directoryWorkStore } from '#shared/nightly/work-store.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { BucketWriter, chunkBytesFor, forEachChunkRecord, frameRecordsFor } from '#shared/nightly/bucket-chunks.ts';
-import { assignShares, planShares, readBucket, readShares, repartitionShare, type ShareFigures, type SharePlan } from '#shared/nightly/shares.ts';
+import { assignShares, CHUNKS_AHEAD, planShares, readBucket, readShares, repartitionShare, type ShareFigures, type SharePlan } from '#shared/nightly/shares.ts';
 import type { WorkStore } from '#shared/nightly/work-store.ts';
 
 /** The repartition's pieces: who reads which file, and the buckets' objects read back as written. */
@@ -205,6 +205,48 @@ describe('bucket objects', () => {
     ];
     for (const [, bytes, message] of cases) expect(() => forEachChunkRecord(bytes, 'orders', () => undefined)).toThrow(message);
     expect(() => forEachChunkRecord(frame({ lines: [2, 3], records: [{ sku: 'a' }] }), 'products', () => undefined)).toThrow(/not a batch of products records/);
+  });
+
+  it('are handed over in order, though fetched several at once and arriving in any order; a fetch failing behind a damaged chunk is not left unhandled', async () => {
+    const store = memoryStore();
+    const writer = new BucketWriter(store, 0, 1, 300, 2);
+    const file = { index: 0, name: 'orders.csv', kind: 'orders' as const };
+    const lines = Array.from({ length: 80 }, (_, i): OrderLine => ({ orderId: `O${i}`, customerId: `C${i % 7}`, orderedAt: i, quantity: 1, lineTotalMinor: i, refundedMinor: 0, status: 'paid' }));
+    lines.forEach((line, i) => writer.order(file, 0, line, i + 2));
+    const chunks = await writer.finish();
+    expect(chunks[0]?.length).toBeGreaterThan(3 * CHUNKS_AHEAD);
+    const shares: ShareFigures[] = [{ runId: 'r', reader: 0, files: [{ index: 0, report: { location: 'export/orders.csv', kind: 'orders', format: 'generic', rows: 80, rejected: 0, warnings: 0, sha256: '', bytes: 0 } }], rejects: [], warnings: [], chunks, readMs: 0 }];
+    const plan = { runId: 'r', shards: 1, export: { mode: 'full', files: [{ kind: 'orders', name: 'orders.csv' }] } } as unknown as SharePlan;
+    /** The store, each get answered after a delay of its own (later ones often first), the most at once counted. */
+    const unordered = (fail?: { damaged: string; missing: string }) => {
+      let fetching = 0;
+      const figures = { most: 0 };
+      let n = 0;
+      const slow: WorkStore = {
+        ...store,
+        async get(key) {
+          fetching += 1;
+          figures.most = Math.max(figures.most, fetching);
+          await new Promise((resolve) => setTimeout(resolve, [9, 1, 5, 0, 7, 3][n++ % 6]));
+          fetching -= 1;
+          if (key === fail?.damaged) return Buffer.from('not frames');
+          if (key === fail?.missing) throw new Error('the store went away');
+          return store.get(key);
+        },
+      };
+      return { slow, figures };
+    };
+    const { slow, figures } = unordered();
+    const seen: [number, string][] = [];
+    await readBucket(slow, plan, shares, 0, { customer: () => undefined, product: () => undefined, order: (line, at) => seen.push([at.line, line.orderId]) });
+    expect(seen).toEqual(lines.map((line, i) => [i + 2, line.orderId]));
+    expect(figures.most).toBe(CHUNKS_AHEAD + 1);
+    // Chunk 2 is damaged while chunk 3, fetched ahead, fails later: the read fails on chunk 2, and
+    // chunk 3's failure, awaited by nobody, must not end the process (vitest fails the test if it goes unhandled).
+    const keys = (chunks[0] ?? []).map((chunk) => chunk.key);
+    const failing = unordered({ damaged: keys[2] as string, missing: keys[3] as string });
+    await expect(readBucket(failing.slow, plan, shares, 0, { customer: () => undefined, product: () => undefined, order: () => undefined })).rejects.toThrow(/memory:bucket-0\/from-0\/orders\.csv\.00002\.bin: a bucket chunk has a malformed frame/);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   });
 
   it('buffer about 16 MB over all buckets of a file, in chunks of 256 KB to 4 MB of frames of 256 to 4,096 records', () => {
