@@ -340,7 +340,7 @@ describe('computeProfiles: SKU purchases', () => {
 
   it('keeps SKUs named like the members of every object as purchases, and reads none where none was bought', () => {
     const p = profileOf([daysAgo(3, { orderId: 'o1', sku: '__proto__' }), daysAgo(2, { orderId: 'o2', sku: 'constructor' })]);
-    // The campaigns look a SKU up by name: one never bought is absent, whatever its name.
+    // As the nightly run computes it, a profile's SKUs are a dictionary: one never bought is absent, whatever its name.
     const bought = (sku: string) => p.skus[sku];
     expect(Object.keys(p.skus)).toEqual(['constructor', '__proto__']);
     expect(bought('__proto__')?.purchases).toBe(1);
