@@ -12,6 +12,7 @@ import { NightlyRunError } from './run.ts';
 export interface WorkStore {
   /** Where `key` is, for messages: "s3://bucket/prefix/key" or a path. */
   describe(key: string): string;
+  /** Stores `body` whole; the caller may reuse body's bytes once the promise settles, so a store keeps none of them. */
   put(key: string, body: Uint8Array | string, contentType: string): Promise<string>;
   /** Undefined when there is no such object. */
   get(key: string): Promise<Uint8Array | undefined>;

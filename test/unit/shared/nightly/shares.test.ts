@@ -249,6 +249,45 @@ describe('bucket objects', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
   });
 
+  it('leave a chunk body untouched until its PUT settles, and reuse it only after', async () => {
+    const stored = new Map<string, Buffer>();
+    const changed: string[] = [];
+    const bodies: Uint8Array[] = [];
+    let n = 0;
+    // Each PUT settles after a delay of its own (later ones often first): the body must stay what
+    // it was when handed over until then. The store keeps a copy, as S3 does.
+    const slow: WorkStore = {
+      describe: (key) => `memory:${key}`,
+      async put(key, body) {
+        const bytes = body as Uint8Array;
+        const handed = Buffer.from(bytes);
+        bodies.push(bytes);
+        await new Promise((resolve) => setTimeout(resolve, [6, 0, 3, 9, 1][n++ % 5]));
+        if (!handed.equals(bytes)) changed.push(key);
+        stored.set(key, handed);
+        return key;
+      },
+      get: async (key) => stored.get(key),
+    };
+    const writer = new BucketWriter(slow, 0, 2, 300, 2);
+    const file = { index: 0, name: 'orders.csv', kind: 'orders' as const };
+    const lines = Array.from({ length: 200 }, (_, i): OrderLine => ({ orderId: `O${i}`, customerId: `C${i % 9}`, orderedAt: i, quantity: 1, lineTotalMinor: i, refundedMinor: 0, status: 'paid' }));
+    for (const [i, line] of lines.entries()) {
+      writer.order(file, i % 2, line, i + 2);
+      // Some PUTs settle while lines still come, as they do between a reader's source chunks.
+      if (i % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 4));
+    }
+    const chunks = await writer.finish();
+    expect(changed).toEqual([]);
+    // Bodies were reused, the point of keeping them.
+    expect(new Set(bodies.map((body) => body.buffer)).size).toBeLessThan(bodies.length / 2);
+    for (const bucket of [0, 1]) {
+      const seen: [unknown, number][] = [];
+      for (const chunk of chunks[bucket] ?? []) forEachChunkRecord(stored.get(chunk.key) as Buffer, 'orders', (record, line) => seen.push([sameAsRead(record), line]));
+      expect(seen).toEqual(lines.flatMap((line, i) => (i % 2 === bucket ? [[sameAsRead(line), i + 2]] : [])));
+    }
+  });
+
   it('buffer about 16 MB over all buckets of a file, in chunks of 256 KB to 4 MB of frames of 256 to 4,096 records', () => {
     expect(chunkBytesFor(1)).toBe(4 << 20);
     expect(chunkBytesFor(4)).toBe(4 << 20);
