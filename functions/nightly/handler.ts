@@ -17,6 +17,7 @@ import {
   type WriteReceipt,
 } from '#shared/nightly/distributed.ts';
 import { runDateOf } from '#shared/nightly/run-date.ts';
+import { applyNightlyV8Flags } from '#shared/nightly/node-options.ts';
 import { nightContext, runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { nightlyMetrics } from '#shared/observability/business-metrics.ts';
@@ -37,6 +38,9 @@ import { instrumented, observability, publishMetrics } from '#functions/observab
  * Every log line of a night carries its run id as correlation_id, whichever phase wrote it; the
  * invocation that completes the night (single, or finish) publishes its figures as metrics.
  */
+
+// Before anything is read: V8 flags NODE_OPTIONS cannot carry (node-options.ts).
+applyNightlyV8Flags();
 
 // The same schema the CDK construct types its variables with (shared/environment.ts).
 const environment = parseFunctionEnvironment('nightly', process.env);

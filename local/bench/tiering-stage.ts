@@ -6,6 +6,7 @@ import type { ExportHandlers } from '#shared/exports/types.ts';
 import { silentLog } from '#shared/log.ts';
 import type { Tier } from '#shared/model.ts';
 import { combinedRead, planShares, readBucket, readPlan, readShares, repartitionShare } from '#shared/nightly/shares.ts';
+import { applyNightlyV8Flags } from '#shared/nightly/node-options.ts';
 import { SINGLE_SHARD, type ShardSpec } from '#shared/nightly/shards.ts';
 import { directoryWorkStore } from '#shared/nightly/work-store.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
@@ -68,6 +69,8 @@ if (!dir) {
   console.error('usage: tsx local/bench/tiering-stage.ts <export dir> [run date] [--clv]');
   process.exit(2);
 }
+// As the nightly Lambda's handler does when it starts.
+applyNightlyV8Flags();
 const config = parseConfig({});
 const clock = runClock(runDate, config.timeZone);
 const shardFlag = flags.find((f) => f.startsWith('--shard='))?.slice('--shard='.length);

@@ -4,6 +4,7 @@ import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aw
 import { reportLink } from '#shared/nightly/publish-report.ts';
 import type { Config } from '#shared/config.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
+import { applyNightlyV8Flags } from '#shared/nightly/node-options.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { formatNightlySummary } from '#local/format.ts';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
@@ -29,6 +30,8 @@ export async function nightlyCommand(raw: unknown): Promise<void> {
   const target = await loadTarget('run nightly', options);
   if (target.stack) return nightlyInStack(target, target.stack, options);
   const config = target.config;
+  // The night runs in this process, as in the nightly Lambda.
+  applyNightlyV8Flags();
   const clients = createAwsClients(config);
   const runId = newRunId('nightly');
   const progress = terminalProgress();
