@@ -18,6 +18,8 @@ export const ORDER_BATCH_LINES = 4096;
 const NUMBERS = 4;
 /** Per line: orderId, customerId, email, sku, productName, category. */
 const TEXTS = 6;
+/** The first of the product's text fields (sku, productName, category). */
+const FIRST_PRODUCT_TEXT = 3;
 const ABSENT = -1;
 
 const STATUS_CODES = new Map<OrderStatus, number>(ORDER_STATUSES.map((status, code) => [status, code]));
@@ -40,16 +42,34 @@ export function batchTransferList(batch: OrderLineBatch): ArrayBuffer[] {
   return [batch.lines.buffer, batch.numbers.buffer, batch.statuses.buffer, batch.textRefs.buffer] as ArrayBuffer[];
 }
 
+export interface OrderLineBatchOptions {
+  /**
+   * Each distinct text of the product fields (sku, product name, category) given once per batch,
+   * found again through a map, rather than once per run of equal lines. For batches stored and
+   * read back (a sharded night's buckets): an export names few products on many lines, so their
+   * texts were most of a batch's strings, and a bucket's reading spent its time creating them and
+   * hashing each copy again in the aggregator's maps. The reading threads do without: there the
+   * map cost more than the copies (see above).
+   */
+  productTextsOnce?: boolean;
+}
+
 /** Collects order lines into batches of at most `capacity` lines (ORDER_BATCH_LINES unless told). */
 export class OrderLineBatchWriter {
   private batch: OrderLineBatch;
   /** Per text field, the previous line's text and its index in the batch's texts. */
   private readonly previousText: (string | undefined)[] = new Array<string | undefined>(TEXTS).fill(undefined);
   private readonly previousRef = new Int32Array(TEXTS).fill(ABSENT);
+  /** With productTextsOnce: the batch's product texts and their index in its texts. */
+  private readonly productTexts: Map<string, number> | undefined;
 
-  constructor(private readonly capacity: number = ORDER_BATCH_LINES) {
+  constructor(
+    private readonly capacity: number = ORDER_BATCH_LINES,
+    options: OrderLineBatchOptions = {},
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`an order line batch holds at least one line, not ${capacity}`);
     this.batch = emptyBatch(capacity);
+    if (options.productTextsOnce) this.productTexts = new Map();
   }
 
   get size(): number {
@@ -91,6 +111,7 @@ export class OrderLineBatchWriter {
     this.batch = emptyBatch(this.capacity);
     this.previousText.fill(undefined);
     this.previousRef.fill(ABSENT);
+    this.productTexts?.clear();
     if (batch.count === this.capacity) return batch;
     const { count } = batch;
     return {
@@ -106,9 +127,19 @@ export class OrderLineBatchWriter {
   private textRef(field: number, text: string | undefined): number {
     if (text === undefined) return ABSENT;
     if (text === this.previousText[field]) return this.previousRef[field] as number;
-    const ref = this.batch.texts.push(text) - 1;
+    const ref = field >= FIRST_PRODUCT_TEXT && this.productTexts !== undefined ? this.productTextRef(text) : this.batch.texts.push(text) - 1;
     this.previousText[field] = text;
     this.previousRef[field] = ref;
+    return ref;
+  }
+
+  private productTextRef(text: string): number {
+    const texts = this.productTexts as Map<string, number>;
+    let ref = texts.get(text);
+    if (ref === undefined) {
+      ref = this.batch.texts.push(text) - 1;
+      texts.set(text, ref);
+    }
     return ref;
   }
 }

@@ -99,7 +99,7 @@ export class BucketWriter {
 
   order(file: BucketFile, bucket: number, line: OrderLine, lineNumber: number): void {
     const state = this.bucketOf(file, bucket);
-    state.orders ??= new OrderLineBatchWriter(this.frameRecords);
+    state.orders ??= new OrderLineBatchWriter(this.frameRecords, { productTextsOnce: true });
     state.orders.add(line, lineNumber);
     if (state.orders.full) this.seal(file, bucket, state);
   }

@@ -114,6 +114,44 @@ describe('order line batches', () => {
     );
   });
 
+  it('with productTextsOnce, give back the same lines, each product text (sku, name, category) once per batch', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(lineArbitrary, fc.integer({ min: 2, max: 2 ** 32 - 1 })), { maxLength: 300 }), fc.integer({ min: 1, max: 50 }), (lines, every) => {
+        const writer = new OrderLineBatchWriter(ORDER_BATCH_LINES, { productTextsOnce: true });
+        const batches: OrderLineBatch[] = [];
+        lines.forEach(([line, at], i) => {
+          writer.add(line, at);
+          if (writer.full || i % every === every - 1) batches.push(writer.take() as OrderLineBatch);
+        });
+        const last = writer.take();
+        if (last !== undefined) batches.push(last);
+        const back: [Partial<OrderLine>, number][] = [];
+        for (const batch of batches) {
+          // A product text is referenced from one place in the batch's texts only.
+          const productRefs = new Map<string, Set<number>>();
+          for (let i = 0; i < batch.count; i++) {
+            for (const field of [3, 4, 5]) {
+              const ref = batch.textRefs[i * 6 + field] as number;
+              if (ref === -1) continue;
+              const text = batch.texts[ref] as string;
+              productRefs.set(text, (productRefs.get(text) ?? new Set()).add(ref));
+            }
+          }
+          for (const refs of productRefs.values()) expect(refs.size).toBe(1);
+          forEachOrderLine(structuredClone(batch), (line, at) => back.push([definedOnly(line), at]));
+        }
+        expect(back).toEqual(lines.map(([line, at]) => [definedOnly(line), at]));
+      }),
+    );
+  });
+
+  it('with productTextsOnce, send a product named on every other line once', () => {
+    const writer = new OrderLineBatchWriter(ORDER_BATCH_LINES, { productTextsOnce: true });
+    for (let i = 0; i < 100; i++) writer.add({ orderId: `O${i}`, orderedAt: 0, quantity: 1, lineTotalMinor: 100, refundedMinor: 0, status: 'paid', sku: i % 2 ? 'SKU-A' : 'SKU-B', productName: i % 2 ? 'Serum' : 'Cream', category: 'care' }, i + 2);
+    const batch = writer.take() as OrderLineBatch;
+    expect(batch.texts.filter((text) => !text.startsWith('O'))).toEqual(['SKU-B', 'Cream', 'care', 'SKU-A', 'Serum']);
+  });
+
   it('hold at most ORDER_BATCH_LINES lines, and say when they are full', () => {
     const writer = new OrderLineBatchWriter();
     const line: OrderLine = { orderId: 'O1', orderedAt: 0, quantity: 1, lineTotalMinor: 100, refundedMinor: 0, status: 'paid' };

@@ -339,7 +339,8 @@ describe('repartitionShare', () => {
   it('fails only once the chunks it started writing are written, so that none lands behind a retry', async () => {
     const dir = join(work, 'truncated');
     const runDate = '2026-11-23';
-    await generateExport({ customers: 6_000, seed: 31, asOf: runDate, timeZone: 'Europe/Paris', orderParts: 1, malformedRows: 0 }, dir);
+    // Enough order lines that a 4 MB chunk of the bucket is flushed before the cut line is met.
+    await generateExport({ customers: 15_000, seed: 31, asOf: runDate, timeZone: 'Europe/Paris', orderParts: 1, malformedRows: 0 }, dir);
     // A last line cut in the middle: the part fails at its end, after chunks of it were flushed.
     await appendFile(join(dir, 'orders.csv'), 'O-cut,C0000001,"2026-11-20T10:00');
     const inner = directoryWorkStore(join(work, 'work-truncated'));
