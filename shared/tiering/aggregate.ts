@@ -26,6 +26,9 @@ export class ClientAggregator {
   private readonly store = new ClientStore();
   /** customerId → slot. */
   private readonly slots = new Map<string, number>();
+  /** The last client looked up and its slot: an order's lines come one after another, naming the same client. */
+  private lastCustomerId: string | undefined;
+  private lastSlot = 0;
   /** Email-only lines whose email matched no customer when they arrived: normalised email → slot. */
   private readonly pendingByEmail = new Map<string, number>();
   /** Normalised email → customerId, built on the first email-only line (unused by id-keyed exports). */
@@ -135,6 +138,7 @@ export class ClientAggregator {
       if (!remove(customerId, email)) continue;
       this.slots.delete(customerId);
       this.sortedIds = undefined;
+      this.lastCustomerId = undefined;
       dropped += 1;
     }
     if (dropped > 0) this.emailIndexStale = true;
@@ -164,12 +168,15 @@ export class ClientAggregator {
   }
 
   private slotFor(customerId: string): number {
+    if (customerId === this.lastCustomerId) return this.lastSlot;
     let slot = this.slots.get(customerId);
     if (slot === undefined) {
       slot = this.store.newSlot();
       this.slots.set(customerId, slot);
       this.sortedIds = undefined;
     }
+    this.lastCustomerId = customerId;
+    this.lastSlot = slot;
     return slot;
   }
 

@@ -71,6 +71,14 @@ describe('ClientAggregator', () => {
     expect(clients[0]?.customer).toBeUndefined();
   });
 
+  it('gives a client dropped between two lines of the same order a new slot, not the one it left', () => {
+    const aggregator = new ClientAggregator();
+    aggregator.addOrderLine(line({ orderId: 'o1', customerId: 'c1', orderedAt: T, lineTotalMinor: 100 }));
+    expect(aggregator.dropClients((id) => id === 'c1')).toBe(1);
+    aggregator.addOrderLine(line({ orderId: 'o1', customerId: 'c1', orderedAt: T, lineTotalMinor: 200 }));
+    expect(only(aggregator).orders.map((order) => order.netMinor)).toEqual([200]);
+  });
+
   it('keeps the last record of a customer seen twice', () => {
     const aggregator = new ClientAggregator();
     aggregator.addCustomer(customer('c1', { firstName: 'Ann', email: 'ann@x.com' }));
