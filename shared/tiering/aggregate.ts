@@ -147,8 +147,12 @@ export class ClientAggregator {
 
   /** Whether a customer row of the export named this customerId (orders alone do not count). */
   hasCustomerRecord(customerId: string): boolean {
-    const slot = this.slots.get(customerId);
-    return slot !== undefined && this.store.customers.has(slot);
+    // Asked for each order line before it is added: the slot found is the line's.
+    const slot = customerId === this.lastCustomerId ? this.lastSlot : this.slots.get(customerId);
+    if (slot === undefined) return false;
+    this.lastCustomerId = customerId;
+    this.lastSlot = slot;
+    return this.store.customers.has(slot);
   }
 
   /** Every client's id, as clients() would yield them but without building their facts (unsorted). */

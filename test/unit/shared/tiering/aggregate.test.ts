@@ -79,6 +79,20 @@ describe('ClientAggregator', () => {
     expect(only(aggregator).orders.map((order) => order.netMinor)).toEqual([200]);
   });
 
+  it('says whether a customer row named a client, before and after its lines and once it is dropped', () => {
+    const aggregator = new ClientAggregator();
+    aggregator.addCustomer(customer('c1'));
+    expect(aggregator.hasCustomerRecord('c1')).toBe(true);
+    aggregator.addOrderLine(line({ orderId: 'o1', customerId: 'c1', orderedAt: T }));
+    expect(aggregator.hasCustomerRecord('c2')).toBe(false);
+    aggregator.addOrderLine(line({ orderId: 'o2', customerId: 'c2', orderedAt: T }));
+    expect(aggregator.hasCustomerRecord('c2')).toBe(false);
+    expect(aggregator.hasCustomerRecord('c1')).toBe(true);
+    aggregator.dropClients((id) => id === 'c1');
+    expect(aggregator.hasCustomerRecord('c1')).toBe(false);
+    expect(all(aggregator).map((client) => client.customerId)).toEqual(['c2']);
+  });
+
   it('keeps the last record of a customer seen twice', () => {
     const aggregator = new ClientAggregator();
     aggregator.addCustomer(customer('c1', { firstName: 'Ann', email: 'ann@x.com' }));
