@@ -70,12 +70,13 @@ export const handler = instrumented(observed, async (event: unknown): Promise<Ni
     const prepared = prepareNight(config, request, Date.now());
     logger.setCorrelationId(prepared.runId);
     const { runDate, runId } = prepared;
-    await planNight(nightContext({ runDate, runId, config, clients, clock: Date.now, log: log.child({ phase: request.phase }) }), request.shards);
-    return prepared;
+    const { readers } = await planNight(nightContext({ runDate, runId, config, clients, clock: Date.now, log: log.child({ phase: request.phase }) }), request.shards);
+    return { ...prepared, readers };
   }
   logger.setCorrelationId(request.runId);
 
   const shard = 'shard' in request ? request.shard.index : undefined;
+  const reader = 'reader' in request ? request.reader.index : undefined;
   const acceptDrop = request.phase === 'combine' && request.acceptDrop;
   // Only the phase that mails the digests signs links.
   const unsubscribeSecret = request.phase === 'finish' ? await readSecret(environment.UNSUBSCRIBE_SECRET_ARN) : undefined;
@@ -86,12 +87,12 @@ export const handler = instrumented(observed, async (event: unknown): Promise<Ni
     clients,
     clock: Date.now,
     acceptDrop,
-    log: log.child({ phase: request.phase, shard }),
+    log: log.child({ phase: request.phase, shard, reader }),
     ...(unsubscribeSecret === undefined ? {} : { unsubscribeSecret }),
   });
   switch (request.phase) {
     case 'repartition':
-      return repartitionToWork(context, request.shard);
+      return repartitionToWork(context, request);
     case 'measure':
       return measureShardToWork(context, request.shard);
     case 'combine':

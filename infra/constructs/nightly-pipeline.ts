@@ -264,22 +264,30 @@ export class NightlyPipeline extends Construct {
       TaskInput.fromObject({ phase: 'prepare', shards, request: JsonPath.objectAt('$') } satisfies PhasePayload<PrepareEventInput>),
       '$.run',
       // PreparedNight (shared/nightly/distributed.ts): what every later state reads.
-      { 'runDate.$': '$.Payload.runDate', 'runId.$': '$.Payload.runId', 'startedAt.$': '$.Payload.startedAt', 'acceptDrop.$': '$.Payload.acceptDrop', 'shards.$': '$.Payload.shards' },
+      {
+        'runDate.$': '$.Payload.runDate',
+        'runId.$': '$.Payload.runId',
+        'startedAt.$': '$.Payload.startedAt',
+        'acceptDrop.$': '$.Payload.acceptDrop',
+        'shards.$': '$.Payload.shards',
+        'readers.$': '$.Payload.readers',
+      },
     );
 
-    // Each item (a ShardSpec of prepare's list) becomes that shard's event.
-    const shard = JsonPath.objectAt('$$.Map.Item.Value');
-    const overShards = (
+    // Each item (a ShardSpec of prepare's lists) becomes that shard's, or that reader's, event.
+    const item = JsonPath.objectAt('$$.Map.Item.Value');
+    const overItems = (
       id: string,
       label: string,
       taskId: string,
+      items: { path: '$.run.shards' | '$.run.readers'; most: number },
       itemSelector: PhasePayload<RepartitionEventInput> | PhasePayload<MeasureEventInput> | PhasePayload<WriteEventInput>,
     ): DistributedMap => {
       const map = DistributedMap.jsonPath(this, id, {
-        comment: 'One child execution per shard; any failed shard fails the night (no tolerated failures).',
-        itemsPath: JsonPath.stringAt('$.run.shards'),
+        comment: 'One child execution per item; any failed item fails the night (no tolerated failures).',
+        itemsPath: JsonPath.stringAt(items.path),
         itemSelector,
-        maxConcurrency: shards,
+        maxConcurrency: items.most,
         // Names the map runs, and narrows the redrive permission CDK grants to them.
         label,
         // Each shard stored its result in S3; the state keeps its input (the run) and nothing else.
@@ -290,6 +298,7 @@ export class NightlyPipeline extends Construct {
       return map.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
     };
 
+    const byShard = { path: '$.run.shards', most: shards } as const;
     const combine = invoke(
       'Combine measures',
       nightly,
@@ -309,11 +318,11 @@ export class NightlyPipeline extends Construct {
       '$.nightly',
     );
     return Chain.start(prepare)
-      // Reader r of N: the same items as the shards (prepare shared the files between N readers).
-      .next(overShards('Repartition shares', 'RepartitionShares', 'Repartition share', { phase: 'repartition', ...run, shard }))
-      .next(overShards('Measure shards', 'MeasureShards', 'Measure shard', { phase: 'measure', ...run, shard }))
+      // Reader r of R: prepare shared the files between R readers, N or up to 2N (shares.ts).
+      .next(overItems('Repartition shares', 'RepartitionShares', 'Repartition share', { path: '$.run.readers', most: 2 * shards }, { phase: 'repartition', ...run, shards, reader: item }))
+      .next(overItems('Measure shards', 'MeasureShards', 'Measure shard', byShard, { phase: 'measure', ...run, shard: item }))
       .next(combine)
-      .next(overShards('Write shards', 'WriteShards', 'Write shard', { phase: 'write', ...run, shard }))
+      .next(overItems('Write shards', 'WriteShards', 'Write shard', byShard, { phase: 'write', ...run, shard: item }))
       .next(finish);
   }
 }

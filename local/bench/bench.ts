@@ -71,7 +71,9 @@ interface ShardCheck {
   clients: number;
   wallMs: number;
   peakRssBytes: number;
-  repartition: Omit<RepartitionStageResult, 'reader'>;
+  repartition: Omit<RepartitionStageResult, 'reader' | 'readers'>;
+  /** The plan's readers: N, or more when N readers could not share the files evenly (shares.ts). */
+  readers: number;
   /** The slowest reader's repartition: the Distributed Map waits for it before any shard measures. */
   slowestRepartitionMs: number;
   /** A stage process with its modules loaded and nothing read: memory that no share divides. */
@@ -83,16 +85,19 @@ async function runShardCheck(dir: string, of: number): Promise<ShardCheck> {
   const work = await mkdtemp(join(tmpdir(), 'clientele-bench-shares-'));
   try {
     const readers: RepartitionStageResult[] = [];
-    for (let reader = 0; reader < of; reader++) readers.push(await runStage<RepartitionStageResult>(dir, [`--repartition=${reader}/${of}`, `--work=${work}`]));
+    // Reader 0 says how many readers the plan has.
+    do readers.push(await runStage<RepartitionStageResult>(dir, [`--repartition=${readers.length}/${of}`, `--work=${work}`]));
+    while (readers.length < (readers[0] as RepartitionStageResult).readers);
     const bucket = await runTieringStage(dir, [`--shard=0/${of}`, `--work=${work}`]);
     const floor = await runStage<{ peakRssBytes: number }>(dir, ['--floor']);
-    const { reader: _reader, ...share } = readers[0] as RepartitionStageResult;
+    const { reader: _reader, readers: readerCount, ...share } = readers[0] as RepartitionStageResult;
     return {
       of,
       clients: bucket.clients,
       wallMs: share.wallMs + bucket.wallMs,
       peakRssBytes: Math.max(share.peakRssBytes, bucket.peakRssBytes),
       repartition: share,
+      readers: readerCount,
       slowestRepartitionMs: Math.max(...readers.map((r) => r.wallMs)),
       processFloorRssBytes: floor.peakRssBytes,
       bucket: { wallMs: bucket.wallMs, readMs: bucket.readMs, computeMs: bucket.computeMs, peakRssBytes: bucket.peakRssBytes },
@@ -189,7 +194,7 @@ function table(results: SizeResult[], sender: SenderFigures | undefined, dynamoM
   row('one shard of N: wall / peak RSS', results.map((r) => (r.shard ? `${sec(r.shard.wallMs)} / ${mb(r.shard.peakRssBytes)}` : '-')));
   row('  its share: repartition', results.map((r) => (r.shard ? `${sec(r.shard.repartition.wallMs)} / ${mb(r.shard.repartition.peakRssBytes)}` : '-')));
   row('  its bucket: read + profiles', results.map((r) => (r.shard ? `${sec(r.shard.bucket.wallMs)} / ${mb(r.shard.bucket.peakRssBytes)}` : '-')));
-  row('  slowest reader of N', results.map((r) => (r.shard ? sec(r.shard.slowestRepartitionMs) : '-')));
+  row('  slowest reader of R', results.map((r) => (r.shard ? `${sec(r.shard.slowestRepartitionMs)} (R = ${r.shard.readers})` : '-')));
   row('  of one run: time / RSS (above floor)', results.map((r) => (r.shard ? shardShares(r.shard, r.tiering) : '-')));
   row('  process floor (no data read)', results.map((r) => (r.shard ? mb(r.shard.processFloorRssBytes) : '-')));
   row('DuckDB: wall', results.map((r) => (r.duckdb ? sec(r.duckdb.wallMs) : '-')));
@@ -277,7 +282,7 @@ async function main(): Promise<void> {
       result.shard = one;
       log(
         `  one shard of ${shardCheck}: ${fmt(one.clients)} clients, ${sec(one.wallMs)} (share ${sec(one.repartition.wallMs)} + bucket ${sec(one.bucket.wallMs)}), ` +
-          `peak RSS ${mb(one.peakRssBytes)} (share ${mb(one.repartition.peakRssBytes)}, bucket ${mb(one.bucket.peakRssBytes)}); slowest reader ${sec(one.slowestRepartitionMs)}`,
+          `peak RSS ${mb(one.peakRssBytes)} (share ${mb(one.repartition.peakRssBytes)}, bucket ${mb(one.bucket.peakRssBytes)}); slowest reader of ${one.readers} ${sec(one.slowestRepartitionMs)}`,
       );
     }
     log('  DuckDB reference ...');

@@ -51,6 +51,9 @@ const sizeFigures = z.object({
       bucket: z.object({ wallMs: z.number(), peakRssBytes: z.number() }).optional(),
       // Since the bench measures the process floor (older results have none).
       processFloorRssBytes: z.number().optional(),
+      slowestRepartitionMs: z.number().optional(),
+      // Since a plan may have more readers than shards (older results: as many).
+      readers: z.number().optional(),
     })
     .optional(),
   duckdb: z.object({ wallMs: z.number(), ratio: z.number(), equal: z.boolean() }).optional(),
@@ -140,6 +143,7 @@ const ROWS: { stage: Stage; label: string; cell: (size: MergedSize) => string | 
       s &&
       `${fmt(s.clients)} clients (1 of ${s.of}), ${sec(s.wallMs)}, ${mb(s.peakRssBytes)}` +
         (s.repartition && s.bucket ? ` (its share ${sec(s.repartition.wallMs)}, its bucket ${sec(s.bucket.wallMs)})` : '') +
+        (s.slowestRepartitionMs === undefined ? '' : `; the slowest of ${s.readers ?? s.of} readers ${sec(s.slowestRepartitionMs)}`) +
         (s.processFloorRssBytes === undefined ? '' : `; a process holds ${mb(s.processFloorRssBytes)} before reading`),
   },
   {

@@ -21,9 +21,9 @@ import { runClock, streamProfiles } from '#shared/tiering/profile.ts';
  *
  * One shard of a sharded night, as its Lambdas do it (shared/nightly/shares.ts), with the work
  * objects in a folder instead of S3:
- *   --repartition=R/N --work=DIR   reader R's share of the files read and routed to the buckets
- *                                  (every reader must run before a shard reads its bucket); prints
- *                                  a RepartitionStageResult
+ *   --repartition=R/N --work=DIR   reader R's share of the files read and routed to the N buckets
+ *                                  (every reader of the plan, which may have more than N, must run
+ *                                  before a shard reads its bucket); prints a RepartitionStageResult
  *   --shard=I/N --work=DIR         bucket I read, aggregated and profiled, as above
  * --threads=N reads the orders files with N worker threads (0: in the main thread) instead of the
  * reader's default, to compare.
@@ -33,6 +33,8 @@ import { runClock, streamProfiles } from '#shared/tiering/profile.ts';
 
 export interface RepartitionStageResult {
   reader: number;
+  /** The plan's readers (N, or more when N could not share the files evenly). */
+  readers: number;
   files: number;
   /** Bytes of the reader's files as stored. */
   bytes: number;
@@ -91,6 +93,7 @@ if (reader.count > 1) {
   const share = await repartitionShare({ ...run, ...threads }, store, source, plan, reader.index);
   const result: RepartitionStageResult = {
     reader: reader.index,
+    readers: plan.readers,
     files: share.files.length,
     bytes: share.files.reduce((n, f) => n + f.report.bytes, 0),
     rows: share.files.reduce((n, f) => n + f.report.rows, 0),

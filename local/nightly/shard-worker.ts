@@ -8,8 +8,8 @@ import { loadShardBase, measureShard, nightContext, writeShard, type ShardRead }
 import { exportSourceOf, type FromWorker, type ToWorker } from './sharded-run.ts';
 
 /**
- * One shard of `clientele run nightly --shards N` (see sharded-run.ts): repartition its share of
- * the export, then read and measure its bucket, then write.
+ * One shard of `clientele run nightly --shards N` (see sharded-run.ts): repartition its readers'
+ * shares of the export, then read and measure its bucket, then write.
  */
 
 const port = parentPort;
@@ -25,7 +25,7 @@ async function handle(message: ToWorker): Promise<void> {
   if (message.type === 'start') {
     start = message;
     const context = shardContext(message);
-    await repartitionToWork(context, message.shard, exportSourceOf(message.source, context));
+    for (const reader of message.readers) await repartitionToWork(context, { shards: message.shard.count, reader }, exportSourceOf(message.source, context));
     reply({ type: 'repartitioned' });
     return;
   }

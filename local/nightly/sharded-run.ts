@@ -42,7 +42,7 @@ export interface ShardedRunOptions extends Omit<NightlyRunOptions, 'source' | 'o
 
 /** Messages between this process and a shard worker. */
 export type ToWorker =
-  | { type: 'start'; runDate: string; runId: string; config: Config; shard: ShardSpec; source: ShardSource; logLevel: LogLevel }
+  | { type: 'start'; runDate: string; runId: string; config: Config; shard: ShardSpec; readers: ShardSpec[]; source: ShardSource; logLevel: LogLevel }
   | { type: 'measure' }
   | { type: 'models'; models: NightModels };
 
@@ -102,7 +102,7 @@ export async function runNightlySharded(options: ShardedRunOptions): Promise<Nig
   const describe = exportSource.describe();
   context.log.info('sharded nightly run started', { source: describe, shards: options.shards });
   // The export listed once, before any worker reads: a bad listing or manifest fails here.
-  await planNight(context, options.shards, exportSource);
+  const { readers } = await planNight(context, options.shards, exportSource);
   const workers = shardsOf(options.shards).map((shard) => new ShardWorker(shard));
   try {
     for (const worker of workers) {
@@ -112,6 +112,8 @@ export async function runNightlySharded(options: ShardedRunOptions): Promise<Nig
         runId: options.runId,
         config: options.config,
         shard: worker.shard,
+        // The plan may have more readers than shards: worker i reads readers i, i + N, ... in turn.
+        readers: readers.filter((reader) => reader.index % options.shards === worker.shard.index),
         source,
         logLevel: options.workerLogLevel ?? 'warn',
       });

@@ -36,7 +36,7 @@ import { isValidShard, MAX_SHARDS, shardsOf, type ShardSpec } from './shards.ts'
  *
  *   prepare                the run date, a run id and the shard list, fixed once for the
  *                          execution; the export listed once and its files shared between the
- *                          N readers (shares.ts)
+ *                          R readers (N, or more when N could not share them evenly; shares.ts)
  *   repartition (reader r) read r's files (every check), route each accepted record to the
  *                          bucket of its client's shard, store the read's figures
  *   measure (shard i)      read bucket i (shard i's clients, from every reader), store its measures
@@ -79,8 +79,17 @@ export const prepareEventSchema = z
   })
   .strict();
 
-/** `shard` names the reader: reader r of N reads share r of the export's files. */
-export const repartitionEventSchema = z.object({ phase: z.literal('repartition'), runDate: runDateSchema, runId: runIdSchema, shard: shardSchema }).strict();
+/** Readers of a night: at most twice its shards (shares.ts, readerCountFor). */
+const readerSchema = z
+  .object({ index: z.number().int().min(0), count: z.number().int().min(1).max(2 * MAX_SHARDS) })
+  .strict()
+  .refine(isValidShard, 'reader index must be below the reader count');
+
+/** Reader `reader.index` of `reader.count` reads its share of the export's files, for a night of `shards` shards. */
+export const repartitionEventSchema = z
+  .object({ phase: z.literal('repartition'), runDate: runDateSchema, runId: runIdSchema, shards: shardCountSchema, reader: readerSchema })
+  .strict()
+  .refine((event) => event.reader.count >= event.shards, 'a night has at least as many readers as shards');
 
 export const measureEventSchema = z.object({ phase: z.literal('measure'), runDate: runDateSchema, runId: runIdSchema, shard: shardSchema }).strict();
 
@@ -153,12 +162,14 @@ export interface PreparedNight {
   startedAt: number;
   /** The execution input's accept-drop, for the combine step's checks. */
   acceptDrop: boolean;
-  /** The Distributed Maps' items: one per shard. */
+  /** The measure and write Distributed Maps' items: one per shard. */
   shards: ShardSpec[];
+  /** The repartition Distributed Map's items: one per reader (the plan's, planNight). */
+  readers: ShardSpec[];
 }
 
-/** The night from the execution's input (run-date.ts), a new run id, the handler's clock as the start. */
-export function prepareNight(config: Pick<Config, 'timeZone'>, event: z.infer<typeof prepareEventSchema>, handlerNow: number): PreparedNight {
+/** The night from the execution's input (run-date.ts), a new run id, the handler's clock as the start; its readers come from planNight. */
+export function prepareNight(config: Pick<Config, 'timeZone'>, event: z.infer<typeof prepareEventSchema>, handlerNow: number): Omit<PreparedNight, 'readers'> {
   return {
     runDate: runDateOf(event.request, config, handlerNow),
     runId: newRunId(JOB),
@@ -183,33 +194,40 @@ const workKeys = {
 
 /**
  * Prepare, continued: the export listed once (readExport's listing and manifest checks), its
- * files shared between the N readers, stored for the repartition (shares.ts).
+ * files shared between the readers, stored for the repartition (shares.ts); the readers.
  */
-export async function planNight(context: NightContext, shards: number, source: ExportSource = defaultExportSource(context)): Promise<{ files: number }> {
+export async function planNight(context: NightContext, shards: number, source: ExportSource = defaultExportSource(context)): Promise<{ files: number; readers: ShardSpec[] }> {
   const plan = await planShares(workStoreOf(context), { runId: context.runId, shards }, source);
-  context.log.info('night planned', { shards, files: plan.export.files.length, scheme: plan.scheme });
-  return { files: plan.export.files.length };
+  context.log.info('night planned', { shards, readers: plan.readers, files: plan.export.files.length, scheme: plan.scheme });
+  return { files: plan.export.files.length, readers: shardsOf(plan.readers) };
+}
+
+/** Which reader of a night of `shards` shards a repartition is. */
+export interface RepartitionSpec {
+  shards: number;
+  reader: ShardSpec;
 }
 
 export interface RepartitionReceipt {
-  shard: ShardSpec;
+  reader: ShardSpec;
   files: number;
   rows: number;
   readMs: number;
 }
 
-/** Repartition for reader shard.index: its files read, their records routed to the buckets. */
-export async function repartitionToWork(context: NightContext, shard: ShardSpec, source: ExportSource = defaultExportSource(context)): Promise<RepartitionReceipt> {
+/** Repartition for reader reader.index: its files read, their records routed to the buckets. */
+export async function repartitionToWork(context: NightContext, { shards, reader }: RepartitionSpec, source: ExportSource = defaultExportSource(context)): Promise<RepartitionReceipt> {
   const store = workStoreOf(context);
-  const plan = await readPlan(store, { runId: context.runId, shards: shard.count });
+  const plan = await readPlan(store, { runId: context.runId, shards });
+  if (plan.readers !== reader.count) throw new NightlyRunError(`reader ${reader.index}/${reader.count} of run ${context.runId}, whose plan has ${plan.readers} readers`);
   const share = await repartitionShare(
     { ...context, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) },
     store,
     source,
     plan,
-    shard.index,
+    reader.index,
   ).catch(exportRejected(context.log));
-  return { shard, files: share.files.length, rows: share.files.reduce((n, f) => n + f.report.rows, 0), readMs: share.readMs };
+  return { reader, files: share.files.length, rows: share.files.reduce((n, f) => n + f.report.rows, 0), readMs: share.readMs };
 }
 
 /** Shard i's clients from bucket i, with the whole export's read figures (every reader's). */

@@ -348,20 +348,17 @@ describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
     }
   });
 
-  it('runs each reader and shard as a child execution of a Distributed Map, all 4 at once, none tolerated to fail', () => {
-    for (const [map, phase, task] of [
-      ['Repartition shares', 'repartition', 'Repartition share'],
-      ['Measure shards', 'measure', 'Measure shard'],
-      ['Write shards', 'write', 'Write shard'],
+  it('runs each reader and shard as a child execution of a Distributed Map, all at once (up to 8 readers, the 4 shards), none tolerated to fail', () => {
+    // Prepare's readers (4, or up to 8 when 4 could not share the files evenly) and shards.
+    expect(definition.States['Prepare night']).toMatchObject({ ResultSelector: { 'shards.$': '$.Payload.shards', 'readers.$': '$.Payload.readers' } });
+    for (const [map, phase, task, items] of [
+      ['Repartition shares', 'repartition', 'Repartition share', { MaxConcurrency: 8, ItemsPath: '$.run.readers', ItemSelector: { phase: 'repartition', 'runDate.$': '$.run.runDate', 'runId.$': '$.run.runId', shards: 4, 'reader.$': '$$.Map.Item.Value' } }],
+      ['Measure shards', 'measure', 'Measure shard', { MaxConcurrency: 4, ItemsPath: '$.run.shards', ItemSelector: { phase: 'measure', 'runDate.$': '$.run.runDate', 'runId.$': '$.run.runId', 'shard.$': '$$.Map.Item.Value' } }],
+      ['Write shards', 'write', 'Write shard', { MaxConcurrency: 4, ItemsPath: '$.run.shards', ItemSelector: { phase: 'write', 'runDate.$': '$.run.runDate', 'runId.$': '$.run.runId', 'shard.$': '$$.Map.Item.Value' } }],
     ] as const) {
       const state = definition.States[map] as Record<string, unknown> & { ItemProcessor: Definition & { ProcessorConfig: unknown } };
-      expect(state).toMatchObject({
-        Type: 'Map',
-        MaxConcurrency: 4,
-        ItemsPath: '$.run.shards',
-        ItemSelector: { phase, 'runDate.$': '$.run.runDate', 'runId.$': '$.run.runId', 'shard.$': '$$.Map.Item.Value' },
-        ResultPath: null,
-      });
+      expect(state).toMatchObject({ Type: 'Map', ...items, ResultPath: null });
+      expect(Object.keys(state.ItemSelector as object).sort(), phase).toEqual(Object.keys(items.ItemSelector).sort());
       expect(state.ToleratedFailurePercentage ?? 0).toBe(0);
       expect(state.ToleratedFailureCount ?? 0).toBe(0);
       // STANDARD children: a shard may take up to Lambda's 15 minutes (EXPRESS children stop at 5).

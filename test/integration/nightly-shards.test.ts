@@ -153,7 +153,7 @@ describe('sharded nightly run', () => {
     const context = nightContext({ runDate: night, runId: 'redrive', config, clients: aws.clients, clock: Date.now });
     const shards = shardsOf(3);
     const startedAt = Date.now();
-    await planNight(context, 3, source);
+    const { readers } = await planNight(context, 3, source);
 
     // Attempt 1: reader 0 dies after two of its objects were stored; the others finish; no shard can measure.
     const store = workStoreOf(context);
@@ -164,11 +164,11 @@ describe('sharded nightly run', () => {
     } };
     const plan = await readPlan(store, { runId: 'redrive', shards: 3 });
     await expect(repartitionShare({ runId: 'redrive', runDate: night, config, log: context.log }, dying, source, plan, 0)).rejects.toThrow(/timed out/);
-    for (const shard of shards.slice(1)) await repartitionToWork(context, shard, source);
-    for (const shard of shards) await expect(measureShardToWork(context, shard)).rejects.toThrow(/share of reader 0\/3 not found/);
+    for (const reader of readers.slice(1)) await repartitionToWork(context, { shards: 3, reader }, source);
+    for (const shard of shards) await expect(measureShardToWork(context, shard)).rejects.toThrow(new RegExp(`share of reader 0/${readers.length} not found`));
 
     // Attempt 2, the whole map run again: every phase overwrites its own objects.
-    for (const shard of shards) await repartitionToWork(context, shard, source);
+    for (const reader of readers) await repartitionToWork(context, { shards: 3, reader }, source);
     for (const shard of shards) await measureShardToWork(context, shard);
     // Attempt 3 from the measures: crash after measure, measures run again.
     for (const shard of shards) await measureShardToWork(context, shard);

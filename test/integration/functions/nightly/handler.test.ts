@@ -59,7 +59,9 @@ describe('nightly handler, one phase per invocation', () => {
     const { runDate, runId, startedAt } = prepared;
 
     // Each Distributed Map runs its items side by side.
-    const repartitioned = (await Promise.all(prepared.shards.map((shard) => handler({ phase: 'repartition', runDate, runId, shard })))) as RepartitionReceipt[];
+    // Prepare names the readers: the shards, or more when the files do not share evenly between them.
+    expect(prepared.readers.length).toBeGreaterThanOrEqual(SHARDS);
+    const repartitioned = (await Promise.all(prepared.readers.map((reader) => handler({ phase: 'repartition', runDate, runId, shards: SHARDS, reader })))) as RepartitionReceipt[];
     const measured = (await Promise.all(prepared.shards.map((shard) => handler({ phase: 'measure', runDate, runId, shard })))) as MeasureReceipt[];
     const combined = (await handler({ phase: 'combine', runDate, runId, shards: SHARDS, startedAt, acceptDrop: prepared.acceptDrop })) as CombineReceipt;
     const written = (await Promise.all(prepared.shards.map((shard) => handler({ phase: 'write', runDate, runId, shard })))) as WriteReceipt[];
@@ -150,7 +152,9 @@ describe('nightly handler, one phase per invocation', () => {
   it('refuses a malformed event before doing anything, naming the field', async () => {
     const base = { runDate: NIGHT, runId: 'nightly-bad' };
     await expect(handler({ phase: 'measure', ...base, shard: { index: 3, count: 3 } })).rejects.toThrow(/shard index must be below the shard count/);
-    await expect(handler({ phase: 'repartition', ...base, shard: { index: 2, count: 2 } })).rejects.toThrow(/shard index must be below the shard count/);
+    await expect(handler({ phase: 'repartition', ...base, shards: 2, reader: { index: 2, count: 2 } })).rejects.toThrow(/reader index must be below the reader count/);
+    await expect(handler({ phase: 'repartition', ...base, shards: 3, reader: { index: 0, count: 2 } })).rejects.toThrow(/at least as many readers as shards/);
+    await expect(handler({ phase: 'repartition', ...base, shard: { index: 0, count: 2 } })).rejects.toMatchObject({ code: 'EVENT_INVALID' });
     await expect(handler({ phase: 'write', ...base, runDate: '2026-13-01', shard: { index: 0, count: 1 } })).rejects.toThrow(/YYYY-MM-DD/);
     await expect(handler({ phase: 'combine', ...base, runId: '../other-run', shards: 2, startedAt: 0, acceptDrop: false })).rejects.toThrow(/runId/);
     await expect(handler({ phase: 'combine', ...base, shards: 2, startedAt: 0 })).rejects.toThrow(/acceptDrop/);
@@ -163,7 +167,7 @@ describe('nightly handler, one phase per invocation', () => {
 
   it('fails a phase whose input an earlier phase never stored, naming the object', async () => {
     const base = { runDate: NIGHT, runId: 'nightly-never' };
-    await expect(handler({ phase: 'repartition', ...base, shard: { index: 0, count: 2 } })).rejects.toThrow(/the plan of the night not found at s3:\/\/.*work\/nightly\/2026-11-23\/nightly-never\/plan\.json/);
+    await expect(handler({ phase: 'repartition', ...base, shards: 2, reader: { index: 0, count: 2 } })).rejects.toThrow(/the plan of the night not found at s3:\/\/.*work\/nightly\/2026-11-23\/nightly-never\/plan\.json/);
     await expect(handler({ phase: 'measure', ...base, shard: { index: 0, count: 2 } })).rejects.toThrow(/the plan of the night not found/);
     await expect(handler({ phase: 'combine', ...base, shards: 2, startedAt: 0, acceptDrop: false })).rejects.toThrow(/the plan of the night not found/);
     await expect(handler({ phase: 'write', ...base, shard: { index: 1, count: 2 } })).rejects.toThrow(/models not found/);

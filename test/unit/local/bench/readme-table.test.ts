@@ -60,8 +60,10 @@ describe('the README benchmark table', () => {
       resultFile(file, { date: '2026-12-03T10:00:00.000Z', commit: { id: 'c'.repeat(40), dirty: false }, machine, sizes: [{ clients: 1_000_000, tiering: tiering(100_000), shard: figures }] });
     const steps = { ...shard, repartition: { wallMs: 25_000, peakRssBytes: 300 * 1024 * 1024, bytes: 1, files: 1, rows: 1 }, bucket: { wallMs: 15_000, peakRssBytes: 700 * 1024 * 1024, readMs: 1, computeMs: 1 }, slowestRepartitionMs: 30_000 };
     expect(renderBenchTable(latestFigures([run('bench-2026-12-03T10-00-00-000Z-cccccccc.json', steps)]))).toContain(
-      '| one shard of N, alone | 250,000 clients (1 of 4), 40.0 s, 700 MB (its share 25.0 s, its bucket 15.0 s) |',
+      '| one shard of N, alone | 250,000 clients (1 of 4), 40.0 s, 700 MB (its share 25.0 s, its bucket 15.0 s); the slowest of 4 readers 30.0 s |',
     );
+    // Since a plan may have more readers than shards, the run says how many.
+    expect(renderBenchTable(latestFigures([run('bench-2026-12-03T10-00-00-000Z-cccccccc.json', { ...steps, readers: 5 })]))).toContain('; the slowest of 5 readers 30.0 s |');
     expect(renderBenchTable(latestFigures([run('bench-2026-12-03T10-00-00-000Z-cccccccc.json', shard)]))).toContain('| one shard of N, alone | 250,000 clients (1 of 4), 40.0 s, 700 MB |');
   });
 

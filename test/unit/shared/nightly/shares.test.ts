@@ -12,7 +12,7 @@ import { silentLog } from '#shared/log.ts';
 import { directoryWorkStore } from '#shared/nightly/work-store.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { BucketWriter, chunkBytesFor, forEachChunkRecord, frameRecordsFor } from '#shared/nightly/bucket-chunks.ts';
-import { assignShares, CHUNKS_AHEAD, planShares, readBucket, readShares, repartitionShare, type ShareFigures, type SharePlan } from '#shared/nightly/shares.ts';
+import { assignShares, CHUNKS_AHEAD, planShares, READER_SLACK, readerCountFor, readBucket, readShares, repartitionShare, type ShareFigures, type SharePlan } from '#shared/nightly/shares.ts';
 import type { WorkStore } from '#shared/nightly/work-store.ts';
 
 /** The repartition's pieces: who reads which file, and the buckets' objects read back as written. */
@@ -59,6 +59,43 @@ describe('assignShares', () => {
     expect(assignShares(sizes, 4)).toEqual([3, 2, 1, 0, 3, 2]);
     // Unsized files still go somewhere.
     expect(assignShares([undefined, undefined, 5], 2)).toEqual([1, 1, 0]);
+  });
+});
+
+describe('readerCountFor', () => {
+  const heaviest = (sizes: readonly number[], readers: number) => Math.max(0, ...loads(sizes, assignShares(sizes, readers), readers));
+
+  it('adds readers only when the shard count would leave one reading well above its even share, and never more than twice the shards', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 1e9 }), { maxLength: 40 }), fc.integer({ min: 1, max: 12 }), (sizes, shards) => {
+        const readers = readerCountFor(sizes, shards);
+        expect(readerCountFor([...sizes], shards)).toBe(readers);
+        expect(readers).toBeGreaterThanOrEqual(shards);
+        expect(readers).toBeLessThanOrEqual(Math.max(shards, Math.min(2 * shards, sizes.length)));
+        // Never a heavier share than with one reader per shard; more readers only when that was too heavy.
+        expect(heaviest(sizes, readers)).toBeLessThanOrEqual(heaviest(sizes, shards));
+        const weights = sizes.map((size) => Math.max(size, 1));
+        const enough = Math.max(weights.reduce((sum, w) => sum + w, 0) / shards, ...weights) * READER_SLACK;
+        if (readers > shards) expect(heaviest(sizes, shards)).toBeGreaterThan(enough);
+        // And the fewest that got it down to enough, when some did.
+        if (heaviest(sizes, readers) <= enough) for (let fewer = shards; fewer < readers; fewer++) expect(heaviest(sizes, fewer)).toBeGreaterThan(enough);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reads the bench export of 1M clients with five readers on four shards: each part alone, the customers beside the small files', () => {
+    const sizes = [117_294_247, 1_786, 262_115_669, 262_461_364, 261_189_513, 261_920_238];
+    expect(readerCountFor(sizes, 4)).toBe(5);
+    expect(assignShares(sizes, 5)).toEqual([4, 4, 1, 0, 3, 2]);
+    // Equal parts share evenly: as many readers as shards.
+    expect(readerCountFor([100, 100, 100, 100], 2)).toBe(2);
+    expect(readerCountFor([100, 100, 100, 100, 20], 2)).toBe(2);
+    // A fifth file that would leave one reader 13% above its even share gets a reader of its own.
+    expect(readerCountFor([100, 100, 100, 100, 60], 2)).toBe(3);
+    expect(readerCountFor(new Array<number>(100).fill(10_000_000), 4)).toBe(4);
+    expect(readerCountFor([], 3)).toBe(3);
+    expect(readerCountFor(sizes, 1)).toBe(1);
   });
 });
 
@@ -310,7 +347,9 @@ describe('repartitionShare', () => {
     const config = parseConfig({});
     const buckets = async (threads: number) => {
       const store = directoryWorkStore(join(work, `work-${threads}`));
-      const plan = await planShares(store, { runId: 'r', shards: 2 }, source);
+      const planned = await planShares(store, { runId: 'r', shards: 2 }, source);
+      // Two readers for the three parts, whatever readerCountFor would choose: one reads two parts at once.
+      const plan: SharePlan = { ...planned, readers: 2, readerOf: assignShares(planned.export.files.map((file) => file.size), 2) };
       for (let reader = 0; reader < 2; reader++) await repartitionShare({ runId: 'r', runDate, config, log: silentLog, threads }, store, source, plan, reader);
       const shares = await readShares(store, plan);
       const rows: unknown[][] = [];
