@@ -27,7 +27,7 @@ emulator.
 
   --sizes A,B,...      clients per export (default 100000,1000000; 0 for none)
   --shard-check N      also run the first shard of N of a sharded night alone, as its Lambdas
-                       do: the N readers' repartition (each a child process), then the first
+                       do: the plan's readers' repartition (N or more, each a child process), then the first
                        shard's bucket read + profiles (default 4; 0 to skip)
   --dynamodb-max N     DynamoDB stage only for sizes <= N (default 100000; 1M items on
                        DynamoDB Local takes very long on 2 cores)
@@ -277,7 +277,7 @@ async function main(): Promise<void> {
     };
     log(`  tiering: ${sec(stage.wallMs)}, peak RSS ${mb(stage.peakRssBytes)}`);
     if (shardCheck > 1) {
-      log(`  one shard of ${shardCheck}: the ${shardCheck} readers' repartition, then bucket 0 (child processes) ...`);
+      log(`  one shard of ${shardCheck}: its plan's readers' repartition, then bucket 0 (child processes) ...`);
       const one = await runShardCheck(exp.dir, shardCheck);
       result.shard = one;
       log(

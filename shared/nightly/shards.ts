@@ -6,8 +6,9 @@ import { fnv1a32 } from '#shared/text-hash.ts';
 /**
  * Shards of a nightly run: the clients split by a hash of their key, each shard aggregated and
  * written by the same code as a single run, so a base too big for one process (or one Lambda)
- * is spread over several. The reading is divided too (shares.ts): reader r of N reads its share
- * of the export's files and routes every accepted record to the bucket of its client's shard;
+ * is spread over several. The reading is divided too (shares.ts): reader r of R (N, or more when
+ * N cannot share the files evenly) reads its share of the export's files and routes every
+ * accepted record to the bucket of its client's shard;
  * shard b then reads bucket b, its own clients' records.
  *
  * The key must be known from every row on its own:
