@@ -165,6 +165,8 @@ describe('sharded nightly run', () => {
     const plan = await readPlan(store, { runId: 'redrive', shards: 3 });
     await expect(repartitionShare({ runId: 'redrive', runDate: night, config, log: context.log }, dying, source, plan, 0)).rejects.toThrow(/timed out/);
     for (const reader of readers.slice(1)) await repartitionToWork(context, { shards: 3, reader }, source);
+    // A reader of another plan (its count differs) is refused before it reads.
+    await expect(repartitionToWork(context, { shards: 3, reader: { index: 0, count: readers.length + 1 } }, source)).rejects.toThrow(/whose plan has \d+ readers/);
     for (const shard of shards) await expect(measureShardToWork(context, shard)).rejects.toThrow(new RegExp(`share of reader 0/${readers.length} not found`));
 
     // Attempt 2, the whole map run again: every phase overwrites its own objects.
