@@ -84,6 +84,11 @@ const PLAN_KEY = 'plan.json';
 const shareKey = (reader: number) => `shares/share-${reader}.json`;
 const lineHashesKey = (reader: number) => `shares/line-hashes-${reader}.bin`;
 
+/** A file's weight in the shares: its bytes; an unsized file weighs a byte (it still goes somewhere, and the sizes decide the rest). */
+function shareWeight(size: number | undefined): number {
+  return Math.max(size ?? 0, 1);
+}
+
 /**
  * The reader of each file: the biggest files first, each to the reader with the fewest bytes so
  * far (the lowest index on a tie). A function of the sizes alone: the same listing, the same shares.
@@ -91,8 +96,7 @@ const lineHashesKey = (reader: number) => `shares/line-hashes-${reader}.bin`;
 export function assignShares(sizes: readonly (number | undefined)[], readers: number): number[] {
   const load = new Array<number>(readers).fill(0);
   const readerOf = new Array<number>(sizes.length).fill(0);
-  // An unsized file weighs a byte: it still goes somewhere, and the sizes decide the rest.
-  const weight = (i: number) => Math.max(sizes[i] ?? 0, 1);
+  const weight = (i: number) => shareWeight(sizes[i]);
   const order = [...sizes.keys()].sort((a, b) => weight(b) - weight(a) || a - b);
   for (const file of order) {
     let least = 0;
@@ -106,7 +110,7 @@ export function assignShares(sizes: readonly (number | undefined)[], readers: nu
 /** The most bytes any reader reads when `sizes` are shared between `readers` (assignShares). */
 function heaviestShare(sizes: readonly (number | undefined)[], readers: number): number {
   const load = new Array<number>(readers).fill(0);
-  assignShares(sizes, readers).forEach((reader, file) => (load[reader] = (load[reader] as number) + Math.max(sizes[file] ?? 0, 1)));
+  assignShares(sizes, readers).forEach((reader, file) => (load[reader] = (load[reader] as number) + shareWeight(sizes[file])));
   return Math.max(...load);
 }
 
@@ -123,7 +127,7 @@ export const READER_SLACK = 1.1;
  * 5 readers read one file each. Whole files only: a reader does not share a file.
  */
 export function readerCountFor(sizes: readonly (number | undefined)[], shards: number): number {
-  const weights = sizes.map((size) => Math.max(size ?? 0, 1));
+  const weights = sizes.map(shareWeight);
   const total = weights.reduce((sum, weight) => sum + weight, 0);
   const enough = Math.max(total / shards, ...weights, 0) * READER_SLACK;
   const most = Math.max(shards, Math.min(2 * shards, sizes.length));

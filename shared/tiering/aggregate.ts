@@ -148,11 +148,8 @@ export class ClientAggregator {
   /** Whether a customer row of the export named this customerId (orders alone do not count). */
   hasCustomerRecord(customerId: string): boolean {
     // Asked for each order line before it is added: the slot found is the line's.
-    const slot = customerId === this.lastCustomerId ? this.lastSlot : this.slots.get(customerId);
-    if (slot === undefined) return false;
-    this.lastCustomerId = customerId;
-    this.lastSlot = slot;
-    return this.store.customers.has(slot);
+    const slot = this.knownSlot(customerId);
+    return slot !== undefined && this.store.customers.has(slot);
   }
 
   /** Every client's id, as clients() would yield them but without building their facts (unsorted). */
@@ -171,14 +168,23 @@ export class ClientAggregator {
     return slot === undefined ? undefined : this.store.orders(slot);
   }
 
-  private slotFor(customerId: string): number {
+  /** The client's slot if it has one, kept as the last looked up. */
+  private knownSlot(customerId: string): number | undefined {
     if (customerId === this.lastCustomerId) return this.lastSlot;
-    let slot = this.slots.get(customerId);
-    if (slot === undefined) {
-      slot = this.store.newSlot();
-      this.slots.set(customerId, slot);
-      this.sortedIds = undefined;
+    const slot = this.slots.get(customerId);
+    if (slot !== undefined) {
+      this.lastCustomerId = customerId;
+      this.lastSlot = slot;
     }
+    return slot;
+  }
+
+  private slotFor(customerId: string): number {
+    const known = this.knownSlot(customerId);
+    if (known !== undefined) return known;
+    const slot = this.store.newSlot();
+    this.slots.set(customerId, slot);
+    this.sortedIds = undefined;
     this.lastCustomerId = customerId;
     this.lastSlot = slot;
     return slot;
