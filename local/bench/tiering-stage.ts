@@ -2,14 +2,13 @@ import { clvSummaries, fitClvModels } from '#shared/clv/profile-clv.ts';
 import { parseConfig } from '#shared/config.ts';
 import { readExport, type ReadResult } from '#shared/exports/reader.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
-import type { ExportHandlers } from '#shared/exports/types.ts';
 import { silentLog } from '#shared/log.ts';
 import type { Tier } from '#shared/model.ts';
 import { combinedRead, planShares, readBucket, readPlan, readShares, repartitionShare } from '#shared/nightly/shares.ts';
 import { applyNightlyV8Flags } from '#shared/nightly/node-options.ts';
+import { nightCollector } from '#shared/nightly/run.ts';
 import { SINGLE_SHARD, type ShardSpec } from '#shared/nightly/shards.ts';
 import { directoryWorkStore } from '#shared/nightly/work-store.ts';
-import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { runClock, streamProfiles } from '#shared/tiering/profile.ts';
 
 /**
@@ -103,12 +102,8 @@ if (reader.count > 1) {
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
 }
-const aggregator = new ClientAggregator({ now: clock.now });
-const handlers: ExportHandlers = {
-  customer: (record) => aggregator.addCustomer(record),
-  order: (line) => aggregator.addOrderLine(line),
-  product: () => undefined,
-};
+// The nightly's own handlers: the same work per row (the unknown customers' lines noted too).
+const { aggregator, handlers } = nightCollector(clock.now);
 /** Shard I's bucket, as its measure phase reads it. */
 async function readShardBucket(): Promise<ReadResult> {
   if (!workDir) throw new Error('--shard needs --work=DIR, filled by --repartition=R/N for every R');

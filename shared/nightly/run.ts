@@ -165,6 +165,38 @@ export function exportRejected(log: Log): (error: unknown) => never {
   };
 }
 
+/** What a night keeps of the rows it is handed: clients in the aggregator, products, advisors, and the order lines of customers no customer row named. */
+export interface NightCollector {
+  aggregator: ClientAggregator;
+  products: ProductRecord[];
+  advisors: AdvisorRecord[];
+  orphans: OrphanOrderLines;
+  handlers: ExportHandlers;
+}
+
+/**
+ * The handlers a night reads the export (or a shard's bucket) with, and what they fill: one
+ * place, so that the bench's tiering stage (local/bench/tiering-stage.ts) does per row exactly
+ * what the nightly does.
+ */
+export function nightCollector(now: number): NightCollector {
+  const aggregator = new ClientAggregator({ now });
+  const products: ProductRecord[] = [];
+  const advisors: AdvisorRecord[] = [];
+  const orphans = new OrphanOrderLines();
+  const handlers: ExportHandlers = {
+    customer: (record) => aggregator.addCustomer(record),
+    order: (line, at) => {
+      // Customers come first: an id no customer row has carried by now is in none.
+      if (line.customerId !== undefined && !aggregator.hasCustomerRecord(line.customerId)) orphans.note(line.customerId, at);
+      aggregator.addOrderLine(line);
+    },
+    product: (record) => products.push(record),
+    advisor: (record) => advisors.push(record),
+  };
+  return { aggregator, products, advisors, orphans, handlers };
+}
+
 /**
  * A shard's clients from the rows `read` hands over (the whole export, or a shard's bucket of
  * it: shares.ts), with the read's figures; the clients who asked to be forgotten left out.
@@ -179,23 +211,9 @@ export async function collectShard(
   const started = performance.now();
   log.info('reading export', { source, shard: shard.index, shards: shard.count });
   const { now } = runClock(runDate, config.timeZone);
-  const aggregator = new ClientAggregator({ now });
-  const products: ProductRecord[] = [];
-  const advisors: AdvisorRecord[] = [];
-  const orphans = new OrphanOrderLines();
-  const result = await read(
-    {
-      customer: (record) => aggregator.addCustomer(record),
-      order: (line, at) => {
-        // Customers come first: an id no customer row has carried by now is in none.
-        if (line.customerId !== undefined && !aggregator.hasCustomerRecord(line.customerId)) orphans.note(line.customerId, at);
-        aggregator.addOrderLine(line);
-      },
-      product: (record) => products.push(record),
-      advisor: (record) => advisors.push(record),
-    },
-    now,
-  );
+  const collected = nightCollector(now);
+  const { aggregator, products, advisors, orphans } = collected;
+  const result = await read(collected.handlers, now);
   if (result.mode !== 'full') throw notFullSnapshot(source);
   // People who asked to be forgotten stay out of the base whatever the export says.
   const erasures = await loadErasures(context.clients.documents, tableNames(config).suppression);
