@@ -2,6 +2,7 @@ import { deserialize, serialize } from 'node:v8';
 import { forEachOrderLine, isOrderLineBatch, OrderLineBatchWriter } from '#shared/exports/order-line-batch.ts';
 import type { ExportKind } from '#shared/exports/types.ts';
 import type { AdvisorRecord, CustomerRecord, OrderLine, ProductRecord } from '#shared/model.ts';
+import { packCustomer, unpackCustomer } from '#shared/tiering/customer-packing.ts';
 import { NightlyRunError } from './run.ts';
 import type { WorkStore } from './work-store.ts';
 
@@ -13,7 +14,9 @@ import type { WorkStore } from './work-store.ts';
  * serializer writes it (node:v8, the structured clone that postMessage uses): typed arrays go as
  * their bytes and strings as they are, so reading a chunk back parses no text. Order lines, most
  * of an export, travel as OrderLineBatch (the reader threads' batches: numbers in typed arrays,
- * an order's repeated texts once); customers, products and advisors as { lines, records }.
+ * an order's repeated texts once); customers as { lines, customerIds, records }, each record
+ * packed by packCustomer (customer-packing.ts: one string, which the bucket's aggregator stores as
+ * it is) or, when it cannot be, the record; products and advisors as { lines, records }.
  * JSON lines were measured at 1M clients to spend more than half of a bucket's reading in decoding
  * text. The serializer's format is Node's own: the same deployment writes and reads a night's
  * chunks, which expire with the run's work objects.
@@ -34,12 +37,29 @@ export interface BucketFile {
   kind: ExportKind;
 }
 
-type OtherRecord = CustomerRecord | ProductRecord | AdvisorRecord;
+type OtherRecord = ProductRecord | AdvisorRecord;
 
-/** Customers', products' and advisors' records in a frame, each with its line. */
+/** Products' and advisors' records in a frame, each with its line. */
 interface RecordBatch {
   lines: number[];
   records: OtherRecord[];
+}
+
+/**
+ * Customers in a frame, each with its line and id: packed (packCustomer) when it can be, which a
+ * bucket's read hands on without building the record (V8's deserializer builds an object with
+ * its properties one by one; the aggregator would then pack it again).
+ */
+interface CustomerBatch {
+  lines: number[];
+  customerIds: string[];
+  records: (string | CustomerRecord)[];
+}
+
+/** What reading a chunk calls: each record with its line; a packed customer with its id, if taken so (else unpacked, as a record). */
+export interface ChunkVisitor {
+  record(record: unknown, line: number): void;
+  packedCustomer?(customerId: string, packed: string, line: number): void;
 }
 
 /** The frame's length before it. */
@@ -63,6 +83,7 @@ export function frameRecordsFor(chunkBytes: number): number {
 class BucketOfFile {
   orders: OrderLineBatchWriter | undefined;
   others: RecordBatch = { lines: [], records: [] };
+  customers: CustomerBatch = { lines: [], customerIds: [], records: [] };
   frames: Uint8Array[] = [];
   frameBytes = 0;
   /** Records in `frames`. */
@@ -102,6 +123,15 @@ export class BucketWriter {
     state.orders ??= new OrderLineBatchWriter(this.frameRecords, { productTextsOnce: true });
     state.orders.add(line, lineNumber);
     if (state.orders.full) this.seal(file, bucket, state);
+  }
+
+  customer(file: BucketFile, bucket: number, record: CustomerRecord, lineNumber: number): void {
+    const state = this.bucketOf(file, bucket);
+    const { customers } = state;
+    customers.lines.push(lineNumber);
+    customers.customerIds.push(record.customerId);
+    customers.records.push(packCustomer(record) ?? record);
+    if (customers.lines.length >= this.frameRecords) this.seal(file, bucket, state);
   }
 
   record(file: BucketFile, bucket: number, record: OtherRecord, lineNumber: number): void {
@@ -151,6 +181,10 @@ export class BucketWriter {
     if (orders) {
       payload = serialize(orders);
       records = orders.count;
+    } else if (state.customers.lines.length > 0) {
+      payload = serialize(state.customers);
+      records = state.customers.lines.length;
+      state.customers = { lines: [], customerIds: [], records: [] };
     } else if (state.others.lines.length > 0) {
       payload = serialize(state.others);
       records = state.others.lines.length;
@@ -206,10 +240,12 @@ function chunkKey(bucket: number, reader: number, name: string, chunk: number): 
 }
 
 /**
- * Calls `visit` with every record of a chunk of a `kind` file and its line, in order; the count.
- * A chunk that is not frames of batches of that kind (truncated, or not ours) is a NightlyRunError.
+ * Calls `visit` with every record of a chunk of a `kind` file and its line, in order (a visitor
+ * that takes packed customers gets them so); the count. A chunk that is not frames of batches of
+ * that kind (truncated, or not ours) is a NightlyRunError.
  */
-export function forEachChunkRecord(bytes: Uint8Array, kind: ExportKind, visit: (record: unknown, line: number) => void): number {
+export function forEachChunkRecord(bytes: Uint8Array, kind: ExportKind, visitor: ChunkVisitor | ((record: unknown, line: number) => void)): number {
+  const { record: visit, packedCustomer } = typeof visitor === 'function' ? { record: visitor, packedCustomer: undefined } : visitor;
   const malformed = (at: number, why: string) => new NightlyRunError(`a bucket chunk has a malformed frame at byte ${at}: ${why}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let count = 0;
@@ -229,6 +265,17 @@ export function forEachChunkRecord(bytes: Uint8Array, kind: ExportKind, visit: (
       if (!isOrderLineBatch(batch)) throw malformed(at, 'not a batch of order lines');
       forEachOrderLine(batch, visit);
       count += batch.count;
+    } else if (kind === 'customers') {
+      if (!isCustomerBatch(batch)) throw malformed(at, 'not a batch of customers records');
+      const { lines, customerIds, records } = batch;
+      for (let i = 0; i < lines.length; i++) {
+        const record = records[i] as string | CustomerRecord;
+        const line = lines[i] as number;
+        if (typeof record !== 'string') visit(record, line);
+        else if (packedCustomer) packedCustomer(customerIds[i] as string, record, line);
+        else visit(unpackCustomer(customerIds[i] as string, record), line);
+      }
+      count += lines.length;
     } else {
       if (!isRecordBatch(batch)) throw malformed(at, `not a batch of ${kind} records`);
       for (let i = 0; i < batch.lines.length; i++) visit(batch.records[i], batch.lines[i] as number);
@@ -239,8 +286,18 @@ export function forEachChunkRecord(bytes: Uint8Array, kind: ExportKind, visit: (
   return count;
 }
 
+const isLines = (lines: unknown): lines is number[] => Array.isArray(lines) && lines.every((line) => Number.isInteger(line) && line > 0);
+
+function isCustomerBatch(value: unknown): value is CustomerBatch {
+  if (typeof value !== 'object' || value === null) return false;
+  const { lines, customerIds, records } = value as Partial<CustomerBatch>;
+  if (!(isLines(lines) && Array.isArray(customerIds) && Array.isArray(records) && customerIds.length === lines.length && records.length === lines.length)) return false;
+  // A record given whole is its own customer's.
+  return records.every((record, i) => typeof customerIds[i] === 'string' && (typeof record === 'string' || (typeof record === 'object' && record !== null && record.customerId === customerIds[i])));
+}
+
 function isRecordBatch(value: unknown): value is RecordBatch {
   if (typeof value !== 'object' || value === null) return false;
   const { lines, records } = value as Partial<RecordBatch>;
-  return Array.isArray(lines) && Array.isArray(records) && lines.length === records.length && lines.every((line) => Number.isInteger(line) && line > 0) && records.every((record) => typeof record === 'object' && record !== null);
+  return isLines(lines) && Array.isArray(records) && lines.length === records.length && records.every((record) => typeof record === 'object' && record !== null);
 }

@@ -6,7 +6,6 @@ import type { Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { checkRejectShares, readExport, ExportError, MAX_KEPT_REJECTS, type FieldWarning, type FileReport, type ReadResult } from '#shared/exports/reader.ts';
 import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
-import type { ExportHandlers } from '#shared/exports/types.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
 import type { RosterOutcome } from '#shared/advisors/roster.ts';
@@ -28,6 +27,7 @@ import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { SINGLE_SHARD, type ShardSpec } from './shards.ts';
+import type { BucketHandlers } from './shares.ts';
 import { distributionCollector, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { categoryAffinityCollector, mergeCategoryAffinities, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import type { TaskFollowUps } from '#shared/advisors/follow-through.ts';
@@ -171,7 +171,7 @@ export interface NightCollector {
   products: ProductRecord[];
   advisors: AdvisorRecord[];
   orphans: OrphanOrderLines;
-  handlers: ExportHandlers;
+  handlers: BucketHandlers;
 }
 
 /**
@@ -184,8 +184,9 @@ export function nightCollector(now: number): NightCollector {
   const products: ProductRecord[] = [];
   const advisors: AdvisorRecord[] = [];
   const orphans = new OrphanOrderLines();
-  const handlers: ExportHandlers = {
+  const handlers: BucketHandlers = {
     customer: (record) => aggregator.addCustomer(record),
+    packedCustomer: (customerId, packed) => aggregator.addPackedCustomer(customerId, packed),
     order: (line, at) => {
       // Customers come first: an id no customer row has carried by now is in none.
       if (line.customerId !== undefined && !aggregator.hasCustomerRecord(line.customerId)) orphans.note(line.customerId, at);
@@ -205,7 +206,7 @@ export async function collectShard(
   context: NightContext,
   shard: ShardSpec,
   source: string,
-  read: (handlers: ExportHandlers, now: number) => Promise<ReadResult>,
+  read: (handlers: BucketHandlers, now: number) => Promise<ReadResult>,
 ): Promise<ShardRead> {
   const { config, runDate, log } = context;
   const started = performance.now();

@@ -201,7 +201,7 @@ export async function repartitionShare(context: RepartitionContext, store: WorkS
     for (let bucket = 0; bucket < shards; bucket++) writer.record(file, bucket, record, at.line);
   };
   const handlers: ExportHandlers = {
-    customer: (record, at) => writer.record(fileAt(at), shardOf(customerShardKey(record, scheme), shards), record, at.line),
+    customer: (record, at) => writer.customer(fileAt(at), shardOf(customerShardKey(record, scheme), shards), record, at.line),
     order: (line, at) => writer.order(fileAt(at), shardOf(orderLineShardKey(line, scheme), shards), line, at.line),
     // Products and the advisors roster belong to no client: every shard gets them whole.
     product: (record, at) => toEveryBucket(record, at),
@@ -336,12 +336,18 @@ export async function checkShares(store: WorkStore, plan: SharePlan, read: ReadR
  */
 export const CHUNKS_AHEAD = 2;
 
+/** What a bucket's rows are handed to: an export's handlers, and, if it takes them so, customers as the readers packed them. */
+export interface BucketHandlers extends ExportHandlers {
+  /** A customer record as packCustomer (customer-packing.ts) packed it; without this handler, customer() gets it unpacked. */
+  packedCustomer?(customerId: string, packed: string, at: RowPosition): void;
+}
+
 /**
  * Shard b's rows: bucket b's chunks from every reader, in the export's file order, handed to
  * `handlers` with their original file and line. The next CHUNKS_AHEAD chunks are fetched while
  * one is handed over.
  */
-export async function readBucket(store: WorkStore, plan: SharePlan, shares: readonly ShareFigures[], bucket: number, handlers: ExportHandlers): Promise<void> {
+export async function readBucket(store: WorkStore, plan: SharePlan, shares: readonly ShareFigures[], bucket: number, handlers: BucketHandlers): Promise<void> {
   const chunks = shares.flatMap((share) => share.chunks[bucket] ?? []);
   // One reader per file, its chunks in order: sorting by file (stable) is the export's order.
   chunks.sort((a, b) => a.file - b.file);
@@ -367,11 +373,20 @@ export async function readBucket(store: WorkStore, plan: SharePlan, shares: read
       advisors: (record) => handlers.advisor?.(record as AdvisorRecord, position),
     };
     const hand = handOf[kind];
+    const { packedCustomer } = handlers;
     let count: number;
     try {
-      count = forEachChunkRecord(bytes, kind, (record, line) => {
-        position.line = line;
-        hand(record);
+      count = forEachChunkRecord(bytes, kind, {
+        record: (record, line) => {
+          position.line = line;
+          hand(record);
+        },
+        ...(packedCustomer && {
+          packedCustomer: (customerId: string, packed: string, line: number) => {
+            position.line = line;
+            packedCustomer(customerId, packed, position);
+          },
+        }),
       });
     } catch (error) {
       throw error instanceof NightlyRunError ? new NightlyRunError(`${store.describe(chunk.key)}: ${error.message}`) : error;

@@ -1,6 +1,7 @@
 import type { ClientFacts, ClientOrders, CustomerRecord, OrderFact, OrderLine, SkuFact } from '#shared/model.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { ClientStore, compareStrings, Interner, LatestValue } from './client-columns.ts';
+import { packedEmail } from './customer-packing.ts';
 import { emailIdentity } from './identity.ts';
 import { lineNetMinor, lineTakenBack } from './spend.ts';
 
@@ -50,15 +51,28 @@ export class ClientAggregator {
 
   /** A customer seen again (same customerId) replaces the earlier record: last one wins. */
   addCustomer(record: CustomerRecord): void {
-    const slot = this.slotFor(record.customerId);
-    const replaced = this.store.customers.has(slot);
+    const slot = this.customerSlot(record.customerId, record.email);
     this.store.customers.set(slot, record);
-    this.store.customerHasEmail.set(slot, record.email ? 1 : 0);
-    if (record.email) this.store.emails.delete(slot); // the record's email is the one shown
-    if (!this.emailIndex) return;
-    // A replaced record may have changed email: rebuild the index lazily (rare).
-    if (replaced) this.emailIndexStale = true;
-    else if (record.email) this.indexEmail(normaliseEmail(record.email), record.customerId);
+  }
+
+  /** As addCustomer, with the record as packCustomer packed it (a sharded night's bucket). */
+  addPackedCustomer(customerId: string, packed: string): void {
+    const slot = this.customerSlot(customerId, packedEmail(packed));
+    this.store.customers.setPacked(slot, customerId, packed);
+  }
+
+  /** The slot of a customer record about to be stored, its email noted as the one shown. */
+  private customerSlot(customerId: string, email: string | undefined): number {
+    const slot = this.slotFor(customerId);
+    const replaced = this.store.customers.has(slot);
+    this.store.customerHasEmail.set(slot, email ? 1 : 0);
+    if (email) this.store.emails.delete(slot); // the record's email is the one shown
+    if (this.emailIndex) {
+      // A replaced record may have changed email: rebuild the index lazily (rare).
+      if (replaced) this.emailIndexStale = true;
+      else if (email) this.indexEmail(normaliseEmail(email), customerId);
+    }
+    return slot;
   }
 
   /**

@@ -8,7 +8,9 @@ import { Column } from './chunked-column.ts';
  * and a heap the collector must walk and keep room beside; the bytes cost their length only.
  * Records that cannot be packed losslessly (a separator inside a value, a lone surrogate, which
  * UTF-8 cannot carry, a property the model does not know, or a record larger than a chunk) are
- * kept as they are.
+ * kept as they are. A sharded night's readers pack each customer once (packCustomer) and its
+ * bucket hands the packed text on (setPacked): a bucket's read then neither rebuilds the record
+ * objects nor packs them again.
  */
 
 const STRING_FIELDS = [
@@ -37,8 +39,8 @@ const SEP = '\u001f';
 /** With the u flag a surrogate pair is one code point: this matches lone surrogates only. */
 const LONE_SURROGATE = /[\ud800-\udfff]/u;
 
-/** The record as one string (consent, sign-up, then the string fields), or undefined when it cannot be packed losslessly. */
-function packed(record: CustomerRecord): string | undefined {
+/** The record as one string (consent, sign-up, then the string fields; not its customerId), or undefined when it cannot be packed losslessly. */
+export function packCustomer(record: CustomerRecord): string | undefined {
   const consent = record.acceptsMarketing === undefined ? '' : record.acceptsMarketing ? '1' : '0';
   const parts: string[] = [consent, record.signedUpAt === undefined ? '' : `=${record.signedUpAt}`];
   for (const field of STRING_FIELDS) {
@@ -51,7 +53,8 @@ function packed(record: CustomerRecord): string | undefined {
   return LONE_SURROGATE.test(text) ? undefined : text;
 }
 
-function unpacked(customerId: string, text: string): CustomerRecord {
+/** The record packCustomer packed, as it was. */
+export function unpackCustomer(customerId: string, text: string): CustomerRecord {
   const parts = text.split(SEP);
   const record: CustomerRecord = { customerId };
   if (parts[0] !== '') record.acceptsMarketing = parts[0] === '1';
@@ -62,6 +65,15 @@ function unpacked(customerId: string, text: string): CustomerRecord {
     if (part) record[field] = part.slice(1);
   });
   return record;
+}
+
+/** The email of a record packCustomer packed (the first string field), without unpacking the rest. */
+export function packedEmail(text: string): string | undefined {
+  const afterConsent = text.indexOf(SEP);
+  const afterSignUp = text.indexOf(SEP, afterConsent + 1);
+  const afterEmail = text.indexOf(SEP, afterSignUp + 1);
+  // A field is '' when absent, '=' and its value when present.
+  return text[afterSignUp + 1] === '=' ? text.slice(afterSignUp + 2, afterEmail === -1 ? undefined : afterEmail) : undefined;
 }
 
 /** Byte chunks of 1 MB once grown; the first starts small and doubles, so small aggregators stay small. */
@@ -96,15 +108,17 @@ export class CustomerRecords {
 
   /** Stores the slot's record, replacing any earlier one (its bytes stay unused: a customer listed twice is rare). */
   set(slot: number, record: CustomerRecord): void {
+    const text = packCustomer(record);
+    if (text === undefined) this.setObject(slot, record);
+    else this.setPacked(slot, record.customerId, text);
+  }
+
+  /** As set, with the record as packCustomer packed it. */
+  setPacked(slot: number, customerId: string, text: string): void {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > MAX_CHUNK_BYTES) return this.setObject(slot, unpackCustomer(customerId, text));
     this.reserve(slot);
     this.objects.delete(slot);
-    const text = packed(record);
-    const bytes = text === undefined ? MAX_CHUNK_BYTES + 1 : Buffer.byteLength(text, 'utf8');
-    if (text === undefined || bytes > MAX_CHUNK_BYTES) {
-      this.objects.set(slot, { ...record });
-      this.length.set(slot, AS_OBJECT);
-      return;
-    }
     const chunk = this.room(bytes);
     chunk.write(text, this.used, 'utf8');
     this.start.set(slot, (this.chunks.length - 1) * MAX_CHUNK_BYTES + this.used);
@@ -112,10 +126,16 @@ export class CustomerRecords {
     this.used += bytes;
   }
 
+  private setObject(slot: number, record: CustomerRecord): void {
+    this.reserve(slot);
+    this.objects.set(slot, { ...record });
+    this.length.set(slot, AS_OBJECT);
+  }
+
   /** The slot's record (a fresh object), or undefined when it has none. */
   get(slot: number, customerId: string): CustomerRecord | undefined {
     const text = this.textOf(slot);
-    if (text !== undefined) return unpacked(customerId, text);
+    if (text !== undefined) return unpackCustomer(customerId, text);
     const object = this.objects.get(slot);
     return object === undefined ? undefined : { ...object };
   }
@@ -123,9 +143,7 @@ export class CustomerRecords {
   /** The email of the slot's record, if it has one. */
   email(slot: number): string | undefined {
     const text = this.textOf(slot);
-    if (text === undefined) return this.objects.get(slot)?.email;
-    const part = text.split(SEP, 3)[2]; // email is the first string field
-    return part ? part.slice(1) : undefined;
+    return text === undefined ? this.objects.get(slot)?.email : packedEmail(text);
   }
 
   private textOf(slot: number): string | undefined {

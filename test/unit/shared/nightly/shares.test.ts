@@ -14,6 +14,7 @@ import { scratchDir } from '#test/support/export-files.ts';
 import { BucketWriter, chunkBytesFor, forEachChunkRecord, frameRecordsFor } from '#shared/nightly/bucket-chunks.ts';
 import { assignShares, CHUNKS_AHEAD, planShares, READER_SLACK, readerCountFor, readBucket, readShares, repartitionShare, type ShareFigures, type SharePlan } from '#shared/nightly/shares.ts';
 import type { WorkStore } from '#shared/nightly/work-store.ts';
+import { packCustomer, unpackCustomer } from '#shared/tiering/customer-packing.ts';
 
 /** The repartition's pieces: who reads which file, and the buckets' objects read back as written. */
 
@@ -146,7 +147,7 @@ const interleave = (files: Row[][], picks: readonly number[]): { file: number; r
 const sameAsRead = (record: unknown) => JSON.parse(JSON.stringify(record)) as unknown;
 
 describe('bucket objects', () => {
-  it('read back as written: each bucket its own records, in file and line order, with their original file and line, however files interleave', async () => {
+  it('read back as written: each bucket its own records, in file and line order, with their original file and line, however files interleave; customers packed to a handler that takes them so', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 4 }),
@@ -154,7 +155,8 @@ describe('bucket objects', () => {
         fc.integer({ min: 300, max: 4000 }),
         fc.integer({ min: 1, max: 9 }),
         fc.array(fc.nat(), { maxLength: 50 }),
-        async (buckets, readers, chunkBytes, frameRecords, picks) => {
+        fc.boolean(),
+        async (buckets, readers, chunkBytes, frameRecords, picks, takesPacked) => {
           const files = fc.sample(exportFiles(buckets), { numRuns: 1, seed: buckets * 31 + readers * 7 + chunkBytes })[0] as Row[][];
           const store = memoryStore();
           const names = files.map((rows, i) => `${rows[0]?.kind ?? 'orders'}-${i}.csv.gz`);
@@ -166,7 +168,8 @@ describe('bucket objects', () => {
             for (const { file, row } of interleave(own, picks)) {
               const at = { index: file, name: names[file] as string, kind: row.kind };
               if (row.kind === 'orders') writer.order(at, row.bucket, row.record as OrderLine, row.line);
-              else writer.record(at, row.bucket, row.record as CustomerRecord | ProductRecord, row.line);
+              else if (row.kind === 'customers') writer.customer(at, row.bucket, row.record as CustomerRecord, row.line);
+              else writer.record(at, row.bucket, row.record as ProductRecord, row.line);
             }
             const chunks = await writer.finish();
             const reports = files.flatMap((_, index) =>
@@ -182,11 +185,20 @@ describe('bucket objects', () => {
           for (let bucket = 0; bucket < buckets; bucket++) {
             const seen: { file: string; line: number; record: unknown; kind: string }[] = [];
             const see = (kind: string) => (record: unknown, at: RowPosition) => seen.push({ file: at.file, line: at.line, record: sameAsRead(record), kind });
-            await readBucket(store, plan, shares, bucket, { customer: see('customers'), order: see('orders'), product: see('products') });
+            let packed = 0;
+            const seeCustomer = see('customers');
+            const packedCustomer = (customerId: string, text: string, at: RowPosition) => {
+              packed += 1;
+              seeCustomer(unpackCustomer(customerId, text), at);
+            };
+            await readBucket(store, plan, shares, bucket, { customer: seeCustomer, order: see('orders'), product: see('products'), ...(takesPacked && { packedCustomer }) });
             const expected = files.flatMap((rows, file) =>
               rows.filter((row) => row.bucket === bucket).map((row) => ({ file: `export/${names[file]}`, line: row.line, record: sameAsRead(row.record), kind: row.kind })),
             );
             expect(seen).toEqual(expected);
+            // Every customer that can be packed reaches a handler that takes them so packed; the others whole.
+            const packable = files.flat().filter((row) => row.kind === 'customers' && row.bucket === bucket && packCustomer(row.record as CustomerRecord) !== undefined).length;
+            expect(packed).toBe(takesPacked ? packable : 0);
           }
           // Named after the file without its .gz, in the bucket and the reader's folders.
           for (const key of store.objects.keys()) expect(key).toMatch(/^bucket-\d\/from-\d\/\w+-\d\.csv\.\d{5}\.bin$/);

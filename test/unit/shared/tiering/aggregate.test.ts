@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { packCustomer } from '#shared/tiering/customer-packing.ts';
 import { emailIdentity } from '#shared/tiering/identity.ts';
 import { lineNetMinor } from '#shared/tiering/spend.ts';
-import type { ClientFacts } from '#shared/model.ts';
+import type { ClientFacts, CustomerRecord } from '#shared/model.ts';
 import { at } from '#test/support/time.ts';
 import { customer, line } from './fixtures.ts';
 
@@ -362,5 +364,46 @@ describe('ClientAggregator merging email-only lines into a customer who arrives 
       { sku: 'B', purchases: [{ orderedAt: T + 9_000, quantity: 1 }] },
     ]);
     expect(facts.categorySpendMinor).toEqual({ skin: 20_000 });
+  });
+});
+
+describe('ClientAggregator fed packed customer records', () => {
+  const emails = fc.option(fc.constantFrom('a@x.com', ' A@X.com', 'b@x.com', 'c@y.cn', ''), { nil: undefined });
+  const step = fc.oneof(
+    fc.record({
+      kind: fc.constant('customer' as const),
+      customerId: fc.constantFrom('c1', 'c2', 'c3'),
+      email: emails,
+      // A lone surrogate cannot be packed: that record goes whole.
+      firstName: fc.option(fc.constantFrom('敏', 'Zoë', '\ud800', ''), { nil: undefined }),
+      signedUpAt: fc.option(fc.integer({ min: 0, max: 4e12 }), { nil: undefined }),
+    }),
+    fc.record({ kind: fc.constant('line' as const), customerId: fc.option(fc.constantFrom('c1', 'c2', 'c4'), { nil: undefined }), email: fc.constantFrom('a@x.com', 'b@x.com', 'd@z.com'), orderId: fc.constantFrom('#1', '#2', '#3') }),
+  );
+
+  it('ends with the clients of the records added whole, email index and last-one-wins included', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 25 }), (steps) => {
+        const whole = new ClientAggregator();
+        const packed = new ClientAggregator();
+        for (const { kind, ...fields } of steps) {
+          if (kind === 'customer') {
+            const record = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as CustomerRecord;
+            whole.addCustomer(record);
+            const text = packCustomer(record);
+            if (text === undefined) packed.addCustomer(record);
+            else packed.addPackedCustomer(record.customerId, text);
+          } else {
+            const { customerId, email, orderId } = fields as { customerId?: string; email: string; orderId: string };
+            const order = line({ orderId, email, orderedAt: T, ...(customerId === undefined ? {} : { customerId }) });
+            whole.addOrderLine(order);
+            packed.addOrderLine(order);
+          }
+        }
+        expect(all(packed)).toEqual(all(whole));
+        for (const id of ['c1', 'c2', 'c3', 'c4']) expect(packed.hasCustomerRecord(id)).toBe(whole.hasCustomerRecord(id));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

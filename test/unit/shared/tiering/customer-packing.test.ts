@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CustomerRecord } from '#shared/model.ts';
-import { CustomerRecords } from '#shared/tiering/customer-packing.ts';
+import { CustomerRecords, packCustomer, packedEmail, unpackCustomer } from '#shared/tiering/customer-packing.ts';
 
 const text = fc.oneof(
   fc.string(),
@@ -46,6 +46,39 @@ describe('customer records', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('packs a record into a text that gives it back, its email read without unpacking, and stores that text as set stores the record', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat({ max: 20 }), record), { maxLength: 30 }), (writes) => {
+        const whole = new CustomerRecords();
+        const packed = new CustomerRecords();
+        for (const [slot, customer] of writes) {
+          whole.set(slot, customer);
+          const text = packCustomer(customer);
+          if (text === undefined) {
+            packed.set(slot, customer);
+            continue;
+          }
+          expect(unpackCustomer(customer.customerId, text)).toEqual(customer);
+          expect(packedEmail(text)).toBe(customer.email);
+          packed.setPacked(slot, customer.customerId, text);
+        }
+        for (let slot = 0; slot <= 21; slot++) {
+          const id = [...writes].reverse().find(([at]) => at === slot)?.[1].customerId ?? 'X';
+          expect(packed.has(slot)).toBe(whole.has(slot));
+          expect(packed.get(slot, id)).toEqual(whole.get(slot, id));
+          expect(packed.email(slot)).toBe(whole.email(slot));
+        }
+      }),
+      { numRuns: 500 },
+    );
+    // Larger than a chunk: kept whole, however it came.
+    const huge: CustomerRecord = { customerId: 'H', email: 'h@x.com', firstName: 'x'.repeat(1_100_000) };
+    const records = new CustomerRecords();
+    records.setPacked(0, 'H', packCustomer(huge) as string);
+    expect(records.get(0, 'H')).toEqual(huge);
+    expect(records.email(0)).toBe('h@x.com');
   });
 
   it('keeps records across many byte chunks, and a record larger than a chunk as it is', () => {
