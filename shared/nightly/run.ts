@@ -6,6 +6,7 @@ import type { Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { checkRejectShares, readExport, ExportError, MAX_KEPT_REJECTS, type FieldWarning, type FileReport, type ReadResult } from '#shared/exports/reader.ts';
 import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
+import type { ExportHandlers, RowPosition } from '#shared/exports/types.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
 import type { RosterOutcome } from '#shared/advisors/roster.ts';
@@ -27,7 +28,6 @@ import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { SINGLE_SHARD, type ShardSpec } from './shards.ts';
-import type { BucketHandlers } from './shares.ts';
 import { distributionCollector, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { categoryAffinityCollector, mergeCategoryAffinities, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import type { TaskFollowUps } from '#shared/advisors/follow-through.ts';
@@ -165,13 +165,22 @@ export function exportRejected(log: Log): (error: unknown) => never {
   };
 }
 
+/**
+ * What a night's rows are handed to: an export's handlers, and, if it takes them so, customers as
+ * a sharded night's readers packed them into its buckets (shares.ts, readBucket).
+ */
+export interface NightHandlers extends ExportHandlers {
+  /** A customer record as packCustomer (customer-packing.ts) packed it; without this handler, customer() gets it unpacked. */
+  packedCustomer?(customerId: string, packed: string, at: RowPosition): void;
+}
+
 /** What a night keeps of the rows it is handed: clients in the aggregator, products, advisors, and the order lines of customers no customer row named. */
 export interface NightCollector {
   aggregator: ClientAggregator;
   products: ProductRecord[];
   advisors: AdvisorRecord[];
   orphans: OrphanOrderLines;
-  handlers: BucketHandlers;
+  handlers: NightHandlers;
 }
 
 /**
@@ -184,7 +193,7 @@ export function nightCollector(now: number): NightCollector {
   const products: ProductRecord[] = [];
   const advisors: AdvisorRecord[] = [];
   const orphans = new OrphanOrderLines();
-  const handlers: BucketHandlers = {
+  const handlers: NightHandlers = {
     customer: (record) => aggregator.addCustomer(record),
     packedCustomer: (customerId, packed) => aggregator.addPackedCustomer(customerId, packed),
     order: (line, at) => {
@@ -206,7 +215,7 @@ export async function collectShard(
   context: NightContext,
   shard: ShardSpec,
   source: string,
-  read: (handlers: BucketHandlers, now: number) => Promise<ReadResult>,
+  read: (handlers: NightHandlers, now: number) => Promise<ReadResult>,
 ): Promise<ShardRead> {
   const { config, runDate, log } = context;
   const started = performance.now();

@@ -21,7 +21,7 @@ import type { ExportHandlers, ExportKind, RowPosition } from '#shared/exports/ty
 import type { Log } from '#shared/log.ts';
 import type { AdvisorRecord, CustomerRecord, OrderLine, ProductRecord, Reject } from '#shared/model.ts';
 import { runClock } from '#shared/tiering/profile.ts';
-import { NightlyRunError, notFullSnapshot } from './run.ts';
+import { NightlyRunError, notFullSnapshot, type NightHandlers } from './run.ts';
 import { customerShardKey, orderLineShardKey, shardKeySchemeOf, shardOf, type ShardKeyScheme } from './shards.ts';
 import { BucketWriter, chunkBytesFor, forEachChunkRecord, type BucketChunk, type BucketFile } from './bucket-chunks.ts';
 import { requireWork, requireWorkJson, type WorkStore } from './work-store.ts';
@@ -336,18 +336,12 @@ export async function checkShares(store: WorkStore, plan: SharePlan, read: ReadR
  */
 export const CHUNKS_AHEAD = 2;
 
-/** What a bucket's rows are handed to: an export's handlers, and, if it takes them so, customers as the readers packed them. */
-export interface BucketHandlers extends ExportHandlers {
-  /** A customer record as packCustomer (customer-packing.ts) packed it; without this handler, customer() gets it unpacked. */
-  packedCustomer?(customerId: string, packed: string, at: RowPosition): void;
-}
-
 /**
  * Shard b's rows: bucket b's chunks from every reader, in the export's file order, handed to
  * `handlers` with their original file and line. The next CHUNKS_AHEAD chunks are fetched while
  * one is handed over.
  */
-export async function readBucket(store: WorkStore, plan: SharePlan, shares: readonly ShareFigures[], bucket: number, handlers: BucketHandlers): Promise<void> {
+export async function readBucket(store: WorkStore, plan: SharePlan, shares: readonly ShareFigures[], bucket: number, handlers: NightHandlers): Promise<void> {
   const chunks = shares.flatMap((share) => share.chunks[bucket] ?? []);
   // One reader per file, its chunks in order: sorting by file (stable) is the export's order.
   chunks.sort((a, b) => a.file - b.file);
