@@ -240,12 +240,11 @@ function chunkKey(bucket: number, reader: number, name: string, chunk: number): 
 }
 
 /**
- * Calls `visit` with every record of a chunk of a `kind` file and its line, in order (a visitor
- * that takes packed customers gets them so); the count. A chunk that is not frames of batches of
+ * Hands the visitor every record of a chunk of a `kind` file and its line, in order (packed
+ * customers packed, if it takes them so); the count. A chunk that is not frames of batches of
  * that kind (truncated, or not ours) is a NightlyRunError.
  */
-export function forEachChunkRecord(bytes: Uint8Array, kind: ExportKind, visitor: ChunkVisitor | ((record: unknown, line: number) => void)): number {
-  const { record: visit, packedCustomer } = typeof visitor === 'function' ? { record: visitor, packedCustomer: undefined } : visitor;
+export function forEachChunkRecord(bytes: Uint8Array, kind: ExportKind, { record: visit, packedCustomer }: ChunkVisitor): number {
   const malformed = (at: number, why: string) => new NightlyRunError(`a bucket chunk has a malformed frame at byte ${at}: ${why}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let count = 0;

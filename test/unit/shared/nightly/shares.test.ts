@@ -219,8 +219,8 @@ describe('bucket objects', () => {
         await writer.finish();
         const [orders, products] = [...store.objects.values()] as Uint8Array[];
         const got: [unknown, number][] = [];
-        forEachChunkRecord(orders as Uint8Array, 'orders', (record, line) => got.push([record, line]));
-        forEachChunkRecord(products as Uint8Array, 'products', (record, line) => got.push([record, line]));
+        forEachChunkRecord(orders as Uint8Array, 'orders', { record: (record, line) => got.push([record, line]) });
+        forEachChunkRecord(products as Uint8Array, 'products', { record: (record, line) => got.push([record, line]) });
         expect(got.map(([record, line]) => [sameAsRead(record), line])).toEqual([
           [sameAsRead(order), 7],
           [{ sku: name }, 3],
@@ -237,7 +237,7 @@ describe('bucket objects', () => {
     for (let i = 0; i < 5; i++) writer.order(file, 0, { orderId: `O${i}`, customerId: 'C1', orderedAt: i, quantity: 1, lineTotalMinor: 1, refundedMinor: 0, status: 'paid' }, i + 2);
     await writer.finish();
     const chunk = [...store.objects.values()][0] as Uint8Array;
-    expect(forEachChunkRecord(chunk, 'orders', () => undefined)).toBe(5);
+    expect(forEachChunkRecord(chunk, 'orders', { record: () => undefined })).toBe(5);
     const frame = (value: unknown) => {
       const payload = serialize(value);
       const length = Buffer.alloc(4);
@@ -252,8 +252,8 @@ describe('bucket objects', () => {
       ['records where order lines belong', frame({ lines: [2], records: [{ sku: 'a' }] }), /not a batch of order lines/],
       ['a batch whose texts are missing', frame({ count: 1, lines: new Uint32Array(1), numbers: new Float64Array(4), statuses: new Uint8Array(1), textRefs: new Int32Array(6), texts: [] }), /not a batch of order lines/],
     ];
-    for (const [, bytes, message] of cases) expect(() => forEachChunkRecord(bytes, 'orders', () => undefined)).toThrow(message);
-    expect(() => forEachChunkRecord(frame({ lines: [2, 3], records: [{ sku: 'a' }] }), 'products', () => undefined)).toThrow(/not a batch of products records/);
+    for (const [, bytes, message] of cases) expect(() => forEachChunkRecord(bytes, 'orders', { record: () => undefined })).toThrow(message);
+    expect(() => forEachChunkRecord(frame({ lines: [2, 3], records: [{ sku: 'a' }] }), 'products', { record: () => undefined })).toThrow(/not a batch of products records/);
   });
 
   it('are handed over in order, though fetched several at once and arriving in any order; a fetch failing behind a damaged chunk is not left unhandled', async () => {
@@ -332,7 +332,7 @@ describe('bucket objects', () => {
     expect(new Set(bodies.map((body) => body.buffer)).size).toBeLessThan(bodies.length / 2);
     for (const bucket of [0, 1]) {
       const seen: [unknown, number][] = [];
-      for (const chunk of chunks[bucket] ?? []) forEachChunkRecord(stored.get(chunk.key) as Buffer, 'orders', (record, line) => seen.push([sameAsRead(record), line]));
+      for (const chunk of chunks[bucket] ?? []) forEachChunkRecord(stored.get(chunk.key) as Buffer, 'orders', { record: (record, line) => seen.push([sameAsRead(record), line]) });
       expect(seen).toEqual(lines.flatMap((line, i) => (i % 2 === bucket ? [[sameAsRead(line), i + 2]] : [])));
     }
   });
