@@ -254,6 +254,12 @@ describe('bucket objects', () => {
     ];
     for (const [, bytes, message] of cases) expect(() => forEachChunkRecord(bytes, 'orders', { record: () => undefined })).toThrow(message);
     expect(() => forEachChunkRecord(frame({ lines: [2, 3], records: [{ sku: 'a' }] }), 'products', { record: () => undefined })).toThrow(/not a batch of products records/);
+    // Customers as a bucket written before they travelled packed (no ids beside them), and a whole record filed under another id.
+    const customers = (batch: unknown) => () => forEachChunkRecord(frame(batch), 'customers', { record: () => undefined, packedCustomer: () => undefined });
+    expect(customers({ lines: [2], records: [{ customerId: 'c1' }] })).toThrow(/not a batch of customers records/);
+    expect(customers({ lines: [2], customerIds: ['c2'], records: [{ customerId: 'c1' }] })).toThrow(/not a batch of customers records/);
+    expect(customers({ lines: [2, 3], customerIds: ['c1'], records: ['', ''] })).toThrow(/not a batch of customers records/);
+    expect(customers({ lines: [2, 3], customerIds: ['c1', 'c2'], records: [{ customerId: 'c1' }, '=1'] })()).toBe(2);
   });
 
   it('are handed over in order, though fetched several at once and arriving in any order; a fetch failing behind a damaged chunk is not left unhandled', async () => {
