@@ -330,11 +330,12 @@ export async function checkShares(store: WorkStore, plan: SharePlan, read: ReadR
 }
 
 /**
- * Chunks fetched ahead of the one handed over. A GET of a 4 MB chunk from S3 takes longer than
- * handing its records over (~50 ms at 1M clients on 4 shards), so one ahead left the read waiting on the
- * network. Each is at most ~4 MB (chunkBytesFor): this holds ~12 MB of chunks at most.
+ * Chunks fetched ahead of the one handed over. A GET from S3 takes longer than handing a chunk's
+ * records over (~12 ms a 1 MB chunk at 1M clients on 4 shards, 2 cores; more on a Lambda's one
+ * vCPU), so few ahead leave the read waiting on the network. Each is at most ~1 MB
+ * (chunkBytesFor): this holds ~5 MB of chunks at most.
  */
-export const CHUNKS_AHEAD = 2;
+export const CHUNKS_AHEAD = 4;
 
 /**
  * Shard b's rows: bucket b's chunks from every reader, in the export's file order, handed to

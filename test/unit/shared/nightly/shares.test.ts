@@ -343,12 +343,13 @@ describe('bucket objects', () => {
     }
   });
 
-  it('buffer about 16 MB over all buckets of a file, in chunks of 256 KB to 4 MB of frames of 256 to 4,096 records', () => {
-    expect(chunkBytesFor(1)).toBe(4 << 20);
-    expect(chunkBytesFor(4)).toBe(4 << 20);
-    expect(chunkBytesFor(16)).toBe(1 << 20);
+  it('buffer about 4 MB over all buckets of a file, in chunks of 256 KB to 1 MB of frames of 256 to 1,024 records', () => {
+    expect(chunkBytesFor(1)).toBe(1 << 20);
+    expect(chunkBytesFor(4)).toBe(1 << 20);
+    expect(chunkBytesFor(8)).toBe(512 << 10);
+    expect(chunkBytesFor(16)).toBe(256 << 10);
     expect(chunkBytesFor(100)).toBe(256 << 10);
-    expect(frameRecordsFor(chunkBytesFor(4))).toBe(4096);
+    expect(frameRecordsFor(chunkBytesFor(4))).toBe(1024);
     expect(frameRecordsFor(chunkBytesFor(100))).toBe(256);
   });
 });
@@ -396,7 +397,7 @@ describe('repartitionShare', () => {
   it('fails only once the chunks it started writing are written, so that none lands behind a retry', async () => {
     const dir = join(work, 'truncated');
     const runDate = '2026-11-23';
-    // Enough order lines that a 4 MB chunk of the bucket is flushed before the cut line is met.
+    // Enough order lines that a chunk of the bucket (1 MB) is flushed before the cut line is met.
     await generateExport({ customers: 15_000, seed: 31, asOf: runDate, timeZone: 'Europe/Paris', orderParts: 1, malformedRows: 0 }, dir);
     // A last line cut in the middle: the part fails at its end, after chunks of it were flushed.
     await appendFile(join(dir, 'orders.csv'), 'O-cut,C0000001,"2026-11-20T10:00');
