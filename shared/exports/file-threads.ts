@@ -124,12 +124,12 @@ type RowsMessage = Extract<FromFileThread, { type: 'orders' | 'customers' }>;
 const BYTES_PER_MESSAGE = 256 * 1024;
 
 /**
- * A worker's heap: the format modules and one batch at a time. Its young generation is kept
- * small like the main thread's (node-options.ts): garbage of short-lived rows, resident otherwise.
- * Where the process has V8 heap flags, they win over these limits: the nightly's
- * --max-semi-space-size=16 and --max-old-space-size apply to its workers too (V8 takes its flags
- * over an isolate's resource constraints; checked with Node 24: a worker's new space is 32 MB and
- * its heap limit ~1.5 GB whatever is asked here). Measured at 1M clients (a 262 MB orders share,
+ * A worker's heap: the format modules and one batch at a time, its young generation small
+ * (garbage of short-lived rows, resident otherwise). These limits hold only where the process
+ * has no V8 heap flags (tests, the CLI): V8 takes its flags over an isolate's resource
+ * constraints, so in the nightly (node-options.ts) --max-semi-space-size=16 and
+ * --max-old-space-size size its workers too (checked with Node 24: a worker's new space 32 MB,
+ * its heap limit ~1.5 GB, whatever is asked here). Measured at 1M clients (a 262 MB orders share,
  * 2 threads): workers' semi-spaces of 4 MB instead of 16 MB held ~40 MB less and took ~1 s more
  * (8.1-8.5 s against 6.5-7.8 s), 8 MB no less memory; so the nightly keeps its flags for them.
  */
