@@ -1,7 +1,7 @@
 import type { ClientFacts, ClientOrders, CustomerRecord, OrderFact, OrderLine, SkuFact } from '#shared/model.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { ClientStore, compareStrings, Interner, LatestValue } from './client-columns.ts';
-import { packedEmail } from './customer-packing.ts';
+import { packedEmail, unpackCustomer } from './customer-packing.ts';
 import { emailIdentity } from './identity.ts';
 import { lineNetMinor, lineTakenBack } from './spend.ts';
 
@@ -20,6 +20,19 @@ export interface ClientAggregatorOptions {
    * is kept and computeProfiles filters orders and SKU purchases by time itself.
    */
   now?: number;
+}
+
+/**
+ * A customer listed twice in one night (two rows, or two parts): the later row wins field by
+ * field, and a field it leaves empty keeps the earlier row's, as an empty field keeps what the
+ * base knows (exports.md). Consent is the exception: an explicit false from any row stands,
+ * whatever a later row says, so that no one who said no tonight is mailed on a row's order. Pure.
+ */
+export function laterCustomerRecord(earlier: CustomerRecord, later: CustomerRecord): CustomerRecord {
+  const given = Object.fromEntries(Object.entries(later).filter(([, value]) => value !== undefined)) as Partial<CustomerRecord>;
+  const merged: CustomerRecord = { ...earlier, ...given };
+  if (earlier.acceptsMarketing === false) merged.acceptsMarketing = false;
+  return merged;
 }
 
 export class ClientAggregator {
@@ -49,16 +62,29 @@ export class ClientAggregator {
     this.now = options.now;
   }
 
-  /** A customer seen again (same customerId) replaces the earlier record: last one wins. */
+  /** A customer seen again (same customerId) is merged into the earlier record: laterCustomerRecord. */
   addCustomer(record: CustomerRecord): void {
-    const slot = this.customerSlot(record.customerId, record.email);
-    this.store.customers.set(slot, record);
+    const merged = this.withEarlierRecord(record);
+    const slot = this.customerSlot(merged.customerId, merged.email);
+    this.store.customers.set(slot, merged);
   }
 
   /** As addCustomer, with the record as packCustomer packed it (a sharded night's bucket). */
   addPackedCustomer(customerId: string, packed: string): void {
+    if (this.earlierRecord(customerId) !== undefined) return this.addCustomer(unpackCustomer(customerId, packed));
     const slot = this.customerSlot(customerId, packedEmail(packed));
     this.store.customers.setPacked(slot, customerId, packed);
+  }
+
+  /** The record of a customer already added, if any. */
+  private earlierRecord(customerId: string): CustomerRecord | undefined {
+    const slot = this.knownSlot(customerId);
+    return slot === undefined ? undefined : this.store.customers.get(slot, customerId);
+  }
+
+  private withEarlierRecord(record: CustomerRecord): CustomerRecord {
+    const earlier = this.earlierRecord(record.customerId);
+    return earlier === undefined ? record : laterCustomerRecord(earlier, record);
   }
 
   /** The slot of a customer record about to be stored, its email noted as the one shown. */

@@ -106,7 +106,7 @@ export class CustomerRecords {
     return slot < this.length.length && this.length.get(slot) !== ABSENT;
   }
 
-  /** Stores the slot's record, replacing any earlier one (its bytes stay unused: a customer listed twice is rare). */
+  /** Stores the slot's record, replacing any earlier one (its bytes stay unused: a customer listed twice is rare; the aggregator merges the two first). */
   set(slot: number, record: CustomerRecord): void {
     const text = packCustomer(record);
     if (text === undefined) this.setObject(slot, record);

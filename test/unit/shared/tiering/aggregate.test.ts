@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { ClientAggregator, laterCustomerRecord } from '#shared/tiering/aggregate.ts';
 import { packCustomer } from '#shared/tiering/customer-packing.ts';
 import { emailIdentity } from '#shared/tiering/identity.ts';
 import { lineNetMinor } from '#shared/tiering/spend.ts';
@@ -95,12 +95,55 @@ describe('ClientAggregator', () => {
     expect(all(aggregator).map((client) => client.customerId)).toEqual(['c2']);
   });
 
-  it('keeps the last record of a customer seen twice', () => {
+  it('merges a customer seen twice: the later row wins field by field, an empty field keeps the earlier value', () => {
     const aggregator = new ClientAggregator();
-    aggregator.addCustomer(customer('c1', { firstName: 'Ann', email: 'ann@x.com' }));
-    aggregator.addCustomer(customer('c1', { firstName: 'Anna', acceptsMarketing: true }));
+    aggregator.addCustomer({ customerId: 'c1', firstName: 'Ann', email: 'ann@x.com', locale: 'en' });
+    aggregator.addCustomer({ customerId: 'c1', firstName: 'Anna', acceptsMarketing: true });
     expect(aggregator.clientCount).toBe(1);
-    expect(only(aggregator).customer).toEqual(customer('c1', { firstName: 'Anna', acceptsMarketing: true }));
+    expect(only(aggregator).customer).toEqual({ customerId: 'c1', firstName: 'Anna', email: 'ann@x.com', locale: 'en', acceptsMarketing: true });
+    expect(only(aggregator).email).toBe('ann@x.com');
+  });
+
+  it('keeps an explicit consent false of any row of the night, whatever a later row says or leaves out', () => {
+    for (const later of [{}, { acceptsMarketing: true }]) {
+      const whole = new ClientAggregator();
+      const first: CustomerRecord = { customerId: 'c1', acceptsMarketing: false };
+      const second: CustomerRecord = { customerId: 'c1', firstName: 'Ann', ...later };
+      whole.addCustomer(first);
+      whole.addCustomer(second);
+      expect(only(whole).customer).toEqual({ customerId: 'c1', firstName: 'Ann', acceptsMarketing: false });
+      // A sharded night's bucket hands the same rows on packed.
+      const packed = new ClientAggregator();
+      packed.addPackedCustomer('c1', packCustomer(first) as string);
+      packed.addPackedCustomer('c1', packCustomer(second) as string);
+      expect(only(packed).customer).toEqual(only(whole).customer);
+    }
+    const withdrawn = new ClientAggregator();
+    withdrawn.addCustomer({ customerId: 'c1', acceptsMarketing: true });
+    withdrawn.addCustomer({ customerId: 'c1', acceptsMarketing: false });
+    expect(only(withdrawn).customer?.acceptsMarketing).toBe(false);
+  });
+
+  it('laterCustomerRecord: each field is the later row\'s when given, else the earlier one\'s; consent false from either stands', () => {
+    const record = fc.record(
+      {
+        email: fc.constantFrom('a@x.com', 'b@x.com'),
+        firstName: fc.constantFrom('Ann', 'Bo'),
+        locale: fc.constantFrom('en', 'zh-CN'),
+        signedUpAt: fc.integer({ min: 0, max: 1e12 }),
+        acceptsMarketing: fc.boolean(),
+        advisorId: fc.constantFrom('A01', 'A02'),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(record, record, (earlier, later) => {
+        const merged = laterCustomerRecord({ customerId: 'c1', ...earlier }, { customerId: 'c1', ...later });
+        for (const field of ['email', 'firstName', 'locale', 'signedUpAt', 'advisorId'] as const) expect(merged[field]).toBe(later[field] ?? earlier[field]);
+        const saidNo = earlier.acceptsMarketing === false || later.acceptsMarketing === false;
+        expect(merged.acceptsMarketing).toBe(saidNo ? false : (later.acceptsMarketing ?? earlier.acceptsMarketing));
+      }),
+    );
   });
 
   it('gives back customer records exactly as added', () => {
