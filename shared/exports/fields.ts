@@ -30,7 +30,44 @@ export function cleanJsonValue(value: unknown): unknown {
 export const text = z.string({ error: (issue) => (issue.input === undefined ? 'required' : 'must be text') });
 export const optionalText = text.optional();
 
-export const email = text.toLowerCase().regex(z.regexes.html5Email, 'invalid email');
+/**
+ * The longest id kept (customer, order, SKU, advisor): real ones are far shorter, and a client's
+ * id is a DynamoDB key. Past it a required id rejects the row, an optional one is dropped.
+ */
+export const MAX_ID_CHARS = 256;
+/**
+ * The longest free text kept (a name, a phone, a product name, a category): a client's profile
+ * item carries several, and its 50 SKUs' names, and must stay far under DynamoDB's 400 KB.
+ */
+export const MAX_TEXT_CHARS = 500;
+/** RFC 5321's limit on an address. */
+export const MAX_EMAIL_CHARS = 254;
+
+export const longerThan = (max: number): string => `longer than ${max} characters`;
+export const identifier = text.max(MAX_ID_CHARS, longerThan(MAX_ID_CHARS));
+export const optionalIdentifier = identifier.optional();
+export const boundedText = text.max(MAX_TEXT_CHARS, longerThan(MAX_TEXT_CHARS));
+export const optionalBoundedText = boundedText.optional();
+
+/** Whether an optional id or text read without zod (the fast paths) is within its bound: absent is. */
+export function withinChars(value: string | undefined, max: number): boolean {
+  return value === undefined || value.length <= max;
+}
+
+/** An optional field dropped from a row that was kept, and why (a warning). */
+export interface DroppedField {
+  field: string;
+  reason: string;
+}
+
+/** An optional text kept when within `max` characters; past it, undefined, and the field and why added to `dropped`. */
+export function keptWithin(value: string | undefined, max: number, field: string, dropped: DroppedField[]): string | undefined {
+  if (withinChars(value, max)) return value;
+  dropped.push({ field, reason: longerThan(max) });
+  return undefined;
+}
+
+export const email = text.max(MAX_EMAIL_CHARS, longerThan(MAX_EMAIL_CHARS)).toLowerCase().regex(z.regexes.html5Email, 'invalid email');
 
 const BOOLEANS = new Map<string, boolean>([
   ['true', true],

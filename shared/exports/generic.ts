@@ -11,10 +11,16 @@ import {
   email,
   fastPathSink,
   flag,
+  identifier,
   instantOf,
   locale,
+  longerThan,
+  MAX_ID_CHARS,
+  MAX_TEXT_CHARS,
   maxLineTotalMinor,
   NO_RATE,
+  optionalBoundedText,
+  optionalIdentifier,
   optionalText,
   orderTimeRange,
   positiveInteger,
@@ -25,6 +31,7 @@ import {
   text,
   timestamp,
   timeZoneName,
+  withinChars,
 } from './fields.ts';
 import type { RowFormat, RowValues } from './types.ts';
 
@@ -58,23 +65,23 @@ const OPTIONAL_ADVISOR_FIELDS: ReadonlySet<string> = new Set(['name', 'email', '
 
 /** A name or signature is printed in an email header or under a note: one line, of a sensible length. */
 const shortLine = (max: number) =>
-  text.max(max, `longer than ${max} characters`).refine((value) => !/[\r\n\u0000-\u001f<>]/.test(value), 'contains a line break, a control character or < >');
+  text.max(max, longerThan(max)).refine((value) => !/[\r\n\u0000-\u001f<>]/.test(value), 'contains a line break, a control character or < >');
 
 export function genericCustomerSchema(config: Config, now: number) {
   return z
     .object({
-      customer_id: text,
+      customer_id: identifier,
       email: email.optional(),
-      first_name: optionalText,
-      last_name: optionalText,
-      phone: optionalText,
+      first_name: optionalBoundedText,
+      last_name: optionalBoundedText,
+      phone: optionalBoundedText,
       locale: locale.optional(),
       time_zone: timeZoneName.optional(),
       signed_up_at: timestamp(config.timeZone, signUpRange(now)).optional(),
       accepts_marketing: flag.optional(),
       // The run date is the local day before the clock's instant.
       birthday: birthday(localDate(now - 1, config.timeZone)).optional(),
-      advisor_id: optionalText,
+      advisor_id: optionalIdentifier,
     })
     .transform(
       (row): CustomerRecord => ({
@@ -176,12 +183,12 @@ export function genericOrderSchema(config: Config, now: number) {
   const maxLineTotal = maxLineTotalMinor(config);
   return z
     .object({
-      order_id: text,
-      customer_id: text,
+      order_id: identifier,
+      customer_id: identifier,
       ordered_at: timestamp(config.timeZone, orderTimeRange(now)),
-      sku: optionalText,
-      product_name: optionalText,
-      category: optionalText,
+      sku: optionalIdentifier,
+      product_name: optionalBoundedText,
+      category: optionalBoundedText,
       quantity: positiveInteger.optional(),
       line_total: text,
       currency: currencyCode.optional(),
@@ -225,6 +232,8 @@ export function genericOrderReader(config: Config, now: number): (values: RowVal
     if (sku === false || product_name === false || category === false || refunded_amount === false || quantityText === false || currencyText === false || statusText === false) {
       return undefined;
     }
+    if (order_id.length > MAX_ID_CHARS || customer_id.length > MAX_ID_CHARS || !withinChars(sku, MAX_ID_CHARS)) return undefined;
+    if (!withinChars(product_name, MAX_TEXT_CHARS) || !withinChars(category, MAX_TEXT_CHARS)) return undefined;
     const orderedAt = instantOf(ordered_at, timeZone, range);
     if (typeof orderedAt !== 'number') return undefined;
     const quantity = quantityText === undefined ? undefined : positiveWholeNumber(quantityText);
@@ -240,7 +249,7 @@ export function genericOrderReader(config: Config, now: number): (values: RowVal
 }
 
 /** An http(s) link (a `javascript:` or `data:` one must never reach an email's href or src). */
-const webLink = text.max(2000, 'longer than 2000 characters').refine((value) => {
+const webLink = text.max(2000, longerThan(2000)).refine((value) => {
   if (!/^https?:\/\//i.test(value)) return false;
   return URL.canParse(value);
 }, 'must be an http(s) URL');
@@ -263,11 +272,11 @@ function productPrice(row: { price?: string | undefined; currency?: string | und
 export function genericProductSchema(config: Config) {
   return z
     .object({
-      sku: text,
-      name: optionalText,
-      category: optionalText,
+      sku: identifier,
+      name: optionalBoundedText,
+      category: optionalBoundedText,
       replenish_days: positiveInteger.optional(),
-      season: optionalText,
+      season: optionalBoundedText,
       url: webLink.optional(),
       image_url: webLink.optional(),
       price: optionalText,
@@ -288,13 +297,13 @@ export function genericProductSchema(config: Config) {
 export function genericAdvisorSchema() {
   return z
     .object({
-      advisor_id: text,
+      advisor_id: identifier,
       name: shortLine(100).optional(),
       email: email.optional(),
       locale: locale.optional(),
       active: flag.optional(),
       signature: shortLine(200).optional(),
-      store: optionalText,
+      store: optionalBoundedText,
     })
     .transform(
       (row): AdvisorRecord => ({

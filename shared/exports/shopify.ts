@@ -9,9 +9,16 @@ import {
   currencyCode,
   email,
   flag,
+  identifier,
+  MAX_ID_CHARS,
   maxLineTotalMinor,
   NO_RATE,
+  keptWithin,
+  MAX_TEXT_CHARS,
+  optionalBoundedText,
+  optionalIdentifier,
   optionalText,
+  type DroppedField,
   orderTimeRange,
   positiveInteger,
   rateFor,
@@ -19,6 +26,7 @@ import {
   schemaSink,
   text,
   timestamp,
+  withinChars,
 } from './fields.ts';
 import type { RowContext, RowFormat, RowSink, RowValues } from './types.ts';
 
@@ -48,15 +56,16 @@ function advisorFromTags(tags: string | undefined): string | undefined {
 export function shopifyCustomerSchema() {
   return z
     .object({
-      'Customer ID': text.transform(withoutApostrophe).pipe(z.string().min(1, 'required')),
-      'First Name': optionalText,
-      'Last Name': optionalText,
+      'Customer ID': identifier.transform(withoutApostrophe).pipe(z.string().min(1, 'required')),
+      'First Name': optionalBoundedText,
+      'Last Name': optionalBoundedText,
       Email: email.optional(),
       'Accepts Email Marketing': flag.optional(),
       // Name of the column in exports made before Shopify split email and SMS consent.
       'Accepts Marketing': flag.optional(),
-      Phone: optionalText.transform((value) => (value === undefined ? undefined : withoutApostrophe(value) || undefined)),
-      Tags: optionalText,
+      Phone: optionalBoundedText.transform((value) => (value === undefined ? undefined : withoutApostrophe(value) || undefined)),
+      // Kept only for the advisor tag, which names an id.
+      Tags: optionalText.refine((tags) => withinChars(tags === undefined ? undefined : advisorFromTags(tags), MAX_ID_CHARS), `its advisor tag is longer than ${MAX_ID_CHARS} characters`),
     })
     .transform(
       (row): CustomerRecord => ({
@@ -135,8 +144,8 @@ function amount(value: string | undefined, currency: string, field: string, ctx:
 export function shopifyOrderHeadSchema(config: Config, now: number) {
   return z
     .object({
-      Name: text,
-      Id: optionalText,
+      Name: identifier,
+      Id: optionalIdentifier,
       Email: email,
       'Financial Status': optionalText,
       'Created at': timestamp(config.timeZone, orderTimeRange(now)),
@@ -177,6 +186,7 @@ export function shopifyOrderHeadSchema(config: Config, now: number) {
 export const shopifyLineSchema = z.object({
   'Lineitem quantity': positiveInteger,
   'Lineitem price': text,
+  // Bounded apart (keptWithin): a line whose SKU or name is too long keeps its money.
   'Lineitem sku': optionalText,
   'Lineitem name': optionalText,
 });
@@ -187,6 +197,8 @@ interface PendingLine {
   grossMinor: number;
   sku: string | undefined;
   productName: string | undefined;
+  /** Optional fields dropped, warned of once the order is read whole. */
+  dropped: DroppedField[];
 }
 
 /** Lines of one order beyond this are rejected: it keeps the buffer bounded. */
@@ -275,12 +287,14 @@ class ShopifyOrderSink implements RowSink {
       this.rejectLine(line, 'Lineitem price x quantity is too large');
       return;
     }
+    const dropped: DroppedField[] = [];
     this.lines.push({
       line,
       quantity: item['Lineitem quantity'],
       grossMinor: gross,
-      sku: item['Lineitem sku'],
-      productName: item['Lineitem name'],
+      sku: keptWithin(item['Lineitem sku'], MAX_ID_CHARS, 'Lineitem sku', dropped),
+      productName: keptWithin(item['Lineitem name'], MAX_TEXT_CHARS, 'Lineitem name', dropped),
+      dropped,
     });
   }
 
@@ -366,6 +380,7 @@ class ShopifyOrderSink implements RowSink {
         refundedMinor: convertMinor(refunds[i] as number, head.currency, config.currency, head.rate),
         status,
       };
+      for (const { field, reason } of pending.dropped) this.context.warn(pending.line, field, reason);
       try {
         this.context.handlers.order(order, this.context.at(pending.line));
       } catch (error) {

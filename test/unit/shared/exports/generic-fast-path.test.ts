@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MAX_ID_CHARS, MAX_TEXT_CHARS } from '#shared/exports/fields.ts';
 import { genericOrderReader, genericOrderSchema } from '#shared/exports/generic.ts';
 import type { RowValues } from '#shared/exports/types.ts';
 import { config, NOW } from './reading.ts';
@@ -14,8 +15,8 @@ import { config, NOW } from './reading.ts';
 const value = (...values: unknown[]) => fc.constantFrom<unknown>(undefined, ...values);
 
 const rowArbitrary: fc.Arbitrary<RowValues> = fc.record({
-  order_id: value('100001', 'O-7', ['array']),
-  customer_id: value('C1', 'C0000002', 42),
+  order_id: value('100001', 'O-7', ['array'], 'O'.repeat(MAX_ID_CHARS), 'O'.repeat(MAX_ID_CHARS + 1)),
+  customer_id: value('C1', 'C0000002', 42, 'C'.repeat(MAX_ID_CHARS + 1)),
   ordered_at: value(
     '2026-11-20T10:00:00+08:00',
     '2026-11-20T10:00:00Z',
@@ -27,9 +28,9 @@ const rowArbitrary: fc.Arbitrary<RowValues> = fc.record({
     'yesterday',
     '2026-11-20T10:00:00.250-05:00',
   ),
-  sku: value('SK-1', { nested: true }),
-  product_name: value('Serum 30ml'),
-  category: value('skincare'),
+  sku: value('SK-1', { nested: true }, 'S'.repeat(MAX_ID_CHARS + 1)),
+  product_name: value('Serum 30ml', 'P'.repeat(MAX_TEXT_CHARS), 'P'.repeat(MAX_TEXT_CHARS + 1)),
+  category: value('skincare', 'K'.repeat(MAX_TEXT_CHARS + 1)),
   quantity: value('1', '3', '0', '-1', '1.5', 'two', '99999999999999999'),
   line_total: value('129.90', '0', '0.00', '1.005', '-5.00', '1,299.90', 'abc', '20000000', '9999999.99', '12'),
   currency: value('USD', 'usd', 'CNY', 'EUR', 'JPY', 'US', 'dollars'),

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_EMAIL_CHARS, MAX_ID_CHARS, MAX_TEXT_CHARS } from '#shared/exports/fields.ts';
 import { MAX_KEPT_WARNINGS } from '#shared/exports/reader.ts';
 import { MS_PER_DAY } from '#shared/time.ts';
 import { csv, CUSTOMERS, failure, NOW, ORDER_HEADER, orders, read, removeExportDirs } from './reading.ts';
@@ -68,6 +69,61 @@ describe('an invalid optional field is dropped with a warning, not the row', () 
     });
     expect(customers).toEqual([expect.objectContaining({ customerId: '1', email: undefined, acceptsMarketing: undefined })]);
     expect(result.warnings.map((w) => w.field)).toEqual(['Email', 'Accepts Email Marketing']);
+  });
+
+  it('bounds what it keeps: an over-long optional text or id is dropped, an over-long required id rejects the row', async () => {
+    const longText = 'Z'.repeat(MAX_TEXT_CHARS + 1);
+    const longId = '9'.repeat(MAX_ID_CHARS + 1);
+    const { customers, orders: lines, result } = await read(
+      {
+        'customers.csv': csv([
+          ['customer_id', 'email', 'first_name', 'last_name', 'phone', 'advisor_id'],
+          ['C1', `${'a'.repeat(MAX_EMAIL_CHARS)}@x.com`, longText, 'Lee', longText, longId],
+          ['C2', 'c2@example.com', 'Z'.repeat(MAX_TEXT_CHARS), '', '', ''],
+          [longId, '', '', '', '', ''],
+        ]),
+        'orders.csv': csv([
+          ['order_id', 'customer_id', 'ordered_at', 'line_total', 'sku', 'product_name', 'category'],
+          ['O1', 'C1', '2026-11-22T10:00:00Z', '10.00', longId, longText, longText],
+          [longId, 'C1', '2026-11-22T10:00:00Z', '10.00', '', '', ''],
+          ['O3', 'C2', '2026-11-22T10:00:00Z', '10.00', 'SK-1', 'Serum', 'skincare'],
+        ]),
+      },
+      tolerant,
+    );
+    expect(customers).toEqual([
+      expect.objectContaining({ customerId: 'C1', email: undefined, firstName: undefined, lastName: 'Lee', phone: undefined, advisorId: undefined }),
+      expect.objectContaining({ customerId: 'C2', firstName: 'Z'.repeat(MAX_TEXT_CHARS) }),
+    ]);
+    expect(lines).toEqual([
+      expect.objectContaining({ orderId: 'O1', sku: undefined, productName: undefined, category: undefined, lineTotalMinor: 1000 }),
+      expect.objectContaining({ orderId: 'O3', sku: 'SK-1', productName: 'Serum', category: 'skincare' }),
+    ]);
+    expect(result.warnings.map((w) => [w.line, w.field, w.reason])).toEqual([
+      [2, 'email', `longer than ${MAX_EMAIL_CHARS} characters`],
+      [2, 'first_name', `longer than ${MAX_TEXT_CHARS} characters`],
+      [2, 'phone', `longer than ${MAX_TEXT_CHARS} characters`],
+      [2, 'advisor_id', `longer than ${MAX_ID_CHARS} characters`],
+      [2, 'sku', `longer than ${MAX_ID_CHARS} characters`],
+      [2, 'product_name', `longer than ${MAX_TEXT_CHARS} characters`],
+      [2, 'category', `longer than ${MAX_TEXT_CHARS} characters`],
+    ]);
+    expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([
+      [4, `customer_id: longer than ${MAX_ID_CHARS} characters`],
+      [3, `order_id: longer than ${MAX_ID_CHARS} characters`],
+    ]);
+  });
+
+  it('bounds Shopify fields the same way, the advisor tag included', async () => {
+    const { customers, orders: lines, result } = await read({
+      'customers_export.csv': `Customer ID,First Name,Tags\n1,${'Z'.repeat(MAX_TEXT_CHARS + 1)},"vip, advisor:${'A'.repeat(MAX_ID_CHARS + 1)}"\n`,
+      'orders_export.csv':
+        'Name,Email,Financial Status,Subtotal,Created at,Lineitem quantity,Lineitem price,Lineitem name\n' +
+        `#1,a@example.com,paid,1.00,2026-11-22 10:00:00 +0800,1,1.00,${'Z'.repeat(MAX_TEXT_CHARS + 1)}\n`,
+    });
+    expect(customers).toEqual([expect.objectContaining({ customerId: '1', firstName: undefined, advisorId: undefined })]);
+    expect(lines).toEqual([expect.objectContaining({ orderId: '#1', productName: undefined, lineTotalMinor: 100 })]);
+    expect(result.warnings.map((w) => w.field)).toEqual(['First Name', 'Tags', 'Lineitem name']);
   });
 
   it('keeps the first 10,000 warnings and counts them all', async () => {
