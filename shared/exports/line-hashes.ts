@@ -1,6 +1,6 @@
 import { endianness } from 'node:os';
 import { releasableArrayBuffer } from '#shared/releasable-memory.ts';
-import type { RowValues } from './types.ts';
+import type { OrderLine } from '#shared/model.ts';
 
 /**
  * Finds the same order line in two different files (a part exported twice, overlapping parts)
@@ -53,48 +53,70 @@ function mix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** What an absent field adds: no text gives it (a text adds its length + 0x100 last). */
+const ABSENT = 0x1f;
+
 export class OrderLineHashes {
   private readonly chunks: Chunk[] = [];
   private current: Chunk | undefined;
-  private columns: readonly string[] = [];
   private file = -1;
+  private a = 0;
+  private b = 0;
 
-  /** Starts collecting the lines of file number `file`, hashing the values of `columns`. */
-  startFile(file: number, columns: readonly string[]): void {
+  /** Starts collecting the lines of file number `file`. */
+  startFile(file: number): void {
     this.endFile();
     this.file = file;
-    this.columns = columns;
   }
 
-  /** Adds one line: the values of the file's columns, in the format's order, absent ones included. */
-  add(values: RowValues): void {
-    let a = 0x811c9dc5; // FNV-1a
-    let b = 0x9e3779b9; // a different multiplier and a rotation: not a function of `a`
-    const columns = this.columns;
-    for (let c = 0; c < columns.length; c++) {
-      const value = values[columns[c] as string];
-      if (typeof value === 'string') {
-        for (let i = 0; i < value.length; i++) {
-          const code = value.charCodeAt(i);
-          a = Math.imul(a ^ code, 0x01000193);
-          b = Math.imul((b << 5) | (b >>> 27), 0x5bd1e995) ^ code;
-        }
-        // The length separates the values: "ab","" and "a","b" differ.
-        a = Math.imul(a ^ (value.length + 0x100), 0x01000193);
-        b = Math.imul((b << 5) | (b >>> 27), 0x5bd1e995) ^ (value.length + 0x100);
-      } else {
-        // Absent (or a JSON non-scalar, which the row schema rejects anyway).
-        const marker = value === undefined ? 0x1f : 0x1e;
-        a = Math.imul(a ^ marker, 0x01000193);
-        b = Math.imul((b << 5) | (b >>> 27), 0x5bd1e995) ^ marker;
-      }
-    }
+  /**
+   * Adds one order line as read (ids, instant, product, quantity, amounts in minor units of the
+   * brand currency, status): the same line written another way (a UTC instant for an offset one,
+   * "42.0" for "42.00", JSONL for CSV, quoted or not) hashes the same.
+   */
+  add(line: OrderLine): void {
+    this.a = 0x811c9dc5; // FNV-1a
+    this.b = 0x9e3779b9; // a different multiplier and a rotation: not a function of `a`
+    this.text(line.orderId);
+    this.text(line.customerId);
+    this.text(line.email);
+    this.number(line.orderedAt);
+    this.text(line.sku);
+    this.text(line.productName);
+    this.text(line.category);
+    this.number(line.quantity);
+    this.number(line.lineTotalMinor);
+    this.number(line.refundedMinor);
+    this.text(line.status);
     let chunk = this.current;
     if (chunk === undefined || chunk.length === chunk.values.length) chunk = this.grow();
     const at = chunk.length * 2;
-    chunk.lanes[at + HIGH] = mix(a);
-    chunk.lanes[at + LOW] = mix(b);
+    chunk.lanes[at + HIGH] = mix(this.a);
+    chunk.lanes[at + LOW] = mix(this.b);
     chunk.length += 1;
+  }
+
+  private code(code: number): void {
+    this.a = Math.imul(this.a ^ code, 0x01000193);
+    this.b = Math.imul((this.b << 5) | (this.b >>> 27), 0x5bd1e995) ^ code;
+  }
+
+  private text(value: string | undefined): void {
+    if (value === undefined) return this.code(ABSENT);
+    for (let i = 0; i < value.length; i++) this.code(value.charCodeAt(i));
+    // The length separates the values: "ab","" and "a","b" differ.
+    this.code(value.length + 0x100);
+  }
+
+  /** A whole number (instants, minor units and quantities are) as four 16-bit pieces, as text adds characters; any other in its shortest text. */
+  private number(value: number): void {
+    if (!Number.isSafeInteger(value)) return this.text(String(value));
+    const low = value >>> 0;
+    const high = Math.floor(value / 0x1_0000_0000) >>> 0;
+    this.code(low & 0xffff);
+    this.code(low >>> 16);
+    this.code(high & 0xffff);
+    this.code(high >>> 16);
   }
 
   /** Closes the current file's last chunk: trimmed to its length and sorted. */

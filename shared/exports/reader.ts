@@ -362,12 +362,10 @@ export function readThreadedBlock(
 ): ThreadedBlockRead {
   const { file, fileIndex, location } = job;
   const { read, reading, lineHashes } = threadReading(job);
-  const context = rowContext(reading, read.report, handlers);
+  const context = rowContext(reading, read.report, hashingOrders(handlers, file.kind === 'orders' ? lineHashes : undefined, fileIndex));
   const format = formatOf(file);
-  const hashes = file.kind === 'orders' ? lineHashes : undefined;
-  hashes?.startFile(fileIndex, format.columns);
   const sink = format.createSink(context);
-  const rows = new CsvRows(location, format, sink, context.reject, read.report, hashes);
+  const rows = new CsvRows(location, format, sink, context.reject, read.report);
   let records = 0;
   try {
     checkTextBlock(bytes, location, block.first);
@@ -458,6 +456,24 @@ function formatOf(file: ExportFileClass): RowFormat {
   return FORMATS[`${file.format}/${file.kind}`] as RowFormat;
 }
 
+/**
+ * The handlers, every order line hashed (as read, under file number `fileIndex`) on its way to
+ * them when `hashes` is given: the check that no two parts share a line (checkNoSharedLines).
+ */
+function hashingOrders(handlers: ExportHandlers, hashes: OrderLineHashes | undefined, fileIndex: number): ExportHandlers {
+  if (hashes === undefined) return handlers;
+  hashes.startFile(fileIndex);
+  return {
+    customer: (record, at) => handlers.customer(record, at),
+    order: (line, at) => {
+      hashes.add(line);
+      handlers.order(line, at);
+    },
+    product: (record, at) => handlers.product(record, at),
+    ...(handlers.advisor === undefined ? {} : { advisor: handlers.advisor.bind(handlers) }),
+  };
+}
+
 /** The rows' context for one file: its rejects and warnings counted in `report` and kept up to the caps. */
 function rowContext(reading: FileReading, report: FileReport, handlers: ExportHandlers): RowContext {
   const { rejects, warnings } = reading;
@@ -498,19 +514,17 @@ async function readOpenedFile(
   handlers: ExportHandlers,
 ): Promise<void> {
   const { location } = report;
-  const context = rowContext(reading, report, handlers);
+  const context = rowContext(reading, report, hashingOrders(handlers, file.kind === 'orders' ? reading.lineHashes : undefined, fileIndex));
   const format = formatOf(file);
-  const hashes = file.kind === 'orders' ? reading.lineHashes : undefined;
-  hashes?.startFile(fileIndex, format.columns);
   const tally = rawTally();
   const bytes = decodedStream(raw, location, { onBytes: reading.onBytes, tally, encoding: reading.config.exports.encoding });
   const sink = format.createSink(context);
   try {
     if (file.encoding === 'csv') {
-      const rows = new CsvRows(location, format, sink, context.reject, report, hashes);
+      const rows = new CsvRows(location, format, sink, context.reject, report);
       await readCsvRecords(bytes, (fields, line) => rows.record(fields, line));
       rows.end();
-    } else await readJsonlFile(bytes, location, format, sink, context.reject, report, hashes);
+    } else await readJsonlFile(bytes, location, format, sink, context.reject, report);
     sink.end();
   } catch (error) {
     bytes.destroy();
@@ -700,7 +714,6 @@ class CsvRows {
     private readonly sink: RowSink,
     private readonly reject: RejectRow,
     private readonly report: FileReport,
-    private readonly hashes: OrderLineHashes | undefined,
   ) {}
 
   get hasHeader(): boolean {
@@ -735,7 +748,6 @@ class CsvRows {
     }
     const values: RowValues = {};
     for (let i = 0; i < keys.length; i++) values[keys[i] as string] = cleanCsvValue(fields[indexes[i] as number]);
-    this.hashes?.add(values);
     this.sink.row(values, line);
   }
 
@@ -774,7 +786,6 @@ async function readJsonlFile(
   sink: RowSink,
   reject: RejectRow,
   report: FileReport,
-  hashes: OrderLineHashes | undefined,
 ): Promise<void> {
   const keys = format.columns;
   let started = false;
@@ -809,7 +820,6 @@ async function readJsonlFile(
     const object = parsed as Record<string, unknown>;
     const values: RowValues = {};
     for (const key of keys) values[key] = cleanJsonValue(object[key]);
-    hashes?.add(values);
     sink.row(values, line);
   });
   if (brokenLine !== 0) throw ExportError.at(location, 'is truncated: its last line is not a complete JSON object', { line: brokenLine });

@@ -100,6 +100,27 @@ describe('duplicated files', () => {
     expect(error.message).toMatch(/orders-b\.csv: repeats order lines of .*orders-a\.csv/);
   });
 
+  it('compares the lines as read: the same instant in another offset, the same amount written another way, JSONL for CSV', async () => {
+    const a = 'order_id,customer_id,ordered_at,line_total,sku\nO1,C1,2026-11-22T18:00:00+08:00,42.00,SK-1\n';
+    for (const b of [
+      'order_id,customer_id,ordered_at,line_total,sku\nO1,C1,2026-11-22T10:00:00Z,42,SK-1\n',
+      'order_id,customer_id,ordered_at,line_total,sku,quantity,status,refunded_amount\nO1,C1,2026-11-22T10:00:00.000Z,42.0,SK-1,1,PAID,0\n',
+    ]) {
+      const { error } = await failure({ 'customers.csv': CUSTOMERS, 'orders-a.csv': a, 'orders-b.csv': b });
+      expect(error.message).toMatch(/orders-b\.csv: repeats order lines of .*orders-a\.csv/);
+    }
+    const jsonl = '{"order_id":"O1","customer_id":"C1","ordered_at":"2026-11-22T10:00:00Z","line_total":42,"sku":"SK-1"}\n';
+    const { error } = await failure({ 'customers.csv': CUSTOMERS, 'orders-a.csv': a, 'orders-b.jsonl': jsonl });
+    expect(error.message).toMatch(/orders-b\.jsonl: repeats order lines of .*orders-a\.csv/);
+    // A line that differs in what it says is another line: a refund, another quantity.
+    const { result } = await read({
+      'customers.csv': CUSTOMERS,
+      'orders-a.csv': a,
+      'orders-b.csv': 'order_id,customer_id,ordered_at,line_total,sku,quantity\nO1,C1,2026-11-22T10:00:00Z,42,SK-1,2\n',
+    });
+    expect(result.rows).toBe(2 + 2);
+  });
+
   it('allows the same line twice within one part, and the same customer in several customers parts', async () => {
     const line = ['O1', 'C1', '2026-11-22T10:00:00Z', '10.00'];
     const { result, customers } = await read({

@@ -1,16 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OrderLineHashes } from '#shared/exports/line-hashes.ts';
+import type { OrderLine } from '#shared/model.ts';
 
 /** The 64-bit line hashes that find an order line repeated across parts, in chunks many times over. */
 
-const COLUMNS = ['order_id', 'line_total', 'sku'];
-const lineOf = (file: number, i: number) => ({ order_id: `O${file}-${i}`, line_total: String(i % 97), sku: i % 3 === 0 ? undefined : `S${i}` });
+const T = Date.UTC(2026, 10, 22, 10);
+const order = (fields: Partial<OrderLine>): OrderLine => ({ orderId: 'O1', customerId: 'C1', orderedAt: T, quantity: 1, lineTotalMinor: 1000, refundedMinor: 0, status: 'paid', ...fields });
+const lineOf = (file: number, i: number): OrderLine => order({ orderId: `O${file}-${i}`, lineTotalMinor: i % 97, ...(i % 3 === 0 ? {} : { sku: `S${i}` }) });
 
-function index(files: { order_id: string; line_total: string; sku: string | undefined }[][]): OrderLineHashes {
+function index(files: OrderLine[][]): OrderLineHashes {
   const hashes = new OrderLineHashes();
   files.forEach((lines, file) => {
-    hashes.startFile(file, COLUMNS);
+    hashes.startFile(file);
     for (const line of lines) hashes.add(line);
   });
   return hashes;
@@ -29,9 +31,9 @@ describe('OrderLineHashes', () => {
           expect(index(files).findSharedLine()).toBeUndefined();
           const from = a % files.length;
           const to = (from + 1 + (b % (files.length - 1))) % files.length;
-          const source = files[from] as ReturnType<typeof lineOf>[];
-          const target = files[to] as ReturnType<typeof lineOf>[];
-          target[at % target.length] = { ...(source[(at * 7) % source.length] as ReturnType<typeof lineOf>) };
+          const source = files[from] as OrderLine[];
+          const target = files[to] as OrderLine[];
+          target[at % target.length] = { ...(source[(at * 7) % source.length] as OrderLine) };
           expect(index(files).findSharedLine()).toEqual([Math.min(from, to), Math.max(from, to)]);
         },
       ),
@@ -47,16 +49,19 @@ describe('OrderLineHashes', () => {
 
   it('tells absent values from empty ones and values apart at their boundaries', () => {
     const hashes = new OrderLineHashes();
-    hashes.startFile(0, ['a', 'b']);
-    hashes.add({ a: 'xy', b: undefined });
-    hashes.add({ a: 'x', b: 'y' });
-    hashes.startFile(1, ['a', 'b']);
-    hashes.add({ a: 'x', b: undefined });
-    hashes.add({ a: 'xy', b: '' });
-    hashes.add({ a: undefined, b: 'xy' });
+    hashes.startFile(0);
+    hashes.add(order({ sku: 'xy' }));
+    hashes.add(order({ sku: 'x', productName: 'y' }));
+    hashes.add(order({ lineTotalMinor: 2 ** 32 + 5 }));
+    hashes.startFile(1);
+    hashes.add(order({ sku: 'x' }));
+    hashes.add(order({ sku: 'xy', productName: '' }));
+    hashes.add(order({ productName: 'xy' }));
+    hashes.add(order({ lineTotalMinor: 5 }));
+    hashes.add(order({ sku: 'xy', customerId: undefined, email: 'C1' }));
     expect(hashes.findSharedLine()).toBeUndefined();
-    hashes.startFile(2, ['a', 'b']);
-    hashes.add({ a: 'x', b: 'y' });
+    hashes.startFile(2);
+    hashes.add(order({ sku: 'x', productName: 'y' }));
     expect(hashes.findSharedLine()).toEqual([0, 2]);
   });
 
@@ -69,13 +74,13 @@ describe('OrderLineHashes', () => {
         fc.nat(),
         (sizes, readerOf, share, at) => {
           const files = sizes.map((size, file) => Array.from({ length: size }, (_, i) => lineOf(file, i)));
-          if (share) (files[files.length - 1] as ReturnType<typeof lineOf>[])[0] = { ...((files[0] as ReturnType<typeof lineOf>[])[at % (sizes[0] as number)] as ReturnType<typeof lineOf>) };
+          if (share) (files[files.length - 1] as OrderLine[])[0] = { ...((files[0] as OrderLine[])[at % (sizes[0] as number)] as OrderLine) };
           // Each reader hashes its own files under their numbers in the whole export.
           const readers = [0, 1, 2].map((reader) => {
             const hashes = new OrderLineHashes();
             files.forEach((lines, file) => {
               if (readerOf[file] !== reader) return;
-              hashes.startFile(file, COLUMNS);
+              hashes.startFile(file);
               for (const line of lines) hashes.add(line);
             });
             return hashes.encode();
