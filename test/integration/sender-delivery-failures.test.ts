@@ -41,6 +41,10 @@ let deadEndpoint: string;
 let hangUp: Server;
 /** Hands the request to the SES emulator, then hangs up instead of answering: SES took it. */
 let lostAnswer: Server;
+/** Reads the request and never answers, the connection left open: only a timeout ends the wait. */
+let silent: Server;
+/** The silent endpoint's wait, short for the test (SES_TIMEOUTS in production). */
+const SILENT_TIMEOUTS = { connectionMs: 1_000, answerMs: 500 };
 const AT = local('2026-11-23 10:00', 'Asia/Shanghai');
 
 const bodyOf = (request: IncomingMessage): Promise<Buffer> =>
@@ -57,7 +61,7 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${address.port}`;
 }
 
-const endpoints: Record<'dead' | 'hang-up' | 'lost-answer', string> = { dead: '', 'hang-up': '', 'lost-answer': '' };
+const endpoints: Record<'dead' | 'hang-up' | 'lost-answer' | 'silent', string> = { dead: '', 'hang-up': '', 'lost-answer': '', silent: '' };
 
 beforeAll(async () => {
   deadEndpoint = `http://127.0.0.1:${await freePort()}`; // nothing listens there
@@ -72,11 +76,15 @@ beforeAll(async () => {
     });
   });
   endpoints['lost-answer'] = await listen(lostAnswer);
+  silent = createServer((request) => void bodyOf(request));
+  endpoints.silent = await listen(silent);
 });
 
 afterAll(async () => {
   hangUp?.close();
   lostAnswer?.close();
+  silent?.closeAllConnections();
+  silent?.close();
 });
 
 type Route = 'ses' | keyof typeof endpoints;
@@ -84,7 +92,10 @@ type Route = 'ses' | keyof typeof endpoints;
 /** SES as the run sees it: each call goes where `route(call number)` says, through a real SDK client. */
 function routedSes(config: Config, route: (call: number) => Route): SesSender & { calls: number } {
   const clients = Object.fromEntries(
-    (Object.keys(endpoints) as (keyof typeof endpoints)[]).map((name) => [name, createSesClient(parseConfig({ ...config, endpoints: { ...config.endpoints, ses: endpoints[name] } }))]),
+    (Object.keys(endpoints) as (keyof typeof endpoints)[]).map((name) => {
+      const routed = parseConfig({ ...config, endpoints: { ...config.endpoints, ses: endpoints[name] } });
+      return [name, name === 'silent' ? createSesClient(routed, SILENT_TIMEOUTS) : createSesClient(routed)];
+    }),
   ) as Record<keyof typeof endpoints, ReturnType<typeof createSesClient>>;
   const ses = {
     calls: 0,
@@ -149,6 +160,20 @@ describe('the way to SES fails', () => {
     // SES did take the one whose answer was lost; the one hung up on never reached it. Neither resent.
     const counts = await Promise.all(clients.map(async (c) => (await emailsTo(aws, `${c.customerId}@example.com`)).length));
     expect(counts).toEqual([1, 1, 0, 1]);
+  });
+
+  it('SES that takes a request and never answers: after the client\'s timeout the send is maybe-sent, and the hour goes on', async () => {
+    const config = await campaignConfig(aws, 'silent');
+    const clients = newClients('silent', 3);
+    await seedProfiles(aws, config, clients);
+    const routes: Route[] = ['ses', 'silent', 'ses'];
+    const mailer = createSesMailer(routedSes(config, (call) => routes[call - 1] ?? 'ses'), { maxSendRate: 500, baseDelayMs: 1 });
+
+    const summary = await run(aws, config, AT, 'silent-1', { mailer });
+    expect(summary.campaigns.welcome).toMatchObject({ due: 3, sent: 2, 'maybe-sent': 1 });
+    expect(summary.stopped).toBeUndefined();
+    expect(summary.maybeSent).toEqual([expect.objectContaining({ customerId: 'silent-001', reason: expect.stringMatching(/^TimeoutError: .*500 ms requestTimeout/) })]);
+    expect(byStatus(await allLedgerEntries(aws, config))).toEqual({ sent: 2, 'maybe-sent': 1 });
   });
 
   it('released until the cut-off, then expired with the reason; nothing sent late', async () => {
