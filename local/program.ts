@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
+import { connectionFailureOf, systemErrorCode } from '#shared/aws/errors.ts';
 import { isUserFacing } from '#shared/errors.ts';
 import { isIsoDate } from '#shared/time.ts';
 import { targetOption } from './target.ts';
@@ -229,10 +230,23 @@ export async function main(argv: string[]): Promise<void> {
     // What the user can act on (a usage, config or export problem) is printed as a message; a bug with its stack.
     if (isUserFacing(error) || error instanceof InvalidArgumentError) {
       process.stderr.write(`clientele: ${error.message}\n`);
+    } else if (connectionFailureOf(error) !== undefined) {
+      process.stderr.write(`clientele: ${unreachableMessage(error)}\n`);
     } else {
       process.stderr.write(`clientele: unexpected error\n${(error as Error)?.stack ?? String(error)}\n`);
     }
   }
+}
+
+/**
+ * An AWS endpoint that went away (refused, reset, timed out) is an outage, not a bug: one line
+ * saying what failed and that a rerun is safe, no stack. The socket error's text names the
+ * address and the call, never a client.
+ */
+export function unreachableMessage(error: unknown): string {
+  const what = connectionFailureOf(error) === 'not-connected' ? 'could not reach an AWS endpoint' : 'lost an AWS endpoint mid-call';
+  const detail = error instanceof Error ? error.message : String(error);
+  return `${what} (${systemErrorCode(error) ?? 'no answer'}: ${detail}). Runs are idempotent: run the same command again once the endpoint answers; it resumes where this one stopped.`;
 }
 
 /** 2 for a command called wrongly (commander's errors, UsageError), 0 for --help and --version, 1 otherwise. */

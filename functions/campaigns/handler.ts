@@ -3,7 +3,8 @@ import { createAwsClients } from '#shared/aws/clients.ts';
 import { configFromEnvironment, parseFunctionEnvironment, readSecret } from '#shared/environment.ts';
 import { newRunId } from '#shared/log.ts';
 import { campaignMetrics } from '#shared/observability/business-metrics.ts';
-import { campaignRunFailure, runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
+import { ClienteleError } from '#shared/errors.ts';
+import { campaignRunFailure, futureHourRefusal, runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
 import { instrumented, observability, publishMetrics } from '#functions/observability.ts';
 
 /**
@@ -35,8 +36,11 @@ export const handler = instrumented(observed, async (event: unknown): Promise<Ca
   // Read every invocation (the extension caches it for minutes), never at init: links are signed
   // with the key current now, so a warm function does not go on signing with a rotated-out key.
   const unsubscribeSecret = await readSecret(environment.UNSUBSCRIBE_SECRET_ARN);
+  const at = parsed.at ? Date.parse(parsed.at) : Date.now();
+  const refusal = futureHourRefusal(at, Date.now(), parsed.dryRun ?? false);
+  if (refusal !== undefined) throw new ClienteleError('EVENT_INVALID', `Invalid campaigns event: at: ${refusal}`);
   const summary = await runCampaigns({
-    at: parsed.at ? Date.parse(parsed.at) : Date.now(),
+    at,
     runId,
     config,
     clients,

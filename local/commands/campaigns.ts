@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { loadTarget, targetOptionsSchema } from '#local/target.ts';
 import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
-import { campaignRunFailure, runCampaigns } from '#shared/sender/run.ts';
+import { campaignRunFailure, futureHourRefusal, runCampaigns } from '#shared/sender/run.ts';
+import { parseTimestamp } from '#shared/time.ts';
 import { formatCampaignSummary } from '#local/format.ts';
 import { UsageError } from '#local/errors.ts';
 
@@ -22,17 +23,20 @@ export function unsubscribeSecretFromEnvironment(): string {
   return secret;
 }
 
-export function parseInstant(value: string): number {
-  const instant = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(instant)) throw new UsageError(`--at ${value}: expected an ISO time such as 2026-11-23T10:00:00+08:00`);
+/** An ISO date and time (`--at`, `--until`); without an offset it is read in the brand's time zone, as the exports' are. */
+export function parseInstant(value: string, timeZone: string, option = '--at'): number {
+  const instant = /^\d{4}-\d{2}-\d{2}T/.test(value) ? parseTimestamp(value, timeZone) : undefined;
+  if (instant === undefined) throw new UsageError(`${option} ${value}: expected a real date and time such as 2026-11-23T10:00:00+08:00 (without an offset: ${timeZone})`);
   return instant;
 }
 
 /** `clientele run campaigns --at ISO-TIME`: one hour of the campaign sender. */
 export async function campaignsCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
-  const at = parseInstant(options.at);
   const config = (await loadTarget('run campaigns', options)).config;
+  const at = parseInstant(options.at, config.timeZone);
+  const refusal = futureHourRefusal(at, Date.now(), options.dryRun);
+  if (refusal !== undefined) throw new UsageError(`--at ${options.at}: ${refusal}.`);
   const secret = unsubscribeSecretFromEnvironment();
   const clients = createAwsClients(config);
   try {

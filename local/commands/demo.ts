@@ -461,7 +461,7 @@ export async function demoCommand(raw: unknown): Promise<void> {
 
     // The hourly sender, from the hour after the nightly run (02:00 brand time) to --until.
     const from = morningAfter(runDate);
-    const until = options.until ? parseInstant(options.until) : from + 9 * HOUR_MS;
+    const until = options.until ? parseInstant(options.until, config.timeZone, '--until') : from + 9 * HOUR_MS;
     if (until < from) throw new UsageError(`--until must be at or after ${brandTime(from, config.timeZone)} (the first hour after the nightly run)`);
     const morning = await runMorning(from, until);
 

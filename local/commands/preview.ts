@@ -48,7 +48,7 @@ export async function chooseEmail(options: EmailChoice, config: Config, clients:
   // A campaign that cannot send under this configuration (the seasonal play without seasons) has nothing to show: say why.
   const waiting = campaignWaitsFor(campaign, config.campaigns);
   if (waiting !== undefined) throw new UsageError(`Campaign ${campaign.id} ${waiting}.`);
-  const at = options.at ? parseInstant(options.at) : Date.now();
+  const at = options.at ? parseInstant(options.at, config.timeZone) : Date.now();
   const catalog = await readCatalog(clients.s3, config);
   let profile: ClientProfile;
   if (options.customer !== undefined) {

@@ -157,6 +157,23 @@ export class CampaignRunError extends ClienteleError {
   }
 }
 
+/** How far past the real clock an hour may be run for real: the schedule fires on the hour, an operator's run of this hour may come early. */
+export const FUTURE_HOUR_TOLERANCE_MS = 60 * 60 * 1000;
+
+/**
+ * Why an hour at `at` may not be run for real at the real clock `now`, or undefined. An hour
+ * ahead of the clock (a mistyped year) would send its emails now, to clients not yet due, and
+ * leave ledger entries dated ahead that the frequency cap and the expiries then read as recent,
+ * holding real emails back. A dry run sends and writes nothing, so it may look ahead. Pure.
+ */
+export function futureHourRefusal(at: number, now: number, dryRun: boolean): string | undefined {
+  if (dryRun || at <= now + FUTURE_HOUR_TOLERANCE_MS) return undefined;
+  return (
+    `the hour ${new Date(at).toISOString()} is ahead of the clock (${new Date(now).toISOString()}): a run for it would send its emails now ` +
+    'and date its ledger entries ahead; run it when its time comes, or as a dry run to see what it would do'
+  );
+}
+
 /** The error the run's caller (the Lambda, the CLI) throws once the summary is out, or undefined when the run went as planned. */
 export function campaignRunFailure(summary: CampaignRunSummary): CampaignRunError | undefined {
   const stopped = summary.stopped;

@@ -231,4 +231,26 @@ describe('a run the circuit breaker stopped fails after reporting', () => {
     expect(stdout).toContain('sending stopped (circuit-breaker)');
     expect(stderr).toMatch(/clientele: Campaign run .* stopped sending \(circuit-breaker\)/);
   });
+
+  it('`clientele run campaigns` refuses an hour ahead of the clock and a date that does not exist; reads --at without an offset in the brand time zone', async () => {
+    const config = await campaignConfig(aws, 'cli-clock');
+    await seedProfiles(aws, config, newClients('clock', 2));
+    const file = join(work, 'clock-config.json');
+    await writeFile(file, JSON.stringify(config));
+    const cli = (...args: string[]) => clienteleExit(['run', 'campaigns', ...args, '--config', file], { env: { UNSUBSCRIBE_SECRET: SECRET } });
+
+    const ahead = await cli('--at', '2099-11-23T10:00:00+08:00');
+    expect(ahead.code).toBe(2);
+    expect(ahead.stderr).toMatch(/^clientele: --at 2099-11-23T10:00:00\+08:00: the hour 2099-11-23T02:00:00\.000Z is ahead of the clock/);
+    const impossible = await cli('--at', '2026-02-30T10:00:00+08:00', '--dry-run');
+    expect(impossible.code).toBe(2);
+    expect(impossible.stderr).toContain('--at 2026-02-30T10:00:00+08:00: expected a real date and time');
+    // A look ahead is allowed as a dry run, which sends and writes nothing.
+    expect((await cli('--at', '2099-11-23T10:00:00+08:00', '--dry-run', '--json')).code).toBe(0);
+    expect(await allLedgerEntries(aws, config)).toEqual([]);
+
+    const wallTime = await cli('--at', '2026-11-23T10:00', '--dry-run', '--json');
+    expect(wallTime.code).toBe(0);
+    expect((JSON.parse(wallTime.stdout) as { at: string }).at).toBe(new Date(local('2026-11-23 10:00', config.timeZone)).toISOString());
+  });
 });

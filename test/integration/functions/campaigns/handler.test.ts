@@ -96,6 +96,11 @@ describe('campaigns handler, one hour per invocation', () => {
       name: 'ZodError',
       issues: [expect.objectContaining({ path: ['dryRun'], expected: 'boolean' })],
     });
+    // An hour ahead of the clock (a manual invocation with a mistyped year) sends nothing now.
+    await expect(handler({ at: '2099-11-23T10:00:00+08:00' })).rejects.toMatchObject({
+      code: 'EVENT_INVALID',
+      message: expect.stringMatching(/^Invalid campaigns event: at: the hour 2099-11-23T02:00:00.000Z is ahead of the clock/),
+    });
     expect(await emailsTo(aws, 'ch-bad@example.com')).toEqual([]);
     expect(await ledgerOf('ch-bad')).toEqual([]);
   });
