@@ -107,12 +107,22 @@ export const shopifyCustomers: RowFormat = {
 /** How the order's Financial Status and Cancelled at translate into line statuses and refunds. */
 type Settlement = 'paid' | 'refunded' | 'cancelled';
 
+/** Every Financial Status Shopify writes; any other value is not an order we can read. */
 const SETTLEMENTS = new Map<string, Settlement>([
+  // A sale: paid, or being paid.
+  ['paid', 'paid'],
+  ['partially_paid', 'paid'],
+  ['pending', 'paid'],
+  ['authorized', 'paid'],
+  // A sale with part given back (Refunded Amount says how much).
+  ['partially_refunded', 'paid'],
   ['refunded', 'refunded'],
   ['voided', 'cancelled'],
   // An authorization that expired was never paid.
   ['expired', 'cancelled'],
 ]);
+
+const UNKNOWN_SETTLEMENT = `unknown status (expected ${[...SETTLEMENTS.keys()].join(', ')})`;
 
 /** The order-level columns, carried by the first line of each order only. */
 interface OrderHead {
@@ -165,8 +175,13 @@ export function shopifyOrderHeadSchema(config: Config, now: number) {
       const subtotal = amount(row.Subtotal, currency, 'Subtotal', ctx);
       const discount = amount(row['Discount Amount'], currency, 'Discount Amount', ctx);
       const refunded = amount(row['Refunded Amount'], currency, 'Refunded Amount', ctx);
+      const settlement = row['Financial Status'] === undefined ? undefined : SETTLEMENTS.get(row['Financial Status'].toLowerCase());
+      if (settlement === undefined) {
+        // Read as a sale, an order Shopify says nothing of (or something new of) would count as revenue.
+        ctx.addIssue({ code: 'custom', message: row['Financial Status'] === undefined ? 'required on the first line of an order' : UNKNOWN_SETTLEMENT, path: ['Financial Status'] });
+        return z.NEVER;
+      }
       if (subtotal === undefined || discount === undefined || refunded === undefined) return z.NEVER;
-      const status = row['Financial Status'];
       return {
         orderId: withoutApostrophe(row.Id ?? row.Name),
         email: row.Email,
@@ -176,8 +191,7 @@ export function shopifyOrderHeadSchema(config: Config, now: number) {
         subtotalMinor: subtotal,
         discountMinor: discount,
         refundedMinor: refunded,
-        // paid, pending, authorized, partially_paid, partially_refunded...: a sale.
-        settlement: (status === undefined ? undefined : SETTLEMENTS.get(status.toLowerCase())) ?? 'paid',
+        settlement,
         cancelled: row['Cancelled at'] !== undefined,
       };
     });

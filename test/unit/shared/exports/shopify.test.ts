@@ -194,6 +194,33 @@ describe('Shopify orders_export', () => {
     });
   });
 
+  it('reads every Financial Status Shopify writes, and rejects an order whose status is unknown or missing rather than count it as a sale', async () => {
+    const statuses = ['paid', 'PAID ', 'pending', 'authorized', 'partially_paid', 'partially_refunded', 'refunded', 'voided', 'expired', 'xyzzy', 'chargeback', ''];
+    const { orders, result } = await readFiles(
+      {
+        'customers_export.csv': GOOD_CUSTOMERS,
+        'orders_export.csv': ordersCsv(statuses.map((status, i) => ({ ...head(`#50${i}`, { 'Financial Status': status, Subtotal: '10.00' }), ...item(`#50${i}`, '10.00', '1', `S${i}`) }))),
+      },
+      { maxRejectShare: 1 },
+    );
+    expect(orders.map((o) => [o.sku, o.status])).toEqual([
+      ['S0', 'paid'],
+      ['S1', 'paid'],
+      ['S2', 'paid'],
+      ['S3', 'paid'],
+      ['S4', 'paid'],
+      ['S5', 'paid'],
+      ['S6', 'refunded'],
+      ['S7', 'cancelled'],
+      ['S8', 'cancelled'],
+    ]);
+    expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([
+      [11, 'Financial Status: unknown status (expected paid, partially_paid, pending, authorized, partially_refunded, refunded, voided, expired)'],
+      [12, 'Financial Status: unknown status (expected paid, partially_paid, pending, authorized, partially_refunded, refunded, voided, expired)'],
+      [13, 'Financial Status: required on the first line of an order'],
+    ]);
+  });
+
   it('rejects bad lines with their line numbers, and every line of an order whose first line is bad', async () => {
     const { orders, result } = await readFiles({
       'customers_export.csv': GOOD_CUSTOMERS,
