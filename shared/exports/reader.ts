@@ -667,8 +667,14 @@ function headerIndexes(header: string[], format: RowFormat, location: string): {
   const keys: string[] = [];
   const indexes: number[] = [];
   for (const column of format.columns) {
+    const wanted = column.toLowerCase();
+    // Two columns with the name of one the format reads: which holds the value cannot be told.
+    if (lower.indexOf(wanted) !== lower.lastIndexOf(wanted)) {
+      const count = lower.filter((name) => name === wanted).length;
+      throw ExportError.at(location, `has ${count} columns named "${column}" (case aside): which one holds the value cannot be told`, { line: 1 });
+    }
     let index = names.indexOf(column);
-    if (index === -1) index = lower.indexOf(column.toLowerCase());
+    if (index === -1) index = lower.indexOf(wanted);
     if (index !== -1) {
       keys.push(column);
       indexes.push(index);

@@ -323,6 +323,19 @@ describe('files that cannot be read', () => {
     expect(error.message).toContain('the header has "order_id", "ordered_at", "line_total" of its columns');
   });
 
+  it('fails on two columns with the name of one it reads (case aside), and ignores repeated columns it does not read', async () => {
+    const { error, dir } = await failure({
+      'customers.csv': CUSTOMERS_CSV,
+      'orders.csv': 'order_id,customer_id,ordered_at,line_total,LINE_TOTAL\nO1,C1,2026-11-22T00:00:00Z,10.00,0.01\n',
+    });
+    expect(error.file).toBe(`${dir}/orders.csv`);
+    expect(error.message).toBe(`${dir}/orders.csv, line 1: has 2 columns named "line_total" (case aside): which one holds the value cannot be told`);
+    const consent = await failure({ 'customers.csv': 'customer_id,accepts_marketing,accepts_marketing\nC1,true,false\n', 'orders.csv': ORDERS_CSV });
+    expect(consent.error.message).toMatch(/customers\.csv, line 1: has 2 columns named "accepts_marketing"/);
+    const { result } = await readFiles({ 'customers.csv': 'customer_id,note,note\nC1,a,b\nC2,,\n', 'orders.csv': ORDERS_CSV });
+    expect(result.rejected).toBe(0);
+  });
+
   it('fails on a corrupt gzip file', async () => {
     const junk = Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('this is not a gzip header nor deflate data')]);
     const { error, dir } = await failure({ 'customers.csv.gz': junk, 'orders.csv': ORDERS_CSV });
