@@ -3,9 +3,10 @@ import type { Reject } from '#shared/model.ts';
 import { compareStrings } from '#shared/tiering/client-columns.ts';
 
 /**
- * Orders for customers nobody knows. A generic order names its client by customer_id; when no
- * customer row of tonight's export carries that id and the base (the last completed night) holds
- * no profile for it either, the order cannot be anyone we may write to or about: its lines are
+ * Orders for customers nobody knows. A generic order names its client by customer_id, a Shopify
+ * one by email (its client's id is then the email identity: tiering/identity.ts); when no
+ * customer row of tonight's export carries that id (or email) and the base (the last completed
+ * night) holds no profile for it either, the order cannot be anyone we may write to or about: its lines are
  * rejects ("unknown customer"), counted in their files, and the id makes no profile. A client
  * absent from tonight's customers file but known to the base keeps their orders (and their
  * stored contact data: merge.ts).
@@ -16,7 +17,7 @@ import { compareStrings } from '#shared/tiering/client-columns.ts';
  */
 
 /** The reason on every such reject: it names no value read from the file. */
-export const UNKNOWN_CUSTOMER_REASON = 'unknown customer: no row of the customers file and no stored profile has this customer_id';
+export const UNKNOWN_CUSTOMER_REASON = 'unknown customer: no row of the customers file and no stored profile has this customer_id (a Shopify line: this email)';
 
 /** At most this many rejects kept per shard (the counts go on beyond), like the reader's. */
 const MAX_KEPT = 10_000;

@@ -185,6 +185,11 @@ export class ClientAggregator {
     return dropped;
   }
 
+  /** Whether a customer row of the export carries this email (case and spaces aside). */
+  hasCustomerWithEmail(email: string): boolean {
+    return this.customerIdForEmail(normaliseEmail(email)) !== undefined;
+  }
+
   /** Whether a customer row of the export named this customerId (orders alone do not count). */
   hasCustomerRecord(customerId: string): boolean {
     // Asked for each order line before it is added: the slot found is the line's.

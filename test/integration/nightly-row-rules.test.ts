@@ -98,6 +98,25 @@ describe('nightly run: unknown customers, dropped fields, kept data and consent'
     expect(summary.distribution.clients).toBe(4);
   });
 
+  it('rejects a Shopify order whose email no customer row and no stored profile has, instead of making a client of it (one shard or two)', async () => {
+    const head = 'Name,Email,Financial Status,Subtotal,Created at,Lineitem quantity,Lineitem price,Lineitem sku';
+    const order = (n: number, email: string) => `#${n},${email},paid,10.00,${FIRST} 10:00:00 +0800,1,10.00,SKU-${n % 3}`;
+    const known = Array.from({ length: 24 }, (_, k) => order(1000 + k, k % 2 === 0 ? 'Mei@Example.com' : 'tom@example.com'));
+    const dir = await exportFolder('shopify-stranger', {
+      'customers_export.csv': 'Customer ID,Email,Accepts Email Marketing\n1,mei@example.com,yes\n2,tom@example.com,no\n',
+      'orders_export.csv': [head, ...known.slice(0, 12), order(2000, 'stranger@example.com'), ...known.slice(12)].join('\n') + '\n',
+    });
+    const single = await scenarioConfig(aws, 'shopify-stranger');
+    const summary = await run(single, FIRST, dir, 'stranger');
+    expect(await profileIds(single)).toEqual(['1', '2']);
+    expect(summary.input).toMatchObject({ rejected: 1, unknownCustomerLines: 1, orderLines: 24 });
+    expect(await jsonLines(single, summary.report.rejectsObject)).toEqual([{ file: expect.stringMatching(/orders_export\.csv$/), line: 14, reason: UNKNOWN_CUSTOMER_REASON }]);
+    const shardedConfig = await scenarioConfig(aws, 'shopify-stranger-sharded');
+    const sharded = await runNightlySharded({ clock: Date.now, runDate: FIRST, runId: 'stranger-sharded', config: shardedConfig, clients: aws.clients, shards: 2, source: { kind: 'directory', path: dir } });
+    expect(sharded.input).toEqual({ ...summary.input, fingerprint: sharded.input.fingerprint });
+    expect(await profileIds(shardedConfig)).toEqual(['1', '2']);
+  }, 120_000);
+
   it('fails the night, writing nothing, when unknown customers take more than maxRejectShare of the orders file', async () => {
     const config = await scenarioConfig(aws, 'unknown-share');
     const ghosts = ['g1', 'g2', 'g3'].map((id, k) => `${id}-o1,${id},${FIRST}T0${k}:00:00+08:00,SKU-1,10.00`);
