@@ -110,7 +110,10 @@ export function classifySesError(error: unknown): SesErrorClass {
   // A socket error is a plain Error: its code says more than its name.
   const name = errorName === 'Error' && code !== undefined ? code : errorName;
   const text = error instanceof Error ? error.message : String(error);
-  const message = redactEmails(code !== undefined && code !== name && !text.includes(code) ? `${text} (${code})` : text);
+  const status = httpStatusOf(error);
+  // A server error the SDK could not read (no SES error in its body) says only "UnknownError": its status is what the operator settling the maybe-sent needs.
+  const withStatus = status !== undefined && status >= 500 && !text.includes(String(status)) ? `${text} (HTTP ${status})` : text;
+  const message = redactEmails(code !== undefined && code !== name && !text.includes(code) ? `${withStatus} (${code})` : withStatus);
   const of = (kind: SesErrorKind): SesErrorClass => ({ kind, name, message });
   const connection = connectionFailureOf(error);
   if (connection === 'not-connected') return of('unreachable');
@@ -122,7 +125,6 @@ export function classifySesError(error: unknown): SesErrorClass {
   if (ACCOUNT.has(name)) return of('account');
   if (name === 'MessageRejected' && NOT_VERIFIED.test(message)) return of('account');
   if (RECIPIENT.has(name)) return of('recipient');
-  const status = httpStatusOf(error);
   if (status === 429) return of('throttled');
   if (status === 401 || status === 403) return of('account');
   // Any other 4xx is SES refusing this request: nothing was sent, and resending it would not help.

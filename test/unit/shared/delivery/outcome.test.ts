@@ -29,6 +29,11 @@ describe('certainly not sent, or maybe sent', () => {
     expect(classifySesError(named('SomethingNew')).kind).toBe('unknown');
   });
 
+  it('keeps the HTTP status of an answer in the reason: a 5xx the SDK could not read is more than "UnknownError"', () => {
+    expect(sesErrorOutcome(named('Unknown', 'UnknownError', 500), 1)).toEqual({ status: 'maybe-sent', errorName: 'Unknown', reason: 'Unknown: UnknownError (HTTP 500)', attempts: 1 });
+    expect(classifySesError(named('InternalFailure', 'Service returned 503', 503)).message).toBe('Service returned 503');
+  });
+
   it('reads SES refusing the request (4xx, throttling) as not sent', () => {
     expect(classifySesError(named('TooManyRequestsException', 'Too many requests', 429)).kind).toBe('throttled');
     expect(classifySesError(named('MessageRejected', 'Illegal address', 400)).kind).toBe('recipient');
