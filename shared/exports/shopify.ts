@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
 import type { CustomerRecord, OrderLine, OrderStatus } from '#shared/model.ts';
 import { addMinor, convertMinor, parseAmount } from '#shared/money.ts';
+import { normaliseEmail } from '#shared/email.ts';
 import { HandlerFailure } from './errors.ts';
 import {
   ABOVE_MAX_LINE_TOTAL,
@@ -279,6 +280,11 @@ class ShopifyOrderSink implements RowSink {
     const head = this.head;
     if (typeof head === 'string') {
       this.context.reject(line, head);
+      return;
+    }
+    // A later line naming another client: two orders under one Name, or rows mixed up. Whose it is cannot be told.
+    if (line !== this.headLine && typeof values.Email === 'string' && normaliseEmail(values.Email) !== head.email) {
+      this.rejectLine(line, "Email: not the email of its order's first line");
       return;
     }
     if (this.lines.length >= MAX_LINES_PER_ORDER) {

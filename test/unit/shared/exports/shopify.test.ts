@@ -221,6 +221,28 @@ describe('Shopify orders_export', () => {
     ]);
   });
 
+  it('rejects an order a later line of which names another email (its own, case and spaces aside, is fine)', async () => {
+    const { orders, result } = await readFiles(
+      {
+        'customers_export.csv': GOOD_CUSTOMERS,
+        'orders_export.csv': ordersCsv([
+          { ...head('#6001', { Subtotal: '30.00' }), ...item('#6001', '10.00', '1', 'A') }, // line 2
+          { ...item('#6001', '10.00', '1', 'B'), Email: ' MEI.CHEN@example.com ' }, // 3
+          { ...item('#6001', '10.00', '1', 'C') }, // 4
+          { ...head('#6002', { Subtotal: '20.00' }), ...item('#6002', '10.00', '1', 'D') }, // 5
+          { ...item('#6002', '10.00', '1', 'E'), Email: 'someone.else@example.com' }, // 6
+        ]),
+      },
+      { maxRejectShare: 1 },
+    );
+    expect(orders.map((o) => o.sku)).toEqual(['A', 'B', 'C']);
+    expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([
+      [6, "Email: not the email of its order's first line"],
+      [5, 'another line of the order (line 6) was rejected, so the order is not read whole'],
+    ]);
+    for (const reject of result.rejects) expect(reject.reason).not.toMatch(/someone|@/);
+  });
+
   it('rejects bad lines with their line numbers, and every line of an order whose first line is bad', async () => {
     const { orders, result } = await readFiles({
       'customers_export.csv': GOOD_CUSTOMERS,
