@@ -785,6 +785,27 @@ function isBlank(fields: string[]): boolean {
 
 const NOT_JSON = Symbol('not JSON');
 
+/**
+ * The members of a JSON object's text at its top level, names given twice counted twice: its
+ * colons outside strings and nested values. Only for text JSON.parse has read as an object.
+ */
+export function topLevelMembers(text: string): number {
+  let depth = 0;
+  let members = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c) i++; // a backslash escapes the next character
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x7b || code === 0x5b) depth++;
+    else if (code === 0x7d || code === 0x5d) depth--;
+    else if (code === 0x3a && depth === 1) members++;
+  }
+  return members;
+}
+
 async function readJsonlFile(
   bytes: Readable,
   location: string,
@@ -824,6 +845,11 @@ async function readJsonlFile(
       return;
     }
     const object = parsed as Record<string, unknown>;
+    if (topLevelMembers(text) !== Object.keys(object).length) {
+      // JSON.parse keeps the last of a name given twice: whether that is the one meant cannot be told.
+      reject(line, 'a field appears more than once in the object');
+      return;
+    }
     const values: RowValues = {};
     for (const key of keys) values[key] = cleanJsonValue(object[key]);
     sink.row(values, line);

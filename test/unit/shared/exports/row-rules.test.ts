@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_EMAIL_CHARS, MAX_ID_CHARS, MAX_TEXT_CHARS } from '#shared/exports/fields.ts';
-import { MAX_KEPT_WARNINGS } from '#shared/exports/reader.ts';
+import { MAX_KEPT_WARNINGS, topLevelMembers } from '#shared/exports/reader.ts';
 import { MS_PER_DAY } from '#shared/time.ts';
 import { csv, CUSTOMERS, failure, NOW, ORDER_HEADER, orders, read, removeExportDirs } from './reading.ts';
 
@@ -124,6 +125,30 @@ describe('an invalid optional field is dropped with a warning, not the row', () 
     expect(customers).toEqual([expect.objectContaining({ customerId: '1', firstName: undefined, advisorId: undefined })]);
     expect(lines).toEqual([expect.objectContaining({ orderId: '#1', productName: undefined, lineTotalMinor: 100 })]);
     expect(result.warnings.map((w) => w.field)).toEqual(['First Name', 'Tags', 'Lineitem name']);
+  });
+
+  it('rejects a JSONL object that gives a field twice (JSON.parse would keep the last), and counts members right whatever the values hold', async () => {
+    const { customers, result } = await read(
+      {
+        'customers.jsonl': [
+          '{"customer_id":"C1","accepts_marketing":"false","accepts_marketing":"true"}',
+          '{"customer_id":"C2","email":"c2@example.com","note":{"a":1,"b":[1,{"c":":"}]},"x":"q\\":\\"z","y":"\\\\"}',
+        ].join('\n') + '\n',
+        'orders.csv': orders(1),
+      },
+      tolerant,
+    );
+    expect(customers.map((c) => c.customerId)).toEqual(['C2']);
+    expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([[1, 'a field appears more than once in the object']]);
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.string(), (object, twice) => {
+        const text = JSON.stringify(object);
+        expect(topLevelMembers(text)).toBe(Object.keys(object).length);
+        const repeated = `{${JSON.stringify(twice)}:1,${JSON.stringify(twice)}:2${text === '{}' ? '' : `,${text.slice(1, -1)}`}}`;
+        expect(topLevelMembers(repeated)).toBe(Object.keys(object).length + 2);
+        expect(topLevelMembers(repeated)).toBeGreaterThan(Object.keys(JSON.parse(repeated) as object).length);
+      }),
+    );
   });
 
   it('keeps the first 10,000 warnings and counts them all', async () => {
