@@ -36,8 +36,9 @@ export const handler = instrumented(observed, async (event: unknown): Promise<Ca
   // Read every invocation (the extension caches it for minutes), never at init: links are signed
   // with the key current now, so a warm function does not go on signing with a rotated-out key.
   const unsubscribeSecret = await readSecret(environment.UNSUBSCRIBE_SECRET_ARN);
-  const at = parsed.at ? Date.parse(parsed.at) : Date.now();
-  const refusal = futureHourRefusal(at, Date.now(), parsed.dryRun ?? false);
+  const now = Date.now();
+  const at = parsed.at ? Date.parse(parsed.at) : now;
+  const refusal = futureHourRefusal(at, now, parsed.dryRun ?? false);
   if (refusal !== undefined) throw new ClienteleError('EVENT_INVALID', `Invalid campaigns event: at: ${refusal}`);
   const summary = await runCampaigns({
     at,

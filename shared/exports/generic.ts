@@ -232,7 +232,7 @@ export function genericOrderReader(config: Config, now: number): (values: RowVal
     if (sku === false || product_name === false || category === false || refunded_amount === false || quantityText === false || currencyText === false || statusText === false) {
       return undefined;
     }
-    if (order_id.length > MAX_ID_CHARS || customer_id.length > MAX_ID_CHARS || !withinChars(sku, MAX_ID_CHARS)) return undefined;
+    if (!withinChars(order_id, MAX_ID_CHARS) || !withinChars(customer_id, MAX_ID_CHARS) || !withinChars(sku, MAX_ID_CHARS)) return undefined;
     if (!withinChars(product_name, MAX_TEXT_CHARS) || !withinChars(category, MAX_TEXT_CHARS)) return undefined;
     const orderedAt = instantOf(ordered_at, timeZone, range);
     if (typeof orderedAt !== 'number') return undefined;

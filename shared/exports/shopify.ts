@@ -65,8 +65,13 @@ export function shopifyCustomerSchema() {
       // Name of the column in exports made before Shopify split email and SMS consent.
       'Accepts Marketing': flag.optional(),
       Phone: optionalBoundedText.transform((value) => (value === undefined ? undefined : withoutApostrophe(value) || undefined)),
-      // Kept only for the advisor tag, which names an id.
-      Tags: optionalText.refine((tags) => withinChars(tags === undefined ? undefined : advisorFromTags(tags), MAX_ID_CHARS), `its advisor tag is longer than ${MAX_ID_CHARS} characters`),
+      // Read as the advisor its tag names (an id), the only use of Tags.
+      Tags: optionalText.transform((tags, ctx) => {
+        const advisor = advisorFromTags(tags);
+        if (withinChars(advisor, MAX_ID_CHARS)) return advisor;
+        ctx.issues.push({ code: 'custom', message: `its advisor tag is longer than ${MAX_ID_CHARS} characters`, input: tags });
+        return z.NEVER;
+      }),
     })
     .transform(
       (row): CustomerRecord => ({
@@ -80,7 +85,7 @@ export function shopifyCustomerSchema() {
         signedUpAt: undefined,
         acceptsMarketing: row['Accepts Email Marketing'] ?? row['Accepts Marketing'],
         birthday: undefined,
-        advisorId: advisorFromTags(row.Tags),
+        advisorId: row.Tags,
       }),
     );
 }
@@ -125,6 +130,21 @@ const SETTLEMENTS = new Map<string, Settlement>([
 
 const UNKNOWN_SETTLEMENT = `unknown status (expected ${[...SETTLEMENTS.keys()].join(', ')})`;
 
+/**
+ * Financial Status, on an order's first line, as what the order counts for. Read as a sale, an
+ * order Shopify says nothing of (or something new of) would count as revenue: it is refused.
+ */
+const financialStatus = z
+  .string({ error: (issue) => (issue.input === undefined ? 'required on the first line of an order' : 'must be text') })
+  .transform((value, ctx) => {
+    const settlement = SETTLEMENTS.get(value.toLowerCase());
+    if (settlement === undefined) {
+      ctx.issues.push({ code: 'custom', message: UNKNOWN_SETTLEMENT, input: value });
+      return z.NEVER;
+    }
+    return settlement;
+  });
+
 /** The order-level columns, carried by the first line of each order only. */
 interface OrderHead {
   orderId: string;
@@ -158,7 +178,7 @@ export function shopifyOrderHeadSchema(config: Config, now: number) {
       Name: identifier,
       Id: optionalIdentifier,
       Email: email,
-      'Financial Status': optionalText,
+      'Financial Status': financialStatus,
       'Created at': timestamp(config.timeZone, orderTimeRange(now)),
       Currency: currencyCode.optional(),
       Subtotal: text,
@@ -176,12 +196,6 @@ export function shopifyOrderHeadSchema(config: Config, now: number) {
       const subtotal = amount(row.Subtotal, currency, 'Subtotal', ctx);
       const discount = amount(row['Discount Amount'], currency, 'Discount Amount', ctx);
       const refunded = amount(row['Refunded Amount'], currency, 'Refunded Amount', ctx);
-      const settlement = row['Financial Status'] === undefined ? undefined : SETTLEMENTS.get(row['Financial Status'].toLowerCase());
-      if (settlement === undefined) {
-        // Read as a sale, an order Shopify says nothing of (or something new of) would count as revenue.
-        ctx.addIssue({ code: 'custom', message: row['Financial Status'] === undefined ? 'required on the first line of an order' : UNKNOWN_SETTLEMENT, path: ['Financial Status'] });
-        return z.NEVER;
-      }
       if (subtotal === undefined || discount === undefined || refunded === undefined) return z.NEVER;
       return {
         orderId: withoutApostrophe(row.Id ?? row.Name),
@@ -192,7 +206,7 @@ export function shopifyOrderHeadSchema(config: Config, now: number) {
         subtotalMinor: subtotal,
         discountMinor: discount,
         refundedMinor: refunded,
-        settlement,
+        settlement: row['Financial Status'],
         cancelled: row['Cancelled at'] !== undefined,
       };
     });

@@ -71,7 +71,8 @@ export class ClientAggregator {
 
   /** As addCustomer, with the record as packCustomer packed it (a sharded night's bucket). */
   addPackedCustomer(customerId: string, packed: string): void {
-    if (this.earlierRecord(customerId) !== undefined) return this.addCustomer(unpackCustomer(customerId, packed));
+    // Rare: the earlier record is unpacked to merge the two (addCustomer).
+    if (this.hasCustomerRecord(customerId)) return this.addCustomer(unpackCustomer(customerId, packed));
     const slot = this.customerSlot(customerId, packedEmail(packed));
     this.store.customers.setPacked(slot, customerId, packed);
   }
