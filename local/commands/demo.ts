@@ -10,7 +10,7 @@ import { offersOf, type CampaignDefinition } from '#shared/campaigns/schema.ts';
 import { loadConfig, parseConfig, type Config } from '#shared/config.ts';
 import { CATEGORY_CARE, CATEGORY_NAMES, DEMO_SHOP_URL } from '#local/generate/catalogue.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
-import { nightBefore } from '#shared/nightly/run-date.ts';
+import { futureNightRefusal, nightBefore } from '#shared/nightly/run-date.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { tallyTasks, type TaskTally } from '#shared/advisors/follow-through.ts';
 import { allTasks } from '#shared/store/task-store.ts';
@@ -327,6 +327,9 @@ export async function demoCommand(raw: unknown): Promise<void> {
   const loaded = await loadConfig(options.config);
   // The clock enters here: without --date, the night before now in brand time.
   const runDate = options.date ?? nightBefore(Date.now(), loaded);
+  // Said before anything starts: the night itself would refuse it after the emulators and the export.
+  const refusal = futureNightRefusal(runDate, Date.now(), loaded);
+  if (refusal !== undefined) throw new UsageError(`--date ${runDate}: ${refusal}.`);
   // A dry run sends nothing at all: no team email, no advisor digest, beside the sender's dry run.
   const config = withDemoSeasons(
     withDemoShop(

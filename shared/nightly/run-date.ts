@@ -34,6 +34,21 @@ export function nightBefore(instant: number, config: Pick<Config, 'timeZone'>): 
 }
 
 /**
+ * Why the night of `runDate` may not run at `now` (epoch ms), or undefined: a night whose day has not
+ * begun in brand time. Its export cannot be the day's, and once completed it would refuse every
+ * earlier night (nights run in order), the scheduled ones included. Today's night may run (it is
+ * replaced by the scheduled run after midnight). Pure: the clock is an argument.
+ */
+export function futureNightRefusal(runDate: string, now: number, config: Pick<Config, 'timeZone'>): string | undefined {
+  const today = localDate(now, config.timeZone);
+  if (runDate <= today) return undefined;
+  return (
+    `the night of ${runDate} has not begun: it is ${today} in ${config.timeZone}. Once completed it would hold back every ` +
+    'earlier night, the scheduled ones included; run it when its day is over'
+  );
+}
+
+/**
  * The night a request is for: its runDate, else the night before its scheduledTime, else the
  * night before `handlerNow` (epoch ms, the caller's clock). Pure: the clock is an argument.
  */

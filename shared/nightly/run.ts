@@ -24,7 +24,8 @@ import { emailIdentity } from '#shared/tiering/identity.ts';
 import { rfmMeasures, runClock, streamProfiles } from '#shared/tiering/profile.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
-import { acceptedOrderLines, addShardFigures, admitNight, emptyShardFigures, type ShardFigures } from './admission.ts';
+import { acceptedOrderLines, addShardFigures, admitNight, emptyShardFigures, NightRefusedError, type ShardFigures } from './admission.ts';
+import { futureNightRefusal } from './run-date.ts';
 import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
@@ -108,8 +109,11 @@ export interface NightContext {
   unsubscribeSecret?: string;
 }
 
+/** The context of a night's every phase; refuses a night whose day has not begun (futureNightRefusal), before anything is read. */
 export function nightContext(options: NightlyRunOptions): NightContext {
   const { config, clients, runDate, runId } = options;
+  const refusal = futureNightRefusal(runDate, options.clock(), config);
+  if (refusal !== undefined) throw new NightRefusedError(`${runDate} refused, nothing read or written: ${refusal}.`);
   return {
     runDate,
     runId,

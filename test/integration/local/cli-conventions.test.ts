@@ -28,6 +28,13 @@ describe('clientele command line conventions', () => {
     }
   });
 
+  it('the demo refuses a night whose day has not begun before it starts anything: one line, exit 2', async () => {
+    const result = await clientele('demo', '--date', '2099-11-23', '--state', join(cwd, 'future-demo'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^clientele: --date 2099-11-23: the night of 2099-11-23 has not begun: it is \d{4}-\d\d-\d\d in Asia\/Shanghai\./);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('without a config or a stack, a command that needs AWS says so in one line and exits 2', async () => {
     const result = await clientele('run', 'nightly', '--date', '2026-11-23');
     expect(result.code).toBe(2);

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ClienteleError } from '#shared/errors.ts';
 import { parseNightlyEvent, prepareNight, prepareEventSchema } from '#shared/nightly/distributed.ts';
-import { nightRequestSchema, runDateOf } from '#shared/nightly/run-date.ts';
+import { futureNightRefusal, nightRequestSchema, runDateOf } from '#shared/nightly/run-date.ts';
+import { parseConfig } from '#shared/config.ts';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import { NightRefusedError } from '#shared/nightly/admission.ts';
+import { nightContext } from '#shared/nightly/run.ts';
 
 /** Which night a run tiers: runDate, else the night before scheduledTime, else the night before the handler's clock. */
 
@@ -46,6 +50,34 @@ describe('runDateOf', () => {
     // 07:30 UTC on the 26th is still 02:30 on the 26th in New York.
     expect(runDateOf({}, newYork, LATER)).toBe('2026-11-25');
     expect(runDateOf({}, newYork, Date.parse('2026-11-26T03:00:00Z'))).toBe('2026-11-24');
+  });
+});
+
+describe('futureNightRefusal', () => {
+  /** 2026-11-23T17:00Z: already the 24th in Shanghai (01:00), still the 23rd in New York (12:00). */
+  const NOW = Date.parse('2026-11-23T17:00:00Z');
+
+  it('lets past nights and today\'s run, in brand time', () => {
+    for (const night of ['2020-01-01', '2026-11-22', '2026-11-23', '2026-11-24']) expect(futureNightRefusal(night, NOW, shanghai), night).toBeUndefined();
+    expect(futureNightRefusal('2026-11-23', NOW, newYork)).toBeUndefined();
+  });
+
+  it('refuses a night whose day has not begun in the brand\'s zone, saying what day it is there', () => {
+    expect(futureNightRefusal('2026-11-25', NOW, shanghai)).toBe(
+      'the night of 2026-11-25 has not begun: it is 2026-11-24 in Asia/Shanghai. Once completed it would hold back every earlier night, ' +
+        'the scheduled ones included; run it when its day is over',
+    );
+    // The same instant and night, another brand: New York is still on the 23rd.
+    expect(futureNightRefusal('2026-11-24', NOW, newYork)).toMatch(/^the night of 2026-11-24 has not begun: it is 2026-11-23 in America\/New_York/);
+    expect(futureNightRefusal('2027-11-23', NOW, shanghai)).toBeDefined();
+  });
+
+  it('is checked by every phase\'s context, before anything is read (CLI, sharded run, Lambda)', () => {
+    const options = { runId: 'r', config: parseConfig({}), clients: {} as AwsClients, clock: () => NOW };
+    const refused = () => nightContext({ ...options, runDate: '2027-11-23' });
+    expect(refused).toThrow(NightRefusedError);
+    expect(refused).toThrow(/^2027-11-23 refused, nothing read or written: the night of 2027-11-23 has not begun/);
+    expect(nightContext({ ...options, runDate: '2026-11-22' }).runDate).toBe('2026-11-22');
   });
 });
 
