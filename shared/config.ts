@@ -140,6 +140,11 @@ export const exportsSchema = z
     encoding: z.enum(EXPORT_ENCODINGS).default('utf-8'),
     /** A line total above this (in the brand currency, after conversion) is a reject, never a sum. */
     maxLineTotal: decimalAmount.default('10000000'),
+    /**
+     * The producer writes `_manifest.json` last, listing every file: an export without one (or whose
+     * manifest lists no files) is still being written, or was cut short, and fails the night.
+     */
+    requireManifest: z.boolean().default(false),
   })
   .prefault({});
 

@@ -88,7 +88,7 @@ if (reader.count > 1) {
   if (!workDir) throw new Error('--repartition needs --work=DIR');
   const store = directoryWorkStore(workDir);
   // The same listing gives the same plan: each reader's process may write it.
-  const plan = await planShares(store, { runId: run.runId, shards: reader.count }, source);
+  const plan = await planShares(store, { runId: run.runId, shards: reader.count, exportRules: config.exports }, source);
   const share = await repartitionShare({ ...run, ...threads }, store, source, plan, reader.index);
   const result: RepartitionStageResult = {
     reader: reader.index,

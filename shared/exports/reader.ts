@@ -135,7 +135,7 @@ export interface ExportPlan {
  * false) a file with too many rejected rows. Callers write nothing before this returns.
  */
 export async function readExport(source: ExportSource, handlers: ExportHandlers, options: ReadOptions): Promise<ReadResult> {
-  const plan = await planExport(source);
+  const plan = await planExport(source, options.config.exports);
   const lineHashes = comparesOrderLines(plan) ? new OrderLineHashes() : undefined;
   const read = await readPlannedFiles(source, plan, handlers, options, { lineHashes });
   checkNoSharedLines(read.files, lineHashes);
@@ -144,7 +144,7 @@ export async function readExport(source: ExportSource, handlers: ExportHandlers,
 }
 
 /** The export's files from its listing and manifest, in reading order; throws when it cannot be read as one. */
-export async function planExport(source: ExportSource): Promise<ExportPlan> {
+export async function planExport(source: ExportSource, rules: Pick<Config['exports'], 'requireManifest'>): Promise<ExportPlan> {
   const objects = await source.list().catch((error: unknown) => {
     throw ExportError.at(source.describe(), `cannot be listed: ${messageOf(error)}`, { cause: error });
   });
@@ -168,6 +168,14 @@ export async function planExport(source: ExportSource): Promise<ExportPlan> {
   }
   const manifest: Manifest = manifestKey === undefined ? { mode: 'full' } : await readManifest(source, manifestKey);
   const { mode } = manifest;
+  // Before the files are counted: an export still being written lacks some, and its manifest says why.
+  if (rules.requireManifest && manifest.files === undefined) {
+    throw ExportError.at(
+      manifestKey === undefined ? source.describe() : source.location(manifestKey),
+      `${manifestKey === undefined ? `has no ${MANIFEST_NAME}` : 'lists no files'}, and exports.requireManifest says the producer writes one last, ` +
+        'listing every file: the export may still be being written. Rerun once the manifest is there',
+    );
+  }
   if (manifest.files !== undefined && manifestKey !== undefined) matchManifest(manifest.files, planned, source, manifestKey);
 
   const has = (kind: ExportKind) => planned.some((file) => file.kind === kind);

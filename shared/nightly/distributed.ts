@@ -197,7 +197,7 @@ const workKeys = {
  * files shared between the readers, stored for the repartition (shares.ts); the readers.
  */
 export async function planNight(context: NightContext, shards: number, source: ExportSource = defaultExportSource(context)): Promise<{ files: number; readers: ShardSpec[] }> {
-  const plan = await planShares(workStoreOf(context), { runId: context.runId, shards }, source);
+  const plan = await planShares(workStoreOf(context), { runId: context.runId, shards, exportRules: context.config.exports }, source);
   context.log.info('night planned', { shards, readers: plan.readers, files: plan.export.files.length, scheme: plan.scheme });
   return { files: plan.export.files.length, readers: shardsOf(plan.readers) };
 }

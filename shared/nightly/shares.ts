@@ -144,8 +144,12 @@ export function readerCountFor(sizes: readonly (number | undefined)[], shards: n
 }
 
 /** Prepare: the export's plan (readExport's listing and manifest checks) and its shares, stored. */
-export async function planShares(store: WorkStore, run: { runId: string; shards: number }, source: ExportSource): Promise<SharePlan> {
-  const exportPlan = await planExport(source);
+export async function planShares(
+  store: WorkStore,
+  run: { runId: string; shards: number; exportRules: Pick<Config['exports'], 'requireManifest'> },
+  source: ExportSource,
+): Promise<SharePlan> {
+  const exportPlan = await planExport(source, run.exportRules);
   if (exportPlan.mode !== 'full') throw notFullSnapshot(source.describe());
   const sizes = exportPlan.files.map((file) => file.size);
   const readers = readerCountFor(sizes, run.shards);

@@ -100,3 +100,33 @@ describe('a manifest that lists the files', () => {
     expect(error.message).toBe(`${dir}/notes.txt: is listed in the manifest but is not an export file name (_manifest.json)`);
   });
 });
+
+describe('exports.requireManifest: the producer writes the manifest last', () => {
+  const required = { config: { exports: { requireManifest: true } } };
+
+  it('reads an export whose manifest lists its files', async () => {
+    const { result } = await read({ '_manifest.json': manifest(listed()), 'customers.csv': CUSTOMERS, 'orders-0001.csv.gz': ORDERS_GZ }, required);
+    expect(result).toMatchObject({ mode: 'full', rows: 5 });
+  });
+
+  it('fails an export without a manifest, naming the folder, before reading anything (still being written)', async () => {
+    const { error, dir, received } = await failure({ 'customers.csv': CUSTOMERS, 'orders-0001.csv.gz': ORDERS_GZ }, required);
+    expect(error.file).toBe(dir);
+    expect(error.message).toBe(
+      `${dir}: has no _manifest.json, and exports.requireManifest says the producer writes one last, listing every file: ` +
+        'the export may still be being written. Rerun once the manifest is there',
+    );
+    expect(received.customers).toEqual([]);
+    // An export that has not started arriving says the same, rather than "no customers file".
+    expect((await failure({}, required)).error.message).toMatch(/: has no _manifest\.json, and exports\.requireManifest/);
+  });
+
+  it('fails a manifest that lists no files, naming it: it cannot say the export is whole', async () => {
+    const { error, dir } = await failure({ '_manifest.json': '{"mode":"full"}', 'customers.csv': CUSTOMERS, 'orders.csv': orders(1) }, required);
+    expect(error.message).toMatch(new RegExp(`^${dir}/_manifest\\.json: lists no files, and exports\\.requireManifest says`));
+  });
+
+  it('is off by default: an export without a manifest is read', async () => {
+    expect((await read({ 'customers.csv': CUSTOMERS, 'orders.csv': orders(1) })).result.rows).toBe(3);
+  });
+});

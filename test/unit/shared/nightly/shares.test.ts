@@ -366,7 +366,7 @@ describe('repartitionShare', () => {
     const config = parseConfig({});
     const buckets = async (threads: number) => {
       const store = directoryWorkStore(join(work, `work-${threads}`));
-      const planned = await planShares(store, { runId: 'r', shards: 2 }, source);
+      const planned = await planShares(store, { runId: 'r', shards: 2, exportRules: config.exports }, source);
       // Two readers for the three parts, whatever readerCountFor would choose: one reads two parts at once.
       const plan: SharePlan = { ...planned, readers: 2, readerOf: assignShares(planned.export.files.map((file) => file.size), 2) };
       for (let reader = 0; reader < 2; reader++) await repartitionShare({ runId: 'r', runDate, config, log: silentLog, threads }, store, source, plan, reader);
@@ -415,9 +415,20 @@ describe('repartitionShare', () => {
       },
     };
     const source = directoryExportSource(dir);
-    const plan = await planShares(inner, { runId: 'r', shards: 1 }, source);
+    const plan = await planShares(inner, { runId: 'r', shards: 1, exportRules: { requireManifest: false } }, source);
     await expect(repartitionShare({ runId: 'r', runDate, config: parseConfig({}), log: silentLog, threads: 0 }, slow, source, plan, 0)).rejects.toThrow(/orders\.csv, line \d+: is not valid CSV/);
     expect(started).toBeGreaterThan(0);
     expect(written).toBe(started);
   }, 60_000);
+});
+
+describe('planShares and exports.requireManifest', () => {
+  it('refuses an export without its manifest before any share is stored, as a night in one process does', async () => {
+    const dir = scratchDir('shares-manifest');
+    await generateExport({ customers: 50, seed: 5, asOf: '2026-11-23', timeZone: 'Asia/Shanghai', orderParts: 2, malformedRows: 0 }, dir);
+    const store = directoryWorkStore(join(dir, 'work'));
+    const plan = planShares(store, { runId: 'r', shards: 2, exportRules: { requireManifest: true } }, directoryExportSource(dir));
+    await expect(plan).rejects.toThrow(/: has no _manifest\.json, and exports\.requireManifest says the producer writes one last/);
+    await expect(store.get('plan.json')).resolves.toBeUndefined();
+  });
 });
