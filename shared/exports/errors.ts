@@ -26,6 +26,15 @@ export class ExportError extends ClienteleError {
   }
 }
 
+/**
+ * An export that is not whole yet: its producer writes `_manifest.json` last (exports.requireManifest)
+ * and it is not there, or lists no files. A reader that can come back later (the hourly intraday
+ * ingest) waits for it rather than setting the export aside.
+ */
+export class ExportIncompleteError extends ExportError {
+  override name = 'ExportIncompleteError';
+}
+
 /** Wraps an exception thrown by a caller's handler so the reader rethrows it untouched. */
 export class HandlerFailure extends ClienteleError {
   override name = 'HandlerFailure';

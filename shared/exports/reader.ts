@@ -5,7 +5,7 @@ import type { AdvisorRecord, Reject } from '#shared/model.ts';
 import { basenameOf, classifyExportFile, looksLikeExportFile, MANIFEST_NAME, type ExportFileClass } from './classify.ts';
 import { CsvRecordScanner, type CsvRecordStart } from './csv-scanner.ts';
 import { checkTextBlock, decodedStream, firstInvalidLine, InvalidText, MAX_CSV_RECORD_CHARS, rawTally, readCsvRecords, readLines, streamError } from './decode.ts';
-import { ExportError, HandlerFailure } from './errors.ts';
+import { ExportError, ExportIncompleteError, HandlerFailure } from './errors.ts';
 import { cleanCsvValue, cleanJsonValue } from './fields.ts';
 import { keepUpTo, MAX_KEPT_REJECTS, MAX_KEPT_WARNINGS } from './kept.ts';
 import { genericAdvisors, genericCustomers, genericOrders, genericProducts } from './generic.ts';
@@ -170,9 +170,10 @@ export async function planExport(source: ExportSource, rules: Pick<Config['expor
   const { mode } = manifest;
   // Before the files are counted: an export still being written lacks some, and its manifest says why.
   if (rules.requireManifest && manifest.files === undefined) {
-    throw ExportError.at(
-      manifestKey === undefined ? source.describe() : source.location(manifestKey),
-      `${manifestKey === undefined ? `has no ${MANIFEST_NAME}` : 'lists no files'}, and exports.requireManifest says the producer writes one last, ` +
+    const file = manifestKey === undefined ? source.describe() : source.location(manifestKey);
+    throw new ExportIncompleteError(
+      file,
+      `${file}: ${manifestKey === undefined ? `has no ${MANIFEST_NAME}` : 'lists no files'}, and exports.requireManifest says the producer writes one last, ` +
         'listing every file: the export may still be being written. Rerun once the manifest is there',
     );
   }

@@ -2,7 +2,7 @@ import { listFolders } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { isAwsOrConnectionError } from '#shared/aws/errors.ts';
 import type { Config } from '#shared/config.ts';
-import { ExportError } from '#shared/exports/errors.ts';
+import { ExportError, ExportIncompleteError } from '#shared/exports/errors.ts';
 import { readExport, type ReadResult } from '#shared/exports/reader.ts';
 import { s3ExportSource } from '#shared/exports/source.ts';
 import type { Log } from '#shared/log.ts';
@@ -30,7 +30,8 @@ import { SENDER_ALERTS } from './alerts.ts';
  * rows) is quarantined: reported in the summary and in a log line an alarm counts, marked in the
  * runs table so that no later run reads it again, and skipped; its rows wait for the nightly run,
  * and the hour's sends go on. A dry run reports it without marking it. S3 or DynamoDB failing
- * (not the export's fault) still fails the run, and the next hour tries the folder again.
+ * (not the export's fault) still fails the run, and the next hour tries the folder again. So does
+ * a folder still being written (exports.requireManifest, and no manifest listing its files yet).
  */
 
 export interface QuarantinedExport {
@@ -144,6 +145,10 @@ export async function ingestIncrementalExports(options: {
         { config, now },
       );
     } catch (error) {
+      if (error instanceof ExportIncompleteError) {
+        log.info('incremental export not whole yet (no manifest listing its files): left for a later hour', { folder, source: source.describe() });
+        continue;
+      }
       if (!isBadExport(error)) throw error;
       // Nothing of the folder was written: the read comes before any profile write.
       summary.quarantined.push({ folder, reason: error.message });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -187,5 +188,32 @@ describe('a bad incremental folder', () => {
     const real = await run(aws, config, AT, 'quarantine-dry-2');
     expect(real.ingested.quarantined.map((q) => q.folder)).toEqual(['2026-11-23T0900']);
     expect(real.campaigns.welcome).toMatchObject({ sent: 1 });
+  });
+});
+
+describe('an incremental folder still being written (exports.requireManifest)', () => {
+  it('is left for a later hour, neither merged nor quarantined, and merged once its manifest lists its files', async () => {
+    const scenario = await campaignConfig(aws, 'manifest-wait');
+    const config: Config = { ...scenario, exports: { ...scenario.exports, requireManifest: true } };
+    const folder = '2026-11-23T0930';
+    const customers = 'customer_id,email,first_name,time_zone,signed_up_at,accepts_marketing\nmw-new,mw-new@example.com,Mei,Asia/Shanghai,2026-11-23T09:30:00,true\n';
+    const key = (name: string) => `${incrementalPrefix(config)}/${folder}/${name}`;
+    const put = (name: string, body: string) => aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: key(name), Body: body }));
+    await put('customers.csv', customers);
+    const lines: string[] = [];
+
+    const first = await run(aws, config, AT, 'manifest-wait-1', { log: jsonLog({ write: (line) => lines.push(line) }) });
+    expect(first.ingested).toMatchObject({ exports: [], quarantined: [] });
+    expect(await getRun(aws.clients.documents, tableNames(config).runs, { job: INGEST_JOB, runDate: folder })).toBeUndefined();
+    expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'mw-new')).toBeUndefined();
+    expect(lines.some((l) => l.includes('"alert"'))).toBe(false);
+
+    // The producer writes its manifest last.
+    const sha256 = createHash('sha256').update(customers).digest('hex');
+    await put('_manifest.json', JSON.stringify({ mode: 'incremental', files: [{ name: 'customers.csv', rows: 1, sha256 }] }));
+    const next = await run(aws, config, AT + HOUR, 'manifest-wait-2');
+    expect(next.ingested).toMatchObject({ exports: [expect.stringContaining(folder)], newClients: 1, quarantined: [] });
+    expect(next.campaigns.welcome).toMatchObject({ sent: 1 });
+    expect(await count('mw-new@example.com')).toBe(1);
   });
 });

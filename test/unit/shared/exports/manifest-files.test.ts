@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ExportIncompleteError } from '#shared/exports/errors.ts';
 import { CUSTOMERS, failure, orders, read, removeExportDirs } from './reading.ts';
 
 afterAll(removeExportDirs);
@@ -112,6 +113,8 @@ describe('exports.requireManifest: the producer writes the manifest last', () =>
   it('fails an export without a manifest, naming the folder, before reading anything (still being written)', async () => {
     const { error, dir, received } = await failure({ 'customers.csv': CUSTOMERS, 'orders-0001.csv.gz': ORDERS_GZ }, required);
     expect(error.file).toBe(dir);
+    // Its own class: the hourly intraday ingest waits for such a folder instead of setting it aside.
+    expect(error).toBeInstanceOf(ExportIncompleteError);
     expect(error.message).toBe(
       `${dir}: has no _manifest.json, and exports.requireManifest says the producer writes one last, listing every file: ` +
         'the export may still be being written. Rerun once the manifest is there',
