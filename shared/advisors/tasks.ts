@@ -2,6 +2,14 @@ import type { DueOccasion } from '#shared/campaigns/due.ts';
 import type { Tier } from '#shared/model.ts';
 import { MS_PER_DAY } from '#shared/time.ts';
 
+/** The campaign id of the task emails in the send ledger. */
+export const ADVISOR_TASK_CAMPAIGN = 'advisor-task';
+
+/** The ledger key of the task email for an occasion: in the advisor's partition, naming the client. */
+export function taskEmailLedgerKey(advisorId: string, occasion: Pick<DueOccasion, 'customerId' | 'occasionKey'>): { customerId: string; occasionKey: string } {
+  return { customerId: `advisor#${advisorId}`, occasionKey: `${ADVISOR_TASK_CAMPAIGN}#${occasion.customerId}#${occasion.occasionKey}` };
+}
+
 /**
  * One touch, not two (issue 16): a personal occasion of a client whose advisor is active (a note
  * that would go out in the advisor's name, shared/sender/compose.ts noteAdvisor) first becomes a

@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import { normaliseEmail } from '#shared/email.ts';
+import { isStoredErasure } from '#shared/store/erasure-store.ts';
 import { suppress, type SuppressionReason } from '#shared/store/suppression-store.ts';
 import type { TableNames } from '#shared/store/tables.ts';
 
@@ -12,8 +13,9 @@ import type { TableNames } from '#shared/store/tables.ts';
  * suppresses for good ('complaint'). Writes are idempotent, so a redelivered event changes nothing.
  */
 
-// Only the fields we use; SES sends many more (headers, diagnostic codes, MTA names...).
-const recipientsSchema = z.array(z.object({ emailAddress: z.string().min(1) })).min(1);
+// Only the fields we use; SES sends many more (headers, diagnostic codes, MTA names...). A recipient
+// without an address is skipped, not the event: the others are still dead addresses.
+const recipientsSchema = z.array(z.object({ emailAddress: z.string().optional() })).min(1);
 
 const bounceSchema = z.object({
   bounceType: z.string().min(1),
@@ -47,9 +49,9 @@ const sesEventSchema = z.object({
   mail: mailSchema.optional(),
 });
 
-const snsEnvelopeSchema = z.object({
-  Records: z.array(z.object({ Sns: z.object({ Message: z.string(), MessageId: z.string().optional() }) })),
-});
+// Each record is read on its own: one malformed record does not cost the others.
+const snsEnvelopeSchema = z.object({ Records: z.array(z.unknown()).min(1) });
+const snsRecordSchema = z.object({ Sns: z.object({ Message: z.string(), MessageId: z.string().optional() }) });
 const eventBridgeEnvelopeSchema = z.object({ 'detail-type': z.string().optional(), detail: z.unknown() });
 
 /** What one SES event means for the suppression list. */
@@ -63,6 +65,11 @@ export type SesDecision =
 export function recipientAddress(value: string): string {
   const angle = /<([^<>]+)>\s*$/.exec(value);
   return normaliseEmail(angle?.[1] ?? value);
+}
+
+/** The recipients' addresses, normalised, each once; recipients without one left out. */
+function addressesOf(recipients: readonly { emailAddress?: string | undefined }[]): string[] {
+  return [...new Set(recipients.map((r) => recipientAddress(r.emailAddress ?? '')))].filter(Boolean);
 }
 
 function instant(...candidates: (string | undefined)[]): number | undefined {
@@ -92,7 +99,8 @@ export function decideSesEvent(input: unknown, now: number): SesDecision {
     const bounce = bounceSchema.safeParse(event.bounce);
     if (!bounce.success) return { kind: 'invalid', problem: `bounce: ${issues(bounce.error)}` };
     const { bounceType, bounceSubType, bouncedRecipients, timestamp, feedbackId } = bounce.data;
-    const recipients = [...new Set(bouncedRecipients.map((r) => recipientAddress(r.emailAddress)))].filter(Boolean);
+    const recipients = addressesOf(bouncedRecipients);
+    if (recipients.length === 0) return { kind: 'invalid', problem: 'bounce: no recipient has an address' };
     const detail = `${bounceType}/${bounceSubType ?? '-'}`;
     // Only a permanent bounce is a dead address; Transient and Undetermined may recover.
     if (bounceType !== 'Permanent') return { kind: 'soft-bounce', recipients, detail };
@@ -112,12 +120,14 @@ export function decideSesEvent(input: unknown, now: number): SesDecision {
     if (!complaint.success) return { kind: 'invalid', problem: `complaint: ${issues(complaint.error)}` };
     const { complainedRecipients, timestamp, feedbackId, complaintFeedbackType, complaintSubType } = complaint.data;
     const detail = `${complaintFeedbackType ?? '-'}/${complaintSubType ?? '-'}`;
+    const recipients = addressesOf(complainedRecipients);
+    if (recipients.length === 0) return { kind: 'invalid', problem: 'complaint: no recipient has an address' };
     // An ARF "not-spam" report says the recipient withdrew the complaint: nothing to suppress.
     if (complaintFeedbackType === 'not-spam') return { kind: 'ignore', eventType, detail };
     return {
       kind: 'suppress',
       reason: 'complaint',
-      recipients: [...new Set(complainedRecipients.map((r) => recipientAddress(r.emailAddress)))].filter(Boolean),
+      recipients,
       at: instant(timestamp, event.mail?.timestamp) ?? now,
       source: `ses-complaint:${feedbackId ?? event.mail?.messageId ?? 'unknown'}`,
       detail,
@@ -139,11 +149,16 @@ export function unwrapSesEvents(lambdaEvent: unknown): { events: unknown[]; prob
   if (sns.success) {
     const events: unknown[] = [];
     const problems: string[] = [];
-    for (const [index, record] of sns.data.Records.entries()) {
+    for (const [index, raw] of sns.data.Records.entries()) {
+      const record = snsRecordSchema.safeParse(raw);
+      if (!record.success) {
+        problems.push(`SNS record ${index}: ${issues(record.error)}`);
+        continue;
+      }
       try {
-        events.push(JSON.parse(record.Sns.Message));
+        events.push(JSON.parse(record.data.Sns.Message));
       } catch {
-        problems.push(`SNS record ${index} (${record.Sns.MessageId ?? 'no id'}): Message is not JSON`);
+        problems.push(`SNS record ${index} (${record.data.Sns.MessageId ?? 'no id'}): Message is not JSON`);
       }
     }
     return { events, problems };
@@ -179,6 +194,8 @@ export interface SesFeedbackSummary {
   ignored: number;
   /** Messages that could not be read; logged without their content. */
   invalid: number;
+  /** Recipients who asked to be forgotten: their hashed erasure entry already keeps them out, nothing stored in clear. */
+  erased: number;
   problems: string[];
 }
 
@@ -194,6 +211,7 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
     softBounces: 0,
     ignored: 0,
     invalid: problems.length,
+    erased: 0,
     problems: [...problems],
   };
   for (const problem of problems) log.error('SES feedback: unreadable message', { problem });
@@ -221,6 +239,12 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
         if (decision.reason === 'complaint') summary.complaints += decision.recipients.length;
         else summary.hardBounces += decision.recipients.length;
         for (const email of decision.recipients) {
+          // An address or client erased since the send: writing it in clear (with the client's id) would undo the erasure.
+          if (await isStoredErasure(context.documents, context.tables.suppression, { email, customerId: decision.customerId })) {
+            summary.erased++;
+            log.info('SES feedback: recipient erased, nothing stored', { reason: decision.reason, detail: decision.detail });
+            continue;
+          }
           const result = await suppress(context.documents, context.tables.suppression, {
             email,
             reason: decision.reason,

@@ -3,27 +3,36 @@ import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { pseudonym, silentLog, type Log } from '#shared/log.ts';
-import { deletePlainSuppression, recordErasure } from '#shared/store/erasure-store.ts';
+import { normaliseEmail } from '#shared/email.ts';
+import { taskEmailLedgerKey } from '#shared/advisors/tasks.ts';
+import { deletePlainSuppression, plainSuppressionsOf, recordErasure } from '#shared/store/erasure-store.ts';
 import { deleteClientHistory } from '#shared/store/history-store.ts';
-import { deleteLedgerEntriesOf } from '#shared/store/ledger-store.ts';
+import { deleteLedgerEntries, deleteLedgerEntriesOf, getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { deleteProfiles, findProfilesByEmail, getProfile, type ProfileItem } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
+import { deleteTasks, tasksOfClient } from '#shared/store/task-store.ts';
 
 /**
  * The right to erasure (GDPR art. 17, China's PIPL art. 47): `clientele forget --customer ID |
- * --email ADDRESS`, or the same as the forget function's event. Deletes the client's profile, tier
- * history and send-ledger entries (and the plain address's own suppression entry), and keeps only
- * hashed erasure entries (erasure-store.ts): the next nights and the hourly ingest leave the person
- * out of the base whatever a later export says, so no campaign reaches them again.
+ * --email ADDRESS`, or the same as the forget function's event. Records hashed erasure entries
+ * (erasure-store.ts) for the client's ids and addresses, then deletes what the suite holds of them:
+ * tier history, send-ledger entries (their own and their advisor's task emails about them), advisor
+ * tasks, plain suppression entries, and last the profiles. Every profile holding one of the
+ * addresses goes too (two customer ids, one person), and every address a suppression entry ties to
+ * the client (an earlier address).
  *
- * The erasure entries are written first: a request that stops half-way leaves the person out of
- * every later run, and running it again completes it.
+ * The erasure entries come first and the profiles last: a request that stops half-way leaves the
+ * person out of every later run, and running it again finds the rest (the profile still names the
+ * address). Wherever a later run meets an erased client anyway (a night that read the export before
+ * the request and wrote after it, a rerun's before-image), it erases them again (eraseTraces), and
+ * the sender never mails them.
  */
 
 export const forgetRequestSchema = z
   .object({
     customerId: z.string().trim().min(1).optional(),
-    email: z.string().trim().email('must be an email address').optional(),
+    // The export's own rule: every address a client can have in the base can be forgotten.
+    email: z.string().trim().toLowerCase().regex(z.regexes.html5Email, 'must be an email address').optional(),
   })
   .strict()
   .refine((request) => request.customerId !== undefined || request.email !== undefined, 'give a customerId or an email (or both)');
@@ -36,6 +45,10 @@ export interface ForgetResult {
   profiles: number;
   historyRecords: number;
   ledgerEntries: number;
+  /** Advisor tasks about the client (and their advisors' task emails). */
+  tasks: number;
+  /** Plain suppression entries (unsubscribes, bounces) of their addresses, now only hashed. */
+  suppressionEntries: number;
   /** Hashed erasure entries now on the list (customer ids and addresses). */
   erasureKeys: number;
 }
@@ -72,32 +85,62 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
     const profile = await getProfile(clients.documents, tables.profiles, request.customerId);
     if (profile) profiles.set(profile.customerId, profile);
   }
-  if (request.email !== undefined) {
-    for (const profile of await findProfilesByEmail(clients.documents, tables.profiles, request.email)) profiles.set(profile.customerId, profile);
+  // Every profile holding an address of the person: the one asked for, and the one their profile holds.
+  const addresses = new Set([...(request.email ? [normaliseEmail(request.email)] : []), ...[...profiles.values()].flatMap((p) => (p.email ? [normaliseEmail(p.email)] : []))]);
+  for (const email of addresses) {
+    for (const profile of await findProfilesByEmail(clients.documents, tables.profiles, email)) profiles.set(profile.customerId, profile);
   }
   const customerIds = [...new Set([...(request.customerId ? [request.customerId] : []), ...profiles.keys()])];
-  const emails = [...new Set([...(request.email ? [request.email] : []), ...[...profiles.values()].flatMap((p) => (p.email ? [p.email] : []))])];
+  // An unsubscribe or bounce tied to the client names their address even once the profile is gone (a rerun) or moved on.
+  const suppressed = await plainSuppressionsOf(clients.documents, tables.suppression, customerIds);
+  const emails = [...new Set([...addresses, ...[...profiles.values()].flatMap((p) => (p.email ? [normaliseEmail(p.email)] : [])), ...suppressed])];
 
   const keys = await recordErasure(clients.documents, tables.suppression, { customerIds, emails }, at);
-  let historyRecords = 0;
-  let ledgerEntries = 0;
-  for (const customerId of customerIds) {
-    historyRecords += await deleteClientHistory(clients.documents, tables.tierHistory, customerId);
-    ledgerEntries += await deleteLedgerEntriesOf(clients.documents, tables.sendLedger, customerId);
-  }
-  await deleteProfiles(clients.documents, tables.profiles, profiles.keys());
-  for (const email of emails) await deletePlainSuppression(clients.documents, tables.suppression, email);
-
+  const erased = await eraseTraces({ config, clients }, { customerIds, emails });
   const result: ForgetResult = {
     request: {
       ...(request.customerId ? { customer: pseudonym(request.customerId) } : {}),
-      ...(request.email ? { email: pseudonym(request.email.toLowerCase()) } : {}),
+      ...(request.email ? { email: pseudonym(normaliseEmail(request.email)) } : {}),
     },
     profiles: profiles.size,
-    historyRecords,
-    ledgerEntries,
+    ...erased,
     erasureKeys: keys.length,
   };
   log.info('client erased', { ...result });
   return result;
+}
+
+/** What eraseTraces deleted, beside the profiles. */
+export type ErasedTraces = Pick<ForgetResult, 'historyRecords' | 'ledgerEntries' | 'tasks' | 'suppressionEntries'>;
+
+/**
+ * Deletes what the suite holds of clients already on the erasure list: tier history, send-ledger
+ * entries, advisor tasks and their task emails' entries, the addresses' plain suppression entries,
+ * and last their profiles. Idempotent. forgetClient calls it after recording the erasure; the
+ * nightly run and the sender call it for an erased client they meet with a profile.
+ */
+export async function eraseTraces(
+  context: { config: Config; clients: Pick<AwsClients, 'documents'> },
+  who: { customerIds: readonly string[]; emails: readonly string[] },
+): Promise<ErasedTraces> {
+  const { documents } = context.clients;
+  const tables = tableNames(context.config);
+  const erased: ErasedTraces = { historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0 };
+  for (const customerId of who.customerIds) {
+    erased.historyRecords += await deleteClientHistory(documents, tables.tierHistory, customerId);
+    erased.ledgerEntries += await deleteLedgerEntriesOf(documents, tables.sendLedger, customerId);
+    const tasks = await tasksOfClient(documents, tables.advisorTasks, customerId);
+    // The task emails are in the advisor's ledger, keyed by the client's id.
+    const taskEmails = (await Promise.all(tasks.map((task) => getLedgerEntry(documents, tables.sendLedger, taskEmailLedgerKey(task.advisorId, task))))).filter((e) => e !== undefined);
+    await deleteLedgerEntries(documents, tables.sendLedger, taskEmails);
+    await deleteTasks(documents, tables.advisorTasks, tasks);
+    erased.ledgerEntries += taskEmails.length;
+    erased.tasks += tasks.length;
+  }
+  for (const email of who.emails) {
+    if (await deletePlainSuppression(documents, tables.suppression, email)) erased.suppressionEntries += 1;
+  }
+  // Last: until it goes, a rerun finds the addresses through it.
+  await deleteProfiles(documents, tables.profiles, who.customerIds);
+  return erased;
 }

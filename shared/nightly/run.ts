@@ -15,7 +15,9 @@ import { advisorDigestsOfNight, type AdvisorDigestSummary } from '#shared/digest
 import { exportPrefix, reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { writeCatalog, writeCategoryAffinity } from '#shared/store/catalog-store.ts';
 import { putRun } from '#shared/store/runs-store.ts';
-import { isErased, loadErasures } from '#shared/store/erasure-store.ts';
+import { erasedAmong, isErased, loadErasures } from '#shared/store/erasure-store.ts';
+import { eraseTraces } from '#shared/forget/forget.ts';
+import { getProfiles } from '#shared/store/profile-store.ts';
 import { readBeforeImages } from '#shared/store/night-plans.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
@@ -142,6 +144,8 @@ export interface ShardRead {
   advisors: AdvisorRecord[];
   /** Clients of the export left out because they asked to be forgotten (erasure-store.ts). */
   erasedClients: number;
+  /** Their ids: a profile of theirs that a race or a crashed attempt left behind is erased again (purgeErased). */
+  erasedIds: string[];
   /** Order lines of the shard whose customer_id no customer row carried (unknown-customers.ts). */
   orphans: OrphanOrderLines;
   /** Of those, the lines of customers the base does not know either: set by loadShardBase. */
@@ -238,7 +242,12 @@ export async function collectShard(
   if (result.mode !== 'full') throw notFullSnapshot(source);
   // People who asked to be forgotten stay out of the base whatever the export says.
   const erasures = await loadErasures(context.clients.documents, tableNames(config).suppression);
-  const erasedClients = aggregator.dropClients((id, email) => isErased(erasures, id, email));
+  const erasedIds: string[] = [];
+  const erasedClients = aggregator.dropClients((id, email) => {
+    const erased = isErased(erasures, id, email);
+    if (erased) erasedIds.push(id);
+    return erased;
+  });
   log.info('export read', { rows: result.rows, rejected: result.rejected, warned: result.warned, files: result.files.length, clients: aggregator.clientCount, erasedClients, shard: shard.index });
   return {
     shard,
@@ -248,6 +257,7 @@ export async function collectShard(
     products,
     advisors,
     erasedClients,
+    erasedIds,
     orphans,
     unknownCustomers: noUnknownCustomers(),
     fingerprint: nightFingerprint(result.files, config),
@@ -430,6 +440,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   onProgress({ step: 'write', done: 0, total });
   const indexing = await nightDueIndexing(context, shardRead.products);
   const applied = await applyNight({ ...context, onWritten: (written) => onProgress({ step: 'write', done: written, total }) }, shard.index, base, diff, indexing);
+  await purgeErased(context, shardRead.erasedIds);
   const writeDone = performance.now();
 
   // The campaign sender reads the replenishment cycles from the catalogue: the same in every shard.
@@ -477,6 +488,20 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
     plannedHandled: applied.plannedHandled,
     ...(roster === undefined ? {} : { roster }),
   };
+}
+
+/**
+ * Erased clients this night met with a profile (one a night wrote while their erasure was being
+ * recorded, or put back from a crashed attempt's before-image) are erased again (eraseTraces):
+ * the erasure list wins wherever it is seen.
+ */
+async function purgeErased(context: Pick<NightContext, 'config' | 'clients' | 'log'>, customerIds: readonly string[]): Promise<void> {
+  if (customerIds.length === 0) return;
+  const { config, clients, log } = context;
+  const found = await getProfiles(clients.documents, tableNames(config).profiles, customerIds);
+  if (found.length === 0) return;
+  await eraseTraces({ config, clients }, { customerIds: found.map((p) => p.customerId), emails: found.flatMap((p) => (p.email ? [p.email] : [])) });
+  log.warn('profiles of erased clients found and erased again', { count: found.length });
 }
 
 /** What the export's rows could not give, beside the summary: rejects and dropped fields (JSON lines). */
@@ -536,9 +561,16 @@ export async function finishNight(
   }
   const sum = (pick: (o: ShardOutcome) => number) => outcomes.reduce((n, o) => n + pick(o), 0);
   const max = (pick: (o: ShardOutcome) => number) => Math.max(...outcomes.map(pick));
-  // Clients an earlier attempt of the night wrote that no shard saw tonight: put back as they were.
+  // Clients an earlier attempt of the night wrote that no shard saw tonight: put back as they were,
+  // unless they asked to be forgotten since (their before-image is the whole profile).
   const planned = await readBeforeImages(clients.s3, config, runDate, { exceptRunId: runId });
-  await restoreUnseen(context, planned, new Set(outcomes.flatMap((o) => o.plannedHandled)));
+  const erasedPlanned = await erasedAmong(
+    clients.documents,
+    tableNames(config).suppression,
+    [...planned].map(([customerId, item]) => ({ customerId, email: item?.email })),
+  );
+  await restoreUnseen(context, planned, new Set([...outcomes.flatMap((o) => o.plannedHandled), ...erasedPlanned]));
+  await purgeErased(context, [...erasedPlanned]);
   const bucket = reportsBucket(config);
   const summaryKey = `${reportPrefix(config, 'nightly', runDate)}/summary.json`;
   const campaignResults = await writeCampaignResults({ config, clients, runDate, tallies: outcomes.map((o) => o.campaignTallies), log });

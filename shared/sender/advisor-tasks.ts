@@ -7,9 +7,9 @@ import { internalEmail } from '#shared/delivery/ses-email.ts';
 import type { SesMailer } from '#shared/delivery/ses-mailer.ts';
 import type { Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile } from '#shared/model.ts';
-import { emailedTask, newTask, sendAfter, taskVerdict, type AdvisorTask, type EmailedBecause } from '#shared/advisors/tasks.ts';
+import { ADVISOR_TASK_CAMPAIGN, emailedTask, newTask, sendAfter, taskEmailLedgerKey, taskVerdict, type AdvisorTask, type EmailedBecause } from '#shared/advisors/tasks.ts';
 import { taskLinks } from '#shared/unsubscribe/task-token.ts';
-import { getLedgerEntry, type LedgerKey } from '#shared/store/ledger-store.ts';
+import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { createTask, getTask, replaceTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { renderAdvisorTask, sendAfterLabel } from '#shared/templates/advisor-task.ts';
@@ -25,8 +25,6 @@ import { composeEmail } from './compose.ts';
  * ledger like the digests (customerId 'advisor#<id>'), so a rerun never sends it twice, and the
  * task is created once it went out: the wait starts when the advisor could read it.
  */
-
-export const ADVISOR_TASK_CAMPAIGN = 'advisor-task';
 
 /** What the gate needs of the campaign run. */
 export interface TaskGateRun {
@@ -44,11 +42,6 @@ export interface TaskGateRun {
 
 /** What the sender does with the occasion: send (and why), wait for the advisor, or nothing (they took care of it). */
 export type GateDecision = { outcome: 'send'; because: EmailedBecause } | Extract<Decision, { outcome: 'deferred' } | { outcome: 'advisor-handled' }>;
-
-/** The ledger key of the task email for an occasion. */
-export function taskEmailLedgerKey(advisorId: string, occasion: Pick<DueOccasion, 'customerId' | 'occasionKey'>): LedgerKey {
-  return { customerId: `advisor#${advisorId}`, occasionKey: `${ADVISOR_TASK_CAMPAIGN}#${occasion.customerId}#${occasion.occasionKey}` };
-}
 
 function waiting(until: number): GateDecision {
   return { outcome: 'deferred', until, reason: 'advisor-task' };

@@ -33,6 +33,8 @@ import { queryDueProfiles, scanProfiles, updateNextDue } from '#shared/store/pro
 import { noteReindexing, readDueIndexState, recordDueIndexState } from '#shared/store/due-index-store.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { loadSuppressed } from '#shared/store/suppression-store.ts';
+import { erasedAmong } from '#shared/store/erasure-store.ts';
+import { eraseTraces } from '#shared/forget/forget.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { SENDER_ALERTS } from './alerts.ts';
 import { recordTaskEmailed, taskGate, type TaskGateRun } from './advisor-tasks.ts';
@@ -235,9 +237,11 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     await recordDueIndexState(clients.documents, tableNames(config).runs, { lastRunAt: at, fingerprint });
   }
   const suppressed = await loadSuppressed(clients.documents, tableNames(config).suppression, dueClients.flatMap((c) => (c.profile.email ? [c.profile.email] : [])));
-  log.info('due clients selected', { selection: selection.mode, scanned, reindexed, due: dueClients.length, suppressed: suppressed.size, products: catalog.size });
+  const erased = await erasedDueClients(run, dueClients);
+  log.info('due clients selected', { selection: selection.mode, scanned, reindexed, due: dueClients.length, suppressed: suppressed.size, erased: erased.size, products: catalog.size });
 
   for (const client of dueClients) {
+    if (erased.has(client.profile.customerId)) continue;
     if (run.stopped && !run.dryRun) {
       leave(run, client);
       continue;
@@ -291,6 +295,20 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   log.info('campaign run finished', { campaigns: run.counts, stopped: run.stopped?.reason, stale: stale.length, maybeSent: maybeSent.length, durationMs: summary.durationMs });
   if (!run.dryRun) await recordCampaignRun(run, summary);
   return summary;
+}
+
+/**
+ * Due clients who asked to be forgotten (a profile a night wrote while the erasure was being
+ * recorded): never mailed, nothing recorded for them, and, unless a dry run, erased again.
+ */
+async function erasedDueClients(run: CampaignRun, dueClients: readonly DueClient[]): Promise<Set<string>> {
+  const { config, clients, log } = run;
+  const erased = await erasedAmong(clients.documents, tableNames(config).suppression, dueClients.map(({ profile }) => ({ customerId: profile.customerId, email: profile.email })));
+  if (erased.size === 0 || run.dryRun) return erased;
+  const profiles = dueClients.filter(({ profile }) => erased.has(profile.customerId)).map(({ profile }) => profile);
+  await eraseTraces({ config, clients }, { customerIds: [...erased], emails: profiles.flatMap((p) => (p.email ? [p.email] : [])) });
+  log.warn('due clients who asked to be forgotten: not mailed, erased again', { count: erased.size });
+  return erased;
 }
 
 /** The runs-table job of the hourly sender's records: one per run, so that a missed hour shows (clientele status). */

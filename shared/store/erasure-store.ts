@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DeleteCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { normaliseEmail } from '#shared/email.ts';
+import { batchGetAll } from './batch-reader.ts';
 import { isConditionFailure } from './conditions.ts';
 import { paginate } from './paginate.ts';
 
@@ -62,9 +63,10 @@ export async function recordErasure(
   return keys;
 }
 
-/** Removes an address's own suppression entry (plain address): after an erasure only the hash remains. */
-export async function deletePlainSuppression(documents: DocumentSender, table: string, email: string): Promise<void> {
-  await documents.send(new DeleteCommand({ TableName: table, Key: { email: normaliseEmail(email) } }));
+/** Removes an address's own suppression entry (plain address): after an erasure only the hash remains. Whether there was one. */
+export async function deletePlainSuppression(documents: DocumentSender, table: string, email: string): Promise<boolean> {
+  const output = await documents.send(new DeleteCommand({ TableName: table, Key: { email: normaliseEmail(email) }, ReturnValues: 'ALL_OLD' }));
+  return output.Attributes !== undefined;
 }
 
 /** Every erasure (a scan of the suppression table reading only erased keys). */
@@ -83,4 +85,56 @@ export async function loadErasures(documents: DocumentSender, table: string): Pr
   );
   for await (const item of items) keys.add(String(item.email));
   return { keys };
+}
+
+/**
+ * The ids among `candidates` whose id or address is on the erasure list: a BatchGetItem of their
+ * keys, for a caller holding a few clients (the hour's due clients) rather than the whole list.
+ */
+export async function erasedAmong(
+  documents: DocumentSender,
+  table: string,
+  candidates: readonly { customerId: string; email?: string | undefined }[],
+): Promise<Set<string>> {
+  const idsOfKey = new Map<string, string[]>();
+  const note = (key: string, customerId: string) => idsOfKey.set(key, [...(idsOfKey.get(key) ?? []), customerId]);
+  for (const { customerId, email } of candidates) {
+    note(erasedKey('customer', customerId), customerId);
+    if (email !== undefined && normaliseEmail(email) !== '') note(erasedKey('email', email), customerId);
+  }
+  const found = await batchGetAll<{ email: string }>(documents, table, [...idsOfKey.keys()].map((email) => ({ email })), { attributes: ['email'] });
+  return new Set(found.flatMap((item) => idsOfKey.get(String(item.email)) ?? []));
+}
+
+/** Whether an address, or a customer id, is on the erasure list (stored, not a loaded list: for one event). */
+export async function isStoredErasure(documents: DocumentSender, table: string, who: { customerId?: string | undefined; email: string }): Promise<boolean> {
+  const keys = [erasedKey('email', who.email), ...(who.customerId === undefined ? [] : [erasedKey('customer', who.customerId)])];
+  return (await batchGetAll(documents, table, keys.map((email) => ({ email })), { attributes: ['email'] })).length > 0;
+}
+
+/**
+ * The plain suppression entries that name one of these clients (an unsubscribe or a bounce of any
+ * of their addresses, the earlier ones included): a scan, as erasures are rare and no index keeps
+ * customer ids. Returns their addresses.
+ */
+export async function plainSuppressionsOf(documents: DocumentSender, table: string, customerIds: readonly string[]): Promise<string[]> {
+  const emails: string[] = [];
+  // A FilterExpression's IN takes at most 100 operands.
+  for (let start = 0; start < customerIds.length; start += 100) {
+    const ids = customerIds.slice(start, start + 100);
+    const values = Object.fromEntries(ids.map((id, i) => [`:c${i}`, id]));
+    const items = paginate((startKey) =>
+      documents.send(
+        new ScanCommand({
+          TableName: table,
+          FilterExpression: `customerId IN (${Object.keys(values).join(', ')}) AND NOT begins_with(email, :prefix)`,
+          ExpressionAttributeValues: { ...values, ':prefix': PREFIX },
+          ProjectionExpression: 'email',
+          ExclusiveStartKey: startKey,
+        }),
+      ),
+    );
+    for await (const item of items) emails.push(String(item.email));
+  }
+  return emails;
 }

@@ -471,8 +471,13 @@ export async function occasionsClaimedBetween(
 /** Deletes every entry of a client (an erasure): returns how many there were. */
 export async function deleteLedgerEntriesOf(documents: DocumentSender, table: string, customerId: string): Promise<number> {
   const entries = await ledgerEntriesOf(documents, table, customerId);
-  await batchDeleteAll(documents, table, entries.map((e) => ({ customerId: e.customerId, occasionKey: e.occasionKey })));
+  await deleteLedgerEntries(documents, table, entries);
   return entries.length;
+}
+
+/** Deletes entries by key (an erasure). */
+export async function deleteLedgerEntries(documents: DocumentSender, table: string, keys: readonly LedgerKey[]): Promise<void> {
+  await batchDeleteAll(documents, table, keys.map((e) => ({ customerId: e.customerId, occasionKey: e.occasionKey })));
 }
 
 /** The ledger entries whose last claim or decision fell in one UTC hour ('2026-11-23T10'), through the byClaimHour index: who, which campaign, which status. */

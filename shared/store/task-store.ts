@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AdvisorTask } from '#shared/advisors/tasks.ts';
+import { batchDeleteAll } from './batch-writer.ts';
 import { isConditionFailure } from './conditions.ts';
 import { expiresAtFor } from './ledger-store.ts';
 import { collectPages } from './paginate.ts';
@@ -85,4 +86,9 @@ export async function tasksOfClient(documents: DocumentSender, table: string, cu
     documents.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'customerId = :c', ExpressionAttributeValues: { ':c': customerId }, ExclusiveStartKey: startKey })),
   );
   return items.map(({ retainUntil: _retention, ...task }) => task);
+}
+
+/** Deletes tasks by key (an erasure). */
+export async function deleteTasks(documents: DocumentSender, table: string, keys: readonly TaskKey[]): Promise<void> {
+  await batchDeleteAll(documents, table, keys.map(({ customerId, occasionKey }) => ({ customerId, occasionKey })));
 }

@@ -64,6 +64,13 @@ describe('decideSesEvent (pure)', () => {
     expect(JSON.stringify(bad)).not.toContain('7}');
   });
 
+  it('skips a recipient without an address, not the others; an event with none is malformed', () => {
+    const bounce = { eventType: 'Bounce', bounce: { bounceType: 'Permanent', bouncedRecipients: [{ emailAddress: '' }, {}, { emailAddress: 'B@example.com' }] } };
+    expect(decideSesEvent(bounce, NOW)).toMatchObject({ kind: 'suppress', recipients: ['b@example.com'] });
+    const none = { eventType: 'Complaint', complaint: { complainedRecipients: [{ emailAddress: ' ' }] } };
+    expect(decideSesEvent(none, NOW)).toEqual({ kind: 'invalid', problem: 'complaint: no recipient has an address' });
+  });
+
   it('extracts the bare address from a display form', () => {
     expect(recipientAddress('"Jane Doe" <Jane@Example.com>')).toBe('jane@example.com');
     expect(recipientAddress(' jane@example.com ')).toBe('jane@example.com');
@@ -82,6 +89,13 @@ describe('unwrapSesEvents', () => {
     const { events, problems } = unwrapSesEvents(snsEvent('Successfully validated SNS topic', bounceEvent(['a@example.com'])));
     expect(events).toHaveLength(1);
     expect(problems).toEqual(['SNS record 0 (sns-0): Message is not JSON']);
+  });
+
+  it('reads the good records of a batch past a malformed one, naming it', () => {
+    const good = snsEvent(complaintEvent(['b@example.com']));
+    const { events, problems } = unwrapSesEvents({ Records: [{ Sns: { MessageId: 'x' } }, ...good.Records] });
+    expect(events).toHaveLength(1);
+    expect(problems).toEqual(['SNS record 0: Sns.Message: Invalid input: expected string, received undefined']);
   });
 
   it('names an event that is none of the three', () => {

@@ -101,7 +101,7 @@ describe('campaign run → metrics', () => {
 
 describe('SES feedback → metrics', () => {
   it('publishes bounces, soft bounces, complaints and unreadable messages', () => {
-    const feedback: SesFeedbackSummary = { events: 5, suppressed: 2, alreadySuppressed: 1, hardBounces: 2, complaints: 1, softBounces: 3, ignored: 0, invalid: 1, problems: ['x'] };
+    const feedback: SesFeedbackSummary = { events: 5, suppressed: 2, alreadySuppressed: 1, hardBounces: 2, complaints: 1, softBounces: 3, ignored: 0, invalid: 1, erased: 0, problems: ['x'] };
     expect(flat(sesFeedbackMetrics(feedback))).toEqual({ Bounces: 2, SoftBounces: 3, Complaints: 1, UnreadableFeedback: 1 });
   });
 });
@@ -111,7 +111,7 @@ describe('dimensions', () => {
     const groups = [
       ...nightlyMetrics(summary('2026-12-01', profiles(50))),
       ...campaignMetrics(campaignSummary()),
-      ...sesFeedbackMetrics({ events: 0, suppressed: 0, alreadySuppressed: 0, hardBounces: 0, complaints: 0, softBounces: 0, ignored: 0, invalid: 0, problems: [] }),
+      ...sesFeedbackMetrics({ events: 0, suppressed: 0, alreadySuppressed: 0, hardBounces: 0, complaints: 0, softBounces: 0, ignored: 0, invalid: 0, erased: 0, problems: [] }),
     ];
     for (const group of groups) for (const name of Object.keys(group.dimensions)) expect(DIMENSION_NAMES.has(name), name).toBe(true);
   });

@@ -1,0 +1,200 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import { newTask } from '#shared/advisors/tasks.ts';
+import type { Config } from '#shared/config.ts';
+import { directoryExportSource } from '#shared/exports/source.ts';
+import { processSesFeedback } from '#shared/feedback/ses-events.ts';
+import { forgetClient, parseForgetRequest, type ForgetRequest } from '#shared/forget/forget.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import { claimOccasion } from '#shared/store/ledger-store.ts';
+import { getProfile } from '#shared/store/profile-store.ts';
+import { suppress } from '#shared/store/suppression-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { createTask } from '#shared/store/task-store.ts';
+import { runCampaignHour, total } from '#test/support/campaign-runs.ts';
+import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
+import { HOUR, at, iso } from '#test/support/time.ts';
+
+/**
+ * The right to erasure on the embedded AWS: everything the suite holds of the person goes, the
+ * erasure outlives a crash of the request, and wherever a later run meets the person anyway (a
+ * night that read the export before the request, a rerun's before-image, a second id sharing the
+ * address, a bounce arriving afterwards) it erases them again and mails nothing.
+ */
+
+const aws = sharedAws();
+const work = scratchDir('forget');
+const AT = at('2026-11-23 10:00', 'Asia/Shanghai');
+
+const sendingConfig = (name: string) => scenarioConfig(aws, name, { campaigns: { policy: { controlShare: 0 } }, sender: { ...aws.config.sender, maxSendRate: 500 } });
+const forget = (config: Config, request: ForgetRequest, clients: Pick<AwsClients, 'documents'> = aws.clients) => forgetClient({ config, clients, request, at: Date.now() });
+
+/** A welcome due at AT (first order two hours before). */
+const welcomeDue = (id: string, email: string) => profileItem(id, { email, stage: 'new', firstOrderAt: iso(AT - 2 * HOUR), lastOrderAt: iso(AT - 2 * HOUR) });
+
+async function exportDir(name: string, ids: readonly string[], orderDays: readonly string[]): Promise<string> {
+  const dir = join(work, name);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'customers.csv'), ['customer_id,email,first_name,accepts_marketing,time_zone', ...ids.map((id) => `${id},${id}@example.com,Name,true,Asia/Shanghai`)].join('\n') + '\n');
+  await writeFile(
+    join(dir, 'orders.csv'),
+    ['order_id,customer_id,ordered_at,sku,line_total', ...ids.flatMap((id) => orderDays.map((day, k) => `${id}-${k},${id},${day}T11:00:00+08:00,SKU-1,120.00`))].join('\n') + '\n',
+  );
+  return dir;
+}
+
+/** Documents whose send fails (as a process dying there would) for the first command `dies` picks. */
+function dyingAt(dies: (command: { constructor: { name: string }; input: Record<string, unknown> }) => boolean): AwsClients['documents'] {
+  const send = aws.clients.documents.send.bind(aws.clients.documents);
+  const documents = Object.create(aws.clients.documents) as AwsClients['documents'];
+  let died = false;
+  documents.send = ((command: { constructor: { name: string }; input: Record<string, unknown> }, ...rest: unknown[]) => {
+    if (!died && dies(command)) {
+      died = true;
+      return Promise.reject(new Error('crash: the process died here'));
+    }
+    return (send as (...a: unknown[]) => Promise<unknown>)(command, ...rest);
+  }) as AwsClients['documents']['send'];
+  return documents;
+}
+
+const plainSuppressions = async (config: Config) => (await scanTable(aws, tableNames(config).suppression)).filter((i) => !String(i.email).startsWith('erased:'));
+
+describe('forget', () => {
+  it('deletes the tasks about the client and their advisor\'s task emails, and suppressions of earlier addresses', async () => {
+    const config = await scenarioConfig(aws, 'forget-traces');
+    const tables = tableNames(config);
+    await seedProfiles(aws, config, [profileItem('t01', { email: 'new-t01@example.com' }), profileItem('t02')]);
+    await createTask(aws.clients.documents, tables.advisorTasks, newTask({ customerId: 't01', occasionKey: 'winback#2026-11', campaignId: 'winback', expiresAt: AT + 30 * 24 * HOUR }, 'A01', AT, 'VIC'), 400);
+    await claimOccasion(aws.clients.documents, tables.sendLedger, { customerId: 'advisor#A01', occasionKey: 'advisor-task#t01#winback#2026-11', campaignId: 'advisor-task', runId: 'r1', now: AT, retentionDays: 400 });
+    await claimOccasion(aws.clients.documents, tables.sendLedger, { customerId: 'advisor#A01', occasionKey: 'advisor-task#t02#winback#2026-11', campaignId: 'advisor-task', runId: 'r1', now: AT, retentionDays: 400 });
+    await claimOccasion(aws.clients.documents, tables.sendLedger, { customerId: 't01', occasionKey: 'winback#2026-11', campaignId: 'winback', runId: 'r1', now: AT, retentionDays: 400 });
+    // A hard bounce of an address the client had before.
+    await suppress(aws.clients.documents, tables.suppression, { email: 'old-t01@example.com', reason: 'hard-bounce', at: AT, customerId: 't01', source: 'ses-bounce:x' });
+
+    const result = await forget(config, { customerId: 't01' });
+    expect(result).toMatchObject({ profiles: 1, ledgerEntries: 2, tasks: 1, suppressionEntries: 1, erasureKeys: 3 });
+    expect((await scanTable(aws, tables.advisorTasks)).filter((t) => t.customerId === 't01')).toEqual([]);
+    const ledger = await scanTable(aws, tables.sendLedger);
+    expect(ledger.filter((e) => JSON.stringify(e).includes('t01'))).toEqual([]);
+    // The advisor's entry about another client stays.
+    expect(ledger.filter((e) => e.customerId === 'advisor#A01')).toHaveLength(1);
+    expect(await plainSuppressions(config)).toEqual([]);
+    // Nothing of the person is kept in clear: three hashes (the id, the address, the earlier address).
+    expect(JSON.stringify(await scanTable(aws, tables.suppression))).not.toMatch(/t01/);
+  });
+
+  it('stopped at its last delete, then run again, leaves no address in clear', async () => {
+    const config = await scenarioConfig(aws, 'forget-crash');
+    const tables = tableNames(config);
+    await seedProfiles(aws, config, [profileItem('k01', { email: 'k01@example.com' })]);
+    await suppress(aws.clients.documents, tables.suppression, { email: 'k01@example.com', reason: 'unsubscribe', at: AT, customerId: 'k01', source: 'one-click' });
+    const dying = dyingAt((command) => command.constructor.name === 'DeleteCommand' && command.input.TableName === tables.suppression);
+    await expect(forget(config, { customerId: 'k01' }, { documents: dying })).rejects.toThrow(/crash/);
+    // Until it goes, the profile still names the address: the rerun finds it.
+    await forget(config, { customerId: 'k01' });
+    expect(await plainSuppressions(config)).toEqual([]);
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'k01')).toBeUndefined();
+  });
+
+  it('forgets every id holding the address: another id sharing it is not mailed there', async () => {
+    const config = await sendingConfig('forget-shared');
+    await seedProfiles(aws, config, [welcomeDue('s01', 'same@example.com'), welcomeDue('s02', 'same@example.com'), welcomeDue('s03', 's03@example.com')]);
+    expect(await forget(config, { customerId: 's01' })).toMatchObject({ profiles: 2 });
+    const hour = await runCampaignHour(aws, config, AT, 'after-forget');
+    expect(total(hour, 'sent')).toBe(1);
+    expect(await emailsTo(aws, 'same@example.com')).toHaveLength(0);
+    expect(await emailsTo(aws, 's03@example.com')).toHaveLength(1);
+  });
+
+  it('accepts every address the export accepts (the export\'s rule), any case', () => {
+    for (const email of ['tom&jerry@example.com', 'a/b@example.com', 'a#b=c@example.com', 'user@xn--fsqu00a.xn--fiqs8s', 'Alice.Wong@Example.COM']) {
+      expect(parseForgetRequest({ email }).email, email).toBe(email.toLowerCase());
+    }
+    expect(() => parseForgetRequest({ email: 'not an address' })).toThrow(/^Invalid erasure request: email: must be an email address/);
+  });
+});
+
+describe('an erased client met again', () => {
+  it('by a night that read the export before the request and wrote after it: not mailed, and erased again by the sender', { timeout: 180_000 }, async () => {
+    const config = await sendingConfig('forget-race');
+    const tables = tableNames(config);
+    const dir = await exportDir('race', ['r01', 'r02'], ['2026-11-22']);
+    // The request lands while the night is between its read and its profile writes.
+    const send = aws.clients.documents.send.bind(aws.clients.documents);
+    const documents = Object.create(aws.clients.documents) as AwsClients['documents'];
+    let forgotten = false;
+    documents.send = (async (command: { constructor: { name: string }; input: { RequestItems?: Record<string, unknown> } }, ...rest: unknown[]) => {
+      if (!forgotten && command.constructor.name === 'BatchWriteCommand' && command.input.RequestItems?.[tables.profiles]) {
+        forgotten = true;
+        await forget(config, { customerId: 'r01' });
+      }
+      return (send as (...a: unknown[]) => Promise<unknown>)(command, ...rest);
+    }) as AwsClients['documents']['send'];
+    await runNightly({ clock: Date.now, runDate: '2026-11-22', runId: 'race-1', config, clients: { ...aws.clients, documents }, source: directoryExportSource(dir) });
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'r01')).toBeDefined();
+
+    // The sender's next hour mails nobody erased, and erases them again.
+    const hour = await runCampaignHour(aws, config, AT, 'race-send');
+    expect(await emailsTo(aws, 'r01@example.com')).toHaveLength(0);
+    expect(await emailsTo(aws, 'r02@example.com')).toHaveLength(1);
+    expect(total(hour, 'sent')).toBe(1);
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'r01')).toBeUndefined();
+    expect((await scanTable(aws, tables.sendLedger)).filter((e) => e.customerId === 'r01')).toEqual([]);
+  });
+
+  it('by the next night, when the sender did not meet them first', { timeout: 180_000 }, async () => {
+    const config = await scenarioConfig(aws, 'forget-next-night');
+    const tables = tableNames(config);
+    const dir = await exportDir('next-night', ['n01', 'n02'], ['2026-11-20']);
+    await runNightly({ clock: Date.now, runDate: '2026-11-22', runId: 'nn-1', config, clients: aws.clients, source: directoryExportSource(dir) });
+    // As the race leaves it: the erasure recorded, the profile written after it.
+    const stored = await getProfile(aws.clients.documents, tables.profiles, 'n01');
+    await forget(config, { customerId: 'n01' });
+    await seedProfiles(aws, config, [stored as NonNullable<typeof stored>]);
+
+    const next = await runNightly({ clock: Date.now, runDate: '2026-11-23', runId: 'nn-2', config, clients: aws.clients, source: directoryExportSource(dir), acceptDrop: true });
+    expect(next.input.erasedClients).toBe(1);
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'n01')).toBeUndefined();
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'n02')).toBeDefined();
+    expect((await scanTable(aws, tables.tierHistory)).filter((h) => h.customerId === 'n01')).toEqual([]);
+  });
+
+  it('by the rerun of a night that crashed before the request: the before-image is not put back', { timeout: 180_000 }, async () => {
+    const config = await scenarioConfig(aws, 'forget-rerun');
+    const tables = tableNames(config);
+    const ids = Array.from({ length: 10 }, (_, i) => `x${String(i).padStart(2, '0')}`);
+    await runNightly({ clock: Date.now, runDate: '2026-11-22', runId: 'x-1', config, clients: aws.clients, source: directoryExportSource(await exportDir('x-1', ids, ['2026-11-20'])) });
+    const night2 = await exportDir('x-2', ids, ['2026-11-20', '2026-11-22']);
+    // Night 2 dies at its first profile write, its before-images saved.
+    const dying = dyingAt((command) => command.constructor.name === 'BatchWriteCommand' && (command.input.RequestItems as Record<string, unknown> | undefined)?.[tables.profiles] !== undefined);
+    await expect(runNightly({ clock: Date.now, runDate: '2026-11-23', runId: 'x-2a', config, clients: { ...aws.clients, documents: dying }, source: directoryExportSource(night2) })).rejects.toThrow(/crash/);
+    await forget(config, { customerId: 'x03' });
+
+    const rerun = await runNightly({ clock: Date.now, runDate: '2026-11-23', runId: 'x-2b', config, clients: aws.clients, source: directoryExportSource(night2), acceptDrop: true });
+    expect(rerun.input.erasedClients).toBe(1);
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'x03')).toBeUndefined();
+    expect((await scanTable(aws, tables.profiles)).length).toBe(9);
+  });
+
+  it('by a bounce or complaint arriving after the request: nothing stored in clear', async () => {
+    const config = await scenarioConfig(aws, 'forget-feedback');
+    const tables = tableNames(config);
+    await seedProfiles(aws, config, [profileItem('f01', { email: 'f01@example.com' })]);
+    await forget(config, { customerId: 'f01' });
+    const complaint = {
+      eventType: 'Complaint',
+      mail: { messageId: 'm1', tags: { customerId: ['f01'] } },
+      complaint: { complainedRecipients: [{ emailAddress: 'f01@example.com' }], feedbackId: 'fb1', timestamp: new Date(AT).toISOString() },
+    };
+    const summary = await processSesFeedback({ documents: aws.clients.documents, tables, now: () => AT }, { Records: [{ Sns: { Message: JSON.stringify(complaint) } }] });
+    expect(summary).toMatchObject({ complaints: 1, suppressed: 0, erased: 1 });
+    expect(await plainSuppressions(config)).toEqual([]);
+  });
+});
