@@ -23,7 +23,7 @@ export interface ClienteleStackProps extends StackProps {
  *   feedback         the SES configuration set → SNS → functions/ses-events, and functions/unsubscribe
  *                    behind its public URL: what lands in the suppression list
  *   campaign sender  functions/campaigns, hourly (EventBridge Scheduler)
- *   nightly pipeline functions/nightly in a Step Functions state machine, at 02:00 (EventBridge Scheduler)
+ *   nightly pipeline functions/nightly in a Step Functions state machine, at 04:00 (EventBridge Scheduler)
  *   erasure          functions/forget, invoked by hand: the right to erasure
  *   alarms           every function's errors, the dead-letter queues, failed nights, SES reputation,
  *                    the sender's alert log lines (a quarantined export, an account that cannot send),
@@ -112,7 +112,7 @@ export class ClienteleStack extends Stack {
     new CfnOutput(this, 'AdvisorTaskUrl', { value: this.feedback.advisorTaskUrl.url, description: 'The one-click links of the advisors\' task emails' });
     new CfnOutput(this, 'NightlyStateMachineArn', {
       value: this.nightlyPipeline.stateMachine.stateMachineArn,
-      description: 'Start an execution with {"runDate":"YYYY-MM-DD"} to run (or backfill) a night; the 02:00 schedule runs the night before its scheduled time',
+      description: 'Start an execution with {"runDate":"YYYY-MM-DD"} to run (or backfill) a night; the 04:00 schedule runs the night before its scheduled time',
     });
     new CfnOutput(this, 'ForgetFunctionName', {
       value: this.erasure.forget.fn.functionName,

@@ -3,7 +3,7 @@ import { ClienteleError } from '#shared/errors.ts';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 
 /**
- * `clientele run nightly --stack NAME`: the night runs in AWS, as the 02:00 schedule runs it. The
+ * `clientele run nightly --stack NAME`: the night runs in AWS, as the 04:00 schedule runs it. The
  * CLI starts an execution of the stack's state machine with {"runDate", "acceptDrop"} and follows
  * it until it ends. The Step Functions calls are injected (tests); the SDK's client otherwise.
  */

@@ -27,7 +27,7 @@ import { instrumented, observability, publishMetrics } from '#functions/observab
  * Nightly run Lambda: parse the event, run the shared job (or one phase of it), return its result.
  *
  * Without a `phase` it runs the whole night in this invocation: the state machine of an unsharded
- * deployment sends the execution input, the 02:00 schedule's { scheduledTime } or a backfill's
+ * deployment sends the execution input, the 04:00 schedule's { scheduledTime } or a backfill's
  * { runDate }. With a `phase` it runs one step of a sharded night (shared/nightly/distributed.ts):
  * prepare (which lists the export and shares its files), repartition one reader's share, measure
  * or write one shard, combine, finish.

@@ -39,8 +39,13 @@ import { ClienteleFunction } from './function.ts';
 import { deadLetterQueue } from './queues.ts';
 import type { Storage } from './storage.ts';
 
-/** 02:00 brand time: the platform's export of the day before has landed. */
-export const NIGHTLY_CRON = { minute: '0', hour: '2' } as const;
+/**
+ * 04:00 brand time: the platform's export of the day before has landed, and it is an hour every
+ * time zone has every day. Clocks change between 00:00 and 04:00 local (02:00 in the US and western
+ * Europe, 03:00 in eastern Europe), and EventBridge Scheduler skips a cron time that a
+ * spring-forward day lacks: at 02:00 or 03:00 the night would silently not run once a year.
+ */
+export const NIGHTLY_CRON = { minute: '0', hour: '4' } as const;
 
 export interface NightlyPipelineProps {
   settings: Settings;
@@ -58,7 +63,7 @@ type LambdaStep = (stepId: string, fn: ClienteleFunction<'nightly'>, payload: Ta
 type PhasePayload<Event> = { [Key in keyof Event]-?: Event[Key] | IResolvable };
 
 /**
- * The nightly run as a Step Functions state machine started at 02:00 brand time. One shard
+ * The nightly run as a Step Functions state machine started at 04:00 brand time. One shard
  * (nightlyShards 1, the default):
  *
  *   Run nightly job (read export, tier, write changes, write report)
@@ -230,7 +235,7 @@ export class NightlyPipeline extends Construct {
 
     this.deadLetters = deadLetterQueue(this, 'ScheduleDeadLetters', 'nightly starts the scheduler could not deliver', 'scheduler');
     this.schedule = new Schedule(this, 'Nightly', {
-      description: `${stack.stackName}: nightly run at 02:00 ${settings.config.timeZone}`,
+      description: `${stack.stackName}: nightly run at 04:00 ${settings.config.timeZone}`,
       schedule: ScheduleExpression.cron({ ...NIGHTLY_CRON, timeZone: TimeZone.of(settings.config.timeZone) }),
       enabled: settings.schedulesEnabled,
       target: new StepFunctionsStartExecution(this.stateMachine, {

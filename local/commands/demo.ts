@@ -436,14 +436,15 @@ export async function demoCommand(raw: unknown): Promise<void> {
       const introductionsSent = hourSummaries.reduce((sum, h) => sum + (h.introductions?.sent ?? 0), 0);
       return { from: new Date(from).toISOString(), until: new Date(until).toISOString(), hours: hourSummaries.length, ...occasions, introductionsSent };
     };
-    // The sender's morning after a night: from 03:00 (the hour after the nightly run) to noon, brand time.
-    const morningAfter = (night: string) => startOfLocalDay(addDays(night, 1), config.timeZone) + 3 * HOUR_MS;
+    // The sender's morning after a night: from 05:00 (the hour after the nightly run's 04:00 schedule) to noon, brand time.
+    const morningAfter = (night: string) => startOfLocalDay(addDays(night, 1), config.timeZone) + 5 * HOUR_MS;
+    const MORNING_MS = 7 * HOUR_MS;
 
     let past: DemoResult['past'];
     if (pastNight) {
       say(`Running the nightly job for ${pastNight}, a week before...`);
       const pastSummary = await runNight(pastNight);
-      const campaigns = await runMorning(morningAfter(pastNight), morningAfter(pastNight) + 9 * HOUR_MS);
+      const campaigns = await runMorning(morningAfter(pastNight), morningAfter(pastNight) + MORNING_MS);
       past = { runDate: pastNight, clients: pastSummary.distribution.clients, campaigns };
     }
 
@@ -462,9 +463,9 @@ export async function demoCommand(raw: unknown): Promise<void> {
     // One new advisor answers the first introduction of their digest with "send the email for me", as its link would.
     const asked = handover === undefined ? undefined : await askFirstIntroduction(aws.clients, aws.config, secret);
 
-    // The hourly sender, from the hour after the nightly run (02:00 brand time) to --until.
+    // The hourly sender, from the hour after the nightly run (04:00 brand time) to --until.
     const from = morningAfter(runDate);
-    const until = options.until ? parseInstant(options.until, config.timeZone, '--until') : from + 9 * HOUR_MS;
+    const until = options.until ? parseInstant(options.until, config.timeZone, '--until') : from + MORNING_MS;
     if (until < from) throw new UsageError(`--until must be at or after ${brandTime(from, config.timeZone)} (the first hour after the nightly run)`);
     const morning = await runMorning(from, until);
 

@@ -125,7 +125,7 @@ export function timestamp(timeZone: string, range?: InstantRange) {
 export const EPOCH = 0;
 
 /**
- * How far past the run's clock an order (or a sign-up) may be: an export dropped at 02:00 holds
+ * How far past the run's clock an order (or a sign-up) may be: an export dropped at 04:00 holds
  * the first hours of the next day, which the aggregator leaves to the next night. Anything later
  * is a wrong date, not an early one.
  */

@@ -4,7 +4,7 @@ import { addDays, isIsoDate, localDate } from '#shared/time.ts';
 
 /**
  * Which night a nightly run tiers. The night is an input, never the moment the code happens to
- * run: the 02:00 schedule says when it fired (EventBridge Scheduler's scheduled time, the same on
+ * run: the 04:00 schedule says when it fired (EventBridge Scheduler's scheduled time, the same on
  * every retry of the delivery, and kept in the execution input, so a late start or a redrive of
  * the execution two days later still tiers the night it was scheduled for). In order:
  *
@@ -28,7 +28,7 @@ export const nightRequestSchema = z
 
 export type NightRequest = z.infer<typeof nightRequestSchema>;
 
-/** The night before `instant`, in brand time: what a run started at 02:00 reads (the day's export). */
+/** The night before `instant`, in brand time: what a run started at 04:00 reads (the day's export). */
 export function nightBefore(instant: number, config: Pick<Config, 'timeZone'>): string {
   return addDays(localDate(instant, config.timeZone), -1);
 }

@@ -95,7 +95,7 @@ function summariseOrders(facts: ClientOrders, env: Environment): OrderSummary {
 
 /**
  * A client the run cannot know yet: signed up after its clock, with no order before it. An export
- * dropped at 02:00 holds the first hours of the next day, and a backfill may read a later
+ * dropped at 04:00 holds the first hours of the next day, and a backfill may read a later
  * snapshot; such clients belong to a later night, not to this one as prospects.
  */
 function knownBy(facts: ClientOrders, env: Environment): boolean {

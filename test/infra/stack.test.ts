@@ -5,6 +5,7 @@ import { parseConfig } from '#shared/config.ts';
 import { FUNCTION_ENVIRONMENTS, parseFunctionEnvironment, type FunctionName } from '#shared/environment.ts';
 import { parseNightlyEvent } from '#shared/nightly/distributed.ts';
 import { runDateOf } from '#shared/nightly/run-date.ts';
+import { NIGHTLY_CRON } from '#infra/constructs/nightly-pipeline.ts';
 import { SENDER_ALERTS } from '#shared/sender/alerts.ts';
 import { TIERS } from '#shared/model.ts';
 import { CAMPAIGN_OUTCOME_METRICS, METRIC_NAMES } from '#shared/observability/business-metrics.ts';
@@ -239,10 +240,10 @@ describe('functions', () => {
 });
 
 describe('schedules', () => {
-  it('starts the nightly state machine at 02:00 and the campaign sender hourly, both in the brand time zone', () => {
+  it('starts the nightly state machine at 04:00 and the campaign sender hourly, both in the brand time zone', () => {
     const schedules = resourcesOf('AWS::Scheduler::Schedule').map(([, s]) => s.Properties);
     expect(schedules).toHaveLength(2);
-    const nightly = schedules.find((s) => s.ScheduleExpression === 'cron(0 2 * * ? *)');
+    const nightly = schedules.find((s) => s.ScheduleExpression === 'cron(0 4 * * ? *)');
     const hourly = schedules.find((s) => s.ScheduleExpression === 'cron(0 * * * ? *)');
     expect(nightly?.ScheduleExpressionTimezone).toBe(TIME_ZONE);
     expect(hourly?.ScheduleExpressionTimezone).toBe(TIME_ZONE);
@@ -250,15 +251,35 @@ describe('schedules', () => {
     expect(hourly?.Target).toMatchObject({ Arn: { 'Fn::GetAtt': [logicalId(synth.stack.campaignSender.sender.fn), 'Arn'] } });
   });
 
+  it('starts the night at an hour every time zone has every day: the scheduler skips one a spring-forward day lacks', () => {
+    // Zones whose clocks change at 00:00, 01:00, 02:00, 02:30 (Lord Howe), 03:00 (eastern Europe) or in the evening (Nuuk).
+    const zones = ['Europe/Paris', 'Europe/London', 'America/New_York', 'Europe/Athens', 'Europe/Helsinki', 'Australia/Lord_Howe', 'Pacific/Auckland', 'Antarctica/Troll', 'America/Santiago', 'America/Havana', 'Africa/Cairo', 'Asia/Jerusalem', 'America/Nuuk', 'Atlantic/Azores', 'Asia/Shanghai'];
+    const hour = Number(NIGHTLY_CRON.hour);
+    for (const timeZone of zones) {
+      const format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+      const days = new Set<string>();
+      const daysWithTheHour = new Set<string>();
+      // Every quarter of an hour of 2026: the local days, and those on which the schedule's time occurs.
+      for (let t = Date.UTC(2026, 0, 2); t < Date.UTC(2026, 11, 30); t += 15 * 60_000) {
+        const parts = Object.fromEntries(format.formatToParts(t).map((p) => [p.type, p.value]));
+        const day = `${parts.year}-${parts.month}-${parts.day}`;
+        days.add(day);
+        if (Number(parts.hour) === hour && parts.minute === '00') daysWithTheHour.add(day);
+      }
+      // The first and last days are cut by the range.
+      expect([...days].slice(1, -1).filter((day) => !daysWithTheHour.has(day)), timeZone).toEqual([]);
+    }
+  });
+
   it('hands each run the time it was scheduled for, which decides its night or hour however late it starts', () => {
     const schedules = resourcesOf('AWS::Scheduler::Schedule').map(([, s]) => s.Properties);
     const inputOf = (cron: string) => (schedules.find((s) => s.ScheduleExpression === cron)?.Target as { Input: string }).Input;
     const placeholder = '<aws.scheduler.scheduled-time>';
-    expect(JSON.parse(inputOf('cron(0 2 * * ? *)'))).toEqual({ trigger: 'schedule', scheduledTime: placeholder });
+    expect(JSON.parse(inputOf('cron(0 4 * * ? *)'))).toEqual({ trigger: 'schedule', scheduledTime: placeholder });
     expect(JSON.parse(inputOf('cron(0 * * * ? *)'))).toEqual({ trigger: 'schedule', at: placeholder });
-    // The scheduler fills in the 02:00 New York time of 2026-11-24, in UTC; the state machine passes
+    // The scheduler fills in the 04:00 New York time of 2026-11-24, in UTC; the state machine passes
     // the input on; the nightly function reads it days later and still tiers the night of the 23rd.
-    const request = parseNightlyEvent(JSON.parse(inputOf('cron(0 2 * * ? *)').replace(placeholder, '2026-11-24T07:00:00Z')));
+    const request = parseNightlyEvent(JSON.parse(inputOf('cron(0 4 * * ? *)').replace(placeholder, '2026-11-24T09:00:00Z')));
     expect(request.phase).toBe('single');
     if (request.phase === 'single') expect(runDateOf(request, { timeZone: TIME_ZONE }, Date.parse('2026-11-27T12:00:00Z'))).toBe('2026-11-23');
   });

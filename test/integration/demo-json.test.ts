@@ -51,7 +51,7 @@ describe('clientele demo', () => {
     );
     const result = JSON.parse(stdout) as DemoResult;
     expect(result.runDate).toBe('2026-11-23');
-    expect(result.campaigns).toMatchObject({ dryRun: true, hours: 10, timeZone: 'Asia/Shanghai' });
+    expect(result.campaigns).toMatchObject({ dryRun: true, hours: 8, timeZone: 'Asia/Shanghai' });
     // A dry run sends nothing at all: no team email, no advisor digest.
     expect(result.report.teamEmail).toBeUndefined();
     expect(result.summary.advisorDigests).toBeUndefined();
@@ -74,7 +74,7 @@ describe('clientele demo', () => {
     expect(result.past?.runDate).toBe('2026-11-15');
     expect(result.past?.clients).toBeGreaterThan(0);
     expect(result.past?.clients).toBeLessThanOrEqual(result.summary.distribution.clients);
-    expect(result.past?.campaigns.hours).toBe(10);
+    expect(result.past?.campaigns.hours).toBe(8);
     expect(result.past?.campaigns.clients.sent).toBeGreaterThan(0);
     // Tonight's results follow those sends: every 7-day window has ended, no 30-day one has.
     const headlines = result.summary.campaignResults;
