@@ -141,8 +141,9 @@ export function formatCampaignSummary(summary: CampaignRunSummary, timeZone: str
     : `SES account not readable (${sending.accountUnreadable ?? 'unknown'}): paced at ${sending.rate}/s, no quota check`);
   for (const q of summary.ingested.quarantined) lines.push(`WARNING: incremental export ${q.folder} quarantined${summary.dryRun ? ' (dry run: not marked)' : ''}: ${q.reason}`);
   for (const [campaignId, pool] of Object.entries(summary.coupons ?? {})) {
-    const held = pool.noCode > 0 ? `; WARNING: ${n(pool.noCode)} emails held for want of a code (${pool.missing ? 'no pool file' : 'pool empty'})` : '';
-    lines.push(`Coupon pool ${campaignId}: ${n(pool.left)} of ${n(pool.pool)} codes left (${n(pool.drawn)} drawn, ${n(pool.reused)} given again)${held}`);
+    const unreadable = pool.unreadable !== undefined ? `; WARNING: the pool file is unreadable (${pool.unreadable})` : '';
+    const held = pool.noCode > 0 ? `; WARNING: ${n(pool.noCode)} emails held for want of a code (${pool.unreadable !== undefined ? 'pool file unreadable' : pool.missing ? 'no pool file' : 'pool empty'})` : '';
+    lines.push(`Coupon pool ${campaignId}: ${n(pool.left)} of ${n(pool.pool)} codes left (${n(pool.drawn)} drawn, ${n(pool.reused)} given again)${unreadable}${held}`);
   }
   if (summary.stopped) lines.push(`${summary.stopped.reason === 'quota-used' ? 'NOTE' : 'WARNING'}: sending stopped (${summary.stopped.reason}): ${summary.stopped.message}`);
   if (summary.staleClaims.length > 0) {

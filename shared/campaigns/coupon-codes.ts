@@ -70,14 +70,25 @@ export interface CouponPool {
   duplicates: number;
 }
 
+/** An uploaded file read as a pool, or why it is not one (the problem never quotes a line: it may be a code). */
+export type CouponPoolReading = { ok: true; pool: CouponPool } | { ok: false; problem: string };
+
 /**
  * An uploaded pool: a CSV with a `code` header and one code per line (a BOM, blank lines, CRLF
- * and quotes around a code allowed). Lines that are not a valid code are listed by number.
+ * and quotes around a code allowed). Lines that are not a valid code are listed by number. A file
+ * without the header (empty, another header, several columns) is not a pool: said, not thrown, so
+ * that the sender can hold that campaign's emails and go on with the others.
  */
-export function parseCouponPool(text: string): CouponPool {
+export function parseCouponPool(text: string): CouponPoolReading {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const header = (lines[0] ?? '').trim().replace(/^"(.*)"$/, '$1').toLowerCase();
-  if (header !== 'code') throw new RangeError('a coupon pool is a CSV whose first line is the header "code"');
+  const firstLine = (lines[0] ?? '').trim();
+  if (lines.every((line) => line.trim() === '')) return { ok: false, problem: 'the file is empty: a pool is a CSV whose first line is the header "code"' };
+  const header = firstLine.replace(/^"(.*)"$/, '$1').toLowerCase();
+  if (header !== 'code') {
+    const columns = firstLine.split(',').length;
+    const hint = columns > 1 ? ` (it has ${columns} comma-separated columns; a pool has one, one code per line)` : '';
+    return { ok: false, problem: `its first line is not the header "code"${hint}` };
+  }
   const seen = new Set<string>();
   const pool: CouponPool = { codes: [], invalidLines: [], duplicates: 0 };
   for (let i = 1; i < lines.length; i++) {
@@ -90,5 +101,5 @@ export function parseCouponPool(text: string): CouponPool {
       pool.codes.push(value);
     }
   }
-  return pool;
+  return { ok: true, pool };
 }

@@ -30,7 +30,7 @@ export const SENDER_ALERTS = {
     alert: 'coupon-pool-low',
     metricName: 'CouponPoolsLow',
     description:
-      'A campaign\'s coupon pool has fewer unclaimed codes than coupons.lowBelow (or none, or no pool file): once it is empty, that campaign\'s coupon emails wait (deferred, reason coupon-pool-empty) until codes are added. ' +
-      'The campaigns log line "coupon pool running low" names the campaign; upload more codes to <exports bucket>/<coupons.poolsPrefix>/<campaign>.csv.',
+      'A campaign\'s coupon pool has fewer unclaimed codes than coupons.lowBelow (or none, or no pool file), or its file cannot be read as a pool: once it is empty, that campaign\'s coupon emails wait (deferred, reason coupon-pool-empty, -missing or -unreadable) until codes are added. ' +
+      'The campaigns log line "coupon pool running low" names the campaign, "coupon pool unreadable" the file and what is wrong with it; upload a CSV headed "code", one code per line, to <exports bucket>/<coupons.poolsPrefix>/<campaign>.csv.',
   },
 } as const satisfies Record<string, SenderAlert>;

@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { readObjectText } from '#shared/aws/s3-objects.ts';
 import type { DueOccasion } from '#shared/campaigns/due.ts';
-import { couponSchemeKey, parseCouponPool, schemeCouponCode } from '#shared/campaigns/coupon-codes.ts';
+import { couponSchemeKey, parseCouponPool, schemeCouponCode, type CouponPool, type CouponPoolReading } from '#shared/campaigns/coupon-codes.ts';
 import type { Config } from '#shared/config.ts';
 import type { Log } from '#shared/log.ts';
 import type { ClientProfile } from '#shared/model.ts';
@@ -15,13 +15,16 @@ import { SENDER_ALERTS } from './alerts.ts';
  * the scheme, or drawn from the campaign's pool (the CSV the brand uploads, read once per run; the
  * codes claimed in the coupon-codes table). An occasion that already drew a code gets it again
  * (a retry, a rerun). No code left: no email; the caller leaves the occasion deferred with the
- * reason, and it goes out in a later hour if codes are added before its window closes.
+ * reason, and it goes out in a later hour if codes are added before its window closes. A pool
+ * file that cannot be read as a pool (another header, empty, refused by S3) holds that campaign's
+ * emails the same way, with one alerted log line per run: the other campaigns go on, and the next
+ * run reads the file again.
  */
 
 export type CouponOutcome =
   | { status: 'no-code-needed' }
   | { status: 'code'; code: string }
-  | { status: 'none'; reason: 'coupon-pool-empty' | 'coupon-pool-missing' };
+  | { status: 'none'; reason: 'coupon-pool-empty' | 'coupon-pool-missing' | 'coupon-pool-unreadable' };
 
 /** One campaign's pool as this run used it. */
 export interface CouponPoolCounts {
@@ -33,12 +36,14 @@ export interface CouponPoolCounts {
   drawn: number;
   /** Occasions that got again the code they drew before (a retry, a rerun). */
   reused: number;
-  /** Emails not sent for want of a code (deferred, reason coupon-pool-empty or coupon-pool-missing). */
+  /** Emails not sent for want of a code (deferred, reason coupon-pool-empty, coupon-pool-missing or coupon-pool-unreadable). */
   noCode: number;
   /** Lines of the file that are not a valid code (by number, never quoted). */
   invalidLines: number[];
   /** No file at <coupons.poolsPrefix>/<campaign>.csv. */
   missing: boolean;
+  /** Why the file there could not be read as a pool (never quoting a line); its codes count as none. */
+  unreadable?: string;
 }
 
 interface PoolState {
@@ -55,7 +60,7 @@ export interface CouponDrawer {
   codeFor(profile: Pick<ClientProfile, 'tier'>, occasion: Pick<DueOccasion, 'campaignId' | 'customerId' | 'occasionKey' | 'details'>): Promise<CouponOutcome>;
   /** The pools this run used, by campaign id. */
   pools(): Record<string, CouponPoolCounts>;
-  /** Logs each pool below coupons.lowBelow (with the alert field the stack counts). */
+  /** Logs each readable pool below coupons.lowBelow (with the alert field the stack counts; an unreadable one was logged when read). */
   reportLowPools(): void;
 }
 
@@ -77,14 +82,39 @@ export function couponDrawer(options: CouponDrawerOptions): CouponDrawer {
   const settled = new Map<string, PoolState>();
 
   const loadPool = async (campaignId: string): Promise<PoolState> => {
-    const text = await readObjectText(options.s3, config.storage.exportsBucket, couponPoolKey(config, campaignId));
-    const parsed = text === undefined ? { codes: [], invalidLines: [], duplicates: 0 } : parseCouponPool(text);
+    const { pool: parsed, missing, unreadable } = await readPool(campaignId);
     if (parsed.invalidLines.length > 0) log.warn('coupon pool lines that are not a valid code, skipped', { campaignId, lines: parsed.invalidLines.slice(0, 20), count: parsed.invalidLines.length });
     const taken = await takenCodes(coupons, campaignId);
-    const counts: CouponPoolCounts = { pool: parsed.codes.length, left: 0, drawn: 0, reused: 0, noCode: 0, invalidLines: parsed.invalidLines, missing: text === undefined };
+    const counts: CouponPoolCounts = { pool: parsed.codes.length, left: 0, drawn: 0, reused: 0, noCode: 0, invalidLines: parsed.invalidLines, missing, ...(unreadable !== undefined ? { unreadable } : {}) };
     const state: PoolState = { codes: parsed.codes, taken, cursor: 0, queue: Promise.resolve(), counts };
     settled.set(campaignId, state);
     return state;
+  };
+  /**
+   * The campaign's pool file. Never throws: a file that is not a pool, or that S3 will not hand
+   * over (another account's KMS key, an archived object), is a pool without codes, logged once
+   * with the alert field, so it holds its own campaign's emails and nothing else.
+   */
+  const readPool = async (campaignId: string): Promise<{ pool: CouponPool; missing: boolean; unreadable?: string }> => {
+    const noCodes: CouponPool = { codes: [], invalidLines: [], duplicates: 0 };
+    const bucket = config.storage.exportsBucket;
+    const key = couponPoolKey(config, campaignId);
+    let reading: CouponPoolReading;
+    try {
+      const text = await readObjectText(options.s3, bucket, key);
+      if (text === undefined) return { pool: noCodes, missing: true };
+      reading = parseCouponPool(text);
+    } catch (error) {
+      reading = { ok: false, problem: `reading it from S3 failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}` };
+    }
+    if (reading.ok) return { pool: reading.pool, missing: false };
+    log.error('coupon pool unreadable: the campaign\'s emails that need one of its codes wait (deferred, reason coupon-pool-unreadable)', {
+      alert: SENDER_ALERTS.couponPoolLow.alert,
+      campaignId,
+      pool: `s3://${bucket}/${key}`,
+      problem: reading.problem,
+    });
+    return { pool: noCodes, missing: false, unreadable: reading.problem };
   };
   const poolOf = (campaignId: string): Promise<PoolState> => {
     let pool = pools.get(campaignId);
@@ -139,14 +169,19 @@ export function couponDrawer(options: CouponDrawerOptions): CouponDrawer {
       const code = await drawn;
       if (code !== undefined) return { status: 'code', code };
       pool.counts.noCode++;
-      return { status: 'none', reason: pool.counts.missing ? 'coupon-pool-missing' : 'coupon-pool-empty' };
+      return { status: 'none', reason: noCodeReason(pool.counts) };
     },
     pools: poolCounts,
     reportLowPools() {
       for (const [campaignId, counts] of Object.entries(poolCounts())) {
-        if (counts.left >= config.coupons.lowBelow) continue;
+        if (counts.left >= config.coupons.lowBelow || counts.unreadable !== undefined) continue;
         log.warn('coupon pool running low', { alert: SENDER_ALERTS.couponPoolLow.alert, campaignId, left: counts.left, lowBelow: config.coupons.lowBelow, noCode: counts.noCode, missing: counts.missing });
       }
     },
   };
+}
+
+function noCodeReason(counts: CouponPoolCounts): Extract<CouponOutcome, { status: 'none' }>['reason'] {
+  if (counts.unreadable !== undefined) return 'coupon-pool-unreadable';
+  return counts.missing ? 'coupon-pool-missing' : 'coupon-pool-empty';
 }

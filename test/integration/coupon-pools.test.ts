@@ -11,7 +11,7 @@ import { ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
-import { HOUR, at, iso } from '#test/support/time.ts';
+import { DAY, HOUR, at, iso } from '#test/support/time.ts';
 
 /** Issue 15 point 5: coupon codes drawn once from a pool uploaded per campaign, claimed in DynamoDB. */
 
@@ -27,8 +27,10 @@ async function poolConfig(name: string, lowBelow = 2): Promise<Config> {
   });
 }
 
-const uploadPool = (config: Config, codes: readonly string[]) =>
-  writeObject(aws.clients.s3, { bucket: config.storage.exportsBucket, key: couponPoolKey(config, 'welcome'), body: `code\n${codes.join('\n')}\n`, contentType: 'text/csv' });
+const uploadFile = (config: Config, campaignId: string, body: string | Uint8Array) =>
+  writeObject(aws.clients.s3, { bucket: config.storage.exportsBucket, key: couponPoolKey(config, campaignId), body, contentType: 'text/csv' });
+
+const uploadPool = (config: Config, codes: readonly string[]) => uploadFile(config, 'welcome', `code\n${codes.join('\n')}\n`);
 
 const newClients = (prefix: string, n: number) =>
   Array.from({ length: n }, (_, i) => profileItem(`${prefix}-${i}`, { stage: 'new', firstOrderAt: iso(AT - 2 * HOUR), lastOrderAt: iso(AT - 2 * HOUR) }));
@@ -118,5 +120,82 @@ describe('coupon pools on the embedded AWS', () => {
     expect(codes).toHaveLength(30);
     expect(new Set(codes).size).toBe(30);
     expect(outcomes.filter((o) => o.status === 'none')).toHaveLength(10);
+  });
+
+  it('a pool file that is not a pool holds its own campaign only: deferred coupon-pool-unreadable, one alerted line naming the file, the hour goes on; read again next hour', async () => {
+    const poolOffer = { kind: 'coupon' as const, discountPercent: 10, couponFrom: { from: 'pool' as const } };
+    const config = await scenarioConfig(aws, 'unreadable', {
+      campaigns: {
+        policy: { controlShare: 0 },
+        campaigns: [
+          { kind: 'welcome' },
+          { kind: 'winback', offers: { default: poolOffer } },
+          // Served after the win-back (priority 6): the clients a run that stopped at the pool would never reach.
+          { id: 'later', trigger: { on: 'any-order', daysAfter: 10 }, template: 'welcome', priority: 6 },
+        ],
+      },
+      sender: { ...aws.config.sender, maxSendRate: 500 },
+      coupons: { poolsPrefix: `pools-${aws.scope}-unreadable` },
+    });
+    await uploadFile(config, 'winback', 'coupon_code\nWB-SECRET-1\nWB-SECRET-2\n');
+    await seedProfiles(aws, config, [
+      profileItem('unr-new', { stage: 'new', firstOrderAt: iso(AT - 2 * HOUR), lastOrderAt: iso(AT - 2 * HOUR) }),
+      profileItem('unr-lapsed', { stage: 'sleeping', firstOrderAt: iso(AT - 61 * DAY), lastOrderAt: iso(AT - 61 * DAY) }),
+      profileItem('unr-later', { stage: 'active', firstOrderAt: iso(AT - 11 * DAY), lastOrderAt: iso(AT - 11 * DAY) }),
+    ]);
+    const { log, lines } = logLines();
+
+    const summary = await runCampaignHour(aws, config, AT, 'unr-1', { log });
+    expect(countsOf(summary, 'welcome')).toMatchObject({ due: 1, sent: 1 });
+    expect(countsOf(summary, 'winback')).toMatchObject({ due: 1, sent: 0, deferred: 1 });
+    expect(countsOf(summary, 'later')).toMatchObject({ due: 1, sent: 1 });
+    expect(summary.introductions).toBeDefined();
+    expect(summary.coupons?.winback).toMatchObject({ pool: 0, left: 0, noCode: 1, missing: false, unreadable: 'its first line is not the header "code"' });
+    expect((await ledgerEntries(aws, config)).filter((e) => e.campaignId === 'winback').map((e) => [e.status, e.reason])).toEqual([['deferred', 'coupon-pool-unreadable']]);
+    expect(await emailsTo(aws, 'unr-lapsed@example.com')).toHaveLength(0);
+
+    // One line for the alarm, naming the object and the problem; no code of the file anywhere in the log.
+    const alerted = lines.filter((l) => l.alert === 'coupon-pool-low');
+    expect(alerted).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        message: expect.stringContaining('coupon pool unreadable'),
+        campaignId: 'winback',
+        pool: `s3://${config.storage.exportsBucket}/${couponPoolKey(config, 'winback')}`,
+        problem: 'its first line is not the header "code"',
+      }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain('WB-SECRET');
+    expect(formatCampaignSummary(summary, config.timeZone)).toContain(
+      'Coupon pool winback: 0 of 0 codes left (0 drawn, 0 given again); WARNING: the pool file is unreadable (its first line is not the header "code"); WARNING: 1 emails held for want of a code (pool file unreadable)',
+    );
+
+    // The brand fixes the file: the next hour reads it again and the win-back goes out with a code.
+    await uploadFile(config, 'winback', 'code\nWB-SECRET-1\nWB-SECRET-2\n');
+    const next = await runCampaignHour(aws, config, AT + HOUR, 'unr-2');
+    expect(countsOf(next, 'winback')).toMatchObject({ due: 1, sent: 1 });
+    expect(next.coupons?.winback).toMatchObject({ pool: 2, drawn: 1, left: 1 });
+    expect(next.coupons?.winback?.unreadable).toBeUndefined();
+    expect((await emailsTo(aws, 'unr-lapsed@example.com')).map((e) => codeIn(e.body.html))).toEqual(['WB-SECRET-1']);
+  });
+
+  it('an empty file, or one S3 will not hand over, is unreadable too; a code drawn before the file broke is still given again', async () => {
+    const config = await poolConfig('broken');
+    await uploadPool(config, ['KEPT-1', 'KEPT-2']);
+    const coupons = { documents: aws.clients.documents, table: tableNames(config).couponCodes };
+    const drawer = (runId: string, runConfig: Config = config) => couponDrawer({ s3: aws.clients.s3, config: runConfig, coupons, secret: UNSUBSCRIBE_SECRET, runId, at: AT, log: jsonLog({ level: 'error', write: () => undefined }) });
+    const offer = { kind: 'coupon' as const, couponFrom: { from: 'pool' as const } };
+    const occasion = (customerId: string) => ({ campaignId: 'welcome', customerId, occasionKey: 'welcome', details: { offer } });
+    expect(await drawer('broken-1').codeFor({ tier: 'Core' }, occasion('drew-before'))).toEqual({ status: 'code', code: 'KEPT-1' });
+
+    await uploadFile(config, 'welcome', new Uint8Array()); // 0 bytes
+    const emptyFile = drawer('broken-2');
+    expect(await emptyFile.codeFor({ tier: 'Core' }, occasion('drew-before'))).toEqual({ status: 'code', code: 'KEPT-1' });
+    expect(await emptyFile.codeFor({ tier: 'Core' }, occasion('new-one'))).toEqual({ status: 'none', reason: 'coupon-pool-unreadable' });
+    expect(emptyFile.pools().welcome).toMatchObject({ pool: 0, reused: 1, noCode: 1, unreadable: expect.stringMatching(/^the file is empty/) });
+
+    const refused = drawer('broken-3', { ...config, storage: { ...config.storage, exportsBucket: `no-such-bucket-${aws.scope}`.toLowerCase() } });
+    expect(await refused.codeFor({ tier: 'Core' }, occasion('new-one'))).toEqual({ status: 'none', reason: 'coupon-pool-unreadable' });
+    expect(refused.pools().welcome?.unreadable).toMatch(/^reading it from S3 failed: NoSuchBucket/);
   });
 });

@@ -36,11 +36,28 @@ describe('schemeCouponCode', () => {
 describe('parseCouponPool', () => {
   it('reads the code column: BOM, CRLF, quotes, blank lines; bad lines by number, duplicates counted once', () => {
     const pool = parseCouponPool('\uFEFFcode\r\nA1\r\n"B2"\r\n\r\nnot a code!\r\nA1\r\nC3\r\n');
-    expect(pool).toEqual({ codes: ['A1', 'B2', 'C3'], invalidLines: [5], duplicates: 1 });
+    expect(pool).toEqual({ ok: true, pool: { codes: ['A1', 'B2', 'C3'], invalidLines: [5], duplicates: 1 } });
   });
 
-  it('refuses a file without the code header', () => {
-    expect(() => parseCouponPool('A1\nB2\n')).toThrow(/header "code"/);
+  it('a header alone is a pool without codes', () => {
+    expect(parseCouponPool('"Code"\n\n')).toEqual({ ok: true, pool: { codes: [], invalidLines: [], duplicates: 0 } });
+  });
+
+  it('says, without throwing, why a file is not a pool: empty, another header, several columns', () => {
+    expect(parseCouponPool('')).toEqual({ ok: false, problem: expect.stringMatching(/^the file is empty/) });
+    expect(parseCouponPool('\uFEFF\r\n\r\n')).toEqual({ ok: false, problem: expect.stringMatching(/^the file is empty/) });
+    expect(parseCouponPool('coupon_code\nWB-1\n')).toEqual({ ok: false, problem: 'its first line is not the header "code"' });
+    expect(parseCouponPool('Code,Value\nA,1\n')).toEqual({ ok: false, problem: expect.stringContaining('it has 2 comma-separated columns') });
+  });
+
+  it('never quotes a line of a file that is not a pool: a headerless file starts with a code (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.stringMatching(COUPON_CODE_RE), { minLength: 1, maxLength: 5 }), (codes) => {
+        fc.pre(codes[0]?.toLowerCase() !== 'code');
+        // The same words whatever the codes: none of them can be in it.
+        expect(parseCouponPool(`${codes.join('\n')}\n`)).toEqual({ ok: false, problem: 'its first line is not the header "code"' });
+      }),
+    );
   });
 });
 
