@@ -193,7 +193,8 @@ const NO_CATALOG: ProductCatalog = { get: () => undefined };
  *  3. the suppression list,
  *  4. the frequency cap (sends in the rolling last 24 h and 7 days of recentSends) and priority:
  *     at most one occasion may go per call, the first by priority (then oldest due, then ids);
- *     the others are 'capped' with reason 'priority' and wait for a later hour,
+ *     the others are 'capped' with reason 'priority' and wait for a later hour (the sender decides
+ *     again without the first when its email cannot go for want of a coupon code),
  *  5. quiet hours in the client's zone (deferred to the next allowed time, not dropped),
  *  6. the control group: 'held-out' is recorded instead of sending, at the moment the email would
  *     have gone, so the control group is timed like the treated one.

@@ -1,7 +1,7 @@
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { compareDueClients, dueOccasions, endedOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
 import { dueIndexing, dueSelection, nextDueAt, type DueIndexing, type DueSelection } from '#shared/campaigns/due-index.ts';
-import { companionOccasions, decide, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
+import { companionOccasions, decide, type DecidedOccasion, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
 import type { Config } from '#shared/config.ts';
 import { afterOutcome, CLOSED_BREAKER, type BreakerState } from '#shared/delivery/circuit-breaker.ts';
 import { readAccount, sesAccountReader, type SesAccountReader } from '#shared/delivery/ses-account.ts';
@@ -60,7 +60,8 @@ import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
  *  4. look up their addresses on the suppression list;
  *  5. per client, decide each occasion (consent, suppression, cap, quiet hours, control group) and
  *     settle it: a decision is written to the ledger, a send goes through the delivery protocol
- *     (shared/delivery: claim, send through SES, record). Once sending stops (the account cannot
+ *     (shared/delivery: claim, send through SES, record); an email held for want of a coupon code
+ *     lets the client's next occasion be decided in its place. Once sending stops (the account cannot
  *     send, its quota is spent, SES refused the account, or the circuit breaker opened after
  *     consecutive transport failures) the remaining clients are left untouched for a later hour;
  *  6. report the sends nobody can settle without a person: stale claims and maybe-sent emails.
@@ -243,7 +244,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   for (const client of dueClients) {
     if (erased.has(client.profile.customerId)) continue;
     if (run.stopped && !run.dryRun) {
-      leave(run, client);
+      leave(run, client.due);
       continue;
     }
     const isSuppressed = client.profile.email !== undefined && suppressed.has(normaliseEmail(client.profile.email));
@@ -427,9 +428,9 @@ async function withSendingPlan(base: Omit<CampaignRun, 'mailer' | 'sending'>, op
   return run;
 }
 
-/** A client the run will not touch: its occasions stay due for a later hour, nothing is written. */
-function leave(run: CampaignRun, client: DueClient): void {
-  for (const occasion of client.due) {
+/** Occasions the run will not touch: they stay due for a later hour, nothing is written. */
+function leave(run: CampaignRun, occasions: readonly DueOccasion[]): void {
+  for (const occasion of occasions) {
     const counts = countsOf(run, occasion.campaignId);
     counts.due++;
     counts.left++;
@@ -518,36 +519,66 @@ async function expireEnded(run: CampaignRun, profile: ClientProfile, ended: read
   }
 }
 
-/** Step 5: decide each of the client's occasions and settle it; companions go in their winner's email. */
+/**
+ * Step 5: decide each of the client's occasions and settle it; companions go in their winner's
+ * email. The occasion allowed through is settled first: when its offer's code cannot be had this
+ * hour (the pool is empty, missing or unreadable), it is deferred and the others are decided again
+ * without it, so the client's next occasion may go in its place, under the same cap and rules.
+ */
 async function settleClient(run: CampaignRun, client: DueClient, suppressed: boolean): Promise<void> {
   const { profile } = client;
   const context = { campaigns: run.config.campaigns, brandTimeZone: run.config.timeZone };
-  const decided = decide({ profile, suppressed, recentSends: client.recentSends }, client.due, run.at, context);
-  // The quota is spent: this client's email (and anyone's after it) waits for a later hour, untouched.
-  const budget = run.sending.budget;
-  if (!run.dryRun && budget !== null && run.sendsStarted >= budget && decided.some((d) => d.decision.outcome === 'send')) {
-    stop(run, 'quota-used', `The SES quota left for this run is spent (${budget} emails): the remaining clients wait for a later hour`);
-    leave(run, client);
+  let open = client.due;
+  for (;;) {
+    const decided = decide({ profile, suppressed, recentSends: client.recentSends }, open, run.at, context);
+    // The quota is spent: this client's email (and anyone's after it) waits for a later hour, untouched.
+    const budget = run.sending.budget;
+    if (!run.dryRun && budget !== null && run.sendsStarted >= budget && decided.some((d) => d.decision.outcome === 'send')) {
+      stop(run, 'quota-used', `The SES quota left for this run is spent (${budget} emails): the remaining clients wait for a later hour`);
+      leave(run, open);
+      return;
+    }
+    const companionsOf = new Map(decided.map((item) => [item, companionOccasions(item, decided)]));
+    const winner = decided.find((item) => item.decision.outcome === 'send');
+    if (winner !== undefined) {
+      const status = await settleDecided(run, profile, winner, companionsOf.get(winner) ?? []);
+      if (status === 'no-coupon') {
+        const held = new Set([winner.occasion, ...(companionsOf.get(winner) ?? [])]);
+        open = open.filter((occasion) => !held.has(occasion));
+        continue;
+      }
+    }
+    const handledWithWinner = new Set([...companionsOf.values()].flat());
+    for (const item of decided) {
+      if (item === winner || handledWithWinner.has(item.occasion)) continue; // a companion goes in its winner's email, recorded with it
+      await settleDecided(run, profile, item, companionsOf.get(item) ?? []);
+    }
     return;
   }
-  const companionsOf = new Map(decided.map((item) => [item, companionOccasions(item, decided)]));
-  const handledWithWinner = new Set([...companionsOf.values()].flat());
-  for (const item of decided) {
-    const { occasion } = item;
-    let { decision } = item;
-    countsOf(run, occasion.campaignId).due++;
-    if (handledWithWinner.has(occasion)) continue; // goes in the winner's email, recorded with it
-    const occasions = [occasion, ...(companionsOf.get(item) ?? [])];
-    // One touch: a note in an active advisor's name is the advisor's task first (advisor-tasks.ts).
-    const advisor = decision.outcome === 'send' ? noteAdvisor(profile, occasion, run.config, run.advisors) : undefined;
-    const gate = advisor === undefined ? undefined : await taskGate(run, profile, occasion, advisor);
-    if (gate !== undefined && gate.outcome !== 'send') decision = gate;
-    if (run.dryRun) planDecision(run, profile, occasions, decision);
-    else if (decision.outcome === 'send') {
-      const status = await send(run, profile, occasions);
-      if (status === 'sent' && gate?.outcome === 'send') await recordTaskEmailed(run, occasion, gate.because);
-    } else await recordDecisions(run, profile, occasions, decision);
-  }
+}
+
+/** One decided occasion with its companions: planned (dry run), sent, or recorded; what became of a send. */
+async function settleDecided(
+  run: CampaignRun,
+  profile: ClientProfile,
+  item: DecidedOccasion,
+  companions: readonly DueOccasion[],
+): Promise<Awaited<ReturnType<typeof send>> | undefined> {
+  const { occasion } = item;
+  let { decision } = item;
+  const occasions = [occasion, ...companions];
+  for (const each of occasions) countsOf(run, each.campaignId).due++;
+  // One touch: a note in an active advisor's name is the advisor's task first (advisor-tasks.ts).
+  const advisor = decision.outcome === 'send' ? noteAdvisor(profile, occasion, run.config, run.advisors) : undefined;
+  const gate = advisor === undefined ? undefined : await taskGate(run, profile, occasion, advisor);
+  if (gate !== undefined && gate.outcome !== 'send') decision = gate;
+  if (run.dryRun) planDecision(run, profile, occasions, decision);
+  else if (decision.outcome === 'send') {
+    const status = await send(run, profile, occasions);
+    if (status === 'sent' && gate?.outcome === 'send') await recordTaskEmailed(run, occasion, gate.because);
+    return status;
+  } else await recordDecisions(run, profile, occasions, decision);
+  return undefined;
 }
 
 /** A dry run shows who would get what (emails masked) and counts it, writing nothing. */

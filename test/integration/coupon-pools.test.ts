@@ -198,4 +198,46 @@ describe('coupon pools on the embedded AWS', () => {
     expect(await refused.codeFor({ tier: 'Core' }, occasion('new-one'))).toEqual({ status: 'none', reason: 'coupon-pool-unreadable' });
     expect(refused.pools().welcome?.unreadable).toMatch(/^reading it from S3 failed: NoSuchBucket/);
   });
+
+  it('an email waiting for a code lets the client\'s next occasion go that hour, one email at most, under the frequency cap', async () => {
+    const poolOffer = { kind: 'coupon' as const, discountPercent: 10, couponFrom: { from: 'pool' as const } };
+    const config = await scenarioConfig(aws, 'next', {
+      campaigns: {
+        policy: { controlShare: 0 },
+        campaigns: [
+          { kind: 'winback', offers: { default: poolOffer } },
+          { id: 'later', trigger: { on: 'any-order', daysAfter: 61 }, template: 'welcome', priority: 6 },
+          { id: 'last', trigger: { on: 'any-order', daysAfter: 61 }, template: 'welcome', priority: 7 },
+        ],
+      },
+      sender: { ...aws.config.sender, maxSendRate: 500 },
+      coupons: { poolsPrefix: `pools-${aws.scope}-next`, lowBelow: 0 },
+    });
+    await seedProfiles(aws, config, [profileItem('next-1', { stage: 'sleeping', firstOrderAt: iso(AT - 61 * DAY), lastOrderAt: iso(AT - 61 * DAY) })]);
+    const statuses = async () => Object.fromEntries((await ledgerEntries(aws, config)).map((e) => [e.campaignId, [e.status, e.reason]]));
+
+    // No pool yet: the win-back waits for a code, the next occasion by priority goes in its place, the one after is capped.
+    const first = await runCampaignHour(aws, config, AT, 'next-1');
+    expect(countsOf(first, 'winback')).toMatchObject({ due: 1, deferred: 1, sent: 0 });
+    expect(countsOf(first, 'later')).toMatchObject({ due: 1, sent: 1 });
+    expect(countsOf(first, 'last')).toMatchObject({ due: 1, sent: 0, capped: 1 });
+    expect(await statuses()).toEqual({ winback: ['deferred', 'coupon-pool-missing'], later: ['sent', undefined], last: ['capped', 'priority'] });
+    expect(await emailsTo(aws, 'next-1@example.com')).toHaveLength(1);
+
+    // Codes arrive within the day: the win-back is first again, but the day's email has gone.
+    await uploadFile(config, 'winback', 'code\nNEXT-1\n');
+    const second = await runCampaignHour(aws, config, AT + HOUR, 'next-2');
+    expect(countsOf(second, 'winback')).toMatchObject({ due: 1, capped: 1, sent: 0 });
+    expect(countsOf(second, 'last')).toMatchObject({ due: 1, capped: 1, sent: 0 });
+    expect(second.coupons).toBeUndefined();
+    expect((await statuses()).winback).toEqual(['capped', 'frequency-24h']);
+
+    // The next day the win-back goes with its code.
+    const third = await runCampaignHour(aws, config, AT + 25 * HOUR, 'next-3');
+    expect(countsOf(third, 'winback')).toMatchObject({ due: 1, sent: 1 });
+    expect(countsOf(third, 'last')).toMatchObject({ due: 1, capped: 1 });
+    const emails = await emailsTo(aws, 'next-1@example.com');
+    expect(emails).toHaveLength(2);
+    expect(emails.map((e) => codeIn(e.body.html))).toContain('NEXT-1');
+  });
 });
