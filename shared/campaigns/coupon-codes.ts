@@ -63,10 +63,11 @@ export function schemeCouponCode(
 }
 
 export interface CouponPool {
-  /** Valid codes in file order, each once. */
+  /** Valid codes in file order, each once (case aside: the first of `SAVE-1` and `save-1`). */
   codes: string[];
   /** Lines that are not a valid code (never quoted: a code is as good as money). */
   invalidLines: number[];
+  /** Lines repeating an earlier code, case aside (shops usually take `save-1` for `SAVE-1`). */
   duplicates: number;
 }
 
@@ -75,7 +76,9 @@ export type CouponPoolReading = { ok: true; pool: CouponPool } | { ok: false; pr
 
 /**
  * An uploaded pool: a CSV with a `code` header and one code per line (a BOM, blank lines, CRLF
- * and quotes around a code allowed). Lines that are not a valid code are listed by number. A file
+ * and quotes around a code allowed). Lines that are not a valid code are listed by number; a code
+ * repeating an earlier one, case aside, is a duplicate, so one code of the shop is never given to
+ * two clients. A file
  * without the header (empty, another header, several columns) is not a pool: said, not thrown, so
  * that the sender can hold that campaign's emails and go on with the others.
  */
@@ -95,9 +98,9 @@ export function parseCouponPool(text: string): CouponPoolReading {
     const value = (lines[i] ?? '').trim().replace(/^"(.*)"$/, '$1');
     if (value === '') continue;
     if (!COUPON_CODE_RE.test(value)) pool.invalidLines.push(i + 1);
-    else if (seen.has(value)) pool.duplicates++;
+    else if (seen.has(value.toUpperCase())) pool.duplicates++;
     else {
-      seen.add(value);
+      seen.add(value.toUpperCase());
       pool.codes.push(value);
     }
   }

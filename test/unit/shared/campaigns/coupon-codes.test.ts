@@ -39,6 +39,23 @@ describe('parseCouponPool', () => {
     expect(pool).toEqual({ ok: true, pool: { codes: ['A1', 'B2', 'C3'], invalidLines: [5], duplicates: 1 } });
   });
 
+  it('counts codes differing only in case as one, the first kept: a shop that ignores case would take both for one', () => {
+    expect(parseCouponPool('code\nSAVE-1\nsave-1\nSave-1\nsave-2\n')).toEqual({ ok: true, pool: { codes: ['SAVE-1', 'save-2'], invalidLines: [], duplicates: 2 } });
+  });
+
+  it('keeps each code once, case aside, and accounts for every line (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.stringMatching(COUPON_CODE_RE), fc.constantFrom('ab', 'AB', 'Ab', 'x-1', 'X-1')), { maxLength: 30 }), (lines) => {
+        const reading = parseCouponPool(`code\n${lines.join('\n')}\n`);
+        if (!reading.ok) throw new Error(reading.problem);
+        const { codes, duplicates, invalidLines } = reading.pool;
+        expect(new Set(codes.map((code) => code.toUpperCase())).size).toBe(codes.length);
+        expect(codes.length + duplicates + invalidLines.length).toBe(lines.length);
+        expect(new Set(codes.map((code) => code.toUpperCase()))).toEqual(new Set(lines.map((line) => line.toUpperCase())));
+      }),
+    );
+  });
+
   it('a header alone is a pool without codes', () => {
     expect(parseCouponPool('"Code"\n\n')).toEqual({ ok: true, pool: { codes: [], invalidLines: [], duplicates: 0 } });
   });
