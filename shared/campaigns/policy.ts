@@ -16,7 +16,10 @@ const MS_PER_HOUR = 3_600_000;
 /** UTC offsets only change on quarter-hour boundaries. */
 const QUARTER_HOUR_MS = 15 * MS_PER_MINUTE;
 
-/** A marketing email actually sent to the client (held-out occasions are not sends: leave them out). */
+/**
+ * A marketing email actually sent to the client: one per email, however many occasions it settled
+ * (the sender groups them: shared/sender/recent-emails.ts). Held-out occasions are not sends: leave them out.
+ */
 export interface RecentSend {
   campaignId: string;
   sentAt: number;
@@ -42,7 +45,7 @@ export interface ClientState {
   profile: ClientProfile;
   /** The client's address is on the suppression list (unsubscribe, bounce, complaint). */
   suppressed: boolean;
-  /** Sends of the last 7 days at least; older ones are ignored. */
+  /** Emails of the last 7 days at least, one entry per email; older ones are ignored. */
   recentSends: RecentSend[];
 }
 

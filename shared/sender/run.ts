@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { compareDueClients, dueOccasions, endedOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
 import { dueIndexing, dueSelection, nextDueAt, type DueIndexing, type DueSelection } from '#shared/campaigns/due-index.ts';
@@ -43,6 +44,7 @@ import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupon
 import { sendIntroductions, type IntroductionCounts } from './introductions.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
 import { expiryReason } from './expiry.ts';
+import { recentEmails } from './recent-emails.ts';
 import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
 
 /**
@@ -449,9 +451,6 @@ function countsOf(run: CampaignRun, campaignId: string): CampaignCounts {
   return (run.counts[campaignId] ??= emptyCampaignCounts());
 }
 
-/** Counts toward the frequency cap: sent, in flight (another run is sending it now), or maybe sent. */
-const MAY_HAVE_GONE = new Set<LedgerEntry['status']>(['sent', 'claimed', 'maybe-sent']);
-
 /**
  * Step 3: who is due now, minus what the ledger has already settled; the most urgent and valuable
  * first. Ended occasions left waiting are expired on the way. The profiles come from the due
@@ -491,10 +490,7 @@ async function selectDueClients(
     const settled = new Set(entries.filter((e) => !isClaimable(e.status)).map((e) => e.occasionKey));
     const open = due.filter((o) => !settled.has(o.occasionKey));
     if (open.length === 0) continue;
-    const recentSends = entries
-      .filter((e) => MAY_HAVE_GONE.has(e.status) && (e.sentAt ?? e.claimedAt) > at - 7 * DAY_MS)
-      .map((e) => ({ campaignId: e.campaignId, sentAt: e.sentAt ?? e.claimedAt }));
-    dueClients.push({ profile, due: open, recentSends });
+    dueClients.push({ profile, due: open, recentSends: recentEmails(entries, at) });
   }
   // The most urgent campaigns first, then the clients most at risk and most valuable (CLV).
   dueClients.sort(compareDueClients);
@@ -645,7 +641,9 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     await holdForCoupon(run, profile, occasions, coupon.reason);
     return 'no-coupon';
   }
-  const { claimed, taken } = await claimEach(run.ledger, occasions.map((o) => claimRequest(run, profile, o)));
+  // One id on every occasion the email settles: the frequency cap counts the email once (recent-emails.ts).
+  const emailId = randomUUID();
+  const { claimed, taken } = await claimEach(run.ledger, occasions.map((o) => claimRequest(run, profile, o, { emailId })));
   counts.alreadyClaimed += taken.length;
   if (!claimed.some((c) => c.occasionKey === occasion.occasionKey)) {
     // Another run owns this email; hand back any companion we won so it is not left claimed.

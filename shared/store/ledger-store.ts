@@ -77,6 +77,13 @@ export interface LedgerEntry extends LedgerKey {
   updatedAt: number;
   sentAt?: number;
   messageId?: string;
+  /**
+   * The email the occasion was claimed for: the same on every occasion one email settles (a
+   * replenishment reminder and the companion products it lists), so that the frequency cap counts
+   * that email once (shared/sender/recent-emails.ts). Absent on decisions, and on entries written
+   * before it existed.
+   */
+  emailId?: string;
   reason?: string;
   /** Epoch ms before which a deferred occasion should not be re-evaluated. */
   deferredUntil?: number;
@@ -103,6 +110,8 @@ export interface ClaimRequest extends LedgerKey {
   tier?: string;
   /** Epoch ms: when the occasion started (DueOccasion.triggerAt). */
   triggerAt?: number;
+  /** For a claim: the email it is for, shared by every occasion that email settles (LedgerEntry.emailId). */
+  emailId?: string;
   /** Why a decision was taken (recordDecision), e.g. 'control-group', 'quiet-hours'. */
   reason?: string;
   /** For 'deferred': epoch ms before which a later hour should not re-evaluate. */
@@ -189,6 +198,7 @@ export async function claimOccasion(
   };
   if (request.tier !== undefined) item.tier = request.tier;
   if (request.triggerAt !== undefined) item.triggerAt = request.triggerAt;
+  if (request.emailId !== undefined) item.emailId = request.emailId;
   if (request.reason !== undefined) item.reason = request.reason;
   if (request.deferredUntil !== undefined) item.deferredUntil = request.deferredUntil;
   try {
@@ -328,7 +338,7 @@ export async function ledgerEntriesOf(
   return items;
 }
 
-/** The client's entries sent at or after `since` (epoch ms), oldest first: input to the frequency cap. */
+/** The client's entries sent at or after `since` (epoch ms), oldest first: one per occasion, so an email listing several products has several (the frequency cap counts emails: shared/sender/recent-emails.ts). */
 export async function recentSends(
   documents: DocumentSender,
   table: string,
