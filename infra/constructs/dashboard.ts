@@ -37,7 +37,7 @@ const THIRD = 8;
  * figures the functions publish (shared/observability/business-metrics.ts): the nights (completed,
  * failed, duration, rejects, clients per tier, movements), the campaigns (sent, held out,
  * suppressed, failed per campaign; unresolved sends), SES feedback (bounces, complaints and their
- * rates against the sends, beside SES's own reputation figures), and the functions' errors.
+ * rates against the emails sent, beside SES's own reputation figures), and the functions' errors.
  */
 export class OperationsDashboard extends Construct {
   readonly dashboard: Dashboard;
@@ -118,7 +118,11 @@ export class OperationsDashboard extends Construct {
     rows.push([
       new GraphWidget({
         title: 'Sends, all campaigns',
-        left: [sender(METRIC_NAMES.sent, { label: 'sent' }), sender(METRIC_NAMES.failed, { label: 'failed' })],
+        left: [
+          sender(METRIC_NAMES.emails, { label: 'emails SES took' }),
+          sender(METRIC_NAMES.sent, { label: 'occasions sent' }),
+          sender(METRIC_NAMES.failed, { label: 'occasions failed' }),
+        ],
         right: [sender(METRIC_NAMES.unresolvedSends, { statistic: 'Maximum', label: 'unresolved (stale claims, maybe sent)' })],
         width: HALF,
       }),
@@ -139,10 +143,11 @@ export class OperationsDashboard extends Construct {
     for (let i = 0; i < perCampaign.length; i += 3) rows.push(perCampaign.slice(i, i + 3));
 
     // SES feedback.
-    const sentDaily = sender(METRIC_NAMES.sent, { period: DAY });
-    // Ids are shared by the whole graph: `sent` is one metric, each numerator has its own id.
+    // Per email, not per occasion: a reminder listing three products is one email, with one chance to bounce.
+    const emailsDaily = sender(METRIC_NAMES.emails, { period: DAY });
+    // Ids are shared by the whole graph: `emails` is one metric, each numerator has its own id.
     const rate = (id: string, metric: Metric, label: string) =>
-      new MathExpression({ expression: `100 * IF(sent > 0, ${id} / sent, 0)`, usingMetrics: { [id]: metric, sent: sentDaily }, label, period: DAY });
+      new MathExpression({ expression: `100 * IF(emails > 0, ${id} / emails, 0)`, usingMetrics: { [id]: metric, emails: emailsDaily }, label, period: DAY });
     const reputation = (metricName: string) => new Metric({ namespace: 'AWS/SES', metricName, statistic: 'Maximum', period: DAY });
     rows.push([
       new GraphWidget({
@@ -158,8 +163,8 @@ export class OperationsDashboard extends Construct {
       new GraphWidget({
         title: 'Bounce and complaint rates (%, per day)',
         left: [
-          rate('bounces', feedback(METRIC_NAMES.bounces, { period: DAY }), 'bounces / sent'),
-          rate('complaints', feedback(METRIC_NAMES.complaints, { period: DAY }), 'complaints / sent'),
+          rate('bounces', feedback(METRIC_NAMES.bounces, { period: DAY }), 'bounces / emails'),
+          rate('complaints', feedback(METRIC_NAMES.complaints, { period: DAY }), 'complaints / emails'),
           new MathExpression({ expression: '100 * b', usingMetrics: { b: reputation('Reputation.BounceRate') }, label: 'SES reputation: bounce rate', period: DAY }),
           new MathExpression({ expression: '100 * c', usingMetrics: { c: reputation('Reputation.ComplaintRate') }, label: 'SES reputation: complaint rate', period: DAY }),
         ],

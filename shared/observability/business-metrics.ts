@@ -44,12 +44,18 @@ export const METRIC_NAMES = {
   downgrades: 'Downgrades',
   /** Per `fromTier` and `toTier`. */
   tierMovements: 'TierMovements',
-  // Campaign sender: per `campaign`, and in total (Sent, Failed) without it.
+  // Campaign sender: per `campaign`, and in total (Sent, Failed) without it. Occasions, as the run's counts.
   sent: 'Sent',
   heldOut: 'HeldOut',
   suppressed: 'Suppressed',
   failed: 'Failed',
   maybeSent: 'MaybeSent',
+  /**
+   * Emails SES took in the hourly run (campaign emails, introductions, advisors' task emails): one
+   * per email, where `Sent` counts each occasion it settles (a reminder listing three products is
+   * one email, three sent). The dashboard's bounce and complaint rates are per email.
+   */
+  emails: 'Emails',
   /** Stale claims and maybe-sent emails of the last two days: a person has to look (never resent). */
   unresolvedSends: 'UnresolvedSends',
   /** Per `campaign` drawing from a coupon pool: its unclaimed codes after the run (the alarm is the CouponPoolsLow log alert). */
@@ -109,7 +115,7 @@ export function nightlyMetrics(summary: NightlyRunSummary): MetricGroup[] {
   return groups;
 }
 
-/** An hourly campaign run: per campaign, sent / held out / suppressed / failed / maybe sent; totals. Dry runs publish nothing. */
+/** An hourly campaign run: per campaign, sent / held out / suppressed / failed / maybe sent (occasions); totals, and the emails. Dry runs publish nothing. */
 export function campaignMetrics(summary: CampaignRunSummary): MetricGroup[] {
   if (summary.dryRun) return [];
   const campaigns = Object.entries(summary.campaigns).sort(([a], [b]) => a.localeCompare(b));
@@ -119,6 +125,7 @@ export function campaignMetrics(summary: CampaignRunSummary): MetricGroup[] {
       dimensions: {},
       metrics: [
         count(METRIC_NAMES.sent, total('sent')),
+        count(METRIC_NAMES.emails, summary.mailer.sent),
         count(METRIC_NAMES.failed, total('failed')),
         count(METRIC_NAMES.unresolvedSends, summary.staleClaims.length + summary.maybeSent.length),
       ],

@@ -129,7 +129,12 @@ export interface CampaignRunSummary {
   maybeSent: UnresolvedSend[];
   /** Dry run only: who would get what. Emails masked. */
   plan?: PlannedDecision[];
-  mailer?: { sent: number; failed: number; throttledRetries: number; unreachableRetries: number; maxObservedRate: number; haltedBy?: string };
+  /**
+   * What the mailer did: `sent` counts the emails SES took (campaign emails, introductions,
+   * advisors' task emails), one per email however many occasions it settles; the campaigns'
+   * `sent` counts occasions.
+   */
+  mailer: { sent: number; failed: number; throttledRetries: number; unreachableRetries: number; maxObservedRate: number; haltedBy?: string };
   durationMs: number;
 }
 

@@ -731,7 +731,10 @@ describe('dashboard', () => {
       [METRIC_NAMES.bounces, METRIC_NAMES.softBounces, METRIC_NAMES.complaints, METRIC_NAMES.unreadableFeedback].map((name) => [namespace, name, { service: 'clientele-ses-events' }]),
     );
     const rates = JSON.stringify(metricsOf('Bounce and complaint rates (%, per day)'));
-    for (const id of ['bounces', 'complaints']) expect(rates).toContain(`100 * IF(sent > 0, ${id} / sent, 0)`);
+    // Per email (Emails), not per occasion (Sent): a reminder listing three products is one email.
+    for (const id of ['bounces', 'complaints']) expect(rates).toContain(`100 * IF(emails > 0, ${id} / emails, 0)`);
+    expect(rates).toContain(JSON.stringify(METRIC_NAMES.emails));
+    expect(metricsOf('Sends, all campaigns').map((m) => m[1])).toEqual([METRIC_NAMES.emails, METRIC_NAMES.sent, METRIC_NAMES.failed, METRIC_NAMES.unresolvedSends]);
   });
 });
 

@@ -30,6 +30,7 @@ describe('metrics as EMF', () => {
       job: 'campaigns',
       dryRun: false,
       campaigns: { welcome: { ...emptyCampaignCounts(), sent: 3, 'held-out': 1 } },
+      mailer: { sent: 2 },
       staleClaims: [],
       maybeSent: [],
     } as unknown as CampaignRunSummary; // only the fields the mapping reads
@@ -39,7 +40,7 @@ describe('metrics as EMF', () => {
     expect(records).toHaveLength(2);
     const [totals, welcome] = records;
     expect(totals?._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'Clientele/test', Dimensions: [['service']] });
-    expect(totals).toMatchObject({ service: 'clientele', Sent: 3, Failed: 0, UnresolvedSends: 0 });
+    expect(totals).toMatchObject({ service: 'clientele', Sent: 3, Emails: 2, Failed: 0, UnresolvedSends: 0 });
     expect(welcome?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'campaign']]);
     expect(welcome).toMatchObject({ service: 'clientele', campaign: 'welcome', Sent: 3, HeldOut: 1, Suppressed: 0, Failed: 0, MaybeSent: 0 });
     expect(welcome?._aws.CloudWatchMetrics[0]?.Metrics).toContainEqual({ Name: 'Sent', Unit: 'Count' });

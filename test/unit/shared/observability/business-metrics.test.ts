@@ -34,6 +34,7 @@ function campaignSummary(overrides: Partial<CampaignRunSummary> = {}): CampaignR
     },
     staleClaims: [{ customerId: 'c-1', occasionKey: 'welcome#1', claimedAt: '2026-12-02T09:00:00.000Z', runId: 'campaigns-0000' }],
     maybeSent: [],
+    mailer: { sent: 17, failed: 1, throttledRetries: 0, unreachableRetries: 0, maxObservedRate: 5 },
     durationMs: 900,
     ...overrides,
   };
@@ -79,6 +80,7 @@ describe('campaign run → metrics', () => {
   it('publishes per campaign sent, held out, suppressed, failed and maybe sent, and run totals', () => {
     expect(flat(campaignMetrics(campaignSummary()))).toEqual({
       Sent: 17,
+      Emails: 17,
       Failed: 1,
       UnresolvedSends: 1,
       'Sent{campaign=welcome}': 12,
@@ -92,6 +94,14 @@ describe('campaign run → metrics', () => {
       'Failed{campaign=winback}': 0,
       'MaybeSent{campaign=winback}': 0,
     });
+  });
+
+  it('counts the emails SES took apart from the occasions: a reminder listing three products is one email, three sent', () => {
+    const reminder = campaignSummary({
+      campaigns: { replenishment: { ...emptyCampaignCounts(), sent: 3 } },
+      mailer: { sent: 1, failed: 0, throttledRetries: 0, unreachableRetries: 0, maxObservedRate: 1 },
+    });
+    expect(flat(campaignMetrics(reminder))).toMatchObject({ Sent: 3, Emails: 1, 'Sent{campaign=replenishment}': 3 });
   });
 
   it('publishes nothing for a dry run', () => {
