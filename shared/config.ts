@@ -22,7 +22,7 @@ const timeZone = z.string().refine(isValidTimeZone, { message: 'must be an IANA 
 const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD or CNY');
 
 export const tierThresholdsSchema = z
-  .object({
+  .strictObject({
     vic: decimalAmount.default('50000'),
     core: decimalAmount.default('5000'),
     potential: decimalAmount.default('1000'),
@@ -32,7 +32,7 @@ export const tierThresholdsSchema = z
   });
 
 export const lifecycleSchema = z
-  .object({
+  .strictObject({
     /** A client whose first order is at most this many days old is "new". */
     newDays: z.number().int().positive().default(30),
     /** Days without an order after which a client is "sleeping" (the win-back moment). */
@@ -45,7 +45,7 @@ export const lifecycleSchema = z
   .refine((l) => l.churnedDays > l.sleepingDays, { message: 'churnedDays must be greater than sleepingDays' });
 
 export const clvSchema = z
-  .object({
+  .strictObject({
     /** Fit the BG/NBD and Gamma-Gamma models each night and store predictions on the profiles. */
     enabled: z.boolean().default(true),
     /** Time unit of the model summaries. */
@@ -68,7 +68,7 @@ export const clvSchema = z
 
 const weekday = z.enum(WEEKDAYS);
 
-export const advisorSchema = z.object({
+export const advisorSchema = z.strictObject({
   /** Where the advisor's weekly client-book digest goes. */
   email: z.string().email(),
   name: z.string().min(1).optional(),
@@ -77,7 +77,7 @@ export const advisorSchema = z.object({
 });
 
 export const reportsSchema = z
-  .object({
+  .strictObject({
     /** Who receives the nightly summary email (the CRM team); none: the report is only written to S3. */
     teamAddresses: z.array(z.string().email()).default([]),
     /**
@@ -112,7 +112,7 @@ export const reportsSchema = z
 
 /** How advisors' books are sized and how long a task waits for its advisor (issue 16; domain.md: a book of 30-50 clients). */
 export const advisorsSchema = z
-  .object({
+  .strictObject({
     /** The size `clientele advisors plan` balances books to: first up to min, never past max. */
     bookSize: z
       .strictObject({ min: z.number().int().min(1).default(30), max: z.number().int().min(1).default(50) })
@@ -135,7 +135,7 @@ export const advisorsSchema = z
 export const EXPORT_ENCODINGS = ['utf-8', 'gbk', 'gb18030', 'big5', 'shift_jis', 'euc-kr', 'latin1', 'windows-1252'] as const;
 
 export const exportsSchema = z
-  .object({
+  .strictObject({
     /** The text encoding of the export files: Chinese platforms still export GBK / GB18030. */
     encoding: z.enum(EXPORT_ENCODINGS).default('utf-8'),
     /** A line total above this (in the brand currency, after conversion) is a reject, never a sum. */
@@ -149,7 +149,7 @@ export const exportsSchema = z
   .prefault({});
 
 export const plausibilitySchema = z
-  .object({
+  .strictObject({
     /** Clients, order lines or 12-month revenue may not fall by more than this share since the last completed night. */
     maxDropShare: z.number().min(0).max(1).default(0.2),
     /** Tier downgrades may not exceed this share of the last completed night's buyers. */
@@ -157,7 +157,7 @@ export const plausibilitySchema = z
   })
   .prefault({});
 
-export const storageSchema = z.object({
+export const storageSchema = z.strictObject({
   exportsBucket: z.string().min(3).default('clientele-exports'),
   exportsPrefix: z
     .string()
@@ -172,7 +172,7 @@ export const storageSchema = z.object({
 });
 
 export const endpointsSchema = z
-  .object({
+  .strictObject({
     region: z.string().default('us-east-1'),
     /** Set for local emulators; unset in AWS. */
     s3: z.string().url().optional(),
@@ -181,8 +181,15 @@ export const endpointsSchema = z
   })
   .default({ region: 'us-east-1' });
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** A URL a one-click unsubscribe may use: RFC 8058 requires HTTPS; plain http only reaches a loopback emulator. */
+export function isOneClickUrl(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+}
+
 export const senderSchema = z
-  .object({
+  .strictObject({
     /** The verified SES identity the lifecycle emails come from. */
     fromAddress: z.string().email().default('hello@example.com'),
     /** SES configuration set (event publishing for bounces and complaints); unset locally. */
@@ -190,7 +197,11 @@ export const senderSchema = z
     /** Emails per second: at most the account's SES sending rate. */
     maxSendRate: z.number().positive().max(10_000).default(14),
     /** Public URL of the unsubscribe function; the signed token is appended as ?t=... */
-    unsubscribeBaseUrl: z.string().url().default('https://unsubscribe.example.com/'),
+    // Checked here: an http link would load, then fail every email at send time.
+    unsubscribeBaseUrl: z
+      .url({ error: 'must be a URL' })
+      .refine((value) => isOneClickUrl(new URL(value)), 'must be an https URL (RFC 8058 one-click unsubscribe), or http on a loopback address for the local emulators')
+      .default('https://unsubscribe.example.com/'),
     /** Optional mailto for List-Unsubscribe, besides the one-click HTTPS link. */
     unsubscribeMailto: z.string().email().optional(),
     /** Days a send-ledger entry is kept before DynamoDB's TTL removes it. */
@@ -231,7 +242,7 @@ export const senderSchema = z
 
 /** Coupon codes drawn from a pool the brand uploads per campaign (an offer's `couponFrom: { from: 'pool' }`). */
 export const couponsSchema = z
-  .object({
+  .strictObject({
     /**
      * Folder of the pools in the exports bucket: `<prefix>/<campaignId>.csv`, one `code` column.
      * Codes are claimed in DynamoDB (the coupon-codes table), each once.
@@ -254,7 +265,8 @@ export const couponsSchema = z
 /** The configuration's fields, before the checks across them (infra/settings.ts derives the stack's brand config from it). */
 export const configFieldsSchema = z
   .object({
-    brandName: z.string().min(1).default('Clientele Demo Brand'),
+    // The emails' bounds: a longer or blank name would load, then fail every email at send time.
+    brandName: z.string().trim().min(1, 'must not be blank').max(100).default('Clientele Demo Brand'),
     /** The brand's time zone: runs are dated in it, and timestamps without an offset are read in it. */
     timeZone: timeZone.default('Asia/Shanghai'),
     /** Currency the thresholds and reports are expressed in. */

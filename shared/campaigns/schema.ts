@@ -1,3 +1,4 @@
+import { TEMPLATE_NAMES } from './template-names.ts';
 import { z } from 'zod';
 import { STAGES, TIERS } from '#shared/model.ts';
 import { couponCode, couponSourceSchema } from './coupon-codes.ts';
@@ -169,8 +170,11 @@ function everyCampaign(priority: number) {
   };
 }
 
-/** A template id of the catalogue (shared/templates/catalog.ts), as the built-ins' `template`. */
-const templateId = z.string().min(1);
+/**
+ * A campaign template of the catalogue (shared/templates/catalog.ts), as the built-ins' `template`:
+ * a typo would load and then fail every email of the campaign at send time.
+ */
+const templateId = z.enum(TEMPLATE_NAMES);
 
 /** A campaign written in the vocabulary (vocabulary.ts). */
 export const customCampaignSchema = z.strictObject({
@@ -181,7 +185,9 @@ export const customCampaignSchema = z.strictObject({
   trigger: triggerSchema,
   timing: timingSchema.prefault({}),
   /** One template for everyone, or one per template locale (`en` also serves the locales without their own). */
-  template: z.union([templateId, z.strictObject({ en: templateId, 'zh-CN': templateId.optional() })]),
+  template: z.union([templateId, z.strictObject({ en: templateId, 'zh-CN': templateId.optional() })], {
+    error: `must be one of the catalogue's templates (${TEMPLATE_NAMES.join(', ')}), or one per locale: { "en": ..., "zh-CN": ... }`,
+  }),
   offers: offersSchema.default(() => ({ default: { kind: 'none' as const } })),
   /** Default: the trigger's own products for orders and run-outs, the top category for no-order-for, else none (rules.ts). */
   products: productsSchema.optional(),

@@ -1,5 +1,5 @@
 import { SendEmailCommand, type MessageHeader, type MessageTag, type SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
-import type { Config } from '#shared/config.ts';
+import { isOneClickUrl, type Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
 
 /**
@@ -108,7 +108,6 @@ export function isSendableAddress(address: string): boolean {
   return address.length <= 320 && ADDRESS.test(address);
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 
 function unsubscribeHttpUrl(value: string): string {
@@ -118,8 +117,7 @@ function unsubscribeHttpUrl(value: string): string {
   } catch {
     throw new InvalidEmailError('listUnsubscribeUrl is not a URL');
   }
-  // RFC 8058 requires HTTPS for one-click; plain http only reaches a loopback emulator.
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+  if (!isOneClickUrl(url)) {
     throw new InvalidEmailError(`listUnsubscribeUrl must be https (RFC 8058), got ${url.protocol}`);
   }
   return url.href;

@@ -1,3 +1,4 @@
+import type { TemplateName } from '#shared/campaigns/template-names.ts';
 import type { TemplateLocale } from './locale.ts';
 import { ADVISOR_INTRODUCTION } from './sources/advisor-introduction.ts';
 import { BIRTHDAY } from './sources/birthday.ts';
@@ -18,9 +19,8 @@ import { WINBACK } from './sources/winback.ts';
  * that esbuild bundles them into the Lambda and nothing depends on the file system at run time.
  */
 
-/** The built-ins' templates: the three timed campaigns, then the plays (shared/campaigns/plays.ts). */
-export const TEMPLATE_NAMES = ['welcome', 'replenishment', 'winback', 'tier-upgrade-thanks', 'birthday', 'first-order-care', 'first-purchase-thanks', 'seasonal', 'recall', 'cross-category'] as const;
-export type TemplateName = (typeof TEMPLATE_NAMES)[number];
+// The built-ins' templates: the three timed campaigns, then the plays (shared/campaigns/plays.ts).
+export { TEMPLATE_NAMES, type TemplateName } from '#shared/campaigns/template-names.ts';
 
 export interface TemplateCatalog {
   /** Layouts and partials for the HTML engine (escaping), by name. */

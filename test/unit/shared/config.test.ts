@@ -22,6 +22,38 @@ describe('config', () => {
     expect(() => parseConfig({ tresholds: {} })).toThrow(/Unrecognized key/);
   });
 
+  it('refuses a misspelled key in any section, naming it: it would otherwise be dropped without a word', () => {
+    const misspelled: [object, string][] = [
+      [{ sender: { postalAdress: ['1 Demo Plaza'] } }, 'sender'],
+      [{ sender: { fromAdress: 'a@example.com' } }, 'sender'],
+      [{ reports: { teamAdresses: ['team@example.com'] } }, 'reports'],
+      [{ clv: { enable: false } }, 'clv'],
+      [{ exports: { encodng: 'gbk' } }, 'exports'],
+      [{ storage: { exportsBucket: 'b', exportsPrefix: 'e', reportsPrefix: 'r', tablePrefix: 't', tablePrefx: 'x' } }, 'storage'],
+      [{ lifecycle: { newDays: 30, sleepingDays: 60, churnedDays: 180, defaultReorderGapDays: 45, sleepDays: 1 } }, 'lifecycle'],
+      [{ advisors: { bookSise: {} } }, 'advisors'],
+      [{ coupons: { lowBellow: 3 } }, 'coupons'],
+      [{ plausibility: { maxDropShar: 0.3 } }, 'plausibility'],
+      [{ endpoints: { dynamoDb: 'http://127.0.0.1:8000' } }, 'endpoints'],
+    ];
+    for (const [input, section] of misspelled) expect(() => parseConfig(input), section).toThrow(new RegExp(`${section}: Unrecognized key`));
+  });
+
+  it('refuses at load what would fail every email at send time', () => {
+    expect(() => parseConfig({ campaigns: { campaigns: [{ id: 'nudge', trigger: { on: 'first-order' }, template: 'welcom' }] } })).toThrow(
+      /campaign "nudge" at campaigns\.campaigns\.0\.template: must be one of the catalogue's templates \(welcome, replenishment/,
+    );
+    expect(() => parseConfig({ campaigns: { campaigns: [{ id: 'intro', trigger: { on: 'first-order' }, template: 'advisor-introduction' }] } })).toThrow(/template: must be one of/);
+    expect(() => parseConfig({ campaigns: { campaigns: [{ id: 'nudge', trigger: { on: 'first-order' }, template: { en: 'welcome', 'zh-CN': 'welcom' } }] } })).toThrow(/campaigns\.0\.template: must be one of/);
+    expect(() => parseConfig({ brandName: '   ' })).toThrow(/brandName: must not be blank/);
+    expect(() => parseConfig({ brandName: 'x'.repeat(101) })).toThrow(/brandName: Too big/);
+    expect(() => parseConfig({ sender: { unsubscribeBaseUrl: 'http://unsubscribe.example.com/' } })).toThrow(/unsubscribeBaseUrl: must be an https URL \(RFC 8058/);
+    expect(() => parseConfig({ sender: { unsubscribeBaseUrl: 'ftp://example.com/' } })).toThrow(/unsubscribeBaseUrl: must be an https URL/);
+    // The local emulators' loopback http stays allowed.
+    expect(parseConfig({ sender: { unsubscribeBaseUrl: 'http://127.0.0.1:4567/' } }).sender.unsubscribeBaseUrl).toBe('http://127.0.0.1:4567/');
+    expect(parseConfig({ brandName: ' Maison ' }).brandName).toBe('Maison');
+  });
+
   it('loads a file and reports its name on error', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'clientele-config-'));
     const good = join(dir, 'good.json');
