@@ -22,7 +22,6 @@ import { readBeforeImages } from '#shared/store/night-plans.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { compareStrings } from '#shared/tiering/client-columns.ts';
-import { emailIdentity } from '#shared/tiering/identity.ts';
 import { rfmMeasures, runClock, streamProfiles } from '#shared/tiering/profile.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
@@ -206,14 +205,7 @@ export function nightCollector(now: number): NightCollector {
     customer: (record) => aggregator.addCustomer(record),
     packedCustomer: (customerId, packed) => aggregator.addPackedCustomer(customerId, packed),
     order: (line, at) => {
-      // Customers come first: an id (or, for a Shopify line, an email) no customer row has
-      // carried by now is in none. An email's client is its email identity unless the base knows
-      // a customer by it (aggregate.ts), so that is the id the base is asked about.
-      if (line.customerId !== undefined) {
-        if (!aggregator.hasCustomerRecord(line.customerId)) orphans.note(line.customerId, at);
-      } else if (line.email !== undefined && !aggregator.hasCustomerWithEmail(line.email)) {
-        orphans.note(emailIdentity(line.email), at);
-      }
+      orphans.noteUnlessKnown(line, at, aggregator);
       aggregator.addOrderLine(line);
     },
     product: (record) => products.push(record),

@@ -1,6 +1,8 @@
 import type { FileReport, RowPosition } from '#shared/exports/reader.ts';
-import type { Reject } from '#shared/model.ts';
+import type { OrderLine, Reject } from '#shared/model.ts';
+import type { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { compareStrings } from '#shared/tiering/client-columns.ts';
+import { emailIdentity } from '#shared/tiering/identity.ts';
 
 /**
  * Orders for customers nobody knows. A generic order names its client by customer_id, a Shopify
@@ -13,7 +15,8 @@ import { compareStrings } from '#shared/tiering/client-columns.ts';
  *
  * Whether an id is known to the base is only known once the base is loaded, after the read; so
  * the reader's handler notes where each such order line was (OrphanOrderLines) and the decision
- * comes after (unknownCustomers).
+ * comes after (unknownCustomers). The hourly ingest of incremental exports applies the same rule,
+ * with the stored profiles as the base (shared/sender/ingest.ts).
  */
 
 /** The reason on every such reject: it names no value read from the file. */
@@ -30,6 +33,20 @@ export class OrphanOrderLines {
   private readonly fileIndex = new Map<string, number>();
   /** customerId → [fileIndex, line, fileIndex, line, ...]. */
   private readonly lines = new Map<string, number[]>();
+
+  /**
+   * Notes the line when no customer row read so far carries its client: customers come first in
+   * an export, so one that none has carried by now is in none. An email's client is its email
+   * identity unless the base knows a customer by it (aggregate.ts), so that is the id the base is
+   * asked about.
+   */
+  noteUnlessKnown(line: OrderLine, at: RowPosition, customers: Pick<ClientAggregator, 'hasCustomerRecord' | 'hasCustomerWithEmail'>): void {
+    if (line.customerId !== undefined) {
+      if (!customers.hasCustomerRecord(line.customerId)) this.note(line.customerId, at);
+    } else if (line.email !== undefined && !customers.hasCustomerWithEmail(line.email)) {
+      this.note(emailIdentity(line.email), at);
+    }
+  }
 
   /** `at` is the reader's per-file position object: read now, not kept. */
   note(customerId: string, at: RowPosition): void {

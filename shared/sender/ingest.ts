@@ -3,15 +3,16 @@ import type { AwsClients } from '#shared/aws/clients.ts';
 import { isAwsOrConnectionError } from '#shared/aws/errors.ts';
 import type { Config } from '#shared/config.ts';
 import { ExportError, ExportIncompleteError } from '#shared/exports/errors.ts';
-import { readExport, type ReadResult } from '#shared/exports/reader.ts';
-import { s3ExportSource } from '#shared/exports/source.ts';
+import { checkRejectShares, readExport, type ReadResult } from '#shared/exports/reader.ts';
+import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
 import type { Log } from '#shared/log.ts';
 import { withNextDue, type DueIndexing } from '#shared/campaigns/due-index.ts';
-import type { ClientProfile } from '#shared/model.ts';
+import type { ClientFacts, ClientProfile } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
+import { OrphanOrderLines, withUnknownRejects, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
 import { incrementalPrefix } from '#shared/store/buckets.ts';
-import { getProfile, writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
-import { isErased, loadErasures } from '#shared/store/erasure-store.ts';
+import { getProfiles, writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
+import { isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { getRun, putRun } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
@@ -25,6 +26,9 @@ import { SENDER_ALERTS } from './alerts.ts';
  * The hourly sender merges each one once, so a client who signs up at 10:00 is welcomed that day.
  * The merge only moves facts forward (new client, later orders and purchases, contact details);
  * the next nightly run recomputes every profile from the full snapshot and corrects the rest.
+ * An order line whose customer neither a customer row of the increment nor a stored profile knows
+ * is a reject, as in the nightly run (unknown-customers.ts): it creates no client, and counts
+ * towards its file's share of rejected rows.
  *
  * A folder that cannot be read as an export (a truncated gzip, a broken CSV, too many rejected
  * rows) is quarantined: reported in the summary and in a log line an alarm counts, marked in the
@@ -135,15 +139,10 @@ export async function ingestIncrementalExports(options: {
     if (await getRun(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder })) continue;
 
     const source = s3ExportSource(clients.s3, config.storage.exportsBucket, `${base}${folder}`);
-    const { now } = runClock(localDate(at, config.timeZone), config.timeZone);
-    const aggregator = new ClientAggregator({ now });
-    let read: ReadResult;
+    const runDate = localDate(at, config.timeZone);
+    let increment: IncrementRead;
     try {
-      read = await readExport(
-        source,
-        { customer: (c) => aggregator.addCustomer(c), order: (o) => aggregator.addOrderLine(o), product: () => undefined },
-        { config, now },
-      );
+      increment = await readIncrement({ source, config, clients, runDate, erasures });
     } catch (error) {
       if (error instanceof ExportIncompleteError) {
         log.info('incremental export not whole yet (no manifest listing its files): left for a later hour', { folder, source: source.describe() });
@@ -166,37 +165,85 @@ export async function ingestIncrementalExports(options: {
       }
       continue;
     }
-    const increments = computeProfiles(aggregator.clients(), { runDate: localDate(at, config.timeZone), config });
+    const { read, stored, unknownCustomers } = increment;
     const items: ProfileItem[] = [];
-    for (const increment of increments) {
-      // People who asked to be forgotten stay out, whatever an export says (erasure-store.ts).
-      if (isErased(erasures, increment.customerId, increment.email)) continue;
-      const stored = await getProfile(clients.documents, tables.profiles, increment.customerId);
+    for (const merged of computeProfiles(increment.clients, { runDate, config })) {
+      const storedItem = stored.get(merged.customerId);
       // Already merged (a run died after writing profiles, before marking the folder done).
-      if (stored?.lastIncrement !== undefined && stored.lastIncrement >= folder) continue;
+      if (storedItem?.lastIncrement !== undefined && storedItem.lastIncrement >= folder) continue;
       // RFM needs the whole base: a client first seen today is scored by the next nightly run.
-      const { rfm: _unscored, ...fresh } = increment;
-      const profile = stored ? mergeIncrement(stripItem(stored), increment) : fresh;
-      if (stored) summary.updatedClients++;
+      const { rfm: _unscored, ...fresh } = merged;
+      const profile = storedItem ? mergeIncrement(stripItem(storedItem), merged) : fresh;
+      if (storedItem) summary.updatedClients++;
       else summary.newClients++;
       const item: ProfileItem = {
         ...profile,
         digest: INCREMENTAL_DIGEST,
-        updatedRunDate: stored?.updatedRunDate ?? localDate(at, config.timeZone),
+        updatedRunDate: storedItem?.updatedRunDate ?? runDate,
         lastIncrement: folder,
       };
       items.push(withNextDue(item, options.indexing));
     }
+    const rejected = read.rejected + unknownCustomers.rejected;
     summary.exports.push(source.describe());
     summary.rows += read.rows;
-    summary.rejected += read.rejected;
+    summary.rejected += rejected;
+    if (unknownCustomers.rejected > 0) {
+      log.warn('orders for unknown customers rejected', { folder, customers: unknownCustomers.customerIds.length, lines: unknownCustomers.rejected });
+    }
     if (dryRun) continue;
     await writeProfiles(clients.documents, tables.profiles, items);
-    const marker: IngestMarker = { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), status: 'merged', rows: read.rows, rejected: read.rejected, clients: items.length };
+    const marker: IngestMarker = { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), status: 'merged', rows: read.rows, rejected, clients: items.length };
     await putRun(clients.documents, tables.runs, marker);
-    log.info('incremental export merged', { folder, rows: read.rows, rejected: read.rejected, clients: items.length });
+    log.info('incremental export merged', { folder, rows: read.rows, rejected, clients: items.length });
   }
   return summary;
+}
+
+interface IncrementRead {
+  read: ReadResult;
+  /** The increment's clients, without the erased and the unknown ones. */
+  clients: ClientFacts[];
+  /** The stored profiles of those clients. */
+  stored: Map<string, ProfileItem>;
+  unknownCustomers: UnknownCustomerRejects;
+}
+
+/**
+ * Reads an increment with its clients' stored profiles. Its order lines for customers neither its
+ * customer rows nor a stored profile know are rejects, as in the nightly run, and count towards
+ * their file's share of rejected rows. Throws an ExportError (the folder is quarantined) before
+ * anything is written.
+ */
+async function readIncrement(context: { source: ExportSource; config: Config; clients: AwsClients; runDate: string; erasures: Erasures }): Promise<IncrementRead> {
+  const { source, config, clients, runDate, erasures } = context;
+  const { now } = runClock(runDate, config.timeZone);
+  const aggregator = new ClientAggregator({ now });
+  const orphans = new OrphanOrderLines();
+  const read = await readExport(
+    source,
+    {
+      customer: (c) => aggregator.addCustomer(c),
+      order: (line, at) => {
+        orphans.noteUnlessKnown(line, at, aggregator);
+        aggregator.addOrderLine(line);
+      },
+      product: () => undefined,
+    },
+    // Reject shares are checked once the unknown customers' lines are counted.
+    { config, now, checkRejectShares: false },
+  );
+  // People who asked to be forgotten stay out, whatever an export says (erasure-store.ts); their lines are not "unknown".
+  aggregator.dropClients((id, email) => isErased(erasures, id, email));
+  const ours = new Set(aggregator.customerIds());
+  const stored = new Map((await getProfiles(clients.documents, tableNames(config).profiles, [...ours])).map((item) => [item.customerId, item]));
+  const unknownCustomers = orphans.rejectsOf((id) => ours.has(id) && !stored.has(id));
+  if (unknownCustomers.customerIds.length > 0) {
+    const unknown = new Set(unknownCustomers.customerIds);
+    aggregator.dropClients((id) => unknown.has(id));
+  }
+  checkRejectShares(withUnknownRejects(read.files, unknownCustomers.perFile), config.maxRejectShare);
+  return { read, clients: [...aggregator.clients()], stored, unknownCustomers };
 }
 
 function stripItem(item: ProfileItem): ClientProfile {

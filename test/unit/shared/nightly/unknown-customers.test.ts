@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FileReport } from '#shared/exports/reader.ts';
+import type { OrderLine } from '#shared/model.ts';
+import { emailIdentity } from '#shared/tiering/identity.ts';
 import {
   addPerFile,
   noUnknownCustomers,
@@ -67,6 +69,17 @@ describe('OrphanOrderLines', () => {
       rejects: [{ file: 'o.csv', line: 3, reason: UNKNOWN_CUSTOMER_REASON }],
     });
     expect(orphans.rejectsOf(() => false)).toEqual(noUnknownCustomers());
+  });
+
+  it('notes an order line whose customer no customer row read so far carries: by id, or for a Shopify line by its email identity', () => {
+    const orphans = new OrphanOrderLines();
+    const rows = { hasCustomerRecord: (id: string) => id === 'c-row', hasCustomerWithEmail: (email: string) => email === 'row@example.com' };
+    const line = (fields: Partial<OrderLine>): OrderLine => ({ orderId: 'o', orderedAt: 0, quantity: 1, lineTotalMinor: 100, refundedMinor: 0, status: 'paid', ...fields });
+    orphans.noteUnlessKnown(line({ customerId: 'c-row' }), { file: 'o.csv', line: 2 }, rows);
+    orphans.noteUnlessKnown(line({ customerId: 'c-none' }), { file: 'o.csv', line: 3 }, rows);
+    orphans.noteUnlessKnown(line({ email: 'row@example.com' }), { file: 'o.csv', line: 4 }, rows);
+    orphans.noteUnlessKnown(line({ email: 'none@example.com' }), { file: 'o.csv', line: 5 }, rows);
+    expect(orphans.rejectsOf(everyone).customerIds).toEqual(['c-none', emailIdentity('none@example.com')].sort());
   });
 
   it('has no rejects when nothing was noted', () => {

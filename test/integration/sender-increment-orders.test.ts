@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Config } from '#shared/config.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import { INGEST_JOB, type IngestMarker } from '#shared/sender/ingest.ts';
+import { incrementalPrefix } from '#shared/store/buckets.ts';
+import { getProfile } from '#shared/store/profile-store.ts';
+import { getRun } from '#shared/store/runs-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { campaignConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
+import { uploadExport } from '#test/support/emulator-data.ts';
+import { exportDir } from '#test/support/export-files.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
+import { at as local } from '#test/support/time.ts';
+
+/**
+ * The orders of the incremental exports between two nights, on the embedded AWS: an order for a
+ * customer nobody knows is a reject, as in the nightly run.
+ */
+
+const aws = sharedAws();
+const SH = 'Asia/Shanghai';
+const ORDERS_HEADER = 'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status,refunded_amount\n';
+const CUSTOMERS_HEADER = 'customer_id,email,first_name,locale,time_zone,signed_up_at,accepts_marketing\n';
+const customer = (id: string) => `${id},${id}@example.com,Lin,en,Asia/Shanghai,2026-01-01T10:00:00+08:00,true\n`;
+const orderLine = (orderId: string, customerId: string, orderedAt: string, total: string, sku = 'SKU-1') => `${orderId},${customerId},${orderedAt},${sku},Bag,leather,1,${total},USD,paid,\n`;
+
+async function dropIncrement(config: Config, folder: string, files: Record<string, string>): Promise<void> {
+  const put = (name: string, body: string) =>
+    aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/${folder}/${name}`, Body: body }));
+  for (const [name, body] of Object.entries(files)) await put(name, body);
+  await put('_manifest.json', JSON.stringify({ mode: 'incremental' }));
+}
+
+async function night(config: Config, runDate: string, files: Record<string, string>) {
+  await uploadExport(aws, config, await exportDir(files), runDate);
+  return runNightly({ clock: Date.now, runDate, runId: `n-${runDate}-${Math.random().toString(36).slice(2, 8)}`, config, clients: aws.clients });
+}
+
+const profileOf = (config: Config, customerId: string) => getProfile(aws.clients.documents, tableNames(config).profiles, customerId);
+
+describe('an increment naming a customer nobody knows', () => {
+  it('rejects the order line, counted in the hour\u2019s rejects; a file of such lines only is quarantined; neither creates a client', { timeout: 180_000 }, async () => {
+    const config = await campaignConfig(aws, 'inc-unknown');
+    const tables = tableNames(config);
+    const GHOST = orderLine('o-gh', 'ghost-typo', '2026-11-23T08:00:00+08:00', '90000.00');
+    await night(config, '2026-11-22', { 'customers.csv': CUSTOMERS_HEADER + customer('k1'), 'orders.csv': ORDERS_HEADER + orderLine('o-k1', 'k1', '2026-10-20T12:00:00+08:00', '200.00') });
+
+    // 20 lines of known clients (one stored, one the increment's own customer row names) and the ghost's: under the 5% share.
+    const known = Array.from({ length: 10 }, (_, i) => orderLine('o-k1-today', 'k1', '2026-11-23T08:30:00+08:00', '10.00', `SKU-${i}`)).join('');
+    const signedUp = Array.from({ length: 10 }, (_, i) => orderLine('o-n1', 'n1', '2026-11-23T08:45:00+08:00', '10.00', `SKU-${i}`)).join('');
+    await dropIncrement(config, '2026-11-23T0900', { 'customers.csv': CUSTOMERS_HEADER + customer('n1'), 'orders.csv': ORDERS_HEADER + known + GHOST + signedUp });
+    // An increment whose only line is the ghost's: every row of its file rejected.
+    await dropIncrement(config, '2026-11-23T0930', { 'orders.csv': ORDERS_HEADER + GHOST });
+
+    const hour = await runCampaignHour(aws, config, local('2026-11-23 10:00', SH), 's-1000');
+    expect(hour.ingested).toMatchObject({ exports: [expect.stringContaining('T0900')], rows: 22, rejected: 1, newClients: 1, updatedClients: 1 });
+    expect(hour.ingested.quarantined).toEqual([{ folder: '2026-11-23T0930', reason: expect.stringContaining('100% of its rows rejected (1 of 1)') }]);
+    expect(await profileOf(config, 'ghost-typo')).toBeUndefined();
+    expect(await profileOf(config, 'k1')).toMatchObject({ orderCount: 2, lifetimeSpendMinor: 30_000 });
+    expect(await profileOf(config, 'n1')).toMatchObject({ orderCount: 1, lifetimeSpendMinor: 10_000, email: 'n1@example.com' });
+    expect(await getRun<IngestMarker>(aws.clients.documents, tables.runs, { job: INGEST_JOB, runDate: '2026-11-23T0900' })).toMatchObject({ status: 'merged', rejected: 1, clients: 2 });
+
+    // The next night still knows no such client: it rejects the line too.
+    const next = await night(config, '2026-11-23', {
+      'customers.csv': CUSTOMERS_HEADER + customer('k1') + customer('n1'),
+      'orders.csv': ORDERS_HEADER + orderLine('o-k1', 'k1', '2026-10-20T12:00:00+08:00', '200.00') + known + GHOST + signedUp,
+    });
+    expect(next.input.unknownCustomerLines).toBe(1);
+    expect(await profileOf(config, 'ghost-typo')).toBeUndefined();
+    expect(await profileOf(config, 'k1')).toMatchObject({ orderCount: 2, lifetimeSpendMinor: 30_000 });
+  });
+});
