@@ -9,16 +9,18 @@ import type { Log } from '#shared/log.ts';
 import { withNextDue, type DueIndexing } from '#shared/campaigns/due-index.ts';
 import type { ClientFacts, ClientProfile } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
+import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { OrphanOrderLines, withUnknownRejects, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
 import { incrementalPrefix } from '#shared/store/buckets.ts';
 import { getProfiles, writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
 import { isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
-import { getRun, putRun } from '#shared/store/runs-store.ts';
+import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
 import { localDate, parseTimestamp } from '#shared/time.ts';
 import { SENDER_ALERTS } from './alerts.ts';
+import { factsWithOrders, nightCutoff, ordersToCount, type CountedOrders, type NightMark } from './increment-orders.ts';
 
 /**
  * Incremental exports: during the day the platform may drop the new sign-ups and orders under
@@ -26,9 +28,10 @@ import { SENDER_ALERTS } from './alerts.ts';
  * The hourly sender merges each one once, so a client who signs up at 10:00 is welcomed that day.
  * The merge only moves facts forward (new client, later orders and purchases, contact details);
  * the next nightly run recomputes every profile from the full snapshot and corrects the rest.
- * An order line whose customer neither a customer row of the increment nor a stored profile knows
- * is a reject, as in the nightly run (unknown-customers.ts): it creates no client, and counts
- * towards its file's share of rejected rows.
+ * Each order counts once (increment-orders.ts): one the last night counted, or an earlier
+ * increment, adds nothing. An order line whose customer neither a customer row of the increment
+ * nor a stored profile knows is a reject, as in the nightly run (unknown-customers.ts): it creates
+ * no client, and counts towards its file's share of rejected rows.
  *
  * A folder that cannot be read as an export (a truncated gzip, a broken CSV, too many rejected
  * rows) is quarantined: reported in the summary and in a log line an alarm counts, marked in the
@@ -81,7 +84,10 @@ export function incrementalStamp(folder: string, timeZone: string): number | und
   return m ? parseTimestamp(`${m[1]}T${m[2]}:${m[3]}:00`, timeZone) : undefined;
 }
 
-/** A stored profile moved forward with what an increment says (pure). */
+/**
+ * A stored profile moved forward with what an increment says (pure). Its orders must be ones the
+ * profile has not counted (ordersToCount).
+ */
 export function mergeIncrement(stored: ClientProfile, increment: ClientProfile): ClientProfile {
   const later = (a?: string, b?: string) => (a === undefined ? b : b === undefined ? a : a > b ? a : b);
   const earlier = (a?: string, b?: string) => (a === undefined ? b : b === undefined ? a : a < b ? a : b);
@@ -125,7 +131,10 @@ export async function ingestIncrementalExports(options: {
   const tables = tableNames(config);
   const summary: IngestSummary = { exports: [], rows: 0, rejected: 0, newClients: 0, updatedClients: 0, quarantined: [] };
   const base = `${incrementalPrefix(config)}/`;
+  const runDate = localDate(at, config.timeZone);
   const erasures = await loadErasures(clients.documents, tables.suppression);
+  const night = await newestNight(clients, tables.runs, runDate);
+  const cutoff = night === undefined ? undefined : nightCutoff(night, config.timeZone);
   const folders = await listFolders(clients.s3, config.storage.exportsBucket, base);
 
   for (const folder of folders.sort()) {
@@ -139,7 +148,6 @@ export async function ingestIncrementalExports(options: {
     if (await getRun(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder })) continue;
 
     const source = s3ExportSource(clients.s3, config.storage.exportsBucket, `${base}${folder}`);
-    const runDate = localDate(at, config.timeZone);
     let increment: IncrementRead;
     try {
       increment = await readIncrement({ source, config, clients, runDate, erasures });
@@ -166,14 +174,27 @@ export async function ingestIncrementalExports(options: {
       continue;
     }
     const { read, stored, unknownCustomers } = increment;
-    const items: ProfileItem[] = [];
-    for (const merged of computeProfiles(increment.clients, { runDate, config })) {
-      const storedItem = stored.get(merged.customerId);
+
+    // The orders each client has not counted yet (increment-orders.ts).
+    const countedIds = new Map<string, string[]>();
+    const toMerge: ClientFacts[] = [];
+    for (const client of increment.clients) {
+      const storedItem = stored.get(client.customerId);
       // Already merged (a run died after writing profiles, before marking the folder done).
       if (storedItem?.lastIncrement !== undefined && storedItem.lastIncrement >= folder) continue;
+      const orders = ordersToCount(client.orders, countedOf(storedItem, cutoff));
+      countedIds.set(client.customerId, orders.map((order) => order.orderId));
+      toMerge.push(factsWithOrders(client, orders));
+    }
+    const items: ProfileItem[] = [];
+    for (const merged of computeProfiles(toMerge, { runDate, config })) {
+      const storedItem = stored.get(merged.customerId);
+      // mergeIncrement adds the orders' amounts only when one of them is a purchase.
+      const orderIds = merged.orderCount > 0 ? (countedIds.get(merged.customerId) ?? []) : [];
       // RFM needs the whole base: a client first seen today is scored by the next nightly run.
       const { rfm: _unscored, ...fresh } = merged;
       const profile = storedItem ? mergeIncrement(stripItem(storedItem), merged) : fresh;
+      const incrementOrderIds = [...(storedItem?.incrementOrderIds ?? []), ...orderIds];
       if (storedItem) summary.updatedClients++;
       else summary.newClients++;
       const item: ProfileItem = {
@@ -181,6 +202,7 @@ export async function ingestIncrementalExports(options: {
         digest: INCREMENTAL_DIGEST,
         updatedRunDate: storedItem?.updatedRunDate ?? runDate,
         lastIncrement: folder,
+        ...(incrementOrderIds.length > 0 ? { incrementOrderIds } : {}),
       };
       items.push(withNextDue(item, options.indexing));
     }
@@ -198,6 +220,22 @@ export async function ingestIncrementalExports(options: {
     log.info('incremental export merged', { folder, rows: read.rows, rejected, clients: items.length });
   }
   return summary;
+}
+
+/** The newest nightly run's runs-table item, finished or not: the last night that may have rewritten profiles. */
+async function newestNight(clients: AwsClients, table: string, upToRunDate: string): Promise<NightMark | undefined> {
+  const [night] = await recentRuns<RunKey & Partial<NightMark>>(clients.documents, table, NIGHTLY_JOB, upToRunDate, {
+    limit: 1,
+    attributes: ['runId', 'status', 'startedAt'],
+  });
+  if (night === undefined) return undefined;
+  return { runDate: night.runDate, runId: String(night.runId), status: String(night.status), ...(night.startedAt === undefined ? {} : { startedAt: night.startedAt }) };
+}
+
+/** What a stored profile has counted (increment-orders.ts); a client not stored has counted nothing. */
+function countedOf(stored: ProfileItem | undefined, cutoff: number | undefined): CountedOrders {
+  if (stored === undefined) return { ids: [] };
+  return { ids: stored.incrementOrderIds ?? [], ...(cutoff === undefined ? {} : { cutoff }) };
 }
 
 interface IncrementRead {
@@ -247,6 +285,6 @@ async function readIncrement(context: { source: ExportSource; config: Config; cl
 }
 
 function stripItem(item: ProfileItem): ClientProfile {
-  const { digest: _digest, updatedRunDate: _updated, lastIncrement: _merged, nextDueAt: _indexed, nextDueDay: _indexedDay, ...profile } = item;
+  const { digest: _digest, updatedRunDate: _updated, lastIncrement: _merged, incrementOrderIds: _counted, nextDueAt: _indexed, nextDueDay: _indexedDay, ...profile } = item;
   return profile;
 }

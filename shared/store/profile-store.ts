@@ -29,6 +29,12 @@ export type ProfileItem = ClientProfile & DueIndexFields & {
   updatedRunDate: string;
   /** The last incremental export merged into this profile since the nightly run rewrote it. */
   lastIncrement?: string;
+  /**
+   * The orders incremental exports counted into this profile since the nightly run rewrote it, by
+   * id (bounded: shared/sender/increment-orders.ts), so that an order sent again is not counted
+   * twice. The night's write leaves it out: the night counts every order itself.
+   */
+  incrementOrderIds?: string[];
 };
 
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;

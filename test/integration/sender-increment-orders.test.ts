@@ -11,11 +11,13 @@ import { campaignConfig, runCampaignHour } from '#test/support/campaign-runs.ts'
 import { uploadExport } from '#test/support/emulator-data.ts';
 import { exportDir } from '#test/support/export-files.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
 import { at as local } from '#test/support/time.ts';
 
 /**
- * The orders of the incremental exports between two nights, on the embedded AWS: an order for a
- * customer nobody knows is a reject, as in the nightly run.
+ * The orders of the incremental exports between two nights, on the embedded AWS: each counts once
+ * (an order the last night counted, or an earlier increment, adds nothing); an order for a customer
+ * nobody knows is a reject, as in the nightly run.
  */
 
 const aws = sharedAws();
@@ -38,6 +40,35 @@ async function night(config: Config, runDate: string, files: Record<string, stri
 }
 
 const profileOf = (config: Config, customerId: string) => getProfile(aws.clients.documents, tableNames(config).profiles, customerId);
+
+describe('an increment repeating an order', () => {
+  it('does not count it again: one the last night counted, or one an earlier increment counted', { timeout: 180_000 }, async () => {
+    const config = await campaignConfig(aws, 'inc-repeat');
+    // 126 days before 11-23: past the recall's 120-day step; rc2 is the control, never re-sent.
+    const OLD = orderLine('o-old', 'rc1', '2026-07-20T12:00:00+08:00', '200.00');
+    const CONTROL = orderLine('o-ctl', 'rc2', '2026-07-20T12:00:00+08:00', '200.00');
+    const TODAY = orderLine('o-today', 'rc3', '2026-11-23T08:40:00+08:00', '150.00');
+    await night(config, '2026-11-22', {
+      'customers.csv': CUSTOMERS_HEADER + customer('rc1') + customer('rc2') + customer('rc3'),
+      'orders.csv': ORDERS_HEADER + OLD + CONTROL + orderLine('o-rc3', 'rc3', '2026-10-01T12:00:00+08:00', '100.00'),
+    });
+
+    // The platform sends the old order again in two increments (updated today), and today's order of rc3 twice.
+    await dropIncrement(config, '2026-11-23T0900', { 'orders.csv': ORDERS_HEADER + OLD + TODAY });
+    await dropIncrement(config, '2026-11-23T0915', { 'orders.csv': ORDERS_HEADER + OLD + TODAY });
+    const hour = await runCampaignHour(aws, config, local('2026-11-23 10:00', SH), 's-1000');
+    expect(hour.ingested).toMatchObject({ exports: [expect.stringContaining('T0900'), expect.stringContaining('T0915')], rows: 4, rejected: 0 });
+
+    expect(await profileOf(config, 'rc1')).toMatchObject({ orderCount: 1, spend12mMinor: 20_000, lifetimeSpendMinor: 20_000 });
+    expect((await profileOf(config, 'rc1'))?.incrementOrderIds).toBeUndefined();
+    expect(await profileOf(config, 'rc3')).toMatchObject({ orderCount: 2, lifetimeSpendMinor: 25_000, incrementOrderIds: ['o-today'] });
+    // The recall offer follows the count: the same as the control client's.
+    const offer = async (address: string) => (await emailsTo(aws, address)).map((m) => (m.body.text ?? '').match(/\d+% off/)?.[0]);
+    expect(hour.campaigns.recall).toMatchObject({ due: 2, sent: 2 });
+    expect(await offer('rc1@example.com')).toEqual(await offer('rc2@example.com'));
+    expect(await offer('rc1@example.com')).toEqual(['15% off']);
+  });
+});
 
 describe('an increment naming a customer nobody knows', () => {
   it('rejects the order line, counted in the hour\u2019s rejects; a file of such lines only is quarantined; neither creates a client', { timeout: 180_000 }, async () => {

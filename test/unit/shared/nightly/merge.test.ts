@@ -59,6 +59,7 @@ const stored = computed('c1', {
   digest: 'stored',
   updatedRunDate: '2026-02-01',
   lastIncrement: 'exports/2026-02-15/orders.csv',
+  incrementOrderIds: ['o-intraday'],
 });
 
 /** tonight with only these kept fields (and nothing else the client said). */
@@ -110,6 +111,7 @@ describe('mergeWithStored', () => {
     expect(merged.rfm).toBeUndefined();
     expect(merged.topCategory).toBeUndefined();
     expect(merged.lastIncrement).toBeUndefined();
+    expect(merged.incrementOrderIds).toBeUndefined();
     expect(Object.keys(merged).sort()).toEqual([...Object.keys(tonight), ...KEPT_FIELDS].sort());
   });
 
