@@ -2,8 +2,8 @@ import type { ClientFacts, OrderFact } from '#shared/model.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 
 /**
- * Which orders of an incremental export a stored profile has not counted yet (pure). An order
- * counts once, whoever brings it first:
+ * Which orders of an incremental export a stored profile has not counted yet, and which exports a
+ * night has undone (pure). An order counts once, whoever brings it first:
  *  - the last nightly run counted every order of its snapshot dated before its cut-off (its clock,
  *    the start of the day after its run date; its start instead, for a night run before its day
  *    had ended): an increment that sends such an order again (an order updated today) adds nothing;
@@ -12,6 +12,11 @@ import { runClock } from '#shared/tiering/profile.ts';
  * So an order sent again with other amounts (a refund) is not counted again either: the next night
  * counts it as it then stands. At most MAX_INCREMENT_ORDER_IDS ids are kept: past that, a client's
  * further orders of the day wait for the night.
+ *
+ * A night rewrites each profile from its snapshot, which leaves out the orders after its cut-off:
+ * what an increment stamped after the cut-off merged before the night wrote is gone from the
+ * profile. The ingest merges the orders of such an increment again once a night has written since
+ * it merged it (needsRemerge); the ids and the cut-off keep the second merge from counting twice.
  */
 
 /** Order ids kept per profile between two nights: bounds the item (ids are at most 256 characters). */
@@ -31,6 +36,21 @@ export function nightCutoff(night: NightMark, timeZone: string): number {
   const clock = runClock(night.runDate, timeZone).now;
   const started = night.startedAt === undefined ? Number.NaN : Date.parse(night.startedAt);
   return Number.isFinite(started) ? Math.min(clock, started) : clock;
+}
+
+/** The night as an increment's marker records it: the same night writing again (a rerun, or finishing) is another. */
+export function nightSeen(night: NightMark | undefined): string {
+  return night === undefined ? 'none' : `${night.runDate}/${night.runId}/${night.status}`;
+}
+
+/**
+ * Whether a merged increment's orders must be merged again: a night has written since it was
+ * merged (or is writing), and the increment is stamped at or after that night's cut-off (an
+ * earlier one only holds orders the night's snapshot counted).
+ */
+export function needsRemerge(merged: { nightSeen?: string }, stamp: number, night: NightMark | undefined, timeZone: string): boolean {
+  if (night === undefined) return false;
+  return merged.nightSeen !== nightSeen(night) && stamp >= nightCutoff(night, timeZone);
 }
 
 /** What a stored profile has counted, as far as an increment can tell. */

@@ -20,7 +20,7 @@ import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
 import { localDate, parseTimestamp } from '#shared/time.ts';
 import { SENDER_ALERTS } from './alerts.ts';
-import { factsWithOrders, nightCutoff, ordersToCount, type CountedOrders, type NightMark } from './increment-orders.ts';
+import { factsWithOrders, needsRemerge, nightCutoff, nightSeen, ordersToCount, type CountedOrders, type NightMark } from './increment-orders.ts';
 
 /**
  * Incremental exports: during the day the platform may drop the new sign-ups and orders under
@@ -32,6 +32,14 @@ import { factsWithOrders, nightCutoff, ordersToCount, type CountedOrders, type N
  * increment, adds nothing. An order line whose customer neither a customer row of the increment
  * nor a stored profile knows is a reject, as in the nightly run (unknown-customers.ts): it creates
  * no client, and counts towards its file's share of rejected rows.
+ *
+ * A night rewrites its clients from its snapshot, which leaves out the orders after its clock: the
+ * orders an increment stamped after that merged before the night wrote would be lost until the
+ * next night (and a win-back would go to a client who just ordered). So once a night has written,
+ * the next hour merges those increments' orders again into the profiles the night rewrote
+ * (needsRemerge; the profiles it did not rewrite still name the increment in lastIncrement). The
+ * night itself is untouched: a rerun of it ends where a clean run would, and a rerun of a
+ * completed night writes nothing; the hour after either puts the orders back.
  *
  * A folder that cannot be read as an export (a truncated gzip, a broken CSV, too many rejected
  * rows) is quarantined: reported in the summary and in a log line an alarm counts, marked in the
@@ -55,6 +63,8 @@ export interface IngestSummary {
   updatedClients: number;
   /** Folders that could not be read, skipped for good (a dry run only reports them). */
   quarantined: QuarantinedExport[];
+  /** Folders merged before a night rewrote their clients, whose orders were merged again (clients: profiles moved forward). */
+  remerged: { folder: string; clients: number }[];
 }
 
 /** The runs-table job of the markers of incremental exports (runDate: the export's folder). */
@@ -66,7 +76,19 @@ export type IngestMarker = {
   runDate: string;
   runId: string;
   source: string;
-} & ({ status: 'merged'; rows: number; rejected: number; clients: number } | { status: 'quarantined'; reason: string; quarantinedAt: string });
+} & (
+  | {
+      status: 'merged';
+      rows: number;
+      rejected: number;
+      clients: number;
+      /** The newest night when the folder was (last) merged (increment-orders.ts nightSeen): another night since may have undone it. */
+      nightSeen?: string;
+      /** The run that last merged its orders again after a night. */
+      remergedBy?: string;
+    }
+  | { status: 'quarantined'; reason: string; quarantinedAt: string }
+);
 
 /** Whether a folder's read failed because of the export itself (quarantine it) rather than S3 failing on the way (fail the run). */
 export function isBadExport(error: unknown): error is ExportError {
@@ -85,19 +107,30 @@ export function incrementalStamp(folder: string, timeZone: string): number | und
 }
 
 /**
- * A stored profile moved forward with what an increment says (pure). Its orders must be ones the
- * profile has not counted (ordersToCount).
+ * A stored profile moved forward with what an increment says (pure): its contact details and
+ * consent, and its orders (mergeIncrementOrders), which must be ones the profile has not counted
+ * (ordersToCount).
  */
 export function mergeIncrement(stored: ClientProfile, increment: ClientProfile): ClientProfile {
-  const later = (a?: string, b?: string) => (a === undefined ? b : b === undefined ? a : a > b ? a : b);
-  const earlier = (a?: string, b?: string) => (a === undefined ? b : b === undefined ? a : a < b ? a : b);
-  const merged: ClientProfile = { ...stored, skus: { ...stored.skus } };
+  const merged = mergeIncrementOrders(stored, increment);
   // Contact details and consent: the increment is newer when it carries the customer row.
   for (const key of ['email', 'firstName', 'lastName', 'locale', 'timeZone', 'birthday', 'advisorId', 'signedUpAt'] as const) {
     if (increment[key] !== undefined) merged[key] = increment[key];
   }
   // Consent moves only when the increment's row says so: an absent or empty column changes nothing.
   if (increment.acceptsMarketing !== undefined) merged.acceptsMarketing = increment.acceptsMarketing;
+  return merged;
+}
+
+/**
+ * A stored profile moved forward with an increment's orders only (pure): what a merge after a
+ * night puts back. The contact details stay as the night wrote them: its snapshot was dumped after
+ * most such increments, and an older consent or address must not come back over it.
+ */
+export function mergeIncrementOrders(stored: ClientProfile, increment: ClientProfile): ClientProfile {
+  const later = (a?: string, b?: string) => (a === undefined ? b : b === undefined ? a : a > b ? a : b);
+  const earlier = (a?: string, b?: string) => (a === undefined ? b : b === undefined ? a : a < b ? a : b);
+  const merged: ClientProfile = { ...stored, skus: { ...stored.skus } };
   if (increment.orderCount > 0) {
     merged.orderCount = stored.orderCount + increment.orderCount;
     merged.lifetimeSpendMinor = addMinor(stored.lifetimeSpendMinor, increment.lifetimeSpendMinor, "a client's lifetime spend");
@@ -129,7 +162,7 @@ export async function ingestIncrementalExports(options: {
 }): Promise<IngestSummary> {
   const { config, clients, at, runId, dryRun, log } = options;
   const tables = tableNames(config);
-  const summary: IngestSummary = { exports: [], rows: 0, rejected: 0, newClients: 0, updatedClients: 0, quarantined: [] };
+  const summary: IngestSummary = { exports: [], rows: 0, rejected: 0, newClients: 0, updatedClients: 0, quarantined: [], remerged: [] };
   const base = `${incrementalPrefix(config)}/`;
   const runDate = localDate(at, config.timeZone);
   const erasures = await loadErasures(clients.documents, tables.suppression);
@@ -144,8 +177,10 @@ export async function ingestIncrementalExports(options: {
       continue;
     }
     if (stamp > at) continue; // dropped after this run's clock
-    // Merged or quarantined already: never read again.
-    if (await getRun(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder })) continue;
+    // Quarantined, or merged and not undone by a night since: never read again.
+    const marker = await getRun<IngestMarker>(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder });
+    if (marker && !(marker.status === 'merged' && needsRemerge(marker, stamp, night, config.timeZone))) continue;
+    const remerge = marker?.status === 'merged';
 
     const source = s3ExportSource(clients.s3, config.storage.exportsBucket, `${base}${folder}`);
     let increment: IncrementRead;
@@ -168,8 +203,8 @@ export async function ingestIncrementalExports(options: {
         dryRun,
       });
       if (!dryRun) {
-        const marker: IngestMarker = { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), status: 'quarantined', reason: error.message, quarantinedAt: new Date(at).toISOString() };
-        await putRun(clients.documents, tables.runs, marker);
+        const quarantined: IngestMarker = { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), status: 'quarantined', reason: error.message, quarantinedAt: new Date(at).toISOString() };
+        await putRun(clients.documents, tables.runs, quarantined);
       }
       continue;
     }
@@ -180,8 +215,11 @@ export async function ingestIncrementalExports(options: {
     const toMerge: ClientFacts[] = [];
     for (const client of increment.clients) {
       const storedItem = stored.get(client.customerId);
-      // Already merged (a run died after writing profiles, before marking the folder done).
+      // Merged already: a run died after writing profiles, before marking the folder done; or, merging
+      // again after a night, a profile the night did not rewrite.
       if (storedItem?.lastIncrement !== undefined && storedItem.lastIncrement >= folder) continue;
+      // Merging again puts orders back on profiles a night rewrote: it creates no one.
+      if (remerge && storedItem === undefined) continue;
       const orders = ordersToCount(client.orders, countedOf(storedItem, cutoff));
       countedIds.set(client.customerId, orders.map((order) => order.orderId));
       toMerge.push(factsWithOrders(client, orders));
@@ -189,14 +227,17 @@ export async function ingestIncrementalExports(options: {
     const items: ProfileItem[] = [];
     for (const merged of computeProfiles(toMerge, { runDate, config })) {
       const storedItem = stored.get(merged.customerId);
-      // mergeIncrement adds the orders' amounts only when one of them is a purchase.
+      // mergeIncrementOrders adds the orders' amounts only when one of them is a purchase.
       const orderIds = merged.orderCount > 0 ? (countedIds.get(merged.customerId) ?? []) : [];
+      if (remerge && orderIds.length === 0) continue; // nothing the night undid
       // RFM needs the whole base: a client first seen today is scored by the next nightly run.
       const { rfm: _unscored, ...fresh } = merged;
-      const profile = storedItem ? mergeIncrement(stripItem(storedItem), merged) : fresh;
+      const profile = storedItem === undefined ? fresh : remerge ? mergeIncrementOrders(stripItem(storedItem), merged) : mergeIncrement(stripItem(storedItem), merged);
       const incrementOrderIds = [...(storedItem?.incrementOrderIds ?? []), ...orderIds];
-      if (storedItem) summary.updatedClients++;
-      else summary.newClients++;
+      if (!remerge) {
+        if (storedItem) summary.updatedClients++;
+        else summary.newClients++;
+      }
       const item: ProfileItem = {
         ...profile,
         digest: INCREMENTAL_DIGEST,
@@ -207,17 +248,24 @@ export async function ingestIncrementalExports(options: {
       items.push(withNextDue(item, options.indexing));
     }
     const rejected = read.rejected + unknownCustomers.rejected;
-    summary.exports.push(source.describe());
-    summary.rows += read.rows;
-    summary.rejected += rejected;
-    if (unknownCustomers.rejected > 0) {
-      log.warn('orders for unknown customers rejected', { folder, customers: unknownCustomers.customerIds.length, lines: unknownCustomers.rejected });
+    if (remerge) summary.remerged.push({ folder, clients: items.length });
+    else {
+      summary.exports.push(source.describe());
+      summary.rows += read.rows;
+      summary.rejected += rejected;
+      if (unknownCustomers.rejected > 0) {
+        log.warn('orders for unknown customers rejected', { folder, customers: unknownCustomers.customerIds.length, lines: unknownCustomers.rejected });
+      }
     }
     if (dryRun) continue;
     await writeProfiles(clients.documents, tables.profiles, items);
-    const marker: IngestMarker = { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), status: 'merged', rows: read.rows, rejected, clients: items.length };
-    await putRun(clients.documents, tables.runs, marker);
-    log.info('incremental export merged', { folder, rows: read.rows, rejected, clients: items.length });
+    const done: IngestMarker =
+      marker?.status === 'merged'
+        ? { ...marker, nightSeen: nightSeen(night), remergedBy: runId }
+        : { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), status: 'merged', rows: read.rows, rejected, clients: items.length, nightSeen: nightSeen(night) };
+    await putRun(clients.documents, tables.runs, done);
+    if (remerge) log.info('incremental export merged again after a night: its orders put back', { folder, clients: items.length, night: nightSeen(night) });
+    else log.info('incremental export merged', { folder, rows: read.rows, rejected, clients: items.length });
   }
   return summary;
 }

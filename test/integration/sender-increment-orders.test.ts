@@ -4,6 +4,7 @@ import type { Config } from '#shared/config.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { INGEST_JOB, type IngestMarker } from '#shared/sender/ingest.ts';
 import { incrementalPrefix } from '#shared/store/buckets.ts';
+import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { getRun } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -17,7 +18,9 @@ import { at as local } from '#test/support/time.ts';
 /**
  * The orders of the incremental exports between two nights, on the embedded AWS: each counts once
  * (an order the last night counted, or an earlier increment, adds nothing); an order for a customer
- * nobody knows is a reject, as in the nightly run.
+ * nobody knows is a reject, as in the nightly run; and what an increment stamped after a night's
+ * clock merged before that night wrote is back on the profile by the next hour, so no win-back goes
+ * to a client who has just ordered.
  */
 
 const aws = sharedAws();
@@ -40,6 +43,69 @@ async function night(config: Config, runDate: string, files: Record<string, stri
 }
 
 const profileOf = (config: Config, customerId: string) => getProfile(aws.clients.documents, tableNames(config).profiles, customerId);
+
+describe('an order merged after midnight, then the night of the day before', () => {
+  it('is back on the profile the hour after the night, counted once, through reruns of the night; the win-back does not go', { timeout: 180_000 }, async () => {
+    const config = await campaignConfig(aws, 'inc-after-night');
+    const tables = tableNames(config);
+    const OLD = orderLine('o-old', 'wb1', '2026-09-25T12:00:00+08:00', '200.00');
+    const NEW = orderLine('o-new', 'wb1', '2026-11-24T00:30:00+08:00', '80.00', 'SKU-2');
+    // Night 11-22: last order on 09-25, win-back due in the days after.
+    await night(config, '2026-11-22', { 'customers.csv': CUSTOMERS_HEADER + customer('wb1'), 'orders.csv': ORDERS_HEADER + OLD });
+
+    // 00:30 on 11-24 the client orders; the 01:00 hour merges the increment.
+    await dropIncrement(config, '2026-11-24T0030', { 'orders.csv': ORDERS_HEADER + NEW });
+    const h0100 = await runCampaignHour(aws, config, local('2026-11-24 01:00', SH), 's-0100');
+    expect(h0100.ingested).toMatchObject({ updatedClients: 1, rejected: 0, remerged: [] });
+    const merged = { orderCount: 2, lifetimeSpendMinor: 28_000, lastOrderAt: '2026-11-23T16:30:00.000Z' };
+    expect(await profileOf(config, 'wb1')).toMatchObject({ ...merged, incrementOrderIds: ['o-new'], lastIncrement: '2026-11-24T0030' });
+
+    // 02:00 the night of 11-23 (its clock: 11-24 00:00) rewrites the client from its snapshot, which holds both orders.
+    const snapshot = { 'customers.csv': CUSTOMERS_HEADER + customer('wb1'), 'orders.csv': ORDERS_HEADER + OLD + NEW };
+    await night(config, '2026-11-23', snapshot);
+    const afterNight = await profileOf(config, 'wb1');
+    expect(afterNight).toMatchObject({ orderCount: 1, lastOrderAt: '2026-09-25T04:00:00.000Z' });
+    expect(afterNight?.incrementOrderIds).toBeUndefined();
+    expect(afterNight?.lastIncrement).toBeUndefined();
+
+    // 03:00 the increment's order is put back, once; nothing is sent at 10:00.
+    const h0300 = await runCampaignHour(aws, config, local('2026-11-24 03:00', SH), 's-0300');
+    expect(h0300.ingested).toMatchObject({ exports: [], updatedClients: 0, remerged: [{ folder: '2026-11-24T0030', clients: 1 }] });
+    expect(await profileOf(config, 'wb1')).toMatchObject({ ...merged, incrementOrderIds: ['o-new'], lastIncrement: '2026-11-24T0030' });
+    const h1000 = await runCampaignHour(aws, config, local('2026-11-24 10:00', SH), 's-1000');
+    expect(h1000.ingested.remerged).toEqual([]);
+    expect(h1000.clientsDue).toBe(0);
+    expect(await ledgerEntriesOf(aws.clients.documents, tables.sendLedger, 'wb1')).toEqual([]);
+    expect(await emailsTo(aws, 'wb1@example.com')).toEqual([]);
+
+    // A rerun of the completed night on the same export writes nothing, and undoes nothing.
+    const rerun = await runNightly({ clock: Date.now, runDate: '2026-11-23', runId: 'n-1123-rerun', config, clients: aws.clients });
+    expect(rerun.rerun).toBeDefined();
+    expect(await profileOf(config, 'wb1')).toMatchObject(merged);
+    expect((await runCampaignHour(aws, config, local('2026-11-24 11:00', SH), 's-1100')).ingested.remerged).toEqual([]);
+
+    // A rerun on a corrected export replaces the night and rewrites the client: the next hour puts the order back again, still once.
+    await night(config, '2026-11-23', { ...snapshot, 'customers.csv': CUSTOMERS_HEADER + customer('wb1').replace(',Lin,', ',Lina,') });
+    expect(await profileOf(config, 'wb1')).toMatchObject({ orderCount: 1, firstName: 'Lina' });
+    const h1200 = await runCampaignHour(aws, config, local('2026-11-24 12:00', SH), 's-1200');
+    expect(h1200.ingested.remerged).toEqual([{ folder: '2026-11-24T0030', clients: 1 }]);
+    expect(await profileOf(config, 'wb1')).toMatchObject({ ...merged, firstName: 'Lina' });
+    expect(await getRun<IngestMarker>(aws.clients.documents, tables.runs, { job: INGEST_JOB, runDate: '2026-11-24T0030' })).toMatchObject({
+      status: 'merged',
+      runId: 's-0100',
+      remergedBy: 's-1200',
+    });
+
+    // The night of 11-24 counts the order itself; its increment is older than that night's clock: never merged again.
+    await night(config, '2026-11-24', snapshot);
+    const nextNight = await profileOf(config, 'wb1');
+    expect(nextNight).toMatchObject(merged);
+    expect(nextNight?.incrementOrderIds).toBeUndefined();
+    const h0325 = await runCampaignHour(aws, config, local('2026-11-25 03:00', SH), 's-1125-0300');
+    expect(h0325.ingested.remerged).toEqual([]);
+    expect(await profileOf(config, 'wb1')).toMatchObject(merged);
+  });
+});
 
 describe('an increment repeating an order', () => {
   it('does not count it again: one the last night counted, or one an earlier increment counted', { timeout: 180_000 }, async () => {

@@ -4,7 +4,9 @@ import type { ClientFacts, OrderFact } from '#shared/model.ts';
 import {
   factsWithOrders,
   MAX_INCREMENT_ORDER_IDS,
+  needsRemerge,
   nightCutoff,
+  nightSeen,
   ordersToCount,
   type NightMark,
 } from '#shared/sender/increment-orders.ts';
@@ -30,6 +32,38 @@ describe('the cut-off of a night', () => {
     const { startedAt: _none, ...noStart } = night();
     expect(nightCutoff(noStart, SH)).toBe(CLOCK_1123);
     expect(nightCutoff(night({ startedAt: 'soon' }), SH)).toBe(CLOCK_1123);
+  });
+});
+
+describe('whether a merged increment is merged again', () => {
+  const after = CLOCK_1123 + HOUR / 2;
+  const before = CLOCK_1123 - HOUR;
+
+  it('is merged again once a night wrote since, when stamped at or after its cut-off', () => {
+    expect(needsRemerge({ nightSeen: nightSeen(night({ runDate: '2026-11-22', runId: 'n-0' })) }, after, night(), SH)).toBe(true);
+    expect(needsRemerge({ nightSeen: nightSeen(night({ runDate: '2026-11-22', runId: 'n-0' })) }, CLOCK_1123, night(), SH)).toBe(true);
+  });
+
+  it('is not when stamped before the cut-off: the night\u2019s snapshot has its orders', () => {
+    expect(needsRemerge({ nightSeen: 'none' }, before, night(), SH)).toBe(false);
+  });
+
+  it('is not when merged on top of the same night', () => {
+    expect(needsRemerge({ nightSeen: nightSeen(night()) }, after, night(), SH)).toBe(false);
+  });
+
+  it('is again when the same night writes again: it finished after the merge, or a rerun started', () => {
+    expect(needsRemerge({ nightSeen: nightSeen(night({ status: 'writing' })) }, after, night(), SH)).toBe(true);
+    expect(needsRemerge({ nightSeen: nightSeen(night()) }, after, night({ runId: 'n-2', status: 'writing' }), SH)).toBe(true);
+  });
+
+  it('is when merged before any night, or by a version that did not record the night (nightSeen absent)', () => {
+    expect(needsRemerge({ nightSeen: nightSeen(undefined) }, after, night(), SH)).toBe(true);
+    expect(needsRemerge({}, after, night(), SH)).toBe(true);
+  });
+
+  it('is never before any night', () => {
+    expect(needsRemerge({}, after, undefined, SH)).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientProfile } from '#shared/model.ts';
-import { incrementalStamp, mergeIncrement } from '#shared/sender/ingest.ts';
+import { incrementalStamp, mergeIncrement, mergeIncrementOrders } from '#shared/sender/ingest.ts';
 
 const stored: ClientProfile = {
   customerId: 'c1',
@@ -58,6 +58,29 @@ describe('incremental exports', () => {
     const merged = mergeIncrement(stored, noOrders);
     expect(merged.orderCount).toBe(4);
     expect(merged.firstName).toBe('Ann');
+  });
+});
+
+describe('an increment merged again after a night', () => {
+  it('puts its orders back and leaves the contact details and consent as the night wrote them', () => {
+    const increment: ClientProfile = {
+      ...stored,
+      email: 'older@example.com',
+      acceptsMarketing: true,
+      firstName: 'Ann',
+      spend12mMinor: 8_000,
+      lifetimeSpendMinor: 8_000,
+      orderCount: 1,
+      firstOrderAt: '2026-11-23T16:30:00.000Z',
+      lastOrderAt: '2026-11-23T16:30:00.000Z',
+      skus: { BELT: { lastPurchasedAt: '2026-11-23T16:30:00.000Z', quantity: 1, purchases: 1 } },
+    };
+    const night: ClientProfile = { ...stored, acceptsMarketing: false };
+    const merged = mergeIncrementOrders(night, increment);
+    expect(merged).toMatchObject({ email: 'old@example.com', acceptsMarketing: false, orderCount: 5, lifetimeSpendMinor: 908_000, lastOrderAt: '2026-11-23T16:30:00.000Z' });
+    expect(merged.firstName).toBeUndefined();
+    expect(merged.skus.BELT).toEqual(increment.skus.BELT);
+    expect(merged.skus.CREAM).toEqual(stored.skus.CREAM);
   });
 });
 
