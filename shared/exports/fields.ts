@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
+import { visibleText } from '#shared/display-text.ts';
 import { parseAmount } from '#shared/money.ts';
 import { isIsoDate, isValidTimeZone, MS_PER_DAY, parseTimestamp } from '#shared/time.ts';
 import { HandlerFailure } from './errors.ts';
@@ -47,7 +48,12 @@ export const longerThan = (max: number): string => `longer than ${max} character
 export const identifier = text.max(MAX_ID_CHARS, longerThan(MAX_ID_CHARS));
 export const optionalIdentifier = identifier.optional();
 export const boundedText = text.max(MAX_TEXT_CHARS, longerThan(MAX_TEXT_CHARS));
-export const optionalBoundedText = boundedText.optional();
+/**
+ * Free text an email or a digest may show (a name, a product name, a category): bounded as read,
+ * then its visible text (display-text.ts: no control or invisible characters); absent when
+ * nothing visible is left, so the base never stores a name of zero-width characters.
+ */
+export const optionalBoundedText = boundedText.transform(visibleText).optional();
 
 /** Whether an optional id or text read without zod (the fast paths) is within its bound: absent is. */
 export function withinChars(value: string | undefined, max: number): boolean {

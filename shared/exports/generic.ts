@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
 import type { AdvisorRecord, CustomerRecord, OrderLine, OrderStatus, ProductRecord } from '#shared/model.ts';
+import { visibleText } from '#shared/display-text.ts';
 import { convertMinor, parseAmount, parsePrice } from '#shared/money.ts';
 import { localDate } from '#shared/time.ts';
 import {
@@ -63,9 +64,12 @@ const OPTIONAL_PRODUCT_FIELDS: ReadonlySet<string> = new Set(['name', 'category'
  */
 const OPTIONAL_ADVISOR_FIELDS: ReadonlySet<string> = new Set(['name', 'email', 'locale', 'signature', 'store']);
 
-/** A name or signature is printed in an email header or under a note: one line, of a sensible length. */
+/** A name or signature is printed in an email header or under a note: one line, of a sensible length, its visible text. */
 const shortLine = (max: number) =>
-  text.max(max, longerThan(max)).refine((value) => !/[\r\n\u0000-\u001f<>]/.test(value), 'contains a line break, a control character or < >');
+  text
+    .max(max, longerThan(max))
+    .refine((value) => !/[\r\n\u0000-\u001f<>]/.test(value), 'contains a line break, a control character or < >')
+    .transform(visibleText);
 
 export function genericCustomerSchema(config: Config, now: number) {
   return z
@@ -242,7 +246,19 @@ export function genericOrderReader(config: Config, now: number): (values: RowVal
     if (currencyText !== undefined && currency === undefined) return undefined;
     const lineStatus = statusText === undefined ? undefined : STATUSES.get(statusText.toLowerCase());
     if (statusText !== undefined && lineStatus === undefined) return undefined;
-    const row: OrderFields = { order_id, customer_id, ordered_at: orderedAt, sku, product_name, category, quantity, line_total, currency, status: lineStatus, refunded_amount };
+    const row: OrderFields = {
+      order_id,
+      customer_id,
+      ordered_at: orderedAt,
+      sku,
+      product_name: visibleText(product_name),
+      category: visibleText(category),
+      quantity,
+      line_total,
+      currency,
+      status: lineStatus,
+      refunded_amount,
+    };
     const line = orderLineOf(row, config, maxLineTotal);
     return 'problem' in line ? undefined : line;
   };

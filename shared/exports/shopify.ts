@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
 import type { CustomerRecord, OrderLine, OrderStatus } from '#shared/model.ts';
 import { addMinor, convertMinor, parseAmount } from '#shared/money.ts';
+import { visibleText } from '#shared/display-text.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { HandlerFailure } from './errors.ts';
 import {
@@ -327,7 +328,7 @@ class ShopifyOrderSink implements RowSink {
       quantity: item['Lineitem quantity'],
       grossMinor: gross,
       sku: keptWithin(item['Lineitem sku'], MAX_ID_CHARS, 'Lineitem sku', dropped),
-      productName: keptWithin(item['Lineitem name'], MAX_TEXT_CHARS, 'Lineitem name', dropped),
+      productName: visibleText(keptWithin(item['Lineitem name'], MAX_TEXT_CHARS, 'Lineitem name', dropped)),
       dropped,
     });
   }

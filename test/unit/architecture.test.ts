@@ -23,6 +23,7 @@ const LAYERS: Record<string, number> = {
   'shared/errors.ts': 0,
   'shared/config.ts': 0,
   'shared/text-hash.ts': 0,
+  'shared/display-text.ts': 0,
   'shared/releasable-memory.ts': 0,
   'shared/tiering': 0,
   'shared/segments': 0,

@@ -161,6 +161,61 @@ describe('an invalid optional field is dropped with a warning, not the row', () 
   });
 });
 
+describe('text an email shows keeps no control or invisible character', () => {
+  // A right-to-left override, zero-width characters, ESC, a line break (and NUL, which JSONL can carry).
+  const hostile = '\u202ELin\u200B\u001b[31m\r\nWang\u2060';
+  const invisible = '\u200B\u2060\uFEFF';
+
+  it('generic customers, orders, products and advisors: removed, and a value of nothing else is absent', async () => {
+    const { customers, orders: lines, products, advisors, result } = await read({
+      'customers.csv': csv([
+        ['customer_id', 'first_name', 'last_name', 'phone'],
+        ['C1', hostile, invisible, '+86\u200B 1'],
+        ['C2', `Zoë 👩\u200D💻`, 'Wang', ''],
+      ]),
+      'orders.csv': csv([
+        ['order_id', 'customer_id', 'ordered_at', 'line_total', 'sku', 'product_name', 'category'],
+        ['O1', 'C1', '2026-11-22T10:00:00Z', '10.00', 'SK-1', hostile, `skin${invisible}care`],
+        ['O2', 'C2', '2026-11-22T10:00:00Z', '10.00', 'SK-2', invisible, invisible],
+      ]),
+      'products.jsonl': `${JSON.stringify({ sku: 'SK-1', name: `${hostile}\u0000`, category: invisible, season: 'spring\u202E' })}\n`,
+      'advisors.csv': csv([
+        ['advisor_id', 'name', 'signature', 'store'],
+        ['A1', 'Sophie\u202E Martin', invisible, 'Plaza\u200B 66'],
+      ]),
+    });
+    expect(customers).toEqual([
+      expect.objectContaining({ customerId: 'C1', firstName: 'Lin[31m Wang', lastName: undefined, phone: '+86 1' }),
+      expect.objectContaining({ customerId: 'C2', firstName: 'Zoë 👩\u200D💻', lastName: 'Wang' }),
+    ]);
+    expect(lines).toEqual([
+      expect.objectContaining({ orderId: 'O1', productName: 'Lin[31m Wang', category: 'skincare' }),
+      expect.objectContaining({ orderId: 'O2', productName: undefined, category: undefined }),
+    ]);
+    expect(products).toEqual([expect.objectContaining({ sku: 'SK-1', name: 'Lin[31m Wang', category: undefined, season: 'spring' })]);
+    expect(advisors).toEqual([{ advisorId: 'A1', name: 'Sophie Martin', active: true, store: 'Plaza 66' }]);
+    // Nothing was wrong with the rows: no reject, no warning.
+    expect(result.rejected).toBe(0);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('Shopify customers and order lines too', async () => {
+    const { customers, orders: lines } = await read({
+      'customers_export.csv': csv([
+        ['Customer ID', 'First Name', 'Last Name'],
+        ['1', hostile, invisible],
+      ]),
+      'orders_export.csv': csv([
+        ['Name', 'Email', 'Financial Status', 'Subtotal', 'Created at', 'Lineitem quantity', 'Lineitem price', 'Lineitem name'],
+        ['#1', 'a@example.com', 'paid', '2.00', '2026-11-22 10:00:00 +0800', '1', '1.00', hostile],
+        ['#1', 'a@example.com', '', '', '', '1', '1.00', invisible],
+      ]),
+    });
+    expect(customers).toEqual([expect.objectContaining({ customerId: '1', firstName: 'Lin[31m Wang', lastName: undefined })]);
+    expect(lines).toEqual([expect.objectContaining({ productName: 'Lin[31m Wang' }), expect.objectContaining({ productName: undefined })]);
+  });
+});
+
 describe('money that decides tiers', () => {
   it('rejects a line total above exports.maxLineTotal, after conversion to the brand currency', async () => {
     const { orders: lines, result } = await read(
