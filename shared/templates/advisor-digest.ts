@@ -1,4 +1,5 @@
 import type { Config } from '#shared/config.ts';
+import { visibleText } from '#shared/display-text.ts';
 import { displayMinor } from '#shared/money.ts';
 import type { AdvisorBook, BookReason, BookReasonKind, BookRow } from '#shared/advisors/book.ts';
 import { BOOK_REASONS } from '#shared/advisors/book.ts';
@@ -120,10 +121,10 @@ export function formatWeek(from: string, to: string, locale: TemplateLocale): st
 
 const CJK_NAME = /^[\u3400-\u9fff]+$/;
 
-/** A Chinese name (both parts in Chinese characters) is written family name first, without a space. */
+/** A Chinese name (both parts in Chinese characters) is written family name first, without a space; each part its visible text. */
 export function displayName(firstName: string | undefined, lastName: string | undefined): string | null {
-  const first = firstName?.trim() ?? '';
-  const last = lastName?.trim() ?? '';
+  const first = visibleText(firstName) ?? '';
+  const last = visibleText(lastName) ?? '';
   if (CJK_NAME.test(first) && CJK_NAME.test(last)) return `${last}${first}`;
   const name = [first, last].filter((part) => part !== '').join(' ');
   return name === '' ? null : name;

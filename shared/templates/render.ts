@@ -2,6 +2,7 @@ import { Liquid } from 'liquidjs';
 import { z } from 'zod';
 import { couponCode } from '#shared/campaigns/coupon-codes.ts';
 import { OFFER_KINDS, type OfferKind } from '#shared/campaigns/schema.ts';
+import { shortenedText, visibleText } from '#shared/display-text.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { formatMinor } from '#shared/money.ts';
 import { TEMPLATE_CATALOG, type TemplateCatalog } from './catalog.ts';
@@ -74,23 +75,43 @@ export class TemplateError extends ClienteleError {
 
 // Escaping does not make a `javascript:` URL safe in an href: only http(s) links are accepted.
 const webUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
-const optionalText = z
+/**
+ * Past this a first or last name is not a name (a form filled with anything; the exports keep 500
+ * characters): the email greets the client as it greets one without a name.
+ */
+export const MAX_SHOWN_NAME_CHARS = 100;
+/** Longer product names, categories and seasons are shortened to this, an ellipsis included. */
+export const MAX_SHOWN_TEXT_CHARS = 200;
+
+/**
+ * Whatever the exports keep must make a mailable email, so no length is refused here: shown text
+ * is its visible text (display-text.ts, for what was stored before the exports removed control and
+ * invisible characters), absent when nothing is visible, shortened past MAX_SHOWN_TEXT_CHARS.
+ */
+const shownText = z
   .string()
-  .trim()
-  .max(200)
   .optional()
-  .transform((value) => (value ? value : undefined));
+  .transform((value) => shortenedText(visibleText(value), MAX_SHOWN_TEXT_CHARS));
+/** A name: its visible text, or absent (also past MAX_SHOWN_NAME_CHARS). */
+const shownName = z
+  .string()
+  .optional()
+  .transform((value) => {
+    const name = visibleText(value);
+    return name !== undefined && name.length <= MAX_SHOWN_NAME_CHARS ? name : undefined;
+  });
 
 const templateDataSchema = z.object({
   brandName: z.string().trim().min(1).max(100),
-  firstName: optionalText,
-  lastName: optionalText,
+  firstName: shownName,
+  lastName: shownName,
   tier: z.string().min(1),
-  tierName: optionalText,
-  advisor: z.object({ id: z.string().min(1), name: z.string().trim().min(1).max(200), signature: optionalText }).optional(),
+  tierName: shownText,
+  advisor: z.object({ id: z.string().min(1), name: z.string().trim().min(1).max(200), signature: shownText }).optional(),
   products: z.array(
     z.object({
-      name: z.string().trim().min(1).max(200),
+      // A product without a visible name is shown by its SKU, or not at all.
+      name: shownText,
       sku: z.string().optional(),
       runOutDate: z.string().optional(),
       url: webUrl.optional(),
@@ -106,10 +127,10 @@ const templateDataSchema = z.object({
     sample: z.boolean().optional(),
   }),
   unsubscribeUrl: webUrl,
-  recommendedCategory: optionalText,
-  categories: z.array(z.object({ name: optionalText, care: z.string().trim().max(600).optional() })).max(10).optional(),
-  favouriteCategory: optionalText,
-  seasonName: optionalText,
+  recommendedCategory: shownText,
+  categories: z.array(z.object({ name: shownText, care: z.string().trim().max(600).optional() })).max(10).optional(),
+  favouriteCategory: shownText,
+  seasonName: shownText,
   seasonStartDate: z.iso.date().optional(),
   daysSinceLastOrder: z.number().int().nonnegative().optional(),
   shopUrl: webUrl.optional(),
@@ -207,14 +228,20 @@ export function templateView(locale: TemplateLocale, input: TemplateData): Templ
   const isVic = data.tier === 'VIC';
   const personal = isPersonalNote(data.tier, data.offer.kind);
   const showCoupon = showsCoupon(data.tier, data.offer.kind);
-  const products = data.products.map((p) => ({
-    name: p.name,
-    sku: p.sku ?? null,
-    runOutDate: p.runOutDate ? formatRunOutDate(p.runOutDate, locale) : null,
-    url: p.url ?? null,
-    imageUrl: p.imageUrl ?? null,
-    price: p.price ? formatPrice(p.price.minor, p.price.currency, locale) : null,
-  }));
+  const products = data.products.flatMap((p) => {
+    const name = p.name ?? shortenedText(visibleText(p.sku), MAX_SHOWN_TEXT_CHARS);
+    if (name === undefined) return [];
+    return [
+      {
+        name,
+        sku: p.sku ?? null,
+        runOutDate: p.runOutDate ? formatRunOutDate(p.runOutDate, locale) : null,
+        url: p.url ?? null,
+        imageUrl: p.imageUrl ?? null,
+        price: p.price ? formatPrice(p.price.minor, p.price.currency, locale) : null,
+      },
+    ];
+  });
   return {
     locale,
     lang: locale === 'zh-CN' ? 'zh-CN' : 'en',

@@ -46,6 +46,31 @@ describe('category names in the emails', () => {
   });
 });
 
+describe('a client whose export values the templates once refused is mailed', () => {
+  const welcome: DueOccasion = { ...winback('skincare'), campaignId: 'welcome', kind: 'welcome', occasionKey: 'welcome', template: 'welcome', details: { offer: { kind: 'sample' } } };
+
+  it('a 300-character first name (the exports keep 500): the welcome goes out, greeting as without a name', async () => {
+    const email = await composeEmail(clientProfile({ firstName: 'A'.repeat(300), lastName: 'B'.repeat(300) }), welcome, [], parseConfig({}), 'secret');
+    expect(email.text).toContain('Dear client');
+    expect(`${email.subject}${email.text}`).not.toContain('AAAA');
+  });
+
+  it('a 300-character product name is shown shortened', async () => {
+    const profile = clientProfile({ skus: { S1: { lastPurchasedAt: '2026-11-20T02:00:00.000Z', quantity: 1, purchases: 1, productName: 'P'.repeat(300) } } });
+    const email = await composeEmail(profile, welcome, [], parseConfig({}), 'secret');
+    expect(email.text).toContain(`${'P'.repeat(199)}…`);
+  });
+
+  it('a bidi override or NUL and ESC in a stored name never reach the Subject SES gets', async () => {
+    const config = parseConfig({ brandName: 'Maison' });
+    for (const [locale, firstName] of [['zh-CN', '\u202E'], ['en', '\u202Eelif-ruoy-yfirev\u202C'], ['en', '\u200B\u2060'], ['en', 'Ann\u0000\u001b[31m']] as const) {
+      const email = await composeEmail(clientProfile({ locale, firstName }), welcome, [], config, 'secret');
+      const subject = sendEmailCommand({ to: 'c1@example.com', from: email.from, subject: email.subject, html: email.html, text: email.text, tags: {} }).input.Content?.Simple?.Subject?.Data ?? '';
+      expect(subject).not.toMatch(/[\u0000-\u001f\u200B-\u200F\u202A-\u202E\u2060-\u2069]/);
+    }
+  });
+});
+
 describe('personal notes in the advisor’s name (issue 16 point 2)', () => {
   const sophie = { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@brand.example.com', locale: 'en', active: true, signature: 'Senior advisor, Rue Cambon' };
   const fang = { advisorId: 'A02', name: '王芳', email: 'wang.fang@brand.example.com', locale: 'zh-CN', active: true };

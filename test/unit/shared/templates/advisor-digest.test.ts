@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AdvisorBook, BookRow } from '#shared/advisors/book.ts';
-import { formatWeek, renderAdvisorDigest, type AdvisorDigestInput } from '#shared/templates/advisor-digest.ts';
+import { displayName, formatWeek, renderAdvisorDigest, type AdvisorDigestInput } from '#shared/templates/advisor-digest.ts';
 
 const lapsedVic: BookRow = {
   customerId: 'C-001',
@@ -140,6 +140,15 @@ describe('the advisor digest email', () => {
     expect(email.text).not.toMatch(/also ha(s|ve) a reason/);
   });
 
+});
+
+describe('displayName', () => {
+  it('a Chinese name family name first; each part its visible text; no name when nothing is visible', () => {
+    expect(displayName('芳', '王')).toBe('王芳');
+    expect(displayName('Lin', 'Wang')).toBe('Lin Wang');
+    expect(displayName('\u202ELin\u200B', '\u2060')).toBe('Lin');
+    expect(displayName('\u200B', undefined)).toBeNull();
+  });
 });
 
 describe('formatWeek', () => {

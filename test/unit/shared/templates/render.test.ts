@@ -1,8 +1,19 @@
+import fc from 'fast-check';
 import { Liquid } from 'liquidjs';
 import { describe, expect, it } from 'vitest';
 import { TEMPLATE_CATALOG, TEMPLATE_NAMES, type TemplateCatalog } from '#shared/templates/catalog.ts';
 import { TEMPLATE_LOCALES, templateLocale } from '#shared/templates/locale.ts';
-import { TemplateError, createTemplateRenderer, formatRunOutDate, renderEmail, templateView, type TemplateData } from '#shared/templates/render.ts';
+import { MAX_TEXT_CHARS } from '#shared/exports/fields.ts';
+import {
+  MAX_SHOWN_NAME_CHARS,
+  MAX_SHOWN_TEXT_CHARS,
+  TemplateError,
+  createTemplateRenderer,
+  formatRunOutDate,
+  renderEmail,
+  templateView,
+  type TemplateData,
+} from '#shared/templates/render.ts';
 
 const UNSUBSCRIBE = 'https://unsubscribe.example.com/?t=Y3VzdC0x.abc_DEF-123';
 
@@ -210,6 +221,73 @@ describe('escaping', () => {
     await expect(
       renderEmail('welcome', 'en', { ...full, offer: { kind: 'coupon', couponCode: 'A B<script>' } }),
     ).rejects.toThrow(/offer.couponCode/);
+  });
+});
+
+describe('whatever the exports keep makes a mailable email', () => {
+  const greeting = { en: 'Dear client', 'zh-CN': '尊敬的顾客' } as const;
+  const all = async (data: TemplateData, check: (email: { subject: string; html: string; text: string }, locale: 'en' | 'zh-CN') => void) => {
+    for (const template of TEMPLATE_NAMES) for (const locale of TEMPLATE_LOCALES) check(await renderEmail(template, locale, data), locale);
+  };
+
+  it(`a name longer than ${MAX_SHOWN_NAME_CHARS} characters (the exports keep ${MAX_TEXT_CHARS}) is no name: the email greets as without one`, async () => {
+    const junk = 'x'.repeat(MAX_TEXT_CHARS);
+    await all({ ...full, firstName: junk, lastName: junk }, (email, locale) => {
+      expect(`${email.subject}${email.html}${email.text}`).not.toContain('xxxx');
+      expect(email.text).toContain(greeting[locale]);
+    });
+    const longest = 'L'.repeat(MAX_SHOWN_NAME_CHARS);
+    expect(templateView('en', { ...full, firstName: longest }).firstName).toBe(longest);
+    expect(templateView('en', { ...full, firstName: `${longest}L` }).firstName).toBeNull();
+  });
+
+  it(`product names, categories and seasons longer than ${MAX_SHOWN_TEXT_CHARS} characters are shortened, with an ellipsis`, async () => {
+    const view = templateView('en', {
+      ...full,
+      products: [{ name: 'P'.repeat(MAX_TEXT_CHARS), sku: 'SKU-1' }, { name: `${'Q'.repeat(MAX_SHOWN_TEXT_CHARS - 2)}😀😀` }],
+      recommendedCategory: 'C'.repeat(MAX_TEXT_CHARS),
+      favouriteCategory: 'F'.repeat(MAX_TEXT_CHARS),
+      seasonName: 'S'.repeat(MAX_TEXT_CHARS),
+      categories: [{ name: 'K'.repeat(MAX_TEXT_CHARS) }],
+    });
+    expect(view.products.map((p) => p.name)).toEqual([`${'P'.repeat(MAX_SHOWN_TEXT_CHARS - 1)}…`, `${'Q'.repeat(MAX_SHOWN_TEXT_CHARS - 2)}…`]);
+    for (const shown of [view.recommendedCategory, view.favouriteCategory, view.seasonName, view.categories[0]?.name]) {
+      expect(shown).toHaveLength(MAX_SHOWN_TEXT_CHARS);
+      expect(shown?.endsWith('…')).toBe(true);
+    }
+    await all({ ...full, products: [{ name: 'P'.repeat(MAX_TEXT_CHARS) }], recommendedCategory: 'C'.repeat(MAX_TEXT_CHARS) }, (email) => {
+      expect(email.html).not.toContain('P'.repeat(MAX_SHOWN_TEXT_CHARS));
+    });
+  });
+
+  it('control, bidi and zero-width characters never reach the subject or the greeting; a name of nothing else is no name', async () => {
+    for (const firstName of ['\u202E', '\u200B\u2060', ' \uFEFF ']) {
+      await all({ ...full, firstName }, (email, locale) => {
+        expect(email.subject).toBe(email.subject.trim());
+        expect(email.text).toContain(greeting[locale]);
+        expect(`${email.subject}${email.html}${email.text}`).not.toMatch(/[\u200B\u202E\u2060\uFEFF]/);
+      });
+    }
+    const zh = await renderEmail('welcome', 'zh-CN', { ...full, firstName: '\u202E' });
+    expect(zh.subject).toBe((await renderEmail('welcome', 'zh-CN', { ...full, firstName: undefined })).subject);
+    const ansi = await renderEmail('welcome', 'en', { ...full, firstName: 'Ann\u0000\u001b[31m' });
+    expect(ansi.subject).toBe('Welcome to Maison Lumière, Ann[31m');
+  });
+
+  it('a product without a visible name is shown by its SKU, or not at all', () => {
+    const view = templateView('en', { ...full, products: [{ name: '\u200B', sku: 'SKU-CREAM' }, { name: ' ' }] });
+    expect(view.products.map((p) => p.name)).toEqual(['SKU-CREAM']);
+  });
+
+  it('property: any names and product names render, with no control, bidi or zero-width character in the subject', async () => {
+    const text = fc.string({ unit: 'binary', maxLength: MAX_TEXT_CHARS });
+    await fc.assert(
+      fc.asyncProperty(text, text, text, fc.constantFrom(...TEMPLATE_LOCALES), async (firstName, lastName, productName, locale) => {
+        const email = await renderEmail('replenishment', locale, { ...full, firstName, lastName, products: [{ name: productName, sku: 'SKU-1' }] });
+        expect(email.subject).not.toMatch(/[\p{Cc}\p{Cs}\u200B\u200C\u200E\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/u);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
