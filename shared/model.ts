@@ -3,6 +3,14 @@
  * Instants are epoch milliseconds; money is integer minor units of the brand currency.
  */
 
+/**
+ * The longest id (customer, order, SKU, advisor) kept, in UTF-8 bytes: 256 ASCII characters, 85
+ * Chinese ones. Real ids are far shorter. An id is a DynamoDB key, and a client's id travels in the
+ * clear in their unsubscribe link (shared/unsubscribe/token.ts), which must fit on the line of the
+ * List-Unsubscribe header (998 characters): a 256-byte id makes a token of 395 characters.
+ */
+export const MAX_ID_BYTES = 256;
+
 export const TIERS = ['VIC', 'Core', 'Potential', 'Entry', 'Prospect'] as const;
 export type Tier = (typeof TIERS)[number];
 

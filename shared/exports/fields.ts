@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
 import { visibleText } from '#shared/display-text.ts';
+import { MAX_ID_BYTES } from '#shared/model.ts';
 import { parseAmount } from '#shared/money.ts';
 import { isIsoDate, isValidTimeZone, MS_PER_DAY, parseTimestamp } from '#shared/time.ts';
 import { HandlerFailure } from './errors.ts';
@@ -32,11 +33,6 @@ export const text = z.string({ error: (issue) => (issue.input === undefined ? 'r
 export const optionalText = text.optional();
 
 /**
- * The longest id kept (customer, order, SKU, advisor): real ones are far shorter, and a client's
- * id is a DynamoDB key. Past it a required id rejects the row, an optional one is dropped.
- */
-export const MAX_ID_CHARS = 256;
-/**
  * The longest free text kept (a name, a phone, a product name, a category): a client's profile
  * item carries several, and its 50 SKUs' names, and must stay far under DynamoDB's 400 KB.
  */
@@ -45,7 +41,30 @@ export const MAX_TEXT_CHARS = 500;
 export const MAX_EMAIL_CHARS = 254;
 
 export const longerThan = (max: number): string => `longer than ${max} characters`;
-export const identifier = text.max(MAX_ID_CHARS, longerThan(MAX_ID_CHARS));
+
+/** Whether an optional text read without zod (the fast paths) is within `max` characters: absent is. */
+export function withinChars(value: string | undefined, max: number): boolean {
+  return value === undefined || value.length <= max;
+}
+
+/** Whether `value` takes at most `max` bytes in UTF-8: absent does. A UTF-16 code unit takes 1 to 3 bytes, so short ids need no count. */
+export function withinBytes(value: string | undefined, max: number): boolean {
+  if (value === undefined || value.length * 3 <= max) return true;
+  return value.length <= max && Buffer.byteLength(value, 'utf8') <= max;
+}
+
+/** How long an optional field may be, and the reason given past it. */
+export interface FieldBound {
+  within(value: string | undefined): boolean;
+  reason: string;
+}
+
+/** An id, at most MAX_ID_BYTES (model.ts). */
+export const ID_BOUND: FieldBound = { within: (value) => withinBytes(value, MAX_ID_BYTES), reason: `longer than ${MAX_ID_BYTES} bytes (UTF-8)` };
+export const TEXT_BOUND: FieldBound = { within: (value) => withinChars(value, MAX_TEXT_CHARS), reason: longerThan(MAX_TEXT_CHARS) };
+
+/** Past its bound a required id rejects the row, an optional one is dropped. */
+export const identifier = text.refine(ID_BOUND.within, ID_BOUND.reason);
 export const optionalIdentifier = identifier.optional();
 export const boundedText = text.max(MAX_TEXT_CHARS, longerThan(MAX_TEXT_CHARS));
 /**
@@ -55,21 +74,16 @@ export const boundedText = text.max(MAX_TEXT_CHARS, longerThan(MAX_TEXT_CHARS));
  */
 export const optionalBoundedText = boundedText.transform(visibleText).optional();
 
-/** Whether an optional id or text read without zod (the fast paths) is within its bound: absent is. */
-export function withinChars(value: string | undefined, max: number): boolean {
-  return value === undefined || value.length <= max;
-}
-
 /** An optional field dropped from a row that was kept, and why (a warning). */
 export interface DroppedField {
   field: string;
   reason: string;
 }
 
-/** An optional text kept when within `max` characters; past it, undefined, and the field and why added to `dropped`. */
-export function keptWithin(value: string | undefined, max: number, field: string, dropped: DroppedField[]): string | undefined {
-  if (withinChars(value, max)) return value;
-  dropped.push({ field, reason: longerThan(max) });
+/** An optional value kept when within `bound`; past it, undefined, and the field and why added to `dropped`. */
+export function keptWithin(value: string | undefined, bound: FieldBound, field: string, dropped: DroppedField[]): string | undefined {
+  if (bound.within(value)) return value;
+  dropped.push({ field, reason: bound.reason });
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
-import type { AdvisorRecord, CustomerRecord, OrderLine, OrderStatus, ProductRecord } from '#shared/model.ts';
+import { MAX_ID_BYTES, type AdvisorRecord, type CustomerRecord, type OrderLine, type OrderStatus, type ProductRecord } from '#shared/model.ts';
 import { visibleText } from '#shared/display-text.ts';
 import { convertMinor, parseAmount, parsePrice } from '#shared/money.ts';
 import { localDate } from '#shared/time.ts';
@@ -16,7 +16,6 @@ import {
   instantOf,
   locale,
   longerThan,
-  MAX_ID_CHARS,
   MAX_TEXT_CHARS,
   maxLineTotalMinor,
   NO_RATE,
@@ -32,6 +31,7 @@ import {
   text,
   timestamp,
   timeZoneName,
+  withinBytes,
   withinChars,
 } from './fields.ts';
 import type { RowFormat, RowValues } from './types.ts';
@@ -236,7 +236,7 @@ export function genericOrderReader(config: Config, now: number): (values: RowVal
     if (sku === false || product_name === false || category === false || refunded_amount === false || quantityText === false || currencyText === false || statusText === false) {
       return undefined;
     }
-    if (!withinChars(order_id, MAX_ID_CHARS) || !withinChars(customer_id, MAX_ID_CHARS) || !withinChars(sku, MAX_ID_CHARS)) return undefined;
+    if (!withinBytes(order_id, MAX_ID_BYTES) || !withinBytes(customer_id, MAX_ID_BYTES) || !withinBytes(sku, MAX_ID_BYTES)) return undefined;
     if (!withinChars(product_name, MAX_TEXT_CHARS) || !withinChars(category, MAX_TEXT_CHARS)) return undefined;
     const orderedAt = instantOf(ordered_at, timeZone, range);
     if (typeof orderedAt !== 'number') return undefined;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
-import type { CustomerRecord, OrderLine, OrderStatus } from '#shared/model.ts';
+import { MAX_ID_BYTES, type CustomerRecord, type OrderLine, type OrderStatus } from '#shared/model.ts';
 import { addMinor, convertMinor, parseAmount } from '#shared/money.ts';
 import { visibleText } from '#shared/display-text.ts';
 import { normaliseEmail } from '#shared/email.ts';
@@ -11,12 +11,11 @@ import {
   currencyCode,
   email,
   flag,
+  ID_BOUND,
   identifier,
-  MAX_ID_CHARS,
   maxLineTotalMinor,
   NO_RATE,
   keptWithin,
-  MAX_TEXT_CHARS,
   optionalBoundedText,
   optionalIdentifier,
   optionalText,
@@ -27,8 +26,8 @@ import {
   reasonOf,
   schemaSink,
   text,
+  TEXT_BOUND,
   timestamp,
-  withinChars,
 } from './fields.ts';
 import type { RowContext, RowFormat, RowSink, RowValues } from './types.ts';
 
@@ -69,8 +68,8 @@ export function shopifyCustomerSchema() {
       // Read as the advisor its tag names (an id), the only use of Tags.
       Tags: optionalText.transform((tags, ctx) => {
         const advisor = advisorFromTags(tags);
-        if (withinChars(advisor, MAX_ID_CHARS)) return advisor;
-        ctx.issues.push({ code: 'custom', message: `its advisor tag is longer than ${MAX_ID_CHARS} characters`, input: tags });
+        if (ID_BOUND.within(advisor)) return advisor;
+        ctx.issues.push({ code: 'custom', message: `its advisor tag is ${ID_BOUND.reason}`, input: tags });
         return z.NEVER;
       }),
     })
@@ -327,8 +326,8 @@ class ShopifyOrderSink implements RowSink {
       line,
       quantity: item['Lineitem quantity'],
       grossMinor: gross,
-      sku: keptWithin(item['Lineitem sku'], MAX_ID_CHARS, 'Lineitem sku', dropped),
-      productName: visibleText(keptWithin(item['Lineitem name'], MAX_TEXT_CHARS, 'Lineitem name', dropped)),
+      sku: keptWithin(item['Lineitem sku'], ID_BOUND, 'Lineitem sku', dropped),
+      productName: visibleText(keptWithin(item['Lineitem name'], TEXT_BOUND, 'Lineitem name', dropped)),
       dropped,
     });
   }

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { MAX_ID_BYTES } from '#shared/model.ts';
 
 /**
  * Unsubscribe tokens: `base64url(customerId) + '.' + base64url(HMAC-SHA256(key, 'unsubscribe:' + customerId)) + '.' + keyId`.
@@ -16,8 +17,9 @@ const PURPOSE = 'unsubscribe:';
 const KEY_ID_PURPOSE = 'clientele:unsubscribe-key-id';
 const SIGNATURE_BYTES = 32;
 const KEY_ID_BYTES = 6;
-// Customer ids are short; a bound keeps a hostile token from making us hash megabytes.
-const MAX_CUSTOMER_ID_BYTES = 256;
+// The longest id the exports keep (model.ts), whose link still fits the List-Unsubscribe header;
+// the bound also keeps a hostile token from making us hash megabytes.
+const MAX_CUSTOMER_ID_BYTES = MAX_ID_BYTES;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const KEY_ID = /^[A-Za-z0-9_-]{8}$/;
 

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_ID_CHARS, MAX_TEXT_CHARS } from '#shared/exports/fields.ts';
+import { MAX_TEXT_CHARS } from '#shared/exports/fields.ts';
 import { genericOrderReader, genericOrderSchema } from '#shared/exports/generic.ts';
 import type { RowValues } from '#shared/exports/types.ts';
+import { MAX_ID_BYTES } from '#shared/model.ts';
 import { config, NOW } from './reading.ts';
 
 /**
@@ -15,8 +16,9 @@ import { config, NOW } from './reading.ts';
 const value = (...values: unknown[]) => fc.constantFrom<unknown>(undefined, ...values);
 
 const rowArbitrary: fc.Arbitrary<RowValues> = fc.record({
-  order_id: value('100001', 'O-7', ['array'], 'O'.repeat(MAX_ID_CHARS), 'O'.repeat(MAX_ID_CHARS + 1)),
-  customer_id: value('C1', 'C0000002', 42, 'C'.repeat(MAX_ID_CHARS + 1)),
+  // Ids are bounded in UTF-8 bytes: 85 Chinese characters are 255 bytes, 86 are 258, 100 are 300.
+  order_id: value('100001', 'O-7', ['array'], 'O'.repeat(MAX_ID_BYTES), 'O'.repeat(MAX_ID_BYTES + 1), '订'.repeat(100)),
+  customer_id: value('C1', 'C0000002', 42, 'C'.repeat(MAX_ID_BYTES + 1), '客'.repeat(85), '客'.repeat(86), `${'客'.repeat(85)}C`),
   ordered_at: value(
     '2026-11-20T10:00:00+08:00',
     '2026-11-20T10:00:00Z',
@@ -28,7 +30,7 @@ const rowArbitrary: fc.Arbitrary<RowValues> = fc.record({
     'yesterday',
     '2026-11-20T10:00:00.250-05:00',
   ),
-  sku: value('SK-1', { nested: true }, 'S'.repeat(MAX_ID_CHARS + 1)),
+  sku: value('SK-1', { nested: true }, 'S'.repeat(MAX_ID_BYTES + 1), '😀'.repeat(64), '😀'.repeat(65)),
   // Control and invisible characters are removed; a value of nothing else is absent.
   product_name: value('Serum 30ml', 'P'.repeat(MAX_TEXT_CHARS), 'P'.repeat(MAX_TEXT_CHARS + 1), '\u202ESerum\u0000', '\u200B\u2060', 'Serum\n30ml'),
   category: value('skincare', 'K'.repeat(MAX_TEXT_CHARS + 1), 'skin\u200Bcare', '\uFEFF'),

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_EMAIL_CHARS, MAX_ID_CHARS, MAX_TEXT_CHARS } from '#shared/exports/fields.ts';
+import { MAX_EMAIL_CHARS, MAX_TEXT_CHARS } from '#shared/exports/fields.ts';
 import { MAX_KEPT_WARNINGS, topLevelMembers } from '#shared/exports/reader.ts';
+import { MAX_ID_BYTES } from '#shared/model.ts';
 import { MS_PER_DAY } from '#shared/time.ts';
 import { csv, CUSTOMERS, failure, NOW, ORDER_HEADER, orders, read, removeExportDirs } from './reading.ts';
 
@@ -74,7 +75,7 @@ describe('an invalid optional field is dropped with a warning, not the row', () 
 
   it('bounds what it keeps: an over-long optional text or id is dropped, an over-long required id rejects the row', async () => {
     const longText = 'Z'.repeat(MAX_TEXT_CHARS + 1);
-    const longId = '9'.repeat(MAX_ID_CHARS + 1);
+    const longId = '9'.repeat(MAX_ID_BYTES + 1);
     const { customers, orders: lines, result } = await read(
       {
         'customers.csv': csv([
@@ -104,20 +105,50 @@ describe('an invalid optional field is dropped with a warning, not the row', () 
       [2, 'email', `longer than ${MAX_EMAIL_CHARS} characters`],
       [2, 'first_name', `longer than ${MAX_TEXT_CHARS} characters`],
       [2, 'phone', `longer than ${MAX_TEXT_CHARS} characters`],
-      [2, 'advisor_id', `longer than ${MAX_ID_CHARS} characters`],
-      [2, 'sku', `longer than ${MAX_ID_CHARS} characters`],
+      [2, 'advisor_id', `longer than ${MAX_ID_BYTES} bytes (UTF-8)`],
+      [2, 'sku', `longer than ${MAX_ID_BYTES} bytes (UTF-8)`],
       [2, 'product_name', `longer than ${MAX_TEXT_CHARS} characters`],
       [2, 'category', `longer than ${MAX_TEXT_CHARS} characters`],
     ]);
     expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([
-      [4, `customer_id: longer than ${MAX_ID_CHARS} characters`],
-      [3, `order_id: longer than ${MAX_ID_CHARS} characters`],
+      [4, `customer_id: longer than ${MAX_ID_BYTES} bytes (UTF-8)`],
+      [3, `order_id: longer than ${MAX_ID_BYTES} bytes (UTF-8)`],
+    ]);
+  });
+
+  it('bounds ids in UTF-8 bytes: 100 Chinese characters (300 bytes) are past the bound, 85 (255) within', async () => {
+    const within = '客'.repeat(85);
+    const past = '客'.repeat(100);
+    const { customers, orders: lines, result } = await read(
+      {
+        'customers.csv': csv([
+          ['customer_id', 'advisor_id'],
+          [within, past],
+          [past, ''],
+        ]),
+        'orders.csv': csv([
+          ['order_id', 'customer_id', 'ordered_at', 'line_total', 'sku'],
+          [within, within, '2026-11-22T10:00:00Z', '10.00', past],
+          [past, within, '2026-11-22T10:00:00Z', '10.00', ''],
+        ]),
+      },
+      tolerant,
+    );
+    expect(customers).toEqual([expect.objectContaining({ customerId: within, advisorId: undefined })]);
+    expect(lines).toEqual([expect.objectContaining({ orderId: within, customerId: within, sku: undefined })]);
+    expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([
+      [3, `customer_id: longer than ${MAX_ID_BYTES} bytes (UTF-8)`],
+      [3, `order_id: longer than ${MAX_ID_BYTES} bytes (UTF-8)`],
+    ]);
+    expect(result.warnings.map((w) => [w.line, w.field])).toEqual([
+      [2, 'advisor_id'],
+      [2, 'sku'],
     ]);
   });
 
   it('bounds Shopify fields the same way, the advisor tag included', async () => {
     const { customers, orders: lines, result } = await read({
-      'customers_export.csv': `Customer ID,First Name,Tags\n1,${'Z'.repeat(MAX_TEXT_CHARS + 1)},"vip, advisor:${'A'.repeat(MAX_ID_CHARS + 1)}"\n`,
+      'customers_export.csv': `Customer ID,First Name,Tags\n1,${'Z'.repeat(MAX_TEXT_CHARS + 1)},"vip, advisor:${'A'.repeat(MAX_ID_BYTES + 1)}"\n`,
       'orders_export.csv':
         'Name,Email,Financial Status,Subtotal,Created at,Lineitem quantity,Lineitem price,Lineitem name\n' +
         `#1,a@example.com,paid,1.00,2026-11-22 10:00:00 +0800,1,1.00,${'Z'.repeat(MAX_TEXT_CHARS + 1)}\n`,

@@ -1,5 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { listUnsubscribeHeaders } from '#shared/delivery/ses-email.ts';
+import { identifier } from '#shared/exports/fields.ts';
+import { MAX_ID_BYTES } from '#shared/model.ts';
 import { signUnsubscribeToken, unsubscribeUrl, verifyUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 
 const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
@@ -18,6 +21,28 @@ describe('unsubscribe tokens', () => {
     expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{8}$/);
     expect(token.split('.')[0]).toBe(Buffer.from('cust-000123').toString('base64url'));
     expect(verifyUnsubscribeToken(token, SECRET)).toBe('cust-000123');
+  });
+
+  it('signs every id the exports keep, and its link fits the List-Unsubscribe header', () => {
+    const base = 'https://unsubscribe.maison-lumiere.example.com/unsubscribe';
+    // Near the bound in bytes: ASCII, Chinese (3 bytes), emoji (4 bytes, 2 code units).
+    const id = fc.string({ unit: fc.constantFrom('c', '-', '客', '😀', 'é'), minLength: 1, maxLength: 160, size: 'max' });
+    let longest = 0;
+    fc.assert(
+      fc.property(id, (customerId) => {
+        if (!identifier.safeParse(customerId).success) {
+          expect(() => signUnsubscribeToken(customerId, SECRET)).toThrow(`Customer id longer than ${MAX_ID_BYTES} bytes`);
+          return;
+        }
+        longest = Math.max(longest, Buffer.byteLength(customerId));
+        expect(verifyUnsubscribeToken(signUnsubscribeToken(customerId, SECRET), SECRET)).toBe(customerId);
+        expect(() => listUnsubscribeHeaders(unsubscribeUrl(base, customerId, SECRET), 'unsubscribe@maison-lumiere.example.com')).not.toThrow();
+      }),
+      { numRuns: 2000 },
+    );
+    expect(longest).toBeGreaterThan(MAX_ID_BYTES - 4);
+    // The id of the report: 100 Chinese characters, 300 bytes, which the exports now refuse.
+    expect(identifier.safeParse('客'.repeat(100)).success).toBe(false);
   });
 
   it('is deterministic: one client, one token', () => {
