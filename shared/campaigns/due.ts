@@ -40,6 +40,11 @@ export interface CampaignContext {
   brandTimeZone: string;
   /** The last night's category affinity, for the cross-category products; without it they show none. */
   categoryAffinity?: CategoryAffinity;
+  /**
+   * The products export, for an audience's bought / never-bought categories (decide): Shopify's
+   * order lines carry no category, so without it such an audience would read only the lines'.
+   */
+  catalog?: ProductCatalog;
 }
 
 /** The trigger's facts (triggers.ts TriggerDetails) and the offer. Absent fields are left out, never undefined. */

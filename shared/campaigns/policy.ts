@@ -214,7 +214,7 @@ export function decide(client: ClientState, due: DueOccasion[], now: number, con
 
   due.forEach((occasion, index) => {
     const campaign = byId.get(occasion.campaignId);
-    if (!campaign || !campaign.enabled || !inAudience(campaign, profile, now, timeZone)) decisions[index] = { outcome: 'out-of-audience' };
+    if (!campaign || !campaign.enabled || !inAudience(campaign, profile, now, timeZone, context.catalog)) decisions[index] = { outcome: 'out-of-audience' };
     else if (!profile.acceptsMarketing) decisions[index] = { outcome: 'no-consent' };
     else if (client.suppressed) decisions[index] = { outcome: 'suppressed' };
     else candidates.push({ index, occasion });

@@ -1,4 +1,4 @@
-import { clientTimeZone, type DueOccasion } from '#shared/campaigns/due.ts';
+import { clientTimeZone, type DueOccasion, type ProductCatalog } from '#shared/campaigns/due.ts';
 import { inAudience } from '#shared/campaigns/policy.ts';
 import type { CampaignsConfig } from '#shared/campaigns/schema.ts';
 import type { ClientProfile } from '#shared/model.ts';
@@ -18,6 +18,7 @@ export function expiryReason(
   profile: ClientProfile,
   campaigns: CampaignsConfig,
   brandTimeZone?: string,
+  catalog?: ProductCatalog,
 ): string | undefined {
   const closed = `${occasion.campaignId} window closed at ${new Date(occasion.expiresAt).toISOString()}`;
   if (entry !== undefined) {
@@ -30,6 +31,6 @@ export function expiryReason(
   const campaign = campaigns.campaigns.find((c) => c.id === occasion.campaignId);
   // In the audience as of the last instant it was due (a days-since-last-order range moves with the clock).
   const timeZone = brandTimeZone === undefined ? undefined : clientTimeZone(profile, brandTimeZone);
-  if (campaign === undefined || !inAudience(campaign, profile, occasion.expiresAt - 1, timeZone) || profile.acceptsMarketing !== true) return undefined;
+  if (campaign === undefined || !inAudience(campaign, profile, occasion.expiresAt - 1, timeZone, catalog) || profile.acceptsMarketing !== true) return undefined;
   return `${closed} before any run decided it`;
 }

@@ -506,7 +506,7 @@ async function selectDueClients(
 async function expireEnded(run: CampaignRun, profile: ClientProfile, ended: readonly DueOccasion[], entries: readonly LedgerEntry[]): Promise<void> {
   const byKey = new Map(entries.map((e) => [e.occasionKey, e]));
   for (const occasion of ended) {
-    const reason = expiryReason(occasion, byKey.get(occasion.occasionKey), profile, run.config.campaigns, run.config.timeZone);
+    const reason = expiryReason(occasion, byKey.get(occasion.occasionKey), profile, run.config.campaigns, run.config.timeZone, run.catalog);
     if (reason === undefined) continue;
     const counts = countsOf(run, occasion.campaignId);
     if (run.dryRun) {
@@ -528,7 +528,7 @@ async function expireEnded(run: CampaignRun, profile: ClientProfile, ended: read
  */
 async function settleClient(run: CampaignRun, client: DueClient, suppressed: boolean): Promise<void> {
   const { profile } = client;
-  const context = { campaigns: run.config.campaigns, brandTimeZone: run.config.timeZone };
+  const context = { campaigns: run.config.campaigns, brandTimeZone: run.config.timeZone, catalog: run.catalog };
   let open = client.due;
   for (;;) {
     const decided = decide({ profile, suppressed, recentSends: client.recentSends }, open, run.at, context);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { dueOccasions, type CampaignContext, type DueOccasion } from '#shared/campaigns/due.ts';
 import { companionOccasions, decide, inControlGroup, type ClientState, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
-import type { CampaignsConfigInput } from '#shared/campaigns/schema.ts';
-import type { ClientProfile } from '#shared/model.ts';
+import { campaignsConfigSchema, type CampaignsConfigInput } from '#shared/campaigns/schema.ts';
+import type { ClientProfile, ProductRecord } from '#shared/model.ts';
 import { clientProfile } from '#test/support/profiles.ts';
 import { DAY, HOUR, MINUTE, at, iso } from '#test/support/time.ts';
 import { CATALOG, context } from './fixtures.ts';
@@ -232,5 +232,30 @@ describe('companionOccasions', () => {
     const night = at('2026-03-26T22:30');
     const deferred = run(restocker, { now: night });
     expect(companionOccasions(deferred[0]!, deferred)).toEqual([]);
+  });
+});
+
+describe('decide: category audiences read the products export', () => {
+  const CATALOG_NOW = at('2026-11-23 10:00');
+  // A Shopify brand: its order lines carry no category; the products export gives it.
+  const catalog = new Map<string, ProductRecord>([['SERUM-1', { sku: 'SERUM-1', name: 'Serum', category: 'skincare' }]]);
+  const buyer = clientProfile({
+    lastOrderAt: iso(CATALOG_NOW - 3 * DAY),
+    firstOrderAt: iso(CATALOG_NOW - 3 * DAY),
+    skus: { 'SERUM-1': { lastPurchasedAt: iso(CATALOG_NOW - 3 * DAY), quantity: 1, purchases: 1, productName: 'Serum' } },
+  });
+  const campaigns = campaignsConfigSchema.parse({
+    policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } },
+    campaigns: [
+      { id: 'try-skincare', trigger: { on: 'any-order', daysAfter: 2 }, template: 'cross-category', audience: { neverBoughtCategories: ['skincare'] } },
+      { id: 'skincare-tips', trigger: { on: 'any-order', daysAfter: 2 }, template: 'first-order-care', audience: { boughtCategories: ['skincare'] } },
+    ],
+  });
+
+  it('as the due occasions do: a skincare buyer is in "bought skincare" and out of "never bought skincare"', () => {
+    const context = { campaigns, brandTimeZone: 'Asia/Shanghai', catalog };
+    const due = dueOccasions(buyer, catalog, CATALOG_NOW, context);
+    const outcomes = Object.fromEntries(due.map((occasion) => [occasion.campaignId, decide({ profile: buyer, suppressed: false, recentSends: [] }, [occasion], CATALOG_NOW, context)[0]?.decision.outcome]));
+    expect(outcomes).toEqual({ 'try-skincare': 'out-of-audience', 'skincare-tips': 'send' });
   });
 });
