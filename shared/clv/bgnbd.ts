@@ -365,6 +365,14 @@ export function expectedPurchasesNewClient(params: BgNbdParams, t: number): numb
 
 /** Above this z = t/(α+T+t) the series needs more than a few thousand terms: use quadrature. */
 const SERIES_MAX_Z = 0.995;
+/**
+ * Below this ln (1−z)^(a−1) the series is left for quadrature: its terms grow like (1−z)^−(a−1)
+ * before they fall (about a·z/(1−z) of them), and past e^±700 the factor underflows to 0 while
+ * the sum overflows, so the series returns 0 or NaN, or never meets its tolerance (a fit with
+ * a and b run to their bounds, a ≈ 3e6, failed at z = 0.77). At e^−200 it still agrees with
+ * quadrature to 1e-10 and needs at most ~7 500 terms.
+ */
+const SERIES_MIN_LOG_POWER = -200;
 
 /**
  * E[purchases in (T, T+t] | alive at T, x]: given alive, λ | data ~ Gamma(r+x, α+T) and
@@ -378,8 +386,9 @@ const SERIES_MAX_Z = 0.995;
  *   C·[(1 − (1−z)^(a−1))/(a−1) − (1−z)^(a−1)·S],  C = a+b+x−1,
  *   S = Σₙ≥₁ (A)ₙ (a)ₙ₋₁ zⁿ / ((C)ₙ n!),  A = a+b−1−r.
  * The series (convergence-controlled like `hyp2f1`) is used for z <= 0.995; beyond, when the
- * horizon dwarfs α + T, or when A·z < −5 (r ≫ 1: the terms alternate and grow like e^(|A|z)
- * before they cancel), (★) is integrated directly by tanh-sinh quadrature. `method` forces one
+ * horizon dwarfs α + T, when A·z < −5 (r ≫ 1: the terms alternate and grow like e^(|A|z)
+ * before they cancel), or when (a−1)·ln(1−z) < −200 (a ≫ 1: the terms grow like (1−z)^−(a−1)
+ * before they fall), (★) is integrated directly by tanh-sinh quadrature. `method` forces one
  * (tests compare them).
  */
 export function expectedPurchasesIfAlive(
@@ -394,14 +403,15 @@ export function expectedPurchasesIfAlive(
   const aT = alpha + T;
   const z = t / (aT + t);
   const A = a + b - 1 - r;
-  // Quadrature when the series is slow (z → 1) or alternates with huge terms (A·z ≪ 0 happens
-  // only for r ≫ 1, the near-homogeneous-rate fits of tiny or degenerate bases).
-  if (method === 'quadrature' || (method === 'auto' && (z > SERIES_MAX_Z || A * z < -5))) {
+  const L = -Math.log1p(t / aT); // ln(1 − z)
+  const u = (a - 1) * L; // ln (1 − z)^(a−1)
+  // Quadrature when the series is slow (z → 1), alternates with huge terms (A·z ≪ 0 happens
+  // only for r ≫ 1, the near-homogeneous-rate fits of tiny or degenerate bases) or grows past
+  // what a double holds before it falls (a ≫ 1: the near-constant-dropout fits, a and b large).
+  if (method === 'quadrature' || (method === 'auto' && (z > SERIES_MAX_Z || A * z < -5 || u < SERIES_MIN_LOG_POWER))) {
     return conditionalByQuadrature(r + x, a, b + x, t / aT);
   }
-  const L = -Math.log1p(t / aT); // ln(1 − z)
   const C = a + b + x - 1;
-  const u = (a - 1) * L;
   const first = u === 0 ? -L : -L * (Math.expm1(u) / u); // (1 − (1−z)^(a−1)) / (a−1)
   const power = Math.exp(u);
   // C·S, summed as Σ cₙ with c₁ = A z: multiplying through by C avoids dividing by C.
@@ -421,14 +431,73 @@ export function expectedPurchasesIfAlive(
   return Math.max(0, C * first - power * cs);
 }
 
+/** Below this a or b' the Beta mass sits in an endpoint's far tail: see conditionalNearEndpoints. */
+const ENDPOINT_MASS_BELOW = 0.01;
+
 /** (★) by quadrature: shape r' = r + x, p ~ Beta(a, b'), s = t/(α+T). */
 function conditionalByQuadrature(rPrime: number, a: number, bPrime: number, s: number): number {
+  return Math.min(a, bPrime) < ENDPOINT_MASS_BELOW ? conditionalNearEndpoints(rPrime, a, bPrime, s) : conditionalCentred(rPrime, a, bPrime, s);
+}
+
+/** g(p) = (1 − (1+ps)^−r')/p, the purchases in s of a live client who drops out with probability p after each. */
+function purchasesGivenDropout(rPrime: number, s: number, p: number): number {
+  const ps = p * s;
+  // For tiny ps it tends to r's (the expm1 would lose everything to rounding).
+  return ps < 1e-10 ? rPrime * s * (1 - ((rPrime + 1) * ps) / 2) : -Math.expm1(-rPrime * Math.log1p(ps)) / p;
+}
+
+/**
+ * (★) when a or b' is tiny (a fit whose a ran to its lower bound: nearly nobody drops out).
+ * Beta(a, b') then piles its mass against p = 0 (or 1) spread over millions of logit units, as
+ * p^a, which no one quadrature scale resolves. g is convex in p (g'' = ∫₀ˢ r'(r'+1)(r'+2)u²
+ * (1+pu)^−(r'+3) du > 0), so it lies below its chord, and
+ *   E[g(p)] = g(0)·(1 − p̄) + g(1)·p̄ − E[chord(p) − g(p)],   p̄ = a/(a+b'),
+ * where chord − g >= 0 vanishes like p at 0 and like 1 − p at 1: the remaining integrand has
+ * its mass within a few logit units of ln((a+1)/(b'+1)). With a or b' tiny almost all the mass
+ * is at the endpoints, so the correction is small beside the chord's mean: it is wanted to
+ * 1e-11 of that mean, not of itself (the chord's rounding at tiny p is its noise floor).
+ */
+function conditionalNearEndpoints(rPrime: number, a: number, bPrime: number, s: number): number {
+  const g0 = rPrime * s;
+  const g1 = -Math.expm1(-rPrime * Math.log1p(s));
+  const mean = a / (a + bPrime);
+  const chordMean = g0 * (bPrime / (a + bPrime)) + g1 * mean;
   const lnB = lbeta(a, bPrime);
-  const lnRs = Math.log(rPrime * s);
-  return integrateUnitInterval((p, lnP, ln1mP) => {
-    const ps = p * s;
-    // ln[(1 − (1+ps)^−r')/p]; for tiny ps it tends to ln(r' s) (the expm1 would underflow to 0).
-    const lnG = ps < 1e-10 ? lnRs + Math.log1p((-(rPrime + 1) * ps) / 2) : Math.log(-Math.expm1(-rPrime * Math.log1p(ps))) - lnP;
-    return (a - 1) * lnP + (bPrime - 1) * ln1mP - lnB + lnG;
-  }, 1e-11, 10, Math.log(a / bPrime), Math.sqrt(1 / a + 1 / bPrime)); // centred on the Beta mass, in logit units
+  const belowChord = integrateUnitInterval(
+    (p, lnP, ln1mP) => {
+      const gap = g0 * Math.exp(ln1mP) + g1 * p - purchasesGivenDropout(rPrime, s, p);
+      // Rounding can take the gap to 0 or below within ~1e-16 of an endpoint, where it is ~0 anyway.
+      if (!(gap > 0)) return -Infinity;
+      return Math.log(gap) + (a - 1) * lnP + (bPrime - 1) * ln1mP - lnB;
+    },
+    1e-11,
+    10,
+    Math.log((a + 1) / (bPrime + 1)),
+    Math.sqrt(1 / (a + 1) + 1 / (bPrime + 1)),
+    1e-11 * chordMean,
+  );
+  return Math.max(0, chordMean - belowChord);
+}
+
+/**
+ * (★) by quadrature centred on the Beta mass in logit units: logit p = ln(a/b') + d. Near the
+ * centre (|d| < 1) the Beta log-density is written relative to its value there, p₀ = a/(a+b'):
+ *   a ln p + b' ln(1−p) = a ln p₀ + b' ln(1−p₀) + a·d − (a+b')·ln(1 + p₀(eᵈ − 1)),
+ * because with a and b' both in the millions (a fit whose dropout is nearly the same for
+ * everyone runs them to their bounds) a ln p + b' ln(1−p) is the small difference of terms of
+ * 10⁷, which rounding made too noisy for the quadrature to settle. Such a Beta has all its mass
+ * within |d| < 1; further out the plain form is exact enough (its rounding is that of
+ * min(a, b')·ln(a+b')). ln B(a, b') carries ln Γ's rounding (~1e-8 relative at a + b' ≈ 1e7),
+ * the same at every node.
+ */
+function conditionalCentred(rPrime: number, a: number, bPrime: number, s: number): number {
+  const lnB = lbeta(a, bPrime);
+  const p0 = a / (a + bPrime);
+  // ln p₀ and ln(1 − p₀) by log1p: exact even when p₀ is within 1e-7 of 0 or 1.
+  const atCentre = -a * Math.log1p(bPrime / a) - bPrime * Math.log1p(a / bPrime) - lnB;
+  return integrateUnitInterval((p, lnP, ln1mP, d) => {
+    // ln[p^a (1−p)^b' / B(a, b')], the density in d(logit p) = dp / (p(1−p)).
+    const lnBeta = Math.abs(d) < 1 ? atCentre + a * d - (a + bPrime) * Math.log1p(p0 * Math.expm1(d)) : a * lnP + bPrime * ln1mP - lnB;
+    return lnBeta - lnP - ln1mP + Math.log(purchasesGivenDropout(rPrime, s, p));
+  }, 1e-11, 10, Math.log(a / bPrime), Math.sqrt(1 / a + 1 / bPrime));
 }

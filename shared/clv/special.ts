@@ -123,35 +123,58 @@ export function hyp2f1(a: number, b: number, c: number, z: number, tolerance = 1
  * towards 0 and 1: pass the centre and spread (in logit units) of a concentrated integrand,
  * e.g. ln(a/b) and √(1/a + 1/b) for a Beta(a, b) density. `logIntegrand(p, lnP, ln1mP)`
  * returns ln f(p); ln p and ln(1 − p) are supplied exactly, so mass packed against 0 or 1 is not
- * lost to rounding. Halves the step (at least 3 times) until two levels agree to `tolerance`.
+ * lost to rounding, and so is `offset` = logit p − center, so an integrand whose mass is packed
+ * within a tiny distance of the centre can be written relative to it (see bgnbd.ts). Halves the
+ * step (at least 3 times) until two levels agree to `tolerance` relative to the integral, or to
+ * `absoluteTolerance` (for an integral that is a small correction to a larger answer, where
+ * the integrand's rounding can keep it from meeting a relative tolerance it does not need).
  */
 export function integrateUnitInterval(
-  logIntegrand: (p: number, lnP: number, ln1mP: number) => number,
+  logIntegrand: (p: number, lnP: number, ln1mP: number, offset: number) => number,
   tolerance = 1e-11,
   maxLevel = 10,
   center = 0,
   scale = 1,
+  absoluteTolerance = 0,
 ): number {
   const T_MAX = 9.5; // π sinh(9.5) ≈ 2.1e4 logit units (× scale) either side of the centre
   const lnScalePi = Math.log(scale * Math.PI);
   const node = (t: number): number => {
-    const y = center + scale * Math.PI * Math.sinh(t);
+    const offset = scale * Math.PI * Math.sinh(t);
+    const y = center + offset;
     const lnP = -log1pExp(-y);
     const ln1mP = -log1pExp(y);
-    const value = logIntegrand(Math.exp(lnP), lnP, ln1mP);
+    const value = logIntegrand(Math.exp(lnP), lnP, ln1mP, offset);
     // dp/dt = p (1 − p) · scale · π cosh t
     return Math.exp(value + lnP + ln1mP + lnScalePi + Math.log(Math.cosh(t)));
   };
   let h = 0.5;
-  let sum = node(0);
-  for (let k = 1; k * h <= T_MAX; k++) sum += node(k * h) + node(-k * h);
+  const steps = Math.floor(T_MAX / h);
+  const centre = node(0);
+  const above = Array.from({ length: steps }, (_, i) => node((i + 1) * h));
+  const below = Array.from({ length: steps }, (_, i) => node(-(i + 1) * h));
+  let sum = centre + above.reduce((acc, v) => acc + v, 0) + below.reduce((acc, v) => acc + v, 0);
+  // The finer levels skip what lies past the first level's last node above 1e-20 of the largest
+  // (the integrands here fall away from their mass): a concentrated integrand fills a few of
+  // the ±2e4 units, and most nodes would add exact zeros.
+  const negligible = 1e-20 * Math.max(centre, ...above, ...below);
+  const extent = (values: readonly number[]): number => {
+    let last = values.length - 1;
+    while (last >= 0 && !((values[last] as number) > negligible)) last--;
+    return Math.min(steps, last + 2) * h; // one first-level step past the last significant node
+  };
+  const upper = extent(above);
+  const lower = extent(below);
   let estimate = sum * h;
   for (let level = 1; level <= maxLevel; level++) {
     h /= 2;
     // Only the odd multiples of the new step are new nodes.
-    for (let k = 1; k * h <= T_MAX; k += 2) sum += node(k * h) + node(-k * h);
+    for (let k = 1; k * h <= upper || k * h <= lower; k += 2) {
+      if (k * h <= upper) sum += node(k * h);
+      if (k * h <= lower) sum += node(-k * h);
+    }
     const next = sum * h;
-    if (level >= 3 && Math.abs(next - estimate) <= tolerance * Math.abs(next)) return next;
+    if (level >= 3 && Math.abs(next - estimate) <= Math.max(tolerance * Math.abs(next), absoluteTolerance)) return next;
     estimate = next;
   }
   throw new ConvergenceError('tanh-sinh quadrature did not converge');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
@@ -83,6 +84,101 @@ describe('BG/NBD closed forms: known answers', () => {
     expect(probabilityAlive(CDNOW, summary(2, 30.43, 38.86))).toBeCloseTo(direct, 14);
     // A client who bought on the last day is as alive as a new one.
     expect(probabilityAlive(CDNOW, summary(3, 20, 20))).toBeCloseTo(1 / (1 + a / (b + 2)), 14);
+  });
+});
+
+/**
+ * An ordinary small export (117 buyers, 90 of them repeat buyers, whole-day histories in weeks)
+ * whose BG/NBD fit runs a and b to their bounds together (dropout nearly the same for
+ * everyone). The Euler-transformed series then needs ~a·z/(1 − z) terms: at a ≈ 3e6 it gave up
+ * at z = 0.77 with a ConvergenceError, which stopped the nightly run.
+ */
+const BOUND_FIT_BASE = JSON.parse(readFileSync(new URL('./fixtures/clv-throw-summaries.json', import.meta.url), 'utf8')) as RfmSummary[];
+
+/** g(p) = (1 − (1+ps)^−r')/p: what a live client with dropout p buys in s (the integrand of eq. 10). */
+const purchasesAtDropout = (rPrime: number, s: number, p: number): number => -Math.expm1(-rPrime * Math.log1p(p * s)) / p;
+
+describe('eq. 10 with parameters at the bounds of the fit', () => {
+  it('evaluates the fit whose series threw (a, b in the millions) at every horizon, next to the point-mass limit', () => {
+    const fit = fitBgNbd(BOUND_FIT_BASE);
+    const { r, alpha, a, b } = fit.params;
+    expect(a).toBeGreaterThan(1e5);
+    expect(b).toBeGreaterThan(1e5);
+    for (const x of [0, 1, 4]) {
+      for (const T of [0, 8, 60]) {
+        // 90 days, a year and two years, the horizons the predictions use, and z = 0.7727 of the incident.
+        for (const t of [90 / 7, 365 / 7, 730 / 7, 0.7727 * (alpha + T) / (1 - 0.7727)]) {
+          const value = expectedPurchasesIfAlive(fit.params, x, T, t);
+          // p ~ Beta(a, b + x) has a standard deviation of ~1e-4: E[g(p)] is g(p̄) + g''(p̄)·Var/2 to ~1e-8.
+          const s = t / (alpha + T);
+          const mean = a / (a + b + x);
+          const variance = (mean * (1 - mean)) / (a + b + x + 1);
+          const h = 1e-4 * mean;
+          const g = (p: number) => purchasesAtDropout(r + x, s, p);
+          const curvature = (g(mean + h) - 2 * g(mean) + g(mean - h)) / (h * h);
+          expect(Math.abs(value / (g(mean) + (curvature * variance) / 2) - 1)).toBeLessThan(1e-6);
+        }
+      }
+    }
+  });
+
+  it('leaves the series for quadrature before (1 − z)^(a−1) underflows, where it returned 0 or NaN', () => {
+    // a = 160, z = 0.99: (1 − z)^(a−1) = e^−732, the series' factor and sum under- and overflow.
+    const p = { r: 0.5, alpha: 1, a: 160, b: 530 };
+    const auto = expectedPurchasesIfAlive(p, 1, 0, 99);
+    expect(auto).toBeGreaterThan(0);
+    expect(auto).toBe(expectedPurchasesIfAlive(p, 1, 0, 99, 'quadrature'));
+    // Where it is still used, ln (1 − z)^(a−1) >= −200, it agrees with quadrature.
+    for (const a of [5, 30, 100]) {
+      for (const z of [0.5, 0.9, 0.99]) {
+        if ((a - 1) * Math.log(1 - z) < -200) continue;
+        const q = { r: 0.5, alpha: 1, a, b: 3 * a };
+        const t = z / (1 - z);
+        const series = expectedPurchasesIfAlive(q, 2, 0, t, 'series');
+        expect(Math.abs(series / expectedPurchasesIfAlive(q, 2, 0, t, 'quadrature') - 1)).toBeLessThan(1e-9);
+      }
+    }
+  });
+
+  it('handles a or b + x at the lower bound (nearly nobody, or nearly everybody, drops out)', () => {
+    const tiny = Math.exp(-16);
+    for (const [a, b] of [[tiny, 1], [tiny, 1e6], [1e-4, 3], [2, tiny], [tiny, tiny], [0.005, 0.5]] as const) {
+      for (const x of [0, 2]) {
+        for (const r of [0.05, 3]) {
+          for (const z of [0.3, 0.9, 0.99]) {
+            const p = { r, alpha: 1, a, b };
+            const t = z / (1 - z);
+            const quadrature = expectedPurchasesIfAlive(p, x, 0, t, 'quadrature');
+            // g falls from g(0) = r's to g(1): its mean lies between.
+            expect(quadrature).toBeLessThanOrEqual((r + x) * t * (1 + 1e-12));
+            expect(quadrature).toBeGreaterThanOrEqual(purchasesAtDropout(r + x, t, 1) * (1 - 1e-12));
+            // The series is still good to ~1e-7 here (it loses digits to cancellation as a → 0).
+            expect(Math.abs(quadrature - expectedPurchasesIfAlive(p, x, 0, t, 'series'))).toBeLessThan(1e-6 * Math.max(1, quadrature));
+          }
+        }
+      }
+    }
+  });
+
+  it('is finite, non-negative and at most (r + x)·t/(α + T) anywhere in the fit’s parameter box, and never throws', () => {
+    // The fit keeps r, α (rescaled), a and b within e^±16.
+    const bounded = fc.double({ min: -16, max: 16, noNaN: true }).map(Math.exp);
+    fc.assert(
+      fc.property(
+        bounded,
+        bounded,
+        bounded,
+        bounded,
+        fc.integer({ min: 0, max: 300 }),
+        fc.double({ min: 0, max: 800, noNaN: true }),
+        fc.double({ min: 1e-3, max: 800, noNaN: true }),
+        (r, alpha, a, b, x, T, t) => {
+          const value = expectedPurchasesIfAlive({ r, alpha, a, b }, x, T, t);
+          return Number.isFinite(value) && value >= 0 && value <= (r + x) * (t / (alpha + T)) * (1 + 1e-6);
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });
 

@@ -116,6 +116,23 @@ describe('integrateUnitInterval', () => {
     expect(mean).toBeCloseTo(a / (a + b), 7);
   });
 
+  it('hands the integrand logit p − centre as computed, not recovered from p', () => {
+    const center = Math.log(3e6 / 7.7e6);
+    let worst = 0;
+    integrateUnitInterval((_p, lnP, ln1mP, offset) => {
+      worst = Math.max(worst, Math.abs(lnP - ln1mP - center - offset));
+      return -((offset / 1e-3) ** 2) / 2; // a narrow peak at the centre
+    }, 1e-11, 10, center, 1e-3);
+    expect(worst).toBeLessThan(1e-12);
+  });
+
+  it('meets an absolute tolerance where rounding noise keeps a small integral from a relative one', () => {
+    // ∫ 1e-12 dp with a wobble of 1e-6 relative: the levels never agree to 1e-11 of the integral.
+    const wobbly = (_p: number, _lnP: number, _ln1mP: number, offset: number): number => Math.log(1e-12 * (1 + 1e-6 * Math.cos(1e6 * offset)));
+    expect(() => integrateUnitInterval(wobbly)).toThrow(/did not converge/);
+    expect(integrateUnitInterval(wobbly, 1e-11, 10, 0, 1, 1e-16)).toBeCloseTo(1e-12, 15);
+  });
+
   it('computes a Beta mean', () => {
     const [a, b] = [0.7, 3.1];
     const mean = integrateUnitInterval((_p, lnP, ln1mP) => a * lnP + (b - 1) * ln1mP - lbeta(a, b));
