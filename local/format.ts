@@ -114,6 +114,7 @@ function clvLines(summary: NightlyRunSummary): string[] {
     lines.push(`Rising clients: ${n(d.rising.clients)} (${TIERS.filter((t) => d.rising?.byTier[t]).map((t) => `${t} ${n(d.rising?.byTier[t] ?? 0)}`).join(', ') || 'none'})`);
   }
   for (const warning of clv?.warnings ?? []) lines.push(`  CLV warning: ${warning}`);
+  if (clv?.predictionFailures) lines.push(`  CLV: no prediction for ${n(clv.predictionFailures)} clients (their prediction failed; they keep no clv tonight)`);
   return lines;
 }
 

@@ -11,7 +11,7 @@ import { currencyExponent } from '#shared/money.ts';
 import { addDays, MS_PER_DAY } from '#shared/time.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { tierThresholdsMinor, type TierThresholdsMinor } from '#shared/tiering/tiers.ts';
-import { fitBgNbd, type BgNbdParams } from './bgnbd.ts';
+import { fitBgNbd, type BgNbdParams, type FitReport } from './bgnbd.ts';
 import { fitGammaGamma, type GammaGammaParams } from './gammagamma.ts';
 import { createClvPredictor, type ClvPrediction } from './predict.ts';
 import { calibrationEndDate, DAYS_PER_UNIT, summarise, type RfmSummary, type SummaryRules, type TimeUnit } from './summary.ts';
@@ -42,6 +42,11 @@ export interface ClvRunReport {
   /** Both fits converged. */
   converged?: boolean;
   warnings: string[];
+  /**
+   * Buyers whose prediction failed with the accepted models (only a sample is probed before
+   * they are accepted): they keep no clv tonight. In the night's summary only, absent when none.
+   */
+  predictionFailures?: number;
 }
 
 /** The per-client values stored on the profile before the profile's own rules (rising, churn risk). */
@@ -94,10 +99,17 @@ export function clvSummaries(clients: Iterable<ClientOrders>, calibrationEnd: nu
   return collector.buyers;
 }
 
+/** An error as the reports and logs name it: its name and message (numbers only, no client data). */
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
 /**
  * Fits both models. Not usable (no `models`, `skippedReason` says why) with fewer repeat
- * buyers than `minRepeatBuyersToFit`, or when either fit did not converge: no predictions beat
- * wrong ones.
+ * buyers than `minRepeatBuyersToFit`, when either fit did not converge, or when the fit or the
+ * probe of its predictions throws (a series or quadrature that does not converge): no
+ * predictions beat wrong ones, and the models are an estimate the night can do without, so
+ * this never throws for summaries `summarise` makes.
  */
 export function fitClvModels(
   summaries: readonly RfmSummary[],
@@ -122,8 +134,15 @@ export function fitClvModels(
   const canonical = [...summaries].sort(
     (a, b) => a.frequency - b.frequency || a.recency - b.recency || a.T - b.T || a.monetaryValue - b.monetaryValue,
   );
-  const bgnbd = fitBgNbd(canonical);
-  const gammaGamma = fitGammaGamma(canonical);
+  let bgnbd: FitReport<BgNbdParams>;
+  let gammaGamma: FitReport<GammaGammaParams>;
+  try {
+    bgnbd = fitBgNbd(canonical);
+    gammaGamma = fitGammaGamma(canonical);
+  } catch (error) {
+    report.skippedReason = `the fit failed (${describeError(error)})`;
+    return { report };
+  }
   report.bgnbd = bgnbd.params;
   report.gammaGamma = gammaGamma.params;
   report.logLikelihood = bgnbd.logLikelihood;
@@ -147,7 +166,14 @@ export function fitClvModels(
   const probe = createClvPredictor(models, { unit: clv.unit, annualDiscountRate: 0, calibrationEnd });
   const stride = Math.max(1, Math.floor(canonical.length / 500));
   for (let i = 0; i < canonical.length; i += stride) {
-    if (!predictionIsFinite(probe(canonical[i] as RfmSummary))) {
+    let prediction: ClvPrediction;
+    try {
+      prediction = probe(canonical[i] as RfmSummary);
+    } catch (error) {
+      report.skippedReason = `the fitted models give no prediction (${describeError(error)})`;
+      return { report };
+    }
+    if (!predictionIsFinite(prediction)) {
       report.skippedReason = `the fitted models give no finite prediction (${report.warnings.join('; ') || 'numerical overflow'})`;
       return { report };
     }
@@ -251,13 +277,21 @@ export function fitClvForRun(summaries: readonly RfmSummary[], context: { runDat
 }
 
 /**
+ * Told of each buyer whose prediction threw with an accepted fit (fitClvModels probed only a
+ * sample of the buyers): the error, never the client's values.
+ */
+export type ClvPredictionFailed = (error: unknown) => void;
+
+/**
  * One buyer's rounded prediction with a night's fit: undefined when the fit has no models; the
- * predictor's result is undefined for a prediction that is not finite (the fit was probed by
- * fitClvModels, but a NaN must never reach DynamoDB: such a client keeps no clv).
+ * predictor's result is undefined for a prediction that is not finite or that throws (the fit
+ * was probed by fitClvModels on a sample, but a NaN must never reach DynamoDB and one client
+ * must never fail the night: such a client keeps no clv, and `onFailure` hears of a throw).
  */
 export function clvPredictor(
   fit: ClvModelFit,
   context: { runDate: string; config: Config },
+  onFailure?: ClvPredictionFailed,
 ): ((summary: RfmSummary) => StoredClvPrediction | undefined) | undefined {
   if (!fit.models) return undefined;
   const { config } = context;
@@ -267,10 +301,28 @@ export function clvPredictor(
   const predictFromAnchor = createClvPredictor(fit.models, { ...options, calibrationEnd: 0, minProbabilityAlive: 0 });
   const calibrationDate = calibrationEndDate(now, config.timeZone); // the run date
   return (summary) => {
-    const prediction = predict(summary);
-    if (!predictionIsFinite(prediction)) return undefined;
-    const next = nextOrderDate(predictFromAnchor, summary, prediction, calibrationDate, config.clv.unit);
-    return roundPrediction(prediction, config.currency, next);
+    try {
+      const prediction = predict(summary);
+      if (!predictionIsFinite(prediction)) return undefined;
+      const next = nextOrderDate(predictFromAnchor, summary, prediction, calibrationDate, config.clv.unit);
+      return roundPrediction(prediction, config.currency, next);
+    } catch (error) {
+      onFailure?.(error);
+      return undefined;
+    }
+  };
+}
+
+/** Counts the buyers whose prediction threw, and keeps the first error (for one log line). */
+export function clvFailureCounter(): { onFailure: ClvPredictionFailed; failures(): { count: number; first?: string } } {
+  let count = 0;
+  let first: string | undefined;
+  return {
+    onFailure(error) {
+      count += 1;
+      first ??= describeError(error);
+    },
+    failures: () => (first === undefined ? { count } : { count, first }),
   };
 }
 
@@ -279,9 +331,10 @@ export function predictClv(
   fit: ClvModelFit,
   buyers: { customerIds: readonly string[]; summaries: readonly RfmSummary[] },
   context: { runDate: string; config: Config },
+  onFailure?: ClvPredictionFailed,
 ): Map<string, StoredClvPrediction> {
   const predictions = new Map<string, StoredClvPrediction>();
-  const predict = clvPredictor(fit, context);
+  const predict = clvPredictor(fit, context, onFailure);
   if (!predict) return predictions;
   buyers.summaries.forEach((summary, i) => {
     const prediction = predict(summary);
@@ -298,8 +351,9 @@ export function predictClv(
 export function profileClvFinisher(
   fit: ClvModelFit,
   context: { runDate: string; config: Config },
+  onFailure?: ClvPredictionFailed,
 ): ((profile: ClientProfile, facts: ClientFacts) => ClientProfile) | undefined {
-  const predict = clvPredictor(fit, context);
+  const predict = clvPredictor(fit, context, onFailure);
   if (!predict) return undefined;
   const { config } = context;
   const { now } = runClock(context.runDate, config.timeZone);

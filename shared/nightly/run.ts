@@ -1,6 +1,6 @@
 import { writeJsonObject, writeObject } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
-import { clvSummaryCollector, fitClvForRun, profileClvFinisher, type ClvModelFit, type ClvRunReport } from '#shared/clv/profile-clv.ts';
+import { clvFailureCounter, clvSummaryCollector, fitClvForRun, profileClvFinisher, type ClvModelFit, type ClvPredictionFailed, type ClvRunReport } from '#shared/clv/profile-clv.ts';
 import type { RfmSummary } from '#shared/clv/summary.ts';
 import type { Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
@@ -381,6 +381,8 @@ export interface ShardOutcome {
   plannedHandled: string[];
   /** Shard 0: what the night did with the advisors roster. */
   roster?: RosterOutcome;
+  /** The shard's buyers whose CLV prediction threw with the night's models (they keep no clv); absent when none. */
+  clvPredictionFailures?: number;
 }
 
 /**
@@ -388,9 +390,9 @@ export interface ShardOutcome {
  * with its CLV prediction: a night holds its clients' facts (the aggregator) and what changed,
  * never every profile at once (a million profiles are ~1.4 GB of objects).
  */
-function shardProfiles(context: NightContext, shardRead: ShardRead, models: NightModels): Iterable<ClientProfile> {
+function shardProfiles(context: NightContext, shardRead: ShardRead, models: NightModels, onClvFailure: ClvPredictionFailed): Iterable<ClientProfile> {
   const { config, runDate } = context;
-  const finish = profileClvFinisher(models.clv, context);
+  const finish = profileClvFinisher(models.clv, context, onClvFailure);
   return streamProfiles(() => shardRead.aggregator.clients(), { runDate, config }, { rfmReference: models.rfm, ...(finish ? { finish } : {}) });
 }
 
@@ -418,11 +420,16 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   // Profiles are built, counted and compared in one pass: only the changed ones are kept.
   const tonight = distributionCollector();
   const affinity = categoryAffinityCollector();
-  const profiles = passingThrough(shardProfiles(context, shardRead, models), (profile) => {
+  const clvFailures = clvFailureCounter();
+  const profiles = passingThrough(shardProfiles(context, shardRead, models, clvFailures.onFailure), (profile) => {
     tonight.add(profile);
     affinity.add(profile);
   });
   const diff = diffProfiles(profiles, (id) => beforeState(base, id), runDate);
+  const clvPredictionFailures = clvFailures.failures();
+  if (clvPredictionFailures.count > 0) {
+    log.warn('clv prediction failed for some clients, they keep no clv tonight', { shard: shard.index, clients: clvPredictionFailures.count, firstError: clvPredictionFailures.first });
+  }
   const shardDistribution = tonight.result();
   onProgress({ step: 'compute', done: shardDistribution.clients, total: shardDistribution.clients });
   log.info('profiles compared', { shard: shard.index, stored: base.stored.size, planned: base.planned.size, changed: diff.changed.length, movements: diff.tierChanges.length });
@@ -479,6 +486,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
     taskFollowUps,
     plannedHandled: applied.plannedHandled,
     ...(roster === undefined ? {} : { roster }),
+    ...(clvPredictionFailures.count > 0 ? { clvPredictionFailures: clvPredictionFailures.count } : {}),
   };
 }
 
@@ -540,6 +548,11 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
   return into;
 }
 
+/** The night's CLV report with the buyers whose prediction failed in any shard, when there are some. */
+function withClvPredictionFailures(report: ClvRunReport, failures: number): ClvRunReport {
+  return failures > 0 ? { ...report, predictionFailures: failures } : report;
+}
+
 /** Phase 4: the run summary from every shard's outcome, stored in S3 and the runs table. */
 export async function finishNight(
   context: NightContext,
@@ -586,7 +599,7 @@ export async function finishNight(
     timingsMs: { read: max((o) => o.timingsMs.read), compute: max((o) => o.timingsMs.compute), load: max((o) => o.timingsMs.load), write: max((o) => o.timingsMs.write) },
     input: combinedInput(outcomes, first, rejects),
     distribution: mergeDistributions(outcomes.map((o) => o.distribution)),
-    clv: run.models.clv.report,
+    clv: withClvPredictionFailures(run.models.clv.report, sum((o) => o.clvPredictionFailures ?? 0)),
     changes: {
       newClients: sum((o) => o.changes.newClients),
       changedProfiles: sum((o) => o.changes.changed),

@@ -1,13 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { tableNames } from '#shared/store/tables.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import type { ClientProfile } from '#shared/model.ts';
+import type { RfmSummary } from '#shared/clv/summary.ts';
 import { runNightly } from '#shared/nightly/run.ts';
+import { getRun } from '#shared/store/runs-store.ts';
 import { reportPrefix } from '#shared/store/buckets.ts';
 import { readJson, scanTable, uploadExport } from '#test/support/emulator-data.ts';
-import { scratchDir } from '#test/support/export-files.ts';
+import { addDays } from '#shared/time.ts';
+import { exportDir, scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 
 const RUN_DATE = '2026-11-23';
@@ -79,4 +83,37 @@ describe('nightly run with predicted lifetime value', () => {
     const items = await scanTable(aws, tableNames(config).profiles);
     expect(items.some((item) => item.clv !== undefined)).toBe(false);
   }, 120_000);
+
+  it('completes a night whose CLV fit runs a and b to their bounds, where the conditional expectation used to throw', async () => {
+    // An ordinary small export (117 buyers, 90 repeat buyers): BG/NBD's a and b run to their
+    // bounds together and the series of eq. 10 gave up (ConvergenceError) in the fit's probe,
+    // failing the whole night, and every rerun, with no runs row.
+    const config = await scenarioConfig(aws, 'clv-throw');
+    const summaries = JSON.parse(readFileSync(new URL('../unit/shared/clv/fixtures/clv-throw-summaries.json', import.meta.url), 'utf8')) as RfmSummary[];
+    const customers = ['customer_id,email,signed_up_at,accepts_marketing'];
+    const orders = ['order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status'];
+    summaries.forEach((s, i) => {
+      const id = `cv${i}`;
+      customers.push(`${id},${id}@example.com,2024-01-01T00:00:00+08:00,true`);
+      const first = addDays(RUN_DATE, -Math.round(s.T * 7));
+      // The first day, then x repeat days: the last t_x days after the first, the others on the days right after it.
+      const days = [0, ...Array.from({ length: s.frequency }, (_, k) => (k === s.frequency - 1 ? Math.round(s.recency * 7) : k + 1))];
+      days.forEach((d, k) => {
+        const value = k === 0 ? 5_000 : s.monetaryValue;
+        orders.push(`${id}-o${k},${id},${addDays(first, d)}T12:00:00+08:00,SKU-1,Bag,leather,1,${(value / 100).toFixed(2)},USD,paid`);
+      });
+    });
+    const dir = await exportDir({ 'customers.csv': customers.join('\n') + '\n', 'orders.csv': orders.join('\n') + '\n' });
+    await uploadExport(aws, config, dir, RUN_DATE);
+    const summary = await runNightly({ clock: Date.now, runDate: RUN_DATE, runId: 'clv-throw', config, clients: aws.clients });
+    expect(summary.status).toBe('completed');
+    expect(summary.clv).toMatchObject({ fitted: true, clients: 117, repeatBuyers: 90 });
+    expect(summary.clv.bgnbd?.a).toBeGreaterThan(1e5);
+    expect(summary.clv.predictionFailures).toBeUndefined();
+    const stored = await getRun(aws.clients.documents, tableNames(config).runs, { job: 'nightly', runDate: RUN_DATE });
+    expect(stored).toMatchObject({ status: 'completed', runId: 'clv-throw' });
+    const profiles = await scanTable<ClientProfile>(aws, tableNames(config).profiles);
+    expect(profiles).toHaveLength(117);
+    expect(profiles.every((p) => p.clv !== undefined && Number.isFinite(p.clv.clv12mMinor))).toBe(true);
+  }, 180_000);
 });

@@ -28,6 +28,13 @@ describe('formatNightlySummary: the CLV lines', () => {
     expect(text).toContain('  CLV warning: BG/NBD: a at its upper bound');
     expect(text).not.toMatch(/Rising clients: 0/);
   });
+
+  it('counts the clients whose prediction failed with the night’s models', () => {
+    const night = summary(RUN_DATE, base);
+    expect(formatNightlySummary(night)).not.toContain('no prediction for');
+    night.clv = { ...night.clv, predictionFailures: 3 };
+    expect(formatNightlySummary(night)).toContain('  CLV: no prediction for 3 clients (their prediction failed; they keep no clv tonight)');
+  });
 });
 
 describe('formatNightlySummary: the RFM segments', () => {

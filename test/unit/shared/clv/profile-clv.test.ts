@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   applyClv,
   applyClvToProfiles,
   assessClv,
   churnRiskOf,
+  clvFailureCounter,
+  clvPredictor,
   clvSummaries,
   fitClvForRun,
   fitClvModels,
@@ -14,10 +18,12 @@ import {
   roundTo,
   roundToSignificantUnits,
   roundToWholeUnits,
+  type ClvModelFit,
   type StoredClvPrediction,
 } from '#shared/clv/profile-clv.ts';
 import { createClvPredictor } from '#shared/clv/predict.ts';
 import { simulateBgNbd } from '#shared/clv/simulate.ts';
+import type { RfmSummary } from '#shared/clv/summary.ts';
 import { parseConfig } from '#shared/config.ts';
 import type { ClientFacts, ClientProfile } from '#shared/model.ts';
 import { addDays, MS_PER_DAY } from '#shared/time.ts';
@@ -205,6 +211,88 @@ describe('fitting on the base', () => {
     // A client who is probably gone has no date.
     const gone = { frequency: 4, recency: 20, T: 700, monetaryValue: 20_000 };
     expect(nextOrderDate(fromAnchor, gone, tonight(gone), RUN_DATE, 'days')).toBeUndefined();
+  });
+});
+
+describe('a night never fails on CLV', () => {
+  // Summaries in weeks, as the nightly configuration has them.
+  const weeks = parseConfig({ timeZone: 'UTC', currency: 'USD' });
+  const context = { runDate: RUN_DATE, config: weeks };
+
+  it('fits the export whose probe threw a ConvergenceError, and predicts every buyer', () => {
+    // 117 buyers, 90 repeat buyers: BG/NBD's a and b run to their bounds (a ≈ 3e6), where the
+    // conditional expectation's series gave up; the fit stopped the night (see bgnbd.test.ts).
+    const base = JSON.parse(readFileSync(new URL('./fixtures/clv-throw-summaries.json', import.meta.url), 'utf8')) as RfmSummary[];
+    const fit = fitClvModels(base, now, weeks.clv);
+    expect(fit.report).toMatchObject({ fitted: true, clients: 117, repeatBuyers: 90 });
+    expect(fit.report.bgnbd?.a).toBeGreaterThan(1e5);
+    const failures = clvFailureCounter();
+    const predict = clvPredictor(fit, context, failures.onFailure);
+    const predictions = base.map((summary) => predict?.(summary));
+    expect(predictions.every((p) => p !== undefined && Object.values(p).every((v) => typeof v === 'string' || Number.isFinite(v)))).toBe(true);
+    expect(failures.failures()).toEqual({ count: 0 });
+  });
+
+  it('reports a fit that throws as not fitted, with the error as the reason', () => {
+    const summaries: RfmSummary[] = Array.from({ length: 60 }, (_, i) => ({ frequency: 1 + (i % 3), recency: 10 + i, T: 80, monetaryValue: 5_000 }));
+    summaries.push({ frequency: 2, recency: 90, T: 80, monetaryValue: 5_000 }); // recency past T: the fit refuses it
+    const fit = fitClvModels(summaries, now, { unit: 'weeks', minRepeatBuyersToFit: 50 });
+    expect(fit.models).toBeUndefined();
+    expect(fit.report.fitted).toBe(false);
+    expect(fit.report.skippedReason).toMatch(/^the fit failed \(RangeError: Summary \d+: recency must be in \[0, T\]/);
+  });
+
+  it('leaves a client whose prediction throws without clv, counts it, and predicts the others', () => {
+    // Gamma-Gamma with q < 1 has no population mean order value: a client without a repeat
+    // purchase has no prediction (fitGammaGamma never returns one; a later failure of any kind
+    // takes the same way).
+    const fit: ClvModelFit = {
+      report: { fitted: true, unit: 'weeks', calibrationEnd: new Date(now).toISOString(), clients: 3, repeatBuyers: 2, warnings: [] },
+      models: { bgnbd: { r: 0.8, alpha: 9, a: 1.5, b: 6 }, gammaGamma: { p: 6, q: 0.5, v: 3_000 } },
+    };
+    const failures = clvFailureCounter();
+    const finish = profileClvFinisher(fit, context, failures.onFailure);
+    expect(finish).toBeDefined();
+    const facts = (customerId: string, days: number[]): ClientFacts => ({
+      customerId,
+      orders: days.map((d, i) => ({ orderId: `${customerId}-${i}`, orderedAt: DAY0 - d * MS_PER_DAY + 3_600_000, netMinor: 20_000 })),
+      categorySpendMinor: {},
+      skus: [],
+    });
+    const clients = [facts('c1', [200, 120, 30]), facts('c2', [90]), facts('c3', [300, 10])];
+    const profiles = [...streamProfiles(() => clients, context, finish ? { finish } : {})];
+    expect(profiles.map((p) => [p.customerId, p.clv !== undefined])).toEqual([
+      ['c1', true],
+      ['c2', false],
+      ['c3', true],
+    ]);
+    expect(failures.failures()).toEqual({ count: 1, first: expect.stringMatching(/^RangeError: No finite order value/) });
+  });
+
+  it('fits and predicts any base of valid summaries without throwing; an accepted fit predicts every buyer', () => {
+    // Whole days in weeks, x repeat days after the first, the last of them t_x days in: young
+    // bases of a few days, old ones of years, frequent and rare buyers.
+    const summary = (maxAgeDays: number, maxRepeats: number) =>
+      fc
+        .tuple(fc.integer({ min: 0, max: maxAgeDays }), fc.integer({ min: 0, max: maxRepeats }), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 2_000_000 }))
+        .map(([ageDays, repeats, share, value]): RfmSummary => {
+          const x = Math.min(repeats, ageDays);
+          const txDays = x === 0 ? 0 : x + Math.floor(share * (ageDays - x));
+          return { frequency: x, recency: txDays / 7, T: ageDays / 7, monetaryValue: x > 0 ? value : 0 };
+        });
+    const base = fc
+      .tuple(fc.constantFrom(3, 10, 60, 700, 2_000), fc.constantFrom(1, 4, 30))
+      .chain(([maxAgeDays, maxRepeats]) => fc.array(summary(maxAgeDays, maxRepeats), { minLength: 10, maxLength: 120 }));
+    fc.assert(
+      fc.property(base, (summaries) => {
+        const fit = fitClvModels(summaries, now, { unit: 'weeks', minRepeatBuyersToFit: 5 });
+        if (!fit.models) return typeof fit.report.skippedReason === 'string';
+        const failures = clvFailureCounter();
+        const predict = clvPredictor(fit, context, failures.onFailure);
+        return summaries.every((s) => predict?.(s) !== undefined) && failures.failures().count === 0;
+      }),
+      { numRuns: 40 },
+    );
   });
 });
 
