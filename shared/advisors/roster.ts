@@ -1,5 +1,5 @@
 import type { Config } from '#shared/config.ts';
-import type { AdvisorRecord } from '#shared/model.ts';
+import type { AdvisorRecord, Reject } from '#shared/model.ts';
 
 /**
  * The advisors roster: who the `advisor_id` of the customers export refers to (name, email,
@@ -11,6 +11,13 @@ import type { AdvisorRecord } from '#shared/model.ts';
  * A roster that is missing, empty, unreadable, wholly rejected or rejected past maxRejectShare is
  * not used: the last good roster stays (a bad file must never empty the books, nor hand every
  * client over as if their advisor had left), and the night's summary says why.
+ *
+ * An advisor listed in several rows (or parts) is one advisor when the rows agree on every field
+ * they both give: each field is the last row's that gives it, as for customers. Rows that
+ * disagree (active and not, two emails, two stores) are ambiguous, and a hand-kept roster is
+ * where that happens: every row of that advisor is a reject naming its file and line, and the
+ * advisor keeps their entry from the last good roster (none if it had none), while the rest of
+ * tonight's roster is used. Read wrongly, one such row would hand a whole book over.
  *
  * Advisors named only in config.reports.advisors (the configuration before the roster existed)
  * are still known, as active advisors; the roster wins for an id both name.
@@ -32,9 +39,22 @@ export interface RosterOutcome {
   since?: string;
   advisors: number;
   active: number;
+  /** Advisors tonight's roster lists in rows that disagree: their rows rejected, their stored entry kept. Absent when none. */
+  conflicting?: number;
 }
 
-export type RosterReading = { use: true; advisors: AdvisorRecord[] } | { use: false; reason: string };
+/** A roster row as the export gave it, with its place (for the rejects). */
+export interface RosterRow {
+  record: AdvisorRecord;
+  file: string;
+  line: number;
+}
+
+/**
+ * What tonight's roster gives: the advisors to store (use) or why the stored roster stays, and
+ * in either case the rows rejected for disagreeing with another row of their advisor.
+ */
+export type RosterReading = ({ use: true; advisors: AdvisorRecord[] } | { use: false; reason: string }) & { rejects: Reject[]; conflicting: number };
 
 /** What the roster rule needs of an export file's report (shared/exports/types.ts FileReport). */
 export interface RosterFile {
@@ -45,27 +65,79 @@ export interface RosterFile {
   unusable?: string;
 }
 
-/** Advisors by id, the last row of an id winning (like customers). */
-export function advisorsById(advisors: readonly AdvisorRecord[]): Map<string, AdvisorRecord> {
-  return new Map(advisors.map((a) => [a.advisorId, a]));
+/** The fields a roster row can give besides its id; `active` always has a value (an empty cell reads as true). */
+const ADVISOR_FIELDS = ['name', 'email', 'locale', 'active', 'signature', 'store'] as const;
+
+/**
+ * Tonight's rows as one record per advisor, in the order of their first row: rows of one id that
+ * agree on every field they both give are merged, each field the last row's that gives it; the
+ * ids whose rows disagree are left out and named in `rejects`, one per row, with the fields
+ * they disagree on (never the values).
+ */
+export function mergeRosterRows(rows: readonly RosterRow[]): { advisors: AdvisorRecord[]; rejects: Reject[]; conflicting: string[] } {
+  const byId = new Map<string, RosterRow[]>();
+  for (const row of rows) {
+    const same = byId.get(row.record.advisorId);
+    if (same === undefined) byId.set(row.record.advisorId, [row]);
+    else same.push(row);
+  }
+  const advisors: AdvisorRecord[] = [];
+  const rejects: Reject[] = [];
+  const conflicting: string[] = [];
+  for (const [advisorId, same] of byId) {
+    const disagreeing = ADVISOR_FIELDS.filter((field) => new Set(same.map((row) => row.record[field]).filter((value) => value !== undefined)).size > 1);
+    if (disagreeing.length === 0) {
+      advisors.push(same.map((row) => row.record).reduce(laterAdvisorRow));
+      continue;
+    }
+    conflicting.push(advisorId);
+    const places = same.map((row) => `${fileName(row.file)}:${row.line}`).join(', ');
+    for (const row of same) {
+      rejects.push({
+        file: row.file,
+        line: row.line,
+        reason: `advisor listed in ${same.length} rows (${places}) that disagree on ${disagreeing.join(', ')}: all of them rejected, the advisor stays as the last good roster has them`,
+      });
+    }
+  }
+  return { advisors, rejects, conflicting };
+}
+
+/** Two agreeing rows of one advisor: the later row's fields, and the earlier's where it gives none (as laterCustomerRecord). */
+function laterAdvisorRow(earlier: AdvisorRecord, later: AdvisorRecord): AdvisorRecord {
+  const given = Object.fromEntries(Object.entries(later).filter(([, value]) => value !== undefined)) as Partial<AdvisorRecord>;
+  return { ...earlier, ...given };
+}
+
+/** The last segment of a file's location (a path or an s3:// URL). */
+function fileName(location: string): string {
+  return location.slice(location.lastIndexOf('/') + 1);
 }
 
 /**
  * Whether tonight's roster files (any others in `files` are ignored) and the rows they gave can
- * replace the stored roster. Pure. Every part must be usable, give rows and stay within the
- * reject threshold: a roster is small, so a part with that many bad rows is a broken file.
+ * replace the stored roster, and with what. Pure. Every part must be usable, give rows and stay
+ * within the reject threshold: a roster is small, so a part with that many bad rows is a broken
+ * file (the rows rejected for disagreeing with another row of their advisor are not counted:
+ * that advisor alone keeps the stored entry, from `stored`).
  */
-export function rosterOfNight(files: readonly RosterFile[], records: readonly AdvisorRecord[], maxRejectShare: number): RosterReading {
+export function rosterOfNight(files: readonly RosterFile[], rows: readonly RosterRow[], maxRejectShare: number, stored?: StoredRoster): RosterReading {
+  const merged = mergeRosterRows(rows);
+  const found = { rejects: merged.rejects, conflicting: merged.conflicting.length };
   const parts = files.filter((file) => file.kind === 'advisors');
-  if (parts.length === 0) return { use: false, reason: 'no advisors file in the export' };
+  if (parts.length === 0) return { use: false, reason: 'no advisors file in the export', ...found };
   for (const part of parts) {
-    if (part.unusable !== undefined) return { use: false, reason: `advisors file unusable: ${part.unusable}` };
+    if (part.unusable !== undefined) return { use: false, reason: `advisors file unusable: ${part.unusable}`, ...found };
     if (part.rejected > part.rows * maxRejectShare) {
-      return { use: false, reason: `${part.location}: ${part.rejected} of ${part.rows} rows rejected, above maxRejectShare` };
+      return { use: false, reason: `${part.location}: ${part.rejected} of ${part.rows} rows rejected, above maxRejectShare`, ...found };
     }
   }
-  if (records.length === 0) return { use: false, reason: 'the advisors file has no valid row' };
-  return { use: true, advisors: [...advisorsById(records).values()].sort((a, b) => (a.advisorId < b.advisorId ? -1 : a.advisorId > b.advisorId ? 1 : 0)) };
+  if (rows.length === 0) return { use: false, reason: 'the advisors file has no valid row', ...found };
+  if (merged.advisors.length === 0) return { use: false, reason: 'every advisor of the file is listed in rows that disagree', ...found };
+  const storedById = new Map((stored?.advisors ?? []).map((advisor) => [advisor.advisorId, advisor]));
+  const kept = merged.conflicting.flatMap((advisorId) => storedById.get(advisorId) ?? []);
+  const advisors = [...merged.advisors, ...kept].sort((a, b) => (a.advisorId < b.advisorId ? -1 : a.advisorId > b.advisorId ? 1 : 0));
+  return { use: true, advisors, ...found };
 }
 
 /** The advisors the suite knows: the roster's, and those only the configuration names (as active). */

@@ -8,8 +8,8 @@ import { checkRejectShares, readExport, ExportError, MAX_KEPT_REJECTS, type Fiel
 import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
 import type { ExportHandlers, RowPosition } from '#shared/exports/types.ts';
 import { silentLog, type Log } from '#shared/log.ts';
-import type { AdvisorRecord, ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
-import type { RosterOutcome } from '#shared/advisors/roster.ts';
+import type { ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
+import type { RosterOutcome, RosterRow } from '#shared/advisors/roster.ts';
 import { settleRoster } from '#shared/store/roster-store.ts';
 import { advisorDigestsOfNight, type AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import { exportPrefix, reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
@@ -139,8 +139,8 @@ export interface ShardRead {
   aggregator: ClientAggregator;
   read: ReadResult;
   products: ProductRecord[];
-  /** The advisors roster's rows (advisors.csv|jsonl), when the export carries one. */
-  advisors: AdvisorRecord[];
+  /** The advisors roster's rows (advisors.csv|jsonl) with their file and line, when the export carries one. */
+  advisors: RosterRow[];
   /** Clients of the export left out because they asked to be forgotten (erasure-store.ts). */
   erasedClients: number;
   /** Their ids: a profile of theirs that a race or a crashed attempt left behind is erased again (purgeErased). */
@@ -186,7 +186,7 @@ export interface NightHandlers extends ExportHandlers {
 export interface NightCollector {
   aggregator: ClientAggregator;
   products: ProductRecord[];
-  advisors: AdvisorRecord[];
+  advisors: RosterRow[];
   orphans: OrphanOrderLines;
   handlers: NightHandlers;
 }
@@ -199,7 +199,7 @@ export interface NightCollector {
 export function nightCollector(now: number): NightCollector {
   const aggregator = new ClientAggregator({ now });
   const products: ProductRecord[] = [];
-  const advisors: AdvisorRecord[] = [];
+  const advisors: RosterRow[] = [];
   const orphans = new OrphanOrderLines();
   const handlers: NightHandlers = {
     customer: (record) => aggregator.addCustomer(record),
@@ -209,7 +209,7 @@ export function nightCollector(now: number): NightCollector {
       aggregator.addOrderLine(line);
     },
     product: (record) => products.push(record),
-    advisor: (record) => advisors.push(record),
+    advisor: (record, at) => advisors.push({ record, file: at.file, line: at.line }),
   };
   return { aggregator, products, advisors, orphans, handlers };
 }
@@ -444,12 +444,18 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
 
   // The campaign sender reads the replenishment cycles from the catalogue: the same in every shard.
   if (shard.index === 0 && shardRead.products.length > 0) await writeCatalog(clients.s3, config, shardRead.products);
-  const roster = shard.index === 0 ? await settleRoster(clients.s3, config, { runDate, files: read.files, advisors: shardRead.advisors }) : undefined;
+  const settled = shard.index === 0 ? await settleRoster(clients.s3, config, { runDate, files: read.files, advisors: shardRead.advisors }) : undefined;
+  const roster = settled?.outcome;
   if (roster !== undefined && roster.status !== 'updated') {
     // A brand that exports no roster at all is told once a night, quietly; a roster that failed is a warning.
     const rosterFailed = read.files.some((file) => file.kind === 'advisors');
     log[rosterFailed ? 'warn' : 'info']('advisors roster not updated tonight', { status: roster.status, reason: roster.reason, since: roster.since });
   }
+  if (roster?.conflicting) log.warn('advisors roster lists advisors in rows that disagree: those rows are rejected, the advisors keep their stored entry', { advisors: roster.conflicting });
+  // The roster's rows rejected for disagreeing count in their file, as the unknown customers' lines do.
+  const rosterRejects = settled?.rejects ?? [];
+  const files = withUnknownRejects(read.files, addPerFile(rosterRejects.map((reject) => ({ [reject.file]: 1 }))));
+  const rejected = read.rejected + rosterRejects.length;
   const { unknownCustomers } = shardRead;
   return {
     shard,
@@ -468,18 +474,18 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
     written: { profiles: diff.changed.length, tierHistory: diff.tierChanges.length, retries: applied.retries },
     timingsMs: { read: shardRead.readMs, compute: Math.round(computeDone - computeStarted), load: 0, write: Math.round(writeDone - computeDone) },
     input: {
-      files: read.files,
+      files,
       rows: read.rows,
-      rejected: read.rejected,
-      rejectShare: read.rows === 0 ? 0 : read.rejected / read.rows,
-      orderLines: acceptedOrderLines(read.files),
+      rejected,
+      rejectShare: read.rows === 0 ? 0 : rejected / read.rows,
+      orderLines: acceptedOrderLines(files),
       erasedClients: shardRead.erasedClients,
       warned: read.warned,
       fingerprint: shardRead.fingerprint,
       sampleRejects: read.rejects.slice(0, 10),
     },
     unknownCustomerLines: unknownCustomers.perFile,
-    rejects: shard.index === 0 ? [...read.rejects, ...unknownCustomers.rejects] : unknownCustomers.rejects,
+    rejects: shard.index === 0 ? [...read.rejects, ...rosterRejects, ...unknownCustomers.rejects] : unknownCustomers.rejects,
     warnings: shard.index === 0 ? read.warnings : [],
     campaignTallies,
     categoryAffinity: affinity.result(),

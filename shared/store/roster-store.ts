@@ -1,8 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { counts, rosterOfNight, type RosterFile, type RosterOutcome, type StoredRoster } from '#shared/advisors/roster.ts';
+import { counts, rosterOfNight, type RosterFile, type RosterOutcome, type RosterRow, type StoredRoster } from '#shared/advisors/roster.ts';
 import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
-import type { AdvisorRecord } from '#shared/model.ts';
+import type { Reject } from '#shared/model.ts';
 import type { StoredBookPairs } from '#shared/advisors/handover.ts';
 import { bookPairsKey, reportsBucket, rosterKey } from './buckets.ts';
 
@@ -21,21 +21,23 @@ export async function readRoster(s3: S3Client, config: Config): Promise<StoredRo
 
 /**
  * The nightly run's step (shard 0, after the night is admitted): tonight's roster stored when it
- * can be used, else the last good one kept. Returns what the summary reports.
+ * can be used (an advisor whose rows disagree keeping the stored entry), else the last good one
+ * kept. Returns what the summary reports, and the rows rejected for disagreeing.
  */
 export async function settleRoster(
   s3: S3Client,
   config: Config,
-  night: { runDate: string; files: readonly RosterFile[]; advisors: readonly AdvisorRecord[] },
-): Promise<RosterOutcome> {
-  const reading = rosterOfNight(night.files, night.advisors, config.maxRejectShare);
+  night: { runDate: string; files: readonly RosterFile[]; advisors: readonly RosterRow[] },
+): Promise<{ outcome: RosterOutcome; rejects: Reject[] }> {
+  const stored = await readRoster(s3, config);
+  const reading = rosterOfNight(night.files, night.advisors, config.maxRejectShare, stored);
+  const conflicting = reading.conflicting > 0 ? { conflicting: reading.conflicting } : {};
   if (reading.use) {
     await writeRoster(s3, config, { runDate: night.runDate, advisors: reading.advisors });
-    return { status: 'updated', since: night.runDate, ...counts(reading.advisors) };
+    return { outcome: { status: 'updated', since: night.runDate, ...counts(reading.advisors), ...conflicting }, rejects: reading.rejects };
   }
-  const stored = await readRoster(s3, config);
-  if (stored === undefined) return { status: 'none', reason: reading.reason, advisors: 0, active: 0 };
-  return { status: 'kept', reason: reading.reason, since: stored.runDate, ...counts(stored.advisors) };
+  if (stored === undefined) return { outcome: { status: 'none', reason: reading.reason, advisors: 0, active: 0, ...conflicting }, rejects: reading.rejects };
+  return { outcome: { status: 'kept', reason: reading.reason, since: stored.runDate, ...counts(stored.advisors), ...conflicting }, rejects: reading.rejects };
 }
 
 export async function readBookPairs(s3: S3Client, config: Config): Promise<StoredBookPairs | undefined> {

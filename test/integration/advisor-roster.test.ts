@@ -69,4 +69,36 @@ describe('advisors roster on the embedded AWS', () => {
     const preview = await sendAdvisorDigests({ at: Date.now(), runDate: NIGHTS[3] ?? '', runId: 'preview', config, clients: aws.clients, dryRun: true });
     expect(preview.books?.[0]?.rows.map((r) => r.customerId)).toEqual(IDS);
   }, 120_000);
+
+  it('rejects the rows of an advisor listed twice with different values, keeps their stored entry, and uses the rest', async () => {
+    const config = await scenarioConfig(aws, 'roster-twice');
+    const good = [ROSTER_HEADER, 'A01,Sophie Martin,a01@advisors.example.com,en,true,Senior advisor,Paris', 'A02,Fang,a02@advisors.example.com,zh-CN,true,,Shanghai'].join('\n') + '\n';
+    await night(config, NIGHTS[0] ?? '', { 'advisors.csv': good });
+
+    // A01 again, as inactive with nothing else (a row added by hand, the old one left in);
+    // A02 twice in rows that agree (the second gives a store the first leaves empty); A03 new.
+    const twice = [
+      ROSTER_HEADER,
+      'A01,Sophie Martin,a01@advisors.example.com,en,true,Senior advisor,Paris',
+      'A02,Fang,a02@advisors.example.com,zh-CN,true,,',
+      'A01,,,,false,,',
+      'A03,New Hand,a03@advisors.example.com,en,true,,Paris',
+      'A02,,,,,,Beijing',
+    ].join('\n') + '\n';
+    const summary = await night(config, NIGHTS[1] ?? '', { 'advisors.csv': twice });
+    expect(summary.status).toBe('completed');
+    expect(summary.roster).toEqual({ status: 'updated', since: NIGHTS[1], advisors: 3, active: 3, conflicting: 1 });
+    expect(summary.input.sampleRejects.map((r) => [r.file.split('/').pop(), r.line, r.reason])).toEqual([
+      ['advisors.csv', 2, expect.stringMatching(/^advisor listed in 2 rows \(advisors\.csv:2, advisors\.csv:4\) that disagree on active: all of them rejected/)],
+      ['advisors.csv', 4, expect.stringMatching(/^advisor listed in 2 rows \(advisors\.csv:2, advisors\.csv:4\) that disagree on active/)],
+    ]);
+    expect(summary.input.files.find((f) => f.kind === 'advisors')).toMatchObject({ rows: 5, rejected: 2 });
+    expect(summary.input.rejected).toBe(2);
+    const stored = await readRoster(aws.clients.s3, config);
+    expect(stored?.advisors.map((a) => [a.advisorId, a.active, a.name, a.store])).toEqual([
+      ['A01', true, 'Sophie Martin', 'Paris'],
+      ['A02', true, 'Fang', 'Beijing'],
+      ['A03', true, 'New Hand', 'Paris'],
+    ]);
+  }, 120_000);
 });

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { knownAdvisors, rosterOfNight } from '#shared/advisors/roster.ts';
+import fc from 'fast-check';
+import { knownAdvisors, rosterOfNight, type RosterRow } from '#shared/advisors/roster.ts';
 import { classifyExportFile } from '#shared/exports/classify.ts';
 import { parseConfig } from '#shared/config.ts';
 import type { FileReport } from '#shared/exports/types.ts';
@@ -86,24 +87,116 @@ const report = (overrides: Partial<FileReport> = {}): FileReport => ({
   ...overrides,
 });
 const advisor = (advisorId: string, overrides: Partial<AdvisorRecord> = {}): AdvisorRecord => ({ advisorId, name: advisorId, email: `${advisorId}@example.com`, active: true, ...overrides });
+const FILE = 's3://b/exports/2026-11-23/advisors.csv';
+/** Rows as the export hands them: the records in order, lines from 2 (after the header). */
+const rows = (...records: AdvisorRecord[]): RosterRow[] => records.map((record, i) => ({ record, file: FILE, line: i + 2 }));
 
 describe('rosterOfNight: whether tonight’s roster replaces the stored one', () => {
-  it('uses a good roster, the last row of an id winning, sorted by id', () => {
-    expect(rosterOfNight([report()], [advisor('B'), advisor('A'), advisor('B', { store: 'Paris' })], 0.05)).toEqual({
+  it('uses a good roster, an advisor listed twice in agreeing rows merged field by field, sorted by id', () => {
+    expect(rosterOfNight([report()], rows(advisor('B'), advisor('A'), advisor('B', { store: 'Paris' })), 0.05)).toEqual({
       use: true,
       advisors: [advisor('A'), advisor('B', { store: 'Paris' })],
+      rejects: [],
+      conflicting: 0,
+    });
+    // A field a later row leaves empty keeps the earlier row's, as for customers.
+    const { name: _, ...nameless } = advisor('B', { locale: 'fr' });
+    expect(rosterOfNight([report()], rows(advisor('B', { store: 'Paris' }), nameless), 0.05)).toMatchObject({
+      use: true,
+      advisors: [advisor('B', { store: 'Paris', locale: 'fr' })],
     });
   });
 
   it.each([
-    ['no advisors file', [], [advisor('A')], /no advisors file/],
-    ['an unusable part', [report(), report({ unusable: 'x: is truncated' })], [advisor('A')], /unusable: x: is truncated/],
-    ['a part past maxRejectShare', [report({ rejected: 1 })], [advisor('A')], /1 of 10 rows rejected/],
+    ['no advisors file', [], rows(advisor('A')), /no advisors file/],
+    ['an unusable part', [report(), report({ unusable: 'x: is truncated' })], rows(advisor('A')), /unusable: x: is truncated/],
+    ['a part past maxRejectShare', [report({ rejected: 1 })], rows(advisor('A')), /1 of 10 rows rejected/],
     ['no valid row', [report({ rows: 0 })], [], /no valid row/],
+    ['only advisors whose rows disagree', [report()], rows(advisor('A'), advisor('A', { active: false })), /every advisor of the file is listed in rows that disagree/],
   ] as const)('keeps the stored roster with %s', (_, files, records, reason) => {
     const reading = rosterOfNight(files, records, 0.05);
     expect(reading.use).toBe(false);
     if (!reading.use) expect(reading.reason).toMatch(reason);
+  });
+
+  it('rejects every row of an advisor listed in rows that disagree, naming file and lines, and keeps their stored entry', () => {
+    // The probe's roster: A01 active with a name, an email and a store, then a row with only "false".
+    const sophie = advisor('A01', { name: 'Sophie Martin', email: 'sophie@brand.com', locale: 'en', store: 'Paris' });
+    const tonight = rows(sophie, advisor('A02'), { advisorId: 'A01', active: false });
+    const stored = { runDate: '2026-11-22', advisors: [advisor('A01', { name: 'Sophie Martin', email: 'sophie@brand.com', store: 'Paris' }), advisor('A03')] };
+    const reading = rosterOfNight([report()], tonight, 0.05, stored);
+    expect(reading).toMatchObject({ use: true, conflicting: 1 });
+    // A01 as the last good roster had them (still active: no book is handed over on an ambiguous row); A02 from tonight; A03, absent tonight, gone.
+    if (reading.use) expect(reading.advisors).toEqual([stored.advisors[0], advisor('A02')]);
+    expect(reading.rejects).toEqual([
+      { file: FILE, line: 2, reason: 'advisor listed in 2 rows (advisors.csv:2, advisors.csv:4) that disagree on active: all of them rejected, the advisor stays as the last good roster has them' },
+      { file: FILE, line: 4, reason: expect.stringContaining('(advisors.csv:2, advisors.csv:4) that disagree on active') },
+    ]);
+    expect(JSON.stringify(reading.rejects)).not.toMatch(/A01|Sophie|sophie@|Paris/);
+
+    // Without a stored entry the advisor is not in the roster (unknown, as if never listed); two fields named.
+    const other = rosterOfNight([report()], rows(advisor('A01', { email: 'a@x.com', store: 'Paris' }), advisor('A02'), advisor('A01', { email: 'b@x.com', store: 'Lyon' })), 0.05);
+    if (other.use) expect(other.advisors.map((a) => a.advisorId)).toEqual(['A02']);
+    expect(other.rejects[0]?.reason).toMatch(/disagree on email, store:/);
+  });
+
+  it('counts rows that disagree as rejects of their own, not against maxRejectShare; reports them with a roster kept for another reason', () => {
+    const tonight = rows(advisor('A'), advisor('A', { active: false }), advisor('B'));
+    expect(rosterOfNight([report({ rows: 3 })], tonight, 0.05)).toMatchObject({ use: true, conflicting: 1 });
+    const kept = rosterOfNight([report({ rows: 3, rejected: 1 })], tonight, 0.05);
+    expect(kept).toMatchObject({ use: false, conflicting: 1, rejects: [{ line: 2 }, { line: 3 }] });
+  });
+
+  it('rows across parts: an advisor is one advisor whatever part lists them', () => {
+    const parts = [report({ location: 's3://b/x/advisors-1.csv' }), report({ location: 's3://b/x/advisors-2.csv' })];
+    const reading = rosterOfNight(parts, [
+      { record: advisor('A'), file: 's3://b/x/advisors-1.csv', line: 2 },
+      { record: advisor('A', { email: 'other@example.com' }), file: 's3://b/x/advisors-2.csv', line: 7 },
+      { record: advisor('B'), file: 's3://b/x/advisors-2.csv', line: 8 },
+    ], 0.05);
+    expect(reading.rejects.map((r) => [r.file, r.line])).toEqual([
+      ['s3://b/x/advisors-1.csv', 2],
+      ['s3://b/x/advisors-2.csv', 7],
+    ]);
+    expect(reading.rejects[0]?.reason).toContain('(advisors-1.csv:2, advisors-2.csv:7) that disagree on email');
+  });
+
+  it('never lets one row decide an advisor its other rows contradict, and loses no advisor whose rows agree (property)', () => {
+    // A field a row leaves empty is absent from its record.
+    const record: fc.Arbitrary<AdvisorRecord> = fc.record(
+      {
+        advisorId: fc.constantFrom('A', 'B', 'C'),
+        name: fc.constantFrom('Ann', 'Bo'),
+        email: fc.constantFrom('x@example.com', 'y@example.com'),
+        store: fc.constantFrom('Paris', 'Lyon'),
+        active: fc.boolean(),
+      },
+      { requiredKeys: ['advisorId', 'active'] },
+    );
+    const storedArb = fc.uniqueArray(record, { selector: (r) => r.advisorId });
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 8 }), storedArb, (records, storedAdvisors) => {
+        const reading = rosterOfNight([report({ rows: records.length })], rows(...records), 0.05, { runDate: '2026-11-22', advisors: storedAdvisors });
+        const ids = [...new Set(records.map((r) => r.advisorId))];
+        for (const id of ids) {
+          const mine = records.filter((r) => r.advisorId === id);
+          const agree = (['name', 'email', 'store', 'active'] as const).every((f) => new Set(mine.map((r) => r[f]).filter((v) => v !== undefined)).size <= 1);
+          const rejected = reading.rejects.filter((r) => mine.length > 0 && records[r.line - 2]?.advisorId === id).length;
+          const used = reading.use ? reading.advisors.find((a) => a.advisorId === id) : undefined;
+          if (agree) {
+            // One advisor, every given field kept, nothing rejected.
+            if (rejected !== 0) return false;
+            if (reading.use && (used === undefined || mine.some((r) => Object.entries(r).some(([f, v]) => f !== 'active' && used[f as keyof AdvisorRecord] === undefined && v !== undefined)))) return false;
+          } else {
+            // Every row rejected; tonight's rows never decide: the stored entry or nothing.
+            if (rejected !== mine.length) return false;
+            if (reading.use && JSON.stringify(used) !== JSON.stringify(storedAdvisors.find((a) => a.advisorId === id))) return false;
+          }
+        }
+        return true;
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('knows the roster’s advisors and those only the config names; the roster wins', () => {
