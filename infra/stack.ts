@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { SENDER_ALERTS } from '#shared/sender/alerts.ts';
+import { NIGHTLY_ALERTS, SENDER_ALERTS } from '#shared/sender/alerts.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { CampaignSender } from './constructs/campaign-sender.ts';
@@ -83,7 +83,10 @@ export class ClienteleStack extends Stack {
         { name: 'SesEvents', queue: this.feedback.sesEventsDeadLetters },
       ],
       stateMachine: this.nightlyPipeline.stateMachine,
-      logAlerts: Object.values(SENDER_ALERTS).map((alert) => ({ fn: this.campaignSender.sender, alert })),
+      logAlerts: [
+        ...Object.values(SENDER_ALERTS).map((alert) => ({ fn: this.campaignSender.sender, alert })),
+        ...Object.values(NIGHTLY_ALERTS).map((alert) => ({ fn: this.nightlyPipeline.nightly, alert })),
+      ],
     });
 
     this.dashboard = new OperationsDashboard(this, 'Dashboard', {

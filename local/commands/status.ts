@@ -35,7 +35,14 @@ const storedNightSchema = z.object({
       teamEmail: z.object({ failed: z.number() }).optional(),
     })
     .optional(),
-  advisorDigests: z.object({ totals: z.object({ failed: z.number() }).optional(), error: z.string().optional() }).optional(),
+  advisorDigests: z
+    .object({
+      week: z.string().optional(),
+      totals: z.object({ failed: z.number(), deferred: z.number().optional() }).optional(),
+      unsent: z.array(z.string()).optional(),
+      error: z.string().optional(),
+    })
+    .optional(),
 });
 
 export interface NightStatus {
@@ -48,7 +55,7 @@ export interface NightStatus {
   clients?: number;
   profilesWritten?: number;
   rejects?: number;
-  /** What went wrong around the night: an unfinished night, a report not written, team emails or digests that failed. */
+  /** What went wrong around the night: an unfinished night, a report not written, team emails or digests that failed, were deferred or never sent. */
   failures: string[];
   /** The night's report.html (s3:// location). */
   report?: string;
@@ -100,6 +107,10 @@ function nightStatus(raw: unknown): NightStatus {
   if (night.report?.reportError) failures.push(`report not written: ${night.report.reportError}`);
   if ((night.report?.teamEmail?.failed ?? 0) > 0) failures.push(`team email failed for ${night.report?.teamEmail?.failed} addresses`);
   if ((night.advisorDigests?.totals?.failed ?? 0) > 0) failures.push(`${night.advisorDigests?.totals?.failed} advisor digests failed`);
+  const deferred = night.advisorDigests?.totals?.deferred ?? 0;
+  if (deferred > 0) failures.push(`${deferred} advisor digests deferred (not sent; the next nights of the digest week retry them)`);
+  const unsent = night.advisorDigests?.unsent ?? [];
+  if (unsent.length > 0) failures.push(`${unsent.length} advisor digests of ${night.advisorDigests?.week ?? 'the week'} never sent: ${unsent.join(', ')}`);
   if (night.advisorDigests?.error) failures.push(`advisor digests stopped: ${night.advisorDigests.error}`);
   return {
     runDate: night.runDate,
@@ -125,7 +136,7 @@ export async function gatherStatus(
   const { config } = target;
   const items = await recentRuns(clients.documents, tableName(config, 'runs'), NIGHTLY_JOB, '9999-12-31', {
     limit: options.nights,
-    attributes: ['runId', 'status', 'startedAt', 'durationMs', 'distribution.clients', 'written', 'input.rows', 'input.rejected', 'report', 'advisorDigests.totals', 'advisorDigests.error'],
+    attributes: ['runId', 'status', 'startedAt', 'durationMs', 'distribution.clients', 'written', 'input.rows', 'input.rejected', 'report', 'advisorDigests.week', 'advisorDigests.totals', 'advisorDigests.unsent', 'advisorDigests.error'],
   });
   const from = now - (options.hours - 1) * HOUR_MS;
   const byHour = new Map<string, Record<string, number>>();

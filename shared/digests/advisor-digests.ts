@@ -26,7 +26,8 @@ import { renderAdvisorDigest, type AdvisorDigestInput } from '#shared/templates/
 import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { tierThresholdsMinor } from '#shared/tiering/tiers.ts';
-import { isoWeek, MS_PER_DAY, weekdayOf } from '#shared/time.ts';
+import { NIGHTLY_ALERTS } from '#shared/sender/alerts.ts';
+import { addDays, isoWeek, MS_PER_DAY, WEEKDAYS, weekdayOf, type Weekday } from '#shared/time.ts';
 
 /**
  * The advisors' weekly digests: for each active advisor with an email (the roster's, and those of
@@ -38,7 +39,10 @@ import { isoWeek, MS_PER_DAY, weekdayOf } from '#shared/time.ts';
  * before SES is called (customerId 'advisor#<id>', occasionKey 'advisor-digest#<ISO week of the
  * run date>'), with the campaign sender's protocol: a rerun or a concurrent run finds the claim and
  * sends nothing; a send SES surely did not take (throttled, account paused) is released as
- * 'deferred' for a later run of the same week; a failure that may have been sent is never retried.
+ * 'deferred', logged as an alert, and the 6 nights after the digest day (its digest week: the
+ * key keeps the digest day's ISO week) each send the deferred digests still pending, with the book
+ * as of their night; the last of them reports a digest still not sent. A failure that may have been
+ * sent is never retried.
  * An advisor with no client to contact gets no email (and no claim, so a later run of the week may
  * still send one). Advisor ids found on profiles but known to neither the roster nor the config are
  * counted, not mailed.
@@ -77,8 +81,14 @@ export type BookRowPreview = Omit<BookRow, 'firstName' | 'lastName' | 'email'>;
 
 export interface AdvisorDigestSummary {
   runDate: string;
-  /** ISO week of the run date: the once-a-week key. */
+  /** ISO week of the digest day: the once-a-week key. */
   week: string;
+  /** The digest day whose digests this run sent (the run date, but on the nights that send the deferred ones). */
+  digestDate: string;
+  /** 'pending': a night after the digest day, sending only the digests that day deferred. */
+  mode: DigestNight['send'];
+  /** Advisors whose digest of the week is still not sent on the last night of the digest week: lost for that week. */
+  unsent?: string[];
   dryRun: boolean;
   advisors: AdvisorDigestResult[];
   totals: Record<AdvisorDigestOutcome, number> & { rows: number; introductions: number; introductionTasks: number };
@@ -117,11 +127,37 @@ export interface AdvisorDigestOptions {
   at: number;
   /** The advisors known (knownAdvisors); read from the stored roster and the config when absent. */
   known?: ReadonlyMap<string, AdvisorRecord>;
+  /** The digest day whose week's digests these are (ledger key, handovers); the run date when absent. */
+  digestDate?: string;
+  /** A night after the digest day: send only these advisors' digests (deferred on the digest day). */
+  pendingAdvisors?: ReadonlySet<string>;
+  /** The last night of the digest week: a digest still deferred after this run is reported as not sent. */
+  lastNight?: boolean;
 }
 
-/** Whether the nightly run of `runDate` sends the digests: its weekday (a brand-local date) is the configured one. */
-export function isAdvisorDigestDay(runDate: string, config: Pick<Config, 'reports'>): boolean {
-  return weekdayOf(runDate) === config.reports.advisorDigestWeekday;
+/** How many nights a digest week has: the digest day's and the 6 after it, until the next digest day. */
+export const DIGEST_WEEK_NIGHTS = 7;
+
+export interface DigestNight {
+  /** The digest day of the night's digest week (on or before the run date). */
+  digestDate: string;
+  /** ISO week of the digest day: the ledger key of every digest of that digest week. */
+  week: string;
+  /** 'all' on the digest day; 'pending' on the nights after it: only the digests the week deferred. */
+  send: 'all' | 'pending';
+  /** The last night of the digest week: what is still deferred after it is not sent that week. */
+  lastNight: boolean;
+}
+
+/**
+ * Which digests the night of `runDate` sends: every night belongs to the digest week of the last
+ * digest day on or before it (a Sunday's digests are retried Monday to Saturday, though Monday
+ * starts another ISO week: the key stays the digest day's week).
+ */
+export function digestNightOf(runDate: string, digestWeekday: Weekday): DigestNight {
+  const after = (WEEKDAYS.indexOf(weekdayOf(runDate)) - WEEKDAYS.indexOf(digestWeekday) + DIGEST_WEEK_NIGHTS) % DIGEST_WEEK_NIGHTS;
+  const digestDate = addDays(runDate, -after);
+  return { digestDate, week: isoWeek(digestDate), send: after === 0 ? 'all' : 'pending', lastNight: after === DIGEST_WEEK_NIGHTS - 1 };
 }
 
 /** The advisors who get a digest, by id: active (left or on leave: no digest) and with an address to mail. */
@@ -133,25 +169,32 @@ export function digestAdvisors(known: ReadonlyMap<string, AdvisorRecord>): [stri
 
 /**
  * The nightly run's step: on the digest day, with advisors configured, `{ advisorDigests }` to merge
- * into the run summary; `{}` on other days. It never throws: by then the night's profiles are
+ * into the run summary; on the other nights, the same for the digests the digest day deferred, `{}`
+ * when none is pending. It never throws: by then the night's profiles are
  * written, and failing the run for its digests would hide good data behind an alarm (the nightly
  * report makes the same choice). A failure is logged and kept in the summary.
  */
 export async function advisorDigestsOfNight(options: AdvisorDigestOptions): Promise<{ advisorDigests?: AdvisorDigestSummary }> {
   const { runDate, config } = options;
-  if (!isAdvisorDigestDay(runDate, config)) return {};
+  const night = digestNightOf(runDate, config.reports.advisorDigestWeekday);
   const started = performance.now();
   try {
     const known = knownAdvisors(await readRoster(options.clients.s3, config), config);
-    if (digestAdvisors(known).length === 0) return {};
-    return { advisorDigests: await sendAdvisorDigests({ ...options, known }) };
+    const advisors = digestAdvisors(known);
+    if (advisors.length === 0) return {};
+    if (night.send === 'all') return { advisorDigests: await sendAdvisorDigests({ ...options, known }) };
+    const pendingAdvisors = await deferredDigests(options, advisors.map(([id]) => id), night.digestDate);
+    if (pendingAdvisors.size === 0) return {};
+    return { advisorDigests: await sendAdvisorDigests({ ...options, known, digestDate: night.digestDate, pendingAdvisors, lastNight: night.lastNight }) };
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     (options.log ?? silentLog).error('advisor digests stopped; the night\'s data is written', { runDate, error: reason });
     return {
       advisorDigests: {
         runDate,
-        week: isoWeek(runDate),
+        week: night.week,
+        digestDate: night.digestDate,
+        mode: night.send,
         dryRun: options.dryRun ?? false,
         advisors: [],
         totals: emptyTotals(),
@@ -167,9 +210,20 @@ function emptyTotals(): AdvisorDigestSummary['totals'] {
   return { sent: 0, 'no-rows': 0, 'already-sent': 0, failed: 0, deferred: 0, 'dry-run': 0, rows: 0, introductions: 0, introductionTasks: 0 };
 }
 
-/** The ledger key of an advisor's digest for the week of `runDate`. */
-export function advisorDigestLedgerKey(advisorId: string, runDate: string): LedgerKey {
-  return { customerId: `advisor#${advisorId}`, occasionKey: `${ADVISOR_DIGEST_CAMPAIGN}#${isoWeek(runDate)}` };
+/** The ledger key of an advisor's digest for the week of `digestDate`. */
+export function advisorDigestLedgerKey(advisorId: string, digestDate: string): LedgerKey {
+  return { customerId: `advisor#${advisorId}`, occasionKey: `${ADVISOR_DIGEST_CAMPAIGN}#${isoWeek(digestDate)}` };
+}
+
+/** The advisors whose digest of the week of `digestDate` is deferred in the ledger (nothing went out, a later night may send it). */
+async function deferredDigests(options: AdvisorDigestOptions, advisorIds: readonly string[], digestDate: string): Promise<Set<string>> {
+  const table = tableNames(options.config).sendLedger;
+  const pending = new Set<string>();
+  for (const advisorId of advisorIds) {
+    const entry = await getLedgerEntry(options.clients.documents, table, advisorDigestLedgerKey(advisorId, digestDate));
+    if (entry?.status === 'deferred') pending.add(advisorId);
+  }
+  return pending;
 }
 
 /**
@@ -255,7 +309,9 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   const log = (options.log ?? silentLog).child({ runId, runDate, job: ADVISOR_DIGEST_CAMPAIGN });
   const tables = tableNames(config);
   const known = options.known ?? knownAdvisors(await readRoster(clients.s3, config), config);
-  const advisors = digestAdvisors(known);
+  const { pendingAdvisors } = options;
+  const advisors = digestAdvisors(known).filter(([id]) => pendingAdvisors === undefined || pendingAdvisors.has(id));
+  const digestDate = options.digestDate ?? runDate;
   const maxRows = config.reports.advisorDigestMaxRows;
   const now = runClock(runDate, config.timeZone).now;
   // The byAdvisor index is sorted by spend: from the Potential threshold up holds every book client (isBookClient).
@@ -266,10 +322,14 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   const ledger: LedgerTable = { documents: clients.documents, table: tables.sendLedger };
 
   // Handovers: this week's pairs against last week's (a rerun of the week compares with the same baseline).
-  const week = isoWeek(runDate);
+  const week = isoWeek(digestDate);
   const pairs = await scanAdvisorPairs(clients.documents, tables.profiles);
-  const baseline = baselineFor(await readBookPairs(clients.s3, config), week);
-  const handovers = baseline === undefined ? [] : handoversBetween(baseline, pairs);
+  const storedPairs = await readBookPairs(clients.s3, config);
+  const baseline = baselineFor(storedPairs, week);
+  // A night sending the deferred digests introduces the handovers the digest day saw, as the others' digests did
+  // (later ones are next week's): the pairs stored that day, when they are this week's.
+  const weekPairs = pendingAdvisors !== undefined && storedPairs?.week === week ? storedPairs.now : pairs;
+  const handovers = baseline === undefined ? [] : handoversBetween(baseline, weekPairs);
   const results: AdvisorDigestResult[] = [];
   const books: NonNullable<AdvisorDigestSummary['books']> = [];
   for (const [advisorId, advisor] of advisors) {
@@ -318,7 +378,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       ...(followThrough.given > 0 ? { followThrough } : {}),
       ...boughtAfterTasks(options.followThrough, advisorId),
     });
-    const key = advisorDigestLedgerKey(advisorId, runDate);
+    const key = advisorDigestLedgerKey(advisorId, digestDate);
     const { claimed } = await claimEach(ledger, [{ ...key, campaignId: ADVISOR_DIGEST_CAMPAIGN, runId, now: at, retentionDays: config.sender.ledgerRetentionDays }]);
     if (claimed.length === 0) {
       const entry = await getLedgerEntry(ledger.documents, ledger.table, key);
@@ -347,12 +407,20 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       result.outcome = outcome.status === 'not-sent' && outcome.retry === 'later' ? 'deferred' : 'failed';
       result.reason = outcome.reason;
     }
-    log.info('advisor digest', { advisorId, outcome: result.outcome, rows: result.rows });
+    if (result.outcome === 'deferred') {
+      const retry = options.lastNight === true ? 'none: the digest week ends tonight' : `the nights until ${addDays(digestDate, DIGEST_WEEK_NIGHTS - 1)}`;
+      log.warn('advisor digest deferred: nothing went out', { alert: NIGHTLY_ALERTS.advisorDigestNotSent.alert, advisorId, week, reason: result.reason, retry });
+    } else {
+      log.info('advisor digest', { advisorId, outcome: result.outcome, rows: result.rows });
+    }
   }
+  // The digest week ends tonight: a digest still deferred is lost for the week (a new week's digest day sends the next).
+  const unsent = options.lastNight === true && !dryRun ? await deferredDigests(options, advisors.map(([id]) => id), digestDate) : new Set<string>();
+  if (unsent.size > 0) log.error('advisor digests not sent this week', { alert: NIGHTLY_ALERTS.advisorDigestNotSent.alert, week, advisorIds: [...unsent].sort() });
 
   const unconfigured = [...new Set(Object.values(pairs))].filter((id) => !known.has(id)).sort();
-  // The baseline of the next week (a dry run changes nothing).
-  if (!dryRun) await writeBookPairs(clients.s3, config, { week, before: baseline ?? pairs, now: pairs });
+  // The baseline of the next week (a dry run changes nothing; nor does a night sending deferred digests: the digest day's pairs stay the week's).
+  if (!dryRun && pendingAdvisors === undefined) await writeBookPairs(clients.s3, config, { week, before: baseline ?? pairs, now: pairs });
   // Info, not a warning: the summary carries the figure, and a brand may well give books to only some advisors.
   if (unconfigured.length > 0) log.info('advisors on profiles but neither in the roster nor the config: no digest for them', { count: unconfigured.length });
 
@@ -372,7 +440,10 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   };
   const summary: AdvisorDigestSummary = {
     runDate,
-    week: isoWeek(runDate),
+    week,
+    digestDate,
+    mode: pendingAdvisors === undefined ? 'all' : 'pending',
+    ...(unsent.size > 0 ? { unsent: [...unsent].sort() } : {}),
     dryRun,
     advisors: results,
     totals,

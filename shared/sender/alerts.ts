@@ -34,3 +34,14 @@ export const SENDER_ALERTS = {
       'The campaigns log line "coupon pool running low" names the campaign, "coupon pool unreadable" the file and what is wrong with it; upload a CSV headed "code", one code per line, to <exports bucket>/<coupons.poolsPrefix>/<campaign>.csv.',
   },
 } as const satisfies Record<string, SenderAlert>;
+
+/** The nightly function's log lines an alarm counts, as the sender's above. */
+export const NIGHTLY_ALERTS = {
+  advisorDigestNotSent: {
+    alert: 'advisor-digest-not-sent',
+    metricName: 'AdvisorDigestsNotSent',
+    description:
+      'An advisor\'s weekly digest did not go out (SES throttled it, or could not send for a transient reason): the nights until the next digest day retry it, and the last of them logs "advisor digests not sent this week" if it never went. ' +
+      'The nightly log line names the advisor id and SES\'s reason; `clientele status` lists the night\'s deferred digests.',
+  },
+} as const satisfies Record<string, SenderAlert>;

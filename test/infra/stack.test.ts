@@ -6,7 +6,7 @@ import { FUNCTION_ENVIRONMENTS, parseFunctionEnvironment, type FunctionName } fr
 import { parseNightlyEvent } from '#shared/nightly/distributed.ts';
 import { runDateOf } from '#shared/nightly/run-date.ts';
 import { NIGHTLY_CRON } from '#infra/constructs/nightly-pipeline.ts';
-import { SENDER_ALERTS } from '#shared/sender/alerts.ts';
+import { NIGHTLY_ALERTS, SENDER_ALERTS } from '#shared/sender/alerts.ts';
 import { TIERS } from '#shared/model.ts';
 import { CAMPAIGN_OUTCOME_METRICS, METRIC_NAMES } from '#shared/observability/business-metrics.ts';
 import { TABLES, createTableInput, tableNames, type TableId } from '#shared/store/tables.ts';
@@ -644,20 +644,25 @@ describe('alarms', () => {
     );
   });
 
-  it('counts the sender\'s alert log lines (a quarantined export, an account that cannot send) and alarms on the first one', () => {
+  it('counts the sender\'s and the nightly run\'s alert log lines (a quarantined export, an account that cannot send, a digest not sent) and alarms on the first one', () => {
     const campaignsLogs = { Ref: logicalId(synth.stack.campaignSender.sender.logGroup) };
+    const nightlyLogs = { Ref: logicalId(synth.stack.nightlyPipeline.nightly.logGroup) };
     const namespace = `Clientele/${synth.stack.stackName}`;
     const filters = resourcesOf('AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
+    const counted = [
+      ...Object.values(SENDER_ALERTS).map((alert) => ({ alert, logs: campaignsLogs })),
+      ...Object.values(NIGHTLY_ALERTS).map((alert) => ({ alert, logs: nightlyLogs })),
+    ];
     expect(filters).toEqual(
-      Object.values(SENDER_ALERTS).map((alert) =>
+      counted.map(({ alert, logs }) =>
         expect.objectContaining({
-          LogGroupName: campaignsLogs,
+          LogGroupName: logs,
           FilterPattern: `{ $.alert = "${alert.alert}" }`,
           MetricTransformations: [expect.objectContaining({ MetricNamespace: namespace, MetricName: alert.metricName, MetricValue: '1' })],
         }),
       ),
     );
-    for (const alert of Object.values(SENDER_ALERTS)) {
+    for (const { alert } of counted) {
       expect(alarms().filter((a) => a.Namespace === namespace && a.MetricName === alert.metricName)).toEqual([
         expect.objectContaining({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Statistic: 'Sum', Period: 3600, AlarmDescription: alert.description }),
       ]);

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import type { SendEmailCommand } from '@aws-sdk/client-sesv2';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import { advisorDigestLedgerKey, advisorDigestsOfNight } from '#shared/digests/advisor-digests.ts';
+import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import { getLedgerEntry } from '#shared/store/ledger-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { gatherStatus } from '#local/commands/status.ts';
+import { seedProfiles, uploadExport } from '#test/support/emulator-data.ts';
+import { exportDir } from '#test/support/export-files.ts';
+import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
+
+/**
+ * A digest SES throttles on its weekday (the default Sunday) is deferred: `clientele status` lists
+ * it, the next nights of its digest week (Monday to Saturday, under Sunday's ISO week key) send it
+ * once, and the last of them reports one still not sent.
+ */
+const aws = sharedAws();
+
+const SUNDAY = '2026-11-22';
+const MONDAY = '2026-11-23';
+const TUESDAY = '2026-11-24';
+const SATURDAY = '2026-11-28';
+
+const throttledSes = {
+  send: (_command: SendEmailCommand) => Promise.reject(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' })),
+} as unknown as AwsClients['ses'];
+
+describe('a deferred advisor digest', () => {
+  it('is listed by status on its night and sent by the next night of its digest week, once', { timeout: 240_000 }, async () => {
+    const config = await scenarioConfig(aws, 'digest-deferred-retried');
+    const address = 'sophie@digest-deferred-retried.example.com';
+    const customers = 'customer_id,email,first_name,birthday,advisor_id,accepts_marketing\nvd1,vd1@example.com,Lin,1980-11-25,A01,true\n';
+    const orders = 'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status\no1,vd1,2026-10-01T10:00:00+08:00,S,P,c,1,60000.00,USD,paid\n';
+    const advisors = `advisor_id,name,email,locale,active\nA01,Sophie Martin,${address},en,true\n`;
+    for (const date of [SUNDAY, MONDAY, TUESDAY]) {
+      await uploadExport(aws, config, await exportDir({ 'customers.csv': customers, 'orders.csv': orders, 'advisors.csv': advisors }), date);
+    }
+
+    const sunday = await runNightly({ clock: Date.now, runDate: SUNDAY, runId: 'sun', config, clients: { ...aws.clients, ses: throttledSes } });
+    expect(sunday.advisorDigests).toMatchObject({ week: '2026-W47', mode: 'all', totals: { deferred: 1, sent: 0 } });
+    const status = await gatherStatus({ config, source: 'test' }, aws.clients, Date.now(), { nights: 3, hours: 1 });
+    expect(status.nights.find((n) => n.runDate === SUNDAY)?.failures).toEqual([expect.stringMatching(/^1 advisor digests deferred/)]);
+
+    // Monday is another ISO week and not the digest day: it sends Sunday's deferred digest, under Sunday's key, with Monday's book.
+    const monday = await runNightly({ clock: Date.now, runDate: MONDAY, runId: 'mon', config, clients: aws.clients });
+    expect(monday.advisorDigests).toMatchObject({ runDate: MONDAY, digestDate: SUNDAY, week: '2026-W47', mode: 'pending', totals: { sent: 1, deferred: 0 } });
+    const emails = await emailsTo(aws, address);
+    expect(emails).toHaveLength(1);
+    expect(emails[0]?.subject).toMatch(/^Your client book for 24–30 November/);
+    const entry = await getLedgerEntry(aws.clients.documents, tableNames(config).sendLedger, advisorDigestLedgerKey('A01', SUNDAY));
+    expect(entry).toMatchObject({ status: 'sent', runId: 'mon', messageId: emails[0]?.messageId });
+
+    // Tuesday: nothing pending, nothing sent.
+    const tuesday = await runNightly({ clock: Date.now, runDate: TUESDAY, runId: 'tue', config, clients: aws.clients });
+    expect(tuesday.advisorDigests).toBeUndefined();
+    expect(await emailsTo(aws, address)).toHaveLength(1);
+    const after = await gatherStatus({ config, source: 'test' }, aws.clients, Date.now(), { nights: 3, hours: 1 });
+    expect(after.nights.filter((n) => n.runDate !== SUNDAY).map((n) => [n.runDate, n.failures])).toEqual([
+      [TUESDAY, []],
+      [MONDAY, []],
+    ]);
+  });
+
+  it('still deferred on the last night of its digest week, it is reported as not sent', async () => {
+    const config = await scenarioConfig(aws, 'digest-deferred-lost', {
+      reports: { advisors: { T1: { email: 't1@digest-deferred-lost.example.com' }, S1: { email: 's1@digest-deferred-lost.example.com' } } },
+    });
+    await seedProfiles(aws, config, [
+      profileItem('t-vic', { tier: 'VIC', spend12mMinor: 6_000_000, advisorId: 'T1', birthday: '11-26' }),
+      profileItem('s-vic', { tier: 'VIC', spend12mMinor: 6_000_000, advisorId: 'S1', birthday: '11-26' }),
+    ]);
+    const throttled = createSesMailer(throttledSes, { maxSendRate: 50, baseDelayMs: 1, maxAttempts: 2 });
+    const night = (runDate: string) => advisorDigestsOfNight({ at: Date.now(), runDate, runId: `n-${runDate}`, config, clients: aws.clients, mailer: throttled });
+
+    expect((await night(SUNDAY)).advisorDigests?.totals).toMatchObject({ deferred: 2, sent: 0 });
+    // Monday still throttled: deferred again, still pending.
+    const monday = (await night(MONDAY)).advisorDigests;
+    expect(monday).toMatchObject({ mode: 'pending', week: '2026-W47', totals: { deferred: 2 } });
+    expect(monday?.unsent).toBeUndefined();
+    // Saturday, the last night: still throttled, both reported as never sent this week.
+    const saturday = (await night(SATURDAY)).advisorDigests;
+    expect(saturday).toMatchObject({ mode: 'pending', week: '2026-W47', unsent: ['S1', 'T1'] });
+    expect(await emailsTo(aws, (to) => to.endsWith('@digest-deferred-lost.example.com'))).toEqual([]);
+    // The next Sunday starts the next digest week: last week's digests are no longer looked for.
+    expect((await advisorDigestsOfNight({ at: Date.now(), runDate: '2026-11-29', runId: 'next-sunday', config, clients: aws.clients, mailer: throttled })).advisorDigests).toMatchObject({
+      week: '2026-W48',
+      mode: 'all',
+    });
+  });
+});
