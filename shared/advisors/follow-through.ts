@@ -21,10 +21,12 @@ export interface TaskTally {
   left: number;
   /** Still waiting for an answer. */
   open: number;
+  /** The client was handed to another advisor before the note went out. */
+  reassigned: number;
 }
 
 export function emptyTally(): TaskTally {
-  return { given: 0, done: 0, asked: 0, snoozed: 0, left: 0, open: 0 };
+  return { given: 0, done: 0, asked: 0, snoozed: 0, left: 0, open: 0, reassigned: 0 };
 }
 
 /** Which bucket of the tally a task is in now. */
@@ -38,6 +40,8 @@ export function tallyBucket(task: Pick<AdvisorTask, 'status' | 'history'>): Excl
       return 'snoozed';
     case 'open':
       return 'open';
+    case 'reassigned':
+      return 'reassigned';
     case 'emailed':
     case 'unsent':
       // The advisor's part is the same whether the note could go or not: they asked, or left it to the wait.

@@ -30,19 +30,23 @@ export type TaskAction = (typeof TASK_ACTIONS)[number];
  * open: waiting for the advisor; snoozed: the advisor asked for a week; send-requested: the
  * advisor asked us to send; done: the advisor took care of it (no email); emailed: the note went
  * out; unsent: it was to go out, but the client can no longer be emailed (no address, consent
- * withdrawn, suppressed): nothing more happens.
+ * withdrawn, suppressed): nothing more happens; reassigned: the client was handed to another
+ * advisor before the note went out: this advisor's part ends (their links act no more), and the
+ * new advisor gets a task of their own (shared/sender/advisor-tasks.ts).
  */
-export type TaskStatus = 'open' | 'snoozed' | 'send-requested' | 'done' | 'emailed' | 'unsent';
+export type TaskStatus = 'open' | 'snoozed' | 'send-requested' | 'done' | 'emailed' | 'unsent' | 'reassigned';
 
 /** Why the note went out: the advisor asked, or did not answer in time. */
 export type EmailedBecause = 'advisor-asked' | 'no-answer';
 
 export interface TaskEvent {
   at: number;
-  event: 'created' | TaskAction | 'emailed' | 'unsent';
+  event: 'created' | TaskAction | 'emailed' | 'unsent' | 'reassigned';
   because?: EmailedBecause;
   /** unsent: why the client could not be emailed. */
   reason?: string;
+  /** reassigned: the client's advisor now. */
+  to?: string;
 }
 
 export interface AdvisorTask {
@@ -71,7 +75,7 @@ export type TaskVerdict =
   | { action: 'send'; because: EmailedBecause }
   | { action: 'wait'; until: number }
   /** The advisor took care of it, or the note has gone already: nothing more to send. */
-  | { action: 'skip'; status: 'done' | 'emailed' | 'unsent' };
+  | { action: 'skip'; status: 'done' | 'emailed' | 'unsent' | 'reassigned' };
 
 /** When the note goes out unless the advisor answers: waitDays after the task reached them, or after a snooze ended. */
 export function sendAfter(task: Pick<AdvisorTask, 'createdAt' | 'snoozedUntil'>, waitDays: number): number {
@@ -84,6 +88,7 @@ export function taskVerdict(task: AdvisorTask, now: number, waitDays: number): T
     case 'done':
     case 'emailed':
     case 'unsent':
+    case 'reassigned':
       return { action: 'skip', status: task.status };
     case 'send-requested':
       return { action: 'send', because: 'advisor-asked' };
@@ -129,7 +134,7 @@ function linkActs(task: AdvisorTask, action: TaskAction, version: number): boole
 
 /** The advisor's answer through a link made for `version`. Pure: the caller stores the task on 'recorded'. */
 export function answerTask(task: AdvisorTask, action: TaskAction, version: number, now: number): AnswerResult {
-  if (task.status === 'done' || task.status === 'emailed' || task.status === 'unsent' || now >= task.expiresAt) return { outcome: 'closed', task };
+  if (task.status === 'done' || task.status === 'emailed' || task.status === 'unsent' || task.status === 'reassigned' || now >= task.expiresAt) return { outcome: 'closed', task };
   if (!linkActs(task, action, version)) return { outcome: 'already-answered', task };
   const { snoozedUntil: _previous, ...rest } = task;
   const next: AdvisorTask = {
@@ -150,4 +155,23 @@ export function emailedTask(task: AdvisorTask, because: EmailedBecause, now: num
 /** The task once its note turned out impossible to send (`reason`: no address, no consent, suppressed). */
 export function unsentTask(task: AdvisorTask, because: EmailedBecause, reason: string, now: number): AdvisorTask {
   return { ...task, status: 'unsent', version: task.version + 1, history: [...task.history, { at: now, event: 'unsent', because, reason }] };
+}
+
+/** The task once its client was handed to advisor `to` before the note went out: closed, with the handover in its history. */
+export function reassignedTask(task: AdvisorTask, to: string, now: number): AdvisorTask {
+  return { ...task, status: 'reassigned', version: task.version + 1, history: [...task.history, { at: now, event: 'reassigned', to }] };
+}
+
+/**
+ * The task key of an occasion for `advisorId` after a handover (the occasion's first task, under
+ * the occasion's own key, was another advisor's): one task per advisor, so the old advisor's
+ * links never act on the new advisor's task, and their task email has its own ledger key.
+ */
+export function handedOverTaskKey(occasionKey: string, advisorId: string): string {
+  return `${occasionKey}#to#${advisorId}`;
+}
+
+/** Whether `taskOccasionKey` is a task of the occasion `occasionKey`: its first task or one after a handover. */
+export function isTaskOfOccasion(taskOccasionKey: string, occasionKey: string): boolean {
+  return taskOccasionKey === occasionKey || taskOccasionKey.startsWith(`${occasionKey}#to#`);
 }

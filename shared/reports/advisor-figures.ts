@@ -12,7 +12,7 @@ const count = (value: number) => value.toLocaleString('en-US');
 const rate = (tally: BoughtTally) => (tally.followed === 0 ? '' : ` (${Math.round((100 * tally.bought) / tally.followed)}%)`);
 
 export function taskTallyText(tasks: TaskTally): string {
-  return `${count(tasks.given)} given · ${count(tasks.done)} done in person · ${count(tasks.asked)} sent at their request · ${count(tasks.snoozed)} snoozed · ${count(tasks.left)} sent after the wait · ${count(tasks.open)} open`;
+  return `${count(tasks.given)} given · ${count(tasks.done)} done in person · ${count(tasks.asked)} sent at their request · ${count(tasks.snoozed)} snoozed · ${count(tasks.left)} sent after the wait · ${count(tasks.open)} open${tasks.reassigned > 0 ? ` · ${count(tasks.reassigned)} handed over` : ''}`;
 }
 
 /** "4 of 10 (40%)", or "none followed yet" with the maturing count. */

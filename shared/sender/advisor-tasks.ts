@@ -7,14 +7,25 @@ import { internalEmail } from '#shared/delivery/ses-email.ts';
 import type { SesMailer } from '#shared/delivery/ses-mailer.ts';
 import type { Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile } from '#shared/model.ts';
-import { ADVISOR_TASK_CAMPAIGN, emailedTask, newTask, sendAfter, taskEmailLedgerKey, taskVerdict, type AdvisorTask, type EmailedBecause } from '#shared/advisors/tasks.ts';
+import {
+  ADVISOR_TASK_CAMPAIGN,
+  emailedTask,
+  handedOverTaskKey,
+  isTaskOfOccasion,
+  newTask,
+  reassignedTask,
+  sendAfter,
+  taskEmailLedgerKey,
+  taskVerdict,
+  type AdvisorTask,
+  type EmailedBecause,
+} from '#shared/advisors/tasks.ts';
 import { taskLinks } from '#shared/unsubscribe/task-token.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
-import { createTask, getTask, replaceTask } from '#shared/store/task-store.ts';
+import { createTask, getTask, replaceTask, tasksOfClient, type TaskKey } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { renderAdvisorTask, sendAfterLabel } from '#shared/templates/advisor-task.ts';
 import { templateLocale } from '#shared/templates/locale.ts';
-import { MS_PER_DAY } from '#shared/time.ts';
 import { composeEmail } from './compose.ts';
 
 /**
@@ -24,6 +35,11 @@ import { composeEmail } from './compose.ts';
  * advisor's answer or for config.advisors.taskWaitDays. The task email is claimed in the send
  * ledger like the digests (customerId 'advisor#<id>'), so a rerun never sends it twice, and the
  * task is created once it went out: the wait starts when the advisor could read it.
+ *
+ * A note goes out in an advisor's name only after that advisor had the task: when the client was
+ * handed over while a task was still unsettled, the old advisor's task is closed as 'reassigned'
+ * and the occasion goes through the gate again for the new advisor (their own task, under
+ * tasks.ts handedOverTaskKey, with their own wait).
  */
 
 /** What the gate needs of the campaign run. */
@@ -40,8 +56,8 @@ export interface TaskGateRun {
   advisors: ReadonlyMap<string, AdvisorRecord>;
 }
 
-/** What the sender does with the occasion: send (and why), wait for the advisor, or nothing (they took care of it). */
-export type GateDecision = { outcome: 'send'; because: EmailedBecause } | Extract<Decision, { outcome: 'deferred' } | { outcome: 'advisor-handled' }>;
+/** What the sender does with the occasion: send (and why, and which task to record it on), wait for the advisor, or nothing (they took care of it). */
+export type GateDecision = { outcome: 'send'; because: EmailedBecause; task: TaskKey } | Extract<Decision, { outcome: 'deferred' } | { outcome: 'advisor-handled' }>;
 
 function waiting(until: number): GateDecision {
   return { outcome: 'deferred', until, reason: 'advisor-task' };
@@ -49,16 +65,16 @@ function waiting(until: number): GateDecision {
 
 
 /** Emails the task to the advisor (claimed once); true when it went out or an earlier run sent it. */
-async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, advisor: AdvisorRecord & { email: string }): Promise<boolean> {
+async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, taskKey: TaskKey, advisor: AdvisorRecord & { email: string }): Promise<boolean> {
   const { config, at } = run;
-  const key = taskEmailLedgerKey(advisor.advisorId, occasion);
+  const key = taskEmailLedgerKey(advisor.advisorId, taskKey);
   const { claimed } = await claimEach(run.ledger, [{ ...key, campaignId: ADVISOR_TASK_CAMPAIGN, runId: run.runId, now: at, retentionDays: config.sender.ledgerRetentionDays }]);
   if (claimed.length === 0) {
     const entry = await getLedgerEntry(run.ledger.documents, run.ledger.table, key);
     return mayHaveGone(entry?.status);
   }
   const locale = templateLocale(advisor.locale);
-  const link = taskLinks(config, occasion, 1, at, run.unsubscribeSecret);
+  const link = taskLinks(config, taskKey, 1, at, run.unsubscribeSecret);
   const { outcome } = await deliverClaimed({
     ledger: run.ledger,
     runId: run.runId,
@@ -85,30 +101,62 @@ async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion:
 
 /**
  * The occasion's fate for a note in `advisor`'s name: on its first hour the advisor gets the task
- * and the client's email waits; later hours follow the task (tasks.ts taskVerdict). A dry run
- * reads the task, writes and sends nothing.
+ * and the client's email waits; later hours follow the task (tasks.ts taskVerdict). A client
+ * handed over since goes through handOver. A dry run reads the task, writes and sends nothing.
  */
 export async function taskGate(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, advisor: AdvisorRecord & { email: string }): Promise<GateDecision> {
+  const table = tableNames(run.config).advisorTasks;
+  const stored = await getTask(run.clients.documents, table, occasion);
+  if (stored === undefined) return giveTask(run, profile, occasion, occasion, advisor);
+  if (stored.advisorId === advisor.advisorId && stored.status !== 'reassigned') return decisionOf(stored, run.at, run.config.advisors.taskWaitDays);
+  return handOver(run, profile, occasion, advisor);
+}
+
+/** Gives the occasion's task under `taskKey` to `advisor`: the task email, then the task; the client's email waits. */
+async function giveTask(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, taskKey: TaskKey, advisor: AdvisorRecord & { email: string }): Promise<GateDecision> {
+  const { config, at } = run;
+  const waitDays = config.advisors.taskWaitDays;
+  if (run.dryRun) return waiting(sendAfter({ createdAt: at }, waitDays));
+  // The wait starts once the advisor has the task: not before the email went out.
+  if (!(await sendTaskEmail(run, profile, occasion, taskKey, advisor))) return waiting(at + 3_600_000);
+  const task = { ...newTask(occasion, advisor.advisorId, at, profile.tier), occasionKey: taskKey.occasionKey };
+  const { task: kept, created } = await createTask(run.clients.documents, tableNames(config).advisorTasks, task, config.sender.ledgerRetentionDays);
+  if (created) run.log.info('advisor task created', { customerId: profile.customerId, advisorId: advisor.advisorId, campaignId: occasion.campaignId });
+  return decisionOf(kept, at, waitDays);
+}
+
+/**
+ * The occasion of a client whose advisor is no longer the one of its task: an advisor's answer
+ * that settled it (done; the note went or could not go) still stands; every unsettled task of
+ * another advisor is closed as 'reassigned'; then the current advisor's own task decides, given
+ * now if they have none.
+ */
+async function handOver(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, advisor: AdvisorRecord & { email: string }): Promise<GateDecision> {
   const { config, at } = run;
   const table = tableNames(config).advisorTasks;
-  const waitDays = config.advisors.taskWaitDays;
-  const stored = await getTask(run.clients.documents, table, occasion);
-  if (stored === undefined) {
-    if (run.dryRun) return waiting(sendAfter({ createdAt: at }, waitDays));
-    // The wait starts once the advisor has the task: not before the email went out.
-    if (!(await sendTaskEmail(run, profile, occasion, advisor))) return waiting(at + 3_600_000);
-    const { task, created } = await createTask(run.clients.documents, table, newTask(occasion, advisor.advisorId, at, profile.tier), config.sender.ledgerRetentionDays);
-    if (created) run.log.info('advisor task created', { customerId: profile.customerId, advisorId: advisor.advisorId, campaignId: occasion.campaignId });
-    return decisionOf(task, at, waitDays);
+  const tasks = (await tasksOfClient(run.clients.documents, table, occasion.customerId)).filter((task) => isTaskOfOccasion(task.occasionKey, occasion.occasionKey));
+  const settled = tasks.find((task) => task.status === 'done' || task.status === 'emailed' || task.status === 'unsent');
+  if (settled !== undefined) return decisionOf(settled, at, config.advisors.taskWaitDays);
+  const ownKey = { customerId: occasion.customerId, occasionKey: handedOverTaskKey(occasion.occasionKey, advisor.advisorId) };
+  for (const task of tasks) {
+    if (task.status === 'reassigned' || (task.advisorId === advisor.advisorId && task.occasionKey === ownKey.occasionKey)) continue;
+    if (run.dryRun) continue;
+    if ((await replaceTask(run.clients.documents, table, reassignedTask(task, advisor.advisorId, at), task.version, config.sender.ledgerRetentionDays)) === 'stale') {
+      return waiting(at + 3_600_000); // an answer came in meanwhile: the next hour looks again
+    }
+    run.log.info('advisor task reassigned', { customerId: task.customerId, advisorId: task.advisorId, to: advisor.advisorId, campaignId: task.campaignId });
   }
-  return decisionOf(stored, at, waitDays);
+  const own = tasks.find((task) => task.occasionKey === ownKey.occasionKey);
+  if (own === undefined) return giveTask(run, profile, occasion, ownKey, advisor);
+  // Their own task closed by an earlier handover away from them: never sent in their name on a stale task.
+  return decisionOf(own, at, config.advisors.taskWaitDays);
 }
 
 function decisionOf(task: AdvisorTask, at: number, waitDays: number): GateDecision {
   const verdict = taskVerdict(task, at, waitDays);
-  if (verdict.action === 'send') return { outcome: 'send', because: verdict.because };
+  if (verdict.action === 'send') return { outcome: 'send', because: verdict.because, task: { customerId: task.customerId, occasionKey: task.occasionKey } };
   if (verdict.action === 'wait') return waiting(verdict.until);
-  // An emailed task whose ledger entry is not 'sent' (it expired from the ledger), or one that could not be sent: nothing more to send.
+  // An emailed task whose ledger entry is not 'sent' (it expired from the ledger), one that could not be sent, or one handed over: nothing more to send.
   return verdict.status === 'done' ? { outcome: 'advisor-handled' } : waiting(task.expiresAt);
 }
 
@@ -117,7 +165,7 @@ export async function recordTaskEmailed(run: Pick<TaskGateRun, 'config' | 'clien
   const table = tableNames(run.config).advisorTasks;
   for (let attempt = 0; attempt < 2; attempt++) {
     const task = await getTask(run.clients.documents, table, occasion);
-    if (task === undefined || task.status === 'emailed' || task.status === 'unsent') return;
+    if (task === undefined || task.status === 'emailed' || task.status === 'unsent' || task.status === 'reassigned') return;
     if ((await replaceTask(run.clients.documents, table, emailedTask(task, because, run.at), task.version, run.config.sender.ledgerRetentionDays)) === 'replaced') return;
   }
 }

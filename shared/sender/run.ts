@@ -576,7 +576,7 @@ async function settleDecided(
   if (run.dryRun) planDecision(run, profile, occasions, decision);
   else if (decision.outcome === 'send') {
     const status = await send(run, profile, occasions);
-    if (status === 'sent' && gate?.outcome === 'send') await recordTaskEmailed(run, occasion, gate.because);
+    if (status === 'sent' && gate?.outcome === 'send') await recordTaskEmailed(run, gate.task, gate.because);
     return status;
   } else await recordDecisions(run, profile, occasions, decision);
   return undefined;

@@ -65,7 +65,7 @@ describe('advisors follow-through in the nightly report, the team email and the 
     const figures = summary.advisorFollowThrough;
     expect(figures?.advisors.map((a) => [a.advisorId, a.store, a.tasks, a.bought])).toEqual([
       // This week's task is still in its first 30 days: not counted yet.
-      ['A01', 'Paris', { given: 1, done: 0, asked: 0, snoozed: 0, left: 0, open: 1 }, { followed: 2, bought: 1, maturing: 1 }],
+      ['A01', 'Paris', { given: 1, done: 0, asked: 0, snoozed: 0, left: 0, open: 1, reassigned: 0 }, { followed: 2, bought: 1, maturing: 1 }],
     ]);
     expect(figures?.control).toEqual({ followed: 2, bought: 1, maturing: 0 });
     expect(figures?.byStore.Paris?.bought).toEqual({ followed: 2, bought: 1, maturing: 1 });

@@ -136,10 +136,10 @@ describe('one touch: the advisor’s task first, then the note in their name', (
     // Follow-through in the digests (point 6): per advisor, and added up.
     const digests = await sendAdvisorDigests({ at: NOW + 3 * DAY, runDate: '2026-11-26', runId: 'digest-preview', config, clients: aws.clients, dryRun: true });
     expect(digests.advisors.map((a) => [a.advisorId, a.followThrough])).toEqual([
-      ['A01', { given: 2, done: 1, asked: 0, snoozed: 0, left: 1, open: 0 }],
-      ['A02', { given: 1, done: 0, asked: 1, snoozed: 0, left: 0, open: 0 }],
+      ['A01', { given: 2, done: 1, asked: 0, snoozed: 0, left: 1, open: 0, reassigned: 0 }],
+      ['A02', { given: 1, done: 0, asked: 1, snoozed: 0, left: 0, open: 0, reassigned: 0 }],
     ]);
-    expect(digests.followThrough?.total).toEqual({ given: 3, done: 1, asked: 1, snoozed: 0, left: 1, open: 0 });
+    expect(digests.followThrough?.total).toEqual({ given: 3, done: 1, asked: 1, snoozed: 0, left: 1, open: 0, reassigned: 0 });
   });
 });
 

@@ -33,7 +33,7 @@ describe('task tallies', () => {
       unsentTask(answerTask(t, 'send', 1, day(9)).task, 'advisor-asked', 'suppressed', day(8)),
       t,
     ];
-    expect(tallyTasks(tasks)).toEqual({ given: 7, done: 1, asked: 2, snoozed: 1, left: 2, open: 1 });
+    expect(tallyTasks(tasks)).toEqual({ given: 7, done: 1, asked: 2, snoozed: 1, left: 2, open: 1, reassigned: 0 });
   });
 
   it('add up: given is the sum of the buckets, and the sum of tallies is the tally of the union (property)', () => {
@@ -133,7 +133,7 @@ describe('the night’s follow-through', () => {
       ['A02', 0, 0],
       ['A03', 1, 0],
     ]);
-    expect(result.byStore.Paris?.tasks).toEqual({ given: 3, done: 1, asked: 0, snoozed: 0, left: 0, open: 2 });
+    expect(result.byStore.Paris?.tasks).toEqual({ given: 3, done: 1, asked: 0, snoozed: 0, left: 0, open: 2, reassigned: 0 });
     expect(result.byStore.Shanghai?.bought).toEqual(emptyBought());
     expect(result.total.tasks.given).toBe(3);
     expect(result.needsNewAdvisor).toEqual({ count: 2, byStore: { Paris: 2 }, customerIds: ['c8', 'c9'] });

@@ -25,7 +25,7 @@ describe('handovers', () => {
     const config = parseConfig({});
     const runDate = '2026-11-22';
     const profile = clientProfile({ customerId: 'c1', firstName: 'Lin', lastName: 'Wang', tier: 'VIC', stage: 'active', advisorId: 'A02', birthday: '1980-03-14', spend12mMinor: 6_000_000, topCategory: 'skincare' });
-    const pastTasks = { given: 3, done: 2, asked: 1, snoozed: 0, left: 0, open: 0 };
+    const pastTasks = { given: 3, done: 2, asked: 1, snoozed: 0, left: 0, open: 0, reassigned: 0 };
     const book = buildAdvisorBook({
       advisorId: 'A02', profiles: [profile], runDate, now: runClock(runDate, config.timeZone).now, config, catalog: new Map(), recentTierChanges: [],
       handovers: new Map([['c1', { from: 'A01', fromName: 'Sophie Martin', pastTasks }]]),

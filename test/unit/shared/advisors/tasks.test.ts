@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addTallies, tallyTasks } from '#shared/advisors/follow-through.ts';
-import { answerTask, emailedTask, newTask, sendAfter, SNOOZE_MS, taskVerdict, type AdvisorTask } from '#shared/advisors/tasks.ts';
+import { answerTask, emailedTask, handedOverTaskKey, isTaskOfOccasion, newTask, reassignedTask, sendAfter, SNOOZE_MS, taskVerdict, type AdvisorTask } from '#shared/advisors/tasks.ts';
 import { signTaskToken, verifyTaskToken, type TaskLink } from '#shared/unsubscribe/task-token.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 
@@ -62,6 +62,24 @@ describe('answers through the links', () => {
   });
 });
 
+describe('a task whose client was handed over', () => {
+  it('is closed: its links act no more, the sender skips it, and its history says to whom', () => {
+    const handed = reassignedTask(answerTask(task(), 'send', 1, T0 + 1).task, 'A02', T0 + DAY);
+    expect(handed).toMatchObject({ status: 'reassigned', version: 3 });
+    expect(handed.history.at(-1)).toEqual({ at: T0 + DAY, event: 'reassigned', to: 'A02' });
+    expect(taskVerdict(handed, T0 + 30 * DAY, 3)).toEqual({ action: 'skip', status: 'reassigned' });
+    for (const action of ['done', 'snooze', 'send'] as const) expect(answerTask(handed, action, handed.version, T0 + DAY + 1).outcome).toBe('closed');
+    expect(tallyTasks([handed])).toMatchObject({ given: 1, reassigned: 1 });
+  });
+
+  it("the new advisor's task key belongs to the occasion and no other", () => {
+    const key = handedOverTaskKey('winback#2026-11-23', 'A02');
+    expect(isTaskOfOccasion(key, 'winback#2026-11-23')).toBe(true);
+    expect(isTaskOfOccasion('winback#2026-11-23', 'winback#2026-11-23')).toBe(true);
+    expect(isTaskOfOccasion(key, 'winback#2026-11-2')).toBe(false);
+  });
+});
+
 describe('task link tokens', () => {
   const SECRET = 'k'.repeat(40);
   const link: TaskLink = { customerId: 'c1', occasionKey: 'winback#2026-11-23', action: 'send', version: 1, expiresAt: T0 + 14 * DAY };
@@ -101,7 +119,7 @@ describe('follow-through (issue 16 point 6)', () => {
       emailedTask(base, 'no-answer', T0 + 3 * DAY),
       base,
     ];
-    expect(tallyTasks(tasks)).toEqual({ given: 6, done: 1, asked: 2, snoozed: 1, left: 1, open: 1 });
-    expect(addTallies([tallyTasks(tasks), tallyTasks([base])])).toEqual({ given: 7, done: 1, asked: 2, snoozed: 1, left: 1, open: 2 });
+    expect(tallyTasks(tasks)).toEqual({ given: 6, done: 1, asked: 2, snoozed: 1, left: 1, open: 1, reassigned: 0 });
+    expect(addTallies([tallyTasks(tasks), tallyTasks([base])])).toEqual({ given: 7, done: 1, asked: 2, snoozed: 1, left: 1, open: 2, reassigned: 0 });
   });
 });

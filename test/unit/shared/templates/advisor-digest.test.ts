@@ -122,7 +122,7 @@ describe('the advisor digest email', () => {
   });
 
   it('shows the advisor their own follow-through on their tasks, in both languages; no line without tasks', async () => {
-    const followThrough = { given: 5, done: 3, asked: 1, snoozed: 0, left: 1, open: 0 };
+    const followThrough = { given: 5, done: 3, asked: 1, snoozed: 0, left: 1, open: 0, reassigned: 0 };
     const en = await renderAdvisorDigest('en', { ...input, followThrough });
     expect(en.text).toContain('Your tasks of the last 4 weeks: 5 given · 3 done yourself · 1 sent at your request · 0 snoozed · 1 sent after the wait · 0 open.');
     expect(en.html).toContain('5 given · 3 done yourself');
