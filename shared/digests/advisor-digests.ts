@@ -273,13 +273,22 @@ async function handoverHistories(
   return histories;
 }
 
-/** Gives the new advisor each introduction their digest carried (once per handover: the task's key holds the week). */
-async function createIntroductionTasks(options: AdvisorDigestOptions, book: AdvisorBook, handovers: readonly Handover[], week: string, log: Log): Promise<number> {
+/** The customer ids of the introductions the digest carries with their task links: those that get a task once it went out. */
+function carriedIntroductions(book: AdvisorBook): string[] {
+  return book.introductions.filter((row) => row.reasons.some((r) => r.kind === 'handover' && r.introduction !== undefined)).map((row) => row.customerId);
+}
+
+/**
+ * Gives the new advisor each introduction their digest carried (`carried`, as recorded with the
+ * digest's ledger entry), once per handover: the task's key holds the week. A handover seen only
+ * by a later run of the week is not in the digest the advisor read: it waits for next week's.
+ */
+async function createIntroductionTasks(options: AdvisorDigestOptions, book: AdvisorBook, handovers: readonly Handover[], carried: readonly string[], week: string, log: Log): Promise<number> {
   const { config, clients, at } = options;
   let created = 0;
   for (const row of book.introductions) {
     const handover = handovers.find((h) => h.customerId === row.customerId && h.to === book.advisorId);
-    if (handover === undefined || !row.reasons.some((r) => r.kind === 'handover' && r.introduction !== undefined)) continue;
+    if (handover === undefined || !carried.includes(row.customerId)) continue;
     const result = await createTask(clients.documents, tableNames(config).advisorTasks, introductionTask(handover, week, row.tier, at), config.sender.ledgerRetentionDays);
     if (result.created) {
       created++;
@@ -379,13 +388,15 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       ...boughtAfterTasks(options.followThrough, advisorId),
     });
     const key = advisorDigestLedgerKey(advisorId, digestDate);
-    const { claimed } = await claimEach(ledger, [{ ...key, campaignId: ADVISOR_DIGEST_CAMPAIGN, runId, now: at, retentionDays: config.sender.ledgerRetentionDays }]);
+    const introduced = carriedIntroductions(book);
+    const { claimed } = await claimEach(ledger, [{ ...key, campaignId: ADVISOR_DIGEST_CAMPAIGN, runId, now: at, retentionDays: config.sender.ledgerRetentionDays, introduced }]);
     if (claimed.length === 0) {
       const entry = await getLedgerEntry(ledger.documents, ledger.table, key);
       result.outcome = 'already-sent';
       result.reason = `ledger: ${entry?.status ?? 'claimed'}`;
-      // A run that sent the digest and stopped before giving the introductions: this one gives them.
-      if (entry?.status === 'sent') result.introductionTasks = await createIntroductionTasks(options, book, handovers, week, log);
+      // A run that sent the digest and stopped before giving the introductions: this one gives those the digest carried
+      // (none for an entry written before the list was kept: better no task than one the advisor never saw).
+      if (entry?.status === 'sent') result.introductionTasks = await createIntroductionTasks(options, book, handovers, entry.introduced ?? [], week, log);
       continue;
     }
     const { outcome } = await deliverClaimed({
@@ -401,7 +412,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       result.outcome = 'sent';
       result.messageId = outcome.messageId;
       // The wait for an answer starts once the advisor has the digest (as a task email's does).
-      result.introductionTasks = await createIntroductionTasks(options, book, handovers, week, log);
+      result.introductionTasks = await createIntroductionTasks(options, book, handovers, introduced, week, log);
     } else {
       // Nothing went out and a later run this week may send it (deferred), or it cannot, or may have (failed).
       result.outcome = outcome.status === 'not-sent' && outcome.retry === 'later' ? 'deferred' : 'failed';

@@ -87,6 +87,12 @@ export interface LedgerEntry extends LedgerKey {
   reason?: string;
   /** Epoch ms before which a deferred occasion should not be re-evaluated. */
   deferredUntil?: number;
+  /**
+   * An advisor's digest: the customer ids of the introductions it carried (with their task links),
+   * so a rerun of the week gives tasks for those only. Absent on other entries and on digests
+   * claimed before it existed.
+   */
+  introduced?: string[];
   tier?: string;
   /** Epoch ms: when the occasion started (DueOccasion.triggerAt), for the welcome's response-by-delay curve. */
   triggerAt?: number;
@@ -116,6 +122,8 @@ export interface ClaimRequest extends LedgerKey {
   reason?: string;
   /** For 'deferred': epoch ms before which a later hour should not re-evaluate. */
   deferredUntil?: number;
+  /** For an advisor's digest: the introductions it carries (LedgerEntry.introduced). */
+  introduced?: string[];
 }
 
 export type ClaimResult = 'claimed' | 'already-claimed';
@@ -201,6 +209,7 @@ export async function claimOccasion(
   if (request.emailId !== undefined) item.emailId = request.emailId;
   if (request.reason !== undefined) item.reason = request.reason;
   if (request.deferredUntil !== undefined) item.deferredUntil = request.deferredUntil;
+  if (request.introduced !== undefined) item.introduced = [...request.introduced];
   try {
     await documents.send(
       new PutCommand({

@@ -1,0 +1,82 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { introductionKey } from '#shared/advisors/handover.ts';
+import { advisorDigestLedgerKey, sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
+import { getLedgerEntry } from '#shared/store/ledger-store.ts';
+import { writeRoster } from '#shared/store/roster-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { deleteTasks, getTask } from '#shared/store/task-store.ts';
+import { runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
+import { seedProfiles } from '#test/support/emulator-data.ts';
+import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
+import { at, DAY, HOUR } from '#test/support/time.ts';
+
+/**
+ * A rerun of the week's digests (an operator's `run advisor-digests`, a corrected export's night)
+ * finds the digest sent: it gives the introductions the sent digest carried, recorded with its
+ * ledger entry, and none the advisor never read about.
+ */
+const aws = sharedAws();
+const ZONE = 'Asia/Shanghai';
+const WEEK_48 = at('2026-11-23 02:30', ZONE);
+const MARC = 'marc@digest-rerun.example.com';
+
+describe('a rerun of the week\'s advisor digests', () => {
+  it('gives introduction tasks only for the handovers the sent digest carried', { timeout: 120_000 }, async () => {
+    const config = await scenarioConfig(aws, 'digest-rerun', {
+      timeZone: ZONE,
+      campaigns: { policy: { controlShare: 0 } },
+      sender: { ...aws.config.sender, maxSendRate: 500, fromAddress: 'hello@maison.example.com' },
+      advisors: { taskWaitDays: 3, taskBaseUrl: 'https://tasks.maison.example.com/' },
+    });
+    await writeRoster(aws.clients.s3, config, {
+      runDate: '2026-11-15',
+      advisors: [
+        { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@digest-rerun.example.com', locale: 'en', active: true },
+        { advisorId: 'A02', name: 'Marc Dubois', email: MARC, locale: 'en', active: true },
+      ],
+    });
+    const client = (id: string, advisorId: string) =>
+      profileItem(id, { tier: 'VIC', stage: 'active', advisorId, spend12mMinor: 7_000_000, lastOrderAt: '2026-11-01T02:00:00.000Z', firstOrderAt: '2025-02-01T02:00:00.000Z', orderCount: 8, locale: 'en' });
+    const tasksTable = tableNames(config).advisorTasks;
+    const introduction = (customerId: string) => getTask(aws.clients.documents, tasksTable, { customerId, occasionKey: introductionKey({ to: 'A02' }, '2026-W48') });
+    const digests = (runDate: string, runId: string, now: number) => sendAdvisorDigests({ at: now, runDate, runId, config, clients: aws.clients, unsubscribeSecret: UNSUBSCRIBE_SECRET });
+    await seedProfiles(aws, config, [client('dr-1', 'A01'), client('dr-2', 'A01')]);
+    await digests('2026-11-16', 'w47', WEEK_48 - 7 * DAY);
+
+    // Week 48: dr-1 is handed to A02; Marc's digest carries that one introduction, recorded with its ledger entry.
+    await seedProfiles(aws, config, [client('dr-1', 'A02')]);
+    const first = await digests('2026-11-23', 'w48', WEEK_48);
+    expect(first.advisors.find((a) => a.advisorId === 'A02')).toMatchObject({ outcome: 'sent', introductions: 1, introductionTasks: 1 });
+    const ledgerKey = advisorDigestLedgerKey('A02', '2026-11-23');
+    const ledgerTable = tableNames(config).sendLedger;
+    expect((await getLedgerEntry(aws.clients.documents, ledgerTable, ledgerKey))?.introduced).toEqual(['dr-1']);
+
+    // dr-2 is handed over too, later that week, and the week's digests are run again.
+    await seedProfiles(aws, config, [client('dr-2', 'A02')]);
+    const rerun = await digests('2026-11-23', 'w48-rerun', WEEK_48 + 6 * HOUR);
+    expect(rerun.advisors.find((a) => a.advisorId === 'A02')).toMatchObject({ outcome: 'already-sent', introductionTasks: 0 });
+    expect(await introduction('dr-2')).toBeUndefined();
+    expect(await introduction('dr-1')).toMatchObject({ advisorId: 'A02', status: 'open' });
+    expect(await emailsTo(aws, MARC)).toHaveLength(1);
+
+    // A run that sent the digest and stopped before giving its tasks: the rerun gives the carried one.
+    await deleteTasks(aws.clients.documents, tasksTable, [{ customerId: 'dr-1', occasionKey: introductionKey({ to: 'A02' }, '2026-W48') }]);
+    const recovering = await digests('2026-11-23', 'w48-recover', WEEK_48 + 7 * HOUR);
+    expect(recovering.advisors.find((a) => a.advisorId === 'A02')).toMatchObject({ outcome: 'already-sent', introductionTasks: 1 });
+    expect(await introduction('dr-2')).toBeUndefined();
+
+    // An entry written before the list was kept: a rerun gives no introduction at all.
+    await deleteTasks(aws.clients.documents, tasksTable, [{ customerId: 'dr-1', occasionKey: introductionKey({ to: 'A02' }, '2026-W48') }]);
+    await aws.clients.documents.send(new UpdateCommand({ TableName: ledgerTable, Key: ledgerKey, UpdateExpression: 'REMOVE introduced' }));
+    const legacy = await digests('2026-11-23', 'w48-legacy', WEEK_48 + 8 * HOUR);
+    expect(legacy.advisors.find((a) => a.advisorId === 'A02')).toMatchObject({ outcome: 'already-sent', introductionTasks: 0 });
+    expect(await introduction('dr-1')).toBeUndefined();
+
+    // Days later, nothing goes to dr-2 in Marc's name.
+    await runCampaignHour(aws, config, WEEK_48 + 4 * DAY + 8 * HOUR, 'dr-late');
+    expect(await emailsTo(aws, 'dr-2@example.com')).toHaveLength(0);
+  });
+});
