@@ -186,8 +186,11 @@ const DAY_MS = 24 * HOUR_MS;
 
 /**
  * One hour of the campaign sender on a base of `size` clients of which 1% (every 100th) signed up
- * half an hour before the hour: their welcome is due; the others ordered 10 to 50 days ago (their
- * win-back is weeks ahead, their welcome long over). The profiles are written as the nightly run
+ * half an hour before the hour: their welcome is due; the others ordered once, 32 to 59 days ago:
+ * their win-back (60 days) is ahead, their welcome long over, and so are the weeks of the plays
+ * after an order (first-order care 7 to 14 days, cross-category 21 to 28) with the expiry lookback
+ * (72 h) after them. The due index keeps a client whose window is open in every hour's read, sent
+ * or not: with orders from 10 days ago, as before those plays existed, 42% of the base was read. The profiles are written as the nightly run
  * writes them (with their due index value); the hour before is run first, reading every profile
  * (as every hour did before the due index), then the hour itself through the index.
  */
@@ -200,7 +203,7 @@ export async function benchHourlySender(aws: LocalAws, size: number, log: (line:
     for (let i = 0; i < size; i++) {
       const id = `H${String(i).padStart(8, '0')}`;
       const due = i % 100 === 0;
-      const lastOrder = at - (10 + (i % 41)) * DAY_MS;
+      const lastOrder = at - (32 + (i % 28)) * DAY_MS;
       const profile: ClientProfile = {
         customerId: id,
         email: `${id.toLowerCase()}@example.com`,
