@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { NIGHTLY_ALERTS, SENDER_ALERTS } from '#shared/sender/alerts.ts';
+import { NIGHTLY_ALERTS, SENDER_ALERTS } from '#shared/alerts.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { CampaignSender } from './constructs/campaign-sender.ts';

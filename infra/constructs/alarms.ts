@@ -10,7 +10,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Settings } from '#infra/settings.ts';
 import { METRIC_NAMES } from '#shared/observability/business-metrics.ts';
-import type { SenderAlert } from '#shared/sender/alerts.ts';
+import type { SenderAlert } from '#shared/alerts.ts';
 import { businessMetric } from './business-metrics.ts';
 import { metricsNamespace, type ClienteleFunction } from './function.ts';
 

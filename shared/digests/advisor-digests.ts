@@ -26,7 +26,7 @@ import { renderAdvisorDigest, type AdvisorDigestInput } from '#shared/templates/
 import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { tierThresholdsMinor } from '#shared/tiering/tiers.ts';
-import { NIGHTLY_ALERTS } from '#shared/sender/alerts.ts';
+import { NIGHTLY_ALERTS } from '#shared/alerts.ts';
 import { addDays, isoWeek, MS_PER_DAY, WEEKDAYS, weekdayOf, type Weekday } from '#shared/time.ts';
 
 /**

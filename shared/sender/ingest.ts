@@ -19,7 +19,7 @@ import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
 import { localDate, parseTimestamp } from '#shared/time.ts';
-import { SENDER_ALERTS } from './alerts.ts';
+import { SENDER_ALERTS } from '#shared/alerts.ts';
 import { factsWithOrders, needsRemerge, nightCutoff, nightSeen, ordersToCount, type CountedOrders, type NightMark } from './increment-orders.ts';
 
 /**

@@ -37,7 +37,7 @@ import { loadSuppressed } from '#shared/store/suppression-store.ts';
 import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { eraseTraces } from '#shared/forget/forget.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { SENDER_ALERTS } from './alerts.ts';
+import { SENDER_ALERTS } from '#shared/alerts.ts';
 import { recordTaskEmailed, taskGate, type TaskGateRun } from './advisor-tasks.ts';
 import { composeEmail, noteAdvisor } from './compose.ts';
 import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupons.ts';

@@ -6,7 +6,7 @@ import { FUNCTION_ENVIRONMENTS, parseFunctionEnvironment, type FunctionName } fr
 import { parseNightlyEvent } from '#shared/nightly/distributed.ts';
 import { runDateOf } from '#shared/nightly/run-date.ts';
 import { NIGHTLY_CRON } from '#infra/constructs/nightly-pipeline.ts';
-import { NIGHTLY_ALERTS, SENDER_ALERTS } from '#shared/sender/alerts.ts';
+import { NIGHTLY_ALERTS, SENDER_ALERTS } from '#shared/alerts.ts';
 import { TIERS } from '#shared/model.ts';
 import { CAMPAIGN_OUTCOME_METRICS, METRIC_NAMES } from '#shared/observability/business-metrics.ts';
 import { TABLES, createTableInput, tableNames, type TableId } from '#shared/store/tables.ts';

@@ -21,6 +21,7 @@ const LAYERS: Record<string, number> = {
   'shared/email.ts': 0,
   'shared/log.ts': 0,
   'shared/errors.ts': 0,
+  'shared/alerts.ts': 0,
   'shared/config.ts': 0,
   'shared/text-hash.ts': 0,
   'shared/display-text.ts': 0,

@@ -1,5 +1,5 @@
 /**
- * The sender's log lines an alarm counts: each is logged as JSON with an `alert` field, and the
+ * The log lines an alarm counts (the sender's, the nightly's): each is logged as JSON with an `alert` field, and the
  * stack turns that field into a CloudWatch metric (a metric filter on the function's log group)
  * with an alarm on it (infra/constructs/alarms.ts). One place for the names both sides use.
  */
