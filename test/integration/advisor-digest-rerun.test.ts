@@ -6,9 +6,9 @@ import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { deleteTasks, getTask } from '#shared/store/task-store.ts';
-import { runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
+import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
 import { seedProfiles } from '#test/support/emulator-data.ts';
-import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 import { at, DAY, HOUR } from '#test/support/time.ts';
@@ -25,12 +25,7 @@ const MARC = 'marc@digest-rerun.example.com';
 
 describe('a rerun of the week\'s advisor digests', () => {
   it('gives introduction tasks only for the handovers the sent digest carried', { timeout: 120_000 }, async () => {
-    const config = await scenarioConfig(aws, 'digest-rerun', {
-      timeZone: ZONE,
-      campaigns: { policy: { controlShare: 0 } },
-      sender: { ...aws.config.sender, maxSendRate: 500, fromAddress: 'hello@maison.example.com' },
-      advisors: { taskWaitDays: 3, taskBaseUrl: 'https://tasks.maison.example.com/' },
-    });
+    const config = await advisorsConfig(aws, 'digest-rerun', { timeZone: ZONE });
     await writeRoster(aws.clients.s3, config, {
       runDate: '2026-11-15',
       advisors: [

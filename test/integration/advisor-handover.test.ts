@@ -9,9 +9,9 @@ import { createTask, getTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { staticKeys } from '#shared/unsubscribe/keys.ts';
 import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-links.ts';
-import { runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
+import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
 import { seedProfiles } from '#test/support/emulator-data.ts';
-import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
 import { at, DAY, HOUR } from '#test/support/time.ts';
@@ -47,12 +47,7 @@ const post = (token: string) => ({ method: 'POST', token, form: {} });
 
 describe('handover: the introduction task and email', () => {
   it('introduces each handed-over client through the new advisor, once', { timeout: 120_000 }, async () => {
-    const config = await scenarioConfig(aws, 'handover', {
-      timeZone: ZONE,
-      campaigns: { policy: { controlShare: 0 } },
-      sender: { ...aws.config.sender, maxSendRate: 500, fromAddress: 'hello@maison.example.com' },
-      advisors: { taskWaitDays: 3, taskBaseUrl: 'https://tasks.maison.example.com/' },
-    });
+    const config = await advisorsConfig(aws, 'handover', { timeZone: ZONE });
     await writeRoster(aws.clients.s3, config, {
       runDate: '2026-11-15',
       advisors: [

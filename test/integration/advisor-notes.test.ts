@@ -7,9 +7,9 @@ import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { getTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { staticKeys } from '#shared/unsubscribe/keys.ts';
-import { runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
+import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
 import { seedProfiles } from '#test/support/emulator-data.ts';
-import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
 import { at, DAY, HOUR, iso } from '#test/support/time.ts';
@@ -45,11 +45,7 @@ const post = (token: string) => ({ method: 'POST', token, form: {} });
 
 describe('one touch: the advisor’s task first, then the note in their name', () => {
   it('task emails, answers through the links (forged, replayed, expired refused), wait-then-send, From and Reply-To in the SES store', { timeout: 120_000 }, async () => {
-    const config = await scenarioConfig(aws, 'advisor-notes', {
-      campaigns: { policy: { controlShare: 0 } },
-      sender: { ...aws.config.sender, maxSendRate: 500, fromAddress: 'hello@maison.example.com' },
-      advisors: { taskWaitDays: 3, taskBaseUrl: 'https://tasks.maison.example.com/' },
-    });
+    const config = await advisorsConfig(aws, 'advisor-notes');
     await writeRoster(aws.clients.s3, config, {
       runDate: '2026-11-22',
       advisors: [

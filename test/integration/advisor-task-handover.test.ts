@@ -3,9 +3,9 @@ import { handedOverTaskKey } from '#shared/advisors/tasks.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { tasksOfClient } from '#shared/store/task-store.ts';
-import { runCampaignHour } from '#test/support/campaign-runs.ts';
+import { advisorsConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
 import { seedProfiles } from '#test/support/emulator-data.ts';
-import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 import { at, DAY, iso } from '#test/support/time.ts';
@@ -23,11 +23,7 @@ const MARC = 'marc@task-handover.example.com';
 
 describe('an open advisor task whose client is handed over', () => {
   it('is closed as reassigned and given to the new advisor, whose wait comes before the note', { timeout: 120_000 }, async () => {
-    const config = await scenarioConfig(aws, 'task-handover', {
-      campaigns: { policy: { controlShare: 0 } },
-      sender: { ...aws.config.sender, maxSendRate: 500, fromAddress: 'hello@maison.example.com' },
-      advisors: { taskWaitDays: 3, taskBaseUrl: 'https://tasks.maison.example.com/' },
-    });
+    const config = await advisorsConfig(aws, 'task-handover');
     await writeRoster(aws.clients.s3, config, {
       runDate: '2026-11-22',
       advisors: [

@@ -26,6 +26,16 @@ export function campaignConfig(aws: SharedAws, name: string, scenario: CampaignS
   });
 }
 
+/** A scenario whose advisors get tasks: no control group, fast sending, the brand's From, a 3-day task wait. */
+export function advisorsConfig(aws: SharedAws, name: string, overrides: ScenarioOverrides = {}): Promise<Config> {
+  return scenarioConfig(aws, name, {
+    campaigns: { policy: { controlShare: 0 } },
+    sender: { ...aws.config.sender, maxSendRate: 500, fromAddress: 'hello@maison.example.com' },
+    advisors: { taskWaitDays: 3, taskBaseUrl: 'https://tasks.maison.example.com/' },
+    ...overrides,
+  });
+}
+
 /** The sender's hour `at`, as the hourly schedule runs it. */
 export function runCampaignHour(
   aws: Pick<SharedAws, 'clients'>,
