@@ -93,7 +93,8 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   const customerIds = [...new Set([...(request.customerId ? [request.customerId] : []), ...profiles.keys()])];
   // An unsubscribe or bounce tied to the client names their address even once the profile is gone (a rerun) or moved on.
   const suppressed = await plainSuppressionsOf(clients.documents, tables.suppression, customerIds);
-  const emails = [...new Set([...addresses, ...[...profiles.values()].flatMap((p) => (p.email ? [normaliseEmail(p.email)] : [])), ...suppressed])];
+  // Every profile found holds one of `addresses`: those and the suppressions' are all the person's.
+  const emails = [...new Set([...addresses, ...suppressed])];
 
   const keys = await recordErasure(clients.documents, tables.suppression, { customerIds, emails }, at);
   const erased = await eraseTraces({ config, clients }, { customerIds, emails });

@@ -39,7 +39,7 @@ import { readNightLedger, tallyShardCampaigns, writeCampaignResults } from './ca
 import type { CampaignHeadline, CampaignTallies } from '#shared/campaign-results/results.ts';
 import { publishNightlyReport } from './publish-report.ts';
 import { completedRunOf, nightFingerprint, recordRerun } from './repeat.ts';
-import { addPerFile, noUnknownCustomers, OrphanOrderLines, withUnknownRejects, type UnknownCustomerRejects } from './unknown-customers.ts';
+import { addPerFile, noUnknownCustomers, OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from './unknown-customers.ts';
 import { NIGHTLY_JOB, type NightAdmission, type NightlyProgress, type NightlyRunSummary } from './summary.ts';
 
 /**
@@ -454,7 +454,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   if (roster?.conflicting) log.warn('advisors roster lists advisors in rows that disagree: those rows are rejected, the advisors keep their stored entry', { advisors: roster.conflicting });
   // The roster's rows rejected for disagreeing count in their file, as the unknown customers' lines do.
   const rosterRejects = settled?.rejects ?? [];
-  const files = withUnknownRejects(read.files, addPerFile(rosterRejects.map((reject) => ({ [reject.file]: 1 }))));
+  const files = withRejectsPerFile(read.files, addPerFile(rosterRejects.map((reject) => ({ [reject.file]: 1 }))));
   const rejected = read.rejected + rosterRejects.length;
   const { unknownCustomers } = shardRead;
   return {
@@ -534,7 +534,7 @@ async function writeRowObjects(context: NightContext, rows: { rejects: readonly 
 function combinedInput(outcomes: readonly ShardOutcome[], first: ShardOutcome, rejects: readonly Reject[]): NightlyRunSummary['input'] {
   const unknownPerFile = addPerFile(outcomes.map((o) => o.unknownCustomerLines));
   const unknownCustomerLines = Object.values(unknownPerFile).reduce((n, k) => n + k, 0);
-  const files = withUnknownRejects(first.input.files, unknownPerFile);
+  const files = withRejectsPerFile(first.input.files, unknownPerFile);
   const rejected = first.input.rejected + unknownCustomerLines;
   return {
     ...first.input,
@@ -675,7 +675,7 @@ export function admitShards(
 ): Promise<NightAdmission> {
   const figures = addShardFigures(run.figures);
   // Per file (one bad part is not diluted by good ones), the unknown customers' lines included.
-  const files = withUnknownRejects(run.files, addPerFile(run.unknownCustomerLines));
+  const files = withRejectsPerFile(run.files, addPerFile(run.unknownCustomerLines));
   checkRejectShares(files, context.config.maxRejectShare);
   return admitNight({
     config: context.config,

@@ -112,7 +112,7 @@ export function addPerFile(parts: readonly Record<string, number>[]): Record<str
   return total;
 }
 
-/** The reader's file reports with these rejects counted in their files. */
-export function withUnknownRejects<F extends Pick<FileReport, 'location' | 'rejected'>>(files: readonly F[], perFile: Record<string, number>): F[] {
+/** The reader's file reports with rejects found after reading (unknown customers, conflicting roster rows) counted in their files. */
+export function withRejectsPerFile<F extends Pick<FileReport, 'location' | 'rejected'>>(files: readonly F[], perFile: Record<string, number>): F[] {
   return files.map((f) => (perFile[f.location] ? { ...f, rejected: f.rejected + (perFile[f.location] as number) } : f));
 }

@@ -10,7 +10,7 @@ import { withNextDue, type DueIndexing } from '#shared/campaigns/due-index.ts';
 import type { ClientFacts, ClientProfile } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
-import { OrphanOrderLines, withUnknownRejects, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
+import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
 import { incrementalPrefix } from '#shared/store/buckets.ts';
 import { getProfiles, writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
 import { isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
@@ -328,7 +328,7 @@ async function readIncrement(context: { source: ExportSource; config: Config; cl
     const unknown = new Set(unknownCustomers.customerIds);
     aggregator.dropClients((id) => unknown.has(id));
   }
-  checkRejectShares(withUnknownRejects(read.files, unknownCustomers.perFile), config.maxRejectShare);
+  checkRejectShares(withRejectsPerFile(read.files, unknownCustomers.perFile), config.maxRejectShare);
   return { read, clients: [...aggregator.clients()], stored, unknownCustomers };
 }
 

@@ -32,10 +32,18 @@ export function erasedKey(kind: ErasedKind, value: string): string {
   return `${PREFIX}${kind}:${createHash('sha256').update(CONTEXT + normalised).digest('hex')}`;
 }
 
+/** The keys a client is erased under: their id, and their address when they have one. */
+function erasureKeysOf(who: { customerId?: string | undefined; email?: string | undefined }): string[] {
+  return [
+    ...(who.customerId === undefined ? [] : [erasedKey('customer', who.customerId)]),
+    ...(who.email === undefined || normaliseEmail(who.email) === '' ? [] : [erasedKey('email', who.email)]),
+  ];
+}
+
 /** Whether a client (by id, or by email when known) was erased. */
 export function isErased(erasures: Erasures, customerId: string, email?: string): boolean {
   if (erasures.keys.size === 0) return false;
-  return erasures.keys.has(erasedKey('customer', customerId)) || (email !== undefined && erasures.keys.has(erasedKey('email', email)));
+  return erasureKeysOf({ customerId, email }).some((key) => erasures.keys.has(key));
 }
 
 export const NO_ERASURES: Erasures = { keys: new Set() };
@@ -97,19 +105,22 @@ export async function erasedAmong(
   candidates: readonly { customerId: string; email?: string | undefined }[],
 ): Promise<Set<string>> {
   const idsOfKey = new Map<string, string[]>();
-  const note = (key: string, customerId: string) => idsOfKey.set(key, [...(idsOfKey.get(key) ?? []), customerId]);
-  for (const { customerId, email } of candidates) {
-    note(erasedKey('customer', customerId), customerId);
-    if (email !== undefined && normaliseEmail(email) !== '') note(erasedKey('email', email), customerId);
+  for (const candidate of candidates) {
+    for (const key of erasureKeysOf(candidate)) idsOfKey.set(key, [...(idsOfKey.get(key) ?? []), candidate.customerId]);
   }
-  const found = await batchGetAll<{ email: string }>(documents, table, [...idsOfKey.keys()].map((email) => ({ email })), { attributes: ['email'] });
-  return new Set(found.flatMap((item) => idsOfKey.get(String(item.email)) ?? []));
+  const found = await storedErasureKeys(documents, table, [...idsOfKey.keys()]);
+  return new Set(found.flatMap((key) => idsOfKey.get(key) ?? []));
 }
 
 /** Whether an address, or a customer id, is on the erasure list (stored, not a loaded list: for one event). */
 export async function isStoredErasure(documents: DocumentSender, table: string, who: { customerId?: string | undefined; email: string }): Promise<boolean> {
-  const keys = [erasedKey('email', who.email), ...(who.customerId === undefined ? [] : [erasedKey('customer', who.customerId)])];
-  return (await batchGetAll(documents, table, keys.map((email) => ({ email })), { attributes: ['email'] })).length > 0;
+  return (await storedErasureKeys(documents, table, erasureKeysOf(who))).length > 0;
+}
+
+/** The erasure keys among `keys` the table holds (BatchGetItem: keys only). */
+async function storedErasureKeys(documents: DocumentSender, table: string, keys: readonly string[]): Promise<string[]> {
+  const found = await batchGetAll<{ email: string }>(documents, table, keys.map((email) => ({ email })), { attributes: ['email'] });
+  return found.map((item) => String(item.email));
 }
 
 /**

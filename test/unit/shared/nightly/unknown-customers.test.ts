@@ -8,7 +8,7 @@ import {
   noUnknownCustomers,
   OrphanOrderLines,
   UNKNOWN_CUSTOMER_REASON,
-  withUnknownRejects,
+  withRejectsPerFile,
   type UnknownCustomerRejects,
 } from '#shared/nightly/unknown-customers.ts';
 
@@ -166,7 +166,7 @@ describe('addPerFile', () => {
   });
 });
 
-describe('withUnknownRejects', () => {
+describe('withRejectsPerFile', () => {
   type Report = Pick<FileReport, 'location' | 'rejected'> & { rows: number };
   const files: Report[] = [
     { location: 'exports/customers.csv', rejected: 0, rows: 100 },
@@ -176,7 +176,7 @@ describe('withUnknownRejects', () => {
 
   it('adds the rejects to the files they came from and leaves the other files as they were', () => {
     const before = structuredClone(files);
-    const result = withUnknownRejects(files, { 'exports/orders-1.csv': 7, 'exports/elsewhere.csv': 9 });
+    const result = withRejectsPerFile(files, { 'exports/orders-1.csv': 7, 'exports/elsewhere.csv': 9 });
     expect(result).toEqual([
       { location: 'exports/customers.csv', rejected: 0, rows: 100 },
       { location: 'exports/orders-1.csv', rejected: 10, rows: 500 },
@@ -188,8 +188,8 @@ describe('withUnknownRejects', () => {
   });
 
   it('changes nothing with no rejects', () => {
-    expect(withUnknownRejects(files, {})).toEqual(files);
-    expect(withUnknownRejects(files, { 'exports/orders-2.csv': 0 })).toEqual(files);
+    expect(withRejectsPerFile(files, {})).toEqual(files);
+    expect(withRejectsPerFile(files, { 'exports/orders-2.csv': 0 })).toEqual(files);
   });
 });
 
