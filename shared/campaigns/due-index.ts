@@ -1,5 +1,6 @@
 import type { ClientProfile } from '#shared/model.ts';
-import { sendWindows, type CampaignContext, type ProductCatalog } from './due.ts';
+import { clientTimeZone, sendWindows, type CampaignContext, type ProductCatalog, type SendWindow } from './due.ts';
+import { audienceMayHold } from './policy.ts';
 import { campaignRules } from './rules.ts';
 import { windowBoundMs } from './triggers.ts';
 import type { CampaignsConfig } from './schema.ts';
@@ -19,6 +20,17 @@ import type { CampaignsConfig } from './schema.ts';
  * [last indexed run, h], and it reads [last indexed run - longest window - lookback, h]. Each run
  * re-computes the value of the profiles it reads (at its own h), the nightly run and the intraday
  * ingest compute it at the last indexed run for what they write.
+ *
+ * Some windows need no run although open, and leave the value (the argument holds for the others):
+ *  - an inert one (SendWindow.inert): nothing can be shown where the campaign needs it, at any
+ *    instant, until the profile, catalogue or configuration changes (a rewrite, or a full scan);
+ *  - given the client's send ledger, as read by the hourly run that computes the value:
+ *    - one whose occasion the ledger ends for good (LedgerView.closed): sent, decided, expired;
+ *    - one with no ledger entry whose audience cannot hold for the rest of it: an occasion out of
+ *      the audience leaves nothing in the ledger, and its expiry asks the audience at the window's
+ *      last instant. An entry left waiting (deferred, capped) keeps the window: it is expired.
+ * Without the ledger (the nightly run, the intraday ingest) only inert windows leave: the first
+ * hour that reads the profile drops the others.
  */
 
 const HOUR_MS = 3_600_000;
@@ -71,15 +83,40 @@ export function dueDay(at: number): string {
   return new Date(at).toISOString().slice(0, 10);
 }
 
-/** The earliest dueAt among the profile's windows that have not closed more than the lookback before indexedAt; undefined when none is left. */
-export function nextDueAt(profile: ClientProfile, indexing: DueIndexing): number | undefined {
+/** What the client's send ledger holds, as the hourly run read it: occasion keys, by what their entry means for the index. */
+export interface LedgerView {
+  /** Occasions no run acts on again, whatever the clock (sent, failed, decided for good, expired). */
+  closed: ReadonlySet<string>;
+  /** Occasions with an entry of any status. */
+  recorded: ReadonlySet<string>;
+}
+
+/**
+ * The earliest dueAt among the profile's windows that have not closed more than the lookback
+ * before indexedAt and may still need the sender (module comment); undefined when none is left.
+ * Without `ledger`, whatever the ledger holds.
+ */
+export function nextDueAt(profile: ClientProfile, indexing: DueIndexing, ledger?: LedgerView): number | undefined {
   let earliest: number | undefined;
   // Yearly windows: from the earliest that may still need the sender, the next occurrences.
   for (const window of sendWindows(profile, indexing.catalog, indexing.context, { from: indexing.indexedAt - indexing.lookbackMs, to: Number.POSITIVE_INFINITY })) {
     if (window.expiresAt + indexing.lookbackMs <= indexing.indexedAt) continue;
-    if (earliest === undefined || window.dueAt < earliest) earliest = window.dueAt;
+    if (earliest !== undefined && window.dueAt >= earliest) continue;
+    if (mayNeedSender(window, profile, indexing, ledger)) earliest = window.dueAt;
   }
   return earliest;
+}
+
+/** Whether a run from indexedAt on may have to act on the window (the module comment's exceptions). */
+function mayNeedSender(window: SendWindow, profile: ClientProfile, indexing: DueIndexing, ledger: LedgerView | undefined): boolean {
+  if (window.inert()) return false;
+  if (ledger === undefined) return true;
+  if (ledger.closed.has(window.occasionKey)) return false;
+  if (ledger.recorded.has(window.occasionKey)) return true;
+  // The instants a run still asks the audience at: the rest of the window, or its last one for the expiry.
+  const last = window.expiresAt - 1;
+  const from = Math.min(Math.max(indexing.indexedAt, window.dueAt), last);
+  return audienceMayHold(window.campaign, profile, from, last, clientTimeZone(profile, indexing.context.brandTimeZone), indexing.catalog);
 }
 
 /** The index attributes for a value (none for undefined: the item leaves the sparse index). */
@@ -87,7 +124,7 @@ export function dueIndexFields(at: number | undefined): DueIndexFields {
   return at === undefined ? {} : { nextDueAt: at, nextDueDay: dueDay(at) };
 }
 
-/** The item with its index attributes computed afresh (any stale ones dropped). */
+/** The item with its index attributes computed afresh, whatever its ledger holds (any stale ones dropped). */
 export function withNextDue<T extends ClientProfile & DueIndexFields>(item: T, indexing: DueIndexing): T {
   const { nextDueAt: _stale, nextDueDay: _staleDay, ...rest } = item;
   return { ...rest, ...dueIndexFields(nextDueAt(item, indexing)) } as T;

@@ -228,7 +228,10 @@ interface OccasionWindow {
   dueAt: number;
   expiresAt: number;
   occasionKey: string;
+  campaign: CampaignDefinition;
   at: (now: number) => DueOccasion | undefined;
+  /** SendWindow's `inert`. */
+  inert: () => boolean;
 }
 
 /** The send windows of one campaign for the client (yearly triggers: the occurrences the range touches). */
@@ -246,6 +249,15 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
       dueAt,
       expiresAt,
       occasionKey,
+      campaign,
+      // What is shown does not depend on the clock, only on the profile, the catalogue, the
+      // configuration and (cross-category) the last night's affinity, which may change under an
+      // unchanged profile: such a window is never taken for inert.
+      inert: () =>
+        rules.products.from !== 'none' &&
+        rules.products.from !== 'cross-category' &&
+        rules.products.required &&
+        (productDetails(rules, moment, profile, triggerContext).products ?? []).length === 0,
       at: (now) => {
         if (now < dueAt || now >= expiresAt) return undefined;
         const shown = productDetails(rules, moment, profile, triggerContext);
@@ -327,14 +339,29 @@ export function endedOccasions(profile: ClientProfile, catalog: ProductCatalog, 
   return onePerKey(ended);
 }
 
+/** One send window of a client, with what the due index weighs (due-index.ts nextDueAt). */
+export interface SendWindow {
+  dueAt: number;
+  expiresAt: number;
+  /** The once-per key of its occasion: the send ledger's key. */
+  occasionKey: string;
+  campaign: CampaignDefinition;
+  /**
+   * Whether the window gives no occasion at any instant: its campaign needs products to show and
+   * none can be shown from the profile, the catalogue and the configuration (never so for
+   * cross-category). A function: worked out only for the windows the index still weighs.
+   */
+  inert: () => boolean;
+}
+
 /**
  * Every send window [dueAt, expiresAt) of the client's enabled campaigns, whatever the clock (the
  * due index is computed from them). Yearly triggers (birthday, season) recur without end: they
  * give the occurrences of the years `range` touches (from `range.from` a few years on when
  * `range.to` is infinite), none without a range.
  */
-export function sendWindows(profile: ClientProfile, catalog: ProductCatalog, context: CampaignContext, range?: InstantRange): { dueAt: number; expiresAt: number }[] {
-  return occasionWindows(profile, catalog, context, range).map(({ dueAt, expiresAt }) => ({ dueAt, expiresAt }));
+export function sendWindows(profile: ClientProfile, catalog: ProductCatalog, context: CampaignContext, range?: InstantRange): SendWindow[] {
+  return occasionWindows(profile, catalog, context, range).map(({ dueAt, expiresAt, occasionKey, campaign, inert }) => ({ dueAt, expiresAt, occasionKey, campaign, inert }));
 }
 
 /** The send window of one reminder: [dueAt, expiresAt), ending at local midnight of the run-out day. */

@@ -165,6 +165,37 @@ function localeMatches(locale: string | undefined, listed: readonly string[]): b
  * segment, locale, prediction or order) is not met.
  */
 export function inAudience(campaign: CampaignDefinition, profile: ClientProfile, now?: number, timeZone?: string, catalog: ProductCatalog = NO_CATALOG): boolean {
+  if (!inAudienceWhateverTheClock(campaign, profile, catalog)) return false;
+  const range = campaign.audience.daysSinceLastOrder;
+  if (range === undefined) return true;
+  const days = daysSinceLastOrder(profile, now, timeZone);
+  return days !== undefined && (range.min === undefined || days >= range.min) && (range.max === undefined || days <= range.max);
+}
+
+/**
+ * Whether the client is in the campaign's audience at some instant of [from, to] (the due index
+ * asks this of a send window). Only the days since the last order move with the clock, and they
+ * never go down, a local day at a time: the range is met within [from, to] exactly when it is not
+ * yet past at `from` and is reached by `to`.
+ */
+export function audienceMayHold(campaign: CampaignDefinition, profile: ClientProfile, from: number, to: number, timeZone: string, catalog: ProductCatalog = NO_CATALOG): boolean {
+  if (!inAudienceWhateverTheClock(campaign, profile, catalog)) return false;
+  const range = campaign.audience.daysSinceLastOrder;
+  if (range === undefined) return true;
+  const first = daysSinceLastOrder(profile, from, timeZone);
+  const last = daysSinceLastOrder(profile, to, timeZone);
+  return first !== undefined && last !== undefined && (range.max === undefined || first <= range.max) && (range.min === undefined || last >= range.min);
+}
+
+/** Local calendar days from the last order to `now` in the zone; undefined without a clock, a zone or an order (the range is then not met). */
+function daysSinceLastOrder(profile: ClientProfile, now: number | undefined, timeZone: string | undefined): number | undefined {
+  const lastOrder = profile.lastOrderAt === undefined ? Number.NaN : Date.parse(profile.lastOrderAt);
+  if (now === undefined || timeZone === undefined || !Number.isFinite(lastOrder)) return undefined;
+  return daysBetweenDates(localDate(lastOrder, timeZone), localDate(now, timeZone));
+}
+
+/** Every audience filter but the days since the last order: what the clock does not change. */
+function inAudienceWhateverTheClock(campaign: CampaignDefinition, profile: ClientProfile, catalog: ProductCatalog): boolean {
   const audience = campaign.audience;
   if (!audience.tiers.includes(profile.tier) || !audience.stages.includes(profile.stage)) return false;
   if (audience.rfmSegments !== undefined && (profile.rfm?.segment === undefined || !audience.rfmSegments.includes(profile.rfm.segment))) return false;
@@ -176,18 +207,16 @@ export function inAudience(campaign: CampaignDefinition, profile: ClientProfile,
     if (audience.boughtCategories !== undefined && !audience.boughtCategories.some((c) => bought.has(c))) return false;
     if (audience.neverBoughtCategories?.some((c) => bought.has(c))) return false;
   }
-  if (audience.daysSinceLastOrder !== undefined) {
-    const lastOrder = profile.lastOrderAt === undefined ? Number.NaN : Date.parse(profile.lastOrderAt);
-    // Without a clock there are no days to count: the range is not met.
-    if (now === undefined || timeZone === undefined || !Number.isFinite(lastOrder)) return false;
-    const days = daysBetweenDates(localDate(lastOrder, timeZone), localDate(now, timeZone));
-    const { min, max } = audience.daysSinceLastOrder;
-    if ((min !== undefined && days < min) || (max !== undefined && days > max)) return false;
-  }
   return true;
 }
 
 const NO_CATALOG: ProductCatalog = { get: () => undefined };
+
+/** Whether the occasion's campaign is known, enabled and has the client in its audience at `now` (decide's first step). */
+export function occasionInAudience(occasion: Pick<DueOccasion, 'campaignId'>, profile: ClientProfile, now: number, context: CampaignContext): boolean {
+  const campaign = context.campaigns.campaigns.find((c) => c.id === occasion.campaignId);
+  return campaign !== undefined && campaign.enabled && inAudience(campaign, profile, now, clientTimeZone(profile, context.brandTimeZone), context.catalog);
+}
 
 /**
  * Decides each due occasion of one client, applying in order:
@@ -207,14 +236,12 @@ export function decide(client: ClientState, due: DueOccasion[], now: number, con
   const { profile } = client;
   const { policy, campaigns } = context.campaigns;
   const byId = new Map(campaigns.map((c) => [c.id, c]));
-  const timeZone = clientTimeZone(profile, context.brandTimeZone);
   // By position in `due`, so even the same object passed twice cannot be sent twice.
   const decisions: Decision[] = [];
   const candidates: { index: number; occasion: DueOccasion }[] = [];
 
   due.forEach((occasion, index) => {
-    const campaign = byId.get(occasion.campaignId);
-    if (!campaign || !campaign.enabled || !inAudience(campaign, profile, now, timeZone, context.catalog)) decisions[index] = { outcome: 'out-of-audience' };
+    if (!occasionInAudience(occasion, profile, now, context)) decisions[index] = { outcome: 'out-of-audience' };
     else if (!profile.acceptsMarketing) decisions[index] = { outcome: 'no-consent' };
     else if (client.suppressed) decisions[index] = { outcome: 'suppressed' };
     else candidates.push({ index, occasion });

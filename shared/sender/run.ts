@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { compareDueClients, dueOccasions, endedOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
 import { dueIndexing, dueSelection, nextDueAt, type DueIndexing, type DueSelection } from '#shared/campaigns/due-index.ts';
-import { companionOccasions, decide, type DecidedOccasion, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
+import { companionOccasions, decide, occasionInAudience, type DecidedOccasion, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
 import type { Config } from '#shared/config.ts';
 import { afterOutcome, CLOSED_BREAKER, type BreakerState } from '#shared/delivery/circuit-breaker.ts';
 import { readAccount, sesAccountReader, type SesAccountReader } from '#shared/delivery/ses-account.ts';
@@ -23,6 +23,7 @@ import {
   claimHoursBetween,
   isClaimable,
   ledgerEntriesOf,
+  ledgerViewOf,
   recordDecision,
   recordExpiry,
   unresolvedSends,
@@ -56,7 +57,8 @@ import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
  *  3. select the clients due now, minus what the ledger has settled, most urgent first; occasions
  *     whose window closed while waiting (or before any run decided them) are recorded 'expired'.
  *     The clients come from the due index (shared/campaigns/due-index.ts): only the profiles with a
- *     send window open or just closed are read, and their index values are brought up to date; a
+ *     send window open or just closed that may still need a run (not ended in their ledger, an
+ *     audience that may hold, something to show) are read, and their index values brought up to date; a
  *     run without a usable index (the first, or the configuration or catalogue changed) reads
  *     every profile once and rebuilds it;
  *  4. look up their addresses on the suppression list;
@@ -471,6 +473,7 @@ async function selectDueClients(
   const { config, clients, at } = run;
   const table = tableNames(config).profiles;
   const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone, categoryAffinity: run.categoryAffinity };
+  const audienceContext = { campaigns: config.campaigns, brandTimeZone: config.timeZone, catalog };
   const lookback = config.sender.expiryLookbackHours * HOUR_MS;
   const indexing: DueIndexing | undefined = reindexing ? dueIndexing(config, catalog, at) : undefined;
   const profiles = selection.mode === 'index' ? queryDueProfiles(clients.documents, table, selection.from, selection.to) : scanProfiles(clients.documents, table);
@@ -483,23 +486,43 @@ async function selectDueClients(
     if (seen?.has(profile.customerId)) continue;
     seen?.add(profile.customerId);
     scanned++;
-    if (indexing) {
-      const value = nextDueAt(profile, indexing);
-      if (value !== profile.nextDueAt && (await updateNextDue(clients.documents, table, profile, value))) reindexed++;
-    }
     const due = dueOccasions(profile, catalog, at, context);
     const ended = endedOccasions(profile, catalog, at - lookback, at, context);
-    if (due.length === 0 && ended.length === 0) continue;
-    const entries = await ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId);
+    const readLedger = () => ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId);
+    let entries = due.length === 0 && ended.length === 0 ? undefined : await readLedger();
+    if (indexing) {
+      // As the ledger stood before this hour's decisions: an occasion this hour settles leaves the index the next hour.
+      let value = nextDueAt(profile, indexing, entries === undefined ? undefined : ledgerViewOf(entries));
+      // A window open now that gives nothing this hour (no category to suggest yet) keeps the client
+      // without the ledger: read it, so that the ledger and the audience may leave the window out.
+      if (entries === undefined && value !== undefined && value <= at) {
+        entries = await readLedger();
+        value = nextDueAt(profile, indexing, ledgerViewOf(entries));
+      }
+      if (value !== profile.nextDueAt && (await updateNextDue(clients.documents, table, profile, value))) reindexed++;
+    }
+    if (entries === undefined || (due.length === 0 && ended.length === 0)) continue;
     if (ended.length > 0) await expireEnded(run, profile, ended, entries);
     const settled = new Set(entries.filter((e) => !isClaimable(e.status)).map((e) => e.occasionKey));
     const open = due.filter((o) => !settled.has(o.occasionKey));
-    if (open.length === 0) continue;
-    dueClients.push({ profile, due: open, recentSends: recentEmails(entries, at) });
+    // Out of its campaign's audience now: counted, never due. The index leaves out a window whose
+    // audience cannot hold for the rest of it, so only the hours that read the client meet it.
+    const reachable = open.filter((o) => occasionInAudience(o, profile, at, audienceContext));
+    if (reachable.length < open.length) outOfAudience(run, profile, open.filter((o) => !reachable.includes(o)));
+    if (reachable.length === 0) continue;
+    dueClients.push({ profile, due: reachable, recentSends: recentEmails(entries, at) });
   }
   // The most urgent campaigns first, then the clients most at risk and most valuable (CLV).
   dueClients.sort(compareDueClients);
   return { dueClients, scanned, reindexed };
+}
+
+/** Occasions out of their campaign's audience this hour: counted (and planned in a dry run), nothing written. */
+function outOfAudience(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[]): void {
+  for (const occasion of occasions) {
+    if (run.dryRun) planDecision(run, profile, [occasion], { outcome: 'out-of-audience' });
+    else countsOf(run, occasion.campaignId)['out-of-audience']++;
+  }
 }
 
 /** Occasions whose window closed while waiting (or before any run decided them): 'expired', with the reason. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchDeleteAll } from './batch-writer.ts';
 import { isConditionFailure } from './conditions.ts';
+import type { LedgerView } from '#shared/campaigns/due-index.ts';
 import { LEDGER_BY_HOUR_INDEX } from './tables.ts';
 import { collectPages, paginate } from './paginate.ts';
 
@@ -57,6 +58,23 @@ export type ClaimStatus = 'claimed' | FinalDecision | WaitingStatus | 'expired';
 /** Whether a claim (or a decision) may be written over an entry in this status; undefined: no entry. */
 export function isClaimable(status: LedgerStatus | undefined): boolean {
   return status === undefined || (WAITING_STATUSES as readonly LedgerStatus[]).includes(status);
+}
+
+/**
+ * Whether no run acts on an occasion in this status again, whatever the clock: a claim may not
+ * overwrite it, and no one releases it. A 'claimed' or 'maybe-sent' entry may be released by hand
+ * for the next hour (README, "Settle the maybe-sent"), so it does not end the occasion.
+ */
+export function endsOccasion(status: LedgerStatus): boolean {
+  return !isClaimable(status) && status !== 'claimed' && status !== 'maybe-sent';
+}
+
+/** A client's ledger entries as the due index weighs them (shared/campaigns/due-index.ts). */
+export function ledgerViewOf(entries: readonly Pick<LedgerEntry, 'occasionKey' | 'status'>[]): LedgerView {
+  return {
+    closed: new Set(entries.filter((e) => endsOccasion(e.status)).map((e) => e.occasionKey)),
+    recorded: new Set(entries.map((e) => e.occasionKey)),
+  };
 }
 
 export interface LedgerKey {
