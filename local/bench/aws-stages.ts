@@ -7,7 +7,9 @@ import { directoryExportSource } from '#shared/exports/source.ts';
 import type { ClientProfile } from '#shared/model.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
-import { dueIndexing, withNextDue } from '#shared/campaigns/due-index.ts';
+import { dueIndexFields, dueIndexing, nextDueAt, withNextDue } from '#shared/campaigns/due-index.ts';
+import { sendWindows } from '#shared/campaigns/due.ts';
+import { claimOccasion, ledgerViewOf, recordOutcome } from '#shared/store/ledger-store.ts';
 import { runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
 import { writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
 import { recordDueIndexState } from '#shared/store/due-index-store.ts';
@@ -168,6 +170,11 @@ export interface HourlySenderFigures {
   clients: number;
   /** Clients with an occasion due in the measured hour (~1%). */
   due: number;
+  /**
+   * Clients inside an open send window with nothing left for the hour to do: their occasion was
+   * sent already, or they are out of the campaign's audience (absent in runs before 2026-12-05).
+   */
+  inOpenWindows?: number;
   loadMs: number;
   /**
    * The hour before, reading every profile (the first run builds the index; nothing is due yet);
@@ -183,42 +190,69 @@ export interface HourlySenderFigures {
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
+const FIRST_ORDER_CARE = 'first-order-care';
 
 /**
- * One hour of the campaign sender on a base of `size` clients of which 1% (every 100th) signed up
- * half an hour before the hour: their welcome is due; the others ordered once, 32 to 59 days ago:
- * their win-back (60 days) is ahead, their welcome long over, and so are the weeks of the plays
- * after an order (first-order care 7 to 14 days, cross-category 21 to 28) with the expiry lookback
- * (72 h) after them. The due index keeps a client whose window is open in every hour's read, sent
- * or not: with orders from 10 days ago, as before those plays existed, 42% of the base was read. The profiles are written as the nightly run
- * writes them (with their due index value); the hour before is run first, reading every profile
- * (as every hour did before the due index), then the hour itself through the index.
+ * One hour of the campaign sender on a base of `size` clients:
+ * - 1% (every 100th) signed up half an hour before the hour: their welcome is due;
+ * - 10% ordered for the first time 8 to 13 days before, inside the first-order care week (7 to
+ *   14 days), and were sent that email the day it opened (a 'sent' entry in the send ledger);
+ * - 10% are VICs who ordered 22 to 27 days before, inside the cross-category week (21 to 28 days),
+ *   whose audience is Potential and Entry clients;
+ * - the others ordered once, 32 to 59 days before: out of every send window (win-back at 60 days).
+ * The 20% in open windows need no run: the index must not read them every hour of their week.
+ * The profiles are written as the nightly run writes them (its due index value, which cannot know
+ * the ledger); the hour before is run first, reading every profile (as every hour did before the
+ * due index) and leaving the settled and out-of-audience windows out of the values; then the hour
+ * itself through the index. Above --hourly-full-scan-max the values are written as that hour
+ * leaves them.
  */
 export async function benchHourlySender(aws: LocalAws, size: number, log: (line: string) => void, options: { fullScan: boolean } = { fullScan: true }): Promise<HourlySenderFigures> {
   const config = await isolatedConfig(aws, `bench-hourly-${size}-${Date.now()}`, { campaigns: { policy: { controlShare: 0 } } });
   const at = startOfLocalDay('2026-11-24', config.timeZone) + 10 * HOUR_MS;
   // No catalogue: the base has no replenishment cycles; indexed as of the hour before, like a nightly run after that hour.
   const indexing = dueIndexing(config, new Map(), at - HOUR_MS);
+  const ledgerTable = tableNames(config).sendLedger;
+  const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone };
+  // The first-order care occasion of a settled client: sent the morning its week opened.
+  const careSent = (profile: ClientProfile) => {
+    const window = sendWindows(profile, new Map(), context).find((w) => w.campaign.id === FIRST_ORDER_CARE && w.dueAt <= at - HOUR_MS && at - HOUR_MS < w.expiresAt);
+    if (window === undefined) throw new Error(`bench: ${profile.customerId} is not inside the first-order care week`);
+    return { occasionKey: window.occasionKey, sentAt: window.dueAt + 10 * HOUR_MS };
+  };
+  const settled: { customerId: string; occasionKey: string; sentAt: number }[] = [];
+  let inOpenWindows = 0;
   const profiles = function* (): Generator<ProfileItem> {
     for (let i = 0; i < size; i++) {
       const id = `H${String(i).padStart(8, '0')}`;
       const due = i % 100 === 0;
-      const lastOrder = at - (32 + (i % 28)) * DAY_MS;
+      const cohort = due ? 'due' : i % 10 === 5 ? 'care-sent' : i % 10 === 7 ? 'vic-cross-category' : 'quiet';
+      const lastOrder = at - (cohort === 'care-sent' ? 8 + (i % 6) : cohort === 'vic-cross-category' ? 22 + (i % 6) : 32 + (i % 28)) * DAY_MS;
+      const firstOrder = cohort === 'vic-cross-category' ? lastOrder - 300 * DAY_MS : lastOrder;
       const profile: ClientProfile = {
         customerId: id,
         email: `${id.toLowerCase()}@example.com`,
         acceptsMarketing: true,
         timeZone: config.timeZone,
-        tier: due ? 'Prospect' : 'Entry',
+        tier: due ? 'Prospect' : cohort === 'vic-cross-category' ? 'VIC' : 'Entry',
         stage: due ? 'prospect' : 'active',
         spend12mMinor: due ? 0 : 50_000,
         lifetimeSpendMinor: due ? 0 : 50_000,
         currency: config.currency,
-        orderCount: due ? 0 : 1,
+        orderCount: due ? 0 : cohort === 'vic-cross-category' ? 6 : 1,
         skus: {},
-        ...(due ? { signedUpAt: new Date(at - HOUR_MS / 2).toISOString() } : { firstOrderAt: new Date(lastOrder).toISOString(), lastOrderAt: new Date(lastOrder).toISOString() }),
+        ...(cohort === 'vic-cross-category' ? { topCategory: 'bags' } : {}),
+        ...(due ? { signedUpAt: new Date(at - HOUR_MS / 2).toISOString() } : { firstOrderAt: new Date(firstOrder).toISOString(), lastOrderAt: new Date(lastOrder).toISOString() }),
       };
-      yield withNextDue({ ...profile, digest: 'bench', updatedRunDate: '2026-11-23' }, indexing);
+      const item = { ...profile, digest: 'bench', updatedRunDate: '2026-11-23' };
+      if (cohort === 'care-sent' || cohort === 'vic-cross-category') inOpenWindows++;
+      if (cohort === 'care-sent') settled.push({ customerId: id, ...careSent(profile) });
+      if (options.fullScan) yield withNextDue(item, indexing);
+      else {
+        // As the hour before leaves it, having read the client's ledger.
+        const entries = cohort === 'care-sent' ? [{ occasionKey: careSent(profile).occasionKey, status: 'sent' as const }] : [];
+        yield { ...item, ...dueIndexFields(nextDueAt(item, indexing, ledgerViewOf(entries))) };
+      }
     }
   };
   const loadStarted = performance.now();
@@ -230,6 +264,16 @@ export async function benchHourlySender(aws: LocalAws, size: number, log: (line:
       nextMilestone += 100_000;
     },
   });
+  // The settled clients' ledger: claimed and recorded sent, as the sender writes it.
+  for (let from = 0; from < settled.length; from += 32) {
+    await Promise.all(
+      settled.slice(from, from + 32).map(async ({ customerId, occasionKey, sentAt }) => {
+        const runId = `bench-care-${sentAt}`;
+        await claimOccasion(aws.clients.documents, ledgerTable, { customerId, occasionKey, campaignId: FIRST_ORDER_CARE, runId, now: sentAt, retentionDays: config.sender.ledgerRetentionDays });
+        await recordOutcome(aws.clients.documents, ledgerTable, { customerId, occasionKey }, runId, { status: 'sent', messageId: `bench-${customerId}`, sentAt }, sentAt);
+      }),
+    );
+  }
   const loadMs = performance.now() - loadStarted;
   log(`  hourly sender: ${size.toLocaleString('en-US')} profiles loaded in ${(loadMs / 1000).toFixed(1)} s${options.fullScan ? '; the hour before (full scan) ...' : ''}`);
   const hour = async (runAt: number, runId: string, dryRun: boolean): Promise<HourlySenderRun> => {
@@ -247,5 +291,5 @@ export async function benchHourlySender(aws: LocalAws, size: number, log: (line:
   }
   const indexed = await hour(at, 'bench-hourly', true);
   log(`  hourly sender: indexed hour read ${indexed.itemsRead.toLocaleString('en-US')} profiles (${indexed.clientsDue} due) in ${(indexed.wallMs / 1000).toFixed(1)} s`);
-  return { clients: size, due: Math.ceil(size / 100), loadMs, ...(fullScan ? { fullScan } : {}), indexed, readShare: indexed.itemsRead / size };
+  return { clients: size, due: Math.ceil(size / 100), inOpenWindows, loadMs, ...(fullScan ? { fullScan } : {}), indexed, readShare: indexed.itemsRead / size };
 }

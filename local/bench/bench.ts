@@ -344,7 +344,7 @@ async function main(): Promise<void> {
     console.log(table(results, sender, dynamoMax));
     for (const h of hourlySender) {
       console.log(
-        `hourly sender, ${fmt(h.clients)} clients, ${fmt(h.due)} due: ` +
+        `hourly sender, ${fmt(h.clients)} clients, ${fmt(h.due)} due${h.inOpenWindows === undefined ? '' : `, ${fmt(h.inOpenWindows)} in open windows with nothing to do`}: ` +
           (h.fullScan ? `full scan ${fmt(h.fullScan.itemsRead)} items read in ${sec(h.fullScan.wallMs)}; ` : 'no full-scan hour (above --hourly-full-scan-max); ') +
           `through the due index ${fmt(h.indexed.itemsRead)} items read (${fmt(h.readShare * 100, 2)}% of the base) in ${sec(h.indexed.wallMs)}`,
       );

@@ -70,6 +70,7 @@ const hourlyRun = z.object({ itemsRead: z.number(), clientsDue: z.number(), wall
 const hourlySenderFigures = z.object({
   clients: z.number(),
   due: z.number(),
+  inOpenWindows: z.number().optional(),
   fullScan: hourlyRun.optional(),
   indexed: hourlyRun,
   readShare: z.number(),
@@ -266,8 +267,9 @@ export function renderBenchTable(latest: LatestFigures): string {
   if (hourly.length > 0) lines.push('');
   for (const { figures: h } of hourly) {
     const before = h.fullScan ? `; the full-scan hour before it read ${fmt(h.fullScan.itemsRead)} in ${sec(h.fullScan.wallMs)}` : '';
+    const open = h.inOpenWindows === undefined ? '' : ` and ${fmt(h.inOpenWindows)} more in an open send window with nothing left to do (sent already, or out of the audience)`;
     lines.push(
-      `Hourly sender, ${fmt(h.clients)} clients, ${fmt(h.due)} due (1%): through the due index ${fmt(h.indexed.itemsRead)} profiles read ` +
+      `Hourly sender, ${fmt(h.clients)} clients, ${fmt(h.due)} due (1%)${open}: through the due index ${fmt(h.indexed.itemsRead)} profiles read ` +
         `(${fmt(h.readShare * 100, 2)}% of the base) in ${sec(h.indexed.wallMs)}${before}.`,
     );
   }
