@@ -375,6 +375,13 @@ const SERIES_MAX_Z = 0.995;
 const SERIES_MIN_LOG_POWER = -200;
 
 /**
+ * The series' result is a difference, C·first − (1−z)^(a−1)·C·S, of two terms that nearly cancel
+ * when a is huge and t tiny (a ≈ 9e6, t = 0.001 day: terms 1e9 times the result, which then kept
+ * only six digits). Beyond this ratio, quadrature.
+ */
+const SERIES_MAX_CANCELLATION = 1e7;
+
+/**
  * E[purchases in (T, T+t] | alive at T, x]: given alive, λ | data ~ Gamma(r+x, α+T) and
  * p | data ~ Beta(a, b+x) independently, and a live client with (λ, p) makes
  * (1 − e^(−λpt))/p purchases on average in t, so the answer is
@@ -428,7 +435,9 @@ export function expectedPurchasesIfAlive(
     }
     if (n > 10_000_000) throw new ConvergenceError(`BG/NBD conditional expectation series did not converge (z = ${z})`);
   }
-  return Math.max(0, C * first - power * cs);
+  const value = C * first - power * cs;
+  if (method === 'auto' && Math.abs(C * first) > SERIES_MAX_CANCELLATION * Math.abs(value)) return conditionalByQuadrature(r + x, a, b + x, t / aT);
+  return Math.max(0, value);
 }
 
 /** Below this a or b' the Beta mass sits in an endpoint's far tail: see conditionalNearEndpoints. */

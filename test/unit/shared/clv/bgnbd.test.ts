@@ -160,6 +160,16 @@ describe('eq. 10 with parameters at the bounds of the fit', () => {
     }
   });
 
+  it('keeps its digits where the series’ two terms nearly cancel (a ≈ 9e6, t = 0.001 day)', () => {
+    // Found by the property below (CI, seed -1608706119): the series gave 1.03e-6 above the bound.
+    const p = { r: 0.0050831143716642685, alpha: 6906770.09587338, a: 8886109.45799802, b: 1 };
+    const T = 799.9999999799767;
+    const t = 0.001;
+    const value = expectedPurchasesIfAlive(p, 0, T, t);
+    expect(value).toBeLessThanOrEqual(p.r * (t / (p.alpha + T)));
+    expect(Math.abs(value - expectedPurchasesIfAlive(p, 0, T, t, 'quadrature'))).toBeLessThan(1e-12 * value);
+  });
+
   it('is finite, non-negative and at most (r + x)·t/(α + T) anywhere in the fit’s parameter box, and never throws', () => {
     // The fit keeps r, α (rescaled), a and b within e^±16.
     const bounded = fc.double({ min: -16, max: 16, noNaN: true }).map(Math.exp);
