@@ -26,9 +26,12 @@ import type { CampaignsConfig } from './schema.ts';
  *    instant, until the profile, catalogue or configuration changes (a rewrite, or a full scan);
  *  - given the client's send ledger, as read by the hourly run that computes the value:
  *    - one whose occasion the ledger ends for good (LedgerView.closed): sent, decided, expired;
- *    - one with no ledger entry whose audience cannot hold for the rest of it: an occasion out of
- *      the audience leaves nothing in the ledger, and its expiry asks the audience at the window's
- *      last instant. An entry left waiting (deferred, capped) keeps the window: it is expired.
+ *    - one with no ledger entry whose audience cannot hold for the rest of it (policy.ts
+ *      audienceMayHold: the categories bought are not weighed, the catalogue may move them): an
+ *      occasion out of the audience leaves nothing in the ledger, and its expiry asks the audience
+ *      at the window's last instant. An entry left waiting (deferred, capped) keeps the window.
+ * What these depend on besides the profile and the ledger (the campaigns' audience and products)
+ * is in the index's fingerprint (shared/sender/due-selection.ts): a change reads every profile.
  * Without the ledger (the nightly run, the intraday ingest) only inert windows leave: the first
  * hour that reads the profile drops the others.
  */
@@ -116,7 +119,7 @@ function mayNeedSender(window: SendWindow, profile: ClientProfile, indexing: Due
   // The instants a run still asks the audience at: the rest of the window, or its last one for the expiry.
   const last = window.expiresAt - 1;
   const from = Math.min(Math.max(indexing.indexedAt, window.dueAt), last);
-  return audienceMayHold(window.campaign, profile, from, last, clientTimeZone(profile, indexing.context.brandTimeZone), indexing.catalog);
+  return audienceMayHold(window.campaign, profile, from, last, clientTimeZone(profile, indexing.context.brandTimeZone));
 }
 
 /** The index attributes for a value (none for undefined: the item leaves the sparse index). */

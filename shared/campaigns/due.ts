@@ -33,6 +33,8 @@ export { isReplenishable, replenishmentCycle, type ProductCatalog } from './trig
 const MS_PER_HOUR = 3_600_000;
 /** Products of a category an email shows. */
 const CATEGORY_PRODUCTS = 3;
+/** The products sources whose list (not its names) comes from the profile and the trigger alone: the due index may take an empty one for good. */
+const PROFILE_PRODUCT_SOURCES: ReadonlySet<CampaignRules['products']['from']> = new Set(['trigger', 'top-category', 'last-season']);
 
 export interface CampaignContext {
   campaigns: CampaignsConfig;
@@ -250,14 +252,11 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
       expiresAt,
       occasionKey,
       campaign,
-      // What is shown does not depend on the clock, only on the profile, the catalogue, the
-      // configuration and (cross-category) the last night's affinity, which may change under an
-      // unchanged profile: such a window is never taken for inert.
+      // What is shown does not depend on the clock. Only products drawn from the profile and the
+      // trigger count: the catalogue (unbought-category) may gain a product, and the last night's
+      // affinity (cross-category) may change, both with no profile rewritten.
       inert: () =>
-        rules.products.from !== 'none' &&
-        rules.products.from !== 'cross-category' &&
-        rules.products.required &&
-        (productDetails(rules, moment, profile, triggerContext).products ?? []).length === 0,
+        PROFILE_PRODUCT_SOURCES.has(rules.products.from) && rules.products.from !== 'none' && rules.products.required && (productDetails(rules, moment, profile, triggerContext).products ?? []).length === 0,
       at: (now) => {
         if (now < dueAt || now >= expiresAt) return undefined;
         const shown = productDetails(rules, moment, profile, triggerContext);
@@ -348,8 +347,8 @@ export interface SendWindow {
   campaign: CampaignDefinition;
   /**
    * Whether the window gives no occasion at any instant: its campaign needs products to show and
-   * none can be shown from the profile, the catalogue and the configuration (never so for
-   * cross-category). A function: worked out only for the windows the index still weighs.
+   * none can be, from the profile and the trigger (never so for products from the catalogue or
+   * the affinity). A function: worked out only for the windows the index still weighs.
    */
   inert: () => boolean;
 }

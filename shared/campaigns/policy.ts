@@ -173,13 +173,15 @@ export function inAudience(campaign: CampaignDefinition, profile: ClientProfile,
 }
 
 /**
- * Whether the client is in the campaign's audience at some instant of [from, to] (the due index
- * asks this of a send window). Only the days since the last order move with the clock, and they
- * never go down, a local day at a time: the range is met within [from, to] exactly when it is not
- * yet past at `from` and is reached by `to`.
+ * Whether the client may be in the campaign's audience at some instant of [from, to], for as long
+ * as the profile and the campaign stay as they are (the due index asks this of a send window).
+ * Only the days since the last order move with the clock, and they never go down, a local day at a
+ * time: the range is met within [from, to] exactly when it is not yet past at `from` and is reached
+ * by `to`. The categories bought are not weighed: the catalogue, which gives the category of a
+ * line that has none (Shopify's), may gain or move a product with no profile rewritten.
  */
-export function audienceMayHold(campaign: CampaignDefinition, profile: ClientProfile, from: number, to: number, timeZone: string, catalog: ProductCatalog = NO_CATALOG): boolean {
-  if (!inAudienceWhateverTheClock(campaign, profile, catalog)) return false;
+export function audienceMayHold(campaign: CampaignDefinition, profile: ClientProfile, from: number, to: number, timeZone: string): boolean {
+  if (!inAudienceWhateverTheClock(campaign, profile, 'unweighed')) return false;
   const range = campaign.audience.daysSinceLastOrder;
   if (range === undefined) return true;
   const first = daysSinceLastOrder(profile, from, timeZone);
@@ -194,15 +196,15 @@ function daysSinceLastOrder(profile: ClientProfile, now: number | undefined, tim
   return daysBetweenDates(localDate(lastOrder, timeZone), localDate(now, timeZone));
 }
 
-/** Every audience filter but the days since the last order: what the clock does not change. */
-function inAudienceWhateverTheClock(campaign: CampaignDefinition, profile: ClientProfile, catalog: ProductCatalog): boolean {
+/** Every audience filter but the days since the last order: what the clock does not change (the categories bought left out when 'unweighed'). */
+function inAudienceWhateverTheClock(campaign: CampaignDefinition, profile: ClientProfile, catalog: ProductCatalog | 'unweighed'): boolean {
   const audience = campaign.audience;
   if (!audience.tiers.includes(profile.tier) || !audience.stages.includes(profile.stage)) return false;
   if (audience.rfmSegments !== undefined && (profile.rfm?.segment === undefined || !audience.rfmSegments.includes(profile.rfm.segment))) return false;
   if (audience.locales !== undefined && !localeMatches(profile.locale, audience.locales)) return false;
   if (audience.rising !== undefined && (profile.clv?.rising ?? false) !== audience.rising) return false;
   if (audience.churnRisk !== undefined && (profile.clv === undefined || !audience.churnRisk.includes(profile.clv.churnRisk))) return false;
-  if (audience.boughtCategories !== undefined || audience.neverBoughtCategories !== undefined) {
+  if (catalog !== 'unweighed' && (audience.boughtCategories !== undefined || audience.neverBoughtCategories !== undefined)) {
     const bought = categoriesBought(profile, catalog);
     if (audience.boughtCategories !== undefined && !audience.boughtCategories.some((c) => bought.has(c))) return false;
     if (audience.neverBoughtCategories?.some((c) => bought.has(c))) return false;

@@ -5,10 +5,13 @@ import { stableStringify } from '#shared/nightly/diff.ts';
 import { compareStrings } from '#shared/tiering/client-columns.ts';
 
 /**
- * What the due index's values depend on besides each profile (shared/campaigns/due-index.ts): the
- * campaigns' kinds, triggers and timing, the seasons, which are enabled, the brand's zone, the expiry lookback, the
- * replenishable categories and the catalogue's replenishable products. Hashed into the index state; a run whose configuration or
- * catalogue hashes differently reads every profile once and brings the index up to date.
+ * What the due index's values depend on besides each profile and its ledger
+ * (shared/campaigns/due-index.ts): the campaigns' kinds, triggers, timing, audiences and products,
+ * the seasons, which are enabled, the brand's zone, the expiry lookback, the replenishable
+ * categories and the catalogue's replenishable products. Hashed into the index state; a run whose
+ * configuration or catalogue hashes differently reads every profile once and brings the index up
+ * to date. (A value leaves out a window out of its audience, or with nothing to show from the
+ * profile: a wider audience, or products no longer required, must bring it back.)
  */
 export function dueIndexFingerprint(config: Pick<Config, 'campaigns' | 'timeZone' | 'sender'>, catalog: ReadonlyMap<string, ProductRecord>): string {
   // The replenishable products: a cycle of their own, or a category a campaign lists (due.ts isReplenishable).
@@ -27,8 +30,9 @@ export function dueIndexFingerprint(config: Pick<Config, 'campaigns' | 'timeZone
       kind: c.kind,
       enabled: c.enabled,
       timing: c.timing,
+      audience: c.audience,
       ...(c.kind === 'replenishment' ? { replenishableCategories: [...c.replenishableCategories].sort(compareStrings) } : {}),
-      ...(c.kind === 'custom' ? { trigger: c.trigger } : {}),
+      ...(c.kind === 'custom' ? { trigger: c.trigger, ...(c.products ? { products: c.products } : {}) } : {}),
     })),
     // Only when set, so that a configuration without seasons keeps the fingerprint it had before them.
     ...(config.campaigns.seasons.length > 0 ? { seasons: config.campaigns.seasons } : {}),

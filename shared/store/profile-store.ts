@@ -118,8 +118,8 @@ export async function* queryDueProfiles(client: DocumentSender, tableName: strin
 
 /**
  * Sets (or, for undefined, removes) a profile's place in the due index, only if the item is still
- * the one it was computed from (same digest, night, increment and predicted next order): a profile
- * rewritten meanwhile carries its writer's value. Returns whether it was written.
+ * the one it was computed from (same digest, night, increment, predicted next order, churn risk and
+ * rising): a profile rewritten meanwhile carries its writer's value. Returns whether it was written.
  */
 export async function updateNextDue(client: DocumentSender, tableName: string, item: ProfileItem, nextDueAt: number | undefined): Promise<boolean> {
   const fields = dueIndexFields(nextDueAt);
@@ -136,6 +136,16 @@ export async function updateNextDue(client: DocumentSender, tableName: string, i
     same.push('clv.predictedNextOrderAt = :predicted');
     values[':predicted'] = predicted;
   }
+  // What an audience reads of the prediction (churn risk, rising): the value may leave a window out of it.
+  const names: Record<string, string> = {};
+  for (const [field, value] of [['churnRisk', item.clv?.churnRisk], ['rising', item.clv?.rising]] as const) {
+    names[`#${field}`] = field;
+    if (value === undefined) same.push(`attribute_not_exists(clv.#${field})`);
+    else {
+      same.push(`clv.#${field} = :${field}`);
+      values[`:${field}`] = value;
+    }
+  }
   if (fields.nextDueAt !== undefined) {
     values[':at'] = fields.nextDueAt;
     values[':day'] = fields.nextDueDay;
@@ -147,6 +157,7 @@ export async function updateNextDue(client: DocumentSender, tableName: string, i
         Key: { customerId: item.customerId },
         UpdateExpression: fields.nextDueAt === undefined ? 'REMOVE nextDueAt, nextDueDay' : 'SET nextDueAt = :at, nextDueDay = :day',
         ConditionExpression: same.join(' AND '),
+        ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),
     );
