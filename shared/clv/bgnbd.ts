@@ -451,8 +451,11 @@ function conditionalByQuadrature(rPrime: number, a: number, bPrime: number, s: n
 /** g(p) = (1 − (1+ps)^−r')/p, the purchases in s of a live client who drops out with probability p after each. */
 function purchasesGivenDropout(rPrime: number, s: number, p: number): number {
   const ps = p * s;
-  // For tiny ps it tends to r's (the expm1 would lose everything to rounding).
-  return ps < 1e-10 ? rPrime * s * (1 - ((rPrime + 1) * ps) / 2) : -Math.expm1(-rPrime * Math.log1p(ps)) / p;
+  // The expm1 form is exact to rounding wherever p is a normal double; the two-term expansion
+  // r's·(1 − (r'+1)ps/2) is kept for p → 0 (0/0), and only where its error,
+  // ~((r'+2)ps)²/6, is below rounding: a cut-off on ps alone left a jump of 4e-8 at r' ≈ 5e6,
+  // which the quadrature could not settle.
+  return (rPrime + 2) * ps < 1e-8 ? rPrime * s * (1 - ((rPrime + 1) * ps) / 2) : -Math.expm1(-rPrime * Math.log1p(ps)) / p;
 }
 
 /**

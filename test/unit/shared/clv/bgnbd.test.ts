@@ -170,6 +170,21 @@ describe('eq. 10 with parameters at the bounds of the fit', () => {
     expect(Math.abs(value - expectedPurchasesIfAlive(p, 0, T, t, 'quadrature'))).toBeLessThan(1e-12 * value);
   });
 
+  it('converges where r + x is in the millions and a is small (the property’s counterexamples at 50 000 runs)', () => {
+    // g falls from (r + x)s to 1/p around p ≈ 1/((r + x)s), where the Beta(a, 1) mass is; g's
+    // expansion for small p took over at ps < 1e-10, 4e-8 away from g, and the quadrature threw
+    // "did not converge". References: mpmath at 40 digits (adaptive quadrature in logit p split at g's drop).
+    const counterexamples: [BgNbdParams, number, number, number, number][] = [
+      [{ r: 4873376.4359125495, alpha: 1, a: 0.1291971150004859, b: 1 }, 0, 0, 0.9555197231408125, 691645.77030653417587],
+      [{ r: 3754813.0253536445, alpha: 1.1253544381150297e-7, a: 0.17603285893239526, b: 1 }, 0, 0, 247.86716776953125, 14645106402640.416666],
+    ];
+    for (const [p, x, T, t, reference] of counterexamples) {
+      const value = expectedPurchasesIfAlive(p, x, T, t);
+      expect(value).toBeLessThanOrEqual((p.r + x) * (t / (p.alpha + T)));
+      expect(Math.abs(value / reference - 1)).toBeLessThan(1e-13);
+    }
+  });
+
   it('is finite, non-negative and at most (r + x)·t/(α + T) anywhere in the fit’s parameter box, and never throws', () => {
     // The fit keeps r, α (rescaled), a and b within e^±16.
     const bounded = fc.double({ min: -16, max: 16, noNaN: true }).map(Math.exp);
