@@ -20,7 +20,7 @@
  *   mean T so α is O(1), from a fixed start point: deterministic.
  */
 
-import { ConvergenceError, digamma, integrateUnitInterval, lbeta, lgamma, log1pExp } from './special.ts';
+import { ConvergenceError, digamma, integrateUnitInterval, lbeta, lgamma, lnBetaCentreDensity, log1pExp } from './special.ts';
 import { minimizeBfgs } from './optimize.ts';
 import type { RfmSummary } from './summary.ts';
 
@@ -492,24 +492,34 @@ function conditionalNearEndpoints(rPrime: number, a: number, bPrime: number, s: 
 }
 
 /**
- * (★) by quadrature centred on the Beta mass in logit units: logit p = ln(a/b') + d. Near the
- * centre (|d| < 1) the Beta log-density is written relative to its value there, p₀ = a/(a+b'):
+ * (★) by quadrature centred on the Beta mass in logit units: logit p = ln(a/b') + d. The Beta
+ * log-density is written relative to its value at the centre, p₀ = a/(a+b'), which
+ * lnBetaCentreDensity gives exact to rounding (a ln p₀ + b' ln(1−p₀) − ln B(a, b') by ln Γ
+ * kept ~1e-8 of rounding at a + b' ≈ 1e7, the same at every node and so in the answer). Near
+ * it (|d| < 1):
  *   a ln p + b' ln(1−p) = a ln p₀ + b' ln(1−p₀) + a·d − (a+b')·ln(1 + p₀(eᵈ − 1)),
  * because with a and b' both in the millions (a fit whose dropout is nearly the same for
  * everyone runs them to their bounds) a ln p + b' ln(1−p) is the small difference of terms of
  * 10⁷, which rounding made too noisy for the quadrature to settle. Such a Beta has all its mass
- * within |d| < 1; further out the plain form is exact enough (its rounding is that of
- * min(a, b')·ln(a+b')). ln B(a, b') carries ln Γ's rounding (~1e-8 relative at a + b' ≈ 1e7),
- * the same at every node.
+ * within |d| < 1; further out a(ln p − ln p₀) + b'(ln(1−p) − ln(1−p₀)) is exact enough (its
+ * rounding is that of min(a, b')·ln(a+b') where the density is not negligible).
  */
 function conditionalCentred(rPrime: number, a: number, bPrime: number, s: number): number {
-  const lnB = lbeta(a, bPrime);
-  const p0 = a / (a + bPrime);
+  const atCentre = lnBetaCentreDensity(a, bPrime);
   // ln p₀ and ln(1 − p₀) by log1p: exact even when p₀ is within 1e-7 of 0 or 1.
-  const atCentre = -a * Math.log1p(bPrime / a) - bPrime * Math.log1p(a / bPrime) - lnB;
+  const lnP0 = -Math.log1p(bPrime / a);
+  const lnQ0 = -Math.log1p(a / bPrime);
+  // Near the centre, written from the smaller shape k of a and b' (the form above, or the same
+  // with b' for a, 1 − p for p and −d for d): k·dₖ − (a+b')·ln(1 + w(e^dₖ − 1)), w = k/(a+b'),
+  // whose terms are of size k·|d|. From the larger, a = 9e6 with b' = 1 left noise of 1e-9 at
+  // |d| ≈ 1, and the quadrature never settled.
+  const fromA = a <= bPrime;
+  const k = fromA ? a : bPrime;
+  const w = k / (a + bPrime);
   return integrateUnitInterval((p, lnP, ln1mP, d) => {
-    // ln[p^a (1−p)^b' / B(a, b')], the density in d(logit p) = dp / (p(1−p)).
-    const lnBeta = Math.abs(d) < 1 ? atCentre + a * d - (a + bPrime) * Math.log1p(p0 * Math.expm1(d)) : a * lnP + bPrime * ln1mP - lnB;
+    // ln[p^a (1−p)^b' / B(a, b')], the density in d(logit p) = dp / (p(1−p)), relative to the centre.
+    const dk = fromA ? d : -d;
+    const lnBeta = atCentre + (Math.abs(d) < 1 ? k * dk - (a + bPrime) * Math.log1p(w * Math.expm1(dk)) : a * (lnP - lnP0) + bPrime * (ln1mP - lnQ0));
     return lnBeta - lnP - ln1mP + Math.log(purchasesGivenDropout(rPrime, s, p));
   }, 1e-11, 10, Math.log(a / bPrime), Math.sqrt(1 / a + 1 / bPrime));
 }

@@ -185,6 +185,29 @@ describe('eq. 10 with parameters at the bounds of the fit', () => {
     }
   });
 
+  it('matches values computed to 40 digits at corners of the box, where it threw or lost digits before', () => {
+    // [r, α, a, b, x, T, t] and E[X(T, T+t) | alive], by mpmath (40 digits, adaptive quadrature in
+    // logit p split at the Beta centre and at g's drop; the first and last also by mpmath's ₂F₁
+    // in eq. 10's own form). Before: the first three threw "did not converge" (a ≈ 9e6 with
+    // b = 1 left rounding noise of 1e-9 near the Beta centre; the other two are g's jump above);
+    // the fifth was 8.5e-9 off, and the quadrature 1.4e-7 off for the fourth and 1.1e-8 for the
+    // last: ln B(a, b) by ln Γ, which keeps only ~1e-8 of ln Γ(a) − ln Γ(a + b) at a = e¹⁶.
+    const E16 = Math.exp(16);
+    const cases: [number[], number][] = [
+      [[1, 1, 8886042.524234643, 1.0000000000035532, 0, 0, 0.001], 0.00099900099911331031009],
+      [[E16, Math.exp(-16), 0.01, 0.0099, 1, 1, 800], 5691764568.9362035823],
+      [[7935514.498002025, 2323.073479183769, 0.03004402392080545, 1170.230731826193, 124, 336.3062569480413, 37.00033012659356], 99392.482078698631726],
+      [[E16, E16, E16, E16, 1, 800, 0.001], 0.00099966017907751025321],
+      [[3405.724369227747, Math.exp(-16), E16, 7.673115888159982e-6, 0, 0, 77.98274681705203], 1.0000000000008634955],
+      [[1000, E16, 10000, E16, 1, 1, 800], 0.090113588855919427835],
+    ];
+    for (const [[r, alpha, a, b, x, T, t], reference] of cases as [[number, number, number, number, number, number, number], number][]) {
+      const p = { r, alpha, a, b };
+      expect(Math.abs(expectedPurchasesIfAlive(p, x, T, t) / reference - 1)).toBeLessThan(1e-11);
+      expect(Math.abs(expectedPurchasesIfAlive(p, x, T, t, 'quadrature') / reference - 1)).toBeLessThan(1e-12);
+    }
+  });
+
   it('is finite, non-negative and at most (r + x)·t/(α + T) anywhere in the fit’s parameter box, and never throws', () => {
     // The fit keeps r, α (rescaled), a and b within e^±16.
     const bounded = fc.double({ min: -16, max: 16, noNaN: true }).map(Math.exp);

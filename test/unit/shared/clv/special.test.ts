@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { digamma, hyp2f1, integrateUnitInterval, lbeta, lgamma, logAddExp, log1pExp } from '#shared/clv/special.ts';
+import { digamma, hyp2f1, integrateUnitInterval, lbeta, lgamma, lnBetaCentreDensity, logAddExp, log1pExp } from '#shared/clv/special.ts';
 
 describe('lgamma', () => {
   it('matches known values', () => {
@@ -58,6 +58,38 @@ describe('digamma', () => {
         return Math.abs(numeric - digamma(x)) < 1e-6 * Math.max(1, Math.abs(digamma(x)));
       }),
     );
+  });
+});
+
+describe('lbeta and lnBetaCentreDensity', () => {
+  // [a, b, ln B(a, b), a ln(a/(a+b)) + b ln(b/(a+b)) − ln B(a, b)], by mpmath at 40 digits.
+  const E16 = Math.exp(16);
+  const references: [number, number, number, number][] = [
+    [0.5, 0.5, 1.1447298858494001741, -1.8378770664093454836],
+    [2, 3, -2.4849066497880003102, -0.88015168525828186975],
+    [10, 1, -2.302585092994045684, -1.0484119778475734605],
+    [15, 20, -24.049722172259503267, 0.14793850774299533624],
+    [12, 1e5, -120.6534577084703071, 0.31651195508184190795],
+    [0.01, 1e6, 4.4613247774123797662, -4.6555315849019034246],
+    [3e6, 1234.5, -10861.187510924149073, 2.6399989097867434838],
+    [E16, 7.673115888159982e-6, 11.777660582664499572, -11.777881397965151995],
+    [8886042.524234643, 1.0000000000035532, -15.999992348057136812, -1.0000000562659648721],
+    [9e6, 9e6, -12476655.990934445846, 6.7408554302767124581],
+  ];
+
+  it('keeps ln B(a, b) to rounding when one argument is in the millions (Stirling’s form past 10)', () => {
+    // By ln Γ(a) + ln Γ(b) − ln Γ(a + b) the e¹⁶ row was 4e-9 off (ln Γ(e¹⁶) ≈ 1.3e8).
+    for (const [a, b, lnB] of references) {
+      expect(Math.abs(lbeta(a, b) - lnB)).toBeLessThan(1e-14 * Math.max(1, Math.abs(lnB)));
+      expect(lbeta(b, a)).toBe(lbeta(a, b));
+    }
+  });
+
+  it('gives the Beta log-density at its centre to rounding, where the ln Γ terms are 1e8 each', () => {
+    for (const [a, b, , atCentre] of references) {
+      expect(Math.abs(lnBetaCentreDensity(a, b) - atCentre)).toBeLessThan(1e-14 * Math.max(1, Math.abs(atCentre)));
+      expect(lnBetaCentreDensity(b, a)).toBe(lnBetaCentreDensity(a, b));
+    }
   });
 });
 
