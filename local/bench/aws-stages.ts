@@ -246,11 +246,12 @@ export async function benchHourlySender(aws: LocalAws, size: number, log: (line:
       };
       const item = { ...profile, digest: 'bench', updatedRunDate: '2026-11-23' };
       if (cohort === 'care-sent' || cohort === 'vic-cross-category') inOpenWindows++;
-      if (cohort === 'care-sent') settled.push({ customerId: id, ...careSent(profile) });
+      const sent = cohort === 'care-sent' ? { customerId: id, ...careSent(profile) } : undefined;
+      if (sent !== undefined) settled.push(sent);
       if (options.fullScan) yield withNextDue(item, indexing);
       else {
         // As the hour before leaves it, having read the client's ledger.
-        const entries = cohort === 'care-sent' ? [{ occasionKey: careSent(profile).occasionKey, status: 'sent' as const }] : [];
+        const entries = sent === undefined ? [] : [{ occasionKey: sent.occasionKey, status: 'sent' as const }];
         yield { ...item, ...dueIndexFields(nextDueAt(item, indexing, ledgerViewOf(entries))) };
       }
     }

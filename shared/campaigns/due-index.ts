@@ -22,8 +22,9 @@ import type { CampaignsConfig } from './schema.ts';
  * ingest compute it at the last indexed run for what they write.
  *
  * Some windows need no run although open, and leave the value (the argument holds for the others):
- *  - an inert one (SendWindow.inert): nothing can be shown where the campaign needs it, at any
- *    instant, until the profile, catalogue or configuration changes (a rewrite, or a full scan);
+ *  - an inert one (SendWindow.inert): nothing from the profile can be shown where the campaign
+ *    needs it, at any instant, until the profile or the configuration changes (a rewrite, or a
+ *    full scan);
  *  - given the client's send ledger, as read by the hourly run that computes the value:
  *    - one whose occasion the ledger ends for good (LedgerView.closed): sent, decided, expired;
  *    - one with no ledger entry whose audience cannot hold for the rest of it (policy.ts

@@ -225,15 +225,9 @@ export function compareDueClients(
   return urgency(a) - urgency(b) || risk(a) - risk(b) || value(b) - value(a) || (idA < idB ? -1 : idA > idB ? 1 : 0);
 }
 
-/** One send window [dueAt, expiresAt) of a client, its once-per key, and the occasion as it is at a given instant (undefined outside the window). */
-interface OccasionWindow {
-  dueAt: number;
-  expiresAt: number;
-  occasionKey: string;
-  campaign: CampaignDefinition;
+/** One send window of a client, and the occasion as it is at a given instant (undefined outside the window). */
+interface OccasionWindow extends SendWindow {
   at: (now: number) => DueOccasion | undefined;
-  /** SendWindow's `inert`. */
-  inert: () => boolean;
 }
 
 /** The send windows of one campaign for the client (yearly triggers: the occurrences the range touches). */
@@ -338,7 +332,7 @@ export function endedOccasions(profile: ClientProfile, catalog: ProductCatalog, 
   return onePerKey(ended);
 }
 
-/** One send window of a client, with what the due index weighs (due-index.ts nextDueAt). */
+/** One send window [dueAt, expiresAt) of a client, with what the due index weighs (due-index.ts nextDueAt). */
 export interface SendWindow {
   dueAt: number;
   expiresAt: number;
@@ -360,7 +354,7 @@ export interface SendWindow {
  * `range.to` is infinite), none without a range.
  */
 export function sendWindows(profile: ClientProfile, catalog: ProductCatalog, context: CampaignContext, range?: InstantRange): SendWindow[] {
-  return occasionWindows(profile, catalog, context, range).map(({ dueAt, expiresAt, occasionKey, campaign, inert }) => ({ dueAt, expiresAt, occasionKey, campaign, inert }));
+  return occasionWindows(profile, catalog, context, range);
 }
 
 /** The send window of one reminder: [dueAt, expiresAt), ending at local midnight of the run-out day. */

@@ -472,8 +472,7 @@ async function selectDueClients(
 ): Promise<{ dueClients: DueClient[]; scanned: number; reindexed: number }> {
   const { config, clients, at } = run;
   const table = tableNames(config).profiles;
-  const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone, categoryAffinity: run.categoryAffinity };
-  const audienceContext = { campaigns: config.campaigns, brandTimeZone: config.timeZone, catalog };
+  const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone, categoryAffinity: run.categoryAffinity, catalog };
   const lookback = config.sender.expiryLookbackHours * HOUR_MS;
   const indexing: DueIndexing | undefined = reindexing ? dueIndexing(config, catalog, at) : undefined;
   const profiles = selection.mode === 'index' ? queryDueProfiles(clients.documents, table, selection.from, selection.to) : scanProfiles(clients.documents, table);
@@ -507,7 +506,7 @@ async function selectDueClients(
     const open = due.filter((o) => !settled.has(o.occasionKey));
     // Out of its campaign's audience now: counted, never due. The index leaves out a window whose
     // audience cannot hold for the rest of it, so only the hours that read the client meet it.
-    const reachable = open.filter((o) => occasionInAudience(o, profile, at, audienceContext));
+    const reachable = open.filter((o) => occasionInAudience(o, profile, at, context));
     if (reachable.length < open.length) outOfAudience(run, profile, open.filter((o) => !reachable.includes(o)));
     if (reachable.length === 0) continue;
     dueClients.push({ profile, due: reachable, recentSends: recentEmails(entries, at) });

@@ -125,27 +125,25 @@ export async function updateNextDue(client: DocumentSender, tableName: string, i
   const fields = dueIndexFields(nextDueAt);
   const values: Record<string, unknown> = { ':digest': item.digest, ':updated': item.updatedRunDate };
   const same = ['digest = :digest', 'updatedRunDate = :updated'];
-  if (item.lastIncrement === undefined) same.push('attribute_not_exists(lastIncrement)');
-  else {
-    same.push('lastIncrement = :increment');
-    values[':increment'] = item.lastIncrement;
-  }
-  const predicted = item.clv?.predictedNextOrderAt;
-  if (predicted === undefined) same.push('attribute_not_exists(clv.predictedNextOrderAt)');
-  else {
-    same.push('clv.predictedNextOrderAt = :predicted');
-    values[':predicted'] = predicted;
-  }
-  // What an audience reads of the prediction (churn risk, rising): the value may leave a window out of it.
   const names: Record<string, string> = {};
-  for (const [field, value] of [['churnRisk', item.clv?.churnRisk], ['rising', item.clv?.rising]] as const) {
-    names[`#${field}`] = field;
-    if (value === undefined) same.push(`attribute_not_exists(clv.#${field})`);
+  // Attributes that may be absent: equal to the item's, or absent like it. The last increment, the
+  // predicted next order (a window's trigger), and what an audience reads of the prediction (churn
+  // risk, rising): the value may leave a window out of it.
+  const optional: [path: string[], value: unknown][] = [
+    [['lastIncrement'], item.lastIncrement],
+    [['clv', 'predictedNextOrderAt'], item.clv?.predictedNextOrderAt],
+    [['clv', 'churnRisk'], item.clv?.churnRisk],
+    [['clv', 'rising'], item.clv?.rising],
+  ];
+  optional.forEach(([path, value], i) => {
+    for (const part of path) names[`#${part}`] = part;
+    const attribute = path.map((part) => `#${part}`).join('.');
+    if (value === undefined) same.push(`attribute_not_exists(${attribute})`);
     else {
-      same.push(`clv.#${field} = :${field}`);
-      values[`:${field}`] = value;
+      same.push(`${attribute} = :same${i}`);
+      values[`:same${i}`] = value;
     }
-  }
+  });
   if (fields.nextDueAt !== undefined) {
     values[':at'] = fields.nextDueAt;
     values[':day'] = fields.nextDueDay;
