@@ -204,7 +204,10 @@ export const senderSchema = z
       .default('https://unsubscribe.example.com/'),
     /** Optional mailto for List-Unsubscribe, besides the one-click HTTPS link. */
     unsubscribeMailto: z.string().email().optional(),
-    /** Days a send-ledger entry is kept before DynamoDB's TTL removes it. */
+    /**
+     * Days a send-ledger entry is kept, from the later of its write and its window's close, before
+     * DynamoDB's TTL removes it; an entry whose key outlives its window is kept until erasure.
+     */
     ledgerRetentionDays: z.number().int().min(30).default(400),
     /** A claim left unresolved this long (a crash between claim and send) is reported as stale. */
     staleClaimMinutes: z.number().int().positive().default(30),

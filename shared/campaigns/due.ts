@@ -70,6 +70,12 @@ export interface DueOccasion {
   /** Send window [dueAt, expiresAt). */
   dueAt: number;
   expiresAt: number;
+  /**
+   * Whether the key is not this window's alone: once ever (the welcome), or a timing's oncePer
+   * shared by several windows (ever, lapse, purchase, year, tier-change). Nothing bounds when such
+   * a key's next window opens, so the ledger keeps its entry until the client is erased.
+   */
+  keyOutlivesWindow: boolean;
   /** Lower goes first (from the campaign). */
   priority: number;
   /** Template id of the campaign, for the client's template locale. */
@@ -240,6 +246,7 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
     const window = momentWindow(moment, trigger, timing, timeZone);
     if (window === undefined) continue;
     const occasionKey = onceKey(campaign.id, moment, timing, profile);
+    const keyOutlivesWindow = timing.oncePer !== 'occasion' || moment.naturalKey === '';
     const { triggerAt, dueAt, expiresAt } = window;
     windows.push({
       dueAt,
@@ -267,6 +274,7 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
           triggerAt,
           dueAt,
           expiresAt,
+          keyOutlivesWindow,
           priority: campaign.priority,
           template: templateFor(campaign, profile),
           details: { offer: offerFor(campaign, profile, now, timeZone, categories), ...late, ...moment.details, ...moment.detailsAt?.(now), ...shown },

@@ -626,6 +626,9 @@ function claimRequest(run: CampaignRun, profile: ClientProfile, occasion: DueOcc
     runId: run.runId,
     now: run.at,
     retentionDays: run.config.sender.ledgerRetentionDays,
+    // Kept past the window's close, or for good when other windows share the key (DueOccasion.keyOutlivesWindow).
+    retainAfter: occasion.expiresAt,
+    ...(occasion.keyOutlivesWindow ? { retainUntilErased: true } : {}),
     tier: profile.tier,
     triggerAt: occasion.triggerAt,
     ...extra,

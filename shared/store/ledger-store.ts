@@ -114,8 +114,11 @@ export interface LedgerEntry extends LedgerKey {
   tier?: string;
   /** Epoch ms: when the occasion started (DueOccasion.triggerAt), for the welcome's response-by-delay curve. */
   triggerAt?: number;
-  /** Epoch SECONDS: DynamoDB's TTL deletes the entry after the retention period. */
-  expiresAt: number;
+  /**
+   * Epoch SECONDS: DynamoDB's TTL deletes the entry then (ledgerExpiresAt). Absent: kept until the
+   * client is erased, for a key that no window bounds.
+   */
+  expiresAt?: number;
   /** `${customerId}#${occasionKey}`: the byClaimHour index sort key. */
   customerOccasion: string;
   /** Random per claim call: lets a claim retried by the SDK recognise its own earlier write. */
@@ -129,8 +132,18 @@ export interface ClaimRequest extends LedgerKey {
   runId: string;
   /** Epoch ms: the run's clock. */
   now: number;
-  /** Days the entry is kept before TTL removes it. */
+  /** Days the entry is kept, from the later of `now` and `retainAfter`, before TTL removes it. */
   retentionDays: number;
+  /**
+   * Epoch ms the retention counts from when later than `now`: the close of the occasion's send
+   * window, so that no entry goes while a later hour may still meet its window open.
+   */
+  retainAfter?: number;
+  /**
+   * Keep the entry until the client is erased (no TTL): its key is not one window's (once ever, or
+   * a once-per key several windows share), and nothing bounds when the key's next window opens.
+   */
+  retainUntilErased?: boolean;
   tier?: string;
   /** Epoch ms: when the occasion started (DueOccasion.triggerAt). */
   triggerAt?: number;
@@ -184,6 +197,16 @@ export function expiresAtFor(now: number, retentionDays: number): number {
   return Math.floor(now / 1000) + Math.round(retentionDays * SECONDS_PER_DAY);
 }
 
+/**
+ * When DynamoDB's TTL may delete a claim's entry (epoch seconds), or undefined to keep it until
+ * the client is erased. An entry that went while a window of its key could still open would let
+ * a later hour send that occasion again.
+ */
+export function ledgerExpiresAt(request: Pick<ClaimRequest, 'now' | 'retentionDays' | 'retainAfter' | 'retainUntilErased'>): number | undefined {
+  if (request.retainUntilErased) return undefined;
+  return expiresAtFor(Math.max(request.now, request.retainAfter ?? request.now), request.retentionDays);
+}
+
 function validateKey(key: LedgerKey): void {
   if (!key.customerId) throw new Error('Ledger entry needs a customerId');
   if (!key.occasionKey) throw new Error('Ledger entry needs an occasionKey');
@@ -208,6 +231,7 @@ export async function claimOccasion(
   if (!request.campaignId) throw new Error('Ledger entry needs a campaignId');
   if (!request.runId) throw new Error('Ledger entry needs a runId');
   if (!Number.isFinite(request.now)) throw new Error('Ledger claim time must be epoch milliseconds');
+  if (request.retainAfter !== undefined && !Number.isFinite(request.retainAfter)) throw new Error('Ledger retainAfter must be epoch milliseconds');
   if (!(request.retentionDays > 0)) throw new Error('Ledger retentionDays must be positive');
   const item: LedgerEntry = {
     customerId: request.customerId,
@@ -218,10 +242,11 @@ export async function claimOccasion(
     claimHour: claimHourOf(request.now),
     claimedAt: request.now,
     updatedAt: request.now,
-    expiresAt: expiresAtFor(request.now, request.retentionDays),
     customerOccasion: `${request.customerId}#${request.occasionKey}`,
     claimToken: randomUUID(),
   };
+  const expiresAt = ledgerExpiresAt(request);
+  if (expiresAt !== undefined) item.expiresAt = expiresAt;
   if (request.tier !== undefined) item.tier = request.tier;
   if (request.triggerAt !== undefined) item.triggerAt = request.triggerAt;
   if (request.emailId !== undefined) item.emailId = request.emailId;

@@ -1,4 +1,4 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { readObjectText, uploadDirectory } from '#shared/aws/s3-objects.ts';
 import { withNextDue } from '#shared/campaigns/due-index.ts';
 import type { Config } from '#shared/config.ts';
@@ -53,4 +53,15 @@ export async function scanTable<T = Record<string, unknown>>(aws: Clients, table
 /** Every ledger entry of a scenario. */
 export async function ledgerEntries(aws: Clients, config: Config): Promise<LedgerEntry[]> {
   return scanTable<LedgerEntry>(aws, tableNames(config).sendLedger);
+}
+
+/**
+ * What DynamoDB's TTL has done to a scenario's send ledger by `at` (epoch ms): every entry whose
+ * expiresAt has passed deleted (DynamoDB Local keeps them). Returns how many went.
+ */
+export async function expireLedgerEntries(aws: Clients, config: Config, at: number): Promise<number> {
+  const table = tableNames(config).sendLedger;
+  const expired = (await ledgerEntries(aws, config)).filter((entry) => entry.expiresAt !== undefined && entry.expiresAt * 1000 <= at);
+  for (const { customerId, occasionKey } of expired) await aws.clients.documents.send(new DeleteCommand({ TableName: table, Key: { customerId, occasionKey } }));
+  return expired.length;
 }

@@ -61,6 +61,15 @@ describe('send ledger', () => {
     expect(entry?.expiresAt).toBeGreaterThan(T0 / 1000);
   });
 
+  it('a claim for a key that outlives its window carries no expiresAt: the TTL never deletes it', async () => {
+    const key = { customerId: 'c-kept', occasionKey: 'welcome' };
+    expect(await claimOccasion(aws.clients.documents, table, request(key.customerId, key.occasionKey, { retainAfter: T0 + HOUR, retainUntilErased: true }))).toBe('claimed');
+    await recordOutcome(aws.clients.documents, table, key, 'run-a', { status: 'sent', messageId: 'm-kept', sentAt: T0 }, T0);
+    const entry = await getLedgerEntry(aws.clients.documents, table, key);
+    expect(entry?.status).toBe('sent');
+    expect(entry).not.toHaveProperty('expiresAt');
+  });
+
   it("keeps the occasion's trigger time through the claim and the sent outcome, and on a held-out decision", async () => {
     const triggerAt = T0 - 5 * HOUR;
     const sent = { customerId: 'c-trigger', occasionKey: 'welcome' };

@@ -15,6 +15,7 @@ const winback = (recommendedCategory: string): DueOccasion => ({
   triggerAt: 0,
   dueAt: 0,
   expiresAt: 1,
+  keyOutlivesWindow: false,
   priority: 3,
   template: 'winback',
   details: { recommendedCategory, products: [{ sku: 'LG-1', productName: 'Card Holder' }], offer: { kind: 'none' } },

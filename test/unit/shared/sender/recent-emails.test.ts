@@ -85,6 +85,7 @@ function occasion(campaignId: string, kind: CampaignKind, index: number, dueAt: 
     triggerAt: dueAt,
     dueAt,
     expiresAt: dueAt + windowMs,
+    keyOutlivesWindow: false,
     priority: PRIORITY[campaignId] ?? 5,
     template: campaignId,
     details: { offer: { kind: 'none' } },

@@ -26,7 +26,7 @@ const profileFor = (locale: string, tier: 'Core' | 'VIC' = 'Core') =>
     skus: { SERUM: { productName: 'Serum', category: 'skincare', lastPurchasedAt: bought, quantity: 1, purchases: 1 }, CREAM: { productName: 'Cream', category: 'skincare', lastPurchasedAt: bought, quantity: 1, purchases: 1 } },
   });
 
-const base = { customerId: 'c1', triggerAt: 0, dueAt: 0, expiresAt: 1 };
+const base = { customerId: 'c1', triggerAt: 0, dueAt: 0, expiresAt: 1, keyOutlivesWindow: false };
 const occasions: Record<string, DueOccasion> = {
   welcome: { ...base, campaignId: 'welcome', kind: 'welcome', occasionKey: 'welcome', priority: 1, template: 'welcome', details: { offer: { kind: 'coupon', discountPercent: 10, couponFrom: { from: 'pool' } } } },
   replenishment: {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { claimHourOf, claimHoursBetween, expiresAtFor } from '#shared/store/ledger-store.ts';
-import { HOUR } from '#test/support/time.ts';
+import { claimHourOf, claimHoursBetween, expiresAtFor, ledgerExpiresAt } from '#shared/store/ledger-store.ts';
+import { DAY, HOUR } from '#test/support/time.ts';
 
 const T0 = Date.parse('2026-11-23T10:15:00Z');
 
@@ -17,5 +17,15 @@ describe('claim hours and expiry', () => {
   it('expires in epoch seconds after the retention period', () => {
     expect(expiresAtFor(T0, 400)).toBe(T0 / 1000 + 400 * 86_400);
     expect(expiresAtFor(T0 + 999, 1)).toBe(T0 / 1000 + 86_400);
+  });
+
+  it('keeps an entry the retention past its window, and for good when its key outlives the window', () => {
+    const retention = { now: T0, retentionDays: 30 };
+    expect(ledgerExpiresAt(retention)).toBe(expiresAtFor(T0, 30));
+    // A window that closed before the write: the retention counts from the write.
+    expect(ledgerExpiresAt({ ...retention, retainAfter: T0 - DAY })).toBe(expiresAtFor(T0, 30));
+    // A window 60 days long, with 30 days' retention: kept until 30 days after it closes, not 30 after the send.
+    expect(ledgerExpiresAt({ ...retention, retainAfter: T0 + 60 * DAY })).toBe(expiresAtFor(T0 + 60 * DAY, 30));
+    expect(ledgerExpiresAt({ ...retention, retainAfter: T0 + 60 * DAY, retainUntilErased: true })).toBeUndefined();
   });
 });
