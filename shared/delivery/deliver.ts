@@ -31,6 +31,8 @@ export interface ClaimResults {
   claimed: ClaimRequest[];
   /** Held by another run, or already settled: do not send. */
   taken: ClaimRequest[];
+  /** Not written: the client is on the erasure list (ClaimRequest.unlessErased). The keys after the first such one are not tried. */
+  erased: ClaimRequest[];
 }
 
 /** Claims each key in order (step 1). */
@@ -40,9 +42,13 @@ export function mayHaveGone(status: string | undefined): boolean {
 }
 
 export async function claimEach(ledger: LedgerTable, requests: readonly ClaimRequest[]): Promise<ClaimResults> {
-  const results: ClaimResults = { claimed: [], taken: [] };
+  const results: ClaimResults = { claimed: [], taken: [], erased: [] };
   for (const request of requests) {
     const result = await claimOccasion(ledger.documents, ledger.table, request);
+    if (result === 'erased') {
+      results.erased.push(request);
+      break;
+    }
     (result === 'claimed' ? results.claimed : results.taken).push(request);
   }
   return results;

@@ -21,6 +21,7 @@ import { claimEach, deliverClaimed, releaseClaims } from '#shared/delivery/deliv
 import { clientEmail } from '#shared/delivery/ses-email.ts';
 import {
   claimHoursBetween,
+  deleteLedgerEntries,
   isClaimable,
   ledgerEntriesOf,
   ledgerViewOf,
@@ -35,7 +36,7 @@ import { queryDueProfiles, scanProfiles, updateNextDue } from '#shared/store/pro
 import { noteReindexing, readDueIndexState, recordDueIndexState } from '#shared/store/due-index-store.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { loadSuppressed } from '#shared/store/suppression-store.ts';
-import { erasedAmong } from '#shared/store/erasure-store.ts';
+import { erasedAmong, erasureGuardOf } from '#shared/store/erasure-store.ts';
 import { eraseTraces } from '#shared/forget/forget.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { SENDER_ALERTS } from '#shared/alerts.ts';
@@ -251,7 +252,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   log.info('due clients selected', { selection: selection.mode, scanned, reindexed, due: dueClients.length, suppressed: suppressed.size, erased: erased.size, products: catalog.size });
 
   for (const client of dueClients) {
-    if (erased.has(client.profile.customerId)) continue;
+    if (erased.has(client.profile.customerId) || run.erasedWhileRunning.has(client.profile.customerId)) continue;
     if (run.stopped && !run.dryRun) {
       leave(run, client.due);
       continue;
@@ -267,6 +268,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     run.sendsStarted++;
     return true;
   });
+  if (!run.dryRun) await eraseClientsErasedWhileRunning(run, dueClients, erased);
   const unresolved = run.dryRun ? [] : await unresolvedSendsOf(run);
   const stale = unresolved.filter((e) => e.status === 'claimed');
   const maybeSent = unresolved.filter((e) => e.status === 'maybe-sent');
@@ -319,6 +321,28 @@ async function erasedDueClients(run: CampaignRun, dueClients: readonly DueClient
   await eraseTraces({ config, clients }, { customerIds: [...erased], emails: profiles.flatMap((p) => (p.email ? [p.email] : [])) });
   log.warn('due clients who asked to be forgotten: not mailed, erased again', { count: erased.size });
   return erased;
+}
+
+/** A ledger write found the client on the erasure list: nothing more of this run for them. */
+function erasedWhileRunning(run: CampaignRun, profile: ClientProfile): void {
+  run.erasedWhileRunning.add(profile.customerId);
+}
+
+/**
+ * After the clients are settled: those erased while this run worked on them. The ledger's writes
+ * refuse a client already on the list, but one written in the instant between that check and the
+ * erasure, or a task created just before it, may have landed after the erasure deleted the rest:
+ * erased again, as the nightly does.
+ */
+async function eraseClientsErasedWhileRunning(run: CampaignRun, dueClients: readonly DueClient[], erasedBefore: ReadonlySet<string>): Promise<void> {
+  const { config, clients, log } = run;
+  const worked = dueClients.filter(({ profile }) => !erasedBefore.has(profile.customerId)).map(({ profile }) => profile);
+  const erased = await erasedAmong(clients.documents, tableNames(config).suppression, worked.map((p) => ({ customerId: p.customerId, email: p.email })));
+  for (const id of run.erasedWhileRunning) erased.add(id);
+  if (erased.size === 0) return;
+  const profiles = worked.filter((p) => erased.has(p.customerId));
+  await eraseTraces({ config, clients }, { customerIds: [...erased], emails: profiles.flatMap((p) => (p.email ? [p.email] : [])) });
+  log.warn('clients erased while the run worked on them: not mailed after it, erased again', { count: erased.size });
 }
 
 /** The runs-table job of the hourly sender's records: one per run, so that a missed hour shows (clientele status). */
@@ -387,6 +411,8 @@ interface CampaignRun extends TaskGateRun {
   breaker: BreakerState;
   /** Set once the run stops sending: every later client is left untouched. */
   stopped?: { reason: StopReason; message: string };
+  /** Clients found on the erasure list by a ledger write of this run (erased while it ran): not mailed, nothing more written. */
+  erasedWhileRunning: Set<string>;
 }
 
 function campaignRun(
@@ -411,6 +437,7 @@ function campaignRun(
     ledger: { documents: clients.documents, table: tableNames(config).sendLedger },
     unsubscribeSecret: options.unsubscribeSecret,
     advisors,
+    erasedWhileRunning: new Set(),
     ...(options.afterClaim ? { afterClaim: options.afterClaim } : {}),
     counts: Object.fromEntries(config.campaigns.campaigns.map((c) => [c.id, emptyCampaignCounts()])),
     plan: [],
@@ -537,6 +564,7 @@ async function expireEnded(run: CampaignRun, profile: ClientProfile, ended: read
       continue;
     }
     const written = await recordExpiry(run.ledger.documents, run.ledger.table, { ...claimRequest(run, profile, occasion), reason });
+    if (written === 'erased') return erasedWhileRunning(run, profile);
     if (written === 'claimed') counts.expired++;
     else counts.alreadyClaimed++;
   }
@@ -565,6 +593,7 @@ async function settleClient(run: CampaignRun, client: DueClient, suppressed: boo
     const winner = decided.find((item) => item.decision.outcome === 'send');
     if (winner !== undefined) {
       const status = await settleDecided(run, profile, winner, companionsOf.get(winner) ?? []);
+      if (status === 'erased') return;
       if (status === 'no-coupon') {
         const held = new Set([winner.occasion, ...(companionsOf.get(winner) ?? [])]);
         open = open.filter((occasion) => !held.has(occasion));
@@ -575,6 +604,7 @@ async function settleClient(run: CampaignRun, client: DueClient, suppressed: boo
     for (const item of decided) {
       if (item === winner || handledWithWinner.has(item.occasion)) continue; // a companion goes in its winner's email, recorded with it
       await settleDecided(run, profile, item, companionsOf.get(item) ?? []);
+      if (run.erasedWhileRunning.has(profile.customerId)) return;
     }
     return;
   }
@@ -631,6 +661,8 @@ function claimRequest(run: CampaignRun, profile: ClientProfile, occasion: DueOcc
     ...(occasion.keyOutlivesWindow ? { retainUntilErased: true } : {}),
     tier: profile.tier,
     triggerAt: occasion.triggerAt,
+    // A client erased while this run works on them gets nothing more from it, not even an entry.
+    unlessErased: erasureGuardOf(tableNames(run.config).suppression, profile),
     ...extra,
   };
 }
@@ -655,13 +687,14 @@ async function recordDecisions(run: CampaignRun, profile: ClientProfile, occasio
           : {};
   for (const occasion of occasions) {
     const written = await recordDecision(run.ledger.documents, run.ledger.table, claimRequest(run, profile, occasion, extra), decision.outcome);
+    if (written === 'erased') return erasedWhileRunning(run, profile);
     if (written === 'already-claimed') counts.alreadyClaimed++;
     else counts[decision.outcome]++;
   }
 }
 
 /** One email for the occasion and its companions, through the delivery protocol; what became of it ('taken': another run's). */
-async function send(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[]): Promise<SendOutcome['status'] | 'taken' | 'no-coupon'> {
+async function send(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[]): Promise<SendOutcome['status'] | 'taken' | 'no-coupon' | 'erased'> {
   const [occasion] = occasions as [DueOccasion, ...DueOccasion[]];
   const counts = countsOf(run, occasion.campaignId);
   // The code first, before the ledger: a code drawn for an occasion stays its own (a rerun or
@@ -673,7 +706,13 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
   }
   // One id on every occasion the email settles: the frequency cap counts the email once (recent-emails.ts).
   const emailId = randomUUID();
-  const { claimed, taken } = await claimEach(run.ledger, occasions.map((o) => claimRequest(run, profile, o, { emailId })));
+  const { claimed, taken, erased } = await claimEach(run.ledger, occasions.map((o) => claimRequest(run, profile, o, { emailId })));
+  if (erased.length > 0) {
+    // Erased between two of the email's claims: the ones won go too, and nothing is sent.
+    await deleteLedgerEntries(run.ledger.documents, run.ledger.table, claimed);
+    erasedWhileRunning(run, profile);
+    return 'erased';
+  }
   counts.alreadyClaimed += taken.length;
   if (!claimed.some((c) => c.occasionKey === occasion.occasionKey)) {
     // Another run owns this email; hand back any companion we won so it is not left claimed.

@@ -40,6 +40,18 @@ function erasureKeysOf(who: { customerId?: string | undefined; email?: string | 
   ];
 }
 
+/** The erasure keys a write must not meet in the suppression table (a ledger claim's ClaimRequest.unlessErased). */
+export interface ErasureGuard {
+  /** The suppression table, where the erasure entries live. */
+  table: string;
+  keys: readonly string[];
+}
+
+/** The guard of a write about this client: none of their erasure keys on the list. */
+export function erasureGuardOf(table: string, who: { customerId: string; email?: string | undefined }): ErasureGuard {
+  return { table, keys: erasureKeysOf(who) };
+}
+
 /** Whether a client (by id, or by email when known) was erased. */
 export function isErased(erasures: Erasures, customerId: string, email?: string): boolean {
   if (erasures.keys.size === 0) return false;
@@ -110,6 +122,11 @@ export async function erasedAmong(
   }
   const found = await storedErasureKeys(documents, table, [...idsOfKey.keys()]);
   return new Set(found.flatMap((key) => idsOfKey.get(key) ?? []));
+}
+
+/** Whether any of a guard's keys is on the erasure list (a consistent read: an erasure recorded a moment ago counts). */
+export async function anyErased(documents: DocumentSender, guard: ErasureGuard): Promise<boolean> {
+  return guard.keys.length > 0 && (await storedErasureKeys(documents, guard.table, guard.keys)).length > 0;
 }
 
 /** Whether an address, or a customer id, is on the erasure list (stored, not a loaded list: for one event). */

@@ -12,16 +12,20 @@ import {
   staleClaims,
   type ClaimRequest,
 } from '#shared/store/ledger-store.ts';
+import { erasureGuardOf, recordErasure } from '#shared/store/erasure-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { DAY, HOUR } from '#test/support/time.ts';
 
 const aws = sharedAws();
 let table: string;
+let suppression: string;
 const T0 = Date.parse('2026-11-23T10:15:00Z');
 
 beforeAll(async () => {
-  table = tableNames(await scenarioConfig(aws, 'ledger')).sendLedger;
+  const tables = tableNames(await scenarioConfig(aws, 'ledger'));
+  table = tables.sendLedger;
+  suppression = tables.suppression;
 });
 
 const request = (customerId: string, occasionKey: string, overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({
@@ -59,6 +63,18 @@ describe('send ledger', () => {
     // Seconds, not milliseconds: an ms value would put the expiry tens of thousands of years out.
     expect(entry?.expiresAt).toBeLessThan(T0 / 100);
     expect(entry?.expiresAt).toBeGreaterThan(T0 / 1000);
+  });
+
+  it('a claim guarded by the erasure list writes nothing once the client is on it, by id or by address', async () => {
+    const guard = (customerId: string, email: string) => ({ unlessErased: erasureGuardOf(suppression, { customerId, email }) });
+    // Not erased: claimed as without a guard, and taken the second time.
+    expect(await claimOccasion(aws.clients.documents, table, request('c-guard', 'welcome', guard('c-guard', 'guard@example.com')))).toBe('claimed');
+    expect(await claimOccasion(aws.clients.documents, table, request('c-guard', 'welcome', guard('c-guard', 'guard@example.com')))).toBe('already-claimed');
+    await recordErasure(aws.clients.documents, suppression, { customerIds: ['c-gone'], emails: ['gone@example.com'] }, T0);
+    expect(await claimOccasion(aws.clients.documents, table, request('c-gone', 'welcome', guard('c-gone', 'other@example.com')))).toBe('erased');
+    expect(await recordDecision(aws.clients.documents, table, request('c-other-id', 'welcome', guard('c-other-id', 'Gone@Example.com')), 'held-out')).toBe('erased');
+    expect(await getLedgerEntry(aws.clients.documents, table, { customerId: 'c-gone', occasionKey: 'welcome' })).toBeUndefined();
+    expect(await getLedgerEntry(aws.clients.documents, table, { customerId: 'c-other-id', occasionKey: 'welcome' })).toBeUndefined();
   });
 
   it('a claim for a key that outlives its window carries no expiresAt: the TTL never deletes it', async () => {
