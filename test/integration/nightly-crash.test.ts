@@ -13,6 +13,7 @@ import { runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { ensureTables, tableNames } from '#shared/store/tables.ts';
+import { crashingAfter } from '#test/support/crashing-clients.ts';
 import { sharedAws, startPrivateAws } from '#test/support/local-aws.ts';
 
 /**
@@ -49,31 +50,6 @@ function clientsOf(config: Config): AwsClients {
   const clients = createAwsClients(config);
   openClients.push(clients);
   return clients;
-}
-
-const WRITES = new Set(['BatchWriteCommand', 'PutCommand', 'UpdateCommand', 'DeleteCommand']);
-
-/**
- * The clients, with the process "dying" at the (k+1)-th DynamoDB write: that write and every later
- * call fail. `counter` counts the writes that went through.
- */
-function crashingAfter(clients: AwsClients, writes: number, onCrash?: () => void, counter = { writes: 0 }): AwsClients {
-  let left = writes;
-  let dead = false;
-  const send = clients.documents.send.bind(clients.documents);
-  const documents = Object.create(clients.documents) as AwsClients['documents'];
-  documents.send = ((command: { constructor: { name: string } }, ...rest: unknown[]) => {
-    if (!dead && WRITES.has(command.constructor.name)) {
-      if (left-- <= 0) {
-        dead = true;
-        onCrash?.();
-      } else counter.writes += 1;
-    }
-    if (dead) return Promise.reject(new Error('crash: the process died here'));
-    // The document client's overloads cannot be spelled for a wrapper; it passes the call on as it came.
-    return (send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
-  }) as AwsClients['documents']['send'];
-  return { ...clients, documents };
 }
 
 const night = (config: Config, clients: AwsClients, runDate: string, dir: string, runId: string, acceptDrop = false) =>
