@@ -12,7 +12,9 @@ import { NIGHTLY_JOB, type NightAdmission, type NightInProgress, type NightlyRun
 /**
  * The gate between reading a night and writing it. Before the first write:
  *  - nights run in order: none after this one has completed (it would move clients back in
- *    time), and none before it was left half-written (rerun that one first);
+ *    time) or is being written (its before-images hold this night's profiles: rerun under it, this
+ *    night would make that one's rerun invent movements), and none before it was left
+ *    half-written (rerun that one first);
  *  - tonight's figures are plausible against the last completed night's (guards.ts), unless the
  *    run was started with an explicit accept-drop, which the summary records;
  * then the night is marked as being written in the runs table, so that the next night can tell.
@@ -54,7 +56,8 @@ export function acceptedOrderLines(files: readonly Pick<FileReport, 'kind' | 'ro
   return files.filter((f) => f.kind === 'orders').reduce((n, f) => n + f.rows - f.rejected, 0);
 }
 
-type StoredNight = (NightlyRunSummary | NightInProgress) & { status?: 'writing' | 'completed' };
+/** A night's runs-table item: its summary once completed, its mark while being written. */
+export type StoredNight = (NightlyRunSummary | NightInProgress) & { status?: 'writing' | 'completed' };
 
 const isCompleted = (run: StoredNight): run is NightlyRunSummary => run.status !== 'writing';
 
@@ -82,16 +85,36 @@ export interface AdmitOptions {
   log: Log;
 }
 
+/**
+ * Why night `runDate` may not be written, given the nights after it in the runs table (oldest
+ * first), or undefined when there are none. Pure.
+ */
+export function laterNightRefusal(runDate: string, later: readonly StoredNight[]): string | undefined {
+  const next = later[0];
+  if (next === undefined) return undefined;
+  if (isCompleted(next)) {
+    return (
+      `the night of ${next.runDate} was completed after ${runDate}: running an earlier night now would move clients back in time. ` +
+      `Run the nights from ${runDate} onward in order, or restore a backup first.`
+    );
+  }
+  return (
+    `the night of ${next.runDate} is being written or stopped while writing (run ${next.runId}, started ${next.startedAt}): ` +
+    `writing ${runDate} under it would move its clients back in time and make its rerun measure against the wrong night. ` +
+    `Finish ${next.runDate} first (rerun it: clientele run nightly --date ${next.runDate}); to redo ${runDate} after that, ` +
+    `restore a backup from before ${next.runDate} and run the nights from ${runDate} onward in order.`
+  );
+}
+
 /** Checks the night may be written (throws NightRefusedError otherwise), then marks it as being written. */
 export async function admitNight(options: AdmitOptions): Promise<NightAdmission> {
   const { config, clients, runDate, log } = options;
   const table = tableNames(config).runs;
-  const later = (await runsAfter<StoredNight>(clients.documents, table, NIGHTLY_JOB, runDate, 5)).filter(isCompleted);
-  if (later.length > 0) {
-    throw new NightRefusedError(
-      `the night of ${later[0]?.runDate} was completed after ${runDate}: running an earlier night now would move clients back in time. ` +
-        `Run the nights from ${runDate} onward in order, or restore a backup first.`,
-    );
+  const later = await runsAfter<StoredNight>(clients.documents, table, NIGHTLY_JOB, runDate, 1);
+  const laterRefusal = laterNightRefusal(runDate, later);
+  if (laterRefusal !== undefined) {
+    log.error('night refused: a later night has begun, nothing written', { laterNight: later[0]?.runDate, laterStatus: later[0]?.status });
+    throw new NightRefusedError(`${runDate} refused, nothing written: ${laterRefusal}`);
   }
   const earlier = await recentRuns<StoredNight>(clients.documents, table, NIGHTLY_JOB, addDays(runDate, -1), { limit: 10 });
   const unfinished = earlier[0];
@@ -120,3 +143,4 @@ export async function admitNight(options: AdmitOptions): Promise<NightAdmission>
     ...(violations.length > 0 ? { accepted: violations } : {}),
   };
 }
+
