@@ -2,7 +2,7 @@ import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import type { FileReport } from '#shared/exports/reader.ts';
-import { putRun, recentRuns, runsAfter } from '#shared/store/runs-store.ts';
+import { getRun, putRun, recentRuns, runsAfter } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import type { Log } from '#shared/log.ts';
 import { addDays } from '#shared/time.ts';
@@ -18,6 +18,9 @@ import { NIGHTLY_JOB, type NightAdmission, type NightInProgress, type NightlyRun
  *  - tonight's figures are plausible against the last completed night's (guards.ts), unless the
  *    run was started with an explicit accept-drop, which the summary records;
  * then the night is marked as being written in the runs table, so that the next night can tell.
+ * A run's admission stands only while that mark is its own and no later night has begun: every
+ * shard's write and the finish check it again (writerStanding), so that an old execution redriven
+ * after the night was rerun, or after later nights ran, writes nothing.
  */
 
 export class NightRefusedError extends ClienteleError {
@@ -144,3 +147,70 @@ export async function admitNight(options: AdmitOptions): Promise<NightAdmission>
   };
 }
 
+/** Where a run stands with its night as a shard's write or the finish begins (writerStanding). */
+export type WriterStanding =
+  | { kind: 'writer' }
+  /** This run completed the night already (a finish run again after its last write). */
+  | { kind: 'completed'; summary: NightlyRunSummary }
+  | { kind: 'refused'; reason: string };
+
+/**
+ * Whether run `runId`, admitted earlier, may still write night `runDate`, given the night's
+ * runs-table item and the nights after it (oldest first): only while that item is the run's own
+ * `writing` mark and no later night has begun. Otherwise the run is an old execution redriven (or
+ * one that lost a race): another run rewrote the night, or later nights were written on top of it,
+ * and whatever it wrote now would undo theirs. Pure.
+ */
+export function writerStanding(runDate: string, runId: string, own: StoredNight | undefined, later: readonly StoredNight[]): WriterStanding {
+  const next = later[0];
+  if (next !== undefined) {
+    const what = isCompleted(next) ? 'was completed' : `began (run ${next.runId}, still marked as writing)`;
+    return {
+      kind: 'refused',
+      reason:
+        `the night of ${next.runDate} ${what} after run ${runId} was admitted to write ${runDate}: writing ${runDate} now would move clients back in time. ` +
+        `Leave this execution failed; to redo ${runDate}, restore a backup from before ${next.runDate} and run the nights from ${runDate} onward in order.`,
+    };
+  }
+  if (own === undefined) {
+    return { kind: 'refused', reason: `the runs table holds no mark for ${runDate}: run ${runId} was never admitted to write it (its combine step did not complete). Start the night again.` };
+  }
+  if (own.runId !== runId) {
+    return {
+      kind: 'refused',
+      reason: isCompleted(own)
+        ? `run ${own.runId} completed ${runDate} after run ${runId} began it: the night is that run's. Leave this execution failed; to redo the night, start a new run of it.`
+        : `run ${own.runId} began writing ${runDate} after run ${runId}: the night is that run's. Leave this execution failed and start the night again (clientele run nightly --date ${runDate}).`,
+    };
+  }
+  return isCompleted(own) ? { kind: 'completed', summary: own } : { kind: 'writer' };
+}
+
+export interface WriterCheckContext {
+  config: Config;
+  clients: Pick<AwsClients, 'documents'>;
+  runDate: string;
+  runId: string;
+  log: Log;
+}
+
+/**
+ * The check at the start of a shard's write and of the finish (writerStanding, on the runs table
+ * read now): throws NightRefusedError, before anything is written, unless the run may still write
+ * its night. Returns the night's summary when this run completed it already: the finish has
+ * nothing left to do, a write is refused.
+ */
+export async function confirmWriter(context: WriterCheckContext, step: 'write' | 'finish'): Promise<NightlyRunSummary | undefined> {
+  const { clients, config, runDate, runId, log } = context;
+  const table = tableNames(config).runs;
+  const [own, later] = await Promise.all([
+    getRun<StoredNight>(clients.documents, table, { job: NIGHTLY_JOB, runDate }),
+    runsAfter<StoredNight>(clients.documents, table, NIGHTLY_JOB, runDate, 1),
+  ]);
+  const standing = writerStanding(runDate, runId, own, later);
+  if (standing.kind === 'writer') return undefined;
+  if (standing.kind === 'completed' && step === 'finish') return standing.summary;
+  const reason = standing.kind === 'refused' ? standing.reason : `run ${runId} already completed ${runDate}: nothing is left to write.`;
+  log.error(`${step} refused: the run may no longer write its night, nothing written`, { step, nightRunId: own?.runId, nightStatus: own?.status, laterNight: later[0]?.runDate });
+  throw new NightRefusedError(`${runDate} refused for run ${runId} at its ${step}, nothing written: ${reason}`);
+}

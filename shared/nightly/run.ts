@@ -25,7 +25,7 @@ import { compareStrings } from '#shared/tiering/client-columns.ts';
 import { rfmMeasures, runClock, streamProfiles } from '#shared/tiering/profile.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
-import { acceptedOrderLines, addShardFigures, admitNight, emptyShardFigures, NightRefusedError, type ShardFigures } from './admission.ts';
+import { acceptedOrderLines, addShardFigures, admitNight, confirmWriter, emptyShardFigures, NightRefusedError, type ShardFigures } from './admission.ts';
 import { futureNightRefusal } from './run-date.ts';
 import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
@@ -59,6 +59,9 @@ import { NIGHTLY_JOB, type NightAdmission, type NightlyProgress, type NightlyRun
  *  3. writeShard, per shard: profiles scored with those models, compared with the base, written;
  *  4. finishNight, once: what earlier attempts left and tonight does not touch put back, the
  *     summary, rejects and catalogue objects, the report, the runs table (night completed).
+ * Phases 3 and 4 first check that the night is still this run's (admission.ts, confirmWriter):
+ * an execution redriven after the night was started again, or after a later night began, writes
+ * nothing.
  * runNightly does all four in this process with one shard, reading the export once; a sharded
  * run (worker threads locally, Step Functions Distributed Maps in AWS: distributed.ts) first
  * shares the export's files between readers that route each record to its shard's bucket, and
@@ -409,6 +412,9 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   const { config, clients, runDate, log, onProgress } = context;
   const { aggregator, read, shard } = shardRead;
   const computeStarted = performance.now();
+  // The admission still stands (no later night begun, the night not rewritten by another run):
+  // an old execution redriven writes nothing.
+  await confirmWriter(context, 'write');
 
   // Read before anything is written: a ledger that cannot be read fails the shard untouched.
   const ledger = await readNightLedger({ config, clients, runDate }, followUpPeriodStart(runDate, config));
@@ -569,6 +575,12 @@ export async function finishNight(
   const first = outcomes[0];
   if (!first || outcomes.length !== first.shard.count || outcomes.some((o, i) => o.shard.index !== i)) {
     throw new NightlyRunError(`finishNight needs one outcome per shard, got shards ${outcomes.map((o) => `${o.shard.index}/${o.shard.count}`).join(', ')}`);
+  }
+  // As at each shard's write: a finish run again after it completed returns the stored summary.
+  const completedByThisRun = await confirmWriter(context, 'finish');
+  if (completedByThisRun) {
+    log.info('night already completed by this run: nothing left to finish');
+    return completedByThisRun;
   }
   const sum = (pick: (o: ShardOutcome) => number) => outcomes.reduce((n, o) => n + pick(o), 0);
   const max = (pick: (o: ShardOutcome) => number) => Math.max(...outcomes.map(pick));

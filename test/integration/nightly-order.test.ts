@@ -7,7 +7,9 @@ import { readObjectText } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { NightRefusedError } from '#shared/nightly/admission.ts';
-import { runNightly } from '#shared/nightly/run.ts';
+import { combineWorkMeasures, finishFromWork, measureShardToWork, planNight, repartitionToWork, writeShardFromWork } from '#shared/nightly/distributed.ts';
+import { nightContext, runNightly, type NightContext } from '#shared/nightly/run.ts';
+import { shardsOf, type ShardSpec } from '#shared/nightly/shards.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -18,13 +20,17 @@ import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { comparable, storedState } from '#test/support/nightly-comparison.ts';
 
 /**
- * Nights run in order: a completed night rerun while the next one is half-written is refused with
- * an error that names the next night, and writes nothing.
+ * Nights run in order, and a run writes its night only while the night is still its own: an old
+ * failed execution redriven after the night was rerun, or after later nights completed, and a
+ * completed night rerun while the next one is half-written, are refused with an error that names
+ * what stands in the way, and write nothing.
  */
 
 const aws = sharedAws();
 const work = scratchDir('nightly-order');
 const [D1, D2, D3] = ['2026-11-22', '2026-11-23', '2026-11-24'] as const;
+const shard0: ShardSpec = { index: 0, count: 2 };
+const shard1: ShardSpec = { index: 1, count: 2 };
 
 const night = (config: Config, clients: AwsClients, runDate: string, dir: string, runId: string, acceptDrop = false) =>
   runNightly({ runDate, runId, config, clients, clock: Date.now, source: directoryExportSource(dir), acceptDrop });
@@ -53,7 +59,62 @@ async function nights(config: Config) {
   return rows.filter((row) => row.job === 'nightly').sort((a, b) => a.runDate.localeCompare(b.runDate)).map((row) => ({ runDate: row.runDate, ...comparable(row) }));
 }
 
+/** A sharded execution's phases up to the writes (the state machine's prepare, repartition, measure, combine). */
+async function upToWrites(context: NightContext, shards: number, dir: string, startedAt: number): Promise<void> {
+  const source = directoryExportSource(dir);
+  const { readers } = await planNight(context, shards, source);
+  for (const reader of readers) await repartitionToWork(context, { shards, reader }, source);
+  for (const shard of shardsOf(shards)) await measureShardToWork(context, shard);
+  await combineWorkMeasures(context, { shards, startedAt });
+}
+
 describe('order of nights', () => {
+  it('refuses an old failed execution redriven after its night was rerun and a later night completed: its write and finish write nothing', async () => {
+    const dirs = await exports('redrive', 200, 7);
+    const clean = await scenarioConfig(aws, 'redrive-clean');
+    await night(clean, aws.clients, D1, dirs.d1, 'c1');
+    await night(clean, aws.clients, D2, dirs.d2, 'c2');
+    await night(clean, aws.clients, D3, dirs.d3, 'c3');
+
+    const config = await scenarioConfig(aws, 'redrive');
+    await night(config, aws.clients, D1, dirs.d1, 'a1');
+    // Execution e1 of D2, 2 shards: shard 0 writes, shard 1 dies in its write.
+    const e1 = nightContext({ runDate: D2, runId: 'e1', config, clients: aws.clients, clock: Date.now });
+    const startedAt = Date.now();
+    await upToWrites(e1, 2, dirs.d2, startedAt);
+    await writeShardFromWork(e1, shard0);
+    const dyingClients = crashingAfter(aws.clients, 2);
+    const dying = nightContext({ runDate: D2, runId: 'e1', config, clients: dyingClients, clock: Date.now });
+    await expect(writeShardFromWork(dying, shard1)).rejects.toThrow(/crash/);
+    await dyingClients.settled();
+
+    // The operator starts D2 again (run e2), which dies just after marking the night as its own:
+    // e1, redriven now, would write beside it.
+    const e2Clients = crashingAfter(aws.clients, 1);
+    await expect(night(config, e2Clients, D2, dirs.d2, 'e2')).rejects.toThrow(/crash/);
+    await e2Clients.settled();
+    const afterE2Crash = await everything(config, D2);
+    const taken = writeShardFromWork(e1, shard1);
+    await expect(taken).rejects.toThrow(NightRefusedError);
+    await expect(taken).rejects.toThrow(/2026-11-23 refused for run e1 at its write, nothing written: run e2 began writing 2026-11-23 after run e1/);
+    expect(await everything(config, D2)).toEqual(afterE2Crash);
+
+    // D2 completed by a new run, then D3: the clean sequence's state.
+    await night(config, aws.clients, D2, dirs.d2, 'e3');
+    await night(config, aws.clients, D3, dirs.d3, 'a3');
+    const completed = await everything(config, D2);
+    const cleanState = await storedState(aws, clean);
+    expect(await storedState(aws, config)).toEqual(cleanState);
+
+    // Days later e1's failed write is redriven: refused, naming D3 (its finish, without shard 1's outcome, fails too).
+    const write = writeShardFromWork(e1, shard1);
+    await expect(write).rejects.toThrow(NightRefusedError);
+    await expect(write).rejects.toThrow(/at its write, nothing written: the night of 2026-11-24 was completed after run e1 was admitted to write 2026-11-23/);
+    await expect(finishFromWork(e1, { shards: 2, startedAt }, directoryExportSource(dirs.d2))).rejects.toThrow(/outcome of shard 1\/2 not found/);
+    expect(await everything(config, D2)).toEqual(completed);
+    expect(await nights(config)).toEqual(await nights(clean));
+  }, 300_000);
+
   it('refuses to rerun a completed night while the next one is half-written, naming it; the next night\'s rerun then ends where a clean sequence ends', async () => {
     const dirs = await exports('later-writing', 150, 11);
     // D2 as first exported: one orders part cut short, a client the corrected export does not have.
@@ -87,4 +148,38 @@ describe('order of nights', () => {
     expect(await storedState(aws, config)).toEqual(await storedState(aws, clean));
     expect(await nights(config)).toEqual(await nights(clean));
   }, 300_000);
+
+  it('refuses the finish of an execution whose shards all wrote, once another run completed the night: the night stays that run\'s', async () => {
+    const dir = join(work, 'finish-late');
+    await generateExport({ customers: 120, seed: 3, asOf: D1, orderParts: 2, malformedRows: 0 }, dir);
+    const config = await scenarioConfig(aws, 'finish-late');
+    const e1 = nightContext({ runDate: D1, runId: 'e1', config, clients: aws.clients, clock: Date.now });
+    const startedAt = Date.now();
+    await upToWrites(e1, 2, dir, startedAt);
+    for (const shard of [shard0, shard1]) await writeShardFromWork(e1, shard);
+    // e1's finish timed out; the night was started again and completed by e2.
+    await night(config, aws.clients, D1, dir, 'e2');
+    const completed = await everything(config, D1);
+
+    const finish = finishFromWork(e1, { shards: 2, startedAt }, directoryExportSource(dir));
+    await expect(finish).rejects.toThrow(NightRefusedError);
+    await expect(finish).rejects.toThrow(/2026-11-22 refused for run e1 at its finish, nothing written: run e2 completed 2026-11-22 after run e1 began it/);
+    expect(await everything(config, D1)).toEqual(completed);
+  }, 180_000);
+
+  it('returns the stored summary when an execution\'s finish runs again after it completed, and refuses its writes: nothing is written', async () => {
+    const dir = join(work, 'finish-again');
+    await generateExport({ customers: 120, seed: 5, asOf: D1, orderParts: 2, malformedRows: 0 }, dir);
+    const config = await scenarioConfig(aws, 'finish-again');
+    const context = nightContext({ runDate: D1, runId: 'f1', config, clients: aws.clients, clock: Date.now });
+    const startedAt = Date.now();
+    await upToWrites(context, 2, dir, startedAt);
+    for (const shard of shardsOf(2)) await writeShardFromWork(context, shard);
+    const summary = await finishFromWork(context, { shards: 2, startedAt }, directoryExportSource(dir));
+    const done = await everything(config, D1);
+
+    expect(await finishFromWork(context, { shards: 2, startedAt }, directoryExportSource(dir))).toEqual(summary);
+    await expect(writeShardFromWork(context, shard0)).rejects.toThrow(/2026-11-22 refused for run f1 at its write, nothing written: run f1 already completed 2026-11-22: nothing is left to write/);
+    expect(await everything(config, D1)).toEqual(done);
+  }, 180_000);
 });
