@@ -62,7 +62,7 @@ export interface DueOccasion {
   /**
    * The once-per key: unique per campaign occasion; the sender's exactly-once ledger is keyed by
    * customerId + occasionKey. The built-ins: 'welcome', 'replenishment#SKU#2026-01-02T03:04:05.000Z'
-   * (or 'replenishment#next-order#2026-02-03'), 'winback#2026-01-02T03:04:05.000Z'.
+   * (or 'replenishment#next-order#<lastOrderAt>' at the predicted next order), 'winback#2026-01-02T03:04:05.000Z'.
    */
   occasionKey: string;
   /** When the occasion started: the trigger's instant, or local midnight of its day (run-out − N days, last order + N days...). */
@@ -71,8 +71,9 @@ export interface DueOccasion {
   dueAt: number;
   expiresAt: number;
   /**
-   * Whether the key is not this window's alone: once ever (the welcome), or a timing's oncePer
-   * shared by several windows (ever, lapse, purchase, year, tier-change). Nothing bounds when such
+   * Whether the key is not this window's alone: once ever (the welcome), a timing's oncePer
+   * shared by several windows (ever, lapse, purchase, year, tier-change), or a key whose window
+   * moves (the next-order fallback, when a refit moves the prediction). Nothing bounds when such
    * a key's next window opens, so the ledger keeps its entry until the client is erased.
    */
   keyOutlivesWindow: boolean;
@@ -246,7 +247,7 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
     const window = momentWindow(moment, trigger, timing, timeZone);
     if (window === undefined) continue;
     const occasionKey = onceKey(campaign.id, moment, timing, profile);
-    const keyOutlivesWindow = timing.oncePer !== 'occasion' || moment.naturalKey === '';
+    const keyOutlivesWindow = timing.oncePer !== 'occasion' || moment.naturalKey === '' || moment.movesUnderKey === true;
     const { triggerAt, dueAt, expiresAt } = window;
     windows.push({
       dueAt,
@@ -396,7 +397,7 @@ export function replenishmentWindow(
 
 /** The replenishment's window at the predicted next order of a client whose consumables have no cycle (triggers.ts predictedRunOutDay). */
 export function nextOrderWindow(campaign: ReplenishmentCampaign, profile: ClientProfile, catalog: ProductCatalog, timeZone: string): ReminderWindow | undefined {
-  const predicted = predictedRunOutDay(campaign, profile, catalog);
+  const predicted = predictedRunOutDay({ daysBefore: campaign.timing.daysBeforeRunOut, replenishableCategories: campaign.replenishableCategories }, profile, catalog, timeZone);
   return predicted === undefined ? undefined : reminderWindow(campaign, predicted, timeZone);
 }
 

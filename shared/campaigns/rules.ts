@@ -7,7 +7,7 @@ import type { ProductsSource, Timing, Trigger } from './vocabulary.ts';
  * - welcome = first-contact, cut-off `cutoffHours`, late past `targetHours`, once ever ('welcome');
  * - replenishment = product-runs-out `daysBeforeRunOut` days before, until the run-out day, once per
  *   purchase ('replenishment#<sku>#<lastPurchasedAt>'), the predicted next order standing in when no
- *   product has a cycle ('replenishment#next-order#<date>'); its email shows the product through the
+ *   product has a cycle ('replenishment#next-order#<lastOrderAt>'); its email shows the product through the
  *   occasion's sku (shared/sender/compose.ts), so no product list;
  * - win-back = no-order-for `afterDays`, open `windowDays` days, once per lapse
  *   ('winback#<lastOrderAt>'), showing the client's top category.

@@ -81,6 +81,11 @@ export interface Moment {
   occasionDay: string;
   /** A window of this moment may not stay open past this instant (the next no-order-for step). */
   endsBy?: number;
+  /**
+   * The day may move while the natural key stays (the next-order fallback: a refit moves the
+   * prediction of the same last order), so the key is not one window's.
+   */
+  movesUnderKey?: true;
   /** Where its window closes when the timing gives no cut-off (the birthday month: the 1st of the next month). */
   defaultExpiresAt?: number;
   /** The trigger's products, for products 'trigger'. */
@@ -304,7 +309,9 @@ export function triggerMoments(trigger: Trigger, profile: ClientProfile, context
  * cycle, replenishmentCycle), unless the product lasts no longer than the lead time (the reminder
  * would be due the day it was bought). With predictedFallback, a client whose replenishable
  * products have no cycle at all gets one moment at the CLV model's predicted next order instead
- * (keyed 'next-order#<date>'), showing their most recently bought replenishable product.
+ * (predictedRunOutDay), showing their most recently bought replenishable product. It is keyed by
+ * the last order the prediction follows (nextOrderKey), not by the predicted day: a refit that
+ * moves the day moves the window of the same occasion, and the reminder goes once.
  */
 function runOutMoments(trigger: Extract<Trigger, { on: 'product-runs-out' }>, profile: ClientProfile, context: TriggerContext): Moment[] {
   const { catalog, timeZone } = context;
@@ -334,8 +341,9 @@ function runOutMoments(trigger: Extract<Trigger, { on: 'product-runs-out' }>, pr
     });
   }
   if (!trigger.predictedFallback) return moments;
-  const predicted = predictedRunOutDay(trigger, profile, catalog);
-  if (predicted === undefined) return moments;
+  const predicted = predictedRunOutDay(trigger, profile, catalog, timeZone);
+  // predictedRunOutDay gives a day only with a last order.
+  if (predicted === undefined || profile.lastOrderAt === undefined) return moments;
   const latest = byRecency(Object.entries(profile.skus).filter(([sku, p]) => instantOf(p.lastPurchasedAt) !== undefined && isReplenishable(p, catalog.get(sku), listed)))[0];
   const record = latest === undefined ? undefined : catalog.get(latest[0]);
   const productName = latest?.[1].productName ?? record?.name;
@@ -343,7 +351,8 @@ function runOutMoments(trigger: Extract<Trigger, { on: 'product-runs-out' }>, pr
   moments.push({
     day: addDays(predicted, -trigger.daysBefore),
     occasionDay: predicted,
-    naturalKey: `next-order#${predicted}`,
+    naturalKey: nextOrderKey(profile.lastOrderAt),
+    movesUnderKey: true,
     products: latest === undefined ? [] : [productRef(latest[0], productName)],
     details: {
       ...(latest === undefined ? {} : { sku: latest[0], lastPurchasedAt: latest[1].lastPurchasedAt, quantity: latest[1].quantity }),
@@ -374,15 +383,39 @@ export function runOutDay(
  * The predicted next order day standing in for a run-out: only for a client who bought a
  * replenishable product but none with a cycle (a product of a listed category bought once, with
  * no replenish_days), and with a prediction. A bag or a coat runs out of nothing.
+ * The prediction follows the client's last order: none without one, and none when the reminder
+ * would be due on or before that order's local day (as runOutDay does for a product that lasts
+ * no longer than the lead time). That also covers an order the intraday ingest merged after the
+ * night's prediction: until the next night refits it, the prediction is the previous order's.
  */
-export function predictedRunOutDay(trigger: { replenishableCategories: readonly string[] }, profile: ClientProfile, catalog: ProductCatalog): string | undefined {
+export function predictedRunOutDay(
+  trigger: { daysBefore: number; replenishableCategories: readonly string[] },
+  profile: ClientProfile,
+  catalog: ProductCatalog,
+  timeZone: string,
+): string | undefined {
   const predicted = profile.clv?.predictedNextOrderAt;
   if (predicted === undefined || !isIsoDate(predicted)) return undefined;
+  const lastOrder = instantOf(profile.lastOrderAt);
+  if (lastOrder === undefined || addDays(predicted, -trigger.daysBefore) <= localDate(lastOrder, timeZone)) return undefined;
   const skus = Object.entries(profile.skus);
   const listed = trigger.replenishableCategories;
   if (!skus.some(([sku, purchase]) => isReplenishable(purchase, catalog.get(sku), listed))) return undefined;
   if (skus.some(([sku, purchase]) => replenishmentCycle(purchase, catalog.get(sku), listed) !== undefined)) return undefined;
   return predicted;
+}
+
+/** The next-order fallback's natural key: the last order (ISO instant) whose predicted successor it stands for. */
+export function nextOrderKey(lastOrderAt: string): string {
+  return `next-order#${lastOrderAt}`;
+}
+
+/** The next-order key of versions before nextOrderKey: '<campaignId>#next-order#<predicted local day>'. */
+const LEGACY_NEXT_ORDER_KEY = /^([a-z0-9][a-z0-9-]*)#next-order#\d{4}-\d{2}-\d{2}$/;
+
+/** The campaign id of a next-order ledger key written before nextOrderKey (keyed by the predicted day), else undefined. */
+export function legacyNextOrderCampaign(occasionKey: string): string | undefined {
+  return LEGACY_NEXT_ORDER_KEY.exec(occasionKey)?.[1];
 }
 
 /** The cut-off a trigger gets when the timing gives none (see the vocabulary's README section). */

@@ -46,6 +46,7 @@ import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupon
 import { sendIntroductions, type IntroductionCounts } from './introductions.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
 import { expiryReason } from './expiry.ts';
+import { withCurrentKeys } from './legacy-keys.ts';
 import { recentEmails } from './recent-emails.ts';
 import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
 
@@ -514,7 +515,8 @@ async function selectDueClients(
     scanned++;
     const due = dueOccasions(profile, catalog, at, context);
     const ended = endedOccasions(profile, catalog, at - lookback, at, context);
-    const readLedger = () => ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId);
+    // Entries of keys an earlier version named otherwise are read under today's (legacy-keys.ts).
+    const readLedger = async () => withCurrentKeys(await ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId), profile);
     let entries = due.length === 0 && ended.length === 0 ? undefined : await readLedger();
     if (indexing) {
       // As the ledger stood before this hour's decisions: an occasion this hour settles leaves the index the next hour.

@@ -32,12 +32,13 @@ const perfumeBuyer = clientProfile({
 });
 
 describe('replenishment from the predicted next order', () => {
-  it('is due 15 local days before the predicted date, until its local midnight, keyed on the date', () => {
+  it('is due 15 local days before the predicted date, until its local midnight, keyed on the last order it follows', () => {
     const found = nextOrderOccasion(REPLENISHMENT, perfumeBuyer, CATALOG, at('2026-06-16T00:00'), BRAND_ZONE);
     expect(found).toMatchObject({
       campaignId: 'replenishment',
       kind: 'replenishment',
-      occasionKey: 'replenishment#next-order#2026-07-01',
+      occasionKey: 'replenishment#next-order#2026-05-01T02:00:00.000Z',
+      keyOutlivesWindow: true,
       dueAt: at('2026-06-16T00:00'),
       expiresAt: at('2026-07-01T00:00'),
       details: { sku: 'PERFUME', productName: 'Eau de Parfum', cycleSource: 'predicted', runOutDate: '2026-07-01' },
@@ -45,7 +46,29 @@ describe('replenishment from the predicted next order', () => {
     expect(nextOrderOccasion(REPLENISHMENT, perfumeBuyer, CATALOG, at('2026-06-15T23:59'), BRAND_ZONE)).toBeUndefined();
     expect(nextOrderOccasion(REPLENISHMENT, perfumeBuyer, CATALOG, at('2026-06-30T23:59'), BRAND_ZONE)).toBeDefined();
     expect(nextOrderOccasion(REPLENISHMENT, perfumeBuyer, CATALOG, at('2026-07-01T00:00'), BRAND_ZONE)).toBeUndefined();
-    expect(dueOccasions(perfumeBuyer, CATALOG, at('2026-06-20T10:00'), CTX).map((o) => o.occasionKey)).toContain('replenishment#next-order#2026-07-01');
+    expect(dueOccasions(perfumeBuyer, CATALOG, at('2026-06-20T10:00'), CTX).map((o) => o.occasionKey)).toContain('replenishment#next-order#2026-05-01T02:00:00.000Z');
+  });
+
+  it('keeps its key when a refit moves the predicted date: the window moves, the occasion is the same', () => {
+    const refitted = clientProfile({ ...perfumeBuyer, clv: clv({ predictedNextOrderAt: '2026-07-06' }) });
+    const before = nextOrderOccasion(REPLENISHMENT, perfumeBuyer, CATALOG, at('2026-06-20T10:00'), BRAND_ZONE);
+    const after = nextOrderOccasion(REPLENISHMENT, refitted, CATALOG, at('2026-06-25T10:00'), BRAND_ZONE);
+    expect(after?.occasionKey).toBe(before?.occasionKey);
+    expect(after).toMatchObject({ dueAt: at('2026-06-21T00:00'), expiresAt: at('2026-07-06T00:00'), details: { runOutDate: '2026-07-06' } });
+  });
+
+  it('is not due once the window would open on or before the last order: a prediction the night has not refitted after an order', () => {
+    // The intraday ingest merged an order of 2026-06-18: lastOrderAt moved, the prediction is still the previous order's.
+    const orderedAgain = clientProfile({ ...perfumeBuyer, lastOrderAt: '2026-06-18T02:00:00.000Z', orderCount: 3 });
+    for (const now of [at('2026-06-18T10:00'), at('2026-06-25T10:00')]) expect(nextOrderOccasion(REPLENISHMENT, orderedAgain, CATALOG, now, BRAND_ZONE)).toBeUndefined();
+    // The night's refit of that order gives a later date: a reminder for the new order, under its own key.
+    const refitted = clientProfile({ ...orderedAgain, clv: clv({ predictedNextOrderAt: '2026-09-01' }) });
+    expect(nextOrderOccasion(REPLENISHMENT, refitted, CATALOG, at('2026-08-20T10:00'), BRAND_ZONE)?.occasionKey).toBe('replenishment#next-order#2026-06-18T02:00:00.000Z');
+    // A prediction within the lead time of the order itself (the reminder would be due the day it was placed): none.
+    const tooSoon = clientProfile({ ...perfumeBuyer, clv: clv({ predictedNextOrderAt: '2026-05-16' }) });
+    expect(nextOrderOccasion(REPLENISHMENT, tooSoon, CATALOG, at('2026-05-10T10:00'), BRAND_ZONE)).toBeUndefined();
+    const { lastOrderAt: _none, ...noLastOrder } = perfumeBuyer;
+    expect(nextOrderOccasion(REPLENISHMENT, noLastOrder, CATALOG, at('2026-06-20T10:00'), BRAND_ZONE)).toBeUndefined();
   });
 
   it('is never due for a client who bought nothing replenishable: a bag runs out of nothing', () => {

@@ -285,7 +285,8 @@ export function replenishmentOccasion(
  * last purchase) stands in for the run-out day. That is a product of a listed replenishable
  * category bought once, with no replenish_days. Undefined when the client bought no replenishable
  * product (a bag or a coat runs out of nothing), when any SKU has a cycle (the per-SKU reminders
- * cover the client), or without a prediction.
+ * cover the client), without a prediction, without a last order, or when the window would open
+ * on or before the last order's local day (a prediction not yet refitted after an order).
  */
 export function nextOrderWindow(
   campaign: ReplenishmentCampaign,
@@ -295,6 +296,8 @@ export function nextOrderWindow(
 ): ReminderWindow | undefined {
   const predicted = profile.clv?.predictedNextOrderAt;
   if (predicted === undefined || !isIsoDate(predicted)) return undefined;
+  const lastOrder = instantOf(profile.lastOrderAt);
+  if (lastOrder === undefined || daysBetweenDates(localDate(lastOrder, timeZone), predicted) <= campaign.timing.daysBeforeRunOut) return undefined;
   const skus = Object.entries(profile.skus);
   if (!skus.some(([sku, purchase]) => isReplenishable(purchase, catalog.get(sku), campaign.replenishableCategories))) return undefined;
   if (skus.some(([sku, purchase]) => replenishmentCycle(purchase, catalog.get(sku), campaign.replenishableCategories) !== undefined)) return undefined;
@@ -304,8 +307,8 @@ export function nextOrderWindow(
 /**
  * Replenishment without any product cycle (nextOrderWindow): due from local midnight of
  * (predicted − daysBeforeRunOut) until local midnight of the predicted day, keyed
- * '<campaignId>#next-order#<predicted date>' (one reminder per prediction; a new order moves the
- * date). The email shows the client's most recently bought replenishable product.
+ * '<campaignId>#next-order#<lastOrderAt>' (one reminder per last order, wherever a refit moves
+ * the predicted day). The email shows the client's most recently bought replenishable product.
  */
 export function nextOrderOccasion(
   campaign: ReplenishmentCampaign,
@@ -328,7 +331,7 @@ export function nextOrderOccasion(
   return occasion(
     campaign,
     profile,
-    { occasionKey: `${campaign.id}#next-order#${predicted}`, triggerAt: dueAt, dueAt, expiresAt },
+    { occasionKey: `${campaign.id}#next-order#${profile.lastOrderAt}`, triggerAt: dueAt, dueAt, expiresAt },
     {
       ...(product === undefined ? {} : { sku: product.sku, lastPurchasedAt: product.purchase.lastPurchasedAt, quantity: product.purchase.quantity }),
       ...(productName === undefined ? {} : { productName }),
