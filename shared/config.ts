@@ -218,9 +218,10 @@ export const senderSchema = z
      */
     circuitBreakerFailures: z.number().int().min(1).max(1000).default(5),
     /**
-     * How far back each run looks for send windows that closed (a welcome's cut-off, the end of a
-     * win-back or replenishment window) to record the occasions left waiting or never decided as
-     * 'expired'. Longer than the longest outage the hourly runs should catch up after.
+     * How far back each run looks, at least, for send windows that closed (a welcome's cut-off, the
+     * end of a win-back or replenishment window) to record the occasions left waiting or never
+     * decided as 'expired'. After a longer outage the first run looks back to the last run, no
+     * further than `ledgerRetentionDays` (shared/sender/expiry.ts expirySince).
      */
     expiryLookbackHours: z.number().int().min(1).max(24 * 31).default(72),
     /** The shop's link for the email buttons (each link gets the campaign's UTM parameters). */

@@ -13,13 +13,16 @@ import type { CampaignsConfig } from './schema.ts';
  * only the profiles whose nextDueAt lies in [queryFrom, now] instead of the whole table. Pure.
  *
  * Why that is enough (dueIndexQueryFrom): the windows of a profile do not depend on the clock, so
- * nextDueAt computed at t only grows with t (closed windows drop out). A client that needs the
- * run at h >= t has a window w with dueAt <= h < expiresAt + lookback; w still counted at t, so
- * nextDueAt(t) <= dueAt(w) <= h. And nextDueAt(t) > t - (longest window + lookback). So a run
- * at h finds every client it must see if every stored value was computed at some t in
- * [last indexed run, h], and it reads [last indexed run - longest window - lookback, h]. Each run
- * re-computes the value of the profiles it reads (at its own h), the nightly run and the intraday
- * ingest compute it at the last indexed run for what they write.
+ * nextDueAt computed at t only grows with t (closed windows drop out). Let r be the last indexed
+ * run. A client that needs the run at h >= r has a window w with dueAt <= h that is open at h or
+ * closed since the run's expiry start (shared/sender/expiry.ts expirySince: h - lookback, or r
+ * when that is earlier, after an outage), so expiresAt + lookback > r: w still counts at r, and
+ * nextDueAt(r) <= dueAt(w) <= h. And nextDueAt(t) > t - (longest window + lookback). The nightly
+ * run and the intraday ingest compute what they write at r, so a run at h reads
+ * [r - longest window - lookback, h]. Each run re-computes the value of the profiles it reads at
+ * its own h, which drops the windows closed more than the lookback before h, only after it has
+ * recorded their expiry: a run that died half-way (values as of its h, r unchanged) leaves no
+ * window that still needs a run out of the index.
  *
  * Some windows need no run although open, and leave the value (the argument holds for the others):
  *  - an inert one (SendWindow.inert): nothing from the profile can be shown where the campaign

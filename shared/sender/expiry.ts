@@ -34,3 +34,16 @@ export function expiryReason(
   if (campaign === undefined || !inAudience(campaign, profile, occasion.expiresAt - 1, timeZone, catalog) || profile.acceptsMarketing !== true) return undefined;
   return `${closed} before any run decided it`;
 }
+
+/**
+ * From when a run at `at` records the occasions whose window closed (endedOccasions in (since,
+ * at]): the expiry lookback back, or to the last run when that was longer ago (an outage), so that
+ * every window that closed since the last run is recorded, whatever the outage's length. Never
+ * further back than the ledger keeps an entry (retention) after its window closed: before that a
+ * sent occasion's entry may be gone, and 'expired' would be untrue. Pure.
+ */
+export function expirySince(at: number, lookbackMs: number, lastRunAt: number | undefined, retentionMs: number): number {
+  const since = at - lookbackMs;
+  if (lastRunAt === undefined || lastRunAt >= since) return since;
+  return Math.max(lastRunAt, Math.min(since, at - retentionMs));
+}

@@ -16,7 +16,7 @@ import { readCatalog, readCategoryAffinity } from '#shared/store/catalog-store.t
 import type { CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { knownAdvisors } from '#shared/advisors/roster.ts';
 import { readRoster } from '#shared/store/roster-store.ts';
-import { putRun } from '#shared/store/runs-store.ts';
+import { putRun, recentRuns } from '#shared/store/runs-store.ts';
 import { claimEach, deliverClaimed, releaseClaims } from '#shared/delivery/deliver.ts';
 import { clientEmail } from '#shared/delivery/ses-email.ts';
 import {
@@ -45,7 +45,7 @@ import { composeEmail, noteAdvisor } from './compose.ts';
 import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupons.ts';
 import { sendIntroductions, type IntroductionCounts } from './introductions.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
-import { expiryReason } from './expiry.ts';
+import { expiryReason, expirySince } from './expiry.ts';
 import { withCurrentKeys } from './legacy-keys.ts';
 import { recentEmails } from './recent-emails.ts';
 import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
@@ -243,7 +243,11 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   const reindexing = !run.dryRun && (selection.mode === 'index' || selection.reindex);
   // Before any value moves: an earlier hour run after a crash of this one must not trust the index.
   if (reindexing) await noteReindexing(clients.documents, tableNames(config).runs, at);
-  const { dueClients, scanned, reindexed } = await selectDueClients(run, catalog, selection, reindexing);
+  // Windows that closed since the last run, however long ago (an outage), are recorded 'expired'.
+  const lastRunAt = indexState?.lastRunAt ?? (await lastRecordedRunAt(run));
+  const endedSince = expirySince(at, lookback, lastRunAt, config.sender.ledgerRetentionDays * DAY_MS);
+  if (endedSince < at - lookback) log.warn('last run longer ago than the expiry lookback: recording the windows closed since', { since: new Date(endedSince).toISOString() });
+  const { dueClients, scanned, reindexed } = await selectDueClients(run, catalog, selection, reindexing, endedSince);
   if (reindexing) {
     // Every profile this run had to see now holds its value as of `at`: the next run reads from here.
     await recordDueIndexState(clients.documents, tableNames(config).runs, { lastRunAt: at, fingerprint });
@@ -362,6 +366,13 @@ export interface CampaignRunRecord {
   maybeSent: number;
   staleClaims: number;
   durationMs: number;
+}
+
+/** The clock of the sender's last run before this one's recorded in the runs table (for a run without the due index's state). */
+async function lastRecordedRunAt(run: Pick<CampaignRun, 'clients' | 'config' | 'at'>): Promise<number | undefined> {
+  const [last] = await recentRuns<CampaignRunRecord>(run.clients.documents, tableNames(run.config).runs, CAMPAIGNS_JOB, new Date(run.at).toISOString(), { limit: 1, attributes: ['at'] });
+  const lastAt = last === undefined ? Number.NaN : Date.parse(last.at);
+  return Number.isFinite(lastAt) ? lastAt : undefined;
 }
 
 /** Records the run; the sends are done by now, so a failure to record is logged, never thrown. */
@@ -488,20 +499,20 @@ function countsOf(run: CampaignRun, campaignId: string): CampaignCounts {
 
 /**
  * Step 3: who is due now, minus what the ledger has already settled; the most urgent and valuable
- * first. Ended occasions left waiting are expired on the way. The profiles come from the due
- * index, or from a full scan; unless this is a dry run or a backfill, each one read gets its index
- * value as of now (a client whose windows are over leaves the index).
+ * first. Occasions whose window closed after `endedSince` left waiting are expired on the way. The
+ * profiles come from the due index, or from a full scan; unless this is a dry run or a backfill,
+ * each one read gets its index value as of now (a client whose windows are over leaves the index).
  */
 async function selectDueClients(
   run: CampaignRun,
   catalog: ReadonlyMap<string, ProductRecord>,
   selection: DueSelection,
   reindexing: boolean,
+  endedSince: number,
 ): Promise<{ dueClients: DueClient[]; scanned: number; reindexed: number }> {
   const { config, clients, at } = run;
   const table = tableNames(config).profiles;
   const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone, categoryAffinity: run.categoryAffinity, catalog };
-  const lookback = config.sender.expiryLookbackHours * HOUR_MS;
   const indexing: DueIndexing | undefined = reindexing ? dueIndexing(config, catalog, at) : undefined;
   const profiles = selection.mode === 'index' ? queryDueProfiles(clients.documents, table, selection.from, selection.to) : scanProfiles(clients.documents, table);
   const dueClients: DueClient[] = [];
@@ -514,10 +525,13 @@ async function selectDueClients(
     seen?.add(profile.customerId);
     scanned++;
     const due = dueOccasions(profile, catalog, at, context);
-    const ended = endedOccasions(profile, catalog, at - lookback, at, context);
+    const ended = endedOccasions(profile, catalog, endedSince, at, context);
     // Entries of keys an earlier version named otherwise are read under today's (legacy-keys.ts).
     const readLedger = async () => withCurrentKeys(await ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId), profile);
     let entries = due.length === 0 && ended.length === 0 ? undefined : await readLedger();
+    // Before the index value: it drops the windows closed more than the lookback ago, and a crash
+    // between the two writes must leave such a window indexed rather than unrecorded.
+    if (entries !== undefined && ended.length > 0) await expireEnded(run, profile, ended, entries);
     if (indexing) {
       // As the ledger stood before this hour's decisions: an occasion this hour settles leaves the index the next hour.
       let value = nextDueAt(profile, indexing, entries === undefined ? undefined : ledgerViewOf(entries));
@@ -530,7 +544,6 @@ async function selectDueClients(
       if (value !== profile.nextDueAt && (await updateNextDue(clients.documents, table, profile, value))) reindexed++;
     }
     if (entries === undefined || (due.length === 0 && ended.length === 0)) continue;
-    if (ended.length > 0) await expireEnded(run, profile, ended, entries);
     const settled = new Set(entries.filter((e) => !isClaimable(e.status)).map((e) => e.occasionKey));
     const open = due.filter((o) => !settled.has(o.occasionKey));
     // Out of its campaign's audience now: counted, never due. The index leaves out a window whose

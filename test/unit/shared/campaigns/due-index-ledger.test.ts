@@ -6,7 +6,7 @@ import { inAudience } from '#shared/campaigns/policy.ts';
 import type { CampaignDefinitionInput } from '#shared/campaigns/schema.ts';
 import { TIERS, type ClientProfile } from '#shared/model.ts';
 import type { CategoryAffinity } from '#shared/segments/category-affinity.ts';
-import { expiryReason } from '#shared/sender/expiry.ts';
+import { expiryReason, expirySince } from '#shared/sender/expiry.ts';
 import { LEDGER_STATUSES, isClaimable, ledgerViewOf, type LedgerStatus } from '#shared/store/ledger-store.ts';
 import { DAY, HOUR, iso } from '#test/support/time.ts';
 import { CATALOG, context } from './fixtures.ts';
@@ -116,8 +116,8 @@ function ledgers(client: ClientProfile, ctx: CampaignContext, r: number, statuse
 
 const view = (ledger: ReadonlyMap<string, LedgerStatus>): LedgerView => ledgerViewOf([...ledger].map(([occasionKey, status]) => ({ occasionKey, status })));
 
-/** Whether the hourly run at h has something to do for the client: an occasion to decide (not settled, in its audience) or an expiry to record. */
-function runNeeds(client: ClientProfile, ctx: CampaignContext, h: number, lookbackMs: number, ledger: ReadonlyMap<string, LedgerStatus>): boolean {
+/** Whether the hourly run at h (the last indexed run r) has something to do for the client: an occasion to decide (not settled, in its audience) or an expiry to record. */
+function runNeeds(client: ClientProfile, ctx: CampaignContext, r: number, h: number, lookbackMs: number, ledger: ReadonlyMap<string, LedgerStatus>): boolean {
   const senderContext = { ...ctx, categoryAffinity: AFFINITY };
   const zone = clientTimeZone(client, ctx.brandTimeZone);
   const campaignOf = (id: string) => ctx.campaigns.campaigns.find((c) => c.id === id);
@@ -126,7 +126,7 @@ function runNeeds(client: ClientProfile, ctx: CampaignContext, h: number, lookba
     return isClaimable(ledger.get(o.occasionKey)) && campaign !== undefined && inAudience(campaign, client, h, zone, CATALOG);
   });
   if (decides) return true;
-  return endedOccasions(client, CATALOG, h - lookbackMs, h, senderContext).some((o) => {
+  return endedOccasions(client, CATALOG, expirySince(h, lookbackMs, r, 400 * DAY), h, senderContext).some((o) => {
     const status = ledger.get(o.occasionKey);
     return expiryReason(o, status === undefined ? undefined : { status }, client, ctx.campaigns, ctx.brandTimeZone, CATALOG) !== undefined;
   });
@@ -148,7 +148,7 @@ describe('the due index given the send ledger', () => {
         if (without === undefined) expect(withLedger).toBeUndefined();
         else if (withLedger !== undefined) expect(withLedger).toBeGreaterThanOrEqual(without);
         if (withLedger !== without) leftOut++;
-        if (!runNeeds(client, ctx, h, lookbackMs, atH)) return;
+        if (!runNeeds(client, ctx, r, h, lookbackMs, atH)) return;
         neededCases++;
         const from = dueIndexQueryFrom(r, ctx.campaigns, lookbackMs);
         for (const value of [withLedger, without]) {

@@ -1,8 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { welcomeOccasion } from '#shared/campaigns/due.ts';
 import { campaignsConfigSchema, type WelcomeCampaign } from '#shared/campaigns/schema.ts';
 import type { ClientProfile } from '#shared/model.ts';
-import { expiryReason } from '#shared/sender/expiry.ts';
+import { expiryReason, expirySince } from '#shared/sender/expiry.ts';
 import { clientProfile } from '#test/support/profiles.ts';
 
 const HOUR = 3_600_000;
@@ -34,5 +35,33 @@ describe('expiry of an ended occasion', () => {
     for (const status of ['claimed', 'sent', 'failed', 'maybe-sent', 'held-out', 'suppressed', 'no-consent', 'expired'] as const) {
       expect(expiryReason(occasion, { status }, client, campaigns), status).toBeUndefined();
     }
+  });
+});
+
+describe('how far back a run records closed windows', () => {
+  const DAY = 24 * HOUR;
+  const at = T + 10 * DAY;
+  const lookback = 72 * HOUR;
+  const retention = 30 * DAY;
+
+  it('the lookback after a run within it; back to the last run after a longer outage; the retention at most', () => {
+    expect(expirySince(at, lookback, at - HOUR, retention)).toBe(at - lookback);
+    expect(expirySince(at, lookback, undefined, retention)).toBe(at - lookback);
+    expect(expirySince(at, lookback, at - 5 * DAY, retention)).toBe(at - 5 * DAY);
+    expect(expirySince(at, lookback, at - 45 * DAY, retention)).toBe(at - retention);
+    // A backfill (the last run later than this hour): the lookback.
+    expect(expirySince(at, lookback, at + DAY, retention)).toBe(at - lookback);
+  });
+
+  it('property: never shorter than the lookback, covers every window closed since a last run within the retention, never past both bounds', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 24 * 31 }), fc.integer({ min: 30, max: 400 }), fc.option(fc.integer({ min: -500 * 24, max: 24 }), { nil: undefined }), (hours, days, lastRunHours) => {
+        const lastRunAt = lastRunHours === undefined ? undefined : at + lastRunHours * HOUR;
+        const since = expirySince(at, hours * HOUR, lastRunAt, days * DAY);
+        expect(since).toBeLessThanOrEqual(at - hours * HOUR);
+        if (lastRunAt !== undefined && lastRunAt >= at - days * DAY) expect(since).toBeLessThanOrEqual(lastRunAt);
+        expect(since).toBeGreaterThanOrEqual(Math.min(at - hours * HOUR, at - days * DAY));
+      }),
+    );
   });
 });

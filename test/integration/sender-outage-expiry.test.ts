@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import type { CampaignsConfigInput } from '#shared/campaigns/schema.ts';
+import type { Config } from '#shared/config.ts';
+import { DUE_INDEX_STATE_KEY } from '#shared/store/due-index-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { campaignConfig, runCampaignHour as run } from '#test/support/campaign-runs.ts';
+import { ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+import { DAY, at as local, iso } from '#test/support/time.ts';
+
+/**
+ * An outage longer than the expiry lookback (sender.expiryLookbackHours, 72 h) loses no occasion
+ * without a record: the first run after it records 'expired' every window that closed since the
+ * last run, through the due index and reading every profile alike, back to the ledger's retention
+ * at most. A run that dies after re-indexing a client leaves nothing for the rerun to miss.
+ */
+
+const aws = sharedAws();
+const SH = 'Asia/Shanghai';
+/** The last run before the outage: the morning before the birthday. */
+const LAST_RUN = local('2026-11-20 09:00', SH);
+const birthdayDay = { policy: { controlShare: 0 }, campaigns: [{ id: 'bday', trigger: { on: 'birthday', daysBefore: 0 }, template: 'birthday', offers: { default: { kind: 'none' } } }] } as CampaignsConfigInput;
+
+const client = (customerId: string, birthday: string) =>
+  profileItem(customerId, { birthday, firstOrderAt: iso(local('2026-01-10 10:00', SH)), lastOrderAt: iso(local('2026-10-10 10:00', SH)) });
+
+const ledger = async (config: Config) => (await ledgerEntries(aws, config)).map((e) => ({ customerId: e.customerId, status: e.status, reason: e.reason })).sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
+
+async function resume(config: Config, at: number, runId: string, mode: 'index' | 'full-scan') {
+  // Reading every profile without the index's state: the last run is the runs table's record.
+  if (mode === 'full-scan') await aws.clients.documents.send(new DeleteCommand({ TableName: tableNames(config).runs, Key: DUE_INDEX_STATE_KEY }));
+  return run(aws, config, at, runId);
+}
+
+describe('the first run after an outage records every window that closed since the last run', () => {
+  for (const mode of ['index', 'full-scan'] as const) {
+    for (const outageDays of [2, 5, 10]) {
+      it(`${mode}: a one-day birthday window on the first day of a ${outageDays}-day outage is recorded expired`, async () => {
+        const name = `outage-${mode}-${outageDays}`;
+        const config = await campaignConfig(aws, name, { campaigns: birthdayDay });
+        await seedProfiles(aws, config, [client(`${name}-b`, '1990-11-21')]);
+        expect((await run(aws, config, LAST_RUN, `${name}-0`)).clientsDue).toBe(0);
+        const after = await resume(config, LAST_RUN + outageDays * DAY, `${name}-1`, mode);
+        expect(after.campaigns.bday?.expired).toBe(1);
+        expect(await ledger(config)).toEqual([{ customerId: `${name}-b`, status: 'expired', reason: 'bday window closed at 2026-11-21T16:00:00.000Z before any run decided it' }]);
+        // Recorded once: the next hour finds it settled.
+        const next = await run(aws, config, LAST_RUN + outageDays * DAY + 3_600_000, `${name}-2`);
+        expect(next.campaigns.bday).toMatchObject({ expired: 0, alreadyClaimed: 0 });
+      }, 60_000);
+    }
+
+    it(`${mode}: an outage longer than the ledger retention records the windows closed within it, not before`, async () => {
+      const name = `outage-retention-${mode}`;
+      const config = await campaignConfig(aws, name, { campaigns: birthdayDay, sender: { ledgerRetentionDays: 30 } });
+      // Resumed 45 days later: one birthday 39 days back (its entry would be past the retention), one 15 days back.
+      await seedProfiles(aws, config, [client(`${name}-early`, '1990-11-25'), client(`${name}-late`, '1990-12-20')]);
+      await run(aws, config, LAST_RUN, `${name}-0`);
+      const after = await resume(config, LAST_RUN + 45 * DAY, `${name}-1`, mode);
+      expect(after.campaigns.bday?.expired).toBe(1);
+      expect((await ledger(config)).map((e) => [e.customerId, e.status])).toEqual([[`${name}-late`, 'expired']]);
+    }, 60_000);
+  }
+
+  it('a run that dies right after re-indexing a client has already recorded what the new value leaves out: the rerun ends as a clean run', async () => {
+    const config = await campaignConfig(aws, 'outage-crash', { campaigns: birthdayDay });
+    await seedProfiles(aws, config, [client('outage-crash-b', '1990-11-21')]);
+    await run(aws, config, LAST_RUN, 'oc-0');
+    const at = LAST_RUN + 5 * DAY;
+    await expect(run({ clients: diesAfterFirstIndexUpdate(aws.clients, tableNames(config).profiles) }, config, at, 'oc-1')).rejects.toThrow(/the process died here/);
+    const rerun = await run(aws, config, at, 'oc-1-rerun');
+    expect(rerun.selection.mode).toBe('index');
+    expect(await ledger(config)).toEqual([{ customerId: 'outage-crash-b', status: 'expired', reason: 'bday window closed at 2026-11-21T16:00:00.000Z before any run decided it' }]);
+  }, 60_000);
+});
+
+/** The clients, with the process dying once a profile's index value has been written: every later call fails. */
+function diesAfterFirstIndexUpdate(clients: AwsClients, profilesTable: string): AwsClients {
+  let dead = false;
+  const send = clients.documents.send.bind(clients.documents) as (...args: unknown[]) => Promise<unknown>;
+  const documents = Object.create(clients.documents) as AwsClients['documents'];
+  documents.send = (async (command: unknown, ...rest: unknown[]) => {
+    if (dead) throw new Error('crash: the process died here');
+    const output = await send(command, ...rest);
+    if (command instanceof UpdateCommand && command.input.TableName === profilesTable) dead = true;
+    return output;
+  }) as AwsClients['documents']['send'];
+  return { ...clients, documents };
+}
