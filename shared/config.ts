@@ -207,6 +207,7 @@ export const senderSchema = z
     /**
      * Days a send-ledger entry is kept, from the later of its write and its window's close, before
      * DynamoDB's TTL removes it; an entry whose key outlives its window is kept until erasure.
+     * Below ~400 days, a birthday or cycle corrected under the same key may be sent again (README).
      */
     ledgerRetentionDays: z.number().int().min(30).default(400),
     /** A claim left unresolved this long (a crash between claim and send) is reported as stale. */
