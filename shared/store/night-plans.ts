@@ -14,6 +14,9 @@ import type { ProfileItem } from './profile-store.ts';
  *
  * Objects: <reports>/nightly/<date>/attempts/<runId>/before-s<shard>-<part>.jsonl.gz, one JSON
  * line per profile. They hold personal data: tagged for the bucket's 30-day expiry, like rejects.
+ * An object is never replaced: a retry of a shard's write keeps its run id (a Step Functions retry
+ * or redrive), and its parts are numbered after those its earlier attempts left. Replacing one
+ * would lose the before-images of clients those attempts may already have written.
  */
 
 export interface BeforeImage {
@@ -29,21 +32,41 @@ function attemptsPrefix(config: Config, runDate: string): string {
   return `${reportPrefix(config, 'nightly', runDate)}/attempts/`;
 }
 
-/** Writes one attempt's before-images of one shard; returns the objects written. */
+/**
+ * The part number after the highest one of `shard` among `names` (a run's objects): where a new
+ * attempt of that shard's write numbers its parts from.
+ */
+export function nextImagePart(names: readonly string[], shard: number): number {
+  const pattern = new RegExp(`^before-s${shard}-(\\d+)\\.jsonl\\.gz$`);
+  let next = 0;
+  for (const name of names) {
+    const part = pattern.exec(name)?.[1];
+    if (part !== undefined) next = Math.max(next, Number(part) + 1);
+  }
+  return next;
+}
+
+/**
+ * Writes one attempt's before-images of one shard, as new objects after those the run's earlier
+ * attempts of the shard left (never over them); returns the objects written.
+ */
 export async function writeBeforeImages(
   s3: S3Client,
   config: Config,
   run: { runDate: string; runId: string; shard: number },
   images: readonly BeforeImage[],
 ): Promise<string[]> {
+  if (images.length === 0) return [];
   const bucket = reportsBucket(config);
+  const folder = `${attemptsPrefix(config, run.runDate)}${run.runId}/`;
+  const first = nextImagePart((await listObjects(s3, bucket, folder)).map((object) => object.name), run.shard);
   const objects: string[] = [];
-  for (let start = 0, part = 0; start < images.length; start += PLAN_PART_ENTRIES, part++) {
+  for (let start = 0, part = first; start < images.length; start += PLAN_PART_ENTRIES, part++) {
     const lines = images.slice(start, start + PLAN_PART_ENTRIES).map((image) => JSON.stringify(image));
     objects.push(
       await writeObject(s3, {
         bucket,
-        key: `${attemptsPrefix(config, run.runDate)}${run.runId}/before-s${run.shard}-${part}.jsonl.gz`,
+        key: `${folder}before-s${run.shard}-${part}.jsonl.gz`,
         body: gzipSync(`${lines.join('\n')}\n`),
         contentType: 'application/gzip',
         tagging: 'retention=rejects',

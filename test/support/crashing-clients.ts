@@ -44,3 +44,14 @@ export function crashingAfter(clients: AwsClients, writes: number, onCrash?: () 
     },
   };
 }
+
+/** The clients, with every S3 PUT of a key containing `keyPart` failing (an upload the process died in). */
+export function failingPuts(clients: AwsClients, keyPart: string): AwsClients {
+  const send = clients.s3.send.bind(clients.s3);
+  const s3 = Object.create(clients.s3) as AwsClients['s3'];
+  s3.send = ((command: { constructor: { name: string }; input: { Key?: string } }, ...rest: unknown[]) => {
+    if (command.constructor.name === 'PutObjectCommand' && command.input.Key?.includes(keyPart)) return Promise.reject(new Error(`crash: the process died uploading ${keyPart}`));
+    return (send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
+  }) as AwsClients['s3']['send'];
+  return { ...clients, s3 };
+}
