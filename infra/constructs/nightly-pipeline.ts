@@ -29,7 +29,7 @@ import type {
   RepartitionEventInput,
   WriteEventInput,
 } from '#shared/nightly/distributed.ts';
-import { NIGHTLY_MEMORY_MB, nightlyNodeOptions } from '#shared/nightly/node-options.ts';
+import { NIGHTLY_MEMORY_MB, NIGHTLY_TIMEOUT_MINUTES, nightlyNodeOptions } from '#shared/nightly/node-options.ts';
 import { bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogKey, reportPrefix, rosterKey } from '#shared/store/buckets.ts';
 import { acknowledge, acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
@@ -112,7 +112,7 @@ export class NightlyPipeline extends Construct {
       memorySize: NIGHTLY_MEMORY_MB,
       nodeOptions: nightlyNodeOptions(NIGHTLY_MEMORY_MB),
       readsExports: true,
-      timeout: Duration.minutes(15),
+      timeout: Duration.minutes(NIGHTLY_TIMEOUT_MINUTES),
     });
     storage.grantReadExports(this.nightly);
     storage.grantWriteReports(this.nightly, 'nightly');

@@ -24,6 +24,7 @@ import {
 } from './run.ts';
 import { checkShares, combinedRead, planShares, readBucket, readPlan, readShares, repartitionShare } from './shares.ts';
 import { requireWork, requireWorkJson, s3WorkStore, type WorkStore } from './work-store.ts';
+import { withShardWriteLease } from './write-lease.ts';
 import { nightRequestSchema, runDateOf, runDateSchema } from './run-date.ts';
 import { completedRunOf, nightFingerprint, recordRerun } from './repeat.ts';
 import type { NightAdmission, NightlyRunSummary } from './summary.ts';
@@ -42,7 +43,8 @@ import { isValidShard, MAX_SHARDS, shardsOf, type ShardSpec } from './shards.ts'
  *   measure (shard i)      read bucket i (shard i's clients, from every reader), store its measures
  *   combine                what needs every file (duplicate parts), then every shard's measures →
  *                          the night's models (RFM cuts, CLV fit) and the checks before any write
- *   write (shard i)        read bucket i again, score shard i with the models, write what changed
+ *   write (shard i)        read bucket i again, score shard i with the models, write what changed;
+ *                          one attempt at a time per shard (a lease: write-lease.ts)
  *   finish                 every shard's outcome → the summary object and the runs table
  *
  * An invocation keeps nothing from the one before, so the phases hand over through work objects
@@ -358,15 +360,21 @@ export interface WriteReceipt {
   written: ShardOutcome['written'];
 }
 
-/** Write for one shard: its bucket read again, scored with the night's models, changes written. */
+/**
+ * Write for one shard: its bucket read again, scored with the night's models, changes written;
+ * holding the shard's write lease from before its base is loaded until its outcome is stored
+ * (write-lease.ts: a retry never runs beside an attempt still alive).
+ */
 export async function writeShardFromWork(context: NightContext, shard: ShardSpec): Promise<WriteReceipt> {
   // The models first: a missing one fails before the bucket is read.
   const { models } = await readModels(context, shard.count);
   if (!models) return { shard, changes: { newClients: 0, changed: 0, unchanged: 0 }, written: { profiles: 0, tierHistory: 0, retries: 0 } };
   const store = workStoreOf(context);
-  const shardRead = await bucketShardRead(context, store, shard);
-  const outcome = await writeShard(context, shardRead, models, await loadShardBase(context, shardRead));
-  const outcomeObject = await store.put(workKeys.outcome(shard.index), JSON.stringify(outcome), 'application/json');
+  const { outcome, outcomeObject } = await withShardWriteLease(context, shard, async () => {
+    const shardRead = await bucketShardRead(context, store, shard);
+    const written = await writeShard(context, shardRead, models, await loadShardBase(context, shardRead));
+    return { outcome: written, outcomeObject: await store.put(workKeys.outcome(shard.index), JSON.stringify(written), 'application/json') };
+  });
   const { newClients, changed, unchanged } = outcome.changes;
   return { shard, outcomeObject, changes: { newClients, changed, unchanged }, written: outcome.written };
 }

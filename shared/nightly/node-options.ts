@@ -3,6 +3,9 @@ import { setFlagsFromString } from 'node:v8';
 /** The nightly Lambda's memory, MB: the run streams the export, and more memory is also more CPU. */
 export const NIGHTLY_MEMORY_MB = 2048;
 
+/** The nightly Lambda's timeout, minutes (Lambda's most): no invocation of a phase lives longer (write-lease.ts relies on it). */
+export const NIGHTLY_TIMEOUT_MINUTES = 15;
+
 /**
  * Node options of a process that runs a night's tiering with `memoryMb` of memory: the nightly
  * Lambda's NODE_OPTIONS, and the bench's tiering stage, so that the bench measures what runs.

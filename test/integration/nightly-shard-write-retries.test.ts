@@ -1,3 +1,4 @@
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -9,17 +10,19 @@ import { directoryExportSource, type ExportSource } from '#shared/exports/source
 import { combineWorkMeasures, finishFromWork, measureShardToWork, planNight, repartitionToWork, writeShardFromWork } from '#shared/nightly/distributed.ts';
 import { nightContext, runNightly, type NightContext } from '#shared/nightly/run.ts';
 import { shardsOf, type ShardSpec } from '#shared/nightly/shards.ts';
+import { SHARD_WRITE_LEASE_MS } from '#shared/nightly/write-lease.ts';
 import { reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { PLAN_PART_ENTRIES } from '#shared/store/night-plans.ts';
-import { crashingAfter, failingPuts } from '#test/support/crashing-clients.ts';
+import { aroundDocuments, crashingAfter, failingPuts } from '#test/support/crashing-clients.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { comparable, storedState } from '#test/support/nightly-comparison.ts';
 
 /**
  * The write of one shard of a sharded night, run again with the same run id (a Step Functions
- * retry or redrive) after a crash anywhere in it: its before-images are never replaced, and the
- * night ends where a clean run ends: profiles, tier history and summary figures.
+ * retry or redrive): after a crash anywhere in it, or while an earlier attempt still runs. Its
+ * before-images are never replaced, two attempts never write at once, and the night ends where a
+ * clean run ends: profiles, tier history and summary figures.
  */
 
 const aws = sharedAws();
@@ -37,8 +40,9 @@ async function nightUpToWrites(config: Config, runId: string, shards: number, so
   return { context, startedAt };
 }
 
-/** Another attempt of the same run, with other clients. */
-const attempt = (context: NightContext, clients: AwsClients) => nightContext({ runDate: context.runDate, runId: context.runId, config: context.config, clients, clock: Date.now });
+/** The same attempt's context with other clients, or a clock `aheadMs` later. */
+const attempt = (context: NightContext, clients: AwsClients, aheadMs = 0) =>
+  nightContext({ runDate: context.runDate, runId: context.runId, config: context.config, clients, clock: () => Date.now() + aheadMs });
 
 /** The before-image objects a run left: name → customer ids. */
 async function beforeImages(config: Config, runId: string): Promise<Map<string, string[]>> {
@@ -78,7 +82,7 @@ describe('a retried shard write', () => {
     // 1: dies uploading the second part of its before-images, before any profile is written.
     await expect(writeShardFromWork(attempt(context, failingPuts(aws.clients, 'before-s0-1')), shard)).rejects.toThrow(/crash/);
     expect([...(await beforeImages(config, 'parts-2')).entries()].map(([name, ids]) => [name, ids.length])).toEqual([['before-s0-0.jsonl.gz', PLAN_PART_ENTRIES]]);
-    // 2: saves the images still missing as a new part, then dies after 200 DynamoDB writes.
+    // 2: saves the images still missing as a new part, then dies after 200 DynamoDB writes, its lease held.
     await expect(writeShardFromWork(attempt(context, crashingAfter(aws.clients, 200)), shard)).rejects.toThrow(/crash/);
     const images = await beforeImages(config, 'parts-2');
     expect([...images.entries()].map(([name, ids]) => [name, ids.length])).toEqual([
@@ -86,12 +90,69 @@ describe('a retried shard write', () => {
       ['before-s0-1.jsonl.gz', 300],
     ]);
     expect(new Set([...images.values()].flat()).size).toBe(clients);
-    // 3: finds every image it needs saved, and writes the rest.
-    await writeShardFromWork(attempt(context, aws.clients), shard);
+    // 3: refused while the dead attempt's lease lasts, writing nothing; then runs once it has expired.
+    await expect(writeShardFromWork(attempt(context, aws.clients), shard)).rejects.toThrow(/shard 0\/1 of run parts-2 is being written by another attempt \(parts-2\/0\/[0-9a-f-]+, attempt 2, since .*\); this one wrote nothing\. .* its lease ends at /);
+    await writeShardFromWork(attempt(context, aws.clients, SHARD_WRITE_LEASE_MS), shard);
     expect((await beforeImages(config, 'parts-2')).size).toBe(2);
     const summary = await finishFromWork(context, { shards: 1, startedAt }, source);
 
     expect(comparable(summary)).toEqual(clean.summary);
     expect(await storedState(aws, config)).toEqual(clean.state);
   }, 600_000);
+
+  it('while an earlier attempt still writes is refused before it reads anything; the night, and a rerun on a corrected export, end where clean runs would', async () => {
+    const d1 = join(work, 'overlap-d1');
+    const d2 = join(work, 'overlap-d2');
+    const bad = join(work, 'overlap-bad');
+    for (const [dir, asOf] of [[d1, D1], [d2, D2], [bad, D2]] as const) await generateExport({ customers: 300, seed: 23, asOf, orderParts: 2, malformedRows: 0 }, dir);
+    // A bad export: most of an orders part missing, a client the brand never had.
+    await writeFile(join(bad, 'orders-0002.csv'), (await readFile(join(bad, 'orders-0002.csv'), 'utf8')).split('\n').slice(0, 2).join('\n') + '\n');
+    await appendFile(join(bad, 'customers.csv'), 'GHOST-1,ghost@example.com,Ghost,Client,,en,Asia/Shanghai,2026-01-01T10:00:00+08:00,true,,\n');
+    const clean = await cleanNights('overlap-clean', d1, d2);
+
+    const config = await scenarioConfig(aws, 'overlap');
+    await runNightly({ clock: Date.now, runDate: D1, runId: 'overlap-1', config, clients: aws.clients, source: directoryExportSource(d1) });
+    const source = directoryExportSource(bad);
+    const { context, startedAt } = await nightUpToWrites(config, 'overlap-2', 2, source, true);
+    const [shard0, shard1] = shardsOf(2) as [ShardSpec, ShardSpec];
+
+    // Attempt A writes shard 0 and is held at its first batch of profiles.
+    let reachedWrites!: () => void;
+    const writing = new Promise<void>((resolve) => (reachedWrites = resolve));
+    let letGo!: () => void;
+    const released = new Promise<void>((resolve) => (letGo = resolve));
+    const held = aroundDocuments(aws.clients, async (name, _input, go) => {
+      if (name === 'BatchWriteCommand') {
+        reachedWrites();
+        await released;
+      }
+      return go();
+    });
+    const first = writeShardFromWork(attempt(context, held), shard0);
+    await writing;
+    // Attempt B (a retry while A runs) is refused: it reads no profile and writes nothing.
+    const calls: string[] = [];
+    const watched = aroundDocuments(aws.clients, (name, input, go) => {
+      calls.push(`${name} ${input.TableName?.slice(input.TableName.lastIndexOf('-') + 1) ?? ''}`);
+      return go();
+    });
+    await expect(writeShardFromWork(attempt(context, watched), shard0)).rejects.toThrow(/shard 0\/2 of run overlap-2 is being written by another attempt .*; this one wrote nothing\. Let that attempt finish, then redrive the execution/);
+    expect(calls).toEqual(['UpdateCommand runs', 'GetCommand runs']);
+    letGo();
+    const a = await first;
+    const images = await beforeImages(config, 'overlap-2');
+    expect([...images.keys()]).toEqual(['before-s0-0.jsonl.gz']);
+    expect(images.get('before-s0-0.jsonl.gz')).toHaveLength(a.changes.changed);
+    // The redrive of B, once A finished: it finds the shard written and writes the same outcome, saving no image.
+    const b = await writeShardFromWork(attempt(context, aws.clients), shard0);
+    expect(b.changes).toEqual(a.changes);
+    expect([...(await beforeImages(config, 'overlap-2')).keys()]).toEqual(['before-s0-0.jsonl.gz']);
+    await writeShardFromWork(context, shard1);
+    await finishFromWork(context, { shards: 2, startedAt }, source);
+
+    // The night again, on the corrected export: as if the bad one had never run.
+    const corrected = await runNightly({ clock: Date.now, runDate: D2, runId: 'overlap-2-corrected', config, clients: aws.clients, source: directoryExportSource(d2) });
+    expect(comparable(corrected)).toEqual(clean.summary);
+    expect(await storedState(aws, config)).toEqual(clean.state);
+  }, 300_000);
 });

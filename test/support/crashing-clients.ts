@@ -55,3 +55,15 @@ export function failingPuts(clients: AwsClients, keyPart: string): AwsClients {
   }) as AwsClients['s3']['send'];
   return { ...clients, s3 };
 }
+
+/**
+ * The clients, each DynamoDB document call passed to `around` with the command's name and input and
+ * `go`, which sends it: a test holds a call back, or lets it through, as a scenario needs.
+ */
+export function aroundDocuments(clients: AwsClients, around: (name: string, input: { TableName?: string }, go: () => Promise<unknown>) => Promise<unknown>): AwsClients {
+  const send = clients.documents.send.bind(clients.documents);
+  const documents = Object.create(clients.documents) as AwsClients['documents'];
+  documents.send = ((command: { constructor: { name: string }; input: { TableName?: string } }, ...rest: unknown[]) =>
+    around(command.constructor.name, command.input, () => (send as (...args: unknown[]) => Promise<unknown>)(command, ...rest))) as AwsClients['documents']['send'];
+  return { ...clients, documents };
+}

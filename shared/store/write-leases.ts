@@ -1,0 +1,90 @@
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from './conditions.ts';
+import type { RunKey } from './runs-store.ts';
+
+/**
+ * Leases in the runs table: one writer at a time for one piece of a run, taken with a conditional
+ * write. An item per piece ({ job, runDate } as any run item, the piece named in runDate): who
+ * holds it, since when, until when, and how many attempts took it. A lease is free when no item
+ * exists or its expiry has passed; its holder frees it by setting its expiry to 0 (the item stays,
+ * with its attempt count: the runs table's readers query their own job only).
+ */
+
+type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
+
+export interface WriteLease {
+  key: RunKey;
+  holder: string;
+  /** 1 for the first attempt that took it, then 2, ... */
+  attempt: number;
+  /** Epoch ms. */
+  acquiredAt: number;
+  expiresAt: number;
+}
+
+/** The lease as another attempt holds it; undefined when the item was freed between the refusal and the read. */
+export type HeldLease = Omit<WriteLease, 'key'>;
+
+export type LeaseOutcome = { acquired: WriteLease } | { heldBy: HeldLease | undefined };
+
+/**
+ * Takes the lease at `key` for `holder` until now + durationMs, unless another holder's has not
+ * expired; then says whose it is. A lease freed between the refusal and that read is tried once more.
+ */
+export async function acquireWriteLease(
+  documents: DocumentSender,
+  table: string,
+  key: RunKey,
+  request: { holder: string; now: number; durationMs: number },
+): Promise<LeaseOutcome> {
+  const expiresAt = request.now + request.durationMs;
+  let heldBy: HeldLease | undefined;
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      const output = await documents.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { job: key.job, runDate: key.runDate },
+          UpdateExpression: 'SET holder = :holder, acquiredAt = :now, expiresAt = :expiresAt ADD attempts :one',
+          // Never taken, freed, or expired (its attempt died without freeing it).
+          ConditionExpression: 'attribute_not_exists(job) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':holder': request.holder, ':now': request.now, ':expiresAt': expiresAt, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const attempt = Number((output.Attributes as { attempts?: unknown } | undefined)?.attempts ?? 1);
+      return { acquired: { key, holder: request.holder, attempt, acquiredAt: request.now, expiresAt } };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    heldBy = await heldLease(documents, table, key);
+    if (heldBy !== undefined && heldBy.expiresAt > request.now) break;
+  }
+  return { heldBy };
+}
+
+async function heldLease(documents: DocumentSender, table: string, key: RunKey): Promise<HeldLease | undefined> {
+  const output = await documents.send(new GetCommand({ TableName: table, Key: { job: key.job, runDate: key.runDate }, ConsistentRead: true }));
+  const item = output.Item as Partial<Record<'holder' | 'attempts' | 'acquiredAt' | 'expiresAt', unknown>> | undefined;
+  if (!item || typeof item.holder !== 'string') return undefined;
+  return { holder: item.holder, attempt: Number(item.attempts ?? 0), acquiredAt: Number(item.acquiredAt ?? 0), expiresAt: Number(item.expiresAt ?? 0) };
+}
+
+/** Frees the lease if `lease.holder` still holds it; false when another attempt has taken it over since. */
+export async function releaseWriteLease(documents: DocumentSender, table: string, lease: WriteLease): Promise<boolean> {
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { job: lease.key.job, runDate: lease.key.runDate },
+        UpdateExpression: 'SET expiresAt = :free',
+        ConditionExpression: 'holder = :holder',
+        ExpressionAttributeValues: { ':holder': lease.holder, ':free': 0 },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
