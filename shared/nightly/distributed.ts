@@ -23,7 +23,7 @@ import {
   type ShardRead,
 } from './run.ts';
 import { checkShares, combinedRead, planShares, readBucket, readPlan, readShares, repartitionShare } from './shares.ts';
-import { requireWork, requireWorkJson, s3WorkStore, type WorkStore } from './work-store.ts';
+import { requireWorkDecoded, requireWorkJson, s3WorkStore, type WorkStore } from './work-store.ts';
 import { withShardWriteLease } from './write-lease.ts';
 import { nightRequestSchema, runDateOf, runDateSchema } from './run-date.ts';
 import { completedRunOf, nightFingerprint, recordRerun } from './repeat.ts';
@@ -310,7 +310,7 @@ export async function combineWorkMeasures(context: NightContext, run: { shards: 
   const store = workStoreOf(context);
   const files = await checkWholeExport(context, store, shards);
   const measures = await Promise.all(
-    shardsOf(shards).map(async ({ index }) => decodeMeasures(await requireWork(store, workKeys.measures(index), `the measures of shard ${index}/${shards}`, context.runId))),
+    shardsOf(shards).map(({ index }) => requireWorkDecoded(store, workKeys.measures(index), `the measures of shard ${index}/${shards}`, context.runId, decodeMeasures)),
   );
   // Our own objects, written by measureShardToWork of this run.
   const figures = await Promise.all(

@@ -58,7 +58,26 @@ export async function requireWork(store: WorkStore, key: string, what: string, r
   return bytes;
 }
 
+/**
+ * A work object that is there but cannot be what its phase wrote (cut short, changed, written by
+ * something else): named, with what to do. A phase's objects are written whole, once, so a rerun
+ * of the reading phase meets the same bytes: the night starts again, under a new run id.
+ */
+export function unreadableWork(store: WorkStore, key: string, why: string, options?: ErrorOptions): NightlyRunError {
+  return new NightlyRunError(`${store.describe(key)}: truncated or not ours (${why}). Start the night again: a new run writes its own work objects.`, options);
+}
+
+/** requireWork, its bytes read by `decode`; bytes it cannot read are unreadableWork. */
+export async function requireWorkDecoded<T>(store: WorkStore, key: string, what: string, runId: string, decode: (bytes: Uint8Array) => T): Promise<T> {
+  const bytes = await requireWork(store, key, what, runId);
+  try {
+    return decode(bytes);
+  } catch (error) {
+    throw unreadableWork(store, key, `${what} of run ${runId}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
 /** requireWork of a JSON object of our own (its shape is ours: checked by its reader where it matters). */
-export async function requireWorkJson(store: WorkStore, key: string, what: string, runId: string): Promise<unknown> {
-  return JSON.parse(new TextDecoder().decode(await requireWork(store, key, what, runId))) as unknown;
+export function requireWorkJson(store: WorkStore, key: string, what: string, runId: string): Promise<unknown> {
+  return requireWorkDecoded(store, key, what, runId, (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown);
 }

@@ -2,6 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { listFolders, listObjects, readObjectBytes, writeObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
+import { ClienteleError } from '#shared/errors.ts';
 import { reportPrefix, reportsBucket } from './buckets.ts';
 import type { ProfileItem } from './profile-store.ts';
 
@@ -18,6 +19,14 @@ import type { ProfileItem } from './profile-store.ts';
  * or redrive), and its parts are numbered after those its earlier attempts left. Replacing one
  * would lose the before-images of clients those attempts may already have written.
  */
+
+/** A before-image object that cannot be read back whole: the night cannot tell what its clients held before it. */
+export class BeforeImageError extends ClienteleError {
+  override name = 'BeforeImageError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('NIGHTLY_RUN_FAILED', message, options);
+  }
+}
 
 export interface BeforeImage {
   customerId: string;
@@ -94,17 +103,59 @@ export async function readBeforeImages(
   for (const attempt of await listAttempts(s3, config, runDate)) {
     if (attempt === options.exceptRunId) continue;
     for (const object of await listObjects(s3, bucket, `${prefix}${attempt}/`)) {
-      const bytes = await readObjectBytes(s3, bucket, `${prefix}${attempt}/${object.name}`);
+      const key = `${prefix}${attempt}/${object.name}`;
+      const bytes = await readObjectBytes(s3, bucket, key);
       if (!bytes) continue;
-      for (const line of gunzipSync(bytes).toString('utf8').split('\n')) {
-        if (line === '') continue;
-        // Our own objects, written by writeBeforeImages.
-        const image = JSON.parse(line) as BeforeImage;
+      for (const image of imagesOf(bytes, `s3://${bucket}/${key}`)) {
         if (keep(image.customerId) && !images.has(image.customerId)) images.set(image.customerId, image.before);
       }
     }
   }
   return images;
+}
+
+/**
+ * The images of one object, as writeBeforeImages wrote them: gzip whole, every line a JSON image.
+ * Anything else (cut short, overwritten by something else) is a BeforeImageError naming the object:
+ * without it the night cannot tell what its clients held before it, so it does not guess.
+ */
+export function imagesOf(bytes: Uint8Array, location: string): BeforeImage[] {
+  const unreadable = (why: string, cause?: unknown) =>
+    new BeforeImageError(
+      `${location}: truncated or not ours (${why}). It holds what an earlier attempt of this night found before writing, and nothing else does: ` +
+        'restore the profiles and tier-history tables to a moment before the night (point-in-time recovery), then run the night again.',
+      cause === undefined ? undefined : { cause },
+    );
+  let text: string;
+  try {
+    text = gunzipSync(bytes).toString('utf8');
+  } catch (error) {
+    throw unreadable(`not whole gzip: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
+  // writeBeforeImages writes no empty object and ends every line, the last one too.
+  if (text === '') throw unreadable('it holds no image');
+  if (!text.endsWith('\n')) throw unreadable('its last line is cut');
+  const images: BeforeImage[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length - 1; i++) {
+    let image: unknown;
+    try {
+      image = JSON.parse(lines[i] as string);
+    } catch (error) {
+      throw unreadable(`line ${i + 1} is not JSON: ${error instanceof Error ? error.message : String(error)}`, error);
+    }
+    if (!isBeforeImage(image)) throw unreadable(`line ${i + 1} is not a before-image`);
+    images.push(image);
+  }
+  return images;
+}
+
+/** Our own lines: checked to be images of the client they name, not their whole item's shape. */
+function isBeforeImage(value: unknown): value is BeforeImage {
+  if (typeof value !== 'object' || value === null) return false;
+  const { customerId, before } = value as Partial<BeforeImage>;
+  if (typeof customerId !== 'string' || customerId === '') return false;
+  return before === null || (typeof before === 'object' && before.customerId === customerId);
 }
 
 /** The run ids of the night's earlier attempts that wrote a plan. */

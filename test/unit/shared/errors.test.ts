@@ -8,6 +8,7 @@ import { ClienteleError, isUserFacing, type ErrorCode } from '#shared/errors.ts'
 import { ExportError, HandlerFailure } from '#shared/exports/errors.ts';
 import { MeasuresCodecError } from '#shared/nightly/measures-codec.ts';
 import { NightlyRunError } from '#shared/nightly/run.ts';
+import { BeforeImageError } from '#shared/store/night-plans.ts';
 import { CampaignRunError } from '#shared/sender/run.ts';
 import { TemplateError } from '#shared/templates/render.ts';
 import { JavaMissingError } from '#local/aws.ts';
@@ -21,6 +22,7 @@ const ERRORS: [error: ClienteleError, name: string, code: ErrorCode, userFacing:
   [new SettingsError('bad stage'), 'SettingsError', 'SETTINGS_INVALID', true],
   [ExportError.at('orders.csv', 'not a CSV'), 'ExportError', 'EXPORT_REJECTED', true],
   [new NightlyRunError('an incremental export'), 'NightlyRunError', 'NIGHTLY_RUN_FAILED', true],
+  [new BeforeImageError('s3://b/k: truncated or not ours'), 'BeforeImageError', 'NIGHTLY_RUN_FAILED', true],
   [new JavaMissingError('no java'), 'JavaMissingError', 'JAVA_MISSING', true],
   [new SecretError('403', 403), 'SecretError', 'SECRET_UNREADABLE', false],
   [new InvalidEmailError('subject is empty'), 'InvalidEmailError', 'EMAIL_INVALID', false],
