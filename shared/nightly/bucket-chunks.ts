@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
 import { forEachOrderLine, isOrderLineBatch, OrderLineBatchWriter } from '#shared/exports/order-line-batch.ts';
 import type { ExportKind } from '#shared/exports/types.ts';
@@ -28,6 +29,13 @@ export interface BucketChunk {
   file: number;
   key: string;
   records: number;
+  /** The chunk's bytes as written, hex sha256 (chunkSha256): a changed byte may still parse, into another amount. */
+  sha256: string;
+}
+
+/** What BucketChunk.sha256 holds: ~1.4 GB/s on one core, a fraction of a second per shard at 1M clients. */
+export function chunkSha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** A file of the plan as the writer files its records. */
@@ -207,7 +215,6 @@ export class BucketWriter {
     if (state.framedRecords === 0) return;
     const key = chunkKey(bucket, this.reader, file.name, state.chunk);
     state.chunk += 1;
-    (this.chunks[bucket] as BucketChunk[]).push({ file: file.index, key, records: state.framedRecords });
     const buffer = this.bodyOf(state.frameBytes);
     let at = 0;
     for (const frame of state.frames) {
@@ -215,6 +222,7 @@ export class BucketWriter {
       at += frame.length;
     }
     const body = buffer.subarray(0, at);
+    (this.chunks[bucket] as BucketChunk[]).push({ file: file.index, key, records: state.framedRecords, sha256: chunkSha256(body) });
     state.frames = [];
     state.frameBytes = 0;
     state.framedRecords = 0;

@@ -23,8 +23,8 @@ import type { AdvisorRecord, CustomerRecord, OrderLine, ProductRecord, Reject } 
 import { runClock } from '#shared/tiering/profile.ts';
 import { NightlyRunError, notFullSnapshot, type NightHandlers } from './run.ts';
 import { customerShardKey, orderLineShardKey, shardKeySchemeOf, shardOf, type ShardKeyScheme } from './shards.ts';
-import { BucketWriter, chunkBytesFor, forEachChunkRecord, type BucketChunk, type BucketFile } from './bucket-chunks.ts';
-import { requireWork, requireWorkJson, type WorkStore } from './work-store.ts';
+import { BucketWriter, chunkBytesFor, chunkSha256, forEachChunkRecord, type BucketChunk, type BucketFile } from './bucket-chunks.ts';
+import { requireWork, requireWorkJson, unreadableWork, type WorkStore } from './work-store.ts';
 
 /**
  * How a sharded night divides the reading of the export, not only its memory: a first phase,
@@ -38,12 +38,13 @@ import { requireWork, requireWorkJson, type WorkStore } from './work-store.ts';
  *    threads as a single run reads them), each accepted record routed to bucket shardOf(its
  *    client's key, N): chunks of batches per (bucket, file), the file's own line kept with each
  *    record (bucket-chunks.ts). Products go to every bucket.
- *    What the reader found (file reports, rejects, warnings, chunk list) is share-<r>.json,
- *    written last; the line hashes line-hashes-<r>.bin.
+ *    What the reader found (file reports, rejects, warnings, chunk list with each chunk's
+ *    sha256) is share-<r>.json, written last; the line hashes line-hashes-<r>.bin.
  *  - readBucket (shard b, measure and write): the chunks of bucket b from every reader, in the
  *    export's file order, handed to the same handlers as a single run's reader, positions the
  *    original file and line: customers come before orders and the last customer row wins, as in
- *    one process. Nothing is validated or counted again: the readers did.
+ *    one process. Each chunk's bytes are checked against the sha256 its reader recorded before
+ *    any is parsed; its records are not validated again: the readers did.
  *  - checkShares (combine): what needs every file at once, as readExport does at its end: no two
  *    files with the same content, no order line in two parts; then reject shares (admission).
  *
@@ -362,6 +363,11 @@ export async function readBucket(store: WorkStore, plan: SharePlan, shares: read
       ahead.push(fetching);
     }
     const bytes = await (ahead.shift() as Promise<Uint8Array>);
+    // Before a frame is parsed: a byte changed in an amount still parses, into another amount.
+    const sha256 = chunkSha256(bytes);
+    if (sha256 !== chunk.sha256) {
+      throw unreadableWork(store, chunk.key, `its ${bytes.length} bytes have sha256 ${sha256}, its reader recorded ${String(chunk.sha256)}`);
+    }
     const kind = plan.export.files[chunk.file]?.kind as ExportKind;
     const position = { file: locations.get(chunk.file) ?? '', line: 0 };
     // Our own records, as the reader accepted them: not validated again.

@@ -11,7 +11,7 @@ import { directoryExportSource } from '#shared/exports/source.ts';
 import { silentLog } from '#shared/log.ts';
 import { directoryWorkStore } from '#shared/nightly/work-store.ts';
 import { scratchDir } from '#test/support/export-files.ts';
-import { BucketWriter, chunkBytesFor, forEachChunkRecord, frameRecordsFor } from '#shared/nightly/bucket-chunks.ts';
+import { BucketWriter, chunkBytesFor, forEachChunkRecord, frameRecordsFor, type BucketChunk } from '#shared/nightly/bucket-chunks.ts';
 import { assignShares, CHUNKS_AHEAD, planShares, READER_SLACK, readerCountFor, readBucket, readShares, repartitionShare, type ShareFigures, type SharePlan } from '#shared/nightly/shares.ts';
 import type { WorkStore } from '#shared/nightly/work-store.ts';
 import { packCustomer, unpackCustomer } from '#shared/tiering/customer-packing.ts';
@@ -300,8 +300,45 @@ describe('bucket objects', () => {
     // chunk 3's failure, awaited by nobody, must not end the process (vitest fails the test if it goes unhandled).
     const keys = (chunks[0] ?? []).map((chunk) => chunk.key);
     const failing = unordered({ damaged: keys[2] as string, missing: keys[3] as string });
-    await expect(readBucket(failing.slow, plan, shares, 0, { customer: () => undefined, product: () => undefined, order: () => undefined })).rejects.toThrow(/memory:bucket-0\/from-0\/orders\.csv\.00002\.bin: a bucket chunk has a malformed frame/);
+    await expect(readBucket(failing.slow, plan, shares, 0, { customer: () => undefined, product: () => undefined, order: () => undefined })).rejects.toThrow(/memory:bucket-0\/from-0\/orders\.csv\.00002\.bin: truncated or not ours/);
     await new Promise((resolve) => setTimeout(resolve, 50));
+  });
+
+  it('are refused whole when a byte changed or went missing since their reader wrote them, naming the chunk, before any of its records is handed over', async () => {
+    const store = memoryStore();
+    const writer = new BucketWriter(store, 0, 1, 600, 4);
+    const file = { index: 0, name: 'orders.csv', kind: 'orders' as const };
+    const lines = Array.from({ length: 60 }, (_, i): OrderLine => ({ orderId: `O${i}`, customerId: `C${i % 5}`, orderedAt: i, quantity: 1, lineTotalMinor: 6500 + i, refundedMinor: 0, status: 'paid' }));
+    lines.forEach((line, i) => writer.order(file, 0, line, i + 2));
+    const chunks = (await writer.finish())[0] as BucketChunk[];
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(chunks.every((chunk) => /^[0-9a-f]{64}$/.test(chunk.sha256))).toBe(true);
+    const shares: ShareFigures[] = [{ runId: 'r', reader: 0, files: [{ index: 0, report: { location: 'export/orders.csv', kind: 'orders', format: 'generic', rows: 60, rejected: 0, warnings: 0, sha256: '', bytes: 0 } }], rejects: [], warnings: [], chunks: [chunks], readMs: 0 }];
+    const plan = { runId: 'r', shards: 1, export: { mode: 'full', files: [{ kind: 'orders', name: 'orders.csv' }] } } as unknown as SharePlan;
+    const read = async (objects: Map<string, Uint8Array>) => {
+      const seen: number[] = [];
+      const outcome = await readBucket({ ...store, get: async (key) => objects.get(key) }, plan, shares, 0, { customer: () => undefined, product: () => undefined, order: (line) => seen.push(line.lineTotalMinor) }).then(
+        () => 'read',
+        (error: Error) => `${error.name}: ${error.message}`,
+      );
+      return { outcome, seen };
+    };
+    expect((await read(store.objects)).seen).toEqual(lines.map((line) => line.lineTotalMinor));
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), fc.nat(), fc.integer({ min: 1, max: 255 }), fc.boolean(), async (pick, offset, flip, cut) => {
+        const damaged = pick % chunks.length;
+        const chunk = chunks[damaged] as BucketChunk;
+        const whole = store.objects.get(chunk.key) as Uint8Array;
+        const bytes = Uint8Array.from(whole);
+        if (!cut) bytes[offset % bytes.length] = (bytes[offset % bytes.length] as number) ^ flip;
+        const objects = new Map(store.objects).set(chunk.key, cut ? bytes.subarray(0, offset % bytes.length) : bytes);
+        const { outcome, seen } = await read(objects);
+        expect(outcome).toContain(`NightlyRunError: memory:${chunk.key}: truncated or not ours`);
+        // The chunks before it, and nothing of it.
+        expect(seen).toEqual(lines.slice(0, chunks.slice(0, damaged).reduce((n, c) => n + c.records, 0)).map((line) => line.lineTotalMinor));
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('leave a chunk body untouched until its PUT settles, and reuse it only after', async () => {
