@@ -5,7 +5,7 @@ import type { ExportSource } from '#shared/exports/source.ts';
 import { newRunId } from '#shared/log.ts';
 import { reportsBucket, runWorkPrefix } from '#shared/store/buckets.ts';
 import { decodeMeasures, encodeMeasures } from './measures-codec.ts';
-import type { ShardFigures } from './admission.ts';
+import { confirmWriter, type ShardFigures } from './admission.ts';
 import {
   admitShards,
   collectShard,
@@ -370,6 +370,9 @@ export async function writeShardFromWork(context: NightContext, shard: ShardSpec
   const { models } = await readModels(context, shard.count);
   if (!models) return { shard, changes: { newClients: 0, changed: 0, unchanged: 0 }, written: { profiles: 0, tierHistory: 0, retries: 0 } };
   const store = workStoreOf(context);
+  // Before the lease: an old execution redriven is refused writing nothing, not even a lease
+  // (writeShard checks again once it holds the lease).
+  await confirmWriter(context, 'write');
   const { outcome, outcomeObject } = await withShardWriteLease(context, shard, async () => {
     const shardRead = await bucketShardRead(context, store, shard);
     const written = await writeShard(context, shardRead, models, await loadShardBase(context, shardRead));
