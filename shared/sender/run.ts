@@ -36,7 +36,7 @@ import { queryDueProfiles, scanProfiles, updateNextDue } from '#shared/store/pro
 import { noteReindexing, readDueIndexState, recordDueIndexState } from '#shared/store/due-index-store.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { loadSuppressed } from '#shared/store/suppression-store.ts';
-import { erasedAmong, erasureGuardOf } from '#shared/store/erasure-store.ts';
+import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { eraseTraces } from '#shared/forget/forget.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { SENDER_ALERTS } from '#shared/alerts.ts';
@@ -328,11 +328,6 @@ async function erasedDueClients(run: CampaignRun, dueClients: readonly DueClient
   return erased;
 }
 
-/** A ledger write found the client on the erasure list: nothing more of this run for them. */
-function erasedWhileRunning(run: CampaignRun, profile: ClientProfile): void {
-  run.erasedWhileRunning.add(profile.customerId);
-}
-
 /**
  * After the clients are settled: those erased while this run worked on them. The ledger's writes
  * refuse a client already on the list, but one written in the instant between that check and the
@@ -579,7 +574,10 @@ async function expireEnded(run: CampaignRun, profile: ClientProfile, ended: read
       continue;
     }
     const written = await recordExpiry(run.ledger.documents, run.ledger.table, { ...claimRequest(run, profile, occasion), reason });
-    if (written === 'erased') return erasedWhileRunning(run, profile);
+    if (written === 'erased') {
+      run.erasedWhileRunning.add(profile.customerId);
+      return;
+    }
     if (written === 'claimed') counts.expired++;
     else counts.alreadyClaimed++;
   }
@@ -608,7 +606,7 @@ async function settleClient(run: CampaignRun, client: DueClient, suppressed: boo
     const winner = decided.find((item) => item.decision.outcome === 'send');
     if (winner !== undefined) {
       const status = await settleDecided(run, profile, winner, companionsOf.get(winner) ?? []);
-      if (status === 'erased') return;
+      if (run.erasedWhileRunning.has(profile.customerId)) return;
       if (status === 'no-coupon') {
         const held = new Set([winner.occasion, ...(companionsOf.get(winner) ?? [])]);
         open = open.filter((occasion) => !held.has(occasion));
@@ -677,7 +675,7 @@ function claimRequest(run: CampaignRun, profile: ClientProfile, occasion: DueOcc
     tier: profile.tier,
     triggerAt: occasion.triggerAt,
     // A client erased while this run works on them gets nothing more from it, not even an entry.
-    unlessErased: erasureGuardOf(tableNames(run.config).suppression, profile),
+    unlessErased: { table: tableNames(run.config).suppression, who: profile },
     ...extra,
   };
 }
@@ -702,7 +700,10 @@ async function recordDecisions(run: CampaignRun, profile: ClientProfile, occasio
           : {};
   for (const occasion of occasions) {
     const written = await recordDecision(run.ledger.documents, run.ledger.table, claimRequest(run, profile, occasion, extra), decision.outcome);
-    if (written === 'erased') return erasedWhileRunning(run, profile);
+    if (written === 'erased') {
+      run.erasedWhileRunning.add(profile.customerId);
+      return;
+    }
     if (written === 'already-claimed') counts.alreadyClaimed++;
     else counts[decision.outcome]++;
   }
@@ -725,7 +726,7 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
   if (erased.length > 0) {
     // Erased between two of the email's claims: the ones won go too, and nothing is sent.
     await deleteLedgerEntries(run.ledger.documents, run.ledger.table, claimed);
-    erasedWhileRunning(run, profile);
+    run.erasedWhileRunning.add(profile.customerId);
     return 'erased';
   }
   counts.alreadyClaimed += taken.length;

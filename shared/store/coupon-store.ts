@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { cancellationReasons } from './conditions.ts';
 
 /**
  * The coupon-codes table: which codes of a campaign's pool are taken, and by which occasion.
@@ -89,3 +88,9 @@ export async function takeCode(coupons: CouponTable, campaignId: string, code: s
   }
 }
 
+/** The per-item reasons of a cancelled transaction; undefined for any other error. */
+function cancellationReasons(error: unknown): (string | undefined)[] | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
+  const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+  return (reasons ?? []).map((r) => r.Code);
+}

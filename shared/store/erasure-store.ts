@@ -40,16 +40,11 @@ function erasureKeysOf(who: { customerId?: string | undefined; email?: string | 
   ];
 }
 
-/** The erasure keys a write must not meet in the suppression table (a ledger claim's ClaimRequest.unlessErased). */
+/** The client a write is about, who must not be on the erasure list (a ledger claim's ClaimRequest.unlessErased). */
 export interface ErasureGuard {
   /** The suppression table, where the erasure entries live. */
   table: string;
-  keys: readonly string[];
-}
-
-/** The guard of a write about this client: none of their erasure keys on the list. */
-export function erasureGuardOf(table: string, who: { customerId: string; email?: string | undefined }): ErasureGuard {
-  return { table, keys: erasureKeysOf(who) };
+  who: { customerId: string; email?: string | undefined };
 }
 
 /** Whether a client (by id, or by email when known) was erased. */
@@ -124,13 +119,8 @@ export async function erasedAmong(
   return new Set(found.flatMap((key) => idsOfKey.get(key) ?? []));
 }
 
-/** Whether any of a guard's keys is on the erasure list (a consistent read: an erasure recorded a moment ago counts). */
-export async function anyErased(documents: DocumentSender, guard: ErasureGuard): Promise<boolean> {
-  return guard.keys.length > 0 && (await storedErasureKeys(documents, guard.table, guard.keys)).length > 0;
-}
-
-/** Whether an address, or a customer id, is on the erasure list (stored, not a loaded list: for one event). */
-export async function isStoredErasure(documents: DocumentSender, table: string, who: { customerId?: string | undefined; email: string }): Promise<boolean> {
+/** Whether an address, or a customer id, is on the erasure list (stored, not a loaded list: for one event or one write; a consistent read). */
+export async function isStoredErasure(documents: DocumentSender, table: string, who: { customerId?: string | undefined; email?: string | undefined }): Promise<boolean> {
   return (await storedErasureKeys(documents, table, erasureKeysOf(who))).length > 0;
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchDeleteAll } from './batch-writer.ts';
 import { isConditionFailure } from './conditions.ts';
-import { anyErased, type ErasureGuard } from './erasure-store.ts';
+import { isStoredErasure, type ErasureGuard } from './erasure-store.ts';
 import type { LedgerView } from '#shared/campaigns/due-index.ts';
 import { LEDGER_BY_HOUR_INDEX } from './tables.ts';
 import { collectPages, paginate } from './paginate.ts';
@@ -157,7 +157,7 @@ export interface ClaimRequest extends LedgerKey {
   /** For an advisor's digest: the introductions it carries (LedgerEntry.introduced). */
   introduced?: string[];
   /**
-   * Write only while the client is not on the erasure list (erasure-store.ts erasureGuardOf),
+   * Write only while the client is not on the erasure list (erasure-store.ts isStoredErasure),
    * checked just before: an erasure recorded before the write leaves it unwritten ('erased').
    */
   unlessErased?: ErasureGuard;
@@ -260,22 +260,24 @@ export async function claimOccasion(
   if (request.reason !== undefined) item.reason = request.reason;
   if (request.deferredUntil !== undefined) item.deferredUntil = request.deferredUntil;
   if (request.introduced !== undefined) item.introduced = [...request.introduced];
-  const put = {
-    TableName: table,
-    Item: item,
-    // isClaimable, as a condition. The last alternative makes the write idempotent: if the SDK
-    // retries a Put that did land (a timeout after DynamoDB applied it), the retry sees its own
-    // token instead of losing.
-    ConditionExpression: `attribute_not_exists(customerId) OR #status IN (${WAITING_VALUES.join(', ')}) OR claimToken = :token`,
-    ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ...WAITING_VALUE_MAP, ':token': item.claimToken },
-  };
   // Checked just before the write, by a consistent read: a transaction would make the two one, but
   // DynamoDB Local loses transactional writes when it is killed, which the fault tests do. An
   // erasure recorded between the two is caught at the run's end (the sender erases again).
-  if (request.unlessErased !== undefined && (await anyErased(documents, request.unlessErased))) return 'erased';
+  const guard = request.unlessErased;
+  if (guard !== undefined && (await isStoredErasure(documents, guard.table, guard.who))) return 'erased';
   try {
-    await documents.send(new PutCommand(put));
+    await documents.send(
+      new PutCommand({
+        TableName: table,
+        Item: item,
+        // isClaimable, as a condition. The last alternative makes the write idempotent: if the SDK
+        // retries a Put that did land (a timeout after DynamoDB applied it), the retry sees its own
+        // token instead of losing.
+        ConditionExpression: `attribute_not_exists(customerId) OR #status IN (${WAITING_VALUES.join(', ')}) OR claimToken = :token`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ...WAITING_VALUE_MAP, ':token': item.claimToken },
+      }),
+    );
     return 'claimed';
   } catch (error) {
     if (isConditionFailure(error)) return 'already-claimed';

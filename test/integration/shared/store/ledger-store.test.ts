@@ -12,7 +12,7 @@ import {
   staleClaims,
   type ClaimRequest,
 } from '#shared/store/ledger-store.ts';
-import { erasureGuardOf, recordErasure } from '#shared/store/erasure-store.ts';
+import { recordErasure } from '#shared/store/erasure-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { DAY, HOUR } from '#test/support/time.ts';
@@ -66,7 +66,7 @@ describe('send ledger', () => {
   });
 
   it('a claim guarded by the erasure list writes nothing once the client is on it, by id or by address', async () => {
-    const guard = (customerId: string, email: string) => ({ unlessErased: erasureGuardOf(suppression, { customerId, email }) });
+    const guard = (customerId: string, email: string) => ({ unlessErased: { table: suppression, who: { customerId, email } } });
     // Not erased: claimed as without a guard, and taken the second time.
     expect(await claimOccasion(aws.clients.documents, table, request('c-guard', 'welcome', guard('c-guard', 'guard@example.com')))).toBe('claimed');
     expect(await claimOccasion(aws.clients.documents, table, request('c-guard', 'welcome', guard('c-guard', 'guard@example.com')))).toBe('already-claimed');
