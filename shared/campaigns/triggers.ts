@@ -297,9 +297,18 @@ export function triggerMoments(trigger: Trigger, profile: ClientProfile, context
       );
     }
     case 'predicted-next-order': {
-      const predicted = profile.clv?.predictedNextOrderAt;
-      if (predicted === undefined || !isIsoDate(predicted)) return [];
-      return [{ day: addDays(predicted, -trigger.daysBefore), occasionDay: predicted, naturalKey: predicted, details: { predictedOrderDate: predicted } }];
+      // Keyed by the last order the prediction follows, as the reorder reminder: a refit that moves the day moves the window of the same occasion.
+      const predicted = predictedOrderDay(trigger.daysBefore, profile, timeZone);
+      if (predicted === undefined || profile.lastOrderAt === undefined) return [];
+      return [
+        {
+          day: addDays(predicted, -trigger.daysBefore),
+          occasionDay: predicted,
+          naturalKey: nextOrderKey(profile.lastOrderAt),
+          movesUnderKey: true,
+          details: { predictedOrderDate: predicted },
+        },
+      ];
     }
   }
 }
@@ -380,13 +389,24 @@ export function runOutDay(
 }
 
 /**
- * The predicted next order day standing in for a run-out: only for a client who bought a
- * replenishable product but none with a cycle (a product of a listed category bought once, with
- * no replenish_days), and with a prediction. A bag or a coat runs out of nothing.
- * The prediction follows the client's last order: none without one, and none when the reminder
- * would be due on or before that order's local day (as runOutDay does for a product that lasts
- * no longer than the lead time). That also covers an order the intraday ingest merged after the
- * night's prediction: until the next night refits it, the prediction is the previous order's.
+ * The CLV model's predicted next order day, for an email `daysBefore` it. The prediction follows
+ * the client's last order: none without one, and none when the email would be due on or before
+ * that order's local day (as runOutDay does for a product that lasts no longer than the lead
+ * time). That also covers an order the intraday ingest merged after the night's prediction:
+ * until the next night refits it, the prediction is the previous order's.
+ */
+function predictedOrderDay(daysBefore: number, profile: ClientProfile, timeZone: string): string | undefined {
+  const predicted = profile.clv?.predictedNextOrderAt;
+  if (predicted === undefined || !isIsoDate(predicted)) return undefined;
+  const lastOrder = instantOf(profile.lastOrderAt);
+  if (lastOrder === undefined || addDays(predicted, -daysBefore) <= localDate(lastOrder, timeZone)) return undefined;
+  return predicted;
+}
+
+/**
+ * The predicted next order day standing in for a run-out (predictedOrderDay): only for a client
+ * who bought a replenishable product but none with a cycle (a product of a listed category bought
+ * once, with no replenish_days). A bag or a coat runs out of nothing.
  */
 export function predictedRunOutDay(
   trigger: { daysBefore: number; replenishableCategories: readonly string[] },
@@ -394,10 +414,8 @@ export function predictedRunOutDay(
   catalog: ProductCatalog,
   timeZone: string,
 ): string | undefined {
-  const predicted = profile.clv?.predictedNextOrderAt;
-  if (predicted === undefined || !isIsoDate(predicted)) return undefined;
-  const lastOrder = instantOf(profile.lastOrderAt);
-  if (lastOrder === undefined || addDays(predicted, -trigger.daysBefore) <= localDate(lastOrder, timeZone)) return undefined;
+  const predicted = predictedOrderDay(trigger.daysBefore, profile, timeZone);
+  if (predicted === undefined) return undefined;
   const skus = Object.entries(profile.skus);
   const listed = trigger.replenishableCategories;
   if (!skus.some(([sku, purchase]) => isReplenishable(purchase, catalog.get(sku), listed))) return undefined;
@@ -410,12 +428,23 @@ export function nextOrderKey(lastOrderAt: string): string {
   return `next-order#${lastOrderAt}`;
 }
 
-/** The next-order key of versions before nextOrderKey: '<campaignId>#next-order#<predicted local day>'. */
-const LEGACY_NEXT_ORDER_KEY = /^([a-z0-9][a-z0-9-]*)#next-order#\d{4}-\d{2}-\d{2}$/;
+/**
+ * The next-order keys of versions before nextOrderKey, keyed by the predicted local day:
+ * '<campaignId>#next-order#<day>' (the run-out's predicted fallback) and '<campaignId>#<day>'
+ * (the `predicted-next-order` trigger).
+ */
+const LEGACY_NEXT_ORDER_KEY = /^([a-z0-9][a-z0-9-]*)#(next-order#)?\d{4}-\d{2}-\d{2}$/;
 
-/** The campaign id of a next-order ledger key written before nextOrderKey (keyed by the predicted day), else undefined. */
-export function legacyNextOrderCampaign(occasionKey: string): string | undefined {
-  return LEGACY_NEXT_ORDER_KEY.exec(occasionKey)?.[1];
+/**
+ * The campaign id of a next-order ledger key written before nextOrderKey, else undefined. A bare
+ * '<campaignId>#<day>' is one only for a campaign in `dayKeyed` (whose trigger is
+ * `predicted-next-order`, once per occasion): other triggers key by a day too.
+ */
+export function legacyNextOrderCampaign(occasionKey: string, dayKeyed: ReadonlySet<string>): string | undefined {
+  const match = LEGACY_NEXT_ORDER_KEY.exec(occasionKey);
+  const campaignId = match?.[1];
+  if (campaignId === undefined) return undefined;
+  return match?.[2] !== undefined || dayKeyed.has(campaignId) ? campaignId : undefined;
 }
 
 /** The cut-off a trigger gets when the timing gives none (see the vocabulary's README section). */

@@ -46,7 +46,7 @@ import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupon
 import { sendIntroductions, type IntroductionCounts } from './introductions.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
 import { expiryReason, expirySince } from './expiry.ts';
-import { withCurrentKeys } from './legacy-keys.ts';
+import { predictedDayKeyedCampaigns, withCurrentKeys } from './legacy-keys.ts';
 import { recentEmails } from './recent-emails.ts';
 import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
 
@@ -508,6 +508,7 @@ async function selectDueClients(
   const { config, clients, at } = run;
   const table = tableNames(config).profiles;
   const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone, categoryAffinity: run.categoryAffinity, catalog };
+  const dayKeyed = predictedDayKeyedCampaigns(config.campaigns.campaigns);
   const indexing: DueIndexing | undefined = reindexing ? dueIndexing(config, catalog, at) : undefined;
   const profiles = selection.mode === 'index' ? queryDueProfiles(clients.documents, table, selection.from, selection.to) : scanProfiles(clients.documents, table);
   const dueClients: DueClient[] = [];
@@ -522,7 +523,7 @@ async function selectDueClients(
     const due = dueOccasions(profile, catalog, at, context);
     const ended = endedOccasions(profile, catalog, endedSince, at, context);
     // Entries of keys an earlier version named otherwise are read under today's (legacy-keys.ts).
-    const readLedger = async () => withCurrentKeys(await ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId), profile);
+    const readLedger = async () => withCurrentKeys(await ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId), profile, dayKeyed);
     let entries = due.length === 0 && ended.length === 0 ? undefined : await readLedger();
     // Before the index value: it drops the windows closed more than the lookback ago, and a crash
     // between the two writes must leave such a window indexed rather than unrecorded.

@@ -123,3 +123,54 @@ describe('the reorder reminder goes once per last order', () => {
     expect((await ledgerEntries(aws, config)).map((e) => [e.occasionKey, e.status])).toEqual([['replenishment#next-order#2026-12-01', 'sent']]);
   }, 60_000);
 });
+
+describe('a custom `predicted-next-order` campaign goes once per last order', () => {
+  const nudge = {
+    policy: { controlShare: 0 },
+    campaigns: [{ kind: 'custom', id: 'next-order-nudge', template: 'replenishment', trigger: { on: 'predicted-next-order', daysBefore: 7 } }],
+  } as CampaignsConfigInput;
+  const nudgeKey = `next-order-nudge#next-order#${iso(BOUGHT)}`;
+
+  for (const mode of ['index', 'full-scan'] as const) {
+    it(`${mode}: a refit that moves the predicted date by 5 days inside the open window sends nothing more`, async () => {
+      const config = await campaignConfig(aws, `nudge-moves-${mode}`, { campaigns: nudge });
+      const id = `nudge-moves-${mode}`;
+      await seedProfiles(aws, config, [perfumeBuyer(id, '2026-12-01', '2026-11-23')]);
+      expect((await hour(config, local('2026-11-24 10:00', SH), `${id}-1`, mode)).campaigns['next-order-nudge']?.sent).toBe(1);
+      await seedProfiles(aws, config, [perfumeBuyer(id, '2026-12-06', '2026-11-26')]);
+      for (const day of ['2026-11-29', '2026-12-01', '2026-12-05']) await hour(config, local(`${day} 10:00`, SH), `${id}-${day}`, mode);
+      expect(await sentKeys(config)).toEqual([nudgeKey]);
+      expect(await emailsTo(aws, `${id}@example.com`)).toHaveLength(1);
+    }, 60_000);
+  }
+
+  it('after the upgrade, an email the earlier version sent under the predicted date alone settles the occasion', async () => {
+    const config = await campaignConfig(aws, 'nudge-upgrade', { campaigns: nudge });
+    const sentAt = local('2026-11-24 10:00', SH);
+    await aws.clients.documents.send(
+      new PutCommand({
+        TableName: tableNames(config).sendLedger,
+        Item: {
+          customerId: 'nudge-upgrade',
+          occasionKey: 'next-order-nudge#2026-12-01',
+          customerOccasion: 'nudge-upgrade#next-order-nudge#2026-12-01',
+          campaignId: 'next-order-nudge',
+          status: 'sent',
+          runId: 'before-upgrade',
+          claimHour: iso(sentAt).slice(0, 13),
+          claimedAt: sentAt,
+          updatedAt: sentAt,
+          sentAt,
+          emailId: 'email-before-upgrade',
+          claimToken: 'before-upgrade',
+        },
+      }),
+    );
+    await seedProfiles(aws, config, [perfumeBuyer('nudge-upgrade', '2026-12-06', '2026-11-26')]);
+    for (const [i, day] of ['2026-11-29', '2026-12-05'].entries()) {
+      const summary = await run(aws, config, local(`${day} 10:00`, SH), `nu-${i}`);
+      expect(summary.campaigns['next-order-nudge']).toMatchObject({ due: 0, sent: 0, expired: 0 });
+    }
+    expect(await emailsTo(aws, 'nudge-upgrade@example.com')).toHaveLength(0);
+  }, 60_000);
+});

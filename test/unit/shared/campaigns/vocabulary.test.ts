@@ -117,7 +117,21 @@ describe('the triggers in time', () => {
     expect(due(client, at('2026-06-08T00:00'), firstOrder)[0]).toMatchObject({ occasionKey: 'test', details: { products: [{ sku: 'CREAM', productName: 'Night Cream' }] } });
     expect(due(client, at('2026-06-04T00:00'), one({ trigger: { on: 'any-order', daysAfter: 3 } }))[0]?.occasionKey).toBe(`test#${bought}`);
     const predicted = { ...client, clv: { probabilityAlive: 0.9, expectedPurchases90d: 1, expectedPurchases365d: 3, expectedAverageOrderValueMinor: 1, clv12mMinor: 1, rising: false, churnRisk: 'low' as const, predictedNextOrderAt: '2026-08-01' } };
-    expect(due(predicted, at('2026-07-25T00:00'), one({ trigger: { on: 'predicted-next-order', daysBefore: 7 } }))[0]?.occasionKey).toBe('test#2026-08-01');
+    expect(due(predicted, at('2026-07-25T00:00'), one({ trigger: { on: 'predicted-next-order', daysBefore: 7 } }))[0]?.occasionKey).toBe(`test#next-order#${bought}`);
+  });
+
+  it('the predicted next order: keyed by the last order, so a refit that moves the day moves the same occasion; none due by the last order', () => {
+    const bought = iso(at('2026-06-01T15:00'));
+    const clv = { probabilityAlive: 0.9, expectedPurchases90d: 1, expectedPurchases365d: 3, expectedAverageOrderValueMinor: 1, clv12mMinor: 1, rising: false, churnRisk: 'low' as const };
+    const client = (predictedNextOrderAt: string, lastOrderAt = bought) => clientProfile({ timeZone: SH, firstOrderAt: bought, lastOrderAt, clv: { ...clv, predictedNextOrderAt } });
+    const ctx = one({ trigger: { on: 'predicted-next-order', daysBefore: 7 } });
+    const first = due(client('2026-08-01'), at('2026-07-25T00:00'), ctx)[0];
+    const moved = due(client('2026-08-06'), at('2026-07-30T00:00'), ctx)[0];
+    expect(first).toMatchObject({ occasionKey: `test#next-order#${bought}`, keyOutlivesWindow: true, details: { predictedOrderDate: '2026-08-01' } });
+    expect(moved).toMatchObject({ occasionKey: first?.occasionKey, details: { predictedOrderDate: '2026-08-06' } });
+    // An order merged before the night refits: the prediction is the order before's, due before this order.
+    expect(due(client('2026-08-01', iso(at('2026-07-26T10:00'))), at('2026-07-26T12:00'), ctx)).toHaveLength(0);
+    expect(due(clientProfile({ timeZone: SH, clv: { ...clv, predictedNextOrderAt: '2026-08-01' } }), at('2026-07-25T00:00'), ctx)).toHaveLength(0);
   });
 
   it('signed up, with a delay: from delayHours after sign-up to the 72-hour cut-off', () => {
