@@ -54,6 +54,29 @@ async function hour(config: Config, at: number, runId: string, mode: 'index' | '
 
 const sentKeys = async (config: Config) => (await ledgerEntries(aws, config)).filter((e) => e.status === 'sent').map((e) => e.occasionKey);
 
+/** A `sent` entry as the version before the last-order key wrote it. */
+async function putSentBeforeUpgrade(config: Config, customerId: string, campaignId: string, occasionKey: string, sentAt: number): Promise<void> {
+  await aws.clients.documents.send(
+    new PutCommand({
+      TableName: tableNames(config).sendLedger,
+      Item: {
+        customerId,
+        occasionKey,
+        customerOccasion: `${customerId}#${occasionKey}`,
+        campaignId,
+        status: 'sent',
+        runId: 'before-upgrade',
+        claimHour: iso(sentAt).slice(0, 13),
+        claimedAt: sentAt,
+        updatedAt: sentAt,
+        sentAt,
+        emailId: 'email-before-upgrade',
+        claimToken: 'before-upgrade',
+      },
+    }),
+  );
+}
+
 describe('the reorder reminder goes once per last order', () => {
   for (const mode of ['index', 'full-scan'] as const) {
     it(`${mode}: a refit that moves the predicted date by 5 days inside the open window sends nothing more`, async () => {
@@ -96,25 +119,7 @@ describe('the reorder reminder goes once per last order', () => {
     const config = await campaignConfig(aws, 'reorder-upgrade', { campaigns: reorder });
     const sentAt = local('2026-11-17 10:00', SH);
     // What the earlier version wrote: the reminder keyed by the predicted date, sent inside the window.
-    await aws.clients.documents.send(
-      new PutCommand({
-        TableName: tableNames(config).sendLedger,
-        Item: {
-          customerId: 'reorder-upgrade',
-          occasionKey: 'replenishment#next-order#2026-12-01',
-          customerOccasion: 'reorder-upgrade#replenishment#next-order#2026-12-01',
-          campaignId: 'replenishment',
-          status: 'sent',
-          runId: 'before-upgrade',
-          claimHour: iso(sentAt).slice(0, 13),
-          claimedAt: sentAt,
-          updatedAt: sentAt,
-          sentAt,
-          emailId: 'email-before-upgrade',
-          claimToken: 'before-upgrade',
-        },
-      }),
-    );
+    await putSentBeforeUpgrade(config, 'reorder-upgrade', 'replenishment', 'replenishment#next-order#2026-12-01', sentAt);
     await seedProfiles(aws, config, [perfumeBuyer('reorder-upgrade', '2026-12-01', '2026-11-15')]);
     for (const [i, day] of ['2026-11-18', '2026-11-30'].entries()) {
       const summary = await run(aws, config, local(`${day} 10:00`, SH), `ru-${i}`);
@@ -147,25 +152,7 @@ describe('a custom `predicted-next-order` campaign goes once per last order', ()
   it('after the upgrade, an email the earlier version sent under the predicted date alone settles the occasion', async () => {
     const config = await campaignConfig(aws, 'nudge-upgrade', { campaigns: nudge });
     const sentAt = local('2026-11-24 10:00', SH);
-    await aws.clients.documents.send(
-      new PutCommand({
-        TableName: tableNames(config).sendLedger,
-        Item: {
-          customerId: 'nudge-upgrade',
-          occasionKey: 'next-order-nudge#2026-12-01',
-          customerOccasion: 'nudge-upgrade#next-order-nudge#2026-12-01',
-          campaignId: 'next-order-nudge',
-          status: 'sent',
-          runId: 'before-upgrade',
-          claimHour: iso(sentAt).slice(0, 13),
-          claimedAt: sentAt,
-          updatedAt: sentAt,
-          sentAt,
-          emailId: 'email-before-upgrade',
-          claimToken: 'before-upgrade',
-        },
-      }),
-    );
+    await putSentBeforeUpgrade(config, 'nudge-upgrade', 'next-order-nudge', 'next-order-nudge#2026-12-01', sentAt);
     await seedProfiles(aws, config, [perfumeBuyer('nudge-upgrade', '2026-12-06', '2026-11-26')]);
     for (const [i, day] of ['2026-11-29', '2026-12-05'].entries()) {
       const summary = await run(aws, config, local(`${day} 10:00`, SH), `nu-${i}`);
