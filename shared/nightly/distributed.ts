@@ -391,6 +391,9 @@ export async function finishFromWork(
   const store = workStoreOf(context);
   const { models, admission, completed } = await readModels(context, run.shards);
   if (completed) return recordRerun(context, completed, run.startedAt);
+  // Before the outcomes: an old execution redriven is told why it may not finish (a later night,
+  // another run's), not that a shard's outcome is missing. finishNight checks again.
+  await confirmWriter(context, 'finish');
   // Written by writeShardFromWork of this run; finishNight checks there is one per shard.
   const outcomes = await Promise.all(
     shardsOf(run.shards).map(async ({ index }) => (await requireWorkJson(store, workKeys.outcome(index), `the outcome of shard ${index}/${run.shards}`, context.runId)) as ShardOutcome),

@@ -106,11 +106,13 @@ describe('order of nights', () => {
     const cleanState = await storedState(aws, clean);
     expect(await storedState(aws, config)).toEqual(cleanState);
 
-    // Days later e1's failed write is redriven: refused, naming D3 (its finish, without shard 1's outcome, fails too).
+    // Days later e1's failed write is redriven: refused, naming D3; its finish too, for the same reason.
     const write = writeShardFromWork(e1, shard1);
     await expect(write).rejects.toThrow(NightRefusedError);
     await expect(write).rejects.toThrow(/at its write, nothing written: the night of 2026-11-24 was completed after run e1 was admitted to write 2026-11-23/);
-    await expect(finishFromWork(e1, { shards: 2, startedAt }, directoryExportSource(dirs.d2))).rejects.toThrow(/outcome of shard 1\/2 not found/);
+    const finish = finishFromWork(e1, { shards: 2, startedAt }, directoryExportSource(dirs.d2));
+    await expect(finish).rejects.toThrow(NightRefusedError);
+    await expect(finish).rejects.toThrow(/at its finish, nothing written: the night of 2026-11-24 was completed after run e1/);
     expect(await everything(config, D2)).toEqual(completed);
     expect(await nights(config)).toEqual(await nights(clean));
   }, 300_000);
