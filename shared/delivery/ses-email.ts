@@ -1,6 +1,7 @@
 import { SendEmailCommand, type MessageHeader, type MessageTag, type SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
 import { isOneClickUrl, type Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
+import { CUSTOMER_ID_TAG, customerIdTags } from './customer-id-tag.ts';
 
 /**
  * One email as SES v2 SendEmail takes it: Simple content (subject, HTML and text in UTF-8), the
@@ -18,7 +19,10 @@ export interface OutgoingEmail {
   html: string;
   text: string;
   configurationSetName?: string;
-  /** Message tags (campaign, tier...) for SES events; names and values are sanitised to [A-Za-z0-9_-]. */
+  /**
+   * Message tags (campaign, tier...) for SES events; names and values are sanitised to [A-Za-z0-9_-],
+   * but for `customerId`, the client's id, carried so the feedback can read it back (customer-id-tag.ts).
+   */
   tags: Record<string, string>;
   /**
    * The one-click unsubscribe URL (RFC 8058): https, or http on a loopback host for the local demo.
@@ -97,7 +101,11 @@ export function sanitizeTag(value: string): string {
 
 export function emailTags(tags: Record<string, string>): MessageTag[] {
   const byName = new Map<string, string>();
-  for (const [name, value] of Object.entries(tags)) byName.set(sanitizeTag(name), sanitizeTag(value));
+  for (const [name, value] of Object.entries(tags)) {
+    // Sanitised, the id would name another client (or none) when its bounce comes back.
+    if (name === CUSTOMER_ID_TAG) for (const [idName, idValue] of Object.entries(customerIdTags(value))) byName.set(idName, idValue);
+    else byName.set(sanitizeTag(name), sanitizeTag(value));
+  }
   return [...byName].map(([Name, Value]) => ({ Name, Value }));
 }
 

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { customerIdFromTags } from '#shared/delivery/customer-id-tag.ts';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { isStoredErasure } from '#shared/store/erasure-store.ts';
@@ -36,7 +37,7 @@ const complaintSchema = z.object({
 const mailSchema = z.object({
   messageId: z.string().optional(),
   timestamp: z.string().optional(),
-  /** Tags set on SendEmail (EmailTags); the sender puts the client's id under `customerId`. */
+  /** Tags set on SendEmail (EmailTags); the sender carries the client's id in them (customer-id-tag.ts). */
   tags: z.record(z.string(), z.array(z.string())).optional(),
 });
 
@@ -92,8 +93,10 @@ export function decideSesEvent(input: unknown, now: number): SesDecision {
   const event = parsed.data;
   const eventType = event.eventType ?? event.notificationType;
   if (!eventType) return { kind: 'invalid', problem: 'no eventType' };
-  const customerId = event.mail?.tags?.customerId?.[0];
-  const withCustomer = customerId ? { customerId } : {};
+  // Decoded before anything uses it; a tag that does not decode names no one, and is not guessed at.
+  const tagged = customerIdFromTags(event.mail?.tags);
+  if (tagged.kind === 'undecodable') return { kind: 'invalid', problem: `mail.tags: ${tagged.problem}` };
+  const withCustomer = tagged.kind === 'id' ? { customerId: tagged.customerId } : {};
 
   if (eventType === 'Bounce') {
     const bounce = bounceSchema.safeParse(event.bounce);

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { newTask } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
@@ -18,6 +19,7 @@ import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
+import { bounceEvent, snsEvent } from '#test/support/ses-events.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 import { HOUR, at, iso } from '#test/support/time.ts';
 
@@ -196,5 +198,70 @@ describe('an erased client met again', () => {
     const summary = await processSesFeedback({ documents: aws.clients.documents, tables, now: () => AT }, { Records: [{ Sns: { Message: JSON.stringify(complaint) } }] });
     expect(summary).toMatchObject({ complaints: 1, suppressed: 0, erased: 1 });
     expect(await plainSuppressions(config)).toEqual([]);
+  });
+});
+
+describe('a client whose id SES tags cannot carry as it is (C.001, 客户001)', () => {
+  /** The real SES client, keeping each SendEmail's tags by recipient, as SES hands them back in events. */
+  function taggingClients(): { clients: AwsClients; tagsTo: Map<string, Record<string, string[]>> } {
+    const tagsTo = new Map<string, Record<string, string[]>>();
+    const ses = Object.create(aws.clients.ses) as AwsClients['ses'];
+    const send = aws.clients.ses.send.bind(aws.clients.ses) as (...a: unknown[]) => Promise<unknown>;
+    ses.send = ((command: SendEmailCommand, ...rest: unknown[]) => {
+      if (command instanceof SendEmailCommand) {
+        const to = command.input.Destination?.ToAddresses?.[0] ?? '';
+        tagsTo.set(to, Object.fromEntries((command.input.EmailTags ?? []).map((t) => [t.Name ?? '', [t.Value ?? '']])));
+      }
+      return send(command, ...rest);
+    }) as AwsClients['ses']['send'];
+    return { clients: { ...aws.clients, ses }, tagsTo };
+  }
+
+  /** A hard bounce of the email sent to `email`, with the tags it was sent with. */
+  const bounceOf = (email: string, tagsTo: Map<string, Record<string, string[]>>) => snsEvent(bounceEvent([email], 'Permanent', { tags: tagsTo.get(email) ?? {}, feedbackId: `fb-${email}` }));
+  const feedback = (config: Config, event: unknown) => processSesFeedback({ documents: aws.clients.documents, tables: tableNames(config), now: () => AT + 2 * HOUR }, event);
+  const hex = (id: string) => Buffer.from(id).toString('hex');
+
+  for (const id of ['C.001', '客户001']) {
+    it(`${id}: a bounce of their old address is found by forget, after the address changed`, async () => {
+      const config = await sendingConfig(`forget-tag-a-${hex(id)}`);
+      const old = `old-${hex(id)}@example.com`;
+      await seedProfiles(aws, config, [welcomeDue(id, old)]);
+      const { clients, tagsTo } = taggingClients();
+      expect(total(await runCampaignHour({ clients }, config, AT, 'tag-a'), 'sent')).toBe(1);
+      expect(await feedback(config, bounceOf(old, tagsTo))).toMatchObject({ suppressed: 1 });
+      expect(await plainSuppressions(config)).toMatchObject([{ email: old, customerId: id, reason: 'hard-bounce' }]);
+      // The brand fixes the address after the bounce.
+      await seedProfiles(aws, config, [welcomeDue(id, `new-${hex(id)}@example.com`)]);
+
+      expect(await forget(config, { customerId: id })).toMatchObject({ suppressionEntries: 1 });
+      expect(await plainSuppressions(config)).toEqual([]);
+    });
+
+    it(`${id}: a bounce arriving after forget, of an address they had before, is not stored in clear`, async () => {
+      const config = await sendingConfig(`forget-tag-b-${hex(id)}`);
+      const old = `old-${hex(id)}@example.com`;
+      await seedProfiles(aws, config, [welcomeDue(id, old)]);
+      const { clients, tagsTo } = taggingClients();
+      expect(total(await runCampaignHour({ clients }, config, AT, 'tag-b'), 'sent')).toBe(1);
+      await seedProfiles(aws, config, [welcomeDue(id, `new-${hex(id)}@example.com`)]);
+      await forget(config, { customerId: id });
+
+      // Only the client's id can tie this address to them: forget never knew it.
+      expect(await feedback(config, bounceOf(old, tagsTo))).toMatchObject({ hardBounces: 1, suppressed: 0, erased: 1 });
+      expect(await plainSuppressions(config)).toEqual([]);
+    });
+  }
+
+  it('C.001 and C_001 are two clients: forgetting one leaves the other\'s bounce alone', async () => {
+    const config = await sendingConfig('forget-tag-pair');
+    await seedProfiles(aws, config, [welcomeDue('C.001', 'dot@example.com'), welcomeDue('C_001', 'underscore@example.com')]);
+    const { clients, tagsTo } = taggingClients();
+    expect(total(await runCampaignHour({ clients }, config, AT, 'tag-pair'), 'sent')).toBe(2);
+    await feedback(config, bounceOf('dot@example.com', tagsTo));
+    await feedback(config, bounceOf('underscore@example.com', tagsTo));
+
+    expect(await forget(config, { customerId: 'C_001' })).toMatchObject({ profiles: 1, suppressionEntries: 1, erasureKeys: 2 });
+    expect(await plainSuppressions(config)).toMatchObject([{ email: 'dot@example.com', customerId: 'C.001' }]);
   });
 });

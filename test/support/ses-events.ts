@@ -2,7 +2,10 @@ import type { EventBridgeEvent, SNSEvent } from 'aws-lambda';
 
 /** SES configuration-set events shaped like the ones AWS documents, with the noise they carry. */
 
-function mail(recipients: string[], customerId?: string) {
+/** Message tags as SES events carry them: each a list of values. */
+type EventTags = Record<string, string[]>;
+
+function mail(recipients: string[], customerId?: string, tags: EventTags = {}) {
   return {
     timestamp: '2026-06-02T09:00:00.000Z',
     source: 'Maison Test <hello@brand.example>',
@@ -18,6 +21,7 @@ function mail(recipients: string[], customerId?: string) {
       'ses:source-ip': ['192.0.2.0'],
       campaign: ['welcome'],
       ...(customerId ? { customerId: [customerId] } : {}),
+      ...tags,
     },
   };
 }
@@ -25,7 +29,7 @@ function mail(recipients: string[], customerId?: string) {
 export function bounceEvent(
   recipients: string[],
   bounceType: 'Permanent' | 'Transient' | 'Undetermined' = 'Permanent',
-  options: { customerId?: string; timestamp?: string; feedbackId?: string; bounceSubType?: string } = {},
+  options: { customerId?: string; tags?: EventTags; timestamp?: string; feedbackId?: string; bounceSubType?: string } = {},
 ) {
   return {
     eventType: 'Bounce',
@@ -42,13 +46,13 @@ export function bounceEvent(
       feedbackId: options.feedbackId ?? '0100018f-bounce-0001',
       reportingMTA: 'dsn; mta.example.com',
     },
-    mail: mail(recipients, options.customerId),
+    mail: mail(recipients, options.customerId, options.tags),
   };
 }
 
 export function complaintEvent(
   recipients: string[],
-  options: { customerId?: string; timestamp?: string; feedbackId?: string; feedbackType?: string } = {},
+  options: { customerId?: string; tags?: EventTags; timestamp?: string; feedbackId?: string; feedbackType?: string } = {},
 ) {
   return {
     eventType: 'Complaint',
@@ -60,7 +64,7 @@ export function complaintEvent(
       complaintFeedbackType: options.feedbackType ?? 'abuse',
       arrivalDate: '2026-06-02T10:00:00.000Z',
     },
-    mail: mail(recipients, options.customerId),
+    mail: mail(recipients, options.customerId, options.tags),
   };
 }
 

@@ -24,6 +24,9 @@ describe('tags, addresses and headers', () => {
     expect(sanitizeTag('')).toBe('_');
     expect(sanitizeTag('x'.repeat(300))).toHaveLength(256);
     expect(emailTags({ 'a b': '1', a_b: '2' })).toEqual([{ Name: 'a_b', Value: '2' }]);
+    // The client's id is not sanitised: 'C.001' and 'C_001' are two clients, and their bounces must say which.
+    expect(emailTags({ campaign: 'welcome', customerId: 'C_001' })).toEqual([{ Name: 'campaign', Value: 'welcome' }, { Name: 'customerId', Value: 'C_001' }]);
+    expect(emailTags({ campaign: 'welcome', customerId: 'C.001' })).toEqual([{ Name: 'campaign', Value: 'welcome' }, { Name: 'customerIdB64_1of1', Value: 'Qy4wMDE' }]);
   });
 
   it('builds RFC 8058 headers and refuses what mail clients would not honour', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { customerIdTags } from '#shared/delivery/customer-id-tag.ts';
 import { decideSesEvent, recipientAddress, unwrapSesEvents } from '#shared/feedback/ses-events.ts';
 import { bounceEvent, complaintEvent, deliveryEvent, eventBridgeEvent, snsEvent } from '#test/support/ses-events.ts';
 
@@ -15,6 +16,21 @@ describe('decideSesEvent (pure)', () => {
       customerId: 'c1',
       detail: 'Permanent/General',
     });
+  });
+
+  it('decodes the client id the sender tagged, whatever its characters; an undecodable tag is invalid, not guessed', () => {
+    for (const customerId of ['C.001', '客户001', 'C_001']) {
+      const tags = Object.fromEntries(Object.entries(customerIdTags(customerId)).map(([name, value]) => [name, [value]]));
+      expect(decideSesEvent(bounceEvent(['a@example.com'], 'Permanent', { tags }), NOW)).toMatchObject({ kind: 'suppress', customerId });
+      expect(decideSesEvent(complaintEvent(['a@example.com'], { tags }), NOW)).toMatchObject({ kind: 'suppress', customerId });
+    }
+    // A part of a two-part id lost: the first part alone would decode to another id.
+    const cut = customerIdTags('客'.repeat(85));
+    expect(decideSesEvent(bounceEvent(['a@example.com'], 'Permanent', { tags: { customerIdB64_1of2: [cut.customerIdB64_1of2 ?? ''] } }), NOW)).toEqual({
+      kind: 'invalid',
+      problem: 'mail.tags: customerIdB64_* tags: a part is missing',
+    });
+    expect(decideSesEvent(bounceEvent(['a@example.com'], 'Permanent', { tags: { customerIdB64_1of1: ['Qy4wMDF'] } }), NOW).kind).toBe('invalid');
   });
 
   it('transient and undetermined bounces are soft', () => {
