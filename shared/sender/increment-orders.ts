@@ -31,11 +31,17 @@ export interface NightMark {
   startedAt?: string;
 }
 
+/** When the night (its latest attempt) began, or undefined when its item has no readable start. Its snapshot was dumped before. */
+export function nightStartedAt(night: NightMark): number | undefined {
+  const started = night.startedAt === undefined ? Number.NaN : Date.parse(night.startedAt);
+  return Number.isFinite(started) ? started : undefined;
+}
+
 /** Orders dated before this instant were counted by the night (for the clients of its snapshot). */
 export function nightCutoff(night: NightMark, timeZone: string): number {
   const clock = runClock(night.runDate, timeZone).now;
-  const started = night.startedAt === undefined ? Number.NaN : Date.parse(night.startedAt);
-  return Number.isFinite(started) ? Math.min(clock, started) : clock;
+  const started = nightStartedAt(night);
+  return started === undefined ? clock : Math.min(clock, started);
 }
 
 /** The night as an increment's marker records it: the same night writing again (a rerun, or finishing) is another. */

