@@ -7,6 +7,7 @@ import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, mayHaveGone } from '#shared/delivery/deliver.ts';
 import { clientEmail } from '#shared/delivery/ses-email.ts';
 import type { AdvisorRecord, ClientProfile } from '#shared/model.ts';
+import { isStoredErasure } from '#shared/store/erasure-store.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { isSuppressed } from '#shared/store/suppression-store.ts';
@@ -30,16 +31,19 @@ import { noteEnvelope, unsubscribeLinkFor } from './compose.ts';
  * between (their advisor is no longer the task's) is left alone: the later handover has its own.
  * Like every email to a client it waits out the quiet hours of the client's time zone (an advisor's
  * note at 3 a.m. is no personal touch); it is a personal note, not a promotion, so the frequency
- * caps do not hold it back.
+ * caps do not hold it back. A client on the erasure list (a `clientele forget` recorded, maybe
+ * stopped half-way) gets nothing and nothing is written for them: the task's client is looked up on
+ * the list before anything is decided, and the claim is refused once they are on it (as the
+ * campaign's claims); the run erases them again at its end (run.ts eraseClientsErasedWhileRunning).
  */
 
-/** 'quiet-hours': due, but it is night where the client lives; a later hour sends it. */
-export type IntroductionOutcome = 'sent' | 'waiting' | 'quiet-hours' | 'unsent' | 'reassigned' | 'already-sent' | 'failed' | 'deferred' | 'dry-run';
+/** 'quiet-hours': due, but it is night where the client lives; a later hour sends it. 'erased': the client asked to be forgotten. */
+export type IntroductionOutcome = 'sent' | 'waiting' | 'quiet-hours' | 'unsent' | 'reassigned' | 'already-sent' | 'failed' | 'deferred' | 'erased' | 'dry-run';
 
 export type IntroductionCounts = Record<IntroductionOutcome, number>;
 
 export function emptyIntroductionCounts(): IntroductionCounts {
-  return { sent: 0, waiting: 0, 'quiet-hours': 0, unsent: 0, reassigned: 0, 'already-sent': 0, failed: 0, deferred: 0, 'dry-run': 0 };
+  return { sent: 0, waiting: 0, 'quiet-hours': 0, unsent: 0, reassigned: 0, 'already-sent': 0, failed: 0, deferred: 0, erased: 0, 'dry-run': 0 };
 }
 
 /** The introduction email in `advisor`'s name: content, From, Reply-To and the unsubscribe link. */
@@ -71,9 +75,19 @@ async function openIntroductions(run: TaskGateRun): Promise<{ task: AdvisorTask;
   return open;
 }
 
-/** Settles the open introductions at the run's clock; what became of each, counted. */
-export async function sendIntroductions(run: TaskGateRun, mayStart: () => boolean): Promise<IntroductionCounts> {
+/** What the hour's introductions need of the campaign run: the task gate's part, and the clients found erased while it ran. */
+export interface IntroductionRun extends TaskGateRun {
+  /** Clients found on the erasure list: not mailed, nothing more written, erased again at the run's end. */
+  erasedWhileRunning: Set<string>;
+}
+
+/**
+ * Settles the open introductions at the run's clock: what became of each, counted, and the profiles
+ * of the clients acted on (the run's end erases again any of them now on the erasure list).
+ */
+export async function sendIntroductions(run: IntroductionRun, mayStart: () => boolean): Promise<{ counts: IntroductionCounts; clients: ClientProfile[] }> {
   const counts = emptyIntroductionCounts();
+  const clients: ClientProfile[] = [];
   const { config, at } = run;
   const tables = tableNames(config);
   for (const { task, advisor } of await openIntroductions(run)) {
@@ -84,6 +98,14 @@ export async function sendIntroductions(run: TaskGateRun, mayStart: () => boolea
       continue;
     }
     const profile = await getProfile(run.clients.documents, tables.profiles, task.customerId);
+    if (profile !== undefined) clients.push(profile);
+    // A forget recorded but not finished (the profile and the task still there) already keeps them out.
+    if (run.erasedWhileRunning.has(task.customerId) || (await isStoredErasure(run.clients.documents, tables.suppression, { customerId: task.customerId, email: profile?.email }))) {
+      run.erasedWhileRunning.add(task.customerId);
+      counts.erased++;
+      run.log.info('advisor introduction not sent: the client asked to be forgotten', { customerId: task.customerId, advisorId: task.advisorId });
+      continue;
+    }
     if (profile !== undefined && profile.advisorId !== task.advisorId) {
       counts.reassigned++;
       continue;
@@ -106,9 +128,25 @@ export async function sendIntroductions(run: TaskGateRun, mayStart: () => boolea
     }
     if (!mayStart()) break;
     const key = { customerId: task.customerId, occasionKey: task.occasionKey };
-    const { claimed } = await claimEach(run.ledger, [
-      { ...key, campaignId: INTRODUCTION_CAMPAIGN, runId: run.runId, now: at, retentionDays: config.sender.ledgerRetentionDays, tier: profile.tier, triggerAt: task.createdAt },
+    const { claimed, erased } = await claimEach(run.ledger, [
+      {
+        ...key,
+        campaignId: INTRODUCTION_CAMPAIGN,
+        runId: run.runId,
+        now: at,
+        retentionDays: config.sender.ledgerRetentionDays,
+        tier: profile.tier,
+        triggerAt: task.createdAt,
+        // Erased since the look-up above: no entry, no email.
+        unlessErased: { table: tables.suppression, who: profile },
+      },
     ]);
+    if (erased.length > 0) {
+      // One key: refused, nothing was written.
+      run.erasedWhileRunning.add(task.customerId);
+      counts.erased++;
+      continue;
+    }
     if (claimed.length === 0) {
       // Another run holds the claim: settle the task only once the email surely or maybe went (never resent).
       const entry = await getLedgerEntry(run.ledger.documents, run.ledger.table, key);
@@ -138,5 +176,5 @@ export async function sendIntroductions(run: TaskGateRun, mayStart: () => boolea
     } else counts[outcome.retry === 'later' ? 'deferred' : 'failed']++;
     run.log.info('advisor introduction', { customerId: task.customerId, advisorId: task.advisorId, outcome: outcome.status, because: verdict.because });
   }
-  return counts;
+  return { counts, clients };
 }

@@ -267,13 +267,13 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   }
 
   // Introductions after a handover, in the new advisor's name, once the clients' occasions are settled: they share the budget.
-  const introductions = await sendIntroductions(run, () => {
+  const { counts: introductions, clients: introduced } = await sendIntroductions(run, () => {
     if (run.stopped) return false;
     if (run.sending.budget !== null && run.sendsStarted >= run.sending.budget) return false;
     run.sendsStarted++;
     return true;
   });
-  if (!run.dryRun) await eraseClientsErasedWhileRunning(run, dueClients, erased);
+  if (!run.dryRun) await eraseClientsErasedWhileRunning(run, [...dueClients.map(({ profile }) => profile), ...introduced], erased);
   const unresolved = run.dryRun ? [] : await unresolvedSendsOf(run);
   const stale = unresolved.filter((e) => e.status === 'claimed');
   const maybeSent = unresolved.filter((e) => e.status === 'maybe-sent');
@@ -329,14 +329,16 @@ async function erasedDueClients(run: CampaignRun, dueClients: readonly DueClient
 }
 
 /**
- * After the clients are settled: those erased while this run worked on them. The ledger's writes
- * refuse a client already on the list, but one written in the instant between that check and the
- * erasure, or a task created just before it, may have landed after the erasure deleted the rest:
- * erased again, as the nightly does.
+ * After the clients are settled (the due clients', then the introductions'): those erased while
+ * this run worked on them. The ledger's writes refuse a client already on the list, but one
+ * written in the instant between that check and the erasure, or a task created just before it,
+ * may have landed after the erasure deleted the rest: erased again, as the nightly does. So is a
+ * client the introductions found on the list with their profile still there (a forget stopped
+ * half-way).
  */
-async function eraseClientsErasedWhileRunning(run: CampaignRun, dueClients: readonly DueClient[], erasedBefore: ReadonlySet<string>): Promise<void> {
+async function eraseClientsErasedWhileRunning(run: CampaignRun, profilesWorked: readonly ClientProfile[], erasedBefore: ReadonlySet<string>): Promise<void> {
   const { config, clients, log } = run;
-  const worked = dueClients.filter(({ profile }) => !erasedBefore.has(profile.customerId)).map(({ profile }) => profile);
+  const worked = profilesWorked.filter((profile) => !erasedBefore.has(profile.customerId));
   const erased = await erasedAmong(clients.documents, tableNames(config).suppression, worked.map((p) => ({ customerId: p.customerId, email: p.email })));
   for (const id of run.erasedWhileRunning) erased.add(id);
   if (erased.size === 0) return;

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import { introductionTask } from '#shared/advisors/handover.ts';
+import { answerTask } from '#shared/advisors/tasks.ts';
 import type { CampaignsConfigInput } from '#shared/campaigns/schema.ts';
+import type { Config } from '#shared/config.ts';
 import { forgetClient } from '#shared/forget/forget.ts';
+import { erasedKey } from '#shared/store/erasure-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
+import { writeRoster } from '#shared/store/roster-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { campaignConfig, countsOf, runCampaignHour as run } from '#test/support/campaign-runs.ts';
+import { createTask, tasksOfClient } from '#shared/store/task-store.ts';
+import { advisorsConfig, campaignConfig, countsOf, runCampaignHour as run } from '#test/support/campaign-runs.ts';
 import { ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
@@ -14,6 +21,8 @@ import { HOUR, at as local, iso } from '#test/support/time.ts';
  * A client erased while the hour that selected them is still working (`clientele forget` between
  * two clients' emails): each ledger write reads the erasure list first, so they get no email after
  * the erasure, and the run's end erases again what it wrote just before: nothing of them is left.
+ * The same holds for the hour's advisor introductions, and for a forget that stopped half-way
+ * before the hour (its hashes written, the profile and the task still there).
  */
 
 const aws = sharedAws();
@@ -57,6 +66,79 @@ describe('a client erased while the hourly run works', () => {
     });
     expect(await ledgerEntries(aws, config)).toEqual([]);
     await run(aws, config, T + HOUR, 'ec-2');
+    expect(await ledgerEntries(aws, config)).toEqual([]);
+  }, 60_000);
+});
+
+/** Two VIC clients handed to A02, whose advisor asked "send it for me" on both: each introduction goes this hour unless erased. */
+const INTRO_AT = local('2026-11-24 10:00', SH);
+
+async function askedIntroductions(config: Config, ids: readonly string[]): Promise<void> {
+  await writeRoster(aws.clients.s3, config, {
+    runDate: '2026-11-15',
+    advisors: [{ advisorId: 'A02', name: 'Marc Dubois', email: 'marc@erased-intro.example.com', locale: 'en', active: true, store: 'Paris' }],
+  });
+  for (const id of ids) {
+    await seedProfiles(aws, config, [profileItem(id, { tier: 'VIC', advisorId: 'A02', locale: 'en' })]);
+    const task = introductionTask({ customerId: id, from: 'A01', to: 'A02' }, '2026-W48', 'VIC', INTRO_AT - 2 * HOUR);
+    const asked = answerTask(task, 'send', 1, INTRO_AT - HOUR);
+    if (asked.outcome !== 'recorded') throw new Error('answer not recorded');
+    await createTask(aws.clients.documents, tableNames(config).advisorTasks, asked.task, 400);
+  }
+}
+
+type Command = { constructor: { name: string }; input: Record<string, unknown> };
+
+/** Documents that call `hook` once, on the first command it picks (before or after the real call). */
+function hooked(pick: (command: Command) => boolean, hook: 'fail' | (() => Promise<void>)): AwsClients['documents'] {
+  const send = aws.clients.documents.send.bind(aws.clients.documents) as (...a: unknown[]) => Promise<unknown>;
+  const documents = Object.create(aws.clients.documents) as AwsClients['documents'];
+  let done = false;
+  documents.send = (async (command: Command, ...rest: unknown[]) => {
+    if (done || !pick(command)) return send(command, ...rest);
+    done = true;
+    if (hook === 'fail') throw new Error('crash: the process died here');
+    const output = await send(command, ...rest);
+    await hook();
+    return output;
+  }) as AwsClients['documents']['send'];
+  return documents;
+}
+
+describe("the hour's advisor introductions and the erasure list", () => {
+  it('a forget stopped half-way before the hour: no introduction, no entry, and the run erases the rest', async () => {
+    const config = await advisorsConfig(aws, 'erased-intro-halfway');
+    const tables = tableNames(config);
+    await askedIntroductions(config, ['ih-keep', 'ih-gone']);
+    // The request dies right after recording its hashed entries (its first delete): profile and task stay.
+    const dying = hooked((command) => command.input.TableName === tables.tierHistory, 'fail');
+    await expect(forgetClient({ config, clients: { documents: dying }, request: { customerId: 'ih-gone' }, at: INTRO_AT - 30 * 60_000 })).rejects.toThrow(/crash/);
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'ih-gone')).toBeDefined();
+
+    const hour = await run(aws, config, INTRO_AT, 'ih-1');
+    expect(hour.introductions).toMatchObject({ sent: 1, erased: 1 });
+    expect(await emailsTo(aws, 'ih-keep@example.com')).toHaveLength(1);
+    expect(await emailsTo(aws, 'ih-gone@example.com')).toHaveLength(0);
+    expect((await ledgerEntries(aws, config)).map((e) => e.customerId)).toEqual(['ih-keep']);
+    // Erased again at the run's end: the profile and the task are gone too.
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'ih-gone')).toBeUndefined();
+    expect(await tasksOfClient(aws.clients.documents, tables.advisorTasks, 'ih-gone')).toEqual([]);
+  }, 60_000);
+
+  it('erased between the look-up and the claim: the claim is refused, no email goes', async () => {
+    const config = await advisorsConfig(aws, 'erased-intro-claim');
+    const tables = tableNames(config);
+    await askedIntroductions(config, ['ic-gone']);
+    // The request lands just after the introduction looked the client up on the list (found nothing).
+    const keyOfClient = erasedKey('customer', 'ic-gone');
+    const readsTheClient = (command: Command) =>
+      command.constructor.name === 'BatchGetCommand' &&
+      JSON.stringify((command.input.RequestItems as Record<string, unknown> | undefined)?.[tables.suppression] ?? null).includes(keyOfClient);
+    const documents = hooked(readsTheClient, async () => void (await forgetClient({ config, clients: aws.clients, request: { customerId: 'ic-gone' }, at: Date.now() })));
+
+    const hour = await run(aws, config, INTRO_AT, 'ic-1', { clients: { ...aws.clients, documents } });
+    expect(hour.introductions).toMatchObject({ sent: 0, erased: 1 });
+    expect(await emailsTo(aws, 'ic-gone@example.com')).toHaveLength(0);
     expect(await ledgerEntries(aws, config)).toEqual([]);
   }, 60_000);
 });
