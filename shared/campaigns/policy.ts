@@ -7,7 +7,7 @@ import type { CampaignDefinition, QuietHours } from './schema.ts';
 
 /**
  * What happens to each due occasion of one client this hour. Pure: the sender supplies the
- * profile, whether the address is suppressed and the client's recent sends, and records the
+ * profile, whether the client is suppressed and the client's recent sends, and records the
  * outcomes (claims 'send' and 'held-out' in its ledger, retries 'capped' and 'deferred' later).
  */
 
@@ -43,7 +43,7 @@ export type Outcome = Decision['outcome'];
 
 export interface ClientState {
   profile: ClientProfile;
-  /** The client's address is on the suppression list (unsubscribe, bounce, complaint). */
+  /** The client's address is on the suppression list (unsubscribe, bounce, complaint), or the client unsubscribed or complained under any address. */
   suppressed: boolean;
   /** Emails of the last 7 days at least, one entry per email; older ones are ignored. */
   recentSends: RecentSend[];

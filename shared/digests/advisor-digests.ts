@@ -7,7 +7,7 @@ import { renderIntroduction } from '#shared/templates/advisor-introduction.ts';
 import { sendAfterLabel } from '#shared/templates/advisor-task.ts';
 import { taskLinks } from '#shared/unsubscribe/task-token.ts';
 import { unsubscribeUrl } from '#shared/unsubscribe/token.ts';
-import { isSuppressed } from '#shared/store/suppression-store.ts';
+import { isClientSuppressed } from '#shared/store/suppression-store.ts';
 import { readBookPairs, readRoster, writeBookPairs } from '#shared/store/roster-store.ts';
 import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReasonKind, type BookRow } from '#shared/advisors/book.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
@@ -257,7 +257,7 @@ async function handoverHistories(
       const key = { customerId: handover.customerId, occasionKey: introductionKey(handover, context.week) };
       const stored = await getTask(clients.documents, tables.advisorTasks, key);
       const link = taskLinks(config, key, stored?.version ?? 1, at, secret);
-      const suppressed = profile.email === undefined ? false : await isSuppressed(clients.documents, tables.suppression, profile.email);
+      const suppressed = await isClientSuppressed(clients.documents, tables.suppression, profile);
       const emailable = unreachableBecause(profile, suppressed) === undefined;
       const draft = emailable ? await renderIntroduction(profile, advisor, config, unsubscribeUrl(config.sender.unsubscribeBaseUrl, profile.customerId, secret)) : undefined;
       history.introduction = {

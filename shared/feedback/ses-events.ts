@@ -4,14 +4,16 @@ import { customerIdFromTags } from '#shared/delivery/customer-id-tag.ts';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { isStoredErasure } from '#shared/store/erasure-store.ts';
-import { suppress, type SuppressionReason } from '#shared/store/suppression-store.ts';
+import { suppress, suppressClient, type SuppressionReason } from '#shared/store/suppression-store.ts';
 import type { TableNames } from '#shared/store/tables.ts';
 
 /**
  * SES feedback: configuration-set events (delivered by SNS, or by EventBridge as `detail`) turned
- * into suppressions. A permanent bounce suppresses its recipients ('hard-bounce'); a transient or
- * undetermined bounce is only logged (the mailbox may be full today, fine tomorrow); a complaint
- * suppresses for good ('complaint'). Writes are idempotent, so a redelivered event changes nothing.
+ * into suppressions. A permanent bounce suppresses its recipients ('hard-bounce'), the addresses
+ * only: a new address may work; a transient or undetermined bounce is only logged (the mailbox may
+ * be full today, fine tomorrow); a complaint suppresses for good ('complaint'), its addresses and,
+ * when the email's tags name the client, the client under any later address. Writes are
+ * idempotent, so a redelivered event changes nothing.
  */
 
 // Only the fields we use; SES sends many more (headers, diagnostic codes, MTA names...). A recipient
@@ -238,9 +240,11 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
           recipients: decision.recipients.map(maskEmail),
         });
         break;
-      case 'suppress':
+      case 'suppress': {
         if (decision.reason === 'complaint') summary.complaints += decision.recipients.length;
         else summary.hardBounces += decision.recipients.length;
+        // The client is looked up on the erasure list with each recipient: one stored means they are not erased.
+        let recipientStored = false;
         for (const email of decision.recipients) {
           // An address or client erased since the send: writing it in clear (with the client's id) would undo the erasure.
           if (await isStoredErasure(context.documents, context.tables.suppression, { email, customerId: decision.customerId })) {
@@ -248,6 +252,7 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
             log.info('SES feedback: recipient erased, nothing stored', { reason: decision.reason, detail: decision.detail });
             continue;
           }
+          recipientStored = true;
           const result = await suppress(context.documents, context.tables.suppression, {
             email,
             reason: decision.reason,
@@ -265,7 +270,13 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
             ...(decision.customerId ? { customerId: decision.customerId } : {}),
           });
         }
+        // A complaint is the client's no, not only the address's: it holds when their address changes.
+        if (decision.reason === 'complaint' && decision.customerId !== undefined && recipientStored) {
+          const client = await suppressClient(context.documents, context.tables.suppression, { customerId: decision.customerId, reason: 'complaint', at: decision.at, source: decision.source });
+          log.info(client.created ? 'SES feedback: client suppressed' : 'SES feedback: client already suppressed', { customerId: decision.customerId, storedReason: client.item.reason });
+        }
         break;
+      }
     }
   }
   return summary;

@@ -5,7 +5,7 @@ import { ClienteleError } from '#shared/errors.ts';
 import { pseudonym, silentLog, type Log } from '#shared/log.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { taskEmailLedgerKey } from '#shared/advisors/tasks.ts';
-import { deletePlainSuppression, plainSuppressionsOf, recordErasure } from '#shared/store/erasure-store.ts';
+import { deleteClientSuppression, deletePlainSuppression, plainSuppressionsOf, recordErasure } from '#shared/store/erasure-store.ts';
 import { deleteClientHistory } from '#shared/store/history-store.ts';
 import { deleteLedgerEntries, deleteLedgerEntriesOf, getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { deleteProfiles, findProfilesByEmail, getProfile, type ProfileItem } from '#shared/store/profile-store.ts';
@@ -17,9 +17,10 @@ import { deleteTasks, tasksOfClient } from '#shared/store/task-store.ts';
  * --email ADDRESS`, or the same as the forget function's event. Records hashed erasure entries
  * (erasure-store.ts) for the client's ids and addresses, then deletes what the suite holds of them:
  * tier history, send-ledger entries (their own and their advisor's task emails about them), advisor
- * tasks, plain suppression entries, and last the profiles. Every profile holding one of the
- * addresses goes too (two customer ids, one person), and every address a suppression entry ties to
- * the client (an earlier address).
+ * tasks, plain suppression entries (their addresses', and the unsubscribe or complaint kept against
+ * their id), and last the profiles. Every profile holding one of the addresses goes too (two
+ * customer ids, one person), and every address a suppression entry ties to the client (an earlier
+ * address).
  *
  * The erasure entries come first and the profiles last: a request that stops half-way leaves the
  * person out of every later run, and running it again finds the rest (the profile still names the
@@ -47,7 +48,7 @@ export interface ForgetResult {
   ledgerEntries: number;
   /** Advisor tasks about the client (and their advisors' task emails). */
   tasks: number;
-  /** Plain suppression entries (unsubscribes, bounces) of their addresses, now only hashed. */
+  /** Plain suppression entries (unsubscribes, bounces, complaints) of their addresses and ids, now only hashed. */
   suppressionEntries: number;
   /** Hashed erasure entries now on the list (customer ids and addresses). */
   erasureKeys: number;
@@ -116,9 +117,9 @@ export type ErasedTraces = Pick<ForgetResult, 'historyRecords' | 'ledgerEntries'
 
 /**
  * Deletes what the suite holds of clients already on the erasure list: tier history, send-ledger
- * entries, advisor tasks and their task emails' entries, the addresses' plain suppression entries,
- * and last their profiles. Idempotent. forgetClient calls it after recording the erasure; the
- * nightly run and the sender call it for an erased client they meet with a profile.
+ * entries, advisor tasks and their task emails' entries, the plain suppression entries of their
+ * ids and addresses, and last their profiles. Idempotent. forgetClient calls it after recording
+ * the erasure; the nightly run and the sender call it for an erased client they meet with a profile.
  */
 export async function eraseTraces(
   context: { config: Config; clients: Pick<AwsClients, 'documents'> },
@@ -137,6 +138,7 @@ export async function eraseTraces(
     await deleteTasks(documents, tables.advisorTasks, tasks);
     erased.ledgerEntries += taskEmails.length;
     erased.tasks += tasks.length;
+    if (await deleteClientSuppression(documents, tables.suppression, customerId)) erased.suppressionEntries += 1;
   }
   for (const email of who.emails) {
     if (await deletePlainSuppression(documents, tables.suppression, email)) erased.suppressionEntries += 1;

@@ -10,7 +10,7 @@ import type { AdvisorRecord, ClientProfile } from '#shared/model.ts';
 import { isStoredErasure } from '#shared/store/erasure-store.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
-import { isSuppressed } from '#shared/store/suppression-store.ts';
+import { isClientSuppressed } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { replaceTask, tasksOfAdvisor } from '#shared/store/task-store.ts';
 import { renderIntroduction } from '#shared/templates/advisor-introduction.ts';
@@ -110,7 +110,7 @@ export async function sendIntroductions(run: IntroductionRun, mayStart: () => bo
       counts.reassigned++;
       continue;
     }
-    const suppressed = profile?.email === undefined ? false : await isSuppressed(run.clients.documents, tables.suppression, profile.email);
+    const suppressed = profile === undefined ? false : await isClientSuppressed(run.clients.documents, tables.suppression, profile);
     const unreachable = unreachableBecause(profile, suppressed);
     if (run.dryRun) {
       counts['dry-run']++;

@@ -34,8 +34,7 @@ import {
 } from '#shared/store/ledger-store.ts';
 import { queryDueProfiles, scanProfiles, updateNextDue } from '#shared/store/profile-store.ts';
 import { noteReindexing, readDueIndexState, recordDueIndexState } from '#shared/store/due-index-store.ts';
-import { normaliseEmail } from '#shared/email.ts';
-import { loadSuppressed } from '#shared/store/suppression-store.ts';
+import { suppressedAmong } from '#shared/store/suppression-store.ts';
 import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { eraseTraces } from '#shared/forget/forget.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -63,7 +62,7 @@ import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
  *     audience that may hold, something to show) are read, and their index values brought up to date; a
  *     run without a usable index (the first, or the configuration or catalogue changed) reads
  *     every profile once and rebuilds it;
- *  4. look up their addresses on the suppression list;
+ *  4. look them up on the suppression list (their addresses, and their ids: a client's own no);
  *  5. per client, decide each occasion (consent, suppression, cap, quiet hours, control group) and
  *     settle it: a decision is written to the ledger, a send goes through the delivery protocol
  *     (shared/delivery: claim, send through SES, record); an email held for want of a coupon code
@@ -252,7 +251,8 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     // Every profile this run had to see now holds its value as of `at`: the next run reads from here.
     await recordDueIndexState(clients.documents, tableNames(config).runs, { lastRunAt: at, fingerprint });
   }
-  const suppressed = await loadSuppressed(clients.documents, tableNames(config).suppression, dueClients.flatMap((c) => (c.profile.email ? [c.profile.email] : [])));
+  // By address and by id: an unsubscribe or complaint holds whatever address the client has since.
+  const suppressed = await suppressedAmong(clients.documents, tableNames(config).suppression, dueClients.map(({ profile }) => profile));
   const erased = await erasedDueClients(run, dueClients);
   log.info('due clients selected', { selection: selection.mode, scanned, reindexed, due: dueClients.length, suppressed: suppressed.size, erased: erased.size, products: catalog.size });
 
@@ -262,8 +262,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
       leave(run, client.due);
       continue;
     }
-    const isSuppressed = client.profile.email !== undefined && suppressed.has(normaliseEmail(client.profile.email));
-    await settleClient(run, client, isSuppressed);
+    await settleClient(run, client, suppressed.has(client.profile.customerId));
   }
 
   // Introductions after a handover, in the new advisor's name, once the clients' occasions are settled: they share the budget.

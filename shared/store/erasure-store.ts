@@ -4,6 +4,7 @@ import { normaliseEmail } from '#shared/email.ts';
 import { batchGetAll } from './batch-reader.ts';
 import { isConditionFailure } from './conditions.ts';
 import { paginate } from './paginate.ts';
+import { CUSTOMER_KEY_PREFIX, customerSuppressionKey } from './suppression-store.ts';
 
 /**
  * The erasure list (right to erasure: GDPR, China's PIPL): who asked to be forgotten, kept only
@@ -84,6 +85,12 @@ export async function deletePlainSuppression(documents: DocumentSender, table: s
   return output.Attributes !== undefined;
 }
 
+/** Removes a client's own no kept against their id (suppression-store.ts suppressClient): after an erasure only the id's hash remains. Whether there was one. */
+export async function deleteClientSuppression(documents: DocumentSender, table: string, customerId: string): Promise<boolean> {
+  const output = await documents.send(new DeleteCommand({ TableName: table, Key: { email: customerSuppressionKey(customerId) }, ReturnValues: 'ALL_OLD' }));
+  return output.Attributes !== undefined;
+}
+
 /** Every erasure (a scan of the suppression table reading only erased keys). */
 export async function loadErasures(documents: DocumentSender, table: string): Promise<Erasures> {
   const keys = new Set<string>();
@@ -133,7 +140,8 @@ async function storedErasureKeys(documents: DocumentSender, table: string, keys:
 /**
  * The plain suppression entries that name one of these clients (an unsubscribe or a bounce of any
  * of their addresses, the earlier ones included): a scan, as erasures are rare and no index keeps
- * customer ids. Returns their addresses.
+ * customer ids. Returns their addresses (not the clients' own entries, which deleteClientSuppression
+ * finds by id).
  */
 export async function plainSuppressionsOf(documents: DocumentSender, table: string, customerIds: readonly string[]): Promise<string[]> {
   const emails: string[] = [];
@@ -145,8 +153,8 @@ export async function plainSuppressionsOf(documents: DocumentSender, table: stri
       documents.send(
         new ScanCommand({
           TableName: table,
-          FilterExpression: `customerId IN (${Object.keys(values).join(', ')}) AND NOT begins_with(email, :prefix)`,
-          ExpressionAttributeValues: { ...values, ':prefix': PREFIX },
+          FilterExpression: `customerId IN (${Object.keys(values).join(', ')}) AND NOT begins_with(email, :prefix) AND NOT begins_with(email, :customerPrefix)`,
+          ExpressionAttributeValues: { ...values, ':prefix': PREFIX, ':customerPrefix': CUSTOMER_KEY_PREFIX },
           ProjectionExpression: 'email',
           ExclusiveStartKey: startKey,
         }),

@@ -3,14 +3,32 @@ import { normaliseEmail } from '#shared/email.ts';
 import { batchGetAll, type BatchGetOptions } from './batch-reader.ts';
 
 /**
- * The suppression list: addresses never to mail again, keyed by normalised email. Writes are
- * idempotent (a redelivered bounce or a second unsubscribe changes nothing), keep the first
- * suppression time, and a complaint is final: once an address complained its reason stays
- * 'complaint' whatever comes later, and a complaint overrides a weaker earlier reason.
+ * The suppression list: addresses never to mail again, keyed by normalised email, and the clients
+ * who said no themselves, keyed 'customer:<id>'. An unsubscribe or a complaint is the client's no,
+ * not only their address's: the CRM may give them another address, so it is recorded against the
+ * id as well (suppressClient), and every mailing path asks about both (suppressedAmong,
+ * isClientSuppressed). A hard bounce is about the address alone: a new address may work. Writes
+ * are idempotent (a redelivered bounce or a second unsubscribe changes nothing), keep the first
+ * suppression time, and a complaint is final: once an address (or a client) complained its reason
+ * stays 'complaint' whatever comes later, and a complaint overrides a weaker earlier reason.
  */
 
 export const SUPPRESSION_REASONS = ['unsubscribe', 'hard-bounce', 'complaint'] as const;
 export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
+
+/** The reasons that are the client's own no, kept against their customer id too. */
+export const CLIENT_REFUSALS = ['unsubscribe', 'complaint'] as const satisfies readonly SuppressionReason[];
+export type ClientRefusal = (typeof CLIENT_REFUSALS)[number];
+
+/** Prefix of a client's own entry. Never an address (the export's rule allows no ':' in one), never an erasure ('erased:'). */
+export const CUSTOMER_KEY_PREFIX = 'customer:';
+
+/** The key of a client's own no (suppressClient). */
+export function customerSuppressionKey(customerId: string): string {
+  const id = customerId.trim();
+  if (id.length === 0) throw new Error('Cannot look up or suppress an empty customer id');
+  return `${CUSTOMER_KEY_PREFIX}${id}`;
+}
 
 export interface Suppression {
   email: string;
@@ -24,6 +42,7 @@ export interface Suppression {
 
 /** The stored item. */
 export interface SuppressionItem {
+  /** The normalised address, or a client's own key (customerSuppressionKey). */
   email: string;
   /** The reason that counts: the first one, unless a complaint came later. */
   reason: SuppressionReason;
@@ -38,7 +57,7 @@ export interface SuppressionItem {
 }
 
 export interface SuppressResult {
-  /** False when the address was already suppressed (for whatever reason). */
+  /** False when the address (or the client) was already suppressed (for whatever reason). */
   created: boolean;
   item: SuppressionItem;
 }
@@ -51,8 +70,25 @@ function requireEmail(email: string): string {
   return normalised;
 }
 
+/** Suppresses an address (an unsubscribe, a hard bounce, a complaint of whoever had it). */
 export async function suppress(documents: DocumentSender, tableName: string, suppression: Suppression): Promise<SuppressResult> {
-  const email = requireEmail(suppression.email);
+  return writeSuppression(documents, tableName, requireEmail(suppression.email), suppression);
+}
+
+/** A client's own no: their customer id, whatever address they have now or later. */
+export interface ClientSuppression extends Omit<Suppression, 'email' | 'reason' | 'customerId'> {
+  customerId: string;
+  reason: ClientRefusal;
+}
+
+/** Records a client's unsubscribe or complaint against their customer id (beside their address's entry, which suppress writes). */
+export async function suppressClient(documents: DocumentSender, tableName: string, suppression: ClientSuppression): Promise<SuppressResult> {
+  if (!CLIENT_REFUSALS.includes(suppression.reason)) throw new Error(`A ${String(suppression.reason)} is about an address, not a client`);
+  return writeSuppression(documents, tableName, customerSuppressionKey(suppression.customerId), suppression);
+}
+
+/** One UpdateItem on the entry `key` (an address, or a client's own key). */
+async function writeSuppression(documents: DocumentSender, tableName: string, key: string, suppression: Omit<Suppression, 'email'>): Promise<SuppressResult> {
   if (!SUPPRESSION_REASONS.includes(suppression.reason)) throw new Error(`Unknown suppression reason ${String(suppression.reason)}`);
   if (!Number.isFinite(suppression.at)) throw new Error('Suppression time must be epoch milliseconds');
   const complaint = suppression.reason === 'complaint';
@@ -68,7 +104,7 @@ export async function suppress(documents: DocumentSender, tableName: string, sup
   const output = await documents.send(
     new UpdateCommand({
       TableName: tableName,
-      Key: { email },
+      Key: { email: key },
       UpdateExpression: `SET ${sets.join(', ')} ADD reasons :reasons`,
       ExpressionAttributeNames: { '#reason': 'reason', ...(suppression.source ? { '#source': 'source' } : {}) },
       ExpressionAttributeValues: {
@@ -84,7 +120,7 @@ export async function suppress(documents: DocumentSender, tableName: string, sup
   );
   const old = output.Attributes as SuppressionItem | undefined;
   const item: SuppressionItem = {
-    email,
+    email: key,
     reason: complaint ? 'complaint' : (old?.reason ?? suppression.reason),
     suppressedAt: old?.suppressedAt ?? suppression.at,
     reasons: new Set([...(old?.reasons ?? []), suppression.reason]),
@@ -109,27 +145,36 @@ export async function getSuppression(
   return output.Item as SuppressionItem | undefined;
 }
 
-export async function isSuppressed(documents: DocumentSender, tableName: string, email: string): Promise<boolean> {
-  const output = await documents.send(
-    new GetCommand({
-      TableName: tableName,
-      Key: { email: requireEmail(email) },
-      ProjectionExpression: 'email',
-      ConsistentRead: true,
-    }),
-  );
-  return output.Item !== undefined;
+/** A client's own no (suppressClient), when they said it. */
+export async function getClientSuppression(documents: DocumentSender, tableName: string, customerId: string): Promise<SuppressionItem | undefined> {
+  const output = await documents.send(new GetCommand({ TableName: tableName, Key: { email: customerSuppressionKey(customerId) }, ConsistentRead: true }));
+  return output.Item as SuppressionItem | undefined;
 }
 
-/** The suppressed addresses among `emails` (normalised), read with BatchGetItem. */
-export async function loadSuppressed(
+/**
+ * The ids among `clients` not to mail: their address is suppressed (for any reason), or they said
+ * no themselves (suppressClient) under whatever address. BatchGetItem, consistent: a decision made
+ * a moment ago counts.
+ */
+export async function suppressedAmong(
   documents: DocumentSender,
   tableName: string,
-  emails: Iterable<string>,
+  clients: readonly { customerId: string; email?: string | undefined }[],
   options: Pick<BatchGetOptions, 'maxAttempts' | 'baseDelayMs'> = {},
 ): Promise<Set<string>> {
-  // BatchGetItem rejects a request that names the same key twice.
-  const unique = [...new Set([...emails].map(normaliseEmail).filter((e) => e.length > 0))];
-  const items = await batchGetAll<{ email: string }>(documents, tableName, unique.map((email) => ({ email })), { ...options, attributes: ['email'] });
-  return new Set(items.map((item) => String(item.email)));
+  // BatchGetItem rejects a request that names the same key twice: one key, every client it answers for.
+  const idsOfKey = new Map<string, string[]>();
+  const add = (key: string, customerId: string) => idsOfKey.set(key, [...(idsOfKey.get(key) ?? []), customerId]);
+  for (const { customerId, email } of clients) {
+    add(customerSuppressionKey(customerId), customerId);
+    const address = normaliseEmail(email ?? '');
+    if (address.length > 0) add(address, customerId);
+  }
+  const items = await batchGetAll<{ email: string }>(documents, tableName, [...idsOfKey.keys()].map((email) => ({ email })), { ...options, attributes: ['email'] });
+  return new Set(items.flatMap((item) => idsOfKey.get(String(item.email)) ?? []));
+}
+
+/** Whether one client may not be mailed (suppressedAmong). */
+export async function isClientSuppressed(documents: DocumentSender, tableName: string, client: { customerId: string; email?: string | undefined }): Promise<boolean> {
+  return (await suppressedAmong(documents, tableName, [client])).size > 0;
 }

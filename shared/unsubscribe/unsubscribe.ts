@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { normaliseEmail } from '#shared/email.ts';
-import { isSuppressed, suppress } from '#shared/store/suppression-store.ts';
+import { isClientSuppressed, suppress, suppressClient } from '#shared/store/suppression-store.ts';
 import type { TableNames } from '#shared/store/tables.ts';
 import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
 import { renderPage, type PageKind } from './page.ts';
@@ -13,7 +13,9 @@ import { mayNeedNewerKeys, verifyUnsubscribeToken } from './token.ts';
 /**
  * The unsubscribe endpoint's logic, free of Lambda types. GET shows a confirmation page (it must
  * not unsubscribe: mail scanners fetch links); POST — the RFC 8058 one-click request from the
- * mailbox provider, or the page's button — suppresses the client's current email address.
+ * mailbox provider, or the page's button — suppresses the client's current email address and
+ * records the no against their customer id (suppression-store.ts suppressClient), so that it holds
+ * when the brand's CRM gives them another address.
  * A forged, altered or missing token is refused before anything is read or written.
  */
 
@@ -108,30 +110,22 @@ export async function handleUnsubscribe(context: UnsubscribeContext, request: Un
   const email = profile.email ? normaliseEmail(profile.email) : '';
 
   if (request.method === 'GET') {
-    // Already suppressed (or nothing to suppress): say so rather than ask again.
-    const done = email.length === 0 || (await isSuppressed(context.documents, context.tables.suppression, email));
+    // Already suppressed (the address, or the client under any address): say so rather than ask again.
+    const done = await isClientSuppressed(context.documents, context.tables.suppression, { customerId, email });
     return done ? page('done', locale) : page('confirm', locale, token);
   }
 
-  if (email.length === 0) {
-    // No address on file: nothing can be mailed, nothing to record.
-    log.info('unsubscribe: client has no email', { customerId });
-    return page('done', locale);
-  }
   const oneClick = request.form['List-Unsubscribe'] === 'One-Click';
   const source = request.form.via === 'page' ? 'confirmation-page' : oneClick ? 'one-click' : 'post';
-  const result = await suppress(context.documents, context.tables.suppression, {
-    email,
-    reason: 'unsubscribe',
-    at: context.now(),
+  const at = context.now();
+  // The client's no, whatever address the CRM gives them later; recorded even with no address on file now.
+  const client = await suppressClient(context.documents, context.tables.suppression, { customerId, reason: 'unsubscribe', at, source });
+  const address = email.length === 0 ? undefined : await suppress(context.documents, context.tables.suppression, { email, reason: 'unsubscribe', at, customerId, source });
+  log.info(client.created || address?.created === true ? 'unsubscribed' : 'unsubscribe repeated: already suppressed', {
     customerId,
+    ...(address ? { email: maskEmail(email), reason: address.item.reason } : {}),
     source,
-  });
-  log.info(result.created ? 'unsubscribed' : 'unsubscribe repeated: already suppressed', {
-    customerId,
-    email: maskEmail(email),
-    source,
-    reason: result.item.reason,
+    clientReason: client.item.reason,
   });
   return page('done', locale);
 }

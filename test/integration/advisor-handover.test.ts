@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { introductionKey } from '#shared/advisors/handover.ts';
+import { introductionKey, introductionTask } from '#shared/advisors/handover.ts';
 import { newTask, answerTask } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
 import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
@@ -9,6 +9,8 @@ import { createTask, getTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { staticKeys } from '#shared/unsubscribe/keys.ts';
 import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-links.ts';
+import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
+import { handleUnsubscribe } from '#shared/unsubscribe/unsubscribe.ts';
 import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
 import { seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
@@ -163,5 +165,38 @@ describe('handover: the introduction task and email', () => {
     expect((await getTask(aws.clients.documents, tasks, nomailKey))?.status).toBe('done');
     const ledger = await getLedgerEntry(aws.clients.documents, tableNames(config).sendLedger, { customerId: 'ho-en', occasionKey: introductionKey({ to: 'A03' }, week.week) });
     expect(ledger).toMatchObject({ status: 'sent', campaignId: 'advisor-introduction' });
+  });
+});
+
+describe('handover: a client who said no', () => {
+  it('unsubscribed under an earlier address: the introduction is not sent to the new one, the task ends unsent', async () => {
+    const config = await advisorsConfig(aws, 'handover-said-no', { timeZone: ZONE });
+    const tables = tableNames(config);
+    const atTen = at('2026-11-24 10:00', ZONE);
+    await writeRoster(aws.clients.s3, config, {
+      runDate: '2026-11-15',
+      advisors: [{ advisorId: 'A02', name: 'Marc Dubois', email: 'marc@said-no.example.com', locale: 'en', active: true, store: 'Paris' }],
+    });
+    const vic = (email: string) => profileItem('hs-moved', { tier: 'VIC', advisorId: 'A02', locale: 'en', email });
+    await seedProfiles(aws, config, [vic('hs-moved@example.com')]);
+    // The client unsubscribes from an earlier email; the CRM then gives them another address.
+    const unsubscribed = await handleUnsubscribe(
+      { documents: aws.clients.documents, tables, keys: staticKeys(UNSUBSCRIBE_SECRET), now: () => atTen - 3 * HOUR, brandName: 'Maison' },
+      { method: 'POST', token: signUnsubscribeToken('hs-moved', UNSUBSCRIBE_SECRET), form: { 'List-Unsubscribe': 'One-Click' } },
+    );
+    expect(unsubscribed.statusCode).toBe(200);
+    await seedProfiles(aws, config, [vic('hs-moved.new@example.com')]);
+    // The new advisor asked us to send the introduction.
+    const task = introductionTask({ customerId: 'hs-moved', from: 'A01', to: 'A02' }, '2026-W48', 'VIC', atTen - 2 * HOUR);
+    const asked = answerTask(task, 'send', 1, atTen - HOUR);
+    if (asked.outcome !== 'recorded') throw new Error('answer not recorded');
+    await createTask(aws.clients.documents, tables.advisorTasks, asked.task, 400);
+
+    const hour = await runCampaignHour(aws, config, atTen, 'said-no-1');
+    expect(hour.introductions).toMatchObject({ sent: 0, unsent: 1 });
+    expect(await emailsTo(aws, 'hs-moved.new@example.com')).toEqual([]);
+    const stored = await getTask(aws.clients.documents, tables.advisorTasks, task);
+    expect(stored?.status).toBe('unsent');
+    expect(stored?.history.at(-1)).toMatchObject({ event: 'unsent', reason: 'suppressed' });
   });
 });

@@ -6,7 +6,7 @@ import { processSesFeedback } from '#shared/feedback/ses-events.ts';
 import { incrementalPrefix } from '#shared/store/buckets.ts';
 import { ledgerEntriesOf, type LedgerEntry } from '#shared/store/ledger-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
-import { getSuppression, isSuppressed, suppress } from '#shared/store/suppression-store.ts';
+import { getSuppression, isClientSuppressed, suppress } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, runCampaignHour, total } from '#test/support/campaign-runs.ts';
 import { ledgerEntries, seedCatalog, seedProfiles } from '#test/support/emulator-data.ts';
@@ -126,7 +126,7 @@ describe('campaign policy on the embedded AWS', () => {
     // A later unsubscribe does not weaken the complaint.
     await suppress(aws.clients.documents, tableNames(config).suppression, { email: 'fb-a@example.com', reason: 'unsubscribe', at: AT - HOUR / 2 });
     expect(await getSuppression(aws.clients.documents, tableNames(config).suppression, 'fb-a@example.com')).toMatchObject({ reason: 'complaint' });
-    expect(await isSuppressed(aws.clients.documents, tableNames(config).suppression, 'fb-b@example.com')).toBe(false);
+    expect(await isClientSuppressed(aws.clients.documents, tableNames(config).suppression, { customerId: 'fb-b', email: 'fb-b@example.com' })).toBe(false);
 
     const summary = await runCampaignHour(aws, config, AT, 'feedback-1');
     expect(summary.campaigns.welcome).toMatchObject({ due: 2, sent: 1, suppressed: 1 });

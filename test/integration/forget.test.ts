@@ -11,7 +11,7 @@ import { forgetClient, parseForgetRequest, type ForgetRequest } from '#shared/fo
 import { runNightly } from '#shared/nightly/run.ts';
 import { claimOccasion } from '#shared/store/ledger-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
-import { suppress } from '#shared/store/suppression-store.ts';
+import { suppress, suppressClient } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { createTask } from '#shared/store/task-store.ts';
 import { runCampaignHour, total } from '#test/support/campaign-runs.ts';
@@ -103,6 +103,21 @@ describe('forget', () => {
     await forget(config, { customerId: 'k01' });
     expect(await plainSuppressions(config)).toEqual([]);
     expect(await getProfile(aws.clients.documents, tables.profiles, 'k01')).toBeUndefined();
+  });
+
+  it("deletes the unsubscribe kept against the client's id, also when a first request stopped at that delete", async () => {
+    const config = await scenarioConfig(aws, 'forget-client-no');
+    const tables = tableNames(config);
+    await seedProfiles(aws, config, [profileItem('u01', { email: 'u01@example.com' })]);
+    await suppress(aws.clients.documents, tables.suppression, { email: 'u01@example.com', reason: 'unsubscribe', at: AT, customerId: 'u01', source: 'one-click' });
+    await suppressClient(aws.clients.documents, tables.suppression, { customerId: 'u01', reason: 'unsubscribe', at: AT, source: 'one-click' });
+    const dying = dyingAt((command) => command.constructor.name === 'DeleteCommand' && command.input.TableName === tables.suppression);
+    await expect(forget(config, { customerId: 'u01' }, { documents: dying })).rejects.toThrow(/crash/);
+
+    const result = await forget(config, { customerId: 'u01' });
+    expect(result).toMatchObject({ profiles: 1, suppressionEntries: 2, erasureKeys: 2 });
+    expect(await plainSuppressions(config)).toEqual([]);
+    expect(JSON.stringify(await scanTable(aws, tables.suppression))).not.toMatch(/u01/);
   });
 
   it('forgets every id holding the address: another id sharing it is not mailed there', async () => {

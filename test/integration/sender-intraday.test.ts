@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Config } from '#shared/config.ts';
+import { processSesFeedback } from '#shared/feedback/ses-events.ts';
 import { jsonLog } from '#shared/log.ts';
 import { INGEST_JOB } from '#shared/sender/ingest.ts';
 import { incrementalPrefix } from '#shared/store/buckets.ts';
@@ -18,13 +19,15 @@ import { campaignConfig, runCampaignHour as run, UNSUBSCRIBE_SECRET as SECRET } 
 import { seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
+import { bounceEvent, complaintEvent, snsEvent } from '#test/support/ses-events.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 import { HOUR, at as local, iso } from '#test/support/time.ts';
 
 /**
  * The day between two nightly runs on the embedded AWS: consent as the incremental exports state it
  * (a column that is absent says nothing, a false always applies, a true never beats an unsubscribe
- * or a suppression), the unsubscribe link honoured by the next hourly run, and a bad incremental
+ * or a suppression), the unsubscribe link honoured by the next hourly run, a client's unsubscribe
+ * or complaint still holding once the CRM gives them another address, and a bad incremental
  * folder quarantined while the hour's sends go on. Each scenario has its own tables and prefixes and
  * reads the SES store for its own addresses only.
  */
@@ -133,6 +136,33 @@ describe('consent from the intraday exports', () => {
     const next = await run(aws, config, local('2026-11-23 11:00', SH), 'ci-hour-2');
     expect(next.campaigns.welcome).toMatchObject({ due: 1, sent: 0, suppressed: 1 });
     expect(await count('ci-later@example.com')).toBe(0);
+  });
+
+  it("an unsubscribe or a complaint is the client's no: it holds at the address the CRM gives them next; a hard bounce is the old address's only", async () => {
+    const config = await campaignConfig(aws, 'ci-new-address');
+    const tables = tableNames(config);
+    const ids = ['ca-unsub', 'ca-complained', 'ca-bounced', 'ca-control'];
+    await seedProfiles(aws, config, ids.map((id) => welcomeDue(id)));
+    // 09:00: a one-click unsubscribe, a complaint and a hard bounce, each of an earlier email to the old address (SES tags carry the id).
+    await handleUnsubscribe(
+      { documents: aws.clients.documents, tables, keys: staticKeys(SECRET), now: () => AT - HOUR, brandName: 'Maison' },
+      { method: 'POST', token: signUnsubscribeToken('ca-unsub', SECRET), form: { 'List-Unsubscribe': 'One-Click' } },
+    );
+    const feedback = { documents: aws.clients.documents, tables, now: () => AT - HOUR };
+    await processSesFeedback(feedback, snsEvent(complaintEvent(['ca-complained@example.com'], { customerId: 'ca-complained' })));
+    await processSesFeedback(feedback, snsEvent(bounceEvent(['ca-bounced@example.com'], 'Permanent', { customerId: 'ca-bounced' })));
+    // 09:30: the CRM gives all four another address; the increment says nothing about consent.
+    await dropIncrement(config, '2026-11-23T0930', { 'customers.csv': `customer_id,email\n${ids.map((id) => `${id},${id}.new@example.com`).join('\n')}\n` });
+
+    const summary = await run(aws, config, AT, 'ci-new-address-1');
+    expect(summary.ingested.updatedClients).toBe(4);
+    expect(summary.campaigns.welcome).toMatchObject({ due: 4, sent: 2, suppressed: 2 });
+    for (const id of ['ca-unsub', 'ca-complained']) {
+      expect(await statuses(config, id), id).toEqual(['suppressed']);
+      expect(await count(`${id}.new@example.com`), id).toBe(0);
+    }
+    // A new address may work where the old one bounced.
+    for (const id of ['ca-bounced', 'ca-control']) expect(await count(`${id}.new@example.com`), id).toBe(1);
   });
 });
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { getSuppression } from '#shared/store/suppression-store.ts';
+import { getClientSuppression, getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import { parseFunctionEnvironment } from '#shared/environment.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
@@ -56,7 +56,9 @@ describe('unsubscribe function URL handler', () => {
     const again = await handler(functionUrlEvent('POST', signUnsubscribeToken('c-100', SECRET), { body: 'List-Unsubscribe=One-Click' }));
     expect(again.statusCode).toBe(200);
     expect((await getSuppression(aws.clients.documents, tables.suppression, 'c-100@example.com'))?.suppressedAt).toBe(item?.suppressedAt);
-    expect(await suppressionCount()).toBe(1);
+    // The address and the client's own no (kept against the id): two entries, each written once.
+    expect(await getClientSuppression(aws.clients.documents, tables.suppression, 'c-100')).toMatchObject({ reason: 'unsubscribe', suppressedAt: item?.suppressedAt });
+    expect(await suppressionCount()).toBe(2);
   });
 
   it('accepts a link signed with the previous secret', async () => {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { processSesFeedback, type SesFeedbackContext } from '#shared/feedback/ses-events.ts';
 import { jsonLog } from '#shared/log.ts';
-import { getSuppression, suppress } from '#shared/store/suppression-store.ts';
+import { getClientSuppression, getSuppression, suppress } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { scanTable } from '#test/support/emulator-data.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
@@ -39,6 +39,25 @@ describe('processSesFeedback against DynamoDB Local', () => {
       reasons: new Set(['hard-bounce']),
       source: 'ses-bounce:0100018f-bounce-0001',
       customerId: 'c-1',
+    });
+  });
+
+  it('a hard bounce is about the address: the client it was sent to is not suppressed under another address', async () => {
+    expect(await getClientSuppression(aws.clients.documents, table, 'c-1')).toBeUndefined();
+  });
+
+  it("a complaint suppresses the address, and the client named by the email's tags under any address", async () => {
+    const summary = await processSesFeedback(context, snsEvent(complaintEvent(['Angry@example.com'], { customerId: 'c-angry' })));
+    expect(summary).toMatchObject({ complaints: 1, suppressed: 1, alreadySuppressed: 0 });
+    expect(await getSuppression(aws.clients.documents, table, 'angry@example.com')).toMatchObject({ reason: 'complaint', customerId: 'c-angry' });
+    expect(await getClientSuppression(aws.clients.documents, table, 'c-angry')).toEqual({
+      email: 'customer:c-angry',
+      reason: 'complaint',
+      suppressedAt: Date.parse('2026-06-02T10:00:00.000Z'),
+      complainedAt: Date.parse('2026-06-02T10:00:00.000Z'),
+      reasons: new Set(['complaint']),
+      customerId: 'c-angry',
+      source: 'ses-complaint:0100018f-complaint-0001',
     });
   });
 

@@ -1,10 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import {
+  getClientSuppression,
   getSuppression,
-  isSuppressed,
-  loadSuppressed,
+  isClientSuppressed,
   suppress,
+  suppressClient,
+  suppressedAmong,
 } from '#shared/store/suppression-store.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -24,8 +26,8 @@ describe('suppression store', () => {
     const result = await suppress(aws.clients.documents, table, { email: ' Norm@Example.com', reason: 'unsubscribe', at: T0 });
     expect(result.created).toBe(true);
     expect(result.item.email).toBe('norm@example.com');
-    expect(await isSuppressed(aws.clients.documents, table, 'NORM@example.com  ')).toBe(true);
-    expect(await isSuppressed(aws.clients.documents, table, 'other@example.com')).toBe(false);
+    expect(await isClientSuppressed(aws.clients.documents, table, { customerId: 'c-norm', email: 'NORM@example.com  ' })).toBe(true);
+    expect(await isClientSuppressed(aws.clients.documents, table, { customerId: 'c-norm', email: 'other@example.com' })).toBe(false);
   });
 
   it('is idempotent and keeps the first suppression time, reason, client and source', async () => {
@@ -100,15 +102,21 @@ describe('suppression store', () => {
     await expect(
       suppress(aws.clients.documents, table, { email: 'x@example.com', reason: 'spam' as 'complaint', at: T0 }),
     ).rejects.toThrow(/Unknown suppression reason/);
-    await expect(isSuppressed(aws.clients.documents, table, '')).rejects.toThrow(/empty email/);
+    await expect(suppressClient(aws.clients.documents, table, { customerId: ' ', reason: 'unsubscribe', at: T0 })).rejects.toThrow(/empty customer id/);
   });
 
-  it('loads the suppressed addresses among many with BatchGet, 100 keys a request', async () => {
-    const emails = Array.from({ length: 250 }, (_, i) => `bulk${i}@example.com`);
+  it('finds the suppressed clients among many with BatchGet (an id and an address each), 100 keys a request', async () => {
+    const emails = Array.from({ length: 125 }, (_, i) => `bulk${i}@example.com`);
     const suppressedOnes = emails.filter((_, i) => i % 7 === 0);
     for (const email of suppressedOnes) await suppress(aws.clients.documents, table, { email, reason: 'hard-bounce', at: T0 });
-    // Mixed case, duplicates and blanks in the input are fine.
-    const input = [...emails.map((e, i) => (i % 2 ? e.toUpperCase() : e)), emails[0] ?? '', '  ', ''];
+    // Mixed case, a client twice, a second client at the same address and blank addresses are fine.
+    const input = [
+      ...emails.map((e, i) => ({ customerId: `bulk-${i}`, email: i % 2 ? e.toUpperCase() : e })),
+      { customerId: 'bulk-0', email: emails[0] },
+      { customerId: 'bulk-0-again', email: emails[0] },
+      { customerId: 'bulk-blank', email: '  ' },
+      { customerId: 'bulk-none' },
+    ];
     const sent: number[] = [];
     const counting = {
       send: ((command: { input: { RequestItems?: Record<string, { Keys?: unknown[] }> } }) => {
@@ -116,10 +124,11 @@ describe('suppression store', () => {
         return aws.clients.documents.send(command as never);
       }) as typeof aws.clients.documents.send,
     };
-    const found = await loadSuppressed(counting, table, input);
-    expect([...found].sort()).toEqual([...suppressedOnes].sort());
-    expect(sent).toEqual([100, 100, 50]);
-    expect(await loadSuppressed(aws.clients.documents, table, [])).toEqual(new Set());
+    const found = await suppressedAmong(counting, table, input);
+    expect([...found].sort()).toEqual([...emails.flatMap((_, i) => (i % 7 === 0 ? [`bulk-${i}`] : [])), 'bulk-0-again'].sort());
+    // 125 ids, 125 addresses, 3 more ids: 253 keys.
+    expect(sent).toEqual([100, 100, 53]);
+    expect(await suppressedAmong(aws.clients.documents, table, [])).toEqual(new Set());
   });
 
   it('retries unprocessed keys and gives up after the last attempt', async () => {
@@ -133,8 +142,8 @@ describe('suppression store', () => {
         return aws.clients.documents.send(command as never);
       }) as unknown as typeof aws.clients.documents.send,
     };
-    expect(await loadSuppressed(flaky, table, ['retry@example.com', 'no@example.com'], { baseDelayMs: 1 })).toEqual(
-      new Set(['retry@example.com']),
+    expect(await suppressedAmong(flaky, table, [{ customerId: 'c-retry', email: 'retry@example.com' }, { customerId: 'c-no', email: 'no@example.com' }], { baseDelayMs: 1 })).toEqual(
+      new Set(['c-retry']),
     );
     expect(calls).toBe(2);
     const stuck = {
@@ -143,9 +152,29 @@ describe('suppression store', () => {
         UnprocessedKeys: command.input.RequestItems,
       })) as unknown as typeof aws.clients.documents.send,
     };
-    await expect(loadSuppressed(stuck, table, ['a@example.com'], { maxAttempts: 3, baseDelayMs: 1 })).rejects.toThrow(
-      /1 keys still unprocessed after 3 attempts/,
+    await expect(suppressedAmong(stuck, table, [{ customerId: 'c-a', email: 'a@example.com' }], { maxAttempts: 3, baseDelayMs: 1 })).rejects.toThrow(
+      /2 keys still unprocessed after 3 attempts/,
     );
+  });
+
+  it("keeps a client's own no against their id: it holds at any address, and a complaint stays final", async () => {
+    const first = await suppressClient(aws.clients.documents, table, { customerId: 'Cx-1', reason: 'unsubscribe', at: T0, source: 'one-click' });
+    expect(first).toEqual({
+      created: true,
+      item: { email: 'customer:Cx-1', reason: 'unsubscribe', suppressedAt: T0, reasons: new Set(['unsubscribe']), customerId: 'Cx-1', source: 'one-click' },
+    });
+    // Ids are kept as they are (not lower-cased like addresses).
+    expect(await getClientSuppression(aws.clients.documents, table, 'Cx-1')).toEqual(first.item);
+    expect(await getClientSuppression(aws.clients.documents, table, 'cx-1')).toBeUndefined();
+    expect(await isClientSuppressed(aws.clients.documents, table, { customerId: 'Cx-1', email: 'any-new@example.com' })).toBe(true);
+    expect(await isClientSuppressed(aws.clients.documents, table, { customerId: 'Cx-1' })).toBe(true);
+    expect(await isClientSuppressed(aws.clients.documents, table, { customerId: 'Cx-2', email: 'any-new@example.com' })).toBe(false);
+    await suppressClient(aws.clients.documents, table, { customerId: 'Cx-1', reason: 'complaint', at: T0 + 1000 });
+    await suppressClient(aws.clients.documents, table, { customerId: 'Cx-1', reason: 'unsubscribe', at: T0 + 2000 });
+    expect(await getClientSuppression(aws.clients.documents, table, 'Cx-1')).toMatchObject({ reason: 'complaint', suppressedAt: T0, complainedAt: T0 + 1000 });
+    // A hard bounce is about the address, never the client.
+    await expect(suppressClient(aws.clients.documents, table, { customerId: 'Cx-3', reason: 'hard-bounce' as 'complaint', at: T0 })).rejects.toThrow(/about an address/);
+    expect(await getClientSuppression(aws.clients.documents, table, 'Cx-3')).toBeUndefined();
   });
 
   it('stores one item per address', async () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jsonLog } from '#shared/log.ts';
-import { getSuppression, suppress } from '#shared/store/suppression-store.ts';
+import { getClientSuppression, getSuppression, suppress, suppressClient } from '#shared/store/suppression-store.ts';
 import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import type { UnsubscribeRequest } from '#shared/unsubscribe/request.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
@@ -47,6 +47,7 @@ beforeAll(async () => {
     client('dave'),
     client('erin'),
     client('noemail', { email: undefined }),
+    client('frank', { email: 'frank.new@example.com' }),
   ]);
   context = {
     documents: aws.clients.documents,
@@ -92,17 +93,33 @@ describe('GET: the confirmation page', () => {
     expect(response.body).toContain('You are unsubscribed');
     expect(response.body).not.toContain('<form');
   });
+
+  it('says "unsubscribed" once the client said no, under an address they no longer have', async () => {
+    await suppressClient(aws.clients.documents, tables.suppression, { customerId: 'frank', reason: 'unsubscribe', at: T0 });
+    const response = await handleUnsubscribe(context, get(signUnsubscribeToken('frank', SECRET)));
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('You are unsubscribed');
+    expect(response.body).not.toContain('<form');
+  });
 });
 
 describe('POST: one-click unsubscribe', () => {
-  it("suppresses exactly that client's (normalised) email", async () => {
+  it("suppresses exactly that client's (normalised) email, and the client by id (a later address stays out)", async () => {
     const before = await suppressionItems();
     clock = T0 + 1000;
     const response = await handleUnsubscribe(context, post(signUnsubscribeToken('alice', SECRET)));
     expect(response.statusCode).toBe(200);
     expect(response.body).toContain('You are unsubscribed');
     const after = await suppressionItems();
-    expect(after).toHaveLength(before.length + 1);
+    expect(after).toHaveLength(before.length + 2);
+    expect(await getClientSuppression(aws.clients.documents, tables.suppression, 'alice')).toEqual({
+      email: 'customer:alice',
+      reason: 'unsubscribe',
+      suppressedAt: T0 + 1000,
+      reasons: new Set(['unsubscribe']),
+      customerId: 'alice',
+      source: 'one-click',
+    });
     expect(await getSuppression(aws.clients.documents, tables.suppression, 'alice.wong@example.com')).toEqual({
       email: 'alice.wong@example.com',
       reason: 'unsubscribe',
@@ -137,11 +154,14 @@ describe('POST: one-click unsubscribe', () => {
     });
   });
 
-  it('a client without an email gets the done page and nothing is written', async () => {
+  it('a client without an email gets the done page; the no is kept against the id, for an address given later', async () => {
     const before = await suppressionItems();
+    clock = T0 + 3000;
     const response = await handleUnsubscribe(context, post(signUnsubscribeToken('noemail', SECRET)));
     expect(response.statusCode).toBe(200);
-    expect(await suppressionItems()).toEqual(before);
+    expect(response.body).toContain('You are unsubscribed');
+    expect(await suppressionItems()).toHaveLength(before.length + 1);
+    expect(await getClientSuppression(aws.clients.documents, tables.suppression, 'noemail')).toMatchObject({ reason: 'unsubscribe', suppressedAt: T0 + 3000, customerId: 'noemail' });
   });
 });
 
