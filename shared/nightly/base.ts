@@ -1,12 +1,13 @@
 import type { Config } from '#shared/config.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { readBeforeImages } from '#shared/store/night-plans.ts';
-import { loadStoredStates, type ProfileItem, type StoredState } from '#shared/store/profile-store.ts';
+import { loadStoredStates, nightStateOf, type ProfileItem, type StoredState } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 
 /**
  * A night's base: every client's state as of the last completed night, which tonight's
- * movements are measured against. Usually that is what DynamoDB holds; for a client an earlier
+ * movements are measured against. Usually that is what DynamoDB holds, with the tier and stage the
+ * last night wrote rather than those an increment left (lastNightOf); for a client an earlier
  * attempt of this same night already wrote (a crash, then a rerun; or a rerun on a corrected
  * export) it is the before-image that attempt saved (shared/store/night-plans.ts), so that a
  * rerun measures exactly what one clean run would have.
@@ -22,8 +23,7 @@ export interface NightBase {
 export function stateOf(item: ProfileItem): StoredState {
   return {
     digest: item.digest,
-    tier: item.tier,
-    stage: item.stage,
+    ...nightStateOf(item),
     updatedRunDate: item.updatedRunDate,
     ...(item.clv ? { clv: item.clv } : {}),
     ...(item.rfm?.segment !== undefined ? { rfmSegment: item.rfm.segment } : {}),

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ClientClv, ClientProfile, Stage, Tier, TierChange } from '#shared/model.ts';
 import { daysBetweenDates } from '#shared/time.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
-import { withMovesTonight } from './history.ts';
+import { seenByNight, withMovesTonight } from './history.ts';
 import type { ProfileItem, StoredState } from '#shared/store/profile-store.ts';
 
 /**
@@ -92,31 +92,33 @@ export function diffProfiles(profiles: Iterable<ClientProfile>, before: BeforeLo
   };
   for (const computed of profiles) {
     const was = before(computed.customerId);
-    // Tonight's moves, for the triggers that read them (history.ts): the same on a rerun of the night.
-    const profile = withMovesTonight(computed, was, runDate);
+    // Moves and first sights are measured against the last night (history.ts): a client an increment created is new tonight.
+    const seen = seenByNight(was);
+    // Tonight's moves, for the triggers that read them: the same on a rerun of the night.
+    const profile = withMovesTonight(computed, seen, runDate);
     const digest = profileDigest(profile);
     if (was?.digest === digest && !clvMateriallyChanged(was.clv, profile.clv)) {
       diff.unchanged++;
       continue;
     }
     diff.changed.push({ ...profile, digest, updatedRunDate: runDate });
-    if (!was) diff.newClients++;
+    if (!seen) diff.newClients++;
     // Moves between two segments only: a first purchase (or a profile stored before segments) has none to move from.
     const segment = profile.rfm?.segment;
-    if (was?.rfmSegment !== undefined && segment !== undefined && was.rfmSegment !== segment) {
-      bump(diff.rfmSegmentMovements, `${was.rfmSegment}→${segment}`);
+    if (seen?.rfmSegment !== undefined && segment !== undefined && seen.rfmSegment !== segment) {
+      bump(diff.rfmSegmentMovements, `${seen.rfmSegment}→${segment}`);
     }
-    const tierMoved = was?.tier !== profile.tier;
-    const stageMoved = was?.stage !== profile.stage;
+    const tierMoved = seen?.tier !== profile.tier;
+    const stageMoved = seen?.stage !== profile.stage;
     if (!tierMoved && !stageMoved) continue;
-    diff.tierChanges.push(tierChange(profile, was?.tier, was?.stage, runDate));
-    if (!was) continue;
+    diff.tierChanges.push(tierChange(profile, seen?.tier, seen?.stage, runDate));
+    if (!seen) continue;
     if (tierMoved) {
-      bump(diff.tierMovements, `${was.tier}→${profile.tier}`);
-      if (tierRank(profile.tier) > tierRank(was.tier)) diff.upgrades++;
+      bump(diff.tierMovements, `${seen.tier}→${profile.tier}`);
+      if (tierRank(profile.tier) > tierRank(seen.tier)) diff.upgrades++;
       else diff.downgrades++;
     }
-    if (stageMoved) bump(diff.stageMovements, `${was.stage}→${profile.stage}`);
+    if (stageMoved) bump(diff.stageMovements, `${seen.stage}→${profile.stage}`);
   }
   return diff;
 }

@@ -14,14 +14,27 @@ import { HISTORY_FIELDS, type ClientProfile, type ProfileHistory, type Stage, ty
  *
  * A client the base does not hold (first seen) has no move: the night cannot tell a move from a
  * first sight, and a first import must not look like every client entering their stage at once.
- * Segments likewise move only between two segments.
+ * Nor does a client only increments have written (seenByNight): the night sees them first. Segments
+ * likewise move only between two segments.
+ *
+ * The base's tier and stage are the last night's, not what an increment left on the item (its merge
+ * moves a prospect who bought to their new stage: shared/sender/ingest.ts), so a night records the
+ * same moves whether or not the hourly sender merged increments that day.
  */
 
 /** What the moves need of the base's state of a client (StoredState satisfies it). */
 export interface MoveBefore {
+  /** As the last night wrote them. */
   tier: Tier;
   stage: Stage;
   rfmSegment?: string;
+  /** No night has written the client yet: an increment created them. */
+  unseenByNight?: true;
+}
+
+/** The base's state a client's moves are measured against: none for a client no night has written yet. */
+export function seenByNight<S extends MoveBefore>(state: S | undefined): S | undefined {
+  return state?.unseenByNight ? undefined : state;
 }
 
 /** The pairs of history fields: a move's date and what it moved from, written together. */
@@ -31,7 +44,8 @@ const MOVES = [
   ['rfmSegmentEnteredOn', 'previousRfmSegment'],
 ] as const;
 
-export function movesTonight(before: MoveBefore | undefined, tonight: Pick<ClientProfile, 'tier' | 'stage' | 'rfm'>, runDate: string): ProfileHistory {
+export function movesTonight(base: MoveBefore | undefined, tonight: Pick<ClientProfile, 'tier' | 'stage' | 'rfm'>, runDate: string): ProfileHistory {
+  const before = seenByNight(base);
   if (before === undefined) return {};
   const moves: ProfileHistory = {};
   if (before.tier !== tonight.tier) Object.assign(moves, { previousTier: before.tier, tierChangedOn: runDate });

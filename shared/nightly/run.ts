@@ -30,6 +30,7 @@ import { futureNightRefusal } from './run-date.ts';
 import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
+import { seenByNight } from './history.ts';
 import { SINGLE_SHARD, type ShardSpec } from './shards.ts';
 import { distributionCollector, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { categoryAffinityCollector, mergeCategoryAffinities, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
@@ -305,7 +306,7 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
     figures.clients += 1;
     figures.revenue12mMinor += client.spend12mMinor;
     if (client.tier !== 'Prospect') figures.buyers += 1;
-    const before = beforeState(base, client.customerId);
+    const before = seenByNight(beforeState(base, client.customerId));
     if (before && tierRank(client.tier) < tierRank(before.tier)) figures.downgrades += 1;
   });
   const { summaries } = clv.buyers;

@@ -12,7 +12,7 @@ import { addMinor } from '#shared/money.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
 import { incrementalPrefix } from '#shared/store/buckets.ts';
-import { getProfiles, writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
+import { getProfiles, lastNightOf, writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
 import { isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -28,8 +28,11 @@ import { factsWithOrders, needsRemerge, nightCutoff, nightSeen, ordersToCount, t
  * <prefix>/incremental/<YYYY-MM-DDTHHmm>/ (brand time, with `_manifest.json` {"mode":"incremental"}).
  * The hourly sender merges each one once, so a client who signs up at 10:00 is welcomed that day.
  * The merge only moves facts forward (new client, later orders and purchases, contact details,
- * consent by time: increment-consent.ts); the next nightly run recomputes every profile from the
- * full snapshot and corrects the rest.
+ * consent by time: increment-consent.ts, a prospect's stage once they bought); the next nightly
+ * run recomputes every profile from the full snapshot and corrects the rest. Its moves are
+ * measured against the tier and stage the last night wrote, which every item an increment writes
+ * keeps (lastNight; null for a client it created, whom that night sees first): the night records
+ * the same moves with increments or without.
  * Each order counts once (increment-orders.ts): one the last night counted, or an earlier
  * increment, adds nothing. An order line whose customer neither a customer row of the increment
  * nor a stored profile knows is a reject, as in the nightly run (unknown-customers.ts): it creates
@@ -258,6 +261,8 @@ export async function ingestIncrementalExports(options: {
         digest: INCREMENTAL_DIGEST,
         updatedRunDate: storedItem?.updatedRunDate ?? runDate,
         lastIncrement: folder,
+        // What the next night measures its moves against: the merge may have moved the stage.
+        lastNight: storedItem === undefined ? null : lastNightOf(storedItem),
         ...(incrementOrderIds.length > 0 ? { incrementOrderIds } : {}),
       };
       items.push(withNextDue(item, options.indexing));
@@ -348,6 +353,6 @@ async function readIncrement(context: { source: ExportSource; config: Config; cl
 }
 
 function stripItem(item: ProfileItem): ClientProfile {
-  const { digest: _digest, updatedRunDate: _updated, lastIncrement: _merged, incrementOrderIds: _counted, nextDueAt: _indexed, nextDueDay: _indexedDay, ...profile } = item;
+  const { digest: _digest, updatedRunDate: _updated, lastIncrement: _merged, incrementOrderIds: _counted, lastNight: _night, nextDueAt: _indexed, nextDueDay: _indexedDay, ...profile } = item;
   return profile;
 }

@@ -11,8 +11,11 @@ import { batchDeleteAll, batchPutAll, type BatchWriteOptions, type BatchWriteRes
 /** What the diff needs of a stored profile: small enough to hold a million in memory. */
 export interface StoredState {
   digest: string;
+  /** The tier and stage the last night wrote (lastNightOf), which tonight's moves are measured against. */
   tier: Tier;
   stage: Stage;
+  /** No night has written the client yet (an increment created them): tonight sees them first, with no move (history.ts). */
+  unseenByNight?: true;
   /** The night that last wrote the item (or the day an intraday export created it). */
   updatedRunDate: string;
   /** The stored predictions, compared with a tolerance (see clvMateriallyChanged). */
@@ -35,7 +38,31 @@ export type ProfileItem = ClientProfile & DueIndexFields & {
    * twice. The night's write leaves it out: the night counts every order itself.
    */
   incrementOrderIds?: string[];
+  /**
+   * Set by increments only (shared/sender/ingest.ts), whose merge may move the profile's stage:
+   * the tier and stage the last night wrote, which the next night measures its moves against; null
+   * for a client no night has written yet (an increment created them). The night's write leaves it
+   * out: its tier and stage are its own.
+   */
+  lastNight?: NightWritten | null;
 };
+
+/** A client's tier and stage as a night wrote them. */
+export interface NightWritten {
+  tier: Tier;
+  stage: Stage;
+}
+
+/** The tier and stage the last night wrote on this item, or null when no night has written it. */
+export function lastNightOf(item: Pick<ProfileItem, 'tier' | 'stage' | 'lastNight'>): NightWritten | null {
+  return item.lastNight !== undefined ? item.lastNight : { tier: item.tier, stage: item.stage };
+}
+
+/** The part of a StoredState the moves read: the last night's tier and stage, or a client no night has seen. */
+export function nightStateOf(item: Pick<ProfileItem, 'tier' | 'stage' | 'lastNight'>): Pick<StoredState, 'tier' | 'stage' | 'unseenByNight'> {
+  const night = lastNightOf(item);
+  return night === null ? { tier: item.tier, stage: item.stage, unseenByNight: true } : { tier: night.tier, stage: night.stage };
+}
 
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
 
@@ -47,7 +74,7 @@ function intern(known: Map<string, string>, value: string): string {
   return value;
 }
 
-/** Reads every stored profile's digest, tier, stage, predictions and RFM segment with a parallel scan. */
+/** Reads every stored profile's digest, last night's tier and stage, predictions and RFM segment with a parallel scan. */
 export async function loadStoredStates(
   client: DocumentSender,
   tableName: string,
@@ -69,7 +96,7 @@ export async function loadStoredStates(
             TableName: tableName,
             Segment: segment,
             TotalSegments: segments,
-            ProjectionExpression: 'customerId, digest, tier, stage, clv, updatedRunDate, rfm',
+            ProjectionExpression: 'customerId, digest, tier, stage, lastNight, clv, updatedRunDate, rfm',
             ExclusiveStartKey: startKey,
           }),
         ),
@@ -79,8 +106,7 @@ export async function loadStoredStates(
         const segment = (item.rfm as RfmScores | undefined)?.segment;
         states.set(String(item.customerId), {
           digest: String(item.digest),
-          tier: item.tier as Tier,
-          stage: item.stage as Stage,
+          ...nightStateOf(item as Pick<ProfileItem, 'tier' | 'stage' | 'lastNight'>),
           updatedRunDate: internDate(item.updatedRunDate),
           ...(item.clv ? { clv: item.clv as ClientClv } : {}),
           ...(typeof segment === 'string' ? { rfmSegment: intern(segmentNames, segment) } : {}),

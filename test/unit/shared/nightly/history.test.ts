@@ -1,10 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ClientProfile } from '#shared/model.ts';
+import { HISTORY_FIELDS, STAGES, TIERS, type ClientProfile } from '#shared/model.ts';
 import { stateOf } from '#shared/nightly/base.ts';
 import { diffProfiles } from '#shared/nightly/diff.ts';
 import { carryHistory, movesTonight } from '#shared/nightly/history.ts';
 import { mergeWithStored } from '#shared/nightly/merge.ts';
-import type { ProfileItem } from '#shared/store/profile-store.ts';
+import { INCREMENTAL_DIGEST, mergeIncrementOrders } from '#shared/sender/ingest.ts';
+import { lastNightOf, type ProfileItem } from '#shared/store/profile-store.ts';
 import { clientProfile } from '#test/support/profiles.ts';
 
 /** The moves a profile records for the triggers: tonight's from the base, earlier ones carried from the stored item, stable on a rerun. */
@@ -59,5 +61,49 @@ describe('a night with the history', () => {
     const diff = diffProfiles([tonight({ customerId: 'same' })], () => ({ ...stateOf(stored), digest: digestOfTonight }), runDate);
     expect(diff.unchanged).toBe(1);
     expect(diff.changed).toEqual([]);
+  });
+});
+
+describe('a night after increments', () => {
+  const runDate = '2026-11-23';
+  const tier = fc.constantFrom(...TIERS);
+  const stage = fc.constantFrom(...STAGES);
+  /** A profile as an increment computes it from its own orders (a buyer: it counts at least one). */
+  const incrementOf = fc.record({ orders: fc.integer({ min: 1, max: 3 }), spend: fc.integer({ min: 1, max: 10_000_000 }), tier, stage: fc.constantFrom(...STAGES.filter((s) => s !== 'prospect')) }).map(
+    ({ orders, spend, tier, stage }) => tonight({ customerId: 'c', tier, stage, orderCount: orders, spend12mMinor: spend, lifetimeSpendMinor: spend, rfm: undefined }),
+  );
+  /** What the hourly sender writes (shared/sender/ingest.ts): the merged profile, with the tier and stage the last night wrote. */
+  const merged = (stored: ProfileItem | undefined, increment: ClientProfile): ProfileItem => ({
+    ...(stored ? mergeIncrementOrders(stored, increment) : increment),
+    digest: INCREMENTAL_DIGEST,
+    updatedRunDate: runDate,
+    lastNight: stored === undefined ? null : lastNightOf(stored),
+  });
+  const measured = (diff: ReturnType<typeof diffProfiles>) => {
+    const { changed, unchanged: _unchanged, ...counts } = diff;
+    return { ...counts, history: changed.map((p) => Object.fromEntries(HISTORY_FIELDS.map((field) => [field, p[field]]))) };
+  };
+
+  it('records the moves the night would without them, whatever the increments moved', () => {
+    fc.assert(
+      fc.property(tier, stage, fc.array(incrementOf, { minLength: 1, maxLength: 3 }), tier, stage, (nightTier, nightStage, increments, tierTonight, stageTonight) => {
+        const night = item(tonight({ customerId: 'c', tier: nightTier, stage: nightStage, ...EARLIER }));
+        const afterIncrements = increments.reduce<ProfileItem>((stored, increment) => merged(stored, increment), night);
+        const computed = tonight({ customerId: 'c', tier: tierTonight, stage: stageTonight });
+        expect(measured(diffProfiles([computed], () => stateOf(afterIncrements), runDate))).toEqual(measured(diffProfiles([computed], () => stateOf(night), runDate)));
+      }),
+    );
+  });
+
+  it('sees a client only increments have written as a new client with no move', () => {
+    fc.assert(
+      fc.property(fc.array(incrementOf, { minLength: 1, maxLength: 3 }), tier, stage, (increments, tierTonight, stageTonight) => {
+        const created = increments.reduce<ProfileItem | undefined>((stored, increment) => merged(stored, increment), undefined) as ProfileItem;
+        const computed = tonight({ customerId: 'c', tier: tierTonight, stage: stageTonight });
+        const diff = diffProfiles([computed], () => stateOf(created), runDate);
+        expect(measured(diff)).toEqual(measured(diffProfiles([computed], () => undefined, runDate)));
+        expect(diff.newClients).toBe(1);
+      }),
+    );
   });
 });
