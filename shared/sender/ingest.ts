@@ -145,7 +145,13 @@ export function mergeIncrementOrders(stored: ClientProfile, increment: ClientPro
     const last = later(stored.lastOrderAt, increment.lastOrderAt);
     if (first !== undefined) merged.firstOrderAt = first;
     if (last !== undefined) merged.lastOrderAt = last;
-    if (stored.stage === 'prospect') merged.stage = increment.stage;
+    if (stored.stage === 'prospect' && increment.stage !== 'prospect') {
+      // A prospect who bought is a buyer from now on. The move itself is the night's to record
+      // (against lastNight), and the stage move recorded before was into a stage they have left.
+      merged.stage = increment.stage;
+      delete merged.previousStage;
+      delete merged.stageEnteredOn;
+    }
     for (const [sku, purchase] of Object.entries(increment.skus)) {
       const before = merged.skus[sku];
       if (!before || purchase.lastPurchasedAt > before.lastPurchasedAt) {

@@ -106,4 +106,13 @@ describe('a night after increments', () => {
       }),
     );
   });
+
+  it('moves a prospect who bought to their stage and leaves the move to the night: the stage move recorded before goes', () => {
+    const prospect = item(tonight({ customerId: 'c', tier: 'Prospect', stage: 'prospect', ...EARLIER, previousStage: 'new', stageEnteredOn: '2026-11-20' }));
+    const after = merged(prospect, tonight({ customerId: 'c', tier: 'Entry', stage: 'new', rfm: undefined }));
+    expect(after).toMatchObject({ tier: 'Prospect', stage: 'new', lastNight: { tier: 'Prospect', stage: 'prospect' }, previousTier: EARLIER.previousTier, tierChangedOn: EARLIER.tierChangedOn });
+    expect(after).not.toHaveProperty('stageEnteredOn');
+    expect(after).not.toHaveProperty('previousStage');
+    expect(diffProfiles([tonight({ customerId: 'c', tier: 'Entry', stage: 'new' })], () => stateOf(after), runDate).stageMovements).toEqual({ 'prospect→new': 1 });
+  });
 });
