@@ -9,7 +9,7 @@ import { ClienteleStack } from './stack.ts';
  * stops it. Used by infra/app.ts and by the tests, so both build exactly the same thing.
  */
 export function buildClientele(app: App): ClienteleStack {
-  const settings = readSettings((key) => app.node.tryGetContext(key));
+  const settings = readSettings(app.node.getAllContext() as Record<string, unknown>);
   // Environment-agnostic: synth needs no credentials; `cdk deploy` targets the CLI's account and region.
   const stack = new ClienteleStack(app, `${settings.name}-${settings.stage}`, { settings });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -137,8 +137,12 @@ const OVERRIDES = {
 
 type OverrideKey = keyof typeof OVERRIDES;
 
-/** Reads a context value: the CLI passes `-c` values as strings, cdk.json as JSON. */
-export type ContextReader = (key: string) => unknown;
+/** The app's context (cdk.json, cdk.context.json, `-c`): the CLI passes `-c` values as strings, cdk.json as JSON. */
+export type Context = Readonly<Record<string, unknown>>;
+
+function isOverrideKey(key: string): key is OverrideKey {
+  return Object.hasOwn(OVERRIDES, key);
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -171,10 +175,11 @@ function coerce(raw: unknown, type: 'string' | 'number' | 'boolean'): unknown {
 
 /**
  * Settings from cdk context: the `clientele` object (or a JSON string of it, from `-c`), then the
- * `clientele:<key>` overrides. Throws SettingsError naming each bad key and where it came from.
+ * `clientele:<key>` overrides. Throws SettingsError naming each bad key and where it came from; a
+ * `clientele:<key>` that is not an override (a typo) is one of them, not ignored.
  */
-export function readSettings(context: ContextReader): Settings {
-  let base: unknown = context(CONTEXT_KEY) ?? {};
+export function readSettings(context: Context): Settings {
+  let base: unknown = context[CONTEXT_KEY] ?? {};
   if (typeof base === 'string') {
     try {
       base = JSON.parse(base) as unknown;
@@ -186,9 +191,14 @@ export function readSettings(context: ContextReader): Settings {
 
   const input: Record<string, unknown> = structuredClone(base);
   const overridden = new Map<string, OverrideKey>();
-  for (const key of Object.keys(OVERRIDES) as OverrideKey[]) {
-    const raw = context(`${CONTEXT_KEY}:${key}`);
-    if (raw === undefined) continue;
+  const unknownOverrides: string[] = [];
+  for (const [contextKey, raw] of Object.entries(context)) {
+    if (!contextKey.startsWith(`${CONTEXT_KEY}:`) || raw === undefined) continue;
+    const key = contextKey.slice(CONTEXT_KEY.length + 1);
+    if (!isOverrideKey(key)) {
+      unknownOverrides.push(key);
+      continue;
+    }
     const { path, type } = OVERRIDES[key];
     setPath(input, path, coerce(raw, type));
     overridden.set(path.join('.'), key);
@@ -196,7 +206,10 @@ export function readSettings(context: ContextReader): Settings {
 
   const result = settingsSchema.safeParse(input);
   const owned = stackOwnedSenderKeys(input);
-  if (!result.success || owned.length > 0) {
+  if (!result.success || owned.length > 0 || unknownOverrides.length > 0) {
+    const known = Object.keys(OVERRIDES).join(', ');
+    // Left out, a mistyped key would deploy without the setting it meant (an alarm e-mail, a stage).
+    const unknownLines = unknownOverrides.map((key) => `  - -c ${CONTEXT_KEY}:${key}: not a setting that -c can override (those are ${known})`);
     const issues = [
       ...(result.success ? [] : result.error.issues),
       ...owned.map((key) => ({
@@ -214,7 +227,7 @@ export function readSettings(context: ContextReader): Settings {
       const hint = owned ? ' (bucket and table names and endpoints are set by the stack)' : '';
       return `  - ${where}: ${issue.message}${hint}`;
     });
-    throw new SettingsError(`Invalid deployment settings (cdk context "${CONTEXT_KEY}"):\n${lines.join('\n')}`);
+    throw new SettingsError(`Invalid deployment settings (cdk context "${CONTEXT_KEY}"):\n${[...unknownLines, ...lines].join('\n')}`);
   }
   return result.data;
 }

@@ -7,7 +7,7 @@ import { tableName } from '#shared/store/tables.ts';
 import { cdkJsonContext } from './helpers.ts';
 
 const minimal: SettingsInput = { senderAddress: 'hello@mail.example.com', sesIdentity: 'example.com' };
-const fromContext = (context: Record<string, unknown>) => readSettings((key) => context[key]);
+const fromContext = (context: Record<string, unknown>) => readSettings(context);
 
 function message(fn: () => unknown): string {
   try {
@@ -56,6 +56,19 @@ describe('deployment settings', () => {
     }
   });
 
+  it('rejects a -c clientele:<key> that is not an override (a typo), listing the ones there are', () => {
+    const text = message(() => fromContext({ clientele: minimal, 'clientele:alarmsEmail': 'ops@example.com', 'clientele:stage': 'prod' }));
+    expect(text).toContain(
+      '-c clientele:alarmsEmail: not a setting that -c can override (those are name, stage, brandName, timeZone, exportsPrefix, senderAddress, sesIdentity, sendRatePerSecond, alarmEmail, schedulesEnabled, nightlyShards)',
+    );
+    // Reported with the other mistakes, not instead of them.
+    expect(message(() => fromContext({ clientele: minimal, 'clientele:stag': 'prod', 'clientele:timeZone': 'Mars/Phobos' }))).toMatch(
+      /-c clientele:stag: not a setting[^\n]*\n.*-c clientele:timeZone: must be an IANA time zone/,
+    );
+    // Other context keys (CDK's own, feature flags) are none of the settings' business.
+    expect(fromContext({ clientele: minimal, '@aws-cdk/core:newStyleStackSynthesis': true, clienteleX: 1 }).stage).toBe('dev');
+  });
+
   it('accepts the whole object as a JSON string (-c clientele=\'{...}\')', () => {
     expect(fromContext({ clientele: JSON.stringify({ ...minimal, stage: 'prod' }) }).stage).toBe('prod');
   });
@@ -102,9 +115,11 @@ describe('deployment settings', () => {
     expect(text).toContain('clientele.retention.logDays: must be one of');
   });
 
-  it('fails the synth of the app itself with the message (timeZone Mars/Phobos)', () => {
+  it('fails the synth of the app itself with the message (timeZone Mars/Phobos, a mistyped override)', () => {
     const app = new App({ context: { ...cdkJsonContext(), 'clientele:timeZone': 'Mars/Phobos' }, autoSynth: false });
     expect(() => buildClientele(app)).toThrow(/-c clientele:timeZone: must be an IANA time zone/);
+    const typo = new App({ context: { ...cdkJsonContext(), 'clientele:alarmsEmail': 'ops@example.com' }, autoSynth: false });
+    expect(() => buildClientele(typo)).toThrow(/-c clientele:alarmsEmail: not a setting that -c can override \(those are .*alarmEmail/);
   });
 });
 

@@ -159,4 +159,12 @@ describe('npm run synth', () => {
     expect(bad.stderr).toContain('-c clientele:timeZone: must be an IANA time zone');
     expect(existsSync(join(outdir, 'bad', 'manifest.json'))).toBe(false);
   });
+
+  it('stops at a mistyped override rather than deploying without it (alarmsEmail for alarmEmail)', () => {
+    const typo = runSynth('-c', 'clientele:alarmsEmail=ops@example.com', '-c', 'clientele:stage=prod', '-o', join(outdir, 'typo'));
+    expect(typo.status).toBe(1);
+    expect(typo.stderr).toContain('-c clientele:alarmsEmail: not a setting that -c can override');
+    expect(typo.stderr).toContain('alarmEmail, schedulesEnabled, nightlyShards)');
+    expect(existsSync(join(outdir, 'typo', 'manifest.json'))).toBe(false);
+  });
 });
