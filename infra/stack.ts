@@ -19,7 +19,7 @@ export interface ClienteleStackProps extends StackProps {
 
 /**
  * The whole suite in one stack, built in the order data flows:
- *   storage          the exports + reports bucket and the five tables
+ *   storage          the exports + reports bucket and the seven tables (shared/store/tables.ts)
  *   feedback         the SES configuration set → SNS → functions/ses-events, and functions/unsubscribe
  *                    behind its public URL: what lands in the suppression list
  *   campaign sender  functions/campaigns, hourly (EventBridge Scheduler)
@@ -29,7 +29,7 @@ export interface ClienteleStackProps extends StackProps {
  *                    the sender's alert log lines (a quarantined export, an account that cannot send),
  *                    its unresolved sends
  *   dashboard        the alarms and the business metrics the functions publish (EMF)
- * Five Lambdas, one per folder of functions/.
+ * Six Lambdas, one per folder of functions/.
  */
 export class ClienteleStack extends Stack {
   readonly settings: Settings;
