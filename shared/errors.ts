@@ -23,6 +23,8 @@ const ERROR_CODES = {
   NIGHT_REFUSED: 'user',
   /** A function's event is malformed (a bad runDate or scheduledTime, an unknown phase). */
   EVENT_INVALID: 'user',
+  /** A scheduled invocation reached its function later than the schedule allows (throttling, an outage): refused, the next scheduled run takes over. */
+  EVENT_TOO_LATE: 'user',
   /** The local emulators a config names do not answer (the demo or `local up` that started them has stopped). */
   EMULATORS_DOWN: 'user',
   /** DynamoDB Local needs Java 17+, and none was found. */

@@ -1,27 +1,22 @@
-import { z } from 'zod';
 import { createAwsClients } from '#shared/aws/clients.ts';
 import { configFromEnvironment, parseFunctionEnvironment, readSecret } from '#shared/environment.ts';
 import { newRunId } from '#shared/log.ts';
 import { campaignMetrics } from '#shared/observability/business-metrics.ts';
 import { ClienteleError } from '#shared/errors.ts';
+import { campaignsEventSchema, lateScheduledRunRefusal } from '#shared/sender/campaigns-event.ts';
 import { campaignRunFailure, futureHourRefusal, runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
 import { instrumented, observability, publishMetrics } from '#functions/observability.ts';
 
 /**
  * Hourly campaign sender Lambda: parse the event, run the shared sender, return its summary.
  * EventBridge Scheduler passes its scheduled time (<aws.scheduler.scheduled-time>) as `at`, so a
- * retried or late invocation still decides for the hour it was meant for. A run that stopped
+ * retried or late invocation still decides for the hour it was meant for; one that arrives more
+ * than SCHEDULED_RUN_MAX_DELAY_MINUTES after that hour is refused (logged, then thrown: the
+ * function's error alarm, its on-failure queue), and the next hour's run takes over. A run that stopped
  * sending (circuit breaker, SES refusing the account) logs its summary and then fails, which
  * raises the function's error alarm. Its log lines carry the run id as correlation_id; a run that
  * is not a dry run publishes its per-campaign figures (functions/observability.ts).
  */
-
-const eventSchema = z
-  .object({
-    at: z.iso.datetime({ offset: true }).optional(),
-    dryRun: z.boolean().optional(),
-  })
-  .passthrough();
 
 const environment = parseFunctionEnvironment('campaigns', process.env);
 const config = configFromEnvironment(environment.CLIENTELE_CONFIG);
@@ -30,13 +25,18 @@ const observed = observability(environment);
 const { logger, metrics, log } = observed;
 
 export const handler = instrumented(observed, async (event: unknown): Promise<CampaignRunSummary> => {
-  const parsed = eventSchema.parse(event ?? {});
+  const parsed = campaignsEventSchema.parse(event ?? {});
   const runId = newRunId('campaigns');
   logger.setCorrelationId(runId);
+  const now = Date.now();
+  const tooLate = lateScheduledRunRefusal(parsed, now);
+  if (tooLate !== undefined) {
+    log.error('scheduled campaign run refused: it started too late', { at: parsed.at, reason: tooLate });
+    throw new ClienteleError('EVENT_TOO_LATE', `Scheduled campaigns event refused: ${tooLate}`);
+  }
   // Read every invocation (the extension caches it for minutes), never at init: links are signed
   // with the key current now, so a warm function does not go on signing with a rotated-out key.
   const unsubscribeSecret = await readSecret(environment.UNSUBSCRIBE_SECRET_ARN);
-  const now = Date.now();
   const at = parsed.at ? Date.parse(parsed.at) : now;
   const refusal = futureHourRefusal(at, now, parsed.dryRun ?? false);
   if (refusal !== undefined) throw new ClienteleError('EVENT_INVALID', `Invalid campaigns event: at: ${refusal}`);

@@ -11,7 +11,7 @@ import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { fakeSecretsExtension } from '#test/support/secrets-extension.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
-import { HOUR, at, iso } from '#test/support/time.ts';
+import { HOUR, MINUTE, at, iso } from '#test/support/time.ts';
 
 /**
  * The hourly campaign sender's Lambda handler as EventBridge Scheduler invokes it: its config and
@@ -103,5 +103,14 @@ describe('campaigns handler, one hour per invocation', () => {
     });
     expect(await emailsTo(aws, 'ch-bad@example.com')).toEqual([]);
     expect(await ledgerOf('ch-bad')).toEqual([]);
+  });
+
+  it('runs the schedule\'s event, { trigger: "schedule", at }, when it arrives within 50 minutes of its hour', async () => {
+    // Dry: the hour is the real clock's, and this file's clients are due in 2026-11.
+    const hour = iso(Date.now() - 10 * MINUTE);
+    const summary = await handler({ trigger: 'schedule', at: hour, dryRun: true });
+    expect(summary).toMatchObject({ job: 'campaigns', at: hour, dryRun: true });
+    // Later than that, refused before anything is read (test/unit/functions/campaigns/handler.test.ts).
+    await expect(handler({ trigger: 'schedule', at: iso(Date.now() - 2 * HOUR) })).rejects.toMatchObject({ code: 'EVENT_TOO_LATE' });
   });
 });
