@@ -25,7 +25,7 @@ export interface ClienteleStackProps extends StackProps {
  *   campaign sender  functions/campaigns, hourly (EventBridge Scheduler)
  *   nightly pipeline functions/nightly in a Step Functions state machine, at 04:00 (EventBridge Scheduler)
  *   erasure          functions/forget, invoked by hand: the right to erasure
- *   alarms           every function's errors, the dead-letter queues, failed nights, SES reputation,
+ *   alarms           every function's errors, the dead-letter queues, the sender throttled or dropped, failed nights, SES reputation,
  *                    the sender's alert log lines (a quarantined export, an account that cannot send),
  *                    its unresolved sends
  *   dashboard        the alarms and the business metrics the functions publish (EMF)
@@ -78,10 +78,18 @@ export class ClienteleStack extends Stack {
       settings,
       functions: this.functions,
       deadLetterQueues: [
-        { name: 'NightlySchedule', queue: this.nightlyPipeline.deadLetters },
-        { name: 'CampaignSchedule', queue: this.campaignSender.deadLetters },
-        { name: 'SesEvents', queue: this.feedback.sesEventsDeadLetters },
+        { name: 'NightlySchedule', queue: this.nightlyPipeline.deadLetters, action: 'The message names the error; start the night by hand (docs/deploy.md).' },
+        { name: 'CampaignSchedule', queue: this.campaignSender.deadLetters, action: 'The message names the error; the next hourly run sends what is still due.' },
+        {
+          name: 'CampaignInvocations',
+          queue: this.campaignSender.invocationFailures,
+          action:
+            'Each record says why (requestContext.condition: EventAgeExceeded, throttled past 50 minutes; RetriesExhausted, the run failed: see its errors alarm). ' +
+            'Nothing to replay: the next hourly run sends what is still due. Purge the queue once read.',
+        },
+        { name: 'SesEvents', queue: this.feedback.sesEventsDeadLetters, action: 'Fix the cause (the function\'s log group), then replay the messages into the function (docs/deploy.md).' },
       ],
+      asyncInvoked: [this.campaignSender.sender],
       stateMachine: this.nightlyPipeline.stateMachine,
       logAlerts: [
         ...Object.values(SENDER_ALERTS).map((alert) => ({ fn: this.campaignSender.sender, alert })),

@@ -17,16 +17,21 @@ import { metricsNamespace, type ClienteleFunction } from './function.ts';
 export interface AlarmsProps {
   settings: Settings;
   functions: readonly ClienteleFunction[];
-  /** Dead-letter queues: any message in one is a run or an event that did not happen. */
-  deadLetterQueues: ReadonlyArray<{ name: string; queue: IQueue }>;
+  /** Dead-letter queues: any message in one is a run or an event that did not happen; `action` is what to do about it. */
+  deadLetterQueues: ReadonlyArray<{ name: string; queue: IQueue; action: string }>;
+  /**
+   * Functions a schedule invokes asynchronously (the hourly sender): an invocation Lambda throttles
+   * waits in its queue and starts late, one it drops never runs.
+   */
+  asyncInvoked?: readonly ClienteleFunction[];
   stateMachine?: IStateMachine;
   /** Log lines to count and alarm on: each function's JSON lines whose `alert` field names the alert. */
   logAlerts?: ReadonlyArray<{ fn: ClienteleFunction; alert: SenderAlert }>;
 }
 
 /**
- * What should wake someone: a function error, anything in a dead-letter queue, a failed or timed
- * out nightly run, SES reputation (bounce rate > 5%, complaint rate > 0.1% by default, where
+ * What should wake someone: a function error, anything in a dead-letter queue, the hourly sender
+ * throttled or an invocation of it dropped, a failed or timed out nightly run, SES reputation (bounce rate > 5%, complaint rate > 0.1% by default, where
  * SES starts reviewing an account), and the log lines the functions flag with an `alert` field (a
  * quarantined incremental export, an SES account that cannot send), counted by metric filters,
  * and the campaign sender's unresolved sends (its UnresolvedSends business metric).
@@ -87,11 +92,30 @@ export class Alarms extends Construct {
       );
     }
 
-    for (const { name, queue } of props.deadLetterQueues) {
+    for (const fn of props.asyncInvoked ?? []) {
+      alarm(
+        `${fn.name}Throttled`,
+        `${fn.name} throttled`,
+        `Lambda throttled the ${fn.name} function (the account's or the function's concurrency): its invocation waits in Lambda's queue and starts late, or is dropped once too old.`,
+        fn.fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+        1,
+        atLeastOne,
+      );
+      alarm(
+        `${fn.name}InvocationsDropped`,
+        `${fn.name} invocations dropped`,
+        `Lambda dropped an invocation of the ${fn.name} function: it failed, or waited in Lambda's queue past its maximum age. Its record is in the function's on-failure queue.`,
+        fn.fn.metric('AsyncEventsDropped', { period: Duration.minutes(5), statistic: 'Sum' }),
+        1,
+        atLeastOne,
+      );
+    }
+
+    for (const { name, queue, action } of props.deadLetterQueues) {
       alarm(
         `${name}DeadLetters`,
         `${name} dead letters`,
-        `Messages in the ${name} dead-letter queue: an invocation or event that was dropped. Inspect, fix, redrive.`,
+        `Messages in the ${name} dead-letter queue: an invocation or event that was dropped. ${action}`,
         queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
         0,
         above,

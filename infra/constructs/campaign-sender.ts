@@ -6,6 +6,7 @@ import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } f
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { SCHEDULED_RUN_MAX_DELAY_MINUTES } from '#shared/sender/campaigns-event.ts';
 import { catalogKey, incrementalPrefix, rosterKey } from '#shared/store/buckets.ts';
 import { acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
@@ -32,17 +33,25 @@ export interface CampaignSenderProps {
  * time zone. It merges the day's incremental exports into the profiles (a sign-up at 10:00 is
  * welcomed the same day), picks who is due, claims each send in the ledger and sends through SES
  * as the configured identity with the feedback configuration set; every email carries the
- * feedback construct's one-click unsubscribe link, signed with its secret.
+ * feedback construct's one-click unsubscribe link, signed with its secret. A run starts at most
+ * SCHEDULED_RUN_MAX_DELAY_MINUTES after its hour: the scheduler, Lambda's queue and the handler each
+ * drop or refuse one older, and the queues say so (the alarms watch them).
  */
 export class CampaignSender extends Construct {
   readonly sender: ClienteleFunction<'campaigns'>;
   readonly schedule: Schedule;
+  /** Hourly invocations the scheduler could not deliver. */
   readonly deadLetters: Queue;
+  /** Invocations Lambda took but that failed or were dropped: one record each, saying which (EventAgeExceeded, RetriesExhausted). */
+  readonly invocationFailures: Queue;
 
   constructor(scope: Construct, id: string, props: CampaignSenderProps) {
     super(scope, id);
     const { settings, storage, feedback } = props;
+    // How late an hourly run may start, at each step: the scheduler's delivery, Lambda's queue, the handler.
+    const maxDelay = Duration.minutes(SCHEDULED_RUN_MAX_DELAY_MINUTES);
 
+    this.invocationFailures = deadLetterQueue(this, 'InvocationFailures', 'hourly campaign invocations that failed or were dropped', 'lambda-on-failure');
     this.sender = new ClienteleFunction(this, 'Function', {
       name: 'campaigns',
       entry: join(FUNCTIONS_DIR, 'campaigns', 'handler.ts'),
@@ -59,6 +68,9 @@ export class CampaignSender extends Construct {
       readsSecrets: true,
       // No Lambda-level retry of a failed run: the next hour reruns it, idempotently.
       asyncRetryAttempts: 0,
+      // Throttled past the bound, the run is dropped (Lambda's default keeps it 6 hours) and recorded.
+      asyncMaxEventAge: maxDelay,
+      asyncOnFailure: this.invocationFailures,
     });
     // Profiles and runs are written too: incremental exports are merged in, each once (a runs marker).
     // The advisors' tasks: created and settled by the sender (one touch, shared/sender/advisor-tasks.ts).
@@ -104,7 +116,7 @@ export class CampaignSender extends Construct {
         input: ScheduleTargetInput.fromObject({ trigger: 'schedule', at: ContextAttribute.scheduledTime }),
         retryAttempts: 3,
         // An hour late is the next run's job.
-        maxEventAge: Duration.minutes(50),
+        maxEventAge: maxDelay,
         deadLetterQueue: this.deadLetters,
       }),
     });

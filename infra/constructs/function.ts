@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, ParamsAndSecretsLayerVersion, ParamsAndSecretsLogLevel, ParamsAndSecretsVersions, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type IDestination, ParamsAndSecretsLayerVersion, ParamsAndSecretsLogLevel, ParamsAndSecretsVersions, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -75,6 +75,10 @@ export interface ClienteleFunctionProps<N extends FunctionName> {
   deadLetterQueue?: IQueue;
   /** Lambda's own retries of a failed asynchronous invocation (default 2). */
   asyncRetryAttempts?: number;
+  /** How long an asynchronous invocation may wait in Lambda's queue (throttled, or between retries) before it is dropped (default 6 hours). */
+  asyncMaxEventAge?: Duration;
+  /** Where an asynchronous invocation that failed or was dropped goes, as a record that says which (Lambda's on-failure destination). */
+  asyncOnFailure?: IQueue;
   /**
    * The function reads exports: the worker that parses orders files in threads
    * (shared/exports/file-threads-worker.ts) is bundled beside its handler, where
@@ -83,6 +87,19 @@ export interface ClienteleFunctionProps<N extends FunctionName> {
   readsExports?: boolean;
 }
 
+
+/**
+ * A queue as Lambda's on-failure destination, granting the function only the sqs:SendMessage Lambda
+ * sends with (CDK's SqsDestination also grants GetQueueAttributes and GetQueueUrl).
+ */
+function queueDestination(queue: IQueue): IDestination {
+  return {
+    bind: (_scope, fn) => {
+      queue.grant(fn, 'sqs:SendMessage');
+      return { destination: queue.queueArn };
+    },
+  };
+}
 
 /**
  * The shell command that bundles the orders worker beside the handler, with the handler's own
@@ -152,6 +169,8 @@ export class ClienteleFunction<N extends FunctionName = FunctionName> extends Co
       environment,
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       ...(props.asyncRetryAttempts !== undefined ? { retryAttempts: props.asyncRetryAttempts } : {}),
+      ...(props.asyncMaxEventAge ? { maxEventAge: props.asyncMaxEventAge } : {}),
+      ...(props.asyncOnFailure ? { onFailure: queueDestination(props.asyncOnFailure) } : {}),
       ...(props.readsSecrets
         ? {
             paramsAndSecrets: ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, {

@@ -6,6 +6,7 @@ import { FUNCTION_ENVIRONMENTS, parseFunctionEnvironment, type FunctionName } fr
 import { parseNightlyEvent } from '#shared/nightly/distributed.ts';
 import { runDateOf } from '#shared/nightly/run-date.ts';
 import { NIGHTLY_CRON } from '#infra/constructs/nightly-pipeline.ts';
+import { campaignsEventSchema, lateScheduledRunRefusal, SCHEDULED_RUN_MAX_DELAY_MINUTES } from '#shared/sender/campaigns-event.ts';
 import { NIGHTLY_ALERTS, SENDER_ALERTS } from '#shared/alerts.ts';
 import { TIERS } from '#shared/model.ts';
 import { CAMPAIGN_OUTCOME_METRICS, METRIC_NAMES } from '#shared/observability/business-metrics.ts';
@@ -118,7 +119,7 @@ function labelsOf({ stack }: Synthesized): Map<string, string> {
     labels.set(logicalId(fn.logGroup), `logs:${fn.name}`);
     labels.set(logicalId(fn.fn), `function:${fn.name}`);
   }
-  const queues = [stack.nightlyPipeline.deadLetters, stack.campaignSender.deadLetters, stack.feedback.sesEventsDeadLetters];
+  const queues = [stack.nightlyPipeline.deadLetters, stack.campaignSender.deadLetters, stack.campaignSender.invocationFailures, stack.feedback.sesEventsDeadLetters];
   for (const queue of queues) labels.set(logicalId(queue), `dlq:${queue.node.id}`);
   labels.set(logicalId(stack.nightlyPipeline.stateMachine), 'state-machine');
   return labels;
@@ -302,6 +303,56 @@ describe('schedules', () => {
     } finally {
       disabled.cleanup();
     }
+  });
+});
+
+describe('hourly campaign run, late or lost', () => {
+  const hourlyTarget = () =>
+    resourcesOf('AWS::Scheduler::Schedule').map(([, s]) => s.Properties).find((s) => s.ScheduleExpression === 'cron(0 * * * ? *)')?.Target as {
+      Input: string;
+      RetryPolicy: { MaximumEventAgeInSeconds: number };
+    };
+  const maxDelaySeconds = SCHEDULED_RUN_MAX_DELAY_MINUTES * 60;
+
+  it('drops an hourly invocation once it is 50 minutes old, at the scheduler and in Lambda\'s queue, recording it in the on-failure queue', () => {
+    expect(hourlyTarget().RetryPolicy.MaximumEventAgeInSeconds).toBe(maxDelaySeconds);
+    const sender = synth.stack.campaignSender;
+    expect(resourcesOf('AWS::Lambda::EventInvokeConfig').map(([, c]) => c.Properties)).toContainEqual({
+      FunctionName: { Ref: logicalId(sender.sender.fn) },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 0,
+      // Lambda's default is 6 hours: a throttled run would start hours late.
+      MaximumEventAgeInSeconds: maxDelaySeconds,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(sender.invocationFailures), 'Arn'] } } },
+    });
+    synth.template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 86_400, SqsManagedSseEnabled: true });
+  });
+
+  it('hands the function the event its handler reads as the schedule\'s, refused once its hour is more than 50 minutes past', () => {
+    const hour = '2026-12-05T06:00:00Z';
+    const event = campaignsEventSchema.parse(JSON.parse(hourlyTarget().Input.replace('<aws.scheduler.scheduled-time>', hour)));
+    expect(event).toEqual({ trigger: 'schedule', at: hour });
+    expect(lateScheduledRunRefusal(event, Date.parse(hour) + maxDelaySeconds * 1000)).toBeUndefined();
+    expect(lateScheduledRunRefusal(event, Date.parse(hour) + maxDelaySeconds * 1000 + 60_000)).toMatch(/51 minutes after its hour/);
+  });
+
+  it('alarms when Lambda throttles the campaigns function, drops one of its invocations, or records one in its on-failure queue', () => {
+    const fn = { Name: 'FunctionName', Value: { Ref: logicalId(synth.stack.campaignSender.sender.fn) } };
+    const alarms = resourcesOf('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    for (const metric of ['Throttles', 'AsyncEventsDropped']) {
+      expect(alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === metric)).toEqual([
+        expect.objectContaining({ Dimensions: [fn], Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' }),
+      ]);
+    }
+    const queue = { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(synth.stack.campaignSender.invocationFailures), 'QueueName'] } };
+    expect(alarms.filter((a) => JSON.stringify(a.Dimensions) === JSON.stringify([queue]))).toEqual([
+      expect.objectContaining({
+        AlarmName: 'Clientele-prod CampaignInvocations dead letters',
+        AlarmDescription: expect.stringContaining('EventAgeExceeded'),
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      }),
+    ]);
   });
 });
 
@@ -505,6 +556,8 @@ describe('least privilege', () => {
         ...tableRead('suppression'),
         'secretsmanager:DescribeSecret <secret>',
         'secretsmanager:GetSecretValue <secret>',
+        // Lambda records a failed or dropped invocation in its on-failure queue, as the function.
+        'sqs:SendMessage <dlq:InvocationFailures>',
       ].sort(),
     );
     const lists = statementsFor(synth.json, roleOf('campaigns'), 's3:ListBucket').map((s) => s.Condition);
@@ -628,7 +681,7 @@ describe('alarms', () => {
     const byMetric = (namespace: string, metric: string) => alarms().filter((a) => a.Namespace === namespace && a.MetricName === metric);
     expect(byMetric('AWS/Lambda', 'Errors')).toHaveLength(synth.stack.functions.length);
     const queues = byMetric('AWS/SQS', 'ApproximateNumberOfMessagesVisible');
-    expect(queues).toHaveLength(3);
+    expect(queues).toHaveLength(4);
     for (const q of queues) expect(q).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
     expect(byMetric('AWS/States', 'ExecutionsFailed')).toEqual([
       expect.objectContaining({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Statistic: 'Sum' }),
