@@ -25,7 +25,8 @@ export interface ClienteleStackProps extends StackProps {
  *   campaign sender  functions/campaigns, hourly (EventBridge Scheduler)
  *   nightly pipeline functions/nightly in a Step Functions state machine, at 04:00 (EventBridge Scheduler)
  *   erasure          functions/forget, invoked by hand: the right to erasure
- *   alarms           every function's errors, the dead-letter queues, the sender throttled or dropped, failed nights, SES reputation,
+ *   alarms           every function's errors, the dead-letter queues, the sender throttled or dropped, failed nights,
+ *                    no night completed for a day and more, SES reputation,
  *                    the sender's alert log lines (a quarantined export, an account that cannot send),
  *                    its unresolved sends
  *   dashboard        the alarms and the business metrics the functions publish (EMF)
@@ -91,6 +92,8 @@ export class ClienteleStack extends Stack {
       ],
       asyncInvoked: [this.campaignSender.sender],
       stateMachine: this.nightlyPipeline.stateMachine,
+      // A stack whose schedules are disabled starts no night on its own: nothing to miss.
+      ...(settings.schedulesEnabled ? { nightsCompleteWithin: this.nightlyPipeline.longestGapBetweenNights } : {}),
       logAlerts: [
         ...Object.values(SENDER_ALERTS).map((alert) => ({ fn: this.campaignSender.sender, alert })),
         ...Object.values(NIGHTLY_ALERTS).map((alert) => ({ fn: this.nightlyPipeline.nightly, alert })),

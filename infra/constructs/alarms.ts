@@ -25,13 +25,19 @@ export interface AlarmsProps {
    */
   asyncInvoked?: readonly ClienteleFunction[];
   stateMachine?: IStateMachine;
+  /**
+   * Alarm when no night has completed for this long (the nightly function's NightlyCompleted
+   * metric); unset when nothing starts nights on its own (schedules disabled).
+   */
+  nightsCompleteWithin?: Duration;
   /** Log lines to count and alarm on: each function's JSON lines whose `alert` field names the alert. */
   logAlerts?: ReadonlyArray<{ fn: ClienteleFunction; alert: SenderAlert }>;
 }
 
 /**
  * What should wake someone: a function error, anything in a dead-letter queue, the hourly sender
- * throttled or an invocation of it dropped, a failed or timed out nightly run, SES reputation (bounce rate > 5%, complaint rate > 0.1% by default, where
+ * throttled or an invocation of it dropped, a failed or timed out nightly run, a day and more
+ * without a completed night, SES reputation (bounce rate > 5%, complaint rate > 0.1% by default, where
  * SES starts reviewing an account), and the log lines the functions flag with an `alert` field (a
  * quarantined incremental export, an SES account that cannot send), counted by metric filters,
  * and the campaign sender's unresolved sends (its UnresolvedSends business metric).
@@ -62,16 +68,24 @@ export class Alarms extends Construct {
     if (settings.alarmEmail) this.topic.addSubscription(new EmailSubscription(settings.alarmEmail));
     const action = new SnsAction(this.topic);
 
-    const alarm = (alarmId: string, title: string, description: string, metric: IMetric, threshold: number, operator: ComparisonOperator) => {
+    const alarm = (
+      alarmId: string,
+      title: string,
+      description: string,
+      metric: IMetric,
+      threshold: number,
+      operator: ComparisonOperator,
+      // By default no data is no traffic (no sends, no runs, no errors): not an alarm.
+      evaluation: { periods: number; missingData: TreatMissingData } = { periods: 1, missingData: TreatMissingData.NOT_BREACHING },
+    ) => {
       const created = new Alarm(this, alarmId, {
         alarmName: `${stackName} ${title}`,
         alarmDescription: description,
         metric,
         threshold,
         comparisonOperator: operator,
-        evaluationPeriods: 1,
-        // No data is no traffic (no sends, no runs, no errors): not an alarm.
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        evaluationPeriods: evaluation.periods,
+        treatMissingData: evaluation.missingData,
       });
       created.addAlarmAction(action);
       created.addOkAction(action);
@@ -138,6 +152,23 @@ export class Alarms extends Construct {
         props.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
         1,
         atLeastOne,
+      );
+    }
+
+    if (props.nightsCompleteWithin) {
+      const hours = props.nightsCompleteWithin.toHours();
+      // Every hour without a completed night breaches, missing data included: the alarm fires once
+      // the whole window has none, whatever the reason no night ran (a failure alarms sooner, on its own).
+      alarm(
+        'NoNightCompleted',
+        'no night completed',
+        `No night has completed in the last ${hours} hours (the nightly function's NightlyCompleted metric): the night failed (see "nightly run failed"), ` +
+          'never started (the schedule disabled, its start in the NightlySchedule dead letters, the export missing), or is still running. ' +
+          'Look at the state machine\'s executions, then start the night by hand (docs/deploy.md, "Run or backfill a night").',
+        businessMetric(stackName, 'nightly', METRIC_NAMES.nightlyCompleted, { statistic: 'Sum', period: Duration.hours(1) }),
+        1,
+        ComparisonOperator.LESS_THAN_THRESHOLD,
+        { periods: hours, missingData: TreatMissingData.BREACHING },
       );
     }
 

@@ -47,6 +47,9 @@ import type { Storage } from './storage.ts';
  */
 export const NIGHTLY_CRON = { minute: '0', hour: '4' } as const;
 
+/** How long one nightly execution may run, every phase of a sharded night included. */
+const EXECUTION_TIMEOUT = Duration.hours(3);
+
 export interface NightlyPipelineProps {
   settings: Settings;
   storage: Storage;
@@ -96,6 +99,11 @@ export class NightlyPipeline extends Construct {
   readonly stateMachine: StateMachine;
   readonly schedule: Schedule;
   readonly deadLetters: Queue;
+  /**
+   * The longest time between two completed nights when all is well: the 04:00 starts are 23 to 25
+   * hours apart (clock changes), and a night may end up to its execution timeout after its start.
+   */
+  readonly longestGapBetweenNights = Duration.hours(25 + EXECUTION_TIMEOUT.toHours());
 
   constructor(scope: Construct, id: string, props: NightlyPipelineProps) {
     super(scope, id);
@@ -215,7 +223,7 @@ export class NightlyPipeline extends Construct {
       stateMachineName: `${stack.stackName}-nightly`,
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(night),
-      timeout: Duration.hours(3),
+      timeout: EXECUTION_TIMEOUT,
       tracingEnabled: true,
       // ALL events, without execution data: summaries carry sample rejects (raw rows).
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },

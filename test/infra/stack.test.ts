@@ -294,12 +294,14 @@ describe('schedules', () => {
     }
   });
 
-  it('can deploy the schedules disabled', () => {
+  it('can deploy the schedules disabled, without the alarm on nights that never come', () => {
     const disabled = synthesize({ schedulesEnabled: false }, { 'aws:cdk:bundling-stacks': [] });
     try {
       for (const [, s] of Object.entries(disabled.json.Resources).filter(([, r]) => r.Type === 'AWS::Scheduler::Schedule')) {
         expect(s.Properties?.State).toBe('DISABLED');
       }
+      const alarms = Object.values(disabled.json.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+      expect(alarms.filter((a) => a.Properties?.MetricName === METRIC_NAMES.nightlyCompleted)).toEqual([]);
     } finally {
       disabled.cleanup();
     }
@@ -686,6 +688,26 @@ describe('alarms', () => {
     expect(byMetric('AWS/States', 'ExecutionsFailed')).toEqual([
       expect.objectContaining({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Statistic: 'Sum' }),
     ]);
+  });
+
+  it('alarms when no night has completed for 28 hours (starts 23 to 25 h apart, 3 h to run), an hour without data counting as one without a night', () => {
+    expect(synth.stack.nightlyPipeline.longestGapBetweenNights.toHours()).toBe(28);
+    expect(alarms().filter((a) => a.MetricName === METRIC_NAMES.nightlyCompleted)).toEqual([
+      expect.objectContaining({
+        AlarmName: 'Clientele-prod no night completed',
+        Namespace: 'Clientele/Clientele-prod',
+        Dimensions: [{ Name: 'service', Value: 'clientele-nightly' }],
+        Statistic: 'Sum',
+        Period: 3600,
+        EvaluationPeriods: 28,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      }),
+    ]);
+    // Every other alarm reads no data as no traffic.
+    const others = alarms().filter((a) => a.MetricName !== METRIC_NAMES.nightlyCompleted);
+    expect(new Set(others.map((a) => a.TreatMissingData))).toEqual(new Set(['notBreaching']));
   });
 
   it('alarms on SES bounce and complaint rates at the configured thresholds', () => {
