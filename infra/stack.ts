@@ -20,8 +20,8 @@ export interface ClienteleStackProps extends StackProps {
 /**
  * The whole suite in one stack, built in the order data flows:
  *   storage          the exports + reports bucket and the seven tables (shared/store/tables.ts)
- *   feedback         the SES configuration set → SNS → functions/ses-events, and functions/unsubscribe
- *                    behind its public URL: what lands in the suppression list
+ *   feedback         the SES configuration set → SNS → functions/ses-events (bounces, complaints; deliveries
+ *                    logged), and functions/unsubscribe behind its public URL: what lands in the suppression list
  *   campaign sender  functions/campaigns, hourly (EventBridge Scheduler)
  *   nightly pipeline functions/nightly in a Step Functions state machine, at 04:00 (EventBridge Scheduler)
  *   erasure          functions/forget, invoked by hand: the right to erasure
@@ -127,6 +127,10 @@ export class ClienteleStack extends Stack {
     new CfnOutput(this, 'NightlyStateMachineArn', {
       value: this.nightlyPipeline.stateMachine.stateMachineArn,
       description: 'Start an execution with {"runDate":"YYYY-MM-DD"} to run (or backfill) a night; the 04:00 schedule runs the night before its scheduled time',
+    });
+    new CfnOutput(this, 'SesEventsFunctionName', {
+      value: this.feedback.sesEvents.fn.functionName,
+      description: 'SES feedback: its log group has a line per delivery, bounce and complaint, with the client\'s id (settling a maybe-sent email)',
     });
     new CfnOutput(this, 'ForgetFunctionName', {
       value: this.erasure.forget.fn.functionName,

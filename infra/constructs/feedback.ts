@@ -28,7 +28,9 @@ export interface FeedbackProps {
 /**
  * Everything that lands in the suppression list: the SES configuration set whose bounce and
  * complaint events reach functions/ses-events through SNS, and functions/unsubscribe behind a
- * public one-click URL, with the secret its links are signed with.
+ * public one-click URL, with the secret its links are signed with. Delivery events take the same
+ * way: they store nothing, but the function logs each one with the client's id and the campaign,
+ * which is how an operator tells whether a maybe-sent email went.
  */
 export class Feedback extends Construct {
   readonly configurationSet: ConfigurationSet;
@@ -58,10 +60,11 @@ export class Feedback extends Construct {
     });
 
     // SNS rather than EventBridge: the handler reads both; SNS keeps delivery retries per message.
-    this.eventsTopic = new Topic(this, 'SesEvents', { displayName: `${stackName} SES bounces and complaints`, enforceSSL: true });
+    this.eventsTopic = new Topic(this, 'SesEvents', { displayName: `${stackName} SES bounces, complaints and deliveries`, enforceSSL: true });
     this.configurationSet.addEventDestination('ToFeedbackTopic', {
       destination: EventDestination.snsTopic(this.eventsTopic),
-      events: [EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT],
+      // Deliveries: one invocation per email delivered, to log it (settling a maybe-sent email needs them).
+      events: [EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT, EmailSendingEvent.DELIVERY],
     });
 
     this.unsubscribeSecret = new Secret(this, 'UnsubscribeKey', {
@@ -78,7 +81,7 @@ export class Feedback extends Construct {
     this.sesEvents = new ClienteleFunction(this, 'SesEventsFunction', {
       name: 'ses-events',
       entry: join(FUNCTIONS_DIR, 'ses-events', 'handler.ts'),
-      description: 'SES bounces and complaints into the suppression list',
+      description: 'SES bounces and complaints into the suppression list; deliveries logged',
       environment: { CLIENTELE_CONFIG: props.configJson },
       logRetention: props.logRetention,
       timeout: Duration.seconds(30),

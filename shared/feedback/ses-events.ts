@@ -12,8 +12,10 @@ import type { TableNames } from '#shared/store/tables.ts';
  * into suppressions. A permanent bounce suppresses its recipients ('hard-bounce'), the addresses
  * only: a new address may work; a transient or undetermined bounce is only logged (the mailbox may
  * be full today, fine tomorrow); a complaint suppresses for good ('complaint'), its addresses and,
- * when the email's tags name the client, the client under any later address. Writes are
- * idempotent, so a redelivered event changes nothing.
+ * when the email's tags name the client, the client under any later address. A delivery changes
+ * nothing but is logged with the client's id and the campaign: how an operator tells whether a
+ * maybe-sent email went (README, After an outage). Writes are idempotent, so a redelivered event
+ * changes nothing.
  */
 
 // Only the fields we use; SES sends many more (headers, diagnostic codes, MTA names...). A recipient
@@ -60,7 +62,9 @@ const eventBridgeEnvelopeSchema = z.object({ 'detail-type': z.string().optional(
 /** What one SES event means for the suppression list. */
 export type SesDecision =
   | { kind: 'suppress'; reason: Extract<SuppressionReason, 'hard-bounce' | 'complaint'>; recipients: string[]; at: number; source: string; customerId?: string; detail: string }
-  | { kind: 'soft-bounce'; recipients: string[]; detail: string }
+  | { kind: 'soft-bounce'; recipients: string[]; detail: string; customerId?: string }
+  /** Nothing to store; logged, without the address, for whoever settles a maybe-sent email. */
+  | { kind: 'delivered'; messageId?: string; sentAt?: string; campaign?: string; customerId?: string }
   | { kind: 'ignore'; eventType: string; detail?: string }
   | { kind: 'invalid'; problem: string };
 
@@ -108,7 +112,7 @@ export function decideSesEvent(input: unknown, now: number): SesDecision {
     if (recipients.length === 0) return { kind: 'invalid', problem: 'bounce: no recipient has an address' };
     const detail = `${bounceType}/${bounceSubType ?? '-'}`;
     // Only a permanent bounce is a dead address; Transient and Undetermined may recover.
-    if (bounceType !== 'Permanent') return { kind: 'soft-bounce', recipients, detail };
+    if (bounceType !== 'Permanent') return { kind: 'soft-bounce', recipients, detail, ...withCustomer };
     return {
       kind: 'suppress',
       reason: 'hard-bounce',
@@ -140,7 +144,19 @@ export function decideSesEvent(input: unknown, now: number): SesDecision {
     };
   }
 
-  // Send, Delivery, Open, Click, Reject, DeliveryDelay, RenderingFailure, Subscription...
+  if (eventType === 'Delivery') {
+    const { messageId, timestamp: sentAt } = event.mail ?? {};
+    const campaign = event.mail?.tags?.campaign?.[0];
+    return {
+      kind: 'delivered',
+      ...(messageId ? { messageId } : {}),
+      ...(sentAt ? { sentAt } : {}),
+      ...(campaign ? { campaign } : {}),
+      ...withCustomer,
+    };
+  }
+
+  // Send, Open, Click, Reject, DeliveryDelay, RenderingFailure, Subscription...
   return { kind: 'ignore', eventType };
 }
 
@@ -195,7 +211,7 @@ export interface SesFeedbackSummary {
   complaints: number;
   /** Recipients of transient / undetermined bounces: logged, not suppressed. */
   softBounces: number;
-  /** Events that need no action (deliveries, opens, not-spam reports...). */
+  /** Events that need no action (deliveries, logged; opens, not-spam reports...). */
   ignored: number;
   /** Messages that could not be read; logged without their content. */
   invalid: number;
@@ -233,11 +249,18 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
         summary.ignored++;
         log.debug('SES feedback: no action', { eventType: decision.eventType, detail: decision.detail });
         break;
+      case 'delivered': {
+        summary.ignored++;
+        const { kind: _kind, ...delivery } = decision;
+        log.info('SES feedback: delivered', delivery);
+        break;
+      }
       case 'soft-bounce':
         summary.softBounces += decision.recipients.length;
         log.info('SES feedback: soft bounce, not suppressed', {
           detail: decision.detail,
           recipients: decision.recipients.map(maskEmail),
+          ...(decision.customerId ? { customerId: decision.customerId } : {}),
         });
         break;
       case 'suppress': {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseConfig } from '#shared/config.ts';
+import { decideSesEvent } from '#shared/feedback/ses-events.ts';
 import { FUNCTION_ENVIRONMENTS, parseFunctionEnvironment, type FunctionName } from '#shared/environment.ts';
 import { parseNightlyEvent } from '#shared/nightly/distributed.ts';
 import { runDateOf } from '#shared/nightly/run-date.ts';
@@ -657,10 +658,21 @@ describe('storage', () => {
 });
 
 describe('feedback', () => {
-  it('feeds SES bounces and complaints of the configuration set to the ses-events function', () => {
+  it('feeds SES bounces, complaints and deliveries of the configuration set to the ses-events function', () => {
+    // Deliveries store nothing: the function logs them, which is how a maybe-sent email is settled (README).
     synth.template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
-      EventDestination: { Enabled: true, MatchingEventTypes: ['bounce', 'complaint'], SnsDestination: { TopicARN: { Ref: logicalId(synth.stack.feedback.eventsTopic) } } },
+      EventDestination: {
+        Enabled: true,
+        MatchingEventTypes: ['bounce', 'complaint', 'delivery'],
+        SnsDestination: { TopicARN: { Ref: logicalId(synth.stack.feedback.eventsTopic) } },
+      },
     });
+    expect(decideSesEvent({ eventType: 'Delivery', delivery: {}, mail: { tags: { campaign: ['welcome'], customerId: ['C1'] } } }, 0)).toMatchObject({
+      kind: 'delivered',
+      customerId: 'C1',
+      campaign: 'welcome',
+    });
+    synth.template.hasOutput('SesEventsFunctionName', { Value: { Ref: logicalId(synth.stack.feedback.sesEvents.fn) } });
     synth.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'lambda',
       TopicArn: { Ref: logicalId(synth.stack.feedback.eventsTopic) },

@@ -68,11 +68,11 @@ export function complaintEvent(
   };
 }
 
-export function deliveryEvent(recipients: string[]) {
+export function deliveryEvent(recipients: string[], options: { customerId?: string; tags?: EventTags } = {}) {
   return {
     eventType: 'Delivery',
-    delivery: { timestamp: '2026-06-02T09:00:01.000Z', processingTimeMillis: 546, recipients, smtpResponse: '250 ok' },
-    mail: mail(recipients),
+    delivery: { timestamp: '2026-06-02T09:00:01.000Z', processingTimeMillis: 546, recipients, smtpResponse: '250 ok', reportingMTA: 'a8-70.smtp-out.amazonses.com' },
+    mail: mail(recipients, options.customerId, options.tags),
   };
 }
 

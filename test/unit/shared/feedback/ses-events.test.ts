@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { customerIdTags } from '#shared/delivery/customer-id-tag.ts';
-import { decideSesEvent, recipientAddress, unwrapSesEvents } from '#shared/feedback/ses-events.ts';
+import { decideSesEvent, processSesFeedback, recipientAddress, unwrapSesEvents } from '#shared/feedback/ses-events.ts';
+import { jsonLog } from '#shared/log.ts';
 import { bounceEvent, complaintEvent, deliveryEvent, eventBridgeEvent, snsEvent } from '#test/support/ses-events.ts';
 
 const NOW = Date.parse('2026-06-03T00:00:00Z');
@@ -40,6 +41,8 @@ describe('decideSesEvent (pure)', () => {
       detail: 'Transient/MailboxFull',
     });
     expect(decideSesEvent(bounceEvent(['a@example.com'], 'Undetermined'), NOW).kind).toBe('soft-bounce');
+    // SES took the email: the client's id says whose it was.
+    expect(decideSesEvent(bounceEvent(['a@example.com'], 'Transient', { customerId: 'c1' }), NOW)).toMatchObject({ kind: 'soft-bounce', customerId: 'c1' });
   });
 
   it('a complaint suppresses; a not-spam report does not', () => {
@@ -65,9 +68,21 @@ describe('decideSesEvent (pure)', () => {
     expect(decideSesEvent({ ...rest, notificationType: 'Complaint' }, NOW).kind).toBe('suppress');
   });
 
-  it('ignores deliveries, opens and other event types', () => {
-    expect(decideSesEvent(deliveryEvent(['a@example.com']), NOW)).toEqual({ kind: 'ignore', eventType: 'Delivery' });
-    expect(decideSesEvent({ eventType: 'Open', open: {} }, NOW).kind).toBe('ignore');
+  it('stores nothing for a delivery, but names the email, its campaign and its client (never the address)', () => {
+    expect(decideSesEvent(deliveryEvent(['a@example.com'], { customerId: 'c1' }), NOW)).toEqual({
+      kind: 'delivered',
+      messageId: '0100018f-msg-0001',
+      sentAt: '2026-06-02T09:00:00.000Z',
+      campaign: 'welcome',
+      customerId: 'c1',
+    });
+    // An email to the team or an advisor: no client.
+    expect(decideSesEvent(deliveryEvent(['crm@brand.example']), NOW)).not.toHaveProperty('customerId');
+  });
+
+  it('ignores opens and other event types', () => {
+    expect(decideSesEvent({ eventType: 'Open', open: {} }, NOW)).toEqual({ kind: 'ignore', eventType: 'Open' });
+    expect(decideSesEvent({ eventType: 'Send', send: {} }, NOW).kind).toBe('ignore');
   });
 
   it('reports malformed events without their content', () => {
@@ -90,6 +105,31 @@ describe('decideSesEvent (pure)', () => {
   it('extracts the bare address from a display form', () => {
     expect(recipientAddress('"Jane Doe" <Jane@Example.com>')).toBe('jane@example.com');
     expect(recipientAddress(' jane@example.com ')).toBe('jane@example.com');
+  });
+});
+
+describe('processSesFeedback, deliveries', () => {
+  it('logs each delivery with the client and the campaign, writes nothing, and counts it among the events needing no action', async () => {
+    const lines: string[] = [];
+    const context = {
+      documents: { send: () => Promise.reject(new Error('a delivery must not touch DynamoDB')) },
+      tables: { suppression: 'suppression' },
+      now: () => NOW,
+      log: jsonLog({ write: (line) => lines.push(line) }),
+    };
+    const summary = await processSesFeedback(context, snsEvent(deliveryEvent(['Jane.Doe@example.com'], { customerId: 'C000123' })));
+    expect(summary).toMatchObject({ events: 1, ignored: 1, suppressed: 0, invalid: 0 });
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        message: 'SES feedback: delivered',
+        customerId: 'C000123',
+        campaign: 'welcome',
+        messageId: '0100018f-msg-0001',
+        sentAt: '2026-06-02T09:00:00.000Z',
+      }),
+    ]);
+    expect(lines.join('\n')).not.toMatch(/jane/i);
   });
 });
 
