@@ -132,6 +132,10 @@ export class ClienteleStack extends Stack {
       value: this.feedback.sesEvents.fn.functionName,
       description: 'SES feedback: its log group has a line per delivery, bounce and complaint, with the client\'s id (settling a maybe-sent email)',
     });
+    new CfnOutput(this, 'SesEventsDeadLettersUrl', {
+      value: this.feedback.sesEventsDeadLetters.queueUrl,
+      description: 'SES events the ses-events function could not process: replay each into the function once fixed (docs/deploy.md)',
+    });
     new CfnOutput(this, 'ForgetFunctionName', {
       value: this.erasure.forget.fn.functionName,
       description: 'Right to erasure: aws lambda invoke --function-name <this> --payload \'{"customerId":"..."}\' out.json',

@@ -680,6 +680,18 @@ describe('feedback', () => {
     });
   });
 
+  it('names the ses-events function\'s dead-letter queue in an output, for the replay docs/deploy.md gives (SQS\'s redrive cannot reach a Lambda)', () => {
+    const queue = logicalId(synth.stack.feedback.sesEventsDeadLetters);
+    synth.template.hasOutput('SesEventsDeadLettersUrl', { Value: { Ref: queue } });
+    synth.template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: Match.absent(),
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [queue, 'Arn'] } },
+      Role: { 'Fn::GetAtt': [logicalId(synth.stack.feedback.sesEvents.role), 'Arn'] },
+    });
+    const alarm = resourcesOf('AWS::CloudWatch::Alarm').find(([, a]) => a.Properties.AlarmName === 'Clientele-prod SesEvents dead letters');
+    expect(alarm?.[1].Properties.AlarmDescription).toContain('replay the messages into the function (docs/deploy.md)');
+  });
+
   it('publishes the unsubscribe function at a public URL (the token is the credential)', () => {
     synth.template.hasResourceProperties('AWS::Lambda::Url', {
       AuthType: 'NONE',
