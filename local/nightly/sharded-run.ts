@@ -19,6 +19,7 @@ import {
 import { completedRunOf, nightFingerprint, recordRerun } from '#shared/nightly/repeat.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { shardsOf, type ShardSpec } from '#shared/nightly/shards.ts';
+import { withWriteLease, type HeldWriteLease } from '#shared/nightly/write-lease.ts';
 
 /**
  * `clientele run nightly --shards N`: the nightly run split into N shards, each in its own
@@ -28,6 +29,7 @@ import { shardsOf, type ShardSpec } from '#shared/nightly/shards.ts';
  * bucket; this process checks the whole export and combines the measures into the night's
  * models; each worker writes its shard (its clients kept from the measure, not read again); this
  * process finishes the summary. The work objects go to the run's work prefix in S3, as in AWS.
+ * This process holds the night's write lease throughout, as a single run does.
  */
 
 /** Where the workers read the export: the dated S3 prefix (default) or a local folder. */
@@ -101,6 +103,19 @@ export async function runNightlySharded(options: ShardedRunOptions): Promise<Nig
   const exportSource = exportSourceOf(source, context);
   const describe = exportSource.describe();
   context.log.info('sharded nightly run started', { source: describe, shards: options.shards });
+  // The whole night under one write lease, as a single run (write-lease.ts): the workers' writes
+  // and the finish happen while this process holds it.
+  return withWriteLease(context, { kind: 'night' }, (lease) => runShards(context, options, { startedAt, source, exportSource, lease }));
+}
+
+/** The phases of runNightlySharded, while it holds the night's write lease. */
+async function runShards(
+  context: NightContext,
+  options: ShardedRunOptions,
+  run: { startedAt: number; source: ShardSource; exportSource: ExportSource; lease: HeldWriteLease },
+): Promise<NightlyRunSummary> {
+  const { startedAt, source, exportSource, lease } = run;
+  const describe = exportSource.describe();
   // The export listed once, before any worker reads: a bad listing or manifest fails here.
   const { readers } = await planNight(context, options.shards, exportSource);
   const workers = shardsOf(options.shards).map((shard) => new ShardWorker(shard));
@@ -133,8 +148,10 @@ export async function runNightlySharded(options: ShardedRunOptions): Promise<Nig
       files,
       unknownCustomerLines: measured.map((m) => m.unknownCustomerLines),
     });
+    await lease.confirm('write');
     for (const worker of workers) worker.send({ type: 'models', models });
     const outcomes = await Promise.all(workers.map(async (w) => (await w.next('written')).outcome));
+    await lease.confirm('finish');
     return await finishNight(context, { source: describe, startedAt, models, admission, outcomes });
   } finally {
     await Promise.all(workers.map((w) => w.stop()));

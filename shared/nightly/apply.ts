@@ -128,6 +128,8 @@ function sameRow(stored: TierChange, tonight: TierChange | undefined): boolean {
  * What finishNight puts back: clients of the earlier attempts' plans that no shard saw tonight (a
  * client the bad export had and the corrected one does not). Their profile returns to its
  * before-image, or goes if the earlier attempt created it, and their movement of the night goes.
+ * Those attempts are over: the finish holds a write lease no other run holds (write-lease.ts);
+ * put back under one still writing, its writes would be undone.
  */
 export async function restoreUnseen(context: ApplyContext, planned: ReadonlyMap<string, ProfileItem | null>, handled: ReadonlySet<string>): Promise<number> {
   const { config, clients, runDate } = context;

@@ -24,7 +24,7 @@ import {
 } from './run.ts';
 import { checkShares, combinedRead, planShares, readBucket, readPlan, readShares, repartitionShare } from './shares.ts';
 import { requireWorkDecoded, requireWorkJson, s3WorkStore, type WorkStore } from './work-store.ts';
-import { withShardWriteLease } from './write-lease.ts';
+import { withWriteLease } from './write-lease.ts';
 import { nightRequestSchema, runDateOf, runDateSchema } from './run-date.ts';
 import { completedRunOf, nightFingerprint, recordRerun } from './repeat.ts';
 import type { NightAdmission, NightlyRunSummary } from './summary.ts';
@@ -44,8 +44,10 @@ import { isValidShard, MAX_SHARDS, shardsOf, type ShardSpec } from './shards.ts'
  *   combine                what needs every file (duplicate parts), then every shard's measures →
  *                          the night's models (RFM cuts, CLV fit) and the checks before any write
  *   write (shard i)        read bucket i again, score shard i with the models, write what changed;
- *                          one attempt at a time per shard (a lease: write-lease.ts)
- *   finish                 every shard's outcome → the summary object and the runs table
+ *                          one attempt at a time per shard, and no other run's beside it (a lease:
+ *                          write-lease.ts)
+ *   finish                 every shard's outcome → the summary object and the runs table, under a
+ *                          lease too
  *
  * An invocation keeps nothing from the one before, so the phases hand over through work objects
  * under <reportsPrefix>/work/nightly/<runDate>/<runId>/ (the stack expires them after a few days):
@@ -363,7 +365,7 @@ export interface WriteReceipt {
 /**
  * Write for one shard: its bucket read again, scored with the night's models, changes written;
  * holding the shard's write lease from before its base is loaded until its outcome is stored
- * (write-lease.ts: a retry never runs beside an attempt still alive).
+ * (write-lease.ts: a retry never runs beside an attempt still alive, nor another run's write).
  */
 export async function writeShardFromWork(context: NightContext, shard: ShardSpec): Promise<WriteReceipt> {
   // The models first: a missing one fails before the bucket is read.
@@ -373,7 +375,7 @@ export async function writeShardFromWork(context: NightContext, shard: ShardSpec
   // Before the lease: an old execution redriven is refused writing nothing, not even a lease
   // (writeShard checks again once it holds the lease).
   await confirmWriter(context, 'write');
-  const { outcome, outcomeObject } = await withShardWriteLease(context, shard, async () => {
+  const { outcome, outcomeObject } = await withWriteLease(context, { kind: 'shard', shard }, async () => {
     const shardRead = await bucketShardRead(context, store, shard);
     const written = await writeShard(context, shardRead, models, await loadShardBase(context, shardRead));
     return { outcome: written, outcomeObject: await store.put(workKeys.outcome(shard.index), JSON.stringify(written), 'application/json') };
@@ -382,7 +384,10 @@ export async function writeShardFromWork(context: NightContext, shard: ShardSpec
   return { shard, outcomeObject, changes: { newClients, changed, unchanged }, written: outcome.written };
 }
 
-/** Finish: every shard's outcome → the run summary (summary object, runs table). */
+/**
+ * Finish: every shard's outcome → the run summary (summary object, runs table), holding the
+ * finish's write lease: it puts back what earlier attempts wrote, which no attempt may be writing.
+ */
 export async function finishFromWork(
   context: NightContext,
   run: { startedAt: number; shards: number },
@@ -398,5 +403,5 @@ export async function finishFromWork(
   const outcomes = await Promise.all(
     shardsOf(run.shards).map(async ({ index }) => (await requireWorkJson(store, workKeys.outcome(index), `the outcome of shard ${index}/${run.shards}`, context.runId)) as ShardOutcome),
   );
-  return finishNight(context, { source: source.describe(), startedAt: run.startedAt, models, admission, outcomes });
+  return withWriteLease(context, { kind: 'finish' }, () => finishNight(context, { source: source.describe(), startedAt: run.startedAt, models, admission, outcomes }));
 }

@@ -32,6 +32,7 @@ import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { seenByNight } from './history.ts';
 import { SINGLE_SHARD, type ShardSpec } from './shards.ts';
+import { withWriteLease } from './write-lease.ts';
 import { distributionCollector, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { categoryAffinityCollector, mergeCategoryAffinities, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import type { TaskFollowUps } from '#shared/advisors/follow-through.ts';
@@ -62,7 +63,8 @@ import { NIGHTLY_JOB, type NightAdmission, type NightlyProgress, type NightlyRun
  *     summary, rejects and catalogue objects, the report, the runs table (night completed).
  * Phases 3 and 4 first check that the night is still this run's (admission.ts, confirmWriter):
  * an execution redriven after the night was started again, or after a later night began, writes
- * nothing.
+ * nothing. And they run under a write lease no other run holds at the same time (write-lease.ts):
+ * two attempts of a night never write at once.
  * runNightly does all four in this process with one shard, reading the export once; a sharded
  * run (worker threads locally, Step Functions Distributed Maps in AWS: distributed.ts) first
  * shares the export's files between readers that route each record to its shard's bucket, and
@@ -586,7 +588,8 @@ export async function finishNight(
   const sum = (pick: (o: ShardOutcome) => number) => outcomes.reduce((n, o) => n + pick(o), 0);
   const max = (pick: (o: ShardOutcome) => number) => Math.max(...outcomes.map(pick));
   // Clients an earlier attempt of the night wrote that no shard saw tonight: put back as they were,
-  // unless they asked to be forgotten since (their before-image is the whole profile).
+  // unless they asked to be forgotten since (their before-image is the whole profile). Those
+  // attempts are over: the finish runs under a write lease that no other run's holds (write-lease.ts).
   const planned = await readBeforeImages(clients.s3, config, runDate, { exceptRunId: runId });
   const erasedPlanned = await erasedAmong(
     clients.documents,
@@ -702,24 +705,32 @@ export function admitShards(
   });
 }
 
-/** The whole night in this process, as one shard. */
+/**
+ * The whole night in this process, as one shard, holding the night's write lease from before it
+ * reads anything through its finish (write-lease.ts): another attempt of the night meanwhile
+ * writes nothing and fails saying so.
+ */
 export async function runNightly(options: NightlyRunOptions): Promise<NightlyRunSummary> {
   const context = nightContext(options);
   const startedAt = context.clock();
   const source = options.source ?? defaultExportSource(context);
   context.log.info('nightly run started', { source: source.describe() });
-  const shardRead = await readShard(context, source);
-  const completed = await completedRunOf(context, shardRead.fingerprint);
-  if (completed) return recordRerun(context, completed, startedAt);
-  const base = await loadShardBase(context, shardRead);
-  const { measures, figures } = measureShard(context, shardRead, base);
-  const models = combineMeasures(context, [measures]);
-  const admission = await admitShards(context, {
-    startedAt,
-    figures: [figures],
-    files: shardRead.read.files,
-    unknownCustomerLines: [shardRead.unknownCustomers.perFile],
+  return withWriteLease(context, { kind: 'night' }, async (lease) => {
+    const shardRead = await readShard(context, source);
+    const completed = await completedRunOf(context, shardRead.fingerprint);
+    if (completed) return recordRerun(context, completed, startedAt);
+    const base = await loadShardBase(context, shardRead);
+    const { measures, figures } = measureShard(context, shardRead, base);
+    const models = combineMeasures(context, [measures]);
+    const admission = await admitShards(context, {
+      startedAt,
+      figures: [figures],
+      files: shardRead.read.files,
+      unknownCustomerLines: [shardRead.unknownCustomers.perFile],
+    });
+    await lease.confirm('write');
+    const outcome = await writeShard(context, shardRead, models, base);
+    await lease.confirm('finish');
+    return finishNight(context, { source: source.describe(), startedAt, models, admission, outcomes: [outcome] });
   });
-  const outcome = await writeShard(context, shardRead, models, base);
-  return finishNight(context, { source: source.describe(), startedAt, models, admission, outcomes: [outcome] });
 }

@@ -57,8 +57,8 @@ export function nextImagePart(names: readonly string[], shard: number): number {
 
 /**
  * Writes one attempt's before-images of one shard, as new objects after those the run's earlier
- * attempts of the shard left (never over them); returns the objects written. Two attempts of one
- * shard's write must not run at once (the sharded write holds a lease: shared/nightly/write-lease.ts).
+ * attempts of the shard left (never over them); returns the objects written. Two attempts of a
+ * night must not write at once (each holds a write lease: shared/nightly/write-lease.ts).
  */
 export async function writeBeforeImages(
   s3: S3Client,

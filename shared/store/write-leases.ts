@@ -1,5 +1,6 @@
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from './conditions.ts';
+import { collectPages } from './paginate.ts';
 import type { RunKey } from './runs-store.ts';
 
 /**
@@ -7,7 +8,8 @@ import type { RunKey } from './runs-store.ts';
  * write. An item per piece ({ job, runDate } as any run item, the piece named in runDate): who
  * holds it, since when, until when, and how many attempts took it. A lease is free when no item
  * exists or its expiry has passed; its holder frees it by setting its expiry to 0 (the item stays,
- * with its attempt count: the runs table's readers query their own job only).
+ * with its attempt count: the runs table's readers query their own job only), and may extend it
+ * while it still holds it (renewWriteLease).
  */
 
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
@@ -63,10 +65,61 @@ export async function acquireWriteLease(
   return { heldBy };
 }
 
+/**
+ * Extends the lease to now + durationMs if `lease.holder` still holds it and it has not expired;
+ * undefined otherwise (it lapsed, or another attempt took it over since).
+ */
+export async function renewWriteLease(documents: DocumentSender, table: string, lease: WriteLease, request: { now: number; durationMs: number }): Promise<WriteLease | undefined> {
+  const expiresAt = request.now + request.durationMs;
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { job: lease.key.job, runDate: lease.key.runDate },
+        UpdateExpression: 'SET expiresAt = :expiresAt',
+        ConditionExpression: 'holder = :holder AND expiresAt > :now',
+        ExpressionAttributeValues: { ':holder': lease.holder, ':now': request.now, ':expiresAt': expiresAt },
+      }),
+    );
+    return { ...lease, expiresAt };
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The leases of `job` whose key starts with `keyPrefix` and that have not expired at `now`, read
+ * consistently: one taken just before this read is among them.
+ */
+export async function liveWriteLeases(documents: DocumentSender, table: string, job: string, keyPrefix: string, now: number): Promise<WriteLease[]> {
+  const items = await collectPages<Record<string, unknown>>((startKey) =>
+    documents.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: '#job = :job AND begins_with(#runDate, :prefix)',
+        FilterExpression: 'expiresAt > :now',
+        ExpressionAttributeNames: { '#job': 'job', '#runDate': 'runDate' },
+        ExpressionAttributeValues: { ':job': job, ':prefix': keyPrefix, ':now': now },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    ),
+  );
+  return items.flatMap((item) => {
+    const held = heldLeaseOf(item);
+    return held === undefined ? [] : [{ key: { job, runDate: String(item.runDate) }, ...held }];
+  });
+}
+
 async function heldLease(documents: DocumentSender, table: string, key: RunKey): Promise<HeldLease | undefined> {
   const output = await documents.send(new GetCommand({ TableName: table, Key: { job: key.job, runDate: key.runDate }, ConsistentRead: true }));
-  const item = output.Item as Partial<Record<'holder' | 'attempts' | 'acquiredAt' | 'expiresAt', unknown>> | undefined;
-  if (!item || typeof item.holder !== 'string') return undefined;
+  return output.Item === undefined ? undefined : heldLeaseOf(output.Item);
+}
+
+function heldLeaseOf(stored: Record<string, unknown>): HeldLease | undefined {
+  const item = stored as Partial<Record<'holder' | 'attempts' | 'acquiredAt' | 'expiresAt', unknown>>;
+  if (typeof item.holder !== 'string') return undefined;
   return { holder: item.holder, attempt: Number(item.attempts ?? 0), acquiredAt: Number(item.acquiredAt ?? 0), expiresAt: Number(item.expiresAt ?? 0) };
 }
 

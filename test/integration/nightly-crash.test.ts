@@ -10,10 +10,11 @@ import { readObjectText } from '#shared/aws/s3-objects.ts';
 import { parseConfig, type Config } from '#shared/config.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { runNightly } from '#shared/nightly/run.ts';
-import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
+import { NIGHTLY_JOB, type NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { ensureTables, tableNames } from '#shared/store/tables.ts';
 import { crashingAfter } from '#test/support/crashing-clients.ts';
+import { expireWriteLeases } from '#test/support/emulator-data.ts';
 import { sharedAws, startPrivateAws } from '#test/support/local-aws.ts';
 
 /**
@@ -83,6 +84,8 @@ async function stateOf(config: Config, clients: AwsClients) {
   const tables = tableNames(config);
   const runs = (await scan(clients, tables.runs))
     .map((row) => JSON.parse(row) as NightlyRunSummary)
+    // The nights' items (not the write leases beside them, each attempt's own).
+    .filter((row) => row.job === NIGHTLY_JOB)
     .sort((a, b) => a.runDate.localeCompare(b.runDate))
     .map(figures);
   const summaryText = await readObjectText(clients.s3, reportsBucket(config), `${reportPrefix(config, 'nightly', NIGHT2)}/summary.json`);
@@ -127,16 +130,23 @@ describe('a night stopped part-way, then rerun', () => {
     expect(clean.runs).toHaveLength(2);
   });
 
-  // The writes of a night, in order: its 'writing' marker, profile batches (25 items each, several
-  // in flight), history batches, the summary row. Stopped before the first, in the middle, before the last.
+  // The writes of a night, in order: its write lease taken, its 'writing' marker, the lease
+  // extended, profile batches (25 items each, several in flight), history batches, the lease
+  // extended, the summary row, the lease freed. Stopped before the first, before the marker, in the
+  // middle, before the summary row (a night stopped freeing its lease is complete).
   it('stopped after k writes for several k: each rerun ends where one clean run does', async () => {
-    expect(writesOfNight).toBeGreaterThan(4);
-    const points = [...new Set([0, 1, Math.floor(writesOfNight / 2), writesOfNight - 1])];
+    expect(writesOfNight).toBeGreaterThan(6);
+    const points = [...new Set([0, 1, Math.floor(writesOfNight / 2), writesOfNight - 2])];
     for (const k of points) {
       const clients = clientsOf(baseConfig());
       const config = await scenario(`crash-${k}`, clients);
       await night(config, clients, NIGHT1, exports.night1, `crash-${k}-1`);
       await expect(night(config, crashingAfter(clients, k), NIGHT2, exports.night2, `crash-${k}-2`), `crash after ${k} writes`).rejects.toThrow(/crash/);
+      if (k > 0) {
+        // The dead run still holds the night until its lease ends: a rerun before then writes nothing.
+        await expect(night(config, clients, NIGHT2, exports.night2, `crash-${k}-2-early`)).rejects.toThrow(`${NIGHT2} is being written by run crash-${k}-2 (the whole night`);
+        expect(await expireWriteLeases({ clients }, config, NIGHT2)).toBe(1);
+      }
       await night(config, clients, NIGHT2, exports.night2, `crash-${k}-2-again`);
       expect(await stateOf(config, clients), `rerun after a crash after ${k} of ${writesOfNight} writes`).toEqual(clean);
     }
@@ -155,6 +165,8 @@ describe('a night stopped part-way, then rerun', () => {
     dynamo = await startPrivateAws(shared, ['dynamodb'], { stateDir });
     clients = clientsOf(baseConfig());
     const restarted = parseConfig({ ...config, endpoints: baseConfig().endpoints });
+    // Its lease was never freed (DynamoDB was gone): the rerun comes once it has ended.
+    expect(await expireWriteLeases({ clients }, restarted, NIGHT2)).toBe(1);
     await night(restarted, clients, NIGHT2, exports.night2, 'killed-2-again');
     expect(await stateOf(restarted, clients)).toEqual(clean);
   }, 180_000);

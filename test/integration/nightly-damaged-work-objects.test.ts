@@ -10,6 +10,7 @@ import { nightContext, runNightly } from '#shared/nightly/run.ts';
 import { shardsOf, type ShardSpec } from '#shared/nightly/shards.ts';
 import { reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { crashingAfter } from '#test/support/crashing-clients.ts';
+import { expireWriteLeases } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { storedState } from '#test/support/nightly-comparison.ts';
@@ -94,8 +95,11 @@ describe('a damaged work object', () => {
 
   it('a before-image an earlier attempt saved, cut short or holding a cut line, fails the rerun naming it, before any write', async () => {
     const { config, source } = await afterFirstNight('before-images');
-    // Dies at its first profile write (the one before marks the night as being written): no write left in flight.
-    await expect(runNightly({ clock: Date.now, runDate: D2, runId: 'before-images-a', config, clients: crashingAfter(aws.clients, 1), source })).rejects.toThrow(/crash/);
+    // Dies at its first profile write (after its write lease, the night's mark and the lease
+    // extended before the writes): no write left in flight.
+    await expect(runNightly({ clock: Date.now, runDate: D2, runId: 'before-images-a', config, clients: crashingAfter(aws.clients, 3), source })).rejects.toThrow(/crash/);
+    // Its lease ends as it would 16 minutes on: the reruns below are not refused for it.
+    await expireWriteLeases(aws, config, D2);
     const bucket = reportsBucket(config);
     const prefix = `${reportPrefix(config, 'nightly', D2)}/attempts/before-images-a/`;
     const [object] = await listObjects(aws.clients.s3, bucket, prefix);

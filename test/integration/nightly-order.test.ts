@@ -10,11 +10,12 @@ import { NightRefusedError } from '#shared/nightly/admission.ts';
 import { combineWorkMeasures, finishFromWork, measureShardToWork, planNight, repartitionToWork, writeShardFromWork } from '#shared/nightly/distributed.ts';
 import { nightContext, runNightly, type NightContext } from '#shared/nightly/run.ts';
 import { shardsOf, type ShardSpec } from '#shared/nightly/shards.ts';
+import { WRITE_LEASE_JOB } from '#shared/nightly/write-lease.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { crashingAfter } from '#test/support/crashing-clients.ts';
-import { scanTable } from '#test/support/emulator-data.ts';
+import { expireWriteLeases, scanTable } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { comparable, storedState } from '#test/support/nightly-comparison.ts';
@@ -44,11 +45,14 @@ async function exports(name: string, customers: number, seed: number): Promise<R
   return dirs;
 }
 
-/** Everything a refused write could touch: profiles, history, the runs table's items as stored, and a night's summary object. */
+/**
+ * Everything a refused write could touch: profiles, history, the runs table's items as stored (not
+ * the write leases: a refused attempt may take and free its own), and a night's summary object.
+ */
 async function everything(config: Config, summaryOf: string) {
   return {
     ...(await storedState(aws, config)),
-    runs: await scanTable(aws, tableNames(config).runs),
+    runs: (await scanTable(aws, tableNames(config).runs)).filter((item) => item.job !== WRITE_LEASE_JOB),
     summary: await readObjectText(aws.clients.s3, reportsBucket(config), `${reportPrefix(config, 'nightly', summaryOf)}/summary.json`),
   };
 }
@@ -88,9 +92,11 @@ describe('order of nights', () => {
     await expect(writeShardFromWork(dying, shard1)).rejects.toThrow(/crash/);
     await dyingClients.settled();
 
-    // The operator starts D2 again (run e2), which dies just after marking the night as its own:
-    // e1, redriven now, would write beside it.
-    const e2Clients = crashingAfter(aws.clients, 1);
+    // Once the dead shard's lease has ended, the operator starts D2 again (run e2), which dies just
+    // after marking the night as its own (its lease taken, then the mark): e1, redriven now, would
+    // write beside it.
+    expect(await expireWriteLeases(aws, config, D2)).toBe(1);
+    const e2Clients = crashingAfter(aws.clients, 2);
     await expect(night(config, e2Clients, D2, dirs.d2, 'e2')).rejects.toThrow(/crash/);
     await e2Clients.settled();
     const afterE2Crash = await everything(config, D2);
@@ -99,7 +105,8 @@ describe('order of nights', () => {
     await expect(taken).rejects.toThrow(/2026-11-23 refused for run e1 at its write, nothing written: run e2 began writing 2026-11-23 after run e1/);
     expect(await everything(config, D2)).toEqual(afterE2Crash);
 
-    // D2 completed by a new run, then D3: the clean sequence's state.
+    // D2 completed by a new run once e2's lease has ended, then D3: the clean sequence's state.
+    expect(await expireWriteLeases(aws, config, D2)).toBe(1);
     await night(config, aws.clients, D2, dirs.d2, 'e3');
     await night(config, aws.clients, D3, dirs.d3, 'a3');
     const completed = await everything(config, D2);
@@ -134,7 +141,8 @@ describe('order of nights', () => {
     const config = await scenarioConfig(aws, 'later-writing');
     await night(config, aws.clients, D1, dirs.d1, 'a1');
     await night(config, aws.clients, D2, bad, 'a2-bad', true);
-    const crashing = crashingAfter(aws.clients, 4);
+    // Dies after its write lease, the night's mark, the lease extended and three profile batches.
+    const crashing = crashingAfter(aws.clients, 6);
     await expect(night(config, crashing, D3, dirs.d3, 'a3-crash', true)).rejects.toThrow(/crash/);
     await crashing.settled();
     const halfWritten = await everything(config, D2);
@@ -146,6 +154,7 @@ describe('order of nights', () => {
     await expect(rerun).rejects.toThrow(/Finish 2026-11-24 first \(rerun it: clientele run nightly --date 2026-11-24\)/);
     expect(await everything(config, D2)).toEqual(halfWritten);
 
+    expect(await expireWriteLeases(aws, config, D3)).toBe(1);
     await night(config, aws.clients, D3, dirs.d3, 'a3', true);
     expect(await storedState(aws, config)).toEqual(await storedState(aws, clean));
     expect(await nights(config)).toEqual(await nights(clean));

@@ -10,7 +10,7 @@ import { directoryExportSource, type ExportSource } from '#shared/exports/source
 import { combineWorkMeasures, finishFromWork, measureShardToWork, planNight, repartitionToWork, writeShardFromWork } from '#shared/nightly/distributed.ts';
 import { nightContext, runNightly, type NightContext } from '#shared/nightly/run.ts';
 import { shardsOf, type ShardSpec } from '#shared/nightly/shards.ts';
-import { SHARD_WRITE_LEASE_MS } from '#shared/nightly/write-lease.ts';
+import { WRITE_LEASE_MS } from '#shared/nightly/write-lease.ts';
 import { reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { PLAN_PART_ENTRIES } from '#shared/store/night-plans.ts';
 import { aroundDocuments, crashingAfter, failingPuts } from '#test/support/crashing-clients.ts';
@@ -92,7 +92,7 @@ describe('a retried shard write', () => {
     expect(new Set([...images.values()].flat()).size).toBe(clients);
     // 3: refused while the dead attempt's lease lasts, writing nothing; then runs once it has expired.
     await expect(writeShardFromWork(attempt(context, aws.clients), shard)).rejects.toThrow(/shard 0\/1 of run parts-2 is being written by another attempt \(parts-2\/0\/[0-9a-f-]+, attempt 2, since .*\); this one wrote nothing\. .* its lease ends at /);
-    await writeShardFromWork(attempt(context, aws.clients, SHARD_WRITE_LEASE_MS), shard);
+    await writeShardFromWork(attempt(context, aws.clients, WRITE_LEASE_MS), shard);
     expect((await beforeImages(config, 'parts-2')).size).toBe(2);
     const summary = await finishFromWork(context, { shards: 1, startedAt }, source);
 

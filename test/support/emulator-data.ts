@@ -1,14 +1,16 @@
-import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { readObjectText, uploadDirectory } from '#shared/aws/s3-objects.ts';
 import { withNextDue } from '#shared/campaigns/due-index.ts';
 import type { Config } from '#shared/config.ts';
 import type { ProductRecord } from '#shared/model.ts';
+import { WRITE_LEASE_JOB } from '#shared/nightly/write-lease.ts';
 import { exportPrefix } from '#shared/store/buckets.ts';
 import { writeCatalog } from '#shared/store/catalog-store.ts';
 import { dueIndexingForWrites } from '#shared/store/due-index-store.ts';
 import type { LedgerEntry } from '#shared/store/ledger-store.ts';
 import { writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
+import { liveWriteLeases } from '#shared/store/write-leases.ts';
 import type { SharedAws } from './local-aws.ts';
 
 /** What integration tests put into the emulators before a run, and read back after it. */
@@ -64,4 +66,17 @@ export async function expireLedgerEntries(aws: Clients, config: Config, at: numb
   const expired = (await ledgerEntries(aws, config)).filter((entry) => entry.expiresAt !== undefined && entry.expiresAt * 1000 <= at);
   for (const { customerId, occasionKey } of expired) await aws.clients.documents.send(new DeleteCommand({ TableName: table, Key: { customerId, occasionKey } }));
   return expired.length;
+}
+
+/**
+ * What the passing of a write lease's time does to night `runDate`'s leases (shared/nightly/write-lease.ts):
+ * one an attempt died holding (a crash: nothing freed it) no longer holds the night. Returns how many ended.
+ */
+export async function expireWriteLeases(aws: Clients, config: Config, runDate: string): Promise<number> {
+  const table = tableNames(config).runs;
+  const running = await liveWriteLeases(aws.clients.documents, table, WRITE_LEASE_JOB, `${runDate}#`, Date.now());
+  for (const { key } of running) {
+    await aws.clients.documents.send(new UpdateCommand({ TableName: table, Key: { job: key.job, runDate: key.runDate }, UpdateExpression: 'SET expiresAt = :ended', ExpressionAttributeValues: { ':ended': 0 } }));
+  }
+  return running.length;
 }

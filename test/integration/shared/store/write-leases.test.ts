@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { acquireWriteLease, releaseWriteLease, type WriteLease } from '#shared/store/write-leases.ts';
+import { acquireWriteLease, liveWriteLeases, releaseWriteLease, renewWriteLease, type WriteLease } from '#shared/store/write-leases.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 
@@ -34,5 +34,34 @@ describe('write leases', () => {
     // The dead attempt, come back, frees nothing it no longer holds.
     expect(await releaseWriteLease(aws.clients.documents, table, (d as { acquired: WriteLease }).acquired)).toBe(false);
     expect(await acquire('f', T0 + 19 * MINUTE)).toMatchObject({ heldBy: { holder: 'e' } });
+  });
+
+  it('are extended only by their holder while they run, and read back by key prefix while they run', async () => {
+    const night = (runId: string) => ({ job: 'nightly-write-lease', runDate: `2026-11-24#${runId}#night` });
+    const take = async (runId: string, now: number) => {
+      const outcome = await acquireWriteLease(aws.clients.documents, table, night(runId), { holder: `${runId}/h`, now, durationMs: 16 * MINUTE });
+      return (outcome as { acquired: WriteLease }).acquired;
+    };
+    const a = await take('a', T0);
+    const b = await take('b', T0);
+    // Another night's: not among this night's.
+    await acquireWriteLease(aws.clients.documents, table, { job: 'nightly-write-lease', runDate: '2026-11-25#c#night' }, { holder: 'c/h', now: T0, durationMs: 16 * MINUTE });
+    const extended = await renewWriteLease(aws.clients.documents, table, a, { now: T0 + 10 * MINUTE, durationMs: 16 * MINUTE });
+    expect(extended).toEqual({ ...a, expiresAt: T0 + 26 * MINUTE });
+    // Lapsed: not extended, even by its holder (another attempt may have seen it ended).
+    expect(await renewWriteLease(aws.clients.documents, table, b, { now: T0 + 17 * MINUTE, durationMs: 16 * MINUTE })).toBeUndefined();
+    // Taken over since: not extended by the attempt that lost it.
+    await acquireWriteLease(aws.clients.documents, table, night('b'), { holder: 'b/h2', now: T0 + 17 * MINUTE, durationMs: 16 * MINUTE });
+    expect(await renewWriteLease(aws.clients.documents, table, b, { now: T0 + 18 * MINUTE, durationMs: 16 * MINUTE })).toBeUndefined();
+
+    const running = await liveWriteLeases(aws.clients.documents, table, 'nightly-write-lease', '2026-11-24#', T0 + 18 * MINUTE);
+    expect(running.map((lease) => [lease.key.runDate, lease.holder, lease.attempt]).sort()).toEqual([
+      ['2026-11-24#a#night', 'a/h', 1],
+      ['2026-11-24#b#night', 'b/h2', 2],
+    ]);
+    // Freed, or past its end: not running.
+    expect(await releaseWriteLease(aws.clients.documents, table, extended as WriteLease)).toBe(true);
+    expect((await liveWriteLeases(aws.clients.documents, table, 'nightly-write-lease', '2026-11-24#', T0 + 18 * MINUTE)).map((lease) => lease.holder)).toEqual(['b/h2']);
+    expect(await liveWriteLeases(aws.clients.documents, table, 'nightly-write-lease', '2026-11-24#', T0 + 40 * MINUTE)).toEqual([]);
   });
 });
