@@ -186,10 +186,15 @@ export class NightlyPipeline extends Construct {
         resultPath,
         taskTimeout: Timeout.duration(Duration.minutes(16)),
         // Lambda service errors are retried by default; add throttling. A failed run is not
-        // retried: a broken export fails the same way again, and the alarm says so at once.
+        // retried: a broken export fails the same way again, and the alarm says so at once. Only a
+        // refusal because another attempt writes the night is (below).
         retryOnServiceExceptions: true,
       });
       task.addRetry({ errors: ['Lambda.TooManyRequestsException'], interval: Duration.seconds(30), maxAttempts: 4, backoffRate: 2 });
+      // A retried service error may have hidden an invocation that still runs and holds the night's
+      // write lease (shared/nightly/write-lease.ts): the retry, refused, waits for it to finish (or
+      // for its lease to end: 16 minutes at most), then finds the night written or writes it.
+      task.addRetry({ errors: ['NightBusyError'], interval: Duration.minutes(2), maxAttempts: 4, backoffRate: 2 });
       return task;
     };
     // Retried, and caught by the failure state.
