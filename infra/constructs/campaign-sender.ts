@@ -65,7 +65,6 @@ export class CampaignSender extends Construct {
       readsExports: true,
       // Paced sending within the hour; the next run picks up whatever is left (the ledger dedupes).
       timeout: Duration.minutes(15),
-      readsSecrets: true,
       // No Lambda-level retry of a failed run: the next hour reruns it, idempotently.
       asyncRetryAttempts: 0,
       // Throttled past the bound, the run is dropped (Lambda's default keeps it 6 hours) and recorded.

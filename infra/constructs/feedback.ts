@@ -101,7 +101,6 @@ export class Feedback extends Construct {
       },
       logRetention: props.logRetention,
       timeout: Duration.seconds(10),
-      readsSecrets: true,
       // A token signed with a key the function does not hold makes it reload its keys (at most once a
       // minute): the extension must not answer that reload from a cache older than the rotation.
       secretsCacheTtl: Duration.minutes(1),
@@ -122,7 +121,6 @@ export class Feedback extends Construct {
       },
       logRetention: props.logRetention,
       timeout: Duration.seconds(10),
-      readsSecrets: true,
       secretsCacheTtl: Duration.minutes(1),
     });
     storage.grantTables(this.advisorTask, { advisorTasks: 'readWrite' });

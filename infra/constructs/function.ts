@@ -36,9 +36,18 @@ const TOKEN_ALLOWANCE = 128;
 /** The variables the Parameters and Secrets extension layer adds. */
 const EXTENSION_VARIABLES_ALLOWANCE = 400;
 
+/**
+ * A function reads a secret by the ARN in one of its variables (readSecret(environment.X_SECRET_ARN),
+ * shared/environment.ts), through the Parameters and Secrets extension: a variable so named is what
+ * gives it the layer. Its construct still grants the read on the secret.
+ */
+function readsSecrets(environment: Readonly<Record<string, string>>): boolean {
+  return Object.keys(environment).some((name) => name.endsWith('_SECRET_ARN'));
+}
+
 /** Fails the synth, not the deploy, when a function's environment cannot fit Lambda's limit. */
-function assertEnvironmentFits(name: string, environment: Record<string, string>, readsSecrets: boolean): void {
-  let size = readsSecrets ? EXTENSION_VARIABLES_ALLOWANCE : 0;
+function assertEnvironmentFits(name: string, environment: Record<string, string>, withExtension: boolean): void {
+  let size = withExtension ? EXTENSION_VARIABLES_ALLOWANCE : 0;
   for (const [key, value] of Object.entries(environment)) {
     const tokens = value.match(/\$\{Token\[[^\]]+\]\}/g) ?? [];
     size += key.length + value.length + tokens.reduce((sum, token) => sum + TOKEN_ALLOWANCE - token.length, 0);
@@ -67,9 +76,7 @@ export interface ClienteleFunctionProps<N extends FunctionName> {
   timeout?: Duration;
   /** Node options besides --enable-source-maps (NODE_OPTIONS), e.g. the nightly run's GC sizes. */
   nodeOptions?: readonly string[];
-  /** Attach the Parameters and Secrets extension (functions that read a secret by ARN). */
-  readsSecrets?: boolean;
-  /** How long the extension keeps a secret before reading it again (its default: 5 minutes). */
+  /** How long the Parameters and Secrets extension keeps a secret before reading it again (its default: 5 minutes). */
   secretsCacheTtl?: Duration;
   /** Where failed asynchronous invocations go (functions invoked by SNS or the scheduler). */
   deadLetterQueue?: IQueue;
@@ -152,7 +159,8 @@ export class ClienteleFunction<N extends FunctionName = FunctionName> extends Co
       POWERTOOLS_SERVICE_NAME: serviceName(props.name),
       POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(Stack.of(this).stackName),
     });
-    assertEnvironmentFits(props.name, environment, props.readsSecrets ?? false);
+    const withExtension = readsSecrets(environment);
+    assertEnvironmentFits(props.name, environment, withExtension);
 
     this.fn = new NodejsFunction(this, 'Function', {
       entry: props.entry,
@@ -171,7 +179,7 @@ export class ClienteleFunction<N extends FunctionName = FunctionName> extends Co
       ...(props.asyncRetryAttempts !== undefined ? { retryAttempts: props.asyncRetryAttempts } : {}),
       ...(props.asyncMaxEventAge ? { maxEventAge: props.asyncMaxEventAge } : {}),
       ...(props.asyncOnFailure ? { onFailure: queueDestination(props.asyncOnFailure) } : {}),
-      ...(props.readsSecrets
+      ...(withExtension
         ? {
             paramsAndSecrets: ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, {
               cacheSize: 10,

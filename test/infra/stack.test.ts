@@ -212,6 +212,35 @@ describe('functions', () => {
     expect(functionEnvironment('unsubscribe').UNSUBSCRIBE_SECRET_ARN).toBe(`deployed-${logicalId(synth.stack.feedback.unsubscribeSecret).toLowerCase()}`);
   });
 
+  it('gives the Parameters and Secrets extension, and the read of that secret, to every function whose environment names a secret ARN, and to no other', () => {
+    const template = synth.json as Synthesized['json'] & { Mappings: Record<string, Record<string, Record<string, string>>> };
+    const secretsByFunction = Object.fromEntries(
+      synth.stack.functions.map((fn) => {
+        const properties = (template.Resources[logicalId(fn.fn)] as Resource).Properties;
+        const variables = (properties.Environment as { Variables: Record<string, unknown> }).Variables;
+        // Layers resolved through the template's region mapping (us-east-1 stands for any region).
+        const layers = ((properties.Layers as { 'Fn::FindInMap': [string, unknown, string] }[] | undefined) ?? []).map(
+          ({ 'Fn::FindInMap': [map, , key] }) => template.Mappings[map]?.['us-east-1']?.[key] ?? '',
+        );
+        const named = Object.entries(variables)
+          .filter(([name]) => name.endsWith('_SECRET_ARN'))
+          .map(([name, value]) => `${name}=${labels.get(String((value as { Ref?: string }).Ref)) ?? JSON.stringify(value)}`);
+        const readable = allowedPairs(synth.json, roleOf(fn.name), labels)
+          .filter((pair) => pair.startsWith('secretsmanager:GetSecretValue '))
+          .map((pair) => pair.slice('secretsmanager:GetSecretValue '.length));
+        return [fn.name, { named, readable, extension: layers.some((arn) => /:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:/.test(arn)) }];
+      }),
+    );
+    // The handlers read the unsubscribe key by that variable, through the extension's local port (shared/environment.ts readSecret).
+    const reader = { named: ['UNSUBSCRIBE_SECRET_ARN=secret'], readable: ['<secret>'], extension: true };
+    const none = { named: [], readable: [], extension: false };
+    expect(secretsByFunction).toEqual({ campaigns: reader, nightly: reader, unsubscribe: reader, 'advisor-task': reader, 'ses-events': none, forget: none });
+    for (const [name, secrets] of Object.entries(secretsByFunction)) {
+      expect(secrets.extension, name).toBe(secrets.named.length > 0);
+      expect(secrets.readable.map((r) => r.replace(/^<|>$/g, '')).sort(), name).toEqual(secrets.named.map((n) => n.split('=')[1]).sort());
+    }
+  });
+
   it('configures Powertools in every function: its own service, the stack\'s metrics namespace, INFO logs', () => {
     for (const fn of synth.stack.functions) {
       expect(functionEnvironment(fn.name), fn.name).toMatchObject({
