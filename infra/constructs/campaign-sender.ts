@@ -7,7 +7,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SCHEDULED_RUN_MAX_DELAY_MINUTES } from '#shared/sender/campaigns-event.ts';
-import { catalogKey, incrementalPrefix, rosterKey } from '#shared/store/buckets.ts';
+import { catalogKey, categoryAffinityKey, incrementalPrefix, rosterKey } from '#shared/store/buckets.ts';
 import { acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import type { Settings } from '#infra/settings.ts';
@@ -77,10 +77,13 @@ export class CampaignSender extends Construct {
     storage.grantReadExports(this.sender, `${incrementalPrefix(storage.config)}/`);
     // The coupon pools the brand uploads, one CSV per campaign (shared/sender/coupons.ts).
     storage.grantReadExports(this.sender, `${storage.config.coupons.poolsPrefix}/`);
-    // The product catalogue the nightly run leaves (replenishment cycles).
+    // The product catalogue the nightly run leaves (replenishment cycles), and its category affinity (cross-category picks).
     storage.grantObject(this.sender, catalogKey(storage.config), 'read');
+    storage.grantObject(this.sender, categoryAffinityKey(storage.config), 'read');
     // The advisors roster the nightly run keeps: personal notes go out in the advisor's name.
     storage.grantObject(this.sender, rosterKey(storage.config), 'read');
+    // A due client on the erasure list (a profile written while the erasure was recorded) is erased again.
+    storage.grantEraseTraces(this.sender);
     feedback.unsubscribeSecret.grantRead(this.sender.role);
 
     feedback.grantSendEmail(this.sender, settings);

@@ -33,6 +33,9 @@ export class Erasure extends Construct {
       timeout: Duration.minutes(5),
       memorySize: 512,
     });
-    props.storage.grantTables(this.forget, { profiles: 'erase', tierHistory: 'erase', sendLedger: 'erase', suppression: 'erase' });
+    // The client's profiles, by id or by address; the suppression list's entries of theirs, and the erasure entries it records.
+    props.storage.grantTables(this.forget, { profiles: 'read', suppression: 'readWrite' });
+    // Then everything else of theirs: tier history, ledger entries, advisor tasks, plain suppressions, profiles.
+    props.storage.grantEraseTraces(this.forget);
   }
 }

@@ -88,7 +88,8 @@ export class Feedback extends Construct {
       // A lost complaint means mailing a complainer again: keep what could not be processed.
       deadLetterQueue: this.sesEventsDeadLetters,
     });
-    storage.grantTables(this.sesEvents, { suppression: 'write' });
+    // Read too: a bounce or complaint of a client erased since the send is not stored (the erasure list is in the same table).
+    storage.grantTables(this.sesEvents, { suppression: 'readWrite' });
     this.eventsTopic.addSubscription(new LambdaSubscription(this.sesEvents.fn));
 
     this.unsubscribe = new ClienteleFunction(this, 'UnsubscribeFunction', {

@@ -30,7 +30,7 @@ import type {
   WriteEventInput,
 } from '#shared/nightly/distributed.ts';
 import { NIGHTLY_MEMORY_MB, NIGHTLY_TIMEOUT_MINUTES, nightlyNodeOptions } from '#shared/nightly/node-options.ts';
-import { bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogKey, reportPrefix, rosterKey } from '#shared/store/buckets.ts';
+import { bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogKey, categoryAffinityKey, reportPrefix, rosterKey } from '#shared/store/buckets.ts';
 import { acknowledge, acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import type { Settings } from '#infra/settings.ts';
@@ -124,8 +124,9 @@ export class NightlyPipeline extends Construct {
     });
     storage.grantReadExports(this.nightly);
     storage.grantWriteReports(this.nightly, 'nightly');
-    // The product catalogue, for the campaign sender's replenishment cycles.
+    // The product catalogue, for the campaign sender's replenishment cycles, and what each category's clients buy besides it, for its cross-category picks.
     storage.grantObject(this.nightly, catalogKey(storage.config), 'write');
+    storage.grantObject(this.nightly, categoryAffinityKey(storage.config), 'write');
     // The send ledger: read by the campaign results (the period's sent and held-out decisions), and
     // written when the run mails the advisors' weekly digests (claimed once a week,
     // shared/digests/advisor-digests.ts), which also read the catalogue's replenishment cycles.
@@ -146,6 +147,8 @@ export class NightlyPipeline extends Construct {
       // The digests' follow-through (what became of each advisor's tasks), and the handovers' introduction tasks.
       advisorTasks: 'readWrite',
     });
+    // An erased client the night meets with a profile (a forget that stopped halfway, a race) is erased again.
+    storage.grantEraseTraces(this.nightly);
     props.feedback.unsubscribeSecret.grantRead(this.nightly.role);
     // A rerun of a night reads the before-images its earlier attempts saved.
     storage.grantReadAttempts(this.nightly, 'nightly');

@@ -9,12 +9,24 @@ import { TABLES, tableName, type KeyAttribute, type TableDefinition, type TableI
 import { acknowledgeWildcardResource } from '#infra/nag.ts';
 import { deployedConfig, type Settings } from '#infra/settings.ts';
 
-/** 'erase': read, write and delete (only the erasure function deletes items one by one). */
-export type TableAccess = 'read' | 'write' | 'readWrite' | 'erase';
+export type TableAccess = 'read' | 'write' | 'readWrite';
 
 /** Item-level actions only: no table management, no streams, no deletes the code never makes. */
 const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem'];
 const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'];
+
+/**
+ * What eraseTraces (shared/forget/forget.ts) calls to delete what the suite holds of an erased
+ * client: queries on each table's own key (no index), deletes in batches (BatchWriteItem), and
+ * DeleteItem for the plain suppression entries alone.
+ */
+const ERASE_TRACES: Partial<Record<TableId, string[]>> = {
+  tierHistory: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+  sendLedger: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem'],
+  advisorTasks: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+  suppression: ['dynamodb:DeleteItem'],
+  profiles: ['dynamodb:BatchWriteItem'],
+};
 
 /** Tag the nightly run puts on rejects objects; a lifecycle rule expires them (reports are kept). */
 export const REJECTS_TAG = { key: 'retention', value: 'rejects' } as const;
@@ -136,9 +148,17 @@ export class Storage extends Construct {
       if (level !== 'read') {
         grantee.role.addToPrincipalPolicy(new PolicyStatement({ actions: TABLE_WRITE, resources: [table.tableArn] }));
       }
-      if (level === 'erase') {
-        grantee.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:DeleteItem'], resources: [table.tableArn] }));
-      }
+    }
+  }
+
+  /**
+   * Delete what the suite holds of clients on the erasure list (eraseTraces): the erasure
+   * function's work, and the nightly run's and the sender's when they meet an erased client with a
+   * profile.
+   */
+  grantEraseTraces(grantee: Grantee): void {
+    for (const [tableId, actions] of Object.entries(ERASE_TRACES) as [TableId, string[]][]) {
+      grantee.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [this.tables[tableId].tableArn] }));
     }
   }
 

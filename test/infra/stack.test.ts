@@ -64,6 +64,20 @@ const tableRead = (id: TableId) =>
   [`<table:${id}>`, ...TABLES[id].indexes.map((i) => `<table:${id}>/index/${i.indexName}`)].flatMap((r) => READ.map((a) => `${a} ${r}`));
 const tableWrite = (id: TableId) => WRITE.map((a) => `${a} <table:${id}>`);
 const ownLogs = (name: string) => [`logs:CreateLogStream <logs:${name}>`, `logs:PutLogEvents <logs:${name}>`];
+/** What eraseTraces (shared/forget/forget.ts) calls: forget, and the nightly run and the sender when they meet an erased client with a profile. */
+const ERASE_TRACES = [
+  'dynamodb:Query <table:tierHistory>',
+  'dynamodb:BatchWriteItem <table:tierHistory>',
+  'dynamodb:Query <table:sendLedger>',
+  'dynamodb:GetItem <table:sendLedger>',
+  'dynamodb:BatchWriteItem <table:sendLedger>',
+  'dynamodb:Query <table:advisorTasks>',
+  'dynamodb:BatchWriteItem <table:advisorTasks>',
+  'dynamodb:DeleteItem <table:suppression>',
+  'dynamodb:BatchWriteItem <table:profiles>',
+];
+/** The pairs a role's policies should allow, as allowedPairs lists them: sorted, each once. */
+const expectedPairs = (...pairs: string[]) => [...new Set(pairs)].sort();
 /** What the nightly function may do in an unsharded deployment (a sharded one adds its work prefix). */
 const NIGHTLY_SINGLE_RUN = [
   ...ownLogs('nightly'),
@@ -75,6 +89,8 @@ const NIGHTLY_SINGLE_RUN = [
   's3:PutObject <bucket>/reports/nightly/*',
   's3:PutObjectTagging <bucket>/reports/nightly/*',
   's3:PutObject <bucket>/reports/catalog/products.json',
+  // What each category's clients buy besides it: the sender's cross-category picks.
+  's3:PutObject <bucket>/reports/catalog/category-affinity.json',
   // The last good advisors roster (issue 16): written from the export's roster, read when tonight's is not used.
   's3:GetObject <bucket>/reports/catalog/advisors.json',
   's3:PutObject <bucket>/reports/catalog/advisors.json',
@@ -100,6 +116,8 @@ const NIGHTLY_SINGLE_RUN = [
   // The unsubscribe key signs the introduction tasks' one-click links.
   'secretsmanager:DescribeSecret <secret>',
   'secretsmanager:GetSecretValue <secret>',
+  // An erased client met with a profile is erased again.
+  ...ERASE_TRACES,
 ];
 
 /** The report's summary email and the digests: one grant, as the stack's identity. */
@@ -496,7 +514,7 @@ describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
   it('lets the nightly function read and write its work prefix, on top of what a single run needs', () => {
     const role = logicalId(sharded.stack.nightlyPipeline.nightly.role);
     expect(allowedPairs(sharded.json, role, shardedLabels)).toEqual(
-      [...NIGHTLY_SINGLE_RUN, ...sendsAs('mail.example.com'), 's3:GetObject <bucket>/reports/work/nightly/*', 's3:PutObject <bucket>/reports/work/nightly/*'].sort(),
+      expectedPairs(...NIGHTLY_SINGLE_RUN, ...sendsAs('mail.example.com'), 's3:GetObject <bucket>/reports/work/nightly/*', 's3:PutObject <bucket>/reports/work/nightly/*'),
     );
     const lists = statementsFor(sharded.json, role, 's3:ListBucket').map((s) => s.Condition);
     expect(lists).toEqual(
@@ -511,9 +529,9 @@ describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
 });
 
 describe('least privilege', () => {
-  it('nightly: reads exports, writes its reports, reads its campaign results and the send ledger, reads and writes profiles, tier history and runs, keeps the advisors roster, mails the team and the advisors (claimed in the ledger), gives introduction tasks signed with the unsubscribe key', () => {
+  it('nightly: reads exports, writes its reports and the catalogue\'s category affinity, reads its campaign results and the send ledger, reads and writes profiles, tier history and runs, keeps the advisors roster, mails the team and the advisors (claimed in the ledger), gives introduction tasks signed with the unsubscribe key, erases an erased client again', () => {
     const pairs = allowedPairs(synth.json, roleOf('nightly'), labels);
-    expect(pairs).toEqual([...NIGHTLY_SINGLE_RUN, ...sendsAs('maison.example')].sort());
+    expect(pairs).toEqual(expectedPairs(...NIGHTLY_SINGLE_RUN, ...sendsAs('maison.example')));
     const lists = statementsFor(synth.json, roleOf('nightly'), 's3:ListBucket').map((s) => s.Condition);
     expect(lists).toEqual([
       { StringLike: { 's3:prefix': ['exports/*'] } },
@@ -531,13 +549,9 @@ describe('least privilege', () => {
     expect(send?.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'hello@mail.maison.example' } });
   });
 
-  it('forget: reads, writes and deletes in the four tables that hold a client, nothing else', () => {
-    const deletes = (id: TableId) => [`dynamodb:DeleteItem <table:${id}>`];
+  it('forget: finds the client\'s profiles and suppression entries, records the erasure, erases their traces in every table that holds them, nothing else', () => {
     expect(allowedPairs(synth.json, roleOf('forget'), labels)).toEqual(
-      [
-        ...ownLogs('forget'),
-        ...(['profiles', 'tierHistory', 'sendLedger', 'suppression'] as const).flatMap((id) => [...tableRead(id), ...tableWrite(id), ...deletes(id)]),
-      ].sort(),
+      expectedPairs(...ownLogs('forget'), ...tableRead('profiles'), ...tableRead('suppression'), ...tableWrite('suppression'), ...ERASE_TRACES),
     );
   });
 
@@ -560,23 +574,25 @@ describe('least privilege', () => {
     );
   });
 
-  it('ses-events: writes the suppression list and its dead letters, nothing else', () => {
+  it('ses-events: reads (the erasures) and writes the suppression list, and its dead letters, nothing else', () => {
     expect(allowedPairs(synth.json, roleOf('ses-events'), labels)).toEqual(
-      [...ownLogs('ses-events'), ...tableWrite('suppression'), 'sqs:SendMessage <dlq:SesEventsDeadLetters>'].sort(),
+      [...ownLogs('ses-events'), ...tableRead('suppression'), ...tableWrite('suppression'), 'sqs:SendMessage <dlq:SesEventsDeadLetters>'].sort(),
     );
   });
 
-  it('campaigns: merges incremental exports, reads the catalogue and suppression, claims in the ledger, sends as its identity', () => {
+  it('campaigns: merges incremental exports, reads the catalogue, its category affinity and suppression, claims in the ledger, sends as its identity, erases an erased client again', () => {
     const pairs = allowedPairs(synth.json, roleOf('campaigns'), labels);
     const ses = pairs.filter((p) => p.startsWith('ses:'));
     expect(pairs.filter((p) => !p.startsWith('ses:'))).toEqual(
-      [
+      expectedPairs(
         ...ownLogs('campaigns'),
         's3:ListBucket <bucket>',
         's3:GetObject <bucket>/exports/incremental/*',
         // The coupon pools the brand uploads, one CSV per campaign; their codes claimed in the coupon-codes table.
         's3:GetObject <bucket>/coupon-pools/*',
         's3:GetObject <bucket>/reports/catalog/products.json',
+        // The nightly run's category affinity: cross-category picks.
+        's3:GetObject <bucket>/reports/catalog/category-affinity.json',
         // The advisors roster: personal notes in the advisor's name, their tasks first.
         's3:GetObject <bucket>/reports/catalog/advisors.json',
         ...tableRead('advisorTasks'),
@@ -594,7 +610,9 @@ describe('least privilege', () => {
         'secretsmanager:GetSecretValue <secret>',
         // Lambda records a failed or dropped invocation in its on-failure queue, as the function.
         'sqs:SendMessage <dlq:InvocationFailures>',
-      ].sort(),
+        // A due client on the erasure list is erased again.
+        ...ERASE_TRACES,
+      ),
     );
     const lists = statementsFor(synth.json, roleOf('campaigns'), 's3:ListBucket').map((s) => s.Condition);
     expect(lists).toEqual(
@@ -604,6 +622,8 @@ describe('least privilege', () => {
         { StringLike: { 's3:prefix': ['coupon-pools/*'] } },
         // Listing the exact key turns a catalogue not written yet into a 404, not a 403.
         { StringLike: { 's3:prefix': ['reports/catalog/products.json'] } },
+        // The same for the category affinity, before the first night writes it.
+        { StringLike: { 's3:prefix': ['reports/catalog/category-affinity.json'] } },
       ]),
     );
     expect(ses).toEqual([

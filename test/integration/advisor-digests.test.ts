@@ -10,6 +10,7 @@ import { runNightly } from '#shared/nightly/run.ts';
 import { advisorDigestLedgerKey, advisorDigestsOfNight, sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { getProfile, scanProfiles } from '#shared/store/profile-store.ts';
+import { deployedRole } from '#test/support/deployed-role.ts';
 import { seedProfiles, uploadExport } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
@@ -18,7 +19,8 @@ import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
 
 /**
  * The advisors' weekly digests on the embedded AWS: a generated export, the nightly run on the
- * digest weekday, the emails read back from the SES emulator; then reruns that must send nothing.
+ * digest weekday (with what the nightly function's role allows), the emails read back from the SES
+ * emulator; then reruns that must send nothing.
  */
 
 // A Monday (the default digest weekday), and the Sunday before it.
@@ -34,6 +36,7 @@ const addressOf = (advisorId: string) => `${advisorId.toLowerCase()}@advisors.ex
 const toAnAdvisor = (address: string) => address.endsWith('@advisors.example.com');
 
 const aws = sharedAws();
+const nightlyRole = deployedRole(aws, 'nightly');
 const work = scratchDir('advisors');
 
 function isolatedConfig(name: string, reports: ConfigInput['reports']): Promise<Config> {
@@ -58,7 +61,8 @@ describe('advisor digests on the embedded AWS', () => {
     for (const night of [SUNDAY, RUN_DATE]) await uploadExport(aws, config, dir, night);
 
     // Sunday is not the digest day: nothing is sent.
-    const sunday = await runNightly({ clock: Date.now, runDate: SUNDAY, runId: 'sunday', config, clients: aws.clients });
+    const clients = nightlyRole.clients(config);
+    const sunday = await runNightly({ clock: Date.now, runDate: SUNDAY, runId: 'sunday', config, clients });
     expect(sunday.advisorDigests).toBeUndefined();
     expect(await emailsTo(aws, toAnAdvisor)).toEqual([]);
 
@@ -67,7 +71,7 @@ describe('advisor digests on the embedded AWS', () => {
     expect(preview.totals.sent).toBe(0);
     expect(JSON.stringify(preview)).not.toMatch(/@example\.com/);
 
-    const monday = await runNightly({ clock: Date.now, runDate: RUN_DATE, runId: 'monday', config, clients: aws.clients });
+    const monday = await runNightly({ clock: Date.now, runDate: RUN_DATE, runId: 'monday', config, clients });
     const digests = monday.advisorDigests;
     expect(digests).toBeDefined();
     if (!digests) return;
@@ -122,7 +126,7 @@ describe('advisor digests on the embedded AWS', () => {
     // The night rerun (on the same export: it returns the night as completed), and the command
     // later in the same ISO week: nothing more goes out.
     const before = (await emailsTo(aws, toAnAdvisor)).length;
-    const rerun = await runNightly({ clock: Date.now, runDate: RUN_DATE, runId: 'monday-again', config, clients: aws.clients });
+    const rerun = await runNightly({ clock: Date.now, runDate: RUN_DATE, runId: 'monday-again', config, clients });
     expect(rerun.rerun).toBeDefined();
     expect(rerun.advisorDigests?.totals).toMatchObject({ sent: sent.length });
     const wednesday = await sendAdvisorDigests({ at: Date.now(), runDate: WEDNESDAY, runId: 'wednesday', config, clients: aws.clients });

@@ -1,10 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '#shared/config.ts';
+import { forgetClient } from '#shared/forget/forget.ts';
+import { getProfile } from '#shared/store/profile-store.ts';
 import type { CampaignRunSummary } from '#shared/sender/run.ts';
 import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { verifyUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 import { campaignConfig } from '#test/support/campaign-runs.ts';
+import { deployedRole } from '#test/support/deployed-role.ts';
 import { seedProfiles } from '#test/support/emulator-data.ts';
 import { lambdaHarness } from '#test/support/lambda-handler.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
@@ -16,7 +19,7 @@ import { HOUR, MINUTE, at, iso } from '#test/support/time.ts';
 /**
  * The hourly campaign sender's Lambda handler as EventBridge Scheduler invokes it: its config and
  * secret ARN from the environment, the unsubscribe key through the secrets extension, the emails
- * through the SES emulator.
+ * through the SES emulator, every call within what the stack's role for it allows.
  */
 
 const SECRET = 'campaigns-handler-secret-0123456789abcdef';
@@ -26,7 +29,8 @@ const TEN = at('2026-11-23 10:00');
 const ELEVEN = TEN + HOUR;
 
 const aws = sharedAws();
-const secrets = fakeSecretsExtension({ arn: SECRET_ARN, current: SECRET });
+const role = deployedRole(aws, 'campaigns');
+const secrets = fakeSecretsExtension({ arn: SECRET_ARN, current: SECRET }, { readBy: role });
 const lambda = lambdaHarness();
 let config: Config;
 let handler: (event: unknown) => Promise<CampaignRunSummary>;
@@ -40,7 +44,7 @@ const ledgerOf = (customerId: string) => ledgerEntriesOf(aws.clients.documents, 
 beforeAll(async () => {
   config = await campaignConfig(aws, 'handler');
   await seedProfiles(aws, config, [newcomer('ch-ten', TEN)]);
-  const environment = { CLIENTELE_CONFIG: JSON.stringify(config), UNSUBSCRIBE_SECRET_ARN: SECRET_ARN };
+  const environment = role.environment(config, { UNSUBSCRIBE_SECRET_ARN: SECRET_ARN });
   ({ handler } = await lambda.load(environment, () => import('#functions/campaigns/handler.ts')));
 });
 
@@ -82,6 +86,19 @@ describe('campaigns handler, one hour per invocation', () => {
     const real = await handler({ at: iso(ELEVEN) });
     expect(real.campaigns.welcome).toMatchObject({ due: 1, sent: 1 });
     expect(await emailsTo(aws, 'ch-eleven@example.com')).toHaveLength(1);
+  });
+
+  it('a due client on the erasure list whose profile a night wrote back is not mailed, and is erased again', async () => {
+    const hour = TEN + 3 * HOUR;
+    const erased = newcomer('ch-erased', hour);
+    await seedProfiles(aws, config, [erased]);
+    await forgetClient({ config, clients: aws.clients, request: { customerId: 'ch-erased' }, at: Date.now() });
+    // As a night racing the request leaves it: the profile written after the erasure.
+    await seedProfiles(aws, config, [erased]);
+    const summary = await handler({ at: iso(hour) });
+    expect(summary.mailer?.sent).toBe(0);
+    expect(await emailsTo(aws, 'ch-erased@example.com')).toEqual([]);
+    expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'ch-erased')).toBeUndefined();
   });
 
   it('rejects an event whose time is not an ISO instant, or whose dryRun is not a boolean, before sending anything', async () => {

@@ -1,27 +1,31 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { getRun } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import { readObjectBytes } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
+import { forgetClient } from '#shared/forget/forget.ts';
+import { getProfile } from '#shared/store/profile-store.ts';
 import type { CombineReceipt, MeasureReceipt, PreparedNight, RepartitionReceipt, WriteReceipt } from '#shared/nightly/distributed.ts';
-import { runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { shardsOf } from '#shared/nightly/shards.ts';
 import { reportsBucket, runWorkPrefix } from '#shared/store/buckets.ts';
 import { addDays, localDate, startOfLocalDay } from '#shared/time.ts';
-import { uploadExport } from '#test/support/emulator-data.ts';
-import { scratchDir } from '#test/support/export-files.ts';
+import { deployedRole, type DeployedRole } from '#test/support/deployed-role.ts';
+import { seedProfiles, uploadExport } from '#test/support/emulator-data.ts';
+import { csv, exportDir, removeExportDirs, scratchDir } from '#test/support/export-files.ts';
 import { lambdaHarness } from '#test/support/lambda-handler.ts';
 import { fakeSecretsExtension } from '#test/support/secrets-extension.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { comparable, storedState } from '#test/support/nightly-comparison.ts';
+import { profileItem } from '#test/support/profiles.ts';
 
 /**
  * The nightly Lambda handler as the sharded state machine calls it: prepare, then repartition and
  * measure per shard, combine, write per shard, finish, each a separate invocation that keeps nothing but what
- * it stored in S3. The result must be what a single runNightly stores for the same export.
+ * it stored in S3. The result must be what the unsharded state machine's single invocation stores
+ * for the same export. Each runs with what its deployment's role allows (a sharded stack's, the default one's).
  */
 
 // The same sample as the worker-thread shards test (nightly-shards.test.ts): its CLV fit is sound.
@@ -32,21 +36,33 @@ const SHARDS = 3;
 const aws = sharedAws();
 const work = scratchDir('nightly-handler');
 const lambda = lambdaHarness();
-// The finish phase reads the unsubscribe key (it signs the introduction tasks' links in the advisors' digests).
+const sharded = deployedRole(aws, 'nightly', { nightlyShards: SHARDS });
+const unsharded = deployedRole(aws, 'nightly');
+// A single run and the finish phase read the unsubscribe key (it signs the introduction tasks' links in the advisors' digests).
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:unsubscribe-key';
-fakeSecretsExtension({ arn: SECRET_ARN, current: 'nightly-handler-secret-0123456789abcdef' });
-/** The handler's own configuration (CLIENTELE_CONFIG), and a single run's beside it. */
+fakeSecretsExtension({ arn: SECRET_ARN, current: 'nightly-handler-secret-0123456789abcdef' }, { readBy: unsharded });
+/** The phases' configuration, and the single invocation's beside it. */
 let phased: Config;
 let single: Config;
-let handler: (event: unknown) => Promise<unknown>;
+type NightlyHandler = (event: unknown) => Promise<unknown>;
+let handler: NightlyHandler;
+let singleHandler: NightlyHandler;
+
+/** The handler loaded with `config` (CLIENTELE_CONFIG) as the function of `role`'s deployment. */
+async function nightlyFunction(role: DeployedRole, config: Config): Promise<NightlyHandler> {
+  const loaded = await lambda.load(role.environment(config, { UNSUBSCRIBE_SECRET_ARN: SECRET_ARN }), () => import('#functions/nightly/handler.ts'));
+  return loaded.handler;
+}
 
 beforeAll(async () => {
   phased = await scenarioConfig(aws, 'phased');
   single = await scenarioConfig(aws, 'single');
   await generateExport({ customers: CUSTOMERS, seed: 11, asOf: NIGHT, timeZone: phased.timeZone, orderParts: 2, malformedRows: 3 }, work);
   for (const config of [phased, single]) await uploadExport(aws, config, work, NIGHT);
-  ({ handler } = await lambda.load({ CLIENTELE_CONFIG: JSON.stringify(phased), UNSUBSCRIBE_SECRET_ARN: SECRET_ARN }, () => import('#functions/nightly/handler.ts')));
+  handler = await nightlyFunction(sharded, phased);
+  singleHandler = await nightlyFunction(unsharded, single);
 }, 120_000);
+afterAll(removeExportDirs);
 
 /** What Step Functions would carry between states: well under its 256 KB, whatever the base's size. */
 const SMALL_STATE_BYTES = 2048;
@@ -67,7 +83,7 @@ describe('nightly handler, one phase per invocation', () => {
     const written = (await Promise.all(prepared.shards.map((shard) => handler({ phase: 'write', runDate, runId, shard })))) as WriteReceipt[];
     const summary = (await handler({ phase: 'finish', runDate, runId, startedAt, shards: SHARDS })) as NightlyRunSummary;
 
-    const one = await runNightly({ clock: Date.now, runDate: NIGHT, runId: 'single', config: single, clients: aws.clients });
+    const one = (await singleHandler({ runDate: NIGHT, trigger: 'backfill' })) as NightlyRunSummary;
     expect(summary.shards).toBe(SHARDS);
     expect(summary.runId).toBe(runId);
     expect(comparable(summary)).toEqual(comparable(one));
@@ -119,8 +135,8 @@ describe('nightly handler, one phase per invocation', () => {
   }, 240_000);
 
   it('takes a whole night without a phase (the unsharded state machine); on the export of a completed night it writes nothing', async () => {
-    const completed = (await getRun<NightlyRunSummary>(aws.clients.documents, tableNames(phased).runs, { job: 'nightly', runDate: NIGHT })) as NightlyRunSummary;
-    const rerun = (await handler({ runDate: NIGHT, trigger: 'backfill' })) as NightlyRunSummary;
+    const completed = (await getRun<NightlyRunSummary>(aws.clients.documents, tableNames(single).runs, { job: 'nightly', runDate: NIGHT })) as NightlyRunSummary;
+    const rerun = (await singleHandler({ runDate: NIGHT, trigger: 'backfill' })) as NightlyRunSummary;
     expect(rerun).toMatchObject({ job: 'nightly', runDate: NIGHT, runId: completed.runId, written: completed.written, rerun: { of: completed.runId } });
     expect(rerun.rerun?.runId).toMatch(/^nightly-/);
     expect(lambda.output.emf().at(-1)).toMatchObject({ NightlyRepeated: 1 });
@@ -132,7 +148,7 @@ describe('nightly handler, one phase per invocation', () => {
     // this handler runs days later, so its own clock would pick another night.
     const scheduledTime = new Date(startOfLocalDay(addDays(NIGHT, 1), phased.timeZone) + 2 * 3_600_000).toISOString();
     expect(addDays(localDate(Date.now(), phased.timeZone), -1)).not.toBe(NIGHT);
-    const scheduled = (await handler({ trigger: 'schedule', scheduledTime })) as NightlyRunSummary;
+    const scheduled = (await singleHandler({ trigger: 'schedule', scheduledTime })) as NightlyRunSummary;
     expect(scheduled).toMatchObject({ runDate: NIGHT, rerun: { of: expect.any(String) } });
     const prepared = (await handler({ phase: 'prepare', shards: 2, request: { trigger: 'schedule', scheduledTime } })) as PreparedNight;
     expect(prepared).toMatchObject({ runDate: NIGHT, shards: shardsOf(2) });
@@ -147,6 +163,25 @@ describe('nightly handler, one phase per invocation', () => {
     for (const prepared of [first, bare]) expect(prepared).toMatchObject({ runDate: yesterday, shards: shardsOf(2) });
     // One run id per execution: prepare makes a new one each time.
     expect(first.runId).not.toBe(bare.runId);
+  });
+
+  it('erases again a client on the erasure list whose profile a night wrote back', async () => {
+    const config = await scenarioConfig(aws, 'erased-again');
+    const dir = await exportDir({
+      'customers.csv': csv([['customer_id', 'email', 'accepts_marketing'], ['e01', 'e01@example.com', 'true'], ['e02', 'e02@example.com', 'true']]),
+      'orders.csv': csv([['order_id', 'customer_id', 'ordered_at', 'sku', 'line_total'], ['o1', 'e01', '2026-11-20T11:00:00+08:00', 'SKU-1', '120.00'], ['o2', 'e02', '2026-11-20T11:00:00+08:00', 'SKU-1', '80.00']]),
+    });
+    await uploadExport(aws, config, dir, NIGHT);
+    // As a night racing the request leaves it: the erasure recorded, the profile written after it.
+    const erased = profileItem('e01', { email: 'e01@example.com' });
+    await seedProfiles(aws, config, [erased]);
+    await forgetClient({ config, clients: aws.clients, request: { customerId: 'e01' }, at: Date.now() });
+    await seedProfiles(aws, config, [erased]);
+
+    const summary = (await (await nightlyFunction(unsharded, config))({ runDate: NIGHT, trigger: 'backfill', acceptDrop: true })) as NightlyRunSummary;
+    expect(summary.input.erasedClients).toBe(1);
+    expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'e01')).toBeUndefined();
+    expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'e02')).toBeDefined();
   });
 
   it('refuses a malformed event before doing anything, naming the field', async () => {

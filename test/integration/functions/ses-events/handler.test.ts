@@ -7,6 +7,7 @@ import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 import { staticKeys } from '#shared/unsubscribe/keys.ts';
 import { handleUnsubscribe } from '#shared/unsubscribe/unsubscribe.ts';
+import { deployedRole } from '#test/support/deployed-role.ts';
 import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
 import { lambdaHarness } from '#test/support/lambda-handler.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
@@ -17,6 +18,7 @@ import { lambdaContext } from '#test/support/lambda-output.ts';
 const SECRET = 'ses-handler-test-secret-0123456789abcdef';
 
 const aws = sharedAws();
+const role = deployedRole(aws, 'ses-events');
 let tables: TableNames;
 let handler: (event: SNSEvent | EventBridgeEvent<string, unknown>, context?: Context) => Promise<SesFeedbackSummary>;
 const lambda = lambdaHarness();
@@ -28,7 +30,7 @@ beforeAll(async () => {
   tables = tableNames(config);
   await seedProfiles(aws, config, [profileItem('c-complainer', { email: 'complainer@example.com', stage: 'new', spend12mMinor: 20_000, lifetimeSpendMinor: 20_000 })]);
   // What Lambda sets on an on-demand function; Powertools reports cold starts only then.
-  ({ handler } = await lambda.load({ CLIENTELE_CONFIG: JSON.stringify(config), AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' }, () => import('#functions/ses-events/handler.ts')));
+  ({ handler } = await lambda.load({ ...role.environment(config), AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' }, () => import('#functions/ses-events/handler.ts')));
 });
 
 describe('SES events handler', () => {

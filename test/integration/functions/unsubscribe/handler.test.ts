@@ -4,6 +4,7 @@ import { getClientSuppression, getSuppression } from '#shared/store/suppression-
 import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import { parseFunctionEnvironment } from '#shared/environment.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
+import { deployedRole } from '#test/support/deployed-role.ts';
 import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
 import { functionUrlEvent } from '#test/support/function-url.ts';
 import { lambdaHarness } from '#test/support/lambda-handler.ts';
@@ -16,7 +17,8 @@ const PREVIOUS = 'handler-previous-secret-0123456789abcd';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:unsubscribe-key';
 
 const aws = sharedAws();
-fakeSecretsExtension({ arn: SECRET_ARN, current: SECRET, previous: PREVIOUS });
+const role = deployedRole(aws, 'unsubscribe');
+fakeSecretsExtension({ arn: SECRET_ARN, current: SECRET, previous: PREVIOUS }, { readBy: role });
 let tables: TableNames;
 let handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 const lambda = lambdaHarness();
@@ -29,8 +31,7 @@ beforeAll(async () => {
   const client = (customerId: string) =>
     profileItem(customerId, { email: `${customerId}@Example.com`, tier: 'Potential', spend12mMinor: 150_000, lifetimeSpendMinor: 150_000, orderCount: 2 });
   await seedProfiles(aws, config, [client('c-100'), client('c-200')]);
-  const environment = { CLIENTELE_CONFIG: JSON.stringify(config), UNSUBSCRIBE_SECRET_ARN: SECRET_ARN };
-  ({ handler } = await lambda.load(environment, () => import('#functions/unsubscribe/handler.ts')));
+  ({ handler } = await lambda.load(role.environment(config, { UNSUBSCRIBE_SECRET_ARN: SECRET_ARN }), () => import('#functions/unsubscribe/handler.ts')));
 });
 
 describe('unsubscribe function URL handler', () => {
