@@ -30,6 +30,7 @@ import type {
   WriteEventInput,
 } from '#shared/nightly/distributed.ts';
 import { NIGHTLY_MEMORY_MB, NIGHTLY_TIMEOUT_MINUTES, nightlyNodeOptions } from '#shared/nightly/node-options.ts';
+import { REPORT_FILE } from '#shared/reports/nightly-report.ts';
 import { bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogKey, categoryAffinityKey, reportPrefix, rosterKey } from '#shared/store/buckets.ts';
 import { acknowledge, acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
@@ -160,6 +161,14 @@ export class NightlyPipeline extends Construct {
       this.nightly.role,
       storage.bucket.arnForObjects(campaignResults),
       'Each night\'s campaign results sit under its dated report prefix: read-only, that one file name under this job\'s reports.',
+    );
+    // The team email's link to the night's report.html is presigned with this role's credentials: it opens only what the role may read.
+    const reportPage = `${reportPrefix(storage.config, 'nightly', '*')}/${REPORT_FILE}`;
+    storage.grantObject(this.nightly, reportPage, 'read');
+    acknowledgeWildcardResource(
+      this.nightly.role,
+      storage.bucket.arnForObjects(reportPage),
+      'Each night\'s report.html sits under its dated report prefix: read-only, that one file name, for the presigned link the team email carries.',
     );
     // SES only for the mail the run sends: the report's summary to the team, the advisors' digests.
     props.feedback.grantSendEmail(this.nightly, settings);

@@ -91,6 +91,8 @@ const NIGHTLY_SINGLE_RUN = [
   's3:PutObject <bucket>/reports/catalog/products.json',
   // What each category's clients buy besides it: the sender's cross-category picks.
   's3:PutObject <bucket>/reports/catalog/category-affinity.json',
+  // The team email's presigned link to the night's report opens with this role's permissions.
+  's3:GetObject <bucket>/reports/nightly/*/report.html',
   // The last good advisors roster (issue 16): written from the export's roster, read when tonight's is not used.
   's3:GetObject <bucket>/reports/catalog/advisors.json',
   's3:PutObject <bucket>/reports/catalog/advisors.json',
@@ -543,6 +545,7 @@ describe('least privilege', () => {
       { StringLike: { 's3:prefix': ['reports/catalog/products.json'] } },
       // A night without campaign results is then a 404 the report handles, not a 403.
       { StringLike: { 's3:prefix': ['reports/nightly/*/campaign-results.json'] } },
+      { StringLike: { 's3:prefix': ['reports/nightly/*/report.html'] } },
     ]);
     expect(statementsFor(synth.json, roleOf('nightly'), 'ses:SendEmail')).toHaveLength(1);
     const [send] = statementsFor(synth.json, roleOf('nightly'), 'ses:SendEmail');

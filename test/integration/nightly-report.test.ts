@@ -12,18 +12,23 @@ import { runNightly } from '#shared/nightly/run.ts';
 import { publishNightlyReport, reportKey } from '#shared/nightly/publish-report.ts';
 import { CAMPAIGN_RESULTS_FILE, reportPrefix } from '#shared/store/buckets.ts';
 import { clientele } from '#test/support/cli.ts';
+import { deployedRole } from '#test/support/deployed-role.ts';
 import { uploadExport } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { campaignResults, profiles, summary as constructedSummary } from '#test/support/nightly-reports.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 
-/** The nightly report end to end on the embedded AWS: two nights, report.html in S3, the team email, the CLI. */
+/**
+ * The nightly report end to end on the embedded AWS: two nights (with what the nightly function's
+ * role allows), report.html in S3, the team email and its link, the CLI.
+ */
 
 const RUN_DATE = '2026-11-23';
 const PREVIOUS = '2026-11-22';
 
 const aws = sharedAws();
+const nightlyRole = deployedRole(aws, 'nightly');
 const work = scratchDir('report');
 
 function isolatedConfig(name: string, teamAddress: string): Promise<Config> {
@@ -51,7 +56,8 @@ describe('nightly report on the embedded AWS', () => {
         Body: JSON.stringify(campaignResults(RUN_DATE)),
       }),
     );
-    const nightly = (runDate: string, runId: string) => runNightly({ clock: Date.now, runDate, runId, config, clients: aws.clients });
+    const clients = nightlyRole.clients(config);
+    const nightly = (runDate: string, runId: string) => runNightly({ clock: Date.now, runDate, runId, config, clients });
 
     const first = await nightly(PREVIOUS, 'report-1');
     const second = await nightly(RUN_DATE, 'report-2');
