@@ -6,7 +6,7 @@ import { getRun, putRun, recentRuns, runsAfter } from '#shared/store/runs-store.
 import { tableNames } from '#shared/store/tables.ts';
 import type { Log } from '#shared/log.ts';
 import { addDays } from '#shared/time.ts';
-import { plausibilityViolations, type LastNight, type NightFigures } from './guards.ts';
+import { plausibilityViolations, type LastNight, type NightFigures, type NightMoves } from './guards.ts';
 import { NIGHTLY_JOB, type NightAdmission, type NightInProgress, type NightlyRunSummary } from './summary.ts';
 
 /**
@@ -31,25 +31,20 @@ export class NightRefusedError extends ClienteleError {
 }
 
 /** What a shard measured for the guards (numbers only; they add up over shards). */
-export interface ShardFigures {
+export interface ShardFigures extends NightMoves {
   clients: number;
   revenue12mMinor: number;
   buyers: number;
-  /** Clients whose tier tonight is below their tier in the base. */
-  downgrades: number;
 }
 
 export function emptyShardFigures(): ShardFigures {
-  return { clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0 };
+  return { clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, unexplainedLapses: 0 };
 }
 
 export function addShardFigures(parts: readonly ShardFigures[]): ShardFigures {
   const total = emptyShardFigures();
   for (const part of parts) {
-    total.clients += part.clients;
-    total.revenue12mMinor += part.revenue12mMinor;
-    total.buyers += part.buyers;
-    total.downgrades += part.downgrades;
+    for (const key of Object.keys(total) as (keyof ShardFigures)[]) total[key] += part[key];
   }
   return total;
 }
@@ -84,7 +79,7 @@ export interface AdmitOptions {
   startedAt: number;
   /** Accept figures that fail the plausibility checks (an operator's explicit decision). */
   acceptDrop: boolean;
-  tonight: NightFigures & { downgrades: number };
+  tonight: NightFigures & NightMoves;
   log: Log;
 }
 
@@ -109,6 +104,23 @@ export function laterNightRefusal(runDate: string, later: readonly StoredNight[]
   );
 }
 
+/** The nights before `runDate` in the runs table, newest first (the last ten: enough to find the last completed one). */
+export function nightsBefore(
+  context: { config: Config; clients: Pick<AwsClients, 'documents'> },
+  runDate: string,
+  attributes?: readonly string[],
+): Promise<StoredNight[]> {
+  return recentRuns<StoredNight>(context.clients.documents, tableNames(context.config).runs, NIGHTLY_JOB, addDays(runDate, -1), {
+    limit: 10,
+    ...(attributes ? { attributes } : {}),
+  });
+}
+
+/** The run date of the last night completed before `runDate`: the night a base holds the state of (base.ts). */
+export async function lastCompletedNightBefore(context: { config: Config; clients: Pick<AwsClients, 'documents'> }, runDate: string): Promise<string | undefined> {
+  return (await nightsBefore(context, runDate, ['status'])).find(isCompleted)?.runDate;
+}
+
 /** Checks the night may be written (throws NightRefusedError otherwise), then marks it as being written. */
 export async function admitNight(options: AdmitOptions): Promise<NightAdmission> {
   const { config, clients, runDate, log } = options;
@@ -119,7 +131,7 @@ export async function admitNight(options: AdmitOptions): Promise<NightAdmission>
     log.error('night refused: a later night has begun, nothing written', { laterNight: later[0]?.runDate, laterStatus: later[0]?.status });
     throw new NightRefusedError(`${runDate} refused, nothing written: ${laterRefusal}`);
   }
-  const earlier = await recentRuns<StoredNight>(clients.documents, table, NIGHTLY_JOB, addDays(runDate, -1), { limit: 10 });
+  const earlier = await nightsBefore(options, runDate);
   const unfinished = earlier[0];
   if (unfinished && !isCompleted(unfinished)) {
     throw new NightRefusedError(
@@ -134,7 +146,8 @@ export async function admitNight(options: AdmitOptions): Promise<NightAdmission>
     log.error('night refused: implausible against the last completed night, nothing written', { checks: violations.map((v) => v.check) });
     throw new NightRefusedError(
       `${runDate} refused, nothing written: ${violations.map((v) => v.message).join('; ')}. ` +
-        'If the export is right (a real drop, a cleanup of the base), rerun with --accept-drop (CLI) or {"acceptDrop": true} in the execution input.',
+        'If the export and the configuration are right (a real drop, a cleanup of the base, a deliberate change of the tiers or stages), ' +
+        'rerun with --accept-drop (CLI) or {"acceptDrop": true} in the execution input.',
     );
   }
   if (violations.length > 0) log.warn('implausible night accepted by the operator', { checks: violations.map((v) => v.check) });

@@ -1,7 +1,8 @@
 import type { Config } from '#shared/config.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { readBeforeImages } from '#shared/store/night-plans.ts';
-import { loadStoredStates, nightStateOf, type ProfileItem, type StoredState } from '#shared/store/profile-store.ts';
+import { lastCompletedNightBefore } from './admission.ts';
+import { loadStoredStates, nightStateOf, storedOrders, type ProfileItem, type StoredState } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 
 /**
@@ -17,6 +18,8 @@ export interface NightBase {
   stored: ReadonlyMap<string, StoredState>;
   /** Before-images saved by earlier attempts of this night: the item before the night, or null for a client it created. */
   planned: ReadonlyMap<string, ProfileItem | null>;
+  /** The last completed night (YYYY-MM-DD) the base holds the state of; absent before the first. */
+  lastNight?: string;
 }
 
 /** The state of a stored item that the diff compares. */
@@ -27,6 +30,7 @@ export function stateOf(item: ProfileItem): StoredState {
     updatedRunDate: item.updatedRunDate,
     ...(item.clv ? { clv: item.clv } : {}),
     ...(item.rfm?.segment !== undefined ? { rfmSegment: item.rfm.segment } : {}),
+    ...storedOrders(item),
   };
 }
 
@@ -50,9 +54,10 @@ export async function loadNightBase(
   keep?: (customerId: string) => boolean,
 ): Promise<NightBase> {
   const { config, clients, runDate } = context;
-  const [stored, planned] = await Promise.all([
+  const [stored, planned, lastNight] = await Promise.all([
     loadStoredStates(clients.documents, tableNames(config).profiles, 4, keep),
     readBeforeImages(clients.s3, config, runDate, keep ? { keep } : {}),
+    lastCompletedNightBefore(context, runDate),
   ]);
-  return { stored, planned };
+  return { stored, planned, ...(lastNight === undefined ? {} : { lastNight }) };
 }

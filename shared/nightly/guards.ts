@@ -1,10 +1,13 @@
 import type { Config } from '#shared/config.ts';
+import type { Stage } from '#shared/model.ts';
+import { lapseDepth, lapseDepthOfStage } from '#shared/tiering/lifecycle.ts';
 
 /**
  * The checks a night must pass before it writes anything. Real bases do not halve overnight;
- * broken exports do: a night whose figures fall far below the last completed night's, or that
- * would downgrade an unusual share of buyers, stops unless an operator accepts it. Pure: the
- * figures come in, the violations go out.
+ * broken exports do: a night whose figures fall far below the last completed night's, that
+ * would downgrade an unusual share of buyers, or whose buyers' orders went back in time (a part
+ * of the orders missing), stops unless an operator accepts it. Pure: the figures come in, the
+ * violations go out.
  */
 
 /** What a night is compared on. */
@@ -23,11 +26,21 @@ export interface LastNight extends NightFigures {
   runDate: string;
 }
 
-export type PlausibilityCheck = 'clients' | 'orderLines' | 'revenue12m' | 'downgrades';
+/** What tonight would do to the clients the last completed night held as buyers (each counted against its buyers). */
+export interface NightMoves {
+  /** Clients whose tier tonight is below their tier in the base. */
+  downgrades: number;
+  /** Buyers whose orders went back or who lapse further than time explains (unexplainedLapse). */
+  unexplainedLapses: number;
+}
+
+type FigureCheck = 'clients' | 'orderLines' | 'revenue12m';
+type ShareCheck = keyof NightMoves;
+export type PlausibilityCheck = FigureCheck | ShareCheck;
 
 export interface GuardViolation {
   check: PlausibilityCheck;
-  /** Tonight's figure and the last completed night's (for downgrades: its buyers). */
+  /** Tonight's figure and the last completed night's (for the moves: its buyers). */
   tonight: number;
   lastNight: number;
   /** The share that was allowed. */
@@ -35,7 +48,7 @@ export interface GuardViolation {
   message: string;
 }
 
-const FIGURE_NAMES: Record<Exclude<PlausibilityCheck, 'downgrades'>, string> = {
+const FIGURE_NAMES: Record<FigureCheck, string> = {
   clients: 'clients',
   orderLines: 'order lines',
   revenue12m: '12-month revenue',
@@ -50,18 +63,69 @@ const pct = (share: number) => `${(share * 100).toFixed(2).replace(/\.?0+$/, '')
  */
 const exceeds = (part: number, whole: number, share: number) => part / whole > share + 1e-12;
 
+/** What a buyer of the base held, as the last completed night stored it. */
+export interface OrdersBefore {
+  stage: Stage;
+  orderCount?: number;
+  /** Epoch ms. */
+  lastOrderAt?: number;
+}
+
+/** The same client tonight (ClientTierMeasure). */
+export interface OrdersTonight {
+  orderCount: number;
+  /** Epoch ms. */
+  lastOrderAt?: number;
+  /** Days from the last order's local date to tonight's run date. */
+  daysSinceLast?: number;
+}
+
+export interface LapseClock {
+  /** The run's clock (epoch ms): an order at or after it is not tonight's to see. */
+  now: number;
+  /** Days from the last completed night to tonight; undefined on a first night. */
+  daysSinceLastNight?: number;
+  lifecycle: Config['lifecycle'];
+}
+
 /**
- * The figures that fell by more than `maxDropShare` since the last completed night, and the
- * downgrades above `maxDowngradeShare` of its buyers. Empty on a first night (nothing to compare).
+ * Whether a buyer of the base looks more lapsed tonight than the days since the last completed
+ * night explain. Snapshots are full: orders do not vanish and days pass one at a time. So a last
+ * order that moves earlier, a count of orders that falls, or a lapse (sleeping, churned) that the
+ * client had reached by the last night and that night did not see, means tonight's export lost
+ * orders (a part missing) or the stage rules changed. Real life does it rarely: a refund or
+ * cancellation of a client's latest order. Pure.
  */
-export function plausibilityViolations(
-  tonight: NightFigures & { downgrades: number },
-  lastNight: LastNight | undefined,
-  limits: Config['plausibility'],
-): GuardViolation[] {
+export function unexplainedLapse(before: OrdersBefore, tonight: OrdersTonight, clock: LapseClock): boolean {
+  // No order to lose (a prospect).
+  if (before.lastOrderAt === undefined) return false;
+  // An order past tonight's clock (an intraday increment merged it) is not tonight's to see: not lost.
+  if (before.lastOrderAt >= clock.now) return false;
+  if (tonight.lastOrderAt === undefined || tonight.lastOrderAt < before.lastOrderAt) return true;
+  if (before.orderCount !== undefined && tonight.orderCount < before.orderCount) return true;
+  if (clock.daysSinceLastNight === undefined || tonight.daysSinceLast === undefined) return false;
+  const lapseByLastNight = lapseDepth(tonight.daysSinceLast - clock.daysSinceLastNight, clock.lifecycle);
+  return lapseByLastNight > lapseDepthOfStage(before.stage);
+}
+
+/** For each move: its limit and what the message says the clients would do. */
+const MOVES: Record<ShareCheck, { limit: (limits: Config['plausibility']) => number; would: (lastNight: LastNight) => string }> = {
+  downgrades: { limit: (l) => l.maxDowngradeShare, would: () => 'would move down a tier' },
+  unexplainedLapses: {
+    limit: (l) => l.maxUnexplainedLapseShare,
+    would: (last) => `would lose orders or lapse further than the days since ${last.runDate} explain (an earlier last order, fewer orders, or sleeping or churned sooner)`,
+  },
+};
+
+/**
+ * The figures that fell by more than `maxDropShare` since the last completed night, and the moves
+ * (downgrades, unexplained lapses) above their share of its buyers. Empty on a first night
+ * (nothing to compare).
+ */
+export function plausibilityViolations(tonight: NightFigures & NightMoves, lastNight: LastNight | undefined, limits: Config['plausibility']): GuardViolation[] {
   if (!lastNight) return [];
   const violations: GuardViolation[] = [];
-  const drops: [Exclude<PlausibilityCheck, 'downgrades'>, number, number][] = [
+  const drops: [FigureCheck, number, number][] = [
     ['clients', tonight.clients, lastNight.clients],
     ['orderLines', tonight.orderLines, lastNight.orderLines],
     ['revenue12m', tonight.revenue12mMinor, lastNight.revenue12mMinor],
@@ -77,13 +141,17 @@ export function plausibilityViolations(
       message: `${FIGURE_NAMES[check]} fell by ${pct(fall)} since ${lastNight.runDate} (${now.toLocaleString('en-US')} against ${before.toLocaleString('en-US')}), more than the ${pct(limits.maxDropShare)} allowed`,
     });
   }
-  if (lastNight.buyers > 0 && exceeds(tonight.downgrades, lastNight.buyers, limits.maxDowngradeShare)) {
+  const buyers = lastNight.buyers;
+  for (const [check, move] of Object.entries(MOVES) as [ShareCheck, (typeof MOVES)[ShareCheck]][]) {
+    const count = tonight[check];
+    const limit = move.limit(limits);
+    if (buyers <= 0 || !exceeds(count, buyers, limit)) continue;
     violations.push({
-      check: 'downgrades',
-      tonight: tonight.downgrades,
-      lastNight: lastNight.buyers,
-      limit: limits.maxDowngradeShare,
-      message: `${tonight.downgrades.toLocaleString('en-US')} clients would move down a tier, ${pct(tonight.downgrades / lastNight.buyers)} of the ${lastNight.buyers.toLocaleString('en-US')} buyers of ${lastNight.runDate}, more than the ${pct(limits.maxDowngradeShare)} allowed`,
+      check,
+      tonight: count,
+      lastNight: buyers,
+      limit,
+      message: `${count.toLocaleString('en-US')} clients ${move.would(lastNight)}, ${pct(count / buyers)} of the ${buyers.toLocaleString('en-US')} buyers of ${lastNight.runDate}, more than the ${pct(limit)} allowed`,
     });
   }
   return violations;

@@ -27,6 +27,8 @@ import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
 import { acceptedOrderLines, addShardFigures, admitNight, confirmWriter, emptyShardFigures, NightRefusedError, type ShardFigures } from './admission.ts';
 import { futureNightRefusal } from './run-date.ts';
+import { unexplainedLapse, type LapseClock } from './guards.ts';
+import { daysBetweenDates } from '#shared/time.ts';
 import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
@@ -301,15 +303,23 @@ export interface ShardMeasured {
 export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, shardRead: ShardRead, base: NightBase): ShardMeasured {
   const { runDate, config } = context;
   // One pass over the clients for every measure: each pass builds every client's facts again.
-  const clv = clvSummaryCollector(runClock(runDate, config.timeZone).now, config.clv, config.timeZone);
+  const { now } = runClock(runDate, config.timeZone);
+  const clv = clvSummaryCollector(now, config.clv, config.timeZone);
   const clients = config.clv.enabled ? passingThrough(shardRead.aggregator.clientOrders(), clv.add) : shardRead.aggregator.clientOrders();
   const figures = emptyShardFigures();
+  const lapseClock: LapseClock = {
+    now,
+    lifecycle: config.lifecycle,
+    ...(base.lastNight === undefined ? {} : { daysSinceLastNight: daysBetweenDates(base.lastNight, runDate) }),
+  };
   const inputs = rfmMeasures(clients, { runDate, config }, (client) => {
     figures.clients += 1;
     figures.revenue12mMinor += client.spend12mMinor;
     if (client.tier !== 'Prospect') figures.buyers += 1;
     const before = seenByNight(beforeState(base, client.customerId));
-    if (before && tierRank(client.tier) < tierRank(before.tier)) figures.downgrades += 1;
+    if (!before) return;
+    if (tierRank(client.tier) < tierRank(before.tier)) figures.downgrades += 1;
+    if (unexplainedLapse(before, client, lapseClock)) figures.unexplainedLapses += 1;
   });
   const { summaries } = clv.buyers;
   return { figures, measures: {

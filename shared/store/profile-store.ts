@@ -22,6 +22,18 @@ export interface StoredState {
   clv?: ClientClv;
   /** The stored RFM segment, for the night's segment movements. */
   rfmSegment?: string;
+  /** The stored counted orders and last order (epoch ms), for the guard on orders that vanish (nightly/guards.ts). */
+  orderCount?: number;
+  lastOrderAt?: number;
+}
+
+/** The guards' part of a StoredState from a stored item's fields. */
+export function storedOrders(item: { orderCount?: unknown; lastOrderAt?: unknown }): Pick<StoredState, 'orderCount' | 'lastOrderAt'> {
+  const lastOrderAt = typeof item.lastOrderAt === 'string' ? Date.parse(item.lastOrderAt) : Number.NaN;
+  return {
+    ...(typeof item.orderCount === 'number' ? { orderCount: item.orderCount } : {}),
+    ...(Number.isFinite(lastOrderAt) ? { lastOrderAt } : {}),
+  };
 }
 
 /** The stored item: the profile plus bookkeeping, and its place in the due index (due-index.ts). */
@@ -96,7 +108,7 @@ export async function loadStoredStates(
             TableName: tableName,
             Segment: segment,
             TotalSegments: segments,
-            ProjectionExpression: 'customerId, digest, tier, stage, lastNight, clv, updatedRunDate, rfm',
+            ProjectionExpression: 'customerId, digest, tier, stage, lastNight, clv, updatedRunDate, rfm, orderCount, lastOrderAt',
             ExclusiveStartKey: startKey,
           }),
         ),
@@ -110,6 +122,7 @@ export async function loadStoredStates(
           updatedRunDate: internDate(item.updatedRunDate),
           ...(item.clv ? { clv: item.clv as ClientClv } : {}),
           ...(typeof segment === 'string' ? { rfmSegment: intern(segmentNames, segment) } : {}),
+          ...storedOrders(item),
         });
       }
     }),

@@ -54,10 +54,27 @@ export function medianGapDays(dates: Iterable<string>): number | undefined {
  */
 export function stageFor(facts: StageFacts, lifecycle: LifecycleConfig): Stage {
   if (!facts.hasPurchased) return 'prospect';
-  if (facts.daysSinceLast >= lifecycle.churnedDays) return 'churned';
-  if (facts.daysSinceLast >= lifecycle.sleepingDays) return 'sleeping';
+  const lapse = lapseDepth(facts.daysSinceLast, lifecycle);
+  if (lapse === LAPSE_DEPTH.churned) return 'churned';
+  if (lapse === LAPSE_DEPTH.sleeping) return 'sleeping';
   if (facts.daysSinceFirst < lifecycle.newDays) return 'new';
   const usualGap = facts.usualReorderGapDays ?? lifecycle.defaultReorderGapDays;
   if (facts.daysSinceLast > usualGap) return 'at-risk';
   return 'active';
+}
+
+/** How far a buyer has lapsed, by the stages that say it: deeper is further from buying. */
+export const LAPSE_DEPTH = { awake: 0, sleeping: 1, churned: 2 } as const;
+export type LapseDepth = (typeof LAPSE_DEPTH)[keyof typeof LAPSE_DEPTH];
+
+/** A buyer's lapse after `daysSinceLast` days without an order (stageFor's first two rules). */
+export function lapseDepth(daysSinceLast: number, lifecycle: LifecycleConfig): LapseDepth {
+  if (daysSinceLast >= lifecycle.churnedDays) return LAPSE_DEPTH.churned;
+  if (daysSinceLast >= lifecycle.sleepingDays) return LAPSE_DEPTH.sleeping;
+  return LAPSE_DEPTH.awake;
+}
+
+/** The lapse a stage says (new, active, at-risk and prospect: none). */
+export function lapseDepthOfStage(stage: Stage): LapseDepth {
+  return stage === 'churned' ? LAPSE_DEPTH.churned : stage === 'sleeping' ? LAPSE_DEPTH.sleeping : LAPSE_DEPTH.awake;
 }

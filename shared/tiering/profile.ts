@@ -285,11 +285,30 @@ export interface ProfileOptions {
   measureSource?: () => Iterable<ClientOrders>;
 }
 
-/** What the nightly guards read of each client before any profile is built: their tier tonight and 12-month spend. */
+/** What the nightly guards read of each client before any profile is built: their tier tonight, 12-month spend and last order. */
 export interface ClientTierMeasure {
   customerId: string;
   tier: Tier;
   spend12mMinor: number;
+  /** As on the profile: counted orders before the run's clock. */
+  orderCount: number;
+  /** Epoch ms of the last counted order; absent without one. */
+  lastOrderAt?: number;
+  /** Days from the last counted order's local date to the run date, as the stage rules count them; absent without an order. */
+  daysSinceLast?: number;
+}
+
+function tierMeasureOf(customerId: string, summary: OrderSummary, env: Environment): ClientTierMeasure {
+  const measure: ClientTierMeasure = {
+    customerId,
+    tier: tierFor(summary.spend12mMinor, summary.orderCount > 0, env.thresholds),
+    spend12mMinor: summary.spend12mMinor,
+    orderCount: summary.orderCount,
+  };
+  const lastDay = summary.orderDays[summary.orderDays.length - 1];
+  if (summary.lastOrderAt !== undefined) measure.lastOrderAt = summary.lastOrderAt;
+  if (lastDay !== undefined) measure.daysSinceLast = env.runDay - lastDay;
+  return measure;
 }
 
 /**
@@ -302,7 +321,7 @@ export function rfmMeasures(clients: Iterable<ClientOrders>, context: TieringCon
   for (const facts of clients) {
     if (!knownBy(facts, env)) continue;
     const summary = summariseOrders(facts, env);
-    visit?.({ customerId: facts.customerId, tier: tierFor(summary.spend12mMinor, summary.orderCount > 0, env.thresholds), spend12mMinor: summary.spend12mMinor });
+    visit?.(tierMeasureOf(facts.customerId, summary, env));
     const input = rfmInputOf(summary, env);
     if (input) inputs.add(input);
   }

@@ -1,20 +1,31 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '#shared/config.ts';
-import { plausibilityViolations, type LastNight, type NightFigures } from '#shared/nightly/guards.ts';
+import {
+  plausibilityViolations,
+  unexplainedLapse,
+  type LapseClock,
+  type LastNight,
+  type NightFigures,
+  type NightMoves,
+  type OrdersBefore,
+  type OrdersTonight,
+} from '#shared/nightly/guards.ts';
+import { lapseDepth } from '#shared/tiering/lifecycle.ts';
 
-/** The configuration's defaults: 20 % drop, 5 % downgrades. */
+/** The configuration's defaults: 20 % drop, 5 % downgrades, 2 % unexplained lapses. */
 const limits = parseConfig({}).plausibility;
 
 const lastNight: LastNight = { runDate: '2026-03-01', clients: 10_000, orderLines: 50_000, revenue12mMinor: 800_000_000, buyers: 4_000 };
 
 /** Tonight as last night was, nobody moving down. */
-const unchanged = (last: NightFigures): NightFigures & { downgrades: number } => ({
+const unchanged = (last: NightFigures): NightFigures & NightMoves => ({
   clients: last.clients,
   orderLines: last.orderLines,
   revenue12mMinor: last.revenue12mMinor,
   buyers: last.buyers,
   downgrades: 0,
+  unexplainedLapses: 0,
 });
 
 const figures = fc.record({
@@ -26,12 +37,12 @@ const figures = fc.record({
 const runDate = fc.constantFrom('2026-01-31', '2026-02-28', '2026-03-01');
 
 describe('plausibilityViolations', () => {
-  it('uses the configured defaults of a 20 % drop and 5 % downgrades', () => {
-    expect(limits).toEqual({ maxDropShare: 0.2, maxDowngradeShare: 0.05 });
+  it('uses the configured defaults of a 20 % drop, 5 % downgrades and 2 % unexplained lapses', () => {
+    expect(limits).toEqual({ maxDropShare: 0.2, maxDowngradeShare: 0.05, maxUnexplainedLapseShare: 0.02 });
   });
 
   it('finds nothing on a first night, however small tonight is and however many move down', () => {
-    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 1_000 }, undefined, limits)).toEqual([]);
+    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 1_000, unexplainedLapses: 0 }, undefined, limits)).toEqual([]);
   });
 
   it('finds nothing when tonight is as last night was', () => {
@@ -71,7 +82,7 @@ describe('plausibilityViolations', () => {
   });
 
   it('reports every figure that fell, one violation each', () => {
-    const tonight = { clients: 1, orderLines: 1, revenue12mMinor: 1, buyers: 1, downgrades: 0 };
+    const tonight = { clients: 1, orderLines: 1, revenue12mMinor: 1, buyers: 1, downgrades: 0, unexplainedLapses: 0 };
     expect(plausibilityViolations(tonight, lastNight, limits).map((v) => v.check)).toEqual(['clients', 'orderLines', 'revenue12m']);
   });
 
@@ -100,11 +111,11 @@ describe('plausibilityViolations', () => {
 
   it('never divides by a last night\u2019s zero: figures of 0 are not compared and the messages hold no NaN or Infinity', () => {
     const empty: LastNight = { runDate: '2026-03-01', clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0 };
-    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0 }, empty, limits)).toEqual([]);
-    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 50 }, empty, limits)).toEqual([]);
+    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, unexplainedLapses: 0 }, empty, limits)).toEqual([]);
+    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 50, unexplainedLapses: 0 }, empty, limits)).toEqual([]);
     fc.assert(
-      fc.property(figures, figures, fc.nat({ max: 1_000 }), (last, tonight, downgrades) => {
-        for (const v of plausibilityViolations({ ...tonight, downgrades }, { ...last, runDate: '2026-03-01' }, limits)) {
+      fc.property(figures, figures, fc.nat({ max: 1_000 }), fc.nat({ max: 1_000 }), (last, tonight, downgrades, unexplainedLapses) => {
+        for (const v of plausibilityViolations({ ...tonight, downgrades, unexplainedLapses }, { ...last, runDate: '2026-03-01' }, limits)) {
           expect(v.message).not.toMatch(/NaN|Infinity/);
           expect(v.lastNight).toBeGreaterThan(0);
         }
@@ -140,6 +151,7 @@ describe('plausibilityViolations', () => {
           revenue12mMinor: last.revenue12mMinor + growth.revenue12mMinor,
           buyers: growth.buyers,
           downgrades: 0,
+          unexplainedLapses: 0,
         };
         expect(plausibilityViolations(tonight, { ...last, runDate: date }, limits)).toEqual([]);
       }),
@@ -150,13 +162,92 @@ describe('plausibilityViolations', () => {
 describe('plausibilityViolations at limits without an exact binary form', () => {
   const last = { runDate: '2026-03-01', clients: 100, orderLines: 100, revenue12mMinor: 100, buyers: 700 };
   it('lets a fall of exactly 45% pass when 45% is allowed (100 * (1 - 0.45) is not 55 in floating point)', () => {
-    const tonight = { clients: 55, orderLines: 100, revenue12mMinor: 100, buyers: 700, downgrades: 0 };
-    expect(plausibilityViolations(tonight, last, { maxDropShare: 0.45, maxDowngradeShare: 0.05 })).toEqual([]);
-    expect(plausibilityViolations({ ...tonight, clients: 54 }, last, { maxDropShare: 0.45, maxDowngradeShare: 0.05 }).map((v) => v.check)).toEqual(['clients']);
+    const tonight = { clients: 55, orderLines: 100, revenue12mMinor: 100, buyers: 700, downgrades: 0, unexplainedLapses: 0 };
+    expect(plausibilityViolations(tonight, last, { ...limits, maxDropShare: 0.45 })).toEqual([]);
+    expect(plausibilityViolations({ ...tonight, clients: 54 }, last, { ...limits, maxDropShare: 0.45 }).map((v) => v.check)).toEqual(['clients']);
   });
   it('lets exactly 70% of the buyers move down when 70% is allowed', () => {
-    const tonight = { clients: 100, orderLines: 100, revenue12mMinor: 100, buyers: 700, downgrades: 490 };
-    expect(plausibilityViolations(tonight, last, { maxDropShare: 0.2, maxDowngradeShare: 0.7 })).toEqual([]);
-    expect(plausibilityViolations({ ...tonight, downgrades: 491 }, last, { maxDropShare: 0.2, maxDowngradeShare: 0.7 }).map((v) => v.check)).toEqual(['downgrades']);
+    const tonight = { clients: 100, orderLines: 100, revenue12mMinor: 100, buyers: 700, downgrades: 490, unexplainedLapses: 0 };
+    expect(plausibilityViolations(tonight, last, { ...limits, maxDowngradeShare: 0.7 })).toEqual([]);
+    expect(plausibilityViolations({ ...tonight, downgrades: 491 }, last, { ...limits, maxDowngradeShare: 0.7 }).map((v) => v.check)).toEqual(['downgrades']);
+  });
+});
+
+describe('unexplainedLapse', () => {
+  const lifecycle = parseConfig({}).lifecycle;
+  const day = 86_400_000;
+  /** Tonight's clock: 2026-11-21 00:00 UTC; the last completed night one day before. */
+  const now = Date.parse('2026-11-21T00:00:00Z');
+  const clock: LapseClock = { now, daysSinceLastNight: 1, lifecycle };
+  const lastOrderAt = now - 10 * day;
+  const before: OrdersBefore = { stage: 'active', orderCount: 6, lastOrderAt };
+  const same: OrdersTonight = { orderCount: 6, lastOrderAt, daysSinceLast: 10 };
+  /** The stage the stored state held for `daysSinceLast` days last night, as far as lapses go. */
+  const stageAt = (daysSinceLast: number): OrdersBefore['stage'] => (['active', 'sleeping', 'churned'] as const)[lapseDepth(daysSinceLast, lifecycle)];
+
+  it('counts a buyer whose latest orders vanished: the last order earlier, or gone', () => {
+    expect(unexplainedLapse(before, { orderCount: 5, lastOrderAt: lastOrderAt - 61 * day, daysSinceLast: 71 }, clock)).toBe(true);
+    expect(unexplainedLapse(before, { orderCount: 0 }, clock)).toBe(true);
+  });
+
+  it('counts a buyer with fewer orders counted, the last one unchanged (an older order vanished)', () => {
+    expect(unexplainedLapse(before, { ...same, orderCount: 5 }, clock)).toBe(true);
+  });
+
+  it('does not count the same orders a day later, a new order, or a prospect', () => {
+    expect(unexplainedLapse(before, { ...same, daysSinceLast: 11 }, clock)).toBe(false);
+    expect(unexplainedLapse(before, { orderCount: 7, lastOrderAt: now - day, daysSinceLast: 1 }, clock)).toBe(false);
+    expect(unexplainedLapse({ stage: 'prospect', orderCount: 0 }, { orderCount: 0 }, clock)).toBe(false);
+  });
+
+  it('does not count an order past tonight\u2019s clock that an intraday increment merged into the stored profile', () => {
+    expect(unexplainedLapse({ stage: 'active', orderCount: 7, lastOrderAt: now + 3_600_000 }, same, clock)).toBe(false);
+  });
+
+  it('counts a move to sleeping that the last night should have seen already (the stage rules changed), not one the day explains', () => {
+    const sixtyDays = { orderCount: 6, lastOrderAt: now - 61 * day, daysSinceLast: 61 };
+    // 60 days without an order last night, 61 tonight: sleeping since tonight.
+    expect(unexplainedLapse({ stage: 'at-risk', orderCount: 6, lastOrderAt: now - 61 * day }, { ...sixtyDays, daysSinceLast: 60 }, clock)).toBe(false);
+    // Sleeping from 30 days on: 60 days last night were sleeping already, and that night said at-risk.
+    const lowered = { ...clock, lifecycle: { ...lifecycle, sleepingDays: 30 } };
+    expect(unexplainedLapse({ stage: 'at-risk', orderCount: 6, lastOrderAt: now - 61 * day }, sixtyDays, lowered)).toBe(true);
+  });
+
+  it('never counts a buyer whose orders are as last night\u2019s, whose stage the rules gave last night, however many days passed', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000 }), fc.integer({ min: 0, max: 400 }), fc.integer({ min: 1, max: 50 }), (daysLastNight, passed, orders) => {
+        const at = now - (daysLastNight + passed) * day;
+        const stored: OrdersBefore = { stage: stageAt(daysLastNight), orderCount: orders, lastOrderAt: at };
+        const tonight: OrdersTonight = { orderCount: orders, lastOrderAt: at, daysSinceLast: daysLastNight + passed };
+        expect(unexplainedLapse(stored, tonight, { ...clock, daysSinceLastNight: passed })).toBe(false);
+      }),
+    );
+  });
+
+  it('always counts a buyer whose last order moved earlier or whose order count fell', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 400 * day }), fc.integer({ min: 0, max: 400 * day }), fc.integer({ min: 1, max: 50 }), fc.boolean(), (earlier, age, orders, countFalls) => {
+        const stored: OrdersBefore = { stage: 'active', orderCount: orders, lastOrderAt: now - 1 - age };
+        const tonight: OrdersTonight = countFalls ? { orderCount: orders - 1, lastOrderAt: now - 1 - age } : { orderCount: orders, lastOrderAt: now - 1 - age - earlier };
+        expect(unexplainedLapse(stored, tonight, clock)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('plausibilityViolations on unexplained lapses', () => {
+  it('fails a night whose buyers lapse beyond what time explains for more than the allowed share, and lets exactly that share pass', () => {
+    expect(plausibilityViolations({ ...unchanged(lastNight), unexplainedLapses: 80 }, lastNight, limits)).toEqual([]);
+    expect(plausibilityViolations({ ...unchanged(lastNight), unexplainedLapses: 81 }, lastNight, limits)).toEqual([
+      {
+        check: 'unexplainedLapses',
+        tonight: 81,
+        lastNight: 4_000,
+        limit: 0.02,
+        message:
+          '81 clients would lose orders or lapse further than the days since 2026-03-01 explain (an earlier last order, fewer orders, or sleeping or churned sooner), ' +
+          '2.02% of the 4,000 buyers of 2026-03-01, more than the 2% allowed',
+      },
+    ]);
   });
 });

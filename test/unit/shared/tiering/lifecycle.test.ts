@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { medianGapDays, stageFor, type StageFacts } from '#shared/tiering/lifecycle.ts';
+import { lapseDepth, lapseDepthOfStage, medianGapDays, stageFor, type StageFacts } from '#shared/tiering/lifecycle.ts';
 import { config } from './fixtures.ts';
 
 const lifecycle = config().lifecycle; // new 30, sleeping 60, churned 180, default gap 45
@@ -70,5 +71,21 @@ describe('stageFor', () => {
     expect(stageFor({ ...facts, daysSinceLast: 21 }, custom)).toBe('at-risk');
     expect(stageFor({ ...facts, daysSinceLast: 30 }, custom)).toBe('sleeping');
     expect(stageFor({ ...facts, daysSinceLast: 90 }, custom)).toBe('churned');
+  });
+});
+
+describe('lapseDepth', () => {
+  it('says what stageFor says of a buyer’s lapse, whatever the other facts', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 1_000 }), fc.nat({ max: 1_000 }), fc.option(fc.integer({ min: 1, max: 400 }), { nil: undefined }), (daysSinceLast, daysSinceFirst, gap) => {
+        const facts: StageFacts = { hasPurchased: true, daysSinceFirst, daysSinceLast, ...(gap === undefined ? {} : { usualReorderGapDays: gap }) };
+        expect(lapseDepth(daysSinceLast, lifecycle)).toBe(lapseDepthOfStage(stageFor(facts, lifecycle)));
+      }),
+    );
+  });
+
+  it('orders the stages: awake, then sleeping, then churned', () => {
+    expect([lapseDepth(59, lifecycle), lapseDepth(60, lifecycle), lapseDepth(180, lifecycle)]).toEqual([0, 1, 2]);
+    expect((['prospect', 'new', 'active', 'at-risk', 'sleeping', 'churned'] as const).map(lapseDepthOfStage)).toEqual([0, 0, 0, 0, 1, 2]);
   });
 });

@@ -1,0 +1,106 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runNightlySharded } from '#local/nightly/sharded-run.ts';
+import { parseConfig, type Config } from '#shared/config.ts';
+import { directoryExportSource } from '#shared/exports/source.ts';
+import { NightRefusedError } from '#shared/nightly/admission.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { scanTable } from '#test/support/emulator-data.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { storedState } from '#test/support/nightly-comparison.ts';
+
+/**
+ * The plausibility checks on whole nights: what an export that lost a part, or a configuration
+ * edited between two nights, would do to the base is refused before anything is written, in a
+ * single and in a sharded run alike; time passing is not.
+ */
+
+const aws = sharedAws();
+const work = scratchDir('nightly-plausibility');
+const SH = 'Asia/Shanghai';
+const ids = Array.from({ length: 100 }, (_, i) => `m${String(i).padStart(3, '0')}`);
+/** Bimonthly orders parts: every client buys on the 10th of each of these months, 1,500.00 each time. */
+const MONTHS = ['01', '03', '05', '07', '09'] as const;
+const [A, B] = ['2026-09-19', '2026-09-20'] as const;
+
+const customersCsv = ['customer_id,email,first_name,locale,time_zone,accepts_marketing', ...ids.map((id) => `${id},${id}@plausibility.example.com,N,en,${SH},true`)].join('\n') + '\n';
+const part = (month: string, clients: readonly string[] = ids) =>
+  ['order_id,customer_id,ordered_at,line_total', ...clients.map((id) => `${id}-${month},${id},2026-${month}-10T10:00:00+08:00,1500.00`)].join('\n') + '\n';
+
+/** A night's export folder: the customers and the given orders parts (month → its clients). */
+async function exportOf(name: string, parts: Partial<Record<(typeof MONTHS)[number], readonly string[]>>): Promise<string> {
+  const dir = join(work, name);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'customers.csv'), customersCsv);
+  for (const [month, clients] of Object.entries(parts)) await writeFile(join(dir, `orders-2026-${month}.csv`), part(month, clients));
+  return dir;
+}
+
+const allParts = Object.fromEntries(MONTHS.map((m) => [m, ids]));
+/** The latest part, orders-2026-09.csv, did not arrive. */
+const withoutLatest = Object.fromEntries(MONTHS.slice(0, -1).map((m) => [m, ids]));
+
+const night = (config: Config, runDate: string, dir: string, acceptDrop = false) =>
+  runNightly({ clock: Date.now, runDate, runId: `night-${runDate}${acceptDrop ? '-accepted' : ''}`, config, clients: aws.clients, source: directoryExportSource(dir), acceptDrop });
+
+/** Everything a refused night could have touched. */
+async function everything(config: Config) {
+  return { ...(await storedState(aws, config)), runs: await scanTable(aws, tableNames(config).runs) };
+}
+
+const LOST_LATEST = /2026-09-20 refused, nothing written: 100 clients would lose orders or lapse further than the days since 2026-09-19 explain .*, 100% of the 100 buyers of 2026-09-19, more than the 2% allowed/;
+
+describe('plausibility of a night against the last completed one', () => {
+  it('refuses a night whose latest orders part is missing (every client would look lapsed), writing nothing; an operator can accept it', { timeout: 120_000 }, async () => {
+    const config = await scenarioConfig(aws, 'missing-part');
+    const first = await night(config, A, await exportOf('single-a', allParts));
+    expect(first.distribution.buyers).toBe(100);
+    const before = await everything(config);
+    // Order lines and revenue fall by a fifth at most, nobody moves down a tier: only the lost orders tell.
+    const missing = await exportOf('single-b', withoutLatest);
+    const refused = night(config, B, missing);
+    await expect(refused).rejects.toThrow(NightRefusedError);
+    await expect(refused).rejects.toThrow(LOST_LATEST);
+    expect(await everything(config)).toEqual(before);
+
+    const accepted = await night(config, B, missing, true);
+    expect(accepted.admission?.accepted?.map((v) => v.check)).toEqual(['unexplainedLapses']);
+    expect(accepted.admission?.tonight).toMatchObject({ downgrades: 0, unexplainedLapses: 100 });
+  });
+
+  it('refuses the same night run in shards, from the counts every shard measured', { timeout: 180_000 }, async () => {
+    const config = await scenarioConfig(aws, 'missing-part-sharded');
+    const sharded = (runDate: string, path: string) =>
+      runNightlySharded({ clock: Date.now, runDate, runId: `sharded-${runDate}`, config, clients: aws.clients, shards: 2, source: { kind: 'directory', path } });
+    await sharded(A, await exportOf('sharded-a', allParts));
+    const before = await everything(config);
+    await expect(sharded(B, await exportOf('sharded-b', withoutLatest))).rejects.toThrow(LOST_LATEST);
+    expect(await everything(config)).toEqual(before);
+  });
+
+  it('admits a refund of one client\u2019s latest order, and clients falling asleep as the days pass', { timeout: 120_000 }, async () => {
+    const config = await scenarioConfig(aws, 'time-passing');
+    await night(config, A, await exportOf('time-a', allParts));
+    // m000's September order is gone (refunded): 1 buyer of 100, within the 2% allowed.
+    const refunded = await night(config, B, await exportOf('time-b', { ...allParts, '09': ids.slice(1) }));
+    expect(refunded.admission?.tonight.unexplainedLapses).toBe(1);
+    expect(refunded.admission?.accepted).toBeUndefined();
+    // Two months on, nobody has ordered since September 10: the 99 still awake fall asleep, as time says.
+    const later = await night(config, '2026-11-20', await exportOf('time-c', allParts));
+    expect(later.admission?.tonight.unexplainedLapses).toBe(0);
+    expect(later.admission?.accepted).toBeUndefined();
+    expect(later.changes.stageMovements).toEqual({ 'active→sleeping': 99 });
+  });
+
+  it('refuses a night whose stage rules were changed so that every client is sleeping at once', { timeout: 120_000 }, async () => {
+    const config = await scenarioConfig(aws, 'lifecycle-edit');
+    const dir = await exportOf('lifecycle', allParts);
+    await night(config, A, dir);
+    // Sleeping from 5 days without an order: the clients, 9 days past their last order last night, fall asleep all at once.
+    const edited = parseConfig({ ...config, lifecycle: { ...config.lifecycle, sleepingDays: 5 } });
+    await expect(night(edited, B, dir)).rejects.toThrow(/100 clients would lose orders or lapse further than the days since 2026-09-19 explain/);
+  });
+});
