@@ -49,7 +49,9 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   }
   if (input.warned) lines.push(`Fields dropped with a warning: ${n(input.warned)}${summary.report.warningsObject ? `  (${summary.report.warningsObject})` : ''}`);
   if (input.erasedClients) lines.push(`Left out, forgotten on request: ${n(input.erasedClients)} clients`);
-  for (const accepted of summary.admission?.accepted ?? []) lines.push(`ACCEPTED by the operator (--accept-drop): ${accepted.message}`);
+  const { admission } = summary;
+  if (admission?.rulesChanged) lines.push(`Rules changed since ${admission.lastNight?.runDate ?? 'the last night'}: ${admission.rulesChanged.join(', ')}`);
+  for (const accepted of admission?.accepted ?? []) lines.push(`ACCEPTED by the operator (--accept-drop): ${accepted.message}`);
   lines.push('');
   lines.push(`Tier        Clients   % buyers   12-month revenue (${currency})   % revenue`);
   for (const tier of TIERS) {

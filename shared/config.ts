@@ -154,6 +154,8 @@ export const plausibilitySchema = z
     maxDropShare: z.number().min(0).max(1).default(0.2),
     /** Tier downgrades may not exceed this share of the last completed night's buyers. */
     maxDowngradeShare: z.number().min(0).max(1).default(0.05),
+    /** Buyers moving up a tier (a first purchase is not a move) may not exceed this share of the last completed night's buyers. */
+    maxUpgradeShare: z.number().min(0).max(1).default(0.05),
     /**
      * Buyers whose orders went back (an earlier last order, fewer counted orders) or who lapse
      * further than the days since that night explain may not exceed this share of its buyers.

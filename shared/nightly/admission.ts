@@ -6,7 +6,7 @@ import { getRun, putRun, recentRuns, runsAfter } from '#shared/store/runs-store.
 import { tableNames } from '#shared/store/tables.ts';
 import type { Log } from '#shared/log.ts';
 import { addDays } from '#shared/time.ts';
-import { plausibilityViolations, type LastNight, type NightFigures, type NightMoves } from './guards.ts';
+import { nightRules, plausibilityViolations, ruleChanges, type LastNight, type NightFigures, type NightMoves } from './guards.ts';
 import { NIGHTLY_JOB, type NightAdmission, type NightInProgress, type NightlyRunSummary } from './summary.ts';
 
 /**
@@ -38,7 +38,7 @@ export interface ShardFigures extends NightMoves {
 }
 
 export function emptyShardFigures(): ShardFigures {
-  return { clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, unexplainedLapses: 0 };
+  return { clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0 };
 }
 
 export function addShardFigures(parts: readonly ShardFigures[]): ShardFigures {
@@ -142,10 +142,13 @@ export async function admitNight(options: AdmitOptions): Promise<NightAdmission>
   const last = earlier.find(isCompleted);
   const lastNight = last ? lastNightOf(last) : undefined;
   const violations = plausibilityViolations(options.tonight, lastNight, config.plausibility);
+  const rulesChanged = last?.rules ? ruleChanges(last.rules, nightRules(config)) : [];
+  if (rulesChanged.length > 0) log.warn('the rules that place clients changed since the last completed night', { lastNight: last?.runDate, rulesChanged });
   if (violations.length > 0 && !options.acceptDrop) {
     log.error('night refused: implausible against the last completed night, nothing written', { checks: violations.map((v) => v.check) });
+    const becauseOfRules = rulesChanged.length > 0 ? `The rules that place clients changed since ${last?.runDate}: ${rulesChanged.join(', ')}. ` : '';
     throw new NightRefusedError(
-      `${runDate} refused, nothing written: ${violations.map((v) => v.message).join('; ')}. ` +
+      `${runDate} refused, nothing written: ${violations.map((v) => v.message).join('; ')}. ${becauseOfRules}` +
         'If the export and the configuration are right (a real drop, a cleanup of the base, a deliberate change of the tiers or stages), ' +
         'rerun with --accept-drop (CLI) or {"acceptDrop": true} in the execution input.',
     );
@@ -157,6 +160,7 @@ export async function admitNight(options: AdmitOptions): Promise<NightAdmission>
     tonight: options.tonight,
     ...(lastNight ? { lastNight } : {}),
     ...(violations.length > 0 ? { accepted: violations } : {}),
+    ...(rulesChanged.length > 0 ? { rulesChanged } : {}),
   };
 }
 

@@ -5,9 +5,9 @@ import { lapseDepth, lapseDepthOfStage } from '#shared/tiering/lifecycle.ts';
 /**
  * The checks a night must pass before it writes anything. Real bases do not halve overnight;
  * broken exports do: a night whose figures fall far below the last completed night's, that
- * would downgrade an unusual share of buyers, or whose buyers' orders went back in time (a part
- * of the orders missing), stops unless an operator accepts it. Pure: the figures come in, the
- * violations go out.
+ * would move an unusual share of buyers down or up a tier (amounts read in the wrong unit, tier
+ * thresholds edited), or whose buyers' orders went back in time (a part of the orders missing),
+ * stops unless an operator accepts it. Pure: the figures come in, the violations go out.
  */
 
 /** What a night is compared on. */
@@ -30,6 +30,8 @@ export interface LastNight extends NightFigures {
 export interface NightMoves {
   /** Clients whose tier tonight is below their tier in the base. */
   downgrades: number;
+  /** Buyers whose tier tonight is above their tier in the base (a first purchase, from Prospect, is not counted). */
+  upgrades: number;
   /** Buyers whose orders went back or who lapse further than time explains (unexplainedLapse). */
   unexplainedLapses: number;
 }
@@ -62,6 +64,32 @@ const pct = (share: number) => `${(share * 100).toFixed(2).replace(/\.?0+$/, '')
  * comparison forgives far less than one unit in a billion.
  */
 const exceeds = (part: number, whole: number, share: number) => part / whole > share + 1e-12;
+
+/**
+ * The rules that place clients in tiers and stages. Edited between two nights, they move clients
+ * whose orders did not change: a night records them, and names what changed since the last
+ * completed night (ruleChanges).
+ */
+export type NightRules = Pick<Config, 'currency' | 'exchangeRates' | 'tiers' | 'lifecycle'>;
+
+export function nightRules(config: NightRules): NightRules {
+  return { currency: config.currency, exchangeRates: config.exchangeRates, tiers: config.tiers, lifecycle: config.lifecycle };
+}
+
+/** What changed from one night's rules to the next's, one entry a value: "tiers.core 5000 → 3000" ("none" for a value added or removed). Pure. */
+export function ruleChanges(before: NightRules, tonight: NightRules): string[] {
+  const changes: string[] = [];
+  const compare = (path: string, from: string | number | undefined, to: string | number | undefined) => {
+    if (from !== to) changes.push(`${path} ${from ?? 'none'} → ${to ?? 'none'}`);
+  };
+  compare('currency', before.currency, tonight.currency);
+  for (const section of ['exchangeRates', 'tiers', 'lifecycle'] as const) {
+    const was: Record<string, string | number | undefined> = before[section];
+    const now: Record<string, string | number | undefined> = tonight[section];
+    for (const key of new Set([...Object.keys(was), ...Object.keys(now)])) compare(`${section}.${key}`, was[key], now[key]);
+  }
+  return changes;
+}
 
 /** What a buyer of the base held, as the last completed night stored it. */
 export interface OrdersBefore {
@@ -111,6 +139,7 @@ export function unexplainedLapse(before: OrdersBefore, tonight: OrdersTonight, c
 /** For each move: its limit and what the message says the clients would do. */
 const MOVES: Record<ShareCheck, { limit: (limits: Config['plausibility']) => number; would: (lastNight: LastNight) => string }> = {
   downgrades: { limit: (l) => l.maxDowngradeShare, would: () => 'would move down a tier' },
+  upgrades: { limit: (l) => l.maxUpgradeShare, would: () => 'would move up a tier' },
   unexplainedLapses: {
     limit: (l) => l.maxUnexplainedLapseShare,
     would: (last) => `would lose orders or lapse further than the days since ${last.runDate} explain (an earlier last order, fewer orders, or sleeping or churned sooner)`,
@@ -119,7 +148,7 @@ const MOVES: Record<ShareCheck, { limit: (limits: Config['plausibility']) => num
 
 /**
  * The figures that fell by more than `maxDropShare` since the last completed night, and the moves
- * (downgrades, unexplained lapses) above their share of its buyers. Empty on a first night
+ * (downgrades, upgrades, unexplained lapses) above their share of its buyers. Empty on a first night
  * (nothing to compare).
  */
 export function plausibilityViolations(tonight: NightFigures & NightMoves, lastNight: LastNight | undefined, limits: Config['plausibility']): GuardViolation[] {

@@ -27,7 +27,7 @@ import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
 import { acceptedOrderLines, addShardFigures, admitNight, confirmWriter, emptyShardFigures, NightRefusedError, type ShardFigures } from './admission.ts';
 import { futureNightRefusal } from './run-date.ts';
-import { unexplainedLapse, type LapseClock } from './guards.ts';
+import { nightRules, unexplainedLapse, type LapseClock } from './guards.ts';
 import { daysBetweenDates } from '#shared/time.ts';
 import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
@@ -319,6 +319,8 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
     const before = seenByNight(beforeState(base, client.customerId));
     if (!before) return;
     if (tierRank(client.tier) < tierRank(before.tier)) figures.downgrades += 1;
+    // A first purchase (from Prospect) is no move between buyers' tiers: a sale day brings many.
+    else if (before.tier !== 'Prospect' && tierRank(client.tier) > tierRank(before.tier)) figures.upgrades += 1;
     if (unexplainedLapse(before, client, lapseClock)) figures.unexplainedLapses += 1;
   });
   const { summaries } = clv.buyers;
@@ -625,6 +627,7 @@ export async function finishNight(
     runDate,
     source: run.source,
     currency: config.currency,
+    rules: nightRules(config),
     startedAt: new Date(run.startedAt).toISOString(),
     durationMs: 0,
     // Shards run side by side: each phase took as long as its slowest shard.

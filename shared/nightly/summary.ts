@@ -6,7 +6,7 @@ import type { AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import type { FileReport } from '#shared/exports/reader.ts';
 import type { Reject } from '#shared/model.ts';
 import type { Distribution } from '#shared/tiering/distribution.ts';
-import type { GuardViolation, LastNight, NightFigures, NightMoves } from './guards.ts';
+import type { GuardViolation, LastNight, NightFigures, NightMoves, NightRules } from './guards.ts';
 
 /**
  * What a nightly run reports: its progress while it runs and its summary once done (stored in the
@@ -59,6 +59,8 @@ export interface NightAdmission {
   lastNight?: LastNight;
   /** Checks that failed and that the operator accepted (--accept-drop). */
   accepted?: GuardViolation[];
+  /** The rules that place clients (NightRules) that changed since the last completed night, e.g. "tiers.core 5000 → 3000". */
+  rulesChanged?: string[];
 }
 
 export interface NightlyRunSummary {
@@ -69,6 +71,8 @@ export interface NightlyRunSummary {
   runDate: string;
   source: string;
   currency: string;
+  /** The rules the night placed clients by (absent in summaries written before they were kept). */
+  rules?: NightRules;
   startedAt: string;
   durationMs: number;
   /**

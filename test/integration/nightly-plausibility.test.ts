@@ -101,6 +101,63 @@ describe('plausibility of a night against the last completed one', () => {
     await night(config, A, dir);
     // Sleeping from 5 days without an order: the clients, 9 days past their last order last night, fall asleep all at once.
     const edited = parseConfig({ ...config, lifecycle: { ...config.lifecycle, sleepingDays: 5 } });
-    await expect(night(edited, B, dir)).rejects.toThrow(/100 clients would lose orders or lapse further than the days since 2026-09-19 explain/);
+    await expect(night(edited, B, dir)).rejects.toThrow(
+      /100 clients would lose orders or lapse further than the days since 2026-09-19 explain .*\. The rules that place clients changed since 2026-09-19: lifecycle\.sleepingDays 60 → 5\. /,
+    );
+  });
+});
+
+describe('tier thresholds edited between two nights', () => {
+  const buyers = Array.from({ length: 20 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+  const prospects = Array.from({ length: 30 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+  const [N1, N2] = ['2026-11-20', '2026-11-21'] as const;
+  const customers = ['customer_id,email,first_name,locale,time_zone,accepts_marketing', ...[...buyers, ...prospects].map((id) => `${id},${id}@tiers.example.com,N,en,${SH},true`)].join('\n') + '\n';
+  // Half the buyers at 4,000.00 (Potential), half at 45,000.00 (Core), with the default thresholds.
+  const buyersOrders = buyers.map((id, i) => `${id}-o,${id},2026-11-02T10:00:00+08:00,${i % 2 === 0 ? '4000.00' : '45000.00'}`);
+  const firstOrders = prospects.map((id) => `${id}-o,${id},2026-11-21T10:00:00+08:00,100.00`);
+
+  async function exportWith(name: string, lines: readonly string[]): Promise<string> {
+    const dir = join(work, name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'customers.csv'), customers);
+    await writeFile(join(dir, 'orders.csv'), ['order_id,customer_id,ordered_at,line_total', ...lines].join('\n') + '\n');
+    return dir;
+  }
+  const withTiers = (config: Config, tiers: Config['tiers']) => parseConfig({ ...config, tiers });
+
+  it('refuses lowered thresholds that would move every buyer up (and thank them all), naming the rules that changed; accepted, the night records them', { timeout: 120_000 }, async () => {
+    const config = await scenarioConfig(aws, 'tiers-lowered');
+    const dir = await exportWith('tiers-lowered', buyersOrders);
+    await night(config, N1, dir);
+    const before = await everything(config);
+    const lowered = withTiers(config, { vic: '40000', core: '3000', potential: '1000' });
+    await expect(night(lowered, N2, dir)).rejects.toThrow(
+      /^2026-11-21 refused, nothing written: 20 clients would move up a tier, 100% of the 20 buyers of 2026-11-20, more than the 5% allowed\. The rules that place clients changed since 2026-11-20: tiers\.vic 50000 → 40000, tiers\.core 5000 → 3000\. /,
+    );
+    expect(await everything(config)).toEqual(before);
+
+    const accepted = await night(lowered, N2, dir, true);
+    expect(accepted.admission?.accepted?.map((v) => v.check)).toEqual(['upgrades']);
+    expect(accepted.admission?.rulesChanged).toEqual(['tiers.vic 50000 → 40000', 'tiers.core 5000 → 3000']);
+    expect(accepted.rules?.tiers).toEqual({ vic: '40000', core: '3000', potential: '1000' });
+  });
+
+  it('refuses raised thresholds the same way, by the downgrades', { timeout: 120_000 }, async () => {
+    const config = await scenarioConfig(aws, 'tiers-raised');
+    const dir = await exportWith('tiers-raised', buyersOrders);
+    await night(config, N1, dir);
+    await expect(night(withTiers(config, { vic: '60000', core: '50000', potential: '5000' }), N2, dir)).rejects.toThrow(
+      /20 clients would move down a tier, 100% of the 20 buyers of 2026-11-20, more than the 5% allowed\. The rules that place clients changed since 2026-11-20: tiers\.vic 50000 → 60000, tiers\.core 5000 → 50000, tiers\.potential 1000 → 5000\. /,
+    );
+  });
+
+  it('admits a night of first purchases, however many: a prospect buying is no move between buyers\u2019 tiers', { timeout: 120_000 }, async () => {
+    const config = await scenarioConfig(aws, 'tiers-first-purchases');
+    await night(config, N1, await exportWith('first-purchases-1', buyersOrders));
+    const sale = await night(config, N2, await exportWith('first-purchases-2', [...buyersOrders, ...firstOrders]));
+    expect(sale.changes.tierMovements).toEqual({ 'Prospect→Entry': 30 });
+    expect(sale.admission?.tonight.upgrades).toBe(0);
+    expect(sale.admission?.accepted).toBeUndefined();
+    expect(sale.admission?.rulesChanged).toBeUndefined();
   });
 });

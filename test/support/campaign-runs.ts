@@ -12,6 +12,8 @@ export interface CampaignScenario {
   campaigns?: ScenarioOverrides['campaigns'];
   sender?: ScenarioOverrides['sender'];
   timeZone?: string;
+  /** The nightly's checks: a base of a few buyers moves a large share of them with one order. */
+  plausibility?: ScenarioOverrides['plausibility'];
 }
 
 /**
@@ -21,6 +23,7 @@ export interface CampaignScenario {
 export function campaignConfig(aws: SharedAws, name: string, scenario: CampaignScenario = {}): Promise<Config> {
   return scenarioConfig(aws, name, {
     ...(scenario.timeZone ? { timeZone: scenario.timeZone } : {}),
+    ...(scenario.plausibility ? { plausibility: scenario.plausibility } : {}),
     campaigns: scenario.campaigns ?? { policy: { controlShare: 0 } },
     sender: { ...aws.config.sender, maxSendRate: 500, ...scenario.sender },
   });

@@ -54,3 +54,19 @@ describe('formatNightlySummary: the RFM segments', () => {
     expect(formatNightlySummary(night)).not.toContain('RFM segments');
   });
 });
+
+describe('formatNightlySummary: the admission', () => {
+  it('names the rules that changed since the last completed night, and what the operator accepted', () => {
+    const night = summary(RUN_DATE, profiles(300));
+    expect(formatNightlySummary(night)).not.toContain('Rules changed');
+    night.admission = {
+      tonight: { clients: 300, orderLines: 900, revenue12mMinor: 1_000_000, buyers: 200, downgrades: 0, upgrades: 150, unexplainedLapses: 0 },
+      lastNight: { runDate: '2026-11-21', clients: 300, orderLines: 900, revenue12mMinor: 1_000_000, buyers: 200 },
+      accepted: [{ check: 'upgrades', tonight: 150, lastNight: 200, limit: 0.05, message: '150 clients would move up a tier, 75% of the 200 buyers of 2026-11-21, more than the 5% allowed' }],
+      rulesChanged: ['tiers.core 5000 → 3000'],
+    };
+    const text = formatNightlySummary(night);
+    expect(text).toContain('Rules changed since 2026-11-21: tiers.core 5000 → 3000');
+    expect(text).toContain('ACCEPTED by the operator (--accept-drop): 150 clients would move up a tier, 75% of the 200 buyers of 2026-11-21, more than the 5% allowed');
+  });
+});

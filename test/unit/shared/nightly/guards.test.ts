@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '#shared/config.ts';
 import {
+  nightRules,
   plausibilityViolations,
+  ruleChanges,
   unexplainedLapse,
   type LapseClock,
   type LastNight,
@@ -13,18 +15,19 @@ import {
 } from '#shared/nightly/guards.ts';
 import { lapseDepth } from '#shared/tiering/lifecycle.ts';
 
-/** The configuration's defaults: 20 % drop, 5 % downgrades, 2 % unexplained lapses. */
+/** The configuration's defaults: 20 % drop, 5 % downgrades, 5 % upgrades, 2 % unexplained lapses. */
 const limits = parseConfig({}).plausibility;
 
 const lastNight: LastNight = { runDate: '2026-03-01', clients: 10_000, orderLines: 50_000, revenue12mMinor: 800_000_000, buyers: 4_000 };
 
-/** Tonight as last night was, nobody moving down. */
+/** Tonight as last night was, nobody moving. */
 const unchanged = (last: NightFigures): NightFigures & NightMoves => ({
   clients: last.clients,
   orderLines: last.orderLines,
   revenue12mMinor: last.revenue12mMinor,
   buyers: last.buyers,
   downgrades: 0,
+  upgrades: 0,
   unexplainedLapses: 0,
 });
 
@@ -37,12 +40,12 @@ const figures = fc.record({
 const runDate = fc.constantFrom('2026-01-31', '2026-02-28', '2026-03-01');
 
 describe('plausibilityViolations', () => {
-  it('uses the configured defaults of a 20 % drop, 5 % downgrades and 2 % unexplained lapses', () => {
-    expect(limits).toEqual({ maxDropShare: 0.2, maxDowngradeShare: 0.05, maxUnexplainedLapseShare: 0.02 });
+  it('uses the configured defaults of a 20 % drop, 5 % downgrades, 5 % upgrades and 2 % unexplained lapses', () => {
+    expect(limits).toEqual({ maxDropShare: 0.2, maxDowngradeShare: 0.05, maxUpgradeShare: 0.05, maxUnexplainedLapseShare: 0.02 });
   });
 
   it('finds nothing on a first night, however small tonight is and however many move down', () => {
-    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 1_000, unexplainedLapses: 0 }, undefined, limits)).toEqual([]);
+    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 1_000, upgrades: 0, unexplainedLapses: 0 }, undefined, limits)).toEqual([]);
   });
 
   it('finds nothing when tonight is as last night was', () => {
@@ -82,7 +85,7 @@ describe('plausibilityViolations', () => {
   });
 
   it('reports every figure that fell, one violation each', () => {
-    const tonight = { clients: 1, orderLines: 1, revenue12mMinor: 1, buyers: 1, downgrades: 0, unexplainedLapses: 0 };
+    const tonight = { clients: 1, orderLines: 1, revenue12mMinor: 1, buyers: 1, downgrades: 0, upgrades: 0, unexplainedLapses: 0 };
     expect(plausibilityViolations(tonight, lastNight, limits).map((v) => v.check)).toEqual(['clients', 'orderLines', 'revenue12m']);
   });
 
@@ -111,11 +114,11 @@ describe('plausibilityViolations', () => {
 
   it('never divides by a last night\u2019s zero: figures of 0 are not compared and the messages hold no NaN or Infinity', () => {
     const empty: LastNight = { runDate: '2026-03-01', clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0 };
-    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, unexplainedLapses: 0 }, empty, limits)).toEqual([]);
-    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 50, unexplainedLapses: 0 }, empty, limits)).toEqual([]);
+    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0 }, empty, limits)).toEqual([]);
+    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 50, upgrades: 0, unexplainedLapses: 0 }, empty, limits)).toEqual([]);
     fc.assert(
-      fc.property(figures, figures, fc.nat({ max: 1_000 }), fc.nat({ max: 1_000 }), (last, tonight, downgrades, unexplainedLapses) => {
-        for (const v of plausibilityViolations({ ...tonight, downgrades, unexplainedLapses }, { ...last, runDate: '2026-03-01' }, limits)) {
+      fc.property(figures, figures, fc.nat({ max: 1_000 }), fc.nat({ max: 1_000 }), fc.nat({ max: 1_000 }), (last, tonight, downgrades, upgrades, unexplainedLapses) => {
+        for (const v of plausibilityViolations({ ...tonight, downgrades, upgrades, unexplainedLapses }, { ...last, runDate: '2026-03-01' }, limits)) {
           expect(v.message).not.toMatch(/NaN|Infinity/);
           expect(v.lastNight).toBeGreaterThan(0);
         }
@@ -142,7 +145,7 @@ describe('plausibilityViolations', () => {
     );
   });
 
-  it('never fails a night whose figures all held or grew and that downgrades nobody', () => {
+  it('never fails a night whose figures all held or grew and that moves nobody', () => {
     fc.assert(
       fc.property(figures, figures, runDate, (last, growth, date) => {
         const tonight = {
@@ -151,6 +154,7 @@ describe('plausibilityViolations', () => {
           revenue12mMinor: last.revenue12mMinor + growth.revenue12mMinor,
           buyers: growth.buyers,
           downgrades: 0,
+          upgrades: 0,
           unexplainedLapses: 0,
         };
         expect(plausibilityViolations(tonight, { ...last, runDate: date }, limits)).toEqual([]);
@@ -162,12 +166,12 @@ describe('plausibilityViolations', () => {
 describe('plausibilityViolations at limits without an exact binary form', () => {
   const last = { runDate: '2026-03-01', clients: 100, orderLines: 100, revenue12mMinor: 100, buyers: 700 };
   it('lets a fall of exactly 45% pass when 45% is allowed (100 * (1 - 0.45) is not 55 in floating point)', () => {
-    const tonight = { clients: 55, orderLines: 100, revenue12mMinor: 100, buyers: 700, downgrades: 0, unexplainedLapses: 0 };
+    const tonight = { clients: 55, orderLines: 100, revenue12mMinor: 100, buyers: 700, downgrades: 0, upgrades: 0, unexplainedLapses: 0 };
     expect(plausibilityViolations(tonight, last, { ...limits, maxDropShare: 0.45 })).toEqual([]);
     expect(plausibilityViolations({ ...tonight, clients: 54 }, last, { ...limits, maxDropShare: 0.45 }).map((v) => v.check)).toEqual(['clients']);
   });
   it('lets exactly 70% of the buyers move down when 70% is allowed', () => {
-    const tonight = { clients: 100, orderLines: 100, revenue12mMinor: 100, buyers: 700, downgrades: 490, unexplainedLapses: 0 };
+    const tonight = { clients: 100, orderLines: 100, revenue12mMinor: 100, buyers: 700, downgrades: 490, upgrades: 0, unexplainedLapses: 0 };
     expect(plausibilityViolations(tonight, last, { ...limits, maxDowngradeShare: 0.7 })).toEqual([]);
     expect(plausibilityViolations({ ...tonight, downgrades: 491 }, last, { ...limits, maxDowngradeShare: 0.7 }).map((v) => v.check)).toEqual(['downgrades']);
   });
@@ -249,5 +253,46 @@ describe('plausibilityViolations on unexplained lapses', () => {
           '2.02% of the 4,000 buyers of 2026-03-01, more than the 2% allowed',
       },
     ]);
+  });
+});
+
+describe('plausibilityViolations on upgrades', () => {
+  it('fails a night that would move up more than the allowed share of last night\u2019s buyers, as it does with downgrades', () => {
+    expect(plausibilityViolations({ ...unchanged(lastNight), upgrades: 200 }, lastNight, limits)).toEqual([]);
+    expect(plausibilityViolations({ ...unchanged(lastNight), upgrades: 201 }, lastNight, limits)).toEqual([
+      {
+        check: 'upgrades',
+        tonight: 201,
+        lastNight: 4_000,
+        limit: 0.05,
+        message: '201 clients would move up a tier, 5.03% of the 4,000 buyers of 2026-03-01, more than the 5% allowed',
+      },
+    ]);
+  });
+
+  it('treats both directions alike: the same count fails or passes whichever way the clients move', () => {
+    const symmetric = { ...limits, maxUpgradeShare: limits.maxDowngradeShare };
+    fc.assert(
+      fc.property(figures.filter((f) => f.buyers > 0), fc.nat({ max: 10_000_000 }), (figuresOfLast, moved) => {
+        const last = { ...figuresOfLast, runDate: '2026-03-01' };
+        const down = plausibilityViolations({ ...unchanged(last), downgrades: moved }, last, symmetric);
+        const up = plausibilityViolations({ ...unchanged(last), upgrades: moved }, last, symmetric);
+        expect(up.map((v) => v.check === 'upgrades')).toEqual(down.map((v) => v.check === 'downgrades'));
+      }),
+    );
+  });
+});
+
+describe('ruleChanges', () => {
+  const rules = nightRules(parseConfig({}));
+
+  it('finds nothing between the same rules, and ignores the rest of the configuration', () => {
+    expect(ruleChanges(rules, nightRules(parseConfig({ maxRejectShare: 0.1, plausibility: { maxDropShare: 0.5 } })))).toEqual([]);
+  });
+
+  it('names each value that changed, with what it was and is, a rate added or removed as none', () => {
+    const edited = nightRules(parseConfig({ currency: 'EUR', exchangeRates: { CNY: '0.13' }, tiers: { vic: '40000', core: '3000', potential: '1000' }, lifecycle: { sleepingDays: 30 } }));
+    expect(ruleChanges(rules, edited)).toEqual(['currency USD → EUR', 'exchangeRates.CNY none → 0.13', 'tiers.vic 50000 → 40000', 'tiers.core 5000 → 3000', 'lifecycle.sleepingDays 60 → 30']);
+    expect(ruleChanges(edited, rules)).toContain('exchangeRates.CNY 0.13 → none');
   });
 });
