@@ -66,9 +66,10 @@ export class ClienteleStack extends Stack {
 
     this.feedback = new Feedback(this, 'Feedback', { ...common, configurationSetName });
     // Only the sender's configuration names the unsubscribe URL (the unsubscribe function's own cannot: a cycle).
+    const campaignsConfigJson = configJsonWith({ unsubscribeBaseUrl: this.feedback.unsubscribeUrl.url, advisorTaskBaseUrl: this.feedback.advisorTaskUrl.url });
     this.campaignSender = new CampaignSender(this, 'CampaignSender', {
       ...common,
-      configJson: configJsonWith({ unsubscribeBaseUrl: this.feedback.unsubscribeUrl.url, advisorTaskBaseUrl: this.feedback.advisorTaskUrl.url }),
+      configJson: campaignsConfigJson,
       settings,
       feedback: this.feedback,
     });
@@ -123,6 +124,9 @@ export class ClienteleStack extends Stack {
       description: 'SES configuration set every campaign email is sent with',
     });
     new CfnOutput(this, 'UnsubscribeUrl', { value: this.feedback.unsubscribeUrl.url, description: 'One-click unsubscribe endpoint' });
+    // `clientele ... --stack` reads the sender's configuration and key from these: the settings the functions run with.
+    new CfnOutput(this, 'CampaignsConfig', { value: campaignsConfigJson, description: 'The campaign sender\'s CLIENTELE_CONFIG, as deployed' });
+    new CfnOutput(this, 'UnsubscribeSecretArn', { value: this.feedback.unsubscribeSecret.secretArn, description: 'The key the unsubscribe and advisor-task links are signed with' });
     new CfnOutput(this, 'AdvisorTaskUrl', { value: this.feedback.advisorTaskUrl.url, description: 'The one-click links of the advisors\' task emails' });
     new CfnOutput(this, 'NightlyStateMachineArn', {
       value: this.nightlyPipeline.stateMachine.stateMachineArn,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadTarget, targetOptionsSchema } from '#local/target.ts';
+import { loadTarget, refuseUnknownSenderSettings, targetOptionsSchema, unsubscribeKeyOf } from '#local/target.ts';
 import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
@@ -15,11 +15,17 @@ const optionsSchema = targetOptionsSchema.extend({
 /**
  * `clientele run advisor-digests --date D`: the advisors' weekly digests from the profiles the
  * nightly run of D stored, whatever the weekday (the nightly run sends them on its own on the
- * configured one). Sends at most once per advisor and ISO week, like the nightly call.
+ * configured one). Sends at most once per advisor and ISO week, like the nightly call, and signs
+ * the introductions' task links with the same key (the stack's; UNSUBSCRIBE_SECRET with a config
+ * file, without which introductions go without links, as in a local night).
  */
 export async function advisorDigestsCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
-  const config = (await loadTarget('run advisor-digests', options)).config;
+  const target = await loadTarget('run advisor-digests', options);
+  const { config } = target;
+  if (!options.dryRun) refuseUnknownSenderSettings('run advisor-digests', target);
+  // A dry run gives no task and signs no link.
+  const secret = options.dryRun ? undefined : await unsubscribeKeyOf('run advisor-digests', target);
   const clients = createAwsClients(config);
   try {
     const summary = await sendAdvisorDigests({
@@ -29,6 +35,7 @@ export async function advisorDigestsCommand(raw: unknown): Promise<void> {
       config,
       clients,
       dryRun: options.dryRun,
+      ...(secret === undefined ? {} : { unsubscribeSecret: secret }),
       log: jsonLog({ level: options.logLevel }),
     });
     process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatAdvisorDigestSummary(summary, config.currency)}\n`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadTarget, targetOptionsSchema } from '#local/target.ts';
+import { loadTarget, refuseUnknownSenderSettings, requireUnsubscribeKey, targetOptionsSchema } from '#local/target.ts';
 import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { campaignRunFailure, futureHourRefusal, runCampaigns } from '#shared/sender/run.ts';
@@ -14,15 +14,6 @@ const optionsSchema = targetOptionsSchema.extend({
   dryRun: z.boolean(),
 });
 
-/** The unsubscribe links' HMAC secret; in AWS the function reads it from Secrets Manager. */
-export function unsubscribeSecretFromEnvironment(): string {
-  const secret = process.env.UNSUBSCRIBE_SECRET;
-  if (!secret || secret.length < 32) {
-    throw new UsageError('Set UNSUBSCRIBE_SECRET (32+ characters): it signs the unsubscribe links of the emails.');
-  }
-  return secret;
-}
-
 /** An ISO date and time (`--at`, `--until`); without an offset it is read in the brand's time zone, as the exports' are. */
 export function parseInstant(value: string, timeZone: string, option = '--at'): number {
   const instant = /^\d{4}-\d{2}-\d{2}T/.test(value) ? parseTimestamp(value, timeZone) : undefined;
@@ -33,11 +24,13 @@ export function parseInstant(value: string, timeZone: string, option = '--at'): 
 /** `clientele run campaigns --at ISO-TIME`: one hour of the campaign sender. */
 export async function campaignsCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
-  const config = (await loadTarget('run campaigns', options)).config;
+  const target = await loadTarget('run campaigns', options);
+  const { config } = target;
   const at = parseInstant(options.at, config.timeZone);
   const refusal = futureHourRefusal(at, Date.now(), options.dryRun);
   if (refusal !== undefined) throw new UsageError(`--at ${options.at}: ${refusal}.`);
-  const secret = unsubscribeSecretFromEnvironment();
+  if (!options.dryRun) refuseUnknownSenderSettings('run campaigns', target);
+  const secret = await requireUnsubscribeKey('run campaigns', target);
   const clients = createAwsClients(config);
   try {
     const summary = await runCampaigns({

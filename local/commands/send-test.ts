@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadTarget } from '#local/target.ts';
+import { loadTarget, refuseUnknownSenderSettings } from '#local/target.ts';
 import { UsageError } from '#local/errors.ts';
 import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
@@ -27,6 +27,7 @@ export async function sendTestCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
   const target = await loadTarget('send-test', options);
   const { config } = target;
+  refuseUnknownSenderSettings('send-test', target);
   const domains = internalDomains(config.sender);
   if (!options.allowExternal && !isInternalAddress(options.to, domains)) {
     throw new UsageError(
@@ -37,6 +38,7 @@ export async function sendTestCommand(raw: unknown): Promise<void> {
   const log = jsonLog({ level: 'warn' }).child({ runId: newRunId('send-test'), job: 'send-test' });
   const clients = createAwsClients(config);
   try {
+    // Never the stack's key: a test email's unsubscribe link must suppress nobody there.
     const secret = process.env.UNSUBSCRIBE_SECRET ?? 'send-test-secret-links-of-a-test-suppress-nobody';
     const { profile, occasion, madeUp, email } = await chooseEmail(options, config, clients, secret, 'test');
     const locale = templateLocale(profile.locale);

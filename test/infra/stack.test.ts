@@ -222,6 +222,13 @@ describe('functions', () => {
     expect(nightly?.configurationSetName).toBe('Clientele-prod-campaigns');
   });
 
+  it('outputs the campaign sender\'s configuration and key ARN as deployed: what `clientele --stack` reads', () => {
+    const outputs = synth.template.findOutputs('*') as Record<string, { Value: unknown }>;
+    const environment = functionEnvironment('campaigns');
+    expect(resolveValue(outputs.CampaignsConfig?.Value)).toBe(environment.CLIENTELE_CONFIG);
+    expect(resolveValue(outputs.UnsubscribeSecretArn?.Value)).toBe(environment.UNSUBSCRIBE_SECRET_ARN);
+  });
+
   it('keeps secrets out of the environment: the unsubscribe key travels as an ARN', () => {
     for (const [, fn] of resourcesOf('AWS::Lambda::Function')) {
       const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
