@@ -3,36 +3,15 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { z } from 'zod';
 import { connectionFailureOf, systemErrorCode } from '#shared/aws/errors.ts';
 import { isUserFacing } from '#shared/errors.ts';
-import { isIsoDate } from '#shared/time.ts';
+import { MAX_SHARDS } from '#shared/nightly/shards.ts';
+import { parseDate, parseIntBetween, parseNonEmpty, parseNonNegativeInt, parsePositiveInt, parseRate, STATUS_MAX_HOURS, STATUS_MAX_NIGHTS } from './options.ts';
+import { awsRefusalMessage } from './aws-errors.ts';
 import { targetOption } from './target.ts';
 
 /**
  * `clientele`: the command line over the same code the Lambda functions run.
  * Each command lives in local/commands/; this file only declares options.
  */
-
-export function parseDate(value: string): string {
-  if (!isIsoDate(value)) throw new InvalidArgumentError('expected a calendar date YYYY-MM-DD');
-  return value;
-}
-
-export function parsePositiveInt(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive whole number');
-  return parsed;
-}
-
-export function parseNonNegativeInt(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected a whole number >= 0');
-  return parsed;
-}
-
-export function parseRate(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) throw new InvalidArgumentError('expected a rate between 0 and 1, e.g. 0.1');
-  return parsed;
-}
 
 /** The version of package.json (`clientele --version`). */
 export function packageVersion(): string {
@@ -44,7 +23,7 @@ export function packageVersion(): string {
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-const configOption = () => new Option('--config <file>', 'JSON configuration file (validated; defaults from the handbook)');
+const configOption = () => new Option('--config <file>', 'JSON configuration file (validated; defaults from the handbook)').argParser(parseNonEmpty);
 const logLevelOption = (fallback: string) =>
   new Option('--log-level <level>', 'JSON log lines on stderr from this level').choices(['debug', 'info', 'warn', 'error']).default(fallback);
 
@@ -64,7 +43,7 @@ export function buildProgram(): Command {
     .requiredOption('--customers <n>', 'number of clients', parsePositiveInt)
     .option('--seed <n>', 'random seed: same seed, same files', parseNonNegativeInt, 1)
     .requiredOption('--as-of <date>', 'export date YYYY-MM-DD (orders up to the end of that day)', parseDate)
-    .requiredOption('--out <dir|s3://bucket/prefix>', 'output folder, or S3 prefix (uses the config endpoints)')
+    .requiredOption('--out <dir|s3://bucket/prefix>', 'output folder, or S3 prefix (uses the config endpoints)', parseNonEmpty)
     .addOption(new Option('--format <format>', 'export format').choices(['generic', 'shopify']).default('generic'))
     .option('--gzip', 'gzip the files', false)
     .option('--parts <n>', 'split the orders file into N parts', parsePositiveInt, 1)
@@ -79,7 +58,7 @@ export function buildProgram(): Command {
     .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
     .addOption(logLevelOption('info'))
     .option('--json', 'print the run summary as one JSON object on stdout', false)
-    .option('--shards <n>', 'split the clients into N shards run in worker threads (same results as one; AWS runs them as a Distributed Map)', parsePositiveInt, 1)
+    .option('--shards <n>', `split the clients into N shards (1 to ${MAX_SHARDS}) run in worker threads (same results as one; AWS runs them as a Distributed Map)`, parseIntBetween(1, MAX_SHARDS), 1)
     .option('--accept-drop', 'write the night even if its figures fail the plausibility checks against the last completed night (recorded in the summary)', false)
     .action(async (options) => (await import('./commands/nightly.ts')).nightlyCommand(options));
 
@@ -108,7 +87,7 @@ export function buildProgram(): Command {
     .description("Advisors' client books.")
     .command('plan')
     .description('Propose an advisor for every VIC, Core and rising Potential client without an active one (language, store, balanced books); write the pairs as CSV for the brand\'s platform. Changes nothing stored.')
-    .requiredOption('--out <file>', 'the CSV to write: customer_id,advisor_id,reason')
+    .requiredOption('--out <file>', 'the CSV to write: customer_id,advisor_id,reason', parseNonEmpty)
     .option('--json', 'print the summary as one JSON object on stdout', false)
     .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
     .action(async (options) => (await import('./commands/advisors.ts')).advisorsPlanCommand(options));
@@ -149,7 +128,7 @@ export function buildProgram(): Command {
     .command('report')
     .description('Render the nightly report of a stored night (charts of tiers, migrations, stages, trend, campaign results) to a local HTML file.')
     .requiredOption('--date <date>', 'the night YYYY-MM-DD (its run summary is read from the runs table)', parseDate)
-    .option('--out <file>', 'where to write the HTML (default: ./clientele-report-<date>.html)')
+    .option('--out <file>', 'where to write the HTML (default: ./clientele-report-<date>.html)', parseNonEmpty)
     .option('--open', 'open the file in the default browser afterwards', false)
     .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
     .action(async (options) => (await import('./commands/report.ts')).reportCommand(options));
@@ -157,8 +136,8 @@ export function buildProgram(): Command {
   program
     .command('status')
     .description('The last nights (date, duration, clients, written, rejects, failures, report) and the campaign sender\'s last hours, in the brand time zone.')
-    .option('--nights <n>', 'how many nights, newest first', parsePositiveInt, 7)
-    .option('--hours <n>', 'how many hours of the sender, up to now', parsePositiveInt, 24)
+    .option('--nights <n>', `how many nights, newest first (1 to ${STATUS_MAX_NIGHTS})`, parseIntBetween(1, STATUS_MAX_NIGHTS), 7)
+    .option('--hours <n>', `how many hours of the sender, up to now (1 to ${STATUS_MAX_HOURS})`, parseIntBetween(1, STATUS_MAX_HOURS), 24)
     .option('--json', 'print the status as one JSON object on stdout', false)
     .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
     .action(async (options) => (await import('./commands/status.ts')).statusCommand(options));
@@ -200,8 +179,8 @@ export function buildProgram(): Command {
     .option('--until <iso-time>', 'run the hourly campaign sender from the night\'s run up to this time (default: 12:00 brand time the next day)')
     .option('--dry-run', 'send nothing at all: the campaign sender only shows who would get what; no team email, no advisor digest', false)
     .option('--keep-running', 'keep the emulators up afterwards to browse the local SES inbox and use the other commands (Ctrl-C to stop)', false)
-    .option('--state <dir>', 'folder for the emulators\' data, emptied at each start (`local up --state <dir>` reopens it)', '.clientele/demo')
-    .option('--write-config <file>', 'where to write the config naming the emulators (the other commands read it by default)', '.clientele/local-config.json')
+    .option('--state <dir>', 'folder for the emulators\' data, emptied at each start (`local up --state <dir>` reopens it)', parseNonEmpty, '.clientele/demo')
+    .option('--write-config <file>', 'where to write the config naming the emulators (the other commands read it by default)', parseNonEmpty, '.clientele/local-config.json')
     .option('--json', 'print the summary as one JSON object on stdout', false)
     .addOption(configOption())
     .addOption(logLevelOption('warn'))
@@ -211,8 +190,8 @@ export function buildProgram(): Command {
   local
     .command('up')
     .description('Start the emulators with state kept in a folder, write a config file naming their endpoints, wait for Ctrl-C.')
-    .option('--state <dir>', 'folder for DynamoDB and S3 data', '.clientele/local')
-    .option('--write-config <file>', 'where to write the config with the endpoints', '.clientele/local-config.json')
+    .option('--state <dir>', 'folder for DynamoDB and S3 data', parseNonEmpty, '.clientele/local')
+    .option('--write-config <file>', 'where to write the config with the endpoints', parseNonEmpty, '.clientele/local-config.json')
     .addOption(configOption())
     .action(async (options) => (await import('./commands/local-up.ts')).localUpCommand(options));
 
@@ -227,11 +206,14 @@ export async function main(argv: string[]): Promise<void> {
     // Commander has already printed its message (or the help, or the version); an
     // InvalidArgumentError that reaches here was thrown by an action, not printed yet.
     if (error instanceof CommanderError && !(error instanceof InvalidArgumentError)) return;
-    // What the user can act on (a usage, config or export problem) is printed as a message; a bug with its stack.
+    // What the user can act on (a usage, config or export problem, AWS refusing the credentials or
+    // a resource) is printed as a message; a bug with its stack.
     if (isUserFacing(error) || error instanceof InvalidArgumentError) {
       process.stderr.write(`clientele: ${error.message}\n`);
     } else if (connectionFailureOf(error) !== undefined) {
       process.stderr.write(`clientele: ${unreachableMessage(error)}\n`);
+    } else if (awsRefusalMessage(error) !== undefined) {
+      process.stderr.write(`clientele: ${awsRefusalMessage(error)}\n`);
     } else {
       process.stderr.write(`clientele: unexpected error\n${(error as Error)?.stack ?? String(error)}\n`);
     }

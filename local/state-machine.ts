@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ClienteleError } from '#shared/errors.ts';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { nameFailedCalls } from '#local/aws-errors.ts';
 
 /**
  * `clientele run nightly --stack NAME`: the night runs in AWS, as the 04:00 schedule runs it. The
@@ -31,7 +32,7 @@ const describeOutputSchema = z.object({
 
 /** Step Functions through the SDK (an answer from AWS is checked like any outside input). */
 export function stepFunctionsWithSdk(region: string): StepFunctions {
-  const client = new SFNClient({ region });
+  const client = nameFailedCalls(new SFNClient({ region }));
   return {
     startExecution: async (input) => startOutputSchema.parse(await client.send(new StartExecutionCommand(input))),
     describeExecution: async (executionArn) => describeOutputSchema.parse(await client.send(new DescribeExecutionCommand({ executionArn }))),

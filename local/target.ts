@@ -10,6 +10,8 @@ import { configFromEnvironment } from '#shared/environment.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { UsageError } from '#local/errors.ts';
+import { parseNonEmpty } from '#local/options.ts';
+import { nameFailedCalls } from '#local/aws-errors.ts';
 
 /**
  * Where a command that needs AWS goes: a deployed stack (`--stack NAME`, its CloudFormation
@@ -88,13 +90,13 @@ export interface Target {
 export function targetOption(name: 'config' | 'stack' | 'profile' | 'region'): Option {
   switch (name) {
     case 'config':
-      return new Option('--config <file>', `JSON configuration file (validated; default: ${LOCAL_CONFIG_FILE} when it exists)`);
+      return new Option('--config <file>', `JSON configuration file (validated; default: ${LOCAL_CONFIG_FILE} when it exists)`).argParser(parseNonEmpty);
     case 'stack':
-      return new Option('--stack <name>', 'a deployed clientele stack: its outputs give the configuration its functions run with, the state machine and the links\' key');
+      return new Option('--stack <name>', 'a deployed clientele stack: its outputs give the configuration its functions run with, the state machine and the links\' key').argParser(parseNonEmpty);
     case 'profile':
-      return new Option('--profile <name>', 'AWS profile of the shared config files (as AWS_PROFILE)');
+      return new Option('--profile <name>', 'AWS profile of the shared config files (as AWS_PROFILE)').argParser(parseNonEmpty);
     case 'region':
-      return new Option('--region <region>', "AWS region (default: the stack's, else the config's)");
+      return new Option('--region <region>', "AWS region (default: the stack's, else the config's)").argParser(parseNonEmpty);
   }
 }
 
@@ -183,7 +185,7 @@ const describeStacksOutputSchema = z.object({
 
 /** DescribeStacks through the SDK (its answer checked like any outside input). */
 export const describeStackWithSdk: DescribeStack = async (stackName, { region }) => {
-  const client = new CloudFormationClient(region ? { region } : {});
+  const client = nameFailedCalls(new CloudFormationClient(region ? { region } : {}));
   try {
     const output = describeStacksOutputSchema.parse(await client.send(new DescribeStacksCommand({ StackName: stackName })));
     const stack = output.Stacks?.[0];
@@ -207,7 +209,7 @@ const secretValueSchema = z.object({ SecretString: z.string().min(1).optional() 
 
 /** GetSecretValue (AWSCURRENT) through the SDK, as the deployed functions read the key through their extension. */
 export const readSecretWithSdk: ReadStackSecret = async (secretArn, { region }) => {
-  const client = new SecretsManagerClient({ region });
+  const client = nameFailedCalls(new SecretsManagerClient({ region }));
   try {
     const value = secretValueSchema.parse(await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
     if (value === undefined) throw new ClienteleError('CONFIG_INVALID', `Secret ${secretArn} holds no secret string: it is not the unsubscribe key the stack creates.`);

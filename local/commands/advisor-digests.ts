@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadTarget, refuseUnknownSenderSettings, targetOptionsSchema, unsubscribeKeyOf } from '#local/target.ts';
-import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
+import { destroyAwsClients } from '#shared/aws/clients.ts';
+import { cliAwsClients } from '#local/aws-errors.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { formatAdvisorDigestSummary } from '#local/format.ts';
@@ -26,7 +27,7 @@ export async function advisorDigestsCommand(raw: unknown): Promise<void> {
   if (!options.dryRun) refuseUnknownSenderSettings('run advisor-digests', target);
   // A dry run gives no task and signs no link.
   const secret = options.dryRun ? undefined : await unsubscribeKeyOf('run advisor-digests', target);
-  const clients = createAwsClients(config);
+  const clients = cliAwsClients(config);
   try {
     const summary = await sendAdvisorDigests({
       runDate: options.date,

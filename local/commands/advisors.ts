@@ -7,7 +7,8 @@ import { isBookClient } from '#shared/advisors/book.ts';
 import { planBooks, type BookPlan, type PlanClient } from '#shared/advisors/plan.ts';
 import { knownAdvisors } from '#shared/advisors/roster.ts';
 import { readRoster } from '#shared/store/roster-store.ts';
-import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
+import { destroyAwsClients } from '#shared/aws/clients.ts';
+import { cliAwsClients } from '#local/aws-errors.ts';
 import { scanProfiles } from '#shared/store/profile-store.ts';
 import { tableName } from '#shared/store/tables.ts';
 
@@ -33,7 +34,7 @@ export function planCsv(plan: Pick<BookPlan, 'proposals'>): string {
 export async function advisorsPlanCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
   const config = (await loadTarget('advisors plan', options)).config;
-  const clients = createAwsClients(config);
+  const clients = cliAwsClients(config);
   try {
     const advisors = knownAdvisors(await readRoster(clients.s3, config), config);
     const bookClients: PlanClient[] = [];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadTarget, refuseUnknownSenderSettings, requireUnsubscribeKey, targetOptionsSchema } from '#local/target.ts';
-import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
+import { destroyAwsClients } from '#shared/aws/clients.ts';
+import { cliAwsClients } from '#local/aws-errors.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { campaignRunFailure, futureHourRefusal, runCampaigns } from '#shared/sender/run.ts';
 import { parseTimestamp } from '#shared/time.ts';
@@ -31,7 +32,7 @@ export async function campaignsCommand(raw: unknown): Promise<void> {
   if (refusal !== undefined) throw new UsageError(`--at ${options.at}: ${refusal}.`);
   if (!options.dryRun) refuseUnknownSenderSettings('run campaigns', target);
   const secret = await requireUnsubscribeKey('run campaigns', target);
-  const clients = createAwsClients(config);
+  const clients = cliAwsClients(config);
   try {
     const summary = await runCampaigns({
       at,

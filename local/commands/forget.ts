@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadTarget, targetOptionsSchema } from '#local/target.ts';
-import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
+import { destroyAwsClients } from '#shared/aws/clients.ts';
+import { cliAwsClients } from '#local/aws-errors.ts';
 import { forgetClient, parseForgetRequest } from '#shared/forget/forget.ts';
 import { jsonLog } from '#shared/log.ts';
 
@@ -18,7 +19,7 @@ export async function forgetCommand(raw: unknown): Promise<void> {
     ...(options.email !== undefined ? { email: options.email } : {}),
   });
   const config = (await loadTarget('forget', options)).config;
-  const clients = createAwsClients(config);
+  const clients = cliAwsClients(config);
   try {
     const result = await forgetClient({ config, clients, request, at: Date.now(), log: jsonLog({ level: 'warn' }) });
     process.stdout.write(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadTarget, targetOptionsSchema } from '#local/target.ts';
-import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { cliAwsClients } from '#local/aws-errors.ts';
 import { reportLink } from '#shared/nightly/publish-report.ts';
 import type { Config } from '#shared/config.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
@@ -15,12 +16,13 @@ import { UsageError } from '#local/errors.ts';
 import { getRun } from '#shared/store/runs-store.ts';
 import { tableName } from '#shared/store/tables.ts';
 import { NIGHTLY_JOB, type NightlyRunSummary } from '#shared/nightly/summary.ts';
+import { MAX_SHARDS } from '#shared/nightly/shards.ts';
 
 const optionsSchema = targetOptionsSchema.extend({
   date: z.string(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
   json: z.boolean(),
-  shards: z.number().int().min(1).max(64),
+  shards: z.number().int().min(1).max(MAX_SHARDS),
   acceptDrop: z.boolean(),
 });
 
@@ -32,7 +34,7 @@ export async function nightlyCommand(raw: unknown): Promise<void> {
   const config = target.config;
   // The night runs in this process, as in the nightly Lambda.
   applyNightlyV8Flags();
-  const clients = createAwsClients(config);
+  const clients = cliAwsClients(config);
   const runId = newRunId('nightly');
   const progress = terminalProgress();
   try {
@@ -67,7 +69,7 @@ export async function nightlyCommand(raw: unknown): Promise<void> {
 async function nightlyInStack(target: Target, stack: StackInfo, options: z.infer<typeof optionsSchema>): Promise<void> {
   if (options.shards > 1) throw new UsageError('--shards applies to a local run; with --stack the night is sharded as the stack is deployed (nightlyShards).');
   const sfn = stepFunctionsWithSdk(stack.region);
-  const clients = createAwsClients(target.config);
+  const clients = cliAwsClients(target.config);
   const tty = process.stderr.isTTY === true;
   try {
     process.stderr.write(`Starting night ${options.date} on stack ${stack.name} (${stack.stateMachineArn})\n`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadTarget, targetOptionsSchema } from '#local/target.ts';
-import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { cliAwsClients } from '#local/aws-errors.ts';
 import type { DueOccasion } from '#shared/campaigns/due.ts';
 import { campaignWaitsFor } from '#shared/campaigns/schema.ts';
 import { knownAdvisors } from '#shared/advisors/roster.ts';
@@ -81,7 +82,7 @@ export async function chooseEmail(options: EmailChoice, config: Config, clients:
 export async function previewCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
   const config = (await loadTarget('preview', options)).config;
-  const clients = createAwsClients(config);
+  const clients = cliAwsClients(config);
   try {
     const secret = process.env.UNSUBSCRIBE_SECRET ?? 'preview-only-secret-not-used-for-sending!';
     const { profile, email } = await chooseEmail(options, config, clients, secret);

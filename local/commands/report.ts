@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadTarget, targetOptionsSchema } from '#local/target.ts';
-import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { cliAwsClients } from '#local/aws-errors.ts';
 import { parseS3Url, readObjectText } from '#shared/aws/s3-objects.ts';
 import { type Config } from '#shared/config.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
@@ -58,7 +59,7 @@ export function openFile(path: string): Promise<boolean> {
 export async function reportCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
   const config = (await loadTarget('report', options)).config;
-  const clients = createAwsClients(config);
+  const clients = cliAwsClients(config);
   try {
     const html = await renderStoredReport(config, clients, options.date);
     const path = options.out ? resolve(options.out) : defaultReportPath(options.date);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { loadTarget, refuseUnknownSenderSettings } from '#local/target.ts';
 import { UsageError } from '#local/errors.ts';
-import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
+import { destroyAwsClients } from '#shared/aws/clients.ts';
+import { cliAwsClients } from '#local/aws-errors.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { jsonLog, maskEmail, newRunId } from '#shared/log.ts';
@@ -36,7 +37,7 @@ export async function sendTestCommand(raw: unknown): Promise<void> {
     );
   }
   const log = jsonLog({ level: 'warn' }).child({ runId: newRunId('send-test'), job: 'send-test' });
-  const clients = createAwsClients(config);
+  const clients = cliAwsClients(config);
   try {
     // Never the stack's key: a test email's unsubscribe link must suppress nobody there.
     const secret = process.env.UNSUBSCRIBE_SECRET ?? 'send-test-secret-links-of-a-test-suppress-nobody';

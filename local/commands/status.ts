@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { cliAwsClients } from '#local/aws-errors.ts';
 import { reportLink } from '#shared/nightly/publish-report.ts';
 import type { Config } from '#shared/config.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
@@ -9,12 +10,13 @@ import { tableName } from '#shared/store/tables.ts';
 import { brandTime } from '#local/format.ts';
 import { claimHourStart, ledgerOccasions } from '#local/ledger-hours.ts';
 import { loadTarget, targetOptionsSchema } from '#local/target.ts';
+import { STATUS_MAX_HOURS, STATUS_MAX_NIGHTS } from '#local/options.ts';
 
 const HOUR_MS = 3_600_000;
 
 const optionsSchema = targetOptionsSchema.extend({
-  nights: z.number().int().min(1).max(100),
-  hours: z.number().int().min(1).max(24 * 14),
+  nights: z.number().int().min(1).max(STATUS_MAX_NIGHTS),
+  hours: z.number().int().min(1).max(STATUS_MAX_HOURS),
   json: z.boolean(),
 });
 
@@ -225,7 +227,7 @@ export function formatStatus(status: StatusResult): string {
 export async function statusCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
   const target = await loadTarget('status', options);
-  const clients = createAwsClients(target.config);
+  const clients = cliAwsClients(target.config);
   try {
     const status = await gatherStatus(target, clients, Date.now(), options);
     process.stdout.write(options.json ? `${JSON.stringify(status)}\n` : `${formatStatus(status)}\n`);

@@ -28,6 +28,22 @@ describe('clientele command line conventions', () => {
     }
   });
 
+  it('exits 2 in one line on an option out of its bounds or empty, before any command code runs', async () => {
+    const cases: [string[], RegExp][] = [
+      [['run', 'nightly', '--date', '2026-11-23', '--shards', '101'], /option '--shards <n>' argument '101' is invalid\. expected a whole number from 1 to 100/],
+      [['status', '--nights', '101'], /option '--nights <n>' argument '101' is invalid\. expected a whole number from 1 to 100/],
+      [['status', '--hours', '400'], /option '--hours <n>' argument '400' is invalid\. expected a whole number from 1 to 336/],
+      [['status', '--stack', ''], /option '--stack <name>' argument '' is invalid\. expected a value, not an empty string/],
+      [['status', '--config', ''], /option '--config <file>' argument '' is invalid/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await clientele(...args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`^error: ${message.source}`));
+      expect(result.stderr).not.toMatch(/ZodError|    at /);
+    }
+  });
+
   it('the demo refuses a night whose day has not begun before it starts anything: one line, exit 2', async () => {
     const result = await clientele('demo', '--date', '2099-11-23', '--state', join(cwd, 'future-demo'));
     expect(result.code).toBe(2);
