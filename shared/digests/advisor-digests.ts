@@ -19,7 +19,7 @@ import { silentLog, type Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile, TierChange } from '#shared/model.ts';
 import { readCatalog } from '#shared/store/catalog-store.ts';
 import { tierChangesBetween } from '#shared/store/history-store.ts';
-import { getLedgerEntry, type LedgerKey } from '#shared/store/ledger-store.ts';
+import { getLedgerEntry, isClaimable, type LedgerKey } from '#shared/store/ledger-store.ts';
 import { queryAdvisorClientsFrom, scanAdvisorPairs } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { renderAdvisorDigest, type AdvisorDigestInput } from '#shared/templates/advisor-digest.ts';
@@ -114,7 +114,7 @@ export interface AdvisorDigestOptions {
   runId: string;
   config: Config;
   clients: AwsClients;
-  /** Build and show the books; claim and send nothing. */
+  /** Build and show the books, and read the week's ledger entries as the real run would (a digest already sent is reported so); claim and send nothing. */
   dryRun?: boolean;
   log?: Log;
   /** Defaults to SES through clients.ses, paced at config.sender.maxSendRate. */
@@ -371,6 +371,13 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
     results.push(result);
     if (book.rows.length === 0 && book.introductions.length === 0) continue;
     if (dryRun) {
+      // What the real run would do, read only: a digest the ledger holds for the week (sent, or claimed) is not sent again.
+      const entry = await getLedgerEntry(ledger.documents, ledger.table, advisorDigestLedgerKey(advisorId, digestDate));
+      if (!isClaimable(entry?.status)) {
+        result.outcome = 'already-sent';
+        result.reason = `ledger: ${entry?.status ?? 'claimed'}`;
+        continue;
+      }
       result.outcome = 'dry-run';
       books.push({ advisorId, week: book.week, rows: [...book.introductions, ...book.rows].map(preview) });
       continue;

@@ -1,13 +1,18 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { introductionKey } from '#shared/advisors/handover.ts';
-import { advisorDigestLedgerKey, sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
+import { advisorDigestLedgerKey, sendAdvisorDigests, type AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
+import { formatAdvisorDigestSummary } from '#local/format.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { deleteTasks, getTask } from '#shared/store/task-store.ts';
 import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
-import { seedProfiles } from '#test/support/emulator-data.ts';
+import { ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
+import { clienteleExit } from '#test/support/cli.ts';
+import { scratchDir } from '#test/support/export-files.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
@@ -16,9 +21,10 @@ import { at, DAY, HOUR } from '#test/support/time.ts';
 /**
  * A rerun of the week's digests (an operator's `run advisor-digests`, a corrected export's night)
  * finds the digest sent: it gives the introductions the sent digest carried, recorded with its
- * ledger entry, and none the advisor never read about.
+ * ledger entry, and none the advisor never read about. Its dry run reads the same ledger entries.
  */
 const aws = sharedAws();
+const work = scratchDir('digest-rerun');
 const ZONE = 'Asia/Shanghai';
 const WEEK_48 = at('2026-11-23 02:30', ZONE);
 const MARC = 'marc@digest-rerun.example.com';
@@ -73,5 +79,36 @@ describe('a rerun of the week\'s advisor digests', () => {
     // Days later, nothing goes to dr-2 in Marc's name.
     await runCampaignHour(aws, config, WEEK_48 + 4 * DAY + 8 * HOUR, 'dr-late');
     expect(await emailsTo(aws, 'dr-2@example.com')).toHaveLength(0);
+  });
+
+  it('`run advisor-digests --dry-run` reads the week\'s ledger: a digest already sent is reported so, and the dry run writes nothing', { timeout: 120_000 }, async () => {
+    const config = await advisorsConfig(aws, 'digest-dry-run', { timeZone: ZONE });
+    const file = join(work, 'dry-run-config.json');
+    await writeFile(file, JSON.stringify(config));
+    await writeRoster(aws.clients.s3, config, {
+      runDate: '2026-11-15',
+      advisors: [{ advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@digest-dry-run.example.com', locale: 'en', active: true }],
+    });
+    await seedProfiles(aws, config, [
+      // A VIC gone quiet: a reason to call this week.
+      profileItem('dd-1', { tier: 'VIC', stage: 'sleeping', advisorId: 'A01', spend12mMinor: 7_000_000, lastOrderAt: '2026-08-01T02:00:00.000Z', firstOrderAt: '2025-02-01T02:00:00.000Z', orderCount: 8, locale: 'en' }),
+    ]);
+    const dryRun = async () => {
+      const { code, stdout, stderr } = await clienteleExit(['run', 'advisor-digests', '--date', '2026-11-23', '--dry-run', '--json', '--log-level', 'error', '--config', file]);
+      expect(code, stderr).toBe(0);
+      return JSON.parse(stdout) as AdvisorDigestSummary;
+    };
+
+    const before = await dryRun();
+    expect(before.totals).toMatchObject({ 'dry-run': 1, 'already-sent': 0 });
+    expect(await ledgerEntries(aws, config)).toEqual([]);
+
+    await sendAdvisorDigests({ at: WEEK_48, runDate: '2026-11-23', runId: 'w48', config, clients: aws.clients });
+    const after = await dryRun();
+    expect(after.totals).toMatchObject({ 'dry-run': 0, 'already-sent': 1, sent: 0 });
+    expect(after.advisors).toEqual([expect.objectContaining({ advisorId: 'A01', outcome: 'already-sent', reason: 'ledger: sent' })]);
+    expect(after.books).toEqual([]);
+    expect(formatAdvisorDigestSummary(after, config.currency)).toContain('0 to send (dry run), 0 with no client to contact, 1 already sent this week');
+    expect(await emailsTo(aws, 'sophie@digest-dry-run.example.com')).toHaveLength(1);
   });
 });
