@@ -5,6 +5,7 @@ import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import type { AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import type { CampaignCounts, CampaignRunSummary } from '#shared/sender/run.ts';
 import type { CampaignResults } from '#shared/campaign-results/model.ts';
+import type { ForgetRequest, ForgetResult } from '#shared/forget/forget.ts';
 
 /** The nightly summary as a person reads it in a terminal. */
 
@@ -219,4 +220,32 @@ export function formatCampaignResults(results: CampaignResults): string[] {
     );
   }
   return lines;
+}
+
+/** Whether an erasure found nothing stored of the person: no profile, history, ledger entry, task or suppression entry. */
+export function erasedNothingStored(result: ForgetResult): boolean {
+  return result.profiles + result.historyRecords + result.ledgerEntries + result.tasks + result.suppressionEntries === 0;
+}
+
+/**
+ * `clientele forget`'s report. An erasure that matched nothing stored (a mistyped id, a person the
+ * brand never exported) still records its hashed entry, which is right for a future client with
+ * that id or address: the report says both, so a typo is noticed.
+ */
+export function formatForgetResult(result: ForgetResult, request: ForgetRequest): string {
+  const what = [request.customerId === undefined ? [] : ['customer id'], request.email === undefined ? [] : ['address']].flat().join(' and ');
+  const entries = `${n(result.erasureKeys)} hashed erasure entr${result.erasureKeys === 1 ? 'y' : 'ies'}`;
+  if (erasedNothingStored(result)) {
+    return (
+      `Nothing stored matched that ${what}: no profile, tier history, send-ledger entry, advisor task or suppression entry. ` +
+      `${entries} recorded all the same: from now on ${result.erasureKeys === 1 ? 'it keeps' : 'they keep'} that ${what} out of later exports and campaigns ` +
+      `(check the ${what} if you expected a match).`
+    );
+  }
+  return (
+    `Erased: ${n(result.profiles)} profile(s), ${n(result.historyRecords)} tier-history record(s), ` +
+    `${n(result.ledgerEntries)} send-ledger entr${result.ledgerEntries === 1 ? 'y' : 'ies'}, ${n(result.tasks)} advisor task(s), ` +
+    `${n(result.suppressionEntries)} suppression entr${result.suppressionEntries === 1 ? 'y' : 'ies'} now only hashed; ` +
+    `${entries} keep the person out of later exports and campaigns.`
+  );
 }

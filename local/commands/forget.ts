@@ -4,6 +4,7 @@ import { destroyAwsClients } from '#shared/aws/clients.ts';
 import { cliAwsClients } from '#local/aws-errors.ts';
 import { forgetClient, parseForgetRequest } from '#shared/forget/forget.ts';
 import { jsonLog } from '#shared/log.ts';
+import { erasedNothingStored, formatForgetResult } from '#local/format.ts';
 
 const optionsSchema = targetOptionsSchema.extend({
   customer: z.string().optional(),
@@ -22,12 +23,14 @@ export async function forgetCommand(raw: unknown): Promise<void> {
   const clients = cliAwsClients(config);
   try {
     const result = await forgetClient({ config, clients, request, at: Date.now(), log: jsonLog({ level: 'warn' }) });
-    process.stdout.write(
-      options.json
-        ? `${JSON.stringify(result)}\n`
-        : `Erased: ${result.profiles} profile(s), ${result.historyRecords} tier-history record(s), ${result.ledgerEntries} send-ledger entr${result.ledgerEntries === 1 ? 'y' : 'ies'}; ` +
-            `${result.erasureKeys} hashed erasure entr${result.erasureKeys === 1 ? 'y' : 'ies'} keep the person out of later exports and campaigns.\n`,
-    );
+    const nothingStoredMatched = erasedNothingStored(result);
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ ...result, nothingStoredMatched })}\n`);
+      // stdout stays one JSON object; the operator still sees that nothing matched.
+      if (nothingStoredMatched) process.stderr.write(`clientele: ${formatForgetResult(result, request)}\n`);
+    } else {
+      process.stdout.write(`${formatForgetResult(result, request)}\n`);
+    }
   } finally {
     destroyAwsClients(clients);
   }

@@ -17,6 +17,7 @@ import { createTask } from '#shared/store/task-store.ts';
 import { runCampaignHour, total } from '#test/support/campaign-runs.ts';
 import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
+import { clienteleExit } from '#test/support/cli.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { bounceEvent, snsEvent } from '#test/support/ses-events.ts';
@@ -278,5 +279,27 @@ describe('a client whose id SES tags cannot carry as it is (C.001, 客户001)', 
 
     expect(await forget(config, { customerId: 'C_001' })).toMatchObject({ profiles: 1, suppressionEntries: 1, erasureKeys: 2 });
     expect(await plainSuppressions(config)).toMatchObject([{ email: 'dot@example.com', customerId: 'C.001' }]);
+  });
+
+  it('`clientele forget` of an id nothing stored holds: exit 0, the erasure kept, and it says that nothing matched and that the id is blocked from now on', async () => {
+    const config = await sendingConfig('forget-cli');
+    const file = join(work, 'forget-cli.json');
+    await writeFile(file, JSON.stringify(config));
+    await seedProfiles(aws, config, [welcomeDue('FC-1', 'fc1@example.com')]);
+
+    const nothing = await clienteleExit(['forget', '--customer', 'NOPE', '--config', file]);
+    expect(nothing.code, nothing.stderr).toBe(0);
+    expect(nothing.stdout).toMatch(/^Nothing stored matched that customer id: no profile, .* 1 hashed erasure entry recorded all the same: from now on it keeps that customer id out of later exports and campaigns/);
+    expect((await scanTable<{ email: string }>(aws, tableNames(config).suppression)).filter((e) => e.email.startsWith('erased:'))).toHaveLength(1);
+
+    const json = await clienteleExit(['forget', '--email', 'nobody@example.com', '--json', '--config', file]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ profiles: 0, erasureKeys: 1, nothingStoredMatched: true });
+    expect(json.stderr).toMatch(/^clientele: Nothing stored matched that address: /);
+
+    const stored = await clienteleExit(['forget', '--customer', 'FC-1', '--config', file]);
+    expect(stored.code).toBe(0);
+    expect(stored.stdout).toMatch(/^Erased: 1 profile\(s\), .* 2 hashed erasure entries keep the person out/);
+    expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'FC-1')).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatNightlySummary } from '#local/format.ts';
+import { erasedNothingStored, formatForgetResult, formatNightlySummary } from '#local/format.ts';
+import type { ForgetResult } from '#shared/forget/forget.ts';
 import { profiles, RUN_DATE, summary } from '#test/support/nightly-reports.ts';
 
 describe('formatNightlySummary: the CLV lines', () => {
@@ -68,5 +69,28 @@ describe('formatNightlySummary: the admission', () => {
     const text = formatNightlySummary(night);
     expect(text).toContain('Rules changed since 2026-11-21: tiers.core 5000 → 3000');
     expect(text).toContain('ACCEPTED by the operator (--accept-drop): 150 clients would move up a tier, 75% of the 200 buyers of 2026-11-21, more than the 5% allowed');
+  });
+});
+
+describe('formatForgetResult', () => {
+  const result = (counts: Partial<ForgetResult>): ForgetResult => ({ request: {}, profiles: 0, historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0, erasureKeys: 1, ...counts });
+
+  it('says so when nothing stored matched, and that the hashed entry blocks the id or address from now on', () => {
+    expect(erasedNothingStored(result({}))).toBe(true);
+    expect(formatForgetResult(result({}), { customerId: 'NOPE' })).toBe(
+      'Nothing stored matched that customer id: no profile, tier history, send-ledger entry, advisor task or suppression entry. ' +
+        '1 hashed erasure entry recorded all the same: from now on it keeps that customer id out of later exports and campaigns (check the customer id if you expected a match).',
+    );
+    expect(formatForgetResult(result({ erasureKeys: 2 }), { customerId: 'NOPE', email: 'a@example.com' })).toMatch(
+      /^Nothing stored matched that customer id and address: .* 2 hashed erasure entries recorded all the same: from now on they keep that customer id and address out/,
+    );
+  });
+
+  it('counts what was erased when something matched, without echoing the id or address', () => {
+    const text = formatForgetResult(result({ profiles: 1, historyRecords: 3, ledgerEntries: 1, suppressionEntries: 2, erasureKeys: 2 }), { email: 'someone@example.com' });
+    expect(text).toBe(
+      'Erased: 1 profile(s), 3 tier-history record(s), 1 send-ledger entry, 0 advisor task(s), 2 suppression entries now only hashed; 2 hashed erasure entries keep the person out of later exports and campaigns.',
+    );
+    expect(erasedNothingStored(result({ suppressionEntries: 1 }))).toBe(false);
   });
 });
