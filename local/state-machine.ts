@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ClienteleError } from '#shared/errors.ts';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { nameFailedCalls } from '#local/aws-errors.ts';
 
 /**
@@ -78,4 +78,57 @@ export async function runNightInStateMachine(sfn: StepFunctions, options: Follow
     }
     await sleep(options.pollMs ?? 5000);
   }
+}
+
+/** An execution that ended without success: what `clientele status --stack` shows of a night refused or failed in AWS. */
+export interface EndedExecution {
+  name: string;
+  status: Exclude<ExecutionStatus, 'RUNNING' | 'SUCCEEDED' | 'PENDING_REDRIVE'>;
+  /** ISO time of the start. */
+  startedAt: string;
+  /** The execution's input: the schedule's { scheduledTime } or a backfill's { runDate }. */
+  input?: string;
+  error?: string;
+  cause?: string;
+}
+
+/** The state machine's executions that ended without success since `since` (epoch ms), newest first; injected by tests. */
+export type ListEndedExecutions = (stateMachineArn: string, since: number) => Promise<EndedExecution[]>;
+
+const ENDED_WITHOUT_SUCCESS = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+/** More than a status window's nights can hold: a night is tried at most a few times. */
+const MAX_ENDED_PER_STATUS = 100;
+
+const listOutputSchema = z.object({
+  executions: z.array(z.object({ executionArn: z.string(), name: z.string(), startDate: z.date() })).optional(),
+  nextToken: z.string().optional(),
+});
+const describeEndedSchema = z.object({ input: z.string().optional(), error: z.string().optional(), cause: z.string().optional() });
+
+/** ListExecutions per status (newest first, stopping at `since`), then DescribeExecution for each one's input and error. */
+export function endedExecutionsWithSdk(region: string): ListEndedExecutions {
+  return async (stateMachineArn, since) => {
+    const client = nameFailedCalls(new SFNClient({ region }));
+    try {
+      const ended: EndedExecution[] = [];
+      for (const statusFilter of ENDED_WITHOUT_SUCCESS) {
+        let nextToken: string | undefined;
+        let seen = 0;
+        do {
+          const page = listOutputSchema.parse(await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter, maxResults: 50, ...(nextToken ? { nextToken } : {}) })));
+          const recent = (page.executions ?? []).filter((e) => e.startDate.getTime() >= since);
+          for (const execution of recent) {
+            const described = describeEndedSchema.parse(await client.send(new DescribeExecutionCommand({ executionArn: execution.executionArn })));
+            ended.push({ name: execution.name, status: statusFilter, startedAt: execution.startDate.toISOString(), ...described });
+          }
+          seen += page.executions?.length ?? 0;
+          // Listed newest first: a page reaching back past `since` is the last one needed.
+          nextToken = recent.length === (page.executions?.length ?? 0) && seen < MAX_ENDED_PER_STATUS ? page.nextToken : undefined;
+        } while (nextToken);
+      }
+      return ended.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+    } finally {
+      client.destroy();
+    }
+  };
 }

@@ -17,6 +17,8 @@ import { getRun } from '#shared/store/runs-store.ts';
 import { tableName } from '#shared/store/tables.ts';
 import { NIGHTLY_JOB, type NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { MAX_SHARDS } from '#shared/nightly/shards.ts';
+import { isUserFacing } from '#shared/errors.ts';
+import { recordRefusal } from '#local/night-attempts.ts';
 
 const optionsSchema = targetOptionsSchema.extend({
   date: z.string(),
@@ -50,10 +52,17 @@ export async function nightlyCommand(raw: unknown): Promise<void> {
       log: jsonLog({ level: options.logLevel }),
       ...(secret !== undefined && secret.length >= 32 ? { unsubscribeSecret: secret } : {}),
     };
-    const summary =
-      options.shards > 1
-        ? await runNightlySharded({ ...run, shards: options.shards, workerLogLevel: options.logLevel })
-        : await runNightly({ ...run, onProgress: (p) => progress.update(p) });
+    const summary = await (options.shards > 1
+      ? runNightlySharded({ ...run, shards: options.shards, workerLogLevel: options.logLevel })
+      : runNightly({ ...run, onProgress: (p) => progress.update(p) })
+    ).catch(async (error: unknown) => {
+      // A refused night writes nothing: this record lets `clientele status` show the attempt. Best effort: a failure
+      // to record it must not replace the refusal the operator needs to read.
+      if (isUserFacing(error) && error.code === 'NIGHT_REFUSED') {
+        await recordRefusal(clients, config, { runDate: options.date, runId, at: Date.now(), reason: error.message }).catch(() => undefined);
+      }
+      throw error;
+    });
     progress.stop();
     await printSummary(summary, config, clients, options.json);
   } finally {

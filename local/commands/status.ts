@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
-import { cliAwsClients } from '#local/aws-errors.ts';
+import { awsRefusalMessage, cliAwsClients } from '#local/aws-errors.ts';
 import { reportLink } from '#shared/nightly/publish-report.ts';
 import type { Config } from '#shared/config.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
@@ -10,9 +10,19 @@ import { tableName } from '#shared/store/tables.ts';
 import { brandTime } from '#local/format.ts';
 import { claimHourStart, ledgerOccasions } from '#local/ledger-hours.ts';
 import { loadTarget, targetOptionsSchema } from '#local/target.ts';
+import { attemptOfExecution, recordedRefusals, type NightAttempt } from '#local/night-attempts.ts';
+import { endedExecutionsWithSdk, type ListEndedExecutions } from '#local/state-machine.ts';
+import { nightBefore } from '#shared/nightly/run-date.ts';
+import { addDays } from '#shared/time.ts';
 import { STATUS_MAX_HOURS, STATUS_MAX_NIGHTS } from '#local/options.ts';
 
 const HOUR_MS = 3_600_000;
+/**
+ * When a night counts as due: the schedule starts it at 04:00 brand time the next day
+ * (infra/constructs/nightly-pipeline.ts, NIGHTLY_CRON), and it stores its mark as soon as it is
+ * admitted; half an hour later, a date with nothing stored is a gap, not a night about to start.
+ */
+const NIGHT_DUE_AFTER_MS = 4.5 * HOUR_MS;
 
 const optionsSchema = targetOptionsSchema.extend({
   nights: z.number().int().min(1).max(STATUS_MAX_NIGHTS),
@@ -49,8 +59,11 @@ const storedNightSchema = z.object({
 
 export interface NightStatus {
   runDate: string;
-  /** 'writing': the night was started and never completed (it failed, or it is running now). */
-  status: 'completed' | 'writing';
+  /**
+   * 'writing': the night was started and never completed (it failed, or it is running now);
+   * 'missing': nothing stored for a date that is due: never run, or refused before writing.
+   */
+  status: 'completed' | 'writing' | 'missing';
   runId?: string;
   startedAt?: string;
   durationMs?: number;
@@ -63,6 +76,8 @@ export interface NightStatus {
   report?: string;
   /** A presigned https link to it, valid reports.linkExpiryHours. */
   reportLink?: string;
+  /** Attempts at the night that were refused or failed (local runs' records; the state machine's executions with --stack), newest first. */
+  attempts?: NightAttempt[];
 }
 
 export const SENDER_STATES = ['sent', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred', 'failed', 'maybe-sent', 'expired', 'claimed'] as const;
@@ -78,6 +93,8 @@ export interface StatusResult {
   source: string;
   timeZone: string;
   nights: NightStatus[];
+  /** Why the refused and failed attempts could not be read (AWS refused listing the executions), when so. */
+  attemptsUnavailable?: string;
   sender: {
     from: string;
     until: string;
@@ -128,17 +145,64 @@ function nightStatus(raw: unknown): NightStatus {
   };
 }
 
+/** The nights of the last `count` dates up to the last one due (or the newest stored, if later): stored ones, and gaps. */
+export function nightWindow(storedDates: readonly string[], lastDue: string, count: number): { from: string; to: string } {
+  const newest = storedDates.reduce((max, date) => (date > max ? date : max), lastDue);
+  return { from: addDays(newest, -(count - 1)), to: newest };
+}
+
+/**
+ * The dates of the window, newest first, each with its stored night or, when nothing is stored,
+ * as a gap: a due date after the first night stored (or with a refused attempt). The dates
+ * before the brand's first night are not gaps.
+ */
+export function nightsOfWindow(
+  window: { from: string; to: string },
+  stored: readonly NightStatus[],
+  attempts: readonly NightAttempt[],
+  storedBefore: boolean,
+): NightStatus[] {
+  const byDate = new Map(stored.map((night) => [night.runDate, night]));
+  const first = stored.reduce<string | undefined>((min, night) => (min === undefined || night.runDate < min ? night.runDate : min), undefined);
+  const nights: NightStatus[] = [];
+  for (let date = window.to; date >= window.from; date = addDays(date, -1)) {
+    const tried = attempts.filter((a) => a.runDate === date).sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+    const night = byDate.get(date);
+    if (night !== undefined) {
+      nights.push(tried.length > 0 ? { ...night, attempts: tried } : night);
+    } else if (storedBefore || (first !== undefined && date > first) || tried.length > 0) {
+      const what = tried.length > 0 ? `${tried.length} attempt(s) ${[...new Set(tried.map((a) => a.outcome))].join(' or ')}, nothing written` : 'never run, or refused before writing';
+      nights.push({ runDate: date, status: 'missing', failures: [`no night stored: ${what}`], ...(tried.length > 0 ? { attempts: tried } : {}) });
+    }
+  }
+  return nights;
+}
+
+/** Where the refused and failed attempts come from: the stack's state machine, or the local runs' records. */
+export type AttemptSource = { kind: 'stack'; stateMachineArn: string; listEnded: ListEndedExecutions } | { kind: 'local' };
+
 /** The last nights (runs table) and the sender's last hours (send ledger), as of `now`. */
 export async function gatherStatus(
   target: { config: Config; source: string },
   clients: Pick<AwsClients, 'documents' | 's3'>,
   now: number,
   options: { nights: number; hours: number },
+  attemptSource: AttemptSource = { kind: 'local' },
 ): Promise<StatusResult> {
   const { config } = target;
-  const items = await recentRuns(clients.documents, tableName(config, 'runs'), NIGHTLY_JOB, '9999-12-31', {
-    limit: options.nights,
+  // One more than the window can hold: an older one tells that the window's gaps follow a night.
+  const newest = await recentRuns(clients.documents, tableName(config, 'runs'), NIGHTLY_JOB, '9999-12-31', {
+    limit: options.nights + 1,
     attributes: ['runId', 'status', 'startedAt', 'durationMs', 'distribution.clients', 'written', 'input.rows', 'input.rejected', 'report', 'advisorDigests.week', 'advisorDigests.totals', 'advisorDigests.unsent', 'advisorDigests.error'],
+  });
+  const window = nightWindow(newest.map((item) => item.runDate), nightBefore(now - NIGHT_DUE_AFTER_MS, config), options.nights);
+  const items = newest.filter((item) => item.runDate >= window.from && item.runDate <= window.to);
+  // Without the permission to list the executions, the nights stored are still worth showing.
+  let attemptsUnavailable: string | undefined;
+  const attempts = await nightAttempts(attemptSource, clients, config, window).catch((error: unknown) => {
+    attemptsUnavailable = awsRefusalMessage(error);
+    if (attemptsUnavailable === undefined) throw error;
+    return [];
   });
   const from = now - (options.hours - 1) * HOUR_MS;
   const byHour = new Map<string, Record<string, number>>();
@@ -175,9 +239,27 @@ export async function gatherStatus(
   return {
     source: target.source,
     timeZone: config.timeZone,
-    nights: await Promise.all(items.map((item) => withReportLink(nightStatus(item), clients, config, now))),
+    nights: nightsOfWindow(
+      window,
+      await Promise.all(items.map((item) => withReportLink(nightStatus(item), clients, config, now))),
+      attempts,
+      newest.some((item) => item.runDate < window.from),
+    ),
+    ...(attemptsUnavailable === undefined ? {} : { attemptsUnavailable }),
     sender: { from: new Date(Math.floor(from / HOUR_MS) * HOUR_MS).toISOString(), until: new Date(now).toISOString(), hours, runs, hoursWithoutRun },
   };
+}
+
+/** The refused and failed attempts at the window's nights. */
+async function nightAttempts(source: AttemptSource, clients: Pick<AwsClients, 'documents'>, config: Config, window: { from: string; to: string }): Promise<NightAttempt[]> {
+  if (source.kind === 'local') return recordedRefusals(clients, config, window.from, window.to);
+  // An attempt at the window's first night starts on its day at the earliest (a backfill may run any later day).
+  const since = Date.parse(`${window.from}T00:00:00Z`) - 14 * HOUR_MS;
+  const ended = await source.listEnded(source.stateMachineArn, since);
+  return ended.flatMap((execution) => {
+    const attempt = attemptOfExecution(execution, config);
+    return attempt !== undefined && attempt.runDate >= window.from && attempt.runDate <= window.to ? [attempt] : [];
+  });
 }
 
 /** The night with a presigned link to its report, so that a marketer can open it without an AWS login. */
@@ -197,13 +279,20 @@ export function formatStatus(status: StatusResult): string {
     for (const night of status.nights) {
       const started = night.startedAt ? brandTime(night.startedAt, tz) : '-';
       const duration = night.durationMs === undefined ? '-' : `${(night.durationMs / 1000).toFixed(1)} s`;
-      lines.push(
-        `  ${night.runDate.padEnd(12)}${started.padEnd(24)}${duration.padStart(9)}${n(night.clients).padStart(10)}${n(night.profilesWritten).padStart(10)}${n(night.rejects).padStart(9)}  ${night.report ?? '-'}`,
-      );
+      if (night.status === 'missing') lines.push(`  ${night.runDate.padEnd(12)}NO NIGHT STORED`);
+      else {
+        lines.push(
+          `  ${night.runDate.padEnd(12)}${started.padEnd(24)}${duration.padStart(9)}${n(night.clients).padStart(10)}${n(night.profilesWritten).padStart(10)}${n(night.rejects).padStart(9)}  ${night.report ?? '-'}`,
+        );
+      }
       if (night.reportLink) lines.push(`  ${''.padEnd(12)}open: ${night.reportLink}`);
       for (const failure of night.failures) lines.push(`  ${''.padEnd(12)}FAILURE: ${failure}`);
+      for (const attempt of night.attempts ?? []) {
+        lines.push(`  ${''.padEnd(12)}${attempt.outcome.toUpperCase()} ${brandTime(attempt.at, tz)} (${attempt.source}): ${attempt.reason}`);
+      }
     }
   }
+  if (status.attemptsUnavailable) lines.push(`  (refused and failed attempts not shown: ${status.attemptsUnavailable})`);
   lines.push('', `Campaign sender, ${brandTime(status.sender.from, tz)} to ${brandTime(status.sender.until, tz)} (occasions by the hour of their last decision):`);
   if (status.sender.runs.length === 0) lines.push('  no run recorded in these hours');
   for (const run of status.sender.runs) {
@@ -228,8 +317,10 @@ export async function statusCommand(raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
   const target = await loadTarget('status', options);
   const clients = cliAwsClients(target.config);
+  const { stack } = target;
+  const attempts: AttemptSource = stack ? { kind: 'stack', stateMachineArn: stack.stateMachineArn, listEnded: endedExecutionsWithSdk(stack.region) } : { kind: 'local' };
   try {
-    const status = await gatherStatus(target, clients, Date.now(), options);
+    const status = await gatherStatus(target, clients, Date.now(), options, attempts);
     process.stdout.write(options.json ? `${JSON.stringify(status)}\n` : `${formatStatus(status)}\n`);
   } finally {
     destroyAwsClients(clients);

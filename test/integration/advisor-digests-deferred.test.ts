@@ -23,6 +23,8 @@ const aws = sharedAws();
 const SUNDAY = '2026-11-22';
 const MONDAY = '2026-11-23';
 const TUESDAY = '2026-11-24';
+/** The clock `clientele status` reads these nights at: Wednesday noon in Shanghai, Tuesday's night the last one due. */
+const STATUS_NOW = Date.parse('2026-11-25T04:00:00Z');
 const SATURDAY = '2026-11-28';
 
 const throttledSes = {
@@ -42,7 +44,7 @@ describe('a deferred advisor digest', () => {
 
     const sunday = await runNightly({ clock: Date.now, runDate: SUNDAY, runId: 'sun', config, clients: { ...aws.clients, ses: throttledSes } });
     expect(sunday.advisorDigests).toMatchObject({ week: '2026-W47', mode: 'all', totals: { deferred: 1, sent: 0 } });
-    const status = await gatherStatus({ config, source: 'test' }, aws.clients, Date.now(), { nights: 3, hours: 1 });
+    const status = await gatherStatus({ config, source: 'test' }, aws.clients, STATUS_NOW, { nights: 3, hours: 1 });
     expect(status.nights.find((n) => n.runDate === SUNDAY)?.failures).toEqual([expect.stringMatching(/^1 advisor digests deferred/)]);
 
     // Monday is another ISO week and not the digest day: it sends Sunday's deferred digest, under Sunday's key, with Monday's book.
@@ -58,7 +60,7 @@ describe('a deferred advisor digest', () => {
     const tuesday = await runNightly({ clock: Date.now, runDate: TUESDAY, runId: 'tue', config, clients: aws.clients });
     expect(tuesday.advisorDigests).toBeUndefined();
     expect(await emailsTo(aws, address)).toHaveLength(1);
-    const after = await gatherStatus({ config, source: 'test' }, aws.clients, Date.now(), { nights: 3, hours: 1 });
+    const after = await gatherStatus({ config, source: 'test' }, aws.clients, STATUS_NOW, { nights: 3, hours: 1 });
     expect(after.nights.filter((n) => n.runDate !== SUNDAY).map((n) => [n.runDate, n.failures])).toEqual([
       [TUESDAY, []],
       [MONDAY, []],

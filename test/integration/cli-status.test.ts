@@ -2,6 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatStatus, gatherStatus, type StatusResult } from '#local/commands/status.ts';
+import { generateExport } from '#local/generate/generate.ts';
+import type { EndedExecution } from '#local/state-machine.ts';
 import { configFromStackOutputs, loadTarget, type StackOutputs } from '#local/target.ts';
 import { parseConfig, type Config } from '#shared/config.ts';
 import { claimOccasion, recordDecision, recordOutcome } from '#shared/store/ledger-store.ts';
@@ -10,7 +12,8 @@ import { putRun } from '#shared/store/runs-store.ts';
 import { tableName, tableNames } from '#shared/store/tables.ts';
 import { clienteleExit } from '#test/support/cli.ts';
 import { scratchDir } from '#test/support/export-files.ts';
-import { namedStorageConfig, sharedAws } from '#test/support/local-aws.ts';
+import { uploadExport } from '#test/support/emulator-data.ts';
+import { namedStorageConfig, scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 
 /**
  * `clientele status` against the emulators, through the code path of `--stack NAME`: a fake
@@ -150,13 +153,74 @@ describe('clientele status', () => {
     expect(text).toMatch(/NO RUN in 22 hour\(s\): /);
   });
 
-  it('`clientele status --json` through the command line, with a config file', async () => {
+  it('`clientele status --json` through the command line, with a config file: the last nights due, stored or not', async () => {
     const configFile = join(work, 'config.json');
     await writeFile(configFile, JSON.stringify(aws.config));
     const { code, stdout, stderr } = await clienteleExit(['status', '--config', configFile, '--json', '--nights', '2'], { cwd: work });
     expect(code, stderr).toBe(0);
     const status = JSON.parse(stdout) as StatusResult;
-    expect(status.nights.map((n) => n.runDate)).toEqual(['2026-11-24', '2026-11-23']);
+    // The clock is today's: the two nights due before it have nothing stored (the last stored is 2026-11-24).
+    expect(status.nights.map((n) => n.status)).toEqual(['missing', 'missing']);
+    expect((status.nights[0]?.runDate ?? '') > '2026-11-24').toBe(true);
+    expect(status.nights[0]?.failures).toEqual(['no night stored: never run, or refused before writing']);
     expect(status.timeZone).toBe('Asia/Shanghai');
+  });
+
+  it('shows the state machine\'s refused and failed executions with --stack: a night refused twice is a gap with its attempts', async () => {
+    const target = await loadTarget('status', { stack: 'clientele-fake', config: baseConfigFile }, { describeStack: async () => fakeStackOutputs() });
+    const cause = (message: string) => JSON.stringify({ errorType: 'NightRefusedError', errorMessage: message });
+    const ended: EndedExecution[] = [
+      { name: 'sched-21b', status: 'FAILED', startedAt: '2026-11-21T21:00:00.000Z', input: '{"runDate":"2026-11-21"}', error: 'NightRefusedError', cause: cause('2026-11-21 refused, nothing written: clients fell 40%') },
+      { name: 'sched-21', status: 'FAILED', startedAt: '2026-11-21T20:00:04.000Z', input: JSON.stringify({ trigger: 'schedule', scheduledTime: '2026-11-21T20:00:00Z' }), error: 'NightRefusedError', cause: cause('2026-11-21 refused, nothing written: clients fell 40%') },
+      { name: 'cli-23', status: 'TIMED_OUT', startedAt: '2026-11-23T20:00:04.000Z', input: '{"runDate":"2026-11-23"}', error: 'States.Timeout' },
+    ];
+    const asked: string[] = [];
+    const listEnded = async (arn: string) => {
+      asked.push(arn);
+      return ended;
+    };
+    const status = await gatherStatus(target, aws.clients, NOW, { nights: 7, hours: 24 }, { kind: 'stack', stateMachineArn: 'arn:sm', listEnded });
+    expect(asked).toEqual(['arn:sm']);
+    expect(status.nights.map((n) => [n.runDate, n.status, n.attempts?.map((a) => a.outcome) ?? []])).toEqual([
+      ['2026-11-24', 'writing', []],
+      ['2026-11-23', 'completed', ['timed-out']],
+      ['2026-11-22', 'completed', []],
+      ['2026-11-21', 'missing', ['refused', 'refused']],
+    ]);
+    const text = formatStatus(status);
+    expect(text).toMatch(/2026-11-21 {2}NO NIGHT STORED\n +FAILURE: no night stored: 2 attempt\(s\) refused, nothing written\n +REFUSED 2026-11-22 05:00 \+08:00 \(execution sched-21b\): 2026-11-21 refused, nothing written: clients fell 40%/);
+    expect(text).toContain('TIMED-OUT 2026-11-24 04:00 +08:00 (execution cli-23): States.Timeout');
+
+    // Credentials that may not list the executions: the nights stored are still shown, with why the attempts are not.
+    const denied = async (): Promise<EndedExecution[]> => {
+      throw Object.assign(new Error('not authorized to perform: states:ListExecutions'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+    };
+    const partial = await gatherStatus(target, aws.clients, NOW, { nights: 7, hours: 24 }, { kind: 'stack', stateMachineArn: 'arn:sm', listEnded: denied });
+    expect(partial.nights.map((n) => n.runDate)).toEqual(['2026-11-24', '2026-11-23', '2026-11-22']);
+    expect(formatStatus(partial)).toContain('(refused and failed attempts not shown: AWS denied an AWS call (AccessDeniedException: not authorized to perform: states:ListExecutions)');
+  });
+
+  it('`clientele run nightly` refused locally is recorded, and `clientele status` shows the night with its attempts', { timeout: 180_000 }, async () => {
+    const config = await scenarioConfig(shared, 'status-refusal');
+    const file = join(work, 'refusal-config.json');
+    await writeFile(file, JSON.stringify(config));
+    const dir = join(work, 'refusal-export');
+    await generateExport({ customers: 30, seed: 3, asOf: '2026-11-20', timeZone: config.timeZone, roster: false }, dir);
+    await uploadExport(shared, config, dir, '2026-11-20');
+    // A later night is completed: the 20th may no longer be written (nights run in order).
+    await putRun(shared.clients.documents, tableName(config, 'runs'), { job: 'nightly', runDate: '2026-11-22', status: 'completed', runId: 'later' });
+
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const run = await clienteleExit(['run', 'nightly', '--date', '2026-11-20', '--config', file, '--log-level', 'error'], { cwd: work });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^clientele: 2026-11-20 refused, nothing written: the night of 2026-11-22 was completed after 2026-11-20/m);
+    }
+
+    const status = await gatherStatus({ config, source: 'config' }, shared.clients, Date.parse('2026-11-23T00:00:00Z'), { nights: 7, hours: 1 });
+    expect(status.nights.map((n) => [n.runDate, n.status])).toEqual([['2026-11-22', 'completed'], ['2026-11-20', 'missing']]);
+    expect(status.nights[1]?.attempts).toEqual([
+      expect.objectContaining({ runDate: '2026-11-20', outcome: 'refused', reason: expect.stringMatching(/^2026-11-20 refused, nothing written/), source: expect.stringMatching(/^local run nightly-/) }),
+      expect.objectContaining({ outcome: 'refused' }),
+    ]);
   });
 });

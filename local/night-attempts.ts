@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import type { Config } from '#shared/config.ts';
+import { nightRequestSchema, runDateOf } from '#shared/nightly/run-date.ts';
+import { putRun, recentRuns } from '#shared/store/runs-store.ts';
+import { tableName } from '#shared/store/tables.ts';
+import type { EndedExecution } from '#local/state-machine.ts';
+
+/**
+ * The attempts at a night that left nothing in the runs table: a night refused before writing
+ * (NightRefusedError: out of order, implausible against the last completed night) or failed
+ * before its admission. `clientele status` shows them beside the nights stored, so that a night
+ * refused twice is seen, not just missing. Two sources:
+ *  - the local CLI's own refusals (`clientele run nightly` without --stack): it records each in the
+ *    runs table under the job below, as the Lambda does not;
+ *  - with --stack, the state machine's executions that ended without success (Step Functions keeps
+ *    them for 90 days), the schedule's included.
+ */
+
+/** The runs-table job of the CLI's refusal records; runDate `<night>#<ISO time>` keeps every attempt. */
+export const NIGHT_REFUSAL_JOB = 'nightly-refusal';
+
+export interface NightAttempt {
+  /** The night the attempt was for, YYYY-MM-DD. */
+  runDate: string;
+  /** ISO time of the attempt. */
+  at: string;
+  /** 'refused': nothing written, by the admission checks; 'failed', 'timed-out', 'aborted': an execution that ended so. */
+  outcome: 'refused' | 'failed' | 'timed-out' | 'aborted';
+  reason: string;
+  /** Where it is recorded: a local CLI run, or the stack's state machine (the execution's name). */
+  source: string;
+}
+
+const refusalRecordSchema = z.object({ runDate: z.string(), night: z.string(), at: z.string(), reason: z.string(), runId: z.string().optional() });
+
+/** Records a local run's refusal of night `runDate` (the CLI calls it when the run throws NIGHT_REFUSED). */
+export async function recordRefusal(clients: Pick<AwsClients, 'documents'>, config: Config, refusal: { runDate: string; runId: string; at: number; reason: string }): Promise<void> {
+  const at = new Date(refusal.at).toISOString();
+  await putRun(clients.documents, tableName(config, 'runs'), { job: NIGHT_REFUSAL_JOB, runDate: `${refusal.runDate}#${at}`, night: refusal.runDate, at, runId: refusal.runId, reason: refusal.reason });
+}
+
+/** The local refusals of the nights from `from` to `to` (inclusive). */
+export async function recordedRefusals(clients: Pick<AwsClients, 'documents'>, config: Config, from: string, to: string): Promise<NightAttempt[]> {
+  // '~' sorts after every '#<time>' suffix of the last night.
+  const items = await recentRuns(clients.documents, tableName(config, 'runs'), NIGHT_REFUSAL_JOB, `${to}#~`, { limit: 200 });
+  return items
+    .map((item) => refusalRecordSchema.safeParse(item))
+    .flatMap((parsed) => (parsed.success && parsed.data.night >= from ? [parsed.data] : []))
+    .map((record) => ({ runDate: record.night, at: record.at, outcome: 'refused' as const, reason: record.reason, source: `local run${record.runId ? ` ${record.runId}` : ''}` }));
+}
+
+const lambdaCauseSchema = z.object({ errorType: z.string().optional(), errorMessage: z.string().optional() });
+
+/** The Lambda error an execution's cause carries (a JSON string of { errorType, errorMessage }), or the cause as it is. */
+function causeOf(execution: EndedExecution): { type?: string; message: string } {
+  const cause = execution.cause ?? '';
+  try {
+    const parsed = lambdaCauseSchema.safeParse(JSON.parse(cause));
+    if (parsed.success && parsed.data.errorMessage !== undefined) return { ...(parsed.data.errorType ? { type: parsed.data.errorType } : {}), message: parsed.data.errorMessage };
+  } catch {
+    // Not JSON: a Step Functions cause in plain words (a timeout, an abort).
+  }
+  return { message: cause };
+}
+
+/** The night an execution was for (its input's runDate, else the night before its scheduledTime or start), and how it ended. */
+export function attemptOfExecution(execution: EndedExecution, config: Pick<Config, 'timeZone'>): NightAttempt | undefined {
+  let input: unknown = {};
+  try {
+    input = JSON.parse(execution.input ?? '{}');
+  } catch {
+    return undefined;
+  }
+  const request = nightRequestSchema.safeParse(input);
+  if (!request.success) return undefined;
+  const runDate = runDateOf(request.data, config, Date.parse(execution.startedAt));
+  const cause = causeOf(execution);
+  const refused = execution.error === 'NightRefusedError' || cause.type === 'NightRefusedError';
+  const outcome = refused ? 'refused' : execution.status === 'TIMED_OUT' ? 'timed-out' : execution.status === 'ABORTED' ? 'aborted' : 'failed';
+  const reason = [refused ? undefined : execution.error, cause.message].filter((part) => part !== undefined && part !== '').join(': ');
+  return { runDate, at: execution.startedAt, outcome, reason: reason.slice(0, 500) || 'no cause recorded', source: `execution ${execution.name}` };
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { nightsOfWindow, nightWindow, type NightStatus } from '#local/commands/status.ts';
+import { attemptOfExecution, type NightAttempt } from '#local/night-attempts.ts';
+
+/** `clientele status`: the window of nights, its gaps, and the refused or failed attempts at them. */
+
+const stored = (runDate: string): NightStatus => ({ runDate, status: 'completed', failures: [] });
+const refused = (runDate: string, at: string): NightAttempt => ({ runDate, at, outcome: 'refused', reason: 'implausible', source: 'local run r' });
+const ZONE = { timeZone: 'Asia/Shanghai' };
+
+describe('nightWindow', () => {
+  it('ends at the last night due, or at the newest stored night when it is later', () => {
+    expect(nightWindow(['2026-11-20', '2026-11-18'], '2026-11-23', 7)).toEqual({ from: '2026-11-17', to: '2026-11-23' });
+    expect(nightWindow(['2026-11-24'], '2026-11-23', 3)).toEqual({ from: '2026-11-22', to: '2026-11-24' });
+  });
+});
+
+describe('nightsOfWindow', () => {
+  const window = { from: '2026-11-18', to: '2026-11-24' };
+
+  it('shows a due date with nothing stored as missing, and a night refused twice with its attempts', () => {
+    const attempts = [refused('2026-11-23', '2026-11-23T20:00:00.000Z'), refused('2026-11-23', '2026-11-23T22:00:00.000Z')];
+    const nights = nightsOfWindow(window, [stored('2026-11-22'), stored('2026-11-20')], attempts, false);
+    expect(nights.map((n) => [n.runDate, n.status])).toEqual([
+      ['2026-11-24', 'missing'],
+      ['2026-11-23', 'missing'],
+      ['2026-11-22', 'completed'],
+      ['2026-11-21', 'missing'],
+      ['2026-11-20', 'completed'],
+    ]);
+    expect(nights[1]).toMatchObject({ failures: ['no night stored: 2 attempt(s) refused, nothing written'], attempts: [attempts[1], attempts[0]] });
+    expect(nights[3]?.failures).toEqual(['no night stored: never run, or refused before writing']);
+  });
+
+  it('leaves out the dates before the first night ever stored, unless an attempt was refused there', () => {
+    expect(nightsOfWindow(window, [stored('2026-11-23')], [], false).map((n) => n.runDate)).toEqual(['2026-11-24', '2026-11-23']);
+    expect(nightsOfWindow(window, [stored('2026-11-23')], [refused('2026-11-19', '2026-11-19T20:00:00.000Z')], false).map((n) => n.runDate)).toEqual([
+      '2026-11-24',
+      '2026-11-23',
+      '2026-11-19',
+    ]);
+    // With a night stored before the window, every date of it counts.
+    expect(nightsOfWindow(window, [], [], true)).toHaveLength(7);
+    expect(nightsOfWindow(window, [], [], false)).toEqual([]);
+  });
+
+  it('keeps the refused attempts of a night completed later (with --accept-drop, say)', () => {
+    const attempt = refused('2026-11-24', '2026-11-24T20:00:00.000Z');
+    expect(nightsOfWindow(window, [stored('2026-11-24')], [attempt], false)).toEqual([{ ...stored('2026-11-24'), attempts: [attempt] }]);
+  });
+});
+
+describe('attemptOfExecution', () => {
+  it('a scheduled execution refused: the night before its scheduled time, the Lambda error\'s message', () => {
+    const attempt = attemptOfExecution(
+      {
+        name: 'sched-1',
+        status: 'FAILED',
+        startedAt: '2026-11-23T20:00:04.000Z',
+        input: JSON.stringify({ trigger: 'schedule', scheduledTime: '2026-11-23T20:00:00Z' }),
+        error: 'NightRefusedError',
+        cause: JSON.stringify({ errorType: 'NightRefusedError', errorMessage: '2026-11-23 refused, nothing written: clients fell 40%', trace: [] }),
+      },
+      ZONE,
+    );
+    expect(attempt).toEqual({ runDate: '2026-11-23', at: '2026-11-23T20:00:04.000Z', outcome: 'refused', reason: '2026-11-23 refused, nothing written: clients fell 40%', source: 'execution sched-1' });
+  });
+
+  it('a backfill that timed out, and one failed with another error', () => {
+    expect(attemptOfExecution({ name: 'cli-1', status: 'TIMED_OUT', startedAt: '2026-11-25T02:00:00.000Z', input: '{"runDate":"2026-11-21"}', error: 'States.Timeout' }, ZONE)).toMatchObject({
+      runDate: '2026-11-21',
+      outcome: 'timed-out',
+      reason: 'States.Timeout',
+    });
+    expect(
+      attemptOfExecution({ name: 'cli-2', status: 'FAILED', startedAt: '2026-11-25T02:00:00.000Z', input: '{"runDate":"2026-11-21"}', error: 'ExportError', cause: '{"errorType":"ExportError","errorMessage":"no customers file"}' }, ZONE),
+    ).toMatchObject({ outcome: 'failed', reason: 'ExportError: no customers file' });
+    expect(attemptOfExecution({ name: 'x', status: 'FAILED', startedAt: '2026-11-25T02:00:00.000Z', input: 'not json' }, ZONE)).toBeUndefined();
+  });
+});
