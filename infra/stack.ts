@@ -65,7 +65,8 @@ export class ClienteleStack extends Stack {
     const common = { storage: this.storage, configJson, logRetention };
 
     this.feedback = new Feedback(this, 'Feedback', { ...common, configurationSetName });
-    // Only the sender's configuration names the unsubscribe URL (the unsubscribe function's own cannot: a cycle).
+    // Only the functions that mail links (the sender, and the nightly's digests and team email) name
+    // the unsubscribe and task URLs (the feedback functions' own configuration cannot: a cycle).
     const campaignsConfigJson = configJsonWith({ unsubscribeBaseUrl: this.feedback.unsubscribeUrl.url, advisorTaskBaseUrl: this.feedback.advisorTaskUrl.url });
     this.campaignSender = new CampaignSender(this, 'CampaignSender', {
       ...common,
@@ -73,7 +74,7 @@ export class ClienteleStack extends Stack {
       settings,
       feedback: this.feedback,
     });
-    this.nightlyPipeline = new NightlyPipeline(this, 'NightlyPipeline', { ...common, settings, feedback: this.feedback });
+    this.nightlyPipeline = new NightlyPipeline(this, 'NightlyPipeline', { ...common, configJson: campaignsConfigJson, settings, feedback: this.feedback });
     this.erasure = new Erasure(this, 'Erasure', common);
 
     this.alarms = new Alarms(this, 'Alarms', {

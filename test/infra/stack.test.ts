@@ -216,10 +216,16 @@ describe('functions', () => {
       configurationSetName: 'Clientele-prod-campaigns',
       unsubscribeBaseUrl: 'https://abc123.lambda-url.us-east-1.on.aws/',
     });
-    // The other functions' configuration cannot name the URL (the unsubscribe function's own would be a cycle).
-    const nightly = (parseConfig(JSON.parse(functionEnvironment('nightly').CLIENTELE_CONFIG ?? '')) as { sender?: Record<string, unknown> }).sender;
-    expect(nightly?.unsubscribeBaseUrl).not.toBe(sender?.unsubscribeBaseUrl);
-    expect(nightly?.configurationSetName).toBe('Clientele-prod-campaigns');
+    // The nightly mails links too (the digests' task links, the team email): the same URLs.
+    const nightly = parseConfig(JSON.parse(functionEnvironment('nightly').CLIENTELE_CONFIG ?? '')) as { sender?: Record<string, unknown>; advisors?: Record<string, unknown> };
+    const campaigns = parseConfig(JSON.parse(functionEnvironment('campaigns').CLIENTELE_CONFIG ?? '')) as { advisors?: Record<string, unknown> };
+    expect(nightly.sender?.unsubscribeBaseUrl).toBe(sender?.unsubscribeBaseUrl);
+    expect(nightly.advisors?.taskBaseUrl).toBe(campaigns.advisors?.taskBaseUrl);
+    expect(nightly.advisors?.taskBaseUrl).not.toBe('https://advisor-tasks.example.com/');
+    expect(nightly.sender?.configurationSetName).toBe('Clientele-prod-campaigns');
+    // The feedback functions' own configuration cannot name them (a cycle).
+    const unsubscribe = (parseConfig(JSON.parse(functionEnvironment('unsubscribe').CLIENTELE_CONFIG ?? '')) as { sender?: Record<string, unknown> }).sender;
+    expect(unsubscribe?.unsubscribeBaseUrl).not.toBe(sender?.unsubscribeBaseUrl);
   });
 
   it('outputs the campaign sender\'s configuration and key ARN as deployed: what `clientele --stack` reads', () => {
