@@ -71,21 +71,7 @@ export async function acquireWriteLease(
  */
 export async function renewWriteLease(documents: DocumentSender, table: string, lease: WriteLease, request: { now: number; durationMs: number }): Promise<WriteLease | undefined> {
   const expiresAt = request.now + request.durationMs;
-  try {
-    await documents.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: { job: lease.key.job, runDate: lease.key.runDate },
-        UpdateExpression: 'SET expiresAt = :expiresAt',
-        ConditionExpression: 'holder = :holder AND expiresAt > :now',
-        ExpressionAttributeValues: { ':holder': lease.holder, ':now': request.now, ':expiresAt': expiresAt },
-      }),
-    );
-    return { ...lease, expiresAt };
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
+  return (await setExpiryIfHeld(documents, table, lease, expiresAt, request.now)) ? { ...lease, expiresAt } : undefined;
 }
 
 /**
@@ -125,14 +111,19 @@ function heldLeaseOf(stored: Record<string, unknown>): HeldLease | undefined {
 
 /** Frees the lease if `lease.holder` still holds it; false when another attempt has taken it over since. */
 export async function releaseWriteLease(documents: DocumentSender, table: string, lease: WriteLease): Promise<boolean> {
+  return setExpiryIfHeld(documents, table, lease, 0);
+}
+
+/** Sets the lease's expiry if `lease.holder` holds it (and, with `liveAt`, it has not expired by then); false otherwise. */
+async function setExpiryIfHeld(documents: DocumentSender, table: string, lease: WriteLease, expiresAt: number, liveAt?: number): Promise<boolean> {
   try {
     await documents.send(
       new UpdateCommand({
         TableName: table,
         Key: { job: lease.key.job, runDate: lease.key.runDate },
-        UpdateExpression: 'SET expiresAt = :free',
-        ConditionExpression: 'holder = :holder',
-        ExpressionAttributeValues: { ':holder': lease.holder, ':free': 0 },
+        UpdateExpression: 'SET expiresAt = :expiresAt',
+        ConditionExpression: liveAt === undefined ? 'holder = :holder' : 'holder = :holder AND expiresAt > :now',
+        ExpressionAttributeValues: { ':holder': lease.holder, ':expiresAt': expiresAt, ...(liveAt === undefined ? {} : { ':now': liveAt }) },
       }),
     );
     return true;
