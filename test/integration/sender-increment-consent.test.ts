@@ -1,16 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Config } from '#shared/config.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { runNightly } from '#shared/nightly/run.ts';
-import { incrementalPrefix } from '#shared/store/buckets.ts';
 import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
-import { seedProfiles } from '#test/support/emulator-data.ts';
+import { dropIncrement, seedProfiles } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
@@ -29,13 +27,6 @@ import { at as local } from '#test/support/time.ts';
 const aws = sharedAws();
 const SH = 'Asia/Shanghai';
 const work = scratchDir('increment-consent');
-
-async function dropIncrement(config: Config, folder: string, files: Record<string, string>): Promise<void> {
-  const put = (name: string, body: string) =>
-    aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/${folder}/${name}`, Body: body }));
-  for (const [name, body] of Object.entries(files)) await put(name, body);
-  await put('_manifest.json', JSON.stringify({ mode: 'incremental' }));
-}
 
 /** The snapshot of night 11-22, dumped at 01:00 on 11-23: the client's consent then, and their first order the evening before. */
 async function snapshot(name: string, id: string, consent: boolean, firstName = 'Lin'): Promise<string> {
@@ -66,7 +57,7 @@ describe('an opt-out in an increment, then the night of the day before', () => {
     const s = await scenario('consent-night-on-time', 'ct-1');
     const dir = await snapshot('on-time', 'ct-1', true);
     await s.night(dir, '2026-11-23 02:00', 'ct-night');
-    await dropIncrement(s.config, '2026-11-23T0930', { 'customers.csv': 'customer_id,accepts_marketing\nct-1,false\n' });
+    await dropIncrement(aws, s.config, '2026-11-23T0930', { 'customers.csv': 'customer_id,accepts_marketing\nct-1,false\n' });
     await s.hour('2026-11-23 10:00', 'ct-10');
     expect(await s.consent()).toBe(false);
     const h12 = await s.hour('2026-11-23 12:00', 'ct-12');
@@ -78,7 +69,7 @@ describe('an opt-out in an increment, then the night of the day before', () => {
   it('late (11:00, the scheduled night failed): the next hour puts the opt-out back before it sends', { timeout: 180_000 }, async () => {
     const s = await scenario('consent-night-late', 'cl-1');
     const dir = await snapshot('late', 'cl-1', true);
-    await dropIncrement(s.config, '2026-11-23T0930', { 'customers.csv': 'customer_id,accepts_marketing\ncl-1,false\n' });
+    await dropIncrement(aws, s.config, '2026-11-23T0930', { 'customers.csv': 'customer_id,accepts_marketing\ncl-1,false\n' });
     await s.hour('2026-11-23 10:00', 'cl-10');
     expect(await s.consent()).toBe(false);
     await s.night(dir, '2026-11-23 11:00', 'cl-night');
@@ -94,7 +85,7 @@ describe('an opt-out in an increment, then the night of the day before', () => {
   it('rerun on a corrected export after the increment: the opt-out is put back again', { timeout: 180_000 }, async () => {
     const s = await scenario('consent-night-rerun', 'cr-1');
     await s.night(await snapshot('rerun', 'cr-1', true), '2026-11-23 02:00', 'cr-night');
-    await dropIncrement(s.config, '2026-11-23T0930', { 'customers.csv': 'customer_id,accepts_marketing\ncr-1,false\n' });
+    await dropIncrement(aws, s.config, '2026-11-23T0930', { 'customers.csv': 'customer_id,accepts_marketing\ncr-1,false\n' });
     await s.hour('2026-11-23 10:00', 'cr-10');
     expect(await s.consent()).toBe(false);
     // The same snapshot with a name corrected: it replaces the night and rewrites the client.
@@ -112,14 +103,14 @@ describe('an opt-in in an increment, then the night of the day before', () => {
     const s = await scenario('consent-yes-on-time', 'yt-1');
     await s.night(await snapshot('yes-on-time', 'yt-1', false), '2026-11-23 02:00', 'yt-night');
     expect(await s.consent()).toBe(false);
-    await dropIncrement(s.config, '2026-11-23T0930', { 'customers.csv': 'customer_id,accepts_marketing\nyt-1,true\n' });
+    await dropIncrement(aws, s.config, '2026-11-23T0930', { 'customers.csv': 'customer_id,accepts_marketing\nyt-1,true\n' });
     await s.hour('2026-11-23 10:00', 'yt-10');
     expect(await s.consent()).toBe(true);
   });
 
   it('late: the snapshot\u2019s no stands (which came last cannot be told), no email', { timeout: 180_000 }, async () => {
     const s = await scenario('consent-yes-late', 'yl-1');
-    await dropIncrement(s.config, '2026-11-23T0930', { 'customers.csv': 'customer_id,accepts_marketing\nyl-1,true\n' });
+    await dropIncrement(aws, s.config, '2026-11-23T0930', { 'customers.csv': 'customer_id,accepts_marketing\nyl-1,true\n' });
     await s.hour('2026-11-23 10:00', 'yl-10');
     expect(await s.consent()).toBe(true);
     await s.night(await snapshot('yes-late', 'yl-1', false), '2026-11-23 11:00', 'yl-night');
@@ -131,10 +122,10 @@ describe('an opt-in in an increment, then the night of the day before', () => {
 
   it('a no at 09:30, a yes at 10:30, then a late night whose snapshot says yes: yes (the latest word, whenever the snapshot was dumped)', { timeout: 180_000 }, async () => {
     const s = await scenario('consent-no-yes-late', 'ny-1');
-    await dropIncrement(s.config, '2026-11-23T0930', { 'customers.csv': 'customer_id,accepts_marketing\nny-1,false\n' });
+    await dropIncrement(aws, s.config, '2026-11-23T0930', { 'customers.csv': 'customer_id,accepts_marketing\nny-1,false\n' });
     await s.hour('2026-11-23 10:00', 'ny-10');
     expect(await s.consent()).toBe(false);
-    await dropIncrement(s.config, '2026-11-23T1030', { 'customers.csv': 'customer_id,accepts_marketing\nny-1,true\n' });
+    await dropIncrement(aws, s.config, '2026-11-23T1030', { 'customers.csv': 'customer_id,accepts_marketing\nny-1,true\n' });
     await s.night(await snapshot('no-yes-late', 'ny-1', true), '2026-11-23 11:00', 'ny-night');
     const h12 = await s.hour('2026-11-23 12:00', 'ny-12');
     // The 09:30 no is put back, then the 10:30 yes (merged for the first time) follows it.

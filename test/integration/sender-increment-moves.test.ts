@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
 import type { Config } from '#shared/config.ts';
 import { HISTORY_FIELDS } from '#shared/model.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
-import { incrementalPrefix } from '#shared/store/buckets.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, countsOf, runCampaignHour } from '#test/support/campaign-runs.ts';
-import { scanTable, uploadExport } from '#test/support/emulator-data.ts';
+import { dropIncrement, scanTable, uploadExport } from '#test/support/emulator-data.ts';
 import { exportDir } from '#test/support/export-files.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { comparable } from '#test/support/nightly-comparison.ts';
@@ -46,13 +44,6 @@ const CAMPAIGNS = {
   campaigns: [{ kind: 'tier-upgrade-thanks' }, { id: 'became-buyer', trigger: { on: 'stage-entered', stages: ['new'] }, template: 'welcome' }],
 };
 
-async function dropIncrement(config: Config, folder: string, files: Record<string, string>): Promise<void> {
-  const put = (name: string, body: string) =>
-    aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/${folder}/${name}`, Body: body }));
-  for (const [name, body] of Object.entries(files)) await put(name, body);
-  await put('_manifest.json', JSON.stringify({ mode: 'incremental' }));
-}
-
 type Night = (config: Config, runDate: string, runId: string) => Promise<NightlyRunSummary>;
 const single: Night = (config, runDate, runId) => runNightly({ clock: Date.now, runDate, runId, config, clients: aws.clients });
 const twoShards: Night = (config, runDate, runId) => runNightlySharded({ clock: Date.now, runDate, runId, config, clients: aws.clients, shards: 2 });
@@ -80,9 +71,9 @@ async function scenario(name: string, options: { increments: boolean; run?: Nigh
   const config = await campaignConfig(aws, name, { campaigns: CAMPAIGNS as never });
   await night(config, '2026-11-22', NIGHT_BEFORE, options.run);
   if (options.increments) {
-    await dropIncrement(config, '2026-11-23T1000', { 'customers.csv': CUSTOMERS_HEADER + N1, 'orders.csv': ORDERS_HEADER + P1_ORDER });
+    await dropIncrement(aws, config, '2026-11-23T1000', { 'customers.csv': CUSTOMERS_HEADER + N1, 'orders.csv': ORDERS_HEADER + P1_ORDER });
     await runCampaignHour(aws, config, local('2026-11-23 11:00', SH), 'h-1100');
-    await dropIncrement(config, '2026-11-23T1400', { 'orders.csv': ORDERS_HEADER + N1_ORDER });
+    await dropIncrement(aws, config, '2026-11-23T1400', { 'orders.csv': ORDERS_HEADER + N1_ORDER });
     await runCampaignHour(aws, config, local('2026-11-23 15:00', SH), 'h-1500');
   }
   const summary = await night(config, RUN_DATE, SNAPSHOT, options.run);
@@ -119,9 +110,9 @@ describe('the night after increments', () => {
   it('keeps, between the increments and the night, the tier and stage the last night wrote: none for a client an increment created', { timeout: 120_000 }, async () => {
     const config = await campaignConfig(aws, 'inc-moves-intraday', { campaigns: CAMPAIGNS as never });
     await night(config, '2026-11-22', NIGHT_BEFORE);
-    await dropIncrement(config, '2026-11-23T1000', { 'customers.csv': CUSTOMERS_HEADER + N1, 'orders.csv': ORDERS_HEADER + P1_ORDER });
+    await dropIncrement(aws, config, '2026-11-23T1000', { 'customers.csv': CUSTOMERS_HEADER + N1, 'orders.csv': ORDERS_HEADER + P1_ORDER });
     await runCampaignHour(aws, config, local('2026-11-23 11:00', SH), 'h-1100');
-    await dropIncrement(config, '2026-11-23T1400', { 'orders.csv': ORDERS_HEADER + N1_ORDER });
+    await dropIncrement(aws, config, '2026-11-23T1400', { 'orders.csv': ORDERS_HEADER + N1_ORDER });
     await runCampaignHour(aws, config, local('2026-11-23 15:00', SH), 'h-1500');
     expect(await profileOf(config, 'n1')).toMatchObject({ tier: 'Prospect', stage: 'new', spend12mMinor: 600_000, lastNight: null });
     expect(await profileOf(config, 'p1')).toMatchObject({ tier: 'Prospect', stage: 'new', lastNight: { tier: 'Prospect', stage: 'prospect' } });

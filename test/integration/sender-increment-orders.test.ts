@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Config } from '#shared/config.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { INGEST_JOB, type IngestMarker } from '#shared/sender/ingest.ts';
-import { incrementalPrefix } from '#shared/store/buckets.ts';
 import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { getRun } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
-import { uploadExport } from '#test/support/emulator-data.ts';
+import { dropIncrement, uploadExport } from '#test/support/emulator-data.ts';
 import { exportDir } from '#test/support/export-files.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
@@ -30,13 +28,6 @@ const CUSTOMERS_HEADER = 'customer_id,email,first_name,locale,time_zone,signed_u
 const customer = (id: string) => `${id},${id}@example.com,Lin,en,Asia/Shanghai,2026-01-01T10:00:00+08:00,true\n`;
 const orderLine = (orderId: string, customerId: string, orderedAt: string, total: string, sku = 'SKU-1') => `${orderId},${customerId},${orderedAt},${sku},Bag,leather,1,${total},USD,paid,\n`;
 
-async function dropIncrement(config: Config, folder: string, files: Record<string, string>): Promise<void> {
-  const put = (name: string, body: string) =>
-    aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/${folder}/${name}`, Body: body }));
-  for (const [name, body] of Object.entries(files)) await put(name, body);
-  await put('_manifest.json', JSON.stringify({ mode: 'incremental' }));
-}
-
 async function night(config: Config, runDate: string, files: Record<string, string>) {
   await uploadExport(aws, config, await exportDir(files), runDate);
   return runNightly({ clock: Date.now, runDate, runId: `n-${runDate}-${Math.random().toString(36).slice(2, 8)}`, config, clients: aws.clients });
@@ -54,7 +45,7 @@ describe('an order merged after midnight, then the night of the day before', () 
     await night(config, '2026-11-22', { 'customers.csv': CUSTOMERS_HEADER + customer('wb1'), 'orders.csv': ORDERS_HEADER + OLD });
 
     // 00:30 on 11-24 the client orders; the 01:00 hour merges the increment.
-    await dropIncrement(config, '2026-11-24T0030', { 'orders.csv': ORDERS_HEADER + NEW });
+    await dropIncrement(aws, config, '2026-11-24T0030', { 'orders.csv': ORDERS_HEADER + NEW });
     const h0100 = await runCampaignHour(aws, config, local('2026-11-24 01:00', SH), 's-0100');
     expect(h0100.ingested).toMatchObject({ updatedClients: 1, rejected: 0, remerged: [] });
     const merged = { orderCount: 2, lifetimeSpendMinor: 28_000, lastOrderAt: '2026-11-23T16:30:00.000Z' };
@@ -120,8 +111,8 @@ describe('an increment repeating an order', () => {
     });
 
     // The platform sends the old order again in two increments (updated today), and today's order of rc3 twice.
-    await dropIncrement(config, '2026-11-23T0900', { 'orders.csv': ORDERS_HEADER + OLD + TODAY });
-    await dropIncrement(config, '2026-11-23T0915', { 'orders.csv': ORDERS_HEADER + OLD + TODAY });
+    await dropIncrement(aws, config, '2026-11-23T0900', { 'orders.csv': ORDERS_HEADER + OLD + TODAY });
+    await dropIncrement(aws, config, '2026-11-23T0915', { 'orders.csv': ORDERS_HEADER + OLD + TODAY });
     const hour = await runCampaignHour(aws, config, local('2026-11-23 10:00', SH), 's-1000');
     expect(hour.ingested).toMatchObject({ exports: [expect.stringContaining('T0900'), expect.stringContaining('T0915')], rows: 4, rejected: 0 });
 
@@ -146,9 +137,9 @@ describe('an increment naming a customer nobody knows', () => {
     // 20 lines of known clients (one stored, one the increment's own customer row names) and the ghost's: under the 5% share.
     const known = Array.from({ length: 10 }, (_, i) => orderLine('o-k1-today', 'k1', '2026-11-23T08:30:00+08:00', '10.00', `SKU-${i}`)).join('');
     const signedUp = Array.from({ length: 10 }, (_, i) => orderLine('o-n1', 'n1', '2026-11-23T08:45:00+08:00', '10.00', `SKU-${i}`)).join('');
-    await dropIncrement(config, '2026-11-23T0900', { 'customers.csv': CUSTOMERS_HEADER + customer('n1'), 'orders.csv': ORDERS_HEADER + known + GHOST + signedUp });
+    await dropIncrement(aws, config, '2026-11-23T0900', { 'customers.csv': CUSTOMERS_HEADER + customer('n1'), 'orders.csv': ORDERS_HEADER + known + GHOST + signedUp });
     // An increment whose only line is the ghost's: every row of its file rejected.
-    await dropIncrement(config, '2026-11-23T0930', { 'orders.csv': ORDERS_HEADER + GHOST });
+    await dropIncrement(aws, config, '2026-11-23T0930', { 'orders.csv': ORDERS_HEADER + GHOST });
 
     const hour = await runCampaignHour(aws, config, local('2026-11-23 10:00', SH), 's-1000');
     expect(hour.ingested).toMatchObject({ exports: [expect.stringContaining('T0900')], rows: 22, rejected: 1, newClients: 1, updatedClients: 1 });

@@ -16,7 +16,7 @@ import { staticKeys } from '#shared/unsubscribe/keys.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 import { handleUnsubscribe } from '#shared/unsubscribe/unsubscribe.ts';
 import { campaignConfig, runCampaignHour as run, UNSUBSCRIBE_SECRET as SECRET } from '#test/support/campaign-runs.ts';
-import { seedProfiles } from '#test/support/emulator-data.ts';
+import { dropIncrement, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { bounceEvent, complaintEvent, snsEvent } from '#test/support/ses-events.ts';
@@ -40,13 +40,6 @@ const AT = local('2026-11-23 10:00', SH);
 const welcomeDue = (id: string, fields: Parameters<typeof profileItem>[1] = {}) =>
   profileItem(id, { stage: 'new', firstOrderAt: iso(AT - 2 * HOUR), lastOrderAt: iso(AT - 2 * HOUR), ...fields });
 
-async function dropIncrement(config: Config, folder: string, files: Record<string, string | Buffer>): Promise<void> {
-  const put = (name: string, body: string | Buffer) =>
-    aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/${folder}/${name}`, Body: body }));
-  for (const [name, body] of Object.entries(files)) await put(name, body);
-  await put('_manifest.json', JSON.stringify({ mode: 'incremental' }));
-}
-
 const count = async (address: string) => (await emailsTo(aws, address)).length;
 const statuses = async (config: Config, customerId: string) =>
   (await ledgerEntriesOf(aws.clients.documents, tableNames(config).sendLedger, customerId)).map((e) => e.status);
@@ -56,8 +49,8 @@ describe('consent from the intraday exports', () => {
   it('a customer_id,accepts_marketing=false row withdraws consent before the next hourly run; so does false in a full row', async () => {
     const config = await campaignConfig(aws, 'ci-false');
     await seedProfiles(aws, config, [welcomeDue('ci-optout'), welcomeDue('ci-full')]);
-    await dropIncrement(config, '2026-11-23T0930', { 'customers.csv': 'customer_id,accepts_marketing\nci-optout,false\n' });
-    await dropIncrement(config, '2026-11-23T0940', {
+    await dropIncrement(aws, config, '2026-11-23T0930', { 'customers.csv': 'customer_id,accepts_marketing\nci-optout,false\n' });
+    await dropIncrement(aws, config, '2026-11-23T0940', {
       'customers.csv': 'customer_id,email,first_name,locale,accepts_marketing\nci-full,ci-full@example.com,Lin,zh-CN,false\n',
     });
 
@@ -74,7 +67,7 @@ describe('consent from the intraday exports', () => {
   it('a row without the consent column changes nothing: the client is still mailed (at the new address)', async () => {
     const config = await campaignConfig(aws, 'ci-absent');
     await seedProfiles(aws, config, [welcomeDue('ci-keep'), welcomeDue('ci-keep-no', { acceptsMarketing: false })]);
-    await dropIncrement(config, '2026-11-23T0930', {
+    await dropIncrement(aws, config, '2026-11-23T0930', {
       'customers.csv': 'customer_id,email,first_name\nci-keep,ci-keep-new@example.com,Mei\nci-keep-no,ci-keep-no-new@example.com,Ann\n',
     });
 
@@ -104,7 +97,7 @@ describe('consent from the intraday exports', () => {
     await suppress(aws.clients.documents, tables.suppression, { email: 'ci-bounced@example.com', reason: 'hard-bounce', at: AT - HOUR });
     await suppress(aws.clients.documents, tables.suppression, { email: 'ci-complained@example.com', reason: 'complaint', at: AT - HOUR });
     // 09:45: the platform says all four accept marketing.
-    await dropIncrement(config, '2026-11-23T0945', {
+    await dropIncrement(aws, config, '2026-11-23T0945', {
       'customers.csv': 'customer_id,accepts_marketing\nci-unsub,true\nci-bounced,true\nci-complained,true\nci-control,true\n',
     });
 
@@ -123,7 +116,7 @@ describe('consent from the intraday exports', () => {
     const config = await campaignConfig(aws, 'ci-hour');
     const tables = tableNames(config);
     // Signed up at 10:30 (an increment); unsubscribed at 10:40 from another brand email; the 11:00 run.
-    await dropIncrement(config, '2026-11-23T1030', {
+    await dropIncrement(aws, config, '2026-11-23T1030', {
       'customers.csv': 'customer_id,email,first_name,time_zone,signed_up_at,accepts_marketing\nci-new,ci-new@example.com,Mei,Asia/Shanghai,2026-11-23T10:30:00,true\n',
     });
     const first = await run(aws, config, local('2026-11-23 10:35', SH), 'ci-hour-1');
@@ -152,7 +145,7 @@ describe('consent from the intraday exports', () => {
     await processSesFeedback(feedback, snsEvent(complaintEvent(['ca-complained@example.com'], { customerId: 'ca-complained' })));
     await processSesFeedback(feedback, snsEvent(bounceEvent(['ca-bounced@example.com'], 'Permanent', { customerId: 'ca-bounced' })));
     // 09:30: the CRM gives all four another address; the increment says nothing about consent.
-    await dropIncrement(config, '2026-11-23T0930', { 'customers.csv': `customer_id,email\n${ids.map((id) => `${id},${id}.new@example.com`).join('\n')}\n` });
+    await dropIncrement(aws, config, '2026-11-23T0930', { 'customers.csv': `customer_id,email\n${ids.map((id) => `${id},${id}.new@example.com`).join('\n')}\n` });
 
     const summary = await run(aws, config, AT, 'ci-new-address-1');
     expect(summary.ingested.updatedClients).toBe(4);
@@ -176,8 +169,8 @@ describe('a bad incremental folder', () => {
   it('is quarantined: reported, logged for the alarm, marked never to be read again; the other folders and the sends go on', async () => {
     const config = await campaignConfig(aws, 'quarantine');
     await seedProfiles(aws, config, [welcomeDue('q-seeded')]);
-    await dropIncrement(config, '2026-11-23T0900', { 'customers.csv.gz': truncatedGzip() });
-    await dropIncrement(config, '2026-11-23T0930', { 'customers.csv': `${header}\nq-new,q-new@example.com,Mei,Asia/Shanghai,2026-11-23T09:30:00,true\n` });
+    await dropIncrement(aws, config, '2026-11-23T0900', { 'customers.csv.gz': truncatedGzip() });
+    await dropIncrement(aws, config, '2026-11-23T0930', { 'customers.csv': `${header}\nq-new,q-new@example.com,Mei,Asia/Shanghai,2026-11-23T09:30:00,true\n` });
     const lines: string[] = [];
     const log = jsonLog({ write: (line) => lines.push(line) });
 
@@ -204,7 +197,7 @@ describe('a bad incremental folder', () => {
   it('never fails a dry run, which reports it without marking it', async () => {
     const config = await campaignConfig(aws, 'quarantine-dry');
     await seedProfiles(aws, config, [welcomeDue('qd-seeded')]);
-    await dropIncrement(config, '2026-11-23T0900', { 'customers.csv.gz': truncatedGzip() });
+    await dropIncrement(aws, config, '2026-11-23T0900', { 'customers.csv.gz': truncatedGzip() });
 
     const lines: string[] = [];
     const dry = await run(aws, config, AT, 'quarantine-dry-1', { dryRun: true, log: jsonLog({ write: (line) => lines.push(line) }) });

@@ -4,7 +4,8 @@ import { withNextDue } from '#shared/campaigns/due-index.ts';
 import type { Config } from '#shared/config.ts';
 import type { ProductRecord } from '#shared/model.ts';
 import { WRITE_LEASE_JOB } from '#shared/nightly/write-lease.ts';
-import { exportPrefix } from '#shared/store/buckets.ts';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { exportPrefix, incrementalPrefix } from '#shared/store/buckets.ts';
 import { writeCatalog } from '#shared/store/catalog-store.ts';
 import { dueIndexingForWrites } from '#shared/store/due-index-store.ts';
 import type { LedgerEntry } from '#shared/store/ledger-store.ts';
@@ -26,6 +27,14 @@ export async function seedProfiles(aws: Clients, config: Config, items: ProfileI
 /** The products the nightly run would have saved, for catalog-based replenishment cycles. */
 export async function seedCatalog(aws: Clients, config: Config, products: ProductRecord[]): Promise<void> {
   await writeCatalog(aws.clients.s3, config, products);
+}
+
+/** An incremental export dropped in folder `folder` (YYYY-MM-DDTHHmm), its manifest last, as a platform drops one during the day. */
+export async function dropIncrement(aws: Clients, config: Config, folder: string, files: Record<string, string | Buffer>): Promise<void> {
+  const put = (name: string, body: string | Buffer) =>
+    aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/${folder}/${name}`, Body: body }));
+  for (const [name, body] of Object.entries(files)) await put(name, body);
+  await put('_manifest.json', JSON.stringify({ mode: 'incremental' }));
 }
 
 /** A folder of export files dropped where a scenario's night `runDate` reads them. */
