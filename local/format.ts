@@ -51,6 +51,13 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   if (input.warned) lines.push(`Fields dropped with a warning: ${n(input.warned)}${summary.report.warningsObject ? `  (${summary.report.warningsObject})` : ''}`);
   if (input.erasedClients) lines.push(`Left out, forgotten on request: ${n(input.erasedClients)} clients`);
   const { admission } = summary;
+  const absent = admission?.tonight;
+  if (absent?.newlyAbsent || absent?.stillAbsent) {
+    lines.push(
+      `In no file of this export (kept, not mailed): ${n((absent.newlyAbsent ?? 0) + (absent.stillAbsent ?? 0))} clients, ` +
+        `${n(absent.newlyAbsent ?? 0)} of them for the first time`,
+    );
+  }
   if (admission?.rulesChanged) lines.push(`Rules changed since ${admission.lastNight?.runDate ?? 'the last night'}: ${admission.rulesChanged.join(', ')}`);
   for (const accepted of admission?.accepted ?? []) lines.push(`ACCEPTED by the operator (--accept-drop): ${accepted.message}`);
   lines.push('');

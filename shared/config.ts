@@ -161,6 +161,11 @@ export const plausibilitySchema = z
      * further than the days since that night explain may not exceed this share of its buyers.
      */
     maxUnexplainedLapseShare: z.number().min(0).max(1).default(0.02),
+    /**
+     * Clients of that night in no file of tonight's export (no customer row, no order line: deleted
+     * on the platform, or a part missing) may not exceed this share of its clients.
+     */
+    maxNewlyAbsentShare: z.number().min(0).max(1).default(0.02),
   })
   .prefault({});
 

@@ -225,6 +225,13 @@ export interface ClientProfile {
   stageEnteredOn?: string;
   previousRfmSegment?: string;
   rfmSegmentEnteredOn?: string;
+  /**
+   * The first night (YYYY-MM-DD) whose full snapshot had this client in no file: no customer row,
+   * no order line (the platform deleted or merged them). What we knew is kept, but nothing is sent
+   * to them and no advisor is asked about them until an export has them again
+   * (shared/nightly/absent.ts).
+   */
+  absentSince?: string;
 }
 
 /** The moves a profile records (ClientProfile's history fields). */

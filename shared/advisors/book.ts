@@ -158,8 +158,12 @@ export function recentRunDates(runDate: string): { from: string; to: string } {
   return { from: addDays(runDate, 1 - RECENT_RUNS), to: runDate };
 }
 
-/** A client an advisor's book holds: VIC or Core, or a rising Potential client (predicted to reach Core). */
-export function isBookClient(profile: Pick<ClientProfile, 'tier' | 'clv'>): profile is BookClient {
+/**
+ * A client an advisor's book holds: VIC or Core, or a rising Potential client (predicted to reach
+ * Core); never one the exports no longer have (shared/nightly/absent.ts).
+ */
+export function isBookClient(profile: Pick<ClientProfile, 'tier' | 'clv' | 'absentSince'>): profile is BookClient {
+  if (profile.absentSince !== undefined) return false;
   return profile.tier === 'VIC' || profile.tier === 'Core' || (profile.tier === 'Potential' && profile.clv?.rising === true);
 }
 

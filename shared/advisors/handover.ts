@@ -144,8 +144,10 @@ export function clientHistory(profile: Pick<ClientProfile, 'topCategory' | 'skus
 }
 
 /** Why a client cannot get an introduction email, if they cannot. Pure. */
-export function unreachableBecause(profile: Pick<ClientProfile, 'email' | 'acceptsMarketing'> | undefined, suppressed: boolean): string | undefined {
+export function unreachableBecause(profile: Pick<ClientProfile, 'email' | 'acceptsMarketing' | 'absentSince'> | undefined, suppressed: boolean): string | undefined {
   if (profile === undefined) return 'no-profile';
+  // The exports no longer have them (shared/nightly/absent.ts).
+  if (profile.absentSince !== undefined) return 'absent-from-export';
   if (profile.email === undefined || profile.email === '') return 'no-address';
   if (profile.acceptsMarketing !== true) return 'no-consent';
   return suppressed ? 'suppressed' : undefined;

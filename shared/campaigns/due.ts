@@ -288,10 +288,12 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
 
 /**
  * Every send window the client's profile defines, whatever the clock (yearly triggers: those of
- * the years the range touches). One list for dueOccasions, endedOccasions and the due index
+ * the years the range touches); none for a client absent from the exports. One list for dueOccasions, endedOccasions and the due index
  * (sendWindows), so all see the same windows.
  */
 function occasionWindows(profile: ClientProfile, catalog: ProductCatalog, context: CampaignContext, range: InstantRange | undefined): OccasionWindow[] {
+  // A client the exports no longer have (shared/nightly/absent.ts) is mailed nothing, and is out of the due index.
+  if (profile.absentSince !== undefined) return [];
   const triggerContext: TriggerContext & Pick<CampaignContext, 'categoryAffinity'> = {
     catalog,
     seasons: context.campaigns.seasons,

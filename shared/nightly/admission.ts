@@ -6,7 +6,7 @@ import { getRun, putRun, recentRuns, runsAfter } from '#shared/store/runs-store.
 import { tableNames } from '#shared/store/tables.ts';
 import type { Log } from '#shared/log.ts';
 import { addDays } from '#shared/time.ts';
-import { nightRules, plausibilityViolations, ruleChanges, type LastNight, type NightFigures, type NightMoves } from './guards.ts';
+import { nightRules, plausibilityViolations, ruleChanges, type LastNight, type NightFigures, type NightMoves, type TonightFigures } from './guards.ts';
 import { NIGHTLY_JOB, type NightAdmission, type NightInProgress, type NightlyRunSummary } from './summary.ts';
 
 /**
@@ -35,10 +35,12 @@ export interface ShardFigures extends NightMoves {
   clients: number;
   revenue12mMinor: number;
   buyers: number;
+  /** Clients of the base absent from the export since an earlier night (absent.ts): shown, not compared. */
+  stillAbsent: number;
 }
 
 export function emptyShardFigures(): ShardFigures {
-  return { clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0 };
+  return { clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0, stillAbsent: 0 };
 }
 
 export function addShardFigures(parts: readonly ShardFigures[]): ShardFigures {
@@ -79,7 +81,7 @@ export interface AdmitOptions {
   startedAt: number;
   /** Accept figures that fail the plausibility checks (an operator's explicit decision). */
   acceptDrop: boolean;
-  tonight: NightFigures & NightMoves;
+  tonight: TonightFigures;
   log: Log;
 }
 

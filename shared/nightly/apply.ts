@@ -7,11 +7,12 @@ import { catalogBySku } from '#shared/store/catalog-store.ts';
 import { dueIndexingForWrites } from '#shared/store/due-index-store.ts';
 import { deleteTierChanges, getTierChanges, writeTierChanges } from '#shared/store/history-store.ts';
 import { writeBeforeImages, type BeforeImage } from '#shared/store/night-plans.ts';
-import { deleteProfiles, getProfiles, writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
+import { deleteProfiles, getProfiles, markProfilesAbsent, writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import type { NightBase } from './base.ts';
 import { stableStringify, type ProfileDiff } from './diff.ts';
+import { withAbsence } from './absent.ts';
 import { mergeWithStored } from './merge.ts';
 
 /**
@@ -41,6 +42,8 @@ export interface AppliedNight {
   /** Items this attempt actually put or deleted (0 on a rerun that found everything in place). */
   profilesWritten: number;
   profilesRestored: number;
+  /** Clients of the base in no file tonight that this attempt marked absent (0 on a rerun that found them marked). */
+  absentMarked: number;
   historyWritten: number;
   historyDeleted: number;
   retries: number;
@@ -84,8 +87,8 @@ export async function applyNight(
     .map((item) => withNextDue(mergeWithStored(item, imageOf(item.customerId)), indexing))
     .filter((target) => {
       const now = base.stored.get(target.customerId);
-      // Written exactly so by an earlier attempt of this night: nothing to do.
-      return !(now && now.updatedRunDate === runDate && now.digest === target.digest && sameClv(now.clv, target.clv));
+      // Written exactly so by an earlier attempt of this night (and not marked absent since): nothing to do.
+      return !(now && now.updatedRunDate === runDate && now.digest === target.digest && sameClv(now.clv, target.clv) && now.absentSince === undefined);
     });
   const changedIds = new Set(diff.changed.map((item) => item.customerId));
   const plannedHandled = [...base.planned.keys()];
@@ -94,6 +97,8 @@ export async function applyNight(
   const toDelete = toRestore.filter((id) => !base.planned.get(id));
   const profileWrite = await writeProfiles(clients.documents, tables.profiles, [...targets, ...restoredItems], { onProgress: context.onWritten });
   const profileDelete = await deleteProfiles(clients.documents, tables.profiles, toDelete);
+  // Clients of the base in no file tonight (absent.ts): marked, out of the due index.
+  const absentMarked = await markProfilesAbsent(clients.documents, tables.profiles, base.absent.toMark, runDate);
 
   // 3. History: tonight's movements; an earlier attempt's that tonight does not make go.
   const tonight = new Map(diff.tierChanges.map((change) => [change.customerId, change]));
@@ -111,6 +116,7 @@ export async function applyNight(
   const applied: AppliedNight = {
     profilesWritten: profileWrite.written - restoredItems.length,
     profilesRestored: restoredItems.length + profileDelete.written,
+    absentMarked,
     historyWritten: historyWrite.written,
     historyDeleted: historyDelete.written,
     retries: profileWrite.retries + profileDelete.retries + historyWrite.retries + historyDelete.retries,
@@ -127,7 +133,8 @@ function sameRow(stored: TierChange, tonight: TierChange | undefined): boolean {
 /**
  * What finishNight puts back: clients of the earlier attempts' plans that no shard saw tonight (a
  * client the bad export had and the corrected one does not). Their profile returns to its
- * before-image, or goes if the earlier attempt created it, and their movement of the night goes.
+ * before-image, marked absent as tonight's export has them in no file (absent.ts), or goes if the
+ * earlier attempt created it, and their movement of the night goes.
  * Those attempts are over: the finish holds a write lease no other run holds (write-lease.ts);
  * put back under one still writing, its writes would be undone.
  */
@@ -137,7 +144,8 @@ export async function restoreUnseen(context: ApplyContext, planned: ReadonlyMap<
   const unseen = [...planned.keys()].filter((id) => !handled.has(id));
   if (unseen.length === 0) return 0;
   const indexing = await nightDueIndexing(context);
-  await writeProfiles(clients.documents, tables.profiles, unseen.flatMap((id) => planned.get(id) ?? []).map((item) => withNextDue(item, indexing)));
+  const restored = unseen.flatMap((id) => planned.get(id) ?? []).map((item) => withNextDue(withAbsence(item, runDate), indexing));
+  await writeProfiles(clients.documents, tables.profiles, restored);
   await deleteProfiles(clients.documents, tables.profiles, unseen.filter((id) => !planned.get(id)));
   await deleteTierChanges(clients.documents, tables.tierHistory, unseen.map((customerId) => ({ customerId, runDate })));
   context.log.info('clients of an earlier attempt not in tonight\'s export restored', { count: unseen.length });

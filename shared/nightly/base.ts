@@ -2,8 +2,9 @@ import type { Config } from '#shared/config.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { readBeforeImages } from '#shared/store/night-plans.ts';
 import { lastCompletedNightBefore } from './admission.ts';
-import { loadStoredStates, nightStateOf, storedOrders, type ProfileItem, type StoredState } from '#shared/store/profile-store.ts';
+import { INCREMENTAL_DIGEST, loadStoredStates, nightStateOf, storedOrders, type ProfileItem, type StoredState, type UnkeptProfile } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
+import { mergedSinceSnapshot } from './absent.ts';
 
 /**
  * A night's base: every client's state as of the last completed night, which tonight's
@@ -20,6 +21,23 @@ export interface NightBase {
   planned: ReadonlyMap<string, ProfileItem | null>;
   /** The last completed night (YYYY-MM-DD) the base holds the state of; absent before the first. */
   lastNight?: string;
+  /** The shard's clients of the base that no file of tonight's has (absent.ts). */
+  absent: AbsentTonight;
+}
+
+/** Clients of the base in no file of tonight's export, as one shard counts them (absent.ts). */
+export interface AbsentTonight {
+  /** To mark absent (markProfilesAbsent): not marked yet, and not written by an attempt of this night (finishNight puts those back, marked). */
+  toMark: UnkeptProfile[];
+  /** Missing tonight for the first time, and missing still: the guards' and the summary's counts. */
+  newly: number;
+  still: number;
+}
+
+/** Which clients are the shard's: those tonight's export gave it, and the absent ones it owns (absent.ts absenceOwner). */
+export interface ShardClients {
+  ours: (customerId: string) => boolean;
+  owns: (profile: Pick<UnkeptProfile, 'customerId' | 'email'>) => boolean;
 }
 
 /** The state of a stored item that the diff compares. */
@@ -31,14 +49,20 @@ export function stateOf(item: ProfileItem): StoredState {
     ...(item.clv ? { clv: item.clv } : {}),
     ...(item.rfm?.segment !== undefined ? { rfmSegment: item.rfm.segment } : {}),
     ...storedOrders(item),
+    ...(item.absentSince !== undefined ? { absentSince: item.absentSince } : {}),
   };
 }
 
-/** A client's state as of the last completed night; undefined when the base did not hold them. */
+/**
+ * A client's state as of the last completed night; undefined when the base did not hold them. A
+ * profile to be rewritten tonight whatever changed (StoredState.rewrite) says so from either.
+ */
 export function beforeState(base: NightBase, customerId: string): StoredState | undefined {
   if (base.planned.has(customerId)) {
     const image = base.planned.get(customerId);
-    return image ? stateOf(image) : undefined;
+    if (!image) return undefined;
+    const state = stateOf(image);
+    return base.stored.get(customerId)?.rewrite ? { ...state, rewrite: true } : state;
   }
   return base.stored.get(customerId);
 }
@@ -51,13 +75,40 @@ export function* baseClients(base: NightBase): Generator<string> {
 
 export async function loadNightBase(
   context: { config: Config; clients: Pick<AwsClients, 'documents' | 's3'>; runDate: string },
-  keep?: (customerId: string) => boolean,
+  shard: ShardClients,
 ): Promise<NightBase> {
   const { config, clients, runDate } = context;
+  const absent: AbsentTonight = { toMark: [], newly: 0, still: 0 };
+  const seenSinceSnapshot = mergedSinceSnapshot(runDate, config.timeZone);
+  const tally = (profile: { absentSince?: string | undefined }, by: 1 | -1) => {
+    if (profile.absentSince !== undefined) absent.still += by;
+    else absent.newly += by;
+  };
+  const visit = {
+    unkept(profile: UnkeptProfile): void {
+      if (!shard.owns(profile) || seenSinceSnapshot(profile)) return;
+      tally(profile, 1);
+      // One an attempt of this night wrote is finishNight's to put back (restoreUnseen), marked.
+      const writtenTonight = profile.updatedRunDate === runDate && profile.digest !== INCREMENTAL_DIGEST;
+      if (profile.absentSince === undefined && !writtenTonight) absent.toMark.push(profile);
+    },
+    /**
+     * A client of ours whom another shard owns by the stored key (an export keyed by email whose
+     * row for them has another email, or none, tonight): that shard counts them absent and may
+     * mark them. Counted back here, so the shards add up to the truth, and rewritten tonight
+     * whatever changed: a mark made before the write is overwritten by it, one tried after it
+     * fails its condition, and a shard that scans after it leaves a profile written tonight alone.
+     */
+    kept(profile: UnkeptProfile): boolean {
+      if (shard.owns(profile) || seenSinceSnapshot(profile)) return false;
+      tally(profile, -1);
+      return true;
+    },
+  };
   const [stored, planned, lastNight] = await Promise.all([
-    loadStoredStates(clients.documents, tableNames(config).profiles, 4, keep),
-    readBeforeImages(clients.s3, config, runDate, keep ? { keep } : {}),
+    loadStoredStates(clients.documents, tableNames(config).profiles, 4, shard.ours, visit),
+    readBeforeImages(clients.s3, config, runDate, { keep: shard.ours }),
     lastCompletedNightBefore(context, runDate),
   ]);
-  return { stored, planned, ...(lastNight === undefined ? {} : { lastNight }) };
+  return { stored, planned, ...(lastNight === undefined ? {} : { lastNight }), absent };
 }

@@ -97,7 +97,8 @@ export function diffProfiles(profiles: Iterable<ClientProfile>, before: BeforeLo
     // Tonight's moves, for the triggers that read them: the same on a rerun of the night.
     const profile = withMovesTonight(computed, seen, runDate);
     const digest = profileDigest(profile);
-    if (was?.digest === digest && !clvMateriallyChanged(was.clv, profile.clv)) {
+    // A client marked absent is back: the mark goes, whatever else changed (absent.ts).
+    if (was?.digest === digest && !clvMateriallyChanged(was.clv, profile.clv) && was.absentSince === undefined && was.rewrite === undefined) {
       diff.unchanged++;
       continue;
     }

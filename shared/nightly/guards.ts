@@ -6,8 +6,9 @@ import { lapseDepth, lapseDepthOfStage } from '#shared/tiering/lifecycle.ts';
  * The checks a night must pass before it writes anything. Real bases do not halve overnight;
  * broken exports do: a night whose figures fall far below the last completed night's, that
  * would move an unusual share of buyers down or up a tier (amounts read in the wrong unit, tier
- * thresholds edited), or whose buyers' orders went back in time (a part of the orders missing),
- * stops unless an operator accepts it. Pure: the figures come in, the violations go out.
+ * thresholds edited), whose buyers' orders went back in time (a part of the orders missing), or
+ * in whose export an unusual share of its clients are in no file at all, stops unless an operator
+ * accepts it. Pure: the figures come in, the violations go out.
  */
 
 /** What a night is compared on. */
@@ -34,7 +35,12 @@ export interface NightMoves {
   upgrades: number;
   /** Buyers whose orders went back or who lapse further than time explains (unexplainedLapse). */
   unexplainedLapses: number;
+  /** Clients of the base in no file of tonight's export who were in the last one's (absent.ts): counted against its clients. */
+  newlyAbsent: number;
 }
+
+/** Tonight's figures as a night's admission keeps them: those compared, and the clients missing since an earlier night (shown, not compared). */
+export type TonightFigures = NightFigures & NightMoves & { stillAbsent?: number };
 
 type FigureCheck = 'clients' | 'orderLines' | 'revenue12m';
 type ShareCheck = keyof NightMoves;
@@ -42,7 +48,7 @@ export type PlausibilityCheck = FigureCheck | ShareCheck;
 
 export interface GuardViolation {
   check: PlausibilityCheck;
-  /** Tonight's figure and the last completed night's (for the moves: its buyers). */
+  /** Tonight's figure and the last completed night's (for the moves: its buyers, or its clients for the absent ones). */
   tonight: number;
   lastNight: number;
   /** The share that was allowed. */
@@ -94,6 +100,8 @@ export function ruleChanges(before: NightRules, tonight: NightRules): string[] {
 /** What a buyer of the base held, as the last completed night stored it. */
 export interface OrdersBefore {
   stage: Stage;
+  /** Set for a client the exports lacked (absent.ts): their stage is as of the last night that had them, not the last night. */
+  absentSince?: string;
   orderCount?: number;
   /** Epoch ms. */
   lastOrderAt?: number;
@@ -131,18 +139,26 @@ export function unexplainedLapse(before: OrdersBefore, tonight: OrdersTonight, c
   if (before.lastOrderAt >= clock.now) return false;
   if (tonight.lastOrderAt === undefined || tonight.lastOrderAt < before.lastOrderAt) return true;
   if (before.orderCount !== undefined && tonight.orderCount < before.orderCount) return true;
+  // Back after nights that lacked them: their stage stood still meanwhile, so time explains any lapse.
+  if (before.absentSince !== undefined) return false;
   if (clock.daysSinceLastNight === undefined || tonight.daysSinceLast === undefined) return false;
   const lapseByLastNight = lapseDepth(tonight.daysSinceLast - clock.daysSinceLastNight, clock.lifecycle);
   return lapseByLastNight > lapseDepthOfStage(before.stage);
 }
 
-/** For each move: its limit and what the message says the clients would do. */
-const MOVES: Record<ShareCheck, { limit: (limits: Config['plausibility']) => number; would: (lastNight: LastNight) => string }> = {
-  downgrades: { limit: (l) => l.maxDowngradeShare, would: () => 'would move down a tier' },
-  upgrades: { limit: (l) => l.maxUpgradeShare, would: () => 'would move up a tier' },
+/** For each move: its limit, what the message says the clients would do, and what it is a share of (the last night's buyers, or all its clients). */
+const MOVES: Record<ShareCheck, { limit: (limits: Config['plausibility']) => number; would: (lastNight: LastNight) => string; of: 'buyers' | 'clients' }> = {
+  downgrades: { limit: (l) => l.maxDowngradeShare, would: () => 'would move down a tier', of: 'buyers' },
+  upgrades: { limit: (l) => l.maxUpgradeShare, would: () => 'would move up a tier', of: 'buyers' },
   unexplainedLapses: {
     limit: (l) => l.maxUnexplainedLapseShare,
     would: (last) => `would lose orders or lapse further than the days since ${last.runDate} explain (an earlier last order, fewer orders, or sleeping or churned sooner)`,
+    of: 'buyers',
+  },
+  newlyAbsent: {
+    limit: (l) => l.maxNewlyAbsentShare,
+    would: () => 'are in no file of tonight\'s export (no customer row, no order line)',
+    of: 'clients',
   },
 };
 
@@ -151,7 +167,7 @@ const MOVES: Record<ShareCheck, { limit: (limits: Config['plausibility']) => num
  * (downgrades, upgrades, unexplained lapses) above their share of its buyers. Empty on a first night
  * (nothing to compare).
  */
-export function plausibilityViolations(tonight: NightFigures & NightMoves, lastNight: LastNight | undefined, limits: Config['plausibility']): GuardViolation[] {
+export function plausibilityViolations(tonight: TonightFigures, lastNight: LastNight | undefined, limits: Config['plausibility']): GuardViolation[] {
   if (!lastNight) return [];
   const violations: GuardViolation[] = [];
   const drops: [FigureCheck, number, number][] = [
@@ -170,17 +186,17 @@ export function plausibilityViolations(tonight: NightFigures & NightMoves, lastN
       message: `${FIGURE_NAMES[check]} fell by ${pct(fall)} since ${lastNight.runDate} (${now.toLocaleString('en-US')} against ${before.toLocaleString('en-US')}), more than the ${pct(limits.maxDropShare)} allowed`,
     });
   }
-  const buyers = lastNight.buyers;
   for (const [check, move] of Object.entries(MOVES) as [ShareCheck, (typeof MOVES)[ShareCheck]][]) {
+    const whole = lastNight[move.of];
     const count = tonight[check];
     const limit = move.limit(limits);
-    if (buyers <= 0 || !exceeds(count, buyers, limit)) continue;
+    if (whole <= 0 || !exceeds(count, whole, limit)) continue;
     violations.push({
       check,
       tonight: count,
-      lastNight: buyers,
+      lastNight: whole,
       limit,
-      message: `${count.toLocaleString('en-US')} clients ${move.would(lastNight)}, ${pct(count / buyers)} of the ${buyers.toLocaleString('en-US')} buyers of ${lastNight.runDate}, more than the ${pct(limit)} allowed`,
+      message: `${count.toLocaleString('en-US')} clients ${move.would(lastNight)}, ${pct(count / whole)} of the ${whole.toLocaleString('en-US')} ${move.of} of ${lastNight.runDate}, more than the ${pct(limit)} allowed`,
     });
   }
   return violations;

@@ -29,6 +29,7 @@ import { acceptedOrderLines, addShardFigures, admitNight, confirmWriter, emptySh
 import { futureNightRefusal } from './run-date.ts';
 import { nightRules, unexplainedLapse, type LapseClock } from './guards.ts';
 import { daysBetweenDates } from '#shared/time.ts';
+import { absenceOwner } from './absent.ts';
 import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
@@ -280,7 +281,8 @@ export interface ShardMeasures {
 export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'config' | 'clients' | 'log'>, shardRead: ShardRead): Promise<NightBase> {
   const { aggregator, orphans } = shardRead;
   const ours = new Set(aggregator.customerIds());
-  const base = await loadNightBase(context, (id) => ours.has(id));
+  const owns = absenceOwner(shardRead.read.files, shardRead.shard, shardRead.erasedIds);
+  const base = await loadNightBase(context, { ours: (id) => ours.has(id), owns });
   if (orphans.customers === 0) return base;
   // Erased clients were left out already: their lines are not "unknown".
   const unknown = orphans.rejectsOf((id) => ours.has(id) && beforeState(base, id) === undefined);
@@ -306,7 +308,7 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
   const { now } = runClock(runDate, config.timeZone);
   const clv = clvSummaryCollector(now, config.clv, config.timeZone);
   const clients = config.clv.enabled ? passingThrough(shardRead.aggregator.clientOrders(), clv.add) : shardRead.aggregator.clientOrders();
-  const figures = emptyShardFigures();
+  const figures = { ...emptyShardFigures(), newlyAbsent: base.absent.newly, stillAbsent: base.absent.still };
   const lapseClock: LapseClock = {
     now,
     lifecycle: config.lifecycle,

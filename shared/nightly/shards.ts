@@ -51,11 +51,11 @@ export function shardOf(key: string, count: number): number {
 }
 
 /** The key scheme of an export: by email when its orders are Shopify's (lines without customer ids). */
-export function shardKeySchemeOf(files: readonly ExportFileClass[]): ShardKeyScheme {
+export function shardKeySchemeOf(files: readonly Pick<ExportFileClass, 'kind' | 'format'>[]): ShardKeyScheme {
   return files.some((file) => file.kind === 'orders' && file.format === 'shopify') ? 'email' : 'customer-id';
 }
 
-export function customerShardKey(record: CustomerRecord, scheme: ShardKeyScheme): string {
+export function customerShardKey(record: Pick<CustomerRecord, 'customerId' | 'email'>, scheme: ShardKeyScheme): string {
   return scheme === 'email' && record.email ? normaliseEmail(record.email) : record.customerId;
 }
 

@@ -6,7 +6,7 @@ import type { AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import type { FileReport } from '#shared/exports/reader.ts';
 import type { Reject } from '#shared/model.ts';
 import type { Distribution } from '#shared/tiering/distribution.ts';
-import type { GuardViolation, LastNight, NightFigures, NightMoves, NightRules } from './guards.ts';
+import type { GuardViolation, LastNight, NightFigures, NightMoves, NightRules, TonightFigures } from './guards.ts';
 
 /**
  * What a nightly run reports: its progress while it runs and its summary once done (stored in the
@@ -54,7 +54,7 @@ export interface NightInProgress {
 /** What the gate before the writes saw (admission.ts). */
 export interface NightAdmission {
   /** Tonight's figures (the moves are absent in summaries written before they were counted). */
-  tonight: NightFigures & NightMoves;
+  tonight: TonightFigures;
   /** The last completed night the figures were compared with; absent on a first night. */
   lastNight?: LastNight;
   /** Checks that failed and that the operator accepted (--accept-drop). */

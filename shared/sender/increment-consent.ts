@@ -37,10 +37,15 @@ export function snapshotDumpedBy(night: NightMark | undefined): number | undefin
   return nightStartedAt(night) ?? Number.POSITIVE_INFINITY;
 }
 
+/** Whether an increment stamped `stamp` is known to be newer than the newest night's snapshot (snapshotDumpedBy). Pure. */
+export function isAfterSnapshot(stamp: number, snapshotBy: number | undefined): boolean {
+  return snapshotBy === undefined || stamp > snapshotBy;
+}
+
 export function consentAfterIncrement(merge: ConsentMerge): boolean | undefined {
   const { stored, nightLeft, increment, stamp, snapshotBy } = merge;
   if (increment === undefined) return stored;
-  if (snapshotBy === undefined || stamp > snapshotBy) return increment;
+  if (isAfterSnapshot(stamp, snapshotBy)) return increment;
   // Not known to be newer than the snapshot: a no from either stands.
   return nightLeft === false ? false : increment;
 }

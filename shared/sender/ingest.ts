@@ -11,16 +11,16 @@ import type { ClientFacts, ClientProfile } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
-import { incrementalPrefix } from '#shared/store/buckets.ts';
-import { getProfiles, lastNightOf, writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
+import { incrementalPrefix, incrementalStamp } from '#shared/store/buckets.ts';
+import { getProfiles, INCREMENTAL_DIGEST, lastNightOf, writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
 import { isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
-import { localDate, parseTimestamp } from '#shared/time.ts';
+import { localDate } from '#shared/time.ts';
 import { SENDER_ALERTS } from '#shared/alerts.ts';
-import { consentAfterIncrement, snapshotDumpedBy } from './increment-consent.ts';
+import { consentAfterIncrement, isAfterSnapshot, snapshotDumpedBy } from './increment-consent.ts';
 import { factsWithOrders, needsRemerge, nightCutoff, nightSeen, ordersToCount, type CountedOrders, type NightMark } from './increment-orders.ts';
 
 /**
@@ -102,16 +102,6 @@ export function isBadExport(error: unknown): error is ExportError {
   return error instanceof ExportError && !isAwsOrConnectionError(error.cause);
 }
 
-/** Marks a profile the nightly run must rewrite: its content no longer matches any nightly digest. */
-export const INCREMENTAL_DIGEST = 'incremental';
-
-const FOLDER_RE = /^(\d{4}-\d{2}-\d{2})T(\d{2})(\d{2})$/;
-
-/** When an incremental folder was dropped (brand time), or undefined for a name that is not a stamp. */
-export function incrementalStamp(folder: string, timeZone: string): number | undefined {
-  const m = FOLDER_RE.exec(folder);
-  return m ? parseTimestamp(`${m[1]}T${m[2]}:${m[3]}:00`, timeZone) : undefined;
-}
 
 /**
  * A stored profile moved forward with what an increment says (pure): its contact details and its
@@ -257,6 +247,9 @@ export async function ingestIncrementalExports(options: {
       const { rfm: _unscored, ...fresh } = merged;
       const profile = storedItem === undefined ? fresh : remerge ? mergeIncrementOrders(stripItem(storedItem), merged) : mergeIncrement(stripItem(storedItem), merged);
       if (consent !== undefined) profile.acceptsMarketing = consent;
+      // A client the nights found in no file (shared/nightly/absent.ts) is back when an increment
+      // newer than the newest night's snapshot has them; an older one may predate their deletion.
+      if (profile.absentSince !== undefined && isAfterSnapshot(stamp, snapshotBy)) delete profile.absentSince;
       const incrementOrderIds = [...(storedItem?.incrementOrderIds ?? []), ...orderIds];
       if (!remerge) {
         if (storedItem) summary.updatedClients++;

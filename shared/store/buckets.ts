@@ -1,4 +1,5 @@
 import type { Config } from '#shared/config.ts';
+import { parseTimestamp } from '#shared/time.ts';
 
 /** Reports (run summaries, rejects) live in their own bucket when configured, else beside the exports. */
 export function reportsBucket(config: Config): string {
@@ -66,4 +67,12 @@ export function runWorkPrefix(config: Config, job: string, runDate: string, runI
 /** A campaign's coupon pool, uploaded by the brand in the exports bucket: <coupons.poolsPrefix>/<campaignId>.csv. */
 export function couponPoolKey(config: Config, campaignId: string): string {
   return config.coupons.poolsPrefix ? `${config.coupons.poolsPrefix}/${campaignId}.csv` : `${campaignId}.csv`;
+}
+
+const INCREMENTAL_FOLDER_RE = /^(\d{4}-\d{2}-\d{2})T(\d{2})(\d{2})$/;
+
+/** When an incremental folder (YYYY-MM-DDTHHmm, brand time) was dropped, or undefined for a name that is not a stamp. */
+export function incrementalStamp(folder: string, timeZone: string): number | undefined {
+  const m = INCREMENTAL_FOLDER_RE.exec(folder);
+  return m ? parseTimestamp(`${m[1]}T${m[2]}:${m[3]}:00`, timeZone) : undefined;
 }

@@ -25,6 +25,21 @@ export interface StoredState {
   /** The stored counted orders and last order (epoch ms), for the guard on orders that vanish (nightly/guards.ts). */
   orderCount?: number;
   lastOrderAt?: number;
+  /** Set when a night found the client in no file of its export (ClientProfile.absentSince). */
+  absentSince?: string;
+  /** Tonight's write must rewrite the profile even if nothing changed (shared/nightly/base.ts: a shard's key that moved). */
+  rewrite?: true;
+}
+
+/** What the night's scan reads of a stored profile besides its state: enough to tell, and mark, a client absent tonight. */
+export interface UnkeptProfile {
+  customerId: string;
+  email?: string;
+  digest: string;
+  updatedRunDate: string;
+  absentSince?: string;
+  /** The last incremental export merged into the profile (ProfileItem.lastIncrement). */
+  lastIncrement?: string;
 }
 
 /** The guards' part of a StoredState from a stored item's fields. */
@@ -35,6 +50,9 @@ export function storedOrders(item: { orderCount?: unknown; lastOrderAt?: unknown
     ...(Number.isFinite(lastOrderAt) ? { lastOrderAt } : {}),
   };
 }
+
+/** The digest of a profile an increment merged (shared/sender/ingest.ts): it matches no night's, so the next night rewrites it. */
+export const INCREMENTAL_DIGEST = 'incremental';
 
 /** The stored item: the profile plus bookkeeping, and its place in the due index (due-index.ts). */
 export type ProfileItem = ClientProfile & DueIndexFields & {
@@ -93,6 +111,8 @@ export async function loadStoredStates(
   segments = 4,
   /** Keeps only these clients (a shard's): the others are read and dropped. */
   keep?: (customerId: string) => boolean,
+  /** Shown every profile scanned: those not kept, and those kept (true: to be rewritten tonight, StoredState.rewrite). */
+  visit?: { unkept(profile: UnkeptProfile): void; kept(profile: UnkeptProfile): boolean },
 ): Promise<Map<string, StoredState>> {
   const states = new Map<string, StoredState>();
   // A base holds a few distinct run dates: one string each, not one per client.
@@ -108,13 +128,26 @@ export async function loadStoredStates(
             TableName: tableName,
             Segment: segment,
             TotalSegments: segments,
-            ProjectionExpression: 'customerId, digest, tier, stage, lastNight, clv, updatedRunDate, rfm, orderCount, lastOrderAt',
+            ProjectionExpression: 'customerId, digest, tier, stage, lastNight, clv, updatedRunDate, rfm, orderCount, lastOrderAt, absentSince, lastIncrement, #email',
+            ExpressionAttributeNames: { '#email': 'email' },
             ExclusiveStartKey: startKey,
           }),
         ),
       );
       for await (const item of items) {
-        if (keep && !keep(String(item.customerId))) continue;
+        const scanned = (): UnkeptProfile => ({
+          customerId: String(item.customerId),
+          digest: String(item.digest),
+          updatedRunDate: String(item.updatedRunDate),
+          ...(typeof item.email === 'string' ? { email: item.email } : {}),
+          ...(typeof item.absentSince === 'string' ? { absentSince: item.absentSince } : {}),
+          ...(typeof item.lastIncrement === 'string' ? { lastIncrement: item.lastIncrement } : {}),
+        });
+        if (keep && !keep(String(item.customerId))) {
+          visit?.unkept(scanned());
+          continue;
+        }
+        const rewrite = visit?.kept(scanned()) === true;
         const segment = (item.rfm as RfmScores | undefined)?.segment;
         states.set(String(item.customerId), {
           digest: String(item.digest),
@@ -123,11 +156,47 @@ export async function loadStoredStates(
           ...(item.clv ? { clv: item.clv as ClientClv } : {}),
           ...(typeof segment === 'string' ? { rfmSegment: intern(segmentNames, segment) } : {}),
           ...storedOrders(item),
+          ...(typeof item.absentSince === 'string' ? { absentSince: internDate(item.absentSince) } : {}),
+          ...(rewrite ? { rewrite: true as const } : {}),
         });
       }
     }),
   );
   return states;
+}
+
+/**
+ * Marks these profiles absent since `runDate` (ClientProfile.absentSince) and takes them out of the
+ * due index, each only if it is still as the night's scan read it (same digest and night, not
+ * already marked): a profile another shard or an increment rewrote meanwhile is its writer's.
+ * Returns how many were marked.
+ */
+export async function markProfilesAbsent(client: DocumentSender, tableName: string, profiles: readonly UnkeptProfile[], runDate: string): Promise<number> {
+  let marked = 0;
+  let next = 0;
+  const markOne = async (profile: UnkeptProfile) => {
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { customerId: profile.customerId },
+          UpdateExpression: 'SET absentSince = :night REMOVE nextDueAt, nextDueDay',
+          ConditionExpression: 'attribute_not_exists(absentSince) AND digest = :digest AND updatedRunDate = :updated',
+          ExpressionAttributeValues: { ':night': runDate, ':digest': profile.digest, ':updated': profile.updatedRunDate },
+        }),
+      );
+      marked++;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  };
+  // A few requests in flight: usually a handful of clients, after an accepted cleanup many.
+  await Promise.all(
+    Array.from({ length: Math.min(8, profiles.length) }, async () => {
+      while (next < profiles.length) await markOne(profiles[next++]!);
+    }),
+  );
+  return marked;
 }
 
 /** Every stored profile, page by page (a parallel scan would suit a bigger base; see the benchmark issue). */

@@ -61,7 +61,7 @@ describe('formatNightlySummary: the admission', () => {
     const night = summary(RUN_DATE, profiles(300));
     expect(formatNightlySummary(night)).not.toContain('Rules changed');
     night.admission = {
-      tonight: { clients: 300, orderLines: 900, revenue12mMinor: 1_000_000, buyers: 200, downgrades: 0, upgrades: 150, unexplainedLapses: 0 },
+      tonight: { clients: 300, orderLines: 900, revenue12mMinor: 1_000_000, buyers: 200, downgrades: 0, upgrades: 150, unexplainedLapses: 0, newlyAbsent: 0 },
       lastNight: { runDate: '2026-11-21', clients: 300, orderLines: 900, revenue12mMinor: 1_000_000, buyers: 200 },
       accepted: [{ check: 'upgrades', tonight: 150, lastNight: 200, limit: 0.05, message: '150 clients would move up a tier, 75% of the 200 buyers of 2026-11-21, more than the 5% allowed' }],
       rulesChanged: ['tiers.core 5000 → 3000'],

@@ -237,6 +237,13 @@ describe('newly rising', () => {
 });
 
 describe('the book', () => {
+  it('leaves out a client the exports no longer have, whatever their tier and reasons', () => {
+    const gone = client('gone', { tier: 'VIC', spend12mMinor: VIC_SPEND, birthday: '11-25', absentSince: '2026-11-09' });
+    const b = book([gone, client('here', { tier: 'VIC', spend12mMinor: VIC_SPEND, birthday: '11-25' })]);
+    expect(b.clients).toBe(1);
+    expect(b.rows.map((r) => r.customerId)).toEqual(['here']);
+  });
+
   it('a rising Potential client is in the book (newly rising, their birthday), never for a falling tier', () => {
     const rising = client('rising', { tier: 'Potential', spend12mMinor: 300_000, stage: 'sleeping', birthday: '11-25', firstOrderAt: '2026-11-10T02:00:00.000Z', clv: clv({ clv12mMinor: 600_000, rising: true }) });
     const b = book([rising, client('flat', { tier: 'Potential', spend12mMinor: 300_000, birthday: '11-25' })]);

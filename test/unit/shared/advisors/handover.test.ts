@@ -75,11 +75,13 @@ describe('introductions', () => {
     expect(isIntroduction(task)).toBe(true);
   });
 
-  it('go by email only to a client with an address, consent and no suppression', () => {
+  it('go by email only to a client the exports still have, with an address, consent and no suppression', () => {
     expect(unreachableBecause(undefined, false)).toBe('no-profile');
     expect(unreachableBecause({ acceptsMarketing: true }, false)).toBe('no-address');
     expect(unreachableBecause({ email: 'a@example.com' }, false)).toBe('no-consent');
     expect(unreachableBecause({ email: 'a@example.com', acceptsMarketing: true }, true)).toBe('suppressed');
     expect(unreachableBecause({ email: 'a@example.com', acceptsMarketing: true }, false)).toBeUndefined();
+    // A client the exports no longer have (deleted on the platform) gets nothing, consent or not.
+    expect(unreachableBecause({ email: 'a@example.com', acceptsMarketing: true, absentSince: '2026-11-09' }, false)).toBe('absent-from-export');
   });
 });

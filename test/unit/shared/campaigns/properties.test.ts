@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dueOccasions } from '#shared/campaigns/due.ts';
+import { dueOccasions, endedOccasions, sendWindows } from '#shared/campaigns/due.ts';
 import { controlDraw, decide, inControlGroup, isQuietTime, nextAllowedTime, type RecentSend } from '#shared/campaigns/policy.ts';
 import { STAGES, TIERS, type ClientProfile, type SkuPurchase } from '#shared/model.ts';
 import { localHour } from '#shared/time.ts';
@@ -97,6 +97,18 @@ describe('campaign properties', () => {
         expect(new Set(due.map((o) => o.occasionKey)).size).toBe(due.length);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('gives a client the exports no longer have no occasion and no send window, whatever else their profile says', () => {
+    fc.assert(
+      fc.property(scenarioArb, fc.constantFrom('2025-06-01', '2026-11-09'), ({ now, ctx, client }, absentSince) => {
+        const absent = { ...client, absentSince };
+        expect(dueOccasions(absent, CATALOG, now, ctx)).toEqual([]);
+        expect(endedOccasions(absent, CATALOG, now - 400 * DAY, now, ctx)).toEqual([]);
+        expect(sendWindows(absent, CATALOG, ctx, { from: now - 400 * DAY, to: now + 400 * DAY })).toEqual([]);
+      }),
+      { numRuns: 300 },
     );
   });
 

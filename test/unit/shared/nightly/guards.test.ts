@@ -29,6 +29,7 @@ const unchanged = (last: NightFigures): NightFigures & NightMoves => ({
   downgrades: 0,
   upgrades: 0,
   unexplainedLapses: 0,
+  newlyAbsent: 0,
 });
 
 const figures = fc.record({
@@ -40,12 +41,12 @@ const figures = fc.record({
 const runDate = fc.constantFrom('2026-01-31', '2026-02-28', '2026-03-01');
 
 describe('plausibilityViolations', () => {
-  it('uses the configured defaults of a 20 % drop, 5 % downgrades, 5 % upgrades and 2 % unexplained lapses', () => {
-    expect(limits).toEqual({ maxDropShare: 0.2, maxDowngradeShare: 0.05, maxUpgradeShare: 0.05, maxUnexplainedLapseShare: 0.02 });
+  it('uses the configured defaults of a 20 % drop, 5 % downgrades, 5 % upgrades, 2 % unexplained lapses and 2 % newly absent clients', () => {
+    expect(limits).toEqual({ maxDropShare: 0.2, maxDowngradeShare: 0.05, maxUpgradeShare: 0.05, maxUnexplainedLapseShare: 0.02, maxNewlyAbsentShare: 0.02 });
   });
 
   it('finds nothing on a first night, however small tonight is and however many move down', () => {
-    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 1_000, upgrades: 0, unexplainedLapses: 0 }, undefined, limits)).toEqual([]);
+    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 1_000, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 }, undefined, limits)).toEqual([]);
   });
 
   it('finds nothing when tonight is as last night was', () => {
@@ -85,7 +86,7 @@ describe('plausibilityViolations', () => {
   });
 
   it('reports every figure that fell, one violation each', () => {
-    const tonight = { clients: 1, orderLines: 1, revenue12mMinor: 1, buyers: 1, downgrades: 0, upgrades: 0, unexplainedLapses: 0 };
+    const tonight = { clients: 1, orderLines: 1, revenue12mMinor: 1, buyers: 1, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 };
     expect(plausibilityViolations(tonight, lastNight, limits).map((v) => v.check)).toEqual(['clients', 'orderLines', 'revenue12m']);
   });
 
@@ -114,11 +115,11 @@ describe('plausibilityViolations', () => {
 
   it('never divides by a last night\u2019s zero: figures of 0 are not compared and the messages hold no NaN or Infinity', () => {
     const empty: LastNight = { runDate: '2026-03-01', clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0 };
-    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0 }, empty, limits)).toEqual([]);
-    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 50, upgrades: 0, unexplainedLapses: 0 }, empty, limits)).toEqual([]);
+    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 }, empty, limits)).toEqual([]);
+    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 50, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 }, empty, limits)).toEqual([]);
     fc.assert(
       fc.property(figures, figures, fc.nat({ max: 1_000 }), fc.nat({ max: 1_000 }), fc.nat({ max: 1_000 }), (last, tonight, downgrades, upgrades, unexplainedLapses) => {
-        for (const v of plausibilityViolations({ ...tonight, downgrades, upgrades, unexplainedLapses }, { ...last, runDate: '2026-03-01' }, limits)) {
+        for (const v of plausibilityViolations({ ...tonight, downgrades, upgrades, unexplainedLapses, newlyAbsent: 0 }, { ...last, runDate: '2026-03-01' }, limits)) {
           expect(v.message).not.toMatch(/NaN|Infinity/);
           expect(v.lastNight).toBeGreaterThan(0);
         }
@@ -156,6 +157,7 @@ describe('plausibilityViolations', () => {
           downgrades: 0,
           upgrades: 0,
           unexplainedLapses: 0,
+          newlyAbsent: 0,
         };
         expect(plausibilityViolations(tonight, { ...last, runDate: date }, limits)).toEqual([]);
       }),
@@ -166,12 +168,12 @@ describe('plausibilityViolations', () => {
 describe('plausibilityViolations at limits without an exact binary form', () => {
   const last = { runDate: '2026-03-01', clients: 100, orderLines: 100, revenue12mMinor: 100, buyers: 700 };
   it('lets a fall of exactly 45% pass when 45% is allowed (100 * (1 - 0.45) is not 55 in floating point)', () => {
-    const tonight = { clients: 55, orderLines: 100, revenue12mMinor: 100, buyers: 700, downgrades: 0, upgrades: 0, unexplainedLapses: 0 };
+    const tonight = { clients: 55, orderLines: 100, revenue12mMinor: 100, buyers: 700, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 };
     expect(plausibilityViolations(tonight, last, { ...limits, maxDropShare: 0.45 })).toEqual([]);
     expect(plausibilityViolations({ ...tonight, clients: 54 }, last, { ...limits, maxDropShare: 0.45 }).map((v) => v.check)).toEqual(['clients']);
   });
   it('lets exactly 70% of the buyers move down when 70% is allowed', () => {
-    const tonight = { clients: 100, orderLines: 100, revenue12mMinor: 100, buyers: 700, downgrades: 490, upgrades: 0, unexplainedLapses: 0 };
+    const tonight = { clients: 100, orderLines: 100, revenue12mMinor: 100, buyers: 700, downgrades: 490, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 };
     expect(plausibilityViolations(tonight, last, { ...limits, maxDowngradeShare: 0.7 })).toEqual([]);
     expect(plausibilityViolations({ ...tonight, downgrades: 491 }, last, { ...limits, maxDowngradeShare: 0.7 }).map((v) => v.check)).toEqual(['downgrades']);
   });
@@ -217,6 +219,13 @@ describe('unexplainedLapse', () => {
     expect(unexplainedLapse({ stage: 'at-risk', orderCount: 6, lastOrderAt: now - 61 * day }, sixtyDays, lowered)).toBe(true);
   });
 
+  it('does not count the lapse of a client back after nights that lacked them (their stage stood still), but still counts their lost orders', () => {
+    // Active when the exports last had them, 70 days without an order tonight: time explains it.
+    const returning: OrdersBefore = { stage: 'active', orderCount: 6, lastOrderAt: now - 70 * day, absentSince: '2026-11-01' };
+    expect(unexplainedLapse(returning, { orderCount: 6, lastOrderAt: now - 70 * day, daysSinceLast: 70 }, clock)).toBe(false);
+    expect(unexplainedLapse(returning, { orderCount: 5, lastOrderAt: now - 70 * day, daysSinceLast: 70 }, clock)).toBe(true);
+  });
+
   it('never counts a buyer whose orders are as last night\u2019s, whose stage the rules gave last night, however many days passed', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 1_000 }), fc.integer({ min: 0, max: 400 }), fc.integer({ min: 1, max: 50 }), (daysLastNight, passed, orders) => {
@@ -253,6 +262,26 @@ describe('plausibilityViolations on unexplained lapses', () => {
           '2.02% of the 4,000 buyers of 2026-03-01, more than the 2% allowed',
       },
     ]);
+  });
+});
+
+describe('plausibilityViolations on clients absent from the export', () => {
+  it('fails a night whose export has more than the allowed share of last night\u2019s clients in no file, counted against all its clients', () => {
+    // 2% of the 10,000 clients (not of the 4,000 buyers: a prospect can vanish too).
+    expect(plausibilityViolations({ ...unchanged(lastNight), newlyAbsent: 200 }, lastNight, limits)).toEqual([]);
+    expect(plausibilityViolations({ ...unchanged(lastNight), newlyAbsent: 201 }, lastNight, limits)).toEqual([
+      {
+        check: 'newlyAbsent',
+        tonight: 201,
+        lastNight: 10_000,
+        limit: 0.02,
+        message: "201 clients are in no file of tonight's export (no customer row, no order line), 2.01% of the 10,000 clients of 2026-03-01, more than the 2% allowed",
+      },
+    ]);
+  });
+
+  it('ignores the clients missing since an earlier night: only tonight\u2019s new absences are a sign of a broken export', () => {
+    expect(plausibilityViolations({ ...unchanged(lastNight), newlyAbsent: 0, stillAbsent: 9_000 }, lastNight, limits)).toEqual([]);
   });
 });
 

@@ -5,8 +5,8 @@ import { stateOf } from '#shared/nightly/base.ts';
 import { diffProfiles } from '#shared/nightly/diff.ts';
 import { carryHistory, movesTonight } from '#shared/nightly/history.ts';
 import { mergeWithStored } from '#shared/nightly/merge.ts';
-import { INCREMENTAL_DIGEST, mergeIncrementOrders } from '#shared/sender/ingest.ts';
-import { lastNightOf, type ProfileItem } from '#shared/store/profile-store.ts';
+import { mergeIncrementOrders } from '#shared/sender/ingest.ts';
+import { INCREMENTAL_DIGEST, lastNightOf, type ProfileItem } from '#shared/store/profile-store.ts';
 import { clientProfile } from '#test/support/profiles.ts';
 
 /** The moves a profile records for the triggers: tonight's from the base, earlier ones carried from the stored item, stable on a rerun. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientProfile } from '#shared/model.ts';
-import { incrementalStamp, mergeIncrement, mergeIncrementOrders } from '#shared/sender/ingest.ts';
+import { mergeIncrement, mergeIncrementOrders } from '#shared/sender/ingest.ts';
+import { incrementalStamp } from '#shared/store/buckets.ts';
 
 const stored: ClientProfile = {
   customerId: 'c1',
