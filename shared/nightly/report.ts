@@ -120,12 +120,20 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
       sample: summary.input.sampleRejects,
       ...(summary.report.rejectsObject ? { object: summary.report.rejectsObject } : {}),
     },
+    ...absentFigures(summary),
     trend: history.map(trendPoint),
     ...(sources.campaignResults ? { campaignResults: sources.campaignResults } : {}),
     ...(sources.campaignResultsError ? { campaignResultsError: sources.campaignResultsError } : {}),
     ...(sources.campaignsWaiting && sources.campaignsWaiting.length > 0 ? { campaignsWaiting: sources.campaignsWaiting } : {}),
     ...(summary.advisorFollowThrough ? { advisors: summary.advisorFollowThrough } : {}),
   };
+}
+
+/** The clients the night found in no file, as its admission counted them (none in summaries written before). */
+function absentFigures(summary: NightlyRunSummary): Pick<NightlyReport, 'absent'> {
+  const tonight = summary.admission?.tonight;
+  if (tonight?.newlyAbsent === undefined) return {};
+  return { absent: { newly: tonight.newlyAbsent, still: tonight.stillAbsent ?? 0 } };
 }
 
 /**

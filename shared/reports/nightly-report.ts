@@ -75,6 +75,8 @@ export interface NightlyReport {
   rfmSegments?: { segments: { name: string; buyers: number; movedIn: number; movedOut: number }[]; movements: Record<string, number> };
   /** `warning`: the share is above `warningAbove` (config.reports.rejectedRowsWarningAbove). */
   rejects: { rows: number; rejected: number; share: number; warningAbove: number; warning: boolean; sample: Reject[]; object?: string };
+  /** Clients of the base in no file of tonight's export (shared/nightly/absent.ts): for the first time, and since an earlier night. Absent for runs stored before they were counted. */
+  absent?: { newly: number; still: number };
   /** Oldest first, tonight last; one point on a first night. */
   trend: TrendPoint[];
   /** Absent when the run wrote no campaign results (no campaign yet, or before they were computed). */

@@ -84,6 +84,11 @@ function headline(report: NightlyReport): string {
     card('Rising clients', report.rising ? e(count(report.rising.clients)) : '–', report.clv.fitted ? 'next tier predicted' : 'no CLV tonight'),
     card('Rejected rows', e(count(report.rejects.rejected)), e(`${pct(report.rejects.share, 2)} of ${count(report.rejects.rows)}`), report.rejects.warning),
   ];
+  const absent = report.absent;
+  // Clients the export no longer has (shared/nightly/absent.ts): shown only when there are some.
+  if (absent && absent.newly + absent.still > 0) {
+    cards.push(card('Not in the export', e(count(absent.newly + absent.still)), e(`${count(absent.newly)} since tonight; kept, mailed nothing`), absent.newly > 0));
+  }
   return `<div class="cards">${cards.join('')}</div>`;
 }
 

@@ -44,6 +44,12 @@ export function reportWarnings(report: NightlyReport, publishingError?: string):
   if (report.rejects.warning) {
     warnings.push(`${count(report.rejects.rejected)} rows rejected (${pct(report.rejects.share, 2)}, above ${threshold(report.rejects.warningAbove)}): see the rejects list.`);
   }
+  const absent = report.absent?.newly ?? 0;
+  if (absent > 0) {
+    warnings.push(
+      `${count(absent)} client${absent === 1 ? ' is' : 's are'} in no file of tonight's export (deleted or merged on the platform?): kept, and mailed nothing until an export has them again.`,
+    );
+  }
   const downgrades = report.trend[report.trend.length - 1]?.downgrades ?? 0;
   const vicLosses = report.sincePreviousNight.matrix.counts.VIC;
   const vicDown = vicLosses.Core + vicLosses.Potential + vicLosses.Entry;
@@ -75,6 +81,8 @@ function figures(report: NightlyReport): [string, string][] {
   if (repurchase && repurchase.buyers12m > 0) rows.push(['Repurchase rate', `${pct(repurchase.rate)} (${count(repurchase.repeatBuyers12m)} of ${count(repurchase.buyers12m)})`]);
   if (report.rising) rows.push(['Rising clients', count(report.rising.clients)]);
   rows.push(['Rejected rows', `${count(report.rejects.rejected)} of ${count(report.rejects.rows)}`]);
+  const absentClients = (report.absent?.newly ?? 0) + (report.absent?.still ?? 0);
+  if (absentClients > 0) rows.push(['Not in the export', `${count(absentClients)} clients (${count(report.absent?.newly ?? 0)} since tonight), mailed nothing`]);
   for (const segment of report.campaignResults?.segments ?? []) {
     if (segment.tier !== 'all') continue;
     const window = segment.windows.find((w) => w.conversionUplift !== undefined);

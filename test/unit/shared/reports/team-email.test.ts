@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { consoleUrl } from '#shared/nightly/publish-report.ts';
 import { renderTeamEmail, reportWarnings } from '#shared/reports/team-email.ts';
-import { emptyReport, firstNightReport, normalReport, reportConfig } from '#test/support/nightly-reports.ts';
+import { buildNightlyReport } from '#shared/nightly/report.ts';
+import { MigrationWindows } from '#shared/reports/nightly-report.ts';
+import { renderNightlyReportHtml } from '#shared/reports/render-html.ts';
+import { emptyReport, firstNightReport, moves, normalReport, profiles, reportConfig, RUN_DATE, summary } from '#test/support/nightly-reports.ts';
 import { wellFormedProblems } from './markup.ts';
 
 const location = { reportObject: 's3://clientele-exports/reports/nightly/2026-11-23/report.html' };
@@ -70,5 +73,35 @@ describe('team email with a presigned report link', () => {
     expect(email.html).toContain(`href="${link.url.replace('&', '&amp;')}"`);
     expect(email.html).toContain('Open the full report with its charts');
     expect(email.text).toContain('Stored at s3://bucket/reports/report.html');
+  });
+});
+
+describe('clients in no file of the export', () => {
+  /** Tonight's summary as a night that found clients in no file records it (admission.tonight). */
+  const withAbsent = (newlyAbsent: number, stillAbsent: number) => {
+    const tonight = profiles(300, 7);
+    const base = summary(RUN_DATE, tonight);
+    const figures = { clients: 300, orderLines: 900, revenue12mMinor: 1, buyers: 200, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent, stillAbsent };
+    return buildNightlyReport({ config: reportConfig(), summary: { ...base, admission: { tonight: figures } }, history: [], migrations: MigrationWindows.of(RUN_DATE, moves(tonight)) });
+  };
+
+  it('warns the team of clients missing for the first time, and lists every missing one among the figures', () => {
+    const report = withAbsent(3, 5);
+    expect(report.absent).toEqual({ newly: 3, still: 5 });
+    expect(reportWarnings(report)).toContain("3 clients are in no file of tonight's export (deleted or merged on the platform?): kept, and mailed nothing until an export has them again.");
+    const email = renderTeamEmail(report, location);
+    for (const part of [email.text, email.html]) expect(part).toContain('8 clients (3 since tonight), mailed nothing');
+    const html = renderNightlyReportHtml(report);
+    expect(html).toContain('Not in the export');
+    expect(wellFormedProblems(html, { html: true })).toEqual([]);
+  });
+
+  it('does not warn of clients missing since an earlier night, and says nothing when none is missing', () => {
+    expect(reportWarnings(withAbsent(0, 5)).some((w) => w.includes('no file'))).toBe(false);
+    const none = withAbsent(0, 0);
+    expect(renderTeamEmail(none, location).text).not.toContain('Not in the export');
+    expect(renderNightlyReportHtml(none)).not.toContain('Not in the export');
+    // A summary stored before the count: no figure at all.
+    expect(normalReport().absent).toBeUndefined();
   });
 });
