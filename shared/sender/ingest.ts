@@ -102,6 +102,8 @@ export function isBadExport(error: unknown): error is ExportError {
   return error instanceof ExportError && !isAwsOrConnectionError(error.cause);
 }
 
+/** What a customer row tells of a client besides consent: an increment's replace the stored ones. */
+const CONTACT_FIELDS = ['email', 'firstName', 'lastName', 'locale', 'timeZone', 'birthday', 'advisorId', 'signedUpAt'] as const;
 
 /**
  * A stored profile moved forward with what an increment says (pure): its contact details and its
@@ -111,16 +113,22 @@ export function isBadExport(error: unknown): error is ExportError {
 export function mergeIncrement(stored: ClientProfile, increment: ClientProfile): ClientProfile {
   const merged = mergeIncrementOrders(stored, increment);
   // Contact details: the increment is newer when it carries the customer row.
-  for (const key of ['email', 'firstName', 'lastName', 'locale', 'timeZone', 'birthday', 'advisorId', 'signedUpAt'] as const) {
+  for (const key of CONTACT_FIELDS) {
     if (increment[key] !== undefined) merged[key] = increment[key];
   }
   return merged;
 }
 
+/** Whether the increment's customer row says something of the client's contact details that the stored profile does not hold. Pure. */
+export function contactDiffers(stored: ClientProfile, increment: ClientProfile): boolean {
+  return CONTACT_FIELDS.some((key) => increment[key] !== undefined && increment[key] !== stored[key]);
+}
+
 /**
  * A stored profile moved forward with an increment's orders only (pure): what a merge after a
- * night puts back. The contact details stay as the night wrote them: its snapshot was dumped after
- * most such increments, and an older address must not come back over it. Consent is the caller's
+ * night puts back from an increment that cannot be ordered against the night's snapshot. The
+ * contact details stay as the night wrote them: its snapshot may be the newer, and an older address
+ * must not come back over it (one newer than the snapshot merges whole: mergeIncrement). Consent is the caller's
  * (consentAfterIncrement), and stays as stored here.
  */
 export function mergeIncrementOrders(stored: ClientProfile, increment: ClientProfile): ClientProfile {
@@ -242,10 +250,15 @@ export async function ingestIncrementalExports(options: {
         stamp,
         snapshotBy,
       });
-      if (remerge && orderIds.length === 0 && consent === storedItem?.acceptsMarketing) continue; // nothing the night undid
+      // Merging again after a night: an increment newer than its snapshot (dropped after the night
+      // began) puts back its contact details too, which the night overwrote with the snapshot's
+      // older ones; an older one cannot be ordered against the snapshot, whose details stand.
+      const contactBack = remerge && isAfterSnapshot(stamp, snapshotBy) && storedItem !== undefined && contactDiffers(storedItem, merged);
+      if (remerge && orderIds.length === 0 && consent === storedItem?.acceptsMarketing && !contactBack) continue; // nothing the night undid
       // RFM needs the whole base: a client first seen today is scored by the next nightly run.
       const { rfm: _unscored, ...fresh } = merged;
-      const profile = storedItem === undefined ? fresh : remerge ? mergeIncrementOrders(stripItem(storedItem), merged) : mergeIncrement(stripItem(storedItem), merged);
+      const ordersOnly = remerge && !isAfterSnapshot(stamp, snapshotBy);
+      const profile = storedItem === undefined ? fresh : ordersOnly ? mergeIncrementOrders(stripItem(storedItem), merged) : mergeIncrement(stripItem(storedItem), merged);
       if (consent !== undefined) profile.acceptsMarketing = consent;
       // A client the nights found in no file (shared/nightly/absent.ts) is back when an increment
       // newer than the newest night's snapshot has them; an older one may predate their deletion.

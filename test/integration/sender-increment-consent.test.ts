@@ -21,7 +21,8 @@ import { at as local } from '#test/support/time.ts';
  * consent, and the 10:00 hour merges it. When the night runs on time (02:00) the increment is
  * newer than its snapshot and stands. When the night runs late (11:00, the scheduled one having
  * failed) or is rerun after the increment, it writes the snapshot's older word: the hour after it
- * puts a withdrawal back, and never lets an increment's yes beat the snapshot's no.
+ * puts a withdrawal back, and never lets an increment's yes beat the snapshot's no. New contact
+ * details follow the same clock: put back after a night that began before they were dropped.
  */
 
 const aws = sharedAws();
@@ -131,5 +132,33 @@ describe('an opt-in in an increment, then the night of the day before', () => {
     // The 09:30 no is put back, then the 10:30 yes (merged for the first time) follows it.
     expect(h12.ingested).toMatchObject({ updatedClients: 1, remerged: [{ folder: '2026-11-23T0930', clients: 1 }] });
     expect(await s.consent()).toBe(true);
+  });
+});
+
+describe('new contact details in an increment, then the night of the day before', () => {
+  const contact = (s: { config: Config }, id: string) => getProfile(aws.clients.documents, tableNames(s.config).profiles, id);
+  const newRow = (id: string) => ({ 'customers.csv': `customer_id,email,first_name\n${id},${id}.new@example.com,Mei\n` });
+
+  it('dropped after the night began (a long night): the hour after the night puts the new address and name back over the snapshot\u2019s', { timeout: 180_000 }, async () => {
+    const s = await scenario('contact-after-start', 'ca-1');
+    await dropIncrement(aws, s.config, '2026-11-23T0230', newRow('ca-1'));
+    await s.hour('2026-11-23 03:00', 'ca-03');
+    expect(await contact(s, 'ca-1')).toMatchObject({ email: 'ca-1.new@example.com', firstName: 'Mei' });
+    // The night began at 02:00 and writes at the end: its snapshot, dumped before it began, has the old details.
+    await s.night(await snapshot('contact-after-start', 'ca-1', true), '2026-11-23 02:00', 'ca-night');
+    expect(await contact(s, 'ca-1')).toMatchObject({ email: 'ca-1@example.com', firstName: 'Lin' });
+    const h04 = await s.hour('2026-11-23 04:00', 'ca-04');
+    expect(h04.ingested.remerged).toEqual([{ folder: '2026-11-23T0230', clients: 1 }]);
+    expect(await contact(s, 'ca-1')).toMatchObject({ email: 'ca-1.new@example.com', firstName: 'Mei' });
+  });
+
+  it('dropped before a late night began: the snapshot may be the newer, its details stand', { timeout: 180_000 }, async () => {
+    const s = await scenario('contact-late', 'cl-1');
+    await dropIncrement(aws, s.config, '2026-11-23T0930', newRow('cl-1'));
+    await s.hour('2026-11-23 10:00', 'cl-10');
+    await s.night(await snapshot('contact-late', 'cl-1', true), '2026-11-23 11:00', 'cl-night');
+    const h12 = await s.hour('2026-11-23 12:00', 'cl-12');
+    expect(h12.ingested.remerged).toEqual([{ folder: '2026-11-23T0930', clients: 0 }]);
+    expect(await contact(s, 'cl-1')).toMatchObject({ email: 'cl-1@example.com', firstName: 'Lin' });
   });
 });
