@@ -47,6 +47,11 @@ export function mergedSinceSnapshot(runDate: string, timeZone: string): (profile
   };
 }
 
+/** Whether the nights found the client in no file before night `runDate` (a mark an earlier attempt of that night made is its own). Pure. */
+export function absentBefore(profile: { absentSince?: string | undefined }, runDate: string): boolean {
+  return profile.absentSince !== undefined && profile.absentSince < runDate;
+}
+
 /** The profile as a night that found it in no file writes it back: absent since that night, unless it already was. Pure. */
 export function withAbsence<P extends ClientProfile>(profile: P, runDate: string): P {
   return profile.absentSince !== undefined ? profile : { ...profile, absentSince: runDate };

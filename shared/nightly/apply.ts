@@ -12,7 +12,7 @@ import { tableNames } from '#shared/store/tables.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import type { NightBase } from './base.ts';
 import { stableStringify, type ProfileDiff } from './diff.ts';
-import { withAbsence } from './absent.ts';
+import { mergedSinceSnapshot, withAbsence } from './absent.ts';
 import { mergeWithStored } from './merge.ts';
 
 /**
@@ -144,7 +144,11 @@ export async function restoreUnseen(context: ApplyContext, planned: ReadonlyMap<
   const unseen = [...planned.keys()].filter((id) => !handled.has(id));
   if (unseen.length === 0) return 0;
   const indexing = await nightDueIndexing(context);
-  const restored = unseen.flatMap((id) => planned.get(id) ?? []).map((item) => withNextDue(withAbsence(item, runDate), indexing));
+  // Absent from tonight's export, unless an increment dropped after its cut-off brought them (the snapshot may predate them).
+  const broughtSince = mergedSinceSnapshot(runDate, config.timeZone);
+  const restored = unseen
+    .flatMap((id) => planned.get(id) ?? [])
+    .map((item) => withNextDue(broughtSince(item) ? item : withAbsence(item, runDate), indexing));
   await writeProfiles(clients.documents, tables.profiles, restored);
   await deleteProfiles(clients.documents, tables.profiles, unseen.filter((id) => !planned.get(id)));
   await deleteTierChanges(clients.documents, tables.tierHistory, unseen.map((customerId) => ({ customerId, runDate })));

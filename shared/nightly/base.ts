@@ -2,9 +2,9 @@ import type { Config } from '#shared/config.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { readBeforeImages } from '#shared/store/night-plans.ts';
 import { lastCompletedNightBefore } from './admission.ts';
-import { INCREMENTAL_DIGEST, loadStoredStates, nightStateOf, storedOrders, type ProfileItem, type StoredState, type UnkeptProfile } from '#shared/store/profile-store.ts';
+import { absentSinceOf, INCREMENTAL_DIGEST, loadStoredStates, nightStateOf, storedOrders, withAbsentSince, type ProfileItem, type StoredState, type UnkeptProfile } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { mergedSinceSnapshot } from './absent.ts';
+import { absentBefore, mergedSinceSnapshot } from './absent.ts';
 
 /**
  * A night's base: every client's state as of the last completed night, which tonight's
@@ -49,7 +49,7 @@ export function stateOf(item: ProfileItem): StoredState {
     ...(item.clv ? { clv: item.clv } : {}),
     ...(item.rfm?.segment !== undefined ? { rfmSegment: item.rfm.segment } : {}),
     ...storedOrders(item),
-    ...(item.absentSince !== undefined ? { absentSince: item.absentSince } : {}),
+    ...withAbsentSince(absentSinceOf(item)),
   };
 }
 
@@ -80,17 +80,22 @@ export async function loadNightBase(
   const { config, clients, runDate } = context;
   const absent: AbsentTonight = { toMark: [], newly: 0, still: 0 };
   const seenSinceSnapshot = mergedSinceSnapshot(runDate, config.timeZone);
+  // Missing since an earlier night, or newly: one an earlier attempt of this night marked is new tonight.
   const tally = (profile: { absentSince?: string | undefined }, by: 1 | -1) => {
-    if (profile.absentSince !== undefined) absent.still += by;
+    if (absentBefore(profile, runDate)) absent.still += by;
     else absent.newly += by;
   };
   const visit = {
     unkept(profile: UnkeptProfile): void {
       if (!shard.owns(profile) || seenSinceSnapshot(profile)) return;
+      // One an attempt of this night wrote is finishNight's to put back (restoreUnseen), marked
+      // unless its before-image says otherwise: counted from that image, below.
+      if (profile.updatedRunDate === runDate && profile.digest !== INCREMENTAL_DIGEST) {
+        writtenTonight.add(profile.customerId);
+        return;
+      }
       tally(profile, 1);
-      // One an attempt of this night wrote is finishNight's to put back (restoreUnseen), marked.
-      const writtenTonight = profile.updatedRunDate === runDate && profile.digest !== INCREMENTAL_DIGEST;
-      if (profile.absentSince === undefined && !writtenTonight) absent.toMark.push(profile);
+      if (profile.absentSince === undefined) absent.toMark.push(profile);
     },
     /**
      * A client of ours whom another shard owns by the stored key (an export keyed by email whose
@@ -105,10 +110,19 @@ export async function loadNightBase(
       return true;
     },
   };
+  const writtenTonight = new Set<string>();
   const [stored, planned, lastNight] = await Promise.all([
     loadStoredStates(clients.documents, tableNames(config).profiles, 4, shard.ours, visit),
     readBeforeImages(clients.s3, config, runDate, { keep: shard.ours }),
     lastCompletedNightBefore(context, runDate),
   ]);
+  // Only after a rerun on an export that lacks clients an earlier attempt wrote: as their image was.
+  if (writtenTonight.size > 0) {
+    const images = await readBeforeImages(clients.s3, config, runDate, { keep: (id) => writtenTonight.has(id) });
+    for (const image of images.values()) {
+      // Created by that attempt (no image): not a client of the base.
+      if (image !== null && !seenSinceSnapshot(image)) tally(image, 1);
+    }
+  }
   return { stored, planned, ...(lastNight === undefined ? {} : { lastNight }), absent };
 }

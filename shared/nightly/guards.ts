@@ -1,6 +1,7 @@
 import type { Config } from '#shared/config.ts';
 import type { Stage } from '#shared/model.ts';
 import { lapseDepth, lapseDepthOfStage } from '#shared/tiering/lifecycle.ts';
+import { absentBefore } from './absent.ts';
 
 /**
  * The checks a night must pass before it writes anything. Real bases do not halve overnight;
@@ -100,7 +101,7 @@ export function ruleChanges(before: NightRules, tonight: NightRules): string[] {
 /** What a buyer of the base held, as the last completed night stored it. */
 export interface OrdersBefore {
   stage: Stage;
-  /** Set for a client the exports lacked (absent.ts): their stage is as of the last night that had them, not the last night. */
+  /** Set for a client the exports lacked (absent.ts absentSinceOf): their stage is as of the last night that had them, not the last night. */
   absentSince?: string;
   orderCount?: number;
   /** Epoch ms. */
@@ -117,6 +118,8 @@ export interface OrdersTonight {
 }
 
 export interface LapseClock {
+  /** Tonight's run date (YYYY-MM-DD). */
+  runDate: string;
   /** The run's clock (epoch ms): an order at or after it is not tonight's to see. */
   now: number;
   /** Days from the last completed night to tonight; undefined on a first night. */
@@ -140,7 +143,7 @@ export function unexplainedLapse(before: OrdersBefore, tonight: OrdersTonight, c
   if (tonight.lastOrderAt === undefined || tonight.lastOrderAt < before.lastOrderAt) return true;
   if (before.orderCount !== undefined && tonight.orderCount < before.orderCount) return true;
   // Back after nights that lacked them: their stage stood still meanwhile, so time explains any lapse.
-  if (before.absentSince !== undefined) return false;
+  if (absentBefore(before, clock.runDate)) return false;
   if (clock.daysSinceLastNight === undefined || tonight.daysSinceLast === undefined) return false;
   const lapseByLastNight = lapseDepth(tonight.daysSinceLast - clock.daysSinceLastNight, clock.lifecycle);
   return lapseByLastNight > lapseDepthOfStage(before.stage);

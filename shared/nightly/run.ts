@@ -310,6 +310,7 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
   const clients = config.clv.enabled ? passingThrough(shardRead.aggregator.clientOrders(), clv.add) : shardRead.aggregator.clientOrders();
   const figures = { ...emptyShardFigures(), newlyAbsent: base.absent.newly, stillAbsent: base.absent.still };
   const lapseClock: LapseClock = {
+    runDate,
     now,
     lifecycle: config.lifecycle,
     ...(base.lastNight === undefined ? {} : { daysSinceLastNight: daysBetweenDates(base.lastNight, runDate) }),

@@ -12,7 +12,7 @@ import { addMinor } from '#shared/money.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
 import { incrementalPrefix, incrementalStamp } from '#shared/store/buckets.ts';
-import { getProfiles, INCREMENTAL_DIGEST, lastNightOf, writeProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
+import { getProfiles, INCREMENTAL_DIGEST, lastNightOf, putProfileIfUnchanged, type ProfileItem } from '#shared/store/profile-store.ts';
 import { isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -72,6 +72,8 @@ export interface IngestSummary {
   quarantined: QuarantinedExport[];
   /** Folders merged before a night rewrote their clients, whose orders were merged again (clients: profiles moved forward). */
   remerged: { folder: string; clients: number }[];
+  /** Folders whose clients' profiles changed while they were merged (a night writing): merged again by the next hour (clients: those left). */
+  deferred: { folder: string; clients: number }[];
 }
 
 /** The runs-table job of the markers of incremental exports (runDate: the export's folder). */
@@ -172,7 +174,7 @@ export async function ingestIncrementalExports(options: {
 }): Promise<IngestSummary> {
   const { config, clients, at, runId, dryRun, log } = options;
   const tables = tableNames(config);
-  const summary: IngestSummary = { exports: [], rows: 0, rejected: 0, newClients: 0, updatedClients: 0, quarantined: [], remerged: [] };
+  const summary: IngestSummary = { exports: [], rows: 0, rejected: 0, newClients: 0, updatedClients: 0, quarantined: [], remerged: [], deferred: [] };
   const base = `${incrementalPrefix(config)}/`;
   const runDate = localDate(at, config.timeZone);
   const erasures = await loadErasures(clients.documents, tables.suppression);
@@ -290,7 +292,15 @@ export async function ingestIncrementalExports(options: {
       }
     }
     if (dryRun) continue;
-    await writeProfiles(clients.documents, tables.profiles, items);
+    // Each profile only if still as read: a night may be writing (its rewrite, its absence mark).
+    // One that changed meanwhile is left, and so is the folder's marker: the next hour merges the
+    // folder again, into what the night wrote (the clients merged now are skipped then: lastIncrement).
+    const raced = await putProfilesIfUnchanged(clients.documents, tables.profiles, items, stored);
+    if (raced.length > 0) {
+      log.warn('profiles changed while the increment was merged (a night writing?): left for the next hour', { folder, clients: raced.length });
+      summary.deferred.push({ folder, clients: raced.length });
+      continue;
+    }
     const done: IngestMarker =
       marker?.status === 'merged'
         ? { ...marker, nightSeen: nightSeen(night), remergedBy: runId }
@@ -300,6 +310,26 @@ export async function ingestIncrementalExports(options: {
     else log.info('incremental export merged', { folder, rows: read.rows, rejected, clients: items.length });
   }
   return summary;
+}
+
+/** Puts each item if its stored profile is still the one read (putProfileIfUnchanged), a few at a time; returns the ids of those that changed meanwhile. */
+async function putProfilesIfUnchanged(
+  documents: AwsClients['documents'],
+  table: string,
+  items: readonly ProfileItem[],
+  read: ReadonlyMap<string, ProfileItem>,
+): Promise<string[]> {
+  const raced: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(8, items.length) }, async () => {
+      while (next < items.length) {
+        const item = items[next++]!;
+        if (!(await putProfileIfUnchanged(documents, table, item, read.get(item.customerId)))) raced.push(item.customerId);
+      }
+    }),
+  );
+  return raced;
 }
 
 /** The newest nightly run's runs-table item, finished or not: the last night that may have rewritten profiles. */

@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dueDaysBetween, dueIndexFields, type DueIndexFields } from '#shared/campaigns/due-index.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import type { ClientClv, ClientProfile, RfmScores, Stage, Tier } from '#shared/model.ts';
@@ -25,7 +25,7 @@ export interface StoredState {
   /** The stored counted orders and last order (epoch ms), for the guard on orders that vanish (nightly/guards.ts). */
   orderCount?: number;
   lastOrderAt?: number;
-  /** Set when a night found the client in no file of its export (ClientProfile.absentSince). */
+  /** Set when a night found the client in no file of its export (absentSinceOf: marked, or brought back by an increment since). */
   absentSince?: string;
   /** Tonight's write must rewrite the profile even if nothing changed (shared/nightly/base.ts: a shard's key that moved). */
   rewrite?: true;
@@ -40,6 +40,11 @@ export interface UnkeptProfile {
   absentSince?: string;
   /** The last incremental export merged into the profile (ProfileItem.lastIncrement). */
   lastIncrement?: string;
+}
+
+/** The absentSince field of a StoredState, or nothing. */
+export function withAbsentSince(absentSince: string | undefined, intern: (value: string) => string = (value) => value): Pick<StoredState, 'absentSince'> {
+  return absentSince === undefined ? {} : { absentSince: intern(absentSince) };
 }
 
 /** The guards' part of a StoredState from a stored item's fields. */
@@ -81,11 +86,21 @@ export type ProfileItem = ClientProfile & DueIndexFields & {
 export interface NightWritten {
   tier: Tier;
   stage: Stage;
+  /** The night had marked the client absent (ClientProfile.absentSince) since this date, and an increment brought them back since. */
+  absentSince?: string;
 }
 
-/** The tier and stage the last night wrote on this item, or null when no night has written it. */
-export function lastNightOf(item: Pick<ProfileItem, 'tier' | 'stage' | 'lastNight'>): NightWritten | null {
-  return item.lastNight !== undefined ? item.lastNight : { tier: item.tier, stage: item.stage };
+/** The tier and stage the last night wrote on this item (and its absence mark), or null when no night has written it. */
+export function lastNightOf(item: Pick<ProfileItem, 'tier' | 'stage' | 'lastNight' | 'absentSince'>): NightWritten | null {
+  if (item.lastNight !== undefined) return item.lastNight;
+  return { tier: item.tier, stage: item.stage, ...(item.absentSince === undefined ? {} : { absentSince: item.absentSince }) };
+}
+
+/** Since when the nights found the client in no file: marked now, or until an increment brought them back since the last night. */
+export function absentSinceOf(item: { absentSince?: unknown; lastNight?: unknown }): string | undefined {
+  if (typeof item.absentSince === 'string') return item.absentSince;
+  const night = item.lastNight as Partial<NightWritten> | null | undefined;
+  return typeof night?.absentSince === 'string' ? night.absentSince : undefined;
 }
 
 /** The part of a StoredState the moves read: the last night's tier and stage, or a client no night has seen. */
@@ -156,7 +171,7 @@ export async function loadStoredStates(
           ...(item.clv ? { clv: item.clv as ClientClv } : {}),
           ...(typeof segment === 'string' ? { rfmSegment: intern(segmentNames, segment) } : {}),
           ...storedOrders(item),
-          ...(typeof item.absentSince === 'string' ? { absentSince: internDate(item.absentSince) } : {}),
+          ...withAbsentSince(absentSinceOf(item), internDate),
           ...(rewrite ? { rewrite: true as const } : {}),
         });
       }
@@ -226,32 +241,22 @@ export async function* queryDueProfiles(client: DocumentSender, tableName: strin
 
 /**
  * Sets (or, for undefined, removes) a profile's place in the due index, only if the item is still
- * the one it was computed from (same digest, night, increment, predicted next order, churn risk and
+ * the one it was computed from (same digest, night, increment, absence mark, predicted next order, churn risk and
  * rising): a profile rewritten meanwhile carries its writer's value. Returns whether it was written.
  */
 export async function updateNextDue(client: DocumentSender, tableName: string, item: ProfileItem, nextDueAt: number | undefined): Promise<boolean> {
   const fields = dueIndexFields(nextDueAt);
-  const values: Record<string, unknown> = { ':digest': item.digest, ':updated': item.updatedRunDate };
-  const same = ['digest = :digest', 'updatedRunDate = :updated'];
-  const names: Record<string, string> = {};
   // Attributes that may be absent: equal to the item's, or absent like it. The last increment, the
-  // predicted next order (a window's trigger), and what an audience reads of the prediction (churn
-  // risk, rising): the value may leave a window out of it.
-  const optional: [path: string[], value: unknown][] = [
+  // absence mark, the predicted next order (a window's trigger), and what an audience reads of the
+  // prediction (churn risk, rising): the value may leave a window out of it.
+  const same = stillAsRead(item, [
     [['lastIncrement'], item.lastIncrement],
+    [['absentSince'], item.absentSince],
     [['clv', 'predictedNextOrderAt'], item.clv?.predictedNextOrderAt],
     [['clv', 'churnRisk'], item.clv?.churnRisk],
     [['clv', 'rising'], item.clv?.rising],
-  ];
-  optional.forEach(([path, value], i) => {
-    for (const part of path) names[`#${part}`] = part;
-    const attribute = path.map((part) => `#${part}`).join('.');
-    if (value === undefined) same.push(`attribute_not_exists(${attribute})`);
-    else {
-      same.push(`${attribute} = :same${i}`);
-      values[`:same${i}`] = value;
-    }
-  });
+  ]);
+  const values: Record<string, unknown> = { ...same.values };
   if (fields.nextDueAt !== undefined) {
     values[':at'] = fields.nextDueAt;
     values[':day'] = fields.nextDueDay;
@@ -262,8 +267,8 @@ export async function updateNextDue(client: DocumentSender, tableName: string, i
         TableName: tableName,
         Key: { customerId: item.customerId },
         UpdateExpression: fields.nextDueAt === undefined ? 'REMOVE nextDueAt, nextDueDay' : 'SET nextDueAt = :at, nextDueDay = :day',
-        ConditionExpression: same.join(' AND '),
-        ExpressionAttributeNames: names,
+        ConditionExpression: same.condition,
+        ExpressionAttributeNames: same.names,
         ExpressionAttributeValues: values,
       }),
     );
@@ -272,6 +277,53 @@ export async function updateNextDue(client: DocumentSender, tableName: string, i
     if (isConditionFailure(error)) return false;
     throw error;
   }
+}
+
+/**
+ * Puts `item` only if the stored profile is still `read`, the one it was computed from (same
+ * digest, night, last increment and absence mark), or, for `read` undefined, still absent: a
+ * night or another run that wrote the profile meanwhile keeps what it wrote. Returns whether it
+ * was written.
+ */
+export async function putProfileIfUnchanged(client: DocumentSender, tableName: string, item: ProfileItem, read: ProfileItem | undefined): Promise<boolean> {
+  const same =
+    read === undefined
+      ? { condition: 'attribute_not_exists(customerId)' }
+      : stillAsRead(read, [
+          [['lastIncrement'], read.lastIncrement],
+          [['absentSince'], read.absentSince],
+        ]);
+  try {
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: item,
+        ConditionExpression: same.condition,
+        ...('names' in same ? { ExpressionAttributeNames: same.names, ExpressionAttributeValues: same.values } : {}),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** A condition that the stored profile is still `read`: its digest and night, and each optional attribute equal to the given value or absent like it. */
+function stillAsRead(read: Pick<ProfileItem, 'digest' | 'updatedRunDate'>, optional: [path: string[], value: unknown][]) {
+  const values: Record<string, unknown> = { ':digest': read.digest, ':updated': read.updatedRunDate };
+  const conditions = ['digest = :digest', 'updatedRunDate = :updated'];
+  const names: Record<string, string> = {};
+  optional.forEach(([path, value], i) => {
+    for (const part of path) names[`#${part}`] = part;
+    const attribute = path.map((part) => `#${part}`).join('.');
+    if (value === undefined) conditions.push(`attribute_not_exists(${attribute})`);
+    else {
+      conditions.push(`${attribute} = :same${i}`);
+      values[`:same${i}`] = value;
+    }
+  });
+  return { condition: conditions.join(' AND '), names, values };
 }
 
 export function writeProfiles(

@@ -184,7 +184,7 @@ describe('unexplainedLapse', () => {
   const day = 86_400_000;
   /** Tonight's clock: 2026-11-21 00:00 UTC; the last completed night one day before. */
   const now = Date.parse('2026-11-21T00:00:00Z');
-  const clock: LapseClock = { now, daysSinceLastNight: 1, lifecycle };
+  const clock: LapseClock = { runDate: '2026-11-20', now, daysSinceLastNight: 1, lifecycle };
   const lastOrderAt = now - 10 * day;
   const before: OrdersBefore = { stage: 'active', orderCount: 6, lastOrderAt };
   const same: OrdersTonight = { orderCount: 6, lastOrderAt, daysSinceLast: 10 };
@@ -224,6 +224,8 @@ describe('unexplainedLapse', () => {
     const returning: OrdersBefore = { stage: 'active', orderCount: 6, lastOrderAt: now - 70 * day, absentSince: '2026-11-01' };
     expect(unexplainedLapse(returning, { orderCount: 6, lastOrderAt: now - 70 * day, daysSinceLast: 70 }, clock)).toBe(false);
     expect(unexplainedLapse(returning, { orderCount: 5, lastOrderAt: now - 70 * day, daysSinceLast: 70 }, clock)).toBe(true);
+    // A mark an earlier attempt of this same night made is no absence before it: the lapse counts.
+    expect(unexplainedLapse({ ...returning, absentSince: clock.runDate }, { orderCount: 6, lastOrderAt: now - 70 * day, daysSinceLast: 70 }, clock)).toBe(true);
   });
 
   it('never counts a buyer whose orders are as last night\u2019s, whose stage the rules gave last night, however many days passed', () => {
