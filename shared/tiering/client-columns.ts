@@ -93,8 +93,14 @@ class OrderIds {
   }
 }
 
-/** Clients with more orders than this get a Map from orderId to order instead of a list walk. */
-const ORDER_INDEX_FROM = 16;
+/**
+ * Clients with more orders than this get a Map from orderId to order instead of a list walk. A
+ * Map costs ~1.2 KB for 30 orders: at 16, bucket 0 of 4 at 1M clients held 17,800 of them (~22 MB
+ * of its heap, 7% of its clients); at 64, ~660. The walk it saves is short: a new order of a
+ * client below the threshold compares at most this many ids, and lines of one order come one
+ * after another (the head is checked first).
+ */
+export const ORDER_INDEX_FROM = 64;
 export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ClientAggregator, laterCustomerRecord } from '#shared/tiering/aggregate.ts';
 import { packCustomer } from '#shared/tiering/customer-packing.ts';
+import { ORDER_INDEX_FROM } from '#shared/tiering/client-columns.ts';
 import { emailIdentity } from '#shared/tiering/identity.ts';
 import { lineNetMinor } from '#shared/tiering/spend.ts';
 import type { ClientFacts, CustomerRecord } from '#shared/model.ts';
@@ -201,10 +202,10 @@ describe('ClientAggregator', () => {
   it('handles clients with many orders (indexed lookup) the same way', () => {
     const aggregator = new ClientAggregator();
     for (let round = 0; round < 2; round++) {
-      for (let i = 0; i < 100; i++) aggregator.addOrderLine(line({ orderId: `o${i}`, customerId: 'big', orderedAt: T + i, lineTotalMinor: 100 }));
+      for (let i = 0; i < ORDER_INDEX_FROM + 36; i++) aggregator.addOrderLine(line({ orderId: `o${i}`, customerId: 'big', orderedAt: T + i, lineTotalMinor: 100 }));
     }
     const facts = only(aggregator);
-    expect(facts.orders).toHaveLength(100);
+    expect(facts.orders).toHaveLength(ORDER_INDEX_FROM + 36);
     expect(facts.orders.every((o) => o.netMinor === 200)).toBe(true);
   });
 
@@ -213,7 +214,7 @@ describe('ClientAggregator', () => {
     const ids = ['7', '007', '0', '00', '123456789012345', '1234567890123456', '9007199254740993', '-1', '1e3', '12.0', ' 12', 'ORD-7', ''];
     for (const lots of [false, true]) {
       const aggregator = new ClientAggregator();
-      const filler = lots ? 40 : 0; // past the per-client index threshold
+      const filler = lots ? ORDER_INDEX_FROM + 24 : 0; // past the per-client index threshold
       for (let i = 0; i < filler; i++) aggregator.addOrderLine(line({ orderId: `f${i}`, customerId: 'c1', orderedAt: T + i, lineTotalMinor: 1 }));
       for (const [i, orderId] of ids.entries()) {
         aggregator.addOrderLine(line({ orderId, customerId: 'c1', orderedAt: T + 1_000 + i, lineTotalMinor: 100 }));
