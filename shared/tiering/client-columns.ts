@@ -1,6 +1,6 @@
 import type { OrderFact } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
-import { Column, CompactColumn } from './chunked-column.ts';
+import { Column, CompactColumn, WideningColumn } from './chunked-column.ts';
 import { CustomerRecords } from './customer-packing.ts';
 
 /**
@@ -50,12 +50,12 @@ export class LatestValue {
 /**
  * Order ids, one per order record. Most platforms number their orders: an id written as a plain
  * decimal number (no sign, no leading zero, at most 15 digits, so exact as a double) is kept as
- * that number in a typed column (8 bytes, off the heap) instead of a string (~32 bytes on the
- * heap with its slot: 5M orders at 1M clients); any other id is kept as it is. An id is compared
- * through its key: the number, or the string itself.
+ * that number in a typed column (4 bytes below 2^32, else 8: WideningColumn; off the heap) instead
+ * of a string (~32 bytes on the heap with its slot: 5M orders at 1M clients); any other id is kept
+ * as it is. An id is compared through its key: the number, or the string itself.
  */
 class OrderIds {
-  private readonly numbers = new Column('f64');
+  private readonly numbers = new WideningColumn('u32');
   private readonly texts = new Map<number, string>();
 
   /** The id's key: its number when it is written as one exactly, else the id. */
@@ -126,7 +126,8 @@ export class ClientStore {
   private readonly purchaseHead = new Column('i32');
 
   private readonly orderIds = new OrderIds();
-  private readonly orderAt = new Column('f64');
+  /** Epoch ms, 4 bytes a row while they are whole seconds (exports give seconds). */
+  private readonly orderAt = new WideningColumn('u32', 1000);
   private readonly orderNet = new CompactColumn('i32');
   /** 1 when some line of the order was kept (not cancelled, not refunded in full). */
   private readonly orderKept = new Column('u8');
@@ -134,11 +135,11 @@ export class ClientStore {
   /** Order key (OrderIds) → order, for clients with many orders. */
   private readonly orderIndexes = new Map<number, Map<number | string, number>>();
 
-  private readonly categoryId = new Column('i32');
+  private readonly categoryId = new WideningColumn('u16');
   private readonly categoryNet = new CompactColumn('i32');
   private readonly categoryNext = new Column('i32');
 
-  private readonly purchaseSku = new Column('i32');
+  private readonly purchaseSku = new WideningColumn('u16');
   private readonly purchaseOrder = new Column('i32');
   private readonly purchaseQuantity = new CompactColumn('u16');
   private readonly purchaseNext = new Column('i32');

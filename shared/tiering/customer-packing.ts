@@ -1,5 +1,5 @@
 import type { CustomerRecord } from '#shared/model.ts';
-import { Column } from './chunked-column.ts';
+import { Column, WideningColumn } from './chunked-column.ts';
 
 /**
  * Customer records kept packed, off the JS heap: each record is one string of its fields joined
@@ -89,7 +89,7 @@ export class CustomerRecords {
   /** Bytes used in the last chunk. */
   private used = 0;
   /** Per slot: the record's start, as chunk index × MAX_CHUNK_BYTES + offset. */
-  private readonly start = new Column('f64');
+  private readonly start = new WideningColumn('u32');
   /** Per slot: the record's length in bytes, or ABSENT / AS_OBJECT. */
   private readonly length = new Column('i32');
   private readonly objects = new Map<number, CustomerRecord>();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Column, CompactColumn } from '#shared/tiering/chunked-column.ts';
+import { Column, CompactColumn, WideningColumn } from '#shared/tiering/chunked-column.ts';
 
 const anyNumber = fc.oneof(
   fc.integer({ min: -5, max: 70_000 }),
@@ -36,4 +36,43 @@ describe('compact columns', () => {
       expect(Array.from(column.toFloat64Array())).toEqual(Array.from({ length: count }, (_, i) => i * 1.5));
     }
   });
+});
+
+describe('widening columns', () => {
+  // Epoch milliseconds, mostly whole seconds, some not (and the odd value no time has).
+  const epochMs = fc.oneof(
+    fc.integer({ min: 0, max: 4_000_000_000 }).map((seconds) => seconds * 1000),
+    fc.integer({ min: 0, max: 5_000_000_000_000 }),
+    anyNumber,
+  );
+  const cases = [
+    { kind: 'u16', scale: 1, values: anyNumber },
+    { kind: 'u32', scale: 1, values: anyNumber },
+    { kind: 'u32', scale: 1000, values: epochMs },
+  ] as const;
+  for (const { kind, scale, values } of cases) {
+    it(`give back every number exactly (${kind}, scale ${scale}), pushed or set over another, across chunks`, () => {
+      fc.assert(
+        fc.property(fc.array(values, { minLength: 1, maxLength: 300 }), fc.array(fc.tuple(fc.nat(), values), { maxLength: 50 }), fc.nat({ max: 70_000 }), (pushed, sets, before) => {
+          const column = new WideningColumn(kind, scale);
+          // Whole chunks of narrow values first, so that widening happens past the first chunk too.
+          const expected: number[] = Array.from({ length: before }, (_, i) => (i % 1000) * scale);
+          for (const value of expected) column.push(value);
+          for (const value of pushed) {
+            expect(column.push(value)).toBe(expected.length);
+            expected.push(value);
+          }
+          for (const [at, value] of sets) {
+            const index = at % expected.length;
+            column.set(index, value);
+            expected[index] = value;
+          }
+          expect(column.length).toBe(expected.length);
+          const wrong = expected.findIndex((value, i) => !Object.is(column.get(i), value));
+          expect(wrong === -1 ? undefined : { at: wrong, expected: expected[wrong], got: column.get(wrong) }).toBeUndefined();
+        }),
+        { numRuns: 40 },
+      );
+    });
+  }
 });
