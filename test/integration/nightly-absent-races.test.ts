@@ -133,9 +133,14 @@ describe('clients absent from a snapshot, against reruns, crashes, shards and th
     const addOne = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
     const all = await exportOf('p4-all', ALL);
     const four = await exportOf('p4-four', ALL.slice(0, 4));
-    const run = async (name: string, withIncrement: boolean) => {
+    const run = async (name: string, withIncrement: boolean, mergedBeforeTheMark = false) => {
       const config = await scenario(name);
       await nightAt(config, BEFORE, all);
+      if (mergedBeforeTheMark) {
+        // An increment of the 9th has c5 (it sets lastNight); the night of the 9th, whose snapshot lacks them, marks them after it.
+        await dropIncrement(aws, config, `${GONE}T1000`, { 'customers.csv': `customer_id,email,first_name\nc5,c5@absent.example.com,N\n` });
+        await runCampaignHour(aws, config, local(`${GONE} 11:00`, SH), `${name}-h0`);
+      }
       await nightAt(config, GONE, four);
       await nightAt(config, STILL, four);
       if (withIncrement) {
@@ -154,6 +159,8 @@ describe('clients absent from a snapshot, against reruns, crashes, shards and th
     const control = await run('p4-control', false);
     const viaIncrement = await run('p4-increment', true);
     expect(viaIncrement).toEqual(control);
+    // The same when an earlier increment had set the profile's lastNight before the night marked it.
+    expect(await run('p4-increment-before-mark', true, true)).toEqual(control);
   });
 
   it('a rerun on a worse export is refused as a clean run is: the marks of its first attempt count as tonight\u2019s', { timeout: 240_000 }, async () => {
