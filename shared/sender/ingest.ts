@@ -241,6 +241,7 @@ export async function ingestIncrementalExports(options: {
       toMerge.push(factsWithOrders(client, orders));
     }
     const items: ProfileItem[] = [];
+    const created = new Set<string>();
     for (const merged of computeProfiles(toMerge, { runDate, config })) {
       const storedItem = stored.get(merged.customerId);
       // mergeIncrementOrders adds the orders' amounts only when one of them is a purchase.
@@ -266,10 +267,7 @@ export async function ingestIncrementalExports(options: {
       // newer than the newest night's snapshot has them; an older one may predate their deletion.
       if (profile.absentSince !== undefined && isAfterSnapshot(stamp, snapshotBy)) delete profile.absentSince;
       const incrementOrderIds = [...(storedItem?.incrementOrderIds ?? []), ...orderIds];
-      if (!remerge) {
-        if (storedItem) summary.updatedClients++;
-        else summary.newClients++;
-      }
+      if (storedItem === undefined) created.add(merged.customerId);
       const item: ProfileItem = {
         ...profile,
         digest: INCREMENTAL_DIGEST,
@@ -283,8 +281,18 @@ export async function ingestIncrementalExports(options: {
       items.push(withNextDue(item, options.indexing));
     }
     const rejected = read.rejected + unknownCustomers.rejected;
-    if (remerge) summary.remerged.push({ folder, clients: items.length });
-    else {
+    // Each client counted by the hour that writes them (a dry run: would write).
+    const countWritten = (written: readonly ProfileItem[]) => {
+      if (remerge) {
+        summary.remerged.push({ folder, clients: written.length });
+        return;
+      }
+      for (const item of written) {
+        if (created.has(item.customerId)) summary.newClients++;
+        else summary.updatedClients++;
+      }
+    };
+    if (!remerge) {
       summary.exports.push(source.describe());
       summary.rows += read.rows;
       summary.rejected += rejected;
@@ -292,11 +300,16 @@ export async function ingestIncrementalExports(options: {
         log.warn('orders for unknown customers rejected', { folder, customers: unknownCustomers.customerIds.length, lines: unknownCustomers.rejected });
       }
     }
-    if (dryRun) continue;
+    if (dryRun) {
+      countWritten(items);
+      continue;
+    }
     // Each profile only if still as read: a night may be writing (its rewrite, its absence mark).
     // One that changed meanwhile is left, and so is the folder's marker: the next hour merges the
     // folder again, into what the night wrote (the clients merged now are skipped then: lastIncrement).
     const raced = await putProfilesIfUnchanged(clients.documents, tables.profiles, items, stored);
+    const left = new Set(raced);
+    countWritten(items.filter((item) => !left.has(item.customerId)));
     if (raced.length > 0) {
       log.warn('profiles changed while the increment was merged (a night writing?): left for the next hour', { folder, clients: raced.length });
       summary.deferred.push({ folder, clients: raced.length });

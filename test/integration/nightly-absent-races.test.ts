@@ -212,11 +212,21 @@ describe('clients absent from a snapshot, against reruns, crashes, shards and th
       if (!interleave) await night();
       const later = await runCampaignHour(aws, config, local(`${STILL} 10:00`, SH), `${name}-h2`);
       const c5 = await getProfile(aws.clients.documents, tableNames(config).profiles, 'c5');
-      return { c5: { absentSince: c5?.absentSince, nextDueDay: c5?.nextDueDay, lastIncrement: c5?.lastIncrement }, winbacks: (hour.campaigns.winback?.sent ?? 0) + (later.campaigns.winback?.sent ?? 0) };
+      return {
+        c5: { absentSince: c5?.absentSince, nextDueDay: c5?.nextDueDay, lastIncrement: c5?.lastIncrement },
+        winbacks: (hour.campaigns.winback?.sent ?? 0) + (later.campaigns.winback?.sent ?? 0),
+        // Each client counted once, by the hour that wrote them.
+        updatedClients: hour.ingested.updatedClients + later.ingested.updatedClients,
+        deferred: hour.ingested.deferred,
+      };
     };
     const serial = await run('p6-serial', false);
     const raced = await run('p6-raced', true);
     expect(raced.c5).toEqual(serial.c5);
+    expect(raced.winbacks).toBe(serial.winbacks);
+    expect(serial).toMatchObject({ updatedClients: 1, deferred: [] });
+    // The hour whose write met the night's mark left the folder to the next hour, which merged it into the marked profile.
+    expect(raced).toMatchObject({ updatedClients: 1, deferred: [{ folder: `${GONE}T2300`, clients: 1 }] });
   });
 
   it('a crash after any write of a night with an absent client, then a rerun: the tables end as a clean run leaves them', { timeout: 600_000 }, async () => {
