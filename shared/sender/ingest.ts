@@ -15,6 +15,7 @@ import { incrementalPrefix, incrementalStamp } from '#shared/store/buckets.ts';
 import { getProfiles, INCREMENTAL_DIGEST, lastNightOf, putProfileIfUnchanged, type NightWritten, type ProfileItem } from '#shared/store/profile-store.ts';
 import { isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
+import { forEachInFlight } from '#shared/store/in-flight.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
@@ -339,15 +340,9 @@ async function putProfilesIfUnchanged(
   read: ReadonlyMap<string, ProfileItem>,
 ): Promise<string[]> {
   const raced: string[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(8, items.length) }, async () => {
-      while (next < items.length) {
-        const item = items[next++]!;
-        if (!(await putProfileIfUnchanged(documents, table, item, read.get(item.customerId)))) raced.push(item.customerId);
-      }
-    }),
-  );
+  await forEachInFlight(items, 8, async (item) => {
+    if (!(await putProfileIfUnchanged(documents, table, item, read.get(item.customerId)))) raced.push(item.customerId);
+  });
   return raced;
 }
 

@@ -1,5 +1,6 @@
 import { BatchWriteCommand, type BatchWriteCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ClienteleError } from '#shared/errors.ts';
+import { forEachInFlight } from './in-flight.ts';
 
 /**
  * Writes items with BatchWriteItem (25 per request), several requests in flight, resending
@@ -95,7 +96,6 @@ export async function batchWriteAll(
   const random = options.random ?? Math.random;
   const result: BatchWriteResult = { written: 0, retries: 0 };
 
-  const iterator = batches(requests)[Symbol.iterator]();
   const backoff = (attempt: number) => sleep(Math.floor(random() * Math.min(maxDelay, baseDelay * 2 ** attempt)));
 
   const writeBatch = async (batch: WriteRequest[]) => {
@@ -131,10 +131,7 @@ export async function batchWriteAll(
     }
   };
 
-  const worker = async () => {
-    for (let next = iterator.next(); !next.done; next = iterator.next()) await writeBatch(next.value);
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await forEachInFlight(batches(requests), concurrency, writeBatch);
   return result;
 }
 

@@ -7,6 +7,7 @@ import { isConditionFailure } from './conditions.ts';
 import { collectPages, paginate } from './paginate.ts';
 import { batchGetAll } from './batch-reader.ts';
 import { batchDeleteAll, batchPutAll, type BatchWriteOptions, type BatchWriteResult } from './batch-writer.ts';
+import { forEachInFlight } from './in-flight.ts';
 
 /** What the diff needs of a stored profile: small enough to hold a million in memory. */
 export interface StoredState {
@@ -188,8 +189,8 @@ export async function loadStoredStates(
  */
 export async function markProfilesAbsent(client: DocumentSender, tableName: string, profiles: readonly UnkeptProfile[], runDate: string): Promise<number> {
   let marked = 0;
-  let next = 0;
-  const markOne = async (profile: UnkeptProfile) => {
+  // A few requests in flight: usually a handful of clients, after an accepted cleanup many.
+  await forEachInFlight(profiles, 8, async (profile) => {
     try {
       await client.send(
         new UpdateCommand({
@@ -204,13 +205,7 @@ export async function markProfilesAbsent(client: DocumentSender, tableName: stri
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
-  };
-  // A few requests in flight: usually a handful of clients, after an accepted cleanup many.
-  await Promise.all(
-    Array.from({ length: Math.min(8, profiles.length) }, async () => {
-      while (next < profiles.length) await markOne(profiles[next++]!);
-    }),
-  );
+  });
   return marked;
 }
 
