@@ -12,7 +12,7 @@ import { addMinor } from '#shared/money.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
 import { incrementalPrefix, incrementalStamp } from '#shared/store/buckets.ts';
-import { getProfiles, INCREMENTAL_DIGEST, lastNightOf, putProfileIfUnchanged, type NightWritten, type ProfileItem } from '#shared/store/profile-store.ts';
+import { getProfiles, INCREMENTAL_DIGEST, lastNightOf, putProfileIfUnchanged, type ProfileItem } from '#shared/store/profile-store.ts';
 import { isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
 import { forEachInFlight } from '#shared/store/in-flight.ts';
@@ -276,7 +276,7 @@ export async function ingestIncrementalExports(options: {
         lastIncrement: folder,
         // What the next night measures its moves against (the merge may have moved the stage), and
         // for a client back from absence since when the nights lacked them (their lapse meanwhile is explained).
-        lastNight: storedItem === undefined ? null : withAbsenceOf(lastNightOf(storedItem), storedItem),
+        lastNight: storedItem === undefined ? null : lastNightOf(storedItem),
         ...(incrementOrderIds.length > 0 ? { incrementOrderIds } : {}),
       };
       items.push(withNextDue(item, options.indexing));
@@ -325,11 +325,6 @@ export async function ingestIncrementalExports(options: {
     else log.info('incremental export merged', { folder, rows: read.rows, rejected, clients: items.length });
   }
   return summary;
-}
-
-/** The last night's tier and stage, with the absence mark the stored profile holds (a night's mark keeps an earlier increment's lastNight). */
-function withAbsenceOf(night: NightWritten | null, stored: ProfileItem): NightWritten | null {
-  return night === null || stored.absentSince === undefined ? night : { ...night, absentSince: stored.absentSince };
 }
 
 /** Puts each item if its stored profile is still the one read (putProfileIfUnchanged), a few at a time; returns the ids of those that changed meanwhile. */

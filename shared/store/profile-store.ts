@@ -91,10 +91,13 @@ export interface NightWritten {
   absentSince?: string;
 }
 
-/** The tier and stage the last night wrote on this item (and its absence mark), or null when no night has written it. */
+/**
+ * The tier and stage the last night wrote on this item, with the absence mark it holds (a night's
+ * mark leaves an earlier increment's lastNight in place), or null when no night has written it.
+ */
 export function lastNightOf(item: Pick<ProfileItem, 'tier' | 'stage' | 'lastNight' | 'absentSince'>): NightWritten | null {
-  if (item.lastNight !== undefined) return item.lastNight;
-  return { tier: item.tier, stage: item.stage, ...(item.absentSince === undefined ? {} : { absentSince: item.absentSince }) };
+  const night = item.lastNight !== undefined ? item.lastNight : { tier: item.tier, stage: item.stage };
+  return night === null || item.absentSince === undefined ? night : { ...night, absentSince: item.absentSince };
 }
 
 /** Since when the nights found the client in no file: marked now, or until an increment brought them back since the last night. */
