@@ -1,4 +1,4 @@
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -66,6 +66,8 @@ export class Alarms extends Construct {
       }),
     );
     if (settings.alarmEmail) this.topic.addSubscription(new EmailSubscription(settings.alarmEmail));
+    // Deployable without one (a topic others subscribe to), but a stack that alarms no one should say so at synth.
+    else Annotations.of(this).addWarningV2('clientele:noAlarmEmail', 'alarmEmail is not set: every alarm goes to an SNS topic nobody is subscribed to (-c clientele:alarmEmail=ops@brand.com, or subscribe to the topic yourself)');
     const action = new SnsAction(this.topic);
 
     const alarm = (

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseConfig } from '#shared/config.ts';
 import { decideSesEvent } from '#shared/feedback/ses-events.ts';
@@ -771,6 +771,19 @@ describe('feedback', () => {
 
 describe('alarms', () => {
   const alarms = () => resourcesOf('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+
+  it('mails the alarms to alarmEmail, and warns at synth when nobody would receive them', () => {
+    synth.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@maison.example' });
+    expect(Annotations.fromStack(synth.stack).findWarning('*', Match.stringLikeRegexp('alarmEmail'))).toEqual([]);
+    const unwatched = synthesize({ alarmEmail: undefined }, { 'aws:cdk:bundling-stacks': [] });
+    try {
+      expect(Object.values(unwatched.json.Resources).filter((r) => r.Type === 'AWS::SNS::Subscription' && r.Properties?.Protocol === 'email')).toEqual([]);
+      const warnings = Annotations.fromStack(unwatched.stack).findWarning('*', Match.stringLikeRegexp('alarmEmail is not set'));
+      expect(warnings).toHaveLength(1);
+    } finally {
+      unwatched.cleanup();
+    }
+  });
 
   it('alarms on every function\'s errors, every dead-letter queue and nightly failures', () => {
     const byMetric = (namespace: string, metric: string) => alarms().filter((a) => a.Namespace === namespace && a.MetricName === metric);
