@@ -57,6 +57,13 @@ import { factsWithOrders, needsRemerge, nightCutoff, nightSeen, ordersToCount, t
  * a folder still being written (exports.requireManifest, and no manifest listing its files yet).
  */
 
+/**
+ * How long after its stamp an increment may still lack its manifest (exports.requireManifest)
+ * before it is quarantined: until then it holds back the later increments (they merge in stamp
+ * order); past it, a drop that never finished stops holding back the day's others.
+ */
+export const INCOMPLETE_INCREMENT_WAIT_MS = 2 * 3_600_000;
+
 export interface QuarantinedExport {
   folder: string;
   /** Why it could not be read: the reader's message, naming the file (and line) at fault. */
@@ -203,23 +210,26 @@ export async function ingestIncrementalExports(options: {
     try {
       increment = await readIncrement({ source, config, clients, runDate, erasures });
     } catch (error) {
-      if (error instanceof ExportIncompleteError) {
-        log.info('incremental export not whole yet (no manifest listing its files): left for a later hour', { folder, source: source.describe() });
-        continue;
+      // Increments merge in stamp order: a later one merged first would mark its clients past this
+      // one (lastIncrement), and this one's orders for them would be skipped once it is whole.
+      if (error instanceof ExportIncompleteError && at - stamp < INCOMPLETE_INCREMENT_WAIT_MS) {
+        log.info('incremental export not whole yet (no manifest listing its files): it and the later ones left for a later hour', { folder, source: source.describe() });
+        break;
       }
       if (!isBadExport(error)) throw error;
+      const reason = error instanceof ExportIncompleteError ? `still not whole ${INCOMPLETE_INCREMENT_WAIT_MS / 3_600_000} hours after its stamp: ${error.message}` : error.message;
       // Nothing of the folder was written: the read comes before any profile write.
-      summary.quarantined.push({ folder, reason: error.message });
+      summary.quarantined.push({ folder, reason });
       // A dry run marks nothing and raises no alarm (no alert field): the next real run will.
       log.error('incremental export quarantined: skipped, its rows wait for the nightly run', {
         ...(dryRun ? {} : { alert: SENDER_ALERTS.exportQuarantined.alert }),
         folder,
         source: source.describe(),
-        reason: error.message,
+        reason,
         dryRun,
       });
       if (!dryRun) {
-        const quarantined: IngestMarker = { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), status: 'quarantined', reason: error.message, quarantinedAt: new Date(at).toISOString() };
+        const quarantined: IngestMarker = { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), status: 'quarantined', reason, quarantinedAt: new Date(at).toISOString() };
         await putRun(clients.documents, tables.runs, quarantined);
       }
       continue;
@@ -312,9 +322,9 @@ export async function ingestIncrementalExports(options: {
     const left = new Set(raced);
     countWritten(items.filter((item) => !left.has(item.customerId)));
     if (raced.length > 0) {
-      log.warn('profiles changed while the increment was merged (a night writing?): left for the next hour', { folder, clients: raced.length });
+      log.warn('profiles changed while the increment was merged (a night writing?): it and the later ones left for the next hour', { folder, clients: raced.length });
       summary.deferred.push({ folder, clients: raced.length });
-      continue;
+      break;
     }
     const done: IngestMarker =
       marker?.status === 'merged'

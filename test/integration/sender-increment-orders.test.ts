@@ -1,10 +1,14 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Config } from '#shared/config.ts';
+import { jsonLog } from '#shared/log.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { INGEST_JOB, type IngestMarker } from '#shared/sender/ingest.ts';
 import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { getRun } from '#shared/store/runs-store.ts';
+import { incrementalPrefix } from '#shared/store/buckets.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
 import { dropIncrement, uploadExport } from '#test/support/emulator-data.ts';
@@ -159,3 +163,56 @@ describe('an increment naming a customer nobody knows', () => {
     expect(await profileOf(config, 'k1')).toMatchObject({ orderCount: 2, lifetimeSpendMinor: 30_000 });
   });
 });
+
+describe('increments merged in stamp order', () => {
+  it('an increment still being written holds back the later ones: its order is not skipped once a later increment has written the client', { timeout: 120_000 }, async () => {
+    const scenario = await campaignConfig(aws, 'inc-order');
+    const config: Config = { ...scenario, exports: { ...scenario.exports, requireManifest: true } };
+    const tables = tableNames(config);
+    const at = local('2026-11-23 11:00', SH);
+    // 09:30: the sign-up and the first order, its manifest not there yet; 10:30: the same client again (a new first name), whole.
+    const early = { 'customers.csv': CUSTOMERS_HEADER + customer('io1'), 'orders.csv': ORDERS_HEADER + orderLine('o-first', 'io1', '2026-11-23T09:20:00+08:00', '120.00') };
+    await putIncrementFiles(config, '2026-11-23T0930', early);
+    await putIncrementFiles(config, '2026-11-23T1030', { 'customers.csv': CUSTOMERS_HEADER + customer('io1').replace('Lin', 'Mei') }, { manifest: true });
+
+    const first = await runCampaignHour(aws, config, at, 'inc-order-1');
+    expect(first.ingested.exports).toEqual([]);
+    expect(await profileOf(config, 'io1')).toBeUndefined();
+
+    await putIncrementFiles(config, '2026-11-23T0930', early, { manifest: true });
+    const second = await runCampaignHour(aws, config, at + 3_600_000, 'inc-order-2');
+    expect(second.ingested.exports).toHaveLength(2);
+    expect(await profileOf(config, 'io1')).toMatchObject({ customerId: 'io1', firstName: 'Mei', orderCount: 1, spend12mMinor: 12_000 });
+    for (const folder of ['2026-11-23T0930', '2026-11-23T1030']) expect(await getRun(aws.clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder })).toMatchObject({ status: 'merged' });
+  });
+
+  it('an increment whose manifest never comes is quarantined 2 hours after its stamp, and the later ones merge', { timeout: 120_000 }, async () => {
+    const scenario = await campaignConfig(aws, 'inc-stuck');
+    const config: Config = { ...scenario, exports: { ...scenario.exports, requireManifest: true } };
+    const tables = tableNames(config);
+    await putIncrementFiles(config, '2026-11-23T0900', { 'customers.csv': CUSTOMERS_HEADER + customer('is1') });
+    await putIncrementFiles(config, '2026-11-23T1000', { 'customers.csv': CUSTOMERS_HEADER + customer('is2') }, { manifest: true });
+
+    const before = await runCampaignHour(aws, config, local('2026-11-23 10:59', SH), 'inc-stuck-1');
+    expect(before.ingested).toMatchObject({ exports: [], quarantined: [] });
+    expect(await profileOf(config, 'is2')).toBeUndefined();
+
+    const lines: string[] = [];
+    const after = await runCampaignHour(aws, config, local('2026-11-23 11:00', SH), 'inc-stuck-2', { log: jsonLog({ write: (line) => lines.push(line) }) });
+    expect(after.ingested.quarantined).toEqual([{ folder: '2026-11-23T0900', reason: expect.stringMatching(/^still not whole 2 hours after its stamp: .*has no _manifest\.json/) }]);
+    expect(after.ingested).toMatchObject({ exports: [expect.stringContaining('2026-11-23T1000')], newClients: 1 });
+    expect(await getRun(aws.clients.documents, tables.runs, { job: INGEST_JOB, runDate: '2026-11-23T0900' })).toMatchObject({ status: 'quarantined' });
+    expect(lines.filter((line) => line.includes('"alert"') && line.includes('2026-11-23T0900'))).toHaveLength(1);
+    expect(await profileOf(config, 'is1')).toBeUndefined();
+    expect(await profileOf(config, 'is2')).toMatchObject({ customerId: 'is2' });
+  });
+});
+
+/** An increment's files, and with `manifest` the manifest that lists them (written last, as a producer does). */
+async function putIncrementFiles(config: Config, folder: string, files: Record<string, string>, { manifest = false } = {}): Promise<void> {
+  const put = (name: string, body: string) => aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/${folder}/${name}`, Body: body }));
+  for (const [name, body] of Object.entries(files)) await put(name, body);
+  if (!manifest) return;
+  const listed = Object.entries(files).map(([name, body]) => ({ name, rows: body.trim().split('\n').length - 1, sha256: createHash('sha256').update(body).digest('hex') }));
+  await put('_manifest.json', JSON.stringify({ mode: 'incremental', files: listed }));
+}
