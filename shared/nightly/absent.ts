@@ -24,13 +24,10 @@ import { customerShardKey, shardKeySchemeOf, shardOf, type ShardSpec } from './s
 export function absenceOwner(
   files: Parameters<typeof shardKeySchemeOf>[0],
   shard: ShardSpec,
-  /** Clients the erasure list left out tonight: forgotten, not absent. */
-  erasedIds: readonly string[],
 ): (profile: Pick<UnkeptProfile, 'customerId' | 'email'>) => boolean {
   const scheme = shardKeySchemeOf(files);
-  const erased = new Set(erasedIds);
-  if (shard.count === 1) return (profile) => !erased.has(profile.customerId);
-  return (profile) => !erased.has(profile.customerId) && shardOf(customerShardKey(profile, scheme), shard.count) === shard.index;
+  if (shard.count === 1) return () => true;
+  return (profile) => shardOf(customerShardKey(profile, scheme), shard.count) === shard.index;
 }
 
 /**

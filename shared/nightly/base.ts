@@ -23,6 +23,12 @@ export interface NightBase {
   lastNight?: string;
   /** The shard's clients of the base that no file of tonight's has (absent.ts). */
   absent: AbsentTonight;
+  /**
+   * Of those, the ones on the erasure list: a profile a night wrote back while their erasure was
+   * being recorded, or a restore from a backup, would otherwise stay (marked absent, out of the
+   * due index where the sender erases again). The night erases them again (purgeErased).
+   */
+  erasedStored: string[];
 }
 
 /** Clients of the base in no file of tonight's export, as one shard counts them (absent.ts). */
@@ -38,6 +44,8 @@ export interface AbsentTonight {
 export interface ShardClients {
   ours: (customerId: string) => boolean;
   owns: (profile: Pick<UnkeptProfile, 'customerId' | 'email'>) => boolean;
+  /** On the erasure list: one of these the shard owns and the export lacks is erased again, not marked absent (NightBase.erasedStored). */
+  erased: (profile: Pick<UnkeptProfile, 'customerId' | 'email'>) => boolean;
 }
 
 /** The state of a stored item that the diff compares. */
@@ -79,6 +87,7 @@ export async function loadNightBase(
 ): Promise<NightBase> {
   const { config, clients, runDate } = context;
   const absent: AbsentTonight = { toMark: [], newly: 0, still: 0 };
+  const erasedStored: string[] = [];
   const seenSinceSnapshot = mergedSinceSnapshot(runDate, config.timeZone);
   // Missing since an earlier night, or newly: one an earlier attempt of this night marked is new tonight.
   const tally = (profile: { absentSince?: string | undefined }, by: 1 | -1) => {
@@ -87,7 +96,12 @@ export async function loadNightBase(
   };
   const visit = {
     unkept(profile: UnkeptProfile): void {
-      if (!shard.owns(profile) || seenSinceSnapshot(profile)) return;
+      if (!shard.owns(profile)) return;
+      if (shard.erased(profile)) {
+        erasedStored.push(profile.customerId);
+        return;
+      }
+      if (seenSinceSnapshot(profile)) return;
       // One an attempt of this night wrote is finishNight's to put back (restoreUnseen), marked
       // unless its before-image says otherwise: counted from that image, below.
       if (profile.updatedRunDate === runDate && profile.digest !== INCREMENTAL_DIGEST) {
@@ -124,5 +138,5 @@ export async function loadNightBase(
       if (image !== null && !seenSinceSnapshot(image)) tally(image, 1);
     }
   }
-  return { stored, planned, ...(lastNight === undefined ? {} : { lastNight }), absent };
+  return { stored, planned, ...(lastNight === undefined ? {} : { lastNight }), absent, erasedStored };
 }

@@ -15,9 +15,9 @@ import { advisorDigestsOfNight, type AdvisorDigestSummary } from '#shared/digest
 import { exportPrefix, reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { writeCatalog, writeCategoryAffinity } from '#shared/store/catalog-store.ts';
 import { putRun } from '#shared/store/runs-store.ts';
-import { erasedAmong, isErased, loadErasures } from '#shared/store/erasure-store.ts';
+import { erasedAmong, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { eraseTraces } from '#shared/forget/forget.ts';
-import { getProfiles } from '#shared/store/profile-store.ts';
+import { getProfiles, type UnkeptProfile } from '#shared/store/profile-store.ts';
 import { readBeforeImages } from '#shared/store/night-plans.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
@@ -152,8 +152,14 @@ export interface ShardRead {
   advisors: RosterRow[];
   /** Clients of the export left out because they asked to be forgotten (erasure-store.ts). */
   erasedClients: number;
-  /** Their ids: a profile of theirs that a race or a crashed attempt left behind is erased again (purgeErased). */
+  /**
+   * Their ids, and (added by loadShardBase) the erased clients of the shard's base the export
+   * lacks: a profile of theirs that a race, a crashed attempt or a restore left behind is erased
+   * again (purgeErased).
+   */
   erasedIds: string[];
+  /** The erasure list as the night read it. */
+  erasures: Erasures;
   /** Order lines of the shard whose customer_id no customer row carried (unknown-customers.ts). */
   orphans: OrphanOrderLines;
   /** Of those, the lines of customers the base does not know either: set by loadShardBase. */
@@ -259,6 +265,7 @@ export async function collectShard(
     advisors,
     erasedClients,
     erasedIds,
+    erasures,
     orphans,
     unknownCustomers: noUnknownCustomers(),
     fingerprint: nightFingerprint(result.files, config),
@@ -281,8 +288,12 @@ export interface ShardMeasures {
 export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'config' | 'clients' | 'log'>, shardRead: ShardRead): Promise<NightBase> {
   const { aggregator, orphans } = shardRead;
   const ours = new Set(aggregator.customerIds());
-  const owns = absenceOwner(shardRead.read.files, shardRead.shard, shardRead.erasedIds);
-  const base = await loadNightBase(context, { ours: (id) => ours.has(id), owns });
+  const owns = absenceOwner(shardRead.read.files, shardRead.shard);
+  // Forgotten, not absent: tonight's erased rows by their id, the base's by its stored id or address.
+  const erasedTonight = new Set(shardRead.erasedIds);
+  const erased = (profile: Pick<UnkeptProfile, 'customerId' | 'email'>) => erasedTonight.has(profile.customerId) || isErased(shardRead.erasures, profile.customerId, profile.email);
+  const base = await loadNightBase(context, { ours: (id) => ours.has(id), owns, erased });
+  for (const id of base.erasedStored) if (!erasedTonight.has(id)) shardRead.erasedIds.push(id);
   if (orphans.customers === 0) return base;
   // Erased clients were left out already: their lines are not "unknown".
   const unknown = orphans.rejectsOf((id) => ours.has(id) && beforeState(base, id) === undefined);

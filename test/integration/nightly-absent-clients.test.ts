@@ -9,6 +9,7 @@ import { NightRefusedError } from '#shared/nightly/admission.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { shardOf } from '#shared/nightly/shards.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
+import { recordErasure } from '#shared/store/erasure-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, countsOf, runCampaignHour } from '#test/support/campaign-runs.ts';
@@ -210,4 +211,26 @@ describe('clients absent from a full snapshot', () => {
     expect(withoutRunDate(state.profiles)).toEqual(withoutRunDate(alone.profiles));
     expect(state.history).toEqual(alone.history);
   });
+});
+
+describe('an erased client whose profile came back, absent from the export', () => {
+  // A night that read the export before a forget request and wrote after it puts the profile back
+  // (forget.test.ts); a restore from a backup does too. The export then lacks the person.
+  for (const [name, night] of [['one run', single], ['two shards', twoShards]] as const) {
+    it(`is erased again by the next night, not kept marked absent (${name})`, { timeout: 180_000 }, async () => {
+      const config = await scenario(`absent-erased-${name.replace(' ', '-')}`);
+      await night(config, BEFORE, await exportOf(`erased-before-${name}`, ALL));
+      // The erasure recorded (by the address, as `forget --email` does), the profile left standing: what the race leaves behind.
+      const tables = tableNames(config);
+      await recordErasure(aws.clients.documents, tables.suppression, { customerIds: [], emails: ['C5@Absent.example.com'] }, Date.now());
+      expect(await profileOf(config, 'c5')).toBeDefined();
+
+      const gone = await night(config, GONE, await exportOf(`erased-gone-${name}`, ALL.slice(0, 4)));
+      expect(await profileOf(config, 'c5')).toBeUndefined();
+      // Forgotten, not absent: it counts towards neither the guard nor the summary's absences.
+      expect(gone.admission?.tonight).toMatchObject({ newlyAbsent: 0, stillAbsent: 0 });
+      expect(await profileOf(config, 'c4')).toMatchObject({ customerId: 'c4' });
+      expect((await profileOf(config, 'c4'))?.absentSince).toBeUndefined();
+    });
+  }
 });
