@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
+import { isStoredErasure } from '#shared/store/erasure-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { isClientSuppressed, suppress, suppressClient } from '#shared/store/suppression-store.ts';
@@ -108,6 +109,12 @@ export async function handleUnsubscribe(context: UnsubscribeContext, request: Un
   }
   const locale = request.acceptLanguage ? headerLocale : templateLocale(profile.locale);
   const email = profile.email ? normaliseEmail(profile.email) : '';
+  // Erased while their profile is still there (a forget half-way, or a profile a racing night wrote
+  // back): the erasure already keeps them from every email, and an entry in clear would undo it.
+  if (await isStoredErasure(context.documents, context.tables.suppression, { customerId, email })) {
+    log.info('unsubscribe: client erased, nothing stored', { method: request.method });
+    return page('done', locale);
+  }
 
   if (request.method === 'GET') {
     // Already suppressed (the address, or the client under any address): say so rather than ask again.

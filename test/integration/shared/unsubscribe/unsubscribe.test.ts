@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jsonLog } from '#shared/log.ts';
+import { recordErasure } from '#shared/store/erasure-store.ts';
 import { getClientSuppression, getSuppression, suppress, suppressClient } from '#shared/store/suppression-store.ts';
 import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import type { UnsubscribeRequest } from '#shared/unsubscribe/request.ts';
@@ -215,5 +216,25 @@ describe('refusals write nothing', () => {
     const response = await handleUnsubscribe(context, { ...post('x.y'), acceptLanguage: 'zh-CN' });
     expect(response.statusCode).toBe(403);
     expect(response.body).toContain('退订链接无效');
+  });
+});
+
+describe('a client erased while their profile is still there', () => {
+  it('gets the done page on GET and POST, and nothing about them is stored in clear', async () => {
+    const config = await scenarioConfig(aws, 'unsubscribe-erased');
+    const erasedTables = tableNames(config);
+    await seedProfiles(aws, config, [client('gone', { email: 'Gone.Person@Example.com' }), client('gone-by-address', { email: 'old.address@example.com' })]);
+    // A forget half-way (hashes written, profile not yet deleted), by id and by address.
+    await recordErasure(aws.clients.documents, erasedTables.suppression, { customerIds: ['gone'], emails: ['OLD.address@example.com'] }, T0);
+    const erasedContext: UnsubscribeContext = { ...context, tables: erasedTables };
+    for (const id of ['gone', 'gone-by-address']) {
+      const token = signUnsubscribeToken(id, SECRET);
+      expect((await handleUnsubscribe(erasedContext, get(token))).body).toContain('unsubscribed');
+      const response = await handleUnsubscribe(erasedContext, post(token));
+      expect(response.statusCode).toBe(200);
+    }
+    const items = await scanTable<{ email: string; reason: string }>(aws, erasedTables.suppression);
+    expect(items.every((item) => item.email.startsWith('erased:'))).toBe(true);
+    expect(items).toHaveLength(2);
   });
 });
