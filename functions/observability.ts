@@ -3,7 +3,7 @@ import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { FunctionEnvironment } from '#shared/environment.ts';
-import type { Log, LogFields } from '#shared/log.ts';
+import { maskEmailsIn, maskEmailsInFields, type Log, type LogFields } from '#shared/log.ts';
 import type { MetricGroup, MetricUnitName } from '#shared/observability/business-metrics.ts';
 
 /**
@@ -42,12 +42,13 @@ export function observability(environment: PowertoolsEnvironment, fields: LogFie
 /** shared/log.ts's `Log` on a Powertools Logger: a child adds its fields to every line it writes. */
 export function powertoolsLog(logger: Logger, base: LogFields = {}): Log {
   // The fields are plain JSON-able values (or Errors, which Powertools formats); LogAttributes says so less loosely.
-  const attributes = (fields?: LogFields) => ({ ...base, ...fields }) as LogAttributes;
+  // Email-shaped texts masked wherever they sit, as jsonLog does (shared/log.ts maskEmailsIn).
+  const attributes = (fields?: LogFields) => maskEmailsInFields({ ...base, ...fields }) as LogAttributes;
   return {
-    debug: (message, fields) => logger.debug(message, attributes(fields)),
-    info: (message, fields) => logger.info(message, attributes(fields)),
-    warn: (message, fields) => logger.warn(message, attributes(fields)),
-    error: (message, fields) => logger.error(message, attributes(fields)),
+    debug: (message, fields) => logger.debug(maskEmailsIn(message), attributes(fields)),
+    info: (message, fields) => logger.info(maskEmailsIn(message), attributes(fields)),
+    warn: (message, fields) => logger.warn(maskEmailsIn(message), attributes(fields)),
+    error: (message, fields) => logger.error(maskEmailsIn(message), attributes(fields)),
     child: (fields) => powertoolsLog(logger, { ...base, ...fields }),
   };
 }

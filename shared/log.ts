@@ -55,7 +55,42 @@ export const silentLog: Log = {
 
 function errorReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  if (typeof value === 'string') return maskEmailsIn(value);
   return value;
+}
+
+/**
+ * Anything shaped like an email address, wherever it sits in a line (a customer id that is an
+ * address, an error's message): the rule is never a whole address in a log, and a caller cannot
+ * know every value that may hold one. Masked as maskEmail does (idempotent: a masked one stays).
+ */
+const EMAIL_SHAPED = /[^\s@"<>(),;:[\]]+@[^\s@"<>(),;:[\]]+\.[^\s@"<>(),;:[\]]+/g;
+
+export function maskEmailsIn(text: string): string {
+  return text.includes('@') ? text.replace(EMAIL_SHAPED, (address) => maskEmail(address) as string) : text;
+}
+
+/** `fields` with every email-shaped text in them masked (maskEmailsIn), for a logger that formats lines itself. */
+export function maskEmailsInFields(fields: LogFields): LogFields {
+  return maskDeep(fields, 0) as LogFields;
+}
+
+function maskDeep(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return maskEmailsIn(value);
+  // Deeper than a log line's fields go: left as they are rather than walked without end.
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) {
+    const message = maskEmailsIn(value.message);
+    const stack = value.stack === undefined ? undefined : maskEmailsIn(value.stack);
+    if (message === value.message && stack === value.stack) return value;
+    const masked = new Error(message);
+    masked.name = value.name;
+    if (stack !== undefined) masked.stack = stack;
+    return masked;
+  }
+  if (Array.isArray(value)) return value.map((item) => maskDeep(item, depth + 1));
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, maskDeep(item, depth + 1)]));
 }
 
 export function newRunId(prefix: string): string {

@@ -78,6 +78,27 @@ describe('logs through Powertools', () => {
     for (const line of output.lines) expect(line).not.toMatch(/(jane\.doe|john\.roe)@/);
   });
 
+  it('masks an address wherever it sits: a customer id that is one, nested fields, an error\'s message, the message itself', () => {
+    const { log } = observability(ENVIRONMENT);
+    log.warn('send failed for zelda.q@example.com', {
+      customerId: 'zelda.q@example.com',
+      recipients: ['z***@example.com', 'other.person@example.org'],
+      detail: { reason: 'mailbox full: <Zelda.Q@Example.com>' },
+      error: new Error('rejected zelda.q@example.com'),
+      count: 2,
+    });
+    const line = output.logs().find((l) => String(l.message).startsWith('send failed'));
+    expect(line).toMatchObject({
+      message: 'send failed for z***@example.com',
+      customerId: 'z***@example.com',
+      recipients: ['z***@example.com', 'o***@example.org'],
+      detail: { reason: 'mailbox full: <Z***@Example.com>' },
+      error: { name: 'Error', message: 'rejected z***@example.com' },
+      count: 2,
+    });
+    for (const written of output.lines) expect(written).not.toMatch(/zelda\.q@|other\.person@/i);
+  });
+
   it('clears the run id after the invocation, even when the handler throws', async () => {
     const observed = observability(ENVIRONMENT);
     const failing = instrumented(observed, async () => {
