@@ -27,16 +27,21 @@ export class AmountOverflowError extends ClienteleError {
   }
 }
 
-const exponentCache = new Map<string, number>();
+/**
+ * ISO 4217 minor units of the currencies whose exponent is not 2 (List One as of 2025).
+ * A fixed table rather than Intl: Intl gives the digits a currency is usually shown with
+ * (CLDR), which are 0 for IDR, HUF, COP, PKR... whose ISO minor unit is 2 (and IQD's is 3),
+ * so "4990.50" HUF would lose its half forint. Any other code, listed or not, has 2.
+ */
+export const MINOR_UNITS_NOT_TWO: ReadonlyMap<string, number> = new Map([
+  ...'BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF'.split(' ').map((code) => [code, 0] as const),
+  ...'BHD IQD JOD KWD LYD OMR TND'.split(' ').map((code) => [code, 3] as const),
+  ...'CLF UYW'.split(' ').map((code) => [code, 4] as const),
+]);
 
-/** Number of minor-unit digits of an ISO 4217 currency (2 for USD/CNY, 0 for JPY, 3 for BHD). */
+/** Number of minor-unit digits of an ISO 4217 currency (2 for USD/CNY/IDR, 0 for JPY, 3 for BHD). */
 export function currencyExponent(currency: string): number {
-  let exponent = exponentCache.get(currency);
-  if (exponent === undefined) {
-    exponent = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-    exponentCache.set(currency, exponent);
-  }
-  return exponent;
+  return MINOR_UNITS_NOT_TWO.get(currency) ?? 2;
 }
 
 const AMOUNT_RE = /^([+-])?(\d+)(?:\.(\d*))?$/;

@@ -4,7 +4,7 @@ import { couponCode } from '#shared/campaigns/coupon-codes.ts';
 import { OFFER_KINDS, type OfferKind } from '#shared/campaigns/schema.ts';
 import { shortenedText, visibleText } from '#shared/display-text.ts';
 import { ClienteleError } from '#shared/errors.ts';
-import { formatMinor } from '#shared/money.ts';
+import { currencyExponent, formatMinor } from '#shared/money.ts';
 import { TEMPLATE_CATALOG, type TemplateCatalog } from './catalog.ts';
 import { isTemplateLocale, type TemplateLocale } from './locale.ts';
 import type { LocaleSources } from './sources/types.ts';
@@ -200,9 +200,19 @@ export function formatRunOutDate(value: string, locale: TemplateLocale): string 
   return new Intl.DateTimeFormat(intlLocale, { day: 'numeric', month: 'long', timeZone: 'UTC' }).format(date);
 }
 
-/** A price for people, in the email's language: "$1,280.00" / "US$1,280.00"; exact (Intl formats the decimal string, no float). */
+/**
+ * A price for people, in the email's language: "$1,280.00" / "US$1,280.00"; exact (Intl formats
+ * the decimal string, no float). The fraction digits are the ISO minor units money.ts stores
+ * amounts in: Intl's own would show 4990.50 HUF as "HUF 4,991".
+ */
 export function formatPrice(minor: number, currency: string, locale: TemplateLocale): string {
-  const format = new Intl.NumberFormat(locale === 'zh-CN' ? 'zh-CN' : 'en-US', { style: 'currency', currency });
+  const digits = currencyExponent(currency);
+  const format = new Intl.NumberFormat(locale === 'zh-CN' ? 'zh-CN' : 'en-US', {
+    style: 'currency',
+    currency,
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
   // Intl.NumberFormat reads a decimal string exactly (ECMA-402 "Intl.NumberFormat v3").
   return format.format(formatMinor(minor, currency) as unknown as number);
 }

@@ -1,12 +1,39 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { convertMinor, currencyExponent, displayMinor, displayMinorCompact, formatMinor, parseAmount } from '#shared/money.ts';
+import { convertMinor, currencyExponent, displayMinor, displayMinorCompact, formatMinor, MINOR_UNITS_NOT_TWO, parseAmount } from '#shared/money.ts';
 
 describe('money', () => {
   it('knows currency precision', () => {
     expect(currencyExponent('USD')).toBe(2);
     expect(currencyExponent('CNY')).toBe(2);
     expect(currencyExponent('JPY')).toBe(0);
+  });
+
+  it('takes the minor units from ISO 4217, not from the digits Intl shows (0 for IDR, HUF, COP, IQD...)', () => {
+    for (const code of 'IDR HUF COP PKR IRR LAK MMK ALL LBP SYP SOS MGA AFN KPW SLL YER'.split(' ')) expect(currencyExponent(code), code).toBe(2);
+    expect(currencyExponent('IQD')).toBe(3);
+    expect(currencyExponent('BHD')).toBe(3);
+    expect(currencyExponent('KRW')).toBe(0);
+    expect(currencyExponent('CLF')).toBe(4);
+    expect(currencyExponent('XYZ')).toBe(2); // any other 3-letter code, as before
+    expect(parseAmount('4990.50', 'HUF')).toBe(499_050);
+    expect(parseAmount('0.50', 'IDR')).toBe(50);
+    expect(parseAmount('1.234', 'IQD')).toBe(1234);
+    expect(formatMinor(499_050, 'HUF')).toBe('4990.50');
+    expect(displayMinor(499_050, 'HUF')).toBe('HUF 4,990.50');
+    expect(displayMinor(12_345, 'CLF')).toBe('CLF 1.2345');
+  });
+
+  it('parse then format round-trips for every currency of the table (property)', () => {
+    const codes = [...MINOR_UNITS_NOT_TWO.keys(), 'USD', 'IDR', 'HUF', 'IQD'];
+    fc.assert(
+      fc.property(fc.constantFrom(...codes), fc.integer({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }), (currency, minor) => {
+        const text = formatMinor(minor, currency);
+        expect(text.split('.')[1]?.length ?? 0).toBe(currencyExponent(currency));
+        expect(parseAmount(text, currency)).toBe(minor);
+        expect(displayMinor(minor, currency).replace(/,/g, '')).toBe(`${currency} ${text}`);
+      }),
+    );
   });
 
   it('parses decimal strings to minor units without floats', () => {

@@ -50,4 +50,41 @@ describe('products: url, image_url, price, currency (emails that sell)', () => {
     expect(products[0]).not.toHaveProperty('url');
     expect(result.warnings.map((w) => w.field).sort()).toEqual(['image_url', 'url']);
   });
+
+  it('prices and line totals with the ISO 4217 decimals of currencies Intl shows without any (IDR, HUF, IQD) are read exactly', async () => {
+    const { products, result } = await readFiles({
+      'products.csv': csv([
+        ['sku', 'name', 'price', 'currency'],
+        ['P1', 'Serum', '150000.00', 'IDR'],
+        ['P2', 'Cream', '4990.50', 'HUF'],
+        ['P3', 'Oil', '12.345', 'IQD'],
+        ['P4', 'Balm', '1280.50', 'USD'],
+      ]),
+      'customers.csv': CUSTOMERS_CSV,
+      'orders.csv': ORDERS_CSV,
+    });
+    expect(result.rejects).toEqual([]);
+    expect(products.map((p) => [p.sku, p.priceMinor, p.currency])).toEqual([
+      ['P1', 15_000_000, 'IDR'],
+      ['P2', 499_050, 'HUF'],
+      ['P3', 12_345, 'IQD'],
+      ['P4', 128_050, 'USD'],
+    ]);
+  });
+
+  it('an IDR brand whose exports write two decimals reads every product and order (none is a reject)', async () => {
+    const rows = [['sku', 'name', 'price'], ...Array.from({ length: 20 }, (_, i) => [`P${i}`, `Serum ${i}`, `${150_000 + i}.00`])];
+    const { products, orders, result } = await readFiles(
+      {
+        'products.csv': csv(rows),
+        'customers.csv': CUSTOMERS_CSV,
+        'orders.csv': 'order_id,customer_id,ordered_at,line_total,currency\nO1,C1,2026-11-22T10:00:00Z,150000.50,IDR\n',
+      },
+      { currency: 'IDR', maxRejectShare: 0.05 },
+    );
+    expect(result.rejects).toEqual([]);
+    expect(products).toHaveLength(20);
+    expect(products[0]).toMatchObject({ priceMinor: 15_000_000, currency: 'IDR' });
+    expect(orders.map((o) => o.lineTotalMinor)).toEqual([15_000_050]);
+  });
 });
