@@ -158,7 +158,7 @@ export function productRef(sku: string, name: string | undefined): { sku: string
 }
 
 /** The SKUs whose last purchase was the order at `orderAt` (what that order bought, as far as the profile knows). */
-function boughtAt(profile: ClientProfile, orderAt: string): { sku: string; productName?: string }[] {
+export function boughtAt(profile: ClientProfile, orderAt: string): { sku: string; productName?: string }[] {
   const at = instantOf(orderAt);
   return byRecency(Object.entries(profile.skus).filter(([, p]) => instantOf(p.lastPurchasedAt) === at)).map(([sku, p]) => productRef(sku, p.productName));
 }

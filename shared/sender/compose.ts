@@ -1,6 +1,7 @@
 import { isActiveAdvisor } from '#shared/advisors/roster.ts';
 import type { Config } from '#shared/config.ts';
 import type { DueOccasion } from '#shared/campaigns/due.ts';
+import { boughtAt } from '#shared/campaigns/triggers.ts';
 import type { AdvisorRecord, ClientProfile, ProductRecord } from '#shared/model.ts';
 import { utmContent, withUtm } from '#shared/templates/utm.ts';
 import { skuCategory } from '#shared/segments/category-affinity.ts';
@@ -52,10 +53,10 @@ export interface EmailExtras {
   couponCode?: string;
 }
 
-/** How many products a welcome shows of the client's first purchases. */
+/** How many products a welcome shows of the client's first order. */
 const WELCOME_PRODUCTS = 3;
 
-/** The products an email shows: the run-out ones, the win-back's picks, or a welcome's first purchases. */
+/** The products an email shows: the run-out ones, the win-back's picks, or what a welcome's first order bought. */
 function occasionProducts(profile: ClientProfile, occasion: DueOccasion, companions: readonly DueOccasion[]): { sku?: string; name: string; runOutDate?: string }[] {
   if (occasion.kind === 'replenishment') {
     return [occasion, ...companions].flatMap((o) => {
@@ -64,10 +65,12 @@ function occasionProducts(profile: ClientProfile, occasion: DueOccasion, compani
     });
   }
   if (occasion.kind === 'welcome') {
-    return Object.entries(profile.skus)
-      .sort(([skuA, a], [skuB, b]) => (a.lastPurchasedAt < b.lastPurchasedAt ? -1 : a.lastPurchasedAt > b.lastPurchasedAt ? 1 : skuA < skuB ? -1 : skuA > skuB ? 1 : 0))
+    // The first order's SKUs as first-purchase-thanks picks them: a welcome held (quiet hours) past a
+    // second order still thanks for the first, so it never lists what the later order bought.
+    if (profile.firstOrderAt === undefined) return [];
+    return boughtAt(profile, profile.firstOrderAt)
       .slice(0, WELCOME_PRODUCTS)
-      .map(([sku, purchase]) => ({ sku, name: purchase.productName ?? sku }));
+      .map(({ sku, productName }) => ({ sku, name: productName ?? sku }));
   }
   return (occasion.details.products ?? []).map((p) => ({ sku: p.sku, name: p.productName ?? p.sku }));
 }

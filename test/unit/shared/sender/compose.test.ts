@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { DueOccasion } from '#shared/campaigns/due.ts';
+import { dueOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
 import { parseConfig } from '#shared/config.ts';
 import { sendEmailCommand } from '#shared/delivery/ses-email.ts';
 import type { AdvisorRecord } from '#shared/model.ts';
 import { composeEmail, noteAdvisor, noteEnvelope } from '#shared/sender/compose.ts';
 import { categoryDisplayName } from '#shared/templates/category-names.ts';
 import { clientProfile } from '#test/support/profiles.ts';
+import { HOUR, at, iso } from '#test/support/time.ts';
 
 const winback = (recommendedCategory: string): DueOccasion => ({
   campaignId: 'winback',
@@ -57,7 +58,7 @@ describe('a client whose export values the templates once refused is mailed', ()
   });
 
   it('a 300-character product name is shown shortened', async () => {
-    const profile = clientProfile({ skus: { S1: { lastPurchasedAt: '2026-11-20T02:00:00.000Z', quantity: 1, purchases: 1, productName: 'P'.repeat(300) } } });
+    const profile = clientProfile({ firstOrderAt: '2026-11-20T02:00:00.000Z', skus: { S1: { lastPurchasedAt: '2026-11-20T02:00:00.000Z', quantity: 1, purchases: 1, productName: 'P'.repeat(300) } } });
     const email = await composeEmail(profile, welcome, [], parseConfig({}), 'secret');
     expect(email.text).toContain(`${'P'.repeat(199)}…`);
   });
@@ -138,3 +139,41 @@ function decodeWords(header: string): string {
   const name = header.replace(/\s*<[^<>]+>$/, '');
   return name.replace(/=\?UTF-8\?B\?([A-Za-z0-9+/=]+)\?=\s*/g, (_, b64: string) => Buffer.from(b64, 'base64').toString('utf8'));
 }
+
+describe('a welcome shows what the first order bought', () => {
+  it('held by quiet hours past a second order, it lists the first order\'s products, never the later one\'s', async () => {
+    const config = parseConfig({});
+    const first = at('2026-11-23 21:30');
+    const second = first + 10 * HOUR;
+    const profile = clientProfile({
+      stage: 'new',
+      firstOrderAt: iso(first),
+      lastOrderAt: iso(second),
+      orderCount: 2,
+      skus: {
+        LIP: { lastPurchasedAt: iso(first), quantity: 1, purchases: 1, productName: 'Lipstick' },
+        BAG: { lastPurchasedAt: iso(second), quantity: 1, purchases: 1, productName: 'Leather Tote' },
+      },
+    });
+    const [welcome] = dueOccasions(profile, new Map(), at('2026-11-24 09:00'), { campaigns: config.campaigns, brandTimeZone: config.timeZone }).filter((o) => o.campaignId === 'welcome');
+    expect(welcome).toBeDefined();
+    const email = await composeEmail(profile, welcome!, [], config, 'secret');
+    expect(email.text).toContain('Lipstick');
+    expect(`${email.text}\n${email.html}`).not.toContain('Leather Tote');
+  });
+
+  it('at most 3 of the first order\'s SKUs (by SKU), and none for a client who has not ordered', async () => {
+    const config = parseConfig({});
+    const first = at('2026-11-23 21:30');
+    const bought = (name: string) => ({ lastPurchasedAt: iso(first), quantity: 1, purchases: 1, productName: name });
+    const profile = clientProfile({ stage: 'new', firstOrderAt: iso(first), lastOrderAt: iso(first), orderCount: 1, skus: { D: bought('Delta'), A: bought('Alpha'), C: bought('Charlie'), B: bought('Bravo') } });
+    const [welcome] = dueOccasions(profile, new Map(), first + HOUR, { campaigns: config.campaigns, brandTimeZone: config.timeZone }).filter((o) => o.campaignId === 'welcome');
+    const email = await composeEmail(profile, welcome!, [], config, 'secret');
+    expect(['Alpha', 'Bravo', 'Charlie', 'Delta'].filter((name) => email.text.includes(name))).toEqual(['Alpha', 'Bravo', 'Charlie']);
+
+    const prospect = clientProfile({ stage: 'new', signedUpAt: iso(first), skus: {} });
+    const [prospectWelcome] = dueOccasions(prospect, new Map(), first + HOUR, { campaigns: config.campaigns, brandTimeZone: config.timeZone }).filter((o) => o.campaignId === 'welcome');
+    expect(prospectWelcome).toBeDefined();
+    await expect(composeEmail(prospect, prospectWelcome!, [], config, 'secret')).resolves.toBeDefined();
+  });
+});

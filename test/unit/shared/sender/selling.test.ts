@@ -23,6 +23,8 @@ const profileFor = (locale: string, tier: 'Core' | 'VIC' = 'Core') =>
     tier,
     firstName: locale === 'zh-CN' ? '芳' : 'Ann',
     topCategory: 'skincare',
+    firstOrderAt: bought,
+    lastOrderAt: bought,
     skus: { SERUM: { productName: 'Serum', category: 'skincare', lastPurchasedAt: bought, quantity: 1, purchases: 1 }, CREAM: { productName: 'Cream', category: 'skincare', lastPurchasedAt: bought, quantity: 1, purchases: 1 } },
   });
 
