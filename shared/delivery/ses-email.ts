@@ -170,8 +170,20 @@ function encodedWords(text: string): string {
 const NAME_SPECIALS = /[()<>[\]:;@\\,."]/;
 
 /**
+ * Whether a header text must be encoded by us to be shown as written: non-ASCII, or ASCII holding
+ * "=?", which a mail client would decode as an RFC 2047 encoded word of someone else's making
+ * (an advisor or client name "=?UTF-8?B?...?=" would show a bidi override the names never keep).
+ * Encoded by us, the client decodes it back to the literal text. Quoting is not enough: many
+ * clients decode encoded words inside quotes too.
+ */
+function needsEncodedWords(text: string): boolean {
+  return !/^[\x20-\x7e]*$/.test(text) || text.includes('=?');
+}
+
+/**
  * The From address, plain ('hello@brand.com') or with a display name ('Maison <hello@brand.com>').
- * SES wants a non-ASCII display name as an RFC 2047 encoded word, and specials quoted.
+ * SES wants a non-ASCII display name as an RFC 2047 encoded word, and specials quoted; a name
+ * holding "=?" is encoded too (needsEncodedWords), so it shows as written.
  */
 export function formatFromAddress(from: string): string {
   const trimmed = from.trim();
@@ -180,7 +192,7 @@ export function formatFromAddress(from: string): string {
   if (!isSendableAddress(address)) throw new InvalidEmailError('from is not a sendable address');
   const name = (match?.[1] ?? '').trim().replace(/^"(.*)"$/, '$1').replace(/[\r\n]+/g, ' ');
   if (name.length === 0) return address;
-  if (!/^[\x20-\x7e]*$/.test(name)) return `${encodedWords(name)} <${address}>`;
+  if (needsEncodedWords(name)) return `${encodedWords(name)} <${address}>`;
   if (NAME_SPECIALS.test(name)) return `"${name.replace(/(["\\])/g, '\\$1')}" <${address}>`;
   return `${name} <${address}>`;
 }
@@ -201,7 +213,8 @@ export function sendEmailCommand(email: OutgoingEmail): SendEmailCommand {
     ...(replyTo === undefined ? {} : { ReplyToAddresses: [replyTo] }),
     Content: {
       Simple: {
-        Subject: { Data: subject, Charset: 'UTF-8' },
+        // SES encodes a non-ASCII subject itself; one with "=?" (a name in it) we encode, as the From's name.
+        Subject: { Data: subject.includes('=?') ? encodedWords(subject) : subject, Charset: 'UTF-8' },
         Body: {
           ...(email.html.length > 0 ? { Html: { Data: email.html, Charset: 'UTF-8' } } : {}),
           ...(email.text.length > 0 ? { Text: { Data: email.text, Charset: 'UTF-8' } } : {}),

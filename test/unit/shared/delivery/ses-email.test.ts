@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emailTags, formatFromAddress, InvalidEmailError, listUnsubscribeHeaders, sanitizeTag } from '#shared/delivery/ses-email.ts';
+import { emailTags, formatFromAddress, InvalidEmailError, listUnsubscribeHeaders, sanitizeTag, sendEmailCommand } from '#shared/delivery/ses-email.ts';
 
 describe('tags, addresses and headers', () => {
   it('formats the From address with an optional display name', () => {
@@ -16,6 +16,23 @@ describe('tags, addresses and headers', () => {
     for (const word of words) expect(word.length).toBeLessThanOrEqual(75);
     expect(words.map((w) => Buffer.from(w.slice(10, -2), 'base64').toString('utf8')).join('')).toBe('旗舰店'.repeat(10));
     expect(() => formatFromAddress('Maison <not an address>')).toThrow(InvalidEmailError);
+  });
+
+  it('a name or subject holding an encoded word of its own ("=?UTF-8?B?...?=") is encoded by us: a mail client shows it as written, never what it decodes to', () => {
+    const smuggled = `=?UTF-8?B?${Buffer.from('\u202Emoc.lapyap Sophie', 'utf8').toString('base64')}?=`;
+    for (const name of [smuggled, `Sophie ${smuggled} via Maison`, 'Price =?']) {
+      const from = formatFromAddress(`${name} <hello@brand.example.com>`);
+      expect(from).toMatch(/^(=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?= )+<hello@brand\.example\.com>$/);
+      expect(asMailClientShows(from.replace(/ <[^<>]+>$/, ''))).toBe(name);
+    }
+    const email = { to: 'c@example.com', from: 'Maison <hello@brand.example.com>', html: 'h', text: 't', tags: {} };
+    const subject = `Happy birthday, ${smuggled}`;
+    const sent = sendEmailCommand({ ...email, subject }).input.Content?.Simple?.Subject?.Data ?? '';
+    expect(sent).not.toContain(smuggled);
+    expect(asMailClientShows(sent)).toBe(subject);
+    expect(asMailClientShows(sent)).not.toContain('\u202E');
+    // Any other subject goes as it is (SES encodes a non-ASCII one itself).
+    expect(sendEmailCommand({ ...email, subject: 'Happy birthday, 芳' }).input.Content?.Simple?.Subject?.Data).toBe('Happy birthday, 芳');
   });
 
   it('sanitises tag names and values to the SES charset', () => {
@@ -44,3 +61,8 @@ describe('tags, addresses and headers', () => {
     expect(() => listUnsubscribeHeaders(`https://u.example.com/${'x'.repeat(1000)}`)).toThrow(/too long/);
   });
 });
+
+/** A header's text as a mail client shows it: RFC 2047 B words decoded once, the space between two adjacent words dropped. */
+function asMailClientShows(header: string): string {
+  return header.replace(/=\?UTF-8\?B\?([A-Za-z0-9+/=]+)\?=(?:\s+(?==\?UTF-8\?B\?))?/gi, (_, b64: string) => Buffer.from(b64, 'base64').toString('utf8'));
+}

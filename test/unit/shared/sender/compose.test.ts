@@ -132,6 +132,16 @@ describe('personal notes in the advisor’s name (issue 16 point 2)', () => {
   it('a name that would break the header is made one plain line', () => {
     expect(noteEnvelope(config, { name: 'Eve <x@evil.example>\r\nBcc: y', email: 'eve@brand.example.com' }).from).toBe('Eve x@evil.example Bcc: y via Maison Lumière <hello@maison.example.com>');
   });
+
+  it('an advisor name that is an encoded word ("=?UTF-8?B?...?=", which the visible-text rule lets through) reaches From encoded by us: shown as written, no bidi override', () => {
+    const name = `=?UTF-8?B?${Buffer.from('\u202Emoc.lapyap Sophie', 'utf8').toString('base64')}?=`;
+    // An ASCII brand name: with a non-ASCII one the whole name was always encoded.
+    const envelope = noteEnvelope(parseConfig({ brandName: 'Maison', sender: { fromAddress: 'hello@maison.example.com' } }), { name, email: 'sophie@brand.example.com' });
+    const from = sendEmailCommand({ to: 'c@example.com', from: envelope.from, subject: 's', html: 'h', text: 't', tags: {} }).input.FromEmailAddress ?? '';
+    expect(from).not.toContain(name);
+    expect(decodeWords(from)).toBe(`${name} via Maison`);
+    expect(decodeWords(from)).not.toContain('\u202E');
+  });
 });
 
 /** The text of RFC 2047 B-encoded words, for checking a header. */
