@@ -9,6 +9,7 @@ import { deleteClientSuppression, deletePlainSuppression, plainSuppressionsOf, r
 import { deleteClientHistory } from '#shared/store/history-store.ts';
 import { deleteLedgerEntries, deleteLedgerEntriesOf, getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { deleteProfiles, findProfilesByEmail, getProfile, type ProfileItem } from '#shared/store/profile-store.ts';
+import { getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { deleteTasks, tasksOfClient } from '#shared/store/task-store.ts';
 
@@ -82,8 +83,15 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   const log = options.log ?? silentLog;
   const tables = tableNames(config);
   const profiles = new Map<string, ProfileItem>();
-  if (request.customerId !== undefined) {
-    const profile = await getProfile(clients.documents, tables.profiles, request.customerId);
+  const requestedIds = new Set(request.customerId === undefined ? [] : [request.customerId]);
+  // An unsubscribe, bounce or complaint of the address asked for names the client it was sent to:
+  // the address was theirs, perhaps an earlier one their profile no longer holds.
+  if (request.email !== undefined) {
+    const entry = await getSuppression(clients.documents, tables.suppression, normaliseEmail(request.email));
+    if (entry?.customerId !== undefined) requestedIds.add(entry.customerId);
+  }
+  for (const customerId of requestedIds) {
+    const profile = await getProfile(clients.documents, tables.profiles, customerId);
     if (profile) profiles.set(profile.customerId, profile);
   }
   // Every profile holding an address of the person: the one asked for, and the one their profile holds.
@@ -91,7 +99,7 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   for (const email of addresses) {
     for (const profile of await findProfilesByEmail(clients.documents, tables.profiles, email)) profiles.set(profile.customerId, profile);
   }
-  const customerIds = [...new Set([...(request.customerId ? [request.customerId] : []), ...profiles.keys()])];
+  const customerIds = [...new Set([...requestedIds, ...profiles.keys()])];
   // An unsubscribe or bounce tied to the client names their address even once the profile is gone (a rerun) or moved on.
   const suppressed = await plainSuppressionsOf(clients.documents, tables.suppression, customerIds);
   // Every profile found holds one of `addresses`: those and the suppressions' are all the person's.

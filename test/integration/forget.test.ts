@@ -131,6 +131,21 @@ describe('forget', () => {
     expect(await emailsTo(aws, 's03@example.com')).toHaveLength(1);
   });
 
+  it('by an earlier address only: the client an unsubscribe or bounce of that address names is forgotten too', async () => {
+    const config = await sendingConfig('forget-old-address');
+    await seedProfiles(aws, config, [welcomeDue('p05', 'zelda.new@example.com'), welcomeDue('p06', 'p06@example.com')]);
+    const tables = tableNames(config);
+    // A bounce of the address the client had before, tagged with their id.
+    await suppress(aws.clients.documents, tables.suppression, { email: 'zelda.old@example.com', reason: 'hard-bounce', at: Date.now(), customerId: 'p05' });
+    expect(await forget(config, { email: 'Zelda.Old@example.com' })).toMatchObject({ profiles: 1 });
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'p05')).toBeUndefined();
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'p06')).toBeDefined();
+    const items = await scanTable<{ email: string }>(aws, tables.suppression);
+    expect(items.every((item) => item.email.startsWith('erased:'))).toBe(true);
+    // The id and both addresses are on the list: a later export with either does not bring them back.
+    expect(items).toHaveLength(3);
+  });
+
   it('accepts every address the export accepts (the export\'s rule), any case', () => {
     for (const email of ['tom&jerry@example.com', 'a/b@example.com', 'a#b=c@example.com', 'user@xn--fsqu00a.xn--fiqs8s', 'Alice.Wong@Example.COM']) {
       expect(parseForgetRequest({ email }).email, email).toBe(email.toLowerCase());
