@@ -25,6 +25,8 @@ const context: TaskLinkContext = {
   now: () => Date.now(),
   brandName: config.brandName,
   retentionDays: config.sender.ledgerRetentionDays,
+  taskWaitDays: config.advisors.taskWaitDays,
+  timeZone: config.timeZone,
   log,
 };
 

@@ -1,6 +1,11 @@
 import type { DueOccasion } from '#shared/campaigns/due.ts';
+import { isQuietTime } from '#shared/campaigns/policy.ts';
+import type { QuietHours } from '#shared/campaigns/schema.ts';
 import type { Tier } from '#shared/model.ts';
 import { MS_PER_DAY } from '#shared/time.ts';
+
+const MS_PER_MINUTE = 60_000;
+const MS_PER_HOUR = 3_600_000;
 
 /** The campaign id of the task emails in the send ledger. */
 export const ADVISOR_TASK_CAMPAIGN = 'advisor-task';
@@ -16,7 +21,8 @@ export function taskEmailLedgerKey(advisorId: string, occasion: Pick<DueOccasion
  * task for the advisor, with the drafted note and three signed one-click links: "done" (they took
  * care of it themselves: no email), "snooze a week", "send the email for me". The email goes out
  * only when the advisor asks for it, or has not answered within config.advisors.taskWaitDays of
- * receiving the task (of the snooze's end, after a snooze). Pure: the task and the clock in, the
+ * receiving the task (of the snooze's end, after a snooze), and at the latest a margin before the
+ * occasion's window closes (latestNoteTime): the wait never makes the client miss the note. Pure: the task and the clock in, the
  * decision out; the store (shared/store/task-store.ts) keeps the task and every answer.
  */
 
@@ -64,6 +70,11 @@ export interface AdvisorTask {
   snoozedUntil?: number;
   /** When the occasion stops being due (the win-back's window): the task is pointless after it. */
   expiresAt: number;
+  /**
+   * The latest the note waits for the advisor (latestNoteTime), whatever the wait or a snooze
+   * says: set on the tasks of campaign notes; an introduction has none (its wait fits its window).
+   */
+  sendBy?: number;
   /** Every step, oldest first: created, the advisor's answers, the email. */
   history: TaskEvent[];
 }
@@ -77,9 +88,45 @@ export type TaskVerdict =
   /** The advisor took care of it, or the note has gone already: nothing more to send. */
   | { action: 'skip'; status: 'done' | 'emailed' | 'unsent' | 'reassigned' };
 
-/** When the note goes out unless the advisor answers: waitDays after the task reached them, or after a snooze ended. */
-export function sendAfter(task: Pick<AdvisorTask, 'createdAt' | 'snoozedUntil'>, waitDays: number): number {
-  return (task.snoozedUntil ?? task.createdAt) + waitDays * MS_PER_DAY;
+/**
+ * How long before the window closes the note goes at the latest: two of the sender's hourly runs,
+ * so one late or failed run still leaves one before the close.
+ */
+export const NOTE_MARGIN_MS = 2 * MS_PER_HOUR;
+
+/**
+ * The latest time a note may wait for its advisor: the last instant from which the next
+ * NOTE_MARGIN_MS are outside the client's quiet hours and end by the window's close
+ * (`expiresAt`), so that an hourly run sends it before the occasion passes (a time in quiet hours
+ * would only defer it to their end, which may be past the close). Never before `notBefore` (the
+ * task's creation): a window too short for the margin sends the note as soon as it may go.
+ */
+export function latestNoteTime(expiresAt: number, timeZone: string, quietHours: QuietHours, notBefore: number): number {
+  let latest = expiresAt - NOTE_MARGIN_MS;
+  while (latest > notBefore) {
+    const quiet = firstQuietMinute(latest, latest + NOTE_MARGIN_MS, timeZone, quietHours);
+    if (quiet === undefined) return latest;
+    // Every start from here back to `quiet - NOTE_MARGIN_MS` (exclusive) would reach into it.
+    latest = quiet - NOTE_MARGIN_MS;
+  }
+  return notBefore;
+}
+
+/** The first instant in [from, to) in quiet hours, if any: the clock enters and leaves them on whole minutes. */
+function firstQuietMinute(from: number, to: number, timeZone: string, quietHours: QuietHours): number | undefined {
+  for (let instant = from; instant < to; instant = (Math.floor(instant / MS_PER_MINUTE) + 1) * MS_PER_MINUTE) {
+    if (isQuietTime(instant, timeZone, quietHours)) return instant;
+  }
+  return undefined;
+}
+
+/**
+ * When the note goes out unless the advisor answers: waitDays after the task reached them, or
+ * after a snooze ended, but never past the task's sendBy.
+ */
+export function sendAfter(task: Pick<AdvisorTask, 'createdAt' | 'snoozedUntil' | 'sendBy'>, waitDays: number): number {
+  const waitEnds = (task.snoozedUntil ?? task.createdAt) + waitDays * MS_PER_DAY;
+  return task.sendBy === undefined ? waitEnds : Math.min(waitEnds, task.sendBy);
 }
 
 /** The wait-then-send rule: what the sender does with a task's occasion at `now`. */
@@ -100,8 +147,8 @@ export function taskVerdict(task: AdvisorTask, now: number, waitDays: number): T
   }
 }
 
-/** A new task for an occasion, as it reaches its advisor at `now`. */
-export function newTask(occasion: Pick<DueOccasion, 'customerId' | 'occasionKey' | 'campaignId' | 'expiresAt'>, advisorId: string, now: number, tier?: Tier): AdvisorTask {
+/** A new task for an occasion, as it reaches its advisor at `now`; `sendBy`: see AdvisorTask. */
+export function newTask(occasion: Pick<DueOccasion, 'customerId' | 'occasionKey' | 'campaignId' | 'expiresAt'>, advisorId: string, now: number, tier?: Tier, sendBy?: number): AdvisorTask {
   return {
     customerId: occasion.customerId,
     occasionKey: occasion.occasionKey,
@@ -112,6 +159,7 @@ export function newTask(occasion: Pick<DueOccasion, 'customerId' | 'occasionKey'
     status: 'open',
     version: 1,
     expiresAt: occasion.expiresAt,
+    ...(sendBy === undefined ? {} : { sendBy }),
     history: [{ at: now, event: 'created' }],
   };
 }

@@ -1,5 +1,5 @@
 import type { AwsClients } from '#shared/aws/clients.ts';
-import type { DueOccasion } from '#shared/campaigns/due.ts';
+import { clientTimeZone, type DueOccasion } from '#shared/campaigns/due.ts';
 import type { Decision } from '#shared/campaigns/policy.ts';
 import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, mayHaveGone, type LedgerTable } from '#shared/delivery/deliver.ts';
@@ -12,6 +12,7 @@ import {
   emailedTask,
   handedOverTaskKey,
   isTaskOfOccasion,
+  latestNoteTime,
   newTask,
   reassignedTask,
   sendAfter,
@@ -65,7 +66,7 @@ function waiting(until: number): GateDecision {
 
 
 /** Emails the task to the advisor (claimed once); true when it went out or an earlier run sent it. */
-async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, taskKey: TaskKey, advisor: AdvisorRecord & { email: string }): Promise<boolean> {
+async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, taskKey: TaskKey, advisor: AdvisorRecord & { email: string }, sendBy: number): Promise<boolean> {
   const { config, at } = run;
   const key = taskEmailLedgerKey(advisor.advisorId, taskKey);
   const { claimed } = await claimEach(run.ledger, [{ ...key, campaignId: ADVISOR_TASK_CAMPAIGN, runId: run.runId, now: at, retentionDays: config.sender.ledgerRetentionDays }]);
@@ -90,7 +91,7 @@ async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion:
         ...(advisor.name === undefined ? {} : { advisorName: advisor.name }),
         client: { customerId: profile.customerId, tier: profile.tier, ...(profile.firstName ? { firstName: profile.firstName } : {}), ...(profile.lastName ? { lastName: profile.lastName } : {}) },
         note: { subject: note.subject, text: note.text },
-        sendAfter: sendAfterLabel(sendAfter({ createdAt: at }, config.advisors.taskWaitDays), locale, config.timeZone),
+        sendAfter: sendAfterLabel(sendAfter({ createdAt: at, sendBy }, config.advisors.taskWaitDays), locale, config.timeZone),
         links: { done: link('done'), snooze: link('snooze'), send: link('send') },
       });
       return internalEmail(config.sender, advisor.email, content, { campaign: ADVISOR_TASK_CAMPAIGN, advisor: advisor.advisorId });
@@ -108,21 +109,27 @@ export async function taskGate(run: TaskGateRun, profile: ClientProfile, occasio
   const table = tableNames(run.config).advisorTasks;
   const stored = await getTask(run.clients.documents, table, occasion);
   if (stored === undefined) return giveTask(run, profile, occasion, occasion, advisor);
-  if (stored.advisorId === advisor.advisorId && stored.status !== 'reassigned') return decisionOf(stored, run.at, run.config.advisors.taskWaitDays);
+  if (stored.advisorId === advisor.advisorId && stored.status !== 'reassigned') return decisionOf(run, profile, stored);
   return handOver(run, profile, occasion, advisor);
+}
+
+/** The latest the note of a task given at `givenAt` may wait for its advisor (tasks.ts latestNoteTime), in the client's quiet hours. */
+function noteSendBy(run: Pick<TaskGateRun, 'config'>, profile: ClientProfile, expiresAt: number, givenAt: number): number {
+  const { config } = run;
+  return latestNoteTime(expiresAt, clientTimeZone(profile, config.timeZone), config.campaigns.policy.quietHours, givenAt);
 }
 
 /** Gives the occasion's task under `taskKey` to `advisor`: the task email, then the task; the client's email waits. */
 async function giveTask(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, taskKey: TaskKey, advisor: AdvisorRecord & { email: string }): Promise<GateDecision> {
   const { config, at } = run;
-  const waitDays = config.advisors.taskWaitDays;
-  if (run.dryRun) return waiting(sendAfter({ createdAt: at }, waitDays));
+  const sendBy = noteSendBy(run, profile, occasion.expiresAt, at);
+  if (run.dryRun) return decisionOf(run, profile, newTask(occasion, advisor.advisorId, at, profile.tier, sendBy));
   // The wait starts once the advisor has the task: not before the email went out.
-  if (!(await sendTaskEmail(run, profile, occasion, taskKey, advisor))) return waiting(at + 3_600_000);
-  const task = { ...newTask(occasion, advisor.advisorId, at, profile.tier), occasionKey: taskKey.occasionKey };
+  if (!(await sendTaskEmail(run, profile, occasion, taskKey, advisor, sendBy))) return waiting(at + 3_600_000);
+  const task = { ...newTask(occasion, advisor.advisorId, at, profile.tier, sendBy), occasionKey: taskKey.occasionKey };
   const { task: kept, created } = await createTask(run.clients.documents, tableNames(config).advisorTasks, task, config.sender.ledgerRetentionDays);
   if (created) run.log.info('advisor task created', { customerId: profile.customerId, advisorId: advisor.advisorId, campaignId: occasion.campaignId });
-  return decisionOf(kept, at, waitDays);
+  return decisionOf(run, profile, kept);
 }
 
 /**
@@ -136,7 +143,7 @@ async function handOver(run: TaskGateRun, profile: ClientProfile, occasion: DueO
   const table = tableNames(config).advisorTasks;
   const tasks = (await tasksOfClient(run.clients.documents, table, occasion.customerId)).filter((task) => isTaskOfOccasion(task.occasionKey, occasion.occasionKey));
   const settled = tasks.find((task) => task.status === 'done' || task.status === 'emailed' || task.status === 'unsent');
-  if (settled !== undefined) return decisionOf(settled, at, config.advisors.taskWaitDays);
+  if (settled !== undefined) return decisionOf(run, profile, settled);
   const ownKey = { customerId: occasion.customerId, occasionKey: handedOverTaskKey(occasion.occasionKey, advisor.advisorId) };
   for (const task of tasks) {
     if (task.status === 'reassigned' || (task.advisorId === advisor.advisorId && task.occasionKey === ownKey.occasionKey)) continue;
@@ -149,11 +156,13 @@ async function handOver(run: TaskGateRun, profile: ClientProfile, occasion: DueO
   const own = tasks.find((task) => task.occasionKey === ownKey.occasionKey);
   if (own === undefined) return giveTask(run, profile, occasion, ownKey, advisor);
   // Their own task closed by an earlier handover away from them: never sent in their name on a stale task.
-  return decisionOf(own, at, config.advisors.taskWaitDays);
+  return decisionOf(run, profile, own);
 }
 
-function decisionOf(task: AdvisorTask, at: number, waitDays: number): GateDecision {
-  const verdict = taskVerdict(task, at, waitDays);
+function decisionOf(run: Pick<TaskGateRun, 'config' | 'at'>, profile: ClientProfile, task: AdvisorTask): GateDecision {
+  // A task given before tasks kept their sendBy is bounded by its window all the same.
+  const bounded = task.sendBy === undefined ? { ...task, sendBy: noteSendBy(run, profile, task.expiresAt, task.createdAt) } : task;
+  const verdict = taskVerdict(bounded, run.at, run.config.advisors.taskWaitDays);
   if (verdict.action === 'send') return { outcome: 'send', because: verdict.because, task: { customerId: task.customerId, occasionKey: task.occasionKey } };
   if (verdict.action === 'wait') return waiting(verdict.until);
   // An emailed task whose ledger entry is not 'sent' (it expired from the ledger), one that could not be sent, or one handed over: nothing more to send.

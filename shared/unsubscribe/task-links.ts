@@ -2,7 +2,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { silentLog, type Log } from '#shared/log.ts';
 import { replaceTask, getTask } from '#shared/store/task-store.ts';
 import type { TemplateLocale } from '#shared/templates/locale.ts';
-import { answerTask, type TaskAction } from '#shared/advisors/tasks.ts';
+import { answerTask, sendAfter, type AdvisorTask, type TaskAction } from '#shared/advisors/tasks.ts';
+import { sendAfterLabel } from '#shared/templates/advisor-task.ts';
+import { MS_PER_DAY } from '#shared/time.ts';
 import type { UnsubscribeKeys } from './keys.ts';
 import { pageDocument, postForm } from './page.ts';
 import { pageLocale, type UnsubscribeRequest } from './request.ts';
@@ -25,7 +27,16 @@ export interface TaskLinkContext {
   now: () => number;
   brandName: string;
   retentionDays: number;
+  /** config.advisors.taskWaitDays and the brand's zone: a snooze's page says when the note goes. */
+  taskWaitDays: number;
+  timeZone: string;
   log?: Log;
+}
+
+/** After a snooze: when the note goes unless the advisor answers, and whether the occasion's close cut the week short. */
+export interface SnoozeOutcome {
+  noteAt: string;
+  cutShort: boolean;
 }
 
 export type TaskPageKind = 'confirm' | 'recorded' | 'already-answered' | 'closed' | 'missing-token' | 'invalid-token' | 'expired' | 'unknown-task' | 'method' | 'bad-request' | 'error';
@@ -47,6 +58,13 @@ const STATUS: Record<TaskPageKind, number> = {
 const ACTION_LABEL: Record<TemplateLocale, Record<TaskAction, string>> = {
   en: { done: 'I took care of it', snooze: 'Snooze a week', send: 'Send the email for me' },
   'zh-CN': { done: '我已亲自处理', snooze: '推迟一周', send: '请代我发送邮件' },
+};
+
+const SNOOZE_COPY: Record<TemplateLocale, (action: string, snooze: SnoozeOutcome) => string> = {
+  en: (action, { noteAt, cutShort }) =>
+    `Your answer “${action}” is recorded. ${cutShort ? 'The occasion passes soon, so the note cannot wait the whole week: unless' : 'Unless'} you answer before, it goes out in your name on ${noteAt}.`,
+  'zh-CN': (action, { noteAt, cutShort }) =>
+    `您的选择“${action}”已记录。${cutShort ? '该时机即将过去，问候无法推迟整整一周：' : ''}如您在此之前未作出选择，问候将于${noteAt}以您的名义发出。`,
 };
 
 const COPY: Record<TemplateLocale, Record<TaskPageKind, (action: string) => { title: string; message: string }>> = {
@@ -78,9 +96,10 @@ const COPY: Record<TemplateLocale, Record<TaskPageKind, (action: string) => { ti
   },
 };
 
-export function taskPage(kind: TaskPageKind, locale: TemplateLocale, brandName: string, options: { action?: TaskAction; token?: string } = {}): HttpResponse {
+export function taskPage(kind: TaskPageKind, locale: TemplateLocale, brandName: string, options: { action?: TaskAction; token?: string; snooze?: SnoozeOutcome } = {}): HttpResponse {
   const label = options.action === undefined ? '' : ACTION_LABEL[locale][options.action];
-  const copy = COPY[locale][kind](label);
+  const base = COPY[locale][kind](label);
+  const copy = kind === 'recorded' && options.snooze !== undefined ? { ...base, message: SNOOZE_COPY[locale](label, options.snooze) } : base;
   const form = kind === 'confirm' && options.token !== undefined ? postForm(options.token, { via: 'page' }, label) : '';
   const headers: Record<string, string> = { ...SECURITY_HEADERS, 'content-language': locale };
   if (kind === 'method') headers.allow = 'GET, POST';
@@ -122,5 +141,12 @@ export async function handleTaskLink(context: TaskLinkContext, request: Unsubscr
   const written = await replaceTask(context.documents, context.table, answer.task, task.version, context.retentionDays);
   if (written === 'stale') return page('already-answered', { action: link.action });
   log.info('advisor task answered', { customerId: link.customerId, advisorId: task.advisorId, action: link.action, campaignId: task.campaignId });
-  return page('recorded', { action: link.action });
+  return taskPage('recorded', locale, context.brandName, { action: link.action, ...(link.action === 'snooze' ? { snooze: snoozeOutcome(context, answer.task, locale) } : {}) });
+}
+
+/** When a snoozed task's note goes unless the advisor answers: a week and the wait on, or earlier when the occasion's close comes first. */
+function snoozeOutcome(context: Pick<TaskLinkContext, 'taskWaitDays' | 'timeZone'>, task: AdvisorTask, locale: TemplateLocale): SnoozeOutcome {
+  const noteAt = sendAfter(task, context.taskWaitDays);
+  const fullWeek = (task.snoozedUntil ?? task.createdAt) + context.taskWaitDays * MS_PER_DAY;
+  return { noteAt: sendAfterLabel(noteAt, locale, context.timeZone), cutShort: noteAt < fullWeek };
 }

@@ -43,7 +43,7 @@ function tokensOf(email: StoredEmail | undefined, label: string): string[] {
 }
 
 function linkContext(config: Config, now: number): TaskLinkContext {
-  return { documents: aws.clients.documents, table: tableNames(config).advisorTasks, keys: staticKeys(UNSUBSCRIBE_SECRET), now: () => now, brandName: config.brandName, retentionDays: 400 };
+  return { documents: aws.clients.documents, table: tableNames(config).advisorTasks, keys: staticKeys(UNSUBSCRIBE_SECRET), now: () => now, brandName: config.brandName, retentionDays: 400, taskWaitDays: config.advisors.taskWaitDays, timeZone: config.timeZone };
 }
 const post = (token: string) => ({ method: 'POST', token, form: {} });
 

@@ -39,7 +39,7 @@ function tokenOf(email: StoredEmail | undefined, label: string): string {
 }
 
 function linkContext(config: Config, now = () => NOW + HOUR / 2): TaskLinkContext {
-  return { documents: aws.clients.documents, table: tableNames(config).advisorTasks, keys: staticKeys(UNSUBSCRIBE_SECRET), now, brandName: config.brandName, retentionDays: 400 };
+  return { documents: aws.clients.documents, table: tableNames(config).advisorTasks, keys: staticKeys(UNSUBSCRIBE_SECRET), now, brandName: config.brandName, retentionDays: 400, taskWaitDays: config.advisors.taskWaitDays, timeZone: config.timeZone };
 }
 const post = (token: string) => ({ method: 'POST', token, form: {} });
 

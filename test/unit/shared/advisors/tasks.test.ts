@@ -1,12 +1,29 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addTallies, tallyTasks } from '#shared/advisors/follow-through.ts';
-import { answerTask, emailedTask, handedOverTaskKey, isTaskOfOccasion, newTask, reassignedTask, sendAfter, SNOOZE_MS, taskVerdict, type AdvisorTask } from '#shared/advisors/tasks.ts';
+import {
+  answerTask,
+  emailedTask,
+  handedOverTaskKey,
+  isTaskOfOccasion,
+  latestNoteTime,
+  newTask,
+  NOTE_MARGIN_MS,
+  reassignedTask,
+  sendAfter,
+  SNOOZE_MS,
+  taskVerdict,
+  type AdvisorTask,
+} from '#shared/advisors/tasks.ts';
+import { isQuietTime } from '#shared/campaigns/policy.ts';
+import { at } from '#test/support/time.ts';
 import { signTaskToken, verifyTaskToken, type TaskLink } from '#shared/unsubscribe/task-token.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 
 /** Issue 16 point 3: one touch. The wait-then-send rule and the answers, pure, with the clock as an argument. */
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 const T0 = Date.parse('2026-11-23T02:00:00Z');
 const occasion = { customerId: 'c1', occasionKey: 'winback#2026-11-23', campaignId: 'winback', expiresAt: T0 + 30 * DAY };
 const task = (fields: Partial<AdvisorTask> = {}): AdvisorTask => ({ ...newTask(occasion, 'A01', T0), ...fields });
@@ -34,6 +51,89 @@ describe('the wait-then-send rule', () => {
     expect(sendAfter(after, 3)).toBe(T0 + DAY + SNOOZE_MS + 3 * DAY);
     expect(taskVerdict(after, T0 + 4 * DAY, 3)).toEqual({ action: 'wait', until: T0 + 11 * DAY });
     expect(taskVerdict(after, T0 + 11 * DAY, 3)).toEqual({ action: 'send', because: 'no-answer' });
+  });
+});
+
+describe('the wait bounded by the occasion’s window', () => {
+  const ZONE = 'Asia/Shanghai';
+  const QUIET = { start: '21:00', end: '09:00' };
+  // A VIC's first-purchase thanks: the order at 09:30, the task given at 10:00, the 72 h window closing at 09:30 three days on.
+  const given = at('2026-11-23 10:00', ZONE);
+  const closes = at('2026-11-26 09:30', ZONE);
+  const thanks = { customerId: 'vic', occasionKey: 'first-purchase-thanks#o1', campaignId: 'first-purchase-thanks', expiresAt: closes };
+
+  it('goes before the close, outside quiet hours: the evening before when the margin would fall in the night', () => {
+    const sendBy = latestNoteTime(closes, ZONE, QUIET, given);
+    // 07:30 on the last day is quiet, and 09:00–09:30 is too short for two hourly runs: 19:00 the day before (19:00–21:00 free).
+    expect(sendBy).toBe(at('2026-11-25 19:00', ZONE));
+    const task = newTask(thanks, 'A01', given, 'VIC', sendBy);
+    // The 3-day wait would end on 26 November at 10:00, after the close: the note goes at sendBy instead.
+    expect(taskVerdict(task, given, 3)).toEqual({ action: 'wait', until: sendBy });
+    expect(taskVerdict(task, sendBy, 3)).toEqual({ action: 'send', because: 'no-answer' });
+  });
+
+  it('a snooze never takes the note past it', () => {
+    const sendBy = latestNoteTime(closes, ZONE, QUIET, given);
+    const snoozed = answerTask(newTask(thanks, 'A01', given, 'VIC', sendBy), 'snooze', 1, given + HOUR).task;
+    expect(sendAfter(snoozed, 3)).toBe(sendBy);
+    expect(taskVerdict(snoozed, sendBy, 3)).toEqual({ action: 'send', because: 'no-answer' });
+  });
+
+  it('the margin alone without quiet hours; the wait when it ends first; at once when the window is shorter than the margin', () => {
+    expect(latestNoteTime(closes, ZONE, { start: '00:00', end: '00:00' }, given)).toBe(closes - NOTE_MARGIN_MS);
+    const winback = { ...thanks, expiresAt: given + 30 * DAY };
+    const sendBy = latestNoteTime(winback.expiresAt, ZONE, QUIET, given);
+    expect(sendAfter(newTask(winback, 'A01', given, 'VIC', sendBy), 3)).toBe(given + 3 * DAY);
+    expect(latestNoteTime(given + HOUR, ZONE, QUIET, given)).toBe(given);
+  });
+
+  it('introductions (no sendBy) keep the plain wait', () => {
+    expect(sendAfter({ createdAt: T0 }, 3)).toBe(T0 + 3 * DAY);
+  });
+
+  const ZONES = ['Asia/Shanghai', 'Europe/Paris', 'America/New_York', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'America/Santiago', 'Pacific/Chatham'];
+  const wallTime = fc.integer({ min: 0, max: 24 * 60 - 1 }).map((m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
+  const minutesOf = (time: string) => Number(time.slice(0, 2)) * 60 + Number(time.slice(3));
+  // Quiet hours of at most 20 h a day (or none): a window of two days or more always has room for the margin.
+  const quietHours = fc.tuple(wallTime, wallTime).filter(([start, end]) => (minutesOf(end) - minutesOf(start) + 24 * 60) % (24 * 60) <= 20 * 60).map(([start, end]) => ({ start, end }));
+
+  it('property: for any window, wait, snooze and quiet hours, an hourly run sends the unanswered note before the window closes', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          given: fc.integer({ min: Date.parse('2026-01-01T00:00:00Z'), max: Date.parse('2027-12-31T00:00:00Z') }),
+          windowMs: fc.integer({ min: 2 * DAY, max: 40 * DAY }),
+          waitDays: fc.integer({ min: 0, max: 30 }),
+          snoozeAt: fc.option(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true })),
+          runPhase: fc.integer({ min: 0, max: HOUR - 1 }),
+          zone: fc.constantFrom(...ZONES),
+          quiet: quietHours,
+        }),
+        ({ given: createdAt, windowMs, waitDays, snoozeAt, runPhase, zone, quiet }) => {
+          const expiresAt = createdAt + windowMs;
+          const sendBy = latestNoteTime(expiresAt, zone, quiet, createdAt);
+          expect(sendBy).toBeGreaterThanOrEqual(createdAt);
+          expect(sendBy).toBeLessThanOrEqual(expiresAt - NOTE_MARGIN_MS);
+          let task = newTask({ ...thanks, expiresAt }, 'A01', createdAt, 'VIC', sendBy);
+          // The advisor snoozes while the note still waits (before its time), at any moment of the wait.
+          let answeredAt = createdAt;
+          if (snoozeAt !== null) {
+            answeredAt = createdAt + Math.floor(snoozeAt * (sendAfter(task, waitDays) - createdAt));
+            const answer = answerTask(task, 'snooze', 1, answeredAt);
+            expect(answer.outcome).toBe('recorded');
+            task = answer.task;
+          }
+          const due = sendAfter(task, waitDays);
+          expect(due).toBeLessThanOrEqual(sendBy);
+          // The hourly runs after the answer: the first one at or after `due` outside quiet hours sends the note.
+          let run = createdAt - ((createdAt - runPhase) % HOUR) + HOUR;
+          while (run < Math.max(due, answeredAt) || isQuietTime(run, zone, quiet)) run += HOUR;
+          expect(taskVerdict(task, run, waitDays)).toEqual({ action: 'send', because: 'no-answer' });
+          expect(run).toBeLessThan(expiresAt);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
