@@ -141,8 +141,8 @@ async function giveTask(run: TaskGateRun, profile: ClientProfile, occasion: DueO
 async function handOver(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, advisor: AdvisorRecord & { email: string }): Promise<GateDecision> {
   const { config, at } = run;
   const table = tableNames(config).advisorTasks;
-  const tasks = (await tasksOfClient(run.clients.documents, table, occasion.customerId)).filter((task) => isTaskOfOccasion(task.occasionKey, occasion.occasionKey));
-  const settled = tasks.find((task) => task.status === 'done' || task.status === 'emailed' || task.status === 'unsent');
+  const tasks = await tasksOfOccasion(run, occasion);
+  const settled = settledTask(tasks);
   if (settled !== undefined) return decisionOf(run, profile, settled);
   const ownKey = { customerId: occasion.customerId, occasionKey: handedOverTaskKey(occasion.occasionKey, advisor.advisorId) };
   for (const task of tasks) {
@@ -157,6 +157,30 @@ async function handOver(run: TaskGateRun, profile: ClientProfile, occasion: DueO
   if (own === undefined) return giveTask(run, profile, occasion, ownKey, advisor);
   // Their own task closed by an earlier handover away from them: never sent in their name on a stale task.
   return decisionOf(run, profile, own);
+}
+
+/** Every task of the occasion: its first one and those given after handovers. */
+async function tasksOfOccasion(run: Pick<TaskGateRun, 'config' | 'clients'>, occasion: Pick<DueOccasion, 'customerId' | 'occasionKey'>): Promise<AdvisorTask[]> {
+  const tasks = await tasksOfClient(run.clients.documents, tableNames(run.config).advisorTasks, occasion.customerId);
+  return tasks.filter((task) => isTaskOfOccasion(task.occasionKey, occasion.occasionKey));
+}
+
+/** The task whose answer settled the occasion, if any: the advisor took care of it, or the note went or could not go. */
+function settledTask(tasks: readonly AdvisorTask[]): AdvisorTask | undefined {
+  return tasks.find((task) => task.status === 'done' || task.status === 'emailed' || task.status === 'unsent');
+}
+
+/**
+ * A personal occasion whose note would no longer go in an advisor's name (they left the roster,
+ * or the client stopped qualifying for a personal note) after a task was given: an answer that
+ * settled it still stands (the advisor dealt with the client in person: no second touch);
+ * undefined when no task settled it, and the note goes as it would without an advisor.
+ */
+export async function settledWithoutAdvisor(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion): Promise<GateDecision | undefined> {
+  // Only a personal campaign's occasions are ever given as tasks: the others need no read.
+  if (run.config.campaigns.campaigns.find((c) => c.id === occasion.campaignId)?.personal !== true) return undefined;
+  const settled = settledTask(await tasksOfOccasion(run, occasion));
+  return settled === undefined ? undefined : decisionOf(run, profile, settled);
 }
 
 function decisionOf(run: Pick<TaskGateRun, 'config' | 'at'>, profile: ClientProfile, task: AdvisorTask): GateDecision {

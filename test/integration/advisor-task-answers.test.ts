@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import type { Config } from '#shared/config.ts';
+import type { Tier } from '#shared/model.ts';
+import { writeRoster } from '#shared/store/roster-store.ts';
+import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
+import { allTasks } from '#shared/store/task-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { staticKeys } from '#shared/unsubscribe/keys.ts';
+import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-links.ts';
+import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
+import { seedProfiles } from '#test/support/emulator-data.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
+import { at, HOUR, iso } from '#test/support/time.ts';
+
+/**
+ * The advisor's answer stands whatever happens to the task afterwards: "I took care of it" means
+ * no email to the client, even when the advisor leaves the roster or the client stops qualifying
+ * for a personal note before an hour records the answer.
+ */
+
+const aws = sharedAws();
+const ZONE = 'Asia/Shanghai';
+const NOW = at('2026-11-23 10:00', ZONE);
+
+/** The token of a task email's link, from the line "<label>: <url>" of its text part. */
+function tokenOf(email: StoredEmail | undefined, label: string): string {
+  const line = (email?.body.text ?? '').split('\n').find((l) => l.startsWith(label));
+  return new URL(line?.slice(line.indexOf('http')) ?? 'http://missing/').searchParams.get('t') ?? '';
+}
+
+function linkContext(config: Config, now: number): TaskLinkContext {
+  return {
+    documents: aws.clients.documents,
+    table: tableNames(config).advisorTasks,
+    keys: staticKeys(UNSUBSCRIBE_SECRET),
+    now: () => now,
+    brandName: config.brandName,
+    retentionDays: 400,
+    taskWaitDays: config.advisors.taskWaitDays,
+    timeZone: config.timeZone,
+  };
+}
+
+/** A VIC 60 days past their last order: the win-back's day, a personal note of advisor A01. */
+const lapsedVic = (id: string, tier: Tier = 'VIC') =>
+  profileItem(id, { tier, stage: 'sleeping', advisorId: 'A01', locale: 'en', timeZone: ZONE, firstOrderAt: '2025-01-10T10:00:00.000Z', lastOrderAt: iso(at('2026-09-24 12:00', ZONE)), orderCount: 6 });
+
+describe('“I took care of it” stands', () => {
+  it('after the advisor left, or the client stopped qualifying, before an hour recorded it', { timeout: 120_000 }, async () => {
+    const config = await advisorsConfig(aws, 'advisor-task-answers-done');
+    const sophie = { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@answers.example.com', locale: 'en', store: 'Paris' };
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ ...sophie, active: true }] });
+    await seedProfiles(aws, config, [lapsedVic('done-left'), lapsedVic('done-core')]);
+    await runCampaignHour(aws, config, NOW, 'done-1');
+    const taskEmails = await emailsTo(aws, sophie.email);
+    expect(taskEmails).toHaveLength(2);
+
+    // 20:40: Sophie called both clients and presses "I took care of it"; the client's quiet hours start at 21:00.
+    const clicked = at('2026-11-23 20:40', ZONE);
+    for (const id of ['done-left', 'done-core']) {
+      const page = await handleTaskLink(linkContext(config, clicked), { method: 'POST', token: tokenOf(taskEmails.find((e) => e.body.text?.includes(id)), 'I took care of it'), form: {} });
+      expect(page.statusCode).toBe(200);
+    }
+    for (let h = 21; h <= 23; h++) await runCampaignHour(aws, config, at(`2026-11-23 ${h}:00`, ZONE), `done-night-${h}`);
+    // That night Sophie leaves the roster, and one client drops to Core (no personal note any more).
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-23', advisors: [{ ...sophie, active: false }] });
+    await seedProfiles(aws, config, [lapsedVic('done-core', 'Core')]);
+    for (let h = 0; h <= 10; h++) await runCampaignHour(aws, config, at('2026-11-24 00:00', ZONE) + h * HOUR, `done-morning-${h}`);
+
+    for (const id of ['done-left', 'done-core']) {
+      expect(await emailsTo(aws, `${id}@example.com`)).toEqual([]);
+      const entries = (await ledgerEntriesOf(aws.clients.documents, tableNames(config).sendLedger, id)).filter((e) => e.campaignId === 'winback');
+      expect(entries.map((e) => e.status)).toEqual(['advisor-handled']);
+    }
+    expect((await allTasks(aws.clients.documents, tableNames(config).advisorTasks)).map((t) => t.status)).toEqual(['done', 'done']);
+  });
+});
