@@ -42,10 +42,11 @@ export function tallyBucket(task: Pick<AdvisorTask, 'status' | 'history'>): Excl
       return 'open';
     case 'reassigned':
       return 'reassigned';
+    case 'sending':
     case 'emailed':
     case 'unsent':
       // The advisor's part is the same whether the note could go or not: they asked, or left it to the wait.
-      return task.history.some((event) => (event.event === 'emailed' || event.event === 'unsent') && event.because === 'advisor-asked') ? 'asked' : 'left';
+      return task.history.some((event) => (event.event === 'sending' || event.event === 'emailed' || event.event === 'unsent') && event.because === 'advisor-asked') ? 'asked' : 'left';
   }
 }
 

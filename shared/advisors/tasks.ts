@@ -38,16 +38,19 @@ export type TaskAction = (typeof TASK_ACTIONS)[number];
  * out; unsent: it was to go out, but the client can no longer be emailed (no address, consent
  * withdrawn, suppressed): nothing more happens; reassigned: the client was handed to another
  * advisor before the note went out: this advisor's part ends (their links act no more), and the
- * new advisor gets a task of their own (shared/sender/advisor-tasks.ts).
+ * new advisor gets a task of their own (shared/sender/advisor-tasks.ts); sending: the sender took
+ * the task to send its note (before the SES call, so that no answer is recorded while the note
+ * goes): the links act no more, and a later hour sends it if this one could not (the send ledger
+ * never sends it twice).
  */
-export type TaskStatus = 'open' | 'snoozed' | 'send-requested' | 'done' | 'emailed' | 'unsent' | 'reassigned';
+export type TaskStatus = 'open' | 'snoozed' | 'send-requested' | 'sending' | 'done' | 'emailed' | 'unsent' | 'reassigned';
 
 /** Why the note went out: the advisor asked, or did not answer in time. */
 export type EmailedBecause = 'advisor-asked' | 'no-answer';
 
 export interface TaskEvent {
   at: number;
-  event: 'created' | TaskAction | 'emailed' | 'unsent' | 'reassigned';
+  event: 'created' | TaskAction | 'sending' | 'emailed' | 'unsent' | 'reassigned';
   because?: EmailedBecause;
   /** unsent: why the client could not be emailed. */
   reason?: string;
@@ -139,12 +142,19 @@ export function taskVerdict(task: AdvisorTask, now: number, waitDays: number): T
       return { action: 'skip', status: task.status };
     case 'send-requested':
       return { action: 'send', because: 'advisor-asked' };
+    case 'sending':
+      return { action: 'send', because: sendingBecause(task) };
     case 'open':
     case 'snoozed': {
       const until = sendAfter(task, waitDays);
       return now >= until ? { action: 'send', because: 'no-answer' } : { action: 'wait', until };
     }
   }
+}
+
+/** Why a task taken for sending is sent: as its latest 'sending' step says. */
+function sendingBecause(task: Pick<AdvisorTask, 'history'>): EmailedBecause {
+  return [...task.history].reverse().find((event) => event.event === 'sending')?.because ?? 'no-answer';
 }
 
 /** A new task for an occasion, as it reaches its advisor at `now`; `sendBy`: see AdvisorTask. */
@@ -182,7 +192,9 @@ function linkActs(task: AdvisorTask, action: TaskAction, version: number): boole
 
 /** The advisor's answer through a link made for `version`. Pure: the caller stores the task on 'recorded'. */
 export function answerTask(task: AdvisorTask, action: TaskAction, version: number, now: number): AnswerResult {
-  if (task.status === 'done' || task.status === 'emailed' || task.status === 'unsent' || task.status === 'reassigned' || now >= task.expiresAt) return { outcome: 'closed', task };
+  if (task.status === 'done' || task.status === 'sending' || task.status === 'emailed' || task.status === 'unsent' || task.status === 'reassigned' || now >= task.expiresAt) {
+    return { outcome: 'closed', task };
+  }
   if (!linkActs(task, action, version)) return { outcome: 'already-answered', task };
   const { snoozedUntil: _previous, ...rest } = task;
   const next: AdvisorTask = {
@@ -195,9 +207,18 @@ export function answerTask(task: AdvisorTask, action: TaskAction, version: numbe
   return { outcome: 'recorded', task: next };
 }
 
-/** The task once its note went out. */
+/** The task taken by the sender for its note, before the SES call: no answer acts on it any more. */
+export function sendingTask(task: AdvisorTask, because: EmailedBecause, now: number): AdvisorTask {
+  return { ...task, status: 'sending', version: task.version + 1, history: [...task.history, { at: now, event: 'sending', because }] };
+}
+
+/**
+ * The task once its note went out. A task the advisor marked done keeps its answer (a note sent
+ * without being taken first, as the introductions are): the email is added to its history only.
+ */
 export function emailedTask(task: AdvisorTask, because: EmailedBecause, now: number): AdvisorTask {
-  return { ...task, status: 'emailed', version: task.version + 1, history: [...task.history, { at: now, event: 'emailed', because }] };
+  const history = [...task.history, { at: now, event: 'emailed' as const, because }];
+  return { ...task, status: task.status === 'done' ? 'done' : 'emailed', version: task.version + 1, history };
 }
 
 /** The task once its note turned out impossible to send (`reason`: no address, no consent, suppressed). */

@@ -16,6 +16,7 @@ import {
   newTask,
   reassignedTask,
   sendAfter,
+  sendingTask,
   taskEmailLedgerKey,
   taskVerdict,
   type AdvisorTask,
@@ -58,7 +59,7 @@ export interface TaskGateRun {
 }
 
 /** What the sender does with the occasion: send (and why, and which task to record it on), wait for the advisor, or nothing (they took care of it). */
-export type GateDecision = { outcome: 'send'; because: EmailedBecause; task: TaskKey } | Extract<Decision, { outcome: 'deferred' } | { outcome: 'advisor-handled' }>;
+export type GateDecision = { outcome: 'send'; because: EmailedBecause; task: AdvisorTask } | Extract<Decision, { outcome: 'deferred' } | { outcome: 'advisor-handled' }>;
 
 function waiting(until: number): GateDecision {
   return { outcome: 'deferred', until, reason: 'advisor-task' };
@@ -187,18 +188,47 @@ function decisionOf(run: Pick<TaskGateRun, 'config' | 'at'>, profile: ClientProf
   // A task given before tasks kept their sendBy is bounded by its window all the same.
   const bounded = task.sendBy === undefined ? { ...task, sendBy: noteSendBy(run, profile, task.expiresAt, task.createdAt) } : task;
   const verdict = taskVerdict(bounded, run.at, run.config.advisors.taskWaitDays);
-  if (verdict.action === 'send') return { outcome: 'send', because: verdict.because, task: { customerId: task.customerId, occasionKey: task.occasionKey } };
+  if (verdict.action === 'send') return { outcome: 'send', because: verdict.because, task: bounded };
   if (verdict.action === 'wait') return waiting(verdict.until);
   // An emailed task whose ledger entry is not 'sent' (it expired from the ledger), one that could not be sent, or one handed over: nothing more to send.
   return verdict.status === 'done' ? { outcome: 'advisor-handled' } : waiting(task.expiresAt);
 }
 
-/** Records on the task that its note went out (after the send), re-reading once if an answer came in between. */
-export async function recordTaskEmailed(run: Pick<TaskGateRun, 'config' | 'clients' | 'at'>, occasion: Pick<DueOccasion, 'customerId' | 'occasionKey'>, because: EmailedBecause): Promise<void> {
+/**
+ * Takes the task for its note before the send (tasks.ts sendingTask): a conditional write on the
+ * version the gate read, so that an answer given meanwhile wins (the task is read and decided
+ * again: "done" means no email) and an answer given after it finds the task closed instead of
+ * being told "recorded" while the note goes anyway. A task taken by an earlier hour whose send
+ * did not happen is sent as it is.
+ */
+export async function takeTaskForSending(run: Pick<TaskGateRun, 'config' | 'clients' | 'at'>, profile: ClientProfile, gate: Extract<GateDecision, { outcome: 'send' }>): Promise<GateDecision> {
+  const table = tableNames(run.config).advisorTasks;
+  let decision: GateDecision = gate;
+  for (let attempt = 0; attempt < 2 && decision.outcome === 'send'; attempt++) {
+    const { task, because } = decision;
+    if (task.status === 'sending') return decision;
+    if ((await replaceTask(run.clients.documents, table, sendingTask(task, because, run.at), task.version, run.config.sender.ledgerRetentionDays)) === 'replaced') return decision;
+    const stored = await getTask(run.clients.documents, table, task);
+    if (stored === undefined) return waiting(run.at + 3_600_000);
+    decision = decisionOf(run, profile, stored);
+  }
+  return decision.outcome === 'send' ? waiting(run.at + 3_600_000) : decision; // answered twice meanwhile: the next hour looks again
+}
+
+/**
+ * Records on the task that its note went out (after the send), re-reading once if it moved on in
+ * between. A "done" given while a note went without being taken first keeps its answer, with the
+ * email added to its history and a warning: never overwritten silently.
+ */
+export async function recordTaskEmailed(run: Pick<TaskGateRun, 'config' | 'clients' | 'at' | 'log'>, occasion: Pick<DueOccasion, 'customerId' | 'occasionKey'>, because: EmailedBecause): Promise<void> {
   const table = tableNames(run.config).advisorTasks;
   for (let attempt = 0; attempt < 2; attempt++) {
     const task = await getTask(run.clients.documents, table, occasion);
     if (task === undefined || task.status === 'emailed' || task.status === 'unsent' || task.status === 'reassigned') return;
-    if ((await replaceTask(run.clients.documents, table, emailedTask(task, because, run.at), task.version, run.config.sender.ledgerRetentionDays)) === 'replaced') return;
+    if (task.status === 'done' && task.history.some((event) => event.event === 'emailed')) return;
+    if ((await replaceTask(run.clients.documents, table, emailedTask(task, because, run.at), task.version, run.config.sender.ledgerRetentionDays)) === 'replaced') {
+      if (task.status === 'done') run.log.warn('advisor task: the note went out after the advisor answered done', { customerId: task.customerId, advisorId: task.advisorId, campaignId: task.campaignId });
+      return;
+    }
   }
 }

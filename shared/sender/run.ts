@@ -39,7 +39,7 @@ import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { eraseTraces } from '#shared/forget/forget.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { SENDER_ALERTS } from '#shared/alerts.ts';
-import { recordTaskEmailed, settledWithoutAdvisor, taskGate, type TaskGateRun } from './advisor-tasks.ts';
+import { recordTaskEmailed, settledWithoutAdvisor, takeTaskForSending, taskGate, type TaskGateRun } from './advisor-tasks.ts';
 import { composeEmail, noteAdvisor } from './compose.ts';
 import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupons.ts';
 import { sendIntroductions, type IntroductionCounts } from './introductions.ts';
@@ -639,8 +639,10 @@ async function settleDecided(
   // One touch: a note in an active advisor's name is the advisor's task first (advisor-tasks.ts);
   // an answer that settled the occasion stands after the advisor left or the client stopped qualifying.
   const advisor = decision.outcome === 'send' ? noteAdvisor(profile, occasion, run.config, run.advisors) : undefined;
-  const gate =
+  let gate =
     decision.outcome !== 'send' ? undefined : advisor !== undefined ? await taskGate(run, profile, occasion, advisor) : await settledWithoutAdvisor(run, profile, occasion);
+  // The task is taken before the send: an answer that comes in meanwhile is not told "recorded" while the note goes.
+  if (gate?.outcome === 'send' && !run.dryRun) gate = await takeTaskForSending(run, profile, gate);
   if (gate !== undefined && gate.outcome !== 'send') decision = gate;
   if (run.dryRun) planDecision(run, profile, occasions, decision);
   else if (decision.outcome === 'send') {

@@ -120,9 +120,9 @@ describe('one touch: the advisor’s task first, then the note in their name', (
     };
     const zhState = await taskOf('note-zh');
     expect(zhState.ledger?.status).toBe('sent');
-    expect(zhState.task?.history.map((e) => [e.event, e.because])).toEqual([['created', undefined], ['send', undefined], ['emailed', 'advisor-asked']]);
+    expect(zhState.task?.history.map((e) => [e.event, e.because])).toEqual([['created', undefined], ['send', undefined], ['sending', 'advisor-asked'], ['emailed', 'advisor-asked']]);
     const enState = await taskOf('note-en');
-    expect(enState.task?.history.map((e) => [e.event, e.because])).toEqual([['created', undefined], ['emailed', 'no-answer']]);
+    expect(enState.task?.history.map((e) => [e.event, e.because])).toEqual([['created', undefined], ['sending', 'no-answer'], ['emailed', 'no-answer']]);
     const doneState = await taskOf('note-done');
     expect(doneState.ledger?.status).toBe('advisor-handled');
     expect(doneState.task?.status).toBe('done');

@@ -3,21 +3,24 @@ import type { Config } from '#shared/config.ts';
 import type { Tier } from '#shared/model.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
 import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
-import { allTasks } from '#shared/store/task-store.ts';
+import { jsonLog } from '#shared/log.ts';
+import { recordTaskEmailed, takeTaskForSending } from '#shared/sender/advisor-tasks.ts';
+import { allTasks, getTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { staticKeys } from '#shared/unsubscribe/keys.ts';
 import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-links.ts';
 import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
 import { seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
-import { profileItem } from '#test/support/profiles.ts';
+import { clientProfile, profileItem } from '#test/support/profiles.ts';
 import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
-import { at, HOUR, iso } from '#test/support/time.ts';
+import { at, DAY, HOUR, iso } from '#test/support/time.ts';
 
 /**
  * The advisor's answer stands whatever happens to the task afterwards: "I took care of it" means
  * no email to the client, even when the advisor leaves the roster or the client stops qualifying
- * for a personal note before an hour records the answer.
+ * for a personal note before an hour records the answer; and no answer is told "recorded" while
+ * the note goes: the sender takes the task before the SES call.
  */
 
 const aws = sharedAws();
@@ -75,5 +78,47 @@ describe('“I took care of it” stands', () => {
       expect(entries.map((e) => e.status)).toEqual(['advisor-handled']);
     }
     expect((await allTasks(aws.clients.documents, tableNames(config).advisorTasks)).map((t) => t.status)).toEqual(['done', 'done']);
+  });
+
+  it('an answer while the note is being sent finds the task closed; one just before the take wins; a done is never overwritten', { timeout: 120_000 }, async () => {
+    const config = await advisorsConfig(aws, 'advisor-task-answers-race');
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@race.example.com', locale: 'en', active: true }] });
+    await seedProfiles(aws, config, [lapsedVic('race-sending'), lapsedVic('race-before')]);
+    await runCampaignHour(aws, config, NOW, 'race-1');
+    const taskEmails = await emailsTo(aws, 'sophie@race.example.com');
+    const doneToken = (id: string) => tokenOf(taskEmails.find((e) => e.body.text?.includes(id)), 'I took care of it');
+    const tasks = tableNames(config).advisorTasks;
+    const late = NOW + 3 * DAY;
+
+    // "I took care of it" just before the sender takes the task (after the gate read it): the answer wins, no email.
+    const before = await getTask(aws.clients.documents, tasks, { customerId: 'race-before', occasionKey: (await allTasks(aws.clients.documents, tasks)).find((t) => t.customerId === 'race-before')?.occasionKey ?? '' });
+    if (before === undefined) throw new Error('no task for race-before');
+    expect((await handleTaskLink(linkContext(config, late), { method: 'POST', token: doneToken('race-before'), form: {} })).statusCode).toBe(200);
+    const profile = clientProfile({ customerId: 'race-before', tier: 'VIC', timeZone: ZONE });
+    expect(await takeTaskForSending({ config, clients: aws.clients, at: late }, profile, { outcome: 'send', because: 'no-answer', task: before })).toEqual({ outcome: 'advisor-handled' });
+
+    // "I took care of it" while the hour sends the other note (after its claim, before SES): closed, and said so.
+    let page: { statusCode?: number; body?: string } | undefined;
+    const summary = await runCampaignHour(aws, config, late, 'race-2', {
+      afterClaim: async ({ customerId }) => {
+        if (customerId === 'race-sending') page = await handleTaskLink(linkContext(config, late), { method: 'POST', token: doneToken('race-sending'), form: {} });
+      },
+    });
+    expect(summary.campaigns.winback).toMatchObject({ sent: 1, 'advisor-handled': 1 });
+    expect(page?.statusCode).toBe(409);
+    expect(page?.body).toContain('This task is closed');
+    expect(await emailsTo(aws, 'race-sending@example.com')).toHaveLength(1);
+    expect(await emailsTo(aws, 'race-before@example.com')).toEqual([]);
+    const byClient = new Map((await allTasks(aws.clients.documents, tasks)).map((t) => [t.customerId, t]));
+    expect(byClient.get('race-sending')?.history.map((e) => [e.event, e.because])).toEqual([['created', undefined], ['sending', 'no-answer'], ['emailed', 'no-answer']]);
+    expect(byClient.get('race-before')?.status).toBe('done');
+
+    // A note that went without being taken (as an introduction does) after a "done": the answer is kept, with a warning.
+    const lines: string[] = [];
+    await recordTaskEmailed({ config, clients: aws.clients, at: late + HOUR, log: jsonLog({ write: (line) => lines.push(line) }) }, before, 'no-answer');
+    const kept = await getTask(aws.clients.documents, tasks, before);
+    expect(kept?.status).toBe('done');
+    expect(kept?.history.map((e) => e.event)).toEqual(['created', 'done', 'emailed']);
+    expect(lines.map((line) => JSON.parse(line).message)).toEqual(['advisor task: the note went out after the advisor answered done']);
   });
 });

@@ -11,6 +11,7 @@ import {
   NOTE_MARGIN_MS,
   reassignedTask,
   sendAfter,
+  sendingTask,
   SNOOZE_MS,
   taskVerdict,
   type AdvisorTask,
@@ -159,6 +160,24 @@ describe('answers through the links', () => {
     expect(answerTask(task({ status: 'done' }), 'send', 1, T0).outcome).toBe('closed');
     expect(answerTask(task({ status: 'emailed' }), 'done', 1, T0).outcome).toBe('closed');
     expect(answerTask(task(), 'done', 1, occasion.expiresAt).outcome).toBe('closed');
+  });
+});
+
+describe('a task taken for its note', () => {
+  it('closes the links, is sent for the same reason by a later hour, and counts as the advisor left it or asked', () => {
+    const taken = sendingTask(task({ version: 2, status: 'send-requested' }), 'advisor-asked', T0 + 3 * DAY);
+    expect(taken).toMatchObject({ status: 'sending', version: 3 });
+    for (const action of ['done', 'snooze', 'send'] as const) expect(answerTask(taken, action, 3, T0 + 3 * DAY + 1).outcome).toBe('closed');
+    expect(taskVerdict(taken, T0 + 3 * DAY + HOUR, 3)).toEqual({ action: 'send', because: 'advisor-asked' });
+    expect(tallyTasks([taken, sendingTask(task(), 'no-answer', T0 + 3 * DAY)])).toMatchObject({ asked: 1, left: 1 });
+    expect(emailedTask(taken, 'advisor-asked', T0 + 3 * DAY + 5)).toMatchObject({ status: 'emailed', version: 4 });
+  });
+
+  it('a done answer is never overwritten by the email: it keeps its status, the email in its history', () => {
+    const done = answerTask(task(), 'done', 1, T0 + DAY).task;
+    const after = emailedTask(done, 'no-answer', T0 + 3 * DAY);
+    expect(after.status).toBe('done');
+    expect(after.history.map((e) => e.event)).toEqual(['created', 'done', 'emailed']);
   });
 });
 
