@@ -91,11 +91,19 @@ export function isIntroduction(task: Pick<AdvisorTask, 'campaignId'>): boolean {
   return task.campaignId === INTRODUCTION_CAMPAIGN;
 }
 
-/** The introduction task of a handover, as it reaches the new advisor at `now` (their digest went out). */
-export function introductionTask(handover: Handover, week: string, tier: Tier, now: number): AdvisorTask {
+/**
+ * The introduction task of a handover, as it reaches the new advisor at `now` (their digest went
+ * out). `withoutEmail`: the digest gave it without a send link ("introduce yourself by phone or in
+ * store"), so no introduction may later go in the advisor's name.
+ */
+export function introductionTask(handover: Handover, week: string, tier: Tier, now: number, withoutEmail = false): AdvisorTask {
   const occasion = { customerId: handover.customerId, occasionKey: introductionKey(handover, week), campaignId: INTRODUCTION_CAMPAIGN, expiresAt: now + INTRODUCTION_OPEN_DAYS * MS_PER_DAY };
-  return newTask(occasion, handover.to, now, tier);
+  const task = newTask(occasion, handover.to, now, tier);
+  return withoutEmail ? { ...task, withoutEmail: true } : task;
 }
+
+/** Why an introduction given without a send link ends unsent: the advisor was told to introduce themselves in person. */
+export const IN_PERSON_ONLY = 'in-person-only';
 
 /** One of the client's past tasks, as the new advisor reads it. */
 export interface PastTask {

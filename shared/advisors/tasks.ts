@@ -78,6 +78,8 @@ export interface AdvisorTask {
    * says: set on the tasks of campaign notes; an introduction has none (its wait fits its window).
    */
   sendBy?: number;
+  /** An introduction given without a send link (the client could not be emailed then): its wait ends without an email, whatever the client's consent later. */
+  withoutEmail?: true;
   /** Every step, oldest first: created, the advisor's answers, the email. */
   history: TaskEvent[];
 }

@@ -273,9 +273,13 @@ async function handoverHistories(
   return histories;
 }
 
-/** The customer ids of the introductions the digest carries with their task links: those that get a task once it went out. */
-function carriedIntroductions(book: AdvisorBook): string[] {
-  return book.introductions.filter((row) => row.reasons.some((r) => r.kind === 'handover' && r.introduction !== undefined)).map((row) => row.customerId);
+/**
+ * The customer ids of the introductions the digest carries with their task links (those that get a
+ * task once it went out), and of those, the ones without a send link (the client could not be emailed).
+ */
+function carriedIntroductions(book: AdvisorBook): { introduced: string[]; introducedWithoutEmail: string[] } {
+  const carried = book.introductions.flatMap((row) => row.reasons.flatMap((r) => (r.kind === 'handover' && r.introduction !== undefined ? [{ customerId: row.customerId, links: r.introduction.links }] : [])));
+  return { introduced: carried.map((c) => c.customerId), introducedWithoutEmail: carried.filter((c) => c.links.send === undefined).map((c) => c.customerId) };
 }
 
 /**
@@ -283,13 +287,21 @@ function carriedIntroductions(book: AdvisorBook): string[] {
  * digest's ledger entry), once per handover: the task's key holds the week. A handover seen only
  * by a later run of the week is not in the digest the advisor read: it waits for next week's.
  */
-async function createIntroductionTasks(options: AdvisorDigestOptions, book: AdvisorBook, handovers: readonly Handover[], carried: readonly string[], week: string, log: Log): Promise<number> {
+async function createIntroductionTasks(
+  options: AdvisorDigestOptions,
+  book: AdvisorBook,
+  handovers: readonly Handover[],
+  carried: ReturnType<typeof carriedIntroductions>,
+  week: string,
+  log: Log,
+): Promise<number> {
   const { config, clients, at } = options;
   let created = 0;
   for (const row of book.introductions) {
     const handover = handovers.find((h) => h.customerId === row.customerId && h.to === book.advisorId);
-    if (handover === undefined || !carried.includes(row.customerId)) continue;
-    const result = await createTask(clients.documents, tableNames(config).advisorTasks, introductionTask(handover, week, row.tier, at), config.sender.ledgerRetentionDays);
+    if (handover === undefined || !carried.introduced.includes(row.customerId)) continue;
+    const task = introductionTask(handover, week, row.tier, at, carried.introducedWithoutEmail.includes(row.customerId));
+    const result = await createTask(clients.documents, tableNames(config).advisorTasks, task, config.sender.ledgerRetentionDays);
     if (result.created) {
       created++;
       log.info('advisor introduction task created', { customerId: row.customerId, advisorId: book.advisorId });
@@ -395,15 +407,19 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       ...boughtAfterTasks(options.followThrough, advisorId),
     });
     const key = advisorDigestLedgerKey(advisorId, digestDate);
-    const introduced = carriedIntroductions(book);
-    const { claimed } = await claimEach(ledger, [{ ...key, campaignId: ADVISOR_DIGEST_CAMPAIGN, runId, now: at, retentionDays: config.sender.ledgerRetentionDays, introduced }]);
+    const carried = carriedIntroductions(book);
+    const { claimed } = await claimEach(ledger, [{ ...key, campaignId: ADVISOR_DIGEST_CAMPAIGN, runId, now: at, retentionDays: config.sender.ledgerRetentionDays, ...carried }]);
     if (claimed.length === 0) {
       const entry = await getLedgerEntry(ledger.documents, ledger.table, key);
       result.outcome = 'already-sent';
       result.reason = `ledger: ${entry?.status ?? 'claimed'}`;
       // A run that sent the digest and stopped before giving the introductions: this one gives those the digest carried
-      // (none for an entry written before the list was kept: better no task than one the advisor never saw).
-      if (entry?.status === 'sent') result.introductionTasks = await createIntroductionTasks(options, book, handovers, entry.introduced ?? [], week, log);
+      // (none for an entry written before the list was kept: better no task than one the advisor never saw),
+      // each with or without an email as that digest gave it (an entry from before that was kept: as tonight's book gives it).
+      if (entry?.status === 'sent') {
+        const sentWith = { introduced: entry.introduced ?? [], introducedWithoutEmail: entry.introducedWithoutEmail ?? carried.introducedWithoutEmail };
+        result.introductionTasks = await createIntroductionTasks(options, book, handovers, sentWith, week, log);
+      }
       continue;
     }
     const { outcome } = await deliverClaimed({
@@ -419,7 +435,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       result.outcome = 'sent';
       result.messageId = outcome.messageId;
       // The wait for an answer starts once the advisor has the digest (as a task email's does).
-      result.introductionTasks = await createIntroductionTasks(options, book, handovers, introduced, week, log);
+      result.introductionTasks = await createIntroductionTasks(options, book, handovers, carried, week, log);
     } else {
       // Nothing went out and a later run this week may send it (deferred), or it cannot, or may have (failed).
       result.outcome = outcome.status === 'not-sent' && outcome.retry === 'later' ? 'deferred' : 'failed';

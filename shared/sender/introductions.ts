@@ -1,6 +1,6 @@
 import { clientTimeZone } from '#shared/campaigns/due.ts';
 import { isQuietTime } from '#shared/campaigns/policy.ts';
-import { INTRODUCTION_CAMPAIGN, INTRODUCTION_OPEN_DAYS, isIntroduction, unreachableBecause } from '#shared/advisors/handover.ts';
+import { IN_PERSON_ONLY, INTRODUCTION_CAMPAIGN, INTRODUCTION_OPEN_DAYS, isIntroduction, unreachableBecause } from '#shared/advisors/handover.ts';
 import { isActiveAdvisor } from '#shared/advisors/roster.ts';
 import { taskVerdict, unsentTask, type AdvisorTask } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
@@ -27,7 +27,8 @@ import { noteEnvelope, unsubscribeLinkFor } from './compose.ts';
  * nothing. It goes in the new advisor's name (From "Advisor via Brand <brand address>", Reply-To
  * the advisor, signed by them), claimed in the send ledger under the task's key, so a rerun or a
  * concurrent hour sends it once. A client who can no longer be emailed (no address, no consent,
- * suppressed) gets nothing, and the task records why ('unsent'). A client handed over again in
+ * suppressed) gets nothing, and the task records why ('unsent'); so does one whose digest gave no
+ * send link (the task's withoutEmail), even if they could be emailed since. A client handed over again in
  * between (their advisor is no longer the task's) is left alone: the later handover has its own.
  * Like every email to a client it waits out the quiet hours of the client's time zone (an advisor's
  * note at 3 a.m. is no personal touch); it is a personal note, not a promotion, so the frequency
@@ -37,13 +38,17 @@ import { noteEnvelope, unsubscribeLinkFor } from './compose.ts';
  * campaign's claims); the run erases them again at its end (run.ts eraseClientsErasedWhileRunning).
  */
 
-/** 'quiet-hours': due, but it is night where the client lives; a later hour sends it. 'erased': the client asked to be forgotten. */
-export type IntroductionOutcome = 'sent' | 'waiting' | 'quiet-hours' | 'unsent' | 'reassigned' | 'already-sent' | 'failed' | 'deferred' | 'erased' | 'dry-run';
+/**
+ * 'quiet-hours': due, but it is night where the client lives; a later hour sends it. 'erased': the
+ * client asked to be forgotten. 'in-person': the digest gave the task without a send link (the
+ * client could not be emailed then): its wait ended, the task is closed unsent and nothing is mailed.
+ */
+export type IntroductionOutcome = 'sent' | 'waiting' | 'quiet-hours' | 'unsent' | 'in-person' | 'reassigned' | 'already-sent' | 'failed' | 'deferred' | 'erased' | 'dry-run';
 
 export type IntroductionCounts = Record<IntroductionOutcome, number>;
 
 export function emptyIntroductionCounts(): IntroductionCounts {
-  return { sent: 0, waiting: 0, 'quiet-hours': 0, unsent: 0, reassigned: 0, 'already-sent': 0, failed: 0, deferred: 0, erased: 0, 'dry-run': 0 };
+  return { sent: 0, waiting: 0, 'quiet-hours': 0, unsent: 0, 'in-person': 0, reassigned: 0, 'already-sent': 0, failed: 0, deferred: 0, erased: 0, 'dry-run': 0 };
 }
 
 /** The introduction email in `advisor`'s name: content, From, Reply-To and the unsubscribe link. */
@@ -114,6 +119,13 @@ export async function sendIntroductions(run: IntroductionRun, mayStart: () => bo
     const unreachable = unreachableBecause(profile, suppressed);
     if (run.dryRun) {
       counts['dry-run']++;
+      continue;
+    }
+    if (task.withoutEmail === true) {
+      // The advisor was told "we cannot email this client": consent that came later does not make it an email in their name.
+      await replaceTask(run.clients.documents, tables.advisorTasks, unsentTask(task, verdict.because, IN_PERSON_ONLY, at), task.version, config.sender.ledgerRetentionDays);
+      run.log.info('advisor introduction not sent', { customerId: task.customerId, advisorId: task.advisorId, reason: IN_PERSON_ONLY });
+      counts['in-person']++;
       continue;
     }
     if (unreachable !== undefined || profile === undefined) {

@@ -112,6 +112,8 @@ export interface LedgerEntry extends LedgerKey {
    * claimed before it existed.
    */
   introduced?: string[];
+  /** Of `introduced`, those the digest carried without a send link (the client could not be emailed): their tasks never mail. */
+  introducedWithoutEmail?: string[];
   tier?: string;
   /** Epoch ms: when the occasion started (DueOccasion.triggerAt), for the welcome's response-by-delay curve. */
   triggerAt?: number;
@@ -156,6 +158,8 @@ export interface ClaimRequest extends LedgerKey {
   deferredUntil?: number;
   /** For an advisor's digest: the introductions it carries (LedgerEntry.introduced). */
   introduced?: string[];
+  /** For an advisor's digest: those of `introduced` it carried without a send link (LedgerEntry.introducedWithoutEmail). */
+  introducedWithoutEmail?: string[];
   /**
    * Write only while the client is not on the erasure list (erasure-store.ts isStoredErasure),
    * checked just before: an erasure recorded before the write leaves it unwritten ('erased').
@@ -260,6 +264,7 @@ export async function claimOccasion(
   if (request.reason !== undefined) item.reason = request.reason;
   if (request.deferredUntil !== undefined) item.deferredUntil = request.deferredUntil;
   if (request.introduced !== undefined) item.introduced = [...request.introduced];
+  if (request.introducedWithoutEmail !== undefined) item.introducedWithoutEmail = [...request.introducedWithoutEmail];
   // Checked just before the write, by a consistent read: a transaction would make the two one, but
   // DynamoDB Local loses transactional writes when it is killed, which the fault tests do. An
   // erasure recorded between the two is caught at the run's end (the sender erases again).

@@ -5,7 +5,7 @@ import type { Config } from '#shared/config.ts';
 import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
-import { createTask, getTask } from '#shared/store/task-store.ts';
+import { createTask, deleteTasks, getTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { staticKeys } from '#shared/unsubscribe/keys.ts';
 import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-links.ts';
@@ -198,5 +198,76 @@ describe('handover: a client who said no', () => {
     const stored = await getTask(aws.clients.documents, tables.advisorTasks, task);
     expect(stored?.status).toBe('unsent');
     expect(stored?.history.at(-1)).toMatchObject({ event: 'unsent', reason: 'suppressed' });
+  });
+});
+
+describe('handover: a client who could not be emailed when the digest introduced them', () => {
+  it('is never mailed an introduction in the advisor\'s name, though their consent came later: the wait ends with the task unsent', { timeout: 120_000 }, async () => {
+    const config = await advisorsConfig(aws, 'handover-in-person', { timeZone: ZONE });
+    const tables = tableNames(config);
+    const marc = 'marc@in-person.example.com';
+    await writeRoster(aws.clients.s3, config, {
+      runDate: '2026-11-15',
+      advisors: [
+        { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@in-person.example.com', locale: 'en', active: true },
+        { advisorId: 'A02', name: 'Marc Dubois', email: marc, locale: 'en', active: true },
+      ],
+    });
+    const client = (advisorId: string, acceptsMarketing: boolean) =>
+      profileItem('hp-1', { tier: 'VIC', stage: 'active', advisorId, acceptsMarketing, spend12mMinor: 7_000_000, lastOrderAt: '2026-11-01T02:00:00.000Z', firstOrderAt: '2025-02-01T02:00:00.000Z', orderCount: 8, locale: 'en', timeZone: ZONE });
+    const digests = (runDate: string, runId: string, now: number) => sendAdvisorDigests({ at: now, runDate, runId, config, clients: aws.clients, unsubscribeSecret: UNSUBSCRIBE_SECRET });
+    await seedProfiles(aws, config, [client('A01', false)]);
+    await digests('2026-11-16', 'w47', WEEK_48 - 7 * DAY);
+    await seedProfiles(aws, config, [client('A02', false)]);
+    const week = await digests('2026-11-23', 'w48', WEEK_48);
+    expect(week.advisors.find((a) => a.advisorId === 'A02')).toMatchObject({ outcome: 'sent', introductionTasks: 1 });
+    const [digest] = await emailsTo(aws, marc);
+    expect(digest?.body.text).toContain('We cannot email this client');
+    expect(tokensOf(digest, 'Send the introduction for me')).toEqual([]);
+    const ledgerKey = { customerId: 'advisor#A02', occasionKey: 'advisor-digest#2026-W48' };
+    expect(await getLedgerEntry(aws.clients.documents, tables.sendLedger, ledgerKey)).toMatchObject({ introduced: ['hp-1'], introducedWithoutEmail: ['hp-1'] });
+    const key = { customerId: 'hp-1', occasionKey: introductionKey({ to: 'A02' }, week.week) };
+    expect(await getTask(aws.clients.documents, tables.advisorTasks, key)).toMatchObject({ status: 'open', withoutEmail: true });
+
+    // The next export brings the client's consent; Marc has not answered. Three days after the digest, nothing goes in his name.
+    await seedProfiles(aws, config, [client('A02', true)]);
+    const late = await runCampaignHour(aws, config, WEEK_48 + 3 * DAY + 8 * HOUR, 'in-person-late');
+    expect(late.introductions).toMatchObject({ sent: 0, 'in-person': 1, unsent: 0 });
+    expect(await emailsTo(aws, 'hp-1@example.com')).toEqual([]);
+    const stored = await getTask(aws.clients.documents, tables.advisorTasks, key);
+    expect(stored?.status).toBe('unsent');
+    expect(stored?.history.map((e) => [e.event, e.because, e.reason])).toEqual([['created', undefined, undefined], ['unsent', 'no-answer', 'in-person-only']]);
+    expect(await getLedgerEntry(aws.clients.documents, tables.sendLedger, key)).toBeUndefined();
+
+    // A later hour leaves the closed task alone.
+    const after = await runCampaignHour(aws, config, WEEK_48 + 4 * DAY + 8 * HOUR, 'in-person-after');
+    expect(after.introductions).toMatchObject({ sent: 0, 'in-person': 0 });
+    expect(await emailsTo(aws, 'hp-1@example.com')).toEqual([]);
+  });
+
+  it('a rerun that gives the task after the digest went out gives it without email too, as the sent digest carried it', { timeout: 120_000 }, async () => {
+    const config = await advisorsConfig(aws, 'handover-in-person-rerun', { timeZone: ZONE });
+    const tables = tableNames(config);
+    await writeRoster(aws.clients.s3, config, {
+      runDate: '2026-11-15',
+      advisors: [
+        { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@in-person-rerun.example.com', locale: 'en', active: true },
+        { advisorId: 'A02', name: 'Marc Dubois', email: 'marc@in-person-rerun.example.com', locale: 'en', active: true },
+      ],
+    });
+    const client = (advisorId: string, acceptsMarketing: boolean) =>
+      profileItem('hr-1', { tier: 'VIC', stage: 'active', advisorId, acceptsMarketing, spend12mMinor: 7_000_000, lastOrderAt: '2026-11-01T02:00:00.000Z', firstOrderAt: '2025-02-01T02:00:00.000Z', orderCount: 8, locale: 'en', timeZone: ZONE });
+    const digests = (runDate: string, runId: string, now: number) => sendAdvisorDigests({ at: now, runDate, runId, config, clients: aws.clients, unsubscribeSecret: UNSUBSCRIBE_SECRET });
+    await seedProfiles(aws, config, [client('A01', false)]);
+    await digests('2026-11-16', 'w47', WEEK_48 - 7 * DAY);
+    await seedProfiles(aws, config, [client('A02', false)]);
+    await digests('2026-11-23', 'w48', WEEK_48);
+    // The run stopped after the digest went out and before the task was written; consent arrived meanwhile.
+    const key = { customerId: 'hr-1', occasionKey: introductionKey({ to: 'A02' }, '2026-W48') };
+    await deleteTasks(aws.clients.documents, tables.advisorTasks, [key]);
+    await seedProfiles(aws, config, [client('A02', true)]);
+    const rerun = await digests('2026-11-23', 'w48-rerun', WEEK_48 + HOUR);
+    expect(rerun.advisors.find((a) => a.advisorId === 'A02')).toMatchObject({ outcome: 'already-sent', introductionTasks: 1 });
+    expect(await getTask(aws.clients.documents, tables.advisorTasks, key)).toMatchObject({ status: 'open', withoutEmail: true });
   });
 });

@@ -73,6 +73,14 @@ describe('introductions', () => {
     expect(task).toMatchObject({ customerId: 'c1', occasionKey: 'advisor-introduction#2026-W48#A02', campaignId: 'advisor-introduction', advisorId: 'A02', tier: 'VIC', status: 'open', version: 1 });
     expect(introductionKey(handover, '2026-W48')).toBe(task.occasionKey);
     expect(isIntroduction(task)).toBe(true);
+    expect(task.withoutEmail).toBeUndefined();
+  });
+
+  it('given without a send link say so on the task, and keep it through the advisor\'s answers', () => {
+    const task = introductionTask({ customerId: 'c1', from: 'A01', to: 'A02' }, '2026-W48', 'VIC', Date.parse('2026-11-23T00:00:00Z'), true);
+    expect(task.withoutEmail).toBe(true);
+    const snoozed = answerTask(task, 'snooze', 1, Date.parse('2026-11-24T00:00:00Z'));
+    expect(snoozed).toMatchObject({ outcome: 'recorded', task: { status: 'snoozed', withoutEmail: true } });
   });
 
   it('go by email only to a client the exports still have, with an address, consent and no suppression', () => {
