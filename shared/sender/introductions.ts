@@ -2,7 +2,7 @@ import { clientTimeZone } from '#shared/campaigns/due.ts';
 import { isQuietTime } from '#shared/campaigns/policy.ts';
 import { IN_PERSON_ONLY, INTRODUCTION_CAMPAIGN, INTRODUCTION_OPEN_DAYS, isIntroduction, unreachableBecause } from '#shared/advisors/handover.ts';
 import { isActiveAdvisor } from '#shared/advisors/roster.ts';
-import { taskVerdict, unsentTask, type AdvisorTask } from '#shared/advisors/tasks.ts';
+import { taskVerdict, unsentTask, type AdvisorTask, type EmailedBecause, type TaskVerdict } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, mayHaveGone } from '#shared/delivery/deliver.ts';
 import { clientEmail } from '#shared/delivery/ses-email.ts';
@@ -12,7 +12,7 @@ import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { isClientSuppressed } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { replaceTask, tasksOfAdvisor } from '#shared/store/task-store.ts';
+import { getTask, replaceTask, tasksOfAdvisor } from '#shared/store/task-store.ts';
 import { renderIntroduction } from '#shared/templates/advisor-introduction.ts';
 import type { EmailContent } from '#shared/templates/render.ts';
 import { MS_PER_DAY } from '#shared/time.ts';
@@ -80,6 +80,26 @@ async function openIntroductions(run: TaskGateRun): Promise<{ task: AdvisorTask;
   return open;
 }
 
+/** The task rule on the task as stored now (an answer may have moved it on since the hour read it); undefined once it is gone (erased). */
+async function settledSince(run: TaskGateRun, task: AdvisorTask): Promise<TaskVerdict | undefined> {
+  const stored = await getTask(run.clients.documents, tableNames(run.config).advisorTasks, task);
+  return stored === undefined ? undefined : taskVerdict(stored, run.at, run.config.advisors.taskWaitDays);
+}
+
+/**
+ * Records on the task that its introduction went out. An "I introduced myself" that came in while
+ * it was being sent (after the re-read) stays 'done', as the advisor was told, and is warned of:
+ * never turned into 'emailed' unseen.
+ */
+async function recordIntroductionEmailed(run: IntroductionRun, key: { customerId: string; occasionKey: string }, because: EmailedBecause): Promise<void> {
+  const stored = await getTask(run.clients.documents, tableNames(run.config).advisorTasks, key);
+  if (stored?.status === 'done') {
+    run.log.warn('advisor introduction went out as the advisor answered "I introduced myself": the task stays done', { customerId: key.customerId, advisorId: stored.advisorId });
+    return;
+  }
+  await recordTaskEmailed(run, key, because);
+}
+
 /** What the hour's introductions need of the campaign run: the task gate's part, and the clients found erased while it ran. */
 export interface IntroductionRun extends TaskGateRun {
   /** Clients found on the erasure list: not mailed, nothing more written, erased again at the run's end. */
@@ -139,6 +159,22 @@ export async function sendIntroductions(run: IntroductionRun, mayStart: () => bo
       continue;
     }
     if (!mayStart()) break;
+    // The hour read its introductions up front and sends them one by one at the paced rate: an answer given since
+    // ("I introduced myself", a snooze) was told "recorded", so it decides, read again just before the claim.
+    const current = await settledSince(run, task);
+    if (current === undefined) {
+      // The task is gone: a forget since the look-up above deletes it (counted as erased); nothing to settle otherwise.
+      if (await isStoredErasure(run.clients.documents, tables.suppression, { customerId: task.customerId, email: profile.email })) {
+        run.erasedWhileRunning.add(task.customerId);
+        counts.erased++;
+      }
+      continue;
+    }
+    if (current.action === 'skip') continue;
+    if (current.action === 'wait') {
+      counts.waiting++;
+      continue;
+    }
     const key = { customerId: task.customerId, occasionKey: task.occasionKey };
     const { claimed, erased } = await claimEach(run.ledger, [
       {
@@ -162,7 +198,7 @@ export async function sendIntroductions(run: IntroductionRun, mayStart: () => bo
     if (claimed.length === 0) {
       // Another run holds the claim: settle the task only once the email surely or maybe went (never resent).
       const entry = await getLedgerEntry(run.ledger.documents, run.ledger.table, key);
-      if (mayHaveGone(entry?.status)) await recordTaskEmailed(run, key, verdict.because);
+      if (mayHaveGone(entry?.status)) await recordIntroductionEmailed(run, key, current.because);
       counts['already-sent']++;
       continue;
     }
@@ -183,10 +219,10 @@ export async function sendIntroductions(run: IntroductionRun, mayStart: () => bo
     });
     if (outcome.status === 'sent' || outcome.status === 'maybe-sent') {
       // Maybe-sent is never resent: the task is settled as emailed either way.
-      await recordTaskEmailed(run, key, verdict.because);
+      await recordIntroductionEmailed(run, key, current.because);
       counts[outcome.status === 'sent' ? 'sent' : 'failed']++;
     } else counts[outcome.retry === 'later' ? 'deferred' : 'failed']++;
-    run.log.info('advisor introduction', { customerId: task.customerId, advisorId: task.advisorId, outcome: outcome.status, because: verdict.because });
+    run.log.info('advisor introduction', { customerId: task.customerId, advisorId: task.advisorId, outcome: outcome.status, because: current.because });
   }
   return { counts, clients };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { introductionKey, introductionTask } from '#shared/advisors/handover.ts';
 import { newTask, answerTask } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
+import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
@@ -9,6 +10,7 @@ import { createTask, deleteTasks, getTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { staticKeys } from '#shared/unsubscribe/keys.ts';
 import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-links.ts';
+import { signTaskToken } from '#shared/unsubscribe/task-token.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 import { handleUnsubscribe } from '#shared/unsubscribe/unsubscribe.ts';
 import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
@@ -269,5 +271,47 @@ describe('handover: a client who could not be emailed when the digest introduced
     const rerun = await digests('2026-11-23', 'w48-rerun', WEEK_48 + HOUR);
     expect(rerun.advisors.find((a) => a.advisorId === 'A02')).toMatchObject({ outcome: 'already-sent', introductionTasks: 1 });
     expect(await getTask(aws.clients.documents, tables.advisorTasks, key)).toMatchObject({ status: 'open', withoutEmail: true });
+  });
+});
+
+describe('handover: an answer given while the hour sends the introductions', () => {
+  it('"I introduced myself" recorded while another introduction goes out: that client gets no email, the task stays done', { timeout: 120_000 }, async () => {
+    const config = await advisorsConfig(aws, 'handover-answer-while-sending', { timeZone: ZONE });
+    const tables = tableNames(config);
+    const now = at('2026-11-27 11:00', ZONE);
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ advisorId: 'A02', name: 'Marc Dubois', email: 'marc@answer-while-sending.example.com', locale: 'en', active: true }] });
+    const ids = ['hw-1', 'hw-2'];
+    await seedProfiles(aws, config, ids.map((id) => profileItem(id, { tier: 'VIC', advisorId: 'A02', locale: 'en', timeZone: ZONE })));
+    // Both given with the digest 4 days ago and unanswered: both due this hour (taskWaitDays 3).
+    const given = now - 4 * DAY;
+    const tasks = ids.map((id) => introductionTask({ customerId: id, from: 'A01', to: 'A02' }, '2026-W48', 'VIC', given));
+    for (const task of tasks) await createTask(aws.clients.documents, tables.advisorTasks, task, 400);
+
+    const ses = createSesMailer(aws.clients.ses, { maxSendRate: 500 });
+    let answered: { customerId: string; statusCode: number } | undefined;
+    const mailer = {
+      stats: () => ses.stats(),
+      send: async (email: Parameters<typeof ses.send>[0]) => {
+        if (answered === undefined) {
+          // While the first introduction goes out, Marc presses "I introduced myself" for the other client.
+          const other = tasks.find((task) => `${task.customerId}@example.com` !== email.to);
+          if (other === undefined) throw new Error('no other introduction');
+          const token = signTaskToken({ customerId: other.customerId, occasionKey: other.occasionKey, action: 'done', version: 1, expiresAt: given + 14 * DAY }, UNSUBSCRIBE_SECRET);
+          const page = await handleTaskLink(linkContext(config, now), post(token));
+          answered = { customerId: other.customerId, statusCode: page.statusCode };
+        }
+        return ses.send(email);
+      },
+    };
+    const hour = await runCampaignHour(aws, config, now, 'answer-while-sending', { mailer });
+    expect(answered?.statusCode).toBe(200);
+    expect(hour.introductions).toMatchObject({ sent: 1 });
+    const doneBy = answered?.customerId ?? '';
+    const mailedTo = ids.find((id) => id !== doneBy) ?? '';
+    expect(await emailsTo(aws, `${doneBy}@example.com`)).toEqual([]);
+    expect(await emailsTo(aws, `${mailedTo}@example.com`)).toHaveLength(1);
+    const history = async (customerId: string) => (await getTask(aws.clients.documents, tables.advisorTasks, { customerId, occasionKey: introductionKey({ to: 'A02' }, '2026-W48') }))?.history.map((e) => [e.event, e.because]);
+    expect(await history(doneBy)).toEqual([['created', undefined], ['done', undefined]]);
+    expect(await history(mailedTo)).toEqual([['created', undefined], ['emailed', 'no-answer']]);
   });
 });
