@@ -35,6 +35,22 @@ export function baselineFor(stored: StoredBookPairs | undefined, week: string): 
   return stored.week === week ? stored.before : stored.now;
 }
 
+/**
+ * The pairs the digests keep after a run of `week`, from tonight's `pairs`. The week's first run
+ * keeps tonight's pairs (and the baseline it compared with). A later run of the week (an operator's
+ * rerun, a corrected export's night) keeps the pairs the week's digests were made with: a handover
+ * seen only since is not introduced by a digest already sent, so it must still be one against next
+ * week's baseline. Two exceptions take tonight's advisor: the handovers `introducedNow` (shown in a
+ * digest this run sent) and clients the week had never seen (no handover to miss).
+ */
+export function pairsToKeep(stored: StoredBookPairs | undefined, week: string, pairs: BookPairs, introducedNow: readonly Handover[]): StoredBookPairs {
+  if (stored === undefined || stored.week !== week) return { week, before: baselineFor(stored, week) ?? pairs, now: pairs };
+  const now = { ...stored.now };
+  for (const [customerId, advisorId] of Object.entries(pairs)) if (!Object.hasOwn(stored.now, customerId) && !Object.hasOwn(stored.before, customerId)) now[customerId] = advisorId;
+  for (const handover of introducedNow) now[handover.customerId] = handover.to;
+  return { week, before: stored.before, now };
+}
+
 /** Clients whose advisor changed from one advisor to another; a first assignment is no handover. */
 export function handoversBetween(before: BookPairs, now: BookPairs): Handover[] {
   const handovers: Handover[] = [];

@@ -1,7 +1,7 @@
 import { addTallies, FOLLOW_THROUGH_DAYS, NO_STORE, tallyTasks, type AdvisorFollowThrough, type TaskTally } from '#shared/advisors/follow-through.ts';
 import { isActiveAdvisor, knownAdvisors } from '#shared/advisors/roster.ts';
 import { createTask, getTask, tasksOfAdvisor, tasksOfClient } from '#shared/store/task-store.ts';
-import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, unreachableBecause, type Handover, type HandoverHistory } from '#shared/advisors/handover.ts';
+import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, pairsToKeep, unreachableBecause, type Handover, type HandoverHistory } from '#shared/advisors/handover.ts';
 import { sendAfter } from '#shared/advisors/tasks.ts';
 import { renderIntroduction } from '#shared/templates/advisor-introduction.ts';
 import { sendAfterLabel } from '#shared/templates/advisor-task.ts';
@@ -353,6 +353,8 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   const handovers = baseline === undefined ? [] : handoversBetween(baseline, weekPairs);
   const results: AdvisorDigestResult[] = [];
   const books: NonNullable<AdvisorDigestSummary['books']> = [];
+  // The handovers shown in a digest this run sent: their new advisor is the pair next week compares with.
+  const introducedNow: Handover[] = [];
   for (const [advisorId, advisor] of advisors) {
     const profiles = await queryAdvisorClientsFrom(clients.documents, tables.profiles, advisorId, potentialThreshold);
     // Tier history matters only to tell a newly rising client; read it for the rising ones alone.
@@ -434,6 +436,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
     if (outcome.status === 'sent') {
       result.outcome = 'sent';
       result.messageId = outcome.messageId;
+      introducedNow.push(...handovers.filter((h) => h.to === advisorId && book.introductions.some((row) => row.customerId === h.customerId)));
       // The wait for an answer starts once the advisor has the digest (as a task email's does).
       result.introductionTasks = await createIntroductionTasks(options, book, handovers, carried, week, log);
     } else {
@@ -454,7 +457,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
 
   const unconfigured = [...new Set(Object.values(pairs))].filter((id) => !known.has(id)).sort();
   // The baseline of the next week (a dry run changes nothing; nor does a night sending deferred digests: the digest day's pairs stay the week's).
-  if (!dryRun && pendingAdvisors === undefined) await writeBookPairs(clients.s3, config, { week, before: baseline ?? pairs, now: pairs });
+  if (!dryRun && pendingAdvisors === undefined) await writeBookPairs(clients.s3, config, pairsToKeep(storedPairs, week, pairs, introducedNow));
   // Info, not a warning: the summary carries the figure, and a brand may well give books to only some advisors.
   if (unconfigured.length > 0) log.info('advisors on profiles but neither in the roster nor the config: no digest for them', { count: unconfigured.length });
 

@@ -79,6 +79,13 @@ describe('a rerun of the week\'s advisor digests', () => {
     // Days later, nothing goes to dr-2 in Marc's name.
     await runCampaignHour(aws, config, WEEK_48 + 4 * DAY + 8 * HOUR, 'dr-late');
     expect(await emailsTo(aws, 'dr-2@example.com')).toHaveLength(0);
+
+    // dr-2's handover, seen only by the week's reruns, is introduced by next week's digest (the reruns kept the digest day's pairs).
+    const next = await digests('2026-11-30', 'w49', WEEK_48 + 7 * DAY);
+    expect(next.handovers).toBe(1);
+    expect(next.advisors.find((a) => a.advisorId === 'A02')).toMatchObject({ outcome: 'sent', introductions: 1, introductionTasks: 1 });
+    expect(await getTask(aws.clients.documents, tasksTable, { customerId: 'dr-2', occasionKey: introductionKey({ to: 'A02' }, '2026-W49') })).toMatchObject({ advisorId: 'A02', status: 'open' });
+    expect((await getLedgerEntry(aws.clients.documents, ledgerTable, advisorDigestLedgerKey('A02', '2026-11-30')))?.introduced).toEqual(['dr-2']);
   });
 
   it('`run advisor-digests --dry-run` reads the week\'s ledger: a digest already sent is reported so, and the dry run writes nothing', { timeout: 120_000 }, async () => {

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildAdvisorBook } from '#shared/advisors/book.ts';
-import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, isIntroduction, unreachableBecause } from '#shared/advisors/handover.ts';
+import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, isIntroduction, pairsToKeep, unreachableBecause } from '#shared/advisors/handover.ts';
 import { answerTask, newTask } from '#shared/advisors/tasks.ts';
 import { parseConfig } from '#shared/config.ts';
 import { runClock } from '#shared/tiering/profile.ts';
@@ -19,6 +20,41 @@ describe('handovers', () => {
     expect(baselineFor(stored, '2026-W48')).toEqual({ c1: 'A01' });
     expect(baselineFor(stored, '2026-W49')).toEqual({ c1: 'A02' });
     expect(baselineFor(undefined, '2026-W49')).toBeUndefined();
+  });
+
+  it('kept by the week\'s first run are tonight\'s, compared with last week\'s', () => {
+    const last = { week: '2026-W47', before: { c1: 'A01' }, now: { c1: 'A01', c2: 'A01' } };
+    expect(pairsToKeep(last, '2026-W48', { c1: 'A02', c2: 'A01' }, [])).toEqual({ week: '2026-W48', before: { c1: 'A01', c2: 'A01' }, now: { c1: 'A02', c2: 'A01' } });
+    expect(pairsToKeep(undefined, '2026-W48', { c1: 'A02' }, [])).toEqual({ week: '2026-W48', before: { c1: 'A02' }, now: { c1: 'A02' } });
+  });
+
+  it('kept by a rerun of the week are the digest day\'s, but for the handovers the rerun introduced and clients new to the week', () => {
+    const stored = { week: '2026-W48', before: { c1: 'A01', c2: 'A01' }, now: { c1: 'A02', c2: 'A01' } };
+    // c2 handed over after the digests went out, c3 handed over and introduced by a digest the rerun sent, c4 new.
+    const tonight = { c1: 'A02', c2: 'A03', c3: 'A03', c4: 'A04' };
+    const kept = pairsToKeep({ ...stored, before: { ...stored.before, c3: 'A01' }, now: { ...stored.now, c3: 'A01' } }, '2026-W48', tonight, [{ customerId: 'c3', from: 'A01', to: 'A03' }]);
+    expect(kept).toEqual({ week: '2026-W48', before: { c1: 'A01', c2: 'A01', c3: 'A01' }, now: { c1: 'A02', c2: 'A01', c3: 'A03', c4: 'A04' } });
+    // Next week, c2's handover is still one: introduced then.
+    expect(handoversBetween(baselineFor(kept, '2026-W49') ?? {}, tonight)).toEqual([{ customerId: 'c2', from: 'A01', to: 'A03' }]);
+  });
+
+  it('a handover no digest introduced is still one against next week\'s baseline, however often the week is rerun (property)', () => {
+    const advisor = fc.constantFrom('A01', 'A02', 'A03');
+    const pairsOf = fc.dictionary(fc.constantFrom('c1', 'c2', 'c3', 'c4', 'c5'), advisor);
+    fc.assert(
+      fc.property(pairsOf, pairsOf, fc.array(pairsOf, { maxLength: 3 }), (lastWeek, digestDay, reruns) => {
+        let kept = pairsToKeep({ week: '2026-W47', before: lastWeek, now: lastWeek }, '2026-W48', digestDay, []);
+        // Reruns whose digests were all sent already: they introduce nothing.
+        for (const tonight of reruns) kept = pairsToKeep(kept, '2026-W48', tonight, []);
+        expect(kept.before).toEqual(lastWeek);
+        // Every client the week's digests were made with keeps the digest day's advisor (or none, as then).
+        for (const customerId of Object.keys({ ...lastWeek, ...digestDay })) expect(kept.now[customerId]).toBe(digestDay[customerId]);
+        // So whatever changed since the digest day is a handover next week.
+        const latest = reruns.at(-1) ?? digestDay;
+        const missed = handoversBetween(digestDay, latest).filter((h) => h.customerId in lastWeek || h.customerId in digestDay);
+        expect(handoversBetween(baselineFor(kept, '2026-W49') ?? {}, latest)).toEqual(expect.arrayContaining(missed));
+      }),
+    );
   });
 
   it('put the client in the new advisor’s book first, with the previous advisor, the birthday and the past tasks; in both languages', async () => {
