@@ -186,7 +186,8 @@ export function advisorDigestTotalsLine(summary: AdvisorDigestSummary): string {
   if (t.failed > 0) parts.push(`${n(t.failed)} failed`);
   if (t.deferred > 0) parts.push(`${n(t.deferred)} deferred`);
   const unconfigured = summary.unconfiguredAdvisors.count;
-  return `Advisor digests ${summary.week}: ${parts.join(', ')}; ${n(t.rows)} rows` +
+  const digestDay = summary.digestDate === summary.runDate ? '' : ` (digest day ${summary.digestDate})`;
+  return `Advisor digests ${summary.week}${digestDay}: ${parts.join(', ')}; ${n(t.rows)} rows` +
     (unconfigured > 0 ? `; ${n(unconfigured)} advisors on profiles but not configured (${summary.unconfiguredAdvisors.ids.slice(0, 10).join(', ')})` : '') +
     (summary.error ? `\nWARNING: the advisor digests stopped (a rerun of the night sends the rest): ${summary.error}` : '');
 }

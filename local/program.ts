@@ -74,8 +74,8 @@ export function buildProgram(): Command {
 
   run
     .command('advisor-digests')
-    .description('Send each active advisor the weekly digest of their book clients (VIC, Core, rising Potential) to contact (whatever the weekday; once per ISO week).')
-    .requiredOption('--date <date>', 'the nightly run date whose profiles to read, YYYY-MM-DD; the digest covers the 7 days after it', parseDate)
+    .description('Send each active advisor the weekly digest of their book clients (VIC, Core, rising Potential) to contact (whatever the weekday; once per digest week).')
+    .requiredOption('--date <date>', 'the nightly run date whose profiles to read, YYYY-MM-DD; the digest covers the 7 days after it and counts as the digest of the digest week the date is in (from the last digest weekday on or before it)', parseDate)
     .option('--dry-run', 'print the books (client ids, reasons, figures; no names or addresses) without claiming or sending', false)
     .option('--json', 'print the summary as one JSON object on stdout', false)
     .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))

@@ -3,7 +3,7 @@ import { loadTarget, refuseUnknownSenderSettings, targetOptionsSchema, unsubscri
 import { destroyAwsClients } from '#shared/aws/clients.ts';
 import { cliAwsClients } from '#local/aws-errors.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
-import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
+import { digestNightOf, sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { formatAdvisorDigestSummary } from '#local/format.ts';
 
 const optionsSchema = targetOptionsSchema.extend({
@@ -16,7 +16,10 @@ const optionsSchema = targetOptionsSchema.extend({
 /**
  * `clientele run advisor-digests --date D`: the advisors' weekly digests from the profiles the
  * nightly run of D stored, whatever the weekday (the nightly run sends them on its own on the
- * configured one). Sends at most once per advisor and ISO week, like the nightly call, and signs
+ * configured one). D counts in the digest week it belongs to, as the nightly run's nights after
+ * the digest day do (digestNightOf): on a Tuesday with the default Sunday, the digests of the
+ * Sunday before, keyed on that Sunday's week, so only those not sent yet go out and next Sunday's
+ * scheduled digests are not taken. Sends at most once per advisor and digest week, like the nightly call, and signs
  * the introductions' task links with the same key (the stack's; UNSUBSCRIBE_SECRET with a config
  * file, without which introductions go without links, as in a local night).
  */
@@ -31,6 +34,7 @@ export async function advisorDigestsCommand(raw: unknown): Promise<void> {
   try {
     const summary = await sendAdvisorDigests({
       runDate: options.date,
+      digestDate: digestNightOf(options.date, config.reports.advisorDigestWeekday).digestDate,
       runId: newRunId('advisor-digests'),
       at: Date.now(),
       config,

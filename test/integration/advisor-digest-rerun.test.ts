@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { introductionKey } from '#shared/advisors/handover.ts';
-import { advisorDigestLedgerKey, sendAdvisorDigests, type AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
+import { advisorDigestLedgerKey, advisorDigestsOfNight, sendAdvisorDigests, type AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import { formatAdvisorDigestSummary } from '#local/format.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
@@ -110,12 +110,47 @@ describe('a rerun of the week\'s advisor digests', () => {
     expect(before.totals).toMatchObject({ 'dry-run': 1, 'already-sent': 0 });
     expect(await ledgerEntries(aws, config)).toEqual([]);
 
-    await sendAdvisorDigests({ at: WEEK_48, runDate: '2026-11-23', runId: 'w48', config, clients: aws.clients });
+    // The night of Sunday 22 (the digest day): Monday 23 is in its digest week.
+    await sendAdvisorDigests({ at: WEEK_48, runDate: '2026-11-22', runId: 'w47', config, clients: aws.clients });
     const after = await dryRun();
     expect(after.totals).toMatchObject({ 'dry-run': 0, 'already-sent': 1, sent: 0 });
     expect(after.advisors).toEqual([expect.objectContaining({ advisorId: 'A01', outcome: 'already-sent', reason: 'ledger: sent' })]);
     expect(after.books).toEqual([]);
     expect(formatAdvisorDigestSummary(after, config.currency)).toContain('0 to send (dry run), 0 with no client to contact, 1 already sent this week');
     expect(await emailsTo(aws, 'sophie@digest-dry-run.example.com')).toHaveLength(1);
+  });
+
+  it('`run advisor-digests --date` on a day that is not the digest day sends the digest week\'s digests not sent yet, and leaves next digest day\'s alone', { timeout: 120_000 }, async () => {
+    const config = await advisorsConfig(aws, 'digest-midweek', { timeZone: ZONE });
+    expect(config.reports.advisorDigestWeekday).toBe('sunday');
+    const file = join(work, 'midweek-config.json');
+    await writeFile(file, JSON.stringify(config));
+    const sophie = 'sophie@digest-midweek.example.com';
+    // Birthdays over the fortnight: each week has a client to call.
+    const vic = (id: string, birthday: string) =>
+      profileItem(id, { tier: 'VIC', stage: 'active', advisorId: 'A01', spend12mMinor: 7_000_000, birthday, lastOrderAt: '2026-11-01T02:00:00.000Z', firstOrderAt: '2025-02-01T02:00:00.000Z', orderCount: 8, locale: 'en' });
+    await seedProfiles(aws, config, [vic('mw-1', '11-24'), vic('mw-2', '11-26'), vic('mw-3', '12-03'), vic('mw-4', '12-05')]);
+    const night = (runDate: string, runId: string) => advisorDigestsOfNight({ runDate, runId, config, clients: aws.clients, at: at(`${runDate} 02:30`, ZONE) + DAY, unsubscribeSecret: UNSUBSCRIBE_SECRET });
+    const manual = async (date: string) => {
+      const { code, stdout, stderr } = await clienteleExit(['run', 'advisor-digests', '--date', date, '--json', '--log-level', 'error', '--config', file]);
+      expect(code, stderr).toBe(0);
+      return JSON.parse(stdout) as AdvisorDigestSummary;
+    };
+
+    // Sunday 22: no roster yet, no digest. Tuesday 24, once the roster is in: the operator sends the week's digest.
+    expect(await night('2026-11-22', 'sun-22')).toEqual({});
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-15', advisors: [{ advisorId: 'A01', name: 'Sophie Martin', email: sophie, locale: 'en', active: true }] });
+    const tuesday = await manual('2026-11-24');
+    expect(tuesday).toMatchObject({ runDate: '2026-11-24', digestDate: '2026-11-22', week: '2026-W47', totals: { sent: 1 } });
+    expect(await getLedgerEntry(aws.clients.documents, tableNames(config).sendLedger, advisorDigestLedgerKey('A01', '2026-11-22'))).toMatchObject({ status: 'sent' });
+    // Again on Thursday: that week's digest went already.
+    expect((await manual('2026-11-26')).totals).toMatchObject({ sent: 0, 'already-sent': 1 });
+
+    // Sunday 29's scheduled digest (the week of 30 Nov to 6 Dec) goes out as usual.
+    const sunday29 = await night('2026-11-29', 'sun-29');
+    expect(sunday29.advisorDigests).toMatchObject({ week: '2026-W48', totals: { sent: 1 } });
+    const mails = await emailsTo(aws, sophie);
+    expect(mails).toHaveLength(2);
+    expect(mails[1]?.body.text).toContain('mw-3');
   });
 });
