@@ -2,7 +2,7 @@ import { clientTimeZone } from '#shared/campaigns/due.ts';
 import { isQuietTime } from '#shared/campaigns/policy.ts';
 import { IN_PERSON_ONLY, INTRODUCTION_CAMPAIGN, INTRODUCTION_OPEN_DAYS, isIntroduction, unreachableBecause } from '#shared/advisors/handover.ts';
 import { isActiveAdvisor } from '#shared/advisors/roster.ts';
-import { taskVerdict, unsentTask, type AdvisorTask, type EmailedBecause, type TaskVerdict } from '#shared/advisors/tasks.ts';
+import { sendingTask, taskVerdict, unsentTask, type AdvisorTask, type EmailedBecause, type TaskVerdict } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, mayHaveGone } from '#shared/delivery/deliver.ts';
 import { clientEmail } from '#shared/delivery/ses-email.ts';
@@ -80,10 +80,25 @@ async function openIntroductions(run: TaskGateRun): Promise<{ task: AdvisorTask;
   return open;
 }
 
-/** The task rule on the task as stored now (an answer may have moved it on since the hour read it); undefined once it is gone (erased). */
-async function settledSince(run: TaskGateRun, task: AdvisorTask): Promise<TaskVerdict | undefined> {
-  const stored = await getTask(run.clients.documents, tableNames(run.config).advisorTasks, task);
-  return stored === undefined ? undefined : taskVerdict(stored, run.at, run.config.advisors.taskWaitDays);
+/**
+ * The task rule on the task as stored now (an answer may have moved it on since the hour read it),
+ * and a task to send taken for sending (tasks.ts sendingTask, a conditional write on its version)
+ * before its email is claimed: an answer given before the take decides, one given after it finds
+ * the task closed rather than being told "recorded" while the email goes. Undefined once the task
+ * is gone (erased).
+ */
+async function takeForSending(run: TaskGateRun, task: AdvisorTask): Promise<TaskVerdict | undefined> {
+  const { config, at } = run;
+  const table = tableNames(config).advisorTasks;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const stored = await getTask(run.clients.documents, table, task);
+    if (stored === undefined) return undefined;
+    const verdict = taskVerdict(stored, at, config.advisors.taskWaitDays);
+    if (verdict.action !== 'send' || stored.status === 'sending') return verdict;
+    if ((await replaceTask(run.clients.documents, table, sendingTask(stored, verdict.because, at), stored.version, config.sender.ledgerRetentionDays)) === 'replaced') return verdict;
+  }
+  // Answered twice while this hour looked: the next hour decides.
+  return { action: 'wait', until: at + 3_600_000 };
 }
 
 /**
@@ -160,8 +175,8 @@ export async function sendIntroductions(run: IntroductionRun, mayStart: () => bo
     }
     if (!mayStart()) break;
     // The hour read its introductions up front and sends them one by one at the paced rate: an answer given since
-    // ("I introduced myself", a snooze) was told "recorded", so it decides, read again just before the claim.
-    const current = await settledSince(run, task);
+    // ("I introduced myself", a snooze) was told "recorded", so it decides, read again and the task taken just before the claim.
+    const current = await takeForSending(run, task);
     if (current === undefined) {
       // The task is gone: a forget since the look-up above deletes it (counted as erased); nothing to settle otherwise.
       if (await isStoredErasure(run.clients.documents, tables.suppression, { customerId: task.customerId, email: profile.email })) {

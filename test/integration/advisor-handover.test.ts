@@ -162,8 +162,8 @@ describe('handover: the introduction task and email', () => {
     // Every outcome on the tasks, and the emails in the ledger.
     const history = async (customerId: string, to: string) =>
       (await getTask(aws.clients.documents, tasks, { customerId, occasionKey: introductionKey({ to }, week.week) }))?.history.map((e) => [e.event, e.because]);
-    expect(await history('ho-zh', 'A02')).toEqual([['created', undefined], ['send', undefined], ['emailed', 'advisor-asked']]);
-    expect(await history('ho-en', 'A03')).toEqual([['created', undefined], ['emailed', 'no-answer']]);
+    expect(await history('ho-zh', 'A02')).toEqual([['created', undefined], ['send', undefined], ['sending', 'advisor-asked'], ['emailed', 'advisor-asked']]);
+    expect(await history('ho-en', 'A03')).toEqual([['created', undefined], ['sending', 'no-answer'], ['emailed', 'no-answer']]);
     expect((await getTask(aws.clients.documents, tasks, nomailKey))?.status).toBe('done');
     const ledger = await getLedgerEntry(aws.clients.documents, tableNames(config).sendLedger, { customerId: 'ho-en', occasionKey: introductionKey({ to: 'A03' }, week.week) });
     expect(ledger).toMatchObject({ status: 'sent', campaignId: 'advisor-introduction' });
@@ -312,6 +312,35 @@ describe('handover: an answer given while the hour sends the introductions', () 
     expect(await emailsTo(aws, `${mailedTo}@example.com`)).toHaveLength(1);
     const history = async (customerId: string) => (await getTask(aws.clients.documents, tables.advisorTasks, { customerId, occasionKey: introductionKey({ to: 'A02' }, '2026-W48') }))?.history.map((e) => [e.event, e.because]);
     expect(await history(doneBy)).toEqual([['created', undefined], ['done', undefined]]);
-    expect(await history(mailedTo)).toEqual([['created', undefined], ['emailed', 'no-answer']]);
+    expect(await history(mailedTo)).toEqual([['created', undefined], ['sending', 'no-answer'], ['emailed', 'no-answer']]);
+  });
+
+  it('"I introduced myself" pressed while that very introduction goes out: the page says it is closed, not "recorded"', { timeout: 120_000 }, async () => {
+    const config = await advisorsConfig(aws, 'handover-answer-same', { timeZone: ZONE });
+    const tables = tableNames(config);
+    const now = at('2026-11-27 11:00', ZONE);
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ advisorId: 'A02', name: 'Marc Dubois', email: 'marc@answer-same.example.com', locale: 'en', active: true }] });
+    await seedProfiles(aws, config, [profileItem('hs-1', { tier: 'VIC', advisorId: 'A02', locale: 'en', timeZone: ZONE })]);
+    const given = now - 4 * DAY;
+    const task = introductionTask({ customerId: 'hs-1', from: 'A01', to: 'A02' }, '2026-W48', 'VIC', given);
+    await createTask(aws.clients.documents, tables.advisorTasks, task, 400);
+
+    const ses = createSesMailer(aws.clients.ses, { maxSendRate: 500 });
+    let statusCode: number | undefined;
+    const mailer = {
+      stats: () => ses.stats(),
+      send: async (email: Parameters<typeof ses.send>[0]) => {
+        const token = signTaskToken({ customerId: task.customerId, occasionKey: task.occasionKey, action: 'done', version: 1, expiresAt: given + 14 * DAY }, UNSUBSCRIBE_SECRET);
+        statusCode ??= (await handleTaskLink(linkContext(config, now), post(token))).statusCode;
+        return ses.send(email);
+      },
+    };
+    const hour = await runCampaignHour(aws, config, now, 'answer-same', { mailer });
+    expect(statusCode).toBe(409);
+    expect(hour.introductions).toMatchObject({ sent: 1 });
+    expect(await emailsTo(aws, 'hs-1@example.com')).toHaveLength(1);
+    const stored = await getTask(aws.clients.documents, tables.advisorTasks, task);
+    expect(stored?.status).toBe('emailed');
+    expect(stored?.history.map((e) => e.event)).toEqual(['created', 'sending', 'emailed']);
   });
 });
