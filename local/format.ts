@@ -232,7 +232,7 @@ export function formatCampaignResults(results: CampaignResults): string[] {
 
 /** Whether an erasure found nothing stored of the person: no profile, history, ledger entry, task or suppression entry. */
 export function erasedNothingStored(result: ForgetResult): boolean {
-  return result.profiles + result.historyRecords + result.ledgerEntries + result.tasks + result.suppressionEntries === 0;
+  return result.profiles + result.historyRecords + result.ledgerEntries + result.tasks + result.suppressionEntries + result.couponCodes === 0;
 }
 
 /**
@@ -253,7 +253,9 @@ export function formatForgetResult(result: ForgetResult, request: ForgetRequest)
   return (
     `Erased: ${n(result.profiles)} profile(s), ${n(result.historyRecords)} tier-history record(s), ` +
     `${n(result.ledgerEntries)} send-ledger entr${result.ledgerEntries === 1 ? 'y' : 'ies'}, ${n(result.tasks)} advisor task(s), ` +
-    `${n(result.suppressionEntries)} suppression entr${result.suppressionEntries === 1 ? 'y' : 'ies'} now only hashed; ` +
+    `${n(result.suppressionEntries)} suppression entr${result.suppressionEntries === 1 ? 'y' : 'ies'} now only hashed` +
+    (result.couponCodes > 0 ? `, ${n(result.couponCodes)} coupon code(s) no longer tied to them` : '') +
+    '; ' +
     `${entries} keep the person out of later exports and campaigns.`
   );
 }

@@ -17,8 +17,8 @@ const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchW
 
 /**
  * What eraseTraces (shared/forget/forget.ts) calls to delete what the suite holds of an erased
- * client: queries on each table's own key (no index), deletes in batches (BatchWriteItem), and
- * DeleteItem for the plain suppression entries alone.
+ * client: queries on each table's own key (no index), deletes in batches (BatchWriteItem),
+ * DeleteItem for the plain suppression entries, and the coupon codes' items of their occasions.
  */
 const ERASE_TRACES: Partial<Record<TableId, string[]>> = {
   tierHistory: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
@@ -26,6 +26,8 @@ const ERASE_TRACES: Partial<Record<TableId, string[]>> = {
   advisorTasks: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
   suppression: ['dynamodb:DeleteItem'],
   profiles: ['dynamodb:BatchWriteItem'],
+  // Which occasion a coupon code went to: the occasion's item read and deleted, the code's item updated (forgetOccasionCode).
+  couponCodes: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
 };
 
 /** Tag the nightly run puts on rejects objects; a lifecycle rule expires them (reports are kept). */

@@ -7,7 +7,8 @@ import { normaliseEmail } from '#shared/email.ts';
 import { taskEmailLedgerKey } from '#shared/advisors/tasks.ts';
 import { deleteClientSuppression, deletePlainSuppression, plainSuppressionsOf, recordErasure } from '#shared/store/erasure-store.ts';
 import { deleteClientHistory } from '#shared/store/history-store.ts';
-import { deleteLedgerEntries, deleteLedgerEntriesOf, getLedgerEntry } from '#shared/store/ledger-store.ts';
+import { forgetOccasionCode, occasionRef } from '#shared/store/coupon-store.ts';
+import { deleteLedgerEntries, getLedgerEntry, ledgerEntriesOf } from '#shared/store/ledger-store.ts';
 import { deleteProfiles, findProfilesByEmail, getProfile, type ProfileItem } from '#shared/store/profile-store.ts';
 import { getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -51,6 +52,8 @@ export interface ForgetResult {
   tasks: number;
   /** Plain suppression entries (unsubscribes, bounces, complaints) of their addresses and ids, now only hashed. */
   suppressionEntries: number;
+  /** Coupon codes drawn for their occasions: which occasion each went to is forgotten (the code stays taken). */
+  couponCodes: number;
   /** Hashed erasure entries now on the list (customer ids and addresses). */
   erasureKeys: number;
 }
@@ -121,7 +124,7 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
 }
 
 /** What eraseTraces deleted, beside the profiles. */
-export type ErasedTraces = Pick<ForgetResult, 'historyRecords' | 'ledgerEntries' | 'tasks' | 'suppressionEntries'>;
+export type ErasedTraces = Pick<ForgetResult, 'historyRecords' | 'ledgerEntries' | 'tasks' | 'suppressionEntries' | 'couponCodes'>;
 
 /**
  * Deletes what the suite holds of clients already on the erasure list: tier history, send-ledger
@@ -135,10 +138,17 @@ export async function eraseTraces(
 ): Promise<ErasedTraces> {
   const { documents } = context.clients;
   const tables = tableNames(context.config);
-  const erased: ErasedTraces = { historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0 };
+  const erased: ErasedTraces = { historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0, couponCodes: 0 };
+  const coupons = { documents, table: tables.couponCodes };
   for (const customerId of who.customerIds) {
     erased.historyRecords += await deleteClientHistory(documents, tables.tierHistory, customerId);
-    erased.ledgerEntries += await deleteLedgerEntriesOf(documents, tables.sendLedger, customerId);
+    // Before the ledger entries go: they name the occasions whose coupon code the client drew.
+    const entries = await ledgerEntriesOf(documents, tables.sendLedger, customerId);
+    for (const entry of entries) {
+      if (await forgetOccasionCode(coupons, entry.campaignId, occasionRef(customerId, entry.occasionKey))) erased.couponCodes += 1;
+    }
+    await deleteLedgerEntries(documents, tables.sendLedger, entries);
+    erased.ledgerEntries += entries.length;
     const tasks = await tasksOfClient(documents, tables.advisorTasks, customerId);
     // The task emails are in the advisor's ledger, keyed by the client's id.
     const taskEmails = (await Promise.all(tasks.map((task) => getLedgerEntry(documents, tables.sendLedger, taskEmailLedgerKey(task.advisorId, task))))).filter((e) => e !== undefined);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * The coupon-codes table: which codes of a campaign's pool are taken, and by which occasion.
@@ -51,6 +51,29 @@ export async function takenCodes(coupons: CouponTable, campaignId: string): Prom
     start = page.LastEvaluatedKey;
   } while (start);
   return taken;
+}
+
+/**
+ * Forgets which occasion a code went to (an erasure): the occasion's item goes, and the code's
+ * item loses its claimedFor but stays, so the code is never given again. The code's item first:
+ * a request that stops in between finds the occasion's item again. True when there was one.
+ */
+export async function forgetOccasionCode(coupons: CouponTable, campaignId: string, ref: string): Promise<boolean> {
+  const code = await codeDrawnFor(coupons, campaignId, ref);
+  if (code === undefined) return false;
+  await coupons.documents.send(
+    new UpdateCommand({
+      TableName: coupons.table,
+      Key: { campaignId, entry: `${CODE_PREFIX}${code}` },
+      UpdateExpression: 'REMOVE claimedFor',
+      // Never creates an item: a code item already gone stays gone.
+      ConditionExpression: 'attribute_exists(entry)',
+    }),
+  ).catch((error: unknown) => {
+    if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+  });
+  await coupons.documents.send(new DeleteCommand({ TableName: coupons.table, Key: { campaignId, entry: `${FOR_PREFIX}${ref}` } }));
+  return true;
 }
 
 export type TakeResult = 'taken' | 'code-gone' | 'occasion-has-code';

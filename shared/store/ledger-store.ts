@@ -547,13 +547,6 @@ export async function occasionsClaimedBetween(
   return entries.sort((a, b) => a.claimedAt - b.claimedAt || a.customerOccasion.localeCompare(b.customerOccasion));
 }
 
-/** Deletes every entry of a client (an erasure): returns how many there were. */
-export async function deleteLedgerEntriesOf(documents: DocumentSender, table: string, customerId: string): Promise<number> {
-  const entries = await ledgerEntriesOf(documents, table, customerId);
-  await deleteLedgerEntries(documents, table, entries);
-  return entries.length;
-}
-
 /** Deletes entries by key (an erasure). */
 export async function deleteLedgerEntries(documents: DocumentSender, table: string, keys: readonly LedgerKey[]): Promise<void> {
   await batchDeleteAll(documents, table, keys.map((e) => ({ customerId: e.customerId, occasionKey: e.occasionKey })));

@@ -75,6 +75,9 @@ const ERASE_TRACES = [
   'dynamodb:BatchWriteItem <table:advisorTasks>',
   'dynamodb:DeleteItem <table:suppression>',
   'dynamodb:BatchWriteItem <table:profiles>',
+  'dynamodb:GetItem <table:couponCodes>',
+  'dynamodb:UpdateItem <table:couponCodes>',
+  'dynamodb:DeleteItem <table:couponCodes>',
 ];
 /** The pairs a role's policies should allow, as allowedPairs lists them: sorted, each once. */
 const expectedPairs = (...pairs: string[]) => [...new Set(pairs)].sort();

@@ -9,6 +9,7 @@ import { directoryExportSource } from '#shared/exports/source.ts';
 import { processSesFeedback } from '#shared/feedback/ses-events.ts';
 import { forgetClient, parseForgetRequest, type ForgetRequest } from '#shared/forget/forget.ts';
 import { runNightly } from '#shared/nightly/run.ts';
+import { codeDrawnFor, occasionRef, takeCode, takenCodes } from '#shared/store/coupon-store.ts';
 import { claimOccasion } from '#shared/store/ledger-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { suppress, suppressClient } from '#shared/store/suppression-store.ts';
@@ -91,6 +92,27 @@ describe('forget', () => {
     expect(await plainSuppressions(config)).toEqual([]);
     // Nothing of the person is kept in clear: three hashes (the id, the address, the earlier address).
     expect(JSON.stringify(await scanTable(aws, tables.suppression))).not.toMatch(/t01/);
+  });
+
+  it('forgets which occasions their coupon codes went to; the codes stay taken', async () => {
+    const config = await scenarioConfig(aws, 'forget-coupons');
+    const tables = tableNames(config);
+    const coupons = { documents: aws.clients.documents, table: tables.couponCodes };
+    await seedProfiles(aws, config, [profileItem('k01'), profileItem('k02')]);
+    for (const [customerId, code] of [['k01', 'CODE-A'], ['k02', 'CODE-B']] as const) {
+      await claimOccasion(aws.clients.documents, tables.sendLedger, { customerId, occasionKey: 'winback#2026-11', campaignId: 'winback', runId: 'r1', now: AT, retentionDays: 400 });
+      expect(await takeCode(coupons, 'winback', code, occasionRef(customerId, 'winback#2026-11'), AT, 'r1')).toBe('taken');
+    }
+
+    expect(await forget(config, { customerId: 'k01' })).toMatchObject({ couponCodes: 1, ledgerEntries: 1 });
+    expect(await codeDrawnFor(coupons, 'winback', occasionRef('k01', 'winback#2026-11'))).toBeUndefined();
+    const items = await scanTable<{ entry: string; claimedFor?: string }>(aws, tables.couponCodes);
+    expect(items.find((item) => item.entry === 'code#CODE-A')).toEqual(expect.not.objectContaining({ claimedFor: expect.anything() }));
+    expect(await takenCodes(coupons, 'winback')).toEqual(new Set(['CODE-A', 'CODE-B']));
+    // The other client's code is theirs still.
+    expect(await codeDrawnFor(coupons, 'winback', occasionRef('k02', 'winback#2026-11'))).toBe('CODE-B');
+    // Run again: nothing left to forget, nothing fails.
+    expect(await forget(config, { customerId: 'k01' })).toMatchObject({ couponCodes: 0 });
   });
 
   it('stopped at its last delete, then run again, leaves no address in clear', async () => {

@@ -73,7 +73,7 @@ describe('formatNightlySummary: the admission', () => {
 });
 
 describe('formatForgetResult', () => {
-  const result = (counts: Partial<ForgetResult>): ForgetResult => ({ request: {}, profiles: 0, historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0, erasureKeys: 1, ...counts });
+  const result = (counts: Partial<ForgetResult>): ForgetResult => ({ request: {}, profiles: 0, historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0, couponCodes: 0, erasureKeys: 1, ...counts });
 
   it('says so when nothing stored matched, and that the hashed entry blocks the id or address from now on', () => {
     expect(erasedNothingStored(result({}))).toBe(true);
