@@ -250,11 +250,7 @@ export function decide(client: ClientState, due: DueOccasion[], now: number, con
   });
 
   if (candidates.length > 0) {
-    // A send dated in the future (clock skew) still counts: better one email fewer than one too many.
-    const sentWithin = (ms: number) => client.recentSends.filter((s) => s.sentAt > now - ms).length;
-    const cap = policy.frequencyCap;
-    const capReason: CapReason | undefined =
-      sentWithin(24 * MS_PER_HOUR) >= cap.per24h ? 'frequency-24h' : sentWithin(7 * MS_PER_DAY) >= cap.per7d ? 'frequency-7d' : undefined;
+    const capReason = frequencyCapReason(client.recentSends, now, policy.frequencyCap);
     if (capReason !== undefined) {
       for (const { index } of candidates) decisions[index] = { outcome: 'capped', reason: capReason };
     } else {
@@ -267,6 +263,13 @@ export function decide(client: ClientState, due: DueOccasion[], now: number, con
   }
 
   return due.map((occasion, index) => ({ occasion, decision: decisions[index] ?? { outcome: 'out-of-audience' } }));
+}
+
+/** Why one more email now would pass the frequency cap, given the client's recent emails; undefined when it would not. */
+export function frequencyCapReason(recentSends: readonly RecentSend[], now: number, cap: { per24h: number; per7d: number }): CapReason | undefined {
+  // A send dated in the future (clock skew) still counts: better one email fewer than one too many.
+  const sentWithin = (ms: number) => recentSends.filter((s) => s.sentAt > now - ms).length;
+  return sentWithin(24 * MS_PER_HOUR) >= cap.per24h ? 'frequency-24h' : sentWithin(7 * MS_PER_DAY) >= cap.per7d ? 'frequency-7d' : undefined;
 }
 
 /** Steps 5 and 6 for the one occasion allowed through the cap. */

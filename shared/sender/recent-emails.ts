@@ -40,3 +40,15 @@ export function recentEmails(entries: readonly CountedEntry[], at: number): Rece
   }
   return [...byEmail.values()].filter((email) => email.sentAt > at - 7 * MS_PER_DAY);
 }
+
+/**
+ * The client's entries of emails other than `emailId`. Two runs at once (an hour started late
+ * beside the next one, a backfill) each read the client's emails before deciding, so each may let
+ * one through the cap; read again once an email is claimed, any other email that may have gone
+ * counts. Two claimed at the same instant both yield, and a later hour sends one: an email late
+ * rather than one too many.
+ */
+export function entriesOfOtherEmails<Entry extends CountedEntry>(entries: readonly Entry[], emailId: string): Entry[] {
+  const ours = `email:${emailId}`;
+  return entries.filter((entry) => emailOf(entry) !== ours);
+}

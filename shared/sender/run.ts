@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { compareDueClients, dueOccasions, endedOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
 import { dueIndexing, dueSelection, nextDueAt, type DueIndexing, type DueSelection } from '#shared/campaigns/due-index.ts';
-import { companionOccasions, decide, occasionInAudience, type DecidedOccasion, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
+import { companionOccasions, decide, frequencyCapReason, occasionInAudience, type CapReason, type DecidedOccasion, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
 import type { Config } from '#shared/config.ts';
 import { afterOutcome, CLOSED_BREAKER, type BreakerState } from '#shared/delivery/circuit-breaker.ts';
 import { readAccount, sesAccountReader, type SesAccountReader } from '#shared/delivery/ses-account.ts';
@@ -46,7 +46,7 @@ import { sendIntroductions, type IntroductionCounts } from './introductions.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
 import { expiryReason, expirySince } from './expiry.ts';
 import { predictedDayKeyedCampaigns, withCurrentKeys } from './legacy-keys.ts';
-import { recentEmails } from './recent-emails.ts';
+import { entriesOfOtherEmails, recentEmails } from './recent-emails.ts';
 import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
 
 /**
@@ -716,7 +716,7 @@ async function recordDecisions(run: CampaignRun, profile: ClientProfile, occasio
 }
 
 /** One email for the occasion and its companions, through the delivery protocol; what became of it ('taken': another run's). */
-async function send(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[]): Promise<SendOutcome['status'] | 'taken' | 'no-coupon' | 'erased'> {
+async function send(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[]): Promise<SendOutcome['status'] | 'taken' | 'no-coupon' | 'erased' | 'capped'> {
   const [occasion] = occasions as [DueOccasion, ...DueOccasion[]];
   const counts = countsOf(run, occasion.campaignId);
   // The code first, before the ledger: a code drawn for an occasion stays its own (a rerun or
@@ -740,6 +740,13 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     // Another run owns this email; hand back any companion we won so it is not left claimed.
     await releaseClaims(run.ledger, claimed, run.runId, 'claimed-by-another-run', run.at);
     return 'taken';
+  }
+  const capped = await cappedSinceDecided(run, profile, emailId);
+  if (capped !== undefined) {
+    await releaseClaims(run.ledger, claimed, run.runId, capped, run.at);
+    counts.capped += claimed.length;
+    run.log.info('email held by the frequency cap: another run claimed an email for the client meanwhile', { campaignId: occasion.campaignId, customerId: profile.customerId, reason: capped });
+    return 'capped';
   }
   run.sendsStarted++;
   await run.afterClaim?.({ customerId: occasion.customerId, occasionKey: occasion.occasionKey });
@@ -780,6 +787,17 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     );
   }
   return outcome.status;
+}
+
+/**
+ * The frequency cap once this run holds its claims (`emailId`): the client's other emails read
+ * again (recent-emails.ts entriesOfOtherEmails). Another run deciding the same client at once read
+ * the ledger before either claimed, and each cap check passed alone: the claim that finds the
+ * other is released, so the cap holds across overlapping runs.
+ */
+async function cappedSinceDecided(run: CampaignRun, profile: ClientProfile, emailId: string): Promise<CapReason | undefined> {
+  const entries = await ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId);
+  return frequencyCapReason(recentEmails(entriesOfOtherEmails(entries, emailId), run.at), run.at, run.config.campaigns.policy.frequencyCap);
 }
 
 /** No code left for the occasion's offer: no email; deferred with the reason, for a later hour (codes may be added before its window closes). */

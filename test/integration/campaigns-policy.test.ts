@@ -316,3 +316,33 @@ function hookedDocuments(hooks: { before?: (command: unknown) => Promise<void>; 
   };
   return new Proxy(documents, { get: (target, property, receiver) => (property === 'send' ? send : Reflect.get(target, property, receiver)) });
 }
+
+describe('the frequency cap across two runs at once', () => {
+  it('an hour started late beside the next one: no client gets two emails in 24 hours', { timeout: 120_000 }, async () => {
+    const config = await campaignConfig(aws, 'cap-overlap', {
+      campaigns: { policy: { controlShare: 0 }, campaigns: [{ kind: 'winback' }, { id: 'p1', trigger: { on: 'signed-up' }, template: 'welcome', priority: 1 }] },
+    });
+    const ids = Array.from({ length: 12 }, (_, i) => `ov-${i}`);
+    // A win-back due at 10:00; a priority-1 campaign due from 10:30 (its sign-up then).
+    await seedProfiles(
+      aws,
+      config,
+      ids.map((id) =>
+        profileItem(id, { stage: 'sleeping', firstOrderAt: iso(AT - 60 * DAY - 5 * HOUR), lastOrderAt: iso(AT - 60 * DAY - 5 * HOUR), orderCount: 1, signedUpAt: iso(AT + 30 * MINUTE) }),
+      ),
+    );
+    const emailsOf = () => Promise.all(ids.map(async (id) => (await emailsTo(aws, `${id}@example.com`)).length));
+    const [ten, eleven] = await Promise.all([runCampaignHour(aws, config, AT, 'ov-10'), runCampaignHour(aws, config, AT + HOUR, 'ov-11')]);
+    // Never two: the claim that finds the other run's is released (two found at once both are: that client waits an hour).
+    const overlapping = await emailsOf();
+    expect(overlapping.every((n) => n <= 1)).toBe(true);
+    expect(total(ten, 'sent') + total(eleven, 'sent')).toBe(overlapping.reduce((sum, n) => sum + n, 0));
+    // The next hour sends to anyone the overlap left without an email, and to nobody else.
+    await runCampaignHour(aws, config, AT + 2 * HOUR, 'ov-12');
+    expect(await emailsOf()).toEqual(ids.map(() => 1));
+    for (const id of ids) {
+      const statuses = (await ledgerEntriesOf(aws.clients.documents, tableNames(config).sendLedger, id)).map((e) => e.status);
+      expect(statuses.filter((s) => s === 'sent')).toHaveLength(1);
+    }
+  });
+});
