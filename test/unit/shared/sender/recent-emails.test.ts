@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CampaignContext, DueOccasion } from '#shared/campaigns/due.ts';
 import { companionOccasions, decide } from '#shared/campaigns/policy.ts';
 import type { CampaignKind } from '#shared/campaigns/schema.ts';
-import { emailOf, recentEmails } from '#shared/sender/recent-emails.ts';
+import { emailOf, entriesOfOtherEmails, recentEmails } from '#shared/sender/recent-emails.ts';
 import type { LedgerStatus } from '#shared/store/ledger-store.ts';
 import { clientProfile } from '#test/support/profiles.ts';
 import { DAY, HOUR, MINUTE } from '#test/support/time.ts';
@@ -169,6 +169,21 @@ describe('the frequency cap over weeks of hourly runs', () => {
         expect(new Set(ledger.map(emailOf)).size).toBe(emails.length);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('entriesOfOtherEmails', () => {
+  it('leaves out every entry of the email itself (all its occasions), whatever the others are', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.array(fc.tuple(fc.integer({ min: 1, max: 3 }), fc.uuid()), { maxLength: 4 }), (own, others) => {
+        const ours = emailEntries(own, { emailId: 'ours', status: 'claimed', claimedAt: AT });
+        const theirs = others.flatMap(([n, id]) => emailEntries(n, { emailId: id, status: 'claimed', claimedAt: AT }));
+        const kept = entriesOfOtherEmails([...ours, ...theirs], 'ours');
+        expect(kept).toEqual(theirs);
+        // The cap then counts the others' emails once each.
+        expect(recentEmails(kept, AT + MINUTE)).toHaveLength(new Set(others.map(([, id]) => id)).size);
+      }),
     );
   });
 });
