@@ -47,12 +47,15 @@ export interface WindowResult {
   relativeUplift?: number;
   /**
    * Revenue per member, sent - control (minor units), with its interval; undefined when either group
-   * has fewer than 2 members (no variance to estimate an interval from).
+   * has fewer than 30 members or neither group's revenue varies (uplift.ts meanDifference).
    */
   revenuePerMemberUpliftMinor?: { estimate: number; interval: Interval };
   /** Incremental revenue attributable to the campaign: uplift per member x sent members (minor units). */
   incrementalRevenueMinor?: number;
-  /** The interval of the conversion uplift excludes 0. */
+  /**
+   * The interval of the conversion uplift excludes 0 and both groups are large enough for the
+   * claim (uplift.ts inferenceHolds: 30 members, 5 conversions and 5 non-conversions in each).
+   */
   significant: boolean;
 }
 

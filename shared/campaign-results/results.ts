@@ -5,7 +5,7 @@ import { addDays, MS_PER_DAY, startOfLocalDay } from '#shared/time.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { countsAsPurchase } from '#shared/tiering/spend.ts';
 import type { CampaignResults, CampaignSegmentResult, DecayBucket, GroupOutcome, WindowResult } from './model.ts';
-import { excludesZero, meanDifference, proportionDifference, relativeUplift, type SampleMoments } from './uplift.ts';
+import { excludesZero, inferenceHolds, meanDifference, proportionDifference, relativeUplift, type SampleMoments } from './uplift.ts';
 
 /**
  * Campaign results against the control group, computed from the period's campaign decisions and
@@ -173,13 +173,11 @@ function windowResult(windowDays: number, totals: { sent: GroupTotals; control: 
     significant: false,
   };
   if (sent.members === 0 || control.members === 0) return result;
-  const conversion = proportionDifference(
-    { successes: sent.converted, trials: sent.members },
-    { successes: control.converted, trials: control.members },
-    confidenceLevel,
-  );
+  const sentConversions = { successes: sent.converted, trials: sent.members };
+  const controlConversions = { successes: control.converted, trials: control.members };
+  const conversion = proportionDifference(sentConversions, controlConversions, confidenceLevel);
   result.conversionUplift = { estimate: conversion.estimate, interval: conversion.interval };
-  result.significant = excludesZero(conversion.interval);
+  result.significant = inferenceHolds(sentConversions, controlConversions) && excludesZero(conversion.interval);
   const relative = relativeUplift(sent.conversionRate, control.conversionRate);
   if (relative !== undefined) result.relativeUplift = relative;
   const revenue = meanDifference(totals.sent.revenue, totals.control.revenue, confidenceLevel);

@@ -17,7 +17,21 @@ import { normalQuantile, studentTQuantile } from './significance.ts';
  * variances (a campaign changes the spread, not only the mean) with Welch-Satterthwaite degrees
  * of freedom and Student's t quantile, which matters for a tier with a handful of members.
  * Revenue is heavy-tailed, so it relies on the central limit theorem: read it for large groups.
+ *
+ * Both rest on large-sample approximations, so a small test claims nothing: a conversion uplift
+ * is significant only when inferenceHolds (each group at least MIN_GROUP_MEMBERS members, and at
+ * least MIN_GROUP_OUTCOMES conversions and as many non-conversions in each), and a revenue
+ * interval is given only for groups of MIN_GROUP_MEMBERS members whose revenue varies.
  */
+
+/**
+ * Members a group needs before the results claim anything of it. Below it an interval can still
+ * exclude 0 (Newcombe's does at 2/2 against 0/2) without the data being able to support it.
+ */
+export const MIN_GROUP_MEMBERS = 30;
+
+/** Conversions, and non-conversions, each group needs for the normal approximation (the usual np >= 5 rule). */
+export const MIN_GROUP_OUTCOMES = 5;
 
 /** Successes (converted members) out of trials (members). */
 export interface Proportion {
@@ -83,6 +97,16 @@ export function proportionDifference(first: Proportion, second: Proportion, conf
   };
 }
 
+/**
+ * Whether two proportions are large enough for a significance claim: each group has at least
+ * MIN_GROUP_MEMBERS trials and at least MIN_GROUP_OUTCOMES successes and failures.
+ */
+export function inferenceHolds(first: Proportion, second: Proportion): boolean {
+  return [first, second].every(
+    ({ successes, trials }) => trials >= MIN_GROUP_MEMBERS && successes >= MIN_GROUP_OUTCOMES && trials - successes >= MIN_GROUP_OUTCOMES,
+  );
+}
+
 /** The unbiased sample variance from the moments (n >= 2). */
 function sampleVariance({ count, sum, sumOfSquares }: SampleMoments): number {
   // Rounding can make a zero variance come out a hair below 0.
@@ -90,18 +114,19 @@ function sampleVariance({ count, sum, sumOfSquares }: SampleMoments): number {
 }
 
 /**
- * mean₁ − mean₂ with Welch's interval. Undefined when a group has fewer than 2 members (no
- * variance to estimate). When both groups are constant the standard error is 0 and the interval
- * is the point itself: nothing in the data says otherwise.
+ * mean₁ − mean₂ with Welch's interval. Undefined when a group has fewer than MIN_GROUP_MEMBERS
+ * members (too few to estimate a variance a heavy-tailed revenue can be judged by) or when
+ * neither group varies (a standard error of 0 would draw a zero-width interval, a certainty the
+ * data does not give).
  */
 export function meanDifference(first: SampleMoments, second: SampleMoments, confidenceLevel: number): (Estimate & { degreesOfFreedom: number }) | undefined {
   twoSidedNormalQuantile(confidenceLevel); // validates the level the same way as the proportions
-  if (first.count < 2 || second.count < 2) return undefined;
+  if (first.count < MIN_GROUP_MEMBERS || second.count < MIN_GROUP_MEMBERS) return undefined;
   const estimate = first.sum / first.count - second.sum / second.count;
   const v1 = sampleVariance(first) / first.count;
   const v2 = sampleVariance(second) / second.count;
   const variance = v1 + v2;
-  if (variance === 0) return { estimate, interval: { low: estimate, high: estimate }, degreesOfFreedom: first.count + second.count - 2 };
+  if (variance === 0) return undefined;
   const degreesOfFreedom = (variance * variance) / ((v1 * v1) / (first.count - 1) + (v2 * v2) / (second.count - 1));
   const halfWidth = studentTQuantile(1 - (1 - confidenceLevel) / 2, degreesOfFreedom) * Math.sqrt(variance);
   return { estimate, interval: { low: estimate - halfWidth, high: estimate + halfWidth }, degreesOfFreedom };

@@ -145,14 +145,12 @@ describe('computeCampaignResults on constructed data', () => {
     expect(w.sent).toEqual({ members: 6, converted: 3, conversionRate: 0.5, revenueMinor: 16_000, revenuePerMemberMinor: 16_000 / 6 });
     expect(w.control).toEqual({ members: 4, converted: 1, conversionRate: 0.25, revenueMinor: 6_000, revenuePerMemberMinor: 1_500 });
     expect(w.maturing).toEqual({ sent: 1, control: 0 });
-    // Newcombe 3/6 − 1/4 and Welch [10000, 2000, 0, 4000, 0, 0] − [6000, 0, 0, 0] (scipy: df 7.7267).
+    // Newcombe 3/6 − 1/4; groups of 6 and 4 are too small for a revenue interval or a significance claim.
     expect(w.conversionUplift?.estimate).toBeCloseTo(0.25, 12);
     expect(w.conversionUplift?.interval.low).toBeCloseTo(-0.297272, 5);
     expect(w.conversionUplift?.interval.high).toBeCloseTo(0.62332, 5);
     expect(w.relativeUplift).toBeCloseTo(1, 12);
-    expect(w.revenuePerMemberUpliftMinor?.estimate).toBeCloseTo(1_166.6667, 3);
-    expect(w.revenuePerMemberUpliftMinor?.interval.low).toBeCloseTo(-3_931.5004, 3);
-    expect(w.revenuePerMemberUpliftMinor?.interval.high).toBeCloseTo(6_264.8337, 3);
+    expect(w.revenuePerMemberUpliftMinor).toBeUndefined();
     expect(w.incrementalRevenueMinor).toBe(7_000);
     expect(w.significant).toBe(false);
   });
@@ -165,12 +163,11 @@ describe('computeCampaignResults on constructed data', () => {
     expect(w.conversionUplift?.estimate).toBeCloseTo(0.5, 12);
     expect(w.conversionUplift?.interval.low).toBeCloseTo(-0.135923, 5);
     expect(w.conversionUplift?.interval.high).toBeCloseTo(0.905469, 5);
-    expect(w.revenuePerMemberUpliftMinor?.interval.low).toBeCloseTo(-9_429.6266, 3);
-    expect(w.revenuePerMemberUpliftMinor?.interval.high).toBeCloseTo(28_429.6266, 3);
+    expect(w.revenuePerMemberUpliftMinor).toBeUndefined();
     expect(w.incrementalRevenueMinor).toBe(38_000);
   });
 
-  it('per tier: no relative uplift without control conversions, no revenue interval below two members', () => {
+  it('per tier: no relative uplift without control conversions, no revenue interval below 30 members', () => {
     const entry = window('welcome', 'Entry', 7);
     expect(entry.sent).toMatchObject({ members: 3, converted: 2, revenueMinor: 12_000 });
     expect(entry.control).toMatchObject({ members: 2, converted: 1, revenueMinor: 6_000 });
@@ -257,6 +254,47 @@ describe('computeCampaignResults: significance, windows and the period', () => {
     expect(w?.conversionUplift?.interval.high).toBeCloseTo(0.305789, 5);
     expect(w?.significant).toBe(true);
     expect(w?.relativeUplift).toBeCloseTo(2, 12);
+    // Welch on 30 × 1000 + 70 × 0 against 10 × 1000 + 90 × 0 (scipy.stats.ttest_ind, equal_var=False).
+    expect(w?.revenuePerMemberUpliftMinor?.estimate).toBeCloseTo(200, 9);
+    expect(w?.revenuePerMemberUpliftMinor?.interval.low).toBeCloseTo(91.337104, 4);
+    expect(w?.revenuePerMemberUpliftMinor?.interval.high).toBeCloseTo(308.662896, 4);
+  });
+
+  /** One campaign's first window for sent [members, converted] against control [members, converted]. */
+  function firstWindow(sent: [number, number], control: [number, number]): WindowResult {
+    const tiny: CampaignDecision[] = [];
+    const orders = new Map<string, OrderFact[]>();
+    const add = (group: 'sent' | 'control', [members, converted]: [number, number]) => {
+      for (let i = 0; i < members; i++) {
+        tiny.push({ customerId: `${group}${i}`, campaignId: 'winback', tier: 'Entry', group, at: A });
+        if (i < converted) orders.set(`${group}${i}`, [order(A + DAY, 5_000)]);
+      }
+    };
+    add('sent', sent);
+    add('control', control);
+    const segment = computeCampaignResults({ decisions: tiny, ordersByClient: orders, runDate: RUN_DATE, now: NOW, config }).segments.find(
+      (s) => s.campaignId === 'winback' && s.tier === 'all',
+    );
+    return segment?.windows[0] as WindowResult;
+  }
+
+  it('claims nothing for tiny groups, however lopsided: 2/2 vs 0/2, 3/3 vs 0/3, 20/20 vs 0/1', () => {
+    for (const [sent, control] of [[[2, 2], [2, 0]], [[3, 3], [3, 0]], [[20, 20], [1, 0]], [[29, 29], [30, 0]]] as [number, number][][]) {
+      const w = firstWindow(sent as [number, number], control as [number, number]);
+      // The interval is still reported (and excludes 0): only the claim is withheld.
+      expect(w.conversionUplift?.interval.low).toBeGreaterThan(0);
+      expect(w.significant).toBe(false);
+      // Every converter spent the same 5,000: no variance to estimate, no zero-width interval.
+      expect(w.revenuePerMemberUpliftMinor).toBeUndefined();
+    }
+  });
+
+  it('claims a difference once each group has 30 members and 5 of each outcome', () => {
+    expect(firstWindow([30, 25], [30, 5]).significant).toBe(true);
+    expect(firstWindow([30, 25], [30, 4]).significant).toBe(false);
+    expect(firstWindow([30, 26], [30, 5]).significant).toBe(false);
+    // Large enough, but the interval crosses 0: not significant.
+    expect(firstWindow([100, 12], [100, 10]).significant).toBe(false);
   });
 
   it('follows the configured windows and level; a welcome without sends has no decay curve', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   excludesZero,
+  inferenceHolds,
   meanDifference,
   proportionDifference,
   relativeUplift,
@@ -145,45 +146,76 @@ describe('proportionDifference (Newcombe method 10)', () => {
 });
 
 describe('meanDifference (Welch)', () => {
-  it('matches a hand computation with unequal variances', () => {
-    // 1..5 vs 2, 4, ..., 10: means 3 and 6, variances 2.5 and 10; se² = 2.5/5 + 10/5 = 2.5;
-    // df = 2.5² / (0.5²/4 + 2²/4) = 100/17; t(0.975, 100/17) = 2.456...
-    const result = meanDifference(momentsOf([1, 2, 3, 4, 5]), momentsOf([2, 4, 6, 8, 10]), 0.95);
+  const times = (values: number[], n: number): number[] => Array.from({ length: n }, () => values).flat();
+
+  it('matches scipy with unequal variances', () => {
+    // 1..5 and 2, 4, ..., 10, six times each (30 members): scipy.stats.ttest_ind(equal_var=False)
+    // gives df 42.647058823529 and the 95% interval [-4.184525924201666, -1.815474075798334].
+    const result = meanDifference(momentsOf(times([1, 2, 3, 4, 5], 6)), momentsOf(times([2, 4, 6, 8, 10], 6)), 0.95);
     expect(result?.estimate).toBeCloseTo(-3, 12);
-    expect(result?.degreesOfFreedom).toBeCloseTo(100 / 17, 12);
-    expect(result?.interval.low).toBeCloseTo(-6.887742, 5);
-    expect(result?.interval.high).toBeCloseTo(0.887742, 5);
+    expect(result?.degreesOfFreedom).toBeCloseTo(42.647058823529, 9);
+    expect(result?.interval.low).toBeCloseTo(-4.184525924201666, 5);
+    expect(result?.interval.high).toBeCloseTo(-1.815474075798334, 5);
   });
 
   it('uses t with 2(n − 1) degrees of freedom for equal sizes and variances', () => {
-    // Both variances 30, n = 6: se = √10, df = 10, t(0.975, 10) = 2.228138851986274.
-    const result = meanDifference(momentsOf([0, 0, 0, 10, 10, 10]), momentsOf([2, 2, 2, 12, 12, 12]), 0.95);
-    expect(result?.degreesOfFreedom).toBeCloseTo(10, 12);
-    expect(result?.interval.low).toBeCloseTo(-2 - 2.228138851986274 * Math.sqrt(10), 10);
-    expect(result?.interval.high).toBeCloseTo(-2 + 2.228138851986274 * Math.sqrt(10), 10);
+    // Both variances 750/29, n = 30: se = √(50/29), df = 58, t(0.975, 58) = 2.0017174841452356.
+    const result = meanDifference(momentsOf(times([0, 0, 0, 10, 10, 10], 5)), momentsOf(times([2, 2, 2, 12, 12, 12], 5)), 0.95);
+    expect(result?.degreesOfFreedom).toBeCloseTo(58, 9);
+    expect(result?.interval.low).toBeCloseTo(-2 - 2.0017174841452356 * Math.sqrt(50 / 29), 8);
+    expect(result?.interval.high).toBeCloseTo(-2 + 2.0017174841452356 * Math.sqrt(50 / 29), 8);
   });
 
-  it('is undefined below two members in a group, and a point when nothing varies', () => {
-    expect(meanDifference(momentsOf([5]), momentsOf([1, 2]), 0.95)).toBeUndefined();
-    expect(meanDifference(momentsOf([1, 2]), momentsOf([]), 0.95)).toBeUndefined();
-    expect(meanDifference(momentsOf([0, 0, 0]), momentsOf([0, 0]), 0.95)).toEqual({
-      estimate: 0,
-      interval: { low: 0, high: 0 },
-      degreesOfFreedom: 3,
-    });
+  it('gives no interval below 30 members in a group, nor when no revenue varies (no zero-width certainty)', () => {
+    const varied = times([0, 5_000], 15);
+    expect(meanDifference(momentsOf(varied.slice(1)), momentsOf(varied), 0.95)).toBeUndefined();
+    expect(meanDifference(momentsOf(varied), momentsOf([5_000, 5_000, 5_000]), 0.95)).toBeUndefined();
+    expect(meanDifference(momentsOf(varied), momentsOf([]), 0.95)).toBeUndefined();
+    expect(meanDifference(momentsOf(times([0], 40)), momentsOf(times([0], 30)), 0.95)).toBeUndefined();
+    expect(meanDifference(momentsOf(times([5_000], 40)), momentsOf(times([0], 30)), 0.95)).toBeUndefined();
+    expect(meanDifference(momentsOf(varied), momentsOf(times([0], 30)), 0.95)?.interval.low).toBeLessThan(2_500);
   });
 
   it('flips sign when the groups are swapped and contains the estimate', () => {
-    const sample = fc.array(fc.integer({ min: 0, max: 2_000_000 }), { minLength: 2, maxLength: 60 });
+    const sample = fc.array(fc.integer({ min: 0, max: 2_000_000 }), { minLength: 30, maxLength: 90 });
     fc.assert(
       fc.property(sample, sample, (a, b) => {
         const forward = meanDifference(momentsOf(a), momentsOf(b), 0.95);
         const backward = meanDifference(momentsOf(b), momentsOf(a), 0.95);
-        if (!forward || !backward) throw new Error('two members per group give an interval');
-        expect(forward.interval.low).toBeLessThanOrEqual(forward.estimate);
-        expect(forward.interval.high).toBeGreaterThanOrEqual(forward.estimate);
+        if (forward === undefined || backward === undefined) {
+          // Only when nothing varies in either group.
+          expect(new Set(a).size === 1 && new Set(b).size === 1).toBe(true);
+          return;
+        }
+        expect(forward.interval.low).toBeLessThan(forward.estimate);
+        expect(forward.interval.high).toBeGreaterThan(forward.estimate);
         expect(backward.interval.low).toBeCloseTo(-forward.interval.high, 6);
         expect(backward.interval.high).toBeCloseTo(-forward.interval.low, 6);
+      }),
+    );
+  });
+});
+
+describe('inferenceHolds: the sizes a significance claim needs', () => {
+  it('needs 30 members, 5 conversions and 5 non-conversions in each group', () => {
+    expect(inferenceHolds(of(5, 30), of(25, 30))).toBe(true);
+    expect(inferenceHolds(of(5, 29), of(25, 30))).toBe(false);
+    expect(inferenceHolds(of(4, 30), of(25, 30))).toBe(false);
+    expect(inferenceHolds(of(26, 30), of(25, 30))).toBe(false);
+    expect(inferenceHolds(of(5, 30), of(0, 300))).toBe(false);
+    // The adversarial cases: Newcombe's interval excludes 0 for each, the sizes do not allow a claim.
+    for (const [sent, control] of [[of(2, 2), of(0, 2)], [of(3, 3), of(0, 3)], [of(20, 20), of(0, 1)]] as const) {
+      expect(excludesZero(proportionDifference(sent, control, 0.95).interval)).toBe(true);
+      expect(inferenceHolds(sent, control)).toBe(false);
+    }
+  });
+
+  it('is symmetric and never holds for a group under 30 or without 5 of each outcome', () => {
+    fc.assert(
+      fc.property(proportion, proportion, (a, b) => {
+        const holds = inferenceHolds(a, b);
+        expect(inferenceHolds(b, a)).toBe(holds);
+        if (holds) for (const p of [a, b]) expect(p.trials >= 30 && p.successes >= 5 && p.trials - p.successes >= 5).toBe(true);
       }),
     );
   });
