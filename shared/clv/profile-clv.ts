@@ -373,17 +373,17 @@ export function assessClv(clients: Iterable<ClientFacts>, context: { runDate: st
   return { report: fit.report, predictions: predictClv(fit, buyers, context) };
 }
 
-/** Threshold of the tier above `tier` in minor units; undefined for VIC (nothing above). */
+/** Threshold of the tier above `tier` in minor units; undefined for VIC (nothing above) and Prospect (not a buyer: never rising). */
 export function nextTierThresholdMinor(tier: Tier, thresholds: TierThresholdsMinor): number | undefined {
   switch (tier) {
     case 'VIC':
+    case 'Prospect':
       return undefined;
     case 'Core':
       return thresholds.vic;
     case 'Potential':
       return thresholds.core;
     case 'Entry':
-    case 'Prospect':
       return thresholds.potential;
   }
 }
@@ -400,14 +400,17 @@ export function churnRiskOf(probabilityAlive: number, churnRiskBelowProbabilityA
  * next tier's threshold (inclusive, like the tiers; never for VICs); churn risk from probability
  * alive; an "active" client whose probability alive is below churnRiskBelowProbabilityAlive is
  * "at-risk" (other stages are left alone: new, sleeping and churned follow the calendar).
- * Without a prediction the profile is returned unchanged.
+ * Without a prediction, or for a Prospect (no counted purchase: a free sample's 0.00 order is a
+ * purchase day to the models but not a purchase to the tiers), the profile is returned unchanged:
+ * a client the tiers do not count as a buyer gets no CLV and is never rising, so the rising
+ * clients per tier add up to the rising total.
  */
 export function applyClv(
   profile: ClientProfile,
   prediction: StoredClvPrediction | undefined,
   rules: { thresholds: TierThresholdsMinor; churnRiskBelowProbabilityAlive: number },
 ): ClientProfile {
-  if (prediction === undefined) return profile;
+  if (prediction === undefined || profile.tier === 'Prospect') return profile;
   const next = nextTierThresholdMinor(profile.tier, rules.thresholds);
   const clv: ClientClv = {
     ...prediction,

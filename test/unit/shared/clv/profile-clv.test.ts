@@ -25,7 +25,8 @@ import { createClvPredictor } from '#shared/clv/predict.ts';
 import { simulateBgNbd } from '#shared/clv/simulate.ts';
 import type { RfmSummary } from '#shared/clv/summary.ts';
 import { parseConfig } from '#shared/config.ts';
-import type { ClientFacts, ClientProfile } from '#shared/model.ts';
+import { TIERS, type ClientFacts, type ClientProfile } from '#shared/model.ts';
+import { distribution } from '#shared/tiering/distribution.ts';
 import { addDays, MS_PER_DAY } from '#shared/time.ts';
 import { computeProfiles, runClock, streamProfiles } from '#shared/tiering/profile.ts';
 
@@ -126,6 +127,56 @@ describe('rising clients', () => {
     expect(at('Core', 5_000_000)).toBe(true);
     expect(at('Entry', 100_000)).toBe(true);
     expect(at('VIC', 90_000_000)).toBe(false);
+  });
+
+  it('gives a Prospect (no counted purchase, e.g. only a kept 0.00 free sample) no CLV, so never rising', () => {
+    expect(nextTierThresholdMinor('Prospect', thresholds)).toBeUndefined();
+    const prospect = profile({ tier: 'Prospect', orderCount: 0, spend12mMinor: 0, lifetimeSpendMinor: 0 });
+    expect(applyClv(prospect, prediction({ clv12mMinor: 900_000 }), rules)).toBe(prospect);
+  });
+
+  it("a night's rising clients per tier add up to its rising total, in the tiers that can rise", () => {
+    const stages = ['new', 'active', 'at-risk', 'sleeping', 'churned'] as const;
+    const client = fc.record({
+      tier: fc.constantFrom(...TIERS),
+      stage: fc.constantFrom(...stages),
+      clv12mMinor: fc.integer({ min: 0, max: 20_000_000 }),
+      probabilityAlive: fc.double({ min: 0, max: 1, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(fc.array(client, { maxLength: 60 }), (clients) => {
+        const profiles = clients.map((c, i) =>
+          applyClv(profile({ customerId: `c${i}`, tier: c.tier, stage: c.stage }), prediction({ clv12mMinor: c.clv12mMinor, probabilityAlive: c.probabilityAlive }), rules),
+        );
+        const rising = distribution(profiles).rising;
+        const drawn = (['Entry', 'Potential', 'Core'] as const).reduce((n, tier) => n + (rising?.byTier[tier] ?? 0), 0);
+        expect(drawn).toBe(rising?.clients);
+        expect(rising?.byTier.Prospect).toBe(0);
+        expect(rising?.byTier.VIC).toBe(0);
+      }),
+    );
+  });
+
+  it('leaves the free-sample client of a fitted night without CLV, tier Prospect', () => {
+    const base = simulatedBase(1_500, 7);
+    const freebie = (customerId: string, daysAgo: number): ClientFacts => ({
+      customerId,
+      orders: [{ orderId: `${customerId}-0`, orderedAt: DAY0 - daysAgo * MS_PER_DAY + 3_600_000, netMinor: 0 }],
+      categorySpendMinor: {},
+      skus: [],
+    });
+    const clients = [...base, freebie('freebie', 0), freebie('freebie-old', 40)];
+    const context = { runDate: RUN_DATE, config };
+    const assessment = assessClv(clients, context);
+    expect(assessment.report.fitted).toBe(true);
+    const profiles = applyClvToProfiles(computeProfiles(clients, context), assessment, config);
+    for (const id of ['freebie', 'freebie-old']) {
+      const p = profiles.find((x) => x.customerId === id);
+      expect(p).toMatchObject({ tier: 'Prospect', orderCount: 0 });
+      expect(p?.clv).toBeUndefined();
+    }
+    const rising = distribution(profiles).rising;
+    expect((['Entry', 'Potential', 'Core'] as const).reduce((n, tier) => n + (rising?.byTier[tier] ?? 0), 0)).toBe(rising?.clients);
   });
 });
 
