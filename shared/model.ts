@@ -177,7 +177,7 @@ export interface ClientClv {
   clv12mMinor: number;
   /** YYYY-MM-DD in the brand time zone; absent when the client is probably gone. */
   predictedNextOrderAt?: string;
-  /** clv12mMinor reaches the threshold of the tier above the client's (never for VICs). */
+  /** The unrounded 12-month prediction reaches the threshold of the tier above the client's (never for VICs or Prospects). */
   rising: boolean;
   churnRisk: ChurnRisk;
 }

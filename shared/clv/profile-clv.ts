@@ -52,10 +52,20 @@ export interface ClvRunReport {
 /** The per-client values stored on the profile before the profile's own rules (rising, churn risk). */
 export type StoredClvPrediction = Omit<ClientClv, 'rising' | 'churnRisk'>;
 
+/**
+ * One buyer's prediction: the rounded values to store, and the unrounded 12-month CLV the rules
+ * judge (rounding to 2 significant units must not lift 49,499.99 to a 50,000 threshold).
+ */
+export interface ClvEstimate {
+  stored: StoredClvPrediction;
+  /** The model's 12-month CLV before rounding, minor units (may be fractional); never stored. */
+  clv12mMinor: number;
+}
+
 export interface ClvAssessment {
   report: ClvRunReport;
-  /** Rounded predictions by customerId; empty when the fit was skipped. */
-  predictions: Map<string, StoredClvPrediction>;
+  /** Predictions by customerId; empty when the fit was skipped. */
+  predictions: Map<string, ClvEstimate>;
 }
 
 export interface ClvModelFit {
@@ -283,7 +293,7 @@ export function fitClvForRun(summaries: readonly RfmSummary[], context: { runDat
 export type ClvPredictionFailed = (error: unknown) => void;
 
 /**
- * One buyer's rounded prediction with a night's fit: undefined when the fit has no models; the
+ * One buyer's prediction (rounded for storage, with the unrounded CLV) with a night's fit: undefined when the fit has no models; the
  * predictor's result is undefined for a prediction that is not finite or that throws (the fit
  * was probed by fitClvModels on a sample, but a NaN must never reach DynamoDB and one client
  * must never fail the night: such a client keeps no clv, and `onFailure` hears of a throw).
@@ -292,7 +302,7 @@ export function clvPredictor(
   fit: ClvModelFit,
   context: { runDate: string; config: Config },
   onFailure?: ClvPredictionFailed,
-): ((summary: RfmSummary) => StoredClvPrediction | undefined) | undefined {
+): ((summary: RfmSummary) => ClvEstimate | undefined) | undefined {
   if (!fit.models) return undefined;
   const { config } = context;
   const { now } = runClock(context.runDate, config.timeZone);
@@ -305,7 +315,7 @@ export function clvPredictor(
       const prediction = predict(summary);
       if (!predictionIsFinite(prediction)) return undefined;
       const next = nextOrderDate(predictFromAnchor, summary, prediction, calibrationDate, config.clv.unit);
-      return roundPrediction(prediction, config.currency, next);
+      return { stored: roundPrediction(prediction, config.currency, next), clv12mMinor: prediction.clv12mMinor };
     } catch (error) {
       onFailure?.(error);
       return undefined;
@@ -326,14 +336,14 @@ export function clvFailureCounter(): { onFailure: ClvPredictionFailed; failures(
   };
 }
 
-/** Rounded predictions for the given buyers with a night's fit; empty when it has no models. */
+/** Predictions for the given buyers with a night's fit; empty when it has no models. */
 export function predictClv(
   fit: ClvModelFit,
   buyers: { customerIds: readonly string[]; summaries: readonly RfmSummary[] },
   context: { runDate: string; config: Config },
   onFailure?: ClvPredictionFailed,
-): Map<string, StoredClvPrediction> {
-  const predictions = new Map<string, StoredClvPrediction>();
+): Map<string, ClvEstimate> {
+  const predictions = new Map<string, ClvEstimate>();
   const predict = clvPredictor(fit, context, onFailure);
   if (!predict) return predictions;
   buyers.summaries.forEach((summary, i) => {
@@ -396,8 +406,8 @@ export function churnRiskOf(probabilityAlive: number, churnRiskBelowProbabilityA
 }
 
 /**
- * The profile with its CLV and the rules that use it: rising when the 12-month CLV reaches the
- * next tier's threshold (inclusive, like the tiers; never for VICs); churn risk from probability
+ * The profile with its CLV and the rules that use it: rising when the unrounded 12-month CLV
+ * reaches the next tier's threshold (inclusive, like the tiers; never for VICs); churn risk from probability
  * alive; an "active" client whose probability alive is below churnRiskBelowProbabilityAlive is
  * "at-risk" (other stages are left alone: new, sleeping and churned follow the calendar).
  * Without a prediction, or for a Prospect (no counted purchase: a free sample's 0.00 order is a
@@ -407,14 +417,15 @@ export function churnRiskOf(probabilityAlive: number, churnRiskBelowProbabilityA
  */
 export function applyClv(
   profile: ClientProfile,
-  prediction: StoredClvPrediction | undefined,
+  estimate: ClvEstimate | undefined,
   rules: { thresholds: TierThresholdsMinor; churnRiskBelowProbabilityAlive: number },
 ): ClientProfile {
-  if (prediction === undefined || profile.tier === 'Prospect') return profile;
+  if (estimate === undefined || profile.tier === 'Prospect') return profile;
+  const prediction = estimate.stored;
   const next = nextTierThresholdMinor(profile.tier, rules.thresholds);
   const clv: ClientClv = {
     ...prediction,
-    rising: next !== undefined && prediction.clv12mMinor >= next,
+    rising: next !== undefined && estimate.clv12mMinor >= next,
     churnRisk: churnRiskOf(prediction.probabilityAlive, rules.churnRiskBelowProbabilityAlive),
   };
   const atRisk = profile.stage === 'active' && prediction.probabilityAlive < rules.churnRiskBelowProbabilityAlive;

@@ -18,6 +18,7 @@ import {
   roundTo,
   roundToSignificantUnits,
   roundToWholeUnits,
+  type ClvEstimate,
   type ClvModelFit,
   type StoredClvPrediction,
 } from '#shared/clv/profile-clv.ts';
@@ -52,8 +53,9 @@ function profile(fields: Partial<ClientProfile> = {}): ClientProfile {
   };
 }
 
-function prediction(fields: Partial<StoredClvPrediction> = {}): StoredClvPrediction {
-  return {
+/** A prediction whose unrounded CLV is the stored one unless `unroundedClv12mMinor` says otherwise. */
+function prediction(fields: Partial<StoredClvPrediction> = {}, unroundedClv12mMinor?: number): ClvEstimate {
+  const stored: StoredClvPrediction = {
     probabilityAlive: 0.9,
     expectedPurchases90d: 0.5,
     expectedPurchases365d: 2,
@@ -61,6 +63,7 @@ function prediction(fields: Partial<StoredClvPrediction> = {}): StoredClvPredict
     clv12mMinor: 40_000,
     ...fields,
   };
+  return { stored, clv12mMinor: unroundedClv12mMinor ?? stored.clv12mMinor };
 }
 
 /** Clients with whole-day purchases (first at runDate − T days, repeat ones spread up to t_x). */
@@ -127,6 +130,25 @@ describe('rising clients', () => {
     expect(at('Core', 5_000_000)).toBe(true);
     expect(at('Entry', 100_000)).toBe(true);
     expect(at('VIC', 90_000_000)).toBe(false);
+  });
+
+  it('judges the unrounded CLV: 49,499.99 stored as 50,000 does not reach VIC', () => {
+    const atUnrounded = (tier: ClientProfile['tier'], unrounded: number) => {
+      const stored = roundPrediction({ probabilityAlive: 0.9, expectedPurchases90d: 1, expectedPurchases365d: 3, expectedAverageOrderValueMinor: 10_000, clv12mMinor: unrounded }, 'USD');
+      return applyClv(profile({ tier }), { stored, clv12mMinor: unrounded }, rules).clv;
+    };
+    for (const [tier, unrounded, threshold] of [['Entry', 99_500, 100_000], ['Potential', 495_000, 500_000], ['Core', 4_949_999, 5_000_000]] as const) {
+      const clv = atUnrounded(tier, unrounded);
+      expect(clv?.clv12mMinor).toBe(threshold); // stored rounded up to the threshold...
+      expect(clv?.rising).toBe(false); // ...but the prediction is below it
+    }
+    expect(atUnrounded('Core', 5_000_000)?.rising).toBe(true);
+    expect(atUnrounded('Core', 5_000_000.5)?.rising).toBe(true);
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 10_000_000, noNaN: true }), (unrounded) => {
+        expect(atUnrounded('Core', unrounded)?.rising).toBe(unrounded >= thresholds.vic);
+      }),
+    );
   });
 
   it('gives a Prospect (no counted purchase, e.g. only a kept 0.00 free sample) no CLV, so never rising', () => {
@@ -231,7 +253,8 @@ describe('fitting on the base', () => {
     expect(assessment.report.gammaGamma?.q).toBeGreaterThan(1);
     expect(Number.isFinite(assessment.report.logLikelihood)).toBe(true);
     expect(assessment.predictions.size).toBe(2_000);
-    for (const p of assessment.predictions.values()) {
+    for (const { stored: p, clv12mMinor } of assessment.predictions.values()) {
+      expect(roundToSignificantUnits(clv12mMinor, 'USD')).toBe(p.clv12mMinor);
       expect(p.probabilityAlive).toBe(roundTo(p.probabilityAlive, 2));
       expect(p.expectedPurchases365d).toBe(roundTo(p.expectedPurchases365d, 1));
       expect(p.expectedAverageOrderValueMinor % 100).toBe(0);
@@ -280,7 +303,9 @@ describe('a night never fails on CLV', () => {
     const failures = clvFailureCounter();
     const predict = clvPredictor(fit, context, failures.onFailure);
     const predictions = base.map((summary) => predict?.(summary));
-    expect(predictions.every((p) => p !== undefined && Object.values(p).every((v) => typeof v === 'string' || Number.isFinite(v)))).toBe(true);
+    expect(
+      predictions.every((p) => p !== undefined && Number.isFinite(p.clv12mMinor) && Object.values(p.stored).every((v) => typeof v === 'string' || Number.isFinite(v))),
+    ).toBe(true);
     expect(failures.failures()).toEqual({ count: 0 });
   });
 
