@@ -3,6 +3,7 @@ import type { CampaignResults } from '#shared/campaign-results/model.ts';
 import { campaignWaitsFor } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
 import { TIERS, type Tier } from '#shared/model.ts';
+import type { RisingFigures } from '#shared/tiering/distribution.ts';
 import { MigrationWindows, TREND_RUNS, type NightlyReport, type TrendPoint } from '#shared/reports/nightly-report.ts';
 import { tierMovesOf } from '#shared/store/history-store.ts';
 import { getRun, recentRuns } from '#shared/store/runs-store.ts';
@@ -21,12 +22,22 @@ type StoredTrendItem = Pick<NightlyRunSummary, 'job' | 'runDate' | 'distribution
   /** 'writing' for a night not completed (no figures yet): left out of the trend. */
   status?: 'writing' | 'completed';
   input?: Partial<Pick<NightlyRunSummary['input'], 'rejected'>>;
+  clv?: Pick<NightlyRunSummary['clv'], 'fitted'>;
 };
 
-const TREND_ATTRIBUTES = ['status', 'distribution', 'changes', 'input.rejected'] as const;
+const TREND_ATTRIBUTES = ['status', 'distribution', 'changes', 'input.rejected', 'clv.fitted'] as const;
+
+/**
+ * A night's rising clients: none without a CLV fit. The distribution counts 0 rising clients on
+ * such a night, which would read as "nobody is rising" beside "No CLV predictions tonight".
+ */
+function risingOf(summary: Pick<StoredTrendItem, 'distribution' | 'clv'>): RisingFigures | undefined {
+  return summary.clv?.fitted === false ? undefined : summary.distribution.rising;
+}
 
 export function trendPoint(summary: StoredTrendItem): TrendPoint {
   const d = summary.distribution;
+  const rising = risingOf(summary);
   return {
     runDate: summary.runDate,
     clients: d.clients,
@@ -34,7 +45,7 @@ export function trendPoint(summary: StoredTrendItem): TrendPoint {
     revenueMinor: d.revenueMinor,
     tierClients: Object.fromEntries(TIERS.map((t) => [t, d.tiers[t]?.clients ?? 0])) as Record<Tier, number>,
     ...(d.repurchase ? { repurchaseRate: d.repurchase.rate } : {}),
-    ...(d.rising ? { rising: d.rising.clients } : {}),
+    ...(rising ? { rising: rising.clients } : {}),
     upgrades: summary.changes?.upgrades ?? 0,
     downgrades: summary.changes?.downgrades ?? 0,
     newClients: summary.changes?.newClients ?? 0,
@@ -80,6 +91,7 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
   const windowCovered = firstStoredRunDate <= migrations.windowStart;
   const current = Object.fromEntries(TIERS.map((t) => [t, summary.distribution.tiers[t].clients])) as Record<Tier, number>;
   const figures = summary.distribution.repurchase;
+  const rising = risingOf(summary);
   const warningBelow = config.reports.repurchaseWarningBelow;
   return {
     brandName: config.brandName,
@@ -94,7 +106,7 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
       // No 12-month buyer at all is no rate to warn about (an empty night shows its own empty state).
       warning: figures !== undefined && figures.buyers12m > 0 && figures.rate < warningBelow,
     },
-    ...(summary.distribution.rising ? { rising: summary.distribution.rising } : {}),
+    ...(rising ? { rising } : {}),
     clv: { fitted: summary.clv.fitted, ...(summary.clv.skippedReason ? { skippedReason: summary.clv.skippedReason } : {}) },
     sincePreviousNight: {
       since: previousRunDate ?? runDate,

@@ -79,7 +79,8 @@ function figures(report: NightlyReport): [string, string][] {
   ];
   const repurchase = report.repurchase.figures;
   if (repurchase && repurchase.buyers12m > 0) rows.push(['Repurchase rate', `${pct(repurchase.rate)} (${count(repurchase.repeatBuyers12m)} of ${count(repurchase.buyers12m)})`]);
-  if (report.rising) rows.push(['Rising clients', count(report.rising.clients)]);
+  // No figure without a CLV fit (or in a summary stored before the figure): a 0 would say nobody is rising.
+  rows.push(['Rising clients', report.rising ? count(report.rising.clients) : '–']);
   rows.push(['Rejected rows', `${count(report.rejects.rejected)} of ${count(report.rejects.rows)}`]);
   const absentClients = (report.absent?.newly ?? 0) + (report.absent?.still ?? 0);
   if (absentClients > 0) rows.push(['Not in the export', `${count(absentClients)} clients (${count(report.absent?.newly ?? 0)} since tonight), mailed nothing`]);

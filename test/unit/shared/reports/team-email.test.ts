@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ClvRunReport } from '#shared/clv/profile-clv.ts';
 import { consoleUrl } from '#shared/nightly/publish-report.ts';
 import { renderTeamEmail, reportWarnings } from '#shared/reports/team-email.ts';
 import { buildNightlyReport } from '#shared/nightly/report.ts';
@@ -103,5 +104,57 @@ describe('clients in no file of the export', () => {
     expect(renderNightlyReportHtml(none)).not.toContain('Not in the export');
     // A summary stored before the count: no figure at all.
     expect(normalReport().absent).toBeUndefined();
+  });
+});
+
+describe('a night without a CLV fit', () => {
+  const notFitted: ClvRunReport = {
+    fitted: false,
+    skippedReason: 'the fit did not converge (BG/NBD)',
+    unit: 'weeks',
+    calibrationEnd: `${RUN_DATE}T16:00:00.000Z`,
+    clients: 0,
+    repeatBuyers: 0,
+    warnings: [],
+  };
+
+  function reportWithoutFit(): ReturnType<typeof buildNightlyReport> {
+    const tonight = profiles(600, 5).map(({ clv: _clv, ...profile }) => profile);
+    const fittedNight = summary('2026-11-21', profiles(580, 6));
+    const unfittedNight = summary('2026-11-22', tonight, { clv: notFitted });
+    return buildNightlyReport({
+      config: reportConfig(),
+      summary: summary(RUN_DATE, tonight, { clv: notFitted }),
+      history: [fittedNight, unfittedNight],
+      migrations: MigrationWindows.of(RUN_DATE, moves(tonight)),
+    });
+  }
+
+  it('shows no rising figure beside the warning: "–" in the email and the headline card, not 0', () => {
+    const report = reportWithoutFit();
+    // The distribution counts 0 rising clients; the report does not pass that 0 on.
+    expect(report.distribution.rising?.clients).toBe(0);
+    expect(report.rising).toBeUndefined();
+    const email = renderTeamEmail(report, location);
+    expect(email.text).toContain('No CLV predictions tonight: the fit did not converge (BG/NBD).');
+    expect(email.text).toContain('Rising clients: –');
+    expect(email.text).not.toMatch(/Rising clients: 0/);
+    expect(renderNightlyReportHtml(report)).toMatch(/Rising clients<\/div>\s*<div[^>]*>–</);
+  });
+
+  it('leaves a gap in the trend for each night without a fit', () => {
+    const report = reportWithoutFit();
+    expect(report.trend.map((p) => [p.runDate, p.rising])).toEqual([
+      ['2026-11-21', expect.any(Number)],
+      ['2026-11-22', undefined],
+      [RUN_DATE, undefined],
+    ]);
+  });
+
+  it('still shows the figure, 0 included, on a fitted night', () => {
+    const tonight = profiles(300, 8).map((p) => (p.clv ? { ...p, clv: { ...p.clv, rising: false } } : p));
+    const report = buildNightlyReport({ config: reportConfig(), summary: summary(RUN_DATE, tonight), history: [], migrations: MigrationWindows.of(RUN_DATE, moves(tonight)) });
+    expect(renderTeamEmail(report, location).text).toContain('Rising clients: 0');
+    expect(report.trend.at(-1)?.rising).toBe(0);
   });
 });
