@@ -6,7 +6,7 @@
  */
 
 import type { Config } from '#shared/config.ts';
-import type { ChurnRisk, ClientClv, ClientFacts, ClientOrders, ClientProfile, Tier } from '#shared/model.ts';
+import { CHURN_RISKS, type ChurnRisk, type ClientClv, type ClientFacts, type ClientOrders, type ClientProfile, type Stage, type Tier } from '#shared/model.ts';
 import { currencyExponent } from '#shared/money.ts';
 import { addDays, MS_PER_DAY } from '#shared/time.ts';
 import { runClock } from '#shared/tiering/profile.ts';
@@ -398,18 +398,33 @@ export function nextTierThresholdMinor(tier: Tier, thresholds: TierThresholdsMin
   }
 }
 
-/** high below the configured probability alive, medium below twice it, low otherwise. */
-export function churnRiskOf(probabilityAlive: number, churnRiskBelowProbabilityAlive: number): ChurnRisk {
-  if (probabilityAlive < churnRiskBelowProbabilityAlive) return 'high';
-  if (probabilityAlive < 2 * churnRiskBelowProbabilityAlive) return 'medium';
-  return 'low';
+const CHURN_RISK_ORDER: readonly ChurnRisk[] = CHURN_RISKS;
+
+/**
+ * The least churn risk a lifecycle stage allows. BG/NBD only learns dropout from repeat
+ * purchases: a one-time buyer's probability alive is 1 however long ago they bought, so the model
+ * alone calls a client gone for a year "low". The calendar knows better: a sleeping client (60+
+ * days without an order) is at least medium, a churned one high.
+ */
+export const STAGE_CHURN_RISK_FLOOR: Partial<Record<Stage, ChurnRisk>> = { sleeping: 'medium', churned: 'high' };
+
+/**
+ * From probability alive: high below the configured threshold, medium below twice it, low
+ * otherwise; never below the stage's floor (STAGE_CHURN_RISK_FLOOR).
+ */
+export function churnRiskOf(probabilityAlive: number, churnRiskBelowProbabilityAlive: number, stage: Stage): ChurnRisk {
+  const predicted: ChurnRisk =
+    probabilityAlive < churnRiskBelowProbabilityAlive ? 'high' : probabilityAlive < 2 * churnRiskBelowProbabilityAlive ? 'medium' : 'low';
+  const floor = STAGE_CHURN_RISK_FLOOR[stage] ?? 'low';
+  return CHURN_RISK_ORDER.indexOf(floor) > CHURN_RISK_ORDER.indexOf(predicted) ? floor : predicted;
 }
 
 /**
  * The profile with its CLV and the rules that use it: rising when the unrounded 12-month CLV
- * reaches the next tier's threshold (inclusive, like the tiers; never for VICs); churn risk from probability
- * alive; an "active" client whose probability alive is below churnRiskBelowProbabilityAlive is
- * "at-risk" (other stages are left alone: new, sleeping and churned follow the calendar).
+ * reaches the next tier's threshold (inclusive, like the tiers; never for VICs); churn risk from
+ * probability alive, never below the stage's floor (churnRiskOf); an "active" client whose
+ * probability alive is below churnRiskBelowProbabilityAlive is "at-risk" (other stages are left
+ * alone: new, sleeping and churned follow the calendar).
  * Without a prediction, or for a Prospect (no counted purchase: a free sample's 0.00 order is a
  * purchase day to the models but not a purchase to the tiers), the profile is returned unchanged:
  * a client the tiers do not count as a buyer gets no CLV and is never rising, so the rising
@@ -426,7 +441,7 @@ export function applyClv(
   const clv: ClientClv = {
     ...prediction,
     rising: next !== undefined && estimate.clv12mMinor >= next,
-    churnRisk: churnRiskOf(prediction.probabilityAlive, rules.churnRiskBelowProbabilityAlive),
+    churnRisk: churnRiskOf(prediction.probabilityAlive, rules.churnRiskBelowProbabilityAlive, profile.stage),
   };
   const atRisk = profile.stage === 'active' && prediction.probabilityAlive < rules.churnRiskBelowProbabilityAlive;
   return { ...profile, ...(atRisk ? { stage: 'at-risk' as const } : {}), clv };

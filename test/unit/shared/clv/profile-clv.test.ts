@@ -204,10 +204,47 @@ describe('rising clients', () => {
 
 describe('churn risk and the at-risk stage', () => {
   it('grades churn risk from probability alive', () => {
-    expect(churnRiskOf(0.29, 0.3)).toBe('high');
-    expect(churnRiskOf(0.3, 0.3)).toBe('medium');
-    expect(churnRiskOf(0.59, 0.3)).toBe('medium');
-    expect(churnRiskOf(0.6, 0.3)).toBe('low');
+    expect(churnRiskOf(0.29, 0.3, 'active')).toBe('high');
+    expect(churnRiskOf(0.3, 0.3, 'active')).toBe('medium');
+    expect(churnRiskOf(0.59, 0.3, 'active')).toBe('medium');
+    expect(churnRiskOf(0.6, 0.3, 'active')).toBe('low');
+  });
+
+  it('is never low for a sleeping or churned client: a one-time buyer is alive with probability 1 to BG/NBD', () => {
+    expect(churnRiskOf(1, 0.3, 'sleeping')).toBe('medium');
+    expect(churnRiskOf(1, 0.3, 'churned')).toBe('high');
+    expect(churnRiskOf(0.1, 0.3, 'sleeping')).toBe('high');
+    for (const stage of ['new', 'active', 'at-risk'] as const) expect(churnRiskOf(1, 0.3, stage)).toBe('low');
+    const rank = { low: 0, medium: 1, high: 2 } as const;
+    const stages = ['new', 'active', 'at-risk', 'sleeping', 'churned'] as const;
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(...stages), (probabilityAlive, stage) => {
+        const risk = churnRiskOf(probabilityAlive, 0.3, stage);
+        // Never below what the model says, nor below the stage's floor.
+        expect(rank[risk]).toBeGreaterThanOrEqual(rank[churnRiskOf(probabilityAlive, 0.3, 'active')]);
+        if (stage === 'sleeping') expect(risk).not.toBe('low');
+        if (stage === 'churned') expect(risk).toBe('high');
+      }),
+    );
+  });
+
+  it('puts the floor on the profile: a churned one-time buyer of a fitted night is high risk, not low', () => {
+    const base = simulatedBase(1_500, 7);
+    const oneTime = (customerId: string, daysAgo: number): ClientFacts => ({
+      customerId,
+      orders: [{ orderId: `${customerId}-0`, orderedAt: DAY0 - daysAgo * MS_PER_DAY + 3_600_000, netMinor: 30_000 }],
+      categorySpendMinor: {},
+      skus: [],
+    });
+    const clients = [...base, oneTime('gone-a-year', 365), oneTime('sleeping-90', 90)];
+    const context = { runDate: RUN_DATE, config };
+    const profiles = applyClvToProfiles(computeProfiles(clients, context), assessClv(clients, context), config);
+    const gone = profiles.find((p) => p.customerId === 'gone-a-year');
+    const sleeping = profiles.find((p) => p.customerId === 'sleeping-90');
+    expect(gone).toMatchObject({ stage: 'churned', clv: { probabilityAlive: 1, churnRisk: 'high' } });
+    expect(sleeping).toMatchObject({ stage: 'sleeping', clv: { probabilityAlive: 1, churnRisk: 'medium' } });
+    const calendarGone = profiles.filter((p) => p.stage === 'sleeping' || p.stage === 'churned');
+    expect(calendarGone.every((p) => p.clv === undefined || p.clv.churnRisk !== 'low')).toBe(true);
   });
 
   it('turns an active client below the threshold at-risk, and leaves other stages alone', () => {
