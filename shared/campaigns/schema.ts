@@ -139,14 +139,21 @@ const WINBACK_OFFERS: Offers = {
   VIC: VIC_NOTE,
 };
 
+/**
+ * A campaign template of the catalogue (shared/templates/catalog.ts): a typo would load and then
+ * fail every email of the campaign at send time (and, for a campaign of high priority, keep the
+ * lower ones from the client's hour).
+ */
+const templateId = z.enum(TEMPLATE_NAMES, { error: `must be one of the catalogue's templates (${TEMPLATE_NAMES.join(', ')})` });
+
 /** Fields every built-in has; `kind` decides the defaults and the timing. */
 function common<K extends BuiltInKind>(kind: K, priority: number, offers: Offers) {
   return {
     kind: z.literal(kind),
     id: campaignId.default(kind),
     ...everyCampaign(priority),
-    /** Template id (shared/templates); the built-ins use their kind. */
-    template: z.string().min(1).default(kind),
+    /** Template of the catalogue (shared/templates); the built-ins use their kind. */
+    template: templateId.default(kind),
     offers: offersSchema.default(() => structuredClone(offers)),
     /**
      * Its personal notes (VIC clients, personal-note offers) go out in the name of the client's
@@ -170,11 +177,6 @@ function everyCampaign(priority: number) {
   };
 }
 
-/**
- * A campaign template of the catalogue (shared/templates/catalog.ts), as the built-ins' `template`:
- * a typo would load and then fail every email of the campaign at send time.
- */
-const templateId = z.enum(TEMPLATE_NAMES);
 
 /** A campaign written in the vocabulary (vocabulary.ts). */
 export const customCampaignSchema = z.strictObject({

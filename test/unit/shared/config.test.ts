@@ -45,6 +45,12 @@ describe('config', () => {
     );
     expect(() => parseConfig({ campaigns: { campaigns: [{ id: 'intro', trigger: { on: 'first-order' }, template: 'advisor-introduction' }] } })).toThrow(/template: must be one of/);
     expect(() => parseConfig({ campaigns: { campaigns: [{ id: 'nudge', trigger: { on: 'first-order' }, template: { en: 'welcome', 'zh-CN': 'welcom' } }] } })).toThrow(/campaigns\.0\.template: must be one of/);
+    // A built-in's template too: a typo deferred every occasion of it and, at its priority, kept the lower campaigns from the client's hour.
+    expect(() => parseConfig({ campaigns: { campaigns: [{ kind: 'welcome' }, { kind: 'winback', template: 'winbak' }] } })).toThrow(
+      /campaign "winback" at campaigns\.campaigns\.1\.template: must be one of the catalogue's templates \(welcome, replenishment, winback, /,
+    );
+    expect(() => parseConfig({ campaigns: { campaigns: [{ kind: 'welcome', template: 'welcom' }] } })).toThrow(/campaigns\.0\.template: must be one of/);
+    expect(parseConfig({ campaigns: { campaigns: [{ kind: 'replenishment', id: 'restock', template: 'recall' }] } }).campaigns.campaigns[0]?.template).toBe('recall');
     expect(() => parseConfig({ brandName: '   ' })).toThrow(/brandName: must not be blank/);
     expect(() => parseConfig({ brandName: 'x'.repeat(101) })).toThrow(/brandName: Too big/);
     expect(() => parseConfig({ sender: { unsubscribeBaseUrl: 'http://unsubscribe.example.com/' } })).toThrow(/unsubscribeBaseUrl: must be an https URL \(RFC 8058/);

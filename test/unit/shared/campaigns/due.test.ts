@@ -402,10 +402,10 @@ describe('dueOccasions', () => {
   });
 
   it('puts custom campaign ids in the keys', () => {
-    const ctx = context({ campaigns: [{ kind: 'replenishment', id: 'restock-spring', template: 'restock' }] });
+    const ctx = context({ campaigns: [{ kind: 'replenishment', id: 'restock-spring', template: 'recall' }] });
     expect(due(everything, now, ctx)[0]).toMatchObject({
       campaignId: 'restock-spring',
-      template: 'restock',
+      template: 'recall',
       occasionKey: `restock-spring#CREAM#${iso(at('2026-01-10T10:00'))}`,
     });
   });
