@@ -3,7 +3,7 @@ import type { ClientProfile } from '#shared/model.ts';
 import { MS_PER_DAY, addDays, daysBetweenDates, localDate, zoneOffsetMs, zonedWallTimeToInstant } from '#shared/time.ts';
 import { clientTimeZone, compareOccasions, type CampaignContext, type DueOccasion, type ProductCatalog } from './due.ts';
 import { categoriesBought } from '#shared/segments/category-affinity.ts';
-import type { CampaignDefinition, QuietHours } from './schema.ts';
+import { isQuietMinute, minutesOfWallTime, type CampaignDefinition, type QuietHours } from './schema.ts';
 
 /**
  * What happens to each due occasion of one client this hour. Pure: the sender supplies the
@@ -54,11 +54,6 @@ export interface DecidedOccasion {
   decision: Decision;
 }
 
-function minutesOf(wallTime: string): number {
-  const [hours, minutes] = wallTime.split(':');
-  return Number(hours) * 60 + Number(minutes);
-}
-
 /** Milliseconds since local midnight of `instant` in `timeZone` (wall clock). */
 function localTimeOfDayMs(instant: number, timeZone: string): number {
   const wall = instant + zoneOffsetMs(instant, timeZone);
@@ -71,11 +66,8 @@ function localTimeOfDayMs(instant: number, timeZone: string): number {
  * means no quiet hours.
  */
 export function isQuietTime(instant: number, timeZone: string, quietHours: QuietHours): boolean {
-  const start = minutesOf(quietHours.start) * MS_PER_MINUTE;
-  const end = minutesOf(quietHours.end) * MS_PER_MINUTE;
-  if (start === end) return false;
-  const t = localTimeOfDayMs(instant, timeZone);
-  return start < end ? t >= start && t < end : t >= start || t < end;
+  // Quiet hours start and end on whole minutes, so the minute the instant falls in decides.
+  return isQuietMinute(Math.floor(localTimeOfDayMs(instant, timeZone) / MS_PER_MINUTE), quietHours);
 }
 
 /** The instants the local clock shows `minutes` past midnight on `date`, earliest first: one, two in an overlap, none in a gap. */
@@ -119,7 +111,7 @@ function offsetChangeBetween(from: number, to: number, timeZone: string): number
  */
 export function nextAllowedTime(now: number, timeZone: string, quietHours: QuietHours): number {
   if (!isQuietTime(now, timeZone, quietHours)) return now;
-  const endMinutes = minutesOf(quietHours.end);
+  const endMinutes = minutesOfWallTime(quietHours.end);
   const today = localDate(now, timeZone);
   const firstDate = localTimeOfDayMs(now, timeZone) < endMinutes * MS_PER_MINUTE ? today : addDays(today, 1);
   let end: number | undefined;

@@ -271,12 +271,36 @@ export type ReplenishmentCampaign = z.infer<typeof replenishmentCampaignSchema>;
 export type WinbackCampaign = z.infer<typeof winbackCampaignSchema>;
 export type CustomCampaign = z.infer<typeof customCampaignSchema>;
 
-export const quietHoursSchema = z.strictObject({
-  /** Local time quiet hours start (inclusive). When start > end the window wraps midnight; start = end means none. */
-  start: wallTime.default('21:00'),
-  /** Local time quiet hours end (exclusive): the first minute a deferred email may go. */
-  end: wallTime.default('09:00'),
-});
+/** Minutes past local midnight of an "HH:MM" wall time. */
+export function minutesOfWallTime(wallTime: string): number {
+  const [hours, minutes] = wallTime.split(':');
+  return Number(hours) * 60 + Number(minutes);
+}
+
+/** Whether the local minute of the day (0-1439) is within quiet hours: start inclusive, end exclusive, start > end wraps midnight, start = end is none. */
+export function isQuietMinute(minuteOfDay: number, quietHours: { start: string; end: string }): boolean {
+  const start = minutesOfWallTime(quietHours.start);
+  const end = minutesOfWallTime(quietHours.end);
+  if (start === end) return false;
+  return start < end ? minuteOfDay >= start && minuteOfDay < end : minuteOfDay >= start || minuteOfDay < end;
+}
+
+const HOURS_OF_DAY = Array.from({ length: 24 }, (_, hour) => hour);
+
+export const quietHoursSchema = z
+  .strictObject({
+    /** Local time quiet hours start (inclusive). When start > end the window wraps midnight; start = end means none. */
+    start: wallTime.default('21:00'),
+    /** Local time quiet hours end (exclusive): the first minute a deferred email may go. */
+    end: wallTime.default('09:00'),
+  })
+  // The hourly run sends at minute 0: quiet hours over every HH:00 (21:00-20:30) defer every email for ever.
+  .refine((q) => HOURS_OF_DAY.some((hour) => !isQuietMinute(hour * 60, q)), {
+    error: (issue) => {
+      const q = issue.input as { start: string; end: string };
+      return `quiet hours ${q.start}-${q.end} cover every whole hour (00:00 to 23:00), and the hourly run sends at minute 0: no email would ever go; leave at least one HH:00 outside them`;
+    },
+  });
 export type QuietHours = z.infer<typeof quietHoursSchema>;
 
 export const policySchema = z.strictObject({

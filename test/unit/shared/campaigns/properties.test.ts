@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dueOccasions, endedOccasions, sendWindows } from '#shared/campaigns/due.ts';
 import { controlDraw, decide, inControlGroup, isQuietTime, nextAllowedTime, type RecentSend } from '#shared/campaigns/policy.ts';
+import { quietHoursSchema } from '#shared/campaigns/schema.ts';
 import { STAGES, TIERS, type ClientProfile, type SkuPurchase } from '#shared/model.ts';
 import { localHour } from '#shared/time.ts';
 import { DAY, HOUR, iso } from '#test/support/time.ts';
@@ -15,7 +16,7 @@ const wallTime = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 30
 
 const contextArb = fc
   .record({
-    quietHours: fc.oneof(fc.constant({ start: '21:00', end: '09:00' }), fc.record({ start: wallTime, end: wallTime })),
+    quietHours: fc.oneof(fc.constant({ start: '21:00', end: '09:00' }), fc.record({ start: wallTime, end: wallTime }).filter((q) => quietHoursSchema.safeParse(q).success)),
     per24h: fc.integer({ min: 1, max: 3 }),
     extra7d: fc.integer({ min: 0, max: 4 }),
     controlShare: fc.constantFrom(0, 0.1, 0.5, 1),

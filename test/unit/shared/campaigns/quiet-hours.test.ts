@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isQuietTime, nextAllowedTime } from '#shared/campaigns/policy.ts';
-import type { QuietHours } from '#shared/campaigns/schema.ts';
+import { quietHoursSchema, type QuietHours } from '#shared/campaigns/schema.ts';
+import { parseConfig } from '#shared/config.ts';
 import { localDate, localHour } from '#shared/time.ts';
 import { DAY, HOUR, at } from '#test/support/time.ts';
 
@@ -189,6 +190,36 @@ describe('nextAllowedTime properties', () => {
         }
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe('quiet hours that leave no hour to send in', () => {
+  const wallTimeOf = ([hour, minute]: [number, number]) => `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`;
+  const wallTimeArb = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 1, 15, 30, 59)).map(wallTimeOf);
+
+  it('are refused at load, naming the field and the hours (the hourly run sends at minute 0)', () => {
+    for (const quietHours of [{ start: '21:00', end: '20:30' }, { start: '00:00', end: '23:59' }, { start: '00:30', end: '00:15' }]) {
+      expect(() => parseConfig({ campaigns: { policy: { quietHours } } }), JSON.stringify(quietHours)).toThrow(
+        new RegExp(`campaigns\\.policy\\.quietHours: quiet hours ${quietHours.start}-${quietHours.end} cover every whole hour`),
+      );
+    }
+  });
+
+  it('are accepted with one whole hour outside them, or none at all', () => {
+    for (const quietHours of [DEFAULT, { start: '00:00', end: '23:00' }, { start: '20:30', end: '20:00' }, { start: '09:30', end: '09:00' }, { start: '23:01', end: '23:00' }, { start: '09:00', end: '09:00' }]) {
+      expect(parseConfig({ campaigns: { policy: { quietHours } } }).campaigns.policy.quietHours).toEqual(quietHours);
+    }
+  });
+
+  it('are refused exactly when every HH:00 of a day is quiet for the sender', () => {
+    fc.assert(
+      fc.property(wallTimeArb, wallTimeArb, (start, end) => {
+        const quietHours = { start, end };
+        const day = at('2026-06-02T00:00', SH);
+        const someHourSends = Array.from({ length: 24 }, (_, hour) => day + hour * HOUR).some((instant) => !isQuietTime(instant, SH, quietHours));
+        expect(quietHoursSchema.safeParse(quietHours).success).toBe(someHourSends);
+      }),
     );
   });
 });
