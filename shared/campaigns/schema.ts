@@ -1,8 +1,10 @@
 import { TEMPLATE_NAMES } from './template-names.ts';
 import { z } from 'zod';
-import { STAGES, TIERS } from '#shared/model.ts';
+import { STAGES, TIERS, tierRank, type Tier } from '#shared/model.ts';
 import { couponCode, couponSourceSchema } from './coupon-codes.ts';
 import { PLAY_IDS, PLAYS, type PlayId } from './plays.ts';
+import { campaignRules } from './rules.ts';
+import { defaultCutoff, windowBoundMs } from './triggers.ts';
 import { audienceFilterFields, productsSchema, seasonSchema, timingSchema, triggerSchema } from './vocabulary.ts';
 
 /**
@@ -358,6 +360,9 @@ export const campaignsConfigSchema = z.strictObject({
       // A typo here would leave on a campaign the brand meant to stop.
       if (!ids.has(id)) ctx.addIssue({ code: 'custom', path: ['turnedOff', index], message: `no campaign "${id}" to turn off (campaigns: ${[...ids].join(', ')})` });
     });
+    config.campaigns.forEach((campaign, index) => {
+      for (const issue of reasonsNeverSent(campaign)) ctx.addIssue({ code: 'custom', path: ['campaigns', index, ...issue.path], message: issue.message });
+    });
     // A season-starts trigger naming a season the calendar lacks would quietly never fire.
     const seasons = new Set(config.seasons.map((season) => season.name));
     config.campaigns.forEach((campaign, index) => {
@@ -385,6 +390,79 @@ export const campaignsConfigSchema = z.strictObject({
     return { ...config, campaigns: config.campaigns.map((campaign) => (off.has(campaign.id) ? { ...campaign, enabled: false } : campaign)) };
   });
 export type CampaignsConfig = z.infer<typeof campaignsConfigSchema>;
+
+const HOURS_PER_DAY = 24;
+const MS_PER_DAY = 86_400_000;
+
+/**
+ * Why a campaign would load and never send anything, whatever the clients: its trigger only fires
+ * for clients its audience leaves out, or its delay opens the window after the cut-off closes it.
+ * Each reason with the path of the field to change, inside the campaign. Empty when none.
+ */
+export function reasonsNeverSent(campaign: CampaignDefinition): { path: string[]; message: string }[] {
+  const { trigger, timing } = campaignRules(campaign);
+  const audience = campaign.audience;
+  const reasons: { path: string[]; message: string }[] = [];
+  const nobody = (path: string[], message: string) => reasons.push({ path, message: `${message}: nobody would ever get it` });
+  switch (trigger.on) {
+    case 'tier-changed': {
+      // The trigger reads the tier the client moved to, and the audience the same tier.
+      const landing = tiersLandedOn(trigger.direction, trigger.to);
+      if (landing.length === 0) {
+        nobody(['trigger', 'to'], `the trigger (tier-changed ${trigger.direction} to ${(trigger.to ?? []).join(', ')}) names only a tier no client moves ${trigger.direction} to`);
+      } else if (!landing.some((tier) => audience.tiers.includes(tier))) {
+        nobody(['audience', 'tiers'], `the trigger (tier-changed ${trigger.direction}) fires for clients now ${landing.join(', ')}, the audience takes only ${audience.tiers.join(', ')}`);
+      }
+      break;
+    }
+    case 'stage-entered':
+      if (!trigger.stages.some((stage) => audience.stages.includes(stage))) {
+        nobody(['audience', 'stages'], `the trigger (stage-entered) fires for clients now ${trigger.stages.join(', ')}, the audience takes only ${audience.stages.join(', ')}`);
+      }
+      break;
+    case 'rfm-segment-entered':
+      if (audience.rfmSegments !== undefined && !trigger.segments.some((segment) => audience.rfmSegments?.includes(segment))) {
+        nobody(['audience', 'rfmSegments'], `the trigger (rfm-segment-entered) fires for clients now in ${trigger.segments.join(', ')}, the audience takes only ${audience.rfmSegments.join(', ')}`);
+      }
+      break;
+    case 'no-order-for': {
+      const range = audience.daysSinceLastOrder;
+      const firstStep = trigger.days[0] ?? 0;
+      const lastStep = trigger.days[trigger.days.length - 1] ?? 0;
+      // Days since the last order while a step's window is open: from the step to the step plus the cut-off (in whole days, rounded up).
+      const latest = lastStep + Math.ceil(windowBoundMs(trigger, timing) / MS_PER_DAY);
+      if (range?.max !== undefined && range.max < firstStep) {
+        nobody(['audience', 'daysSinceLastOrder', 'max'], `the trigger (no-order-for ${firstStep} days) fires from ${firstStep} days without an order, the audience takes at most ${range.max}`);
+      } else if (range?.min !== undefined && range.min > latest) {
+        nobody(['audience', 'daysSinceLastOrder', 'min'], `the trigger (no-order-for ${trigger.days.join(', ')} days) is over by ${latest} days without an order, the audience takes at least ${range.min}`);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  // An explicit cut-off is checked against the delay by timingSchema; the default one only here, where the trigger is known.
+  if (timing.cutoffHours === undefined && timing.cutoffDays === undefined) {
+    const cutoff = defaultCutoff(trigger);
+    const cutoffHours = 'hours' in cutoff ? cutoff.hours : cutoff.days * HOURS_PER_DAY;
+    if (timing.delayHours >= cutoffHours) {
+      const written = 'hours' in cutoff ? `${cutoff.hours} hours` : `${cutoff.days} days (${cutoffHours} hours)`;
+      reasons.push({
+        path: ['timing', 'delayHours'],
+        message: `delayHours ${timing.delayHours} opens the window at or after the ${trigger.on} trigger's default cut-off of ${written}: no email would ever go; shorten the delay or give a later cutoffHours / cutoffDays`,
+      });
+    }
+  }
+  return reasons;
+}
+
+/** The tiers a tier-changed trigger can fire for: `to` (every tier when absent), less the lowest for a move up and the highest for a move down. */
+function tiersLandedOn(direction: 'up' | 'down' | 'any', to: readonly Tier[] | undefined): Tier[] {
+  const ranks = TIERS.map(tierRank);
+  const lowest = Math.min(...ranks);
+  const highest = Math.max(...ranks);
+  return (to ?? TIERS).filter((tier) => !(direction === 'up' && tierRank(tier) === lowest) && !(direction === 'down' && tierRank(tier) === highest));
+}
 
 function namesSeasons(campaign: CustomCampaign): boolean {
   return campaign.trigger.on === 'season-starts' && campaign.trigger.seasons !== undefined;

@@ -120,8 +120,15 @@ export const timingSchema = z
     oncePer: z.enum(ONCE_PER).default('occasion'),
   })
   .refine((t) => t.cutoffHours === undefined || t.cutoffDays === undefined, { message: 'give cutoffHours or cutoffDays, not both', path: ['cutoffDays'] })
-  .refine((t) => t.cutoffHours === undefined || t.cutoffHours > t.delayHours, { message: 'cutoffHours must be more than delayHours', path: ['cutoffHours'] })
-  .refine((t) => t.cutoffDays === undefined || t.cutoffDays * 24 > t.delayHours, { message: 'cutoffDays must end after delayHours', path: ['cutoffDays'] });
+  // A window that opens at or after its cut-off is empty: the campaign would never send (the default cut-off: schema.ts reasonsNeverSent).
+  .superRefine((t, ctx) => {
+    if (t.cutoffHours !== undefined && t.cutoffHours <= t.delayHours) {
+      ctx.addIssue({ code: 'custom', path: ['cutoffHours'], message: `cutoffHours must be more than delayHours (cutoffHours ${t.cutoffHours}, delayHours ${t.delayHours}): the window would be empty` });
+    }
+    if (t.cutoffDays !== undefined && t.cutoffDays * 24 <= t.delayHours) {
+      ctx.addIssue({ code: 'custom', path: ['cutoffDays'], message: `cutoffDays must end after delayHours (cutoffDays ${t.cutoffDays} = ${t.cutoffDays * 24} hours, delayHours ${t.delayHours}): the window would be empty` });
+    }
+  });
 export type Timing = z.infer<typeof timingSchema>;
 
 /**

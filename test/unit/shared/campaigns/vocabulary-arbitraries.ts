@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { CampaignContext } from '#shared/campaigns/due.ts';
-import type { CampaignDefinitionInput } from '#shared/campaigns/schema.ts';
+import { campaignsConfigSchema, type CampaignDefinitionInput } from '#shared/campaigns/schema.ts';
 import { ONCE_PER } from '#shared/campaigns/vocabulary.ts';
 import { CHURN_RISKS, STAGES, TIERS, type ClientProfile, type SkuPurchase } from '#shared/model.ts';
 import { DAY, iso } from '#test/support/time.ts';
@@ -15,7 +15,7 @@ export const SEASONS = [
 ];
 const SEGMENTS = ['champions', 'loyal', 'at-risk', 'lost', 'new'] as const;
 
-const triggerArb = fc.oneof(
+export const triggerArb = fc.oneof(
   fc.record({ on: fc.constantFrom('signed-up', 'first-order', 'first-contact'), daysAfter: fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }) }),
   fc.record({ on: fc.constant('any-order'), daysAfter: fc.integer({ min: 0, max: 30 }) }),
   fc.record({ on: fc.constant('product-runs-out'), daysBefore: fc.integer({ min: 1, max: 20 }), replenishableCategories: fc.constantFrom([], ['fragrance']), predictedFallback: fc.boolean() }),
@@ -45,15 +45,13 @@ export const customContextArb: fc.Arbitrary<CampaignContext> = fc
     campaigns: fc.array(fc.record({ trigger: triggerArb, timing: timingArb, priority: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 3 }),
     zone: fc.constantFrom(...ZONES),
   })
-  .map(({ campaigns, zone }) =>
-    context(
-      {
-        seasons: SEASONS,
-        campaigns: campaigns.map((c, i) => ({ id: `c${i}`, template: 'winback', ...c }) as CampaignDefinitionInput),
-      },
-      zone,
-    ),
-  );
+  .map(({ campaigns, zone }) => ({
+    input: { seasons: SEASONS, campaigns: campaigns.map((c, i) => ({ id: `c${i}`, template: 'winback', ...c }) as CampaignDefinitionInput) },
+    zone,
+  }))
+  // Leave out what the configuration refuses (a delay past the trigger's default cut-off: reasonsNeverSent).
+  .filter(({ input }) => campaignsConfigSchema.safeParse(input).success)
+  .map(({ input, zone }) => context(input, zone));
 
 /** Clients with instants and days around `now`, so that windows open, close and lie ahead of it. */
 export function fullClientArb(now: number): fc.Arbitrary<ClientProfile> {
