@@ -105,6 +105,12 @@ export const offersSchema = z.strictObject({
   Entry: offerSchema.optional(),
   Prospect: offerSchema.optional(),
   graded: z.array(gradedOfferSchema).min(1, 'leave "graded" out for one offer').max(10).optional(),
+}).superRefine((offers, ctx) => {
+  const vic = offers.VIC;
+  // The templates render every VIC email as a note and never show a VIC a coupon (render.ts showsCoupon): such an offer would load and silently not be made.
+  if (vic !== undefined && (vic.kind === 'coupon' || vic.kind === 'free-shipping-coupon' || vic.couponCode !== undefined || vic.couponFrom !== undefined || vic.discountPercent !== undefined || vic.freeShipping)) {
+    ctx.addIssue({ code: 'custom', path: ['VIC'], message: 'a VIC is never shown a coupon, discount or free shipping (their email is a note: recognition, not promotion): give VIC a personal-note offer, or leave VIC out' });
+  }
 });
 export type Offers = z.infer<typeof offersSchema>;
 /** Every offer a campaign may make (the tiers', the default, the graded steps'). */

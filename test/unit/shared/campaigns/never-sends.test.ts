@@ -109,3 +109,19 @@ describe('reasonsNeverSent', () => {
     for (const campaign of campaignsConfigSchema.parse({}).campaigns) expect(reasonsNeverSent(campaign), campaign.id).toEqual([]);
   });
 });
+
+describe('a VIC offer the emails never make', () => {
+  it('refuses a coupon, discount or free shipping for VIC clients, like a personal note carrying one', () => {
+    for (const VIC of [{ kind: 'coupon', discountPercent: 30 }, { kind: 'free-shipping-coupon', freeShipping: true }, { kind: 'sample', couponCode: 'VIC10' }, { kind: 'none', discountPercent: 5 }]) {
+      expect(() => parseConfig({ campaigns: { campaigns: [{ kind: 'winback', offers: { default: { kind: 'coupon', discountPercent: 10 }, VIC } }] } }), JSON.stringify(VIC)).toThrow(
+        /campaign "winback" at campaigns\.campaigns\.0\.offers\.VIC: a VIC is never shown a coupon, discount or free shipping/,
+      );
+    }
+  });
+
+  it('accepts a note, a sample or none for VIC, and a coupon by default for the other tiers', () => {
+    for (const VIC of [{ kind: 'personal-note' }, { kind: 'sample' }, { kind: 'none' }]) {
+      expect(() => parseConfig({ campaigns: { campaigns: [{ kind: 'winback', offers: { default: { kind: 'coupon', discountPercent: 10 }, VIC } }] } })).not.toThrow();
+    }
+  });
+});
