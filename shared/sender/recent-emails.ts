@@ -42,13 +42,16 @@ export function recentEmails(entries: readonly CountedEntry[], at: number): Rece
 }
 
 /**
- * The client's entries of emails other than `emailId`. Two runs at once (an hour started late
- * beside the next one, a backfill) each read the client's emails before deciding, so each may let
- * one through the cap; read again once an email is claimed, any other email that may have gone
- * counts. Two claimed at the same instant both yield, and a later hour sends one: an email late
- * rather than one too many.
+ * The client's entries of other emails than `emailId`, the one a run deciding the hour `at` has
+ * just claimed, as the frequency cap counts them then. Two runs of different hours at once (an
+ * hour started late beside the next one, a backfill) each read the client's emails before
+ * deciding, so each may let one through the cap; read again once an email is claimed, any other
+ * email that may have gone counts. Not a claim of another run of the same hour still in flight:
+ * such runs decide the same email, and the claims of its occasions settle which run sends it (a
+ * loser's companion claim is released at once). Two counted at the same instant both yield, and
+ * a later hour sends one: an email late rather than one too many.
  */
-export function entriesOfOtherEmails<Entry extends CountedEntry>(entries: readonly Entry[], emailId: string): Entry[] {
+export function entriesOfOtherEmails<Entry extends CountedEntry>(entries: readonly Entry[], emailId: string, at: number): Entry[] {
   const ours = `email:${emailId}`;
-  return entries.filter((entry) => emailOf(entry) !== ours);
+  return entries.filter((entry) => emailOf(entry) !== ours && !(entry.status === 'claimed' && entry.claimedAt === at));
 }

@@ -797,7 +797,7 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
  */
 async function cappedSinceDecided(run: CampaignRun, profile: ClientProfile, emailId: string): Promise<CapReason | undefined> {
   const entries = await ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId);
-  return frequencyCapReason(recentEmails(entriesOfOtherEmails(entries, emailId), run.at), run.at, run.config.campaigns.policy.frequencyCap);
+  return frequencyCapReason(recentEmails(entriesOfOtherEmails(entries, emailId, run.at), run.at), run.at, run.config.campaigns.policy.frequencyCap);
 }
 
 /** No code left for the occasion's offer: no email; deferred with the reason, for a later hour (codes may be added before its window closes). */

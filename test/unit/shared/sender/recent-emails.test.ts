@@ -178,8 +178,11 @@ describe('entriesOfOtherEmails', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 4 }), fc.array(fc.tuple(fc.integer({ min: 1, max: 3 }), fc.uuid()), { maxLength: 4 }), (own, others) => {
         const ours = emailEntries(own, { emailId: 'ours', status: 'claimed', claimedAt: AT });
-        const theirs = others.flatMap(([n, id]) => emailEntries(n, { emailId: id, status: 'claimed', claimedAt: AT }));
-        const kept = entriesOfOtherEmails([...ours, ...theirs], 'ours');
+        // Another hour's run, in flight or sent.
+        const theirs = others.flatMap(([n, id], i) => emailEntries(n, { emailId: id, status: i % 2 === 0 ? 'claimed' : 'sent', claimedAt: AT - HOUR }));
+        // A run of the same hour, in flight: the occasions' claims settle which one sends.
+        const sameHour = emailEntries(1, { emailId: 'same-hour', status: 'claimed', claimedAt: AT });
+        const kept = entriesOfOtherEmails([...ours, ...theirs, ...sameHour], 'ours', AT);
         expect(kept).toEqual(theirs);
         // The cap then counts the others' emails once each.
         expect(recentEmails(kept, AT + MINUTE)).toHaveLength(new Set(others.map(([, id]) => id)).size);
