@@ -1,7 +1,7 @@
 import type { ClientProfile } from '#shared/model.ts';
 import { clientTimeZone, sendWindows, type CampaignContext, type ProductCatalog, type SendWindow } from './due.ts';
 import { audienceMayHold } from './policy.ts';
-import { campaignRules } from './rules.ts';
+import { campaignRules } from './schema.ts';
 import { windowBoundMs } from './triggers.ts';
 import type { CampaignsConfig } from './schema.ts';
 

@@ -2,7 +2,7 @@ import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase } from '#shar
 import { templateLocale } from '#shared/locale.ts';
 import { addDays, daysBetweenDates, isValidTimeZone, localDate, startOfLocalDay } from '#shared/time.ts';
 import { categoriesBought, crossCategoryPick, skuCategory, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
-import { campaignRules, type CampaignRules } from './rules.ts';
+import { campaignRules, type CampaignRules } from './schema.ts';
 import type { CampaignDefinition, CampaignKind, CampaignsConfig, GradedOffer, Offer, ReplenishmentCampaign, WelcomeCampaign } from './schema.ts';
 import { boughtInWindow, lastYearWindow } from './seasons.ts';
 import {
@@ -24,7 +24,7 @@ export { isReplenishable, replenishmentCycle, type ProductCatalog } from './trig
 
 /**
  * Who is due which campaign at `now`: pure timing, from the stored profile and the products
- * export, driven by each campaign's rules in the trigger vocabulary (rules.ts, triggers.ts).
+ * export, driven by each campaign's rules in the trigger vocabulary (schema.ts campaignRules, triggers.ts).
  * Audience, consent, caps, quiet hours and the control group are decided afterwards (policy.ts
  * `decide`). Every "N days" is counted in local calendar days of the client's time zone (the
  * brand's when the client has none), from local midnight.

@@ -7,7 +7,7 @@ import type { productsSchema, timingSchema, triggerSchema } from './vocabulary.t
  * config gives it; fields written beside `kind` replace the preset's fields of the same name
  * (whole fields: `"timing": { ... }` replaces the preset's timing). `campaigns.turnedOff` turns any
  * campaign off by id without listing the others. The parsed campaign is a custom campaign with
- * `play` set, read by the same engine as any other (rules.ts, triggers.ts).
+ * `play` set, read by the same engine as any other (schema.ts campaignRules, triggers.ts).
  *
  * Priorities (lower first when several are due for one client in the same hour; welcome 1,
  * replenishment 2, win-back 3, custom 5) are chosen per play below, with the reason.

@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { STAGES, TIERS, tierRank, type Tier } from '#shared/model.ts';
 import { couponCode, couponSourceSchema } from './coupon-codes.ts';
 import { PLAY_IDS, PLAYS, type PlayId } from './plays.ts';
-import { campaignRules } from './rules.ts';
 import { defaultCutoff, windowBoundMs } from './triggers.ts';
-import { audienceFilterFields, productsSchema, seasonSchema, timingSchema, triggerSchema } from './vocabulary.ts';
+import { audienceFilterFields, productsSchema, seasonSchema, timingSchema, triggerSchema, type ProductsSource, type Timing, type Trigger } from './vocabulary.ts';
 
 /**
  * Campaigns are data: which moments trigger an email, for whom, when, with which template and
@@ -14,7 +13,7 @@ import { audienceFilterFields, productsSchema, seasonSchema, timingSchema, trigg
  * timed campaigns (welcome, replenishment, win-back) and the plays of plays.ts. A campaign is
  * written in the vocabulary of vocabulary.ts (a `trigger`, `timing`, `audience`, `template`,
  * `offers`, `products`: kind 'custom', the default); the three keep their older form (kind welcome
- * / replenishment / winback with their timing fields), which rules.ts reads as the same
+ * / replenishment / winback with their timing fields), which campaignRules (below) reads as the same
  * vocabulary; a play is a custom campaign preset, written `{ "kind": "<play id>" }`.
  */
 
@@ -199,7 +198,7 @@ export const customCampaignSchema = z.strictObject({
     error: `must be one of the catalogue's templates (${TEMPLATE_NAMES.join(', ')}), or one per locale: { "en": ..., "zh-CN": ... }`,
   }),
   offers: offersSchema.default(() => ({ default: { kind: 'none' as const } })),
-  /** Default: the trigger's own products for orders and run-outs, the top category for no-order-for, else none (rules.ts). */
+  /** Default: the trigger's own products for orders and run-outs, the top category for no-order-for, else none (campaignRules). */
   products: productsSchema.optional(),
   personal: z.boolean().default(false),
   /** The built-in play this campaign is (plays.ts), when it is one. */
@@ -486,3 +485,70 @@ export function campaignWaitsFor(campaign: CampaignDefinition, config: Pick<Camp
 }
 export type CampaignsConfigInput = z.input<typeof campaignsConfigSchema>;
 
+/**
+ * Every campaign in the vocabulary: a custom campaign is written in it; the three built-ins, in
+ * their older form, are read as the same words with the same windows, keys and details:
+ * - welcome = first-contact, cut-off `cutoffHours`, late past `targetHours`, once ever ('welcome');
+ * - replenishment = product-runs-out `daysBeforeRunOut` days before, until the run-out day, once per
+ *   purchase ('replenishment#<sku>#<lastPurchasedAt>'), the predicted next order standing in when no
+ *   product has a cycle ('replenishment#next-order#<lastOrderAt>'); its email shows the product through the
+ *   occasion's sku (shared/sender/compose.ts), so no product list;
+ * - win-back = no-order-for `afterDays`, open `windowDays` days, once per lapse
+ *   ('winback#<lastOrderAt>'), showing the client's top category.
+ */
+export interface CampaignRules {
+  trigger: Trigger;
+  timing: Timing;
+  products: ProductsSource;
+}
+
+const rulesOf = new WeakMap<CampaignDefinition, CampaignRules>();
+
+/** The campaign's rules (computed once per parsed campaign object). */
+export function campaignRules(campaign: CampaignDefinition): CampaignRules {
+  let rules = rulesOf.get(campaign);
+  if (rules === undefined) {
+    rules = rulesFor(campaign);
+    rulesOf.set(campaign, rules);
+  }
+  return rules;
+}
+
+function rulesFor(campaign: CampaignDefinition): CampaignRules {
+  switch (campaign.kind) {
+    case 'welcome':
+      return {
+        trigger: { on: 'first-contact' },
+        timing: { delayHours: 0, cutoffHours: campaign.timing.cutoffHours, lateAfterHours: campaign.timing.targetHours, oncePer: 'occasion' },
+        products: { from: 'none' },
+      };
+    case 'replenishment':
+      return {
+        trigger: { on: 'product-runs-out', daysBefore: campaign.timing.daysBeforeRunOut, replenishableCategories: campaign.replenishableCategories, predictedFallback: true },
+        timing: { delayHours: 0, oncePer: 'occasion' },
+        products: { from: 'none' },
+      };
+    case 'winback':
+      return {
+        trigger: { on: 'no-order-for', days: [campaign.timing.afterDays] },
+        timing: { delayHours: 0, cutoffDays: campaign.timing.windowDays, oncePer: 'occasion' },
+        products: { from: 'top-category', required: false },
+      };
+    case 'custom':
+      return { trigger: campaign.trigger, timing: campaign.timing, products: campaign.products ?? defaultProducts(campaign.trigger) };
+  }
+}
+
+/** What an email shows when the campaign does not say: what the trigger bought or runs out of, the top category after a lapse. */
+function defaultProducts(trigger: Trigger): ProductsSource {
+  switch (trigger.on) {
+    case 'first-order':
+    case 'any-order':
+    case 'product-runs-out':
+      return { from: 'trigger', required: false };
+    case 'no-order-for':
+      return { from: 'top-category', required: false };
+    default:
+      return { from: 'none' };
+  }
+}

@@ -5,7 +5,7 @@ import { isIsoDate } from '#shared/time.ts';
 /**
  * The vocabulary campaigns are written in (issue 15): a trigger (the moment), timing (delay,
  * cut-off, once-per key), an audience filter and content (template per locale, offer per tier,
- * products to show). The three built-ins are this vocabulary too (rules.ts `campaignRules`).
+ * products to show). The three built-ins are this vocabulary too (schema.ts `campaignRules`).
  * Schemas only; what each word means in time is triggers.ts.
  */
 

@@ -1,4 +1,4 @@
-import { campaignRules } from '#shared/campaigns/rules.ts';
+import { campaignRules } from '#shared/campaigns/schema.ts';
 import type { CampaignDefinition } from '#shared/campaigns/schema.ts';
 import { instantOf, legacyNextOrderCampaign, nextOrderKey } from '#shared/campaigns/triggers.ts';
 import type { ClientProfile } from '#shared/model.ts';

@@ -1,6 +1,6 @@
 import type { CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { dueOccasions, type CampaignContext, type DueOccasion, type ProductCatalog } from '#shared/campaigns/due.ts';
-import { campaignRules } from '#shared/campaigns/rules.ts';
+import { campaignRules } from '#shared/campaigns/schema.ts';
 import type { CampaignDefinition, Offer } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
 import { TIERS, type ClientProfile, type ProductRecord, type Tier } from '#shared/model.ts';
