@@ -339,9 +339,18 @@ export const campaignsConfigSchema = z.strictObject({
     .default([])
     .superRefine((seasons, ctx) => {
       const seen = new Set<string>();
+      // A season lasts until the next one starts: two starting the same day leave one of them no day
+      // at all (its emails and its "last season" products). 29 February starts on the 28th in other years.
+      const startsOn = new Map<string, string>();
       seasons.forEach((season, index) => {
         if (seen.has(season.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate season "${season.name}"` });
         seen.add(season.name);
+        const day = season.starts === '02-29' ? '02-28' : season.starts;
+        const other = startsOn.get(day);
+        if (other !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [index, 'starts'], message: `season "${season.name}" starts on ${season.starts}, as "${other}" does (29 February counts as the 28th): one of them would never last a day` });
+        }
+        startsOn.set(day, season.name);
       });
     }),
   /** The full list: listing campaigns replaces the built-ins, so list every one you keep (or use turnedOff). */

@@ -125,3 +125,15 @@ describe('a VIC offer the emails never make', () => {
     }
   });
 });
+
+describe('seasons that never last a day', () => {
+  it('refuses two seasons starting the same day (29 February counting as the 28th), naming both', () => {
+    for (const [seasons, message] of [
+      [[{ name: 'spring', starts: '03-01' }, { name: 'launch', starts: '03-01' }], /season "launch" starts on 03-01, as "spring" does/],
+      [[{ name: 'leap', starts: '02-29' }, { name: 'late-winter', starts: '02-28' }], /season "late-winter" starts on 02-28, as "leap" does/],
+    ] as const) {
+      expect(() => parseConfig({ campaigns: { seasons } })).toThrow(message);
+    }
+    expect(() => parseConfig({ campaigns: { seasons: [{ name: 'spring', starts: '03-01' }, { name: 'summer', starts: '06-01' }] } })).not.toThrow();
+  });
+});
