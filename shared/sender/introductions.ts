@@ -2,7 +2,7 @@ import { clientTimeZone } from '#shared/campaigns/due.ts';
 import { isQuietTime } from '#shared/campaigns/policy.ts';
 import { IN_PERSON_ONLY, INTRODUCTION_CAMPAIGN, INTRODUCTION_OPEN_DAYS, isIntroduction, unreachableBecause } from '#shared/advisors/handover.ts';
 import { isActiveAdvisor } from '#shared/advisors/roster.ts';
-import { sendingTask, taskVerdict, unsentTask, type AdvisorTask, type EmailedBecause, type TaskVerdict } from '#shared/advisors/tasks.ts';
+import { sendingTask, taskVerdict, unsentTask, type AdvisorTask, type TaskVerdict } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, mayHaveGone } from '#shared/delivery/deliver.ts';
 import { clientEmail } from '#shared/delivery/ses-email.ts';
@@ -99,20 +99,6 @@ async function takeForSending(run: TaskGateRun, task: AdvisorTask): Promise<Task
   }
   // Answered twice while this hour looked: the next hour decides.
   return { action: 'wait', until: at + 3_600_000 };
-}
-
-/**
- * Records on the task that its introduction went out. An "I introduced myself" that came in while
- * it was being sent (after the re-read) stays 'done', as the advisor was told, and is warned of:
- * never turned into 'emailed' unseen.
- */
-async function recordIntroductionEmailed(run: IntroductionRun, key: { customerId: string; occasionKey: string }, because: EmailedBecause): Promise<void> {
-  const stored = await getTask(run.clients.documents, tableNames(run.config).advisorTasks, key);
-  if (stored?.status === 'done') {
-    run.log.warn('advisor introduction went out as the advisor answered "I introduced myself": the task stays done', { customerId: key.customerId, advisorId: stored.advisorId });
-    return;
-  }
-  await recordTaskEmailed(run, key, because);
 }
 
 /** What the hour's introductions need of the campaign run: the task gate's part, and the clients found erased while it ran. */
@@ -213,7 +199,7 @@ export async function sendIntroductions(run: IntroductionRun, mayStart: () => bo
     if (claimed.length === 0) {
       // Another run holds the claim: settle the task only once the email surely or maybe went (never resent).
       const entry = await getLedgerEntry(run.ledger.documents, run.ledger.table, key);
-      if (mayHaveGone(entry?.status)) await recordIntroductionEmailed(run, key, current.because);
+      if (mayHaveGone(entry?.status)) await recordTaskEmailed(run, key, current.because);
       counts['already-sent']++;
       continue;
     }
@@ -234,7 +220,7 @@ export async function sendIntroductions(run: IntroductionRun, mayStart: () => bo
     });
     if (outcome.status === 'sent' || outcome.status === 'maybe-sent') {
       // Maybe-sent is never resent: the task is settled as emailed either way.
-      await recordIntroductionEmailed(run, key, current.because);
+      await recordTaskEmailed(run, key, current.because);
       counts[outcome.status === 'sent' ? 'sent' : 'failed']++;
     } else counts[outcome.retry === 'later' ? 'deferred' : 'failed']++;
     run.log.info('advisor introduction', { customerId: task.customerId, advisorId: task.advisorId, outcome: outcome.status, because: current.because });
