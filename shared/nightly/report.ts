@@ -6,6 +6,7 @@ import { TIERS, type Tier } from '#shared/model.ts';
 import type { RisingFigures } from '#shared/tiering/distribution.ts';
 import { MigrationWindows, TREND_RUNS, type NightlyReport, type TrendPoint } from '#shared/reports/nightly-report.ts';
 import { tierMovesOf } from '#shared/store/history-store.ts';
+import { absentOnNight } from '#shared/store/profile-store.ts';
 import { getRun, recentRuns } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { readCampaignResults } from './campaign-results.ts';
@@ -141,6 +142,12 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
   };
 }
 
+/** How many clients the night found in no file (0 in summaries written before absence was counted). */
+function absentCount(summary: NightlyRunSummary): number {
+  const tonight = summary.admission?.tonight;
+  return (tonight?.newlyAbsent ?? 0) + (tonight?.stillAbsent ?? 0);
+}
+
 /** The clients the night found in no file, as its admission counted them (none in summaries written before). */
 function absentFigures(summary: NightlyRunSummary): Pick<NightlyReport, 'absent'> {
   const tonight = summary.admission?.tonight;
@@ -190,6 +197,13 @@ export async function gatherNightlyReport(options: GatherOptions): Promise<Night
   const runDates = new Set([runDate, ...history.map((s) => s.runDate).filter((d) => d > migrations.windowStart)]);
   for (const date of runDates) {
     for await (const move of tierMovesOf(clients.documents, tables.tierHistory, date)) migrations.add(move);
+  }
+  // A client who moved in the window and is in no file tonight keeps the history but is not in
+  // tonight's counts: as a mover, they would push a stayer off the diagonal. Read only when the
+  // night found clients absent (a past night's report reads today's marks: one brought back
+  // since counts as present).
+  if (absentCount(summary) > 0) {
+    migrations.leaveOut(await absentOnNight(clients.documents, tables.profiles, migrations.moverIds(), runDate));
   }
   let campaignResults = options.campaignResults ?? undefined;
   let campaignResultsError: string | undefined;

@@ -60,10 +60,21 @@ export class MigrationAccumulator {
     return this.clients.size;
   }
 
+  /** The clients with a record folded in. */
+  moverIds(): string[] {
+    return [...this.clients.keys()];
+  }
+
+  /** Forgets these clients' records: clients not among tonight's (absent from its export) are not in its matrix. */
+  leaveOut(customerIds: Iterable<string>): void {
+    for (const id of customerIds) this.clients.delete(id);
+  }
+
   /**
-   * The matrix, given tonight's clients per tier. The diagonal cannot go below 0: when the
-   * history and the counts disagree (a client dropped from the export keeps a history), the
-   * movers are trusted and the diagonal is clamped.
+   * The matrix, given tonight's clients per tier. Movers who are not among tonight's clients must
+   * have been left out (leaveOut), or they push the stayers off the diagonal. The diagonal cannot
+   * go below 0: when the history and the counts still disagree, the movers are trusted and the
+   * diagonal is clamped.
    */
   matrix(currentTiers: Record<Tier, number>): TierMatrix {
     const counts = emptyCounts();

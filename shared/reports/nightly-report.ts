@@ -110,6 +110,17 @@ export class MigrationWindows {
     if (move.runDate === this.runDate) this.tonight.add(move);
   }
 
+  /** The window's movers (tonight's are among them). */
+  moverIds(): string[] {
+    return this.window.moverIds();
+  }
+
+  /** Leaves these clients out of both matrices: they are not among tonight's clients. */
+  leaveOut(customerIds: readonly string[]): void {
+    this.window.leaveOut(customerIds);
+    this.tonight.leaveOut(customerIds);
+  }
+
   static of(runDate: string, moves: Iterable<TierMove>): MigrationWindows {
     const windows = new MigrationWindows(runDate);
     for (const move of moves) windows.add(move);

@@ -338,6 +338,20 @@ export function getProfiles(client: DocumentSender, tableName: string, customerI
   return batchGetAll<ProfileItem>(client, tableName, customerIds.map((customerId) => ({ customerId })));
 }
 
+/**
+ * Those of these clients a night marked absent (in no file of its export) on or before `runDate`
+ * and not brought back since: not among that night's clients. Reads two attributes of each.
+ */
+export async function absentOnNight(client: DocumentSender, tableName: string, customerIds: readonly string[], runDate: string): Promise<string[]> {
+  const items = await batchGetAll<{ customerId: string; absentSince?: string }>(
+    client,
+    tableName,
+    customerIds.map((customerId) => ({ customerId })),
+    { attributes: ['customerId', 'absentSince'] },
+  );
+  return items.filter((item) => item.absentSince !== undefined && item.absentSince <= runDate).map((item) => item.customerId);
+}
+
 export function deleteProfiles(client: DocumentSender, tableName: string, customerIds: Iterable<string>, options?: BatchWriteOptions): Promise<BatchWriteResult> {
   return batchDeleteAll(client, tableName, [...customerIds].map((customerId) => ({ customerId })), options);
 }

@@ -75,4 +75,16 @@ describe('tier migration matrix', () => {
     expect(windows.tonight.movers).toBe(1);
     expect(windows.window.movers).toBe(2);
   });
+
+  it('windows: clients left out (absent tonight) leave both matrices, and the stayers keep the diagonal', () => {
+    const windows = MigrationWindows.of('2026-11-23', [move('gone', '2026-11-10', 'Entry', 'Core'), move('gone', '2026-11-23', 'Core', 'VIC'), move('a', '2026-11-23', 'Core', 'VIC')]);
+    expect(windows.moverIds().sort()).toEqual(['a', 'gone']);
+    windows.leaveOut(['gone', 'never-moved']);
+    // Tonight: 1 VIC (a) and 2 Core stayers; 'gone' is in no file.
+    const tonight = counts({ VIC: 1, Core: 2 });
+    expect(windows.window.matrix(tonight)).toMatchObject({ moved: 1, total: 3 });
+    expect(windows.window.matrix(tonight).counts.Core.Core).toBe(2);
+    expect(windows.tonight.matrix(tonight).counts.Core.VIC).toBe(1);
+    expect(windows.moverIds()).toEqual(['a']);
+  });
 });
