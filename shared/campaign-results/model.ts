@@ -63,12 +63,12 @@ export interface WindowResult {
 export interface CampaignSegmentResult {
   campaignId: string;
   tier: Tier | 'all';
-  /** Occasions of the period the sender decided on: sends + heldOut + the unsent ones. */
+  /** Emails of the period the sender decided on (one per email, however many occasions it settled): sends + heldOut + the unsent ones. */
   due: number;
   /** Decisions in the period, whatever their maturity. */
   sends: number;
   heldOut: number;
-  /** Occasions neither sent nor held out, by ledger status (suppressed, expired, capped...), largest first. */
+  /** Emails neither sent nor held out, by ledger status (suppressed, expired, capped...), largest first. */
   unsent: Record<string, number>;
   windows: WindowResult[];
 }

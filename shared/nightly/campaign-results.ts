@@ -72,7 +72,26 @@ export function decisionOfEntry(entry: ResultEntry): CampaignDecision {
 }
 
 /**
- * The period's occasions of the clients `orders` holds: the decisions followed over each window,
+ * One entry per email: a replenishment reminder listing three products settles three occasions
+ * with one email (companionOccasions in campaigns/policy.ts), all recorded by one run with one
+ * outcome. Followed as three members, its client's order would convert three times and the
+ * incremental revenue triple; the control group's held-out reminders likewise. An email is its
+ * client, campaign and outcome, with the SES message id once sent, else the run's moment (every
+ * occasion a run records for one email carries the run's clock). Pure; keeps the first of each.
+ */
+export function oneEntryPerEmail(entries: readonly ResultEntry[]): ResultEntry[] {
+  const seen = new Set<string>();
+  return entries.filter((entry) => {
+    const email = entry.status === 'sent' && entry.messageId !== undefined ? `m${entry.messageId}` : `t${entry.claimedAt}`;
+    const key = [entry.customerId, entry.campaignId, entry.status, email].join('\u0000');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * The period's emails (oneEntryPerEmail) of the clients `orders` holds: the decisions followed over each window,
  * the others counted. `ledger` is the shard's read of the send ledger (readNightLedger), which may
  * reach further back than the period: only entries claimed within it count.
  */
@@ -80,7 +99,7 @@ export function tallyShardCampaigns(options: Omit<CampaignTallyOptions, 'clients
   const { config, runDate } = options;
   const started = performance.now();
   const period = campaignResultsPeriod(runDate, config);
-  const entries = options.ledger.filter((entry) => entry.claimedAt >= period.from && entry.claimedAt < period.to);
+  const entries = oneEntryPerEmail(options.ledger.filter((entry) => entry.claimedAt >= period.from && entry.claimedAt < period.to));
   const ordersByClient = new Map<string, readonly OrderFact[]>();
   const decisions: CampaignDecision[] = [];
   const unsent: UnsentOccasion[] = [];

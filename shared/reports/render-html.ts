@@ -383,7 +383,7 @@ function segmentLabel(segment: CampaignSegmentResult): string {
   return segment.tier === 'all' ? 'all tiers' : segment.tier;
 }
 
-/** "3 suppressed, 2 expired": the occasions that were due but neither sent nor held out. */
+/** "3 suppressed, 2 expired": the emails that were due but neither sent nor held out. */
 function unsentLabel(segment: CampaignSegmentResult): string {
   return Object.entries(segment.unsent)
     .map(([status, n]) => `${count(n)} ${status}`)
@@ -524,7 +524,7 @@ function campaignsSection(report: NightlyReport): string {
   if (!results) return waiting === '' ? '' : section('campaigns', 'Campaign results', waiting);
   const byCampaign = new Map<string, CampaignSegmentResult[]>();
   for (const segment of results.segments) byCampaign.set(segment.campaignId, [...(byCampaign.get(segment.campaignId) ?? []), segment]);
-  const intro = `<p class="note">Occasions due from ${e(results.periodStart)} to ${e(results.runDate)}; a client converts by ordering within the window after the email (or after being held out). Only a control group that did not receive the email shows a campaign's effect; a window counts only the clients it has watched to its end.</p>`;
+  const intro = `<p class="note">Emails due (a reminder listing several products is one) from ${e(results.periodStart)} to ${e(results.runDate)}; a client converts by ordering within the window after the email (or after being held out). Only a control group that did not receive the email shows a campaign's effect; a window counts only the clients it has watched to its end.</p>`;
   if (byCampaign.size === 0) return section('campaigns', 'Campaign results', intro + waiting + empty('No campaign decision in the period.'));
   const blocks = [...byCampaign].map(([id, segments], i) => campaignBlock(results, id, segments, report.currency, i));
   const overview = campaignOverview(results);

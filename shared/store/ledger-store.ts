@@ -490,9 +490,9 @@ async function entriesClaimedIn(
 
 /** What the campaign results read of an occasion: who, which campaign, what became of it, when. */
 export type ResultEntry = Pick<LedgerEntry, 'customerId' | 'occasionKey' | 'campaignId' | 'status' | 'claimedAt' | 'customerOccasion'> &
-  Partial<Pick<LedgerEntry, 'sentAt' | 'tier' | 'triggerAt'>>;
+  Partial<Pick<LedgerEntry, 'sentAt' | 'messageId' | 'tier' | 'triggerAt'>>;
 
-const RESULT_ATTRIBUTES = ['customerId', 'occasionKey', 'campaignId', 'status', 'claimedAt', 'customerOccasion', 'sentAt', 'tier', 'triggerAt'] as const;
+const RESULT_ATTRIBUTES = ['customerId', 'occasionKey', 'campaignId', 'status', 'claimedAt', 'customerOccasion', 'sentAt', 'messageId', 'tier', 'triggerAt'] as const;
 
 export interface ScanOptions extends QueryOptions {
   /** Parallel scan segments. */
