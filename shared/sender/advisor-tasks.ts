@@ -195,24 +195,46 @@ function decisionOf(run: Pick<TaskGateRun, 'config' | 'at'>, profile: ClientProf
 }
 
 /**
- * Takes the task for its note before the send (tasks.ts sendingTask): a conditional write on the
- * version the gate read, so that an answer given meanwhile wins (the task is read and decided
- * again: "done" means no email) and an answer given after it finds the task closed instead of
- * being told "recorded" while the note goes anyway. A task taken by an earlier hour whose send
- * did not happen is sent as it is.
+ * Takes a task for its email just before the claim (tasks.ts sendingTask): a conditional write on
+ * the version last read, so that an answer given meanwhile wins (the task is read and decided
+ * again: "done" means no email) and one given after it finds the task closed instead of being told
+ * "recorded" while the email goes anyway. `decide` decides on a task as stored; `sending` gives,
+ * for a decision to email, the task to write ('sending'), else undefined. A task an earlier hour
+ * took whose send did not happen is sent as it is. Undefined: the task is gone (erased); 'moved':
+ * answered twice while this hour looked, so the next hour decides.
  */
-export async function takeTaskForSending(run: Pick<TaskGateRun, 'config' | 'clients' | 'at'>, profile: ClientProfile, gate: Extract<GateDecision, { outcome: 'send' }>): Promise<GateDecision> {
+export async function takeTaskForEmail<D>(
+  run: Pick<TaskGateRun, 'config' | 'clients'>,
+  task: AdvisorTask,
+  first: D,
+  decide: (stored: AdvisorTask) => D,
+  sending: (decision: D, stored: AdvisorTask) => AdvisorTask | undefined,
+): Promise<D | 'moved' | undefined> {
   const table = tableNames(run.config).advisorTasks;
-  let decision: GateDecision = gate;
-  for (let attempt = 0; attempt < 2 && decision.outcome === 'send'; attempt++) {
-    const { task, because } = decision;
-    if (task.status === 'sending') return decision;
-    if ((await replaceTask(run.clients.documents, table, sendingTask(task, because, run.at), task.version, run.config.sender.ledgerRetentionDays)) === 'replaced') return decision;
-    const stored = await getTask(run.clients.documents, table, task);
-    if (stored === undefined) return waiting(run.at + 3_600_000);
-    decision = decisionOf(run, profile, stored);
+  let current = task;
+  let decision = first;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const taken = sending(decision, current);
+    if (taken === undefined || current.status === 'sending') return decision;
+    if ((await replaceTask(run.clients.documents, table, taken, current.version, run.config.sender.ledgerRetentionDays)) === 'replaced') return decision;
+    const stored = await getTask(run.clients.documents, table, current);
+    if (stored === undefined) return undefined;
+    current = stored;
+    decision = decide(stored);
   }
-  return decision.outcome === 'send' ? waiting(run.at + 3_600_000) : decision; // answered twice meanwhile: the next hour looks again
+  return sending(decision, current) === undefined ? decision : 'moved';
+}
+
+/** The task gate's send, its task taken first (takeTaskForEmail); gone or answered twice meanwhile: the next hour looks again. */
+export async function takeTaskForSending(run: Pick<TaskGateRun, 'config' | 'clients' | 'at'>, profile: ClientProfile, gate: Extract<GateDecision, { outcome: 'send' }>): Promise<GateDecision> {
+  const taken = await takeTaskForEmail(
+    run,
+    gate.task,
+    gate as GateDecision,
+    (stored) => decisionOf(run, profile, stored),
+    (decision) => (decision.outcome === 'send' ? sendingTask(decision.task, decision.because, run.at) : undefined),
+  );
+  return taken === undefined || taken === 'moved' ? waiting(run.at + 3_600_000) : taken;
 }
 
 /**

@@ -16,7 +16,7 @@ import { getTask, replaceTask, tasksOfAdvisor } from '#shared/store/task-store.t
 import { renderIntroduction } from '#shared/templates/advisor-introduction.ts';
 import type { EmailContent } from '#shared/templates/render.ts';
 import { MS_PER_DAY } from '#shared/time.ts';
-import { recordTaskEmailed, type TaskGateRun } from './advisor-tasks.ts';
+import { recordTaskEmailed, takeTaskForEmail, type TaskGateRun } from './advisor-tasks.ts';
 import { noteEnvelope, unsubscribeLinkFor } from './compose.ts';
 
 /**
@@ -80,27 +80,6 @@ async function openIntroductions(run: TaskGateRun): Promise<{ task: AdvisorTask;
   return open;
 }
 
-/**
- * The task rule on the task as stored now (an answer may have moved it on since the hour read it),
- * and a task to send taken for sending (tasks.ts sendingTask, a conditional write on its version)
- * before its email is claimed: an answer given before the take decides, one given after it finds
- * the task closed rather than being told "recorded" while the email goes. Undefined once the task
- * is gone (erased).
- */
-async function takeForSending(run: TaskGateRun, task: AdvisorTask): Promise<TaskVerdict | undefined> {
-  const { config, at } = run;
-  const table = tableNames(config).advisorTasks;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const stored = await getTask(run.clients.documents, table, task);
-    if (stored === undefined) return undefined;
-    const verdict = taskVerdict(stored, at, config.advisors.taskWaitDays);
-    if (verdict.action !== 'send' || stored.status === 'sending') return verdict;
-    if ((await replaceTask(run.clients.documents, table, sendingTask(stored, verdict.because, at), stored.version, config.sender.ledgerRetentionDays)) === 'replaced') return verdict;
-  }
-  // Answered twice while this hour looked: the next hour decides.
-  return { action: 'wait', until: at + 3_600_000 };
-}
-
 /** What the hour's introductions need of the campaign run: the task gate's part, and the clients found erased while it ran. */
 export interface IntroductionRun extends TaskGateRun {
   /** Clients found on the erasure list: not mailed, nothing more written, erased again at the run's end. */
@@ -162,7 +141,13 @@ export async function sendIntroductions(run: IntroductionRun, mayStart: () => bo
     if (!mayStart()) break;
     // The hour read its introductions up front and sends them one by one at the paced rate: an answer given since
     // ("I introduced myself", a snooze) was told "recorded", so it decides, read again and the task taken just before the claim.
-    const current = await takeForSending(run, task);
+    const current = await takeTaskForEmail(
+      run,
+      task,
+      verdict as TaskVerdict,
+      (stored) => taskVerdict(stored, at, config.advisors.taskWaitDays),
+      (decision, stored) => (decision.action === 'send' ? sendingTask(stored, decision.because, at) : undefined),
+    );
     if (current === undefined) {
       // The task is gone: a forget since the look-up above deletes it (counted as erased); nothing to settle otherwise.
       if (await isStoredErasure(run.clients.documents, tables.suppression, { customerId: task.customerId, email: profile.email })) {
@@ -171,11 +156,11 @@ export async function sendIntroductions(run: IntroductionRun, mayStart: () => bo
       }
       continue;
     }
-    if (current.action === 'skip') continue;
-    if (current.action === 'wait') {
+    if (current === 'moved' || current.action === 'wait') {
       counts.waiting++;
       continue;
     }
+    if (current.action === 'skip') continue;
     const key = { customerId: task.customerId, occasionKey: task.occasionKey };
     const { claimed, erased } = await claimEach(run.ledger, [
       {
