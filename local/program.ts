@@ -134,6 +134,17 @@ export function buildProgram(): Command {
     .action(async (options) => (await import('./commands/report.ts')).reportCommand(options));
 
   program
+    .command('coupons')
+    .description('Coupon codes the campaign sender gave.')
+    .command('issued')
+    .description("List the codes given for a campaign (a pool's drawn codes, a scheme's generated ones) as CSV, for the shop to import: a scheme's codes exist nowhere else.")
+    .requiredOption('--campaign <id>', 'the campaign id', parseNonEmpty)
+    .option('--since <date>', 'only codes given from this day on, YYYY-MM-DD in the brand time zone (default: all)', parseDate)
+    .option('--out <file>', 'write the CSV there instead of stdout', parseNonEmpty)
+    .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
+    .action(async (options) => (await import('./commands/coupons.ts')).couponsIssuedCommand(options));
+
+  program
     .command('status')
     .description('The last nights (date, duration, clients, written, rejects, failures, report) and the campaign sender\'s last hours, in the brand time zone.')
     .option('--nights <n>', `how many nights, newest first (1 to ${STATUS_MAX_NIGHTS})`, parseIntBetween(1, STATUS_MAX_NIGHTS), 7)

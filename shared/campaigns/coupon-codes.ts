@@ -43,15 +43,19 @@ export function couponSchemeKey(secret: string): Buffer {
 
 /**
  * The scheme's code for one occasion: the prefix and `length` characters of an HMAC of the
- * campaign, the client and the occasion. Deterministic (a retry or a rerun sends the same code),
- * different for every occasion, and not guessable without the key.
+ * campaign, the client and the occasion. Deterministic (a retry or a rerun sends the same code)
+ * and not guessable without the key. Two occasions may still meet on one code (at length 6, a few
+ * pairs in 100,000 occasions): the sender records each code it gives in the coupon-codes table and
+ * takes the next variant (1, 2, ...: the same HMAC with the variant added) when one is taken.
  */
 export function schemeCouponCode(
   key: Buffer,
   scheme: CouponScheme,
   occasion: { campaignId: string; customerId: string; occasionKey: string },
+  variant = 0,
 ): string {
-  const digest = createHmac('sha256', key).update(`${occasion.campaignId}\n${occasion.customerId}\n${occasion.occasionKey}`).digest();
+  const input = `${occasion.campaignId}\n${occasion.customerId}\n${occasion.occasionKey}${variant === 0 ? '' : `\n${variant}`}`;
+  const digest = createHmac('sha256', key).update(input).digest();
   let code = scheme.prefix;
   // 5 bits per character from the digest's bits, most significant first (at most 100 of its 256).
   for (let i = 0; i < scheme.length; i++) {

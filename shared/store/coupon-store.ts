@@ -9,6 +9,9 @@ import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCo
  * Both are written in one transaction, each only if absent: a code is never given twice (two runs
  * racing for it: one transaction fails and that run takes the next code), and an occasion never
  * gets two. The occasion is a hash of the client and the occasion key: no client id in this table.
+ * A code is taken under its capital letters (codeKey): shops take `save-1` for `SAVE-1`, so the
+ * two are one code however the pool file spells it from one upload to the next. Items written
+ * before keep the code's own spelling; the taken set reads both as one.
  */
 
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
@@ -19,6 +22,11 @@ const FOR_PREFIX = 'for#';
 export interface CouponTable {
   documents: DocumentSender;
   table: string;
+}
+
+/** A code as shops compare it (case aside): what the table's code items are keyed by. */
+export function sameCode(code: string): string {
+  return code.toUpperCase();
 }
 
 /** The hash an occasion is known by in the table. */
@@ -32,7 +40,7 @@ export async function codeDrawnFor(coupons: CouponTable, campaignId: string, ref
   return typeof Item?.code === 'string' ? Item.code : undefined;
 }
 
-/** Every taken code of the campaign (keys only, a page at a time). */
+/** Every taken code of the campaign (keys only, a page at a time), case aside (sameCode). */
 export async function takenCodes(coupons: CouponTable, campaignId: string): Promise<Set<string>> {
   const taken = new Set<string>();
   let start: Record<string, unknown> | undefined;
@@ -47,10 +55,43 @@ export async function takenCodes(coupons: CouponTable, campaignId: string): Prom
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
-    for (const item of page.Items ?? []) if (typeof item.entry === 'string') taken.add(item.entry.slice(CODE_PREFIX.length));
+    for (const item of page.Items ?? []) if (typeof item.entry === 'string') taken.add(sameCode(item.entry.slice(CODE_PREFIX.length)));
     start = page.LastEvaluatedKey;
   } while (start);
   return taken;
+}
+
+/** A code given to an occasion: the code (as keyed, sameCode) and when (epoch ms). */
+export interface GivenCode {
+  code: string;
+  givenAt: number;
+}
+
+/**
+ * The codes of the campaign given since `since` (epoch ms; every one without), oldest first: what
+ * the shop must accept (a scheme's codes exist nowhere else). Erased clients' codes included: the
+ * code stays theirs to use.
+ */
+export async function codesGiven(coupons: CouponTable, campaignId: string, since = 0): Promise<GivenCode[]> {
+  const given: GivenCode[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await coupons.documents.send(
+      new QueryCommand({
+        TableName: coupons.table,
+        KeyConditionExpression: 'campaignId = :campaign AND begins_with(entry, :prefix)',
+        FilterExpression: 'claimedAt >= :since',
+        ExpressionAttributeValues: { ':campaign': campaignId, ':prefix': CODE_PREFIX, ':since': since },
+        ProjectionExpression: 'entry, claimedAt',
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      if (typeof item.entry === 'string' && typeof item.claimedAt === 'number') given.push({ code: item.entry.slice(CODE_PREFIX.length), givenAt: item.claimedAt });
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return given.sort((a, b) => a.givenAt - b.givenAt || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
 }
 
 /**
@@ -61,24 +102,35 @@ export async function takenCodes(coupons: CouponTable, campaignId: string): Prom
 export async function forgetOccasionCode(coupons: CouponTable, campaignId: string, ref: string): Promise<boolean> {
   const code = await codeDrawnFor(coupons, campaignId, ref);
   if (code === undefined) return false;
-  await coupons.documents.send(
-    new UpdateCommand({
-      TableName: coupons.table,
-      Key: { campaignId, entry: `${CODE_PREFIX}${code}` },
-      UpdateExpression: 'REMOVE claimedFor',
-      // Never creates an item: a code item already gone stays gone.
-      ConditionExpression: 'attribute_exists(entry)',
-    }),
-  ).catch((error: unknown) => {
-    if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
-  });
+  // Keyed by its capitals, or (taken before codes were) by its own spelling.
+  for (const spelling of new Set([sameCode(code), code])) {
+    await coupons.documents
+      .send(
+        new UpdateCommand({
+          TableName: coupons.table,
+          Key: { campaignId, entry: `${CODE_PREFIX}${spelling}` },
+          UpdateExpression: 'REMOVE claimedFor',
+          // Never creates an item: a code item already gone (or never keyed so) stays gone.
+          ConditionExpression: 'attribute_exists(entry) AND claimedFor = :ref',
+          ExpressionAttributeValues: { ':ref': ref },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+      });
+  }
   await coupons.documents.send(new DeleteCommand({ TableName: coupons.table, Key: { campaignId, entry: `${FOR_PREFIX}${ref}` } }));
   return true;
 }
 
-export type TakeResult = 'taken' | 'code-gone' | 'occasion-has-code';
+/**
+ * 'conflict': another transaction touched one of the two items at that moment (another run
+ * drawing the same code, or for the same occasion): DynamoDB cancels it without checking the
+ * conditions, and the SDK does not retry it. Neither item was written; the caller looks again.
+ */
+export type TakeResult = 'taken' | 'code-gone' | 'occasion-has-code' | 'conflict';
 
-/** Takes `code` for the occasion: both items or neither. */
+/** Takes `code` (keyed by sameCode, kept as spelt) for the occasion: both items or neither. */
 export async function takeCode(coupons: CouponTable, campaignId: string, code: string, ref: string, at: number, runId: string): Promise<TakeResult> {
   try {
     await coupons.documents.send(
@@ -87,7 +139,7 @@ export async function takeCode(coupons: CouponTable, campaignId: string, code: s
           {
             Put: {
               TableName: coupons.table,
-              Item: { campaignId, entry: `${CODE_PREFIX}${code}`, claimedFor: ref, claimedAt: at, runId },
+              Item: { campaignId, entry: `${CODE_PREFIX}${sameCode(code)}`, claimedFor: ref, claimedAt: at, runId },
               ConditionExpression: 'attribute_not_exists(entry)',
             },
           },
@@ -107,6 +159,7 @@ export async function takeCode(coupons: CouponTable, campaignId: string, code: s
     if (reasons === undefined) throw error;
     if (reasons[1] === 'ConditionalCheckFailed') return 'occasion-has-code';
     if (reasons[0] === 'ConditionalCheckFailed') return 'code-gone';
+    if (reasons.includes('TransactionConflict')) return 'conflict';
     throw error;
   }
 }
