@@ -58,13 +58,14 @@ export const offerSchema = z
      */
     forCategories: z.array(z.string().min(1, 'must be a category key')).min(1, 'leave forCategories out for every client').optional(),
   })
-  .refine((o) => o.kind !== 'personal-note' || (o.couponCode === undefined && o.couponFrom === undefined && o.discountPercent === undefined && !o.freeShipping), {
-    // The VIC treatment is recognition, not promotion: a note carries no discount.
-    message: 'a personal-note offer carries no coupon, discount or free shipping',
-  })
-  .refine((o) => o.kind !== 'gift-with-order' || (o.couponCode === undefined && o.couponFrom === undefined && o.discountPercent === undefined && !o.freeShipping), {
-    // A gift comes with the next order, as it is: no code to type, no discount.
-    message: 'a gift-with-order offer carries no coupon, discount or free shipping',
+  .superRefine((o, ctx) => {
+    // The templates show a code, a discount or free shipping only in a coupon offer (render.ts
+    // showsCoupon): in another kind they would load and silently not be made. A note is
+    // recognition, not promotion; a gift comes with the next order as it is; a sample or no offer
+    // carries no code either.
+    if (o.kind === 'coupon' || o.kind === 'free-shipping-coupon') return;
+    if (o.couponCode === undefined && o.couponFrom === undefined && o.discountPercent === undefined && !o.freeShipping) return;
+    ctx.addIssue({ code: 'custom', message: `a ${o.kind} offer carries no coupon, discount or free shipping (the email would not show them): make it a coupon or free-shipping-coupon offer` });
   })
   .refine((o) => o.couponCode === undefined || o.couponFrom === undefined, {
     message: 'an offer has either a fixed couponCode or a couponFrom, not both',

@@ -45,6 +45,10 @@ describe('the plays in the default configuration', () => {
     ['signedUpAtLeastHoursBefore on another trigger', { id: 'x', trigger: { on: 'signed-up', signedUpAtLeastHoursBefore: 72 }, template: 'welcome' }, /campaign "x" at campaigns\.campaigns\.0\.trigger/],
     ['an empty forCategories', { kind: 'first-order-care', offers: { default: { kind: 'sample', forCategories: [] } } }, /campaign "first-order-care" at campaigns\.campaigns\.0\.offers\.default\.forCategories/],
     ['a gift with a discount', { kind: 'birthday', offers: { default: { kind: 'gift-with-order', discountPercent: 10 } } }, /a gift-with-order offer carries no coupon, discount or free shipping/],
+    // Only a coupon offer shows a code or a discount (render.ts showsCoupon): these would load and never be made.
+    ['a sample with a discount and a code', { kind: 'winback', offers: { default: { kind: 'sample', discountPercent: 10, couponCode: 'WELCOME10' } } }, /campaign "winback" at campaigns\.campaigns\.0\.offers\.default: a sample offer carries no coupon/],
+    ['no offer with a pool', { kind: 'winback', offers: { default: { kind: 'none', couponFrom: { from: 'pool' } } } }, /a none offer carries no coupon, discount or free shipping/],
+    ['a Core note with free shipping', { kind: 'winback', offers: { default: { kind: 'coupon', discountPercent: 10 }, Core: { kind: 'personal-note', freeShipping: true } } }, /offers\.Core: a personal-note offer carries no coupon/],
   ];
   it.each(refused)('refuses %s, naming the campaign and the field', (_name, campaign, message) => {
     expect(() => parseConfig({ campaigns: { campaigns: [campaign] } })).toThrow(message);
