@@ -5,6 +5,8 @@ import { cliAwsClients } from '#local/aws-errors.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { digestNightOf, sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { formatAdvisorDigestSummary } from '#local/format.ts';
+import { UsageError } from '#local/errors.ts';
+import { storedNightlySummary } from '#shared/nightly/report.ts';
 
 const optionsSchema = targetOptionsSchema.extend({
   date: z.string(),
@@ -32,6 +34,14 @@ export async function advisorDigestsCommand(raw: unknown): Promise<void> {
   const secret = options.dryRun ? undefined : await unsubscribeKeyOf('run advisor-digests', target);
   const clients = cliAwsClients(config);
   try {
+    // The digests are that night's: a date no night completed (a typo in the year, a night that
+    // failed) would mail every advisor now, at that date's clock and keyed on another week.
+    if (!options.dryRun && (await storedNightlySummary(clients, config, options.date)) === undefined) {
+      throw new UsageError(
+        `No completed nightly run is stored for ${options.date}: the digests are made from that night's profiles, and nothing was sent. ` +
+          `Check the date, or run \`clientele run nightly --date ${options.date}\` first (\`clientele status\` lists the nights).`,
+      );
+    }
     const summary = await sendAdvisorDigests({
       runDate: options.date,
       digestDate: digestNightOf(options.date, config.reports.advisorDigestWeekday).digestDate,

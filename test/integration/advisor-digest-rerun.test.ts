@@ -6,6 +6,7 @@ import { introductionKey } from '#shared/advisors/handover.ts';
 import { advisorDigestLedgerKey, advisorDigestsOfNight, sendAdvisorDigests, type AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import { formatAdvisorDigestSummary } from '#local/format.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
+import { putRun } from '#shared/store/runs-store.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { deleteTasks, getTask } from '#shared/store/task-store.ts';
@@ -136,6 +137,8 @@ describe('a rerun of the week\'s advisor digests', () => {
       expect(code, stderr).toBe(0);
       return JSON.parse(stdout) as AdvisorDigestSummary;
     };
+    // The digests of a date are made from its night's profiles: the nights of the week, completed.
+    for (const runDate of ['2026-11-24', '2026-11-26']) await putRun(aws.clients.documents, tableNames(config).runs, { job: 'nightly', runDate, status: 'completed', runId: `night-${runDate}` });
 
     // Sunday 22: no roster yet, no digest. Tuesday 24, once the roster is in: the operator sends the week's digest.
     expect(await night('2026-11-22', 'sun-22')).toEqual({});
@@ -152,5 +155,26 @@ describe('a rerun of the week\'s advisor digests', () => {
     const mails = await emailsTo(aws, sophie);
     expect(mails).toHaveLength(2);
     expect(mails[1]?.body.text).toContain('mw-3');
+  });
+
+  it('`run advisor-digests --date` refuses a date no night completed (a typo in the year, a failed night): nothing sent, nothing written', { timeout: 120_000 }, async () => {
+    const config = await advisorsConfig(aws, 'digest-no-night', { timeZone: ZONE });
+    const file = join(work, 'no-night-config.json');
+    await writeFile(file, JSON.stringify(config));
+    const sophie = 'sophie@digest-no-night.example.com';
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-15', advisors: [{ advisorId: 'A01', name: 'Sophie Martin', email: sophie, locale: 'en', active: true }] });
+    await seedProfiles(aws, config, [
+      profileItem('nn-1', { tier: 'VIC', stage: 'sleeping', advisorId: 'A01', spend12mMinor: 7_000_000, lastOrderAt: '2026-08-01T02:00:00.000Z', firstOrderAt: '2025-02-01T02:00:00.000Z', orderCount: 8, locale: 'en' }),
+    ]);
+    // A night still being written is not a completed one either.
+    await putRun(aws.clients.documents, tableNames(config).runs, { job: 'nightly', runDate: '2026-11-22', status: 'writing', runId: 'night-writing' });
+    for (const date of ['2099-11-22', '2025-11-23', '2026-11-22']) {
+      const { code, stdout, stderr } = await clienteleExit(['run', 'advisor-digests', '--date', date, '--json', '--log-level', 'error', '--config', file]);
+      expect(code, stderr).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toContain(`No completed nightly run is stored for ${date}`);
+    }
+    expect(await emailsTo(aws, sophie)).toEqual([]);
+    expect(await ledgerEntries(aws, config)).toEqual([]);
   });
 });
