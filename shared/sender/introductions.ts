@@ -2,7 +2,7 @@ import { clientTimeZone } from '#shared/campaigns/due.ts';
 import { isQuietTime } from '#shared/campaigns/policy.ts';
 import { IN_PERSON_ONLY, INTRODUCTION_CAMPAIGN, INTRODUCTION_OPEN_DAYS, isIntroduction, unreachableBecause } from '#shared/advisors/handover.ts';
 import { isActiveAdvisor } from '#shared/advisors/roster.ts';
-import { sendingTask, taskVerdict, unsentTask, type AdvisorTask, type TaskVerdict } from '#shared/advisors/tasks.ts';
+import { reassignedTask, sendingTask, taskVerdict, unsentTask, type AdvisorTask, type TaskVerdict } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, mayHaveGone } from '#shared/delivery/deliver.ts';
 import { clientEmail } from '#shared/delivery/ses-email.ts';
@@ -112,6 +112,11 @@ export async function sendIntroductions(run: IntroductionRun, mayStart: () => bo
       continue;
     }
     if (profile !== undefined && profile.advisorId !== task.advisorId) {
+      // Handed over again, or out of every book, since the digest: no longer this advisor's
+      // introduction to make. Closed, so later hours pass it by instead of counting it each hour.
+      if (!run.dryRun) {
+        await replaceTask(run.clients.documents, tables.advisorTasks, reassignedTask(task, profile.advisorId ?? 'none', at), task.version, config.sender.ledgerRetentionDays);
+      }
       counts.reassigned++;
       continue;
     }

@@ -203,6 +203,40 @@ describe('handover: a client who said no', () => {
   });
 });
 
+describe('handover: a client handed over again before their introduction went', () => {
+  it('closes the introduction as reassigned once, instead of counting it every hour until it expires', async () => {
+    const config = await advisorsConfig(aws, 'handover-again', { timeZone: ZONE });
+    const tables = tableNames(config);
+    const atTen = at('2026-11-24 10:00', ZONE);
+    await writeRoster(aws.clients.s3, config, {
+      runDate: '2026-11-15',
+      advisors: [
+        { advisorId: 'A02', name: 'Marc Dubois', email: 'marc@handover-again.example.com', locale: 'en', active: true, store: 'Paris' },
+        { advisorId: 'A03', name: 'Lea Wang', email: 'lea@handover-again.example.com', locale: 'en', active: true, store: 'Paris' },
+      ],
+    });
+    // Introduced to A02 by this week's digest, who asked us to send it; the brand then gave the client to A03.
+    const task = introductionTask({ customerId: 'ha-moved', from: 'A01', to: 'A02' }, '2026-W48', 'VIC', atTen - 2 * HOUR);
+    const asked = answerTask(task, 'send', 1, atTen - HOUR);
+    if (asked.outcome !== 'recorded') throw new Error('answer not recorded');
+    await createTask(aws.clients.documents, tables.advisorTasks, asked.task, 400);
+    await seedProfiles(aws, config, [profileItem('ha-moved', { tier: 'VIC', advisorId: 'A03', locale: 'en', email: 'ha-moved@example.com' })]);
+
+    const dryRun = await runCampaignHour(aws, config, atTen, 'again-dry', { dryRun: true });
+    expect(dryRun.introductions).toMatchObject({ reassigned: 1 });
+    expect((await getTask(aws.clients.documents, tables.advisorTasks, task))?.status).toBe('send-requested');
+    const hour = await runCampaignHour(aws, config, atTen, 'again-1');
+    expect(hour.introductions).toMatchObject({ sent: 0, reassigned: 1 });
+    const stored = await getTask(aws.clients.documents, tables.advisorTasks, task);
+    expect(stored?.status).toBe('reassigned');
+    expect(stored?.history.at(-1)).toEqual({ at: atTen, event: 'reassigned', to: 'A03' });
+    // The hours after pass it by; nothing goes in A02's name.
+    const next = await runCampaignHour(aws, config, atTen + HOUR, 'again-2');
+    expect(next.introductions).toMatchObject({ sent: 0, reassigned: 0 });
+    expect(await emailsTo(aws, 'ha-moved@example.com')).toEqual([]);
+  });
+});
+
 describe('handover: a client who could not be emailed when the digest introduced them', () => {
   it('is never mailed an introduction in the advisor\'s name, though their consent came later: the wait ends with the task unsent', { timeout: 120_000 }, async () => {
     const config = await advisorsConfig(aws, 'handover-in-person', { timeZone: ZONE });
