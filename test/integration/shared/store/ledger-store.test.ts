@@ -364,6 +364,8 @@ describe('send ledger', () => {
       status: 'sent',
       claimedAt: from,
       sentAt: from,
+      // One member per email (a reminder's companion products share it): campaign-results.ts oneEntryPerEmail.
+      messageId: 'm-p-first',
       tier: 'Entry',
       triggerAt: from - 2 * HOUR,
       customerOccasion: 'p-first#welcome',
