@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { couponSchemeSchema } from './campaigns/coupon-codes.ts';
 import { campaignsConfigSchema } from './campaigns/schema.ts';
 import { ClienteleError } from './errors.ts';
+import { currencyExponent, parsePrice } from './money.ts';
 import { DEFAULT_RFM_SEGMENTS, rfmSegmentsSchema } from './segments/rfm-segments.ts';
 import { TIERS } from './model.ts';
 import { isValidTimeZone, WEEKDAYS } from './time.ts';
@@ -340,7 +341,8 @@ export const configFieldsSchema = z
   .strict();
 
 /** Checks across fields: an audience may only name segments the map defines (a typo would quietly match nobody). */
-export function checkAcrossFields(config: Pick<z.infer<typeof configFieldsSchema>, 'rfmSegments' | 'campaigns'>, ctx: z.RefinementCtx): void {
+export function checkAcrossFields(config: Pick<z.infer<typeof configFieldsSchema>, 'rfmSegments' | 'campaigns' | 'tiers' | 'currency'>, ctx: z.RefinementCtx): void {
+  checkTierThresholds(config, ctx);
   const segments = new Set(config.rfmSegments.map((rule) => rule.name));
   config.campaigns.campaigns.forEach((campaign, i) => {
     campaign.audience.rfmSegments?.forEach((name, j) => {
@@ -364,6 +366,27 @@ export function checkAcrossFields(config: Pick<z.infer<typeof configFieldsSchema
       });
     }
   });
+}
+
+/**
+ * The tier thresholds as the tiering reads them, in minor units of `currency` (tiers.ts): each
+ * exact in that currency ("0.5" JPY or "49999.999" USD would be rounded, to 0 or onto the next
+ * threshold), and vic > core > potential >= one minor unit, or a client who never bought would be
+ * Potential and nobody Core.
+ */
+function checkTierThresholds(config: Pick<z.infer<typeof configFieldsSchema>, 'tiers' | 'currency'>, ctx: z.RefinementCtx): void {
+  const minor = { vic: 0, core: 0, potential: 0 };
+  for (const name of ['vic', 'core', 'potential'] as const) {
+    const value = parsePrice(config.tiers[name], config.currency);
+    if (value === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tiers', name], message: `"${config.tiers[name]}" is not an exact amount of ${config.currency} (at most ${currencyExponent(config.currency)} decimals)` });
+      return;
+    }
+    minor[name] = value;
+  }
+  if (!(minor.vic > minor.core && minor.core > minor.potential && minor.potential >= 1)) {
+    ctx.addIssue({ code: 'custom', path: ['tiers'], message: `tier thresholds must satisfy vic > core > potential > 0 in ${config.currency}` });
+  }
 }
 
 export const configSchema = configFieldsSchema.superRefine(checkAcrossFields);

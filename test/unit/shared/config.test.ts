@@ -17,6 +17,12 @@ describe('config', () => {
   it('names the bad value in a clear error', () => {
     expect(() => parseConfig({ timeZone: 'Mars/Olympus' })).toThrow(/timeZone: must be an IANA time zone/);
     expect(() => parseConfig({ tiers: { vic: '1000', core: '5000', potential: '100' } })).toThrow(/vic > core > potential/);
+    // The tiering reads thresholds in minor units of the currency: one it would round is refused.
+    expect(() => parseConfig({ tiers: { vic: '50000', core: '5000', potential: '0.001' } })).toThrow(/tiers\.potential: "0\.001" is not an exact amount of USD \(at most 2 decimals\)/);
+    expect(() => parseConfig({ currency: 'JPY', tiers: { vic: '500000', core: '50000', potential: '0.5' } })).toThrow(/tiers\.potential: "0\.5" is not an exact amount of JPY \(at most 0 decimals\)/);
+    expect(() => parseConfig({ tiers: { vic: '50000', core: '49999.999', potential: '1000' } })).toThrow(/tiers\.core/);
+    expect(parseConfig({ tiers: { vic: '50000', core: '49999.99', potential: '0.01' } }).tiers.potential).toBe('0.01');
+    expect(parseConfig({ currency: 'JPY', tiers: { vic: '5000000', core: '500000', potential: '1' } }).currency).toBe('JPY');
     expect(() => parseConfig({ currency: 'usd' })).toThrow(/currency: must be an ISO 4217 code/);
     expect(() => parseConfig({ maxRejectShare: 2 })).toThrow(ConfigError);
     expect(() => parseConfig({ tresholds: {} })).toThrow(/Unrecognized key/);
