@@ -179,6 +179,13 @@ export interface ClientClv {
   predictedNextOrderAt?: string;
   /** The unrounded 12-month prediction reaches the threshold of the tier above the client's (never for VICs or Prospects). */
   rising: boolean;
+  /**
+   * The unrounded 12-month prediction falls below the threshold of the client's own tier (VIC,
+   * Core, Potential; never Entry): the advisors' "tier at risk". The stored clv12mMinor is rounded
+   * (49,600 is kept as 50,000) and rewritten only on a 10% move, so it cannot tell. Absent on
+   * profiles written before it: the book then compares the stored value.
+   */
+  belowTier?: boolean;
   churnRisk: ChurnRisk;
 }
 

@@ -244,7 +244,8 @@ function reasonsFor(profile: BookClient, context: RowContext): BookReason[] {
   } else if (profile.tier !== 'Potential') {
     // A rising Potential client is in the book for what they may become: a falling tier is no call for a person.
     const clv = profile.clv;
-    const predictedBelowTier = clv !== undefined && clv.clv12mMinor < context.thresholdOf[profile.tier] && clv.churnRisk !== 'low';
+    // On the unrounded prediction (belowTier); a profile written before it kept only the rounded value.
+    const predictedBelowTier = clv !== undefined && (clv.belowTier ?? clv.clv12mMinor < context.thresholdOf[profile.tier]) && clv.churnRisk !== 'low';
     if (gone || profile.stage === 'at-risk' || predictedBelowTier) {
       reasons.push({
         kind: 'tier-at-risk',

@@ -398,6 +398,21 @@ export function nextTierThresholdMinor(tier: Tier, thresholds: TierThresholdsMin
   }
 }
 
+/** Threshold of the client's own tier in minor units; undefined for Entry and Prospect (no floor to fall below). */
+export function ownTierThresholdMinor(tier: Tier, thresholds: TierThresholdsMinor): number | undefined {
+  switch (tier) {
+    case 'VIC':
+      return thresholds.vic;
+    case 'Core':
+      return thresholds.core;
+    case 'Potential':
+      return thresholds.potential;
+    case 'Entry':
+    case 'Prospect':
+      return undefined;
+  }
+}
+
 const CHURN_RISK_ORDER: readonly ChurnRisk[] = CHURN_RISKS;
 
 /**
@@ -421,7 +436,8 @@ export function churnRiskOf(probabilityAlive: number, churnRiskBelowProbabilityA
 
 /**
  * The profile with its CLV and the rules that use it: rising when the unrounded 12-month CLV
- * reaches the next tier's threshold (inclusive, like the tiers; never for VICs); churn risk from
+ * reaches the next tier's threshold (inclusive, like the tiers; never for VICs); below its tier
+ * when it falls below the client's own tier's threshold; churn risk from
  * probability alive, never below the stage's floor (churnRiskOf); an "active" client whose
  * probability alive is below churnRiskBelowProbabilityAlive is "at-risk" (other stages are left
  * alone: new, sleeping and churned follow the calendar).
@@ -438,9 +454,11 @@ export function applyClv(
   if (estimate === undefined || profile.tier === 'Prospect') return profile;
   const prediction = estimate.stored;
   const next = nextTierThresholdMinor(profile.tier, rules.thresholds);
+  const own = ownTierThresholdMinor(profile.tier, rules.thresholds);
   const clv: ClientClv = {
     ...prediction,
     rising: next !== undefined && estimate.clv12mMinor >= next,
+    belowTier: own !== undefined && estimate.clv12mMinor < own,
     churnRisk: churnRiskOf(prediction.probabilityAlive, rules.churnRiskBelowProbabilityAlive, profile.stage),
   };
   const atRisk = profile.stage === 'active' && prediction.probabilityAlive < rules.churnRiskBelowProbabilityAlive;

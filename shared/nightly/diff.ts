@@ -48,7 +48,8 @@ function nextOrderMoved(before: string | undefined, after: string | undefined): 
 /** Differences in the predictions that matter to a marketer or a campaign decision. */
 export function clvMateriallyChanged(before: ClientClv | undefined, after: ClientClv | undefined): boolean {
   if (before === undefined || after === undefined) return before !== after;
-  if (before.churnRisk !== after.churnRisk || before.rising !== after.rising) return true;
+  // A profile written before belowTier was kept counts as false: only a client now below is rewritten for it.
+  if (before.churnRisk !== after.churnRisk || before.rising !== after.rising || (before.belowTier ?? false) !== (after.belowTier ?? false)) return true;
   if (nextOrderMoved(before.predictedNextOrderAt, after.predictedNextOrderAt)) return true;
   if (Math.abs(before.probabilityAlive - after.probabilityAlive) >= 0.05) return true;
   if (Math.abs(before.expectedPurchases365d - after.expectedPurchases365d) >= 0.5) return true;

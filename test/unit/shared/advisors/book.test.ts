@@ -145,6 +145,18 @@ describe('lapsed VICs and tiers at risk', () => {
     // Exactly the threshold is still Core level, like the tiers.
     expect(b.rows.map((r) => r.customerId).sort()).toEqual(['medium', 'sleeping']);
   });
+
+  it('judges the unrounded prediction the night kept (belowTier), not the rounded value stored', () => {
+    const b = book([
+      // Predicted 4,960: stored as 5,000 (two significant units), below the Core threshold all the same.
+      client('rounded-up', { clv: clv({ clv12mMinor: 500_000, belowTier: true, churnRisk: 'medium' }) }),
+      client('above', { clv: clv({ clv12mMinor: 490_000, belowTier: false, churnRisk: 'medium' }) }),
+      // Written before the flag was kept: the stored value decides.
+      client('older', { clv: clv({ clv12mMinor: 300_000, churnRisk: 'medium' }) }),
+    ]);
+    expect(reasonsOf(b, 'rounded-up')).toEqual([{ kind: 'tier-at-risk', action: 'personal-recommendation', basis: 'prediction' }]);
+    expect(b.rows.map((r) => r.customerId).sort()).toEqual(['older', 'rounded-up']);
+  });
 });
 
 describe('replenishment due', () => {

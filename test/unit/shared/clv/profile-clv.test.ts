@@ -117,6 +117,25 @@ describe('rounding for storage', () => {
   });
 });
 
+describe('below their tier', () => {
+  it("judges the unrounded CLV against the client's own tier: a VIC predicted 49,600 (stored 50,000) is below, never an Entry client", () => {
+    const at = (tier: ClientProfile['tier'], unrounded: number) => {
+      const stored = roundPrediction({ probabilityAlive: 0.4, expectedPurchases90d: 1, expectedPurchases365d: 3, expectedAverageOrderValueMinor: 10_000, clv12mMinor: unrounded }, 'USD');
+      return applyClv(profile({ tier }), { stored, clv12mMinor: unrounded }, rules).clv;
+    };
+    expect(at('VIC', 4_960_000)).toMatchObject({ clv12mMinor: 5_000_000, belowTier: true });
+    expect(at('VIC', 5_000_000)?.belowTier).toBe(false);
+    expect(at('Core', 499_999)?.belowTier).toBe(true);
+    expect(at('Potential', 99_999)?.belowTier).toBe(true);
+    expect(at('Entry', 0)?.belowTier).toBe(false);
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 10_000_000, noNaN: true }), (unrounded) => {
+        expect(at('VIC', unrounded)?.belowTier).toBe(unrounded < thresholds.vic);
+      }),
+    );
+  });
+});
+
 describe('rising clients', () => {
   it('is rising from the next tier threshold up (inclusive), never for VICs', () => {
     expect(nextTierThresholdMinor('Entry', thresholds)).toBe(100_000);

@@ -86,6 +86,11 @@ describe('predictions in the diff', () => {
     expect(clvMateriallyChanged(clv(), clv({ probabilityAlive: 0.75 }))).toBe(true);
     expect(clvMateriallyChanged(clv(), clv({ churnRisk: 'medium' }))).toBe(true);
     expect(clvMateriallyChanged(clv(), clv({ rising: true }))).toBe(true);
+    // Falling below the tier's threshold: a 52,000 → 47,000 VIC moves 9.6%, under the 10% of value.
+    expect(clvMateriallyChanged(clv({ clv12mMinor: 5_200_000, belowTier: false }), clv({ clv12mMinor: 4_700_000, belowTier: true }))).toBe(true);
+    // A profile written before the flag was kept: rewritten only when the client is now below.
+    expect(clvMateriallyChanged(clv(), clv({ belowTier: false }))).toBe(false);
+    expect(clvMateriallyChanged(clv(), clv({ belowTier: true }))).toBe(true);
     expect(clvMateriallyChanged(clv(), clv({ predictedNextOrderAt: '2026-12-24' }))).toBe(true);
     expect(clvMateriallyChanged(clv(), clv({ predictedNextOrderAt: '2026-12-16' }))).toBe(true);
     expect(clvMateriallyChanged(clv(), clv({ predictedNextOrderAt: undefined }))).toBe(true);
