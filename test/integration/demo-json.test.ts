@@ -80,7 +80,9 @@ describe('clientele demo', () => {
     const headlines = result.summary.campaignResults;
     const sentBefore = Object.values(result.past?.campaigns.counts ?? {}).reduce((n, row) => n + row.sent + row['held-out'], 0);
     const watched = headlines.reduce((n, h) => n + (h.windows.find((w) => w.windowDays === 7)?.sentMembers ?? 0) + (h.windows.find((w) => w.windowDays === 7)?.controlMembers ?? 0), 0);
-    expect(watched).toBe(sentBefore);
+    // One member per email: a reminder listing several products is several occasions and one member.
+    expect(watched).toBeLessThanOrEqual(sentBefore);
+    expect(watched).toBeGreaterThanOrEqual(result.past?.campaigns.clients.sent ?? Infinity);
     for (const h of headlines) expect(h.windows.find((w) => w.windowDays === 30)).toMatchObject({ sentMembers: 0, controlMembers: 0 });
     for (const h of headlines) expect(h.due).toBeGreaterThanOrEqual(h.sends + h.heldOut);
   }, 600_000);
