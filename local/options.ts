@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { z } from 'zod';
 import { isIsoDate } from '#shared/time.ts';
 
 /**
@@ -46,5 +47,11 @@ export function parseRate(value: string): number {
 /** A name or path that must not be empty (`--stack ""` would otherwise fall back to another target). */
 export function parseNonEmpty(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('expected a value, not an empty string');
+  return value;
+}
+
+/** An email address (`send-test --to`), checked as the command's own schema checks it. */
+export function parseEmailAddress(value: string): string {
+  if (!z.email().safeParse(value).success) throw new InvalidArgumentError('expected an email address, e.g. crm@your-brand.com');
   return value;
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { connectionFailureOf, systemErrorCode } from '#shared/aws/errors.ts';
 import { isUserFacing } from '#shared/errors.ts';
 import { MAX_SHARDS } from '#shared/nightly/shards.ts';
-import { parseDate, parseIntBetween, parseNonEmpty, parseNonNegativeInt, parsePositiveInt, parseRate, STATUS_MAX_HOURS, STATUS_MAX_NIGHTS } from './options.ts';
+import { parseDate, parseEmailAddress, parseIntBetween, parseNonEmpty, parseNonNegativeInt, parsePositiveInt, parseRate, STATUS_MAX_HOURS, STATUS_MAX_NIGHTS } from './options.ts';
 import { awsRefusalMessage } from './aws-errors.ts';
 import { targetOption } from './target.ts';
 
@@ -119,7 +119,7 @@ export function buildProgram(): Command {
       .command('send-test')
       .description('Send a campaign\'s email, marked [TEST], to one of the brand\'s own addresses through SES (the local inbox when local): no ledger, no cap.'),
   )
-    .requiredOption('--to <address>', 'where the test goes: an address at sender.internalDomains (default: the sender address\'s domain)')
+    .requiredOption('--to <address>', 'where the test goes: an address at sender.internalDomains (default: the sender address\'s domain)', parseEmailAddress)
     .option('--allow-external', 'send to an address outside the internal domains', false)
     .option('--json', 'print the result as one JSON object on stdout', false)
     .action(async (options) => (await import('./commands/send-test.ts')).sendTestCommand(options));

@@ -35,6 +35,7 @@ describe('clientele command line conventions', () => {
       [['status', '--hours', '400'], /option '--hours <n>' argument '400' is invalid\. expected a whole number from 1 to 336/],
       [['status', '--stack', ''], /option '--stack <name>' argument '' is invalid\. expected a value, not an empty string/],
       [['status', '--config', ''], /option '--config <file>' argument '' is invalid/],
+      [['send-test', '--campaign', 'welcome', '--to', 'not-an-address'], /option '--to <address>' argument 'not-an-address' is invalid\. expected an email address/],
     ];
     for (const [args, message] of cases) {
       const result = await clientele(...args);
