@@ -12,17 +12,17 @@ import { claimHourStart, ledgerOccasions } from '#local/ledger-hours.ts';
 import { loadTarget, targetOptionsSchema } from '#local/target.ts';
 import { attemptOfExecution, recordedRefusals, type NightAttempt } from '#local/night-attempts.ts';
 import { endedExecutionsWithSdk, type ListEndedExecutions } from '#local/state-machine.ts';
-import { nightBefore } from '#shared/nightly/run-date.ts';
-import { addDays } from '#shared/time.ts';
+import { addDays, zoneOffsetMs } from '#shared/time.ts';
 import { STATUS_MAX_HOURS, STATUS_MAX_NIGHTS } from '#local/options.ts';
 
 const HOUR_MS = 3_600_000;
 /**
- * When a night counts as due: the schedule starts it at 04:00 brand time the next day
- * (infra/constructs/nightly-pipeline.ts, NIGHTLY_CRON), and it stores its mark as soon as it is
- * admitted; half an hour later, a date with nothing stored is a gap, not a night about to start.
+ * When a night counts as due, in minutes of the brand's wall clock the next day: the schedule
+ * starts it at 04:00 brand time (infra/constructs/nightly-pipeline.ts, NIGHTLY_CRON), and it stores
+ * its mark as soon as it is admitted; at 04:30, a date with nothing stored is a gap, not a night
+ * about to start.
  */
-const NIGHT_DUE_AFTER_MS = 4.5 * HOUR_MS;
+const NIGHT_DUE_FROM_MINUTE = 4 * 60 + 30;
 
 const optionsSchema = targetOptionsSchema.extend({
   nights: z.number().int().min(1).max(STATUS_MAX_NIGHTS),
@@ -145,6 +145,18 @@ function nightStatus(raw: unknown): NightStatus {
   };
 }
 
+/**
+ * The last night due at `now`: yesterday's (brand time) from 04:30 on the brand's wall clock, the
+ * day before's until then. Read on the wall clock, not as hours since midnight: on the days the
+ * clocks change, 04:30 is 3.5 or 5.5 hours after midnight. Pure: the clock is an argument.
+ */
+export function lastNightDue(now: number, timeZone: string): string {
+  const wall = new Date(now + zoneOffsetMs(now, timeZone));
+  const today = wall.toISOString().slice(0, 10);
+  const minute = wall.getUTCHours() * 60 + wall.getUTCMinutes();
+  return addDays(today, minute >= NIGHT_DUE_FROM_MINUTE ? -1 : -2);
+}
+
 /** The nights of the last `count` dates up to the last one due (or the newest stored, if later): stored ones, and gaps. */
 export function nightWindow(storedDates: readonly string[], lastDue: string, count: number): { from: string; to: string } {
   const newest = storedDates.reduce((max, date) => (date > max ? date : max), lastDue);
@@ -195,7 +207,7 @@ export async function gatherStatus(
     limit: options.nights + 1,
     attributes: ['runId', 'status', 'startedAt', 'durationMs', 'distribution.clients', 'written', 'input.rows', 'input.rejected', 'report', 'advisorDigests.week', 'advisorDigests.totals', 'advisorDigests.unsent', 'advisorDigests.error'],
   });
-  const window = nightWindow(newest.map((item) => item.runDate), nightBefore(now - NIGHT_DUE_AFTER_MS, config), options.nights);
+  const window = nightWindow(newest.map((item) => item.runDate), lastNightDue(now, config.timeZone), options.nights);
   const items = newest.filter((item) => item.runDate >= window.from && item.runDate <= window.to);
   // Without the permission to list the executions, the nights stored are still worth showing.
   let attemptsUnavailable: string | undefined;

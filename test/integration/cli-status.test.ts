@@ -200,6 +200,23 @@ describe('clientele status', () => {
     expect(formatStatus(partial)).toContain('(refused and failed attempts not shown: AWS denied an AWS call (AccessDeniedException: not authorized to perform: states:ListExecutions)');
   });
 
+  it('counts a night due from 04:30 on the brand\'s wall clock on the days its clocks change (Europe/Paris)', async () => {
+    const withNight = async (name: string, night: string) => {
+      const config = await scenarioConfig(shared, name, { timeZone: 'Europe/Paris' });
+      await putRun(shared.clients.documents, tableName(config, 'runs'), { job: 'nightly', runDate: night, status: 'completed', runId: `nightly-${night}` });
+      return config;
+    };
+    const nightsAt = async (config: Config, now: string) =>
+      (await gatherStatus({ config, source: 'config' }, shared.clients, Date.parse(now), { nights: 3, hours: 1 })).nights.map((n) => `${n.runDate} ${n.status}`);
+    // 2026-10-25, clocks back at 03:00: at 03:40 the 04:00 schedule has not fired yet.
+    const autumn = await withNight('status-dst-autumn', '2026-10-23');
+    expect(await nightsAt(autumn, '2026-10-25T03:40:00+01:00')).toEqual(['2026-10-23 completed']);
+    expect(await nightsAt(autumn, '2026-10-25T04:30:00+01:00')).toEqual(['2026-10-24 missing', '2026-10-23 completed']);
+    // 2026-03-29, clocks forward at 02:00: at 04:45 the night of the 28th is 45 minutes overdue.
+    const spring = await withNight('status-dst-spring', '2026-03-27');
+    expect(await nightsAt(spring, '2026-03-29T04:45:00+02:00')).toEqual(['2026-03-28 missing', '2026-03-27 completed']);
+  });
+
   it('`clientele run nightly` refused locally is recorded, and `clientele status` shows the night with its attempts', { timeout: 180_000 }, async () => {
     const config = await scenarioConfig(shared, 'status-refusal');
     const file = join(work, 'refusal-config.json');

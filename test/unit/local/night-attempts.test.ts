@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nightsOfWindow, nightWindow, type NightStatus } from '#local/commands/status.ts';
+import { lastNightDue, nightsOfWindow, nightWindow, type NightStatus } from '#local/commands/status.ts';
 import { attemptOfExecution, type NightAttempt } from '#local/night-attempts.ts';
 
 /** `clientele status`: the window of nights, its gaps, and the refused or failed attempts at them. */
@@ -12,6 +12,29 @@ describe('nightWindow', () => {
   it('ends at the last night due, or at the newest stored night when it is later', () => {
     expect(nightWindow(['2026-11-20', '2026-11-18'], '2026-11-23', 7)).toEqual({ from: '2026-11-17', to: '2026-11-23' });
     expect(nightWindow(['2026-11-24'], '2026-11-23', 3)).toEqual({ from: '2026-11-22', to: '2026-11-24' });
+  });
+});
+
+describe('lastNightDue', () => {
+  it('yesterday\'s night from 04:30 brand time, the day before\'s until then', () => {
+    expect(lastNightDue(Date.parse('2026-11-24T04:29:00+08:00'), 'Asia/Shanghai')).toBe('2026-11-22');
+    expect(lastNightDue(Date.parse('2026-11-24T04:30:00+08:00'), 'Asia/Shanghai')).toBe('2026-11-23');
+    expect(lastNightDue(Date.parse('2026-11-24T23:59:00+08:00'), 'Asia/Shanghai')).toBe('2026-11-23');
+    expect(lastNightDue(Date.parse('2026-11-24T00:00:00+08:00'), 'Asia/Shanghai')).toBe('2026-11-22');
+  });
+
+  it('reads 04:30 on the wall clock when the clocks go back (Europe/Paris, 2026-10-25: 03:00 CEST becomes 02:00 CET)', () => {
+    // 5.5 hours after midnight: 4.5 hours of elapsed time would make the night due at 03:30, before the 04:00 schedule.
+    expect(lastNightDue(Date.parse('2026-10-25T03:40:00+01:00'), 'Europe/Paris')).toBe('2026-10-23');
+    expect(lastNightDue(Date.parse('2026-10-25T04:29:00+01:00'), 'Europe/Paris')).toBe('2026-10-23');
+    expect(lastNightDue(Date.parse('2026-10-25T04:30:00+01:00'), 'Europe/Paris')).toBe('2026-10-24');
+  });
+
+  it('reads 04:30 on the wall clock when the clocks go forward (Europe/Paris, 2026-03-29: 02:00 CET becomes 03:00 CEST)', () => {
+    // 3.5 hours after midnight: 4.5 hours of elapsed time would make the night due only at 05:30.
+    expect(lastNightDue(Date.parse('2026-03-29T04:29:00+02:00'), 'Europe/Paris')).toBe('2026-03-27');
+    expect(lastNightDue(Date.parse('2026-03-29T04:30:00+02:00'), 'Europe/Paris')).toBe('2026-03-28');
+    expect(lastNightDue(Date.parse('2026-03-29T04:45:00+02:00'), 'Europe/Paris')).toBe('2026-03-28');
   });
 });
 
