@@ -17,8 +17,8 @@ import { getRun } from '#shared/store/runs-store.ts';
 import { tableName } from '#shared/store/tables.ts';
 import { NIGHTLY_JOB, type NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { MAX_SHARDS } from '#shared/nightly/shards.ts';
-import { isUserFacing } from '#shared/errors.ts';
-import { recordRefusal } from '#local/night-attempts.ts';
+import { recordLocalAttempt } from '#local/night-attempts.ts';
+import { connectionFailureOf } from '#shared/aws/errors.ts';
 
 const optionsSchema = targetOptionsSchema.extend({
   date: z.string(),
@@ -56,10 +56,11 @@ export async function nightlyCommand(raw: unknown): Promise<void> {
       ? runNightlySharded({ ...run, shards: options.shards, workerLogLevel: options.logLevel })
       : runNightly({ ...run, onProgress: (p) => progress.update(p) })
     ).catch(async (error: unknown) => {
-      // A refused night writes nothing: this record lets `clientele status` show the attempt. Best effort: a failure
-      // to record it must not replace the refusal the operator needs to read.
-      if (isUserFacing(error) && error.code === 'NIGHT_REFUSED') {
-        await recordRefusal(clients, config, { runDate: options.date, runId, at: Date.now(), reason: error.message }).catch(() => undefined);
+      // A night refused or failed (its export rejected, another attempt writing it) often leaves nothing stored: this
+      // record lets `clientele status` show the attempt and why. Best effort: a failure to record it must not replace
+      // the error the operator needs to read, nor delay it when AWS is out of reach (the record would not get there).
+      if (connectionFailureOf(error) === undefined) {
+        await recordLocalAttempt(clients, config, { runDate: options.date, runId, at: Date.now(), error }).catch(() => undefined);
       }
       throw error;
     });

@@ -10,7 +10,7 @@ import { tableName } from '#shared/store/tables.ts';
 import { brandTime } from '#local/format.ts';
 import { claimHourStart, ledgerOccasions } from '#local/ledger-hours.ts';
 import { loadTarget, targetOptionsSchema } from '#local/target.ts';
-import { attemptOfExecution, recordedRefusals, type NightAttempt } from '#local/night-attempts.ts';
+import { attemptOfExecution, recordedLocalAttempts, type NightAttempt } from '#local/night-attempts.ts';
 import { endedExecutionsWithSdk, type ListEndedExecutions } from '#local/state-machine.ts';
 import { addDays, zoneOffsetMs } from '#shared/time.ts';
 import { STATUS_MAX_HOURS, STATUS_MAX_NIGHTS } from '#local/options.ts';
@@ -264,7 +264,7 @@ export async function gatherStatus(
 
 /** The refused and failed attempts at the window's nights. */
 async function nightAttempts(source: AttemptSource, clients: Pick<AwsClients, 'documents'>, config: Config, window: { from: string; to: string }): Promise<NightAttempt[]> {
-  if (source.kind === 'local') return recordedRefusals(clients, config, window.from, window.to);
+  if (source.kind === 'local') return recordedLocalAttempts(clients, config, window.from, window.to);
   // An attempt at the window's first night starts on its day at the earliest (a backfill may run any later day).
   const since = Date.parse(`${window.from}T00:00:00Z`) - 14 * HOUR_MS;
   const ended = await source.listEnded(source.stateMachineArn, since);

@@ -11,7 +11,7 @@ import { CAMPAIGNS_JOB } from '#shared/sender/run.ts';
 import { putRun } from '#shared/store/runs-store.ts';
 import { tableName, tableNames } from '#shared/store/tables.ts';
 import { clienteleExit } from '#test/support/cli.ts';
-import { scratchDir } from '#test/support/export-files.ts';
+import { exportDir, scratchDir } from '#test/support/export-files.ts';
 import { uploadExport } from '#test/support/emulator-data.ts';
 import { namedStorageConfig, scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 
@@ -239,5 +239,30 @@ describe('clientele status', () => {
       expect.objectContaining({ runDate: '2026-11-20', outcome: 'refused', reason: expect.stringMatching(/^2026-11-20 refused, nothing written/), source: expect.stringMatching(/^local run nightly-/) }),
       expect.objectContaining({ outcome: 'refused' }),
     ]);
+  });
+
+  it('`clientele run nightly` failed locally on its export is recorded too: status shows the failed attempt and why', { timeout: 120_000 }, async () => {
+    const config = await scenarioConfig(shared, 'status-export-rejected');
+    const file = join(work, 'rejected-config.json');
+    await writeFile(file, JSON.stringify(config));
+    await putRun(shared.clients.documents, tableName(config, 'runs'), { job: 'nightly', runDate: '2026-11-19', status: 'completed', runId: 'before' });
+    const dir = await exportDir({
+      'customers.csv': 'customer_id,email\nC1,c1@example.com\nC2,c2@example.com\n',
+      // Ends inside a quoted field: truncated.
+      'orders.csv': 'order_id,customer_id,ordered_at,line_total,product_name\nO1,C1,2026-11-19T10:00:00+08:00,100.00,cream\nO2,C2,2026-11-20T10:00:00+08:00,50.00,"half a na',
+    });
+    await uploadExport(shared, config, dir, '2026-11-20');
+
+    const run = await clienteleExit(['run', 'nightly', '--date', '2026-11-20', '--config', file, '--log-level', 'error'], { cwd: work });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^clientele: .*orders\.csv, line 3: is not valid CSV/m);
+
+    const status = await gatherStatus({ config, source: 'config' }, shared.clients, Date.parse('2026-11-21T00:00:00Z'), { nights: 7, hours: 1 });
+    expect(status.nights.map((n) => [n.runDate, n.status])).toEqual([['2026-11-20', 'missing'], ['2026-11-19', 'completed']]);
+    expect(status.nights[0]).toMatchObject({
+      failures: ['no night stored: 1 attempt(s) failed, nothing written'],
+      attempts: [expect.objectContaining({ outcome: 'failed', reason: expect.stringMatching(/orders\.csv, line 3: is not valid CSV/), source: expect.stringMatching(/^local run nightly-/) })],
+    });
+    expect(formatStatus(status)).toMatch(/FAILED .*\(local run nightly-[^)]*\): .*orders\.csv, line 3/);
   });
 });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { lastNightDue, nightsOfWindow, nightWindow, type NightStatus } from '#local/commands/status.ts';
-import { attemptOfExecution, type NightAttempt } from '#local/night-attempts.ts';
+import { attemptOfExecution, localAttemptOf, type NightAttempt } from '#local/night-attempts.ts';
+import { ExportError } from '#shared/exports/errors.ts';
+import { NightRefusedError } from '#shared/nightly/admission.ts';
+import { NightBusyError } from '#shared/nightly/write-lease.ts';
 
 /** `clientele status`: the window of nights, its gaps, and the refused or failed attempts at them. */
 
@@ -70,6 +73,20 @@ describe('nightsOfWindow', () => {
   it('keeps the refused attempts of a night completed later (with --accept-drop, say)', () => {
     const attempt = refused('2026-11-24', '2026-11-24T20:00:00.000Z');
     expect(nightsOfWindow(window, [stored('2026-11-24')], [attempt], false)).toEqual([{ ...stored('2026-11-24'), attempts: [attempt] }]);
+  });
+});
+
+describe('localAttemptOf', () => {
+  it('a local run refused by the admission checks is refused; any other error of the night is failed, with its message', () => {
+    expect(localAttemptOf(new NightRefusedError('2026-11-20 refused, nothing written: out of order'))).toEqual({ outcome: 'refused', reason: '2026-11-20 refused, nothing written: out of order' });
+    expect(localAttemptOf(ExportError.at('s3://b/exports/2026-11-20/orders.csv', 'is not valid CSV', { line: 3 }))).toEqual({
+      outcome: 'failed',
+      reason: 's3://b/exports/2026-11-20/orders.csv, line 3: is not valid CSV',
+    });
+    expect(localAttemptOf(new NightBusyError('2026-11-20 is being written by run nightly-x'))).toEqual({ outcome: 'failed', reason: '2026-11-20 is being written by run nightly-x' });
+    // Not one of the suite's own: its name says what kind of failure it was.
+    expect(localAttemptOf(new TypeError('x is undefined'))).toEqual({ outcome: 'failed', reason: 'TypeError: x is undefined' });
+    expect(localAttemptOf(new Error('e'.repeat(600))).reason).toHaveLength(500);
   });
 });
 
