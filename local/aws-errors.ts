@@ -86,6 +86,11 @@ export function cliAwsClients(config: Config): AwsClients {
   return clients;
 }
 
+/** Records the call an error came from, for an error rebuilt elsewhere than its client (a shard worker's, in the parent thread). */
+export function recordAwsCall(error: object, call: AwsCall): void {
+  callOfError.set(error, call);
+}
+
 /** The call a failed SDK call's error came from, when its client names them. */
 export function awsCallOf(error: unknown): AwsCall | undefined {
   return typeof error === 'object' && error !== null ? callOfError.get(error) : undefined;

@@ -59,6 +59,11 @@ const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** Whether `value` is one of the codes above (an error's code read back from elsewhere: a worker thread's message). */
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, value);
+}
+
 export class ClienteleError extends Error {
   override name = 'ClienteleError';
   readonly code: ErrorCode;

@@ -1,11 +1,13 @@
 import { parentPort } from 'node:worker_threads';
-import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
+import { destroyAwsClients } from '#shared/aws/clients.ts';
+import { cliAwsClients } from '#local/aws-errors.ts';
 import { parseConfig } from '#shared/config.ts';
 import { jsonLog } from '#shared/log.ts';
 import type { NightBase } from '#shared/nightly/base.ts';
 import { bucketShardRead, repartitionToWork, workStoreOf } from '#shared/nightly/distributed.ts';
 import { loadShardBase, measureShard, nightContext, writeShard, type ShardRead } from '#shared/nightly/run.ts';
 import { exportSourceOf, type FromWorker, type ToWorker } from './sharded-run.ts';
+import { workerErrorOf } from './worker-errors.ts';
 
 /**
  * One shard of `clientele run nightly --shards N` (see sharded-run.ts): repartition its readers'
@@ -59,7 +61,8 @@ function shardContext(message: Extract<ToWorker, { type: 'start' }>) {
     runDate: message.runDate,
     runId: message.runId,
     config,
-    clients: createAwsClients(config),
+    // Naming their failed calls, as the CLI's own clients do: an AWS refusal in a shard reads as in a single run.
+    clients: cliAwsClients(config),
     clock: Date.now,
     log: jsonLog({ level: message.logLevel }).child({ shard: message.shard.index, shards: message.shard.count }),
   });
@@ -67,8 +70,5 @@ function shardContext(message: Extract<ToWorker, { type: 'start' }>) {
 }
 
 port.on('message', (message: ToWorker) => {
-  handle(message).catch((error: unknown) => {
-    const e = error instanceof Error ? error : new Error(String(error));
-    reply({ type: 'failed', name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) });
-  });
+  handle(message).catch((error: unknown) => reply({ type: 'failed', error: workerErrorOf(error) }));
 });

@@ -20,6 +20,7 @@ import { completedRunOf, nightFingerprint, recordRerun } from '#shared/nightly/r
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { shardsOf, type ShardSpec } from '#shared/nightly/shards.ts';
 import { withWriteLease, type HeldWriteLease } from '#shared/nightly/write-lease.ts';
+import { errorFromWorker, workerErrorOf, type WorkerError } from './worker-errors.ts';
 
 /**
  * `clientele run nightly --shards N`: the nightly run split into N shards, each in its own
@@ -52,12 +53,12 @@ export type FromWorker =
   | { type: 'repartitioned' }
   | { type: 'measured'; measures: ShardMeasures; figures: ShardFigures; unknownCustomerLines: Record<string, number> }
   | { type: 'written'; outcome: ShardOutcome }
-  | { type: 'failed'; name: string; message: string; stack?: string };
+  | { type: 'failed'; error: WorkerError };
 
 class ShardWorker {
   private readonly worker: Worker;
   private readonly waiting: ((message: FromWorker) => void)[] = [];
-  private failure: Error | undefined;
+  private failure: WorkerError | undefined;
 
   constructor(readonly shard: ShardSpec) {
     this.worker = new Worker(new URL('./shard-worker-entry.mjs', import.meta.url));
@@ -67,8 +68,8 @@ class ShardWorker {
   }
 
   private fail(error: Error): void {
-    this.failure ??= error;
-    for (const resolve of this.waiting.splice(0)) resolve({ type: 'failed', name: error.name, message: error.message });
+    this.failure ??= workerErrorOf(error);
+    for (const resolve of this.waiting.splice(0)) resolve({ type: 'failed', error: this.failure });
   }
 
   send(message: ToWorker): void {
@@ -76,14 +77,8 @@ class ShardWorker {
   }
 
   async next<T extends FromWorker['type']>(type: T): Promise<Extract<FromWorker, { type: T }>> {
-    const message = this.failure
-      ? ({ type: 'failed', name: this.failure.name, message: this.failure.message } as const)
-      : await new Promise<FromWorker>((resolve) => this.waiting.push(resolve));
-    if (message.type === 'failed') {
-      const error = new Error(`shard ${this.shard.index}/${this.shard.count}: ${message.message}`);
-      error.name = message.name;
-      throw error;
-    }
+    const message = this.failure ? ({ type: 'failed', error: this.failure } as const) : await new Promise<FromWorker>((resolve) => this.waiting.push(resolve));
+    if (message.type === 'failed') throw errorFromWorker(message.error, this.shard);
     if (message.type !== type) throw new Error(`shard ${this.shard.index}: expected ${type}, got ${message.type}`);
     return message as Extract<FromWorker, { type: T }>;
   }

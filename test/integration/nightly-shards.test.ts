@@ -1,4 +1,4 @@
-import { appendFile, copyFile, readFile } from 'node:fs/promises';
+import { appendFile, copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { categoryAffinityCollector } from '#shared/segments/category-affinity.ts';
 import type { ClientProfile } from '#shared/model.ts';
@@ -20,7 +20,8 @@ import { nightContext, runNightly } from '#shared/nightly/run.ts';
 import { assignShares, readPlan, repartitionShare } from '#shared/nightly/shares.ts';
 import { shardsOf } from '#shared/nightly/shards.ts';
 import { uploadExport } from '#test/support/emulator-data.ts';
-import { scratchDir } from '#test/support/export-files.ts';
+import { exportDir, scratchDir } from '#test/support/export-files.ts';
+import { clienteleExit } from '#test/support/cli.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { comparable, rowObjects, storedState } from '#test/support/nightly-comparison.ts';
 
@@ -190,4 +191,31 @@ describe('sharded nightly run', () => {
     ).rejects.toThrow(/missing: cannot be listed/);
     expect((await storedState(aws, config)).profiles).toEqual([]);
   }, 120_000);
+
+  it('a file a worker finds truncated fails the night as in a single run: the export\'s error, one line from the CLI, exit 1', async () => {
+    const config = await scenarioConfig(aws, 'sharded-truncated');
+    const configFile = join(work, 'truncated-config.json');
+    await writeFile(configFile, JSON.stringify(config));
+    const dir = await exportDir({
+      'customers.csv': 'customer_id,email\nC1,c1@example.com\nC2,c2@example.com\n',
+      // Ends inside a quoted field: truncated.
+      'orders.csv': 'order_id,customer_id,ordered_at,line_total,product_name\nO1,C1,2026-11-20T10:00:00+08:00,100.00,cream\nO2,C2,2026-11-21T10:00:00+08:00,50.00,"half a na',
+    });
+    // The suite's error crosses the thread: its class's code, its message as a single run gives it.
+    await expect(
+      runNightlySharded({ clock: Date.now, runDate: NIGHTS[0], runId: 'truncated', config, clients: aws.clients, shards: 2, source: { kind: 'directory', path: dir } }),
+    ).rejects.toMatchObject({ code: 'EXPORT_REJECTED', message: expect.stringMatching(/^\S*orders\.csv, line 3: is not valid CSV/) });
+
+    await uploadExport(aws, config, dir, NIGHTS[0]);
+    const run = (shards: string) => clienteleExit(['run', 'nightly', '--date', NIGHTS[0], '--shards', shards, '--log-level', 'error', '--config', configFile]);
+    const single = await run('1');
+    const sharded = await run('2');
+    expect(single.code).toBe(1);
+    expect(single.stderr).toMatch(/^clientele: \S*orders\.csv, line 3: is not valid CSV/m);
+    // Beside the JSON log lines: the same message, no 'unexpected error', no stack.
+    const message = (stderr: string) => stderr.split('\n').filter((line) => !line.startsWith('{'));
+    expect(sharded.code).toBe(1);
+    expect(message(sharded.stderr)).toEqual(message(single.stderr));
+    expect((await storedState(aws, config)).profiles).toEqual([]);
+  }, 180_000);
 });
