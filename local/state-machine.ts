@@ -13,6 +13,8 @@ export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' |
 
 export interface ExecutionState {
   status: ExecutionStatus;
+  /** When Step Functions started the execution (its clock, as the nightly function's). */
+  startDate?: Date;
   error?: string;
   cause?: string;
 }
@@ -26,6 +28,7 @@ export interface StepFunctions {
 const startOutputSchema = z.object({ executionArn: z.string().min(1) });
 const describeOutputSchema = z.object({
   status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']),
+  startDate: z.date().optional(),
   error: z.string().optional(),
   cause: z.string().optional(),
 });
@@ -59,8 +62,11 @@ export interface FollowOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Starts the night's execution and waits for its end; throws ExecutionFailedError unless it succeeded. */
-export async function runNightInStateMachine(sfn: StepFunctions, options: FollowOptions): Promise<{ executionArn: string; name: string }> {
+/**
+ * Starts the night's execution and waits for its end; throws ExecutionFailedError unless it succeeded. `startedAt`
+ * (epoch ms) is Step Functions' start of the execution, or `now` when its answer has none.
+ */
+export async function runNightInStateMachine(sfn: StepFunctions, options: FollowOptions): Promise<{ executionArn: string; name: string; startedAt: number }> {
   const name = `cli-${options.runDate}-${new Date(options.now).toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
   const input = JSON.stringify({ runDate: options.runDate, ...(options.acceptDrop ? { acceptDrop: true } : {}) });
   const { executionArn } = await sfn.startExecution({ stateMachineArn: options.stateMachineArn, name, input });
@@ -69,7 +75,7 @@ export async function runNightInStateMachine(sfn: StepFunctions, options: Follow
   for (;;) {
     const state = await sfn.describeExecution(executionArn);
     options.onProgress?.(state, Math.round((Date.now() - started) / 1000));
-    if (state.status === 'SUCCEEDED') return { executionArn, name };
+    if (state.status === 'SUCCEEDED') return { executionArn, name, startedAt: state.startDate?.getTime() ?? options.now };
     if (state.status !== 'RUNNING') {
       throw new ExecutionFailedError(
         `Night ${options.runDate}: execution ${name} ${state.status.toLowerCase().replace('_', ' ')}` +

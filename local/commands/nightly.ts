@@ -13,7 +13,8 @@ import { terminalProgress } from '#local/progress.ts';
 import { ExecutionFailedError, runNightInStateMachine, stepFunctionsWithSdk } from '#local/state-machine.ts';
 import type { StackInfo, Target } from '#local/target.ts';
 import { UsageError } from '#local/errors.ts';
-import { getRun } from '#shared/store/runs-store.ts';
+import { getRun, recentRuns } from '#shared/store/runs-store.ts';
+import { NIGHTLY_RERUN_JOB } from '#shared/nightly/repeat.ts';
 import { tableName } from '#shared/store/tables.ts';
 import { NIGHTLY_JOB, type NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { MAX_SHARDS } from '#shared/nightly/shards.ts';
@@ -84,7 +85,7 @@ async function nightlyInStack(target: Target, stack: StackInfo, options: z.infer
   try {
     process.stderr.write(`Starting night ${options.date} on stack ${stack.name} (${stack.stateMachineArn})\n`);
     let lastLine = 0;
-    const { name } = await runNightInStateMachine(sfn, {
+    const { name, startedAt } = await runNightInStateMachine(sfn, {
       stateMachineArn: stack.stateMachineArn,
       runDate: options.date,
       acceptDrop: options.acceptDrop,
@@ -98,13 +99,41 @@ async function nightlyInStack(target: Target, stack: StackInfo, options: z.infer
       },
     });
     if (tty) process.stderr.write('\n');
-    const summary = await getRun<NightlyRunSummary>(clients.documents, tableName(target.config, 'runs'), { job: NIGHTLY_JOB, runDate: options.date });
-    if (!summary) throw new ExecutionFailedError(`Execution ${name} succeeded but the runs table of stack ${stack.name} holds no summary of ${options.date}.`);
-    await printSummary(summary, target.config, clients, options.json);
+    const runs = tableName(target.config, 'runs');
+    const stored = await getRun<NightlyRunSummary>(clients.documents, runs, { job: NIGHTLY_JOB, runDate: options.date });
+    if (!stored) throw new ExecutionFailedError(`Execution ${name} succeeded but the runs table of stack ${stack.name} holds no summary of ${options.date}.`);
+    const reruns = await recentRuns(clients.documents, runs, NIGHTLY_RERUN_JOB, `${options.date}#~`, { limit: 20 });
+    const rerun = rerunOfExecution(stored, { name, startedAt }, reruns.filter((item) => item.runDate.startsWith(`${options.date}#`)));
+    await printSummary(rerun ? { ...stored, rerun } : stored, target.config, clients, options.json);
   } finally {
     sfn.destroy();
     destroyAwsClients(clients);
   }
+}
+
+const rerunRecordSchema = z.object({ runId: z.string(), startedAt: z.string(), of: z.string() });
+
+/**
+ * Whether the execution that succeeded wrote the night stored, as the local run's summary says it (its `rerun`):
+ * undefined when it did (the stored run started after the execution: both are AWS's clocks); else the rerun it
+ * recorded beside the night (job nightly-rerun), found the night completed from the same export and wrote nothing.
+ * The execution's output (the state machine's Report: runDate, summaryObject, rejected, changes) cannot tell: it is
+ * the stored night's either way. Pure.
+ */
+export function rerunOfExecution(
+  stored: Pick<NightlyRunSummary, 'runId' | 'startedAt'>,
+  execution: { name: string; startedAt: number },
+  rerunRecords: readonly unknown[],
+): NightlyRunSummary['rerun'] {
+  if (Date.parse(stored.startedAt) >= execution.startedAt) return undefined;
+  const recorded = rerunRecords
+    .flatMap((item) => {
+      const record = rerunRecordSchema.safeParse(item);
+      return record.success && record.data.of === stored.runId && Date.parse(record.data.startedAt) >= execution.startedAt ? [record.data] : [];
+    })
+    .sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0))[0];
+  // Every rerun records itself; without its record, the attempt is named by its execution.
+  return recorded ?? { runId: `execution ${execution.name}`, startedAt: new Date(execution.startedAt).toISOString(), of: stored.runId };
 }
 
 /** The summary, with a presigned link to its report (reports.linkExpiryHours) that opens without an AWS login. */
