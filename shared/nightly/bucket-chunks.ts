@@ -247,8 +247,9 @@ export class BucketWriter {
   }
 }
 
+/** The file's whole name: one reader may get customers.csv and customers.csv.gz, two files of the plan. */
 function chunkKey(bucket: number, reader: number, name: string, chunk: number): string {
-  return `bucket-${bucket}/from-${reader}/${name.replace(/\.gz$/i, '')}.${String(chunk).padStart(5, '0')}.bin`;
+  return `bucket-${bucket}/from-${reader}/${name}.${String(chunk).padStart(5, '0')}.bin`;
 }
 
 /**

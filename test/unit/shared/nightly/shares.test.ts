@@ -200,8 +200,8 @@ describe('bucket objects', () => {
             const packable = files.flat().filter((row) => row.kind === 'customers' && row.bucket === bucket && packCustomer(row.record as CustomerRecord) !== undefined).length;
             expect(packed).toBe(takesPacked ? packable : 0);
           }
-          // Named after the file without its .gz, in the bucket and the reader's folders.
-          for (const key of store.objects.keys()) expect(key).toMatch(/^bucket-\d\/from-\d\/\w+-\d\.csv\.\d{5}\.bin$/);
+          // Named after the file's whole name (a.csv and a.csv.gz are two files), in the bucket and the reader's folders.
+          for (const key of store.objects.keys()) expect(key).toMatch(/^bucket-\d\/from-\d\/\w+-\d\.csv\.gz\.\d{5}\.bin$/);
         },
       ),
       { numRuns: 60 },
