@@ -1,22 +1,27 @@
 import { ClienteleError } from '#shared/errors.ts';
+import type { SkuLabelEntry, TimedLabel } from '#shared/tiering/client-columns.ts';
 import type { ShardMeasures } from './run.ts';
 
 /**
- * A shard's measures (ShardMeasures: seven Float64Array columns) as one binary object, so that a
- * shard run in its own Lambda can hand them to the combine step through S3. Binary rather than
- * JSON: 56 bytes a client instead of ~150, and no float printing or parsing of millions of values.
+ * A shard's measures (ShardMeasures: seven Float64Array columns and the SKUs' labels) as one
+ * binary object, so that a shard run in its own Lambda can hand them to the combine step through
+ * S3. Binary rather than JSON for the columns: 56 bytes a client instead of ~150, and no float
+ * printing or parsing of millions of values; the labels (one entry per SKU, few next to the
+ * clients) are JSON after them.
  *
  * Layout, little-endian whatever the machine:
  *   bytes 0-3    magic "CLMS"
- *   bytes 4-7    format version (uint32, 1)
+ *   bytes 4-7    format version (uint32, 2)
  *   bytes 8-11   column count (uint32, 7)
  *   bytes 12-15  zero (pads the lengths to 8-byte alignment)
  *   then         one uint64-sized slot per column: its length in values (uint32 + zero uint32)
+ *   then         one uint64-sized slot: the SKU labels' length in bytes (uint32 + zero uint32)
  *   then         the columns' values (float64), in COLUMNS order, one after the other
+ *   then         the SKU labels (SkuLabelEntry[]) as UTF-8 JSON
  */
 
 const MAGIC = 'CLMS';
-const VERSION = 1;
+const VERSION = 2;
 const HEADER_BYTES = 16;
 
 /** The columns in the order they are stored: never reorder, add a version instead. */
@@ -44,11 +49,15 @@ function columnOf(measures: ShardMeasures, [group, name]: Column): Float64Array 
   return (measures[group] as Record<string, Float64Array>)[name] as Float64Array;
 }
 
+/** Where the columns' values start: after the header and a length slot per column and for the SKU labels. */
+const DATA_START = HEADER_BYTES + 8 * (COLUMNS.length + 1);
+
 export function encodeMeasures(measures: ShardMeasures): Uint8Array {
   const checked = checkedMeasures(measures);
   const columns = COLUMNS.map((column) => columnOf(checked, column));
+  const labels = new TextEncoder().encode(JSON.stringify(checked.skuLabels));
   const values = columns.reduce((n, c) => n + c.length, 0);
-  const bytes = new Uint8Array(HEADER_BYTES + 8 * COLUMNS.length + 8 * values);
+  const bytes = new Uint8Array(DATA_START + 8 * values + labels.byteLength);
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < MAGIC.length; i++) bytes[i] = MAGIC.charCodeAt(i);
   view.setUint32(4, VERSION, true);
@@ -58,12 +67,15 @@ export function encodeMeasures(measures: ShardMeasures): Uint8Array {
     view.setUint32(offset, column.length, true);
     offset += 8;
   }
+  view.setUint32(offset, labels.byteLength, true);
+  offset += 8;
   for (const column of columns) {
     for (const value of column) {
       view.setFloat64(offset, value, true);
       offset += 8;
     }
   }
+  bytes.set(labels, offset);
   return bytes;
 }
 
@@ -74,16 +86,17 @@ export function decodeMeasures(bytes: Uint8Array): ShardMeasures {
   const version = view.getUint32(4, true);
   if (version !== VERSION) throw new MeasuresCodecError(`shard measures format version ${version}, this code reads ${VERSION}`);
   const count = view.getUint32(8, true);
-  const dataStart = HEADER_BYTES + 8 * COLUMNS.length;
-  if (count !== COLUMNS.length || bytes.byteLength < dataStart) {
+  if (count !== COLUMNS.length || bytes.byteLength < DATA_START) {
     throw new MeasuresCodecError(`shard measures hold ${count} columns, expected ${COLUMNS.length}`);
   }
   const lengths = COLUMNS.map((_, i) => view.getUint32(HEADER_BYTES + 8 * i, true));
-  const expected = dataStart + 8 * lengths.reduce((n, l) => n + l, 0);
+  const labelBytes = view.getUint32(HEADER_BYTES + 8 * COLUMNS.length, true);
+  const labelsStart = DATA_START + 8 * lengths.reduce((n, l) => n + l, 0);
+  const expected = labelsStart + labelBytes;
   if (bytes.byteLength !== expected) {
     throw new MeasuresCodecError(`shard measures are ${bytes.byteLength} bytes, their header says ${expected} (truncated or corrupt)`);
   }
-  let offset = dataStart;
+  let offset = DATA_START;
   const columns = lengths.map((length) => {
     const column = new Float64Array(length);
     for (let i = 0; i < length; i++, offset += 8) column[i] = view.getFloat64(offset, true);
@@ -98,7 +111,28 @@ export function decodeMeasures(bytes: Uint8Array): ShardMeasures {
     Float64Array,
     Float64Array,
   ];
-  return checkedMeasures({ rfm: { daysSinceLast, orderCount, spend12mMinor }, clv: { frequency, recency, T, monetaryValue } });
+  const skuLabels = skuLabelsOf(bytes.subarray(labelsStart, expected));
+  return checkedMeasures({ rfm: { daysSinceLast, orderCount, spend12mMinor }, clv: { frequency, recency, T, monetaryValue }, skuLabels });
+}
+
+function skuLabelsOf(bytes: Uint8Array): SkuLabelEntry[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw new MeasuresCodecError(`shard measures: the SKU labels are not JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (!Array.isArray(parsed) || !parsed.every(isSkuLabelEntry)) throw new MeasuresCodecError('shard measures: the SKU labels are not a list of SKUs with their labels');
+  return parsed;
+}
+
+const isTimedLabel = (label: unknown): label is TimedLabel =>
+  typeof label === 'object' && label !== null && typeof (label as TimedLabel).value === 'string' && Number.isFinite((label as TimedLabel).at);
+
+function isSkuLabelEntry(entry: unknown): entry is SkuLabelEntry {
+  if (typeof entry !== 'object' || entry === null) return false;
+  const { sku, productName, category } = entry as Partial<SkuLabelEntry>;
+  return typeof sku === 'string' && (productName === undefined || isTimedLabel(productName)) && (category === undefined || isTimedLabel(category));
 }
 
 /** measureShard fills each group's columns from one list: unequal lengths mean a broken writer or object. */

@@ -21,7 +21,7 @@ import { getProfiles, type UnkeptProfile } from '#shared/store/profile-store.ts'
 import { readBeforeImages } from '#shared/store/night-plans.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
-import { compareStrings } from '#shared/tiering/client-columns.ts';
+import { compareStrings, SkuLabels, type SkuLabelEntry } from '#shared/tiering/client-columns.ts';
 import { rfmMeasures, runClock, streamProfiles } from '#shared/tiering/profile.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
@@ -273,11 +273,13 @@ export async function collectShard(
   };
 }
 
-/** What the whole base must agree on, from one shard: numbers only, in columns (cheap to send). */
+/** What the whole base must agree on, from one shard: numbers in columns (cheap to send), and the SKUs' labels. */
 export interface ShardMeasures {
   rfm: { daysSinceLast: Float64Array; orderCount: Float64Array; spend12mMinor: Float64Array };
   /** Empty when CLV is disabled. */
   clv: { frequency: Float64Array; recency: Float64Array; T: Float64Array; monetaryValue: Float64Array };
+  /** Each SKU's product name and category on the shard's latest line of it: one per SKU, not per client. */
+  skuLabels: SkuLabelEntry[];
 }
 
 /**
@@ -346,6 +348,7 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
       T: Float64Array.from(summaries, (s) => s.T),
       monetaryValue: Float64Array.from(summaries, (s) => s.monetaryValue),
     },
+    skuLabels: shardRead.aggregator.skuLabelEntries(),
   } };
 }
 
@@ -353,6 +356,8 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
 export interface NightModels {
   rfm: RfmReference;
   clv: ClvModelFit;
+  /** Each SKU's product name and category on the latest line of the whole export, whichever shard read it. */
+  skuLabels: SkuLabelEntry[];
 }
 
 function concatColumns(columns: readonly Float64Array[]): Float64Array {
@@ -365,7 +370,7 @@ function concatColumns(columns: readonly Float64Array[]): Float64Array {
   return out;
 }
 
-/** Phase 2: RFM cuts and the CLV fit over every shard's measures. */
+/** Phase 2: RFM cuts, the CLV fit and the SKUs' labels over every shard's measures. */
 export function combineMeasures(context: Pick<NightContext, 'runDate' | 'config'>, measures: readonly ShardMeasures[]): NightModels {
   const column = <K extends string>(pick: (m: ShardMeasures) => Record<K, Float64Array>, key: K) => concatColumns(measures.map((m) => pick(m)[key]));
   const rfm = rfmReferenceOf({
@@ -385,7 +390,9 @@ export function combineMeasures(context: Pick<NightContext, 'runDate' | 'config'
     T: T[i] as number,
     monetaryValue: monetaryValue[i] as number,
   }));
-  return { rfm, clv: fitClvForRun(summaries, context) };
+  const skuLabels = new SkuLabels();
+  for (const m of measures) skuLabels.adopt(m.skuLabels);
+  return { rfm, clv: fitClvForRun(summaries, context), skuLabels: skuLabels.entries() };
 }
 
 /** What a shard wrote, and the figures the summary adds up. */
@@ -425,6 +432,8 @@ export interface ShardOutcome {
 function shardProfiles(context: NightContext, shardRead: ShardRead, models: NightModels, onClvFailure: ClvPredictionFailed): Iterable<ClientProfile> {
   const { config, runDate } = context;
   const finish = profileClvFinisher(models.clv, context, onClvFailure);
+  // A SKU's name and category are the whole export's, not those of the shard's own lines.
+  shardRead.aggregator.adoptSkuLabels(models.skuLabels);
   return streamProfiles(() => shardRead.aggregator.clients(), { runDate, config }, { rfmReference: models.rfm, ...(finish ? { finish } : {}) });
 }
 

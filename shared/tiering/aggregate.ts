@@ -1,6 +1,6 @@
 import type { ClientFacts, ClientOrders, CustomerRecord, OrderFact, OrderLine, SkuFact } from '#shared/model.ts';
 import { normaliseEmail } from '#shared/email.ts';
-import { ClientStore, compareStrings, Interner, LatestValue } from './client-columns.ts';
+import { ClientStore, compareStrings, Interner, SkuLabels, type SkuLabelEntry } from './client-columns.ts';
 import { packedEmail, unpackCustomer } from './customer-packing.ts';
 import { emailIdentity } from './identity.ts';
 import { lineNetMinor, lineTakenBack } from './spend.ts';
@@ -48,10 +48,8 @@ export class ClientAggregator {
   /** Normalised email → customerId, built on the first email-only line (unused by id-keyed exports). */
   private emailIndex: Map<string, string> | undefined = undefined;
   private emailIndexStale = false;
-  private readonly skuNames = new Interner();
   private readonly categoryNames = new Interner();
-  private readonly skuProductName = new LatestValue();
-  private readonly skuCategory = new LatestValue();
+  private readonly skuLabels = new SkuLabels();
   /**
    * Every client's id, sorted: kept between the passes over the clients (the measures, then the
    * profiles) rather than sorted again, and cleared when a client comes or goes.
@@ -117,11 +115,23 @@ export class ClientAggregator {
     if (net <= 0) return; // category spend and SKU purchases only count what was paid for
     if (line.category) this.store.addCategory(slot, this.categoryNames.id(line.category), net);
     if (line.sku) {
-      const skuId = this.skuNames.id(line.sku);
-      this.skuProductName.offer(skuId, line.productName, line.orderedAt);
-      this.skuCategory.offer(skuId, line.category, line.orderedAt);
+      const skuId = this.skuLabels.id(line.sku);
+      this.skuLabels.offer(skuId, line.productName, line.category, line.orderedAt);
       this.store.addPurchase(slot, skuId, order, line.quantity);
     }
+  }
+
+  /** Each SKU's product name and category from the lines added, with their lines' times (SkuLabels). */
+  skuLabelEntries(): SkuLabelEntry[] {
+    return this.skuLabels.entries();
+  }
+
+  /**
+   * Labels from lines this aggregator was not given (a sharded night's other shards): a SKU's
+   * facts then carry the name and category of the latest line of them all, as in one process.
+   */
+  adoptSkuLabels(entries: readonly SkuLabelEntry[]): void {
+    this.skuLabels.adopt(entries);
   }
 
   get clientCount(): number {
@@ -282,9 +292,9 @@ export class ClientAggregator {
     const customer = this.store.customers.get(slot, customerId);
     const skus: SkuFact[] = [];
     for (const [skuId, purchases] of this.store.purchases(slot)) {
-      const fact: SkuFact = { sku: this.skuNames.values[skuId] as string, purchases };
-      const productName = this.skuProductName.values[skuId];
-      const category = this.skuCategory.values[skuId];
+      const fact: SkuFact = { sku: this.skuLabels.sku(skuId), purchases };
+      const productName = this.skuLabels.productName(skuId);
+      const category = this.skuLabels.category(skuId);
       if (productName !== undefined) fact.productName = productName;
       if (category !== undefined) fact.category = category;
       skus.push(fact);

@@ -31,8 +31,11 @@ export class Interner {
   }
 }
 
-/** A value attached to a SKU by its lines: the one on the latest line wins (ties: smallest). */
-export class LatestValue {
+/**
+ * A value attached to a SKU by its lines: the one on the latest line wins (ties: smallest). The
+ * order values are offered in never matters, so lines offered in parts give what they give at once.
+ */
+class LatestValue {
   readonly values: (string | undefined)[] = [];
   readonly at: number[] = [];
 
@@ -43,6 +46,82 @@ export class LatestValue {
     if (current === undefined || currentAt === undefined || at > currentAt || (at === currentAt && value < current)) {
       this.values[id] = value;
       this.at[id] = at;
+    }
+  }
+
+  /** The value with the time of the line that gave it. */
+  labelOf(id: number): TimedLabel | undefined {
+    const value = this.values[id];
+    const at = this.at[id];
+    return value === undefined || at === undefined ? undefined : { value, at };
+  }
+}
+
+/** A SKU's product name or category, with the time of the line that gave it (orderedAt, epoch ms). */
+export interface TimedLabel {
+  value: string;
+  at: number;
+}
+
+/** What the lines of a night (or of a shard of it) say a SKU is. */
+export interface SkuLabelEntry {
+  sku: string;
+  productName?: TimedLabel;
+  category?: TimedLabel;
+}
+
+/**
+ * The SKUs of a night, interned (id ↔ SKU), and what their lines say each is: a product name and
+ * a category, each the one on the latest line (LatestValue). A shard of a sharded night sees only
+ * its clients' lines: every shard's entries() adopted together give the whole export's labels,
+ * exactly those a single run finds.
+ */
+export class SkuLabels {
+  private readonly skus = new Interner();
+  private readonly productNames = new LatestValue();
+  private readonly categories = new LatestValue();
+
+  id(sku: string): number {
+    return this.skus.id(sku);
+  }
+
+  sku(id: number): string {
+    return this.skus.values[id] as string;
+  }
+
+  offer(id: number, productName: string | undefined, category: string | undefined, at: number): void {
+    this.productNames.offer(id, productName, at);
+    this.categories.offer(id, category, at);
+  }
+
+  productName(id: number): string | undefined {
+    return this.productNames.values[id];
+  }
+
+  category(id: number): string | undefined {
+    return this.categories.values[id];
+  }
+
+  /** Every SKU with a label, with the times that decide between shards. */
+  entries(): SkuLabelEntry[] {
+    const entries: SkuLabelEntry[] = [];
+    this.skus.values.forEach((sku, id) => {
+      const entry: SkuLabelEntry = { sku };
+      const productName = this.productNames.labelOf(id);
+      const category = this.categories.labelOf(id);
+      if (productName !== undefined) entry.productName = productName;
+      if (category !== undefined) entry.category = category;
+      if (productName !== undefined || category !== undefined) entries.push(entry);
+    });
+    return entries;
+  }
+
+  /** Other lines' labels (another shard's entries()), offered as their lines would have been. */
+  adopt(entries: readonly SkuLabelEntry[]): void {
+    for (const { sku, productName, category } of entries) {
+      const id = this.id(sku);
+      if (productName !== undefined) this.productNames.offer(id, productName.value, productName.at);
+      if (category !== undefined) this.categories.offer(id, category.value, category.at);
     }
   }
 }

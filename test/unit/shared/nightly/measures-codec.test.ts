@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeMeasures, encodeMeasures, MeasuresCodecError } from '#shared/nightly/measures-codec.ts';
 import type { ShardMeasures } from '#shared/nightly/run.ts';
+import type { SkuLabelEntry } from '#shared/tiering/client-columns.ts';
 
 /** Measures from plain arrays: rfm [daysSinceLast, orderCount, spend12mMinor], clv [frequency, recency, T, monetaryValue]. */
-const measures = (rfm: number[][], clv: number[][]): ShardMeasures => {
+const measures = (rfm: number[][], clv: number[][], skuLabels: SkuLabelEntry[] = []): ShardMeasures => {
   const column = (values: number[] | undefined) => Float64Array.from(values ?? []);
   return {
     rfm: { daysSinceLast: column(rfm[0]), orderCount: column(rfm[1]), spend12mMinor: column(rfm[2]) },
     clv: { frequency: column(clv[0]), recency: column(clv[1]), T: column(clv[2]), monetaryValue: column(clv[3]) },
+    skuLabels,
   };
 };
 
@@ -33,7 +35,8 @@ describe('shard measures codec', () => {
   it('round-trips empty columns (a shard with no buyers, CLV disabled)', () => {
     const noBuyers = measures([[], [], []], [[], [], [], []]);
     const bytes = encodeMeasures(noBuyers);
-    expect(bytes.byteLength).toBe(16 + 7 * 8);
+    // The header, a length per column and for the labels, and the labels' "[]".
+    expect(bytes.byteLength).toBe(16 + 8 * 8 + 2);
     expect(decodeMeasures(bytes)).toEqual(noBuyers);
     const clvDisabled = measures([[1], [1], [100]], [[], [], [], []]);
     expect(decodeMeasures(encodeMeasures(clvDisabled))).toEqual(clvDisabled);
@@ -59,6 +62,15 @@ describe('shard measures codec', () => {
     );
   });
 
+  it('round-trips the SKU labels with their lines\' times, names in any script', () => {
+    const original = measures([[1], [2], [3]], [[], [], [], []], [
+      { sku: 'SKU-1', productName: { value: 'Night Cream 50ml', at: 1_793_498_400_000 }, category: { value: 'skincare', at: 1_793_498_400_000 } },
+      { sku: '面霜-2', productName: { value: '晚霜 "限定" 🌙', at: 1_790_820_000_123 } },
+      { sku: 'SKU-3', category: { value: 'fragrance', at: -1 } },
+    ]);
+    expect(decodeMeasures(encodeMeasures(original))).toEqual(original);
+  });
+
   it('reads a copy inside a bigger buffer (as an SDK body may hand it)', () => {
     const original = measures([[1, 2], [3, 4], [5, 6]], [[7], [8], [9], [10]]);
     const encoded = encodeMeasures(original);
@@ -68,12 +80,19 @@ describe('shard measures codec', () => {
   });
 
   it('refuses what is not a whole measures object', () => {
-    const encoded = encodeMeasures(measures([[1], [2], [3]], [[], [], [], []]));
+    const encoded = encodeMeasures(measures([[1], [2], [3]], [[], [], [], []], [{ sku: 'S1', productName: { value: 'Cream', at: 1 } }]));
     expect(() => decodeMeasures(new TextEncoder().encode('{"rfm":{}}'))).toThrow(MeasuresCodecError);
     expect(() => decodeMeasures(encoded.subarray(0, encoded.byteLength - 8))).toThrow(/truncated or corrupt/);
+    expect(() => decodeMeasures(encoded.subarray(0, encoded.byteLength - 1))).toThrow(/truncated or corrupt/);
+    // An object of the first format (no SKU labels), written before an upgrade.
     const otherVersion = encoded.slice();
-    otherVersion[4] = 2;
-    expect(() => decodeMeasures(otherVersion)).toThrow(/version 2/);
+    otherVersion[4] = 1;
+    expect(() => decodeMeasures(otherVersion)).toThrow(/version 1, this code reads 2/);
+    const notJson = encoded.slice();
+    notJson[notJson.byteLength - 1] = 0x7b; // the labels' closing "]" as "{"
+    expect(() => decodeMeasures(notJson)).toThrow(/SKU labels are not JSON/);
+    const unlabelled = encodeMeasures(measures([[1], [2], [3]], [[], [], [], []], [{ sku: 'S1', productName: 'Cream' } as unknown as SkuLabelEntry]));
+    expect(() => decodeMeasures(unlabelled)).toThrow(/not a list of SKUs with their labels/);
   });
 
   it('refuses columns of one group with different lengths, on both sides', () => {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ClientAggregator, laterCustomerRecord } from '#shared/tiering/aggregate.ts';
 import { packCustomer } from '#shared/tiering/customer-packing.ts';
-import { ORDER_INDEX_FROM } from '#shared/tiering/client-columns.ts';
+import { ORDER_INDEX_FROM, type SkuLabelEntry } from '#shared/tiering/client-columns.ts';
 import { emailIdentity } from '#shared/tiering/identity.ts';
 import { lineNetMinor } from '#shared/tiering/spend.ts';
 import type { ClientFacts, CustomerRecord } from '#shared/model.ts';
@@ -325,6 +325,39 @@ describe('ClientAggregator', () => {
       { sku: 'CREAM', productName: 'Cream 50ml', category: 'skin', purchases: [{ orderedAt: T, quantity: 3 }] },
       { sku: 'SERUM', purchases: [{ orderedAt: T - 30 * day, quantity: 4 }] },
     ]);
+  });
+
+  it("gives each SKU the whole night's labels when its lines are read in parts, each part adopting the others' (a sharded night)", () => {
+    const day = 86_400_000;
+    const lineArb = fc.record({
+      customerId: fc.constantFrom('c1', 'c2', 'c3', 'c4'),
+      sku: fc.constantFrom('S1', 'S2', 'S3'),
+      productName: fc.constantFrom(undefined, '', 'Cream', 'Cream 50ml', 'Serum'),
+      category: fc.constantFrom(undefined, '', 'skin', 'care'),
+      // Few distinct times: many lines of one SKU at the same time.
+      day: fc.integer({ min: 0, max: 3 }),
+      part: fc.integer({ min: 0, max: 2 }),
+    });
+    fc.assert(
+      fc.property(fc.array(lineArb, { maxLength: 30 }), (lines) => {
+        const whole = new ClientAggregator();
+        const parts = [new ClientAggregator(), new ClientAggregator(), new ClientAggregator()];
+        lines.forEach((l, i) => {
+          const orderLine = line({ orderId: `o${i}`, customerId: l.customerId, orderedAt: T + l.day * day, sku: l.sku, quantity: 1 });
+          if (l.productName !== undefined) orderLine.productName = l.productName;
+          if (l.category !== undefined) orderLine.category = l.category;
+          whole.addOrderLine(orderLine);
+          parts[l.part]?.addOrderLine(orderLine);
+        });
+        const entries = parts.map((part) => part.skuLabelEntries());
+        for (const part of parts) for (const other of entries) part.adoptSkuLabels(other);
+        const labelsOf = (aggregator: ClientAggregator) =>
+          Object.fromEntries(all(aggregator).flatMap((client) => client.skus.map((sku) => [`${client.customerId}/${sku.sku}`, [sku.productName, sku.category]])));
+        expect(Object.assign({}, ...parts.map(labelsOf))).toEqual(labelsOf(whole));
+        const bySku = (entries: SkuLabelEntry[] | undefined) => entries?.sort((x, y) => x.sku.localeCompare(y.sku));
+        expect(bySku(parts[0]?.skuLabelEntries())).toEqual(bySku(whole.skuLabelEntries()));
+      }),
+    );
   });
 
   it('with a clock, drops lines at or after now but still registers their client', () => {
