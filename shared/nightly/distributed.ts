@@ -22,7 +22,8 @@ import {
   type ShardOutcome,
   type ShardRead,
 } from './run.ts';
-import { checkShares, combinedRead, planShares, readBucket, readPlan, readShares, repartitionShare } from './shares.ts';
+import { checkShares, combinedRead, planShares, readBucket, readEmaillessCustomers, readPlan, readShares, repartitionShare } from './shares.ts';
+import { splitCustomersOf, splitCustomersRefusal } from './split-customers.ts';
 import { requireWorkDecoded, requireWorkJson, s3WorkStore, type WorkStore } from './work-store.ts';
 import { withWriteLease } from './write-lease.ts';
 import { nightRequestSchema, runDateOf, runDateSchema } from './run-date.ts';
@@ -234,7 +235,11 @@ export async function repartitionToWork(context: NightContext, { shards, reader 
   return { reader, files: share.files.length, rows: share.files.reduce((n, f) => n + f.report.rows, 0), readMs: share.readMs };
 }
 
-/** Shard i's clients from bucket i, with the whole export's read figures (every reader's). */
+/**
+ * Shard i's clients from bucket i, with the whole export's read figures (every reader's).
+ * Refuses the night, before any write, when the shard holds by email a customer whose email-less
+ * row went to another shard (split-customers.ts).
+ */
 export async function bucketShardRead(context: NightContext, store: WorkStore, shard: ShardSpec): Promise<ShardRead> {
   const plan = await readPlan(store, { runId: context.runId, shards: shard.count });
   const shares = await readShares(store, plan);
@@ -243,6 +248,12 @@ export async function bucketShardRead(context: NightContext, store: WorkStore, s
     await readBucket(store, plan, shares, shard.index, handlers);
     return read;
   });
+  // After collectShard: a customer who asked to be forgotten is left out in every shard, not split.
+  const split = splitCustomersOf(await readEmaillessCustomers(store, plan, shares), shard, (id) => shardRead.aggregator.hasCustomerRecord(id));
+  if (split.length > 0) {
+    context.log.error('customers listed with and without an email fall to two shards: night refused, nothing written', { customers: split.length, shard: shard.index });
+    throw splitCustomersRefusal(split, shard, (file) => plan.export.files[file]?.name ?? `file ${file}`);
+  }
   // The shard's reading: reader i's share of the export, then bucket i.
   shardRead.readMs += shares[shard.index]?.readMs ?? 0;
   return shardRead;

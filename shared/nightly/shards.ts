@@ -59,6 +59,15 @@ export function customerShardKey(record: Pick<CustomerRecord, 'customerId' | 'em
   return scheme === 'email' && record.email ? normaliseEmail(record.email) : record.customerId;
 }
 
+/**
+ * A customer row of an email-keyed export without a usable email (empty, or dropped as invalid):
+ * its id decides its shard, so another row of the same customer that has an email may lie in
+ * another shard (split-customers.ts). Point-of-sale customers, mostly.
+ */
+export function isKeyedByIdInEmailExport(record: Pick<CustomerRecord, 'email'>, scheme: ShardKeyScheme): boolean {
+  return scheme === 'email' && !record.email;
+}
+
 export function orderLineShardKey(line: OrderLine, scheme: ShardKeyScheme): string {
   if (scheme === 'email' && line.email) return normaliseEmail(line.email);
   if (line.customerId !== undefined) return line.customerId;

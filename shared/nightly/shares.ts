@@ -22,7 +22,8 @@ import type { Log } from '#shared/log.ts';
 import type { AdvisorRecord, CustomerRecord, OrderLine, ProductRecord, Reject } from '#shared/model.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { NightlyRunError, notFullSnapshot, type NightHandlers } from './run.ts';
-import { customerShardKey, orderLineShardKey, shardKeySchemeOf, shardOf, type ShardKeyScheme } from './shards.ts';
+import { customerShardKey, isKeyedByIdInEmailExport, orderLineShardKey, shardKeySchemeOf, shardOf, type ShardKeyScheme } from './shards.ts';
+import type { EmaillessCustomers } from './split-customers.ts';
 import { BucketWriter, chunkBytesFor, chunkSha256, forEachChunkRecord, type BucketChunk, type BucketFile } from './bucket-chunks.ts';
 import { requireWork, requireWorkJson, unreadableWork, type WorkStore } from './work-store.ts';
 
@@ -78,12 +79,15 @@ export interface ShareFigures {
   warnings: FieldWarning[];
   /** chunks[b]: bucket b's objects from this reader, in file and chunk order. */
   chunks: BucketChunk[][];
+  /** Customer rows of an email-keyed export without an email the reader read, listed in emailless-customers-<r>.json when there are some (split-customers.ts); absent when none. */
+  emaillessCustomers?: number;
   readMs: number;
 }
 
 const PLAN_KEY = 'plan.json';
 const shareKey = (reader: number) => `shares/share-${reader}.json`;
 const lineHashesKey = (reader: number) => `shares/line-hashes-${reader}.bin`;
+const emaillessCustomersKey = (reader: number) => `shares/emailless-customers-${reader}.json`;
 
 /** A file's weight in the shares: its bytes; an unsized file weighs a byte (it still goes somewhere, and the sizes decide the rest). */
 function shareWeight(size: number | undefined): number {
@@ -205,8 +209,17 @@ export async function repartitionShare(context: RepartitionContext, store: WorkS
     const file = fileAt(at);
     for (let bucket = 0; bucket < shards; bucket++) writer.record(file, bucket, record, at.line);
   };
+  const emailless: EmaillessCustomers = { customerIds: [], files: [], lines: [] };
   const handlers: ExportHandlers = {
-    customer: (record, at) => writer.customer(fileAt(at), shardOf(customerShardKey(record, scheme), shards), record, at.line),
+    customer: (record, at) => {
+      const file = fileAt(at);
+      if (isKeyedByIdInEmailExport(record, scheme)) {
+        emailless.customerIds.push(record.customerId);
+        emailless.files.push(file.index);
+        emailless.lines.push(at.line);
+      }
+      writer.customer(file, shardOf(customerShardKey(record, scheme), shards), record, at.line);
+    },
     order: (line, at) => writer.order(fileAt(at), shardOf(orderLineShardKey(line, scheme), shards), line, at.line),
     // Products and the advisors roster belong to no client: every shard gets them whole.
     product: (record, at) => toEveryBucket(record, at),
@@ -264,6 +277,7 @@ export async function repartitionShare(context: RepartitionContext, store: WorkS
   const read = (settled as PromiseFulfilledResult<FilesRead>[]).map((result) => result.value);
   const chunks = await writer.finish();
   if (lineHashes) await store.put(lineHashesKey(reader), lineHashes.encode(), 'application/octet-stream');
+  if (emailless.customerIds.length > 0) await store.put(emaillessCustomersKey(reader), JSON.stringify(emailless), 'application/json');
   const indexes = reads.flatMap((group) => group.only);
   const reports = read.flatMap((r) => r.files);
   const figures: ShareFigures = {
@@ -273,6 +287,7 @@ export async function repartitionShare(context: RepartitionContext, store: WorkS
     rejects: read.flatMap((r) => r.rejects).slice(0, MAX_KEPT_REJECTS),
     warnings: read.flatMap((r) => r.warnings).slice(0, MAX_KEPT_WARNINGS),
     chunks,
+    ...(emailless.customerIds.length > 0 ? { emaillessCustomers: emailless.customerIds.length } : {}),
     readMs: Math.round(performance.now() - started),
   };
   // Last: its presence says the share is complete.
@@ -295,6 +310,22 @@ export async function readShares(store: WorkStore, plan: SharePlan): Promise<Sha
   const wrong = seen.findIndex((n) => n !== 1);
   if (wrong !== -1) throw new NightlyRunError(`file ${plan.export.files[wrong]?.name ?? wrong} was read ${seen[wrong]} times by the shares of run ${plan.runId}`);
   return shares;
+}
+
+/** Every reader's email-less customer rows (split-customers.ts): read only from the readers that found some. */
+export async function readEmaillessCustomers(store: WorkStore, plan: SharePlan, shares: readonly ShareFigures[]): Promise<EmaillessCustomers[]> {
+  return Promise.all(
+    shares.flatMap(({ reader, emaillessCustomers: count }) => (count === undefined ? [] : [{ reader, count }])).map(async ({ reader, count }) => {
+      const what = `the email-less customer rows of reader ${reader}/${plan.readers}`;
+      // Our own object, written by repartitionShare of this run: check its columns agree with the share.
+      const list = (await requireWorkJson(store, emaillessCustomersKey(reader), what, plan.runId)) as Partial<EmaillessCustomers>;
+      const { customerIds, files, lines } = list;
+      if (!Array.isArray(customerIds) || customerIds.length !== count || !Array.isArray(files) || files.length !== count || !Array.isArray(lines) || lines.length !== count) {
+        throw unreadableWork(store, emaillessCustomersKey(reader), `it does not list the ${count} rows its share counts`);
+      }
+      return { customerIds, files, lines };
+    }),
+  );
 }
 
 /** Rejects or warnings of every reader, in the export's file order, capped as one reader caps them. */

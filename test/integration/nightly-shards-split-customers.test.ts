@@ -1,0 +1,163 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runNightlySharded } from '#local/nightly/sharded-run.ts';
+import type { Config } from '#shared/config.ts';
+import { normaliseEmail } from '#shared/email.ts';
+import { directoryExportSource } from '#shared/exports/source.ts';
+import { measureShardToWork, planNight, repartitionToWork } from '#shared/nightly/distributed.ts';
+import { nightContext, runNightly } from '#shared/nightly/run.ts';
+import { shardOf, shardsOf } from '#shared/nightly/shards.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { comparable, rowObjects, storedState } from '#test/support/nightly-comparison.ts';
+
+/**
+ * A Shopify export keys its shards by email (shards.ts): a customer row without a usable email
+ * goes to its id's shard. A customer listed twice, once with an email and once without (an empty
+ * Email cell, or one dropped as invalid), whose email and id fall to two shards, would be built
+ * and written by both, each from half the rows (split-customers.ts). Such a night is refused
+ * before any write, naming the customer, the row and what to do; customers without an email
+ * (point-of-sale) and a customer whose email and id fall to the same shard store what one run stores.
+ */
+
+const aws = sharedAws();
+const work = scratchDir('split-customers');
+const SHARDS = 2;
+
+const CUSTOMERS_HEADER = ['Customer ID', 'First Name', 'Last Name', 'Email', 'Accepts Email Marketing'];
+const ORDERS_HEADER = ['Name', 'Email', 'Financial Status', 'Created at', 'Currency', 'Subtotal', 'Lineitem quantity', 'Lineitem name', 'Lineitem price', 'Lineitem sku'];
+
+const csvOf = (rows: string[][]) => rows.map((row) => row.join(',')).join('\n') + '\n';
+
+/** A customer id and email whose shards of SHARDS differ (`apart`) or agree. */
+function customer(prefix: string, apart: boolean): { id: string; email: string } {
+  for (let i = 0; ; i++) {
+    const id = `${prefix}${i}`;
+    // FNV-1a modulo 2 is the parity of the key's odd bytes: an 'a' more or less flips it.
+    const email = `${prefix}-client${i}${'a'.repeat(i % 2)}@example.com`;
+    if ((shardOf(id, SHARDS) !== shardOf(normaliseEmail(email), SHARDS)) === apart) return { id, email };
+  }
+}
+
+async function exportOf(name: string, files: Record<string, string[][]>): Promise<string> {
+  const dir = join(work, name);
+  await mkdir(dir, { recursive: true });
+  for (const [file, rows] of Object.entries(files)) await writeFile(join(dir, file), csvOf(rows));
+  return dir;
+}
+
+const order = (name: string, email: string, day: string, amount: string, sku: string) => [name, email, 'paid', `2026-11-${day} 10:00:00 +0800`, 'USD', amount, '1', sku, amount, sku];
+
+function runSingle(config: Config, runDate: string, runId: string, dir: string) {
+  return runNightly({ clock: Date.now, runDate, runId, config, clients: aws.clients, source: directoryExportSource(dir) });
+}
+
+function runSharded(config: Config, runDate: string, runId: string, dir: string) {
+  return runNightlySharded({ clock: Date.now, runDate, runId, config, clients: aws.clients, shards: SHARDS, source: { kind: 'directory', path: dir } });
+}
+
+describe('sharded night, a Shopify customer listed with and without an email', () => {
+  for (const [variant, missingEmail] of [
+    ['an empty Email', ''],
+    ['an invalid Email, dropped with a warning', 'not-an-address'],
+  ] as const) {
+    it(`refuses before any write when the rows fall to two shards (${variant}); one run merges them`, async () => {
+      const split = customer('31', true);
+      const night1 = await exportOf(`night1-${missingEmail || 'empty'}`, {
+        'customers_export_1.csv': [CUSTOMERS_HEADER, [split.id, 'Mei', 'Lin', split.email, 'yes'], ['999', 'Other', 'One', 'other@example.com', 'yes']],
+        'orders_export_1.csv': [ORDERS_HEADER, order('#1002', 'other@example.com', '02', '20.00', 'SOAP-1')],
+      });
+      const night2 = await exportOf(`night2-${missingEmail || 'empty'}`, {
+        'customers_export_1.csv': [CUSTOMERS_HEADER, [split.id, 'Mei', 'Lin', split.email, 'yes'], ['999', 'Other', 'One', 'other@example.com', 'yes']],
+        // The same client in a later part: a new last name, no usable email, consent withdrawn.
+        'customers_export_2.csv': [CUSTOMERS_HEADER, [split.id, '', 'Lin-Wang', missingEmail, 'no']],
+        'orders_export_1.csv': [ORDERS_HEADER, order('#1001', split.email, '01', '1500.00', 'BAG-1'), order('#1002', 'other@example.com', '02', '20.00', 'SOAP-1')],
+      });
+      const tag = missingEmail === '' ? 'empty' : 'invalid';
+      const single = await scenarioConfig(aws, `split-${tag}-single`, { maxRejectShare: 1 });
+      const sharded = await scenarioConfig(aws, `split-${tag}-sharded`, { maxRejectShare: 1 });
+      await runSingle(single, '2026-11-22', `split-${tag}-single-1`, night1);
+      await runSharded(sharded, '2026-11-22', `split-${tag}-sharded-1`, night1);
+      const before = await storedState(aws, sharded);
+      expect(before).toEqual(await storedState(aws, single));
+
+      // One run merges the rows in file order: the email kept, the later name and the withdrawal applied.
+      await runSingle(single, '2026-11-23', `split-${tag}-single-2`, night2);
+      const merged = (await storedState(aws, single)).profiles.find((p) => p.customerId === split.id);
+      expect(merged).toMatchObject({ tier: 'Potential', email: split.email, acceptsMarketing: false, lastName: 'Lin-Wang' });
+
+      const refused = runSharded(sharded, '2026-11-23', `split-${tag}-sharded-2`, night2);
+      await expect(refused).rejects.toMatchObject({ name: 'NightRefusedError' });
+      await expect(refused).rejects.toThrow(
+        new RegExp(`customer ${split.id} is listed with an email and without one \\(customers_export_2\\.csv line 2\\).*Nothing was written: run this night as one shard`),
+      );
+      // Nothing written: the tables hold night 1 as it was.
+      expect(await storedState(aws, sharded)).toEqual(before);
+    }, 180_000);
+  }
+
+  it('refuses in the measure of the shard holding the email (the phases one by one, as in AWS), the other shard measuring', async () => {
+    const split = customer('47', true);
+    const dir = await exportOf('phases', {
+      // The row without the email first, in another file (another reader).
+      'customers_export_1.csv': [CUSTOMERS_HEADER, [split.id, 'Mei', '', '', '']],
+      'customers_export_2.csv': [CUSTOMERS_HEADER, [split.id, 'Mei', 'Lin', split.email, 'yes'], ['998', 'Other', 'One', 'other@example.com', 'yes']],
+      'orders_export_1.csv': [ORDERS_HEADER, order('#1001', split.email, '01', '1500.00', 'BAG-1'), order('#1002', 'other@example.com', '02', '20.00', 'SOAP-1')],
+    });
+    const config = await scenarioConfig(aws, 'split-phases');
+    const source = directoryExportSource(dir);
+    const context = nightContext({ runDate: '2026-11-23', runId: 'split-phases', config, clients: aws.clients, clock: Date.now });
+    const { readers } = await planNight(context, SHARDS, source);
+    for (const reader of readers) await repartitionToWork(context, { shards: SHARDS, reader }, source);
+    const holder = shardOf(normaliseEmail(split.email), SHARDS);
+    for (const shard of shardsOf(SHARDS)) {
+      if (shard.index === holder) {
+        await expect(measureShardToWork(context, shard)).rejects.toThrow(
+          new RegExp(`customer ${split.id} is listed with an email and without one \\(customers_export_1\\.csv line 2\\): .* shard ${holder}/${SHARDS}, .* shard ${shardOf(split.id, SHARDS)} \\(by its customer id\\)`),
+        );
+      } else {
+        await expect(measureShardToWork(context, shard)).resolves.toMatchObject({ shard });
+      }
+    }
+    expect((await storedState(aws, config)).profiles).toEqual([]);
+  }, 120_000);
+
+  it('stores what one run stores for customers without an email (point-of-sale) and for one whose email and id fall to the same shard', async () => {
+    const together = customer('52', false);
+    const buyer = customer('53', true);
+    const dir = await exportOf('point-of-sale', {
+      'customers_export_1.csv': [
+        CUSTOMERS_HEADER,
+        [together.id, 'Ana', 'Ruiz', together.email, 'yes'],
+        [buyer.id, 'Bo', 'Chen', buyer.email, 'yes'],
+        ...Array.from({ length: 12 }, (_, i) => [`POS-${i}`, 'Walk', `In${i}`, '', i % 2 === 0 ? 'yes' : '']),
+      ],
+      'customers_export_2.csv': [
+        CUSTOMERS_HEADER,
+        // Listed again without an email: merged with the row above in whichever shard holds both.
+        [together.id, '', 'Ruiz-Lee', '', 'no'],
+        // Point-of-sale customers listed again, still without an email, and one whose address is invalid.
+        ['POS-1', 'Walker', '', '', 'no'],
+        ['POS-4', '', 'Inn', 'not-an-address', 'yes'],
+      ],
+      'orders_export_1.csv': [
+        ORDERS_HEADER,
+        order('#2001', together.email, '03', '800.00', 'COAT-1'),
+        order('#2002', buyer.email, '04', '60.00', 'SOAP-1'),
+        order('#2003', buyer.email, '05', '60.00', 'SOAP-1'),
+      ],
+    });
+    const single = await scenarioConfig(aws, 'pos-single', { maxRejectShare: 1 });
+    const sharded = await scenarioConfig(aws, 'pos-sharded', { maxRejectShare: 1 });
+    const one = await runSingle(single, '2026-11-23', 'pos-single', dir);
+    const two = await runSharded(sharded, '2026-11-23', 'pos-sharded', dir);
+    expect(two.shards).toBe(SHARDS);
+    expect(comparable(two)).toEqual(comparable(one));
+    expect(await rowObjects(aws, two)).toEqual(await rowObjects(aws, one));
+    const stored = await storedState(aws, single);
+    expect(await storedState(aws, sharded)).toEqual(stored);
+    expect(stored.profiles.find((p) => p.customerId === together.id)).toMatchObject({ email: together.email, acceptsMarketing: false, lastName: 'Ruiz-Lee' });
+    expect(stored.profiles.filter((p) => String(p.customerId).startsWith('POS-'))).toHaveLength(12);
+  }, 180_000);
+});
