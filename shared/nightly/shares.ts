@@ -12,6 +12,7 @@ import {
   type FilesRead,
   type FieldWarning,
   type FileReport,
+  type PlannedFile,
   type ReadResult,
 } from '#shared/exports/reader.ts';
 import { defaultReaderThreads } from '#shared/exports/file-threads.ts';
@@ -24,6 +25,7 @@ import { runClock } from '#shared/tiering/profile.ts';
 import { NightlyRunError, notFullSnapshot, type NightHandlers } from './run.ts';
 import { customerShardKey, isKeyedByIdInEmailExport, orderLineShardKey, shardKeySchemeOf, shardOf, type ShardKeyScheme } from './shards.ts';
 import type { EmaillessCustomers } from './split-customers.ts';
+import { NightRefusedError } from './admission.ts';
 import { BucketWriter, chunkBytesFor, chunkSha256, forEachChunkRecord, type BucketChunk, type BucketFile } from './bucket-chunks.ts';
 import { requireWork, requireWorkJson, unreadableWork, type WorkStore } from './work-store.ts';
 
@@ -156,6 +158,8 @@ export async function planShares(
 ): Promise<SharePlan> {
   const exportPlan = await planExport(source, run.exportRules);
   if (exportPlan.mode !== 'full') throw notFullSnapshot(source.describe());
+  const mixed = mixedOrderFormatsRefusal(exportPlan.files, run.shards);
+  if (mixed !== undefined) throw mixed;
   const sizes = exportPlan.files.map((file) => file.size);
   const readers = readerCountFor(sizes, run.shards);
   const plan: SharePlan = {
@@ -169,6 +173,23 @@ export async function planShares(
   };
   await store.put(PLAN_KEY, JSON.stringify(plan), 'application/json');
   return plan;
+}
+
+/**
+ * Generic orders files beside Shopify's: the export is keyed by email (Shopify's lines name the
+ * client by email only), while a generic line names its client by id, whose customer row went to
+ * its email's shard; no shard could link the line. A single run links both, so a sharded night of
+ * such an export is refused before anything is read. Pure.
+ */
+export function mixedOrderFormatsRefusal(files: readonly Pick<PlannedFile, 'kind' | 'format' | 'name'>[], shards: number): NightRefusedError | undefined {
+  if (shards === 1 || shardKeySchemeOf(files) !== 'email') return undefined;
+  const generic = files.filter((file) => file.kind === 'orders' && file.format !== 'shopify').map((file) => file.name);
+  if (generic.length === 0) return undefined;
+  return new NightRefusedError(
+    `a sharded night cannot read Shopify orders beside generic orders files (${generic.join(', ')}): Shopify's lines name the client by email, ` +
+      "generic ones by customer id, and a client's rows would fall to different shards. Nothing read or written: run this night as one shard " +
+      '(clientele run nightly without --shards, or nightlyShards 1).',
+  );
 }
 
 export async function readPlan(store: WorkStore, run: { runId: string; shards: number }): Promise<SharePlan> {

@@ -160,4 +160,23 @@ describe('sharded night, a Shopify customer listed with and without an email', (
     expect(stored.profiles.find((p) => p.customerId === together.id)).toMatchObject({ email: together.email, acceptsMarketing: false, lastName: 'Ruiz-Lee' });
     expect(stored.profiles.filter((p) => String(p.customerId).startsWith('POS-'))).toHaveLength(12);
   }, 180_000);
+
+  it('refuses, before reading, Shopify orders beside a generic orders file (ids and emails would fall to different shards); one run links both', async () => {
+    const archived = customer('41', true);
+    const dir = await exportOf('mixed-orders', {
+      'customers_export_1.csv': [CUSTOMERS_HEADER, [archived.id, 'Mei', 'Lin', archived.email, 'yes']],
+      'orders_export_1.csv': [ORDERS_HEADER, order('#2001', archived.email, '01', '375.00', 'BAG-1')],
+      // The orders from before the move to Shopify, naming the client by the Shopify customer id.
+      'orders-archive.csv': [['order_id', 'customer_id', 'ordered_at', 'line_total'], ['A-1', archived.id, '2026-06-01T10:00:00+08:00', '4800.00']],
+    });
+    const single = await scenarioConfig(aws, 'mixed-single');
+    const sharded = await scenarioConfig(aws, 'mixed-sharded');
+    const one = await runSingle(single, '2026-11-23', 'mixed-single-1', dir);
+    expect(one.input.rejected).toBe(0);
+    expect((await storedState(aws, single)).profiles.find((p) => p.customerId === archived.id)).toMatchObject({ tier: 'Core', orderCount: 2 });
+    const refused = runSharded(sharded, '2026-11-23', 'mixed-sharded-1', dir);
+    await expect(refused).rejects.toMatchObject({ name: 'NightRefusedError' });
+    await expect(refused).rejects.toThrow(/cannot read Shopify orders beside generic orders files \(orders-archive\.csv\).*Nothing read or written: run this night as one shard/);
+    expect((await storedState(aws, sharded)).profiles).toEqual([]);
+  }, 120_000);
 });
