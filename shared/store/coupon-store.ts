@@ -40,9 +40,8 @@ export async function codeDrawnFor(coupons: CouponTable, campaignId: string, ref
   return typeof Item?.code === 'string' ? Item.code : undefined;
 }
 
-/** Every taken code of the campaign (keys only, a page at a time), case aside (sameCode). */
-export async function takenCodes(coupons: CouponTable, campaignId: string): Promise<Set<string>> {
-  const taken = new Set<string>();
+/** The campaign's code items, a page at a time, read consistently: the code as keyed and when it was taken. */
+async function* codeItems(coupons: CouponTable, campaignId: string): AsyncGenerator<{ code: string; claimedAt?: number }> {
   let start: Record<string, unknown> | undefined;
   do {
     const page = await coupons.documents.send(
@@ -50,14 +49,23 @@ export async function takenCodes(coupons: CouponTable, campaignId: string): Prom
         TableName: coupons.table,
         KeyConditionExpression: 'campaignId = :campaign AND begins_with(entry, :prefix)',
         ExpressionAttributeValues: { ':campaign': campaignId, ':prefix': CODE_PREFIX },
-        ProjectionExpression: 'entry',
+        ProjectionExpression: 'entry, claimedAt',
         ConsistentRead: true,
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
-    for (const item of page.Items ?? []) if (typeof item.entry === 'string') taken.add(sameCode(item.entry.slice(CODE_PREFIX.length)));
+    for (const item of page.Items ?? []) {
+      if (typeof item.entry !== 'string') continue;
+      yield { code: item.entry.slice(CODE_PREFIX.length), ...(typeof item.claimedAt === 'number' ? { claimedAt: item.claimedAt } : {}) };
+    }
     start = page.LastEvaluatedKey;
   } while (start);
+}
+
+/** Every taken code of the campaign, case aside (sameCode). */
+export async function takenCodes(coupons: CouponTable, campaignId: string): Promise<Set<string>> {
+  const taken = new Set<string>();
+  for await (const item of codeItems(coupons, campaignId)) taken.add(sameCode(item.code));
   return taken;
 }
 
@@ -74,23 +82,9 @@ export interface GivenCode {
  */
 export async function codesGiven(coupons: CouponTable, campaignId: string, since = 0): Promise<GivenCode[]> {
   const given: GivenCode[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await coupons.documents.send(
-      new QueryCommand({
-        TableName: coupons.table,
-        KeyConditionExpression: 'campaignId = :campaign AND begins_with(entry, :prefix)',
-        FilterExpression: 'claimedAt >= :since',
-        ExpressionAttributeValues: { ':campaign': campaignId, ':prefix': CODE_PREFIX, ':since': since },
-        ProjectionExpression: 'entry, claimedAt',
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      if (typeof item.entry === 'string' && typeof item.claimedAt === 'number') given.push({ code: item.entry.slice(CODE_PREFIX.length), givenAt: item.claimedAt });
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
+  for await (const item of codeItems(coupons, campaignId)) {
+    if (item.claimedAt !== undefined && item.claimedAt >= since) given.push({ code: item.code, givenAt: item.claimedAt });
+  }
   return given.sort((a, b) => a.givenAt - b.givenAt || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
 }
 
