@@ -438,11 +438,12 @@ export function dotIntervalChart(options: DotIntervalChartOptions): string {
   const top = 8;
   const axisHeight = 22;
   const labelWidth = Math.min(150, Math.max(50, ...rows.map((row) => textWidth(row.label, SMALL) + 10)));
-  const plotWidth = CHART_WIDTH - labelWidth - 12;
   const bounds = rows.flatMap((row) => [row.low, row.high, row.estimate]).filter(Number.isFinite);
   const ticks = niceTicks(Math.min(0, ...bounds), Math.max(0, ...bounds), 4);
   const min = ticks[0] ?? 0;
   const max = ticks[ticks.length - 1] ?? 1;
+  // The last tick's label is centred on the plot's right end: room for its half ("+100 pp" was cut).
+  const plotWidth = CHART_WIDTH - labelWidth - Math.max(12, textWidth(options.formatValue(max), SMALL) / 2 + 4);
   const x = (v: number) => labelWidth + ((Math.min(max, Math.max(min, v)) - min) / (max - min || 1)) * plotWidth;
   const height = top + rowHeight * Math.max(1, rows.length) + axisHeight;
   const plotBottom = top + rowHeight * Math.max(1, rows.length);
