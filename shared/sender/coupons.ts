@@ -60,6 +60,8 @@ interface PoolState {
   taken: Set<string>;
   /** Codes before it are taken or were tried: the next draw starts here. */
   cursor: number;
+  /** A dry run's draws, which take nothing: codes before it are set aside for the emails it planned. */
+  dryCursor: number;
   /** Draws from one pool go one at a time (the cursor is shared); other runs are kept apart by the table's conditions. */
   queue: Promise<unknown>;
   counts: CouponPoolCounts;
@@ -67,6 +69,12 @@ interface PoolState {
 
 export interface CouponDrawer {
   codeFor(profile: Pick<ClientProfile, 'tier'>, occasion: Pick<DueOccasion, 'campaignId' | 'customerId' | 'occasionKey' | 'details'>): Promise<CouponOutcome>;
+  /**
+   * What codeFor would give, writing nothing (a dry run): the code the occasion drew before, a
+   * scheme's code, or the pool's next free code, set aside in this run only so that the next
+   * planned email gets the one after; none when the pool could not give one.
+   */
+  peekCodeFor(profile: Pick<ClientProfile, 'tier'>, occasion: Pick<DueOccasion, 'campaignId' | 'customerId' | 'occasionKey' | 'details'>): Promise<CouponOutcome>;
   /** The pools this run used, by campaign id. */
   pools(): Record<string, CouponPoolCounts>;
   /** Logs each readable pool below coupons.lowBelow, without codes, or that held an email (with the alert field the stack counts; an unreadable one was logged when read). */
@@ -95,7 +103,7 @@ export function couponDrawer(options: CouponDrawerOptions): CouponDrawer {
     if (parsed.invalidLines.length > 0) log.warn('coupon pool lines that are not a valid code, skipped', { campaignId, lines: parsed.invalidLines.slice(0, 20), count: parsed.invalidLines.length });
     const taken = await takenCodes(coupons, campaignId);
     const counts: CouponPoolCounts = { pool: parsed.codes.length, left: 0, drawn: 0, reused: 0, noCode: 0, invalidLines: parsed.invalidLines, missing, ...(unreadable !== undefined ? { unreadable } : {}) };
-    const state: PoolState = { codes: parsed.codes, taken, cursor: 0, queue: Promise.resolve(), counts };
+    const state: PoolState = { codes: parsed.codes, taken, cursor: 0, dryCursor: 0, queue: Promise.resolve(), counts };
     settled.set(campaignId, state);
     return state;
   };
@@ -210,6 +218,24 @@ export function couponDrawer(options: CouponDrawerOptions): CouponDrawer {
       pool.queue = drawn.catch(() => undefined);
       const code = await drawn;
       if (code !== undefined) return { status: 'code', code };
+      pool.counts.noCode++;
+      return { status: 'none', reason: noCodeReason(pool.counts) };
+    },
+    async peekCodeFor(profile, occasion) {
+      const source = occasion.details.offer.couponFrom;
+      if (source === undefined || !showsCoupon(profile.tier, occasion.details.offer.kind)) return { status: 'no-code-needed' };
+      const earlier = await codeDrawnFor(coupons, occasion.campaignId, occasionRef(occasion.customerId, occasion.occasionKey));
+      if (earlier !== undefined) return { status: 'code', code: earlier };
+      if (source.from === 'scheme') return { status: 'code', code: schemeCouponCode(schemeKey, source, occasion) };
+      if (source.from === 'brand-scheme') {
+        const scheme = config.coupons.scheme;
+        return scheme === undefined ? { status: 'no-code-needed' } : { status: 'code', code: schemeCouponCode(schemeKey, scheme, occasion) };
+      }
+      const pool = await poolOf(occasion.campaignId);
+      while (pool.dryCursor < pool.codes.length) {
+        const code = pool.codes[pool.dryCursor++] as string;
+        if (!pool.taken.has(sameCode(code))) return { status: 'code', code };
+      }
       pool.counts.noCode++;
       return { status: 'none', reason: noCodeReason(pool.counts) };
     },

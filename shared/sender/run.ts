@@ -279,7 +279,8 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   if (stale.length > 0) log.error('stale send claims: a run stopped between claim and send; not resent', { count: stale.length });
   if (maybeSent.length > 0) log.error('emails SES may have taken (timeout, reset, 5xx): not resent, see the summary', { count: maybeSent.length });
   const stats = run.mailer.stats();
-  run.coupons.reportLowPools();
+  // A dry run's pools are what it planned, not the table's: no alarm from them.
+  if (!run.dryRun) run.coupons.reportLowPools();
   const coupons = run.coupons.pools();
   const summary: CampaignRunSummary = {
     job: 'campaigns',
@@ -644,8 +645,15 @@ async function settleDecided(
   // The task is taken before the send: an answer that comes in meanwhile is not told "recorded" while the note goes.
   if (gate?.outcome === 'send' && !run.dryRun) gate = await takeTaskForSending(run, profile, gate);
   if (gate !== undefined && gate.outcome !== 'send') decision = gate;
-  if (run.dryRun) planDecision(run, profile, occasions, decision);
-  else if (decision.outcome === 'send') {
+  if (run.dryRun) {
+    // A dry run draws no code, but an email the pool could not give one is held, as the real hour would hold it.
+    const coupon = decision.outcome === 'send' ? await run.coupons.peekCodeFor(profile, occasion) : undefined;
+    if (coupon?.status === 'none') {
+      planDecision(run, profile, occasions, { outcome: 'deferred', reason: coupon.reason });
+      return 'no-coupon';
+    }
+    planDecision(run, profile, occasions, decision);
+  } else if (decision.outcome === 'send') {
     const status = await send(run, profile, occasions);
     if (status === 'sent' && gate?.outcome === 'send') await recordTaskEmailed(run, gate.task, gate.because);
     return status;
@@ -654,7 +662,7 @@ async function settleDecided(
 }
 
 /** A dry run shows who would get what (emails masked) and counts it, writing nothing. */
-function planDecision(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[], decision: Decision): void {
+function planDecision(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[], decision: Pick<PlannedDecision, 'outcome' | 'reason'>): void {
   const [occasion] = occasions as [DueOccasion, ...DueOccasion[]];
   run.plan.push({
     campaignId: occasion.campaignId,

@@ -162,4 +162,21 @@ describe('coupon codes given', () => {
     expect(stdout).not.toContain('sch-');
     await expect(clientele('coupons', 'issued', '--campaign', 'nope', '--config', configFile)).rejects.toMatchObject({ code: 2 });
   });
+
+  it('a dry run holds the emails the pool could not give a code, as the real hour does, drawing nothing and raising no alarm', async () => {
+    const config = await couponsConfig('dry', [{ kind: 'winback', offers: { default: poolOffer } }]);
+    // One code for three lapsed clients.
+    await upload(config, 'winback', 'code\nWB-ONLY\n');
+    await seedProfiles(aws, config, ['dry-1', 'dry-2', 'dry-3'].map(lapsed));
+    const dryLog = logLines();
+    const dry = await runCampaignHour(aws, config, AT, 'dry-1', { dryRun: true, log: dryLog.log });
+    expect(countsOf(dry, 'winback')).toMatchObject({ sent: 1, deferred: 2 });
+    expect(dry.plan?.filter((p) => p.outcome === 'deferred').map((p) => p.reason)).toEqual(['coupon-pool-empty', 'coupon-pool-empty']);
+    expect(dry.coupons?.winback).toMatchObject({ pool: 1, drawn: 0, noCode: 2 });
+    expect(dryLog.lines.filter((line) => line.alert === 'coupon-pool-low')).toEqual([]);
+    expect(await ledgerEntries(aws, config)).toEqual([]);
+    // The hour itself: the same.
+    const real = await runCampaignHour(aws, config, AT, 'real-1');
+    expect(countsOf(real, 'winback')).toMatchObject({ sent: 1, deferred: 2 });
+  });
 });
