@@ -184,6 +184,18 @@ export function couponDrawer(options: CouponDrawerOptions): CouponDrawer {
     return undefined;
   };
 
+  /**
+   * Where the occasion's code comes from: nowhere (no `couponFrom`; a note, VIC or personal-note,
+   * shows no coupon and must not use up a code; a brand scheme the config does not set), a scheme,
+   * or the campaign's pool.
+   */
+  const codeSourceOf = (profile: Pick<ClientProfile, 'tier'>, occasion: Pick<DueOccasion, 'details'>): CouponScheme | 'pool' | undefined => {
+    const source = occasion.details.offer.couponFrom;
+    if (source === undefined || !showsCoupon(profile.tier, occasion.details.offer.kind)) return undefined;
+    if (source.from === 'pool') return 'pool';
+    return source.from === 'scheme' ? source : config.coupons.scheme;
+  };
+
   /** The scheme's code of the occasion, recorded; the next variant when another occasion has one. */
   const schemeCode = async (scheme: CouponScheme, occasion: Pick<DueOccasion, 'campaignId' | 'customerId' | 'occasionKey'>): Promise<CouponOutcome> => {
     const ref = occasionRef(occasion.customerId, occasion.occasionKey);
@@ -199,14 +211,9 @@ export function couponDrawer(options: CouponDrawerOptions): CouponDrawer {
 
   return {
     async codeFor(profile, occasion) {
-      const source = occasion.details.offer.couponFrom;
-      // A note (VIC, personal-note) shows no coupon: it must not use up a code.
-      if (source === undefined || !showsCoupon(profile.tier, occasion.details.offer.kind)) return { status: 'no-code-needed' };
-      if (source.from === 'scheme') return schemeCode(source, occasion);
-      if (source.from === 'brand-scheme') {
-        const scheme = config.coupons.scheme;
-        return scheme === undefined ? { status: 'no-code-needed' } : schemeCode(scheme, occasion);
-      }
+      const source = codeSourceOf(profile, occasion);
+      if (source === undefined) return { status: 'no-code-needed' };
+      if (source !== 'pool') return schemeCode(source, occasion);
       const pool = await poolOf(occasion.campaignId);
       const ref = occasionRef(occasion.customerId, occasion.occasionKey);
       const earlier = await codeDrawnFor(coupons, occasion.campaignId, ref);
@@ -222,15 +229,11 @@ export function couponDrawer(options: CouponDrawerOptions): CouponDrawer {
       return { status: 'none', reason: noCodeReason(pool.counts) };
     },
     async peekCodeFor(profile, occasion) {
-      const source = occasion.details.offer.couponFrom;
-      if (source === undefined || !showsCoupon(profile.tier, occasion.details.offer.kind)) return { status: 'no-code-needed' };
+      const source = codeSourceOf(profile, occasion);
+      if (source === undefined) return { status: 'no-code-needed' };
       const earlier = await codeDrawnFor(coupons, occasion.campaignId, occasionRef(occasion.customerId, occasion.occasionKey));
       if (earlier !== undefined) return { status: 'code', code: earlier };
-      if (source.from === 'scheme') return { status: 'code', code: schemeCouponCode(schemeKey, source, occasion) };
-      if (source.from === 'brand-scheme') {
-        const scheme = config.coupons.scheme;
-        return scheme === undefined ? { status: 'no-code-needed' } : { status: 'code', code: schemeCouponCode(schemeKey, scheme, occasion) };
-      }
+      if (source !== 'pool') return { status: 'code', code: schemeCouponCode(schemeKey, source, occasion) };
       const pool = await poolOf(occasion.campaignId);
       while (pool.dryCursor < pool.codes.length) {
         const code = pool.codes[pool.dryCursor++] as string;
