@@ -6,7 +6,7 @@
  */
 
 import type { Config } from '#shared/config.ts';
-import { CHURN_RISKS, type ChurnRisk, type ClientClv, type ClientFacts, type ClientOrders, type ClientProfile, type Stage, type Tier } from '#shared/model.ts';
+import { CHURN_RISKS, TIERS, type ChurnRisk, type ClientClv, type ClientFacts, type ClientOrders, type ClientProfile, type Stage, type Tier } from '#shared/model.ts';
 import { currencyExponent } from '#shared/money.ts';
 import { addDays, MS_PER_DAY } from '#shared/time.ts';
 import { runClock } from '#shared/tiering/profile.ts';
@@ -383,21 +383,6 @@ export function assessClv(clients: Iterable<ClientFacts>, context: { runDate: st
   return { report: fit.report, predictions: predictClv(fit, buyers, context) };
 }
 
-/** Threshold of the tier above `tier` in minor units; undefined for VIC (nothing above) and Prospect (not a buyer: never rising). */
-export function nextTierThresholdMinor(tier: Tier, thresholds: TierThresholdsMinor): number | undefined {
-  switch (tier) {
-    case 'VIC':
-    case 'Prospect':
-      return undefined;
-    case 'Core':
-      return thresholds.vic;
-    case 'Potential':
-      return thresholds.core;
-    case 'Entry':
-      return thresholds.potential;
-  }
-}
-
 /** Threshold of the client's own tier in minor units; undefined for Entry and Prospect (no floor to fall below). */
 export function ownTierThresholdMinor(tier: Tier, thresholds: TierThresholdsMinor): number | undefined {
   switch (tier) {
@@ -413,7 +398,11 @@ export function ownTierThresholdMinor(tier: Tier, thresholds: TierThresholdsMino
   }
 }
 
-const CHURN_RISK_ORDER: readonly ChurnRisk[] = CHURN_RISKS;
+/** Threshold of the tier above `tier` (TIERS, highest first) in minor units; undefined for VIC (nothing above) and Prospect (not a buyer: never rising). */
+export function nextTierThresholdMinor(tier: Tier, thresholds: TierThresholdsMinor): number | undefined {
+  if (tier === 'VIC' || tier === 'Prospect') return undefined;
+  return ownTierThresholdMinor(TIERS[TIERS.indexOf(tier) - 1] as Tier, thresholds);
+}
 
 /**
  * The least churn risk a lifecycle stage allows. BG/NBD only learns dropout from repeat
@@ -431,7 +420,7 @@ export function churnRiskOf(probabilityAlive: number, churnRiskBelowProbabilityA
   const predicted: ChurnRisk =
     probabilityAlive < churnRiskBelowProbabilityAlive ? 'high' : probabilityAlive < 2 * churnRiskBelowProbabilityAlive ? 'medium' : 'low';
   const floor = STAGE_CHURN_RISK_FLOOR[stage] ?? 'low';
-  return CHURN_RISK_ORDER.indexOf(floor) > CHURN_RISK_ORDER.indexOf(predicted) ? floor : predicted;
+  return CHURN_RISKS.indexOf(floor) > CHURN_RISKS.indexOf(predicted) ? floor : predicted;
 }
 
 /**
