@@ -1,5 +1,6 @@
 import { ClienteleError } from '#shared/errors.ts';
-import type { SkuLabelEntry, TimedLabel } from '#shared/tiering/client-columns.ts';
+import { z } from 'zod';
+import type { SkuLabelEntry } from '#shared/tiering/client-columns.ts';
 import type { ShardMeasures } from './run.ts';
 
 /**
@@ -115,6 +116,9 @@ export function decodeMeasures(bytes: Uint8Array): ShardMeasures {
   return checkedMeasures({ rfm: { daysSinceLast, orderCount, spend12mMinor }, clv: { frequency, recency, T, monetaryValue }, skuLabels });
 }
 
+const timedLabelSchema = z.object({ value: z.string(), at: z.number().finite() });
+const skuLabelsSchema = z.array(z.object({ sku: z.string(), productName: timedLabelSchema.optional(), category: timedLabelSchema.optional() }));
+
 function skuLabelsOf(bytes: Uint8Array): SkuLabelEntry[] {
   let parsed: unknown;
   try {
@@ -122,17 +126,9 @@ function skuLabelsOf(bytes: Uint8Array): SkuLabelEntry[] {
   } catch (error) {
     throw new MeasuresCodecError(`shard measures: the SKU labels are not JSON (${error instanceof Error ? error.message : String(error)})`);
   }
-  if (!Array.isArray(parsed) || !parsed.every(isSkuLabelEntry)) throw new MeasuresCodecError('shard measures: the SKU labels are not a list of SKUs with their labels');
-  return parsed;
-}
-
-const isTimedLabel = (label: unknown): label is TimedLabel =>
-  typeof label === 'object' && label !== null && typeof (label as TimedLabel).value === 'string' && Number.isFinite((label as TimedLabel).at);
-
-function isSkuLabelEntry(entry: unknown): entry is SkuLabelEntry {
-  if (typeof entry !== 'object' || entry === null) return false;
-  const { sku, productName, category } = entry as Partial<SkuLabelEntry>;
-  return typeof sku === 'string' && (productName === undefined || isTimedLabel(productName)) && (category === undefined || isTimedLabel(category));
+  const labels = skuLabelsSchema.safeParse(parsed);
+  if (!labels.success) throw new MeasuresCodecError('shard measures: the SKU labels are not a list of SKUs with their labels');
+  return labels.data;
 }
 
 /** measureShard fills each group's columns from one list: unequal lengths mean a broken writer or object. */
