@@ -84,6 +84,14 @@ function simulatedBase(n: number, seed: number): ClientFacts[] {
   });
 }
 
+/** A client whose only order, of `netMinor`, was `daysAgo` days before the run. */
+const oneOrderClient = (customerId: string, daysAgo: number, netMinor: number): ClientFacts => ({
+  customerId,
+  orders: [{ orderId: `${customerId}-0`, orderedAt: DAY0 - daysAgo * MS_PER_DAY + 3_600_000, netMinor }],
+  categorySpendMinor: {},
+  skus: [],
+});
+
 describe('rounding for storage', () => {
   it('rounds probabilities to 2 decimals, purchases to 1, money to whole units, CLV to 2 significant units', () => {
     expect(roundTo(0.8349, 2)).toBe(0.83);
@@ -200,12 +208,7 @@ describe('rising clients', () => {
 
   it('leaves the free-sample client of a fitted night without CLV, tier Prospect', () => {
     const base = simulatedBase(1_500, 7);
-    const freebie = (customerId: string, daysAgo: number): ClientFacts => ({
-      customerId,
-      orders: [{ orderId: `${customerId}-0`, orderedAt: DAY0 - daysAgo * MS_PER_DAY + 3_600_000, netMinor: 0 }],
-      categorySpendMinor: {},
-      skus: [],
-    });
+    const freebie = (customerId: string, daysAgo: number): ClientFacts => oneOrderClient(customerId, daysAgo, 0);
     const clients = [...base, freebie('freebie', 0), freebie('freebie-old', 40)];
     const context = { runDate: RUN_DATE, config };
     const assessment = assessClv(clients, context);
@@ -249,12 +252,7 @@ describe('churn risk and the at-risk stage', () => {
 
   it('puts the floor on the profile: a churned one-time buyer of a fitted night is high risk, not low', () => {
     const base = simulatedBase(1_500, 7);
-    const oneTime = (customerId: string, daysAgo: number): ClientFacts => ({
-      customerId,
-      orders: [{ orderId: `${customerId}-0`, orderedAt: DAY0 - daysAgo * MS_PER_DAY + 3_600_000, netMinor: 30_000 }],
-      categorySpendMinor: {},
-      skus: [],
-    });
+    const oneTime = (customerId: string, daysAgo: number): ClientFacts => oneOrderClient(customerId, daysAgo, 30_000);
     const clients = [...base, oneTime('gone-a-year', 365), oneTime('sleeping-90', 90)];
     const context = { runDate: RUN_DATE, config };
     const profiles = applyClvToProfiles(computeProfiles(clients, context), assessClv(clients, context), config);
