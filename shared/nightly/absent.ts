@@ -53,3 +53,21 @@ export function absentBefore(profile: { absentSince?: string | undefined }, runD
 export function withAbsence<P extends ClientProfile>(profile: P, runDate: string): P {
   return profile.absentSince !== undefined ? profile : { ...profile, absentSince: runDate };
 }
+
+/** The clients one shard counted absent tonight, and those it counted back (AbsentTonight). */
+export interface ShardAbsentClients {
+  counted: string[];
+  countedBack: string[];
+}
+
+/**
+ * The clients the night found in no file, from every shard's count: one a shard counted and
+ * another counted back (it holds them tonight by another key) is not. Undefined when a shard's
+ * outcome, from an earlier version, lacks its count.
+ */
+export function absentClientsOf(shards: readonly (ShardAbsentClients | undefined)[]): ReadonlySet<string> | undefined {
+  if (shards.some((shard) => shard === undefined)) return undefined;
+  const absent = new Set(shards.flatMap((shard) => shard?.counted ?? []));
+  for (const shard of shards) for (const id of shard?.countedBack ?? []) absent.delete(id);
+  return absent;
+}

@@ -38,6 +38,10 @@ export interface AbsentTonight {
   /** Missing tonight for the first time, and missing still: the guards' and the summary's counts. */
   newly: number;
   still: number;
+  /** The clients counted in `newly` and `still` by this shard (the report leaves them out of its tier migrations). */
+  customerIds: string[];
+  /** Clients another shard counts absent that this one holds tonight by another key (ShardClients.owns): counted back. */
+  countedBack: string[];
 }
 
 /** Which clients are the shard's: those tonight's export gave it, and the absent ones it owns (absent.ts absenceOwner). */
@@ -86,13 +90,14 @@ export async function loadNightBase(
   shard: ShardClients,
 ): Promise<NightBase> {
   const { config, clients, runDate } = context;
-  const absent: AbsentTonight = { toMark: [], newly: 0, still: 0 };
+  const absent: AbsentTonight = { toMark: [], newly: 0, still: 0, customerIds: [], countedBack: [] };
   const erasedStored: string[] = [];
   const seenSinceSnapshot = mergedSinceSnapshot(runDate, config.timeZone);
   // Missing since an earlier night, or newly: one an earlier attempt of this night marked is new tonight.
-  const tally = (profile: { absentSince?: string | undefined }, by: 1 | -1) => {
+  const tally = (profile: { customerId: string; absentSince?: string | undefined }, by: 1 | -1) => {
     if (absentBefore(profile, runDate)) absent.still += by;
     else absent.newly += by;
+    (by === 1 ? absent.customerIds : absent.countedBack).push(profile.customerId);
   };
   const visit = {
     unkept(profile: UnkeptProfile): void {

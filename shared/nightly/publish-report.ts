@@ -40,6 +40,8 @@ export interface PublishOptions {
   mailer?: SesMailer;
   /** The run's campaign results when the caller holds them; otherwise read from S3 (null: none). */
   campaignResults?: CampaignResults | null;
+  /** The clients the night found in no file, when the caller holds them (GatherOptions.absentClients). */
+  absentClients?: ReadonlySet<string>;
 }
 
 /** The team email's campaign id in the send ledger. */
@@ -72,6 +74,7 @@ export async function publishNightlyReport(options: PublishOptions): Promise<Rep
       clients,
       summary,
       ...(options.campaignResults === undefined ? {} : { campaignResults: options.campaignResults }),
+      ...(options.absentClients === undefined ? {} : { absentClients: options.absentClients }),
     });
     const reportObject = `s3://${bucket}/${key}`;
     await writeObject(clients.s3, { bucket, key, contentType: 'text/html; charset=utf-8', body: renderNightlyReportHtml(report, { reportObject }) });

@@ -64,6 +64,11 @@ export interface GatherOptions {
    * null: there are none.
    */
   campaignResults?: CampaignResults | null;
+  /**
+   * The clients the night found in no file, as the night counted them (the nightly run passes
+   * them); undefined: read from the movers' profiles' absence marks when the night found any.
+   */
+  absentClients?: ReadonlySet<string>;
 }
 
 export interface ReportSources {
@@ -199,10 +204,14 @@ export async function gatherNightlyReport(options: GatherOptions): Promise<Night
     for await (const move of tierMovesOf(clients.documents, tables.tierHistory, date)) migrations.add(move);
   }
   // A client who moved in the window and is in no file tonight keeps the history but is not in
-  // tonight's counts: as a mover, they would push a stayer off the diagonal. Read only when the
-  // night found clients absent (a past night's report reads today's marks: one brought back
-  // since counts as present).
-  if (absentCount(summary) > 0) {
+  // tonight's counts: as a mover, they would push a stayer off the diagonal. The night says who
+  // they are; a past night's report (the CLI) reads the movers' marks, only when that night found
+  // clients absent: up to one request per 100 movers (today's marks: one brought back since counts
+  // as present).
+  if (options.absentClients !== undefined) {
+    const absent = options.absentClients;
+    migrations.leaveOut(migrations.moverIds().filter((id) => absent.has(id)));
+  } else if (absentCount(summary) > 0) {
     migrations.leaveOut(await absentOnNight(clients.documents, tables.profiles, migrations.moverIds(), runDate));
   }
   let campaignResults = options.campaignResults ?? undefined;

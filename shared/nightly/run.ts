@@ -29,7 +29,7 @@ import { acceptedOrderLines, addShardFigures, admitNight, confirmWriter, emptySh
 import { futureNightRefusal } from './run-date.ts';
 import { nightRules, unexplainedLapse, type LapseClock } from './guards.ts';
 import { daysBetweenDates } from '#shared/time.ts';
-import { absenceOwner } from './absent.ts';
+import { absenceOwner, absentClientsOf, type ShardAbsentClients } from './absent.ts';
 import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
@@ -422,6 +422,8 @@ export interface ShardOutcome {
   roster?: RosterOutcome;
   /** The shard's buyers whose CLV prediction threw with the night's models (they keep no clv); absent when none. */
   clvPredictionFailures?: number;
+  /** The clients the shard counted absent, and counted back (AbsentTonight); absent in outcomes of earlier versions. */
+  absentClients?: ShardAbsentClients;
 }
 
 /**
@@ -537,6 +539,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
     plannedHandled: applied.plannedHandled,
     ...(roster === undefined ? {} : { roster }),
     ...(clvPredictionFailures.count > 0 ? { clvPredictionFailures: clvPredictionFailures.count } : {}),
+    absentClients: { counted: base.absent.customerIds, countedBack: base.absent.countedBack },
   };
 }
 
@@ -703,7 +706,8 @@ export async function finishNight(
     }),
   );
   // The marketers' report (report.html, team email): never throws; a failure is kept in the summary.
-  Object.assign(summary.report, await publishNightlyReport({ config, clients, summary, log, at: context.clock() }));
+  const absentClients = absentClientsOf(outcomes.map((o) => o.absentClients));
+  Object.assign(summary.report, await publishNightlyReport({ config, clients, summary, log, at: context.clock(), ...(absentClients ? { absentClients } : {}) }));
   summary.durationMs = context.clock() - run.startedAt;
   await writeJsonObject(clients.s3, { bucket, key: summaryKey }, summary, true);
   await putRun(clients.documents, tableNames(config).runs, { ...summary, job: NIGHTLY_JOB, runDate });

@@ -1,9 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
 import type { Config } from '#shared/config.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
+import { reportKey } from '#shared/nightly/publish-report.ts';
 import { gatherNightlyReport } from '#shared/nightly/report.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
@@ -36,6 +39,16 @@ async function exportOf(name: string, options: { c1Upgraded: boolean; withC1: bo
   return dir;
 }
 
+/** The night's own report.html: the 30-day block's sentence ("▲ 0 up · … · 2 unchanged"). */
+async function windowSentenceOfNight(config: Config, runDate: string): Promise<string> {
+  const object = await aws.clients.s3.send(new GetObjectCommand({ Bucket: config.storage.exportsBucket, Key: reportKey(config, runDate) }));
+  const html = (await object.Body?.transformToString('utf-8')) ?? '';
+  const legends = [...html.matchAll(/<p class="legend">(.*?)<\/p>/g)].map((m) => (m[1] ?? '').replace(/<[^>]+>/g, ''));
+  // The night's block first, then the 30 days'.
+  expect(legends.length).toBeGreaterThanOrEqual(2);
+  return legends[1] ?? '';
+}
+
 type Night = (config: Config, runDate: string, dir: string) => Promise<NightlyRunSummary>;
 const single: Night = (config, runDate, dir) =>
   runNightly({ clock: Date.now, runDate, runId: `n-${runDate}`, config, clients: aws.clients, source: directoryExportSource(dir) });
@@ -56,6 +69,10 @@ describe('tier migration matrices with a mover absent tonight', () => {
       expect(gone.admission?.tonight).toMatchObject({ newlyAbsent: 1 });
       expect(gone.distribution.tiers.Core.clients).toBe(2);
 
+      // The night's own report leaves c1 out from the night's count of absent clients.
+      expect(await windowSentenceOfNight(config, GONE)).toBe('▲ 0 up · ▼ 0 down · ● 0 new · 2 unchanged');
+
+      // A past night's report (the CLI's) reads the movers' absence marks instead.
       const report = await gatherNightlyReport({ config, clients: aws.clients, summary: gone, campaignResults: null });
       const window = report.sinceWindowStart.matrix;
       // c2 and c3 stayed Core; c1 (Entry → Core on 11-08) is not among tonight's clients.
@@ -69,4 +86,24 @@ describe('tier migration matrices with a mover absent tonight', () => {
       expect(before.sinceWindowStart.matrix.counts.Entry.Core).toBe(1);
     });
   }
+
+  it('takes the absent clients the night counted without reading any profile', { timeout: 120_000 }, async () => {
+    const config = await scenarioConfig(aws, 'absent-movers-given', {
+      plausibility: { ...aws.config.plausibility, maxUpgradeShare: 0.5, maxNewlyAbsentShare: 0.5, maxDropShare: 0.6 },
+    });
+    await single(config, FIRST, await exportOf('given-first', { c1Upgraded: false, withC1: true }));
+    await single(config, UPGRADE, await exportOf('given-upgrade', { c1Upgraded: true, withC1: true }));
+    const gone = await single(config, GONE, await exportOf('given-gone', { c1Upgraded: true, withC1: false }));
+    // A report of a big base's first 30 days would read every client's marks, 100 a request.
+    const documents = {
+      send: ((command: unknown) => {
+        if (command instanceof BatchGetCommand) throw new Error('the report read profiles');
+        return aws.clients.documents.send(command as never);
+      }) as DynamoDBDocumentClient['send'],
+    } as DynamoDBDocumentClient;
+    const report = await gatherNightlyReport({ config, clients: { ...aws.clients, documents }, summary: gone, campaignResults: null, absentClients: new Set(['c1']) });
+    expect(report.sinceWindowStart.matrix).toMatchObject({ moved: 0, total: 2 });
+    expect(report.sinceWindowStart.matrix.counts.Core.Core).toBe(2);
+    await expect(gatherNightlyReport({ config, clients: { ...aws.clients, documents }, summary: gone, campaignResults: null })).rejects.toThrow('the report read profiles');
+  });
 });

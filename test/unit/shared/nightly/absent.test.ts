@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { absenceOwner, withAbsence } from '#shared/nightly/absent.ts';
+import { absenceOwner, absentClientsOf, withAbsence } from '#shared/nightly/absent.ts';
 import { shardsOf } from '#shared/nightly/shards.ts';
 import { clientProfile } from '#test/support/profiles.ts';
 
@@ -30,5 +30,20 @@ describe('withAbsence', () => {
     const profile = clientProfile({ customerId: 'c1' });
     expect(withAbsence(profile, '2026-11-09')).toEqual({ ...profile, absentSince: '2026-11-09' });
     expect(withAbsence({ ...profile, absentSince: '2026-11-01' }, '2026-11-09')).toEqual({ ...profile, absentSince: '2026-11-01' });
+  });
+});
+
+describe('absentClientsOf', () => {
+  it("is every shard's counted clients less those another shard counted back", () => {
+    const absent = absentClientsOf([
+      { counted: ['a', 'b'], countedBack: [] },
+      { counted: ['c'], countedBack: ['b'] },
+    ]);
+    expect([...(absent ?? [])].sort()).toEqual(['a', 'c']);
+  });
+
+  it('is unknown when an outcome of an earlier version has no count', () => {
+    expect(absentClientsOf([{ counted: ['a'], countedBack: [] }, undefined])).toBeUndefined();
+    expect(absentClientsOf([])).toEqual(new Set());
   });
 });
