@@ -8,7 +8,7 @@ import { skuCategory } from '#shared/segments/category-affinity.ts';
 import { categoryDisplayName } from '#shared/templates/category-names.ts';
 import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
 import { tierDisplayName } from '#shared/templates/tier-names.ts';
-import { isPersonalNote, renderEmail, type EmailContent, type TemplateData } from '#shared/templates/render.ts';
+import { isPersonalNote, MAX_SHOWN_CATEGORIES, renderEmail, type EmailContent, type TemplateData } from '#shared/templates/render.ts';
 import { unsubscribeUrl } from '#shared/unsubscribe/token.ts';
 
 /**
@@ -75,7 +75,11 @@ function occasionProducts(profile: ClientProfile, occasion: DueOccasion, compani
   return (occasion.details.products ?? []).map((p) => ({ sku: p.sku, name: p.productName ?? p.sku }));
 }
 
-/** The categories of the products shown, each once in their order, named for the locale, with the brand's care tip when the config has one. */
+/**
+ * The categories of the products shown, each once in their order, named for the locale, with the
+ * brand's care tip when the config has one; the first MAX_SHOWN_CATEGORIES of them (a reminder for
+ * a dozen products running out together names the first ten categories, and still goes).
+ */
 function shownCategories(
   products: readonly { sku?: string }[],
   profile: ClientProfile,
@@ -92,7 +96,7 @@ function shownCategories(
     const name = categoryDisplayName(key, locale, config.categoryNames);
     const care = config.categoryCare[key]?.[locale];
     return name === undefined && care === undefined ? [] : [{ ...(name === undefined ? {} : { name }), ...(care === undefined ? {} : { care }) }];
-  });
+  }).slice(0, MAX_SHOWN_CATEGORIES);
 }
 
 export function templateDataFor(

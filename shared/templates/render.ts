@@ -101,6 +101,9 @@ const shownName = z
     return name !== undefined && name.length <= MAX_SHOWN_NAME_CHARS ? name : undefined;
   });
 
+/** Categories an email names (each with its care tip, up to 600 characters): the composer shows the first ones of its products. */
+export const MAX_SHOWN_CATEGORIES = 10;
+
 const templateDataSchema = z.object({
   brandName: z.string().trim().min(1).max(100),
   firstName: shownName,
@@ -128,7 +131,7 @@ const templateDataSchema = z.object({
   }),
   unsubscribeUrl: webUrl,
   recommendedCategory: shownText,
-  categories: z.array(z.object({ name: shownText, care: z.string().trim().max(600).optional() })).max(10).optional(),
+  categories: z.array(z.object({ name: shownText, care: z.string().trim().max(600).optional() })).max(MAX_SHOWN_CATEGORIES).optional(),
   favouriteCategory: shownText,
   seasonName: shownText,
   seasonStartDate: z.iso.date().optional(),

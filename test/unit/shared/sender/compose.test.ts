@@ -3,7 +3,7 @@ import { dueOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
 import { parseConfig } from '#shared/config.ts';
 import { sendEmailCommand } from '#shared/delivery/ses-email.ts';
 import type { AdvisorRecord } from '#shared/model.ts';
-import { composeEmail, noteAdvisor, noteEnvelope } from '#shared/sender/compose.ts';
+import { composeEmail, noteAdvisor, noteEnvelope, templateDataFor } from '#shared/sender/compose.ts';
 import { categoryDisplayName } from '#shared/templates/category-names.ts';
 import { clientProfile } from '#test/support/profiles.ts';
 import { HOUR, at, iso } from '#test/support/time.ts';
@@ -61,6 +61,27 @@ describe('a client whose export values the templates once refused is mailed', ()
     const profile = clientProfile({ firstOrderAt: '2026-11-20T02:00:00.000Z', skus: { S1: { lastPurchasedAt: '2026-11-20T02:00:00.000Z', quantity: 1, purchases: 1, productName: 'P'.repeat(300) } } });
     const email = await composeEmail(profile, welcome, [], parseConfig({}), 'secret');
     expect(email.text).toContain(`${'P'.repeat(199)}…`);
+  });
+
+  it('a replenishment reminder for 11 products of 11 categories goes, naming every product and the first 10 categories', async () => {
+    const categories = ['cleansers', 'toners', 'serums', 'eye-care', 'moisturisers', 'masks', 'suncare', 'lip-care', 'bodycare', 'hand-care', 'haircare'];
+    const bought = '2026-01-02T03:04:05.000Z';
+    const skus = Object.fromEntries(categories.map((category, i) => [`SKU-${i}`, { lastPurchasedAt: bought, quantity: 1, purchases: 1, productName: `Product ${i}`, category }]));
+    const [first, ...companions] = categories.map(
+      (category, i): DueOccasion => ({
+        ...winback(category),
+        campaignId: 'replenishment',
+        kind: 'replenishment',
+        occasionKey: `replenishment#SKU-${i}#${bought}`,
+        template: 'replenishment',
+        details: { sku: `SKU-${i}`, productName: `Product ${i}`, category, runOutDate: '2026-04-02', offer: { kind: 'none' } },
+      }),
+    );
+    const profile = clientProfile({ locale: 'en', firstOrderAt: bought, lastOrderAt: bought, skus });
+    const email = await composeEmail(profile, first as DueOccasion, companions, parseConfig({}), 'secret');
+    expect(email.text).toContain('Product 10');
+    const data = templateDataFor(profile, first as DueOccasion, companions, parseConfig({}), 'https://unsubscribe.example.com/?t=x', 'en');
+    expect(data.categories?.map((c) => c.name)).toEqual(['Cleansers', 'Toners', 'Serums', 'Eye care', 'Moisturisers', 'Masks', 'Suncare', 'Lip care', 'Bodycare', 'Hand care']);
   });
 
   it('a bidi override or NUL and ESC in a stored name never reach the Subject SES gets', async () => {
