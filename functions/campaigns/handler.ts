@@ -4,7 +4,7 @@ import { newRunId } from '#shared/log.ts';
 import { campaignMetrics } from '#shared/observability/business-metrics.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { campaignsEventSchema, lateScheduledRunRefusal } from '#shared/sender/campaigns-event.ts';
-import { campaignRunFailure, futureHourRefusal, runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
+import { campaignRunFailure, hourRefusal, runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
 import { instrumented, observability, publishMetrics } from '#functions/observability.ts';
 
 /**
@@ -38,7 +38,7 @@ export const handler = instrumented(observed, async (event: unknown): Promise<Ca
   // with the key current now, so a warm function does not go on signing with a rotated-out key.
   const unsubscribeSecret = await readSecret(environment.UNSUBSCRIBE_SECRET_ARN);
   const at = parsed.at ? Date.parse(parsed.at) : now;
-  const refusal = futureHourRefusal(at, now, parsed.dryRun ?? false);
+  const refusal = hourRefusal(at, now, { dryRun: parsed.dryRun ?? false, emulated: config.endpoints.ses !== undefined });
   if (refusal !== undefined) throw new ClienteleError('EVENT_INVALID', `Invalid campaigns event: at: ${refusal}`);
   const summary = await runCampaigns({
     at,

@@ -3,7 +3,7 @@ import { loadTarget, refuseUnknownSenderSettings, requireUnsubscribeKey, targetO
 import { destroyAwsClients } from '#shared/aws/clients.ts';
 import { cliAwsClients } from '#local/aws-errors.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
-import { campaignRunFailure, futureHourRefusal, runCampaigns } from '#shared/sender/run.ts';
+import { campaignRunFailure, hourRefusal, runCampaigns } from '#shared/sender/run.ts';
 import { parseTimestamp } from '#shared/time.ts';
 import { formatCampaignSummary } from '#local/format.ts';
 import { UsageError } from '#local/errors.ts';
@@ -28,9 +28,9 @@ export async function campaignsCommand(raw: unknown): Promise<void> {
   const target = await loadTarget('run campaigns', options);
   const { config } = target;
   const at = parseInstant(options.at, config.timeZone);
-  const refusal = futureHourRefusal(at, Date.now(), options.dryRun);
-  if (refusal !== undefined) throw new UsageError(`--at ${options.at}: ${refusal}.`);
   if (!options.dryRun) refuseUnknownSenderSettings('run campaigns', target);
+  const refusal = hourRefusal(at, Date.now(), { dryRun: options.dryRun, emulated: config.endpoints.ses !== undefined });
+  if (refusal !== undefined) throw new UsageError(`--at ${options.at}: ${refusal}.`);
   const secret = await requireUnsubscribeKey('run campaigns', target);
   const clients = cliAwsClients(config);
   try {

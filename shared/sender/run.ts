@@ -1,3 +1,4 @@
+import { SCHEDULED_RUN_MAX_DELAY_MINUTES } from './campaigns-event.ts';
 import { randomUUID } from 'node:crypto';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { compareDueClients, dueOccasions, endedOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
@@ -173,18 +174,36 @@ export class CampaignRunError extends ClienteleError {
 /** How far past the real clock an hour may be run for real: the schedule fires on the hour, an operator's run of this hour may come early. */
 export const FUTURE_HOUR_TOLERANCE_MS = 60 * 60 * 1000;
 
+/** How far behind the real clock an hour may be run for real through SES: as late as a scheduled run may start. */
+export const PAST_HOUR_TOLERANCE_MS = SCHEDULED_RUN_MAX_DELAY_MINUTES * 60 * 1000;
+
 /**
- * Why an hour at `at` may not be run for real at the real clock `now`, or undefined. An hour
- * ahead of the clock (a mistyped year) would send its emails now, to clients not yet due, and
- * leave ledger entries dated ahead that the frequency cap and the expiries then read as recent,
- * holding real emails back. A dry run sends and writes nothing, so it may look ahead. Pure.
+ * Why an hour at `at` may not be run for real at the real clock `now`, or undefined. Pure.
+ * - Ahead of the clock (a mistyped year): it would send its emails now, to clients not yet due,
+ *   and leave ledger entries dated ahead that the frequency cap and the expiries then read as
+ *   recent, holding real emails back.
+ * - Behind it, through real SES (a catch-up after an outage): it would send now what it decided
+ *   for its hour (quiet hours, cut-offs) and date the emails at that hour, so the next hour reads
+ *   them as older than they are and its frequency cap lets a second email through minutes later.
+ *   The current hour sends what is still due. On the emulators a past hour is a simulated day.
+ * A dry run sends and writes nothing, so it may look anywhere.
  */
-export function futureHourRefusal(at: number, now: number, dryRun: boolean): string | undefined {
-  if (dryRun || at <= now + FUTURE_HOUR_TOLERANCE_MS) return undefined;
-  return (
-    `the hour ${new Date(at).toISOString()} is ahead of the clock (${new Date(now).toISOString()}): a run for it would send its emails now ` +
-    'and date its ledger entries ahead; run it when its time comes, or as a dry run to see what it would do'
-  );
+export function hourRefusal(at: number, now: number, options: { dryRun: boolean; emulated: boolean }): string | undefined {
+  if (options.dryRun) return undefined;
+  if (at > now + FUTURE_HOUR_TOLERANCE_MS) {
+    return (
+      `the hour ${new Date(at).toISOString()} is ahead of the clock (${new Date(now).toISOString()}): a run for it would send its emails now ` +
+      'and date its ledger entries ahead; run it when its time comes, or as a dry run to see what it would do'
+    );
+  }
+  if (!options.emulated && at < now - PAST_HOUR_TOLERANCE_MS) {
+    return (
+      `the hour ${new Date(at).toISOString()} is behind the clock (${new Date(now).toISOString()}): a run for it would send its emails now ` +
+      "but decide and date them for that hour, and the next hour's frequency cap would read them as older than they are; " +
+      'run the current hour (it sends what is still due), or this one as a dry run to see what it would have done'
+    );
+  }
+  return undefined;
 }
 
 /** The error the run's caller (the Lambda, the CLI) throws once the summary is out, or undefined when the run went as planned. */

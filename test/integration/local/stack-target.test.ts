@@ -132,6 +132,16 @@ describe('the sending commands against a stack', () => {
     expect(await ledgerEntries(aws, config)).toHaveLength(1);
   });
 
+  it('refuses to send a past hour through real SES: its emails would go now, dated at that hour, and the next hour\'s cap would let a second one through', async () => {
+    const file = join(work, 'aws-past-hour.json');
+    // No emulator endpoint: real AWS. Nothing is called before the refusal.
+    const sender = { fromAddress: 'hello@mail.maison.example', unsubscribeBaseUrl: 'https://unsub.maison.example/', shopUrl: 'https://shop.maison.example/' };
+    await writeFile(file, JSON.stringify({ storage: config.storage, sender, advisors: { taskBaseUrl: 'https://tasks.maison.example/' } }));
+    const { code, stderr } = await clienteleExit(['run', 'campaigns', '--at', iso(AT), '--config', file], { env: { UNSUBSCRIBE_SECRET: SHELL_KEY } });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^clientele: --at .*: the hour 2026-11-23T02:00:00.000Z is behind the clock .* run the current hour \(it sends what is still due\), or this one as a dry run/);
+  });
+
   it('refuses to send through real SES with a config file that leaves the sender at the handbook\'s examples', async () => {
     const file = join(work, 'aws-config.json');
     // No emulator endpoint: real AWS. Nothing is called before the refusal.
