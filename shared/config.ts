@@ -77,6 +77,22 @@ export const advisorSchema = z.strictObject({
   locale: z.string().min(2).default('en'),
 });
 
+/**
+ * Days of decisions, before the longest conversion window, that the campaign results keep: their
+ * period starts (longest window + this) days before the run date, so its oldest 30 days of
+ * decisions have every window matured and the more recent ones count in the windows that have
+ * (shared/campaign-results/results.ts). Here, like FOLLOW_UP_PERIOD_DAYS, because the send
+ * ledger's retention must cover both (checkLedgerRetention), and config.ts may not import the
+ * folders that import it (test/unit/architecture.test.ts refuses folder cycles).
+ */
+export const FULLY_MATURED_DAYS = 30;
+
+/**
+ * Days back from the run's clock whose advisor tasks and control decisions the follow-through
+ * follows (shared/advisors/follow-through.ts); those whose 30 days have not ended are "maturing".
+ */
+export const FOLLOW_UP_PERIOD_DAYS = 90;
+
 export const reportsSchema = z
   .strictObject({
     /** Who receives the nightly summary email (the CRM team); none: the report is only written to S3. */
@@ -221,6 +237,8 @@ export const senderSchema = z
      * Days a send-ledger entry is kept, from the later of its write and its window's close, before
      * DynamoDB's TTL removes it; an entry whose key outlives its window is kept until erasure.
      * Below ~400 days, a birthday or cycle corrected under the same key may be sent again (README).
+     * At least 91 with the default conversion windows, more with a window past 59 days: the night
+     * reads the ledger and the advisors' tasks back that far (checkLedgerRetention, across fields).
      */
     ledgerRetentionDays: z.number().int().min(30).default(400),
     /** A claim left unresolved this long (a crash between claim and send) is reported as stale. */
@@ -341,8 +359,12 @@ export const configFieldsSchema = z
   .strict();
 
 /** Checks across fields: an audience may only name segments the map defines (a typo would quietly match nobody). */
-export function checkAcrossFields(config: Pick<z.infer<typeof configFieldsSchema>, 'rfmSegments' | 'campaigns' | 'tiers' | 'currency'>, ctx: z.RefinementCtx): void {
+export function checkAcrossFields(
+  config: Pick<z.infer<typeof configFieldsSchema>, 'rfmSegments' | 'campaigns' | 'tiers' | 'currency' | 'sender' | 'reports'>,
+  ctx: z.RefinementCtx,
+): void {
   checkTierThresholds(config, ctx);
+  checkLedgerRetention(config, ctx);
   const segments = new Set(config.rfmSegments.map((rule) => rule.name));
   config.campaigns.campaigns.forEach((campaign, i) => {
     campaign.audience.rfmSegments?.forEach((name, j) => {
@@ -386,6 +408,31 @@ function checkTierThresholds(config: Pick<z.infer<typeof configFieldsSchema>, 't
   }
   if (!(minor.vic > minor.core && minor.core > minor.potential && minor.potential >= 1)) {
     ctx.addIssue({ code: 'custom', path: ['tiers'], message: `tier thresholds must satisfy vic > core > potential > 0 in ${config.currency}` });
+  }
+}
+
+/**
+ * The send ledger (and the advisors' tasks, which expire with it) must keep what the night reads
+ * back, counted from the run's clock (the end of its run date): the campaign results' decisions
+ * from (longest conversion window + FULLY_MATURED_DAYS) days before the run date through the run
+ * date (campaignResultsPeriod), and the follow-through's tasks and held-out decisions of the last
+ * FOLLOW_UP_PERIOD_DAYS (followUpPeriodStart); plus a day, as the night reads after its clock
+ * (02:00 the next morning, or a rerun that day). With less, DynamoDB's TTL deletes entries those
+ * figures count, and the report shows them as if complete.
+ */
+function checkLedgerRetention(config: Pick<z.infer<typeof configFieldsSchema>, 'sender' | 'reports'>, ctx: z.RefinementCtx): void {
+  const longestWindow = Math.max(...config.reports.conversionWindowsDays);
+  const resultsDays = longestWindow + FULLY_MATURED_DAYS + 1;
+  const needed = Math.max(resultsDays, FOLLOW_UP_PERIOD_DAYS) + 1;
+  if (config.sender.ledgerRetentionDays < needed) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sender', 'ledgerRetentionDays'],
+      message:
+        `must be at least ${needed}: each night reads the send ledger and the advisors' tasks back ${resultsDays} days for the campaign results ` +
+        `(the longest conversion window, ${longestWindow}, + ${FULLY_MATURED_DAYS} fully matured days + the run date) and ${FOLLOW_UP_PERIOD_DAYS} days ` +
+        `for the advisors' follow-through, plus a day as it runs after its run date; DynamoDB's TTL would delete entries those figures count`,
+    });
   }
 }
 

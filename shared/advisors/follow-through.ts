@@ -1,3 +1,4 @@
+import { FOLLOW_UP_PERIOD_DAYS } from '#shared/config.ts';
 import type { AdvisorRecord, OrderFact } from '#shared/model.ts';
 import { countsAsPurchase } from '#shared/tiering/spend.ts';
 import { MS_PER_DAY } from '#shared/time.ts';
@@ -76,9 +77,6 @@ export function addTallies(tallies: readonly TaskTally[]): TaskTally {
  * control group and stay out of the comparison; their outcomes are in the tallies.
  */
 export const BOUGHT_WITHIN_DAYS = 30;
-
-/** Tasks and control decisions of the last FOLLOW_UP_PERIOD_DAYS are followed; those whose 30 days have not ended are "maturing". */
-export const FOLLOW_UP_PERIOD_DAYS = 90;
 
 export interface BoughtTally {
   /** Clients followed to the end of their 30 days. */

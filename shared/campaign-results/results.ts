@@ -1,4 +1,4 @@
-import type { Config } from '#shared/config.ts';
+import { FULLY_MATURED_DAYS, type Config } from '#shared/config.ts';
 import { TIERS, type OrderFact, type Tier } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { addDays, MS_PER_DAY, startOfLocalDay } from '#shared/time.ts';
@@ -21,13 +21,6 @@ import { excludesZero, inferenceHolds, meanDifference, proportionDifference, rel
  */
 
 const MS_PER_HOUR = 3_600_000;
-
-/**
- * Days of decisions, before the longest window, that the period keeps: the period starts
- * (longest window + this) days before the run date, so its oldest 30 days of decisions have
- * every window matured and the more recent ones count in the windows that have.
- */
-export const FULLY_MATURED_DAYS = 30;
 
 /** Welcome response by hours from the trigger to the send (domain.md: the value decays fast). */
 export const WELCOME_DECAY_HOURS = [0, 1, 3, 6, 12, 24, 48, 72] as const;

@@ -2,7 +2,6 @@ import { isBookClient } from '#shared/advisors/book.ts';
 import {
   advisorFollowThrough,
   FOLLOW_THROUGH_DAYS,
-  FOLLOW_UP_PERIOD_DAYS,
   followUpTasks,
   mergeFollowUps,
   type AdvisorFollowThrough,
@@ -11,7 +10,7 @@ import {
 import { knownAdvisors } from '#shared/advisors/roster.ts';
 import { INTRODUCTION_CAMPAIGN } from '#shared/advisors/tasks.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
-import type { Config } from '#shared/config.ts';
+import { FOLLOW_UP_PERIOD_DAYS, type Config } from '#shared/config.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { OrderFact } from '#shared/model.ts';
 import type { ResultEntry } from '#shared/store/ledger-store.ts';

@@ -83,6 +83,10 @@ describe('deployment settings', () => {
     expect(text).toContain('clientele.config.timeZone: must be an IANA time zone');
     expect(text).toContain('clientele.config.tiers: tier thresholds must satisfy vic > core > potential > 0');
     expect(text).toContain('-c clientele:sendRatePerSecond:');
+    // The checks across fields are the shared config's: a ledger retention the night's reports outlast too.
+    expect(message(() => fromContext({ clientele: { ...minimal, config: { sender: { ledgerRetentionDays: 60 } } } }))).toContain(
+      'clientele.config.sender.ledgerRetentionDays: must be at least 91',
+    );
   });
 
   it('rejects what the stack decides, unknown keys, and overlapping prefixes', () => {

@@ -11,7 +11,7 @@ import { profileItem } from '#test/support/profiles.ts';
 import { DAY, HOUR, at as local, iso } from '#test/support/time.ts';
 
 /**
- * The send ledger's TTL (sender.ledgerRetentionDays, 30 days at least) never deletes an entry a
+ * The send ledger's TTL (sender.ledgerRetentionDays, 91 days at least) never deletes an entry a
  * later hour still needs: a key's entry goes only once no window of that key can open again. Each
  * scenario runs through the due index and reading every profile each hour, with DynamoDB's TTL
  * applied before each hour (expireLedgerEntries), and both must send the same.
@@ -20,7 +20,8 @@ import { DAY, HOUR, at as local, iso } from '#test/support/time.ts';
 const aws = sharedAws();
 const SH = 'Asia/Shanghai';
 const AT = local('2026-11-24 10:00', SH);
-const RETENTION_DAYS = 30;
+/** The shortest retention the config accepts with the default conversion windows. */
+const RETENTION_DAYS = 91;
 
 interface Hour {
   at: number;
@@ -60,16 +61,17 @@ const lapsed = (timing: Record<string, unknown>): CampaignsConfigInput =>
   }) as CampaignsConfigInput;
 
 describe('the send ledger keeps what a later hour needs, whatever its retention', () => {
-  it('a window longer than the retention: the entry stays until 30 days after the window closes, and nothing goes twice', async () => {
-    // A lapse of 60 days opens a window of 90 days; the email goes on its first day, 30 days' retention.
+  it('a window longer than the retention: the entry stays until 91 days after the window closes, and nothing goes twice', async () => {
+    // A lapse of 60 days opens a window of 150 days; the email goes on its first day, 91 days' retention.
     const ordered = AT - 61 * DAY;
-    const hours = [AT, AT + 45 * DAY, AT + 80 * DAY].map((at) => ({ at, lastOrderAt: ordered }));
-    const configs = await expectSameBothWays('keep-window', lapsed({ cutoffDays: 90 }), hours, [1, 0, 0]);
+    // Past the retention counted from the send, the window still open.
+    const hours = [AT, AT + 100 * DAY, AT + 140 * DAY].map((at) => ({ at, lastOrderAt: ordered }));
+    const configs = await expectSameBothWays('keep-window', lapsed({ cutoffDays: 150 }), hours, [1, 0, 0]);
     for (const config of configs) {
       const [entry] = await ledgerEntries(aws, config);
-      // The window closes at local midnight 150 days after the last order's day; kept 30 days more.
+      // The window closes at local midnight 210 days after the last order's day; kept 91 days more.
       expect(entry?.status).toBe('sent');
-      expect(entry?.expiresAt).toBe(local('2026-11-24 00:00', SH) / 1000 + (150 - 61 + RETENTION_DAYS) * 86_400);
+      expect(entry?.expiresAt).toBe(local('2026-11-24 00:00', SH) / 1000 + (210 - 61 + RETENTION_DAYS) * 86_400);
     }
   }, 120_000);
 
@@ -97,7 +99,7 @@ describe('the send ledger keeps what a later hour needs, whatever its retention'
     const hours = [
       { at: AT, lastOrderAt: first },
       { at: second + 61 * DAY, lastOrderAt: second },
-      // 30 days after the first window closed (local midnight 90 days after the first order's day): its entry went.
+      // More than 91 days after the first window closed (local midnight 90 days after the first order's day): its entry went.
       { at: second + 62 * DAY, lastOrderAt: second },
     ];
     const configs = await expectSameBothWays('keep-occasion', lapsed({}), hours, [1, 1, 0]);

@@ -94,13 +94,14 @@ describe('the reorder reminder goes once per last order', () => {
   }
 
   it('keeps the entry until erasure: a window the prediction moves past the ledger retention still finds it', async () => {
-    const config = await campaignConfig(aws, 'reorder-retention', { campaigns: reorder, sender: { ledgerRetentionDays: 30 } });
+    // The shortest retention the config accepts with the default conversion windows.
+    const config = await campaignConfig(aws, 'reorder-retention', { campaigns: reorder, sender: { ledgerRetentionDays: 91 } });
     await seedProfiles(aws, config, [perfumeBuyer('reorder-retention', '2026-12-01', '2026-11-15')]);
     await run(aws, config, local('2026-11-17 10:00', SH), 'rr-1');
     expect((await ledgerEntries(aws, config)).map((e) => e.expiresAt)).toEqual([undefined]);
-    // The refit moves the date three months on; DynamoDB's TTL has run meanwhile.
-    await seedProfiles(aws, config, [perfumeBuyer('reorder-retention', '2027-03-01', '2027-02-01')]);
-    const later = local('2027-02-20 10:00', SH);
+    // The refit moves the date six months on, more than 91 days past the first window's close; DynamoDB's TTL has run meanwhile.
+    await seedProfiles(aws, config, [perfumeBuyer('reorder-retention', '2027-06-01', '2027-05-01')]);
+    const later = local('2027-05-20 10:00', SH);
     await expireLedgerEntries(aws, config, later);
     expect((await run(aws, config, later, 'rr-2')).campaigns.replenishment?.sent).toBe(0);
   }, 60_000);

@@ -54,11 +54,12 @@ describe('the first run after an outage records every window that closed since t
 
     it(`${mode}: an outage longer than the ledger retention records the windows closed within it, not before`, async () => {
       const name = `outage-retention-${mode}`;
-      const config = await campaignConfig(aws, name, { campaigns: birthdayDay, sender: { ledgerRetentionDays: 30 } });
-      // Resumed 45 days later: one birthday 39 days back (its entry would be past the retention), one 15 days back.
-      await seedProfiles(aws, config, [client(`${name}-early`, '1990-11-25'), client(`${name}-late`, '1990-12-20')]);
+      // The shortest retention the config accepts with the default conversion windows.
+      const config = await campaignConfig(aws, name, { campaigns: birthdayDay, sender: { ledgerRetentionDays: 91 } });
+      // Resumed 120 days later: one birthday 115 days back (its entry would be past the retention), one 59 days back.
+      await seedProfiles(aws, config, [client(`${name}-early`, '1990-11-25'), client(`${name}-late`, '1991-01-20')]);
       await run(aws, config, LAST_RUN, `${name}-0`);
-      const after = await resume(config, LAST_RUN + 45 * DAY, `${name}-1`, mode);
+      const after = await resume(config, LAST_RUN + 120 * DAY, `${name}-1`, mode);
       expect(after.campaigns.bday?.expired).toBe(1);
       expect((await ledger(config)).map((e) => [e.customerId, e.status])).toEqual([[`${name}-late`, 'expired']]);
     }, 60_000);

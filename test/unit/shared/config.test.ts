@@ -66,6 +66,20 @@ describe('config', () => {
     expect(parseConfig({ brandName: ' Maison ' }).brandName).toBe('Maison');
   });
 
+  it('refuses a ledger retention shorter than the night reads back: the TTL would delete entries the report still counts', () => {
+    // Defaults: the follow-through's 90 days back from the end of the run date, and the night runs after it.
+    expect(() => parseConfig({ sender: { ledgerRetentionDays: 90 } })).toThrow(
+      /sender\.ledgerRetentionDays: must be at least 91: each night reads the send ledger and the advisors' tasks back 61 days for the campaign results \(the longest conversion window, 30, \+ 30 fully matured days \+ the run date\) and 90 days for the advisors' follow-through/,
+    );
+    expect(parseConfig({ sender: { ledgerRetentionDays: 91 } }).sender.ledgerRetentionDays).toBe(91);
+    // A 120-day window: the results read from 150 days before the run date through it.
+    const longWindows = (ledgerRetentionDays: number) => parseConfig({ sender: { ledgerRetentionDays }, reports: { conversionWindowsDays: [7, 120] } });
+    expect(() => longWindows(151)).toThrow(/sender\.ledgerRetentionDays: must be at least 152: .* back 151 days for the campaign results \(the longest conversion window, 120,/);
+    expect(longWindows(152).sender.ledgerRetentionDays).toBe(152);
+    // The default retention covers the longest window the schema allows (365 days).
+    expect(parseConfig({ reports: { conversionWindowsDays: [365] } }).sender.ledgerRetentionDays).toBe(400);
+  });
+
   it('loads a file and reports its name on error', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'clientele-config-'));
     const good = join(dir, 'good.json');
