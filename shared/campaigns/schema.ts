@@ -30,8 +30,14 @@ export type OfferKind = (typeof OFFER_KINDS)[number];
 /** "HH:MM", 24-hour clock. */
 const wallTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time written HH:MM, e.g. "21:00"');
 
-/** A share of clients, 0 (nobody) to 1 (everybody). */
-const share = z.number().min(0).max(1);
+/**
+ * The share of clients a control group holds out, from 0 (nobody) to below 1: holding out everybody
+ * would send no email and leave the results no sent group to compare with.
+ */
+const share = z
+  .number()
+  .min(0)
+  .lt(1, 'must be below 1: a control share of 1 holds out every client, so no email goes and the results have no sent group; to stop a campaign, set its `enabled: false`');
 
 /**
  * Campaign ids end up in ledger keys ("<id>#<sku>#<instant>") and in the control-group hash

@@ -37,6 +37,13 @@ function run(
   return decide(state, options.due ?? dueOccasions(client, CATALOG, now, ctx), now, ctx);
 }
 
+/** A made-up client id that the campaign's control group holds out at `share` (a share of 1 is refused). */
+function heldOutOf(campaignId: string, share: number): string {
+  const id = Array.from({ length: 200 }, (_, i) => `client-${i}`).find((candidate) => inControlGroup(candidate, campaignId, share));
+  if (id === undefined) throw new Error(`no client held out of ${campaignId} at ${share}`);
+  return id;
+}
+
 const summary = (decided: { occasion: DueOccasion; decision: Decision }[]) =>
   decided.map(({ occasion, decision }) => [occasion.campaignId, occasion.details.sku ?? '', decision.outcome, 'reason' in decision ? decision.reason : '']);
 
@@ -172,9 +179,7 @@ describe('decide: quiet hours and the control group', () => {
 
   it('holds out a control-group client at the moment the email would have gone', () => {
     const ctx = context();
-    const held = Array.from({ length: 200 }, (_, i) => `client-${i}`).find((id) => inControlGroup(id, 'welcome', 0.1));
-    expect(held).toBeDefined();
-    const client = busyClient({ customerId: held });
+    const client = busyClient({ customerId: heldOutOf('welcome', 0.1) });
     expect(run(client, { ctx })[0]?.decision).toEqual({ outcome: 'held-out' });
     // At night the same client is deferred first: the control group is timed like everyone else.
     const night = at('2026-03-26T22:30');
@@ -182,10 +187,11 @@ describe('decide: quiet hours and the control group', () => {
   });
 
   it('lets a campaign override the policy share', () => {
-    const everyone = context({ policy: { controlShare: 0 }, campaigns: [{ kind: 'welcome', controlShare: 1 }, { kind: 'winback' }] });
-    expect(run(busyClient(), { ctx: everyone }).map((d) => d.decision.outcome)).toEqual(['held-out', 'capped']);
-    const nobody = context({ policy: { controlShare: 1 }, campaigns: [{ kind: 'welcome', controlShare: 0 }] });
-    expect(run(busyClient(), { ctx: nobody })[0]?.decision.outcome).toBe('send');
+    const client = busyClient({ customerId: heldOutOf('welcome', 0.5) });
+    const half = context({ policy: { controlShare: 0 }, campaigns: [{ kind: 'welcome', controlShare: 0.5 }, { kind: 'winback' }] });
+    expect(run(client, { ctx: half }).map((d) => d.decision.outcome)).toEqual(['held-out', 'capped']);
+    const nobody = context({ policy: { controlShare: 0.5 }, campaigns: [{ kind: 'welcome', controlShare: 0 }] });
+    expect(run(client, { ctx: nobody })[0]?.decision.outcome).toBe('send');
   });
 });
 
@@ -219,8 +225,8 @@ describe('companionOccasions', () => {
   });
 
   it('follows the winner into the control group', () => {
-    const ctx = context({ policy: { controlShare: 1 } });
-    const decided = run(restocker, { ctx });
+    const ctx = context({ policy: { controlShare: 0.5 } });
+    const decided = run({ ...restocker, customerId: heldOutOf('replenishment', 0.5) }, { ctx });
     const winner = decided.find((d) => d.decision.outcome === 'held-out');
     expect(companionOccasions(winner!, decided)).toHaveLength(1);
   });

@@ -19,7 +19,7 @@ const contextArb = fc
     quietHours: fc.oneof(fc.constant({ start: '21:00', end: '09:00' }), fc.record({ start: wallTime, end: wallTime }).filter((q) => quietHoursSchema.safeParse(q).success)),
     per24h: fc.integer({ min: 1, max: 3 }),
     extra7d: fc.integer({ min: 0, max: 4 }),
-    controlShare: fc.constantFrom(0, 0.1, 0.5, 1),
+    controlShare: fc.constantFrom(0, 0.1, 0.5, 0.9),
     brandTimeZone: fc.constantFrom(...ZONES),
     priorities: fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })),
     vicOnlyWinback: fc.boolean(),

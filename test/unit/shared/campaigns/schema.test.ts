@@ -130,6 +130,8 @@ describe('campaignsConfigSchema validation', () => {
     ['a discount over 100%', { campaigns: [{ kind: 'winback', offers: { default: { kind: 'coupon', discountPercent: 120 } } }] }],
     ['a control share above 1', { campaigns: [{ kind: 'winback', controlShare: 1.5 }] }],
     ['a policy control share below 0', { policy: { controlShare: -0.1 } }],
+    ['a control share of 1 (every client held out)', { campaigns: [{ kind: 'winback', controlShare: 1 }] }],
+    ['a policy control share of 1', { policy: { controlShare: 1 } }],
     ['a bad quiet-hours time', { policy: { quietHours: { start: '21h' } } }],
     ['24:00 as a time', { policy: { quietHours: { end: '24:00' } } }],
     ['a weekly cap below the daily cap', { policy: { frequencyCap: { per24h: 2, per7d: 1 } } }],
@@ -145,6 +147,18 @@ describe('campaignsConfigSchema validation', () => {
     const result = campaignsConfigSchema.safeParse({ campaigns: [{ kind: 'welcome' }, { kind: 'winback', id: 'welcome' }] });
     expect(result.success).toBe(false);
     expect(result.error?.issues.map((i) => i.path)).toContainEqual(['campaigns', 1, 'id']);
+  });
+
+  it('refuses a control share of 1, saying to disable the campaign instead: no email would go and the results would have no sent group', () => {
+    for (const [input, path] of [
+      [{ campaigns: [{ kind: 'winback', controlShare: 1 }] }, ['campaigns', 0, 'controlShare']],
+      [{ campaigns: [{ kind: 'custom', id: 'nudge', trigger: { on: 'first-order' }, template: 'welcome', controlShare: 1 }] }, ['campaigns', 0, 'controlShare']],
+      [{ policy: { controlShare: 1 } }, ['policy', 'controlShare']],
+    ] as const) {
+      const issues = campaignsConfigSchema.safeParse(input).error?.issues ?? [];
+      expect(issues.map((i) => [i.path, i.message])).toEqual([[path, expect.stringMatching(/^must be below 1: .*set its `enabled: false`$/)]]);
+    }
+    expect(campaignsConfigSchema.parse({ policy: { controlShare: 0.99 } }).policy.controlShare).toBe(0.99);
   });
 
   it('accepts custom quiet hours, caps and shares', () => {
