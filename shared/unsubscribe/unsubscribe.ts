@@ -3,7 +3,7 @@ import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import { isStoredErasure } from '#shared/store/erasure-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { normaliseEmail } from '#shared/email.ts';
-import { isClientSuppressed, suppress, suppressClient } from '#shared/store/suppression-store.ts';
+import { getClientSuppression, suppress, suppressClient } from '#shared/store/suppression-store.ts';
 import type { TableNames } from '#shared/store/tables.ts';
 import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
 import { renderPage, type PageKind } from './page.ts';
@@ -117,9 +117,11 @@ export async function handleUnsubscribe(context: UnsubscribeContext, request: Un
   }
 
   if (request.method === 'GET') {
-    // Already suppressed (the address, or the client under any address): say so rather than ask again.
-    const done = await isClientSuppressed(context.documents, context.tables.suppression, { customerId, email });
-    return done ? page('done', locale) : page('confirm', locale, token);
+    // "Unsubscribed" only once the client's own no is stored: their address may be suppressed for
+    // another reason (a hard bounce, a household's unsubscribe, an earlier version's entry), which
+    // a new address from the CRM would leave behind. Until then the button records it.
+    const clientsNo = await getClientSuppression(context.documents, context.tables.suppression, customerId);
+    return clientsNo ? page('done', locale) : page('confirm', locale, token);
   }
 
   const oneClick = request.form['List-Unsubscribe'] === 'One-Click';

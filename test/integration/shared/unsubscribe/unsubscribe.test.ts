@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jsonLog } from '#shared/log.ts';
 import { recordErasure } from '#shared/store/erasure-store.ts';
-import { getClientSuppression, getSuppression, suppress, suppressClient } from '#shared/store/suppression-store.ts';
+import { getClientSuppression, getSuppression, suppress, suppressClient, suppressedAmong } from '#shared/store/suppression-store.ts';
 import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import type { UnsubscribeRequest } from '#shared/unsubscribe/request.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
@@ -46,6 +46,8 @@ beforeAll(async () => {
     client('bob'),
     client('carol', { locale: 'zh-CN', firstName: '嘉怡' }),
     client('dave'),
+    client('yan', { email: 'family@example.com' }),
+    client('gil'),
     client('erin'),
     client('noemail', { email: undefined }),
     client('frank', { email: 'frank.new@example.com' }),
@@ -87,13 +89,35 @@ describe('GET: the confirmation page', () => {
     expect(en.body).toContain('<html lang="en">');
   });
 
-  it('says "unsubscribed" instead of asking again once the address is suppressed', async () => {
-    await suppress(aws.clients.documents, tables.suppression, { email: 'dave@example.com', reason: 'hard-bounce', at: T0 });
-    const response = await handleUnsubscribe(context, get(signUnsubscribeToken('dave', SECRET)));
-    expect(response.statusCode).toBe(200);
-    expect(response.body).toContain('You are unsubscribed');
-    expect(response.body).not.toContain('<form');
-  });
+  // The address's entry speaks for the address only: a new address from the CRM would leave it
+  // behind. "Unsubscribed" is said only once the client's own no is stored; until then the button records it.
+  const addressSuppressedForAnotherReason: [string, string, () => Promise<unknown>][] = [
+    ['a hard bounce', 'dave', () => suppress(aws.clients.documents, tables.suppression, { email: 'dave@example.com', reason: 'hard-bounce', at: T0 })],
+    [
+      "another client's unsubscribe of a shared address",
+      'yan',
+      () => suppress(aws.clients.documents, tables.suppression, { email: 'family@example.com', reason: 'unsubscribe', at: T0, customerId: 'wei' }),
+    ],
+    ["an earlier version's unsubscribe, stored against the address only", 'gil', () => suppress(aws.clients.documents, tables.suppression, { email: 'gil@example.com', reason: 'unsubscribe', at: T0 })],
+  ];
+  for (const [why, customerId, suppressAddress] of addressSuppressedForAnotherReason) {
+    it(`asks again when only the address is suppressed (${why}); the button keeps the client out under a new address`, async () => {
+      await suppressAddress();
+      const token = signUnsubscribeToken(customerId, SECRET);
+      const before = await suppressionItems();
+      const page = await handleUnsubscribe(context, get(token));
+      expect(page.statusCode).toBe(200);
+      expect(page.body).not.toContain('You are unsubscribed');
+      expect(page.body).toContain('<form method="post"');
+      expect(await suppressionItems()).toEqual(before); // a GET still unsubscribes nobody
+      expect(await getClientSuppression(aws.clients.documents, tables.suppression, customerId)).toBeUndefined();
+
+      await handleUnsubscribe(context, post(token, { 'List-Unsubscribe': 'One-Click', via: 'page' }));
+      const newAddress = { customerId, email: `${customerId}.new@example.com` };
+      expect(await suppressedAmong(aws.clients.documents, tables.suppression, [newAddress])).toEqual(new Set([customerId]));
+      expect((await handleUnsubscribe(context, get(token))).body).toContain('You are unsubscribed');
+    });
+  }
 
   it('says "unsubscribed" once the client said no, under an address they no longer have', async () => {
     await suppressClient(aws.clients.documents, tables.suppression, { customerId: 'frank', reason: 'unsubscribe', at: T0 });
