@@ -12,7 +12,9 @@ import type { TableNames } from '#shared/store/tables.ts';
  * into suppressions. A permanent bounce suppresses its recipients ('hard-bounce'), the addresses
  * only: a new address may work; a transient or undetermined bounce is only logged (the mailbox may
  * be full today, fine tomorrow); a complaint suppresses for good ('complaint'), its addresses and,
- * when the email's tags name the client, the client under any later address. A delivery changes
+ * when the email's tags name the client, the client under any later address. A complaint SES made
+ * up from the account-level suppression list is about the address only (ACCOUNT_SUPPRESSION_LIST).
+ * A delivery changes
  * nothing but is logged with the client's id and the campaign: how an operator tells whether a
  * maybe-sent email went (README, After an outage). Writes are idempotent, so a redelivered event
  * changes nothing.
@@ -59,9 +61,26 @@ const snsEnvelopeSchema = z.object({ Records: z.array(z.unknown()).min(1) });
 const snsRecordSchema = z.object({ Sns: z.object({ Message: z.string(), MessageId: z.string().optional() }) });
 const eventBridgeEnvelopeSchema = z.object({ 'detail-type': z.string().optional(), detail: z.unknown() });
 
+/**
+ * SES's complaintSubType for an email it accepted but did not send: the address is on the AWS
+ * account's suppression list. The complaint behind it may be a previous holder's of the address,
+ * or came through another sender of the account: not the client's no, and no email reached them.
+ */
+export const ACCOUNT_SUPPRESSION_LIST = 'OnAccountSuppressionList';
+
 /** What one SES event means for the suppression list. */
 export type SesDecision =
-  | { kind: 'suppress'; reason: Extract<SuppressionReason, 'hard-bounce' | 'complaint'>; recipients: string[]; at: number; source: string; customerId?: string; detail: string }
+  | {
+      kind: 'suppress';
+      reason: Extract<SuppressionReason, 'hard-bounce' | 'complaint'>;
+      recipients: string[];
+      at: number;
+      source: string;
+      customerId?: string;
+      detail: string;
+      /** A complaint SES made up from the account's suppression list (ACCOUNT_SUPPRESSION_LIST): the address only, not the client's no. */
+      accountSuppressionList?: true;
+    }
   | { kind: 'soft-bounce'; recipients: string[]; detail: string; customerId?: string }
   /** Nothing to store; logged, without the address, for whoever settles a maybe-sent email. */
   | { kind: 'delivered'; messageId?: string; sentAt?: string; campaign?: string; customerId?: string }
@@ -141,6 +160,7 @@ export function decideSesEvent(input: unknown, now: number): SesDecision {
       source: `ses-complaint:${feedbackId ?? event.mail?.messageId ?? 'unknown'}`,
       detail,
       ...withCustomer,
+      ...(complaintSubType === ACCOUNT_SUPPRESSION_LIST ? { accountSuppressionList: true as const } : {}),
     };
   }
 
@@ -207,7 +227,10 @@ export interface SesFeedbackSummary {
   alreadySuppressed: number;
   /** Recipients of permanent bounces (suppressed now or already). */
   hardBounces: number;
-  /** Recipients of complaints (suppressed now or already). */
+  /**
+   * Recipients of complaints (suppressed now or already). Not those SES made up from the account's
+   * suppression list: nobody complained about this email (counted in suppressed / alreadySuppressed only).
+   */
   complaints: number;
   /** Recipients of transient / undetermined bounces: logged, not suppressed. */
   softBounces: number;
@@ -264,8 +287,9 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
         });
         break;
       case 'suppress': {
-        if (decision.reason === 'complaint') summary.complaints += decision.recipients.length;
-        else summary.hardBounces += decision.recipients.length;
+        const recipientsComplaint = decision.reason === 'complaint' && decision.accountSuppressionList !== true;
+        if (recipientsComplaint) summary.complaints += decision.recipients.length;
+        else if (decision.reason === 'hard-bounce') summary.hardBounces += decision.recipients.length;
         // The client is looked up on the erasure list with each recipient: one stored means they are not erased.
         let recipientStored = false;
         for (const email of decision.recipients) {
@@ -294,7 +318,7 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
           });
         }
         // A complaint is the client's no, not only the address's: it holds when their address changes.
-        if (decision.reason === 'complaint' && decision.customerId !== undefined && recipientStored) {
+        if (recipientsComplaint && decision.customerId !== undefined && recipientStored) {
           const client = await suppressClient(context.documents, context.tables.suppression, { customerId: decision.customerId, reason: 'complaint', at: decision.at, source: decision.source });
           log.info(client.created ? 'SES feedback: client suppressed' : 'SES feedback: client already suppressed', { customerId: decision.customerId, storedReason: client.item.reason });
         }

@@ -52,17 +52,18 @@ export function bounceEvent(
 
 export function complaintEvent(
   recipients: string[],
-  options: { customerId?: string; tags?: EventTags; timestamp?: string; feedbackId?: string; feedbackType?: string } = {},
+  options: { customerId?: string; tags?: EventTags; timestamp?: string; feedbackId?: string; feedbackType?: string; subType?: string } = {},
 ) {
+  // A complaint with a subType (OnAccountSuppressionList) is SES's own: no feedback report behind it.
+  const report = options.subType === undefined ? { userAgent: 'Mozilla/5.0', complaintFeedbackType: options.feedbackType ?? 'abuse', arrivalDate: '2026-06-02T10:00:00.000Z' } : {};
   return {
     eventType: 'Complaint',
     complaint: {
       complainedRecipients: recipients.map((emailAddress) => ({ emailAddress })),
       timestamp: options.timestamp ?? '2026-06-02T10:00:00.000Z',
       feedbackId: options.feedbackId ?? '0100018f-complaint-0001',
-      userAgent: 'Mozilla/5.0',
-      complaintFeedbackType: options.feedbackType ?? 'abuse',
-      arrivalDate: '2026-06-02T10:00:00.000Z',
+      ...report,
+      ...(options.subType === undefined ? {} : { complaintSubType: options.subType }),
     },
     mail: mail(recipients, options.customerId, options.tags),
   };

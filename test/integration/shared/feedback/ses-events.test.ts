@@ -61,6 +61,15 @@ describe('processSesFeedback against DynamoDB Local', () => {
     });
   });
 
+  it("a complaint SES made up from the account's suppression list suppresses the address only, and is not counted as a complaint", async () => {
+    // SES did not send the email: the complaint behind its list may be a previous holder's of a recycled address.
+    const event = complaintEvent(['Recycled@example.com'], { customerId: 'c-new-holder', subType: 'OnAccountSuppressionList' });
+    const summary = await processSesFeedback(context, snsEvent(event));
+    expect(summary).toMatchObject({ complaints: 0, hardBounces: 0, suppressed: 1, alreadySuppressed: 0 });
+    expect(await getSuppression(aws.clients.documents, table, 'recycled@example.com')).toMatchObject({ reason: 'complaint', customerId: 'c-new-holder' });
+    expect(await getClientSuppression(aws.clients.documents, table, 'c-new-holder')).toBeUndefined();
+  });
+
   it('a soft bounce suppresses nothing', async () => {
     const before = await items();
     const summary = await processSesFeedback(context, snsEvent(bounceEvent(['soft@example.com'], 'Transient')));

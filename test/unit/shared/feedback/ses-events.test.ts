@@ -56,6 +56,20 @@ describe('decideSesEvent (pure)', () => {
     expect(decideSesEvent(complaintEvent(['x@example.com'], { feedbackType: 'not-spam' }), NOW).kind).toBe('ignore');
   });
 
+  it("a complaint SES made up from the account's suppression list is marked as such; a recipient's own is not", () => {
+    expect(decideSesEvent(complaintEvent(['x@example.com'], { customerId: 'c1', subType: 'OnAccountSuppressionList' }), NOW)).toEqual({
+      kind: 'suppress',
+      reason: 'complaint',
+      recipients: ['x@example.com'],
+      at: Date.parse('2026-06-02T10:00:00.000Z'),
+      source: 'ses-complaint:0100018f-complaint-0001',
+      detail: '-/OnAccountSuppressionList',
+      customerId: 'c1',
+      accountSuppressionList: true,
+    });
+    expect(decideSesEvent(complaintEvent(['x@example.com'], { customerId: 'c1' }), NOW)).not.toHaveProperty('accountSuppressionList');
+  });
+
   it('falls back to the mail time, then to now, when the event has no usable timestamp', () => {
     const event = bounceEvent(['a@example.com']);
     const { timestamp: _dropped, ...bounce } = event.bounce;
