@@ -15,7 +15,8 @@ import type { TableNames } from '#shared/store/tables.ts';
  * when the email's tags name the client, the client under any later address. A complaint SES made
  * up from the account-level suppression list is about the address only (ACCOUNT_SUPPRESSION_LIST).
  * A delivery changes
- * nothing but is logged with the client's id and the campaign: how an operator tells whether a
+ * nothing but is logged. Every delivery, bounce and complaint line names the email (SentEmail: the
+ * client's id, the campaign, the send time, SES's message id): how an operator tells whether a
  * maybe-sent email went (README, After an outage). Writes are idempotent, so a redelivered event
  * changes nothing.
  */
@@ -68,22 +69,34 @@ const eventBridgeEnvelopeSchema = z.object({ 'detail-type': z.string().optional(
  */
 export const ACCOUNT_SUPPRESSION_LIST = 'OnAccountSuppressionList';
 
+/**
+ * The email an event is about, as SES took it and the sender tagged it; never its address. Each
+ * field only when the event has it (an email to the team or an advisor names no client).
+ */
+// A type, not an interface: it goes into log lines as it is (LogFields has an index signature).
+export type SentEmail = {
+  customerId?: string;
+  campaign?: string;
+  /** When SES accepted the email (mail.timestamp): near the ledger entry's claimedAt. */
+  sentAt?: string;
+  messageId?: string;
+};
+
 /** What one SES event means for the suppression list. */
 export type SesDecision =
-  | {
+  | ({
       kind: 'suppress';
       reason: Extract<SuppressionReason, 'hard-bounce' | 'complaint'>;
       recipients: string[];
       at: number;
       source: string;
-      customerId?: string;
       detail: string;
       /** A complaint SES made up from the account's suppression list (ACCOUNT_SUPPRESSION_LIST): the address only, not the client's no. */
       accountSuppressionList?: true;
-    }
-  | { kind: 'soft-bounce'; recipients: string[]; detail: string; customerId?: string }
+    } & SentEmail)
+  | ({ kind: 'soft-bounce'; recipients: string[]; detail: string } & SentEmail)
   /** Nothing to store; logged, without the address, for whoever settles a maybe-sent email. */
-  | { kind: 'delivered'; messageId?: string; sentAt?: string; campaign?: string; customerId?: string }
+  | ({ kind: 'delivered' } & SentEmail)
   | { kind: 'ignore'; eventType: string; detail?: string }
   | { kind: 'invalid'; problem: string };
 
@@ -106,6 +119,15 @@ function instant(...candidates: (string | undefined)[]): number | undefined {
   return undefined;
 }
 
+/**
+ * The SentEmail fields of `email` (a decision, or what an event's mail says), those it has: the
+ * same on every delivery, bounce and complaint, in the decision and in its log lines.
+ */
+export function sentEmailFields(email: SentEmail): SentEmail {
+  const { customerId, campaign, sentAt, messageId } = email;
+  return { ...(customerId ? { customerId } : {}), ...(campaign ? { campaign } : {}), ...(sentAt ? { sentAt } : {}), ...(messageId ? { messageId } : {}) };
+}
+
 function issues(error: z.ZodError): string {
   // Paths and messages only: values may be addresses.
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -121,7 +143,12 @@ export function decideSesEvent(input: unknown, now: number): SesDecision {
   // Decoded before anything uses it; a tag that does not decode names no one, and is not guessed at.
   const tagged = customerIdFromTags(event.mail?.tags);
   if (tagged.kind === 'undecodable') return { kind: 'invalid', problem: `mail.tags: ${tagged.problem}` };
-  const withCustomer = tagged.kind === 'id' ? { customerId: tagged.customerId } : {};
+  const sent = sentEmailFields({
+    ...(tagged.kind === 'id' ? { customerId: tagged.customerId } : {}),
+    campaign: event.mail?.tags?.campaign?.[0],
+    sentAt: event.mail?.timestamp,
+    messageId: event.mail?.messageId,
+  });
 
   if (eventType === 'Bounce') {
     const bounce = bounceSchema.safeParse(event.bounce);
@@ -131,7 +158,7 @@ export function decideSesEvent(input: unknown, now: number): SesDecision {
     if (recipients.length === 0) return { kind: 'invalid', problem: 'bounce: no recipient has an address' };
     const detail = `${bounceType}/${bounceSubType ?? '-'}`;
     // Only a permanent bounce is a dead address; Transient and Undetermined may recover.
-    if (bounceType !== 'Permanent') return { kind: 'soft-bounce', recipients, detail, ...withCustomer };
+    if (bounceType !== 'Permanent') return { kind: 'soft-bounce', recipients, detail, ...sent };
     return {
       kind: 'suppress',
       reason: 'hard-bounce',
@@ -139,7 +166,7 @@ export function decideSesEvent(input: unknown, now: number): SesDecision {
       at: instant(timestamp, event.mail?.timestamp) ?? now,
       source: `ses-bounce:${feedbackId ?? event.mail?.messageId ?? 'unknown'}`,
       detail,
-      ...withCustomer,
+      ...sent,
     };
   }
 
@@ -159,22 +186,12 @@ export function decideSesEvent(input: unknown, now: number): SesDecision {
       at: instant(timestamp, event.mail?.timestamp) ?? now,
       source: `ses-complaint:${feedbackId ?? event.mail?.messageId ?? 'unknown'}`,
       detail,
-      ...withCustomer,
+      ...sent,
       ...(complaintSubType === ACCOUNT_SUPPRESSION_LIST ? { accountSuppressionList: true as const } : {}),
     };
   }
 
-  if (eventType === 'Delivery') {
-    const { messageId, timestamp: sentAt } = event.mail ?? {};
-    const campaign = event.mail?.tags?.campaign?.[0];
-    return {
-      kind: 'delivered',
-      ...(messageId ? { messageId } : {}),
-      ...(sentAt ? { sentAt } : {}),
-      ...(campaign ? { campaign } : {}),
-      ...withCustomer,
-    };
-  }
+  if (eventType === 'Delivery') return { kind: 'delivered', ...sent };
 
   // Send, Open, Click, Reject, DeliveryDelay, RenderingFailure, Subscription...
   return { kind: 'ignore', eventType };
@@ -272,18 +289,16 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
         summary.ignored++;
         log.debug('SES feedback: no action', { eventType: decision.eventType, detail: decision.detail });
         break;
-      case 'delivered': {
+      case 'delivered':
         summary.ignored++;
-        const { kind: _kind, ...delivery } = decision;
-        log.info('SES feedback: delivered', delivery);
+        log.info('SES feedback: delivered', sentEmailFields(decision));
         break;
-      }
       case 'soft-bounce':
         summary.softBounces += decision.recipients.length;
         log.info('SES feedback: soft bounce, not suppressed', {
           detail: decision.detail,
           recipients: decision.recipients.map(maskEmail),
-          ...(decision.customerId ? { customerId: decision.customerId } : {}),
+          ...sentEmailFields(decision),
         });
         break;
       case 'suppress': {
@@ -314,13 +329,13 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
             storedReason: result.item.reason,
             detail: decision.detail,
             email: maskEmail(email),
-            ...(decision.customerId ? { customerId: decision.customerId } : {}),
+            ...sentEmailFields(decision),
           });
         }
         // A complaint is the client's no, not only the address's: it holds when their address changes.
         if (recipientsComplaint && decision.customerId !== undefined && recipientStored) {
           const client = await suppressClient(context.documents, context.tables.suppression, { customerId: decision.customerId, reason: 'complaint', at: decision.at, source: decision.source });
-          log.info(client.created ? 'SES feedback: client suppressed' : 'SES feedback: client already suppressed', { customerId: decision.customerId, storedReason: client.item.reason });
+          log.info(client.created ? 'SES feedback: client suppressed' : 'SES feedback: client already suppressed', { ...sentEmailFields(decision), storedReason: client.item.reason });
         }
         break;
       }

@@ -120,6 +120,22 @@ describe('processSesFeedback against DynamoDB Local', () => {
     expect(await items()).toEqual(before);
   });
 
+  it('every suppression line names the email as a delivery does (README, After an outage): client, campaign, send time, message id', async () => {
+    const from = logged.length;
+    const email = { customerId: 'c-lines', tags: { campaign: ['winback'] } };
+    await processSesFeedback(context, snsEvent(bounceEvent(['lines@example.com'], 'Permanent', email), bounceEvent(['lines@example.com'], 'Permanent', email)));
+    await processSesFeedback(context, snsEvent(complaintEvent(['lines@example.com'], email)));
+    const lines = logged.slice(from).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const sent = { customerId: 'c-lines', campaign: 'winback', sentAt: '2026-06-02T09:00:00.000Z', messageId: '0100018f-msg-0001' };
+    expect(lines.map((line) => line.message)).toEqual([
+      'SES feedback: suppressed',
+      'SES feedback: already suppressed',
+      'SES feedback: already suppressed',
+      'SES feedback: client suppressed',
+    ]);
+    for (const line of lines) expect(line).toMatchObject(sent);
+  });
+
   it('logs masked addresses only', () => {
     const text = logged.join('\n');
     expect(text).toContain('h***@example.com');

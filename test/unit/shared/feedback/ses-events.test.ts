@@ -6,6 +6,9 @@ import { bounceEvent, complaintEvent, deliveryEvent, eventBridgeEvent, snsEvent 
 
 const NOW = Date.parse('2026-06-03T00:00:00Z');
 
+/** The email the test events are about (test/support/ses-events.ts), as every decision and log line names it. */
+const SENT = { campaign: 'welcome', sentAt: '2026-06-02T09:00:00.000Z', messageId: '0100018f-msg-0001' };
+
 describe('decideSesEvent (pure)', () => {
   it('a permanent bounce suppresses every recipient, dated by the bounce', () => {
     expect(decideSesEvent(bounceEvent(['A@Example.com', 'b@example.com'], 'Permanent', { customerId: 'c1' }), NOW)).toEqual({
@@ -16,6 +19,7 @@ describe('decideSesEvent (pure)', () => {
       source: 'ses-bounce:0100018f-bounce-0001',
       customerId: 'c1',
       detail: 'Permanent/General',
+      ...SENT,
     });
   });
 
@@ -39,6 +43,7 @@ describe('decideSesEvent (pure)', () => {
       kind: 'soft-bounce',
       recipients: ['a@example.com'],
       detail: 'Transient/MailboxFull',
+      ...SENT,
     });
     expect(decideSesEvent(bounceEvent(['a@example.com'], 'Undetermined'), NOW).kind).toBe('soft-bounce');
     // SES took the email: the client's id says whose it was.
@@ -65,6 +70,7 @@ describe('decideSesEvent (pure)', () => {
       source: 'ses-complaint:0100018f-complaint-0001',
       detail: '-/OnAccountSuppressionList',
       customerId: 'c1',
+      ...SENT,
       accountSuppressionList: true,
     });
     expect(decideSesEvent(complaintEvent(['x@example.com'], { customerId: 'c1' }), NOW)).not.toHaveProperty('accountSuppressionList');
@@ -83,13 +89,7 @@ describe('decideSesEvent (pure)', () => {
   });
 
   it('stores nothing for a delivery, but names the email, its campaign and its client (never the address)', () => {
-    expect(decideSesEvent(deliveryEvent(['a@example.com'], { customerId: 'c1' }), NOW)).toEqual({
-      kind: 'delivered',
-      messageId: '0100018f-msg-0001',
-      sentAt: '2026-06-02T09:00:00.000Z',
-      campaign: 'welcome',
-      customerId: 'c1',
-    });
+    expect(decideSesEvent(deliveryEvent(['a@example.com'], { customerId: 'c1' }), NOW)).toEqual({ kind: 'delivered', customerId: 'c1', ...SENT });
     // An email to the team or an advisor: no client.
     expect(decideSesEvent(deliveryEvent(['crm@brand.example']), NOW)).not.toHaveProperty('customerId');
   });
@@ -144,6 +144,36 @@ describe('processSesFeedback, deliveries', () => {
       }),
     ]);
     expect(lines.join('\n')).not.toMatch(/jane/i);
+  });
+});
+
+describe('processSesFeedback, the lines an operator settles a maybe-sent email with (README, After an outage)', () => {
+  it('a soft bounce is logged like a delivery: the client, the campaign, the send time and the message id; never the address', async () => {
+    // SES took the email: the bounce may come hours later, and names no campaign of its own.
+    const lines: string[] = [];
+    const context = {
+      documents: { send: () => Promise.reject(new Error('a soft bounce must not touch DynamoDB')) },
+      tables: { suppression: 'suppression' },
+      now: () => NOW,
+      log: jsonLog({ write: (line) => lines.push(line) }),
+    };
+    await processSesFeedback(context, snsEvent(bounceEvent(['Jane.Doe@example.com'], 'Transient', { customerId: 'C000123', tags: { campaign: ['winback'] } })));
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ message: 'SES feedback: soft bounce, not suppressed', customerId: 'C000123', ...SENT, campaign: 'winback' }),
+    ]);
+    expect(lines.join('\n')).not.toMatch(/jane/i);
+  });
+
+  it('every bounce and complaint decision names the email as a delivery does', () => {
+    const to = ['a@example.com'];
+    const events = [
+      deliveryEvent(to, { customerId: 'c1' }),
+      bounceEvent(to, 'Transient', { customerId: 'c1' }),
+      bounceEvent(to, 'Permanent', { customerId: 'c1' }),
+      complaintEvent(to, { customerId: 'c1' }),
+      complaintEvent(to, { customerId: 'c1', subType: 'OnAccountSuppressionList' }),
+    ];
+    for (const event of events) expect(decideSesEvent(event, NOW)).toMatchObject({ customerId: 'c1', ...SENT });
   });
 });
 
