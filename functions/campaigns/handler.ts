@@ -4,13 +4,14 @@ import { newRunId } from '#shared/log.ts';
 import { campaignMetrics } from '#shared/observability/business-metrics.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { campaignsEventSchema, lateScheduledRunRefusal } from '#shared/sender/campaigns-event.ts';
-import { campaignRunFailure, hourRefusal, runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
+import { campaignRunFailure, hourRefusal, realClockFor, runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
 import { instrumented, observability, publishMetrics } from '#functions/observability.ts';
 
 /**
  * Hourly campaign sender Lambda: parse the event, run the shared sender, return its summary.
  * EventBridge Scheduler passes its scheduled time (<aws.scheduler.scheduled-time>) as `at`, so a
- * retried or late invocation still decides for the hour it was meant for; one that arrives more
+ * retried or late invocation still decides for the hour it was meant for (each email is checked
+ * again against the client's quiet hours when it leaves, on the real clock); one that arrives more
  * than SCHEDULED_RUN_MAX_DELAY_MINUTES after that hour is refused (logged, then thrown: the
  * function's error alarm, its on-failure queue), and the next hour's run takes over. A run that stopped
  * sending (circuit breaker, SES refusing the account) logs its summary and then fails, which
@@ -38,7 +39,8 @@ export const handler = instrumented(observed, async (event: unknown): Promise<Ca
   // with the key current now, so a warm function does not go on signing with a rotated-out key.
   const unsubscribeSecret = await readSecret(environment.UNSUBSCRIBE_SECRET_ARN);
   const at = parsed.at ? Date.parse(parsed.at) : now;
-  const refusal = hourRefusal(at, now, { dryRun: parsed.dryRun ?? false, emulated: config.endpoints.ses !== undefined });
+  const runMode = { dryRun: parsed.dryRun ?? false, emulated: config.endpoints.ses !== undefined };
+  const refusal = hourRefusal(at, now, runMode);
   if (refusal !== undefined) throw new ClienteleError('EVENT_INVALID', `Invalid campaigns event: at: ${refusal}`);
   const summary = await runCampaigns({
     at,
@@ -46,8 +48,10 @@ export const handler = instrumented(observed, async (event: unknown): Promise<Ca
     config,
     clients,
     unsubscribeSecret,
-    dryRun: parsed.dryRun ?? false,
+    dryRun: runMode.dryRun,
     log,
+    // Decided for the hour, its emails leave on the real clock: quiet hours are checked again then.
+    realClock: realClockFor(runMode),
   });
   publishMetrics(metrics, campaignMetrics(summary));
   const failure = campaignRunFailure(summary);

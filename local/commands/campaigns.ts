@@ -3,7 +3,7 @@ import { loadTarget, refuseUnknownSenderSettings, requireUnsubscribeKey, targetO
 import { destroyAwsClients } from '#shared/aws/clients.ts';
 import { cliAwsClients } from '#local/aws-errors.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
-import { campaignRunFailure, hourRefusal, runCampaigns } from '#shared/sender/run.ts';
+import { campaignRunFailure, hourRefusal, realClockFor, runCampaigns } from '#shared/sender/run.ts';
 import { parseTimestamp } from '#shared/time.ts';
 import { formatCampaignSummary } from '#local/format.ts';
 import { UsageError } from '#local/errors.ts';
@@ -29,7 +29,8 @@ export async function campaignsCommand(raw: unknown): Promise<void> {
   const { config } = target;
   const at = parseInstant(options.at, config.timeZone);
   if (!options.dryRun) refuseUnknownSenderSettings('run campaigns', target);
-  const refusal = hourRefusal(at, Date.now(), { dryRun: options.dryRun, emulated: config.endpoints.ses !== undefined });
+  const runMode = { dryRun: options.dryRun, emulated: config.endpoints.ses !== undefined };
+  const refusal = hourRefusal(at, Date.now(), runMode);
   if (refusal !== undefined) throw new UsageError(`--at ${options.at}: ${refusal}.`);
   const secret = await requireUnsubscribeKey('run campaigns', target);
   const clients = cliAwsClients(config);
@@ -42,6 +43,7 @@ export async function campaignsCommand(raw: unknown): Promise<void> {
       unsubscribeSecret: secret,
       dryRun: options.dryRun,
       log: jsonLog({ level: options.logLevel }),
+      realClock: realClockFor(runMode),
     });
     process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatCampaignSummary(summary, config.timeZone)}\n`);
     // A run stopped by the circuit breaker or an SES refusal exits 1, after its summary.

@@ -124,6 +124,37 @@ export function nextAllowedTime(now: number, timeZone: string, quietHours: Quiet
   return change !== undefined && change < end && !isQuietTime(change, timeZone, quietHours) ? change : end;
 }
 
+/** The deferral decide() and the sender give an email held by the client's quiet hours. */
+export type QuietHoursDeferral = Extract<Decision, { outcome: 'deferred' }> & { reason: 'quiet-hours' };
+
+/** Deferred to the end of the quiet hours when they hold at `from` or at `to`; undefined when neither is quiet. */
+function quietHoursDeferral(from: number, to: number, timeZone: string, quietHours: QuietHours): QuietHoursDeferral | undefined {
+  const quiet = [from, to].find((instant) => isQuietTime(instant, timeZone, quietHours));
+  return quiet === undefined ? undefined : { outcome: 'deferred', until: nextAllowedTime(quiet, timeZone, quietHours), reason: 'quiet-hours' };
+}
+
+/**
+ * How long an email may take from the sender's look at the clock to SES taking it: ledger writes
+ * and the pacing take milliseconds, SES's retries on throttling seconds. One minute, the shortest
+ * quiet hours can last (they start and end on whole minutes), so quiet hours that begin within it
+ * still hold at its end: looking at both ends is enough.
+ */
+export const DEPARTURE_ALLOWANCE_MS = MS_PER_MINUTE;
+
+/**
+ * Quiet hours at the moment an email really leaves, on the real clock (`departure`). decide()
+ * judges the hour's instant, but a scheduled run may start up to 50 minutes late
+ * (shared/sender/campaigns-event.ts) or still be sending well past its hour (a big hour paced at
+ * the SES rate), and a client whose zone is a half or quarter hour off the brand's has its quiet
+ * hours begin meanwhile (the brand's 23:00 in Shanghai is 20:30 in Kolkata). Deferred as decide()
+ * defers, to the next allowed time, when the quiet hours hold at `departure` or begin within
+ * DEPARTURE_ALLOWANCE_MS; undefined when the email may go. Pure.
+ */
+export function quietHoursAtDeparture(profile: ClientProfile, departure: number, context: Pick<CampaignContext, 'campaigns' | 'brandTimeZone'>): QuietHoursDeferral | undefined {
+  const timeZone = clientTimeZone(profile, context.brandTimeZone);
+  return quietHoursDeferral(departure, departure + DEPARTURE_ALLOWANCE_MS, timeZone, context.campaigns.policy.quietHours);
+}
+
 /** The client's place in [0, 1) for one campaign: sha256("<customerId>:<campaignId>"), first 48 bits. */
 export function controlDraw(customerId: string, campaignId: string): number {
   const digest = createHash('sha256').update(`${customerId}:${campaignId}`, 'utf8').digest();
@@ -221,7 +252,8 @@ export function occasionInAudience(occasion: Pick<DueOccasion, 'campaignId'>, pr
  *     at most one occasion may go per call, the first by priority (then oldest due, then ids);
  *     the others are 'capped' with reason 'priority' and wait for a later hour (the sender decides
  *     again without the first when its email cannot go for want of a coupon code),
- *  5. quiet hours in the client's zone (deferred to the next allowed time, not dropped),
+ *  5. quiet hours in the client's zone (deferred to the next allowed time, not dropped), at `now`:
+ *     the sender looks again when the email really leaves (quietHoursAtDeparture),
  *  6. the control group: 'held-out' is recorded instead of sending, at the moment the email would
  *     have gone, so the control group is timed like the treated one.
  * `due` must hold only occasions not yet settled in the ledger. Results are in the order of `due`.
@@ -274,8 +306,8 @@ function finalStep(
 ): Decision {
   const { policy } = context.campaigns;
   const timeZone = clientTimeZone(profile, context.brandTimeZone);
-  const until = nextAllowedTime(now, timeZone, policy.quietHours);
-  if (until !== now) return { outcome: 'deferred', until, reason: 'quiet-hours' };
+  const quiet = quietHoursDeferral(now, now, timeZone, policy.quietHours);
+  if (quiet !== undefined) return quiet;
   const share = campaign?.controlShare ?? policy.controlShare;
   return inControlGroup(occasion.customerId, occasion.campaignId, share) ? { outcome: 'held-out' } : { outcome: 'send' };
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { compareDueClients, dueOccasions, endedOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
 import { dueIndexing, dueSelection, nextDueAt, type DueIndexing, type DueSelection } from '#shared/campaigns/due-index.ts';
-import { companionOccasions, decide, frequencyCapReason, occasionInAudience, type CapReason, type DecidedOccasion, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
+import { companionOccasions, decide, frequencyCapReason, occasionInAudience, quietHoursAtDeparture, type CapReason, type DecidedOccasion, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
 import type { Config } from '#shared/config.ts';
 import { afterOutcome, CLOSED_BREAKER, type BreakerState } from '#shared/delivery/circuit-breaker.ts';
 import { readAccount, sesAccountReader, type SesAccountReader } from '#shared/delivery/ses-account.ts';
@@ -161,6 +161,22 @@ export interface CampaignRunOptions {
   accountReader?: SesAccountReader;
   /** Test seam: runs after a claim is written and before SES is called (to inject a crash). */
   afterClaim?: (key: LedgerKey) => Promise<void>;
+  /**
+   * The real clock (epoch ms) of an hour run live through SES (realClockFor): each email is checked
+   * against the client's quiet hours when it leaves, which may be long after the hour the run
+   * decides for. Without it (a dry run, the emulators' simulated hours) an email leaves at the hour
+   * plus the time the run has taken so far.
+   */
+  realClock?: () => number;
+}
+
+/**
+ * The real clock for runCampaigns when its emails really leave now: an hour run through SES, which
+ * hourRefusal keeps within an hour of the clock. A dry run sends nothing, and an hour on the
+ * emulators is a simulated one, whatever the clock says: both keep to the hour's own time.
+ */
+export function realClockFor(options: { dryRun: boolean; emulated: boolean }): (() => number) | undefined {
+  return options.dryRun || options.emulated ? undefined : Date.now;
 }
 
 /** A run that stopped sending because something is wrong (not a plan): the caller fails after reporting. */
@@ -431,6 +447,8 @@ interface CampaignRun extends TaskGateRun {
   categoryAffinity: CategoryAffinity;
   coupons: CouponDrawer;
   afterClaim?: (key: LedgerKey) => Promise<void>;
+  /** When an email leaves, epoch ms (CampaignRunOptions.realClock): quiet hours are checked again then. */
+  departureClock: () => number;
   counts: Record<string, CampaignCounts>;
   plan: PlannedDecision[];
   sending: SendingPlan;
@@ -451,6 +469,7 @@ function campaignRun(
 ): Omit<CampaignRun, 'mailer' | 'sending'> {
   const { config, clients, at, runId } = options;
   const log = (options.log ?? silentLog).child({ runId, job: 'campaigns', at: new Date(at).toISOString() });
+  const started = performance.now();
   const coupons = { documents: clients.documents, table: tableNames(config).couponCodes };
   return {
     catalog,
@@ -467,6 +486,7 @@ function campaignRun(
     advisors,
     erasedWhileRunning: new Set(),
     ...(options.afterClaim ? { afterClaim: options.afterClaim } : {}),
+    departureClock: options.realClock ?? (() => at + (performance.now() - started)),
     counts: Object.fromEntries(config.campaigns.campaigns.map((c) => [c.id, emptyCampaignCounts()])),
     plan: [],
     sendsStarted: 0,
@@ -656,6 +676,11 @@ async function settleDecided(
   let { decision } = item;
   const occasions = [occasion, ...companions];
   for (const each of occasions) countsOf(run, each.campaignId).due++;
+  // Decided at the hour's instant, the email leaves now: a late run, or one still sending long
+  // past its hour, may reach the client's quiet hours meanwhile. Nothing is taken or claimed yet.
+  if (decision.outcome === 'send') {
+    decision = quietHoursAtDeparture(profile, run.departureClock(), { campaigns: run.config.campaigns, brandTimeZone: run.config.timeZone }) ?? decision;
+  }
   // One touch: a note in an active advisor's name is the advisor's task first (advisor-tasks.ts);
   // an answer that settled the occasion stands after the advisor left or the client stopped qualifying.
   const advisor = decision.outcome === 'send' ? noteAdvisor(profile, occasion, run.config, run.advisors) : undefined;

@@ -224,4 +224,51 @@ describe('campaign timing on the embedded AWS', () => {
     expect(morning.campaigns.welcome).toMatchObject({ due: 1, sent: 1 });
     expect(await count(id)).toBe(1);
   });
+
+  // The schedule fires on the brand's hours (Shanghai): 23:00 there is 20:30 in Kolkata, so quiet
+  // hours begin there while the 23:00 run is still allowed to start (50 minutes) or to send.
+  const kolkata = 'Asia/Kolkata';
+  const brandHour = at('2026-11-23 23:00', 'Asia/Shanghai');
+  const kolkataWelcome = (id: string) =>
+    profileItem(id, { timeZone: kolkata, tier: 'Prospect', stage: 'prospect', orderCount: 0, signedUpAt: iso(at('2026-11-23 20:00', kolkata)) });
+  const nextMorning = at('2026-11-24 12:00', 'Asia/Shanghai'); // 09:30 in Kolkata
+
+  it('quiet hours at departure: the 23:00 (Shanghai) run started 40 minutes late defers a Kolkata client (21:10 local) to the morning, which sends it once', async () => {
+    const config = await campaignConfig(aws, 'qh-late');
+    await seedProfiles(aws, config, [kolkataWelcome('qh-late-kol')]);
+
+    const late = await runCampaignHour(aws, config, brandHour, 'qh-late-1', { realClock: () => brandHour + 40 * MINUTE });
+    expect(late.campaigns.welcome).toMatchObject({ due: 1, deferred: 1, sent: 0 });
+    expect(await entries(config, 'qh-late-kol')).toEqual([
+      expect.objectContaining({ status: 'deferred', reason: 'quiet-hours', deferredUntil: at('2026-11-24 09:00', kolkata) }),
+    ]);
+    expect(await count('qh-late-kol')).toBe(0);
+
+    const morning = await runCampaignHour(aws, config, nextMorning, 'qh-late-2', { realClock: () => nextMorning + 5 * MINUTE });
+    expect(morning.campaigns.welcome).toMatchObject({ due: 1, sent: 1 });
+    expect(await statusOf(config, 'qh-late-kol')).toBe('sent');
+    const again = await runCampaignHour(aws, config, nextMorning + HOUR, 'qh-late-3');
+    expect(again.campaigns.welcome?.due).toBe(0);
+    expect(await count('qh-late-kol')).toBe(1);
+  });
+
+  it('quiet hours at departure: an on-time 23:00 (Shanghai) run still sending at 21:01 in Kolkata holds the client it reaches then, and sends the one before', async () => {
+    const config = await campaignConfig(aws, 'qh-long-run');
+    await seedProfiles(aws, config, [kolkataWelcome('qh-long-a'), kolkataWelcome('qh-long-b')]);
+    // The first email leaves at 20:50 local, the second 11 minutes later (a big hour paced at the SES rate).
+    const departures = [brandHour + 20 * MINUTE, brandHour + 31 * MINUTE];
+    const realClock = () => departures.shift() ?? brandHour + 31 * MINUTE;
+
+    const hour = await runCampaignHour(aws, config, brandHour, 'qh-long-1', { realClock });
+    expect(hour.campaigns.welcome).toMatchObject({ due: 2, sent: 1, deferred: 1 });
+    const statuses = await Promise.all(['qh-long-a', 'qh-long-b'].map((id) => statusOf(config, id)));
+    expect([...statuses].sort()).toEqual(['deferred', 'sent']);
+    const held = statuses[0] === 'deferred' ? 'qh-long-a' : 'qh-long-b';
+    expect(await entries(config, held)).toEqual([expect.objectContaining({ status: 'deferred', reason: 'quiet-hours', deferredUntil: at('2026-11-24 09:00', kolkata) })]);
+
+    const morning = await runCampaignHour(aws, config, nextMorning, 'qh-long-2', { realClock: () => nextMorning });
+    expect(morning.campaigns.welcome).toMatchObject({ due: 1, sent: 1 });
+    expect(await count('qh-long-a')).toBe(1);
+    expect(await count('qh-long-b')).toBe(1);
+  });
 });

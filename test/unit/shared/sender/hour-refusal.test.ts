@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FUTURE_HOUR_TOLERANCE_MS, hourRefusal, PAST_HOUR_TOLERANCE_MS } from '#shared/sender/run.ts';
+import { FUTURE_HOUR_TOLERANCE_MS, hourRefusal, PAST_HOUR_TOLERANCE_MS, realClockFor } from '#shared/sender/run.ts';
 
 /**
  * An hour is run for real only near the real clock: ahead of it, its emails would go now with
@@ -36,5 +36,13 @@ describe('hourRefusal', () => {
         expect(refused).toBe(!dryRun && (offset > FUTURE_HOUR_TOLERANCE_MS || (!emulated && offset < -PAST_HOUR_TOLERANCE_MS)));
       }),
     );
+  });
+});
+
+describe('realClockFor', () => {
+  it('gives the real clock to a live hour only: a dry run and an emulated (simulated) hour keep to their own time', () => {
+    expect(realClockFor(real)).toBe(Date.now);
+    expect(realClockFor({ dryRun: true, emulated: false })).toBeUndefined();
+    expect(realClockFor({ dryRun: false, emulated: true })).toBeUndefined();
   });
 });
