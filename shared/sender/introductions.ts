@@ -1,5 +1,4 @@
-import { clientTimeZone } from '#shared/campaigns/due.ts';
-import { isQuietTime } from '#shared/campaigns/policy.ts';
+import { quietHoursAtDeparture } from '#shared/campaigns/policy.ts';
 import { IN_PERSON_ONLY, INTRODUCTION_CAMPAIGN, INTRODUCTION_OPEN_DAYS, isIntroduction, unreachableBecause } from '#shared/advisors/handover.ts';
 import { isActiveAdvisor } from '#shared/advisors/roster.ts';
 import { reassignedTask, sendingTask, taskVerdict, unsentTask, type AdvisorTask, type TaskVerdict } from '#shared/advisors/tasks.ts';
@@ -84,6 +83,8 @@ async function openIntroductions(run: TaskGateRun): Promise<{ task: AdvisorTask;
 export interface IntroductionRun extends TaskGateRun {
   /** Clients found on the erasure list: not mailed, nothing more written, erased again at the run's end. */
   erasedWhileRunning: Set<string>;
+  /** When an email leaves, epoch ms (run.ts CampaignRunOptions.realClock): the client's quiet hours are judged then. */
+  departureClock: () => number;
 }
 
 /**
@@ -139,7 +140,8 @@ export async function sendIntroductions(run: IntroductionRun, mayStart: () => bo
       counts.unsent++;
       continue;
     }
-    if (isQuietTime(at, clientTimeZone(profile, config.timeZone), config.campaigns.policy.quietHours)) {
+    // Judged when it leaves, not at the hour: introductions go after the hour's campaign emails.
+    if (quietHoursAtDeparture(profile, run.departureClock(), { campaigns: config.campaigns, brandTimeZone: config.timeZone }) !== undefined) {
       counts['quiet-hours']++;
       continue;
     }

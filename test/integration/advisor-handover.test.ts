@@ -18,7 +18,7 @@ import { seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
-import { at, DAY, HOUR } from '#test/support/time.ts';
+import { at, DAY, HOUR, MINUTE } from '#test/support/time.ts';
 
 /**
  * Issue 16 point 5 on the embedded AWS: a client whose advisor changed between two weekly digests
@@ -200,6 +200,35 @@ describe('handover: a client who said no', () => {
     const stored = await getTask(aws.clients.documents, tables.advisorTasks, task);
     expect(stored?.status).toBe('unsent');
     expect(stored?.history.at(-1)).toMatchObject({ event: 'unsent', reason: 'suppressed' });
+  });
+});
+
+describe('handover: quiet hours when the introduction leaves', () => {
+  it('the 23:00 (Shanghai) run started 40 minutes late holds a Kolkata client\'s introduction (21:10 local) until the morning', async () => {
+    const config = await advisorsConfig(aws, 'handover-late-run', { timeZone: ZONE });
+    const tables = tableNames(config);
+    const kolkata = 'Asia/Kolkata';
+    const brandHour = at('2026-11-24 23:00', ZONE); // 20:30 in Kolkata: not quiet at the hour
+    await writeRoster(aws.clients.s3, config, {
+      runDate: '2026-11-15',
+      advisors: [{ advisorId: 'A02', name: 'Marc Dubois', email: 'marc@late-run.example.com', locale: 'en', active: true, store: 'Paris' }],
+    });
+    await seedProfiles(aws, config, [profileItem('hl-kol', { tier: 'VIC', advisorId: 'A02', locale: 'en', timeZone: kolkata })]);
+    // The new advisor asked us to send the introduction.
+    const task = introductionTask({ customerId: 'hl-kol', from: 'A01', to: 'A02' }, '2026-W48', 'VIC', brandHour - 2 * HOUR);
+    const asked = answerTask(task, 'send', 1, brandHour - HOUR);
+    if (asked.outcome !== 'recorded') throw new Error('answer not recorded');
+    await createTask(aws.clients.documents, tables.advisorTasks, asked.task, 400);
+
+    const late = await runCampaignHour(aws, config, brandHour, 'late-run-1', { realClock: () => brandHour + 40 * MINUTE });
+    expect(late.introductions).toMatchObject({ sent: 0, 'quiet-hours': 1 });
+    expect(await emailsTo(aws, 'hl-kol@example.com')).toEqual([]);
+    expect((await getTask(aws.clients.documents, tables.advisorTasks, task))?.status).toBe('send-requested');
+
+    const morning = at('2026-11-25 12:00', ZONE); // 09:30 in Kolkata
+    const next = await runCampaignHour(aws, config, morning, 'late-run-2', { realClock: () => morning });
+    expect(next.introductions).toMatchObject({ sent: 1, 'quiet-hours': 0 });
+    expect(await emailsTo(aws, 'hl-kol@example.com')).toHaveLength(1);
   });
 });
 
