@@ -65,7 +65,8 @@ import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
  *     every profile once and rebuilds it;
  *  4. look them up on the suppression list (their addresses, and their ids: a client's own no);
  *  5. per client, decide each occasion (consent, suppression, cap, quiet hours, control group) and
- *     settle it: a decision is written to the ledger, a send goes through the delivery protocol
+ *     settle it (an email to send meets the client's quiet hours again when it leaves, on the
+ *     real clock: a late or long run defers it): a decision is written to the ledger, a send goes through the delivery protocol
  *     (shared/delivery: claim, send through SES, record); an email held for want of a coupon code
  *     lets the client's next occasion be decided in its place. Once sending stops (the account cannot
  *     send, its quota is spent, SES refused the account, or the circuit breaker opened after
