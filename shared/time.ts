@@ -97,15 +97,27 @@ export function zonedWallTimeToInstant(
   timeZone: string,
 ): number {
   const wall = utcMs(year, month - 1, day, hour, minute, second, millisecond);
+  const [earliest] = instantsOfWall(wall, timeZone);
+  // In a gap: read the wall time with the offset from before the gap, which lands after it.
+  return earliest ?? wall - zoneOffsetMs(wall - MS_PER_DAY, timeZone);
+}
+
+/**
+ * Every instant at which the wall-clock time happens in `timeZone`, earliest first: one on most
+ * days, two in the hour the clocks go back (the first pass, then the second), none in the hour
+ * they skip. Time is to the minute (the stamps of incremental exports, shared/store/buckets.ts).
+ */
+export function zonedWallTimeInstants(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): number[] {
+  return instantsOfWall(utcMs(year, month - 1, day, hour, minute), timeZone);
+}
+
+/** The instants whose wall time in `timeZone` is `wall` (a wall time written as if UTC), earliest first. */
+function instantsOfWall(wall: number, timeZone: string): number[] {
   // The offsets in force around this wall time: any transition is less than a day away.
   const before = zoneOffsetMs(wall - MS_PER_DAY, timeZone);
   const after = zoneOffsetMs(wall + MS_PER_DAY, timeZone);
-  const candidates = [wall - before, wall - after].sort((a, b) => a - b);
-  for (const instant of candidates) {
-    if (instant + zoneOffsetMs(instant, timeZone) === wall) return instant;
-  }
-  // In a gap: read the wall time with the offset from before the gap, which lands after it.
-  return wall - before;
+  const candidates = before === after ? [wall - before] : [wall - before, wall - after].sort((a, b) => a - b);
+  return candidates.filter((instant) => instant + zoneOffsetMs(instant, timeZone) === wall);
 }
 
 /** YYYY-MM-DD of `instant` in `timeZone`. */

@@ -1,5 +1,5 @@
 import type { Config } from '#shared/config.ts';
-import { parseTimestamp } from '#shared/time.ts';
+import { parseTimestamp, zoneOffsetMs, zonedWallTimeInstants } from '#shared/time.ts';
 
 /** Reports (run summaries, rejects) live in their own bucket when configured, else beside the exports. */
 export function reportsBucket(config: Config): string {
@@ -45,7 +45,7 @@ export function bookPairsKey(config: Config): string {
   return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/advisor-pairs.json` : 'catalog/advisor-pairs.json';
 }
 
-/** Incremental exports (sign-ups and orders during the day) go under <prefix>/incremental/<YYYY-MM-DDTHHmm>/. */
+/** Incremental exports (sign-ups and orders during the day) go under <prefix>/incremental/<stamp>/ (incrementalStamp). */
 export function incrementalPrefix(config: Config): string {
   return config.storage.exportsPrefix ? `${config.storage.exportsPrefix}/incremental` : 'incremental';
 }
@@ -69,10 +69,60 @@ export function couponPoolKey(config: Config, campaignId: string): string {
   return config.coupons.poolsPrefix ? `${config.coupons.poolsPrefix}/${campaignId}.csv` : `${campaignId}.csv`;
 }
 
-const INCREMENTAL_FOLDER_RE = /^(\d{4}-\d{2}-\d{2})T(\d{2})(\d{2})$/;
+/**
+ * An incremental folder's stamp: YYYY-MM-DDTHHmm, brand time, or with its offset (Z, or ±HHMM as
+ * in 2026-11-01T0130-0500), which says the instant even in the hour the clocks go back.
+ */
+const INCREMENTAL_FOLDER_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})(\d{2})(Z|[+-]\d{4})?$/;
 
-/** When an incremental folder (YYYY-MM-DDTHHmm, brand time) was dropped, or undefined for a name that is not a stamp. */
-export function incrementalStamp(folder: string, timeZone: string): number | undefined {
+/**
+ * How far ahead of S3's clock the platform's may run when it stamps a folder: a folder is written
+ * after its stamp, so a reading of its stamp later than its newest object (by more than this) is
+ * not its own.
+ */
+export const STAMP_CLOCK_ALLOWANCE_MS = 5 * 60_000;
+
+/**
+ * The instant an incremental folder's stamp names (the one thing every comparison of increments
+ * goes by: the order they merge in, a profile's lastIncrement, the wait for a manifest, the nights),
+ * or undefined for a name that is not a stamp.
+ *
+ * A stamp with its offset names one instant. A local stamp is brand time, and names one instant
+ * too, except in the hour the clocks go back, which happens twice (01:30 is 05:30Z, then 06:30Z in
+ * New York on 2026-11-01). There `writtenAt`, when S3 says the folder was last written (its
+ * newest object's LastModified: the manifest, written last), tells them apart: a folder is not
+ * written before its stamp, so it is the later reading not after that write (within
+ * STAMP_CLOCK_ALLOWANCE_MS). Without it (a name stored on a profile before stamps carried their
+ * offset), or when both readings are after it, the earlier one: as local stamps were always read.
+ */
+export function incrementalStamp(folder: string, timeZone: string, writtenAt?: number): number | undefined {
   const m = INCREMENTAL_FOLDER_RE.exec(folder);
-  return m ? parseTimestamp(`${m[1]}T${m[2]}:${m[3]}:00`, timeZone) : undefined;
+  if (!m) return undefined;
+  const [, year, month, day, hour, minute, offset] = m;
+  const wall = `${year}-${month}-${day}T${hour}:${minute}:00`;
+  if (offset !== undefined) return parseTimestamp(offset === 'Z' ? `${wall}Z` : `${wall}${offset.slice(0, 3)}:${offset.slice(3)}`, timeZone);
+  const earliest = parseTimestamp(wall, timeZone); // validates the date, and reads a skipped time as today
+  if (earliest === undefined || writtenAt === undefined) return earliest;
+  const readings = zonedWallTimeInstants(Number(year), Number(month), Number(day), Number(hour), Number(minute), timeZone);
+  const possible = readings.filter((instant) => instant <= writtenAt + STAMP_CLOCK_ALLOWANCE_MS);
+  return possible.at(-1) ?? earliest;
+}
+
+/**
+ * How a profile names the increment last merged into it (lastIncrement): the folder's name when
+ * it reads as `stamp` on its own, else the stamp with its offset (2026-11-01T0130-0500), so that
+ * incrementalStamp reads it back as the same instant with no S3 to ask.
+ */
+export function incrementalStampLabel(folder: string, stamp: number, timeZone: string): string {
+  if (incrementalStamp(folder, timeZone) === stamp) return folder;
+  const offsetMinutes = Math.round(zoneOffsetMs(stamp, timeZone) / 60_000);
+  const local = new Date(stamp + offsetMinutes * 60_000).toISOString(); // the wall time, written as if UTC
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}${String(minutes % 60).padStart(2, '0')}`;
+  return `${local.slice(0, 10)}T${local.slice(11, 13)}${local.slice(14, 16)}${sign}${hhmm(Math.abs(offsetMinutes))}`;
+}
+
+/** Increments in the order they merge: by the instant of their stamps (incrementalStamp), then by name. */
+export function compareIncrements(a: { folder: string; stamp: number }, b: { folder: string; stamp: number }): number {
+  return a.stamp - b.stamp || (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0);
 }
