@@ -1,4 +1,4 @@
-import { listFolders } from '#shared/aws/s3-objects.ts';
+import { listFolderWrites } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { isAwsOrConnectionError } from '#shared/aws/errors.ts';
 import type { Config } from '#shared/config.ts';
@@ -11,7 +11,7 @@ import type { ClientFacts, ClientProfile } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
-import { incrementalPrefix, incrementalStamp } from '#shared/store/buckets.ts';
+import { compareIncrements, incrementalPrefix, incrementalStamp, incrementalStampLabel } from '#shared/store/buckets.ts';
 import { getProfiles, INCREMENTAL_DIGEST, lastNightOf, putProfileIfUnchanged, type ProfileItem } from '#shared/store/profile-store.ts';
 import { isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
@@ -19,15 +19,20 @@ import { forEachInFlight } from '#shared/store/in-flight.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
-import { localDate } from '#shared/time.ts';
+import { isoInstant, localDate } from '#shared/time.ts';
 import { SENDER_ALERTS } from '#shared/alerts.ts';
 import { consentAfterIncrement, isAfterSnapshot, snapshotDumpedBy } from './increment-consent.ts';
 import { factsWithOrders, needsRemerge, nightCutoff, nightSeen, ordersToCount, type CountedOrders, type NightMark } from './increment-orders.ts';
 
 /**
  * Incremental exports: during the day the platform may drop the new sign-ups and orders under
- * <prefix>/incremental/<YYYY-MM-DDTHHmm>/ (brand time, with `_manifest.json` {"mode":"incremental"}).
- * The hourly sender merges each one once, so a client who signs up at 10:00 is welcomed that day.
+ * <prefix>/incremental/<YYYY-MM-DDTHHmm>/ (brand time, or with its offset: YYYY-MM-DDTHHmm-0500,
+ * with `_manifest.json` {"mode":"incremental"}). Every comparison goes by the instant the stamp
+ * names (buckets.ts incrementalStamp), never by the name: in the hour the clocks go back, a later
+ * drop may have an earlier name, or the same one.
+ * The hourly sender merges each one once, so a client who signs up at 10:00 is welcomed that day;
+ * a folder written again after it was merged (a second 01:30 when the clocks go back, in the same
+ * folder) is merged again (droppedAgain).
  * The merge only moves facts forward (new client, later orders and purchases, contact details,
  * consent by time: increment-consent.ts, a prospect's stage once they bought); the next nightly
  * run recomputes every profile from the full snapshot and corrects the rest. Its moves are
@@ -103,9 +108,37 @@ export type IngestMarker = {
       nightSeen?: string;
       /** The run that last merged its orders again after a night. */
       remergedBy?: string;
+      /** When S3 said the folder was last written as it was merged (ISO; absent on markers from before): a later write is another drop (droppedAgain). */
+      lastWrite?: string;
+      /** The instant its stamp was read as (ISO; absent on markers from before). */
+      stampedAt?: string;
     }
   | { status: 'quarantined'; reason: string; quarantinedAt: string }
 );
+
+/**
+ * Whether a merged folder has been written since (pure): a second drop into the same folder (in
+ * the hour the clocks go back, a second pass stamped with the same local name; or a producer that
+ * writes it again), to merge as a new increment. Unknown for a marker from before markers recorded
+ * the write: it is taken as merged, as then. Objects expiring make the folder no newer.
+ */
+export function droppedAgain(marker: IngestMarker | undefined, lastWrite: number): boolean {
+  if (marker?.status !== 'merged' || marker.lastWrite === undefined) return false;
+  return lastWrite > Date.parse(marker.lastWrite);
+}
+
+/**
+ * Whether a stored profile has merged this increment already, or a later one (pure): its
+ * lastIncrement, read as an instant (incrementalStamp; a name stored before stamps carried their
+ * offset reads as it always did), is at or past this one's stamp. The same instant is the same
+ * increment (a run died between writing the profile and marking the folder done), except for a
+ * folder dropped again: that instant is the earlier drop's, and the new drop's rows are not old.
+ */
+export function hasMergedIncrement(lastIncrement: string | undefined, stamp: number, options: { droppedAgain: boolean; timeZone: string }): boolean {
+  const merged = lastIncrement === undefined ? undefined : incrementalStamp(lastIncrement, options.timeZone);
+  if (merged === undefined) return false;
+  return options.droppedAgain ? merged > stamp : merged >= stamp;
+}
 
 /** Whether a folder's read failed because of the export itself (quarantine it) rather than S3 failing on the way (fail the run). */
 export function isBadExport(error: unknown): error is ExportError {
@@ -191,19 +224,22 @@ export async function ingestIncrementalExports(options: {
   const snapshotBy = snapshotDumpedBy(night);
   // Each client's consent as this run first read it: what the newest night left, unless an earlier hour moved it since.
   const nightLeft = new Map<string, boolean | undefined>();
-  const folders = await listFolders(clients.s3, config.storage.exportsBucket, base);
+  const increments: { folder: string; stamp: number; lastWrite: number }[] = [];
+  for (const [folder, lastWrite] of await listFolderWrites(clients.s3, config.storage.exportsBucket, base)) {
+    const stamp = incrementalStamp(folder, config.timeZone, lastWrite);
+    if (stamp === undefined) log.warn('ignoring an incremental folder whose name is not YYYY-MM-DDTHHmm (or YYYY-MM-DDTHHmm with its offset)', { folder });
+    else increments.push({ folder, stamp, lastWrite });
+  }
 
-  for (const folder of folders.sort()) {
-    const stamp = incrementalStamp(folder, config.timeZone);
-    if (stamp === undefined) {
-      log.warn('ignoring an incremental folder whose name is not YYYY-MM-DDTHHmm', { folder });
-      continue;
-    }
+  for (const { folder, stamp, lastWrite } of increments.sort(compareIncrements)) {
     if (stamp > at) continue; // dropped after this run's clock
-    // Quarantined, or merged and not undone by a night since: never read again.
+    // Quarantined, or merged and neither written again nor undone by a night since: never read again.
     const marker = await getRun<IngestMarker>(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder });
-    if (marker && !(marker.status === 'merged' && needsRemerge(marker, stamp, night, config.timeZone))) continue;
-    const remerge = marker?.status === 'merged';
+    const again = droppedAgain(marker, lastWrite);
+    if (marker && !again && !(marker.status === 'merged' && needsRemerge(marker, stamp, night, config.timeZone))) continue;
+    // A folder dropped again merges as a new increment (whole, and it may create clients); one a night undid puts its orders back.
+    const remerge = marker?.status === 'merged' && !again;
+    const label = incrementalStampLabel(folder, stamp, config.timeZone);
 
     const source = s3ExportSource(clients.s3, config.storage.exportsBucket, `${base}${folder}`);
     let increment: IncrementRead;
@@ -212,8 +248,9 @@ export async function ingestIncrementalExports(options: {
     } catch (error) {
       // Increments merge in stamp order: a later one merged first would mark its clients past this
       // one (lastIncrement), and this one's orders for them would be skipped once it is whole.
-      if (error instanceof ExportIncompleteError && at - stamp < INCOMPLETE_INCREMENT_WAIT_MS) {
-        log.info('incremental export not whole yet (no manifest listing its files): it and the later ones left for a later hour', { folder, source: source.describe() });
+      // A folder being written again fails as a bad export while its old manifest does not match its new files.
+      if ((error instanceof ExportIncompleteError || (again && isBadExport(error))) && at - stamp < INCOMPLETE_INCREMENT_WAIT_MS) {
+        log.info('incremental export not whole yet (no manifest listing its files): it and the later ones left for a later hour', { folder, source: source.describe(), droppedAgain: again });
         break;
       }
       if (!isBadExport(error)) throw error;
@@ -244,7 +281,7 @@ export async function ingestIncrementalExports(options: {
       if (storedItem && !nightLeft.has(client.customerId)) nightLeft.set(client.customerId, storedItem.acceptsMarketing);
       // Merged already: a run died after writing profiles, before marking the folder done; or, merging
       // again after a night, a profile the night did not rewrite.
-      if (storedItem?.lastIncrement !== undefined && storedItem.lastIncrement >= folder) continue;
+      if (hasMergedIncrement(storedItem?.lastIncrement, stamp, { droppedAgain: again, timeZone: config.timeZone })) continue;
       // Merging again puts orders back on profiles a night rewrote: it creates no one.
       if (remerge && storedItem === undefined) continue;
       const orders = ordersToCount(client.orders, countedOf(storedItem, cutoff));
@@ -283,7 +320,7 @@ export async function ingestIncrementalExports(options: {
         ...profile,
         digest: INCREMENTAL_DIGEST,
         updatedRunDate: storedItem?.updatedRunDate ?? runDate,
-        lastIncrement: folder,
+        lastIncrement: label,
         // What the next night measures its moves against (the merge may have moved the stage), and
         // for a client back from absence since when the nights lacked them (their lapse meanwhile is explained).
         lastNight: storedItem === undefined ? null : lastNightOf(storedItem),
@@ -326,13 +363,14 @@ export async function ingestIncrementalExports(options: {
       summary.deferred.push({ folder, clients: raced.length });
       break;
     }
+    const written = Number.isFinite(lastWrite) ? { lastWrite: isoInstant(lastWrite), stampedAt: isoInstant(stamp) } : {};
     const done: IngestMarker =
-      marker?.status === 'merged'
+      remerge && marker?.status === 'merged'
         ? { ...marker, nightSeen: nightSeen(night), remergedBy: runId }
-        : { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), status: 'merged', rows: read.rows, rejected, clients: items.length, nightSeen: nightSeen(night) };
+        : { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), status: 'merged', rows: read.rows, rejected, clients: items.length, nightSeen: nightSeen(night), ...written };
     await putRun(clients.documents, tables.runs, done);
     if (remerge) log.info('incremental export merged again after a night: its orders put back', { folder, clients: items.length, night: nightSeen(night) });
-    else log.info('incremental export merged', { folder, rows: read.rows, rejected, clients: items.length });
+    else log.info('incremental export merged', { folder, stampedAt: isoInstant(stamp), rows: read.rows, rejected, clients: items.length, droppedAgain: again });
   }
   return summary;
 }

@@ -66,7 +66,11 @@ export type ProfileItem = ClientProfile & DueIndexFields & {
   digest: string;
   /** Run date that last changed this profile. */
   updatedRunDate: string;
-  /** The last incremental export merged into this profile since the nightly run rewrote it. */
+  /**
+   * The last incremental export merged into this profile since the nightly run rewrote it, by its
+   * stamp (buckets.ts incrementalStampLabel: the folder's name, with its offset where the name alone
+   * is ambiguous); compared by the instant it names, never as a string.
+   */
   lastIncrement?: string;
   /**
    * The orders incremental exports counted into this profile since the nightly run rewrote it, by

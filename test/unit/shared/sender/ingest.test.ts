@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientProfile } from '#shared/model.ts';
-import { mergeIncrement, mergeIncrementOrders } from '#shared/sender/ingest.ts';
+import { droppedAgain, hasMergedIncrement, INGEST_JOB, mergeIncrement, mergeIncrementOrders, type IngestMarker } from '#shared/sender/ingest.ts';
 import { incrementalStamp } from '#shared/store/buckets.ts';
 
 const stored: ClientProfile = {
@@ -22,6 +22,35 @@ describe('incremental exports', () => {
   it('reads folder stamps in the brand time zone', () => {
     expect(incrementalStamp('2026-11-23T1000', 'Asia/Shanghai')).toBe(Date.UTC(2026, 10, 23, 2, 0));
     expect(incrementalStamp('latest', 'Asia/Shanghai')).toBeUndefined();
+  });
+
+  it('takes a merged folder written since as dropped again, never one from before markers recorded the write', () => {
+    const merged: IngestMarker = { job: INGEST_JOB, runDate: '2026-11-01T0130', runId: 'r', source: 's3://b/x/', status: 'merged', rows: 1, rejected: 0, clients: 1 };
+    const written = Date.UTC(2026, 10, 1, 5, 32);
+    const recorded = { ...merged, lastWrite: new Date(written).toISOString() };
+    expect(droppedAgain(undefined, written)).toBe(false);
+    expect(droppedAgain(merged, written)).toBe(false); // from before: merged, as then
+    expect(droppedAgain(recorded, written)).toBe(false);
+    expect(droppedAgain(recorded, Date.UTC(2026, 10, 1, 6, 33))).toBe(true);
+    expect(droppedAgain(recorded, written - 1000)).toBe(false); // an object expired: nothing new
+    const quarantined: IngestMarker = { job: INGEST_JOB, runDate: '2026-11-01T0130', runId: 'r', source: 's3://b/x/', status: 'quarantined', reason: 'bad', quarantinedAt: '2026-11-01T06:00:00.000Z' };
+    expect(droppedAgain(quarantined, Date.UTC(2026, 10, 1, 9))).toBe(false);
+  });
+
+  it("compares a profile's last increment with a folder by instant, not by name", () => {
+    const NY = 'America/New_York';
+    const firstPass0145 = Date.UTC(2026, 10, 1, 5, 45); // 01:45 EDT
+    const secondPass0130 = Date.UTC(2026, 10, 1, 6, 30); // 01:30 EST: a smaller name, a later instant
+    const options = { droppedAgain: false, timeZone: NY };
+    // A name stored before stamps carried their offset reads as it always did (the first pass).
+    expect(hasMergedIncrement('2026-11-01T0145', secondPass0130, options)).toBe(false);
+    expect(hasMergedIncrement('2026-11-01T0145', firstPass0145, options)).toBe(true); // the same increment: a rerun after a crash
+    expect(hasMergedIncrement('2026-11-01T0130-0500', firstPass0145, options)).toBe(true); // a later one
+    expect(hasMergedIncrement('2026-11-01T0130-0500', secondPass0130, options)).toBe(true);
+    expect(hasMergedIncrement(undefined, secondPass0130, options)).toBe(false);
+    // The same instant in a folder dropped again is the earlier drop's: the new rows are not old.
+    expect(hasMergedIncrement('2026-11-01T0130-0500', secondPass0130, { droppedAgain: true, timeZone: NY })).toBe(false);
+    expect(hasMergedIncrement('2026-11-01T0200', secondPass0130, { droppedAgain: true, timeZone: NY })).toBe(true);
   });
 
   it('moves a stored profile forward with new orders and contact details, keeping tier, stage and consent (increment-consent.ts decides it)', () => {

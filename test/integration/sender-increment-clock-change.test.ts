@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Config } from '#shared/config.ts';
+import { INGEST_JOB, type IngestMarker } from '#shared/sender/ingest.ts';
+import { incrementalPrefix } from '#shared/store/buckets.ts';
+import { getProfile } from '#shared/store/profile-store.ts';
+import { getRun } from '#shared/store/runs-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { campaignConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
+import { dropIncrement, seedProfiles } from '#test/support/emulator-data.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
+
+/**
+ * Increments across the hour the clocks go back (America/New_York, 2026-11-01: 01:00-02:00 EDT,
+ * then 01:00-02:00 EST again). Folder names in brand time no longer follow time there: a second
+ * pass dropped later may have an earlier name (01:30 EST after 01:45 EDT) or the same one. The
+ * ingest goes by the instant a stamp names (buckets.ts incrementalStamp): an offset when the name
+ * carries one, else, in the repeated hour, the reading S3's write of the folder allows. Either
+ * way the later drop's opt-out applies and its orders count, and the welcome does not go.
+ *
+ * The emulator stamps its objects with the machine's clock, which is past 2026-11-01: a local
+ * name in the repeated hour reads as its second pass here (the later reading not after the write).
+ */
+
+const aws = sharedAws();
+const NY = 'America/New_York';
+const HOUR = 3_600_000;
+const ORDERS_HEADER = 'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status,refunded_amount\n';
+const orderLine = (orderId: string, customerId: string, orderedAt: string) => `${orderId},${customerId},${orderedAt},SKU-1,Bag,leather,1,80.00,USD,paid,\n`;
+
+/** A prospect who signed up the evening before: the welcome is due, held by quiet hours until 09:00. */
+async function prospect(name: string, id: string): Promise<Config> {
+  const config = await campaignConfig(aws, name, { timeZone: NY });
+  await seedProfiles(aws, config, [
+    profileItem(id, { timeZone: NY, stage: 'prospect', tier: 'Prospect', orderCount: 0, spend12mMinor: 0, lifetimeSpendMinor: 0, signedUpAt: '2026-10-31T23:30:00.000Z' }),
+  ]);
+  return config;
+}
+
+const profileOf = (config: Config, id: string) => getProfile(aws.clients.documents, tableNames(config).profiles, id);
+const welcomesTo = async (id: string) => (await emailsTo(aws, `${id}@example.com`)).map((email) => email.subject);
+
+describe('increments across the fall-back hour (America/New_York, 2026-11-01)', () => {
+  it('merges a second pass stamped 01:30 EST after a first pass stamped 01:45 EDT, both with their offsets', { timeout: 180_000 }, async () => {
+    const id = 'fb-offsets';
+    const config = await prospect('fallback-offsets', id);
+    // 01:45 EDT (05:45Z): a name change, merged by the 01:00 EST hour (06:00Z).
+    await dropIncrement(aws, config, '2026-11-01T0145-0400', { 'customers.csv': `customer_id,first_name\n${id},Ann\n` });
+    const h06 = await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 6), 'fbo-06');
+    expect(h06.ingested).toMatchObject({ updatedClients: 1, quarantined: [] });
+    // 01:30 EST (06:30Z), a smaller name dropped later: the client orders and opts out.
+    await dropIncrement(aws, config, '2026-11-01T0130-0500', {
+      'customers.csv': `customer_id,accepts_marketing\n${id},false\n`,
+      'orders.csv': ORDERS_HEADER + orderLine('fbo-1', id, '2026-11-01T01:20:00-05:00'),
+    });
+    const h07 = await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 7), 'fbo-07');
+    expect(h07.ingested).toMatchObject({ exports: [expect.stringContaining('2026-11-01T0130-0500')], updatedClients: 1 });
+    expect(await profileOf(config, id)).toMatchObject({ firstName: 'Ann', acceptsMarketing: false, orderCount: 1, incrementOrderIds: ['fbo-1'], lastIncrement: '2026-11-01T0130-0500' });
+    await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 14), 'fbo-14'); // 09:00 EST: out of quiet hours
+    expect(await welcomesTo(id)).toEqual([]);
+  });
+
+  it('reads a local 01:30 by when S3 says it was written: after an increment of 01:45 EDT, it is the second pass', { timeout: 180_000 }, async () => {
+    const id = 'fb-local';
+    const config = await prospect('fallback-local', id);
+    await dropIncrement(aws, config, '2026-11-01T0145-0400', { 'customers.csv': `customer_id,first_name\n${id},Ann\n` });
+    await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 6), 'fbl-06');
+    await dropIncrement(aws, config, '2026-11-01T0130', {
+      'customers.csv': `customer_id,accepts_marketing\n${id},false\n`,
+      'orders.csv': ORDERS_HEADER + orderLine('fbl-1', id, '2026-11-01T01:20:00-05:00'),
+    });
+    const h07 = await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 7), 'fbl-07');
+    expect(h07.ingested).toMatchObject({ exports: [expect.stringContaining('2026-11-01T0130')], updatedClients: 1 });
+    // The profile names it with its offset: the name alone would read back as the first pass.
+    expect(await profileOf(config, id)).toMatchObject({ firstName: 'Ann', acceptsMarketing: false, orderCount: 1, lastIncrement: '2026-11-01T0130-0500' });
+    expect(await getRun<IngestMarker>(aws.clients.documents, tableNames(config).runs, { job: INGEST_JOB, runDate: '2026-11-01T0130' })).toMatchObject({
+      status: 'merged',
+      stampedAt: '2026-11-01T06:30:00.000Z',
+    });
+    await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 14), 'fbl-14');
+    expect(await welcomesTo(id)).toEqual([]);
+  });
+
+  it('merges a second drop into a folder already merged under the same name, counting a resent order once', { timeout: 180_000 }, async () => {
+    const id = 'fb-same';
+    const config = await prospect('fallback-same-name', id);
+    const folder = '2026-11-01T0130';
+    await dropIncrement(aws, config, folder, {
+      'customers.csv': `customer_id,first_name\n${id},Ann\n`,
+      'orders.csv': ORDERS_HEADER + orderLine('fbs-1', id, '2026-11-01T01:10:00-04:00'),
+    });
+    const h07 = await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 7), 'fbs-07');
+    expect(h07.ingested).toMatchObject({ exports: [expect.stringContaining(folder)], updatedClients: 1 });
+    const first = await getRun<IngestMarker>(aws.clients.documents, tableNames(config).runs, { job: INGEST_JOB, runDate: folder });
+
+    // S3 keeps the time of a write to the second: a second drop in the same second could not be told.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // The second pass writes the same folder: the order resent (updated), a new one, and an opt-out.
+    await dropIncrement(aws, config, folder, {
+      'customers.csv': `customer_id,accepts_marketing\n${id},false\n`,
+      'orders.csv': ORDERS_HEADER + orderLine('fbs-1', id, '2026-11-01T01:10:00-04:00') + orderLine('fbs-2', id, '2026-11-01T01:25:00-05:00'),
+    });
+    const h08 = await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 8), 'fbs-08');
+    expect(h08.ingested).toMatchObject({ exports: [expect.stringContaining(folder)], updatedClients: 1, remerged: [] });
+    expect(await profileOf(config, id)).toMatchObject({ firstName: 'Ann', acceptsMarketing: false, orderCount: 2, incrementOrderIds: ['fbs-1', 'fbs-2'] });
+    const second = await getRun<IngestMarker>(aws.clients.documents, tableNames(config).runs, { job: INGEST_JOB, runDate: folder });
+    expect(second).toMatchObject({ status: 'merged', runId: expect.stringContaining('fbs-08') });
+    expect(second?.status === 'merged' && first?.status === 'merged' && Date.parse(second.lastWrite ?? '') > Date.parse(first.lastWrite ?? '')).toBe(true);
+
+    // Once merged, the folder is not read again.
+    const h09 = await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 9), 'fbs-09');
+    expect(h09.ingested).toMatchObject({ exports: [], updatedClients: 0 });
+    await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 14), 'fbs-14');
+    expect(await welcomesTo(id)).toEqual([]);
+    expect(await profileOf(config, id)).toMatchObject({ orderCount: 2 });
+  });
+
+  it('waits the full 2 hours for the manifest of a second-pass folder before quarantining it', { timeout: 180_000 }, async () => {
+    const scenario = await campaignConfig(aws, 'fallback-manifest-wait', { timeZone: NY });
+    const config: Config = { ...scenario, exports: { ...scenario.exports, requireManifest: true } };
+    const folder = '2026-11-01T0130'; // the second pass (06:30Z), by S3's write
+    await aws.clients.s3.send(
+      new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/${folder}/customers.csv`, Body: 'customer_id,email\nfw-1,fw-1@example.com\n' }),
+    );
+    const stamped = Date.UTC(2026, 10, 1, 6, 30);
+    const before = await runCampaignHour(aws, config, stamped + 2 * HOUR - 30 * 60_000, 'fbw-0800');
+    expect(before.ingested).toMatchObject({ exports: [], quarantined: [] });
+    expect(await getRun(aws.clients.documents, tableNames(config).runs, { job: INGEST_JOB, runDate: folder })).toBeUndefined();
+    const after = await runCampaignHour(aws, config, stamped + 2 * HOUR, 'fbw-0830');
+    expect(after.ingested.quarantined).toEqual([{ folder, reason: expect.stringContaining('still not whole 2 hours after its stamp') }]);
+  });
+});
