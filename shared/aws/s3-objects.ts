@@ -121,6 +121,8 @@ export interface ListedObject {
   /** The key relative to the listed prefix. */
   name: string;
   size?: number;
+  /** S3's LastModified, epoch ms. */
+  lastModified?: number;
 }
 
 /**
@@ -136,7 +138,11 @@ export async function listObjects(s3: S3Client, bucket: string, prefix: string, 
     );
     for (const item of page.Contents ?? []) {
       if (item.Key === undefined || item.Key === prefix || item.Key.endsWith('/')) continue;
-      objects.push({ name: item.Key.slice(prefix.length), ...(item.Size !== undefined ? { size: item.Size } : {}) });
+      objects.push({
+        name: item.Key.slice(prefix.length),
+        ...(item.Size !== undefined ? { size: item.Size } : {}),
+        ...(item.LastModified !== undefined ? { lastModified: item.LastModified.getTime() } : {}),
+      });
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);

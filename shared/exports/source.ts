@@ -10,6 +10,8 @@ export interface ExportObject {
   /** Name usable with `open()`; its basename is what format detection looks at. */
   key: string;
   size?: number;
+  /** When it was last written (S3's LastModified, epoch ms), where the source knows. */
+  lastModified?: number;
 }
 
 /** Where an export's files come from: an S3 prefix in production, a folder locally. */
@@ -38,9 +40,23 @@ export function s3ExportSource(s3: S3Client, bucket: string, prefix: string, opt
     async list() {
       // Only the objects directly in the dated prefix: "sub-folders" (incremental/...) are not part of it.
       const listed = await listObjects(s3, bucket, base, options);
-      return listed.map(({ name, size }) => ({ key: name, ...(size !== undefined ? { size } : {}) }));
+      return listed.map(({ name, size, lastModified }) => ({ key: name, ...(size !== undefined ? { size } : {}), ...(lastModified !== undefined ? { lastModified } : {}) }));
     },
     open: (key) => openObjectStream(s3, bucket, `${base}${key}`),
+  };
+}
+
+/**
+ * The objects of `source` written after `since` (epoch ms), and only those: a folder's second
+ * drop without the files of the first, which the first merge read already (shared/sender/ingest.ts).
+ * An object whose write time the source does not know is left out.
+ */
+export function writtenAfter(source: ExportSource, since: number): ExportSource {
+  return {
+    ...source,
+    async list() {
+      return (await source.list()).filter((object) => object.lastModified !== undefined && object.lastModified > since);
+    },
   };
 }
 

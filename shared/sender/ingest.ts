@@ -4,7 +4,7 @@ import { isAwsOrConnectionError } from '#shared/aws/errors.ts';
 import type { Config } from '#shared/config.ts';
 import { ExportError, ExportIncompleteError } from '#shared/exports/errors.ts';
 import { checkRejectShares, readExport, type ReadResult } from '#shared/exports/reader.ts';
-import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
+import { s3ExportSource, writtenAfter, type ExportSource } from '#shared/exports/source.ts';
 import type { Log } from '#shared/log.ts';
 import { withNextDue, type DueIndexing } from '#shared/campaigns/due-index.ts';
 import type { ClientFacts, ClientProfile } from '#shared/model.ts';
@@ -237,18 +237,21 @@ export async function ingestIncrementalExports(options: {
     const marker = await getRun<IngestMarker>(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder });
     const again = droppedAgain(marker, lastWrite);
     if (marker && !again && !(marker.status === 'merged' && needsRemerge(marker, stamp, night, config.timeZone))) continue;
-    // A folder dropped again merges as a new increment (whole, and it may create clients); one a night undid puts its orders back.
+    // A folder dropped again merges its second drop as a new increment (it may create clients); one a night undid puts its orders back.
     const remerge = marker?.status === 'merged' && !again;
     const label = incrementalStampLabel(folder, stamp, config.timeZone);
 
-    const source = s3ExportSource(clients.s3, config.storage.exportsBucket, `${base}${folder}`);
+    const folderSource = s3ExportSource(clients.s3, config.storage.exportsBucket, `${base}${folder}`);
+    // A folder dropped again: its second drop alone. The first's files still there were merged as of
+    // the first's stamp; read again as of the second's, an opt-out given between the two would be undone.
+    const source = again && marker?.status === 'merged' && marker.lastWrite !== undefined ? writtenAfter(folderSource, Date.parse(marker.lastWrite)) : folderSource;
     let increment: IncrementRead;
     try {
       increment = await readIncrement({ source, config, clients, runDate, erasures });
     } catch (error) {
       // Increments merge in stamp order: a later one merged first would mark its clients past this
       // one (lastIncrement), and this one's orders for them would be skipped once it is whole.
-      // A folder being written again fails as a bad export while its old manifest does not match its new files.
+      // A second drop still being written may not match a manifest yet (the first drop's, a file listed but not rewritten).
       if ((error instanceof ExportIncompleteError || (again && isBadExport(error))) && at - stamp < INCOMPLETE_INCREMENT_WAIT_MS) {
         log.info('incremental export not whole yet (no manifest listing its files): it and the later ones left for a later hour', { folder, source: source.describe(), droppedAgain: again });
         break;

@@ -83,16 +83,18 @@ describe('increments across the fall-back hour (America/New_York, 2026-11-01)', 
     expect(await welcomesTo(id)).toEqual([]);
   });
 
-  it('merges a second drop into a folder already merged under the same name, counting a resent order once', { timeout: 180_000 }, async () => {
+  it('merges a second drop into a folder already merged under the same name, alone, counting a resent order once', { timeout: 180_000 }, async () => {
     const id = 'fb-same';
     const config = await prospect('fallback-same-name', id);
+    await seedProfiles(aws, config, [profileItem('fb-other', { timeZone: NY })]);
     const folder = '2026-11-01T0130';
     await dropIncrement(aws, config, folder, {
       'customers.csv': `customer_id,first_name\n${id},Ann\n`,
+      'customers-extra.csv': 'customer_id,first_name\nfb-other,Bo\n',
       'orders.csv': ORDERS_HEADER + orderLine('fbs-1', id, '2026-11-01T01:10:00-04:00'),
     });
     const h07 = await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 7), 'fbs-07');
-    expect(h07.ingested).toMatchObject({ exports: [expect.stringContaining(folder)], updatedClients: 1 });
+    expect(h07.ingested).toMatchObject({ exports: [expect.stringContaining(folder)], rows: 3, updatedClients: 2 });
     const first = await getRun<IngestMarker>(aws.clients.documents, tableNames(config).runs, { job: INGEST_JOB, runDate: folder });
 
     // S3 keeps the time of a write to the second: a second drop in the same second could not be told.
@@ -103,7 +105,8 @@ describe('increments across the fall-back hour (America/New_York, 2026-11-01)', 
       'orders.csv': ORDERS_HEADER + orderLine('fbs-1', id, '2026-11-01T01:10:00-04:00') + orderLine('fbs-2', id, '2026-11-01T01:25:00-05:00'),
     });
     const h08 = await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 8), 'fbs-08');
-    expect(h08.ingested).toMatchObject({ exports: [expect.stringContaining(folder)], updatedClients: 1, remerged: [] });
+    // The second drop alone: the first's customers-extra.csv, still there, was merged as of the first drop.
+    expect(h08.ingested).toMatchObject({ exports: [expect.stringContaining(folder)], rows: 3, updatedClients: 1, remerged: [] });
     expect(await profileOf(config, id)).toMatchObject({ firstName: 'Ann', acceptsMarketing: false, orderCount: 2, incrementOrderIds: ['fbs-1', 'fbs-2'] });
     const second = await getRun<IngestMarker>(aws.clients.documents, tableNames(config).runs, { job: INGEST_JOB, runDate: folder });
     expect(second).toMatchObject({ status: 'merged', runId: expect.stringContaining('fbs-08') });
