@@ -20,11 +20,14 @@ export function cleanCsvValue(value: string | undefined): string | undefined {
   return trimmed === '' ? undefined : trimmed;
 }
 
-/** JSONL value → the same string form CSV gives; non-scalars are kept for the schema to refuse. */
+/**
+ * JSONL value → the same string form CSV gives; non-scalars are kept for the schema to refuse.
+ * A number comes as the text it was written with (the reader has it): String(number) would round
+ * past 2^53 and past 17 digits. One that still is a number is kept for the schema to refuse.
+ */
 export function cleanJsonValue(value: unknown): unknown {
   if (typeof value === 'string') return cleanCsvValue(value);
   if (value === null || value === undefined) return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : value;
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   return value;
 }

@@ -237,6 +237,34 @@ describe('JSONL', () => {
     ]);
   });
 
+  it('reads a JSON number as the text it was written with, never through a double', async () => {
+    // 18-19 digit ids (Taobao, Tmall) are past 2^53: through a double both would be 1234567890123456800, one client.
+    const customers = [
+      '{"customer_id": 1234567890123456789, "email": "ann@example.com"}',
+      '{"customer_id": 1234567890123456790, "email": "bob@example.com"}',
+    ].join('\n');
+    const orders = [
+      '{"order_id": 9007199254740993, "customer_id": 1234567890123456789, "ordered_at": "2026-11-22T10:00:00Z", "sku": 12345678901234567890, "line_total": 600.00}',
+      '{"order_id": "O2", "customer_id": 1234567890123456790, "ordered_at": "2026-11-22T10:00:00Z", "line_total": 0.3050000000000000001}',
+      // Through a double 1e6 would be "1000000", a million; read as written it is refused, as the CSV cell "1e6" is.
+      '{"order_id": "O3", "customer_id": 1234567890123456790, "ordered_at": "2026-11-22T10:00:00Z", "line_total": 1e6}',
+      '{"order_id": "O4", "customer_id": 1234567890123456790, "ordered_at": "2026-11-22T10:00:00Z", "line_total": 10, "quantity": 2.0}',
+    ].join('\n');
+    const read = await readFiles({ 'customers.jsonl': customers, 'orders.jsonl': orders });
+    expect(read.customers.map((c) => [c.customerId, c.email])).toEqual([
+      ['1234567890123456789', 'ann@example.com'],
+      ['1234567890123456790', 'bob@example.com'],
+    ]);
+    expect(read.orders.map((o) => [o.orderId, o.customerId, o.sku, o.lineTotalMinor, o.quantity])).toEqual([
+      ['9007199254740993', '1234567890123456789', '12345678901234567890', 60000, 1],
+      // As the CSV cell "0.3050000000000000001": above the tie, 31 cents (through a double, 0.305: 30).
+      ['O2', '1234567890123456790', undefined, 31, 1],
+      ['O4', '1234567890123456790', undefined, 1000, 1],
+    ]);
+    expect(read.result.rejects.map((r) => [r.line, r.reason])).toEqual([[3, 'line_total: invalid amount (expected a decimal such as 129.90)']]);
+    expect(read.result.warnings.map((w) => [w.line, w.field, w.reason])).toEqual([[4, 'quantity', 'must be a positive whole number']]);
+  });
+
   it('fails a file whose first line is not a JSON object', async () => {
     const dir = await exportDir({ 'customers.jsonl': 'customer_id,email\nC1,a@example.com\n', 'orders.csv': ORDERS_CSV });
     const error = await readExport(directoryExportSource(dir), collector().handlers, { config: testConfig(), now: TEST_NOW }).catch((e: unknown) => e);

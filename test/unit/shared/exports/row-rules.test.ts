@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_EMAIL_CHARS, MAX_TEXT_CHARS } from '#shared/exports/fields.ts';
-import { MAX_KEPT_WARNINGS, topLevelMembers } from '#shared/exports/reader.ts';
+import { MAX_KEPT_WARNINGS, topLevelShape } from '#shared/exports/reader.ts';
 import { MAX_ID_BYTES } from '#shared/model.ts';
 import { MS_PER_DAY } from '#shared/time.ts';
 import { csv, CUSTOMERS, failure, NOW, ORDER_HEADER, orders, read, removeExportDirs } from './reading.ts';
@@ -174,10 +174,30 @@ describe('an invalid optional field is dropped with a warning, not the row', () 
     fc.assert(
       fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.string(), (object, twice) => {
         const text = JSON.stringify(object);
-        expect(topLevelMembers(text)).toBe(Object.keys(object).length);
+        expect(topLevelShape(text).members).toBe(Object.keys(object).length);
         const repeated = `{${JSON.stringify(twice)}:1,${JSON.stringify(twice)}:2${text === '{}' ? '' : `,${text.slice(1, -1)}`}}`;
-        expect(topLevelMembers(repeated)).toBe(Object.keys(object).length + 2);
-        expect(topLevelMembers(repeated)).toBeGreaterThan(Object.keys(JSON.parse(repeated) as object).length);
+        expect(topLevelShape(repeated).members).toBe(Object.keys(object).length + 2);
+        expect(topLevelShape(repeated).members).toBeGreaterThan(Object.keys(JSON.parse(repeated) as object).length);
+      }),
+    );
+  });
+
+  it('finds each top-level number of a JSONL object as written, whatever its name and the other values hold', () => {
+    const digits = (min: number, max: number) => fc.stringMatching(new RegExp(`^[0-9]{${min},${max}}$`));
+    const numberText = fc
+      .tuple(fc.constantFrom('', '-'), fc.oneof(fc.constant('0'), fc.tuple(fc.constantFrom(...'123456789'), digits(0, 24)).map(([a, b]) => a + b)))
+      .chain(([sign, whole]) =>
+        fc
+          .tuple(fc.option(digits(1, 20), { nil: undefined }), fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), digits(1, 3)), { nil: undefined }))
+          .map(([fraction, exponent]) => `${sign}${whole}${fraction === undefined ? '' : `.${fraction}`}${exponent === undefined ? '' : exponent.join('')}`),
+      );
+    const member = fc.oneof(numberText.map((written) => ({ written })), fc.jsonValue().map((value) => ({ value })));
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(fc.string(), member, fc.constantFrom('', ' ', '\t')), { selector: ([name]) => name }), (members) => {
+        const text = `{${members.map(([name, m, space]) => `${JSON.stringify(name)}${space}:${space}${'written' in m ? m.written : JSON.stringify(m.value)}`).join(',')}}`;
+        expect(Object.keys(JSON.parse(text) as object)).toHaveLength(members.length);
+        const written = members.flatMap(([name, m]) => ('written' in m ? [[name, m.written]] : typeof m.value === 'number' ? [[name, JSON.stringify(m.value)]] : []));
+        expect([...(topLevelShape(text).numbers ?? [])]).toEqual(written);
       }),
     );
   });
