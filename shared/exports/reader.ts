@@ -669,25 +669,39 @@ async function invalidTextError(source: ExportSource, key: string, location: str
   return ExportError.at(location, problem, { line });
 }
 
-/** Maps a CSV header onto a format's columns: names trimmed, exact match first, then any case. */
-function headerIndexes(header: string[], format: RowFormat, location: string): { keys: string[]; indexes: number[] } {
-  const names = header.map((name) => name.replace(/^\uFEFF/, '').trim());
-  const lower = names.map((name) => name.toLowerCase());
+/** Where a format's columns are among the names of a CSV header or of a JSONL object's fields. */
+interface ColumnPositions {
+  /** The columns found, in the format's spelling, and the index of each among the names. */
+  keys: string[];
+  indexes: number[];
+  /** A column that several names match (case aside), and how many: which one holds the value cannot be told. */
+  twice?: { column: string; count: number };
+}
+
+/**
+ * Matches names (a CSV header, a JSONL object's fields) to a format's columns, one rule for both
+ * encodings: a name trimmed, without a BOM, in any case.
+ */
+function columnPositions(names: readonly string[], columns: readonly string[]): ColumnPositions {
+  const matched = names.map((name) => name.replace(/^\uFEFF/, '').trim().toLowerCase());
   const keys: string[] = [];
   const indexes: number[] = [];
-  for (const column of format.columns) {
+  for (const column of columns) {
     const wanted = column.toLowerCase();
-    // Two columns with the name of one the format reads: which holds the value cannot be told.
-    if (lower.indexOf(wanted) !== lower.lastIndexOf(wanted)) {
-      const count = lower.filter((name) => name === wanted).length;
-      throw ExportError.at(location, `has ${count} columns named "${column}" (case aside): which one holds the value cannot be told`, { line: 1 });
-    }
-    let index = names.indexOf(column);
-    if (index === -1) index = lower.indexOf(wanted);
-    if (index !== -1) {
-      keys.push(column);
-      indexes.push(index);
-    }
+    const index = matched.indexOf(wanted);
+    if (index === -1) continue;
+    if (index !== matched.lastIndexOf(wanted)) return { keys, indexes, twice: { column, count: matched.filter((name) => name === wanted).length } };
+    keys.push(column);
+    indexes.push(index);
+  }
+  return { keys, indexes };
+}
+
+/** Maps a CSV header onto a format's columns (columnPositions); a column named twice or a required one missing fails the file. */
+function headerIndexes(header: string[], format: RowFormat, location: string): { keys: string[]; indexes: number[] } {
+  const { keys, indexes, twice } = columnPositions(header, format.columns);
+  if (twice !== undefined) {
+    throw ExportError.at(location, `has ${twice.count} columns named "${twice.column}" (case aside): which one holds the value cannot be told`, { line: 1 });
   }
   const missing = format.requiredColumns.filter((column) => !keys.includes(column));
   if (missing.length > 0) {
@@ -855,6 +869,12 @@ function isNumberChar(code: number): boolean {
   return (code >= 0x30 && code <= 0x39) || code === 0x2d || code === 0x2b || code === 0x2e || code === 0x65 || code === 0x45;
 }
 
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 async function readJsonlFile(
   bytes: Readable,
   location: string,
@@ -863,7 +883,9 @@ async function readJsonlFile(
   reject: RejectRow,
   report: FileReport,
 ): Promise<void> {
-  const keys = format.columns;
+  // Rows nearly always name the same fields in the same order: their columns are matched once.
+  let names: string[] = [];
+  let positions = columnPositions(names, format.columns);
   let started = false;
   // A line that is not JSON is a bad row, unless it is the last one: a file cut off mid-object
   // ends that way. So it is only rejected once another line follows.
@@ -895,16 +917,27 @@ async function readJsonlFile(
     }
     const object = parsed as Record<string, unknown>;
     const shape = topLevelShape(text);
-    if (shape.members !== Object.keys(object).length) {
+    const fields = Object.keys(object);
+    if (shape.members !== fields.length) {
       // JSON.parse keeps the last of a name given twice: whether that is the one meant cannot be told.
       reject(line, 'a field appears more than once in the object');
       return;
     }
+    if (!sameNames(fields, names)) {
+      names = fields;
+      positions = columnPositions(names, format.columns);
+    }
+    const { keys, indexes, twice } = positions;
+    if (twice !== undefined) {
+      reject(line, `has ${twice.count} fields named "${twice.column}" (case aside): which one holds the value cannot be told`);
+      return;
+    }
     const values: RowValues = {};
-    for (const key of keys) {
-      const value = object[key];
+    for (let i = 0; i < keys.length; i++) {
+      const name = names[indexes[i] as number] as string;
+      const value = object[name];
       // A number is read as written, the cell CSV would have: through a double, an 18-digit id rounds into another's.
-      values[key] = cleanJsonValue(typeof value === 'number' ? (shape.numbers?.get(key) ?? value) : value);
+      values[keys[i] as string] = cleanJsonValue(typeof value === 'number' ? (shape.numbers?.get(name) ?? value) : value);
     }
     sink.row(values, line);
   });

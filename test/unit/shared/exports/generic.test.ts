@@ -265,6 +265,23 @@ describe('JSONL', () => {
     expect(read.result.warnings.map((w) => [w.line, w.field, w.reason])).toEqual([[4, 'quantity', 'must be a positive whole number']]);
   });
 
+  it('matches keys as CSV matches header names: trimmed, in any case; a field given twice in two cases rejects the row', async () => {
+    const customers = [
+      // A consent withdrawn under another spelling of its name must be read: ignored, the stored "yes" would stay and be mailed.
+      '{"Customer_ID": "C1", "EMAIL": "a@example.com", "Accepts_Marketing": false}',
+      '{" customer_id ": "C2", "First_Name ": "Mei", "accepts_marketing": "no"}',
+      '{"customer_id": "C3", "accepts_marketing": true, "ACCEPTS_MARKETING": false}',
+    ].join('\n');
+    const orders = '{"Order_ID": "O1", "Customer_Id": "C1", "Ordered_At": "2026-11-22T10:00:00Z", "LINE_TOTAL": 12.5, "Status": "refunded"}\n';
+    const read = await readFiles({ 'customers.jsonl': customers, 'orders.jsonl': orders }, { maxRejectShare: 1 });
+    expect(read.customers).toEqual([
+      expect.objectContaining({ customerId: 'C1', email: 'a@example.com', acceptsMarketing: false }),
+      expect.objectContaining({ customerId: 'C2', firstName: 'Mei', acceptsMarketing: false }),
+    ]);
+    expect(read.orders).toEqual([expect.objectContaining({ orderId: 'O1', customerId: 'C1', lineTotalMinor: 1250, status: 'refunded' })]);
+    expect(read.result.rejects.map((r) => [r.line, r.reason])).toEqual([[3, 'has 2 fields named "accepts_marketing" (case aside): which one holds the value cannot be told']]);
+  });
+
   it('fails a file whose first line is not a JSON object', async () => {
     const dir = await exportDir({ 'customers.jsonl': 'customer_id,email\nC1,a@example.com\n', 'orders.csv': ORDERS_CSV });
     const error = await readExport(directoryExportSource(dir), collector().handlers, { config: testConfig(), now: TEST_NOW }).catch((e: unknown) => e);
