@@ -17,8 +17,10 @@ import type { SesMailer } from './ses-mailer.ts';
  *     'failed' when it cannot be sent, or may have been (never resent blindly).
  *  3. releaseClaims: hand back keys a run won but will not send (another run owns the email).
  *
- * A claim whose run died between steps 1 and 2 stays 'claimed': the ledger reports it as stale,
- * and nobody resends it, because SES may have taken it before the crash.
+ * A step that fails between the claim and the SES call (a ledger read, composing) settles the
+ * claims 'deferred' (deferUnsent), as nothing went out. A claim whose run died between steps 1 and 2
+ * stays 'claimed': the ledger reports it as stale, and nobody resends it, because SES may have
+ * taken it before the crash.
  */
 
 export interface LedgerTable {
@@ -35,16 +37,25 @@ export interface ClaimResults {
   erased: ClaimRequest[];
 }
 
-/** Claims each key in order (step 1). */
 /** Whether SES took the email or may have (a ledger status or a delivery outcome): either way it is never sent again. */
 export function mayHaveGone(status: string | undefined): boolean {
   return status === 'sent' || status === 'maybe-sent';
 }
 
+/**
+ * Claims each key in order (step 1). A claim that fails hands back the keys won before it, and its
+ * own in case it was written (no email goes), then throws: left 'claimed', they would never be sent.
+ */
 export async function claimEach(ledger: LedgerTable, requests: readonly ClaimRequest[]): Promise<ClaimResults> {
   const results: ClaimResults = { claimed: [], taken: [], erased: [] };
   for (const request of requests) {
-    const result = await claimOccasion(ledger.documents, ledger.table, request);
+    let result: Awaited<ReturnType<typeof claimOccasion>>;
+    try {
+      result = await claimOccasion(ledger.documents, ledger.table, request);
+    } catch (error) {
+      await releaseClaims(ledger, [...results.claimed, request], request.runId, 'claim-interrupted', request.now);
+      throw error;
+    }
     if (result === 'erased') {
       results.erased.push(request);
       break;
@@ -78,10 +89,26 @@ export interface Delivery {
 
 /** Sends a claimed email and records its outcome on every key it settles (step 2). */
 export async function deliverClaimed(options: DeliverClaimedOptions): Promise<Delivery> {
-  const { ledger, runId, at, mailer } = options;
+  const email = await composed(options.email, options.log ?? silentLog);
+  const outcome = 'status' in email ? email : await options.mailer.send(email);
+  return { outcome, notRecorded: await recordDelivery(options, outcome) };
+}
+
+/** What settling claimed keys needs: the delivery's options without the email. */
+export type SettleOptions = Omit<DeliverClaimedOptions, 'email' | 'mailer'>;
+
+/**
+ * Step 2 cut short: a step between the claim and SES failed (`errorName` says which). Nothing went
+ * out, so the keys are recorded as for an email not composed: 'deferred', for a later run.
+ */
+export async function deferUnsent(options: SettleOptions, errorName: string, error: unknown): Promise<Delivery> {
+  const outcome = notSentBefore(errorName, error, options.log ?? silentLog);
+  return { outcome, notRecorded: await recordDelivery(options, outcome) };
+}
+
+async function recordDelivery(options: SettleOptions, outcome: SendOutcome): Promise<LedgerKey[]> {
+  const { ledger, runId, at } = options;
   const log = options.log ?? silentLog;
-  const email = await composed(options.email, log);
-  const outcome = 'status' in email ? email : await mailer.send(email);
   const notRecorded: LedgerKey[] = [];
   const record = ledgerOutcomeOf(outcome, at, options.retryAt);
   for (const key of options.claimed) {
@@ -91,7 +118,7 @@ export async function deliverClaimed(options: DeliverClaimedOptions): Promise<De
       log.error('outcome not recorded: this run no longer holds the claim', { customerId: key.customerId, occasionKey: key.occasionKey, status: record.status });
     }
   }
-  return { outcome, notRecorded };
+  return notRecorded;
 }
 
 /** The email, or the outcome of failing to compose it: nothing went out, and a later run may try again. */
@@ -100,10 +127,15 @@ async function composed(email: DeliverClaimedOptions['email'], log: Log): Promis
   try {
     return await email();
   } catch (error) {
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    log.error('email not composed, not sent', { error: reason });
-    return { status: 'not-sent', retry: 'later', scope: 'message', errorName: 'ComposeError', reason: `ComposeError: ${reason}`, attempts: 0 };
+    return notSentBefore('ComposeError', error, log);
   }
+}
+
+/** A step before the SES call failed: nothing went out, and a later run may try again. */
+function notSentBefore(errorName: string, error: unknown, log: Log): NotSent {
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  log.error('email not sent: a step before SES failed', { errorName, error: reason });
+  return { status: 'not-sent', retry: 'later', scope: 'message', errorName, reason: `${errorName}: ${reason}`, attempts: 0 };
 }
 
 /** Hands back keys this run claimed but will not send, for a later run (step 3). */

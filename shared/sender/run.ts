@@ -18,7 +18,7 @@ import type { CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { knownAdvisors } from '#shared/advisors/roster.ts';
 import { readRoster } from '#shared/store/roster-store.ts';
 import { putRun, recentRuns } from '#shared/store/runs-store.ts';
-import { claimEach, deliverClaimed, releaseClaims } from '#shared/delivery/deliver.ts';
+import { claimEach, deferUnsent, deliverClaimed, releaseClaims } from '#shared/delivery/deliver.ts';
 import { clientEmail } from '#shared/delivery/ses-email.ts';
 import {
   claimHoursBetween,
@@ -794,7 +794,15 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     await releaseClaims(run.ledger, claimed, run.runId, 'claimed-by-another-run', run.at);
     return 'taken';
   }
-  const capped = await cappedSinceDecided(run, profile, emailId);
+  const settling = { ledger: run.ledger, runId: run.runId, at: run.at, claimed, retryAt: run.at + HOUR_MS, log: run.log };
+  let capped: CapReason | undefined;
+  try {
+    capped = await cappedSinceDecided(run, profile, emailId);
+  } catch (error) {
+    // Nothing went out: deferred for a later hour, not left 'claimed' (maybe sent, never resent).
+    await deferUnsent(settling, 'CapCheckError', error);
+    throw error;
+  }
   if (capped !== undefined) {
     await releaseClaims(run.ledger, claimed, run.runId, capped, run.at);
     counts.capped += claimed.length;
@@ -802,17 +810,13 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     return 'capped';
   }
   run.sendsStarted++;
+  // A throw here stands for the process dying: its claim stays 'claimed', as a real crash's would.
   await run.afterClaim?.({ customerId: occasion.customerId, occasionKey: occasion.occasionKey });
   const companions = occasions.filter((o) => o !== occasion && claimed.some((c) => c.occasionKey === o.occasionKey));
   const { config } = run;
   const { outcome } = await deliverClaimed({
-    ledger: run.ledger,
-    runId: run.runId,
-    at: run.at,
-    claimed,
+    ...settling,
     mailer: run.mailer,
-    retryAt: run.at + HOUR_MS,
-    log: run.log,
     email: async () => {
       const content = await composeEmail(profile, occasion, companions, config, run.unsubscribeSecret, run.advisors, {
         catalog: run.catalog,

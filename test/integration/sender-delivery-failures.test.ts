@@ -13,14 +13,15 @@ import { ledgerEntriesOf, type LedgerEntry } from '#shared/store/ledger-store.ts
 import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, runCampaignHour as run, UNSUBSCRIBE_SECRET as SECRET } from '#test/support/campaign-runs.ts';
 import { clienteleExit } from '#test/support/cli.ts';
-import { ledgerEntries as allLedgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
+import { aroundDocuments } from '#test/support/crashing-clients.ts';
+import { ledgerEntries as allLedgerEntries, seedCatalog, seedProfiles } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { lambdaHarness } from '#test/support/lambda-handler.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem as profile } from '#test/support/profiles.ts';
 import { fakeSecretsExtension } from '#test/support/secrets-extension.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
-import { HOUR, at as local, iso } from '#test/support/time.ts';
+import { DAY, HOUR, at as local, iso } from '#test/support/time.ts';
 
 /**
  * What the sender does when the way to SES fails, with the errors the AWS SDK really raises: a
@@ -196,6 +197,74 @@ describe('the way to SES fails', () => {
     expect(await emailsTo(aws, `${client.customerId}@example.com`)).toEqual([]);
     // Expired is final: nothing more, however late.
     expect((await run(aws, config, AT + 2 * HOUR, 'expiry-3')).campaigns.welcome).toMatchObject({ due: 0, expired: 0 });
+  });
+});
+
+describe('a ledger call fails between the claim and SES', () => {
+  /** DynamoDB unreachable past the SDK's retries: the request never reached it. */
+  const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED', syscall: 'connect' });
+
+  it('the frequency cap re-read fails: the claim is deferred, not left claimed, and the next hour sends the welcome once', async () => {
+    const config = await campaignConfig(aws, 'cap-read-fails');
+    const [client] = newClients('capread', 1);
+    if (!client) throw new Error('no client');
+    await seedProfiles(aws, config, [client]);
+    const ledger = tableNames(config).sendLedger;
+    let claimed = false;
+    let failed = false;
+    const faulty = aroundDocuments(aws.clients, (name, input, go) => {
+      if (name === 'PutCommand' && input.TableName === ledger) claimed = true;
+      if (claimed && !failed && name === 'QueryCommand' && input.TableName === ledger) {
+        failed = true;
+        return Promise.reject(refused());
+      }
+      return go();
+    });
+
+    await expect(run({ clients: faulty }, config, AT, 'capread-1')).rejects.toThrow(/ECONNREFUSED/);
+    expect(failed).toBe(true);
+    expect(await emailsTo(aws, `${client.customerId}@example.com`)).toEqual([]);
+    const [entry] = await ledgerEntriesOf(aws.clients.documents, tableNames(config).sendLedger, client.customerId);
+    // As for an email not composed: certainly not sent, tried again from the next hour.
+    expect(entry).toMatchObject({ status: 'deferred', deferredUntil: AT + HOUR, reason: expect.stringMatching(/^CapCheckError: .*ECONNREFUSED/) });
+
+    const next = await run(aws, config, AT + HOUR, 'capread-2');
+    expect(next.campaigns.welcome).toMatchObject({ sent: 1 });
+    expect(next.staleClaims).toEqual([]);
+    expect(await emailsTo(aws, `${client.customerId}@example.com`)).toHaveLength(1);
+  });
+
+  it('a claim of a reminder listing two products fails: the claims made are handed back, and the rerun sends the one email', async () => {
+    const config = await campaignConfig(aws, 'claim-fails');
+    const bought = iso(AT - 30 * DAY);
+    await seedCatalog(aws, config, ['A', 'B'].map((s) => ({ sku: `SK-${s}`, name: `Cream ${s}`, category: 'skincare', replenishDays: 40 })));
+    const client = profile('twocreams', {
+      stage: 'active',
+      firstOrderAt: iso(AT - 400 * DAY),
+      lastOrderAt: bought,
+      skus: Object.fromEntries(['A', 'B'].map((s) => [`SK-${s}`, { lastPurchasedAt: bought, quantity: 1, purchases: 1, productName: `Cream ${s}`, category: 'skincare' }])),
+    });
+    await seedProfiles(aws, config, [client]);
+    const ledger = tableNames(config).sendLedger;
+    let claims = 0;
+    const faulty = aroundDocuments(aws.clients, (name, input, go) => {
+      // The second claim is written, but its answer is lost: this run cannot know it holds it.
+      if (name === 'PutCommand' && input.TableName === ledger && ++claims === 2) return go().then(() => Promise.reject(refused()));
+      return go();
+    });
+
+    await expect(run({ clients: faulty }, config, AT, 'claimfail-1')).rejects.toThrow(/ECONNREFUSED/);
+    expect(await emailsTo(aws, `${client.customerId}@example.com`)).toEqual([]);
+    const entries = await ledgerEntriesOf(aws.clients.documents, ledger, client.customerId);
+    expect(entries.map((e) => [e.campaignId, e.status, e.reason])).toEqual([
+      ['replenishment', 'deferred', 'claim-interrupted'],
+      ['replenishment', 'deferred', 'claim-interrupted'],
+    ]);
+
+    const again = await run(aws, config, AT, 'claimfail-2');
+    expect(again.campaigns.replenishment).toMatchObject({ sent: 2 });
+    expect((await ledgerEntriesOf(aws.clients.documents, ledger, client.customerId)).map((e) => e.status)).toEqual(['sent', 'sent']);
+    expect(await emailsTo(aws, `${client.customerId}@example.com`)).toHaveLength(1);
   });
 });
 
