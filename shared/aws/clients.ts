@@ -22,6 +22,8 @@ export interface AwsClients {
  * an hourly send stuck on one email lost the hour. With them a stuck call fails as a
  * 'TimeoutError' (shared/aws/errors.ts): an SES send is then maybe-sent, recorded and never
  * resent; a DynamoDB or S3 call is retried by the SDK, then fails the run, which a rerun resumes.
+ * `answerMs` also bounds a silence in the body once the headers are in (no byte for that long):
+ * S3 stalling in an object's body failed nothing and held the night or the hour the same way.
  *  - SES answers a SendEmail in well under a second; 30 s is an outage, not a slow answer.
  *  - DynamoDB answers a batch or a page in milliseconds; past 10 s the SDK retries.
  *  - S3's puts carry work objects of up to tens of MB (line hashes, measures): 2 minutes.
@@ -36,8 +38,16 @@ export const DYNAMODB_TIMEOUTS: CallTimeouts = { connectionMs: 5_000, answerMs: 
 export const S3_TIMEOUTS: CallTimeouts = { connectionMs: 5_000, answerMs: 120_000 };
 
 function requestHandler(timeouts: CallTimeouts) {
-  // throwOnRequestTimeout: without it @smithy/node-http-handler only logs a warning and waits on.
-  return { connectionTimeout: timeouts.connectionMs, requestTimeout: timeouts.answerMs, throwOnRequestTimeout: true };
+  return {
+    connectionTimeout: timeouts.connectionMs,
+    // throwOnRequestTimeout: without it @smithy/node-http-handler only logs a warning and waits on.
+    requestTimeout: timeouts.answerMs,
+    throwOnRequestTimeout: true,
+    // requestTimeout is cleared once the headers arrive; socketTimeout is the socket's idle timeout,
+    // still armed while the body streams: it fails a body that stops (the stream errors with a
+    // 'TimeoutError'), never one that flows, however long it takes.
+    socketTimeout: timeouts.answerMs,
+  };
 }
 
 /** Emulators need fixed credentials (s3rver insists on S3RVER); real AWS uses the default provider chain. */

@@ -36,13 +36,20 @@ export async function uploadDirectory(s3: S3Client, dir: string, bucket: string,
  * instead. Undefined when there is no such key, so the caller can say what is missing.
  */
 export async function readObjectBytes(s3: S3Client, bucket: string, key: string): Promise<Uint8Array | undefined> {
+  let response;
   try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
+    response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   } catch (error) {
     // By name too: an error from another copy of the SDK (or an emulator's reply) fails instanceof.
     if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchKey') return undefined;
     throw error;
+  }
+  try {
+    return response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
+  } catch (error) {
+    // The body broke or stalled after the headers (clients.ts: socketTimeout): the SDK's error
+    // names neither S3 nor the object. Kept as the cause, so it still reads as a connection failure.
+    throw new Error(`S3 GetObject s3://${bucket}/${key}: reading the body failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }
 
