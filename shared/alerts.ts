@@ -41,7 +41,7 @@ export const NIGHTLY_ALERTS = {
     alert: 'advisor-digest-not-sent',
     metricName: 'AdvisorDigestsNotSent',
     description:
-      'An advisor\'s weekly digest did not go out (SES throttled it, or could not send for a transient reason): the nights until the next digest day retry it, and the last of them logs "advisor digests not sent this week" if it never went. ' +
+      'An advisor\'s weekly digest did not go out (SES throttled it, or could not send for a transient reason), or the digests stopped before every advisor was handled ("advisor digests stopped", a store or S3 error): the nights until the next digest day retry them, and the last of them logs "advisor digests not sent this week" if a deferred one never went. ' +
       'The nightly log line names the advisor id and SES\'s reason; `clientele status` lists the night\'s deferred digests.',
   },
 } as const satisfies Record<string, SenderAlert>;

@@ -42,7 +42,8 @@ import { addDays, isoWeek, MS_PER_DAY, WEEKDAYS, weekdayOf, type Weekday } from 
  * 'deferred', logged as an alert, and the 6 nights after the digest day (its digest week: the
  * key keeps the digest day's ISO week) each send the deferred digests still pending, with the book
  * as of their night; the last of them reports a digest still not sent. A failure that may have been
- * sent is never retried.
+ * sent is never retried. A run stopped by an error (a store read) is alarmed, and the next night of
+ * the week runs the week's digests whole again (weekDigestsStopped): the claims keep those it sent.
  * An advisor with no client to contact gets no email (and no claim, so a later run of the week may
  * still send one). Advisor ids found on profiles but known to neither the roster nor the config are
  * counted, not mailed.
@@ -85,7 +86,7 @@ export interface AdvisorDigestSummary {
   week: string;
   /** The digest day whose digests this run sent (the run date, but on the nights that send the deferred ones). */
   digestDate: string;
-  /** 'pending': a night after the digest day, sending only the digests that day deferred. */
+  /** 'pending': a night after the digest day, sending only the digests that day deferred; 'all' there when the week's run whole had stopped. */
   mode: DigestNight['send'];
   /** Advisors whose digest of the week is still not sent on the last night of the digest week: lost for that week. */
   unsent?: string[];
@@ -102,7 +103,7 @@ export interface AdvisorDigestSummary {
   books?: { advisorId: string; week: AdvisorBook['week']; rows: BookRowPreview[] }[];
   /**
    * Why the run stopped before every advisor was handled (a store or S3 error): the nightly run goes
-   * on, and a rerun of the night sends the digests not yet claimed this week.
+   * on, and a rerun of the night, or the next night of the digest week, sends the digests not yet claimed this week.
    */
   error?: string;
   durationMs: number;
@@ -133,6 +134,11 @@ export interface AdvisorDigestOptions {
   pendingAdvisors?: ReadonlySet<string>;
   /** The last night of the digest week: a digest still deferred after this run is reported as not sent. */
   lastNight?: boolean;
+  /**
+   * The nightly run's stored summaries: the digests of the completed nights from `digestDate` to the
+   * night before, newest first (weekDigestsStopped). Absent: a night after the digest day sends the deferred digests only.
+   */
+  earlierDigestRuns?: (digestDate: string) => Promise<(DigestRun | undefined)[]>;
 }
 
 /** How many nights a digest week has: the digest day's and the 6 after it, until the next digest day. */
@@ -178,23 +184,33 @@ export async function advisorDigestsOfNight(options: AdvisorDigestOptions): Prom
   const { runDate, config } = options;
   const night = digestNightOf(runDate, config.reports.advisorDigestWeekday);
   const started = performance.now();
+  let send = night.send;
   try {
     const known = knownAdvisors(await readRoster(options.clients.s3, config), config);
     const advisors = digestAdvisors(known);
     if (advisors.length === 0) return {};
-    if (night.send === 'all') return { advisorDigests: await sendAdvisorDigests({ ...options, known }) };
+    if (send === 'pending' && options.earlierDigestRuns !== undefined && weekDigestsStopped(await options.earlierDigestRuns(night.digestDate))) send = 'all';
+    if (send === 'all') return { advisorDigests: await sendAdvisorDigests({ ...options, known, digestDate: night.digestDate, lastNight: night.lastNight }) };
     const pendingAdvisors = await deferredDigests(options, advisors.map(([id]) => id), night.digestDate);
     if (pendingAdvisors.size === 0) return {};
     return { advisorDigests: await sendAdvisorDigests({ ...options, known, digestDate: night.digestDate, pendingAdvisors, lastNight: night.lastNight }) };
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    (options.log ?? silentLog).error('advisor digests stopped; the night\'s data is written', { runDate, error: reason });
+    // The digests not yet claimed went nowhere: alarmed as a deferred one is (the next nights of the week run them again).
+    const retry = night.lastNight ? 'none: the digest week ends tonight' : `the nights until ${addDays(night.digestDate, DIGEST_WEEK_NIGHTS - 1)}`;
+    (options.log ?? silentLog).error('advisor digests stopped; the night\'s data is written', {
+      alert: NIGHTLY_ALERTS.advisorDigestNotSent.alert,
+      runDate,
+      week: night.week,
+      error: reason,
+      retry,
+    });
     return {
       advisorDigests: {
         runDate,
         week: night.week,
         digestDate: night.digestDate,
-        mode: night.send,
+        mode: send,
         dryRun: options.dryRun ?? false,
         advisors: [],
         totals: emptyTotals(),
@@ -208,6 +224,20 @@ export async function advisorDigestsOfNight(options: AdvisorDigestOptions): Prom
 
 function emptyTotals(): AdvisorDigestSummary['totals'] {
   return { sent: 0, 'no-rows': 0, 'already-sent': 0, failed: 0, deferred: 0, 'dry-run': 0, rows: 0, introductions: 0, introductionTasks: 0 };
+}
+
+/** What a night's stored summary says of the digests it ran. */
+export type DigestRun = Pick<AdvisorDigestSummary, 'mode' | 'error'>;
+
+/**
+ * Whether a night after the digest day runs the week's digests whole again: the last of the week's
+ * earlier nights (newest first) that ran them whole, the digest day or a night retrying them, stopped
+ * before every advisor was handled (`error`), so the digests it did not claim are in no ledger entry
+ * a 'pending' night would find. Digests it claimed are not sent twice: their claim holds.
+ */
+export function weekDigestsStopped(earlierNewestFirst: readonly (DigestRun | undefined)[]): boolean {
+  const lastWhole = earlierNewestFirst.find((run) => run?.mode === 'all');
+  return lastWhole?.error !== undefined;
 }
 
 /** The ledger key of an advisor's digest for the week of `digestDate`. */

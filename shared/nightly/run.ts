@@ -11,10 +11,10 @@ import { silentLog, type Log } from '#shared/log.ts';
 import type { ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
 import type { RosterOutcome, RosterRow } from '#shared/advisors/roster.ts';
 import { settleRoster } from '#shared/store/roster-store.ts';
-import { advisorDigestsOfNight, type AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
+import { advisorDigestsOfNight, DIGEST_WEEK_NIGHTS, type AdvisorDigestSummary, type DigestRun } from '#shared/digests/advisor-digests.ts';
 import { exportPrefix, reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { writeCatalog, writeCategoryAffinity } from '#shared/store/catalog-store.ts';
-import { putRun } from '#shared/store/runs-store.ts';
+import { putRun, recentRuns } from '#shared/store/runs-store.ts';
 import { erasedAmong, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { eraseTraces } from '#shared/forget/forget.ts';
 import { getProfiles, type UnkeptProfile } from '#shared/store/profile-store.ts';
@@ -28,7 +28,7 @@ import { tierRank } from '#shared/tiering/tiers.ts';
 import { acceptedOrderLines, addShardFigures, admitNight, confirmWriter, emptyShardFigures, NightRefusedError, type ShardFigures } from './admission.ts';
 import { futureNightRefusal } from './run-date.ts';
 import { nightRules, unexplainedLapse, type LapseClock } from './guards.ts';
-import { daysBetweenDates } from '#shared/time.ts';
+import { addDays, daysBetweenDates } from '#shared/time.ts';
 import { absenceOwner, absentClientsOf, type ShardAbsentClients } from './absent.ts';
 import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
@@ -606,6 +606,18 @@ function withClvPredictionFailures(report: ClvRunReport, failures: number): ClvR
   return failures > 0 ? { ...report, predictionFailures: failures } : report;
 }
 
+/** The digests of the nights completed from `digestDate` to the night before this one, newest first, as their summaries keep them. */
+async function digestRunsSince(context: NightContext, digestDate: string): Promise<(DigestRun | undefined)[]> {
+  const nights = await recentRuns<{ job: string; runDate: string; status?: string; advisorDigests?: DigestRun }>(
+    context.clients.documents,
+    tableNames(context.config).runs,
+    NIGHTLY_JOB,
+    addDays(context.runDate, -1),
+    { limit: DIGEST_WEEK_NIGHTS, attributes: ['status', 'advisorDigests.mode', 'advisorDigests.error'] },
+  );
+  return nights.filter((n) => n.runDate >= digestDate && n.status === 'completed').map((n) => n.advisorDigests);
+}
+
 /** Phase 4: the run summary from every shard's outcome, stored in S3 and the runs table. */
 export async function finishNight(
   context: NightContext,
@@ -703,6 +715,7 @@ export async function finishNight(
       at: context.clock(),
       ...(unsubscribeSecret === undefined ? {} : { unsubscribeSecret }),
       ...(summary.advisorFollowThrough === undefined ? {} : { followThrough: summary.advisorFollowThrough }),
+      earlierDigestRuns: (digestDate) => digestRunsSince(context, digestDate),
     }),
   );
   // The marketers' report (report.html, team email): never throws; a failure is kept in the summary.

@@ -3,10 +3,12 @@ import type { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { advisorDigestLedgerKey, advisorDigestsOfNight } from '#shared/digests/advisor-digests.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
+import { jsonLog } from '#shared/log.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
-import { tableNames } from '#shared/store/tables.ts';
+import { PROFILES_BY_ADVISOR_INDEX, tableNames } from '#shared/store/tables.ts';
 import { gatherStatus } from '#local/commands/status.ts';
+import { aroundDocuments } from '#test/support/crashing-clients.ts';
 import { seedProfiles, uploadExport } from '#test/support/emulator-data.ts';
 import { exportDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
@@ -16,7 +18,8 @@ import { emailsTo } from '#test/support/ses-store.ts';
 /**
  * A digest SES throttles on its weekday (the default Sunday) is deferred: `clientele status` lists
  * it, the next nights of its digest week (Monday to Saturday, under Sunday's ISO week key) send it
- * once, and the last of them reports one still not sent.
+ * once, and the last of them reports one still not sent. Digests stopped on their day by a store
+ * error before they were claimed are alarmed and run again by the next night of the week.
  */
 const aws = sharedAws();
 
@@ -92,5 +95,52 @@ describe('a deferred advisor digest', () => {
       week: '2026-W48',
       mode: 'all',
     });
+  });
+
+  it('stopped on the digest day by a transient store error, they are alarmed and the next night sends those not claimed, once', { timeout: 240_000 }, async () => {
+    const config = await scenarioConfig(aws, 'digest-stopped-retried');
+    const [sophie, fang] = ['sophie@digest-stopped-retried.example.com', 'fang@digest-stopped-retried.example.com'];
+    const customers = 'customer_id,email,first_name,birthday,advisor_id,accepts_marketing\nvs1,vs1@example.com,Lin,1980-11-25,A01,true\nvs2,vs2@example.com,Wei,1981-11-26,A02,true\n';
+    const orders =
+      'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status\no1,vs1,2026-10-01T10:00:00+08:00,S,P,c,1,60000.00,USD,paid\no2,vs2,2026-10-01T10:00:00+08:00,S,P,c,1,60000.00,USD,paid\n';
+    const advisors = `advisor_id,name,email,locale,active\nA01,Sophie Martin,${sophie},en,true\nA02,Fang Li,${fang},en,true\n`;
+    for (const date of [SUNDAY, MONDAY, TUESDAY]) {
+      await uploadExport(aws, config, await exportDir({ 'customers.csv': customers, 'orders.csv': orders, 'advisors.csv': advisors }), date);
+    }
+    // Sunday: A01's digest goes out, then reading A02's book fails once, past the SDK's retries.
+    let failed = false;
+    const blip = aroundDocuments(aws.clients, (name, input, go) => {
+      const query = input as { IndexName?: string; ExpressionAttributeValues?: Record<string, unknown> };
+      if (!failed && name === 'QueryCommand' && query.IndexName === PROFILES_BY_ADVISOR_INDEX && query.ExpressionAttributeValues?.[':advisor'] === 'A02') {
+        failed = true;
+        return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' }));
+      }
+      return go();
+    });
+    const lines: Record<string, unknown>[] = [];
+    const log = jsonLog({ write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+
+    const sunday = await runNightly({ clock: Date.now, runDate: SUNDAY, runId: 'stop-sun', config, clients: blip, log });
+    expect(failed).toBe(true);
+    expect(sunday.status).toBe('completed');
+    expect(sunday.advisorDigests).toMatchObject({ week: '2026-W47', mode: 'all', error: expect.stringMatching(/ECONNREFUSED/) });
+    expect(lines.filter((l) => l.alert === 'advisor-digest-not-sent')).toEqual([
+      expect.objectContaining({ level: 'error', week: '2026-W47', error: expect.stringMatching(/ECONNREFUSED/), retry: 'the nights until 2026-11-28' }),
+    ]);
+    expect(await emailsTo(aws, sophie)).toHaveLength(1);
+    expect(await emailsTo(aws, fang)).toEqual([]);
+
+    // Monday runs Sunday's digests whole again, under Sunday's key: A02's goes out, A01's claim holds.
+    const monday = await runNightly({ clock: Date.now, runDate: MONDAY, runId: 'stop-mon', config, clients: aws.clients });
+    expect(monday.advisorDigests).toMatchObject({ runDate: MONDAY, digestDate: SUNDAY, week: '2026-W47', mode: 'all', totals: { sent: 1, 'already-sent': 1 } });
+    expect(monday.advisorDigests?.error).toBeUndefined();
+    expect(await emailsTo(aws, sophie)).toHaveLength(1);
+    expect(await emailsTo(aws, fang)).toHaveLength(1);
+    expect(await getLedgerEntry(aws.clients.documents, tableNames(config).sendLedger, advisorDigestLedgerKey('A02', SUNDAY))).toMatchObject({ status: 'sent', runId: 'stop-mon' });
+
+    // Tuesday: the week's digests ran whole on Monday, nothing is pending.
+    const tuesday = await runNightly({ clock: Date.now, runDate: TUESDAY, runId: 'stop-tue', config, clients: aws.clients });
+    expect(tuesday.advisorDigests).toBeUndefined();
+    expect(await emailsTo(aws, [sophie, fang])).toHaveLength(2);
   });
 });

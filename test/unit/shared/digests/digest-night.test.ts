@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DIGEST_WEEK_NIGHTS, digestNightOf } from '#shared/digests/advisor-digests.ts';
+import { DIGEST_WEEK_NIGHTS, digestNightOf, weekDigestsStopped } from '#shared/digests/advisor-digests.ts';
 import { addDays, daysBetweenDates, isoWeek, WEEKDAYS, weekdayOf } from '#shared/time.ts';
 
 describe('digestNightOf: which nights send which week\'s digests', () => {
@@ -35,5 +35,20 @@ describe('digestNightOf: which nights send which week\'s digests', () => {
         else expect(digestNightOf(addDays(runDate, 1), weekday).digestDate).toBe(night.digestDate);
       }),
     );
+  });
+});
+
+describe('weekDigestsStopped: a night after the digest day runs the week\'s digests whole again', () => {
+  it('when the last of the week\'s earlier nights that ran them whole stopped; not for a night that sent the deferred ones, nor one without digests', () => {
+    const stopped = { mode: 'all', error: 'Error: connect ECONNREFUSED' } as const;
+    expect(weekDigestsStopped([stopped])).toBe(true);
+    // Newest first: a later night without digests, or sending the deferred ones, leaves the stop standing.
+    expect(weekDigestsStopped([undefined, { mode: 'pending' }, stopped])).toBe(true);
+    // A night that ran them whole again since.
+    expect(weekDigestsStopped([{ mode: 'all' }, stopped])).toBe(false);
+    expect(weekDigestsStopped([{ mode: 'all' }])).toBe(false);
+    // No advisors on the digest day, or no night of the week stored.
+    expect(weekDigestsStopped([undefined])).toBe(false);
+    expect(weekDigestsStopped([])).toBe(false);
   });
 });
