@@ -44,9 +44,9 @@ interface RepeatContext {
 
 /**
  * The completed summary of this night when it was computed from the same fingerprint and its
- * report and digests went out whole; undefined otherwise (not completed, another export or
- * configuration, or a report, team email or advisor digest that failed and deserves another
- * try: the full rerun sends only what the ledger does not hold as sent).
+ * follow-through, report and digests came out whole; undefined otherwise (not completed, another
+ * export or configuration, or an advisors' follow-through, report, team email or advisor digest
+ * that failed and deserves another try: the full rerun sends only what the ledger does not hold as sent).
  */
 export async function completedRunOf(context: RepeatContext, fingerprint: string): Promise<NightlyRunSummary | undefined> {
   const stored = await getRun<NightlyRunSummary & { status?: string }>(context.clients.documents, tableNames(context.config).runs, {
@@ -55,6 +55,7 @@ export async function completedRunOf(context: RepeatContext, fingerprint: string
   });
   if (!stored || stored.status !== 'completed' || stored.input.fingerprint !== fingerprint) return undefined;
   if (stored.report.reportError !== undefined || (stored.report.teamEmail?.failed ?? 0) > 0) return undefined;
+  if (stored.advisorFollowThroughError !== undefined) return undefined;
   const digests = stored.advisorDigests;
   if (digests && (digests.error !== undefined || digests.totals.failed > 0 || digests.totals.deferred > 0)) return undefined;
   return stored;

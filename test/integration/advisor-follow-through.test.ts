@@ -10,6 +10,7 @@ import { createTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
+import { aroundDocuments } from '#test/support/crashing-clients.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
@@ -19,7 +20,8 @@ import { DAY } from '#test/support/time.ts';
  * Issue 16 point 6 on the embedded AWS: the nightly run follows the advisors' tasks for 30 days
  * over the export's orders, against the control group of the same campaign and tier, tallies what
  * became of the last 4 weeks' tasks, lists the book clients whose advisor left, and shows it all
- * in report.html, the team email and the advisor's own digest.
+ * in report.html, the team email and the advisor's own digest. A follow-through a transient error
+ * kept from the night is computed by a rerun on the same export.
  */
 
 const RUN_DATE = '2026-11-23';
@@ -93,5 +95,47 @@ describe('advisors follow-through in the nightly report, the team email and the 
     const [digest] = await emailsTo(aws, 'sophie@suivi.example.com');
     expect(digest?.body.text).toContain('Bought within 30 days of your tasks: 1 of 2 clients (50%); comparable clients without a task (the control group): 1 of 2 (50%). Small numbers: read them as a hint, not a verdict.');
     expect(await emailsTo(aws, 'old@suivi.example.com')).toEqual([]);
+  });
+
+  it('a follow-through a transient store error kept from the night is computed by a rerun on the same export, nothing mailed twice', { timeout: 120_000 }, async () => {
+    const team = 'crm-follow-rerun@example.com';
+    const config = await scenarioConfig(aws, 'follow-through-rerun', { reports: { ...aws.config.reports, teamAddresses: [team], advisorDigestWeekday: 'monday' } });
+    const dir = join(work, 'rerun', RUN_DATE);
+    await mkdir(dir, { recursive: true });
+    const files = {
+      'customers.csv': 'customer_id,email,first_name,birthday,advisor_id\nfr-a,fr-a@example.com,Lin,11-26,A01\n',
+      'orders.csv': 'order_id,customer_id,ordered_at,line_total\nfr-o1,fr-a,2026-09-10T10:00:00+08:00,60000.00\n',
+      'advisors.csv': 'advisor_id,name,email,locale,active\nA01,Sophie Martin,sophie@follow-rerun.example.com,en,true\n',
+    };
+    for (const [file, text] of Object.entries(files)) await writeFile(join(dir, file), text);
+    // The tasks table is scanned by the shard's write, then by the finish's follow-through: the second fails once.
+    const tasks = tableNames(config).advisorTasks;
+    let scans = 0;
+    const blip = aroundDocuments(aws.clients, (name, input, go) => {
+      if (name === 'ScanCommand' && input.TableName === tasks && ++scans === 2) {
+        return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' }));
+      }
+      return go();
+    });
+    const night = (runId: string, clients = aws.clients) => runNightly({ clock: Date.now, runDate: RUN_DATE, runId, config, clients, source: directoryExportSource(dir) });
+
+    const first = await night('follow-rerun-1', blip);
+    expect(first.status).toBe('completed');
+    expect(first.advisorFollowThroughError).toMatch(/ECONNREFUSED/);
+    expect(first.advisorFollowThrough).toBeUndefined();
+
+    // The same export again: not the stored summary, the night in full, its follow-through computed.
+    const rerun = await night('follow-rerun-2');
+    expect(rerun.rerun).toBeUndefined();
+    expect(rerun.advisorFollowThroughError).toBeUndefined();
+    expect(rerun.advisorFollowThrough?.advisors.map((a) => a.advisorId)).toEqual(['A01']);
+    const key = (rerun.report.reportObject ?? '').replace(`s3://${config.storage.exportsBucket}/`, '');
+    const html = await (await aws.clients.s3.send(new GetObjectCommand({ Bucket: config.storage.exportsBucket, Key: key }))).Body?.transformToString('utf-8');
+    expect(html).toContain('<h2 id="advisors-h">Advisors: follow-through</h2>');
+    // The team email and the digest went out with the first run: the rerun's ledger claims find them.
+    expect(await emailsTo(aws, team)).toHaveLength(1);
+    expect(await emailsTo(aws, 'sophie@follow-rerun.example.com')).toHaveLength(1);
+    // And a rerun now returns the stored summary.
+    expect((await night('follow-rerun-3')).rerun).toMatchObject({ of: 'follow-rerun-2' });
   });
 });
