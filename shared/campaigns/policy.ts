@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ClientProfile } from '#shared/model.ts';
-import { MS_PER_DAY, addDays, daysBetweenDates, localDate, zoneOffsetMs, zonedWallTimeToInstant } from '#shared/time.ts';
+import { MS_PER_DAY, addDays, daysBetweenDates, localDate, zoneOffsetMs, zonedWallTimeInstants } from '#shared/time.ts';
 import { clientTimeZone, compareOccasions, type CampaignContext, type DueOccasion, type ProductCatalog } from './due.ts';
 import { categoriesBought } from '#shared/segments/category-affinity.ts';
 import { isQuietMinute, minutesOfWallTime, type CampaignDefinition, type QuietHours } from './schema.ts';
@@ -73,15 +73,7 @@ export function isQuietTime(instant: number, timeZone: string, quietHours: Quiet
 /** The instants the local clock shows `minutes` past midnight on `date`, earliest first: one, two in an overlap, none in a gap. */
 function instantsOfWallTime(date: string, minutes: number, timeZone: string): number[] {
   const [year, month, day] = date.split('-').map(Number) as [number, number, number];
-  const hour = Math.floor(minutes / 60);
-  const minute = minutes % 60;
-  const wall = Date.UTC(year, month - 1, day, hour, minute);
-  const guess = zonedWallTimeToInstant(year, month, day, hour, minute, 0, 0, timeZone);
-  // zonedWallTimeToInstant gives one instant, not always the earlier of two, and next to a change
-  // at local midnight (America/Santiago 2026-04-05) one showing another wall time: try the
-  // offsets in force around its guess and keep those that show the wall time asked for.
-  const candidates = [guess - 3 * MS_PER_HOUR, guess, guess + 3 * MS_PER_HOUR].map((near) => wall - zoneOffsetMs(near, timeZone));
-  return [...new Set(candidates.filter((instant) => instant + zoneOffsetMs(instant, timeZone) === wall))].sort((a, b) => a - b);
+  return zonedWallTimeInstants(year, month, day, Math.floor(minutes / 60), minutes % 60, timeZone);
 }
 
 /**
