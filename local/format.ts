@@ -1,6 +1,6 @@
 import { displayMinor } from '#shared/money.ts';
 import { STAGES, TIERS } from '#shared/model.ts';
-import { zoneOffsetMs } from '#shared/time.ts';
+import { zonedWallClock } from '#shared/time.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import type { AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import type { CampaignCounts, CampaignRunSummary } from '#shared/sender/run.ts';
@@ -11,13 +11,8 @@ import type { ForgetRequest, ForgetResult } from '#shared/forget/forget.ts';
 
 /** An instant as the brand's wall clock reads it: '2026-11-24 03:00 +08:00'. */
 export function brandTime(instant: number | string, timeZone: string): string {
-  const ms = typeof instant === 'string' ? Date.parse(instant) : instant;
-  const offset = zoneOffsetMs(ms, timeZone);
-  const wall = new Date(ms + offset).toISOString();
-  const minutes = Math.abs(offset) / 60_000;
-  const sign = offset < 0 ? '-' : '+';
-  const zone = `${sign}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
-  return `${wall.slice(0, 10)} ${wall.slice(11, 16)} ${zone}`;
+  const { date, time, offset } = zonedWallClock(typeof instant === 'string' ? Date.parse(instant) : instant, timeZone);
+  return `${date} ${time} ${offset}`;
 }
 
 const n = (value: number) => value.toLocaleString('en-US');

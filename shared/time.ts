@@ -120,6 +120,15 @@ function instantsOfWall(wall: number, timeZone: string): number[] {
   return candidates.filter((instant) => instant + zoneOffsetMs(instant, timeZone) === wall);
 }
 
+/** An instant as the zone's wall clock reads it, to the minute: '2026-11-24', '03:00' and its UTC offset, '+08:00'. */
+export function zonedWallClock(instant: number, timeZone: string): { date: string; time: string; offset: string } {
+  const offset = zoneOffsetMs(instant, timeZone);
+  const wall = new Date(instant + offset).toISOString();
+  const minutes = Math.abs(offset) / 60_000;
+  const sign = offset < 0 ? '-' : '+';
+  return { date: wall.slice(0, 10), time: wall.slice(11, 16), offset: `${sign}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}` };
+}
+
 /** YYYY-MM-DD of `instant` in `timeZone`. */
 export function localDate(instant: number, timeZone: string): string {
   const shifted = new Date(instant + zoneOffsetMs(instant, timeZone));

@@ -1,5 +1,5 @@
 import type { Config } from '#shared/config.ts';
-import { parseTimestamp, zoneOffsetMs, zonedWallTimeInstants } from '#shared/time.ts';
+import { parseTimestamp, zonedWallClock, zonedWallTimeInstants } from '#shared/time.ts';
 
 /** Reports (run summaries, rejects) live in their own bucket when configured, else beside the exports. */
 export function reportsBucket(config: Config): string {
@@ -115,11 +115,8 @@ export function incrementalStamp(folder: string, timeZone: string, writtenAt?: n
  */
 export function incrementalStampLabel(folder: string, stamp: number, timeZone: string): string {
   if (incrementalStamp(folder, timeZone) === stamp) return folder;
-  const offsetMinutes = Math.round(zoneOffsetMs(stamp, timeZone) / 60_000);
-  const local = new Date(stamp + offsetMinutes * 60_000).toISOString(); // the wall time, written as if UTC
-  const sign = offsetMinutes < 0 ? '-' : '+';
-  const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}${String(minutes % 60).padStart(2, '0')}`;
-  return `${local.slice(0, 10)}T${local.slice(11, 13)}${local.slice(14, 16)}${sign}${hhmm(Math.abs(offsetMinutes))}`;
+  const { date, time, offset } = zonedWallClock(stamp, timeZone);
+  return `${date}T${time.replace(':', '')}${offset.replace(':', '')}`;
 }
 
 /** Increments in the order they merge: by the instant of their stamps (incrementalStamp), then by name. */
