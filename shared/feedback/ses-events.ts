@@ -63,9 +63,10 @@ const snsRecordSchema = z.object({ Sns: z.object({ Message: z.string(), MessageI
 const eventBridgeEnvelopeSchema = z.object({ 'detail-type': z.string().optional(), detail: z.unknown() });
 
 /**
- * SES's complaintSubType for an email it accepted but did not send: the address is on the AWS
- * account's suppression list. The complaint behind it may be a previous holder's of the address,
- * or came through another sender of the account: not the client's no, and no email reached them.
+ * SES's complaintSubType, and a Permanent bounce's bounceSubType, for an email it accepted but did
+ * not send: the address is on the AWS account's suppression list. The complaint or bounce behind it
+ * may be a previous holder's of the address, or came through another sender of the account: not
+ * the client's no, and no email reached them, so no mail server bounced it either.
  */
 export const ACCOUNT_SUPPRESSION_LIST = 'OnAccountSuppressionList';
 
@@ -91,7 +92,7 @@ export type SesDecision =
       at: number;
       source: string;
       detail: string;
-      /** A complaint SES made up from the account's suppression list (ACCOUNT_SUPPRESSION_LIST): the address only, not the client's no. */
+      /** A complaint or bounce SES made up from the account's suppression list (ACCOUNT_SUPPRESSION_LIST): the address only, not the client's no, and nothing was sent. */
       accountSuppressionList?: true;
     } & SentEmail)
   | ({ kind: 'soft-bounce'; recipients: string[]; detail: string } & SentEmail)
@@ -167,6 +168,7 @@ export function decideSesEvent(input: unknown, now: number): SesDecision {
       source: `ses-bounce:${feedbackId ?? event.mail?.messageId ?? 'unknown'}`,
       detail,
       ...sent,
+      ...(bounceSubType === ACCOUNT_SUPPRESSION_LIST ? { accountSuppressionList: true as const } : {}),
     };
   }
 
@@ -242,7 +244,11 @@ export interface SesFeedbackSummary {
   suppressed: number;
   /** Addresses that were already suppressed (a redelivery, or an earlier unsubscribe). */
   alreadySuppressed: number;
-  /** Recipients of permanent bounces (suppressed now or already). */
+  /**
+   * Recipients of permanent bounces (suppressed now or already). Not those SES made up from the
+   * account's suppression list: no mail server bounced this email, and SES's own bounce rate leaves
+   * them out too (counted in suppressed / alreadySuppressed only).
+   */
   hardBounces: number;
   /**
    * Recipients of complaints (suppressed now or already). Not those SES made up from the account's
@@ -302,9 +308,11 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
         });
         break;
       case 'suppress': {
-        const recipientsComplaint = decision.reason === 'complaint' && decision.accountSuppressionList !== true;
+        // SES's own, from the account's suppression list: nothing was sent, so neither the client's complaint nor a bounce.
+        const sesOwn = decision.accountSuppressionList === true;
+        const recipientsComplaint = decision.reason === 'complaint' && !sesOwn;
         if (recipientsComplaint) summary.complaints += decision.recipients.length;
-        else if (decision.reason === 'hard-bounce') summary.hardBounces += decision.recipients.length;
+        else if (decision.reason === 'hard-bounce' && !sesOwn) summary.hardBounces += decision.recipients.length;
         // The client is looked up on the erasure list with each recipient: one stored means they are not erased.
         let recipientStored = false;
         for (const email of decision.recipients) {

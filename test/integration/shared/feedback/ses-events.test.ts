@@ -70,6 +70,16 @@ describe('processSesFeedback against DynamoDB Local', () => {
     expect(await getClientSuppression(aws.clients.documents, table, 'c-new-holder')).toBeUndefined();
   });
 
+  it("a bounce SES made up from the account's suppression list suppresses the address, and is not counted as a bounce", async () => {
+    // SES did not send the email: counting it would raise the bounces / emails rate the dashboard shows beside SES's own.
+    const event = bounceEvent(['Listed@example.com'], 'Permanent', { customerId: 'c-listed', bounceSubType: 'OnAccountSuppressionList' });
+    const summary = await processSesFeedback(context, snsEvent(event));
+    expect(summary).toMatchObject({ hardBounces: 0, complaints: 0, suppressed: 1, alreadySuppressed: 0 });
+    expect(await getSuppression(aws.clients.documents, table, 'listed@example.com')).toMatchObject({ reason: 'hard-bounce' });
+    const mailServers = await processSesFeedback(context, snsEvent(bounceEvent(['gone@example.com'], 'Permanent')));
+    expect(mailServers).toMatchObject({ hardBounces: 1, suppressed: 1 });
+  });
+
   it('a soft bounce suppresses nothing', async () => {
     const before = await items();
     const summary = await processSesFeedback(context, snsEvent(bounceEvent(['soft@example.com'], 'Transient')));

@@ -76,6 +76,17 @@ describe('decideSesEvent (pure)', () => {
     expect(decideSesEvent(complaintEvent(['x@example.com'], { customerId: 'c1' }), NOW)).not.toHaveProperty('accountSuppressionList');
   });
 
+  it("a permanent bounce SES made up from the account's suppression list is marked as such; a mail server's is not", () => {
+    expect(decideSesEvent(bounceEvent(['x@example.com'], 'Permanent', { customerId: 'c1', bounceSubType: 'OnAccountSuppressionList' }), NOW)).toMatchObject({
+      kind: 'suppress',
+      reason: 'hard-bounce',
+      detail: 'Permanent/OnAccountSuppressionList',
+      customerId: 'c1',
+      accountSuppressionList: true,
+    });
+    expect(decideSesEvent(bounceEvent(['x@example.com'], 'Permanent', { customerId: 'c1', bounceSubType: 'Suppressed' }), NOW)).not.toHaveProperty('accountSuppressionList');
+  });
+
   it('falls back to the mail time, then to now, when the event has no usable timestamp', () => {
     const event = bounceEvent(['a@example.com']);
     const { timestamp: _dropped, ...bounce } = event.bounce;
