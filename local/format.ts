@@ -154,7 +154,8 @@ export function formatCampaignSummary(summary: CampaignRunSummary, timeZone: str
     const held = pool.noCode > 0 ? `; WARNING: ${n(pool.noCode)} emails held for want of a code (${pool.unreadable !== undefined ? 'pool file unreadable' : pool.missing ? 'no pool file' : 'pool empty'})` : '';
     lines.push(`Coupon pool ${campaignId}: ${n(pool.left)} of ${n(pool.pool)} codes left (${n(pool.drawn)} drawn, ${n(pool.reused)} given again)${unreadable}${held}`);
   }
-  if (summary.stopped) lines.push(`${summary.stopped.reason === 'quota-used' ? 'NOTE' : 'WARNING'}: sending stopped (${summary.stopped.reason}): ${summary.stopped.message}`);
+  // Planned stops (the quota, the run's deadline) leave the rest due for the next hour: a note, not a warning.
+  if (summary.stopped) lines.push(`${summary.stopped.reason === 'quota-used' || summary.stopped.reason === 'deadline' ? 'NOTE' : 'WARNING'}: sending stopped (${summary.stopped.reason}): ${summary.stopped.message}`);
   if (summary.staleClaims.length > 0) {
     lines.push(`WARNING: ${summary.staleClaims.length} stale claims (a run stopped between claim and send; not resent): ` +
       summary.staleClaims.slice(0, 5).map((s) => `${s.customerId}/${s.occasionKey}`).join(', '));

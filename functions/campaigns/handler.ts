@@ -3,6 +3,7 @@ import { configFromEnvironment, parseFunctionEnvironment, readSecret } from '#sh
 import { newRunId } from '#shared/log.ts';
 import { campaignMetrics } from '#shared/observability/business-metrics.ts';
 import { ClienteleError } from '#shared/errors.ts';
+import { sendingDeadline } from '#shared/delivery/send-deadline.ts';
 import { campaignsEventSchema, lateScheduledRunRefusal } from '#shared/sender/campaigns-event.ts';
 import { campaignRunFailure, hourRefusal, realClockFor, runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
 import { instrumented, observability, publishMetrics } from '#functions/observability.ts';
@@ -15,7 +16,9 @@ import { instrumented, observability, publishMetrics } from '#functions/observab
  * than SCHEDULED_RUN_MAX_DELAY_MINUTES after that hour is refused (logged, then thrown: the
  * function's error alarm, its on-failure queue), and the next hour's run takes over. A run that stopped
  * sending (circuit breaker, SES refusing the account) logs its summary and then fails, which
- * raises the function's error alarm. Its log lines carry the run id as correlation_id; a run that
+ * raises the function's error alarm. The run is given a deadline from the Lambda's remaining time
+ * (send-deadline.ts): it stops claiming before Lambda would kill it mid-send, and what it could not
+ * send stays due for the next hour. Its log lines carry the run id as correlation_id; a run that
  * is not a dry run publishes its per-campaign figures (functions/observability.ts).
  */
 
@@ -25,11 +28,13 @@ const clients = createAwsClients(config);
 const observed = observability(environment);
 const { logger, metrics, log } = observed;
 
-export const handler = instrumented(observed, async (event: unknown): Promise<CampaignRunSummary> => {
+export const handler = instrumented(observed, async (event: unknown, context): Promise<CampaignRunSummary> => {
   const parsed = campaignsEventSchema.parse(event ?? {});
   const runId = newRunId('campaigns');
   logger.setCorrelationId(runId);
   const now = Date.now();
+  // Invoked without a Lambda context (a local harness): no deadline.
+  const deadline = context === undefined ? undefined : sendingDeadline(now, context.getRemainingTimeInMillis(), config.sender.maxSendRate);
   const tooLate = lateScheduledRunRefusal(parsed, now);
   if (tooLate !== undefined) {
     log.error('scheduled campaign run refused: it started too late', { at: parsed.at, reason: tooLate });
@@ -52,6 +57,7 @@ export const handler = instrumented(observed, async (event: unknown): Promise<Ca
     log,
     // Decided for the hour, its emails leave on the real clock: quiet hours are checked again then.
     realClock: realClockFor(runMode),
+    ...(deadline === undefined ? {} : { deadline }),
   });
   publishMetrics(metrics, campaignMetrics(summary));
   const failure = campaignRunFailure(summary);

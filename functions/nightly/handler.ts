@@ -21,6 +21,7 @@ import { applyNightlyV8Flags } from '#shared/nightly/node-options.ts';
 import { nightContext, runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { nightlyMetrics } from '#shared/observability/business-metrics.ts';
+import { sendingDeadline } from '#shared/delivery/send-deadline.ts';
 import { instrumented, observability, publishMetrics } from '#functions/observability.ts';
 
 /**
@@ -57,14 +58,17 @@ function completed(summary: NightlyRunSummary): NightlyRunSummary {
   return summary;
 }
 
-export const handler = instrumented(observed, async (event: unknown): Promise<NightlyResult> => {
+export const handler = instrumented(observed, async (event: unknown, lambda): Promise<NightlyResult> => {
   const request = parseNightlyEvent(event);
+  // The advisors' digests are paced sends at the end of the night: they stop before the Lambda would be killed mid-send.
+  const deadline = lambda === undefined ? undefined : sendingDeadline(Date.now(), lambda.getRemainingTimeInMillis(), config.sender.maxSendRate);
+  const until = deadline === undefined ? {} : { deadline };
   if (request.phase === 'single') {
     const runDate = runDateOf(request, config, Date.now());
     const runId = newRunId('nightly');
     logger.setCorrelationId(runId);
     const unsubscribeSecret = await readSecret(environment.UNSUBSCRIBE_SECRET_ARN);
-    return completed(await runNightly({ runDate, runId, config, clients, log, clock: Date.now, acceptDrop: request.acceptDrop ?? false, unsubscribeSecret }));
+    return completed(await runNightly({ runDate, runId, config, clients, log, clock: Date.now, acceptDrop: request.acceptDrop ?? false, unsubscribeSecret, ...until }));
   }
   if (request.phase === 'prepare') {
     const prepared = prepareNight(config, request, Date.now());
@@ -89,6 +93,7 @@ export const handler = instrumented(observed, async (event: unknown): Promise<Ni
     acceptDrop,
     log: log.child({ phase: request.phase, shard, reader }),
     ...(unsubscribeSecret === undefined ? {} : { unsubscribeSecret }),
+    ...until,
   });
   switch (request.phase) {
     case 'repartition':

@@ -50,6 +50,8 @@ export interface MailerStats {
 export interface SesMailer {
   send(email: OutgoingEmail): Promise<SendOutcome>;
   stats(): MailerStats;
+  /** Ms until a send now would call SES (its pacing wait); absent: no pacing (0). Read before a claim, against the run's deadline. */
+  nextCallInMs?(): number;
 }
 
 export function createSesMailer(ses: SesSender, options: MailerOptions): SesMailer {
@@ -154,5 +156,5 @@ export function createSesMailer(ses: SesSender, options: MailerOptions): SesMail
     }
   };
 
-  return { send, stats: () => ({ ...stats }) };
+  return { send, stats: () => ({ ...stats }), nextCallInMs: () => bucket.waitMs() };
 }

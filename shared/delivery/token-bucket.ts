@@ -54,6 +54,14 @@ export class TokenBucket {
     this.refilledAt = clock.now();
   }
 
+  /**
+   * How long a take() now would wait, in ms, for a caller alone in line (the bucket's state is left
+   * as it is): a sender checks it against its deadline before committing to a call.
+   */
+  waitMs(): number {
+    return Math.max(0, Math.ceil(this.waitAt(this.clock.now())));
+  }
+
   /** Resolves when the caller may make one call. */
   take(): Promise<void> {
     const turn = this.line.then(() => this.acquire());
@@ -64,12 +72,9 @@ export class TokenBucket {
   private async acquire(): Promise<void> {
     for (;;) {
       const now = this.clock.now();
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) * this.ratePerSecond) / 1000);
+      this.tokens = this.tokensAt(now);
       this.refilledAt = now;
-      const oldest = this.grants.length >= this.burst ? this.grants[this.grants.length - this.burst] : undefined;
-      const windowWait = oldest === undefined ? 0 : oldest + WINDOW_MS + WINDOW_GUARD_MS - now;
-      const tokenWait = this.tokens >= 1 - EPSILON ? 0 : ((1 - this.tokens) * 1000) / this.ratePerSecond;
-      const wait = Math.max(windowWait, tokenWait);
+      const wait = this.waitAt(now);
       if (wait <= 0) {
         this.tokens = Math.max(0, this.tokens - 1);
         this.grants.push(now);
@@ -78,6 +83,20 @@ export class TokenBucket {
       }
       await this.clock.sleep(Math.ceil(wait));
     }
+  }
+
+  /** The tokens saved up by `now`. */
+  private tokensAt(now: number): number {
+    return Math.min(this.burst, this.tokens + ((now - this.refilledAt) * this.ratePerSecond) / 1000);
+  }
+
+  /** Ms from `now` until a grant: a token saved up, and room in the sliding second. */
+  private waitAt(now: number): number {
+    const oldest = this.grants.length >= this.burst ? this.grants[this.grants.length - this.burst] : undefined;
+    const windowWait = oldest === undefined ? 0 : oldest + WINDOW_MS + WINDOW_GUARD_MS - now;
+    const tokens = this.tokensAt(now);
+    const tokenWait = tokens >= 1 - EPSILON ? 0 : ((1 - tokens) * 1000) / this.ratePerSecond;
+    return Math.max(windowWait, tokenWait);
   }
 }
 

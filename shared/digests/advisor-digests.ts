@@ -13,13 +13,15 @@ import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReasonKind
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, type LedgerTable } from '#shared/delivery/deliver.ts';
+import type { NotSent } from '#shared/delivery/outcome.ts';
 import { internalEmail } from '#shared/delivery/ses-email.ts';
 import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
+import { deadlineMessage, mayClaimBefore } from '#shared/delivery/send-deadline.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile, TierChange } from '#shared/model.ts';
 import { readCatalog } from '#shared/store/catalog-store.ts';
 import { tierChangesBetween } from '#shared/store/history-store.ts';
-import { getLedgerEntry, isClaimable, type LedgerKey } from '#shared/store/ledger-store.ts';
+import { getLedgerEntry, isClaimable, recordDecision, type LedgerKey } from '#shared/store/ledger-store.ts';
 import { queryAdvisorClientsFrom, scanAdvisorPairs } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { renderAdvisorDigest, type AdvisorDigestInput } from '#shared/templates/advisor-digest.ts';
@@ -42,7 +44,9 @@ import { addDays, isoWeek, MS_PER_DAY, WEEKDAYS, weekdayOf, type Weekday } from 
  * 'deferred', logged as an alert, and the 6 nights after the digest day (its digest week: the
  * key keeps the digest day's ISO week) each send the deferred digests still pending, with the book
  * as of their night; the last of them reports a digest still not sent. A failure that may have been
- * sent is never retried. A run stopped by an error (a store read) is alarmed, and the next night of
+ * sent is never retried. A digest whose send could not start before the run's deadline (its Lambda's
+ * end: send-deadline.ts, the pacing wait included) is not claimed but recorded 'deferred' the same
+ * way, for the nights after. A run stopped by an error (a store read) is alarmed, and the next night of
  * the week runs the week's digests whole again (weekDigestsStopped): the claims keep those it sent.
  * An advisor with no client to contact gets no email (and no claim, so a later run of the week may
  * still send one). Advisor ids found on profiles but known to neither the roster nor the config are
@@ -139,6 +143,8 @@ export interface AdvisorDigestOptions {
    * night before, newest first (weekDigestsStopped). Absent: a night after the digest day sends the deferred digests only.
    */
   earlierDigestRuns?: (digestDate: string) => Promise<(DigestRun | undefined)[]>;
+  /** The last instant (epoch ms, real clock) a digest's SES call may start (send-deadline.ts); none: no limit. */
+  deadline?: number;
 }
 
 /** How many nights a digest week has: the digest day's and the 6 after it, until the next digest day. */
@@ -440,8 +446,17 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
     });
     const key = advisorDigestLedgerKey(advisorId, digestDate);
     const carried = carriedIntroductions(book);
-    const { claimed } = await claimEach(ledger, [{ ...key, campaignId: ADVISOR_DIGEST_CAMPAIGN, runId, now: at, retentionDays: config.sender.ledgerRetentionDays, ...carried }]);
-    if (claimed.length === 0) {
+    const request = { ...key, campaignId: ADVISOR_DIGEST_CAMPAIGN, runId, now: at, retentionDays: config.sender.ledgerRetentionDays, ...carried };
+    // No time left to send it before the run's deadline (its Lambda's end): not claimed, since a kill would leave the
+    // claim and nobody resends one, but recorded 'deferred' as a digest SES did not take, for the nights after (deferredDigests).
+    const { deadline } = options;
+    const atDeadline = deadline !== undefined && !mayClaimBefore(deadline, Date.now(), mailer.nextCallInMs?.() ?? 0) ? deadlineMessage(deadline) : undefined;
+    const deferredAtDeadline: NotSent | undefined =
+      atDeadline !== undefined && (await recordDecision(ledger.documents, ledger.table, { ...request, reason: atDeadline }, 'deferred')) === 'claimed'
+        ? { status: 'not-sent', retry: 'later', scope: 'message', errorName: 'RunDeadline', reason: atDeadline, attempts: 0 }
+        : undefined;
+    const { claimed } = atDeadline !== undefined ? { claimed: [] } : await claimEach(ledger, [request]);
+    if (claimed.length === 0 && deferredAtDeadline === undefined) {
       const entry = await getLedgerEntry(ledger.documents, ledger.table, key);
       result.outcome = 'already-sent';
       result.reason = `ledger: ${entry?.status ?? 'claimed'}`;
@@ -454,15 +469,18 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       }
       continue;
     }
-    const { outcome } = await deliverClaimed({
-      ledger,
-      runId,
-      at,
-      claimed,
-      mailer,
-      log,
-      email: internalEmail(config.sender, advisor.email, content, { campaign: ADVISOR_DIGEST_CAMPAIGN, advisor: advisorId }),
-    });
+    const { outcome } =
+      deferredAtDeadline !== undefined
+        ? { outcome: deferredAtDeadline }
+        : await deliverClaimed({
+            ledger,
+            runId,
+            at,
+            claimed,
+            mailer,
+            log,
+            email: internalEmail(config.sender, advisor.email, content, { campaign: ADVISOR_DIGEST_CAMPAIGN, advisor: advisorId }),
+          });
     if (outcome.status === 'sent') {
       result.outcome = 'sent';
       result.messageId = outcome.messageId;

@@ -90,6 +90,8 @@ export interface NightlyRunOptions {
   onProgress?: (progress: NightlyProgress) => void;
   /** The unsubscribe key: signs the introduction tasks' links in the advisors' digests (without it, a digest lists the introductions without links and gives no task). */
   unsubscribeSecret?: string;
+  /** The last instant (epoch ms) an advisor digest's SES call may start (the Lambda's end minus a margin: send-deadline.ts); none: no limit. */
+  deadline?: number;
 }
 
 
@@ -117,6 +119,8 @@ export interface NightContext {
   log: Log;
   onProgress: (progress: NightlyProgress) => void;
   unsubscribeSecret?: string;
+  /** NightlyRunOptions.deadline. */
+  deadline?: number;
 }
 
 /** The context of a night's every phase; refuses a night whose day has not begun (futureNightRefusal), before anything is read. */
@@ -134,6 +138,7 @@ export function nightContext(options: NightlyRunOptions): NightContext {
     log: (options.log ?? silentLog).child({ runId, runDate, job: 'nightly' }),
     onProgress: options.onProgress ?? (() => undefined),
     ...(options.unsubscribeSecret === undefined ? {} : { unsubscribeSecret: options.unsubscribeSecret }),
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
   };
 }
 
@@ -703,7 +708,7 @@ export async function finishNight(
     summary.advisorFollowThroughError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     log.error('advisor follow-through not computed; the night\'s data is written', { error: summary.advisorFollowThroughError });
   }
-  const { unsubscribeSecret } = context;
+  const { unsubscribeSecret, deadline } = context;
   Object.assign(
     summary,
     await advisorDigestsOfNight({
@@ -714,6 +719,7 @@ export async function finishNight(
       log,
       at: context.clock(),
       ...(unsubscribeSecret === undefined ? {} : { unsubscribeSecret }),
+      ...(deadline === undefined ? {} : { deadline }),
       ...(summary.advisorFollowThrough === undefined ? {} : { followThrough: summary.advisorFollowThrough }),
       earlierDigestRuns: (digestDate) => digestRunsSince(context, digestDate),
     }),

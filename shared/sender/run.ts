@@ -10,6 +10,7 @@ import { readAccount, sesAccountReader, type SesAccountReader } from '#shared/de
 import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
 import type { SendOutcome } from '#shared/delivery/outcome.ts';
 import { sendingPlan, type SendingPlan } from '#shared/delivery/sending-plan.ts';
+import { deadlineMessage, mayClaimBefore } from '#shared/delivery/send-deadline.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile, ProductRecord } from '#shared/model.ts';
@@ -70,7 +71,8 @@ import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
  *     (shared/delivery: claim, send through SES, record); an email held for want of a coupon code
  *     lets the client's next occasion be decided in its place. Once sending stops (the account cannot
  *     send, its quota is spent, SES refused the account, or the circuit breaker opened after
- *     consecutive transport failures) the remaining clients are left untouched for a later hour;
+ *     consecutive transport failures, or the run's deadline leaves no time for the next email: its
+ *     pacing wait would pass it) the remaining clients are left untouched for a later hour;
  *  6. report the sends nobody can settle without a person: stale claims and maybe-sent emails.
  * Rerunning an hour, or two runs at once, sends nothing twice. A run stopped by the circuit breaker
  * or by SES refusing the account fails (campaignRunFailure) once its summary is out.
@@ -98,7 +100,7 @@ export interface PlannedDecision {
 }
 
 /** Why a run stopped sending. The first two fail the run (campaignRunFailure); the others are planned and reported. */
-export type StopReason = 'circuit-breaker' | 'ses-refused-account' | 'sending-blocked' | 'quota-used';
+export type StopReason = 'circuit-breaker' | 'ses-refused-account' | 'sending-blocked' | 'quota-used' | 'deadline';
 
 export interface UnresolvedSend {
   customerId: string;
@@ -169,6 +171,12 @@ export interface CampaignRunOptions {
    * plus the time the run has taken so far.
    */
   realClock?: () => number;
+  /**
+   * The last instant (epoch ms, real clock) an email's SES call may start (send-deadline.ts): the
+   * Lambda's end minus a margin. No email is claimed whose pacing wait would pass it; the rest stay
+   * due for the next hour. None: the run sends until its list ends (the CLI, local runs).
+   */
+  deadline?: number;
 }
 
 /**
@@ -305,6 +313,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   const { counts: introductions, clients: introduced } = await sendIntroductions(run, () => {
     if (run.stopped) return false;
     if (run.sending.budget !== null && run.sendsStarted >= run.sending.budget) return false;
+    if (stoppedAtDeadline(run)) return false;
     run.sendsStarted++;
     return true;
   });
@@ -345,7 +354,9 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     },
     durationMs: Math.round(performance.now() - started),
   };
-  log.info('campaign run finished', { campaigns: run.counts, stopped: run.stopped?.reason, stale: stale.length, maybeSent: maybeSent.length, durationMs: summary.durationMs });
+  const left = Object.values(run.counts).reduce((sum, c) => sum + c.left, 0);
+  if (run.stopped?.reason === 'deadline') log.warn('campaign run stopped at its deadline: due occasions left for the next hour', { left });
+  log.info('campaign run finished', { campaigns: run.counts, stopped: run.stopped?.reason, left, stale: stale.length, maybeSent: maybeSent.length, durationMs: summary.durationMs });
   if (!run.dryRun) await recordCampaignRun(run, summary);
   return summary;
 }
@@ -456,6 +467,8 @@ interface CampaignRun extends TaskGateRun {
   /** Emails this run has started to send (claims won), against sending.budget. */
   sendsStarted: number;
   breaker: BreakerState;
+  /** CampaignRunOptions.deadline. */
+  deadline?: number;
   /** Set once the run stops sending: every later client is left untouched. */
   stopped?: { reason: StopReason; message: string };
   /** Clients found on the erasure list by a ledger write of this run (erased while it ran): not mailed, nothing more written. */
@@ -487,6 +500,7 @@ function campaignRun(
     advisors,
     erasedWhileRunning: new Set(),
     ...(options.afterClaim ? { afterClaim: options.afterClaim } : {}),
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
     departureClock: options.realClock ?? (() => at + (performance.now() - started)),
     counts: Object.fromEntries(config.campaigns.campaigns.map((c) => [c.id, emptyCampaignCounts()])),
     plan: [],
@@ -527,7 +541,18 @@ function stop(run: CampaignRun, reason: StopReason, message: string): void {
   if (run.stopped) return;
   run.stopped = { reason, message };
   if (reason === 'quota-used') run.log.warn(message, { budget: run.sending.budget });
+  else if (reason === 'deadline') run.log.warn(message, { stopped: reason });
   else run.log.error(message, { stopped: reason });
+}
+
+/**
+ * Whether the next email would start past the run's deadline (its pacing wait included, on the
+ * real clock): then sending stops, before anything is drawn or claimed for it.
+ */
+function stoppedAtDeadline(run: CampaignRun): boolean {
+  if (run.deadline === undefined || mayClaimBefore(run.deadline, Date.now(), run.mailer.nextCallInMs?.() ?? 0)) return false;
+  stop(run, 'deadline', deadlineMessage(run.deadline));
+  return true;
 }
 
 function countsOf(run: CampaignRun, campaignId: string): CampaignCounts {
@@ -638,10 +663,14 @@ async function settleClient(run: CampaignRun, client: DueClient, suppressed: boo
   let open = client.due;
   for (;;) {
     const decided = decide({ profile, suppressed, recentSends: client.recentSends }, open, run.at, context);
-    // The quota is spent: this client's email (and anyone's after it) waits for a later hour, untouched.
+    // The quota is spent, or the deadline near: this client's email (and anyone's after it) waits for a later hour, untouched.
     const budget = run.sending.budget;
     if (!run.dryRun && budget !== null && run.sendsStarted >= budget && decided.some((d) => d.decision.outcome === 'send')) {
       stop(run, 'quota-used', `The SES quota left for this run is spent (${budget} emails): the remaining clients wait for a later hour`);
+      leave(run, open);
+      return;
+    }
+    if (!run.dryRun && decided.some((d) => d.decision.outcome === 'send') && stoppedAtDeadline(run)) {
       leave(run, open);
       return;
     }

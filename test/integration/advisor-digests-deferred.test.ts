@@ -70,6 +70,38 @@ describe('a deferred advisor digest', () => {
     ]);
   });
 
+  it('left by the night\'s deadline, they are deferred, not claimed, and the next night sends them, each once', { timeout: 240_000 }, async () => {
+    const config = await scenarioConfig(aws, 'digest-deadline', {
+      reports: { advisors: { D1: { email: 'd1@digest-deadline.example.com' }, D2: { email: 'd2@digest-deadline.example.com' } } },
+    });
+    await seedProfiles(aws, config, [
+      profileItem('d1-vic', { tier: 'VIC', spend12mMinor: 6_000_000, advisorId: 'D1', birthday: '11-26' }),
+      profileItem('d2-vic', { tier: 'VIC', spend12mMinor: 6_000_000, advisorId: 'D2', birthday: '11-26' }),
+    ]);
+    // The emulator's mailer, whose second digest would wait an hour for its pacing turn: past the deadline.
+    const mailer = createSesMailer(aws.clients.ses, { maxSendRate: 50 });
+    const paced = { ...mailer, nextCallInMs: () => (mailer.stats().sent >= 1 ? 3_600_000 : 0) };
+    const lines: Record<string, unknown>[] = [];
+    const log = jsonLog({ write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const ledgerEntry = (advisorId: string) => getLedgerEntry(aws.clients.documents, tableNames(config).sendLedger, advisorDigestLedgerKey(advisorId, SUNDAY));
+
+    const sunday = (await advisorDigestsOfNight({ at: Date.now(), runDate: SUNDAY, runId: 'dl-sun', config, clients: aws.clients, mailer: paced, log, deadline: Date.now() + 600_000 }))
+      .advisorDigests;
+    expect(sunday?.totals).toMatchObject({ sent: 1, deferred: 1 });
+    expect(sunday?.advisors.find((a) => a.advisorId === 'D2')).toMatchObject({ outcome: 'deferred', reason: expect.stringMatching(/deadline/) });
+    // Not 'claimed' (a kill would have left it so, never resent): deferred, which the next nights look for.
+    expect(await ledgerEntry('D2')).toMatchObject({ status: 'deferred', reason: expect.stringMatching(/deadline/) });
+    expect(lines.filter((l) => l.alert === 'advisor-digest-not-sent')).toEqual([expect.objectContaining({ level: 'warn', advisorId: 'D2', retry: 'the nights until 2026-11-28' })]);
+    expect(await emailsTo(aws, 'd2@digest-deadline.example.com')).toEqual([]);
+
+    // Monday, without a deadline: the pending digest goes, under Sunday's key; D1's is not sent again.
+    const monday = (await advisorDigestsOfNight({ at: Date.now(), runDate: MONDAY, runId: 'dl-mon', config, clients: aws.clients })).advisorDigests;
+    expect(monday).toMatchObject({ mode: 'pending', week: '2026-W47', totals: { sent: 1 } });
+    expect(await ledgerEntry('D2')).toMatchObject({ status: 'sent', runId: 'dl-mon' });
+    expect(await emailsTo(aws, 'd1@digest-deadline.example.com')).toHaveLength(1);
+    expect(await emailsTo(aws, 'd2@digest-deadline.example.com')).toHaveLength(1);
+  });
+
   it('still deferred on the last night of its digest week, it is reported as not sent', async () => {
     const config = await scenarioConfig(aws, 'digest-deferred-lost', {
       reports: { advisors: { T1: { email: 't1@digest-deferred-lost.example.com' }, S1: { email: 's1@digest-deferred-lost.example.com' } } },

@@ -28,6 +28,20 @@ describe('TokenBucket', () => {
     expect(maxInWindow(times)).toBeLessThanOrEqual(10);
   });
 
+  it('tells how long the next take would wait, without taking', async () => {
+    const clock = fakeClock();
+    const bucket = new TokenBucket(1, 1, clock);
+    // One token to start with: the first call goes at once.
+    expect(bucket.waitMs()).toBe(0);
+    expect(bucket.waitMs()).toBe(0);
+    await bucket.take();
+    expect(bucket.waitMs()).toBe(1005);
+    await clock.sleep(400);
+    expect(bucket.waitMs()).toBe(605);
+    await bucket.take();
+    expect(clock.now()).toBe(1005);
+  });
+
   it('a full bucket bursts, but the window cap keeps every second at the rate', async () => {
     const clock = fakeClock();
     const bucket = new TokenBucket(10, 10, clock, 10);
