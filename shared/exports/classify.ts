@@ -7,8 +7,9 @@ export interface ExportFileClass {
 }
 
 // Matched on the lower-cased basename. Shopify's names also start with customers/orders, so
-// they are tried first. A part suffix (-0001, _1, .part2...) may sit before the extension.
-const SHOPIFY_RE = /^(customers|orders)_export(?:[-_.\d][^/]*?)?\.csv(?:\.gz)?$/;
+// they are tried first. A part suffix (-0001, _1, .part2...) may sit before the extension, and
+// so may " (1)", what a browser adds to a second download of the same name.
+const SHOPIFY_RE = /^(customers|orders)_export(?:[-_.\d][^/]*?)?(?: \(\d+\))?\.csv(?:\.gz)?$/;
 const GENERIC_RE = /^(customers|orders|products|advisors)(?:[-_.\d][^/]*?)?\.(csv|jsonl)(?:\.gz)?$/;
 const EXPORT_LIKE_RE = /^(?:customers|orders|products|advisors)(?:[-_.\d]|$)/;
 

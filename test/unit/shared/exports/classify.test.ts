@@ -11,6 +11,10 @@ describe('classifyExportFile', () => {
     ['customers_export.csv', { kind: 'customers', format: 'shopify', encoding: 'csv' }],
     ['customers_export_1.csv', { kind: 'customers', format: 'shopify', encoding: 'csv' }],
     ['orders_export_2.csv.gz', { kind: 'orders', format: 'shopify', encoding: 'csv' }],
+    // What a browser names a second download of the same file.
+    ['orders_export (1).csv', { kind: 'orders', format: 'shopify', encoding: 'csv' }],
+    ['customers_export (2).csv', { kind: 'customers', format: 'shopify', encoding: 'csv' }],
+    ['orders_export_1 (3).csv.gz', { kind: 'orders', format: 'shopify', encoding: 'csv' }],
     ['orders_export.jsonl', { kind: 'orders', format: 'generic', encoding: 'jsonl' }],
   ])('%s', (name, expected) => {
     expect(classifyExportFile(name)).toEqual(expected);

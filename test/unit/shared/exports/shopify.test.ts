@@ -97,6 +97,16 @@ describe('Shopify customers_export', () => {
     ]);
   });
 
+  it('reads a second download of the same files ("orders_export (1).csv") as Shopify files', async () => {
+    const { customers, orders, result } = await readFiles({ 'customers_export (2).csv': GOOD_CUSTOMERS, 'orders_export (1).csv': ordersCsv(ONE_ORDER()) });
+    expect(result.files.map((f) => [f.kind, f.format])).toEqual([
+      ['customers', 'shopify'],
+      ['orders', 'shopify'],
+    ]);
+    expect(customers).toHaveLength(1);
+    expect(orders).toHaveLength(1);
+  });
+
   it('reads the older "Accepts Marketing" column', async () => {
     const { customers } = await readFiles({
       'customers_export_1.csv': 'Customer ID,Email,Accepts Marketing\n1,a@example.com,yes\n2,b@example.com,no\n',
