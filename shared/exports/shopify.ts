@@ -130,6 +130,10 @@ const SETTLEMENTS = new Map<string, Settlement>([
 
 const UNKNOWN_SETTLEMENT = `unknown status (expected ${[...SETTLEMENTS.keys()].join(', ')})`;
 
+/** The one status that says part of the order was given back: how much is only in Refunded Amount. */
+const PARTIALLY_REFUNDED = 'partially_refunded';
+const REFUND_UNSTATED = `required when Financial Status is ${PARTIALLY_REFUNDED} (how much was given back cannot be guessed)`;
+
 /**
  * Financial Status, on an order's first line, as what the order counts for. Read as a sale, an
  * order Shopify says nothing of (or something new of) would count as revenue: it is refused.
@@ -137,12 +141,13 @@ const UNKNOWN_SETTLEMENT = `unknown status (expected ${[...SETTLEMENTS.keys()].j
 const financialStatus = z
   .string({ error: (issue) => (issue.input === undefined ? 'required on the first line of an order' : 'must be text') })
   .transform((value, ctx) => {
-    const settlement = SETTLEMENTS.get(value.toLowerCase());
+    const status = value.toLowerCase();
+    const settlement = SETTLEMENTS.get(status);
     if (settlement === undefined) {
       ctx.issues.push({ code: 'custom', message: UNKNOWN_SETTLEMENT, input: value });
       return z.NEVER;
     }
-    return settlement;
+    return { settlement, partlyRefunded: status === PARTIALLY_REFUNDED };
   });
 
 /** The order-level columns, carried by the first line of each order only. */
@@ -187,6 +192,11 @@ export function shopifyOrderHeadSchema(config: Config, now: number) {
       'Cancelled at': optionalText,
     })
     .transform((row, ctx): OrderHead => {
+      // Read as nothing refunded, an unknown part given back would count as spend.
+      if (row['Financial Status'].partlyRefunded && row['Refunded Amount'] === undefined) {
+        ctx.addIssue({ code: 'custom', message: REFUND_UNSTATED, path: ['Refunded Amount'] });
+        return z.NEVER;
+      }
       const currency = row.Currency ?? config.currency;
       const rate = rateFor(config, currency);
       if (rate === undefined) {
@@ -206,7 +216,7 @@ export function shopifyOrderHeadSchema(config: Config, now: number) {
         subtotalMinor: subtotal,
         discountMinor: discount,
         refundedMinor: refunded,
-        settlement: row['Financial Status'],
+        settlement: row['Financial Status'].settlement,
         cancelled: row['Cancelled at'] !== undefined,
       };
     });

@@ -209,7 +209,9 @@ describe('Shopify orders_export', () => {
     const { orders, result } = await readFiles(
       {
         'customers_export.csv': GOOD_CUSTOMERS,
-        'orders_export.csv': ordersCsv(statuses.map((status, i) => ({ ...head(`#50${i}`, { 'Financial Status': status, Subtotal: '10.00' }), ...item(`#50${i}`, '10.00', '1', `S${i}`) }))),
+        'orders_export.csv': ordersCsv(
+          statuses.map((status, i) => ({ ...head(`#50${i}`, { 'Financial Status': status, Subtotal: '10.00', 'Refunded Amount': '1.00' }), ...item(`#50${i}`, '10.00', '1', `S${i}`) })),
+        ),
       },
       { maxRejectShare: 1 },
     );
@@ -229,6 +231,45 @@ describe('Shopify orders_export', () => {
       [12, 'Financial Status: unknown status (expected paid, partially_paid, pending, authorized, partially_refunded, refunded, voided, expired)'],
       [13, 'Financial Status: required on the first line of an order'],
     ]);
+  });
+
+  it('rejects a partially_refunded order that does not say how much was refunded, in an empty cell or a file without the column', async () => {
+    const REJECTED = 'Refunded Amount: required when Financial Status is partially_refunded (how much was given back cannot be guessed)';
+    const { orders, result } = await readFiles(
+      {
+        'customers_export.csv': GOOD_CUSTOMERS,
+        'orders_export.csv': ordersCsv([
+          { ...head('#7001', { 'Financial Status': 'partially_refunded', Subtotal: '60.00' }), ...item('#7001', '60.00', '1', 'A') }, // line 2
+          { ...head('#7002', { 'Financial Status': 'Partially_Refunded', Subtotal: '30.00' }), ...item('#7002', '20.00', '1', 'B') }, // 3
+          item('#7002', '10.00', '1', 'C'), // 4
+          // Stated, even as nothing: read as stated.
+          { ...head('#7003', { 'Financial Status': 'partially_refunded', 'Refunded Amount': '0.00', Subtotal: '10.00' }), ...item('#7003', '10.00', '1', 'D') },
+          // A full refund needs no amount: all of it went back.
+          { ...head('#7004', { 'Financial Status': 'refunded', Subtotal: '10.00' }), ...item('#7004', '10.00', '1', 'E') },
+        ]),
+      },
+      { maxRejectShare: 1 },
+    );
+    expect(orders.map((o) => [o.sku, o.status, o.lineTotalMinor, o.refundedMinor])).toEqual([
+      ['D', 'paid', 1000, 0],
+      ['E', 'refunded', 1000, 1000],
+    ]);
+    expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([
+      [2, REJECTED],
+      [3, REJECTED],
+      [4, REJECTED],
+    ]);
+
+    const withoutColumn = 'Name,Email,Financial Status,Currency,Subtotal,Created at,Lineitem quantity,Lineitem price,Lineitem sku\n';
+    const missing = await readFiles(
+      {
+        'customers_export.csv': GOOD_CUSTOMERS,
+        'orders_export.csv': `${withoutColumn}#7101,mei.chen@example.com,partially_refunded,USD,60.00,2026-11-22 10:00:00 +0800,1,60.00,A\n#7102,mei.chen@example.com,paid,USD,10.00,2026-11-22 10:00:00 +0800,1,10.00,B\n`,
+      },
+      { maxRejectShare: 1 },
+    );
+    expect(missing.orders.map((o) => o.sku)).toEqual(['B']);
+    expect(missing.result.rejects.map((r) => [r.line, r.reason])).toEqual([[2, REJECTED]]);
   });
 
   it('rejects an order a later line of which names another email (its own, case and spaces aside, is fine)', async () => {
