@@ -166,6 +166,15 @@ interface OrderHead {
   cancelled: boolean;
 }
 
+/**
+ * Id, which keys the order: a whole number as Shopify writes it (an apostrophe aside). A
+ * spreadsheet rewrites Shopify's 13-digit ids as 5.12346E+12, one key for many orders, which
+ * would be read as one: such an Id rejects the order rather than merge it with others.
+ */
+const orderIdColumn = optionalIdentifier
+  .transform((id) => (id === undefined ? undefined : withoutApostrophe(id)))
+  .refine((id) => id === undefined || /^\d+$/.test(id), 'not a whole number as Shopify writes it (a spreadsheet may have rewritten it, e.g. in scientific notation)');
+
 function amount(value: string | undefined, currency: string, field: string, ctx: z.RefinementCtx): number | undefined {
   if (value === undefined) return 0;
   const parsed = parseAmount(value, currency);
@@ -181,7 +190,7 @@ export function shopifyOrderHeadSchema(config: Config, now: number) {
   return z
     .object({
       Name: identifier,
-      Id: optionalIdentifier,
+      Id: orderIdColumn,
       Email: email,
       'Financial Status': financialStatus,
       'Created at': timestamp(config.timeZone, orderTimeRange(now)),
@@ -208,7 +217,7 @@ export function shopifyOrderHeadSchema(config: Config, now: number) {
       const refunded = amount(row['Refunded Amount'], currency, 'Refunded Amount', ctx);
       if (subtotal === undefined || discount === undefined || refunded === undefined) return z.NEVER;
       return {
-        orderId: withoutApostrophe(row.Id ?? row.Name),
+        orderId: row.Id ?? withoutApostrophe(row.Name),
         email: row.Email,
         orderedAt: row['Created at'],
         currency,

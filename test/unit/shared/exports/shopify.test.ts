@@ -233,6 +233,32 @@ describe('Shopify orders_export', () => {
     ]);
   });
 
+  it('rejects an order whose Id is not a whole number (a spreadsheet rewrote it) rather than merge orders that share it', async () => {
+    const REJECTED = 'Id: not a whole number as Shopify writes it (a spreadsheet may have rewritten it, e.g. in scientific notation)';
+    const { orders, result } = await readFiles(
+      {
+        'customers_export.csv': GOOD_CUSTOMERS,
+        'orders_export.csv': ordersCsv([
+          // Two orders whose Ids were 51234567890xx before a spreadsheet saved them.
+          { ...head('#8002', { Id: '5.12346E+12', Subtotal: '20.00', 'Created at': '2026-11-20 10:00:00 +0800' }), ...item('#8002', '20.00', '1', 'A') }, // line 2
+          { ...head('#8001', { Id: '5.12346E+12', Subtotal: '30.00', 'Created at': '2026-05-01 10:00:00 +0800' }), ...item('#8001', '10.00', '1', 'B') }, // 3
+          item('#8001', '20.00', '1', 'C'), // 4
+          { ...head('#8003', { Id: '5123456789012.0', Subtotal: '10.00' }), ...item('#8003', '10.00', '1', 'D') }, // 5
+          { ...head('#8004', { Id: '5,123,456,789,012', Subtotal: '10.00' }), ...item('#8004', '10.00', '1', 'E') }, // 6
+          // As Shopify writes it, with or without the apostrophe newer exports add.
+          { ...head('#8005', { Id: "'5123456789015", Subtotal: '10.00' }), ...item('#8005', '10.00', '1', 'F') },
+          { ...head('#8006', { Id: '5123456789016', Subtotal: '10.00' }), ...item('#8006', '10.00', '1', 'G') },
+        ]),
+      },
+      { maxRejectShare: 1 },
+    );
+    expect(orders.map((o) => [o.sku, o.orderId])).toEqual([
+      ['F', '5123456789015'],
+      ['G', '5123456789016'],
+    ]);
+    expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([2, 3, 4, 5, 6].map((line) => [line, REJECTED]));
+  });
+
   it('rejects a partially_refunded order that does not say how much was refunded, in an empty cell or a file without the column', async () => {
     const REJECTED = 'Refunded Amount: required when Financial Status is partially_refunded (how much was given back cannot be guessed)';
     const { orders, result } = await readFiles(
