@@ -194,9 +194,14 @@ export async function planExport(source: ExportSource, rules: Pick<Config['expor
   return { mode, files: planned };
 }
 
-/** Only parts of one kind can double each other's lines; with one orders file there is nothing to compare. */
+/**
+ * Whether the order lines are hashed for checkNoSharedLines: only parts of one kind can double
+ * each other's lines, so with one orders file there is nothing to compare; but a Shopify order
+ * read in two groups of rows may be in one file (Shopify's orders are compared as orders).
+ */
 export function comparesOrderLines(plan: ExportPlan): boolean {
-  return plan.files.filter((file) => file.kind === 'orders').length > 1;
+  const orders = plan.files.filter((file) => file.kind === 'orders');
+  return orders.length > 1 || orders.some((file) => file.format === 'shopify');
 }
 
 /** What reading some files of a plan found: their reports (in plan order) and the rejects and warnings kept. */
@@ -371,7 +376,7 @@ export function readThreadedBlock(
 ): ThreadedBlockRead {
   const { file, fileIndex, location } = job;
   const { read, reading, lineHashes } = threadReading(job);
-  const context = rowContext(reading, read.report, hashingOrders(handlers, file.kind === 'orders' ? lineHashes : undefined, fileIndex));
+  const context = rowContext(reading, read.report, handlers, file, fileIndex, lineHashes);
   const format = formatOf(file);
   const sink = format.createSink(context);
   const rows = new CsvRows(location, format, sink, context.reject, read.report);
@@ -414,14 +419,28 @@ export function readThreadedBlock(
 }
 
 /**
- * Fails when two files of the export share an order line (`files` in plan order, as numbered in
- * `lineHashes`): a part exported twice, or overlapping parts.
+ * Fails when two files of the export share an order line, or when a Shopify order was read in two
+ * groups of rows, in one file or two (`files` in plan order, as numbered in `lineHashes`): a part
+ * exported twice, or overlapping parts or exports. Its lines would be counted twice.
  */
 export function checkNoSharedLines(files: readonly FileReport[], lineHashes: OrderLineHashes | undefined): void {
   const shared = lineHashes?.findSharedLine();
-  if (shared === undefined) return;
-  const [earlier, later] = shared.map((i) => (files[i] as FileReport).location) as [string, string];
-  throw ExportError.at(later, `repeats order lines of ${earlier} (the same values on a line of each): a part exported twice, or overlapping parts?`);
+  if (shared !== undefined) {
+    const [earlier, later] = shared.map((i) => (files[i] as FileReport).location) as [string, string];
+    throw ExportError.at(later, `repeats order lines of ${earlier} (the same values on a line of each): a part exported twice, or overlapping parts?`);
+  }
+  const repeated = lineHashes?.findRepeatedOrder();
+  if (repeated !== undefined) {
+    const [first, second] = repeated;
+    const earlier = (files[first.file] as FileReport).location;
+    const later = (files[second.file] as FileReport).location;
+    throw ExportError.at(
+      later,
+      `an order read twice: the group of rows starting here has the Id (or, without one, the Name) of the group starting at line ${first.line}` +
+        `${first.file === second.file ? '' : ` of ${earlier}`}, and a Shopify order is one group of rows (overlapping exports or parts?)`,
+      { line: second.line },
+    );
+  }
 }
 
 /** Fails when two of `files` have the same content (same sha256), naming the later one. */
@@ -468,10 +487,13 @@ function formatOf(file: ExportFileClass): RowFormat {
 /**
  * The handlers, every order line hashed (as read, under file number `fileIndex`) on its way to
  * them when `hashes` is given: the check that no two parts share a line (checkNoSharedLines).
+ * Not Shopify's lines: their orders are compared instead (rowContext), which finds any line
+ * two of its files share, and more.
  */
-function hashingOrders(handlers: ExportHandlers, hashes: OrderLineHashes | undefined, fileIndex: number): ExportHandlers {
+function hashingOrders(handlers: ExportHandlers, hashes: OrderLineHashes | undefined, fileIndex: number, format: ExportFileClass['format']): ExportHandlers {
   if (hashes === undefined) return handlers;
   hashes.startFile(fileIndex);
+  if (format === 'shopify') return handlers;
   return {
     customer: (record, at) => handlers.customer(record, at),
     order: (line, at) => {
@@ -483,15 +505,20 @@ function hashingOrders(handlers: ExportHandlers, hashes: OrderLineHashes | undef
   };
 }
 
-/** The rows' context for one file: its rejects and warnings counted in `report` and kept up to the caps. */
-function rowContext(reading: FileReading, report: FileReport, handlers: ExportHandlers): RowContext {
+/**
+ * The rows' context for one file: its rejects and warnings counted in `report` and kept up to the
+ * caps; an orders file's lines (or orders) hashed into `hashes`, when given (hashingOrders).
+ */
+function rowContext(reading: FileReading, report: FileReport, handlers: ExportHandlers, file: ExportFileClass, fileIndex: number, hashes: OrderLineHashes | undefined): RowContext {
+  const orderHashes = file.kind === 'orders' ? hashes : undefined;
   const { rejects, warnings } = reading;
   const { location } = report;
   const position = { file: location, line: 0 };
   return {
     config: reading.config,
     now: reading.now,
-    handlers,
+    handlers: hashingOrders(handlers, orderHashes, fileIndex, file.format),
+    ...(orderHashes === undefined ? {} : { orderRead: (orderId: string, line: number) => orderHashes.addOrder(orderId, line) }),
     at(line) {
       position.line = line;
       return position;
@@ -523,7 +550,7 @@ async function readOpenedFile(
   handlers: ExportHandlers,
 ): Promise<void> {
   const { location } = report;
-  const context = rowContext(reading, report, hashingOrders(handlers, file.kind === 'orders' ? reading.lineHashes : undefined, fileIndex));
+  const context = rowContext(reading, report, handlers, file, fileIndex, reading.lineHashes);
   const format = formatOf(file);
   const tally = rawTally();
   const bytes = decodedStream(raw, location, { onBytes: reading.onBytes, tally, encoding: reading.config.exports.encoding });

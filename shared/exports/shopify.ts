@@ -418,6 +418,8 @@ class ShopifyOrderSink implements RowSink {
       return;
     }
     const status: OrderStatus = head.cancelled || head.settlement === 'cancelled' ? 'cancelled' : head.settlement;
+    // Its one group of rows: a second group of the same order (overlapping exports) fails the read.
+    this.context.orderRead?.(head.orderId, this.headLine);
     for (let i = 0; i < lines.length; i++) {
       const pending = lines[i] as PendingLine;
       const order: OrderLine = {

@@ -90,6 +90,12 @@ export interface RowContext {
   reject(line: number, reason: string): void;
   /** An optional field was invalid and is dropped; the row goes on without it. */
   warn(line: number, field: string, reason: string): void;
+  /**
+   * For a format whose order spans a group of rows (Shopify's): the order keyed `orderId`, its
+   * group starting on `line`, was read whole and handed over. Set when the reader checks that no
+   * order is read twice (checkNoSharedLines).
+   */
+  orderRead?(orderId: string, line: number): void;
 }
 
 /** Consumes the rows of one file, in order. */

@@ -42,14 +42,16 @@ import { requireWork, requireWorkJson, unreadableWork, type WorkStore } from './
  *    client's key, N): chunks of batches per (bucket, file), the file's own line kept with each
  *    record (bucket-chunks.ts). Products go to every bucket.
  *    What the reader found (file reports, rejects, warnings, chunk list with each chunk's
- *    sha256) is share-<r>.json, written last; the line hashes line-hashes-<r>.bin.
+ *    sha256) is share-<r>.json, written last; the line hashes (Shopify's: its orders' keys, with
+ *    their lines) line-hashes-<r>.bin.
  *  - readBucket (shard b, measure and write): the chunks of bucket b from every reader, in the
  *    export's file order, handed to the same handlers as a single run's reader, positions the
  *    original file and line: customers come before orders and the last customer row wins, as in
  *    one process. Each chunk's bytes are checked against the sha256 its reader recorded before
  *    any is parsed; its records are not validated again: the readers did.
  *  - checkShares (combine): what needs every file at once, as readExport does at its end: no two
- *    files with the same content, no order line in two parts; then reject shares (admission).
+ *    files with the same content, no order line in two parts, no Shopify order read twice; then
+ *    reject shares (admission).
  *
  * Records rather than the rows' raw bytes: a Shopify order spans rows (its first row carries the
  * order's columns and may hold no line item), so its rows are only accepted as a group; the

@@ -1,4 +1,4 @@
-import { appendFile, copyFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { categoryAffinityCollector } from '#shared/segments/category-affinity.ts';
 import type { ClientProfile } from '#shared/model.ts';
@@ -141,6 +141,34 @@ describe('sharded nightly run', () => {
       runNightlySharded({ clock: Date.now, runDate: night, runId: 'duplicated-part', config: copied, clients: aws.clients, shards: 2, source: { kind: 'directory', path: base } }),
     ).rejects.toThrow(/orders-0002\.csv.*same content as .*orders-0001\.csv/);
     expect((await storedState(aws, copied)).profiles).toEqual([]);
+  }, 120_000);
+
+  it('fails the night before any write when a Shopify order is in two parts read by different readers, changed in between (a refund)', async () => {
+    const night = NIGHTS[1];
+    const dir = join(work, 'shopify-order-twice');
+    const header = 'Name,Email,Financial Status,Currency,Subtotal,Refunded Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Id';
+    const others = (from: number) => Array.from({ length: 15 }, (_, k) => `#${from + k},tom@example.com,paid,USD,10.00,,${night} 09:00:00 +0800,1,Tea,10.00,TEA,${9000 + from + k}`);
+    // Not the same line in both (a refund came between the two exports): only the order tells the repeat.
+    const first = `#1001,mei@example.com,paid,USD,3000.00,,${night} 10:00:00 +0800,1,Cream,3000.00,CREAM,5001`;
+    const again = `#1001,mei@example.com,partially_refunded,USD,3000.00,500.00,${night} 10:00:00 +0800,1,Cream,3000.00,CREAM,5001`;
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'customers_export.csv'), 'Customer ID,Email,Accepts Email Marketing\n1,mei@example.com,yes\n2,tom@example.com,yes\n');
+    await writeFile(join(dir, 'orders_export_1.csv'), [header, first, ...others(2000)].join('\n') + '\n');
+    await writeFile(join(dir, 'orders_export_2.csv'), [header, ...others(3000), again].join('\n') + '\n');
+    const plan = await planExport(directoryExportSource(dir), { requireManifest: false });
+    const readers = assignShares(plan.files.map((f) => f.size), 2);
+    // The two parts are read by different readers: only combine sees both.
+    expect(new Set(plan.files.flatMap((f, i) => (f.kind === 'orders' ? [readers[i]] : []))).size).toBe(2);
+    const message = /orders_export_2\.csv, line 17: an order read twice: the group of rows starting here has the Id \(or, without one, the Name\) of the group starting at line 2 of .*orders_export_1\.csv/;
+
+    const single = await scenarioConfig(aws, 'shopify-order-twice-single');
+    await expect(runNightly({ clock: Date.now, runDate: night, runId: 'shopify-order-twice-single', config: single, clients: aws.clients, source: directoryExportSource(dir) })).rejects.toThrow(message);
+    expect((await storedState(aws, single)).profiles).toEqual([]);
+    const sharded = await scenarioConfig(aws, 'shopify-order-twice');
+    await expect(
+      runNightlySharded({ clock: Date.now, runDate: night, runId: 'shopify-order-twice', config: sharded, clients: aws.clients, shards: 2, source: { kind: 'directory', path: dir } }),
+    ).rejects.toThrow(message);
+    expect((await storedState(aws, sharded)).profiles).toEqual([]);
   }, 120_000);
 
   it('ends where a clean run would after a crash inside a repartition, after the repartition and after a measure, the phases run again (a redrive)', async () => {

@@ -143,6 +143,77 @@ describe('duplicated files', () => {
   });
 });
 
+describe('a Shopify order read twice', () => {
+  const SHOPIFY_CUSTOMERS = 'Customer ID,Email\n1,mei@example.com\n2,tom@example.com\n';
+  const HEADER = 'Name,Email,Financial Status,Currency,Subtotal,Refunded Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Id';
+  const order = (name: string, id: string, status = 'paid', refunded = '') => [
+    `${name},mei@example.com,${status},USD,3000.00,${refunded},2026-11-22 10:00:00 +0800,1,Cream,2000.00,CREAM,${id}`,
+    `${name},,,,,,,1,Serum,1000.00,SERUM,`,
+  ];
+  const others = (from: number, count: number) =>
+    Array.from({ length: count }, (_, k) => `#${from + k},tom@example.com,paid,USD,10.00,,2026-11-22 09:00:00 +0800,1,Tea,10.00,TEA,${9000 + from + k}`);
+  const file = (...rows: string[][]) => [HEADER, ...rows.flat()].join('\n') + '\n';
+
+  it('fails an order whose group of rows comes again later in the same file, naming both lines and no value', async () => {
+    // Two date-range exports pasted into one file: the order's lines would be summed into one order of twice its amount.
+    const { error, dir } = await failure({ 'customers_export.csv': SHOPIFY_CUSTOMERS, 'orders_export.csv': file(order('#1001', '5001'), others(2000, 3), order('#1001', '5001')) });
+    expect(error.file).toBe(`${dir}/orders_export.csv`);
+    expect(error.line).toBe(7);
+    expect(error.message).toBe(
+      `${dir}/orders_export.csv, line 7: an order read twice: the group of rows starting here has the Id (or, without one, the Name) of the group starting at line 2, ` +
+        'and a Shopify order is one group of rows (overlapping exports or parts?)',
+    );
+  });
+
+  it.each([
+    ['in this thread', 0],
+    ['in worker threads', 2],
+  ])('fails an order found in two orders parts with different content (a refund in between), naming both files (%s)', async (_, threads) => {
+    const { error, dir } = await failure(
+      {
+        'customers_export.csv': SHOPIFY_CUSTOMERS,
+        'orders_export_1.csv': file(others(2000, 2), order('#1001', '5001')),
+        'orders_export_2.csv': file(order('#1001', '5001', 'partially_refunded', '500.00'), others(3000, 2)),
+      },
+      { threads },
+    );
+    expect(error.file).toBe(`${dir}/orders_export_2.csv`);
+    expect(error.message).toBe(
+      `${dir}/orders_export_2.csv, line 2: an order read twice: the group of rows starting here has the Id (or, without one, the Name) of the group starting at line 4 ` +
+        `of ${dir}/orders_export_1.csv, and a Shopify order is one group of rows (overlapping exports or parts?)`,
+    );
+  });
+
+  it('keys the orders as they are read: the same Id under another Name is the same order, the same Name without an Id too', async () => {
+    const sameId = await failure({ 'customers_export.csv': SHOPIFY_CUSTOMERS, 'orders_export.csv': file(order('#1001', '5001'), order('#1002', '5001')) });
+    expect(sameId.error.line).toBe(4);
+    const sameName = await failure({ 'customers_export.csv': SHOPIFY_CUSTOMERS, 'orders_export.csv': file(order('#1001', ''), others(2000, 1), order('#1001', '')) });
+    expect(sameName.error.line).toBe(5);
+  });
+
+  it('reads orders each in one group, in one part or several, and the same Name under two Ids as two orders (two stores may share a Name)', async () => {
+    const { result, orders: lines } = await read({
+      'customers_export.csv': SHOPIFY_CUSTOMERS,
+      'orders_export_1.csv': file(order('#1001', '5001'), others(2000, 2)),
+      'orders_export_2.csv': file(order('#1001', '6001'), others(3000, 2)),
+    });
+    expect(result.rejected).toBe(0);
+    expect(new Set(lines.map((line) => line.orderId))).toEqual(new Set(['5001', '6001', '11000', '11001', '12000', '12001']));
+  });
+
+  it('still reads a generic order whose lines are spread over rows and parts', async () => {
+    const line = (sku: string) => ['O1', 'C1', '2026-11-22T10:00:00Z', '10.00', sku];
+    const header = [...ORDER_HEADER, 'sku'];
+    const { result, orders: lines } = await read({
+      'customers.csv': CUSTOMERS,
+      'orders-1.csv': csv([header, line('A'), ['O2', 'C2', '2026-11-22T10:00:00Z', '5.00', 'B'], line('C')]),
+      'orders-2.csv': csv([header, line('D')]),
+    });
+    expect(result.rejected).toBe(0);
+    expect(lines.filter((l) => l.orderId === 'O1').map((l) => l.sku)).toEqual(['A', 'C', 'D']);
+  });
+});
+
 describe('the share of rejected rows, per file', () => {
   // 120 bad rows in a customers file of 300 passed at 4.12% overall before.
   const customers = csv([

@@ -95,4 +95,104 @@ describe('OrderLineHashes', () => {
       { numRuns: 30 },
     );
   });
+
+  describe('orders (Shopify: an order is one group of rows)', () => {
+    /** Each file's orders with the line of their group, `O<file>-<i>` from line 2 + 3i. */
+    const ordersOf = (sizes: number[]): [string, number][][] => sizes.map((size, file) => Array.from({ length: size }, (_, i) => [`O${file}-${i}`, 2 + 3 * i]));
+
+    function indexOrders(files: [string, number][][], hashes = new OrderLineHashes(), only?: (file: number) => boolean): OrderLineHashes {
+      files.forEach((orders, file) => {
+        if (only !== undefined && !only(file)) return;
+        hashes.startFile(file);
+        for (const [orderId, line] of orders) hashes.addOrder(orderId, line);
+      });
+      return hashes;
+    }
+
+    it('finds one order read in two groups, in one file or two, with the file and line of each, whatever the chunks', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 1, max: 20_000 }), { minLength: 1, maxLength: 4 }),
+          fc.nat(),
+          fc.nat(),
+          fc.nat(),
+          fc.nat(),
+          (sizes, a, b, i, j) => {
+            const files = ordersOf(sizes);
+            expect(indexOrders(files).findRepeatedOrder()).toBeUndefined();
+            const from = a % files.length;
+            const to = b % files.length;
+            const source = files[from] as [string, number][];
+            const target = files[to] as [string, number][];
+            const original = i % source.length;
+            const copy = j % target.length;
+            if (from === to && original === copy) return;
+            const orderId = (source[original] as [string, number])[0];
+            target[copy] = [orderId, (target[copy] as [string, number])[1]];
+            const expected = [
+              { file: from, line: 2 + 3 * original },
+              { file: to, line: 2 + 3 * copy },
+            ].sort((x, y) => x.file - y.file || x.line - y.line);
+            expect(indexOrders(files).findRepeatedOrder()).toEqual(expected);
+          },
+        ),
+        { numRuns: 25 },
+      );
+    });
+
+    it('tells keys apart at every character, and keeps them apart from the lines', () => {
+      const hashes = new OrderLineHashes();
+      hashes.startFile(0);
+      for (const id of ['#1001', '#10010', '1001', '#1002', '']) hashes.addOrder(id, 2);
+      hashes.add(order({ orderId: '#1001' }));
+      hashes.startFile(1);
+      hashes.add(order({ orderId: '#1001' }));
+      expect(hashes.findRepeatedOrder()).toBeUndefined();
+      hashes.addOrder('#10010', 9);
+      expect(hashes.findRepeatedOrder()).toEqual([
+        { file: 0, line: 2 },
+        { file: 1, line: 9 },
+      ]);
+    });
+
+    it('finds the same repeat when the files were read by different readers and their chunks absorbed by one', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 1, max: 5_000 }), { minLength: 2, maxLength: 5 }),
+          fc.array(fc.nat({ max: 2 }), { minLength: 5, maxLength: 5 }),
+          fc.boolean(),
+          fc.nat(),
+          (sizes, readerOf, repeat, at) => {
+            const files = ordersOf(sizes);
+            const last = files[files.length - 1] as [string, number][];
+            if (repeat) last[0] = [((files[0] as [string, number][])[at % (sizes[0] as number)] as [string, number])[0], 2];
+            // Each reader hashes its own files under their numbers in the whole export.
+            const readers = [0, 1, 2].map((reader) => indexOrders(files, new OrderLineHashes(), (file) => readerOf[file] === reader).encode());
+            const combined = new OrderLineHashes();
+            for (const bytes of readers) combined.absorb(new Uint8Array([0, ...bytes]).subarray(1));
+            expect(combined.findRepeatedOrder()).toEqual(indexOrders(files).findRepeatedOrder());
+            expect(combined.findRepeatedOrder()).toEqual(repeat ? [{ file: 0, line: 2 + 3 * (at % (sizes[0] as number)) }, { file: files.length - 1, line: 2 }] : undefined);
+          },
+        ),
+        { numRuns: 30 },
+      );
+    });
+
+    it('encodes lines and orders side by side', () => {
+      const hashes = new OrderLineHashes();
+      hashes.startFile(0);
+      hashes.add(order({ orderId: 'A' }));
+      hashes.addOrder('#1', 2);
+      hashes.startFile(1);
+      hashes.add(order({ orderId: 'A' }));
+      hashes.addOrder('#1', 7);
+      const combined = new OrderLineHashes();
+      combined.absorb(hashes.encode());
+      expect(combined.findSharedLine()).toEqual([0, 1]);
+      expect(combined.findRepeatedOrder()).toEqual([
+        { file: 0, line: 2 },
+        { file: 1, line: 7 },
+      ]);
+    });
+  });
 });
