@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { NIGHTLY_ALERTS, SENDER_ALERTS } from '#shared/alerts.ts';
+import { FEEDBACK_ALERTS, NIGHTLY_ALERTS, SENDER_ALERTS } from '#shared/alerts.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { CampaignSender } from './constructs/campaign-sender.ts';
@@ -28,7 +28,8 @@ export interface ClienteleStackProps extends StackProps {
  *   alarms           every function's errors, the dead-letter queues, the sender throttled or dropped, failed nights,
  *                    no night completed for a day and more, SES reputation,
  *                    the sender's alert log lines (a quarantined export, an account that cannot send),
- *                    its unresolved sends
+ *                    its unresolved sends, the feedback functions' alert log lines (a failed unsubscribe or
+ *                    task link, an unreadable SES event)
  *   dashboard        the alarms and the business metrics the functions publish (EMF)
  * Six Lambdas, one per folder of functions/.
  */
@@ -99,6 +100,9 @@ export class ClienteleStack extends Stack {
       logAlerts: [
         ...Object.values(SENDER_ALERTS).map((alert) => ({ fn: this.campaignSender.sender, alert })),
         ...Object.values(NIGHTLY_ALERTS).map((alert) => ({ fn: this.nightlyPipeline.nightly, alert })),
+        { fn: this.feedback.unsubscribe, alert: FEEDBACK_ALERTS.unsubscribeFailed },
+        { fn: this.feedback.advisorTask, alert: FEEDBACK_ALERTS.advisorTaskFailed },
+        { fn: this.feedback.sesEvents, alert: FEEDBACK_ALERTS.sesFeedbackUnreadable },
       ],
     });
 

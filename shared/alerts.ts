@@ -1,5 +1,5 @@
 /**
- * The log lines an alarm counts (the sender's, the nightly's): each is logged as JSON with an `alert` field, and the
+ * The log lines an alarm counts (the sender's, the nightly's, the feedback functions'): each is logged as JSON with an `alert` field, and the
  * stack turns that field into a CloudWatch metric (a metric filter on the function's log group)
  * with an alarm on it (infra/constructs/alarms.ts). One place for the names both sides use.
  */
@@ -43,5 +43,34 @@ export const NIGHTLY_ALERTS = {
     description:
       'An advisor\'s weekly digest did not go out (SES throttled it, or could not send for a transient reason), or the digests stopped before every advisor was handled ("advisor digests stopped", a store or S3 error): the nights until the next digest day retry them, and the last of them logs "advisor digests not sent this week" if a deferred one never went. ' +
       'The nightly log line names the advisor id and SES\'s reason; `clientele status` lists the night\'s deferred digests.',
+  },
+} as const satisfies Record<string, SenderAlert>;
+
+/**
+ * The feedback functions' log lines an alarm counts: a link or an SES event that failed without
+ * failing the invocation (the client gets a page, a bad message is not retried), which Lambda's
+ * Errors metric never sees.
+ */
+export const FEEDBACK_ALERTS = {
+  unsubscribeFailed: {
+    alert: 'unsubscribe-failed',
+    metricName: 'UnsubscribesFailed',
+    description:
+      'An unsubscribe link failed: the client got the error page and, if they confirmed, is not on the suppression list, so the campaigns keep mailing them until a retry succeeds (a mailbox provider may retry its one-click POST, a person may not click again). ' +
+      'The unsubscribe log line "unsubscribe failed" carries the error: the signing key unreadable (the UnsubscribeSecretArn secret deleted or denied, the Parameters and Secrets extension failing) or DynamoDB throttled or unreachable. Fix that; every unsubscribe fails until then.',
+  },
+  advisorTaskFailed: {
+    alert: 'advisor-task-failed',
+    metricName: 'AdvisorTaskLinksFailed',
+    description:
+      'An advisor\'s task link failed: the advisor got the error page and their answer was not recorded, so the task stays as it was. ' +
+      'The advisor-task log line "advisor task link failed" carries the error: the signing key unreadable (the UnsubscribeSecretArn secret deleted or denied, the Parameters and Secrets extension failing) or the advisor tasks table throttled or unreachable. Fix that, then ask the advisors to click again.',
+  },
+  sesFeedbackUnreadable: {
+    alert: 'ses-feedback-unreadable',
+    metricName: 'SesFeedbackUnreadable',
+    description:
+      'An SES event could not be read (not JSON, not an SES event, a bounce or complaint without a usable recipient, a customer-id tag that does not decode): it suppressed nothing, and retrying cannot fix it, so a bounced or complaining address may still be mailed. ' +
+      'The ses-events log lines "SES feedback: unreadable message" and "SES feedback: invalid event" say what was wrong (never the message itself); the dashboard counts them (UnreadableFeedback). Check what publishes to the SES events topic, and the configuration set\'s events in SES.',
   },
 } as const satisfies Record<string, SenderAlert>;

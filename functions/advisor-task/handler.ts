@@ -5,6 +5,7 @@ import { configFromEnvironment, parseFunctionEnvironment, readUnsubscribeSecrets
 import { tableNames } from '#shared/store/tables.ts';
 import { cachedKeys } from '#shared/unsubscribe/keys.ts';
 import { pageLocale, parseUnsubscribeEvent } from '#shared/unsubscribe/request.ts';
+import { FEEDBACK_ALERTS } from '#shared/alerts.ts';
 import { instrumented, observability } from '#functions/observability.ts';
 
 /**
@@ -39,7 +40,8 @@ export const handler = instrumented(observed, async (event: APIGatewayProxyEvent
   try {
     return await handleTaskLink(context, request);
   } catch (error) {
-    log.error('advisor task link failed', { error });
+    // A page, so the invocation succeeds and Lambda's Errors metric misses it: the alert field is what alarms.
+    log.error('advisor task link failed', { alert: FEEDBACK_ALERTS.advisorTaskFailed.alert, error });
     return taskPage('error', pageLocale(request.acceptLanguage), config.brandName);
   }
 });

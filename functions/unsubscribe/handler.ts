@@ -5,6 +5,7 @@ import { tableNames } from '#shared/store/tables.ts';
 import { pageLocale, parseUnsubscribeEvent } from '#shared/unsubscribe/request.ts';
 import { cachedKeys } from '#shared/unsubscribe/keys.ts';
 import { handleUnsubscribe, pageResponse, type UnsubscribeContext } from '#shared/unsubscribe/unsubscribe.ts';
+import { FEEDBACK_ALERTS } from '#shared/alerts.ts';
 import { instrumented, observability } from '#functions/observability.ts';
 
 /**
@@ -40,7 +41,8 @@ export const handler = instrumented(observed, async (event: APIGatewayProxyEvent
     return await handleUnsubscribe(context, request);
   } catch (error) {
     // A page rather than the function URL's bare 502; the mailbox provider may retry the POST.
-    log.error('unsubscribe failed', { error });
+    // The invocation succeeds, so Lambda's Errors metric misses it: the alert field is what alarms.
+    log.error('unsubscribe failed', { alert: FEEDBACK_ALERTS.unsubscribeFailed.alert, error });
     return pageResponse('error', pageLocale(request.acceptLanguage), config.brandName);
   }
 });

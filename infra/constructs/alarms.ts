@@ -39,7 +39,7 @@ export interface AlarmsProps {
  * throttled or an invocation of it dropped, a failed or timed out nightly run, a day and more
  * without a completed night, SES reputation (bounce rate > 5%, complaint rate > 0.1% by default, where
  * SES starts reviewing an account), and the log lines the functions flag with an `alert` field (a
- * quarantined incremental export, an SES account that cannot send), counted by metric filters,
+ * quarantined incremental export, an SES account that cannot send, a failed unsubscribe), counted by metric filters,
  * and the campaign sender's unresolved sends (its UnresolvedSends business metric).
  * Every alarm notifies one SNS topic, mailed to alarmEmail.
  */

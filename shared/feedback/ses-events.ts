@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { FEEDBACK_ALERTS } from '#shared/alerts.ts';
 import { customerIdFromTags } from '#shared/delivery/customer-id-tag.ts';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import { normaliseEmail } from '#shared/email.ts';
@@ -281,7 +282,7 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
     erased: 0,
     problems: [...problems],
   };
-  for (const problem of problems) log.error('SES feedback: unreadable message', { problem });
+  for (const problem of problems) log.error('SES feedback: unreadable message', { alert: FEEDBACK_ALERTS.sesFeedbackUnreadable.alert, problem });
 
   for (const event of events) {
     const decision = decideSesEvent(event, context.now());
@@ -289,7 +290,7 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
       case 'invalid':
         summary.invalid++;
         summary.problems.push(decision.problem);
-        log.error('SES feedback: invalid event', { problem: decision.problem });
+        log.error('SES feedback: invalid event', { alert: FEEDBACK_ALERTS.sesFeedbackUnreadable.alert, problem: decision.problem });
         break;
       case 'ignore':
         summary.ignored++;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseConfig } from '#shared/config.ts';
 import { decideSesEvent } from '#shared/feedback/ses-events.ts';
@@ -8,7 +9,7 @@ import { parseNightlyEvent } from '#shared/nightly/distributed.ts';
 import { runDateOf } from '#shared/nightly/run-date.ts';
 import { NIGHTLY_CRON } from '#infra/constructs/nightly-pipeline.ts';
 import { campaignsEventSchema, lateScheduledRunRefusal, SCHEDULED_RUN_MAX_DELAY_MINUTES } from '#shared/sender/campaigns-event.ts';
-import { NIGHTLY_ALERTS, SENDER_ALERTS } from '#shared/alerts.ts';
+import { FEEDBACK_ALERTS, NIGHTLY_ALERTS, SENDER_ALERTS } from '#shared/alerts.ts';
 import { TIERS } from '#shared/model.ts';
 import { CAMPAIGN_OUTCOME_METRICS, METRIC_NAMES } from '#shared/observability/business-metrics.ts';
 import { TABLES, createTableInput, tableNames, type TableId } from '#shared/store/tables.ts';
@@ -828,14 +829,18 @@ describe('alarms', () => {
     );
   });
 
-  it('counts the sender\'s and the nightly run\'s alert log lines (a quarantined export, an account that cannot send, a digest not sent) and alarms on the first one', () => {
-    const campaignsLogs = { Ref: logicalId(synth.stack.campaignSender.sender.logGroup) };
-    const nightlyLogs = { Ref: logicalId(synth.stack.nightlyPipeline.nightly.logGroup) };
+  it('counts the sender\'s, the nightly run\'s and the feedback functions\' alert log lines (a quarantined export, an account that cannot send, a digest not sent, a failed unsubscribe) and alarms on the first one', () => {
+    const logsOf = (fn: { logGroup: IConstruct }) => ({ Ref: logicalId(fn.logGroup) });
+    const { feedback } = synth.stack;
     const namespace = `Clientele/${synth.stack.stackName}`;
     const filters = resourcesOf('AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
     const counted = [
-      ...Object.values(SENDER_ALERTS).map((alert) => ({ alert, logs: campaignsLogs })),
-      ...Object.values(NIGHTLY_ALERTS).map((alert) => ({ alert, logs: nightlyLogs })),
+      ...Object.values(SENDER_ALERTS).map((alert) => ({ alert, logs: logsOf(synth.stack.campaignSender.sender) })),
+      ...Object.values(NIGHTLY_ALERTS).map((alert) => ({ alert, logs: logsOf(synth.stack.nightlyPipeline.nightly) })),
+      // Failures the functions answer with a page or skip (the invocation succeeds): Lambda's Errors never sees them.
+      { alert: FEEDBACK_ALERTS.unsubscribeFailed, logs: logsOf(feedback.unsubscribe) },
+      { alert: FEEDBACK_ALERTS.advisorTaskFailed, logs: logsOf(feedback.advisorTask) },
+      { alert: FEEDBACK_ALERTS.sesFeedbackUnreadable, logs: logsOf(feedback.sesEvents) },
     ];
     expect(filters).toEqual(
       counted.map(({ alert, logs }) =>

@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { newTask } from '#shared/advisors/tasks.ts';
+import { FEEDBACK_ALERTS } from '#shared/alerts.ts';
+import type { Config } from '#shared/config.ts';
 import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import { createTask, getTask } from '#shared/store/task-store.ts';
 import { signTaskToken } from '#shared/unsubscribe/task-token.ts';
@@ -24,11 +26,12 @@ const aws = sharedAws();
 const role = deployedRole(aws, 'advisor-task');
 fakeSecretsExtension({ arn: SECRET_ARN, current: SECRET }, { readBy: role });
 const lambda = lambdaHarness();
+let config: Config;
 let tables: TableNames;
 let handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
 beforeAll(async () => {
-  const config = await scenarioConfig(aws, 'advisor-task');
+  config = await scenarioConfig(aws, 'advisor-task');
   tables = tableNames(config);
   const now = Date.now();
   await createTask(aws.clients.documents, tables.advisorTasks, newTask({ ...TASK, campaignId: 'winback', expiresAt: now + 30 * DAY }, 'A01', now, 'VIC'), 400);
@@ -43,5 +46,15 @@ describe('advisor-task function URL handler', () => {
     expect((await handler(functionUrlEvent('POST', token))).statusCode).toBe(200);
     expect(await getTask(aws.clients.documents, tables.advisorTasks, TASK)).toMatchObject({ status: 'done', version: 2 });
     expect((await handler(functionUrlEvent('POST', token))).statusCode).toBe(409);
+  });
+
+  it('answers the error page when the key cannot be read, and logs the line the stack alarms on (the invocation succeeds: Lambda counts no error)', async () => {
+    // The extension serves SECRET_ARN only: a handler naming another secret (deleted, renamed) reads none.
+    const { handler: keyless } = await lambda.load(role.environment(config, { UNSUBSCRIBE_SECRET_ARN: `${SECRET_ARN}-gone` }), () => import('#functions/advisor-task/handler.ts'));
+    const token = signTaskToken({ ...TASK, action: 'done', version: 2, expiresAt: Date.now() + DAY }, SECRET);
+    expect((await keyless(functionUrlEvent('POST', token))).statusCode).toBe(500);
+    expect(lambda.output.logs().filter((l) => l.message === 'advisor task link failed')).toEqual([
+      expect.objectContaining({ level: 'ERROR', alert: FEEDBACK_ALERTS.advisorTaskFailed.alert }),
+    ]);
   });
 });

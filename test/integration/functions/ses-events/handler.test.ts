@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Context, EventBridgeEvent, SNSEvent } from 'aws-lambda';
+import { FEEDBACK_ALERTS } from '#shared/alerts.ts';
 import { configFromEnvironment, parseFunctionEnvironment } from '#shared/environment.ts';
 import type { SesFeedbackSummary } from '#shared/feedback/ses-events.ts';
 import { getSuppression } from '#shared/store/suppression-store.ts';
@@ -94,7 +95,10 @@ describe('SES events handler', () => {
   it('an unreadable message is reported, not thrown', async () => {
     const summary = await handler(snsEvent('{"eventType":"Bounce"'));
     expect(summary).toMatchObject({ invalid: 1, suppressed: 0 });
-    expect(lambda.output.logs().some((l) => l.level === 'ERROR' && String(l.problem).includes('not JSON'))).toBe(true);
+    // Not retried, so Lambda counts no error: the alert field is what the stack alarms on.
+    expect(lambda.output.logs().filter((l) => l.level === 'ERROR' && String(l.problem).includes('not JSON'))).toEqual([
+      expect.objectContaining({ alert: FEEDBACK_ALERTS.sesFeedbackUnreadable.alert }),
+    ]);
     expect(lambda.output.emf().at(-1)).toMatchObject({ UnreadableFeedback: 1 });
   });
 

@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { FEEDBACK_ALERTS } from '#shared/alerts.ts';
 import { getClientSuppression, getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames, type TableNames } from '#shared/store/tables.ts';
+import type { Config } from '#shared/config.ts';
 import { parseFunctionEnvironment } from '#shared/environment.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 import { deployedRole } from '#test/support/deployed-role.ts';
@@ -19,6 +21,7 @@ const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:unsubsc
 const aws = sharedAws();
 const role = deployedRole(aws, 'unsubscribe');
 fakeSecretsExtension({ arn: SECRET_ARN, current: SECRET, previous: PREVIOUS }, { readBy: role });
+let config: Config;
 let tables: TableNames;
 let handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 const lambda = lambdaHarness();
@@ -26,7 +29,7 @@ const lambda = lambdaHarness();
 const suppressionCount = async (): Promise<number> => (await scanTable(aws, tables.suppression)).length;
 
 beforeAll(async () => {
-  const config = await scenarioConfig(aws, 'unsubscribe', { brandName: 'Maison Test' });
+  config = await scenarioConfig(aws, 'unsubscribe', { brandName: 'Maison Test' });
   tables = tableNames(config);
   const client = (customerId: string) =>
     profileItem(customerId, { email: `${customerId}@Example.com`, tier: 'Potential', spend12mMinor: 150_000, lifetimeSpendMinor: 150_000, orderCount: 2 });
@@ -86,6 +89,18 @@ describe('unsubscribe function URL handler', () => {
   it('answers 400 to an event that is not a function URL request', async () => {
     const response = await handler({ Records: [] } as unknown as APIGatewayProxyEventV2);
     expect(response.statusCode).toBe(400);
+  });
+
+  it('answers the error page when the key cannot be read, and logs the line the stack alarms on (the invocation succeeds: Lambda counts no error)', async () => {
+    // The extension serves SECRET_ARN only: a handler naming another secret (deleted, renamed) reads none.
+    const { handler: keyless } = await lambda.load(role.environment(config, { UNSUBSCRIBE_SECRET_ARN: `${SECRET_ARN}-gone` }), () => import('#functions/unsubscribe/handler.ts'));
+    const response = await keyless(functionUrlEvent('POST', signUnsubscribeToken('c-200', SECRET), { body: 'List-Unsubscribe=One-Click' }));
+    expect(response.statusCode).toBe(500);
+    expect(response.body).toContain('Something went wrong');
+    expect(await getSuppression(aws.clients.documents, tables.suppression, 'c-200@example.com')).toBeUndefined();
+    expect(lambda.output.logs().filter((l) => l.message === 'unsubscribe failed')).toEqual([
+      expect.objectContaining({ level: 'ERROR', alert: FEEDBACK_ALERTS.unsubscribeFailed.alert }),
+    ]);
   });
 
   it('never logs a full address', () => {
