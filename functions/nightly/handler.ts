@@ -5,6 +5,7 @@ import {
   combineWorkMeasures,
   finishFromWork,
   measureShardToWork,
+  nightResultOf,
   parseNightlyEvent,
   planNight,
   prepareNight,
@@ -12,6 +13,7 @@ import {
   writeShardFromWork,
   type CombineReceipt,
   type MeasureReceipt,
+  type NightResult,
   type PreparedNight,
   type RepartitionReceipt,
   type WriteReceipt,
@@ -25,7 +27,8 @@ import { sendingDeadline } from '#shared/delivery/send-deadline.ts';
 import { instrumented, observability, publishMetrics } from '#functions/observability.ts';
 
 /**
- * Nightly run Lambda: parse the event, run the shared job (or one phase of it), return its result.
+ * Nightly run Lambda: parse the event, run the shared job (or one phase of it), return its result
+ * (a completed night's NightResult: the summary itself is stored, shared/nightly/distributed.ts).
  *
  * Without a `phase` it runs the whole night in this invocation: the state machine of an unsharded
  * deployment sends the execution input, the 04:00 schedule's { scheduledTime } or a backfill's
@@ -50,12 +53,15 @@ const clients = createAwsClients(config);
 const observed = observability(environment);
 const { logger, metrics, log } = observed;
 
-type NightlyResult = NightlyRunSummary | PreparedNight | RepartitionReceipt | MeasureReceipt | CombineReceipt | WriteReceipt;
+type NightlyResult = NightResult | PreparedNight | RepartitionReceipt | MeasureReceipt | CombineReceipt | WriteReceipt;
 
-/** The night's figures, once it completed (a rerun counts itself only). */
-function completed(summary: NightlyRunSummary): NightlyRunSummary {
+/**
+ * The night's figures, once it completed (a rerun counts itself only), and its small result: the
+ * state machine carries what the function returns, the whole summary is stored.
+ */
+function completed(summary: NightlyRunSummary): NightResult {
   publishMetrics(metrics, nightlyMetrics(summary));
-  return summary;
+  return nightResultOf(summary);
 }
 
 export const handler = instrumented(observed, async (event: unknown, lambda): Promise<NightlyResult> => {

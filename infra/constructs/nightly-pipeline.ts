@@ -218,13 +218,13 @@ export class NightlyPipeline extends Construct {
         ? this.shardedNight(shards, this.nightly, { lambdaTask, invoke, failed })
         : Chain.start(invoke('Run nightly job', this.nightly, TaskInput.fromJsonPathAt('$'), '$.nightly'));
 
-    // NightlyRunSummary (shared/nightly/run.ts): the report is already in S3; surface where and what.
+    // NightResult (shared/nightly/distributed.ts), not the summary: the report is already in S3; surface where and what.
     const report = Pass.jsonPath(this, 'Report', {
       comment: 'The nightly function wrote the summary (and rejects) to the reports prefix; this is the execution output.',
       parameters: {
         'runDate.$': '$.nightly.summary.runDate',
-        'summaryObject.$': '$.nightly.summary.report.summaryObject',
-        'rejected.$': '$.nightly.summary.input.rejected',
+        'summaryObject.$': '$.nightly.summary.summaryObject',
+        'rejected.$': '$.nightly.summary.rejected',
         'changes.$': '$.nightly.summary.changes',
       },
     });
@@ -277,7 +277,7 @@ export class NightlyPipeline extends Construct {
   /**
    * Prepare → Repartition shares → Measure shards → Combine measures → Write shards → Finish
    * night: the phases of shared/nightly/distributed.ts, each reader's repartition and each
-   * shard's measure and write a child execution of a Distributed Map. Ends with the summary under $.nightly, as the single task leaves it.
+   * shard's measure and write a child execution of a Distributed Map. Ends with the night's NightResult under $.nightly, as the single task leaves it.
    */
   private shardedNight(
     shards: number,

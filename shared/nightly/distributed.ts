@@ -365,6 +365,34 @@ async function readModels(context: NightContext, shards: number): Promise<Stored
   return stored as StoredModels;
 }
 
+/**
+ * What the nightly function returns once a night completed (a single run, or finish): the state
+ * machine's Report state reads it, and it is the execution's output. Small whatever the export
+ * and the advisors: the whole summary (a FileReport per file, an entry per advisor) can pass Step
+ * Functions' 256 KB and fail the task after the night wrote everything, and every rerun with it.
+ * The full summary is at summaryObject and in the runs table.
+ */
+export interface NightResult {
+  job: 'nightly';
+  runDate: string;
+  runId: string;
+  shards: number;
+  /** s3://bucket/key of the night's summary.json. */
+  summaryObject: string;
+  rejected: number;
+  /** Counts keyed by tier, stage or segment pairs: bounded by the configuration, not by the base. */
+  changes: NightlyRunSummary['changes'];
+  written: NightlyRunSummary['written'];
+  /** This attempt found the night completed from the same export and wrote nothing (repeat.ts). */
+  rerun?: NightlyRunSummary['rerun'];
+}
+
+/** The night's result from its summary. Pure. */
+export function nightResultOf(summary: NightlyRunSummary): NightResult {
+  const { job, runDate, runId, shards, changes, written, rerun } = summary;
+  return { job, runDate, runId, shards, summaryObject: summary.report.summaryObject, rejected: summary.input.rejected, changes, written, ...(rerun ? { rerun } : {}) };
+}
+
 export interface WriteReceipt {
   shard: ShardSpec;
   /** Absent when the night was already completed from the same export: nothing to write. */

@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseConfig } from '#shared/config.ts';
 import { decideSesEvent } from '#shared/feedback/ses-events.ts';
 import { FUNCTION_ENVIRONMENTS, parseFunctionEnvironment, type FunctionName } from '#shared/environment.ts';
-import { parseNightlyEvent } from '#shared/nightly/distributed.ts';
+import { nightResultOf, parseNightlyEvent, type NightResult } from '#shared/nightly/distributed.ts';
 import { runDateOf } from '#shared/nightly/run-date.ts';
 import { NIGHTLY_CRON } from '#infra/constructs/nightly-pipeline.ts';
 import { campaignsEventSchema, lateScheduledRunRefusal, SCHEDULED_RUN_MAX_DELAY_MINUTES } from '#shared/sender/campaigns-event.ts';
@@ -13,6 +13,7 @@ import { FEEDBACK_ALERTS, NIGHTLY_ALERTS, SENDER_ALERTS } from '#shared/alerts.t
 import { TIERS } from '#shared/model.ts';
 import { CAMPAIGN_OUTCOME_METRICS, METRIC_NAMES } from '#shared/observability/business-metrics.ts';
 import { TABLES, createTableInput, tableNames, type TableId } from '#shared/store/tables.ts';
+import { profiles, RUN_DATE, summary } from '#test/support/nightly-reports.ts';
 import { allowedPairs, logicalId, statementsFor, synthesize, type Synthesized } from './helpers.ts';
 
 /**
@@ -158,6 +159,28 @@ function nightlyDefinition({ json }: Synthesized): Definition {
   expect(machines).toHaveLength(1);
   const parts = (machines[0]?.Properties?.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
   return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'ARN')).join('')) as Definition;
+}
+
+/** A value at a state machine's plain JSONPath ("$.a.b"). */
+const valueAt = (value: unknown, path: string): unknown =>
+  path === '$' ? value : path.replace(/^\$\./, '').split('.').reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], value);
+
+/**
+ * The execution's output (the Report state's) once `task` returned `result`: the task's
+ * ResultSelector and ResultPath, then Report's Parameters. A path that finds nothing fails the
+ * execution in Step Functions: here it is undefined.
+ */
+function reportAfter(definition: Definition, task: string, result: NightResult): Record<string, unknown> {
+  const state = definition.States[task] ?? {};
+  const selected = Object.fromEntries(Object.entries(state.ResultSelector as Record<string, string>).map(([key, path]) => [key.replace(/\.\$$/, ''), valueAt({ Payload: result }, path)]));
+  expect(state.ResultPath).toBe('$.nightly');
+  const parameters = definition.States.Report?.Parameters as Record<string, string>;
+  return Object.fromEntries(Object.entries(parameters).map(([key, path]) => [key.replace(/\.\$$/, ''), valueAt({ nightly: selected }, path)]));
+}
+
+/** What the Report state outputs for a night: where its summary is, and its counts. */
+function expectedReport(result: NightResult): Record<string, unknown> {
+  return { runDate: result.runDate, summaryObject: result.summaryObject, rejected: result.rejected, changes: result.changes };
 }
 
 /** The states from StartAt, following Next, until one ends or fails. */
@@ -451,6 +474,11 @@ describe('nightly state machine', () => {
     });
   });
 
+  it('reports from the night\'s result the function returns (small: the summary itself is stored), where its summary is and its counts', () => {
+    const result = nightResultOf(summary(RUN_DATE, profiles(20)));
+    expect(reportAfter(nightlyDefinition(synth), 'Run nightly job', result)).toEqual(expectedReport(result));
+  });
+
   it('may invoke only the nightly function', () => {
     const role = logicalId(synth.stack.nightlyPipeline.stateMachine.role);
     const invokes = allowedPairs(synth.json, role, labels).filter((p) => p.startsWith('lambda:'));
@@ -490,6 +518,11 @@ describe('sharded nightly state machine (-c clientele:nightlyShards=4)', () => {
     for (const task of ['Prepare night', 'Repartition shares', 'Measure shards', 'Combine measures', 'Write shards', 'Finish night']) {
       expect(states[task]?.Catch, task).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Nightly run failed' }]);
     }
+  });
+
+  it('reports from the night\'s result finish returns, as the single task\'s', () => {
+    const result = nightResultOf(summary(RUN_DATE, profiles(20), { shards: 4 }));
+    expect(reportAfter(definition, 'Finish night', result)).toEqual(expectedReport(result));
   });
 
   it('runs each reader and shard as a child execution of a Distributed Map, all at once (up to 8 readers, the 4 shards), none tolerated to fail', () => {

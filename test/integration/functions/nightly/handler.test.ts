@@ -7,7 +7,7 @@ import { readObjectBytes } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import { forgetClient } from '#shared/forget/forget.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
-import type { CombineReceipt, MeasureReceipt, PreparedNight, RepartitionReceipt, WriteReceipt } from '#shared/nightly/distributed.ts';
+import { nightResultOf, type CombineReceipt, type MeasureReceipt, type NightResult, type PreparedNight, type RepartitionReceipt, type WriteReceipt } from '#shared/nightly/distributed.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { shardsOf } from '#shared/nightly/shards.ts';
 import { reportsBucket, runWorkPrefix } from '#shared/store/buckets.ts';
@@ -68,6 +68,13 @@ afterAll(removeExportDirs);
 const SMALL_STATE_BYTES = 2048;
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 
+/** The summary a completed night stored: the handler returns its NightResult, which says where. */
+async function storedSummary(config: Config, result: NightResult): Promise<NightlyRunSummary> {
+  const bucket = reportsBucket(config);
+  const key = result.summaryObject.replace(`s3://${bucket}/`, '');
+  return JSON.parse(new TextDecoder().decode(await readObjectBytes(aws.clients.s3, bucket, key))) as NightlyRunSummary;
+}
+
 describe('nightly handler, one phase per invocation', () => {
   it('stores what a single run stores: profiles, tier history and the summary figures', async () => {
     const prepared = (await handler({ phase: 'prepare', shards: SHARDS, request: { runDate: NIGHT, trigger: 'backfill' } })) as PreparedNight;
@@ -81,9 +88,14 @@ describe('nightly handler, one phase per invocation', () => {
     const measured = (await Promise.all(prepared.shards.map((shard) => handler({ phase: 'measure', runDate, runId, shard })))) as MeasureReceipt[];
     const combined = (await handler({ phase: 'combine', runDate, runId, shards: SHARDS, startedAt, acceptDrop: prepared.acceptDrop })) as CombineReceipt;
     const written = (await Promise.all(prepared.shards.map((shard) => handler({ phase: 'write', runDate, runId, shard })))) as WriteReceipt[];
-    const summary = (await handler({ phase: 'finish', runDate, runId, startedAt, shards: SHARDS })) as NightlyRunSummary;
+    const finished = (await handler({ phase: 'finish', runDate, runId, startedAt, shards: SHARDS })) as NightResult;
+    const summary = await storedSummary(phased, finished);
 
-    const one = (await singleHandler({ runDate: NIGHT, trigger: 'backfill' })) as NightlyRunSummary;
+    const oneResult = (await singleHandler({ runDate: NIGHT, trigger: 'backfill' })) as NightResult;
+    const one = await storedSummary(single, oneResult);
+    // The state machine carries the night's result, not its summary (one FileReport per file, an entry per advisor).
+    expect(finished).toEqual(nightResultOf(summary));
+    expect(oneResult).toEqual(nightResultOf(one));
     expect(summary.shards).toBe(SHARDS);
     expect(summary.runId).toBe(runId);
     expect(comparable(summary)).toEqual(comparable(one));
@@ -100,7 +112,7 @@ describe('nightly handler, one phase per invocation', () => {
     expect(repartitioned.reduce((n, r) => n + r.files, 0)).toBe(summary.input.files.length);
     expect(repartitioned.reduce((n, r) => n + r.rows, 0)).toBe(summary.input.rows);
     expect(repartitioned.filter((r) => r.files > 0).length).toBeGreaterThan(1);
-    for (const receipt of [prepared, combined, ...repartitioned, ...measured, ...written]) expect(jsonBytes(receipt)).toBeLessThan(SMALL_STATE_BYTES);
+    for (const receipt of [prepared, combined, ...repartitioned, ...measured, ...written, finished, oneResult]) expect(jsonBytes(receipt)).toBeLessThan(SMALL_STATE_BYTES);
 
     // The phases' log lines carry the night's run id; finish published the night's figures.
     expect(lambda.output.logs().some((l) => l.correlation_id === runId && l.phase === 'write')).toBe(true);
@@ -108,10 +120,9 @@ describe('nightly handler, one phase per invocation', () => {
     expect(emf.find((r) => r.NightlyCompleted === 1)).toMatchObject({ RowsRejected: summary.input.rejected, Clients: summary.distribution.clients, NightlyDuration: summary.durationMs });
     expect(emf.find((r) => r.tier === 'VIC')).toMatchObject({ Clients: summary.distribution.tiers.VIC.clients });
 
-    // The summary object is the one finish returned; the work objects sit under the run's work prefix.
+    // The summary object is the runs table's; the work objects sit under the run's work prefix.
     const bucket = reportsBucket(phased);
-    const summaryKey = summary.report.summaryObject.replace(`s3://${bucket}/`, '');
-    expect(JSON.parse(new TextDecoder().decode(await readObjectBytes(aws.clients.s3, bucket, summaryKey)))).toEqual(summary);
+    expect(await getRun<NightlyRunSummary>(aws.clients.documents, tableNames(phased).runs, { job: 'nightly', runDate: NIGHT })).toEqual(summary);
     const listed = await aws.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${runWorkPrefix(phased, 'nightly', runDate, runId)}/` }));
     const prefix = `${runWorkPrefix(phased, 'nightly', runDate, runId)}/`;
     const names = new Set((listed.Contents ?? []).map((o) => String(o.Key).slice(prefix.length).split('/')[0]));
@@ -136,7 +147,7 @@ describe('nightly handler, one phase per invocation', () => {
 
   it('takes a whole night without a phase (the unsharded state machine); on the export of a completed night it writes nothing', async () => {
     const completed = (await getRun<NightlyRunSummary>(aws.clients.documents, tableNames(single).runs, { job: 'nightly', runDate: NIGHT })) as NightlyRunSummary;
-    const rerun = (await singleHandler({ runDate: NIGHT, trigger: 'backfill' })) as NightlyRunSummary;
+    const rerun = (await singleHandler({ runDate: NIGHT, trigger: 'backfill' })) as NightResult;
     expect(rerun).toMatchObject({ job: 'nightly', runDate: NIGHT, runId: completed.runId, written: completed.written, rerun: { of: completed.runId } });
     expect(rerun.rerun?.runId).toMatch(/^nightly-/);
     expect(lambda.output.emf().at(-1)).toMatchObject({ NightlyRepeated: 1 });
@@ -148,7 +159,7 @@ describe('nightly handler, one phase per invocation', () => {
     // this handler runs days later, so its own clock would pick another night.
     const scheduledTime = new Date(startOfLocalDay(addDays(NIGHT, 1), phased.timeZone) + 2 * 3_600_000).toISOString();
     expect(addDays(localDate(Date.now(), phased.timeZone), -1)).not.toBe(NIGHT);
-    const scheduled = (await singleHandler({ trigger: 'schedule', scheduledTime })) as NightlyRunSummary;
+    const scheduled = (await singleHandler({ trigger: 'schedule', scheduledTime })) as NightResult;
     expect(scheduled).toMatchObject({ runDate: NIGHT, rerun: { of: expect.any(String) } });
     const prepared = (await handler({ phase: 'prepare', shards: 2, request: { trigger: 'schedule', scheduledTime } })) as PreparedNight;
     expect(prepared).toMatchObject({ runDate: NIGHT, shards: shardsOf(2) });
@@ -178,7 +189,8 @@ describe('nightly handler, one phase per invocation', () => {
     await forgetClient({ config, clients: aws.clients, request: { customerId: 'e01' }, at: Date.now() });
     await seedProfiles(aws, config, [erased]);
 
-    const summary = (await (await nightlyFunction(unsharded, config))({ runDate: NIGHT, trigger: 'backfill', acceptDrop: true })) as NightlyRunSummary;
+    const result = (await (await nightlyFunction(unsharded, config))({ runDate: NIGHT, trigger: 'backfill', acceptDrop: true })) as NightResult;
+    const summary = await storedSummary(config, result);
     expect(summary.input.erasedClients).toBe(1);
     expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'e01')).toBeUndefined();
     expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'e02')).toBeDefined();
