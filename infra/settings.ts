@@ -24,6 +24,9 @@ const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2
  * The brand configuration, as in a `--config` file for the CLI, minus what the stack decides:
  * bucket and table names (the stack creates them) and endpoints (the deployed region, no emulators).
  */
+/** Whether two bucket prefixes are the same or one holds the other ("exports", "exports/pools"; not "exports-old"). */
+const prefixesOverlap = (a: string, b: string): boolean => `${a}/`.startsWith(`${b}/`) || `${b}/`.startsWith(`${a}/`);
+
 const brandConfigSchema = configFieldsSchema
   .omit({ storage: true, endpoints: true })
   .extend({
@@ -32,14 +35,27 @@ const brandConfigSchema = configFieldsSchema
       .strict()
       // An empty prefix would put exports at the bucket root, where the exports lifecycle rule would expire reports too.
       .refine((s) => s.exportsPrefix.length > 0 && s.reportsPrefix.length > 0, 'exportsPrefix and reportsPrefix must not be empty')
-      .refine(
-        (s) => !`${s.exportsPrefix}/`.startsWith(`${s.reportsPrefix}/`) && !`${s.reportsPrefix}/`.startsWith(`${s.exportsPrefix}/`),
-        'exportsPrefix and reportsPrefix must not contain one another (exports expire, reports are kept)',
-      )
+      .refine((s) => !prefixesOverlap(s.exportsPrefix, s.reportsPrefix), 'exportsPrefix and reportsPrefix must not contain one another (exports expire, reports are kept)')
       .prefault({}),
   })
   .strict()
-  .superRefine(checkAcrossFields);
+  .superRefine((config, ctx) => {
+    checkAcrossFields(config, ctx);
+    // The sender may read everything under the pools prefix, and the exports lifecycle rule expires
+    // everything under the exports prefix: the pools get a folder of their own.
+    const pools = config.coupons.poolsPrefix;
+    if (pools.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['coupons', 'poolsPrefix'], message: 'must not be empty: pools at the bucket root would let the campaign sender read the whole bucket' });
+      return;
+    }
+    const overlaps: [string, string, string][] = [
+      ['exportsPrefix', config.storage.exportsPrefix, 'exports expire after retention.exportsDays, the pools would go with them'],
+      ['reportsPrefix', config.storage.reportsPrefix, 'the campaign sender would read the reports, or the work objects\' expiry take the pools'],
+    ];
+    for (const [name, prefix, why] of overlaps) {
+      if (prefixesOverlap(pools, prefix)) ctx.addIssue({ code: 'custom', path: ['coupons', 'poolsPrefix'], message: `must not contain or sit under storage.${name} "${prefix}" (${why})` });
+    }
+  });
 
 export const settingsSchema = z
   .object({

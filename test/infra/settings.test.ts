@@ -98,6 +98,18 @@ describe('deployment settings', () => {
     expect(text).toMatch(/clientele: Unrecognized key.*colour/);
   });
 
+  it('gives the coupon pools a folder of their own: not the bucket root (the sender reads all of it), not over or under the exports (expired) or the reports', () => {
+    const withPools = (poolsPrefix: string, storage: Record<string, string> = {}) => () => fromContext({ clientele: { ...minimal, config: { storage, coupons: { poolsPrefix } } } });
+    expect(message(withPools(''))).toContain('clientele.config.coupons.poolsPrefix: must not be empty');
+    expect(message(withPools('/'))).toContain('clientele.config.coupons.poolsPrefix: must not be empty');
+    expect(message(withPools('exports/coupon-pools'))).toContain('clientele.config.coupons.poolsPrefix: must not contain or sit under storage.exportsPrefix "exports"');
+    expect(message(withPools('exports'))).toContain('storage.exportsPrefix "exports"');
+    expect(message(withPools('data', { exportsPrefix: 'data/exports' }))).toContain('storage.exportsPrefix "data/exports"');
+    expect(message(withPools('reports/work/pools'))).toContain('clientele.config.coupons.poolsPrefix: must not contain or sit under storage.reportsPrefix "reports"');
+    // A name that only begins like the exports prefix is another folder.
+    expect(fromContext({ clientele: { ...minimal, config: { coupons: { poolsPrefix: 'exports-pools/' } } } }).config.coupons.poolsPrefix).toBe('exports-pools');
+  });
+
   it('leaves the sending settings the stack decides out of the brand configuration', () => {
     const text = message(() => fromContext({ clientele: { ...minimal, config: { sender: { fromAddress: 'x@example.com', maxSendRate: 3 } } } }));
     expect(text).toContain('clientele.config.sender.fromAddress: set by the stack');
