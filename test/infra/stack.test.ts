@@ -833,6 +833,18 @@ describe('alarms', () => {
     ]);
   });
 
+  it('tells whoever a failed night wakes that it may have stopped mid-write, what to look at, and that a rerun ends where a clean night would', () => {
+    const failed = alarms().find((a) => a.AlarmName === 'Clientele-prod nightly run failed');
+    const description = String(failed?.AlarmDescription);
+    // The same Fail state follows a refused export (nothing written) and a shard or a timeout mid-write (part written).
+    expect(description).not.toMatch(/(^|\. )Nothing was written/);
+    expect(description).toContain('Refused before any write');
+    expect(description).toContain('part of the night may be written');
+    expect(description).toContain('a rerun writes only what is missing and ends where a clean night would');
+    expect(description).toContain('Run or backfill a night');
+    expect(description.length).toBeLessThanOrEqual(1024);
+  });
+
   it('alarms when no night has completed for 28 hours (starts 23 to 25 h apart, 3 h to run), an hour without data counting as one without a night', () => {
     expect(synth.stack.nightlyPipeline.longestGapBetweenNights.toHours()).toBe(28);
     expect(alarms().filter((a) => a.MetricName === METRIC_NAMES.nightlyCompleted)).toEqual([
