@@ -6,7 +6,7 @@ import { tableNames } from '#shared/store/tables.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { CampaignSender } from './constructs/campaign-sender.ts';
 import { OperationsDashboard } from './constructs/dashboard.ts';
-import { Erasure } from './constructs/erasure.ts';
+import { Erasure, FORGET_COMMAND } from './constructs/erasure.ts';
 import { Feedback } from './constructs/feedback.ts';
 import type { ClienteleFunction } from './constructs/function.ts';
 import { NightlyPipeline } from './constructs/nightly-pipeline.ts';
@@ -147,7 +147,7 @@ export class ClienteleStack extends Stack {
     });
     new CfnOutput(this, 'ForgetFunctionName', {
       value: this.erasure.forget.fn.functionName,
-      description: 'Right to erasure: aws lambda invoke --function-name <this> --payload \'{"customerId":"..."}\' out.json',
+      description: `Right to erasure: ${FORGET_COMMAND} (or {"email":"..."})`,
     });
     new CfnOutput(this, 'DashboardName', {
       value: this.dashboard.dashboard.dashboardName,

@@ -6,6 +6,13 @@ import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import { ClienteleFunction } from './function.ts';
 import type { Storage } from './storage.ts';
 
+/**
+ * The erasure command as the stack's ForgetFunctionName output and the README give it (docs/deploy.md
+ * takes the name from the outputs first). AWS CLI v2 reads --payload as base64 unless told it is raw:
+ * without the flag the call fails and erases no one.
+ */
+export const FORGET_COMMAND = `aws lambda invoke --function-name <ForgetFunctionName> --cli-binary-format raw-in-base64-out --payload '{"customerId":"C000123"}' out.json`;
+
 export interface ErasureProps {
   storage: Storage;
   /** CLIENTELE_CONFIG: the deployed configuration as JSON. */

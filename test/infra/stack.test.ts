@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
@@ -7,7 +9,9 @@ import { decideSesEvent } from '#shared/feedback/ses-events.ts';
 import { FUNCTION_ENVIRONMENTS, parseFunctionEnvironment, type FunctionName } from '#shared/environment.ts';
 import { nightResultOf, parseNightlyEvent, type NightResult } from '#shared/nightly/distributed.ts';
 import { runDateOf } from '#shared/nightly/run-date.ts';
+import { FORGET_COMMAND } from '#infra/constructs/erasure.ts';
 import { NIGHTLY_CRON } from '#infra/constructs/nightly-pipeline.ts';
+import { PROJECT_ROOT } from '#infra/paths.ts';
 import { campaignsEventSchema, lateScheduledRunRefusal, SCHEDULED_RUN_MAX_DELAY_MINUTES } from '#shared/sender/campaigns-event.ts';
 import { FEEDBACK_ALERTS, NIGHTLY_ALERTS, SENDER_ALERTS } from '#shared/alerts.ts';
 import { TIERS } from '#shared/model.ts';
@@ -803,6 +807,25 @@ describe('feedback', () => {
       AuthType: 'NONE',
       TargetFunctionArn: { 'Fn::GetAtt': [logicalId(synth.stack.feedback.unsubscribe.fn), 'Arn'] },
     });
+  });
+});
+
+describe('erasure', () => {
+  it('gives the operator one erasure command, in the ForgetFunctionName output and the README, that AWS CLI v2 runs as written', () => {
+    // CLI v2 reads --payload as base64 unless told it is raw: without the flag the call fails and erases no one.
+    expect(FORGET_COMMAND).toMatch(/^aws lambda invoke --function-name <ForgetFunctionName> --cli-binary-format raw-in-base64-out --payload '\{/);
+    const outputs = synth.template.findOutputs('ForgetFunctionName') as Record<string, { Value: unknown; Description?: string }>;
+    expect(outputs.ForgetFunctionName).toMatchObject({ Value: { Ref: logicalId(synth.stack.erasure.forget.fn) } });
+    expect(outputs.ForgetFunctionName?.Description).toContain(FORGET_COMMAND);
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    expect(readme.split('\n')).toContain(FORGET_COMMAND);
+    // Every other invoke with a raw JSON payload the docs give carries the flag too, on however many lines.
+    for (const file of ['README.md', join('docs', 'deploy.md')]) {
+      const text = readFileSync(join(PROJECT_ROOT, file), 'utf8').replace(/\\\n/g, ' ').replace(/\s+/g, ' ');
+      const invokes = [...text.matchAll(/aws lambda invoke ((?:(?!aws lambda invoke).)*?)--payload '/g)].map((m) => m[0]);
+      expect(invokes.length, file).toBeGreaterThan(0);
+      for (const invoke of invokes) expect(invoke, file).toContain('--cli-binary-format raw-in-base64-out');
+    }
   });
 });
 
