@@ -21,6 +21,11 @@ export function tierRank(tier: Tier): number {
   return TIER_RANK[tier];
 }
 
+/** A move up between buyers' tiers: a first purchase (from Prospect) is the welcome's moment, not an upgrade. */
+export function isTierUpgrade(from: Tier, to: Tier): boolean {
+  return from !== 'Prospect' && tierRank(to) > tierRank(from);
+}
+
 export const STAGES = ['prospect', 'new', 'active', 'at-risk', 'sleeping', 'churned'] as const;
 export type Stage = (typeof STAGES)[number];
 

@@ -2,7 +2,7 @@ import { clientTimeZone, nextOrderWindow, replenishmentWindow, type ProductCatal
 import { replenishmentCampaignSchema, type ReplenishmentCampaign } from '#shared/campaigns/schema.ts';
 import { birthdayIn } from '#shared/time.ts';
 import type { Config } from '#shared/config.ts';
-import { TIERS, type ClientProfile, type Stage, type Tier, type TierChange } from '#shared/model.ts';
+import { isTierUpgrade, type ClientProfile, type Stage, type Tier, type TierChange } from '#shared/model.ts';
 import type { HandoverHistory } from './handover.ts';
 import { tierThresholdsMinor } from '#shared/tiering/tiers.ts';
 import { addDays, daysBetweenDates, localDate, startOfLocalDay } from '#shared/time.ts';
@@ -191,7 +191,7 @@ function localDateOf(iso: string | undefined, timeZone: string): string | undefi
 }
 
 function isUpgrade(change: TierChange): boolean {
-  return change.fromTier !== undefined && TIERS.indexOf(change.toTier) < TIERS.indexOf(change.fromTier);
+  return change.fromTier !== undefined && isTierUpgrade(change.fromTier, change.toTier);
 }
 
 interface RowContext {

@@ -1,6 +1,6 @@
 import { TEMPLATE_NAMES } from './template-names.ts';
 import { z } from 'zod';
-import { STAGES, TIERS, tierRank, type Tier } from '#shared/model.ts';
+import { isTierUpgrade, STAGES, TIERS, tierRank, type Tier } from '#shared/model.ts';
 import { couponCode, couponSourceSchema } from './coupon-codes.ts';
 import { PLAY_IDS, PLAYS, type PlayId } from './plays.ts';
 import { defaultCutoff, windowBoundMs } from './triggers.ts';
@@ -477,12 +477,10 @@ export function reasonsNeverSent(campaign: CampaignDefinition): { path: string[]
   return reasons;
 }
 
-/** The tiers a tier-changed trigger can fire for: `to` (every tier when absent), less the lowest for a move up and the highest for a move down. */
+/** The tiers a tier-changed trigger can fire for: `to` (every tier when absent), less those no move in its direction reaches (up: Prospect, and Entry, reached only by a first purchase). */
 function tiersLandedOn(direction: 'up' | 'down' | 'any', to: readonly Tier[] | undefined): Tier[] {
-  const ranks = TIERS.map(tierRank);
-  const lowest = Math.min(...ranks);
-  const highest = Math.max(...ranks);
-  return (to ?? TIERS).filter((tier) => !(direction === 'up' && tierRank(tier) === lowest) && !(direction === 'down' && tierRank(tier) === highest));
+  const reached = (tier: Tier) => TIERS.some((from) => (direction === 'up' ? isTierUpgrade(from, tier) : tierRank(tier) < tierRank(from)));
+  return (to ?? TIERS).filter((tier) => direction === 'any' || reached(tier));
 }
 
 function namesSeasons(campaign: CustomCampaign): boolean {

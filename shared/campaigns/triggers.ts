@@ -1,5 +1,5 @@
 import { birthdayOccasionIn } from '#shared/time.ts';
-import { tierRank, type ClientProfile, type ProductRecord, type SkuPurchase } from '#shared/model.ts';
+import { isTierUpgrade, tierRank, type ClientProfile, type ProductRecord, type SkuPurchase } from '#shared/model.ts';
 import { addDays, daysBetweenDates, isIsoDate, localDate, startOfLocalDay } from '#shared/time.ts';
 import { boughtInWindow, lastYearWindow } from './seasons.ts';
 import type { Season, Timing, Trigger } from './vocabulary.ts';
@@ -266,8 +266,8 @@ export function triggerMoments(trigger: Trigger, profile: ClientProfile, context
     case 'tier-changed': {
       const { previousTier: from, tierChangedOn: on, tier: to } = profile;
       if (from === undefined || on === undefined || !isIsoDate(on) || from === to) return [];
-      const up = tierRank(to) > tierRank(from);
-      if ((trigger.direction === 'up' && !up) || (trigger.direction === 'down' && up)) return [];
+      if (trigger.direction === 'up' && !isTierUpgrade(from, to)) return [];
+      if (trigger.direction === 'down' && tierRank(to) > tierRank(from)) return [];
       if (trigger.to !== undefined && !trigger.to.includes(to)) return [];
       return [{ day: addDays(on, trigger.daysAfter), occasionDay: on, naturalKey: on, details: { fromTier: from, toTier: to } }];
     }

@@ -24,7 +24,7 @@ import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { compareStrings, SkuLabels, type SkuLabelEntry } from '#shared/tiering/client-columns.ts';
 import { rfmMeasures, runClock, streamProfiles } from '#shared/tiering/profile.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
-import { tierRank } from '#shared/tiering/tiers.ts';
+import { isTierUpgrade, tierRank } from '#shared/tiering/tiers.ts';
 import { acceptedOrderLines, addShardFigures, admitNight, confirmWriter, emptyShardFigures, NightRefusedError, type ShardFigures } from './admission.ts';
 import { futureNightRefusal } from './run-date.ts';
 import { nightRules, unexplainedLapse, type LapseClock } from './guards.ts';
@@ -341,7 +341,7 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
     if (!before) return;
     if (tierRank(client.tier) < tierRank(before.tier)) figures.downgrades += 1;
     // A first purchase (from Prospect) is no move between buyers' tiers: a sale day brings many.
-    else if (before.tier !== 'Prospect' && tierRank(client.tier) > tierRank(before.tier)) figures.upgrades += 1;
+    else if (isTierUpgrade(before.tier, client.tier)) figures.upgrades += 1;
     if (unexplainedLapse(before, client, lapseClock)) figures.unexplainedLapses += 1;
   });
   const { summaries } = clv.buyers;

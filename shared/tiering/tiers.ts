@@ -3,7 +3,7 @@ import type { Tier } from '#shared/model.ts';
 import { parseAmount } from '#shared/money.ts';
 
 /** Written in shared/model.ts (the campaign triggers tell an upgrade too). */
-export { tierRank } from '#shared/model.ts';
+export { isTierUpgrade, tierRank } from '#shared/model.ts';
 
 /** Tier thresholds in minor units of config.currency (e.g. 50,000.00 USD → 5_000_000). */
 export interface TierThresholdsMinor {

@@ -110,4 +110,34 @@ describe('tier upgrade thank-you on the embedded AWS', () => {
     expect(countsOf(await run(aws, config, NOW + 3 * DAY, 'advisor-3'), 'tier-upgrade-thanks').sent).toBe(0);
     expect(await emailsTo(aws, 'new-vic@example.com')).toHaveLength(1);
   }, 240_000);
+
+  it('thanks a stored prospect for a first order of 1,500.00 once (first-purchase thanks), not again as a tier upgrade', async () => {
+    // A first purchase from Prospect is no upgrade: a prospect some night stored and a client no
+    // night had seen, with the same first order, get the same emails.
+    const config = await campaignConfig(aws, 'plays-tier-upgrade-prospect', {
+      campaigns: { policy: { controlShare: 0 }, campaigns: [{ kind: 'welcome' }, { kind: 'first-purchase-thanks' }, { kind: 'tier-upgrade-thanks' }] } as never,
+      plausibility: { maxUpgradeShare: 1, maxDropShare: 1 },
+    });
+    const address = (id: string) => `${id}@first-purchase.example.com`;
+    const nightOf = async (runDate: string, ids: string[], orders: string[]) => {
+      const dir = join(work, config.storage.tablePrefix, runDate);
+      await mkdir(dir, { recursive: true });
+      const customers = ['customer_id,email,first_name,locale,time_zone,signed_up_at,accepts_marketing', ...ids.map((id) => `${id},${address(id)},Ada,en,${SH},2026-11-10T10:00:00+08:00,true`)];
+      await writeFile(join(dir, 'customers.csv'), customers.join('\n') + '\n');
+      await writeFile(join(dir, 'orders.csv'), ['order_id,customer_id,ordered_at,line_total', ...orders].join('\n') + '\n');
+      return runNightly({ clock: Date.now, runDate, runId: `night-${runDate}`, config, clients: aws.clients, source: directoryExportSource(dir) });
+    };
+    const OLD = ['o0,base,2026-06-01T10:00:00+08:00,300.00'];
+    // Night of 11-20: 'prospect' signed up on 11-10, no order yet; 'unseen' is not in the export yet.
+    await nightOf('2026-11-20', ['base', 'prospect'], OLD);
+    // Both place the same first order (1,500.00: Potential) on 11-21.
+    const firstOrders = ['p1,prospect,2026-11-21T10:00:00+08:00,1500.00', 'u1,unseen,2026-11-21T10:00:00+08:00,1500.00'];
+    await nightOf('2026-11-21', ['base', 'prospect', 'unseen'], [...OLD, ...firstOrders]);
+    for (const [i, hour] of ['2026-11-22 10:00', '2026-11-23 10:00', '2026-11-24 10:00'].entries()) await run(aws, config, local(hour, SH), `prospect-${i}`);
+
+    const sent = (await ledgerEntries(aws, config)).filter((e) => e.status === 'sent').map((e) => `${e.customerId} ${e.occasionKey}`);
+    expect(sent.filter((s) => s.startsWith('prospect '))).toEqual(['prospect first-purchase-thanks']);
+    expect(sent.filter((s) => s.startsWith('unseen '))).toEqual(['unseen first-purchase-thanks']);
+    expect(await emailsTo(aws, address('prospect'))).toHaveLength(1);
+  }, 240_000);
 });

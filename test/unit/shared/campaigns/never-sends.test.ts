@@ -18,9 +18,11 @@ describe('a trigger and an audience that contradict each other', () => {
       /campaign "test" at campaigns\.campaigns\.0\.audience\.tiers: the trigger \(tier-changed any\) fires for clients now VIC, the audience takes only Entry: nobody would ever get it/,
     );
     // Nobody moves up to the lowest tier, or down to the highest.
-    expect(load({ trigger: { on: 'tier-changed', direction: 'up' }, audience: { tiers: ['Prospect'] } })).toThrow(/audience\.tiers: .*fires for clients now VIC, Core, Potential, Entry/);
+    expect(load({ trigger: { on: 'tier-changed', direction: 'up' }, audience: { tiers: ['Prospect'] } })).toThrow(/audience\.tiers: .*fires for clients now VIC, Core, Potential, the audience/);
     expect(load({ trigger: { on: 'tier-changed', direction: 'down' }, audience: { tiers: ['VIC'] } })).toThrow(/audience\.tiers: /);
     expect(load({ trigger: { on: 'tier-changed', direction: 'up', to: ['Prospect'] } })).toThrow(/campaigns\.0\.trigger\.to: .*names only a tier no client moves up to/);
+    // Entry is reached up only from Prospect: a first purchase, not an upgrade.
+    expect(load({ trigger: { on: 'tier-changed', direction: 'up', to: ['Entry'] } })).toThrow(/campaigns\.0\.trigger\.to: .*names only a tier no client moves up to/);
   });
 
   it('refuses a stage-entered or rfm-segment-entered trigger the audience leaves out', () => {
@@ -50,7 +52,7 @@ describe('a trigger and an audience that contradict each other', () => {
   it('accepts a trigger and an audience that share someone', () => {
     const accepted: Record<string, unknown>[] = [
       { trigger: { on: 'tier-changed', to: ['VIC', 'Core'] }, audience: { tiers: ['Core'] } },
-      { trigger: { on: 'tier-changed', direction: 'up' }, audience: { tiers: ['Prospect', 'Entry'] } },
+      { trigger: { on: 'tier-changed', direction: 'up' }, audience: { tiers: ['Entry', 'Potential'] } },
       { trigger: { on: 'stage-entered', stages: ['sleeping', 'at-risk'] }, audience: { stages: ['at-risk'] } },
       { trigger: { on: 'no-order-for', days: 90 }, audience: { daysSinceLastOrder: { min: 100, max: 90 + 30 } } },
       { trigger: { on: 'no-order-for', days: [60, 120] }, audience: { daysSinceLastOrder: { max: 60 } } },

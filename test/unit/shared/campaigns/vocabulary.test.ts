@@ -90,6 +90,11 @@ describe('the triggers in time', () => {
     expect(due(upgraded, at('2026-06-18T00:00'), ctx)).toHaveLength(0); // a week's cut-off
     expect(due(clientProfile({ tier: 'Potential', previousTier: 'Core', tierChangedOn: '2026-06-10' }), at('2026-06-11T09:00'), ctx)).toHaveLength(0);
     expect(due(clientProfile({ tier: 'Core' }), at('2026-06-11T09:00'), ctx)).toHaveLength(0);
+    // A first purchase (from Prospect) is not an upgrade, nor a move down; any move still is one.
+    const firstPurchase = clientProfile({ tier: 'Potential', previousTier: 'Prospect', tierChangedOn: '2026-06-10' });
+    expect(due(firstPurchase, at('2026-06-11T09:00'), ctx)).toHaveLength(0);
+    expect(due(firstPurchase, at('2026-06-11T09:00'), one({ trigger: { on: 'tier-changed', direction: 'down' } }))).toHaveLength(0);
+    expect(due(firstPurchase, at('2026-06-11T09:00'), one({ trigger: { on: 'tier-changed', direction: 'any' } }))).toHaveLength(1);
     const toVic = one({ trigger: { on: 'tier-changed', to: ['VIC'] } });
     expect(due(upgraded, at('2026-06-10T09:00'), toVic)).toHaveLength(0);
   });
