@@ -16,6 +16,8 @@ export function expiryReason(
   occasion: DueOccasion,
   entry: { status: LedgerStatus; reason?: string } | undefined,
   profile: ClientProfile,
+  /** On the suppression list (suppressedAmong): as the hour's decisions read it. */
+  suppressed: boolean,
   campaigns: CampaignsConfig,
   brandTimeZone?: string,
   catalog?: ProductCatalog,
@@ -26,12 +28,13 @@ export function expiryReason(
     if (!isClaimable(entry.status)) return undefined;
     return `${closed} while ${entry.status}${entry.reason ? `: ${entry.reason}` : ''}`;
   }
-  // Never decided: only an occasion a run would have tried to send is missing (out of audience and
-  // without consent are never sends; the second is recorded when decided, but this one never was).
+  // Never decided: only an occasion a run would have tried to send is missing (out of audience,
+  // without consent and suppressed are never sends; the last two are recorded when decided, but
+  // this one never was).
   const campaign = campaigns.campaigns.find((c) => c.id === occasion.campaignId);
   // In the audience as of the last instant it was due (a days-since-last-order range moves with the clock).
   const timeZone = brandTimeZone === undefined ? undefined : clientTimeZone(profile, brandTimeZone);
-  if (campaign === undefined || !inAudience(campaign, profile, occasion.expiresAt - 1, timeZone, catalog) || profile.acceptsMarketing !== true) return undefined;
+  if (campaign === undefined || !inAudience(campaign, profile, occasion.expiresAt - 1, timeZone, catalog) || profile.acceptsMarketing !== true || suppressed) return undefined;
   return `${closed} before any run decided it`;
 }
 

@@ -36,7 +36,7 @@ import {
 } from '#shared/store/ledger-store.ts';
 import { queryDueProfiles, scanProfiles, updateNextDue } from '#shared/store/profile-store.ts';
 import { noteReindexing, readDueIndexState, recordDueIndexState } from '#shared/store/due-index-store.ts';
-import { suppressedAmong } from '#shared/store/suppression-store.ts';
+import { isClientSuppressed, suppressedAmong } from '#shared/store/suppression-store.ts';
 import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { eraseTraces } from '#shared/forget/forget.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -632,8 +632,11 @@ function outOfAudience(run: CampaignRun, profile: ClientProfile, occasions: read
 /** Occasions whose window closed while waiting (or before any run decided them): 'expired', with the reason. */
 async function expireEnded(run: CampaignRun, profile: ClientProfile, ended: readonly DueOccasion[], entries: readonly LedgerEntry[]): Promise<void> {
   const byKey = new Map(entries.map((e) => [e.occasionKey, e]));
+  // Read only when an occasion no run decided could be lost (rare: after an outage), as the hour's decisions read it.
+  const undecided = profile.acceptsMarketing === true && ended.some((o) => !byKey.has(o.occasionKey));
+  const suppressed = undecided && (await isClientSuppressed(run.clients.documents, tableNames(run.config).suppression, profile));
   for (const occasion of ended) {
-    const reason = expiryReason(occasion, byKey.get(occasion.occasionKey), profile, run.config.campaigns, run.config.timeZone, run.catalog);
+    const reason = expiryReason(occasion, byKey.get(occasion.occasionKey), profile, suppressed, run.config.campaigns, run.config.timeZone, run.catalog);
     if (reason === undefined) continue;
     const counts = countsOf(run, occasion.campaignId);
     if (run.dryRun) {

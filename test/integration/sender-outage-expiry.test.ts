@@ -4,6 +4,8 @@ import type { AwsClients } from '#shared/aws/clients.ts';
 import type { CampaignsConfigInput } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
 import { DUE_INDEX_STATE_KEY } from '#shared/store/due-index-store.ts';
+import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
+import { suppress } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, runCampaignHour as run } from '#test/support/campaign-runs.ts';
 import { ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
@@ -64,6 +66,25 @@ describe('the first run after an outage records every window that closed since t
       expect((await ledger(config)).map((e) => [e.customerId, e.status])).toEqual([[`${name}-late`, 'expired']]);
     }, 60_000);
   }
+
+  it('records the welcome of a client who unsubscribed during the outage as no lost email, as it does one without consent', async () => {
+    const config = await campaignConfig(aws, 'outage-suppressed');
+    await seedProfiles(aws, config, [client('outage-suppressed-base', '1990-03-01')]);
+    await run(aws, config, LAST_RUN, 'outage-suppressed-0');
+    // During the outage three clients sign up; one unsubscribes right away, one gave no consent.
+    const signUp = LAST_RUN + 2 * 3_600_000;
+    const prospect = (id: string, fields = {}) => profileItem(id, { stage: 'prospect', tier: 'Prospect', orderCount: 0, signedUpAt: iso(signUp), ...fields });
+    await seedProfiles(aws, config, [prospect('outage-ok'), prospect('outage-unsub'), prospect('outage-noconsent', { acceptsMarketing: false })]);
+    await suppress(aws.clients.documents, tableNames(config).suppression, { email: 'outage-unsub@example.com', reason: 'unsubscribe', at: signUp + 3_600_000 });
+
+    // Back 4 days later: every welcome window closed meanwhile; only the one a run would have sent was lost.
+    const after = await run(aws, config, LAST_RUN + 4 * DAY, 'outage-suppressed-1');
+    expect(after.campaigns.welcome?.expired).toBe(1);
+    const statusOf = async (id: string) => (await ledgerEntriesOf(aws.clients.documents, tableNames(config).sendLedger, id)).map((e) => `${e.status}: ${e.reason ?? ''}`);
+    expect(await statusOf('outage-ok')).toEqual([expect.stringMatching(/^expired: welcome window closed at .* before any run decided it$/)]);
+    expect(await statusOf('outage-unsub')).toEqual([]);
+    expect(await statusOf('outage-noconsent')).toEqual([]);
+  }, 60_000);
 
   it('a run that dies right after re-indexing a client has already recorded what the new value leaves out: the rerun ends as a clean run', async () => {
     const config = await campaignConfig(aws, 'outage-crash', { campaigns: birthdayDay });

@@ -131,7 +131,7 @@ function runNeeds(client: ClientProfile, ctx: CampaignContext, r: number, h: num
   if (decides) return true;
   return endedOccasions(client, CATALOG, expirySince(h, lookbackMs, r, 400 * DAY), h, senderContext).some((o) => {
     const status = ledger.get(o.occasionKey);
-    return expiryReason(o, status === undefined ? undefined : { status }, client, ctx.campaigns, ctx.brandTimeZone, CATALOG) !== undefined;
+    return expiryReason(o, status === undefined ? undefined : { status }, client, false, ctx.campaigns, ctx.brandTimeZone, CATALOG) !== undefined;
   });
 }
 

@@ -72,7 +72,7 @@ describe('delivery protocol over weeks of hourly runs', () => {
             continue;
           }
           for (const occasion of endedOccasions(profile, CATALOG, t - LOOKBACK, t, context)) {
-            const reason = expiryReason(occasion, ledger.get(occasion.occasionKey), profile, context.campaigns);
+            const reason = expiryReason(occasion, ledger.get(occasion.occasionKey), profile, false, context.campaigns);
             if (reason === undefined) continue;
             expect(isClaimable(ledger.get(occasion.occasionKey)?.status)).toBe(true);
             ledger.set(occasion.occasionKey, { status: 'expired', reason });
@@ -103,7 +103,7 @@ describe('delivery protocol over weeks of hourly runs', () => {
         }
         // A last run after the horizon settles what ended since the previous one.
         for (const occasion of endedOccasions(profile, CATALOG, t - LOOKBACK, t, context)) {
-          const reason = expiryReason(occasion, ledger.get(occasion.occasionKey), profile, context.campaigns);
+          const reason = expiryReason(occasion, ledger.get(occasion.occasionKey), profile, false, context.campaigns);
           if (reason !== undefined) ledger.set(occasion.occasionKey, { status: 'expired', reason });
         }
         for (const [key, expiresAt] of everDue) {

@@ -16,24 +16,25 @@ if (!occasion) throw new Error('fixture: the welcome is due in its last hour');
 
 describe('expiry of an ended occasion', () => {
   it('expires an occasion left waiting, saying when its window closed and why it waited', () => {
-    expect(expiryReason(occasion, { status: 'deferred', reason: 'unreachable after 3 attempts: ECONNREFUSED' }, client, campaigns)).toBe(
+    expect(expiryReason(occasion, { status: 'deferred', reason: 'unreachable after 3 attempts: ECONNREFUSED' }, client, false, campaigns)).toBe(
       'welcome window closed at 2026-11-23T02:00:00.000Z while deferred: unreachable after 3 attempts: ECONNREFUSED',
     );
-    expect(expiryReason(occasion, { status: 'capped', reason: 'frequency-24h' }, client, campaigns)).toMatch(/while capped: frequency-24h$/);
+    expect(expiryReason(occasion, { status: 'capped', reason: 'frequency-24h' }, client, false, campaigns)).toMatch(/while capped: frequency-24h$/);
   });
 
   it('expires a due occasion no run decided, for a client who would have been mailed', () => {
-    expect(expiryReason(occasion, undefined, client, campaigns)).toBe('welcome window closed at 2026-11-23T02:00:00.000Z before any run decided it');
-    // Out of the audience, or without consent: never a send, nothing missing.
-    expect(expiryReason(occasion, undefined, { ...client, acceptsMarketing: false }, campaigns)).toBeUndefined();
-    expect(expiryReason(occasion, undefined, { ...client, acceptsMarketing: undefined }, campaigns)).toBeUndefined();
+    expect(expiryReason(occasion, undefined, client, false, campaigns)).toBe('welcome window closed at 2026-11-23T02:00:00.000Z before any run decided it');
+    // Out of the audience, without consent or suppressed (unsubscribed): never a send, nothing missing.
+    expect(expiryReason(occasion, undefined, { ...client, acceptsMarketing: false }, false, campaigns)).toBeUndefined();
+    expect(expiryReason(occasion, undefined, client, true, campaigns)).toBeUndefined();
+    expect(expiryReason(occasion, undefined, { ...client, acceptsMarketing: undefined }, false, campaigns)).toBeUndefined();
     const vicOnly = campaignsConfigSchema.parse({ campaigns: [{ kind: 'welcome', audience: { tiers: ['VIC'] } }] });
-    expect(expiryReason(occasion, undefined, client, vicOnly)).toBeUndefined();
+    expect(expiryReason(occasion, undefined, client, false, vicOnly)).toBeUndefined();
   });
 
   it('leaves every settled entry alone', () => {
     for (const status of ['claimed', 'sent', 'failed', 'maybe-sent', 'held-out', 'suppressed', 'no-consent', 'expired'] as const) {
-      expect(expiryReason(occasion, { status }, client, campaigns), status).toBeUndefined();
+      expect(expiryReason(occasion, { status }, client, false, campaigns), status).toBeUndefined();
     }
   });
 });
