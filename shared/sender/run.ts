@@ -46,6 +46,7 @@ import { composeEmail, noteAdvisor } from './compose.ts';
 import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupons.ts';
 import { sendIntroductions, type IntroductionCounts } from './introductions.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
+import { mailedForLaterOrder } from './earlier-order.ts';
 import { expiryReason, expirySince } from './expiry.ts';
 import { predictedDayKeyedCampaigns, withCurrentKeys } from './legacy-keys.ts';
 import { entriesOfOtherEmails, recentEmails } from './recent-emails.ts';
@@ -78,7 +79,7 @@ import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
  * or by SES refusing the account fails (campaignRunFailure) once its summary is out.
  */
 
-export const OUTCOMES = ['sent', 'failed', 'maybe-sent', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred', 'expired', 'out-of-audience', 'advisor-handled'] as const;
+export const OUTCOMES = ['sent', 'failed', 'maybe-sent', 'held-out', 'suppressed', 'no-consent', 'capped', 'deferred', 'expired', 'out-of-audience', 'advisor-handled', 'already-mailed'] as const;
 export type RunOutcome = (typeof OUTCOMES)[number];
 
 export interface CampaignCounts extends Record<RunOutcome, number> {
@@ -95,7 +96,7 @@ export interface PlannedDecision {
   occasionKey: string;
   customerId: string;
   email?: string;
-  outcome: Decision['outcome'] | 'expired';
+  outcome: Decision['outcome'] | 'expired' | 'already-mailed';
   reason?: string;
 }
 
@@ -258,6 +259,7 @@ export function emptyCampaignCounts(): CampaignCounts {
     expired: 0,
     'out-of-audience': 0,
     'advisor-handled': 0,
+    'already-mailed': 0,
   };
 }
 
@@ -608,7 +610,14 @@ async function selectDueClients(
     }
     if (entries === undefined || (due.length === 0 && ended.length === 0)) continue;
     const settled = new Set(entries.filter((e) => !isClaimable(e.status)).map((e) => e.occasionKey));
-    const open = due.filter((o) => !settled.has(o.occasionKey));
+    const unsettled = due.filter((o) => !settled.has(o.occasionKey));
+    // A refund moved the last order back: the moment already mailed under the later order is not mailed again.
+    const mailed = unsettled.flatMap((occasion) => {
+      const reason = mailedForLaterOrder(occasion, entries);
+      return reason === undefined ? [] : [{ occasion, reason }];
+    });
+    if (mailed.length > 0 && (await recordAlreadyMailed(run, profile, mailed)) === 'erased') continue;
+    const open = mailed.length === 0 ? unsettled : unsettled.filter((o) => !mailed.some((m) => m.occasion === o));
     // Out of its campaign's audience now: counted, never due. The index leaves out a window whose
     // audience cannot hold for the rest of it, so only the hours that read the client meet it.
     const reachable = open.filter((o) => occasionInAudience(o, profile, at, context));
@@ -627,6 +636,26 @@ function outOfAudience(run: CampaignRun, profile: ClientProfile, occasions: read
     if (run.dryRun) planDecision(run, profile, [occasion], { outcome: 'out-of-audience' });
     else countsOf(run, occasion.campaignId)['out-of-audience']++;
   }
+}
+
+/** Occasions whose moment an email for a later order already covered (mailedForLaterOrder): 'already-mailed', with the reason. */
+async function recordAlreadyMailed(run: CampaignRun, profile: ClientProfile, mailed: readonly { occasion: DueOccasion; reason: string }[]): Promise<'erased' | undefined> {
+  for (const { occasion, reason } of mailed) {
+    const counts = countsOf(run, occasion.campaignId);
+    if (run.dryRun) {
+      run.plan.push({ campaignId: occasion.campaignId, occasionKey: occasion.occasionKey, customerId: occasion.customerId, outcome: 'already-mailed', reason });
+      counts['already-mailed']++;
+      continue;
+    }
+    const written = await recordDecision(run.ledger.documents, run.ledger.table, claimRequest(run, profile, occasion, { reason }), 'already-mailed');
+    if (written === 'erased') {
+      run.erasedWhileRunning.add(profile.customerId);
+      return 'erased';
+    }
+    if (written === 'claimed') counts['already-mailed']++;
+    else counts.alreadyClaimed++;
+  }
+  return undefined;
 }
 
 /** Occasions whose window closed while waiting (or before any run decided them): 'expired', with the reason. */

@@ -41,6 +41,7 @@ export const LEDGER_STATUSES = [
   'deferred',
   'expired',
   'advisor-handled',
+  'already-mailed',
 ] as const;
 export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
 
@@ -50,7 +51,8 @@ export type WaitingStatus = (typeof WAITING_STATUSES)[number];
 
 /** Outcomes decided without calling SES, written in place of a claim. */
 /** 'advisor-handled': the client's advisor took care of the occasion in person (shared/advisors/tasks.ts), so no email. */
-export const FINAL_DECISIONS = ['held-out', 'suppressed', 'no-consent', 'advisor-handled'] as const satisfies readonly LedgerStatus[];
+/** 'already-mailed': an order-keyed occasion whose moment was mailed under a later order, since refunded (shared/sender/earlier-order.ts). */
+export const FINAL_DECISIONS = ['held-out', 'suppressed', 'no-consent', 'advisor-handled', 'already-mailed'] as const satisfies readonly LedgerStatus[];
 export type FinalDecision = (typeof FINAL_DECISIONS)[number];
 
 /** The statuses a claim may write: 'claimed' (about to send), a decision that needs no SES call, or 'expired'. */
