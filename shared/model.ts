@@ -157,11 +157,13 @@ export interface SkuPurchase {
   category?: string;
   /** ISO instant of the last purchase. */
   lastPurchasedAt: string;
-  /** Quantity bought in that last purchase. */
+  /** Units of the last stock-up: the purchase days closer together than the reminder's lead time, summed. */
   quantity: number;
+  /** ISO instant of the last stock-up's first purchase, when that was on an earlier day than lastPurchasedAt. */
+  stockUpFrom?: string;
   /** Number of distinct purchase days of this SKU. */
   purchases: number;
-  /** Median days between purchases of this SKU, when bought on 2+ days. */
+  /** Days one unit lasts the client: the median over consecutive stock-ups of their gap over the earlier one's units (2+ stock-ups). */
   personalCycleDays?: number;
 }
 

@@ -282,6 +282,12 @@ export type CampaignDefinition = z.infer<typeof campaignDefinitionSchema>;
 export type CampaignDefinitionInput = z.input<typeof campaignDefinitionSchema>;
 export type WelcomeCampaign = z.infer<typeof welcomeCampaignSchema>;
 export type ReplenishmentCampaign = z.infer<typeof replenishmentCampaignSchema>;
+
+/** The replenishment reminder's lead time (days before the run-out), as configured or by default: purchases closer together are one stock-up. */
+export function replenishmentLeadDays(campaigns: { campaigns: readonly { kind: string }[] }): number {
+  const configured = campaigns.campaigns.find((c): c is ReplenishmentCampaign => c.kind === 'replenishment');
+  return (configured ?? replenishmentCampaignSchema.parse({ kind: 'replenishment' })).timing.daysBeforeRunOut;
+}
 export type WinbackCampaign = z.infer<typeof winbackCampaignSchema>;
 export type CustomCampaign = z.infer<typeof customCampaignSchema>;
 

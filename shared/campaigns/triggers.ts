@@ -122,14 +122,13 @@ export function isReplenishable(purchase: SkuPurchase, product: ProductRecord | 
 }
 
 /**
- * Days one purchase of this SKU lasts, for a replenishable product only: one with a catalog
- * cycle (replenish_days) or in a category the campaign lists as replenishable. A coat or a bag
- * bought twice has a gap between purchases, not a use-up cycle, and gets no reminder.
- * For a replenishable product a personal cycle (median gap between the client's purchase days,
- * 2+ days) wins and is used as is: it is measured between whole purchases, so it already
- * reflects the quantity the client usually buys. The catalog cycle is per unit and is stretched
- * by the quantity of the last purchase. A listed category without a catalog cycle needs the
- * personal one: with a single purchase there is nothing to time the reminder by.
+ * Days the last stock-up of this SKU lasts from its first day, for a replenishable product only:
+ * one with a catalog cycle (replenish_days) or in a category the campaign lists as replenishable.
+ * A coat or a bag bought twice has a gap between purchases, not a use-up cycle, and gets no
+ * reminder. Both cycles are per unit and stretched by the stock-up's units: the personal one (what
+ * a unit lasted this client between their stock-ups, profile.ts) wins over the catalog's. A listed
+ * category without a catalog cycle needs the personal one: with a single stock-up there is
+ * nothing to time the reminder by.
  */
 export function replenishmentCycle(
   purchase: SkuPurchase,
@@ -137,14 +136,14 @@ export function replenishmentCycle(
   replenishableCategories: readonly string[] = [],
 ): { days: number; source: 'personal' | 'catalog' } | undefined {
   if (!isReplenishable(purchase, product, replenishableCategories)) return undefined;
+  // A quantity of 0 can only come from bad data; count it as one unit.
+  const quantity = Math.max(1, purchase.quantity);
   const personal = purchase.personalCycleDays;
   if (purchase.purchases >= 2 && personal !== undefined && Number.isFinite(personal) && personal > 0) {
-    return { days: Math.round(personal), source: 'personal' };
+    return { days: Math.round(personal * quantity), source: 'personal' };
   }
   const perUnit = catalogCycleDays(product);
   if (perUnit === undefined) return undefined;
-  // A quantity of 0 can only come from bad data; count it as one unit.
-  const quantity = Math.max(1, purchase.quantity);
   return { days: Math.round(perUnit * quantity), source: 'catalog' };
 }
 
@@ -374,7 +373,10 @@ function runOutMoments(trigger: Extract<Trigger, { on: 'product-runs-out' }>, pr
   return moments;
 }
 
-/** The local run-out day of one SKU purchase and its cycle; undefined without a cycle, or when it lasts no longer than the lead time. */
+/**
+ * The local run-out day of one SKU's last stock-up (from its first day) and its cycle; undefined
+ * without a cycle, or when the reminder would fall on or before the stock-up's last purchase day.
+ */
 export function runOutDay(
   trigger: { daysBefore: number; replenishableCategories: readonly string[] },
   purchase: SkuPurchase,
@@ -385,7 +387,11 @@ export function runOutDay(
   if (purchasedAt === undefined) return undefined;
   const cycle = replenishmentCycle(purchase, product, trigger.replenishableCategories);
   if (cycle === undefined || cycle.days <= trigger.daysBefore) return undefined;
-  return { runOutDate: addDays(localDate(purchasedAt, timeZone), cycle.days), cycle };
+  const lastDay = localDate(purchasedAt, timeZone);
+  const from = instantOf(purchase.stockUpFrom);
+  const runOutDate = addDays(from === undefined ? lastDay : localDate(from, timeZone), cycle.days);
+  if (addDays(runOutDate, -trigger.daysBefore) <= lastDay) return undefined;
+  return { runOutDate, cycle };
 }
 
 /**

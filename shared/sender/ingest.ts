@@ -196,7 +196,9 @@ export function mergeIncrementOrders(stored: ClientProfile, increment: ClientPro
     for (const [sku, purchase] of Object.entries(increment.skus)) {
       const before = merged.skus[sku];
       if (!before || purchase.lastPurchasedAt > before.lastPurchasedAt) {
-        merged.skus[sku] = { ...before, ...purchase, purchases: (before?.purchases ?? 0) + purchase.purchases };
+        // The stored stock-up's start is not the increment's: until the night regroups them, the increment's purchase is its own stock-up.
+        const { stockUpFrom: _storedStockUp, ...kept } = before ?? {};
+        merged.skus[sku] = { ...kept, ...purchase, purchases: (before?.purchases ?? 0) + purchase.purchases };
       }
     }
   }

@@ -1,3 +1,4 @@
+import { replenishmentLeadDays } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
 import type { ClientFacts, ClientOrders, ClientProfile, RfmScores, SkuPurchase, Tier } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
@@ -48,6 +49,8 @@ interface Environment extends RunClock {
   thresholds: TierThresholdsMinor;
   lifecycle: Config['lifecycle'];
   rfmSegments: readonly RfmSegmentRule[];
+  /** Purchase days of a SKU closer together than this (the replenishment reminder's lead) are one stock-up. */
+  stockUpDays: number;
 }
 
 function environment(context: TieringContext): Environment {
@@ -61,6 +64,7 @@ function environment(context: TieringContext): Environment {
     thresholds: tierThresholdsMinor(config),
     lifecycle: config.lifecycle,
     rfmSegments: config.rfmSegments,
+    stockUpDays: replenishmentLeadDays(config.campaigns),
   };
 }
 
@@ -133,15 +137,18 @@ function topCategoryOf(categorySpendMinor: Record<string, number>): string | und
 }
 
 /**
- * Last purchase of each SKU, by local calendar day: quantity is the sum over that day's
- * purchases, purchases counts distinct days, the personal cycle is the median gap between
- * them (2+ days). Only the MAX_SKUS_PER_PROFILE most recently bought SKUs are kept (ties: SKU
- * order); the record lists them most recent first.
+ * Last purchase of each SKU and how long a unit of it lasts the client. Purchase days closer
+ * together than the reminder's lead time (env.stockUpDays) are one stock-up, its units summed (a
+ * second tube the next day is not a 1-day cycle). The personal cycle is per unit: the median over
+ * consecutive stock-ups of the days between their first days over the units of the earlier one
+ * (2+ stock-ups). quantity is the units of the last stock-up, stockUpFrom its first purchase when
+ * that was on an earlier day; purchases counts distinct days. Only the MAX_SKUS_PER_PROFILE most
+ * recently bought SKUs are kept (ties: SKU order); the record lists them most recent first.
  */
 function skuPurchasesOf(facts: ClientFacts, env: Environment): Record<string, SkuPurchase> {
-  const rows: SkuDays[] = [];
+  const rows: SkuStockUps[] = [];
   for (const sku of facts.skus) {
-    const row = skuDaysOf(sku, env);
+    const row = skuStockUpsOf(sku, env);
     if (row !== undefined) rows.push(row);
   }
   rows.sort((a, b) => b.lastAt - a.lastAt || compareStrings(a.sku.sku, b.sku.sku));
@@ -149,65 +156,116 @@ function skuPurchasesOf(facts: ClientFacts, env: Environment): Record<string, Sk
   // V8 hidden class per set of SKU names, ~70 MB of old-space garbage a 250,000-client pass at 1M;
   // and a SKU never bought reads undefined, even one named "toString".
   const skus = Object.create(null) as Record<string, SkuPurchase>;
-  for (const { sku, lastAt, days, lastDayQuantity } of rows.slice(0, MAX_SKUS_PER_PROFILE)) {
+  for (const row of rows.slice(0, MAX_SKUS_PER_PROFILE)) {
+    const { sku, lastAt } = row;
     const purchase: SkuPurchase = {
       lastPurchasedAt: isoInstant(lastAt),
-      quantity: lastDayQuantity,
-      purchases: days.length,
+      quantity: row.units,
+      purchases: row.purchaseDays,
     };
     if (sku.productName !== undefined) purchase.productName = sku.productName;
     if (sku.category !== undefined) purchase.category = sku.category;
-    const cycle = medianDayGap(days);
+    if (row.lastDay > row.firstDay) purchase.stockUpFrom = isoInstant(row.firstAt);
+    const cycle = medianOf(row.unitCycles);
     if (cycle !== undefined) purchase.personalCycleDays = cycle;
     skus[sku.sku] = purchase;
   }
   return skus;
 }
 
-interface SkuDays {
+/** A SKU's purchases before now, read day by day in time order into stock-ups (addPurchaseDay). */
+interface SkuStockUps {
   sku: ClientFacts['skus'][number];
   /** The last purchase before now. */
   lastAt: number;
-  /** Distinct local days with purchases before now. */
-  days: number[];
-  /** Quantity bought on the day of lastAt. */
-  lastDayQuantity: number;
+  /** Distinct local days with purchases before now, and the last of them. */
+  purchaseDays: number;
+  lastDay: number;
+  /** The current (last) stock-up: its first purchase, first day and units. */
+  firstAt: number;
+  firstDay: number;
+  units: number;
+  /** Days per unit between consecutive stock-ups so far; undefined until there are two. */
+  unitCycles: number[] | undefined;
 }
 
-/** A SKU's purchase days before now; undefined when it has none. */
-function skuDaysOf(sku: ClientFacts['skus'][number], env: Environment): SkuDays | undefined {
+function noStockUps(sku: ClientFacts['skus'][number]): SkuStockUps {
+  const none = Number.NEGATIVE_INFINITY;
+  return { sku, lastAt: none, purchaseDays: 0, lastDay: none, firstAt: none, firstDay: none, units: 0, unitCycles: undefined };
+}
+
+/** One more purchase day, later than any before (`at`: its last purchase, `firstAt`: its first). */
+function addPurchaseDay(row: SkuStockUps, day: number, firstAt: number, at: number, quantity: number, stockUpDays: number): void {
+  if (row.purchaseDays > 0 && day - row.lastDay < stockUpDays) {
+    row.units += quantity;
+  } else {
+    // A new stock-up: the one before lasted (its first day to this one's) over its units.
+    if (row.purchaseDays > 0) (row.unitCycles ??= []).push((day - row.firstDay) / Math.max(1, row.units));
+    row.firstAt = firstAt;
+    row.firstDay = day;
+    row.units = quantity;
+  }
+  row.purchaseDays++;
+  row.lastDay = day;
+  row.lastAt = at;
+}
+
+/** A SKU's stock-ups before now; undefined when it has no purchase. */
+function skuStockUpsOf(sku: ClientFacts['skus'][number], env: Environment): SkuStockUps | undefined {
   // Purchases come in time order from the aggregator, so days do too: one pass, no map. Any
   // other order (or a day going back, at a midnight DST transition) takes the general way.
-  const days: number[] = [];
-  let lastAt = Number.NEGATIVE_INFINITY;
-  let lastDay = Number.NEGATIVE_INFINITY;
-  let lastDayQuantity = 0;
+  const row = noStockUps(sku);
+  let day = Number.NEGATIVE_INFINITY;
+  let dayFirstAt = 0;
+  let dayLastAt = Number.NEGATIVE_INFINITY;
+  let dayQuantity = 0;
   for (const purchase of sku.purchases) {
     if (!(purchase.orderedAt < env.now)) continue;
-    const day = env.days.of(purchase.orderedAt);
-    if (purchase.orderedAt < lastAt || day < lastDay) return skuDaysByMap(sku, env);
-    if (day !== lastDay) {
-      days.push(day);
-      lastDay = day;
-      lastDayQuantity = 0;
+    const purchaseDay = env.days.of(purchase.orderedAt);
+    if (purchase.orderedAt < dayLastAt || purchaseDay < day) return skuStockUpsByMap(sku, env);
+    if (purchaseDay !== day) {
+      if (dayLastAt !== Number.NEGATIVE_INFINITY) addPurchaseDay(row, day, dayFirstAt, dayLastAt, dayQuantity, env.stockUpDays);
+      day = purchaseDay;
+      dayFirstAt = purchase.orderedAt;
+      dayQuantity = 0;
     }
-    lastDayQuantity += purchase.quantity;
-    lastAt = purchase.orderedAt;
+    dayQuantity += purchase.quantity;
+    dayLastAt = purchase.orderedAt;
   }
-  return days.length === 0 ? undefined : { sku, lastAt, days, lastDayQuantity };
+  if (dayLastAt === Number.NEGATIVE_INFINITY) return undefined;
+  addPurchaseDay(row, day, dayFirstAt, dayLastAt, dayQuantity, env.stockUpDays);
+  return row;
 }
 
-function skuDaysByMap(sku: ClientFacts['skus'][number], env: Environment): SkuDays | undefined {
-  const quantityByDay = new Map<number, number>();
-  let lastAt = Number.NEGATIVE_INFINITY;
+function skuStockUpsByMap(sku: ClientFacts['skus'][number], env: Environment): SkuStockUps | undefined {
+  const byDay = new Map<number, { firstAt: number; lastAt: number; quantity: number }>();
   for (const purchase of sku.purchases) {
     if (!(purchase.orderedAt < env.now)) continue;
     const day = env.days.of(purchase.orderedAt);
-    quantityByDay.set(day, (quantityByDay.get(day) ?? 0) + purchase.quantity);
-    if (purchase.orderedAt > lastAt) lastAt = purchase.orderedAt;
+    const known = byDay.get(day);
+    if (known === undefined) byDay.set(day, { firstAt: purchase.orderedAt, lastAt: purchase.orderedAt, quantity: purchase.quantity });
+    else {
+      known.firstAt = Math.min(known.firstAt, purchase.orderedAt);
+      known.lastAt = Math.max(known.lastAt, purchase.orderedAt);
+      known.quantity += purchase.quantity;
+    }
   }
-  if (quantityByDay.size === 0) return undefined;
-  return { sku, lastAt, days: [...quantityByDay.keys()], lastDayQuantity: quantityByDay.get(env.days.of(lastAt)) ?? 0 };
+  if (byDay.size === 0) return undefined;
+  const row = noStockUps(sku);
+  for (const day of [...byDay.keys()].sort((a, b) => a - b)) {
+    const { firstAt, lastAt, quantity } = byDay.get(day) as { firstAt: number; lastAt: number; quantity: number };
+    addPurchaseDay(row, day, firstAt, lastAt, quantity, env.stockUpDays);
+  }
+  return row;
+}
+
+/** The median, to a tenth of a day (a profile does not change for noise); undefined when empty. */
+function medianOf(values: number[] | undefined): number | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  values.sort((a, b) => a - b);
+  const mid = values.length >> 1;
+  const median = values.length % 2 === 1 ? (values[mid] as number) : ((values[mid - 1] as number) + (values[mid] as number)) / 2;
+  return Math.round(median * 10) / 10;
 }
 
 /** Everything but the RFM scores, which need the whole buyer base. */

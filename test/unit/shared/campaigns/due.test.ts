@@ -164,8 +164,8 @@ describe('replenishment', () => {
     expect(reminder?.details).toMatchObject({ runOutDate: '2026-07-09', cycleDays: 180, quantity: 2 });
   });
 
-  it('prefers the personal cycle of a client with 2+ purchases, as measured between purchases', () => {
-    const client = buyer({ CREAM: purchase({ purchases: 3, personalCycleDays: 60, quantity: 2 }) });
+  it('prefers the personal cycle of a client with 2+ purchases, per unit, stretched by the last stock-up', () => {
+    const client = buyer({ CREAM: purchase({ purchases: 3, personalCycleDays: 30, quantity: 2 }) });
     const [reminder] = ofKind(client, at('2026-02-24T00:00'), 'replenishment');
     expect(reminder?.details).toMatchObject({ runOutDate: '2026-03-11', cycleDays: 60, cycleSource: 'personal' });
     expect(ofKind(client, at('2026-03-26T00:00'), 'replenishment')).toHaveLength(0);

@@ -1,6 +1,8 @@
 /**
  * The oracle: shared/campaigns/due.ts as it was before the trigger vocabulary (commit b70a7a0),
  * kept to check that the built-ins in the vocabulary give the same occasions (vocabulary.test.ts).
+ * Since: the replenishment run-out counts from the last stock-up's first day, its cycle per unit
+ * (replenishmentCycle, replenishmentWindow).
  */
 import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase } from '#shared/model.ts';
 import { addDays, daysBetweenDates, isIsoDate, isValidTimeZone, localDate, startOfLocalDay } from '#shared/time.ts';
@@ -178,14 +180,14 @@ export function replenishmentCycle(
   replenishableCategories: readonly string[] = [],
 ): { days: number; source: 'personal' | 'catalog' } | undefined {
   if (!isReplenishable(purchase, product, replenishableCategories)) return undefined;
+  // A quantity of 0 can only come from bad data; count it as one unit.
+  const quantity = Math.max(1, purchase.quantity);
   const personal = purchase.personalCycleDays;
   if (purchase.purchases >= 2 && personal !== undefined && Number.isFinite(personal) && personal > 0) {
-    return { days: Math.round(personal), source: 'personal' };
+    return { days: Math.round(personal * quantity), source: 'personal' };
   }
   const perUnit = catalogCycleDays(product);
   if (perUnit === undefined) return undefined;
-  // A quantity of 0 can only come from bad data; count it as one unit.
-  const quantity = Math.max(1, purchase.quantity);
   return { days: Math.round(perUnit * quantity), source: 'catalog' };
 }
 
@@ -235,7 +237,10 @@ export function replenishmentWindow(
   if (purchasedAt === undefined) return undefined;
   const cycle = replenishmentCycle(purchase, product, campaign.replenishableCategories);
   if (cycle === undefined || cycle.days <= campaign.timing.daysBeforeRunOut) return undefined;
-  const runOutDate = addDays(localDate(purchasedAt, timeZone), cycle.days);
+  const lastDay = localDate(purchasedAt, timeZone);
+  const from = instantOf(purchase.stockUpFrom);
+  const runOutDate = addDays(from === undefined ? lastDay : localDate(from, timeZone), cycle.days);
+  if (addDays(runOutDate, -campaign.timing.daysBeforeRunOut) <= lastDay) return undefined;
   return { ...reminderWindow(campaign, runOutDate, timeZone), cycle };
 }
 

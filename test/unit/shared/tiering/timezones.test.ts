@@ -33,7 +33,9 @@ describe('local days in unusual zones and on DST transition days', () => {
       expect(sameDay.skus.S).toMatchObject({ purchases: 1, quantity: 2 });
       const twoDays = profileOf([early, late, next], zone, addDays(day, 10));
       expect(twoDays.usualReorderGapDays).toBe(1);
-      expect(twoDays.skus.S).toMatchObject({ purchases: 2, quantity: 1, personalCycleDays: 1 });
+      // Two days, one stock-up (closer together than the reminder's lead): no personal cycle.
+      expect(twoDays.skus.S).toMatchObject({ purchases: 2, quantity: 3 });
+      expect(twoDays.skus.S?.personalCycleDays).toBeUndefined();
       expect(profileOf([late], zone, day).stage).toBe('new');
       expect(profileOf([late, next], zone, day).orderCount).toBe(1); // the next day's order is not yet seen
     });

@@ -1,0 +1,94 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { dueOccasions } from '#shared/campaigns/due.ts';
+import { runOutDay } from '#shared/campaigns/triggers.ts';
+import type { ClientProfile, OrderLine } from '#shared/model.ts';
+import { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { computeProfiles } from '#shared/tiering/profile.ts';
+import { addDays } from '#shared/time.ts';
+import { at } from '#test/support/time.ts';
+import { CATALOG, context } from './fixtures.ts';
+import { config, line } from '../tiering/fixtures.ts';
+
+/**
+ * The replenishment reminder against stock-ups: purchase days closer together than the reminder's
+ * lead time (15 days) are one stock-up, their units summed; a unit lasts the client the median of
+ * (days between consecutive stock-ups / units of the earlier one); the run-out is the last
+ * stock-up's first day + that cycle x its units (the catalogue's with a single stock-up). A second
+ * jar the next day stretches the reminder, never removes it or brings it forward.
+ */
+
+const SH = 'Asia/Shanghai';
+const LEAD = { daysBefore: 15, replenishableCategories: [] as string[] };
+
+function profileOf(lines: OrderLine[], runDate: string): ClientProfile {
+  const aggregator = new ClientAggregator();
+  for (const orderLine of lines) aggregator.addOrderLine(orderLine);
+  const [profile] = computeProfiles(aggregator.clients(), { runDate, config: config({ timeZone: SH }) });
+  return { ...(profile as ClientProfile), acceptsMarketing: true, timeZone: SH };
+}
+
+const cream = (id: string, day: string, quantity = 1) =>
+  line({ orderId: id, customerId: 'c', orderedAt: at(`${day}T10:00`, SH), sku: 'CREAM', productName: 'Night Cream', category: 'skin', quantity, lineTotalMinor: 12_000 * quantity });
+
+function creamRunOut(lines: OrderLine[], runDate: string): string | undefined {
+  const purchase = profileOf(lines, runDate).skus.CREAM;
+  return purchase === undefined ? undefined : runOutDay(LEAD, purchase, CATALOG.get('CREAM'), SH)?.runOutDate;
+}
+
+function firstDueDay(profile: ClientProfile, from: string, to: string): string | undefined {
+  const ctx = context({ campaigns: [{ kind: 'replenishment' }] });
+  for (let day = from; day < to; day = addDays(day, 1)) {
+    if (dueOccasions(profile, CATALOG, at(`${day}T12:00`, SH), ctx).some((o) => o.campaignId === 'replenishment')) return day;
+  }
+  return undefined;
+}
+
+describe('replenishment against stock-ups', () => {
+  it('a 90-day cream bought on 01-10 and again on 01-11 is one stock-up of two jars: reminded 15 days before 180 days from 01-10', () => {
+    const profile = profileOf([cream('a', '2026-01-10'), cream('b', '2026-01-11')], '2026-01-12');
+    expect(profile.skus.CREAM).toMatchObject({ purchases: 2, quantity: 2 });
+    expect(profile.skus.CREAM?.personalCycleDays).toBeUndefined();
+    expect(firstDueDay(profile, '2026-01-12', '2027-01-12')).toBe(addDays('2026-01-10', 180 - 15));
+  });
+
+  it('a jar every 30 days and one more 3 days later: a unit lasts 30 days, two jars from 01-31 run out on 04-01', () => {
+    const profile = profileOf([cream('a', '2026-01-01'), cream('b', '2026-01-31'), cream('c', '2026-02-03')], '2026-02-03');
+    expect(profile.skus.CREAM).toMatchObject({ purchases: 3, quantity: 2, personalCycleDays: 30 });
+    expect(firstDueDay(profile, '2026-02-03', '2026-12-31')).toBe('2026-03-17');
+  });
+
+  it('property: a regular buyer of one jar every g days (g past the lead time) has a g-day cycle, the run-out g days after the last jar', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 16, max: 120 }), fc.integer({ min: 2, max: 6 }), (gap, jars) => {
+        const days = Array.from({ length: jars }, (_, i) => addDays('2025-01-01', i * gap));
+        const last = days[days.length - 1] as string;
+        const lines = days.map((day, i) => cream(`o${i}`, day));
+        expect(profileOf(lines, last).skus.CREAM?.personalCycleDays).toBe(gap);
+        expect(creamRunOut(lines, last)).toBe(addDays(last, gap));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('property: buying more (more jars in the last purchase, or another jar the next day) never brings the reminder earlier', () => {
+    const history = fc.array(fc.record({ gap: fc.integer({ min: 1, max: 60 }), quantity: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 6 });
+    fc.assert(
+      fc.property(history, fc.integer({ min: 1, max: 3 }), fc.boolean(), (purchases, more, nextDay) => {
+        let day = '2025-01-01';
+        const lines = purchases.map(({ gap, quantity }, i) => {
+          day = addDays(day, gap);
+          return cream(`o${i}`, day, quantity);
+        });
+        const last = day;
+        const before = creamRunOut(lines, addDays(last, 1));
+        fc.pre(before !== undefined);
+        const extra = nextDay ? [...lines, cream('more', addDays(last, 1), more)] : [...lines.slice(0, -1), cream('more', last, (purchases[purchases.length - 1]?.quantity ?? 1) + more)];
+        const after = creamRunOut(extra, addDays(last, 1));
+        expect(after, JSON.stringify({ purchases, more, nextDay, before })).toBeDefined();
+        expect((after as string) >= (before as string), JSON.stringify({ purchases, more, nextDay, before, after })).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
