@@ -201,15 +201,24 @@ export function decideSesEvent(input: unknown, now: number): SesDecision {
 }
 
 /**
+ * The plain-text message SES publishes to a topic when an event destination is set up on it
+ * ("Successfully validated SNS topic for Amazon SES event publishing."): a notice, not an event,
+ * and not an unreadable message either (that raises an alarm: every deploy would).
+ */
+const SES_SETUP_NOTICE = /^Successfully validated SNS topic\b/;
+
+/**
  * The SES events inside a Lambda event: an SNS notification (each record's Message is the SES
  * event JSON), an EventBridge event (`detail`), or a bare SES event. Unreadable messages are
- * returned as problems rather than thrown, so one bad record does not block the others.
+ * returned as problems rather than thrown, so one bad record does not block the others; SES's
+ * set-up notices are counted apart.
  */
-export function unwrapSesEvents(lambdaEvent: unknown): { events: unknown[]; problems: string[] } {
+export function unwrapSesEvents(lambdaEvent: unknown): { events: unknown[]; problems: string[]; notices: number } {
   const sns = snsEnvelopeSchema.safeParse(lambdaEvent);
   if (sns.success) {
     const events: unknown[] = [];
     const problems: string[] = [];
+    let notices = 0;
     for (const [index, raw] of sns.data.Records.entries()) {
       const record = snsRecordSchema.safeParse(raw);
       if (!record.success) {
@@ -219,17 +228,18 @@ export function unwrapSesEvents(lambdaEvent: unknown): { events: unknown[]; prob
       try {
         events.push(JSON.parse(record.data.Sns.Message));
       } catch {
-        problems.push(`SNS record ${index} (${record.data.Sns.MessageId ?? 'no id'}): Message is not JSON`);
+        if (SES_SETUP_NOTICE.test(record.data.Sns.Message)) notices++;
+        else problems.push(`SNS record ${index} (${record.data.Sns.MessageId ?? 'no id'}): Message is not JSON`);
       }
     }
-    return { events, problems };
+    return { events, problems, notices };
   }
   const eventBridge = eventBridgeEnvelopeSchema.safeParse(lambdaEvent);
-  if (eventBridge.success && eventBridge.data.detail !== undefined) return { events: [eventBridge.data.detail], problems: [] };
+  if (eventBridge.success && eventBridge.data.detail !== undefined) return { events: [eventBridge.data.detail], problems: [], notices: 0 };
   if (typeof lambdaEvent === 'object' && lambdaEvent !== null && ('eventType' in lambdaEvent || 'notificationType' in lambdaEvent)) {
-    return { events: [lambdaEvent], problems: [] };
+    return { events: [lambdaEvent], problems: [], notices: 0 };
   }
-  return { events: [], problems: ['not an SNS, EventBridge or SES event'] };
+  return { events: [], problems: ['not an SNS, EventBridge or SES event'], notices: 0 };
 }
 
 export interface SesFeedbackContext {
@@ -269,7 +279,7 @@ export interface SesFeedbackSummary {
 
 export async function processSesFeedback(context: SesFeedbackContext, lambdaEvent: unknown): Promise<SesFeedbackSummary> {
   const log = context.log ?? silentLog;
-  const { events, problems } = unwrapSesEvents(lambdaEvent);
+  const { events, problems, notices } = unwrapSesEvents(lambdaEvent);
   const summary: SesFeedbackSummary = {
     events: events.length,
     suppressed: 0,
@@ -277,12 +287,13 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
     hardBounces: 0,
     complaints: 0,
     softBounces: 0,
-    ignored: 0,
+    ignored: notices,
     invalid: problems.length,
     erased: 0,
     problems: [...problems],
   };
   for (const problem of problems) log.error('SES feedback: unreadable message', { alert: FEEDBACK_ALERTS.sesFeedbackUnreadable.alert, problem });
+  if (notices > 0) log.info("SES feedback: SES's notice that the topic was set up, no action", { notices });
 
   for (const event of events) {
     const decision = decideSesEvent(event, context.now());

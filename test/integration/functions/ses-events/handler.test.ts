@@ -102,6 +102,14 @@ describe('SES events handler', () => {
     expect(lambda.output.emf().at(-1)).toMatchObject({ UnreadableFeedback: 1 });
   });
 
+  it("SES's notice that it set up the topic is no action and raises no alert (it comes at every deploy)", async () => {
+    const errorsBefore = lambda.output.logs().filter((l) => l.level === 'ERROR').length;
+    const summary = await handler(snsEvent('Successfully validated SNS topic for Amazon SES event publishing.'));
+    expect(summary).toMatchObject({ invalid: 0, ignored: 1, suppressed: 0 });
+    expect(lambda.output.logs().filter((l) => l.level === 'ERROR')).toHaveLength(errorsBefore);
+    expect(lambda.output.emf().at(-1)).toMatchObject({ UnreadableFeedback: 0 });
+  });
+
   it('never logs a full address', () => {
     expect(lambda.output.logs().length).toBeGreaterThan(0);
     for (const line of lambda.output.lines) expect(line).not.toMatch(/[a-z0-9]{2,}@example\.com/i);

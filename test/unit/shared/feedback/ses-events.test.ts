@@ -192,14 +192,19 @@ describe('unwrapSesEvents', () => {
   it('reads SNS records, EventBridge detail and bare events', () => {
     const bounce = bounceEvent(['a@example.com']);
     expect(unwrapSesEvents(snsEvent(bounce, complaintEvent(['b@example.com']))).events).toHaveLength(2);
-    expect(unwrapSesEvents(eventBridgeEvent(bounce))).toEqual({ events: [bounce], problems: [] });
-    expect(unwrapSesEvents(bounce)).toEqual({ events: [bounce], problems: [] });
+    expect(unwrapSesEvents(eventBridgeEvent(bounce))).toEqual({ events: [bounce], problems: [], notices: 0 });
+    expect(unwrapSesEvents(bounce)).toEqual({ events: [bounce], problems: [], notices: 0 });
   });
 
   it('keeps going past a record that is not JSON, and names it', () => {
-    const { events, problems } = unwrapSesEvents(snsEvent('Successfully validated SNS topic', bounceEvent(['a@example.com'])));
+    const { events, problems } = unwrapSesEvents(snsEvent('<html>502 Bad Gateway</html>', bounceEvent(['a@example.com'])));
     expect(events).toHaveLength(1);
     expect(problems).toEqual(['SNS record 0 (sns-0): Message is not JSON']);
+  });
+
+  it("counts SES's notice that it set up the topic apart: not an unreadable message (an alarm at every deploy)", () => {
+    const notice = 'Successfully validated SNS topic for Amazon SES event publishing.';
+    expect(unwrapSesEvents(snsEvent(notice, bounceEvent(['a@example.com'])))).toEqual({ events: [bounceEvent(['a@example.com'])], problems: [], notices: 1 });
   });
 
   it('reads the good records of a batch past a malformed one, naming it', () => {
