@@ -26,6 +26,13 @@ export const SENDER_ALERTS = {
     description:
       'The SES account could not send this hour (sending paused, sandbox, or the 24-hour quota used up): nothing was sent, the due occasions stay due. See the campaigns log line and `aws sesv2 get-account`.',
   },
+  stoppedAtDeadline: {
+    alert: 'sending-deadline',
+    metricName: 'CampaignRunsStoppedAtDeadline',
+    description:
+      'An hourly campaign run reached the end of its Lambda time with emails still due: it stopped claiming before it could be killed mid-send, and what it left goes in the next hour (nothing lost or sent twice, but later than planned). ' +
+      'The hour had more due emails than sender.maxSendRate sends in one invocation (about 830 at 1/s, README "What the sender promises"). The campaigns log line "campaign run stopped at its deadline" says how many were left; if it repeats, raise sender.maxSendRate within the SES account\'s sending rate (`aws sesv2 get-account`).',
+  },
   couponPoolLow: {
     alert: 'coupon-pool-low',
     metricName: 'CouponPoolsLow',

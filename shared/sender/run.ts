@@ -357,7 +357,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     durationMs: Math.round(performance.now() - started),
   };
   const left = Object.values(run.counts).reduce((sum, c) => sum + c.left, 0);
-  if (run.stopped?.reason === 'deadline') log.warn('campaign run stopped at its deadline: due occasions left for the next hour', { left });
+  if (run.stopped?.reason === 'deadline') log.warn('campaign run stopped at its deadline: due occasions left for the next hour', { alert: SENDER_ALERTS.stoppedAtDeadline.alert, left });
   log.info('campaign run finished', { campaigns: run.counts, stopped: run.stopped?.reason, left, stale: stale.length, maybeSent: maybeSent.length, durationMs: summary.durationMs });
   if (!run.dryRun) await recordCampaignRun(run, summary);
   return summary;
