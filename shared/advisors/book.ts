@@ -1,5 +1,5 @@
 import { clientTimeZone, nextOrderWindow, replenishmentWindow, type ProductCatalog, type ReminderWindow } from '#shared/campaigns/due.ts';
-import { replenishmentCampaignSchema, type ReplenishmentCampaign } from '#shared/campaigns/schema.ts';
+import { replenishmentCampaignOf, type ReplenishmentCampaign } from '#shared/campaigns/schema.ts';
 import { birthdayIn } from '#shared/time.ts';
 import type { Config } from '#shared/config.ts';
 import { isTierUpgrade, type ClientProfile, type Stage, type Tier, type TierChange } from '#shared/model.ts';
@@ -179,11 +179,6 @@ export function birthdayBetween(birthday: string, from: string, to: string): str
   return undefined;
 }
 
-function replenishmentCampaign(config: AdvisorBookInput['config']): ReplenishmentCampaign {
-  const configured = config.campaigns.campaigns.find((c): c is ReplenishmentCampaign => c.kind === 'replenishment');
-  return configured ?? replenishmentCampaignSchema.parse({ kind: 'replenishment' });
-}
-
 function localDateOf(iso: string | undefined, timeZone: string): string | undefined {
   if (iso === undefined) return undefined;
   const instant = Date.parse(iso);
@@ -290,7 +285,7 @@ export function buildAdvisorBook(input: AdvisorBookInput): AdvisorBook {
     brandTimeZone,
     lifecycle: config.lifecycle,
     thresholdOf: { VIC: thresholds.vic, Core: thresholds.core, Potential: thresholds.potential },
-    campaign: replenishmentCampaign(config),
+    campaign: replenishmentCampaignOf(config.campaigns),
     catalog: input.catalog,
     handovers: input.handovers ?? new Map(),
     upgradedThisWeek: new Set(

@@ -283,10 +283,15 @@ export type CampaignDefinitionInput = z.input<typeof campaignDefinitionSchema>;
 export type WelcomeCampaign = z.infer<typeof welcomeCampaignSchema>;
 export type ReplenishmentCampaign = z.infer<typeof replenishmentCampaignSchema>;
 
+/** The configured replenishment campaign, else its defaults (the advisors' book and the stock-ups time by it even when it is not configured). */
+export function replenishmentCampaignOf(campaigns: { campaigns: readonly { kind: string }[] }): ReplenishmentCampaign {
+  const configured = campaigns.campaigns.find((c): c is ReplenishmentCampaign => c.kind === 'replenishment');
+  return configured ?? replenishmentCampaignSchema.parse({ kind: 'replenishment' });
+}
+
 /** The replenishment reminder's lead time (days before the run-out), as configured or by default: purchases closer together are one stock-up. */
 export function replenishmentLeadDays(campaigns: { campaigns: readonly { kind: string }[] }): number {
-  const configured = campaigns.campaigns.find((c): c is ReplenishmentCampaign => c.kind === 'replenishment');
-  return (configured ?? replenishmentCampaignSchema.parse({ kind: 'replenishment' })).timing.daysBeforeRunOut;
+  return replenishmentCampaignOf(campaigns).timing.daysBeforeRunOut;
 }
 export type WinbackCampaign = z.infer<typeof winbackCampaignSchema>;
 export type CustomCampaign = z.infer<typeof customCampaignSchema>;
