@@ -667,6 +667,12 @@ async function expireEnded(run: CampaignRun, profile: ClientProfile, ended: read
   for (const occasion of ended) {
     const reason = expiryReason(occasion, byKey.get(occasion.occasionKey), profile, suppressed, run.config.campaigns, run.config.timeZone, run.catalog);
     if (reason === undefined) continue;
+    // Not lost: the moment went under a later order's key, which a refund has since taken back (as selectDueClients settles it).
+    const mailedFor = mailedForLaterOrder(occasion, entries);
+    if (mailedFor !== undefined) {
+      if ((await recordAlreadyMailed(run, profile, [{ occasion, reason: mailedFor }])) === 'erased') return;
+      continue;
+    }
     const counts = countsOf(run, occasion.campaignId);
     if (run.dryRun) {
       run.plan.push({ campaignId: occasion.campaignId, occasionKey: occasion.occasionKey, customerId: occasion.customerId, outcome: 'expired', reason });

@@ -77,6 +77,21 @@ describe('a refund of the latest order after its occasion was mailed', () => {
     expect(await emailsTo(aws, ADDRESS('x'))).toHaveLength(1);
   }, 180_000);
 
+  it('records the earlier order\'s occasion as already mailed, not as lost, when no hour read the client before its window closed', async () => {
+    const config = await campaignConfig(aws, 'refunded-last-exp', {
+      campaigns: { policy: { controlShare: 0 }, campaigns: [{ kind: 'cross-category' }] } as never,
+      plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
+    });
+    await night(config, '2026-08-24', 'paid');
+    expect((await run(aws, config, local('2026-08-25 10:00', SH), 'e-1')).campaigns['cross-category']?.sent).toBe(1);
+    await night(config, '2026-08-25', 'refunded');
+    // No hour until the earlier order's window has closed (an outage): the first one back records what closed meanwhile.
+    const back = await run(aws, config, local('2026-09-04 11:00', SH), 'e-back');
+    const entries = (await ledgerEntries(aws, config)).filter((e) => e.customerId === 'x').map((e) => `${e.occasionKey} ${e.status}`).sort();
+    expect(entries).toEqual(['cross-category#2026-08-01T02:00:00.000Z already-mailed', 'cross-category#2026-08-04T02:00:00.000Z sent']);
+    expect(back.campaigns['cross-category']).toMatchObject({ expired: 0, 'already-mailed': 1 });
+  }, 180_000);
+
   it('does not mail the win-back a second time for the same lapse', async () => {
     const config = await campaignConfig(aws, 'refunded-last-wb', {
       campaigns: { policy: { controlShare: 0 }, campaigns: [{ kind: 'winback' }] } as never,
