@@ -20,13 +20,13 @@ const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
+/** Whether two bucket prefixes are the same or one holds the other ("exports", "exports/pools"; not "exports-old"). */
+const prefixesOverlap = (a: string, b: string): boolean => `${a}/`.startsWith(`${b}/`) || `${b}/`.startsWith(`${a}/`);
+
 /**
  * The brand configuration, as in a `--config` file for the CLI, minus what the stack decides:
  * bucket and table names (the stack creates them) and endpoints (the deployed region, no emulators).
  */
-/** Whether two bucket prefixes are the same or one holds the other ("exports", "exports/pools"; not "exports-old"). */
-const prefixesOverlap = (a: string, b: string): boolean => `${a}/`.startsWith(`${b}/`) || `${b}/`.startsWith(`${a}/`);
-
 const brandConfigSchema = configFieldsSchema
   .omit({ storage: true, endpoints: true })
   .extend({

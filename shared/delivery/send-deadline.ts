@@ -1,4 +1,5 @@
 import { SES_TIMEOUTS } from '#shared/aws/clients.ts';
+import type { SesMailer } from './ses-mailer.ts';
 
 /**
  * A run's deadline for sending: the last instant (epoch ms) an email's SES call may start. A Lambda
@@ -31,6 +32,15 @@ export function mayClaimBefore(deadline: number | undefined, now: number, paceWa
 }
 
 /** The log and summary text of a run that stopped at its deadline. */
-export function deadlineMessage(deadline: number): string {
+function deadlineMessage(deadline: number): string {
   return `The run's deadline (${new Date(deadline).toISOString()}) leaves no time for another email: the remaining ones wait for a later run`;
+}
+
+/**
+ * Why the next email may not be claimed now (deadlineMessage): its SES call, after `mailer`'s
+ * pacing wait, would start past the deadline. Undefined while it may, or without a deadline.
+ */
+export function deadlinePassed(deadline: number | undefined, mailer: Pick<SesMailer, 'nextCallInMs'>, now: number = Date.now()): string | undefined {
+  if (deadline === undefined || mayClaimBefore(deadline, now, mailer.nextCallInMs?.() ?? 0)) return undefined;
+  return deadlineMessage(deadline);
 }

@@ -16,7 +16,7 @@ import { claimEach, deliverClaimed, type LedgerTable } from '#shared/delivery/de
 import type { NotSent } from '#shared/delivery/outcome.ts';
 import { internalEmail } from '#shared/delivery/ses-email.ts';
 import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
-import { deadlineMessage, mayClaimBefore } from '#shared/delivery/send-deadline.ts';
+import { deadlinePassed } from '#shared/delivery/send-deadline.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile, TierChange } from '#shared/model.ts';
 import { readCatalog } from '#shared/store/catalog-store.ts';
@@ -449,8 +449,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
     const request = { ...key, campaignId: ADVISOR_DIGEST_CAMPAIGN, runId, now: at, retentionDays: config.sender.ledgerRetentionDays, ...carried };
     // No time left to send it before the run's deadline (its Lambda's end): not claimed, since a kill would leave the
     // claim and nobody resends one, but recorded 'deferred' as a digest SES did not take, for the nights after (deferredDigests).
-    const { deadline } = options;
-    const atDeadline = deadline !== undefined && !mayClaimBefore(deadline, Date.now(), mailer.nextCallInMs?.() ?? 0) ? deadlineMessage(deadline) : undefined;
+    const atDeadline = deadlinePassed(options.deadline, mailer);
     const deferredAtDeadline: NotSent | undefined =
       atDeadline !== undefined && (await recordDecision(ledger.documents, ledger.table, { ...request, reason: atDeadline }, 'deferred')) === 'claimed'
         ? { status: 'not-sent', retry: 'later', scope: 'message', errorName: 'RunDeadline', reason: atDeadline, attempts: 0 }

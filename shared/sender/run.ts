@@ -10,7 +10,7 @@ import { readAccount, sesAccountReader, type SesAccountReader } from '#shared/de
 import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
 import type { SendOutcome } from '#shared/delivery/outcome.ts';
 import { sendingPlan, type SendingPlan } from '#shared/delivery/sending-plan.ts';
-import { deadlineMessage, mayClaimBefore } from '#shared/delivery/send-deadline.ts';
+import { deadlinePassed } from '#shared/delivery/send-deadline.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile, ProductRecord } from '#shared/model.ts';
@@ -552,8 +552,9 @@ function stop(run: CampaignRun, reason: StopReason, message: string): void {
  * real clock): then sending stops, before anything is drawn or claimed for it.
  */
 function stoppedAtDeadline(run: CampaignRun): boolean {
-  if (run.deadline === undefined || mayClaimBefore(run.deadline, Date.now(), run.mailer.nextCallInMs?.() ?? 0)) return false;
-  stop(run, 'deadline', deadlineMessage(run.deadline));
+  const passed = deadlinePassed(run.deadline, run.mailer);
+  if (passed === undefined) return false;
+  stop(run, 'deadline', passed);
   return true;
 }
 
@@ -703,12 +704,13 @@ async function settleClient(run: CampaignRun, client: DueClient, suppressed: boo
     const decided = decide({ profile, suppressed, recentSends: client.recentSends }, open, run.at, context);
     // The quota is spent, or the deadline near: this client's email (and anyone's after it) waits for a later hour, untouched.
     const budget = run.sending.budget;
-    if (!run.dryRun && budget !== null && run.sendsStarted >= budget && decided.some((d) => d.decision.outcome === 'send')) {
+    const sends = !run.dryRun && decided.some((d) => d.decision.outcome === 'send');
+    if (sends && budget !== null && run.sendsStarted >= budget) {
       stop(run, 'quota-used', `The SES quota left for this run is spent (${budget} emails): the remaining clients wait for a later hour`);
       leave(run, open);
       return;
     }
-    if (!run.dryRun && decided.some((d) => d.decision.outcome === 'send') && stoppedAtDeadline(run)) {
+    if (sends && stoppedAtDeadline(run)) {
       leave(run, open);
       return;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AFTER_LAST_CALL_MS, mayClaimBefore, sendingDeadline } from '#shared/delivery/send-deadline.ts';
+import { AFTER_LAST_CALL_MS, deadlinePassed, mayClaimBefore, sendingDeadline } from '#shared/delivery/send-deadline.ts';
 
 describe('sendingDeadline', () => {
   it('keeps one paced send and what follows the last SES call before the Lambda ends', () => {
@@ -24,5 +24,19 @@ describe('mayClaimBefore', () => {
 
   it('has no limit without a deadline', () => {
     expect(mayClaimBefore(undefined, Number.MAX_SAFE_INTEGER, 3_600_000)).toBe(true);
+  });
+});
+
+describe('deadlinePassed', () => {
+  it("says why once the mailer's pacing wait would start the next call past the deadline", () => {
+    const deadline = Date.parse('2026-11-23T02:14:00Z');
+    const pacedFor = (ms: number) => ({ nextCallInMs: () => ms });
+    expect(deadlinePassed(deadline, pacedFor(1_000), deadline - 1_000)).toBeUndefined();
+    expect(deadlinePassed(deadline, pacedFor(1_001), deadline - 1_000)).toBe(
+      "The run's deadline (2026-11-23T02:14:00.000Z) leaves no time for another email: the remaining ones wait for a later run",
+    );
+    // A mailer without pacing waits for nothing; no deadline, no limit.
+    expect(deadlinePassed(deadline, {}, deadline)).toBeUndefined();
+    expect(deadlinePassed(undefined, pacedFor(3_600_000))).toBeUndefined();
   });
 });
