@@ -33,10 +33,13 @@ export function medianDayGap(days: Iterable<number>): number | undefined {
   if (distinct === 2) return Math.round((sorted[1] as number) - (sorted[0] as number));
   const gaps = new Float64Array(distinct - 1);
   for (let i = 1; i < distinct; i++) gaps[i - 1] = (sorted[i] as number) - (sorted[i - 1] as number);
-  gaps.sort();
-  const mid = gaps.length >> 1;
-  const median = gaps.length % 2 === 1 ? (gaps[mid] as number) : ((gaps[mid - 1] as number) + (gaps[mid] as number)) / 2;
-  return Math.round(median);
+  return Math.round(medianOfSorted(gaps.sort()));
+}
+
+/** The median of sorted values (the mean of the middle two for an even count); NaN when empty. */
+export function medianOfSorted(sorted: ArrayLike<number>): number {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** medianDayGap over local dates (YYYY-MM-DD). */

@@ -3,7 +3,7 @@ import type { Config } from '#shared/config.ts';
 import type { ClientFacts, ClientOrders, ClientProfile, RfmScores, SkuPurchase, Tier } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { addDays, addYears, daysBetweenDates, isIsoDate, isoInstant, localDaysIn, startOfLocalDay, type LocalDays } from '#shared/time.ts';
-import { medianDayGap, stageFor } from './lifecycle.ts';
+import { medianDayGap, medianOfSorted, stageFor } from './lifecycle.ts';
 import { rfmReference, rfmReferenceOf, rfmScoreAgainst, RfmMeasureColumns, type RfmInput, type RfmReference } from './rfm.ts';
 import { rfmSegmentOf, type RfmSegmentRule } from '#shared/segments/rfm-segments.ts';
 import { countsAsPurchase } from './spend.ts';
@@ -262,10 +262,7 @@ function skuStockUpsByMap(sku: ClientFacts['skus'][number], env: Environment): S
 /** The median, to a tenth of a day (a profile does not change for noise); undefined when empty. */
 function medianOf(values: number[] | undefined): number | undefined {
   if (values === undefined || values.length === 0) return undefined;
-  values.sort((a, b) => a - b);
-  const mid = values.length >> 1;
-  const median = values.length % 2 === 1 ? (values[mid] as number) : ((values[mid - 1] as number) + (values[mid] as number)) / 2;
-  return Math.round(median * 10) / 10;
+  return Math.round(medianOfSorted(values.sort((a, b) => a - b)) * 10) / 10;
 }
 
 /** Everything but the RFM scores, which need the whole buyer base. */
