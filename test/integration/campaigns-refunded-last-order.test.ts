@@ -45,11 +45,11 @@ const ORDERS = (secondStatus: 'paid' | 'refunded') =>
     'f3,f3,2026-03-03T10:00:00+08:00,EDP,Eau de Parfum,fragrance,1,160.00,USD,paid,',
   ].join('\n') + '\n';
 
-async function night(config: Config, runDate: string, secondStatus: 'paid' | 'refunded') {
+async function night(config: Config, runDate: string, ordersCsv: string) {
   const dir = join(work, config.storage.tablePrefix, runDate);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'customers.csv'), customersCsv);
-  await writeFile(join(dir, 'orders.csv'), ORDERS(secondStatus));
+  await writeFile(join(dir, 'orders.csv'), ordersCsv);
   await writeFile(join(dir, 'products.csv'), productsCsv);
   return runNightly({ clock: Date.now, runDate, runId: `night-${runDate}`, config, clients: aws.clients, source: directoryExportSource(dir) });
 }
@@ -60,13 +60,13 @@ describe('a refund of the latest order after its occasion was mailed', () => {
       campaigns: { policy: { controlShare: 0 }, campaigns: [{ kind: 'cross-category' }] } as never,
       plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
     });
-    await night(config, '2026-08-24', 'paid');
+    await night(config, '2026-08-24', ORDERS('paid'));
     const first = await run(aws, config, local('2026-08-25 10:00', SH), 'h-1');
     expect(first.campaigns['cross-category']?.sent).toBe(1);
     expect(await emailsTo(aws, ADDRESS('x'))).toHaveLength(1);
 
     // The card holder (the second order) is returned; the night of 08-25 sees it refunded.
-    await night(config, '2026-08-25', 'refunded');
+    await night(config, '2026-08-25', ORDERS('refunded'));
     for (const [i, hour] of ['2026-08-26 11:00', '2026-08-27 11:00', '2026-08-28 11:00'].entries()) await run(aws, config, local(hour, SH), `h-next-${i}`);
 
     const entries = (await ledgerEntries(aws, config)).filter((e) => e.customerId === 'x').map((e) => `${e.occasionKey} ${e.status}: ${e.reason ?? ''}`).sort();
@@ -82,9 +82,9 @@ describe('a refund of the latest order after its occasion was mailed', () => {
       campaigns: { policy: { controlShare: 0 }, campaigns: [{ kind: 'cross-category' }] } as never,
       plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
     });
-    await night(config, '2026-08-24', 'paid');
+    await night(config, '2026-08-24', ORDERS('paid'));
     expect((await run(aws, config, local('2026-08-25 10:00', SH), 'e-1')).campaigns['cross-category']?.sent).toBe(1);
-    await night(config, '2026-08-25', 'refunded');
+    await night(config, '2026-08-25', ORDERS('refunded'));
     // No hour until the earlier order's window has closed (an outage): the first one back records what closed meanwhile.
     const back = await run(aws, config, local('2026-09-04 11:00', SH), 'e-back');
     const entries = (await ledgerEntries(aws, config)).filter((e) => e.customerId === 'x').map((e) => `${e.occasionKey} ${e.status}`).sort();
@@ -105,14 +105,7 @@ describe('a refund of the latest order after its occasion was mailed', () => {
         `w2,x,2026-06-11T10:00:00+08:00,CARD,Card Holder,leather-goods,1,150.00,USD,${status},${status === 'refunded' ? '150.00' : ''}`,
         'f1,f1,2026-07-20T10:00:00+08:00,EDP,Eau de Parfum,fragrance,1,160.00,USD,paid,',
       ].join('\n') + '\n';
-    const nightWith = async (runDate: string, status: 'paid' | 'refunded') => {
-      const dir = join(work, config.storage.tablePrefix, runDate);
-      await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, 'customers.csv'), customersCsv);
-      await writeFile(join(dir, 'orders.csv'), orders(status));
-      await writeFile(join(dir, 'products.csv'), productsCsv);
-      return runNightly({ clock: Date.now, runDate, runId: `night-${runDate}`, config, clients: aws.clients, source: directoryExportSource(dir) });
-    };
+    const nightWith = (runDate: string, status: 'paid' | 'refunded') => night(config, runDate, orders(status));
     await nightWith('2026-08-09', 'paid');
     expect((await run(aws, config, local('2026-08-10 10:00', SH), 'wb-1')).campaigns.winback?.sent).toBe(1);
     // The address is shared with the cross-category case: count from here.
