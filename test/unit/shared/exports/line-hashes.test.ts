@@ -18,6 +18,17 @@ function index(files: OrderLine[][]): OrderLineHashes {
   return hashes;
 }
 
+/**
+ * An export split between 3 readers: 2 to 5 files of 1 to 5,000 entries, each file's reader, whether
+ * the last file repeats an entry of the first, and which one.
+ */
+const SPLIT_BETWEEN_READERS = [
+  fc.array(fc.integer({ min: 1, max: 5_000 }), { minLength: 2, maxLength: 5 }),
+  fc.array(fc.nat({ max: 2 }), { minLength: 5, maxLength: 5 }),
+  fc.boolean(),
+  fc.nat(),
+] as const;
+
 describe('OrderLineHashes', () => {
   it('finds one line shared by two of many files, whatever the chunks (files of up to 20,000 lines)', () => {
     fc.assert(
@@ -68,10 +79,7 @@ describe('OrderLineHashes', () => {
   it('finds the same shared line when the files were hashed by different readers and their chunks absorbed by one', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.integer({ min: 1, max: 5_000 }), { minLength: 2, maxLength: 5 }),
-        fc.array(fc.nat({ max: 2 }), { minLength: 5, maxLength: 5 }),
-        fc.boolean(),
-        fc.nat(),
+        ...SPLIT_BETWEEN_READERS,
         (sizes, readerOf, share, at) => {
           const files = sizes.map((size, file) => Array.from({ length: size }, (_, i) => lineOf(file, i)));
           if (share) (files[files.length - 1] as OrderLine[])[0] = { ...((files[0] as OrderLine[])[at % (sizes[0] as number)] as OrderLine) };
@@ -158,10 +166,7 @@ describe('OrderLineHashes', () => {
     it('finds the same repeat when the files were read by different readers and their chunks absorbed by one', () => {
       fc.assert(
         fc.property(
-          fc.array(fc.integer({ min: 1, max: 5_000 }), { minLength: 2, maxLength: 5 }),
-          fc.array(fc.nat({ max: 2 }), { minLength: 5, maxLength: 5 }),
-          fc.boolean(),
-          fc.nat(),
+          ...SPLIT_BETWEEN_READERS,
           (sizes, readerOf, repeat, at) => {
             const files = ordersOf(sizes);
             const last = files[files.length - 1] as [string, number][];
