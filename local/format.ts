@@ -255,3 +255,18 @@ export function formatForgetResult(result: ForgetResult, request: ForgetRequest)
     `${entries} keep the person out of later exports and campaigns.`
   );
 }
+
+/** What `clientele unsubscribe` did (local/commands/unsubscribe.ts). */
+export type UnsubscribeResult =
+  | { customerId: string; outcome: 'erased' }
+  | { customerId: string; outcome: 'recorded' | 'already'; storedProfile: boolean; address: boolean };
+
+/** `clientele unsubscribe`'s report: what was stored, and a warning when no stored client has the id (a typo shows). */
+export function formatUnsubscribeResult(result: UnsubscribeResult): string {
+  if (result.outcome === 'erased') return 'That client was erased: nothing stored (their erasure already keeps them from every email).';
+  const what = result.address ? "the client's own no and their address's entry" : "the client's own no (no address on file)";
+  const stored = result.outcome === 'recorded' ? `Unsubscribed: ${what} recorded; no campaign mails them from the next hour.` : 'Already unsubscribed (or suppressed for another reason): nothing changed.';
+  return result.storedProfile
+    ? stored
+    : `${stored} No stored profile has that customer id: the no is kept against the id all the same, for when an export brings it (check the id if you expected a client).`;
+}

@@ -101,6 +101,14 @@ export function buildProgram(): Command {
     .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
     .action(async (options) => (await import('./commands/forget.ts')).forgetCommand(options));
 
+  program
+    .command('unsubscribe')
+    .description("Record a client's no to the campaigns, as their unsubscribe link does: for a no that came another way, or a link that failed (its log line names the customer id).")
+    .requiredOption('--customer <id>', 'the customer id to unsubscribe', parseNonEmpty)
+    .option('--json', 'print the result as one JSON object on stdout', false)
+    .addOption(targetOption('config')).addOption(targetOption('stack')).addOption(targetOption('profile')).addOption(targetOption('region'))
+    .action(async (options) => (await import('./commands/unsubscribe.ts')).unsubscribeCommand(options));
+
   const emailChoice = (command: Command) =>
     command
       .requiredOption('--campaign <id>', 'campaign id, e.g. welcome, replenishment, winback')

@@ -4,6 +4,7 @@ import { configFromEnvironment, parseFunctionEnvironment, readUnsubscribeSecrets
 import { tableNames } from '#shared/store/tables.ts';
 import { pageLocale, parseUnsubscribeEvent } from '#shared/unsubscribe/request.ts';
 import { cachedKeys } from '#shared/unsubscribe/keys.ts';
+import { claimedCustomerId } from '#shared/unsubscribe/token.ts';
 import { handleUnsubscribe, pageResponse, type UnsubscribeContext } from '#shared/unsubscribe/unsubscribe.ts';
 import { FEEDBACK_ALERTS } from '#shared/alerts.ts';
 import { instrumented, observability } from '#functions/observability.ts';
@@ -42,7 +43,10 @@ export const handler = instrumented(observed, async (event: APIGatewayProxyEvent
   } catch (error) {
     // A page rather than the function URL's bare 502; the mailbox provider may retry the POST.
     // The invocation succeeds, so Lambda's Errors metric misses it: the alert field is what alarms.
-    log.error('unsubscribe failed', { alert: FEEDBACK_ALERTS.unsubscribeFailed.alert, error });
+    // The link's customer id (as it names it: the key may be what failed) lets an operator record a
+    // POST's no once the cause is fixed (`clientele unsubscribe`): a person rarely clicks twice.
+    const customerId = claimedCustomerId(request.token?.trim() ?? '');
+    log.error('unsubscribe failed', { alert: FEEDBACK_ALERTS.unsubscribeFailed.alert, method: request.method, ...(customerId !== undefined ? { customerId } : {}), error });
     return pageResponse('error', pageLocale(request.acceptLanguage), config.brandName);
   }
 });

@@ -100,6 +100,15 @@ export function verifyUnsubscribeToken(token: string, secret: string | readonly 
   return valid ? parts.customerId : undefined;
 }
 
+/**
+ * The customer id a well-formed token names, its signature not checked: only for the log line of a
+ * failed unsubscribe (the key may be what could not be read), so an operator can record that
+ * client's no by hand (`clientele unsubscribe`). Never a reason to act on its own.
+ */
+export function claimedCustomerId(token: string): string | undefined {
+  return parseToken(token)?.customerId;
+}
+
 /** The link put in an email and in its List-Unsubscribe header. */
 export function unsubscribeUrl(baseUrl: string, customerId: string, secret: string): string {
   const url = new URL(baseUrl);

@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import { isStoredErasure } from '#shared/store/erasure-store.ts';
-import { getProfile } from '#shared/store/profile-store.ts';
+import { getProfile, type ProfileItem } from '#shared/store/profile-store.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { getClientSuppression, suppress, suppressClient } from '#shared/store/suppression-store.ts';
 import type { TableNames } from '#shared/store/tables.ts';
@@ -102,16 +102,13 @@ export async function handleUnsubscribe(context: UnsubscribeContext, request: Un
     log.warn('unsubscribe refused: invalid token', { method: request.method });
     return page('invalid-token');
   }
-  const profile = await getProfile(context.documents, context.tables.profiles, customerId);
-  if (!profile) {
+  const client = await unsubscribingClient(context, customerId);
+  if (client.kind === 'unknown') {
     log.info('unsubscribe refused: unknown client', { customerId, method: request.method });
     return page('unknown-client');
   }
-  const locale = request.acceptLanguage ? headerLocale : templateLocale(profile.locale);
-  const email = profile.email ? normaliseEmail(profile.email) : '';
-  // Erased while their profile is still there (a forget half-way, or a profile a racing night wrote
-  // back): the erasure already keeps them from every email, and an entry in clear would undo it.
-  if (await isStoredErasure(context.documents, context.tables.suppression, { customerId, email })) {
+  const locale = request.acceptLanguage ? headerLocale : templateLocale(client.profile.locale);
+  if (client.kind === 'erased') {
     log.info('unsubscribe: client erased, nothing stored', { method: request.method });
     return page('done', locale);
   }
@@ -126,15 +123,48 @@ export async function handleUnsubscribe(context: UnsubscribeContext, request: Un
 
   const oneClick = request.form['List-Unsubscribe'] === 'One-Click';
   const source = request.form.via === 'page' ? 'confirmation-page' : oneClick ? 'one-click' : 'post';
-  const at = context.now();
-  // The client's no, whatever address the CRM gives them later; recorded even with no address on file now.
+  await recordUnsubscribe(context, { customerId, email: client.email, at: context.now(), source }, log);
+  return page('done', locale);
+}
+
+/** Who an unsubscribe of `customerId` is about: no stored profile, an erased client, or a client and their address ('' when none is on file). */
+export type UnsubscribingClient =
+  | { kind: 'unknown' }
+  | { kind: 'erased'; profile: ProfileItem }
+  | { kind: 'client'; profile: ProfileItem; email: string };
+
+export async function unsubscribingClient(
+  context: Pick<UnsubscribeContext, 'documents' | 'tables'>,
+  customerId: string,
+): Promise<UnsubscribingClient> {
+  const profile = await getProfile(context.documents, context.tables.profiles, customerId);
+  if (!profile) return { kind: 'unknown' };
+  const email = profile.email ? normaliseEmail(profile.email) : '';
+  // Erased while their profile is still there (a forget half-way, or a profile a racing night wrote
+  // back): the erasure already keeps them from every email, and an entry in clear would undo it.
+  if (await isStoredErasure(context.documents, context.tables.suppression, { customerId, email })) return { kind: 'erased', profile };
+  return { kind: 'client', profile, email };
+}
+
+/**
+ * Records a client's unsubscribe: their own no against the customer id (whatever address the CRM
+ * gives them later; recorded even with no address on file now, `email` ''), and their address's
+ * entry. Both writes are idempotent and keep the first time. True when either was new.
+ */
+export async function recordUnsubscribe(
+  context: Pick<UnsubscribeContext, 'documents' | 'tables'>,
+  unsubscribe: { customerId: string; email: string; at: number; source: string },
+  log: Log,
+): Promise<boolean> {
+  const { customerId, email, at, source } = unsubscribe;
   const client = await suppressClient(context.documents, context.tables.suppression, { customerId, reason: 'unsubscribe', at, source });
   const address = email.length === 0 ? undefined : await suppress(context.documents, context.tables.suppression, { email, reason: 'unsubscribe', at, customerId, source });
-  log.info(client.created || address?.created === true ? 'unsubscribed' : 'unsubscribe repeated: already suppressed', {
+  const created = client.created || address?.created === true;
+  log.info(created ? 'unsubscribed' : 'unsubscribe repeated: already suppressed', {
     customerId,
     ...(address ? { email: maskEmail(email), reason: address.item.reason } : {}),
     source,
     clientReason: client.item.reason,
   });
-  return page('done', locale);
+  return created;
 }

@@ -99,7 +99,8 @@ describe('unsubscribe function URL handler', () => {
     expect(response.body).toContain('Something went wrong');
     expect(await getSuppression(aws.clients.documents, tables.suppression, 'c-200@example.com')).toBeUndefined();
     expect(lambda.output.logs().filter((l) => l.message === 'unsubscribe failed')).toEqual([
-      expect.objectContaining({ level: 'ERROR', alert: FEEDBACK_ALERTS.unsubscribeFailed.alert }),
+      // The link's customer id, so the client's no can be recorded once the key is back (`clientele unsubscribe`).
+      expect.objectContaining({ level: 'ERROR', alert: FEEDBACK_ALERTS.unsubscribeFailed.alert, method: 'POST', customerId: 'c-200' }),
     ]);
   });
 

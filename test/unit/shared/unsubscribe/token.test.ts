@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { listUnsubscribeHeaders } from '#shared/delivery/ses-email.ts';
 import { identifier } from '#shared/exports/fields.ts';
 import { MAX_ID_BYTES } from '#shared/model.ts';
-import { signUnsubscribeToken, unsubscribeUrl, verifyUnsubscribeToken } from '#shared/unsubscribe/token.ts';
+import { claimedCustomerId, signUnsubscribeToken, unsubscribeUrl, verifyUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 
 const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
 const OTHER_SECRET = 'another-secret-0123456789-abcdefghijkl';
@@ -98,6 +98,15 @@ describe('unsubscribe tokens', () => {
       `${'A'.repeat(10_000)}.${signature}`,
     ]) {
       expect(verifyUnsubscribeToken(token, SECRET), JSON.stringify(token)).toBeUndefined();
+    }
+  });
+
+  it('tells the id a well-formed token claims without its key (for the log line of a failed unsubscribe), and none for a malformed one', () => {
+    expect(claimedCustomerId(signUnsubscribeToken('c-42', SECRET))).toBe('c-42');
+    expect(claimedCustomerId(signUnsubscribeToken('c-42', OTHER_SECRET))).toBe('c-42');
+    const [id = '', signature = ''] = signUnsubscribeToken('c-42', SECRET).split('.');
+    for (const token of ['', id, `${id}.`, `${id}.${signature.slice(0, -1)}`, `${'A'.repeat(10_000)}.${signature}`]) {
+      expect(claimedCustomerId(token), JSON.stringify(token)).toBeUndefined();
     }
   });
 
