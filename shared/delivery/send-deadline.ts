@@ -11,9 +11,9 @@ import type { SesMailer } from './ses-mailer.ts';
 
 /**
  * After the last SES call starts: the call itself, to its bound (connect, then answer: SES_TIMEOUTS),
- * then the outcome's ledger writes, a throttled call's retries (their backoff: under 8 s with the
- * mailer's defaults), and the run's end (the unresolved sends' query, the summary, the runs table,
- * metrics; the nightly's report and its team email after the digests).
+ * then the outcome's ledger writes and the run's end (the unresolved sends' query, the summary, the
+ * runs table, metrics; the nightly's report and its team email after the digests). A throttled or
+ * unreachable email's retries start by the deadline too, or not at all (the mailer's retryDeadline).
  */
 export const AFTER_LAST_CALL_MS = SES_TIMEOUTS.connectionMs + SES_TIMEOUTS.answerMs + 25_000;
 

@@ -25,6 +25,13 @@ export interface MailerOptions {
   baseDelayMs?: number;
   /** Longest backoff delay in ms (default 10 000). */
   maxDelayMs?: number;
+  /**
+   * The last instant (epoch ms, real clock) a retried SES call may start: the run's deadline
+   * (send-deadline.ts). A throttled or unreachable email whose retry (its pause, its pacing wait)
+   * would start later is given back, not sent, for a later run: past the deadline the Lambda may be
+   * killed before SES answers, leaving the email claimed and unsent. None: no limit.
+   */
+  retryDeadline?: number;
   /** Injected so tests run without real waiting; used by the pacing and the backoff. */
   sleep?: (ms: number) => Promise<void>;
   /** Milliseconds on a monotonic scale (performance.now() by default). */
@@ -65,6 +72,8 @@ export function createSesMailer(ses: SesSender, options: MailerOptions): SesMail
   if (!Number.isInteger(connectAttempts) || connectAttempts < 1) throw new RangeError(`connectAttempts must be a whole number >= 1, got ${connectAttempts}`);
   const clock: Clock = { now: options.now ?? systemClock.now, sleep: options.sleep ?? systemClock.sleep };
   const bucket = new TokenBucket(options.maxSendRate, burstFor(options.maxSendRate), clock);
+  // The deadline on the mailer's own (monotonic) clock, read once.
+  const retryUntil = options.retryDeadline === undefined ? undefined : clock.now() + (options.retryDeadline - Date.now());
 
   const stats: MailerStats = { sent: 0, failed: 0, throttledRetries: 0, unreachableRetries: 0, maxObservedRate: 0 };
   // SES call times within the last second, for maxObservedRate.
@@ -81,10 +90,11 @@ export function createSesMailer(ses: SesSender, options: MailerOptions): SesMail
   };
 
   // Equal jitter: at least half the exponential delay, so retries of many throttled sends spread out.
-  const backoff = (retry: number) => {
+  const backoffMs = (retry: number) => {
     const cap = Math.min(maxDelay, baseDelay * 2 ** (retry - 1));
-    return clock.sleep(Math.round(cap / 2 + random() * (cap / 2)));
+    return Math.round(cap / 2 + random() * (cap / 2));
   };
+  const retryStartsInTime = (pauseMs: number) => retryUntil === undefined || clock.now() + pauseMs + bucket.waitMs() <= retryUntil;
 
   const fail = <T extends Exclude<SendOutcome, { status: 'sent' }>>(outcome: T, to: string): T => {
     stats.failed++;
@@ -133,20 +143,18 @@ export function createSesMailer(ses: SesSender, options: MailerOptions): SesMail
         return { status: 'sent', messageId: output.MessageId ?? '', attempts: attempt };
       } catch (error) {
         const { kind, name } = classifySesError(error);
-        if (kind === 'throttled' && attempt < maxAttempts) {
-          stats.throttledRetries++;
-          log.debug('throttled by SES, retrying', { to: maskEmail(email.to), attempt, errorName: name });
-          await backoff(attempt);
-          continue;
-        }
-        // Nothing reached SES: the same email may be tried again, after a pause.
-        if (kind === 'unreachable' && attempt < connectAttempts) {
-          stats.unreachableRetries++;
-          log.debug('SES unreachable, retrying', { to: maskEmail(email.to), attempt, errorName: name });
-          await backoff(attempt);
+        // Throttled, or SES not reached: nothing was sent, so the same email may be tried again after a pause.
+        const retryable = (kind === 'throttled' && attempt < maxAttempts) || (kind === 'unreachable' && attempt < connectAttempts);
+        const pause = retryable ? backoffMs(attempt) : 0;
+        if (retryable && retryStartsInTime(pause)) {
+          if (kind === 'throttled') stats.throttledRetries++;
+          else stats.unreachableRetries++;
+          log.debug(kind === 'throttled' ? 'throttled by SES, retrying' : 'SES unreachable, retrying', { to: maskEmail(email.to), attempt, errorName: name });
+          await clock.sleep(pause);
           continue;
         }
         const outcome = sesErrorOutcome(error, attempt);
+        if (retryable && outcome.status === 'not-sent') return fail({ ...outcome, reason: `${outcome.reason} (not retried: the run's deadline is near)` }, email.to);
         if (outcome.status === 'not-sent' && outcome.scope === 'account') {
           halt ??= outcome;
           stats.haltedBy ??= outcome.reason;

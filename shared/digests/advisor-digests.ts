@@ -375,7 +375,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   const potentialThreshold = tierThresholdsMinor(config).potential;
   const recentRuns = recentRunDates(runDate);
   const catalog = await readCatalog(clients.s3, config);
-  const mailer = options.mailer ?? createSesMailer(clients.ses, { maxSendRate: config.sender.maxSendRate, log });
+  const mailer = options.mailer ?? createSesMailer(clients.ses, { maxSendRate: config.sender.maxSendRate, log, ...(options.deadline === undefined ? {} : { retryDeadline: options.deadline }) });
   const ledger: LedgerTable = { documents: clients.documents, table: tables.sendLedger };
 
   // Handovers: this week's pairs against last week's (a rerun of the week compares with the same baseline).

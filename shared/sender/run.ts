@@ -516,7 +516,7 @@ async function withSendingPlan(base: Omit<CampaignRun, 'mailer' | 'sending'>, op
   const { config, clients, log } = base;
   const reading = await readAccount(options.accountReader ?? sesAccountReader(clients.ses));
   const sending = sendingPlan(reading, config.sender.maxSendRate);
-  const mailer = options.mailer ?? createSesMailer(clients.ses, { maxSendRate: sending.rate, log });
+  const mailer = options.mailer ?? createSesMailer(clients.ses, { maxSendRate: sending.rate, log, ...(base.deadline === undefined ? {} : { retryDeadline: base.deadline }) });
   const run: CampaignRun = { ...base, sending, mailer };
   if (sending.accountUnreadable !== undefined) {
     log.warn('SES account not readable: sending at the configured rate without a quota check', { reason: sending.accountUnreadable });

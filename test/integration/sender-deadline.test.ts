@@ -127,3 +127,32 @@ describe('a campaign run whose pacing would pass its deadline', () => {
     expect((await ledgerOf(config, CLIENTS)).map((e) => e.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
   });
 });
+
+describe('a throttled email near the deadline', () => {
+  it('is retried only while its retry starts by the deadline, then given back and sent once by the next hour', { timeout: 120_000 }, async () => {
+    const config = await campaignConfig(aws, 'sender-deadline-throttled', { sender: { maxSendRate: 50 } });
+    await seedProfiles(aws, config, [newcomer('dt-a', TEN)]);
+    const callsAt: number[] = [];
+    // SES answers every SendEmail "rate exceeded"; the mailer retries 6 times over ~4-8 s by default.
+    const throttling = Object.create(aws.clients.ses) as typeof aws.clients.ses;
+    throttling.send = ((command: { constructor: { name: string } }, ...rest: unknown[]) => {
+      if (command.constructor.name !== 'SendEmailCommand') return (aws.clients.ses.send as (...a: unknown[]) => Promise<unknown>).call(aws.clients.ses, command, ...rest);
+      callsAt.push(Date.now());
+      return Promise.reject(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } }));
+    }) as typeof aws.clients.ses.send;
+
+    // 3 s: without the bound, the sixth call starts at least 3.9 s after the first.
+    const deadline = Date.now() + 3000;
+    const first = await runCampaignHour({ clients: { ...aws.clients, ses: throttling } }, config, TEN, 'throttled-1', { deadline });
+    expect(callsAt.length).toBeGreaterThan(0);
+    expect(callsAt.length).toBeLessThan(6);
+    expect(callsAt.every((t) => t <= deadline)).toBe(true);
+    expect(countsOf(first, 'welcome')).toMatchObject({ sent: 0 });
+    // Nothing went out: the claim is given back, so a later hour sends it.
+    expect((await ledgerOf(config, ['dt-a'])).map((e) => e.status)).not.toContain('claimed');
+
+    const next = await runCampaignHour(aws, config, TEN + HOUR, 'throttled-2');
+    expect(countsOf(next, 'welcome')).toMatchObject({ sent: 1 });
+    expect(await emailCounts(['dt-a'])).toEqual([1]);
+  });
+});

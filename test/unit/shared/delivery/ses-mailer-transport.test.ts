@@ -59,4 +59,24 @@ describe('SES mailer on a failing connection', () => {
     expect(await mailer.send(email('c@example.com'))).toMatchObject({ status: 'maybe-sent', errorName: 'TimeoutError', attempts: 1 });
     expect(ses.calls).toBe(1);
   });
+
+  it("retries only while a retry starts by retryDeadline (the run's deadline), then gives the email back: not sent, for a later run", async () => {
+    const throttled = () => Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } });
+    // Pauses with random() = 0: 125, 250, 500 ms... A deadline 400 ms away allows the first two retries only (125 + 250).
+    const ses = scripted([throttled, throttled, throttled, () => undefined]);
+    const time = simulatedTime();
+    const mailer = createSesMailer(ses, { maxSendRate: 50, random: () => 0, ...time, retryDeadline: Date.now() + 400 });
+    const outcome = await mailer.send(email('d@example.com'));
+    expect(outcome).toMatchObject({ status: 'not-sent', retry: 'later', scope: 'message', errorName: 'TooManyRequestsException', attempts: 3 });
+    expect(outcome.status === 'not-sent' && outcome.reason).toMatch(/^throttled 3 times: .*\(not retried: the run's deadline is near\)$/);
+    expect(ses.calls).toBe(3);
+    expect(mailer.stats()).toMatchObject({ sent: 0, failed: 1, throttledRetries: 2 });
+
+    // SES unreachable the same way; and with no deadline the same script is retried to the end.
+    const unreachable = scripted([refused, refused, () => undefined]);
+    const near = createSesMailer(unreachable, { maxSendRate: 50, random: () => 0, ...simulatedTime(), retryDeadline: Date.now() + 100 });
+    expect(await near.send(email('e@example.com'))).toMatchObject({ status: 'not-sent', retry: 'later', scope: 'connection', attempts: 1 });
+    const unbound = createSesMailer(scripted([throttled, throttled, throttled, () => undefined]), { maxSendRate: 50, random: () => 0, ...simulatedTime() });
+    expect(await unbound.send(email('f@example.com'))).toMatchObject({ status: 'sent', attempts: 4 });
+  });
 });
