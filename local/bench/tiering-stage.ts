@@ -6,6 +6,7 @@ import { silentLog } from '#shared/log.ts';
 import type { Tier } from '#shared/model.ts';
 import { combinedRead, planShares, readBucket, readPlan, readShares, repartitionShare } from '#shared/nightly/shares.ts';
 import { applyNightlyV8Flags } from '#shared/nightly/node-options.ts';
+import { plannedConfigOf } from '#shared/nightly/repeat.ts';
 import { nightCollector } from '#shared/nightly/run.ts';
 import { SINGLE_SHARD, type ShardSpec } from '#shared/nightly/shards.ts';
 import { directoryWorkStore } from '#shared/nightly/work-store.ts';
@@ -88,7 +89,7 @@ if (reader.count > 1) {
   if (!workDir) throw new Error('--repartition needs --work=DIR');
   const store = directoryWorkStore(workDir);
   // The same listing gives the same plan: each reader's process may write it.
-  const plan = await planShares(store, { runId: run.runId, shards: reader.count, exportRules: config.exports }, source);
+  const plan = await planShares(store, { runId: run.runId, shards: reader.count, exportRules: config.exports, plannedUnder: plannedConfigOf(config) }, source);
   const share = await repartitionShare({ ...run, ...threads }, store, source, plan, reader.index);
   const result: RepartitionStageResult = {
     reader: reader.index,

@@ -22,12 +22,13 @@ import {
   type ShardOutcome,
   type ShardRead,
 } from './run.ts';
-import { checkShares, combinedRead, planShares, readBucket, readEmaillessCustomers, readPlan, readShares, repartitionShare } from './shares.ts';
+import { checkShares, combinedRead, planShares, readBucket, readEmaillessCustomers, readPlan, readShares, repartitionShare, type SharePlan } from './shares.ts';
 import { splitCustomersOf, splitCustomersRefusal } from './split-customers.ts';
 import { requireWorkDecoded, requireWorkJson, s3WorkStore, type WorkStore } from './work-store.ts';
 import { withWriteLease } from './write-lease.ts';
 import { nightRequestSchema, runDateOf, runDateSchema } from './run-date.ts';
-import { completedRunOf, nightFingerprint, recordRerun } from './repeat.ts';
+import { completedRunOf, nightFingerprint, plannedConfigOf, recordRerun, type PlannedConfig } from './repeat.ts';
+import { ruleChanges } from './guards.ts';
 import type { NightAdmission, NightlyRunSummary } from './summary.ts';
 import { isValidShard, MAX_SHARDS, shardsOf, type ShardSpec } from './shards.ts';
 
@@ -56,6 +57,8 @@ import { isValidShard, MAX_SHARDS, shardsOf, type ShardSpec } from './shards.ts'
  *   measures-<i>.bin   shard i's measures (measures-codec.ts), read by combine
  *   models.json        the night's models, read by every write and by finish
  *   outcome-<i>.json   what shard i wrote, read by finish
+ * plan.json and models.json record the configuration the night was planned under: each phase reads
+ * the one in force when it is invoked, and refuses another (confirmPlannedConfig).
  * Between the states travels only small JSON: Step Functions caps a state's data at 256 KB, and a
  * Map's output is every item's output together (100 outcomes with their file lists and sample
  * rejects would not fit).
@@ -202,9 +205,46 @@ const workKeys = {
  * files shared between the readers, stored for the repartition (shares.ts); the readers.
  */
 export async function planNight(context: NightContext, shards: number, source: ExportSource = defaultExportSource(context)): Promise<{ files: number; readers: ShardSpec[] }> {
-  const plan = await planShares(workStoreOf(context), { runId: context.runId, shards, exportRules: context.config.exports }, source);
+  const plan = await planShares(
+    workStoreOf(context),
+    { runId: context.runId, shards, exportRules: context.config.exports, plannedUnder: plannedConfigOf(context.config) },
+    source,
+  );
   context.log.info('night planned', { shards, readers: plan.readers, files: plan.export.files.length, scheme: plan.scheme });
   return { files: plan.export.files.length, readers: shardsOf(plan.readers) };
+}
+
+/**
+ * A sharded night's phases are separate invocations, each under the configuration in force when it
+ * is invoked: an execution redriven (or still running) across a deploy would measure, write or
+ * finish part of the night under another configuration than the one its models and checks were
+ * made under (clients tiered by two sets of thresholds, upgrades no guard judged). So a phase
+ * refuses, before it writes anything, a configuration other than the one the night was planned
+ * under (as nightFingerprint compares it; a plan that records none is refused too).
+ */
+function confirmPlannedConfig(context: NightContext, plannedUnder: PlannedConfig | undefined): void {
+  const current = plannedConfigOf(context.config);
+  if (plannedUnder?.fingerprint === current.fingerprint) return;
+  const changes = plannedUnder === undefined ? [] : ruleChanges(plannedUnder.rules, current.rules);
+  const what =
+    plannedUnder === undefined
+      ? 'its plan records no configuration'
+      : changes.length > 0
+        ? changes.join(', ')
+        : 'settings other than the currency, exchange rates, tiers and stages';
+  context.log.error('configuration changed since the night was planned: phase refused, nothing written', { rulesChanged: changes.length });
+  throw new NightlyRunError(
+    `${context.runDate} (run ${context.runId}): the configuration changed since this night was planned (${what}); ` +
+      'its models and checks were made under the one it was planned with, and this invocation wrote nothing. ' +
+      'Start the night again (a new execution, or clientele run nightly --date): it is planned and checked under the configuration in force.',
+  );
+}
+
+/** The night's plan, refused when the configuration changed since it was written. */
+async function readNightPlan(context: NightContext, store: WorkStore, shards: number): Promise<SharePlan> {
+  const plan = await readPlan(store, { runId: context.runId, shards });
+  confirmPlannedConfig(context, plan.plannedUnder);
+  return plan;
 }
 
 /** Which reader of a night of `shards` shards a repartition is. */
@@ -223,7 +263,7 @@ export interface RepartitionReceipt {
 /** Repartition for reader reader.index: its files read, their records routed to the buckets. */
 export async function repartitionToWork(context: NightContext, { shards, reader }: RepartitionSpec, source: ExportSource = defaultExportSource(context)): Promise<RepartitionReceipt> {
   const store = workStoreOf(context);
-  const plan = await readPlan(store, { runId: context.runId, shards });
+  const plan = await readNightPlan(context, store, shards);
   if (plan.readers !== reader.count) throw new NightlyRunError(`reader ${reader.index}/${reader.count} of run ${context.runId}, whose plan has ${plan.readers} readers`);
   const share = await repartitionShare(
     { ...context, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) },
@@ -241,7 +281,7 @@ export async function repartitionToWork(context: NightContext, { shards, reader 
  * row went to another shard (split-customers.ts).
  */
 export async function bucketShardRead(context: NightContext, store: WorkStore, shard: ShardSpec): Promise<ShardRead> {
-  const plan = await readPlan(store, { runId: context.runId, shards: shard.count });
+  const plan = await readNightPlan(context, store, shard.count);
   const shares = await readShares(store, plan);
   const read = combinedRead(plan, shares);
   const shardRead = await collectShard(context, shard, plan.source, async (handlers) => {
@@ -264,7 +304,7 @@ export async function bucketShardRead(context: NightContext, store: WorkStore, s
  * order line in two parts), over every reader's files; the export's read figures.
  */
 export async function checkWholeExport(context: NightContext, store: WorkStore, shards: number): Promise<NightlyRunSummary['input']['files']> {
-  const plan = await readPlan(store, { runId: context.runId, shards });
+  const plan = await readNightPlan(context, store, shards);
   const read = combinedRead(plan, await readShares(store, plan));
   await checkShares(store, plan, read).catch(exportRejected(context.log));
   return read.files;
@@ -302,7 +342,7 @@ interface StoredFigures {
  * or, when the night was already completed from the same export and configuration, that night's
  * summary: the writes then do nothing and finish records the rerun (repeat.ts).
  */
-type StoredModels = { runId: string; shards: number } & (
+type StoredModels = { runId: string; shards: number; plannedUnder: PlannedConfig } & (
   | { models: NightModels; admission: NightAdmission; completed?: undefined }
   | { completed: NightlyRunSummary; models?: undefined; admission?: undefined }
 );
@@ -331,7 +371,7 @@ export async function combineWorkMeasures(context: NightContext, run: { shards: 
   );
   const completed = await completedRunOf(context, nightFingerprint(files, context.config));
   if (completed) {
-    const stored: StoredModels = { runId: context.runId, shards, completed };
+    const stored: StoredModels = { runId: context.runId, shards, plannedUnder: plannedConfigOf(context.config), completed };
     const modelsObject = await store.put(workKeys.models, JSON.stringify(stored), 'application/json');
     context.log.info('night already completed from this export and configuration: the shards write nothing', { of: completed.runId });
     return { modelsObject, rfmBuyers: 0, clv: { fitted: false, clients: 0, skippedReason: `night already completed by run ${completed.runId}` } };
@@ -344,7 +384,7 @@ export async function combineWorkMeasures(context: NightContext, run: { shards: 
     unknownCustomerLines: figures.map((f) => f.unknownCustomerLines),
   });
   // Plain numbers and strings: RFM cuts, fitted parameters, the fit report (JSON keeps them exact).
-  const stored: StoredModels = { runId: context.runId, shards, models, admission };
+  const stored: StoredModels = { runId: context.runId, shards, plannedUnder: plannedConfigOf(context.config), models, admission };
   const modelsObject = await store.put(workKeys.models, JSON.stringify(stored), 'application/json');
   const { report } = models.clv;
   const rfmBuyers = measures.reduce((n, m) => n + m.rfm.orderCount.length, 0);
@@ -362,6 +402,7 @@ async function readModels(context: NightContext, shards: number): Promise<Stored
   if (stored.runId !== context.runId || stored.shards !== shards || (!stored.completed && (!stored.models || !stored.admission))) {
     throw new NightlyRunError(`models.json of run ${context.runId} belongs to run ${String(stored.runId)} with ${String(stored.shards)} shards`);
   }
+  confirmPlannedConfig(context, stored.plannedUnder);
   return stored as StoredModels;
 }
 

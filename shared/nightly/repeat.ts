@@ -7,6 +7,7 @@ import { getRun, putRun } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { compareStrings } from '#shared/tiering/client-columns.ts';
 import { stableStringify } from './diff.ts';
+import { nightRules, type NightRules } from './guards.ts';
 import { NIGHTLY_JOB, type NightlyRunSummary } from './summary.ts';
 
 /**
@@ -26,12 +27,33 @@ export function nightFingerprint(files: readonly Pick<FileReport, 'location' | '
   for (const file of [...files].sort((a, b) => compareStrings(a.location, b.location))) {
     hash.update(`${file.location}\n${file.sha256}\n`);
   }
-  // What the night computes from, not where it keeps things: the tables, buckets and endpoints
-  // (a restarted emulator, a renamed prefix) change no result.
-  const { storage: _storage, endpoints: _endpoints, ...rules } = config;
-  // Keys sorted: the same rules written in another order are the same rules.
-  hash.update(stableStringify(rules));
+  hash.update(computedFrom(config));
   return hash.digest('hex');
+}
+
+/**
+ * The configuration a night computes from, as text: not where it keeps things, the tables,
+ * buckets and endpoints (a restarted emulator, a renamed prefix), which change no result. Keys
+ * sorted: the same rules written in another order are the same rules.
+ */
+function computedFrom(config: Config): string {
+  const { storage: _storage, endpoints: _endpoints, ...rules } = config;
+  return stableStringify(rules);
+}
+
+/**
+ * What a sharded night was planned under (plan.json, models.json): each later phase, a separate
+ * invocation that reads the configuration then in force, refuses another one (distributed.ts).
+ */
+export interface PlannedConfig {
+  /** sha256 of the configuration as nightFingerprint hashes it. */
+  fingerprint: string;
+  /** To name what changed. */
+  rules: NightRules;
+}
+
+export function plannedConfigOf(config: Config): PlannedConfig {
+  return { fingerprint: createHash('sha256').update(computedFrom(config)).digest('hex'), rules: nightRules(config) };
 }
 
 interface RepeatContext {

@@ -25,6 +25,7 @@ import { runClock } from '#shared/tiering/profile.ts';
 import { NightlyRunError, notFullSnapshot, type NightHandlers } from './run.ts';
 import { customerShardKey, isKeyedByIdInEmailExport, orderLineShardKey, shardKeySchemeOf, shardOf, type ShardKeyScheme } from './shards.ts';
 import type { EmaillessCustomers } from './split-customers.ts';
+import type { PlannedConfig } from './repeat.ts';
 import { NightRefusedError } from './admission.ts';
 import { BucketWriter, chunkBytesFor, chunkSha256, forEachChunkRecord, type BucketChunk, type BucketFile } from './bucket-chunks.ts';
 import { requireWork, requireWorkJson, unreadableWork, type WorkStore } from './work-store.ts';
@@ -70,6 +71,8 @@ export interface SharePlan {
   readers: number;
   /** readerOf[i]: the reader of the plan's file i. */
   readerOf: number[];
+  /** The configuration the night was planned under; absent in plans written before it was recorded. */
+  plannedUnder?: PlannedConfig;
 }
 
 /** share-<r>.json: what reader r read. */
@@ -155,7 +158,7 @@ export function readerCountFor(sizes: readonly (number | undefined)[], shards: n
 /** Prepare: the export's plan (readExport's listing and manifest checks) and its shares, stored. */
 export async function planShares(
   store: WorkStore,
-  run: { runId: string; shards: number; exportRules: Pick<Config['exports'], 'requireManifest'> },
+  run: { runId: string; shards: number; exportRules: Pick<Config['exports'], 'requireManifest'>; plannedUnder: PlannedConfig },
   source: ExportSource,
 ): Promise<SharePlan> {
   const exportPlan = await planExport(source, run.exportRules);
@@ -172,6 +175,7 @@ export async function planShares(
     export: exportPlan,
     readers,
     readerOf: assignShares(sizes, readers),
+    plannedUnder: run.plannedUnder,
   };
   await store.put(PLAN_KEY, JSON.stringify(plan), 'application/json');
   return plan;

@@ -24,7 +24,8 @@ import { comparable, storedState } from '#test/support/nightly-comparison.ts';
  * Nights run in order, and a run writes its night only while the night is still its own: an old
  * failed execution redriven after the night was rerun, or after later nights completed, and a
  * completed night rerun while the next one is half-written, are refused with an error that names
- * what stands in the way, and write nothing.
+ * what stands in the way, and write nothing. So is an execution redriven under another configuration
+ * than the one its night was planned under.
  */
 
 const aws = sharedAws();
@@ -193,4 +194,44 @@ describe('order of nights', () => {
     await expect(writeShardFromWork(context, shard0)).rejects.toThrow(/2026-11-22 refused for run f1 at its write, nothing written: run f1 already completed 2026-11-22: nothing is left to write/);
     expect(await everything(config, D1)).toEqual(done);
   }, 180_000);
+
+  it('refuses every phase of an execution redriven after a configuration deploy, writing nothing; the night started again is judged and written under the new one as a fresh night', async () => {
+    const dirs = await exports('config-deploy', 300, 31);
+    const configA = await scenarioConfig(aws, 'config-deploy');
+    // The deploy between the failure and the redrive: same tables and prefixes, lower thresholds.
+    const lowerTiers = { vic: '20000', core: '2000', potential: '400' };
+    const configB: Config = { ...configA, tiers: lowerTiers };
+    await night(configA, aws.clients, D1, dirs.d1, 'a1');
+    // Execution e1 of D2 under A: shard 0 writes, shard 1's write fails.
+    const underA = nightContext({ runDate: D2, runId: 'e1', config: configA, clients: aws.clients, clock: Date.now });
+    const startedAt = Date.now();
+    await upToWrites(underA, 2, dirs.d2, startedAt);
+    await writeShardFromWork(underA, shard0);
+    const halfWritten = await everything(configA, D2);
+
+    // Redriven under B: each phase refuses, naming what changed, before it writes anything.
+    const underB = nightContext({ runDate: D2, runId: 'e1', config: configB, clients: aws.clients, clock: Date.now });
+    const refusal = /2026-11-23 \(run e1\): the configuration changed since this night was planned \(tiers\.vic 50000 → 20000, tiers\.core 5000 → 2000, tiers\.potential 1000 → 400\); .* this invocation wrote nothing\. Start the night again/;
+    const source = directoryExportSource(dirs.d2);
+    const phases = [
+      () => repartitionToWork(underB, { shards: 2, reader: { index: 0, count: 2 } }, source),
+      () => measureShardToWork(underB, shard1),
+      () => combineWorkMeasures(underB, { shards: 2, startedAt }),
+      () => writeShardFromWork(underB, shard1),
+      () => finishFromWork(underB, { shards: 2, startedAt }, source),
+    ];
+    for (const phase of phases) await expect(phase()).rejects.toThrow(refusal);
+    expect(await everything(configA, D2)).toEqual(halfWritten);
+
+    // Started again under B, the night is judged as a fresh one is: refused, then accepted.
+    await expect(night(configB, aws.clients, D2, dirs.d2, 'e2')).rejects.toThrow(
+      /2026-11-23 refused, nothing written: \d+ clients would move up a tier.*The rules that place clients changed since 2026-11-22: tiers\.vic 50000 → 20000/s,
+    );
+    await night(configB, aws.clients, D2, dirs.d2, 'e3', true);
+    const clean = await scenarioConfig(aws, 'config-deploy-clean');
+    await night(clean, aws.clients, D1, dirs.d1, 'c1');
+    await night({ ...clean, tiers: lowerTiers }, aws.clients, D2, dirs.d2, 'c2', true);
+    expect(await storedState(aws, configA)).toEqual(await storedState(aws, clean));
+    expect(await nights(configA)).toEqual(await nights(clean));
+  }, 300_000);
 });

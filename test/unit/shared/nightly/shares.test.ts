@@ -9,6 +9,7 @@ import { generateExport } from '#local/generate/generate.ts';
 import { parseConfig } from '#shared/config.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { silentLog } from '#shared/log.ts';
+import { plannedConfigOf } from '#shared/nightly/repeat.ts';
 import { directoryWorkStore } from '#shared/nightly/work-store.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { BucketWriter, chunkBytesFor, forEachChunkRecord, frameRecordsFor, type BucketChunk } from '#shared/nightly/bucket-chunks.ts';
@@ -403,7 +404,7 @@ describe('repartitionShare', () => {
     const config = parseConfig({});
     const buckets = async (threads: number) => {
       const store = directoryWorkStore(join(work, `work-${threads}`));
-      const planned = await planShares(store, { runId: 'r', shards: 2, exportRules: config.exports }, source);
+      const planned = await planShares(store, { runId: 'r', shards: 2, exportRules: config.exports, plannedUnder: plannedConfigOf(config) }, source);
       // Two readers for the three parts, whatever readerCountFor would choose: one reads two parts at once.
       const plan: SharePlan = { ...planned, readers: 2, readerOf: assignShares(planned.export.files.map((file) => file.size), 2) };
       for (let reader = 0; reader < 2; reader++) await repartitionShare({ runId: 'r', runDate, config, log: silentLog, threads }, store, source, plan, reader);
@@ -452,7 +453,7 @@ describe('repartitionShare', () => {
       },
     };
     const source = directoryExportSource(dir);
-    const plan = await planShares(inner, { runId: 'r', shards: 1, exportRules: { requireManifest: false } }, source);
+    const plan = await planShares(inner, { runId: 'r', shards: 1, exportRules: { requireManifest: false }, plannedUnder: plannedConfigOf(parseConfig({})) }, source);
     await expect(repartitionShare({ runId: 'r', runDate, config: parseConfig({}), log: silentLog, threads: 0 }, slow, source, plan, 0)).rejects.toThrow(/orders\.csv, line \d+: is not valid CSV/);
     expect(started).toBeGreaterThan(0);
     expect(written).toBe(started);
@@ -464,7 +465,7 @@ describe('planShares and exports.requireManifest', () => {
     const dir = scratchDir('shares-manifest');
     await generateExport({ customers: 50, seed: 5, asOf: '2026-11-23', timeZone: 'Asia/Shanghai', orderParts: 2, malformedRows: 0 }, dir);
     const store = directoryWorkStore(join(dir, 'work'));
-    const plan = planShares(store, { runId: 'r', shards: 2, exportRules: { requireManifest: true } }, directoryExportSource(dir));
+    const plan = planShares(store, { runId: 'r', shards: 2, exportRules: { requireManifest: true }, plannedUnder: plannedConfigOf(parseConfig({})) }, directoryExportSource(dir));
     await expect(plan).rejects.toThrow(/: has no _manifest\.json, and exports\.requireManifest says the producer writes one last/);
     await expect(store.get('plan.json')).resolves.toBeUndefined();
   });
