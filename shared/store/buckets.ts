@@ -110,11 +110,14 @@ export function incrementalStamp(folder: string, timeZone: string, writtenAt?: n
 
 /**
  * How a profile names the increment last merged into it (lastIncrement): the folder's name when
- * it reads as `stamp` on its own, else the stamp with its offset (2026-11-01T0130-0500), so that
- * incrementalStamp reads it back as the same instant with no S3 to ask.
+ * it carries its offset, else the stamp with its offset (2026-11-01T0130-0500), so that
+ * incrementalStamp reads it back as the same instant with no S3 to ask, and under whatever zone
+ * the brand has then: a name without one would be read in that zone (a brand moved from
+ * Asia/Shanghai to America/New_York would read 10:00 as 15:00Z, not 02:00Z, and skip the
+ * increments of the 13 hours between as merged already).
  */
 export function incrementalStampLabel(folder: string, stamp: number, timeZone: string): string {
-  if (incrementalStamp(folder, timeZone) === stamp) return folder;
+  if (INCREMENTAL_FOLDER_RE.exec(folder)?.[6] !== undefined && incrementalStamp(folder, timeZone) === stamp) return folder;
   const { date, time, offset } = zonedWallClock(stamp, timeZone);
   return `${date}T${time.replace(':', '')}${offset.replace(':', '')}`;
 }

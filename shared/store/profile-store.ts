@@ -68,8 +68,9 @@ export type ProfileItem = ClientProfile & DueIndexFields & {
   updatedRunDate: string;
   /**
    * The last incremental export merged into this profile since the nightly run rewrote it, by its
-   * stamp (buckets.ts incrementalStampLabel: the folder's name, with its offset where the name alone
-   * is ambiguous); compared by the instant it names, never as a string.
+   * stamp (buckets.ts incrementalStampLabel: with its offset, so that a later change of the brand's
+   * zone does not move it; one stored without, before, is read in the brand's zone); compared by
+   * the instant it names, never as a string.
    */
   lastIncrement?: string;
   /**

@@ -135,3 +135,26 @@ describe('increments across the fall-back hour (America/New_York, 2026-11-01)', 
     expect(after.ingested.quarantined).toEqual([{ folder, reason: expect.stringContaining('still not whole 2 hours after its stamp') }]);
   });
 });
+
+describe('increments after the brand changed time zone', () => {
+  it('applies an opt-out stamped after an increment merged under the old zone, whose local name reads later in the new one', { timeout: 180_000 }, async () => {
+    const shanghai = await campaignConfig(aws, 'zone-change', { timeZone: 'Asia/Shanghai' });
+    const id = 'zc-1';
+    await seedProfiles(aws, shanghai, [profileItem(id, { timeZone: undefined })]);
+    // 10:00 Shanghai (02:00Z): a new first name, merged by the 11:00 hour; the profile records the instant.
+    await dropIncrement(aws, shanghai, '2026-11-23T1000', { 'customers.csv': `customer_id,first_name\n${id},Lin\n`, '_manifest.json': JSON.stringify({ mode: 'incremental' }) });
+    await runCampaignHour(aws, shanghai, Date.parse('2026-11-23T03:00:00Z'), 'zc-a');
+    const first = await profileOf(shanghai, id);
+    expect(first).toMatchObject({ firstName: 'Lin', acceptsMarketing: true });
+
+    // The brand moves to New York (2026-11-23T1000 would read as 15:00Z there). 23:30 New York on
+    // 11-22 (04:30Z, after the first drop): the client opts out.
+    const newYork: Config = { ...shanghai, timeZone: NY };
+    await dropIncrement(aws, newYork, '2026-11-22T2330', { 'customers.csv': `customer_id,accepts_marketing\n${id},false\n`, '_manifest.json': JSON.stringify({ mode: 'incremental' }) });
+    const hour = await runCampaignHour(aws, newYork, Date.parse('2026-11-23T05:00:00Z'), 'zc-b');
+    expect(hour.ingested).toMatchObject({ updatedClients: 1 });
+    expect(await profileOf(newYork, id)).toMatchObject({ firstName: 'Lin', acceptsMarketing: false, lastIncrement: '2026-11-22T2330-0500' });
+    // Both recorded with the offset of the zone they were merged under.
+    expect(first?.lastIncrement).toBe('2026-11-23T1000+0800');
+  });
+});

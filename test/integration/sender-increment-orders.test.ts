@@ -53,7 +53,7 @@ describe('an order merged after midnight, then the night of the day before', () 
     const h0100 = await runCampaignHour(aws, config, local('2026-11-24 01:00', SH), 's-0100');
     expect(h0100.ingested).toMatchObject({ updatedClients: 1, rejected: 0, remerged: [] });
     const merged = { orderCount: 2, lifetimeSpendMinor: 28_000, lastOrderAt: '2026-11-23T16:30:00.000Z' };
-    expect(await profileOf(config, 'wb1')).toMatchObject({ ...merged, incrementOrderIds: ['o-new'], lastIncrement: '2026-11-24T0030' });
+    expect(await profileOf(config, 'wb1')).toMatchObject({ ...merged, incrementOrderIds: ['o-new'], lastIncrement: '2026-11-24T0030+0800' });
 
     // 02:00 the night of 11-23 (its clock: 11-24 00:00) rewrites the client from its snapshot, which holds both orders.
     const snapshot = { 'customers.csv': CUSTOMERS_HEADER + customer('wb1'), 'orders.csv': ORDERS_HEADER + OLD + NEW };
@@ -66,7 +66,7 @@ describe('an order merged after midnight, then the night of the day before', () 
     // 03:00 the increment's order is put back, once; nothing is sent at 10:00.
     const h0300 = await runCampaignHour(aws, config, local('2026-11-24 03:00', SH), 's-0300');
     expect(h0300.ingested).toMatchObject({ exports: [], updatedClients: 0, remerged: [{ folder: '2026-11-24T0030', clients: 1 }] });
-    expect(await profileOf(config, 'wb1')).toMatchObject({ ...merged, incrementOrderIds: ['o-new'], lastIncrement: '2026-11-24T0030' });
+    expect(await profileOf(config, 'wb1')).toMatchObject({ ...merged, incrementOrderIds: ['o-new'], lastIncrement: '2026-11-24T0030+0800' });
     const h1000 = await runCampaignHour(aws, config, local('2026-11-24 10:00', SH), 's-1000');
     expect(h1000.ingested.remerged).toEqual([]);
     expect(h1000.clientsDue).toBe(0);
