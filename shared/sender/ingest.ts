@@ -89,6 +89,17 @@ export interface IngestSummary {
   deferred: { folder: string; clients: number }[];
 }
 
+/**
+ * What the ingest did, and for the hour's decisions which clients it merged: each with the
+ * increment their profile names once written (lastIncrement), also when the write met a night's
+ * (the profile lost the merge). A night still writing may rewrite such a client from its snapshot
+ * after the merge; the hour does not decide a client whose profile no longer names it (run.ts).
+ */
+export interface IngestResult {
+  summary: IngestSummary;
+  merged: ReadonlyMap<string, string>;
+}
+
 /** The runs-table job of the markers of incremental exports (runDate: the export's folder). */
 export const INGEST_JOB = 'ingest';
 
@@ -214,10 +225,11 @@ export async function ingestIncrementalExports(options: {
   log: Log;
   /** How the merged profiles enter the due index (the sender's, as of its last indexed run). */
   indexing: DueIndexing;
-}): Promise<IngestSummary> {
+}): Promise<IngestResult> {
   const { config, clients, at, runId, dryRun, log } = options;
   const tables = tableNames(config);
   const summary: IngestSummary = { exports: [], rows: 0, rejected: 0, newClients: 0, updatedClients: 0, quarantined: [], remerged: [], deferred: [] };
+  const merged = new Map<string, string>();
   const base = `${incrementalPrefix(config)}/`;
   const runDate = localDate(at, config.timeZone);
   const erasures = await loadErasures(clients.documents, tables.suppression);
@@ -361,6 +373,8 @@ export async function ingestIncrementalExports(options: {
     // One that changed meanwhile is left, and so is the folder's marker: the next hour merges the
     // folder again, into what the night wrote (the clients merged now are skipped then: lastIncrement).
     const raced = await putProfilesIfUnchanged(clients.documents, tables.profiles, items, stored);
+    // A raced one too: its profile is the night's, without what this increment says (an opt-out).
+    for (const item of items) merged.set(item.customerId, label);
     const left = new Set(raced);
     countWritten(items.filter((item) => !left.has(item.customerId)));
     if (raced.length > 0) {
@@ -377,7 +391,7 @@ export async function ingestIncrementalExports(options: {
     if (remerge) log.info('incremental export merged again after a night: its orders put back', { folder, clients: items.length, night: nightSeen(night) });
     else log.info('incremental export merged', { folder, stampedAt: isoInstant(stamp), rows: read.rows, rejected, clients: items.length, droppedAgain: again });
   }
-  return summary;
+  return { summary, merged };
 }
 
 /** Puts each item if its stored profile is still the one read (putProfileIfUnchanged), a few at a time; returns the ids of those that changed meanwhile. */

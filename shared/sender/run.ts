@@ -124,6 +124,12 @@ export interface CampaignRunSummary {
   /** How the run found its clients, and how many index values it brought up to date. */
   selection: SelectionSummary;
   clientsDue: number;
+  /**
+   * Clients this hour merged from an increment whose profile a night still writing has rewritten
+   * since (it no longer names the increment): not decided this hour, not counted as due; the next
+   * hour merges the increment again into the night's profile and decides. Absent when none.
+   */
+  undoneByNight?: number;
   campaigns: Record<string, CampaignCounts>;
   /** The coupon pools this run drew from, by campaign: codes left, drawn, reused, emails held for want of a code. */
   coupons?: Record<string, CouponPoolCounts>;
@@ -282,7 +288,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   const lookback = config.sender.expiryLookbackHours * HOUR_MS;
   const selection = dueSelection(indexState, fingerprint, at, config.campaigns, lookback);
   // What ingest writes is indexed as of the last indexed run, like the nightly's profiles (due-index.ts).
-  const ingested = await ingestIncrementalExports({ config, clients, at, runId, dryRun: base.dryRun, log, indexing: dueIndexing(config, catalog, indexState?.lastRunAt ?? at) });
+  const { summary: ingested, merged } = await ingestIncrementalExports({ config, clients, at, runId, dryRun: base.dryRun, log, indexing: dueIndexing(config, catalog, indexState?.lastRunAt ?? at) });
   const run = await withSendingPlan(base, options);
   if (selection.mode === 'full-scan') log.info('due index not usable for this run: reading every profile', { reason: selection.reason, reindex: selection.reindex && !run.dryRun });
   const reindexing = !run.dryRun && (selection.mode === 'index' || selection.reindex);
@@ -292,7 +298,8 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   const lastRunAt = indexState?.lastRunAt ?? (await lastRecordedRunAt(run));
   const endedSince = expirySince(at, lookback, lastRunAt, config.sender.ledgerRetentionDays * DAY_MS);
   if (endedSince < at - lookback) log.warn('last run longer ago than the expiry lookback: recording the windows closed since', { since: new Date(endedSince).toISOString() });
-  const { dueClients, scanned, reindexed } = await selectDueClients(run, catalog, selection, reindexing, endedSince);
+  const { dueClients, scanned, reindexed, undoneByNight } = await selectDueClients(run, catalog, selection, reindexing, endedSince, merged);
+  if (undoneByNight > 0) log.warn('clients this hour merged whose profile a night still writing rewrote since: not decided, left to the next hour', { clients: undoneByNight });
   if (reindexing) {
     // Every profile this run had to see now holds its value as of `at`: the next run reads from here.
     await recordDueIndexState(clients.documents, tableNames(config).runs, { lastRunAt: at, fingerprint });
@@ -339,6 +346,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     clientsScanned: scanned,
     selection: selection.mode === 'index' ? { mode: 'index', reindexed } : { mode: 'full-scan', reason: selection.reason, reindexed },
     clientsDue: dueClients.length,
+    ...(undoneByNight > 0 ? { undoneByNight } : {}),
     campaigns: run.counts,
     ...(Object.keys(coupons).length > 0 ? { coupons } : {}),
     introductions,
@@ -574,7 +582,8 @@ async function selectDueClients(
   selection: DueSelection,
   reindexing: boolean,
   endedSince: number,
-): Promise<{ dueClients: DueClient[]; scanned: number; reindexed: number }> {
+  mergedThisHour: ReadonlyMap<string, string>,
+): Promise<{ dueClients: DueClient[]; scanned: number; reindexed: number; undoneByNight: number }> {
   const { config, clients, at } = run;
   const table = tableNames(config).profiles;
   const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone, categoryAffinity: run.categoryAffinity, catalog };
@@ -586,10 +595,19 @@ async function selectDueClients(
   const seen = selection.mode === 'index' ? new Set<string>() : undefined;
   let scanned = 0;
   let reindexed = 0;
+  let undoneByNight = 0;
   for await (const profile of profiles) {
     if (seen?.has(profile.customerId)) continue;
     seen?.add(profile.customerId);
     scanned++;
+    // A night still writing rewrote the client from its snapshot after this hour merged them (an
+    // opt-out, an order lost): nothing is decided or written on that profile. The next hour merges
+    // the increment again after the night (ingest.ts needsRemerge) and decides.
+    const increment = mergedThisHour.get(profile.customerId);
+    if (increment !== undefined && profile.lastIncrement !== increment) {
+      undoneByNight++;
+      continue;
+    }
     const due = dueOccasions(profile, catalog, at, context);
     const ended = endedOccasions(profile, catalog, endedSince, at, context);
     // Entries of keys an earlier version named otherwise are read under today's (legacy-keys.ts).
@@ -628,7 +646,7 @@ async function selectDueClients(
   }
   // The most urgent campaigns first, then the clients most at risk and most valuable (CLV).
   dueClients.sort(compareDueClients);
-  return { dueClients, scanned, reindexed };
+  return { dueClients, scanned, reindexed, undoneByNight };
 }
 
 /** Occasions out of their campaign's audience this hour: counted (and planned in a dry run), nothing written. */

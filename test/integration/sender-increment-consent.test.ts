@@ -1,7 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
+import { sesAccountReader, type SesAccountReader } from '#shared/delivery/ses-account.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
@@ -23,6 +25,8 @@ import { at as local } from '#test/support/time.ts';
  * failed) or is rerun after the increment, it writes the snapshot's older word: the hour after it
  * puts a withdrawal back, and never lets an increment's yes beat the snapshot's no. New contact
  * details follow the same clock: put back after a night that began before they were dropped.
+ * A night still writing while an hour merges an opt-out may write its snapshot's yes back before
+ * the hour decides: the hour then decides nothing for that client, and the next hour does.
  */
 
 const aws = sharedAws();
@@ -95,6 +99,79 @@ describe('an opt-out in an increment, then the night of the day before', () => {
     const h12 = await s.hour('2026-11-23 12:00', 'cr-12');
     expect(h12.ingested.remerged).toEqual([{ folder: '2026-11-23T0930', clients: 1 }]);
     expect(await s.consent()).toBe(false);
+    expect(await s.emails()).toEqual([]);
+  });
+});
+
+/** A promise and the function that settles it: the two sides of a pause. */
+function gate(): { reached: Promise<void>; reach: () => void } {
+  let reach!: () => void;
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  return { reached, reach };
+}
+
+/** The clients, whose first batch write to the profiles table waits for `release` (a night paused just before its writes) once it has called `paused`. */
+function pausedBeforeProfileWrites(clients: AwsClients, profilesTable: string, paused: () => void, release: Promise<void>): AwsClients {
+  const send = clients.documents.send.bind(clients.documents);
+  const documents = Object.create(clients.documents) as AwsClients['documents'];
+  let met = false;
+  documents.send = (async (command: { constructor: { name: string }; input: { RequestItems?: Record<string, unknown> } }, ...rest: unknown[]) => {
+    if (!met && command.constructor.name === 'BatchWriteCommand' && command.input.RequestItems?.[profilesTable] !== undefined) {
+      met = true;
+      paused();
+      await release;
+    }
+    return (send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
+  }) as AwsClients['documents']['send'];
+  return { ...clients, documents };
+}
+
+describe('an opt-out merged by an hour while a late night is still writing', () => {
+  it('the night writes the snapshot\u2019s yes between the hour\u2019s merge and its decisions: the hour decides nothing for the client, the next one records the opt-out', { timeout: 180_000 }, async () => {
+    const s = await scenario('consent-night-overlap', 'co-1');
+    const tables = tableNames(s.config);
+    const nightAtWrites = gate();
+    const nightGoesOn = gate();
+    // The scheduled night failed: rerun at 11:00 on its 01:00 snapshot (yes), paused before its profile writes.
+    const night = runNightly({
+      clock: () => local('2026-11-23 11:00', SH),
+      runDate: '2026-11-22',
+      runId: 'co-night',
+      config: s.config,
+      clients: pausedBeforeProfileWrites(aws.clients, tables.profiles, nightAtWrites.reach, nightGoesOn.reached),
+      source: directoryExportSource(await snapshot('overlap', 'co-1', true)),
+    });
+    await nightAtWrites.reached;
+    // Dropped after the night began: newer than its snapshot, the no applies.
+    await dropIncrement(aws, s.config, '2026-11-23T1115', { 'customers.csv': 'customer_id,accepts_marketing\nco-1,false\n' });
+    // The 12:00 hour merges the opt-out, then (reading the SES account, before selecting) waits while the night writes.
+    const hourMerged = gate();
+    const hourGoesOn = gate();
+    const account = sesAccountReader(aws.clients.ses);
+    const accountReader: SesAccountReader = {
+      read: async () => {
+        hourMerged.reach();
+        await hourGoesOn.reached;
+        return account.read();
+      },
+    };
+    const hour = runCampaignHour(aws, s.config, local('2026-11-23 12:00', SH), 'co-12', { accountReader });
+    await hourMerged.reached;
+    expect(await s.consent()).toBe(false);
+    nightGoesOn.reach();
+    await night;
+    expect(await s.consent()).toBe(true);
+    hourGoesOn.reach();
+    const h12 = await hour;
+    expect(await s.emails()).toEqual([]);
+    expect(await s.ledger()).toEqual([]);
+    expect(h12.undoneByNight).toBe(1);
+    // The night done, the next hour merges the opt-out again into what it wrote, and decides.
+    const h13 = await s.hour('2026-11-23 13:00', 'co-13');
+    expect(h13.ingested.remerged).toEqual([{ folder: '2026-11-23T1115', clients: 1 }]);
+    expect(h13.undoneByNight).toBeUndefined();
+    expect(await s.consent()).toBe(false);
+    expect(await s.ledger()).toEqual([['welcome', 'no-consent']]);
     expect(await s.emails()).toEqual([]);
   });
 });
