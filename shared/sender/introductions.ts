@@ -175,6 +175,7 @@ export async function sendIntroductions(run: IntroductionRun, mayStart: () => bo
         campaignId: INTRODUCTION_CAMPAIGN,
         runId: run.runId,
         now: at,
+        writtenAt: run.departureClock(),
         retentionDays: config.sender.ledgerRetentionDays,
         tier: profile.tier,
         triggerAt: task.createdAt,

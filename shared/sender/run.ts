@@ -175,7 +175,8 @@ export interface CampaignRunOptions {
    * The real clock (epoch ms) of an hour run live through SES (realClockFor): each email is checked
    * against the client's quiet hours when it leaves, which may be long after the hour the run
    * decides for. Without it (a dry run, the emulators' simulated hours) an email leaves at the hour
-   * plus the time the run has taken so far.
+   * plus the time the run has taken so far. A claim records it too (LedgerEntry.claimWrittenAt):
+   * stale claims are judged on it, not on the hour.
    */
   realClock?: () => number;
   /**
@@ -814,6 +815,7 @@ function claimRequest(run: CampaignRun, profile: ClientProfile, occasion: DueOcc
     campaignId: occasion.campaignId,
     runId: run.runId,
     now: run.at,
+    writtenAt: run.departureClock(),
     retentionDays: run.config.sender.ledgerRetentionDays,
     // Kept past the window's close, or for good when other windows share the key (DueOccasion.keyOutlivesWindow).
     retainAfter: occasion.expiresAt,
@@ -955,8 +957,12 @@ async function holdForCoupon(run: CampaignRun, profile: ClientProfile, occasions
   run.log.warn('no coupon code for the offer: not sent, deferred', { campaignId: occasions[0]?.campaignId, customerId: profile.customerId, reason });
 }
 
-/** Step 6: sends nobody can settle without a person: claims never resolved, and maybe-sent emails. Never resent. */
+/**
+ * Step 6: sends nobody can settle without a person: claims never resolved, and maybe-sent emails.
+ * Never resent. A claim is stale once staleClaimMinutes have passed since it was written, on the
+ * real clock (longer than a run lives): another run still sending it (started late, or long) is not.
+ */
 function unresolvedSendsOf(run: CampaignRun): Promise<LedgerEntry[]> {
-  const staleBefore = run.at - run.config.sender.staleClaimMinutes * 60_000;
+  const staleBefore = run.departureClock() - run.config.sender.staleClaimMinutes * 60_000;
   return unresolvedSends(run.ledger.documents, run.ledger.table, staleBefore, claimHoursBetween(run.at - 2 * DAY_MS, run.at));
 }

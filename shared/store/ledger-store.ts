@@ -92,8 +92,14 @@ export interface LedgerEntry extends LedgerKey {
   runId: string;
   /** UTC hour of the claim, e.g. '2026-11-23T10' (the byClaimHour index partition). */
   claimHour: string;
-  /** Epoch ms. */
+  /** Epoch ms: the clock of the hour the run decides for (its `at`), not when it wrote the claim. */
   claimedAt: number;
+  /**
+   * Epoch ms, the claiming run's real clock when it wrote the entry (ClaimRequest.writtenAt): a run
+   * started late or sending long writes claims well past its hour. A claim is stale by this one
+   * (staleClaims). Absent on entries of writers that pass none, and on entries from before.
+   */
+  claimWrittenAt?: number;
   /** Epoch ms. */
   updatedAt: number;
   sentAt?: number;
@@ -137,6 +143,8 @@ export interface ClaimRequest extends LedgerKey {
   runId: string;
   /** Epoch ms: the run's clock. */
   now: number;
+  /** Epoch ms: the run's real clock as it writes the entry (LedgerEntry.claimWrittenAt). */
+  writtenAt?: number;
   /** Days the entry is kept, from the later of `now` and `retainAfter`, before TTL removes it. */
   retentionDays: number;
   /**
@@ -244,6 +252,7 @@ export async function claimOccasion(
   if (!request.campaignId) throw new Error('Ledger entry needs a campaignId');
   if (!request.runId) throw new Error('Ledger entry needs a runId');
   if (!Number.isFinite(request.now)) throw new Error('Ledger claim time must be epoch milliseconds');
+  if (request.writtenAt !== undefined && !Number.isFinite(request.writtenAt)) throw new Error('Ledger claim write time must be epoch milliseconds');
   if (request.retainAfter !== undefined && !Number.isFinite(request.retainAfter)) throw new Error('Ledger retainAfter must be epoch milliseconds');
   if (!(request.retentionDays > 0)) throw new Error('Ledger retentionDays must be positive');
   const item: LedgerEntry = {
@@ -258,6 +267,7 @@ export async function claimOccasion(
     customerOccasion: `${request.customerId}#${request.occasionKey}`,
     claimToken: randomUUID(),
   };
+  if (request.writtenAt !== undefined) item.claimWrittenAt = request.writtenAt;
   const expiresAt = ledgerExpiresAt(request);
   if (expiresAt !== undefined) item.expiresAt = expiresAt;
   if (request.tier !== undefined) item.tier = request.tier;
@@ -425,9 +435,16 @@ export async function recentSends(
 }
 
 /**
- * Entries still 'claimed' that were claimed before `olderThan` (epoch ms), in the given claim
- * hours (see claimHoursBetween). A claim never resolved means a run died between claim and send:
- * report it for a human, never resend it blindly (SES may have sent it).
+ * A claim written before :olderThan: by its real write time (claimWrittenAt), else (an entry
+ * without one) by its run's hour. The hour alone would make a claim in flight in a run started
+ * late, or sending long, look old to the next hour.
+ */
+const CLAIMED_BEFORE = '#status = :claimed AND (claimWrittenAt < :olderThan OR (attribute_not_exists(claimWrittenAt) AND claimedAt < :olderThan))';
+
+/**
+ * Entries still 'claimed' that were written before `olderThan` (epoch ms, CLAIMED_BEFORE), in the
+ * given claim hours (see claimHoursBetween). A claim never resolved means a run died between claim
+ * and send: report it for a human, never resend it blindly (SES may have sent it).
  */
 export function staleClaims(
   documents: DocumentSender,
@@ -436,7 +453,7 @@ export function staleClaims(
   hours: readonly string[],
   options: QueryOptions = {},
 ): Promise<LedgerEntry[]> {
-  return entriesClaimedIn(documents, table, hours, { expression: '#status = :claimed AND claimedAt < :olderThan', values: { ':claimed': 'claimed', ':olderThan': olderThan } }, options);
+  return entriesClaimedIn(documents, table, hours, { expression: CLAIMED_BEFORE, values: { ':claimed': 'claimed', ':olderThan': olderThan } }, options);
 }
 
 /**
@@ -455,7 +472,7 @@ export function unresolvedSends(
     table,
     hours,
     {
-      expression: '(#status = :claimed AND claimedAt < :olderThan) OR #status = :maybeSent',
+      expression: `(${CLAIMED_BEFORE}) OR #status = :maybeSent`,
       values: { ':claimed': 'claimed', ':olderThan': staleBefore, ':maybeSent': 'maybe-sent' },
     },
     options,

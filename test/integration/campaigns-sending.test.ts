@@ -195,4 +195,47 @@ describe('campaign delivery on the embedded AWS', () => {
     expect((await countsFor(clients)).get(`${victim}@example.com`) ?? 0).toBe(0);
     expect((await entries(config, victim))[0]?.status).toBe('claimed');
   });
+
+  it('a claim still being sent by the hour before (started late) is not stale for the next hour; a stopped run\u2019s is, once stale in real time', async () => {
+    const config = await campaignConfig(aws, 'in-flight');
+    const [client, stopped] = newClients('inflight', 2);
+    if (!client || !stopped) throw new Error('two clients expected');
+    await seedProfiles(aws, config, [client]);
+    let release!: () => void;
+    const latch = new Promise<void>((resolve) => (release = resolve));
+    let claimedSignal!: () => void;
+    const claimed = new Promise<void>((resolve) => (claimedSignal = resolve));
+    // The 10:00 run, started 50 minutes late (a scheduler retry), claims the welcome and waits (its pacing turn, a slow SES).
+    const late = runCampaignHour(aws, config, AT, 'inflight-h', {
+      realClock: () => AT + 50 * MINUTE,
+      afterClaim: async () => {
+        claimedSignal();
+        await latch;
+      },
+    });
+    await claimed;
+    // The 11:00 run, on time, finishes meanwhile: the claim is an hour old by its hour, 15 minutes by the real clock.
+    const next = await runCampaignHour(aws, config, AT + HOUR, 'inflight-h1', { realClock: () => AT + HOUR + 5 * MINUTE });
+    expect(next.staleClaims).toEqual([]);
+    release();
+    expect((await late).campaigns.welcome?.sent).toBe(1);
+    expect((await countsFor([client])).get(`${client.customerId}@example.com`)).toBe(1);
+    expect((await entries(config, client.customerId)).map((e) => e.status)).toEqual(['sent']);
+
+    // A run that stopped after its claim: not stale while a run could still be sending it, stale past staleClaimMinutes since the claim was written.
+    await seedProfiles(aws, config, [stopped]);
+    await expect(
+      runCampaignHour(aws, config, AT + HOUR, 'inflight-stopped', {
+        realClock: () => AT + HOUR + 50 * MINUTE,
+        afterClaim: async () => {
+          throw new Error('injected crash after the claim');
+        },
+      }),
+    ).rejects.toThrow('injected crash');
+    const soon = await runCampaignHour(aws, config, AT + 2 * HOUR, 'inflight-h2', { realClock: () => AT + 2 * HOUR + 5 * MINUTE });
+    expect(soon.staleClaims).toEqual([]);
+    const past = await runCampaignHour(aws, config, AT + 2 * HOUR, 'inflight-h2-late', { realClock: () => AT + HOUR + (50 + config.sender.staleClaimMinutes + 1) * MINUTE });
+    expect(past.staleClaims).toEqual([{ customerId: stopped.customerId, occasionKey: 'welcome', claimedAt: iso(AT + HOUR), runId: 'inflight-stopped' }]);
+    expect((await countsFor([stopped])).get(`${stopped.customerId}@example.com`) ?? 0).toBe(0);
+  });
 });

@@ -329,6 +329,19 @@ describe('send ledger', () => {
     expect((await getLedgerEntry(aws.clients.documents, table, { customerId: 'c-stale-1', occasionKey: 'welcome:1' }))?.status).toBe('claimed');
   });
 
+  it('judges a claim by when it was written (claimWrittenAt), not by its run\u2019s hour; one without falls back to the hour', async () => {
+    const hour = Date.parse('2027-01-09T03:00:00Z');
+    // The 03:00 run started 50 minutes late: its claims are written at 03:50 and after.
+    await claimOccasion(aws.clients.documents, table, request('c-late-run', 'welcome:1', { runId: 'run-late', now: hour, writtenAt: hour + 50 * 60_000 }));
+    await claimOccasion(aws.clients.documents, table, request('c-early-write', 'welcome:1', { runId: 'run-dead', now: hour, writtenAt: hour + 5 * 60_000 }));
+    await claimOccasion(aws.clients.documents, table, request('c-no-write-time', 'welcome:1', { runId: 'run-old', now: hour }));
+    expect((await getLedgerEntry(aws.clients.documents, table, { customerId: 'c-late-run', occasionKey: 'welcome:1' }))?.claimWrittenAt).toBe(hour + 50 * 60_000);
+    // The 04:00 run reports at 04:05: stale means written before 03:35.
+    const olderThan = hour + 35 * 60_000;
+    const stale = await staleClaims(aws.clients.documents, table, olderThan, claimHoursBetween(hour, olderThan));
+    expect(stale.map((e) => e.customerId)).toEqual(['c-early-write', 'c-no-write-time']);
+  });
+
   it('loads the occasions claimed or decided in a period, whatever their status, across pages and segments, with only what the results read', async () => {
     const from = Date.parse('2027-02-01T00:00:00Z');
     const to = from + 3 * DAY;
