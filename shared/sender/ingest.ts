@@ -97,7 +97,28 @@ export interface IngestSummary {
  */
 export interface IngestResult {
   summary: IngestSummary;
-  merged: ReadonlyMap<string, string>;
+  merged: ReadonlyMap<string, MergedIncrement>;
+}
+
+/** The increment a client was merged from this hour: its label (lastIncrement) and its folder. */
+export interface MergedIncrement {
+  increment: string;
+  folder: string;
+}
+
+/** A marker's nightSeen once an hour found a night still writing had undone its merge: no night's (nightSeen), so any later hour merges the folder again. */
+const UNDONE_BY_NIGHT = 'undone-by-night';
+
+/**
+ * Marks merged folders whose merge a night still writing undid for some client (run.ts): the
+ * next hour merges them again even if that night is still running then, as it does once a night
+ * has written since (needsRemerge), and decides those clients on the profile it puts back.
+ */
+export async function markUndoneByNight(documents: AwsClients['documents'], runsTable: string, folders: Iterable<string>): Promise<void> {
+  for (const folder of folders) {
+    const marker = await getRun<IngestMarker>(documents, runsTable, { job: INGEST_JOB, runDate: folder });
+    if (marker?.status === 'merged') await putRun(documents, runsTable, { ...marker, nightSeen: UNDONE_BY_NIGHT });
+  }
 }
 
 /** The runs-table job of the markers of incremental exports (runDate: the export's folder). */
@@ -229,7 +250,7 @@ export async function ingestIncrementalExports(options: {
   const { config, clients, at, runId, dryRun, log } = options;
   const tables = tableNames(config);
   const summary: IngestSummary = { exports: [], rows: 0, rejected: 0, newClients: 0, updatedClients: 0, quarantined: [], remerged: [], deferred: [] };
-  const merged = new Map<string, string>();
+  const merged = new Map<string, MergedIncrement>();
   const base = `${incrementalPrefix(config)}/`;
   const runDate = localDate(at, config.timeZone);
   const erasures = await loadErasures(clients.documents, tables.suppression);
@@ -374,7 +395,7 @@ export async function ingestIncrementalExports(options: {
     // folder again, into what the night wrote (the clients merged now are skipped then: lastIncrement).
     const raced = await putProfilesIfUnchanged(clients.documents, tables.profiles, items, stored);
     // A raced one too: its profile is the night's, without what this increment says (an opt-out).
-    for (const item of items) merged.set(item.customerId, label);
+    for (const item of items) merged.set(item.customerId, { increment: label, folder });
     const left = new Set(raced);
     countWritten(items.filter((item) => !left.has(item.customerId)));
     if (raced.length > 0) {

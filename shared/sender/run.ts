@@ -50,7 +50,7 @@ import { mailedForLaterOrder } from './earlier-order.ts';
 import { expiryReason, expirySince } from './expiry.ts';
 import { predictedDayKeyedCampaigns, withCurrentKeys } from './legacy-keys.ts';
 import { entriesOfOtherEmails, recentEmails } from './recent-emails.ts';
-import { ingestIncrementalExports, type IngestSummary } from './ingest.ts';
+import { ingestIncrementalExports, markUndoneByNight, type IngestSummary, type MergedIncrement } from './ingest.ts';
 
 /**
  * The hourly campaign sender, in steps:
@@ -299,8 +299,12 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   const lastRunAt = indexState?.lastRunAt ?? (await lastRecordedRunAt(run));
   const endedSince = expirySince(at, lookback, lastRunAt, config.sender.ledgerRetentionDays * DAY_MS);
   if (endedSince < at - lookback) log.warn('last run longer ago than the expiry lookback: recording the windows closed since', { since: new Date(endedSince).toISOString() });
-  const { dueClients, scanned, reindexed, undoneByNight } = await selectDueClients(run, catalog, selection, reindexing, endedSince, merged);
-  if (undoneByNight > 0) log.warn('clients this hour merged whose profile a night still writing rewrote since: not decided, left to the next hour', { clients: undoneByNight });
+  const { dueClients, scanned, reindexed, undoneByNight, undoneFolders } = await selectDueClients(run, catalog, selection, reindexing, endedSince, merged);
+  if (undoneByNight > 0) {
+    log.warn('clients this hour merged whose profile a night still writing rewrote since: not decided, left to the next hour', { clients: undoneByNight, folders: [...undoneFolders] });
+    // The next hour merges those folders again, even with the night still running then.
+    if (!run.dryRun) await markUndoneByNight(clients.documents, tableNames(config).runs, undoneFolders);
+  }
   if (reindexing) {
     // Every profile this run had to see now holds its value as of `at`: the next run reads from here.
     await recordDueIndexState(clients.documents, tableNames(config).runs, { lastRunAt: at, fingerprint });
@@ -583,8 +587,8 @@ async function selectDueClients(
   selection: DueSelection,
   reindexing: boolean,
   endedSince: number,
-  mergedThisHour: ReadonlyMap<string, string>,
-): Promise<{ dueClients: DueClient[]; scanned: number; reindexed: number; undoneByNight: number }> {
+  mergedThisHour: ReadonlyMap<string, MergedIncrement>,
+): Promise<{ dueClients: DueClient[]; scanned: number; reindexed: number; undoneByNight: number; undoneFolders: Set<string> }> {
   const { config, clients, at } = run;
   const table = tableNames(config).profiles;
   const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone, categoryAffinity: run.categoryAffinity, catalog };
@@ -597,16 +601,18 @@ async function selectDueClients(
   let scanned = 0;
   let reindexed = 0;
   let undoneByNight = 0;
+  const undoneFolders = new Set<string>();
   for await (const profile of profiles) {
     if (seen?.has(profile.customerId)) continue;
     seen?.add(profile.customerId);
     scanned++;
     // A night still writing rewrote the client from its snapshot after this hour merged them (an
     // opt-out, an order lost): nothing is decided or written on that profile. The next hour merges
-    // the increment again after the night (ingest.ts needsRemerge) and decides.
-    const increment = mergedThisHour.get(profile.customerId);
-    if (increment !== undefined && profile.lastIncrement !== increment) {
+    // the increment again (its folder marked: markUndoneByNight), the night still running or not, and decides.
+    const merged = mergedThisHour.get(profile.customerId);
+    if (merged !== undefined && profile.lastIncrement !== merged.increment) {
       undoneByNight++;
+      undoneFolders.add(merged.folder);
       continue;
     }
     const due = dueOccasions(profile, catalog, at, context);
@@ -647,7 +653,7 @@ async function selectDueClients(
   }
   // The most urgent campaigns first, then the clients most at risk and most valuable (CLV).
   dueClients.sort(compareDueClients);
-  return { dueClients, scanned, reindexed, undoneByNight };
+  return { dueClients, scanned, reindexed, undoneByNight, undoneFolders };
 }
 
 /** Occasions out of their campaign's audience this hour: counted (and planned in a dry run), nothing written. */

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { sesAccountReader, type SesAccountReader } from '#shared/delivery/ses-account.ts';
@@ -110,70 +110,86 @@ function gate(): { reached: Promise<void>; reach: () => void } {
   return { reached, reach };
 }
 
-/** The clients, whose first batch write to the profiles table waits for `release` (a night paused just before its writes) once it has called `paused`. */
-function pausedBeforeProfileWrites(clients: AwsClients, profilesTable: string, paused: () => void, release: Promise<void>): AwsClients {
+/**
+ * The clients of a night paused twice: its first batch write to the profiles table waits for
+ * `atWrites.release` once it has called `atWrites.paused` (just before its writes), and, with
+ * `atEnd`, its runs-table item marking it completed waits for `atEnd` (still running meanwhile).
+ */
+function pausedNight(clients: AwsClients, tables: { profiles: string; runs: string }, atWrites: { paused: () => void; release: Promise<void> }, atEnd?: Promise<void>): AwsClients {
   const send = clients.documents.send.bind(clients.documents);
   const documents = Object.create(clients.documents) as AwsClients['documents'];
   let met = false;
-  documents.send = (async (command: { constructor: { name: string }; input: { RequestItems?: Record<string, unknown> } }, ...rest: unknown[]) => {
-    if (!met && command.constructor.name === 'BatchWriteCommand' && command.input.RequestItems?.[profilesTable] !== undefined) {
+  type Command = { constructor: { name: string }; input: { RequestItems?: Record<string, unknown>; TableName?: string; Item?: { status?: unknown } } };
+  documents.send = (async (command: Command, ...rest: unknown[]) => {
+    if (!met && command.constructor.name === 'BatchWriteCommand' && command.input.RequestItems?.[tables.profiles] !== undefined) {
       met = true;
-      paused();
-      await release;
+      atWrites.paused();
+      await atWrites.release;
     }
+    if (atEnd && command.constructor.name === 'PutCommand' && command.input.TableName === tables.runs && command.input.Item?.status === 'completed') await atEnd;
     return (send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
   }) as AwsClients['documents']['send'];
   return { ...clients, documents };
 }
 
 describe('an opt-out merged by an hour while a late night is still writing', () => {
-  it('the night writes the snapshot\u2019s yes between the hour\u2019s merge and its decisions: the hour decides nothing for the client, the next one records the opt-out', { timeout: 180_000 }, async () => {
-    const s = await scenario('consent-night-overlap', 'co-1');
-    const tables = tableNames(s.config);
-    const nightAtWrites = gate();
-    const nightGoesOn = gate();
-    // The scheduled night failed: rerun at 11:00 on its 01:00 snapshot (yes), paused before its profile writes.
-    const night = runNightly({
-      clock: () => local('2026-11-23 11:00', SH),
-      runDate: '2026-11-22',
-      runId: 'co-night',
-      config: s.config,
-      clients: pausedBeforeProfileWrites(aws.clients, tables.profiles, nightAtWrites.reach, nightGoesOn.reached),
-      source: directoryExportSource(await snapshot('overlap', 'co-1', true)),
+  for (const runningAt13 of [false, true]) {
+    const when = runningAt13 ? 'the night still running at the next hour' : 'the night done by the next hour';
+    it(`the night writes the snapshot\u2019s yes between the hour\u2019s merge and its decisions: the hour decides nothing for the client, the next one records the opt-out (${when})`, { timeout: 180_000 }, async () => {
+      const id = runningAt13 ? 'cr-1' : 'co-1';
+      const s = await scenario(runningAt13 ? 'consent-night-overlap-running' : 'consent-night-overlap', id);
+      const tables = tableNames(s.config);
+      const nightAtWrites = gate();
+      const nightGoesOn = gate();
+      const nightEnds = gate();
+      // The scheduled night failed: rerun at 11:00 on its 01:00 snapshot (yes), paused before its profile writes.
+      const night = runNightly({
+        clock: () => local('2026-11-23 11:00', SH),
+        runDate: '2026-11-22',
+        runId: `${id}-night`,
+        config: s.config,
+        clients: pausedNight(aws.clients, tables, { paused: nightAtWrites.reach, release: nightGoesOn.reached }, runningAt13 ? nightEnds.reached : undefined),
+        source: directoryExportSource(await snapshot(`overlap-${id}`, id, true)),
+      });
+      await nightAtWrites.reached;
+      // Dropped after the night began: newer than its snapshot, the no applies.
+      await dropIncrement(aws, s.config, '2026-11-23T1115', { 'customers.csv': `customer_id,accepts_marketing\n${id},false\n` });
+      // The 12:00 hour merges the opt-out, then (reading the SES account, before selecting) waits while the night writes.
+      const hourMerged = gate();
+      const hourGoesOn = gate();
+      const account = sesAccountReader(aws.clients.ses);
+      const accountReader: SesAccountReader = {
+        read: async () => {
+          hourMerged.reach();
+          await hourGoesOn.reached;
+          return account.read();
+        },
+      };
+      const hour = runCampaignHour(aws, s.config, local('2026-11-23 12:00', SH), `${id}-12`, { accountReader });
+      await hourMerged.reached;
+      expect(await s.consent()).toBe(false);
+      nightGoesOn.reach();
+      // Its profiles written (the snapshot's yes), the night ends now, or only after the 13:00 hour.
+      if (runningAt13) await vi.waitFor(async () => expect(await s.consent()).toBe(true), { timeout: 60_000, interval: 100 });
+      else await night;
+      expect(await s.consent()).toBe(true);
+      hourGoesOn.reach();
+      const h12 = await hour;
+      expect(await s.emails()).toEqual([]);
+      expect(await s.ledger()).toEqual([]);
+      expect(h12.undoneByNight).toBe(1);
+      // The next hour merges the opt-out again into what the night wrote (its folder marked undone by
+      // the 12:00 hour, so also while the night is still running), and decides.
+      const h13 = await s.hour('2026-11-23 13:00', `${id}-13`);
+      expect(h13.ingested.remerged).toEqual([{ folder: '2026-11-23T1115', clients: 1 }]);
+      expect(h13.undoneByNight).toBeUndefined();
+      expect(await s.consent()).toBe(false);
+      expect(await s.ledger()).toEqual([['welcome', 'no-consent']]);
+      expect(await s.emails()).toEqual([]);
+      nightEnds.reach();
+      await night;
     });
-    await nightAtWrites.reached;
-    // Dropped after the night began: newer than its snapshot, the no applies.
-    await dropIncrement(aws, s.config, '2026-11-23T1115', { 'customers.csv': 'customer_id,accepts_marketing\nco-1,false\n' });
-    // The 12:00 hour merges the opt-out, then (reading the SES account, before selecting) waits while the night writes.
-    const hourMerged = gate();
-    const hourGoesOn = gate();
-    const account = sesAccountReader(aws.clients.ses);
-    const accountReader: SesAccountReader = {
-      read: async () => {
-        hourMerged.reach();
-        await hourGoesOn.reached;
-        return account.read();
-      },
-    };
-    const hour = runCampaignHour(aws, s.config, local('2026-11-23 12:00', SH), 'co-12', { accountReader });
-    await hourMerged.reached;
-    expect(await s.consent()).toBe(false);
-    nightGoesOn.reach();
-    await night;
-    expect(await s.consent()).toBe(true);
-    hourGoesOn.reach();
-    const h12 = await hour;
-    expect(await s.emails()).toEqual([]);
-    expect(await s.ledger()).toEqual([]);
-    expect(h12.undoneByNight).toBe(1);
-    // The night done, the next hour merges the opt-out again into what it wrote, and decides.
-    const h13 = await s.hour('2026-11-23 13:00', 'co-13');
-    expect(h13.ingested.remerged).toEqual([{ folder: '2026-11-23T1115', clients: 1 }]);
-    expect(h13.undoneByNight).toBeUndefined();
-    expect(await s.consent()).toBe(false);
-    expect(await s.ledger()).toEqual([['welcome', 'no-consent']]);
-    expect(await s.emails()).toEqual([]);
-  });
+  }
 });
 
 describe('an opt-in in an increment, then the night of the day before', () => {
