@@ -56,6 +56,8 @@ export interface TaskGateRun {
   mailer: SesMailer;
   unsubscribeSecret: string;
   advisors: ReadonlyMap<string, AdvisorRecord>;
+  /** Clients found on the erasure list by a write of this run (erased while it ran): not mailed, nothing more written, erased again at the run's end. */
+  erasedWhileRunning: Set<string>;
 }
 
 /** What the sender does with the occasion: send (and why, and which task to record it on), wait for the advisor, or nothing (they took care of it). */
@@ -66,11 +68,22 @@ function waiting(until: number): GateDecision {
 }
 
 
-/** Emails the task to the advisor (claimed once); true when it went out or an earlier run sent it. */
+/**
+ * Emails the task to the advisor (claimed once); true when it went out or an earlier run sent it.
+ * A client erased meanwhile (the claim finds them on the list) is added to run.erasedWhileRunning:
+ * the advisor gets nothing about them.
+ */
 async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, taskKey: TaskKey, advisor: AdvisorRecord & { email: string }, sendBy: number): Promise<boolean> {
   const { config, at } = run;
   const key = taskEmailLedgerKey(advisor.advisorId, taskKey);
-  const { claimed } = await claimEach(run.ledger, [{ ...key, campaignId: ADVISOR_TASK_CAMPAIGN, runId: run.runId, now: at, retentionDays: config.sender.ledgerRetentionDays }]);
+  const { claimed, erased } = await claimEach(run.ledger, [
+    // The entry is the advisor's, the email is about the client: it is the client who must not be erased.
+    { ...key, campaignId: ADVISOR_TASK_CAMPAIGN, runId: run.runId, now: at, retentionDays: config.sender.ledgerRetentionDays, unlessErased: { table: tableNames(config).suppression, who: profile } },
+  ]);
+  if (erased.length > 0) {
+    run.erasedWhileRunning.add(profile.customerId);
+    return false;
+  }
   if (claimed.length === 0) {
     const entry = await getLedgerEntry(run.ledger.documents, run.ledger.table, key);
     return mayHaveGone(entry?.status);
@@ -127,6 +140,7 @@ async function giveTask(run: TaskGateRun, profile: ClientProfile, occasion: DueO
   if (run.dryRun) return decisionOf(run, profile, newTask(occasion, advisor.advisorId, at, profile.tier, sendBy));
   // The wait starts once the advisor has the task: not before the email went out.
   if (!(await sendTaskEmail(run, profile, occasion, taskKey, advisor, sendBy))) return waiting(at + 3_600_000);
+  // Erased while the email went: the task is created all the same, and the run's end erases it with its email's entry (which only the task leads to).
   const task = { ...newTask(occasion, advisor.advisorId, at, profile.tier, sendBy), occasionKey: taskKey.occasionKey };
   const { task: kept, created } = await createTask(run.clients.documents, tableNames(config).advisorTasks, task, config.sender.ledgerRetentionDays);
   if (created) run.log.info('advisor task created', { customerId: profile.customerId, advisorId: advisor.advisorId, campaignId: occasion.campaignId });

@@ -81,8 +81,6 @@ async function openIntroductions(run: TaskGateRun): Promise<{ task: AdvisorTask;
 
 /** What the hour's introductions need of the campaign run: the task gate's part, and the clients found erased while it ran. */
 export interface IntroductionRun extends TaskGateRun {
-  /** Clients found on the erasure list: not mailed, nothing more written, erased again at the run's end. */
-  erasedWhileRunning: Set<string>;
   /** When an email leaves, epoch ms (run.ts CampaignRunOptions.realClock): the client's quiet hours are judged then. */
   departureClock: () => number;
 }

@@ -486,8 +486,6 @@ interface CampaignRun extends TaskGateRun {
   deadline?: number;
   /** Set once the run stops sending: every later client is left untouched. */
   stopped?: { reason: StopReason; message: string };
-  /** Clients found on the erasure list by a ledger write of this run (erased while it ran): not mailed, nothing more written. */
-  erasedWhileRunning: Set<string>;
 }
 
 function campaignRun(
@@ -781,6 +779,8 @@ async function settleDecided(
   const advisor = decision.outcome === 'send' ? noteAdvisor(profile, occasion, run.config, run.advisors) : undefined;
   let gate =
     decision.outcome !== 'send' ? undefined : advisor !== undefined ? await taskGate(run, profile, occasion, advisor) : await settledWithoutAdvisor(run, profile, occasion);
+  // The task email's claim found them erased: nothing more for them.
+  if (run.erasedWhileRunning.has(profile.customerId)) return undefined;
   // The task is taken before the send: an answer that comes in meanwhile is not told "recorded" while the note goes.
   if (gate?.outcome === 'send' && !run.dryRun) gate = await takeTaskForSending(run, profile, gate);
   if (gate !== undefined && gate.outcome !== 'send') decision = gate;

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { introductionTask } from '#shared/advisors/handover.ts';
 import { answerTask } from '#shared/advisors/tasks.ts';
 import type { CampaignsConfigInput } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
+import type { SesSender } from '#shared/delivery/ses-email.ts';
+import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
 import { forgetClient } from '#shared/forget/forget.ts';
 import { erasedKey } from '#shared/store/erasure-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
@@ -22,7 +25,8 @@ import { HOUR, at as local, iso } from '#test/support/time.ts';
  * two clients' emails): each ledger write reads the erasure list first, so they get no email after
  * the erasure, and the run's end erases again what it wrote just before: nothing of them is left.
  * The same holds for the hour's advisor introductions, and for a forget that stopped half-way
- * before the hour (its hashes written, the profile and the task still there).
+ * before the hour (its hashes written, the profile and the task still there), and for the task
+ * emails that give an advisor a client's occasion.
  */
 
 const aws = sharedAws();
@@ -141,4 +145,72 @@ describe("the hour's advisor introductions and the erasure list", () => {
     expect(await emailsTo(aws, 'ic-gone@example.com')).toHaveLength(0);
     expect(await ledgerEntries(aws, config)).toEqual([]);
   }, 60_000);
+});
+
+describe("the advisors' task emails and the erasure list", () => {
+  /** Two lapsed VICs of Sophie's: each occasion's note would go in her name, so each is her task first. */
+  async function twoTasksDue(prefix: string): Promise<Config> {
+    const config = await advisorsConfig(aws, `erased-task-${prefix}`);
+    await writeRoster(aws.clients.s3, config, {
+      runDate: '2026-11-22',
+      advisors: [{ advisorId: 'A01', name: 'Sophie Martin', email: `sophie@${prefix}.example.com`, locale: 'en', active: true }],
+    });
+    const lapsedVic = (id: string) =>
+      profileItem(id, { tier: 'VIC', stage: 'sleeping', advisorId: 'A01', locale: 'en', timeZone: SH, firstOrderAt: '2025-01-10T10:00:00.000Z', lastOrderAt: iso(local('2026-09-24 12:00', SH)), orderCount: 6 });
+    await seedProfiles(aws, config, [lapsedVic(`${prefix}-a`), lapsedVic(`${prefix}-b`)]);
+    return config;
+  }
+
+  /** A mailer through the SES emulator that runs `during` once, on the hour's first email, before SES takes it. */
+  function mailerForgetting(during: (firstEmail: string) => Promise<void>): SesMailer {
+    let first = true;
+    const ses: SesSender = {
+      send: async (command: SendEmailCommand): Promise<SendEmailCommandOutput> => {
+        if (first) {
+          first = false;
+          await during(JSON.stringify(command.input));
+        }
+        return aws.clients.ses.send(command);
+      },
+    };
+    return createSesMailer(ses, { maxSendRate: 50 });
+  }
+
+  const TASK_HOUR = local('2026-11-23 10:00', SH);
+  const named = (text: string, ids: readonly string[]) => ids.find((id) => text.includes(id)) ?? 'none';
+
+  it('erased while the first task email goes: the advisor gets nothing about them, and nothing of them is written', async () => {
+    const config = await twoTasksDue('etb');
+    const tables = tableNames(config);
+    let gone = '';
+    const mailer = mailerForgetting(async (firstEmail) => {
+      gone = named(firstEmail, ['etb-a', 'etb-b']) === 'etb-a' ? 'etb-b' : 'etb-a';
+      await forgetClient({ config, clients: aws.clients, request: { customerId: gone }, at: Date.now() });
+    });
+    await run(aws, config, TASK_HOUR, 'etb-1', { mailer });
+    expect(gone).toMatch(/^etb-/);
+
+    const toAdvisor = await emailsTo(aws, 'sophie@etb.example.com');
+    expect(toAdvisor).toHaveLength(1);
+    expect(JSON.stringify(toAdvisor)).not.toContain(gone);
+    expect(JSON.stringify(await ledgerEntries(aws, config))).not.toContain(gone);
+    expect(await tasksOfClient(aws.clients.documents, tables.advisorTasks, gone)).toEqual([]);
+    expect(await getProfile(aws.clients.documents, tables.profiles, gone)).toBeUndefined();
+  }, 120_000);
+
+  it('erased while their own task email goes: that email may go, but its task and entry go at the run end', async () => {
+    const config = await twoTasksDue('eto');
+    const tables = tableNames(config);
+    let gone = '';
+    const mailer = mailerForgetting(async (firstEmail) => {
+      gone = named(firstEmail, ['eto-a', 'eto-b']);
+      await forgetClient({ config, clients: aws.clients, request: { customerId: gone }, at: Date.now() });
+    });
+    await run(aws, config, TASK_HOUR, 'eto-1', { mailer });
+    expect(gone).toMatch(/^eto-/);
+
+    expect(JSON.stringify(await ledgerEntries(aws, config))).not.toContain(gone);
+    expect(await tasksOfClient(aws.clients.documents, tables.advisorTasks, gone)).toEqual([]);
+    expect(await getProfile(aws.clients.documents, tables.profiles, gone)).toBeUndefined();
+  }, 120_000);
 });
