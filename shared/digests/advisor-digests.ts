@@ -8,6 +8,7 @@ import { sendAfterLabel } from '#shared/templates/advisor-task.ts';
 import { taskLinks } from '#shared/unsubscribe/task-token.ts';
 import { unsubscribeUrl } from '#shared/unsubscribe/token.ts';
 import { isClientSuppressed } from '#shared/store/suppression-store.ts';
+import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { readBookPairs, readRoster, writeBookPairs } from '#shared/store/roster-store.ts';
 import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReasonKind, type BookRow } from '#shared/advisors/book.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
@@ -392,7 +393,11 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   // The handovers shown in a digest this run sent: their new advisor is the pair next week compares with.
   const introducedNow: Handover[] = [];
   for (const [advisorId, advisor] of advisors) {
-    const profiles = await queryAdvisorClientsFrom(clients.documents, tables.profiles, advisorId, potentialThreshold);
+    const indexed = await queryAdvisorClientsFrom(clients.documents, tables.profiles, advisorId, potentialThreshold);
+    // A forget under way (its profiles go last) or a profile a night wrote back after one: in no book, no introduction.
+    const erased = await erasedAmong(clients.documents, tables.suppression, indexed);
+    if (erased.size > 0) log.warn('book clients on the erasure list: left out of the digest', { advisorId, count: erased.size });
+    const profiles = indexed.filter((profile) => !erased.has(profile.customerId));
     // Tier history matters only to tell a newly rising client; read it for the rising ones alone.
     const recentTierChanges: TierChange[] = [];
     for (const profile of profiles.filter((p) => p.clv?.rising === true)) {

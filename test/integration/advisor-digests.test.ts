@@ -8,6 +8,7 @@ import type { SesSender } from '#shared/delivery/ses-email.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { advisorDigestLedgerKey, advisorDigestsOfNight, sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
+import { recordErasure } from '#shared/store/erasure-store.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { getProfile, scanProfiles } from '#shared/store/profile-store.ts';
 import { deployedRole } from '#test/support/deployed-role.ts';
@@ -174,6 +175,21 @@ describe('advisor digests on the embedded AWS', () => {
     const [chinese] = await emailsTo(aws, 'throttled@advisors.example.com');
     expect(chinese?.subject).toBe('您的客户名册（11月24日至30日）：1 位客户待联系');
     expect(chinese?.body.text).toContain('11月26日生日。致电送上生日祝福，并赠送正装产品及小样。');
+  });
+
+  it('a client on the erasure list (a forget under way, a profile written back) is in no digest, by id or by address', async () => {
+    const config = await isolatedConfig('digest-erased', { advisors: { E1: { email: 'erased@advisors.example.com', name: 'Advisor E1', locale: 'en' } } });
+    // Three VICs of E1 with a birthday in the week: one stays; a forget has recorded the other two's hashes
+    // (its first step) and not yet deleted their profiles (its last): one asked for by id, one by address.
+    const vic = (id: string) => profileItem(id, { tier: 'VIC', spend12mMinor: 6_000_000, advisorId: 'E1', birthday: '11-26' });
+    await seedProfiles(aws, config, [vic('e-keep'), vic('e-by-id'), vic('e-by-address')]);
+    await recordErasure(aws.clients.documents, tableNames(config).suppression, { customerIds: ['e-by-id'], emails: ['e-by-address@example.com'] }, Date.now());
+
+    const summary = await sendAdvisorDigests({ at: Date.now(), runDate: RUN_DATE, runId: 'erased', config, clients: aws.clients });
+    expect(summary.advisors.map((a) => [a.advisorId, a.outcome, a.clients, a.rows])).toEqual([['E1', 'sent', 1, 1]]);
+    const [digest] = await emailsTo(aws, 'erased@advisors.example.com');
+    expect(digest?.body.text).toContain('Client e-keep');
+    expect(JSON.stringify(digest)).not.toMatch(/e-by-id|e-by-address/);
   });
 
   it('in the nightly run, a store failure is kept in the summary instead of failing the night, on the other nights of the week too', async () => {
