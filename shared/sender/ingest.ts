@@ -13,7 +13,8 @@ import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
 import { compareIncrements, incrementalPrefix, incrementalStamp, incrementalStampLabel } from '#shared/store/buckets.ts';
 import { getProfiles, INCREMENTAL_DIGEST, lastNightOf, putProfileIfUnchanged, type ProfileItem } from '#shared/store/profile-store.ts';
-import { isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
+import { erasedAmong, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
+import { eraseTraces } from '#shared/forget/forget.ts';
 import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
 import { forEachInFlight } from '#shared/store/in-flight.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -397,6 +398,7 @@ export async function ingestIncrementalExports(options: {
     // A raced one too: its profile is the night's, without what this increment says (an opt-out).
     for (const item of items) merged.set(item.customerId, { increment: label, folder });
     const left = new Set(raced);
+    await eraseWrittenBackErased({ config, clients, log }, items.filter((item) => !left.has(item.customerId)));
     countWritten(items.filter((item) => !left.has(item.customerId)));
     if (raced.length > 0) {
       log.warn('profiles changed while the increment was merged (a night writing?): it and the later ones left for the next hour', { folder, clients: raced.length });
@@ -413,6 +415,21 @@ export async function ingestIncrementalExports(options: {
     else log.info('incremental export merged', { folder, stampedAt: isoInstant(stamp), rows: read.rows, rejected, clients: items.length, droppedAgain: again });
   }
   return { summary, merged };
+}
+
+/**
+ * The erasure list was read at the hour's start: a forget that completed since, before these
+ * profiles were written, has them back. Any written client now on the list (by id or address) is
+ * erased again, as the hour does its due clients (run.ts erasedDueClients). A forget recorded after
+ * this read deletes the profile itself (its profiles go last).
+ */
+async function eraseWrittenBackErased(context: { config: Config; clients: AwsClients; log: Log }, written: readonly ProfileItem[]): Promise<void> {
+  const { config, clients, log } = context;
+  const erased = await erasedAmong(clients.documents, tableNames(config).suppression, written);
+  if (erased.size === 0) return;
+  const profiles = written.filter((item) => erased.has(item.customerId));
+  await eraseTraces({ config, clients }, { customerIds: [...erased], emails: profiles.flatMap((p) => (p.email ? [p.email] : [])) });
+  log.warn('clients erased while the increment was merged: written back, erased again', { count: erased.size });
 }
 
 /** Puts each item if its stored profile is still the one read (putProfileIfUnchanged), a few at a time; returns the ids of those that changed meanwhile. */

@@ -14,7 +14,7 @@ import { writeRoster } from '#shared/store/roster-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { createTask, tasksOfClient } from '#shared/store/task-store.ts';
 import { advisorsConfig, campaignConfig, countsOf, runCampaignHour as run } from '#test/support/campaign-runs.ts';
-import { ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
+import { dropIncrement, ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
@@ -25,8 +25,8 @@ import { HOUR, at as local, iso } from '#test/support/time.ts';
  * two clients' emails): each ledger write reads the erasure list first, so they get no email after
  * the erasure, and the run's end erases again what it wrote just before: nothing of them is left.
  * The same holds for the hour's advisor introductions, and for a forget that stopped half-way
- * before the hour (its hashes written, the profile and the task still there), and for the task
- * emails that give an advisor a client's occasion.
+ * before the hour (its hashes written, the profile and the task still there), for the task
+ * emails that give an advisor a client's occasion, and for the hour's merge of an increment.
  */
 
 const aws = sharedAws();
@@ -213,4 +213,32 @@ describe("the advisors' task emails and the erasure list", () => {
     expect(await tasksOfClient(aws.clients.documents, tables.advisorTasks, gone)).toEqual([]);
     expect(await getProfile(aws.clients.documents, tables.profiles, gone)).toBeUndefined();
   }, 120_000);
+});
+
+describe("the hour's increment and the erasure list", () => {
+  it('erased after the hour read the list, before it wrote their sign-up: the profile written back goes again at once', async () => {
+    const config = await campaignConfig(aws, 'erased-increment', { campaigns: WELCOME });
+    const tables = tableNames(config);
+    await dropIncrement(aws, config, '2026-11-22T1030', {
+      'customers.csv': `customer_id,email,first_name,time_zone,accepts_marketing\nei-1,ei-1@example.com,Lin,${SH},true\n`,
+    });
+    // The request comes in and completes just before the ingest's first profile write (the list was read at the hour's start).
+    const send = aws.clients.documents.send.bind(aws.clients.documents) as (...a: unknown[]) => Promise<unknown>;
+    const documents = Object.create(aws.clients.documents) as AwsClients['documents'];
+    let forgotten = false;
+    documents.send = (async (command: Command, ...rest: unknown[]) => {
+      if (!forgotten && command.constructor.name === 'PutCommand' && command.input.TableName === tables.profiles) {
+        forgotten = true;
+        await forgetClient({ config, clients: aws.clients, request: { customerId: 'ei-1', email: 'ei-1@example.com' }, at: Date.now() });
+      }
+      return send(command, ...rest);
+    }) as AwsClients['documents']['send'];
+
+    const hour = await run(aws, config, T, 'ei-1', { clients: { ...aws.clients, documents } });
+    expect(forgotten).toBe(true);
+    expect(hour.ingested.newClients).toBe(1);
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'ei-1')).toBeUndefined();
+    expect(await emailsTo(aws, 'ei-1@example.com')).toHaveLength(0);
+    expect(await ledgerEntries(aws, config)).toEqual([]);
+  }, 60_000);
 });
