@@ -90,6 +90,8 @@ export class Feedback extends Construct {
     });
     // Read too: a bounce or complaint of a client erased since the send is not stored (the erasure list is in the same table).
     storage.grantTables(this.sesEvents, { suppression: 'readWrite' });
+    // And delete: an entry stored while the client's forget ran goes again, and only the hash stays.
+    this.sesEvents.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:DeleteItem'], resources: [storage.tables.suppression.tableArn] }));
     this.eventsTopic.addSubscription(new LambdaSubscription(this.sesEvents.fn));
 
     this.unsubscribe = new ClienteleFunction(this, 'UnsubscribeFunction', {

@@ -4,7 +4,7 @@ import { FEEDBACK_ALERTS } from '#shared/alerts.ts';
 import { customerIdFromTags } from '#shared/delivery/customer-id-tag.ts';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import { normaliseEmail } from '#shared/email.ts';
-import { isStoredErasure } from '#shared/store/erasure-store.ts';
+import { deleteClientSuppression, deletePlainSuppression, isStoredErasure } from '#shared/store/erasure-store.ts';
 import { suppress, suppressClient, type SuppressionReason } from '#shared/store/suppression-store.ts';
 import type { TableNames } from '#shared/store/tables.ts';
 
@@ -334,7 +334,6 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
             log.info('SES feedback: recipient erased, nothing stored', { reason: decision.reason, detail: decision.detail });
             continue;
           }
-          recipientStored = true;
           const result = await suppress(context.documents, context.tables.suppression, {
             email,
             reason: decision.reason,
@@ -342,6 +341,15 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
             source: decision.source,
             ...(decision.customerId ? { customerId: decision.customerId } : {}),
           });
+          // Erased between the look-up and the write: the forget may have deleted the plain entries before this one landed.
+          // It goes too: the erasure entry already keeps the address from every email.
+          if (await isStoredErasure(context.documents, context.tables.suppression, { email, customerId: decision.customerId })) {
+            await deletePlainSuppression(context.documents, context.tables.suppression, email);
+            summary.erased++;
+            log.info('SES feedback: recipient erased while stored, entry deleted', { reason: decision.reason, detail: decision.detail });
+            continue;
+          }
+          recipientStored = true;
           if (result.created) summary.suppressed++;
           else summary.alreadySuppressed++;
           log.info(result.created ? 'SES feedback: suppressed' : 'SES feedback: already suppressed', {
@@ -355,6 +363,12 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
         // A complaint is the client's no, not only the address's: it holds when their address changes.
         if (recipientsComplaint && decision.customerId !== undefined && recipientStored) {
           const client = await suppressClient(context.documents, context.tables.suppression, { customerId: decision.customerId, reason: 'complaint', at: decision.at, source: decision.source });
+          // As for the address: a forget recorded since the recipient's check leaves only the hash.
+          if (await isStoredErasure(context.documents, context.tables.suppression, { customerId: decision.customerId })) {
+            await deleteClientSuppression(context.documents, context.tables.suppression, decision.customerId);
+            log.info('SES feedback: client erased while stored, entry deleted', { reason: decision.reason, detail: decision.detail });
+            break;
+          }
           log.info(client.created ? 'SES feedback: client suppressed' : 'SES feedback: client already suppressed', { ...sentEmailFields(decision), storedReason: client.item.reason });
         }
         break;

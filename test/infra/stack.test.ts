@@ -631,9 +631,9 @@ describe('least privilege', () => {
     );
   });
 
-  it('ses-events: reads (the erasures) and writes the suppression list, and its dead letters, nothing else', () => {
+  it('ses-events: reads (the erasures), writes and deletes in the suppression list, and its dead letters, nothing else', () => {
     expect(allowedPairs(synth.json, roleOf('ses-events'), labels)).toEqual(
-      [...ownLogs('ses-events'), ...tableRead('suppression'), ...tableWrite('suppression'), 'sqs:SendMessage <dlq:SesEventsDeadLetters>'].sort(),
+      [...ownLogs('ses-events'), ...tableRead('suppression'), ...tableWrite('suppression'), 'dynamodb:DeleteItem <table:suppression>', 'sqs:SendMessage <dlq:SesEventsDeadLetters>'].sort(),
     );
   });
 

@@ -252,6 +252,31 @@ describe('an erased client met again', () => {
     expect(summary).toMatchObject({ complaints: 1, suppressed: 0, erased: 1 });
     expect(await plainSuppressions(config)).toEqual([]);
   });
+
+  // The complaint's writes: the address's entry, then the client's. The request completes just before the one named.
+  for (const [before, nth] of [["the address's entry", 1], ["the client's entry", 2]] as const) {
+    it(`by a complaint stored while the request runs (before ${before} is written): nothing stays in clear`, async () => {
+      const config = await scenarioConfig(aws, `forget-feedback-race-${nth}`);
+      const tables = tableNames(config);
+      await seedProfiles(aws, config, [profileItem('f02', { email: 'f02@example.com' })]);
+      const send = aws.clients.documents.send.bind(aws.clients.documents) as (...a: unknown[]) => Promise<unknown>;
+      const documents = Object.create(aws.clients.documents) as AwsClients['documents'];
+      let writes = 0;
+      documents.send = (async (command: { constructor: { name: string }; input: Record<string, unknown> }, ...rest: unknown[]) => {
+        if (command.constructor.name === 'UpdateCommand' && command.input.TableName === tables.suppression && ++writes === nth) await forget(config, { customerId: 'f02' });
+        return send(command, ...rest);
+      }) as AwsClients['documents']['send'];
+      const complaint = {
+        eventType: 'Complaint',
+        mail: { messageId: 'm2', tags: { customerId: ['f02'] } },
+        complaint: { complainedRecipients: [{ emailAddress: 'f02@example.com' }], feedbackId: 'fb2', timestamp: new Date(AT).toISOString() },
+      };
+      await processSesFeedback({ documents, tables, now: () => AT }, { Records: [{ Sns: { Message: JSON.stringify(complaint) } }] });
+      expect(writes).toBeGreaterThanOrEqual(nth);
+      expect(await plainSuppressions(config)).toEqual([]);
+      expect(await getProfile(aws.clients.documents, tables.profiles, 'f02')).toBeUndefined();
+    });
+  }
 });
 
 describe('a client whose id SES tags cannot carry as it is (C.001, 客户001)', () => {
