@@ -234,8 +234,7 @@ export function triggerMoments(trigger: Trigger, profile: ClientProfile, context
         return {
           day: addDays(lastDate, days),
           occasionDay: lastDate,
-          // The first step's key is the built-in win-back's: '<id>#<lastOrderAt>'.
-          naturalKey: step === 0 ? lastOrderAt : `${lastOrderAt}#${days}d`,
+          naturalKey: lapseStepKey(lastOrderAt, days, trigger.days.length),
           ...(next === undefined ? {} : { endsBy: startOfLocalDay(addDays(lastDate, next), timeZone) }),
           details: { lastOrderAt, ...(trigger.days.length > 1 ? { lapseStepDays: days } : {}) },
           detailsAt: (now: number) => ({ daysSinceLastOrder: daysBetweenDates(lastDate, localDate(now, timeZone)) }),
@@ -427,6 +426,16 @@ export function predictedRunOutDay(
   if (!skus.some(([sku, purchase]) => isReplenishable(purchase, catalog.get(sku), listed))) return undefined;
   if (skus.some(([sku, purchase]) => replenishmentCycle(purchase, catalog.get(sku), listed) !== undefined)) return undefined;
   return predicted;
+}
+
+/**
+ * A no-order-for step's natural key. A single step (the built-in win-back) is once per lapse,
+ * '<lastOrderAt>'; each step of a ladder is keyed by its day, '<lastOrderAt>#<days>d', so that a
+ * step added to or dropped from the ladder leaves the others' keys as they were. Versions before
+ * this one keyed a ladder's first step '<lastOrderAt>' too (read as its day: legacy-keys.ts).
+ */
+export function lapseStepKey(lastOrderAt: string, days: number, steps: number): string {
+  return steps === 1 ? lastOrderAt : `${lastOrderAt}#${days}d`;
 }
 
 /** The next-order fallback's natural key: the last order (ISO instant) whose predicted successor it stands for. */

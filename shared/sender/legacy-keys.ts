@@ -1,8 +1,10 @@
+import { clientTimeZone } from '#shared/campaigns/due.ts';
 import { campaignRules } from '#shared/campaigns/schema.ts';
 import type { CampaignDefinition } from '#shared/campaigns/schema.ts';
-import { instantOf, legacyNextOrderCampaign, nextOrderKey } from '#shared/campaigns/triggers.ts';
+import { instantOf, lapseStepKey, legacyNextOrderCampaign, nextOrderKey } from '#shared/campaigns/triggers.ts';
 import type { ClientProfile } from '#shared/model.ts';
 import { isClaimable, type LedgerEntry } from '#shared/store/ledger-store.ts';
+import { addDays, localDate, startOfLocalDay } from '#shared/time.ts';
 
 /**
  * Ledger entries written under keys an earlier version gave an occasion, read under today's key
@@ -16,24 +18,35 @@ import { isClaimable, type LedgerEntry } from '#shared/store/ledger-store.ts';
  * order, so it is the entry of today's '<id>#next-order#<lastOrderAt>' unless one is stored under
  * that key already. Of several (a prediction that moved before the upgrade), one that settles the
  * occasion (a claim, a send, a decision) wins, then the latest. The entry is renamed, not copied: the frequency cap counts it once.
+ *
+ * A ladder of lapse steps (`no-order-for`, `lapses`) keyed its first step by the lapse alone: such
+ * an entry is read as the step it was for (currentLapseKey), so that a step added or dropped
+ * neither mails a step again nor lets the new first step take an earlier step's entry.
  */
-export function withCurrentKeys<E extends Pick<LedgerEntry, 'occasionKey' | 'status' | 'claimedAt'>>(
+export function withCurrentKeys<E extends Pick<LedgerEntry, 'occasionKey' | 'status' | 'claimedAt' | 'triggerAt'>>(
   entries: readonly E[],
-  profile: Pick<ClientProfile, 'lastOrderAt'>,
+  profile: Pick<ClientProfile, 'lastOrderAt' | 'timeZone'>,
   dayKeyed: ReadonlySet<string>,
+  lapses: LapseLadders,
 ): E[] {
-  const lastOrderAt = profile.lastOrderAt;
-  const lastOrder = instantOf(lastOrderAt);
-  if (lastOrderAt === undefined || lastOrder === undefined) return [...entries];
   const stored = new Set(entries.map((e) => e.occasionKey));
   const chosen = new Map<string, E>();
+  const timeZone = clientTimeZone(profile, lapses.brandTimeZone);
   for (const entry of entries) {
-    const campaignId = legacyNextOrderCampaign(entry.occasionKey, dayKeyed);
-    if (campaignId === undefined || entry.claimedAt <= lastOrder) continue;
-    const key = `${campaignId}#${nextOrderKey(lastOrderAt)}`;
-    if (stored.has(key)) continue;
-    const before = chosen.get(key);
-    if (before === undefined || precedes(entry, before)) chosen.set(key, entry);
+    const key = currentLapseKey(entry, lapses.steps, timeZone);
+    if (key !== undefined && !stored.has(key)) chosen.set(key, entry);
+  }
+  const lastOrderAt = profile.lastOrderAt;
+  const lastOrder = instantOf(lastOrderAt);
+  if (lastOrderAt !== undefined && lastOrder !== undefined) {
+    for (const entry of entries) {
+      const campaignId = legacyNextOrderCampaign(entry.occasionKey, dayKeyed);
+      if (campaignId === undefined || entry.claimedAt <= lastOrder) continue;
+      const key = `${campaignId}#${nextOrderKey(lastOrderAt)}`;
+      if (stored.has(key)) continue;
+      const before = chosen.get(key);
+      if (before === undefined || precedes(entry, before)) chosen.set(key, entry);
+    }
   }
   const renamed = new Map([...chosen].map(([key, entry]) => [entry, key]));
   return entries.map((entry) => {
@@ -57,4 +70,39 @@ export function predictedDayKeyedCampaigns(campaigns: readonly CampaignDefinitio
       return trigger.on === 'predicted-next-order' && timing.oncePer === 'occasion';
     }).map((campaign) => campaign.id),
   );
+}
+
+/** The `no-order-for` campaigns keyed per lapse (once per occasion), by id: their steps (days), and the brand's zone. */
+export interface LapseLadders {
+  steps: ReadonlyMap<string, readonly number[]>;
+  brandTimeZone: string;
+}
+
+export function lapseLadders(campaigns: readonly CampaignDefinition[], brandTimeZone: string): LapseLadders {
+  const steps = new Map<string, readonly number[]>();
+  for (const campaign of campaigns) {
+    const { trigger, timing } = campaignRules(campaign);
+    if (trigger.on === 'no-order-for' && timing.oncePer === 'occasion') steps.set(campaign.id, trigger.days);
+  }
+  return { steps, brandTimeZone };
+}
+
+/**
+ * A lapse step's entry under the key today's ladder gives it (triggers.ts lapseStepKey), or
+ * undefined when it has it already or names no step of today's ladder. Earlier versions keyed a
+ * ladder's first step by the lapse alone ('<id>#<lastOrderAt>'): such an entry is the step whose
+ * window opened at its `triggerAt` (kept since 2026-11-23), else the latest step opened by its
+ * claim. A ladder cut down to one step reads that step's '#<days>d' entry as its own.
+ */
+function currentLapseKey(entry: Pick<LedgerEntry, 'occasionKey' | 'claimedAt' | 'triggerAt'>, ladders: ReadonlyMap<string, readonly number[]>, timeZone: string): string | undefined {
+  const [campaignId, lastOrderAt, step, ...rest] = entry.occasionKey.split('#');
+  const days = campaignId === undefined ? undefined : ladders.get(campaignId);
+  const lastOrder = instantOf(lastOrderAt);
+  if (days === undefined || lastOrderAt === undefined || lastOrder === undefined || rest.length > 0) return undefined;
+  if (days.length === 1) return step === `${days[0]}d` ? `${campaignId}#${lapseStepKey(lastOrderAt, days[0] as number, 1)}` : undefined;
+  if (step !== undefined) return undefined;
+  const lastDay = localDate(lastOrder, timeZone);
+  const opens = (d: number) => startOfLocalDay(addDays(lastDay, d), timeZone);
+  const stepDays = entry.triggerAt !== undefined ? days.find((d) => opens(d) === entry.triggerAt) : days.filter((d) => opens(d) <= entry.claimedAt).at(-1);
+  return stepDays === undefined ? undefined : `${campaignId}#${lapseStepKey(lastOrderAt, stepDays, days.length)}`;
 }

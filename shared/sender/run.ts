@@ -48,7 +48,7 @@ import { sendIntroductions, type IntroductionCounts } from './introductions.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
 import { mailedForLaterOrder } from './earlier-order.ts';
 import { expiryReason, expirySince } from './expiry.ts';
-import { predictedDayKeyedCampaigns, withCurrentKeys } from './legacy-keys.ts';
+import { lapseLadders, predictedDayKeyedCampaigns, withCurrentKeys } from './legacy-keys.ts';
 import { entriesOfOtherEmails, recentEmails } from './recent-emails.ts';
 import { ingestIncrementalExports, markUndoneByNight, type IngestSummary, type MergedIncrement } from './ingest.ts';
 
@@ -591,6 +591,7 @@ async function selectDueClients(
   const table = tableNames(config).profiles;
   const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone, categoryAffinity: run.categoryAffinity, catalog };
   const dayKeyed = predictedDayKeyedCampaigns(config.campaigns.campaigns);
+  const lapses = lapseLadders(config.campaigns.campaigns, config.timeZone);
   const indexing: DueIndexing | undefined = reindexing ? dueIndexing(config, catalog, at) : undefined;
   const profiles = selection.mode === 'index' ? queryDueProfiles(clients.documents, table, selection.from, selection.to) : scanProfiles(clients.documents, table);
   const dueClients: DueClient[] = [];
@@ -616,7 +617,7 @@ async function selectDueClients(
     const due = dueOccasions(profile, catalog, at, context);
     const ended = endedOccasions(profile, catalog, endedSince, at, context);
     // Entries of keys an earlier version named otherwise are read under today's (legacy-keys.ts).
-    const readLedger = async () => withCurrentKeys(await ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId), profile, dayKeyed);
+    const readLedger = async () => withCurrentKeys(await ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId), profile, dayKeyed, lapses);
     let entries = due.length === 0 && ended.length === 0 ? undefined : await readLedger();
     // Before the index value: it drops the windows closed more than the lookback ago, and a crash
     // between the two writes must leave such a window indexed rather than unrecorded.

@@ -102,11 +102,11 @@ describe('the seasonal, recall and cross-category plays on the embedded AWS', ()
     const sent = (await ledgerEntries(aws, config)).filter((e) => e.status === 'sent').map((e) => [e.customerId, e.occasionKey.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/, '<last order>')]);
     expect(sent.sort()).toEqual([
       ['entry', 'cross-category#<last order>'],
-      ['lapsed', 'recall#<last order>'],
+      ['lapsed', 'recall#<last order>#120d'],
       ['lapsed-zh', 'seasonal#autumn-winter#2026'],
       ['season', 'seasonal#autumn-winter#2026'],
       ['season-zh', 'seasonal#autumn-winter#2026'],
-      ['vic', 'recall#<last order>'],
+      ['vic', 'recall#<last order>#120d'],
       ['winback', 'winback#<last order>'],
     ]);
 

@@ -91,8 +91,8 @@ describe('recall', () => {
     const ctx = defaults();
     const keys = (day: number) => of(dueOccasions(lapsed(), CATALOG, dayAfter(day), ctx), 'recall').map((o) => o.occasionKey);
     expect(keys(119)).toEqual([]);
-    expect(keys(120)).toEqual([`recall#${iso(lastOrder)}`]);
-    expect(keys(149)).toEqual([`recall#${iso(lastOrder)}`]);
+    expect(keys(120)).toEqual([`recall#${iso(lastOrder)}#120d`]);
+    expect(keys(149)).toEqual([`recall#${iso(lastOrder)}#120d`]);
     expect(keys(150)).toEqual([]);
     expect(keys(180)).toEqual([`recall#${iso(lastOrder)}#180d`]);
     expect(keys(365)).toEqual([`recall#${iso(lastOrder)}#365d`]);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { predictedDayKeyedCampaigns, withCurrentKeys } from '#shared/sender/legacy-keys.ts';
+import { lapseLadders, predictedDayKeyedCampaigns, withCurrentKeys } from '#shared/sender/legacy-keys.ts';
 import { campaignsConfigSchema } from '#shared/campaigns/schema.ts';
 import { LEDGER_STATUSES, type LedgerEntry, type LedgerStatus } from '#shared/store/ledger-store.ts';
 
@@ -14,7 +14,9 @@ const current = `replenishment#next-order#${LAST_ORDER}`;
 const entry = (occasionKey: string, status: LedgerStatus, claimedAt: number): Entry => ({ occasionKey, status, claimedAt });
 /** A custom `predicted-next-order` campaign, keyed '<id>#<predicted day>' by earlier versions. */
 const DAY_KEYED = new Set(['before-next-order']);
-const read = (entries: readonly Entry[], profile: { lastOrderAt?: string } = client) => withCurrentKeys(entries, profile, DAY_KEYED);
+/** No ladder of lapse steps: the next-order keys alone (the lapse keys have their own describe below). */
+const NO_LADDERS = { steps: new Map<string, readonly number[]>(), brandTimeZone: 'UTC' };
+const read = (entries: readonly Entry[], profile: { lastOrderAt?: string } = client) => withCurrentKeys(entries, profile, DAY_KEYED, NO_LADDERS);
 
 describe('ledger entries of the next-order reminder keyed by the predicted day (before the last-order key)', () => {
   it('read an entry claimed after the last order as the current key: the reminder sent before the upgrade settles it', () => {
@@ -91,5 +93,54 @@ describe('ledger entries of the next-order reminder keyed by the predicted day (
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('ledger entries of a lapse ladder\'s first step keyed by the lapse alone (before every step was keyed by its day)', () => {
+  const SH = 'Asia/Shanghai';
+  // Local midnight (Shanghai) N days after the last order's local day, 2026-09-01: when step N's window opens.
+  const opens = (days: number) => Date.parse('2026-09-01T00:00:00+08:00') + days * DAY;
+  const ladder = (days: number[]) => ({ steps: new Map([['recall', days]]), brandTimeZone: SH });
+  const lapse = (entries: readonly Entry[], days: number[]) => withCurrentKeys(entries, client, DAY_KEYED, ladder(days));
+  const bare = `recall#${LAST_ORDER}`;
+  const step = (days: number) => `recall#${LAST_ORDER}#${days}d`;
+
+  it('read the first step\'s entry as its day\'s key, by the window its trigger time names: the ladder unchanged, a step added before it, or dropped', () => {
+    const sent = { ...entry(bare, 'sent', opens(125)), triggerAt: opens(120) };
+    for (const days of [[120, 180, 365], [90, 120, 180, 365]]) expect(lapse([sent], days)).toEqual([{ ...sent, occasionKey: step(120) }]);
+    // Dropped: no step of today's ladder opened then, and the 180-day step keeps its own key free.
+    expect(lapse([sent], [180, 365])).toEqual([sent]);
+  });
+
+  it('without a trigger time, read it as the latest step of today\'s ladder open at its claim', () => {
+    const sent = entry(bare, 'sent', opens(125) + 10 * 3_600_000);
+    expect(lapse([sent], [90, 120, 180, 365])).toEqual([{ ...sent, occasionKey: step(120) }]);
+    expect(lapse([sent], [180, 365])).toEqual([sent]);
+    expect(lapse([entry(bare, 'sent', opens(120) - 1)], [120, 180])).toEqual([entry(bare, 'sent', opens(120) - 1)]);
+  });
+
+  it('leave an entry whose step is stored under its day\'s key already, other campaigns and other keys alone', () => {
+    const old = { ...entry(bare, 'deferred', opens(121)), triggerAt: opens(120) };
+    const now = { ...entry(step(120), 'sent', opens(122)), triggerAt: opens(120) };
+    expect(lapse([old, now], [120, 180])).toEqual([old, now]);
+    const winback = { ...entry(`winback#${LAST_ORDER}`, 'sent', opens(61)), triggerAt: opens(60) };
+    expect(lapse([winback], [120, 180])).toEqual([winback]);
+  });
+
+  it('a ladder cut down to one step reads that step\'s day-keyed entry as its once-per-lapse key, and no other step\'s', () => {
+    const sent180 = { ...entry(step(180), 'sent', opens(181)), triggerAt: opens(180) };
+    const sent120 = { ...entry(step(120), 'sent', opens(121)), triggerAt: opens(120) };
+    expect(lapse([sent120, sent180], [180])).toEqual([sent120, { ...sent180, occasionKey: bare }]);
+    expect(lapse([sent120], [180])).toEqual([sent120]);
+  });
+
+  it('names the `no-order-for` campaigns keyed per occasion with their steps', () => {
+    const { campaigns } = campaignsConfigSchema.parse({
+      campaigns: [{ kind: 'winback' }, { kind: 'recall' }, { kind: 'custom', id: 'lapse-yearly', template: 'recall', trigger: { on: 'no-order-for', days: [90, 200] }, timing: { oncePer: 'year' } }],
+    });
+    expect([...lapseLadders(campaigns, SH).steps]).toEqual([
+      ['winback', [60]],
+      ['recall', [120, 180, 365]],
+    ]);
   });
 });
