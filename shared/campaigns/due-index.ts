@@ -69,6 +69,12 @@ export interface DueIndexState {
   fingerprint: string;
   /** The latest `at` any run started re-indexing at (a run that died half-way leaves values as of it). */
   reindexedUpTo?: number;
+  /**
+   * The fingerprint a full scan rebuilding the index writes its values under, from before its first
+   * write until it records the state: while set, the index holds values of two configurations (one
+   * that died half-way, then a rollback), and no run may trust it.
+   */
+  rebuildingUnder?: string;
 }
 
 /** The indexing of a configuration and catalogue at `indexedAt`. */
@@ -170,21 +176,23 @@ export type DueSelection =
   | { mode: 'index'; from: number; to: number }
   | {
       mode: 'full-scan';
-      reason: 'no-index-yet' | 'configuration-or-catalogue-changed' | 'earlier-than-last-indexed-run';
+      reason: 'no-index-yet' | 'configuration-or-catalogue-changed' | 'earlier-than-last-indexed-run' | 'rebuild-unfinished';
       /** Whether the run may bring every value up to date and record itself as the last indexed run. */
       reindex: boolean;
     };
 
 /**
  * The index answers a run at `at` when it was brought up to date by an earlier (or the same)
- * hour under the same configuration and catalogue; otherwise the run reads every profile. A run
- * earlier than the last indexed one, or than any run that started re-indexing (a backfill), scans
- * and leaves the index alone.
+ * hour under the same configuration and catalogue, and no rebuild under another is unfinished;
+ * otherwise the run reads every profile. A run earlier than the last indexed one, or than any run
+ * that started re-indexing (a backfill), scans and leaves the index alone.
  */
 export function dueSelection(state: DueIndexState | undefined, fingerprint: string, at: number, campaigns: CampaignsConfig, lookbackMs: number): DueSelection {
   if (state === undefined) return { mode: 'full-scan', reason: 'no-index-yet', reindex: true };
   // Values computed at a later instant may have dropped windows an earlier hour still needs.
   if (at < Math.max(state.lastRunAt, state.reindexedUpTo ?? state.lastRunAt)) return { mode: 'full-scan', reason: 'earlier-than-last-indexed-run', reindex: false };
+  // A rebuild that died half-way left some values under its configuration: under any configuration, one back included, they are not this one's.
+  if (state.rebuildingUnder !== undefined) return { mode: 'full-scan', reason: 'rebuild-unfinished', reindex: true };
   if (state.fingerprint !== fingerprint) return { mode: 'full-scan', reason: 'configuration-or-catalogue-changed', reindex: true };
   return { mode: 'index', from: dueIndexQueryFrom(state.lastRunAt, campaigns, lookbackMs), to: at };
 }

@@ -294,7 +294,8 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   if (selection.mode === 'full-scan') log.info('due index not usable for this run: reading every profile', { reason: selection.reason, reindex: selection.reindex && !run.dryRun });
   const reindexing = !run.dryRun && (selection.mode === 'index' || selection.reindex);
   // Before any value moves: an earlier hour run after a crash of this one must not trust the index.
-  if (reindexing) await noteReindexing(clients.documents, tableNames(config).runs, at);
+  // A full scan rebuilding the index says which configuration it writes under: should it die, no run trusts the index until one completes.
+  if (reindexing) await noteReindexing(clients.documents, tableNames(config).runs, at, selection.mode === 'full-scan' ? fingerprint : undefined);
   // Windows that closed since the last run, however long ago (an outage), are recorded 'expired'.
   const lastRunAt = indexState?.lastRunAt ?? (await lastRecordedRunAt(run));
   const endedSince = expirySince(at, lookback, lastRunAt, config.sender.ledgerRetentionDays * DAY_MS);

@@ -23,27 +23,41 @@ export const DUE_INDEX_STATE_KEY = { job: 'due-index', runDate: 'state' } as con
 export async function readDueIndexState(documents: DocumentSender, runsTable: string): Promise<DueIndexState | undefined> {
   const item = await getRun<typeof DUE_INDEX_STATE_KEY & Partial<DueIndexState>>(documents, runsTable, DUE_INDEX_STATE_KEY);
   if (item === undefined || typeof item.lastRunAt !== 'number' || typeof item.fingerprint !== 'string') return undefined;
-  return { lastRunAt: item.lastRunAt, fingerprint: item.fingerprint, ...(typeof item.reindexedUpTo === 'number' ? { reindexedUpTo: item.reindexedUpTo } : {}) };
+  return {
+    lastRunAt: item.lastRunAt,
+    fingerprint: item.fingerprint,
+    ...(typeof item.reindexedUpTo === 'number' ? { reindexedUpTo: item.reindexedUpTo } : {}),
+    ...(typeof item.rebuildingUnder === 'string' ? { rebuildingUnder: item.rebuildingUnder } : {}),
+  };
 }
 
-/** Notes, before a run changes any value, the instant it re-indexes at (kept when a later run already noted a later one). */
-export async function noteReindexing(documents: DocumentSender, runsTable: string, at: number): Promise<void> {
-  await updateUnlessLater(documents, runsTable, 'reindexedUpTo', 'SET reindexedUpTo = :at', { ':at': at });
+/**
+ * Notes, before a run changes any value, the instant it re-indexes at (kept when a later run
+ * already noted a later one), and for a full scan rebuilding the index the fingerprint it writes
+ * under (DueIndexState.rebuildingUnder), until recordDueIndexState.
+ */
+export async function noteReindexing(documents: DocumentSender, runsTable: string, at: number, rebuildingUnder?: string): Promise<void> {
+  if (rebuildingUnder === undefined) await updateUnlessLater(documents, runsTable, 'reindexedUpTo', 'SET reindexedUpTo = :at', { ':at': at });
+  else await updateUnlessLater(documents, runsTable, 'reindexedUpTo', 'SET reindexedUpTo = :at, rebuildingUnder = :fingerprint', { ':at': at, ':fingerprint': rebuildingUnder });
 }
 
-/** Records a run that brought the index up to date, unless a later run already did (its state stays). Returns whether it was written. */
+/**
+ * Records a run that brought the index up to date, unless a later run already did (its state
+ * stays) or a rebuild under another fingerprint has begun since (its values are not this run's).
+ * Returns whether it was written.
+ */
 export async function recordDueIndexState(documents: DocumentSender, runsTable: string, state: Pick<DueIndexState, 'lastRunAt' | 'fingerprint'>): Promise<boolean> {
-  return updateUnlessLater(documents, runsTable, 'lastRunAt', 'SET lastRunAt = :at, fingerprint = :fingerprint', { ':at': state.lastRunAt, ':fingerprint': state.fingerprint });
+  return updateUnlessLater(documents, runsTable, 'lastRunAt', 'SET lastRunAt = :at, fingerprint = :fingerprint REMOVE rebuildingUnder', { ':at': state.lastRunAt, ':fingerprint': state.fingerprint }, 'AND (attribute_not_exists(rebuildingUnder) OR rebuildingUnder = :fingerprint)');
 }
 
-async function updateUnlessLater(documents: DocumentSender, runsTable: string, attribute: 'lastRunAt' | 'reindexedUpTo', update: string, values: Record<string, unknown>): Promise<boolean> {
+async function updateUnlessLater(documents: DocumentSender, runsTable: string, attribute: 'lastRunAt' | 'reindexedUpTo', update: string, values: Record<string, unknown>, alsoRequired = ''): Promise<boolean> {
   try {
     await documents.send(
       new UpdateCommand({
         TableName: runsTable,
         Key: DUE_INDEX_STATE_KEY,
         UpdateExpression: update,
-        ConditionExpression: `attribute_not_exists(${attribute}) OR ${attribute} <= :at`,
+        ConditionExpression: `(attribute_not_exists(${attribute}) OR ${attribute} <= :at) ${alsoRequired}`.trim(),
         ExpressionAttributeValues: values,
       }),
     );

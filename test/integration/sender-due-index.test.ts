@@ -11,6 +11,7 @@ import { DUE_INDEX_STATE_KEY, readDueIndexState } from '#shared/store/due-index-
 import type { ProfileItem } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, runCampaignHour as run } from '#test/support/campaign-runs.ts';
+import { crashingAfter } from '#test/support/crashing-clients.ts';
 import { ledgerEntries, scanTable, seedCatalog, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
@@ -233,5 +234,34 @@ describe('the hourly sender through the due index', () => {
     expect(next.selection.mode).toBe('index');
     expect(next.clientsScanned).toBe(1);
     expect(next.campaigns.winback?.due).toBe(0);
+  });
+
+  it('a rebuild under a new configuration that dies, then a rollback: the hours after read every profile until a rebuild completes, and no due email is lost', async () => {
+    const N = 20;
+    const at = local('2026-11-20 10:00', SH);
+    // Lapsed 55 days: the win-back (days 60 to 89) opens in five days.
+    const lapsed = (prefix: string) => Array.from({ length: N }, (_, i) => profileItem(`${prefix}-${String(i).padStart(2, '0')}`, { firstOrderAt: iso(at - 200 * DAY), lastOrderAt: iso(at - 55 * DAY - i * 60_000), orderCount: 2 }));
+    const campaignsA = { policy: { controlShare: 0 }, campaigns: [{ kind: 'welcome' as const }, { kind: 'winback' as const }] };
+    const winbacksSent = async (config: Config) => (await ledgerEntries(aws, config)).filter((e) => e.campaignId === 'winback' && e.status === 'sent').length;
+
+    const configA = await campaignConfig(aws, 'rolled-back', { campaigns: campaignsA });
+    await seedProfiles(aws, configA, lapsed('rb'));
+    await run(aws, configA, at, 'rb-0');
+    // Configuration B turns the win-back off; its first hour reads every profile and dies after 10 writes.
+    const configB: Config = { ...configA, campaigns: { ...configA.campaigns, campaigns: configA.campaigns.campaigns.map((c) => (c.id === 'winback' ? { ...c, enabled: false } : c)) } };
+    const dying = crashingAfter(aws.clients, 10);
+    await expect(run({ clients: dying }, configB, at + HOUR, 'rb-b')).rejects.toThrow(/crash/);
+    await dying.settled();
+    expect(await readDueIndexState(aws.clients.documents, tableNames(configA).runs)).toMatchObject({ rebuildingUnder: expect.any(String) });
+
+    // Rolled back to A: six days later every win-back is due, as on a base that never saw B.
+    const after = await run(aws, configA, at + 6 * DAY, 'rb-1');
+    expect(after.selection).toMatchObject({ mode: 'full-scan', reason: 'rebuild-unfinished' });
+    expect(after.clientsScanned).toBe(N);
+    expect(await winbacksSent(configA)).toBe(N);
+    const state = await readDueIndexState(aws.clients.documents, tableNames(configA).runs);
+    expect(state).toMatchObject({ lastRunAt: at + 6 * DAY });
+    expect(state?.rebuildingUnder).toBeUndefined();
+    expect((await run(aws, configA, at + 6 * DAY + HOUR, 'rb-2')).selection.mode).toBe('index');
   });
 });

@@ -166,7 +166,7 @@ describe('the due index', () => {
     expect(withNextDue(client, early)).toEqual({ ...client, nextDueAt: long, nextDueDay: '2026-01-01' });
   });
 
-  it('is read from the last indexed run on; a first run, a changed configuration or catalogue and a backfill read every profile', () => {
+  it('is read from the last indexed run on; a first run, a changed configuration or catalogue, an unfinished rebuild and a backfill read every profile', () => {
     const { campaigns } = context();
     const state = { lastRunAt: Date.UTC(2026, 5, 1, 10), fingerprint: 'f1' };
     const lookback = 72 * HOUR;
@@ -177,6 +177,11 @@ describe('the due index', () => {
     const died = { ...state, reindexedUpTo: state.lastRunAt + 4 * HOUR };
     expect(dueSelection(died, 'f1', state.lastRunAt + 2 * HOUR, campaigns, lookback)).toMatchObject({ mode: 'full-scan', reason: 'earlier-than-last-indexed-run' });
     expect(dueSelection(died, 'f1', state.lastRunAt + 4 * HOUR, campaigns, lookback)).toMatchObject({ mode: 'index', from: state.lastRunAt - longestWindowMs(campaigns) - lookback });
+    // A rebuild under f2 died half-way, some values written under it: neither f2 nor f1 (a rollback) may trust the index.
+    const rebuildDied = { ...died, rebuildingUnder: 'f2' };
+    for (const fingerprint of ['f1', 'f2']) {
+      expect(dueSelection(rebuildDied, fingerprint, state.lastRunAt + 5 * HOUR, campaigns, lookback)).toEqual({ mode: 'full-scan', reason: 'rebuild-unfinished', reindex: true });
+    }
     expect(dueSelection(state, 'f1', state.lastRunAt + HOUR, campaigns, lookback)).toEqual({
       mode: 'index',
       from: state.lastRunAt - longestWindowMs(campaigns) - lookback,
