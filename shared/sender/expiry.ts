@@ -50,3 +50,16 @@ export function expirySince(at: number, lookbackMs: number, lastRunAt: number | 
   if (lastRunAt === undefined || lastRunAt >= since) return since;
   return Math.max(lastRunAt, Math.min(since, at - retentionMs));
 }
+
+/**
+ * From when each enabled campaign counts as enabled (epoch ms by id): a window that closed by then
+ * closed before the campaign existed (added, or turned back on), no outage lost it, and it is not
+ * recorded 'expired' (nor settles a key other windows share). `stored` is what the hours recorded:
+ * a campaign missing from it is enabled from `at`, the first hour that runs it. Before any hour
+ * recorded it (a first deployment, or a version that kept none) the campaigns enabled count as
+ * enabled all along, as before. Pure.
+ */
+export function campaignsEnabledSince(stored: Readonly<Record<string, number>> | undefined, campaigns: Pick<CampaignsConfig, 'campaigns'>, at: number): Record<string, number> {
+  const since = stored === undefined ? 0 : at;
+  return Object.fromEntries(campaigns.campaigns.filter((c) => c.enabled).map((c) => [c.id, stored?.[c.id] ?? since]));
+}

@@ -35,7 +35,7 @@ import {
   type LedgerKey,
 } from '#shared/store/ledger-store.ts';
 import { queryDueProfiles, scanProfiles, updateNextDue } from '#shared/store/profile-store.ts';
-import { noteReindexing, readDueIndexState, recordDueIndexState } from '#shared/store/due-index-store.ts';
+import { noteReindexing, readCampaignsEnabledSince, readDueIndexState, recordCampaignsEnabledSince, recordDueIndexState } from '#shared/store/due-index-store.ts';
 import { isClientSuppressed, suppressedAmong } from '#shared/store/suppression-store.ts';
 import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { eraseTraces } from '#shared/forget/forget.ts';
@@ -47,7 +47,7 @@ import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupon
 import { sendIntroductions, type IntroductionCounts } from './introductions.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
 import { mailedForLaterOrder } from './earlier-order.ts';
-import { expiryReason, expirySince } from './expiry.ts';
+import { campaignsEnabledSince, expiryReason, expirySince } from './expiry.ts';
 import { lapseLadders, predictedDayKeyedCampaigns, withCurrentKeys } from './legacy-keys.ts';
 import { entriesOfOtherEmails, recentEmails } from './recent-emails.ts';
 import { ingestIncrementalExports, markUndoneByNight, type IngestSummary, type MergedIncrement } from './ingest.ts';
@@ -300,7 +300,10 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   const lastRunAt = indexState?.lastRunAt ?? (await lastRecordedRunAt(run));
   const endedSince = expirySince(at, lookback, lastRunAt, config.sender.ledgerRetentionDays * DAY_MS);
   if (endedSince < at - lookback) log.warn('last run longer ago than the expiry lookback: recording the windows closed since', { since: new Date(endedSince).toISOString() });
-  const { dueClients, scanned, reindexed, undoneByNight, undoneFolders } = await selectDueClients(run, catalog, selection, reindexing, endedSince, merged);
+  // A window that closed before its campaign was enabled is no email an outage lost. Recorded by the hours of the current timeline only (no dry run, no backfill).
+  const enabledSince = campaignsEnabledSince(await readCampaignsEnabledSince(clients.documents, tableNames(config).runs), config.campaigns, at);
+  if (reindexing) await recordCampaignsEnabledSince(clients.documents, tableNames(config).runs, enabledSince);
+  const { dueClients, scanned, reindexed, undoneByNight, undoneFolders } = await selectDueClients(run, catalog, selection, reindexing, endedSince, enabledSince, merged);
   if (undoneByNight > 0) {
     log.warn('clients this hour merged whose profile a night still writing rewrote since: not decided, left to the next hour', { clients: undoneByNight, folders: [...undoneFolders] });
     // The next hour merges those folders again, even with the night still running then.
@@ -586,6 +589,8 @@ async function selectDueClients(
   selection: DueSelection,
   reindexing: boolean,
   endedSince: number,
+  /** campaignsEnabledSince: a window closed by then is not expired. */
+  enabledSince: Readonly<Record<string, number>>,
   mergedThisHour: ReadonlyMap<string, MergedIncrement>,
 ): Promise<{ dueClients: DueClient[]; scanned: number; reindexed: number; undoneByNight: number; undoneFolders: Set<string> }> {
   const { config, clients, at } = run;
@@ -616,7 +621,7 @@ async function selectDueClients(
       continue;
     }
     const due = dueOccasions(profile, catalog, at, context);
-    const ended = endedOccasions(profile, catalog, endedSince, at, context);
+    const ended = endedOccasions(profile, catalog, endedSince, at, context).filter((o) => o.expiresAt > (enabledSince[o.campaignId] ?? at));
     // Entries of keys an earlier version named otherwise are read under today's (legacy-keys.ts).
     const readLedger = async () => withCurrentKeys(await ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId), profile, dayKeyed, lapses);
     let entries = due.length === 0 && ended.length === 0 ? undefined : await readLedger();

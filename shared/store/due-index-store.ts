@@ -5,7 +5,7 @@ import type { ProductCatalog } from '#shared/campaigns/due.ts';
 import type { Config } from '#shared/config.ts';
 import { readCatalog } from './catalog-store.ts';
 import { isConditionFailure } from './conditions.ts';
-import { getRun } from './runs-store.ts';
+import { getRun, putRun } from './runs-store.ts';
 import { tableNames } from './tables.ts';
 
 /**
@@ -66,6 +66,22 @@ async function updateUnlessLater(documents: DocumentSender, runsTable: string, a
     if (isConditionFailure(error)) return false;
     throw error;
   }
+}
+
+/** The runs-table item of when each campaign was first run enabled (shared/sender/expiry.ts campaignsEnabledSince). */
+const CAMPAIGNS_ENABLED_KEY = { job: 'campaigns-enabled', runDate: 'state' } as const;
+
+/** When each enabled campaign was first run enabled, by id (epoch ms); undefined before any hour recorded it. */
+export async function readCampaignsEnabledSince(documents: DocumentSender, runsTable: string): Promise<Record<string, number> | undefined> {
+  const item = await getRun<typeof CAMPAIGNS_ENABLED_KEY & { since?: unknown }>(documents, runsTable, CAMPAIGNS_ENABLED_KEY);
+  const since = item?.since;
+  if (since === null || typeof since !== 'object') return undefined;
+  return Object.fromEntries(Object.entries(since).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
+}
+
+/** Records the campaigns enabled now and since when (a campaign turned off leaves it, and is enabled anew when turned back on). */
+export async function recordCampaignsEnabledSince(documents: DocumentSender, runsTable: string, since: Readonly<Record<string, number>>): Promise<void> {
+  await putRun(documents, runsTable, { ...CAMPAIGNS_ENABLED_KEY, since: { ...since } });
 }
 
 /**

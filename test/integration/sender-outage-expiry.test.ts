@@ -98,6 +98,40 @@ describe('the first run after an outage records every window that closed since t
   }, 60_000);
 });
 
+describe('a campaign added or turned back on', () => {
+  const T0 = local('2026-11-20 10:00', SH);
+  // Once ever, 7 days after the latest order, open a week: a false 'expired' would settle it for good.
+  const nudge = { id: 'nudge', trigger: { on: 'any-order', daysAfter: 7 }, timing: { oncePer: 'ever' }, template: 'cross-category' };
+  const campaigns = (withNudge: boolean) => ({ policy: { controlShare: 0 }, campaigns: [{ kind: 'welcome' }, { ...nudge, enabled: withNudge }] }) as CampaignsConfigInput;
+  const ordered = (customerId: string, lastOrder: number) => profileItem(customerId, { firstOrderAt: iso(T0 - 300 * DAY), lastOrderAt: iso(lastOrder), orderCount: 3 });
+  const nudgeEntries = async (config: Config) => (await ledgerEntries(aws, config)).filter((e) => e.campaignId === 'nudge').map((e) => `${e.customerId} ${e.status}`).sort();
+
+  it('records no window that closed before it ran as expired, and a once-ever key stays free for the next window', async () => {
+    const before = await campaignConfig(aws, 'added-campaign', { campaigns: campaigns(false) });
+    // Last order 16 days ago: the nudge's week closed two days before the brand adds it.
+    await seedProfiles(aws, before, [ordered('added-1', T0 - 16 * DAY)]);
+    await run(aws, before, T0, 'added-0');
+    const added = await campaignConfig(aws, 'added-campaign', { campaigns: campaigns(true) });
+    const first = await run(aws, added, T0 + 3_600_000, 'added-1');
+    expect(first.campaigns.nudge?.expired ?? 0).toBe(0);
+    expect(await nudgeEntries(added)).toEqual([]);
+
+    // Turned off; a client's week opens and closes meanwhile; turned back on within the lookback: not expired either.
+    await run(aws, before, T0 + 2 * 3_600_000, 'added-2');
+    await seedProfiles(aws, added, [ordered('added-2', T0 - 13 * DAY)]);
+    const back = await run(aws, added, T0 + 2 * DAY, 'added-3');
+    expect(back.campaigns.nudge?.expired ?? 0).toBe(0);
+
+    // The first client orders again: the nudge of that order goes, once.
+    const reordered = T0 + 2 * DAY;
+    await seedProfiles(aws, added, [ordered('added-1', reordered)]);
+    let sent = 0;
+    for (let at = reordered + 7 * DAY + 12 * 3_600_000; at < reordered + 9 * DAY; at += 6 * 3_600_000) sent += (await run(aws, added, at, `added-${at}`)).campaigns.nudge?.sent ?? 0;
+    expect(sent).toBe(1);
+    expect(await nudgeEntries(added)).toEqual(['added-1 sent']);
+  }, 120_000);
+});
+
 /** The clients, with the process dying once a profile's index value has been written: every later call fails. */
 function diesAfterFirstIndexUpdate(clients: AwsClients, profilesTable: string): AwsClients {
   let dead = false;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { welcomeOccasion } from '#shared/campaigns/due.ts';
 import { campaignsConfigSchema, type WelcomeCampaign } from '#shared/campaigns/schema.ts';
 import type { ClientProfile } from '#shared/model.ts';
-import { expiryReason, expirySince } from '#shared/sender/expiry.ts';
+import { campaignsEnabledSince, expiryReason, expirySince } from '#shared/sender/expiry.ts';
 import { clientProfile } from '#test/support/profiles.ts';
 
 const HOUR = 3_600_000;
@@ -64,5 +64,18 @@ describe('how far back a run records closed windows', () => {
         expect(since).toBeGreaterThanOrEqual(Math.min(at - hours * HOUR, at - days * DAY));
       }),
     );
+  });
+});
+
+describe('from when a campaign counts as enabled', () => {
+  const AT = Date.UTC(2026, 10, 20, 2);
+  const config = campaignsConfigSchema.parse({ campaigns: [{ kind: 'welcome' }, { kind: 'winback', enabled: false }, { kind: 'birthday' }] });
+
+  it('keeps what the hours recorded, from this hour for a campaign added or turned back on, and drops one turned off', () => {
+    expect(campaignsEnabledSince({ welcome: AT - 100, winback: AT - 50 }, config, AT)).toEqual({ welcome: AT - 100, birthday: AT });
+  });
+
+  it('with no record yet (a first deployment, an upgrade), the campaigns enabled count as enabled all along', () => {
+    expect(campaignsEnabledSince(undefined, config, AT)).toEqual({ welcome: 0, birthday: 0 });
   });
 });
