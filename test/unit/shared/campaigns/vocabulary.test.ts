@@ -161,15 +161,15 @@ describe('the triggers in time', () => {
     expect(without).not.toHaveProperty('products');
   });
 
-  it('no order for 120/180/365 days: one occasion per step and lapse, each ending at the next step', () => {
+  it('no order for 120/180/365 days: one occasion per step and lapse, each keyed by its day and ending at the next step', () => {
     const lastOrderAt = iso(at('2026-01-01T12:00'));
     const ctx = one({ trigger: { on: 'no-order-for', days: [120, 180, 365] }, timing: { cutoffDays: 90 } });
     const client = clientProfile({ timeZone: SH, lastOrderAt, topCategory: 'skin', skus: { CREAM: { lastPurchasedAt: lastOrderAt, quantity: 1, purchases: 1, category: 'skin' } } });
     const [first] = due(client, at('2026-05-01T00:00'), ctx);
-    expect(first).toMatchObject({ occasionKey: `test#${lastOrderAt}`, expiresAt: at('2026-06-30T00:00'), details: { lapseStepDays: 120, daysSinceLastOrder: 120, recommendedCategory: 'skin', products: [{ sku: 'CREAM' }] } });
+    expect(first).toMatchObject({ occasionKey: `test#${lastOrderAt}#120d`, expiresAt: at('2026-06-30T00:00'), details: { lapseStepDays: 120, daysSinceLastOrder: 120, recommendedCategory: 'skin', products: [{ sku: 'CREAM' }] } });
     expect(due(client, at('2026-06-30T00:00'), ctx)[0]).toMatchObject({ occasionKey: `test#${lastOrderAt}#180d`, details: { lapseStepDays: 180 } });
     expect(due(client, at('2027-01-01T00:00'), ctx)[0]?.occasionKey).toBe(`test#${lastOrderAt}#365d`);
-    expect(endedOccasions(client, CATALOG, at('2026-06-29T00:00'), at('2026-06-30T00:00'), ctx).map((o) => o.occasionKey)).toEqual([`test#${lastOrderAt}`]);
+    expect(endedOccasions(client, CATALOG, at('2026-06-29T00:00'), at('2026-06-30T00:00'), ctx).map((o) => o.occasionKey)).toEqual([`test#${lastOrderAt}#120d`]);
   });
 
   it('product runs out, as a campaign of its own: the product in the list, the cut-off at the run-out day', () => {
