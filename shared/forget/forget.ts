@@ -109,7 +109,9 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   const emails = [...new Set([...addresses, ...suppressed])];
 
   const keys = await recordErasure(clients.documents, tables.suppression, { customerIds, emails }, at);
-  const erased = await eraseTraces({ config, clients }, { customerIds, emails });
+  // The request's own id and address lead to the rest: they go last (eraseTraces), so a rerun still gets there.
+  const requested = { customerIds: [...requestedIds], emails: request.email === undefined ? [] : [normaliseEmail(request.email)] };
+  const erased = await eraseTraces({ config, clients }, { customerIds, emails, requested });
   const result: ForgetResult = {
     request: {
       ...(request.customerId ? { customer: pseudonym(request.customerId) } : {}),
@@ -131,10 +133,16 @@ export type ErasedTraces = Pick<ForgetResult, 'historyRecords' | 'ledgerEntries'
  * entries, advisor tasks and their task emails' entries, the plain suppression entries of their
  * ids and addresses, and last their profiles. Idempotent. forgetClient calls it after recording
  * the erasure; the nightly run and the sender call it for an erased client they meet with a profile.
+ *
+ * `requested` is what a forget request named: the rest was reached through it (an address's bounce
+ * names the client's id, whose profile names their current address, which other profiles share).
+ * So the profiles reached through others go first, then the requested ids' own, and last the
+ * suppression entry of the requested address: a request that stops at any step, run again, still
+ * reaches everything left.
  */
 export async function eraseTraces(
   context: { config: Config; clients: Pick<AwsClients, 'documents'> },
-  who: { customerIds: readonly string[]; emails: readonly string[] },
+  who: { customerIds: readonly string[]; emails: readonly string[]; requested?: { customerIds: readonly string[]; emails: readonly string[] } },
 ): Promise<ErasedTraces> {
   const { documents } = context.clients;
   const tables = tableNames(context.config);
@@ -158,10 +166,18 @@ export async function eraseTraces(
     erased.tasks += tasks.length;
     if (await deleteClientSuppression(documents, tables.suppression, customerId)) erased.suppressionEntries += 1;
   }
-  for (const email of who.emails) {
+  const requestedIds = new Set(who.requested?.customerIds);
+  const requestedEmails = new Set(who.requested?.emails.map(normaliseEmail));
+  const isLinkEmail = (email: string) => requestedEmails.has(normaliseEmail(email));
+  for (const email of who.emails.filter((email) => !isLinkEmail(email))) {
     if (await deletePlainSuppression(documents, tables.suppression, email)) erased.suppressionEntries += 1;
   }
-  // Last: until it goes, a rerun finds the addresses through it.
-  await deleteProfiles(documents, tables.profiles, who.customerIds);
+  // Until a profile goes, a rerun finds the addresses through it.
+  await deleteProfiles(documents, tables.profiles, who.customerIds.filter((id) => !requestedIds.has(id)));
+  await deleteProfiles(documents, tables.profiles, who.customerIds.filter((id) => requestedIds.has(id)));
+  // Until it goes, a rerun of a request by this address finds the client's id through it.
+  for (const email of who.emails.filter(isLinkEmail)) {
+    if (await deletePlainSuppression(documents, tables.suppression, email)) erased.suppressionEntries += 1;
+  }
   return erased;
 }

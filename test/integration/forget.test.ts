@@ -19,6 +19,7 @@ import { runCampaignHour, total } from '#test/support/campaign-runs.ts';
 import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { clienteleExit } from '#test/support/cli.ts';
+import { erasedNothingStored } from '#local/format.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { bounceEvent, snsEvent } from '#test/support/ses-events.ts';
@@ -126,6 +127,40 @@ describe('forget', () => {
     await forget(config, { customerId: 'k01' });
     expect(await plainSuppressions(config)).toEqual([]);
     expect(await getProfile(aws.clients.documents, tables.profiles, 'k01')).toBeUndefined();
+  });
+
+  it('by an earlier address, stopped at any of its writes, then run again, ends as a clean forget does', { timeout: 120_000 }, async () => {
+    const config = await scenarioConfig(aws, 'forget-crash-every-step');
+    const tables = tableNames(config);
+    await seedProfiles(aws, config, [profileItem('b01', { email: 'b01@example.com' })]);
+    const isWrite = (command: { constructor: { name: string } }) => /^(Put|Delete|Update|BatchWrite|TransactWrite)Command$/.test(command.constructor.name);
+    let steps = 0;
+    for (let step = 1; step < 40; step += 1) {
+      // The person: a bounce of the address she had before names her id; her profile's current
+      // address is shared by a second id (one person); a send-ledger entry and her own no.
+      const [id, sharer, old, current] = [`z${step}`, `w${step}`, `old-z${step}@example.com`, `new-z${step}@example.com`];
+      await seedProfiles(aws, config, [profileItem(id, { email: current }), profileItem(sharer, { email: current })]);
+      await suppress(aws.clients.documents, tables.suppression, { email: old, reason: 'hard-bounce', at: AT, customerId: id });
+      await suppressClient(aws.clients.documents, tables.suppression, { customerId: id, reason: 'unsubscribe', at: AT, source: 'one-click' });
+      await claimOccasion(aws.clients.documents, tables.sendLedger, { customerId: id, occasionKey: 'winback#2026-11', campaignId: 'winback', runId: 'r1', now: AT, retentionDays: 400 });
+
+      let writes = 0;
+      const dying = dyingAt((command) => isWrite(command) && ++writes === step);
+      const first = await forget(config, { email: old }, { documents: dying }).then(() => 'done' as const, (error: unknown) => error);
+      if (first === 'done') break;
+      expect(String(first)).toMatch(/crash/);
+      steps = step;
+
+      const rerun = await forget(config, { email: old });
+      expect(erasedNothingStored(rerun), `stopped at write ${step}: the rerun found nothing`).toBe(false);
+      for (const gone of [id, sharer]) expect(await getProfile(aws.clients.documents, tables.profiles, gone), `stopped at write ${step}: ${gone}`).toBeUndefined();
+    }
+    // Every write of the request was a place to stop at (the erasure entries, the deletes, the profiles, the bounce last).
+    expect(steps).toBeGreaterThan(8);
+    expect(await plainSuppressions(config)).toEqual([]);
+    expect((await scanTable(aws, tables.profiles)).map((p) => p.customerId)).toEqual(['b01']);
+    expect(await scanTable(aws, tables.sendLedger)).toEqual([]);
+    expect((await scanTable<{ email: string }>(aws, tables.suppression)).filter((e) => e.email.startsWith('erased:'))).toHaveLength(4 * (steps + 1));
   });
 
   it("deletes the unsubscribe kept against the client's id, also when a first request stopped at that delete", async () => {
