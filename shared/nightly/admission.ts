@@ -6,7 +6,7 @@ import { getRun, putRun, recentRuns, runsAfter } from '#shared/store/runs-store.
 import { tableNames } from '#shared/store/tables.ts';
 import type { Log } from '#shared/log.ts';
 import { addDays } from '#shared/time.ts';
-import { nightRules, plausibilityViolations, ruleChanges, type LastNight, type NightFigures, type NightMoves, type TonightFigures } from './guards.ts';
+import { nightRules, plausibilityViolations, ruleChanges, type ErasedSinceLastNight, type LastNight, type NightFigures, type NightMoves, type TonightFigures } from './guards.ts';
 import { NIGHTLY_JOB, type NightAdmission, type NightInProgress, type NightlyRunSummary } from './summary.ts';
 
 /**
@@ -31,7 +31,7 @@ export class NightRefusedError extends ClienteleError {
 }
 
 /** What a shard measured for the guards (numbers only; they add up over shards). */
-export interface ShardFigures extends NightMoves {
+export interface ShardFigures extends NightMoves, ErasedSinceLastNight {
   clients: number;
   revenue12mMinor: number;
   buyers: number;
@@ -40,7 +40,10 @@ export interface ShardFigures extends NightMoves {
 }
 
 export function emptyShardFigures(): ShardFigures {
-  return { clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0, stillAbsent: 0 };
+  return {
+    clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0, stillAbsent: 0,
+    erasedSinceLastNight: 0, erasedSinceLastNightRevenue12mMinor: 0, erasedSinceLastNightBuyers: 0,
+  };
 }
 
 export function addShardFigures(parts: readonly ShardFigures[]): ShardFigures {
@@ -118,9 +121,13 @@ export function nightsBefore(
   });
 }
 
-/** The run date of the last night completed before `runDate`: the night a base holds the state of (base.ts). */
-export async function lastCompletedNightBefore(context: { config: Config; clients: Pick<AwsClients, 'documents'> }, runDate: string): Promise<string | undefined> {
-  return (await nightsBefore(context, runDate, ['status'])).find(isCompleted)?.runDate;
+/** The last night completed before `runDate`, the night a base holds the state of (base.ts): its run date, and when its run began (epoch ms). */
+export async function lastCompletedNightBefore(
+  context: { config: Config; clients: Pick<AwsClients, 'documents'> },
+  runDate: string,
+): Promise<{ runDate: string; startedAt: number } | undefined> {
+  const last = (await nightsBefore(context, runDate, ['status', 'startedAt'])).find(isCompleted);
+  return last === undefined ? undefined : { runDate: last.runDate, startedAt: Date.parse(last.startedAt) };
 }
 
 /** Checks the night may be written (throws NightRefusedError otherwise), then marks it as being written. */

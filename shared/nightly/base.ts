@@ -21,6 +21,8 @@ export interface NightBase {
   planned: ReadonlyMap<string, ProfileItem | null>;
   /** The last completed night (YYYY-MM-DD) the base holds the state of; absent before the first. */
   lastNight?: string;
+  /** When that night's run began (epoch ms): a client erased since is in its figures, not in tonight's (ErasedSinceLastNight). */
+  lastNightStartedAt?: number;
   /** The shard's clients of the base that no file of tonight's has (absent.ts). */
   absent: AbsentTonight;
   /**
@@ -143,5 +145,5 @@ export async function loadNightBase(
       if (image !== null && !seenSinceSnapshot(image)) tally(image, 1);
     }
   }
-  return { stored, planned, ...(lastNight === undefined ? {} : { lastNight }), absent, erasedStored };
+  return { stored, planned, ...(lastNight === undefined ? {} : { lastNight: lastNight.runDate, lastNightStartedAt: lastNight.startedAt }), absent, erasedStored };
 }

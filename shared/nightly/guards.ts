@@ -40,8 +40,31 @@ export interface NightMoves {
   newlyAbsent: number;
 }
 
-/** Tonight's figures as a night's admission keeps them: those compared, and the clients missing since an earlier night (shown, not compared). */
-export type TonightFigures = NightFigures & NightMoves & { stillAbsent?: number };
+/**
+ * Clients erased (forget) since the last completed night began whom tonight's export still has:
+ * that night counted them, tonight leaves them out. Their part is taken out of the last night's
+ * figures before they are compared, so that a forget alone never looks like a broken export.
+ * Their order lines stay in both nights' counts (the lines are the export's).
+ */
+export interface ErasedSinceLastNight {
+  /** Their count. */
+  erasedSinceLastNight: number;
+  erasedSinceLastNightRevenue12mMinor: number;
+  erasedSinceLastNightBuyers: number;
+}
+
+/** Tonight's figures as a night's admission keeps them: those compared, the clients missing since an earlier night (shown, not compared), and those erased since the last night (absent in summaries written before they were counted). */
+export type TonightFigures = NightFigures & NightMoves & { stillAbsent?: number } & Partial<ErasedSinceLastNight>;
+
+/** The last night's figures without the clients erased since (ErasedSinceLastNight). Pure. */
+export function lastNightWithoutErased(lastNight: LastNight, erased: Partial<ErasedSinceLastNight>): LastNight {
+  return {
+    ...lastNight,
+    clients: lastNight.clients - (erased.erasedSinceLastNight ?? 0),
+    revenue12mMinor: lastNight.revenue12mMinor - (erased.erasedSinceLastNightRevenue12mMinor ?? 0),
+    buyers: lastNight.buyers - (erased.erasedSinceLastNightBuyers ?? 0),
+  };
+}
 
 type FigureCheck = 'clients' | 'orderLines' | 'revenue12m';
 type ShareCheck = keyof NightMoves;
@@ -167,11 +190,14 @@ const MOVES: Record<ShareCheck, { limit: (limits: Config['plausibility']) => num
 
 /**
  * The figures that fell by more than `maxDropShare` since the last completed night, and the moves
- * (downgrades, upgrades, unexplained lapses) above their share of its buyers. Empty on a first night
- * (nothing to compare).
+ * (downgrades, upgrades, unexplained lapses) above their share of its buyers, the clients erased
+ * since that night left out of its figures. Empty on a first night (nothing to compare).
  */
-export function plausibilityViolations(tonight: TonightFigures, lastNight: LastNight | undefined, limits: Config['plausibility']): GuardViolation[] {
-  if (!lastNight) return [];
+export function plausibilityViolations(tonight: TonightFigures, lastCompleted: LastNight | undefined, limits: Config['plausibility']): GuardViolation[] {
+  if (!lastCompleted) return [];
+  const lastNight = lastNightWithoutErased(lastCompleted, tonight);
+  const erased = tonight.erasedSinceLastNight ?? 0;
+  const erasedNote = erased > 0 ? `, its ${erased.toLocaleString('en-US')} client(s) erased since left out` : '';
   const violations: GuardViolation[] = [];
   const drops: [FigureCheck, number, number][] = [
     ['clients', tonight.clients, lastNight.clients],
@@ -186,7 +212,7 @@ export function plausibilityViolations(tonight: TonightFigures, lastNight: LastN
       tonight: now,
       lastNight: before,
       limit: limits.maxDropShare,
-      message: `${FIGURE_NAMES[check]} fell by ${pct(fall)} since ${lastNight.runDate} (${now.toLocaleString('en-US')} against ${before.toLocaleString('en-US')}), more than the ${pct(limits.maxDropShare)} allowed`,
+      message: `${FIGURE_NAMES[check]} fell by ${pct(fall)} since ${lastNight.runDate} (${now.toLocaleString('en-US')} against ${before.toLocaleString('en-US')}${erasedNote}), more than the ${pct(limits.maxDropShare)} allowed`,
     });
   }
   for (const [check, move] of Object.entries(MOVES) as [ShareCheck, (typeof MOVES)[ShareCheck]][]) {

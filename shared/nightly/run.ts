@@ -8,14 +8,14 @@ import { checkRejectShares, readExport, ExportError, MAX_KEPT_REJECTS, type Fiel
 import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
 import type { ExportHandlers, RowPosition } from '#shared/exports/types.ts';
 import { silentLog, type Log } from '#shared/log.ts';
-import type { ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
+import type { ClientOrders, ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
 import type { RosterOutcome, RosterRow } from '#shared/advisors/roster.ts';
 import { settleRoster } from '#shared/store/roster-store.ts';
 import { advisorDigestsOfNight, DIGEST_WEEK_NIGHTS, type AdvisorDigestSummary, type DigestRun } from '#shared/digests/advisor-digests.ts';
 import { exportPrefix, reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { writeCatalog, writeCategoryAffinity } from '#shared/store/catalog-store.ts';
 import { putRun, recentRuns } from '#shared/store/runs-store.ts';
-import { erasedAmong, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
+import { erasedAmong, erasedSince, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { eraseTraces } from '#shared/forget/forget.ts';
 import { getProfiles, type UnkeptProfile } from '#shared/store/profile-store.ts';
 import { readBeforeImages } from '#shared/store/night-plans.ts';
@@ -157,6 +157,8 @@ export interface ShardRead {
   advisors: RosterRow[];
   /** Clients of the export left out because they asked to be forgotten (erasure-store.ts). */
   erasedClients: number;
+  /** Their orders as the export has them, and the address they were erased by: the guards take out of the last night's figures those erased since it (measureShard). */
+  erasedInExport: { client: ClientOrders; email: string | undefined }[];
   /**
    * Their ids, and (added by loadShardBase) the erased clients of the shard's base the export
    * lacks: a profile of theirs that a race, a crashed attempt or a restore left behind is erased
@@ -255,9 +257,14 @@ export async function collectShard(
   // People who asked to be forgotten stay out of the base whatever the export says.
   const erasures = await loadErasures(context.clients.documents, tableNames(config).suppression);
   const erasedIds: string[] = [];
+  const erasedInExport: ShardRead['erasedInExport'] = [];
   const erasedClients = aggregator.dropClients((id, email) => {
     const erased = isErased(erasures, id, email);
-    if (erased) erasedIds.push(id);
+    if (erased) {
+      erasedIds.push(id);
+      const client = aggregator.clientOrdersOf(id);
+      if (client !== undefined) erasedInExport.push({ client, email });
+    }
     return erased;
   });
   log.info('export read', { rows: result.rows, rejected: result.rejected, warned: result.warned, files: result.files.length, clients: aggregator.clientCount, erasedClients, shard: shard.index });
@@ -269,6 +276,7 @@ export async function collectShard(
     products,
     advisors,
     erasedClients,
+    erasedInExport,
     erasedIds,
     erasures,
     orphans,
@@ -343,6 +351,14 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
     // A first purchase (from Prospect) is no move between buyers' tiers: a sale day brings many.
     else if (isTierUpgrade(before.tier, client.tier)) figures.upgrades += 1;
     if (unexplainedLapse(before, client, lapseClock)) figures.unexplainedLapses += 1;
+  });
+  // Erased since the last night began: in its figures, out of tonight's (guards.ts ErasedSinceLastNight).
+  const since = base.lastNightStartedAt;
+  const erasedSinceLastNight = since === undefined ? [] : shardRead.erasedInExport.filter(({ client, email }) => erasedSince(shardRead.erasures, since, client.customerId, email)).map(({ client }) => client);
+  rfmMeasures(erasedSinceLastNight, { runDate, config }, (client) => {
+    figures.erasedSinceLastNight += 1;
+    figures.erasedSinceLastNightRevenue12mMinor += client.spend12mMinor;
+    if (client.tier !== 'Prospect') figures.erasedSinceLastNightBuyers += 1;
   });
   const { summaries } = clv.buyers;
   return { figures, measures: {

@@ -18,6 +18,8 @@ export type ErasedKind = 'customer' | 'email';
 export interface Erasures {
   /** The hashed keys of every erasure: test a client with isErased. */
   keys: ReadonlySet<string>;
+  /** When each key was first recorded (epoch ms; absent in lists built without times): test a client with erasedSince. */
+  recordedAt?: ReadonlyMap<string, number>;
 }
 
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
@@ -52,6 +54,11 @@ export interface ErasureGuard {
 export function isErased(erasures: Erasures, customerId: string, email?: string): boolean {
   if (erasures.keys.size === 0) return false;
   return erasureKeysOf({ customerId, email }).some((key) => erasures.keys.has(key));
+}
+
+/** Whether a client (by id, or by email when known) was erased at or after `since` (epoch ms): by any of their keys recorded since. */
+export function erasedSince(erasures: Erasures, since: number, customerId: string, email?: string): boolean {
+  return erasureKeysOf({ customerId, email }).some((key) => (erasures.recordedAt?.get(key) ?? -Infinity) >= since);
 }
 
 export const NO_ERASURES: Erasures = { keys: new Set() };
@@ -91,22 +98,26 @@ export async function deleteClientSuppression(documents: DocumentSender, table: 
   return output.Attributes !== undefined;
 }
 
-/** Every erasure (a scan of the suppression table reading only erased keys). */
+/** Every erasure and when it was recorded (a scan of the suppression table reading only erased keys). */
 export async function loadErasures(documents: DocumentSender, table: string): Promise<Erasures> {
   const keys = new Set<string>();
+  const recordedAt = new Map<string, number>();
   const items = paginate((startKey) =>
     documents.send(
       new ScanCommand({
         TableName: table,
         FilterExpression: 'begins_with(email, :prefix)',
         ExpressionAttributeValues: { ':prefix': PREFIX },
-        ProjectionExpression: 'email',
+        ProjectionExpression: 'email, suppressedAt',
         ExclusiveStartKey: startKey,
       }),
     ),
   );
-  for await (const item of items) keys.add(String(item.email));
-  return { keys };
+  for await (const item of items) {
+    keys.add(String(item.email));
+    if (typeof item.suppressedAt === 'number') recordedAt.set(String(item.email), item.suppressedAt);
+  }
+  return { keys, recordedAt };
 }
 
 /**

@@ -153,12 +153,21 @@ export class ClientAggregator {
    * categories and SKU purchases it never reads.
    */
   *clientOrders(): IterableIterator<ClientOrders> {
-    for (const [id, slot] of this.slotsById()) {
-      const customer = this.store.customers.get(slot, id);
-      const client: ClientOrders = { customerId: id, orders: this.store.orders(slot) };
-      if (customer !== undefined) client.customer = customer;
-      yield client;
-    }
+    for (const [id, slot] of this.slotsById()) yield this.ordersOfSlot(id, slot);
+  }
+
+  /** One client as clientOrders() gives them, or undefined for a client the export does not name. */
+  clientOrdersOf(customerId: string): ClientOrders | undefined {
+    this.settlePending();
+    const slot = this.slots.get(customerId);
+    return slot === undefined ? undefined : this.ordersOfSlot(customerId, slot);
+  }
+
+  private ordersOfSlot(customerId: string, slot: number): ClientOrders {
+    const customer = this.store.customers.get(slot, customerId);
+    const client: ClientOrders = { customerId, orders: this.store.orders(slot) };
+    if (customer !== undefined) client.customer = customer;
+    return client;
   }
 
   /** Every client's id and slot, pending email-only lines settled, sorted by customerId. */

@@ -256,6 +256,33 @@ describe('an erased client met again', () => {
     expect((await scanTable(aws, tables.tierHistory)).filter((h) => h.customerId === 'n01')).toEqual([]);
   });
 
+  it('by the next night after a forget of a big client: not refused for the fall she leaves, a real drop besides still is', { timeout: 180_000 }, async () => {
+    const config = await scenarioConfig(aws, 'forget-guards');
+    // A boutique base: v00 a VIC of 60,000, the 29 others 6,000 each (she is 26% of the revenue).
+    const ids = Array.from({ length: 30 }, (_, i) => `v${String(i).padStart(2, '0')}`);
+    const night = async (name: string, buying: readonly string[]) => {
+      const dir = join(work, name);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'customers.csv'), ['customer_id,email,first_name,accepts_marketing,time_zone', ...ids.map((id) => `${id},${id}@example.com,Name,true,Asia/Shanghai`)].join('\n') + '\n');
+      await writeFile(join(dir, 'orders.csv'), ['order_id,customer_id,ordered_at,sku,line_total', ...buying.map((id) => `${id}-1,${id},2026-10-05T11:00:00+08:00,SKU-1,${id === 'v00' ? '60000.00' : '6000.00'}`)].join('\n') + '\n');
+      return directoryExportSource(dir);
+    };
+    const full = await night('guards-full', ids);
+    await runNightly({ clock: Date.now, runDate: '2026-11-22', runId: 'g-1', config, clients: aws.clients, source: full });
+    await forget(config, { customerId: 'v00' });
+
+    // Her rows still in the export, and eight other clients' orders missing: a real drop, refused.
+    const broken = await night('guards-broken', ids.slice(0, 22));
+    await expect(runNightly({ clock: Date.now, runDate: '2026-11-23', runId: 'g-2a', config, clients: aws.clients, source: broken })).rejects.toThrow(
+      '12-month revenue fell by 27.59% since 2026-11-22 (12,600,000 against 17,400,000, its 1 client(s) erased since left out)',
+    );
+    // The export as it was: the forget alone refuses nothing.
+    const next = await runNightly({ clock: Date.now, runDate: '2026-11-23', runId: 'g-2b', config, clients: aws.clients, source: full });
+    expect(next.input.erasedClients).toBe(1);
+    expect(next.admission?.accepted).toBeUndefined();
+    expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'v00')).toBeUndefined();
+  });
+
   it('by the rerun of a night that crashed before the request: the before-image is not put back', { timeout: 180_000 }, async () => {
     const config = await scenarioConfig(aws, 'forget-rerun');
     const tables = tableNames(config);

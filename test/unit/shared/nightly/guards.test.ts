@@ -80,6 +80,21 @@ describe('plausibilityViolations', () => {
     expect(violations[0]?.message).toContain('12-month revenue fell by 25% since 2026-03-01');
   });
 
+  it('leaves the clients erased since the last night out of its figures: a forget alone passes, a real drop besides it still fails', () => {
+    // One big client forgotten since: 1 client, a quarter of the revenue, 1 buyer. Their lines stay in the export.
+    const erased = { erasedSinceLastNight: 1, erasedSinceLastNightRevenue12mMinor: 200_000_000, erasedSinceLastNightBuyers: 1 };
+    const withoutThem = { ...unchanged(lastNight), clients: 9_999, revenue12mMinor: 600_000_000, buyers: 3_999 };
+    expect(plausibilityViolations(withoutThem, lastNight, limits).map((v) => v.check)).toEqual(['revenue12m']);
+    expect(plausibilityViolations({ ...withoutThem, ...erased }, lastNight, limits)).toEqual([]);
+
+    const violations = plausibilityViolations({ ...withoutThem, ...erased, revenue12mMinor: 400_000_000 }, lastNight, limits);
+    expect(violations).toHaveLength(1);
+    expect(violations[0]).toMatchObject({ check: 'revenue12m', tonight: 400_000_000, lastNight: 600_000_000 });
+    expect(violations[0]?.message).toBe(
+      '12-month revenue fell by 33.33% since 2026-03-01 (400,000,000 against 600,000,000, its 1 client(s) erased since left out), more than the 20% allowed',
+    );
+  });
+
   it('writes a fall that is not a whole percentage with one decimal', () => {
     const [violation] = plausibilityViolations({ ...unchanged(lastNight), clients: 7_350 }, lastNight, limits);
     expect(violation?.message).toContain('clients fell by 26.5% since 2026-03-01 (7,350 against 10,000)');
