@@ -26,8 +26,9 @@ const ERASE_TRACES: Partial<Record<TableId, string[]>> = {
   advisorTasks: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
   suppression: ['dynamodb:DeleteItem'],
   profiles: ['dynamodb:BatchWriteItem'],
-  // Which occasion a coupon code went to: the occasion's item read and deleted, the code's item updated (forgetOccasionCode).
-  couponCodes: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  // Which occasion a coupon code went to: the client's occasions found by a scan (occasionsOfClients), each
+  // occasion's item read and deleted, the code's item updated (forgetOccasionCode).
+  couponCodes: ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
 };
 
 /** Tag the nightly run puts on rejects objects; a lifecycle rule expires them (reports are kept). */

@@ -7,7 +7,7 @@ import { normaliseEmail } from '#shared/email.ts';
 import { taskEmailLedgerKey } from '#shared/advisors/tasks.ts';
 import { deleteClientSuppression, deletePlainSuppression, plainSuppressionsOf, recordErasure } from '#shared/store/erasure-store.ts';
 import { deleteClientHistory } from '#shared/store/history-store.ts';
-import { forgetOccasionCode, occasionRef } from '#shared/store/coupon-store.ts';
+import { forgetOccasionCode, occasionRef, occasionsOfClients } from '#shared/store/coupon-store.ts';
 import { deleteLedgerEntries, getLedgerEntry, ledgerEntriesOf } from '#shared/store/ledger-store.ts';
 import { deleteProfiles, findProfilesByEmail, getProfile, type ProfileItem } from '#shared/store/profile-store.ts';
 import { getSuppression } from '#shared/store/suppression-store.ts';
@@ -148,9 +148,14 @@ export async function eraseTraces(
   const tables = tableNames(context.config);
   const erased: ErasedTraces = { historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0, couponCodes: 0 };
   const coupons = { documents, table: tables.couponCodes };
+  // Every occasion a code was drawn for carries a hash of the client's id: found without the
+  // ledger, whose entry may be missing (an hour that died between the draw and its claim) or expired.
+  for (const { campaignId, ref } of await occasionsOfClients(coupons, who.customerIds)) {
+    if (await forgetOccasionCode(coupons, campaignId, ref)) erased.couponCodes += 1;
+  }
   for (const customerId of who.customerIds) {
     erased.historyRecords += await deleteClientHistory(documents, tables.tierHistory, customerId);
-    // Before the ledger entries go: they name the occasions whose coupon code the client drew.
+    // Before the ledger entries go: they name the occasions of codes drawn before the items carried the client's hash.
     const entries = await ledgerEntriesOf(documents, tables.sendLedger, customerId);
     for (const entry of entries) {
       if (await forgetOccasionCode(coupons, entry.campaignId, occasionRef(customerId, entry.occasionKey))) erased.couponCodes += 1;

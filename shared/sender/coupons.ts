@@ -155,9 +155,11 @@ export function couponDrawer(options: CouponDrawerOptions): CouponDrawer {
    * its code from it, else the code is tried again after a pause, and left to the other run after
    * CONFLICT_RETRIES.
    */
-  const take = async (campaignId: string, code: string, ref: string): Promise<{ code: string; drawn: boolean } | 'gone'> => {
+  const take = async (occasion: Pick<DueOccasion, 'campaignId' | 'customerId' | 'occasionKey'>, code: string): Promise<{ code: string; drawn: boolean } | 'gone'> => {
+    const { campaignId } = occasion;
+    const ref = occasionRef(occasion.customerId, occasion.occasionKey);
     for (let attempt = 0; ; attempt++) {
-      const result = await takeCode(coupons, campaignId, code, ref, options.at, options.runId);
+      const result = await takeCode(coupons, campaignId, code, occasion, options.at, options.runId);
       if (result === 'taken') return { code, drawn: true };
       if (result === 'code-gone') return 'gone';
       const earlier = await codeDrawnFor(coupons, campaignId, ref);
@@ -168,11 +170,11 @@ export function couponDrawer(options: CouponDrawerOptions): CouponDrawer {
     }
   };
 
-  const draw = async (pool: PoolState, campaignId: string, ref: string): Promise<string | undefined> => {
+  const draw = async (pool: PoolState, occasion: Pick<DueOccasion, 'campaignId' | 'customerId' | 'occasionKey'>): Promise<string | undefined> => {
     for (; pool.cursor < pool.codes.length; pool.cursor++) {
       const code = pool.codes[pool.cursor] as string;
       if (pool.taken.has(sameCode(code))) continue;
-      const taken = await take(campaignId, code, ref);
+      const taken = await take(occasion, code);
       if (taken !== 'gone' && !taken.drawn) return taken.code;
       // Taken by this occasion, or by another run since this one read the table (or contended): either way, not again.
       pool.taken.add(sameCode(code));
@@ -202,7 +204,7 @@ export function couponDrawer(options: CouponDrawerOptions): CouponDrawer {
     const earlier = await codeDrawnFor(coupons, occasion.campaignId, ref);
     if (earlier !== undefined) return { status: 'code', code: earlier };
     for (let variant = 0; variant < SCHEME_VARIANTS; variant++) {
-      const taken = await take(occasion.campaignId, schemeCouponCode(schemeKey, scheme, occasion, variant), ref);
+      const taken = await take(occasion, schemeCouponCode(schemeKey, scheme, occasion, variant));
       if (taken !== 'gone') return { status: 'code', code: taken.code };
     }
     log.warn('no scheme coupon code could be taken for the occasion: it waits for the next hour', { campaignId: occasion.campaignId, customerId: occasion.customerId, variants: SCHEME_VARIANTS });
@@ -221,7 +223,7 @@ export function couponDrawer(options: CouponDrawerOptions): CouponDrawer {
         pool.counts.reused++;
         return { status: 'code', code: earlier };
       }
-      const drawn = pool.queue.then(() => draw(pool, occasion.campaignId, ref));
+      const drawn = pool.queue.then(() => draw(pool, occasion));
       pool.queue = drawn.catch(() => undefined);
       const code = await drawn;
       if (code !== undefined) return { status: 'code', code };

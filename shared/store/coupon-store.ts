@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
-import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { paginate } from './paginate.ts';
 
 /**
  * The coupon-codes table: which codes of a campaign's pool are taken, and by which occasion.
  * Per campaign (partition key) two kinds of item:
  *   `code#<code>`  the code is taken (claimedFor: the occasion's hash, claimedAt, runId);
- *   `for#<hash>`   the occasion's code, so that a retry or a rerun sends the same one.
+ *   `for#<hash>`   the occasion's code, so that a retry or a rerun sends the same one (clientRef:
+ *                  a hash of the client's id, by which forget finds it; absent on items written
+ *                  before, which forget finds through the send ledger).
  * Both are written in one transaction, each only if absent: a code is never given twice (two runs
  * racing for it: one transaction fails and that run takes the next code), and an occasion never
  * gets two. The occasion is a hash of the client and the occasion key: no client id in this table.
@@ -32,6 +35,33 @@ export function sameCode(code: string): string {
 /** The hash an occasion is known by in the table. */
 export function occasionRef(customerId: string, occasionKey: string): string {
   return createHash('sha256').update(`${customerId}\n${occasionKey}`, 'utf8').digest('base64url');
+}
+
+/** The hash a client's occasions carry (clientRef), so that forget finds every one of them. */
+export function clientRef(customerId: string): string {
+  return createHash('sha256').update(`client\n${customerId}`, 'utf8').digest('base64url');
+}
+
+/** The occasions of these clients that hold a code (campaign and occasion hash): a scan, as erasures are rare and no index keeps clientRef. */
+export async function occasionsOfClients(coupons: CouponTable, customerIds: readonly string[]): Promise<{ campaignId: string; ref: string }[]> {
+  const found: { campaignId: string; ref: string }[] = [];
+  // A FilterExpression's IN takes at most 100 operands.
+  for (let start = 0; start < customerIds.length; start += 100) {
+    const values = Object.fromEntries(customerIds.slice(start, start + 100).map((id, i) => [`:c${i}`, clientRef(id)]));
+    const items = paginate((startKey) =>
+      coupons.documents.send(
+        new ScanCommand({
+          TableName: coupons.table,
+          FilterExpression: `clientRef IN (${Object.keys(values).join(', ')}) AND begins_with(entry, :prefix)`,
+          ExpressionAttributeValues: { ...values, ':prefix': FOR_PREFIX },
+          ProjectionExpression: 'campaignId, entry',
+          ExclusiveStartKey: startKey,
+        }),
+      ),
+    );
+    for await (const item of items) found.push({ campaignId: String(item.campaignId), ref: String(item.entry).slice(FOR_PREFIX.length) });
+  }
+  return found;
 }
 
 /** The code already drawn for the occasion, if any. */
@@ -124,8 +154,16 @@ export async function forgetOccasionCode(coupons: CouponTable, campaignId: strin
  */
 export type TakeResult = 'taken' | 'code-gone' | 'occasion-has-code' | 'conflict';
 
-/** Takes `code` (keyed by sameCode, kept as spelt) for the occasion: both items or neither. */
-export async function takeCode(coupons: CouponTable, campaignId: string, code: string, ref: string, at: number, runId: string): Promise<TakeResult> {
+/** Takes `code` (keyed by sameCode, kept as spelt) for the client's occasion: both items or neither. */
+export async function takeCode(
+  coupons: CouponTable,
+  campaignId: string,
+  code: string,
+  occasion: { customerId: string; occasionKey: string },
+  at: number,
+  runId: string,
+): Promise<TakeResult> {
+  const ref = occasionRef(occasion.customerId, occasion.occasionKey);
   try {
     await coupons.documents.send(
       new TransactWriteCommand({
@@ -140,7 +178,7 @@ export async function takeCode(coupons: CouponTable, campaignId: string, code: s
           {
             Put: {
               TableName: coupons.table,
-              Item: { campaignId, entry: `${FOR_PREFIX}${ref}`, code, claimedAt: at, runId },
+              Item: { campaignId, entry: `${FOR_PREFIX}${ref}`, code, claimedAt: at, runId, clientRef: clientRef(occasion.customerId) },
               ConditionExpression: 'attribute_not_exists(entry)',
             },
           },

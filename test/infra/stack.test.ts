@@ -81,6 +81,7 @@ const ERASE_TRACES = [
   'dynamodb:BatchWriteItem <table:advisorTasks>',
   'dynamodb:DeleteItem <table:suppression>',
   'dynamodb:BatchWriteItem <table:profiles>',
+  'dynamodb:Scan <table:couponCodes>',
   'dynamodb:GetItem <table:couponCodes>',
   'dynamodb:UpdateItem <table:couponCodes>',
   'dynamodb:DeleteItem <table:couponCodes>',

@@ -145,7 +145,7 @@ describe('coupon codes given', () => {
     const third = { ...occasion, customerId: 'sch-3' };
     const firstVariant = schemeCouponCode(key, { prefix: 'WB', length: 10 }, third);
     const coupons = { documents: aws.clients.documents, table: tableNames(config).couponCodes };
-    expect(await takeCode(coupons, 'winback', firstVariant, occasionRef('someone-else', 'winback#x'), AT, 'other-run')).toBe('taken');
+    expect(await takeCode(coupons, 'winback', firstVariant, { customerId: 'someone-else', occasionKey: 'winback#x' }, AT, 'other-run')).toBe('taken');
     expect(countsOf(await runCampaignHour(aws, config, AT + HOUR, 'scheme-2'), 'winback')).toMatchObject({ sent: 1 });
     const c = codeIn((await emailsTo(aws, 'sch-3@example.com'))[0]?.body.html) as string;
     expect(await ledgerKeyOf('sch-3')).toBe(occasion.occasionKey);

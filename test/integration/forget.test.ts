@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { AwsClients } from '#shared/aws/clients.ts';
+import { writeObject } from '#shared/aws/s3-objects.ts';
 import { newTask } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { processSesFeedback } from '#shared/feedback/ses-events.ts';
 import { forgetClient, parseForgetRequest, type ForgetRequest } from '#shared/forget/forget.ts';
 import { runNightly } from '#shared/nightly/run.ts';
+import { couponPoolKey } from '#shared/store/buckets.ts';
 import { codeDrawnFor, occasionRef, takeCode, takenCodes } from '#shared/store/coupon-store.ts';
 import { claimOccasion } from '#shared/store/ledger-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
@@ -16,7 +18,7 @@ import { suppress, suppressClient } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { createTask } from '#shared/store/task-store.ts';
 import { runCampaignHour, total } from '#test/support/campaign-runs.ts';
-import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
+import { expireLedgerEntries, scanTable, seedProfiles } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { clienteleExit } from '#test/support/cli.ts';
 import { erasedNothingStored } from '#local/format.ts';
@@ -24,7 +26,7 @@ import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { bounceEvent, snsEvent } from '#test/support/ses-events.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
-import { HOUR, at, iso } from '#test/support/time.ts';
+import { DAY, HOUR, at, iso } from '#test/support/time.ts';
 
 /**
  * The right to erasure on the embedded AWS: everything the suite holds of the person goes, the
@@ -102,7 +104,7 @@ describe('forget', () => {
     await seedProfiles(aws, config, [profileItem('k01'), profileItem('k02')]);
     for (const [customerId, code] of [['k01', 'CODE-A'], ['k02', 'CODE-B']] as const) {
       await claimOccasion(aws.clients.documents, tables.sendLedger, { customerId, occasionKey: 'winback#2026-11', campaignId: 'winback', runId: 'r1', now: AT, retentionDays: 400 });
-      expect(await takeCode(coupons, 'winback', code, occasionRef(customerId, 'winback#2026-11'), AT, 'r1')).toBe('taken');
+      expect(await takeCode(coupons, 'winback', code, { customerId, occasionKey: 'winback#2026-11' }, AT, 'r1')).toBe('taken');
     }
 
     expect(await forget(config, { customerId: 'k01' })).toMatchObject({ couponCodes: 1, ledgerEntries: 1 });
@@ -114,6 +116,54 @@ describe('forget', () => {
     expect(await codeDrawnFor(coupons, 'winback', occasionRef('k02', 'winback#2026-11'))).toBe('CODE-B');
     // Run again: nothing left to forget, nothing fails.
     expect(await forget(config, { customerId: 'k01' })).toMatchObject({ couponCodes: 0 });
+  });
+
+  describe('a coupon code drawn for one of their occasions that no send-ledger entry names', () => {
+    async function poolConfig(name: string, kind: 'welcome' | 'winback'): Promise<Config> {
+      const config = await scenarioConfig(aws, name, {
+        campaigns: { policy: { controlShare: 0 }, campaigns: [{ kind, offers: { default: { kind: 'coupon', discountPercent: 10, couponFrom: { from: 'pool' } } } }] },
+        sender: { ...aws.config.sender, maxSendRate: 500 },
+        coupons: { poolsPrefix: `pools-${aws.scope}-${name}`, lowBelow: 0 },
+      });
+      await writeObject(aws.clients.s3, { bucket: config.storage.exportsBucket, key: couponPoolKey(config, kind), body: 'code\nCODE-A\nCODE-B\nCODE-C\n', contentType: 'text/csv' });
+      return config;
+    }
+    /** The occasion's item and the code's link to it. */
+    const couponItemsNaming = async (config: Config, ref: string) =>
+      (await scanTable<{ entry: string; claimedFor?: string }>(aws, tableNames(config).couponCodes)).filter((i) => i.entry === `for#${ref}` || i.claimedFor === ref);
+
+    it('an hour that drew the code and died before its claim: forget still unties it', async () => {
+      const config = await poolConfig('forget-coupon-unclaimed', 'welcome');
+      const tables = tableNames(config);
+      await seedProfiles(aws, config, [welcomeDue('cu1', 'cu1@example.com')]);
+      // The code first, then the ledger claim, where the hour dies.
+      const dying = dyingAt((command) => command.constructor.name === 'PutCommand' && command.input.TableName === tables.sendLedger);
+      await expect(runCampaignHour({ clients: { ...aws.clients, documents: dying } }, config, AT, 'cu-dies')).rejects.toThrow(/crash/);
+      const ref = occasionRef('cu1', 'welcome');
+      expect(await couponItemsNaming(config, ref)).toHaveLength(2);
+
+      expect(await forget(config, { customerId: 'cu1' })).toMatchObject({ profiles: 1, couponCodes: 1 });
+      expect(await couponItemsNaming(config, ref)).toEqual([]);
+      expect(await takenCodes({ documents: aws.clients.documents, table: tables.couponCodes }, 'welcome')).toEqual(new Set(['CODE-A']));
+    });
+
+    it('a win-back code whose ledger entry expired: forget still unties it', async () => {
+      const config = await poolConfig('forget-coupon-expired', 'winback');
+      const zone = 'Asia/Shanghai';
+      await seedProfiles(aws, config, [
+        profileItem('ce1', { email: 'ce1@example.com', stage: 'sleeping', timeZone: zone, firstOrderAt: '2025-01-10T10:00:00.000Z', lastOrderAt: iso(at('2026-09-24 12:00', zone)), orderCount: 2 }),
+      ]);
+      expect(total(await runCampaignHour(aws, config, AT, 'ce-1'), 'sent')).toBe(1);
+      const [entry] = (await scanTable<{ customerId: string; occasionKey: string; expiresAt?: number }>(aws, tableNames(config).sendLedger)).filter((e) => e.customerId === 'ce1');
+      const ref = occasionRef('ce1', entry?.occasionKey ?? '');
+      expect(await couponItemsNaming(config, ref)).toHaveLength(2);
+      // Past the ledger's retention its TTL deletes the entry; the coupon-codes table has none.
+      const later = (entry?.expiresAt ?? 0) * 1000 + DAY;
+      expect(await expireLedgerEntries(aws, config, later)).toBe(1);
+
+      expect(await forgetClient({ config, clients: aws.clients, request: { customerId: 'ce1' }, at: later })).toMatchObject({ profiles: 1, couponCodes: 1 });
+      expect(await couponItemsNaming(config, ref)).toEqual([]);
+    });
   });
 
   it('stopped at its last delete, then run again, leaves no address in clear', async () => {
