@@ -22,7 +22,8 @@ const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchW
  */
 const ERASE_TRACES: Partial<Record<TableId, string[]>> = {
   tierHistory: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
-  sendLedger: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem'],
+  // The client's partition and their advisors': deletes, and the digests' introductions updated (forgetIntroduced).
+  sendLedger: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
   advisorTasks: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
   suppression: ['dynamodb:DeleteItem'],
   profiles: ['dynamodb:BatchWriteItem'],

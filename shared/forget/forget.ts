@@ -8,7 +8,7 @@ import { taskEmailLedgerKey } from '#shared/advisors/tasks.ts';
 import { deleteClientSuppression, deletePlainSuppression, plainSuppressionsOf, recordErasure } from '#shared/store/erasure-store.ts';
 import { deleteClientHistory } from '#shared/store/history-store.ts';
 import { forgetOccasionCode, occasionRef, occasionsOfClients } from '#shared/store/coupon-store.ts';
-import { deleteLedgerEntries, getLedgerEntry, ledgerEntriesOf } from '#shared/store/ledger-store.ts';
+import { deleteLedgerEntries, forgetIntroduced, ledgerEntriesOf } from '#shared/store/ledger-store.ts';
 import { deleteProfiles, findProfilesByEmail, getProfile, type ProfileItem } from '#shared/store/profile-store.ts';
 import { getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -130,7 +130,8 @@ export type ErasedTraces = Pick<ForgetResult, 'historyRecords' | 'ledgerEntries'
 
 /**
  * Deletes what the suite holds of clients already on the erasure list: tier history, send-ledger
- * entries, advisor tasks and their task emails' entries, the plain suppression entries of their
+ * entries, advisor tasks and their advisors' task emails' entries (their id taken out of a digest's
+ * introductions), the coupon codes' occasion items, the plain suppression entries of their
  * ids and addresses, and last their profiles. Idempotent. forgetClient calls it after recording
  * the erasure; the nightly run and the sender call it for an erased client they meet with a profile.
  *
@@ -163,11 +164,23 @@ export async function eraseTraces(
     await deleteLedgerEntries(documents, tables.sendLedger, entries);
     erased.ledgerEntries += entries.length;
     const tasks = await tasksOfClient(documents, tables.advisorTasks, customerId);
-    // The task emails are in the advisor's ledger, keyed by the client's id.
-    const taskEmails = (await Promise.all(tasks.map((task) => getLedgerEntry(documents, tables.sendLedger, taskEmailLedgerKey(task.advisorId, task))))).filter((e) => e !== undefined);
-    await deleteLedgerEntries(documents, tables.sendLedger, taskEmails);
+    // The advisors' ledgers name the client too: task emails about them (keyed by their id; one
+    // whose task was never written, an hour that died between, included), and the digest that
+    // introduced them to a new advisor. Their tasks' advisors, and their profile's.
+    const advisorId = (await getProfile(documents, tables.profiles, customerId))?.advisorId;
+    const advisors = new Set([...tasks.map((task) => task.advisorId), ...(advisorId === undefined ? [] : [advisorId])]);
+    for (const advisor of advisors) {
+      // The advisor's partition, and the start of every task email's key about the client.
+      const about = taskEmailLedgerKey(advisor, { customerId, occasionKey: '' });
+      const advisorEntries = await ledgerEntriesOf(documents, tables.sendLedger, about.customerId);
+      const taskEmails = advisorEntries.filter((entry) => entry.occasionKey.startsWith(about.occasionKey));
+      await deleteLedgerEntries(documents, tables.sendLedger, taskEmails);
+      erased.ledgerEntries += taskEmails.length;
+      for (const digest of advisorEntries.filter((entry) => entry.introduced?.includes(customerId) || entry.introducedWithoutEmail?.includes(customerId))) {
+        await forgetIntroduced(documents, tables.sendLedger, digest, customerId);
+      }
+    }
     await deleteTasks(documents, tables.advisorTasks, tasks);
-    erased.ledgerEntries += taskEmails.length;
     erased.tasks += tasks.length;
     if (await deleteClientSuppression(documents, tables.suppression, customerId)) erased.suppressionEntries += 1;
   }

@@ -567,6 +567,25 @@ export async function occasionsClaimedBetween(
 }
 
 /** Deletes entries by key (an erasure). */
+/** Takes a client out of an advisor's digest entry's introductions (an erasure): the entry stays, without their id. */
+export async function forgetIntroduced(documents: DocumentSender, table: string, entry: LedgerEntry, customerId: string): Promise<void> {
+  const lists = (['introduced', 'introducedWithoutEmail'] as const).filter((name) => entry[name] !== undefined);
+  await documents
+    .send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { customerId: entry.customerId, occasionKey: entry.occasionKey },
+        UpdateExpression: `SET ${lists.map((name) => `${name} = :${name}`).join(', ')}`,
+        // Never creates an entry: one expired meanwhile stays gone.
+        ConditionExpression: 'attribute_exists(occasionKey)',
+        ExpressionAttributeValues: Object.fromEntries(lists.map((name) => [`:${name}`, (entry[name] ?? []).filter((id) => id !== customerId)])),
+      }),
+    )
+    .catch((error: unknown) => {
+      if (!isConditionFailure(error)) throw error;
+    });
+}
+
 export async function deleteLedgerEntries(documents: DocumentSender, table: string, keys: readonly LedgerKey[]): Promise<void> {
   await batchDeleteAll(documents, table, keys.map((e) => ({ customerId: e.customerId, occasionKey: e.occasionKey })));
 }

@@ -75,7 +75,7 @@ const ERASE_TRACES = [
   'dynamodb:Query <table:tierHistory>',
   'dynamodb:BatchWriteItem <table:tierHistory>',
   'dynamodb:Query <table:sendLedger>',
-  'dynamodb:GetItem <table:sendLedger>',
+  'dynamodb:UpdateItem <table:sendLedger>',
   'dynamodb:BatchWriteItem <table:sendLedger>',
   'dynamodb:Query <table:advisorTasks>',
   'dynamodb:BatchWriteItem <table:advisorTasks>',
