@@ -58,6 +58,8 @@ export interface TaskGateRun {
   advisors: ReadonlyMap<string, AdvisorRecord>;
   /** Clients found on the erasure list by a write of this run (erased while it ran): not mailed, nothing more written, erased again at the run's end. */
   erasedWhileRunning: Set<string>;
+  /** The run's real clock (run.ts CampaignRunOptions.realClock): when an email leaves, and when a claim is written (claimWrittenAt). */
+  departureClock: () => number;
 }
 
 /** What the sender does with the occasion: send (and why, and which task to record it on), wait for the advisor, or nothing (they took care of it). */
@@ -78,7 +80,7 @@ async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion:
   const key = taskEmailLedgerKey(advisor.advisorId, taskKey);
   const { claimed, erased } = await claimEach(run.ledger, [
     // The entry is the advisor's, the email is about the client: it is the client who must not be erased.
-    { ...key, campaignId: ADVISOR_TASK_CAMPAIGN, runId: run.runId, now: at, retentionDays: config.sender.ledgerRetentionDays, unlessErased: { table: tableNames(config).suppression, who: profile } },
+    { ...key, campaignId: ADVISOR_TASK_CAMPAIGN, runId: run.runId, now: at, writtenAt: run.departureClock(), retentionDays: config.sender.ledgerRetentionDays, unlessErased: { table: tableNames(config).suppression, who: profile } },
   ]);
   if (erased.length > 0) {
     run.erasedWhileRunning.add(profile.customerId);

@@ -79,17 +79,11 @@ async function openIntroductions(run: TaskGateRun): Promise<{ task: AdvisorTask;
   return open;
 }
 
-/** What the hour's introductions need of the campaign run: the task gate's part, and the clients found erased while it ran. */
-export interface IntroductionRun extends TaskGateRun {
-  /** When an email leaves, epoch ms (run.ts CampaignRunOptions.realClock): the client's quiet hours are judged then. */
-  departureClock: () => number;
-}
-
 /**
  * Settles the open introductions at the run's clock: what became of each, counted, and the profiles
  * of the clients acted on (the run's end erases again any of them now on the erasure list).
  */
-export async function sendIntroductions(run: IntroductionRun, mayStart: () => boolean): Promise<{ counts: IntroductionCounts; clients: ClientProfile[] }> {
+export async function sendIntroductions(run: TaskGateRun, mayStart: () => boolean): Promise<{ counts: IntroductionCounts; clients: ClientProfile[] }> {
   const counts = emptyIntroductionCounts();
   const clients: ClientProfile[] = [];
   const { config, at } = run;
