@@ -342,8 +342,9 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
             ...(decision.customerId ? { customerId: decision.customerId } : {}),
           });
           // Erased between the look-up and the write: the forget may have deleted the plain entries before this one landed.
-          // It goes too: the erasure entry already keeps the address from every email.
-          if (await isStoredErasure(context.documents, context.tables.suppression, { email, customerId: decision.customerId })) {
+          // An entry this write created goes too (the erasure entry already keeps the person from every email); one that
+          // was there before may be another client's (a shared or reused address): the forget deletes it if it is theirs.
+          if (result.created && (await isStoredErasure(context.documents, context.tables.suppression, { email, customerId: decision.customerId }))) {
             await deletePlainSuppression(context.documents, context.tables.suppression, email);
             summary.erased++;
             log.info('SES feedback: recipient erased while stored, entry deleted', { reason: decision.reason, detail: decision.detail });

@@ -389,6 +389,32 @@ describe('an erased client met again', () => {
       expect(await getProfile(aws.clients.documents, tables.profiles, 'f02')).toBeUndefined();
     });
   }
+
+  it("by a complaint at an address that is another client's now, stored while the request runs: that client's entry stays", async () => {
+    const config = await scenarioConfig(aws, 'forget-feedback-race-other');
+    const tables = tableNames(config);
+    // f03 once used the household address; it is f04's now, whose mailbox there hard-bounced. f03's profile has moved on.
+    await seedProfiles(aws, config, [profileItem('f03', { email: 'f03-new@example.com' }), profileItem('f04', { email: 'house@example.com' })]);
+    await suppress(aws.clients.documents, tables.suppression, { email: 'house@example.com', reason: 'hard-bounce', at: AT - DAY, customerId: 'f04', source: 'ses' });
+    const send = aws.clients.documents.send.bind(aws.clients.documents) as (...a: unknown[]) => Promise<unknown>;
+    const documents = Object.create(aws.clients.documents) as AwsClients['documents'];
+    let writes = 0;
+    documents.send = (async (command: { constructor: { name: string }; input: Record<string, unknown> }, ...rest: unknown[]) => {
+      // f03's forget completes between the look-up and the address's write.
+      if (command.constructor.name === 'UpdateCommand' && command.input.TableName === tables.suppression && ++writes === 1) await forget(config, { customerId: 'f03' });
+      return send(command, ...rest);
+    }) as AwsClients['documents']['send'];
+    // A complaint about an email sent to f03 at the household address before it changed.
+    const complaint = {
+      eventType: 'Complaint',
+      mail: { messageId: 'm3', tags: { customerId: ['f03'] } },
+      complaint: { complainedRecipients: [{ emailAddress: 'house@example.com' }], feedbackId: 'fb3', timestamp: new Date(AT).toISOString() },
+    };
+    await processSesFeedback({ documents, tables, now: () => AT }, { Records: [{ Sns: { Message: JSON.stringify(complaint) } }] });
+    expect(writes).toBeGreaterThanOrEqual(1);
+    // The address itself was not erased (f03's id and current address were): f04 stays suppressed there.
+    expect(await plainSuppressions(config)).toMatchObject([{ email: 'house@example.com', customerId: 'f04' }]);
+  });
 });
 
 describe('a client whose id SES tags cannot carry as it is (C.001, 客户001)', () => {
