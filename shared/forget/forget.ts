@@ -4,7 +4,7 @@ import type { Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { pseudonym, silentLog, type Log } from '#shared/log.ts';
 import { normaliseEmail } from '#shared/email.ts';
-import { taskEmailLedgerKey } from '#shared/advisors/tasks.ts';
+import { INTRODUCTION_CAMPAIGN, taskEmailLedgerKey } from '#shared/advisors/tasks.ts';
 import { deleteClientSuppression, deletePlainSuppression, plainSuppressionsOf, recordErasure } from '#shared/store/erasure-store.ts';
 import { deleteClientHistory } from '#shared/store/history-store.ts';
 import { forgetOccasionCode, occasionRef, occasionsOfClients } from '#shared/store/coupon-store.ts';
@@ -147,6 +147,8 @@ export async function eraseTraces(
 ): Promise<ErasedTraces> {
   const { documents } = context.clients;
   const tables = tableNames(context.config);
+  // The campaigns whose occasions an advisor's task email can be about (a task email's key: its client's id, then the occasion key).
+  const campaignIds = new Set([...context.config.campaigns.campaigns.map((campaign) => campaign.id), INTRODUCTION_CAMPAIGN]);
   const erased: ErasedTraces = { historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0, couponCodes: 0 };
   const coupons = { documents, table: tables.couponCodes };
   // Every occasion a code was drawn for carries a hash of the client's id: found without the
@@ -173,7 +175,9 @@ export async function eraseTraces(
       // The advisor's partition, and the start of every task email's key about the client.
       const about = taskEmailLedgerKey(advisor, { customerId, occasionKey: '' });
       const advisorEntries = await ledgerEntriesOf(documents, tables.sendLedger, about.customerId);
-      const taskEmails = advisorEntries.filter((entry) => entry.occasionKey.startsWith(about.occasionKey));
+      // A client id may hold '#' ('vip#2'): what follows this client's id must be one of their occasion keys, which
+      // start with a campaign id; another client's id that merely starts with this one ('vip' + '#2') does not.
+      const taskEmails = advisorEntries.filter((entry) => entry.occasionKey.startsWith(about.occasionKey) && campaignIds.has(entry.occasionKey.slice(about.occasionKey.length).split('#')[0] ?? ''));
       await deleteLedgerEntries(documents, tables.sendLedger, taskEmails);
       erased.ledgerEntries += taskEmails.length;
       for (const digest of advisorEntries.filter((entry) => entry.introduced?.includes(customerId) || entry.introducedWithoutEmail?.includes(customerId))) {

@@ -72,4 +72,24 @@ describe('forget, in the advisors\' ledger', () => {
     const [digest] = await ledgerNaming(config, 'fd-stays');
     expect(digest).toMatchObject({ customerId: 'advisor#A03', introduced: ['fd-stays'] });
   });
+
+  it("leaves the task emails about another client whose id starts with the forgotten one's and a '#' (vip, vip#2)", { timeout: 180_000 }, async () => {
+    const NOW = at('2026-11-23 10:00', ZONE);
+    const config = await advisorsConfig(aws, 'forget-advisor-id-prefix');
+    const tables = tableNames(config);
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ advisorId: 'A01', name: 'Sophie Martin', email: 'sophie-fip@advisors.example.com', locale: 'en', active: true }] });
+    const vic = (id: string) =>
+      profileItem(id, { tier: 'VIC', stage: 'sleeping', advisorId: 'A01', locale: 'en', timeZone: ZONE, firstOrderAt: '2025-01-10T10:00:00.000Z', lastOrderAt: iso(at('2026-09-24 12:00', ZONE)), orderCount: 6 });
+    // The generic export takes any text as a customer id, '#' included.
+    await seedProfiles(aws, config, [vic('vip'), vic('vip#2')]);
+    await runCampaignHour(aws, config, NOW, 'fip-1');
+    expect(await emailsTo(aws, 'sophie-fip@advisors.example.com')).toHaveLength(2);
+    const taskEmails = async () =>
+      (await scanTable<{ customerId: string; occasionKey: string }>(aws, tables.sendLedger)).filter((e) => e.customerId === 'advisor#A01' && e.occasionKey.startsWith('advisor-task#')).map((e) => e.occasionKey);
+    expect(await taskEmails()).toHaveLength(2);
+
+    await forgetClient({ config, clients: aws.clients, request: { customerId: 'vip' }, at: NOW + 600_000 });
+    // Only vip#2's is left.
+    expect(await taskEmails()).toEqual([expect.stringMatching(/^advisor-task#vip#2#[a-z]/)]);
+  });
 });
