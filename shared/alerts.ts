@@ -65,7 +65,7 @@ export const FEEDBACK_ALERTS = {
     description:
       'An unsubscribe link failed: the client got the error page and, if they confirmed, is not on the suppression list, so the campaigns keep mailing them until a retry succeeds (a mailbox provider may retry its one-click POST, a person may not click again). ' +
       'The unsubscribe log line "unsubscribe failed" carries the error: the signing key unreadable (the UnsubscribeSecretArn secret deleted or denied, the Parameters and Secrets extension failing) or DynamoDB throttled or unreachable. Fix that; every unsubscribe fails until then. ' +
-      'Each line names the link\'s customerId and method: once fixed, record every POST line\'s client with `clientele unsubscribe --customer <id> --stack <name>` (a GET only opened the page).',
+      'Each line names the link\'s customerId and method: once fixed, record every POST line\'s client with `clientele unsubscribe --customer <id> --stack <name>` (a GET only opened the page; the id is as the link names it, its signature maybe unchecked: record only clients you mailed).',
   },
   advisorTaskFailed: {
     alert: 'advisor-task-failed',
