@@ -315,8 +315,18 @@ export async function ingestIncrementalExports(options: {
     // The orders each client has not counted yet (increment-orders.ts).
     const countedIds = new Map<string, string[]>();
     const toMerge: ClientFacts[] = [];
+    // Clients an earlier folder of this hour merged whose profile no longer names it: a night still
+    // writing rewrote them since (an opt-out gone). Merged now, they would name this folder and the
+    // hour would decide on the night's profile, and the next hour's merge of the earlier folder would
+    // skip them: left unwritten, like a raced write (the hour does not decide them, run.ts).
+    const undone: string[] = [];
     for (const client of increment.clients) {
       const storedItem = stored.get(client.customerId);
+      const earlier = merged.get(client.customerId);
+      if (earlier !== undefined && storedItem?.lastIncrement !== earlier.increment) {
+        undone.push(client.customerId);
+        continue;
+      }
       if (storedItem && !nightLeft.has(client.customerId)) nightLeft.set(client.customerId, storedItem.acceptsMarketing);
       // Merged already: a run died after writing profiles, before marking the folder done; or, merging
       // again after a night, a profile the night did not rewrite.
@@ -400,9 +410,10 @@ export async function ingestIncrementalExports(options: {
     const left = new Set(raced);
     await eraseWrittenBackErased({ config, clients, log }, items.filter((item) => !left.has(item.customerId)));
     countWritten(items.filter((item) => !left.has(item.customerId)));
-    if (raced.length > 0) {
-      log.warn('profiles changed while the increment was merged (a night writing?): it and the later ones left for the next hour', { folder, clients: raced.length });
-      summary.deferred.push({ folder, clients: raced.length });
+    if (raced.length > 0 || undone.length > 0) {
+      // The next hour merges the earlier folder again (run.ts marks it), then this one, in stamp order.
+      log.warn('profiles changed while the increment was merged (a night writing?): it and the later ones left for the next hour', { folder, clients: raced.length + undone.length });
+      summary.deferred.push({ folder, clients: raced.length + undone.length });
       break;
     }
     const written = Number.isFinite(lastWrite) ? { lastWrite: isoInstant(lastWrite), stampedAt: isoInstant(stamp) } : {};

@@ -26,7 +26,8 @@ import { at as local } from '#test/support/time.ts';
  * puts a withdrawal back, and never lets an increment's yes beat the snapshot's no. New contact
  * details follow the same clock: put back after a night that began before they were dropped.
  * A night still writing while an hour merges an opt-out may write its snapshot's yes back before
- * the hour decides: the hour then decides nothing for that client, and the next hour does.
+ * the hour decides: the hour then decides nothing for that client, and the next hour does; so
+ * too when it writes between two increments the hour merges (the second is not merged over it).
  */
 
 const aws = sharedAws();
@@ -190,6 +191,61 @@ describe('an opt-out merged by an hour while a late night is still writing', () 
       await night;
     });
   }
+
+  it('two increments in one hour, the night writing between them: the first one\u2019s opt-out is not lost to the second\u2019s merge', { timeout: 180_000 }, async () => {
+    const id = 'c2f-1';
+    const s = await scenario('consent-night-between-folders', id);
+    const tables = tableNames(s.config);
+    const nightAtWrites = gate();
+    const nightGoesOn = gate();
+    const night = runNightly({
+      clock: () => local('2026-11-23 11:00', SH),
+      runDate: '2026-11-22',
+      runId: `${id}-night`,
+      config: s.config,
+      clients: pausedNight(aws.clients, tables, { paused: nightAtWrites.reach, release: nightGoesOn.reached }),
+      source: directoryExportSource(await snapshot(`overlap-${id}`, id, true)),
+    });
+    await nightAtWrites.reached;
+    await dropIncrement(aws, s.config, '2026-11-23T1115', { 'customers.csv': `customer_id,accepts_marketing\n${id},false\n` });
+    await dropIncrement(aws, s.config, '2026-11-23T1130', { 'customers.csv': `customer_id,first_name\n${id},Lina\n` });
+    // The 12:00 hour waits once it has marked the opt-out's folder merged; the night writes its yes meanwhile.
+    const firstMerged = gate();
+    const hourGoesOn = gate();
+    const send = aws.clients.documents.send.bind(aws.clients.documents) as (...args: unknown[]) => Promise<unknown>;
+    const documents = Object.create(aws.clients.documents) as AwsClients['documents'];
+    type Command = { constructor: { name: string }; input: { TableName?: string; Item?: { runDate?: unknown; status?: unknown } } };
+    documents.send = (async (command: Command, ...rest: unknown[]) => {
+      const result = await send(command, ...rest);
+      const { TableName, Item } = command.input;
+      if (command.constructor.name === 'PutCommand' && TableName === tables.runs && Item?.runDate === '2026-11-23T1115' && Item.status === 'merged') {
+        firstMerged.reach();
+        await hourGoesOn.reached;
+      }
+      return result;
+    }) as AwsClients['documents']['send'];
+    const hour = runCampaignHour({ clients: { ...aws.clients, documents } }, s.config, local('2026-11-23 12:00', SH), `${id}-12`);
+    await firstMerged.reached;
+    expect(await s.consent()).toBe(false);
+    nightGoesOn.reach();
+    await night;
+    expect(await s.consent()).toBe(true);
+    hourGoesOn.reach();
+    const h12 = await hour;
+    // The second folder is not merged into the night's profile: the client is not decided, both folders wait.
+    expect(await s.emails()).toEqual([]);
+    expect(await s.ledger()).toEqual([]);
+    expect(h12.undoneByNight).toBe(1);
+    expect(h12.ingested.deferred).toEqual([{ folder: '2026-11-23T1130', clients: 1 }]);
+    // The next hour merges the opt-out again, then the name change, and decides.
+    const h13 = await s.hour('2026-11-23 13:00', `${id}-13`);
+    expect(h13.ingested.remerged).toEqual([{ folder: '2026-11-23T1115', clients: 1 }]);
+    expect(h13.undoneByNight).toBeUndefined();
+    expect(await s.consent()).toBe(false);
+    expect((await getProfile(aws.clients.documents, tables.profiles, id))?.firstName).toBe('Lina');
+    expect(await s.ledger()).toEqual([['welcome', 'no-consent']]);
+    expect(await s.emails()).toEqual([]);
+  });
 });
 
 describe('an opt-in in an increment, then the night of the day before', () => {
