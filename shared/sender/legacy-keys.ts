@@ -1,9 +1,10 @@
 import { clientTimeZone } from '#shared/campaigns/due.ts';
 import { campaignRules } from '#shared/campaigns/schema.ts';
 import type { CampaignDefinition } from '#shared/campaigns/schema.ts';
-import { instantOf, lapseStepKey, legacyNextOrderCampaign, nextOrderKey } from '#shared/campaigns/triggers.ts';
+import { instantOf, lapseStepKey, legacyNextOrderCampaign, momentWindow, nextOrderKey } from '#shared/campaigns/triggers.ts';
+import type { Timing, Trigger } from '#shared/campaigns/vocabulary.ts';
 import type { ClientProfile } from '#shared/model.ts';
-import { isClaimable, type LedgerEntry } from '#shared/store/ledger-store.ts';
+import { isClaimable, type LedgerEntry, type LedgerStatus } from '#shared/store/ledger-store.ts';
 import { addDays, localDate, startOfLocalDay } from '#shared/time.ts';
 
 /**
@@ -72,17 +73,17 @@ export function predictedDayKeyedCampaigns(campaigns: readonly CampaignDefinitio
   );
 }
 
-/** The `no-order-for` campaigns keyed per lapse (once per occasion), by id: their steps (days), and the brand's zone. */
+/** The `no-order-for` campaigns keyed per lapse (once per occasion), by id: their trigger and timing (the steps' windows), and the brand's zone. */
 export interface LapseLadders {
-  steps: ReadonlyMap<string, readonly number[]>;
+  steps: ReadonlyMap<string, { trigger: Extract<Trigger, { on: 'no-order-for' }>; timing: Timing }>;
   brandTimeZone: string;
 }
 
 export function lapseLadders(campaigns: readonly CampaignDefinition[], brandTimeZone: string): LapseLadders {
-  const steps = new Map<string, readonly number[]>();
+  const steps = new Map<string, { trigger: Extract<Trigger, { on: 'no-order-for' }>; timing: Timing }>();
   for (const campaign of campaigns) {
     const { trigger, timing } = campaignRules(campaign);
-    if (trigger.on === 'no-order-for' && timing.oncePer === 'occasion') steps.set(campaign.id, trigger.days);
+    if (trigger.on === 'no-order-for' && timing.oncePer === 'occasion') steps.set(campaign.id, { trigger, timing });
   }
   return { steps, brandTimeZone };
 }
@@ -91,18 +92,41 @@ export function lapseLadders(campaigns: readonly CampaignDefinition[], brandTime
  * A lapse step's entry under the key today's ladder gives it (triggers.ts lapseStepKey), or
  * undefined when it has it already or names no step of today's ladder. Earlier versions keyed a
  * ladder's first step by the lapse alone ('<id>#<lastOrderAt>'): such an entry is the step whose
- * window opened at its `triggerAt` (kept since 2026-11-23), else the latest step opened by its
- * claim. A ladder cut down to one step reads that step's '#<days>d' entry as its own.
+ * window opened at its `triggerAt` (kept since 2026-11-23). Without one, its claim tells: an entry
+ * written while its window was open (a claim, a send, a decision) is the step whose window held
+ * the claim; an 'expired' one, recorded once the window had closed (late after an outage), the
+ * latest step whose window had closed by then; any other, or none found, stays as it is (it then
+ * settles no step of a ladder, never a later one). A ladder cut down to one step reads that step's
+ * '#<days>d' entry as its own.
  */
-function currentLapseKey(entry: Pick<LedgerEntry, 'occasionKey' | 'claimedAt' | 'triggerAt'>, ladders: ReadonlyMap<string, readonly number[]>, timeZone: string): string | undefined {
+function currentLapseKey(entry: Pick<LedgerEntry, 'occasionKey' | 'status' | 'claimedAt' | 'triggerAt'>, ladders: LapseLadders['steps'], timeZone: string): string | undefined {
   const [campaignId, lastOrderAt, step, ...rest] = entry.occasionKey.split('#');
-  const days = campaignId === undefined ? undefined : ladders.get(campaignId);
+  const ladder = campaignId === undefined ? undefined : ladders.get(campaignId);
   const lastOrder = instantOf(lastOrderAt);
-  if (days === undefined || lastOrderAt === undefined || lastOrder === undefined || rest.length > 0) return undefined;
-  if (days.length === 1) return step === `${days[0]}d` ? `${campaignId}#${lapseStepKey(lastOrderAt, days[0] as number, 1)}` : undefined;
-  if (step !== undefined) return undefined;
+  if (ladder === undefined || lastOrderAt === undefined || lastOrder === undefined || rest.length > 0) return undefined;
+  const days = ladder.trigger.days;
+  const stepKey = (stepDays: number) => `${campaignId}#${lapseStepKey(lastOrderAt, stepDays, days.length)}`;
   const lastDay = localDate(lastOrder, timeZone);
-  const opens = (d: number) => startOfLocalDay(addDays(lastDay, d), timeZone);
-  const stepDays = entry.triggerAt !== undefined ? days.find((d) => opens(d) === entry.triggerAt) : days.filter((d) => opens(d) <= entry.claimedAt).at(-1);
-  return stepDays === undefined ? undefined : `${campaignId}#${lapseStepKey(lastOrderAt, stepDays, days.length)}`;
+  const windows = days.map((d, i) => {
+    const next = days[i + 1];
+    const moment = { day: addDays(lastDay, d), occasionDay: lastDay, naturalKey: '', details: {}, ...(next === undefined ? {} : { endsBy: startOfLocalDay(addDays(lastDay, next), timeZone) }) };
+    const opens = startOfLocalDay(moment.day, timeZone);
+    return { days: d, opens, closes: momentWindow(moment, ladder.trigger, ladder.timing, timeZone)?.expiresAt ?? opens };
+  });
+  const stepDays =
+    entry.triggerAt !== undefined
+      ? windows.find((w) => w.opens === entry.triggerAt)?.days
+      : entry.status === 'expired'
+        ? windows.filter((w) => w.closes <= entry.claimedAt).at(-1)?.days
+        : writtenWhileOpen(entry.status)
+          ? windows.find((w) => w.opens <= entry.claimedAt && entry.claimedAt < w.closes)?.days
+          : undefined;
+  if (days.length > 1) return step === undefined && stepDays !== undefined ? stepKey(stepDays) : undefined;
+  const only = days[0] as number;
+  return step === `${only}d` ? stepKey(only) : undefined;
+}
+
+/** Whether only an hour that met the occasion's window open writes this status: not 'expired' (written once it closed) nor 'already-mailed' (either way). */
+function writtenWhileOpen(status: LedgerStatus): boolean {
+  return status !== 'expired' && status !== 'already-mailed';
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Config } from '#shared/config.ts';
 import { parseConfig } from '#shared/config.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { claimOccasion, recordOutcome } from '#shared/store/ledger-store.ts';
+import { claimOccasion, recordExpiry, recordOutcome } from '#shared/store/ledger-store.ts';
 import { addDays, localDate, startOfLocalDay } from '#shared/time.ts';
 import { campaignConfig, runCampaignHour as run } from '#test/support/campaign-runs.ts';
 import { ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
@@ -22,6 +22,8 @@ const aws = sharedAws();
 const SH = 'Asia/Shanghai';
 const T0 = local('2026-11-20 10:00', SH);
 const lastOrder = T0 - 125 * DAY;
+/** Local midnight (Shanghai) `days` days after the last order's local day: when that step's window opens. */
+const opens = (days: number) => startOfLocalDay(addDays(localDate(lastOrder, SH), days), SH);
 const ladder = (days: number[]) => ({ policy: { controlShare: 0 }, campaigns: [{ kind: 'recall', trigger: { on: 'no-order-for', days } }] });
 
 async function lapsedClient(name: string, id: string): Promise<Config> {
@@ -45,8 +47,7 @@ async function sentBeforeTheUpgrade(config: Config, id: string): Promise<void> {
   const table = tableNames(config).sendLedger;
   const now = lastOrder + 121 * DAY;
   const key = { customerId: id, occasionKey: `recall#${iso(lastOrder)}` };
-  const triggerAt = startOfLocalDay(addDays(localDate(lastOrder, SH), 120), SH);
-  await claimOccasion(aws.clients.documents, table, { ...key, campaignId: 'recall', runId: 'before', now, retentionDays: 400, triggerAt });
+  await claimOccasion(aws.clients.documents, table, { ...key, campaignId: 'recall', runId: 'before', now, retentionDays: 400, triggerAt: opens(120) });
   await recordOutcome(aws.clients.documents, table, key, 'before', { status: 'sent', messageId: 'before-1', sentAt: now }, now);
 }
 
@@ -86,5 +87,16 @@ describe('a step added to the recall ladder, or dropped from it', () => {
     await sentBeforeTheUpgrade(dropped, 'upgrade-dropped');
     await run(aws, parseConfig({ ...dropped, campaigns: ladder([180, 365]) }), T0 + 60 * DAY, 'dropped-1');
     expect(await sentKeys(dropped)).toEqual(['recall#<last order>', 'recall#<last order>#180d']);
+  }, 300_000);
+
+  it('mails the next step when the first step was recorded expired before the trigger time was kept (its claim past the next step\'s opening)', async () => {
+    // Steps 15 days apart: the 120-day window closes as the 135-day one opens, the hour its expiry is recorded.
+    const config = await lapsedClient('recall-ladder-upgrade-expired', 'upgrade-expired');
+    const stepped = parseConfig({ ...config, campaigns: ladder([120, 135]) });
+    const key = { customerId: 'upgrade-expired', occasionKey: `recall#${iso(lastOrder)}` };
+    await recordExpiry(aws.clients.documents, tableNames(config).sendLedger, { ...key, campaignId: 'recall', runId: 'before', now: opens(135), retentionDays: 400, reason: 'window closed' });
+    await run(aws, stepped, opens(136) + 10 * 3_600_000, 'expired-1');
+    expect(await sentKeys(stepped)).toEqual(['recall#<last order>#135d']);
+    expect(await emailsTo(aws, 'upgrade-expired@example.com')).toHaveLength(1);
   }, 300_000);
 });

@@ -15,7 +15,7 @@ const entry = (occasionKey: string, status: LedgerStatus, claimedAt: number): En
 /** A custom `predicted-next-order` campaign, keyed '<id>#<predicted day>' by earlier versions. */
 const DAY_KEYED = new Set(['before-next-order']);
 /** No ladder of lapse steps: the next-order keys alone (the lapse keys have their own describe below). */
-const NO_LADDERS = { steps: new Map<string, readonly number[]>(), brandTimeZone: 'UTC' };
+const NO_LADDERS = lapseLadders([], 'UTC');
 const read = (entries: readonly Entry[], profile: { lastOrderAt?: string } = client) => withCurrentKeys(entries, profile, DAY_KEYED, NO_LADDERS);
 
 describe('ledger entries of the next-order reminder keyed by the predicted day (before the last-order key)', () => {
@@ -100,7 +100,8 @@ describe('ledger entries of a lapse ladder\'s first step keyed by the lapse alon
   const SH = 'Asia/Shanghai';
   // Local midnight (Shanghai) N days after the last order's local day, 2026-09-01: when step N's window opens.
   const opens = (days: number) => Date.parse('2026-09-01T00:00:00+08:00') + days * DAY;
-  const ladder = (days: number[]) => ({ steps: new Map([['recall', days]]), brandTimeZone: SH });
+  // The recall's default cut-off: 30 days, and each step's window ends at the next step's opening at the latest.
+  const ladder = (days: number[]) => lapseLadders(campaignsConfigSchema.parse({ campaigns: [{ kind: 'recall', trigger: { on: 'no-order-for', days } }] }).campaigns, SH);
   const lapse = (entries: readonly Entry[], days: number[]) => withCurrentKeys(entries, client, DAY_KEYED, ladder(days));
   const bare = `recall#${LAST_ORDER}`;
   const step = (days: number) => `recall#${LAST_ORDER}#${days}d`;
@@ -117,6 +118,21 @@ describe('ledger entries of a lapse ladder\'s first step keyed by the lapse alon
     expect(lapse([sent], [90, 120, 180, 365])).toEqual([{ ...sent, occasionKey: step(120) }]);
     expect(lapse([sent], [180, 365])).toEqual([sent]);
     expect(lapse([entry(bare, 'sent', opens(120) - 1)], [120, 180])).toEqual([entry(bare, 'sent', opens(120) - 1)]);
+  });
+
+  it('without a trigger time, read an entry recorded \'expired\' (once its window had closed) as the latest step whose window had closed by then, never a step open then', () => {
+    // Steps 15 days apart: the 90-day window closes as the 105-day one opens, when its expiry is recorded.
+    const expired = entry(bare, 'expired', opens(105));
+    expect(lapse([expired], [90, 105, 120])).toEqual([{ ...expired, occasionKey: step(90) }]);
+    // Recorded late, after an outage: the 90-day window closed at day 105, the 105-day one at day 120.
+    const late = entry(bare, 'expired', opens(112));
+    expect(lapse([late], [90, 105, 120])).toEqual([{ ...late, occasionKey: step(90) }]);
+    // The 120-day window (default cut-off: 30 days) closes at day 150; no window had closed at day 140.
+    const closed = entry(bare, 'expired', opens(150) + 3_600_000);
+    expect(lapse([closed], [120, 180])).toEqual([{ ...closed, occasionKey: step(120) }]);
+    expect(lapse([entry(bare, 'expired', opens(140))], [120, 180])).toEqual([entry(bare, 'expired', opens(140))]);
+    // A send is the step whose window held its claim, not one whose window had closed by then.
+    expect(lapse([entry(bare, 'sent', opens(151))], [90, 120, 180])).toEqual([entry(bare, 'sent', opens(151))]);
   });
 
   it('leave an entry whose step is stored under its day\'s key already, other campaigns and other keys alone', () => {
@@ -138,7 +154,7 @@ describe('ledger entries of a lapse ladder\'s first step keyed by the lapse alon
     const { campaigns } = campaignsConfigSchema.parse({
       campaigns: [{ kind: 'winback' }, { kind: 'recall' }, { kind: 'custom', id: 'lapse-yearly', template: 'recall', trigger: { on: 'no-order-for', days: [90, 200] }, timing: { oncePer: 'year' } }],
     });
-    expect([...lapseLadders(campaigns, SH).steps]).toEqual([
+    expect([...lapseLadders(campaigns, SH).steps].map(([id, { trigger }]) => [id, trigger.days])).toEqual([
       ['winback', [60]],
       ['recall', [120, 180, 365]],
     ]);
