@@ -133,26 +133,34 @@ function pausedNight(clients: AwsClients, tables: { profiles: string; runs: stri
   return { ...clients, documents };
 }
 
+/**
+ * The scheduled night failed: rerun at 11:00 on its 01:00 snapshot (the client's yes), paused just
+ * before its profile writes (`writing` settles there) until `goOn()`; with `holdEnd`, its completion
+ * is held too until `end()` (still running meanwhile).
+ */
+async function lateNight(s: Awaited<ReturnType<typeof scenario>>, id: string, holdEnd = false) {
+  const atWrites = gate();
+  const goesOn = gate();
+  const ends = gate();
+  const night = runNightly({
+    clock: () => local('2026-11-23 11:00', SH),
+    runDate: '2026-11-22',
+    runId: `${id}-night`,
+    config: s.config,
+    clients: pausedNight(aws.clients, tableNames(s.config), { paused: atWrites.reach, release: goesOn.reached }, holdEnd ? ends.reached : undefined),
+    source: directoryExportSource(await snapshot(`overlap-${id}`, id, true)),
+  });
+  return { night, writing: atWrites.reached, goOn: goesOn.reach, end: ends.reach };
+}
+
 describe('an opt-out merged by an hour while a late night is still writing', () => {
   for (const runningAt13 of [false, true]) {
     const when = runningAt13 ? 'the night still running at the next hour' : 'the night done by the next hour';
     it(`the night writes the snapshot\u2019s yes between the hour\u2019s merge and its decisions: the hour decides nothing for the client, the next one records the opt-out (${when})`, { timeout: 180_000 }, async () => {
       const id = runningAt13 ? 'cr-1' : 'co-1';
       const s = await scenario(runningAt13 ? 'consent-night-overlap-running' : 'consent-night-overlap', id);
-      const tables = tableNames(s.config);
-      const nightAtWrites = gate();
-      const nightGoesOn = gate();
-      const nightEnds = gate();
-      // The scheduled night failed: rerun at 11:00 on its 01:00 snapshot (yes), paused before its profile writes.
-      const night = runNightly({
-        clock: () => local('2026-11-23 11:00', SH),
-        runDate: '2026-11-22',
-        runId: `${id}-night`,
-        config: s.config,
-        clients: pausedNight(aws.clients, tables, { paused: nightAtWrites.reach, release: nightGoesOn.reached }, runningAt13 ? nightEnds.reached : undefined),
-        source: directoryExportSource(await snapshot(`overlap-${id}`, id, true)),
-      });
-      await nightAtWrites.reached;
+      const late = await lateNight(s, id, runningAt13);
+      await late.writing;
       // Dropped after the night began: newer than its snapshot, the no applies.
       await dropIncrement(aws, s.config, '2026-11-23T1115', { 'customers.csv': `customer_id,accepts_marketing\n${id},false\n` });
       // The 12:00 hour merges the opt-out, then (reading the SES account, before selecting) waits while the night writes.
@@ -169,10 +177,10 @@ describe('an opt-out merged by an hour while a late night is still writing', () 
       const hour = runCampaignHour(aws, s.config, local('2026-11-23 12:00', SH), `${id}-12`, { accountReader });
       await hourMerged.reached;
       expect(await s.consent()).toBe(false);
-      nightGoesOn.reach();
+      late.goOn();
       // Its profiles written (the snapshot's yes), the night ends now, or only after the 13:00 hour.
       if (runningAt13) await vi.waitFor(async () => expect(await s.consent()).toBe(true), { timeout: 60_000, interval: 100 });
-      else await night;
+      else await late.night;
       expect(await s.consent()).toBe(true);
       hourGoesOn.reach();
       const h12 = await hour;
@@ -187,8 +195,8 @@ describe('an opt-out merged by an hour while a late night is still writing', () 
       expect(await s.consent()).toBe(false);
       expect(await s.ledger()).toEqual([['welcome', 'no-consent']]);
       expect(await s.emails()).toEqual([]);
-      nightEnds.reach();
-      await night;
+      late.end();
+      await late.night;
     });
   }
 
@@ -196,17 +204,8 @@ describe('an opt-out merged by an hour while a late night is still writing', () 
     const id = 'c2f-1';
     const s = await scenario('consent-night-between-folders', id);
     const tables = tableNames(s.config);
-    const nightAtWrites = gate();
-    const nightGoesOn = gate();
-    const night = runNightly({
-      clock: () => local('2026-11-23 11:00', SH),
-      runDate: '2026-11-22',
-      runId: `${id}-night`,
-      config: s.config,
-      clients: pausedNight(aws.clients, tables, { paused: nightAtWrites.reach, release: nightGoesOn.reached }),
-      source: directoryExportSource(await snapshot(`overlap-${id}`, id, true)),
-    });
-    await nightAtWrites.reached;
+    const late = await lateNight(s, id);
+    await late.writing;
     await dropIncrement(aws, s.config, '2026-11-23T1115', { 'customers.csv': `customer_id,accepts_marketing\n${id},false\n` });
     await dropIncrement(aws, s.config, '2026-11-23T1130', { 'customers.csv': `customer_id,first_name\n${id},Lina\n` });
     // The 12:00 hour waits once it has marked the opt-out's folder merged; the night writes its yes meanwhile.
@@ -227,8 +226,8 @@ describe('an opt-out merged by an hour while a late night is still writing', () 
     const hour = runCampaignHour({ clients: { ...aws.clients, documents } }, s.config, local('2026-11-23 12:00', SH), `${id}-12`);
     await firstMerged.reached;
     expect(await s.consent()).toBe(false);
-    nightGoesOn.reach();
-    await night;
+    late.goOn();
+    await late.night;
     expect(await s.consent()).toBe(true);
     hourGoesOn.reach();
     const h12 = await hour;
