@@ -566,7 +566,6 @@ export async function occasionsClaimedBetween(
   return entries.sort((a, b) => a.claimedAt - b.claimedAt || a.customerOccasion.localeCompare(b.customerOccasion));
 }
 
-/** Deletes entries by key (an erasure). */
 /** Takes a client out of an advisor's digest entry's introductions (an erasure): the entry stays, without their id. */
 export async function forgetIntroduced(documents: DocumentSender, table: string, entry: LedgerEntry, customerId: string): Promise<void> {
   const lists = (['introduced', 'introducedWithoutEmail'] as const).filter((name) => entry[name] !== undefined);
@@ -586,6 +585,7 @@ export async function forgetIntroduced(documents: DocumentSender, table: string,
     });
 }
 
+/** Deletes entries by key (an erasure). */
 export async function deleteLedgerEntries(documents: DocumentSender, table: string, keys: readonly LedgerKey[]): Promise<void> {
   await batchDeleteAll(documents, table, keys.map((e) => ({ customerId: e.customerId, occasionKey: e.occasionKey })));
 }
