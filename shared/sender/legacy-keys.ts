@@ -106,6 +106,12 @@ function currentLapseKey(entry: Pick<LedgerEntry, 'occasionKey' | 'status' | 'cl
   if (ladder === undefined || lastOrderAt === undefined || lastOrder === undefined || rest.length > 0) return undefined;
   const days = ladder.trigger.days;
   const stepKey = (stepDays: number) => `${campaignId}#${lapseStepKey(lastOrderAt, stepDays, days.length)}`;
+  if (days.length === 1) {
+    const only = days[0] as number;
+    return step === `${only}d` ? stepKey(only) : undefined;
+  }
+  // A ladder's day-keyed entry has today's key already; only a bare one is read through the steps' windows.
+  if (step !== undefined) return undefined;
   const lastDay = localDate(lastOrder, timeZone);
   const windows = days.map((d, i) => {
     const next = days[i + 1];
@@ -121,9 +127,7 @@ function currentLapseKey(entry: Pick<LedgerEntry, 'occasionKey' | 'status' | 'cl
         : writtenWhileOpen(entry.status)
           ? windows.find((w) => w.opens <= entry.claimedAt && entry.claimedAt < w.closes)?.days
           : undefined;
-  if (days.length > 1) return step === undefined && stepDays !== undefined ? stepKey(stepDays) : undefined;
-  const only = days[0] as number;
-  return step === `${only}d` ? stepKey(only) : undefined;
+  return stepDays === undefined ? undefined : stepKey(stepDays);
 }
 
 /** Whether only an hour that met the occasion's window open writes this status: not 'expired' (written once it closed) nor 'already-mailed' (either way). */
