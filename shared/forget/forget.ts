@@ -129,6 +129,20 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
 export type ErasedTraces = Pick<ForgetResult, 'historyRecords' | 'ledgerEntries' | 'tasks' | 'suppressionEntries' | 'couponCodes'>;
 
 /**
+ * Erases again the clients of `erased` (on the erasure list) that a run met with a stored profile:
+ * a forget that raced it, or stopped half-way. eraseTraces of their ids, with the addresses their
+ * `profiles` hold (the others' are not theirs).
+ */
+export function eraseAgain(
+  context: { config: Config; clients: Pick<AwsClients, 'documents'> },
+  erased: ReadonlySet<string>,
+  profiles: readonly Pick<ProfileItem, 'customerId' | 'email'>[],
+): Promise<ErasedTraces> {
+  const theirs = profiles.filter((profile) => erased.has(profile.customerId));
+  return eraseTraces(context, { customerIds: [...erased], emails: theirs.flatMap((profile) => (profile.email ? [profile.email] : [])) });
+}
+
+/**
  * Deletes what the suite holds of clients already on the erasure list: tier history, send-ledger
  * entries, advisor tasks and their advisors' task emails' entries (their id taken out of a digest's
  * introductions), the coupon codes' occasion items, the plain suppression entries of their

@@ -16,7 +16,7 @@ import { exportPrefix, reportPrefix, reportsBucket } from '#shared/store/buckets
 import { writeCatalog, writeCategoryAffinity } from '#shared/store/catalog-store.ts';
 import { putRun, recentRuns } from '#shared/store/runs-store.ts';
 import { erasedAmong, erasedSince, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
-import { eraseTraces } from '#shared/forget/forget.ts';
+import { eraseAgain } from '#shared/forget/forget.ts';
 import { getProfiles, type UnkeptProfile } from '#shared/store/profile-store.ts';
 import { readBeforeImages } from '#shared/store/night-plans.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -566,7 +566,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
 
 /**
  * Erased clients this night met with a profile (one a night wrote while their erasure was being
- * recorded, or put back from a crashed attempt's before-image) are erased again (eraseTraces):
+ * recorded, or put back from a crashed attempt's before-image) are erased again (eraseAgain):
  * the erasure list wins wherever it is seen.
  */
 async function purgeErased(context: Pick<NightContext, 'config' | 'clients' | 'log'>, customerIds: readonly string[]): Promise<void> {
@@ -574,7 +574,7 @@ async function purgeErased(context: Pick<NightContext, 'config' | 'clients' | 'l
   const { config, clients, log } = context;
   const found = await getProfiles(clients.documents, tableNames(config).profiles, customerIds);
   if (found.length === 0) return;
-  await eraseTraces({ config, clients }, { customerIds: found.map((p) => p.customerId), emails: found.flatMap((p) => (p.email ? [p.email] : [])) });
+  await eraseAgain({ config, clients }, new Set(found.map((p) => p.customerId)), found);
   log.warn('profiles of erased clients found and erased again', { count: found.length });
 }
 

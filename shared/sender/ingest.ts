@@ -14,7 +14,7 @@ import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } fro
 import { compareIncrements, incrementalPrefix, incrementalStamp, incrementalStampLabel } from '#shared/store/buckets.ts';
 import { getProfiles, INCREMENTAL_DIGEST, lastNightOf, putProfileIfUnchanged, type ProfileItem } from '#shared/store/profile-store.ts';
 import { erasedAmong, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
-import { eraseTraces } from '#shared/forget/forget.ts';
+import { eraseAgain } from '#shared/forget/forget.ts';
 import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
 import { forEachInFlight } from '#shared/store/in-flight.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -431,15 +431,14 @@ export async function ingestIncrementalExports(options: {
 /**
  * The erasure list was read at the hour's start: a forget that completed since, before these
  * profiles were written, has them back. Any written client now on the list (by id or address) is
- * erased again, as the hour does its due clients (run.ts erasedDueClients). A forget recorded after
+ * erased again (eraseAgain), as the hour does its due clients. A forget recorded after
  * this read deletes the profile itself (its profiles go last).
  */
 async function eraseWrittenBackErased(context: { config: Config; clients: AwsClients; log: Log }, written: readonly ProfileItem[]): Promise<void> {
   const { config, clients, log } = context;
   const erased = await erasedAmong(clients.documents, tableNames(config).suppression, written);
   if (erased.size === 0) return;
-  const profiles = written.filter((item) => erased.has(item.customerId));
-  await eraseTraces({ config, clients }, { customerIds: [...erased], emails: profiles.flatMap((p) => (p.email ? [p.email] : [])) });
+  await eraseAgain({ config, clients }, erased, written);
   log.warn('clients erased while the increment was merged: written back, erased again', { count: erased.size });
 }
 

@@ -38,7 +38,7 @@ import { queryDueProfiles, scanProfiles, updateNextDue } from '#shared/store/pro
 import { noteReindexing, readCampaignsEnabledSince, readDueIndexState, recordCampaignsEnabledSince, recordDueIndexState } from '#shared/store/due-index-store.ts';
 import { isClientSuppressed, suppressedAmong } from '#shared/store/suppression-store.ts';
 import { erasedAmong } from '#shared/store/erasure-store.ts';
-import { eraseTraces } from '#shared/forget/forget.ts';
+import { eraseAgain } from '#shared/forget/forget.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { SENDER_ALERTS } from '#shared/alerts.ts';
 import { recordTaskEmailed, settledWithoutAdvisor, takeTaskForSending, taskGate, type TaskGateRun } from './advisor-tasks.ts';
@@ -388,8 +388,7 @@ async function erasedDueClients(run: CampaignRun, dueClients: readonly DueClient
   const { config, clients, log } = run;
   const erased = await erasedAmong(clients.documents, tableNames(config).suppression, dueClients.map(({ profile }) => ({ customerId: profile.customerId, email: profile.email })));
   if (erased.size === 0 || run.dryRun) return erased;
-  const profiles = dueClients.filter(({ profile }) => erased.has(profile.customerId)).map(({ profile }) => profile);
-  await eraseTraces({ config, clients }, { customerIds: [...erased], emails: profiles.flatMap((p) => (p.email ? [p.email] : [])) });
+  await eraseAgain({ config, clients }, erased, dueClients.map(({ profile }) => profile));
   log.warn('due clients who asked to be forgotten: not mailed, erased again', { count: erased.size });
   return erased;
 }
@@ -408,8 +407,7 @@ async function eraseClientsErasedWhileRunning(run: CampaignRun, profilesWorked: 
   const erased = await erasedAmong(clients.documents, tableNames(config).suppression, worked.map((p) => ({ customerId: p.customerId, email: p.email })));
   for (const id of run.erasedWhileRunning) erased.add(id);
   if (erased.size === 0) return;
-  const profiles = worked.filter((p) => erased.has(p.customerId));
-  await eraseTraces({ config, clients }, { customerIds: [...erased], emails: profiles.flatMap((p) => (p.email ? [p.email] : [])) });
+  await eraseAgain({ config, clients }, erased, worked);
   log.warn('clients erased while the run worked on them: not mailed after it, erased again', { count: erased.size });
 }
 
