@@ -261,6 +261,29 @@ describe('forget', () => {
   });
 });
 
+/**
+ * A complaint about the email sent to `customerId` at `address`, processed while that client's forget
+ * runs: the request completes just before the complaint's `nth` write to the suppression table (1:
+ * the address's entry, 2: the client's). Returns how many such writes there were.
+ */
+async function complaintDuringForget(config: Config, customerId: string, address: string, nth: number): Promise<number> {
+  const tables = tableNames(config);
+  const send = aws.clients.documents.send.bind(aws.clients.documents) as (...a: unknown[]) => Promise<unknown>;
+  const documents = Object.create(aws.clients.documents) as AwsClients['documents'];
+  let writes = 0;
+  documents.send = (async (command: { constructor: { name: string }; input: Record<string, unknown> }, ...rest: unknown[]) => {
+    if (command.constructor.name === 'UpdateCommand' && command.input.TableName === tables.suppression && ++writes === nth) await forget(config, { customerId });
+    return send(command, ...rest);
+  }) as AwsClients['documents']['send'];
+  const complaint = {
+    eventType: 'Complaint',
+    mail: { messageId: `m-${customerId}`, tags: { customerId: [customerId] } },
+    complaint: { complainedRecipients: [{ emailAddress: address }], feedbackId: `fb-${customerId}`, timestamp: new Date(AT).toISOString() },
+  };
+  await processSesFeedback({ documents, tables, now: () => AT }, { Records: [{ Sns: { Message: JSON.stringify(complaint) } }] });
+  return writes;
+}
+
 describe('an erased client met again', () => {
   it('by a night that read the export before the request and wrote after it: not mailed, and erased again by the sender', { timeout: 180_000 }, async () => {
     const config = await sendingConfig('forget-race');
@@ -371,19 +394,7 @@ describe('an erased client met again', () => {
       const config = await scenarioConfig(aws, `forget-feedback-race-${nth}`);
       const tables = tableNames(config);
       await seedProfiles(aws, config, [profileItem('f02', { email: 'f02@example.com' })]);
-      const send = aws.clients.documents.send.bind(aws.clients.documents) as (...a: unknown[]) => Promise<unknown>;
-      const documents = Object.create(aws.clients.documents) as AwsClients['documents'];
-      let writes = 0;
-      documents.send = (async (command: { constructor: { name: string }; input: Record<string, unknown> }, ...rest: unknown[]) => {
-        if (command.constructor.name === 'UpdateCommand' && command.input.TableName === tables.suppression && ++writes === nth) await forget(config, { customerId: 'f02' });
-        return send(command, ...rest);
-      }) as AwsClients['documents']['send'];
-      const complaint = {
-        eventType: 'Complaint',
-        mail: { messageId: 'm2', tags: { customerId: ['f02'] } },
-        complaint: { complainedRecipients: [{ emailAddress: 'f02@example.com' }], feedbackId: 'fb2', timestamp: new Date(AT).toISOString() },
-      };
-      await processSesFeedback({ documents, tables, now: () => AT }, { Records: [{ Sns: { Message: JSON.stringify(complaint) } }] });
+      const writes = await complaintDuringForget(config, 'f02', 'f02@example.com', nth);
       expect(writes).toBeGreaterThanOrEqual(nth);
       expect(await plainSuppressions(config)).toEqual([]);
       expect(await getProfile(aws.clients.documents, tables.profiles, 'f02')).toBeUndefined();
@@ -396,21 +407,9 @@ describe('an erased client met again', () => {
     // f03 once used the household address; it is f04's now, whose mailbox there hard-bounced. f03's profile has moved on.
     await seedProfiles(aws, config, [profileItem('f03', { email: 'f03-new@example.com' }), profileItem('f04', { email: 'house@example.com' })]);
     await suppress(aws.clients.documents, tables.suppression, { email: 'house@example.com', reason: 'hard-bounce', at: AT - DAY, customerId: 'f04', source: 'ses' });
-    const send = aws.clients.documents.send.bind(aws.clients.documents) as (...a: unknown[]) => Promise<unknown>;
-    const documents = Object.create(aws.clients.documents) as AwsClients['documents'];
-    let writes = 0;
-    documents.send = (async (command: { constructor: { name: string }; input: Record<string, unknown> }, ...rest: unknown[]) => {
-      // f03's forget completes between the look-up and the address's write.
-      if (command.constructor.name === 'UpdateCommand' && command.input.TableName === tables.suppression && ++writes === 1) await forget(config, { customerId: 'f03' });
-      return send(command, ...rest);
-    }) as AwsClients['documents']['send'];
-    // A complaint about an email sent to f03 at the household address before it changed.
-    const complaint = {
-      eventType: 'Complaint',
-      mail: { messageId: 'm3', tags: { customerId: ['f03'] } },
-      complaint: { complainedRecipients: [{ emailAddress: 'house@example.com' }], feedbackId: 'fb3', timestamp: new Date(AT).toISOString() },
-    };
-    await processSesFeedback({ documents, tables, now: () => AT }, { Records: [{ Sns: { Message: JSON.stringify(complaint) } }] });
+    // A complaint about an email sent to f03 at the household address before it changed; f03's forget
+    // completes between the look-up and the address's write.
+    const writes = await complaintDuringForget(config, 'f03', 'house@example.com', 1);
     expect(writes).toBeGreaterThanOrEqual(1);
     // The address itself was not erased (f03's id and current address were): f04 stays suppressed there.
     expect(await plainSuppressions(config)).toMatchObject([{ email: 'house@example.com', customerId: 'f04' }]);
