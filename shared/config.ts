@@ -6,6 +6,7 @@ import { ClienteleError } from './errors.ts';
 import { currencyExponent, parsePrice } from './money.ts';
 import { DEFAULT_RFM_SEGMENTS, rfmSegmentsSchema } from './segments/rfm-segments.ts';
 import { TIERS } from './model.ts';
+import { CAMPAIGN_RUN_TIMEOUT_MINUTES } from './sender/timeout.ts';
 import { isValidTimeZone, WEEKDAYS } from './time.ts';
 
 /**
@@ -241,8 +242,18 @@ export const senderSchema = z
      * reads the ledger and the advisors' tasks back that far (checkLedgerRetention, across fields).
      */
     ledgerRetentionDays: z.number().int().min(30).default(400),
-    /** A claim left unresolved this long (a crash between claim and send) is reported as stale. */
-    staleClaimMinutes: z.number().int().positive().default(30),
+    /**
+     * A claim left unresolved this long after it was written (a crash between claim and send) is
+     * reported as stale. Longer than the campaigns function's timeout: a younger claim may belong
+     * to a run still sending it.
+     */
+    staleClaimMinutes: z
+      .number()
+      .int()
+      .min(CAMPAIGN_RUN_TIMEOUT_MINUTES + 1, {
+        message: `must be more than the campaigns function's ${CAMPAIGN_RUN_TIMEOUT_MINUTES}-minute timeout: a younger claim may belong to a run still sending it`,
+      })
+      .default(30),
     /**
      * Emails in a row that fail on the way to SES (unreachable, or maybe sent: a timeout, a reset,
      * a 5xx) after which the run stops sending, leaves the remaining clients for a later hour and

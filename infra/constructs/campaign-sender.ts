@@ -7,6 +7,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SCHEDULED_RUN_MAX_DELAY_MINUTES } from '#shared/sender/campaigns-event.ts';
+import { CAMPAIGN_RUN_TIMEOUT_MINUTES } from '#shared/sender/timeout.ts';
 import { catalogKey, categoryAffinityKey, incrementalPrefix, rosterKey } from '#shared/store/buckets.ts';
 import { acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
@@ -64,7 +65,7 @@ export class CampaignSender extends Construct {
       memorySize: 1024,
       readsExports: true,
       // Paced sending within the hour; the next run picks up whatever is left (the ledger dedupes).
-      timeout: Duration.minutes(15),
+      timeout: Duration.minutes(CAMPAIGN_RUN_TIMEOUT_MINUTES),
       // No Lambda-level retry of a failed run: the next hour reruns it, idempotently.
       asyncRetryAttempts: 0,
       // Throttled past the bound, the run is dropped (Lambda's default keeps it 6 hours) and recorded.

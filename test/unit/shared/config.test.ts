@@ -80,6 +80,14 @@ describe('config', () => {
     expect(parseConfig({ reports: { conversionWindowsDays: [365] } }).sender.ledgerRetentionDays).toBe(400);
   });
 
+  it("refuses a stale-claim age within the campaigns function's timeout: a claim that young may still be in flight", () => {
+    // Reported stale, the README's release step would have an operator send it a second time.
+    expect(() => parseConfig({ sender: { staleClaimMinutes: 15 } })).toThrow(
+      /sender\.staleClaimMinutes: must be more than the campaigns function's 15-minute timeout: a younger claim may belong to a run still sending it/,
+    );
+    expect(parseConfig({ sender: { staleClaimMinutes: 16 } }).sender.staleClaimMinutes).toBe(16);
+  });
+
   it('loads a file and reports its name on error', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'clientele-config-'));
     const good = join(dir, 'good.json');
