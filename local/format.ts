@@ -144,6 +144,9 @@ export function formatCampaignSummary(summary: CampaignRunSummary, timeZone: str
     `Profiles read: ${n(summary.clientsScanned)} (${summary.selection.mode === 'index' ? 'through the due index' : `every profile: ${summary.selection.reason}`}), with something due: ${n(summary.clientsDue)}`,
     formatCampaignCounts(summary.campaigns),
   ];
+  if (summary.undoneByNight !== undefined) {
+    lines.push(`NOTE: ${n(summary.undoneByNight)} clients merged this hour were rewritten by a night still writing: not decided now, their increments merged again and decided next hour`);
+  }
   const { sending } = summary;
   lines.splice(2, 0, sending.account
     ? `SES account: ${n(sending.account.sentLast24Hours)} of ${sending.account.max24HourSend < 0 ? 'unlimited' : n(sending.account.max24HourSend)} sent in 24 h, paced at ${sending.rate}/s`

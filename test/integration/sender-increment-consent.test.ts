@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { formatCampaignSummary } from '#local/format.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { sesAccountReader, type SesAccountReader } from '#shared/delivery/ses-account.ts';
@@ -187,6 +188,7 @@ describe('an opt-out merged by an hour while a late night is still writing', () 
       expect(await s.emails()).toEqual([]);
       expect(await s.ledger()).toEqual([]);
       expect(h12.undoneByNight).toBe(1);
+      expect(formatCampaignSummary(h12, 'Asia/Shanghai')).toContain('NOTE: 1 clients merged this hour were rewritten by a night still writing: not decided now');
       // The next hour merges the opt-out again into what the night wrote (its folder marked undone by
       // the 12:00 hour, so also while the night is still running), and decides.
       const h13 = await s.hour('2026-11-23 13:00', `${id}-13`);
