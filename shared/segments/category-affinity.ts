@@ -1,3 +1,4 @@
+import { emptyDictionary, ownEntry } from '#shared/dictionary.ts';
 import type { ClientProfile } from '#shared/model.ts';
 
 /**
@@ -5,6 +6,8 @@ import type { ClientProfile } from '#shared/model.ts';
  * Potential or Entry client is shown a category they have not bought, chosen by what clients
  * with their top category buy most). Counted over the night's buyers as their profiles go by,
  * added up across shards, and stored for the sender, which reads only the clients due.
+ * Categories are free text from the export: counted in dictionaries without a prototype, and
+ * looked up as own entries only (the stored JSON is read back into plain objects).
  * Pure.
  */
 export interface CategoryAffinity {
@@ -36,7 +39,7 @@ export function categoriesBought(profile: Pick<ClientProfile, 'skus'>, catalog?:
 }
 
 export function emptyCategoryAffinity(): CategoryAffinity {
-  return { buyers: {}, alsoBought: {} };
+  return { buyers: emptyDictionary(), alsoBought: emptyDictionary() };
 }
 
 /** Adds one client: a buyer with a top category counts towards it, with every other category they bought. */
@@ -44,7 +47,7 @@ export function addToCategoryAffinity(affinity: CategoryAffinity, profile: Pick<
   const top = profile.topCategory;
   if (!top) return;
   affinity.buyers[top] = (affinity.buyers[top] ?? 0) + 1;
-  const row = (affinity.alsoBought[top] ??= {});
+  const row = (affinity.alsoBought[top] ??= emptyDictionary());
   for (const category of categoriesBought(profile)) if (category !== top) row[category] = (row[category] ?? 0) + 1;
 }
 
@@ -60,7 +63,7 @@ export function mergeCategoryAffinities(parts: readonly CategoryAffinity[]): Cat
   for (const part of parts) {
     for (const [top, n] of Object.entries(part.buyers)) merged.buyers[top] = (merged.buyers[top] ?? 0) + n;
     for (const [top, row] of Object.entries(part.alsoBought)) {
-      const into = (merged.alsoBought[top] ??= {});
+      const into = (merged.alsoBought[top] ??= emptyDictionary());
       for (const [category, n] of Object.entries(row)) into[category] = (into[category] ?? 0) + n;
     }
   }
@@ -77,7 +80,8 @@ function ranked(counts: Record<string, number>): string[] {
 
 /** How many buyers bought each category at all (their top category or another), brand-wide. */
 function brandWide(affinity: CategoryAffinity): Record<string, number> {
-  const counts: Record<string, number> = { ...affinity.buyers };
+  const counts = emptyDictionary<number>();
+  for (const [category, n] of Object.entries(affinity.buyers)) counts[category] = n;
   for (const row of Object.values(affinity.alsoBought)) for (const [category, n] of Object.entries(row)) counts[category] = (counts[category] ?? 0) + n;
   return counts;
 }
@@ -90,7 +94,7 @@ function brandWide(affinity: CategoryAffinity): Record<string, number> {
  */
 export function crossCategoryPick(topCategory: string | undefined, bought: ReadonlySet<string>, affinity: CategoryAffinity): string | undefined {
   if (!topCategory) return undefined;
-  const own = (affinity.buyers[topCategory] ?? 0) >= MIN_AFFINITY_BUYERS ? ranked(affinity.alsoBought[topCategory] ?? {}) : [];
+  const own = (ownEntry(affinity.buyers, topCategory) ?? 0) >= MIN_AFFINITY_BUYERS ? ranked(ownEntry(affinity.alsoBought, topCategory) ?? {}) : [];
   for (const category of [...own, ...ranked(brandWide(affinity))]) if (category !== topCategory && !bought.has(category)) return category;
   return undefined;
 }

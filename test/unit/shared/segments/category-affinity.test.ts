@@ -35,6 +35,8 @@ function affinityOf(buyers: readonly Buyer[]): CategoryAffinity {
   return collector.result();
 }
 
+/** Keys a plain object already answers: what a dictionary keyed by outside text must survive. */
+const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
 const CATEGORIES = ['skincare', 'fragrance', 'makeup', 'leather-goods', 'home', 'ready-to-wear'];
 const buyerArb = fc
   .record({ top: fc.option(fc.constantFrom(...CATEGORIES), { nil: undefined }), others: fc.subarray(CATEGORIES) })
@@ -92,6 +94,44 @@ describe('category affinity', () => {
         expect(categoriesBought(client).has(pick)).toBe(false);
         expect(pick).not.toBe(client.topCategory);
         expect(pickFor(client, mergeCategoryAffinities([affinity]))).toBe(pick);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('counts a category named like an Object.prototype member as any other, and leaves Object.prototype alone (property)', () => {
+    // Category names are free text from the export; a plain {} would read "constructor" as a
+    // built-in function and write a "__proto__" row onto Object.prototype.
+    const names = [...PROTOTYPE_NAMES, 'skincare', 'fragrance'];
+    const arb = fc.record({ top: fc.constantFrom(...names), others: fc.subarray(names) }).map(({ top, others }) => buyer(top, ...others));
+    const prototypeBefore = Object.getOwnPropertyNames(Object.prototype);
+    fc.assert(
+      fc.property(fc.array(arb, { minLength: 1, maxLength: 40 }), fc.array(fc.nat(1), { maxLength: 40 }), (buyers, shardOf) => {
+        const expectedBuyers = new Map<string, number>();
+        const expectedAlso = new Map<string, Map<string, number>>();
+        for (const b of buyers) {
+          const top = b.topCategory as string;
+          expectedBuyers.set(top, (expectedBuyers.get(top) ?? 0) + 1);
+          const row = expectedAlso.get(top) ?? new Map<string, number>();
+          expectedAlso.set(top, row);
+          for (const c of new Set(Object.values(b.skus).map((p) => p.category as string))) if (c !== top) row.set(c, (row.get(c) ?? 0) + 1);
+        }
+        const parts = [0, 1].map((shard) => affinityOf(buyers.filter((_, i) => (shardOf[i] ?? 0) === shard)));
+        // As the sender reads it: the shards merged, stored as JSON and parsed back.
+        const stored = JSON.parse(JSON.stringify(mergeCategoryAffinities(parts))) as CategoryAffinity;
+        const sorted = <T>(entries: Iterable<[string, T]>) => [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        for (const affinity of [affinityOf(buyers), stored]) {
+          expect(sorted(Object.entries(affinity.buyers))).toEqual(sorted(expectedBuyers));
+          expect(sorted(Object.entries(affinity.alsoBought)).map(([top, row]) => [top, sorted(Object.entries(row))])).toEqual(
+            sorted(expectedAlso).map(([top, row]) => [top, sorted(row)]),
+          );
+          for (const b of buyers) {
+            const pick = pickFor(b, affinity);
+            if (pick !== undefined) expect(names).toContain(pick);
+          }
+        }
+        expect(pickFor(buyer('never-bought'), stored)).toBeOneOf([...names, undefined]);
+        expect(Object.getOwnPropertyNames(Object.prototype)).toEqual(prototypeBefore);
       }),
       { numRuns: 200 },
     );
