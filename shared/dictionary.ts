@@ -13,3 +13,10 @@ export function emptyDictionary<T>(): Record<string, T> {
 export function ownEntry<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
+
+/** A dictionary without a prototype holding `entries` (e.g. Object.entries of one read back with JSON.parse). */
+export function dictionaryFrom<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
+  const dictionary = emptyDictionary<T>();
+  for (const [key, value] of entries) dictionary[key] = value;
+  return dictionary;
+}

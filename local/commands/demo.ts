@@ -8,6 +8,7 @@ import { readObjectText, uploadDirectory, writeObject } from '#shared/aws/s3-obj
 import type { CouponSource } from '#shared/campaigns/coupon-codes.ts';
 import { offersOf, type CampaignDefinition } from '#shared/campaigns/schema.ts';
 import { loadConfig, parseConfig, type Config } from '#shared/config.ts';
+import { dictionaryFrom } from '#shared/dictionary.ts';
 import { CATEGORY_CARE, CATEGORY_NAMES, DEMO_SHOP_URL } from '#local/generate/catalogue.ts';
 import { jsonLog, newRunId } from '#shared/log.ts';
 import { futureNightRefusal, nightBefore } from '#shared/nightly/run-date.ts';
@@ -218,7 +219,7 @@ interface OccasionState {
 
 /** Counts per campaign (a row for each of `campaignIds` first, in their order, zeros included), and distinct clients, of occasions each seen once. */
 export function countOccasions(occasions: Iterable<OccasionState>, campaignIds: readonly string[] = []): { counts: Record<string, OccasionCounts>; clients: { due: number; sent: number } } {
-  const counts: Record<string, OccasionCounts> = Object.fromEntries(campaignIds.map((id) => [id, emptyOccasionCounts()]));
+  const counts = dictionaryFrom(campaignIds.map((id) => [id, emptyOccasionCounts()]));
   const due = new Set<string>();
   const sent = new Set<string>();
   for (const occasion of occasions) {

@@ -1,4 +1,5 @@
 import { FOLLOW_UP_PERIOD_DAYS } from '#shared/config.ts';
+import { emptyDictionary, ownEntry } from '#shared/dictionary.ts';
 import type { AdvisorRecord, OrderFact } from '#shared/model.ts';
 import { countsAsPurchase } from '#shared/tiering/spend.ts';
 import { MS_PER_DAY } from '#shared/time.ts';
@@ -111,7 +112,7 @@ export function addBought(a: BoughtTally, b: BoughtTally): BoughtTally {
 }
 
 export function mergeFollowUps(parts: readonly TaskFollowUps[]): TaskFollowUps {
-  const byAdvisor: Record<string, BoughtTally> = {};
+  const byAdvisor = emptyDictionary<BoughtTally>();
   let control = emptyBought();
   for (const part of parts) {
     for (const [advisorId, tally] of Object.entries(part.byAdvisor)) byAdvisor[advisorId] = addBought(byAdvisor[advisorId] ?? emptyBought(), tally);
@@ -151,7 +152,7 @@ export function followUpTasks(input: {
   };
   const campaignTasks = input.tasks.filter((task) => task.campaignId !== INTRODUCTION_CAMPAIGN && inPeriod(task.createdAt));
   const comparable = new Set(campaignTasks.map((task) => comparableKey(task.campaignId, task.tier)));
-  const byAdvisor: Record<string, BoughtTally> = {};
+  const byAdvisor = emptyDictionary<BoughtTally>();
   for (const task of campaignTasks) byAdvisor[task.advisorId] = follow(byAdvisor[task.advisorId] ?? emptyBought(), task.customerId, task.createdAt);
   let control = emptyBought();
   for (const decision of input.controls) {
@@ -204,16 +205,16 @@ export function advisorFollowThrough(input: {
       ...(record?.store === undefined ? {} : { store: record.store }),
       active: record?.active ?? false,
       tasks: tallyTasks(tasksBy.get(advisorId) ?? []),
-      bought: input.followUps.byAdvisor[advisorId] ?? emptyBought(),
+      bought: ownEntry(input.followUps.byAdvisor, advisorId) ?? emptyBought(),
     };
   });
-  const byStore: AdvisorFollowThrough['byStore'] = {};
+  const byStore: AdvisorFollowThrough['byStore'] = emptyDictionary();
   for (const advisor of advisors) {
     const store = advisor.store ?? NO_STORE;
     const sum = byStore[store] ?? { tasks: emptyTally(), bought: emptyBought() };
     byStore[store] = { tasks: addTallies([sum.tasks, advisor.tasks]), bought: addBought(sum.bought, advisor.bought) };
   }
-  const needsByStore: Record<string, number> = {};
+  const needsByStore = emptyDictionary<number>();
   for (const orphan of input.orphans) {
     const store = input.advisors.get(orphan.advisorId)?.store ?? NO_STORE;
     needsByStore[store] = (needsByStore[store] ?? 0) + 1;

@@ -1,3 +1,4 @@
+import { dictionaryFrom, ownEntry } from '#shared/dictionary.ts';
 import type { ClientProfile, Tier } from '#shared/model.ts';
 import { localDate, MS_PER_DAY } from '#shared/time.ts';
 import { tallyBucket, type TaskTally } from './follow-through.ts';
@@ -45,7 +46,7 @@ export function baselineFor(stored: StoredBookPairs | undefined, week: string): 
  */
 export function pairsToKeep(stored: StoredBookPairs | undefined, week: string, pairs: BookPairs, introducedNow: readonly Handover[]): StoredBookPairs {
   if (stored === undefined || stored.week !== week) return { week, before: baselineFor(stored, week) ?? pairs, now: pairs };
-  const now = { ...stored.now };
+  const now = dictionaryFrom(Object.entries(stored.now)); // keyed by customer ids: free text from the export
   for (const [customerId, advisorId] of Object.entries(pairs)) if (!Object.hasOwn(stored.now, customerId) && !Object.hasOwn(stored.before, customerId)) now[customerId] = advisorId;
   for (const handover of introducedNow) now[handover.customerId] = handover.to;
   return { week, before: stored.before, now };
@@ -55,7 +56,7 @@ export function pairsToKeep(stored: StoredBookPairs | undefined, week: string, p
 export function handoversBetween(before: BookPairs, now: BookPairs): Handover[] {
   const handovers: Handover[] = [];
   for (const [customerId, to] of Object.entries(now)) {
-    const from = before[customerId];
+    const from = ownEntry(before, customerId);
     if (from !== undefined && from !== to) handovers.push({ customerId, from, to });
   }
   return handovers.sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));

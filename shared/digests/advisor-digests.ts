@@ -1,5 +1,6 @@
 import { addTallies, FOLLOW_THROUGH_DAYS, NO_STORE, tallyTasks, type AdvisorFollowThrough, type TaskTally } from '#shared/advisors/follow-through.ts';
 import { isActiveAdvisor, knownAdvisors } from '#shared/advisors/roster.ts';
+import { emptyDictionary } from '#shared/dictionary.ts';
 import { createTask, getTask, tasksOfAdvisor, tasksOfClient } from '#shared/store/task-store.ts';
 import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, pairsToKeep, unreachableBecause, type Handover, type HandoverHistory } from '#shared/advisors/handover.ts';
 import { sendAfter } from '#shared/advisors/tasks.ts';
@@ -514,7 +515,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   if (unconfigured.length > 0) log.info('advisors on profiles but neither in the roster nor the config: no digest for them', { count: unconfigured.length });
 
   const totals = emptyTotals();
-  const byStore: Record<string, TaskTally[]> = {};
+  const byStore = emptyDictionary<TaskTally[]>(); // keyed by the roster's free-text store names
   for (const result of results) {
     totals[result.outcome]++;
     totals.rows += result.rows;

@@ -1,6 +1,7 @@
 import { clientTimeZone, type DueOccasion, type ProductCatalog } from '#shared/campaigns/due.ts';
 import { inAudience } from '#shared/campaigns/policy.ts';
 import type { CampaignsConfig } from '#shared/campaigns/schema.ts';
+import { ownEntry } from '#shared/dictionary.ts';
 import type { ClientProfile } from '#shared/model.ts';
 import { isClaimable, type LedgerStatus } from '#shared/store/ledger-store.ts';
 
@@ -61,5 +62,5 @@ export function expirySince(at: number, lookbackMs: number, lastRunAt: number | 
  */
 export function campaignsEnabledSince(stored: Readonly<Record<string, number>> | undefined, campaigns: Pick<CampaignsConfig, 'campaigns'>, at: number): Record<string, number> {
   const since = stored === undefined ? 0 : at;
-  return Object.fromEntries(campaigns.campaigns.filter((c) => c.enabled).map((c) => [c.id, stored?.[c.id] ?? since]));
+  return Object.fromEntries(campaigns.campaigns.filter((c) => c.enabled).map((c) => [c.id, (stored === undefined ? undefined : ownEntry(stored, c.id)) ?? since]));
 }

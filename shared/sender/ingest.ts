@@ -2,6 +2,7 @@ import { listFolderWrites } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { isAwsOrConnectionError } from '#shared/aws/errors.ts';
 import type { Config } from '#shared/config.ts';
+import { dictionaryFrom } from '#shared/dictionary.ts';
 import { ExportError, ExportIncompleteError } from '#shared/exports/errors.ts';
 import { checkRejectShares, readExport, type ReadResult } from '#shared/exports/reader.ts';
 import { s3ExportSource, writtenAfter, type ExportSource } from '#shared/exports/source.ts';
@@ -210,7 +211,8 @@ export function contactDiffers(stored: ClientProfile, increment: ClientProfile):
 export function mergeIncrementOrders(stored: ClientProfile, increment: ClientProfile): ClientProfile {
   const later = (a?: string, b?: string) => (a === undefined ? b : b === undefined ? a : a > b ? a : b);
   const earlier = (a?: string, b?: string) => (a === undefined ? b : b === undefined ? a : a < b ? a : b);
-  const merged: ClientProfile = { ...stored, skus: { ...stored.skus } };
+  // SKUs are free text from the export: a plain {} would take a new SKU named "toString" for a stored one.
+  const merged: ClientProfile = { ...stored, skus: dictionaryFrom(Object.entries(stored.skus)) };
   if (increment.orderCount > 0) {
     merged.orderCount = stored.orderCount + increment.orderCount;
     merged.lifetimeSpendMinor = addMinor(stored.lifetimeSpendMinor, increment.lifetimeSpendMinor, "a client's lifetime spend");

@@ -11,6 +11,7 @@ import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts'
 import type { SendOutcome } from '#shared/delivery/outcome.ts';
 import { sendingPlan, type SendingPlan } from '#shared/delivery/sending-plan.ts';
 import { deadlinePassed } from '#shared/delivery/send-deadline.ts';
+import { dictionaryFrom, ownEntry } from '#shared/dictionary.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile, ProductRecord } from '#shared/model.ts';
@@ -517,7 +518,7 @@ function campaignRun(
     ...(options.afterClaim ? { afterClaim: options.afterClaim } : {}),
     ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
     departureClock: options.realClock ?? (() => at + (performance.now() - started)),
-    counts: Object.fromEntries(config.campaigns.campaigns.map((c) => [c.id, emptyCampaignCounts()])),
+    counts: dictionaryFrom(config.campaigns.campaigns.map((c) => [c.id, emptyCampaignCounts()])),
     plan: [],
     sendsStarted: 0,
     breaker: CLOSED_BREAKER,
@@ -619,7 +620,7 @@ async function selectDueClients(
       continue;
     }
     const due = dueOccasions(profile, catalog, at, context);
-    const ended = endedOccasions(profile, catalog, endedSince, at, context).filter((o) => o.expiresAt > (enabledSince[o.campaignId] ?? at));
+    const ended = endedOccasions(profile, catalog, endedSince, at, context).filter((o) => o.expiresAt > (ownEntry(enabledSince, o.campaignId) ?? at));
     // Entries of keys an earlier version named otherwise are read under today's (legacy-keys.ts).
     const readLedger = async () => withCurrentKeys(await ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId), profile, dayKeyed, lapses);
     let entries = due.length === 0 && ended.length === 0 ? undefined : await readLedger();

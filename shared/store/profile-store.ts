@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dueDaysBetween, dueIndexFields, type DueIndexFields } from '#shared/campaigns/due-index.ts';
+import { emptyDictionary } from '#shared/dictionary.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import type { ClientClv, ClientProfile, RfmScores, Stage, Tier } from '#shared/model.ts';
 import { PROFILES_BY_ADVISOR_INDEX, PROFILES_BY_NEXT_DUE_INDEX, PROFILES_BY_TIER_INDEX } from './tables.ts';
@@ -437,7 +438,7 @@ export function queryAdvisorClientsFrom(
 
 /** Every client with an advisor and their advisor id: the (sparse) byAdvisor index, reading only the two ids. */
 export async function scanAdvisorPairs(client: DocumentSender, tableName: string): Promise<Record<string, string>> {
-  const pairs: Record<string, string> = {};
+  const pairs = emptyDictionary<string>(); // keyed by customer ids: free text from the export
   const items = paginate((startKey) =>
     client.send(
       new ScanCommand({ TableName: tableName, IndexName: PROFILES_BY_ADVISOR_INDEX, ProjectionExpression: 'customerId, advisorId', ExclusiveStartKey: startKey }),

@@ -41,6 +41,14 @@ describe('clientele demo', () => {
     expect(clients).toEqual({ due: 2, sent: 1 });
   });
 
+  it('counts the ledger occasions of a campaign not enabled (its id a plain object answers: "constructor") in a row of its own', () => {
+    const hour = (plan: CampaignRunSummary['plan']) => ({ plan }) as CampaignRunSummary;
+    const occasions = plannedOccasions([hour([{ campaignId: 'constructor', occasionKey: 'c', customerId: 'C1', outcome: 'send' }])]);
+    const { counts } = countOccasions(occasions, ['welcome']);
+    expect(JSON.parse(JSON.stringify(counts))).toMatchObject({ welcome: { due: 0 }, constructor: { due: 1, sent: 1 } });
+    expect(Object.hasOwn(Object, 'due')).toBe(false);
+  });
+
   it('`npm run -s demo -- --json --dry-run` prints one JSON object, sends nothing, and writes the config for the other commands', async () => {
     const state = join(work, 'state');
     const configFile = join(work, 'local-config.json');

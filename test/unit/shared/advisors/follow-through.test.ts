@@ -13,6 +13,7 @@ import {
 import { answerTask, emailedTask, newTask, unsentTask, type AdvisorTask } from '#shared/advisors/tasks.ts';
 import { introductionTask } from '#shared/advisors/handover.ts';
 import { MS_PER_DAY } from '#shared/time.ts';
+import { PROTOTYPE_NAMES } from '#test/support/prototype-names.ts';
 
 /** Issue 16 point 6: what became of the advisors' tasks, and who bought after them against the control group. Pure. */
 
@@ -137,5 +138,29 @@ describe('the night’s follow-through', () => {
     expect(result.byStore.Shanghai?.bought).toEqual(emptyBought());
     expect(result.total.tasks.given).toBe(3);
     expect(result.needsNewAdvisor).toEqual({ count: 2, byStore: { Paris: 2 }, customerIds: ['c8', 'c9'] });
+  });
+
+  it('counts advisors and stores named like Object.prototype members as any other, and leaves Object.prototype alone', () => {
+    // Advisor ids and store names are free text from the roster.
+    const prototypeBefore = Object.getOwnPropertyNames(Object.prototype);
+    const tasks = PROTOTYPE_NAMES.map((name, i) => task(`c${i}`, name, day(40)));
+    const ordersOf = (id: string) => (id === 'c0' ? [{ orderedAt: day(39), netMinor: 100 }] : []);
+    // As a shard's part comes back: through JSON.
+    const followUps = mergeFollowUps([JSON.parse(JSON.stringify(followUpTasks({ tasks, controls: [], ordersOf, now: NOW })))]);
+    expect(Object.keys(followUps.byAdvisor).sort()).toEqual([...PROTOTYPE_NAMES].sort());
+    expect(followUps.byAdvisor['__proto__']).toEqual({ followed: 1, bought: 1, maturing: 0 });
+    expect(followUps.byAdvisor['constructor']).toEqual({ followed: 1, bought: 0, maturing: 0 });
+    const advisors = new Map(PROTOTYPE_NAMES.map((name) => [name, { advisorId: name, store: name, active: name !== 'valueOf' }]));
+    const result = advisorFollowThrough({ recentTasks: tasks, followUps, advisors, orphans: [{ customerId: 'c9', advisorId: 'valueOf' }] });
+    for (const name of PROTOTYPE_NAMES) {
+      expect(Object.hasOwn(result.byStore, name)).toBe(true);
+      expect(result.byStore[name]?.tasks.given).toBe(1);
+    }
+    expect(result.advisors.find((a) => a.advisorId === 'toString')?.bought).toEqual({ followed: 1, bought: 0, maturing: 0 });
+    expect(JSON.parse(JSON.stringify(result.needsNewAdvisor.byStore))).toEqual({ valueOf: 1 });
+    // Nor does a store missing from the counts read one of Object.prototype's members.
+    const empty = advisorFollowThrough({ recentTasks: [], followUps: { byAdvisor: {}, control: emptyBought() }, advisors: new Map([['toString', { advisorId: 'toString', active: true }]]), orphans: [] });
+    expect(empty.advisors[0]?.bought).toEqual(emptyBought());
+    expect(Object.getOwnPropertyNames(Object.prototype)).toEqual(prototypeBefore);
   });
 });

@@ -7,6 +7,7 @@ import { parseConfig } from '#shared/config.ts';
 import { runClock } from '#shared/tiering/profile.ts';
 import { renderAdvisorDigest } from '#shared/templates/advisor-digest.ts';
 import { clientProfile } from '#test/support/profiles.ts';
+import { PROTOTYPE_NAMES } from '#test/support/prototype-names.ts';
 
 /** Issue 16 point 5: handovers between two weeks' book pairs, and the introduction in the new advisor's book. */
 
@@ -36,6 +37,20 @@ describe('handovers', () => {
     expect(kept).toEqual({ week: '2026-W48', before: { c1: 'A01', c2: 'A01', c3: 'A01' }, now: { c1: 'A02', c2: 'A01', c3: 'A03', c4: 'A04' } });
     // Next week, c2's handover is still one: introduced then.
     expect(handoversBetween(baselineFor(kept, '2026-W49') ?? {}, tonight)).toEqual([{ customerId: 'c2', from: 'A01', to: 'A03' }]);
+  });
+
+  it('take customer ids named like Object.prototype members as any other', () => {
+    // Customer ids are free text from the export; the pairs are stored as JSON and read back.
+    const tonight = Object.fromEntries(PROTOTYPE_NAMES.map((id) => [id, 'A02']));
+    // A first assignment, even of a client whose id a plain object already answers, is no handover.
+    expect(handoversBetween({}, tonight)).toEqual([]);
+    const lastWeek = JSON.parse(JSON.stringify({ week: '2026-W47', before: {}, now: Object.fromEntries(PROTOTYPE_NAMES.map((id) => [id, 'A01'])) }));
+    expect(handoversBetween(baselineFor(lastWeek, '2026-W48') ?? {}, tonight)).toHaveLength(PROTOTYPE_NAMES.length);
+    // A rerun of the week keeps the digest day's pairs and adds the clients new to the week.
+    const digestDay = JSON.parse(JSON.stringify({ week: '2026-W48', before: {}, now: { toString: 'A01' } }));
+    const kept = JSON.parse(JSON.stringify(pairsToKeep(digestDay, '2026-W48', tonight, [])));
+    expect(kept.now).toEqual({ ...tonight, toString: 'A01' });
+    expect(Object.keys(kept.now)).toContain('__proto__');
   });
 
   it('a handover no digest introduced is still one against next week\'s baseline, however often the week is rerun (property)', () => {

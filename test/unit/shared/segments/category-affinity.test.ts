@@ -9,6 +9,7 @@ import {
   mergeCategoryAffinities,
   type CategoryAffinity,
 } from '#shared/segments/category-affinity.ts';
+import { PROTOTYPE_NAMES } from '#test/support/prototype-names.ts';
 
 type Buyer = Pick<ClientProfile, 'topCategory' | 'skus'>;
 
@@ -35,8 +36,6 @@ function affinityOf(buyers: readonly Buyer[]): CategoryAffinity {
   return collector.result();
 }
 
-/** Keys a plain object already answers: what a dictionary keyed by outside text must survive. */
-const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
 const CATEGORIES = ['skincare', 'fragrance', 'makeup', 'leather-goods', 'home', 'ready-to-wear'];
 const buyerArb = fc
   .record({ top: fc.option(fc.constantFrom(...CATEGORIES), { nil: undefined }), others: fc.subarray(CATEGORIES) })

@@ -75,6 +75,12 @@ describe('from when a campaign counts as enabled', () => {
     expect(campaignsEnabledSince({ welcome: AT - 100, winback: AT - 50 }, config, AT)).toEqual({ welcome: AT - 100, birthday: AT });
   });
 
+  it('counts a campaign added under an id a plain object answers ("constructor") from this hour, like any other', () => {
+    const named = campaignsConfigSchema.parse({ campaigns: [{ kind: 'welcome' }, { kind: 'welcome', id: 'constructor' }] });
+    // The record as read back from the runs table: a plain object.
+    expect(campaignsEnabledSince({ welcome: AT - 100 }, named, AT)).toEqual({ welcome: AT - 100, constructor: AT });
+  });
+
   it('with no record yet (a first deployment, an upgrade), the campaigns enabled count as enabled all along', () => {
     expect(campaignsEnabledSince(undefined, config, AT)).toEqual({ welcome: 0, birthday: 0 });
   });

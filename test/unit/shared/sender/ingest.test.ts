@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClientProfile } from '#shared/model.ts';
 import { droppedAgain, hasMergedIncrement, INGEST_JOB, mergeIncrement, mergeIncrementOrders, type IngestMarker } from '#shared/sender/ingest.ts';
 import { incrementalStamp } from '#shared/store/buckets.ts';
+import { PROTOTYPE_NAMES } from '#test/support/prototype-names.ts';
 
 const stored: ClientProfile = {
   customerId: 'c1',
@@ -111,5 +112,17 @@ describe('an increment merged again after a night', () => {
     expect(merged.firstName).toBeUndefined();
     expect(merged.skus.BELT).toEqual(increment.skus.BELT);
     expect(merged.skus.CREAM).toEqual(stored.skus.CREAM);
+  });
+
+  it('puts back the purchases of SKUs named like Object.prototype members, as of any other SKU', () => {
+    // SKUs are free text from the export; a plain {} took "toString" for a SKU already bought.
+    const bought = { lastPurchasedAt: '2026-11-23T16:30:00.000Z', quantity: 1, purchases: 1 };
+    const increment: ClientProfile = { ...stored, orderCount: 1, skus: Object.fromEntries(PROTOTYPE_NAMES.map((sku) => [sku, bought])) };
+    // The stored profile as read back: a plain object, here already holding a "__proto__" SKU.
+    const night: ClientProfile = JSON.parse(JSON.stringify({ ...stored, skus: { ...stored.skus, ...Object.fromEntries([['__proto__', { ...bought, lastPurchasedAt: '2026-10-01T00:00:00.000Z', purchases: 2 }]]) } }));
+    const merged = JSON.parse(JSON.stringify(mergeIncrementOrders(night, increment)));
+    expect(Object.keys(merged.skus).sort()).toEqual(['CREAM', ...PROTOTYPE_NAMES].sort());
+    expect(merged.skus.toString).toEqual(bought);
+    expect(merged.skus['__proto__']).toEqual({ ...bought, purchases: 3 });
   });
 });
