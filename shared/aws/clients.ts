@@ -101,7 +101,9 @@ export function createAwsClients(config: Config): AwsClients {
     s3: createS3Client(config),
     dynamodb,
     documents: DynamoDBDocumentClient.from(dynamodb, {
-      marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+      // convertClassInstanceToMap: a map keyed by export text may hold a key "constructor" (a SKU, a
+      // store), which the marshaller otherwise takes for a class instance and refuses.
+      marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false, convertClassInstanceToMap: true },
     }),
     ses: createSesClient(config),
   };

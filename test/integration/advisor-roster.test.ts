@@ -102,4 +102,16 @@ describe('advisors roster on the embedded AWS', () => {
       ['A03', true, 'New Hand', 'Paris'],
     ]);
   }, 120_000);
+
+  it('sends the digests of a roster whose store names a plain object already answers ("constructor", "toString")', async () => {
+    // Store names are free text from the roster: the digests' per-store follow-through counts them as any other.
+    const config = await scenarioConfig(aws, 'roster-store-names', { reports: { advisorDigestWeekday: 'monday' } });
+    const roster = [ROSTER_HEADER, 'A01,Sophie Martin,a01@advisors.example.com,en,true,,constructor', 'A02,Fang,a02@advisors.example.com,en,true,,toString'].join('\n') + '\n';
+    const summary = await night(config, NIGHTS[3] ?? '', { 'advisors.csv': roster });
+    expect(summary.advisorDigests?.advisors.map((a) => [a.advisorId, a.outcome])).toEqual([
+      ['A01', 'sent'],
+      ['A02', 'no-rows'],
+    ]);
+    expect(Object.keys(summary.advisorDigests?.followThrough?.byStore ?? {}).sort()).toEqual(['constructor', 'toString']);
+  }, 120_000);
 });
