@@ -22,6 +22,7 @@ import {
   type ClvModelFit,
   type StoredClvPrediction,
 } from '#shared/clv/profile-clv.ts';
+import { probabilityAlive } from '#shared/clv/bgnbd.ts';
 import { createClvPredictor } from '#shared/clv/predict.ts';
 import { simulateBgNbd } from '#shared/clv/simulate.ts';
 import type { RfmSummary } from '#shared/clv/summary.ts';
@@ -269,6 +270,31 @@ describe('churn risk and the at-risk stage', () => {
     expect(applyClv(profile({ stage: 'active' }), prediction({ probabilityAlive: 0.3 }), rules).stage).toBe('active');
     for (const stage of ['new', 'sleeping', 'churned', 'at-risk'] as const) {
       expect(applyClv(profile({ stage }), prediction({ probabilityAlive: 0.01 }), rules).stage).toBe(stage);
+    }
+  });
+
+  it('judges churn risk and at-risk on the stored (rounded) probability alive: 0.297 is stored 0.30, medium and active; 0.294 is 0.29, high and at-risk', () => {
+    // Unlike rising: the profile's probability and its class agree (a stored 0.30 is not "below 0.3").
+    const bgnbd = { r: 0.25, alpha: 4, a: 0.8, b: 2.4 };
+    const fit = { report: { fitted: true }, models: { bgnbd, gammaGamma: { p: 6, q: 4, v: 15_000 } } } as unknown as ClvModelFit;
+    const predict = clvPredictor(fit, { runDate: RUN_DATE, config });
+    /** A client (3 repeat days, the last early on) whose model probability alive is in [from, to). */
+    const clientAlive = (from: number, to: number): { summary: RfmSummary; alive: number } => {
+      for (let T = 20; T < 100; T += 0.01) {
+        const summary = { frequency: 3, recency: 10, T, monetaryValue: 20_000 };
+        const alive = probabilityAlive(bgnbd, summary);
+        if (alive >= from && alive < to) return { summary, alive };
+      }
+      throw new Error(`no client with probability alive in [${from}, ${to})`);
+    };
+    const cases = [
+      { ...clientAlive(0.2965, 0.2975), stored: 0.3, churnRisk: 'medium', stage: 'active' },
+      { ...clientAlive(0.2935, 0.2945), stored: 0.29, churnRisk: 'high', stage: 'at-risk' },
+    ];
+    for (const { summary, alive, stored, churnRisk, stage } of cases) {
+      expect(alive).toBeLessThan(rules.churnRiskBelowProbabilityAlive);
+      const result = applyClv(profile({ stage: 'active' }), predict?.(summary), rules);
+      expect({ probabilityAlive: result.clv?.probabilityAlive, churnRisk: result.clv?.churnRisk, stage: result.stage }).toEqual({ probabilityAlive: stored, churnRisk, stage });
     }
   });
 
