@@ -6,8 +6,15 @@ import { ClienteleError } from './errors.ts';
 import { currencyExponent, parsePrice } from './money.ts';
 import { DEFAULT_RFM_SEGMENTS, rfmSegmentsSchema } from './segments/rfm-segments.ts';
 import { TIERS } from './model.ts';
-import { CAMPAIGN_RUN_TIMEOUT_MINUTES } from './sender/timeout.ts';
 import { isValidTimeZone, WEEKDAYS } from './time.ts';
+
+/**
+ * The campaigns function's timeout (infra/constructs/campaign-sender.ts). A run writes its claims
+ * until it stops, at most this long after it started, so a claim younger than this may still be
+ * in flight: `sender.staleClaimMinutes` must exceed it, or the README's release step would have
+ * an operator send such an email a second time.
+ */
+export const CAMPAIGN_RUN_TIMEOUT_MINUTES = 15;
 
 /**
  * The one configuration schema: read by the CLI (`--config FILE`), by the Lambda handlers

@@ -7,7 +7,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SCHEDULED_RUN_MAX_DELAY_MINUTES } from '#shared/sender/campaigns-event.ts';
-import { CAMPAIGN_RUN_TIMEOUT_MINUTES } from '#shared/sender/timeout.ts';
+import { CAMPAIGN_RUN_TIMEOUT_MINUTES } from '#shared/config.ts';
 import { catalogKey, categoryAffinityKey, incrementalPrefix, rosterKey } from '#shared/store/buckets.ts';
 import { acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
