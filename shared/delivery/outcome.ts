@@ -96,6 +96,12 @@ const RECIPIENT = new Set(['MessageRejected', 'BadRequestException', 'InvalidPar
  * recipient, but the sender does not mail clients from the sandbox (sending-plan.ts).
  */
 const NOT_VERIFIED = /not verified/i;
+/**
+ * SES's words for the account's 24-hour quota spent. AWS documents them under a throttling error
+ * (ThrottlingException, Throttling or TooManyRequestsException, per API version) as well as under
+ * LimitExceededException: retrying would not help, nothing more goes today.
+ */
+const DAILY_QUOTA_EXCEEDED = /daily message quota exceeded/i;
 
 const ADDRESS_IN_TEXT = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
 
@@ -118,9 +124,10 @@ export function classifySesError(error: unknown): SesErrorClass {
   const connection = connectionFailureOf(error);
   if (connection === 'not-connected') return of('unreachable');
   if (connection === 'interrupted') return of('unknown');
+  if (DAILY_QUOTA_EXCEEDED.test(message)) return of('account');
   if (THROTTLING.has(name)) return of('throttled');
   // LimitExceededException covers both the per-second rate (wait and retry) and the daily quota
-  // (nothing more today): only the message tells them apart.
+  // (nothing more today, read above): only the message tells them apart.
   if (name === 'LimitExceededException') return of(/maximum sending rate exceeded/i.test(message) ? 'throttled' : 'account');
   if (ACCOUNT.has(name)) return of('account');
   if (name === 'MessageRejected' && NOT_VERIFIED.test(message)) return of('account');
@@ -151,6 +158,11 @@ export function sesErrorOutcome(error: unknown, attempts: number): NotSent | May
     case 'unknown':
       return { status: 'maybe-sent', errorName: name, reason, attempts };
   }
+}
+
+/** SES refused the account because its 24-hour quota is spent (an email refused after it halted the mailer included): nothing more goes today. */
+export function isDailyQuotaExceeded(outcome: SendOutcome): boolean {
+  return outcome.status === 'not-sent' && outcome.scope === 'account' && DAILY_QUOTA_EXCEEDED.test(outcome.reason);
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Config } from '#shared/config.ts';
 import { afterOutcome, CLOSED_BREAKER, type BreakerState } from '#shared/delivery/circuit-breaker.ts';
 import { readAccount, sesAccountReader, type SesAccountReader } from '#shared/delivery/ses-account.ts';
 import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
-import type { SendOutcome } from '#shared/delivery/outcome.ts';
+import { isDailyQuotaExceeded, type SendOutcome } from '#shared/delivery/outcome.ts';
 import { sendingPlan, type SendingPlan } from '#shared/delivery/sending-plan.ts';
 import { deadlinePassed } from '#shared/delivery/send-deadline.ts';
 import { dictionaryFrom, ownEntry } from '#shared/dictionary.ts';
@@ -934,7 +934,10 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     run.log.warn('send failed', { campaignId: occasion.campaignId, customerId: profile.customerId, status: outcome.status, error: outcome.errorName });
   }
   if (outcome.status === 'not-sent' && outcome.scope === 'account') {
-    stop(run, 'ses-refused-account', `SES refused the account (${outcome.reason}): the remaining sends wait for a later hour`);
+    if (isDailyQuotaExceeded(outcome)) {
+      // Spent by another sender of the account since the run read it: as for the run's own budget, not a failure.
+      stop(run, 'quota-used', `SES says the 24-hour quota is spent (${outcome.reason}): the remaining clients wait for a later hour`);
+    } else stop(run, 'ses-refused-account', `SES refused the account (${outcome.reason}): the remaining sends wait for a later hour`);
   }
   run.breaker = afterOutcome(run.breaker, outcome, config.sender.circuitBreakerFailures);
   if (run.breaker.open) {

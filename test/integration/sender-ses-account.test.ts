@@ -1,8 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
 import { LOCAL_SES_ACCOUNT } from '#local/aws.ts';
 import type { Config } from '#shared/config.ts';
+import type { SesSender } from '#shared/delivery/ses-email.ts';
+import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { jsonLog } from '#shared/log.ts';
-import { runCampaigns, campaignRunFailure, type CampaignRunSummary } from '#shared/sender/run.ts';
+import { runCampaigns, campaignRunFailure, type CampaignRunOptions, type CampaignRunSummary } from '#shared/sender/run.ts';
 import { campaignConfig, UNSUBSCRIBE_SECRET as SECRET } from '#test/support/campaign-runs.ts';
 import { ledgerEntries as allLedgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws, startPrivateAws, type PrivateAws } from '#test/support/local-aws.ts';
@@ -38,8 +41,8 @@ const account = (changes: { SendingEnabled?: boolean; ProductionAccessEnabled?: 
 const newClients = (prefix: string, n: number) =>
   Array.from({ length: n }, (_, i) => profile(`${prefix}-${i}`, { stage: 'new', firstOrderAt: iso(AT - 2 * HOUR), lastOrderAt: iso(AT - 2 * HOUR) }));
 
-async function run(config: Config, at: number, runId: string, lines: string[] = []): Promise<CampaignRunSummary> {
-  return runCampaigns({ at, runId, config, clients: aws.clients, unsubscribeSecret: SECRET, log: jsonLog({ write: (line) => lines.push(line) }) });
+async function run(config: Config, at: number, runId: string, lines: string[] = [], extra: Pick<CampaignRunOptions, 'mailer'> = {}): Promise<CampaignRunSummary> {
+  return runCampaigns({ at, runId, config, clients: aws.clients, unsubscribeSecret: SECRET, log: jsonLog({ write: (line) => lines.push(line) }), ...extra });
 }
 
 /** How many emails this file's SES emulator holds for each of the prefix's n clients. */
@@ -95,6 +98,30 @@ describe('the SES account decides what a run may send', () => {
     const next = await run(config, AT + HOUR, 'quota-2');
     expect(next.campaigns.welcome).toMatchObject({ due: 3, sent: 3, left: 0 });
     expect(await sentTo('quota', 8)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+  });
+
+  it('the quota spent mid-run, refused as AWS documents it (a ThrottlingException "Daily message quota exceeded"): stopped as for a spent budget, not retried as throttling; the rest stay due', async () => {
+    const config = await campaignConfig(aws, 'spent', { sender: { maxSendRate: 50 } });
+    await seedProfiles(aws, config, newClients('spent', 6));
+    const quotaExceeded = () => Object.assign(new Error('Daily message quota exceeded.'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+    let calls = 0;
+    // Another sender of the account spends the quota after this run's second email.
+    const ses: SesSender = {
+      send: (command: SendEmailCommand): Promise<SendEmailCommandOutput> => (++calls > 2 ? Promise.reject(quotaExceeded()) : aws.clients.ses.send(command)),
+    };
+    const lines: string[] = [];
+    const summary = await run(config, AT, 'spent-1', lines, { mailer: createSesMailer(ses, { maxSendRate: 50, baseDelayMs: 1, maxDelayMs: 2 }) });
+    expect(calls, 'one refusal, not retried').toBe(3);
+    expect(summary.stopped?.reason).toBe('quota-used');
+    expect(summary.campaigns.welcome).toMatchObject({ due: 6, sent: 2, deferred: 1, left: 3, failed: 0 });
+    expect(campaignRunFailure(summary)).toBeUndefined();
+    expect((await allLedgerEntries(aws, config)).map((e) => e.status).sort()).toEqual(['deferred', 'sent', 'sent']);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringContaining('24-hour quota is spent') }));
+
+    const next = await run(config, AT + HOUR, 'spent-2');
+    expect(next.campaigns.welcome).toMatchObject({ sent: 4 });
+    expect(await sentTo('spent', 6)).toEqual([1, 1, 1, 1, 1, 1]);
   });
 
   it('an account it cannot read (no ses:GetAccount, an emulator without an account): sends at the configured rate, and says so', async () => {

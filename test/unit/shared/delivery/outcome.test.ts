@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifySesError, isTransportFailure, ledgerOutcomeOf, sesErrorOutcome } from '#shared/delivery/outcome.ts';
+import { classifySesError, isDailyQuotaExceeded, isTransportFailure, ledgerOutcomeOf, sesErrorOutcome } from '#shared/delivery/outcome.ts';
 
 const socketError = (code: string, syscall: string | undefined, message: string, name = 'Error') =>
   Object.assign(new Error(message), { name, code, ...(syscall ? { syscall } : {}), $metadata: { attempts: 1, totalRetryDelay: 0 } });
@@ -74,6 +74,13 @@ describe('SES error classes', () => {
     expect(classifySesError(named('LimitExceededException', 'Maximum sending rate exceeded.')).kind).toBe('throttled');
     expect(classifySesError(named('LimitExceededException', 'Daily message quota exceeded.')).kind).toBe('account');
     expect(classifySesError(named('SendingPausedException')).kind).toBe('account');
+    // AWS documents the daily quota under a throttling error too (its name per API version): nothing more today, not a rate to wait out.
+    for (const name of ['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'LimitExceededException']) {
+      expect(classifySesError(named(name, 'Daily message quota exceeded.', 400)).kind, name).toBe('account');
+      expect(isDailyQuotaExceeded(sesErrorOutcome(named(name, 'daily message quota exceeded', 400), 1)), name).toBe(true);
+    }
+    expect(isDailyQuotaExceeded(sesErrorOutcome(named('SendingPausedException'), 1))).toBe(false);
+    expect(isDailyQuotaExceeded(sesErrorOutcome(named('ThrottlingException', 'Rate exceeded'), 6))).toBe(false);
     expect(classifySesError(named('AccountSuspendedException')).kind).toBe('account');
     expect(classifySesError(named('MailFromDomainNotVerifiedException')).kind).toBe('account');
     expect(classifySesError(named('NotFoundException', 'Configuration set does not exist')).kind).toBe('account');
