@@ -20,16 +20,18 @@ export interface NotSent {
   status: 'not-sent';
   /**
    * 'later': the email itself is fine and a later try may send it (throttled past the retries, SES
-   * unreachable, the account paused, the email not composed); 'never': it cannot be sent as it is
-   * (a refused or unusable recipient).
+   * unreachable, the account paused, the request refused, the email not composed); 'never': it
+   * cannot be sent as it is (a refused or unusable recipient).
    */
   retry: 'later' | 'never';
   /**
    * 'message': this email alone. 'account': every other send of this run would fail the same way
    * (paused, quota, identity): stop sending. 'connection': SES could not be reached (connection
-   * refused, DNS, TLS): a transport failure, counted by the run's circuit breaker.
+   * refused, DNS, TLS): a transport failure, counted by the run's circuit breaker. 'request': SES
+   * refused the request itself, saying nothing of the recipient (a deleted configuration set, a bad
+   * header or tag): most likely every email alike, so the circuit breaker counts it too.
    */
-  scope: 'message' | 'account' | 'connection';
+  scope: 'message' | 'account' | 'connection' | 'request';
   /** SES's error name, e.g. 'MessageRejected', a socket error code ('ECONNREFUSED'), or ours: 'InvalidRecipient', 'InvalidEmail', 'MailerHalted'. */
   errorName: string;
   /** Why, starting with the error's name, any address in it masked: 'MessageRejected: Email address is not verified.' */
@@ -53,7 +55,11 @@ export type SendOutcome = Sent | NotSent | MaybeSent;
  * classes and for plain errors.
  *
  * - throttled:   SES refused for rate; nothing was sent; retry after a pause.
- * - recipient:   this message can never be sent as it is (rejected, invalid address); the others can.
+ * - recipient:   SES rejected this message (MessageRejected); the others can go.
+ * - request:     SES refused the request without naming the recipient (BadRequestException,
+ *                InvalidParameterValue, ValidationException, any other 4xx): a configuration
+ *                problem every email meets (the identity's default configuration set deleted, a
+ *                header or tag) or, rarer, this one's address; nothing was sent; a later try may send it.
  * - account:     nothing will be sent this run (sending paused, account suspended, daily quota,
  *                identity or configuration set missing, no permission); nothing was sent.
  * - unreachable: the request never reached SES (connection refused, DNS, TLS, no connection
@@ -62,7 +68,7 @@ export type SendOutcome = Sent | NotSent | MaybeSent;
  *                left (reset, socket hang up), or an error we cannot read: SES may have taken it.
  */
 
-export type SesErrorKind = 'throttled' | 'recipient' | 'account' | 'unreachable' | 'unknown';
+export type SesErrorKind = 'throttled' | 'recipient' | 'request' | 'account' | 'unreachable' | 'unknown';
 
 export interface SesErrorClass {
   kind: SesErrorKind;
@@ -89,7 +95,9 @@ const ACCOUNT = new Set([
   'ExpiredTokenException',
   'ExpiredToken',
 ]);
-const RECIPIENT = new Set(['MessageRejected', 'BadRequestException', 'InvalidParameterValue', 'ValidationException']);
+const RECIPIENT = new Set(['MessageRejected']);
+/** SES's name for a request it will not take (SESv2, SES v1, the SDK's own validation): nothing in it says the recipient is to blame. */
+const REQUEST = new Set(['BadRequestException', 'InvalidParameterValue', 'ValidationException']);
 /**
  * MessageRejected "Email address is not verified" names an identity that failed the check: in
  * production that is our own From address (every message fails alike); in the sandbox it is the
@@ -132,10 +140,11 @@ export function classifySesError(error: unknown): SesErrorClass {
   if (ACCOUNT.has(name)) return of('account');
   if (name === 'MessageRejected' && NOT_VERIFIED.test(message)) return of('account');
   if (RECIPIENT.has(name)) return of('recipient');
+  if (REQUEST.has(name)) return of('request');
   if (status === 429) return of('throttled');
   if (status === 401 || status === 403) return of('account');
-  // Any other 4xx is SES refusing this request: nothing was sent, and resending it would not help.
-  if (status !== undefined && status >= 400 && status < 500) return of('recipient');
+  // Any other 4xx is SES refusing this request: nothing was sent, and nothing says the recipient is why.
+  if (status !== undefined && status >= 400 && status < 500) return of('request');
   return of('unknown');
 }
 
@@ -153,6 +162,15 @@ export function sesErrorOutcome(error: unknown, attempts: number): NotSent | May
       return { status: 'not-sent', retry: 'later', scope: 'account', errorName: name, reason, attempts };
     case 'recipient':
       return { status: 'not-sent', retry: 'never', scope: 'message', errorName: name, reason, attempts };
+    case 'request':
+      return {
+        status: 'not-sent',
+        retry: 'later',
+        scope: 'request',
+        errorName: name,
+        reason: `${reason} (SES refused the request, not the recipient: looks like a request or configuration problem, e.g. the configuration set, a header or a tag)`,
+        attempts,
+      };
     case 'unreachable':
       return { status: 'not-sent', retry: 'later', scope: 'connection', errorName: name, reason: `unreachable after ${attempts} attempts: ${reason}`, attempts };
     case 'unknown':

@@ -98,7 +98,8 @@ export function createSesMailer(ses: SesSender, options: MailerOptions): SesMail
 
   const fail = <T extends Exclude<SendOutcome, { status: 'sent' }>>(outcome: T, to: string): T => {
     stats.failed++;
-    const level = outcome.status === 'maybe-sent' || (outcome.status === 'not-sent' && outcome.scope === 'account') ? 'error' : 'warn';
+    // A refused request is ours to fix (a configuration set, a header), as an account refusal is.
+    const level = outcome.status === 'maybe-sent' || (outcome.status === 'not-sent' && (outcome.scope === 'account' || outcome.scope === 'request')) ? 'error' : 'warn';
     log[level]('email not sent', {
       to: maskEmail(to),
       status: outcome.status,

@@ -944,7 +944,7 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     stop(
       run,
       'circuit-breaker',
-      `${run.breaker.consecutive} sends in a row failed on the way to SES (last: ${run.breaker.lastFailure ?? 'unknown'}): stopped sending`,
+      `${run.breaker.consecutive} sends in a row failed on the way to SES or had their request refused (last: ${run.breaker.lastFailure ?? 'unknown'}): stopped sending`,
     );
   }
   return outcome.status;

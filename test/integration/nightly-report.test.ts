@@ -2,7 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { renderStoredReport } from '#local/commands/report.ts';
 import { UsageError } from '#local/errors.ts';
@@ -165,5 +167,22 @@ describe('nightly report on the embedded AWS', () => {
     expect(outcome.teamEmail).toEqual({ recipients: 1, sent: 1, failed: 0 });
     const [email] = await emailsTo(aws, team);
     expect(email?.body.text).toContain('The report could not be written: AccessDenied: Access Denied');
+  });
+
+  it('a team email SES refuses as a bad request (a configuration problem) is released, not failed for good: the rerun of the night sends it, once', async () => {
+    const team = 'crm-team-bad-request@example.com';
+    const config = await isolatedConfig('report-bad-request', team);
+    const summary = constructedSummary(RUN_DATE, profiles(50, 2));
+    const refusing = {
+      send: (_command: SendEmailCommand): Promise<SendEmailCommandOutput> =>
+        Promise.reject(Object.assign(new Error('Configuration set <clientele-prod-events> does not exist.'), { name: 'BadRequestException', $metadata: { httpStatusCode: 400 } })),
+    };
+    const first = await publishNightlyReport({ at: Date.now(), config, clients: aws.clients, summary, mailer: createSesMailer(refusing, { maxSendRate: 50 }) });
+    expect(first.teamEmail).toEqual({ recipients: 1, sent: 0, failed: 1 });
+    expect(await emailsTo(aws, team)).toHaveLength(0);
+
+    const rerun = await publishNightlyReport({ at: Date.now(), config, clients: aws.clients, summary });
+    expect(rerun.teamEmail).toEqual({ recipients: 1, sent: 1, failed: 0 });
+    expect(await emailsTo(aws, team)).toHaveLength(1);
   });
 });

@@ -8,6 +8,7 @@ import { createSesClient } from '#shared/aws/clients.ts';
 import { parseConfig, type Config } from '#shared/config.ts';
 import type { SesSender } from '#shared/delivery/ses-email.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
+import { jsonLog } from '#shared/log.ts';
 import { campaignRunFailure, CampaignRunError } from '#shared/sender/run.ts';
 import { ledgerEntriesOf, type LedgerEntry } from '#shared/store/ledger-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -123,7 +124,7 @@ describe('the way to SES fails', () => {
 
     const summary = await run(aws, config, AT, 'outage-1', { mailer });
     expect(summary.campaigns.welcome).toMatchObject({ due: 30, sent: 8, deferred: 5, failed: 0, 'maybe-sent': 0, left: 17 });
-    expect(summary.stopped).toEqual({ reason: 'circuit-breaker', message: expect.stringMatching(/^5 sends in a row failed on the way to SES \(last: unreachable after 3 attempts: ECONNREFUSED/) });
+    expect(summary.stopped).toEqual({ reason: 'circuit-breaker', message: expect.stringMatching(/^5 sends in a row failed on the way to SES or had their request refused \(last: unreachable after 3 attempts: ECONNREFUSED/) });
     expect(summary.mailer).toMatchObject({ sent: 8, unreachableRetries: 10 });
     const failure = campaignRunFailure(summary);
     expect(failure).toBeInstanceOf(CampaignRunError);
@@ -197,6 +198,65 @@ describe('the way to SES fails', () => {
     expect(await emailsTo(aws, `${client.customerId}@example.com`)).toEqual([]);
     // Expired is final: nothing more, however late.
     expect((await run(aws, config, AT + 2 * HOUR, 'expiry-3')).campaigns.welcome).toMatchObject({ due: 0, expired: 0 });
+  });
+});
+
+describe('SES refuses the request itself, not the recipient', () => {
+  /** What SES answers once the identity's default configuration set is deleted (SES Developer Guide): every request alike. */
+  const badRequest = () =>
+    Object.assign(new Error('Configuration set <clientele-prod-events> does not exist.'), { name: 'BadRequestException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+
+  it('every request refused (a BadRequestException): each email is released, not failed; the breaker stops and fails the run; the next hour sends each once', async () => {
+    const config = await campaignConfig(aws, 'bad-request');
+    const clients = newClients('badreq', 12);
+    await seedProfiles(aws, config, clients);
+    let calls = 0;
+    const refusing: SesSender = {
+      send: (_command: SendEmailCommand): Promise<SendEmailCommandOutput> => {
+        calls++;
+        return Promise.reject(badRequest());
+      },
+    };
+    const lines: string[] = [];
+    const summary = await run(aws, config, AT, 'bad-request-1', { mailer: createSesMailer(refusing, { maxSendRate: 500, log: jsonLog({ write: (line) => lines.push(line) }) }) });
+    expect(calls, 'one SES call per email, until the breaker opens').toBe(5);
+    expect(summary.campaigns.welcome).toMatchObject({ due: 12, sent: 0, deferred: 5, failed: 0, left: 7 });
+    expect(summary.stopped).toEqual({ reason: 'circuit-breaker', message: expect.stringContaining('last: BadRequestException: Configuration set <clientele-prod-events> does not exist.') });
+    expect(campaignRunFailure(summary)?.code).toBe('CAMPAIGN_RUN_HALTED');
+    const ledger = await allLedgerEntries(aws, config);
+    expect(byStatus(ledger)).toEqual({ deferred: 5 });
+    for (const e of ledger) expect(e.reason).toMatch(/^BadRequestException: .*not the recipient: looks like a request or configuration problem/);
+    const notSent = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === 'email not sent');
+    expect(notSent).toHaveLength(5);
+    for (const l of notSent) expect(l).toMatchObject({ level: 'error', errorName: 'BadRequestException', scope: 'request', reason: expect.stringContaining('request or configuration problem') });
+
+    // The configuration set restored: the next hour sends every one, once.
+    const next = await run(aws, config, AT + HOUR, 'bad-request-2');
+    expect(next.campaigns.welcome).toMatchObject({ due: 12, sent: 12, failed: 0, left: 0 });
+    expect(next.stopped).toBeUndefined();
+    for (const c of clients) expect((await emailsTo(aws, `${c.customerId}@example.com`)).length, c.customerId).toBe(1);
+  });
+
+  it('one address refused as a bad request (an address our check let through): released, not failed, and it does not stop the run', async () => {
+    const config = await campaignConfig(aws, 'bad-address', { sender: { circuitBreakerFailures: 2 } });
+    const clients = newClients('badaddr', 5);
+    await seedProfiles(aws, config, clients);
+    const refused = `${clients[0]?.customerId ?? ''}@example.com`;
+    const picky: SesSender = {
+      send: (command: SendEmailCommand): Promise<SendEmailCommandOutput> =>
+        command.input.Destination?.ToAddresses?.includes(refused)
+          ? Promise.reject(Object.assign(new Error('Invalid email address.'), { name: 'BadRequestException', $metadata: { httpStatusCode: 400 } }))
+          : aws.clients.ses.send(command),
+    };
+    const summary = await run(aws, config, AT, 'bad-address-1', { mailer: createSesMailer(picky, { maxSendRate: 500 }) });
+    expect(summary.campaigns.welcome).toMatchObject({ due: 5, sent: 4, deferred: 1, failed: 0, left: 0 });
+    expect(summary.stopped).toBeUndefined();
+    const ledger = await allLedgerEntries(aws, config);
+    expect(byStatus(ledger)).toEqual({ sent: 4, deferred: 1 });
+    // Tried again by a later hour, while its window is open (then expired with the reason).
+    const next = await run(aws, config, AT + HOUR, 'bad-address-2', { mailer: createSesMailer(picky, { maxSendRate: 500 }) });
+    expect(next.campaigns.welcome).toMatchObject({ due: 1, deferred: 1, sent: 0, failed: 0 });
+    expect(next.stopped).toBeUndefined();
   });
 });
 

@@ -60,6 +60,17 @@ describe('certainly not sent, or maybe sent', () => {
     expect(ledgerOutcomeOf(unreachable, 1000, 5000)).toEqual({ status: 'deferred', reason: unreachable.reason, deferredUntil: 5000 });
     expect(ledgerOutcomeOf(maybe, 1000)).toEqual({ status: 'maybe-sent', reason: 'TimeoutError: socket hang up (ECONNRESET)' });
     expect(ledgerOutcomeOf(sesErrorOutcome(named('MessageRejected', 'Illegal address'), 1), 1000)).toEqual({ status: 'failed', reason: 'MessageRejected: Illegal address' });
+    // A refused request is released for a later try, never settled 'failed' for good: fixed, it can go.
+    const refused = sesErrorOutcome(named('BadRequestException', 'Configuration set <events> does not exist.', 400), 1);
+    expect(refused).toEqual({
+      status: 'not-sent',
+      retry: 'later',
+      scope: 'request',
+      errorName: 'BadRequestException',
+      reason: expect.stringMatching(/^BadRequestException: Configuration set <events> does not exist\. \(SES refused the request, not the recipient: looks like a request or configuration problem/),
+      attempts: 1,
+    });
+    expect(ledgerOutcomeOf(refused, 1000, 5000)).toEqual({ status: 'deferred', reason: refused.reason, deferredUntil: 5000 });
     expect(isTransportFailure(unreachable)).toBe(true);
     expect(isTransportFailure(maybe)).toBe(true);
     expect(isTransportFailure(sesErrorOutcome(named('TooManyRequestsException'), 6))).toBe(false);
@@ -85,8 +96,11 @@ describe('SES error classes', () => {
     expect(classifySesError(named('MailFromDomainNotVerifiedException')).kind).toBe('account');
     expect(classifySesError(named('NotFoundException', 'Configuration set does not exist')).kind).toBe('account');
     expect(classifySesError(named('MessageRejected')).kind).toBe('recipient');
-    expect(classifySesError(named('BadRequestException', 'Invalid email address')).kind).toBe('recipient');
-    expect(classifySesError(Object.assign(named('SomethingNew'), { $metadata: { httpStatusCode: 400 } })).kind).toBe('recipient');
+    // A refusal of the request names no recipient: a deleted configuration set, a bad header or tag, as often as an address.
+    expect(classifySesError(named('BadRequestException', 'Invalid email address')).kind).toBe('request');
+    expect(classifySesError(named('InvalidParameterValue', 'Invalid tag value')).kind).toBe('request');
+    expect(classifySesError(named('ValidationException', 'Value at tags failed to satisfy constraint')).kind).toBe('request');
+    expect(classifySesError(Object.assign(named('SomethingNew'), { $metadata: { httpStatusCode: 400 } })).kind).toBe('request');
     expect(classifySesError(Object.assign(named('SomethingNew'), { $metadata: { httpStatusCode: 403 } })).kind).toBe('account');
     expect(classifySesError(Object.assign(named('InternalServiceErrorException'), { $metadata: { httpStatusCode: 500 } })).kind).toBe('unknown');
     expect(classifySesError(named('TimeoutError')).kind).toBe('unknown');
