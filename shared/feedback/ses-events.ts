@@ -323,14 +323,17 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
         // SES's own, from the account's suppression list: nothing was sent, so neither the client's complaint nor a bounce.
         const sesOwn = decision.accountSuppressionList === true;
         const recipientsComplaint = decision.reason === 'complaint' && !sesOwn;
-        if (recipientsComplaint) summary.complaints += decision.recipients.length;
-        else if (decision.reason === 'hard-bounce' && !sesOwn) summary.hardBounces += decision.recipients.length;
+        const counted = sesOwn ? undefined : recipientsComplaint ? 'complaints' : 'hardBounces';
+        const count = () => {
+          if (counted !== undefined) summary[counted]++;
+        };
         // The client is looked up on the erasure list with each recipient: one stored means they are not erased.
         let recipientStored = false;
         for (const email of decision.recipients) {
           // An address or client erased since the send: writing it in clear (with the client's id) would undo the erasure.
           if (await isStoredErasure(context.documents, context.tables.suppression, { email, customerId: decision.customerId })) {
             summary.erased++;
+            count();
             log.info('SES feedback: recipient erased, nothing stored', { reason: decision.reason, detail: decision.detail });
             continue;
           }
@@ -341,6 +344,9 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
             source: decision.source,
             ...(decision.customerId ? { customerId: decision.customerId } : {}),
           });
+          // SNS delivers at least once: an entry that already records this very feedback was counted when it was stored.
+          const redelivered = !result.created && result.item.source === decision.source && !decision.source.endsWith(':unknown');
+          if (!redelivered) count();
           // Erased between the look-up and the write: the forget may have deleted the plain entries before this one landed.
           // An entry this write created goes too (the erasure entry already keeps the person from every email); one that
           // was there before may be another client's (a shared or reused address): the forget deletes it if it is theirs.
@@ -355,6 +361,7 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
           else summary.alreadySuppressed++;
           log.info(result.created ? 'SES feedback: suppressed' : 'SES feedback: already suppressed', {
             reason: decision.reason,
+            ...(redelivered ? { redelivered } : {}),
             storedReason: result.item.reason,
             detail: decision.detail,
             email: maskEmail(email),

@@ -97,6 +97,20 @@ describe('processSesFeedback against DynamoDB Local', () => {
     expect(await items()).toEqual(first);
   });
 
+  it('a redelivered bounce or complaint is counted once in Bounces / Complaints; another bounce for the same address counts again', async () => {
+    const bounce = snsEvent(bounceEvent(['dup-bounce@example.com'], 'Permanent', { customerId: 'c-dup-1', feedbackId: 'fb-dup-bounce' }));
+    expect(await processSesFeedback(context, bounce)).toMatchObject({ hardBounces: 1, suppressed: 1 });
+    expect(await processSesFeedback(context, bounce)).toMatchObject({ hardBounces: 0, alreadySuppressed: 1 });
+    // A new bounce (another email, another feedback) for the address already suppressed is one more bounce.
+    const another = snsEvent(bounceEvent(['dup-bounce@example.com'], 'Permanent', { customerId: 'c-dup-1', feedbackId: 'fb-dup-bounce-2' }));
+    expect(await processSesFeedback(context, another)).toMatchObject({ hardBounces: 1, alreadySuppressed: 1 });
+
+    const complaint = snsEvent(complaintEvent(['dup-complaint@example.com'], { customerId: 'c-dup-2', feedbackId: 'fb-dup-complaint' }));
+    expect(await processSesFeedback(context, complaint)).toMatchObject({ complaints: 1, suppressed: 1 });
+    expect(await processSesFeedback(context, complaint)).toMatchObject({ complaints: 0, alreadySuppressed: 1 });
+    expect(logged.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(expect.objectContaining({ message: 'SES feedback: already suppressed', redelivered: true }));
+  });
+
   it('a complaint stays a complaint when an unsubscribe or a bounce for the address comes later', async () => {
     await processSesFeedback(context, eventBridgeEvent(complaintEvent(['final@example.com']), 'Email Complaint Received'));
     await suppress(aws.clients.documents, table, { email: 'FINAL@example.com', reason: 'unsubscribe', at: NOW, customerId: 'c-9' });
