@@ -159,6 +159,9 @@ export function formatCampaignSummary(summary: CampaignRunSummary, timeZone: str
   }
   // Planned stops (the quota, the run's deadline) leave the rest due for the next hour: a note, not a warning.
   if (summary.stopped) lines.push(`${summary.stopped.reason === 'quota-used' || summary.stopped.reason === 'deadline' ? 'NOTE' : 'WARNING'}: sending stopped (${summary.stopped.reason}): ${summary.stopped.message}`);
+  if (summary.taskEmailsRefused !== undefined) {
+    lines.push(`WARNING: ${n(summary.taskEmailsRefused)} advisor task emails refused for good (see the log's advisor ids): their notes went from the client care team`);
+  }
   if (summary.staleClaims.length > 0) {
     lines.push(`WARNING: ${summary.staleClaims.length} stale claims (a run stopped between claim and send; not resent): ` +
       summary.staleClaims.slice(0, 5).map((s) => `${s.customerId}/${s.occasionKey}`).join(', '));

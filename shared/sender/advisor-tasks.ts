@@ -23,7 +23,7 @@ import {
   type EmailedBecause,
 } from '#shared/advisors/tasks.ts';
 import { taskLinks } from '#shared/unsubscribe/task-token.ts';
-import { getLedgerEntry } from '#shared/store/ledger-store.ts';
+import { getLedgerEntry, type LedgerStatus } from '#shared/store/ledger-store.ts';
 import { createTask, getTask, replaceTask, tasksOfClient, type TaskKey } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { renderAdvisorTask, sendAfterLabel } from '#shared/templates/advisor-task.ts';
@@ -60,10 +60,19 @@ export interface TaskGateRun {
   erasedWhileRunning: Set<string>;
   /** The run's real clock (run.ts CampaignRunOptions.realClock): when an email leaves, and when a claim is written (claimWrittenAt). */
   departureClock: () => number;
+  /** Task emails SES refused for good in this run (their notes went as without an advisor): the summary's taskEmailsRefused. */
+  taskEmailsRefused: number;
 }
 
-/** What the sender does with the occasion: send (and why, and which task to record it on), wait for the advisor, or nothing (they took care of it). */
-export type GateDecision = { outcome: 'send'; because: EmailedBecause; task: AdvisorTask } | Extract<Decision, { outcome: 'deferred' } | { outcome: 'advisor-handled' }>;
+/**
+ * What the sender does with the occasion: send (and why, and which task to record it on), wait for
+ * the advisor, nothing (they took care of it), or send it as it would go without an advisor (from
+ * the client care team: their task email was refused for good, so they never had the task).
+ */
+export type GateDecision =
+  | { outcome: 'send'; because: EmailedBecause; task: AdvisorTask }
+  | { outcome: 'without-advisor' }
+  | Extract<Decision, { outcome: 'deferred' } | { outcome: 'advisor-handled' }>;
 
 function waiting(until: number): GateDecision {
   return { outcome: 'deferred', until, reason: 'advisor-task' };
@@ -71,11 +80,17 @@ function waiting(until: number): GateDecision {
 
 
 /**
- * Emails the task to the advisor (claimed once); true when it went out or an earlier run sent it.
- * A client erased meanwhile (the claim finds them on the list) is added to run.erasedWhileRunning:
- * the advisor gets nothing about them.
+ * What became of the task email: 'given' (it went out, maybe went, or an earlier run sent it),
+ * 'refused' (SES or the mailer refused it for good, now or in an earlier run: ledger 'failed', never
+ * tried again), or 'not-given' (not yet: a later hour tries again; or the client was erased).
  */
-async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, taskKey: TaskKey, advisor: AdvisorRecord & { email: string }, sendBy: number): Promise<boolean> {
+type TaskEmailResult = 'given' | 'refused' | 'not-given';
+
+/**
+ * Emails the task to the advisor (claimed once). A client erased meanwhile (the claim finds them on
+ * the list) is added to run.erasedWhileRunning: the advisor gets nothing about them.
+ */
+async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, taskKey: TaskKey, advisor: AdvisorRecord & { email: string }, sendBy: number): Promise<TaskEmailResult> {
   const { config, at } = run;
   const key = taskEmailLedgerKey(advisor.advisorId, taskKey);
   const { claimed, erased } = await claimEach(run.ledger, [
@@ -84,12 +99,9 @@ async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion:
   ]);
   if (erased.length > 0) {
     run.erasedWhileRunning.add(profile.customerId);
-    return false;
+    return 'not-given';
   }
-  if (claimed.length === 0) {
-    const entry = await getLedgerEntry(run.ledger.documents, run.ledger.table, key);
-    return mayHaveGone(entry?.status);
-  }
+  if (claimed.length === 0) return taskEmailResultOf((await getLedgerEntry(run.ledger.documents, run.ledger.table, key))?.status);
   const locale = templateLocale(advisor.locale);
   const link = taskLinks(config, taskKey, 1, at, run.unsubscribeSecret);
   const { outcome } = await deliverClaimed({
@@ -113,7 +125,17 @@ async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion:
       return internalEmail(config.sender, advisor.email, content, { campaign: ADVISOR_TASK_CAMPAIGN, advisor: advisor.advisorId });
     },
   });
-  return mayHaveGone(outcome.status);
+  if (outcome.status === 'not-sent' && outcome.retry === 'never') {
+    run.taskEmailsRefused++;
+    run.log.warn('advisor task email refused: the note goes from the client care team', { customerId: profile.customerId, advisorId: advisor.advisorId, campaignId: occasion.campaignId, error: outcome.reason });
+    return 'refused';
+  }
+  return mayHaveGone(outcome.status) ? 'given' : 'not-given';
+}
+
+/** The task email's result as its ledger entry (an earlier run's) says. */
+function taskEmailResultOf(status: LedgerStatus | undefined): TaskEmailResult {
+  return mayHaveGone(status) ? 'given' : status === 'failed' ? 'refused' : 'not-given';
 }
 
 /**
@@ -135,13 +157,23 @@ function noteSendBy(run: Pick<TaskGateRun, 'config'>, profile: ClientProfile, ex
   return latestNoteTime(expiresAt, clientTimeZone(profile, config.timeZone), config.campaigns.policy.quietHours, givenAt);
 }
 
-/** Gives the occasion's task under `taskKey` to `advisor`: the task email, then the task; the client's email waits. */
+/**
+ * Gives the occasion's task under `taskKey` to `advisor`: the task email, then the task; the
+ * client's email waits. A task email refused for good never reaches the advisor: nobody could
+ * answer, so no task and no wait, and the note goes as it would without an advisor.
+ */
 async function giveTask(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, taskKey: TaskKey, advisor: AdvisorRecord & { email: string }): Promise<GateDecision> {
   const { config, at } = run;
   const sendBy = noteSendBy(run, profile, occasion.expiresAt, at);
-  if (run.dryRun) return decisionOf(run, profile, newTask(occasion, advisor.advisorId, at, profile.tier, sendBy));
+  if (run.dryRun) {
+    const earlier = await getLedgerEntry(run.ledger.documents, run.ledger.table, taskEmailLedgerKey(advisor.advisorId, taskKey));
+    if (taskEmailResultOf(earlier?.status) === 'refused') return { outcome: 'without-advisor' };
+    return decisionOf(run, profile, newTask(occasion, advisor.advisorId, at, profile.tier, sendBy));
+  }
   // The wait starts once the advisor has the task: not before the email went out.
-  if (!(await sendTaskEmail(run, profile, occasion, taskKey, advisor, sendBy))) return waiting(at + 3_600_000);
+  const taskEmail = await sendTaskEmail(run, profile, occasion, taskKey, advisor, sendBy);
+  if (taskEmail === 'refused') return { outcome: 'without-advisor' };
+  if (taskEmail === 'not-given') return waiting(at + 3_600_000);
   // Erased while the email went: the task is created all the same, and the run's end erases it with its email's entry (which only the task leads to).
   const task = { ...newTask(occasion, advisor.advisorId, at, profile.tier, sendBy), occasionKey: taskKey.occasionKey };
   const { task: kept, created } = await createTask(run.clients.documents, tableNames(config).advisorTasks, task, config.sender.ledgerRetentionDays);

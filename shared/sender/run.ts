@@ -142,6 +142,11 @@ export interface CampaignRunSummary {
   staleClaims: UnresolvedSend[];
   /** Emails SES may have taken (a timeout, a reset, a 5xx) in the last two days: reported, never resent blindly. */
   maybeSent: UnresolvedSend[];
+  /**
+   * Advisors' task emails SES (or the mailer) refused for good this hour: each advisor never had the
+   * task, so the client's note went from the client care team (logged with the advisor id). Absent when none.
+   */
+  taskEmailsRefused?: number;
   /** Dry run only: who would get what. Emails masked. */
   plan?: PlannedDecision[];
   /**
@@ -361,6 +366,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     ...(Object.keys(coupons).length > 0 ? { coupons } : {}),
     introductions,
     ...(run.stopped ? { stopped: run.stopped } : {}),
+    ...(run.taskEmailsRefused > 0 ? { taskEmailsRefused: run.taskEmailsRefused } : {}),
     staleClaims: stale.map(unresolvedSend),
     maybeSent: maybeSent.map(unresolvedSend),
     ...(run.dryRun ? { plan: run.plan } : {}),
@@ -515,6 +521,7 @@ function campaignRun(
     unsubscribeSecret: options.unsubscribeSecret,
     advisors,
     erasedWhileRunning: new Set(),
+    taskEmailsRefused: 0,
     ...(options.afterClaim ? { afterClaim: options.afterClaim } : {}),
     ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
     departureClock: options.realClock ?? (() => at + (performance.now() - started)),
@@ -789,7 +796,9 @@ async function settleDecided(
   if (run.erasedWhileRunning.has(profile.customerId)) return undefined;
   // The task is taken before the send: an answer that comes in meanwhile is not told "recorded" while the note goes.
   if (gate?.outcome === 'send' && !run.dryRun) gate = await takeTaskForSending(run, profile, gate);
-  if (gate !== undefined && gate.outcome !== 'send') decision = gate;
+  if (gate !== undefined && gate.outcome !== 'send' && gate.outcome !== 'without-advisor') decision = gate;
+  // The advisor never had the task (its email was refused for good): the note is the client care team's.
+  const withoutAdvisor = gate?.outcome === 'without-advisor';
   if (run.dryRun) {
     // A dry run draws no code, but an email the pool could not give one is held, as the real hour would hold it.
     const coupon = decision.outcome === 'send' ? await run.coupons.peekCodeFor(profile, occasion) : undefined;
@@ -799,7 +808,7 @@ async function settleDecided(
     }
     planDecision(run, profile, occasions, decision);
   } else if (decision.outcome === 'send') {
-    const status = await send(run, profile, occasions);
+    const status = await send(run, profile, occasions, withoutAdvisor);
     if (status === 'sent' && gate?.outcome === 'send') await recordTaskEmailed(run, gate.task, gate.because);
     return status;
   } else await recordDecisions(run, profile, occasions, decision);
@@ -870,7 +879,7 @@ async function recordDecisions(run: CampaignRun, profile: ClientProfile, occasio
 }
 
 /** One email for the occasion and its companions, through the delivery protocol; what became of it ('taken': another run's). */
-async function send(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[]): Promise<SendOutcome['status'] | 'taken' | 'no-coupon' | 'erased' | 'capped'> {
+async function send(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[], withoutAdvisor = false): Promise<SendOutcome['status'] | 'taken' | 'no-coupon' | 'erased' | 'capped'> {
   const [occasion] = occasions as [DueOccasion, ...DueOccasion[]];
   const counts = countsOf(run, occasion.campaignId);
   // The code first, before the ledger: a code drawn for an occasion stays its own (a rerun or
@@ -919,7 +928,8 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     ...settling,
     mailer: run.mailer,
     email: async () => {
-      const content = await composeEmail(profile, occasion, companions, config, run.unsubscribeSecret, run.advisors, {
+      // Without the roster, the note is composed as for a client with no advisor (compose.ts noteAdvisor).
+      const content = await composeEmail(profile, occasion, companions, config, run.unsubscribeSecret, withoutAdvisor ? new Map() : run.advisors, {
         catalog: run.catalog,
         ...(coupon.status === 'code' ? { couponCode: coupon.code } : {}),
       });
