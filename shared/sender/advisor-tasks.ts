@@ -2,7 +2,7 @@ import type { AwsClients } from '#shared/aws/clients.ts';
 import { clientTimeZone, type DueOccasion } from '#shared/campaigns/due.ts';
 import type { Decision } from '#shared/campaigns/policy.ts';
 import type { Config } from '#shared/config.ts';
-import { claimEach, deliverClaimed, mayHaveGone, type LedgerTable } from '#shared/delivery/deliver.ts';
+import { claimEach, deliverClaimed, mayHaveGone, releaseClaims, type LedgerTable } from '#shared/delivery/deliver.ts';
 import { internalEmail } from '#shared/delivery/ses-email.ts';
 import type { SesMailer } from '#shared/delivery/ses-mailer.ts';
 import type { Log } from '#shared/log.ts';
@@ -62,6 +62,8 @@ export interface TaskGateRun {
   departureClock: () => number;
   /** Task emails SES refused for good in this run (their notes went as without an advisor): the summary's taskEmailsRefused. */
   taskEmailsRefused: number;
+  /** Whether one more email may start (the SES quota left for the run, its deadline, a stop); counted against the run's budget when it may (run.ts startSend). */
+  mayStartEmail: () => boolean;
 }
 
 /**
@@ -102,6 +104,11 @@ async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion:
     return 'not-given';
   }
   if (claimed.length === 0) return taskEmailResultOf((await getLedgerEntry(run.ledger.documents, run.ledger.table, key))?.status);
+  if (!run.mayStartEmail()) {
+    // The run's budget is spent (or sending stopped): the task email waits for a later hour, as a client's email does.
+    await releaseClaims(run.ledger, claimed, run.runId, 'sending-stopped', at);
+    return 'not-given';
+  }
   const locale = templateLocale(advisor.locale);
   const link = taskLinks(config, taskKey, 1, at, run.unsubscribeSecret);
   const { outcome } = await deliverClaimed({

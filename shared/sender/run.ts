@@ -334,13 +334,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   }
 
   // Introductions after a handover, in the new advisor's name, once the clients' occasions are settled: they share the budget.
-  const { counts: introductions, clients: introduced } = await sendIntroductions(run, () => {
-    if (run.stopped) return false;
-    if (run.sending.budget !== null && run.sendsStarted >= run.sending.budget) return false;
-    if (stoppedAtDeadline(run)) return false;
-    run.sendsStarted++;
-    return true;
-  });
+  const { counts: introductions, clients: introduced } = await sendIntroductions(run, run.mayStartEmail);
   if (!run.dryRun) await eraseClientsErasedWhileRunning(run, [...dueClients.map(({ profile }) => profile), ...introduced], erased);
   const unresolved = run.dryRun ? [] : await unresolvedSendsOf(run);
   const stale = unresolved.filter((e) => e.status === 'claimed');
@@ -488,7 +482,7 @@ interface CampaignRun extends TaskGateRun {
   counts: Record<string, CampaignCounts>;
   plan: PlannedDecision[];
   sending: SendingPlan;
-  /** Emails this run has started to send (claims won), against sending.budget. */
+  /** Emails this run has started to send (claims won: the campaigns', the introductions', the advisors' task emails), against sending.budget. */
   sendsStarted: number;
   breaker: BreakerState;
   /** CampaignRunOptions.deadline. */
@@ -502,7 +496,7 @@ function campaignRun(
   advisors: ReadonlyMap<string, AdvisorRecord>,
   catalog: ReadonlyMap<string, ProductRecord>,
   categoryAffinity: CategoryAffinity,
-): Omit<CampaignRun, 'mailer' | 'sending'> {
+): Omit<CampaignRun, 'mailer' | 'sending' | 'mayStartEmail'> {
   const { config, clients, at, runId } = options;
   const log = (options.log ?? silentLog).child({ runId, job: 'campaigns', at: new Date(at).toISOString() });
   const started = performance.now();
@@ -533,12 +527,12 @@ function campaignRun(
 }
 
 /** Step 2: what the SES account allows; the mailer paced at that rate. A blocked account is reported once and stops sending before it starts. */
-async function withSendingPlan(base: Omit<CampaignRun, 'mailer' | 'sending'>, options: CampaignRunOptions): Promise<CampaignRun> {
+async function withSendingPlan(base: Omit<CampaignRun, 'mailer' | 'sending' | 'mayStartEmail'>, options: CampaignRunOptions): Promise<CampaignRun> {
   const { config, clients, log } = base;
   const reading = await readAccount(options.accountReader ?? sesAccountReader(clients.ses));
   const sending = sendingPlan(reading, config.sender.maxSendRate);
   const mailer = options.mailer ?? createSesMailer(clients.ses, { maxSendRate: sending.rate, log, ...(base.deadline === undefined ? {} : { retryDeadline: base.deadline }) });
-  const run: CampaignRun = { ...base, sending, mailer };
+  const run: CampaignRun = { ...base, sending, mailer, mayStartEmail: () => startSend(run) };
   if (sending.accountUnreadable !== undefined) {
     log.warn('SES account not readable: sending at the configured rate without a quota check', { reason: sending.accountUnreadable });
   }
@@ -566,6 +560,29 @@ function stop(run: CampaignRun, reason: StopReason, message: string): void {
   if (reason === 'quota-used') run.log.warn(message, { budget: run.sending.budget });
   else if (reason === 'deadline') run.log.warn(message, { stopped: reason });
   else run.log.error(message, { stopped: reason });
+}
+
+/** Whether the run has started as many emails as the SES quota left for it allows (sending.budget). */
+function budgetSpent(run: CampaignRun): boolean {
+  return run.sending.budget !== null && run.sendsStarted >= run.sending.budget;
+}
+
+/** Stops sending once the budget is spent (the remaining clients wait for a later hour); true when it is. */
+function stoppedByQuota(run: CampaignRun): boolean {
+  if (!budgetSpent(run)) return false;
+  stop(run, 'quota-used', `The SES quota left for this run is spent (${run.sending.budget} emails): the remaining clients wait for a later hour`);
+  return true;
+}
+
+/**
+ * Whether an email that is not a campaign's (an introduction, an advisor's task email) may start
+ * now: sending not stopped, the budget not spent, the deadline not reached; counted against the
+ * budget when it may.
+ */
+function startSend(run: CampaignRun): boolean {
+  if (run.stopped || budgetSpent(run) || stoppedAtDeadline(run)) return false;
+  run.sendsStarted++;
+  return true;
 }
 
 /**
@@ -739,10 +756,8 @@ async function settleClient(run: CampaignRun, client: DueClient, suppressed: boo
   for (;;) {
     const decided = decide({ profile, suppressed, recentSends: client.recentSends }, open, run.at, context);
     // The quota is spent, or the deadline near: this client's email (and anyone's after it) waits for a later hour, untouched.
-    const budget = run.sending.budget;
     const sends = !run.dryRun && decided.some((d) => d.decision.outcome === 'send');
-    if (sends && budget !== null && run.sendsStarted >= budget) {
-      stop(run, 'quota-used', `The SES quota left for this run is spent (${budget} emails): the remaining clients wait for a later hour`);
+    if (sends && stoppedByQuota(run)) {
       leave(run, open);
       return;
     }
@@ -808,6 +823,11 @@ async function settleDecided(
     }
     planDecision(run, profile, occasions, decision);
   } else if (decision.outcome === 'send') {
+    // The advisor's task email may have taken the budget's last email (refused, its note goes now): the note waits, untouched.
+    if (stoppedByQuota(run)) {
+      for (const each of occasions) countsOf(run, each.campaignId).left++;
+      return undefined;
+    }
     const status = await send(run, profile, occasions, withoutAdvisor);
     if (status === 'sent' && gate?.outcome === 'send') await recordTaskEmailed(run, gate.task, gate.because);
     return status;

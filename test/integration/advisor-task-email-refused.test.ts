@@ -70,6 +70,25 @@ describe('an advisor task email SES refuses for good', () => {
     expect(await emailsTo(aws, ['refused-vic@example.com', 'sophie-refused@advisors.example.com'])).toHaveLength(1);
   });
 
+  it('a refused task email that took the run’s last email of quota: the note waits, untouched, for the next hour', { timeout: 120_000 }, async () => {
+    const config = await advisorsConfig(aws, 'task-email-refused-quota');
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ advisorId: 'A01', name: 'Sophie Martin', email: 'sophie-lastone@advisors.example.com', locale: 'en', active: true }] });
+    await seedProfiles(aws, config, [lapsedVic('lastone-vic')]);
+    const accountReader = { read: async () => ({ sendingEnabled: true, productionAccess: true, max24HourSend: 1000, sentLast24Hours: 999, maxSendRate: 14 }) };
+
+    const hour = await runCampaignHour(refusing('sophie-lastone@'), config, NOW, 'lastone-1', { accountReader });
+    expect(hour.taskEmailsRefused).toBe(1);
+    expect(countsOf(hour, 'winback')).toMatchObject({ due: 1, left: 1, sent: 0, deferred: 0 });
+    expect(hour.stopped?.reason).toBe('quota-used');
+    expect(await emailsTo(aws, 'lastone-vic@example.com')).toEqual([]);
+    expect((await ledgerEntries(aws, config)).map((e) => [e.customerId, e.status])).toEqual([['advisor#A01', 'failed']]);
+
+    const next = await runCampaignHour(aws, config, NOW + HOUR, 'lastone-2');
+    expect(countsOf(next, 'winback')).toMatchObject({ due: 1, sent: 1 });
+    const [note] = await emailsTo(aws, 'lastone-vic@example.com');
+    expect(note?.from).toBe('hello@maison.example.com');
+  });
+
   it('a later hour that meets the refused task email’s entry sends the note the same way', { timeout: 120_000 }, async () => {
     const config = await advisorsConfig(aws, 'task-email-refused-earlier');
     await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ advisorId: 'A01', name: 'Sophie Martin', email: 'sophie-earlier@advisors.example.com', locale: 'en', active: true }] });

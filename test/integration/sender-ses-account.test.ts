@@ -6,7 +6,8 @@ import type { SesSender } from '#shared/delivery/ses-email.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { jsonLog } from '#shared/log.ts';
 import { runCampaigns, campaignRunFailure, type CampaignRunOptions, type CampaignRunSummary } from '#shared/sender/run.ts';
-import { campaignConfig, UNSUBSCRIBE_SECRET as SECRET } from '#test/support/campaign-runs.ts';
+import { writeRoster } from '#shared/store/roster-store.ts';
+import { advisorsConfig, campaignConfig, UNSUBSCRIBE_SECRET as SECRET } from '#test/support/campaign-runs.ts';
 import { ledgerEntries as allLedgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws, startPrivateAws, type PrivateAws } from '#test/support/local-aws.ts';
 import { profileItem as profile } from '#test/support/profiles.ts';
@@ -122,6 +123,29 @@ describe('the SES account decides what a run may send', () => {
     const next = await run(config, AT + HOUR, 'spent-2');
     expect(next.campaigns.welcome).toMatchObject({ sent: 4 });
     expect(await sentTo('spent', 6)).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+
+  it('the advisors’ task emails count against the quota left: one the budget leaves out waits, with its client’s note, for a later hour', async () => {
+    const config = await advisorsConfig(aws, 'quota-tasks');
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ advisorId: 'A01', name: 'Sophie Martin', email: 'sophie-quota@advisors.example.com', locale: 'en', active: true }] });
+    // VICs of Sophie's book 60 days past their last order: each win-back is first her task.
+    const ids = ['quota-vic-0', 'quota-vic-1', 'quota-vic-2'];
+    await seedProfiles(aws, config, ids.map((id) => profile(id, { tier: 'VIC', stage: 'sleeping', advisorId: 'A01', locale: 'en', timeZone: 'Asia/Shanghai', firstOrderAt: '2025-01-10T10:00:00.000Z', lastOrderAt: iso(local('2026-09-24 12:00', 'Asia/Shanghai')), orderCount: 6 })));
+    account({ SendQuota: { Max24HourSend: 1_000, SentLast24Hours: 999 } });
+
+    const summary = await run(config, AT, 'quota-tasks-1');
+    expect(summary.sending.budget).toBe(1);
+    expect(summary.mailer.sent).toBe(1);
+    expect(summary.campaigns.winback).toMatchObject({ due: 3, deferred: 1, left: 2, sent: 0 });
+    expect(summary.stopped?.reason).toBe('quota-used');
+    expect(await emailsTo(aws, 'sophie-quota@advisors.example.com')).toHaveLength(1);
+
+    vi.unstubAllEnvs();
+    const next = await run(config, AT + HOUR, 'quota-tasks-2');
+    expect(next.mailer.sent).toBe(2);
+    const tasks = await emailsTo(aws, 'sophie-quota@advisors.example.com');
+    expect(ids.map((id) => tasks.filter((task) => task.body.text?.includes(id)).length)).toEqual([1, 1, 1]);
+    expect(await emailCounts(aws, ids.map((id) => `${id}@example.com`))).toEqual(new Map(ids.map((id) => [`${id}@example.com`, 0])));
   });
 
   it('an account it cannot read (no ses:GetAccount, an emulator without an account): sends at the configured rate, and says so', async () => {
