@@ -47,7 +47,7 @@ import { composeEmail, noteAdvisor } from './compose.ts';
 import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupons.ts';
 import { sendIntroductions, type IntroductionCounts } from './introductions.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
-import { mailedForLaterOrder } from './earlier-order.ts';
+import { lapseCampaignIds, mailedForLaterOrder } from './earlier-order.ts';
 import { campaignsEnabledSince, expiryReason, expirySince } from './expiry.ts';
 import { lapseLadders, predictedDayKeyedCampaigns, withCurrentKeys } from './legacy-keys.ts';
 import { entriesOfOtherEmails, recentEmails } from './recent-emails.ts';
@@ -621,6 +621,7 @@ async function selectDueClients(
   const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone, categoryAffinity: run.categoryAffinity, catalog };
   const dayKeyed = predictedDayKeyedCampaigns(config.campaigns.campaigns);
   const lapses = lapseLadders(config.campaigns.campaigns, config.timeZone);
+  const lapseCampaigns = lapseCampaignIds(config.campaigns.campaigns);
   const indexing: DueIndexing | undefined = reindexing ? dueIndexing(config, catalog, at) : undefined;
   const profiles = selection.mode === 'index' ? queryDueProfiles(clients.documents, table, selection.from, selection.to) : scanProfiles(clients.documents, table);
   const dueClients: DueClient[] = [];
@@ -650,7 +651,7 @@ async function selectDueClients(
     let entries = due.length === 0 && ended.length === 0 ? undefined : await readLedger();
     // Before the index value: it drops the windows closed more than the lookback ago, and a crash
     // between the two writes must leave such a window indexed rather than unrecorded.
-    if (entries !== undefined && ended.length > 0) await expireEnded(run, profile, ended, entries);
+    if (entries !== undefined && ended.length > 0) await expireEnded(run, profile, ended, entries, lapseCampaigns);
     if (indexing) {
       // As the ledger stood before this hour's decisions: an occasion this hour settles leaves the index the next hour.
       let value = nextDueAt(profile, indexing, entries === undefined ? undefined : ledgerViewOf(entries));
@@ -665,9 +666,9 @@ async function selectDueClients(
     if (entries === undefined || (due.length === 0 && ended.length === 0)) continue;
     const settled = new Set(entries.filter((e) => !isClaimable(e.status)).map((e) => e.occasionKey));
     const unsettled = due.filter((o) => !settled.has(o.occasionKey));
-    // A refund moved the last order back: the moment already mailed under the later order is not mailed again.
+    // A refund moved the last order back, or a correction its time: the moment already mailed under the other key is not mailed again.
     const mailed = unsettled.flatMap((occasion) => {
-      const reason = mailedForLaterOrder(occasion, entries);
+      const reason = mailedForLaterOrder(occasion, entries, lapseCampaigns);
       return reason === undefined ? [] : [{ occasion, reason }];
     });
     if (mailed.length > 0 && (await recordAlreadyMailed(run, profile, mailed)) === 'erased') continue;
@@ -692,7 +693,7 @@ function outOfAudience(run: CampaignRun, profile: ClientProfile, occasions: read
   }
 }
 
-/** Occasions whose moment an email for a later order already covered (mailedForLaterOrder): 'already-mailed', with the reason. */
+/** Occasions whose moment an email under another order key already covered (mailedForLaterOrder): 'already-mailed', with the reason. */
 async function recordAlreadyMailed(run: CampaignRun, profile: ClientProfile, mailed: readonly { occasion: DueOccasion; reason: string }[]): Promise<'erased' | undefined> {
   for (const { occasion, reason } of mailed) {
     const counts = countsOf(run, occasion.campaignId);
@@ -713,7 +714,7 @@ async function recordAlreadyMailed(run: CampaignRun, profile: ClientProfile, mai
 }
 
 /** Occasions whose window closed while waiting (or before any run decided them): 'expired', with the reason. */
-async function expireEnded(run: CampaignRun, profile: ClientProfile, ended: readonly DueOccasion[], entries: readonly LedgerEntry[]): Promise<void> {
+async function expireEnded(run: CampaignRun, profile: ClientProfile, ended: readonly DueOccasion[], entries: readonly LedgerEntry[], lapseCampaigns: ReadonlySet<string>): Promise<void> {
   const byKey = new Map(entries.map((e) => [e.occasionKey, e]));
   // Read only when an occasion no run decided could be lost (rare: after an outage), as the hour's decisions read it.
   const undecided = profile.acceptsMarketing === true && ended.some((o) => !byKey.has(o.occasionKey));
@@ -721,8 +722,8 @@ async function expireEnded(run: CampaignRun, profile: ClientProfile, ended: read
   for (const occasion of ended) {
     const reason = expiryReason(occasion, byKey.get(occasion.occasionKey), profile, suppressed, run.config.campaigns, run.config.timeZone, run.catalog);
     if (reason === undefined) continue;
-    // Not lost: the moment went under a later order's key, which a refund has since taken back (as selectDueClients settles it).
-    const mailedFor = mailedForLaterOrder(occasion, entries);
+    // Not lost: the moment went under another order key, a refund or a correction has moved the last order since (as selectDueClients settles it).
+    const mailedFor = mailedForLaterOrder(occasion, entries, lapseCampaigns);
     if (mailedFor !== undefined) {
       if ((await recordAlreadyMailed(run, profile, [{ occasion, reason: mailedFor }])) === 'erased') return;
       continue;
