@@ -4,7 +4,7 @@ import { cliAwsClients } from '#local/aws-errors.ts';
 import { parseConfig } from '#shared/config.ts';
 import { jsonLog } from '#shared/log.ts';
 import type { NightBase } from '#shared/nightly/base.ts';
-import { bucketShardRead, repartitionToWork, workStoreOf } from '#shared/nightly/distributed.ts';
+import { bucketShardRead, keyMovedOf, repartitionToWork, workStoreOf } from '#shared/nightly/distributed.ts';
 import { loadShardBase, measureShard, nightContext, writeShard, type ShardRead } from '#shared/nightly/run.ts';
 import { exportSourceOf, type FromWorker, type ToWorker } from './sharded-run.ts';
 import { workerErrorOf } from './worker-errors.ts';
@@ -38,7 +38,8 @@ async function handle(message: ToWorker): Promise<void> {
     base = await loadShardBase(context, shardRead);
     const { measures, figures } = measureShard(context, shardRead, base);
     const columns = [...Object.values(measures.rfm), ...Object.values(measures.clv)] as Float64Array[];
-    reply({ type: 'measured', measures, figures, unknownCustomerLines: shardRead.unknownCustomers.perFile }, columns.map((c) => c.buffer as ArrayBuffer));
+    const keyMoved = keyMovedOf(shardRead, base);
+    reply({ type: 'measured', measures, figures, unknownCustomerLines: shardRead.unknownCustomers.perFile, ...(keyMoved ? { keyMoved } : {}) }, columns.map((c) => c.buffer as ArrayBuffer));
     return;
   }
   if (!shardRead || !base) throw new Error('models received before the shard was measured');

@@ -3,7 +3,8 @@ import type { Config } from '#shared/config.ts';
 import type { LogLevel } from '#shared/log.ts';
 import { directoryExportSource, type ExportSource } from '#shared/exports/source.ts';
 import type { ShardFigures } from '#shared/nightly/admission.ts';
-import { checkWholeExport, planNight, workStoreOf } from '#shared/nightly/distributed.ts';
+import type { KeyMoved } from '#shared/nightly/base.ts';
+import { checkWholeExport, planNight, refuseCustomersHeldTwice, workStoreOf } from '#shared/nightly/distributed.ts';
 import {
   admitShards,
   combineMeasures,
@@ -51,7 +52,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'repartitioned' }
-  | { type: 'measured'; measures: ShardMeasures; figures: ShardFigures; unknownCustomerLines: Record<string, number> }
+  | { type: 'measured'; measures: ShardMeasures; figures: ShardFigures; unknownCustomerLines: Record<string, number>; keyMoved?: KeyMoved }
   | { type: 'written'; outcome: ShardOutcome }
   | { type: 'failed'; error: WorkerError };
 
@@ -134,6 +135,7 @@ async function runShards(
     // Every shard must have read and measured its clients before anything is written anywhere.
     const measured = await Promise.all(workers.map((w) => w.next('measured')));
     const files = await checkWholeExport(context, workStoreOf(context), options.shards);
+    await refuseCustomersHeldTwice(context, workStoreOf(context), options.shards, measured.map((m) => m.keyMoved));
     const completed = await completedRunOf(context, nightFingerprint(files, options.config));
     if (completed) return await recordRerun(context, completed, startedAt);
     const models = combineMeasures(context, measured.map((m) => m.measures));

@@ -31,6 +31,19 @@ export interface NightBase {
    * due index where the sender erases again). The night erases them again (purgeErased).
    */
   erasedStored: string[];
+  /** Clients of the base whose stored key and tonight's rows fall to different shards (split-customers.ts, KeyMoved). */
+  keyMoved: KeyMoved;
+}
+
+/**
+ * The base's clients one shard meets across shards: those it holds tonight whose stored key (the
+ * email, in an export keyed by email) sends them to another shard, and those it owns by the
+ * stored key but does not hold tonight. Only clients whose key moved, the absent and the erased:
+ * a client held where the stored key sends them is in neither list.
+ */
+export interface KeyMoved {
+  held: string[];
+  left: string[];
 }
 
 /** Clients of the base in no file of tonight's export, as one shard counts them (absent.ts). */
@@ -94,6 +107,7 @@ export async function loadNightBase(
   const { config, clients, runDate } = context;
   const absent: AbsentTonight = { toMark: [], newly: 0, still: 0, customerIds: [], countedBack: [] };
   const erasedStored: string[] = [];
+  const keyMoved: KeyMoved = { held: [], left: [] };
   const seenSinceSnapshot = mergedSinceSnapshot(runDate, config.timeZone);
   // Missing since an earlier night, or newly: one an earlier attempt of this night marked is new tonight.
   const tally = (profile: { customerId: string; absentSince?: string | undefined }, by: 1 | -1) => {
@@ -104,6 +118,7 @@ export async function loadNightBase(
   const visit = {
     unkept(profile: UnkeptProfile): void {
       if (!shard.owns(profile)) return;
+      keyMoved.left.push(profile.customerId);
       if (shard.erased(profile)) {
         erasedStored.push(profile.customerId);
         return;
@@ -126,7 +141,9 @@ export async function loadNightBase(
      * fails its condition, and a shard that scans after it leaves a profile written tonight alone.
      */
     kept(profile: UnkeptProfile): boolean {
-      if (shard.owns(profile) || seenSinceSnapshot(profile)) return false;
+      if (shard.owns(profile)) return false;
+      keyMoved.held.push(profile.customerId);
+      if (seenSinceSnapshot(profile)) return false;
       tally(profile, -1);
       return true;
     },
@@ -145,5 +162,5 @@ export async function loadNightBase(
       if (image !== null && !seenSinceSnapshot(image)) tally(image, 1);
     }
   }
-  return { stored, planned, ...(lastNight === undefined ? {} : { lastNight: lastNight.runDate, lastNightStartedAt: lastNight.startedAt }), absent, erasedStored };
+  return { stored, planned, ...(lastNight === undefined ? {} : { lastNight: lastNight.runDate, lastNightStartedAt: lastNight.startedAt }), absent, erasedStored, keyMoved };
 }

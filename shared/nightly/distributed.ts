@@ -22,15 +22,16 @@ import {
   type ShardOutcome,
   type ShardRead,
 } from './run.ts';
-import { checkShares, combinedRead, planShares, readBucket, readEmaillessCustomers, readPlan, readShares, repartitionShare, type SharePlan } from './shares.ts';
-import { splitCustomersOf, splitCustomersRefusal } from './split-customers.ts';
+import { checkShares, combinedRead, customerRowsOf, planShares, readBucket, readEmaillessCustomers, readPlan, readShares, repartitionShare, type SharePlan } from './shares.ts';
+import { customersHeldTwice, heldTwiceRefusal, splitCustomersOf, splitCustomersRefusal } from './split-customers.ts';
+import type { KeyMoved, NightBase } from './base.ts';
 import { requireWorkDecoded, requireWorkJson, s3WorkStore, type WorkStore } from './work-store.ts';
 import { withWriteLease } from './write-lease.ts';
 import { nightRequestSchema, runDateOf, runDateSchema } from './run-date.ts';
 import { completedRunOf, nightFingerprint, plannedConfigOf, recordRerun, type PlannedConfig } from './repeat.ts';
 import { ruleChanges } from './guards.ts';
 import type { NightAdmission, NightlyRunSummary } from './summary.ts';
-import { isValidShard, MAX_SHARDS, shardsOf, type ShardSpec } from './shards.ts';
+import { isValidShard, MAX_SHARDS, shardKeySchemeOf, shardsOf, type ShardSpec } from './shards.ts';
 
 /**
  * The nightly run as separate invocations, one per phase of run.ts and, for repartition, measure
@@ -323,11 +324,34 @@ export interface MeasureReceipt {
 export async function measureShardToWork(context: NightContext, shard: ShardSpec): Promise<MeasureReceipt> {
   const store = workStoreOf(context);
   const shardRead = await bucketShardRead(context, store, shard);
-  const { measures, figures } = measureShard(context, shardRead, await loadShardBase(context, shardRead));
+  const base = await loadShardBase(context, shardRead);
+  const { measures, figures } = measureShard(context, shardRead, base);
   const measuresObject = await store.put(workKeys.measures(shard.index), encodeMeasures(measures), 'application/octet-stream');
-  const stored: StoredFigures = { figures, unknownCustomerLines: shardRead.unknownCustomers.perFile };
+  const keyMoved = keyMovedOf(shardRead, base);
+  const stored: StoredFigures = { figures, unknownCustomerLines: shardRead.unknownCustomers.perFile, ...(keyMoved ? { keyMoved } : {}) };
   await store.put(workKeys.figures(shard.index), JSON.stringify(stored), 'application/json');
   return { shard, measuresObject, rfmBuyers: measures.rfm.orderCount.length, clvBuyers: measures.clv.frequency.length, readMs: shardRead.readMs };
+}
+
+/** What a shard measured tells combine of the base's clients whose key moved (split-customers.ts); undefined when none could have. */
+export function keyMovedOf(shardRead: Pick<ShardRead, 'read'>, base: Pick<NightBase, 'keyMoved'>): KeyMoved | undefined {
+  const { keyMoved } = base;
+  // Keyed by id, a client is held where its key sends it: only an export keyed by email moves them.
+  if (shardKeySchemeOf(shardRead.read.files) !== 'email' || keyMoved.held.length + keyMoved.left.length === 0) return undefined;
+  return keyMoved;
+}
+
+/**
+ * Combine, before any write: refuses the night when two shards hold the same customer of the
+ * base by two emails (split-customers.ts, customersHeldTwice), naming the rows of the first.
+ */
+export async function refuseCustomersHeldTwice(context: NightContext, store: WorkStore, shards: number, keyMoved: readonly (KeyMoved | undefined)[]): Promise<void> {
+  const heldTwice = customersHeldTwice(keyMoved);
+  if (heldTwice.length === 0) return;
+  const plan = await readNightPlan(context, store, shards);
+  const rows = await customerRowsOf(store, plan, await readShares(store, plan), new Set(heldTwice));
+  context.log.error('customers listed with two emails fall to two shards: night refused, nothing written', { customers: heldTwice.length });
+  throw heldTwiceRefusal(heldTwice, rows, shards, (file) => plan.export.files[file]?.name ?? `file ${file}`);
 }
 
 /** figures-<i>.json: what a shard measured for the guards. */
@@ -335,6 +359,8 @@ interface StoredFigures {
   figures: ShardFigures;
   /** Order lines of the shard's unknown customers, per file. */
   unknownCustomerLines: Record<string, number>;
+  /** The base's clients whose stored key sends them to another shard than tonight's rows (split-customers.ts); absent when none. */
+  keyMoved?: KeyMoved;
 }
 
 /**
@@ -369,6 +395,7 @@ export async function combineWorkMeasures(context: NightContext, run: { shards: 
   const figures = await Promise.all(
     shardsOf(shards).map(async ({ index }) => (await requireWorkJson(store, workKeys.figures(index), `the figures of shard ${index}/${shards}`, context.runId)) as StoredFigures),
   );
+  await refuseCustomersHeldTwice(context, store, shards, figures.map((f) => f.keyMoved));
   const completed = await completedRunOf(context, nightFingerprint(files, context.config));
   if (completed) {
     const stored: StoredModels = { runId: context.runId, shards, plannedUnder: plannedConfigOf(context.config), completed };

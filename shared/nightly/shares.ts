@@ -24,7 +24,7 @@ import type { AdvisorRecord, CustomerRecord, OrderLine, ProductRecord, Reject } 
 import { runClock } from '#shared/tiering/profile.ts';
 import { NightlyRunError, notFullSnapshot, type NightHandlers } from './run.ts';
 import { customerShardKey, isKeyedByIdInEmailExport, orderLineShardKey, shardKeySchemeOf, shardOf, type ShardKeyScheme } from './shards.ts';
-import type { EmaillessCustomers } from './split-customers.ts';
+import type { CustomerRow, EmaillessCustomers } from './split-customers.ts';
 import type { PlannedConfig } from './repeat.ts';
 import { NightRefusedError } from './admission.ts';
 import { BucketWriter, chunkBytesFor, chunkSha256, forEachChunkRecord, type BucketChunk, type BucketFile } from './bucket-chunks.ts';
@@ -353,6 +353,28 @@ export async function readEmaillessCustomers(store: WorkStore, plan: SharePlan, 
       return { customerIds, files, lines };
     }),
   );
+}
+
+/**
+ * The customer rows of `customerIds` in every bucket, with their file, line and bucket: read only
+ * to name them when the night is refused (split-customers.ts, heldTwiceRefusal), never on a night
+ * that goes on. Customers' chunks only.
+ */
+export async function customerRowsOf(store: WorkStore, plan: SharePlan, shares: readonly ShareFigures[], customerIds: ReadonlySet<string>): Promise<CustomerRow[]> {
+  const rows: CustomerRow[] = [];
+  for (let bucket = 0; bucket < plan.shards; bucket++) {
+    for (const chunk of shares.flatMap((share) => share.chunks[bucket] ?? [])) {
+      if (plan.export.files[chunk.file]?.kind !== 'customers') continue;
+      const note = (customerId: string, line: number) => {
+        if (customerIds.has(customerId)) rows.push({ customerId, file: chunk.file, line, shard: bucket });
+      };
+      forEachChunkRecord(await requireWork(store, chunk.key, `bucket ${bucket} chunk`, plan.runId), 'customers', {
+        record: (record, line) => note((record as CustomerRecord).customerId, line),
+        packedCustomer: (customerId, _packed, line) => note(customerId, line),
+      });
+    }
+  }
+  return rows;
 }
 
 /** Rejects or warnings of every reader, in the export's file order, capped as one reader caps them. */

@@ -5,7 +5,7 @@ import { runNightlySharded } from '#local/nightly/sharded-run.ts';
 import type { Config } from '#shared/config.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
-import { measureShardToWork, planNight, repartitionToWork } from '#shared/nightly/distributed.ts';
+import { combineWorkMeasures, measureShardToWork, planNight, repartitionToWork } from '#shared/nightly/distributed.ts';
 import { nightContext, runNightly } from '#shared/nightly/run.ts';
 import { shardOf, shardsOf } from '#shared/nightly/shards.ts';
 import { scratchDir } from '#test/support/export-files.ts';
@@ -19,11 +19,16 @@ import { comparable, rowObjects, storedState } from '#test/support/nightly-compa
  * and written by both, each from half the rows (split-customers.ts). Such a night is refused
  * before any write, naming the customer, the row and what to do; customers without an email
  * (point-of-sale) and a customer whose email and id fall to the same shard store what one run stores.
+ * So is a customer of the base listed with two emails that fall to two shards (an address changed
+ * between two customer parts), while one whose email moved to another shard, listed once, is stored
+ * as one run stores it.
  */
 
 const aws = sharedAws();
 const work = scratchDir('split-customers');
 const SHARDS = 2;
+/** Guards open: a base of two or three clients moves a large share of them with one order. */
+const LENIENT = { maxRejectShare: 1, plausibility: { maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1, maxUnexplainedLapseShare: 1 } } as const;
 
 const CUSTOMERS_HEADER = ['Customer ID', 'First Name', 'Last Name', 'Email', 'Accepts Email Marketing'];
 const ORDERS_HEADER = ['Name', 'Email', 'Financial Status', 'Created at', 'Currency', 'Subtotal', 'Lineitem quantity', 'Lineitem name', 'Lineitem price', 'Lineitem sku'];
@@ -37,6 +42,14 @@ function customer(prefix: string, apart: boolean): { id: string; email: string }
     // FNV-1a modulo 2 is the parity of the key's odd bytes: an 'a' more or less flips it.
     const email = `${prefix}-client${i}${'a'.repeat(i % 2)}@example.com`;
     if ((shardOf(id, SHARDS) !== shardOf(normaliseEmail(email), SHARDS)) === apart) return { id, email };
+  }
+}
+
+/** An email of the same client in another shard of SHARDS than `email`. */
+function otherShardEmail(email: string, prefix: string): string {
+  for (let i = 0; ; i++) {
+    const other = `${prefix}${i}@example.com`;
+    if (shardOf(normaliseEmail(other), SHARDS) !== shardOf(normaliseEmail(email), SHARDS)) return other;
   }
 }
 
@@ -96,6 +109,89 @@ describe('sharded night, a Shopify customer listed with and without an email', (
       expect(await storedState(aws, sharded)).toEqual(before);
     }, 180_000);
   }
+
+  it('refuses before any write a customer of the base listed with two emails that fall to two shards; one run merges them', async () => {
+    const oldEmail = 'mei.old@example.com';
+    const newEmail = otherShardEmail(oldEmail, 'mei.new');
+    const night1 = await exportOf('two-emails-1', {
+      'customers_export_1.csv': [CUSTOMERS_HEADER, ['41', 'Mei', 'Lin', oldEmail, 'yes'], ['999', 'Other', 'One', 'other@example.com', 'yes']],
+      'orders_export_1.csv': [ORDERS_HEADER, order('#1001', oldEmail, '01', '1500.00', 'BAG-1'), order('#1002', 'other@example.com', '02', '20.00', 'SOAP-1')],
+    });
+    const night2 = await exportOf('two-emails-2', {
+      // She said no on the platform, then changed her address: the later part has the new address and a "yes".
+      'customers_export_1.csv': [CUSTOMERS_HEADER, ['41', 'Mei', 'Lin', oldEmail, 'no'], ['999', 'Other', 'One', 'other@example.com', 'yes']],
+      'customers_export_2.csv': [CUSTOMERS_HEADER, ['41', 'Mei', 'Lin', newEmail, 'yes']],
+      'orders_export_1.csv': [ORDERS_HEADER, order('#1002', 'other@example.com', '02', '20.00', 'SOAP-1'), order('#1003', newEmail, '20', '30.00', 'SOAP-1')],
+    });
+    const single = await scenarioConfig(aws, 'two-emails-single', LENIENT);
+    const sharded = await scenarioConfig(aws, 'two-emails-sharded', LENIENT);
+    await runSingle(single, '2026-11-22', 'two-emails-single-1', night1);
+    await runSharded(sharded, '2026-11-22', 'two-emails-sharded-1', night1);
+    const before = await storedState(aws, sharded);
+    expect(before).toEqual(await storedState(aws, single));
+
+    // One run merges the rows: the later email, and the earlier row's "no" stands.
+    await runSingle(single, '2026-11-23', 'two-emails-single-2', night2);
+    expect((await storedState(aws, single)).profiles.find((p) => p.customerId === '41')).toMatchObject({ email: newEmail, acceptsMarketing: false });
+
+    const refused = runSharded(sharded, '2026-11-23', 'two-emails-sharded-2', night2);
+    await expect(refused).rejects.toMatchObject({ name: 'NightRefusedError' });
+    const [oldShard, newShard] = [oldEmail, newEmail].map((email) => shardOf(normaliseEmail(email), SHARDS));
+    await expect(refused).rejects.toThrow(
+      new RegExp(
+        `customer 41 is listed with two emails that fall to two shards \\(customers_export_1\\.csv line 2 to shard ${oldShard}/${SHARDS}, customers_export_2\\.csv line 2 to shard ${newShard}/${SHARDS}\\).*Nothing was written: run this night as one shard`,
+      ),
+    );
+    expect(await storedState(aws, sharded)).toEqual(before);
+  }, 240_000);
+
+  it('refuses a customer listed with two emails in combine (the phases one by one, as in AWS), before any write', async () => {
+    const oldEmail = 'lin.old@example.com';
+    const newEmail = otherShardEmail(oldEmail, 'lin.new');
+    const night1 = await exportOf('two-emails-phases-1', {
+      'customers_export_1.csv': [CUSTOMERS_HEADER, ['43', 'Lin', 'Wu', oldEmail, 'yes']],
+      'orders_export_1.csv': [ORDERS_HEADER, order('#3001', oldEmail, '01', '150.00', 'SOAP-1')],
+    });
+    const night2 = await exportOf('two-emails-phases-2', {
+      'customers_export_1.csv': [CUSTOMERS_HEADER, ['43', 'Lin', 'Wu', newEmail, 'yes'], ['998', 'Other', 'One', 'other@example.com', 'yes']],
+      'customers_export_2.csv': [CUSTOMERS_HEADER, ['43', 'Lin', 'Wu', oldEmail, 'no']],
+      'orders_export_1.csv': [ORDERS_HEADER, order('#3001', oldEmail, '01', '150.00', 'SOAP-1'), order('#3002', 'other@example.com', '02', '20.00', 'SOAP-1')],
+    });
+    const config = await scenarioConfig(aws, 'two-emails-phases', LENIENT);
+    await runSingle(config, '2026-11-22', 'two-emails-phases-1', night1);
+    const before = await storedState(aws, config);
+    const source = directoryExportSource(night2);
+    const context = nightContext({ runDate: '2026-11-23', runId: 'two-emails-phases-2', config, clients: aws.clients, clock: Date.now });
+    const { readers } = await planNight(context, SHARDS, source);
+    for (const reader of readers) await repartitionToWork(context, { shards: SHARDS, reader }, source);
+    for (const shard of shardsOf(SHARDS)) await measureShardToWork(context, shard);
+    await expect(combineWorkMeasures(context, { shards: SHARDS, startedAt: Date.now() })).rejects.toThrow(
+      /customer 43 is listed with two emails that fall to two shards \(customers_export_1\.csv line 2 to shard \d\/2, customers_export_2\.csv line 2 to shard \d\/2\).*Nothing was written/,
+    );
+    expect(await storedState(aws, config)).toEqual(before);
+  }, 180_000);
+
+  it('stores what one run stores for a customer whose email moved to another shard, listed once', async () => {
+    const oldEmail = 'ana.old@example.com';
+    const newEmail = otherShardEmail(oldEmail, 'ana.new');
+    const night1 = await exportOf('moved-1', {
+      'customers_export_1.csv': [CUSTOMERS_HEADER, ['44', 'Ana', 'Ruiz', oldEmail, 'yes'], ['997', 'Other', 'One', 'other@example.com', 'yes']],
+      'orders_export_1.csv': [ORDERS_HEADER, order('#4001', oldEmail, '01', '900.00', 'COAT-1'), order('#4002', 'other@example.com', '02', '20.00', 'SOAP-1')],
+    });
+    const night2 = await exportOf('moved-2', {
+      'customers_export_1.csv': [CUSTOMERS_HEADER, ['997', 'Other', 'One', 'other@example.com', 'yes']],
+      'customers_export_2.csv': [CUSTOMERS_HEADER, ['44', 'Ana', 'Ruiz', newEmail, 'no']],
+      'orders_export_1.csv': [ORDERS_HEADER, order('#4002', 'other@example.com', '02', '20.00', 'SOAP-1'), order('#4003', newEmail, '20', '30.00', 'SOAP-1')],
+    });
+    const single = await scenarioConfig(aws, 'moved-single', LENIENT);
+    const sharded = await scenarioConfig(aws, 'moved-sharded', LENIENT);
+    for (const [night, dir] of [['2026-11-22', night1], ['2026-11-23', night2]] as const) {
+      await runSingle(single, night, `moved-single-${night}`, dir);
+      await runSharded(sharded, night, `moved-sharded-${night}`, dir);
+      expect(await storedState(aws, sharded)).toEqual(await storedState(aws, single));
+    }
+    expect((await storedState(aws, sharded)).profiles.find((p) => p.customerId === '44')).toMatchObject({ email: newEmail, acceptsMarketing: false });
+  }, 240_000);
 
   it('refuses in the measure of the shard holding the email (the phases one by one, as in AWS), the other shard measuring', async () => {
     const split = customer('47', true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { customerShardKey, isKeyedByIdInEmailExport, shardOf } from '#shared/nightly/shards.ts';
-import { noEmaillessCustomers, splitCustomersOf, splitCustomersRefusal, type EmaillessCustomers } from '#shared/nightly/split-customers.ts';
+import { customersHeldTwice, heldTwiceRefusal, noEmaillessCustomers, splitCustomersOf, splitCustomersRefusal, type EmaillessCustomers } from '#shared/nightly/split-customers.ts';
 
 const SHARDS = 3;
 
@@ -52,5 +52,45 @@ describe('splitCustomersOf', () => {
         'the rows with an email fall to shard 1/3, the row without one to shard 0 (by its customer id), and a sharded night cannot merge them as one run does. ' +
         'Nothing was written: run this night as one shard (clientele run nightly without --shards, or the nightly function invoked with the run date and no phase).',
     );
+  });
+});
+
+describe('customersHeldTwice', () => {
+  it('is a client two shards hold by another key than the stored one, or one held so while the owner holds them too', () => {
+    // a: held by shards 1 and 2, its owner (0) lists it left. b: held by 1, its owner does not list it left (holds it). c: moved, owner left.
+    const shards = [{ held: [], left: ['a', 'c', 'absent'] }, { held: ['b', 'a', 'c'], left: [] }, { held: ['a'], left: [] }];
+    expect(customersHeldTwice(shards)).toEqual(['a', 'b']);
+  });
+
+  it('is none when no shard holds a client by another key, whatever the owners list (absent, erased)', () => {
+    expect(customersHeldTwice([undefined, { held: [], left: ['absent'] }])).toEqual([]);
+    expect(customersHeldTwice([{ held: ['moved'], left: [] }, { held: [], left: ['moved'] }])).toEqual([]);
+    expect(customersHeldTwice([])).toEqual([]);
+  });
+});
+
+describe('heldTwiceRefusal', () => {
+  const fileName = (file: number) => ['customers_export_1.csv', 'customers_export_2.csv'][file] as string;
+
+  it('names the customer whose row comes first, that row and its first row in another shard, how many others and what to do', () => {
+    const rows = [
+      { customerId: '41', file: 1, line: 2, shard: 1 },
+      { customerId: '52', file: 0, line: 9, shard: 1 },
+      { customerId: '41', file: 0, line: 2, shard: 0 },
+      { customerId: '41', file: 0, line: 5, shard: 0 },
+    ];
+    const refusal = heldTwiceRefusal(['41'], rows, 2, fileName);
+    expect(refusal.name).toBe('NightRefusedError');
+    expect(refusal.message).toBe(
+      'customer 41 is listed with two emails that fall to two shards (customers_export_1.csv line 2 to shard 0/2, customers_export_2.csv line 2 to shard 1/2): ' +
+        'each shard would build and write the customer from its own rows, and a sharded night cannot merge them as one run does ' +
+        '(the later row\'s email, a "no" to marketing from any row). Nothing was written: run this night as one shard ' +
+        '(clientele run nightly without --shards, or the nightly function invoked with the run date and no phase).',
+    );
+    expect(heldTwiceRefusal(['41', '52'], rows, 2, fileName).message).toMatch(/^customer 41 .*, and so are 1 other customers: /);
+  });
+
+  it('names the customer alone when its rows were not found', () => {
+    expect(heldTwiceRefusal(['7'], [], 2, fileName).message).toMatch(/^customer 7 is listed with two emails that fall to two shards: each shard/);
   });
 });
