@@ -203,7 +203,7 @@ export function contactDiffers(stored: ClientProfile, increment: ClientProfile):
 
 /**
  * A stored profile moved forward with an increment's orders only (pure): what a merge after a
- * night puts back from an increment that cannot be ordered against the night's snapshot. The
+ * night (the first, or again) takes from an increment that cannot be ordered against the night's snapshot. The
  * contact details stay as the night wrote them: its snapshot may be the newer, and an older address
  * must not come back over it (one newer than the snapshot merges whole: mergeIncrement). Consent is the caller's
  * (consentAfterIncrement), and stays as stored here.
@@ -359,7 +359,9 @@ export async function ingestIncrementalExports(options: {
       if (remerge && orderIds.length === 0 && consent === storedItem?.acceptsMarketing && !contactBack) continue; // nothing the night undid
       // RFM needs the whole base: a client first seen today is scored by the next nightly run.
       const { rfm: _unscored, ...fresh } = merged;
-      const ordersOnly = remerge && !isAfterSnapshot(stamp, snapshotBy);
+      // Merged again, or for the first time (the sender was down while the night ran): an increment
+      // stamped before the night began may be older than its snapshot, whose details then stand.
+      const ordersOnly = !isAfterSnapshot(stamp, snapshotBy);
       const profile = storedItem === undefined ? fresh : ordersOnly ? mergeIncrementOrders(stripItem(storedItem), merged) : mergeIncrement(stripItem(storedItem), merged);
       if (consent !== undefined) profile.acceptsMarketing = consent;
       // A client the nights found in no file (shared/nightly/absent.ts) is back when an increment

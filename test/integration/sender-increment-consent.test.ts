@@ -25,7 +25,9 @@ import { at as local } from '#test/support/time.ts';
  * newer than its snapshot and stands. When the night runs late (11:00, the scheduled one having
  * failed) or is rerun after the increment, it writes the snapshot's older word: the hour after it
  * puts a withdrawal back, and never lets an increment's yes beat the snapshot's no. New contact
- * details follow the same clock: put back after a night that began before they were dropped.
+ * details follow the same clock: put back after a night that began before they were dropped, and
+never merged over a night's snapshot from an increment dropped before it began (merged again, or
+for the first time once the sender is back from an outage).
  * A night still writing while an hour merges an opt-out may write its snapshot's yes back before
  * the hour decides: the hour then decides nothing for that client, and the next hour does; so
  * too when it writes between two increments the hour merges (the second is not merged over it).
@@ -310,5 +312,16 @@ describe('new contact details in an increment, then the night of the day before'
     const h12 = await s.hour('2026-11-23 12:00', 'cl-12');
     expect(h12.ingested.remerged).toEqual([{ folder: '2026-11-23T0930', clients: 0 }]);
     expect(await contact(s, 'cl-1')).toMatchObject({ email: 'cl-1@example.com', firstName: 'Lin' });
+  });
+
+  it('dropped the day before a night that ran while the sender was down, merged for the first time after it: the snapshot\u2019s newer details stand', { timeout: 180_000 }, async () => {
+    const s = await scenario('contact-outage', 'co-1');
+    await dropIncrement(aws, s.config, '2026-11-22T1000', { 'customers.csv': 'customer_id,email,first_name\nco-1,co-1.old@example.com,Old\n' });
+    // No hour runs on 11-22; the night runs on time, on a snapshot (dumped at 01:00) with the details as they now are.
+    await s.night(await snapshot('contact-outage', 'co-1', true, 'Mei'), '2026-11-23 02:00', 'co-night');
+    const h10 = await s.hour('2026-11-23 10:00', 'co-10');
+    expect(h10.ingested).toMatchObject({ exports: [expect.stringContaining('2026-11-22T1000')], updatedClients: 1, remerged: [] });
+    expect(await contact(s, 'co-1')).toMatchObject({ email: 'co-1@example.com', firstName: 'Mei', lastIncrement: expect.stringContaining('2026-11-22T1000') });
+    expect(await emailsTo(aws, 'co-1.old@example.com')).toEqual([]);
   });
 });
