@@ -322,6 +322,12 @@ export async function ingestIncrementalExports(options: {
     // hour would decide on the night's profile, and the next hour's merge of the earlier folder would
     // skip them: left unwritten, like a raced write (the hour does not decide them, run.ts).
     const undone: string[] = [];
+    // Stamped before the newest night's cut-off, so older than its snapshot (dumped after): merged for
+    // the first time after that night (the sender was down), it creates no client the snapshot lacks
+    // (deleted or merged on the platform since). One stamped after the cut-off may be newer than the
+    // snapshot: its new clients are created, as the night keeps them (absent.ts mergedSinceSnapshot).
+    const olderThanNight = cutoff !== undefined && stamp < cutoff;
+    let notCreated = 0;
     for (const client of increment.clients) {
       const storedItem = stored.get(client.customerId);
       const earlier = merged.get(client.customerId);
@@ -335,6 +341,10 @@ export async function ingestIncrementalExports(options: {
       if (hasMergedIncrement(storedItem?.lastIncrement, stamp, { droppedAgain: again, timeZone: config.timeZone })) continue;
       // Merging again puts orders back on profiles a night rewrote: it creates no one.
       if (remerge && storedItem === undefined) continue;
+      if (olderThanNight && storedItem === undefined) {
+        notCreated++;
+        continue;
+      }
       const orders = ordersToCount(client.orders, countedOf(storedItem, cutoff));
       countedIds.set(client.customerId, orders.map((order) => order.orderId));
       toMerge.push(factsWithOrders(client, orders));
@@ -427,7 +437,7 @@ export async function ingestIncrementalExports(options: {
         : { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), status: 'merged', rows: read.rows, rejected, clients: items.length, nightSeen: nightSeen(night), ...written };
     await putRun(clients.documents, tables.runs, done);
     if (remerge) log.info('incremental export merged again after a night: its orders put back', { folder, clients: items.length, night: nightSeen(night) });
-    else log.info('incremental export merged', { folder, stampedAt: isoInstant(stamp), rows: read.rows, rejected, clients: items.length, droppedAgain: again });
+    else log.info('incremental export merged', { folder, stampedAt: isoInstant(stamp), rows: read.rows, rejected, clients: items.length, droppedAgain: again, notCreated });
   }
   return { summary, merged };
 }

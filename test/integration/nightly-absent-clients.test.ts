@@ -17,6 +17,7 @@ import { dropIncrement } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { storedState } from '#test/support/nightly-comparison.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
 import { at as local } from '#test/support/time.ts';
 
 /**
@@ -167,6 +168,28 @@ describe('clients absent from a full snapshot', () => {
     expect(summary.admission?.tonight).toMatchObject({ newlyAbsent: 1, stillAbsent: 0 });
     expect(await profileOf(config, 'c7')).toMatchObject({ absentSince: GONE });
     expect(await profileOf(config, 'c6')).not.toHaveProperty('absentSince');
+  });
+
+  it('merging for the first time after the night (the sender was down), creates no client its snapshot lacks from an increment dropped before its cut-off, nor welcomes them; creates those dropped after it', { timeout: 180_000 }, async () => {
+    const config = await campaignConfig(aws, 'absent-new-after-outage');
+    const night = (runDate: string, dir: string, at: string) =>
+      runNightly({ clock: () => local(at, SH), runDate, runId: `n-${runDate}`, config, clients: aws.clients, source: directoryExportSource(dir), acceptDrop: false });
+    await night(BEFORE, await exportOf('outage-before', ALL), `${GONE} 02:00`);
+    const signUp = (id: string, at: string) => `customer_id,email,first_name,time_zone,accepts_marketing,signed_up_at\n${id},${id}@absent.example.com,N,${SH},true,${at}+08:00\n`;
+    // o7 signed up during the 9th and was deleted before the snapshot; o6 after midnight (the snapshot
+    // may predate them); o8 after the night began. No hour runs meanwhile: the sender is down.
+    await dropIncrement(aws, config, `${GONE}T1500`, { 'customers.csv': signUp('o7', `${GONE}T14:50:00`) });
+    await dropIncrement(aws, config, `${STILL}T0100`, { 'customers.csv': signUp('o6', `${STILL}T00:50:00`) });
+    await dropIncrement(aws, config, `${STILL}T0900`, { 'customers.csv': signUp('o8', `${STILL}T08:50:00`) });
+    await night(GONE, await exportOf('outage-gone', ALL), `${STILL} 02:00`);
+
+    const hour = await runCampaignHour(aws, config, local(`${STILL} 10:00`, SH), 'h-back');
+    expect(hour.ingested).toMatchObject({ exports: [expect.stringContaining(`${GONE}T1500`), expect.stringContaining(`${STILL}T0100`), expect.stringContaining(`${STILL}T0900`)], newClients: 2, updatedClients: 0 });
+    expect(await profileOf(config, 'o7')).toBeUndefined();
+    expect(await profileOf(config, 'o6')).toMatchObject({ lastNight: null });
+    expect(await profileOf(config, 'o8')).toMatchObject({ lastNight: null });
+    expect(countsOf(hour, 'welcome').sent).toBe(2);
+    expect(await emailsTo(aws, 'o7@absent.example.com')).toEqual([]);
   });
 
   it('in a sharded Shopify night (keyed by email), marks the client who is gone and not the one whose row lost its email', { timeout: 300_000 }, async () => {
