@@ -40,6 +40,17 @@ export function expiryReason(
 }
 
 /**
+ * The reason to record an occasion decided 'send' as expired when its email would leave at
+ * `departure` (the real clock), or undefined while its window is open then. A late-started hour, or
+ * one still sending long past its hour, may reach the client after the cut-off it decided within:
+ * nothing is sent past a window's close. Pure.
+ */
+export function closedAtDepartureReason(occasion: Pick<DueOccasion, 'campaignId' | 'expiresAt'>, departure: number): string | undefined {
+  if (departure < occasion.expiresAt) return undefined;
+  return `${occasion.campaignId} window closed at ${new Date(occasion.expiresAt).toISOString()} before the run reached it (${new Date(departure).toISOString()})`;
+}
+
+/**
  * From when a run at `at` records the occasions whose window closed (endedOccasions in (since,
  * at]): the expiry lookback back, or to the last run when that was longer ago (an outage), so that
  * every window that closed since the last run is recorded, whatever the outage's length. Never

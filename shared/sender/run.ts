@@ -49,7 +49,7 @@ import { sendIntroductions, type IntroductionCounts } from './introductions.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
 import { lapseCampaignIds, mailedForLaterOrder } from './earlier-order.ts';
 import { MailedAddresses } from './mailed-addresses.ts';
-import { campaignsEnabledSince, expiryReason, expirySince } from './expiry.ts';
+import { campaignsEnabledSince, closedAtDepartureReason, expiryReason, expirySince } from './expiry.ts';
 import { lapseLadders, predictedDayKeyedCampaigns, withCurrentKeys } from './legacy-keys.ts';
 import { entriesOfOtherEmails, recentEmails } from './recent-emails.ts';
 import { ingestIncrementalExports, markUndoneByNight, type IngestSummary, type MergedIncrement } from './ingest.ts';
@@ -223,8 +223,9 @@ export const PAST_HOUR_TOLERANCE_MS = SCHEDULED_RUN_MAX_DELAY_MINUTES * 60 * 100
  *   and leave ledger entries dated ahead that the frequency cap and the expiries then read as
  *   recent, holding real emails back.
  * - Behind it, through real SES (a catch-up after an outage): it would send now what it decided
- *   for its hour (quiet hours, cut-offs) and date the emails at that hour, so the next hour reads
- *   them as older than they are and its frequency cap lets a second email through minutes later.
+ *   for its hour (its frequency cap, its windows opened) and date the emails at that hour, so the
+ *   next hour reads them as older than they are and its frequency cap lets a second email through
+ *   minutes later. (Quiet hours and cut-offs are judged again when each email leaves, settleDecided.)
  *   The current hour sends what is still due. On the emulators a past hour is a simulated day.
  * A dry run sends and writes nothing, so it may look anywhere.
  */
@@ -732,20 +733,26 @@ async function expireEnded(run: CampaignRun, profile: ClientProfile, ended: read
       if ((await recordAlreadyMailed(run, profile, [{ occasion, reason: mailedFor }])) === 'erased') return;
       continue;
     }
-    const counts = countsOf(run, occasion.campaignId);
-    if (run.dryRun) {
-      run.plan.push({ campaignId: occasion.campaignId, occasionKey: occasion.occasionKey, customerId: occasion.customerId, outcome: 'expired', reason });
-      counts.expired++;
-      continue;
-    }
-    const written = await recordExpiry(run.ledger.documents, run.ledger.table, { ...claimRequest(run, profile, occasion), reason });
-    if (written === 'erased') {
-      run.erasedWhileRunning.add(profile.customerId);
-      return;
-    }
-    if (written === 'claimed') counts.expired++;
-    else counts.alreadyClaimed++;
+    if ((await recordExpired(run, profile, occasion, reason)) === 'erased') return;
   }
+}
+
+/** One occasion recorded 'expired' with the reason (planned in a dry run) and counted; 'erased' when the client was found erased. */
+async function recordExpired(run: CampaignRun, profile: ClientProfile, occasion: DueOccasion, reason: string): Promise<'erased' | undefined> {
+  const counts = countsOf(run, occasion.campaignId);
+  if (run.dryRun) {
+    run.plan.push({ campaignId: occasion.campaignId, occasionKey: occasion.occasionKey, customerId: occasion.customerId, outcome: 'expired', reason });
+    counts.expired++;
+    return undefined;
+  }
+  const written = await recordExpiry(run.ledger.documents, run.ledger.table, { ...claimRequest(run, profile, occasion), reason });
+  if (written === 'erased') {
+    run.erasedWhileRunning.add(profile.customerId);
+    return 'erased';
+  }
+  if (written === 'claimed') counts.expired++;
+  else counts.alreadyClaimed++;
+  return undefined;
 }
 
 /**
@@ -784,6 +791,11 @@ async function settleClient(run: CampaignRun, client: DueClient, suppressed: boo
         open = open.filter((occasion) => !held.has(occasion));
         continue;
       }
+      // Its window closed before the email could leave (recorded 'expired'): the others are decided again without it.
+      if (status === 'expired') {
+        open = open.filter((occasion) => occasion !== winner.occasion);
+        continue;
+      }
     }
     const handledWithWinner = new Set([...companionsOf.values()].flat());
     for (const item of decided) {
@@ -801,16 +813,30 @@ async function settleDecided(
   profile: ClientProfile,
   item: DecidedOccasion,
   companions: readonly DueOccasion[],
-): Promise<Awaited<ReturnType<typeof send>> | undefined> {
+): Promise<Awaited<ReturnType<typeof send>> | 'expired' | undefined> {
   const { occasion } = item;
   let { decision } = item;
-  const occasions = [occasion, ...companions];
-  for (const each of occasions) countsOf(run, each.campaignId).due++;
+  let occasions = [occasion, ...companions];
   // Decided at the hour's instant, the email leaves now: a late run, or one still sending long
-  // past its hour, may reach the client's quiet hours meanwhile. Nothing is taken or claimed yet.
+  // past its hour, may reach a window's close or the client's quiet hours meanwhile. An occasion
+  // whose window has closed is recorded 'expired', as the hour's expiry would record it, and not
+  // sent (nor given to an advisor as a task). Nothing is taken or claimed yet.
   if (decision.outcome === 'send') {
-    decision = quietHoursAtDeparture(profile, run.departureClock(), { campaigns: run.config.campaigns, brandTimeZone: run.config.timeZone }) ?? decision;
+    const departure = run.departureClock();
+    const closed = occasions.flatMap((each) => {
+      const reason = closedAtDepartureReason(each, departure);
+      return reason === undefined ? [] : [{ occasion: each, reason }];
+    });
+    // The winner's window closed: only it is recorded here; its companions are decided again without it (settleClient).
+    const winnerClosed = closed.find((c) => c.occasion === occasion);
+    for (const { occasion: each, reason } of winnerClosed === undefined ? closed : [winnerClosed]) {
+      if ((await recordExpired(run, profile, each, reason)) === 'erased') return undefined;
+    }
+    if (winnerClosed !== undefined) return 'expired';
+    occasions = occasions.filter((each) => !closed.some((c) => c.occasion === each));
+    decision = quietHoursAtDeparture(profile, departure, { campaigns: run.config.campaigns, brandTimeZone: run.config.timeZone }) ?? decision;
   }
+  for (const each of occasions) countsOf(run, each.campaignId).due++;
   // One touch: a note in an active advisor's name is the advisor's task first (advisor-tasks.ts);
   // an answer that settled the occasion stands after the advisor left or the client stopped qualifying.
   const advisor = decision.outcome === 'send' ? noteAdvisor(profile, occasion, run.config, run.advisors) : undefined;

@@ -271,4 +271,23 @@ describe('campaign timing on the embedded AWS', () => {
     expect(await count('qh-long-a')).toBe(1);
     expect(await count('qh-long-b')).toBe(1);
   });
+
+  it('cut-off at departure: the 10:00 run started 50 minutes late does not send a welcome whose 72 h closed at 10:20, it records it expired', async () => {
+    const config = await campaignConfig(aws, 'cutoff-late');
+    const shanghai = 'Asia/Shanghai';
+    await seedProfiles(aws, config, [
+      profileItem('cutoff-late-1', { tier: 'Prospect', stage: 'prospect', orderCount: 0, spend12mMinor: 0, lifetimeSpendMinor: 0, signedUpAt: iso(at('2026-11-20 10:20', shanghai)) }),
+    ]);
+    const hour = at('2026-11-23 10:00', shanghai);
+
+    // Due at the hour's instant (71 h 40 min), reached on the real clock at 10:50 (72 h 30 min).
+    const late = await runCampaignHour(aws, config, hour, 'cutoff-late-1', { realClock: () => hour + 50 * MINUTE });
+    expect(late.campaigns.welcome).toMatchObject({ due: 0, sent: 0, expired: 1 });
+    expect(await entries(config, 'cutoff-late-1')).toEqual([
+      expect.objectContaining({ occasionKey: 'welcome', status: 'expired', reason: expect.stringMatching(/window closed at 2026-11-23T02:20:00\.000Z before the run reached it/) }),
+    ]);
+    const next = await runCampaignHour(aws, config, hour + HOUR, 'cutoff-late-2');
+    expect(next.campaigns.welcome).toMatchObject({ due: 0, sent: 0, expired: 0 });
+    expect(await count('cutoff-late-1')).toBe(0);
+  });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { welcomeOccasion } from '#shared/campaigns/due.ts';
 import { campaignsConfigSchema, type WelcomeCampaign } from '#shared/campaigns/schema.ts';
 import type { ClientProfile } from '#shared/model.ts';
-import { campaignsEnabledSince, expiryReason, expirySince } from '#shared/sender/expiry.ts';
+import { campaignsEnabledSince, closedAtDepartureReason, expiryReason, expirySince } from '#shared/sender/expiry.ts';
 import { clientProfile } from '#test/support/profiles.ts';
 
 const HOUR = 3_600_000;
@@ -36,6 +36,14 @@ describe('expiry of an ended occasion', () => {
     for (const status of ['claimed', 'sent', 'failed', 'maybe-sent', 'held-out', 'suppressed', 'no-consent', 'expired'] as const) {
       expect(expiryReason(occasion, { status }, client, false, campaigns), status).toBeUndefined();
     }
+  });
+});
+
+describe('a window closed when the email would leave', () => {
+  it('an email leaving before the close goes; at or after it, the occasion expires, saying when the run reached it', () => {
+    expect(closedAtDepartureReason(occasion, occasion.expiresAt - 1)).toBeUndefined();
+    expect(closedAtDepartureReason(occasion, occasion.expiresAt)).toBe('welcome window closed at 2026-11-23T02:00:00.000Z before the run reached it (2026-11-23T02:00:00.000Z)');
+    expect(closedAtDepartureReason(occasion, occasion.expiresAt + 30 * 60_000)).toMatch(/before the run reached it \(2026-11-23T02:30:00\.000Z\)$/);
   });
 });
 
