@@ -100,6 +100,11 @@ export interface IngestSummary {
 export interface IngestResult {
   summary: IngestSummary;
   merged: ReadonlyMap<string, MergedIncrement>;
+  /**
+   * A dry run's profiles it would have written, by customer id (empty for a real run): it writes
+   * none, so the hour's selection reads these in place of the stored ones, as the real hour would.
+   */
+  unwrittenByDryRun: ReadonlyMap<string, ProfileItem>;
 }
 
 /** The increment a client was merged from this hour: its label (lastIncrement) and its folder. */
@@ -254,6 +259,8 @@ export async function ingestIncrementalExports(options: {
   const tables = tableNames(config);
   const summary: IngestSummary = { exports: [], rows: 0, rejected: 0, newClients: 0, updatedClients: 0, quarantined: [], remerged: [], deferred: [] };
   const merged = new Map<string, MergedIncrement>();
+  // A dry run's later folders read its earlier folders' profiles as the real run would find them written.
+  const unwrittenByDryRun = new Map<string, ProfileItem>();
   const base = `${incrementalPrefix(config)}/`;
   const runDate = localDate(at, config.timeZone);
   const erasures = await loadErasures(clients.documents, tables.suppression);
@@ -285,7 +292,7 @@ export async function ingestIncrementalExports(options: {
     const source = again && marker?.status === 'merged' && marker.lastWrite !== undefined ? writtenAfter(folderSource, Date.parse(marker.lastWrite)) : folderSource;
     let increment: IncrementRead;
     try {
-      increment = await readIncrement({ source, config, clients, runDate, erasures });
+      increment = await readIncrement({ source, config, clients, runDate, erasures, unwrittenByDryRun });
     } catch (error) {
       // Increments merge in stamp order: a later one merged first would mark its clients past this
       // one (lastIncrement), and this one's orders for them would be skipped once it is whole.
@@ -412,6 +419,7 @@ export async function ingestIncrementalExports(options: {
       }
     }
     if (dryRun) {
+      for (const item of items) unwrittenByDryRun.set(item.customerId, item);
       countWritten(items);
       continue;
     }
@@ -439,7 +447,7 @@ export async function ingestIncrementalExports(options: {
     if (remerge) log.info('incremental export merged again after a night: its orders put back', { folder, clients: items.length, night: nightSeen(night) });
     else log.info('incremental export merged', { folder, stampedAt: isoInstant(stamp), rows: read.rows, rejected, clients: items.length, droppedAgain: again, notCreated });
   }
-  return { summary, merged };
+  return { summary, merged, unwrittenByDryRun };
 }
 
 /**
@@ -490,7 +498,7 @@ interface IncrementRead {
   read: ReadResult;
   /** The increment's clients, without the erased and the unknown ones. */
   clients: ClientFacts[];
-  /** The stored profiles of those clients. */
+  /** The stored profiles of those clients (in a dry run, those its earlier folders would have written). */
   stored: Map<string, ProfileItem>;
   unknownCustomers: UnknownCustomerRejects;
 }
@@ -501,8 +509,16 @@ interface IncrementRead {
  * their file's share of rejected rows. Throws an ExportError (the folder is quarantined) before
  * anything is written.
  */
-async function readIncrement(context: { source: ExportSource; config: Config; clients: AwsClients; runDate: string; erasures: Erasures }): Promise<IncrementRead> {
-  const { source, config, clients, runDate, erasures } = context;
+async function readIncrement(context: {
+  source: ExportSource;
+  config: Config;
+  clients: AwsClients;
+  runDate: string;
+  erasures: Erasures;
+  /** A dry run's profiles of earlier folders, taken as stored (empty for a real run). */
+  unwrittenByDryRun: ReadonlyMap<string, ProfileItem>;
+}): Promise<IncrementRead> {
+  const { source, config, clients, runDate, erasures, unwrittenByDryRun } = context;
   const { now } = runClock(runDate, config.timeZone);
   const aggregator = new ClientAggregator({ now });
   const orphans = new OrphanOrderLines();
@@ -523,6 +539,10 @@ async function readIncrement(context: { source: ExportSource; config: Config; cl
   aggregator.dropClients((id, email) => isErased(erasures, id, email));
   const ours = new Set(aggregator.customerIds());
   const stored = new Map((await getProfiles(clients.documents, tableNames(config).profiles, [...ours])).map((item) => [item.customerId, item]));
+  for (const id of ours) {
+    const unwritten = unwrittenByDryRun.get(id);
+    if (unwritten !== undefined) stored.set(id, unwritten);
+  }
   const unknownCustomers = orphans.rejectsOf((id) => ours.has(id) && !stored.has(id));
   if (unknownCustomers.customerIds.length > 0) {
     const unknown = new Set(unknownCustomers.customerIds);

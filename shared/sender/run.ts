@@ -35,7 +35,7 @@ import {
   type LedgerEntry,
   type LedgerKey,
 } from '#shared/store/ledger-store.ts';
-import { queryDueProfiles, scanProfiles, updateNextDue } from '#shared/store/profile-store.ts';
+import { queryDueProfiles, scanProfiles, updateNextDue, type ProfileItem } from '#shared/store/profile-store.ts';
 import { noteReindexing, readCampaignsEnabledSince, readDueIndexState, recordCampaignsEnabledSince, recordDueIndexState } from '#shared/store/due-index-store.ts';
 import { isClientSuppressed, suppressedAmong } from '#shared/store/suppression-store.ts';
 import { erasedAmong } from '#shared/store/erasure-store.ts';
@@ -297,7 +297,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   const lookback = config.sender.expiryLookbackHours * HOUR_MS;
   const selection = dueSelection(indexState, fingerprint, at, config.campaigns, lookback);
   // What ingest writes is indexed as of the last indexed run, like the nightly's profiles (due-index.ts).
-  const { summary: ingested, merged } = await ingestIncrementalExports({ config, clients, at, runId, dryRun: base.dryRun, log, indexing: dueIndexing(config, catalog, indexState?.lastRunAt ?? at) });
+  const { summary: ingested, merged, unwrittenByDryRun } = await ingestIncrementalExports({ config, clients, at, runId, dryRun: base.dryRun, log, indexing: dueIndexing(config, catalog, indexState?.lastRunAt ?? at) });
   const run = await withSendingPlan(base, options);
   if (selection.mode === 'full-scan') log.info('due index not usable for this run: reading every profile', { reason: selection.reason, reindex: selection.reindex && !run.dryRun });
   const reindexing = !run.dryRun && (selection.mode === 'index' || selection.reindex);
@@ -311,7 +311,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   // A window that closed before its campaign was enabled is no email an outage lost. Recorded by the hours of the current timeline only (no dry run, no backfill).
   const enabledSince = campaignsEnabledSince(await readCampaignsEnabledSince(clients.documents, tableNames(config).runs), config.campaigns, at);
   if (reindexing) await recordCampaignsEnabledSince(clients.documents, tableNames(config).runs, enabledSince);
-  const { dueClients, scanned, reindexed, undoneByNight, undoneFolders } = await selectDueClients(run, catalog, selection, reindexing, endedSince, enabledSince, merged);
+  const { dueClients, scanned, reindexed, undoneByNight, undoneFolders } = await selectDueClients(run, catalog, selection, reindexing, endedSince, enabledSince, merged, unwrittenByDryRun);
   if (undoneByNight > 0) {
     log.warn('clients this hour merged whose profile a night still writing rewrote since: not decided, left to the next hour', { clients: undoneByNight, folders: [...undoneFolders] });
     // The next hour merges those folders again, even with the night still running then.
@@ -620,6 +620,8 @@ async function selectDueClients(
   /** campaignsEnabledSince: a window closed by then is not expired. */
   enabledSince: Readonly<Record<string, number>>,
   mergedThisHour: ReadonlyMap<string, MergedIncrement>,
+  /** A dry run's ingest wrote nothing: the profiles it would have written (IngestResult.unwrittenByDryRun). */
+  unwrittenByDryRun: ReadonlyMap<string, ProfileItem>,
 ): Promise<{ dueClients: DueClient[]; scanned: number; reindexed: number; undoneByNight: number; undoneFolders: Set<string> }> {
   const { config, clients, at } = run;
   const table = tableNames(config).profiles;
@@ -628,7 +630,8 @@ async function selectDueClients(
   const lapses = lapseLadders(config.campaigns.campaigns, config.timeZone);
   const lapseCampaigns = lapseCampaignIds(config.campaigns.campaigns);
   const indexing: DueIndexing | undefined = reindexing ? dueIndexing(config, catalog, at) : undefined;
-  const profiles = selection.mode === 'index' ? queryDueProfiles(clients.documents, table, selection.from, selection.to) : scanProfiles(clients.documents, table);
+  const stored = selection.mode === 'index' ? queryDueProfiles(clients.documents, table, selection.from, selection.to) : scanProfiles(clients.documents, table);
+  const profiles = unwrittenByDryRun.size === 0 ? stored : withUnwrittenProfiles(stored, unwrittenByDryRun, selection);
   const dueClients: DueClient[] = [];
   // Through the index, a profile re-indexed into a later day of the range is met again: once is enough.
   const seen = selection.mode === 'index' ? new Set<string>() : undefined;
@@ -688,6 +691,19 @@ async function selectDueClients(
   // The most urgent campaigns first, then the clients most at risk and most valuable (CLV).
   dueClients.sort(compareDueClients);
   return { dueClients, scanned, reindexed, undoneByNight, undoneFolders };
+}
+
+/**
+ * The profiles a selection reads, with a dry run's unwritten ones (its ingest's) in place of the
+ * stored: each as the real hour would read it once written, through the index when the written
+ * value would fall in its range.
+ */
+async function* withUnwrittenProfiles(stored: AsyncIterable<ProfileItem>, unwritten: ReadonlyMap<string, ProfileItem>, selection: DueSelection): AsyncGenerator<ProfileItem> {
+  for await (const profile of stored) if (!unwritten.has(profile.customerId)) yield profile;
+  for (const profile of unwritten.values()) {
+    const indexed = selection.mode === 'full-scan' || (profile.nextDueAt !== undefined && profile.nextDueAt >= selection.from && profile.nextDueAt <= selection.to);
+    if (indexed) yield profile;
+  }
 }
 
 /** Occasions out of their campaign's audience this hour: counted (and planned in a dry run), nothing written. */

@@ -240,3 +240,40 @@ describe('an incremental folder still being written (exports.requireManifest)', 
     expect(await count('mw-new@example.com')).toBe(1);
   });
 });
+
+/**
+ * README "After an outage", step 2: the dry run of the current hour before the real one. Two
+ * increments piled up: 09:00 brings a new client, 10:00 an order of theirs (no customer row: the
+ * client is known to the real run, which merges 09:00 first). The dry run writes no profile, yet
+ * plans what the real run then does: nothing quarantined, the new client welcomed.
+ */
+describe('the dry run of the first hour after an outage, with increments piled up', () => {
+  const hour = local('2026-11-23 11:00', SH);
+
+  for (const { name, indexedHourBefore } of [
+    { name: 'reading every profile (no due index yet)', indexedHourBefore: false },
+    { name: 'through the due index', indexedHourBefore: true },
+  ]) {
+    // Each case its own client and address: the SES store is shared.
+    const id = `piled-new-${indexedHourBefore ? 'index' : 'scan'}`;
+    it(`reports what the real run then does, ${name}`, async () => {
+      const config = await campaignConfig(aws, `piled-dry-${indexedHourBefore ? 'index' : 'scan'}`);
+      await seedProfiles(aws, config, [profileItem('piled-old')]);
+      // The last hour before the outage leaves the due index up to date.
+      if (indexedHourBefore) await run(aws, config, local('2026-11-23 08:00', SH), 'piled-before');
+      await dropIncrement(aws, config, '2026-11-23T0900', { 'customers.csv': `customer_id,email,accepts_marketing,time_zone\n${id},${id}@example.com,true,Asia/Shanghai\n` });
+      await dropIncrement(aws, config, '2026-11-23T1000', { 'orders.csv': `order_id,customer_id,ordered_at,sku,line_total\n${id}-o1,${id},2026-11-23T09:40:00+08:00,SKU-1,120.00\n` });
+
+      const dry = await run(aws, config, hour, 'piled-dry', { dryRun: true });
+      expect(dry.ingested).toMatchObject({ quarantined: [], rejected: 0, newClients: 1, updatedClients: 1 });
+      expect(dry.plan).toEqual([expect.objectContaining({ customerId: id, campaignId: 'welcome', outcome: 'send' })]);
+      // It wrote nothing: the client is the real run's to create.
+      expect(await getProfile(aws.clients.documents, tableNames(config).profiles, id)).toBeUndefined();
+
+      const real = await run(aws, config, hour, 'piled-real');
+      expect(real.ingested).toMatchObject({ quarantined: [], rejected: 0, newClients: 1, updatedClients: 1 });
+      expect(real.campaigns.welcome?.sent).toBe(1);
+      expect(await count(`${id}@example.com`)).toBe(1);
+    });
+  }
+});
