@@ -780,7 +780,7 @@ async function recordExpired(run: CampaignRun, profile: ClientProfile, occasion:
 async function settleClient(run: CampaignRun, client: DueClient, suppressed: boolean): Promise<void> {
   const { profile } = client;
   const context = { campaigns: run.config.campaigns, brandTimeZone: run.config.timeZone, catalog: run.catalog };
-  // Another client with the same address got this campaign's email in this run: not a second one to that inbox.
+  // Another client with the same address got this occasion's email in this run: not a second one to that inbox.
   const sameAddress = run.mailedAddresses.alreadyMailed(profile, client.due);
   if (sameAddress.length > 0 && (await recordAlreadyMailed(run, profile, sameAddress)) === 'erased') return;
   let open = sameAddress.length === 0 ? client.due : client.due.filter((occasion) => !sameAddress.some((s) => s.occasion === occasion));
@@ -890,7 +890,7 @@ async function settleDecided(
 }
 
 function noteMailedAddress(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[]): void {
-  for (const occasion of occasions) run.mailedAddresses.note(occasion.campaignId, profile.email, profile.customerId);
+  for (const occasion of occasions) run.mailedAddresses.note(occasion.occasionKey, profile.email, profile.customerId);
 }
 
 /** A dry run shows who would get what (emails masked) and counts it, writing nothing. */
