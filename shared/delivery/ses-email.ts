@@ -112,8 +112,20 @@ export function emailTags(tags: Record<string, string>): MessageTag[] {
 // Printable ASCII without spaces, one '@', a dotted domain: what SES takes (IDN domains must be punycode).
 const ADDRESS = /^[!#-'*+\-./0-9=?A-Z^-~]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
 
+/**
+ * Whether SES would take the address as a recipient. Besides the characters (ADDRESS), RFC 5321's
+ * sizes (a local part of at most 64 octets, a domain of at most 253, labels of at most 63) and a
+ * dot-atom local part (no dot first, last or twice in a row): SES refuses those as a bad request,
+ * which says nothing of the recipient to the run (outcome.ts), so each hour would try it again
+ * until its window closed. Caught here, it is the unusable address it is: `failed`, no SES call.
+ */
 export function isSendableAddress(address: string): boolean {
-  return address.length <= 320 && ADDRESS.test(address);
+  if (address.length > 320 || !ADDRESS.test(address)) return false;
+  const at = address.lastIndexOf('@');
+  const local = address.slice(0, at);
+  const domain = address.slice(at + 1);
+  if (local.length > 64 || local.startsWith('.') || local.endsWith('.') || local.includes('..')) return false;
+  return domain.length <= 253 && domain.split('.').every((label) => label.length <= 63);
 }
 
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emailTags, formatFromAddress, InvalidEmailError, listUnsubscribeHeaders, sanitizeTag, sendEmailCommand } from '#shared/delivery/ses-email.ts';
+import { emailTags, formatFromAddress, InvalidEmailError, isSendableAddress, listUnsubscribeHeaders, sanitizeTag, sendEmailCommand } from '#shared/delivery/ses-email.ts';
 
 describe('tags, addresses and headers', () => {
   it('formats the From address with an optional display name', () => {
@@ -33,6 +33,21 @@ describe('tags, addresses and headers', () => {
     expect(asMailClientShows(sent)).not.toContain('\u202E');
     // Any other subject goes as it is (SES encodes a non-ASCII one itself).
     expect(sendEmailCommand({ ...email, subject: 'Happy birthday, 芳' }).input.Content?.Simple?.Subject?.Data).toBe('Happy birthday, 芳');
+  });
+
+  it('takes as sendable only what SES takes: RFC 5321 sizes and a dot-atom local part (SES refuses the rest as a bad request, retried every hour)', () => {
+    const label = (n: number) => 'a'.repeat(n);
+    expect(isSendableAddress('ann.lee+vip@example.com')).toBe(true);
+    expect(isSendableAddress(`${label(64)}@example.com`)).toBe(true);
+    expect(isSendableAddress(`${label(65)}@example.com`)).toBe(false);
+    expect(isSendableAddress('.ann@example.com')).toBe(false);
+    expect(isSendableAddress('ann.@example.com')).toBe(false);
+    expect(isSendableAddress('ann..lee@example.com')).toBe(false);
+    expect(isSendableAddress(`ann@${label(63)}.com`)).toBe(true);
+    expect(isSendableAddress(`ann@${label(64)}.com`)).toBe(false);
+    // A domain of 252 octets, then of 257 (four labels of 63, 63, 63 and 57 or 62, and ".io").
+    expect(isSendableAddress(`ann@${[label(63), label(63), label(63), label(57)].join('.')}.io`)).toBe(true);
+    expect(isSendableAddress(`ann@${[label(63), label(63), label(63), label(62)].join('.')}.io`)).toBe(false);
   });
 
   it('sanitises tag names and values to the SES charset', () => {
