@@ -56,7 +56,7 @@ export function withinBytes(value: string | undefined, max: number): boolean {
   return value.length <= max && Buffer.byteLength(value, 'utf8') <= max;
 }
 
-/** How long an optional field may be, and the reason given past it. */
+/** A rule an optional field read without zod must meet (a length, a storable key), and the reason given when it does not. */
 export interface FieldBound {
   within(value: string | undefined): boolean;
   reason: string;
@@ -65,10 +65,20 @@ export interface FieldBound {
 /** An id, at most MAX_ID_BYTES (model.ts). */
 export const ID_BOUND: FieldBound = { within: (value) => withinBytes(value, MAX_ID_BYTES), reason: `longer than ${MAX_ID_BYTES} bytes (UTF-8)` };
 export const TEXT_BOUND: FieldBound = { within: (value) => withinChars(value, MAX_TEXT_CHARS), reason: longerThan(MAX_TEXT_CHARS) };
+/**
+ * Text that becomes a key of a stored map (a customer, advisor or SKU id, a category, a store)
+ * cannot be "__proto__": the DynamoDB marshaller drops that key or refuses the whole item, which
+ * failed the night for everyone (a profile's SKUs, the summary's per-store figures). One
+ * comparison, cheap on the hot path.
+ */
+export const MAP_KEY: FieldBound = { within: (value) => value !== '__proto__', reason: 'a reserved name ("__proto__") that cannot be stored as a key' };
 
 /** Past its bound a required id rejects the row, an optional one is dropped. */
 export const identifier = text.refine(ID_BOUND.within, ID_BOUND.reason);
 export const optionalIdentifier = identifier.optional();
+/** An id that keys a stored map: a customer, an advisor, a SKU. */
+export const keyIdentifier = identifier.refine(MAP_KEY.within, MAP_KEY.reason);
+export const optionalKeyIdentifier = keyIdentifier.optional();
 export const boundedText = text.max(MAX_TEXT_CHARS, longerThan(MAX_TEXT_CHARS));
 /**
  * Free text an email or a digest may show (a name, a product name, a category): bounded as read,
@@ -76,6 +86,8 @@ export const boundedText = text.max(MAX_TEXT_CHARS, longerThan(MAX_TEXT_CHARS));
  * nothing visible is left, so the base never stores a name of zero-width characters.
  */
 export const optionalBoundedText = boundedText.transform(visibleText).optional();
+/** Such text that keys a stored map (a category, a store): its visible text is the key, so it is what is checked. */
+export const optionalKeyText = boundedText.transform(visibleText).refine(MAP_KEY.within, MAP_KEY.reason).optional();
 
 /** An optional field dropped from a row that was kept, and why (a warning). */
 export interface DroppedField {

@@ -14,13 +14,16 @@ import {
   flag,
   identifier,
   instantOf,
+  keyIdentifier,
   locale,
   longerThan,
+  MAP_KEY,
   MAX_TEXT_CHARS,
   maxLineTotalMinor,
   NO_RATE,
   optionalBoundedText,
-  optionalIdentifier,
+  optionalKeyIdentifier,
+  optionalKeyText,
   optionalText,
   orderTimeRange,
   positiveInteger,
@@ -74,7 +77,7 @@ const shortLine = (max: number) =>
 export function genericCustomerSchema(config: Config, now: number) {
   return z
     .object({
-      customer_id: identifier,
+      customer_id: keyIdentifier,
       email: email.optional(),
       first_name: optionalBoundedText,
       last_name: optionalBoundedText,
@@ -85,7 +88,7 @@ export function genericCustomerSchema(config: Config, now: number) {
       accepts_marketing: flag.optional(),
       // The run date is the local day before the clock's instant.
       birthday: birthday(localDate(now - 1, config.timeZone)).optional(),
-      advisor_id: optionalIdentifier,
+      advisor_id: optionalKeyIdentifier,
     })
     .transform(
       (row): CustomerRecord => ({
@@ -188,11 +191,11 @@ export function genericOrderSchema(config: Config, now: number) {
   return z
     .object({
       order_id: identifier,
-      customer_id: identifier,
+      customer_id: keyIdentifier,
       ordered_at: timestamp(config.timeZone, orderTimeRange(now)),
-      sku: optionalIdentifier,
+      sku: optionalKeyIdentifier,
       product_name: optionalBoundedText,
-      category: optionalBoundedText,
+      category: optionalKeyText,
       quantity: positiveInteger.optional(),
       line_total: text,
       currency: currencyCode.optional(),
@@ -238,6 +241,8 @@ export function genericOrderReader(config: Config, now: number): (values: RowVal
     }
     if (!withinBytes(order_id, MAX_ID_BYTES) || !withinBytes(customer_id, MAX_ID_BYTES) || !withinBytes(sku, MAX_ID_BYTES)) return undefined;
     if (!withinChars(product_name, MAX_TEXT_CHARS) || !withinChars(category, MAX_TEXT_CHARS)) return undefined;
+    const visibleCategory = visibleText(category);
+    if (!MAP_KEY.within(customer_id) || !MAP_KEY.within(sku) || !MAP_KEY.within(visibleCategory)) return undefined;
     const orderedAt = instantOf(ordered_at, timeZone, range);
     if (typeof orderedAt !== 'number') return undefined;
     const quantity = quantityText === undefined ? undefined : positiveWholeNumber(quantityText);
@@ -252,7 +257,7 @@ export function genericOrderReader(config: Config, now: number): (values: RowVal
       ordered_at: orderedAt,
       sku,
       product_name: visibleText(product_name),
-      category: visibleText(category),
+      category: visibleCategory,
       quantity,
       line_total,
       currency,
@@ -288,9 +293,9 @@ function productPrice(row: { price?: string | undefined; currency?: string | und
 export function genericProductSchema(config: Config) {
   return z
     .object({
-      sku: identifier,
+      sku: keyIdentifier,
       name: optionalBoundedText,
-      category: optionalBoundedText,
+      category: optionalKeyText,
       replenish_days: positiveInteger.optional(),
       season: optionalBoundedText,
       url: webLink.optional(),
@@ -313,13 +318,13 @@ export function genericProductSchema(config: Config) {
 export function genericAdvisorSchema() {
   return z
     .object({
-      advisor_id: identifier,
+      advisor_id: keyIdentifier,
       name: shortLine(100).optional(),
       email: email.optional(),
       locale: locale.optional(),
       active: flag.optional(),
       signature: shortLine(200).optional(),
-      store: optionalBoundedText,
+      store: optionalKeyText,
     })
     .transform(
       (row): AdvisorRecord => ({

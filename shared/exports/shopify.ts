@@ -16,6 +16,7 @@ import {
   maxLineTotalMinor,
   NO_RATE,
   keptWithin,
+  MAP_KEY,
   optionalBoundedText,
   optionalIdentifier,
   optionalText,
@@ -57,7 +58,7 @@ function advisorFromTags(tags: string | undefined): string | undefined {
 export function shopifyCustomerSchema() {
   return z
     .object({
-      'Customer ID': identifier.transform(withoutApostrophe).pipe(z.string().min(1, 'required')),
+      'Customer ID': identifier.transform(withoutApostrophe).pipe(z.string().min(1, 'required').refine(MAP_KEY.within, MAP_KEY.reason)),
       'First Name': optionalBoundedText,
       'Last Name': optionalBoundedText,
       Email: email.optional(),
@@ -68,8 +69,9 @@ export function shopifyCustomerSchema() {
       // Read as the advisor its tag names (an id), the only use of Tags.
       Tags: optionalText.transform((tags, ctx) => {
         const advisor = advisorFromTags(tags);
-        if (ID_BOUND.within(advisor)) return advisor;
-        ctx.issues.push({ code: 'custom', message: `its advisor tag is ${ID_BOUND.reason}`, input: tags });
+        const broken = !ID_BOUND.within(advisor) ? ID_BOUND : !MAP_KEY.within(advisor) ? MAP_KEY : undefined;
+        if (broken === undefined) return advisor;
+        ctx.issues.push({ code: 'custom', message: `its advisor tag is ${broken.reason}`, input: tags });
         return z.NEVER;
       }),
     })
@@ -234,7 +236,7 @@ export function shopifyOrderHeadSchema(config: Config, now: number) {
 export const shopifyLineSchema = z.object({
   'Lineitem quantity': positiveInteger,
   'Lineitem price': text,
-  // Bounded apart (keptWithin): a line whose SKU or name is too long keeps its money.
+  // Checked apart (keptWithin): a line whose SKU or name is too long, or whose SKU cannot key a map, keeps its money.
   'Lineitem sku': optionalText,
   'Lineitem name': optionalText,
 });
@@ -345,7 +347,7 @@ class ShopifyOrderSink implements RowSink {
       line,
       quantity: item['Lineitem quantity'],
       grossMinor: gross,
-      sku: keptWithin(item['Lineitem sku'], ID_BOUND, 'Lineitem sku', dropped),
+      sku: keptWithin(keptWithin(item['Lineitem sku'], ID_BOUND, 'Lineitem sku', dropped), MAP_KEY, 'Lineitem sku', dropped),
       productName: visibleText(keptWithin(item['Lineitem name'], TEXT_BOUND, 'Lineitem name', dropped)),
       dropped,
     });

@@ -114,4 +114,15 @@ describe('advisors roster on the embedded AWS', () => {
     ]);
     expect(Object.keys(summary.advisorDigests?.followThrough?.byStore ?? {}).sort()).toEqual(['constructor', 'toString']);
   }, 120_000);
+
+  it('completes a digest night whose roster names a store "__proto__" (no key of a stored map): the store is dropped with a warning, the advisor counted as of no store', async () => {
+    // The summary's per-store figures are a stored map: with that key the whole night failed, on every rerun.
+    const config = await scenarioConfig(aws, 'roster-proto-store', { reports: { advisorDigestWeekday: 'monday' } });
+    const roster = [ROSTER_HEADER, 'A01,Sophie Martin,a01@advisors.example.com,en,true,,__proto__'].join('\n') + '\n';
+    const summary = await night(config, NIGHTS[3] ?? '', { 'advisors.csv': roster });
+    expect(summary.status).toBe('completed');
+    expect(summary.input.warned).toBe(1);
+    expect(summary.advisorDigests?.advisors.map((a) => [a.advisorId, a.outcome])).toEqual([['A01', 'sent']]);
+    expect(Object.keys(summary.advisorDigests?.followThrough?.byStore ?? {})).toEqual(['(no store)']);
+  }, 120_000);
 });

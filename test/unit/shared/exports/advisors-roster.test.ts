@@ -57,6 +57,17 @@ describe('reading advisors.csv / advisors.jsonl', () => {
     ]);
   });
 
+  it('takes no "__proto__" for an advisor id or a store (they key stored maps): the row is a reject, the store dropped with a warning', async () => {
+    const roster = [HEADER, '__proto__,Proto,p@example.com,en,true,,Paris', 'A02,Fang,f@example.com,en,true,,__proto__', 'A03,Hand,h@example.com,en,true,,constructor'].join('\n');
+    const { advisors, result, dir } = await read({ ...base, 'advisors.csv': roster });
+    expect(result.rejects).toEqual([{ file: `${dir}/advisors.csv`, line: 2, reason: 'advisor_id: a reserved name ("__proto__") that cannot be stored as a key' }]);
+    expect(advisors.map((a) => [a.advisorId, a.store])).toEqual([
+      ['A02', undefined],
+      ['A03', 'constructor'],
+    ]);
+    expect(result.warnings.map((w) => [w.line, w.field])).toEqual([[3, 'store']]);
+  });
+
   it('never fails the export for the roster: too many rejects are counted, an empty or truncated file is marked unusable and hands over nothing', async () => {
     const allBad = await read({ ...base, 'advisors.csv': `${HEADER}\n,a,,,,,\n,b,,,,,\n` });
     expect(allBad.result.files.find((f) => f.kind === 'advisors')).toMatchObject({ rows: 2, rejected: 2 });

@@ -181,6 +181,51 @@ describe('generic orders', () => {
   });
 });
 
+describe('text that keys a stored map ("__proto__", which DynamoDB cannot store as a key)', () => {
+  const RULE = 'a reserved name ("__proto__") that cannot be stored as a key';
+
+  it('rejects a row whose customer id is "__proto__", drops an optional SKU, category or advisor id of it with a warning, on every reading path', async () => {
+    const { customers, orders, products, result } = await readFiles({
+      'customers.csv': 'customer_id,email,advisor_id\nC1,c1@example.com,__proto__\n__proto__,p@example.com,A1\n',
+      'products.csv': 'sku,name,category\n__proto__,Serum,skincare\nSKU-2,Scarf,__proto__\n',
+      'orders.csv': csv([
+        ['order_id', 'customer_id', 'ordered_at', 'sku', 'category', 'line_total'],
+        ['O1', 'C1', '2026-11-22T10:00:00Z', '__proto__', 'skincare', '10.00'], // 2
+        ['O2', 'C1', '2026-11-22T10:00:00Z', 'SKU-2', '__proto__', '20.00'], // 3
+        // Its visible text is the category: a zero-width space around "__proto__" does not make it another.
+        ['O3', 'C1', '2026-11-22T10:00:00Z', 'SKU-3', '\u200B__proto__', '30.00'], // 4
+        ['O4', '__proto__', '2026-11-22T10:00:00Z', 'SKU-4', '', '40.00'], // 5
+        ['O5', 'C1', '2026-11-22T10:00:00Z', '__proto__x', 'x__proto__', '50.00'], // 6: only the exact name
+      ]),
+      'orders.jsonl': '{"order_id":"O6","customer_id":"C1","ordered_at":"2026-11-22T10:00:00Z","sku":"__proto__","category":"__proto__","line_total":"60.00"}\n',
+    });
+    expect(customers.map((c) => [c.customerId, c.advisorId])).toEqual([['C1', undefined]]);
+    expect(products.map((p) => [p.sku, p.category])).toEqual([['SKU-2', undefined]]);
+    // Every line keeps its money; only the field that cannot be a key is gone.
+    expect(orders.map((o) => [o.orderId, o.sku, o.category, o.lineTotalMinor])).toEqual([
+      ['O1', undefined, 'skincare', 1000],
+      ['O2', 'SKU-2', undefined, 2000],
+      ['O3', 'SKU-3', undefined, 3000],
+      ['O5', '__proto__x', 'x__proto__', 5000],
+      ['O6', undefined, undefined, 6000],
+    ]);
+    expect(result.rejects.map((r) => [r.file.split('/').pop(), r.line, r.reason])).toEqual([
+      ['customers.csv', 3, `customer_id: ${RULE}`],
+      ['products.csv', 2, `sku: ${RULE}`],
+      ['orders.csv', 5, `customer_id: ${RULE}`],
+    ]);
+    expect(result.warnings.map((w) => [w.file.split('/').pop(), w.line, w.field, w.reason])).toEqual([
+      ['customers.csv', 2, 'advisor_id', RULE],
+      ['products.csv', 3, 'category', RULE],
+      ['orders.csv', 2, 'sku', RULE],
+      ['orders.csv', 3, 'category', RULE],
+      ['orders.csv', 4, 'category', RULE],
+      ['orders.jsonl', 1, 'sku', RULE],
+      ['orders.jsonl', 1, 'category', RULE],
+    ]);
+  });
+});
+
 describe('generic products', () => {
   it('reads products, between customers and orders', async () => {
     const { products, sequence, result } = await readFiles({

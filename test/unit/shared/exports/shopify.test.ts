@@ -353,6 +353,31 @@ describe('Shopify orders_export', () => {
     for (const reject of result.rejects) expect(reject.reason).not.toMatch(/wei|@/);
   });
 
+  it('takes no "__proto__" for a key of a stored map: rejects a client of that Customer ID, drops such an advisor tag or Lineitem sku with a warning (the line keeps its money)', async () => {
+    const RULE = 'a reserved name ("__proto__") that cannot be stored as a key';
+    const { customers, orders, result } = await readFiles({
+      'customers_export.csv': csv([
+        ['Customer ID', 'Email', 'Tags'],
+        ['1', 'mei.chen@example.com', 'VIP, advisor:__proto__'], // 2
+        ["'__proto__", 'tom@example.com', ''], // 3
+      ]),
+      'orders_export.csv': ordersCsv([
+        { ...head('#5001', { Subtotal: '30.00' }), ...item('#5001', '10.00', '1', '__proto__') }, // 2
+        item('#5001', '20.00', '1', 'SKU-2'), // 3
+      ]),
+    });
+    expect(customers.map((c) => [c.customerId, c.advisorId])).toEqual([['1', undefined]]);
+    expect(orders.map((o) => [o.sku, o.lineTotalMinor])).toEqual([
+      [undefined, 1000],
+      ['SKU-2', 2000],
+    ]);
+    expect(result.rejects.map((r) => [r.file.split('/').pop(), r.line, r.reason])).toEqual([['customers_export.csv', 3, `Customer ID: ${RULE}`]]);
+    expect(result.warnings.map((w) => [w.file.split('/').pop(), w.line, w.field, w.reason])).toEqual([
+      ['customers_export.csv', 2, 'Tags', `its advisor tag is ${RULE}`],
+      ['orders_export.csv', 2, 'Lineitem sku', RULE],
+    ]);
+  });
+
   it('delivers customers before orders even when the orders file is listed first', async () => {
     const source = memorySource([
       ['orders_export_1.csv', ordersCsv(ONE_ORDER())],
