@@ -10,6 +10,7 @@ import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts
 import { tierDisplayName } from '#shared/templates/tier-names.ts';
 import { isPersonalNote, MAX_SHOWN_CATEGORIES, renderEmail, type EmailContent, type TemplateData } from '#shared/templates/render.ts';
 import { unsubscribeUrl } from '#shared/unsubscribe/token.ts';
+import { ownEntry } from '#shared/dictionary.ts';
 
 /**
  * Turns a decided occasion into the email's content: template data from the profile and the
@@ -94,7 +95,7 @@ function shownCategories(
   }
   return [...keys].flatMap((key) => {
     const name = categoryDisplayName(key, locale, config.categoryNames);
-    const care = config.categoryCare[key]?.[locale];
+    const care = ownEntry(config.categoryCare, key)?.[locale];
     return name === undefined && care === undefined ? [] : [{ ...(name === undefined ? {} : { name }), ...(care === undefined ? {} : { care }) }];
   }).slice(0, MAX_SHOWN_CATEGORIES);
 }
