@@ -735,7 +735,7 @@ async function recordAlreadyMailed(run: CampaignRun, profile: ClientProfile, mai
 }
 
 /** Occasions whose window closed while waiting (or before any run decided them): 'expired', with the reason. */
-async function expireEnded(run: CampaignRun, profile: ClientProfile, ended: readonly DueOccasion[], entries: readonly LedgerEntry[], lapseCampaigns: ReadonlySet<string>): Promise<void> {
+async function expireEnded(run: CampaignRun, profile: ClientProfile, ended: readonly DueOccasion[], entries: readonly LedgerEntry[], lapseCampaigns: ReadonlyMap<string, readonly number[]>): Promise<void> {
   const byKey = new Map(entries.map((e) => [e.occasionKey, e]));
   // Read only when an occasion no run decided could be lost (rare: after an outage), as the hour's decisions read it.
   const undecided = profile.acceptsMarketing === true && ended.some((o) => !byKey.has(o.occasionKey));

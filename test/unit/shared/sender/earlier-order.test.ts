@@ -5,7 +5,10 @@ import { lapseCampaignIds, mailedForLaterOrder } from '#shared/sender/earlier-or
 const DAY = 86_400_000;
 const A = '2026-06-01T02:00:00.000Z';
 const B = '2026-06-11T02:00:00.000Z';
-const LAPSES: ReadonlySet<string> = new Set(['winback', 'recall']);
+const LAPSES: ReadonlyMap<string, readonly number[]> = new Map([
+  ['winback', [60]],
+  ['recall', [120, 180, 365]],
+]);
 const occasion = (occasionKey: string, lastOrderAt: string | undefined, campaignId = 'winback') => ({ campaignId, occasionKey, details: lastOrderAt === undefined ? {} : { lastOrderAt } });
 /** An entry claimed (by default) 60 days after the order its key names, as a win-back is. */
 const entry = (occasionKey: string, status: 'sent' | 'maybe-sent' | 'claimed' | 'expired', campaignId = 'winback', claimedAt = Date.parse(occasionKey.split('#')[1] ?? '') + 60 * DAY) => ({
@@ -62,6 +65,19 @@ describe('a lapse whose last order moved later with no order since (its time cor
     // A ladder's bare entry that legacy-keys could not place in a step settles no step.
     expect(mailedForLaterOrder(occasion(`recall#${MOVED}#120d`, MOVED, 'recall'), [entry(`recall#${A}`, 'sent', 'recall', Date.parse(A) + 130 * DAY)], LAPSES)).toBeUndefined();
     expect(mailedForLaterOrder(occasion(`winback#${MOVED}`, MOVED), [entry(`recall#${A}`, 'sent', 'recall')], LAPSES)).toBeUndefined();
+  });
+
+  it('is not settled by an email of the lapse from an order farther back: a new order placed before the email but read after it starts a lapse of its own', () => {
+    // Ordered on the win-back's day, before the 10:00 hour sent it; the night had run before the order.
+    const READ_LATE = '2026-07-31T00:00:00.000Z';
+    expect(mailedForLaterOrder(occasion(`winback#${READ_LATE}`, READ_LATE), [entry(`winback#${A}`, 'sent', 'winback', Date.parse(A) + 60 * DAY + 2 * 3_600_000)], LAPSES)).toBeUndefined();
+    // Moved by a zone correction of up to 26 hours: still the same order.
+    const ZONE_MOVED = '2026-06-02T04:00:00.000Z';
+    expect(mailedForLaterOrder(occasion(`winback#${ZONE_MOVED}`, ZONE_MOVED), [entry(`winback#${A}`, 'sent')], LAPSES)).toMatch(/with no order since/);
+    // A 2-day lapse: an order a day later can be a new one, so the bound is under half its days.
+    const short = new Map([['nudge', [2]]]);
+    const dayLater = '2026-06-02T02:00:00.000Z';
+    expect(mailedForLaterOrder(occasion(`nudge#${dayLater}`, dayLater, 'nudge'), [entry(`nudge#${A}`, 'sent', 'nudge', Date.parse(A) + 2 * DAY)], short)).toBeUndefined();
   });
 
   it('does not settle a purchase\u2019s occasion (any-order): an order placed before its email but read after it is a purchase of its own', () => {
