@@ -48,7 +48,6 @@ import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupon
 import { sendIntroductions, type IntroductionCounts } from './introductions.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
 import { lapseCampaignIds, mailedForLaterOrder } from './earlier-order.ts';
-import { MailedAddresses } from './mailed-addresses.ts';
 import { campaignsEnabledSince, closedAtDepartureReason, expiryReason, expirySince } from './expiry.ts';
 import { lapseLadders, predictedDayKeyedCampaigns, withCurrentKeys } from './legacy-keys.ts';
 import { entriesOfOtherEmails, recentEmails } from './recent-emails.ts';
@@ -491,8 +490,6 @@ interface CampaignRun extends TaskGateRun {
   deadline?: number;
   /** Set once the run stops sending: every later client is left untouched. */
   stopped?: { reason: StopReason; message: string };
-  /** Each campaign's addresses this run mailed: one email per address, whichever clients share it. */
-  mailedAddresses: MailedAddresses;
 }
 
 function campaignRun(
@@ -527,7 +524,6 @@ function campaignRun(
     plan: [],
     sendsStarted: 0,
     breaker: CLOSED_BREAKER,
-    mailedAddresses: new MailedAddresses(),
   };
 }
 
@@ -714,7 +710,7 @@ function outOfAudience(run: CampaignRun, profile: ClientProfile, occasions: read
   }
 }
 
-/** Occasions whose moment an email already covered (under another order key: mailedForLaterOrder; to the same address this run: MailedAddresses): 'already-mailed', with the reason. */
+/** Occasions whose moment an email under another order key already covered (mailedForLaterOrder): 'already-mailed', with the reason. */
 async function recordAlreadyMailed(run: CampaignRun, profile: ClientProfile, mailed: readonly { occasion: DueOccasion; reason: string }[]): Promise<'erased' | undefined> {
   for (const { occasion, reason } of mailed) {
     const counts = countsOf(run, occasion.campaignId);
@@ -780,11 +776,7 @@ async function recordExpired(run: CampaignRun, profile: ClientProfile, occasion:
 async function settleClient(run: CampaignRun, client: DueClient, suppressed: boolean): Promise<void> {
   const { profile } = client;
   const context = { campaigns: run.config.campaigns, brandTimeZone: run.config.timeZone, catalog: run.catalog };
-  // Another client with the same address got this occasion's email in this run: not a second one to that inbox.
-  const sameAddress = run.mailedAddresses.alreadyMailed(profile, client.due);
-  if (sameAddress.length > 0 && (await recordAlreadyMailed(run, profile, sameAddress)) === 'erased') return;
-  let open = sameAddress.length === 0 ? client.due : client.due.filter((occasion) => !sameAddress.some((s) => s.occasion === occasion));
-  if (open.length === 0) return;
+  let open = client.due;
   for (;;) {
     const decided = decide({ profile, suppressed, recentSends: client.recentSends }, open, run.at, context);
     // The quota is spent, or the deadline near: this client's email (and anyone's after it) waits for a later hour, untouched.
@@ -873,7 +865,6 @@ async function settleDecided(
       return 'no-coupon';
     }
     planDecision(run, profile, occasions, decision);
-    if (decision.outcome === 'send') noteMailedAddress(run, profile, occasions);
   } else if (decision.outcome === 'send') {
     // The advisor's task email may have taken the budget's last email (refused, its note goes now): the note waits, untouched.
     if (stoppedByQuota(run)) {
@@ -881,16 +872,10 @@ async function settleDecided(
       return undefined;
     }
     const status = await send(run, profile, occasions, withoutAdvisor);
-    // Claimed (sent, maybe sent, to be retried, or another run's): the address has this campaign's email.
-    if (status !== 'no-coupon' && status !== 'erased' && status !== 'capped') noteMailedAddress(run, profile, occasions);
     if (status === 'sent' && gate?.outcome === 'send') await recordTaskEmailed(run, gate.task, gate.because);
     return status;
   } else await recordDecisions(run, profile, occasions, decision);
   return undefined;
-}
-
-function noteMailedAddress(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[]): void {
-  for (const occasion of occasions) run.mailedAddresses.note(occasion.occasionKey, profile.email, profile.customerId);
 }
 
 /** A dry run shows who would get what (emails masked) and counts it, writing nothing. */

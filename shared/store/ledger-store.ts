@@ -51,7 +51,7 @@ export type WaitingStatus = (typeof WAITING_STATUSES)[number];
 
 /** Outcomes decided without calling SES, written in place of a claim. */
 /** 'advisor-handled': the client's advisor took care of the occasion in person (shared/advisors/tasks.ts), so no email. */
-/** 'already-mailed': an order-keyed occasion whose moment was mailed under another order key (a later order since refunded, or the same lapse's last order before its time moved: shared/sender/earlier-order.ts), or one whose campaign's email went to the same address as another client's in the same run (shared/sender/mailed-addresses.ts). */
+/** 'already-mailed': an order-keyed occasion whose moment was mailed under another order key: a later order since refunded, or the same lapse's last order before its time moved (shared/sender/earlier-order.ts). */
 export const FINAL_DECISIONS = ['held-out', 'suppressed', 'no-consent', 'advisor-handled', 'already-mailed'] as const satisfies readonly LedgerStatus[];
 export type FinalDecision = (typeof FINAL_DECISIONS)[number];
 
