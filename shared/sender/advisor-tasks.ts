@@ -29,6 +29,7 @@ import { tableNames } from '#shared/store/tables.ts';
 import { renderAdvisorTask, sendAfterLabel } from '#shared/templates/advisor-task.ts';
 import { templateLocale } from '#shared/templates/locale.ts';
 import { composeEmail } from './compose.ts';
+import { isSendableAddress } from '#shared/delivery/ses-email.ts';
 
 /**
  * The sender's half of "one touch, not two" (shared/advisors/tasks.ts): an occasion whose note
@@ -175,6 +176,8 @@ async function giveTask(run: TaskGateRun, profile: ClientProfile, occasion: DueO
   if (run.dryRun) {
     const earlier = await getLedgerEntry(run.ledger.documents, run.ledger.table, taskEmailLedgerKey(advisor.advisorId, taskKey));
     if (taskEmailResultOf(earlier?.status) === 'refused') return { outcome: 'without-advisor' };
+    // An address the mailer refuses without calling SES (ses-mailer.ts): the real hour's task email is refused for certain.
+    if (!isSendableAddress(advisor.email.trim())) return { outcome: 'without-advisor' };
     return decisionOf(run, profile, newTask(occasion, advisor.advisorId, at, profile.tier, sendBy));
   }
   // The wait starts once the advisor has the task: not before the email went out.
