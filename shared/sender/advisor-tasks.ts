@@ -3,7 +3,7 @@ import { clientTimeZone, type DueOccasion } from '#shared/campaigns/due.ts';
 import type { Decision } from '#shared/campaigns/policy.ts';
 import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, mayHaveGone, releaseClaims, type LedgerTable } from '#shared/delivery/deliver.ts';
-import { internalEmail } from '#shared/delivery/ses-email.ts';
+import { internalEmail, isSendableAddress } from '#shared/delivery/ses-email.ts';
 import type { SesMailer } from '#shared/delivery/ses-mailer.ts';
 import type { Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile } from '#shared/model.ts';
@@ -29,7 +29,6 @@ import { tableNames } from '#shared/store/tables.ts';
 import { renderAdvisorTask, sendAfterLabel } from '#shared/templates/advisor-task.ts';
 import { templateLocale } from '#shared/templates/locale.ts';
 import { composeEmail } from './compose.ts';
-import { isSendableAddress } from '#shared/delivery/ses-email.ts';
 
 /**
  * The sender's half of "one touch, not two" (shared/advisors/tasks.ts): an occasion whose note
