@@ -6,6 +6,7 @@ import type { AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import type { CampaignCounts, CampaignRunSummary } from '#shared/sender/run.ts';
 import type { CampaignResults } from '#shared/campaign-results/model.ts';
 import type { ForgetRequest, ForgetResult } from '#shared/forget/forget.ts';
+import { percentText } from '#shared/percent.ts';
 
 /** The nightly summary as a person reads it in a terminal. */
 
@@ -16,7 +17,6 @@ export function brandTime(instant: number | string, timeZone: string): string {
 }
 
 const n = (value: number) => value.toLocaleString('en-US');
-const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function movementsLine(movements: Record<string, number>): string {
@@ -36,7 +36,7 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   }
   lines.push(
     `Export: ${summary.source}  ${input.files.length} files, ${n(input.rows)} rows, ` +
-      `${n(input.rejected)} rejected (${pct(input.rejectShare)})`,
+      `${n(input.rejected)} rejected (${percentText(input.rejectShare)})`,
   );
   if (input.unknownCustomerLines) lines.push(`  of which ${n(input.unknownCustomerLines)} order lines of unknown customers`);
   if (summary.report.rejectsObject) lines.push(`Rejects: ${summary.report.rejectsObject}`);
@@ -60,8 +60,8 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   for (const tier of TIERS) {
     const t = d.tiers[tier];
     lines.push(
-      `${tier.padEnd(10)} ${n(t.clients).padStart(8)}   ${(tier === 'Prospect' ? '-' : pct(t.buyerShare)).padStart(8)}   ` +
-        `${displayMinor(t.revenueMinor, currency).padStart(26)}   ${pct(t.revenueShare).padStart(9)}`,
+      `${tier.padEnd(10)} ${n(t.clients).padStart(8)}   ${(tier === 'Prospect' ? '-' : percentText(t.buyerShare)).padStart(8)}   ` +
+        `${displayMinor(t.revenueMinor, currency).padStart(26)}   ${percentText(t.revenueShare).padStart(9)}`,
     );
   }
   lines.push(`${'Total'.padEnd(10)} ${n(d.clients).padStart(8)}   ${''.padStart(8)}   ${displayMinor(d.revenueMinor, currency).padStart(26)}`);
@@ -70,7 +70,7 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   const segments = Object.entries(d.rfmSegments ?? {}).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
   if (segments.length > 0) lines.push(`RFM segments (buyers): ${segments.map(([segment, buyers]) => `${segment} ${n(buyers)}`).join(' · ')}`);
   if (d.repurchase && d.repurchase.buyers12m > 0) {
-    lines.push(`Repurchase rate: ${pct(d.repurchase.rate)} (${n(d.repurchase.repeatBuyers12m)} of ${n(d.repurchase.buyers12m)} 12-month buyers with 2+ orders)`);
+    lines.push(`Repurchase rate: ${percentText(d.repurchase.rate)} (${n(d.repurchase.repeatBuyers12m)} of ${n(d.repurchase.buyers12m)} 12-month buyers with 2+ orders)`);
   }
   lines.push(...clvLines(summary));
   const since = previousRunDate ? `since ${previousRunDate}` : 'since the stored state';
@@ -222,8 +222,8 @@ export function formatCampaignResults(results: CampaignResults): string[] {
     const windows = segment.windows.map((w) => {
       if (w.sent.members + w.control.members === 0) return `${w.windowDays} days: not ended yet`;
       const uplift = w.conversionUplift ? `, ${w.conversionUplift.estimate >= 0 ? '+' : '−'}${Math.abs(w.conversionUplift.estimate * 100).toFixed(1)} pp${w.significant ? '' : ', not conclusive'}` : '';
-      const control = w.control.members === 0 ? 'no control member' : `${pct(w.control.conversionRate)} of ${w.control.members.toLocaleString('en-US')} control`;
-      return `${w.windowDays} days: ${pct(w.sent.conversionRate)} of ${w.sent.members.toLocaleString('en-US')} sent vs ${control}${uplift}`;
+      const control = w.control.members === 0 ? 'no control member' : `${percentText(w.control.conversionRate)} of ${w.control.members.toLocaleString('en-US')} control`;
+      return `${w.windowDays} days: ${percentText(w.sent.conversionRate)} of ${w.sent.members.toLocaleString('en-US')} sent vs ${control}${uplift}`;
     });
     lines.push(
       `  ${segment.campaignId}: ${segment.due.toLocaleString('en-US')} due, ${segment.sends.toLocaleString('en-US')} sent, ${segment.heldOut.toLocaleString('en-US')} held out; converted in ${windows.join('; ')}`,

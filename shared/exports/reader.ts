@@ -24,6 +24,7 @@ import {
 import { shopifyCustomers, shopifyOrders } from './shopify.ts';
 import type { ExportSource } from './source.ts';
 import type { ExportHandlers, ExportKind, FieldWarning, FileReport, ReadResult, RowContext, RowFormat, RowPosition, RowSink, RowValues } from './types.ts';
+import { thresholdText } from '#shared/percent.ts';
 
 export { classifyExportFile, type ExportFileClass } from './classify.ts';
 export { ExportError } from './errors.ts';
@@ -668,13 +669,9 @@ export function checkRejectShares(files: readonly FileReport[], maxRejectShare: 
     .join(', ');
   throw ExportError.at(
     worst.location,
-    `${percent(share(worst))} of its rows rejected (${worst.rejected} of ${worst.rows}), above the maxRejectShare threshold of ${percent(maxRejectShare)}; nothing was written.` +
+    `${thresholdText(share(worst))} of its rows rejected (${worst.rejected} of ${worst.rows}), above the maxRejectShare threshold of ${thresholdText(maxRejectShare)}; nothing was written.` +
       (others === '' ? '' : ` Also above it: ${others}${over.length > 4 ? `, and ${over.length - 4} more` : ''}`),
   );
-}
-
-function percent(share: number): string {
-  return `${(share * 100).toFixed(2).replace(/\.?0+$/, '')}%`;
 }
 
 /** The error for a file whose reading failed: the stream's own (a bad gzip or CSV, an ExportError), else "could not be read". */

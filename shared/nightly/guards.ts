@@ -2,6 +2,7 @@ import type { Config } from '#shared/config.ts';
 import type { Stage } from '#shared/model.ts';
 import { lapseDepth, lapseDepthOfStage } from '#shared/tiering/lifecycle.ts';
 import { absentBefore } from './absent.ts';
+import { thresholdText } from '#shared/percent.ts';
 
 /**
  * The checks a night must pass before it writes anything. Real bases do not halve overnight;
@@ -86,7 +87,6 @@ const FIGURE_NAMES: Record<FigureCheck, string> = {
   revenue12m: '12-month revenue',
 };
 
-const pct = (share: number) => `${(share * 100).toFixed(2).replace(/\.?0+$/, '')}%`;
 
 /**
  * Whether `part / whole` exceeds `share`. Shares like 0.45 have no exact binary form
@@ -212,7 +212,7 @@ export function plausibilityViolations(tonight: TonightFigures, lastCompleted: L
       tonight: now,
       lastNight: before,
       limit: limits.maxDropShare,
-      message: `${FIGURE_NAMES[check]} fell by ${pct(fall)} since ${lastNight.runDate} (${now.toLocaleString('en-US')} against ${before.toLocaleString('en-US')}${erasedNote}), more than the ${pct(limits.maxDropShare)} allowed`,
+      message: `${FIGURE_NAMES[check]} fell by ${thresholdText(fall)} since ${lastNight.runDate} (${now.toLocaleString('en-US')} against ${before.toLocaleString('en-US')}${erasedNote}), more than the ${thresholdText(limits.maxDropShare)} allowed`,
     });
   }
   for (const [check, move] of Object.entries(MOVES) as [ShareCheck, (typeof MOVES)[ShareCheck]][]) {
@@ -225,7 +225,7 @@ export function plausibilityViolations(tonight: TonightFigures, lastCompleted: L
       tonight: count,
       lastNight: whole,
       limit,
-      message: `${count.toLocaleString('en-US')} clients ${move.would(lastNight)}, ${pct(count / whole)} of the ${whole.toLocaleString('en-US')} ${move.of} of ${lastNight.runDate}, more than the ${pct(limit)} allowed`,
+      message: `${count.toLocaleString('en-US')} clients ${move.would(lastNight)}, ${thresholdText(count / whole)} of the ${whole.toLocaleString('en-US')} ${move.of} of ${lastNight.runDate}, more than the ${thresholdText(limit)} allowed`,
     });
   }
   return violations;

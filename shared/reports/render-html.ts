@@ -8,6 +8,7 @@ import { tierRank } from '#shared/tiering/tiers.ts';
 import { MIGRATION_ORIGINS, movementCounts, type MigrationOrigin, type TierMatrix } from './migration.ts';
 import { MIGRATION_WINDOW_DAYS, type MigrationView, type NightlyReport, type TrendPoint } from './nightly-report.ts';
 import { dotIntervalChart, escapeXml, groupedBarChart, horizontalBarChart, lineChart, matrixChart, PALETTE } from './svg-charts.ts';
+import { percentText } from '#shared/percent.ts';
 
 /**
  * The nightly report as one self-contained HTML page: inline CSS and inline SVG charts, no script,
@@ -29,7 +30,6 @@ const TIER_COLORS: Record<Tier, string> = {
 };
 
 const count = (value: number) => value.toLocaleString('en-US');
-const pct = (share: number, digits = 1) => `${(share * 100).toFixed(digits)}%`;
 const signedPp = (value: number) => `${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(1)} pp`;
 const e = escapeXml;
 
@@ -75,14 +75,14 @@ function headline(report: NightlyReport): string {
     card('12-month revenue', e(displayMinorCompact(d.revenueMinor, report.currency)), e(displayMinor(d.revenueMinor, report.currency))),
     card(
       'Repurchase rate',
-      repurchase && repurchase.buyers12m > 0 ? e(pct(repurchase.rate)) : '–',
+      repurchase && repurchase.buyers12m > 0 ? e(percentText(repurchase.rate)) : '–',
       repurchase
         ? `${e(`${count(repurchase.repeatBuyers12m)} of ${count(repurchase.buyers12m)}`)}${report.repurchase.warning ? ` ${warningBadge(report)}` : ''}`
         : 'not recorded',
       report.repurchase.warning,
     ),
     card('Rising clients', report.rising ? e(count(report.rising.clients)) : '–', report.clv.fitted ? 'next tier predicted' : 'no CLV tonight'),
-    card('Rejected rows', e(count(report.rejects.rejected)), e(`${pct(report.rejects.share, 2)} of ${count(report.rejects.rows)}`), report.rejects.warning),
+    card('Rejected rows', e(count(report.rejects.rejected)), e(`${percentText(report.rejects.share, 2)} of ${count(report.rejects.rows)}`), report.rejects.warning),
   ];
   const absent = report.absent;
   // Clients the export no longer has (shared/nightly/absent.ts): shown only when there are some.
@@ -93,7 +93,7 @@ function headline(report: NightlyReport): string {
 }
 
 function warningBadge(report: NightlyReport): string {
-  return `<span class="badge">below ${e(pct(report.repurchase.warningBelow, 0))}</span>`;
+  return `<span class="badge">below ${e(percentText(report.repurchase.warningBelow, 0))}</span>`;
 }
 
 // ---------------------------------------------------------------- tiers
@@ -108,7 +108,7 @@ function tiersSection(report: NightlyReport): string {
     bars: TIERS.map((tier) => ({
       label: tier,
       value: d.tiers[tier].clients,
-      valueLabel: tier === 'Prospect' ? count(d.tiers[tier].clients) : `${count(d.tiers[tier].clients)} · ${pct(d.tiers[tier].buyerShare)}`,
+      valueLabel: tier === 'Prospect' ? count(d.tiers[tier].clients) : `${count(d.tiers[tier].clients)} · ${percentText(d.tiers[tier].buyerShare)}`,
       color: TIER_COLORS[tier],
     })),
   });
@@ -120,7 +120,7 @@ function tiersSection(report: NightlyReport): string {
     bars: buyingTiers.map((tier) => ({
       label: tier,
       value: d.tiers[tier].revenueMinor,
-      valueLabel: `${displayMinorCompact(d.tiers[tier].revenueMinor, report.currency)} · ${pct(d.tiers[tier].revenueShare)}`,
+      valueLabel: `${displayMinorCompact(d.tiers[tier].revenueMinor, report.currency)} · ${percentText(d.tiers[tier].revenueShare)}`,
       color: TIER_COLORS[tier],
     })),
   });
@@ -135,15 +135,15 @@ function tiersSection(report: NightlyReport): string {
     groups: buyingTiers.map((tier) => ({
       label: tier,
       values: [d.tiers[tier].buyerShare, d.tiers[tier].revenueShare],
-      valueLabels: [pct(d.tiers[tier].buyerShare), pct(d.tiers[tier].revenueShare)],
+      valueLabels: [percentText(d.tiers[tier].buyerShare), percentText(d.tiers[tier].revenueShare)],
     })),
   });
   const rows = TIERS.map((tier) => [
     e(tier),
     e(count(d.tiers[tier].clients)),
-    tier === 'Prospect' ? '–' : e(pct(d.tiers[tier].buyerShare)),
+    tier === 'Prospect' ? '–' : e(percentText(d.tiers[tier].buyerShare)),
     e(displayMinor(d.tiers[tier].revenueMinor, report.currency)),
-    e(pct(d.tiers[tier].revenueShare)),
+    e(percentText(d.tiers[tier].revenueShare)),
   ]);
   rows.push(['<strong>Total</strong>', `<strong>${e(count(d.clients))}</strong>`, '', `<strong>${e(displayMinor(d.revenueMinor, report.currency))}</strong>`, '']);
   return section(
@@ -228,7 +228,7 @@ function stagesSection(report: NightlyReport): string {
   const svg = chart(horizontalBarChart, {
     id: 'chart-stages',
     title: 'Clients per lifecycle stage',
-    bars: STAGES.map((stage) => ({ label: stage, value: stages[stage], valueLabel: `${count(stages[stage])} · ${pct(stages[stage] / total)}`, color: colors[stage] ?? PALETTE[0] })),
+    bars: STAGES.map((stage) => ({ label: stage, value: stages[stage], valueLabel: `${count(stages[stage])} · ${percentText(stages[stage] / total)}`, color: colors[stage] ?? PALETTE[0] })),
   });
   const moves = Object.entries(report.stageMovements).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1));
   const list =
@@ -250,9 +250,9 @@ function segmentsSection(report: NightlyReport): string {
   const svg = chart(horizontalBarChart, {
     id: 'chart-segments',
     title: 'Buyers per RFM segment',
-    bars: figures.segments.map((s) => ({ label: s.name, value: s.buyers, valueLabel: `${count(s.buyers)} · ${pct(s.buyers / buyers)}`, color: PALETTE[0] })),
+    bars: figures.segments.map((s) => ({ label: s.name, value: s.buyers, valueLabel: `${count(s.buyers)} · ${percentText(s.buyers / buyers)}`, color: PALETTE[0] })),
   });
-  const rows = figures.segments.map((s) => [e(s.name), e(count(s.buyers)), e(pct(s.buyers / buyers)), s.movedIn > 0 ? `+${e(count(s.movedIn))}` : '0', s.movedOut > 0 ? `−${e(count(s.movedOut))}` : '0']);
+  const rows = figures.segments.map((s) => [e(s.name), e(count(s.buyers)), e(percentText(s.buyers / buyers)), s.movedIn > 0 ? `+${e(count(s.movedIn))}` : '0', s.movedOut > 0 ? `−${e(count(s.movedOut))}` : '0']);
   const moves = Object.entries(figures.movements).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1));
   const list =
     moves.length === 0
@@ -265,10 +265,10 @@ function segmentsSection(report: NightlyReport): string {
 
 function repurchaseSection(report: NightlyReport): string {
   const { figures, warning, warningBelow } = report.repurchase;
-  const explain = `<p class="note">Share of the clients who bought in the last 12 months who have placed two or more orders. Below ${e(pct(warningBelow, 0))} is a warning.</p>`;
+  const explain = `<p class="note">Share of the clients who bought in the last 12 months who have placed two or more orders. Below ${e(percentText(warningBelow, 0))} is a warning.</p>`;
   if (!figures) return section('repurchase', 'Repurchase rate', empty('Not recorded for this run.') + explain);
   if (figures.buyers12m === 0) return section('repurchase', 'Repurchase rate', empty('No client bought in the last 12 months.') + explain);
-  const big = `<p class="big${warning ? ' warn-text' : ''}">${e(pct(figures.rate))}${warning ? ` ${warningBadge(report)}` : ' <span class="badge ok">healthy</span>'}</p>`;
+  const big = `<p class="big${warning ? ' warn-text' : ''}">${e(percentText(figures.rate))}${warning ? ` ${warningBadge(report)}` : ' <span class="badge ok">healthy</span>'}</p>`;
   const detail = `<p>${e(count(figures.repeatBuyers12m))} repeat buyers of ${e(count(figures.buyers12m))} clients who bought in the last 12 months.</p>`;
   return section('repurchase', 'Repurchase rate', big + detail + explain);
 }
@@ -311,7 +311,7 @@ function risingSection(report: NightlyReport): string {
 
 function rejectsSection(report: NightlyReport): string {
   const r = report.rejects;
-  const head = `<p>${e(count(r.rejected))} of ${e(count(r.rows))} rows rejected (${e(pct(r.share, 2))}).</p>`;
+  const head = `<p>${e(count(r.rejected))} of ${e(count(r.rows))} rows rejected (${e(percentText(r.share, 2))}).</p>`;
   if (r.rejected === 0) return section('rejects', 'Rejected rows', head + empty('No row was rejected tonight.'));
   const rows = r.sample.map((reject) => [e(reject.file.split('/').pop() ?? reject.file), e(count(reject.line)), e(reject.reason)]);
   const more = r.rejected > r.sample.length ? `<p class="note">The first ${e(count(r.sample.length))} are shown.</p>` : '';
@@ -349,8 +349,8 @@ function trendSection(report: NightlyReport): string {
       title: 'Repurchase rate',
       xLabels: dates,
       series: [series('repurchase rate', (p) => p.repurchaseRate, '#009e73')],
-      formatValue: (v) => pct(v, 0),
-      threshold: { value: report.repurchase.warningBelow, label: `warning below ${pct(report.repurchase.warningBelow, 0)}` },
+      formatValue: (v) => percentText(v, 0),
+      threshold: { value: report.repurchase.warningBelow, label: `warning below ${percentText(report.repurchase.warningBelow, 0)}` },
       yDomain: [0, report.repurchase.warningBelow + 0.1],
     }),
     chart(lineChart, {
@@ -397,10 +397,10 @@ function conversionCell(w: WindowResult | undefined): string {
     const maturing = w.maturing.sent + w.maturing.control;
     return maturing > 0 ? `<small>${e(`window not ended (${count(maturing)} maturing)`)}</small>` : '–';
   }
-  if (w.control.members === 0) return `${e(pct(w.sent.conversionRate))}<br><small>${e(`of ${count(w.sent.members)} sent; no control member to compare with`)}</small>`;
-  if (w.sent.members === 0) return `${e(`– vs ${pct(w.control.conversionRate)}`)}<br><small>${e(`nobody sent; ${count(w.control.members)} control`)}</small>`;
+  if (w.control.members === 0) return `${e(percentText(w.sent.conversionRate))}<br><small>${e(`of ${count(w.sent.members)} sent; no control member to compare with`)}</small>`;
+  if (w.sent.members === 0) return `${e(`– vs ${percentText(w.control.conversionRate)}`)}<br><small>${e(`nobody sent; ${count(w.control.members)} control`)}</small>`;
   const uplift = w.conversionUplift ? `${signedPp(w.conversionUplift.estimate)}${w.significant ? '' : ', not conclusive'}; ` : '';
-  return `${e(`${pct(w.sent.conversionRate)} vs ${pct(w.control.conversionRate)} control`)}<br><small>${e(`${uplift}of ${count(w.sent.members)} sent, ${count(w.control.members)} control`)}</small>`;
+  return `${e(`${percentText(w.sent.conversionRate)} vs ${percentText(w.control.conversionRate)} control`)}<br><small>${e(`${uplift}of ${count(w.sent.members)} sent, ${count(w.control.members)} control`)}</small>`;
 }
 
 /** Every campaign in one table: what was due, what became of it, who converted within each window. */
@@ -448,8 +448,8 @@ function campaignBlock(results: CampaignResults, campaignId: string, segments: C
           label: windowLabel(w),
           values: [w.sent.conversionRate, w.control.conversionRate],
           valueLabels: [
-            `${pct(w.sent.conversionRate)} (${count(w.sent.converted)}/${count(w.sent.members)})`,
-            `${pct(w.control.conversionRate)} (${count(w.control.converted)}/${count(w.control.members)})`,
+            `${percentText(w.sent.conversionRate)} (${count(w.sent.converted)}/${count(w.sent.members)})`,
+            `${percentText(w.control.conversionRate)} (${count(w.control.converted)}/${count(w.control.members)})`,
           ],
         })),
       },
@@ -469,7 +469,7 @@ function campaignBlock(results: CampaignResults, campaignId: string, segments: C
     parts.push(
       chart(dotIntervalChart, {
           id: `chart-campaign-${index}-uplift`,
-          title: `${campaignId}: conversion uplift (${pct(results.confidenceLevel, 0)} interval)`,
+          title: `${campaignId}: conversion uplift (${percentText(results.confidenceLevel, 0)} interval)`,
           description: 'Sent minus control conversion, in percentage points; an interval that crosses 0 is not conclusive.',
           rows: withUplift.map(({ label, w }) => {
             const uplift = w.conversionUplift as NonNullable<WindowResult['conversionUplift']>;
@@ -489,7 +489,7 @@ function campaignBlock(results: CampaignResults, campaignId: string, segments: C
   }
   const revenueRows = measured.map((w) => [
     e(windowLabel(w)),
-    w.relativeUplift === undefined ? '–' : e(`${w.relativeUplift >= 0 ? '+' : '−'}${pct(Math.abs(w.relativeUplift), 0)}`),
+    w.relativeUplift === undefined ? '–' : e(`${w.relativeUplift >= 0 ? '+' : '−'}${percentText(Math.abs(w.relativeUplift), 0)}`),
     w.revenuePerMemberUpliftMinor
       ? `${e(displayMinor(Math.round(w.revenuePerMemberUpliftMinor.estimate), currency))}<br><small>${e(
           `${displayMinor(Math.round(w.revenuePerMemberUpliftMinor.interval.low), currency)} to ${displayMinor(Math.round(w.revenuePerMemberUpliftMinor.interval.high), currency)}`,
@@ -540,7 +540,7 @@ function campaignsSection(report: NightlyReport): string {
           bars: results.welcomeDecay.map((bucket) => ({
             label: decayLabel(bucket),
             value: bucket.conversionRate,
-            valueLabel: `${pct(bucket.conversionRate)} of ${count(bucket.members)}`,
+            valueLabel: `${percentText(bucket.conversionRate)} of ${count(bucket.members)}`,
             color: PALETTE[0],
           })),
         },

@@ -4,6 +4,7 @@ import { boughtText, comparisonText, needsAdvisorText, taskTallyText } from './a
 import { movementCounts } from './migration.ts';
 import type { NightlyReport } from './nightly-report.ts';
 import { escapeXml } from './svg-charts.ts';
+import { percentText, thresholdText } from '#shared/percent.ts';
 
 /**
  * The short summary email to the marketing team: the night's headline figures, the warnings,
@@ -29,20 +30,17 @@ export interface ReportLocation {
 }
 
 const count = (value: number) => value.toLocaleString('en-US');
-const pct = (share: number, digits = 1) => `${(share * 100).toFixed(digits)}%`;
-/** A configured share as written: 1%, 0.5%, 0.05%. */
-const threshold = (share: number) => `${Number((share * 100).toFixed(2))}%`;
 
 /** The night's warnings, most important first; empty when all is well. */
 export function reportWarnings(report: NightlyReport, publishingError?: string): string[] {
   const warnings: string[] = [];
   const repurchase = report.repurchase.figures;
   if (report.repurchase.warning && repurchase) {
-    warnings.push(`Repurchase rate ${pct(repurchase.rate)} is below ${pct(report.repurchase.warningBelow, 0)}.`);
+    warnings.push(`Repurchase rate ${percentText(repurchase.rate)} is below ${percentText(report.repurchase.warningBelow, 0)}.`);
   }
   if (report.distribution.clients === 0) warnings.push('Tonight\'s export held no client.');
   if (report.rejects.warning) {
-    warnings.push(`${count(report.rejects.rejected)} rows rejected (${pct(report.rejects.share, 2)}, above ${threshold(report.rejects.warningAbove)}): see the rejects list.`);
+    warnings.push(`${count(report.rejects.rejected)} rows rejected (${percentText(report.rejects.share, 2)}, above ${thresholdText(report.rejects.warningAbove)}): see the rejects list.`);
   }
   const absent = report.absent?.newly ?? 0;
   if (absent > 0) {
@@ -71,14 +69,14 @@ function figures(report: NightlyReport): [string, string][] {
     ['Clients', `${count(d.clients)} (${count(d.buyers)} buyers)`],
     ['12-month revenue', displayMinor(d.revenueMinor, report.currency)],
     ['Per tier', TIERS.map((t) => `${t} ${count(d.tiers[t].clients)}`).join(' · ')],
-    ['VIC share of revenue', pct(d.tiers.VIC.revenueShare)],
+    ['VIC share of revenue', percentText(d.tiers.VIC.revenueShare)],
     [
       report.sincePreviousNight.previousRunDate ? `Since ${report.sincePreviousNight.previousRunDate}` : 'Tonight',
       report.sincePreviousNight.previousRunDate ? `${count(up)} up, ${count(down)} down, ${count(newClients)} new` : `first night: ${count(newClients)} new clients`,
     ],
   ];
   const repurchase = report.repurchase.figures;
-  if (repurchase && repurchase.buyers12m > 0) rows.push(['Repurchase rate', `${pct(repurchase.rate)} (${count(repurchase.repeatBuyers12m)} of ${count(repurchase.buyers12m)})`]);
+  if (repurchase && repurchase.buyers12m > 0) rows.push(['Repurchase rate', `${percentText(repurchase.rate)} (${count(repurchase.repeatBuyers12m)} of ${count(repurchase.buyers12m)})`]);
   // No figure without a CLV fit (or in a summary stored before the figure): a 0 would say nobody is rising.
   rows.push(['Rising clients', report.rising ? count(report.rising.clients) : '–']);
   rows.push(['Rejected rows', `${count(report.rejects.rejected)} of ${count(report.rejects.rows)}`]);
@@ -90,7 +88,7 @@ function figures(report: NightlyReport): [string, string][] {
     const uplift = window?.conversionUplift ? window.conversionUplift.estimate * 100 : undefined;
     const conversion =
       window && uplift !== undefined
-        ? `${window.windowDays} days: ${pct(window.sent.conversionRate)} vs ${pct(window.control.conversionRate)} control, ${uplift >= 0 ? '+' : '−'}${Math.abs(uplift).toFixed(1)} pp${window.significant ? '' : ' (not conclusive)'}`
+        ? `${window.windowDays} days: ${percentText(window.sent.conversionRate)} vs ${percentText(window.control.conversionRate)} control, ${uplift >= 0 ? '+' : '−'}${Math.abs(uplift).toFixed(1)} pp${window.significant ? '' : ' (not conclusive)'}`
         : 'no conversion window ended with both groups yet';
     rows.push([segment.campaignId, `${count(segment.due)} due, ${count(segment.sends)} sent, ${count(segment.heldOut)} held out; ${conversion}`]);
   }

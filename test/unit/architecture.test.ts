@@ -25,6 +25,7 @@ const LAYERS: Record<string, number> = {
   'shared/config.ts': 0,
   'shared/text-hash.ts': 0,
   'shared/display-text.ts': 0,
+  'shared/percent.ts': 0,
   'shared/releasable-memory.ts': 0,
   'shared/dictionary.ts': 0,
   'shared/tiering': 0,
