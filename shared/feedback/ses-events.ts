@@ -327,6 +327,8 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
         const count = () => {
           if (counted !== undefined) summary[counted]++;
         };
+        // This feedback's own id (SES's feedbackId, else the message id); without one a redelivery cannot be told apart.
+        const feedbackId = decision.source.endsWith(':unknown') ? undefined : decision.source;
         // The client is looked up on the erasure list with each recipient: one stored means they are not erased.
         let recipientStored = false;
         for (const email of decision.recipients) {
@@ -342,10 +344,12 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
             reason: decision.reason,
             at: decision.at,
             source: decision.source,
+            ...(feedbackId === undefined ? {} : { feedbackId }),
             ...(decision.customerId ? { customerId: decision.customerId } : {}),
           });
-          // SNS delivers at least once: an entry that already records this very feedback was counted when it was stored.
-          const redelivered = !result.created && result.item.source === decision.source && !decision.source.endsWith(':unknown');
+          // SNS delivers at least once: an entry that already records this very feedback was counted when it was stored (its
+          // feedback ids; its source, for an entry stored before it kept them, or whose first feedback this was).
+          const redelivered = !result.created && feedbackId !== undefined && (result.feedbackSeen || result.item.source === feedbackId);
           if (!redelivered) count();
           // Erased between the look-up and the write: the forget may have deleted the plain entries before this one landed.
           // An entry this write created goes too (the erasure entry already keeps the person from every email); one that

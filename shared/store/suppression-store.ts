@@ -1,6 +1,7 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { normaliseEmail } from '#shared/email.ts';
 import { batchGetAll, type BatchGetOptions } from './batch-reader.ts';
+import { isConditionFailure } from './conditions.ts';
 
 /**
  * The suppression list: addresses never to mail again, keyed by normalised email, and the clients
@@ -38,6 +39,8 @@ export interface Suppression {
   customerId?: string;
   /** Where it came from, e.g. 'one-click', 'confirmation-page', 'ses:<feedbackId>'. */
   source?: string;
+  /** The feedback this is (an SES bounce's or complaint's own id): recorded on the entry, so its redelivery is told apart from another feedback. */
+  feedbackId?: string;
 }
 
 /** The stored item. */
@@ -54,13 +57,24 @@ export interface SuppressionItem {
   complainedAt?: number;
   customerId?: string;
   source?: string;
+  /** The feedback ids recorded (Suppression.feedbackId), the last MAX_FEEDBACK_IDS at most. */
+  feedbackIds?: Set<string>;
 }
 
 export interface SuppressResult {
   /** False when the address (or the client) was already suppressed (for whatever reason). */
   created: boolean;
+  /** True when the entry already recorded this write's feedbackId: the same feedback delivered again. */
+  feedbackSeen: boolean;
   item: SuppressionItem;
 }
+
+/**
+ * How many feedback ids an entry keeps: a suppressed address is not mailed again, so a few cover
+ * the feedbacks of the emails in flight when it was suppressed. One past it starts the set again
+ * with that id alone: redeliveries come within hours, of the newest feedbacks.
+ */
+export const MAX_FEEDBACK_IDS = 10;
 
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
 
@@ -87,7 +101,7 @@ export async function suppressClient(documents: DocumentSender, tableName: strin
   return writeSuppression(documents, tableName, customerSuppressionKey(suppression.customerId), suppression);
 }
 
-/** One UpdateItem on the entry `key` (an address, or a client's own key). */
+/** One UpdateItem on the entry `key` (an address, or a client's own key); two when its feedback ids are full. */
 async function writeSuppression(documents: DocumentSender, tableName: string, key: string, suppression: Omit<Suppression, 'email'>): Promise<SuppressResult> {
   if (!SUPPRESSION_REASONS.includes(suppression.reason)) throw new Error(`Unknown suppression reason ${String(suppression.reason)}`);
   if (!Number.isFinite(suppression.at)) throw new Error('Suppression time must be epoch milliseconds');
@@ -101,11 +115,14 @@ async function writeSuppression(documents: DocumentSender, tableName: string, ke
     ...(suppression.customerId ? ['customerId = if_not_exists(customerId, :customerId)'] : []),
     ...(suppression.source ? ['#source = if_not_exists(#source, :source)'] : []),
   ];
-  const output = await documents.send(
+  const { feedbackId } = suppression;
+  const update = (feedback: 'add' | 'restart' | 'none') =>
     new UpdateCommand({
       TableName: tableName,
       Key: { email: key },
-      UpdateExpression: `SET ${sets.join(', ')} ADD reasons :reasons`,
+      UpdateExpression: `SET ${[...sets, ...(feedback === 'restart' ? ['feedbackIds = :feedbackIds'] : [])].join(', ')} ADD reasons :reasons${feedback === 'add' ? ', feedbackIds :feedbackIds' : ''}`,
+      // The set grows while it has room, or its id is already in it (a redelivery adds nothing).
+      ...(feedback === 'add' ? { ConditionExpression: 'attribute_not_exists(feedbackIds) OR size(feedbackIds) < :maxFeedbackIds OR contains(feedbackIds, :feedbackId)' } : {}),
       ExpressionAttributeNames: { '#reason': 'reason', ...(suppression.source ? { '#source': 'source' } : {}) },
       ExpressionAttributeValues: {
         ':reason': suppression.reason,
@@ -113,11 +130,23 @@ async function writeSuppression(documents: DocumentSender, tableName: string, ke
         ':reasons': new Set([suppression.reason]),
         ...(suppression.customerId ? { ':customerId': suppression.customerId } : {}),
         ...(suppression.source ? { ':source': suppression.source } : {}),
+        ...(feedback === 'none' || feedbackId === undefined ? {} : { ':feedbackIds': new Set([feedbackId]) }),
+        ...(feedback === 'add' ? { ':maxFeedbackIds': MAX_FEEDBACK_IDS, ':feedbackId': feedbackId } : {}),
       },
       // ALL_OLD tells whether the item existed; the new item follows from it and the input.
       ReturnValues: 'ALL_OLD',
-    }),
-  );
+    });
+  const send = async () => {
+    if (feedbackId === undefined) return documents.send(update('none'));
+    try {
+      return await documents.send(update('add'));
+    } catch (error) {
+      // Full, and this id not among them: it starts the set again.
+      if (isConditionFailure(error)) return documents.send(update('restart'));
+      throw error;
+    }
+  };
+  const output = await send();
   const old = output.Attributes as SuppressionItem | undefined;
   const item: SuppressionItem = {
     email: key,
@@ -131,7 +160,10 @@ async function writeSuppression(documents: DocumentSender, tableName: string, ke
   if (customerId !== undefined) item.customerId = customerId;
   const source = old?.source ?? suppression.source;
   if (source !== undefined) item.source = source;
-  return { created: old === undefined, item };
+  const feedbackSeen = feedbackId !== undefined && (old?.feedbackIds?.has(feedbackId) ?? false);
+  const feedbackIds = feedbackId === undefined || feedbackSeen ? old?.feedbackIds : new Set([...(old?.feedbackIds !== undefined && old.feedbackIds.size < MAX_FEEDBACK_IDS ? old.feedbackIds : []), feedbackId]);
+  if (feedbackIds !== undefined) item.feedbackIds = feedbackIds;
+  return { created: old === undefined, feedbackSeen, item };
 }
 
 export async function getSuppression(

@@ -38,6 +38,7 @@ describe('processSesFeedback against DynamoDB Local', () => {
       suppressedAt: Date.parse('2026-06-02T09:00:05.123Z'),
       reasons: new Set(['hard-bounce']),
       source: 'ses-bounce:0100018f-bounce-0001',
+      feedbackIds: new Set(['ses-bounce:0100018f-bounce-0001']),
       customerId: 'c-1',
     });
   });
@@ -109,6 +110,21 @@ describe('processSesFeedback against DynamoDB Local', () => {
     expect(await processSesFeedback(context, complaint)).toMatchObject({ complaints: 1, suppressed: 1 });
     expect(await processSesFeedback(context, complaint)).toMatchObject({ complaints: 0, alreadySuppressed: 1 });
     expect(logged.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(expect.objectContaining({ message: 'SES feedback: already suppressed', redelivered: true }));
+  });
+
+  it('a redelivered bounce or complaint for an address another feedback suppressed first is counted once', async () => {
+    // The entry's source stays the first feedback's (an unsubscribe, an earlier bounce): the ids seen tell a redelivery.
+    await suppress(aws.clients.documents, table, { email: 'unsub-then-complaint@example.com', reason: 'unsubscribe', at: NOW, source: 'one-click', customerId: 'c-dup-3' });
+    const complaint = snsEvent(complaintEvent(['unsub-then-complaint@example.com'], { customerId: 'c-dup-3', feedbackId: 'fb-dup-3-complaint' }));
+    expect(await processSesFeedback(context, complaint)).toMatchObject({ complaints: 1, alreadySuppressed: 1 });
+    expect(await processSesFeedback(context, complaint)).toMatchObject({ complaints: 0, alreadySuppressed: 1 });
+
+    const first = snsEvent(bounceEvent(['bounced-twice@example.com'], 'Permanent', { feedbackId: 'fb-dup-4-bounce-1' }));
+    const second = snsEvent(bounceEvent(['bounced-twice@example.com'], 'Permanent', { feedbackId: 'fb-dup-4-bounce-2' }));
+    expect(await processSesFeedback(context, first)).toMatchObject({ hardBounces: 1, suppressed: 1 });
+    expect(await processSesFeedback(context, second)).toMatchObject({ hardBounces: 1, alreadySuppressed: 1 });
+    expect(await processSesFeedback(context, second)).toMatchObject({ hardBounces: 0, alreadySuppressed: 1 });
+    expect(await processSesFeedback(context, first)).toMatchObject({ hardBounces: 0, alreadySuppressed: 1 });
   });
 
   it('a complaint stays a complaint when an unsubscribe or a bounce for the address comes later', async () => {

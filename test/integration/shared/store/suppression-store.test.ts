@@ -4,6 +4,7 @@ import {
   getClientSuppression,
   getSuppression,
   isClientSuppressed,
+  MAX_FEEDBACK_IDS,
   suppress,
   suppressClient,
   suppressedAmong,
@@ -88,6 +89,26 @@ describe('suppression store', () => {
     expect((await getSuppression(aws.clients.documents, table, 'b-then-c@example.com'))?.complainedAt).toBe(T0 + 5000);
   });
 
+  it('records the feedback ids it is given, tells a feedback seen before, and keeps at most MAX_FEEDBACK_IDS of them', async () => {
+    const email = 'feedbacks@example.com';
+    const bounce = (feedbackId: string) => suppress(aws.clients.documents, table, { email, reason: 'hard-bounce', at: T0, source: `ses-bounce:${feedbackId}`, feedbackId });
+    await suppress(aws.clients.documents, table, { email, reason: 'unsubscribe', at: T0, source: 'one-click' });
+    expect(await bounce('fb-1')).toMatchObject({ created: false, feedbackSeen: false });
+    expect(await bounce('fb-1')).toMatchObject({ created: false, feedbackSeen: true });
+    for (let i = 2; i <= MAX_FEEDBACK_IDS; i++) expect((await bounce(`fb-${i}`)).feedbackSeen).toBe(false);
+    // Full: one seen already is still told; one more starts the set again with it alone.
+    expect((await bounce('fb-1')).feedbackSeen).toBe(true);
+    const past = await bounce('fb-past');
+    expect(past.feedbackSeen).toBe(false);
+    const stored = await getSuppression(aws.clients.documents, table, email);
+    expect(stored).toMatchObject({ reason: 'unsubscribe', source: 'one-click', feedbackIds: new Set(['fb-past']) });
+    expect(past.item).toEqual(stored);
+    expect((await bounce('fb-past')).feedbackSeen).toBe(true);
+    // A write without a feedback id records none.
+    await suppress(aws.clients.documents, table, { email: 'no-feedback@example.com', reason: 'hard-bounce', at: T0, source: 'ses-bounce:unknown' });
+    expect(await getSuppression(aws.clients.documents, table, 'no-feedback@example.com')).not.toHaveProperty('feedbackIds');
+  });
+
   it('concurrent suppressions of one address create it once', async () => {
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
@@ -161,6 +182,7 @@ describe('suppression store', () => {
     const first = await suppressClient(aws.clients.documents, table, { customerId: 'Cx-1', reason: 'unsubscribe', at: T0, source: 'one-click' });
     expect(first).toEqual({
       created: true,
+      feedbackSeen: false,
       item: { email: 'customer:Cx-1', reason: 'unsubscribe', suppressedAt: T0, reasons: new Set(['unsubscribe']), customerId: 'Cx-1', source: 'one-click' },
     });
     // Ids are kept as they are (not lower-cased like addresses).
