@@ -28,7 +28,7 @@ export interface ClienteleStackProps extends StackProps {
  *   alarms           every function's errors, the dead-letter queues, the sender throttled or dropped, failed nights,
  *                    no night completed for a day and more, SES reputation,
  *                    the sender's alert log lines (a quarantined export, an account that cannot send),
- *                    its unresolved sends, the feedback functions' alert log lines (a failed unsubscribe or
+ *                    its unresolved sends and refused task emails, the feedback functions' alert log lines (a failed unsubscribe or
  *                    task link, an unreadable SES event)
  *   dashboard        the alarms and the business metrics the functions publish (EMF)
  * Six Lambdas, one per folder of functions/.

@@ -40,7 +40,8 @@ export interface AlarmsProps {
  * without a completed night, SES reputation (bounce rate > 5%, complaint rate > 0.1% by default, where
  * SES starts reviewing an account), and the log lines the functions flag with an `alert` field (a
  * quarantined incremental export, an SES account that cannot send, a failed unsubscribe), counted by metric filters,
- * and the campaign sender's unresolved sends (its UnresolvedSends business metric).
+ * and the campaign sender's unresolved sends and advisors' task emails refused for good (its
+ * UnresolvedSends and TaskEmailsRefused business metrics).
  * Every alarm notifies one SNS topic, mailed to alarmEmail.
  */
 export class Alarms extends Construct {
@@ -197,6 +198,17 @@ export class Alarms extends Construct {
         'A campaign run found stale send claims or emails SES may have taken (timeout, reset, 5xx): they are never resent. ' +
           'The campaigns log lines "stale send claims" and "emails SES may have taken" count them; the send ledger entries in status claimed or maybe-sent name them. Settle them by hand (README, After an outage).',
         businessMetric(stackName, 'campaigns', METRIC_NAMES.unresolvedSends, { statistic: 'Maximum', period: Duration.hours(1) }),
+        1,
+        atLeastOne,
+      );
+      // The run goes on (the note goes from the care team) and only its summary counts it: nobody reads that at night.
+      alarm(
+        'TaskEmailsRefused',
+        'advisor task emails refused',
+        'SES refused an advisor\'s task email for good (MessageRejected, or an advisor address the mailer cannot send to): the advisor never had the task, and their VIC\'s note went from the client care team instead. ' +
+          'Every later note of that advisor\'s clients goes the same way until the address is fixed. ' +
+          'The campaigns log line "advisor task email refused: the note goes from the client care team" names the advisor id and SES\'s reason; check that advisor\'s email in the roster of the export (a typo, a mailbox closed, the address on the SES account\'s suppression list) and fix it at the source.',
+        businessMetric(stackName, 'campaigns', METRIC_NAMES.taskEmailsRefused, { statistic: 'Sum', period: Duration.hours(1) }),
         1,
         atLeastOne,
       );

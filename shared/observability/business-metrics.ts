@@ -58,6 +58,8 @@ export const METRIC_NAMES = {
   emails: 'Emails',
   /** Stale claims and maybe-sent emails of the last two days: a person has to look (never resent). */
   unresolvedSends: 'UnresolvedSends',
+  /** Advisors' task emails SES (or the mailer) refused for good: that advisor never had the task, the note went from the care team. */
+  taskEmailsRefused: 'TaskEmailsRefused',
   /** Per `campaign` drawing from a coupon pool: its unclaimed codes after the run (the alarm is the CouponPoolsLow log alert). */
   couponCodesLeft: 'CouponCodesLeft',
   // SES feedback (recipients).
@@ -115,7 +117,7 @@ export function nightlyMetrics(summary: NightlyRunSummary): MetricGroup[] {
   return groups;
 }
 
-/** An hourly campaign run: per campaign, sent / held out / suppressed / failed / maybe sent (occasions); totals, and the emails. Dry runs publish nothing. */
+/** An hourly campaign run: per campaign, sent / held out / suppressed / failed / maybe sent (occasions); totals, the emails, the task emails refused. Dry runs publish nothing. */
 export function campaignMetrics(summary: CampaignRunSummary): MetricGroup[] {
   if (summary.dryRun) return [];
   const campaigns = Object.entries(summary.campaigns).sort(([a], [b]) => a.localeCompare(b));
@@ -128,6 +130,7 @@ export function campaignMetrics(summary: CampaignRunSummary): MetricGroup[] {
         count(METRIC_NAMES.emails, summary.mailer.sent),
         count(METRIC_NAMES.failed, total('failed')),
         count(METRIC_NAMES.unresolvedSends, summary.staleClaims.length + summary.maybeSent.length),
+        count(METRIC_NAMES.taskEmailsRefused, summary.taskEmailsRefused ?? 0),
       ],
     },
     ...campaigns.map(([campaign, counts]) => ({

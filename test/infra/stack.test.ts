@@ -940,6 +940,21 @@ describe('alarms', () => {
     ]);
   });
 
+  it("alarms on an advisor's task email refused for good, a business metric of the sender's", () => {
+    expect(alarms().filter((a) => a.MetricName === METRIC_NAMES.taskEmailsRefused)).toEqual([
+      expect.objectContaining({
+        AlarmName: 'Clientele-prod advisor task emails refused',
+        Namespace: 'Clientele/Clientele-prod',
+        Dimensions: [{ Name: 'service', Value: 'clientele-campaigns' }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Statistic: 'Sum',
+        Period: 3600,
+        AlarmDescription: expect.stringContaining('advisor task email refused: the note goes from the client care team'),
+      }),
+    ]);
+  });
+
   it('sends every alarm to the alarm topic, mailed to the alarm e-mail, which CloudWatch may publish to', () => {
     const topic = { Ref: logicalId(synth.stack.alarms.topic) };
     for (const alarm of alarms()) expect(alarm.AlarmActions).toEqual([topic]);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { taskEmailLedgerKey } from '#shared/advisors/tasks.ts';
 import { jsonLog } from '#shared/log.ts';
+import { campaignMetrics, METRIC_NAMES } from '#shared/observability/business-metrics.ts';
 import { claimOccasion, recordOutcome } from '#shared/store/ledger-store.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
 import { tasksOfClient } from '#shared/store/task-store.ts';
@@ -17,7 +18,8 @@ import { at, HOUR, iso } from '#test/support/time.ts';
  * An advisor's task email refused for good (SES's MessageRejected; recorded 'failed', never tried
  * again) never reached the advisor: nobody could answer it, so the client's note must not wait for
  * them. It goes in the same hour as it would without an advisor, from the client care team; the
- * refusal is logged with the advisor id and counted in the summary. Before, the note was deferred
+ * refusal is logged with the advisor id and counted in the summary and the run's metrics (the stack
+ * alarms on it: nobody reads the summary at night). Before, the note was deferred
  * ('advisor-task') hour after hour until its window closed, and the VIC got nothing.
  */
 const aws = sharedAws();
@@ -50,6 +52,8 @@ describe('an advisor task email SES refuses for good', () => {
     const hour = await runCampaignHour(refusing('sophie-refused@'), config, NOW, 'refused-1', { log });
     expect(countsOf(hour, 'winback')).toMatchObject({ due: 1, sent: 1, deferred: 0 });
     expect(hour.taskEmailsRefused).toBe(1);
+    // In AWS nobody reads the summary: the run's metrics carry it, and the stack alarms on it.
+    expect(campaignMetrics(hour)[0]?.metrics).toContainEqual({ name: METRIC_NAMES.taskEmailsRefused, unit: 'Count', value: 1 });
     const [note, ...more] = await emailsTo(aws, 'refused-vic@example.com');
     expect(more).toEqual([]);
     expect(note?.from).toBe('hello@maison.example.com');

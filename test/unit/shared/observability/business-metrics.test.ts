@@ -83,6 +83,7 @@ describe('campaign run → metrics', () => {
       Emails: 17,
       Failed: 1,
       UnresolvedSends: 1,
+      TaskEmailsRefused: 0,
       'Sent{campaign=welcome}': 12,
       'HeldOut{campaign=welcome}': 2,
       'Suppressed{campaign=welcome}': 1,
@@ -102,6 +103,10 @@ describe('campaign run → metrics', () => {
       mailer: { sent: 1, failed: 0, throttledRetries: 0, unreachableRetries: 0, maxObservedRate: 1 },
     });
     expect(flat(campaignMetrics(reminder))).toMatchObject({ Sent: 3, Emails: 1, 'Sent{campaign=replenishment}': 3 });
+  });
+
+  it("publishes the advisors' task emails SES refused for good, the alarm's figure", () => {
+    expect(flat(campaignMetrics(campaignSummary({ taskEmailsRefused: 2 })))).toMatchObject({ TaskEmailsRefused: 2 });
   });
 
   it('publishes nothing for a dry run', () => {
