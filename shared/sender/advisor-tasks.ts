@@ -3,6 +3,7 @@ import { clientTimeZone, type DueOccasion } from '#shared/campaigns/due.ts';
 import type { Decision } from '#shared/campaigns/policy.ts';
 import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, mayHaveGone, releaseClaims, type LedgerTable } from '#shared/delivery/deliver.ts';
+import type { SendOutcome } from '#shared/delivery/outcome.ts';
 import { internalEmail, isSendableAddress } from '#shared/delivery/ses-email.ts';
 import type { SesMailer } from '#shared/delivery/ses-mailer.ts';
 import type { Log } from '#shared/log.ts';
@@ -64,6 +65,8 @@ export interface TaskGateRun {
   taskEmailsRefused: number;
   /** Whether one more email may start (the SES quota left for the run, its deadline, a stop); counted against the run's budget when it may (run.ts startSend). */
   mayStartEmail: () => boolean;
+  /** Folds an email's outcome into the run as a campaign email's is: SES refusing the account, the circuit breaker (run.ts). */
+  noteEmailOutcome: (outcome: SendOutcome) => void;
 }
 
 /**
@@ -132,6 +135,8 @@ async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion:
       return internalEmail(config.sender, advisor.email, content, { campaign: ADVISOR_TASK_CAMPAIGN, advisor: advisor.advisorId });
     },
   });
+  // A request SES refuses, or a way to SES that fails, fails every email alike: the breaker counts them whatever the email.
+  run.noteEmailOutcome(outcome);
   if (outcome.status === 'not-sent' && outcome.retry === 'never') {
     run.taskEmailsRefused++;
     run.log.warn('advisor task email refused: the note goes from the client care team', { customerId: profile.customerId, advisorId: advisor.advisorId, campaignId: occasion.campaignId, error: outcome.reason });

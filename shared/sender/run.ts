@@ -497,7 +497,7 @@ function campaignRun(
   advisors: ReadonlyMap<string, AdvisorRecord>,
   catalog: ReadonlyMap<string, ProductRecord>,
   categoryAffinity: CategoryAffinity,
-): Omit<CampaignRun, 'mailer' | 'sending' | 'mayStartEmail'> {
+): Omit<CampaignRun, 'mailer' | 'sending' | 'mayStartEmail' | 'noteEmailOutcome'> {
   const { config, clients, at, runId } = options;
   const log = (options.log ?? silentLog).child({ runId, job: 'campaigns', at: new Date(at).toISOString() });
   const started = performance.now();
@@ -528,12 +528,12 @@ function campaignRun(
 }
 
 /** Step 2: what the SES account allows; the mailer paced at that rate. A blocked account is reported once and stops sending before it starts. */
-async function withSendingPlan(base: Omit<CampaignRun, 'mailer' | 'sending' | 'mayStartEmail'>, options: CampaignRunOptions): Promise<CampaignRun> {
+async function withSendingPlan(base: Omit<CampaignRun, 'mailer' | 'sending' | 'mayStartEmail' | 'noteEmailOutcome'>, options: CampaignRunOptions): Promise<CampaignRun> {
   const { config, clients, log } = base;
   const reading = await readAccount(options.accountReader ?? sesAccountReader(clients.ses));
   const sending = sendingPlan(reading, config.sender.maxSendRate);
   const mailer = options.mailer ?? createSesMailer(clients.ses, { maxSendRate: sending.rate, log, ...(base.deadline === undefined ? {} : { retryDeadline: base.deadline }) });
-  const run: CampaignRun = { ...base, sending, mailer, mayStartEmail: () => startSend(run) };
+  const run: CampaignRun = { ...base, sending, mailer, mayStartEmail: () => startSend(run), noteEmailOutcome: (outcome) => noteEmailOutcome(run, outcome) };
   if (sending.accountUnreadable !== undefined) {
     log.warn('SES account not readable: sending at the configured rate without a quota check', { reason: sending.accountUnreadable });
   }
@@ -1006,13 +1006,23 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
   if (outcome.status !== 'sent') {
     run.log.warn('send failed', { campaignId: occasion.campaignId, customerId: profile.customerId, status: outcome.status, error: outcome.errorName });
   }
+  noteEmailOutcome(run, outcome);
+  return outcome.status;
+}
+
+/**
+ * What an email's outcome means for the rest of the run, whichever email it was (a campaign's, an
+ * advisor's task email): SES refusing the account stops sending; the circuit breaker counts the
+ * failures on the way to SES and the refused requests, and stops sending once it opens.
+ */
+function noteEmailOutcome(run: CampaignRun, outcome: SendOutcome): void {
   if (outcome.status === 'not-sent' && outcome.scope === 'account') {
     if (isDailyQuotaExceeded(outcome)) {
       // Spent by another sender of the account since the run read it: as for the run's own budget, not a failure.
       stop(run, 'quota-used', `SES says the 24-hour quota is spent (${outcome.reason}): the remaining clients wait for a later hour`);
     } else stop(run, 'ses-refused-account', `SES refused the account (${outcome.reason}): the remaining sends wait for a later hour`);
   }
-  run.breaker = afterOutcome(run.breaker, outcome, config.sender.circuitBreakerFailures);
+  run.breaker = afterOutcome(run.breaker, outcome, run.config.sender.circuitBreakerFailures);
   if (run.breaker.open) {
     stop(
       run,
@@ -1020,7 +1030,6 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
       `${run.breaker.consecutive} sends in a row failed on the way to SES or had their request refused (last: ${run.breaker.lastFailure ?? 'unknown'}): stopped sending`,
     );
   }
-  return outcome.status;
 }
 
 /**

@@ -7,6 +7,7 @@ import { claimOccasion, recordOutcome } from '#shared/store/ledger-store.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
 import { tasksOfClient } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
+import { campaignRunFailure } from '#shared/sender/run.ts';
 import { advisorsConfig, countsOf, runCampaignHour } from '#test/support/campaign-runs.ts';
 import { ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
@@ -118,5 +119,31 @@ describe('an advisor task email SES refuses for good', () => {
     expect(note?.from).toBe('hello@maison.example.com');
     expect(note?.body.text).toContain('The Clientele Demo Brand client care team');
     expect(await emailsTo(aws, 'sophie-earlier@advisors.example.com')).toEqual([]);
+  });
+});
+
+describe('advisor task emails whose request SES refuses (not the recipient: a configuration problem)', () => {
+  it('feed the run’s circuit breaker as a campaign email does: the run stops and fails, the task emails wait for a later hour', { timeout: 120_000 }, async () => {
+    const config = await advisorsConfig(aws, 'task-email-bad-request', { sender: { ...aws.config.sender, maxSendRate: 500, fromAddress: 'hello@maison.example.com', circuitBreakerFailures: 2 } });
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ advisorId: 'A01', name: 'Sophie Martin', email: 'sophie-badrequest@advisors.example.com', locale: 'en', active: true }] });
+    // Every due client's note goes through their advisor first: the hour sends task emails only.
+    await seedProfiles(aws, config, [lapsedVic('badrequest-vic-1'), lapsedVic('badrequest-vic-2'), lapsedVic('badrequest-vic-3')]);
+    const ses = Object.create(aws.clients.ses) as AwsClients['ses'];
+    ses.send = (async () => {
+      throw Object.assign(new Error('Configuration set <clientele-prod-events> does not exist.'), { name: 'BadRequestException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    }) as AwsClients['ses']['send'];
+
+    const hour = await runCampaignHour({ clients: { ...aws.clients, ses } }, config, NOW, 'badrequest-1');
+    expect(hour.stopped).toEqual({ reason: 'circuit-breaker', message: expect.stringContaining('last: BadRequestException: Configuration set <clientele-prod-events> does not exist.') });
+    expect(countsOf(hour, 'winback')).toMatchObject({ due: 3, sent: 0, left: 1 });
+    expect(campaignRunFailure(hour)).toMatchObject({ code: 'CAMPAIGN_RUN_HALTED' });
+    expect(hour.taskEmailsRefused).toBeUndefined();
+    // Released, not failed: a later hour gives the tasks.
+    const taskEmails = (await ledgerEntries(aws, config)).filter((e) => e.customerId === 'advisor#A01');
+    expect(taskEmails.map((e) => e.status)).toEqual(['deferred', 'deferred']);
+
+    const next = await runCampaignHour(aws, config, NOW + HOUR, 'badrequest-2');
+    expect(next.stopped).toBeUndefined();
+    expect(await emailsTo(aws, 'sophie-badrequest@advisors.example.com')).toHaveLength(3);
   });
 });
