@@ -65,7 +65,7 @@ export interface TaskGateRun {
   taskEmailsRefused: number;
   /** Whether one more email may start (the SES quota left for the run, its deadline, a stop); counted against the run's budget when it may (run.ts startSend). */
   mayStartEmail: () => boolean;
-  /** Folds an email's outcome into the run as a campaign email's is: SES refusing the account, the circuit breaker (run.ts). */
+  /** Folds an email's outcome (a task email's, an introduction's) into the run as a campaign email's is: SES refusing the account, the circuit breaker (run.ts). */
   noteEmailOutcome: (outcome: SendOutcome) => void;
 }
 

@@ -203,6 +203,8 @@ export async function sendIntroductions(run: TaskGateRun, mayStart: () => boolea
           customerId: profile.customerId,
         }),
     });
+    // As for any email of the run: refused requests and failures on the way to SES count in its circuit breaker.
+    run.noteEmailOutcome(outcome);
     if (outcome.status === 'sent' || outcome.status === 'maybe-sent') {
       // Maybe-sent is never resent: the task is settled as emailed either way.
       await recordTaskEmailed(run, key, current.because);

@@ -1012,7 +1012,7 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
 
 /**
  * What an email's outcome means for the rest of the run, whichever email it was (a campaign's, an
- * advisor's task email): SES refusing the account stops sending; the circuit breaker counts the
+ * advisor's task email, an introduction): SES refusing the account stops sending; the circuit breaker counts the
  * failures on the way to SES and the refused requests, and stops sending once it opens.
  */
 function noteEmailOutcome(run: CampaignRun, outcome: SendOutcome): void {

@@ -4,6 +4,7 @@ import { newTask, answerTask } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
+import { campaignRunFailure } from '#shared/sender/run.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
 import { createTask, deleteTasks, getTask } from '#shared/store/task-store.ts';
@@ -405,5 +406,39 @@ describe('handover: an answer given while the hour sends the introductions', () 
     const stored = await getTask(aws.clients.documents, tables.advisorTasks, task);
     expect(stored?.status).toBe('emailed');
     expect(stored?.history.map((e) => e.event)).toEqual(['created', 'sending', 'emailed']);
+  });
+});
+
+describe('handover: introductions whose request SES refuses (not the recipient: a configuration problem)', () => {
+  it('feed the run’s circuit breaker as a campaign email does: the run stops and fails, the rest wait for a later hour', async () => {
+    const config = await advisorsConfig(aws, 'handover-bad-request', { timeZone: ZONE, sender: { ...aws.config.sender, maxSendRate: 500, fromAddress: 'hello@maison.example.com', circuitBreakerFailures: 2 } });
+    const tables = tableNames(config);
+    const atTen = at('2026-11-24 10:00', ZONE);
+    await writeRoster(aws.clients.s3, config, {
+      runDate: '2026-11-15',
+      advisors: [{ advisorId: 'A02', name: 'Marc Dubois', email: 'marc@bad-request.example.com', locale: 'en', active: true, store: 'Paris' }],
+    });
+    const ids = ['hb-1', 'hb-2', 'hb-3'];
+    await seedProfiles(aws, config, ids.map((id) => profileItem(id, { tier: 'VIC', advisorId: 'A02', locale: 'en' })));
+    // The new advisor asked us to send each introduction.
+    for (const customerId of ids) {
+      const asked = answerTask(introductionTask({ customerId, from: 'A01', to: 'A02' }, '2026-W48', 'VIC', atTen - 2 * HOUR), 'send', 1, atTen - HOUR);
+      if (asked.outcome !== 'recorded') throw new Error('answer not recorded');
+      await createTask(aws.clients.documents, tables.advisorTasks, asked.task, 400);
+    }
+    const ses = Object.create(aws.clients.ses) as typeof aws.clients.ses;
+    ses.send = (async () => {
+      throw Object.assign(new Error('Configuration set <clientele-prod-events> does not exist.'), { name: 'BadRequestException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    }) as typeof ses.send;
+
+    const hour = await runCampaignHour({ clients: { ...aws.clients, ses } }, config, atTen, 'bad-request-1');
+    expect(hour.clientsDue).toBe(0);
+    expect(hour.introductions).toMatchObject({ sent: 0, deferred: 2 });
+    expect(hour.stopped).toEqual({ reason: 'circuit-breaker', message: expect.stringContaining('last: BadRequestException: Configuration set <clientele-prod-events> does not exist.') });
+    expect(campaignRunFailure(hour)).toMatchObject({ code: 'CAMPAIGN_RUN_HALTED' });
+
+    const next = await runCampaignHour(aws, config, atTen + HOUR, 'bad-request-2');
+    expect(next.stopped).toBeUndefined();
+    expect(await emailsTo(aws, ids.map((id) => `${id}@example.com`))).toHaveLength(3);
   });
 });
