@@ -44,7 +44,8 @@ async function handle(message: ToWorker): Promise<void> {
   }
   if (!shardRead || !base) throw new Error('models received before the shard was measured');
   try {
-    const outcome = await writeShard(context, shardRead, message.models, base);
+    // Under the lease the parent process holds on the whole night (sharded-run.ts).
+    const outcome = await writeShard(context, shardRead, message.models, base, { kind: 'night' });
     shardRead = undefined;
     base = undefined;
     reply({ type: 'written', outcome });

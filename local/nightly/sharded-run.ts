@@ -149,7 +149,7 @@ async function runShards(
     for (const worker of workers) worker.send({ type: 'models', models });
     const outcomes = await Promise.all(workers.map(async (w) => (await w.next('written')).outcome));
     await lease.confirm('finish');
-    return await finishNight(context, { source: describe, startedAt, models, admission, outcomes });
+    return await finishNight(context, { source: describe, startedAt, models, admission, outcomes, writer: { kind: 'night' } });
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }

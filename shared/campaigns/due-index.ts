@@ -19,7 +19,12 @@ import type { CampaignsConfig } from './schema.ts';
  * when that is earlier, after an outage), so expiresAt + lookback > r: w still counts at r, and
  * nextDueAt(r) <= dueAt(w) <= h. And nextDueAt(t) > t - (longest window + lookback). The nightly
  * run and the intraday ingest compute what they write at r, so a run at h reads
- * [r - longest window - lookback, h]. Each run re-computes the value of the profiles it reads at
+ * [r - longest window - lookback, h]. A night reads r once and writes for a while after: an hour
+ * that records a later r meanwhile would leave the night's values behind the next run's range. So
+ * each night writer notes the r it computes at as a floor before its first write (the runs table,
+ * shared/store/due-index-store.ts), and a run reads from the oldest of r and the floors; an hour
+ * that found a floor's writer already ended read every value it wrote, and clears it once recorded.
+ * Each run re-computes the value of the profiles it reads at
  * its own h, which drops the windows closed more than the lookback before h, only after it has
  * recorded their expiry: a run that died half-way (values as of its h, r unchanged) leaves no
  * window that still needs a run out of the index.
@@ -154,9 +159,9 @@ export function longestWindowMs(campaigns: CampaignsConfig): number {
   return longest;
 }
 
-/** The earliest nextDueAt a run must read, given the last indexed run (see the module comment). */
-export function dueIndexQueryFrom(lastRunAt: number, campaigns: CampaignsConfig, lookbackMs: number): number {
-  return lastRunAt - longestWindowMs(campaigns) - lookbackMs;
+/** The earliest nextDueAt a run must read, given the oldest instant stored values were computed at (see the module comment). */
+export function dueIndexQueryFrom(indexedSince: number, campaigns: CampaignsConfig, lookbackMs: number): number {
+  return indexedSince - longestWindowMs(campaigns) - lookbackMs;
 }
 
 /** The UTC days from the day of `from` to the day of `to`, in order: the index partitions a run queries. */
@@ -185,14 +190,23 @@ export type DueSelection =
  * The index answers a run at `at` when it was brought up to date by an earlier (or the same)
  * hour under the same configuration and catalogue, and no rebuild under another is unfinished;
  * otherwise the run reads every profile. A run earlier than the last indexed one, or than any run
- * that started re-indexing (a backfill), scans and leaves the index alone.
+ * that started re-indexing (a backfill), scans and leaves the index alone. `floors`: the instants
+ * night writers noted they compute their values at (the module comment); the index is read from
+ * the oldest of them and the last indexed run.
  */
-export function dueSelection(state: DueIndexState | undefined, fingerprint: string, at: number, campaigns: CampaignsConfig, lookbackMs: number): DueSelection {
+export function dueSelection(
+  state: DueIndexState | undefined,
+  fingerprint: string,
+  at: number,
+  campaigns: CampaignsConfig,
+  lookbackMs: number,
+  floors: readonly number[],
+): DueSelection {
   if (state === undefined) return { mode: 'full-scan', reason: 'no-index-yet', reindex: true };
   // Values computed at a later instant may have dropped windows an earlier hour still needs.
   if (at < Math.max(state.lastRunAt, state.reindexedUpTo ?? state.lastRunAt)) return { mode: 'full-scan', reason: 'earlier-than-last-indexed-run', reindex: false };
   // A rebuild that died half-way left some values under its configuration: under any configuration, one back included, they are not this one's.
   if (state.rebuildingUnder !== undefined) return { mode: 'full-scan', reason: 'rebuild-unfinished', reindex: true };
   if (state.fingerprint !== fingerprint) return { mode: 'full-scan', reason: 'configuration-or-catalogue-changed', reindex: true };
-  return { mode: 'index', from: dueIndexQueryFrom(state.lastRunAt, campaigns, lookbackMs), to: at };
+  return { mode: 'index', from: dueIndexQueryFrom(Math.min(state.lastRunAt, ...floors), campaigns, lookbackMs), to: at };
 }

@@ -14,6 +14,7 @@ import type { NightBase } from './base.ts';
 import { stableStringify, type ProfileDiff } from './diff.ts';
 import { mergedSinceSnapshot, withAbsence } from './absent.ts';
 import { mergeWithStored } from './merge.ts';
+import { writeLeaseKey, type LeasedWork } from './write-lease.ts';
 
 /**
  * Writes what a night changed, in an order that a crash at any point followed by a rerun ends in
@@ -26,7 +27,8 @@ import { mergeWithStored } from './merge.ts';
  *     make are deleted.
  * What an earlier attempt already wrote exactly as tonight would is not written again, so a rerun
  * of a night on the same export writes nothing. Every profile written carries its place in the
- * hourly sender's due index (nightDueIndexing); the unchanged ones keep theirs.
+ * hourly sender's due index (nightDueIndexing); the unchanged ones keep theirs, and the floor the
+ * writer noted keeps the hours reading them until an hour re-indexes them after the writer ends.
  */
 
 export interface ApplyContext {
@@ -55,11 +57,13 @@ export interface AppliedNight {
  * How the night's profiles enter the due index: with tonight's products (the catalogue the sender
  * reads after the night; the stored one when the export has none), as of the sender's last indexed
  * run (shared/campaigns/due-index.ts). Before any indexed run, as of the night's clock (the sender's
- * first run reads every profile and indexes them anyway): the same on every attempt of the night.
+ * first run reads every profile and indexes them anyway). That instant is noted as the floor of
+ * `writer`, the write lease the writes are under (due-index-store.ts): call it before the first write.
  */
-export function nightDueIndexing(context: Pick<ApplyContext, 'config' | 'clients' | 'runDate'>, products: readonly ProductRecord[] = []): Promise<DueIndexing> {
-  const { config, clients, runDate } = context;
-  return dueIndexingForWrites(clients, config, products.length > 0 ? catalogBySku(products) : undefined, runClock(runDate, config.timeZone).now);
+export function nightDueIndexing(context: Pick<ApplyContext, 'config' | 'clients' | 'runDate' | 'runId'>, writer: LeasedWork, products: readonly ProductRecord[] = []): Promise<DueIndexing> {
+  const { config, clients, runDate, runId } = context;
+  const catalog = products.length > 0 ? catalogBySku(products) : undefined;
+  return dueIndexingForWrites(clients, config, catalog, runClock(runDate, config.timeZone).now, writeLeaseKey(runDate, runId, writer));
 }
 
 const sameClv = (a: ClientClv | undefined, b: ClientClv | undefined) => stableStringify(a ?? null) === stableStringify(b ?? null);
@@ -138,12 +142,12 @@ function sameRow(stored: TierChange, tonight: TierChange | undefined): boolean {
  * Those attempts are over: the finish holds a write lease no other run holds (write-lease.ts);
  * put back under one still writing, its writes would be undone.
  */
-export async function restoreUnseen(context: ApplyContext, planned: ReadonlyMap<string, ProfileItem | null>, handled: ReadonlySet<string>): Promise<number> {
+export async function restoreUnseen(context: ApplyContext, writer: LeasedWork, planned: ReadonlyMap<string, ProfileItem | null>, handled: ReadonlySet<string>): Promise<number> {
   const { config, clients, runDate } = context;
   const tables = tableNames(config);
   const unseen = [...planned.keys()].filter((id) => !handled.has(id));
   if (unseen.length === 0) return 0;
-  const indexing = await nightDueIndexing(context);
+  const indexing = await nightDueIndexing(context, writer);
   // Absent from tonight's export, unless an increment dropped after its cut-off brought them (the snapshot may predate them).
   const broughtSince = mergedSinceSnapshot(runDate, config.timeZone);
   const restored = unseen

@@ -26,7 +26,7 @@ import { checkShares, combinedRead, customerRowsOf, planShares, readBucket, read
 import { customersHeldTwice, heldTwiceRefusal, splitCustomersOf, splitCustomersRefusal } from './split-customers.ts';
 import type { KeyMoved, NightBase } from './base.ts';
 import { requireWorkDecoded, requireWorkJson, s3WorkStore, type WorkStore } from './work-store.ts';
-import { withWriteLease } from './write-lease.ts';
+import { withWriteLease, type LeasedWork } from './write-lease.ts';
 import { nightRequestSchema, runDateOf, runDateSchema } from './run-date.ts';
 import { completedRunOf, nightFingerprint, plannedConfigOf, recordRerun, type PlannedConfig } from './repeat.ts';
 import { ruleChanges } from './guards.ts';
@@ -482,9 +482,10 @@ export async function writeShardFromWork(context: NightContext, shard: ShardSpec
   // Before the lease: an old execution redriven is refused writing nothing, not even a lease
   // (writeShard checks again once it holds the lease).
   await confirmWriter(context, 'write');
-  const { outcome, outcomeObject } = await withWriteLease(context, { kind: 'shard', shard }, async () => {
+  const writer: LeasedWork = { kind: 'shard', shard };
+  const { outcome, outcomeObject } = await withWriteLease(context, writer, async () => {
     const shardRead = await bucketShardRead(context, store, shard);
-    const written = await writeShard(context, shardRead, models, await loadShardBase(context, shardRead));
+    const written = await writeShard(context, shardRead, models, await loadShardBase(context, shardRead), writer);
     return { outcome: written, outcomeObject: await store.put(workKeys.outcome(shard.index), JSON.stringify(written), 'application/json') };
   });
   const { newClients, changed, unchanged } = outcome.changes;
@@ -510,5 +511,6 @@ export async function finishFromWork(
   const outcomes = await Promise.all(
     shardsOf(run.shards).map(async ({ index }) => (await requireWorkJson(store, workKeys.outcome(index), `the outcome of shard ${index}/${run.shards}`, context.runId)) as ShardOutcome),
   );
-  return withWriteLease(context, { kind: 'finish' }, () => finishNight(context, { source: source.describe(), startedAt: run.startedAt, models, admission, outcomes }));
+  const writer: LeasedWork = { kind: 'finish' };
+  return withWriteLease(context, writer, () => finishNight(context, { source: source.describe(), startedAt: run.startedAt, models, admission, outcomes, writer }));
 }

@@ -35,7 +35,7 @@ import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { seenByNight } from './history.ts';
 import { SINGLE_SHARD, type ShardSpec } from './shards.ts';
-import { withWriteLease } from './write-lease.ts';
+import { withWriteLease, type LeasedWork } from './write-lease.ts';
 import { distributionCollector, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { categoryAffinityCollector, mergeCategoryAffinities, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import type { TaskFollowUps } from '#shared/advisors/follow-through.ts';
@@ -468,8 +468,8 @@ function* passingThrough<T>(source: Iterable<T>, see: (item: T) => void): Genera
   }
 }
 
-/** Phase 3: the shard's profiles with the night's models, compared with its base, changes written. */
-export async function writeShard(context: NightContext, shardRead: ShardRead, models: NightModels, base: NightBase): Promise<ShardOutcome> {
+/** Phase 3: the shard's profiles with the night's models, compared with its base, changes written under the write lease `writer`. */
+export async function writeShard(context: NightContext, shardRead: ShardRead, models: NightModels, base: NightBase, writer: LeasedWork): Promise<ShardOutcome> {
   const { config, clients, runDate, log, onProgress } = context;
   const { aggregator, read, shard } = shardRead;
   const computeStarted = performance.now();
@@ -504,7 +504,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
 
   const total = diff.changed.length;
   onProgress({ step: 'write', done: 0, total });
-  const indexing = await nightDueIndexing(context, shardRead.products);
+  const indexing = await nightDueIndexing(context, writer, shardRead.products);
   const applied = await applyNight({ ...context, onWritten: (written) => onProgress({ step: 'write', done: written, total }) }, shard.index, base, diff, indexing);
   await purgeErased(context, shardRead.erasedIds);
   const writeDone = performance.now();
@@ -639,10 +639,10 @@ async function digestRunsSince(context: NightContext, digestDate: string): Promi
   return nights.filter((n) => n.runDate >= digestDate && n.status === 'completed').map((n) => n.advisorDigests);
 }
 
-/** Phase 4: the run summary from every shard's outcome, stored in S3 and the runs table. */
+/** Phase 4: the run summary from every shard's outcome, stored in S3 and the runs table, written under the write lease `run.writer`. */
 export async function finishNight(
   context: NightContext,
-  run: { source: string; startedAt: number; models: NightModels; admission: NightAdmission; outcomes: readonly ShardOutcome[] },
+  run: { source: string; startedAt: number; models: NightModels; admission: NightAdmission; outcomes: readonly ShardOutcome[]; writer: LeasedWork },
 ): Promise<NightlyRunSummary> {
   const { config, clients, runDate, runId, log } = context;
   const outcomes = [...run.outcomes].sort((a, b) => a.shard.index - b.shard.index);
@@ -667,7 +667,7 @@ export async function finishNight(
     tableNames(config).suppression,
     [...planned].map(([customerId, item]) => ({ customerId, email: item?.email })),
   );
-  await restoreUnseen(context, planned, new Set([...outcomes.flatMap((o) => o.plannedHandled), ...erasedPlanned]));
+  await restoreUnseen(context, run.writer, planned, new Set([...outcomes.flatMap((o) => o.plannedHandled), ...erasedPlanned]));
   await purgeErased(context, [...erasedPlanned]);
   const bucket = reportsBucket(config);
   const summaryKey = `${reportPrefix(config, 'nightly', runDate)}/summary.json`;
@@ -790,7 +790,8 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
   const startedAt = context.clock();
   const source = options.source ?? defaultExportSource(context);
   context.log.info('nightly run started', { source: source.describe() });
-  return withWriteLease(context, { kind: 'night' }, async (lease) => {
+  const writer: LeasedWork = { kind: 'night' };
+  return withWriteLease(context, writer, async (lease) => {
     const shardRead = await readShard(context, source);
     const completed = await completedRunOf(context, shardRead.fingerprint);
     if (completed) return recordRerun(context, completed, startedAt);
@@ -804,8 +805,8 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
       unknownCustomerLines: [shardRead.unknownCustomers.perFile],
     });
     await lease.confirm('write');
-    const outcome = await writeShard(context, shardRead, models, base);
+    const outcome = await writeShard(context, shardRead, models, base, writer);
     await lease.confirm('finish');
-    return finishNight(context, { source: source.describe(), startedAt, models, admission, outcomes: [outcome] });
+    return finishNight(context, { source: source.describe(), startedAt, models, admission, outcomes: [outcome], writer });
   });
 }

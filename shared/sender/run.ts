@@ -36,7 +36,15 @@ import {
   type LedgerKey,
 } from '#shared/store/ledger-store.ts';
 import { queryDueProfiles, scanProfiles, updateNextDue, type ProfileItem } from '#shared/store/profile-store.ts';
-import { noteReindexing, readCampaignsEnabledSince, readDueIndexState, recordCampaignsEnabledSince, recordDueIndexState } from '#shared/store/due-index-store.ts';
+import {
+  clearDueIndexFloors,
+  noteReindexing,
+  readCampaignsEnabledSince,
+  readDueIndexFloors,
+  readDueIndexState,
+  recordCampaignsEnabledSince,
+  recordDueIndexState,
+} from '#shared/store/due-index-store.ts';
 import { isClientSuppressed, suppressedAmong } from '#shared/store/suppression-store.ts';
 import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
@@ -292,9 +300,13 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   const { at, runId, log } = base;
 
   const indexState = await readDueIndexState(clients.documents, tableNames(config).runs);
+  // Nights' writers may still write, or have written, values older than lastRunAt (due-index.ts): read
+  // from their floors too. Their leases are judged on the run's clock (the real one in AWS, as theirs).
+  const floors = await readDueIndexFloors(clients.documents, tableNames(config).runs, base.departureClock());
   const fingerprint = dueIndexFingerprint(config, catalog);
   const lookback = config.sender.expiryLookbackHours * HOUR_MS;
-  const selection = dueSelection(indexState, fingerprint, at, config.campaigns, lookback);
+  const selection = dueSelection(indexState, fingerprint, at, config.campaigns, lookback, floors.map((floor) => floor.at));
+  if (selection.mode === 'index' && floors.length > 0) log.info('due index read from night writers\' floors', { floors: floors.length, from: new Date(selection.from).toISOString() });
   // What ingest writes is indexed as of the last indexed run, like the nightly's profiles (due-index.ts).
   const { summary: ingested, merged, unwrittenByDryRun } = await ingestIncrementalExports({ config, clients, at, runId, dryRun: base.dryRun, log, indexing: dueIndexing(config, catalog, indexState?.lastRunAt ?? at) });
   const run = await withSendingPlan(base, options);
@@ -318,7 +330,9 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   }
   if (reindexing) {
     // Every profile this run had to see now holds its value as of `at`: the next run reads from here.
-    await recordDueIndexState(clients.documents, tableNames(config).runs, { lastRunAt: at, fingerprint });
+    // The floors whose writer had ended when this run started go: it read every value they wrote.
+    const recorded = await recordDueIndexState(clients.documents, tableNames(config).runs, { lastRunAt: at, fingerprint });
+    if (recorded) await clearDueIndexFloors(clients.documents, tableNames(config).runs, floors.filter((floor) => !floor.writing));
   }
   // By address and by id: an unsubscribe or complaint holds whatever address the client has since.
   const suppressed = await suppressedAmong(clients.documents, tableNames(config).suppression, dueClients.map(({ profile }) => profile));

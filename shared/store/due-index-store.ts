@@ -1,12 +1,14 @@
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { dueIndexing, type DueIndexing, type DueIndexState } from '#shared/campaigns/due-index.ts';
 import type { ProductCatalog } from '#shared/campaigns/due.ts';
 import type { Config } from '#shared/config.ts';
 import { readCatalog } from './catalog-store.ts';
 import { isConditionFailure } from './conditions.ts';
-import { getRun, putRun } from './runs-store.ts';
+import { collectPages } from './paginate.ts';
+import { getRun, putRun, type RunKey } from './runs-store.ts';
 import { tableNames } from './tables.ts';
+import { isWriteLeaseLive } from './write-leases.ts';
 
 /**
  * Where the due index stands (shared/campaigns/due-index.ts): one item of the runs table, written
@@ -68,6 +70,113 @@ async function updateUnlessLater(documents: DocumentSender, runsTable: string, a
   }
 }
 
+/**
+ * The floors of the night writers (why: shared/campaigns/due-index.ts): one runs-table item per
+ * writer, keyed by the key of the write lease it writes under (shared/nightly/write-lease.ts), with
+ * the oldest instant its attempts computed their values at and how many times it was noted. An hour
+ * deletes one only as it read it (notes unchanged): a retry noting it again since keeps it.
+ */
+const DUE_INDEX_FLOOR_JOB = 'due-index-floor';
+
+/** A night writer's floor, as an hour read it. */
+export interface DueIndexFloor {
+  /** The write lease the writer holds while it writes (its key in the runs table). */
+  lease: RunKey;
+  /** Epoch ms: the oldest instant the writer's attempts computed the values they write at. */
+  at: number;
+  /** How many times it was noted: a clear applies only to the floor as read. */
+  notes: number;
+  /** Whether the writer's lease was live when read (just after the floor): if not, its writes had all landed. */
+  writing: boolean;
+}
+
+/**
+ * Notes that the writer holding `lease` writes profiles whose values are computed at `at`, keeping
+ * an older instant an earlier attempt noted. Called after reading the state, before the first write.
+ */
+export async function noteDueIndexFloor(documents: DocumentSender, runsTable: string, lease: RunKey, at: number): Promise<void> {
+  const key = { job: DUE_INDEX_FLOOR_JOB, runDate: lease.runDate };
+  // Two tries at most: the second only when an hour cleared the floor between the two writes.
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      await documents.send(
+        new UpdateCommand({
+          TableName: runsTable,
+          Key: key,
+          UpdateExpression: 'SET #at = :at, leaseJob = :leaseJob ADD notes :one',
+          ConditionExpression: 'attribute_not_exists(#at) OR #at >= :at',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':at': at, ':leaseJob': lease.job, ':one': 1 },
+        }),
+      );
+      return;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    // An older floor stands: counted noted again, so that an hour that read it before this writer began does not clear it.
+    try {
+      await documents.send(
+        new UpdateCommand({
+          TableName: runsTable,
+          Key: key,
+          UpdateExpression: 'ADD notes :one',
+          ConditionExpression: '#at < :at',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':at': at, ':one': 1 },
+        }),
+      );
+      return;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+  throw new Error(`the due index floor of ${lease.runDate} could not be noted: it changed between each of two tries`);
+}
+
+/** Every floor, read consistently, each with whether its writer's lease is live at `now` (read after the floors). */
+export async function readDueIndexFloors(documents: DocumentSender, runsTable: string, now: number): Promise<DueIndexFloor[]> {
+  const items = await collectPages<Record<string, unknown>>((startKey) =>
+    documents.send(
+      new QueryCommand({
+        TableName: runsTable,
+        KeyConditionExpression: '#job = :job',
+        ExpressionAttributeNames: { '#job': 'job' },
+        ExpressionAttributeValues: { ':job': DUE_INDEX_FLOOR_JOB },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    ),
+  );
+  const floors: DueIndexFloor[] = [];
+  for (const item of items) {
+    if (typeof item.at !== 'number' || typeof item.leaseJob !== 'string') continue;
+    const lease = { job: item.leaseJob, runDate: String(item.runDate) };
+    floors.push({ lease, at: item.at, notes: Number(item.notes ?? 0), writing: await isWriteLeaseLive(documents, runsTable, lease, now) });
+  }
+  return floors;
+}
+
+/** Deletes these floors, each only if no writer noted it since it was read. Returns how many went. */
+export async function clearDueIndexFloors(documents: DocumentSender, runsTable: string, floors: readonly DueIndexFloor[]): Promise<number> {
+  let cleared = 0;
+  for (const floor of floors) {
+    try {
+      await documents.send(
+        new DeleteCommand({
+          TableName: runsTable,
+          Key: { job: DUE_INDEX_FLOOR_JOB, runDate: floor.lease.runDate },
+          ConditionExpression: 'notes = :notes',
+          ExpressionAttributeValues: { ':notes': floor.notes },
+        }),
+      );
+      cleared++;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+  return cleared;
+}
+
 /** The runs-table item of when each campaign was first run enabled (shared/sender/expiry.ts campaignsEnabledSince). */
 const CAMPAIGNS_ENABLED_KEY = { job: 'campaigns-enabled', runDate: 'state' } as const;
 
@@ -88,13 +197,19 @@ export async function recordCampaignsEnabledSince(documents: DocumentSender, run
  * How profiles written outside the sender (the nightly run, seeded data) enter the index: as of the
  * sender's last indexed run, with `catalog` (the stored catalogue when absent). Before any indexed
  * run, as of `fallbackAt`: the sender's first run reads every profile and indexes it anyway.
+ * A night writer gives the key of the write lease it holds: the instant is noted as its floor
+ * before it returns (so before the writer's first write); data seeded with no hour running gives none.
  */
 export async function dueIndexingForWrites(
   clients: Pick<AwsClients, 'documents' | 's3'>,
   config: Config,
   catalog: ProductCatalog | undefined,
   fallbackAt: number,
+  writerLease: RunKey | undefined,
 ): Promise<DueIndexing> {
-  const state = await readDueIndexState(clients.documents, tableNames(config).runs);
-  return dueIndexing(config, catalog ?? (await readCatalog(clients.s3, config)), state?.lastRunAt ?? fallbackAt);
+  const runsTable = tableNames(config).runs;
+  const state = await readDueIndexState(clients.documents, runsTable);
+  const indexedAt = state?.lastRunAt ?? fallbackAt;
+  if (writerLease !== undefined) await noteDueIndexFloor(clients.documents, runsTable, writerLease, indexedAt);
+  return dueIndexing(config, catalog ?? (await readCatalog(clients.s3, config)), indexedAt);
 }

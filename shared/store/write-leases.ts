@@ -98,6 +98,12 @@ export async function liveWriteLeases(documents: DocumentSender, table: string, 
   });
 }
 
+/** Whether the lease at `key` is held at `now` (taken, neither freed nor expired), read consistently. */
+export async function isWriteLeaseLive(documents: DocumentSender, table: string, key: RunKey, now: number): Promise<boolean> {
+  const held = await heldLease(documents, table, key);
+  return held !== undefined && held.expiresAt > now;
+}
+
 async function heldLease(documents: DocumentSender, table: string, key: RunKey): Promise<HeldLease | undefined> {
   const output = await documents.send(new GetCommand({ TableName: table, Key: { job: key.job, runDate: key.runDate }, ConsistentRead: true }));
   return output.Item === undefined ? undefined : heldLeaseOf(output.Item);

@@ -20,7 +20,8 @@ type Clients = Pick<SharedAws, 'clients'>;
 
 /** Profiles written straight into a scenario's profiles table, as a past night left them: with their place in the sender's due index, as the nightly run computes it. */
 export async function seedProfiles(aws: Clients, config: Config, items: ProfileItem[]): Promise<void> {
-  const indexing = await dueIndexingForWrites(aws.clients, config, undefined, 0);
+  // No night writer: the tests seed with no hour running.
+  const indexing = await dueIndexingForWrites(aws.clients, config, undefined, 0, undefined);
   await writeProfiles(aws.clients.documents, tableNames(config).profiles, items.map((item) => withNextDue(item, indexing)));
 }
 

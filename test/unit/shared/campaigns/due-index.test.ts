@@ -170,19 +170,19 @@ describe('the due index', () => {
     const { campaigns } = context();
     const state = { lastRunAt: Date.UTC(2026, 5, 1, 10), fingerprint: 'f1' };
     const lookback = 72 * HOUR;
-    expect(dueSelection(undefined, 'f1', state.lastRunAt, campaigns, lookback)).toEqual({ mode: 'full-scan', reason: 'no-index-yet', reindex: true });
-    expect(dueSelection(state, 'f2', state.lastRunAt + HOUR, campaigns, lookback)).toEqual({ mode: 'full-scan', reason: 'configuration-or-catalogue-changed', reindex: true });
-    expect(dueSelection(state, 'f1', state.lastRunAt - HOUR, campaigns, lookback)).toEqual({ mode: 'full-scan', reason: 'earlier-than-last-indexed-run', reindex: false });
+    expect(dueSelection(undefined, 'f1', state.lastRunAt, campaigns, lookback, [])).toEqual({ mode: 'full-scan', reason: 'no-index-yet', reindex: true });
+    expect(dueSelection(state, 'f2', state.lastRunAt + HOUR, campaigns, lookback, [])).toEqual({ mode: 'full-scan', reason: 'configuration-or-catalogue-changed', reindex: true });
+    expect(dueSelection(state, 'f1', state.lastRunAt - HOUR, campaigns, lookback, [])).toEqual({ mode: 'full-scan', reason: 'earlier-than-last-indexed-run', reindex: false });
     // A run at 14:00 died half-way through re-indexing: 12:00 cannot trust the index, 14:00 again can.
     const died = { ...state, reindexedUpTo: state.lastRunAt + 4 * HOUR };
-    expect(dueSelection(died, 'f1', state.lastRunAt + 2 * HOUR, campaigns, lookback)).toMatchObject({ mode: 'full-scan', reason: 'earlier-than-last-indexed-run' });
-    expect(dueSelection(died, 'f1', state.lastRunAt + 4 * HOUR, campaigns, lookback)).toMatchObject({ mode: 'index', from: state.lastRunAt - longestWindowMs(campaigns) - lookback });
+    expect(dueSelection(died, 'f1', state.lastRunAt + 2 * HOUR, campaigns, lookback, [])).toMatchObject({ mode: 'full-scan', reason: 'earlier-than-last-indexed-run' });
+    expect(dueSelection(died, 'f1', state.lastRunAt + 4 * HOUR, campaigns, lookback, [])).toMatchObject({ mode: 'index', from: state.lastRunAt - longestWindowMs(campaigns) - lookback });
     // A rebuild under f2 died half-way, some values written under it: neither f2 nor f1 (a rollback) may trust the index.
     const rebuildDied = { ...died, rebuildingUnder: 'f2' };
     for (const fingerprint of ['f1', 'f2']) {
-      expect(dueSelection(rebuildDied, fingerprint, state.lastRunAt + 5 * HOUR, campaigns, lookback)).toEqual({ mode: 'full-scan', reason: 'rebuild-unfinished', reindex: true });
+      expect(dueSelection(rebuildDied, fingerprint, state.lastRunAt + 5 * HOUR, campaigns, lookback, [])).toEqual({ mode: 'full-scan', reason: 'rebuild-unfinished', reindex: true });
     }
-    expect(dueSelection(state, 'f1', state.lastRunAt + HOUR, campaigns, lookback)).toEqual({
+    expect(dueSelection(state, 'f1', state.lastRunAt + HOUR, campaigns, lookback, [])).toEqual({
       mode: 'index',
       from: state.lastRunAt - longestWindowMs(campaigns) - lookback,
       to: state.lastRunAt + HOUR,
@@ -190,5 +190,20 @@ describe('the due index', () => {
     // Built-in timing: the birthday month (at most 31 days, +1 for a DST day) is the longest window, the win-back's 30 days next.
     expect(longestWindowMs(campaigns)).toBe(32 * DAY);
     expect(longestWindowMs(context({ campaigns: [{ kind: 'welcome' }, { kind: 'replenishment' }, { kind: 'winback' }] }).campaigns)).toBe(31 * DAY);
+  });
+
+  it("is read from the oldest night writer's floor when one is older than the last indexed run", () => {
+    const { campaigns } = context();
+    const state = { lastRunAt: Date.UTC(2026, 5, 1, 10), fingerprint: 'f1' };
+    const lookback = 72 * HOUR;
+    const span = longestWindowMs(campaigns) + lookback;
+    const at = state.lastRunAt + HOUR;
+    // A night read lastRunAt at 08:00 and 09:00 (two writers), the hours recorded 10:00 while it wrote.
+    expect(dueSelection(state, 'f1', at, campaigns, lookback, [state.lastRunAt - HOUR, state.lastRunAt - 2 * HOUR])).toEqual({ mode: 'index', from: state.lastRunAt - 2 * HOUR - span, to: at });
+    // A floor noted at the last indexed run (or later) reads nothing more.
+    expect(dueSelection(state, 'f1', at, campaigns, lookback, [state.lastRunAt])).toEqual({ mode: 'index', from: state.lastRunAt - span, to: at });
+    // Floors change nothing of when every profile is read.
+    expect(dueSelection(state, 'f1', state.lastRunAt - HOUR, campaigns, lookback, [state.lastRunAt - 3 * HOUR])).toEqual({ mode: 'full-scan', reason: 'earlier-than-last-indexed-run', reindex: false });
+    expect(dueSelection(state, 'f2', at, campaigns, lookback, [state.lastRunAt - 3 * HOUR])).toEqual({ mode: 'full-scan', reason: 'configuration-or-catalogue-changed', reindex: true });
   });
 });
