@@ -57,6 +57,8 @@ export const handler = instrumented(observed, async (event: unknown, context): P
     log,
     // Decided for the hour, its emails leave on the real clock: quiet hours are checked again then.
     realClock: realClockFor(runMode),
+    // Nights take their write leases on the real clock, whatever hour this run decides for.
+    leaseClock: Date.now,
     ...(deadline === undefined ? {} : { deadline }),
   });
   publishMetrics(metrics, campaignMetrics(summary));

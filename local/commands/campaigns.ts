@@ -44,6 +44,8 @@ export async function campaignsCommand(raw: unknown): Promise<void> {
       dryRun: options.dryRun,
       log: jsonLog({ level: options.logLevel }),
       realClock: realClockFor(runMode),
+      // Nights take their write leases on the real clock, whatever hour this run decides for.
+      leaseClock: Date.now,
     });
     process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatCampaignSummary(summary, config.timeZone)}\n`);
     // A run stopped by the circuit breaker or an SES refusal exits 1, after its summary.

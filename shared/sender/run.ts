@@ -194,6 +194,14 @@ export interface CampaignRunOptions {
    */
   realClock?: () => number;
   /**
+   * The clock the nights' write leases are taken on (their context clock: Date.now in AWS and in
+   * the CLI, on the emulators too), on which an hour judges whether a night writer still writes
+   * (its due-index floor, shared/store/due-index-store.ts): an emulated hour's simulated clock
+   * would find a night still writing ended and clear its floor. Without it, the run's departure
+   * clock (tests whose nights and hours share one simulated clock).
+   */
+  leaseClock?: () => number;
+  /**
    * The last instant (epoch ms, real clock) an email's SES call may start (send-deadline.ts): the
    * Lambda's end minus a margin. No email is claimed whose pacing wait would pass it; the rest stay
    * due for the next hour. None: the run sends until its list ends (the CLI, local runs).
@@ -301,8 +309,8 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
 
   const indexState = await readDueIndexState(clients.documents, tableNames(config).runs);
   // Nights' writers may still write, or have written, values older than lastRunAt (due-index.ts): read
-  // from their floors too. Their leases are judged on the run's clock (the real one in AWS, as theirs).
-  const floors = await readDueIndexFloors(clients.documents, tableNames(config).runs, base.departureClock());
+  // from their floors too. Their leases are judged on the clock they are taken on (leaseClock).
+  const floors = await readDueIndexFloors(clients.documents, tableNames(config).runs, (options.leaseClock ?? base.departureClock)());
   const fingerprint = dueIndexFingerprint(config, catalog);
   const lookback = config.sender.expiryLookbackHours * HOUR_MS;
   const selection = dueSelection(indexState, fingerprint, at, config.campaigns, lookback, floors.map((floor) => floor.at));

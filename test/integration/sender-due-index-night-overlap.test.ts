@@ -178,4 +178,22 @@ describe('the due index while a night writes', () => {
     await runCampaignHour(aws, config, hourAt('05:00'), 'floors-0500');
     expect(await floors()).toEqual([]);
   });
+  it("an hour judges a writer's lease on the clock it was taken on, not on its own simulated one", { timeout: 120_000 }, async () => {
+    const config = await scenario('overlap-lease-clock');
+    const runs = tableNames(config).runs;
+    const { documents } = aws.clients;
+    // On the emulators the CLI's nights take their leases on the real clock; its hours run a simulated one.
+    const real = Date.now();
+    const lastHour = Math.floor(real / HOUR) * HOUR - HOUR;
+    await runCampaignHour(aws, config, lastHour, 'lease-clock-prev', { leaseClock: Date.now });
+    const lease = writeLeaseKey(RUN_DATE, 'lease-clock-night', { kind: 'night' });
+    const taken = await acquireWriteLease(documents, runs, lease, { holder: 'night-attempt', now: real, durationMs: WRITE_LEASE_MS });
+    if (!('acquired' in taken)) throw new Error('lease not taken');
+    await noteDueIndexFloor(documents, runs, lease, lastHour);
+    // An operator runs the coming hour 55 minutes early (the CLI allows it): the night still writes.
+    await runCampaignHour(aws, config, real + 55 * MINUTE, 'lease-clock-early', { leaseClock: Date.now });
+    const left = await readDueIndexFloors(documents, runs, Date.now());
+    expect(left.map(({ lease: { runDate }, writing }) => ({ writer: runDate, writing }))).toEqual([{ writer: lease.runDate, writing: true }]);
+    await releaseWriteLease(documents, runs, taken.acquired);
+  });
 });
