@@ -57,8 +57,10 @@ export interface SuppressionItem {
   complainedAt?: number;
   customerId?: string;
   source?: string;
-  /** The feedback ids recorded (Suppression.feedbackId), the last MAX_FEEDBACK_IDS at most. */
+  /** The feedback ids recorded (Suppression.feedbackId), MAX_FEEDBACK_IDS at most; then they move to feedbackIdsBefore. */
   feedbackIds?: Set<string>;
+  /** The generation of feedbackIds before the current one: with it, at least the last MAX_FEEDBACK_IDS ids are known. */
+  feedbackIdsBefore?: Set<string>;
 }
 
 export interface SuppressResult {
@@ -70,9 +72,10 @@ export interface SuppressResult {
 }
 
 /**
- * How many feedback ids an entry keeps: a suppressed address is not mailed again, so a few cover
- * the feedbacks of the emails in flight when it was suppressed. One past it starts the set again
- * with that id alone: redeliveries come within hours, of the newest feedbacks.
+ * How many feedback ids an entry's set holds: a suppressed address is not mailed again, so a few
+ * cover the feedbacks of the emails in flight when it was suppressed. One past it moves the set to
+ * feedbackIdsBefore (replacing the generation there) and starts it again with that id: the newest
+ * MAX_FEEDBACK_IDS ids at least are always known, as redeliveries come within hours, of the newest.
  */
 export const MAX_FEEDBACK_IDS = 10;
 
@@ -120,7 +123,8 @@ async function writeSuppression(documents: DocumentSender, tableName: string, ke
     new UpdateCommand({
       TableName: tableName,
       Key: { email: key },
-      UpdateExpression: `SET ${[...sets, ...(feedback === 'restart' ? ['feedbackIds = :feedbackIds'] : [])].join(', ')} ADD reasons :reasons${feedback === 'add' ? ', feedbackIds :feedbackIds' : ''}`,
+      // Full: the ids move to feedbackIdsBefore (the one generation before, replaced) and the set starts again.
+      UpdateExpression: `SET ${[...sets, ...(feedback === 'restart' ? ['feedbackIdsBefore = feedbackIds', 'feedbackIds = :feedbackIds'] : [])].join(', ')} ADD reasons :reasons${feedback === 'add' ? ', feedbackIds :feedbackIds' : ''}`,
       // The set grows while it has room, or its id is already in it (a redelivery adds nothing).
       ...(feedback === 'add' ? { ConditionExpression: 'attribute_not_exists(feedbackIds) OR size(feedbackIds) < :maxFeedbackIds OR contains(feedbackIds, :feedbackId)' } : {}),
       ExpressionAttributeNames: { '#reason': 'reason', ...(suppression.source ? { '#source': 'source' } : {}) },
@@ -141,7 +145,7 @@ async function writeSuppression(documents: DocumentSender, tableName: string, ke
     try {
       return await documents.send(update('add'));
     } catch (error) {
-      // Full, and this id not among them: it starts the set again.
+      // Full, and this id not among them: a new generation of ids starts.
       if (isConditionFailure(error)) return documents.send(update('restart'));
       throw error;
     }
@@ -160,9 +164,12 @@ async function writeSuppression(documents: DocumentSender, tableName: string, ke
   if (customerId !== undefined) item.customerId = customerId;
   const source = old?.source ?? suppression.source;
   if (source !== undefined) item.source = source;
-  const feedbackSeen = feedbackId !== undefined && (old?.feedbackIds?.has(feedbackId) ?? false);
-  const feedbackIds = feedbackId === undefined || feedbackSeen ? old?.feedbackIds : new Set([...(old?.feedbackIds !== undefined && old.feedbackIds.size < MAX_FEEDBACK_IDS ? old.feedbackIds : []), feedbackId]);
+  const feedbackSeen = feedbackId !== undefined && ((old?.feedbackIds?.has(feedbackId) ?? false) || (old?.feedbackIdsBefore?.has(feedbackId) ?? false));
+  const restarted = feedbackId !== undefined && !feedbackSeen && old?.feedbackIds !== undefined && old.feedbackIds.size >= MAX_FEEDBACK_IDS;
+  const feedbackIds = feedbackId === undefined || feedbackSeen ? old?.feedbackIds : new Set([...(restarted ? [] : (old?.feedbackIds ?? [])), feedbackId]);
   if (feedbackIds !== undefined) item.feedbackIds = feedbackIds;
+  const feedbackIdsBefore = restarted ? old?.feedbackIds : old?.feedbackIdsBefore;
+  if (feedbackIdsBefore !== undefined) item.feedbackIdsBefore = feedbackIdsBefore;
   return { created: old === undefined, feedbackSeen, item };
 }
 

@@ -96,14 +96,23 @@ describe('suppression store', () => {
     expect(await bounce('fb-1')).toMatchObject({ created: false, feedbackSeen: false });
     expect(await bounce('fb-1')).toMatchObject({ created: false, feedbackSeen: true });
     for (let i = 2; i <= MAX_FEEDBACK_IDS; i++) expect((await bounce(`fb-${i}`)).feedbackSeen).toBe(false);
-    // Full: one seen already is still told; one more starts the set again with it alone.
+    // Full: one seen already is still told; one more starts a new generation with it alone, the full one kept before it.
     expect((await bounce('fb-1')).feedbackSeen).toBe(true);
     const past = await bounce('fb-past');
     expect(past.feedbackSeen).toBe(false);
+    const full = new Set(Array.from({ length: MAX_FEEDBACK_IDS }, (_, i) => `fb-${i + 1}`));
     const stored = await getSuppression(aws.clients.documents, table, email);
-    expect(stored).toMatchObject({ reason: 'unsubscribe', source: 'one-click', feedbackIds: new Set(['fb-past']) });
+    expect(stored).toMatchObject({ reason: 'unsubscribe', source: 'one-click', feedbackIds: new Set(['fb-past']), feedbackIdsBefore: full });
     expect(past.item).toEqual(stored);
     expect((await bounce('fb-past')).feedbackSeen).toBe(true);
+    // The newest ids before the new generation are still known: a redelivery of the 10th, right after the 11th, is one.
+    expect((await bounce(`fb-${MAX_FEEDBACK_IDS}`)).feedbackSeen).toBe(true);
+    // The next generation, once full, replaces the one before: the oldest ids go, the newest stay known.
+    for (let i = 1; i <= MAX_FEEDBACK_IDS; i++) expect((await bounce(`fb-next-${i}`)).feedbackSeen).toBe(false);
+    const kept = await getSuppression(aws.clients.documents, table, email);
+    expect(kept?.feedbackIdsBefore?.has('fb-1')).toBe(false);
+    expect((await bounce(`fb-next-${MAX_FEEDBACK_IDS - 1}`)).feedbackSeen).toBe(true);
+    expect((await bounce(`fb-next-${MAX_FEEDBACK_IDS}`)).feedbackSeen).toBe(true);
     // A write without a feedback id records none.
     await suppress(aws.clients.documents, table, { email: 'no-feedback@example.com', reason: 'hard-bounce', at: T0, source: 'ses-bounce:unknown' });
     expect(await getSuppression(aws.clients.documents, table, 'no-feedback@example.com')).not.toHaveProperty('feedbackIds');
