@@ -4,6 +4,7 @@ import { ClienteleError } from '#shared/errors.ts';
 import type { ExportSource } from '#shared/exports/source.ts';
 import { newRunId } from '#shared/log.ts';
 import { reportsBucket, runWorkPrefix } from '#shared/store/buckets.ts';
+import { isErased } from '#shared/store/erasure-store.ts';
 import { decodeMeasures, encodeMeasures } from './measures-codec.ts';
 import { confirmWriter, type ShardFigures } from './admission.ts';
 import {
@@ -289,8 +290,15 @@ export async function bucketShardRead(context: NightContext, store: WorkStore, s
     await readBucket(store, plan, shares, shard.index, handlers);
     return read;
   });
-  // After collectShard: a customer who asked to be forgotten is left out in every shard, not split.
-  const split = splitCustomersOf(await readEmaillessCustomers(store, plan, shares), shard, (id) => shardRead.aggregator.hasCustomerRecord(id));
+  // After collectShard, which left out the forgotten: one forgotten by id is left out by the id's
+  // shard too, but one forgotten by address only by this shard, so it refuses them as split.
+  const forgottenByAddress = new Set(shardRead.erasedIds.filter((id) => !isErased(shardRead.erasures, id)));
+  const split = splitCustomersOf(
+    await readEmaillessCustomers(store, plan, shares),
+    shard,
+    (id) => shardRead.aggregator.hasCustomerRecord(id),
+    (id) => forgottenByAddress.has(id),
+  );
   if (split.length > 0) {
     context.log.error('customers listed with and without an email fall to two shards: night refused, nothing written', { customers: split.length, shard: shard.index });
     throw splitCustomersRefusal(split, shard, (file) => plan.export.files[file]?.name ?? `file ${file}`);

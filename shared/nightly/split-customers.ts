@@ -16,6 +16,11 @@ import { shardOf, type ShardSpec } from './shards.ts';
  * email (point-of-sale customers) stays whole in its id's shard and is not refused; nor is one
  * whose email and id fall to the same shard.
  *
+ * A customer whose address is on the erasure list (forgotten by email, never by id) is left out by
+ * the shard of that address only: the shard of the id sees no address on the email-less row and
+ * would write the person. So the shard of the address asks about the customers it left out as
+ * forgotten by address too, and refuses the night without naming them.
+ *
  * A customer listed with two emails that fall to two shards (an address changed between two
  * customer parts) is built and written by both shards too, and the "no" of one row is lost. A
  * reader cannot tell such rows from any other without a list of every customer, so the shards
@@ -45,20 +50,30 @@ export interface SplitCustomer {
   file: number;
   line: number;
   idShard: number;
+  /** Left out by `shard` as forgotten by address (the id's shard cannot see it): named by file and line only. */
+  forgotten?: true;
 }
 
 /**
  * Of every reader's email-less rows, the customers `shard` holds (a customer row of theirs came
- * to its bucket, so by email) while their id sends the email-less row to another shard; each
- * once, at its first such row by file and line. Pure.
+ * to its bucket, so by email), or left out as forgotten by address, while their id sends the
+ * email-less row to another shard; each once, at its first such row by file and line. Pure.
  */
-export function splitCustomersOf(lists: readonly EmaillessCustomers[], shard: ShardSpec, holds: (customerId: string) => boolean): SplitCustomer[] {
+export function splitCustomersOf(
+  lists: readonly EmaillessCustomers[],
+  shard: ShardSpec,
+  holds: (customerId: string) => boolean,
+  forgottenByAddress: (customerId: string) => boolean = () => false,
+): SplitCustomer[] {
   const found = new Map<string, SplitCustomer>();
   for (const { customerIds, files, lines } of lists) {
     customerIds.forEach((customerId, i) => {
       const idShard = shardOf(customerId, shard.count);
-      if (idShard === shard.index || !holds(customerId)) return;
-      const row = { customerId, file: files[i] as number, line: lines[i] as number, idShard };
+      if (idShard === shard.index) return;
+      const held = holds(customerId);
+      const forgotten = !held && forgottenByAddress(customerId);
+      if (!held && !forgotten) return;
+      const row: SplitCustomer = { customerId, file: files[i] as number, line: lines[i] as number, idShard, ...(forgotten ? { forgotten } : {}) };
       const earlier = found.get(customerId);
       if (earlier === undefined || row.file < earlier.file || (row.file === earlier.file && row.line < earlier.line)) found.set(customerId, row);
     });
@@ -66,16 +81,24 @@ export function splitCustomersOf(lists: readonly EmaillessCustomers[], shard: Sh
   return [...found.values()].sort((a, b) => a.file - b.file || a.line - b.line);
 }
 
-/** The refusal of a sharded night that found split customers: the first named (id, file, line), how many, what to do. */
+/**
+ * The refusal of a sharded night that found split customers: the first named (id, file, line; a
+ * forgotten one by file and line only), how many, what to do.
+ */
 export function splitCustomersRefusal(split: readonly SplitCustomer[], shard: ShardSpec, fileName: (file: number) => string): NightRefusedError {
   const first = split[0];
   if (first === undefined) throw new RangeError('no split customer to refuse the night for');
   const others = split.length - 1;
+  const where = `${fileName(first.file)} line ${first.line}`;
+  const who = first.forgotten
+    ? `a customer who asked to be forgotten by email is listed with that email and without one (${where})`
+    : `customer ${first.customerId} is listed with an email and without one (${where})`;
+  const why = first.forgotten ? 'which cannot see the forgotten email and would store the person' : 'and a sharded night cannot merge them as one run does';
   return new NightRefusedError(
-    `customer ${first.customerId} is listed with an email and without one (${fileName(first.file)} line ${first.line})` +
+    who +
       (others > 0 ? `, and so are ${others} other customers` : '') +
       `: the rows with an email fall to shard ${shard.index}/${shard.count}, the row without one to shard ${first.idShard} (by its customer id), ` +
-      'and a sharded night cannot merge them as one run does. Nothing was written: run this night as one shard ' +
+      `${why}. Nothing was written: run this night as one shard ` +
       '(clientele run nightly without --shards, or the nightly function invoked with the run date and no phase).',
   );
 }

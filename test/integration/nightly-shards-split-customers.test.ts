@@ -8,6 +8,8 @@ import { directoryExportSource } from '#shared/exports/source.ts';
 import { combineWorkMeasures, measureShardToWork, planNight, repartitionToWork } from '#shared/nightly/distributed.ts';
 import { nightContext, runNightly } from '#shared/nightly/run.ts';
 import { shardOf, shardsOf } from '#shared/nightly/shards.ts';
+import { recordErasure } from '#shared/store/erasure-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { comparable, rowObjects, storedState } from '#test/support/nightly-comparison.ts';
@@ -21,7 +23,8 @@ import { comparable, rowObjects, storedState } from '#test/support/nightly-compa
  * (point-of-sale) and a customer whose email and id fall to the same shard store what one run stores.
  * So is a customer of the base listed with two emails that fall to two shards (an address changed
  * between two customer parts), while one whose email moved to another shard, listed once, is stored
- * as one run stores it.
+ * as one run stores it. A customer forgotten by email (before their first export) listed with that
+ * email and without one is refused too: the id's shard cannot see the address, and would store them.
  */
 
 const aws = sharedAws();
@@ -218,6 +221,63 @@ describe('sharded night, a Shopify customer listed with and without an email', (
     }
     expect((await storedState(aws, config)).profiles).toEqual([]);
   }, 120_000);
+
+  describe('a customer forgotten by email, listed with that email and without one', () => {
+    /** Night 1 without her; night 2 lists her twice, the email-less row last and in another part, with an order. */
+    async function forgottenNights(tag: string) {
+      const forgotten = customer('61', true);
+      const others = [['998', 'Other', 'One', 'other@example.com', 'yes'], ['997', 'Ann', 'Lee', 'ann@example.com', 'yes']];
+      const otherOrders = [order('#5001', 'other@example.com', '02', '20.00', 'SOAP-1'), order('#5002', 'ann@example.com', '03', '40.00', 'SOAP-1')];
+      const night1 = await exportOf(`forgotten-${tag}-1`, { 'customers_export_1.csv': [CUSTOMERS_HEADER, ...others], 'orders_export_1.csv': [ORDERS_HEADER, ...otherOrders] });
+      const night2 = await exportOf(`forgotten-${tag}-2`, {
+        'customers_export_1.csv': [CUSTOMERS_HEADER, ...others, [forgotten.id, 'Mei', 'Wang', forgotten.email, 'yes']],
+        'customers_export_2.csv': [CUSTOMERS_HEADER, [forgotten.id, 'Mei', 'Wang', '', 'yes']],
+        'orders_export_1.csv': [ORDERS_HEADER, ...otherOrders, order('#5003', forgotten.email, '10', '900.00', 'BAG-1')],
+      });
+      const single = await scenarioConfig(aws, `forgotten-${tag}-single`, LENIENT);
+      const sharded = await scenarioConfig(aws, `forgotten-${tag}-sharded`, LENIENT);
+      // `clientele forget --email` before she was ever exported: nothing stored matched, the entry is recorded.
+      for (const config of [single, sharded]) await recordErasure(aws.clients.documents, tableNames(config).suppression, { customerIds: [], emails: [forgotten.email] }, Date.now());
+      await runSingle(single, '2026-11-22', `forgotten-${tag}-single-1`, night1);
+      await runSharded(sharded, '2026-11-22', `forgotten-${tag}-sharded-1`, night1);
+      // One run merges her rows, meets the address and leaves her out.
+      await runSingle(single, '2026-11-23', `forgotten-${tag}-single-2`, night2);
+      expect((await storedState(aws, single)).profiles.map((p) => p.customerId)).toEqual(['997', '998']);
+      return { forgotten, night2, sharded, before: await storedState(aws, sharded) };
+    }
+
+    /** The refusal names her row's file and line, not her id. */
+    const refusalOf = (holder: number, idShard: number) =>
+      new RegExp(
+        `^a customer who asked to be forgotten by email is listed with that email and without one \\(customers_export_2\\.csv line 2\\): ` +
+          `the rows with an email fall to shard ${holder}/${SHARDS}, the row without one to shard ${idShard} \\(by its customer id\\), which cannot see the forgotten email.*Nothing was written: run this night as one shard`,
+      );
+
+    it('refuses the night in the workers of clientele run nightly --shards, before any write', async () => {
+      const { forgotten, night2, sharded, before } = await forgottenNights('cli');
+      const refused = runSharded(sharded, '2026-11-23', 'forgotten-cli-sharded-2', night2);
+      await expect(refused).rejects.toMatchObject({ name: 'NightRefusedError' });
+      await expect(refused).rejects.toThrow(refusalOf(shardOf(normaliseEmail(forgotten.email), SHARDS), shardOf(forgotten.id, SHARDS)));
+      await expect(refused).rejects.not.toThrow(forgotten.id);
+      expect(await storedState(aws, sharded)).toEqual(before);
+    }, 240_000);
+
+    it('refuses the night in the measure of the shard of her address (the phases one by one, as in AWS), before any write', async () => {
+      const { forgotten, night2, sharded, before } = await forgottenNights('phases');
+      const source = directoryExportSource(night2);
+      const context = nightContext({ runDate: '2026-11-23', runId: 'forgotten-phases-sharded-2', config: sharded, clients: aws.clients, clock: Date.now });
+      const { readers } = await planNight(context, SHARDS, source);
+      for (const reader of readers) await repartitionToWork(context, { shards: SHARDS, reader }, source);
+      const holder = shardOf(normaliseEmail(forgotten.email), SHARDS);
+      // The id's shard first: it measures her, and writes nothing yet.
+      const shards = shardsOf(SHARDS);
+      for (const shard of [...shards.filter((s) => s.index !== holder), ...shards.filter((s) => s.index === holder)]) {
+        if (shard.index === holder) await expect(measureShardToWork(context, shard)).rejects.toThrow(refusalOf(holder, shardOf(forgotten.id, SHARDS)));
+        else await expect(measureShardToWork(context, shard)).resolves.toMatchObject({ shard });
+      }
+      expect(await storedState(aws, sharded)).toEqual(before);
+    }, 240_000);
+  });
 
   it('stores what one run stores for customers without an email (point-of-sale) and for one whose email and id fall to the same shard', async () => {
     const together = customer('52', false);

@@ -53,6 +53,20 @@ describe('splitCustomersOf', () => {
         'Nothing was written: run this night as one shard (clientele run nightly without --shards, or the nightly function invoked with the run date and no phase).',
     );
   });
+
+  it('names the customers the shard left out as forgotten by address too, and refuses without naming the first one', () => {
+    const forgottenByAddress = (id: string) => id === elsewhere;
+    const split = splitCustomersOf([list([[elsewhere, 1, 3], [own, 1, 5]])], shard, () => false, forgottenByAddress);
+    expect(split).toEqual([{ customerId: elsewhere, file: 1, line: 3, idShard: 0, forgotten: true }]);
+    const refusal = splitCustomersRefusal(split, shard, (file) => ['customers_export_1.csv', 'customers_export_2.csv'][file] as string);
+    expect(refusal.name).toBe('NightRefusedError');
+    expect(refusal.message).toBe(
+      'a customer who asked to be forgotten by email is listed with that email and without one (customers_export_2.csv line 3): ' +
+        'the rows with an email fall to shard 1/3, the row without one to shard 0 (by its customer id), which cannot see the forgotten email and would store the person. ' +
+        'Nothing was written: run this night as one shard (clientele run nightly without --shards, or the nightly function invoked with the run date and no phase).',
+    );
+    expect(refusal.message).not.toContain(elsewhere);
+  });
 });
 
 describe('customersHeldTwice', () => {
