@@ -2,6 +2,7 @@ import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import type { FileReport } from '#shared/exports/reader.ts';
+import { addMinor } from '#shared/money.ts';
 import { getRun, putRun, recentRuns, runsAfter } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import type { Log } from '#shared/log.ts';
@@ -46,10 +47,21 @@ export function emptyShardFigures(): ShardFigures {
   };
 }
 
+/** The figures that are money (minor units, summed with addMinor), each with the name an overflow of its sum gives. */
+export const MONEY_FIGURES = {
+  revenue12mMinor: 'the 12-month revenue',
+  erasedSinceLastNightRevenue12mMinor: 'the 12-month revenue of the clients erased since the last night',
+} as const satisfies Partial<Record<keyof ShardFigures, string>>;
+const moneyFigureName = (key: keyof ShardFigures): string | undefined => (MONEY_FIGURES as Partial<Record<keyof ShardFigures, string>>)[key];
+
+/** Every shard's figures added up; money with checked arithmetic, so that a sharded night refuses an impossible sum here, before any write, as one run does. */
 export function addShardFigures(parts: readonly ShardFigures[]): ShardFigures {
   const total = emptyShardFigures();
   for (const part of parts) {
-    for (const key of Object.keys(total) as (keyof ShardFigures)[]) total[key] += part[key];
+    for (const key of Object.keys(total) as (keyof ShardFigures)[]) {
+      const money = moneyFigureName(key);
+      total[key] = money === undefined ? total[key] + part[key] : addMinor(total[key], part[key], money);
+    }
   }
   return total;
 }

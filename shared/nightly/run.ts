@@ -9,6 +9,7 @@ import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
 import type { ExportHandlers, RowPosition } from '#shared/exports/types.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { ClientOrders, ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
+import { addMinor } from '#shared/money.ts';
 import type { RosterOutcome, RosterRow } from '#shared/advisors/roster.ts';
 import { settleRoster } from '#shared/store/roster-store.ts';
 import { advisorDigestsOfNight, DIGEST_WEEK_NIGHTS, type AdvisorDigestSummary, type DigestRun } from '#shared/digests/advisor-digests.ts';
@@ -25,7 +26,7 @@ import { compareStrings, SkuLabels, type SkuLabelEntry } from '#shared/tiering/c
 import { rfmMeasures, runClock, streamProfiles } from '#shared/tiering/profile.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { isTierUpgrade, tierRank } from '#shared/tiering/tiers.ts';
-import { acceptedOrderLines, addShardFigures, admitNight, confirmWriter, emptyShardFigures, NightRefusedError, type ShardFigures } from './admission.ts';
+import { acceptedOrderLines, addShardFigures, admitNight, confirmWriter, emptyShardFigures, MONEY_FIGURES, NightRefusedError, type ShardFigures } from './admission.ts';
 import { futureNightRefusal } from './run-date.ts';
 import { nightRules, unexplainedLapse, type LapseClock } from './guards.ts';
 import { addDays, daysBetweenDates } from '#shared/time.ts';
@@ -343,7 +344,7 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
   };
   const inputs = rfmMeasures(clients, { runDate, config }, (client) => {
     figures.clients += 1;
-    figures.revenue12mMinor += client.spend12mMinor;
+    figures.revenue12mMinor = addMinor(figures.revenue12mMinor, client.spend12mMinor, MONEY_FIGURES.revenue12mMinor);
     if (client.tier !== 'Prospect') figures.buyers += 1;
     const before = seenByNight(beforeState(base, client.customerId));
     if (!before) return;
@@ -357,7 +358,7 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
   const erasedSinceLastNight = since === undefined ? [] : shardRead.erasedInExport.filter(({ client, email }) => erasedSince(shardRead.erasures, since, client.customerId, email)).map(({ client }) => client);
   rfmMeasures(erasedSinceLastNight, { runDate, config }, (client) => {
     figures.erasedSinceLastNight += 1;
-    figures.erasedSinceLastNightRevenue12mMinor += client.spend12mMinor;
+    figures.erasedSinceLastNightRevenue12mMinor = addMinor(figures.erasedSinceLastNightRevenue12mMinor, client.spend12mMinor, MONEY_FIGURES.erasedSinceLastNightRevenue12mMinor);
     if (client.tier !== 'Prospect') figures.erasedSinceLastNightBuyers += 1;
   });
   const { summaries } = clv.buyers;

@@ -18,7 +18,7 @@ import {
 } from '#shared/nightly/distributed.ts';
 import { nightContext, runNightly } from '#shared/nightly/run.ts';
 import { assignShares, readPlan, repartitionShare } from '#shared/nightly/shares.ts';
-import { shardsOf } from '#shared/nightly/shards.ts';
+import { shardOf, shardsOf } from '#shared/nightly/shards.ts';
 import { uploadExport } from '#test/support/emulator-data.ts';
 import { exportDir, scratchDir } from '#test/support/export-files.ts';
 import { clienteleExit } from '#test/support/cli.ts';
@@ -211,6 +211,34 @@ describe('sharded nightly run', () => {
     expect(await rowObjects(aws, summary)).toEqual(await rowObjects(aws, one));
     expect(await storedState(aws, config)).toEqual(await storedState(aws, single));
   }, 240_000);
+
+  it('refuses before any write a 12-month revenue past 2^53 minor units that only the shards\' sum reaches (AMOUNT_OVERFLOW), as one run does', async () => {
+    // Two clients in two shards, each with a line under a raised maxLineTotal (an IDR or VND brand):
+    // each shard's revenue is exact, the night's is not.
+    const ids: string[] = [];
+    for (let i = 0; ids.length < 2; i++) if (shardOf(`C${i}`, 2) === ids.length) ids.push(`C${i}`);
+    const dir = await exportDir({
+      'customers.csv': `customer_id,email\n${ids[0]},a@example.com\n${ids[1]},b@example.com\n`,
+      'orders.csv': `order_id,customer_id,ordered_at,line_total\nO1,${ids[0]},2026-11-20T10:00:00+08:00,50000000000000.00\nO2,${ids[1]},2026-11-21T10:00:00+08:00,50000000000000.00\n`,
+    });
+    const overrides = { exports: { maxLineTotal: '90000000000000' } };
+    const overflow = { code: 'AMOUNT_OVERFLOW', message: expect.stringMatching(/^the 12-month revenue is beyond/) };
+    const single = await scenarioConfig(aws, 'sharded-overflow-single', overrides);
+    await expect(runNightly({ clock: Date.now, runDate: NIGHTS[0], runId: 'overflow-single', config: single, clients: aws.clients, source: directoryExportSource(dir) })).rejects.toMatchObject({ code: 'AMOUNT_OVERFLOW' });
+    expect((await storedState(aws, single)).profiles).toEqual([]);
+    const sharded = await scenarioConfig(aws, 'sharded-overflow', overrides);
+    const run = () => runNightlySharded({ clock: Date.now, runDate: NIGHTS[0], runId: 'overflow-sharded', config: sharded, clients: aws.clients, shards: 2, source: { kind: 'directory', path: dir } });
+    await expect(run()).rejects.toMatchObject(overflow);
+    expect((await storedState(aws, sharded)).profiles).toEqual([]);
+    // The phases one by one, as in AWS: combine refuses, before the shards' writes.
+    const context = nightContext({ runDate: NIGHTS[0], runId: 'overflow-phases', config: sharded, clients: aws.clients, clock: Date.now });
+    const source = directoryExportSource(dir);
+    const { readers } = await planNight(context, 2, source);
+    for (const reader of readers) await repartitionToWork(context, { shards: 2, reader }, source);
+    for (const shard of shardsOf(2)) await measureShardToWork(context, shard);
+    await expect(combineWorkMeasures(context, { shards: 2, startedAt: Date.now() })).rejects.toMatchObject(overflow);
+    expect((await storedState(aws, sharded)).profiles).toEqual([]);
+  }, 180_000);
 
   it('fails as a whole, writing nothing, when the export is unreadable', async () => {
     const config = await scenarioConfig(aws, 'sharded-bad');

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ClienteleError, isUserFacing } from '#shared/errors.ts';
 import { addMinor, AmountOverflowError } from '#shared/money.ts';
 import type { ClientProfile, OrderLine } from '#shared/model.ts';
+import { addShardFigures, emptyShardFigures } from '#shared/nightly/admission.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { distribution } from '#shared/tiering/distribution.ts';
 import { computeProfiles } from '#shared/tiering/profile.ts';
@@ -73,6 +74,14 @@ describe('the sums of the tiering stage', () => {
   it('refuses revenue totals past the limit', () => {
     const profile = { tier: 'VIC', stage: 'active', spend12mMinor: 5e15, orderCount: 3 } as ClientProfile;
     expect(() => distribution([profile, profile])).toThrow(/12-month revenue is beyond/);
+  });
+
+  it("refuses the shards' revenue figures added up past the limit (a sharded night's combine, before any write)", () => {
+    const shard = { ...emptyShardFigures(), clients: 1, revenue12mMinor: 5e15 };
+    expect(addShardFigures([shard, { ...shard, revenue12mMinor: 4e15 }])).toMatchObject({ clients: 2, revenue12mMinor: 9e15 });
+    expect(() => addShardFigures([shard, shard])).toThrow(/^the 12-month revenue is beyond/);
+    const erased = { ...emptyShardFigures(), erasedSinceLastNightRevenue12mMinor: 5e15 };
+    expect(() => addShardFigures([erased, erased])).toThrow(/^the 12-month revenue of the clients erased since the last night is beyond/);
   });
 
   it('never gets there from an export read with the default exports.maxLineTotal: such lines are rejects', async () => {
