@@ -5,7 +5,7 @@ import { parseConfig } from '#shared/config.ts';
 import { jsonLog } from '#shared/log.ts';
 import type { NightBase } from '#shared/nightly/base.ts';
 import { bucketShardRead, keyMovedOf, repartitionToWork, workStoreOf } from '#shared/nightly/distributed.ts';
-import { loadShardBase, measureShard, nightContext, writeShard, type ShardRead } from '#shared/nightly/run.ts';
+import { followShard, loadShardBase, measureShard, nightContext, writeShard, type ShardFollowed, type ShardRead } from '#shared/nightly/run.ts';
 import { exportSourceOf, type FromWorker, type ToWorker } from './sharded-run.ts';
 import { workerErrorOf } from './worker-errors.ts';
 
@@ -20,6 +20,7 @@ if (!port) throw new Error('shard-worker.ts runs as a worker thread of runNightl
 let start: Extract<ToWorker, { type: 'start' }> | undefined;
 let shardRead: ShardRead | undefined;
 let base: NightBase | undefined;
+let followed: ShardFollowed | undefined;
 
 const reply = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
@@ -37,17 +38,20 @@ async function handle(message: ToWorker): Promise<void> {
     shardRead = await bucketShardRead(context, workStoreOf(context), start.shard);
     base = await loadShardBase(context, shardRead);
     const { measures, figures } = measureShard(context, shardRead, base);
+    followed = await followShard(context, shardRead);
     const columns = [...Object.values(measures.rfm), ...Object.values(measures.clv)] as Float64Array[];
     const keyMoved = keyMovedOf(shardRead, base);
-    reply({ type: 'measured', measures, figures, unknownCustomerLines: shardRead.unknownCustomers.perFile, ...(keyMoved ? { keyMoved } : {}) }, columns.map((c) => c.buffer as ArrayBuffer));
+    const { campaignTallies } = followed;
+    reply({ type: 'measured', measures, figures, unknownCustomerLines: shardRead.unknownCustomers.perFile, campaignTallies, ...(keyMoved ? { keyMoved } : {}) }, columns.map((c) => c.buffer as ArrayBuffer));
     return;
   }
-  if (!shardRead || !base) throw new Error('models received before the shard was measured');
+  if (!shardRead || !base || !followed) throw new Error('models received before the shard was measured');
   try {
     // Under the lease the parent process holds on the whole night (sharded-run.ts).
-    const outcome = await writeShard(context, shardRead, message.models, base, { kind: 'night' });
+    const outcome = await writeShard(context, shardRead, message.models, base, followed, { kind: 'night' });
     shardRead = undefined;
     base = undefined;
+    followed = undefined;
     reply({ type: 'written', outcome });
   } finally {
     destroyAwsClients(context.clients);

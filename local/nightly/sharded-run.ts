@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { CampaignTallies } from '#shared/campaign-results/results.ts';
 import type { Config } from '#shared/config.ts';
 import type { LogLevel } from '#shared/log.ts';
 import { directoryExportSource, type ExportSource } from '#shared/exports/source.ts';
@@ -52,7 +53,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'repartitioned' }
-  | { type: 'measured'; measures: ShardMeasures; figures: ShardFigures; unknownCustomerLines: Record<string, number>; keyMoved?: KeyMoved }
+  | { type: 'measured'; measures: ShardMeasures; figures: ShardFigures; unknownCustomerLines: Record<string, number>; campaignTallies: CampaignTallies; keyMoved?: KeyMoved }
   | { type: 'written'; outcome: ShardOutcome }
   | { type: 'failed'; error: WorkerError };
 
@@ -144,6 +145,7 @@ async function runShards(
       figures: measured.map((m) => m.figures),
       files,
       unknownCustomerLines: measured.map((m) => m.unknownCustomerLines),
+      campaignTallies: measured.map((m) => m.campaignTallies),
     });
     await lease.confirm('write');
     for (const worker of workers) worker.send({ type: 'models', models });

@@ -23,7 +23,8 @@ import { runClock } from '#shared/tiering/profile.ts';
 /**
  * The nightly run's campaign-results step, in two halves so that a sharded run adds up exactly
  * what a single run counts: each shard follows the period's decisions of the clients it holds
- * (tallyShardCampaigns, before it writes anything), then the run's last step merges the tallies,
+ * (tallyShardCampaigns, when it measures: combine adds them up before any write, so an impossible
+ * sum refuses the night there), then the run's last step merges the tallies,
  * computes the uplifts and writes campaign-results.json under the run's report prefix.
  *
  * Decisions of clients absent from tonight's export are left out: their orders cannot be seen

@@ -14,12 +14,14 @@ import {
   defaultExportSource,
   exportRejected,
   finishNight,
+  followShard,
   loadShardBase,
   measureShard,
   NightlyRunError,
   writeShard,
   type NightContext,
   type NightModels,
+  type ShardFollowed,
   type ShardOutcome,
   type ShardRead,
 } from './run.ts';
@@ -45,6 +47,8 @@ import { isValidShard, MAX_SHARDS, shardKeySchemeOf, shardsOf, type ShardSpec } 
  *   repartition (reader r) read r's files (every check), route each accepted record to the
  *                          bucket of its client's shard, store the read's figures
  *   measure (shard i)      read bucket i (shard i's clients, from every reader), store its measures
+ *                          and what it followed of the period's campaigns and advisor tasks
+ *                          (the send ledger read: followShard)
  *   combine                what needs every file (duplicate parts), then every shard's measures →
  *                          the night's models (RFM cuts, CLV fit) and the checks before any write
  *   write (shard i)        read bucket i again, score shard i with the models, write what changed;
@@ -57,6 +61,7 @@ import { isValidShard, MAX_SHARDS, shardKeySchemeOf, shardsOf, type ShardSpec } 
  * under <reportsPrefix>/work/nightly/<runDate>/<runId>/ (the stack expires them after a few days):
  *   plan.json, shares/..., bucket-<b>/...  the export's plan, the readers' figures, the buckets (shares.ts)
  *   measures-<i>.bin   shard i's measures (measures-codec.ts), read by combine
+ *   figures-<i>.json   shard i's figures for the checks and what it followed, read by combine and write i
  *   models.json        the night's models, read by every write and by finish
  *   outcome-<i>.json   what shard i wrote, read by finish
  * plan.json and models.json record the configuration the night was planned under: each phase reads
@@ -334,9 +339,10 @@ export async function measureShardToWork(context: NightContext, shard: ShardSpec
   const shardRead = await bucketShardRead(context, store, shard);
   const base = await loadShardBase(context, shardRead);
   const { measures, figures } = measureShard(context, shardRead, base);
+  const followed = await followShard(context, shardRead);
   const measuresObject = await store.put(workKeys.measures(shard.index), encodeMeasures(measures), 'application/octet-stream');
   const keyMoved = keyMovedOf(shardRead, base);
-  const stored: StoredFigures = { figures, unknownCustomerLines: shardRead.unknownCustomers.perFile, ...(keyMoved ? { keyMoved } : {}) };
+  const stored: StoredFigures = { figures, unknownCustomerLines: shardRead.unknownCustomers.perFile, followed, ...(keyMoved ? { keyMoved } : {}) };
   await store.put(workKeys.figures(shard.index), JSON.stringify(stored), 'application/json');
   return { shard, measuresObject, rfmBuyers: measures.rfm.orderCount.length, clvBuyers: measures.clv.frequency.length, readMs: shardRead.readMs };
 }
@@ -369,6 +375,8 @@ interface StoredFigures {
   unknownCustomerLines: Record<string, number>;
   /** The base's clients whose stored key sends them to another shard than tonight's rows (split-customers.ts); absent when none. */
   keyMoved?: KeyMoved;
+  /** The shard's campaign tallies and task follow-ups, added up by combine (checked) and finish; absent from figures of earlier versions. */
+  followed?: ShardFollowed;
 }
 
 /**
@@ -417,6 +425,7 @@ export async function combineWorkMeasures(context: NightContext, run: { shards: 
     figures: figures.map((f) => f.figures),
     files,
     unknownCustomerLines: figures.map((f) => f.unknownCustomerLines),
+    campaignTallies: figures.flatMap((f) => (f.followed ? [f.followed.campaignTallies] : [])),
   });
   // Plain numbers and strings: RFM cuts, fitted parameters, the fit report (JSON keeps them exact).
   const stored: StoredModels = { runId: context.runId, shards, plannedUnder: plannedConfigOf(context.config), models, admission };
@@ -490,10 +499,13 @@ export async function writeShardFromWork(context: NightContext, shard: ShardSpec
   // Before the lease: an old execution redriven is refused writing nothing, not even a lease
   // (writeShard checks again once it holds the lease).
   await confirmWriter(context, 'write');
+  const { followed } = (await requireWorkJson(store, workKeys.figures(shard.index), `the figures of shard ${shard.index}/${shard.count}`, context.runId)) as StoredFigures;
   const writer: LeasedWork = { kind: 'shard', shard };
   const { outcome, outcomeObject } = await withWriteLease(context, writer, async () => {
     const shardRead = await bucketShardRead(context, store, shard);
-    const written = await writeShard(context, shardRead, models, await loadShardBase(context, shardRead), writer);
+    const base = await loadShardBase(context, shardRead);
+    // Figures an earlier version measured hold none: followed here, as that version did.
+    const written = await writeShard(context, shardRead, models, base, followed ?? (await followShard(context, shardRead)), writer);
     return { outcome: written, outcomeObject: await store.put(workKeys.outcome(shard.index), JSON.stringify(written), 'application/json') };
   });
   const { newClients, changed, unchanged } = outcome.changes;

@@ -42,7 +42,7 @@ import { categoryAffinityCollector, mergeCategoryAffinities, type CategoryAffini
 import type { TaskFollowUps } from '#shared/advisors/follow-through.ts';
 import { followShardTasks, followUpPeriodStart, nightFollowThrough } from './advisor-follow-through.ts';
 import { readNightLedger, tallyShardCampaigns, writeCampaignResults } from './campaign-results.ts';
-import type { CampaignHeadline, CampaignTallies } from '#shared/campaign-results/results.ts';
+import { mergeCampaignTallies, type CampaignHeadline, type CampaignTallies } from '#shared/campaign-results/results.ts';
 import { publishNightlyReport } from './publish-report.ts';
 import { completedRunOf, nightFingerprint, recordRerun } from './repeat.ts';
 import { addPerFile, noUnknownCustomers, OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from './unknown-customers.ts';
@@ -57,9 +57,10 @@ import { NIGHTLY_JOB, type NightAdmission, type NightlyProgress, type NightlyRun
  *
  * The job is four phases, so that it can run as one process or as shards (shards.ts):
  *  1. readShard (or, sharded, collectShard over the shard's bucket: shares.ts) + loadShardBase +
- *     measureShard, per shard: the shard's clients as read, their state as of the last completed
- *     night (base.ts), and what the whole base must agree on (RFM measures, CLV summaries, the
- *     guards' figures: numbers only);
+ *     measureShard + followShard, per shard: the shard's clients as read, their state as of the
+ *     last completed night (base.ts), what the whole base must agree on (RFM measures, CLV
+ *     summaries, the guards' figures: numbers only), and the period's campaign decisions and
+ *     advisor tasks of its clients followed over their orders (the send ledger read);
  *  2. combineMeasures + admitNight, once: RFM quintile cuts and the CLV fit over every shard's
  *     measures; the checks before any write, then the night marked as being written;
  *  3. writeShard, per shard: profiles scored with those models, compared with the base, written;
@@ -374,6 +375,27 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
   } };
 }
 
+/** What a shard followed of the period's campaign decisions and advisor tasks of its clients (added up by finishNight). */
+export interface ShardFollowed {
+  campaignTallies: CampaignTallies;
+  taskFollowUps: TaskFollowUps;
+}
+
+/**
+ * Phase 1, continued: the send ledger read (one that cannot be read fails the night before any
+ * write), the period's campaign decisions and advisor tasks of the shard's clients followed over
+ * their orders. With the measures, not at the write: combine adds every shard's campaign tallies
+ * up with checked sums (admitShards), so an impossible sum refuses the night before any write.
+ */
+export async function followShard(context: Pick<NightContext, 'config' | 'clients' | 'runDate' | 'log'>, shardRead: Pick<ShardRead, 'aggregator'>): Promise<ShardFollowed> {
+  const { config, clients, runDate, log } = context;
+  const { aggregator } = shardRead;
+  const ledger = await readNightLedger({ config, clients, runDate }, followUpPeriodStart(runDate, config));
+  const campaignTallies = tallyShardCampaigns({ config, runDate, orders: aggregator, log, ledger });
+  const taskFollowUps = await followShardTasks({ config, clients, runDate, orders: aggregator, log, ledger });
+  return { campaignTallies, taskFollowUps };
+}
+
 /** The models of the night, shared by every shard. */
 export interface NightModels {
   rfm: RfmReference;
@@ -470,18 +492,15 @@ function* passingThrough<T>(source: Iterable<T>, see: (item: T) => void): Genera
 }
 
 /** Phase 3: the shard's profiles with the night's models, compared with its base, changes written under the write lease `writer`. */
-export async function writeShard(context: NightContext, shardRead: ShardRead, models: NightModels, base: NightBase, writer: LeasedWork): Promise<ShardOutcome> {
+export async function writeShard(context: NightContext, shardRead: ShardRead, models: NightModels, base: NightBase, followed: ShardFollowed, writer: LeasedWork): Promise<ShardOutcome> {
   const { config, clients, runDate, log, onProgress } = context;
   const { aggregator, read, shard } = shardRead;
+  const { campaignTallies, taskFollowUps } = followed;
   const computeStarted = performance.now();
   // The admission still stands (no later night begun, the night not rewritten by another run):
   // an old execution redriven writes nothing.
   await confirmWriter(context, 'write');
 
-  // Read before anything is written: a ledger that cannot be read fails the shard untouched.
-  const ledger = await readNightLedger({ config, clients, runDate }, followUpPeriodStart(runDate, config));
-  const campaignTallies = tallyShardCampaigns({ config, runDate, orders: aggregator, log, ledger });
-  const taskFollowUps = await followShardTasks({ config, clients, runDate, orders: aggregator, log, ledger });
   onProgress({ step: 'compute', done: 0, total: aggregator.clientCount });
   if (!models.clv.report.fitted) log.warn('clv models not fitted, profiles keep no clv tonight', { reason: models.clv.report.skippedReason });
   else if (models.clv.report.warnings.length > 0 && shard.index === 0) log.warn('clv fit warnings', { warnings: models.clv.report.warnings });
@@ -763,9 +782,17 @@ export async function finishNight(
  */
 export function admitShards(
   context: NightContext,
-  run: { startedAt: number; figures: readonly ShardFigures[]; files: NightlyRunSummary['input']['files']; unknownCustomerLines: readonly Record<string, number>[] },
+  run: {
+    startedAt: number;
+    figures: readonly ShardFigures[];
+    files: NightlyRunSummary['input']['files'];
+    unknownCustomerLines: readonly Record<string, number>[];
+    campaignTallies: readonly CampaignTallies[];
+  },
 ): Promise<NightAdmission> {
   const figures = addShardFigures(run.figures);
+  // Added up as finishNight adds them, for the checked sums: an impossible campaign revenue refuses the night here.
+  mergeCampaignTallies(run.campaignTallies);
   // Per file (one bad part is not diluted by good ones), the unknown customers' lines included.
   const files = withRejectsPerFile(run.files, addPerFile(run.unknownCustomerLines));
   checkRejectShares(files, context.config.maxRejectShare);
@@ -798,15 +825,17 @@ export async function runNightly(options: NightlyRunOptions): Promise<NightlyRun
     if (completed) return recordRerun(context, completed, startedAt);
     const base = await loadShardBase(context, shardRead);
     const { measures, figures } = measureShard(context, shardRead, base);
+    const followed = await followShard(context, shardRead);
     const models = combineMeasures(context, [measures]);
     const admission = await admitShards(context, {
       startedAt,
       figures: [figures],
       files: shardRead.read.files,
       unknownCustomerLines: [shardRead.unknownCustomers.perFile],
+      campaignTallies: [followed.campaignTallies],
     });
     await lease.confirm('write');
-    const outcome = await writeShard(context, shardRead, models, base, writer);
+    const outcome = await writeShard(context, shardRead, models, base, followed, writer);
     await lease.confirm('finish');
     return finishNight(context, { source: source.describe(), startedAt, models, admission, outcomes: [outcome], writer });
   });

@@ -2,8 +2,10 @@ import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promis
 import { join } from 'node:path';
 import { categoryAffinityCollector } from '#shared/segments/category-affinity.ts';
 import type { ClientProfile } from '#shared/model.ts';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { generateExport } from '#local/generate/generate.ts';
+import type { Config } from '#shared/config.ts';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
 import { planExport } from '#shared/exports/reader.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
@@ -19,6 +21,7 @@ import {
 import { nightContext, runNightly } from '#shared/nightly/run.ts';
 import { assignShares, readPlan, repartitionShare } from '#shared/nightly/shares.ts';
 import { shardOf, shardsOf } from '#shared/nightly/shards.ts';
+import { tableNames } from '#shared/store/tables.ts';
 import { uploadExport } from '#test/support/emulator-data.ts';
 import { exportDir, scratchDir } from '#test/support/export-files.ts';
 import { clienteleExit } from '#test/support/cli.ts';
@@ -232,6 +235,47 @@ describe('sharded nightly run', () => {
     expect((await storedState(aws, sharded)).profiles).toEqual([]);
     // The phases one by one, as in AWS: combine refuses, before the shards' writes.
     const context = nightContext({ runDate: NIGHTS[0], runId: 'overflow-phases', config: sharded, clients: aws.clients, clock: Date.now });
+    const source = directoryExportSource(dir);
+    const { readers } = await planNight(context, 2, source);
+    for (const reader of readers) await repartitionToWork(context, { shards: 2, reader }, source);
+    for (const shard of shardsOf(2)) await measureShardToWork(context, shard);
+    await expect(combineWorkMeasures(context, { shards: 2, startedAt: Date.now() })).rejects.toMatchObject(overflow);
+    expect((await storedState(aws, sharded)).profiles).toEqual([]);
+  }, 180_000);
+
+  it('refuses before any write a campaign revenue past 2^53 minor units that only the shards\' tallies added up reach (AMOUNT_OVERFLOW), as one run does', async () => {
+    // One client in each of two shards, each with an order under a raised maxLineTotal that two
+    // emails of one campaign both count in their 7-day window: each shard's tally is exact, their
+    // sum is not, and the night's 12-month revenue is.
+    const ids: string[] = [];
+    for (let i = 0; ids.length < 2; i++) if (shardOf(`C${i}`, 2) === ids.length) ids.push(`C${i}`);
+    const dir = await exportDir({
+      'customers.csv': `customer_id,email\n${ids[0]},a@example.com\n${ids[1]},b@example.com\n`,
+      'orders.csv': `order_id,customer_id,ordered_at,line_total\nO1,${ids[0]},2026-11-10T10:00:00+08:00,30000000000000.00\nO2,${ids[1]},2026-11-10T10:00:00+08:00,30000000000000.00\n`,
+    });
+    const overrides = { exports: { maxLineTotal: '90000000000000' } };
+    const sentTwice = async (config: Config) => {
+      for (const customerId of ids) {
+        for (const sentAt of [Date.parse('2026-11-05T10:00:00+08:00'), Date.parse('2026-11-08T10:00:00+08:00')]) {
+          const occasionKey = `recall#${sentAt}`;
+          const Item = { customerId, occasionKey, customerOccasion: `${customerId}#${occasionKey}`, campaignId: 'recall', status: 'sent', runId: 'hour', claimHour: new Date(sentAt).toISOString().slice(0, 13), claimedAt: sentAt, updatedAt: sentAt, sentAt, messageId: `m-${customerId}-${sentAt}` };
+          await aws.clients.documents.send(new PutCommand({ TableName: tableNames(config).sendLedger, Item }));
+        }
+      }
+    };
+    const overflow = { code: 'AMOUNT_OVERFLOW', message: expect.stringMatching(/^a campaign group's revenue is beyond/) };
+    const single = await scenarioConfig(aws, 'sharded-campaign-overflow-single', overrides);
+    await sentTwice(single);
+    await expect(runNightly({ clock: Date.now, runDate: NIGHTS[0], runId: 'campaign-overflow-single', config: single, clients: aws.clients, source: directoryExportSource(dir) })).rejects.toMatchObject(overflow);
+    expect((await storedState(aws, single)).profiles).toEqual([]);
+    const sharded = await scenarioConfig(aws, 'sharded-campaign-overflow', overrides);
+    await sentTwice(sharded);
+    await expect(
+      runNightlySharded({ clock: Date.now, runDate: NIGHTS[0], runId: 'campaign-overflow-sharded', config: sharded, clients: aws.clients, shards: 2, source: { kind: 'directory', path: dir } }),
+    ).rejects.toMatchObject(overflow);
+    expect((await storedState(aws, sharded)).profiles).toEqual([]);
+    // The phases one by one, as in AWS: combine refuses, before the shards' writes.
+    const context = nightContext({ runDate: NIGHTS[0], runId: 'campaign-overflow-phases', config: sharded, clients: aws.clients, clock: Date.now });
     const source = directoryExportSource(dir);
     const { readers } = await planNight(context, 2, source);
     for (const reader of readers) await repartitionToWork(context, { shards: 2, reader }, source);
