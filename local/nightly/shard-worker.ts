@@ -5,6 +5,7 @@ import { parseConfig } from '#shared/config.ts';
 import { jsonLog } from '#shared/log.ts';
 import type { NightBase } from '#shared/nightly/base.ts';
 import { bucketShardRead, keyMovedOf, repartitionToWork, workStoreOf } from '#shared/nightly/distributed.ts';
+import { readFailureOrder, readPlan } from '#shared/nightly/shares.ts';
 import { followShard, loadShardBase, measureShard, nightContext, writeShard, type ShardFollowed, type ShardRead } from '#shared/nightly/run.ts';
 import { exportSourceOf, type FromWorker, type ToWorker } from './sharded-run.ts';
 import { workerErrorOf } from './worker-errors.ts';
@@ -28,8 +29,19 @@ async function handle(message: ToWorker): Promise<void> {
   if (message.type === 'start') {
     start = message;
     const context = shardContext(message);
-    for (const reader of message.readers) await repartitionToWork(context, { shards: message.shard.count, reader }, exportSourceOf(message.source, context));
-    reply({ type: 'repartitioned' });
+    const source = exportSourceOf(message.source, context);
+    // Every reader read, failed or not: of their failures, the first in the export's reading order.
+    let failure: { error: unknown; order: number } | undefined;
+    for (const reader of message.readers) {
+      try {
+        await repartitionToWork(context, { shards: message.shard.count, reader }, source);
+      } catch (error) {
+        const plan = await readPlan(workStoreOf(context), { runId: message.runId, shards: message.shard.count }).catch(() => undefined);
+        const order = plan === undefined ? Number.POSITIVE_INFINITY : readFailureOrder(plan, source, reader.index, error);
+        if (failure === undefined || order < failure.order) failure = { error, order };
+      }
+    }
+    reply({ type: 'repartitioned', ...(failure === undefined ? {} : { failure: { error: workerErrorOf(failure.error), order: failure.order } }) });
     return;
   }
   if (!start) throw new Error(`${message.type} received before start`);

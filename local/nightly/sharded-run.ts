@@ -28,7 +28,8 @@ import { errorFromWorker, workerErrorOf, type WorkerError } from './worker-error
  * `clientele run nightly --shards N`: the nightly run split into N shards, each in its own
  * worker thread, through the same phases as the Step Functions state machine in AWS
  * (shared/nightly/distributed.ts): this process plans the night (the export's files shared
- * between the N readers); each worker repartitions its share, then reads and measures its
+ * between the N readers); each worker repartitions its share (a failed night names the failure
+ * first in the export's reading order, as one run does), then reads and measures its
  * bucket; this process checks the whole export and combines the measures into the night's
  * models; each worker writes its shard (its clients kept from the measure, not read again); this
  * process finishes the summary. The work objects go to the run's work prefix in S3, as in AWS.
@@ -52,7 +53,8 @@ export type ToWorker =
   | { type: 'models'; models: NightModels };
 
 export type FromWorker =
-  | { type: 'repartitioned' }
+  /** failure: the first of its readers' failures in the export's reading order (readFailureOrder), when one failed. */
+  | { type: 'repartitioned'; failure?: { error: WorkerError; order: number } }
   | { type: 'measured'; measures: ShardMeasures; figures: ShardFigures; unknownCustomerLines: Record<string, number>; campaignTallies: CampaignTallies; keyMoved?: KeyMoved }
   | { type: 'written'; outcome: ShardOutcome }
   | { type: 'failed'; error: WorkerError };
@@ -130,8 +132,15 @@ async function runShards(
         logLevel: options.workerLogLevel ?? 'warn',
       });
     }
-    // Every share must be in the buckets before any shard reads its own.
-    await Promise.all(workers.map((w) => w.next('repartitioned')));
+    // Every share must be in the buckets before any shard reads its own. Every reader settles
+    // first: of their failures the night's is the first in the export's reading order, the one a
+    // single run meets, not the first in time.
+    const repartitioned = await Promise.allSettled(workers.map((w) => w.next('repartitioned')));
+    const failures = repartitioned.flatMap((settled, i) => (settled.status === 'fulfilled' && settled.value.failure ? [{ ...settled.value.failure, shard: (workers[i] as ShardWorker).shard }] : []));
+    const first = failures.sort((a, b) => a.order - b.order || a.shard.index - b.shard.index)[0];
+    if (first) throw errorFromWorker(first.error, first.shard);
+    const crashed = repartitioned.find((settled) => settled.status === 'rejected');
+    if (crashed) throw crashed.reason;
     for (const worker of workers) worker.send({ type: 'measure' });
     // Every shard must have read and measured its clients before anything is written anywhere.
     const measured = await Promise.all(workers.map((w) => w.next('measured')));

@@ -1,6 +1,7 @@
 import type { Config } from '#shared/config.ts';
 import {
   checkNoSharedLines,
+  ExportError,
   checkNoTwins,
   comparesOrderLines,
   MAX_KEPT_REJECTS,
@@ -206,6 +207,21 @@ export async function readPlan(store: WorkStore, run: { runId: string; shards: n
   }
   if (!Number.isInteger(plan.readers) || (plan.readers as number) < run.shards) throw new NightlyRunError(`plan.json of run ${run.runId} names ${String(plan.readers)} readers`);
   return plan as SharePlan;
+}
+
+/**
+ * A failed read's place in the export's reading order (the plan's file order, in which one
+ * reader meets its failures: repartitionShare): the plan index of the file an export error names,
+ * else (a bug, an outage) that of the reader's first file. Of several readers' failures a night
+ * reports the lowest, the one a single read of the whole export would have met.
+ */
+export function readFailureOrder(plan: { export: { files: readonly Pick<PlannedFile, 'key'>[] }; readerOf: readonly number[] }, source: Pick<ExportSource, 'location'>, reader: number, error: unknown): number {
+  if (error instanceof ExportError) {
+    const index = plan.export.files.findIndex((file) => source.location(file.key) === error.file);
+    if (index >= 0) return index;
+  }
+  const first = plan.readerOf.indexOf(reader);
+  return first >= 0 ? first : plan.export.files.length;
 }
 
 export interface RepartitionContext {

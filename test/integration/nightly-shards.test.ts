@@ -292,6 +292,25 @@ describe('sharded nightly run', () => {
     expect((await storedState(aws, config)).profiles).toEqual([]);
   }, 120_000);
 
+  it('an export with two bad files read by two workers fails naming the file a single run names (the first in reading order), not the first found', async () => {
+    const rows = Array.from({ length: 60_000 }, (_, i) => `C${i},c${i}@example.com,Name${i}`).join('\n');
+    const dir = await exportDir({
+      // Truncated: found only at the end of a large file, the first the export is read in.
+      'customers.csv': `customer_id,email,first_name\n${rows}\nC9,c9@example.com,"cut`,
+      'orders-1.csv': 'order_id,customer_id,ordered_at,line_total\nO1,C1,2026-11-20T10:00:00+08:00,10.00\n',
+      // Binary: found at its first bytes, by another worker, well before.
+      'orders-2.csv': Buffer.from([0x00, 0x01, 0x02, 0x03, 0x00, 0x00, 0x10, 0x11]),
+    });
+    const messageOf = (error: Error) => error.message.replace(dir, '');
+    const single = await scenarioConfig(aws, 'two-bad-single');
+    const one = await runNightly({ clock: Date.now, runDate: NIGHTS[0], runId: 'two-bad-single', config: single, clients: aws.clients, source: directoryExportSource(dir) }).catch(messageOf);
+    expect(one).toMatch(/^\/customers\.csv, line 60002: is not valid CSV: a quoted field is still open/);
+    const sharded = await scenarioConfig(aws, 'two-bad-sharded');
+    const two = await runNightlySharded({ clock: Date.now, runDate: NIGHTS[0], runId: 'two-bad-sharded', config: sharded, clients: aws.clients, shards: 2, source: { kind: 'directory', path: dir } }).catch(messageOf);
+    expect(two).toBe(one);
+    expect((await storedState(aws, sharded)).profiles).toEqual([]);
+  }, 180_000);
+
   it('a file a worker finds truncated fails the night as in a single run: the export\'s error, one line from the CLI, exit 1', async () => {
     const config = await scenarioConfig(aws, 'sharded-truncated');
     const configFile = join(work, 'truncated-config.json');

@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { generateExport } from '#local/generate/generate.ts';
 import { parseConfig } from '#shared/config.ts';
+import { ExportError } from '#shared/exports/reader.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { silentLog } from '#shared/log.ts';
 import { plannedConfigOf } from '#shared/nightly/repeat.ts';
 import { directoryWorkStore } from '#shared/nightly/work-store.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { BucketWriter, chunkBytesFor, forEachChunkRecord, frameRecordsFor, type BucketChunk } from '#shared/nightly/bucket-chunks.ts';
-import { assignShares, CHUNKS_AHEAD, planShares, READER_SLACK, readerCountFor, readBucket, readShares, repartitionShare, type ShareFigures, type SharePlan } from '#shared/nightly/shares.ts';
+import { assignShares, CHUNKS_AHEAD, planShares, READER_SLACK, readerCountFor, readFailureOrder, readBucket, readShares, repartitionShare, type ShareFigures, type SharePlan } from '#shared/nightly/shares.ts';
 import type { WorkStore } from '#shared/nightly/work-store.ts';
 import { packCustomer, unpackCustomer } from '#shared/tiering/customer-packing.ts';
 
@@ -61,6 +62,22 @@ describe('assignShares', () => {
     expect(assignShares(sizes, 4)).toEqual([3, 2, 1, 0, 3, 2]);
     // Unsized files still go somewhere.
     expect(assignShares([undefined, undefined, 5], 2)).toEqual([1, 1, 0]);
+  });
+});
+
+describe('readFailureOrder', () => {
+  const source = { location: (key: string) => `/export/${key}` };
+  const plan = {
+    export: { files: ['customers.csv', 'orders-1.csv', 'orders-2.csv'].map((key) => ({ key })) },
+    readerOf: [1, 0, 1],
+  };
+
+  it("is the plan index of the file an export error names, else that of the reader's first file", () => {
+    expect(readFailureOrder(plan, source, 1, ExportError.at('/export/orders-2.csv', 'is binary'))).toBe(2);
+    expect(readFailureOrder(plan, source, 0, ExportError.at('/export/orders-1.csv', 'is binary'))).toBe(1);
+    // A bug, an outage, an export error about no file of the plan: where the reader began.
+    expect(readFailureOrder(plan, source, 1, new TypeError('a bug'))).toBe(0);
+    expect(readFailureOrder(plan, source, 0, ExportError.at('/export', 'cannot be listed'))).toBe(1);
   });
 });
 
