@@ -91,7 +91,10 @@ export const settingsSchema = z
       .object({
         /** Days an export stays under the exports prefix. */
         exportsDays: z.number().int().positive().default(90),
-        /** Days a rejects object (tagged retention=rejects) stays under the reports prefix. */
+        /**
+         * Days a rejects object (tagged retention=rejects) stays under the reports prefix. A night's
+         * before-images carry the tag too: a night that stopped half-written can be rerun exactly only this long.
+         */
         rejectsDays: z.number().int().positive().default(30),
         /** Days a sharded night's intermediate objects (<reportsPrefix>/work/) are kept, to look into or redrive a failed run. */
         workDays: z.number().int().positive().default(7),

@@ -91,7 +91,7 @@ export class Storage extends Construct {
       lifecycleRules: [
         // Exports are the platform's nightly snapshots: re-exportable, and full of personal data.
         { id: 'ExpireOldExports', prefix: `${exportsPrefix}/`, expiration: Duration.days(settings.retention.exportsDays) },
-        // Rejects hold raw rows; run summaries next to them are small and kept.
+        // Rejects hold raw rows, before-images whole profiles; run summaries next to them are small and kept.
         {
           id: 'ExpireRejects',
           prefix: `${reportsPrefix}/`,

@@ -38,11 +38,13 @@ export interface ShardFigures extends NightMoves, ErasedSinceLastNight {
   buyers: number;
   /** Clients of the base absent from the export since an earlier night (absent.ts): shown, not compared. */
   stillAbsent: number;
+  /** Profiles an earlier attempt of the night wrote whose before-images are gone (NightBase.writtenWithoutImage): the night is refused. */
+  writtenWithoutImage: number;
 }
 
 export function emptyShardFigures(): ShardFigures {
   return {
-    clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0, stillAbsent: 0,
+    clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0, stillAbsent: 0, writtenWithoutImage: 0,
     erasedSinceLastNight: 0, erasedSinceLastNightRevenue12mMinor: 0, erasedSinceLastNightBuyers: 0,
   };
 }

@@ -33,6 +33,11 @@ export interface NightBase {
   erasedStored: string[];
   /** Clients of the base whose stored key and tonight's rows fall to different shards (split-customers.ts, KeyMoved). */
   keyMoved: KeyMoved;
+  /**
+   * The shard's profiles an earlier attempt of this night wrote whose before-images are gone
+   * (expired with the rejects): the night is refused before any write (missingBeforeImages).
+   */
+  writtenWithoutImage: number;
 }
 
 /**
@@ -65,6 +70,11 @@ export interface ShardClients {
   owns: (profile: Pick<UnkeptProfile, 'customerId' | 'email'>) => boolean;
   /** On the erasure list: one of these the shard owns and the export lacks is erased again, not marked absent (NightBase.erasedStored). */
   erased: (profile: Pick<UnkeptProfile, 'customerId' | 'email'>) => boolean;
+}
+
+/** Whether a stored profile was last written by an attempt of night `runDate` (an increment's merge keeps the night it merged onto). */
+export function writtenByNight(profile: Pick<StoredState, 'digest' | 'updatedRunDate'>, runDate: string): boolean {
+  return profile.updatedRunDate === runDate && profile.digest !== INCREMENTAL_DIGEST;
 }
 
 /** The state of a stored item that the diff compares. */
@@ -126,7 +136,7 @@ export async function loadNightBase(
       if (seenSinceSnapshot(profile)) return;
       // One an attempt of this night wrote is finishNight's to put back (restoreUnseen), marked
       // unless its before-image says otherwise: counted from that image, below.
-      if (profile.updatedRunDate === runDate && profile.digest !== INCREMENTAL_DIGEST) {
+      if (writtenByNight(profile, runDate)) {
         writtenTonight.add(profile.customerId);
         return;
       }
@@ -154,13 +164,18 @@ export async function loadNightBase(
     readBeforeImages(clients.s3, config, runDate, { keep: shard.ours }),
     lastCompletedNightBefore(context, runDate),
   ]);
+  // An earlier attempt saved every profile's image before writing it: one written without an image
+  // to be found is one whose image expired (night-plans.ts missingBeforeImages).
+  let writtenWithoutImage = 0;
+  for (const [id, state] of stored) if (writtenByNight(state, runDate) && !planned.has(id)) writtenWithoutImage++;
   // Only after a rerun on an export that lacks clients an earlier attempt wrote: as their image was.
   if (writtenTonight.size > 0) {
     const images = await readBeforeImages(clients.s3, config, runDate, { keep: (id) => writtenTonight.has(id) });
+    writtenWithoutImage += writtenTonight.size - images.size;
     for (const image of images.values()) {
       // Created by that attempt (no image): not a client of the base.
       if (image !== null && !seenSinceSnapshot(image)) tally(image, 1);
     }
   }
-  return { stored, planned, ...(lastNight === undefined ? {} : { lastNight: lastNight.runDate, lastNightStartedAt: lastNight.startedAt }), absent, erasedStored, keyMoved };
+  return { stored, planned, ...(lastNight === undefined ? {} : { lastNight: lastNight.runDate, lastNightStartedAt: lastNight.startedAt }), absent, erasedStored, keyMoved, writtenWithoutImage };
 }

@@ -19,7 +19,7 @@ import { putRun, recentRuns } from '#shared/store/runs-store.ts';
 import { erasedAmong, erasedSince, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
 import { getProfiles, type UnkeptProfile } from '#shared/store/profile-store.ts';
-import { readBeforeImages } from '#shared/store/night-plans.ts';
+import { missingBeforeImages, readBeforeImages } from '#shared/store/night-plans.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { compareStrings, SkuLabels, type SkuLabelEntry } from '#shared/tiering/client-columns.ts';
@@ -336,7 +336,7 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
   const { now } = runClock(runDate, config.timeZone);
   const clv = clvSummaryCollector(now, config.clv, config.timeZone);
   const clients = config.clv.enabled ? passingThrough(shardRead.aggregator.clientOrders(), clv.add) : shardRead.aggregator.clientOrders();
-  const figures = { ...emptyShardFigures(), newlyAbsent: base.absent.newly, stillAbsent: base.absent.still };
+  const figures = { ...emptyShardFigures(), newlyAbsent: base.absent.newly, stillAbsent: base.absent.still, writtenWithoutImage: base.writtenWithoutImage };
   const lapseClock: LapseClock = {
     runDate,
     now,
@@ -500,6 +500,8 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   // The admission still stands (no later night begun, the night not rewritten by another run):
   // an old execution redriven writes nothing.
   await confirmWriter(context, 'write');
+  // As at the admission (admitShards), for a write redriven after its attempt's images expired.
+  if (base.writtenWithoutImage > 0) throw missingBeforeImages(config, runDate, base.writtenWithoutImage);
 
   onProgress({ step: 'compute', done: 0, total: aggregator.clientCount });
   if (!models.clv.report.fitted) log.warn('clv models not fitted, profiles keep no clv tonight', { reason: models.clv.report.skippedReason });
@@ -790,12 +792,16 @@ export function admitShards(
     campaignTallies: readonly CampaignTallies[];
   },
 ): Promise<NightAdmission> {
-  const figures = addShardFigures(run.figures);
+  const { writtenWithoutImage, ...figures } = addShardFigures(run.figures);
   // Added up as finishNight adds them, for the checked sums: an impossible campaign revenue refuses the night here.
   mergeCampaignTallies(run.campaignTallies);
   // Per file (one bad part is not diluted by good ones), the unknown customers' lines included.
   const files = withRejectsPerFile(run.files, addPerFile(run.unknownCustomerLines));
   checkRejectShares(files, context.config.maxRejectShare);
+  if (writtenWithoutImage > 0) {
+    context.log.error('night refused: profiles an earlier attempt wrote have no before-image left, nothing written', { writtenWithoutImage });
+    throw missingBeforeImages(context.config, context.runDate, writtenWithoutImage);
+  }
   return admitNight({
     config: context.config,
     clients: context.clients,

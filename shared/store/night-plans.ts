@@ -14,7 +14,9 @@ import type { ProfileItem } from './profile-store.ts';
  * a half-finished attempt left, and can put back what it no longer changes.
  *
  * Objects: <reports>/nightly/<date>/attempts/<runId>/before-s<shard>-<part>.jsonl.gz, one JSON
- * line per profile. They hold personal data: tagged for the bucket's 30-day expiry, like rejects.
+ * line per profile. They hold personal data: tagged for the bucket's expiry of rejects
+ * (retention.rejectsDays, 30 by default), so a crashed night can be rerun exactly only until then
+ * (missingBeforeImages).
  * An object is never replaced: a retry of a shard's write keeps its run id (a Step Functions retry
  * or redrive), and its parts are numbered after those its earlier attempts left. Replacing one
  * would lose the before-images of clients those attempts may already have written.
@@ -26,6 +28,20 @@ export class BeforeImageError extends ClienteleError {
   constructor(message: string, options?: ErrorOptions) {
     super('NIGHTLY_RUN_FAILED', message, options);
   }
+}
+
+/**
+ * The refusal of a rerun that finds profiles an earlier attempt of the night wrote (`written`, this
+ * shard's or the night's) but not the before-images it saved for them: expired with the rejects.
+ * Measured against what that attempt left, the rerun would lose their movements of the night.
+ */
+export function missingBeforeImages(config: Config, runDate: string, written: number): BeforeImageError {
+  return new BeforeImageError(
+    `${runDate} refused, nothing written: an earlier attempt of this night wrote ${written} client profile(s) whose before-images are gone ` +
+      `from s3://${reportsBucket(config)}/${attemptsPrefix(config, runDate)} (they expire with the rejects, after retention.rejectsDays). Without them the night cannot tell ` +
+      'what those clients held before it, and a rerun would measure against what that attempt left and lose their movements of the night. ' +
+      'Restore the profiles and tier-history tables to a moment before the night (point-in-time recovery, up to 35 days back), then run the night again.',
+  );
 }
 
 export interface BeforeImage {

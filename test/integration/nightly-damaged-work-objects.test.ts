@@ -1,12 +1,14 @@
 import { join } from 'node:path';
 import { deserialize } from 'node:v8';
 import { gzipSync } from 'node:zlib';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateExport } from '#local/generate/generate.ts';
-import { listObjects, readObjectBytes, writeObject } from '#shared/aws/s3-objects.ts';
+import { listFolders, listObjects, readObjectBytes, writeObject } from '#shared/aws/s3-objects.ts';
+import type { Config } from '#shared/config.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { combineWorkMeasures, measureShardToWork, planNight, repartitionToWork, workStoreOf, writeShardFromWork } from '#shared/nightly/distributed.ts';
-import { nightContext, runNightly } from '#shared/nightly/run.ts';
+import { nightContext, runNightly, type NightlyRunOptions } from '#shared/nightly/run.ts';
 import { shardsOf, type ShardSpec } from '#shared/nightly/shards.ts';
 import { reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { crashingAfter } from '#test/support/crashing-clients.ts';
@@ -28,7 +30,7 @@ const SHARDS = 2;
 
 const d1 = join(work, 'd1');
 const d2 = join(work, 'd2');
-const [shard0] = shardsOf(SHARDS) as [ShardSpec];
+const [shard0, shard1] = shardsOf(SHARDS) as [ShardSpec, ShardSpec];
 
 beforeAll(async () => {
   await generateExport({ customers: 150, seed: 3, asOf: D1, orderParts: 2, malformedRows: 0 }, d1);
@@ -116,5 +118,93 @@ describe('a damaged work object', () => {
     // Put back whole, the rerun completes.
     await writeObject(aws.clients.s3, { bucket, key, body: whole, contentType: 'application/gzip' });
     await expect(rerun('before-images-d')).resolves.toMatchObject({ status: 'completed' });
+  });
+});
+
+/**
+ * What the bucket's lifecycle rule ExpireRejects does once retention.rejectsDays have passed: the
+ * night's before-images (tagged like the rejects) go. The S3 emulator keeps no tags: deleted by prefix.
+ */
+async function expireBeforeImages(config: Config, runDate: string): Promise<number> {
+  const bucket = reportsBucket(config);
+  const prefix = `${reportPrefix(config, 'nightly', runDate)}/attempts/`;
+  let expired = 0;
+  for (const attempt of await listFolders(aws.clients.s3, bucket, prefix)) {
+    for (const object of await listObjects(aws.clients.s3, bucket, `${prefix}${attempt}/`)) {
+      await aws.clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${prefix}${attempt}/${object.name}` }));
+      expired++;
+    }
+  }
+  return expired;
+}
+
+const refusedForExpiredImages = (runDate: string) => new RegExp(`^${runDate} refused, nothing written: an earlier attempt of this night wrote \\d+ client profile\\(s\\) whose before-images are gone .+retention\\.rejectsDays.+point-in-time recovery`);
+
+describe('before-images expired with the rejects (retention.rejectsDays)', () => {
+  it('a night that crashed half-written and is rerun once its before-images expired is refused before any write; with them there, the rerun ends as one clean run', async () => {
+    const night = (scenario: { config: Config; source: NightlyRunOptions['source'] }, runId: string, clients = aws.clients) =>
+      runNightly({ clock: Date.now, runDate: D2, runId, config: scenario.config, clients, source: scenario.source });
+    const clean = await afterFirstNight('expired-clean');
+    const counter = { writes: 0 };
+    await night(clean, 'expired-clean-2', crashingAfter(aws.clients, Number.POSITIVE_INFINITY, undefined, counter));
+    const reference = await storedState(aws, clean.config);
+    const crashedHalfWay = async (name: string) => {
+      const scenario = await afterFirstNight(name);
+      const dying = crashingAfter(aws.clients, Math.floor(counter.writes / 2));
+      await expect(night(scenario, `${name}-a`, dying)).rejects.toThrow(/crash/);
+      // Its writes in flight when it died land first.
+      await dying.settled();
+      await expireWriteLeases(aws, scenario.config, D2);
+      return scenario;
+    };
+
+    const expired = await crashedHalfWay('expired');
+    expect(await expireBeforeImages(expired.config, D2)).toBeGreaterThan(0);
+    const left = await storedState(aws, expired.config);
+    const refusal = await night(expired, 'expired-b').then(
+      () => 'completed',
+      (error: Error) => `${error.name}: ${error.message}`,
+    );
+    expect(refusal).toMatch(/^BeforeImageError: /);
+    expect(refusal.replace(/^BeforeImageError: /, '')).toMatch(refusedForExpiredImages(D2));
+    expect(await storedState(aws, expired.config)).toEqual(left);
+
+    const kept = await crashedHalfWay('expired-kept');
+    await expect(night(kept, 'expired-kept-b')).resolves.toMatchObject({ status: 'completed' });
+    expect(await storedState(aws, kept.config)).toEqual(reference);
+  });
+
+  it('in a sharded night each shard answers for its own clients: a shard that wrote and lost its images refuses the night, one that never wrote needs none', async () => {
+    const { config, context, source } = await afterFirstNight('expired-shards');
+    const phasesUpToCombine = async (runId: string) => {
+      const run = nightContext({ runDate: D2, runId, config, clients: aws.clients, clock: Date.now });
+      const startedAt = Date.now();
+      const { readers } = await planNight(run, SHARDS, source);
+      for (const reader of readers) await repartitionToWork(run, { shards: SHARDS, reader }, source);
+      for (const shard of shardsOf(SHARDS)) await measureShardToWork(run, shard);
+      return { run, combine: () => combineWorkMeasures(run, { shards: SHARDS, startedAt }) };
+    };
+    const first = await phasesUpToCombine(context.runId);
+    await first.combine();
+    // Shard 0 writes; the execution stops before shard 1's write and the finish.
+    await writeShardFromWork(first.run, shard0);
+
+    // Rerun while the images are there: admitted; shard 1, which wrote nothing, has none and needs none.
+    const rerun = await phasesUpToCombine('expired-shards-b');
+    await rerun.combine();
+
+    // Once they expired: shard 0's clients were written without one left, and the night is refused before any write.
+    expect(await expireBeforeImages(config, D2)).toBeGreaterThan(0);
+    const left = await storedState(aws, config);
+    const late = await phasesUpToCombine('expired-shards-c');
+    await expect(late.combine()).rejects.toThrow(refusedForExpiredImages(D2));
+    const writtenWithoutImage = async (shard: ShardSpec) =>
+      (JSON.parse(new TextDecoder().decode((await workStoreOf(late.run).get(`figures-${shard.index}.json`)) as Uint8Array)) as { figures: { writtenWithoutImage: number } }).figures.writtenWithoutImage;
+    expect(await writtenWithoutImage(shard0)).toBeGreaterThan(0);
+    expect(await writtenWithoutImage(shard1)).toBe(0);
+    // The run admitted while they were there, its write redriven now: shard 0's is refused, shard 1's writes.
+    await expect(writeShardFromWork(rerun.run, shard0)).rejects.toThrow(refusedForExpiredImages(D2));
+    expect(await storedState(aws, config)).toEqual(left);
+    await expect(writeShardFromWork(rerun.run, shard1)).resolves.toBeDefined();
   });
 });
