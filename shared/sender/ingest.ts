@@ -14,7 +14,7 @@ import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
 import { compareIncrements, incrementalPrefix, incrementalStamp, incrementalStampLabel } from '#shared/store/buckets.ts';
 import { getProfiles, INCREMENTAL_DIGEST, lastNightOf, putProfileIfUnchanged, type ProfileItem } from '#shared/store/profile-store.ts';
-import { erasedAmong, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
+import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
 import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
 import { forEachInFlight } from '#shared/store/in-flight.ts';
@@ -263,7 +263,6 @@ export async function ingestIncrementalExports(options: {
   const unwrittenByDryRun = new Map<string, ProfileItem>();
   const base = `${incrementalPrefix(config)}/`;
   const runDate = localDate(at, config.timeZone);
-  const erasures = await loadErasures(clients.documents, tables.suppression);
   const night = await newestNight(clients, tables.runs, runDate);
   const cutoff = night === undefined ? undefined : nightCutoff(night, config.timeZone);
   const snapshotBy = snapshotDumpedBy(night);
@@ -292,7 +291,7 @@ export async function ingestIncrementalExports(options: {
     const source = again && marker?.status === 'merged' && marker.lastWrite !== undefined ? writtenAfter(folderSource, Date.parse(marker.lastWrite)) : folderSource;
     let increment: IncrementRead;
     try {
-      increment = await readIncrement({ source, config, clients, runDate, erasures, unwrittenByDryRun });
+      increment = await readIncrement({ source, config, clients, runDate, unwrittenByDryRun });
     } catch (error) {
       // Increments merge in stamp order: a later one merged first would mark its clients past this
       // one (lastIncrement), and this one's orders for them would be skipped once it is whole.
@@ -451,10 +450,10 @@ export async function ingestIncrementalExports(options: {
 }
 
 /**
- * The erasure list was read at the hour's start: a forget that completed since, before these
- * profiles were written, has them back. Any written client now on the list (by id or address) is
- * erased again (eraseAgain), as the hour does its due clients. A forget recorded after
- * this read deletes the profile itself (its profiles go last).
+ * The increment's clients were looked up on the erasure list before its writes (readIncrement): a
+ * forget that completed since, before these profiles were written, has them back. Any written
+ * client now on the list (by id or address) is erased again (eraseAgain), as the hour does its due
+ * clients. A forget recorded after this read deletes the profile itself (its profiles go last).
  */
 async function eraseWrittenBackErased(context: { config: Config; clients: AwsClients; log: Log }, written: readonly ProfileItem[]): Promise<void> {
   const { config, clients, log } = context;
@@ -514,11 +513,10 @@ async function readIncrement(context: {
   config: Config;
   clients: AwsClients;
   runDate: string;
-  erasures: Erasures;
   /** A dry run's profiles of earlier folders, taken as stored (empty for a real run). */
   unwrittenByDryRun: ReadonlyMap<string, ProfileItem>;
 }): Promise<IncrementRead> {
-  const { source, config, clients, runDate, erasures, unwrittenByDryRun } = context;
+  const { source, config, clients, runDate, unwrittenByDryRun } = context;
   const { now } = runClock(runDate, config.timeZone);
   const aggregator = new ClientAggregator({ now });
   const orphans = new OrphanOrderLines();
@@ -536,7 +534,9 @@ async function readIncrement(context: {
     { config, now, checkRejectShares: false },
   );
   // People who asked to be forgotten stay out, whatever an export says (erasure-store.ts); their lines are not "unknown".
-  aggregator.dropClients((id, email) => isErased(erasures, id, email));
+  // The increment's clients looked up by id and address: the list itself only grows, and is not read whole every hour.
+  const erased = await erasedAmong(clients.documents, tableNames(config).suppression, [...aggregator.customerKeys()]);
+  if (erased.size > 0) aggregator.dropClients((id) => erased.has(id));
   const ours = new Set(aggregator.customerIds());
   const stored = new Map((await getProfiles(clients.documents, tableNames(config).profiles, [...ours])).map((item) => [item.customerId, item]));
   for (const id of ours) {

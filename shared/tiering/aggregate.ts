@@ -194,8 +194,7 @@ export class ClientAggregator {
     this.settlePending();
     let dropped = 0;
     for (const [customerId, slot] of [...this.slots]) {
-      const email = this.store.customers.email(slot) ?? this.store.emails.get(slot);
-      if (!remove(customerId, email)) continue;
+      if (!remove(customerId, this.emailOfSlot(slot))) continue;
       this.slots.delete(customerId);
       this.sortedIds = undefined;
       this.lastCustomerId = undefined;
@@ -203,6 +202,17 @@ export class ClientAggregator {
     }
     if (dropped > 0) this.emailIndexStale = true;
     return dropped;
+  }
+
+  /** Every client's id and email as dropClients is handed them (unsorted): to look a few clients up before dropping some. */
+  *customerKeys(): IterableIterator<{ customerId: string; email: string | undefined }> {
+    this.settlePending();
+    for (const [customerId, slot] of this.slots) yield { customerId, email: this.emailOfSlot(slot) };
+  }
+
+  /** A client's email: the customer record's, else their lines'. */
+  private emailOfSlot(slot: number): string | undefined {
+    return this.store.customers.email(slot) ?? this.store.emails.get(slot);
   }
 
   /** Whether a customer row of the export carries this email (case and spaces aside). */

@@ -8,17 +8,20 @@ import type { Config } from '#shared/config.ts';
 import type { SesSender } from '#shared/delivery/ses-email.ts';
 import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
 import { forgetClient } from '#shared/forget/forget.ts';
-import { erasedKey } from '#shared/store/erasure-store.ts';
+import { batchPutAll } from '#shared/store/batch-writer.ts';
+import { erasedKey, recordErasure } from '#shared/store/erasure-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
+import { customerSuppressionKey } from '#shared/store/suppression-store.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { createTask, tasksOfClient } from '#shared/store/task-store.ts';
 import { advisorsConfig, campaignConfig, countsOf, runCampaignHour as run } from '#test/support/campaign-runs.ts';
+import { aroundDocuments } from '#test/support/crashing-clients.ts';
 import { dropIncrement, ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
-import { HOUR, at as local, iso } from '#test/support/time.ts';
+import { DAY, HOUR, at as local, iso } from '#test/support/time.ts';
 
 /**
  * A client erased while the hour that selected them is still working (`clientele forget` between
@@ -240,5 +243,54 @@ describe("the hour's increment and the erasure list", () => {
     expect(await getProfile(aws.clients.documents, tables.profiles, 'ei-1')).toBeUndefined();
     expect(await emailsTo(aws, 'ei-1@example.com')).toHaveLength(0);
     expect(await ledgerEntries(aws, config)).toEqual([]);
+  }, 60_000);
+
+  it('an hour reads none of the list when there is no increment, and only the keys of its clients when there is one: erased by id or by address, they stay out', async () => {
+    const config = await campaignConfig(aws, 'erasure-reads', { campaigns: WELCOME });
+    const tables = tableNames(config);
+    // Years of unsubscribes and erasures: the table never shrinks.
+    await batchPutAll(aws.clients.documents, tables.suppression, Array.from({ length: 3000 }, (_, i) => ({ email: `gone${i}@example.com`, reason: 'unsubscribe', suppressedAt: T - i * HOUR })));
+    await recordErasure(aws.clients.documents, tables.suppression, { customerIds: ['er-id', ...Array.from({ length: 500 }, (_, i) => `old-${i}`)], emails: ['er-mail@example.com'] }, T - DAY);
+    // Every read of the suppression table: items a Scan went through, keys read one by one or in batches.
+    const reading = () => {
+      const reads = { scanned: 0, keys: [] as string[] };
+      const clients = aroundDocuments(aws.clients, async (name, input, go) => {
+        const output = (await go()) as { ScannedCount?: number };
+        const request = input as { TableName?: string; Key?: { email?: string }; RequestItems?: Record<string, { Keys?: { email?: string }[] }> };
+        if (name === 'ScanCommand' && request.TableName === tables.suppression) reads.scanned += output.ScannedCount ?? 0;
+        if (name === 'GetCommand' && request.TableName === tables.suppression) reads.keys.push(String(request.Key?.email));
+        for (const key of request.RequestItems?.[tables.suppression]?.Keys ?? []) reads.keys.push(String(key.email));
+        return output;
+      });
+      return { clients, reads };
+    };
+
+    const idle = reading();
+    await run(aws, config, T, 'reads-1', { clients: idle.clients });
+    expect(idle.reads).toEqual({ scanned: 0, keys: [] });
+
+    await dropIncrement(aws, config, '2026-11-22T1130', {
+      'customers.csv':
+        'customer_id,email,first_name,time_zone,accepts_marketing\n' +
+        `er-keep,er-keep@example.com,Lin,${SH},true\ner-id,er-id-new@example.com,Wei,${SH},true\ner-by-mail,er-mail@example.com,Fang,${SH},true\n`,
+    });
+    const busy = reading();
+    const hour = await run(aws, config, T + HOUR, 'reads-2', { clients: busy.clients });
+    expect(busy.reads.scanned).toBe(0);
+    const increment = [
+      ['er-keep', 'er-keep@example.com'],
+      ['er-id', 'er-id-new@example.com'],
+      ['er-by-mail', 'er-mail@example.com'],
+    ];
+    const theirKeys = new Set(increment.flatMap(([id, email]) => [erasedKey('customer', id as string), erasedKey('email', email as string), email as string, customerSuppressionKey(id as string)]));
+    expect(busy.reads.keys.filter((key) => !theirKeys.has(key))).toEqual([]);
+    expect(busy.reads.keys).toEqual(expect.arrayContaining([erasedKey('customer', 'er-id'), erasedKey('email', 'er-mail@example.com')]));
+    // Erased by their id (with another address), or by their address (with another id): neither merged.
+    expect(hour.ingested.newClients).toBe(1);
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'er-keep')).toBeDefined();
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'er-id')).toBeUndefined();
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'er-by-mail')).toBeUndefined();
+    expect(await emailsTo(aws, 'er-mail@example.com')).toHaveLength(0);
+    expect(await emailsTo(aws, 'er-id-new@example.com')).toHaveLength(0);
   }, 60_000);
 });
