@@ -74,7 +74,11 @@ export async function tasksOfAdvisor(documents: DocumentSender, table: string, a
   return items.map(({ retainUntil: _retention, ...task }) => task);
 }
 
-/** Every task (a scan: for the demo's summary and small bases; the digests read per advisor). */
+/**
+ * Every task (a scan: the digests read per advisor). The night's follow-through reads it once per
+ * shard and once more, as its figures count the tasks of advisors no longer on the roster too: a
+ * cost that grows with the tasks kept (README, "What one run costs in AWS").
+ */
 export async function allTasks(documents: DocumentSender, table: string): Promise<AdvisorTask[]> {
   const items = await collectPages<TaskItem>((startKey) => documents.send(new ScanCommand({ TableName: table, ExclusiveStartKey: startKey })));
   return items.map(({ retainUntil: _retention, ...task }) => task);
