@@ -97,9 +97,9 @@ describe('a damaged work object', () => {
 
   it('a before-image an earlier attempt saved, cut short or holding a cut line, fails the rerun naming it, before any write', async () => {
     const { config, source } = await afterFirstNight('before-images');
-    // Dies at its first profile write (after its write lease, the night's mark and the lease
-    // extended before the writes): no write left in flight.
-    await expect(runNightly({ clock: Date.now, runDate: D2, runId: 'before-images-a', config, clients: crashingAfter(aws.clients, 3), source })).rejects.toThrow(/crash/);
+    // Dies at its first profile write (after its write lease, the night's mark, the lease extended
+    // before the writes and its due-index floor noted): no write left in flight.
+    await expect(runNightly({ clock: Date.now, runDate: D2, runId: 'before-images-a', config, clients: crashingAfter(aws.clients, 4), source })).rejects.toThrow(/crash/);
     // Its lease ends as it would 16 minutes on: the reruns below are not refused for it.
     await expireWriteLeases(aws, config, D2);
     const bucket = reportsBucket(config);
