@@ -142,7 +142,7 @@ describe('order of nights', () => {
     const config = await scenarioConfig(aws, 'later-writing');
     await night(config, aws.clients, D1, dirs.d1, 'a1');
     await night(config, aws.clients, D2, bad, 'a2-bad', true);
-    // Dies after its write lease, the night's mark, the lease extended and three profile batches.
+    // Dies after its write lease, the night's mark, the lease extended, its due-index floor and two profile batches.
     const crashing = crashingAfter(aws.clients, 6);
     await expect(night(config, crashing, D3, dirs.d3, 'a3-crash', true)).rejects.toThrow(/crash/);
     await crashing.settled();
