@@ -197,8 +197,8 @@ export interface CampaignRunOptions {
    * The clock the nights' write leases are taken on (their context clock: Date.now in AWS and in
    * the CLI, on the emulators too), on which an hour judges whether a night writer still writes
    * (its due-index floor, shared/store/due-index-store.ts): an emulated hour's simulated clock
-   * would find a night still writing ended and clear its floor. Without it, the run's departure
-   * clock (tests whose nights and hours share one simulated clock).
+   * would find a night still writing ended and clear its floor. Without it, the hour itself (tests
+   * whose nights and hours share one simulated clock; not realClock, which paces the departures).
    */
   leaseClock?: () => number;
   /**
@@ -310,7 +310,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   const indexState = await readDueIndexState(clients.documents, tableNames(config).runs);
   // Nights' writers may still write, or have written, values older than lastRunAt (due-index.ts): read
   // from their floors too. Their leases are judged on the clock they are taken on (leaseClock).
-  const floors = await readDueIndexFloors(clients.documents, tableNames(config).runs, (options.leaseClock ?? base.departureClock)());
+  const floors = await readDueIndexFloors(clients.documents, tableNames(config).runs, options.leaseClock?.() ?? at);
   const fingerprint = dueIndexFingerprint(config, catalog);
   const lookback = config.sender.expiryLookbackHours * HOUR_MS;
   const selection = dueSelection(indexState, fingerprint, at, config.campaigns, lookback, floors.map((floor) => floor.at));
