@@ -42,6 +42,17 @@ const NIGHTS = ['2026-11-22', '2026-11-23'] as const;
 const aws = sharedAws();
 const work = scratchDir('shards');
 
+
+/** A night of two shards run phase by phase, as in AWS, up to combine, which refuses with `refusal`: no profile written. */
+async function expectCombineRefuses(config: Config, runId: string, dir: string, refusal: object): Promise<void> {
+  const context = nightContext({ runDate: NIGHTS[0], runId, config, clients: aws.clients, clock: Date.now });
+  const source = directoryExportSource(dir);
+  const { readers } = await planNight(context, 2, source);
+  for (const reader of readers) await repartitionToWork(context, { shards: 2, reader }, source);
+  for (const shard of shardsOf(2)) await measureShardToWork(context, shard);
+  await expect(combineWorkMeasures(context, { shards: 2, startedAt: Date.now() })).rejects.toMatchObject(refusal);
+  expect((await storedState(aws, config)).profiles).toEqual([]);
+}
 describe('sharded nightly run', () => {
   it('stores what a single run stores, from S3, on two nights (generic export, 3 shards)', async () => {
     const single = await scenarioConfig(aws, 'single');
@@ -234,13 +245,7 @@ describe('sharded nightly run', () => {
     await expect(run()).rejects.toMatchObject(overflow);
     expect((await storedState(aws, sharded)).profiles).toEqual([]);
     // The phases one by one, as in AWS: combine refuses, before the shards' writes.
-    const context = nightContext({ runDate: NIGHTS[0], runId: 'overflow-phases', config: sharded, clients: aws.clients, clock: Date.now });
-    const source = directoryExportSource(dir);
-    const { readers } = await planNight(context, 2, source);
-    for (const reader of readers) await repartitionToWork(context, { shards: 2, reader }, source);
-    for (const shard of shardsOf(2)) await measureShardToWork(context, shard);
-    await expect(combineWorkMeasures(context, { shards: 2, startedAt: Date.now() })).rejects.toMatchObject(overflow);
-    expect((await storedState(aws, sharded)).profiles).toEqual([]);
+    await expectCombineRefuses(sharded, 'overflow-phases', dir, overflow);
   }, 180_000);
 
   it('refuses before any write a campaign revenue past 2^53 minor units that only the shards\' tallies added up reach (AMOUNT_OVERFLOW), as one run does', async () => {
@@ -275,13 +280,7 @@ describe('sharded nightly run', () => {
     ).rejects.toMatchObject(overflow);
     expect((await storedState(aws, sharded)).profiles).toEqual([]);
     // The phases one by one, as in AWS: combine refuses, before the shards' writes.
-    const context = nightContext({ runDate: NIGHTS[0], runId: 'campaign-overflow-phases', config: sharded, clients: aws.clients, clock: Date.now });
-    const source = directoryExportSource(dir);
-    const { readers } = await planNight(context, 2, source);
-    for (const reader of readers) await repartitionToWork(context, { shards: 2, reader }, source);
-    for (const shard of shardsOf(2)) await measureShardToWork(context, shard);
-    await expect(combineWorkMeasures(context, { shards: 2, startedAt: Date.now() })).rejects.toMatchObject(overflow);
-    expect((await storedState(aws, sharded)).profiles).toEqual([]);
+    await expectCombineRefuses(sharded, 'campaign-overflow-phases', dir, overflow);
   }, 180_000);
 
   it('fails as a whole, writing nothing, when the export is unreadable', async () => {
