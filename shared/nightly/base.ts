@@ -77,6 +77,15 @@ export function writtenByNight(profile: Pick<StoredState, 'digest' | 'updatedRun
   return profile.updatedRunDate === runDate && profile.digest !== INCREMENTAL_DIGEST;
 }
 
+/**
+ * Whether an attempt of night `runDate` wrote the profile, also when an hour merged an increment
+ * onto it since: the merge keeps the night's date and its tier and stage (lastNight), where a client
+ * an increment created that day carries the date but no night's state (unseenByNight).
+ */
+function touchedByNightAttempt(profile: Pick<StoredState, 'digest' | 'updatedRunDate' | 'unseenByNight'>, runDate: string): boolean {
+  return writtenByNight(profile, runDate) || (profile.updatedRunDate === runDate && profile.unseenByNight !== true);
+}
+
 /** The state of a stored item that the diff compares. */
 export function stateOf(item: ProfileItem): StoredState {
   return {
@@ -167,7 +176,7 @@ export async function loadNightBase(
   // An earlier attempt saved every profile's image before writing it: one written without an image
   // to be found is one whose image expired (night-plans.ts missingBeforeImages).
   let writtenWithoutImage = 0;
-  for (const [id, state] of stored) if (writtenByNight(state, runDate) && !planned.has(id)) writtenWithoutImage++;
+  for (const [id, state] of stored) if (touchedByNightAttempt(state, runDate) && !planned.has(id)) writtenWithoutImage++;
   // Only after a rerun on an export that lacks clients an earlier attempt wrote: as their image was.
   if (writtenTonight.size > 0) {
     const images = await readBeforeImages(clients.s3, config, runDate, { keep: (id) => writtenTonight.has(id) });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { deserialize } from 'node:v8';
 import { gzipSync } from 'node:zlib';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateExport } from '#local/generate/generate.ts';
 import { listFolders, listObjects, readObjectBytes, writeObject } from '#shared/aws/s3-objects.ts';
@@ -11,6 +12,8 @@ import { combineWorkMeasures, measureShardToWork, planNight, repartitionToWork, 
 import { nightContext, runNightly, type NightlyRunOptions } from '#shared/nightly/run.ts';
 import { shardsOf, type ShardSpec } from '#shared/nightly/shards.ts';
 import { reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
+import { INCREMENTAL_DIGEST, lastNightOf, scanProfiles, type ProfileItem } from '#shared/store/profile-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
 import { crashingAfter } from '#test/support/crashing-clients.ts';
 import { expireWriteLeases } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
@@ -172,6 +175,26 @@ describe('before-images expired with the rejects (retention.rejectsDays)', () =>
     const kept = await crashedHalfWay('expired-kept');
     await expect(night(kept, 'expired-kept-b')).resolves.toMatchObject({ status: 'completed' });
     expect(await storedState(aws, kept.config)).toEqual(reference);
+  });
+
+  it('the refusal holds when an hour merged an increment onto profiles the crashed attempt wrote: the merge keeps the night\'s date and state', async () => {
+    const scenario = await afterFirstNight('expired-merged');
+    const dying = crashingAfter(aws.clients, 6);
+    await expect(runNightly({ clock: Date.now, runDate: D2, runId: 'expired-merged-a', config: scenario.config, clients: dying, source: scenario.source })).rejects.toThrow(/crash/);
+    await dying.settled();
+    await expireWriteLeases(aws, scenario.config, D2);
+    const table = tableNames(scenario.config).profiles;
+    const written: ProfileItem[] = [];
+    for await (const item of scanProfiles(aws.clients.documents, table)) if (item.updatedRunDate === D2 && item.digest !== INCREMENTAL_DIGEST) written.push(item);
+    expect(written.length).toBeGreaterThan(0);
+    // Each merged as the hour's ingest writes it (shared/sender/ingest.ts): its digest, the night's date kept, that night's state as lastNight.
+    for (const item of written) {
+      await aws.clients.documents.send(new PutCommand({ TableName: table, Item: { ...item, digest: INCREMENTAL_DIGEST, lastIncrement: '2026-11-24T1000', lastNight: lastNightOf(item) } }));
+    }
+    expect(await expireBeforeImages(scenario.config, D2)).toBeGreaterThan(0);
+    const left = await storedState(aws, scenario.config);
+    await expect(runNightly({ clock: Date.now, runDate: D2, runId: 'expired-merged-b', config: scenario.config, clients: aws.clients, source: scenario.source })).rejects.toThrow(refusedForExpiredImages(D2));
+    expect(await storedState(aws, scenario.config)).toEqual(left);
   });
 
   it('in a sharded night each shard answers for its own clients: a shard that wrote and lost its images refuses the night, one that never wrote needs none', async () => {
