@@ -4,7 +4,7 @@ import { FEEDBACK_ALERTS } from '#shared/alerts.ts';
 import { customerIdFromTags } from '#shared/delivery/customer-id-tag.ts';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
 import { normaliseEmail } from '#shared/email.ts';
-import { deleteClientSuppression, deletePlainSuppression, isStoredErasure } from '#shared/store/erasure-store.ts';
+import { deleteClientSuppression, deletePlainSuppression, isStoredErasure, noteFeedbackOnErasures, storedErasureKeysOf } from '#shared/store/erasure-store.ts';
 import { suppress, suppressClient, type SuppressionReason } from '#shared/store/suppression-store.ts';
 import type { TableNames } from '#shared/store/tables.ts';
 
@@ -331,12 +331,16 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
         const feedbackId = decision.source.endsWith(':unknown') ? undefined : decision.source;
         // The client is looked up on the erasure list with each recipient: one stored means they are not erased.
         let recipientStored = false;
+        // The hashed erasure entries keep the feedback ids of recipients erased, as an address's entry does: a redelivery counts once.
+        const noteOnErasures = async (keys: readonly string[]) => feedbackId !== undefined && (await noteFeedbackOnErasures(context.documents, context.tables.suppression, keys, feedbackId));
         for (const email of decision.recipients) {
           // An address or client erased since the send: writing it in clear (with the client's id) would undo the erasure.
-          if (await isStoredErasure(context.documents, context.tables.suppression, { email, customerId: decision.customerId })) {
+          const erasures = await storedErasureKeysOf(context.documents, context.tables.suppression, { email, customerId: decision.customerId });
+          if (erasures.length > 0) {
             summary.erased++;
-            count();
-            log.info('SES feedback: recipient erased, nothing stored', { reason: decision.reason, detail: decision.detail });
+            const redelivered = await noteOnErasures(erasures);
+            if (!redelivered) count();
+            log.info('SES feedback: recipient erased, nothing stored', { reason: decision.reason, detail: decision.detail, ...(redelivered ? { redelivered } : {}) });
             continue;
           }
           const result = await suppress(context.documents, context.tables.suppression, {
@@ -354,8 +358,11 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
           // Erased between the look-up and the write: the forget may have deleted the plain entries before this one landed.
           // An entry this write created goes too (the erasure entry already keeps the person from every email); one that
           // was there before may be another client's (a shared or reused address): the forget deletes it if it is theirs.
-          if (result.created && (await isStoredErasure(context.documents, context.tables.suppression, { email, customerId: decision.customerId }))) {
+          const erasedSince = result.created ? await storedErasureKeysOf(context.documents, context.tables.suppression, { email, customerId: decision.customerId }) : [];
+          if (erasedSince.length > 0) {
             await deletePlainSuppression(context.documents, context.tables.suppression, email);
+            // After the delete: a crash between the two costs a redelivery's second count, never an address left in clear.
+            await noteOnErasures(erasedSince);
             summary.erased++;
             log.info('SES feedback: recipient erased while stored, entry deleted', { reason: decision.reason, detail: decision.detail });
             continue;

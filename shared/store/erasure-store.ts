@@ -1,10 +1,19 @@
 import { createHash } from 'node:crypto';
-import { DeleteCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { normaliseEmail } from '#shared/email.ts';
 import { batchGetAll } from './batch-reader.ts';
 import { isConditionFailure } from './conditions.ts';
 import { paginate } from './paginate.ts';
-import { CUSTOMER_KEY_PREFIX, customerSuppressionKey } from './suppression-store.ts';
+import {
+  CUSTOMER_KEY_PREFIX,
+  customerSuppressionKey,
+  feedbackIdClauses,
+  recordsFeedbackId,
+  sendRecordingFeedbackId,
+  updateExpression,
+  type FeedbackIdWrite,
+  type SuppressionItem,
+} from './suppression-store.ts';
 
 /**
  * The erasure list (right to erasure: GDPR, China's PIPL): who asked to be forgotten, kept only
@@ -139,7 +148,42 @@ export async function erasedAmong(
 
 /** Whether an address, or a customer id, is on the erasure list (stored, not a loaded list: for one event or one write; a consistent read). */
 export async function isStoredErasure(documents: DocumentSender, table: string, who: { customerId?: string | undefined; email?: string | undefined }): Promise<boolean> {
-  return (await storedErasureKeys(documents, table, erasureKeysOf(who))).length > 0;
+  return (await storedErasureKeysOf(documents, table, who)).length > 0;
+}
+
+/** The erasure entries stored for an address or a customer id (none: not erased). */
+export async function storedErasureKeysOf(documents: DocumentSender, table: string, who: { customerId?: string | undefined; email?: string | undefined }): Promise<string[]> {
+  return storedErasureKeys(documents, table, erasureKeysOf(who));
+}
+
+/**
+ * Records an SES feedback's id on erasure entries (an erased recipient's bounce or complaint: nothing
+ * is stored in clear, so the hashed entries keep the id, as an address's entry does, and SNS's
+ * redelivery of it is told apart). Whether one of them had recorded it already. An entry no longer
+ * there is left absent (never created here).
+ */
+export async function noteFeedbackOnErasures(documents: DocumentSender, table: string, keys: readonly string[], feedbackId: string): Promise<boolean> {
+  let seen = false;
+  for (const key of keys) {
+    const update = (write: FeedbackIdWrite) => {
+      const clauses = feedbackIdClauses(write, feedbackId);
+      return new UpdateCommand({
+        TableName: table,
+        Key: { email: key },
+        UpdateExpression: updateExpression(clauses.set, clauses.add),
+        ConditionExpression: clauses.condition === undefined ? 'attribute_exists(email)' : `attribute_exists(email) AND (${clauses.condition})`,
+        ExpressionAttributeValues: clauses.values,
+        ReturnValues: 'ALL_OLD',
+      });
+    };
+    try {
+      const output = await sendRecordingFeedbackId((write) => documents.send(update(write)));
+      if (recordsFeedbackId(output.Attributes as Partial<SuppressionItem> | undefined, feedbackId)) seen = true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+  return seen;
 }
 
 /** The erasure keys among `keys` the table holds (BatchGetItem: keys only). */

@@ -79,6 +79,44 @@ export interface SuppressResult {
  */
 export const MAX_FEEDBACK_IDS = 10;
 
+/** How an UpdateItem records a feedback id: added while the set has room (or holds it already), or a new generation when full. */
+export type FeedbackIdWrite = 'add' | 'restart';
+
+/** The clauses of an UpdateItem that records `feedbackId` on an entry (of this table: an address's, a client's, an erasure's). */
+export function feedbackIdClauses(write: FeedbackIdWrite, feedbackId: string): { set: string[]; add: string[]; condition?: string; values: Record<string, unknown> } {
+  if (write === 'restart') {
+    // Full: the ids move to feedbackIdsBefore (the one generation before, replaced) and the set starts again.
+    return { set: ['feedbackIdsBefore = feedbackIds', 'feedbackIds = :feedbackIds'], add: [], values: { ':feedbackIds': new Set([feedbackId]) } };
+  }
+  return {
+    set: [],
+    add: ['feedbackIds :feedbackIds'],
+    // The set grows while it has room, or its id is already in it (a redelivery adds nothing).
+    condition: 'attribute_not_exists(feedbackIds) OR size(feedbackIds) < :maxFeedbackIds OR contains(feedbackIds, :feedbackId)',
+    values: { ':feedbackIds': new Set([feedbackId]), ':maxFeedbackIds': MAX_FEEDBACK_IDS, ':feedbackId': feedbackId },
+  };
+}
+
+/** Sends an update that records a feedback id: as an add, then, when its condition fails (the set is full without it), as a new generation. */
+export async function sendRecordingFeedbackId<T>(send: (write: FeedbackIdWrite) => Promise<T>): Promise<T> {
+  try {
+    return await send('add');
+  } catch (error) {
+    if (isConditionFailure(error)) return send('restart');
+    throw error;
+  }
+}
+
+/** Whether an entry, as it was before a write, had recorded `feedbackId` (in either generation). */
+export function recordsFeedbackId(entry: Pick<SuppressionItem, 'feedbackIds' | 'feedbackIdsBefore'> | undefined, feedbackId: string): boolean {
+  return (entry?.feedbackIds?.has(feedbackId) ?? false) || (entry?.feedbackIdsBefore?.has(feedbackId) ?? false);
+}
+
+/** An UpdateExpression from its SET and ADD clauses (either may be empty). */
+export function updateExpression(set: readonly string[], add: readonly string[]): string {
+  return [...(set.length > 0 ? [`SET ${set.join(', ')}`] : []), ...(add.length > 0 ? [`ADD ${add.join(', ')}`] : [])].join(' ');
+}
+
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
 
 function requireEmail(email: string): string {
@@ -119,14 +157,13 @@ async function writeSuppression(documents: DocumentSender, tableName: string, ke
     ...(suppression.source ? ['#source = if_not_exists(#source, :source)'] : []),
   ];
   const { feedbackId } = suppression;
-  const update = (feedback: 'add' | 'restart' | 'none') =>
-    new UpdateCommand({
+  const update = (write: FeedbackIdWrite | undefined) => {
+    const clauses = write === undefined || feedbackId === undefined ? undefined : feedbackIdClauses(write, feedbackId);
+    return new UpdateCommand({
       TableName: tableName,
       Key: { email: key },
-      // Full: the ids move to feedbackIdsBefore (the one generation before, replaced) and the set starts again.
-      UpdateExpression: `SET ${[...sets, ...(feedback === 'restart' ? ['feedbackIdsBefore = feedbackIds', 'feedbackIds = :feedbackIds'] : [])].join(', ')} ADD reasons :reasons${feedback === 'add' ? ', feedbackIds :feedbackIds' : ''}`,
-      // The set grows while it has room, or its id is already in it (a redelivery adds nothing).
-      ...(feedback === 'add' ? { ConditionExpression: 'attribute_not_exists(feedbackIds) OR size(feedbackIds) < :maxFeedbackIds OR contains(feedbackIds, :feedbackId)' } : {}),
+      UpdateExpression: updateExpression([...sets, ...(clauses?.set ?? [])], ['reasons :reasons', ...(clauses?.add ?? [])]),
+      ...(clauses?.condition === undefined ? {} : { ConditionExpression: clauses.condition }),
       ExpressionAttributeNames: { '#reason': 'reason', ...(suppression.source ? { '#source': 'source' } : {}) },
       ExpressionAttributeValues: {
         ':reason': suppression.reason,
@@ -134,22 +171,13 @@ async function writeSuppression(documents: DocumentSender, tableName: string, ke
         ':reasons': new Set([suppression.reason]),
         ...(suppression.customerId ? { ':customerId': suppression.customerId } : {}),
         ...(suppression.source ? { ':source': suppression.source } : {}),
-        ...(feedback === 'none' || feedbackId === undefined ? {} : { ':feedbackIds': new Set([feedbackId]) }),
-        ...(feedback === 'add' ? { ':maxFeedbackIds': MAX_FEEDBACK_IDS, ':feedbackId': feedbackId } : {}),
+        ...clauses?.values,
       },
       // ALL_OLD tells whether the item existed; the new item follows from it and the input.
       ReturnValues: 'ALL_OLD',
     });
-  const send = async () => {
-    if (feedbackId === undefined) return documents.send(update('none'));
-    try {
-      return await documents.send(update('add'));
-    } catch (error) {
-      // Full, and this id not among them: a new generation of ids starts.
-      if (isConditionFailure(error)) return documents.send(update('restart'));
-      throw error;
-    }
   };
+  const send = () => (feedbackId === undefined ? documents.send(update(undefined)) : sendRecordingFeedbackId((write) => documents.send(update(write))));
   const output = await send();
   const old = output.Attributes as SuppressionItem | undefined;
   const item: SuppressionItem = {
@@ -164,7 +192,7 @@ async function writeSuppression(documents: DocumentSender, tableName: string, ke
   if (customerId !== undefined) item.customerId = customerId;
   const source = old?.source ?? suppression.source;
   if (source !== undefined) item.source = source;
-  const feedbackSeen = feedbackId !== undefined && ((old?.feedbackIds?.has(feedbackId) ?? false) || (old?.feedbackIdsBefore?.has(feedbackId) ?? false));
+  const feedbackSeen = feedbackId !== undefined && recordsFeedbackId(old, feedbackId);
   const restarted = feedbackId !== undefined && !feedbackSeen && old?.feedbackIds !== undefined && old.feedbackIds.size >= MAX_FEEDBACK_IDS;
   const feedbackIds = feedbackId === undefined || feedbackSeen ? old?.feedbackIds : new Set([...(restarted ? [] : (old?.feedbackIds ?? [])), feedbackId]);
   if (feedbackIds !== undefined) item.feedbackIds = feedbackIds;

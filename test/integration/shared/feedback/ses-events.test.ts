@@ -1,7 +1,9 @@
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { processSesFeedback, type SesFeedbackContext } from '#shared/feedback/ses-events.ts';
 import { jsonLog } from '#shared/log.ts';
-import { getClientSuppression, getSuppression, suppress } from '#shared/store/suppression-store.ts';
+import { erasedKey, recordErasure } from '#shared/store/erasure-store.ts';
+import { getClientSuppression, getSuppression, MAX_FEEDBACK_IDS, suppress } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { scanTable } from '#test/support/emulator-data.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
@@ -174,6 +176,56 @@ describe('processSesFeedback against DynamoDB Local', () => {
       'SES feedback: client suppressed',
     ]);
     for (const line of lines) expect(line).toMatchObject(sent);
+  });
+
+  it('a redelivered bounce or complaint of a recipient erased since is counted once: the hashed erasure entry keeps its id, nothing in clear', async () => {
+    await recordErasure(aws.clients.documents, table, { customerIds: ['c-gone'], emails: ['gone-since@example.com'] }, NOW);
+    const bounce = snsEvent(bounceEvent(['gone-since@example.com'], 'Permanent', { customerId: 'c-gone', feedbackId: 'fb-gone-bounce' }));
+    expect(await processSesFeedback(context, bounce)).toMatchObject({ hardBounces: 1, erased: 1, suppressed: 0, alreadySuppressed: 0 });
+    expect(await processSesFeedback(context, bounce)).toMatchObject({ hardBounces: 0, erased: 1, suppressed: 0 });
+    // Another feedback (another email in flight at the erasure) is one more bounce.
+    const another = snsEvent(bounceEvent(['gone-since@example.com'], 'Permanent', { customerId: 'c-gone', feedbackId: 'fb-gone-bounce-2' }));
+    expect(await processSesFeedback(context, another)).toMatchObject({ hardBounces: 1, erased: 1 });
+    const complaint = snsEvent(complaintEvent(['gone-since@example.com'], { customerId: 'c-gone', feedbackId: 'fb-gone-complaint' }));
+    expect(await processSesFeedback(context, complaint)).toMatchObject({ complaints: 1, erased: 1 });
+    expect(await processSesFeedback(context, complaint)).toMatchObject({ complaints: 0, erased: 1 });
+
+    const stored = (await items()).filter((item) => /gone-since|"c-gone"/.test(JSON.stringify(item)));
+    expect(stored).toEqual([]);
+    const entry = (key: string) => aws.clients.documents.send(new GetCommand({ TableName: table, Key: { email: key }, ConsistentRead: true })).then((output) => output.Item);
+    const ids = new Set(['ses-bounce:fb-gone-bounce', 'ses-bounce:fb-gone-bounce-2', 'ses-complaint:fb-gone-complaint']);
+    expect(await entry(erasedKey('email', 'gone-since@example.com'))).toEqual({ email: erasedKey('email', 'gone-since@example.com'), reason: 'erased', suppressedAt: NOW, feedbackIds: ids });
+    expect(await entry(erasedKey('customer', 'c-gone'))).toEqual({ email: erasedKey('customer', 'c-gone'), reason: 'erased', suppressedAt: NOW, feedbackIds: ids });
+  });
+
+  it('an erased recipient erased by address only, without a client id in the tags, is counted once too; the ids move to a second generation when full', async () => {
+    await recordErasure(aws.clients.documents, table, { customerIds: [], emails: ['many@example.com'] }, NOW);
+    const bounce = (n: number) => snsEvent(bounceEvent(['many@example.com'], 'Permanent', { feedbackId: `fb-many-${n}` }));
+    for (let n = 0; n <= MAX_FEEDBACK_IDS; n++) expect(await processSesFeedback(context, bounce(n))).toMatchObject({ hardBounces: 1, erased: 1 });
+    // The first one's id went to the generation before: still known.
+    expect(await processSesFeedback(context, bounce(0))).toMatchObject({ hardBounces: 0, erased: 1 });
+    expect(await processSesFeedback(context, bounce(MAX_FEEDBACK_IDS))).toMatchObject({ hardBounces: 0, erased: 1 });
+  });
+
+  it('a bounce of a recipient erased while it was stored: the entry goes, the redelivery is counted once', async () => {
+    // The forget records the hashes between this bounce's erasure check and its write (the race the handler closes after the write).
+    const racing: SesFeedbackContext = {
+      ...context,
+      documents: {
+        send: async (command: Parameters<typeof aws.clients.documents.send>[0]) => {
+          const output = await aws.clients.documents.send(command);
+          if (command instanceof UpdateCommand && command.input.Key?.email === 'raced@example.com') {
+            await recordErasure(aws.clients.documents, table, { customerIds: ['c-raced'], emails: ['raced@example.com'] }, NOW);
+          }
+          return output;
+        },
+      } as typeof aws.clients.documents,
+    };
+    const bounce = snsEvent(bounceEvent(['raced@example.com'], 'Permanent', { customerId: 'c-raced', feedbackId: 'fb-raced' }));
+    expect(await processSesFeedback(racing, bounce)).toMatchObject({ hardBounces: 1, erased: 1, suppressed: 0 });
+    expect(await getSuppression(aws.clients.documents, table, 'raced@example.com')).toBeUndefined();
+    expect(await processSesFeedback(context, bounce)).toMatchObject({ hardBounces: 0, erased: 1, suppressed: 0 });
+    expect(await getSuppression(aws.clients.documents, table, 'raced@example.com')).toBeUndefined();
   });
 
   it('logs masked addresses only', () => {
