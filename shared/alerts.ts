@@ -18,7 +18,8 @@ export const SENDER_ALERTS = {
     alert: 'export-quarantined',
     metricName: 'IncrementalExportsQuarantined',
     description:
-      'An incremental export could not be read and was quarantined: its rows wait for the nightly run. The campaigns log line names the folder and why; fix or delete it at the source.',
+      'An incremental export could not be read and was quarantined: its rows wait for the nightly run. The campaigns log line names the folder and why. ' +
+      'Fix it at the source and write the corrected files (and the manifest) into the same folder: the next hour reads it again and merges it, or quarantines it again if it still cannot be read.',
   },
   sendingBlocked: {
     alert: 'sending-blocked',

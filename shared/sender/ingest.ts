@@ -58,8 +58,8 @@ import { factsWithOrders, needsRemerge, nightCutoff, nightSeen, ordersToCount, t
  *
  * A folder that cannot be read as an export (a truncated gzip, a broken CSV, too many rejected
  * rows) is quarantined: reported in the summary and in a log line an alarm counts, marked in the
- * runs table so that no later run reads it again, and skipped; its rows wait for the nightly run,
- * and the hour's sends go on. A dry run reports it without marking it. S3 or DynamoDB failing
+ * runs table so that no later run reads it again until it is written again (the fix, in place:
+ * droppedAgain), and skipped; its rows wait for the nightly run, or the fix, and the hour's sends go on. A dry run reports it without marking it. S3 or DynamoDB failing
  * (not the export's fault) still fails the run, and the next hour tries the folder again. So does
  * a folder still being written (exports.requireManifest, and no manifest listing its files yet).
  */
@@ -83,7 +83,7 @@ export interface IngestSummary {
   rejected: number;
   newClients: number;
   updatedClients: number;
-  /** Folders that could not be read, skipped for good (a dry run only reports them). */
+  /** Folders that could not be read, skipped until written again (a dry run only reports them). */
   quarantined: QuarantinedExport[];
   /** Folders merged before a night rewrote their clients, whose orders were merged again (clients: profiles moved forward). */
   remerged: { folder: string; clients: number }[];
@@ -131,7 +131,7 @@ export async function markUndoneByNight(documents: AwsClients['documents'], runs
 /** The runs-table job of the markers of incremental exports (runDate: the export's folder). */
 export const INGEST_JOB = 'ingest';
 
-/** The runs-table marker of an incremental folder: merged, or quarantined; either way never read again. */
+/** The runs-table marker of an incremental folder: merged, or quarantined; either way read again only once written again (droppedAgain), or, merged, undone by a night. */
 export type IngestMarker = {
   job: typeof INGEST_JOB;
   runDate: string;
@@ -152,17 +152,26 @@ export type IngestMarker = {
       /** The instant its stamp was read as (ISO; absent on markers from before). */
       stampedAt?: string;
     }
-  | { status: 'quarantined'; reason: string; quarantinedAt: string }
+  | {
+      status: 'quarantined';
+      reason: string;
+      quarantinedAt: string;
+      /** When S3 said the folder was last written as it was quarantined (ISO; absent on markers from before): a later write is the fix (droppedAgain). */
+      lastWrite?: string;
+      /** A drop after a merged one quarantined: the merged marker's lastWrite, so that the fix is read, as that drop was, without the merged files. */
+      mergedWrite?: string;
+    }
 );
 
 /**
- * Whether a merged folder has been written since (pure): a second drop into the same folder (in
- * the hour the clocks go back, a second pass stamped with the same local name; or a producer that
- * writes it again), to merge as a new increment. Unknown for a marker from before markers recorded
- * the write: it is taken as merged, as then. Objects expiring make the folder no newer.
+ * Whether a merged or quarantined folder has been written since (pure): a second drop into the
+ * same folder (in the hour the clocks go back, a second pass stamped with the same local name; a
+ * producer that writes it again; an operator's fix of a quarantined folder), to read as a new
+ * increment. Unknown for a marker from before markers recorded the write: it is taken as merged or
+ * quarantined, as then. Objects expiring make the folder no newer.
  */
 export function droppedAgain(marker: IngestMarker | undefined, lastWrite: number): boolean {
-  if (marker?.status !== 'merged' || marker.lastWrite === undefined) return false;
+  if (marker?.lastWrite === undefined) return false;
   return lastWrite > Date.parse(marker.lastWrite);
 }
 
@@ -277,18 +286,27 @@ export async function ingestIncrementalExports(options: {
 
   for (const { folder, stamp, lastWrite } of increments.sort(compareIncrements)) {
     if (stamp > at) continue; // dropped after this run's clock
-    // Quarantined, or merged and neither written again nor undone by a night since: never read again.
+    // Quarantined or merged, and neither written again since nor (merged) undone by a night: not read again.
     const marker = await getRun<IngestMarker>(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder });
     const again = droppedAgain(marker, lastWrite);
     if (marker && !again && !(marker.status === 'merged' && needsRemerge(marker, stamp, night, config.timeZone))) continue;
     // A folder dropped again merges its second drop as a new increment (it may create clients); one a night undid puts its orders back.
     const remerge = marker?.status === 'merged' && !again;
     const label = incrementalStampLabel(folder, stamp, config.timeZone);
+    // When the folder was last written as a drop of it was merged: a later drop is read without that drop's files.
+    // A quarantined folder keeps it from the merged marker it replaced; one never merged has none.
+    const mergedWrite = marker?.status === 'merged' ? marker.lastWrite : marker?.status === 'quarantined' ? marker.mergedWrite : undefined;
+    // Written again after a merge: a profile naming the folder's instant merged the earlier drop, not this one (hasMergedIncrement).
+    // A quarantined folder never merged was read by no one: a profile naming its instant had this read's merge (a run that died before its marker).
+    const afterMergedDrop = again && mergedWrite !== undefined;
+    if (again && marker?.status === 'quarantined') {
+      log.info('incremental export quarantined before, written again since: read again', { folder, quarantinedAt: marker.quarantinedAt, quarantinedBy: marker.runId, reason: marker.reason });
+    }
 
     const folderSource = s3ExportSource(clients.s3, config.storage.exportsBucket, `${base}${folder}`);
-    // A folder dropped again: its second drop alone. The first's files still there were merged as of
+    // A folder dropped again after a merge: its second drop alone. The first's files still there were merged as of
     // the first's stamp; read again as of the second's, an opt-out given between the two would be undone.
-    const source = again && marker?.status === 'merged' && marker.lastWrite !== undefined ? writtenAfter(folderSource, Date.parse(marker.lastWrite)) : folderSource;
+    const source = again && mergedWrite !== undefined ? writtenAfter(folderSource, Date.parse(mergedWrite)) : folderSource;
     let increment: IncrementRead;
     try {
       increment = await readIncrement({ source, config, clients, runDate, unwrittenByDryRun });
@@ -313,7 +331,18 @@ export async function ingestIncrementalExports(options: {
         dryRun,
       });
       if (!dryRun) {
-        const quarantined: IngestMarker = { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), status: 'quarantined', reason, quarantinedAt: new Date(at).toISOString() };
+        const quarantined: IngestMarker = {
+          job: INGEST_JOB,
+          runDate: folder,
+          runId,
+          source: source.describe(),
+          status: 'quarantined',
+          reason,
+          quarantinedAt: new Date(at).toISOString(),
+          // The fix written into the folder is read by the next hour (droppedAgain).
+          ...(Number.isFinite(lastWrite) ? { lastWrite: isoInstant(lastWrite) } : {}),
+          ...(mergedWrite === undefined ? {} : { mergedWrite }),
+        };
         await putRun(clients.documents, tables.runs, quarantined);
       }
       continue;
@@ -344,7 +373,7 @@ export async function ingestIncrementalExports(options: {
       if (storedItem && !nightLeft.has(client.customerId)) nightLeft.set(client.customerId, storedItem.acceptsMarketing);
       // Merged already: a run died after writing profiles, before marking the folder done; or, merging
       // again after a night, a profile the night did not rewrite.
-      if (hasMergedIncrement(storedItem?.lastIncrement, stamp, { droppedAgain: again, timeZone: config.timeZone })) continue;
+      if (hasMergedIncrement(storedItem?.lastIncrement, stamp, { droppedAgain: afterMergedDrop, timeZone: config.timeZone })) continue;
       // Merging again puts orders back on profiles a night rewrote: it creates no one.
       if (remerge && storedItem === undefined) continue;
       if (olderThanNight && storedItem === undefined) {

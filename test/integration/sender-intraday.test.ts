@@ -5,11 +5,11 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Config } from '#shared/config.ts';
 import { processSesFeedback } from '#shared/feedback/ses-events.ts';
 import { jsonLog } from '#shared/log.ts';
-import { INGEST_JOB } from '#shared/sender/ingest.ts';
+import { INGEST_JOB, type IngestMarker } from '#shared/sender/ingest.ts';
 import { incrementalPrefix } from '#shared/store/buckets.ts';
 import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
-import { getRun } from '#shared/store/runs-store.ts';
+import { getRun, putRun } from '#shared/store/runs-store.ts';
 import { suppress } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { staticKeys } from '#shared/unsubscribe/keys.ts';
@@ -21,7 +21,7 @@ import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { bounceEvent, complaintEvent, snsEvent } from '#test/support/ses-events.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
-import { HOUR, at as local, iso } from '#test/support/time.ts';
+import { HOUR, MINUTE, at as local, iso } from '#test/support/time.ts';
 
 /**
  * The day between two nightly runs on the embedded AWS: consent as the incremental exports state it
@@ -166,7 +166,7 @@ describe('a bad incremental folder', () => {
     return whole.subarray(0, Math.floor(whole.length / 2));
   };
 
-  it('is quarantined: reported, logged for the alarm, marked never to be read again; the other folders and the sends go on', async () => {
+  it('is quarantined: reported, logged for the alarm, marked not to be read again unless written again; the other folders and the sends go on', async () => {
     const config = await campaignConfig(aws, 'quarantine');
     await seedProfiles(aws, config, [welcomeDue('q-seeded')]);
     await dropIncrement(aws, config, '2026-11-23T0900', { 'customers.csv.gz': truncatedGzip() });
@@ -192,6 +192,62 @@ describe('a bad incremental folder', () => {
     // The next hour does not read it again.
     const next = await run(aws, config, AT + HOUR, 'quarantine-2');
     expect(next.ingested).toMatchObject({ exports: [], quarantined: [] });
+  });
+
+  // What the export-quarantined alarm and docs/deploy.md tell the operator: fix it at the source.
+  it('written again since (the fix, in place) is read by the next hour: its opt-out holds before the welcome, and it is merged once', async () => {
+    const config = await campaignConfig(aws, 'quarantine-fixed');
+    const folder = '2026-11-23T0930';
+    // A new client whose first order (10:20) makes the welcome due from the 11:00 hour.
+    await seedProfiles(aws, config, [profileItem('qf-c', { stage: 'new', orderCount: 1, firstOrderAt: iso(AT + 20 * MINUTE), lastOrderAt: iso(AT + 20 * MINUTE) })]);
+    const customers = gzipSync('customer_id,accepts_marketing\nqf-c,false\n');
+    await dropIncrement(aws, config, folder, { 'customers.csv.gz': customers.subarray(0, Math.floor(customers.length / 2)) });
+    const first = await run(aws, config, AT, 'quarantine-fixed-1');
+    expect(first.ingested.quarantined.map((q) => q.folder)).toEqual([folder]);
+    const quarantined = await getRun<IngestMarker>(aws.clients.documents, tableNames(config).runs, { job: INGEST_JOB, runDate: folder });
+    expect(quarantined).toMatchObject({ status: 'quarantined', lastWrite: expect.any(String) });
+
+    // S3 keeps a write's time to the second: the fix is a later write.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const orders = 'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status,refunded_amount\nqf-o1,qf-c,2026-11-23T09:20:00+08:00,SKU-1,Bag,leather,1,80.00,USD,paid,\n';
+    await dropIncrement(aws, config, folder, { 'customers.csv.gz': customers, 'orders.csv': orders });
+    const lines: string[] = [];
+    const next = await run(aws, config, AT + HOUR, 'quarantine-fixed-2', { log: jsonLog({ write: (line) => lines.push(line) }) });
+    expect(next.ingested).toMatchObject({ exports: [expect.stringContaining(folder)], quarantined: [], updatedClients: 1 });
+    const reread = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === 'incremental export quarantined before, written again since: read again');
+    expect(reread).toEqual([expect.objectContaining({ folder, quarantinedBy: 'quarantine-fixed-1' })]);
+    const profile = async () => getProfile(aws.clients.documents, tableNames(config).profiles, 'qf-c');
+    expect(await profile()).toMatchObject({ acceptsMarketing: false, orderCount: 2, incrementOrderIds: ['qf-o1'] });
+    expect(await count('qf-c@example.com')).toBe(0);
+    expect(await getRun(aws.clients.documents, tableNames(config).runs, { job: INGEST_JOB, runDate: folder })).toMatchObject({ status: 'merged', runId: 'quarantine-fixed-2' });
+
+    // A run that died between writing the profiles and marking the folder merged: the next hour reads it again and adds nothing.
+    await putRun(aws.clients.documents, tableNames(config).runs, quarantined as IngestMarker); // read above
+    const after = await run(aws, config, AT + 2 * HOUR, 'quarantine-fixed-3');
+    expect(after.ingested).toMatchObject({ quarantined: [], newClients: 0, updatedClients: 0 });
+    expect(await profile()).toMatchObject({ acceptsMarketing: false, orderCount: 2, incrementOrderIds: ['qf-o1'] });
+    expect(await getRun(aws.clients.documents, tableNames(config).runs, { job: INGEST_JOB, runDate: folder })).toMatchObject({ status: 'merged' });
+    // Merged: the hour after reads it no more.
+    const last = await run(aws, config, AT + 3 * HOUR, 'quarantine-fixed-4');
+    expect(last.ingested).toMatchObject({ exports: [], quarantined: [] });
+  });
+
+  it('written again still unreadable is quarantined again, with a new alert, and then left until written again', async () => {
+    const config = await campaignConfig(aws, 'quarantine-still-bad');
+    const folder = '2026-11-23T0900';
+    await dropIncrement(aws, config, folder, { 'customers.csv.gz': truncatedGzip() });
+    await run(aws, config, AT, 'quarantine-still-bad-1');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await dropIncrement(aws, config, folder, { 'customers.csv.gz': truncatedGzip() });
+    // 11:00, 2 hours after its stamp: no longer taken as still being written.
+    const lines: string[] = [];
+    const next = await run(aws, config, AT + HOUR, 'quarantine-still-bad-2', { log: jsonLog({ write: (line) => lines.push(line) }) });
+    expect(next.ingested.quarantined).toEqual([{ folder, reason: expect.stringContaining('gzip') }]);
+    const alerts = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.alert === 'export-quarantined');
+    expect(alerts).toEqual([expect.objectContaining({ folder, runId: 'quarantine-still-bad-2' })]);
+    expect(await getRun(aws.clients.documents, tableNames(config).runs, { job: INGEST_JOB, runDate: folder })).toMatchObject({ status: 'quarantined', runId: 'quarantine-still-bad-2' });
+    const later = await run(aws, config, AT + 2 * HOUR, 'quarantine-still-bad-3');
+    expect(later.ingested).toMatchObject({ exports: [], quarantined: [] });
   });
 
   it('never fails a dry run, which reports it without marking it', async () => {

@@ -34,8 +34,16 @@ describe('incremental exports', () => {
     expect(droppedAgain(recorded, written)).toBe(false);
     expect(droppedAgain(recorded, Date.UTC(2026, 10, 1, 6, 33))).toBe(true);
     expect(droppedAgain(recorded, written - 1000)).toBe(false); // an object expired: nothing new
+  });
+
+  it('takes a quarantined folder written since as dropped again (the fix, in place), never one from before markers recorded the write', () => {
     const quarantined: IngestMarker = { job: INGEST_JOB, runDate: '2026-11-01T0130', runId: 'r', source: 's3://b/x/', status: 'quarantined', reason: 'bad', quarantinedAt: '2026-11-01T06:00:00.000Z' };
-    expect(droppedAgain(quarantined, Date.UTC(2026, 10, 1, 9))).toBe(false);
+    expect(droppedAgain(quarantined, Date.UTC(2026, 10, 1, 9))).toBe(false); // from before: quarantined, as then
+    const written = Date.UTC(2026, 10, 1, 5, 32);
+    const recorded: IngestMarker = { ...quarantined, lastWrite: new Date(written).toISOString() };
+    expect(droppedAgain(recorded, written)).toBe(false);
+    expect(droppedAgain(recorded, written + 1000)).toBe(true);
+    expect(droppedAgain(recorded, written - 1000)).toBe(false); // an object expired: nothing new
   });
 
   it("compares a profile's last increment with a folder by instant, not by name", () => {
