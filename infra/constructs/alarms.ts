@@ -145,7 +145,7 @@ export class Alarms extends Construct {
         'nightly run failed',
         'A nightly execution failed: its error and cause name the failed step (a shard\'s error is in its child execution, the Map Run page). ' +
           'Refused before any write (an export that cannot be trusted, too many rejects, NIGHT_REFUSED): nothing was written. ' +
-          'Stopped while writing (a shard\'s write, a Lambda timeout, an outage): part of the night may be written (`clientele status` shows it "writing") and the next night is refused until it completes; a rerun writes only what is missing and ends where a clean night would. ' +
+          'Stopped while writing (a shard\'s write, a Lambda timeout, an outage): part of the night may be written (`clientele status` lists the night with "FAILURE: not completed: it failed, or it is running now"; with --json, status "writing") and the next night is refused until it completes; a rerun writes only what is missing and ends where a clean night would. ' +
           'Fix the cause, then start the night again (docs/deploy.md, "Run or backfill a night"; "acceptDrop": true if a refused drop is real).',
         props.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
         1,

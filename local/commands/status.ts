@@ -118,11 +118,14 @@ export interface SenderRun {
   maybeSent: number;
 }
 
+/** The failure the text output lists for a night started and never completed (the nightly-failed alarm quotes it). */
+export const NIGHT_NOT_COMPLETED = 'not completed: it failed, or it is running now';
+
 function nightStatus(raw: unknown): NightStatus {
   const night = storedNightSchema.parse(raw);
   const completed = night.status !== 'writing';
   const failures: string[] = [];
-  if (!completed) failures.push('not completed: it failed, or it is running now');
+  if (!completed) failures.push(NIGHT_NOT_COMPLETED);
   if (night.report?.reportError) failures.push(`report not written: ${night.report.reportError}`);
   if ((night.report?.teamEmail?.failed ?? 0) > 0) failures.push(`team email failed for ${night.report?.teamEmail?.failed} addresses`);
   if ((night.advisorDigests?.totals?.failed ?? 0) > 0) failures.push(`${night.advisorDigests?.totals?.failed} advisor digests failed`);

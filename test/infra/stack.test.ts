@@ -14,6 +14,7 @@ import { NIGHTLY_CRON } from '#infra/constructs/nightly-pipeline.ts';
 import { PROJECT_ROOT } from '#infra/paths.ts';
 import { campaignsEventSchema, lateScheduledRunRefusal, SCHEDULED_RUN_MAX_DELAY_MINUTES } from '#shared/sender/campaigns-event.ts';
 import { FEEDBACK_ALERTS, NIGHTLY_ALERTS, SENDER_ALERTS } from '#shared/alerts.ts';
+import { NIGHT_NOT_COMPLETED } from '#local/commands/status.ts';
 import { TIERS } from '#shared/model.ts';
 import { CAMPAIGN_OUTCOME_METRICS, METRIC_NAMES } from '#shared/observability/business-metrics.ts';
 import { TABLES, createTableInput, tableNames, type TableId } from '#shared/store/tables.ts';
@@ -864,6 +865,8 @@ describe('alarms', () => {
     expect(description).not.toMatch(/(^|\. )Nothing was written/);
     expect(description).toContain('Refused before any write');
     expect(description).toContain('part of the night may be written');
+    // What `clientele status` prints for such a night (its text output; --json says "writing").
+    expect(description).toContain(`"FAILURE: ${NIGHT_NOT_COMPLETED}"`);
     expect(description).toContain('a rerun writes only what is missing and ends where a clean night would');
     expect(description).toContain('Run or backfill a night');
     expect(description.length).toBeLessThanOrEqual(1024);
