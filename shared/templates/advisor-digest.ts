@@ -1,6 +1,7 @@
 import type { Config } from '#shared/config.ts';
 import { visibleText } from '#shared/display-text.ts';
 import { displayMinor } from '#shared/money.ts';
+import { birthdayIn, birthdayMonth } from '#shared/time.ts';
 import type { AdvisorBook, BookReason, BookReasonKind, BookRow } from '#shared/advisors/book.ts';
 import { BOOK_REASONS } from '#shared/advisors/book.ts';
 import type { BoughtTally, TaskTally } from '#shared/advisors/follow-through.ts';
@@ -41,6 +42,8 @@ interface ReasonView {
   basis: string | null;
   date: string | null;
   days: number | null;
+  /** Handover: the birthday month alone ("November" / "11月") when the export gives no day (then `date` is null). */
+  month: string | null;
   /** Handover: the previous advisor (their name, else their id) and what became of the client's tasks with them. */
   from: string | null;
   pastTasks: TaskTally | null;
@@ -111,6 +114,12 @@ function formatDateWithYear(date: string, locale: TemplateLocale): string {
   return new Intl.DateTimeFormat(intlLocale, { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(day);
 }
 
+/** A month, 1-12, as a person says it: "November" / "11月". */
+function formatMonth(month: number, locale: TemplateLocale): string {
+  const intlLocale = locale === 'zh-CN' ? 'zh-CN' : 'en-GB';
+  return new Intl.DateTimeFormat(intlLocale, { month: locale === 'zh-CN' ? 'numeric' : 'long', timeZone: 'UTC' }).format(new Date(Date.UTC(2000, month - 1, 1)));
+}
+
 /** The week as a person says it: "24–30 November", "28 November – 4 December"; "11月24日至30日". */
 export function formatWeek(from: string, to: string, locale: TemplateLocale): string {
   const sameMonth = from.slice(0, 7) === to.slice(0, 7);
@@ -142,13 +151,17 @@ export function noteBody(text: string): string {
 }
 
 function reasonView(reason: BookReason, locale: TemplateLocale): ReasonView {
-  const view: ReasonView = { kind: reason.kind, action: reason.action, basis: null, date: null, days: null, from: null, pastTasks: null, items: [] };
+  const view: ReasonView = { kind: reason.kind, action: reason.action, basis: null, date: null, days: null, month: null, from: null, pastTasks: null, items: [] };
   switch (reason.kind) {
     case 'handover': {
       view.from = reason.fromName ?? reason.from;
       view.pastTasks = reason.pastTasks;
-      const monthDay = reason.birthday === undefined ? undefined : /(\d{2}-\d{2})$/.exec(reason.birthday)?.[1];
-      view.date = monthDay === undefined ? null : formatRunOutDate(`2000-${monthDay}`, locale);
+      if (reason.birthday === undefined) break;
+      // Every form the exports accept: a day (YYYY-MM-DD, MM-DD) or a month only (YYYY-MM, --MM).
+      const month = birthdayMonth(reason.birthday);
+      const day = birthdayIn(reason.birthday, 2000);
+      if (month !== undefined) view.month = formatMonth(month, locale);
+      else if (day !== undefined) view.date = formatRunOutDate(day, locale);
       break;
     }
     case 'lapsed-vic':

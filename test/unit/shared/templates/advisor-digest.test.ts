@@ -140,6 +140,31 @@ describe('the advisor digest email', () => {
     expect(email.text).not.toMatch(/also ha(s|ve) a reason/);
   });
 
+  describe('a client handed over to the advisor', () => {
+    const handedOver = (birthday?: string): BookRow => ({
+      customerId: 'C-100', firstName: 'Lin', lastName: 'Wang', email: 'lin@example.com', tier: 'VIC', stage: 'active', spend12mMinor: 6_000_000, rankValueMinor: 6_000_000,
+      reasons: [{ kind: 'handover', action: 'introduce-yourself', from: 'A02', fromName: 'Paul', pastTasks: { given: 0, done: 0, asked: 0, snoozed: 0, left: 0, open: 0, reassigned: 0 }, ...(birthday === undefined ? {} : { birthday }) }],
+    });
+    const withHandover = (birthday?: string): AdvisorDigestInput => ({
+      ...input,
+      book: { ...book, introductions: [handedOver(birthday)], withReasons: 1, rows: [], reasonCounts: { handover: 1, 'lapsed-vic': 0, 'tier-at-risk': 0, birthday: 0, 'replenishment-due': 0, 'newly-rising': 0 } },
+    });
+
+    it('shows their birthday in every form the exports accept; a month-only birthday as its month', async () => {
+      for (const birthday of ['1990-11', '--11']) {
+        const en = await renderAdvisorDigest('en', withHandover(birthday));
+        expect(en.text, birthday).toContain('Handed over to you from Paul; birthday in November.');
+        const zh = await renderAdvisorDigest('zh-CN', withHandover(birthday));
+        expect(zh.text, birthday).toContain('由Paul交接给您；生日在11月。');
+      }
+      for (const birthday of ['1990-11-05', '11-05']) {
+        expect((await renderAdvisorDigest('en', withHandover(birthday))).text, birthday).toContain('Handed over to you from Paul; birthday 5 November.');
+        expect((await renderAdvisorDigest('zh-CN', withHandover(birthday))).text, birthday).toContain('由Paul交接给您；生日 11月5日。');
+      }
+      expect((await renderAdvisorDigest('en', withHandover())).text).toContain('Handed over to you from Paul.');
+    });
+  });
+
 });
 
 describe('displayName', () => {
