@@ -22,6 +22,7 @@ interface DigestCopy {
   subject: string;
   preheader: string;
   greeting: string;
+  /** The rows' line; left out when the digest carries introductions only (their heading says it). */
   intro: string;
   footer: string;
   /** One reason's label in the summary line; `kind` is in scope. */
@@ -116,8 +117,8 @@ const colonOf = (locale: TemplateLocale) => (locale === 'zh-CN' ? '：' : ': ');
 function htmlBody(locale: TemplateLocale, copy: DigestCopy): string {
   return `{% layout 'digest/layout/${locale}' %}{% block content %}
 <p style="margin:0 0 16px 0;">${copy.greeting}</p>
-<p style="margin:0 0 16px 0;">${copy.intro}</p>
-{% if summary.size > 0 %}<p style="margin:0 0 20px 0;font-size:14px;color:${c.muted};">{% for s in summary %}{% include 'digest/label/${locale}', kind: s.kind %} {{ s.count }}{% unless forloop.last %}${copy.dot}{% endunless %}{% endfor %}</p>{% endif %}
+{% if rowCount > 0 %}<p style="margin:0 0 16px 0;">${copy.intro}</p>
+{% endif %}{% if summary.size > 0 %}<p style="margin:0 0 20px 0;font-size:14px;color:${c.muted};">{% for s in summary %}{% include 'digest/label/${locale}', kind: s.kind %} {{ s.count }}{% unless forloop.last %}${copy.dot}{% endunless %}{% endfor %}</p>{% endif %}
 {% if followThrough or bought %}<p style="margin:0 0 20px 0;padding:10px 12px;font-size:14px;color:${c.body};background-color:${c.highlight};">{% if followThrough %}${copy.followThrough}{% endif %}{% if followThrough and bought %}<br>{% endif %}{% if bought %}${copy.bought}{% endif %}</p>{% endif %}
 {% if introductions.size > 0 %}<h2 style="margin:0 0 12px 0;font-size:18px;font-weight:normal;color:${c.ink};">${copy.introHeading}</h2>
 {% for row in introductions %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;margin:0 0 20px 0;border:2px solid ${c.ink};">
@@ -169,9 +170,9 @@ ${taskButton('row.introduction.snoozeUrl', copy.introSnooze, false)}
 function textBody(locale: TemplateLocale, copy: DigestCopy): string {
   return `{% layout 'digest/layout/${locale}' %}{% block content %}${copy.greeting}
 
-${copy.intro}
+{% if rowCount > 0 %}${copy.intro}
 
-{% for s in summary %}{% include 'digest/label/${locale}', kind: s.kind %} {{ s.count }}{% unless forloop.last %}${copy.dot}{% endunless %}{% endfor %}
+{% endif %}{% for s in summary %}{% include 'digest/label/${locale}', kind: s.kind %} {{ s.count }}{% unless forloop.last %}${copy.dot}{% endunless %}{% endfor %}
 {% if followThrough %}
 ${copy.followThrough}
 {% endif %}{% if bought %}${copy.bought}

@@ -163,6 +163,17 @@ describe('the advisor digest email', () => {
       }
       expect((await renderAdvisorDigest('en', withHandover())).text).toContain('Handed over to you from Paul.');
     });
+
+    it('a digest of introductions only has no line counting rows ("these 0 clients"), in both languages', async () => {
+      const en = await renderAdvisorDigest('en', withHandover());
+      expect(en.subject).toBe('Your client book for 24–30 November: 1 client to contact');
+      expect(en.text).toContain('Dear Sophie Martin,\n\nHanded over to you 1\n');
+      expect(en.text).toContain('1 client was handed over to you: introduce yourself');
+      for (const body of [en.text, en.html]) expect(body).not.toMatch(/\b0 clients|personal touch this week/);
+      const zh = await renderAdvisorDigest('zh-CN', withHandover());
+      expect(zh.text).toContain('Sophie Martin，您好：\n\n交接给您 1\n');
+      for (const body of [zh.text, zh.html]) expect(body).not.toMatch(/这 0 位客户|需要您亲自关照/);
+    });
   });
 
 });
