@@ -1,4 +1,4 @@
-import { clientTimeZone, nextOrderWindow, replenishmentWindow, type ProductCatalog, type ReminderWindow } from '#shared/campaigns/due.ts';
+import { clientTimeZone, nextOrderWindow, productNameOf, replenishmentWindow, type ProductCatalog, type ReminderWindow } from '#shared/campaigns/due.ts';
 import { replenishmentCampaignOf, type ReplenishmentCampaign } from '#shared/campaigns/schema.ts';
 import { birthdayIn } from '#shared/time.ts';
 import type { Config } from '#shared/config.ts';
@@ -213,7 +213,7 @@ function replenishmentItems(profile: ClientProfile, context: RowContext): Replen
     const product = context.catalog.get(sku);
     const window = replenishmentWindow(context.campaign, purchase, product, timeZone);
     if (window === undefined || !meetsWeek(window, context.week)) continue;
-    const productName = purchase.productName ?? product?.name;
+    const productName = productNameOf(sku, purchase, context.catalog);
     items.push({ sku, ...(productName === undefined ? {} : { productName }), runOutDate: window.runOutDate, predicted: false });
   }
   const nextOrder = nextOrderWindow(context.campaign, profile, context.catalog, timeZone);

@@ -1,3 +1,4 @@
+import { productNameOf, type ProductCatalog } from '#shared/campaigns/due.ts';
 import { dictionaryFrom, ownEntry } from '#shared/dictionary.ts';
 import type { ClientProfile, Tier } from '#shared/model.ts';
 import { localDate, MS_PER_DAY } from '#shared/time.ts';
@@ -148,7 +149,7 @@ export interface ClientHistory {
 }
 
 /** The client's history from their profile and their tasks with the previous advisor. Pure. */
-export function clientHistory(profile: Pick<ClientProfile, 'topCategory' | 'skus'>, pastTasks: readonly AdvisorTask[], timeZone: string): ClientHistory {
+export function clientHistory(profile: Pick<ClientProfile, 'topCategory' | 'skus'>, pastTasks: readonly AdvisorTask[], timeZone: string, catalog?: ProductCatalog): ClientHistory {
   const purchases = Object.entries(profile.skus);
   // Categories by distinct purchase days, the profile's top category first.
   const daysByCategory = new Map<string, number>();
@@ -156,7 +157,7 @@ export function clientHistory(profile: Pick<ClientProfile, 'topCategory' | 'skus
   const ranked = [...daysByCategory].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0)).map(([category]) => category);
   const topCategories = [...new Set([...(profile.topCategory === undefined ? [] : [profile.topCategory]), ...ranked])].slice(0, HISTORY_ITEMS);
   const lastPurchases = purchases
-    .map(([sku, purchase]) => ({ name: purchase.productName ?? sku, at: Date.parse(purchase.lastPurchasedAt) }))
+    .map(([sku, purchase]) => ({ name: productNameOf(sku, purchase, catalog) ?? sku, at: Date.parse(purchase.lastPurchasedAt) }))
     .filter((p) => Number.isFinite(p.at))
     .sort((a, b) => b.at - a.at || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .slice(0, HISTORY_ITEMS)

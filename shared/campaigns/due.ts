@@ -10,6 +10,7 @@ import {
   momentWindow,
   onceKey,
   predictedRunOutDay,
+  productNameOf,
   productRef,
   runOutDay,
   triggerMoments,
@@ -20,7 +21,7 @@ import {
   type TriggerDetails,
 } from './triggers.ts';
 
-export { isReplenishable, replenishmentCycle, type ProductCatalog } from './triggers.ts';
+export { isReplenishable, productNameOf, replenishmentCycle, type ProductCatalog } from './triggers.ts';
 
 /**
  * Who is due which campaign at `now`: pure timing, from the stored profile and the products
@@ -177,7 +178,7 @@ function productDetails(rules: CampaignRules, moment: Moment, profile: ClientPro
         .filter(([, p]) => p.category === category)
         .sort(([skuA, a], [skuB, b]) => (instantOf(b.lastPurchasedAt) ?? 0) - (instantOf(a.lastPurchasedAt) ?? 0) || (skuA < skuB ? -1 : skuA > skuB ? 1 : 0))
         .slice(0, CATEGORY_PRODUCTS)
-        .map(([sku, p]) => (p.productName === undefined ? { sku } : { sku, productName: p.productName }));
+        .map(([sku, p]) => productRef(sku, productNameOf(sku, p, catalog)));
       return { recommendedCategory: category, ...(products.length === 0 ? {} : { products }) };
     }
     case 'unbought-category': {
@@ -195,7 +196,7 @@ function productDetails(rules: CampaignRules, moment: Moment, profile: ClientPro
       if (window === undefined) return {};
       const products = boughtInWindow(profile, window, context.timeZone)
         .slice(0, CATEGORY_PRODUCTS)
-        .map(({ sku, productName }) => productRef(sku, productName ?? catalog.get(sku)?.name));
+        .map((bought) => productRef(bought.sku, productNameOf(bought.sku, bought, catalog)));
       return { lastSeason: window.season, ...(products.length === 0 ? {} : { products }) };
     }
   }

@@ -156,10 +156,19 @@ export function productRef(sku: string, name: string | undefined): { sku: string
   return name === undefined ? { sku } : { sku, productName: name };
 }
 
-/** The SKUs whose last purchase was the order at `orderAt` (what that order bought, as far as the profile knows). */
-export function boughtAt(profile: ClientProfile, orderAt: string): { sku: string; productName?: string }[] {
+/**
+ * A product's name, the one place every email takes it from: the orders export's product_name,
+ * else the products export's name (product_name is optional in the orders export). Undefined
+ * without either: the email then shows the SKU.
+ */
+export function productNameOf(sku: string, purchase: Pick<SkuPurchase, 'productName'> | undefined, catalog: ProductCatalog | undefined): string | undefined {
+  return purchase?.productName ?? catalog?.get(sku)?.name;
+}
+
+/** The SKUs whose last purchase was the order at `orderAt` (what that order bought, as far as the profile knows), named. */
+export function boughtAt(profile: ClientProfile, orderAt: string, catalog: ProductCatalog | undefined): { sku: string; productName?: string }[] {
   const at = instantOf(orderAt);
-  return byRecency(Object.entries(profile.skus).filter(([, p]) => instantOf(p.lastPurchasedAt) === at)).map(([sku, p]) => productRef(sku, p.productName));
+  return byRecency(Object.entries(profile.skus).filter(([, p]) => instantOf(p.lastPurchasedAt) === at)).map(([sku, p]) => productRef(sku, productNameOf(sku, p, catalog)));
 }
 
 /** The years, in the client's zone, a range touches (one before its start too: a window may open the year before its day). */
@@ -212,7 +221,7 @@ export function triggerMoments(trigger: Trigger, profile: ClientProfile, context
       const useSignUp = trigger.on === 'signed-up' || (trigger.on === 'first-contact' && signedUp !== undefined && (firstOrder === undefined || signedUp <= firstOrder));
       const instant = useSignUp ? signedUp : firstOrder;
       if (instant === undefined) return [];
-      const products = useSignUp || profile.firstOrderAt === undefined ? [] : boughtAt(profile, profile.firstOrderAt);
+      const products = useSignUp || profile.firstOrderAt === undefined ? [] : boughtAt(profile, profile.firstOrderAt, context.catalog);
       const details: TriggerDetails = trigger.on === 'first-contact' ? { welcomeTrigger: useSignUp ? 'sign-up' : 'first-order' } : {};
       return [instantMoment(instant, trigger.daysAfter, timeZone, { naturalKey: '', products, details })];
     }
@@ -220,7 +229,7 @@ export function triggerMoments(trigger: Trigger, profile: ClientProfile, context
       const lastOrder = instantOf(profile.lastOrderAt);
       if (lastOrder === undefined || profile.lastOrderAt === undefined) return [];
       const day = localDate(lastOrder, timeZone);
-      return [{ day: addDays(day, trigger.daysAfter), occasionDay: day, naturalKey: profile.lastOrderAt, products: boughtAt(profile, profile.lastOrderAt), details: { lastOrderAt: profile.lastOrderAt } }];
+      return [{ day: addDays(day, trigger.daysAfter), occasionDay: day, naturalKey: profile.lastOrderAt, products: boughtAt(profile, profile.lastOrderAt, context.catalog), details: { lastOrderAt: profile.lastOrderAt } }];
     }
     case 'product-runs-out':
       return runOutMoments(trigger, profile, context);
@@ -328,7 +337,7 @@ function runOutMoments(trigger: Extract<Trigger, { on: 'product-runs-out' }>, pr
     const window = runOutDay(trigger, purchase, catalog.get(sku), timeZone);
     if (window === undefined) continue;
     const product = catalog.get(sku);
-    const productName = purchase.productName ?? product?.name;
+    const productName = productNameOf(sku, purchase, catalog);
     const category = purchase.category ?? product?.category;
     moments.push({
       day: addDays(window.runOutDate, -trigger.daysBefore),
@@ -353,7 +362,7 @@ function runOutMoments(trigger: Extract<Trigger, { on: 'product-runs-out' }>, pr
   if (predicted === undefined || profile.lastOrderAt === undefined) return moments;
   const latest = byRecency(Object.entries(profile.skus).filter(([sku, p]) => instantOf(p.lastPurchasedAt) !== undefined && isReplenishable(p, catalog.get(sku), listed)))[0];
   const record = latest === undefined ? undefined : catalog.get(latest[0]);
-  const productName = latest?.[1].productName ?? record?.name;
+  const productName = latest === undefined ? undefined : productNameOf(latest[0], latest[1], catalog);
   const category = latest?.[1].category ?? record?.category;
   moments.push({
     day: addDays(predicted, -trigger.daysBefore),

@@ -3,6 +3,7 @@ import { isActiveAdvisor, knownAdvisors } from '#shared/advisors/roster.ts';
 import { emptyDictionary } from '#shared/dictionary.ts';
 import { createTask, getTask, tasksOfAdvisor, tasksOfClient } from '#shared/store/task-store.ts';
 import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, pairsToKeep, unreachableBecause, type Handover, type HandoverHistory } from '#shared/advisors/handover.ts';
+import type { ProductCatalog } from '#shared/campaigns/due.ts';
 import { sendAfter } from '#shared/advisors/tasks.ts';
 import { renderIntroduction } from '#shared/templates/advisor-introduction.ts';
 import { sendAfterLabel } from '#shared/templates/advisor-task.ts';
@@ -272,7 +273,7 @@ async function deferredDigests(options: AdvisorDigestOptions, advisorIds: readon
  */
 async function handoverHistories(
   handovers: readonly Handover[],
-  context: { known: ReadonlyMap<string, AdvisorRecord>; advisor: AdvisorRecord & { email: string }; profiles: ReadonlyMap<string, ClientProfile>; week: string },
+  context: { known: ReadonlyMap<string, AdvisorRecord>; advisor: AdvisorRecord & { email: string }; profiles: ReadonlyMap<string, ClientProfile>; week: string; catalog: ProductCatalog },
   options: AdvisorDigestOptions,
 ): Promise<Map<string, HandoverHistory>> {
   const { config, clients, at } = options;
@@ -287,7 +288,7 @@ async function handoverHistories(
       from: handover.from,
       ...(fromName === undefined ? {} : { fromName }),
       pastTasks: tallyTasks(withPrevious),
-      history: clientHistory(profile, withPrevious, config.timeZone),
+      history: clientHistory(profile, withPrevious, config.timeZone, context.catalog),
     };
     const secret = options.unsubscribeSecret;
     const { advisor } = context;
@@ -406,7 +407,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
     }
     const handedOver = await handoverHistories(
       handovers.filter((h) => h.to === advisorId),
-      { known, advisor, profiles: new Map(profiles.map((p) => [p.customerId, p])), week },
+      { known, advisor, profiles: new Map(profiles.map((p) => [p.customerId, p])), week, catalog },
       options,
     );
     const book = buildAdvisorBook({ advisorId, profiles, runDate, now, config, catalog, recentTierChanges, maxRows, handovers: handedOver });

@@ -1,7 +1,7 @@
 import { isActiveAdvisor } from '#shared/advisors/roster.ts';
 import type { Config } from '#shared/config.ts';
 import type { DueOccasion } from '#shared/campaigns/due.ts';
-import { boughtAt } from '#shared/campaigns/triggers.ts';
+import { boughtAt, type ProductCatalog } from '#shared/campaigns/triggers.ts';
 import type { AdvisorRecord, ClientProfile, ProductRecord } from '#shared/model.ts';
 import { utmContent, withUtm } from '#shared/templates/utm.ts';
 import { skuCategory } from '#shared/segments/category-affinity.ts';
@@ -58,7 +58,7 @@ export interface EmailExtras {
 const WELCOME_PRODUCTS = 3;
 
 /** The products an email shows: the run-out ones, the win-back's picks, or what a welcome's first order bought. */
-function occasionProducts(profile: ClientProfile, occasion: DueOccasion, companions: readonly DueOccasion[]): { sku?: string; name: string; runOutDate?: string }[] {
+function occasionProducts(profile: ClientProfile, occasion: DueOccasion, companions: readonly DueOccasion[], catalog: ProductCatalog | undefined): { sku?: string; name: string; runOutDate?: string }[] {
   if (occasion.kind === 'replenishment') {
     return [occasion, ...companions].flatMap((o) => {
       const name = o.details.productName ?? o.details.sku;
@@ -69,7 +69,7 @@ function occasionProducts(profile: ClientProfile, occasion: DueOccasion, compani
     // The first order's SKUs as first-purchase-thanks picks them: a welcome held (quiet hours) past a
     // second order still thanks for the first, so it never lists what the later order bought.
     if (profile.firstOrderAt === undefined) return [];
-    return boughtAt(profile, profile.firstOrderAt)
+    return boughtAt(profile, profile.firstOrderAt, catalog)
       .slice(0, WELCOME_PRODUCTS)
       .map(({ sku, productName }) => ({ sku, name: productName ?? sku }));
   }
@@ -114,7 +114,7 @@ export function templateDataFor(
   const recommendedCategory = details.recommendedCategory === undefined ? undefined : categoryDisplayName(details.recommendedCategory, locale, config.categoryNames);
   // Every shop link credits the campaign and the occasion; the unsubscribe link is no shop link.
   const tags = { source: config.sender.utmSource, campaign: occasion.campaignId, content: utmContent(occasion.occasionKey) };
-  const products: TemplateData['products'] = occasionProducts(profile, occasion, companions).map((product) => {
+  const products: TemplateData['products'] = occasionProducts(profile, occasion, companions, extras.catalog).map((product) => {
     const record = product.sku === undefined ? undefined : extras.catalog?.get(product.sku);
     return {
       ...product,

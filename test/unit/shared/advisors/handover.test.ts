@@ -118,6 +118,20 @@ describe('introductions', () => {
     });
   });
 
+  it('name a last purchase the orders export gave no name for from the products export, else by its SKU', () => {
+    const profile = clientProfile({
+      skus: {
+        'SK-1': { lastPurchasedAt: '2026-11-01T02:00:00Z', quantity: 1, purchases: 1 },
+        'SK-2': { lastPurchasedAt: '2026-10-01T02:00:00Z', quantity: 1, purchases: 1 },
+      },
+    });
+    const catalog = new Map([['SK-1', { sku: 'SK-1', name: 'Hydra Night Cream' }]]);
+    expect(clientHistory(profile, [], 'Asia/Shanghai', catalog).lastPurchases).toEqual([
+      { name: 'Hydra Night Cream', date: '2026-11-01' },
+      { name: 'SK-2', date: '2026-10-01' },
+    ]);
+  });
+
   it('are one per client per handover: the key holds the week and the new advisor', () => {
     const handover = { customerId: 'c1', from: 'A01', to: 'A02' };
     const task = introductionTask(handover, '2026-W48', 'VIC', Date.parse('2026-11-23T00:00:00Z'));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { dueOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
 import { parseConfig } from '#shared/config.ts';
 import { sendEmailCommand } from '#shared/delivery/ses-email.ts';
-import type { AdvisorRecord } from '#shared/model.ts';
+import type { AdvisorRecord, ProductRecord } from '#shared/model.ts';
 import { composeEmail, noteAdvisor, noteEnvelope, templateDataFor } from '#shared/sender/compose.ts';
 import { categoryDisplayName } from '#shared/templates/category-names.ts';
 import { clientProfile } from '#test/support/profiles.ts';
@@ -206,5 +206,61 @@ describe('a welcome shows what the first order bought', () => {
     const [prospectWelcome] = dueOccasions(prospect, new Map(), first + HOUR, { campaigns: config.campaigns, brandTimeZone: config.timeZone }).filter((o) => o.campaignId === 'welcome');
     expect(prospectWelcome).toBeDefined();
     await expect(composeEmail(prospect, prospectWelcome!, [], config, 'secret')).resolves.toBeDefined();
+  });
+});
+
+describe('a product the orders export gives no name for (product_name is optional) is named from the products export', () => {
+  const config = parseConfig({});
+  const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone };
+  const catalog = new Map<string, ProductRecord>([
+    ['SK-00123', { sku: 'SK-00123', name: 'Hydra Night Cream', category: 'skincare', url: 'https://shop.example.com/cream', priceMinor: 12000, currency: 'USD' }],
+  ]);
+  const unnamed = (bought: string) => ({ 'SK-00123': { lastPurchasedAt: bought, quantity: 1, purchases: 1, category: 'skincare' } });
+
+  /** The campaign's occasion at `now` and its email, composed as the sender does (with the catalogue); the occasion's key as without it. */
+  async function emailOf(profile: ReturnType<typeof clientProfile>, campaignId: string, now: number) {
+    const occasion = dueOccasions(profile, catalog, now, context).find((o) => o.campaignId === campaignId);
+    expect(occasion, campaignId).toBeDefined();
+    const withoutCatalog = dueOccasions(profile, new Map(), now, context).find((o) => o.campaignId === campaignId);
+    // A name found in the catalogue changes what is shown, never which occasion it is.
+    expect(withoutCatalog?.occasionKey).toBe(occasion!.occasionKey);
+    return composeEmail(profile, occasion!, [], config, 'secret', new Map(), { catalog });
+  }
+
+  it('welcome: "We hope you enjoy your Hydra Night Cream", with its price, never the SKU code', async () => {
+    const bought = iso(at('2026-11-20 10:00'));
+    const profile = clientProfile({ stage: 'new', firstOrderAt: bought, lastOrderAt: bought, orderCount: 1, skus: unnamed(bought) });
+    const email = await emailOf(profile, 'welcome', at('2026-11-20 12:00'));
+    expect(email.text).toContain('We hope you enjoy your Hydra Night Cream');
+    expect(email.text).toContain('$120.00');
+    expect(`${email.subject}\n${email.text}\n${email.html}`).not.toContain('SK-00123');
+  });
+
+  it('win-back: the top category\'s products by name', async () => {
+    const bought = iso(at('2026-09-01 10:00'));
+    const profile = clientProfile({ stage: 'sleeping', firstOrderAt: bought, lastOrderAt: bought, orderCount: 1, topCategory: 'skincare', skus: unnamed(bought) });
+    const email = await emailOf(profile, 'winback', at('2026-11-01 12:00'));
+    expect(email.text).toMatch(/^- Hydra Night Cream/m);
+    expect(`${email.subject}\n${email.text}\n${email.html}`).not.toContain('SK-00123');
+  });
+
+  it('first-order-care and first-purchase-thanks: the first order\'s products by name, subject included', async () => {
+    const bought = iso(at('2026-11-10 10:00'));
+    const care = await emailOf(clientProfile({ stage: 'new', firstOrderAt: bought, lastOrderAt: bought, orderCount: 1, skus: unnamed(bought) }), 'first-order-care', at('2026-11-17 12:00'));
+    expect(care.subject).toContain('Hydra Night Cream');
+    expect(`${care.subject}\n${care.text}\n${care.html}`).not.toContain('SK-00123');
+
+    const thanked = clientProfile({ stage: 'new', signedUpAt: iso(at('2026-11-01 10:00')), firstOrderAt: bought, lastOrderAt: bought, orderCount: 1, skus: unnamed(bought) });
+    const thanks = await emailOf(thanked, 'first-purchase-thanks', at('2026-11-10 12:00'));
+    expect(thanks.text).toContain('we hope you enjoy your Hydra Night Cream');
+    expect(`${thanks.subject}\n${thanks.text}\n${thanks.html}`).not.toContain('SK-00123');
+  });
+
+  it('the name the orders export gives wins over the catalogue\'s', async () => {
+    const bought = iso(at('2026-11-20 10:00'));
+    const profile = clientProfile({ stage: 'new', firstOrderAt: bought, lastOrderAt: bought, orderCount: 1, skus: { 'SK-00123': { ...unnamed(bought)['SK-00123'], productName: 'Night Cream 50 ml' } } });
+    const email = await emailOf(profile, 'welcome', at('2026-11-20 12:00'));
+    expect(email.text).toContain('We hope you enjoy your Night Cream 50 ml');
+    expect(email.text).not.toContain('Hydra Night Cream');
   });
 });
