@@ -1,7 +1,6 @@
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { clientTimeZone, type DueOccasion } from '#shared/campaigns/due.ts';
 import type { Decision } from '#shared/campaigns/policy.ts';
-import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, mayHaveGone, releaseClaims, type LedgerTable } from '#shared/delivery/deliver.ts';
 import type { SendOutcome } from '#shared/delivery/outcome.ts';
 import { internalEmail, isSendableAddress } from '#shared/delivery/ses-email.ts';
@@ -29,7 +28,7 @@ import { createTask, getTask, replaceTask, tasksOfClient, type TaskKey } from '#
 import { tableNames } from '#shared/store/tables.ts';
 import { renderAdvisorTask, sendAfterLabel } from '#shared/templates/advisor-task.ts';
 import { templateLocale } from '#shared/templates/locale.ts';
-import { composeEmail } from './compose.ts';
+import { composeClientEmail, type ClientEmailInputs } from './compose.ts';
 
 /**
  * The sender's half of "one touch, not two" (shared/advisors/tasks.ts): an occasion whose note
@@ -45,9 +44,14 @@ import { composeEmail } from './compose.ts';
  * tasks.ts handedOverTaskKey, with their own wait).
  */
 
-/** What the gate needs of the campaign run. */
-export interface TaskGateRun {
-  config: Config;
+/** The occasion a task is about and the companions its email settles with it (the task is the occasion's; its note lists them all). */
+export interface TaskNote {
+  occasion: DueOccasion;
+  companions: readonly DueOccasion[];
+}
+
+/** What the gate needs of the campaign run; the note is composed as the send composes it (compose.ts ClientEmailInputs). */
+export interface TaskGateRun extends ClientEmailInputs {
   clients: Pick<AwsClients, 'documents'>;
   at: number;
   runId: string;
@@ -55,8 +59,6 @@ export interface TaskGateRun {
   log: Log;
   ledger: LedgerTable;
   mailer: SesMailer;
-  unsubscribeSecret: string;
-  advisors: ReadonlyMap<string, AdvisorRecord>;
   /** Clients found on the erasure list by a write of this run (erased while it ran): not mailed, nothing more written, erased again at the run's end. */
   erasedWhileRunning: Set<string>;
   /** The run's real clock (run.ts CampaignRunOptions.realClock): when an email leaves, and when a claim is written (claimWrittenAt). */
@@ -95,7 +97,8 @@ type TaskEmailResult = 'given' | 'refused' | 'not-given';
  * Emails the task to the advisor (claimed once). A client erased meanwhile (the claim finds them on
  * the list) is added to run.erasedWhileRunning: the advisor gets nothing about them.
  */
-async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, taskKey: TaskKey, advisor: AdvisorRecord & { email: string }, sendBy: number): Promise<TaskEmailResult> {
+async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, email: TaskNote, taskKey: TaskKey, advisor: AdvisorRecord & { email: string }, sendBy: number): Promise<TaskEmailResult> {
+  const { occasion } = email;
   const { config, at } = run;
   const key = taskEmailLedgerKey(advisor.advisorId, taskKey);
   const { claimed, erased } = await claimEach(run.ledger, [
@@ -123,7 +126,9 @@ async function sendTaskEmail(run: TaskGateRun, profile: ClientProfile, occasion:
     retryAt: at + 3_600_000,
     log: run.log,
     email: async () => {
-      const note = await composeEmail(profile, occasion, [], config, run.unsubscribeSecret, run.advisors);
+      // The note as the client will get it (run.ts send): with its companions and the products export.
+      // No coupon code: a note in an advisor's name never shows one (render.ts showsCoupon), so none is drawn for it.
+      const note = await composeClientEmail(run, profile, occasion, email.companions);
       const content = await renderAdvisorTask(locale, {
         brandName: config.brandName,
         ...(advisor.name === undefined ? {} : { advisorName: advisor.name }),
@@ -155,12 +160,13 @@ function taskEmailResultOf(status: LedgerStatus | undefined): TaskEmailResult {
  * and the client's email waits; later hours follow the task (tasks.ts taskVerdict). A client
  * handed over since goes through handOver. A dry run reads the task, writes and sends nothing.
  */
-export async function taskGate(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, advisor: AdvisorRecord & { email: string }): Promise<GateDecision> {
+export async function taskGate(run: TaskGateRun, profile: ClientProfile, email: TaskNote, advisor: AdvisorRecord & { email: string }): Promise<GateDecision> {
+  const { occasion } = email;
   const table = tableNames(run.config).advisorTasks;
   const stored = await getTask(run.clients.documents, table, occasion);
-  if (stored === undefined) return giveTask(run, profile, occasion, occasion, advisor);
+  if (stored === undefined) return giveTask(run, profile, email, occasion, advisor);
   if (stored.advisorId === advisor.advisorId && stored.status !== 'reassigned') return decisionOf(run, profile, stored);
-  return handOver(run, profile, occasion, advisor);
+  return handOver(run, profile, email, advisor);
 }
 
 /** The latest the note of a task given at `givenAt` may wait for its advisor (tasks.ts latestNoteTime), in the client's quiet hours. */
@@ -174,7 +180,8 @@ function noteSendBy(run: Pick<TaskGateRun, 'config'>, profile: ClientProfile, ex
  * client's email waits. A task email refused for good never reaches the advisor: nobody could
  * answer, so no task and no wait, and the note goes as it would without an advisor.
  */
-async function giveTask(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, taskKey: TaskKey, advisor: AdvisorRecord & { email: string }): Promise<GateDecision> {
+async function giveTask(run: TaskGateRun, profile: ClientProfile, email: TaskNote, taskKey: TaskKey, advisor: AdvisorRecord & { email: string }): Promise<GateDecision> {
+  const { occasion } = email;
   const { config, at } = run;
   const sendBy = noteSendBy(run, profile, occasion.expiresAt, at);
   if (run.dryRun) {
@@ -185,7 +192,7 @@ async function giveTask(run: TaskGateRun, profile: ClientProfile, occasion: DueO
     return decisionOf(run, profile, newTask(occasion, advisor.advisorId, at, profile.tier, sendBy));
   }
   // The wait starts once the advisor has the task: not before the email went out.
-  const taskEmail = await sendTaskEmail(run, profile, occasion, taskKey, advisor, sendBy);
+  const taskEmail = await sendTaskEmail(run, profile, email, taskKey, advisor, sendBy);
   if (taskEmail === 'refused') return { outcome: 'without-advisor' };
   if (taskEmail === 'not-given') return waiting(at + 3_600_000);
   // Erased while the email went: the task is created all the same, and the run's end erases it with its email's entry (which only the task leads to).
@@ -201,7 +208,8 @@ async function giveTask(run: TaskGateRun, profile: ClientProfile, occasion: DueO
  * another advisor is closed as 'reassigned'; then the current advisor's own task decides, given
  * now if they have none.
  */
-async function handOver(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion, advisor: AdvisorRecord & { email: string }): Promise<GateDecision> {
+async function handOver(run: TaskGateRun, profile: ClientProfile, email: TaskNote, advisor: AdvisorRecord & { email: string }): Promise<GateDecision> {
+  const { occasion } = email;
   const { config, at } = run;
   const table = tableNames(config).advisorTasks;
   const tasks = await tasksOfOccasion(run, occasion);
@@ -217,7 +225,7 @@ async function handOver(run: TaskGateRun, profile: ClientProfile, occasion: DueO
     run.log.info('advisor task reassigned', { customerId: task.customerId, advisorId: task.advisorId, to: advisor.advisorId, campaignId: task.campaignId });
   }
   const own = tasks.find((task) => task.occasionKey === ownKey.occasionKey);
-  if (own === undefined) return giveTask(run, profile, occasion, ownKey, advisor);
+  if (own === undefined) return giveTask(run, profile, email, ownKey, advisor);
   // Their own task closed by an earlier handover away from them: never sent in their name on a stale task.
   return decisionOf(run, profile, own);
 }

@@ -154,6 +154,35 @@ export function unsubscribeLinkFor(config: Config, customerId: string, secret: s
   return unsubscribeUrl(config.sender.unsubscribeBaseUrl, customerId, secret);
 }
 
+/** What the sender composes a client's email with besides the profile and the occasions: the run's config, unsubscribe secret, roster and products export. */
+export interface ClientEmailInputs {
+  config: Config;
+  unsubscribeSecret: string;
+  advisors: ReadonlyMap<string, AdvisorRecord>;
+  catalog: ReadonlyMap<string, ProductRecord>;
+}
+
+/**
+ * The client's email for an occasion and the companions it settles, as the sender sends it: one
+ * composition for the email itself (run.ts) and for the note an advisor's task email shows as
+ * drafted in their name (advisor-tasks.ts), so the advisor reads what the client will get.
+ * `withoutAdvisor`: from the client care team (the advisor never had the task). `couponCode`: the
+ * occasion's code, drawn just before the send (shared/sender/coupons.ts).
+ */
+export function composeClientEmail(
+  inputs: ClientEmailInputs,
+  profile: ClientProfile,
+  occasion: DueOccasion,
+  companions: readonly DueOccasion[],
+  options: { withoutAdvisor?: boolean; couponCode?: string } = {},
+): ReturnType<typeof composeEmail> {
+  const advisors = options.withoutAdvisor === true ? new Map<string, AdvisorRecord>() : inputs.advisors;
+  return composeEmail(profile, occasion, companions, inputs.config, inputs.unsubscribeSecret, advisors, {
+    catalog: inputs.catalog,
+    ...(options.couponCode === undefined ? {} : { couponCode: options.couponCode }),
+  });
+}
+
 export async function composeEmail(
   profile: ClientProfile,
   occasion: DueOccasion,

@@ -51,7 +51,7 @@ import { eraseAgain } from '#shared/forget/forget.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { SENDER_ALERTS } from '#shared/alerts.ts';
 import { recordTaskEmailed, settledWithoutAdvisor, takeTaskForSending, taskGate, type TaskGateRun } from './advisor-tasks.ts';
-import { composeEmail, noteAdvisor } from './compose.ts';
+import { composeClientEmail, noteAdvisor } from './compose.ts';
 import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupons.ts';
 import { sendIntroductions, type IntroductionCounts } from './introductions.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
@@ -871,7 +871,11 @@ async function settleDecided(
   // an answer that settled the occasion stands after the advisor left or the client stopped qualifying.
   const advisor = decision.outcome === 'send' ? noteAdvisor(profile, occasion, run.config, run.advisors) : undefined;
   let gate =
-    decision.outcome !== 'send' ? undefined : advisor !== undefined ? await taskGate(run, profile, occasion, advisor) : await settledWithoutAdvisor(run, profile, occasion);
+    decision.outcome !== 'send'
+      ? undefined
+      : advisor !== undefined
+        ? await taskGate(run, profile, { occasion, companions: occasions.filter((each) => each !== occasion) }, advisor)
+        : await settledWithoutAdvisor(run, profile, occasion);
   // The task email's claim found them erased: nothing more for them.
   if (run.erasedWhileRunning.has(profile.customerId)) return undefined;
   // The task is taken before the send: an answer that comes in meanwhile is not told "recorded" while the note goes.
@@ -1014,10 +1018,7 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     mailer: run.mailer,
     email: async () => {
       // Without the roster, the note is composed as for a client with no advisor (compose.ts noteAdvisor).
-      const content = await composeEmail(profile, occasion, companions, config, run.unsubscribeSecret, withoutAdvisor ? new Map() : run.advisors, {
-        catalog: run.catalog,
-        ...(coupon.status === 'code' ? { couponCode: coupon.code } : {}),
-      });
+      const content = await composeClientEmail(run, profile, occasion, companions, { withoutAdvisor, ...(coupon.status === 'code' ? { couponCode: coupon.code } : {}) });
       return clientEmail(config.sender, profile.email ?? '', content, { campaign: occasion.campaignId, tier: profile.tier, customerId: profile.customerId });
     },
   });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-links.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
+import { writeCatalog } from '#shared/store/catalog-store.ts';
+import { noteBody } from '#shared/templates/advisor-digest.ts';
 import type { Config } from '#shared/config.ts';
 import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
@@ -136,6 +138,51 @@ describe('one touch: the advisor’s task first, then the note in their name', (
       ['A02', { given: 1, done: 0, asked: 1, snoozed: 0, left: 0, open: 0, reassigned: 0 }],
     ]);
     expect(digests.followThrough?.total).toEqual({ given: 3, done: 1, asked: 1, snoozed: 0, left: 1, open: 0, reassigned: 0 });
+  });
+});
+
+describe('the note drafted in the advisor’s name is the note the client gets', () => {
+  it('with the products export’s prices and links, and every product the reminder lists', { timeout: 120_000 }, async () => {
+    // Replenishment marked personal: a VIC's reminder of two products running out together is one note (a winner and its companion).
+    const config = await advisorsConfig(aws, 'advisor-note-draft', {
+      campaigns: { policy: { controlShare: 0 }, campaigns: [{ kind: 'winback' }, { kind: 'replenishment', personal: true }] },
+    });
+    const sophie = { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@note-draft.example.com', locale: 'en', active: true };
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [sophie] });
+    await writeCatalog(aws.clients.s3, config, [
+      { sku: 'LG-1', name: 'Card Holder', category: 'leather-goods', url: 'https://shop.example.com/card-holder', priceMinor: 12000, currency: 'USD' },
+      { sku: 'SC-1', name: 'Night Cream', category: 'skincare', replenishDays: 30, url: 'https://shop.example.com/night-cream', priceMinor: 9000, currency: 'USD' },
+      { sku: 'SC-2', name: 'Day Serum', category: 'skincare', replenishDays: 30, url: 'https://shop.example.com/day-serum', priceMinor: 11000, currency: 'USD' },
+    ]);
+    const lastOrderAt = iso(at('2026-09-24 12:00', ZONE));
+    const stockedUp = iso(at('2026-10-29 12:00', ZONE)); // 30 days' cycle: runs out 28 November, within the reminder's lead
+    const vic = { tier: 'VIC' as const, advisorId: 'A01', locale: 'en', timeZone: ZONE, firstOrderAt: '2025-01-10T10:00:00.000Z', orderCount: 6 };
+    const bought = (at: string) => ({ lastPurchasedAt: at, quantity: 1, purchases: 1 });
+    await seedProfiles(aws, config, [
+      // No product_name in the orders export: the name comes from the products export.
+      profileItem('draft-winback', { ...vic, stage: 'sleeping', lastOrderAt, topCategory: 'leather-goods', skus: { 'LG-1': { ...bought(lastOrderAt), category: 'leather-goods' } } }),
+      profileItem('draft-refill', { ...vic, stage: 'active', lastOrderAt: stockedUp, skus: { 'SC-1': { ...bought(stockedUp), category: 'skincare' }, 'SC-2': { ...bought(stockedUp), category: 'skincare' } } }),
+    ]);
+
+    await runCampaignHour(aws, config, NOW, 'draft-1');
+    const tasks = await emailsTo(aws, sophie.email);
+    expect(tasks).toHaveLength(2);
+    const context = linkContext(config);
+    for (const task of tasks) expect((await handleTaskLink(context, post(tokenOf(task, 'Send the email for me')))).statusCode).toBe(200);
+    await runCampaignHour(aws, config, NOW + HOUR, 'draft-2');
+
+    for (const [id, shown] of [
+      ['draft-winback', ['Card Holder, $120.00', 'https://shop.example.com/card-holder']],
+      ['draft-refill', ['Night Cream', '$90.00', 'https://shop.example.com/night-cream', 'Day Serum', '$110.00', 'https://shop.example.com/day-serum']],
+    ] as const) {
+      const [note] = await emailsTo(aws, `${id}@example.com`);
+      const task = tasks.find((t) => t.body.text?.includes(id));
+      const sent = noteBody(note?.body.text ?? '');
+      // The draft quotes the note line by line ("> ").
+      const draft = (task?.body.text ?? '').split('\n').filter((line) => line.startsWith('>')).map((line) => line.replace(/^> ?/, '')).join('\n');
+      for (const text of shown) expect(sent, id).toContain(text);
+      expect(draft, id).toBe(sent);
+    }
   });
 });
 
