@@ -31,7 +31,7 @@ import type {
 } from '#shared/nightly/distributed.ts';
 import { NIGHTLY_MEMORY_MB, NIGHTLY_TIMEOUT_MINUTES, nightlyNodeOptions } from '#shared/nightly/node-options.ts';
 import { REPORT_FILE } from '#shared/reports/nightly-report.ts';
-import { bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogKey, categoryAffinityKey, reportPrefix, rosterKey } from '#shared/store/buckets.ts';
+import { bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogKey, categoryAffinityKey, reportPrefix, rosterKey, SUMMARY_FILE } from '#shared/store/buckets.ts';
 import { acknowledge, acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import type { Settings } from '#infra/settings.ts';
@@ -161,6 +161,14 @@ export class NightlyPipeline extends Construct {
       this.nightly.role,
       storage.bucket.arnForObjects(campaignResults),
       'Each night\'s campaign results sit under its dated report prefix: read-only, that one file name under this job\'s reports.',
+    );
+    // A rerun of a completed night returns its whole summary: the runs table keeps a sample of its lists (shared/nightly/runs-item.ts).
+    const summary = `${reportPrefix(storage.config, 'nightly', '*')}/${SUMMARY_FILE}`;
+    storage.grantObject(this.nightly, summary, 'read');
+    acknowledgeWildcardResource(
+      this.nightly.role,
+      storage.bucket.arnForObjects(summary),
+      'Each night\'s summary.json sits under its dated report prefix: read-only, that one file name, for a rerun that returns the whole summary.',
     );
     // The team email's link to the night's report.html is presigned with this role's credentials: it opens only what the role may read.
     const reportPage = `${reportPrefix(storage.config, 'nightly', '*')}/${REPORT_FILE}`;

@@ -55,6 +55,8 @@ const storedNightSchema = z.object({
       error: z.string().optional(),
     })
     .optional(),
+  /** The lists the item keeps a sample of, with their full length (runs-item.ts). */
+  listsCut: z.object({ lengths: z.record(z.string(), z.number()) }).optional(),
 });
 
 export interface NightStatus {
@@ -132,7 +134,9 @@ function nightStatus(raw: unknown): NightStatus {
   const deferred = night.advisorDigests?.totals?.deferred ?? 0;
   if (deferred > 0) failures.push(`${deferred} advisor digests deferred (not sent; the next nights of the digest week retry them)`);
   const unsent = night.advisorDigests?.unsent ?? [];
-  if (unsent.length > 0) failures.push(`${unsent.length} advisor digests of ${night.advisorDigests?.week ?? 'the week'} never sent: ${unsent.join(', ')}`);
+  const unsentCount = night.listsCut?.lengths['advisorDigests.unsent'] ?? unsent.length;
+  const more = unsentCount > unsent.length ? `, and ${unsentCount - unsent.length} more` : '';
+  if (unsentCount > 0) failures.push(`${unsentCount} advisor digests of ${night.advisorDigests?.week ?? 'the week'} never sent: ${unsent.join(', ')}${more}`);
   if (night.advisorDigests?.error) failures.push(`advisor digests stopped: ${night.advisorDigests.error}`);
   return {
     runDate: night.runDate,
@@ -208,7 +212,7 @@ export async function gatherStatus(
   // One more than the window can hold: an older one tells that the window's gaps follow a night.
   const newest = await recentRuns(clients.documents, tableName(config, 'runs'), NIGHTLY_JOB, '9999-12-31', {
     limit: options.nights + 1,
-    attributes: ['runId', 'status', 'startedAt', 'durationMs', 'distribution.clients', 'written', 'input.rows', 'input.rejected', 'report', 'advisorDigests.week', 'advisorDigests.totals', 'advisorDigests.unsent', 'advisorDigests.error'],
+    attributes: ['runId', 'status', 'startedAt', 'durationMs', 'distribution.clients', 'written', 'input.rows', 'input.rejected', 'report', 'advisorDigests.week', 'advisorDigests.totals', 'advisorDigests.unsent', 'advisorDigests.error', 'listsCut'],
   });
   const window = nightWindow(newest.map((item) => item.runDate), lastNightDue(now, config.timeZone), options.nights);
   const items = newest.filter((item) => item.runDate >= window.from && item.runDate <= window.to);

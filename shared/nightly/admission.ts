@@ -8,6 +8,7 @@ import { tableNames } from '#shared/store/tables.ts';
 import type { Log } from '#shared/log.ts';
 import { addDays } from '#shared/time.ts';
 import { nightRules, plausibilityViolations, ruleChanges, type ErasedSinceLastNight, type LastNight, type NightFigures, type NightMoves, type TonightFigures } from './guards.ts';
+import { wholeSummaryOf } from './runs-item.ts';
 import { NIGHTLY_JOB, type NightAdmission, type NightInProgress, type NightlyRunSummary } from './summary.ts';
 
 /**
@@ -228,7 +229,7 @@ export function writerStanding(runDate: string, runId: string, own: StoredNight 
 
 export interface WriterCheckContext {
   config: Config;
-  clients: Pick<AwsClients, 'documents'>;
+  clients: Pick<AwsClients, 'documents' | 's3'>;
   runDate: string;
   runId: string;
   log: Log;
@@ -249,7 +250,7 @@ export async function confirmWriter(context: WriterCheckContext, step: 'write' |
   ]);
   const standing = writerStanding(runDate, runId, own, later);
   if (standing.kind === 'writer') return undefined;
-  if (standing.kind === 'completed' && step === 'finish') return standing.summary;
+  if (standing.kind === 'completed' && step === 'finish') return wholeSummaryOf(clients.s3, standing.summary);
   const reason = standing.kind === 'refused' ? standing.reason : `run ${runId} already completed ${runDate}: nothing is left to write.`;
   log.error(`${step} refused: the run may no longer write its night, nothing written`, { step, nightRunId: own?.runId, nightStatus: own?.status, laterNight: later[0]?.runDate });
   throw new NightRefusedError(`${runDate} refused for run ${runId} at its ${step}, nothing written: ${reason}`);

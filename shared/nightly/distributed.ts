@@ -455,7 +455,7 @@ async function readModels(context: NightContext, shards: number): Promise<Stored
  * machine's Report state reads it, and it is the execution's output. Small whatever the export
  * and the advisors: the whole summary (a FileReport per file, an entry per advisor) can pass Step
  * Functions' 256 KB and fail the task after the night wrote everything, and every rerun with it.
- * The full summary is at summaryObject and in the runs table.
+ * The full summary is at summaryObject; the runs table keeps its figures (runs-item.ts).
  */
 export interface NightResult {
   job: 'nightly';

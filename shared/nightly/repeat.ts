@@ -8,6 +8,7 @@ import { tableNames } from '#shared/store/tables.ts';
 import { compareStrings } from '#shared/tiering/client-columns.ts';
 import { stableStringify } from './diff.ts';
 import { nightRules, type NightRules } from './guards.ts';
+import { wholeSummaryOf } from './runs-item.ts';
 import { NIGHTLY_JOB, type NightlyRunSummary } from './summary.ts';
 
 /**
@@ -58,7 +59,7 @@ export function plannedConfigOf(config: Config): PlannedConfig {
 
 interface RepeatContext {
   config: Config;
-  clients: Pick<AwsClients, 'documents'>;
+  clients: Pick<AwsClients, 'documents' | 's3'>;
   runDate: string;
   runId: string;
   log: Log;
@@ -80,7 +81,7 @@ export async function completedRunOf(context: RepeatContext, fingerprint: string
   if (stored.advisorFollowThroughError !== undefined) return undefined;
   const digests = stored.advisorDigests;
   if (digests && (digests.error !== undefined || digests.totals.failed > 0 || digests.totals.deferred > 0)) return undefined;
-  return stored;
+  return wholeSummaryOf(context.clients.s3, stored);
 }
 
 /** Records the rerun beside the night it repeated and returns that night's summary, marked. */

@@ -10,6 +10,7 @@ import { absentOnNight } from '#shared/store/profile-store.ts';
 import { getRun, recentRuns } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { readCampaignResults } from './campaign-results.ts';
+import { wholeSummaryOf } from './runs-item.ts';
 import { NIGHTLY_JOB, type NightInProgress, type NightlyRunSummary } from './summary.ts';
 
 /**
@@ -180,10 +181,10 @@ function segmentFigures(rules: Config['rfmSegments'], buyers: Record<string, num
   };
 }
 
-/** The stored summary of one night (the CLI renders a past night from it), or undefined. */
-export async function storedNightlySummary(clients: Pick<AwsClients, 'documents'>, config: Pick<Config, 'storage'>, runDate: string): Promise<NightlyRunSummary | undefined> {
+/** The stored summary of one night, whole (the CLI renders a past night from it), or undefined. */
+export async function storedNightlySummary(clients: Pick<AwsClients, 'documents' | 's3'>, config: Pick<Config, 'storage'>, runDate: string): Promise<NightlyRunSummary | undefined> {
   const run = await getRun<NightlyRunSummary | NightInProgress>(clients.documents, tableNames(config).runs, { job: NIGHTLY_JOB, runDate });
-  return run?.status === 'writing' ? undefined : (run as NightlyRunSummary | undefined);
+  return run === undefined || run.status === 'writing' ? undefined : wholeSummaryOf(clients.s3, run as NightlyRunSummary);
 }
 
 /** Reads the report's sources from DynamoDB and S3, then builds it. */

@@ -13,7 +13,7 @@ import { addMinor } from '#shared/money.ts';
 import type { RosterOutcome, RosterRow } from '#shared/advisors/roster.ts';
 import { settleRoster } from '#shared/store/roster-store.ts';
 import { advisorDigestsOfNight, DIGEST_WEEK_NIGHTS, type AdvisorDigestSummary, type DigestRun } from '#shared/digests/advisor-digests.ts';
-import { exportPrefix, reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
+import { exportPrefix, reportPrefix, reportsBucket, SUMMARY_FILE } from '#shared/store/buckets.ts';
 import { writeCatalog, writeCategoryAffinity } from '#shared/store/catalog-store.ts';
 import { putRun, recentRuns } from '#shared/store/runs-store.ts';
 import { erasedAmong, erasedSince, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
@@ -45,6 +45,7 @@ import { readNightLedger, tallyShardCampaigns, writeCampaignResults } from './ca
 import { mergeCampaignTallies, type CampaignHeadline, type CampaignTallies } from '#shared/campaign-results/results.ts';
 import { publishNightlyReport } from './publish-report.ts';
 import { completedRunOf, nightFingerprint, recordRerun } from './repeat.ts';
+import { runsItemOf } from './runs-item.ts';
 import { addPerFile, noUnknownCustomers, OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from './unknown-customers.ts';
 import { NIGHTLY_JOB, type NightAdmission, type NightlyProgress, type NightlyRunSummary } from './summary.ts';
 
@@ -692,7 +693,7 @@ export async function finishNight(
   await restoreUnseen(context, run.writer, planned, new Set([...outcomes.flatMap((o) => o.plannedHandled), ...erasedPlanned]));
   await purgeErased(context, [...erasedPlanned]);
   const bucket = reportsBucket(config);
-  const summaryKey = `${reportPrefix(config, 'nightly', runDate)}/summary.json`;
+  const summaryKey = `${reportPrefix(config, 'nightly', runDate)}/${SUMMARY_FILE}`;
   const campaignResults = await writeCampaignResults({ config, clients, runDate, tallies: outcomes.map((o) => o.campaignTallies), log });
   await writeCategoryAffinity(clients.s3, config, mergeCategoryAffinities(outcomes.map((o) => o.categoryAffinity)));
   // By file and line, whichever shard found them.
@@ -767,7 +768,14 @@ export async function finishNight(
   Object.assign(summary.report, await publishNightlyReport({ config, clients, summary, log, at: context.clock(), ...(absentClients ? { absentClients } : {}) }));
   summary.durationMs = context.clock() - run.startedAt;
   await writeJsonObject(clients.s3, { bucket, key: summaryKey }, summary, true);
-  await putRun(clients.documents, tableNames(config).runs, { ...summary, job: NIGHTLY_JOB, runDate });
+  const item = runsItemOf(summary);
+  if (item.listsCut?.reduced) {
+    log.warn('night summary too large for its runs item even with samples: stored without them (the whole summary is in summary.json)', {
+      summaryObject: summary.report.summaryObject,
+      lengths: item.listsCut.lengths,
+    });
+  }
+  await putRun(clients.documents, tableNames(config).runs, { ...item, job: NIGHTLY_JOB, runDate });
   log.info('nightly run finished', {
     durationMs: summary.durationMs,
     shards: summary.shards,

@@ -9,9 +9,10 @@ import type { Distribution } from '#shared/tiering/distribution.ts';
 import type { GuardViolation, LastNight, NightFigures, NightMoves, NightRules, TonightFigures } from './guards.ts';
 
 /**
- * What a nightly run reports: its progress while it runs and its summary once done (stored in the
- * runs table and as summary.json beside the report). Types only, so that every step of the night
- * (the report, the digests, the CLI) can read them without importing the run itself.
+ * What a nightly run reports: its progress while it runs and its summary once done (summary.json
+ * beside the report, and in the runs table with its growing lists cut to a sample: runs-item.ts).
+ * Types only, so that every step of the night (the report, the digests, the CLI) can read them
+ * without importing the run itself.
  */
 
 /** The runs-table job of the nightly runs' summaries. */
@@ -130,6 +131,12 @@ export interface NightlyRunSummary {
   advisorFollowThrough?: AdvisorFollowThrough;
   /** Why the follow-through could not be computed (the rest of the night does not depend on it). */
   advisorFollowThroughError?: string;
+  /**
+   * Only in the runs-table item (runs-item.ts), never in summary.json: the lists the item keeps a
+   * sample of, by path, with their full length; `reduced` when even the samples and the per-store
+   * figures were left out to fit. Absent in items written whole (and before lists were cut).
+   */
+  listsCut?: { lengths: Record<string, number>; reduced?: boolean };
   /**
    * Only in what a rerun returns, never stored in the summary: this attempt found the night
    * completed from the same export and configuration and wrote nothing (repeat.ts).

@@ -17,6 +17,9 @@ export function reportPrefix(config: Config, job: string, runDate: string): stri
   return `${base}${job}/${runDate}`;
 }
 
+/** The name of a nightly run's whole summary, beside its report (its runs-table item keeps a sample of its lists). */
+export const SUMMARY_FILE = 'summary.json';
+
 /** The name of the campaign results a nightly run writes beside its summary. */
 export const CAMPAIGN_RESULTS_FILE = 'campaign-results.json';
 

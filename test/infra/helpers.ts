@@ -50,13 +50,19 @@ export function logicalId(construct: IConstruct): string {
 }
 
 /**
+ * A policy attached to roles: the role's inline policy, or the managed policy CDK moves its later
+ * statements into once the inline one would pass IAM's size limit (its "OverflowPolicy").
+ */
+const isRolePolicy = (type: unknown) => type === 'AWS::IAM::Policy' || type === 'AWS::IAM::ManagedPolicy';
+
+/**
  * Every (action, resource) pair a role's policies allow, with logical ids replaced by labels,
  * e.g. "s3:GetObject <bucket>/exports/*" or "dynamodb:Query <table:profiles>/index/byTier".
  */
 export function allowedPairs(json: Synthesized['json'], roleLogicalId: string, labels: ReadonlyMap<string, string>): string[] {
   const pairs = new Set<string>();
   for (const resource of Object.values(json.Resources)) {
-    if (resource.Type !== 'AWS::IAM::Policy') continue;
+    if (!isRolePolicy(resource.Type)) continue;
     const roles = (resource.Properties?.Roles as unknown[] | undefined) ?? [];
     if (!roles.some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleLogicalId }))) continue;
     const document = resource.Properties?.PolicyDocument as { Statement: { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[] };
@@ -83,7 +89,7 @@ export function allowedPairs(json: Synthesized['json'], roleLogicalId: string, l
 export function statementsFor(json: Synthesized['json'], roleLogicalId: string, action: string): Record<string, unknown>[] {
   const found: Record<string, unknown>[] = [];
   for (const resource of Object.values(json.Resources)) {
-    if (resource.Type !== 'AWS::IAM::Policy') continue;
+    if (!isRolePolicy(resource.Type)) continue;
     const roles = (resource.Properties?.Roles as unknown[] | undefined) ?? [];
     if (!roles.some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleLogicalId }))) continue;
     const document = resource.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] };

@@ -104,6 +104,8 @@ const NIGHTLY_SINGLE_RUN = [
   's3:PutObject <bucket>/reports/catalog/category-affinity.json',
   // The team email's presigned link to the night's report opens with this role's permissions.
   's3:GetObject <bucket>/reports/nightly/*/report.html',
+  // A rerun of a completed night returns its whole summary (the runs table keeps a sample of its lists).
+  's3:GetObject <bucket>/reports/nightly/*/summary.json',
   // The last good advisors roster (issue 16): written from the export's roster, read when tonight's is not used.
   's3:GetObject <bucket>/reports/catalog/advisors.json',
   's3:PutObject <bucket>/reports/catalog/advisors.json',
@@ -601,6 +603,7 @@ describe('least privilege', () => {
       { StringLike: { 's3:prefix': ['reports/catalog/products.json'] } },
       // A night without campaign results is then a 404 the report handles, not a 403.
       { StringLike: { 's3:prefix': ['reports/nightly/*/campaign-results.json'] } },
+      { StringLike: { 's3:prefix': ['reports/nightly/*/summary.json'] } },
       { StringLike: { 's3:prefix': ['reports/nightly/*/report.html'] } },
     ]);
     expect(statementsFor(synth.json, roleOf('nightly'), 'ses:SendEmail')).toHaveLength(1);

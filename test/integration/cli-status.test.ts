@@ -74,6 +74,9 @@ beforeAll(async () => {
     written: { profiles: 37, tierHistory: 20 },
     input: { rows: 9050, rejected: 3 },
     report: { summaryObject: 's3://x/summary.json', reportError: 'S3 said no', teamEmail: { recipients: 2, sent: 1, failed: 1 } },
+    // The last night of a digest week with more digests never sent than the runs item lists (runs-item.ts).
+    advisorDigests: { week: '2026-W47', totals: { failed: 0, deferred: 0 }, unsent: ['ADV-1', 'ADV-2'] },
+    listsCut: { lengths: { 'advisorDigests.unsent': 40 } },
   });
   // A night started and never completed.
   await putRun(documents, runs, { job: 'nightly', runDate: '2026-11-24', status: 'writing', runId: 'nightly-c', startedAt: '2026-11-24T18:00:03.000Z' });
@@ -127,7 +130,11 @@ describe('clientele status', () => {
 
     expect(status.nights.map((n) => [n.runDate, n.status])).toEqual([['2026-11-24', 'writing'], ['2026-11-23', 'completed'], ['2026-11-22', 'completed']]);
     expect(status.nights[2]).toMatchObject({ durationMs: 61_000, clients: 2000, profilesWritten: 2000, rejects: 12, failures: [], report: 's3://fake-stack-data/reports/nightly/2026-11-22/report.html' });
-    expect(status.nights[1]?.failures).toEqual(['report not written: S3 said no', 'team email failed for 1 addresses']);
+    expect(status.nights[1]?.failures).toEqual([
+      'report not written: S3 said no',
+      'team email failed for 1 addresses',
+      '40 advisor digests of 2026-W47 never sent: ADV-1, ADV-2, and 38 more',
+    ]);
     expect(status.nights[0]?.failures).toEqual(['not completed: it failed, or it is running now']);
 
     // Two hours with decisions; the team email's entry and the hour 30 hours ago left out.
