@@ -5,12 +5,12 @@ import { ClienteleError } from '#shared/errors.ts';
 import { pseudonym, silentLog, type Log } from '#shared/log.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { INTRODUCTION_CAMPAIGN, taskEmailLedgerKey } from '#shared/advisors/tasks.ts';
-import { deleteClientSuppression, deletePlainSuppression, plainSuppressionsOf, recordErasure } from '#shared/store/erasure-store.ts';
+import { deleteClientSuppression, deletePlainSuppression, erasedKey, keepFeedbackIdsOnErasure, plainSuppressionsOf, recordErasure } from '#shared/store/erasure-store.ts';
 import { deleteClientHistory } from '#shared/store/history-store.ts';
 import { forgetOccasionCode, occasionRef, occasionsOfClients } from '#shared/store/coupon-store.ts';
 import { deleteLedgerEntries, forgetIntroduced, ledgerEntriesOf } from '#shared/store/ledger-store.ts';
 import { deleteProfiles, findProfilesByEmail, getProfile, type ProfileItem } from '#shared/store/profile-store.ts';
-import { getSuppression } from '#shared/store/suppression-store.ts';
+import { customerSuppressionKey, getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { deleteTasks, tasksOfClient } from '#shared/store/task-store.ts';
 
@@ -200,20 +200,21 @@ export async function eraseTraces(
     }
     await deleteTasks(documents, tables.advisorTasks, tasks);
     erased.tasks += tasks.length;
+    await keepFeedbackIdsOnErasure(documents, tables.suppression, customerSuppressionKey(customerId), erasedKey('customer', customerId));
     if (await deleteClientSuppression(documents, tables.suppression, customerId)) erased.suppressionEntries += 1;
   }
   const requestedIds = new Set(who.requested?.customerIds);
   const requestedEmails = new Set(who.requested?.emails.map(normaliseEmail));
   const isLinkEmail = (email: string) => requestedEmails.has(normaliseEmail(email));
-  for (const email of who.emails.filter((email) => !isLinkEmail(email))) {
+  const deleteAddressEntry = async (email: string) => {
+    await keepFeedbackIdsOnErasure(documents, tables.suppression, normaliseEmail(email), erasedKey('email', email));
     if (await deletePlainSuppression(documents, tables.suppression, email)) erased.suppressionEntries += 1;
-  }
+  };
+  for (const email of who.emails.filter((email) => !isLinkEmail(email))) await deleteAddressEntry(email);
   // Until a profile goes, a rerun finds the addresses through it.
   await deleteProfiles(documents, tables.profiles, who.customerIds.filter((id) => !requestedIds.has(id)));
   await deleteProfiles(documents, tables.profiles, who.customerIds.filter((id) => requestedIds.has(id)));
   // Until it goes, a rerun of a request by this address finds the client's id through it.
-  for (const email of who.emails.filter(isLinkEmail)) {
-    if (await deletePlainSuppression(documents, tables.suppression, email)) erased.suppressionEntries += 1;
-  }
+  for (const email of who.emails.filter(isLinkEmail)) await deleteAddressEntry(email);
   return erased;
 }

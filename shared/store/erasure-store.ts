@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DeleteCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { normaliseEmail } from '#shared/email.ts';
 import { batchGetAll } from './batch-reader.ts';
 import { isConditionFailure } from './conditions.ts';
@@ -94,6 +94,32 @@ export async function recordErasure(
   }
   return keys;
 }
+
+/**
+ * Before a plain entry goes (an address's, or a client's own): the SES feedback ids it recorded
+ * move to the erasure entry that replaces it, so a bounce or complaint SNS delivers again after the
+ * forget is still told apart from a new one (shared/feedback/ses-events.ts). The entry's source
+ * too, for an entry stored before entries kept ids (its first feedback's). Idempotent.
+ */
+export async function keepFeedbackIdsOnErasure(documents: DocumentSender, table: string, plainKey: string, erasure: string): Promise<void> {
+  const output = await documents.send(
+    new GetCommand({
+      TableName: table,
+      Key: { email: plainKey },
+      ConsistentRead: true,
+      ProjectionExpression: 'feedbackIds, feedbackIdsBefore, #source, customerId',
+      ExpressionAttributeNames: { '#source': 'source' },
+    }),
+  );
+  const entry = output.Item as Partial<SuppressionItem> | undefined;
+  const ids = new Set([...(entry?.feedbackIdsBefore ?? []), ...(entry?.source?.startsWith(SES_FEEDBACK_SOURCE) ? [entry.source] : []), ...(entry?.feedbackIds ?? [])]);
+  // The client the entry names too: a feedback is looked up by its recipient and its client (an address erased with its client by id only has no entry of its own).
+  const erasures = [...new Set([erasure, ...(entry?.customerId === undefined ? [] : [erasedKey('customer', entry.customerId)])])];
+  for (const id of ids) await noteFeedbackOnErasures(documents, table, erasures, id);
+}
+
+/** What an entry's source begins with when SES feedback wrote it ('ses-bounce:<id>', 'ses-complaint:<id>'). */
+const SES_FEEDBACK_SOURCE = 'ses-';
 
 /** Removes an address's own suppression entry (plain address): after an erasure only the hash remains. Whether there was one. */
 export async function deletePlainSuppression(documents: DocumentSender, table: string, email: string): Promise<boolean> {

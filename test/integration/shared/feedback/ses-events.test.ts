@@ -1,6 +1,8 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '#shared/config.ts';
 import { processSesFeedback, type SesFeedbackContext } from '#shared/feedback/ses-events.ts';
+import { forgetClient } from '#shared/forget/forget.ts';
 import { jsonLog } from '#shared/log.ts';
 import { erasedKey, recordErasure } from '#shared/store/erasure-store.ts';
 import { getClientSuppression, getSuppression, MAX_FEEDBACK_IDS, suppress } from '#shared/store/suppression-store.ts';
@@ -15,11 +17,12 @@ const NOW = Date.parse('2026-06-03T00:00:00Z');
 
 describe('processSesFeedback against DynamoDB Local', () => {
   let context: SesFeedbackContext;
+  let config: Config;
   let table: string;
   const logged: string[] = [];
 
   beforeAll(async () => {
-    const config = await scenarioConfig(aws, 'feedback');
+    config = await scenarioConfig(aws, 'feedback');
     table = tableNames(config).suppression;
     context = {
       documents: aws.clients.documents,
@@ -226,6 +229,24 @@ describe('processSesFeedback against DynamoDB Local', () => {
     expect(await getSuppression(aws.clients.documents, table, 'raced@example.com')).toBeUndefined();
     expect(await processSesFeedback(context, bounce)).toMatchObject({ hardBounces: 0, erased: 1, suppressed: 0 });
     expect(await getSuppression(aws.clients.documents, table, 'raced@example.com')).toBeUndefined();
+  });
+
+  it('a bounce and a complaint counted before a forget, delivered again after it, are not counted again: the forget moves their ids to the hashed entries', async () => {
+    const bounce = snsEvent(bounceEvent(['early@example.com'], 'Permanent', { customerId: 'c-early', feedbackId: 'fb-early' }));
+    const complaint = snsEvent(complaintEvent(['early-2@example.com'], { customerId: 'c-early', feedbackId: 'fb-early-complaint' }));
+    expect(await processSesFeedback(context, bounce)).toMatchObject({ hardBounces: 1, suppressed: 1 });
+    expect(await processSesFeedback(context, complaint)).toMatchObject({ complaints: 1, suppressed: 1 });
+    // The client asks to be forgotten: the entries in clear go (the address's, the client's own), the hashes stay.
+    await forgetClient({ config, clients: aws.clients, request: { customerId: 'c-early' }, at: NOW });
+    expect(await getSuppression(aws.clients.documents, table, 'early@example.com')).toBeUndefined();
+    expect(await getClientSuppression(aws.clients.documents, table, 'c-early')).toBeUndefined();
+
+    expect(await processSesFeedback(context, bounce)).toMatchObject({ hardBounces: 0, erased: 1, suppressed: 0 });
+    expect(await processSesFeedback(context, complaint)).toMatchObject({ complaints: 0, erased: 1, suppressed: 0 });
+    // A feedback of another email still counts.
+    const another = snsEvent(bounceEvent(['early@example.com'], 'Permanent', { customerId: 'c-early', feedbackId: 'fb-early-2' }));
+    expect(await processSesFeedback(context, another)).toMatchObject({ hardBounces: 1, erased: 1 });
+    expect((await items()).filter((item) => /early|c-early/.test(JSON.stringify(item)))).toEqual([]);
   });
 
   it('logs masked addresses only', () => {
