@@ -229,12 +229,15 @@ export function fitGammaGamma(data: readonly RfmSummary[], options: FitOptions =
 /**
  * E[ζ | p, q, v, x, m̄] = p (v + x m̄) / (p x + q − 1)   (Fader & Hardie 2013, eq. 5):
  * a weighted average of the population mean p·v/(q−1) and the client's own mean m̄.
- * For x = 0 it is the population mean. In minor units, as a float: it is a prediction, round
- * only when presenting it.
+ * For x = 0 it is the population mean. Repeat days worth 0 (kept free samples, counted by
+ * `countZeroValueOrders`) take m̄ = 0, the formula's limit: the fit leaves them out (gamma
+ * spend is positive), but x days observed at 0 are evidence, not its absence, so the value
+ * shrinks toward 0 as x grows and never exceeds a client who paid on the same days.
+ * In minor units, as a float: it is a prediction, round only when presenting it.
  */
 export function expectedAverageOrderValue(params: GammaGammaParams, s: RfmSummary): number {
   const { p, q, v } = params;
-  const x = s.frequency > 0 && s.monetaryValue > 0 ? s.frequency : 0;
+  const x = s.frequency > 0 ? s.frequency : 0;
   const denominator = p * x + q - 1;
   if (!(denominator > 0)) throw new RangeError('Gamma-Gamma expectation needs p·x + q > 1');
   return (p * (v + x * (x > 0 ? s.monetaryValue : 0))) / denominator;

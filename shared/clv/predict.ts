@@ -58,8 +58,9 @@ export function predictClient(models: ClvModels, s: RfmSummary, options: Predict
  *
  * Definitions (time horizons converted from days to the model unit):
  * - expectedPurchases90d / 365d: E[X(T, T+t) | x, t_x, T] (BG/NBD eq. 10).
- * - expectedAverageOrderValueMinor: the Gamma-Gamma conditional mean for repeat clients; for
- *   clients without repeat purchases, `populationMeanAovMinor` if given, else p·v/(q−1).
+ * - expectedAverageOrderValueMinor: the Gamma-Gamma conditional mean for repeat clients (m̄ = 0
+ *   for repeat days worth 0: shrunk toward 0, not the population mean); for clients without
+ *   repeat purchases, `populationMeanAovMinor` if given, else p·v/(q−1).
  * - clv12mMinor: Σₖ₌₁..₁₂ (E[X(T, T+k·m)] − E[X(T, T+(k−1)·m)]) · AOV / (1 + d)^(k/12), with
  *   m = 365.25/12 days: the expected purchases of each month valued at the expected order
  *   value and discounted monthly at the annual rate d. Rounded to an integer.
@@ -117,7 +118,7 @@ export function createClvPredictor(models: ClvModels, options: PredictOptions): 
     let perXT = byT.get(s.T);
     if (!perXT) byT.set(s.T, (perXT = computePerXT(x, s.T)));
     const alive = probabilityAlive(bgnbd, s);
-    const aov = x > 0 && s.monetaryValue > 0 ? expectedAverageOrderValue(gammaGamma, s) : priorMean;
+    const aov = x > 0 ? expectedAverageOrderValue(gammaGamma, s) : priorMean;
     if (!Number.isFinite(aov)) throw new RangeError('No finite order value: Gamma-Gamma q <= 1 and no populationMeanAovMinor');
     const prediction: ClvPrediction = {
       probabilityAlive: alive,

@@ -76,6 +76,30 @@ describe('expectedAverageOrderValue', () => {
     );
   });
 
+  it('rises with what the client paid, from m̄ = 0 (repeat days of kept 0.00 orders) up, and shrinks toward 0 as such days add up', () => {
+    const params = fc.record({
+      p: fc.double({ min: 0.05, max: 100, noNaN: true }),
+      q: fc.double({ min: 1.01, max: 100, noNaN: true }),
+      v: fc.double({ min: 1, max: 1e7, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(params, fc.integer({ min: 1, max: 200 }), fc.double({ min: 0, max: 1e7, noNaN: true }), fc.double({ min: 0, max: 1e7, noNaN: true }), (gg, x, m1, m2) => {
+        const [lo, hi] = m1 <= m2 ? [m1, m2] : [m2, m1];
+        const atLo = expectedAverageOrderValue(gg, client(x, lo));
+        const free = expectedAverageOrderValue(gg, client(x, 0));
+        return (
+          atLo <= expectedAverageOrderValue(gg, client(x, hi)) &&
+          free <= atLo &&
+          free >= 0 &&
+          expectedAverageOrderValue(gg, client(x + 1, 0)) < free &&
+          free < (gg.p * gg.v) / (gg.q - 1)
+        );
+      }),
+    );
+    // Continuous at m̄ = 0: a client who paid 0.01 is valued as one who paid nothing, to the cent.
+    expect(expectedAverageOrderValue(CDNOW_SPEND, client(3, 1)) - expectedAverageOrderValue(CDNOW_SPEND, client(3, 0))).toBeLessThan(1);
+  });
+
   it('refuses parameters without a finite mean', () => {
     expect(() => expectedAverageOrderValue({ p: 1, q: 0.5, v: 10 }, client(0, 0))).toThrow(RangeError);
   });

@@ -225,6 +225,31 @@ describe('rising clients', () => {
   });
 });
 
+describe('repeat days worth 0.00 (kept free samples)', () => {
+  /** First order 20.00 USD 120 days ago, then three repeat days (90, 60, 30 days ago) of `repeatMinor` each. */
+  const threeRepeatDays = (customerId: string, repeatMinor: number): ClientFacts => ({
+    customerId,
+    orders: [
+      { orderId: `${customerId}-0`, orderedAt: DAY0 - 120 * MS_PER_DAY + 3_600_000, netMinor: 2_000 },
+      ...[90, 60, 30].map((d, k) => ({ orderId: `${customerId}-${k + 1}`, orderedAt: DAY0 - d * MS_PER_DAY + 3_600_000, netMinor: repeatMinor })),
+    ],
+    categorySpendMinor: {},
+    skus: [],
+  });
+
+  it('values a client whose repeat days were free samples below one who paid 1.00 on the same days', () => {
+    const assessment = assessClv([...simulatedBase(2_000, 11), threeRepeatDays('samples', 0), threeRepeatDays('paid', 100)], { runDate: RUN_DATE, config });
+    expect(assessment.report.fitted).toBe(true);
+    const samples = assessment.predictions.get('samples')!;
+    const paid = assessment.predictions.get('paid')!;
+    // The same purchase days, so the same expected purchases; three days at 0.00 are evidence of a low
+    // order value, not its absence (it was the population mean, 59.00 against 13.00).
+    expect(samples.stored.expectedPurchases365d).toBe(paid.stored.expectedPurchases365d);
+    expect(samples.stored.expectedAverageOrderValueMinor).toBeLessThan(paid.stored.expectedAverageOrderValueMinor);
+    expect(samples.clv12mMinor).toBeLessThan(paid.clv12mMinor);
+  });
+});
+
 describe('churn risk and the at-risk stage', () => {
   it('grades churn risk from probability alive', () => {
     expect(churnRiskOf(0.29, 0.3, 'active')).toBe('high');
