@@ -62,6 +62,19 @@ export interface ClvEstimate {
   clv12mMinor: number;
 }
 
+/**
+ * The unrounded 12-month CLV of each ClientClv this process made (applyClv), for the report's
+ * ranking of the rising clients: the stored value is rounded to 2 significant units (54,600 and
+ * 55,400 are both kept as 55,000). Held beside the profile, never on it: a value that moves every
+ * night would rewrite every buyer's profile.
+ */
+const unroundedClv12mMinor = new WeakMap<ClientClv, number>();
+
+/** A profile's predicted 12-month CLV: unrounded when this night made it, else the stored (rounded) value. */
+export function predictedClv12mMinor(clv: ClientClv): number {
+  return unroundedClv12mMinor.get(clv) ?? clv.clv12mMinor;
+}
+
 export interface ClvAssessment {
   report: ClvRunReport;
   /** Predictions by customerId; empty when the fit was skipped. */
@@ -450,6 +463,7 @@ export function applyClv(
     belowTier: own !== undefined && estimate.clv12mMinor < own,
     churnRisk: churnRiskOf(prediction.probabilityAlive, rules.churnRiskBelowProbabilityAlive, profile.stage),
   };
+  unroundedClv12mMinor.set(clv, estimate.clv12mMinor);
   const atRisk = profile.stage === 'active' && prediction.probabilityAlive < rules.churnRiskBelowProbabilityAlive;
   return { ...profile, ...(atRisk ? { stage: 'at-risk' as const } : {}), clv };
 }

@@ -1,3 +1,4 @@
+import { predictedClv12mMinor } from '#shared/clv/profile-clv.ts';
 import { STAGES, TIERS, type ClientProfile, type Stage, type Tier } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 
@@ -36,6 +37,7 @@ export interface RepurchaseFigures {
 export interface RisingClient {
   customerId: string;
   tier: Tier;
+  /** The night's unrounded prediction (the stored, rounded one for a profile the night did not predict). */
   clv12mMinor: number;
   spend12mMinor: number;
 }
@@ -119,7 +121,7 @@ export function distributionCollector(): { add(profile: ClientProfile): void; re
     if (profile.clv?.rising) {
       d.rising.clients++;
       d.rising.byTier[profile.tier]++;
-      d.rising.top.push({ customerId: profile.customerId, tier: profile.tier, clv12mMinor: profile.clv.clv12mMinor, spend12mMinor: profile.spend12mMinor });
+      d.rising.top.push({ customerId: profile.customerId, tier: profile.tier, clv12mMinor: predictedClv12mMinor(profile.clv), spend12mMinor: profile.spend12mMinor });
       // Keeps memory bounded on a large base: only the best few are ever needed.
       if (d.rising.top.length >= RISING_TOP * 50) d.rising.top = d.rising.top.sort(byValueThenId).slice(0, RISING_TOP);
     }

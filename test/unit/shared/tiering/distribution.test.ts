@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { applyClv, roundPrediction } from '#shared/clv/profile-clv.ts';
+import type { ClvPrediction } from '#shared/clv/predict.ts';
 import type { ClientProfile, Tier } from '#shared/model.ts';
-import { distribution, RISING_TOP } from '#shared/tiering/distribution.ts';
+import { distribution, mergeDistributions, RISING_TOP } from '#shared/tiering/distribution.ts';
 
 function client(customerId: string, tier: Tier, fields: Partial<ClientProfile> = {}): ClientProfile {
   return {
@@ -63,5 +65,24 @@ describe('distribution: repurchase rate and rising clients', () => {
     expect(forward?.top[0]).toMatchObject({ customerId: 'c0048', clv12mMinor: 48_000 });
     expect(forward?.top.map((c) => c.clv12mMinor)).toEqual(Array.from({ length: RISING_TOP }, () => 48_000));
     expect(forward?.top.map((c) => c.customerId)).toEqual([...(forward?.top.map((c) => c.customerId) ?? [])].sort());
+  });
+
+  it("ranks the rising clients on the night's unrounded prediction, also across shards: 55,400 and 54,600 are both stored 55,000", () => {
+    const rules = { thresholds: { vic: 5_000_000, core: 500_000, potential: 100_000 }, churnRiskBelowProbabilityAlive: 0.3 };
+    const estimate = (clv12mMinor: number) => {
+      const prediction: ClvPrediction = { probabilityAlive: 0.9, expectedPurchases90d: 1, expectedPurchases365d: 4, expectedAverageOrderValueMinor: clv12mMinor / 4, clv12mMinor };
+      return { stored: roundPrediction(prediction, 'USD'), clv12mMinor };
+    };
+    const core = (customerId: string) => client(customerId, 'Core', { spend12mMinor: 2_000_000 });
+    const tenLower = Array.from({ length: RISING_TOP }, (_, i) => applyClv(core(`a${i}`), estimate(5_460_000), rules));
+    const highest = applyClv(core('z-highest'), estimate(5_540_000), rules);
+    expect([...tenLower, highest].every((p) => p.clv?.rising && p.clv.clv12mMinor === 5_500_000)).toBe(true);
+    const held = distribution([...tenLower, highest]).rising;
+    expect(held?.top[0]).toMatchObject({ customerId: 'z-highest', clv12mMinor: 5_540_000 });
+    expect(held?.top).toHaveLength(RISING_TOP);
+    const sharded = mergeDistributions([distribution(tenLower), distribution([highest])]).rising;
+    expect(sharded?.top.map((c) => c.customerId)).toEqual(held?.top.map((c) => c.customerId));
+    // A profile the night did not predict (read back from the table) ranks on its stored value.
+    expect(distribution([{ ...core('stored'), clv: { ...highest.clv! } }]).rising?.top[0]?.clv12mMinor).toBe(5_500_000);
   });
 });
