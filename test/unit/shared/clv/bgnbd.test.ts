@@ -269,6 +269,19 @@ describe('BG/NBD log-likelihood', () => {
     expect(bgNbdLogLikelihood(CDNOW, [...data].reverse())).toBeCloseTo(total, 8);
   });
 
+  it('keeps its digits where a and b run up their ridge together (b ~ 1e7): smooth to 1e-9 over steps of 1e-6', () => {
+    // The ln Γ form subtracted values of ~1e8 here, so the likelihood moved by ~1e-5 under steps of
+    // 1e-6 in ln a, ln b: whether the fit met its gradient test on that ridge was rounding noise,
+    // and the same base fitted one night (or in days) and not the next (or in weeks).
+    const ridge = { r: 0.45, alpha: 45, a: 8e4, b: 8.8e6 };
+    const data = simulateBgNbd(ridge, 2_000, Array.from({ length: 40 }, (_, i) => 30 + i * 17), 3, { discrete: true });
+    const h = 1e-6;
+    for (const [da, db] of [[1, 1], [1, 0], [0, 1]] as const) {
+      const ll = (e: number): number => bgNbdLogLikelihood({ ...ridge, a: ridge.a * Math.exp(da * e), b: ridge.b * Math.exp(db * e) }, data);
+      expect(Math.abs(ll(h) - 2 * ll(0) + ll(-h))).toBeLessThan(1e-9);
+    }
+  });
+
   it('rejects invalid summaries', () => {
     expect(() => bgNbdLogLikelihood(CDNOW, [summary(1.5, 1, 2)])).toThrow(RangeError);
     expect(() => bgNbdLogLikelihood(CDNOW, [summary(1, 3, 2)])).toThrow(RangeError);
