@@ -1,6 +1,6 @@
 import { writeJsonObject, writeObject } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
-import { clvFailureCounter, clvSummaryCollector, fitClvForRun, profileClvFinisher, type ClvModelFit, type ClvPredictionFailed, type ClvRunReport } from '#shared/clv/profile-clv.ts';
+import { clvFailureCounter, clvSummaryCollector, fitClvForRun, predictedClv12mMinor, profileClvFinisher, type ClvModelFit, type ClvPredictionFailed, type ClvRunReport } from '#shared/clv/profile-clv.ts';
 import type { RfmSummary } from '#shared/clv/summary.ts';
 import type { Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
@@ -508,7 +508,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   if (!models.clv.report.fitted) log.warn('clv models not fitted, profiles keep no clv tonight', { reason: models.clv.report.skippedReason });
   else if (models.clv.report.warnings.length > 0 && shard.index === 0) log.warn('clv fit warnings', { warnings: models.clv.report.warnings });
   // Profiles are built, counted and compared in one pass: only the changed ones are kept.
-  const tonight = distributionCollector();
+  const tonight = distributionCollector({ clv12mMinorOf: predictedClv12mMinor });
   const affinity = categoryAffinityCollector();
   const clvFailures = clvFailureCounter();
   const profiles = passingThrough(shardProfiles(context, shardRead, models, clvFailures.onFailure), (profile) => {

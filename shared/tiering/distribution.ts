@@ -1,5 +1,4 @@
-import { predictedClv12mMinor } from '#shared/clv/profile-clv.ts';
-import { STAGES, TIERS, type ClientProfile, type Stage, type Tier } from '#shared/model.ts';
+import { STAGES, TIERS, type ClientClv, type ClientProfile, type Stage, type Tier } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 
 /**
@@ -96,15 +95,25 @@ function finished(d: Required<Distribution>): Distribution {
   return d;
 }
 
-export function distribution(profiles: Iterable<ClientProfile>): Distribution {
-  const collector = distributionCollector();
+export interface DistributionOptions {
+  /**
+   * The 12-month CLV a rising client is ranked and shown on: the night's unrounded prediction
+   * (shared/clv/profile-clv.ts predictedClv12mMinor, passed in by the night: clv imports tiering).
+   * Without it, the stored (rounded) value.
+   */
+  clv12mMinorOf?: (clv: ClientClv) => number;
+}
+
+export function distribution(profiles: Iterable<ClientProfile>, options: DistributionOptions = {}): Distribution {
+  const collector = distributionCollector(options);
   for (const profile of profiles) collector.add(profile);
   return collector.result();
 }
 
 /** distribution() fed one profile at a time, for a pass over the profiles made for something else. */
-export function distributionCollector(): { add(profile: ClientProfile): void; result(): Distribution } {
+export function distributionCollector(options: DistributionOptions = {}): { add(profile: ClientProfile): void; result(): Distribution } {
   const d = emptyDistribution();
+  const clv12mMinorOf = options.clv12mMinorOf ?? ((clv: ClientClv) => clv.clv12mMinor);
   const add = (profile: ClientProfile): void => {
     d.clients++;
     d.tiers[profile.tier].clients++;
@@ -121,7 +130,7 @@ export function distributionCollector(): { add(profile: ClientProfile): void; re
     if (profile.clv?.rising) {
       d.rising.clients++;
       d.rising.byTier[profile.tier]++;
-      d.rising.top.push({ customerId: profile.customerId, tier: profile.tier, clv12mMinor: predictedClv12mMinor(profile.clv), spend12mMinor: profile.spend12mMinor });
+      d.rising.top.push({ customerId: profile.customerId, tier: profile.tier, clv12mMinor: clv12mMinorOf(profile.clv), spend12mMinor: profile.spend12mMinor });
       // Keeps memory bounded on a large base: only the best few are ever needed.
       if (d.rising.top.length >= RISING_TOP * 50) d.rising.top = d.rising.top.sort(byValueThenId).slice(0, RISING_TOP);
     }

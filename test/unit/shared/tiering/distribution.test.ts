@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyClv, roundPrediction } from '#shared/clv/profile-clv.ts';
+import { applyClv, predictedClv12mMinor, roundPrediction } from '#shared/clv/profile-clv.ts';
 import type { ClvPrediction } from '#shared/clv/predict.ts';
 import type { ClientProfile, Tier } from '#shared/model.ts';
 import { distribution, mergeDistributions, RISING_TOP } from '#shared/tiering/distribution.ts';
@@ -77,12 +77,15 @@ describe('distribution: repurchase rate and rising clients', () => {
     const tenLower = Array.from({ length: RISING_TOP }, (_, i) => applyClv(core(`a${i}`), estimate(5_460_000), rules));
     const highest = applyClv(core('z-highest'), estimate(5_540_000), rules);
     expect([...tenLower, highest].every((p) => p.clv?.rising && p.clv.clv12mMinor === 5_500_000)).toBe(true);
-    const held = distribution([...tenLower, highest]).rising;
+    const night = { clv12mMinorOf: predictedClv12mMinor };
+    const held = distribution([...tenLower, highest], night).rising;
     expect(held?.top[0]).toMatchObject({ customerId: 'z-highest', clv12mMinor: 5_540_000 });
     expect(held?.top).toHaveLength(RISING_TOP);
-    const sharded = mergeDistributions([distribution(tenLower), distribution([highest])]).rising;
+    const sharded = mergeDistributions([distribution(tenLower, night), distribution([highest], night)]).rising;
     expect(sharded?.top.map((c) => c.customerId)).toEqual(held?.top.map((c) => c.customerId));
     // A profile the night did not predict (read back from the table) ranks on its stored value.
-    expect(distribution([{ ...core('stored'), clv: { ...highest.clv! } }]).rising?.top[0]?.clv12mMinor).toBe(5_500_000);
+    expect(distribution([{ ...core('stored'), clv: { ...highest.clv! } }], night).rising?.top[0]?.clv12mMinor).toBe(5_500_000);
+    // Without the night's predictions (a report rebuilt from stored profiles), the stored value.
+    expect(distribution([...tenLower, highest]).rising?.top[0]?.clv12mMinor).toBe(5_500_000);
   });
 });
