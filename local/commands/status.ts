@@ -43,6 +43,7 @@ const storedNightSchema = z.object({
   report: z
     .object({
       reportObject: z.string().optional(),
+      summaryObject: z.string().optional(),
       reportError: z.string().optional(),
       teamEmail: z.object({ failed: z.number() }).optional(),
     })
@@ -135,8 +136,10 @@ function nightStatus(raw: unknown): NightStatus {
   if (deferred > 0) failures.push(`${deferred} advisor digests deferred (not sent; the next nights of the digest week retry them)`);
   const unsent = night.advisorDigests?.unsent ?? [];
   const unsentCount = night.listsCut?.lengths['advisorDigests.unsent'] ?? unsent.length;
-  const more = unsentCount > unsent.length ? `, and ${unsentCount - unsent.length} more` : '';
-  if (unsentCount > 0) failures.push(`${unsentCount} advisor digests of ${night.advisorDigests?.week ?? 'the week'} never sent: ${unsent.join(', ')}${more}`);
+  // The runs item keeps a sample of the list, or none (runs-item.ts): the whole list is in the night's summary object.
+  const whole = night.report?.summaryObject === undefined ? '' : ` (all listed in ${night.report.summaryObject})`;
+  const named = unsent.length === 0 ? `not named here${whole}` : `${unsent.join(', ')}${unsentCount > unsent.length ? `, and ${unsentCount - unsent.length} more${whole}` : ''}`;
+  if (unsentCount > 0) failures.push(`${unsentCount} advisor digests of ${night.advisorDigests?.week ?? 'the week'} never sent: ${named}`);
   if (night.advisorDigests?.error) failures.push(`advisor digests stopped: ${night.advisorDigests.error}`);
   return {
     runDate: night.runDate,

@@ -8,6 +8,8 @@ import { configFromStackOutputs, loadTarget, type StackOutputs } from '#local/ta
 import { parseConfig, type Config } from '#shared/config.ts';
 import { claimOccasion, recordDecision, recordOutcome } from '#shared/store/ledger-store.ts';
 import { CAMPAIGNS_JOB } from '#shared/sender/run.ts';
+import { runsItemOf } from '#shared/nightly/runs-item.ts';
+import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { putRun } from '#shared/store/runs-store.ts';
 import { tableName, tableNames } from '#shared/store/tables.ts';
 import { clienteleExit } from '#test/support/cli.ts';
@@ -133,7 +135,7 @@ describe('clientele status', () => {
     expect(status.nights[1]?.failures).toEqual([
       'report not written: S3 said no',
       'team email failed for 1 addresses',
-      '40 advisor digests of 2026-W47 never sent: ADV-1, ADV-2, and 38 more',
+      '40 advisor digests of 2026-W47 never sent: ADV-1, ADV-2, and 38 more (all listed in s3://x/summary.json)',
     ]);
     expect(status.nights[0]?.failures).toEqual(['not completed: it failed, or it is running now']);
 
@@ -271,5 +273,27 @@ describe('clientele status', () => {
       attempts: [expect.objectContaining({ outcome: 'failed', reason: expect.stringMatching(/orders\.csv, line 3: is not valid CSV/), source: expect.stringMatching(/^local run nightly-/) })],
     });
     expect(formatStatus(status)).toMatch(/FAILED .*\(local run nightly-[^)]*\): .*orders\.csv, line 3/);
+  });
+
+  it('a night whose runs item was reduced (no sample left) says how many digests never went and where they are listed', async () => {
+    const config = await scenarioConfig(shared, 'status-reduced-item');
+    const unsent = Array.from({ length: 40 }, (_, i) => `ADV-${i}`);
+    // A roster of thousands of stores: the item is stored without its samples (runs-item.ts).
+    const byStore = Object.fromEntries(Array.from({ length: 8000 }, (_, i) => [`store-with-a-long-name-${i}`, { tasks: { given: 1, done: 1, open: 0 }, bought: { clients: 1, bought: 0 } }]));
+    const summary = {
+      job: 'nightly', status: 'completed', runId: 'nightly-r', runDate: '2026-11-23', startedAt: '2026-11-23T18:00:04.000Z', durationMs: 1000,
+      input: { files: [], rows: 10, rejected: 0, rejectShare: 0, sampleRejects: [] },
+      distribution: { clients: 10 }, written: { profiles: 1, tierHistory: 0, retries: 0 },
+      report: { summaryObject: 's3://x/reports/nightly/2026-11-23/summary.json', campaignResultsObject: 's3://x/c.json' },
+      advisorDigests: { week: '2026-W47', advisors: [], unconfiguredAdvisors: { count: 0, ids: [] }, unsent, totals: { failed: 0, deferred: 0 } },
+      advisorFollowThrough: { advisors: [], byStore, needsNewAdvisor: { count: 0, byStore: {}, customerIds: [] } },
+    } as unknown as NightlyRunSummary;
+    const item = runsItemOf(summary);
+    expect(item.listsCut?.reduced).toBe(true);
+    await putRun(shared.clients.documents, tableName(config, 'runs'), { ...item, job: 'nightly', runDate: '2026-11-23' });
+    const status = await gatherStatus({ config, source: 'config' }, shared.clients, Date.parse('2026-11-24T04:30:00Z'), { nights: 2, hours: 1 });
+    expect(status.nights.find((n) => n.runDate === '2026-11-23')?.failures).toContain(
+      '40 advisor digests of 2026-W47 never sent: not named here (all listed in s3://x/reports/nightly/2026-11-23/summary.json)',
+    );
   });
 });
