@@ -5,6 +5,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aw
 import { Construct } from 'constructs';
 import type { Config } from '#shared/config.ts';
 import { workPrefix } from '#shared/store/buckets.ts';
+import { ERASURE_KEY_PREFIX } from '#shared/store/erasure-store.ts';
 import { TABLES, tableName, type KeyAttribute, type TableDefinition, type TableId } from '#shared/store/tables.ts';
 import { acknowledgeWildcardResource } from '#infra/nag.ts';
 import { deployedConfig, type Settings } from '#infra/settings.ts';
@@ -164,6 +165,14 @@ export class Storage extends Construct {
     for (const [tableId, actions] of Object.entries(ERASE_TRACES) as [TableId, string[]][]) {
       grantee.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [this.tables[tableId].tableArn] }));
     }
+    // The SES feedback ids of a plain entry it deletes move to the erasure entries (keepFeedbackIdsOnErasure): updates of those alone.
+    grantee.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.tables.suppression.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${ERASURE_KEY_PREFIX}*`] } },
+      }),
+    );
   }
 
   /** Listing limited to keys under these prefixes (or exactly these keys). */

@@ -33,7 +33,8 @@ export interface Erasures {
 
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
 
-const PREFIX = 'erased:';
+/** What every erasure entry's key begins with (the deployed roles that update them are held to it). */
+export const ERASURE_KEY_PREFIX = 'erased:';
 // A fixed context string: the same value hashes the same in every brand's table, and a hash here
 // cannot be mistaken for a hash made for another purpose.
 const CONTEXT = 'clientele-erasure-v1:';
@@ -41,7 +42,7 @@ const CONTEXT = 'clientele-erasure-v1:';
 /** The key of an erased customer id or email address. */
 export function erasedKey(kind: ErasedKind, value: string): string {
   const normalised = kind === 'email' ? normaliseEmail(value) : value.trim();
-  return `${PREFIX}${kind}:${createHash('sha256').update(CONTEXT + normalised).digest('hex')}`;
+  return `${ERASURE_KEY_PREFIX}${kind}:${createHash('sha256').update(CONTEXT + normalised).digest('hex')}`;
 }
 
 /** The keys a client is erased under: their id, and their address when they have one. */
@@ -142,7 +143,7 @@ export async function loadErasures(documents: DocumentSender, table: string): Pr
       new ScanCommand({
         TableName: table,
         FilterExpression: 'begins_with(email, :prefix)',
-        ExpressionAttributeValues: { ':prefix': PREFIX },
+        ExpressionAttributeValues: { ':prefix': ERASURE_KEY_PREFIX },
         ProjectionExpression: 'email, suppressedAt',
         ExclusiveStartKey: startKey,
       }),
@@ -235,7 +236,7 @@ export async function plainSuppressionsOf(documents: DocumentSender, table: stri
         new ScanCommand({
           TableName: table,
           FilterExpression: `customerId IN (${Object.keys(values).join(', ')}) AND NOT begins_with(email, :prefix) AND NOT begins_with(email, :customerPrefix)`,
-          ExpressionAttributeValues: { ...values, ':prefix': PREFIX, ':customerPrefix': CUSTOMER_KEY_PREFIX },
+          ExpressionAttributeValues: { ...values, ':prefix': ERASURE_KEY_PREFIX, ':customerPrefix': CUSTOMER_KEY_PREFIX },
           ProjectionExpression: 'email',
           ExclusiveStartKey: startKey,
         }),

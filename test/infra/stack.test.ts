@@ -81,6 +81,8 @@ const ERASE_TRACES = [
   'dynamodb:Query <table:advisorTasks>',
   'dynamodb:BatchWriteItem <table:advisorTasks>',
   'dynamodb:DeleteItem <table:suppression>',
+  // Of the erasure entries alone (a condition on the key: the feedback ids of a deleted entry move there).
+  'dynamodb:UpdateItem <table:suppression>',
   'dynamodb:BatchWriteItem <table:profiles>',
   'dynamodb:Scan <table:couponCodes>',
   'dynamodb:GetItem <table:couponCodes>',
@@ -640,6 +642,13 @@ describe('least privilege', () => {
     expect(allowedPairs(synth.json, roleOf('ses-events'), labels)).toEqual(
       [...ownLogs('ses-events'), ...tableRead('suppression'), ...tableWrite('suppression'), 'dynamodb:DeleteItem <table:suppression>', 'sqs:SendMessage <dlq:SesEventsDeadLetters>'].sort(),
     );
+  });
+
+  it('the nightly and campaigns functions update only erasure entries of the suppression table (their keys begin with erased:)', () => {
+    for (const name of ['nightly', 'campaigns']) {
+      const updates = statementsFor(synth.json, roleOf(name), 'dynamodb:UpdateItem').filter((s) => /suppression/i.test(JSON.stringify(s.Resource)));
+      expect(updates.map((s) => s.Condition), name).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['erased:*'] } }]);
+    }
   });
 
   it('campaigns: merges incremental exports, reads the catalogue, its category affinity and suppression, claims in the ledger, sends as its identity, erases an erased client again', () => {

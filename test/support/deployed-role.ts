@@ -100,6 +100,8 @@ interface Statement {
 const CONDITION_OPERATORS: Record<string, (pattern: string, value: string) => boolean> = {
   StringEquals: (pattern, value) => pattern === value,
   StringLike: (pattern, value) => globMatches(pattern, value),
+  // A single-valued key here (dynamodb:LeadingKeys of one item); an absent key does not hold, stricter than IAM's ForAllValues.
+  'ForAllValues:StringLike': (pattern, value) => globMatches(pattern, value),
 };
 
 /** IAM's wildcards: `*` any run of characters (slashes included), `?` one character. */
@@ -174,14 +176,15 @@ function arnOf(template: Template, id: string): string {
 
 type PolicyDocument = { Statement: Record<string, unknown>[] };
 
-/** The Allow statements of a role's policies (its own and those attached to it), resolved. */
+/** The Allow statements of a role's policies (its own and those attached to it, inline or managed), resolved. */
 function statementsOf(template: Template, roleId: string): Statement[] {
   const documents: PolicyDocument[] = [];
   const role = template.Resources[roleId]?.Properties;
   if (role?.ManagedPolicyArns) throw new Error(`${roleId}: managed policies are not read here`);
   for (const inline of (role?.Policies as { PolicyDocument: PolicyDocument }[] | undefined) ?? []) documents.push(inline.PolicyDocument);
   for (const resource of Object.values(template.Resources)) {
-    if (resource.Type !== 'AWS::IAM::Policy') continue;
+    // Inline policies, and the managed ones CDK adds when a role's statements outgrow its inline policy (OverflowPolicy).
+    if (resource.Type !== 'AWS::IAM::Policy' && resource.Type !== 'AWS::IAM::ManagedPolicy') continue;
     const roles = (resource.Properties?.Roles as unknown[] | undefined) ?? [];
     if (roles.some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId }))) documents.push(resource.Properties?.PolicyDocument as PolicyDocument);
   }
@@ -241,6 +244,18 @@ class NameMap {
     return `not-a-table-of-the-stack:${name}`;
   }
 
+  /** The partition key's value in an item's key, for a scenario's table. */
+  partitionKeyValue(name: string, key: Record<string, { S?: string; N?: string }>): string | undefined {
+    for (const config of this.configs) {
+      for (const id of Object.keys(TABLES) as TableId[]) {
+        if (tableName(config, id) !== name) continue;
+        const value = key[TABLES[id].partitionKey.name];
+        return value?.S ?? value?.N;
+      }
+    }
+    return undefined;
+  }
+
   /** The data bucket and the key under the stack's prefixes, for a scenario's bucket and key. */
   object(bucket: string, key: string): { bucket: string; key: string } {
     const configs = this.configs.filter((c) => c.storage.exportsBucket === bucket || reportsBucket(c) === bucket);
@@ -277,6 +292,8 @@ const TRANSACT_ACTIONS: Record<string, string> = { Put: 'PutItem', Update: 'Upda
 
 type DynamoInput = {
   TableName?: string;
+  /** A single item's key, as the wire carries it ({ email: { S: '...' } }). */
+  Key?: Record<string, { S?: string; N?: string }>;
   IndexName?: string;
   RequestItems?: Record<string, unknown>;
   TransactItems?: Record<string, { TableName: string }>[];
@@ -293,8 +310,17 @@ function dynamoAuthorizations(names: NameMap, operation: string, input: DynamoIn
       return (input.TransactItems ?? []).flatMap((item) =>
         Object.entries(item).map(([kind, detail]) => ({ action: `dynamodb:${TRANSACT_ACTIONS[kind] ?? `${kind}Item`}`, resource: arn(detail.TableName) })),
       );
-    default:
-      return [{ action: `dynamodb:${operation}`, resource: input.TableName ? arn(input.TableName, input.IndexName) : '*' }];
+    default: {
+      // One item's partition key is the request's dynamodb:LeadingKeys.
+      const leadingKey = input.TableName === undefined || input.Key === undefined ? undefined : names.partitionKeyValue(input.TableName, input.Key);
+      return [
+        {
+          action: `dynamodb:${operation}`,
+          resource: input.TableName ? arn(input.TableName, input.IndexName) : '*',
+          ...(leadingKey === undefined ? {} : { context: { 'dynamodb:LeadingKeys': leadingKey } }),
+        },
+      ];
+    }
   }
 }
 

@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '#shared/config.ts';
 import { forgetClient } from '#shared/forget/forget.ts';
+import { recordErasure } from '#shared/store/erasure-store.ts';
+import { getSuppression, suppress } from '#shared/store/suppression-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import type { CampaignRunSummary } from '#shared/sender/run.ts';
 import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
@@ -99,6 +101,19 @@ describe('campaigns handler, one hour per invocation', () => {
     expect(summary.mailer?.sent).toBe(0);
     expect(await emailsTo(aws, 'ch-erased@example.com')).toEqual([]);
     expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'ch-erased')).toBeUndefined();
+  });
+
+  it('a due client a forget left half done, whose address kept an SES complaint, is erased again: the hour completes under the deployed role', async () => {
+    const hour = TEN + 4 * HOUR;
+    const tables = tableNames(config);
+    await seedProfiles(aws, config, [newcomer('ch-half', hour)]);
+    await suppress(aws.clients.documents, tables.suppression, { email: 'ch-half@example.com', reason: 'complaint', at: hour - 86_400_000, customerId: 'ch-half', source: 'ses-complaint:fb-9', feedbackId: 'ses-complaint:fb-9' });
+    // The forget stopped after recording the erasure (its entries come first).
+    await recordErasure(aws.clients.documents, tables.suppression, { customerIds: ['ch-half'], emails: ['ch-half@example.com'] }, Date.now());
+    const summary = await handler({ at: iso(hour) });
+    expect(summary.mailer?.sent ?? 0).toBe(0);
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'ch-half')).toBeUndefined();
+    expect(await getSuppression(aws.clients.documents, tables.suppression, 'ch-half@example.com')).toBeUndefined();
   });
 
   it('rejects an event whose time is not an ISO instant, or whose dryRun is not a boolean, before sending anything', async () => {

@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { getRun } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import { readObjectBytes } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import { forgetClient } from '#shared/forget/forget.ts';
+import { erasedKey, recordErasure } from '#shared/store/erasure-store.ts';
+import { getSuppression, suppress } from '#shared/store/suppression-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { nightResultOf, type CombineReceipt, type MeasureReceipt, type NightResult, type PreparedNight, type RepartitionReceipt, type WriteReceipt } from '#shared/nightly/distributed.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
@@ -194,6 +197,30 @@ describe('nightly handler, one phase per invocation', () => {
     expect(summary.input.erasedClients).toBe(1);
     expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'e01')).toBeUndefined();
     expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'e02')).toBeDefined();
+  });
+
+  it('erases again a client a forget left half done whose address kept an SES bounce: its feedback id moves to the erasure entry, under the deployed role', async () => {
+    const config = await scenarioConfig(aws, 'erased-again-feedback');
+    const dir = await exportDir({
+      'customers.csv': csv([['customer_id', 'email', 'accepts_marketing'], ['e01', 'e01@example.com', 'true'], ['e02', 'e02@example.com', 'true']]),
+      'orders.csv': csv([['order_id', 'customer_id', 'ordered_at', 'sku', 'line_total'], ['o1', 'e01', '2026-11-20T11:00:00+08:00', 'SKU-1', '120.00'], ['o2', 'e02', '2026-11-20T11:00:00+08:00', 'SKU-1', '80.00']]),
+    });
+    await uploadExport(aws, config, dir, NIGHT);
+    const tables = tableNames(config);
+    // e01 bounced once, then asked to be forgotten; the forget stopped after recording the erasure.
+    await suppress(aws.clients.documents, tables.suppression, { email: 'e01@example.com', reason: 'hard-bounce', at: Date.now() - 86_400_000, customerId: 'e01', source: 'ses-bounce:fb-1', feedbackId: 'ses-bounce:fb-1' });
+    await seedProfiles(aws, config, [profileItem('e01', { email: 'e01@example.com' })]);
+    await recordErasure(aws.clients.documents, tables.suppression, { customerIds: ['e01'], emails: ['e01@example.com'] }, Date.now());
+
+    await (await nightlyFunction(unsharded, config))({ runDate: NIGHT, trigger: 'backfill', acceptDrop: true });
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'e01')).toBeUndefined();
+    expect(await getSuppression(aws.clients.documents, tables.suppression, 'e01@example.com')).toBeUndefined();
+    const entry = await aws.clients.documents.send(new GetCommand({ TableName: tables.suppression, Key: { email: erasedKey('email', 'e01@example.com') }, ConsistentRead: true }));
+    expect(entry.Item?.feedbackIds).toEqual(new Set(['ses-bounce:fb-1']));
+    // The role updates erasure entries only: a plain entry is refused.
+    const plain = new UpdateCommand({ TableName: tables.suppression, Key: { email: 'e02@example.com' }, UpdateExpression: 'SET reason = :r', ExpressionAttributeValues: { ':r': 'unsubscribe' } });
+    await expect(unsharded.clients(config).documents.send(plain)).rejects.toThrow(/AccessDenied|not authorized/);
+    expect(unsharded.takeDenials()).toEqual([expect.stringMatching(/^dynamodb:UpdateItem .*suppression/)]);
   });
 
   it('refuses a malformed event before doing anything, naming the field', async () => {
