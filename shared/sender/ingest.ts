@@ -188,6 +188,21 @@ export function hasMergedIncrement(lastIncrement: string | undefined, stamp: num
   return options.droppedAgain ? merged > stamp : merged >= stamp;
 }
 
+/**
+ * A stored profile with only an increment's explicit opt-out (pure), for a client a later increment
+ * merged already (lastIncrement past this one's stamp): the folder is read out of order (it first
+ * appeared after the later one merged, or was quarantined and fixed since). Its other fields and its
+ * orders stay left to the later increment and the night; its no stands whatever the later one said,
+ * as within one export (aggregate.ts laterCustomerRecord). Undefined when there is nothing to write.
+ */
+export function lateOptOut(stored: ProfileItem | undefined, acceptsMarketing: boolean | undefined, stamp: number, timeZone: string): ProfileItem | undefined {
+  if (stored?.lastIncrement === undefined || acceptsMarketing !== false || stored.acceptsMarketing === false) return undefined;
+  // Strictly later: the same instant is this increment's own merge (a run that died before marking the folder).
+  const merged = incrementalStamp(stored.lastIncrement, timeZone);
+  if (merged === undefined || merged <= stamp) return undefined;
+  return { ...stored, acceptsMarketing: false };
+}
+
 /** Whether a folder's read failed because of the export itself (quarantine it) rather than S3 failing on the way (fail the run). */
 export function isBadExport(error: unknown): error is ExportError {
   return error instanceof ExportError && !isAwsOrConnectionError(error.cause);
@@ -363,6 +378,8 @@ export async function ingestIncrementalExports(options: {
     // snapshot: its new clients are created, as the night keeps them (absent.ts mergedSinceSnapshot).
     const olderThanNight = cutoff !== undefined && stamp < cutoff;
     let notCreated = 0;
+    // Clients a later increment merged already whose row here says no: that alone is written (lateOptOut).
+    const lateOptOuts: ProfileItem[] = [];
     for (const client of increment.clients) {
       const storedItem = stored.get(client.customerId);
       const earlier = merged.get(client.customerId);
@@ -373,7 +390,12 @@ export async function ingestIncrementalExports(options: {
       if (storedItem && !nightLeft.has(client.customerId)) nightLeft.set(client.customerId, storedItem.acceptsMarketing);
       // Merged already: a run died after writing profiles, before marking the folder done; or, merging
       // again after a night, a profile the night did not rewrite.
-      if (hasMergedIncrement(storedItem?.lastIncrement, stamp, { droppedAgain: afterMergedDrop, timeZone: config.timeZone })) continue;
+      if (hasMergedIncrement(storedItem?.lastIncrement, stamp, { droppedAgain: afterMergedDrop, timeZone: config.timeZone })) {
+        // Merging again after a night, the folder was read in order before (its opt-out with it).
+        const optOut = remerge ? undefined : lateOptOut(storedItem, client.customer?.acceptsMarketing, stamp, config.timeZone);
+        if (optOut !== undefined) lateOptOuts.push(optOut);
+        continue;
+      }
       // Merging again puts orders back on profiles a night rewrote: it creates no one.
       if (remerge && storedItem === undefined) continue;
       if (olderThanNight && storedItem === undefined) {
@@ -426,6 +448,7 @@ export async function ingestIncrementalExports(options: {
       };
       items.push(withNextDue(item, options.indexing));
     }
+    for (const optOut of lateOptOuts) items.push(withNextDue({ ...optOut, digest: INCREMENTAL_DIGEST }, options.indexing));
     const rejected = read.rejected + unknownCustomers.rejected;
     // Each client counted by the hour that writes them (a dry run: would write).
     const countWritten = (written: readonly ProfileItem[]) => {
@@ -456,7 +479,8 @@ export async function ingestIncrementalExports(options: {
     // folder again, into what the night wrote (the clients merged now are skipped then: lastIncrement).
     const raced = await putProfilesIfUnchanged(clients.documents, tables.profiles, items, stored);
     // A raced one too: its profile is the night's, without what this increment says (an opt-out).
-    for (const item of items) merged.set(item.customerId, { increment: label, folder });
+    // A late opt-out's profile still names the later increment.
+    for (const item of items) merged.set(item.customerId, { increment: item.lastIncrement ?? label, folder });
     const left = new Set(raced);
     await eraseWrittenBackErased({ config, clients, log }, items.filter((item) => !left.has(item.customerId)));
     countWritten(items.filter((item) => !left.has(item.customerId)));
@@ -473,7 +497,7 @@ export async function ingestIncrementalExports(options: {
         : { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), status: 'merged', rows: read.rows, rejected, clients: items.length, nightSeen: nightSeen(night), ...written };
     await putRun(clients.documents, tables.runs, done);
     if (remerge) log.info('incremental export merged again after a night: its orders put back', { folder, clients: items.length, night: nightSeen(night) });
-    else log.info('incremental export merged', { folder, stampedAt: isoInstant(stamp), rows: read.rows, rejected, clients: items.length, droppedAgain: again, notCreated });
+    else log.info('incremental export merged', { folder, stampedAt: isoInstant(stamp), rows: read.rows, rejected, clients: items.length, droppedAgain: again, notCreated, lateOptOuts: lateOptOuts.length });
   }
   return { summary, merged, unwrittenByDryRun };
 }

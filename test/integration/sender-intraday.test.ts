@@ -232,6 +232,35 @@ describe('a bad incremental folder', () => {
     expect(last.ingested).toMatchObject({ exports: [], quarantined: [] });
   });
 
+  // As within one export (aggregate.ts laterCustomerRecord): a no from any row stands, whatever a later row says.
+  it('fixed in place after a later folder merged its clients: its opt-out holds that hour, and nothing else of it is merged', async () => {
+    const config = await campaignConfig(aws, 'quarantine-fixed-late');
+    // New clients whose first order (10:20) makes the welcome due from the 11:00 hour; qfl-r has said no.
+    const newClient = (id: string, fields: Parameters<typeof profileItem>[1] = {}) =>
+      profileItem(id, { stage: 'new', orderCount: 1, firstOrderAt: iso(AT + 20 * MINUTE), lastOrderAt: iso(AT + 20 * MINUTE), ...fields });
+    await seedProfiles(aws, config, [newClient('qfl-c'), newClient('qfl-r', { acceptsMarketing: false })]);
+    // 09:00: qfl-c opts out, qfl-r opts back in, with an order; the file arrives truncated.
+    const customers = gzipSync('customer_id,first_name,accepts_marketing\nqfl-c,Lin,false\nqfl-r,Ana,true\n');
+    const orders = 'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status,refunded_amount\nqfl-o1,qfl-c,2026-11-23T08:50:00+08:00,SKU-1,Bag,leather,1,80.00,USD,paid,\n';
+    await dropIncrement(aws, config, '2026-11-23T0900', { 'customers.csv.gz': customers.subarray(0, Math.floor(customers.length / 2)) });
+    // 09:30: the next increment names both (new first names), saying nothing of consent.
+    await dropIncrement(aws, config, '2026-11-23T0930', { 'customers.csv': 'customer_id,first_name\nqfl-c,Mei\nqfl-r,Rosa\n' });
+    const first = await run(aws, config, AT, 'quarantine-fixed-late-1');
+    expect(first.ingested.quarantined.map((q) => q.folder)).toEqual(['2026-11-23T0900']);
+
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await dropIncrement(aws, config, '2026-11-23T0900', { 'customers.csv.gz': customers, 'orders.csv': orders });
+    const next = await run(aws, config, AT + HOUR, 'quarantine-fixed-late-2');
+    expect(next.ingested).toMatchObject({ quarantined: [], updatedClients: 1 });
+    const profile = async (id: string) => getProfile(aws.clients.documents, tableNames(config).profiles, id);
+    // The 09:00 no stands; its name and its order stay left to the 09:30 increment and the night.
+    expect(await profile('qfl-c')).toMatchObject({ acceptsMarketing: false, firstName: 'Mei', orderCount: 1, lastIncrement: '2026-11-23T0930+0800' });
+    expect(await count('qfl-c@example.com')).toBe(0);
+    // Its yes is not applied over the no the profile holds.
+    expect(await profile('qfl-r')).toMatchObject({ acceptsMarketing: false, firstName: 'Rosa' });
+    expect(await count('qfl-r@example.com')).toBe(0);
+  });
+
   it('written again still unreadable is quarantined again, with a new alert, and then left until written again', async () => {
     const config = await campaignConfig(aws, 'quarantine-still-bad');
     const folder = '2026-11-23T0900';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientProfile } from '#shared/model.ts';
-import { droppedAgain, hasMergedIncrement, INGEST_JOB, mergeIncrement, mergeIncrementOrders, type IngestMarker } from '#shared/sender/ingest.ts';
+import { droppedAgain, hasMergedIncrement, INGEST_JOB, lateOptOut, mergeIncrement, mergeIncrementOrders, type IngestMarker } from '#shared/sender/ingest.ts';
 import { incrementalStamp } from '#shared/store/buckets.ts';
+import { profileItem } from '#test/support/profiles.ts';
 import { PROTOTYPE_NAMES } from '#test/support/prototype-names.ts';
 
 const stored: ClientProfile = {
@@ -60,6 +61,23 @@ describe('incremental exports', () => {
     // The same instant in a folder dropped again is the earlier drop's: the new rows are not old.
     expect(hasMergedIncrement('2026-11-01T0130-0500', secondPass0130, { droppedAgain: true, timeZone: NY })).toBe(false);
     expect(hasMergedIncrement('2026-11-01T0200', secondPass0130, { droppedAgain: true, timeZone: NY })).toBe(true);
+  });
+
+  it('applies only the opt-out of a folder read after a later increment merged the client', () => {
+    const SH = 'Asia/Shanghai';
+    const at0900 = Date.UTC(2026, 10, 23, 1, 0);
+    const mergedLater = profileItem('c1', { acceptsMarketing: true, firstName: 'Mei' });
+    mergedLater.lastIncrement = '2026-11-23T0930+0800';
+    expect(lateOptOut(mergedLater, false, at0900, SH)).toEqual({ ...mergedLater, acceptsMarketing: false });
+    // A yes, or no word, is the later increment's (or the night's) to give.
+    expect(lateOptOut(mergedLater, true, at0900, SH)).toBeUndefined();
+    expect(lateOptOut(mergedLater, undefined, at0900, SH)).toBeUndefined();
+    expect(lateOptOut({ ...mergedLater, acceptsMarketing: false }, false, at0900, SH)).toBeUndefined();
+    // The same instant is this increment's own merge (a run died before its marker); an earlier one merges whole.
+    expect(lateOptOut({ ...mergedLater, lastIncrement: '2026-11-23T0900+0800' }, false, at0900, SH)).toBeUndefined();
+    expect(lateOptOut({ ...mergedLater, lastIncrement: '2026-11-23T0830' }, false, at0900, SH)).toBeUndefined();
+    expect(lateOptOut(profileItem('c2'), false, at0900, SH)).toBeUndefined();
+    expect(lateOptOut(undefined, false, at0900, SH)).toBeUndefined();
   });
 
   it('moves a stored profile forward with new orders and contact details, keeping tier, stage and consent (increment-consent.ts decides it)', () => {
