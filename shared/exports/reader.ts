@@ -95,6 +95,13 @@ export interface ReadOptions {
    * unknown customers) passes false and calls checkRejectShares once it has counted them.
    */
   checkRejectShares?: boolean;
+  /**
+   * The files were merged before as an increment, checked then against its manifest, which a later
+   * drop into the same folder has since replaced (shared/sender/ingest.ts, a merge again after a
+   * night): without a manifest of their own they read as incremental, and exports.requireManifest
+   * does not take them as still being written.
+   */
+  mergedBefore?: boolean;
   /** Raw (compressed) bytes read so far over the whole export. */
   onProgress?: (bytesRead: number) => void;
   /**
@@ -136,7 +143,7 @@ export interface ExportPlan {
  * false) a file with too many rejected rows. Callers write nothing before this returns.
  */
 export async function readExport(source: ExportSource, handlers: ExportHandlers, options: ReadOptions): Promise<ReadResult> {
-  const plan = await planExport(source, options.config.exports);
+  const plan = await planExport(source, options.config.exports, { mergedBefore: options.mergedBefore === true });
   const lineHashes = comparesOrderLines(plan) ? new OrderLineHashes() : undefined;
   const read = await readPlannedFiles(source, plan, handlers, options, { lineHashes });
   checkNoSharedLines(read.files, lineHashes);
@@ -145,7 +152,7 @@ export async function readExport(source: ExportSource, handlers: ExportHandlers,
 }
 
 /** The export's files from its listing and manifest, in reading order; throws when it cannot be read as one. */
-export async function planExport(source: ExportSource, rules: Pick<Config['exports'], 'requireManifest'>): Promise<ExportPlan> {
+export async function planExport(source: ExportSource, rules: Pick<Config['exports'], 'requireManifest'>, read: Pick<ReadOptions, 'mergedBefore'> = {}): Promise<ExportPlan> {
   const objects = await source.list().catch((error: unknown) => {
     throw ExportError.at(source.describe(), `cannot be listed: ${messageOf(error)}`, { cause: error });
   });
@@ -167,10 +174,11 @@ export async function planExport(source: ExportSource, rules: Pick<Config['expor
       );
     }
   }
-  const manifest: Manifest = manifestKey === undefined ? { mode: 'full' } : await readManifest(source, manifestKey);
+  const replaced = manifestKey === undefined && read.mergedBefore === true;
+  const manifest: Manifest = manifestKey === undefined ? { mode: replaced ? 'incremental' : 'full' } : await readManifest(source, manifestKey);
   const { mode } = manifest;
   // Before the files are counted: an export still being written lacks some, and its manifest says why.
-  if (rules.requireManifest && manifest.files === undefined) {
+  if (rules.requireManifest && manifest.files === undefined && !replaced) {
     const file = manifestKey === undefined ? source.describe() : source.location(manifestKey);
     throw new ExportIncompleteError(
       file,

@@ -60,6 +60,20 @@ export function writtenAfter(source: ExportSource, since: number): ExportSource 
   };
 }
 
+/**
+ * The objects of `source` written at or before `until` (epoch ms): an earlier drop into a folder
+ * since written again, as it was merged (shared/sender/ingest.ts), without the later drop's files.
+ * An object whose write time the source does not know is left out.
+ */
+export function writtenBy(source: ExportSource, until: number): ExportSource {
+  return {
+    ...source,
+    async list() {
+      return (await source.list()).filter((object) => object.lastModified !== undefined && object.lastModified <= until);
+    },
+  };
+}
+
 /** The regular files directly in `dir`. */
 export function directoryExportSource(dir: string): ExportSource {
   const root = resolve(dir);

@@ -5,7 +5,7 @@ import type { Config } from '#shared/config.ts';
 import { dictionaryFrom } from '#shared/dictionary.ts';
 import { ExportError, ExportIncompleteError } from '#shared/exports/errors.ts';
 import { checkRejectShares, readExport, type ReadResult } from '#shared/exports/reader.ts';
-import { s3ExportSource, writtenAfter, type ExportSource } from '#shared/exports/source.ts';
+import { s3ExportSource, writtenAfter, writtenBy, type ExportSource } from '#shared/exports/source.ts';
 import type { Log } from '#shared/log.ts';
 import { withNextDue, type DueIndexing } from '#shared/campaigns/due-index.ts';
 import type { ClientFacts, ClientProfile } from '#shared/model.ts';
@@ -34,7 +34,8 @@ import { factsWithOrders, needsRemerge, nightCutoff, nightSeen, ordersToCount, t
  * drop may have an earlier name, or the same one.
  * The hourly sender merges each one once, so a client who signs up at 10:00 is welcomed that day;
  * a folder written again after it was merged (a second 01:30 when the clocks go back, in the same
- * folder) is merged again (droppedAgain).
+ * folder) is merged again (droppedAgain); if a night undid its merge meanwhile, its drops as merged
+ * are put back first (below), then the new drop is read.
  * The merge only moves facts forward (new client, later orders and purchases, contact details,
  * consent by time: increment-consent.ts, a prospect's stage once they bought); the next nightly
  * run recomputes every profile from the full snapshot and corrects the rest. Its moves are
@@ -299,41 +300,62 @@ export async function ingestIncrementalExports(options: {
     else increments.push({ folder, stamp, lastWrite });
   }
 
-  for (const { folder, stamp, lastWrite } of increments.sort(compareIncrements)) {
-    if (stamp > at) continue; // dropped after this run's clock
+  const ordered = increments.sort(compareIncrements);
+  // Folders this run merged again after a night that were written again since: their new drop is read next.
+  const remergedFirst = new Set<string>();
+  for (let next = 0; next < ordered.length; next++) {
+    const { folder, stamp: folderStamp, lastWrite } = ordered[next]!; // next < ordered.length
+    if (folderStamp > at) continue; // dropped after this run's clock
     // Quarantined or merged, and neither written again since nor (merged) undone by a night: not read again.
     const marker = await getRun<IngestMarker>(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder });
     const again = droppedAgain(marker, lastWrite);
-    if (marker && !again && !(marker.status === 'merged' && needsRemerge(marker, stamp, night, config.timeZone))) continue;
-    // A folder dropped again merges its second drop as a new increment (it may create clients); one a night undid puts its orders back.
-    const remerge = marker?.status === 'merged' && !again;
+    const remerge = marker?.status === 'merged' && !remergedFirst.has(folder) && needsRemerge(marker, folderStamp, night, config.timeZone);
+    if (marker && !again && !remerge) continue;
+    // One a night undid puts its orders back (its drops as merged), written again since or not: a new drop
+    // waits for that, or the night's older yes would stand over its opt-out. The folder is then read again
+    // for the new drop, which merges as a new increment (it may create clients). Its marker, once merged
+    // again, says so (nightSeen), so that a run dying in between does not merge the earlier drops twice.
+    const newDrop = again && !remerge;
+    if (remerge && again) {
+      remergedFirst.add(folder);
+      next--;
+    }
+    // Merging again the drops of a folder written since: as of the instant they were merged at.
+    const stamp = remerge && again && marker.stampedAt !== undefined ? Date.parse(marker.stampedAt) : folderStamp;
     const label = incrementalStampLabel(folder, stamp, config.timeZone);
     // When the folder was last written as a drop of it was merged: a later drop is read without that drop's files.
     // A quarantined folder keeps it from the merged marker it replaced; one never merged has none.
     const mergedWrite = marker?.status === 'merged' ? marker.lastWrite : marker?.status === 'quarantined' ? marker.mergedWrite : undefined;
     // Written again after a merge: a profile naming the folder's instant merged the earlier drop, not this one (hasMergedIncrement).
     // A quarantined folder never merged was read by no one: a profile naming its instant had this read's merge (a run that died before its marker).
-    const afterMergedDrop = again && mergedWrite !== undefined;
-    if (again && marker?.status === 'quarantined') {
+    const afterMergedDrop = newDrop && mergedWrite !== undefined;
+    if (newDrop && marker?.status === 'quarantined') {
       log.info('incremental export quarantined before, written again since: read again', { folder, quarantinedAt: marker.quarantinedAt, quarantinedBy: marker.runId, reason: marker.reason });
     }
 
     const folderSource = s3ExportSource(clients.s3, config.storage.exportsBucket, `${base}${folder}`);
     // A folder dropped again after a merge: its second drop alone. The first's files still there were merged as of
     // the first's stamp; read again as of the second's, an opt-out given between the two would be undone.
-    const source = again && mergedWrite !== undefined ? writtenAfter(folderSource, Date.parse(mergedWrite)) : folderSource;
+    // Merged again before a new drop is read: the drops as merged, without the new one's files.
+    const asMerged = remerge && again && mergedWrite !== undefined;
+    const source = afterMergedDrop ? writtenAfter(folderSource, Date.parse(mergedWrite)) : asMerged ? writtenBy(folderSource, Date.parse(mergedWrite)) : folderSource;
     let increment: IncrementRead;
     try {
-      increment = await readIncrement({ source, config, clients, runDate, unwrittenByDryRun });
+      increment = await readIncrement({ source, config, clients, runDate, unwrittenByDryRun, mergedBefore: asMerged });
     } catch (error) {
       // Increments merge in stamp order: a later one merged first would mark its clients past this
       // one (lastIncrement), and this one's orders for them would be skipped once it is whole.
       // A second drop still being written may not match a manifest yet (the first drop's, a file listed but not rewritten).
-      if ((error instanceof ExportIncompleteError || (again && isBadExport(error))) && at - stamp < INCOMPLETE_INCREMENT_WAIT_MS) {
-        log.info('incremental export not whole yet (no manifest listing its files): it and the later ones left for a later hour', { folder, source: source.describe(), droppedAgain: again });
+      if ((error instanceof ExportIncompleteError || (newDrop && isBadExport(error))) && at - stamp < INCOMPLETE_INCREMENT_WAIT_MS) {
+        log.info('incremental export not whole yet (no manifest listing its files): it and the later ones left for a later hour', { folder, source: source.describe(), droppedAgain: newDrop });
         break;
       }
       if (!isBadExport(error)) throw error;
+      if (asMerged) {
+        // The merged drops' files are no longer there as merged (the new drop rewrote them): it is read alone, next.
+        log.warn('incremental export written again since its merge: its earlier drops cannot be merged again after the night, its new drop is read alone', { folder, reason: error.message });
+        continue;
+      }
       const reason = error instanceof ExportIncompleteError ? `still not whole ${INCOMPLETE_INCREMENT_WAIT_MS / 3_600_000} hours after its stamp: ${error.message}` : error.message;
       // Nothing of the folder was written: the read comes before any profile write.
       summary.quarantined.push({ folder, reason });
@@ -497,7 +519,7 @@ export async function ingestIncrementalExports(options: {
         : { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), status: 'merged', rows: read.rows, rejected, clients: items.length, nightSeen: nightSeen(night), ...written };
     await putRun(clients.documents, tables.runs, done);
     if (remerge) log.info('incremental export merged again after a night: its orders put back', { folder, clients: items.length, night: nightSeen(night) });
-    else log.info('incremental export merged', { folder, stampedAt: isoInstant(stamp), rows: read.rows, rejected, clients: items.length, droppedAgain: again, notCreated, lateOptOuts: lateOptOuts.length });
+    else log.info('incremental export merged', { folder, stampedAt: isoInstant(stamp), rows: read.rows, rejected, clients: items.length, droppedAgain: newDrop, notCreated, lateOptOuts: lateOptOuts.length });
   }
   return { summary, merged, unwrittenByDryRun };
 }
@@ -568,8 +590,10 @@ async function readIncrement(context: {
   runDate: string;
   /** A dry run's profiles of earlier folders, taken as stored (empty for a real run). */
   unwrittenByDryRun: ReadonlyMap<string, ProfileItem>;
+  /** Drops merged before, read again without the manifest a later drop replaced (reader.ts ReadOptions.mergedBefore). */
+  mergedBefore: boolean;
 }): Promise<IncrementRead> {
-  const { source, config, clients, runDate, unwrittenByDryRun } = context;
+  const { source, config, clients, runDate, unwrittenByDryRun, mergedBefore } = context;
   const { now } = runClock(runDate, config.timeZone);
   const aggregator = new ClientAggregator({ now });
   const orphans = new OrphanOrderLines();
@@ -584,7 +608,7 @@ async function readIncrement(context: {
       product: () => undefined,
     },
     // Reject shares are checked once the unknown customers' lines are counted.
-    { config, now, checkRejectShares: false },
+    { config, now, checkRejectShares: false, mergedBefore },
   );
   // People who asked to be forgotten stay out, whatever an export says (erasure-store.ts); their lines are not "unknown".
   // The increment's clients looked up by id and address: the list itself only grows, and is not read whole every hour.

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
 import { formatCampaignSummary } from '#local/format.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
@@ -7,8 +8,10 @@ import type { Config } from '#shared/config.ts';
 import { sesAccountReader, type SesAccountReader } from '#shared/delivery/ses-account.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { runNightly } from '#shared/nightly/run.ts';
+import { INGEST_JOB, type IngestMarker } from '#shared/sender/ingest.ts';
 import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
+import { getRun, putRun } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
 import { dropIncrement, seedProfiles } from '#test/support/emulator-data.ts';
@@ -89,6 +92,62 @@ describe('an opt-out in an increment, then the night of the day before', () => {
     expect(await s.consent()).toBe(false);
     expect(await s.ledger()).toEqual([['welcome', 'no-consent']]);
     expect(await s.emails()).toEqual([]);
+  });
+
+  // The folder's first drop merged again (its opt-out put back), then its new drop as a new increment.
+  describe('late, and the folder written again before the next hour', () => {
+    const folder = '2026-11-23T0930';
+    const writtenAgain = async (s: Awaited<ReturnType<typeof scenario>>, id: string, files: Record<string, string | Buffer>) => {
+      await dropIncrement(aws, s.config, folder, { 'customers.csv': `customer_id,accepts_marketing\n${id},false\n` });
+      await s.hour('2026-11-23 10:00', `${id}-10`);
+      await s.night(await snapshot(`again-${id}`, id, true), '2026-11-23 11:00', `${id}-night`);
+      expect(await s.consent()).toBe(true);
+      // S3 keeps a write's time to the second: the new drop is a later write.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await dropIncrement(aws, s.config, folder, files);
+    };
+    const profile = async (s: Awaited<ReturnType<typeof scenario>>, id: string) => getProfile(aws.clients.documents, tableNames(s.config).profiles, id);
+    // The new drop: an order of the morning.
+    const secondOrder = (id: string) => `order_id,customer_id,ordered_at,sku,line_total\n${id}-o2,${id},2026-11-23T09:25:00+08:00,SKU-2,40.00\n`;
+
+    it('readable: both drops merged by the next hour, the opt-out stands, the order counts once', { timeout: 180_000 }, async () => {
+      const s = await scenario('consent-late-again', 'la-1');
+      await writtenAgain(s, 'la-1', { 'orders-0002.csv': secondOrder('la-1') });
+      // A dry run of that hour plans from both, as the real run merges them, and writes nothing.
+      const dry = await runCampaignHour(aws, s.config, local('2026-11-23 12:00', SH), 'la-1-dry', { dryRun: true });
+      expect(dry.ingested).toMatchObject({ remerged: [{ folder, clients: 1 }], exports: [expect.stringContaining(folder)] });
+      expect(dry.plan).toEqual([expect.objectContaining({ customerId: 'la-1', campaignId: 'welcome', outcome: 'no-consent' })]);
+      expect(await s.consent()).toBe(true);
+      const h12 = await s.hour('2026-11-23 12:00', 'la-1-12');
+      expect(h12.ingested).toMatchObject({ remerged: [{ folder, clients: 1 }], exports: [expect.stringContaining(folder)], quarantined: [] });
+      expect(await profile(s, 'la-1')).toMatchObject({ acceptsMarketing: false, orderCount: 2, incrementOrderIds: ['la-1-o2'] });
+      expect(await s.ledger()).toEqual([['welcome', 'no-consent']]);
+      expect(await s.emails()).toEqual([]);
+    });
+
+    it('quarantined, then fixed in place: the first drop is merged again at once, the fix merges the new drop only, even after a run died between', { timeout: 180_000 }, async () => {
+      const s = await scenario('consent-late-again-bad', 'lq-1');
+      const second = gzipSync(secondOrder('lq-1'));
+      await writtenAgain(s, 'lq-1', { 'orders-0002.csv.gz': second.subarray(0, Math.floor(second.length / 2)) });
+      const undone = await getRun<IngestMarker>(aws.clients.documents, tableNames(s.config).runs, { job: INGEST_JOB, runDate: folder });
+      const h12 = await s.hour('2026-11-23 12:00', 'lq-1-12');
+      expect(h12.ingested).toMatchObject({ remerged: [{ folder, clients: 1 }], quarantined: [{ folder }] });
+      expect(await profile(s, 'lq-1')).toMatchObject({ acceptsMarketing: false, orderCount: 1 });
+      expect(await s.ledger()).toEqual([['welcome', 'no-consent']]);
+      expect(await s.emails()).toEqual([]);
+
+      // A run that died after putting the first drop back, before marking it: the fix's hour puts it back again, which changes nothing.
+      await putRun(aws.clients.documents, tableNames(s.config).runs, undone as IngestMarker); // read above
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await dropIncrement(aws, s.config, folder, { 'orders-0002.csv.gz': second });
+      const h13 = await s.hour('2026-11-23 13:00', 'lq-1-13');
+      expect(h13.ingested).toMatchObject({ remerged: [{ folder, clients: 0 }], exports: [expect.stringContaining(folder)], quarantined: [] });
+      expect(await profile(s, 'lq-1')).toMatchObject({ acceptsMarketing: false, orderCount: 2, incrementOrderIds: ['lq-1-o2'] });
+      expect(await s.emails()).toEqual([]);
+      // Both drops merged: the next hour reads the folder no more.
+      const h14 = await s.hour('2026-11-23 14:00', 'lq-1-14');
+      expect(h14.ingested).toMatchObject({ exports: [], remerged: [], quarantined: [] });
+    });
   });
 
   it('rerun on a corrected export after the increment: the opt-out is put back again', { timeout: 180_000 }, async () => {

@@ -129,6 +129,14 @@ describe('exports.requireManifest: the producer writes the manifest last', () =>
     expect(error.message).toMatch(new RegExp(`^${dir}/_manifest\\.json: lists no files, and exports\\.requireManifest says`));
   });
 
+  it("does not hold back an increment's drops read again after a later drop replaced their manifest (mergedBefore): they read as incremental", async () => {
+    const { result } = await read({ 'customers.csv': CUSTOMERS }, { ...required, mergedBefore: true });
+    expect(result).toMatchObject({ mode: 'incremental', rows: 2 });
+    // Their own manifest, still there, still holds.
+    const { error } = await failure({ '_manifest.json': '{"mode":"incremental"}', 'customers.csv': CUSTOMERS }, { ...required, mergedBefore: true });
+    expect(error).toBeInstanceOf(ExportIncompleteError);
+  });
+
   it('is off by default: an export without a manifest is read', async () => {
     expect((await read({ 'customers.csv': CUSTOMERS, 'orders.csv': orders(1) })).result.rows).toBe(3);
   });
