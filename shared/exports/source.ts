@@ -46,32 +46,30 @@ export function s3ExportSource(s3: S3Client, bucket: string, prefix: string, opt
   };
 }
 
-/**
- * The objects of `source` written after `since` (epoch ms), and only those: a folder's second
- * drop without the files of the first, which the first merge read already (shared/sender/ingest.ts).
- * An object whose write time the source does not know is left out.
- */
-export function writtenAfter(source: ExportSource, since: number): ExportSource {
+/** The objects of `source` whose write time the source knows and `keep` accepts (an object without one is left out). */
+function writtenWhen(source: ExportSource, keep: (lastModified: number) => boolean): ExportSource {
   return {
     ...source,
     async list() {
-      return (await source.list()).filter((object) => object.lastModified !== undefined && object.lastModified > since);
+      return (await source.list()).filter((object) => object.lastModified !== undefined && keep(object.lastModified));
     },
   };
 }
 
 /**
+ * The objects of `source` written after `since` (epoch ms), and only those: a folder's second
+ * drop without the files of the first, which the first merge read already (shared/sender/ingest.ts).
+ */
+export function writtenAfter(source: ExportSource, since: number): ExportSource {
+  return writtenWhen(source, (lastModified) => lastModified > since);
+}
+
+/**
  * The objects of `source` written at or before `until` (epoch ms): an earlier drop into a folder
  * since written again, as it was merged (shared/sender/ingest.ts), without the later drop's files.
- * An object whose write time the source does not know is left out.
  */
 export function writtenBy(source: ExportSource, until: number): ExportSource {
-  return {
-    ...source,
-    async list() {
-      return (await source.list()).filter((object) => object.lastModified !== undefined && object.lastModified <= until);
-    },
-  };
+  return writtenWhen(source, (lastModified) => lastModified <= until);
 }
 
 /** The regular files directly in `dir`. */

@@ -11,18 +11,18 @@ function listing(objects: ExportObject[]): ExportSource {
   };
 }
 
+/** A folder merged at MERGED: a file before it, the manifest at it, a file of a later drop, one whose write time is unknown. */
+const MERGED = Date.UTC(2026, 10, 1, 5, 32, 7);
+const folder = listing([
+  { key: 'customers-extra.csv', lastModified: MERGED - 1_000 },
+  { key: 'customers.csv', lastModified: MERGED + 3_600_000 },
+  { key: '_manifest.json', lastModified: MERGED },
+  { key: 'orders.csv' },
+]);
+
 describe('writtenAfter', () => {
   it("lists a folder's second drop alone: the objects written after the first, none whose write is unknown", async () => {
-    const firstDrop = Date.UTC(2026, 10, 1, 5, 32, 7);
-    const source = writtenAfter(
-      listing([
-        { key: 'customers-extra.csv', lastModified: firstDrop - 1_000 },
-        { key: 'customers.csv', lastModified: firstDrop + 3_600_000 },
-        { key: '_manifest.json', lastModified: firstDrop },
-        { key: 'orders.csv' },
-      ]),
-      firstDrop,
-    );
+    const source = writtenAfter(folder, MERGED);
     expect((await source.list()).map((object) => object.key)).toEqual(['customers.csv']);
     expect(source.describe()).toBe('s3://bucket/incremental/2026-11-01T0130/');
     expect(source.location('customers.csv')).toBe('s3://bucket/incremental/2026-11-01T0130/customers.csv');
@@ -31,16 +31,7 @@ describe('writtenAfter', () => {
 
 describe('writtenBy', () => {
   it("lists a folder's drops as merged, without a later drop's files: the objects written up to the merge, none whose write is unknown", async () => {
-    const merged = Date.UTC(2026, 10, 1, 5, 32, 7);
-    const source = writtenBy(
-      listing([
-        { key: 'customers-extra.csv', lastModified: merged - 1_000 },
-        { key: 'customers.csv', lastModified: merged + 3_600_000 },
-        { key: '_manifest.json', lastModified: merged },
-        { key: 'orders.csv' },
-      ]),
-      merged,
-    );
+    const source = writtenBy(folder, MERGED);
     expect((await source.list()).map((object) => object.key)).toEqual(['customers-extra.csv', '_manifest.json']);
   });
 });
