@@ -96,10 +96,11 @@ export interface ReadOptions {
    */
   checkRejectShares?: boolean;
   /**
-   * The files were merged before as an increment, checked then against its manifest, which a later
-   * drop into the same folder has since replaced (shared/sender/ingest.ts, a merge again after a
-   * night): without a manifest of their own they read as incremental, and exports.requireManifest
-   * does not take them as still being written.
+   * The files were merged before as an increment, checked then against its manifest (shared/sender/
+   * ingest.ts, a merge again after a night): they read as incremental, and the folder's manifest
+   * now, which a later drop may have replaced or which lists only that drop's files, is not held
+   * against them (no file list to match, exports.requireManifest does not take them as still
+   * being written).
    */
   mergedBefore?: boolean;
   /** Raw (compressed) bytes read so far over the whole export. */
@@ -174,11 +175,11 @@ export async function planExport(source: ExportSource, rules: Pick<Config['expor
       );
     }
   }
-  const replaced = manifestKey === undefined && read.mergedBefore === true;
-  const manifest: Manifest = manifestKey === undefined ? { mode: replaced ? 'incremental' : 'full' } : await readManifest(source, manifestKey);
+  const mergedBefore = read.mergedBefore === true;
+  const manifest: Manifest = mergedBefore ? { mode: 'incremental' } : manifestKey === undefined ? { mode: 'full' } : await readManifest(source, manifestKey);
   const { mode } = manifest;
   // Before the files are counted: an export still being written lacks some, and its manifest says why.
-  if (rules.requireManifest && manifest.files === undefined && !replaced) {
+  if (rules.requireManifest && manifest.files === undefined && !mergedBefore) {
     const file = manifestKey === undefined ? source.describe() : source.location(manifestKey);
     throw new ExportIncompleteError(
       file,

@@ -341,7 +341,8 @@ export async function ingestIncrementalExports(options: {
     const source = afterMergedDrop ? writtenAfter(folderSource, Date.parse(mergedWrite)) : asMerged ? writtenBy(folderSource, Date.parse(mergedWrite)) : folderSource;
     let increment: IncrementRead;
     try {
-      increment = await readIncrement({ source, config, clients, runDate, unwrittenByDryRun, mergedBefore: asMerged });
+      // Merged again after a night: drops merged before, checked then against their manifests (the folder's now may list another drop's files only).
+      increment = await readIncrement({ source, config, clients, runDate, unwrittenByDryRun, mergedBefore: remerge });
     } catch (error) {
       // Increments merge in stamp order: a later one merged first would mark its clients past this
       // one (lastIncrement), and this one's orders for them would be skipped once it is whole.
