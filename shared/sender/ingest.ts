@@ -60,7 +60,8 @@ import { factsWithOrders, needsRemerge, nightCutoff, nightSeen, ordersToCount, t
  * A folder that cannot be read as an export (a truncated gzip, a broken CSV, too many rejected
  * rows) is quarantined: reported in the summary and in a log line an alarm counts, marked in the
  * runs table so that no later run reads it again until it is written again (the fix, in place:
- * droppedAgain), and skipped; its rows wait for the nightly run, or the fix, and the hour's sends go on. A dry run reports it without marking it. S3 or DynamoDB failing
+ * droppedAgain), and skipped; its rows wait for the nightly run, or the fix, and the hour's sends
+ * go on. A dry run reports it without marking it. S3 or DynamoDB failing
  * (not the export's fault) still fails the run, and the next hour tries the folder again. So does
  * a folder still being written (exports.requireManifest, and no manifest listing its files yet).
  */
@@ -591,7 +592,7 @@ async function readIncrement(context: {
   runDate: string;
   /** A dry run's profiles of earlier folders, taken as stored (empty for a real run). */
   unwrittenByDryRun: ReadonlyMap<string, ProfileItem>;
-  /** Drops merged before, read again without the manifest a later drop replaced (reader.ts ReadOptions.mergedBefore). */
+  /** Drops merged before (a merge again after a night), not held against the folder's manifest now (reader.ts ReadOptions.mergedBefore). */
   mergedBefore: boolean;
 }): Promise<IncrementRead> {
   const { source, config, clients, runDate, unwrittenByDryRun, mergedBefore } = context;
