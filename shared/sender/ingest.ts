@@ -126,8 +126,19 @@ const UNDONE_BY_NIGHT = 'undone-by-night';
 export async function markUndoneByNight(documents: AwsClients['documents'], runsTable: string, folders: Iterable<string>): Promise<void> {
   for (const folder of folders) {
     const marker = await getRun<IngestMarker>(documents, runsTable, { job: INGEST_JOB, runDate: folder });
-    if (marker?.status === 'merged') await putRun(documents, runsTable, { ...marker, nightSeen: UNDONE_BY_NIGHT });
+    if (hasMergedDrops(marker)) await putRun(documents, runsTable, { ...marker, nightSeen: UNDONE_BY_NIGHT });
   }
+}
+
+/** The merged drops' night and stamp a marker records, to carry into a quarantined one. */
+function mergedDropsOf(marker: IngestMarker | undefined): { nightSeen?: string; stampedAt?: string } {
+  if (marker === undefined) return {};
+  return { ...(marker.nightSeen === undefined ? {} : { nightSeen: marker.nightSeen }), ...(marker.stampedAt === undefined ? {} : { stampedAt: marker.stampedAt }) };
+}
+
+/** Whether a folder's marker holds drops merged before: merged, or a later drop of it quarantined since (mergedWrite). A night may undo them. */
+function hasMergedDrops(marker: IngestMarker | undefined): marker is IngestMarker {
+  return marker?.status === 'merged' || (marker?.status === 'quarantined' && marker.mergedWrite !== undefined);
 }
 
 /** The runs-table job of the markers of incremental exports (runDate: the export's folder). */
@@ -162,6 +173,9 @@ export type IngestMarker = {
       lastWrite?: string;
       /** A drop after a merged one quarantined: the merged marker's lastWrite, so that the fix is read, as that drop was, without the merged files. */
       mergedWrite?: string;
+      /** With mergedWrite, the merged drops' newest night and stamp (as on the merged marker): a night undoing them still has them merged again. */
+      nightSeen?: string;
+      stampedAt?: string;
     }
 );
 
@@ -310,7 +324,7 @@ export async function ingestIncrementalExports(options: {
     // Quarantined or merged, and neither written again since nor (merged) undone by a night: not read again.
     const marker = await getRun<IngestMarker>(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder });
     const again = droppedAgain(marker, lastWrite);
-    const remerge = marker?.status === 'merged' && !remergedFirst.has(folder) && needsRemerge(marker, folderStamp, night, config.timeZone);
+    const remerge = hasMergedDrops(marker) && !remergedFirst.has(folder) && needsRemerge(marker, folderStamp, night, config.timeZone);
     if (marker && !again && !remerge) continue;
     // One a night undid puts its orders back (its drops as merged), written again since or not: a new drop
     // waits for that, or the night's older yes would stand over its opt-out. The folder is then read again
@@ -321,8 +335,9 @@ export async function ingestIncrementalExports(options: {
       remergedFirst.add(folder);
       next--;
     }
-    // Merging again the drops of a folder written since: as of the instant they were merged at.
-    const stamp = remerge && again && marker.stampedAt !== undefined ? Date.parse(marker.stampedAt) : folderStamp;
+    // Merging again the drops of a folder written since (a new drop, read next or quarantined): as of the instant they were merged at.
+    const besideLaterDrop = remerge && (again || marker.status === 'quarantined');
+    const stamp = besideLaterDrop && marker.stampedAt !== undefined ? Date.parse(marker.stampedAt) : folderStamp;
     const label = incrementalStampLabel(folder, stamp, config.timeZone);
     // When the folder was last written as a drop of it was merged: a later drop is read without that drop's files.
     // A quarantined folder keeps it from the merged marker it replaced; one never merged has none.
@@ -338,7 +353,7 @@ export async function ingestIncrementalExports(options: {
     // A folder dropped again after a merge: its second drop alone. The first's files still there were merged as of
     // the first's stamp; read again as of the second's, an opt-out given between the two would be undone.
     // Merged again before a new drop is read: the drops as merged, without the new one's files.
-    const asMerged = remerge && again && mergedWrite !== undefined;
+    const asMerged = besideLaterDrop && mergedWrite !== undefined;
     const source = afterMergedDrop ? writtenAfter(folderSource, Date.parse(mergedWrite)) : asMerged ? writtenBy(folderSource, Date.parse(mergedWrite)) : folderSource;
     let increment: IncrementRead;
     try {
@@ -380,7 +395,8 @@ export async function ingestIncrementalExports(options: {
           quarantinedAt: new Date(at).toISOString(),
           // The fix written into the folder is read by the next hour (droppedAgain).
           ...(Number.isFinite(lastWrite) ? { lastWrite: isoInstant(lastWrite) } : {}),
-          ...(mergedWrite === undefined ? {} : { mergedWrite }),
+          // The merged drops stay merged: a night undoing them has them merged again (hasMergedDrops).
+          ...(mergedWrite === undefined ? {} : { mergedWrite, ...mergedDropsOf(marker) }),
         };
         await putRun(clients.documents, tables.runs, quarantined);
       }
@@ -518,7 +534,10 @@ export async function ingestIncrementalExports(options: {
     const done: IngestMarker =
       remerge && marker?.status === 'merged'
         ? { ...marker, nightSeen: nightSeen(night), remergedBy: runId }
-        : { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), status: 'merged', rows: read.rows, rejected, clients: items.length, nightSeen: nightSeen(night), ...written };
+        : remerge && marker?.status === 'quarantined'
+          ? // Its merged drops put back; the quarantined drop waits for its fix as before.
+            { ...marker, nightSeen: nightSeen(night) }
+          : { job: INGEST_JOB, runDate: folder, runId, source: source.describe(), status: 'merged', rows: read.rows, rejected, clients: items.length, nightSeen: nightSeen(night), ...written };
     await putRun(clients.documents, tables.runs, done);
     if (remerge) log.info('incremental export merged again after a night: its orders put back', { folder, clients: items.length, night: nightSeen(night) });
     else log.info('incremental export merged', { folder, stampedAt: isoInstant(stamp), rows: read.rows, rejected, clients: items.length, droppedAgain: newDrop, notCreated, lateOptOuts: lateOptOuts.length });
