@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Config } from '#shared/config.ts';
@@ -9,11 +10,13 @@ import { getRun } from '#shared/store/runs-store.ts';
 import { incrementalPrefix } from '#shared/store/buckets.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
-import { uploadExport } from '#test/support/emulator-data.ts';
+import { dropIncrement, uploadExport } from '#test/support/emulator-data.ts';
 import { exportDir } from '#test/support/export-files.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
 import { at as local } from '#test/support/time.ts';
 
+/** Folders dropped into more than once, and a night undoing their merge before the next hour (shared/sender/ingest.ts). */
 const aws = sharedAws();
 const SH = 'Asia/Shanghai';
 const ORDERS_HEADER = 'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status,refunded_amount\n';
@@ -103,5 +106,61 @@ describe('a third drop after a night undid the first two, the hour running befor
       after11: expect.objectContaining({ k1: false, k2: false }),
       after12: expect.objectContaining({ k1: false, k2: false, k3: false }),
     });
+  });
+});
+
+describe('a merged folder whose second drop was quarantined, then a night undoing the first', () => {
+  it('the next hour puts the first drop back (its opt-out and order), the second stays quarantined until its fix, then merges alone', { timeout: 240_000 }, async () => {
+    const config = await campaignConfig(aws, 'quarantined-drop-night');
+    const tables = tableNames(config);
+    const OLD = orderLine('o-old', 'q1', '2026-11-22T20:00:00+08:00', '100.00');
+    const snapshot = { 'customers.csv': CUSTOMERS_HEADER + customer('q1') + customer('q2'), 'orders.csv': ORDERS_HEADER + OLD };
+    await night(config, '2026-11-22', snapshot);
+
+    // 09:00 the client opts out and orders; the 09:30 hour merges the folder.
+    const NEW = orderLine('o-new', 'q1', '2026-11-23T08:50:00+08:00', '50.00');
+    await dropIncrement(aws, config, '2026-11-23T0900', { 'customers.csv': 'customer_id,accepts_marketing\nq1,false\n', 'orders.csv': ORDERS_HEADER + NEW });
+    const h0930 = await runCampaignHour(aws, config, local('2026-11-23 09:30', SH), 'quarantined-drop-night-0930');
+    expect(h0930.ingested.quarantined).toEqual([]);
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'q1')).toMatchObject({ acceptsMarketing: false, orderCount: 2 });
+
+    // The producer drops into the same folder again; the new file is broken: quarantined (its marker replaces the merged one).
+    await sleep(1_500);
+    await aws.clients.s3.send(
+      new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/2026-11-23T0900/customers-2.csv.gz`, Body: gzipSync(Buffer.from(CUSTOMERS_HEADER + customer('q2'))).subarray(0, 20) }),
+    );
+    const h1110 = await runCampaignHour(aws, config, local('2026-11-23 11:10', SH), 'quarantined-drop-night-1110');
+    expect(h1110.ingested.quarantined).toHaveLength(1);
+    expect(await getRun<IngestMarker>(aws.clients.documents, tables.runs, { job: INGEST_JOB, runDate: '2026-11-23T0900' })).toMatchObject({ status: 'quarantined' });
+
+    // 11:30 the night of 11-22 is rerun on a corrected export: it rewrites q1 from its snapshot (true, one order).
+    await night(config, '2026-11-22', { ...snapshot, 'customers.csv': CUSTOMERS_HEADER + customer('q1', 'Lina') + customer('q2') });
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'q1')).toMatchObject({ acceptsMarketing: true, orderCount: 1, firstName: 'Lina' });
+
+    // 12:00: the first drop (merged) must be put back as after any night, as it would be without the quarantined second drop.
+    const h1200 = await runCampaignHour(aws, config, local('2026-11-23 12:00', SH), 'quarantined-drop-night-1200');
+    const q1 = await getProfile(aws.clients.documents, tables.profiles, 'q1');
+    const mailed = await emailsTo(aws, 'q1@example.com');
+    expect({ remerged: h1200.ingested.remerged, acceptsMarketing: q1?.acceptsMarketing, orderCount: q1?.orderCount, mailed: mailed.length }).toEqual({
+      remerged: [{ folder: '2026-11-23T0900', clients: 1 }],
+      acceptsMarketing: false,
+      orderCount: 2,
+      mailed: 0,
+    });
+    // No second alert: the second drop stays quarantined, as it was, until it is written again.
+    expect(h1200.ingested.quarantined).toEqual([]);
+    expect(await getRun<IngestMarker>(aws.clients.documents, tables.runs, { job: INGEST_JOB, runDate: '2026-11-23T0900' })).toMatchObject({ status: 'quarantined' });
+
+    // The producer fixes the second drop in place: the next hour reads it alone and merges it; the first drop's order still counts once.
+    await sleep(1_500);
+    await aws.clients.s3.send(
+      new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/2026-11-23T0900/customers-2.csv.gz`, Body: gzipSync(Buffer.from('customer_id,accepts_marketing\nq2,false\n')) }),
+    );
+    await aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/2026-11-23T0900/_manifest.json`, Body: '{"mode":"incremental"}' }));
+    const h1300 = await runCampaignHour(aws, config, local('2026-11-23 13:00', SH), 'qdn-1300');
+    expect(h1300.ingested.quarantined).toEqual([]);
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'q2')).toMatchObject({ acceptsMarketing: false });
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'q1')).toMatchObject({ acceptsMarketing: false, orderCount: 2 });
+    expect(await getRun<IngestMarker>(aws.clients.documents, tables.runs, { job: INGEST_JOB, runDate: '2026-11-23T0900' })).toMatchObject({ status: 'merged' });
   });
 });
