@@ -353,7 +353,8 @@ export async function ingestIncrementalExports(options: {
     // A folder dropped again after a merge: its second drop alone. The first's files still there were merged as of
     // the first's stamp; read again as of the second's, an opt-out given between the two would be undone.
     // Merged again before a new drop is read: the drops as merged, without the new one's files.
-    const asMerged = besideLaterDrop && mergedWrite !== undefined;
+    // Merged again after a night: the drops as merged alone (up to the marker's write), never a file written since, unchecked.
+    const asMerged = remerge && mergedWrite !== undefined;
     const source = afterMergedDrop ? writtenAfter(folderSource, Date.parse(mergedWrite)) : asMerged ? writtenBy(folderSource, Date.parse(mergedWrite)) : folderSource;
     let increment: IncrementRead;
     try {
@@ -368,9 +369,16 @@ export async function ingestIncrementalExports(options: {
         break;
       }
       if (!isBadExport(error)) throw error;
-      if (asMerged) {
-        // The merged drops' files are no longer there as merged (the new drop rewrote them): it is read alone, next.
-        log.warn('incremental export written again since its merge: its earlier drops cannot be merged again after the night, its new drop is read alone', { folder, reason: error.message });
+      if (asMerged && marker) {
+        // The merged drops' files are no longer there as merged (a later drop rewrote them, or they expired): a new drop is read alone, next.
+        log.warn(
+          again
+            ? 'incremental export written again since its merge: its earlier drops cannot be merged again after the night, its new drop is read alone'
+            : 'incremental export merged before cannot be read back as merged after the night (its files rewritten or gone): left as it is',
+          { folder, reason: error.message },
+        );
+        // This night is handled for them: not tried again every hour.
+        if (!dryRun) await putRun(clients.documents, tables.runs, { ...marker, nightSeen: nightSeen(night) });
         continue;
       }
       const reason = error instanceof ExportIncompleteError ? `still not whole ${INCOMPLETE_INCREMENT_WAIT_MS / 3_600_000} hours after its stamp: ${error.message}` : error.message;

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Config } from '#shared/config.ts';
+import { jsonLog } from '#shared/log.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { INGEST_JOB, type IngestMarker } from '#shared/sender/ingest.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
@@ -42,6 +43,11 @@ async function drop(config: Config, folder: string, files: Record<string, string
 /** Files only (a producer writes its manifest last): the hour may run between. */
 async function filesOnly(config: Config, folder: string, files: Record<string, string>): Promise<void> {
   for (const [name, body] of Object.entries(files)) await aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/${folder}/${name}`, Body: body }));
+}
+
+function logLines() {
+  const lines: Record<string, unknown>[] = [];
+  return { log: jsonLog({ level: 'warn', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) }), lines };
 }
 
 describe('a folder dropped twice, each drop with a manifest listing its own files, then a night undoing it', () => {
@@ -162,5 +168,97 @@ describe('a merged folder whose second drop was quarantined, then a night undoin
     expect(await getProfile(aws.clients.documents, tables.profiles, 'q2')).toMatchObject({ acceptsMarketing: false });
     expect(await getProfile(aws.clients.documents, tables.profiles, 'q1')).toMatchObject({ acceptsMarketing: false, orderCount: 2 });
     expect(await getRun<IngestMarker>(aws.clients.documents, tables.runs, { job: INGEST_JOB, runDate: '2026-11-23T0900' })).toMatchObject({ status: 'merged' });
+  });
+});
+
+describe('a quarantined second drop that rewrote the merged drop\'s files, then a night', () => {
+  it('the merge again of its merged drops is tried (and warned about) once, not every hour', { timeout: 240_000 }, async () => {
+    const config = await campaignConfig(aws, 'drops-rewritten');
+    const tables = tableNames(config);
+    const snapshot = { 'customers.csv': CUSTOMERS_HEADER + customer('q1') + customer('q2'), 'orders.csv': ORDERS_HEADER + orderLine('o-old', 'q1', '2026-11-22T20:00:00+08:00', '100.00') };
+    await night(config, '2026-11-22', snapshot);
+    await dropIncrement(aws, config, '2026-11-23T0900', { 'customers.csv': 'customer_id,accepts_marketing\nq1,false\n', 'orders.csv': ORDERS_HEADER + orderLine('o-new', 'q1', '2026-11-23T08:50:00+08:00', '50.00') });
+    await runCampaignHour(aws, config, local('2026-11-23 09:30', SH), 'dr-0930');
+    await sleep(1_500);
+    // A second drop rewrites both files in place; the orders file is broken: quarantined.
+    const put = (name: string, body: string) => aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/2026-11-23T0900/${name}`, Body: body }));
+    await put('customers.csv', 'customer_id,accepts_marketing\nq2,false\n');
+    await put('orders.csv', 'this is not,an orders header\n1,2\n');
+    const h1110 = await runCampaignHour(aws, config, local('2026-11-23 11:10', SH), 'drops-rewritten110');
+    expect(h1110.ingested.quarantined).toHaveLength(1);
+    await night(config, '2026-11-22', { ...snapshot, 'customers.csv': CUSTOMERS_HEADER + customer('q1', 'Lina') + customer('q2') });
+
+    const l12 = logLines();
+    await runCampaignHour(aws, config, local('2026-11-23 12:00', SH), 'drops-rewritten200', { log: l12.log });
+    const m12 = await getRun<IngestMarker>(aws.clients.documents, tables.runs, { job: INGEST_JOB, runDate: '2026-11-23T0900' });
+    const l13 = logLines();
+    await runCampaignHour(aws, config, local('2026-11-23 13:00', SH), 'drops-rewritten300', { log: l13.log });
+    const l14 = logLines();
+    await runCampaignHour(aws, config, local('2026-11-23 14:00', SH), 'drops-rewritten400', { log: l14.log });
+    const m14 = await getRun<IngestMarker>(aws.clients.documents, tables.runs, { job: INGEST_JOB, runDate: '2026-11-23T0900' });
+    const warned = (lines: Record<string, unknown>[]) => lines.filter((l) => String(l['msg'] ?? l['message']).includes('after the night')).length;
+    console.log('marker after 12:00', m12, 'after 14:00', m14);
+    console.log('q1', await getProfile(aws.clients.documents, tables.profiles, 'q1'));
+    expect({ at12: warned(l12.lines), at13: warned(l13.lines), at14: warned(l14.lines) }).toEqual({ at12: 1, at13: 0, at14: 0 });
+  });
+});
+
+describe('a merged folder merged again after a night while a second drop is landing', () => {
+  it('the second drop\'s file, landing after the hour listed the folders, is not merged as the first drop (unchecked by any manifest)', { timeout: 240_000 }, async () => {
+    const config = await campaignConfig(aws, 'drops-landing');
+    const tables = tableNames(config);
+    const F = '2026-11-23T0900';
+    const snapshot = { 'customers.csv': CUSTOMERS_HEADER + customer('q1') + customer('q2'), 'orders.csv': ORDERS_HEADER + orderLine('o-old', 'q1', '2026-11-22T20:00:00+08:00', '100.00') };
+    await night(config, '2026-11-22', snapshot);
+    await dropIncrement(aws, config, F, { 'customers.csv': 'customer_id,accepts_marketing\nq1,false\n', 'orders.csv': ORDERS_HEADER + orderLine('o-new', 'q1', '2026-11-23T08:50:00+08:00', '50.00') });
+    await runCampaignHour(aws, config, local('2026-11-23 09:30', SH), 'p82-0930');
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'q1')).toMatchObject({ orderCount: 2 });
+    // The night rerun undoes the drop.
+    await night(config, '2026-11-22', { ...snapshot, 'customers.csv': CUSTOMERS_HEADER + customer('q1', 'Lina') + customer('q2') });
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'q1')).toMatchObject({ orderCount: 1 });
+    await sleep(1_500);
+
+    // A second drop lands just after the 12:00 hour listed the folders: its orders file is damaged
+    // (5000.00 where the producer wrote 50.00); the manifest the producer writes last says so (sha256).
+    const put = (name: string, body: string) => aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/${F}/${name}`, Body: body }));
+    const good = ORDERS_HEADER + orderLine('o-2', 'q1', '2026-11-23T11:50:00+08:00', '50.00');
+    const damaged = ORDERS_HEADER + orderLine('o-2', 'q1', '2026-11-23T11:50:00+08:00', '5000.00');
+    const s3 = aws.clients.s3;
+    const original = s3.send.bind(s3);
+    let armed = true;
+    (s3 as unknown as { send: unknown }).send = async (command: unknown, ...rest: unknown[]) => {
+      const result = await (original as (c: unknown, ...r: unknown[]) => Promise<unknown>)(command, ...rest);
+      if (armed && command instanceof ListObjectsV2Command && command.input.Prefix === `${incrementalPrefix(config)}/`) {
+        armed = false;
+        await original(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/${F}/orders-2.csv`, Body: damaged }));
+      }
+      return result;
+    };
+    let h12;
+    try {
+      h12 = await runCampaignHour(aws, config, local('2026-11-23 12:00', SH), 'p82-1200');
+    } finally {
+      (s3 as unknown as { send: unknown }).send = original;
+    }
+    const after12 = await getProfile(aws.clients.documents, tables.profiles, 'q1');
+    // The producer's manifest for its drop, written last.
+    await put('_manifest.json', JSON.stringify({ mode: 'incremental', files: [{ name: 'orders-2.csv', rows: 1, sha256: createHash('sha256').update(good).digest('hex') }] }));
+    const h13 = await runCampaignHour(aws, config, local('2026-11-23 13:00', SH), 'p82-1300');
+    const q1 = await getProfile(aws.clients.documents, tables.profiles, 'q1');
+    const marker = await getRun<IngestMarker>(aws.clients.documents, tables.runs, { job: INGEST_JOB, runDate: F });
+    console.log({ h12: h12?.ingested, after12: [after12?.orderCount, after12?.lifetimeSpendMinor], h13: h13.ingested, marker });
+    const at13 = { marker: marker?.status, quarantined13: h13.ingested.quarantined.length, orderCount: q1?.orderCount, spend: q1?.lifetimeSpendMinor, optOut: q1?.acceptsMarketing };
+    // The producer fixes its drop in place (the good file): the next hour merges it.
+    await sleep(1_500);
+    await put('orders-2.csv', good);
+    const h14 = await runCampaignHour(aws, config, local('2026-11-23 14:00', SH), 'p82-1400');
+    const fixed = await getProfile(aws.clients.documents, tables.profiles, 'q1');
+    const marker14 = await getRun<IngestMarker>(aws.clients.documents, tables.runs, { job: INGEST_JOB, runDate: F });
+    expect({ at13, at14: { quarantined: h14.ingested.quarantined.length, marker: marker14?.status, orderCount: fixed?.orderCount, spend: fixed?.lifetimeSpendMinor } }).toEqual({
+      // o-old and o-new only: the damaged o-2 is in the quarantined drop.
+      at13: { marker: 'quarantined', quarantined13: 1, orderCount: 2, spend: 15000, optOut: false },
+      // Once fixed: o-2 at the 50.00 the producer wrote, as a clean run would end.
+      at14: { quarantined: 0, marker: 'merged', orderCount: 3, spend: 20000 },
+    });
   });
 });
