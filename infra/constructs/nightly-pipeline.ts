@@ -154,30 +154,18 @@ export class NightlyPipeline extends Construct {
     // A rerun of a night reads the before-images its earlier attempts saved.
     storage.grantReadAttempts(this.nightly, 'nightly');
     storage.grantObject(this.nightly, catalogKey(storage.config), 'read');
+    // One file name under every night's dated report prefix, read-only (acknowledged: the wildcard is the night's date).
+    const readEveryNights = (file: string, why: string) => {
+      const key = `${reportPrefix(storage.config, 'nightly', '*')}/${file}`;
+      storage.grantObject(this.nightly, key, 'read');
+      acknowledgeWildcardResource(this.nightly.role, storage.bucket.arnForObjects(key), `Each night's ${file} sits under its dated report prefix: read-only, that one file name, ${why}.`);
+    };
     // The nightly report reads the night's campaign results (listing it too: a night without any is a 404, not a 403).
-    const campaignResults = `${reportPrefix(storage.config, 'nightly', '*')}/${CAMPAIGN_RESULTS_FILE}`;
-    storage.grantObject(this.nightly, campaignResults, 'read');
-    acknowledgeWildcardResource(
-      this.nightly.role,
-      storage.bucket.arnForObjects(campaignResults),
-      'Each night\'s campaign results sit under its dated report prefix: read-only, that one file name under this job\'s reports.',
-    );
+    readEveryNights(CAMPAIGN_RESULTS_FILE, "for the nightly report's campaign results");
     // A rerun of a completed night returns its whole summary: the runs table keeps a sample of its lists (shared/nightly/runs-item.ts).
-    const summary = `${reportPrefix(storage.config, 'nightly', '*')}/${SUMMARY_FILE}`;
-    storage.grantObject(this.nightly, summary, 'read');
-    acknowledgeWildcardResource(
-      this.nightly.role,
-      storage.bucket.arnForObjects(summary),
-      'Each night\'s summary.json sits under its dated report prefix: read-only, that one file name, for a rerun that returns the whole summary.',
-    );
+    readEveryNights(SUMMARY_FILE, 'for a rerun that returns the whole summary');
     // The team email's link to the night's report.html is presigned with this role's credentials: it opens only what the role may read.
-    const reportPage = `${reportPrefix(storage.config, 'nightly', '*')}/${REPORT_FILE}`;
-    storage.grantObject(this.nightly, reportPage, 'read');
-    acknowledgeWildcardResource(
-      this.nightly.role,
-      storage.bucket.arnForObjects(reportPage),
-      'Each night\'s report.html sits under its dated report prefix: read-only, that one file name, for the presigned link the team email carries.',
-    );
+    readEveryNights(REPORT_FILE, 'for the presigned link the team email carries');
     // SES only for the mail the run sends: the report's summary to the team, the advisors' digests.
     props.feedback.grantSendEmail(this.nightly, settings);
     const shards = settings.nightlyShards;
