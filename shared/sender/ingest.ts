@@ -12,7 +12,7 @@ import type { ClientFacts, ClientProfile } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
-import { compareIncrements, incrementalPrefix, incrementalStamp, incrementalStampLabel } from '#shared/store/buckets.ts';
+import { compareIncrements, incrementalPrefix, incrementalStamp, incrementalStampIsAmbiguous, incrementalStampLabel } from '#shared/store/buckets.ts';
 import { getProfiles, INCREMENTAL_DIGEST, lastNightOf, putProfileIfUnchanged, type ProfileItem } from '#shared/store/profile-store.ts';
 import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
@@ -308,30 +308,47 @@ export async function ingestIncrementalExports(options: {
   const snapshotBy = snapshotDumpedBy(night);
   // Each client's consent as this run first read it: what the newest night left, unless an earlier hour moved it since.
   const nightLeft = new Map<string, boolean | undefined>();
-  const increments: { folder: string; stamp: number; lastWrite: number }[] = [];
+  // mergedDropsTurn: the turn of a folder's merged drops apart from its own (below).
+  const increments: { folder: string; stamp: number; lastWrite: number; mergedDropsTurn?: true }[] = [];
   for (const [folder, lastWrite] of await listFolderWrites(clients.s3, config.storage.exportsBucket, base)) {
     const stamp = incrementalStamp(folder, config.timeZone, lastWrite);
-    if (stamp === undefined) log.warn('ignoring an incremental folder whose name is not YYYY-MM-DDTHHmm (or YYYY-MM-DDTHHmm with its offset)', { folder });
-    else increments.push({ folder, stamp, lastWrite });
+    if (stamp === undefined) {
+      log.warn('ignoring an incremental folder whose name is not YYYY-MM-DDTHHmm (or YYYY-MM-DDTHHmm with its offset)', { folder });
+      continue;
+    }
+    increments.push({ folder, stamp, lastWrite });
+    // A local name in the hour the clocks go back, merged in its first pass and dropped into again in its
+    // second, now reads as the second: its merged drops, should a night have undone them, merge again in
+    // their own turn (as of the first), before a folder stamped between the two passes.
+    if (stamp <= at && incrementalStampIsAmbiguous(folder, config.timeZone)) {
+      const marker = await getRun<IngestMarker>(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder });
+      const mergedAt = hasMergedDrops(marker) && marker.stampedAt !== undefined ? Date.parse(marker.stampedAt) : Number.NaN;
+      if (mergedAt < stamp && droppedAgain(marker, lastWrite)) increments.push({ folder, stamp: mergedAt, lastWrite, mergedDropsTurn: true });
+    }
   }
 
   const ordered = increments.sort(compareIncrements);
-  // Folders this run merged again after a night that were written again since: their new drop is read next.
+  // Folders whose merged drops this run has had their turn for (merged again after a night, or their own turn
+  // passed): a folder written again since has its new drop read next, or in its own turn.
   const remergedFirst = new Set<string>();
   for (let next = 0; next < ordered.length; next++) {
-    const { folder, stamp: folderStamp, lastWrite } = ordered[next]!; // next < ordered.length
+    const { folder, stamp: folderStamp, lastWrite, mergedDropsTurn = false } = ordered[next]!; // next < ordered.length
     if (folderStamp > at) continue; // dropped after this run's clock
     // Quarantined or merged, and neither written again since nor (merged) undone by a night: not read again.
     const marker = await getRun<IngestMarker>(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder });
     const again = droppedAgain(marker, lastWrite);
     const remerge = hasMergedDrops(marker) && !remergedFirst.has(folder) && needsRemerge(marker, folderStamp, night, config.timeZone);
+    if (mergedDropsTurn) {
+      remergedFirst.add(folder);
+      if (!remerge) continue; // no night undid them: the new drop is read in the folder's own turn
+    }
     if (marker && !again && !remerge) continue;
     // One a night undid puts its orders back (its drops as merged), written again since or not: a new drop
     // waits for that, or the night's older yes would stand over its opt-out. The folder is then read again
     // for the new drop, which merges as a new increment (it may create clients). Its marker, once merged
     // again, says so (nightSeen), so that a run dying in between does not merge the earlier drops twice.
     const newDrop = again && !remerge;
-    if (remerge && again) {
+    if (remerge && again && !mergedDropsTurn) {
       remergedFirst.add(folder);
       next--;
     }

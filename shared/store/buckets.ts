@@ -111,6 +111,14 @@ export function incrementalStamp(folder: string, timeZone: string, writtenAt?: n
   return possible.at(-1) ?? earliest;
 }
 
+/** Whether a folder's name reads as two instants (a local stamp in the hour the clocks go back): which one is its stamp depends on its write. */
+export function incrementalStampIsAmbiguous(folder: string, timeZone: string): boolean {
+  const m = INCREMENTAL_FOLDER_RE.exec(folder);
+  if (!m || m[6] !== undefined || incrementalStamp(folder, timeZone) === undefined) return false;
+  const [, year, month, day, hour, minute] = m;
+  return zonedWallTimeInstants(Number(year), Number(month), Number(day), Number(hour), Number(minute), timeZone).length > 1;
+}
+
 /**
  * How a profile names the increment last merged into it (lastIncrement): the folder's name when
  * it carries its offset, else the stamp with its offset (2026-11-01T0130-0500), so that

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Config } from '#shared/config.ts';
+import { runNightly } from '#shared/nightly/run.ts';
 import { INGEST_JOB, type IngestMarker } from '#shared/sender/ingest.ts';
 import { incrementalPrefix } from '#shared/store/buckets.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
-import { getRun } from '#shared/store/runs-store.ts';
+import { getRun, putRun } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
-import { dropIncrement, seedProfiles } from '#test/support/emulator-data.ts';
+import { dropIncrement, seedProfiles, uploadExport } from '#test/support/emulator-data.ts';
+import { exportDir } from '#test/support/export-files.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
@@ -133,6 +135,59 @@ describe('increments across the fall-back hour (America/New_York, 2026-11-01)', 
     expect(await getRun(aws.clients.documents, tableNames(config).runs, { job: INGEST_JOB, runDate: folder })).toBeUndefined();
     const after = await runCampaignHour(aws, config, stamped + 2 * HOUR, 'fbw-0830');
     expect(after.ingested.quarantined).toEqual([{ folder, reason: expect.stringContaining('still not whole 2 hours after its stamp') }]);
+  });
+});
+
+describe('a folder of the repeated hour whose first pass a late night undid', () => {
+  const CUSTOMERS_HEADER = 'customer_id,email,first_name,locale,time_zone,signed_up_at,accepts_marketing\n';
+
+  /**
+   * F, local 01:30, merged in its first pass (05:30Z) with an opt-out, then undone by a night rerun
+   * late on a snapshot that says yes; G, 01:45 EDT (05:45Z), names the same client. F's merged drop
+   * goes back before G, as of 05:30Z, whether or not F was dropped into again in its second pass
+   * (06:30Z, by which it now reads): else G would mark the client past F's first pass and its
+   * opt-out would be skipped until the next night, and the welcome would go.
+   */
+  async function undoneFirstPass(name: string, secondPass: boolean) {
+    const config = await campaignConfig(aws, name, { timeZone: NY });
+    const id = `${name}-x`;
+    await uploadExport(aws, config, await exportDir({
+      'customers.csv': CUSTOMERS_HEADER + `${id},${id}@example.com,Lin,en,${NY},2026-10-31T19:30:00-04:00,true\n` + `${id}-y,${id}-y@example.com,Yu,en,${NY},2026-01-01T10:00:00-05:00,true\n`,
+      'orders.csv': ORDERS_HEADER + orderLine(`o-${id}-y`, `${id}-y`, '2026-10-01T12:00:00-04:00'),
+    }), '2026-10-31');
+    await dropIncrement(aws, config, '2026-11-01T0130', { 'customers.csv': `customer_id,accepts_marketing\n${id},false\n` });
+    // F's marker as the hour of 05:40Z wrote it (the emulator stamps objects with the machine's clock,
+    // past 2026-11-01, so no hour here could have merged F as its first pass); the night then ran late.
+    const listed = await aws.clients.s3.send(new ListObjectsV2Command({ Bucket: config.storage.exportsBucket, Prefix: `${incrementalPrefix(config)}/2026-11-01T0130/` }));
+    const lastWrite = Math.max(...(listed.Contents ?? []).map((object) => object.LastModified?.getTime() ?? 0));
+    await putRun(aws.clients.documents, tableNames(config).runs, {
+      job: INGEST_JOB, runDate: '2026-11-01T0130', runId: 'h-0540', source: 'seeded', status: 'merged', rows: 1, rejected: 0, clients: 1,
+      nightSeen: 'a-night-before-the-rerun', lastWrite: new Date(lastWrite).toISOString(), stampedAt: '2026-11-01T05:30:00.000Z',
+    } satisfies IngestMarker);
+    await runNightly({ clock: Date.now, runDate: '2026-10-31', runId: `n-${name}`, config, clients: aws.clients });
+    await dropIncrement(aws, config, '2026-11-01T0145-0400', { 'customers.csv': `customer_id,first_name\n${id},Ann\n` });
+    if (secondPass) {
+      await new Promise((resolve) => setTimeout(resolve, 1_100)); // S3 keeps a write's time to the second
+      await dropIncrement(aws, config, '2026-11-01T0130', { 'customers-2.csv': `customer_id,first_name\n${id}-y,Bo\n` });
+    }
+    const h07 = await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 7), `${name}-07`);
+    const profile = await profileOf(config, id);
+    await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 14), `${name}-14`); // 09:00 EST: out of quiet hours
+    return { h07, profile, other: await profileOf(config, `${id}-y`), welcomes: await welcomesTo(id) };
+  }
+
+  it('puts its opt-out back before the folder of 01:45 EDT, then reads its second pass in its own turn', { timeout: 240_000 }, async () => {
+    // Alone (here it reads as its second pass: the emulator's clock), it is merged again after G.
+    const alone = await undoneFirstPass('fb-undone-alone', false);
+    expect(alone.profile).toMatchObject({ acceptsMarketing: false });
+    expect(alone.welcomes).toEqual([]);
+    const withSecond = await undoneFirstPass('fb-undone-second', true);
+    expect(withSecond.h07.ingested).toMatchObject({ remerged: [{ folder: '2026-11-01T0130', clients: 1 }], quarantined: [], deferred: [] });
+    expect(withSecond.h07.ingested.exports).toEqual([expect.stringContaining('/2026-11-01T0145-0400/'), expect.stringContaining('/2026-11-01T0130/')]);
+    // F's first pass as of 05:30Z, then G (05:45Z): G names the client last; F's second pass the other client.
+    expect(withSecond.profile).toMatchObject({ acceptsMarketing: false, lastIncrement: '2026-11-01T0145-0400' });
+    expect(withSecond.other).toMatchObject({ lastIncrement: '2026-11-01T0130-0500' });
+    expect(withSecond.welcomes).toEqual([]);
   });
 });
 

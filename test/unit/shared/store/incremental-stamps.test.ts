@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { compareIncrements, incrementalStamp, incrementalStampLabel, STAMP_CLOCK_ALLOWANCE_MS } from '#shared/store/buckets.ts';
+import { compareIncrements, incrementalStamp, incrementalStampIsAmbiguous, incrementalStampLabel, STAMP_CLOCK_ALLOWANCE_MS } from '#shared/store/buckets.ts';
 import { zonedWallTimeInstants, zoneOffsetMs } from '#shared/time.ts';
 
 const NY = 'America/New_York';
@@ -82,6 +82,18 @@ describe('incrementalStamp', () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+});
+
+describe('incrementalStampIsAmbiguous', () => {
+  it('is true only for a local name of the hour the clocks go back', () => {
+    expect(incrementalStampIsAmbiguous('2026-11-01T0130', NY)).toBe(true);
+    expect(incrementalStampIsAmbiguous('2026-11-01T0130-0400', NY)).toBe(false);
+    expect(incrementalStampIsAmbiguous('2026-11-01T0230', NY)).toBe(false);
+    expect(incrementalStampIsAmbiguous('2026-03-08T0230', NY)).toBe(false); // skipped, read as one instant
+    expect(incrementalStampIsAmbiguous('2026-11-01T0130', 'Asia/Shanghai')).toBe(false);
+    expect(incrementalStampIsAmbiguous('2026-04-05T0145', 'Australia/Lord_Howe')).toBe(true);
+    expect(incrementalStampIsAmbiguous('not-a-stamp', NY)).toBe(false);
   });
 });
 
