@@ -32,6 +32,8 @@ export type LeaseOutcome = { acquired: WriteLease } | { heldBy: HeldLease | unde
 /**
  * Takes the lease at `key` for `holder` until now + durationMs, unless another holder's has not
  * expired; then says whose it is. A lease freed between the refusal and that read is tried once more.
+ * Holders are unique per attempt (a run id and a random part), so a refusal by a lease of this holder
+ * taken at this instant is this call's own write, retried by the SDK after its answer was lost.
  */
 export async function acquireWriteLease(
   documents: DocumentSender,
@@ -60,6 +62,8 @@ export async function acquireWriteLease(
       if (!isConditionFailure(error)) throw error;
     }
     heldBy = await heldLease(documents, table, key);
+    // Our own write, applied but its answer lost: the SDK's retry of it was refused by the lease it took.
+    if (heldBy?.holder === request.holder && heldBy.acquiredAt === request.now) return { acquired: { key, ...heldBy } };
     if (heldBy !== undefined && heldBy.expiresAt > request.now) break;
   }
   return { heldBy };

@@ -16,6 +16,7 @@ import { ensureTables, tableNames } from '#shared/store/tables.ts';
 import { crashingAfter } from '#test/support/crashing-clients.ts';
 import { expireWriteLeases } from '#test/support/emulator-data.ts';
 import { sharedAws, startPrivateAws } from '#test/support/local-aws.ts';
+import { loseOneDynamoDbAnswer } from '#test/support/lost-answers.ts';
 
 /**
  * Crash-safe nights: a night stopped after k DynamoDB writes (several k), or with DynamoDB Local
@@ -151,6 +152,17 @@ describe('a night stopped part-way, then rerun', () => {
       expect(await stateOf(config, clients), `rerun after a crash after ${k} of ${writesOfNight} writes`).toEqual(clean);
     }
   }, 400_000);
+
+  it('its first write applied but its answer lost, retried by the SDK: the night takes its own lease and ends where one clean run does', async () => {
+    const clients = clientsOf(baseConfig());
+    const config = await scenario('lost-lease-answer', clients);
+    await night(config, clients, NIGHT1, exports.night1, 'lost-1');
+    const lossy = clientsOf(baseConfig());
+    const lost = loseOneDynamoDbAnswer(lossy, (command, input) => command === 'UpdateItemCommand' && String(input.UpdateExpression).includes('ADD attempts'));
+    await night(config, lossy, NIGHT2, exports.night2, 'lost-2');
+    expect(lost()).toBe(true);
+    expect(await stateOf(config, clients)).toEqual(clean);
+  }, 180_000);
 
   it('DynamoDB Local killed under the writes, restarted on its data: the rerun ends where one clean run does', async () => {
     let clients = clientsOf(baseConfig());

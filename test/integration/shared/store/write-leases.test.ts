@@ -1,16 +1,21 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
+import type { Config } from '#shared/config.ts';
 import { acquireWriteLease, liveWriteLeases, releaseWriteLease, renewWriteLease, type WriteLease } from '#shared/store/write-leases.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { loseOneDynamoDbAnswer } from '#test/support/lost-answers.ts';
 
 const aws = sharedAws();
+let config: Config;
 let table: string;
 const T0 = Date.parse('2026-11-24T04:10:00Z');
 const MINUTE = 60_000;
 const key = { job: 'nightly-write-lease', runDate: '2026-11-23#run-1#0/2' };
 
 beforeAll(async () => {
-  table = tableNames(await scenarioConfig(aws, 'write-leases')).runs;
+  config = await scenarioConfig(aws, 'write-leases');
+  table = tableNames(config).runs;
 });
 
 const acquire = (holder: string, now: number) => acquireWriteLease(aws.clients.documents, table, key, { holder, now, durationMs: 16 * MINUTE });
@@ -34,6 +39,21 @@ describe('write leases', () => {
     // The dead attempt, come back, frees nothing it no longer holds.
     expect(await releaseWriteLease(aws.clients.documents, table, (d as { acquired: WriteLease }).acquired)).toBe(false);
     expect(await acquire('f', T0 + 19 * MINUTE)).toMatchObject({ heldBy: { holder: 'e' } });
+  });
+
+  it('are taken by a call whose answer was lost and retried by the SDK, once: its own lease, not another attempt\'s', async () => {
+    const clients = createAwsClients(config);
+    const lost = loseOneDynamoDbAnswer(clients, (command, input) => command === 'UpdateItemCommand' && String(input.UpdateExpression).includes('ADD attempts'));
+    const lostKey = { job: 'nightly-write-lease', runDate: '2026-11-23#run-lost#night' };
+    try {
+      const outcome = await acquireWriteLease(clients.documents, table, lostKey, { holder: 'run-lost/night/1', now: T0, durationMs: 16 * MINUTE });
+      expect(lost()).toBe(true);
+      expect(outcome).toEqual({ acquired: { key: lostKey, holder: 'run-lost/night/1', attempt: 1, acquiredAt: T0, expiresAt: T0 + 16 * MINUTE } });
+      // Another holder at the same instant is still refused.
+      expect(await acquireWriteLease(aws.clients.documents, table, lostKey, { holder: 'other', now: T0, durationMs: 16 * MINUTE })).toMatchObject({ heldBy: { holder: 'run-lost/night/1' } });
+    } finally {
+      destroyAwsClients(clients);
+    }
   });
 
   it('are extended only by their holder while they run, and read back by key prefix while they run', async () => {
