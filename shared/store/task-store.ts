@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AdvisorTask } from '#shared/advisors/tasks.ts';
 import { batchDeleteAll } from './batch-writer.ts';
@@ -45,7 +46,8 @@ export async function createTask(documents: DocumentSender, table: string, task:
 
 /**
  * Replaces a task with `next`, computed from the stored version `fromVersion`: 'stale' when it
- * moved on meanwhile (another answer, the sender), and nothing is written.
+ * moved on meanwhile (another answer, the sender), and nothing is written. A refusal by `next`
+ * itself is this write, applied with its answer lost and retried by the SDK: replaced.
  */
 export async function replaceTask(documents: DocumentSender, table: string, next: AdvisorTask, fromVersion: number, retentionDays: number): Promise<'replaced' | 'stale'> {
   try {
@@ -53,8 +55,10 @@ export async function replaceTask(documents: DocumentSender, table: string, next
     await documents.send(new PutCommand({ TableName: table, Item: item, ConditionExpression: 'version = :from', ExpressionAttributeValues: { ':from': fromVersion } }));
     return 'replaced';
   } catch (error) {
-    if (isConditionFailure(error)) return 'stale';
-    throw error;
+    if (!isConditionFailure(error)) throw error;
+    // Its version and history (the answer with its instant, last) are this write's alone.
+    const stored = await getTask(documents, table, next);
+    return stored?.version === next.version && isDeepStrictEqual(stored.history, next.history) ? 'replaced' : 'stale';
   }
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import type { Tier } from '#shared/model.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
@@ -12,6 +13,7 @@ import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-l
 import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
 import { seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
+import { loseOneDynamoDbAnswer } from '#test/support/lost-answers.ts';
 import { clientProfile, profileItem } from '#test/support/profiles.ts';
 import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
 import { at, DAY, HOUR, iso } from '#test/support/time.ts';
@@ -120,5 +122,30 @@ describe('“I took care of it” stands', () => {
     expect(kept?.status).toBe('done');
     expect(kept?.history.map((e) => e.event)).toEqual(['created', 'done', 'emailed']);
     expect(lines.map((line) => JSON.parse(line).message)).toEqual(['advisor task: the note went out after the advisor answered done']);
+  });
+});
+
+describe('an answer whose write DynamoDB applied but whose reply was lost', () => {
+  it('is told recorded, not already answered, when the SDK\'s retry is refused by the answer itself', { timeout: 120_000 }, async () => {
+    const config = await advisorsConfig(aws, 'advisor-task-answers-lost-reply');
+    const sophie = { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@lost-reply.example.com', locale: 'en', store: 'Paris' };
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ ...sophie, active: true }] });
+    await seedProfiles(aws, config, [lapsedVic('lost-reply')]);
+    await runCampaignHour(aws, config, NOW, 'lost-reply-1');
+    const taskEmail = (await emailsTo(aws, sophie.email))[0];
+    const clients = createAwsClients(config);
+    const lost = loseOneDynamoDbAnswer(clients, (command) => command === 'PutItemCommand');
+    try {
+      const page = await handleTaskLink({ ...linkContext(config, NOW + 10 * HOUR), documents: clients.documents }, { method: 'POST', token: tokenOf(taskEmail, 'I took care of it'), form: {} });
+      expect(lost()).toBe(true);
+      expect(page.statusCode).toBe(200);
+      expect(page.body).not.toContain('Already answered');
+    } finally {
+      destroyAwsClients(clients);
+    }
+    expect((await allTasks(aws.clients.documents, tableNames(config).advisorTasks)).map((task) => task.status)).toEqual(['done']);
+    // The same link pressed again: the answer stands, and says so.
+    const again = await handleTaskLink(linkContext(config, NOW + 11 * HOUR), { method: 'POST', token: tokenOf(taskEmail, 'I took care of it'), form: {} });
+    expect(again.statusCode).not.toBe(200);
   });
 });
