@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Token } from 'aws-cdk-lib';
 import { z } from 'zod';
-import { checkAcrossFields, configFieldsSchema, parseConfig, storageSchema, type Config } from '#shared/config.ts';
+import { checkAcrossFields, configFieldsSchema, parseConfig, storageSchema, withDefaultTiers, type Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { MAX_SHARDS } from '#shared/nightly/shards.ts';
 
@@ -55,7 +55,8 @@ const brandConfigSchema = configFieldsSchema
     for (const [name, prefix, why] of overlaps) {
       if (prefixesOverlap(pools, prefix)) ctx.addIssue({ code: 'custom', path: ['coupons', 'poolsPrefix'], message: `must not contain or sit under storage.${name} "${prefix}" (${why})` });
     }
-  });
+  })
+  .transform(withDefaultTiers);
 
 export const settingsSchema = z
   .object({
@@ -269,11 +270,12 @@ export interface DeployedNames {
 /**
  * The configuration as CLIENTELE_CONFIG carries it: top-level sections equal to their defaults are
  * left out (the handler's parseConfig restores them from the same code), which keeps the variable
- * well inside Lambda's 4 KB. Storage, endpoints and sender are always written: the stack fills them.
+ * well inside Lambda's 4 KB. Storage, endpoints and sender are always written (the stack fills
+ * them), and tiers (only a USD config may leave them out).
  */
 export function compactConfig(config: Config): Record<string, unknown> {
   const defaults: Record<string, unknown> = parseConfig({});
-  const always = new Set(['storage', 'endpoints', 'sender']);
+  const always = new Set(['storage', 'endpoints', 'sender', 'tiers']);
   return Object.fromEntries(Object.entries(config).filter(([key, value]) => always.has(key) || !isDeepStrictEqual(value, defaults[key])));
 }
 

@@ -30,11 +30,14 @@ const timeZone = z.string().refine(isValidTimeZone, { message: 'must be an IANA 
 
 const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD or CNY');
 
+/** domain.md's tier table, in USD: the thresholds of a config that leaves `tiers` out (only a USD one may). */
+export const DEFAULT_USD_TIER_THRESHOLDS = { vic: '50000', core: '5000', potential: '1000' } as const;
+
 export const tierThresholdsSchema = z
   .strictObject({
-    vic: decimalAmount.default('50000'),
-    core: decimalAmount.default('5000'),
-    potential: decimalAmount.default('1000'),
+    vic: decimalAmount.default(DEFAULT_USD_TIER_THRESHOLDS.vic),
+    core: decimalAmount.default(DEFAULT_USD_TIER_THRESHOLDS.core),
+    potential: decimalAmount.default(DEFAULT_USD_TIER_THRESHOLDS.potential),
   })
   .refine((t) => Number(t.vic) > Number(t.core) && Number(t.core) > Number(t.potential) && Number(t.potential) > 0, {
     message: 'tier thresholds must satisfy vic > core > potential > 0',
@@ -327,7 +330,11 @@ export const configFieldsSchema = z
     currency: currencyCode.default('USD'),
     /** Units of `currency` for one unit of each other currency an export may contain, as decimal strings. */
     exchangeRates: z.record(currencyCode, decimalAmount).default({}),
-    tiers: tierThresholdsSchema.default({ vic: '50000', core: '5000', potential: '1000' }),
+    /**
+     * Left out: DEFAULT_USD_TIER_THRESHOLDS (configSchema fills them in), which only a USD config may
+     * do: read in another currency they would mis-tier every client (checkTierThresholds).
+     */
+    tiers: tierThresholdsSchema.optional(),
     lifecycle: lifecycleSchema.default({ newDays: 30, sleepingDays: 60, churnedDays: 180, defaultReorderGapDays: 45 }),
     /**
      * How each product category (the key the exports use, e.g. "leather-goods") is named in the
@@ -412,14 +419,25 @@ export function checkAcrossFields(
  * The tier thresholds as the tiering reads them, in minor units of `currency` (tiers.ts): each
  * exact in that currency ("0.5" JPY or "49999.999" USD would be rounded, to 0 or onto the next
  * threshold), and vic > core > potential >= one minor unit, or a client who never bought would be
- * Potential and nobody Core.
+ * Potential and nobody Core. Left out, they are the USD defaults: refused for another currency.
  */
 function checkTierThresholds(config: Pick<z.infer<typeof configFieldsSchema>, 'tiers' | 'currency'>, ctx: z.RefinementCtx): void {
+  if (config.tiers === undefined) {
+    if (config.currency !== 'USD') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tiers'],
+        message: `must be set when currency is ${config.currency}: the default thresholds are USD amounts; set tiers.vic, tiers.core and tiers.potential in ${config.currency}`,
+      });
+    }
+    return;
+  }
+  const tiers = config.tiers;
   const minor = { vic: 0, core: 0, potential: 0 };
   for (const name of ['vic', 'core', 'potential'] as const) {
-    const value = parsePrice(config.tiers[name], config.currency);
+    const value = parsePrice(tiers[name], config.currency);
     if (value === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['tiers', name], message: `"${config.tiers[name]}" is not an exact amount of ${config.currency} (at most ${currencyExponent(config.currency)} decimals)` });
+      ctx.addIssue({ code: 'custom', path: ['tiers', name], message: `"${tiers[name]}" is not an exact amount of ${config.currency} (at most ${currencyExponent(config.currency)} decimals)` });
       return;
     }
     minor[name] = value;
@@ -454,7 +472,12 @@ function checkLedgerRetention(config: Pick<z.infer<typeof configFieldsSchema>, '
   }
 }
 
-export const configSchema = configFieldsSchema.superRefine(checkAcrossFields);
+/** The configuration with its tiers filled: the USD defaults when it left them out (checkTierThresholds allowed it). */
+export function withDefaultTiers<T extends { tiers?: z.infer<typeof tierThresholdsSchema> | undefined }>(config: T): T & { tiers: z.infer<typeof tierThresholdsSchema> } {
+  return { ...config, tiers: config.tiers ?? { ...DEFAULT_USD_TIER_THRESHOLDS } };
+}
+
+export const configSchema = configFieldsSchema.superRefine(checkAcrossFields).transform(withDefaultTiers);
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -164,6 +164,13 @@ describe('deployed configuration', () => {
     expect(parseConfig(JSON.parse(JSON.stringify(compact)))).toEqual(config);
   });
 
+  it('keeps the tiers of a brand in another currency than USD when compacted, even at the default figures: parseConfig refuses that currency without them', () => {
+    const settings = fromContext({ clientele: { ...minimal, config: { currency: 'JPY', tiers: { vic: '50000', core: '5000', potential: '1000' } } } });
+    const config = deployedConfig(settings, { bucketName: 'data-bucket', tablePrefix: 'p-', region: 'eu-west-1' });
+    expect(parseConfig(JSON.parse(JSON.stringify(compactConfig(config))))).toEqual(config);
+    expect(() => fromContext({ clientele: { ...minimal, config: { currency: 'JPY' } } })).toThrow(/tiers: must be set when currency is JPY/);
+  });
+
   it('fills the sender section from the deployment settings', () => {
     const settings = fromContext({ clientele: { ...minimal, sendRatePerSecond: 12 } });
     const config = deployedConfig(settings, {

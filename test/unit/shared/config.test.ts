@@ -28,6 +28,15 @@ describe('config', () => {
     expect(() => parseConfig({ tresholds: {} })).toThrow(/Unrecognized key/);
   });
 
+  it('refuses a currency other than USD without tiers: the default thresholds are USD amounts, read in yen or won they would mis-tier every client', () => {
+    for (const currency of ['JPY', 'KRW', 'CNY']) {
+      expect(() => parseConfig({ currency })).toThrow(new RegExp(`tiers: must be set when currency is ${currency}: the default thresholds are USD amounts; set tiers\\.vic, tiers\\.core and tiers\\.potential in ${currency}`));
+    }
+    // Set in that currency, even at the same figures, they load as given.
+    expect(parseConfig({ currency: 'JPY', tiers: { vic: '50000', core: '5000', potential: '1000' } }).tiers.vic).toBe('50000');
+    expect(parseConfig({ currency: 'USD' }).tiers).toEqual({ vic: '50000', core: '5000', potential: '1000' });
+  });
+
   it('refuses a misspelled key in any section, naming it: it would otherwise be dropped without a word', () => {
     const misspelled: [object, string][] = [
       [{ sender: { postalAdress: ['1 Demo Plaza'] } }, 'sender'],

@@ -80,7 +80,7 @@ describe('products: url, image_url, price, currency (emails that sell)', () => {
         'customers.csv': CUSTOMERS_CSV,
         'orders.csv': 'order_id,customer_id,ordered_at,line_total,currency\nO1,C1,2026-11-22T10:00:00Z,150000.50,IDR\n',
       },
-      { currency: 'IDR', maxRejectShare: 0.05 },
+      { currency: 'IDR', tiers: { vic: '800000000', core: '80000000', potential: '16000000' }, maxRejectShare: 0.05 },
     );
     expect(result.rejects).toEqual([]);
     expect(products).toHaveLength(20);

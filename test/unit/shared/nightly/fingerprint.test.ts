@@ -67,7 +67,7 @@ describe('nightFingerprint', () => {
     const changed = [
       withConfig({ tiers: { vic: '60000', core: '5000', potential: '1000' } }),
       withConfig({ timeZone: 'Europe/Paris' }),
-      withConfig({ currency: 'CNY' }),
+      withConfig({ currency: 'CNY', tiers: { vic: '50000', core: '5000', potential: '1000' } }),
       withConfig({ lifecycle: { newDays: 30, sleepingDays: 90, churnedDays: 180, defaultReorderGapDays: 45 } }),
       withConfig({ plausibility: { maxDropShare: 0.3 } }),
       withConfig({ maxRejectShare: 0.1 }),
