@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ClientClv, ClientProfile, Stage, Tier, TierChange } from '#shared/model.ts';
+import { isTierUpgrade, type ClientClv, type ClientProfile, type Stage, type Tier, type TierChange } from '#shared/model.ts';
 import { daysBetweenDates } from '#shared/time.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
 import { seenByNight, withMovesTonight } from './history.ts';
@@ -68,6 +68,7 @@ export interface ProfileDiff {
   stageMovements: Record<string, number>;
   /** Existing buyers' RFM segment moves, e.g. { "loyal→at-risk": 12 }. */
   rfmSegmentMovements: Record<string, number>;
+  /** Existing buyers' moves up a tier (isTierUpgrade: a first purchase, from Prospect, is not one; tierMovements has it). */
   upgrades: number;
   downgrades: number;
 }
@@ -117,8 +118,9 @@ export function diffProfiles(profiles: Iterable<ClientProfile>, before: BeforeLo
     if (!seen) continue;
     if (tierMoved) {
       bump(diff.tierMovements, `${seen.tier}→${profile.tier}`);
-      if (tierRank(profile.tier) > tierRank(seen.tier)) diff.upgrades++;
-      else diff.downgrades++;
+      // As the plausibility guard counts them (run.ts measureShard): a first purchase, from Prospect, is neither.
+      if (isTierUpgrade(seen.tier, profile.tier)) diff.upgrades++;
+      else if (tierRank(profile.tier) < tierRank(seen.tier)) diff.downgrades++;
     }
     if (stageMoved) bump(diff.stageMovements, `${seen.stage}→${profile.stage}`);
   }

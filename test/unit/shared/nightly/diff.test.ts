@@ -60,6 +60,23 @@ describe('diffProfiles', () => {
       { customerId: 'fresh', runDate: '2026-11-23', toTier: 'Entry', toStage: 'new', spend12mMinor: 600_000 },
     ]);
   });
+
+  it('counts a first purchase, from Prospect, as neither an upgrade nor a downgrade, as the plausibility guard does; its tier move is still listed', () => {
+    const prospect = { tier: 'Prospect', stage: 'prospect', spend12mMinor: 0, lifetimeSpendMinor: 0, orderCount: 0 } as const;
+    const before = [profile('p1', prospect), profile('p2', prospect), profile('p3', prospect), profile('up', { tier: 'Entry', spend12mMinor: 50_00 })];
+    const stored = new Map(before.map((p) => [p.customerId, stateOf(p)]));
+    const firstOrder = { stage: 'new', orderCount: 1 } as const;
+    const tonight = [
+      profile('p1', { ...firstOrder, tier: 'Entry', spend12mMinor: 50_00, lifetimeSpendMinor: 50_00 }),
+      profile('p2', { ...firstOrder, tier: 'Core', spend12mMinor: 6_000_00, lifetimeSpendMinor: 6_000_00 }),
+      profile('p3', { ...firstOrder, tier: 'Potential', spend12mMinor: 1_200_00, lifetimeSpendMinor: 1_200_00 }),
+      profile('up', { tier: 'Potential', spend12mMinor: 1_200_00 }),
+    ];
+    const diff = diffProfiles(tonight, (id) => stored.get(id), '2026-11-23');
+    expect(diff.upgrades).toBe(1);
+    expect(diff.downgrades).toBe(0);
+    expect(diff.tierMovements).toEqual({ 'Prospect→Entry': 1, 'Prospect→Core': 1, 'Prospect→Potential': 1, 'Entry→Potential': 1 });
+  });
 });
 
 describe('predictions in the diff', () => {
