@@ -52,7 +52,7 @@ export const PLAYS = {
     }),
   },
   birthday: {
-    description: "The birthday month, from its 1st in the client's zone, once a year: a gift matched to the tier (VIC: a note from their advisor; Core: a gift with their next order; others: a voucher).",
+    description: "The birthday month, from its 1st in the client's zone, once a year: a gift matched to the tier (VIC: a note from their advisor; Core: a gift with their next order; Potential: a sample kit with their next order; others: a voucher).",
     preset: () => ({
       // The month, not the day: a full date and a month-only birthday alike, open through the month.
       trigger: { on: 'birthday', month: true },
@@ -61,6 +61,8 @@ export const PLAYS = {
         // The voucher carries a code of the brand's scheme when the config sets one (coupons.scheme), else the discount alone.
         default: { kind: 'coupon', discountPercent: 10, couponFrom: { from: 'brand-scheme' } },
         Core: { kind: 'gift-with-order' },
+        // domain.md: "Potential: sample kit". No code is drawn for it.
+        Potential: { kind: 'sample' },
         VIC: { kind: 'personal-note' },
       },
       products: { from: 'none' },

@@ -34,7 +34,7 @@ describe('the plays in the default configuration', () => {
   it('parse as custom campaigns of the vocabulary with the preset rules', () => {
     const [birthday, care, thanks] = campaignsConfigSchema.parse({ campaigns: [{ kind: 'birthday' }, { kind: 'first-order-care' }, { kind: 'first-purchase-thanks' }] }).campaigns;
     expect(birthday).toMatchObject({ kind: 'custom', play: 'birthday', trigger: { on: 'birthday', month: true, daysBefore: 0 }, priority: 6, personal: true });
-    expect(birthday?.offers).toMatchObject({ default: { kind: 'coupon', couponFrom: { from: 'brand-scheme' } }, Core: { kind: 'gift-with-order' }, VIC: { kind: 'personal-note' } });
+    expect(birthday?.offers).toMatchObject({ default: { kind: 'coupon', couponFrom: { from: 'brand-scheme' } }, Core: { kind: 'gift-with-order' }, Potential: { kind: 'sample' }, VIC: { kind: 'personal-note' } });
     expect(care).toMatchObject({ kind: 'custom', trigger: { on: 'first-order', daysAfter: 7 }, products: { from: 'trigger' }, priority: 4 });
     expect(thanks).toMatchObject({ kind: 'custom', trigger: { on: 'first-order', signedUpAtLeastHoursBefore: 72 }, timing: { cutoffHours: 72, lateAfterHours: 24 }, priority: 1 });
   });
@@ -87,11 +87,12 @@ describe('birthday: the birthday month', () => {
     expect(due(december, at('2027-01-01T00:00'), ctx)).toHaveLength(0);
   });
 
-  it('gives each tier its gift: a note for a VIC, a gift with the next order for Core, a voucher for the others', () => {
+  it('gives each tier its gift: a note for a VIC, a gift with the next order for Core, a sample kit for Potential (no code), a voucher for the others', () => {
     const offerOf = (tier: ClientProfile['tier']) => due(clientProfile({ timeZone: SH, birthday: '--07', tier }), at('2026-07-03T10:00'), ctx)[0]?.details.offer;
     expect(offerOf('VIC')).toEqual({ kind: 'personal-note' });
     expect(offerOf('Core')).toEqual({ kind: 'gift-with-order' });
-    for (const tier of ['Potential', 'Entry', 'Prospect'] as const) expect(offerOf(tier)).toEqual({ kind: 'coupon', discountPercent: 10, couponFrom: { from: 'brand-scheme' } });
+    expect(offerOf('Potential')).toEqual({ kind: 'sample' });
+    for (const tier of ['Entry', 'Prospect'] as const) expect(offerOf(tier)).toEqual({ kind: 'coupon', discountPercent: 10, couponFrom: { from: 'brand-scheme' } });
   });
 
   it('with daysBefore, opens that many days before the 1st; a cut-off of its own replaces the month end', () => {

@@ -66,6 +66,8 @@ describe('birthday email', () => {
     ['VIC', 'zh-CN', /一份生日礼物已在精品店为您备好/],
     ['Core', 'en', /A gift from us will come with your next order/],
     ['Core', 'zh-CN', /下次订购时，我们将随单为您附上一份礼物/],
+    ['Potential', 'en', /A kit of samples, our birthday gift to you, will come with your next order/],
+    ['Potential', 'zh-CN', /一套生日小样礼盒将随您的下一份订单送达/],
     ['Entry', 'en', /10% off your next order/],
     ['Entry', 'zh-CN', /下次订单享 10% 优惠/],
   ];
@@ -82,11 +84,27 @@ describe('birthday email', () => {
     if (tier === 'Core') expect(out.all).not.toMatch(/% off|% 优惠|Code:|优惠码：/);
   });
 
+  it.each(['en', 'zh-CN'] as const)("%s: Potential's sample kit draws no code and reads as a gift with the next order, not a voucher, even with a brand scheme", async (locale) => {
+    const config = configWith({ coupons: { scheme: { prefix: 'BD' } } });
+    const client = buyer({ tier: 'Potential', locale, birthday: '1990-05-20' });
+    const ctx = { campaigns: { ...config.campaigns, campaigns: config.campaigns.campaigns.filter((c) => c.id === 'birthday') }, brandTimeZone: SH };
+    // No couponFrom: the sender draws no code for it (shared/sender/coupons.ts).
+    expect(dueOccasions(client, CATALOG, at('2026-05-02T10:00'), ctx)[0]?.details.offer).toEqual({ kind: 'sample' });
+    const out = await email('birthday', client, at('2026-05-02T10:00'), config);
+    expect(out.subject).toBe(locale === 'en' ? 'Happy birthday, Anna: a sample kit with your next order' : '芳，生日快乐！下次订购将随单附赠生日小样礼盒');
+    expect(out.html).toContain(locale === 'en' ? 'Your next order comes with a birthday kit of samples from us.' : '您的下一份订单将随附一套生日小样礼盒。');
+    expect(out.text).toContain(locale === 'en' ? 'To celebrate your month, we have set something aside for you:' : '为庆祝您的生日月，我们为您准备了一份心意：');
+    expect(out.all).not.toMatch(/voucher|treat from|% off|Code:|BD[0-9A-Z]{6}|优惠码：|% 优惠|专属礼遇/);
+    // The birthday's own line, not the welcome's "a sample of something new".
+    expect(out.all).not.toMatch(/something new|新品小样/);
+    expectClean(out.all);
+  });
+
   it("the voucher carries a code of the brand's scheme when one is configured, else the discount alone", async () => {
-    const plain = await email('birthday', buyer({ tier: 'Potential', birthday: '--05' }), at('2026-05-02T10:00'), configWith());
+    const plain = await email('birthday', buyer({ tier: 'Entry', birthday: '--05' }), at('2026-05-02T10:00'), configWith());
     expect(plain.text).toContain('10% off your next order.');
     expect(plain.text).not.toContain('code');
-    const coded = await email('birthday', buyer({ tier: 'Potential', birthday: '--05' }), at('2026-05-02T10:00'), configWith({ coupons: { scheme: { prefix: 'BD' } } }), 'BD23456789AB');
+    const coded = await email('birthday', buyer({ tier: 'Entry', birthday: '--05' }), at('2026-05-02T10:00'), configWith({ coupons: { scheme: { prefix: 'BD' } } }), 'BD23456789AB');
     expect(coded.text).toContain('10% off your next order with the code BD23456789AB.');
   });
 });
