@@ -217,7 +217,8 @@ function inAudienceWhateverTheClock(campaign: CampaignDefinition, profile: Clien
   if (!audience.tiers.includes(profile.tier) || !audience.stages.includes(profile.stage)) return false;
   if (audience.rfmSegments !== undefined && (profile.rfm?.segment === undefined || !audience.rfmSegments.includes(profile.rfm.segment))) return false;
   if (audience.locales !== undefined && !localeMatches(profile.locale, audience.locales)) return false;
-  if (audience.rising !== undefined && (profile.clv?.rising ?? false) !== audience.rising) return false;
+  // Without a prediction (no fit tonight, a Prospect) a client is neither rising nor not: false is not met either.
+  if (audience.rising !== undefined && (profile.clv === undefined || profile.clv.rising !== audience.rising)) return false;
   if (audience.churnRisk !== undefined && (profile.clv === undefined || !audience.churnRisk.includes(profile.clv.churnRisk))) return false;
   if (catalog !== 'unweighed' && (audience.boughtCategories !== undefined || audience.neverBoughtCategories !== undefined)) {
     const bought = categoriesBought(profile, catalog);

@@ -164,7 +164,7 @@ export type ProductsSource = z.infer<typeof productsSchema>;
 export const audienceFilterFields = {
   /** BCP 47 prefixes: "zh" matches zh-CN and zh-TW, "en-US" only en-US. Clients without a locale match none. */
   locales: z.array(z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 locale or prefix, e.g. "zh" or "en-US"')).min(1).optional(),
-  /** Only clients predicted to reach the next tier (true), or only the others (false). */
+  /** Only clients predicted to reach the next tier (true), or only the others with a prediction (false): a client without one meets neither. */
   rising: z.boolean().optional(),
   churnRisk: z.array(z.enum(CHURN_RISKS)).min(1).optional(),
   /** Clients who bought at least one of these categories. */

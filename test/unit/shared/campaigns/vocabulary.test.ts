@@ -243,6 +243,9 @@ describe('audience filters', () => {
     expect(inAudience(audience({ locales: ['en'] }), bare, now, SH)).toBe(false);
     expect(inAudience(audience({ churnRisk: ['low'] }), bare, now, SH)).toBe(false);
     expect(inAudience(audience({ daysSinceLastOrder: { max: 1000 } }), bare, now, SH)).toBe(false);
-    expect(inAudience(audience({ rising: false }), bare, now, SH)).toBe(true);
+    // No prediction (a night without a CLV fit, a Prospect): neither rising nor not, so "not rising" does not mail everyone.
+    expect(inAudience(audience({ rising: false }), bare, now, SH)).toBe(false);
+    expect(inAudience(audience({ rising: true }), bare, now, SH)).toBe(false);
+    expect(inAudience(audience({ rising: false }), { ...bare, clv: { ...client.clv!, rising: false } }, now, SH)).toBe(true);
   });
 });
