@@ -328,8 +328,11 @@ export const configFieldsSchema = z
     timeZone: timeZone.default('Asia/Shanghai'),
     /** Currency the thresholds and reports are expressed in. */
     currency: currencyCode.default('USD'),
-    /** Units of `currency` for one unit of each other currency an export may contain, as decimal strings. */
-    exchangeRates: z.record(currencyCode, decimalAmount).default({}),
+    /**
+     * Units of `currency` for one unit of each other currency an export may contain, as decimal
+     * strings; never 0, which would read every order in that currency as worth nothing, without a reject.
+     */
+    exchangeRates: z.record(currencyCode, decimalAmount.refine((rate) => /[1-9]/.test(rate), 'must be greater than 0')).default({}),
     /**
      * Left out: DEFAULT_USD_TIER_THRESHOLDS (configSchema fills them in), which only a USD config may
      * do: read in another currency they would mis-tier every client (checkTierThresholds).

@@ -37,6 +37,13 @@ describe('config', () => {
     expect(parseConfig({ currency: 'USD' }).tiers).toEqual({ vic: '50000', core: '5000', potential: '1000' });
   });
 
+  it('refuses an exchange rate of 0, naming it: every order in that currency would count as worth nothing, without a reject', () => {
+    for (const zero of ['0', '0.0', '00.000']) {
+      expect(() => parseConfig({ currency: 'USD', exchangeRates: { CNY: zero } }), zero).toThrow(/exchangeRates\.CNY: must be greater than 0/);
+    }
+    expect(parseConfig({ currency: 'USD', exchangeRates: { CNY: '0.14', JPY: '0.0067' } }).exchangeRates).toEqual({ CNY: '0.14', JPY: '0.0067' });
+  });
+
   it('refuses a misspelled key in any section, naming it: it would otherwise be dropped without a word', () => {
     const misspelled: [object, string][] = [
       [{ sender: { postalAdress: ['1 Demo Plaza'] } }, 'sender'],
