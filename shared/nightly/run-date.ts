@@ -15,16 +15,20 @@ import { addDays, isIsoDate, localDate } from '#shared/time.ts';
 
 export const runDateSchema = z.string().refine(isIsoDate, 'must be a date, YYYY-MM-DD');
 
-/** What the schedule or a person asks a whole night for; other keys (`trigger`) are kept, unread. */
+/**
+ * What the schedule or a person asks a whole night for. Any other key is refused: a mistyped
+ * backfill ({ "rundate": ... }) would otherwise run the night before the clock and succeed.
+ */
 export const nightRequestSchema = z
-  .object({
+  .strictObject({
+    /** The schedule's own mark (infra/constructs/nightly-pipeline.ts); unread. */
+    trigger: z.literal('schedule').optional(),
     runDate: runDateSchema.optional(),
     /** <aws.scheduler.scheduled-time>, e.g. 2026-11-23T18:00:00Z. */
     scheduledTime: z.iso.datetime({ offset: true, error: 'must be an ISO date-time with an offset, e.g. 2026-11-23T18:00:00Z' }).optional(),
     /** An operator's explicit decision to write a night whose figures fail the plausibility checks (recorded in its summary). */
     acceptDrop: z.boolean().optional(),
-  })
-  .passthrough();
+  });
 
 export type NightRequest = z.infer<typeof nightRequestSchema>;
 

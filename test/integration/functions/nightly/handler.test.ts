@@ -80,7 +80,7 @@ async function storedSummary(config: Config, result: NightResult): Promise<Night
 
 describe('nightly handler, one phase per invocation', () => {
   it('stores what a single run stores: profiles, tier history and the summary figures', async () => {
-    const prepared = (await handler({ phase: 'prepare', shards: SHARDS, request: { runDate: NIGHT, trigger: 'backfill' } })) as PreparedNight;
+    const prepared = (await handler({ phase: 'prepare', shards: SHARDS, request: { runDate: NIGHT } })) as PreparedNight;
     expect(prepared).toMatchObject({ runDate: NIGHT, shards: shardsOf(SHARDS) });
     const { runDate, runId, startedAt } = prepared;
 
@@ -94,7 +94,7 @@ describe('nightly handler, one phase per invocation', () => {
     const finished = (await handler({ phase: 'finish', runDate, runId, startedAt, shards: SHARDS })) as NightResult;
     const summary = await storedSummary(phased, finished);
 
-    const oneResult = (await singleHandler({ runDate: NIGHT, trigger: 'backfill' })) as NightResult;
+    const oneResult = (await singleHandler({ runDate: NIGHT })) as NightResult;
     const one = await storedSummary(single, oneResult);
     // The state machine carries the night's result, not its summary (one FileReport per file, an entry per advisor).
     expect(finished).toEqual(nightResultOf(summary));
@@ -150,7 +150,7 @@ describe('nightly handler, one phase per invocation', () => {
 
   it('takes a whole night without a phase (the unsharded state machine); on the export of a completed night it writes nothing', async () => {
     const completed = (await getRun<NightlyRunSummary>(aws.clients.documents, tableNames(single).runs, { job: 'nightly', runDate: NIGHT })) as NightlyRunSummary;
-    const rerun = (await singleHandler({ runDate: NIGHT, trigger: 'backfill' })) as NightResult;
+    const rerun = (await singleHandler({ runDate: NIGHT })) as NightResult;
     expect(rerun).toMatchObject({ job: 'nightly', runDate: NIGHT, runId: completed.runId, written: completed.written, rerun: { of: completed.runId } });
     expect(rerun.rerun?.runId).toMatch(/^nightly-/);
     expect(lambda.output.emf().at(-1)).toMatchObject({ NightlyRepeated: 1 });
@@ -192,7 +192,7 @@ describe('nightly handler, one phase per invocation', () => {
     await forgetClient({ config, clients: aws.clients, request: { customerId: 'e01' }, at: Date.now() });
     await seedProfiles(aws, config, [erased]);
 
-    const result = (await (await nightlyFunction(unsharded, config))({ runDate: NIGHT, trigger: 'backfill', acceptDrop: true })) as NightResult;
+    const result = (await (await nightlyFunction(unsharded, config))({ runDate: NIGHT, acceptDrop: true })) as NightResult;
     const summary = await storedSummary(config, result);
     expect(summary.input.erasedClients).toBe(1);
     expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'e01')).toBeUndefined();
@@ -212,7 +212,7 @@ describe('nightly handler, one phase per invocation', () => {
     await seedProfiles(aws, config, [profileItem('e01', { email: 'e01@example.com' })]);
     await recordErasure(aws.clients.documents, tables.suppression, { customerIds: ['e01'], emails: ['e01@example.com'] }, Date.now());
 
-    await (await nightlyFunction(unsharded, config))({ runDate: NIGHT, trigger: 'backfill', acceptDrop: true });
+    await (await nightlyFunction(unsharded, config))({ runDate: NIGHT, acceptDrop: true });
     expect(await getProfile(aws.clients.documents, tables.profiles, 'e01')).toBeUndefined();
     expect(await getSuppression(aws.clients.documents, tables.suppression, 'e01@example.com')).toBeUndefined();
     const entry = await aws.clients.documents.send(new GetCommand({ TableName: tables.suppression, Key: { email: erasedKey('email', 'e01@example.com') }, ConsistentRead: true }));

@@ -103,6 +103,20 @@ describe('the nightly request at the edge', () => {
     expect(() => parseNightlyEvent({ runDate: '2026-11-31' })).toThrow(/runDate: must be a date, YYYY-MM-DD/);
   });
 
+  it('refuses an unknown key, naming it, rather than running the night before the clock', () => {
+    for (const key of ['rundate', 'run_date', 'date']) {
+      expect(() => parseNightlyEvent({ [key]: '2026-11-01' }), key).toThrow(new RegExp(`^Invalid nightly event: \\(event\\): Unrecognized key: "${key}"`));
+      expect(() => parseNightlyEvent({ phase: 'prepare', shards: 2, request: { [key]: '2026-11-01' } }), key).toThrow(
+        new RegExp(`^Invalid nightly event: request: Unrecognized key: "${key}"`),
+      );
+    }
+    expect(() => parseNightlyEvent({ trigger: 'manual' })).toThrow(/trigger: Invalid input: expected "schedule"/);
+    // What the stack and the CLI send still passes: the schedule's input (stack.test.ts), `run nightly --stack`'s, {}.
+    expect(parseNightlyEvent({ runDate: '2026-11-01', acceptDrop: true })).toEqual({ runDate: '2026-11-01', acceptDrop: true, phase: 'single' });
+    expect(parseNightlyEvent({})).toEqual({ phase: 'single' });
+    expect(parseNightlyEvent(undefined)).toEqual({ phase: 'single' });
+  });
+
   it('gives a whole-night event and the sharded prepare the same night', () => {
     const single = parseNightlyEvent({ trigger: 'schedule', scheduledTime: SCHEDULED });
     expect(single.phase).toBe('single');
