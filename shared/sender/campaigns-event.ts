@@ -3,15 +3,15 @@ import { z } from 'zod';
 /**
  * The campaigns function's event. EventBridge Scheduler sends `{ trigger: 'schedule', at: <the
  * hour's scheduled time> }` every hour (infra/constructs/campaign-sender.ts); an operator invokes it
- * with `{ at?, dryRun? }` to run or rehearse an hour by hand.
+ * with `{ at?, dryRun? }` to run or rehearse an hour by hand. Any other key is refused: a rehearsal
+ * with a mistyped flag (`dry_run`) would otherwise send the hour for real.
  */
 export const campaignsEventSchema = z
-  .object({
+  .strictObject({
     trigger: z.literal('schedule').optional(),
     at: z.iso.datetime({ offset: true }).optional(),
     dryRun: z.boolean().optional(),
   })
-  .passthrough()
   .refine((event) => event.trigger === undefined || event.at !== undefined, {
     path: ['at'],
     message: 'a scheduled event carries the time it was scheduled for',

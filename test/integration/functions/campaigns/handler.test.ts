@@ -137,6 +137,18 @@ describe('campaigns handler, one hour per invocation', () => {
     expect(await ledgerOf('ch-bad')).toEqual([]);
   });
 
+  it('refuses a rehearsal whose dryRun flag is mistyped, naming the key, before sending anything', async () => {
+    await seedProfiles(aws, config, [newcomer('ch-rehearsal', TEN + 5 * HOUR)]);
+    for (const key of ['dry_run', 'dryrun', 'dry-run']) {
+      await expect(handler({ at: iso(TEN + 5 * HOUR), [key]: true }), key).rejects.toMatchObject({
+        name: 'ZodError',
+        issues: [expect.objectContaining({ code: 'unrecognized_keys', keys: [key] })],
+      });
+    }
+    expect(await emailsTo(aws, 'ch-rehearsal@example.com')).toEqual([]);
+    expect(await ledgerOf('ch-rehearsal')).toEqual([]);
+  });
+
   it('runs the schedule\'s event, { trigger: "schedule", at }, when it arrives within 50 minutes of its hour', async () => {
     // Dry: the hour is the real clock's, and this file's clients are due in 2026-11.
     const hour = iso(Date.now() - 10 * MINUTE);

@@ -27,6 +27,13 @@ describe('campaignsEventSchema', () => {
     expect(issues({ trigger: 'cron', at: HOUR_AT })).toEqual([expect.stringMatching(/^trigger: /)]);
     expect(issues({ trigger: 'schedule', at: '01:00' })).toEqual([expect.stringMatching(/^at: Invalid ISO datetime/)]);
   });
+
+  it('refuses any other key, naming it: a rehearsal with a mistyped dryRun would otherwise send for real', () => {
+    for (const key of ['dry_run', 'dryrun', 'dry-run']) {
+      const error = campaignsEventSchema.safeParse({ at: HOUR_AT, [key]: true }).error;
+      expect(error?.issues, key).toEqual([expect.objectContaining({ code: 'unrecognized_keys', keys: [key], message: `Unrecognized key: "${key}"` })]);
+    }
+  });
 });
 
 describe('lateScheduledRunRefusal', () => {
