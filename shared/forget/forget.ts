@@ -4,6 +4,7 @@ import type { Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { pseudonym, silentLog, type Log } from '#shared/log.ts';
 import { normaliseEmail } from '#shared/email.ts';
+import { ID_BOUND, longerThan, MAX_EMAIL_CHARS } from '#shared/exports/fields.ts';
 import { INTRODUCTION_CAMPAIGN, taskEmailLedgerKey } from '#shared/advisors/tasks.ts';
 import { deleteClientSuppression, deletePlainSuppression, erasedKey, keepFeedbackIdsOnErasure, plainSuppressionsOf, recordErasure } from '#shared/store/erasure-store.ts';
 import { deleteClientHistory } from '#shared/store/history-store.ts';
@@ -33,9 +34,10 @@ import { deleteTasks, tasksOfClient } from '#shared/store/task-store.ts';
 
 export const forgetRequestSchema = z
   .object({
-    customerId: z.string().trim().min(1).optional(),
+    // The exports' bounds: no id or address past them is in the base, and DynamoDB would refuse such a key mid-erasure.
+    customerId: z.string().trim().min(1).refine(ID_BOUND.within, ID_BOUND.reason).optional(),
     // The export's own rule: every address a client can have in the base can be forgotten.
-    email: z.string().trim().toLowerCase().regex(z.regexes.html5Email, 'must be an email address').optional(),
+    email: z.string().trim().max(MAX_EMAIL_CHARS, longerThan(MAX_EMAIL_CHARS)).toLowerCase().regex(z.regexes.html5Email, 'must be an email address').optional(),
   })
   .strict()
   .refine((request) => request.customerId !== undefined || request.email !== undefined, 'give a customerId or an email (or both)');

@@ -8,7 +8,7 @@ import { newTask } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { processSesFeedback } from '#shared/feedback/ses-events.ts';
-import { forgetClient, parseForgetRequest, type ForgetRequest } from '#shared/forget/forget.ts';
+import { forgetClient, ForgetRequestError, parseForgetRequest, type ForgetRequest } from '#shared/forget/forget.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { couponPoolKey } from '#shared/store/buckets.ts';
 import { codeDrawnFor, occasionRef, takeCode, takenCodes } from '#shared/store/coupon-store.ts';
@@ -259,6 +259,14 @@ describe('forget', () => {
     }
     expect(() => parseForgetRequest({ email: 'not an address' })).toThrow(/^Invalid erasure request: email: must be an email address/);
   });
+
+  it('refuses an id or address past the exports\' bounds, naming the field: none is in the base, and DynamoDB would refuse the key mid-erasure', () => {
+    const address = (chars: number) => `${'a'.repeat(chars - '@example.com'.length)}@example.com`;
+    expect(parseForgetRequest({ customerId: 'X'.repeat(256), email: address(254) })).toEqual({ customerId: 'X'.repeat(256), email: address(254) });
+    expect(() => parseForgetRequest({ customerId: 'X'.repeat(3000) })).toThrow(/^Invalid erasure request: customerId: longer than 256 bytes \(UTF-8\)$/);
+    expect(() => parseForgetRequest({ customerId: '客'.repeat(86) })).toThrow(ForgetRequestError);
+    expect(() => parseForgetRequest({ email: address(255) })).toThrow(/^Invalid erasure request: email: longer than 254 characters$/);
+  });
 });
 
 /**
@@ -501,4 +509,15 @@ describe('a client whose id SES tags cannot carry as it is (C.001, 客户001)', 
     expect(stored.stdout).toMatch(/^Erased: 1 profile\(s\), .* 2 hashed erasure entries keep the person out/);
     expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'FC-1')).toBeUndefined();
   });
+
+  it('`clientele forget` of an id past the exports\' bound: exit 2 with one line naming the field, nothing written', async () => {
+    const config = await sendingConfig('forget-cli-oversize');
+    const file = join(work, 'forget-cli-oversize.json');
+    await writeFile(file, JSON.stringify(config));
+    const result = await clienteleExit(['forget', '--customer', 'Y'.repeat(3000), '--config', file]);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/customerId: longer than 256 bytes/);
+    expect(result.stderr).not.toMatch(/unexpected error|\n\s+at /);
+    expect(await scanTable(aws, tableNames(config).suppression)).toEqual([]);
+  }, 60_000);
 });

@@ -62,4 +62,10 @@ describe('forget handler', () => {
     expect(await tracesOf('f02', 'shared@example.com')).toEqual([]);
     expect(await tracesOf('f03', 'shared@example.com')).toEqual([]);
   });
+
+  it('refuses an id past the exports\' bound as a bad request, before writing anything (not a DynamoDB error half-way)', async () => {
+    const before = await scanTable(aws, tables.suppression);
+    await expect(handler({ customerId: 'X'.repeat(3000) })).rejects.toMatchObject({ name: 'ForgetRequestError', message: expect.stringMatching(/customerId: longer than 256 bytes/) });
+    expect(await scanTable(aws, tables.suppression)).toEqual(before);
+  });
 });
