@@ -7,7 +7,7 @@ import { getRun, putRun, recentRuns, runsAfter } from '#shared/store/runs-store.
 import { tableNames } from '#shared/store/tables.ts';
 import type { Log } from '#shared/log.ts';
 import { addDays } from '#shared/time.ts';
-import { nightRules, plausibilityViolations, ruleChanges, type ErasedSinceLastNight, type LastNight, type NightFigures, type NightMoves, type TonightFigures } from './guards.ts';
+import { catalogueViolations, nightRules, plausibilityViolations, ruleChanges, type CatalogueFigures, type ErasedSinceLastNight, type LastNight, type NightFigures, type NightMoves, type TonightFigures } from './guards.ts';
 import { wholeSummaryOf } from './runs-item.ts';
 import { NIGHTLY_JOB, type NightAdmission, type NightInProgress, type NightlyRunSummary } from './summary.ts';
 
@@ -69,9 +69,14 @@ export function addShardFigures(parts: readonly ShardFigures[]): ShardFigures {
   return total;
 }
 
+/** Rows of an export's files of `kind` that were not rejected. */
+export function acceptedRows(files: readonly Pick<FileReport, 'kind' | 'rows' | 'rejected'>[], kind: FileReport['kind']): number {
+  return files.filter((f) => f.kind === kind).reduce((n, f) => n + f.rows - f.rejected, 0);
+}
+
 /** Order lines accepted from an export: the orders files' rows that were not rejected. */
 export function acceptedOrderLines(files: readonly Pick<FileReport, 'kind' | 'rows' | 'rejected'>[]): number {
-  return files.filter((f) => f.kind === 'orders').reduce((n, f) => n + f.rows - f.rejected, 0);
+  return acceptedRows(files, 'orders');
 }
 
 /** A night's runs-table item: its summary once completed, its mark while being written. */
@@ -100,6 +105,8 @@ export interface AdmitOptions {
   /** Accept figures that fail the plausibility checks (an operator's explicit decision). */
   acceptDrop: boolean;
   tonight: TonightFigures;
+  /** Tonight's products against the stored catalogue; absent when the night stores no products (the catalogue is kept). */
+  catalogue?: CatalogueFigures;
   log: Log;
 }
 
@@ -165,7 +172,10 @@ export async function admitNight(options: AdmitOptions): Promise<NightAdmission>
   }
   const last = earlier.find(isCompleted);
   const lastNight = last ? lastNightOf(last) : undefined;
-  const violations = plausibilityViolations(options.tonight, lastNight, config.plausibility);
+  const violations = [
+    ...plausibilityViolations(options.tonight, lastNight, config.plausibility),
+    ...(options.catalogue ? catalogueViolations(options.catalogue, config.plausibility) : []),
+  ];
   const rulesChanged = last?.rules ? ruleChanges(last.rules, nightRules(config)) : [];
   if (rulesChanged.length > 0) log.warn('the rules that place clients changed since the last completed night', { lastNight: last?.runDate, rulesChanged });
   if (violations.length > 0 && !options.acceptDrop) {

@@ -69,11 +69,11 @@ export function lastNightWithoutErased(lastNight: LastNight, erased: Partial<Era
 
 type FigureCheck = 'clients' | 'orderLines' | 'revenue12m';
 type ShareCheck = keyof NightMoves;
-export type PlausibilityCheck = FigureCheck | ShareCheck;
+export type PlausibilityCheck = FigureCheck | ShareCheck | 'catalogue';
 
 export interface GuardViolation {
   check: PlausibilityCheck;
-  /** Tonight's figure and the last completed night's (for the moves: its buyers, or its clients for the absent ones). */
+  /** Tonight's figure and the last completed night's (for the moves: its buyers, or its clients for the absent ones; for the catalogue: the SKUs stored). */
   tonight: number;
   lastNight: number;
   /** The share that was allowed. */
@@ -229,4 +229,35 @@ export function plausibilityViolations(tonight: TonightFigures, lastCompleted: L
     });
   }
   return violations;
+}
+
+/**
+ * What tonight's products files would do to the stored catalogue, which the night replaces with
+ * them (the sender's replenishment cycles, the product blocks' links and prices).
+ */
+export interface CatalogueFigures {
+  /** Products rows accepted from tonight's products files (at least the SKUs the night would store). */
+  productRows: number;
+  /** SKUs in the stored catalogue. */
+  storedSkus: number;
+}
+
+/**
+ * The catalogue shrinking by more than `maxDropShare`: a products export is a full snapshot like
+ * the others, and one that lost a part would stop replenishment for every SKU it lost. Pure.
+ */
+export function catalogueViolations(catalogue: CatalogueFigures, limits: Config['plausibility']): GuardViolation[] {
+  const { productRows, storedSkus } = catalogue;
+  if (storedSkus <= 0 || !exceeds(storedSkus - productRows, storedSkus, limits.maxDropShare)) return [];
+  return [
+    {
+      check: 'catalogue',
+      tonight: productRows,
+      lastNight: storedSkus,
+      limit: limits.maxDropShare,
+      message:
+        `the products catalogue would fall by ${thresholdText((storedSkus - productRows) / storedSkus)} (was ${storedSkus.toLocaleString('en-US')} SKUs, ` +
+        `now ${productRows.toLocaleString('en-US')} products rows), more than the ${thresholdText(limits.maxDropShare)} allowed`,
+    },
+  ];
 }

@@ -14,7 +14,7 @@ import type { RosterOutcome, RosterRow } from '#shared/advisors/roster.ts';
 import { settleRoster } from '#shared/store/roster-store.ts';
 import { advisorDigestsOfNight, DIGEST_WEEK_NIGHTS, type AdvisorDigestSummary, type DigestRun } from '#shared/digests/advisor-digests.ts';
 import { exportPrefix, reportPrefix, reportsBucket, SUMMARY_FILE } from '#shared/store/buckets.ts';
-import { writeCatalog, writeCategoryAffinity } from '#shared/store/catalog-store.ts';
+import { readCatalog, writeCatalog, writeCategoryAffinity } from '#shared/store/catalog-store.ts';
 import { putRun, recentRuns } from '#shared/store/runs-store.ts';
 import { erasedAmong, erasedSince, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
@@ -26,7 +26,7 @@ import { compareStrings, SkuLabels, type SkuLabelEntry } from '#shared/tiering/c
 import { rfmMeasures, runClock, streamProfiles } from '#shared/tiering/profile.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { isTierUpgrade, tierRank } from '#shared/tiering/tiers.ts';
-import { acceptedOrderLines, addShardFigures, admitNight, confirmWriter, emptyShardFigures, MONEY_FIGURES, NightRefusedError, type ShardFigures } from './admission.ts';
+import { acceptedOrderLines, acceptedRows, addShardFigures, admitNight, confirmWriter, emptyShardFigures, MONEY_FIGURES, NightRefusedError, type ShardFigures } from './admission.ts';
 import { futureNightRefusal } from './run-date.ts';
 import { nightRules, unexplainedLapse, type LapseClock } from './guards.ts';
 import { addDays, daysBetweenDates } from '#shared/time.ts';
@@ -790,7 +790,7 @@ export async function finishNight(
  * Phase 2, continued: the checks before any write (admission.ts), from every shard's figures and
  * the export's files; marks the night as being written.
  */
-export function admitShards(
+export async function admitShards(
   context: NightContext,
   run: {
     startedAt: number;
@@ -810,6 +810,9 @@ export function admitShards(
     context.log.error('night refused: profiles an earlier attempt wrote have no before-image left, nothing written', { writtenWithoutImage });
     throw missingBeforeImages(context.config, context.runDate, writtenWithoutImage);
   }
+  // The night replaces the stored catalogue with tonight's products, when it has any (writeShard).
+  const productRows = acceptedRows(files, 'products');
+  const catalogue = productRows > 0 ? { productRows, storedSkus: (await readCatalog(context.clients.s3, context.config)).size } : undefined;
   return admitNight({
     config: context.config,
     clients: context.clients,
@@ -818,6 +821,7 @@ export function admitShards(
     startedAt: run.startedAt,
     acceptDrop: context.acceptDrop,
     tonight: { ...figures, orderLines: acceptedOrderLines(files) },
+    ...(catalogue ? { catalogue } : {}),
     log: context.log,
   });
 }

@@ -7,6 +7,7 @@ import { directoryExportSource } from '#shared/exports/source.ts';
 import { NightRefusedError } from '#shared/nightly/admission.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { WRITE_LEASE_JOB } from '#shared/nightly/write-lease.ts';
+import { readCatalog } from '#shared/store/catalog-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { scanTable } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
@@ -161,5 +162,46 @@ describe('tier thresholds edited between two nights', () => {
     expect(sale.admission?.tonight.upgrades).toBe(0);
     expect(sale.admission?.accepted).toBeUndefined();
     expect(sale.admission?.rulesChanged).toBeUndefined();
+  });
+});
+
+describe('a products export that lost most of its rows', () => {
+  const SKUS = Array.from({ length: 40 }, (_, k) => `SKU-${String(k).padStart(2, '0')}`);
+  /** A night's export with every orders part and a products file of `skus` (none: no products file). */
+  async function withProducts(name: string, skus?: readonly string[]): Promise<string> {
+    const dir = await exportOf(name, allParts);
+    if (skus) await writeFile(join(dir, 'products.csv'), ['sku,name,replenish_days', ...skus.map((sku) => `${sku},Cream ${sku},30`)].join('\n') + '\n');
+    return dir;
+  }
+  const catalogueSkus = async (config: Config) => [...(await readCatalog(aws.clients.s3, config)).keys()].sort();
+  const SHRUNK = /2026-09-20 refused, nothing written: the products catalogue would fall by 95% \(was 40 SKUs, now 2 products rows\), more than the 20% allowed/;
+
+  it('refuses a night that would shrink the stored catalogue from 40 SKUs to 2, writing nothing; an operator can accept it; a night without products keeps it', { timeout: 120_000 }, async () => {
+    const config = await scenarioConfig(aws, 'catalogue-drop');
+    await night(config, A, await withProducts('catalogue-a', SKUS));
+    const before = await everything(config);
+    const cut = await withProducts('catalogue-b', SKUS.slice(0, 2));
+    const refused = night(config, B, cut);
+    await expect(refused).rejects.toThrow(NightRefusedError);
+    await expect(refused).rejects.toThrow(SHRUNK);
+    expect(await everything(config)).toEqual(before);
+    expect(await catalogueSkus(config)).toEqual(SKUS);
+
+    // No products file at all: the catalogue is kept, nothing to refuse.
+    await night(config, B, await withProducts('catalogue-none'));
+    expect(await catalogueSkus(config)).toEqual(SKUS);
+
+    const accepted = await night(config, '2026-09-21', cut, true);
+    expect(accepted.admission?.accepted?.map((v) => [v.check, v.tonight, v.lastNight])).toEqual([['catalogue', 2, 40]]);
+    expect(await catalogueSkus(config)).toEqual(SKUS.slice(0, 2));
+  });
+
+  it('refuses it in a sharded night too', { timeout: 180_000 }, async () => {
+    const config = await scenarioConfig(aws, 'catalogue-drop-sharded');
+    const sharded = (runDate: string, path: string) =>
+      runNightlySharded({ clock: Date.now, runDate, runId: `sharded-${runDate}`, config, clients: aws.clients, shards: 2, source: { kind: 'directory', path } });
+    await sharded(A, await withProducts('catalogue-sharded-a', SKUS));
+    await expect(sharded(B, await withProducts('catalogue-sharded-b', SKUS.slice(0, 2)))).rejects.toThrow(SHRUNK);
+    expect(await catalogueSkus(config)).toEqual(SKUS);
   });
 });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '#shared/config.ts';
 import {
+  catalogueViolations,
   nightRules,
   plausibilityViolations,
   ruleChanges,
@@ -340,5 +341,16 @@ describe('ruleChanges', () => {
     const edited = nightRules(parseConfig({ currency: 'EUR', exchangeRates: { CNY: '0.13' }, tiers: { vic: '40000', core: '3000', potential: '1000' }, lifecycle: { sleepingDays: 30 } }));
     expect(ruleChanges(rules, edited)).toEqual(['currency USD → EUR', 'exchangeRates.CNY none → 0.13', 'tiers.vic 50000 → 40000', 'tiers.core 5000 → 3000', 'lifecycle.sleepingDays 60 → 30']);
     expect(ruleChanges(edited, rules)).toContain('exchangeRates.CNY 0.13 → none');
+  });
+});
+
+describe('catalogueViolations', () => {
+  it('refuses a catalogue falling by more than maxDropShare, naming what it was and what it would be', () => {
+    expect(catalogueViolations({ productRows: 32, storedSkus: 40 }, limits)).toEqual([]);
+    expect(catalogueViolations({ productRows: 50, storedSkus: 40 }, limits)).toEqual([]);
+    expect(catalogueViolations({ productRows: 2, storedSkus: 0 }, limits)).toEqual([]);
+    expect(catalogueViolations({ productRows: 31, storedSkus: 40 }, limits)).toEqual([
+      { check: 'catalogue', tonight: 31, lastNight: 40, limit: 0.2, message: 'the products catalogue would fall by 22.5% (was 40 SKUs, now 31 products rows), more than the 20% allowed' },
+    ]);
   });
 });
