@@ -1,7 +1,7 @@
 import { displayMinor } from '#shared/money.ts';
 import { STAGES, TIERS } from '#shared/model.ts';
 import { zonedWallClock } from '#shared/time.ts';
-import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
+import { rowListCutText, type NightlyRunSummary } from '#shared/nightly/summary.ts';
 import type { AdvisorDigestSummary } from '#shared/digests/advisor-digests.ts';
 import type { CampaignCounts, CampaignRunSummary } from '#shared/sender/run.ts';
 import type { CampaignResults } from '#shared/campaign-results/model.ts';
@@ -39,11 +39,12 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
       `${n(input.rejected)} rejected (${percentText(input.rejectShare)})`,
   );
   if (input.unknownCustomerLines) lines.push(`  of which ${n(input.unknownCustomerLines)} order lines of unknown customers`);
-  if (summary.report.rejectsObject) lines.push(`Rejects: ${summary.report.rejectsObject}`);
+  if (summary.report.rejectsObject) lines.push(`Rejects: ${rowListCutText(summary.report, 'rejects') ?? summary.report.rejectsObject}`);
   for (const reject of input.sampleRejects.slice(0, 3)) {
     lines.push(`  ${reject.file.split('/').pop()}:${reject.line}  ${reject.reason}`);
   }
-  if (input.warned) lines.push(`Fields dropped with a warning: ${n(input.warned)}${summary.report.warningsObject ? `  (${summary.report.warningsObject})` : ''}`);
+  const warningsWhere = rowListCutText(summary.report, 'warnings') ?? summary.report.warningsObject;
+  if (input.warned) lines.push(`Fields dropped with a warning: ${n(input.warned)}${warningsWhere ? `  (${warningsWhere})` : ''}`);
   if (input.erasedClients) lines.push(`Left out, forgotten on request: ${n(input.erasedClients)} clients`);
   const { admission } = summary;
   const absent = admission?.tonight;

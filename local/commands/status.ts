@@ -3,7 +3,7 @@ import { destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
 import { awsRefusalMessage, cliAwsClients } from '#local/aws-errors.ts';
 import { reportLink } from '#shared/nightly/publish-report.ts';
 import type { Config } from '#shared/config.ts';
-import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
+import { NIGHTLY_JOB, rowListCutText } from '#shared/nightly/summary.ts';
 import { CAMPAIGNS_JOB, type CampaignRunRecord } from '#shared/sender/run.ts';
 import { recentRuns } from '#shared/store/runs-store.ts';
 import { tableName } from '#shared/store/tables.ts';
@@ -46,6 +46,9 @@ const storedNightSchema = z.object({
       summaryObject: z.string().optional(),
       reportError: z.string().optional(),
       teamEmail: z.object({ failed: z.number() }).optional(),
+      rejectsObject: z.string().optional(),
+      rejectsListed: z.number().optional(),
+      rejectsNotListed: z.number().optional(),
     })
     .optional(),
   advisorDigests: z
@@ -73,6 +76,8 @@ export interface NightStatus {
   clients?: number;
   profilesWritten?: number;
   rejects?: number;
+  /** "10,500 rejects, the first 10,000 listed in s3://…" when the rejects object lists fewer than the night counted. */
+  rejectsListed?: string;
   /** What went wrong around the night: an unfinished night, a report not written, team emails or digests that failed, were deferred or never sent. */
   failures: string[];
   /** The night's report.html (s3:// location). */
@@ -141,6 +146,7 @@ function nightStatus(raw: unknown): NightStatus {
   const named = unsent.length === 0 ? `not named here${whole}` : `${unsent.join(', ')}${unsentCount > unsent.length ? `, and ${unsentCount - unsent.length} more${whole}` : ''}`;
   if (unsentCount > 0) failures.push(`${unsentCount} advisor digests of ${night.advisorDigests?.week ?? 'the week'} never sent: ${named}`);
   if (night.advisorDigests?.error) failures.push(`advisor digests stopped: ${night.advisorDigests.error}`);
+  const rejectsListed = night.report ? rowListCutText(night.report, 'rejects') : undefined;
   return {
     runDate: night.runDate,
     status: completed ? 'completed' : 'writing',
@@ -150,6 +156,7 @@ function nightStatus(raw: unknown): NightStatus {
     ...(night.distribution ? { clients: night.distribution.clients } : {}),
     ...(night.written ? { profilesWritten: night.written.profiles } : {}),
     ...(night.input ? { rejects: night.input.rejected } : {}),
+    ...(rejectsListed ? { rejectsListed } : {}),
     failures,
     ...(night.report?.reportObject ? { report: night.report.reportObject } : {}),
   };
@@ -307,6 +314,7 @@ export function formatStatus(status: StatusResult): string {
           `  ${night.runDate.padEnd(12)}${started.padEnd(24)}${duration.padStart(9)}${n(night.clients).padStart(10)}${n(night.profilesWritten).padStart(10)}${n(night.rejects).padStart(9)}  ${night.report ?? '-'}`,
         );
       }
+      if (night.rejectsListed) lines.push(`  ${''.padEnd(12)}rejects: ${night.rejectsListed}`);
       if (night.reportLink) lines.push(`  ${''.padEnd(12)}open: ${night.reportLink}`);
       for (const failure of night.failures) lines.push(`  ${''.padEnd(12)}FAILURE: ${failure}`);
       for (const attempt of night.attempts ?? []) {

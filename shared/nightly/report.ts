@@ -11,7 +11,7 @@ import { getRun, recentRuns } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { readCampaignResults } from './campaign-results.ts';
 import { wholeSummaryOf } from './runs-item.ts';
-import { NIGHTLY_JOB, type NightInProgress, type NightlyRunSummary } from './summary.ts';
+import { NIGHTLY_JOB, rowListCutText, type NightInProgress, type NightlyRunSummary } from './summary.ts';
 
 /**
  * The nightly report's data step: everything the marketers' report shows, gathered from tonight's
@@ -99,6 +99,7 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
   const current = Object.fromEntries(TIERS.map((t) => [t, summary.distribution.tiers[t].clients])) as Record<Tier, number>;
   const figures = summary.distribution.repurchase;
   const rising = risingOf(summary);
+  const rejectsListedIn = rowListCutText(summary.report, 'rejects');
   const warningBelow = config.reports.repurchaseWarningBelow;
   return {
     brandName: config.brandName,
@@ -138,6 +139,7 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
       warning: summary.input.rejectShare > config.reports.rejectedRowsWarningAbove,
       sample: summary.input.sampleRejects,
       ...(summary.report.rejectsObject ? { object: summary.report.rejectsObject } : {}),
+      ...(rejectsListedIn ? { listedIn: rejectsListedIn } : {}),
     },
     ...absentFigures(summary),
     trend: history.map(trendPoint),

@@ -47,7 +47,7 @@ import { publishNightlyReport } from './publish-report.ts';
 import { completedRunOf, nightFingerprint, recordRerun } from './repeat.ts';
 import { runsItemOf } from './runs-item.ts';
 import { addPerFile, noUnknownCustomers, OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from './unknown-customers.ts';
-import { NIGHTLY_JOB, type NightAdmission, type NightlyProgress, type NightlyRunSummary } from './summary.ts';
+import { NIGHTLY_JOB, type NightAdmission, type NightlyProgress, type NightlyRunSummary, type RowListsCut } from './summary.ts';
 
 /**
  * The nightly job: read the dated export, compute every client's profile, write only what
@@ -601,8 +601,15 @@ async function purgeErased(context: Pick<NightContext, 'config' | 'clients' | 'l
   log.warn('profiles of erased clients found and erased again', { count: found.length });
 }
 
-/** What the export's rows could not give, beside the summary: rejects and dropped fields (JSON lines). */
-async function writeRowObjects(context: NightContext, rows: { rejects: readonly Reject[]; warnings: readonly FieldWarning[] }): Promise<{ rejectsObject?: string; warningsObject?: string }> {
+/**
+ * What the export's rows could not give, beside the summary: rejects and dropped fields (JSON
+ * lines), the first MAX_KEPT_REJECTS (MAX_KEPT_WARNINGS) of `rejected` (`warned`), with how many
+ * each lists and how many it does not (RowListsCut).
+ */
+async function writeRowObjects(
+  context: NightContext,
+  rows: { rejects: readonly Reject[]; rejected: number; warnings: readonly FieldWarning[]; warned: number },
+): Promise<{ rejectsObject?: string; warningsObject?: string } & RowListsCut> {
   const { config, clients, runDate } = context;
   const bucket = reportsBucket(config);
   const prefix = reportPrefix(config, 'nightly', runDate);
@@ -615,9 +622,19 @@ async function writeRowObjects(context: NightContext, rows: { rejects: readonly 
       tagging: 'retention=rejects',
       body: items.map((item) => JSON.stringify(item)).join('\n') + '\n',
     });
+  const rejectsNotListed = Math.max(0, rows.rejected - rows.rejects.length);
+  const warningsNotListed = Math.max(0, rows.warned - rows.warnings.length);
+  if (rejectsNotListed > 0 || warningsNotListed > 0) {
+    context.log.warn('more rejects or warnings than their objects list: the first are listed, the rest counted', {
+      rejectsListed: rows.rejects.length,
+      rejectsNotListed,
+      warningsListed: rows.warnings.length,
+      warningsNotListed,
+    });
+  }
   return {
-    ...(rows.rejects.length > 0 ? { rejectsObject: await write('rejects.jsonl', rows.rejects) } : {}),
-    ...(rows.warnings.length > 0 ? { warningsObject: await write('warnings.jsonl', rows.warnings) } : {}),
+    ...(rows.rejects.length > 0 ? { rejectsObject: await write('rejects.jsonl', rows.rejects), rejectsListed: rows.rejects.length, rejectsNotListed } : {}),
+    ...(rows.warnings.length > 0 ? { warningsObject: await write('warnings.jsonl', rows.warnings), warningsListed: rows.warnings.length, warningsNotListed } : {}),
   };
 }
 
@@ -701,7 +718,8 @@ export async function finishNight(
     .flatMap((o) => o.rejects)
     .sort((a, b) => compareStrings(a.file, b.file) || a.line - b.line)
     .slice(0, MAX_KEPT_REJECTS);
-  const rowObjects = await writeRowObjects(context, { rejects, warnings: first.warnings });
+  const input = combinedInput(outcomes, first, rejects);
+  const rowObjects = await writeRowObjects(context, { rejects, rejected: input.rejected, warnings: first.warnings, warned: input.warned ?? 0 });
   const summary: NightlyRunSummary = {
     job: 'nightly',
     status: 'completed',
@@ -714,7 +732,7 @@ export async function finishNight(
     durationMs: 0,
     // Shards run side by side: each phase took as long as its slowest shard.
     timingsMs: { read: max((o) => o.timingsMs.read), compute: max((o) => o.timingsMs.compute), load: max((o) => o.timingsMs.load), write: max((o) => o.timingsMs.write) },
-    input: combinedInput(outcomes, first, rejects),
+    input,
     distribution: mergeDistributions(outcomes.map((o) => o.distribution)),
     clv: withClvPredictionFailures(run.models.clv.report, sum((o) => o.clvPredictionFailures ?? 0)),
     changes: {

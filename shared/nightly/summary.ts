@@ -11,8 +11,8 @@ import type { GuardViolation, LastNight, NightFigures, NightMoves, NightRules, T
 /**
  * What a nightly run reports: its progress while it runs and its summary once done (summary.json
  * beside the report, and in the runs table with its growing lists cut to a sample: runs-item.ts).
- * Types only, so that every step of the night (the report, the digests, the CLI) can read them
- * without importing the run itself.
+ * Types (and how the row lists' cut is said) only, so that every step of the night (the report,
+ * the digests, the CLI) can read them without importing the run itself.
  */
 
 /** The runs-table job of the nightly runs' summaries. */
@@ -62,6 +62,31 @@ export interface NightAdmission {
   accepted?: GuardViolation[];
   /** The rules that place clients (NightRules) that changed since the last completed night, e.g. "tiers.core 5000 → 3000". */
   rulesChanged?: string[];
+}
+
+/**
+ * How many rejects (warnings) the rejects (warnings) object lists, and how many of those counted in
+ * `input.rejected` (`input.warned`) it does not: a night keeps the first MAX_KEPT_REJECTS
+ * (MAX_KEPT_WARNINGS) by file and line in memory, so that a huge export with many bad rows stays
+ * within its memory. Set with their object; absent in summaries written before they were counted.
+ */
+export interface RowListsCut {
+  rejectsListed?: number;
+  rejectsNotListed?: number;
+  warningsListed?: number;
+  warningsNotListed?: number;
+}
+
+/**
+ * "10,500 rejects, the first 10,000 listed in s3://…" when the rejects (or warnings) object lists
+ * fewer than the night counted; undefined when it lists them all. Pure.
+ */
+export function rowListCutText(report: Pick<NightlyRunSummary['report'], 'rejectsObject' | 'warningsObject'> & RowListsCut, kind: 'rejects' | 'warnings'): string | undefined {
+  const object = kind === 'rejects' ? report.rejectsObject : report.warningsObject;
+  const [listed, notListed] = kind === 'rejects' ? [report.rejectsListed, report.rejectsNotListed] : [report.warningsListed, report.warningsNotListed];
+  if (object === undefined || listed === undefined || !notListed) return undefined;
+  const n = (value: number) => value.toLocaleString('en-US');
+  return `${n(listed + notListed)} ${kind}, the first ${n(listed)} listed in ${object}`;
 }
 
 export interface NightlyRunSummary {
@@ -124,7 +149,7 @@ export interface NightlyRunSummary {
   /** Per campaign, all tiers, each window: sends, uplift and significance (the full results are in campaignResultsObject). */
   campaignResults: CampaignHeadline[];
   /** Where the run's report objects are; the nightly report's outcome (report.html, team email) too. */
-  report: { summaryObject: string; rejectsObject?: string; warningsObject?: string; campaignResultsObject: string } & ReportOutcome;
+  report: { summaryObject: string; rejectsObject?: string; warningsObject?: string; campaignResultsObject: string } & RowListsCut & ReportOutcome;
   /** On the digest weekday (config.reports.advisorDigestWeekday): the advisors' weekly digests. */
   advisorDigests?: AdvisorDigestSummary;
   /** What became of the advisors' tasks, bought-after-a-task against the control group, clients waiting for a new advisor; absent without advisors or tasks. */

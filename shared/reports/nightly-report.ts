@@ -74,7 +74,8 @@ export interface NightlyReport {
    */
   rfmSegments?: { segments: { name: string; buyers: number; movedIn: number; movedOut: number }[]; movements: Record<string, number> };
   /** `warning`: the share is above `warningAbove` (config.reports.rejectedRowsWarningAbove). */
-  rejects: { rows: number; rejected: number; share: number; warningAbove: number; warning: boolean; sample: Reject[]; object?: string };
+  /** `listedIn`: "10,500 rejects, the first 10,000 listed in s3://…" when the object lists fewer than `rejected` (RowListsCut). */
+  rejects: { rows: number; rejected: number; share: number; warningAbove: number; warning: boolean; sample: Reject[]; object?: string; listedIn?: string };
   /** Clients of the base in no file of tonight's export (shared/nightly/absent.ts): for the first time, and since an earlier night. Absent for runs stored before they were counted. */
   absent?: { newly: number; still: number };
   /** Oldest first, tonight last; one point on a first night. */

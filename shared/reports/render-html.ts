@@ -315,7 +315,7 @@ function rejectsSection(report: NightlyReport): string {
   if (r.rejected === 0) return section('rejects', 'Rejected rows', head + empty('No row was rejected tonight.'));
   const rows = r.sample.map((reject) => [e(reject.file.split('/').pop() ?? reject.file), e(count(reject.line)), e(reject.reason)]);
   const more = r.rejected > r.sample.length ? `<p class="note">The first ${e(count(r.sample.length))} are shown.</p>` : '';
-  const where = r.object ? `<p class="note">Full list: <code>${e(r.object)}</code></p>` : '';
+  const where = r.listedIn ? `<p class="note">${e(r.listedIn)}</p>` : r.object ? `<p class="note">Full list: <code>${e(r.object)}</code></p>` : '';
   return section('rejects', 'Rejected rows', head + table(['File', 'Line', 'Reason'], rows, [1]) + more + where);
 }
 

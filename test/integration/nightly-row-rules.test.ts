@@ -5,7 +5,12 @@ import { readObjectBytes } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import { ExportError } from '#shared/exports/reader.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
+import { formatNightlySummary } from '#local/format.ts';
+import { formatStatus, gatherStatus } from '#local/commands/status.ts';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
+import { gatherNightlyReport } from '#shared/nightly/report.ts';
+import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
+import { renderNightlyReportHtml } from '#shared/reports/render-html.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { UNKNOWN_CUSTOMER_REASON } from '#shared/nightly/unknown-customers.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
@@ -215,5 +220,48 @@ describe('nightly run: unknown customers, dropped fields, kept data and consent'
     expect(await consent('c04')).toBe(true);
     expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'c04')).toMatchObject({ firstName: 'Renamed', email: 'c04@example.com' });
     expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'c01')).toMatchObject({ email: 'c01@example.com' });
+  });
+});
+
+describe('nightly run: more rejects than the rejects object lists', () => {
+  /** 210,000 good order lines and 10,500 rejected ones (under 5%), for 200 clients. */
+  async function manyRejects(): Promise<string> {
+    const customers = Array.from({ length: 200 }, (_, c) => customerRow(`c${c}`));
+    const orders = ['order_id,customer_id,ordered_at,line_total'];
+    for (let i = 0; i < 220_500; i++) {
+      orders.push(`o${i},c${i % 200},2026-11-${String(1 + (i % 20)).padStart(2, '0')}T10:00:00+08:00,${i % 21 === 20 ? 'n/a' : '10.00'}`);
+    }
+    return exportFolder('many-rejects', { 'customers.csv': customersCsv(customers), 'orders.csv': orders.join('\n') + '\n' });
+  }
+  /** What the summary says of the cut list, and how many lines the object holds. */
+  async function listed(config: Config, summary: NightlyRunSummary) {
+    const { rejectsListed, rejectsNotListed } = summary.report;
+    return { rejected: summary.input.rejected, rejectsListed, rejectsNotListed, lines: (await jsonLines(config, summary.report.rejectsObject)).length };
+  }
+  const CUT = { rejected: 10_500, rejectsListed: 10_000, rejectsNotListed: 500, lines: 10_000 };
+
+  it('says how many it lists and how many not, in the summary, the CLI, the report and status; one shard or two', async () => {
+    const dir = await manyRejects();
+    const config = await scenarioConfig(aws, 'many-rejects');
+    const summary = await run(config, FIRST, dir, 'many-rejects');
+    expect(await listed(config, summary)).toEqual(CUT);
+    const said = `10,500 rejects, the first 10,000 listed in ${summary.report.rejectsObject}`;
+    expect(formatNightlySummary(summary)).toContain(`Rejects: ${said}`);
+    expect(renderNightlyReportHtml(await gatherNightlyReport({ config, clients: aws.clients, summary }))).toContain(said);
+    const status = await gatherStatus({ config, source: 'test' }, aws.clients, Date.parse(`${SECOND}T12:00:00Z`), { nights: 1, hours: 1 });
+    expect(status.nights[0]?.rejectsListed).toBe(said);
+    expect(formatStatus(status)).toContain(`rejects: ${said}`);
+
+    const shardedConfig = await scenarioConfig(aws, 'many-rejects-sharded');
+    const sharded = await runNightlySharded({ clock: Date.now, runDate: FIRST, runId: 'many-rejects-sharded', config: shardedConfig, clients: aws.clients, shards: 2, source: { kind: 'directory', path: dir } });
+    expect(await listed(shardedConfig, sharded)).toEqual(CUT);
+  }, 300_000);
+
+  it('says nothing is cut when the object lists every reject', async () => {
+    const config = await scenarioConfig(aws, 'few-rejects');
+    const dir = await exportFolder('few-rejects', { 'customers.csv': customersCsv(KNOWN.map((id) => customerRow(id))), 'orders.csv': ordersCsv(KNOWN, FIRST, ['bad,c01,2026-11-01T10:00:00+08:00,SKU-1,n/a']) });
+    const summary = await run(config, FIRST, dir, 'few-rejects');
+    expect(await listed(config, summary)).toEqual({ rejected: 1, rejectsListed: 1, rejectsNotListed: 0, lines: 1 });
+    expect(formatNightlySummary(summary)).toContain(`Rejects: ${summary.report.rejectsObject}\n`);
   });
 });

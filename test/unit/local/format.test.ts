@@ -72,6 +72,21 @@ describe('formatNightlySummary: the admission', () => {
   });
 });
 
+describe('formatNightlySummary: rejects and warnings the objects do not all list', () => {
+  it('says how many of the counted rejects and warnings the objects list, and nothing of a cut when they list all', () => {
+    const night = summary(RUN_DATE, profiles(10));
+    const rejectsObject = 's3://reports/nightly/rejects.jsonl';
+    const warningsObject = 's3://reports/nightly/warnings.jsonl';
+    night.input = { ...night.input, rejected: 10_500, warned: 12_000 };
+    night.report = { ...night.report, rejectsObject, rejectsListed: 10_500, rejectsNotListed: 0, warningsObject, warningsListed: 10_000, warningsNotListed: 2_000 };
+    const text = formatNightlySummary(night);
+    expect(text).toContain(`Rejects: ${rejectsObject}\n`);
+    expect(text).toContain(`Fields dropped with a warning: 12,000  (12,000 warnings, the first 10,000 listed in ${warningsObject})`);
+    night.report = { ...night.report, rejectsListed: 10_000, rejectsNotListed: 500 };
+    expect(formatNightlySummary(night)).toContain(`Rejects: 10,500 rejects, the first 10,000 listed in ${rejectsObject}\n`);
+  });
+});
+
 describe('formatForgetResult', () => {
   const result = (counts: Partial<ForgetResult>): ForgetResult => ({ request: {}, profiles: 0, historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0, couponCodes: 0, erasureKeys: 1, ...counts });
 
