@@ -16,7 +16,8 @@ import { isAscii } from 'node:buffer';
  * - a record is refused (CSV_MAX_RECORD_SIZE) when the characters of its completed fields plus
  *   the bytes of the current one exceed the limit before another byte is added to it;
  * - input ending inside quotes fails (CSV_QUOTE_NOT_CLOSED); a last record without a delimiter
- *   is a record; nothing after a final delimiter is.
+ *   is a record (the reader refuses it as cut short: unterminatedLastLine); nothing after a
+ *   final delimiter is.
  * Errors carry csv-parse's code and its line counter (`lines`: 1 + the CR and LF bytes examined
  * before the failing byte, the LF of a CRLF delimiter not examined), which the reader reports.
  */
@@ -99,6 +100,8 @@ export class CsvRecordScanner {
   private consumed = 0;
   /** Where the input being scanned starts, in bytes of the input. */
   private scanFrom = 0;
+  /** Line of the last record when the input ended without its record delimiter. */
+  private unterminatedLine: number | undefined;
 
   /**
    * `from`: a scanner that starts at a record of an input (after its BOM, if any) rather than at
@@ -125,6 +128,14 @@ export class CsvRecordScanner {
   /** Bytes pushed before the next record (a BOM included): in onRecord, the end of the record given. */
   get bytesBeforeNext(): number {
     return this.consumed;
+  }
+
+  /**
+   * After end(): the line of the last record when the input ended inside it, without its record
+   * delimiter (a file cut short: its last field may be cut to a still valid value); else undefined.
+   */
+  get unterminatedLastLine(): number | undefined {
+    return this.unterminatedLine;
   }
 
   /** Bytes of a record begun and not finished by the bytes pushed so far (scanned again with more). */
@@ -294,6 +305,7 @@ export class CsvRecordScanner {
     const length = scratchLength >= 0 ? scratchLength : runEnd - runStart;
     if (wasQuoting || fields.length > 0 || length > 0) {
       fields.push(scratchLength >= 0 ? decode(this.scratch, 0, scratchLength) : decode(buf, runStart, runEnd));
+      this.unterminatedLine = this.nextLine;
       this.emit(fields, lineBreaks, newlines, delimiter, len);
     }
     this.consumed = this.scanFrom + len;

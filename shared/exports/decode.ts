@@ -260,11 +260,14 @@ function csvProblem(code: string): string {
  * Calls `onRecord` for every CSV record with the physical line it starts on (1-based). Blank
  * lines come through as records of one empty field. Scanned by CsvRecordScanner (csv-scanner.ts),
  * which follows csv-parse's rules byte for byte; its errors carry csv-parse's codes and lines.
+ * Resolves to the line of the last record when the input ends inside it, without a line ending
+ * (CsvRecordScanner.unterminatedLastLine), else undefined.
  */
-export async function readCsvRecords(bytes: Readable, onRecord: (fields: string[], line: number) => void): Promise<void> {
+export async function readCsvRecords(bytes: Readable, onRecord: (fields: string[], line: number) => void): Promise<number | undefined> {
   const scanner = new CsvRecordScanner(onRecord, MAX_CSV_RECORD_CHARS);
   for await (const chunk of bytes as AsyncIterable<Buffer | string>) scanner.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   scanner.end();
+  return scanner.unterminatedLastLine;
 }
 
 /** Calls `onLine` for every line of a UTF-8 text stream (BOM removed), with its 1-based number. */

@@ -416,7 +416,7 @@ export function readThreadedBlock(
     scanner.push(bytes);
     if (block.last) {
       scanner.end();
-      rows.end();
+      rows.end(scanner.unterminatedLastLine);
     }
     sink.end();
     if (lineHashes !== undefined) read.lineHashes = [lineHashes.encode()];
@@ -568,8 +568,7 @@ async function readOpenedFile(
   try {
     if (file.encoding === 'csv') {
       const rows = new CsvRows(location, format, sink, context.reject, report);
-      await readCsvRecords(bytes, (fields, line) => rows.record(fields, line));
-      rows.end();
+      rows.end(await readCsvRecords(bytes, (fields, line) => rows.record(fields, line)));
     } else await readJsonlFile(bytes, location, format, sink, context.reject, report);
     sink.end();
   } catch (error) {
@@ -813,10 +812,20 @@ class CsvRows {
     this.sink.row(values, line);
   }
 
-  /** The file ended: a short last record means it was cut off. */
-  end(): void {
+  /**
+   * The file ended: a short last record means it was cut off, and so does a last record without
+   * its line ending (`unterminatedLine`, its line): its last field may be cut to a valid value.
+   */
+  end(unterminatedLine: number | undefined): void {
     if (this.shortLine !== 0) {
       throw ExportError.at(this.location, `is truncated: its last record has ${this.shortWidth} of the header's ${this.width} columns`, { line: this.shortLine });
+    }
+    if (unterminatedLine !== undefined) {
+      throw ExportError.at(
+        this.location,
+        'is truncated: its last record does not end with a line ending (a file cut short?). Every record, the last too, must end with one',
+        { line: unterminatedLine },
+      );
     }
   }
 

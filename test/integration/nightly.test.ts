@@ -147,8 +147,8 @@ describe('nightly run on the embedded AWS', () => {
     for (let i = 0; i < 90; i++) orders.push(`o${i},c${i},2026-11-01T10:00:00+08:00,120.00`);
     for (let i = 0; i < 10; i++) orders.push(`x${i},c${i},not-a-date,120.00`);
     const customers = ['customer_id,email', ...Array.from({ length: 90 }, (_, i) => `c${i},c${i}@example.com`)];
-    await aws.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/customers.csv`, Body: customers.join('\n') }));
-    await aws.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/orders.csv.gz`, Body: gzipSync(orders.join('\n')) }));
+    await aws.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/customers.csv`, Body: customers.join('\n') + '\n' }));
+    await aws.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/orders.csv.gz`, Body: gzipSync(orders.join('\n') + '\n') }));
     await expect(run(config, RUN_DATE)).rejects.toThrow(/orders\.csv\.gz/);
     expect(await scanTable(aws, tableNames(config).profiles)).toEqual([]);
   });

@@ -21,7 +21,7 @@ describe('reading advisors.csv / advisors.jsonl', () => {
   });
 
   it('hands over every valid row, after customers and products and before orders, with defaults', async () => {
-    const roster = [HEADER, 'A01,Sophie Martin,Sophie@Example.com,en,true,"Senior advisor, Rue Cambon",Paris', 'A02,王芳,wang.fang@example.com,zh_CN,,,Shanghai', 'A03,Old Hand,old@example.com,en,no,,Paris'].join('\n');
+    const roster = [HEADER, 'A01,Sophie Martin,Sophie@Example.com,en,true,"Senior advisor, Rue Cambon",Paris', 'A02,王芳,wang.fang@example.com,zh_CN,,,Shanghai', 'A03,Old Hand,old@example.com,en,no,,Paris', ''].join('\n');
     const { advisors, positions, result } = await read({ ...base, 'advisors.csv': roster });
     expect(advisors).toEqual([
       { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@example.com', locale: 'en', active: true, signature: 'Senior advisor, Rue Cambon', store: 'Paris' },
@@ -41,7 +41,7 @@ describe('reading advisors.csv / advisors.jsonl', () => {
   });
 
   it('rejects a row without an id or with an unreadable active flag, naming file and line, never the value; drops a bad optional field with a warning', async () => {
-    const roster = [HEADER, ',No Id,x@example.com,en,true,,', 'A02,Maybe,m@example.com,en,perhaps,,', 'A03,Fine,not-an-email,en,1,,', 'A04,Two\u0007Lines,f@example.com,en,1,,'].join('\n');
+    const roster = [HEADER, ',No Id,x@example.com,en,true,,', 'A02,Maybe,m@example.com,en,perhaps,,', 'A03,Fine,not-an-email,en,1,,', 'A04,Two\u0007Lines,f@example.com,en,1,,', ''].join('\n');
     const { advisors, result, dir } = await read({ ...base, 'advisors.csv': roster });
     expect(result.rejects).toEqual([
       { file: `${dir}/advisors.csv`, line: 2, reason: expect.stringMatching(/advisor_id/) },
@@ -58,7 +58,7 @@ describe('reading advisors.csv / advisors.jsonl', () => {
   });
 
   it('takes no "__proto__" for an advisor id or a store (they key stored maps): the row is a reject, the store dropped with a warning', async () => {
-    const roster = [HEADER, '__proto__,Proto,p@example.com,en,true,,Paris', 'A02,Fang,f@example.com,en,true,,__proto__', 'A03,Hand,h@example.com,en,true,,constructor'].join('\n');
+    const roster = [HEADER, '__proto__,Proto,p@example.com,en,true,,Paris', 'A02,Fang,f@example.com,en,true,,__proto__', 'A03,Hand,h@example.com,en,true,,constructor', ''].join('\n');
     const { advisors, result, dir } = await read({ ...base, 'advisors.csv': roster });
     expect(result.rejects).toEqual([{ file: `${dir}/advisors.csv`, line: 2, reason: 'advisor_id: a reserved name ("__proto__") that cannot be stored as a key' }]);
     expect(advisors.map((a) => [a.advisorId, a.store])).toEqual([

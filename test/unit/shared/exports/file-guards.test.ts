@@ -33,6 +33,33 @@ describe('truncated files', () => {
     expect(error.message).toBe(`${dir}/orders.csv, line 5: is truncated: its last record has 3 of the header's 4 columns`);
   });
 
+  // exports.md: a file that ends inside a record fails the run. Cut inside its last field, a
+  // record keeps all its columns and may still read as valid ("1200.00" as "12", an email as a
+  // shorter address): only its missing line ending tells.
+  it.each([
+    ['an orders file cut inside its last amount', { 'customers.csv': CUSTOMERS, 'orders.csv': orders(3).slice(0, -4) }, 'orders.csv', 4],
+    ['a customers file cut inside its last email', { 'customers.csv': CUSTOMERS.slice(0, -2), 'orders.csv': orders(1) }, 'customers.csv', 3],
+    ['a CRLF file', { 'customers.csv': CUSTOMERS.replaceAll('\n', '\r\n').slice(0, -2), 'orders.csv': orders(1) }, 'customers.csv', 3],
+    ['a CR-only file', { 'customers.csv': CUSTOMERS.replaceAll('\n', '\r').slice(0, -1), 'orders.csv': orders(1) }, 'customers.csv', 3],
+    ['a last record ending in a closed quote', { 'customers.csv': CUSTOMERS, 'orders.csv': `${orders(1)}O2,C1,2026-11-22T10:00:00Z,"1.00"` }, 'orders.csv', 3],
+    ['a gzipped file', { 'customers.csv': CUSTOMERS, 'orders.csv.gz': gzipSync(orders(3).slice(0, -1)) }, 'orders.csv.gz', 4],
+    ['a Shopify file', { 'customers_export.csv': 'Customer ID,Email\n1,mei.chen@example.com', 'orders.csv': orders(1) }, 'customers_export.csv', 2],
+  ])('fails a CSV whose last record does not end with a line ending: %s', async (_, files, name, line) => {
+    const { error, dir } = await failure(files);
+    expect(error.file).toBe(`${dir}/${name}`);
+    expect(error.line).toBe(line);
+    expect(error.message).toBe(
+      `${dir}/${name}, line ${line}: is truncated: its last record does not end with a line ending (a file cut short?). Every record, the last too, must end with one`,
+    );
+  });
+
+  it('reads a CSV whose last record ends with a line ending, whichever the file uses', async () => {
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const { customers } = await read({ 'customers.csv': CUSTOMERS.replaceAll('\n', eol), 'orders.csv': orders(1) });
+      expect(customers.map((c) => c.email)).toEqual(['c1@example.com', 'c2@example.com']);
+    }
+  });
+
   it('still rejects a short record that is not the last one, as one bad row', async () => {
     const { result } = await read({ 'customers.csv': CUSTOMERS, 'orders.csv': `${orders(3)}O4,C1\n${'O5,C1,2026-11-22T10:00:00Z,1.00\n'}` }, { config: { maxRejectShare: 1 } });
     expect(result.rejects).toEqual([expect.objectContaining({ line: 5, reason: 'row has 2 columns, the header has 4' })]);

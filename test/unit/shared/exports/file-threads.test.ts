@@ -287,6 +287,8 @@ describe('orders files read in worker threads', () => {
     ['a part with too many rejects', { 'orders-2.csv': csv([HEADER, ...orderRows(5, 100), ...Array.from({ length: 10 }, (_, i) => [`R${i}`, 'C1', 'x', '', '', '', '1', 'paid', '1', ''])]) }],
     ['a part of binary content', { 'orders-2.csv': Buffer.from([0x00, 0x01, 0x02, 0x03, 0x00, 0x00, 0x10, 0x11]) }],
     ['a customers file cut inside its last record', { 'customers.csv': 'customer_id,email,first_name\nC1,c1@example.com,Mei\nC2,c2@exa' }],
+    ['a part cut inside its last field, its columns all there', { 'orders-2.csv': csv([HEADER, ...orderRows(20, 100)]).slice(0, -1) }],
+    ['a customers file cut inside its last field', { 'customers.csv': CUSTOMERS.slice(0, -2) }],
     ['a customers part that is not valid UTF-8', { 'customers-2.csv': Buffer.from('customer_id,email\nC9,c9@example.com\nC10,\xff\xfe@example.com\n', 'latin1') }],
     ['a customers part with too many rejects', { 'customers-2.csv': 'customer_id,email\n,c9@example.com\n,c10@example.com\n' }],
   ];
@@ -433,6 +435,17 @@ describe('one file read in blocks by several threads', () => {
     );
     // Each run starts its reader threads afresh: slow on a loaded machine, whatever the code.
   }, 180_000);
+
+  it('fails a file whose last record lacks its line ending once, at its end, as one thread does, wherever the blocks fall', async () => {
+    const whole = csv([HEADER, ...orderRows(300, 0)]);
+    const source = memorySource({ 'customers.csv': CUSTOMERS, 'orders.csv': whole.slice(0, -1) }, 1000);
+    const here = await outcome(source, 0);
+    expect(here).toMatchObject({ error: { line: 301, message: expect.stringContaining('orders.csv, line 301: is truncated: its last record does not end with a line ending') } });
+    for (const blockBytes of [64, 1024, whole.length - 10]) expect(await outcome(source, 3, {}, blockBytes)).toEqual(here);
+    // Whole, the same file is read in blocks, none of their ends taken for the file's.
+    const read = await outcome(memorySource({ 'customers.csv': CUSTOMERS, 'orders.csv': whole }, 1000), 3, {}, 4096);
+    expect(read).toMatchObject({ read: { result: { rows: 303 } } });
+  });
 
   it('fails as one thread does on a quote left open until the record is too long, across many blocks', async () => {
     const rows = csv([HEADER, ...orderRows(2_000, 0)]);

@@ -70,9 +70,9 @@ describe('a manifest that lists the files', () => {
     expect(error.message).toBe(`${dir}/orders.csv: does not match its sha256 in _manifest.json: changed or damaged since the manifest was written`);
   });
 
-  it('catches a cut inside the last field, which the CSV alone cannot tell from a short value', async () => {
+  it('catches a last field changed to another valid value, which the CSV alone cannot tell', async () => {
     const whole = orders(3);
-    const cut = whole.slice(0, whole.length - 3); // "10.00\n" → "10."
+    const cut = `${whole.slice(0, whole.length - 4)}\n`; // "10.00\n" → "10\n" (a cut, its line ending put back)
     const files = [listed()[0] as { name: string; rows: number; sha256: string }, { name: 'orders.csv', rows: 3, sha256: sha256(whole) }];
     const { error } = await failure({ '_manifest.json': manifest(files), 'customers.csv': CUSTOMERS, 'orders.csv': cut });
     expect(error.message).toContain('does not match its sha256');
