@@ -27,9 +27,9 @@ export function rawTally(): RawTally {
 }
 
 /**
- * The decoded text is not valid in the export's encoding. Thrown by the decoded stream, which
- * does not count lines (that would cost every night); the reader finds the line afterwards with
- * firstInvalidLine.
+ * The decoded text is not valid in the export's encoding, or is not text (a NUL byte). Thrown by
+ * the decoded stream, which does not count lines (that would cost every night); the reader finds
+ * the line afterwards with firstInvalidLine.
  */
 export class InvalidText extends Error {
   override name = 'InvalidText';
@@ -37,9 +37,6 @@ export class InvalidText extends Error {
 
 /** A CSV record (or quoted field) larger than this is refused: it means an unclosed quote. */
 export const MAX_CSV_RECORD_CHARS = 1 << 20;
-
-/** How many leading decoded bytes are checked for binary content. */
-const SNIFF_BYTES = 8192;
 
 export interface DecodeOptions {
   /** Told the size of every raw (compressed) chunk read. */
@@ -53,13 +50,13 @@ export interface DecodeOptions {
 /**
  * The decoded bytes of a file as UTF-8 text: gunzipped when it starts with 1f 8b (whatever its
  * name says), checked to be valid in the export's encoding and converted to UTF-8 when it is
- * another. The stream fails with an ExportError when the content is binary rather than text,
- * and with InvalidText when the text is not valid in its encoding.
+ * another. The stream fails with InvalidText when the content has a NUL byte (binary rather than
+ * text) or is not valid in its encoding.
  */
-export function decodedStream(raw: NodeJS.ReadableStream | Readable, location: string, options: DecodeOptions): Readable {
+export function decodedStream(raw: NodeJS.ReadableStream | Readable, options: DecodeOptions): Readable {
   const input = raw instanceof Readable ? raw : new Readable().wrap(raw);
   const text = isUtf8Encoding(options.encoding) ? checkedUtf8 : transcoded(options.encoding);
-  return Readable.from(text(gunzipped(input, location, options)), { objectMode: false });
+  return Readable.from(text(gunzipped(input, options)), { objectMode: false });
 }
 
 function isUtf8Encoding(encoding: ExportTextEncoding): boolean {
@@ -131,23 +128,31 @@ function transcoded(encoding: ExportTextEncoding) {
   };
 }
 
+/** The first line of a file that is not valid text: its number, and whether a NUL byte (binary data) is what is wrong. */
+export interface InvalidLine {
+  line: number;
+  binary: boolean;
+}
+
 /**
- * The first physical line (1-based) of `raw` that is not valid text in `encoding`, read again
- * from the start: only after the decoded stream failed, so the nightly path counts no lines.
- * Lines are split at 0x0A, which is never part of a multi-byte character in the encodings a
- * config may name. Undefined when every line is valid.
+ * The first physical line (1-based) of `raw` that is not valid text in `encoding` or has a NUL
+ * byte, read again from the start: only after the decoded stream failed, so the nightly path
+ * counts no lines. Lines are split at 0x0A, which is never part of a multi-byte character in the
+ * encodings a config may name. Undefined when every line is valid.
  */
-export async function firstInvalidLine(raw: NodeJS.ReadableStream | Readable, location: string, encoding: ExportTextEncoding): Promise<number | undefined> {
+export async function firstInvalidLine(raw: NodeJS.ReadableStream | Readable, encoding: ExportTextEncoding): Promise<InvalidLine | undefined> {
   const input = raw instanceof Readable ? raw : new Readable().wrap(raw);
   const decoder = new TextDecoder(encoding, { fatal: true });
   let line = 1;
   try {
-    for await (const chunk of gunzipped(input, location, { encoding })) {
+    for await (const chunk of gunzipped(input, { encoding }, false)) {
       let start = 0;
       for (;;) {
         const newline = chunk.indexOf(0x0a, start);
         const end = newline === -1 ? chunk.length : newline;
-        decoder.decode(chunk.subarray(start, end), { stream: true });
+        const text = chunk.subarray(start, end);
+        if (text.indexOf(0) !== -1) return { line, binary: true };
+        decoder.decode(text, { stream: true });
         if (newline === -1) break;
         decoder.decode(); // the line is complete: an unfinished character in it fails here
         line += 1;
@@ -156,7 +161,7 @@ export async function firstInvalidLine(raw: NodeJS.ReadableStream | Readable, lo
     }
     decoder.decode();
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') return line;
+    if ((error as { code?: unknown }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') return { line, binary: false };
     throw error;
   } finally {
     input.destroy();
@@ -164,7 +169,8 @@ export async function firstInvalidLine(raw: NodeJS.ReadableStream | Readable, lo
   return undefined;
 }
 
-async function* gunzipped(input: Readable, location: string, options: DecodeOptions): AsyncGenerator<Buffer> {
+/** The decoded (gunzipped) bytes; `refuseNul`: fail with InvalidText at a chunk with a NUL byte (firstInvalidLine looks for it itself). */
+async function* gunzipped(input: Readable, options: DecodeOptions, refuseNul = true): AsyncGenerator<Buffer> {
   const bytes = counted(input, options);
   // Peek at the first two bytes (possibly split over chunks), then replay them.
   const head: Buffer[] = [];
@@ -189,19 +195,19 @@ async function* gunzipped(input: Readable, location: string, options: DecodeOpti
   } else {
     decoded = replay();
   }
-  let sniffed = 0;
   for await (const chunk of decoded) {
-    if (sniffed < SNIFF_BYTES) {
-      refuseBinary(chunk.subarray(0, SNIFF_BYTES - sniffed), location, options.encoding);
-      sniffed += chunk.length;
-    }
+    if (refuseNul) refuseBinary(chunk);
     yield chunk;
   }
 }
 
-/** A NUL byte never occurs in text: this is binary data (or UTF-16, which we refuse too). */
-function refuseBinary(head: Buffer, location: string, encoding: ExportTextEncoding): void {
-  if (head.indexOf(0) !== -1) throw ExportError.at(location, `is not a ${isUtf8Encoding(encoding) ? 'UTF-8' : encoding} text file (it contains binary data)`);
+/**
+ * A NUL byte never occurs in text: this is binary data (or UTF-16, which we refuse too), anywhere
+ * in the file (a zeroed block would merge lines silently). indexOf is a memchr: the whole file is
+ * checked at little cost.
+ */
+function refuseBinary(bytes: Buffer): void {
+  if (bytes.indexOf(0) !== -1) throw new InvalidText('contains a NUL byte');
 }
 
 /**
@@ -214,12 +220,11 @@ export function readableInBlocks(head: Buffer, encoding: ExportTextEncoding): bo
 }
 
 /**
- * One block of a file readable in blocks, checked as decodedStream checks the whole file: the
- * first block for binary content, every block for valid UTF-8 (a block is whole lines, so no
- * character spans two).
+ * One block of a file readable in blocks, checked as decodedStream checks the whole file: for
+ * binary content (a NUL byte) and valid UTF-8 (a block is whole lines, so no character spans two).
  */
-export function checkTextBlock(block: Buffer, location: string, first: boolean): void {
-  if (first) refuseBinary(block.subarray(0, SNIFF_BYTES), location, 'utf-8');
+export function checkTextBlock(block: Buffer): void {
+  refuseBinary(block);
   if (!isUtf8(block)) throw new InvalidText('not valid UTF-8');
 }
 

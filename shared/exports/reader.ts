@@ -392,7 +392,7 @@ export function readThreadedBlock(
   const rows = new CsvRows(location, format, sink, context.reject, read.report);
   let records = 0;
   try {
-    checkTextBlock(bytes, location, block.first);
+    checkTextBlock(bytes);
     if (block.header !== undefined) {
       const header = new CsvRecordScanner((fields, line) => {
         if (!rows.hasHeader) rows.record(fields, line);
@@ -563,7 +563,7 @@ async function readOpenedFile(
   const context = rowContext(reading, report, handlers, file, fileIndex, reading.lineHashes);
   const format = formatOf(file);
   const tally = rawTally();
-  const bytes = decodedStream(raw, location, { onBytes: reading.onBytes, tally, encoding: reading.config.exports.encoding });
+  const bytes = decodedStream(raw, { onBytes: reading.onBytes, tally, encoding: reading.config.exports.encoding });
   const sink = format.createSink(context);
   try {
     if (file.encoding === 'csv') {
@@ -688,12 +688,16 @@ function readFailure(error: unknown, location: string): ExportError {
   return wrapped instanceof ExportError ? wrapped : ExportError.at(location, `could not be read: ${messageOf(error)}`, { cause: error });
 }
 
-/** Names the first line that is not valid text, reading the file again (only ever on failure). */
+/** Names the first line that is not valid text (or binary), reading the file again (only ever on failure). */
 async function invalidTextError(source: ExportSource, key: string, location: string, config: Config): Promise<ExportError> {
   const { encoding } = config.exports;
-  const line = await firstInvalidLine(await openFile(source, key, location), location, encoding).catch((error: unknown) => {
+  const invalid = await firstInvalidLine(await openFile(source, key, location), encoding).catch((error: unknown) => {
     throw readFailure(error, location);
   });
+  const line = invalid?.line;
+  if (invalid?.binary === true) {
+    return ExportError.at(location, `is not a ${encoding === 'utf-8' ? 'UTF-8' : encoding} text file (it contains binary data: a NUL byte)`, { line });
+  }
   const problem =
     encoding === 'utf-8'
       ? 'is not valid UTF-8 text; if the platform exports another encoding (GBK is common in China), set exports.encoding in the config'

@@ -447,6 +447,17 @@ describe('one file read in blocks by several threads', () => {
     expect(read).toMatchObject({ read: { result: { rows: 303 } } });
   });
 
+  it('fails a file with NUL bytes past its first block as one thread does, naming their line', async () => {
+    const whole = Buffer.from(csv([HEADER, ...orderRows(300, 0)]));
+    const zeroed = Buffer.from(whole).fill(0, 10_000, 10_100);
+    const source = memorySource({ 'customers.csv': CUSTOMERS, 'orders.csv': zeroed }, 1000);
+    const here = await outcome(source, 0);
+    const line = whole.subarray(0, 10_000).toString().split('\n').length;
+    expect(here).toMatchObject({ error: { line, message: expect.stringContaining(`orders.csv, line ${line}: is not a UTF-8 text file (it contains binary data: a NUL byte)`) } });
+    for (const blockBytes of [64, 4096]) expect(await outcome(source, 3, {}, blockBytes)).toEqual(here);
+    expect(await outcome(source, 2)).toEqual(here);
+  });
+
   it('fails as one thread does on a quote left open until the record is too long, across many blocks', async () => {
     const rows = csv([HEADER, ...orderRows(2_000, 0)]);
     const orders = `${rows}O1,C1,2026-11-02T10:00:00Z,SKU-1,"Silk ${'scarf\r\n'.repeat(150_000)}`;

@@ -460,12 +460,32 @@ describe('files that cannot be read', () => {
     const truncated = await failure({ 'customers.jsonl.gz': good.subarray(0, good.length - 12), 'orders.csv': ORDERS_CSV });
     expect(truncated.error.message).toMatch(/customers\.jsonl\.gz: is not a valid gzip file/);
     const binary = await failure({ 'customers.jsonl': Buffer.from([0x7b, 0, 1, 2, 3, 0x7d, 0x0a]), 'orders.csv': ORDERS_CSV });
-    expect(binary.error.message).toMatch(/customers\.jsonl: is not a UTF-8 text file/);
+    expect(binary.error.message).toMatch(/customers\.jsonl, line 1: is not a UTF-8 text file/);
+  });
+
+  // A zeroed block far into a file (disk or copy corruption) merged its lines into one reject, under the reject share.
+  it.each([
+    ['a CSV', 'orders.csv', (bytes: Buffer) => bytes],
+    ['a gzipped CSV', 'orders.csv.gz', (bytes: Buffer) => gzipSync(bytes)],
+  ])('fails on NUL bytes anywhere in %s, naming their line', async (_, name, encode) => {
+    const lines = ['order_id,customer_id,ordered_at,line_total', ...Array.from({ length: 1000 }, (_, i) => `O${i},C1,2026-11-20T10:00:00+08:00,10.00`)];
+    const text = `${lines.join('\n')}\n`;
+    const zeroed = Buffer.from(text).fill(0, 20_000, 24_096);
+    const line = text.slice(0, 20_000).split('\n').length;
+    const { error, dir } = await failure({ 'customers.csv': CUSTOMERS_CSV, [name]: encode(zeroed) }, { maxRejectShare: 0.05 });
+    expect(error.message).toBe(`${dir}/${name}, line ${line}: is not a UTF-8 text file (it contains binary data: a NUL byte)`);
+    expect(error.line).toBe(line);
+  });
+
+  it('fails on a NUL byte anywhere in a JSONL file, naming its line', async () => {
+    const text = `${'{"customer_id":"C1"}\n'.repeat(1000)}{"customer_id":"C2\0"}\n`;
+    const { error, dir } = await failure({ 'customers.jsonl': text, 'orders.csv': ORDERS_CSV });
+    expect(error.message).toBe(`${dir}/customers.jsonl, line 1001: is not a UTF-8 text file (it contains binary data: a NUL byte)`);
   });
 
   it('fails on UTF-16 text', async () => {
     const { error } = await failure({ 'customers.csv': Buffer.from('\uFEFFcustomer_id\r\nC1\r\n', 'utf16le'), 'orders.csv': ORDERS_CSV });
-    expect(error.message).toContain('customers.csv: is not a UTF-8 text file');
+    expect(error.message).toContain('customers.csv, line 1: is not a UTF-8 text file');
   });
 
   it('fails on an unclosed quote, with its line', async () => {
