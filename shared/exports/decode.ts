@@ -38,6 +38,9 @@ export class InvalidText extends Error {
 /** A CSV record (or quoted field) larger than this is refused: it means an unclosed quote. */
 export const MAX_CSV_RECORD_CHARS = 1 << 20;
 
+const LF = 0x0a;
+const CR = 0x0d;
+
 export interface DecodeOptions {
   /** Told the size of every raw (compressed) chunk read. */
   onBytes?: (n: number) => void;
@@ -137,18 +140,36 @@ export interface InvalidLine {
 /**
  * The first physical line (1-based) of `raw` that is not valid text in `encoding` or has a NUL
  * byte, read again from the start: only after the decoded stream failed, so the nightly path
- * counts no lines. Lines are split at 0x0A, which is never part of a multi-byte character in the
+ * counts no lines. Lines end as the CSV scanner's records do: at LF (CRLF included), or at CR
+ * when the file's first line break is a lone CR (quotes aside: a line break inside a quoted field
+ * starts a physical line too). Neither byte is ever part of a multi-byte character in the
  * encodings a config may name. Undefined when every line is valid.
  */
 export async function firstInvalidLine(raw: NodeJS.ReadableStream | Readable, encoding: ExportTextEncoding): Promise<InvalidLine | undefined> {
   const input = raw instanceof Readable ? raw : new Readable().wrap(raw);
   const decoder = new TextDecoder(encoding, { fatal: true });
   let line = 1;
+  /** The byte that ends a line, once the first line break says which; until then none is met. */
+  let lineEnd: typeof LF | typeof CR | undefined;
+  /** A CR that ended the last chunk before the line ending was known: its next byte tells. */
+  let heldCr: Buffer | undefined;
   try {
-    for await (const chunk of gunzipped(input, { encoding }, false)) {
+    for await (const decoded of gunzipped(input, { encoding }, false)) {
+      let chunk = heldCr === undefined ? decoded : Buffer.concat([heldCr, decoded]);
+      heldCr = undefined;
+      if (lineEnd === undefined) {
+        const cr = chunk.indexOf(CR);
+        const lf = chunk.indexOf(LF);
+        if (cr !== -1 && (lf === -1 || cr < lf)) {
+          if (cr === chunk.length - 1) {
+            heldCr = chunk.subarray(cr);
+            chunk = chunk.subarray(0, cr);
+          } else lineEnd = chunk[cr + 1] === LF ? LF : CR;
+        } else if (lf !== -1) lineEnd = LF;
+      }
       let start = 0;
       for (;;) {
-        const newline = chunk.indexOf(0x0a, start);
+        const newline = lineEnd === undefined ? -1 : chunk.indexOf(lineEnd, start);
         const end = newline === -1 ? chunk.length : newline;
         const text = chunk.subarray(start, end);
         if (text.indexOf(0) !== -1) return { line, binary: true };

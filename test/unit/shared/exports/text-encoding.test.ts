@@ -55,6 +55,19 @@ describe('UTF-8, the default', () => {
     expect(error.line).toBe(4);
   });
 
+  it('names the line in a file whose lines end with CR alone (Excel\'s "CSV (Macintosh)"), as its rows are numbered', async () => {
+    const customers = Buffer.concat([ascii('customer_id,first_name\rC1,Mei\rC2,Tom\rC3,'), Buffer.from(JOSE_LATIN1), ascii('\r')]);
+    const { error } = await failure({ 'customers.csv': customers, 'orders.csv': orders(1) });
+    expect(error.line).toBe(4);
+    // Wherever the chunks fall, a CR at a chunk's end included; and with the NUL check's message.
+    for (const size of [1, 2, 3, 23]) {
+      const chunked = await readSource(chunkedSource({ 'customers.csv': customers, 'orders.csv': Buffer.from(orders(1)) }, size)).catch((e: unknown) => e);
+      expect(chunked, `chunks of ${size}`).toMatchObject({ line: 4 });
+    }
+    const binary = await failure({ 'customers.csv': Buffer.concat([ascii('customer_id,first_name\r\nC1,Mei\r\nC2,'), Buffer.from([0]), ascii('\r\n')]), 'orders.csv': orders(1) });
+    expect(binary.error.line).toBe(3);
+  });
+
   it('names the line inside a gzip file too, and in a JSONL file', async () => {
     const gz = gzipSync(Buffer.concat([ascii(orders(500)), Buffer.from('O9,C1,2026-11-22T10:00:00Z,1.00,\xff\n', 'latin1')]));
     const gzFailure = await failure({ 'customers.csv': CUSTOMERS, 'orders.csv.gz': gz });
