@@ -16,6 +16,11 @@ describe('classifyExportFile', () => {
     ['customers_export (2).csv', { kind: 'customers', format: 'shopify', encoding: 'csv' }],
     ['orders_export_1 (3).csv.gz', { kind: 'orders', format: 'shopify', encoding: 'csv' }],
     ['orders_export.jsonl', { kind: 'orders', format: 'generic', encoding: 'jsonl' }],
+    // The generic names too: read as parts, never skipped silently.
+    ['orders (1).csv', { kind: 'orders', format: 'generic', encoding: 'csv' }],
+    ['orders 2.csv', { kind: 'orders', format: 'generic', encoding: 'csv' }],
+    ['customers (1).csv', { kind: 'customers', format: 'generic', encoding: 'csv' }],
+    ['customers-2 (3).jsonl.gz', { kind: 'customers', format: 'generic', encoding: 'jsonl' }],
   ])('%s', (name, expected) => {
     expect(classifyExportFile(name)).toEqual(expected);
   });
@@ -31,6 +36,7 @@ describe('classifyExportFile', () => {
     expect(looksLikeExportFile('customers.xlsx')).toBe(true);
     expect(looksLikeExportFile('orders-0001.parquet')).toBe(true);
     expect(looksLikeExportFile('products')).toBe(true);
+    expect(looksLikeExportFile('orders (1).xlsx')).toBe(true);
     expect(looksLikeExportFile('README.md')).toBe(false);
     expect(looksLikeExportFile('ordersheet.csv')).toBe(false);
   });

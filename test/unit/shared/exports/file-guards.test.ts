@@ -102,6 +102,21 @@ describe('duplicated files', () => {
     expect(error.message).toBe(`${dir}/orders-0002.csv: has the same content as ${dir}/orders-0001.csv (same sha256): a part exported twice?`);
   });
 
+  // A browser's second download of the same name ("orders (1).csv") is read as a part of its export, so a download
+  // twice over is caught as any part exported twice; a part numbered with a space ("orders 2.csv") is read too.
+  it('reads "orders (1).csv" and "orders 2.csv" as parts, and fails one that repeats another', async () => {
+    const { orders: read2, result } = await read({ 'customers.csv': CUSTOMERS, 'orders.csv': orders(1), 'orders (1).csv': orders(1, 2), 'orders 2.csv': orders(1, 3) });
+    expect(read2.map((o) => o.orderId).sort()).toEqual(['O1', 'O2', 'O3']);
+    expect(result.files).toHaveLength(4);
+    const twin = await failure({ 'customers.csv': CUSTOMERS, 'orders.csv': orders(5), 'orders (1).csv': orders(5) });
+    expect(twin.error.message).toMatch(/has the same content as .* \(same sha256\)/);
+    expect([twin.error.message.indexOf(`${twin.dir}/orders.csv`), twin.error.message.indexOf(`${twin.dir}/orders (1).csv`)]).not.toContain(-1);
+    const overlapping = await failure({ 'customers.csv': CUSTOMERS, 'orders.csv': orders(5), 'orders (1).csv': orders(6) });
+    expect(overlapping.error.message).toMatch(/repeats order lines of/);
+    const customers = await failure({ 'customers.csv': CUSTOMERS, 'customers (1).csv': CUSTOMERS, 'orders.csv': orders(1) });
+    expect(customers.error.message).toMatch(/customers( \(1\))?\.csv: has the same content as/);
+  });
+
   it('fails the same content under two kinds of name too', async () => {
     const { error, dir } = await failure({ 'customers.csv': CUSTOMERS, 'customers-copy.csv': CUSTOMERS, 'orders.csv': orders(1) });
     expect(error.message).toContain(`${dir}/customers.csv`);
