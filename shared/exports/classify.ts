@@ -32,6 +32,44 @@ export function looksLikeExportFile(basename: string): boolean {
   return EXPORT_LIKE_RE.test(basename.toLowerCase());
 }
 
+/**
+ * The reading order of two export files' names (of one kind), which decides which row of a
+ * customer listed twice wins: compared without their extensions, so that a name's base comes
+ * before its parts and copies (customers.csv, then customers-2.csv; customers_export.csv, then
+ * customers_export (1).csv), and with runs of digits compared as numbers (part 2 before part 10).
+ * Names equal so (orders-01 and orders-1, orders.csv and orders.jsonl) are compared as they are.
+ */
+export function compareExportFileNames(a: string, b: string): number {
+  return compareNaturally(a.replace(EXTENSION_RE, ''), b.replace(EXTENSION_RE, '')) || compareText(a, b);
+}
+
+const EXTENSION_RE = /(?:\.(?:csv|jsonl))?(?:\.gz)?$/i;
+const DIGITS_OR_NOT_RE = /\d+|\D+/g;
+
+/** `a` and `b` by their runs of digits (as numbers) and of other characters (as text), in turn. */
+function compareNaturally(a: string, b: string): number {
+  const x = a.match(DIGITS_OR_NOT_RE) ?? [];
+  const y = b.match(DIGITS_OR_NOT_RE) ?? [];
+  for (let i = 0; i < x.length && i < y.length; i++) {
+    const p = x[i] as string;
+    const q = y[i] as string;
+    const order = isDigit(p) && isDigit(q) ? compareNumbers(p, q) : compareText(p, q);
+    if (order !== 0) return order;
+  }
+  return x.length - y.length;
+}
+
+const isDigit = (text: string): boolean => text.charCodeAt(0) >= 0x30 && text.charCodeAt(0) <= 0x39;
+
+/** Two runs of digits as the numbers they write, however long (leading zeros aside). */
+function compareNumbers(p: string, q: string): number {
+  const a = p.replace(/^0+(?=\d)/, '');
+  const b = q.replace(/^0+(?=\d)/, '');
+  return a.length - b.length || compareText(a, b);
+}
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export const MANIFEST_NAME = '_manifest.json';
 
 export function basenameOf(key: string): string {

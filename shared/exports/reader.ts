@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
 import type { AdvisorRecord, Reject } from '#shared/model.ts';
-import { basenameOf, classifyExportFile, looksLikeExportFile, MANIFEST_NAME, type ExportFileClass } from './classify.ts';
+import { basenameOf, classifyExportFile, compareExportFileNames, looksLikeExportFile, MANIFEST_NAME, type ExportFileClass } from './classify.ts';
 import { CsvRecordScanner, type CsvRecordStart } from './csv-scanner.ts';
 import { checkTextBlock, decodedStream, firstInvalidLine, InvalidText, MAX_CSV_RECORD_CHARS, rawTally, readCsvRecords, readLines, streamError } from './decode.ts';
 import { ExportError, ExportIncompleteError, HandlerFailure } from './errors.ts';
@@ -199,7 +199,7 @@ export async function planExport(source: ExportSource, rules: Pick<Config['expor
     );
   }
   planned.sort(
-    (a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compare(a.name, b.name) || compare(a.key, b.key),
+    (a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareExportFileNames(a.name, b.name) || compare(a.key, b.key),
   );
   return { mode, files: planned };
 }

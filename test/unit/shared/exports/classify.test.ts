@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyExportFile, looksLikeExportFile } from '#shared/exports/classify.ts';
+import { classifyExportFile, compareExportFileNames, looksLikeExportFile } from '#shared/exports/classify.ts';
 
 describe('classifyExportFile', () => {
   it.each([
@@ -39,5 +39,43 @@ describe('classifyExportFile', () => {
     expect(looksLikeExportFile('orders (1).xlsx')).toBe(true);
     expect(looksLikeExportFile('README.md')).toBe(false);
     expect(looksLikeExportFile('ordersheet.csv')).toBe(false);
+  });
+});
+
+describe('compareExportFileNames', () => {
+  it('orders parts by their numbers and puts a name before its parts and copies', () => {
+    const names = [
+      'customers-10.csv',
+      'customers_export (1).csv',
+      'customers-2.csv',
+      'customers (1).csv',
+      'customers.csv',
+      'customers-1.csv.gz',
+      'customers_export.csv',
+      'customers-002 (2).jsonl',
+      'customers-0010.csv',
+      'customers_export (10).csv',
+      'customers_export (2).csv',
+    ];
+    expect([...names].sort(compareExportFileNames)).toEqual([
+      'customers.csv',
+      'customers (1).csv',
+      'customers-1.csv.gz',
+      'customers-2.csv',
+      'customers-002 (2).jsonl',
+      'customers-0010.csv',
+      'customers-10.csv',
+      'customers_export.csv',
+      'customers_export (1).csv',
+      'customers_export (2).csv',
+      'customers_export (10).csv',
+    ]);
+  });
+
+  it('compares numbers of any length, and names equal but for leading zeros or extensions as they are', () => {
+    expect(compareExportFileNames('orders-99999999999999999999.csv', 'orders-100000000000000000000.csv')).toBeLessThan(0);
+    expect(compareExportFileNames('orders-01.csv', 'orders-1.csv')).toBeLessThan(0);
+    expect(compareExportFileNames('orders.csv', 'orders.jsonl')).toBeLessThan(0);
+    expect(compareExportFileNames('orders.csv', 'orders.csv')).toBe(0);
   });
 });

@@ -128,10 +128,10 @@ describe('duplicated files', () => {
     const original = csv([ORDER_HEADER, ['O1', 'C1', '2026-11-22T10:00:00Z', '10.00'], ['O2', 'C2', '2026-11-22T11:00:00Z', '20.00']]);
     const copy = csv([ORDER_HEADER, ['O9', 'C1', '2026-11-22T12:00:00Z', '5.00'], ['O2', 'C2', '2026-11-22T11:00:00Z', '20.00']], '\r\n');
     const jsonl = '{"order_id":"O7","customer_id":"C1","ordered_at":"2026-11-22T10:00:00Z","line_total":"1"}\n';
-    const { error, dir } = await failure({ 'customers.csv': CUSTOMERS, 'orders.csv': original, 'orders-copy.csv': copy, 'orders-j.jsonl': jsonl });
-    expect(error.file).toBe(`${dir}/orders.csv`);
+    const { error, dir } = await failure({ 'customers.csv': CUSTOMERS, 'orders.csv': original, 'orders-copy.csv': copy, 'orders-b.jsonl': jsonl });
+    expect(error.file).toBe(`${dir}/orders-copy.csv`);
     expect(error.message).toBe(
-      `${dir}/orders.csv: repeats order lines of ${dir}/orders-copy.csv (the same values on a line of each): a part exported twice, or overlapping parts?`,
+      `${dir}/orders-copy.csv: repeats order lines of ${dir}/orders.csv (the same values on a line of each): a part exported twice, or overlapping parts?`,
     );
   });
 
@@ -309,5 +309,21 @@ describe('file fingerprints', () => {
       [createHash('sha256').update(gz).digest('hex'), gz.length],
     ]);
     expect(result.files.map((f) => f.warnings)).toEqual([0, 0]);
+  });
+});
+
+describe('reading order', () => {
+  // exports.md: a customer listed in several parts is taken from the last one read ("last one wins by file order").
+  it('reads parts by their numbers (2 before 10) and a name before its " (1)" copy, so the later part\'s row wins', async () => {
+    const customers = (email: string) => `customer_id,email\nC1,${email}\n`;
+    const { customers: numbered, result } = await read({
+      'customers-2.csv': customers('old@example.com'),
+      'customers-10.csv': customers('new@example.com'),
+      'orders.csv': orders(1),
+    });
+    expect(result.files.map((f) => f.location.split('/').pop())).toEqual(['customers-2.csv', 'customers-10.csv', 'orders.csv']);
+    expect(numbered.map((c) => c.email)).toEqual(['old@example.com', 'new@example.com']);
+    const copies = await read({ 'customers_export (1).csv': 'Customer ID,Email\n1,new@example.com\n', 'customers_export.csv': 'Customer ID,Email\n1,old@example.com\n', 'orders.csv': orders(1) });
+    expect(copies.result.files.map((f) => f.location.split('/').pop())).toEqual(['customers_export.csv', 'customers_export (1).csv', 'orders.csv']);
   });
 });
