@@ -416,7 +416,7 @@ export function readThreadedBlock(
     scanner.push(bytes);
     if (block.last) {
       scanner.end();
-      rows.end(scanner.unterminatedLastLine);
+      rows.end(scanner.unterminatedLastLine, file.listed);
     }
     sink.end();
     if (lineHashes !== undefined) read.lineHashes = [lineHashes.encode()];
@@ -568,7 +568,7 @@ async function readOpenedFile(
   try {
     if (file.encoding === 'csv') {
       const rows = new CsvRows(location, format, sink, context.reject, report);
-      rows.end(await readCsvRecords(bytes, (fields, line) => rows.record(fields, line)));
+      rows.end(await readCsvRecords(bytes, (fields, line) => rows.record(fields, line)), file.listed);
     } else await readJsonlFile(bytes, location, format, sink, context.reject, report);
     sink.end();
   } catch (error) {
@@ -819,15 +819,17 @@ class CsvRows {
   /**
    * The file ended: a short last record means it was cut off, and so does a last record without
    * its line ending (`unterminatedLine`, its line): its last field may be cut to a valid value.
+   * Unless the manifest lists the file (`listed`): its rows and sha256 prove it whole (checkFile),
+   * for a platform that writes no final line ending.
    */
-  end(unterminatedLine: number | undefined): void {
+  end(unterminatedLine: number | undefined, listed: ThreadedFile['listed']): void {
     if (this.shortLine !== 0) {
       throw ExportError.at(this.location, `is truncated: its last record has ${this.shortWidth} of the header's ${this.width} columns`, { line: this.shortLine });
     }
-    if (unterminatedLine !== undefined) {
+    if (unterminatedLine !== undefined && listed === undefined) {
       throw ExportError.at(
         this.location,
-        'is truncated: its last record does not end with a line ending (a file cut short?). Every record, the last too, must end with one',
+        `is truncated: its last record does not end with a line ending (a file cut short?). Every record, the last too, must end with one, unless ${MANIFEST_NAME} lists the file with its sha256`,
         { line: unterminatedLine },
       );
     }

@@ -70,6 +70,15 @@ describe('a manifest that lists the files', () => {
     expect(error.message).toBe(`${dir}/orders.csv: does not match its sha256 in _manifest.json: changed or damaged since the manifest was written`);
   });
 
+  it('reads a file without a final line ending when it lists it: its rows and sha256 prove it whole; one cut short still fails', async () => {
+    const whole = orders(3).slice(0, -1); // as a platform that writes no final line ending gives it
+    const files = [listed()[0] as { name: string; rows: number; sha256: string }, { name: 'orders.csv', rows: 3, sha256: sha256(whole) }];
+    const { result } = await read({ '_manifest.json': manifest(files), 'customers.csv': CUSTOMERS, 'orders.csv': whole });
+    expect(result).toMatchObject({ rows: 5, rejected: 0 });
+    const { error } = await failure({ '_manifest.json': manifest(files), 'customers.csv': CUSTOMERS, 'orders.csv': whole.slice(0, -3) });
+    expect(error.message).toContain('does not match its sha256');
+  });
+
   it('catches a last field changed to another valid value, which the CSV alone cannot tell', async () => {
     const whole = orders(3);
     const cut = `${whole.slice(0, whole.length - 4)}\n`; // "10.00\n" → "10\n" (a cut, its line ending put back)
