@@ -7,7 +7,7 @@ import { getRun, putRun, recentRuns, runsAfter } from '#shared/store/runs-store.
 import { tableNames } from '#shared/store/tables.ts';
 import type { Log } from '#shared/log.ts';
 import { addDays } from '#shared/time.ts';
-import { catalogueViolations, nightRules, plausibilityViolations, ruleChanges, type CatalogueFigures, type ErasedSinceLastNight, type LastNight, type NightFigures, type NightMoves, type TonightFigures } from './guards.ts';
+import { catalogueViolations, nightRules, plausibilityViolations, ruleChanges, type ErasedSinceLastNight, type LastNight, type NightFigures, type NightMoves, type TonightFigures } from './guards.ts';
 import { wholeSummaryOf } from './runs-item.ts';
 import { NIGHTLY_JOB, type NightAdmission, type NightInProgress, type NightlyRunSummary } from './summary.ts';
 
@@ -41,11 +41,13 @@ export interface ShardFigures extends NightMoves, ErasedSinceLastNight {
   stillAbsent: number;
   /** Profiles an earlier attempt of the night wrote whose before-images are gone (NightBase.writtenWithoutImage): the night is refused. */
   writtenWithoutImage: number;
+  /** SKUs in tonight's products (the catalogue the night would store; 0 without): every shard reads them, so the largest counts, not the sum. */
+  productSkus: number;
 }
 
 export function emptyShardFigures(): ShardFigures {
   return {
-    clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0, stillAbsent: 0, writtenWithoutImage: 0,
+    clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0, stillAbsent: 0, writtenWithoutImage: 0, productSkus: 0,
     erasedSinceLastNight: 0, erasedSinceLastNightRevenue12mMinor: 0, erasedSinceLastNightBuyers: 0,
   };
 }
@@ -63,7 +65,8 @@ export function addShardFigures(parts: readonly ShardFigures[]): ShardFigures {
   for (const part of parts) {
     for (const key of Object.keys(total) as (keyof ShardFigures)[]) {
       const money = moneyFigureName(key);
-      total[key] = money === undefined ? total[key] + part[key] : addMinor(total[key], part[key], money);
+      if (key === 'productSkus') total[key] = Math.max(total[key], part[key]);
+      else total[key] = money === undefined ? total[key] + part[key] : addMinor(total[key], part[key], money);
     }
   }
   return total;
@@ -92,6 +95,7 @@ export function lastNightOf(summary: NightlyRunSummary): LastNight {
     orderLines: summary.input.orderLines ?? acceptedOrderLines(summary.input.files),
     revenue12mMinor: summary.distribution.revenueMinor,
     buyers: summary.distribution.buyers,
+    ...(summary.admission?.tonight.catalogueSkus === undefined ? {} : { catalogueSkus: summary.admission.tonight.catalogueSkus }),
   };
 }
 
@@ -105,8 +109,11 @@ export interface AdmitOptions {
   /** Accept figures that fail the plausibility checks (an operator's explicit decision). */
   acceptDrop: boolean;
   tonight: TonightFigures;
-  /** Tonight's products against the stored catalogue; absent when the night stores no products (the catalogue is kept). */
-  catalogue?: CatalogueFigures;
+  /**
+   * SKUs in the catalogue as stored now: what tonight's products are compared with when the last
+   * completed night did not record its catalogue (LastNight.catalogueSkus: summaries written before).
+   */
+  storedCatalogueSkus: () => Promise<number>;
   log: Log;
 }
 
@@ -172,9 +179,14 @@ export async function admitNight(options: AdmitOptions): Promise<NightAdmission>
   }
   const last = earlier.find(isCompleted);
   const lastNight = last ? lastNightOf(last) : undefined;
+  // The catalogue the last completed night left, not the one stored now: an attempt of this night that died may have replaced it.
+  const catalogueBefore = lastNight?.catalogueSkus ?? (await options.storedCatalogueSkus());
+  const productSkus = options.tonight.productSkus ?? 0;
+  // Without products tonight the night keeps the catalogue (writeShard).
+  const tonight: TonightFigures = { ...options.tonight, catalogueSkus: productSkus > 0 ? productSkus : catalogueBefore };
   const violations = [
-    ...plausibilityViolations(options.tonight, lastNight, config.plausibility),
-    ...(options.catalogue ? catalogueViolations(options.catalogue, config.plausibility) : []),
+    ...plausibilityViolations(tonight, lastNight, config.plausibility),
+    ...(productSkus > 0 ? catalogueViolations({ productSkus, storedSkus: catalogueBefore }, config.plausibility) : []),
   ];
   const rulesChanged = last?.rules ? ruleChanges(last.rules, nightRules(config)) : [];
   if (rulesChanged.length > 0) log.warn('the rules that place clients changed since the last completed night', { lastNight: last?.runDate, rulesChanged });
@@ -191,7 +203,7 @@ export async function admitNight(options: AdmitOptions): Promise<NightAdmission>
   const marker: NightInProgress = { job: NIGHTLY_JOB, runDate, status: 'writing', runId: options.runId, startedAt: new Date(options.startedAt).toISOString() };
   await putRun(clients.documents, table, { ...marker });
   return {
-    tonight: options.tonight,
+    tonight,
     ...(lastNight ? { lastNight } : {}),
     ...(violations.length > 0 ? { accepted: violations } : {}),
     ...(rulesChanged.length > 0 ? { rulesChanged } : {}),

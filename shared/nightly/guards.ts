@@ -27,6 +27,8 @@ export interface NightFigures {
 
 export interface LastNight extends NightFigures {
   runDate: string;
+  /** SKUs in the catalogue it left (absent in summaries written before they were counted). */
+  catalogueSkus?: number;
 }
 
 /** What tonight would do to the clients the last completed night held as buyers (each counted against its buyers). */
@@ -55,7 +57,14 @@ export interface ErasedSinceLastNight {
 }
 
 /** Tonight's figures as a night's admission keeps them: those compared, the clients missing since an earlier night (shown, not compared), and those erased since the last night (absent in summaries written before they were counted). */
-export type TonightFigures = NightFigures & NightMoves & { stillAbsent?: number } & Partial<ErasedSinceLastNight>;
+export type TonightFigures = NightFigures &
+  NightMoves & {
+    stillAbsent?: number;
+    /** SKUs in tonight's products (0 or absent: none, the catalogue is kept). */
+    productSkus?: number;
+    /** SKUs in the catalogue the night leaves: tonight's products, or the catalogue kept (set by the admission). */
+    catalogueSkus?: number;
+  } & Partial<ErasedSinceLastNight>;
 
 /** The last night's figures without the clients erased since (ErasedSinceLastNight). Pure. */
 export function lastNightWithoutErased(lastNight: LastNight, erased: Partial<ErasedSinceLastNight>): LastNight {
@@ -232,13 +241,13 @@ export function plausibilityViolations(tonight: TonightFigures, lastCompleted: L
 }
 
 /**
- * What tonight's products files would do to the stored catalogue, which the night replaces with
- * them (the sender's replenishment cycles, the product blocks' links and prices).
+ * What tonight's products would do to the catalogue the last completed night left, which the
+ * night replaces with them (the sender's replenishment cycles, the product blocks' links and prices).
  */
 export interface CatalogueFigures {
-  /** Products rows accepted from tonight's products files (at least the SKUs the night would store). */
-  productRows: number;
-  /** SKUs in the stored catalogue. */
+  /** SKUs in tonight's products (one catalogue entry each, however many rows name them). */
+  productSkus: number;
+  /** SKUs in the catalogue before tonight. */
   storedSkus: number;
 }
 
@@ -247,17 +256,17 @@ export interface CatalogueFigures {
  * the others, and one that lost a part would stop replenishment for every SKU it lost. Pure.
  */
 export function catalogueViolations(catalogue: CatalogueFigures, limits: Config['plausibility']): GuardViolation[] {
-  const { productRows, storedSkus } = catalogue;
-  if (storedSkus <= 0 || !exceeds(storedSkus - productRows, storedSkus, limits.maxDropShare)) return [];
+  const { productSkus, storedSkus } = catalogue;
+  if (storedSkus <= 0 || !exceeds(storedSkus - productSkus, storedSkus, limits.maxDropShare)) return [];
   return [
     {
       check: 'catalogue',
-      tonight: productRows,
+      tonight: productSkus,
       lastNight: storedSkus,
       limit: limits.maxDropShare,
       message:
-        `the products catalogue would fall by ${thresholdText((storedSkus - productRows) / storedSkus)} (was ${storedSkus.toLocaleString('en-US')} SKUs, ` +
-        `now ${productRows.toLocaleString('en-US')} products rows), more than the ${thresholdText(limits.maxDropShare)} allowed`,
+        `the products catalogue would fall by ${thresholdText((storedSkus - productSkus) / storedSkus)} (was ${storedSkus.toLocaleString('en-US')} SKUs, ` +
+        `now ${productSkus.toLocaleString('en-US')}), more than the ${thresholdText(limits.maxDropShare)} allowed`,
     },
   ];
 }

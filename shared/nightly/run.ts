@@ -14,7 +14,7 @@ import type { RosterOutcome, RosterRow } from '#shared/advisors/roster.ts';
 import { settleRoster } from '#shared/store/roster-store.ts';
 import { advisorDigestsOfNight, DIGEST_WEEK_NIGHTS, type AdvisorDigestSummary, type DigestRun } from '#shared/digests/advisor-digests.ts';
 import { exportPrefix, reportPrefix, reportsBucket, SUMMARY_FILE } from '#shared/store/buckets.ts';
-import { readCatalog, writeCatalog, writeCategoryAffinity } from '#shared/store/catalog-store.ts';
+import { catalogBySku, readCatalog, writeCatalog, writeCategoryAffinity } from '#shared/store/catalog-store.ts';
 import { putRun, recentRuns } from '#shared/store/runs-store.ts';
 import { erasedAmong, erasedSince, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
@@ -337,7 +337,14 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
   const { now } = runClock(runDate, config.timeZone);
   const clv = clvSummaryCollector(now, config.clv, config.timeZone);
   const clients = config.clv.enabled ? passingThrough(shardRead.aggregator.clientOrders(), clv.add) : shardRead.aggregator.clientOrders();
-  const figures = { ...emptyShardFigures(), newlyAbsent: base.absent.newly, stillAbsent: base.absent.still, writtenWithoutImage: base.writtenWithoutImage };
+  const figures = {
+    ...emptyShardFigures(),
+    newlyAbsent: base.absent.newly,
+    stillAbsent: base.absent.still,
+    writtenWithoutImage: base.writtenWithoutImage,
+    // What writeShard would store as the catalogue (one entry per SKU).
+    productSkus: catalogBySku(shardRead.products).size,
+  };
   const lapseClock: LapseClock = {
     runDate,
     now,
@@ -828,9 +835,6 @@ export async function admitShards(
     context.log.error('night refused: profiles an earlier attempt wrote have no before-image left, nothing written', { writtenWithoutImage });
     throw missingBeforeImages(context.config, context.runDate, writtenWithoutImage);
   }
-  // The night replaces the stored catalogue with tonight's products, when it has any (writeShard).
-  const productRows = acceptedRows(files, 'products');
-  const catalogue = productRows > 0 ? { productRows, storedSkus: (await readCatalog(context.clients.s3, context.config)).size } : undefined;
   return admitNight({
     config: context.config,
     clients: context.clients,
@@ -839,7 +843,7 @@ export async function admitShards(
     startedAt: run.startedAt,
     acceptDrop: context.acceptDrop,
     tonight: { ...figures, orderLines: acceptedOrderLines(files) },
-    ...(catalogue ? { catalogue } : {}),
+    storedCatalogueSkus: async () => (await readCatalog(context.clients.s3, context.config)).size,
     log: context.log,
   });
 }

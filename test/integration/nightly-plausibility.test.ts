@@ -8,8 +8,9 @@ import { NightRefusedError } from '#shared/nightly/admission.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { WRITE_LEASE_JOB } from '#shared/nightly/write-lease.ts';
 import { readCatalog } from '#shared/store/catalog-store.ts';
+import { failingPuts } from '#test/support/crashing-clients.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { scanTable } from '#test/support/emulator-data.ts';
+import { expireWriteLeases, scanTable } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { storedState } from '#test/support/nightly-comparison.ts';
@@ -174,7 +175,7 @@ describe('a products export that lost most of its rows', () => {
     return dir;
   }
   const catalogueSkus = async (config: Config) => [...(await readCatalog(aws.clients.s3, config)).keys()].sort();
-  const SHRUNK = /2026-09-20 refused, nothing written: the products catalogue would fall by 95% \(was 40 SKUs, now 2 products rows\), more than the 20% allowed/;
+  const SHRUNK = /2026-09-20 refused, nothing written: the products catalogue would fall by 95% \(was 40 SKUs, now 2\), more than the 20% allowed/;
 
   it('refuses a night that would shrink the stored catalogue from 40 SKUs to 2, writing nothing; an operator can accept it; a night without products keeps it', { timeout: 120_000 }, async () => {
     const config = await scenarioConfig(aws, 'catalogue-drop');
@@ -194,6 +195,29 @@ describe('a products export that lost most of its rows', () => {
     const accepted = await night(config, '2026-09-21', cut, true);
     expect(accepted.admission?.accepted?.map((v) => [v.check, v.tonight, v.lastNight])).toEqual([['catalogue', 2, 40]]);
     expect(await catalogueSkus(config)).toEqual(SKUS.slice(0, 2));
+  });
+
+  it('counts SKUs, not rows: 40 rows naming 2 of the 40 SKUs are refused as 2 rows are', { timeout: 120_000 }, async () => {
+    const config = await scenarioConfig(aws, 'catalogue-drop-rows');
+    await night(config, A, await withProducts('catalogue-rows-a', SKUS));
+    await expect(night(config, B, await withProducts('catalogue-rows-b', SKUS.map((_, k) => SKUS[k % 2] as string)))).rejects.toThrow(SHRUNK);
+    expect(await catalogueSkus(config)).toEqual(SKUS);
+  });
+
+  it('compares a rerun with the catalogue of the last completed night, not the one a dead attempt of the night stored', { timeout: 120_000 }, async () => {
+    const config = await scenarioConfig(aws, 'catalogue-drop-rerun');
+    await night(config, A, await withProducts('catalogue-rerun-a', SKUS));
+    const cut = await withProducts('catalogue-rerun-b', SKUS.slice(0, 2));
+    // Accepted, the attempt stores the cut catalogue, then dies writing its summary.
+    const dying = runNightly({ clock: Date.now, runDate: B, runId: 'dies', config, clients: failingPuts(aws.clients, 'summary.json'), source: directoryExportSource(cut), acceptDrop: true });
+    await expect(dying).rejects.toThrow(/crash/);
+    expect(await catalogueSkus(config)).toEqual(SKUS.slice(0, 2));
+    await expireWriteLeases({ clients: aws.clients }, config, B);
+    // Not accepted again: refused as a clean run is; accepted: recorded as a clean run records it.
+    await expect(night(config, B, cut)).rejects.toThrow(SHRUNK);
+    const accepted = await night(config, B, cut, true);
+    expect(accepted.admission?.accepted?.map((v) => [v.check, v.tonight, v.lastNight])).toEqual([['catalogue', 2, 40]]);
+    expect(accepted.admission?.tonight.catalogueSkus).toBe(2);
   });
 
   it('refuses it in a sharded night too', { timeout: 180_000 }, async () => {

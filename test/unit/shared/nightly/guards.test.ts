@@ -346,11 +346,11 @@ describe('ruleChanges', () => {
 
 describe('catalogueViolations', () => {
   it('refuses a catalogue falling by more than maxDropShare, naming what it was and what it would be', () => {
-    expect(catalogueViolations({ productRows: 32, storedSkus: 40 }, limits)).toEqual([]);
-    expect(catalogueViolations({ productRows: 50, storedSkus: 40 }, limits)).toEqual([]);
-    expect(catalogueViolations({ productRows: 2, storedSkus: 0 }, limits)).toEqual([]);
-    expect(catalogueViolations({ productRows: 31, storedSkus: 40 }, limits)).toEqual([
-      { check: 'catalogue', tonight: 31, lastNight: 40, limit: 0.2, message: 'the products catalogue would fall by 22.5% (was 40 SKUs, now 31 products rows), more than the 20% allowed' },
+    expect(catalogueViolations({ productSkus: 32, storedSkus: 40 }, limits)).toEqual([]);
+    expect(catalogueViolations({ productSkus: 50, storedSkus: 40 }, limits)).toEqual([]);
+    expect(catalogueViolations({ productSkus: 2, storedSkus: 0 }, limits)).toEqual([]);
+    expect(catalogueViolations({ productSkus: 31, storedSkus: 40 }, limits)).toEqual([
+      { check: 'catalogue', tonight: 31, lastNight: 40, limit: 0.2, message: 'the products catalogue would fall by 22.5% (was 40 SKUs, now 31), more than the 20% allowed' },
     ]);
   });
 });
