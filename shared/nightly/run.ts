@@ -26,7 +26,7 @@ import { compareStrings, SkuLabels, type SkuLabelEntry } from '#shared/tiering/c
 import { rfmMeasures, runClock, streamProfiles } from '#shared/tiering/profile.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { isTierUpgrade, tierRank } from '#shared/tiering/tiers.ts';
-import { acceptedOrderLines, acceptedRows, addShardFigures, admitNight, confirmWriter, emptyShardFigures, MONEY_FIGURES, NightRefusedError, type ShardFigures } from './admission.ts';
+import { acceptedOrderLines, addShardFigures, admitNight, confirmWriter, emptyShardFigures, MONEY_FIGURES, NightRefusedError, type ShardFigures } from './admission.ts';
 import { futureNightRefusal } from './run-date.ts';
 import { nightRules, unexplainedLapse, type LapseClock } from './guards.ts';
 import { addDays, daysBetweenDates } from '#shared/time.ts';

@@ -318,12 +318,13 @@ export async function ingestIncrementalExports(options: {
     }
     increments.push({ folder, stamp, lastWrite });
     // A local name in the hour the clocks go back, merged in its first pass and dropped into again in its
-    // second, now reads as the second: its merged drops, should a night have undone them, merge again in
-    // their own turn (as of the first), before a folder stamped between the two passes.
+    // second (read, or quarantined), now reads as the second: its merged drops, should a night have undone
+    // them, merge again in their own turn (as of the first), before a folder stamped between the two passes.
     if (stamp <= at && incrementalStampIsAmbiguous(folder, config.timeZone)) {
       const marker = await getRun<IngestMarker>(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder });
       const mergedAt = hasMergedDrops(marker) && marker.stampedAt !== undefined ? Date.parse(marker.stampedAt) : Number.NaN;
-      if (mergedAt < stamp && droppedAgain(marker, lastWrite)) increments.push({ folder, stamp: mergedAt, lastWrite, mergedDropsTurn: true });
+      const besideLaterDrop = droppedAgain(marker, lastWrite) || marker?.status === 'quarantined';
+      if (mergedAt < stamp && besideLaterDrop) increments.push({ folder, stamp: mergedAt, lastWrite, mergedDropsTurn: true });
     }
   }
 

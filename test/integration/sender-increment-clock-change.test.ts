@@ -189,6 +189,30 @@ describe('a folder of the repeated hour whose first pass a late night undid', ()
     expect(withSecond.other).toMatchObject({ lastIncrement: '2026-11-01T0130-0500' });
     expect(withSecond.welcomes).toEqual([]);
   });
+  it('puts it back before the folder of 01:45 EDT when its second pass was quarantined too', { timeout: 240_000 }, async () => {
+    const name = 'fb-undone-quarantined';
+    const config = await campaignConfig(aws, name, { timeZone: NY });
+    const id = `${name}-x`;
+    await uploadExport(aws, config, await exportDir({
+      'customers.csv': CUSTOMERS_HEADER + `${id},${id}@example.com,Lin,en,${NY},2026-10-31T19:30:00-04:00,true\n`,
+      'orders.csv': ORDERS_HEADER + orderLine(`o-${id}`, id, '2026-10-01T12:00:00-04:00'),
+    }), '2026-10-31');
+    await dropIncrement(aws, config, '2026-11-01T0130', { 'customers.csv': `customer_id,accepts_marketing\n${id},false\n` });
+    const listed = await aws.clients.s3.send(new ListObjectsV2Command({ Bucket: config.storage.exportsBucket, Prefix: `${incrementalPrefix(config)}/2026-11-01T0130/` }));
+    const lastWrite = new Date(Math.max(...(listed.Contents ?? []).map((object) => object.LastModified?.getTime() ?? 0))).toISOString();
+    // Merged in its first pass (05:30Z), then a drop of its second pass quarantined: the marker as the ingest writes it then.
+    await putRun(aws.clients.documents, tableNames(config).runs, {
+      job: INGEST_JOB, runDate: '2026-11-01T0130', runId: 'h-0700', source: 'seeded', status: 'quarantined', reason: 'orders.csv: truncated',
+      quarantinedAt: '2026-11-01T07:00:00.000Z', lastWrite, mergedWrite: lastWrite, nightSeen: 'a-night-before-the-rerun', stampedAt: '2026-11-01T05:30:00.000Z',
+    } satisfies IngestMarker);
+    await runNightly({ clock: Date.now, runDate: '2026-10-31', runId: `n-${name}`, config, clients: aws.clients });
+    await dropIncrement(aws, config, '2026-11-01T0145-0400', { 'customers.csv': `customer_id,first_name\n${id},Ann\n` });
+    const h08 = await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 8), `${name}-08`);
+    expect(h08.ingested).toMatchObject({ remerged: [{ folder: '2026-11-01T0130', clients: 1 }], quarantined: [] });
+    expect(await profileOf(config, id)).toMatchObject({ acceptsMarketing: false, lastIncrement: '2026-11-01T0145-0400' });
+    await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 14), `${name}-14`);
+    expect(await welcomesTo(id)).toEqual([]);
+  });
 });
 
 describe('increments after the brand changed time zone', () => {
