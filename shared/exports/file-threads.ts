@@ -38,6 +38,8 @@ export interface ThreadedFile extends ExportFileClass {
   name: string;
   /** What the manifest says of the file, when it lists files. */
   listed: { rows: number; sha256: string } | undefined;
+  /** Merged before as an increment, checked then (ReadOptions.mergedBefore): read as it was read then. */
+  mergedBefore?: true;
 }
 
 /** What a worker needs to read one file. Crosses to the worker: plain data only. */

@@ -126,6 +126,8 @@ export interface PlannedFile extends ExportFileClass {
   size?: number;
   /** The manifest's entry for the file, when the manifest lists files. */
   listed: ManifestFile | undefined;
+  /** Merged before as an increment, checked then (ReadOptions.mergedBefore). */
+  mergedBefore?: true;
 }
 
 /** What the listing (and the manifest) say an export is: its files in reading order. */
@@ -176,6 +178,7 @@ export async function planExport(source: ExportSource, rules: Pick<Config['expor
     }
   }
   const mergedBefore = read.mergedBefore === true;
+  if (mergedBefore) for (const file of planned) file.mergedBefore = true;
   const manifest: Manifest = mergedBefore ? { mode: 'incremental' } : manifestKey === undefined ? { mode: 'full' } : await readManifest(source, manifestKey);
   const { mode } = manifest;
   // Before the files are counted: an export still being written lacks some, and its manifest says why.
@@ -416,7 +419,7 @@ export function readThreadedBlock(
     scanner.push(bytes);
     if (block.last) {
       scanner.end();
-      rows.end(scanner.unterminatedLastLine, file.listed);
+      rows.end(scanner.unterminatedLastLine, file);
     }
     sink.end();
     if (lineHashes !== undefined) read.lineHashes = [lineHashes.encode()];
@@ -568,7 +571,7 @@ async function readOpenedFile(
   try {
     if (file.encoding === 'csv') {
       const rows = new CsvRows(location, format, sink, context.reject, report);
-      rows.end(await readCsvRecords(bytes, (fields, line) => rows.record(fields, line)), file.listed);
+      rows.end(await readCsvRecords(bytes, (fields, line) => rows.record(fields, line)), file);
     } else await readJsonlFile(bytes, location, format, sink, context.reject, report);
     sink.end();
   } catch (error) {
@@ -820,13 +823,13 @@ class CsvRows {
    * The file ended: a short last record means it was cut off, and so does a last record without
    * its line ending (`unterminatedLine`, its line): its last field may be cut to a valid value.
    * Unless the manifest lists the file (`listed`): its rows and sha256 prove it whole (checkFile),
-   * for a platform that writes no final line ending.
+   * for a platform that writes no final line ending; or it was merged before, checked so then.
    */
-  end(unterminatedLine: number | undefined, listed: ThreadedFile['listed']): void {
+  end(unterminatedLine: number | undefined, file: Pick<ThreadedFile, 'listed' | 'mergedBefore'>): void {
     if (this.shortLine !== 0) {
       throw ExportError.at(this.location, `is truncated: its last record has ${this.shortWidth} of the header's ${this.width} columns`, { line: this.shortLine });
     }
-    if (unterminatedLine !== undefined && listed === undefined) {
+    if (unterminatedLine !== undefined && file.listed === undefined && file.mergedBefore !== true) {
       throw ExportError.at(
         this.location,
         `is truncated: its last record does not end with a line ending (a file cut short?). Every record, the last too, must end with one, unless ${MANIFEST_NAME} lists the file with its sha256`,

@@ -208,6 +208,30 @@ describe('increments merged in stamp order', () => {
   });
 });
 
+describe('an increment without a final line ending, listed in its manifest', () => {
+  it('merges, and is put back after the night as one with a final line ending is: the win-back does not go', { timeout: 180_000 }, async () => {
+    const config = await campaignConfig(aws, 'increment-unterminated-listed');
+    const OLD = orderLine('o-old', 'ul1', '2026-09-25T12:00:00+08:00', '200.00');
+    const NEW = orderLine('o-new', 'ul1', '2026-11-24T00:30:00+08:00', '80.00', 'SKU-2');
+    await night(config, '2026-11-22', { 'customers.csv': CUSTOMERS_HEADER + customer('ul1'), 'orders.csv': ORDERS_HEADER + OLD });
+    // A platform that writes no final line ending: its manifest's rows and sha256 prove the file whole.
+    await putIncrementFiles(config, '2026-11-24T0030', { 'orders.csv': (ORDERS_HEADER + NEW).slice(0, -1) }, { manifest: true });
+    const h0100 = await runCampaignHour(aws, config, local('2026-11-24 01:00', SH), 'ul-0100');
+    expect(h0100.ingested).toMatchObject({ updatedClients: 1, rejected: 0, quarantined: [] });
+    const merged = { orderCount: 2, lifetimeSpendMinor: 28_000, lastOrderAt: '2026-11-23T16:30:00.000Z' };
+    expect(await profileOf(config, 'ul1')).toMatchObject(merged);
+    // The night of 11-23 (its clock 11-24 00:00) rewrites the client without the increment's order.
+    await night(config, '2026-11-23', { 'customers.csv': CUSTOMERS_HEADER + customer('ul1'), 'orders.csv': ORDERS_HEADER + OLD + NEW });
+    expect(await profileOf(config, 'ul1')).toMatchObject({ orderCount: 1 });
+    // Merged again as it was merged then (its drops, not held against the manifest again).
+    const h0300 = await runCampaignHour(aws, config, local('2026-11-24 03:00', SH), 'ul-0300');
+    expect(h0300.ingested.remerged).toEqual([{ folder: '2026-11-24T0030', clients: 1 }]);
+    expect(await profileOf(config, 'ul1')).toMatchObject(merged);
+    await runCampaignHour(aws, config, local('2026-11-24 10:00', SH), 'ul-1000');
+    expect(await emailsTo(aws, 'ul1@example.com')).toEqual([]);
+  });
+});
+
 /** An increment's files, and with `manifest` the manifest that lists them (written last, as a producer does). */
 async function putIncrementFiles(config: Config, folder: string, files: Record<string, string>, { manifest = false } = {}): Promise<void> {
   const put = (name: string, body: string) => aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${incrementalPrefix(config)}/${folder}/${name}`, Body: body }));
