@@ -33,15 +33,26 @@ const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code su
 /** domain.md's tier table, in USD: the thresholds of a config that leaves `tiers` out (only a USD one may). */
 export const DEFAULT_USD_TIER_THRESHOLDS = { vic: '50000', core: '5000', potential: '1000' } as const;
 
-export const tierThresholdsSchema = z
-  .strictObject({
-    vic: decimalAmount.default(DEFAULT_USD_TIER_THRESHOLDS.vic),
-    core: decimalAmount.default(DEFAULT_USD_TIER_THRESHOLDS.core),
-    potential: decimalAmount.default(DEFAULT_USD_TIER_THRESHOLDS.potential),
-  })
-  .refine((t) => Number(t.vic) > Number(t.core) && Number(t.core) > Number(t.potential) && Number(t.potential) > 0, {
-    message: 'tier thresholds must satisfy vic > core > potential > 0',
-  });
+/**
+ * The thresholds as a config gives them: one left out is its USD default (withDefaultTiers), which
+ * only a USD config may do; their order is checked in the currency's minor units (checkTierThresholds).
+ */
+export const tierThresholdsSchema = z.strictObject({
+  vic: decimalAmount.optional(),
+  core: decimalAmount.optional(),
+  potential: decimalAmount.optional(),
+});
+
+export type TierThresholds = Record<keyof typeof DEFAULT_USD_TIER_THRESHOLDS, string>;
+
+/** The thresholds with each one left out filled with its USD default. */
+function filledTiers(given: z.infer<typeof tierThresholdsSchema> | undefined): TierThresholds {
+  return {
+    vic: given?.vic ?? DEFAULT_USD_TIER_THRESHOLDS.vic,
+    core: given?.core ?? DEFAULT_USD_TIER_THRESHOLDS.core,
+    potential: given?.potential ?? DEFAULT_USD_TIER_THRESHOLDS.potential,
+  };
+}
 
 export const lifecycleSchema = z
   .strictObject({
@@ -425,17 +436,16 @@ export function checkAcrossFields(
  * Potential and nobody Core. Left out, they are the USD defaults: refused for another currency.
  */
 function checkTierThresholds(config: Pick<z.infer<typeof configFieldsSchema>, 'tiers' | 'currency'>, ctx: z.RefinementCtx): void {
-  if (config.tiers === undefined) {
-    if (config.currency !== 'USD') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['tiers'],
-        message: `must be set when currency is ${config.currency}: the default thresholds are USD amounts; set tiers.vic, tiers.core and tiers.potential in ${config.currency}`,
-      });
-    }
+  const missing = (['vic', 'core', 'potential'] as const).filter((name) => config.tiers?.[name] === undefined);
+  if (missing.length > 0 && config.currency !== 'USD') {
+    ctx.addIssue({
+      code: 'custom',
+      path: missing.length === 3 ? ['tiers'] : ['tiers', missing[0] as string],
+      message: `must be set when currency is ${config.currency}: the default thresholds are USD amounts; set tiers.vic, tiers.core and tiers.potential in ${config.currency}`,
+    });
     return;
   }
-  const tiers = config.tiers;
+  const tiers = filledTiers(config.tiers);
   const minor = { vic: 0, core: 0, potential: 0 };
   for (const name of ['vic', 'core', 'potential'] as const) {
     const value = parsePrice(tiers[name], config.currency);
@@ -475,9 +485,9 @@ function checkLedgerRetention(config: Pick<z.infer<typeof configFieldsSchema>, '
   }
 }
 
-/** The configuration with its tiers filled: the USD defaults when it left them out (checkTierThresholds allowed it). */
-export function withDefaultTiers<T extends { tiers?: z.infer<typeof tierThresholdsSchema> | undefined }>(config: T): T & { tiers: z.infer<typeof tierThresholdsSchema> } {
-  return { ...config, tiers: config.tiers ?? { ...DEFAULT_USD_TIER_THRESHOLDS } };
+/** The configuration with its tiers filled: the USD defaults of those it left out (checkTierThresholds allowed it). */
+export function withDefaultTiers<T extends { tiers?: z.infer<typeof tierThresholdsSchema> | undefined }>(config: T): Omit<T, 'tiers'> & { tiers: TierThresholds } {
+  return { ...config, tiers: filledTiers(config.tiers) };
 }
 
 export const configSchema = configFieldsSchema.superRefine(checkAcrossFields).transform(withDefaultTiers);

@@ -35,6 +35,11 @@ describe('config', () => {
     // Set in that currency, even at the same figures, they load as given.
     expect(parseConfig({ currency: 'JPY', tiers: { vic: '50000', core: '5000', potential: '1000' } }).tiers.vic).toBe('50000');
     expect(parseConfig({ currency: 'USD' }).tiers).toEqual({ vic: '50000', core: '5000', potential: '1000' });
+    // Some given, the others left to their USD figures: refused too, naming the first left out.
+    expect(() => parseConfig({ currency: 'JPY', tiers: { vic: '5000000' } })).toThrow(/tiers\.core: must be set when currency is JPY/);
+    expect(() => parseConfig({ currency: 'JPY', tiers: { vic: '5000000', core: '500000' } })).toThrow(/tiers\.potential: must be set when currency is JPY/);
+    // In USD, one left out is its default.
+    expect(parseConfig({ currency: 'USD', tiers: { vic: '80000' } }).tiers).toEqual({ vic: '80000', core: '5000', potential: '1000' });
   });
 
   it('refuses an exchange rate of 0, naming it: every order in that currency would count as worth nothing, without a reject', () => {
