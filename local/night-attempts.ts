@@ -96,9 +96,10 @@ export function attemptOfExecution(execution: EndedExecution, config: Pick<Confi
   } catch {
     return undefined;
   }
-  const request = nightRequestSchema.safeParse(input);
-  if (!request.success) return undefined;
-  const runDate = runDateOf(request.data, config, Date.parse(execution.startedAt));
+  // As leniently as an execution may be started: one whose input was refused (an unknown key, a bad
+  // value) failed at once and is listed too, under the night it names when that reads, else the night before its start.
+  const request = nightRequestSchema.pick({ runDate: true, scheduledTime: true }).loose().safeParse(input);
+  const runDate = runDateOf(request.success ? request.data : {}, config, Date.parse(execution.startedAt));
   const cause = causeOf(execution);
   const refused = execution.error === 'NightRefusedError' || cause.type === 'NightRefusedError';
   const outcome = refused ? 'refused' : execution.status === 'TIMED_OUT' ? 'timed-out' : execution.status === 'ABORTED' ? 'aborted' : 'failed';

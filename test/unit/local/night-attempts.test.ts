@@ -117,4 +117,23 @@ describe('attemptOfExecution', () => {
     ).toMatchObject({ outcome: 'failed', reason: 'ExportError: no customers file' });
     expect(attemptOfExecution({ name: 'x', status: 'FAILED', startedAt: '2026-11-25T02:00:00.000Z', input: 'not json' }, ZONE)).toBeUndefined();
   });
+
+  it('an execution whose input was refused at once is listed too: under the night it names, else the night before its start', () => {
+    const refusedInput = (input: unknown) =>
+      attemptOfExecution(
+        {
+          name: 'typo',
+          status: 'FAILED',
+          startedAt: '2026-11-25T02:00:00.000Z',
+          input: JSON.stringify(input),
+          error: 'EVENT_INVALID',
+          cause: JSON.stringify({ errorType: 'ClienteleError', errorMessage: 'Invalid nightly event: (event): Unrecognized key: "acceptdrop"' }),
+        },
+        ZONE,
+      );
+    expect(refusedInput({ runDate: '2026-11-21', acceptdrop: true })).toMatchObject({ runDate: '2026-11-21', outcome: 'failed', reason: expect.stringContaining('acceptdrop') });
+    // The console's default input, or a date that does not read: the night before its start (10:00 in Shanghai on 11-25).
+    expect(refusedInput({ Comment: 'Insert your JSON here' })).toMatchObject({ runDate: '2026-11-24', outcome: 'failed' });
+    expect(refusedInput({ runDate: '2026-13-01' })).toMatchObject({ runDate: '2026-11-24', outcome: 'failed' });
+  });
 });
