@@ -8,11 +8,11 @@ export interface ExportFileClass {
 
 // Matched on the lower-cased basename. Shopify's names also start with customers/orders, so
 // they are tried first. A part suffix (-0001, _1, .part2, " 2"...) may sit before the extension,
-// and so may " (1)", what a browser adds to a second download of the same name (read as a part:
-// a download twice over is then caught as a twin, or by its shared lines).
-const SHOPIFY_RE = /^(customers|orders)_export(?:[-_.\d][^/]*?)?(?: \(\d+\))?\.csv(?:\.gz)?$/;
-const GENERIC_RE = /^(customers|orders|products|advisors)(?:[-_. \d][^/]*?)?\.(csv|jsonl)(?:\.gz)?$/;
-const EXPORT_LIKE_RE = /^(?:customers|orders|products|advisors)(?:[-_. \d]|$)/;
+// and so may " (1)" or "(1)", what a browser adds to a second download of the same name (read as a
+// part: a download twice over is then caught as a twin, or by its shared lines).
+const SHOPIFY_RE = /^(customers|orders)_export(?:[-_.\d][^/]*?)?(?: ?\(\d+\))?\.csv(?:\.gz)?$/;
+const GENERIC_RE = /^(customers|orders|products|advisors)(?:[-_. (\d][^/]*?)?\.(csv|jsonl)(?:\.gz)?$/;
+const EXPORT_LIKE_RE = /^(?:customers|orders|products|advisors)(?:[-_. (\d]|$)/;
 
 /** The kind, format and encoding of an export file from its basename; undefined if not one. */
 export function classifyExportFile(basename: string): ExportFileClass | undefined {

@@ -20,6 +20,9 @@ describe('classifyExportFile', () => {
     ['orders (1).csv', { kind: 'orders', format: 'generic', encoding: 'csv' }],
     ['orders 2.csv', { kind: 'orders', format: 'generic', encoding: 'csv' }],
     ['customers (1).csv', { kind: 'customers', format: 'generic', encoding: 'csv' }],
+    // Firefox's second download: no space before the parenthesis.
+    ['customers(1).csv', { kind: 'customers', format: 'generic', encoding: 'csv' }],
+    ['orders_export(1).csv', { kind: 'orders', format: 'shopify', encoding: 'csv' }],
     ['customers-2 (3).jsonl.gz', { kind: 'customers', format: 'generic', encoding: 'jsonl' }],
   ])('%s', (name, expected) => {
     expect(classifyExportFile(name)).toEqual(expected);
@@ -37,6 +40,7 @@ describe('classifyExportFile', () => {
     expect(looksLikeExportFile('orders-0001.parquet')).toBe(true);
     expect(looksLikeExportFile('products')).toBe(true);
     expect(looksLikeExportFile('orders (1).xlsx')).toBe(true);
+    expect(looksLikeExportFile('orders(1).xlsx')).toBe(true);
     expect(looksLikeExportFile('README.md')).toBe(false);
     expect(looksLikeExportFile('ordersheet.csv')).toBe(false);
   });
