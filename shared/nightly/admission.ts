@@ -41,8 +41,11 @@ export interface ShardFigures extends NightMoves, ErasedSinceLastNight {
   stillAbsent: number;
   /** Profiles an earlier attempt of the night wrote whose before-images are gone (NightBase.writtenWithoutImage): the night is refused. */
   writtenWithoutImage: number;
-  /** SKUs in tonight's products (the catalogue the night would store; 0 without): every shard reads them, so the largest counts, not the sum. */
-  productSkus: number;
+  /**
+   * SKUs in tonight's products (the catalogue the night would store; 0 without): every shard reads
+   * them, so the largest counts, not the sum. Absent from figures of earlier versions.
+   */
+  productSkus?: number;
 }
 
 export function emptyShardFigures(): ShardFigures {
@@ -61,15 +64,16 @@ const moneyFigureName = (key: keyof ShardFigures): string | undefined => (MONEY_
 
 /** Every shard's figures added up; money with checked arithmetic, so that a sharded night refuses an impossible sum here, before any write, as one run does. */
 export function addShardFigures(parts: readonly ShardFigures[]): ShardFigures {
-  const total = emptyShardFigures();
+  const { productSkus: _counted, ...total } = emptyShardFigures();
   for (const part of parts) {
-    for (const key of Object.keys(total) as (keyof ShardFigures)[]) {
+    for (const key of Object.keys(total) as (keyof typeof total)[]) {
       const money = moneyFigureName(key);
-      if (key === 'productSkus') total[key] = Math.max(total[key], part[key]);
-      else total[key] = money === undefined ? total[key] + part[key] : addMinor(total[key], part[key], money);
+      total[key] = money === undefined ? total[key] + part[key] : addMinor(total[key], part[key], money);
     }
   }
-  return total;
+  // Unknown when a shard's figures predate the count (admitShards then counts the products rows).
+  const skus = parts.map((part) => part.productSkus);
+  return skus.every((count) => count !== undefined) ? { ...total, productSkus: Math.max(0, ...skus) } : total;
 }
 
 /** Rows of an export's files of `kind` that were not rejected. */

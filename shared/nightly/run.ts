@@ -26,7 +26,7 @@ import { compareStrings, SkuLabels, type SkuLabelEntry } from '#shared/tiering/c
 import { rfmMeasures, runClock, streamProfiles } from '#shared/tiering/profile.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { isTierUpgrade, tierRank } from '#shared/tiering/tiers.ts';
-import { acceptedOrderLines, addShardFigures, admitNight, confirmWriter, emptyShardFigures, MONEY_FIGURES, NightRefusedError, type ShardFigures } from './admission.ts';
+import { acceptedOrderLines, acceptedRows, addShardFigures, admitNight, confirmWriter, emptyShardFigures, MONEY_FIGURES, NightRefusedError, type ShardFigures } from './admission.ts';
 import { futureNightRefusal } from './run-date.ts';
 import { nightRules, unexplainedLapse, type LapseClock } from './guards.ts';
 import { addDays, daysBetweenDates } from '#shared/time.ts';
@@ -842,7 +842,8 @@ export async function admitShards(
     runId: context.runId,
     startedAt: run.startedAt,
     acceptDrop: context.acceptDrop,
-    tonight: { ...figures, orderLines: acceptedOrderLines(files) },
+    // Figures of an earlier version's shards hold no SKU count: their accepted products rows stand in (at least as many).
+    tonight: { ...figures, orderLines: acceptedOrderLines(files), productSkus: figures.productSkus ?? acceptedRows(files, 'products') },
     storedCatalogueSkus: async () => (await readCatalog(context.clients.s3, context.config)).size,
     log: context.log,
   });

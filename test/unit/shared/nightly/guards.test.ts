@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '#shared/config.ts';
+import { addShardFigures, emptyShardFigures, type ShardFigures } from '#shared/nightly/admission.ts';
 import {
   catalogueViolations,
   nightRules,
@@ -352,5 +353,18 @@ describe('catalogueViolations', () => {
     expect(catalogueViolations({ productSkus: 31, storedSkus: 40 }, limits)).toEqual([
       { check: 'catalogue', tonight: 31, lastNight: 40, limit: 0.2, message: 'the products catalogue would fall by 22.5% (was 40 SKUs, now 31), more than the 20% allowed' },
     ]);
+  });
+});
+
+describe('addShardFigures and the products count', () => {
+  const shard = (productSkus: number | undefined): ShardFigures => {
+    const { productSkus: _none, ...figures } = emptyShardFigures();
+    return { ...figures, clients: 10, ...(productSkus === undefined ? {} : { productSkus }) };
+  };
+  it('takes the largest SKU count (every shard reads the products), and none when a shard\'s figures predate it', () => {
+    expect(addShardFigures([shard(40), shard(40)])).toMatchObject({ clients: 20, productSkus: 40 });
+    const mixed = addShardFigures([shard(40), shard(undefined)]);
+    expect(mixed.clients).toBe(20);
+    expect(mixed.productSkus).toBeUndefined();
   });
 });
