@@ -98,8 +98,10 @@ export function attemptOfExecution(execution: EndedExecution, config: Pick<Confi
   }
   // As leniently as an execution may be started: one whose input was refused (an unknown key, a bad
   // value) failed at once and is listed too, under the night it names when that reads, else the night before its start.
-  const request = nightRequestSchema.pick({ runDate: true, scheduledTime: true }).loose().safeParse(input);
-  const runDate = runDateOf(request.success ? request.data : {}, config, Date.parse(execution.startedAt));
+  // Each key on its own: a bad scheduledTime does not hide a good runDate.
+  const named = nightRequestSchema.pick({ runDate: true }).loose().safeParse(input).data?.runDate;
+  const scheduledTime = nightRequestSchema.pick({ scheduledTime: true }).loose().safeParse(input).data?.scheduledTime;
+  const runDate = runDateOf({ ...(named === undefined ? {} : { runDate: named }), ...(scheduledTime === undefined ? {} : { scheduledTime }) }, config, Date.parse(execution.startedAt));
   const cause = causeOf(execution);
   const refused = execution.error === 'NightRefusedError' || cause.type === 'NightRefusedError';
   const outcome = refused ? 'refused' : execution.status === 'TIMED_OUT' ? 'timed-out' : execution.status === 'ABORTED' ? 'aborted' : 'failed';

@@ -135,5 +135,7 @@ describe('attemptOfExecution', () => {
     // The console's default input, or a date that does not read: the night before its start (10:00 in Shanghai on 11-25).
     expect(refusedInput({ Comment: 'Insert your JSON here' })).toMatchObject({ runDate: '2026-11-24', outcome: 'failed' });
     expect(refusedInput({ runDate: '2026-13-01' })).toMatchObject({ runDate: '2026-11-24', outcome: 'failed' });
+    // A bad scheduledTime does not hide the night it names.
+    expect(refusedInput({ runDate: '2026-11-21', scheduledTime: '2026-11-22' })).toMatchObject({ runDate: '2026-11-21', outcome: 'failed' });
   });
 });
