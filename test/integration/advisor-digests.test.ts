@@ -32,9 +32,12 @@ const CUSTOMERS = 800;
 const MAX_ROWS = 3;
 // The generator shares 800 clients between two advisors, A01 and A02.
 const ADVISORS = { A01: 'en', A02: 'zh-CN' } as const;
-const addressOf = (advisorId: string) => `${advisorId.toLowerCase()}@advisors.example.com`;
-/** Every advisor address of this file: the only mail a night or a digest run of these configs can send. */
-const toAnAdvisor = (address: string) => address.endsWith('@advisors.example.com');
+const addressOf = (advisorId: string) => `${advisorId.toLowerCase()}@digest-advisors.example.com`;
+/**
+ * Every advisor address of this file: the only mail a night or a digest run of these configs can
+ * send. A domain of its own: the SES emulator is shared by the files running beside this one.
+ */
+const toAnAdvisor = (address: string) => address.endsWith('@digest-advisors.example.com');
 
 const aws = sharedAws();
 const nightlyRole = deployedRole(aws, 'nightly');
@@ -140,7 +143,7 @@ describe('advisor digests on the embedded AWS', () => {
 
   it('a refused address fails for the week; a throttled send is released and goes on the next run, once; an unconfigured advisor is counted', async () => {
     const config = await isolatedConfig('digest-failures', {
-      advisors: { R1: { email: 'refused@advisors.example.com' }, T1: { email: 'throttled@advisors.example.com', locale: 'zh-CN' } },
+      advisors: { R1: { email: 'refused@digest-advisors.example.com' }, T1: { email: 'throttled@digest-advisors.example.com', locale: 'zh-CN' } },
     });
     // One VIC each, with a birthday in the week after the run date.
     await seedProfiles(aws, config, [
@@ -151,8 +154,8 @@ describe('advisor digests on the embedded AWS', () => {
     const refusing: SesSender = {
       send: (command: SendEmailCommand): Promise<SendEmailCommandOutput> => {
         const to = command.input.Destination?.ToAddresses?.[0];
-        if (to === 'refused@advisors.example.com') return Promise.reject(Object.assign(new Error('Illegal address'), { name: 'MessageRejected' }));
-        if (to === 'throttled@advisors.example.com') return Promise.reject(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' }));
+        if (to === 'refused@digest-advisors.example.com') return Promise.reject(Object.assign(new Error('Illegal address'), { name: 'MessageRejected' }));
+        if (to === 'throttled@digest-advisors.example.com') return Promise.reject(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' }));
         return aws.clients.ses.send(command);
       },
     };
@@ -171,14 +174,14 @@ describe('advisor digests on the embedded AWS', () => {
       ['T1', 'sent'],
     ]);
     expect(second.advisors[0]?.reason).toBe('ledger: failed');
-    expect(await emailsTo(aws, 'refused@advisors.example.com')).toEqual([]);
-    const [chinese] = await emailsTo(aws, 'throttled@advisors.example.com');
+    expect(await emailsTo(aws, 'refused@digest-advisors.example.com')).toEqual([]);
+    const [chinese] = await emailsTo(aws, 'throttled@digest-advisors.example.com');
     expect(chinese?.subject).toBe('您的客户名册（11月24日至30日）：1 位客户待联系');
     expect(chinese?.body.text).toContain('11月26日生日。致电送上生日祝福，并赠送正装产品及小样。');
   });
 
   it('a client on the erasure list (a forget under way, a profile written back) is in no digest, by id or by address', async () => {
-    const config = await isolatedConfig('digest-erased', { advisors: { E1: { email: 'erased@advisors.example.com', name: 'Advisor E1', locale: 'en' } } });
+    const config = await isolatedConfig('digest-erased', { advisors: { E1: { email: 'erased@digest-advisors.example.com', name: 'Advisor E1', locale: 'en' } } });
     // Three VICs of E1 with a birthday in the week: one stays; a forget has recorded the other two's hashes
     // (its first step) and not yet deleted their profiles (its last): one asked for by id, one by address.
     const vic = (id: string) => profileItem(id, { tier: 'VIC', spend12mMinor: 6_000_000, advisorId: 'E1', birthday: '11-26' });
@@ -187,7 +190,7 @@ describe('advisor digests on the embedded AWS', () => {
 
     const summary = await sendAdvisorDigests({ at: Date.now(), runDate: RUN_DATE, runId: 'erased', config, clients: aws.clients });
     expect(summary.advisors.map((a) => [a.advisorId, a.outcome, a.clients, a.rows])).toEqual([['E1', 'sent', 1, 1]]);
-    const [digest] = await emailsTo(aws, 'erased@advisors.example.com');
+    const [digest] = await emailsTo(aws, 'erased@digest-advisors.example.com');
     expect(digest?.body.text).toContain('Client e-keep');
     expect(JSON.stringify(digest)).not.toMatch(/e-by-id|e-by-address/);
   });
@@ -197,7 +200,7 @@ describe('advisor digests on the embedded AWS', () => {
     const config = parseConfig({
       ...aws.config,
       storage: { ...aws.config.storage, tablePrefix: `${aws.scope}.missing-` },
-      reports: { advisorDigestWeekday: 'monday', advisors: { A01: { email: 'a01@advisors.example.com' } } },
+      reports: { advisorDigestWeekday: 'monday', advisors: { A01: { email: 'a01@digest-advisors.example.com' } } },
     });
     const failed = await advisorDigestsOfNight({ at: Date.now(), runDate: RUN_DATE, runId: 'missing', config, clients: aws.clients });
     expect(failed.advisorDigests).toMatchObject({ week: '2026-W48', advisors: [], totals: { sent: 0 } });
