@@ -192,6 +192,14 @@ export function droppedAgain(marker: IngestMarker | undefined, lastWrite: number
 }
 
 /**
+ * Whether a folder's merged drops have a later drop beside them (pure): one written since, or one
+ * quarantined. Merged again after a night, they are then merged as of the instant they were merged at.
+ */
+function hasLaterDrop(marker: IngestMarker | undefined, lastWrite: number): boolean {
+  return droppedAgain(marker, lastWrite) || marker?.status === 'quarantined';
+}
+
+/**
  * Whether a stored profile has merged this increment already, or a later one (pure): its
  * lastIncrement, read as an instant (incrementalStamp; a name stored before stamps carried their
  * offset reads as it always did), is at or past this one's stamp. The same instant is the same
@@ -323,8 +331,7 @@ export async function ingestIncrementalExports(options: {
     if (stamp <= at && incrementalStampIsAmbiguous(folder, config.timeZone)) {
       const marker = await getRun<IngestMarker>(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder });
       const mergedAt = hasMergedDrops(marker) && marker.stampedAt !== undefined ? Date.parse(marker.stampedAt) : Number.NaN;
-      const besideLaterDrop = droppedAgain(marker, lastWrite) || marker?.status === 'quarantined';
-      if (mergedAt < stamp && besideLaterDrop) increments.push({ folder, stamp: mergedAt, lastWrite, mergedDropsTurn: true });
+      if (mergedAt < stamp && hasLaterDrop(marker, lastWrite)) increments.push({ folder, stamp: mergedAt, lastWrite, mergedDropsTurn: true });
     }
   }
 
@@ -354,7 +361,7 @@ export async function ingestIncrementalExports(options: {
       next--;
     }
     // Merging again the drops of a folder written since (a new drop, read next or quarantined): as of the instant they were merged at.
-    const besideLaterDrop = remerge && (again || marker.status === 'quarantined');
+    const besideLaterDrop = remerge && hasLaterDrop(marker, lastWrite);
     const stamp = besideLaterDrop && marker.stampedAt !== undefined ? Date.parse(marker.stampedAt) : folderStamp;
     const label = incrementalStampLabel(folder, stamp, config.timeZone);
     // When the folder was last written as a drop of it was merged: a later drop is read without that drop's files.
