@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, parseConfig, type Config } from './config.ts';
 import { ClienteleError } from './errors.ts';
+import { issuesText } from '#shared/zod-issues.ts';
 
 /**
  * Each Lambda's environment, one zod schema per function. The CDK construct that deploys a
@@ -79,8 +80,7 @@ export function parseFunctionEnvironment<N extends FunctionName>(
   const schema: z.ZodType = FUNCTION_ENVIRONMENTS[name];
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new ConfigError(`Invalid ${name} function environment: ${issues}`);
+    throw new ConfigError(`Invalid ${name} function environment: ${issuesText(parsed.error)}`);
   }
   // Indexing the map by a generic N loses the pairing TypeScript would need; the map keeps it.
   return parsed.data as FunctionEnvironment<N>;

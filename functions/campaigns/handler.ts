@@ -4,7 +4,7 @@ import { newRunId } from '#shared/log.ts';
 import { campaignMetrics } from '#shared/observability/business-metrics.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { sendingDeadline } from '#shared/delivery/send-deadline.ts';
-import { campaignsEventSchema, lateScheduledRunRefusal } from '#shared/sender/campaigns-event.ts';
+import { lateScheduledRunRefusal, parseCampaignsEvent } from '#shared/sender/campaigns-event.ts';
 import { campaignRunFailure, hourRefusal, realClockFor, runCampaigns, type CampaignRunSummary } from '#shared/sender/run.ts';
 import { instrumented, observability, publishMetrics } from '#functions/observability.ts';
 
@@ -29,7 +29,7 @@ const observed = observability(environment);
 const { logger, metrics, log } = observed;
 
 export const handler = instrumented(observed, async (event: unknown, context): Promise<CampaignRunSummary> => {
-  const parsed = campaignsEventSchema.parse(event ?? {});
+  const parsed = parseCampaignsEvent(event);
   const runId = newRunId('campaigns');
   logger.setCorrelationId(runId);
   const now = Date.now();

@@ -25,6 +25,7 @@ import { shopifyCustomers, shopifyOrders } from './shopify.ts';
 import type { ExportSource } from './source.ts';
 import type { ExportHandlers, ExportKind, FieldWarning, FileReport, ReadResult, RowContext, RowFormat, RowPosition, RowSink, RowValues } from './types.ts';
 import { thresholdText } from '#shared/percent.ts';
+import { issuesText } from '#shared/zod-issues.ts';
 
 export { classifyExportFile, type ExportFileClass } from './classify.ts';
 export { ExportError } from './errors.ts';
@@ -1020,8 +1021,7 @@ async function readManifest(source: ExportSource, key: string): Promise<Manifest
   }
   const result = manifestSchema.safeParse(json);
   if (!result.success) {
-    const issues = result.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw ExportError.at(location, `is not a valid manifest: ${issues.join('; ')}`);
+    throw ExportError.at(location, `is not a valid manifest: ${issuesText(result.error, '(root)', 5)}`);
   }
   return result.data;
 }

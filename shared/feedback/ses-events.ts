@@ -7,6 +7,7 @@ import { normaliseEmail } from '#shared/email.ts';
 import { deleteClientSuppression, deletePlainSuppression, isStoredErasure, noteFeedbackOnErasures, storedErasureKeysOf } from '#shared/store/erasure-store.ts';
 import { suppress, suppressClient, type SuppressionReason } from '#shared/store/suppression-store.ts';
 import type { TableNames } from '#shared/store/tables.ts';
+import { issuesText } from '#shared/zod-issues.ts';
 
 /**
  * SES feedback: configuration-set events (delivered by SNS, or by EventBridge as `detail`) turned
@@ -130,15 +131,10 @@ export function sentEmailFields(email: SentEmail): SentEmail {
   return { ...(customerId ? { customerId } : {}), ...(campaign ? { campaign } : {}), ...(sentAt ? { sentAt } : {}), ...(messageId ? { messageId } : {}) };
 }
 
-function issues(error: z.ZodError): string {
-  // Paths and messages only: values may be addresses.
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-}
-
 /** Pure: one SES event (already JSON-parsed) → what to do. `now` dates events that carry no timestamp. */
 export function decideSesEvent(input: unknown, now: number): SesDecision {
   const parsed = sesEventSchema.safeParse(input);
-  if (!parsed.success) return { kind: 'invalid', problem: issues(parsed.error) };
+  if (!parsed.success) return { kind: 'invalid', problem: issuesText(parsed.error) };
   const event = parsed.data;
   const eventType = event.eventType ?? event.notificationType;
   if (!eventType) return { kind: 'invalid', problem: 'no eventType' };
@@ -154,7 +150,7 @@ export function decideSesEvent(input: unknown, now: number): SesDecision {
 
   if (eventType === 'Bounce') {
     const bounce = bounceSchema.safeParse(event.bounce);
-    if (!bounce.success) return { kind: 'invalid', problem: `bounce: ${issues(bounce.error)}` };
+    if (!bounce.success) return { kind: 'invalid', problem: `bounce: ${issuesText(bounce.error)}` };
     const { bounceType, bounceSubType, bouncedRecipients, timestamp, feedbackId } = bounce.data;
     const recipients = addressesOf(bouncedRecipients);
     if (recipients.length === 0) return { kind: 'invalid', problem: 'bounce: no recipient has an address' };
@@ -175,7 +171,7 @@ export function decideSesEvent(input: unknown, now: number): SesDecision {
 
   if (eventType === 'Complaint') {
     const complaint = complaintSchema.safeParse(event.complaint);
-    if (!complaint.success) return { kind: 'invalid', problem: `complaint: ${issues(complaint.error)}` };
+    if (!complaint.success) return { kind: 'invalid', problem: `complaint: ${issuesText(complaint.error)}` };
     const { complainedRecipients, timestamp, feedbackId, complaintFeedbackType, complaintSubType } = complaint.data;
     const detail = `${complaintFeedbackType ?? '-'}/${complaintSubType ?? '-'}`;
     const recipients = addressesOf(complainedRecipients);
@@ -222,7 +218,7 @@ export function unwrapSesEvents(lambdaEvent: unknown): { events: unknown[]; prob
     for (const [index, raw] of sns.data.Records.entries()) {
       const record = snsRecordSchema.safeParse(raw);
       if (!record.success) {
-        problems.push(`SNS record ${index}: ${issues(record.error)}`);
+        problems.push(`SNS record ${index}: ${issuesText(record.error)}`);
         continue;
       }
       try {

@@ -14,6 +14,7 @@ import { deleteProfiles, findProfilesByEmail, getProfile, type ProfileItem } fro
 import { customerSuppressionKey, getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { deleteTasks, tasksOfClient } from '#shared/store/task-store.ts';
+import { issuesText } from '#shared/zod-issues.ts';
 
 /**
  * The right to erasure (GDPR art. 17, China's PIPL art. 47): `clientele forget --customer ID |
@@ -79,7 +80,7 @@ export class ForgetRequestError extends ClienteleError {
 /** Parses an outside request (CLI options, a Lambda event) into a ForgetRequest. */
 export function parseForgetRequest(input: unknown): ForgetRequest {
   const parsed = forgetRequestSchema.safeParse(input);
-  if (!parsed.success) throw new ForgetRequestError(`Invalid erasure request: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new ForgetRequestError(`Invalid erasure request: ${issuesText(parsed.error, '(request)')}`);
   return parsed.data;
 }
 

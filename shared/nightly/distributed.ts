@@ -35,6 +35,7 @@ import { completedRunOf, nightFingerprint, plannedConfigOf, recordRerun, type Pl
 import { ruleChanges } from './guards.ts';
 import type { NightAdmission, NightlyRunSummary } from './summary.ts';
 import { isValidShard, MAX_SHARDS, shardKeySchemeOf, shardsOf, type ShardSpec } from './shards.ts';
+import { issuesText } from '#shared/zod-issues.ts';
 
 /**
  * The nightly run as separate invocations, one per phase of run.ts and, for repartition, measure
@@ -165,8 +166,7 @@ export function parseNightlyEvent(event: unknown): NightlyEvent {
 
 function validEvent<T>(result: z.ZodSafeParseResult<T>): T {
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`).join('; ');
-  throw new ClienteleError('EVENT_INVALID', `Invalid nightly event: ${issues}`, { cause: result.error });
+  throw new ClienteleError('EVENT_INVALID', `Invalid nightly event: ${issuesText(result.error, '(event)')}`, { cause: result.error });
 }
 
 /** What prepare fixes for the whole execution; every later phase gets it from the state machine. */

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ClienteleError } from '#shared/errors.ts';
+import { issuesText } from '#shared/zod-issues.ts';
 
 /**
  * The campaigns function's event. EventBridge Scheduler sends `{ trigger: 'schedule', at: <the
@@ -18,6 +20,13 @@ export const campaignsEventSchema = z
   });
 
 export type CampaignsEvent = z.infer<typeof campaignsEventSchema>;
+
+/** Validates the campaigns function's event; a malformed one is an EVENT_INVALID error naming each bad field, as the nightly's. */
+export function parseCampaignsEvent(event: unknown): CampaignsEvent {
+  const result = campaignsEventSchema.safeParse(event ?? {});
+  if (result.success) return result.data;
+  throw new ClienteleError('EVENT_INVALID', `Invalid campaigns event: ${issuesText(result.error, '(event)')}`, { cause: result.error });
+}
 
 /**
  * How long after its hour a scheduled run may still start. The scheduler and Lambda's queue each

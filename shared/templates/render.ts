@@ -8,6 +8,7 @@ import { currencyExponent, formatMinor } from '#shared/money.ts';
 import { TEMPLATE_CATALOG, type TemplateCatalog } from './catalog.ts';
 import { isTemplateLocale, type TemplateLocale } from './locale.ts';
 import type { LocaleSources } from './sources/types.ts';
+import { issuesText } from '#shared/zod-issues.ts';
 
 /**
  * Renders a campaign email (subject, HTML, text) from the Liquid sources of catalog.ts.
@@ -233,8 +234,7 @@ export function showsCoupon(tier: string, offerKind: OfferKind): boolean {
 export function templateView(locale: TemplateLocale, input: TemplateData): TemplateView {
   const parsed = templateDataSchema.safeParse(input);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new TemplateError(`Invalid template data: ${issues}`);
+    throw new TemplateError(`Invalid template data: ${issuesText(parsed.error)}`);
   }
   const data = parsed.data;
   const categories = (data.categories ?? []).flatMap((c) => (c.name === undefined && !c.care ? [] : [{ name: c.name ?? null, care: c.care ? c.care : null }]));

@@ -32,6 +32,14 @@ describe('campaigns handler, a scheduled event that arrives too late', () => {
   });
 
   it('refuses a scheduled event that does not say its hour, naming the field', async () => {
-    await expect(handler({ trigger: 'schedule' })).rejects.toMatchObject({ name: 'ZodError', issues: [expect.objectContaining({ path: ['at'] })] });
+    await expect(handler({ trigger: 'schedule' })).rejects.toMatchObject({
+      code: 'EVENT_INVALID',
+      message: 'Invalid campaigns event: at: a scheduled event carries the time it was scheduled for',
+    });
+  });
+
+  it('refuses a mistyped rehearsal flag as the nightly refuses its event (EVENT_INVALID), before reading anything', async () => {
+    await expect(handler({ dry_run: true })).rejects.toMatchObject({ code: 'EVENT_INVALID', message: 'Invalid campaigns event: (event): Unrecognized key: "dry_run"' });
+    await expect(handler('hourly')).rejects.toMatchObject({ code: 'EVENT_INVALID', message: expect.stringMatching(/^Invalid campaigns event: \(event\): /) });
   });
 });
