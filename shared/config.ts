@@ -26,6 +26,9 @@ const decimalAmount = z
   .string()
   .regex(/^\d+(\.\d+)?$/, 'must be a non-negative decimal amount written as a string, e.g. "5000" or "4999.99"');
 
+/** A decimal amount that must not be zero: a rate or a bound of 0 would count every amount as 0, or reject every line. */
+const positiveDecimalAmount = decimalAmount.refine((amount) => /[1-9]/.test(amount), 'must be greater than 0');
+
 const timeZone = z.string().refine(isValidTimeZone, { message: 'must be an IANA time zone, e.g. Asia/Shanghai' });
 
 const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD or CNY');
@@ -178,7 +181,7 @@ export const exportsSchema = z
     /** The text encoding of the export files: Chinese platforms still export GBK / GB18030. */
     encoding: z.enum(EXPORT_ENCODINGS).default('utf-8'),
     /** A line total above this (in the brand currency, after conversion) is a reject, never a sum. */
-    maxLineTotal: decimalAmount.default('10000000'),
+    maxLineTotal: positiveDecimalAmount.default('10000000'),
     /**
      * The producer writes `_manifest.json` last, listing every file: an export without one (or whose
      * manifest lists no files) is still being written, or was cut short, and fails the night.
@@ -343,7 +346,7 @@ export const configFieldsSchema = z
      * Units of `currency` for one unit of each other currency an export may contain, as decimal
      * strings; never 0, which would read every order in that currency as worth nothing, without a reject.
      */
-    exchangeRates: z.record(currencyCode, decimalAmount.refine((rate) => /[1-9]/.test(rate), 'must be greater than 0')).default({}),
+    exchangeRates: z.record(currencyCode, positiveDecimalAmount).default({}),
     /**
      * Left out: DEFAULT_USD_TIER_THRESHOLDS (configSchema fills them in), which only a USD config may
      * do: read in another currency they would mis-tier every client (checkTierThresholds).

@@ -49,6 +49,14 @@ describe('config', () => {
     expect(parseConfig({ currency: 'USD', exchangeRates: { CNY: '0.14', JPY: '0.0067' } }).exchangeRates).toEqual({ CNY: '0.14', JPY: '0.0067' });
   });
 
+  it('refuses a maxLineTotal of 0, naming it: every order line would be a reject and the night would fail on the reject share', () => {
+    for (const zero of ['0', '0.00']) {
+      expect(() => parseConfig({ exports: { maxLineTotal: zero } }), zero).toThrow(/exports\.maxLineTotal: must be greater than 0/);
+    }
+    expect(parseConfig({ exports: { maxLineTotal: '0.01' } }).exports.maxLineTotal).toBe('0.01');
+    expect(parseConfig({}).exports.maxLineTotal).toBe('10000000');
+  });
+
   it('refuses a misspelled key in any section, naming it: it would otherwise be dropped without a word', () => {
     const misspelled: [object, string][] = [
       [{ sender: { postalAdress: ['1 Demo Plaza'] } }, 'sender'],
