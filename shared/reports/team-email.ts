@@ -40,7 +40,9 @@ export function reportWarnings(report: NightlyReport, publishingError?: string):
   }
   if (report.distribution.clients === 0) warnings.push('Tonight\'s export held no client.');
   if (report.rejects.warning) {
-    warnings.push(`${count(report.rejects.rejected)} rows rejected (${percentText(report.rejects.share, 2)}, above ${thresholdText(report.rejects.warningAbove)}): see the rejects list.`);
+    // A list cut at its cap says so: the team would otherwise look for rows it does not hold.
+    const list = report.rejects.listedIn === undefined ? 'the rejects list' : `the rejects list (${report.rejects.listedIn})`;
+    warnings.push(`${count(report.rejects.rejected)} rows rejected (${percentText(report.rejects.share, 2)}, above ${thresholdText(report.rejects.warningAbove)}): see ${list}.`);
   }
   const absent = report.absent?.newly ?? 0;
   if (absent > 0) {

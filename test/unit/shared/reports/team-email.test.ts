@@ -43,6 +43,14 @@ describe('team summary email', () => {
     expect(renderTeamEmail(report, location).html).toContain('Repurchase rate 52.4% is below 60%.');
   });
 
+  it('says when the rejects list holds only the first rejects, and where', () => {
+    const report = normalReport(reportConfig({ reports: { rejectedRowsWarningAbove: 0.0005 } }));
+    const listedIn = '10,500 rejects, the first 10,000 listed in s3://clientele-exports/reports/nightly/2026-11-23/rejects.jsonl';
+    const cut = { ...report, rejects: { ...report.rejects, listedIn } };
+    expect(reportWarnings(cut)).toContain(`7 rows rejected (0.06%, above 0.05%): see the rejects list (${listedIn}).`);
+    expect(renderTeamEmail(cut, location).text).toContain('the first 10,000 listed in s3://');
+  });
+
   it('says when the report page could not be written', () => {
     const email = renderTeamEmail(firstNightReport(), {}, 'AccessDenied: no');
     expect(email.text).toContain('The report could not be written: AccessDenied: no');
