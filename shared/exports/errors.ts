@@ -1,3 +1,4 @@
+import { isAwsOrConnectionError } from '#shared/aws/errors.ts';
 import { ClienteleError } from '#shared/errors.ts';
 
 /**
@@ -41,4 +42,12 @@ export class HandlerFailure extends ClienteleError {
   constructor(readonly original: unknown) {
     super('EXPORT_HANDLER_FAILED', 'export handler failed');
   }
+}
+
+/**
+ * Whether a read failed because of the export itself (a file to refuse, quarantine or set aside)
+ * rather than S3 or the network failing on the way (fail the run: a rerun reads the file whole).
+ */
+export function isBadExport(error: unknown): error is ExportError {
+  return error instanceof ExportError && !isAwsOrConnectionError(error.cause);
 }

@@ -5,7 +5,7 @@ import type { AdvisorRecord, Reject } from '#shared/model.ts';
 import { basenameOf, classifyExportFile, compareExportFileNames, looksLikeExportFile, MANIFEST_NAME, type ExportFileClass } from './classify.ts';
 import { CsvRecordScanner, type CsvRecordStart } from './csv-scanner.ts';
 import { checkTextBlock, decodedStream, firstInvalidLine, InvalidText, MAX_CSV_RECORD_CHARS, rawTally, readCsvRecords, readLines, streamError } from './decode.ts';
-import { ExportError, ExportIncompleteError, HandlerFailure } from './errors.ts';
+import { ExportError, ExportIncompleteError, HandlerFailure, isBadExport } from './errors.ts';
 import { cleanCsvValue, cleanJsonValue } from './fields.ts';
 import { keepUpTo, MAX_KEPT_REJECTS, MAX_KEPT_WARNINGS } from './kept.ts';
 import { genericAdvisors, genericCustomers, genericOrders, genericProducts } from './generic.ts';
@@ -612,7 +612,8 @@ async function readRosterFile(
       advisor: (record, at) => held.push({ record, at: { file: at.file, line: at.line } }),
     });
   } catch (error) {
-    if (!(error instanceof ExportError)) throw error;
+    // S3 failing on the way says nothing of the roster: the night fails and its rerun reads it whole.
+    if (!isBadExport(error)) throw error;
     report.unusable = error.message;
     report.rejected = 0;
     report.warnings = 0;

@@ -1,9 +1,8 @@
 import { listFolderWrites } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
-import { isAwsOrConnectionError } from '#shared/aws/errors.ts';
 import type { Config } from '#shared/config.ts';
 import { dictionaryFrom } from '#shared/dictionary.ts';
-import { ExportError, ExportIncompleteError } from '#shared/exports/errors.ts';
+import { ExportIncompleteError, isBadExport } from '#shared/exports/errors.ts';
 import { checkRejectShares, readExport, type ReadResult } from '#shared/exports/reader.ts';
 import { s3ExportSource, writtenAfter, writtenBy, type ExportSource } from '#shared/exports/source.ts';
 import type { Log } from '#shared/log.ts';
@@ -227,10 +226,6 @@ export function lateOptOut(stored: ProfileItem | undefined, acceptsMarketing: bo
   return { ...stored, acceptsMarketing: false };
 }
 
-/** Whether a folder's read failed because of the export itself (quarantine it) rather than S3 failing on the way (fail the run). */
-export function isBadExport(error: unknown): error is ExportError {
-  return error instanceof ExportError && !isAwsOrConnectionError(error.cause);
-}
 
 /** What a customer row tells of a client besides consent: an increment's replace the stored ones. */
 const CONTACT_FIELDS = ['email', 'firstName', 'lastName', 'locale', 'timeZone', 'birthday', 'advisorId', 'signedUpAt'] as const;
