@@ -40,6 +40,19 @@ import type { RowContext, RowFormat, RowSink, RowValues } from './types.ts';
 // Newer Shopify exports prefix ids and phone numbers with an apostrophe so spreadsheets keep them as text.
 const withoutApostrophe = (value: string): string => (value.charCodeAt(0) === 0x27 ? value.slice(1).trim() : value);
 
+/**
+ * Shopify's ids (customers and orders) are whole numbers; a spreadsheet that saved the file may
+ * have rewritten them (6.54321E+12, one value for many), which would merge different clients or orders.
+ */
+const isShopifyId = (id: string): boolean => /^\d+$/.test(id);
+/**
+ * What a spreadsheet writes for a long whole number: 6.54321E+12, 6543210000003.0,
+ * 6,543,210,000,003. A Customer ID is refused only then (other tools that write Shopify's format
+ * may use ids of their own), an order's Id whenever it is not a whole number.
+ */
+const isSpreadsheetNumber = (id: string): boolean => /^(?:\d+(?:\.\d*)?[eE][+-]?\d+|\d+\.\d*|\d{1,3}(?:,\d{3})+)$/.test(id);
+const NOT_A_SHOPIFY_ID = 'not a whole number as Shopify writes it (a spreadsheet may have rewritten it, e.g. in scientific notation)';
+
 const ADVISOR_TAG = 'advisor:';
 
 /** "VIP, advisor:A12" → "A12". */
@@ -58,7 +71,7 @@ function advisorFromTags(tags: string | undefined): string | undefined {
 export function shopifyCustomerSchema() {
   return z
     .object({
-      'Customer ID': identifier.transform(withoutApostrophe).pipe(z.string().min(1, 'required').refine(MAP_KEY.within, MAP_KEY.reason)),
+      'Customer ID': identifier.transform(withoutApostrophe).pipe(z.string().min(1, 'required').refine((id) => !isSpreadsheetNumber(id), NOT_A_SHOPIFY_ID).refine(MAP_KEY.within, MAP_KEY.reason)),
       'First Name': optionalBoundedText,
       'Last Name': optionalBoundedText,
       Email: email.optional(),
@@ -175,7 +188,7 @@ interface OrderHead {
  */
 const orderIdColumn = optionalIdentifier
   .transform((id) => (id === undefined ? undefined : withoutApostrophe(id)))
-  .refine((id) => id === undefined || /^\d+$/.test(id), 'not a whole number as Shopify writes it (a spreadsheet may have rewritten it, e.g. in scientific notation)');
+  .refine((id) => id === undefined || isShopifyId(id), NOT_A_SHOPIFY_ID);
 
 function amount(value: string | undefined, currency: string, field: string, ctx: z.RefinementCtx): number | undefined {
   if (value === undefined) return 0;

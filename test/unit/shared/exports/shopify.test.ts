@@ -259,6 +259,34 @@ describe('Shopify orders_export', () => {
     expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([2, 3, 4, 5, 6].map((line) => [line, REJECTED]));
   });
 
+  it('rejects a client whose Customer ID a spreadsheet rewrote as a number rather than merge clients that share it', async () => {
+    const REJECTED = 'Customer ID: not a whole number as Shopify writes it (a spreadsheet may have rewritten it, e.g. in scientific notation)';
+    const { customers, result } = await readFiles(
+      {
+        'customers_export.csv': csv([
+          ['Customer ID', 'Email', 'Accepts Email Marketing'],
+          // Two clients whose ids were 65432100000xx before a spreadsheet saved them.
+          ['6.54321E+12', 'u0@example.com', 'no'], // 2
+          ['6.54321E+12', 'u1@example.com', 'yes'], // 3
+          ['6543210000003.0', 'u3@example.com', 'yes'], // 4
+          ['6,543,210,000,004', 'u4@example.com', 'yes'], // 5
+          // As Shopify writes it, with or without the apostrophe newer exports add; and an id of another tool.
+          ["'6543210000005", 'u5@example.com', 'yes'],
+          ['6543210000006', 'u6@example.com', 'yes'],
+          ['C0007', 'u7@example.com', 'yes'],
+        ]),
+        'orders_export.csv': ordersCsv([{ ...head('#9001', { Email: 'u6@example.com', Subtotal: '10.00' }), ...item('#9001', '10.00', '1', 'A') }]),
+      },
+      { maxRejectShare: 1 },
+    );
+    expect(customers.map((c) => [c.customerId, c.email])).toEqual([
+      ['6543210000005', 'u5@example.com'],
+      ['6543210000006', 'u6@example.com'],
+      ['C0007', 'u7@example.com'],
+    ]);
+    expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([2, 3, 4, 5].map((line) => [line, REJECTED]));
+  });
+
   it('rejects a partially_refunded order that does not say how much was refunded, in an empty cell or a file without the column', async () => {
     const REJECTED = 'Refunded Amount: required when Financial Status is partially_refunded (how much was given back cannot be guessed)';
     const { orders, result } = await readFiles(
