@@ -129,10 +129,38 @@ export async function markUndoneByNight(documents: AwsClients['documents'], runs
   }
 }
 
-/** The merged drops' night and stamp a marker records, to carry into a quarantined one. */
-function mergedDropsOf(marker: IngestMarker | undefined): { nightSeen?: string; stampedAt?: string } {
+/** The merged drops' night, stamp and list a marker records, to carry into a quarantined one. */
+function mergedDropsOf(marker: IngestMarker | undefined): { nightSeen?: string; stampedAt?: string; drops?: MergedDrop[] } {
   if (marker === undefined) return {};
-  return { ...(marker.nightSeen === undefined ? {} : { nightSeen: marker.nightSeen }), ...(marker.stampedAt === undefined ? {} : { stampedAt: marker.stampedAt }) };
+  return {
+    ...(marker.nightSeen === undefined ? {} : { nightSeen: marker.nightSeen }),
+    ...(marker.stampedAt === undefined ? {} : { stampedAt: marker.stampedAt }),
+    ...(marker.drops === undefined ? {} : { drops: marker.drops }),
+  };
+}
+
+/**
+ * A drop of a folder as it was merged: the instant its stamp was read as, and when S3 said the
+ * folder was last written as it was merged (ISO): its files are those written after the drop
+ * before it, up to that write.
+ */
+export interface MergedDrop {
+  stampedAt: string;
+  lastWrite: string;
+}
+
+/**
+ * The merged drops a marker records, earliest first (pure): its list, or, on a marker written
+ * before markers listed their drops, its one stamp and write as one drop (so read as then: a
+ * folder merged twice by then is one drop, as of the later stamp). Empty when the marker holds no
+ * merged drops or does not say when they were stamped and written (merged again as then: as of
+ * the folder's stamp, all of it).
+ */
+export function mergedDropList(marker: IngestMarker | undefined): MergedDrop[] {
+  if (!hasMergedDrops(marker)) return [];
+  if (marker.drops !== undefined) return marker.drops;
+  const lastWrite = marker.status === 'merged' ? marker.lastWrite : marker.mergedWrite;
+  return marker.stampedAt === undefined || lastWrite === undefined ? [] : [{ stampedAt: marker.stampedAt, lastWrite }];
 }
 
 /** Whether a folder's marker holds drops merged before: merged, or a later drop of it quarantined since (mergedWrite). A night may undo them. */
@@ -161,8 +189,13 @@ export type IngestMarker = {
       remergedBy?: string;
       /** When S3 said the folder was last written as it was merged (ISO; absent on markers from before): a later write is another drop (droppedAgain). */
       lastWrite?: string;
-      /** The instant its stamp was read as (ISO; absent on markers from before). */
+      /** The instant its stamp was read as (ISO; absent on markers from before): its last drop's. */
       stampedAt?: string;
+      /**
+       * Each drop merged, earliest first, with its own stamp and write (absent on markers from
+       * before: one drop, stampedAt and lastWrite).
+       */
+      drops?: MergedDrop[];
     }
   | {
       status: 'quarantined';
@@ -172,9 +205,10 @@ export type IngestMarker = {
       lastWrite?: string;
       /** A drop after a merged one quarantined: the merged marker's lastWrite, so that the fix is read, as that drop was, without the merged files. */
       mergedWrite?: string;
-      /** With mergedWrite, the merged drops' newest night and stamp (as on the merged marker): a night undoing them still has them merged again. */
+      /** With mergedWrite, the merged drops' newest night, stamp and list (as on the merged marker): a night undoing them still has them merged again. */
       nightSeen?: string;
       stampedAt?: string;
+      drops?: MergedDrop[];
     }
 );
 
@@ -558,7 +592,12 @@ export async function ingestIncrementalExports(options: {
       summary.deferred.push({ folder, clients: raced.length + undone.length });
       break;
     }
-    const written = Number.isFinite(lastWrite) ? { lastWrite: isoInstant(lastWrite), stampedAt: isoInstant(stamp) } : {};
+    // Each drop with its own stamp and write, when the marker lists them (or, from before, records its one drop).
+    const earlier = afterMergedDrop ? mergedDropList(marker) : [];
+    const knownDrops = !afterMergedDrop || earlier.length > 0;
+    const written = Number.isFinite(lastWrite)
+      ? { lastWrite: isoInstant(lastWrite), stampedAt: isoInstant(stamp), ...(knownDrops ? { drops: [...earlier, { stampedAt: isoInstant(stamp), lastWrite: isoInstant(lastWrite) }] } : {}) }
+      : {};
     const done: IngestMarker =
       remerge && marker?.status === 'merged'
         ? { ...marker, nightSeen: nightSeen(night), remergedBy: runId }

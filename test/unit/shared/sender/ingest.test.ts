@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientProfile } from '#shared/model.ts';
-import { droppedAgain, hasMergedIncrement, INGEST_JOB, lateOptOut, mergeIncrement, mergeIncrementOrders, type IngestMarker } from '#shared/sender/ingest.ts';
+import { droppedAgain, hasMergedIncrement, INGEST_JOB, lateOptOut, mergedDropList, mergeIncrement, mergeIncrementOrders, type IngestMarker } from '#shared/sender/ingest.ts';
 import { incrementalStamp } from '#shared/store/buckets.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { PROTOTYPE_NAMES } from '#test/support/prototype-names.ts';
@@ -45,6 +45,32 @@ describe('incremental exports', () => {
     expect(droppedAgain(recorded, written)).toBe(false);
     expect(droppedAgain(recorded, written + 1000)).toBe(true);
     expect(droppedAgain(recorded, written - 1000)).toBe(false); // an object expired: nothing new
+  });
+
+  describe("a folder's merged drops", () => {
+    const merged: IngestMarker = { job: INGEST_JOB, runDate: '2026-11-01T0130', runId: 'r', source: 's3://b/x/', status: 'merged', rows: 1, rejected: 0, clients: 1 };
+    const firstPass = '2026-11-01T05:30:00.000Z';
+    const secondPass = '2026-11-01T06:30:00.000Z';
+    const w1 = '2026-11-01T05:31:00.000Z';
+    const w2 = '2026-11-01T06:31:00.000Z';
+
+    it('reads a marker from before drops were listed (one stamp and write) as one drop, as then', () => {
+      // Both passes merged by the version before: one drop, as of the later stamp.
+      expect(mergedDropList({ ...merged, stampedAt: secondPass, lastWrite: w2 })).toEqual([{ stampedAt: secondPass, lastWrite: w2 }]);
+      // A quarantined later drop carries the merged drop's stamp and write (mergedWrite).
+      const quarantined: IngestMarker = { ...merged, status: 'quarantined', reason: 'bad', quarantinedAt: '2026-11-01T07:00:00.000Z', lastWrite: w2, mergedWrite: w1, stampedAt: firstPass };
+      expect(mergedDropList(quarantined)).toEqual([{ stampedAt: firstPass, lastWrite: w1 }]);
+      // Older still (no stamp, or no write), or nothing merged: no drop known.
+      expect(mergedDropList({ ...merged, lastWrite: w1 })).toEqual([]);
+      expect(mergedDropList(merged)).toEqual([]);
+      expect(mergedDropList(undefined)).toEqual([]);
+      expect(mergedDropList({ ...merged, status: 'quarantined', reason: 'bad', quarantinedAt: '2026-11-01T07:00:00.000Z', lastWrite: w2, stampedAt: firstPass })).toEqual([]);
+    });
+
+    it('reads the list of a marker that has one', () => {
+      const drops = [{ stampedAt: firstPass, lastWrite: w1 }, { stampedAt: secondPass, lastWrite: w2 }];
+      expect(mergedDropList({ ...merged, stampedAt: secondPass, lastWrite: w2, drops })).toEqual(drops);
+    });
   });
 
   it("compares a profile's last increment with a folder by instant, not by name", () => {
