@@ -163,6 +163,53 @@ export function mergedDropList(marker: IngestMarker | undefined): MergedDrop[] {
   return marker.stampedAt === undefined || lastWrite === undefined ? [] : [{ stampedAt: marker.stampedAt, lastWrite }];
 }
 
+/**
+ * A turn in which merged drops of a folder go back after a night: those stamped at one instant
+ * (a producer writing a folder again stamps it the same), read as the files written after `after`
+ * (absent: from the start) up to `until` (absent: the whole folder, a marker from before).
+ */
+export interface DropTurn {
+  stampedAt?: number;
+  after?: number;
+  until?: number;
+}
+
+/**
+ * The turns of a folder's merged drops after a night, in stamp order (pure): one per instant its
+ * drops were stamped at (the two passes of the hour the clocks go back), each reading only the
+ * files its drops wrote. A marker from before lists one drop, or none known: one turn (the whole
+ * folder up to its write, as then).
+ */
+export function dropTurns(marker: IngestMarker | undefined): DropTurn[] {
+  if (!hasMergedDrops(marker)) return [];
+  const drops = mergedDropList(marker);
+  if (drops.length === 0) {
+    const until = marker.status === 'merged' ? marker.lastWrite : marker.mergedWrite;
+    return [until === undefined ? {} : { until: Date.parse(until) }];
+  }
+  const turns: DropTurn[] = [];
+  for (const drop of drops) {
+    const stampedAt = Date.parse(drop.stampedAt);
+    const until = Date.parse(drop.lastWrite);
+    const last = turns.at(-1);
+    if (last?.stampedAt === stampedAt) last.until = until;
+    else turns.push({ stampedAt, ...(last?.until === undefined ? {} : { after: last.until }), until });
+  }
+  return turns;
+}
+
+/**
+ * How many of a folder's merged-drop turns go back in their own turn, before the folder's (pure):
+ * those stamped before the instant its name reads as now (the first pass of the hour the clocks
+ * go back, the folder since dropped into in the second), leading; the last of them only beside a
+ * later drop (written since, or quarantined), else it keeps the folder's turn, as before.
+ */
+export function ownTurnCount(turns: readonly DropTurn[], folderStamp: number, laterDrop: boolean): number {
+  let own = 0;
+  while (own < turns.length && (turns[own]!.stampedAt ?? Number.POSITIVE_INFINITY) < folderStamp && (own < turns.length - 1 || laterDrop)) own++; // own < turns.length
+  return own;
+}
+
 /** Whether a folder's marker holds drops merged before: merged, or a later drop of it quarantined since (mergedWrite). A night may undo them. */
 function hasMergedDrops(marker: IngestMarker | undefined): marker is IngestMarker {
   return marker?.status === 'merged' || (marker?.status === 'quarantined' && marker.mergedWrite !== undefined);
@@ -193,7 +240,7 @@ export type IngestMarker = {
       stampedAt?: string;
       /**
        * Each drop merged, earliest first, with its own stamp and write (absent on markers from
-       * before: one drop, stampedAt and lastWrite).
+       * before: one drop, stampedAt and lastWrite): a night undoing them has each merged again as of its own stamp (dropTurns).
        */
       drops?: MergedDrop[];
     }
@@ -345,53 +392,66 @@ export async function ingestIncrementalExports(options: {
   const snapshotBy = snapshotDumpedBy(night);
   // Each client's consent as this run first read it: what the newest night left, unless an earlier hour moved it since.
   const nightLeft = new Map<string, boolean | undefined>();
-  // mergedDropsTurn: the turn of a folder's merged drops apart from its own (below).
-  const increments: { folder: string; stamp: number; lastWrite: number; mergedDropsTurn?: true }[] = [];
+  // mergedDropsTurn: the index of a turn of a folder's merged drops apart from its own (dropTurns); ownTurns,
+  // on the folder's own entry: how many of its merged drops' turns come apart, before it (below).
+  const increments: { folder: string; stamp: number; lastWrite: number; mergedDropsTurn?: number; ownTurns?: number }[] = [];
   for (const [folder, lastWrite] of await listFolderWrites(clients.s3, config.storage.exportsBucket, base)) {
     const stamp = incrementalStamp(folder, config.timeZone, lastWrite);
     if (stamp === undefined) {
       log.warn('ignoring an incremental folder whose name is not YYYY-MM-DDTHHmm (or YYYY-MM-DDTHHmm with its offset)', { folder });
       continue;
     }
-    increments.push({ folder, stamp, lastWrite });
     // A local name in the hour the clocks go back, merged in its first pass and dropped into again in its
-    // second (read, or quarantined), now reads as the second: its merged drops, should a night have undone
-    // them, merge again in their own turn (as of the first), before a folder stamped between the two passes.
+    // second (merged, read now, or quarantined), now reads as the second: its first pass's drops, should a
+    // night have undone them, merge again in their own turn (as of the first), before a folder stamped
+    // between the two passes; the second pass's, merged, in the folder's own turn.
+    let ownTurns = 0;
     if (stamp <= at && incrementalStampIsAmbiguous(folder, config.timeZone)) {
       const marker = await getRun<IngestMarker>(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder });
-      const mergedAt = hasMergedDrops(marker) && marker.stampedAt !== undefined ? Date.parse(marker.stampedAt) : Number.NaN;
-      if (mergedAt < stamp && hasLaterDrop(marker, lastWrite)) increments.push({ folder, stamp: mergedAt, lastWrite, mergedDropsTurn: true });
+      const turns = dropTurns(marker);
+      ownTurns = ownTurnCount(turns, stamp, hasLaterDrop(marker, lastWrite));
+      for (let turn = 0; turn < ownTurns; turn++) increments.push({ folder, stamp: turns[turn]!.stampedAt!, lastWrite, mergedDropsTurn: turn }); // ownTurnCount: stamped
     }
+    increments.push({ folder, stamp, lastWrite, ...(ownTurns > 0 ? { ownTurns } : {}) });
   }
 
   const ordered = increments.sort(compareIncrements);
-  // Folders whose merged drops this run has had their turn for (merged again after a night, or their own turn
-  // passed): a folder written again since has its new drop read next, or in its own turn.
+  // Folders whose merged drops this run has had the folder's own turn for (merged again after a night): a folder
+  // written again since has its new drop read next.
   const remergedFirst = new Set<string>();
   for (let next = 0; next < ordered.length; next++) {
-    const { folder, stamp: folderStamp, lastWrite, mergedDropsTurn = false } = ordered[next]!; // next < ordered.length
+    const { folder, stamp: folderStamp, lastWrite, mergedDropsTurn, ownTurns = 0 } = ordered[next]!; // next < ordered.length
     if (folderStamp > at) continue; // dropped after this run's clock
     // Quarantined or merged, and neither written again since nor (merged) undone by a night: not read again.
     const marker = await getRun<IngestMarker>(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder });
     const again = droppedAgain(marker, lastWrite);
-    const remerge = hasMergedDrops(marker) && !remergedFirst.has(folder) && needsRemerge(marker, folderStamp, night, config.timeZone);
-    if (mergedDropsTurn) {
-      remergedFirst.add(folder);
-      if (!remerge) continue; // no night undid them: the new drop is read in the folder's own turn
-    }
+    // The merged drops this turn puts back, should a night have undone them: one turn of them apart, or, in the
+    // folder's own turn, those left (the files written after the turns apart, up to the last merged drop's write).
+    const turns = dropTurns(marker);
+    const ownTurn = mergedDropsTurn === undefined ? undefined : turns[mergedDropsTurn];
+    const rest = turns.slice(ownTurns);
+    const dropsTurn: DropTurn | undefined =
+      mergedDropsTurn !== undefined ? ownTurn : rest.length === 0 ? undefined : { ...rest.at(-1), after: turns[ownTurns - 1]?.until };
+    // The turn that puts back the folder's last merged drops records this night on the marker (nightSeen): the
+    // turns apart before it leave it, so that each sees the night still to put back.
+    const lastTurn = mergedDropsTurn === undefined || mergedDropsTurn === turns.length - 1;
+    const remerge = dropsTurn !== undefined && hasMergedDrops(marker) && !remergedFirst.has(folder) && needsRemerge(marker, folderStamp, night, config.timeZone);
+    // No night undid them: a new drop is read in the folder's own turn.
+    if (mergedDropsTurn !== undefined && !remerge) continue;
     if (marker && !again && !remerge) continue;
     // One a night undid puts its orders back (its drops as merged), written again since or not: a new drop
     // waits for that, or the night's older yes would stand over its opt-out. The folder is then read again
     // for the new drop, which merges as a new increment (it may create clients). Its marker, once merged
     // again, says so (nightSeen), so that a run dying in between does not merge the earlier drops twice.
     const newDrop = again && !remerge;
-    if (remerge && again && !mergedDropsTurn) {
+    if (remerge && again && mergedDropsTurn === undefined) {
       remergedFirst.add(folder);
       next--;
     }
-    // Merging again the drops of a folder written since (a new drop, read next or quarantined): as of the instant they were merged at.
+    // Merging again a turn apart (its entry's stamp), or the drops of a folder written since (a new drop, read
+    // next or quarantined): as of the instant they were merged at. Else as of the folder's stamp, as before.
     const besideLaterDrop = remerge && hasLaterDrop(marker, lastWrite);
-    const stamp = besideLaterDrop && marker.stampedAt !== undefined ? Date.parse(marker.stampedAt) : folderStamp;
+    const stamp = besideLaterDrop && dropsTurn?.stampedAt !== undefined ? dropsTurn.stampedAt : folderStamp;
     const label = incrementalStampLabel(folder, stamp, config.timeZone);
     // When the folder was last written as a drop of it was merged: a later drop is read without that drop's files.
     // A quarantined folder keeps it from the merged marker it replaced; one never merged has none.
@@ -407,9 +467,11 @@ export async function ingestIncrementalExports(options: {
     // A folder dropped again after a merge: its second drop alone. The first's files still there were merged as of
     // the first's stamp; read again as of the second's, an opt-out given between the two would be undone.
     // Merged again before a new drop is read: the drops as merged, without the new one's files.
-    // Merged again after a night: the drops as merged alone (up to the marker's write), never a file written since, unchecked.
-    const asMerged = remerge && mergedWrite !== undefined;
-    const source = afterMergedDrop ? writtenAfter(folderSource, Date.parse(mergedWrite)) : asMerged ? writtenBy(folderSource, Date.parse(mergedWrite)) : folderSource;
+    // Merged again after a night: the drops as merged alone, each turn's files (written after the turn before's
+    // drops, up to its own drops' write), never a file written since, unchecked.
+    const until = remerge ? dropsTurn?.until : undefined;
+    const asMerged = until !== undefined;
+    const source = afterMergedDrop ? writtenAfter(folderSource, Date.parse(mergedWrite)) : asMerged ? asMergedSource(folderSource, until, dropsTurn?.after) : folderSource;
     let increment: IncrementRead;
     try {
       // Merged again after a night: drops merged before, checked then against their manifests (the folder's now may list another drop's files only).
@@ -425,6 +487,11 @@ export async function ingestIncrementalExports(options: {
       if (!isBadExport(error)) throw error;
       if (asMerged && marker) {
         // The merged drops' files are no longer there as merged (a later drop rewrote them, or they expired): a new drop is read alone, next.
+        // A turn apart before the last: the later drops still go back in theirs, which marks the folder.
+        if (!lastTurn) {
+          log.warn('incremental export merged before: drops of it cannot be merged again after the night (their files rewritten or gone), its later ones are', { folder, reason: error.message });
+          continue;
+        }
         log.warn(
           again
             ? 'incremental export written again since its merge: its earlier drops cannot be merged again after the night, its new drop is read alone'
@@ -592,6 +659,11 @@ export async function ingestIncrementalExports(options: {
       summary.deferred.push({ folder, clients: raced.length + undone.length });
       break;
     }
+    // A turn apart before the folder's last merged drops: the marker is the last turn's to write.
+    if (remerge && !lastTurn) {
+      log.info('incremental export merged again after a night: the drops of one of its passes put back', { folder, stampedAt: isoInstant(stamp), clients: items.length });
+      continue;
+    }
     // Each drop with its own stamp and write, when the marker lists them (or, from before, records its one drop).
     const earlier = afterMergedDrop ? mergedDropList(marker) : [];
     const knownDrops = !afterMergedDrop || earlier.length > 0;
@@ -648,6 +720,12 @@ async function newestNight(clients: AwsClients, table: string, upToRunDate: stri
   });
   if (night === undefined) return undefined;
   return { runDate: night.runDate, runId: String(night.runId), status: String(night.status), ...(night.startedAt === undefined ? {} : { startedAt: night.startedAt }) };
+}
+
+/** A folder's files as one turn of its merged drops wrote them (dropTurns): after the turn before's, up to its own drops' write. */
+function asMergedSource(folder: ExportSource, until: number, after: number | undefined): ExportSource {
+  const upTo = writtenBy(folder, until);
+  return after === undefined ? upTo : writtenAfter(upTo, after);
 }
 
 /** What a stored profile has counted (increment-orders.ts); a client not stored has counted nothing. */

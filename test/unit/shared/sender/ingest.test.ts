@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientProfile } from '#shared/model.ts';
-import { droppedAgain, hasMergedIncrement, INGEST_JOB, lateOptOut, mergedDropList, mergeIncrement, mergeIncrementOrders, type IngestMarker } from '#shared/sender/ingest.ts';
+import { droppedAgain, dropTurns, hasMergedIncrement, INGEST_JOB, lateOptOut, mergedDropList, mergeIncrement, mergeIncrementOrders, ownTurnCount, type IngestMarker } from '#shared/sender/ingest.ts';
 import { incrementalStamp } from '#shared/store/buckets.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { PROTOTYPE_NAMES } from '#test/support/prototype-names.ts';
@@ -70,6 +70,45 @@ describe('incremental exports', () => {
     it('reads the list of a marker that has one', () => {
       const drops = [{ stampedAt: firstPass, lastWrite: w1 }, { stampedAt: secondPass, lastWrite: w2 }];
       expect(mergedDropList({ ...merged, stampedAt: secondPass, lastWrite: w2, drops })).toEqual(drops);
+    });
+
+    it('puts back the drops of a marker from before drops were listed in one turn, as then', () => {
+      // Both passes merged by the version before: one turn, the whole folder up to its write, in the folder's own turn.
+      const old: IngestMarker = { ...merged, stampedAt: secondPass, lastWrite: w2 };
+      expect(dropTurns(old)).toEqual([{ stampedAt: Date.parse(secondPass), until: Date.parse(w2) }]);
+      expect(ownTurnCount(dropTurns(old), Date.parse(secondPass), false)).toBe(0);
+      // The first pass merged, the second dropped since (or quarantined): its own turn before the folder's, as then.
+      const first: IngestMarker = { ...merged, stampedAt: firstPass, lastWrite: w1 };
+      expect(ownTurnCount(dropTurns(first), Date.parse(secondPass), true)).toBe(1);
+      expect(ownTurnCount(dropTurns(first), Date.parse(secondPass), false)).toBe(0); // nothing beside it: the folder's turn, as then
+      const quarantined: IngestMarker = { ...merged, status: 'quarantined', reason: 'bad', quarantinedAt: '2026-11-01T07:00:00.000Z', lastWrite: w2, mergedWrite: w1, stampedAt: firstPass };
+      expect(dropTurns(quarantined)).toEqual([{ stampedAt: Date.parse(firstPass), until: Date.parse(w1) }]);
+      // Older still: a write without a stamp, or neither: the folder up to its write, or all of it, as of the folder's stamp.
+      expect(dropTurns({ ...merged, lastWrite: w1 })).toEqual([{ until: Date.parse(w1) }]);
+      expect(dropTurns(merged)).toEqual([{}]);
+      expect(ownTurnCount([{}], Date.parse(secondPass), true)).toBe(0);
+      // No merged drops: nothing to put back.
+      expect(dropTurns(undefined)).toEqual([]);
+      expect(dropTurns({ ...merged, status: 'quarantined', reason: 'bad', quarantinedAt: '2026-11-01T07:00:00.000Z', lastWrite: w2 })).toEqual([]);
+    });
+
+    it('gives each pass of a listed folder its own turn, reading only the files its drops wrote', () => {
+      const both: IngestMarker = { ...merged, stampedAt: secondPass, lastWrite: w2, drops: [{ stampedAt: firstPass, lastWrite: w1 }, { stampedAt: secondPass, lastWrite: w2 }] };
+      const turns = dropTurns(both);
+      expect(turns).toEqual([
+        { stampedAt: Date.parse(firstPass), until: Date.parse(w1) },
+        { stampedAt: Date.parse(secondPass), after: Date.parse(w1), until: Date.parse(w2) },
+      ]);
+      // The first pass apart, before the folder's turn; the second, as of the folder's reading, in the folder's own.
+      expect(ownTurnCount(turns, Date.parse(secondPass), false)).toBe(1);
+      expect(ownTurnCount(turns, Date.parse(secondPass), true)).toBe(1);
+      // Drops stamped the same (a producer writing the folder again): one turn, up to the last one's write.
+      const w3 = '2026-11-01T06:40:00.000Z';
+      const again: IngestMarker = { ...both, drops: [...(both.drops ?? []), { stampedAt: secondPass, lastWrite: w3 }] };
+      expect(dropTurns(again)).toEqual([
+        { stampedAt: Date.parse(firstPass), until: Date.parse(w1) },
+        { stampedAt: Date.parse(secondPass), after: Date.parse(w1), until: Date.parse(w3) },
+      ]);
     });
   });
 
