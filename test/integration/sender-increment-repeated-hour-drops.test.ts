@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Config } from '#shared/config.ts';
+import { jsonLog } from '#shared/log.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { INGEST_JOB, type IngestMarker } from '#shared/sender/ingest.ts';
 import { incrementalPrefix } from '#shared/store/buckets.ts';
@@ -107,6 +108,15 @@ describe('a folder of the repeated hour with both its drops merged, undone by a 
     ]);
     await lateNight(config, name, id);
 
+    // A dry run of the hour after the night says what it would put back, and writes nothing.
+    const dry = await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 8), `${name}-08-dry`, { dryRun: true });
+    expect(dry.ingested.remerged).toEqual([
+      { folder: FOLDER, clients: 0 },
+      { folder: '2026-11-01T0145-0400', clients: 1 },
+      { folder: FOLDER, clients: 1 },
+    ]);
+    expect(await profileOf(config, id)).toMatchObject({ acceptsMarketing: true, orderCount: 0 });
+
     // The hour after the night: the first drop (05:30Z), G (05:45Z), the second drop (06:30Z), each in its turn.
     const h08 = await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 8), `${name}-08`);
     expect(h08.ingested).toMatchObject({ exports: [], quarantined: [], deferred: [] });
@@ -129,6 +139,48 @@ describe('a folder of the repeated hour with both its drops merged, undone by a 
     await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 14), `${name}-14`); // 09:00 EST: out of quiet hours
     expect(await emailsTo(aws, `${id}@example.com`)).toEqual([]);
     expect(await profileOf(config, id)).toMatchObject({ acceptsMarketing: false, orderCount: 1 });
+  });
+
+  it('puts the second pass back in its turn when it rewrote every file of the first (nothing of the first left to put back)', { timeout: 300_000 }, async () => {
+    const name = 'fb-both-rewritten';
+    const config = await campaignConfig(aws, name, { timeZone: NY });
+    const id = `${name}-x`;
+    await uploadExport(aws, config, await exportDir({
+      'customers.csv': CUSTOMERS_HEADER + `${id},${id}@example.com,Lin,en,${NY},2026-10-31T19:30:00-04:00,true\n`,
+      'orders.csv': ORDERS_HEADER + orderLine(`o-${id}-old`, id, '2026-10-01T12:00:00-04:00'),
+    }), '2026-10-31');
+    await seedProfiles(aws, config, [{ ...profileItem(id, { timeZone: NY, firstName: 'Lin', acceptsMarketing: true }), lastIncrement: '2026-11-01T0130-0400' }]);
+    await dropIncrement(aws, config, FOLDER, { 'customers.csv': `customer_id,first_name\n${id},Lyn\n` });
+    await putRun(aws.clients.documents, tableNames(config).runs, {
+      job: INGEST_JOB, runDate: FOLDER, runId: 'h-0540', source: 'seeded', status: 'merged', rows: 1, rejected: 0, clients: 1,
+      nightSeen: 'none', lastWrite: new Date(await folderWrite(config)).toISOString(), stampedAt: '2026-11-01T05:30:00.000Z',
+    } satisfies IngestMarker);
+    await dropIncrement(aws, config, '2026-11-01T0145-0400', { 'customers.csv': `customer_id,accepts_marketing\n${id},false\n` });
+    await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 6), `${name}-06`);
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // S3 keeps a write's time to the second
+    // The second pass rewrites the first's only file (and its manifest), with an order.
+    await dropIncrement(aws, config, FOLDER, {
+      'customers.csv': `customer_id,first_name\n${id},Lyn\n`,
+      'orders.csv': ORDERS_HEADER + orderLine(`o-${id}`, id, '2026-11-01T01:20:00-05:00'),
+    });
+    await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 7), `${name}-07`);
+    expect(await profileOf(config, id)).toMatchObject({ acceptsMarketing: false, orderCount: 2, lastIncrement: '2026-11-01T0130-0500' });
+    await runNightly({ clock: Date.now, runDate: '2026-10-31', runId: `n-${name}`, config, clients: aws.clients });
+
+    // The first pass's turn finds none of its files (warned, left to the second's turn), G, then the second pass.
+    const lines: string[] = [];
+    const h08 = await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 8), `${name}-08`, { log: jsonLog({ write: (line) => lines.push(line) }) });
+    expect(h08.ingested).toMatchObject({ exports: [], quarantined: [], deferred: [] });
+    const warned = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.level === 'warn' && line.folder === FOLDER);
+    expect(warned).toEqual([expect.objectContaining({ message: expect.stringContaining('its later ones are') })]);
+    expect(h08.ingested.remerged).toEqual([
+      { folder: '2026-11-01T0145-0400', clients: 1 },
+      { folder: FOLDER, clients: 1 },
+    ]);
+    expect(await profileOf(config, id)).toMatchObject({ acceptsMarketing: false, orderCount: 2, incrementOrderIds: [`o-${id}`], lastIncrement: '2026-11-01T0130-0500' });
+    // The second pass's turn marked the night done for the folder: not tried again.
+    const h09 = await runCampaignHour(aws, config, Date.UTC(2026, 10, 1, 9), `${name}-09`);
+    expect(h09.ingested).toMatchObject({ exports: [], remerged: [] });
   });
 
   it('reads a marker written before drops were listed (one stamp, the second pass\'s) as then: one turn, as of that stamp', { timeout: 300_000 }, async () => {
