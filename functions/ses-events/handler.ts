@@ -25,8 +25,9 @@ const context: SesFeedbackContext = {
   log,
 };
 
-export const handler = instrumented(observed, async (event: SNSEvent | EventBridgeEvent<string, unknown>): Promise<SesFeedbackSummary> => {
-  const summary = await processSesFeedback(context, event);
+export const handler = instrumented(observed, async (event: SNSEvent | EventBridgeEvent<string, unknown>, invocation): Promise<SesFeedbackSummary> => {
+  // The request id names this delivery: Lambda keeps it when it runs a failed invocation again, whose counts were never published.
+  const summary = await processSesFeedback(invocation === undefined ? context : { ...context, attempt: invocation.awsRequestId }, event);
   log.info('SES feedback processed', { ...summary, problems: summary.problems.length });
   publishMetrics(metrics, sesFeedbackMetrics(summary));
   return summary;

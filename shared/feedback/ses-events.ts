@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { FEEDBACK_ALERTS } from '#shared/alerts.ts';
@@ -243,6 +244,12 @@ export interface SesFeedbackContext {
   tables: Pick<TableNames, 'suppression'>;
   now: () => number;
   log?: Log;
+  /**
+   * This delivery of the events (the Lambda request id, which Lambda keeps when it runs a failed
+   * invocation again; a new one when absent). A suppression this delivery recorded already is its own
+   * write retried, counted; one another delivery recorded is a redelivery, not counted again.
+   */
+  attempt?: string;
 }
 
 export interface SesFeedbackSummary {
@@ -291,7 +298,10 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
   for (const problem of problems) log.error('SES feedback: unreadable message', { alert: FEEDBACK_ALERTS.sesFeedbackUnreadable.alert, problem });
   if (notices > 0) log.info("SES feedback: SES's notice that the topic was set up, no action", { notices });
 
-  for (const event of events) {
+  const delivery = context.attempt ?? randomUUID();
+  for (const [index, event] of events.entries()) {
+    // Each event of the batch its own attempt: the same feedback twice in one batch is still a redelivery.
+    const attempt = `${delivery}#${index}`;
     const decision = decideSesEvent(event, context.now());
     switch (decision.kind) {
       case 'invalid':
@@ -328,7 +338,7 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
         // The client is looked up on the erasure list with each recipient: one stored means they are not erased.
         let recipientStored = false;
         // The hashed erasure entries keep the feedback ids of recipients erased, as an address's entry does: a redelivery counts once.
-        const noteOnErasures = async (keys: readonly string[]) => feedbackId !== undefined && (await noteFeedbackOnErasures(context.documents, context.tables.suppression, keys, feedbackId));
+        const noteOnErasures = async (keys: readonly string[]) => feedbackId !== undefined && (await noteFeedbackOnErasures(context.documents, context.tables.suppression, keys, feedbackId, attempt));
         for (const email of decision.recipients) {
           // An address or client erased since the send: writing it in clear (with the client's id) would undo the erasure.
           const erasures = await storedErasureKeysOf(context.documents, context.tables.suppression, { email, customerId: decision.customerId });
@@ -344,7 +354,7 @@ export async function processSesFeedback(context: SesFeedbackContext, lambdaEven
             reason: decision.reason,
             at: decision.at,
             source: decision.source,
-            ...(feedbackId === undefined ? {} : { feedbackId }),
+            ...(feedbackId === undefined ? {} : { feedbackId, attempt }),
             ...(decision.customerId ? { customerId: decision.customerId } : {}),
           });
           // SNS delivers at least once: an entry that already records this very feedback was counted when it was stored (its

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { normaliseEmail } from '#shared/email.ts';
 import { batchGetAll } from './batch-reader.ts';
@@ -8,7 +8,6 @@ import {
   CUSTOMER_KEY_PREFIX,
   customerSuppressionKey,
   feedbackIdClauses,
-  recordsFeedbackId,
   sendRecordingFeedbackId,
   updateExpression,
   type FeedbackIdWrite,
@@ -186,29 +185,26 @@ export async function storedErasureKeysOf(documents: DocumentSender, table: stri
 /**
  * Records an SES feedback's id on erasure entries (an erased recipient's bounce or complaint: nothing
  * is stored in clear, so the hashed entries keep the id, as an address's entry does, and SNS's
- * redelivery of it is told apart). Whether one of them had recorded it already. An entry no longer
- * there is left absent (never created here).
+ * redelivery of it is told apart). Whether one of them had recorded it already, under another
+ * delivery than `attempt` (suppression-store.ts Suppression.attempt: one recorded by this very
+ * delivery is its own write, retried). An entry no longer there is left absent (never created here).
  */
-export async function noteFeedbackOnErasures(documents: DocumentSender, table: string, keys: readonly string[], feedbackId: string): Promise<boolean> {
+export async function noteFeedbackOnErasures(documents: DocumentSender, table: string, keys: readonly string[], feedbackId: string, attempt: string = randomUUID()): Promise<boolean> {
   let seen = false;
   for (const key of keys) {
     const update = (write: FeedbackIdWrite) => {
-      const clauses = feedbackIdClauses(write, feedbackId);
+      const clauses = feedbackIdClauses(write, feedbackId, attempt);
       return new UpdateCommand({
         TableName: table,
         Key: { email: key },
         UpdateExpression: updateExpression(clauses.set, clauses.add),
-        ConditionExpression: clauses.condition === undefined ? 'attribute_exists(email)' : `attribute_exists(email) AND (${clauses.condition})`,
+        ConditionExpression: `attribute_exists(email) AND (${clauses.condition})`,
         ExpressionAttributeValues: clauses.values,
-        ReturnValues: 'ALL_OLD',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
     };
-    try {
-      const output = await sendRecordingFeedbackId((write) => documents.send(update(write)));
-      if (recordsFeedbackId(output.Attributes as Partial<SuppressionItem> | undefined, feedbackId)) seen = true;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    const result = await sendRecordingFeedbackId((write) => documents.send(update(write)), feedbackId, attempt);
+    if (result.kind === 'seen') seen = true;
   }
   return seen;
 }

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { normaliseEmail } from '#shared/email.ts';
 import { batchGetAll, type BatchGetOptions } from './batch-reader.ts';
 import { isConditionFailure } from './conditions.ts';
@@ -41,6 +44,11 @@ export interface Suppression {
   source?: string;
   /** The feedback this is (an SES bounce's or complaint's own id): recorded on the entry, so its redelivery is told apart from another feedback. */
   feedbackId?: string;
+  /**
+   * With a feedbackId: this delivery of it (the same on every try of the same delivery, another for a
+   * redelivery), so that a retry of a write that applied is not taken for a redelivery. A new one when absent.
+   */
+  attempt?: string;
 }
 
 /** The stored item. */
@@ -79,32 +87,83 @@ export interface SuppressResult {
  */
 export const MAX_FEEDBACK_IDS = 10;
 
-/** How an UpdateItem records a feedback id: added while the set has room (or holds it already), or a new generation when full. */
+/** How an UpdateItem records a feedback id: added while the set has room, or a new generation when full. */
 export type FeedbackIdWrite = 'add' | 'restart';
 
-/** The clauses of an UpdateItem that records `feedbackId` on an entry (of this table: an address's, a client's, an erasure's). */
-export function feedbackIdClauses(write: FeedbackIdWrite, feedbackId: string): { set: string[]; add: string[]; condition?: string; values: Record<string, unknown> } {
+/**
+ * The attribute naming the attempt (FeedbackIdWriteResult) whose write last recorded a new feedback id
+ * on an entry. Only a write that records its id for the first time sets it (its condition says so),
+ * so an entry recording the id under another attempt's name was written by another delivery.
+ */
+export const FEEDBACK_WRITE = 'feedbackWrite';
+
+/**
+ * Beside FEEDBACK_WRITE on an address's or a client's entry: the same attempt when its write created
+ * the entry, else the entry's suppressedAt (if_not_exists), so a retry that finds its own write knows
+ * whether the entry was new.
+ */
+export const FEEDBACK_WRITE_CREATED = 'feedbackWriteCreated';
+
+/**
+ * The clauses of an UpdateItem that records `feedbackId` on an entry (of this table: an address's, a
+ * client's, an erasure's), for the delivery attempt `attempt`. Its condition holds only while the entry
+ * records the id nowhere: a redelivery writes nothing, and the SDK's retry of a write applied but whose
+ * answer was lost is refused too, with the entry (ReturnValuesOnConditionCheckFailure) naming the attempt.
+ */
+export function feedbackIdClauses(write: FeedbackIdWrite, feedbackId: string, attempt: string): { set: string[]; add: string[]; condition: string; values: Record<string, unknown> } {
+  const unrecorded = 'NOT contains(feedbackIds, :feedbackId) AND NOT contains(feedbackIdsBefore, :feedbackId)';
+  const values = { ':feedbackIds': new Set([feedbackId]), ':feedbackId': feedbackId, ':feedbackWrite': attempt };
+  const stamp = `${FEEDBACK_WRITE} = :feedbackWrite`;
   if (write === 'restart') {
     // Full: the ids move to feedbackIdsBefore (the one generation before, replaced) and the set starts again.
-    return { set: ['feedbackIdsBefore = feedbackIds', 'feedbackIds = :feedbackIds'], add: [], values: { ':feedbackIds': new Set([feedbackId]) } };
+    return { set: ['feedbackIdsBefore = feedbackIds', 'feedbackIds = :feedbackIds', stamp], add: [], condition: unrecorded, values };
   }
   return {
-    set: [],
+    set: [stamp],
     add: ['feedbackIds :feedbackIds'],
-    // The set grows while it has room, or its id is already in it (a redelivery adds nothing).
-    condition: 'attribute_not_exists(feedbackIds) OR size(feedbackIds) < :maxFeedbackIds OR contains(feedbackIds, :feedbackId)',
-    values: { ':feedbackIds': new Set([feedbackId]), ':maxFeedbackIds': MAX_FEEDBACK_IDS, ':feedbackId': feedbackId },
+    condition: `(attribute_not_exists(feedbackIds) OR size(feedbackIds) < :maxFeedbackIds) AND ${unrecorded}`,
+    values: { ...values, ':maxFeedbackIds': MAX_FEEDBACK_IDS },
   };
 }
 
-/** Sends an update that records a feedback id: as an add, then, when its condition fails (the set is full without it), as a new generation. */
-export async function sendRecordingFeedbackId<T>(send: (write: FeedbackIdWrite) => Promise<T>): Promise<T> {
-  try {
-    return await send('add');
-  } catch (error) {
-    if (isConditionFailure(error)) return send('restart');
-    throw error;
+/** What became of an update that records a feedback id (sendRecordingFeedbackId). */
+export type FeedbackIdWriteResult<T> =
+  /** Written now: the entry did not record the id. */
+  | { kind: 'written'; output: T }
+  /**
+   * Recorded already by this same attempt: its earlier write applied, its answer lost (the SDK sent it
+   * again), or the invocation failed after it and Lambda runs it again. Not a redelivery: the entry as it stands.
+   */
+  | { kind: 'own'; entry: Record<string, unknown> }
+  /** Recorded already by another delivery of the same feedback: a redelivery, nothing written. */
+  | { kind: 'seen'; entry: Record<string, unknown> }
+  /** The condition failed without an entry: one the update requires to exist is gone. */
+  | { kind: 'absent' };
+
+/** The entry a conditional write was refused on (ReturnValuesOnConditionCheckFailure ALL_OLD), unmarshalled; undefined when there is none. */
+function refusedEntry(error: unknown): Record<string, unknown> | undefined {
+  const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+  return item === undefined ? undefined : unmarshall(item);
+}
+
+/**
+ * Sends an update that records a feedback id for the delivery attempt `attempt` (its UpdateItem sets
+ * feedbackIdClauses and ReturnValuesOnConditionCheckFailure ALL_OLD): as an add, then, when the set is
+ * full without it, as a new generation. An entry that records the id already is not written again.
+ */
+export async function sendRecordingFeedbackId<T>(send: (write: FeedbackIdWrite) => Promise<T>, feedbackId: string, attempt: string): Promise<FeedbackIdWriteResult<T>> {
+  for (const write of ['add', 'restart'] as const) {
+    try {
+      return { kind: 'written', output: await send(write) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const entry = refusedEntry(error);
+      if (entry === undefined) return { kind: 'absent' };
+      if (recordsFeedbackId(entry as Pick<SuppressionItem, 'feedbackIds' | 'feedbackIdsBefore'>, feedbackId)) return { kind: entry[FEEDBACK_WRITE] === attempt ? 'own' : 'seen', entry };
+      // Not recorded: the set was full ('add'); a new generation follows.
+    }
   }
+  throw new Error('A feedback id was refused as a new generation though its entry does not record it');
 }
 
 /** Whether an entry, as it was before a write, had recorded `feedbackId` (in either generation). */
@@ -157,13 +216,16 @@ async function writeSuppression(documents: DocumentSender, tableName: string, ke
     ...(suppression.source ? ['#source = if_not_exists(#source, :source)'] : []),
   ];
   const { feedbackId } = suppression;
+  const attempt = suppression.attempt ?? randomUUID();
   const update = (write: FeedbackIdWrite | undefined) => {
-    const clauses = write === undefined || feedbackId === undefined ? undefined : feedbackIdClauses(write, feedbackId);
+    const clauses = write === undefined || feedbackId === undefined ? undefined : feedbackIdClauses(write, feedbackId, attempt);
+    // Names this attempt as the entry's creator, or not (the entry's suppressedAt then): read when its answer was lost.
+    const created = clauses === undefined ? [] : [`${FEEDBACK_WRITE_CREATED} = if_not_exists(suppressedAt, :feedbackWrite)`];
     return new UpdateCommand({
       TableName: tableName,
       Key: { email: key },
-      UpdateExpression: updateExpression([...sets, ...(clauses?.set ?? [])], ['reasons :reasons', ...(clauses?.add ?? [])]),
-      ...(clauses?.condition === undefined ? {} : { ConditionExpression: clauses.condition }),
+      UpdateExpression: updateExpression([...sets, ...created, ...(clauses?.set ?? [])], ['reasons :reasons', ...(clauses?.add ?? [])]),
+      ...(clauses === undefined ? {} : { ConditionExpression: clauses.condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const }),
       ExpressionAttributeNames: { '#reason': 'reason', ...(suppression.source ? { '#source': 'source' } : {}) },
       ExpressionAttributeValues: {
         ':reason': suppression.reason,
@@ -177,9 +239,30 @@ async function writeSuppression(documents: DocumentSender, tableName: string, ke
       ReturnValues: 'ALL_OLD',
     });
   };
-  const send = () => (feedbackId === undefined ? documents.send(update(undefined)) : sendRecordingFeedbackId((write) => documents.send(update(write))));
-  const output = await send();
-  const old = output.Attributes as SuppressionItem | undefined;
+  if (feedbackId === undefined) {
+    const old = (await documents.send(update(undefined))).Attributes as SuppressionItem | undefined;
+    return { created: old === undefined, feedbackSeen: false, item: entryAfter(key, old, suppression) };
+  }
+  const result = await sendRecordingFeedbackId((write) => documents.send(update(write)), feedbackId, attempt);
+  switch (result.kind) {
+    case 'written': {
+      const old = result.output.Attributes as SuppressionItem | undefined;
+      return { created: old === undefined, feedbackSeen: false, item: entryAfter(key, old, suppression) };
+    }
+    case 'own':
+      // This attempt's write stands already (its answer was lost): what its answer said, from what the write recorded.
+      return { created: result.entry[FEEDBACK_WRITE_CREATED] === attempt, feedbackSeen: false, item: entryAfter(key, result.entry as unknown as SuppressionItem, suppression) };
+    case 'seen':
+      return { created: false, feedbackSeen: true, item: entryAfter(key, result.entry as unknown as SuppressionItem, suppression) };
+    case 'absent':
+      // No condition here requires the entry: only a refusal without it would lead here.
+      throw new Error(`A suppression write was refused without an entry (${suppression.reason})`);
+  }
+}
+
+/** The entry once `suppression` is written over `old` (the entry before the write, or as it stands when it holds the write already). */
+function entryAfter(key: string, old: SuppressionItem | undefined, suppression: Omit<Suppression, 'email'>): SuppressionItem {
+  const complaint = suppression.reason === 'complaint';
   const item: SuppressionItem = {
     email: key,
     reason: complaint ? 'complaint' : (old?.reason ?? suppression.reason),
@@ -192,13 +275,14 @@ async function writeSuppression(documents: DocumentSender, tableName: string, ke
   if (customerId !== undefined) item.customerId = customerId;
   const source = old?.source ?? suppression.source;
   if (source !== undefined) item.source = source;
-  const feedbackSeen = feedbackId !== undefined && recordsFeedbackId(old, feedbackId);
-  const restarted = feedbackId !== undefined && !feedbackSeen && old?.feedbackIds !== undefined && old.feedbackIds.size >= MAX_FEEDBACK_IDS;
-  const feedbackIds = feedbackId === undefined || feedbackSeen ? old?.feedbackIds : new Set([...(restarted ? [] : (old?.feedbackIds ?? [])), feedbackId]);
+  const { feedbackId } = suppression;
+  const recorded = feedbackId !== undefined && recordsFeedbackId(old, feedbackId);
+  const restarted = feedbackId !== undefined && !recorded && old?.feedbackIds !== undefined && old.feedbackIds.size >= MAX_FEEDBACK_IDS;
+  const feedbackIds = feedbackId === undefined || recorded ? old?.feedbackIds : new Set([...(restarted ? [] : (old?.feedbackIds ?? [])), feedbackId]);
   if (feedbackIds !== undefined) item.feedbackIds = feedbackIds;
   const feedbackIdsBefore = restarted ? old?.feedbackIds : old?.feedbackIdsBefore;
   if (feedbackIdsBefore !== undefined) item.feedbackIdsBefore = feedbackIdsBefore;
-  return { created: old === undefined, feedbackSeen, item };
+  return item;
 }
 
 export async function getSuppression(
@@ -209,13 +293,20 @@ export async function getSuppression(
   const output = await documents.send(
     new GetCommand({ TableName: tableName, Key: { email: requireEmail(email) }, ConsistentRead: true }),
   );
-  return output.Item as SuppressionItem | undefined;
+  return entryOf(output.Item);
+}
+
+/** A stored entry as a SuppressionItem: without the attempt that last wrote a feedback id (FEEDBACK_WRITE), which only its retry reads. */
+function entryOf(stored: Record<string, unknown> | undefined): SuppressionItem | undefined {
+  if (stored === undefined) return undefined;
+  const { [FEEDBACK_WRITE]: _write, [FEEDBACK_WRITE_CREATED]: _created, ...entry } = stored;
+  return entry as unknown as SuppressionItem;
 }
 
 /** A client's own no (suppressClient), when they said it. */
 export async function getClientSuppression(documents: DocumentSender, tableName: string, customerId: string): Promise<SuppressionItem | undefined> {
   const output = await documents.send(new GetCommand({ TableName: tableName, Key: { email: customerSuppressionKey(customerId) }, ConsistentRead: true }));
-  return output.Item as SuppressionItem | undefined;
+  return entryOf(output.Item);
 }
 
 /**
