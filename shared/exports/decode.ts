@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Config } from '#shared/config.ts';
-import { CsvRecordScanner } from './csv-scanner.ts';
+import { CsvRecordScanner, CsvSyntaxError } from './csv-scanner.ts';
 import { ExportError } from './errors.ts';
 
 /**
@@ -138,55 +138,165 @@ export interface InvalidLine {
 }
 
 /**
- * The first physical line (1-based) of `raw` that is not valid text in `encoding` or has a NUL
- * byte, read again from the start: only after the decoded stream failed, so the nightly path
- * counts no lines. Lines end as the CSV scanner's records do: at LF (CRLF included), or at CR
- * when the file's first line break is a lone CR (quotes aside: a line break inside a quoted field
- * starts a physical line too). Neither byte is ever part of a multi-byte character in the
- * encodings a config may name. Undefined when every line is valid.
+ * The first line (1-based) of `raw` that is not valid text in `encoding` or has a NUL byte, read
+ * again from the start: only after the decoded stream failed, so the nightly path counts no lines.
+ * `records` says how the file's lines are numbered: 'csv' as the CSV reader numbers its rows
+ * (firstInvalidCsvLine), 'lines' at each line break (JSONL). Neither CR nor LF is ever part of a
+ * multi-byte character in the encodings a config may name. Undefined when every line is valid.
  */
-export async function firstInvalidLine(raw: NodeJS.ReadableStream | Readable, encoding: ExportTextEncoding): Promise<InvalidLine | undefined> {
+export async function firstInvalidLine(raw: NodeJS.ReadableStream | Readable, encoding: ExportTextEncoding, records: 'csv' | 'lines'): Promise<InvalidLine | undefined> {
   const input = raw instanceof Readable ? raw : new Readable().wrap(raw);
+  try {
+    return await (records === 'csv' ? firstInvalidCsvLine : firstInvalidTextLine)(gunzipped(input, { encoding }, false), encoding);
+  } catch (error) {
+    if (error instanceof InvalidLineFound) return error.invalid;
+    throw error;
+  } finally {
+    input.destroy();
+  }
+}
+
+/** Thrown by the decoder's wrapper with the line it was at. */
+class InvalidLineFound extends Error {
+  constructor(readonly invalid: InvalidLine) {
+    super(`line ${invalid.line} is not valid text`);
+  }
+}
+
+/** A fatal TextDecoder whose failures say the line given with the bytes (InvalidLineFound). */
+function lineDecoder(encoding: ExportTextEncoding): { decode(bytes: Buffer, line: number): void; end(line: number): void } {
   const decoder = new TextDecoder(encoding, { fatal: true });
+  const failed = (error: unknown, line: number): never => {
+    if ((error as { code?: unknown }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') throw new InvalidLineFound({ line, binary: false });
+    throw error;
+  };
+  return {
+    decode(bytes, line) {
+      if (bytes.indexOf(0) !== -1) throw new InvalidLineFound({ line, binary: true });
+      try {
+        decoder.decode(bytes, { stream: true });
+      } catch (error) {
+        failed(error, line);
+      }
+    },
+    /** The line is complete: an unfinished character in it fails here. */
+    end(line) {
+      try {
+        decoder.decode();
+      } catch (error) {
+        failed(error, line);
+      }
+    },
+  };
+}
+
+/**
+ * The first invalid line of a CSV file, numbered as the CSV scanner numbers the rows (the line of a
+ * reject, of a CSV error): a row's line is the line after the one its previous row ended on, and
+ * within a row an LF (quoted or not) starts a line; a CR that is not the file's row delimiter (a
+ * quoted one, or a lone CR in a CRLF file) does not. The scanner itself says where each row starts.
+ * Should it refuse the file first (a record past the size limit), lines go on at each LF.
+ */
+async function firstInvalidCsvLine(chunks: AsyncIterable<Buffer>, encoding: ExportTextEncoding): Promise<undefined> {
+  const decoder = lineDecoder(encoding);
+  /** Where the rows the scanner found start (bytes of the input) and their lines, in order; those not yet reached. */
+  const rows: { at: number; line: number }[] = [];
+  const scanner = new CsvRecordScanner(() => rows.push({ at: scanner.bytesBeforeNext, line: scanner.next.line }), MAX_CSV_RECORD_CHARS);
+  let scanning = true;
+  let line = 1;
+  /** Bytes not checked yet: those of the row the scanner has not finished (where it ends is not known). */
+  const held: Buffer[] = [];
+  /** Where the first held byte is in the input. */
+  let heldAt = 0;
+  /** Checks the held bytes up to `upTo` (a place in the input), each on its line. */
+  const check = (upTo: number) => {
+    while (held.length > 0 && heldAt < upTo) {
+      const chunk = held[0] as Buffer;
+      const length = Math.min(chunk.length, upTo - heldAt);
+      let pos = 0;
+      while (pos < length) {
+        // A row starts here: the row before it is complete.
+        while (rows.length > 0 && (rows[0] as { at: number }).at - heldAt <= pos) {
+          decoder.end(line);
+          line = (rows.shift() as { line: number }).line;
+        }
+        const rowStart = rows.length > 0 ? (rows[0] as { at: number }).at - heldAt : length;
+        const lf = chunk.indexOf(LF, pos);
+        const end = Math.min(lf === -1 || lf >= length ? length : lf + 1, rowStart);
+        decoder.decode(chunk.subarray(pos, end), line);
+        if (end === lf + 1) {
+          decoder.end(line);
+          line += 1;
+        }
+        pos = end;
+      }
+      if (length === chunk.length) held.shift();
+      else held[0] = chunk.subarray(length);
+      heldAt += length;
+    }
+  };
+  for await (const chunk of chunks) {
+    held.push(chunk);
+    if (scanning) {
+      try {
+        scanner.push(chunk);
+      } catch (error) {
+        if (!(error instanceof CsvSyntaxError)) throw error;
+        scanning = false;
+      }
+    }
+    check(scanning ? scanner.bytesBeforeNext : Number.POSITIVE_INFINITY);
+  }
+  if (scanning) {
+    try {
+      scanner.end();
+    } catch (error) {
+      // Ends inside quotes: the rest is the row the scanner was reading.
+      if (!(error instanceof CsvSyntaxError)) throw error;
+    }
+  }
+  check(Number.POSITIVE_INFINITY);
+  decoder.end(line);
+  return undefined;
+}
+
+/**
+ * The first invalid line of a file read line by line (JSONL). Lines end at LF (CRLF included), or at
+ * CR when the file's first line break is a lone CR.
+ */
+async function firstInvalidTextLine(chunks: AsyncIterable<Buffer>, encoding: ExportTextEncoding): Promise<undefined> {
+  const decoder = lineDecoder(encoding);
   let line = 1;
   /** The byte that ends a line, once the first line break says which; until then none is met. */
   let lineEnd: typeof LF | typeof CR | undefined;
   /** A CR that ended the last chunk before the line ending was known: its next byte tells. */
   let heldCr: Buffer | undefined;
-  try {
-    for await (const decoded of gunzipped(input, { encoding }, false)) {
-      let chunk = heldCr === undefined ? decoded : Buffer.concat([heldCr, decoded]);
-      heldCr = undefined;
-      if (lineEnd === undefined) {
-        const cr = chunk.indexOf(CR);
-        const lf = chunk.indexOf(LF);
-        if (cr !== -1 && (lf === -1 || cr < lf)) {
-          if (cr === chunk.length - 1) {
-            heldCr = chunk.subarray(cr);
-            chunk = chunk.subarray(0, cr);
-          } else lineEnd = chunk[cr + 1] === LF ? LF : CR;
-        } else if (lf !== -1) lineEnd = LF;
-      }
-      let start = 0;
-      for (;;) {
-        const newline = lineEnd === undefined ? -1 : chunk.indexOf(lineEnd, start);
-        const end = newline === -1 ? chunk.length : newline;
-        const text = chunk.subarray(start, end);
-        if (text.indexOf(0) !== -1) return { line, binary: true };
-        decoder.decode(text, { stream: true });
-        if (newline === -1) break;
-        decoder.decode(); // the line is complete: an unfinished character in it fails here
-        line += 1;
-        start = newline + 1;
-      }
+  for await (const decoded of chunks) {
+    let chunk = heldCr === undefined ? decoded : Buffer.concat([heldCr, decoded]);
+    heldCr = undefined;
+    if (lineEnd === undefined) {
+      const cr = chunk.indexOf(CR);
+      const lf = chunk.indexOf(LF);
+      if (cr !== -1 && (lf === -1 || cr < lf)) {
+        if (cr === chunk.length - 1) {
+          heldCr = chunk.subarray(cr);
+          chunk = chunk.subarray(0, cr);
+        } else lineEnd = chunk[cr + 1] === LF ? LF : CR;
+      } else if (lf !== -1) lineEnd = LF;
     }
-    decoder.decode();
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') return { line, binary: false };
-    throw error;
-  } finally {
-    input.destroy();
+    let start = 0;
+    for (;;) {
+      const newline = lineEnd === undefined ? -1 : chunk.indexOf(lineEnd, start);
+      const end = newline === -1 ? chunk.length : newline;
+      decoder.decode(chunk.subarray(start, end), line);
+      if (newline === -1) break;
+      decoder.end(line);
+      line += 1;
+      start = newline + 1;
+    }
   }
+  if (heldCr !== undefined) decoder.decode(heldCr, line);
+  decoder.end(line);
   return undefined;
 }
 

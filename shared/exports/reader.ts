@@ -696,7 +696,9 @@ function readFailure(error: unknown, location: string): ExportError {
 /** Names the first line that is not valid text (or binary), reading the file again (only ever on failure). */
 async function invalidTextError(source: ExportSource, key: string, location: string, config: Config): Promise<ExportError> {
   const { encoding } = config.exports;
-  const invalid = await firstInvalidLine(await openFile(source, key, location), encoding).catch((error: unknown) => {
+  // A CSV file's lines as its rows and rejects are numbered (a quoted line break, the file's own line ending).
+  const records = classifyExportFile(basenameOf(key))?.encoding === 'jsonl' ? 'lines' : 'csv';
+  const invalid = await firstInvalidLine(await openFile(source, key, location), encoding, records).catch((error: unknown) => {
     throw readFailure(error, location);
   });
   const line = invalid?.line;

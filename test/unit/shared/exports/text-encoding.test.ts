@@ -1,8 +1,19 @@
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ExportSource } from '#shared/exports/source.ts';
-import { CUSTOMERS, failure, orders, read, readSource, removeExportDirs } from './reading.ts';
+import { CsvRecordScanner } from '#shared/exports/csv-scanner.ts';
+import { firstInvalidLine, MAX_CSV_RECORD_CHARS } from '#shared/exports/decode.ts';
+import { join } from 'node:path';
+import { parseConfig } from '#shared/config.ts';
+import { ExportError, readExport } from '#shared/exports/reader.ts';
+import { silentLog } from '#shared/log.ts';
+import { plannedConfigOf } from '#shared/nightly/repeat.ts';
+import { planShares, repartitionShare } from '#shared/nightly/shares.ts';
+import { directoryWorkStore } from '#shared/nightly/work-store.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { directoryExportSource, type ExportSource } from '#shared/exports/source.ts';
+import { CUSTOMERS, config, exportDir, failure, NOW, orders, read, readSource, receiver, removeExportDirs } from './reading.ts';
 
 afterAll(removeExportDirs);
 
@@ -118,5 +129,87 @@ describe('a configured encoding', () => {
     const { error, dir } = await failure({ 'customers.csv': bad, 'orders.csv': orders(1) }, { config: { exports: { encoding: 'gbk' } } });
     expect(error.line).toBe(5);
     expect(error.message).toBe(`${dir}/customers.csv, line 5: is not valid gbk text (exports.encoding in the config)`);
+  });
+});
+
+describe('the line named is the line the CSV reader numbers its rows by', () => {
+  const work = scratchDir('text-encoding-shares');
+  let sharded = 0;
+  /**
+   * An orders file (header, a row with a note, the row under test) whose rows end with `end`: the row
+   * under test holds bytes that are not UTF-8, or, in its twin, no customer id (a reject, which names
+   * its row's line as every reject and error does).
+   */
+  const ordersFile = (end: string, header: string, note: string, last: Buffer) =>
+    Buffer.concat([ascii(`order_id,customer_id,ordered_at,line_total,${header}${end}O1,C1,2026-11-22T10:00:00Z,10.00,${note}${end}O2,`), last, ascii(end)]);
+  const bad = Buffer.concat([ascii('C1,2026-11-22T10:00:00Z,10.00,'), Buffer.from(JOSE_LATIN1)]);
+  const rejected = ascii(',2026-11-22T10:00:00Z,10.00,Jose');
+
+  /** The line the failure names on every reading path: the whole file here, in chunks, in worker threads, in blocks, in a sharded night's reader. */
+  async function failureLines(file: Buffer): Promise<number[]> {
+    const files = { 'customers.csv': Buffer.from(CUSTOMERS), 'orders.csv': file };
+    const lines: number[] = [];
+    const lineOf = (error: unknown) => (error instanceof ExportError ? (error.line ?? -1) : -2);
+    lines.push((await failure(files)).error.line ?? -1);
+    for (const size of [1, 2, 3, 23]) lines.push(lineOf(await readSource(chunkedSource(files, size)).catch((e: unknown) => e)));
+    const source = directoryExportSource(await exportDir(files));
+    for (const options of [{ threads: 2 }, { threads: 3, blockBytes: 23 }]) {
+      lines.push(lineOf(await readExport(source, receiver().handlers, { now: NOW, config: config(), ...options }).catch((e: unknown) => e)));
+    }
+    // A sharded night's reader of the export (Distributed Map): its share of the files read into buckets.
+    const store = directoryWorkStore(join(work, `shares-${++sharded}`));
+    const plan = await planShares(store, { runId: 'r', shards: 1, exportRules: { requireManifest: false }, plannedUnder: plannedConfigOf(parseConfig({})) }, source);
+    const repartition = { runId: 'r', runDate: '2026-11-23', config: config(), log: silentLog, threads: 0 };
+    lines.push(lineOf(await repartitionShare(repartition, store, source, plan, 0).catch((e: unknown) => e)));
+    return lines;
+  }
+
+  /** The line of the twin's reject. */
+  async function rejectLine(file: Buffer): Promise<number | undefined> {
+    const { result } = await read({ 'customers.csv': CUSTOMERS, 'orders.csv': file }, { config: { maxRejectShare: 1 } });
+    expect(result.rejects).toHaveLength(1);
+    return result.rejects[0]?.line;
+  }
+
+  const cases: [string, string, string, string, number][] = [
+    ['lines ending with CR alone, a quoted field holding a CR before', '\r', 'note', '"two\rlines"', 3],
+    ['lines ending with CR alone, a quoted field holding an LF before', '\r', 'note', '"two\nlines"', 4],
+    ['lines ending with LF, the header holding a quoted CR', '\n', '"no\rte"', 'x', 3],
+    ['lines ending with LF, the header holding a quoted CR, a quoted LF before', '\n', '"no\rte"', '"two\nlines"', 4],
+    ['lines ending with CRLF, a quoted field holding a lone CR before', '\r\n', 'note', '"two\rlines"', 3],
+  ];
+  for (const [what, end, header, note, line] of cases) {
+    it(what, async () => {
+      expect(await rejectLine(ordersFile(end, header, note, rejected))).toBe(line);
+      expect(await failureLines(ordersFile(end, header, note, bad))).toEqual(Array.from({ length: 8 }, () => line));
+    });
+  }
+});
+
+describe('firstInvalidLine on a CSV file, against the rows the scanner reads', () => {
+  it('names the line of the row that holds the bad byte, plus the line breaks before it in that row, however the file is chunked', async () => {
+    // Text of quotes, commas, CR and LF (any line ending, quoted line breaks, relaxed quotes) with one byte that is not UTF-8.
+    const text = fc.array(fc.constantFrom('a', 'b', ',', '"', '\r', '\n', '\r\n'), { maxLength: 60 });
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), text, text, fc.integer({ min: 1, max: 9 }), async (bom, before, after, chunkSize) => {
+        const bytes = Buffer.concat([Buffer.from(bom ? [0xef, 0xbb, 0xbf] : []), ascii(before.join('')), Buffer.from([0xff]), ascii(after.join(''))]);
+        // The oracle: the scanner's own rows; the bad byte reads as U+FFFD in one of them.
+        const rows: { fields: string[]; line: number }[] = [];
+        const scanner = new CsvRecordScanner((fields, line) => rows.push({ fields, line }), MAX_CSV_RECORD_CHARS);
+        try {
+          scanner.push(bytes);
+          scanner.end();
+        } catch {
+          fc.pre(false); // an unclosed quote: the file fails as CSV, not as text
+        }
+        const row = rows.find((r) => r.fields.some((field) => field.includes('\uFFFD'))) as { fields: string[]; line: number };
+        const textBefore = row.fields.join(',').split('\uFFFD')[0] as string;
+        const expected = row.line + (textBefore.match(/\n/g)?.length ?? 0);
+        const chunks: Buffer[] = [];
+        for (let i = 0; i < bytes.length; i += chunkSize) chunks.push(bytes.subarray(i, i + chunkSize));
+        expect(await firstInvalidLine(Readable.from(chunks), 'utf-8', 'csv')).toEqual({ line: expected, binary: false });
+      }),
+      { numRuns: 500 },
+    );
   });
 });
