@@ -213,7 +213,9 @@ export function shopifyOrderHeadSchema(config: Config, now: number) {
       Subtotal: text,
       'Discount Amount': optionalText,
       'Refunded Amount': optionalText,
-      'Cancelled at': optionalText,
+      // A time, as Shopify writes it: anything else ("null", "N/A", "false", a date that does not exist) is not
+      // read as a cancellation, which would count a paid order as nothing; the order is a reject instead.
+      'Cancelled at': timestamp(config.timeZone, orderTimeRange(now)).optional(),
     })
     .transform((row, ctx): OrderHead => {
       // Read as nothing refunded, an unknown part given back would count as spend.

@@ -204,6 +204,31 @@ describe('Shopify orders_export', () => {
     });
   });
 
+  it('rejects an order whose Cancelled at is not a time rather than read it as a cancellation (a paid order counted as nothing)', async () => {
+    const values = ['null', 'NULL', 'N/A', '-', 'false', 'no', '0', '2026-13-45 25:00:00 +0800'];
+    const { orders, result } = await readFiles(
+      {
+        'customers_export.csv': GOOD_CUSTOMERS,
+        'orders_export.csv': ordersCsv([
+          ...values.map((value, i) => ({ ...head(`#60${i}`, { 'Cancelled at': value, Subtotal: '10.00' }), ...item(`#60${i}`, '10.00', '1', `S${i}`) })),
+          // A real cancellation, and an empty cell (not cancelled), read as before.
+          { ...head('#610', { 'Cancelled at': '2026-11-22 12:00:00 +0800', Subtotal: '10.00' }), ...item('#610', '10.00', '1', 'CANCELLED') },
+          { ...head('#611', { 'Cancelled at': '', Subtotal: '10.00' }), ...item('#611', '10.00', '1', 'PAID') },
+        ]),
+      },
+      { maxRejectShare: 1 },
+    );
+    expect(orders.map((o) => [o.sku, o.status])).toEqual([
+      ['CANCELLED', 'cancelled'],
+      ['PAID', 'paid'],
+    ]);
+    expect(result.rejects.map((r) => r.line)).toEqual(values.map((_, i) => i + 2));
+    for (const reject of result.rejects) {
+      expect(reject.reason).toMatch(/^Cancelled at: /);
+      for (const value of values.slice(0, 7)) expect(reject.reason).not.toContain(`"${value}"`);
+    }
+  });
+
   it('reads every Financial Status Shopify writes, and rejects an order whose status is unknown or missing rather than count it as a sale', async () => {
     const statuses = ['paid', 'PAID ', 'pending', 'authorized', 'partially_paid', 'partially_refunded', 'refunded', 'voided', 'expired', 'xyzzy', 'chargeback', ''];
     const { orders, result } = await readFiles(
