@@ -930,6 +930,9 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
+/** A UTF-16 surrogate not in a pair (with the u flag, a pair is one code point and does not match). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 async function readJsonlFile(
   bytes: Readable,
   location: string,
@@ -988,9 +991,15 @@ async function readJsonlFile(
       return;
     }
     const values: RowValues = {};
+    // Only a \u escape can give a lone surrogate (decoded UTF-8 never does): two ids that differ by one are stored as one.
+    const escaped = text.includes('\\u');
     for (let i = 0; i < keys.length; i++) {
       const name = names[indexes[i] as number] as string;
       const value = object[name];
+      if (escaped && typeof value === 'string' && LONE_SURROGATE.test(value)) {
+        reject(line, `${keys[i] as string}: not text (an escaped lone UTF-16 surrogate)`);
+        return;
+      }
       // A number is read as written, the cell CSV would have: through a double, an 18-digit id rounds into another's.
       values[keys[i] as string] = cleanJsonValue(typeof value === 'number' ? (shape.numbers?.get(name) ?? value) : value);
     }

@@ -327,6 +327,26 @@ describe('JSONL', () => {
     expect(read.result.rejects.map((r) => [r.line, r.reason])).toEqual([[3, 'has 2 fields named "accepts_marketing" (case aside): which one holds the value cannot be told']]);
   });
 
+  it('rejects a row holding an escaped lone surrogate: two ids that differ by one only would be stored as one client', async () => {
+    const customers = [
+      '{"customer_id": "L\\ud800", "email": "l1@example.com"}',
+      '{"customer_id": "L\\udbff", "email": "l2@example.com"}',
+      '{"customer_id": "C3", "first_name": "x\\udc00"}',
+      // A pair escaped is one character, and escapes of anything else are text as ever.
+      '{"customer_id": "C4", "first_name": "\\ud83d\\ude00 \\u00e9"}',
+    ].join('\n');
+    const orders = '{"order_id": "O1", "customer_id": "C4", "ordered_at": "2026-11-22T10:00:00Z", "line_total": "10", "sku": "S\\udfff"}\n{"order_id": "O2", "customer_id": "C4", "ordered_at": "2026-11-22T10:00:00Z", "line_total": "10"}\n';
+    const read = await readFiles({ 'customers.jsonl': customers, 'orders.jsonl': orders }, { maxRejectShare: 1 });
+    expect(read.customers.map((c) => [c.customerId, c.firstName])).toEqual([['C4', '\u{1F600} \u00e9']]);
+    expect(read.orders.map((o) => o.orderId)).toEqual(['O2']);
+    expect(read.result.rejects.map((r) => [r.file.split('/').pop(), r.line, r.reason])).toEqual([
+      ['customers.jsonl', 1, 'customer_id: not text (an escaped lone UTF-16 surrogate)'],
+      ['customers.jsonl', 2, 'customer_id: not text (an escaped lone UTF-16 surrogate)'],
+      ['customers.jsonl', 3, 'first_name: not text (an escaped lone UTF-16 surrogate)'],
+      ['orders.jsonl', 1, 'sku: not text (an escaped lone UTF-16 surrogate)'],
+    ]);
+  });
+
   it('fails a file whose first line is not a JSON object', async () => {
     const dir = await exportDir({ 'customers.jsonl': 'customer_id,email\nC1,a@example.com\n', 'orders.csv': ORDERS_CSV });
     const error = await readExport(directoryExportSource(dir), collector().handlers, { config: testConfig(), now: TEST_NOW }).catch((e: unknown) => e);
