@@ -101,6 +101,13 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
         ? 'Team email: already sent by an earlier run of this night'
         : `Team email: sent to ${n(teamEmail.sent)} of ${n(teamEmail.recipients)} addresses${teamEmail.failed > 0 ? ` (${n(teamEmail.failed)} failed)` : ''}`,
     );
+    const unresolved = teamEmail.unresolved ?? 0;
+    if (unresolved > 0) {
+      lines.push(
+        `WARNING: team email to ${n(unresolved)} address${unresolved === 1 ? '' : 'es'} claimed by an earlier run of this night that did not record it sent ` +
+          '(it died before SES answered, or SES may have taken it): not sent again by itself',
+      );
+    }
   }
   if (summary.advisorDigests) lines.push(advisorDigestTotalsLine(summary.advisorDigests));
   return lines.join('\n');

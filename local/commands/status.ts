@@ -45,7 +45,7 @@ const storedNightSchema = z.object({
       reportObject: z.string().optional(),
       summaryObject: z.string().optional(),
       reportError: z.string().optional(),
-      teamEmail: z.object({ failed: z.number() }).optional(),
+      teamEmail: z.object({ failed: z.number(), unresolved: z.number().optional() }).optional(),
       rejectsObject: z.string().optional(),
       rejectsListed: z.number().optional(),
       rejectsNotListed: z.number().optional(),
@@ -136,6 +136,8 @@ function nightStatus(raw: unknown): NightStatus {
   if (!completed) failures.push(NIGHT_NOT_COMPLETED);
   if (night.report?.reportError) failures.push(`report not written: ${night.report.reportError}`);
   if ((night.report?.teamEmail?.failed ?? 0) > 0) failures.push(`team email failed for ${night.report?.teamEmail?.failed} addresses`);
+  const unresolved = night.report?.teamEmail?.unresolved ?? 0;
+  if (unresolved > 0) failures.push(`team email not known sent to ${unresolved} addresses (an earlier attempt of the night claimed it and did not record it sent)`);
   if ((night.advisorDigests?.totals?.failed ?? 0) > 0) failures.push(`${night.advisorDigests?.totals?.failed} advisor digests failed`);
   const deferred = night.advisorDigests?.totals?.deferred ?? 0;
   if (deferred > 0) failures.push(`${deferred} advisor digests deferred (not sent; the next nights of the digest week retry them)`);

@@ -11,7 +11,7 @@ import { REPORT_FILE, type NightlyReport } from '#shared/reports/nightly-report.
 import { renderNightlyReportHtml } from '#shared/reports/render-html.ts';
 import { renderTeamEmail, type TeamEmail } from '#shared/reports/team-email.ts';
 import { reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
-import type { ClaimRequest } from '#shared/store/ledger-store.ts';
+import { getLedgerEntry, type ClaimRequest } from '#shared/store/ledger-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { gatherNightlyReport } from './report.ts';
 import type { NightlyRunSummary, ReportOutcome } from './summary.ts';
@@ -149,7 +149,19 @@ async function sendTeamEmail(options: PublishOptions, email: TeamEmail, log: Log
     log.error('nightly report email not claimed, not sent', { error: message(error) });
     return { ...teamEmail, failed: recipients.length };
   }
+  // Taken by an earlier attempt of the night: sent, or left claimed (it died before SES answered) or maybe-sent
+  // (SES may have taken it). Neither of the last two is sent again by itself, nor reported as sent.
+  const taken = recipients.filter((r) => !won.has(r.request));
+  const earlier = await Promise.all(taken.map(({ request }) => getLedgerEntry(clients.documents, ledger.table, request)));
+  const unresolved = earlier.filter((entry) => entry?.status !== 'sent').length;
+  if (unresolved > 0) {
+    log.warn('nightly report email: an earlier run of this night claimed it and did not record it sent (it died, or SES may have taken it): not sent again', {
+      addresses: unresolved,
+      statuses: earlier.map((entry) => entry?.status ?? 'absent'),
+    });
+  }
   if (won.size === 0) {
+    if (unresolved > 0) return { ...teamEmail, unresolved };
     log.info('nightly report email already sent by an earlier run of this night');
     return { ...teamEmail, alreadySent: true };
   }
@@ -174,5 +186,5 @@ async function sendTeamEmail(options: PublishOptions, email: TeamEmail, log: Log
     }
   }
   log.info('nightly report emailed', teamEmail);
-  return teamEmail;
+  return unresolved > 0 ? { ...teamEmail, unresolved } : teamEmail;
 }

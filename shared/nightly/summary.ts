@@ -39,6 +39,11 @@ export interface ReportOutcome {
     failed: number;
     /** An earlier run of the same night sent it: a rerun does not mail the team again. */
     alreadySent?: boolean;
+    /**
+     * Addresses an earlier run of the night claimed without recording the email sent (it died before
+     * SES answered, or SES may have taken it): not sent again by itself, and not counted as sent.
+     */
+    unresolved?: number;
   };
 }
 

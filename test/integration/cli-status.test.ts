@@ -75,7 +75,7 @@ beforeAll(async () => {
     distribution: { clients: 2010 },
     written: { profiles: 37, tierHistory: 20 },
     input: { rows: 9050, rejected: 3 },
-    report: { summaryObject: 's3://x/summary.json', reportError: 'S3 said no', teamEmail: { recipients: 2, sent: 1, failed: 1 } },
+    report: { summaryObject: 's3://x/summary.json', reportError: 'S3 said no', teamEmail: { recipients: 3, sent: 1, failed: 1, unresolved: 1 } },
     // The last night of a digest week with more digests never sent than the runs item lists (runs-item.ts).
     advisorDigests: { week: '2026-W47', totals: { failed: 0, deferred: 0 }, unsent: ['ADV-1', 'ADV-2'] },
     listsCut: { lengths: { 'advisorDigests.unsent': 40 } },
@@ -135,6 +135,7 @@ describe('clientele status', () => {
     expect(status.nights[1]?.failures).toEqual([
       'report not written: S3 said no',
       'team email failed for 1 addresses',
+      'team email not known sent to 1 addresses (an earlier attempt of the night claimed it and did not record it sent)',
       '40 advisor digests of 2026-W47 never sent: ADV-1, ADV-2, and 38 more (all listed in s3://x/summary.json)',
     ]);
     expect(status.nights[0]?.failures).toEqual(['not completed: it failed, or it is running now']);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
+import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { renderStoredReport } from '#local/commands/report.ts';
 import { UsageError } from '#local/errors.ts';
@@ -15,7 +15,7 @@ import { publishNightlyReport, reportKey } from '#shared/nightly/publish-report.
 import { CAMPAIGN_RESULTS_FILE, reportPrefix } from '#shared/store/buckets.ts';
 import { clientele } from '#test/support/cli.ts';
 import { deployedRole } from '#test/support/deployed-role.ts';
-import { uploadExport } from '#test/support/emulator-data.ts';
+import { ledgerEntries, uploadExport } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { campaignResults, profiles, summary as constructedSummary } from '#test/support/nightly-reports.ts';
@@ -184,5 +184,22 @@ describe('nightly report on the embedded AWS', () => {
     const rerun = await publishNightlyReport({ at: Date.now(), config, clients: aws.clients, summary });
     expect(rerun.teamEmail).toEqual({ recipients: 1, sent: 1, failed: 0 });
     expect(await emailsTo(aws, team)).toHaveLength(1);
+  });
+
+  it('a team email claimed by an attempt that died before SES answered is not sent again by itself, nor reported as sent', async () => {
+    const team = 'crm-team-died@example.com';
+    const config = await isolatedConfig('report-died', team);
+    const summary = constructedSummary(RUN_DATE, profiles(50, 2));
+    // The first attempt dies once its claim is written, before SES is called (a Lambda timeout at the end of a long night).
+    const dying: SesMailer = {
+      send: () => Promise.reject(new Error('the process died here')),
+      stats: () => ({ sent: 0, failed: 0, throttledRetries: 0, unreachableRetries: 0, maxObservedRate: 0 }),
+    };
+    await publishNightlyReport({ at: Date.now(), config, clients: aws.clients, summary, mailer: dying });
+    expect((await ledgerEntries(aws, config)).map((entry) => entry.status)).toEqual(['claimed']);
+
+    const finishing = await publishNightlyReport({ at: Date.now(), config, clients: aws.clients, summary });
+    expect(finishing.teamEmail).toEqual({ recipients: 1, sent: 0, failed: 0, unresolved: 1 });
+    expect(await emailsTo(aws, team)).toHaveLength(0);
   });
 });

@@ -87,6 +87,19 @@ describe('formatNightlySummary: rejects and warnings the objects do not all list
   });
 });
 
+describe('formatNightlySummary: the team email', () => {
+  it('says when an earlier attempt of the night left the team email unresolved, apart from what was sent', () => {
+    const night = summary(RUN_DATE, profiles(10));
+    night.report = { ...night.report, teamEmail: { recipients: 2, sent: 1, failed: 0, unresolved: 1 } };
+    const text = formatNightlySummary(night);
+    expect(text).toContain('Team email: sent to 1 of 2 addresses\n');
+    expect(text).toContain('WARNING: team email to 1 address claimed by an earlier run of this night that did not record it sent (it died before SES answered, or SES may have taken it): not sent again by itself');
+    night.report = { ...night.report, teamEmail: { recipients: 2, sent: 0, failed: 0, alreadySent: true } };
+    expect(formatNightlySummary(night)).toContain('Team email: already sent by an earlier run of this night');
+    expect(formatNightlySummary(night)).not.toContain('WARNING: team email');
+  });
+});
+
 describe('formatForgetResult', () => {
   const result = (counts: Partial<ForgetResult>): ForgetResult => ({ request: {}, profiles: 0, historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0, couponCodes: 0, erasureKeys: 1, ...counts });
 
