@@ -26,6 +26,7 @@ const LAYERS: Record<string, number> = {
   'shared/text-hash.ts': 0,
   'shared/display-text.ts': 0,
   'shared/percent.ts': 0,
+  'shared/zod-issues.ts': 0,
   'shared/releasable-memory.ts': 0,
   'shared/dictionary.ts': 0,
   'shared/tiering': 0,
