@@ -722,15 +722,24 @@ interface ColumnPositions {
 }
 
 /**
+ * A column's name as matched: trimmed, without a BOM, in any case, spaces, hyphens and underscores
+ * alike (`Accepts Marketing`, `accepts-marketing`): a consent column spelled so and ignored as
+ * unknown would leave every opt-out in it unread.
+ */
+function columnKey(name: string): string {
+  return name.replace(/^\uFEFF/, '').trim().toLowerCase().replace(/[\s_-]+/g, '_');
+}
+
+/**
  * Matches names (a CSV header, a JSONL object's fields) to a format's columns, one rule for both
- * encodings: a name trimmed, without a BOM, in any case.
+ * encodings (columnKey).
  */
 function columnPositions(names: readonly string[], columns: readonly string[]): ColumnPositions {
-  const matched = names.map((name) => name.replace(/^\uFEFF/, '').trim().toLowerCase());
+  const matched = names.map(columnKey);
   const keys: string[] = [];
   const indexes: number[] = [];
   for (const column of columns) {
-    const wanted = column.toLowerCase();
+    const wanted = columnKey(column);
     const index = matched.indexOf(wanted);
     if (index === -1) continue;
     if (index !== matched.lastIndexOf(wanted)) return { keys, indexes, twice: { column, count: matched.filter((name) => name === wanted).length } };

@@ -327,6 +327,25 @@ describe('JSONL', () => {
     expect(read.result.rejects.map((r) => [r.line, r.reason])).toEqual([[3, 'has 2 fields named "accepts_marketing" (case aside): which one holds the value cannot be told']]);
   });
 
+  it('matches column names with spaces, hyphens or underscores alike: an opt-out under "Accepts Marketing" is read', async () => {
+    const read = await readFiles(
+      {
+        'customers.csv': csv([
+          ['Customer ID', 'Email', 'First-Name', 'Accepts Marketing'],
+          ['C1', 'a@example.com', 'Mei', 'no'],
+        ]),
+        'orders.jsonl': '{"order-id": "O1", "customer id": "C1", "Ordered At": "2026-11-22T10:00:00Z", "line_total": "10", "Status": "refunded"}\n',
+      },
+      { maxRejectShare: 1 },
+    );
+    expect(read.customers).toEqual([expect.objectContaining({ customerId: 'C1', email: 'a@example.com', firstName: 'Mei', acceptsMarketing: false })]);
+    expect(read.orders).toEqual([expect.objectContaining({ orderId: 'O1', customerId: 'C1', status: 'refunded' })]);
+    // Two spellings of one column: which one holds the value cannot be told.
+    await expect(readFiles({ 'customers.csv': csv([['customer_id', 'accepts marketing', 'Accepts_Marketing'], ['C1', 'no', 'yes']]), 'orders.csv': ORDERS_CSV })).rejects.toThrow(
+      /has 2 columns named "accepts_marketing"/,
+    );
+  });
+
   it('rejects a row holding an escaped lone surrogate: two ids that differ by one only would be stored as one client', async () => {
     const customers = [
       '{"customer_id": "L\\ud800", "email": "l1@example.com"}',
