@@ -108,7 +108,25 @@ export async function listFolders(s3: S3Client, bucket: string, prefix: string):
  * objects, where asking each folder would cost one per folder.
  */
 export async function listFolderWrites(s3: S3Client, bucket: string, prefix: string): Promise<Map<string, number>> {
-  const folders = new Map<string, number>();
+  return new Map([...(await listFolderObjects(s3, bucket, prefix))].map(([folder, { lastWrite }]) => [folder, lastWrite]));
+}
+
+/** A folder's objects as one listing showed them (listFolderObjects). */
+export interface FolderListing {
+  /** When its newest object was written (S3 LastModified, epoch ms), objects of its sub-folders included. */
+  lastWrite: number;
+  /** The objects directly in it (those an export source reads), by name relative to the folder, with their ETag and write. */
+  objects: ListedObject[];
+}
+
+/**
+ * Each folder under a prefix (which must end with '/') with its newest write and the objects
+ * directly in it, from one listing of every object under it (as listFolderWrites): what an hour
+ * saw of each folder, so that a later hour can tell an object it did not see by the object itself,
+ * not by its time (S3 keeps LastModified to the second, and a multipart upload's is when it began).
+ */
+export async function listFolderObjects(s3: S3Client, bucket: string, prefix: string): Promise<Map<string, FolderListing>> {
+  const folders = new Map<string, FolderListing>();
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
@@ -117,11 +135,24 @@ export async function listFolderWrites(s3: S3Client, bucket: string, prefix: str
       if (object.Key === undefined || slash <= prefix.length) continue; // an object beside the folders, not in one
       const folder = object.Key.slice(prefix.length, slash);
       const written = object.LastModified?.getTime() ?? Number.NEGATIVE_INFINITY;
-      folders.set(folder, Math.max(folders.get(folder) ?? Number.NEGATIVE_INFINITY, written));
+      const listing = folders.get(folder) ?? { lastWrite: Number.NEGATIVE_INFINITY, objects: [] };
+      listing.lastWrite = Math.max(listing.lastWrite, written);
+      const name = object.Key.slice(slash + 1);
+      if (name !== '' && !name.includes('/')) listing.objects.push(listedObject(name, object));
+      folders.set(folder, listing);
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return folders;
+}
+
+function listedObject(name: string, item: { Size?: number; LastModified?: Date; ETag?: string }): ListedObject {
+  return {
+    name,
+    ...(item.Size !== undefined ? { size: item.Size } : {}),
+    ...(item.LastModified !== undefined ? { lastModified: item.LastModified.getTime() } : {}),
+    ...(item.ETag !== undefined ? { etag: item.ETag } : {}),
+  };
 }
 
 export interface ListedObject {
@@ -130,6 +161,8 @@ export interface ListedObject {
   size?: number;
   /** S3's LastModified, epoch ms. */
   lastModified?: number;
+  /** S3's ETag (quoted, as S3 gives it): with the name and write, which version of the object this is. */
+  etag?: string;
 }
 
 /**
@@ -145,11 +178,7 @@ export async function listObjects(s3: S3Client, bucket: string, prefix: string, 
     );
     for (const item of page.Contents ?? []) {
       if (item.Key === undefined || item.Key === prefix || item.Key.endsWith('/')) continue;
-      objects.push({
-        name: item.Key.slice(prefix.length),
-        ...(item.Size !== undefined ? { size: item.Size } : {}),
-        ...(item.LastModified !== undefined ? { lastModified: item.LastModified.getTime() } : {}),
-      });
+      objects.push(listedObject(item.Key.slice(prefix.length), item));
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);

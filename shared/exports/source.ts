@@ -12,6 +12,44 @@ export interface ExportObject {
   size?: number;
   /** When it was last written (S3's LastModified, epoch ms), where the source knows. */
   lastModified?: number;
+  /** S3's ETag, where the source knows. */
+  etag?: string;
+}
+
+/**
+ * One version of an object as a merge of an incremental folder saw it (stored on its runs-table
+ * marker): its key, ETag and write. The same key with another ETag or write is another object.
+ */
+export interface RecordedObject {
+  key: string;
+  etag?: string;
+  lastModified?: number;
+}
+
+/** An object's version as a merge records it (pure). */
+export function recordedObject(object: Pick<ExportObject, 'key' | 'etag' | 'lastModified'>): RecordedObject {
+  return { key: object.key, ...(object.etag === undefined ? {} : { etag: object.etag }), ...(object.lastModified === undefined ? {} : { lastModified: object.lastModified }) };
+}
+
+/** A string naming one version of an object: equal for the same key, ETag and write (pure). */
+export function objectVersion(object: Pick<ExportObject, 'key' | 'etag' | 'lastModified'>): string {
+  return JSON.stringify([object.key, object.etag ?? null, object.lastModified ?? null]);
+}
+
+/**
+ * The objects of `source` that are one of `objects` (same key, ETag and write), and only those: a
+ * drop of an incremental folder as its merge recorded it (shared/sender/ingest.ts), whatever was
+ * written beside it before or since, in the same second or not. An object rewritten since is
+ * another version: left out.
+ */
+export function onlyObjects(source: ExportSource, objects: readonly RecordedObject[]): ExportSource {
+  const versions = new Set(objects.map(objectVersion));
+  return {
+    ...source,
+    async list() {
+      return (await source.list()).filter((object) => versions.has(objectVersion(object)));
+    },
+  };
 }
 
 /** Where an export's files come from: an S3 prefix in production, a folder locally. */
@@ -40,7 +78,12 @@ export function s3ExportSource(s3: S3Client, bucket: string, prefix: string, opt
     async list() {
       // Only the objects directly in the dated prefix: "sub-folders" (incremental/...) are not part of it.
       const listed = await listObjects(s3, bucket, base, options);
-      return listed.map(({ name, size, lastModified }) => ({ key: name, ...(size !== undefined ? { size } : {}), ...(lastModified !== undefined ? { lastModified } : {}) }));
+      return listed.map(({ name, size, lastModified, etag }) => ({
+        key: name,
+        ...(size !== undefined ? { size } : {}),
+        ...(lastModified !== undefined ? { lastModified } : {}),
+        ...(etag !== undefined ? { etag } : {}),
+      }));
     },
     open: (key) => openObjectStream(s3, bucket, `${base}${key}`),
   };

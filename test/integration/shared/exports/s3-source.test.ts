@@ -3,6 +3,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '#shared/config.ts';
 import { ExportError, readExport } from '#shared/exports/reader.ts';
+import { listFolderObjects } from '#shared/aws/s3-objects.ts';
 import { s3ExportSource } from '#shared/exports/source.ts';
 import { exportPrefix } from '#shared/store/buckets.ts';
 import { collector, TEST_NOW } from '#test/support/export-files.ts';
@@ -133,5 +134,21 @@ describe('s3ExportSource', () => {
     expect(inThreads).toEqual(here);
     expect(inThreads.orders).toHaveLength(9_000);
     expect(inThreads.result.rejects.map((r) => r.line)).toEqual([3_002, 3_002, 3_002]);
+  });
+
+  it("lists each folder's objects with their ETag and write (listFolderObjects), the source the same: what an hour records of an incremental folder", async () => {
+    const base = `${folder('listing')}/incremental/`;
+    await put(`${base}2026-12-06T0930/orders.csv`, orders(['O1']));
+    await put(`${base}2026-12-06T0930/sub/orders.csv`, orders(['O2']));
+    await put(`${base}2026-12-06T1030/customers.csv`, customers(1));
+    const listed = await listFolderObjects(aws.clients.s3, bucket, base);
+    expect([...listed.keys()].sort()).toEqual(['2026-12-06T0930', '2026-12-06T1030']);
+    const first = listed.get('2026-12-06T0930');
+    // Only the objects directly in the folder are listed; its newest write counts the sub-folder's too.
+    expect(first?.objects.map((object) => object.name)).toEqual(['orders.csv']);
+    expect(first?.objects[0]).toMatchObject({ etag: expect.stringMatching(/^".+"$/), lastModified: expect.any(Number), size: expect.any(Number) });
+    expect(first?.lastWrite).toBeGreaterThanOrEqual(first?.objects[0]?.lastModified ?? Number.POSITIVE_INFINITY);
+    const [object] = await s3ExportSource(aws.clients.s3, bucket, `${base}2026-12-06T0930`).list();
+    expect(object).toEqual({ key: 'orders.csv', etag: first?.objects[0]?.etag, lastModified: first?.objects[0]?.lastModified, size: first?.objects[0]?.size });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { writtenAfter, writtenBy, type ExportObject, type ExportSource } from '#shared/exports/source.ts';
+import { onlyObjects, writtenAfter, writtenBy, type ExportObject, type ExportSource } from '#shared/exports/source.ts';
 
 /** A source of listed objects only (nothing is opened). */
 function listing(objects: ExportObject[]): ExportSource {
@@ -33,5 +33,21 @@ describe('writtenBy', () => {
   it("lists a folder's drops as merged, without a later drop's files: the objects written up to the merge, none whose write is unknown", async () => {
     const source = writtenBy(folder, MERGED);
     expect((await source.list()).map((object) => object.key)).toEqual(['customers-extra.csv', '_manifest.json']);
+  });
+});
+
+describe('onlyObjects', () => {
+  it('lists exactly the recorded objects, by key, ETag and write: not one written in the same second beside them, nor one rewritten since', async () => {
+    const drop = listing([
+      { key: 'orders.csv', etag: '"a1"', lastModified: MERGED },
+      { key: 'customers.csv', etag: '"c1"', lastModified: MERGED },
+      { key: '_manifest.json', etag: '"m2"', lastModified: MERGED },
+    ]);
+    const source = onlyObjects(drop, [
+      { key: 'orders.csv', etag: '"a1"', lastModified: MERGED },
+      { key: '_manifest.json', etag: '"m1"', lastModified: MERGED },
+    ]);
+    expect((await source.list()).map((object) => object.key)).toEqual(['orders.csv']);
+    expect(source.location('orders.csv')).toBe('s3://bucket/incremental/2026-11-01T0130/orders.csv');
   });
 });
