@@ -1,10 +1,11 @@
-import { listFolderWrites } from '#shared/aws/s3-objects.ts';
+import { listFolderObjects, readObjectText } from '#shared/aws/s3-objects.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { dictionaryFrom } from '#shared/dictionary.ts';
 import { ExportIncompleteError, isBadExport } from '#shared/exports/errors.ts';
 import { checkRejectShares, readExport, type ReadResult } from '#shared/exports/reader.ts';
-import { s3ExportSource, writtenAfter, writtenBy, type ExportSource } from '#shared/exports/source.ts';
+import { MANIFEST_NAME } from '#shared/exports/classify.ts';
+import { objectVersion, onlyObjects, recordedObject, s3ExportSource, writtenAfter, writtenBy, type ExportSource, type RecordedObject } from '#shared/exports/source.ts';
 import type { Log } from '#shared/log.ts';
 import { withNextDue, type DueIndexing } from '#shared/campaigns/due-index.ts';
 import type { ClientFacts, ClientProfile } from '#shared/model.ts';
@@ -71,6 +72,14 @@ import { factsWithOrders, needsRemerge, nightCutoff, nightSeen, ordersToCount, t
  * order); past it, a drop that never finished stops holding back the day's others.
  */
 export const INCOMPLETE_INCREMENT_WAIT_MS = 2 * 3_600_000;
+
+/**
+ * The most objects a folder's marker records (its listing, and each drop's: a few KB each of the
+ * runs-table item, far below DynamoDB's 400 KB). A folder listing more, or drops past it, are
+ * recorded by their newest write alone, as before objects were: a file then written in the same
+ * second as the newest one read (or a multipart upload begun before it) is not told apart.
+ */
+export const MAX_RECORDED_OBJECTS = 100;
 
 export interface QuarantinedExport {
   folder: string;
@@ -147,6 +156,11 @@ function mergedDropsOf(marker: IngestMarker | undefined): { nightSeen?: string; 
 export interface MergedDrop {
   stampedAt: string;
   lastWrite: string;
+  /**
+   * The objects it read, by version (absent on markers from before, and past MAX_RECORDED_OBJECTS):
+   * put back after a night, exactly those are read, else the files written after the drop before, up to its write.
+   */
+  objects?: RecordedObject[];
 }
 
 /**
@@ -172,6 +186,8 @@ export interface DropTurn {
   stampedAt?: number;
   after?: number;
   until?: number;
+  /** The objects its drops read, when each recorded them: exactly those are read (not by time). */
+  objects?: RecordedObject[];
 }
 
 /**
@@ -192,10 +208,20 @@ export function dropTurns(marker: IngestMarker | undefined): DropTurn[] {
     const stampedAt = Date.parse(drop.stampedAt);
     const until = Date.parse(drop.lastWrite);
     const last = turns.at(-1);
-    if (last?.stampedAt === stampedAt) last.until = until;
-    else turns.push({ stampedAt, ...(last?.until === undefined ? {} : { after: last.until }), until });
+    if (last?.stampedAt === stampedAt) {
+      last.until = until;
+      const objects = objectsOfTurns([last, drop]);
+      if (objects === undefined) delete last.objects;
+      else last.objects = objects;
+    } else turns.push({ stampedAt, ...(last?.until === undefined ? {} : { after: last.until }), until, ...(drop.objects === undefined ? {} : { objects: drop.objects }) });
   }
   return turns;
+}
+
+/** The objects of drops or turns read together, when each recorded them (pure); else undefined: they are read by time. */
+export function objectsOfTurns(turns: readonly { objects?: readonly RecordedObject[] }[]): RecordedObject[] | undefined {
+  if (turns.length === 0 || turns.some((turn) => turn.objects === undefined)) return undefined;
+  return turns.flatMap((turn) => turn.objects ?? []);
 }
 
 /**
@@ -243,6 +269,12 @@ export type IngestMarker = {
        * before: one drop, stampedAt and lastWrite): a night undoing them has each merged again as of its own stamp (dropTurns).
        */
       drops?: MergedDrop[];
+      /**
+       * The folder's objects as its last merge listed them, by version: read by its drops, or (a marker
+       * from before since merged again) taken as read. A listed object not among them is a new drop
+       * (droppedAgain), whatever its write time. Absent on markers from before and past MAX_RECORDED_OBJECTS: by lastWrite, as then.
+       */
+      objects?: RecordedObject[];
     }
   | {
       status: 'quarantined';
@@ -256,27 +288,42 @@ export type IngestMarker = {
       nightSeen?: string;
       stampedAt?: string;
       drops?: MergedDrop[];
+      /** The folder's objects as listed when quarantined (as on a merged marker): one not among them is the fix (droppedAgain). */
+      objects?: RecordedObject[];
+      /** With mergedWrite, the merged marker's objects: the fix is read without them. */
+      mergedObjects?: RecordedObject[];
     }
 );
 
 /**
  * Whether a merged or quarantined folder has been written since (pure): a second drop into the
  * same folder (in the hour the clocks go back, a second pass stamped with the same local name; a
- * producer that writes it again; an operator's fix of a quarantined folder), to read as a new
- * increment. Unknown for a marker from before markers recorded the write: it is taken as merged or
- * quarantined, as then. Objects expiring make the folder no newer.
+ * producer that writes it again; a file still uploading when the folder was read; an operator's
+ * fix of a quarantined folder), to read as a new increment. A marker recording the folder's objects
+ * tells by them: an object listed now that it does not record (a new key, or another ETag or write
+ * of one), written in the same second as those read or earlier (a multipart upload's LastModified
+ * is when it began). One recording none (from before, or a folder of too many objects) tells by
+ * time: written after its lastWrite. Unknown for a marker from before markers recorded the write:
+ * it is taken as merged or quarantined, as then. Objects deleted or expiring make nothing new.
  */
-export function droppedAgain(marker: IngestMarker | undefined, lastWrite: number): boolean {
+export function droppedAgain(marker: IngestMarker | undefined, lastWrite: number, objects?: readonly RecordedObject[]): boolean {
+  if (marker?.objects !== undefined && objects !== undefined) return newObjects(objects, marker.objects).length > 0;
   if (marker?.lastWrite === undefined) return false;
   return lastWrite > Date.parse(marker.lastWrite);
+}
+
+/** The objects of `listed` that are none of `recorded` (another key, ETag or write), in listing order (pure). */
+export function newObjects(listed: readonly RecordedObject[], recorded: readonly RecordedObject[]): RecordedObject[] {
+  const known = new Set(recorded.map(objectVersion));
+  return listed.filter((object) => !known.has(objectVersion(object)));
 }
 
 /**
  * Whether a folder's merged drops have a later drop beside them (pure): one written since, or one
  * quarantined. Merged again after a night, they are then merged as of the instant they were merged at.
  */
-function hasLaterDrop(marker: IngestMarker | undefined, lastWrite: number): boolean {
-  return droppedAgain(marker, lastWrite) || marker?.status === 'quarantined';
+function hasLaterDrop(marker: IngestMarker | undefined, lastWrite: number, objects: readonly RecordedObject[]): boolean {
+  return droppedAgain(marker, lastWrite, objects) || marker?.status === 'quarantined';
 }
 
 /**
@@ -394,8 +441,11 @@ export async function ingestIncrementalExports(options: {
   const nightLeft = new Map<string, boolean | undefined>();
   // mergedDropsTurn: the index of a turn of a folder's merged drops apart from its own (dropTurns); ownTurns,
   // on the folder's own entry: how many of its merged drops' turns come apart, before it (below).
-  const increments: { folder: string; stamp: number; lastWrite: number; mergedDropsTurn?: number; ownTurns?: number }[] = [];
-  for (const [folder, lastWrite] of await listFolderWrites(clients.s3, config.storage.exportsBucket, base)) {
+  // objects: the folder's objects as listed now, by version (droppedAgain; recorded on its marker).
+  const increments: { folder: string; stamp: number; lastWrite: number; objects: RecordedObject[]; mergedDropsTurn?: number; ownTurns?: number }[] = [];
+  for (const [folder, listing] of await listFolderObjects(clients.s3, config.storage.exportsBucket, base)) {
+    const { lastWrite } = listing;
+    const objects = listing.objects.map(({ name, etag, lastModified }) => recordedObject({ key: name, ...(etag === undefined ? {} : { etag }), ...(lastModified === undefined ? {} : { lastModified }) }));
     const stamp = incrementalStamp(folder, config.timeZone, lastWrite);
     if (stamp === undefined) {
       log.warn('ignoring an incremental folder whose name is not YYYY-MM-DDTHHmm (or YYYY-MM-DDTHHmm with its offset)', { folder });
@@ -409,10 +459,10 @@ export async function ingestIncrementalExports(options: {
     if (stamp <= at && incrementalStampIsAmbiguous(folder, config.timeZone)) {
       const marker = await getRun<IngestMarker>(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder });
       const turns = dropTurns(marker);
-      ownTurns = ownTurnCount(turns, stamp, hasLaterDrop(marker, lastWrite));
-      for (let turn = 0; turn < ownTurns; turn++) increments.push({ folder, stamp: turns[turn]!.stampedAt!, lastWrite, mergedDropsTurn: turn }); // ownTurnCount: stamped
+      ownTurns = ownTurnCount(turns, stamp, hasLaterDrop(marker, lastWrite, objects));
+      for (let turn = 0; turn < ownTurns; turn++) increments.push({ folder, stamp: turns[turn]!.stampedAt!, lastWrite, objects, mergedDropsTurn: turn }); // ownTurnCount: stamped
     }
-    increments.push({ folder, stamp, lastWrite, ...(ownTurns > 0 ? { ownTurns } : {}) });
+    increments.push({ folder, stamp, lastWrite, objects, ...(ownTurns > 0 ? { ownTurns } : {}) });
   }
 
   const ordered = increments.sort(compareIncrements);
@@ -420,18 +470,23 @@ export async function ingestIncrementalExports(options: {
   // written again since has its new drop read next.
   const remergedFirst = new Set<string>();
   for (let next = 0; next < ordered.length; next++) {
-    const { folder, stamp: folderStamp, lastWrite, mergedDropsTurn, ownTurns = 0 } = ordered[next]!; // next < ordered.length
+    const { folder, stamp: folderStamp, lastWrite, objects, mergedDropsTurn, ownTurns = 0 } = ordered[next]!; // next < ordered.length
     if (folderStamp > at) continue; // dropped after this run's clock
     // Quarantined or merged, and neither written again since nor (merged) undone by a night: not read again.
     const marker = await getRun<IngestMarker>(clients.documents, tables.runs, { job: INGEST_JOB, runDate: folder });
-    const again = droppedAgain(marker, lastWrite);
+    const again = droppedAgain(marker, lastWrite, objects);
     // The merged drops this turn puts back, should a night have undone them: one turn of them apart, or, in the
     // folder's own turn, those left (the files written after the turns apart, up to the last merged drop's write).
     const turns = dropTurns(marker);
     const ownTurn = mergedDropsTurn === undefined ? undefined : turns[mergedDropsTurn];
     const rest = turns.slice(ownTurns);
+    const restObjects = objectsOfTurns(rest);
     const dropsTurn: DropTurn | undefined =
-      mergedDropsTurn !== undefined ? ownTurn : rest.length === 0 ? undefined : { ...rest.at(-1), after: turns[ownTurns - 1]?.until };
+      mergedDropsTurn !== undefined
+        ? ownTurn
+        : rest.length === 0
+          ? undefined
+          : { ...withoutObjects(rest.at(-1)), after: turns[ownTurns - 1]?.until, ...(restObjects === undefined ? {} : { objects: restObjects }) };
     // The turn that puts back the folder's last merged drops records this night on the marker (nightSeen): the
     // turns apart before it leave it, so that each sees the night still to put back.
     const lastTurn = mergedDropsTurn === undefined || mergedDropsTurn === turns.length - 1;
@@ -450,12 +505,14 @@ export async function ingestIncrementalExports(options: {
     }
     // Merging again a turn apart (its entry's stamp), or the drops of a folder written since (a new drop, read
     // next or quarantined): as of the instant they were merged at. Else as of the folder's stamp, as before.
-    const besideLaterDrop = remerge && hasLaterDrop(marker, lastWrite);
+    const besideLaterDrop = remerge && hasLaterDrop(marker, lastWrite, objects);
     const stamp = besideLaterDrop && dropsTurn?.stampedAt !== undefined ? dropsTurn.stampedAt : folderStamp;
     const label = incrementalStampLabel(folder, stamp, config.timeZone);
     // When the folder was last written as a drop of it was merged: a later drop is read without that drop's files.
     // A quarantined folder keeps it from the merged marker it replaced; one never merged has none.
     const mergedWrite = marker?.status === 'merged' ? marker.lastWrite : marker?.status === 'quarantined' ? marker.mergedWrite : undefined;
+    // The objects its merged drops read (or took as read), by version, where the marker records them: a new drop is the others.
+    const mergedObjects = marker?.status === 'merged' ? marker.objects : marker?.status === 'quarantined' && marker.mergedWrite !== undefined ? marker.mergedObjects : undefined;
     // Written again after a merge: a profile naming the folder's instant merged the earlier drop, not this one (hasMergedIncrement).
     // A quarantined folder never merged was read by no one: a profile naming its instant had this read's merge (a run that died before its marker).
     const afterMergedDrop = newDrop && mergedWrite !== undefined;
@@ -471,7 +528,25 @@ export async function ingestIncrementalExports(options: {
     // drops, up to its own drops' write), never a file written since, unchecked.
     const until = remerge ? dropsTurn?.until : undefined;
     const asMerged = until !== undefined;
-    const source = afterMergedDrop ? writtenAfter(folderSource, Date.parse(mergedWrite)) : asMerged ? asMergedSource(folderSource, until, dropsTurn?.after) : folderSource;
+    // The objects this read takes, by version, where the marker can record them: a new drop's are those its
+    // merged drops did not read (whatever their write time: the same second, or a multipart upload begun
+    // before), a first read's the folder as listed (not a file that appears between this listing and the read).
+    const recordable = objects.length <= MAX_RECORDED_OBJECTS;
+    const readObjects =
+      asMerged || remerge || !recordable
+        ? undefined
+        : afterMergedDrop
+          ? mergedObjects === undefined
+            ? undefined
+            : [...newObjects(objects, mergedObjects), ...(await carriedManifest(clients, config, `${base}${folder}`, objects, mergedObjects))]
+          : objects;
+    const source = asMerged
+      ? asMergedSource(folderSource, { ...dropsTurn, until })
+      : readObjects !== undefined
+        ? onlyObjects(folderSource, readObjects)
+        : afterMergedDrop
+          ? writtenAfter(folderSource, Date.parse(mergedWrite))
+          : folderSource;
     let increment: IncrementRead;
     try {
       // Merged again after a night: drops merged before, checked then against their manifests (the folder's now may list another drop's files only).
@@ -524,8 +599,10 @@ export async function ingestIncrementalExports(options: {
           quarantinedAt: new Date(at).toISOString(),
           // The fix written into the folder is read by the next hour (droppedAgain).
           ...(Number.isFinite(lastWrite) ? { lastWrite: isoInstant(lastWrite) } : {}),
+          // The fix is any object not listed now (droppedAgain).
+          ...(recordable ? { objects } : {}),
           // The merged drops stay merged: a night undoing them has them merged again (hasMergedDrops).
-          ...(mergedWrite === undefined ? {} : { mergedWrite, ...mergedDropsOf(marker) }),
+          ...(mergedWrite === undefined ? {} : { mergedWrite, ...mergedDropsOf(marker), ...(mergedObjects === undefined ? {} : { mergedObjects }) }),
         };
         await putRun(clients.documents, tables.runs, quarantined);
       }
@@ -667,8 +744,12 @@ export async function ingestIncrementalExports(options: {
     // Each drop with its own stamp and write, when the marker lists them (or, from before, records its one drop).
     const earlier = afterMergedDrop ? mergedDropList(marker) : [];
     const knownDrops = !afterMergedDrop || earlier.length > 0;
+    // The objects it read, while the drops' records stay within bounds (past them: by time, as before).
+    const recordedBefore = earlier.reduce((count, drop) => count + (drop.objects?.length ?? 0), 0);
+    const dropObjects = readObjects !== undefined && recordedBefore + readObjects.length <= MAX_RECORDED_OBJECTS ? { objects: readObjects } : {};
+    const drop: MergedDrop = { stampedAt: isoInstant(stamp), lastWrite: isoInstant(lastWrite), ...dropObjects };
     const written = Number.isFinite(lastWrite)
-      ? { lastWrite: isoInstant(lastWrite), stampedAt: isoInstant(stamp), ...(knownDrops ? { drops: [...earlier, { stampedAt: isoInstant(stamp), lastWrite: isoInstant(lastWrite) }] } : {}) }
+      ? { lastWrite: isoInstant(lastWrite), stampedAt: isoInstant(stamp), ...(knownDrops ? { drops: [...earlier, drop] } : {}), ...(recordable ? { objects } : {}) }
       : {};
     const done: IngestMarker =
       remerge && marker?.status === 'merged'
@@ -722,10 +803,46 @@ async function newestNight(clients: AwsClients, table: string, upToRunDate: stri
   return { runDate: night.runDate, runId: String(night.runId), status: String(night.status), ...(night.startedAt === undefined ? {} : { startedAt: night.startedAt }) };
 }
 
-/** A folder's files as one turn of its merged drops wrote them (dropTurns): after the turn before's, up to its own drops' write. */
-function asMergedSource(folder: ExportSource, until: number, after: number | undefined): ExportSource {
-  const upTo = writtenBy(folder, until);
-  return after === undefined ? upTo : writtenAfter(upTo, after);
+/**
+ * A folder's files as one turn of its merged drops read them (dropTurns): the objects they recorded,
+ * or, recording none, those written after the turn before's, up to its own drops' write.
+ */
+function asMergedSource(folder: ExportSource, turn: DropTurn & { until: number }): ExportSource {
+  if (turn.objects !== undefined) return onlyObjects(folder, turn.objects);
+  const upTo = writtenBy(folder, turn.until);
+  return turn.after === undefined ? upTo : writtenAfter(upTo, turn.after);
+}
+
+function withoutObjects(turn: DropTurn | undefined): DropTurn {
+  const { objects: _objects, ...rest } = turn ?? {};
+  return rest;
+}
+
+/**
+ * The folder's manifest for a new drop that did not write one, as a
+ * one-element list: when its merged drops read it and it lists no files, it says only that the
+ * folder is incremental, of this drop as of the earlier ones (else a drop of customers alone would
+ * read as a full snapshot missing its orders). One that lists files defines the drop it came with:
+ * not carried, the new drop is read by its own manifest, or as still being written until it has one.
+ */
+async function carriedManifest(
+  clients: AwsClients,
+  config: Config,
+  prefix: string,
+  listed: readonly RecordedObject[],
+  merged: readonly RecordedObject[],
+): Promise<RecordedObject[]> {
+  const manifest = listed.find((object) => object.key === MANIFEST_NAME);
+  if (manifest === undefined || newObjects([manifest], merged).length > 0) return [];
+  const text = await readObjectText(clients.s3, config.storage.exportsBucket, `${prefix}/${MANIFEST_NAME}`);
+  let parsed: unknown;
+  try {
+    parsed = text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const listsNoFiles = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && !('files' in parsed);
+  return listsNoFiles ? [manifest] : [];
 }
 
 /** What a stored profile has counted (increment-orders.ts); a client not stored has counted nothing. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientProfile } from '#shared/model.ts';
-import { droppedAgain, dropTurns, hasMergedIncrement, INGEST_JOB, lateOptOut, mergedDropList, mergeIncrement, mergeIncrementOrders, ownTurnCount, type IngestMarker } from '#shared/sender/ingest.ts';
+import { droppedAgain, dropTurns, hasMergedIncrement, INGEST_JOB, lateOptOut, mergedDropList, mergeIncrement, mergeIncrementOrders, newObjects, objectsOfTurns, ownTurnCount, type IngestMarker } from '#shared/sender/ingest.ts';
 import { incrementalStamp } from '#shared/store/buckets.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { PROTOTYPE_NAMES } from '#test/support/prototype-names.ts';
@@ -45,6 +45,59 @@ describe('incremental exports', () => {
     expect(droppedAgain(recorded, written)).toBe(false);
     expect(droppedAgain(recorded, written + 1000)).toBe(true);
     expect(droppedAgain(recorded, written - 1000)).toBe(false); // an object expired: nothing new
+  });
+
+  describe('a folder whose marker records the objects it read', () => {
+    const written = Date.UTC(2026, 11, 6, 1, 30, 7);
+    const orders = { key: 'orders.csv', etag: '"a1"', lastModified: written };
+    const manifest = { key: '_manifest.json', etag: '"m1"', lastModified: written - 1000 };
+    const merged: IngestMarker = {
+      job: INGEST_JOB, runDate: '2026-12-06T0930', runId: 'r', source: 's3://b/x/', status: 'merged', rows: 1, rejected: 0, clients: 1,
+      lastWrite: new Date(written).toISOString(), objects: [manifest, orders],
+    };
+
+    it('takes an object it did not read as a new drop whatever its write time: the same second, or earlier (a multipart upload begun before)', () => {
+      expect(droppedAgain(merged, written, [manifest, orders])).toBe(false);
+      expect(droppedAgain(merged, written, [manifest, orders, { key: 'customers.csv', etag: '"c1"', lastModified: written }])).toBe(true);
+      expect(droppedAgain(merged, written, [manifest, orders, { key: 'customers.csv', etag: '"c1"', lastModified: written - 60_000 }])).toBe(true);
+      // One of its objects written again, in the same second: another ETag.
+      expect(droppedAgain(merged, written, [manifest, { ...orders, etag: '"a2"' }])).toBe(true);
+      // An object deleted or expired: nothing new.
+      expect(droppedAgain(merged, written, [orders])).toBe(false);
+      expect(droppedAgain(merged, written, [])).toBe(false);
+      // A quarantined folder's fix, in the same second.
+      const quarantined: IngestMarker = { ...merged, status: 'quarantined', reason: 'bad', quarantinedAt: '2026-12-06T02:00:00.000Z' };
+      expect(droppedAgain(quarantined, written, [manifest, orders])).toBe(false);
+      expect(droppedAgain(quarantined, written, [manifest, { ...orders, etag: '"a2"' }])).toBe(true);
+    });
+
+    it('tells a marker recording no objects (from before, or a folder of too many) by time, as then', () => {
+      const { objects: _objects, ...byTime } = merged;
+      expect(droppedAgain(byTime, written, [manifest, orders, { key: 'customers.csv', etag: '"c1"', lastModified: written }])).toBe(false);
+      expect(droppedAgain(byTime, written + 1000, [manifest, orders])).toBe(true);
+      // No listing given: by time too.
+      expect(droppedAgain(merged, written + 1000)).toBe(true);
+    });
+
+    it('lists the new drop as the objects not recorded, by key, ETag and write', () => {
+      const customers = { key: 'customers.csv', etag: '"c1"', lastModified: written };
+      expect(newObjects([manifest, { ...orders, etag: '"a2"' }, customers], [manifest, orders])).toEqual([{ ...orders, etag: '"a2"' }, customers]);
+      expect(newObjects([{ ...orders, lastModified: written + 1000 }], [orders])).toEqual([{ ...orders, lastModified: written + 1000 }]);
+      expect(newObjects([orders], [orders])).toEqual([]);
+    });
+
+    it("puts back each drop's recorded objects after a night; a turn with a drop recording none reads by time", () => {
+      const customers = { key: 'customers.csv', etag: '"c1"', lastModified: written };
+      const w = new Date(written).toISOString();
+      const stampedAt = '2026-12-06T01:30:00.000Z';
+      const both: IngestMarker = { ...merged, drops: [{ stampedAt, lastWrite: w, objects: [manifest, orders] }, { stampedAt, lastWrite: w, objects: [customers] }] };
+      expect(dropTurns(both)).toEqual([{ stampedAt: Date.parse(stampedAt), until: written, objects: [manifest, orders, customers] }]);
+      const mixed: IngestMarker = { ...merged, drops: [{ stampedAt, lastWrite: w }, { stampedAt, lastWrite: w, objects: [customers] }] };
+      expect(dropTurns(mixed)).toEqual([{ stampedAt: Date.parse(stampedAt), until: written }]);
+      expect(objectsOfTurns([{ objects: [orders] }, { objects: [customers] }])).toEqual([orders, customers]);
+      expect(objectsOfTurns([{ objects: [orders] }, {}])).toBeUndefined();
+      expect(objectsOfTurns([])).toBeUndefined();
+    });
   });
 
   describe("a folder's merged drops", () => {
