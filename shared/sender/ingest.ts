@@ -528,25 +528,19 @@ export async function ingestIncrementalExports(options: {
     // drops, up to its own drops' write), never a file written since, unchecked.
     const until = remerge ? dropsTurn?.until : undefined;
     const asMerged = until !== undefined;
-    // The objects this read takes, by version, where the marker can record them: a new drop's are those its
-    // merged drops did not read (whatever their write time: the same second, or a multipart upload begun
-    // before), a first read's the folder as listed (not a file that appears between this listing and the read).
+    // The objects this read takes, as listed: a new drop's are those its merged drops did not read, by version
+    // where the marker records them (whatever their write time: the same second, or a multipart upload begun
+    // before), else by time (a marker from before); a first read's the folder as listed (not a file that
+    // appears between this listing and the read). Merged again after a night: the drops' own (asMergedSource).
     const recordable = objects.length <= MAX_RECORDED_OBJECTS;
+    const dropped = afterMergedDrop ? (mergedObjects === undefined ? writtenSince(objects, Date.parse(mergedWrite)) : newObjects(objects, mergedObjects)) : undefined;
     const readObjects =
-      asMerged || remerge || !recordable
+      asMerged || remerge
         ? undefined
-        : afterMergedDrop
-          ? mergedObjects === undefined
-            ? undefined
-            : [...newObjects(objects, mergedObjects), ...(await carriedManifest(clients, config, `${base}${folder}`, objects, mergedObjects))]
-          : objects;
-    const source = asMerged
-      ? asMergedSource(folderSource, { ...dropsTurn, until })
-      : readObjects !== undefined
-        ? onlyObjects(folderSource, readObjects)
-        : afterMergedDrop
-          ? writtenAfter(folderSource, Date.parse(mergedWrite))
-          : folderSource;
+        : dropped === undefined
+          ? objects
+          : [...dropped, ...(await carriedManifest(clients, config, `${base}${folder}`, objects, dropped))];
+    const source = asMerged ? asMergedSource(folderSource, { ...dropsTurn, until }) : readObjects !== undefined ? onlyObjects(folderSource, readObjects) : folderSource;
     let increment: IncrementRead;
     try {
       // Merged again after a night: drops merged before, checked then against their manifests (the folder's now may list another drop's files only).
@@ -813,6 +807,11 @@ function asMergedSource(folder: ExportSource, turn: DropTurn & { until: number }
   return turn.after === undefined ? upTo : writtenAfter(upTo, turn.after);
 }
 
+/** The listed objects written after `since` (epoch ms): a new drop into a folder whose marker records no objects, as then (writtenAfter). */
+function writtenSince(listed: readonly RecordedObject[], since: number): RecordedObject[] {
+  return listed.filter((object) => object.lastModified !== undefined && object.lastModified > since);
+}
+
 function withoutObjects(turn: DropTurn | undefined): DropTurn {
   const { objects: _objects, ...rest } = turn ?? {};
   return rest;
@@ -820,7 +819,7 @@ function withoutObjects(turn: DropTurn | undefined): DropTurn {
 
 /**
  * The folder's manifest for a new drop that did not write one, as a
- * one-element list: when its merged drops read it and it lists no files, it says only that the
+ * one-element list: when it lists no files (its merged drops read it), it says only that the
  * folder is incremental, of this drop as of the earlier ones (else a drop of customers alone would
  * read as a full snapshot missing its orders). One that lists files defines the drop it came with:
  * not carried, the new drop is read by its own manifest, or as still being written until it has one.
@@ -830,10 +829,10 @@ async function carriedManifest(
   config: Config,
   prefix: string,
   listed: readonly RecordedObject[],
-  merged: readonly RecordedObject[],
+  dropped: readonly RecordedObject[],
 ): Promise<RecordedObject[]> {
   const manifest = listed.find((object) => object.key === MANIFEST_NAME);
-  if (manifest === undefined || newObjects([manifest], merged).length > 0) return [];
+  if (manifest === undefined || dropped.some((object) => object.key === MANIFEST_NAME)) return [];
   const text = await readObjectText(clients.s3, config.storage.exportsBucket, `${prefix}/${MANIFEST_NAME}`);
   let parsed: unknown;
   try {

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ListObjectsV2Command, PutObjectCommand, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { createS3Client, type AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
-import { INGEST_JOB, type IngestMarker } from '#shared/sender/ingest.ts';
+import { INGEST_JOB, MAX_RECORDED_OBJECTS, type IngestMarker } from '#shared/sender/ingest.ts';
 import { incrementalPrefix } from '#shared/store/buckets.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { getRun } from '#shared/store/runs-store.ts';
@@ -153,5 +154,81 @@ describe('a quarantined incremental folder', () => {
       consent: false,
       welcomes: 0,
     });
+  });
+});
+
+describe('an incremental folder of more objects than a marker records', () => {
+  it('is recorded by its newest write alone, as before: a file written in a later second is read by the next hour', async () => {
+    const config = await campaignConfig(aws, 'many-objects');
+    await seedProfiles(aws, config, [
+      profileItem('mo-c', { stage: 'new', orderCount: 1, firstOrderAt: iso(AT + 20 * MINUTE), lastOrderAt: iso(AT + 20 * MINUTE) }),
+      profileItem('mo-o'),
+    ]);
+    const prefix = `${incrementalPrefix(config)}/${FOLDER}`;
+    const put = (name: string, body: string) => aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${prefix}/${name}`, Body: body }));
+    await put('_manifest.json', JSON.stringify({ mode: 'incremental' }));
+    await put(
+      'orders.csv',
+      'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status,refunded_amount\nmo-o1,mo-o,2026-11-23T09:20:00+08:00,SKU-1,Bag,leather,1,80.00,USD,paid,\n',
+    );
+    // Files the reader ignores, past the bound.
+    for (let n = 0; n < MAX_RECORDED_OBJECTS - 1; n++) await put(`note-${n}.txt`, 'not an export file');
+
+    await run(aws, config, AT, 'many-objects-1');
+    const marker = await getRun<IngestMarker>(aws.clients.documents, tableNames(config).runs, { job: INGEST_JOB, runDate: FOLDER });
+    expect(marker?.status === 'merged' ? { objects: marker.objects, drops: marker.drops?.map((drop) => drop.objects) } : undefined).toEqual({ objects: undefined, drops: [undefined] });
+
+    // S3 keeps LastModified to the second: the opt-out is written a second later.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await put('customers.csv', 'customer_id,accepts_marketing\nmo-c,false\n');
+    const second = await run(aws, config, AT + HOUR, 'many-objects-2');
+    const profile = await getProfile(aws.clients.documents, tableNames(config).profiles, 'mo-c');
+    expect({ ingested: second.ingested.exports, consent: profile?.acceptsMarketing, welcomes: (await emailsTo(aws, 'mo-c@example.com')).length }).toEqual({
+      ingested: [expect.stringContaining(FOLDER)],
+      consent: false,
+      welcomes: 0,
+    });
+  });
+});
+
+describe('a file appearing after the hour merged a folder whose manifest lists its files', () => {
+  it("is not read with that manifest (it defines the earlier drop): it waits for its own, then is read", async () => {
+    const config = await campaignConfig(aws, 'listed-manifest');
+    await seedProfiles(aws, config, [profileItem('lm-c'), profileItem('lm-o')]);
+    const prefix = `${incrementalPrefix(config)}/${FOLDER}`;
+    const put = (name: string, body: string) => aws.clients.s3.send(new PutObjectCommand({ Bucket: config.storage.exportsBucket, Key: `${prefix}/${name}`, Body: body }));
+    const manifestOf = (name: string, body: string) =>
+      JSON.stringify({ mode: 'incremental', files: [{ name, rows: 1, sha256: createHash('sha256').update(body).digest('hex') }] });
+    const orders =
+      'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status,refunded_amount\nlm-o1,lm-o,2026-11-23T09:20:00+08:00,SKU-1,Bag,leather,1,80.00,USD,paid,\n';
+    await put('orders.csv', orders);
+    await put('_manifest.json', manifestOf('orders.csv', orders));
+    const customers = 'customer_id,accepts_marketing\nlm-c,false\n';
+    await put('customers.csv', customers);
+    const listed = await aws.clients.s3.send(new ListObjectsV2Command({ Bucket: config.storage.exportsBucket, Prefix: `${prefix}/` }));
+    const ordersWritten = listed.Contents?.find((o) => o.Key?.endsWith('/orders.csv'))?.LastModified;
+
+    const hidden = s3Listing(config, (output) => {
+      output.Contents = output.Contents?.filter((o) => !o.Key?.endsWith('/customers.csv'));
+    });
+    expect((await run({ clients: { ...aws.clients, s3: hidden } }, config, AT, 'listed-manifest-1')).ingested.exports).toEqual([expect.stringContaining(FOLDER)]);
+    hidden.destroy();
+
+    const sameSecond = (output: Listing) => {
+      for (const object of output.Contents ?? []) if (object.Key?.endsWith('/customers.csv') && ordersWritten) object.LastModified = ordersWritten;
+    };
+    // Without a manifest of its own, the drop is taken as still being written (not quarantined yet).
+    const late = s3Listing(config, sameSecond);
+    const second = await run({ clients: { ...aws.clients, s3: late } }, config, AT + HOUR, 'listed-manifest-2');
+    late.destroy();
+    expect(second.ingested).toMatchObject({ exports: [], quarantined: [] });
+
+    // Its manifest, listing its file: read.
+    await put('_manifest.json', manifestOf('customers.csv', customers));
+    const whole = s3Listing(config, sameSecond);
+    const third = await run({ clients: { ...aws.clients, s3: whole } }, config, AT + HOUR + 30 * MINUTE, 'listed-manifest-3');
+    whole.destroy();
+    const profile = await getProfile(aws.clients.documents, tableNames(config).profiles, 'lm-c');
+    expect({ ingested: third.ingested.exports, consent: profile?.acceptsMarketing }).toEqual({ ingested: [expect.stringContaining(FOLDER)], consent: false });
   });
 });

@@ -99,12 +99,17 @@ describe('a folder of the repeated hour with both its drops merged, undone by a 
   it('puts each drop back as of its own stamp, around a folder stamped between the two passes: the opt-out between stands', { timeout: 300_000 }, async () => {
     const name = 'fb-both-drops';
     const { config, id, firstWrite, secondWrite } = await bothDropsMerged(name);
-    // The marker lists both drops, each with its own stamp and write.
+    // The marker lists both drops, each with its own stamp and write; the second, merged by this version, with the objects it read
+    // (the first's marker, from before, recorded none: it goes back by time).
     const marker = await markerOf(config);
     expect(marker).toMatchObject({ status: 'merged', stampedAt: '2026-11-01T06:30:00.000Z', lastWrite: new Date(secondWrite).toISOString() });
     expect(marker?.status === 'merged' ? marker.drops : undefined).toEqual([
       { stampedAt: '2026-11-01T05:30:00.000Z', lastWrite: new Date(firstWrite).toISOString() },
-      { stampedAt: '2026-11-01T06:30:00.000Z', lastWrite: new Date(secondWrite).toISOString() },
+      {
+        stampedAt: '2026-11-01T06:30:00.000Z',
+        lastWrite: new Date(secondWrite).toISOString(),
+        objects: [expect.objectContaining({ key: '_manifest.json', lastModified: secondWrite }), expect.objectContaining({ key: 'orders-2.csv' })],
+      },
     ]);
     await lateNight(config, name, id);
 
