@@ -48,6 +48,11 @@ export function bookPairsKey(config: Config): string {
   return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/advisor-pairs.json` : 'catalog/advisor-pairs.json';
 }
 
+/** Former Shopify addresses, hashed, with their clients' ids (address-book.ts): kept, like the catalogue. */
+export function addressBookKey(config: Config): string {
+  return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/state/address-book.json` : 'state/address-book.json';
+}
+
 /** Incremental exports (sign-ups and orders during the day) go under <prefix>/incremental/<stamp>/ (incrementalStamp). */
 export function incrementalPrefix(config: Config): string {
   return config.storage.exportsPrefix ? `${config.storage.exportsPrefix}/incremental` : 'incremental';

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { addressKeyOf, withLinks, withoutClients, type FormerAddress } from '#shared/store/address-book.ts';
+import { emailIdentity } from '#shared/tiering/identity.ts';
+import { fnv1a32 } from '#shared/text-hash.ts';
+
+const link = (email: string, customerId: string) => ({ ...addressKeyOf(email), customerId });
+
+describe('address book', () => {
+  it('keys an address as the night does: normalised, its sha256 the email identity, its FNV-1a the shard hash', () => {
+    const key = addressKeyOf('  Mei.Lin@Example.com ');
+    expect(key).toEqual(addressKeyOf('mei.lin@example.com'));
+    expect(`e-${key.sha256.slice(0, 20)}`).toBe(emailIdentity('mei.lin@example.com'));
+    expect(key.fnv).toBe(fnv1a32('mei.lin@example.com'));
+    expect(JSON.stringify(key)).not.toContain('mei');
+  });
+
+  it('adds tonight\'s links once, keeping the night that first saw each, in a stable order', () => {
+    const first = withLinks([], [link('b@example.com', '2'), link('a@example.com', '1')], '2026-11-23');
+    expect(first.map((e) => e.seenOn)).toEqual(['2026-11-23', '2026-11-23']);
+    const again = withLinks(first, [link('a@example.com', '1')], '2026-11-24');
+    expect(again).toEqual(first);
+    expect(withLinks([], [link('a@example.com', '1'), link('b@example.com', '2')], '2026-11-23')).toEqual(first);
+  });
+
+  it('forgets a client by id or by one of their addresses', () => {
+    const book: FormerAddress[] = withLinks([], [link('a@example.com', '1'), link('b@example.com', '2'), link('c@example.com', '3')], '2026-11-23');
+    expect(withoutClients(book, new Set(['1']), ['B@example.com']).map((e) => e.customerId)).toEqual(['3']);
+  });
+});
