@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import { ClienteleFunction } from './function.ts';
 import type { Storage } from './storage.ts';
+import { addressBookKey } from '#shared/store/buckets.ts';
 
 /**
  * The erasure command as the stack's ForgetFunctionName output and the README give it (docs/deploy.md
@@ -44,5 +45,8 @@ export class Erasure extends Construct {
     props.storage.grantTables(this.forget, { profiles: 'read', suppression: 'readWrite' });
     // Then everything else of theirs: tier history, ledger entries, advisor tasks, plain suppressions, profiles.
     props.storage.grantEraseTraces(this.forget);
+    // Their former addresses in the address book (address-book.ts).
+    props.storage.grantObject(this.forget, addressBookKey(props.storage.config), 'read');
+    props.storage.grantObject(this.forget, addressBookKey(props.storage.config), 'write');
   }
 }

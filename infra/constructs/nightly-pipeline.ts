@@ -32,6 +32,7 @@ import type {
 import { NIGHTLY_MEMORY_MB, NIGHTLY_TIMEOUT_MINUTES, nightlyNodeOptions } from '#shared/nightly/node-options.ts';
 import { REPORT_FILE } from '#shared/reports/nightly-report.ts';
 import { bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogKey, categoryAffinityKey, reportPrefix, rosterKey, SUMMARY_FILE } from '#shared/store/buckets.ts';
+import { addressBookKey } from '#shared/store/buckets.ts';
 import { acknowledge, acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import type { Settings } from '#infra/settings.ts';
@@ -138,6 +139,9 @@ export class NightlyPipeline extends Construct {
     // Last week's book pairs: a client whose advisor changed is introduced to the new one (handover).
     storage.grantObject(this.nightly, bookPairsKey(storage.config), 'write');
     storage.grantObject(this.nightly, bookPairsKey(storage.config), 'read');
+    // Former Shopify addresses (address-book.ts): read by every phase that loads a base, written by finish.
+    storage.grantObject(this.nightly, addressBookKey(storage.config), 'write');
+    storage.grantObject(this.nightly, addressBookKey(storage.config), 'read');
     // The suppression table holds the erasures: people who asked to be forgotten stay out of the base.
     storage.grantTables(this.nightly, {
       profiles: 'readWrite',

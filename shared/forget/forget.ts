@@ -7,6 +7,7 @@ import { normaliseEmail } from '#shared/email.ts';
 import { ID_BOUND, longerThan, MAX_EMAIL_CHARS } from '#shared/exports/fields.ts';
 import { INTRODUCTION_CAMPAIGN, taskEmailLedgerKey } from '#shared/advisors/tasks.ts';
 import { deleteClientSuppression, deletePlainSuppression, erasedKey, keepFeedbackIdsOnErasure, plainSuppressionsOf, recordErasure } from '#shared/store/erasure-store.ts';
+import { forgetFormerAddresses } from '#shared/store/address-book.ts';
 import { deleteClientHistory } from '#shared/store/history-store.ts';
 import { forgetOccasionCode, occasionRef, occasionsOfClients } from '#shared/store/coupon-store.ts';
 import { deleteLedgerEntries, forgetIntroduced, ledgerEntriesOf } from '#shared/store/ledger-store.ts';
@@ -63,7 +64,8 @@ export interface ForgetResult {
 
 export interface ForgetOptions {
   config: Config;
-  clients: Pick<AwsClients, 'documents'>;
+  /** With s3, their entries of the address book go at once; without, the next night that completes drops them (keepFormerAddresses). */
+  clients: Pick<AwsClients, 'documents'> & Partial<Pick<AwsClients, 's3'>>;
   request: ForgetRequest;
   /** Epoch ms, the caller's clock: when the erasure was recorded. */
   at: number;
@@ -112,6 +114,8 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   const emails = [...new Set([...addresses, ...suppressed])];
 
   const keys = await recordErasure(clients.documents, tables.suppression, { customerIds, emails }, at);
+  // Their former addresses: none of their old orders is linked to anyone again.
+  if (clients.s3 !== undefined) await forgetFormerAddresses(clients.s3, config, customerIds, emails);
   // The request's own id and address lead to the rest: they go last (eraseTraces), so a rerun still gets there.
   const requested = { customerIds: [...requestedIds], emails: request.email === undefined ? [] : [normaliseEmail(request.email)] };
   const erased = await eraseTraces({ config, clients }, { customerIds, emails, requested });

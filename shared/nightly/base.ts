@@ -70,6 +70,8 @@ export interface ShardClients {
   owns: (profile: Pick<UnkeptProfile, 'customerId' | 'email'>) => boolean;
   /** On the erasure list: one of these the shard owns and the export lacks is erased again, not marked absent (NightBase.erasedStored). */
   erased: (profile: Pick<UnkeptProfile, 'customerId' | 'email'>) => boolean;
+  /** Shown every profile of the base, held or not (former-addresses.ts). */
+  seen?: (profile: Pick<UnkeptProfile, 'customerId' | 'email'>) => void;
 }
 
 /** Whether a stored profile was last written by an attempt of night `runDate` (an increment's merge keeps the night it merged onto). */
@@ -136,6 +138,7 @@ export async function loadNightBase(
   };
   const visit = {
     unkept(profile: UnkeptProfile): void {
+      shard.seen?.(profile);
       if (!shard.owns(profile)) return;
       keyMoved.left.push(profile.customerId);
       if (shard.erased(profile)) {
@@ -160,6 +163,7 @@ export async function loadNightBase(
      * fails its condition, and a shard that scans after it leaves a profile written tonight alone.
      */
     kept(profile: UnkeptProfile): boolean {
+      shard.seen?.(profile);
       if (shard.owns(profile)) return false;
       keyMoved.held.push(profile.customerId);
       if (seenSinceSnapshot(profile)) return false;

@@ -310,6 +310,7 @@ export async function bucketShardRead(context: NightContext, store: WorkStore, s
   }
   // The shard's reading: reader i's share of the export, then bucket i.
   shardRead.readMs += shares[shard.index]?.readMs ?? 0;
+  if (shardKeySchemeOf(plan.export.files) === 'email') shardRead.otherBucket = (bucket, handlers) => readBucket(store, plan, shares, bucket, handlers);
   return shardRead;
 }
 

@@ -36,6 +36,8 @@ import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { seenByNight } from './history.ts';
 import { SINGLE_SHARD, type ShardSpec } from './shards.ts';
+import { FormerAddresses, type FormerLink } from './former-addresses.ts';
+import { readAddressBook, withLinks, writeAddressBook } from '#shared/store/address-book.ts';
 import { withWriteLease, type LeasedWork } from './write-lease.ts';
 import { distributionCollector, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { categoryAffinityCollector, mergeCategoryAffinities, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
@@ -176,6 +178,10 @@ export interface ShardRead {
   unknownCustomers: UnknownCustomerRejects;
   /** The export's files and the configuration, hashed (repeat.ts). */
   fingerprint: string;
+  /** A sharded night's other buckets, read whole (WIP: a client's lines under a former address, in another shard). */
+  otherBucket?: (bucket: number, handlers: NightHandlers) => Promise<void>;
+  /** Tonight's links of a former address to this shard's clients (set by loadShardBase), for the address book. */
+  formerLinks?: FormerLink[];
   readMs: number;
 }
 
@@ -310,8 +316,20 @@ export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'con
   // Forgotten, not absent: tonight's erased rows by their id, the base's by its stored id or address.
   const erasedTonight = new Set(shardRead.erasedIds);
   const erased = (profile: Pick<UnkeptProfile, 'customerId' | 'email'>) => erasedTonight.has(profile.customerId) || isErased(shardRead.erasures, profile.customerId, profile.email);
-  const base = await loadNightBase(context, { ours: (id) => ours.has(id), owns, erased });
+  // A Shopify client's lines under a former address (former-addresses.ts), by the base and the address book.
+  const former = new FormerAddresses(aggregator, await readAddressBook(context.clients.s3, context.config), (id) => erasedTonight.has(id) || isErased(shardRead.erasures, id));
+  const stored = (profile: Pick<UnkeptProfile, 'customerId' | 'email'>) => {
+    if (profile.email !== undefined) former.stored(profile.customerId, profile.email);
+  };
+  const base = await loadNightBase(context, { ours: (id) => ours.has(id), owns, erased, seen: stored });
   for (const id of base.erasedStored) if (!erasedTonight.has(id)) shardRead.erasedIds.push(id);
+  // A rerun's base is the before-image's address, not the one its earlier attempt wrote.
+  for (const [customerId, image] of base.planned) if (image?.email !== undefined) stored({ customerId, email: image.email });
+  if (shardRead.otherBucket !== undefined && former.hasAddressOnlyClients) {
+    const images = await readBeforeImages(context.clients.s3, context.config, context.runDate, { keep: (id) => !ours.has(id) });
+    for (const [customerId, image] of images) if (image?.email !== undefined) stored({ customerId, email: image.email });
+  }
+  shardRead.formerLinks = await former.link(shardRead.shard, ours, shardRead.otherBucket);
   if (orphans.customers === 0) return base;
   // Erased clients were left out already: their lines are not "unknown".
   const unknown = orphans.rejectsOf((id) => ours.has(id) && beforeState(base, id) === undefined);
@@ -476,6 +494,8 @@ export interface ShardOutcome {
   clvPredictionFailures?: number;
   /** The clients the shard counted absent, and counted back (AbsentTonight); absent in outcomes of earlier versions. */
   absentClients?: ShardAbsentClients;
+  /** Tonight's links of a former address to the shard's clients (former-addresses.ts), for the address book; absent when none. */
+  formerLinks?: FormerLink[];
 }
 
 /**
@@ -588,6 +608,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
     categoryAffinity: affinity.result(),
     taskFollowUps,
     plannedHandled: applied.plannedHandled,
+    ...(shardRead.formerLinks !== undefined && shardRead.formerLinks.length > 0 ? { formerLinks: shardRead.formerLinks } : {}),
     ...(roster === undefined ? {} : { roster }),
     ...(clvPredictionFailures.count > 0 ? { clvPredictionFailures: clvPredictionFailures.count } : {}),
     absentClients: { counted: base.absent.customerIds, countedBack: base.absent.countedBack },
@@ -687,6 +708,20 @@ async function digestRunsSince(context: NightContext, digestDate: string): Promi
 }
 
 /** Phase 4: the run summary from every shard's outcome, stored in S3 and the runs table, written under the write lease `run.writer`. */
+/**
+ * The address book with tonight's links (former-addresses.ts): written by a night that completes
+ * only, before it is recorded complete (a rerun after a crash writes the same links again), and
+ * without the clients who asked to be forgotten.
+ */
+async function keepFormerAddresses(context: Pick<NightContext, 'config' | 'clients' | 'runDate'>, links: readonly FormerLink[]): Promise<void> {
+  const { config, clients, runDate } = context;
+  const book = await readAddressBook(clients.s3, config);
+  if (links.length === 0 && book.length === 0) return;
+  const erasures = await loadErasures(clients.documents, tableNames(config).suppression);
+  const next = withLinks(book, links, runDate).filter((entry) => !isErased(erasures, entry.customerId));
+  if (next.length !== book.length || next.some((entry, i) => entry.sha256 !== book[i]?.sha256 || entry.customerId !== book[i]?.customerId)) await writeAddressBook(clients.s3, config, next);
+}
+
 export async function finishNight(
   context: NightContext,
   run: { source: string; startedAt: number; models: NightModels; admission: NightAdmission; outcomes: readonly ShardOutcome[]; writer: LeasedWork },
@@ -720,6 +755,7 @@ export async function finishNight(
   const summaryKey = `${reportPrefix(config, 'nightly', runDate)}/${SUMMARY_FILE}`;
   const campaignResults = await writeCampaignResults({ config, clients, runDate, tallies: outcomes.map((o) => o.campaignTallies), log });
   await writeCategoryAffinity(clients.s3, config, mergeCategoryAffinities(outcomes.map((o) => o.categoryAffinity)));
+  await keepFormerAddresses(context, outcomes.flatMap((o) => o.formerLinks ?? []));
   // By file and line, whichever shard found them.
   const rejects = outcomes
     .flatMap((o) => o.rejects)

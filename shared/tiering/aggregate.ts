@@ -215,6 +215,39 @@ export class ClientAggregator {
     return this.store.customers.email(slot) ?? this.store.emails.get(slot);
   }
 
+  /**
+   * Moves the lines of the client known only by an address (`from`, its email identity: no
+   * customer row) into customer `customerId`'s: a former address of theirs. Returns whether there were any.
+   */
+  linkFormerAddress(from: string, customerId: string): boolean {
+    this.settlePending();
+    const slot = this.slots.get(from);
+    if (slot === undefined || this.store.customers.has(slot) || from === customerId) return false;
+    const to = this.slots.get(customerId);
+    if (to === undefined) return false;
+    this.store.merge(slot, to);
+    this.slots.delete(from);
+    this.sortedIds = undefined;
+    this.lastCustomerId = undefined;
+    return true;
+  }
+
+  /** The addresses of the clients known by address only (no customer row), normalised. */
+  *addressOnlyClients(): IterableIterator<string> {
+    this.settlePending();
+    for (const [customerId, slot] of this.slots) {
+      if (this.store.customers.has(slot)) continue;
+      const email = this.store.emails.get(slot);
+      if (email !== undefined && emailIdentity(email) === customerId) yield email;
+    }
+  }
+
+  /** The email tonight's customer row gives the client, if any. */
+  customerEmail(customerId: string): string | undefined {
+    const slot = this.slots.get(customerId);
+    return slot === undefined ? undefined : this.store.customers.email(slot);
+  }
+
   /** Whether a customer row of the export carries this email (case and spaces aside). */
   hasCustomerWithEmail(email: string): boolean {
     return this.customerIdForEmail(normaliseEmail(email)) !== undefined;
