@@ -114,6 +114,9 @@ const NIGHTLY_SINGLE_RUN = [
   // The digests' book pairs of last week: handovers.
   's3:GetObject <bucket>/reports/catalog/advisor-pairs.json',
   's3:PutObject <bucket>/reports/catalog/advisor-pairs.json',
+  // Former Shopify addresses, hashed: read with the base, written by a night that completes.
+  's3:GetObject <bucket>/reports/state/address-book.json',
+  's3:PutObject <bucket>/reports/state/address-book.json',
   ...tableRead('profiles'),
   ...tableWrite('profiles'),
   ...tableRead('tierHistory'),
@@ -600,6 +603,8 @@ describe('least privilege', () => {
       // The stored roster, read when tonight's is not used: a first night without one is a 404, not a 403.
       { StringLike: { 's3:prefix': ['reports/catalog/advisors.json'] } },
       { StringLike: { 's3:prefix': ['reports/catalog/advisor-pairs.json'] } },
+      // The address book: a base without one yet is a 404, not a 403.
+      { StringLike: { 's3:prefix': ['reports/state/address-book.json'] } },
       // The attempts of a night are listed to find their before-images.
       { StringLike: { 's3:prefix': ['reports/nightly/*'] } },
       { StringLike: { 's3:prefix': ['reports/catalog/products.json'] } },
@@ -613,10 +618,20 @@ describe('least privilege', () => {
     expect(send?.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'hello@mail.maison.example' } });
   });
 
-  it('forget: finds the client\'s profiles and suppression entries, records the erasure, erases their traces in every table that holds them, nothing else', () => {
+  it('forget: finds the client\'s profiles and suppression entries, records the erasure, erases their traces in every table that holds them and their former addresses in the address book, nothing else', () => {
     expect(allowedPairs(synth.json, roleOf('forget'), labels)).toEqual(
-      expectedPairs(...ownLogs('forget'), ...tableRead('profiles'), ...tableRead('suppression'), ...tableWrite('suppression'), ...ERASE_TRACES),
+      expectedPairs(
+        ...ownLogs('forget'),
+        ...tableRead('profiles'),
+        ...tableRead('suppression'),
+        ...tableWrite('suppression'),
+        ...ERASE_TRACES,
+        's3:ListBucket <bucket>',
+        's3:GetObject <bucket>/reports/state/address-book.json',
+        's3:PutObject <bucket>/reports/state/address-book.json',
+      ),
     );
+    expect(statementsFor(synth.json, roleOf('forget'), 's3:ListBucket').map((s) => s.Condition)).toEqual([{ StringLike: { 's3:prefix': ['reports/state/address-book.json'] } }]);
   });
 
   it('unsubscribe: reads profiles and its secret, reads and writes the suppression list', () => {
