@@ -11,6 +11,9 @@ import { readObjectText } from '#shared/aws/s3-objects.ts';
 import { forgetClient } from '#shared/forget/forget.ts';
 import { addressKeyOf, readAddressBook } from '#shared/store/address-book.ts';
 import { addressBookKey, reportsBucket } from '#shared/store/buckets.ts';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import { crashingAfter } from '#test/support/crashing-clients.ts';
+import { expireWriteLeases } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { comparable, rowObjects, storedState } from '#test/support/nightly-comparison.ts';
@@ -59,6 +62,10 @@ const order = (name: string, email: string, day: string, amount: string, sku: st
 
 function runSingle(config: Config, runDate: string, runId: string, dir: string) {
   return runNightly({ clock: Date.now, runDate, runId, config, clients: aws.clients, source: directoryExportSource(dir) });
+}
+
+function nightWith(config: Config, clients: AwsClients, runDate: string, runId: string, dir: string) {
+  return runNightly({ clock: Date.now, runDate, runId, config, clients, source: directoryExportSource(dir) });
 }
 
 function runSharded(config: Config, runDate: string, runId: string, dir: string) {
@@ -171,6 +178,27 @@ describe('nightly, a Shopify client who changed her email', () => {
       expect(await storedState(aws, sharded)).toEqual(await storedState(aws, single));
     }
     expect((await storedState(aws, sharded)).profiles.map((p) => p.customerId)).toEqual(['900', '901']);
+  }, 300_000);
+
+  it('ends where one clean run ends when the night that links her old address stops part-way and is rerun', async () => {
+    const { night1, night2 } = await changedEmailNights('crash');
+    const clean = await scenarioConfig(aws, 'changed-email-crash-clean', LENIENT);
+    await runSingle(clean, '2026-11-22', 'changed-email-crash-clean-1', night1);
+    const counter = { writes: 0 };
+    await nightWith(clean, crashingAfter(aws.clients, Number.POSITIVE_INFINITY, undefined, counter), '2026-11-23', 'changed-email-crash-clean-2', night2);
+    const expected = { state: await storedState(aws, clean), book: await readAddressBook(aws.clients.s3, clean) };
+    expect(expected.book).toHaveLength(1);
+    // After her profile is written with the new address (the base's address is then the before-image's), and before.
+    for (const k of [...new Set([1, Math.floor(counter.writes / 2), counter.writes - 2])]) {
+      const config = await scenarioConfig(aws, `changed-email-crash-${k}`, LENIENT);
+      await runSingle(config, '2026-11-22', `changed-email-crash-${k}-1`, night1);
+      const dying = crashingAfter(aws.clients, k);
+      await expect(nightWith(config, dying, '2026-11-23', `changed-email-crash-${k}-2`, night2)).rejects.toThrow(/crash/);
+      await dying.settled();
+      await expireWriteLeases(aws, config, '2026-11-23');
+      await runSingle(config, '2026-11-23', `changed-email-crash-${k}-2-again`, night2);
+      expect({ state: await storedState(aws, config), book: await readAddressBook(aws.clients.s3, config) }, `rerun after ${k} of ${counter.writes} writes`).toEqual(expected);
+    }
   }, 300_000);
 
   it('keeps no address in the clear in the address book', async () => {
