@@ -8,7 +8,7 @@ import type { ShardSpec } from './shards.ts';
 import type { ExportHandlers, RowPosition } from '#shared/exports/types.ts';
 
 /**
- * WIP. A Shopify client's orders under a former address (Shopify keeps on each order the address
+ * A Shopify client's orders under a former address (Shopify keeps on each order the address
  * it was placed with): tonight her customer row has another address, so they would be read as an
  * unknown customer's. They are hers when the address is hers by the base (the address the last
  * completed night stored for her, or a rerun's before-image) or by the address book, no customer row

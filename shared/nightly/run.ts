@@ -178,7 +178,7 @@ export interface ShardRead {
   unknownCustomers: UnknownCustomerRejects;
   /** The export's files and the configuration, hashed (repeat.ts). */
   fingerprint: string;
-  /** A sharded night's other buckets, read whole (WIP: a client's lines under a former address, in another shard). */
+  /** A sharded night's other buckets, read whole: a client's lines under a former address, in another shard (former-addresses.ts). */
   otherBucket?: (bucket: number, handlers: NightHandlers) => Promise<void>;
   /** Tonight's links of a former address to this shard's clients (set by loadShardBase), for the address book. */
   formerLinks?: FormerLink[];
@@ -707,7 +707,6 @@ async function digestRunsSince(context: NightContext, digestDate: string): Promi
   return nights.filter((n) => n.runDate >= digestDate && n.status === 'completed').map((n) => n.advisorDigests);
 }
 
-/** Phase 4: the run summary from every shard's outcome, stored in S3 and the runs table, written under the write lease `run.writer`. */
 /**
  * The address book with tonight's links (former-addresses.ts): written by a night that completes
  * only, before it is recorded complete (a rerun after a crash writes the same links again), and
@@ -722,6 +721,7 @@ async function keepFormerAddresses(context: Pick<NightContext, 'config' | 'clien
   if (next.length !== book.length || next.some((entry, i) => entry.sha256 !== book[i]?.sha256 || entry.customerId !== book[i]?.customerId)) await writeAddressBook(clients.s3, config, next);
 }
 
+/** Phase 4: the run summary from every shard's outcome, stored in S3 and the runs table, written under the write lease `run.writer`. */
 export async function finishNight(
   context: NightContext,
   run: { source: string; startedAt: number; models: NightModels; admission: NightAdmission; outcomes: readonly ShardOutcome[]; writer: LeasedWork },

@@ -8,7 +8,7 @@ import { fnv1a32 } from '#shared/text-hash.ts';
 import { addressBookKey, reportsBucket } from './buckets.ts';
 
 /**
- * The address book (WIP): a Shopify client's former addresses, each tied to her customer id. Shopify's
+ * The address book: a Shopify client's former addresses, each tied to her customer id. Shopify's
  * orders name the client by the address they were placed with; once she changes it, her customer row
  * has the new one and only this book (after the first night, whose base still holds the old address)
  * says her earlier orders are hers. Addresses are kept hashed: sha256 of the normalised address
