@@ -9,6 +9,11 @@ import { isAscii } from 'node:buffer';
  * The rules, from csv-parse 7:
  * - a UTF-8 BOM at the very start is skipped;
  * - the record delimiter is the first of CRLF, LF or CR met outside quotes, then only that one;
+ *   unlike csv-parse, which reads any other CR or LF outside quotes as field content (merging the
+ *   lines of a file whose line ending changes part way into one record, rows silently lost), a
+ *   line break outside quotes that is not the delimiter fails (CSV_MIXED_LINE_ENDINGS, with the
+ *   physical line it ends): a CRLF in an LF or CR file, an LF alone or a lone CR in a CRLF file,
+ *   an LF in a CR file. Line breaks inside quotes are field content, whatever they are;
  * - a quote opens a quoted field only as the field's first byte; elsewhere it is a plain byte;
  * - inside quotes, "" is one quote; a quote followed by a comma, the record delimiter, a NUL
  *   byte or the end of the input closes the field; any other quote is kept with the one that
@@ -69,21 +74,34 @@ function fieldDecoder(buf: Buffer): (buf: Buffer, start: number, end: number) =>
 const latin1Field = (buf: Buffer, start: number, end: number): string => (buf as Buffer & SliceDecoders).latin1Slice(start, end);
 const utf8Field = (buf: Buffer, start: number, end: number): string => (buf as Buffer & SliceDecoders).utf8Slice(start, end);
 
-/** A CSV syntax error, shaped like csv-parse's: its code and its line counter. */
+/**
+ * A CSV syntax error, shaped like csv-parse's: its code and its line counter (for
+ * CSV_MIXED_LINE_ENDINGS, which csv-parse does not have, the physical line that ends with the
+ * stray line break, as rejects number lines); `detail`: fixed text saying more (never a value).
+ */
 export class CsvSyntaxError extends Error {
   override name = 'CsvSyntaxError';
   constructor(
-    readonly code: 'CSV_QUOTE_NOT_CLOSED' | 'CSV_MAX_RECORD_SIZE',
+    readonly code: 'CSV_QUOTE_NOT_CLOSED' | 'CSV_MAX_RECORD_SIZE' | 'CSV_MIXED_LINE_ENDINGS',
     readonly lines: number,
+    readonly detail?: string,
   ) {
     super(`${code} at line ${lines}`);
   }
 }
 
+const DELIMITER_NAMES = { [LF_ONLY]: 'LF', [CRLF]: 'CRLF', [CR_ONLY]: 'CR' } as const;
+
+/** The error for a line break outside quotes that is not the file's record delimiter. */
+function mixedLineEndings(line: number, found: 'LF alone' | 'CR' | 'CRLF', delimiter: number): CsvSyntaxError {
+  const expected = DELIMITER_NAMES[delimiter as keyof typeof DELIMITER_NAMES];
+  return new CsvSyntaxError('CSV_MIXED_LINE_ENDINGS', line, `this line ends with ${found}, the file's first line with ${expected} (or a line break in a field without quotes)`);
+}
+
 /**
  * Feed it the bytes of a file in chunks (push), then end(): it calls `onRecord` with every
- * record's fields and the physical line the record starts on (1 + the LF bytes before it,
- * quoted ones included), in order.
+ * record's fields, the physical line the record starts on (1 + the LF bytes before it, quoted
+ * ones included) and the number of lines it spans (1 + its quoted LF bytes), in order.
  */
 export class CsvRecordScanner {
   /** The bytes of a record not finished by the previous chunk, scanned again with the next. */
@@ -108,7 +126,7 @@ export class CsvRecordScanner {
    * its first byte, as another scanner left it there (`next`).
    */
   constructor(
-    private readonly onRecord: (fields: string[], line: number) => void,
+    private readonly onRecord: (fields: string[], line: number, lines: number) => void,
     private readonly maxRecordChars: number,
     from?: CsvRecordStart,
   ) {
@@ -257,11 +275,12 @@ export class CsvRecordScanner {
         }
         if (!quoting) {
           let delimiterLength = 0;
-          if (delimiter === LF_ONLY) delimiterLength = byte === LF ? 1 : 0;
-          else if (delimiter === CR_ONLY) delimiterLength = byte === CR ? 1 : 0;
-          else if (delimiter === CRLF && byte === CR) {
-            if (pos + 1 >= len && !final) return NEED_MORE;
-            delimiterLength = buf[pos + 1] === LF ? 2 : 0;
+          if (byte === CR || byte === LF) {
+            // Any line break here ends the record or fails: the next byte tells a CRLF from a CR.
+            if (byte === CR && pos + 1 >= len && !final) return NEED_MORE;
+            const crlf = byte === CR && buf[pos + 1] === LF;
+            if (delimiter === LF_ONLY ? byte === LF : delimiter === CR_ONLY ? byte === CR && !crlf : crlf) delimiterLength = crlf ? 2 : 1;
+            else throw mixedLineEndings(this.nextLine + newlines, byte === LF ? 'LF alone' : crlf ? 'CRLF' : 'CR', delimiter);
           }
           if (delimiterLength !== 0 || byte === COMMA) {
             const field = scratchLength >= 0 ? decode(this.scratch, 0, scratchLength) : decode(buf, runStart, runEnd);
@@ -319,7 +338,7 @@ export class CsvRecordScanner {
     this.csvLines += lineBreaks;
     this.delimiter = delimiter;
     this.consumed = this.scanFrom + end;
-    this.onRecord(fields, line);
+    this.onRecord(fields, line, 1 + newlines);
   }
 
   private reserve(size: number): void {

@@ -368,7 +368,8 @@ export function streamError(error: unknown, location: string): unknown {
   }
   if (typeof code === 'string' && code.startsWith('CSV_')) {
     const line = (error as { lines?: unknown }).lines;
-    return ExportError.at(location, `is not valid CSV: ${csvProblem(code)}`, {
+    const detail = error instanceof CsvSyntaxError ? error.detail : undefined;
+    return ExportError.at(location, `is not valid CSV: ${csvProblem(code, detail)}`, {
       line: typeof line === 'number' ? line : undefined,
       cause: error,
     });
@@ -376,9 +377,12 @@ export function streamError(error: unknown, location: string): unknown {
   return error;
 }
 
-// Only the error's code is used: a parser's own message may quote field values (personal data).
-function csvProblem(code: string): string {
+// Only the error's code is used (and our scanner's fixed detail): a parser's own message may quote
+// field values (personal data).
+function csvProblem(code: string, detail: string | undefined): string {
   switch (code) {
+    case 'CSV_MIXED_LINE_ENDINGS':
+      return `mixed line endings: ${detail ?? 'a line break outside quotes that is not the file\'s line ending'}`;
     case 'CSV_QUOTE_NOT_CLOSED':
       // Only noticed at the end of the file, so its line is the last one.
       return 'a quoted field is still open at the end of the file (truncated file or stray quote)';
@@ -393,13 +397,14 @@ function csvProblem(code: string): string {
 }
 
 /**
- * Calls `onRecord` for every CSV record with the physical line it starts on (1-based). Blank
- * lines come through as records of one empty field. Scanned by CsvRecordScanner (csv-scanner.ts),
- * which follows csv-parse's rules byte for byte; its errors carry csv-parse's codes and lines.
+ * Calls `onRecord` for every CSV record with the physical line it starts on (1-based) and the
+ * lines it spans. Blank lines come through as records of one empty field. Scanned by
+ * CsvRecordScanner (csv-scanner.ts), which follows csv-parse's rules byte for byte but refuses
+ * mixed line endings; its errors carry csv-parse's codes and lines.
  * Resolves to the line of the last record when the input ends inside it, without a line ending
  * (CsvRecordScanner.unterminatedLastLine), else undefined.
  */
-export async function readCsvRecords(bytes: Readable, onRecord: (fields: string[], line: number) => void): Promise<number | undefined> {
+export async function readCsvRecords(bytes: Readable, onRecord: (fields: string[], line: number, lines: number) => void): Promise<number | undefined> {
   const scanner = new CsvRecordScanner(onRecord, MAX_CSV_RECORD_CHARS);
   for await (const chunk of bytes as AsyncIterable<Buffer | string>) scanner.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   scanner.end();

@@ -65,6 +65,9 @@ export interface ThreadedFileRead {
 /** A data record shorter than the header that ends a block: a reject once another record follows, else a cut file. */
 export interface ShortRecord {
   line: number;
+  /** The lines it spans: each is a rejected row (CsvRows.rejectRecord). */
+  lines: number;
+  /** Said of each of its lines. */
   reason: string;
 }
 
@@ -463,9 +466,10 @@ class BlockedRead {
       }
       if (read.records > 0 && so.short !== undefined) {
         // The short record that ended the block before is followed by another: a bad row, not a cut file.
-        report.rows += 1;
-        report.rejected += 1;
-        if (file.rejects.length < MAX_KEPT_REJECTS) file.rejects.push({ file: part.location, line: so.short.line, reason: so.short.reason });
+        const { line, lines, reason } = so.short;
+        report.rows += lines;
+        report.rejected += lines;
+        for (let i = 0; i < lines && file.rejects.length < MAX_KEPT_REJECTS; i++) file.rejects.push({ file: part.location, line: line + i, reason });
         so.short = undefined;
       }
       report.rows += read.read.report.rows;

@@ -398,20 +398,20 @@ export function readThreadedBlock(
   try {
     checkTextBlock(bytes);
     if (block.header !== undefined) {
-      const header = new CsvRecordScanner((fields, line) => {
-        if (!rows.hasHeader) rows.record(fields, line);
+      const header = new CsvRecordScanner((fields, line, lines) => {
+        if (!rows.hasHeader) rows.record(fields, line, lines);
       }, MAX_CSV_RECORD_CHARS);
       header.push(Buffer.from(block.header.buffer, block.header.byteOffset, block.header.byteLength));
       header.end();
     }
     const scanner: CsvRecordScanner = new CsvRecordScanner(
-      (fields, line) => {
+      (fields, line, lines) => {
         if (rows.hasHeader) {
           records += 1;
-          rows.record(fields, line);
+          rows.record(fields, line, lines);
           return;
         }
-        rows.record(fields, line);
+        rows.record(fields, line, lines);
         onHeader(scanner.bytesBeforeNext, scanner.next);
       },
       MAX_CSV_RECORD_CHARS,
@@ -572,7 +572,7 @@ async function readOpenedFile(
   try {
     if (file.encoding === 'csv') {
       const rows = new CsvRows(location, format, sink, context.reject, report);
-      rows.end(await readCsvRecords(bytes, (fields, line) => rows.record(fields, line)), file);
+      rows.end(await readCsvRecords(bytes, (fields, line, lines) => rows.record(fields, line, lines)), file);
     } else await readJsonlFile(bytes, location, format, sink, context.reject, report);
     sink.end();
   } catch (error) {
@@ -788,6 +788,7 @@ class CsvRows {
   // file cut off mid-record ends that way. So it is only rejected once another record follows.
   private shortLine = 0;
   private shortWidth = 0;
+  private shortLines = 1;
 
   constructor(
     private readonly location: string,
@@ -801,7 +802,8 @@ class CsvRows {
     return this.headerSeen;
   }
 
-  record(fields: string[], line: number): void {
+  /** `lines`: the physical lines the record spans (more than one with quoted line breaks). */
+  record(fields: string[], line: number, lines = 1): void {
     if (!this.headerSeen) {
       this.headerSeen = true;
       if (isBlank(fields)) throw ExportError.at(this.location, 'first line is empty; expected a header row', { line });
@@ -811,22 +813,22 @@ class CsvRows {
     }
     const { keys, indexes, width, report } = this;
     if (this.shortLine !== 0) {
-      report.rows += 1;
-      this.reject(this.shortLine, this.shortReason());
+      this.rejectRecord(this.shortLine, this.shortLines, this.shortReason());
       this.shortLine = 0;
     }
     if (isBlank(fields)) return;
     if (fields.length < width) {
       this.shortLine = line;
       this.shortWidth = fields.length;
+      this.shortLines = lines;
+      return;
+    }
+    if (fields.length !== width) {
+      // Probably an unquoted comma: the values would land in the wrong columns.
+      this.rejectRecord(line, lines, `row has ${fields.length} columns, the header has ${width}`);
       return;
     }
     report.rows += 1;
-    if (fields.length !== width) {
-      // Probably an unquoted comma: the values would land in the wrong columns.
-      this.reject(line, `row has ${fields.length} columns, the header has ${width}`);
-      return;
-    }
     const values: RowValues = {};
     for (let i = 0; i < keys.length; i++) values[keys[i] as string] = cleanCsvValue(fields[indexes[i] as number]);
     this.sink.row(values, line);
@@ -854,7 +856,7 @@ class CsvRows {
   /** A block ended: its short last record (if any), a reject if another record follows it. */
   takeShort(): ShortRecord | undefined {
     if (this.shortLine === 0) return undefined;
-    const short = { line: this.shortLine, reason: this.shortReason() };
+    const short = { line: this.shortLine, lines: this.shortLines, reason: spannedReason(this.shortLine, this.shortLines, this.shortReason()) };
     this.shortLine = 0;
     return short;
   }
@@ -862,6 +864,23 @@ class CsvRows {
   private shortReason(): string {
     return `row has ${this.shortWidth} columns, the header has ${this.width}`;
   }
+
+  /**
+   * A record of the wrong width is rejected as one row per line it spans: a quote opened and not
+   * closed where it should be merges the lines up to a later quote into one record, and counted
+   * as one row, their loss would hide under the reject share. Each line is listed.
+   */
+  private rejectRecord(line: number, lines: number, reason: string): void {
+    this.report.rows += lines;
+    const listed = spannedReason(line, lines, reason);
+    for (let i = 0; i < lines; i++) this.reject(line + i, listed);
+  }
+}
+
+/** The reason of a rejected record, said of each line when it spans several (CsvRows.rejectRecord). */
+function spannedReason(line: number, lines: number, reason: string): string {
+  if (lines === 1) return reason;
+  return `${reason}: one record over lines ${line} to ${line + lines - 1} (a quote opened and not closed?), each of its ${lines} lines counted as a rejected row`;
 }
 
 /** A record of empty or blank fields only: a blank line, or Shopify's ",,,,," filler. */

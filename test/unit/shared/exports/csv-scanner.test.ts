@@ -11,6 +11,7 @@ import { MAX_CSV_RECORD_CHARS, readCsvRecords } from '#shared/exports/decode.ts'
  * random chunks, both give the same records with the same physical lines, or fail with the same
  * code at the same csv-parse line. (On a failure csv-parse drops the records it parsed from the
  * failing chunk, so there its records need only be a prefix of the scanner's: the file fails.)
+ * Except where the scanner refuses mixed line endings, which csv-parse reads as field content.
  */
 
 type Outcome = { records: [string[], number][]; error?: { code: string; lines: unknown } };
@@ -45,6 +46,19 @@ function csvParseRecords(chunks: Buffer[], maxRecordSize: number): Promise<Outco
 }
 
 function expectSameOutcome(actual: Outcome, expected: Outcome): void {
+  if (actual.error?.code === 'CSV_MIXED_LINE_ENDINGS') {
+    // Where the scanner refuses a line break outside quotes that is not the line ending,
+    // csv-parse read it as field content: the same records before it, then (unless csv-parse
+    // failed first, its records a prefix) one with a CR or LF in a field: that record, or the
+    // next when the stray LF follows a CR that ends a record of a CR file.
+    const before = Math.min(actual.records.length, expected.records.length);
+    expect(actual.records.slice(0, before)).toEqual(expected.records.slice(0, before));
+    if (expected.error === undefined) {
+      const merged = expected.records.slice(actual.records.length, actual.records.length + 2);
+      expect(merged.some(([fields]) => fields.some((field) => field.includes('\r') || field.includes('\n')))).toBe(true);
+    }
+    return;
+  }
   if (expected.error === undefined) {
     expect(actual).toEqual(expected);
     return;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ExportKind, RowPosition } from '#shared/exports/types.ts';
 import type { CustomerRecord, OrderLine, ProductRecord } from '#shared/model.ts';
-import { appendFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { generateExport } from '#local/generate/generate.ts';
@@ -474,6 +474,26 @@ describe('repartitionShare', () => {
     await expect(repartitionShare({ runId: 'r', runDate, config: parseConfig({}), log: silentLog, threads: 0 }, slow, source, plan, 0)).rejects.toThrow(/orders\.csv, line \d+: is not valid CSV/);
     expect(started).toBeGreaterThan(0);
     expect(written).toBe(started);
+  }, 60_000);
+
+  it("refuses a part whose line ending changes part way, naming its line, whether its reader uses threads or not (a share reads as readExport does)", async () => {
+    const dir = join(work, 'mixed-endings');
+    const runDate = '2026-11-23';
+    await generateExport({ customers: 300, seed: 37, asOf: runDate, timeZone: 'Europe/Paris', orderParts: 1, malformedRows: 0 }, dir);
+    // Line 100 ends with CRLF in an LF file: read as field content, it merged two lines into one.
+    const file = join(dir, 'orders.csv');
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    await writeFile(file, lines.map((line, i) => (i === 99 ? `${line}\r` : line)).join('\n'));
+    const source = directoryExportSource(dir);
+    const config = parseConfig({});
+    for (const threads of [0, 2]) {
+      const store = directoryWorkStore(join(work, `work-mixed-${threads}`));
+      const plan = await planShares(store, { runId: 'r', shards: 2, exportRules: { requireManifest: false }, plannedUnder: plannedConfigOf(config) }, source);
+      const reading = (async () => {
+        for (let reader = 0; reader < plan.readers; reader++) await repartitionShare({ runId: 'r', runDate, config, log: silentLog, threads }, store, source, plan, reader);
+      })();
+      await expect(reading).rejects.toThrow(/orders\.csv, line 100: is not valid CSV: mixed line endings: this line ends with CRLF, the file's first line with LF/);
+    }
   }, 60_000);
 });
 
