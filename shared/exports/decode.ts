@@ -313,23 +313,41 @@ async function* gunzipped(input: Readable, options: DecodeOptions, refuseNul = t
     headLength += next.value.length;
   }
   const start = head.length === 1 ? (head[0] as Buffer) : Buffer.concat(head);
+  /** Bytes of the file handed on, and whether all were. */
+  let fed = 0;
+  let fedAll = false;
   async function* replay(): AsyncGenerator<Buffer> {
     if (start.length > 0) yield start;
-    yield* bytes;
+    fed = start.length;
+    for await (const chunk of bytes) {
+      yield chunk;
+      fed += chunk.length;
+    }
+    fedAll = true;
   }
-  let decoded: AsyncIterable<Buffer>;
   if (start.length >= 2 && start[0] === 0x1f && start[1] === 0x8b) {
     const gunzip = createGunzip();
     // Errors of either side reach the gunzip stream, hence the loop below; nothing to do here.
     pipeline(Readable.from(replay(), { objectMode: false }), gunzip, () => undefined);
-    decoded = gunzip;
-  } else {
-    decoded = replay();
+    for await (const chunk of gunzip) {
+      if (refuseNul) refuseBinary(chunk);
+      yield chunk;
+    }
+    // zlib reads members one after the other (`cat a.gz b.gz`), but stops quietly at NUL bytes
+    // after one (taken for padding): a zeroed last member read as nothing, the file as its first
+    // members only. Its bytesWritten is the input it consumed: any byte left over fails the file.
+    if (!fedAll || gunzip.bytesWritten !== fed) throw trailingBytes();
+    return;
   }
-  for await (const chunk of decoded) {
+  for await (const chunk of replay()) {
     if (refuseNul) refuseBinary(chunk);
     yield chunk;
   }
+}
+
+/** Bytes after a gzip file's last member that are not another member; a Z_ code reads as a bad gzip (streamError). */
+function trailingBytes(): Error {
+  return Object.assign(new Error('bytes after its last gzip member are not another member: a damaged or padded file?'), { code: 'Z_TRAILING_DATA' });
 }
 
 /**
