@@ -722,24 +722,15 @@ interface ColumnPositions {
 }
 
 /**
- * A column's name as matched: trimmed, without a BOM, in any case, spaces, hyphens and underscores
- * alike (`Accepts Marketing`, `accepts-marketing`): a consent column spelled so and ignored as
- * unknown would leave every opt-out in it unread.
- */
-function columnKey(name: string): string {
-  return name.replace(/^\uFEFF/, '').trim().toLowerCase().replace(/[\s_-]+/g, '_');
-}
-
-/**
  * Matches names (a CSV header, a JSONL object's fields) to a format's columns, one rule for both
- * encodings (columnKey).
+ * encodings (headerName).
  */
 function columnPositions(names: readonly string[], columns: readonly string[]): ColumnPositions {
-  const matched = names.map(columnKey);
+  const matched = names.map(headerName);
   const keys: string[] = [];
   const indexes: number[] = [];
   for (const column of columns) {
-    const wanted = columnKey(column);
+    const wanted = headerName(column);
     const index = matched.indexOf(wanted);
     if (index === -1) continue;
     if (index !== matched.lastIndexOf(wanted)) return { keys, indexes, twice: { column, count: matched.filter((name) => name === wanted).length } };
@@ -747,6 +738,15 @@ function columnPositions(names: readonly string[], columns: readonly string[]): 
     indexes.push(index);
   }
   return { keys, indexes };
+}
+
+/**
+ * A header name as columns are matched: trimmed, without a BOM, in any case, spaces, hyphens and
+ * underscores alike (`Accepts Marketing`, `accepts-marketing`): a consent column spelled so and
+ * ignored as unknown would leave every opt-out in it unread.
+ */
+function headerName(name: string): string {
+  return (name.charCodeAt(0) === 0xfeff ? name.slice(1) : name).trim().toLowerCase().replace(/[\s_-]+/g, '_');
 }
 
 /** Maps a CSV header onto a format's columns (columnPositions); a column named twice or a required one missing fails the file. */
@@ -784,6 +784,8 @@ class CsvRows {
   private indexes: number[] = [];
   private width = 0;
   private headerSeen = false;
+  /** The header's names as columnPositions matches them (trimmed, no BOM, lower case). */
+  private names: string[] = [];
   // A record with fewer columns than the header is a bad row, unless it is the last record: a
   // file cut off mid-record ends that way. So it is only rejected once another record follows.
   private shortLine = 0;
@@ -809,6 +811,7 @@ class CsvRows {
       if (isBlank(fields)) throw ExportError.at(this.location, 'first line is empty; expected a header row', { line });
       ({ keys: this.keys, indexes: this.indexes } = headerIndexes(fields, this.format, this.location));
       this.width = fields.length;
+      this.names = fields.map(headerName);
       return;
     }
     const { keys, indexes, width, report } = this;
@@ -829,6 +832,11 @@ class CsvRows {
       return;
     }
     report.rows += 1;
+    if (this.repeatsHeader(fields)) {
+      // Read as data it became a client "customer_id", a product "sku" (values of the file: not quoted).
+      this.reject(line, 'row repeats the header (the column names): two exports joined into one file, or a header written with each part of it?');
+      return;
+    }
     const values: RowValues = {};
     for (let i = 0; i < keys.length; i++) values[keys[i] as string] = cleanCsvValue(fields[indexes[i] as number]);
     this.sink.row(values, line);
@@ -859,6 +867,15 @@ class CsvRows {
     const short = { line: this.shortLine, lines: this.shortLines, reason: spannedReason(this.shortLine, this.shortLines, this.shortReason()) };
     this.shortLine = 0;
     return short;
+  }
+
+  /** Whether a record of the header's width has its names for cells (the first compared first: cheap). */
+  private repeatsHeader(fields: string[]): boolean {
+    const { names } = this;
+    const first = fields[0] as string;
+    if (first.length < (names[0] as string).length || headerName(first) !== names[0]) return false;
+    for (let i = 1; i < names.length; i++) if (headerName(fields[i] as string) !== names[i]) return false;
+    return true;
   }
 
   private shortReason(): string {
