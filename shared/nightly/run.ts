@@ -35,7 +35,7 @@ import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { seenByNight } from './history.ts';
-import { SINGLE_SHARD, type ShardSpec } from './shards.ts';
+import { shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from './shards.ts';
 import { FormerAddresses, type FormerLink } from './former-addresses.ts';
 import { readAddressBook, withLinks, writeAddressBook } from '#shared/store/address-book.ts';
 import { withWriteLease, type LeasedWork } from './write-lease.ts';
@@ -316,20 +316,26 @@ export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'con
   // Forgotten, not absent: tonight's erased rows by their id, the base's by its stored id or address.
   const erasedTonight = new Set(shardRead.erasedIds);
   const erased = (profile: Pick<UnkeptProfile, 'customerId' | 'email'>) => erasedTonight.has(profile.customerId) || isErased(shardRead.erasures, profile.customerId, profile.email);
-  // A Shopify client's lines under a former address (former-addresses.ts), by the base and the address book.
-  const former = new FormerAddresses(aggregator, await readAddressBook(context.clients.s3, context.config), (id) => erasedTonight.has(id) || isErased(shardRead.erasures, id));
+  // A Shopify client's lines under a former address (former-addresses.ts), by the base and the address book. Only
+  // orders that name their client by address (Shopify's) can be under a former one: a generic export's base is not looked through.
+  const former =
+    shardKeySchemeOf(shardRead.read.files) === 'email'
+      ? new FormerAddresses(aggregator, await readAddressBook(context.clients.s3, context.config), (id) => erasedTonight.has(id) || isErased(shardRead.erasures, id))
+      : undefined;
   const stored = (profile: Pick<UnkeptProfile, 'customerId' | 'email'>) => {
-    if (profile.email !== undefined) former.stored(profile.customerId, profile.email);
+    if (profile.email !== undefined) former?.stored(profile.customerId, profile.email);
   };
-  const base = await loadNightBase(context, { ours: (id) => ours.has(id), owns, erased, seen: stored });
+  const base = await loadNightBase(context, { ours: (id) => ours.has(id), owns, erased, ...(former === undefined ? {} : { seen: stored }) });
   for (const id of base.erasedStored) if (!erasedTonight.has(id)) shardRead.erasedIds.push(id);
-  // A rerun's base is the before-image's address, not the one its earlier attempt wrote.
-  for (const [customerId, image] of base.planned) if (image?.email !== undefined) stored({ customerId, email: image.email });
-  if (shardRead.otherBucket !== undefined && former.hasAddressOnlyClients) {
-    const images = await readBeforeImages(context.clients.s3, context.config, context.runDate, { keep: (id) => !ours.has(id) });
-    for (const [customerId, image] of images) if (image?.email !== undefined) stored({ customerId, email: image.email });
+  if (former !== undefined) {
+    // A rerun's base is the before-image's address, not the one its earlier attempt wrote.
+    for (const [customerId, image] of base.planned) if (image?.email !== undefined) stored({ customerId, email: image.email });
+    if (shardRead.otherBucket !== undefined && former.hasAddressOnlyClients) {
+      const images = await readBeforeImages(context.clients.s3, context.config, context.runDate, { keep: (id) => !ours.has(id) });
+      for (const [customerId, image] of images) if (image?.email !== undefined) stored({ customerId, email: image.email });
+    }
+    shardRead.formerLinks = await former.link(shardRead.shard, ours, shardRead.otherBucket);
   }
-  shardRead.formerLinks = await former.link(shardRead.shard, ours, shardRead.otherBucket);
   if (orphans.customers === 0) return base;
   // Erased clients were left out already: their lines are not "unknown".
   const unknown = orphans.rejectsOf((id) => ours.has(id) && beforeState(base, id) === undefined);
