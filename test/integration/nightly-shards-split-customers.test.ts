@@ -10,7 +10,7 @@ import { nightContext, runNightly } from '#shared/nightly/run.ts';
 import { shardOf, shardsOf } from '#shared/nightly/shards.ts';
 import { recordErasure } from '#shared/store/erasure-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { scratchDir } from '#test/support/export-files.ts';
+import { csv, LENIENT_GUARDS, scratchDir, SHOPIFY_CUSTOMERS_HEADER, SHOPIFY_ORDERS_HEADER } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { comparable, rowObjects, storedState } from '#test/support/nightly-comparison.ts';
 
@@ -30,13 +30,7 @@ import { comparable, rowObjects, storedState } from '#test/support/nightly-compa
 const aws = sharedAws();
 const work = scratchDir('split-customers');
 const SHARDS = 2;
-/** Guards open: a base of two or three clients moves a large share of them with one order. */
-const LENIENT = { maxRejectShare: 1, plausibility: { maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1, maxUnexplainedLapseShare: 1 } } as const;
 
-const CUSTOMERS_HEADER = ['Customer ID', 'First Name', 'Last Name', 'Email', 'Accepts Email Marketing'];
-const ORDERS_HEADER = ['Name', 'Email', 'Financial Status', 'Created at', 'Currency', 'Subtotal', 'Lineitem quantity', 'Lineitem name', 'Lineitem price', 'Lineitem sku'];
-
-const csvOf = (rows: string[][]) => rows.map((row) => row.join(',')).join('\n') + '\n';
 
 /** A customer id and email whose shards of SHARDS differ (`apart`) or agree. */
 function customer(prefix: string, apart: boolean): { id: string; email: string } {
@@ -59,7 +53,7 @@ function otherShardEmail(email: string, prefix: string): string {
 async function exportOf(name: string, files: Record<string, string[][]>): Promise<string> {
   const dir = join(work, name);
   await mkdir(dir, { recursive: true });
-  for (const [file, rows] of Object.entries(files)) await writeFile(join(dir, file), csvOf(rows));
+  for (const [file, rows] of Object.entries(files)) await writeFile(join(dir, file), csv(rows));
   return dir;
 }
 
@@ -81,14 +75,14 @@ describe('sharded night, a Shopify customer listed with and without an email', (
     it(`refuses before any write when the rows fall to two shards (${variant}); one run merges them`, async () => {
       const split = customer('31', true);
       const night1 = await exportOf(`night1-${missingEmail || 'empty'}`, {
-        'customers_export_1.csv': [CUSTOMERS_HEADER, [split.id, 'Mei', 'Lin', split.email, 'yes'], ['999', 'Other', 'One', 'other@example.com', 'yes']],
-        'orders_export_1.csv': [ORDERS_HEADER, order('#1002', 'other@example.com', '02', '20.00', 'SOAP-1')],
+        'customers_export_1.csv': [SHOPIFY_CUSTOMERS_HEADER, [split.id, 'Mei', 'Lin', split.email, 'yes'], ['999', 'Other', 'One', 'other@example.com', 'yes']],
+        'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, order('#1002', 'other@example.com', '02', '20.00', 'SOAP-1')],
       });
       const night2 = await exportOf(`night2-${missingEmail || 'empty'}`, {
-        'customers_export_1.csv': [CUSTOMERS_HEADER, [split.id, 'Mei', 'Lin', split.email, 'yes'], ['999', 'Other', 'One', 'other@example.com', 'yes']],
+        'customers_export_1.csv': [SHOPIFY_CUSTOMERS_HEADER, [split.id, 'Mei', 'Lin', split.email, 'yes'], ['999', 'Other', 'One', 'other@example.com', 'yes']],
         // The same client in a later part: a new last name, no usable email, consent withdrawn.
-        'customers_export_2.csv': [CUSTOMERS_HEADER, [split.id, '', 'Lin-Wang', missingEmail, 'no']],
-        'orders_export_1.csv': [ORDERS_HEADER, order('#1001', split.email, '01', '1500.00', 'BAG-1'), order('#1002', 'other@example.com', '02', '20.00', 'SOAP-1')],
+        'customers_export_2.csv': [SHOPIFY_CUSTOMERS_HEADER, [split.id, '', 'Lin-Wang', missingEmail, 'no']],
+        'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, order('#1001', split.email, '01', '1500.00', 'BAG-1'), order('#1002', 'other@example.com', '02', '20.00', 'SOAP-1')],
       });
       const tag = missingEmail === '' ? 'empty' : 'invalid';
       const single = await scenarioConfig(aws, `split-${tag}-single`, { maxRejectShare: 1 });
@@ -117,17 +111,17 @@ describe('sharded night, a Shopify customer listed with and without an email', (
     const oldEmail = 'mei.old@example.com';
     const newEmail = otherShardEmail(oldEmail, 'mei.new');
     const night1 = await exportOf('two-emails-1', {
-      'customers_export_1.csv': [CUSTOMERS_HEADER, ['41', 'Mei', 'Lin', oldEmail, 'yes'], ['999', 'Other', 'One', 'other@example.com', 'yes']],
-      'orders_export_1.csv': [ORDERS_HEADER, order('#1001', oldEmail, '01', '1500.00', 'BAG-1'), order('#1002', 'other@example.com', '02', '20.00', 'SOAP-1')],
+      'customers_export_1.csv': [SHOPIFY_CUSTOMERS_HEADER, ['41', 'Mei', 'Lin', oldEmail, 'yes'], ['999', 'Other', 'One', 'other@example.com', 'yes']],
+      'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, order('#1001', oldEmail, '01', '1500.00', 'BAG-1'), order('#1002', 'other@example.com', '02', '20.00', 'SOAP-1')],
     });
     const night2 = await exportOf('two-emails-2', {
       // She said no on the platform, then changed her address: the later part has the new address and a "yes".
-      'customers_export_1.csv': [CUSTOMERS_HEADER, ['41', 'Mei', 'Lin', oldEmail, 'no'], ['999', 'Other', 'One', 'other@example.com', 'yes']],
-      'customers_export_2.csv': [CUSTOMERS_HEADER, ['41', 'Mei', 'Lin', newEmail, 'yes']],
-      'orders_export_1.csv': [ORDERS_HEADER, order('#1002', 'other@example.com', '02', '20.00', 'SOAP-1'), order('#1003', newEmail, '20', '30.00', 'SOAP-1')],
+      'customers_export_1.csv': [SHOPIFY_CUSTOMERS_HEADER, ['41', 'Mei', 'Lin', oldEmail, 'no'], ['999', 'Other', 'One', 'other@example.com', 'yes']],
+      'customers_export_2.csv': [SHOPIFY_CUSTOMERS_HEADER, ['41', 'Mei', 'Lin', newEmail, 'yes']],
+      'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, order('#1002', 'other@example.com', '02', '20.00', 'SOAP-1'), order('#1003', newEmail, '20', '30.00', 'SOAP-1')],
     });
-    const single = await scenarioConfig(aws, 'two-emails-single', LENIENT);
-    const sharded = await scenarioConfig(aws, 'two-emails-sharded', LENIENT);
+    const single = await scenarioConfig(aws, 'two-emails-single', LENIENT_GUARDS);
+    const sharded = await scenarioConfig(aws, 'two-emails-sharded', LENIENT_GUARDS);
     await runSingle(single, '2026-11-22', 'two-emails-single-1', night1);
     await runSharded(sharded, '2026-11-22', 'two-emails-sharded-1', night1);
     const before = await storedState(aws, sharded);
@@ -152,15 +146,15 @@ describe('sharded night, a Shopify customer listed with and without an email', (
     const oldEmail = 'lin.old@example.com';
     const newEmail = otherShardEmail(oldEmail, 'lin.new');
     const night1 = await exportOf('two-emails-phases-1', {
-      'customers_export_1.csv': [CUSTOMERS_HEADER, ['43', 'Lin', 'Wu', oldEmail, 'yes']],
-      'orders_export_1.csv': [ORDERS_HEADER, order('#3001', oldEmail, '01', '150.00', 'SOAP-1')],
+      'customers_export_1.csv': [SHOPIFY_CUSTOMERS_HEADER, ['43', 'Lin', 'Wu', oldEmail, 'yes']],
+      'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, order('#3001', oldEmail, '01', '150.00', 'SOAP-1')],
     });
     const night2 = await exportOf('two-emails-phases-2', {
-      'customers_export_1.csv': [CUSTOMERS_HEADER, ['43', 'Lin', 'Wu', newEmail, 'yes'], ['998', 'Other', 'One', 'other@example.com', 'yes']],
-      'customers_export_2.csv': [CUSTOMERS_HEADER, ['43', 'Lin', 'Wu', oldEmail, 'no']],
-      'orders_export_1.csv': [ORDERS_HEADER, order('#3001', oldEmail, '01', '150.00', 'SOAP-1'), order('#3002', 'other@example.com', '02', '20.00', 'SOAP-1')],
+      'customers_export_1.csv': [SHOPIFY_CUSTOMERS_HEADER, ['43', 'Lin', 'Wu', newEmail, 'yes'], ['998', 'Other', 'One', 'other@example.com', 'yes']],
+      'customers_export_2.csv': [SHOPIFY_CUSTOMERS_HEADER, ['43', 'Lin', 'Wu', oldEmail, 'no']],
+      'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, order('#3001', oldEmail, '01', '150.00', 'SOAP-1'), order('#3002', 'other@example.com', '02', '20.00', 'SOAP-1')],
     });
-    const config = await scenarioConfig(aws, 'two-emails-phases', LENIENT);
+    const config = await scenarioConfig(aws, 'two-emails-phases', LENIENT_GUARDS);
     await runSingle(config, '2026-11-22', 'two-emails-phases-1', night1);
     const before = await storedState(aws, config);
     const source = directoryExportSource(night2);
@@ -178,16 +172,16 @@ describe('sharded night, a Shopify customer listed with and without an email', (
     const oldEmail = 'ana.old@example.com';
     const newEmail = otherShardEmail(oldEmail, 'ana.new');
     const night1 = await exportOf('moved-1', {
-      'customers_export_1.csv': [CUSTOMERS_HEADER, ['44', 'Ana', 'Ruiz', oldEmail, 'yes'], ['997', 'Other', 'One', 'other@example.com', 'yes']],
-      'orders_export_1.csv': [ORDERS_HEADER, order('#4001', oldEmail, '01', '900.00', 'COAT-1'), order('#4002', 'other@example.com', '02', '20.00', 'SOAP-1')],
+      'customers_export_1.csv': [SHOPIFY_CUSTOMERS_HEADER, ['44', 'Ana', 'Ruiz', oldEmail, 'yes'], ['997', 'Other', 'One', 'other@example.com', 'yes']],
+      'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, order('#4001', oldEmail, '01', '900.00', 'COAT-1'), order('#4002', 'other@example.com', '02', '20.00', 'SOAP-1')],
     });
     const night2 = await exportOf('moved-2', {
-      'customers_export_1.csv': [CUSTOMERS_HEADER, ['997', 'Other', 'One', 'other@example.com', 'yes']],
-      'customers_export_2.csv': [CUSTOMERS_HEADER, ['44', 'Ana', 'Ruiz', newEmail, 'no']],
-      'orders_export_1.csv': [ORDERS_HEADER, order('#4002', 'other@example.com', '02', '20.00', 'SOAP-1'), order('#4003', newEmail, '20', '30.00', 'SOAP-1')],
+      'customers_export_1.csv': [SHOPIFY_CUSTOMERS_HEADER, ['997', 'Other', 'One', 'other@example.com', 'yes']],
+      'customers_export_2.csv': [SHOPIFY_CUSTOMERS_HEADER, ['44', 'Ana', 'Ruiz', newEmail, 'no']],
+      'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, order('#4002', 'other@example.com', '02', '20.00', 'SOAP-1'), order('#4003', newEmail, '20', '30.00', 'SOAP-1')],
     });
-    const single = await scenarioConfig(aws, 'moved-single', LENIENT);
-    const sharded = await scenarioConfig(aws, 'moved-sharded', LENIENT);
+    const single = await scenarioConfig(aws, 'moved-single', LENIENT_GUARDS);
+    const sharded = await scenarioConfig(aws, 'moved-sharded', LENIENT_GUARDS);
     for (const [night, dir] of [['2026-11-22', night1], ['2026-11-23', night2]] as const) {
       await runSingle(single, night, `moved-single-${night}`, dir);
       await runSharded(sharded, night, `moved-sharded-${night}`, dir);
@@ -200,9 +194,9 @@ describe('sharded night, a Shopify customer listed with and without an email', (
     const split = customer('47', true);
     const dir = await exportOf('phases', {
       // The row without the email first, in another file (another reader).
-      'customers_export_1.csv': [CUSTOMERS_HEADER, [split.id, 'Mei', '', '', '']],
-      'customers_export_2.csv': [CUSTOMERS_HEADER, [split.id, 'Mei', 'Lin', split.email, 'yes'], ['998', 'Other', 'One', 'other@example.com', 'yes']],
-      'orders_export_1.csv': [ORDERS_HEADER, order('#1001', split.email, '01', '1500.00', 'BAG-1'), order('#1002', 'other@example.com', '02', '20.00', 'SOAP-1')],
+      'customers_export_1.csv': [SHOPIFY_CUSTOMERS_HEADER, [split.id, 'Mei', '', '', '']],
+      'customers_export_2.csv': [SHOPIFY_CUSTOMERS_HEADER, [split.id, 'Mei', 'Lin', split.email, 'yes'], ['998', 'Other', 'One', 'other@example.com', 'yes']],
+      'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, order('#1001', split.email, '01', '1500.00', 'BAG-1'), order('#1002', 'other@example.com', '02', '20.00', 'SOAP-1')],
     });
     const config = await scenarioConfig(aws, 'split-phases');
     const source = directoryExportSource(dir);
@@ -228,14 +222,14 @@ describe('sharded night, a Shopify customer listed with and without an email', (
       const forgotten = customer('61', true);
       const others = [['998', 'Other', 'One', 'other@example.com', 'yes'], ['997', 'Ann', 'Lee', 'ann@example.com', 'yes']];
       const otherOrders = [order('#5001', 'other@example.com', '02', '20.00', 'SOAP-1'), order('#5002', 'ann@example.com', '03', '40.00', 'SOAP-1')];
-      const night1 = await exportOf(`forgotten-${tag}-1`, { 'customers_export_1.csv': [CUSTOMERS_HEADER, ...others], 'orders_export_1.csv': [ORDERS_HEADER, ...otherOrders] });
+      const night1 = await exportOf(`forgotten-${tag}-1`, { 'customers_export_1.csv': [SHOPIFY_CUSTOMERS_HEADER, ...others], 'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, ...otherOrders] });
       const night2 = await exportOf(`forgotten-${tag}-2`, {
-        'customers_export_1.csv': [CUSTOMERS_HEADER, ...others, [forgotten.id, 'Mei', 'Wang', forgotten.email, 'yes']],
-        'customers_export_2.csv': [CUSTOMERS_HEADER, [forgotten.id, 'Mei', 'Wang', '', 'yes']],
-        'orders_export_1.csv': [ORDERS_HEADER, ...otherOrders, order('#5003', forgotten.email, '10', '900.00', 'BAG-1')],
+        'customers_export_1.csv': [SHOPIFY_CUSTOMERS_HEADER, ...others, [forgotten.id, 'Mei', 'Wang', forgotten.email, 'yes']],
+        'customers_export_2.csv': [SHOPIFY_CUSTOMERS_HEADER, [forgotten.id, 'Mei', 'Wang', '', 'yes']],
+        'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, ...otherOrders, order('#5003', forgotten.email, '10', '900.00', 'BAG-1')],
       });
-      const single = await scenarioConfig(aws, `forgotten-${tag}-single`, LENIENT);
-      const sharded = await scenarioConfig(aws, `forgotten-${tag}-sharded`, LENIENT);
+      const single = await scenarioConfig(aws, `forgotten-${tag}-single`, LENIENT_GUARDS);
+      const sharded = await scenarioConfig(aws, `forgotten-${tag}-sharded`, LENIENT_GUARDS);
       // `clientele forget --email` before she was ever exported: nothing stored matched, the entry is recorded.
       for (const config of [single, sharded]) await recordErasure(aws.clients.documents, tableNames(config).suppression, { customerIds: [], emails: [forgotten.email] }, Date.now());
       await runSingle(single, '2026-11-22', `forgotten-${tag}-single-1`, night1);
@@ -284,13 +278,13 @@ describe('sharded night, a Shopify customer listed with and without an email', (
     const buyer = customer('53', true);
     const dir = await exportOf('point-of-sale', {
       'customers_export_1.csv': [
-        CUSTOMERS_HEADER,
+        SHOPIFY_CUSTOMERS_HEADER,
         [together.id, 'Ana', 'Ruiz', together.email, 'yes'],
         [buyer.id, 'Bo', 'Chen', buyer.email, 'yes'],
         ...Array.from({ length: 12 }, (_, i) => [`POS-${i}`, 'Walk', `In${i}`, '', i % 2 === 0 ? 'yes' : '']),
       ],
       'customers_export_2.csv': [
-        CUSTOMERS_HEADER,
+        SHOPIFY_CUSTOMERS_HEADER,
         // Listed again without an email: merged with the row above in whichever shard holds both.
         [together.id, '', 'Ruiz-Lee', '', 'no'],
         // Point-of-sale customers listed again, still without an email, and one whose address is invalid.
@@ -298,7 +292,7 @@ describe('sharded night, a Shopify customer listed with and without an email', (
         ['POS-4', '', 'Inn', 'not-an-address', 'yes'],
       ],
       'orders_export_1.csv': [
-        ORDERS_HEADER,
+        SHOPIFY_ORDERS_HEADER,
         order('#2001', together.email, '03', '800.00', 'COAT-1'),
         order('#2002', buyer.email, '04', '60.00', 'SOAP-1'),
         order('#2003', buyer.email, '05', '60.00', 'SOAP-1'),
@@ -320,8 +314,8 @@ describe('sharded night, a Shopify customer listed with and without an email', (
   it('refuses, before reading, Shopify orders beside a generic orders file (ids and emails would fall to different shards); one run links both', async () => {
     const archived = customer('41', true);
     const dir = await exportOf('mixed-orders', {
-      'customers_export_1.csv': [CUSTOMERS_HEADER, [archived.id, 'Mei', 'Lin', archived.email, 'yes']],
-      'orders_export_1.csv': [ORDERS_HEADER, order('#2001', archived.email, '01', '375.00', 'BAG-1')],
+      'customers_export_1.csv': [SHOPIFY_CUSTOMERS_HEADER, [archived.id, 'Mei', 'Lin', archived.email, 'yes']],
+      'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, order('#2001', archived.email, '01', '375.00', 'BAG-1')],
       // The orders from before the move to Shopify, naming the client by the Shopify customer id.
       'orders-archive.csv': [['order_id', 'customer_id', 'ordered_at', 'line_total'], ['A-1', archived.id, '2026-06-01T10:00:00+08:00', '4800.00']],
     });

@@ -104,6 +104,13 @@ export function memorySource(files: [string, string | Buffer][]): ExportSource {
 
 export const CUSTOMERS_CSV = 'customer_id,email\nC1,c1@example.com\n';
 
+/** The columns of Shopify's customers_export.csv and orders_export.csv a night reads. */
+export const SHOPIFY_CUSTOMERS_HEADER = ['Customer ID', 'First Name', 'Last Name', 'Email', 'Accepts Email Marketing'];
+export const SHOPIFY_ORDERS_HEADER = ['Name', 'Email', 'Financial Status', 'Created at', 'Currency', 'Subtotal', 'Lineitem quantity', 'Lineitem name', 'Lineitem price', 'Lineitem sku'];
+
+/** Guards open: a base of a few clients moves a large share of them with one change. */
+export const LENIENT_GUARDS = { maxRejectShare: 1, plausibility: { maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1, maxUnexplainedLapseShare: 1 } } as const;
+
 /** CSV text from rows of cells (quoted only when needed). */
 export function csv(rows: readonly (readonly (string | number)[])[], eol = '\n'): string {
   return rows
