@@ -11,9 +11,10 @@ import { isAscii } from 'node:buffer';
  * - the record delimiter is the first of CRLF, LF or CR met outside quotes, then only that one;
  *   unlike csv-parse, which reads any other CR or LF outside quotes as field content (merging the
  *   lines of a file whose line ending changes part way into one record, rows silently lost), a
- *   line break outside quotes that is not the delimiter fails (CSV_MIXED_LINE_ENDINGS, with the
- *   physical line it ends): a CRLF in an LF or CR file, an LF alone or a lone CR in a CRLF file,
- *   an LF in a CR file. Line breaks inside quotes are field content, whatever they are;
+ *   line break outside quotes that would merge two lines fails (CSV_MIXED_LINE_ENDINGS, with the
+ *   physical line it ends): a lone CR in an LF file, an LF alone in a CRLF file, an LF or a CRLF
+ *   in a CR file. A CR before the LF of an LF file and a lone CR in a CRLF file join no lines:
+ *   field content, as csv-parse reads them. Line breaks inside quotes are field content, whatever they are;
  * - a quote opens a quoted field only as the field's first byte; elsewhere it is a plain byte;
  * - inside quotes, "" is one quote; a quote followed by a comma, the record delimiter, a NUL
  *   byte or the end of the input closes the field; any other quote is kept with the one that
@@ -280,7 +281,11 @@ export class CsvRecordScanner {
             if (byte === CR && pos + 1 >= len && !final) return NEED_MORE;
             const crlf = byte === CR && buf[pos + 1] === LF;
             if (delimiter === LF_ONLY ? byte === LF : delimiter === CR_ONLY ? byte === CR && !crlf : crlf) delimiterLength = crlf ? 2 : 1;
-            else throw mixedLineEndings(this.nextLine + newlines, byte === LF ? 'LF alone' : crlf ? 'CRLF' : 'CR', delimiter);
+            // A CR before an LF file's LF (a line another tool wrote), or a lone CR in a CRLF file, joins no lines: field
+            // content, as csv-parse reads it (a field's edges are trimmed). Any other stray line break would merge two.
+            else if (!(byte === CR && (delimiter === LF_ONLY ? crlf : delimiter === CRLF))) {
+              throw mixedLineEndings(this.nextLine + newlines, byte === LF ? 'LF alone' : crlf ? 'CRLF' : 'CR', delimiter);
+            }
           }
           if (delimiterLength !== 0 || byte === COMMA) {
             const field = scratchLength >= 0 ? decode(this.scratch, 0, scratchLength) : decode(buf, runStart, runEnd);

@@ -469,11 +469,13 @@ class BlockedRead {
         const { line, lines, reason } = so.short;
         report.rows += lines;
         report.rejected += lines;
+        if (lines > 1) report.spannedLines = (report.spannedLines ?? 0) + lines - 1;
         for (let i = 0; i < lines && file.rejects.length < MAX_KEPT_REJECTS; i++) file.rejects.push({ file: part.location, line: line + i, reason });
         so.short = undefined;
       }
       report.rows += read.read.report.rows;
       report.rejected += read.read.report.rejected;
+      if (read.read.report.spannedLines !== undefined) report.spannedLines = (report.spannedLines ?? 0) + read.read.report.spannedLines;
       report.warnings += read.read.report.warnings;
       keepUpTo(file.rejects, read.read.rejects, MAX_KEPT_REJECTS);
       keepUpTo(file.warnings, read.read.warnings, MAX_KEPT_WARNINGS);

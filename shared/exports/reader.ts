@@ -635,8 +635,10 @@ function checkFile(report: FileReport, listed: ThreadedFile['listed']): void {
   const { location } = report;
   if (report.rows === 0) throw ExportError.at(location, 'has no data rows (only a header, or nothing): an export that failed to write?');
   if (listed !== undefined) {
-    if (report.rows !== listed.rows) {
-      throw ExportError.at(location, `has ${report.rows} data rows, ${MANIFEST_NAME} says ${listed.rows}: truncated, or not the file the manifest describes`);
+    // The manifest counts records: a rejected record over several lines is one.
+    const records = report.rows - (report.spannedLines ?? 0);
+    if (records !== listed.rows) {
+      throw ExportError.at(location, `has ${records} data rows, ${MANIFEST_NAME} says ${listed.rows}: truncated, or not the file the manifest describes`);
     }
     if (report.sha256 !== listed.sha256) {
       throw ExportError.at(location, `does not match its sha256 in ${MANIFEST_NAME}: changed or damaged since the manifest was written`);
@@ -889,6 +891,7 @@ class CsvRows {
    */
   private rejectRecord(line: number, lines: number, reason: string): void {
     this.report.rows += lines;
+    if (lines > 1) this.report.spannedLines = (this.report.spannedLines ?? 0) + lines - 1;
     const listed = spannedReason(line, lines, reason);
     for (let i = 0; i < lines; i++) this.reject(line + i, listed);
   }

@@ -33,9 +33,19 @@ export interface FileReport {
   location: string;
   kind: ExportKind;
   format: ExportFormat;
-  /** Data rows (headers and blank lines excluded), rejected ones included. */
+  /**
+   * Data rows (headers and blank lines excluded), rejected ones included; a rejected record over
+   * several lines counts as one row per line (see spannedLines).
+   */
   rows: number;
   rejected: number;
+  /**
+   * The lines past the first of rejected records that span several (a quoted line break, or a quote
+   * opened and not closed): counted as rows and rejects for the reject share, so that lines a broken
+   * quote swallowed do not hide under it, but not records: rows less these are the file's records,
+   * which a manifest counts. Absent when none (and in reports of earlier versions).
+   */
+  spannedLines?: number;
   /** Optional fields dropped from rows that were kept (see FieldWarning). */
   warnings: number;
   /** sha256 of the file's bytes as stored (compressed, for a .gz), lowercase hex. */
