@@ -322,8 +322,10 @@ export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'con
     shardKeySchemeOf(shardRead.read.files) === 'email'
       ? new FormerAddresses(aggregator, await readAddressBook(context.clients.s3, context.config), (id) => erasedTonight.has(id) || isErased(shardRead.erasures, id))
       : undefined;
-  const stored = (profile: Pick<UnkeptProfile, 'customerId' | 'email'>) => {
+  const stored = (profile: Pick<UnkeptProfile, 'customerId' | 'email' | 'nightEmail'>) => {
     if (profile.email !== undefined) former?.stored(profile.customerId, profile.email);
+    // An increment changed it since the last night: the night's address is one of hers too.
+    if (profile.nightEmail !== undefined) former?.stored(profile.customerId, profile.nightEmail);
   };
   const base = await loadNightBase(context, { ours: (id) => ours.has(id), owns, erased, ...(former === undefined ? {} : { seen: stored }) });
   for (const id of base.erasedStored) if (!erasedTonight.has(id)) shardRead.erasedIds.push(id);

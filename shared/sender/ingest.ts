@@ -13,7 +13,7 @@ import { addMinor } from '#shared/money.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
 import { compareIncrements, incrementalPrefix, incrementalStamp, incrementalStampIsAmbiguous, incrementalStampLabel } from '#shared/store/buckets.ts';
-import { getProfiles, INCREMENTAL_DIGEST, lastNightOf, putProfileIfUnchanged, type ProfileItem } from '#shared/store/profile-store.ts';
+import { getProfiles, INCREMENTAL_DIGEST, lastNightOf, nightEmailOf, putProfileIfUnchanged, type ProfileItem } from '#shared/store/profile-store.ts';
 import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
 import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
@@ -686,6 +686,9 @@ export async function ingestIncrementalExports(options: {
         lastNight: storedItem === undefined ? null : lastNightOf(storedItem),
         ...(incrementOrderIds.length > 0 ? { incrementOrderIds } : {}),
       };
+      // An address the increment changed: the night's is kept, under which the client's orders still come (nightEmailOf).
+      const nightEmail = storedItem === undefined ? undefined : nightEmailOf(storedItem);
+      if (nightEmail !== undefined && nightEmail !== item.email) item.nightEmail = nightEmail;
       items.push(withNextDue(item, options.indexing));
     }
     for (const optOut of lateOptOuts) items.push(withNextDue({ ...optOut, digest: INCREMENTAL_DIGEST }, options.indexing));
@@ -912,6 +915,6 @@ async function readIncrement(context: {
 }
 
 function stripItem(item: ProfileItem): ClientProfile {
-  const { digest: _digest, updatedRunDate: _updated, lastIncrement: _merged, incrementOrderIds: _counted, lastNight: _night, nextDueAt: _indexed, nextDueDay: _indexedDay, ...profile } = item;
+  const { digest: _digest, updatedRunDate: _updated, lastIncrement: _merged, incrementOrderIds: _counted, lastNight: _night, nightEmail: _nightEmail, nextDueAt: _indexed, nextDueDay: _indexedDay, ...profile } = item;
   return profile;
 }

@@ -42,6 +42,8 @@ export interface UnkeptProfile {
   absentSince?: string;
   /** The last incremental export merged into the profile (ProfileItem.lastIncrement). */
   lastIncrement?: string;
+  /** The address the last night stored, when an increment changed it since (ProfileItem.nightEmail). */
+  nightEmail?: string;
 }
 
 /** The absentSince field of a StoredState, or nothing. */
@@ -87,7 +89,19 @@ export type ProfileItem = ClientProfile & DueIndexFields & {
    * out: its tier and stage are its own.
    */
   lastNight?: NightWritten | null;
+  /**
+   * Set by increments only (shared/sender/ingest.ts), whose customer rows may change the client's
+   * address: the one the last night stored (nightEmailOf). The next night reads a Shopify client's
+   * orders under it as hers (shared/nightly/former-addresses.ts), as under an address a night
+   * stored: Shopify keeps on each order the address it was placed with. The night's write leaves it out.
+   */
+  nightEmail?: string;
 };
+
+/** The address the last night stored for a profile: an earlier increment's record of it, else the profile's own. */
+export function nightEmailOf(item: Pick<ProfileItem, 'email' | 'nightEmail'>): string | undefined {
+  return item.nightEmail ?? item.email;
+}
 
 /** A client's tier and stage as a night wrote them. */
 export interface NightWritten {
@@ -153,7 +167,7 @@ export async function loadStoredStates(
             TableName: tableName,
             Segment: segment,
             TotalSegments: segments,
-            ProjectionExpression: 'customerId, digest, tier, stage, lastNight, clv, updatedRunDate, rfm, orderCount, lastOrderAt, absentSince, lastIncrement, #email',
+            ProjectionExpression: 'customerId, digest, tier, stage, lastNight, clv, updatedRunDate, rfm, orderCount, lastOrderAt, absentSince, lastIncrement, #email, nightEmail',
             ExpressionAttributeNames: { '#email': 'email' },
             ExclusiveStartKey: startKey,
           }),
@@ -167,6 +181,7 @@ export async function loadStoredStates(
           ...(typeof item.email === 'string' ? { email: item.email } : {}),
           ...(typeof item.absentSince === 'string' ? { absentSince: item.absentSince } : {}),
           ...(typeof item.lastIncrement === 'string' ? { lastIncrement: item.lastIncrement } : {}),
+          ...(typeof item.nightEmail === 'string' ? { nightEmail: item.nightEmail } : {}),
         });
         if (keep && !keep(String(item.customerId))) {
           visit?.unkept(scanned());
