@@ -3,9 +3,9 @@ import { Duration } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
+import { addressBookKey } from '#shared/store/buckets.ts';
 import { ClienteleFunction } from './function.ts';
 import type { Storage } from './storage.ts';
-import { addressBookKey } from '#shared/store/buckets.ts';
 
 /**
  * The erasure command as the stack's ForgetFunctionName output and the README give it (docs/deploy.md

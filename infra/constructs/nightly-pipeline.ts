@@ -31,8 +31,7 @@ import type {
 } from '#shared/nightly/distributed.ts';
 import { NIGHTLY_MEMORY_MB, NIGHTLY_TIMEOUT_MINUTES, nightlyNodeOptions } from '#shared/nightly/node-options.ts';
 import { REPORT_FILE } from '#shared/reports/nightly-report.ts';
-import { bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogKey, categoryAffinityKey, reportPrefix, rosterKey, SUMMARY_FILE } from '#shared/store/buckets.ts';
-import { addressBookKey } from '#shared/store/buckets.ts';
+import { addressBookKey, bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogKey, categoryAffinityKey, reportPrefix, rosterKey, SUMMARY_FILE } from '#shared/store/buckets.ts';
 import { acknowledge, acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import type { Settings } from '#infra/settings.ts';
