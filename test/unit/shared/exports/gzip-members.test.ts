@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ExportError } from '#shared/exports/reader.ts';
-import { memorySource, readSource } from './reading.ts';
+import { memorySource, readingPaths, readSource, type ReadingPath } from './reading.ts';
 
 /**
  * A gzip file is one or more members one after the other (`cat a.gz b.gz` is legal gzip, and
@@ -14,20 +14,16 @@ const H = 'order_id,customer_id,ordered_at,line_total\n';
 const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => `O${from + i},C1,2026-11-22T10:00:00Z,10.00\n`).join('');
 const CUSTOMERS = 'customer_id\nC1\n';
 
-const PATHS = [
-  { name: 'whole file', threads: 0, chunk: 64 * 1024 },
-  { name: 'chunks of 5 bytes', threads: 0, chunk: 5 },
-  { name: 'worker threads', threads: 2, chunk: 64 * 1024 },
-] as const;
+const PATHS = readingPaths(5);
 
-async function outcome(orders: Buffer, path: (typeof PATHS)[number]) {
+async function outcome(orders: Buffer, path: ReadingPath) {
   return readSource(memorySource({ 'customers.csv': CUSTOMERS, 'orders.csv.gz': orders }, path.chunk), { threads: path.threads, blockBytes: 64 }).then(
     (out) => ({ out }),
     (error: unknown) => ({ error }),
   );
 }
 
-async function refusal(orders: Buffer, path: (typeof PATHS)[number]): Promise<string> {
+async function refusal(orders: Buffer, path: ReadingPath): Promise<string> {
   const read = await outcome(orders, path);
   if ('out' in read) throw new Error(`read ${read.out.orders.length} order lines, ${read.out.result.rejected} rejects, no error`);
   expect(read.error).toBeInstanceOf(ExportError);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ExportError } from '#shared/exports/reader.ts';
-import { memorySource, readSource } from './reading.ts';
+import { memorySource, readingPaths, readSource, type ReadingPath } from './reading.ts';
 
 /**
  * A CSV whose line ending changes part way (a producer appending LF lines to a CRLF file, one line
@@ -17,13 +17,9 @@ const H = 'order_id,customer_id,ordered_at,line_total,product_name';
 const LINES = Array.from({ length: 60 }, (_, i) => `O${i + 1},C1,2026-11-22T10:00:00Z,10.00,P${i}`);
 const CUSTOMERS = 'customer_id\nC1\n';
 
-const PATHS = [
-  { name: 'whole file', threads: 0, chunk: 64 * 1024 },
-  { name: 'chunks of 7 bytes', threads: 0, chunk: 7 },
-  { name: 'blocks in worker threads', threads: 2, chunk: 64 * 1024 },
-] as const;
+const PATHS = readingPaths(7);
 
-async function failure(files: Record<string, string>, path: (typeof PATHS)[number]): Promise<ExportError> {
+async function failure(files: Record<string, string>, path: ReadingPath): Promise<ExportError> {
   const error = await readSource(memorySource(files, path.chunk), { threads: path.threads, blockBytes: 64 }).then(
     (out) => new Error(`read ${out.orders.length} order lines and ${out.customers.length} customers, ${out.result.rejected} rejects, no error`),
     (e: unknown) => e,

@@ -113,3 +113,14 @@ export function memorySource(files: Record<string, string | Buffer>, chunkSize =
     },
   };
 }
+
+/** The reading paths a file must agree on: whole, in small chunks (`chunk` bytes), and in blocks by two worker threads. */
+export function readingPaths(chunk: number) {
+  return [
+    { name: 'whole file', threads: 0, chunk: 64 * 1024 },
+    { name: `chunks of ${chunk} bytes`, threads: 0, chunk },
+    { name: 'blocks in worker threads', threads: 2, chunk: 64 * 1024 },
+  ] as const;
+}
+
+export type ReadingPath = ReturnType<typeof readingPaths>[number];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memorySource, readSource } from './reading.ts';
+import { memorySource, readingPaths, readSource, type ReadingPath } from './reading.ts';
 
 /**
  * The header line repeated inside a CSV (two exports concatenated, a producer writing each chunk
@@ -11,11 +11,7 @@ import { memorySource, readSource } from './reading.ts';
 const ORDERS = 'order_id,customer_id,ordered_at,line_total\nO1,C1,2026-11-22T10:00:00Z,1.00\n';
 const REASON = 'row repeats the header (the column names): two exports joined into one file, or a header written with each part of it?';
 
-const PATHS = [
-  { name: 'whole file', threads: 0, chunk: 64 * 1024 },
-  { name: 'chunks of 7 bytes', threads: 0, chunk: 7 },
-  { name: 'blocks in worker threads', threads: 2, chunk: 64 * 1024 },
-] as const;
+const PATHS = readingPaths(7);
 
 describe('a header line repeated inside the file', () => {
   for (const path of PATHS) {
