@@ -252,10 +252,13 @@ export class CsvRecordScanner {
             }
             let closes = next === -1 || next === 0 || next === COMMA;
             if (!closes && (next === CR || next === LF)) {
-              if (next === CR && (delimiter === UNKNOWN || delimiter === CRLF) && pos + 2 >= len && !final) return NEED_MORE;
+              if (next === CR && delimiter !== CR_ONLY && pos + 2 >= len && !final) return NEED_MORE;
               const crlf = next === CR && pos + 2 < len && buf[pos + 2] === LF;
               if (delimiter === UNKNOWN) delimiter = next === LF ? LF_ONLY : crlf ? CRLF : CR_ONLY;
               closes = delimiter === LF_ONLY ? next === LF : delimiter === CR_ONLY ? next === CR : crlf;
+              // A quoted field ended by a CR in an LF file: read on as content (csv-parse's relax_quotes), its quotes would
+              // be kept in the value ("P58" for P58). Refused as the mixed line ending it is, naming the line.
+              if (!closes && next === CR && delimiter === LF_ONLY) throw mixedLineEndings(this.nextLine + newlines, crlf ? 'CRLF' : 'CR', delimiter);
             }
             quoting = false;
             wasQuoting = true;

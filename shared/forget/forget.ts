@@ -103,7 +103,11 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
     if (profile) profiles.set(profile.customerId, profile);
   }
   // Every profile holding an address of the person: the one asked for, and the one their profile holds.
-  const addresses = new Set([...(request.email ? [normaliseEmail(request.email)] : []), ...[...profiles.values()].flatMap((p) => (p.email ? [normaliseEmail(p.email)] : []))]);
+  const addresses = new Set([
+    ...(request.email ? [normaliseEmail(request.email)] : []),
+    // The address the last night stored as well, when an hour's increment changed it since (ProfileItem.nightEmail).
+    ...[...profiles.values()].flatMap((p) => [p.email, p.nightEmail].flatMap((email) => (email ? [normaliseEmail(email)] : []))),
+  ]);
   for (const email of addresses) {
     for (const profile of await findProfilesByEmail(clients.documents, tables.profiles, email)) profiles.set(profile.customerId, profile);
   }

@@ -687,7 +687,8 @@ export async function ingestIncrementalExports(options: {
         ...(incrementOrderIds.length > 0 ? { incrementOrderIds } : {}),
       };
       // An address the increment changed: the night's is kept, under which the client's orders still come (nightEmailOf).
-      const nightEmail = storedItem === undefined ? undefined : nightEmailOf(storedItem);
+      // A client an increment created (lastNight null) has no night's address yet: only one an earlier increment kept.
+      const nightEmail = storedItem === undefined ? undefined : storedItem.lastNight === null ? storedItem.nightEmail : nightEmailOf(storedItem);
       if (nightEmail !== undefined && nightEmail !== item.email) item.nightEmail = nightEmail;
       items.push(withNextDue(item, options.indexing));
     }

@@ -469,7 +469,8 @@ export async function findProfilesByEmail(client: DocumentSender, tableName: str
     client.send(
       new ScanCommand({
         TableName: tableName,
-        FilterExpression: 'email = :email',
+        // The address the last night stored too (nightEmail, when an increment changed it since): it is the client's as much.
+        FilterExpression: 'email = :email OR nightEmail = :email',
         ExpressionAttributeValues: { ':email': normaliseEmail(email) },
         ExclusiveStartKey: startKey,
       }),

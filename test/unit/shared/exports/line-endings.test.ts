@@ -58,6 +58,12 @@ describe('a CSV whose line ending changes part way', () => {
       expect(error.message).toMatch(/^memory:\/\/export\/orders\.csv, line 11: is not valid CSV: mixed line endings: this line ends with CRLF, the file's first line with CR /);
     });
 
+    it(`refuses an LF file whose CRLF line ends with a quoted field, rather than keep its quotes in the value (${path.name})`, async () => {
+      const text = [H, ...LINES].map((l, i) => (i >= 58 ? `${l.replace(/P(\d+)$/, '"P$1"')}\r\n` : `${l}\n`)).join('');
+      const error = await failure({ 'customers.csv': CUSTOMERS, 'orders.csv': text }, path);
+      expect(error.message).toMatch(/^memory:\/\/export\/orders\.csv, line 59: is not valid CSV: mixed line endings: this line ends with CRLF, the file's first line with LF/);
+    });
+
     it(`reads a lone CR inside an unquoted field of a CRLF file as the field's content, as before: it joins no lines (${path.name})`, async () => {
       const lines = LINES.map((l, i) => (i === 7 ? l.replace('P7', 'Serum\rCream') : l));
       const out = await readSource(memorySource({ 'customers.csv': CUSTOMERS, 'orders.csv': [H, ...lines].join('\r\n') + '\r\n' }, path.chunk), { threads: path.threads, blockBytes: 64 });
