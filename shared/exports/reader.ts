@@ -747,8 +747,25 @@ function columnPositions(names: readonly string[], columns: readonly string[]): 
  * underscores alike (`Accepts Marketing`, `accepts-marketing`): a consent column spelled so and
  * ignored as unknown would leave every opt-out in it unread.
  */
-function headerName(name: string): string {
+export function headerName(name: string): string {
   return (name.charCodeAt(0) === 0xfeff ? name.slice(1) : name).trim().toLowerCase().replace(/[\s_-]+/g, '_');
+}
+
+/**
+ * Whether a cell reads as the column name `name` (headerName(cell) === name). Asked of every data
+ * record's first cell (CsvRows.repeatsHeader): most differ within their first two characters, so
+ * those are compared as ASCII first, without building the cell's normalised text.
+ */
+export function isHeaderName(cell: string, name: string): boolean {
+  let i = cell.charCodeAt(0) === 0xfeff ? 1 : 0;
+  while (i < cell.length && (cell.charCodeAt(i) === 32 || (cell.charCodeAt(i) >= 9 && cell.charCodeAt(i) <= 13))) i++;
+  for (let j = 0; j < 2 && j < name.length && i < cell.length; i++, j++) {
+    const code = cell.charCodeAt(i);
+    // Not ASCII, or a separator (a run of them is one '_'): the whole rule decides.
+    if (code >= 0x80 || code === 32 || code === 45 || code === 95 || (code >= 9 && code <= 13)) break;
+    if ((code >= 65 && code <= 90 ? code + 32 : code) !== name.charCodeAt(j)) return false;
+  }
+  return headerName(cell) === name;
 }
 
 /** Maps a CSV header onto a format's columns (columnPositions); a column named twice or a required one missing fails the file. */
@@ -875,8 +892,8 @@ class CsvRows {
   private repeatsHeader(fields: string[]): boolean {
     const { names } = this;
     const first = fields[0] as string;
-    if (first.length < (names[0] as string).length || headerName(first) !== names[0]) return false;
-    for (let i = 1; i < names.length; i++) if (headerName(fields[i] as string) !== names[i]) return false;
+    if (first.length < (names[0] as string).length || !isHeaderName(first, names[0] as string)) return false;
+    for (let i = 1; i < names.length; i++) if (!isHeaderName(fields[i] as string, names[i] as string)) return false;
     return true;
   }
 

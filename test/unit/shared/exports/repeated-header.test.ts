@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { headerName, isHeaderName } from '#shared/exports/reader.ts';
 import { memorySource, readingPaths, readSource, type ReadingPath } from './reading.ts';
 
 /**
@@ -60,4 +62,18 @@ describe('a header line repeated inside the file', () => {
       expect(out.result.rejected).toBe(0);
     });
   }
+});
+
+describe('isHeaderName', () => {
+  it('says what headerName says: a cell reads as a column name when their normal forms are equal (property)', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'B', 'o', 'O', 'r', 'd', '_', '-', ' ', '\t', '\uFEFF', 'İ', 'é', 'É', '中', '0'), maxLength: 8 });
+    fc.assert(
+      fc.property(text, text, (cell, column) => {
+        const name = headerName(column);
+        expect(isHeaderName(cell, name)).toBe(headerName(cell) === name);
+        expect(isHeaderName(column, name)).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+  });
 });
