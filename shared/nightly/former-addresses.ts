@@ -4,6 +4,7 @@ import { addressKeyOf, type FormerAddress } from '#shared/store/address-book.ts'
 import type { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { packedEmail } from '#shared/tiering/customer-packing.ts';
 import { fnv1a32 } from '#shared/text-hash.ts';
+import { emailIdentityOfHash } from '#shared/tiering/identity.ts';
 import type { ShardSpec } from './shards.ts';
 import type { ExportHandlers, RowPosition } from '#shared/exports/types.ts';
 
@@ -28,8 +29,6 @@ interface BucketHandlers extends ExportHandlers {
 
 /** Reads another shard's bucket of a sharded night (shares.ts readBucket). */
 export type OtherBucket = (bucket: number, handlers: BucketHandlers) => Promise<void>;
-
-const identityOf = (sha256: string) => `e-${sha256.slice(0, 20)}`;
 
 export class FormerAddresses {
   /** Held side: address sha256 → claiming customer ids (with the address's fnv). */
@@ -105,8 +104,8 @@ export class FormerAddresses {
       const [[customerId, fnv]] = [...claimants] as [[string, number]];
       const bucket = fnv % shard.count;
       if (otherBucket === undefined || bucket === shard.index) {
-        if (this.aggregator.linkFormerAddress(identityOf(sha256), customerId)) {
-          ours.delete(identityOf(sha256));
+        if (this.aggregator.linkFormerAddress(emailIdentityOfHash(sha256), customerId)) {
+          ours.delete(emailIdentityOfHash(sha256));
           links.push({ sha256, fnv, customerId });
         }
         continue;
@@ -185,7 +184,7 @@ export class FormerAddresses {
     for (const [customerId, addresses] of candidates) {
       const email = elsewhere.get(customerId);
       if (email === undefined) continue;
-      for (const sha256 of addresses) if (addressKeyOf(email).sha256 !== sha256) handed.add(identityOf(sha256));
+      for (const sha256 of addresses) if (addressKeyOf(email).sha256 !== sha256) handed.add(emailIdentityOfHash(sha256));
     }
     if (handed.size === 0) return;
     this.aggregator.dropClients((id) => handed.has(id));

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { fnv1a32 } from '#shared/text-hash.ts';
+import { emailHash } from '#shared/tiering/identity.ts';
 import { addressBookKey, reportsBucket } from './buckets.ts';
 
 /**
@@ -34,11 +34,9 @@ const entrySchema = z.object({
 });
 const bookSchema = z.object({ version: z.literal(1), entries: z.array(entrySchema) });
 
-
 /** An address as the book keys it. */
 export function addressKeyOf(email: string): Pick<FormerAddress, 'sha256' | 'fnv'> {
-  const normalised = normaliseEmail(email);
-  return { sha256: createHash('sha256').update(normalised, 'utf8').digest('hex'), fnv: fnv1a32(normalised) };
+  return { sha256: emailHash(email), fnv: fnv1a32(normaliseEmail(email)) };
 }
 
 /** The stored book; empty before the first night that kept an address. A damaged one fails the night (its links cannot be guessed). */
