@@ -27,6 +27,8 @@ const ERROR_CODES = {
   EVENT_TOO_LATE: 'user',
   /** The local emulators a config names do not answer (the demo or `local up` that started them has stopped). */
   EMULATORS_DOWN: 'user',
+  /** Another run held a lease on state this one must rewrite (the address book) past the wait: nothing of it was changed; run again. */
+  STATE_BUSY: 'user',
   /** DynamoDB Local needs Java 17+, and none was found. */
   JAVA_MISSING: 'user',
   /**

@@ -48,5 +48,6 @@ export class Erasure extends Construct {
     // Their former addresses in the address book (address-book.ts).
     props.storage.grantObject(this.forget, addressBookKey(props.storage.config), 'read');
     props.storage.grantObject(this.forget, addressBookKey(props.storage.config), 'write');
+    props.storage.grantAddressBookLease(this.forget);
   }
 }

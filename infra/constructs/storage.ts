@@ -5,6 +5,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aw
 import { Construct } from 'constructs';
 import type { Config } from '#shared/config.ts';
 import { workPrefix } from '#shared/store/buckets.ts';
+import { ADDRESS_BOOK_LEASE } from '#shared/store/address-book.ts';
 import { ERASURE_KEY_PREFIX } from '#shared/store/erasure-store.ts';
 import { TABLES, tableName, type KeyAttribute, type TableDefinition, type TableId } from '#shared/store/tables.ts';
 import { acknowledgeWildcardResource } from '#infra/nag.ts';
@@ -154,6 +155,17 @@ export class Storage extends Construct {
         grantee.role.addToPrincipalPolicy(new PolicyStatement({ actions: TABLE_WRITE, resources: [table.tableArn] }));
       }
     }
+  }
+
+  /** The address book's lease (address-book.ts editAddressBook): its one runs-table item, taken, renewed and freed. */
+  grantAddressBookLease(grantee: Grantee): void {
+    grantee.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [this.tables.runs.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [ADDRESS_BOOK_LEASE.job] } },
+      }),
+    );
   }
 
   /**

@@ -119,7 +119,7 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
 
   const keys = await recordErasure(clients.documents, tables.suppression, { customerIds, emails }, at);
   // Their former addresses: none of their old orders is linked to anyone again.
-  if (clients.s3 !== undefined) await forgetFormerAddresses(clients.s3, config, customerIds, emails);
+  if (clients.s3 !== undefined) await forgetFormerAddresses({ s3: clients.s3, documents: clients.documents }, config, customerIds, emails);
   // The request's own id and address lead to the rest: they go last (eraseTraces), so a rerun still gets there.
   const requested = { customerIds: [...requestedIds], emails: request.email === undefined ? [] : [normaliseEmail(request.email)] };
   const erased = await eraseTraces({ config, clients }, { customerIds, emails, requested });

@@ -37,7 +37,7 @@ import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { seenByNight } from './history.ts';
 import { shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from './shards.ts';
 import { FormerAddresses, type FormerLink } from './former-addresses.ts';
-import { readAddressBook, withLinks, writeAddressBook } from '#shared/store/address-book.ts';
+import { editAddressBook, readAddressBook, withLinks } from '#shared/store/address-book.ts';
 import { withWriteLease, type LeasedWork } from './write-lease.ts';
 import { distributionCollector, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { categoryAffinityCollector, mergeCategoryAffinities, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
@@ -722,11 +722,15 @@ async function digestRunsSince(context: NightContext, digestDate: string): Promi
  */
 async function keepFormerAddresses(context: Pick<NightContext, 'config' | 'clients' | 'runDate'>, links: readonly FormerLink[]): Promise<void> {
   const { config, clients, runDate } = context;
-  const book = await readAddressBook(clients.s3, config);
-  if (links.length === 0 && book.length === 0) return;
-  const erasures = await loadErasures(clients.documents, tableNames(config).suppression);
-  const next = withLinks(book, links, runDate).filter((entry) => !isErased(erasures, entry.customerId));
-  if (next.length !== book.length || next.some((entry, i) => entry.sha256 !== book[i]?.sha256 || entry.customerId !== book[i]?.customerId)) await writeAddressBook(clients.s3, config, next);
+  // No links tonight and no book (a generic export's night): nothing to write, no lease to take.
+  if (links.length === 0 && (await readAddressBook(clients.s3, config)).length === 0) return;
+  // Under the book's lease: a forget at this instant edits it before or after, never between the read and the write.
+  await editAddressBook(clients, config, async (book) => {
+    const erasures = await loadErasures(clients.documents, tableNames(config).suppression);
+    const next = withLinks(book, links, runDate).filter((entry) => !isErased(erasures, entry.customerId));
+    const changed = next.length !== book.length || next.some((entry, i) => entry.sha256 !== book[i]?.sha256 || entry.customerId !== book[i]?.customerId);
+    return changed ? next : undefined;
+  });
 }
 
 /** Phase 4: the run summary from every shard's outcome, stored in S3 and the runs table, written under the write lease `run.writer`. */

@@ -1,11 +1,18 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { fnv1a32 } from '#shared/text-hash.ts';
 import { emailHash } from '#shared/tiering/identity.ts';
+import { ClienteleError } from '#shared/errors.ts';
 import { addressBookKey, reportsBucket } from './buckets.ts';
+import type { RunKey } from './runs-store.ts';
+import { tableNames } from './tables.ts';
+import { acquireWriteLease, releaseWriteLease, renewWriteLease } from './write-leases.ts';
 
 /**
  * The address book: a Shopify client's former addresses, each tied to her customer id. Shopify's
@@ -13,7 +20,9 @@ import { addressBookKey, reportsBucket } from './buckets.ts';
  * has the new one and only this book (after the first night, whose base still holds the old address)
  * says her earlier orders are hers. Addresses are kept hashed: sha256 of the normalised address
  * (whose first 20 hex are the email identity of tiering/identity.ts) and its FNV-1a (the shard it
- * falls to, shards.ts), never in clear. Written only by a night that completes (finishNight).
+ * falls to, shards.ts), never in clear. Written only by a night that completes (finishNight) and by
+ * forget, each holding the book's lease (editAddressBook): one S3 object rewritten whole, so two
+ * writers at once would lose the first one's change.
  */
 
 export interface FormerAddress {
@@ -46,8 +55,73 @@ export async function readAddressBook(s3: S3Client, config: Config): Promise<For
   return bookSchema.parse(JSON.parse(text)).entries;
 }
 
-export async function writeAddressBook(s3: S3Client, config: Config, entries: readonly FormerAddress[]): Promise<void> {
+async function writeAddressBook(s3: S3Client, config: Config, entries: readonly FormerAddress[]): Promise<void> {
   await writeJsonObject(s3, { bucket: reportsBucket(config), key: addressBookKey(config) }, { version: 1, entries });
+}
+
+/** The book's lease in the runs table (write-leases.ts), under a job of its own. */
+export const ADDRESS_BOOK_LEASE: RunKey = { job: 'address-book-lease', runDate: 'address-book' };
+
+/** Another writer held the book's lease for longer than a writer waits: nothing was changed. */
+export class AddressBookBusyError extends ClienteleError {
+  override name = 'AddressBookBusyError';
+  constructor(holder: string, expiresAt: number) {
+    super(
+      'STATE_BUSY',
+      `The address book is being written by ${holder} (its lease ends at ${new Date(expiresAt).toISOString()}); this attempt changed nothing in it: run it again.`,
+    );
+  }
+}
+
+export interface AddressBookLeaseOptions {
+  /** How long a lease lasts: a holder that dies frees the book after it. */
+  leaseMs?: number;
+  /** How long a writer waits for another's lease before it gives up (AddressBookBusyError). */
+  waitMs?: number;
+  /** Epoch ms. The real time, not a night's clock: the lease orders processes. */
+  now?: () => number;
+}
+
+/**
+ * Reads the book, edits it and writes it back, holding its lease meanwhile: a night's finish and a
+ * forget at the same instant would each rewrite the whole object from what they read, and the
+ * later write would drop the other's change (a client's new link, and with it her old orders the
+ * next night; or an erased client's entry put back). `edit` returns the book to write, or undefined
+ * when nothing changes. A writer waits for another's lease (held for a read and a write of one
+ * object) up to `waitMs`, then fails having changed nothing.
+ */
+export async function editAddressBook(
+  clients: { s3: S3Client; documents: Pick<DynamoDBDocumentClient, 'send'> },
+  config: Config,
+  edit: (book: FormerAddress[]) => Promise<FormerAddress[] | undefined> | FormerAddress[] | undefined,
+  options: AddressBookLeaseOptions = {},
+): Promise<void> {
+  const { leaseMs = 60_000, waitMs = 2 * leaseMs, now = Date.now } = options;
+  const table = tableNames(config).runs;
+  const holder = `address-book/${randomUUID()}`;
+  const giveUpAt = now() + waitMs;
+  for (;;) {
+    const outcome = await acquireWriteLease(clients.documents, table, ADDRESS_BOOK_LEASE, { holder, now: now(), durationMs: leaseMs });
+    if ('acquired' in outcome) {
+      let lease = outcome.acquired;
+      try {
+        const book = await readAddressBook(clients.s3, config);
+        const next = await edit(book);
+        if (next === undefined) return;
+        // Still ours before the write: a lease that lapsed meanwhile (a stalled process) may be another's now.
+        const renewed = await renewWriteLease(clients.documents, table, lease, { now: now(), durationMs: leaseMs });
+        if (renewed === undefined) throw new AddressBookBusyError(holder, lease.expiresAt);
+        lease = renewed;
+        await writeAddressBook(clients.s3, config, next);
+        return;
+      } finally {
+        await releaseWriteLease(clients.documents, table, lease);
+      }
+    }
+    const held = outcome.heldBy;
+    if (now() >= giveUpAt) throw new AddressBookBusyError(held?.holder ?? 'another writer', held?.expiresAt ?? now());
+    await sleep(Math.min(250, Math.max(1, giveUpAt - now())));
+  }
 }
 
 /** The book with tonight's links added (the first night that saw each kept), sorted. Pure. */
@@ -67,8 +141,20 @@ export function withoutClients(book: readonly FormerAddress[], customerIds: Read
 }
 
 /** Forget: the book without these clients' entries (by id, or by one of their addresses); written only when it changes. */
-export async function forgetFormerAddresses(s3: S3Client, config: Config, customerIds: readonly string[], emails: readonly string[]): Promise<void> {
-  const book = await readAddressBook(s3, config);
-  const kept = withoutClients(book, new Set(customerIds), emails);
-  if (kept.length !== book.length) await writeAddressBook(s3, config, kept);
+export async function forgetFormerAddresses(
+  clients: { s3: S3Client; documents: Pick<DynamoDBDocumentClient, 'send'> },
+  config: Config,
+  customerIds: readonly string[],
+  emails: readonly string[],
+  options?: AddressBookLeaseOptions,
+): Promise<void> {
+  await editAddressBook(
+    clients,
+    config,
+    (book) => {
+      const kept = withoutClients(book, new Set(customerIds), emails);
+      return kept.length !== book.length ? kept : undefined;
+    },
+    options,
+  );
 }

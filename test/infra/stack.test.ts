@@ -629,9 +629,14 @@ describe('least privilege', () => {
         's3:ListBucket <bucket>',
         's3:GetObject <bucket>/reports/state/address-book.json',
         's3:PutObject <bucket>/reports/state/address-book.json',
+        // The address book's lease, which a night's finish takes too (address-book.ts editAddressBook).
+        'dynamodb:GetItem <table:runs>',
+        'dynamodb:UpdateItem <table:runs>',
       ),
     );
     expect(statementsFor(synth.json, roleOf('forget'), 's3:ListBucket').map((s) => s.Condition)).toEqual([{ StringLike: { 's3:prefix': ['reports/state/address-book.json'] } }]);
+    const runsTable = statementsFor(synth.json, roleOf('forget'), 'dynamodb:UpdateItem').filter((s) => /runs/i.test(JSON.stringify(s.Resource)));
+    expect(runsTable.map((s) => s.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['address-book-lease'] } }]);
   });
 
   it('unsubscribe: reads profiles and its secret, reads and writes the suppression list', () => {
