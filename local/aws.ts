@@ -12,6 +12,7 @@ import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aw
 import { ensureTables, waitForDynamoDb } from '#shared/store/tables.ts';
 import { reportsBucket } from '#shared/store/buckets.ts';
 import { ensureBucket } from '#shared/aws/s3-objects.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The embedded local AWS: DynamoDB Local (Java), s3rver and aws-ses-v2-local on free loopback
@@ -116,8 +117,6 @@ export async function freePort(): Promise<number> {
 // aws-ses-v2-local is CommonJS with an `exports.default`; loaders disagree on how to import that
 // from ESM, so require it the one way that behaves the same under tsx, vitest and esbuild.
 const sesEmulator = createRequire(import.meta.url)('aws-ses-v2-local') as typeof import('aws-ses-v2-local');
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function startDynamoDb(port: number, dbPath: string | undefined, heap: string | undefined): Promise<ChildProcess> {
   requireJava();

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ClienteleError } from '#shared/errors.ts';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { nameFailedCalls } from '#local/aws-errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * `clientele run nightly --stack NAME`: the night runs in AWS, as the 04:00 schedule runs it. The
@@ -70,7 +71,7 @@ export async function runNightInStateMachine(sfn: StepFunctions, options: Follow
   const name = `cli-${options.runDate}-${new Date(options.now).toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
   const input = JSON.stringify({ runDate: options.runDate, ...(options.acceptDrop ? { acceptDrop: true } : {}) });
   const { executionArn } = await sfn.startExecution({ stateMachineArn: options.stateMachineArn, name, input });
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const wait = options.sleep ?? ((ms: number) => sleep(ms));
   const started = Date.now();
   for (;;) {
     const state = await sfn.describeExecution(executionArn);
@@ -82,7 +83,7 @@ export async function runNightInStateMachine(sfn: StepFunctions, options: Follow
           `${state.error ? `: ${state.error}` : ''}${state.cause ? ` (${state.cause.slice(0, 500)})` : ''}. See ${executionArn}`,
       );
     }
-    await sleep(options.pollMs ?? 5000);
+    await wait(options.pollMs ?? 5000);
   }
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError, parseConfig, type Config } from './config.ts';
 import { ClienteleError } from './errors.ts';
 import { issuesText } from '#shared/zod-issues.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Each Lambda's environment, one zod schema per function. The CDK construct that deploys a
@@ -147,7 +148,7 @@ export async function readSecret(secretId: string, options: ReadSecretOptions = 
     last = new SecretError(`Reading secret ${secretId} failed (${response.status}): ${body.slice(0, 200)}`, response.status);
     const starting = response.status === 400 && /not ready/i.test(body);
     if (!starting) break;
-    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    await sleep(50 * attempt);
   }
   throw last ?? new SecretError(`Reading secret ${secretId} failed`);
 }

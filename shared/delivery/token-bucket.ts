@@ -11,6 +11,8 @@
  * only bursts to catch up after its own pauses (slow lookups, rendering).
  */
 
+import { setTimeout as sleep } from 'node:timers/promises';
+
 export interface Clock {
   /** Milliseconds on any monotonic scale; only differences matter. */
   now(): number;
@@ -19,7 +21,7 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => performance.now(),
-  sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms) => sleep(ms),
 };
 
 const WINDOW_MS = 1000;

@@ -1,4 +1,5 @@
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Reads items by key with BatchGetItem, 100 keys a request, retrying the keys DynamoDB leaves
@@ -18,8 +19,6 @@ export interface BatchGetOptions {
 }
 
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The items that exist among `keys` (each key once: BatchGetItem refuses a request naming one twice). */
 export async function batchGetAll<T = Record<string, unknown>>(

@@ -1,6 +1,7 @@
 import { BatchWriteCommand, type BatchWriteCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ClienteleError } from '#shared/errors.ts';
 import { forEachInFlight } from './in-flight.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Writes items with BatchWriteItem (25 per request), several requests in flight, resending
@@ -44,8 +45,6 @@ export class BatchWriteError extends ClienteleError {
 }
 
 type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function isThrottling(error: unknown): boolean {
   return error instanceof Error && THROTTLING_ERRORS.has(error.name);
@@ -92,11 +91,11 @@ export async function batchWriteAll(
   const maxAttempts = options.maxAttempts ?? 12;
   const baseDelay = options.baseDelayMs ?? 50;
   const maxDelay = options.maxDelayMs ?? 5_000;
-  const sleep = options.sleep ?? defaultSleep;
+  const pause = options.sleep ?? ((ms: number) => sleep(ms));
   const random = options.random ?? Math.random;
   const result: BatchWriteResult = { written: 0, retries: 0 };
 
-  const backoff = (attempt: number) => sleep(Math.floor(random() * Math.min(maxDelay, baseDelay * 2 ** attempt)));
+  const backoff = (attempt: number) => pause(Math.floor(random() * Math.min(maxDelay, baseDelay * 2 ** attempt)));
 
   const writeBatch = async (batch: WriteRequest[]) => {
     let pending: DynamoWriteRequest[] = batch.map(dynamoRequest);

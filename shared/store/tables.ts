@@ -10,6 +10,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { Config } from '#shared/config.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The DynamoDB tables, described once. The CDK stack builds its tables from these definitions and
@@ -176,8 +177,6 @@ export function createTableInput(definition: TableDefinition, name: string): Cre
       : {}),
   };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resolves once DynamoDB answers (a local emulator that is still starting), or throws after 30 s. */
 export async function waitForDynamoDb(client: DynamoDBClient): Promise<void> {
