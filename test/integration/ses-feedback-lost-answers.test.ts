@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { processSesFeedback, type SesFeedbackContext } from '#shared/feedback/ses-events.ts';
-import { recordErasure } from '#shared/store/erasure-store.ts';
+import { erasedKey, recordErasure } from '#shared/store/erasure-store.ts';
 import { getSuppression, MAX_FEEDBACK_IDS, suppress } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
@@ -40,6 +41,9 @@ describe('SES feedback when DynamoDB applied the suppression write but its answe
     );
     return { context: { documents: clients.documents, tables: tableNames(config), now: () => NOW, ...(options.attempt === undefined ? {} : { attempt: options.attempt }) }, lost };
   }
+  const rawEntry = async (key: string) => (await aws.clients.documents.send(new GetCommand({ TableName: table, Key: { email: key }, ConsistentRead: true }))).Item;
+  /** How an entry stores a feedback id with the delivery attempt that first wrote it (suppression-store.ts FEEDBACK_WRITES). */
+  const writeOf = (feedbackId: string, attempt: string) => JSON.stringify([feedbackId, attempt]);
   const plain = (attempt?: string): SesFeedbackContext => ({ documents: aws.clients.documents, tables: tableNames(config), now: () => NOW, ...(attempt === undefined ? {} : { attempt }) });
 
   it('a bounce that creates the entry is counted once; its redelivery is not counted', async () => {
@@ -100,5 +104,50 @@ describe('SES feedback when DynamoDB applied the suppression write but its answe
     expect(await processSesFeedback(plain('request-1'), bounce)).toMatchObject({ hardBounces: 1, suppressed: 1 });
     // Another invocation (SNS delivering the event again) is a redelivery.
     expect(await processSesFeedback(plain('request-2'), bounce)).toMatchObject({ hardBounces: 0, alreadySuppressed: 1 });
+  });
+
+  it("an invocation Lambda runs again after another feedback of the same address was written since counts its own event: the other's write does not hide it", async () => {
+    const address = 'retried-after-other@example.com';
+    const first = snsEvent(bounceEvent([address], 'Permanent', { customerId: 'c-retried-other', feedbackId: 'fb-retried-1' }));
+    const second = snsEvent(complaintEvent([address], { customerId: 'c-retried-other', feedbackId: 'fb-retried-2' }));
+    // F1 is written by request-1, whose invocation then fails (nothing published); F2 is written by request-2 meanwhile.
+    expect(await processSesFeedback(plain('request-1'), first)).toMatchObject({ hardBounces: 1, suppressed: 1 });
+    expect(await processSesFeedback(plain('request-2'), second)).toMatchObject({ complaints: 1, alreadySuppressed: 1 });
+    // Lambda runs request-1 again: its own write, which created the entry; counted as the failed run would have been.
+    expect(await processSesFeedback(plain('request-1'), first)).toMatchObject({ hardBounces: 1, suppressed: 1, alreadySuppressed: 0 });
+    // request-2 run again too: its own write, onto an entry it did not create.
+    expect(await processSesFeedback(plain('request-2'), second)).toMatchObject({ complaints: 1, suppressed: 0, alreadySuppressed: 1 });
+    // SNS delivering either again (another request) is a redelivery.
+    expect(await processSesFeedback(plain('request-3'), first)).toMatchObject({ hardBounces: 0, alreadySuppressed: 1 });
+    expect(await processSesFeedback(plain('request-4'), second)).toMatchObject({ complaints: 0, alreadySuppressed: 1 });
+    expect(await getSuppression(aws.clients.documents, table, address)).toEqual({
+      email: address,
+      reason: 'complaint',
+      reasons: new Set(['hard-bounce', 'complaint']),
+      suppressedAt: Date.parse('2026-06-02T09:00:05.123Z'),
+      complainedAt: expect.any(Number) as unknown,
+      customerId: 'c-retried-other',
+      source: 'ses-bounce:fb-retried-1',
+      feedbackIds: new Set(['ses-bounce:fb-retried-1', 'ses-complaint:fb-retried-2']),
+    });
+    // Stored: each id with the delivery that first wrote it (request ids and the event's index, nothing of the person's), and the one that created the entry.
+    expect(await rawEntry(address)).toMatchObject({
+      feedbackWrites: new Set([writeOf('ses-bounce:fb-retried-1', 'request-1#0'), writeOf('ses-complaint:fb-retried-2', 'request-2#0')]),
+      feedbackWriteCreated: 'request-1#0',
+    });
+  });
+
+  it('the same on an erasure entry: a retried invocation after another feedback of the erased recipient counts its own event', async () => {
+    const address = 'erased-retried-after-other@example.com';
+    await recordErasure(aws.clients.documents, table, { customerIds: [], emails: [address] }, NOW);
+    const first = snsEvent(bounceEvent([address], 'Permanent', { feedbackId: 'fb-erased-retried-1' }));
+    const second = snsEvent(bounceEvent([address], 'Permanent', { feedbackId: 'fb-erased-retried-2' }));
+    expect(await processSesFeedback(plain('request-e1'), first)).toMatchObject({ hardBounces: 1, erased: 1 });
+    expect(await processSesFeedback(plain('request-e2'), second)).toMatchObject({ hardBounces: 1, erased: 1 });
+    expect(await processSesFeedback(plain('request-e1'), first)).toMatchObject({ hardBounces: 1, erased: 1 });
+    expect(await processSesFeedback(plain('request-e3'), first)).toMatchObject({ hardBounces: 0, erased: 1 });
+    expect(await rawEntry(erasedKey('email', address))).toMatchObject({
+      feedbackWrites: new Set([writeOf('ses-bounce:fb-erased-retried-1', 'request-e1#0'), writeOf('ses-bounce:fb-erased-retried-2', 'request-e2#0')]),
+    });
   });
 });
