@@ -91,18 +91,68 @@ export const MAX_FEEDBACK_IDS = 10;
 export type FeedbackIdWrite = 'add' | 'restart';
 
 /**
- * The attribute naming the attempt (FeedbackIdWriteResult) whose write last recorded a new feedback id
- * on an entry. Only a write that records its id for the first time sets it (its condition says so),
- * so an entry recording the id under another attempt's name was written by another delivery.
+ * The attribute recording, for each feedback id of an entry, the delivery attempt that first wrote it
+ * (FeedbackIdWriteResult): a string set of [feedbackId, attempt] pairs (feedbackWriteOf). Per id, not
+ * the entry's last writer: an invocation Lambda runs again after another delivery wrote its own
+ * feedback to the same entry still finds its own write. A set rather than a map: ADD creates it on an
+ * entry that has none (a new one, or one written before it was kept) in the same single UpdateItem,
+ * where a map's element cannot be set before the map exists. Its generations follow feedbackIds'
+ * (FEEDBACK_WRITES_BEFORE beside feedbackIdsBefore), so it is bounded as they are.
+ */
+export const FEEDBACK_WRITES = 'feedbackWrites';
+
+/** FEEDBACK_WRITES of the generation before (feedbackIdsBefore's). */
+export const FEEDBACK_WRITES_BEFORE = 'feedbackWritesBefore';
+
+/**
+ * Written by earlier versions instead of FEEDBACK_WRITES, no longer: the attempt that last recorded a
+ * new feedback id on the entry. Read only for an id that has no pair (recorded before pairs were kept):
+ * an attempt writes one feedback, so an entry naming it as the last writer recorded its id then.
  */
 export const FEEDBACK_WRITE = 'feedbackWrite';
 
 /**
- * Beside FEEDBACK_WRITE on an address's or a client's entry: the same attempt when its write created
- * the entry, else the entry's suppressedAt (if_not_exists), so a retry that finds its own write knows
- * whether the entry was new.
+ * On an address's or a client's entry: the attempt whose write created it, kept for good (a write
+ * onto an existing entry leaves it as it is, or sets it to the entry's suppressedAt, never an attempt,
+ * when it has none), so a retry that finds its own write knows whether the entry was new.
  */
 export const FEEDBACK_WRITE_CREATED = 'feedbackWriteCreated';
+
+/** One element of FEEDBACK_WRITES: a feedback id and the attempt that first wrote it (JSON: either may hold any character). */
+export function feedbackWriteOf(feedbackId: string, attempt: string): string {
+  return JSON.stringify([feedbackId, attempt]);
+}
+
+/** The pairs an entry keeps (FEEDBACK_WRITES of both generations), feedback id to the attempt that first wrote it. */
+export function feedbackWritesOf(entry: Record<string, unknown> | undefined): Map<string, string> {
+  const writes = new Map<string, string>();
+  for (const attribute of [FEEDBACK_WRITES_BEFORE, FEEDBACK_WRITES]) {
+    const pairs = entry?.[attribute];
+    if (!(pairs instanceof Set)) continue;
+    for (const pair of pairs) {
+      const parsed = typeof pair === 'string' ? parsedPair(pair) : undefined;
+      if (parsed !== undefined) writes.set(parsed[0], parsed[1]);
+    }
+  }
+  return writes;
+}
+
+/** A FEEDBACK_WRITES element read back; undefined for one that is not a pair (never written so: nothing to fail an event over). */
+function parsedPair(pair: string): [string, string] | undefined {
+  try {
+    const parsed: unknown = JSON.parse(pair);
+    return Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string' ? [parsed[0], parsed[1]] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `attempt` is the delivery that first recorded `feedbackId` on `entry` (which records it). */
+function recordedBy(entry: Record<string, unknown>, feedbackId: string, attempt: string): boolean {
+  const first = feedbackWritesOf(entry).get(feedbackId);
+  // No pair: recorded by an earlier version, which named only the entry's last writer.
+  return first === undefined ? entry[FEEDBACK_WRITE] === attempt : first === attempt;
+}
 
 /**
  * The clauses of an UpdateItem that records `feedbackId` on an entry (of this table: an address's, a
@@ -112,15 +162,25 @@ export const FEEDBACK_WRITE_CREATED = 'feedbackWriteCreated';
  */
 export function feedbackIdClauses(write: FeedbackIdWrite, feedbackId: string, attempt: string): { set: string[]; add: string[]; condition: string; values: Record<string, unknown> } {
   const unrecorded = 'NOT contains(feedbackIds, :feedbackId) AND NOT contains(feedbackIdsBefore, :feedbackId)';
-  const values = { ':feedbackIds': new Set([feedbackId]), ':feedbackId': feedbackId, ':feedbackWrite': attempt };
-  const stamp = `${FEEDBACK_WRITE} = :feedbackWrite`;
+  const values = { ':feedbackIds': new Set([feedbackId]), ':feedbackId': feedbackId, ':feedbackWrites': new Set([feedbackWriteOf(feedbackId, attempt)]) };
   if (write === 'restart') {
-    // Full: the ids move to feedbackIdsBefore (the one generation before, replaced) and the set starts again.
-    return { set: ['feedbackIdsBefore = feedbackIds', 'feedbackIds = :feedbackIds', stamp], add: [], condition: unrecorded, values };
+    // Full: the ids and their writes move to the one generation before (replaced) and both start again. An entry
+    // written before writes were kept has none to move: the new pair stands in (a set cannot be empty; it is the same pair).
+    return {
+      set: [
+        'feedbackIdsBefore = feedbackIds',
+        'feedbackIds = :feedbackIds',
+        `${FEEDBACK_WRITES_BEFORE} = if_not_exists(${FEEDBACK_WRITES}, :feedbackWrites)`,
+        `${FEEDBACK_WRITES} = :feedbackWrites`,
+      ],
+      add: [],
+      condition: unrecorded,
+      values,
+    };
   }
   return {
-    set: [stamp],
-    add: ['feedbackIds :feedbackIds'],
+    set: [],
+    add: ['feedbackIds :feedbackIds', `${FEEDBACK_WRITES} :feedbackWrites`],
     condition: `(attribute_not_exists(feedbackIds) OR size(feedbackIds) < :maxFeedbackIds) AND ${unrecorded}`,
     values: { ...values, ':maxFeedbackIds': MAX_FEEDBACK_IDS },
   };
@@ -159,7 +219,7 @@ export async function sendRecordingFeedbackId<T>(send: (write: FeedbackIdWrite) 
       if (!isConditionFailure(error)) throw error;
       const entry = refusedEntry(error);
       if (entry === undefined) return { kind: 'absent' };
-      if (recordsFeedbackId(entry as Pick<SuppressionItem, 'feedbackIds' | 'feedbackIdsBefore'>, feedbackId)) return { kind: entry[FEEDBACK_WRITE] === attempt ? 'own' : 'seen', entry };
+      if (recordsFeedbackId(entry as Pick<SuppressionItem, 'feedbackIds' | 'feedbackIdsBefore'>, feedbackId)) return { kind: recordedBy(entry, feedbackId, attempt) ? 'own' : 'seen', entry };
       // Not recorded: the set was full ('add'); a new generation follows.
     }
   }
@@ -219,8 +279,9 @@ async function writeSuppression(documents: DocumentSender, tableName: string, ke
   const attempt = suppression.attempt ?? randomUUID();
   const update = (write: FeedbackIdWrite | undefined) => {
     const clauses = write === undefined || feedbackId === undefined ? undefined : feedbackIdClauses(write, feedbackId, attempt);
-    // Names this attempt as the entry's creator, or not (the entry's suppressedAt then): read when its answer was lost.
-    const created = clauses === undefined ? [] : [`${FEEDBACK_WRITE_CREATED} = if_not_exists(suppressedAt, :feedbackWrite)`];
+    // Names this attempt as the entry's creator, or not (the entry's suppressedAt then), unless one is named already: read when
+    // its answer was lost, or when Lambda runs its invocation again, whatever other feedbacks were written to the entry since.
+    const created = clauses === undefined ? [] : [`${FEEDBACK_WRITE_CREATED} = if_not_exists(${FEEDBACK_WRITE_CREATED}, if_not_exists(suppressedAt, :attempt))`];
     return new UpdateCommand({
       TableName: tableName,
       Key: { email: key },
@@ -233,7 +294,7 @@ async function writeSuppression(documents: DocumentSender, tableName: string, ke
         ':reasons': new Set([suppression.reason]),
         ...(suppression.customerId ? { ':customerId': suppression.customerId } : {}),
         ...(suppression.source ? { ':source': suppression.source } : {}),
-        ...clauses?.values,
+        ...(clauses === undefined ? {} : { ...clauses.values, ':attempt': attempt }),
       },
       // ALL_OLD tells whether the item existed; the new item follows from it and the input.
       ReturnValues: 'ALL_OLD',
@@ -296,10 +357,10 @@ export async function getSuppression(
   return entryOf(output.Item);
 }
 
-/** A stored entry as a SuppressionItem: without the attempt that last wrote a feedback id (FEEDBACK_WRITE), which only its retry reads. */
+/** A stored entry as a SuppressionItem: without the attempts that wrote its feedback ids (FEEDBACK_WRITES...), which only their retries read. */
 function entryOf(stored: Record<string, unknown> | undefined): SuppressionItem | undefined {
   if (stored === undefined) return undefined;
-  const { [FEEDBACK_WRITE]: _write, [FEEDBACK_WRITE_CREATED]: _created, ...entry } = stored;
+  const { [FEEDBACK_WRITES]: _writes, [FEEDBACK_WRITES_BEFORE]: _writesBefore, [FEEDBACK_WRITE]: _write, [FEEDBACK_WRITE_CREATED]: _created, ...entry } = stored;
   return entry as unknown as SuppressionItem;
 }
 

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import {
+  feedbackWritesOf,
   getClientSuppression,
   getSuppression,
   isClientSuppressed,
@@ -116,6 +117,58 @@ describe('suppression store', () => {
     // A write without a feedback id records none.
     await suppress(aws.clients.documents, table, { email: 'no-feedback@example.com', reason: 'hard-bounce', at: T0, source: 'ses-bounce:unknown' });
     expect(await getSuppression(aws.clients.documents, table, 'no-feedback@example.com')).not.toHaveProperty('feedbackIds');
+  });
+
+  it('keeps, per feedback id, the attempt that first wrote it, in the generations of the ids: a retry finds its own write whatever came since', async () => {
+    const email = 'writes@example.com';
+    const bounce = (n: number | string, attempt: string) =>
+      suppress(aws.clients.documents, table, { email, reason: 'hard-bounce', at: T0, source: `ses-bounce:fb-${n}`, feedbackId: `fb-${n}`, attempt });
+    expect(await bounce(1, 'a-1')).toMatchObject({ created: true, feedbackSeen: false });
+    for (let n = 2; n <= MAX_FEEDBACK_IDS; n++) expect(await bounce(n, `a-${n}`)).toMatchObject({ created: false, feedbackSeen: false });
+    // One more starts a new generation: the first ones' writes move with their ids.
+    expect(await bounce('next', 'a-next')).toMatchObject({ created: false, feedbackSeen: false });
+    // Each attempt run again finds its own write (the first one created the entry); another delivery is a redelivery.
+    expect(await bounce(1, 'a-1')).toMatchObject({ created: true, feedbackSeen: false });
+    expect(await bounce(MAX_FEEDBACK_IDS, `a-${MAX_FEEDBACK_IDS}`)).toMatchObject({ created: false, feedbackSeen: false });
+    expect(await bounce('next', 'a-next')).toMatchObject({ created: false, feedbackSeen: false });
+    expect(await bounce(1, 'a-other')).toMatchObject({ created: false, feedbackSeen: true });
+    // Bounded as the ids are: another full generation replaces the one before, writes and all.
+    for (let n = 1; n < MAX_FEEDBACK_IDS; n++) await bounce(`later-${n}`, `a-later-${n}`);
+    await bounce('last', 'a-last');
+    const raw = (await aws.clients.documents.send(new GetCommand({ TableName: table, Key: { email }, ConsistentRead: true }))).Item;
+    expect(raw?.feedbackWrites).toEqual(new Set([JSON.stringify(['fb-last', 'a-last'])]));
+    expect((raw?.feedbackWritesBefore as Set<string>).size).toBe(MAX_FEEDBACK_IDS);
+    expect(feedbackWritesOf(raw).get('fb-1')).toBeUndefined();
+    expect(feedbackWritesOf(raw).get('fb-next')).toBe('a-next');
+    expect(raw?.feedbackWriteCreated).toBe('a-1');
+    // Read back without the bookkeeping.
+    expect(Object.keys((await getSuppression(aws.clients.documents, table, email)) ?? {}).filter((key) => key.startsWith('feedbackWrite'))).toEqual([]);
+  });
+
+  it('reads entries written before the writes were kept per id (the last writer only): their retry, their redelivery, a new feedback, a new generation', async () => {
+    const email = 'written-before@example.com';
+    // As the earlier version left it: feedbackWrite names the last attempt that recorded an id, feedbackWriteCreated whether it created the entry.
+    await aws.clients.documents.send(
+      new PutCommand({
+        TableName: table,
+        Item: { email, reason: 'hard-bounce', suppressedAt: T0, reasons: new Set(['hard-bounce']), source: 'ses-bounce:fb-old-1', feedbackIds: new Set(['fb-old-1']), feedbackWrite: 'old-1', feedbackWriteCreated: 'old-1' },
+      }),
+    );
+    const bounce = (id: string, attempt: string) => suppress(aws.clients.documents, table, { email, reason: 'hard-bounce', at: T0, source: `ses-bounce:${id}`, feedbackId: id, attempt });
+    expect(await bounce('fb-old-1', 'old-1')).toMatchObject({ created: true, feedbackSeen: false });
+    expect(await bounce('fb-old-1', 'another')).toMatchObject({ created: false, feedbackSeen: true });
+    // A new feedback written now: the old id's retry still finds its own write (the last-writer attribute is no longer overwritten).
+    expect(await bounce('fb-new-1', 'new-1')).toMatchObject({ created: false, feedbackSeen: false });
+    expect(await bounce('fb-old-1', 'old-1')).toMatchObject({ created: true, feedbackSeen: false });
+    expect(await bounce('fb-new-1', 'new-1')).toMatchObject({ created: false, feedbackSeen: false });
+    // Full, then one more: the new generation starts although the entry kept no writes for its oldest id.
+    for (let n = 2; n < MAX_FEEDBACK_IDS; n++) await bounce(`fb-new-${n}`, `new-${n}`);
+    expect(await bounce('fb-newest', 'newest')).toMatchObject({ created: false, feedbackSeen: false });
+    expect(await bounce('fb-newest', 'newest')).toMatchObject({ created: false, feedbackSeen: false });
+    expect(await bounce('fb-old-1', 'old-1')).toMatchObject({ created: true, feedbackSeen: false });
+    expect(await bounce('fb-new-2', 'new-2')).toMatchObject({ created: false, feedbackSeen: false });
+    expect(await bounce('fb-new-2', 'another')).toMatchObject({ feedbackSeen: true });
+    expect(await getSuppression(aws.clients.documents, table, email)).toMatchObject({ feedbackIds: new Set(['fb-newest']), source: 'ses-bounce:fb-old-1' });
   });
 
   it('concurrent suppressions of one address create it once', async () => {
