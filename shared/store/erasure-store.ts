@@ -7,7 +7,10 @@ import { paginate } from './paginate.ts';
 import {
   CUSTOMER_KEY_PREFIX,
   customerSuppressionKey,
+  FEEDBACK_WRITES,
+  FEEDBACK_WRITES_BEFORE,
   feedbackIdClauses,
+  feedbackWritesOf,
   sendRecordingFeedbackId,
   updateExpression,
   type FeedbackIdWrite,
@@ -107,15 +110,17 @@ export async function keepFeedbackIdsOnErasure(documents: DocumentSender, table:
       TableName: table,
       Key: { email: plainKey },
       ConsistentRead: true,
-      ProjectionExpression: 'feedbackIds, feedbackIdsBefore, #source, customerId',
+      ProjectionExpression: `feedbackIds, feedbackIdsBefore, ${FEEDBACK_WRITES}, ${FEEDBACK_WRITES_BEFORE}, #source, customerId`,
       ExpressionAttributeNames: { '#source': 'source' },
     }),
   );
   const entry = output.Item as Partial<SuppressionItem> | undefined;
+  // Each id under the delivery that first wrote it, when the entry says: Lambda running that invocation again after the forget finds its own write.
+  const writes = feedbackWritesOf(output.Item);
   const ids = new Set([...(entry?.feedbackIdsBefore ?? []), ...(entry?.source?.startsWith(SES_FEEDBACK_SOURCE) ? [entry.source] : []), ...(entry?.feedbackIds ?? [])]);
   // The client the entry names too: a feedback is looked up by its recipient and its client (an address erased with its client by id only has no entry of its own).
   const erasures = [...new Set([erasure, ...(entry?.customerId === undefined ? [] : [erasedKey('customer', entry.customerId)])])];
-  for (const id of ids) await noteFeedbackOnErasures(documents, table, erasures, id);
+  for (const id of ids) await noteFeedbackOnErasures(documents, table, erasures, id, writes.get(id));
 }
 
 /** What an entry's source begins with when SES feedback wrote it ('ses-bounce:<id>', 'ses-complaint:<id>'). */

@@ -254,6 +254,18 @@ describe('processSesFeedback against DynamoDB Local', () => {
     expect((await items()).filter((item) => /early|c-early/.test(JSON.stringify(item)))).toEqual([]);
   });
 
+  it('an invocation Lambda runs again after a forget of its recipient counts the event its failed run wrote: the forget moves each id with the delivery that wrote it', async () => {
+    const under = (attempt: string): SesFeedbackContext => ({ ...context, attempt });
+    const bounce = snsEvent(bounceEvent(['forgot-between@example.com'], 'Permanent', { customerId: 'c-forgot-between', feedbackId: 'fb-forgot-between' }));
+    // request-f1 writes the bounce, then fails (nothing published); the client is forgotten before Lambda runs it again.
+    expect(await processSesFeedback(under('request-f1'), bounce)).toMatchObject({ hardBounces: 1, suppressed: 1 });
+    await forgetClient({ config, clients: aws.clients, request: { customerId: 'c-forgot-between' }, at: NOW });
+    expect(await processSesFeedback(under('request-f1'), bounce)).toMatchObject({ hardBounces: 1, erased: 1, suppressed: 0 });
+    // SNS delivering it again is still a redelivery.
+    expect(await processSesFeedback(under('request-f2'), bounce)).toMatchObject({ hardBounces: 0, erased: 1 });
+    expect((await items()).filter((item) => /forgot-between/.test(JSON.stringify(item)))).toEqual([]);
+  });
+
   it('logs masked addresses only', () => {
     const text = logged.join('\n');
     expect(text).toContain('h***@example.com');
