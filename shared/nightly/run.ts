@@ -330,11 +330,11 @@ export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'con
   const base = await loadNightBase(context, { ours: (id) => ours.has(id), owns, erased, ...(former === undefined ? {} : { seen: stored }) });
   for (const id of base.erasedStored) if (!erasedTonight.has(id)) shardRead.erasedIds.push(id);
   if (former !== undefined) {
-    // A rerun's base is the before-image's address, not the one its earlier attempt wrote.
-    for (const [customerId, image] of base.planned) if (image?.email !== undefined) stored({ customerId, email: image.email });
+    // A rerun's base is the before-image's addresses (its nightEmail too, which the earlier attempt's write dropped), not the one that attempt wrote.
+    for (const [customerId, image] of base.planned) if (image) stored({ customerId, email: image.email, nightEmail: image.nightEmail });
     if (shardRead.otherBucket !== undefined && former.hasAddressOnlyClients) {
       const images = await readBeforeImages(context.clients.s3, context.config, context.runDate, { keep: (id) => !ours.has(id) });
-      for (const [customerId, image] of images) if (image?.email !== undefined) stored({ customerId, email: image.email });
+      for (const [customerId, image] of images) if (image) stored({ customerId, email: image.email, nightEmail: image.nightEmail });
     }
     shardRead.formerLinks = await former.link(shardRead.shard, ours, shardRead.otherBucket);
   }
