@@ -1,12 +1,13 @@
 import type { OrderLine } from '#shared/model.ts';
 import { normaliseEmail } from '#shared/email.ts';
-import { addressKeyOf, type FormerAddress } from '#shared/store/address-book.ts';
+import { addressKeyOf, timingOf, type FormerAddress, type FormerTiming } from '#shared/store/address-book.ts';
 import type { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { packedEmail } from '#shared/tiering/customer-packing.ts';
 import { fnv1a32 } from '#shared/text-hash.ts';
 import { emailIdentityOfHash } from '#shared/tiering/identity.ts';
 import type { ShardSpec } from './shards.ts';
 import type { ExportHandlers, RowPosition } from '#shared/exports/types.ts';
+import type { Reject } from '#shared/model.ts';
 
 /**
  * A Shopify client's orders under a former address (Shopify keeps on each order the address
@@ -18,7 +19,36 @@ import type { ExportHandlers, RowPosition } from '#shared/exports/types.ts';
  * In a sharded night (keyed by email) her row and the old address's lines fall to two shards: the
  * shard holding her reads the lines from the other bucket (otherBucket), and the shard of the
  * address hands them over (neither rejected nor kept) once it finds her row in another bucket.
+ *
+ * An address another customer's row carries tonight (Shopify gives a left address to the next one
+ * who signs up with it) is split by the order's time, never merged: an order placed before the
+ * cut-off of the last night known to have it as hers (FormerTiming.hersBefore) is hers; one placed
+ * after the cut-off of the night that first saw her with another address (seenOn) is his; one
+ * between is either's and is rejected (AMBIGUOUS_ADDRESS_REASON), never given to one of them on a
+ * guess. The shard whose bucket holds the address (his row and its lines) does the split: it reads
+ * its lines again (they went to him by address) and rebuilds him without hers; her shard takes hers.
  */
+
+/** The reason on an order rejected because it falls between her leaving an address and another customer's holding it. */
+export const AMBIGUOUS_ADDRESS_REASON =
+  'order under a former address of a client that another customer holds now, placed between the last night that stored it as hers and the night that saw her with another address: whose it is cannot be told';
+
+/** Reads again the rows of this shard's own export or bucket (the export for one run). */
+export type ReadAgain = (handlers: BucketHandlers) => Promise<void>;
+
+/** The nights a takeover's split needs: tonight, the last completed night, and a night's cut-off (runClock's now). */
+export interface FormerNights {
+  runDate: string;
+  lastNight: string | undefined;
+  cutOff: (night: string) => number;
+}
+
+/** An address another customer holds tonight, and the clients of the base or the book who had it. */
+interface Held {
+  holder: string;
+  email: string;
+  candidates: Set<string>;
+}
 
 export type FormerLink = Omit<FormerAddress, 'seenOn'>;
 
@@ -39,6 +69,13 @@ export class FormerAddresses {
   private readonly addressOnly = new Map<string, string>();
   private readonly addressOnlyFnv = new Set<number>();
   private readonly bookCustomers = new Map<string, Set<string>>();
+  /** Address sha256 → the customer whose row carries it tonight and the others who had it. */
+  private readonly held = new Map<string, Held>();
+  /** Addresses split tonight by this shard (the holder's side), with the client they were hers. */
+  private readonly takenOver = new Map<string, { customerId: string; timing: FormerTiming }>();
+  /** Lines this shard rejected as AMBIGUOUS_ADDRESS_REASON. */
+  private readonly ambiguous: Reject[] = [];
+  private nights: FormerNights | undefined;
 
   constructor(
     private readonly aggregator: ClientAggregator,
@@ -61,6 +98,8 @@ export class FormerAddresses {
   /** A client of the base with the address it stored for them (or a before-image's). */
   stored(customerId: string, email: string): void {
     const normalised = normaliseEmail(email);
+    const holder = this.aggregator.customerWithEmail(normalised);
+    if (holder !== undefined && holder !== customerId) this.heldBy(holder, normalised, customerId);
     if (this.aggregator.hasCustomerRecord(customerId)) {
       const tonight = this.aggregator.customerEmail(customerId);
       // Without an address tonight, or with the same one: nothing moved.
@@ -79,6 +118,138 @@ export class FormerAddresses {
     }
   }
 
+  private heldBy(holder: string, email: string, candidate: string): void {
+    const { sha256 } = addressKeyOf(email);
+    const held = this.held.get(sha256) ?? { holder, email, candidates: new Set<string>() };
+    held.candidates.add(candidate);
+    this.held.set(sha256, held);
+  }
+
+  /** The book's entries whose address a customer row of this shard carries tonight, for someone else. */
+  private bookHeld(): void {
+    if (this.book.length === 0) return;
+    const fnvs = new Set(this.book.map((entry) => entry.fnv));
+    for (const { customerId } of [...this.aggregator.customerKeys()]) {
+      const email = this.aggregator.customerEmail(customerId);
+      if (email === undefined) continue;
+      const normalised = normaliseEmail(email);
+      if (!fnvs.has(fnv1a32(normalised))) continue;
+      const others = this.bookCustomers.get(addressKeyOf(normalised).sha256);
+      for (const id of others ?? []) if (id !== customerId) this.heldBy(customerId, normalised, id);
+    }
+  }
+
+  /**
+   * The nights that bound her orders under an address: the book's (the first night that linked it),
+   * else, linked tonight by the base while another customer holds it, the last completed night
+   * (which stored it as hers) and tonight. Undefined without a completed night.
+   */
+  private timingFor(sha256: string, customerId: string): FormerTiming | undefined {
+    const entry = this.book.find((e) => e.sha256 === sha256 && e.customerId === customerId);
+    if (entry !== undefined) return timingOf(entry);
+    const nights = this.nights as FormerNights;
+    return nights.lastNight === undefined ? undefined : { hersBefore: nights.lastNight, seenOn: nights.runDate };
+  }
+
+  /** A link for the book: hersBefore only when it is not seenOn (a book written before the field reads the same). */
+  private linkOf(sha256: string, fnv: number, customerId: string, timing: FormerTiming): FormerLink {
+    const nights = this.nights as FormerNights;
+    const seenOn = this.book.some((e) => e.sha256 === sha256 && e.customerId === customerId) ? timing.seenOn : nights.runDate;
+    return { sha256, fnv, customerId, ...(timing.hersBefore === seenOn ? {} : { hersBefore: timing.hersBefore }) };
+  }
+
+  /** Whose an order under a taken address is, by its time: hers, his, or either's (rejected). */
+  private sideOf(orderedAt: number, timing: FormerTiming): 'hers' | 'his' | 'either' {
+    const nights = this.nights as FormerNights;
+    if (orderedAt < nights.cutOff(timing.hersBefore)) return 'hers';
+    if (orderedAt < nights.cutOff(timing.seenOn) && orderedAt < nights.cutOff(nights.runDate)) return 'either';
+    return 'his';
+  }
+
+  /**
+   * The holder's side: each address a customer row of this shard carries that exactly one other
+   * client had (by the base or the book, her row tonight with another address, not forgotten, and
+   * no other client in the book) is split by time (sideOf); his lines are read again and he is
+   * rebuilt without hers, which go to her when she is this shard's (else her shard pulls them).
+   */
+  private async splitTaken(otherBucket: OtherBucket | undefined, shard: ShardSpec, readAgain: ReadAgain | undefined): Promise<void> {
+    this.bookHeld();
+    if (this.held.size === 0) return;
+    // Her row tonight: this shard's, or (sharded) another bucket's.
+    const rowEmail = new Map<string, string | undefined>();
+    const elsewhere = new Set<string>();
+    for (const held of this.held.values()) {
+      for (const id of held.candidates) {
+        if (this.erased(id)) continue;
+        if (this.aggregator.hasCustomerRecord(id)) rowEmail.set(id, this.aggregator.customerEmail(id));
+        else if (otherBucket !== undefined) elsewhere.add(id);
+      }
+    }
+    if (elsewhere.size > 0 && otherBucket !== undefined) {
+      for (let bucket = 0; bucket < shard.count; bucket++) {
+        if (bucket === shard.index) continue;
+        // The last row that gives an address wins, as for a customer listed twice.
+        const note = (id: string, email: string | undefined) => {
+          if (elsewhere.has(id) && email !== undefined) rowEmail.set(id, email);
+        };
+        await otherBucket(bucket, {
+          customer: (record) => note(record.customerId, record.email),
+          packedCustomer: (id, packed) => note(id, packedEmail(packed)),
+          order: () => undefined,
+          product: () => undefined,
+          advisor: () => undefined,
+        });
+      }
+    }
+    const splits = new Map<string, { holder: string; customerId: string; timing: FormerTiming }>();
+    for (const [sha256, held] of this.held) {
+      const moved = [...held.candidates].filter((id) => {
+        const email = rowEmail.get(id);
+        return !this.erased(id) && email !== undefined && addressKeyOf(email).sha256 !== sha256;
+      });
+      // As the claiming side decides (link): one client, and no other in the book.
+      if (moved.length !== 1) continue;
+      const [customerId] = moved as [string];
+      if ([...(this.bookCustomers.get(sha256) ?? [])].some((id) => id !== customerId)) continue;
+      const timing = this.timingFor(sha256, customerId);
+      if (timing === undefined) continue;
+      splits.set(sha256, { holder: held.holder, customerId, timing });
+    }
+    if (splits.size === 0 || readAgain === undefined) return;
+    const holders = new Map<string, OrderLine[]>([...splits.values()].map((s) => [s.holder, []]));
+    const fnvs = new Set([...splits.keys()].map((sha256) => (this.held.get(sha256) as Held).email).map((email) => fnv1a32(email)));
+    const hers: { customerId: string; line: OrderLine }[] = [];
+    await readAgain({
+      customer: () => undefined,
+      order: (line, at) => {
+        if (line.customerId !== undefined) {
+          holders.get(line.customerId)?.push(line);
+          return;
+        }
+        if (line.email === undefined) return;
+        const normalised = normaliseEmail(line.email);
+        if (!fnvs.has(fnv1a32(normalised))) return;
+        const split = splits.get(addressKeyOf(normalised).sha256);
+        if (split === undefined) return;
+        const side = this.sideOf(line.orderedAt, split.timing);
+        if (side === 'his') holders.get(split.holder)?.push(line);
+        else if (side === 'either') this.ambiguous.push({ file: at.file, line: at.line, reason: AMBIGUOUS_ADDRESS_REASON });
+        // Hers: to her here, or left to her shard, which pulls them (pull).
+        else if (this.aggregator.hasCustomerRecord(split.customerId)) hers.push({ customerId: split.customerId, line });
+      },
+      product: () => undefined,
+      advisor: () => undefined,
+    });
+    for (const [holder, lines] of holders) this.aggregator.rebuildClient(holder, lines);
+    for (const { customerId, line } of hers) this.aggregator.addOrderLine({ ...line, customerId });
+    for (const [sha256, { customerId, timing }] of splits) this.takenOver.set(sha256, { customerId, timing });
+  }
+
+  /** Orders this shard rejected as either's (AMBIGUOUS_ADDRESS_REASON), by file and line. */
+  get ambiguousRejects(): readonly Reject[] {
+    return this.ambiguous;
+  }
+
   private own(customerId: string, sha256: string): void {
     if (this.addressOnly.has(sha256) && !this.erased(customerId)) this.owners.set(sha256, (this.owners.get(sha256) ?? new Set()).add(customerId));
   }
@@ -93,8 +264,10 @@ export class FormerAddresses {
    * Links what can be linked: tonight's links made by this shard (the held side), for the book.
    * `ours` loses the identities whose lines went to a customer or to another shard.
    */
-  async link(shard: ShardSpec, ours: Set<string>, otherBucket: OtherBucket | undefined): Promise<FormerLink[]> {
+  async link(shard: ShardSpec, ours: Set<string>, otherBucket: OtherBucket | undefined, nights: FormerNights, readAgain?: ReadAgain): Promise<FormerLink[]> {
+    this.nights = nights;
     for (const entry of this.book) this.bookEntry(entry);
+    await this.splitTaken(otherBucket, shard, otherBucket === undefined ? readAgain : (handlers) => otherBucket(shard.index, handlers));
     const links: FormerLink[] = [];
     const away = new Map<number, Map<string, { customerId: string; fnv: number }>>();
     for (const [sha256, claimants] of this.claims) {
@@ -107,6 +280,10 @@ export class FormerAddresses {
         if (this.aggregator.linkFormerAddress(emailIdentityOfHash(sha256), customerId)) {
           ours.delete(emailIdentityOfHash(sha256));
           links.push({ sha256, fnv, customerId });
+        } else {
+          // Another customer holds it: split above (splitTaken), and kept in the book with its nights.
+          const taken = this.takenOver.get(sha256);
+          if (taken?.customerId === customerId) links.push(this.linkOf(sha256, fnv, customerId, taken.timing));
         }
         continue;
       }
@@ -147,12 +324,29 @@ export class FormerAddresses {
       advisor: () => undefined,
     });
     const linked = new Set<string>();
+    // Carried by a customer row there: another customer holds it; the holder's shard splits it (splitTaken), hers are taken here.
+    const timings = new Map<string, FormerTiming>();
+    for (const sha256 of carried) {
+      const timing = this.timingFor(sha256, (wanted.get(sha256) as { customerId: string }).customerId);
+      if (timing !== undefined) timings.set(sha256, timing);
+    }
     for (const { sha256, line } of lines) {
-      if (carried.has(sha256)) continue;
+      if (carried.has(sha256)) {
+        const timing = timings.get(sha256);
+        if (timing === undefined || this.sideOf(line.orderedAt, timing) !== 'hers') continue;
+        this.aggregator.addOrderLine({ ...line, customerId: (wanted.get(sha256) as { customerId: string }).customerId });
+        continue;
+      }
       this.aggregator.addOrderLine({ ...line, customerId: (wanted.get(sha256) as { customerId: string }).customerId });
       linked.add(sha256);
     }
-    return [...linked].map((sha256) => ({ sha256, ...(wanted.get(sha256) as { customerId: string; fnv: number }) }));
+    return [
+      ...[...linked].map((sha256) => ({ sha256, ...(wanted.get(sha256) as { customerId: string; fnv: number }) })),
+      ...[...timings].map(([sha256, timing]) => {
+        const { customerId, fnv } = wanted.get(sha256) as { customerId: string; fnv: number };
+        return this.linkOf(sha256, fnv, customerId, timing);
+      }),
+    ];
   }
 
   /** This shard's lines under an address of a client whose row another bucket holds, with another address: that shard takes them. */

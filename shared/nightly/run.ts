@@ -48,7 +48,7 @@ import { mergeCampaignTallies, type CampaignHeadline, type CampaignTallies } fro
 import { publishNightlyReport } from './publish-report.ts';
 import { completedRunOf, nightFingerprint, recordRerun } from './repeat.ts';
 import { runsItemOf } from './runs-item.ts';
-import { addPerFile, noUnknownCustomers, OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from './unknown-customers.ts';
+import { addPerFile, noUnknownCustomers, OrphanOrderLines, withAmbiguousLines, withRejectsPerFile, type UnknownCustomerRejects } from './unknown-customers.ts';
 import { NIGHTLY_JOB, type NightAdmission, type NightlyProgress, type NightlyRunSummary, type RowListsCut } from './summary.ts';
 
 /**
@@ -180,6 +180,8 @@ export interface ShardRead {
   fingerprint: string;
   /** A sharded night's other buckets, read whole: a client's lines under a former address, in another shard (former-addresses.ts). */
   otherBucket?: (bucket: number, handlers: NightHandlers) => Promise<void>;
+  /** One run's export read again (its order lines under an address another customer holds now: former-addresses.ts). A sharded night reads its bucket again (otherBucket). */
+  readAgain?: (handlers: NightHandlers) => Promise<void>;
   /** Tonight's links of a former address to this shard's clients (set by loadShardBase), for the address book. */
   formerLinks?: FormerLink[];
   readMs: number;
@@ -188,12 +190,18 @@ export interface ShardRead {
 /** Phase 1: read the whole export (one shard: the single run). Throws before any write on a bad export. */
 export async function readShard(context: NightContext, source: ExportSource): Promise<ShardRead> {
   const { config, log } = context;
-  return collectShard(context, SINGLE_SHARD, source.describe(), (handlers, now) =>
+  const shardRead = await collectShard(context, SINGLE_SHARD, source.describe(), (handlers, now) =>
     // Reject shares are checked once the unknown customers' lines are counted (admitShards).
     readExport(source, handlers, { config, now, checkRejectShares: false, onProgress: (bytes) => context.onProgress({ step: 'read', done: bytes }) }).catch(
       exportRejected(log),
     ),
   );
+  // Only on a night with an address another customer took over (former-addresses.ts): the same rows again.
+  const { now } = runClock(context.runDate, config.timeZone);
+  shardRead.readAgain = async (handlers) => {
+    await readExport(source, handlers, { config, now, checkRejectShares: false });
+  };
+  return shardRead;
 }
 
 /** For a promise's catch: an export refused (ExportError) is logged as such; the error goes on. */
@@ -332,21 +340,28 @@ export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'con
   if (former !== undefined) {
     // A rerun's base is the before-image's addresses (its nightEmail too, which the earlier attempt's write dropped), not the one that attempt wrote.
     for (const [customerId, image] of base.planned) if (image) stored({ customerId, email: image.email, nightEmail: image.nightEmail });
-    if (shardRead.otherBucket !== undefined && former.hasAddressOnlyClients) {
+    // Other shards' clients' before-images: an address of theirs may be one this shard's lines are under, or its customers hold now.
+    if (shardRead.otherBucket !== undefined) {
       const images = await readBeforeImages(context.clients.s3, context.config, context.runDate, { keep: (id) => !ours.has(id) });
       for (const [customerId, image] of images) if (image) stored({ customerId, email: image.email, nightEmail: image.nightEmail });
     }
-    shardRead.formerLinks = await former.link(shardRead.shard, ours, shardRead.otherBucket);
+    const { timeZone } = context.config;
+    const nights = { runDate: context.runDate, lastNight: base.lastNight, cutOff: (night: string) => runClock(night, timeZone).now };
+    shardRead.formerLinks = await former.link(shardRead.shard, ours, shardRead.otherBucket, nights, shardRead.readAgain);
+    if (former.ambiguousRejects.length > 0) {
+      context.log.warn('orders under an address another customer holds now rejected: whose they are cannot be told', { lines: former.ambiguousRejects.length, shard: shardRead.shard.index });
+    }
   }
-  if (orphans.customers === 0) return base;
+  const ambiguous = former?.ambiguousRejects ?? [];
+  if (orphans.customers === 0 && ambiguous.length === 0) return base;
   // Erased clients were left out already: their lines are not "unknown".
-  const unknown = orphans.rejectsOf((id) => ours.has(id) && beforeState(base, id) === undefined);
+  const unknown = orphans.customers === 0 ? noUnknownCustomers() : orphans.rejectsOf((id) => ours.has(id) && beforeState(base, id) === undefined);
   if (unknown.customerIds.length > 0) {
     const ids = new Set(unknown.customerIds);
     aggregator.dropClients((id) => ids.has(id));
     context.log.warn('orders for unknown customers rejected', { customers: ids.size, lines: unknown.rejected, shard: shardRead.shard.index });
   }
-  shardRead.unknownCustomers = unknown;
+  shardRead.unknownCustomers = withAmbiguousLines(unknown, ambiguous);
   return base;
 }
 

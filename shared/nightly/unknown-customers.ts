@@ -105,6 +105,19 @@ export function noUnknownCustomers(): UnknownCustomerRejects {
   return { customerIds: [], perFile: {}, rejected: 0, rejects: [] };
 }
 
+/**
+ * The unknown customers' rejects with the orders of an address another customer holds now that
+ * could be either's (former-addresses.ts): rejected after the read as they are, counted with them
+ * in their files and in the summary's unknownCustomerLines, listed with their own reason.
+ */
+export function withAmbiguousLines(unknown: UnknownCustomerRejects, ambiguous: readonly Reject[]): UnknownCustomerRejects {
+  if (ambiguous.length === 0) return unknown;
+  const perFile = { ...unknown.perFile };
+  for (const reject of ambiguous) perFile[reject.file] = (perFile[reject.file] ?? 0) + 1;
+  const rejects = [...unknown.rejects, ...ambiguous].sort((a, b) => compareStrings(a.file, b.file) || a.line - b.line).slice(0, MAX_KEPT);
+  return { customerIds: unknown.customerIds, perFile, rejected: unknown.rejected + ambiguous.length, rejects };
+}
+
 /** Adds up per-file counts of several shards (each rejects the lines of its own clients). */
 export function addPerFile(parts: readonly Record<string, number>[]): Record<string, number> {
   const total: Record<string, number> = {};

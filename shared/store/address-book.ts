@@ -31,8 +31,25 @@ export interface FormerAddress {
   /** fnv1a32 of the normalised address: shardOf without the address. */
   fnv: number;
   customerId: string;
-  /** The night (YYYY-MM-DD) that first linked it. */
+  /** The night (YYYY-MM-DD) that first linked it: by then she had left it, so an order under it placed after that night's cut-off is not hers. */
   seenOn: string;
+  /**
+   * The last night (YYYY-MM-DD) before whose cut-off every order under it is hers, when earlier than
+   * seenOn: a link made while another customer already held the address (the last completed night,
+   * which stored it as hers). Absent: seenOn (a link made while no customer row carried it, and
+   * every entry of a book written before the field was).
+   */
+  hersBefore?: string;
+}
+
+/** The nights that bound her orders under a former address (FormerAddress.seenOn, hersBefore). */
+export interface FormerTiming {
+  hersBefore: string;
+  seenOn: string;
+}
+
+export function timingOf(entry: Pick<FormerAddress, 'seenOn' | 'hersBefore'>): FormerTiming {
+  return { hersBefore: entry.hersBefore ?? entry.seenOn, seenOn: entry.seenOn };
 }
 
 const entrySchema = z.object({
@@ -40,6 +57,7 @@ const entrySchema = z.object({
   fnv: z.number().int().nonnegative(),
   customerId: z.string().min(1),
   seenOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  hersBefore: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
 });
 const bookSchema = z.object({ version: z.literal(1), entries: z.array(entrySchema) });
 

@@ -232,6 +232,30 @@ export class ClientAggregator {
     return true;
   }
 
+  /**
+   * Customer `customerId` again from their customer record and `lines` only: lines that went to
+   * them by their address and are not theirs are left out (an address another client left:
+   * former-addresses.ts). The lines are added as theirs, by id.
+   */
+  rebuildClient(customerId: string, lines: Iterable<OrderLine>): void {
+    this.settlePending();
+    const slot = this.slots.get(customerId);
+    const record = slot === undefined ? undefined : this.store.customers.get(slot, customerId);
+    if (record === undefined) return;
+    // The old slot's records stay in the columns, unreachable: a rare case, not worth compacting.
+    this.slots.delete(customerId);
+    this.sortedIds = undefined;
+    this.lastCustomerId = undefined;
+    this.emailIndexStale = true;
+    this.addCustomer(record);
+    for (const line of lines) this.addOrderLine({ ...line, customerId });
+  }
+
+  /** The customer whose row carries this normalised address (the one its lines go to), if any. */
+  customerWithEmail(normalisedEmail: string): string | undefined {
+    return this.customerIdForEmail(normalisedEmail);
+  }
+
   /** The addresses of the clients known by address only (no customer row), normalised. */
   *addressOnlyClients(): IterableIterator<string> {
     this.settlePending();
