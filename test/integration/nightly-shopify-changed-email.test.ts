@@ -9,6 +9,7 @@ import { runNightly } from '#shared/nightly/run.ts';
 import { shardOf } from '#shared/nightly/shards.ts';
 import { readObjectText } from '#shared/aws/s3-objects.ts';
 import { forgetClient } from '#shared/forget/forget.ts';
+import { AMBIGUOUS_ADDRESS_REASON } from '#shared/nightly/former-addresses.ts';
 import { addressKeyOf, readAddressBook } from '#shared/store/address-book.ts';
 import { addressBookKey, reportsBucket } from '#shared/store/buckets.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
@@ -17,6 +18,8 @@ import { expireWriteLeases } from '#test/support/emulator-data.ts';
 import { csv, LENIENT_GUARDS, scratchDir, SHOPIFY_CUSTOMERS_HEADER, SHOPIFY_ORDERS_HEADER } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { comparable, rowObjects, storedState } from '#test/support/nightly-comparison.ts';
+import { countsOf, runCampaignHour } from '#test/support/campaign-runs.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
 
 /**
  * A Shopify client who changes her email: Shopify's customers export carries her id and her
@@ -26,9 +29,10 @@ import { comparable, rowObjects, storedState } from '#test/support/nightly-compa
  * (which would make her due a welcome). A sharded night must store exactly what one run stores,
  * and her two addresses are picked to fall to two shards of four.
  * Before the address book, the night rejected her old orders as an unknown customer's (VIC to
- * Entry, a new first order), the same in one run and in four shards. Still not handled (README,
- * Shopify): a customer who takes over her old address is given her orders; that test is `it.fails`,
- * reproducing it as it stands (vitest passes it while it fails). Whoever fixes it turns it into `it`.
+ * Entry, a new first order), the same in one run and in four shards. A customer who takes over her
+ * old address (Shopify gives it to the next one who signs up with it) was given her orders too; now
+ * the address's orders are split by their time (former-addresses.ts): hers before the last night
+ * that stored it as hers, his after the night that saw her with another, rejected between.
  */
 
 const aws = sharedAws();
@@ -85,6 +89,36 @@ async function changedEmailNights(tag: string) {
     'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, ...herOldOrders, ...OTHER_ORDERS, order('#1003', newEmail, '22', '30.00', 'SOAP-1')],
   });
   return { oldEmail, newEmail, night1, night2 };
+}
+
+const anaOrders = (email: string) => [order('#2001', email, '01', '40000.00', 'BAG-1'), order('#2002', email, '10', '15000.00', 'COAT-1')];
+/** Rejects open (one ambiguous order is a large share of a small file), no control group for the welcome. */
+const TAKEN_CONFIG = { ...LENIENT_GUARDS, maxRejectShare: 1, campaigns: { policy: { controlShare: 0 } } };
+
+/**
+ * Night 1: Ana (51) a VIC at her old address. Night 2: her row has a new address (another shard of
+ * four) and Bo (53), a newcomer, has her old one; an order under it of the 23rd (line 4), placed
+ * between the last night that stored it as hers and the night that saw him with it. Night 3: the same,
+ * and Bo's first order, of the 24th.
+ */
+async function takenNights(tag: string) {
+  const oldEmail = `ana.old.${tag}@example.com`;
+  const newEmail = otherShardEmail(oldEmail, `ana.new.${tag}.`);
+  const customers = [SHOPIFY_CUSTOMERS_HEADER, ['51', 'Ana', 'Ruiz', newEmail, 'yes'], ['53', 'Bo', 'Chen', oldEmail, 'yes'], ...OTHERS];
+  const between = order('#2004', oldEmail, '23', '30.00', 'SOAP-1');
+  const dirs = [
+    await exportOf(`${tag}-1`, {
+      'customers_export_1.csv': [SHOPIFY_CUSTOMERS_HEADER, ['51', 'Ana', 'Ruiz', oldEmail, 'yes'], ...OTHERS],
+      'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, ...anaOrders(oldEmail), ...OTHER_ORDERS],
+    }),
+    await exportOf(`${tag}-2`, { 'customers_export_1.csv': customers, 'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, ...anaOrders(oldEmail), between, ...OTHER_ORDERS] }),
+    await exportOf(`${tag}-3`, {
+      'customers_export_1.csv': customers,
+      'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, ...anaOrders(oldEmail), between, ...OTHER_ORDERS, order('#2005', oldEmail, '24', '80.00', 'SOAP-1')],
+    }),
+  ] as const;
+  const nights = [['2026-11-22', dirs[0]], ['2026-11-23', dirs[1]], ['2026-11-24', dirs[2]]] as const;
+  return { oldEmail, newEmail, dirs, nights };
 }
 
 async function profileOf(config: Config, customerId: string) {
@@ -224,4 +258,74 @@ describe('nightly, a Shopify client who changed her email', () => {
     // Her orders of November, placed before he had the address, are not his.
     expect(await profileOf(config, '52')).toMatchObject({ email: oldEmail, tier: 'Entry' });
   }, 180_000);
+
+  it('splits an address another customer took over the night she left it: hers stay hers, his first order is his (welcome), the night between rejected; one run and four shards alike', async () => {
+    const { oldEmail, newEmail, nights } = await takenNights('split');
+    const single = await scenarioConfig(aws, 'changed-email-split-one', TAKEN_CONFIG);
+    const sharded = await scenarioConfig(aws, 'changed-email-split-four', TAKEN_CONFIG);
+    const summaries: Record<string, { rejected: number; rejects: unknown[] }> = {};
+    for (const [night, dir] of nights) {
+      const one = await runSingle(single, night, `changed-email-split-one-${night}`, dir);
+      const four = await runSharded(sharded, night, `changed-email-split-four-${night}`, dir);
+      expect(comparable(four)).toEqual(comparable(one));
+      expect(await rowObjects(aws, four)).toEqual(await rowObjects(aws, one));
+      expect(await storedState(aws, sharded)).toEqual(await storedState(aws, single));
+      expect(await readAddressBook(aws.clients.s3, sharded)).toEqual(await readAddressBook(aws.clients.s3, single));
+      summaries[night] = { rejected: one.input.rejected, rejects: (await rowObjects(aws, one)).rejects };
+      if (night === '2026-11-22') continue;
+      // Her history whole, the same each night: VIC, her two orders, her first order of November 1st.
+      expect(await profileOf(single, '51')).toMatchObject({ email: newEmail, tier: 'VIC', orderCount: 2, lifetimeSpendMinor: 5_500_000, firstOrderAt: new Date('2026-11-01T10:00:00+08:00').toISOString() });
+      // The order of the 23rd under the address: before the night that saw her gone and him with it, whose it is cannot be told.
+      expect(summaries[night]).toEqual({ rejected: 1, rejects: [expect.objectContaining({ line: 4, reason: AMBIGUOUS_ADDRESS_REASON })] });
+    }
+    expect(await readAddressBook(aws.clients.s3, single)).toEqual([{ ...addressKeyOf(oldEmail), customerId: '51', seenOn: '2026-11-23', hersBefore: '2026-11-22' }]);
+    // Night 2 made him a prospect (none of her orders), night 3 gave him his first order, placed after she was seen gone.
+    expect(await profileOf(single, '53')).toMatchObject({ email: oldEmail, tier: 'Entry', orderCount: 1, lifetimeSpendMinor: 8_000, firstOrderAt: new Date('2026-11-24T10:00:00+08:00').toISOString() });
+    // His first order gets his welcome (within 24 hours of it); her first order is weeks old: none for her.
+    const hour = await runCampaignHour(aws, single, Date.parse('2026-11-25T09:00:00+08:00'), 'changed-email-split-hour');
+    expect(countsOf(hour, 'welcome').sent).toBe(1);
+    expect(await emailsTo(aws, oldEmail)).toHaveLength(1);
+    expect(await emailsTo(aws, newEmail)).toEqual([]);
+  }, 400_000);
+
+  it('splits an address another customer takes over on a later night by the address book: the orders before her change was seen stay hers', async () => {
+    const { oldEmail, newEmail, dirs } = await takenNights('later-taken');
+    // Night 2: she moved and no one has her old address (its order of the 23rd is hers); night 3: Bo signs up with it.
+    const night2 = await exportOf('later-taken-2b', {
+      'customers_export_1.csv': [SHOPIFY_CUSTOMERS_HEADER, ['51', 'Ana', 'Ruiz', newEmail, 'yes'], ...OTHERS],
+      'orders_export_1.csv': [SHOPIFY_ORDERS_HEADER, ...anaOrders(oldEmail), order('#2004', oldEmail, '23', '30.00', 'SOAP-1'), ...OTHER_ORDERS],
+    });
+    const single = await scenarioConfig(aws, 'changed-email-later-taken-one', TAKEN_CONFIG);
+    const sharded = await scenarioConfig(aws, 'changed-email-later-taken-four', TAKEN_CONFIG);
+    for (const [night, dir] of [['2026-11-22', dirs[0]], ['2026-11-23', night2], ['2026-11-24', dirs[2]]] as const) {
+      const one = await runSingle(single, night, `changed-email-later-taken-one-${night}`, dir);
+      const four = await runSharded(sharded, night, `changed-email-later-taken-four-${night}`, dir);
+      expect(comparable(four)).toEqual(comparable(one));
+      expect(await storedState(aws, sharded)).toEqual(await storedState(aws, single));
+      expect(one.input.rejected).toBe(0);
+      if (night !== '2026-11-22') expect(await profileOf(single, '51')).toMatchObject({ tier: 'VIC', orderCount: 3, lifetimeSpendMinor: 5_503_000 });
+    }
+    expect(await readAddressBook(aws.clients.s3, single)).toEqual([{ ...addressKeyOf(oldEmail), customerId: '51', seenOn: '2026-11-23' }]);
+    expect(await profileOf(single, '53')).toMatchObject({ email: oldEmail, tier: 'Entry', orderCount: 1, lifetimeSpendMinor: 8_000 });
+  }, 400_000);
+
+  it('ends where one clean run ends when the night that splits a taken address stops part-way and is rerun', async () => {
+    const { dirs } = await takenNights('taken-crash');
+    const clean = await scenarioConfig(aws, 'changed-email-taken-crash-clean', TAKEN_CONFIG);
+    await runSingle(clean, '2026-11-22', 'changed-email-taken-crash-clean-1', dirs[0]);
+    const counter = { writes: 0 };
+    await nightWith(clean, crashingAfter(aws.clients, Number.POSITIVE_INFINITY, undefined, counter), '2026-11-23', 'changed-email-taken-crash-clean-2', dirs[1]);
+    const expected = { state: await storedState(aws, clean), book: await readAddressBook(aws.clients.s3, clean) };
+    expect(expected.book).toHaveLength(1);
+    for (const k of [...new Set([1, Math.floor(counter.writes / 2), counter.writes - 2])]) {
+      const config = await scenarioConfig(aws, `changed-email-taken-crash-${k}`, TAKEN_CONFIG);
+      await runSingle(config, '2026-11-22', `changed-email-taken-crash-${k}-1`, dirs[0]);
+      const dying = crashingAfter(aws.clients, k);
+      await expect(nightWith(config, dying, '2026-11-23', `changed-email-taken-crash-${k}-2`, dirs[1])).rejects.toThrow(/crash/);
+      await dying.settled();
+      await expireWriteLeases(aws, config, '2026-11-23');
+      await runSingle(config, '2026-11-23', `changed-email-taken-crash-${k}-2-again`, dirs[1]);
+      expect({ state: await storedState(aws, config), book: await readAddressBook(aws.clients.s3, config) }, `rerun after ${k} of ${counter.writes} writes`).toEqual(expected);
+    }
+  }, 400_000);
 });
