@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressKeyOf, withLinks, withoutClients, type FormerAddress } from '#shared/store/address-book.ts';
+import { addressKeyOf, timingOf, withLinks, withoutClients, type FormerAddress } from '#shared/store/address-book.ts';
 import { emailIdentity } from '#shared/tiering/identity.ts';
 import { fnv1a32 } from '#shared/text-hash.ts';
 
@@ -25,5 +25,14 @@ describe('address book', () => {
   it('forgets a client by id or by one of their addresses', () => {
     const book: FormerAddress[] = withLinks([], [link('a@example.com', '1'), link('b@example.com', '2'), link('c@example.com', '3')], '2026-11-23');
     expect(withoutClients(book, new Set(['1']), ['B@example.com']).map((e) => e.customerId)).toEqual(['3']);
+  });
+
+  it('keeps the night before which her orders are hers when it is not the night that first linked it; an entry without it (an older book) reads as that night', () => {
+    const taken = withLinks([], [{ ...link('a@example.com', '1'), hersBefore: '2026-11-22' }], '2026-11-23');
+    expect(taken).toEqual([{ ...link('a@example.com', '1'), seenOn: '2026-11-23', hersBefore: '2026-11-22' }]);
+    expect(timingOf(taken[0] as FormerAddress)).toEqual({ hersBefore: '2026-11-22', seenOn: '2026-11-23' });
+    // The first night's entry stays: a later night's link changes nothing.
+    expect(withLinks(taken, [link('a@example.com', '1')], '2026-11-24')).toEqual(taken);
+    expect(timingOf({ seenOn: '2026-11-23' })).toEqual({ hersBefore: '2026-11-23', seenOn: '2026-11-23' });
   });
 });

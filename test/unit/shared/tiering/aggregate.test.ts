@@ -82,6 +82,23 @@ describe('ClientAggregator', () => {
     expect(only(aggregator).orders.map((order) => order.netMinor)).toEqual([200]);
   });
 
+  it('rebuilds a customer from their record and the lines given only (an address another client left), as if only those had been read', () => {
+    const lines = [
+      line({ orderId: 'o1', email: 'a@example.com', orderedAt: T, lineTotalMinor: 100, sku: 'S1', category: 'Bags' }),
+      line({ orderId: 'o2', email: 'A@example.com ', orderedAt: T + 1000, lineTotalMinor: 200, sku: 'S2', category: 'Soap' }),
+    ];
+    const rebuilt = new ClientAggregator();
+    rebuilt.addCustomer(customer('c1', { email: 'a@example.com', firstName: 'Bo' }));
+    for (const l of lines) rebuilt.addOrderLine(l);
+    expect(rebuilt.customerWithEmail('a@example.com')).toBe('c1');
+    rebuilt.rebuildClient('c1', [lines[1] as (typeof lines)[number]]);
+    const fresh = new ClientAggregator();
+    fresh.addCustomer(customer('c1', { email: 'a@example.com', firstName: 'Bo' }));
+    fresh.addOrderLine(lines[1] as (typeof lines)[number]);
+    expect(all(rebuilt)).toEqual(all(fresh));
+    expect(rebuilt.customerWithEmail('a@example.com')).toBe('c1');
+  });
+
   it('says whether a customer row named a client, before and after its lines and once it is dropped', () => {
     const aggregator = new ClientAggregator();
     aggregator.addCustomer(customer('c1'));
