@@ -91,10 +91,6 @@ export class FormerAddresses {
     for (const entry of book) this.bookCustomers.set(entry.sha256, (this.bookCustomers.get(entry.sha256) ?? new Set()).add(entry.customerId));
   }
 
-  get hasAddressOnlyClients(): boolean {
-    return this.addressOnly.size > 0;
-  }
-
   /** A client of the base with the address it stored for them (or a before-image's). */
   stored(customerId: string, email: string): void {
     const normalised = normaliseEmail(email);
