@@ -125,7 +125,7 @@ export class FormerAddresses {
   private bookHeld(): void {
     if (this.book.length === 0) return;
     const fnvs = new Set(this.book.map((entry) => entry.fnv));
-    for (const { customerId } of [...this.aggregator.customerKeys()]) {
+    for (const { customerId } of this.aggregator.customerKeys()) {
       const email = this.aggregator.customerEmail(customerId);
       if (email === undefined) continue;
       const normalised = normaliseEmail(email);
