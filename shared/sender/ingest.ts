@@ -20,7 +20,7 @@ import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-stor
 import { forEachInFlight } from '#shared/store/in-flight.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
-import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
+import { computeProfiles, runClock, stockUpRuleOf, withLaterPurchase, type StockUpRule } from '#shared/tiering/profile.ts';
 import { isoInstant, localDate } from '#shared/time.ts';
 import { SENDER_ALERTS } from '#shared/alerts.ts';
 import { consentAfterIncrement, isAfterSnapshot, snapshotDumpedBy } from './increment-consent.ts';
@@ -363,8 +363,8 @@ const CONTACT_FIELDS = ['email', 'firstName', 'lastName', 'locale', 'timeZone', 
  * orders (mergeIncrementOrders), which must be ones the profile has not counted (ordersToCount).
  * Consent is not the increment's to set alone: it follows time (consentAfterIncrement).
  */
-export function mergeIncrement(stored: ClientProfile, increment: ClientProfile): ClientProfile {
-  const merged = mergeIncrementOrders(stored, increment);
+export function mergeIncrement(stored: ClientProfile, increment: ClientProfile, stockUps: StockUpRule): ClientProfile {
+  const merged = mergeIncrementOrders(stored, increment, stockUps);
   // Contact details: the increment is newer when it carries the customer row.
   for (const key of CONTACT_FIELDS) {
     if (increment[key] !== undefined) merged[key] = increment[key];
@@ -384,7 +384,7 @@ export function contactDiffers(stored: ClientProfile, increment: ClientProfile):
  * must not come back over it (one newer than the snapshot merges whole: mergeIncrement). Consent is the caller's
  * (consentAfterIncrement), and stays as stored here.
  */
-export function mergeIncrementOrders(stored: ClientProfile, increment: ClientProfile): ClientProfile {
+export function mergeIncrementOrders(stored: ClientProfile, increment: ClientProfile, stockUps: StockUpRule): ClientProfile {
   const later = (a?: string, b?: string) => (a === undefined ? b : b === undefined ? a : a > b ? a : b);
   const earlier = (a?: string, b?: string) => (a === undefined ? b : b === undefined ? a : a < b ? a : b);
   // SKUs are free text from the export: a plain {} would take a new SKU named "toString" for a stored one.
@@ -406,11 +406,8 @@ export function mergeIncrementOrders(stored: ClientProfile, increment: ClientPro
     }
     for (const [sku, purchase] of Object.entries(increment.skus)) {
       const before = merged.skus[sku];
-      if (!before || purchase.lastPurchasedAt > before.lastPurchasedAt) {
-        // The stored stock-up's start is not the increment's: until the night regroups them, the increment's purchase is its own stock-up.
-        const { stockUpFrom: _storedStockUp, ...kept } = before ?? {};
-        merged.skus[sku] = { ...kept, ...purchase, purchases: (before?.purchases ?? 0) + purchase.purchases };
-      }
+      if (!before) merged.skus[sku] = purchase;
+      else if (purchase.lastPurchasedAt > before.lastPurchasedAt) merged.skus[sku] = withLaterPurchase(before, purchase, stockUps);
     }
   }
   return merged;
@@ -428,6 +425,7 @@ export async function ingestIncrementalExports(options: {
 }): Promise<IngestResult> {
   const { config, clients, at, runId, dryRun, log } = options;
   const tables = tableNames(config);
+  const stockUps = stockUpRuleOf(config);
   const summary: IngestSummary = { exports: [], rows: 0, rejected: 0, newClients: 0, updatedClients: 0, quarantined: [], remerged: [], deferred: [] };
   const merged = new Map<string, MergedIncrement>();
   // A dry run's later folders read its earlier folders' profiles as the real run would find them written.
@@ -669,7 +667,7 @@ export async function ingestIncrementalExports(options: {
       // Merged again, or for the first time (the sender was down while the night ran): an increment
       // stamped before the night began may be older than its snapshot, whose details then stand.
       const ordersOnly = !isAfterSnapshot(stamp, snapshotBy);
-      const profile = storedItem === undefined ? fresh : ordersOnly ? mergeIncrementOrders(stripItem(storedItem), merged) : mergeIncrement(stripItem(storedItem), merged);
+      const profile = storedItem === undefined ? fresh : ordersOnly ? mergeIncrementOrders(stripItem(storedItem), merged, stockUps) : mergeIncrement(stripItem(storedItem), merged, stockUps);
       if (consent !== undefined) profile.acceptsMarketing = consent;
       // A client the nights found in no file (shared/nightly/absent.ts) is back when an increment
       // newer than the newest night's snapshot has them; an older one may predate their deletion.

@@ -2,7 +2,7 @@ import { replenishmentLeadDays } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
 import type { ClientFacts, ClientOrders, ClientProfile, RfmScores, SkuPurchase, Tier } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
-import { addDays, addYears, daysBetweenDates, isIsoDate, isoInstant, localDaysIn, startOfLocalDay, type LocalDays } from '#shared/time.ts';
+import { addDays, addYears, daysBetweenDates, isIsoDate, isoInstant, localDate, localDaysIn, startOfLocalDay, type LocalDays } from '#shared/time.ts';
 import { medianDayGap, medianOfSorted, stageFor } from './lifecycle.ts';
 import { rfmReference, rfmReferenceOf, rfmScoreAgainst, RfmMeasureColumns, type RfmInput, type RfmReference } from './rfm.ts';
 import { rfmSegmentOf, type RfmSegmentRule } from '#shared/segments/rfm-segments.ts';
@@ -171,6 +171,48 @@ function skuPurchasesOf(facts: ClientFacts, env: Environment): Record<string, Sk
     skus[sku.sku] = purchase;
   }
   return skus;
+}
+
+/** How the night groups a SKU's purchases into stock-ups (tiering/profile.ts skuPurchasesOf): days in the brand's zone, closer than the reminder's lead. */
+export interface StockUpRule {
+  stockUpDays: number;
+  timeZone: string;
+}
+
+/** The stock-up rule of this configuration. */
+export function stockUpRuleOf(config: Pick<Config, 'campaigns' | 'timeZone'>): StockUpRule {
+  return { stockUpDays: replenishmentLeadDays(config.campaigns), timeZone: config.timeZone };
+}
+
+/**
+ * A stored SKU purchase moved forward by an increment's later one (pure), grouped as the night
+ * groups them (skuPurchasesOf, addPurchaseDay): a purchase day closer to the stored last one than the reminder's
+ * lead extends the stored stock-up (its units added, from its first purchase: a second unit the
+ * next day stretches the run-out, never brings the reminder earlier, and the reminder stays keyed
+ * by the stock-up's last purchase as the night keys it); a later one starts a stock-up of its own,
+ * and its gap over the stored one's units is the client's cycle when the night had none yet (one
+ * stock-up before). Until the night regroups them, a cycle the night took as a median stays.
+ */
+export function withLaterPurchase(before: SkuPurchase, purchase: SkuPurchase, rule: StockUpRule): SkuPurchase {
+  const day = (iso: string) => localDate(Date.parse(iso), rule.timeZone);
+  const storedFrom = before.stockUpFrom ?? before.lastPurchasedAt;
+  const incrementFrom = purchase.stockUpFrom ?? purchase.lastPurchasedAt;
+  const gap = daysBetweenDates(day(before.lastPurchasedAt), day(incrementFrom));
+  // Distinct days: the increment's first day may be the stored last one.
+  const purchases = before.purchases + purchase.purchases - (gap === 0 ? 1 : 0);
+  if (gap < rule.stockUpDays) {
+    const from = storedFrom < incrementFrom ? storedFrom : incrementFrom;
+    const { stockUpFrom: _from, ...kept } = before;
+    const extended: SkuPurchase = { ...kept, ...purchase, quantity: before.quantity + purchase.quantity, purchases };
+    delete extended.stockUpFrom;
+    if (day(from) < day(purchase.lastPurchasedAt)) extended.stockUpFrom = from;
+    if (before.personalCycleDays !== undefined) extended.personalCycleDays = before.personalCycleDays;
+    else delete extended.personalCycleDays;
+    return extended;
+  }
+  const { stockUpFrom: _from, personalCycleDays: storedCycle, ...kept } = before;
+  const cycle = storedCycle ?? medianOf([daysBetweenDates(day(storedFrom), day(incrementFrom)) / Math.max(1, before.quantity)]);
+  return { ...kept, ...purchase, purchases, ...(cycle === undefined ? {} : { personalCycleDays: cycle }) };
 }
 
 /** A SKU's purchases before now, read day by day in time order into stock-ups (addPurchaseDay). */

@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { ClientProfile } from '#shared/model.ts';
 import { droppedAgain, dropTurns, hasMergedIncrement, INGEST_JOB, lateOptOut, mergedDropList, mergeIncrement, mergeIncrementOrders, newObjects, objectsOfTurns, ownTurnCount, type IngestMarker } from '#shared/sender/ingest.ts';
 import { incrementalStamp } from '#shared/store/buckets.ts';
+import { runOutDay } from '#shared/campaigns/triggers.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { PROTOTYPE_NAMES } from '#test/support/prototype-names.ts';
+
+const STOCK_UPS = { stockUpDays: 15, timeZone: 'Asia/Shanghai' };
 
 const stored: ClientProfile = {
   customerId: 'c1',
@@ -212,7 +215,7 @@ describe('incremental exports', () => {
       stage: 'new',
       skus: { CREAM: { lastPurchasedAt: '2026-11-23T02:00:00.000Z', quantity: 2, purchases: 1 } },
     };
-    const merged = mergeIncrement(stored, increment);
+    const merged = mergeIncrement(stored, increment, STOCK_UPS);
     expect(merged).toMatchObject({
       email: 'new@example.com',
       acceptsMarketing: true,
@@ -230,7 +233,7 @@ describe('incremental exports', () => {
   it('leaves orders alone when the increment only updates the customer row', () => {
     const increment: ClientProfile = { ...stored, orderCount: 0, spend12mMinor: 0, lifetimeSpendMinor: 0, skus: {}, firstName: 'Ann' };
     const { firstOrderAt: _f, lastOrderAt: _l, ...noOrders } = increment;
-    const merged = mergeIncrement(stored, noOrders);
+    const merged = mergeIncrement(stored, noOrders, STOCK_UPS);
     expect(merged.orderCount).toBe(4);
     expect(merged.firstName).toBe('Ann');
   });
@@ -251,7 +254,7 @@ describe('an increment merged again after a night', () => {
       skus: { BELT: { lastPurchasedAt: '2026-11-23T16:30:00.000Z', quantity: 1, purchases: 1 } },
     };
     const night: ClientProfile = { ...stored, acceptsMarketing: false };
-    const merged = mergeIncrementOrders(night, increment);
+    const merged = mergeIncrementOrders(night, increment, STOCK_UPS);
     expect(merged).toMatchObject({ email: 'old@example.com', acceptsMarketing: false, orderCount: 5, lifetimeSpendMinor: 908_000, lastOrderAt: '2026-11-23T16:30:00.000Z' });
     expect(merged.firstName).toBeUndefined();
     expect(merged.skus.BELT).toEqual(increment.skus.BELT);
@@ -264,9 +267,23 @@ describe('an increment merged again after a night', () => {
     const increment: ClientProfile = { ...stored, orderCount: 1, skus: Object.fromEntries(PROTOTYPE_NAMES.map((sku) => [sku, bought])) };
     // The stored profile as read back: a plain object, here already holding a "__proto__" SKU.
     const night: ClientProfile = JSON.parse(JSON.stringify({ ...stored, skus: { ...stored.skus, ...Object.fromEntries([['__proto__', { ...bought, lastPurchasedAt: '2026-10-01T00:00:00.000Z', purchases: 2 }]]) } }));
-    const merged = JSON.parse(JSON.stringify(mergeIncrementOrders(night, increment)));
+    const merged = JSON.parse(JSON.stringify(mergeIncrementOrders(night, increment, STOCK_UPS)));
     expect(Object.keys(merged.skus).sort()).toEqual(['CREAM', ...PROTOTYPE_NAMES].sort());
     expect(merged.skus.toString).toEqual(bought);
-    expect(merged.skus['__proto__']).toEqual({ ...bought, purchases: 3 });
+    expect(merged.skus['__proto__']).toEqual({ ...bought, purchases: 3, personalCycleDays: 54 });
+  });
+});
+
+describe('an increment\'s repeat purchase within the replenishment\'s lead', () => {
+  it('stays one stock-up with the stored purchase: the reminder moves later, never to the day after the purchase (attack-model\'s probe 2)', () => {
+    // A travel size of 16 days: one unit from 04-21 runs out 05-07; two units, 05-23 (the reminder 15 days before).
+    const product = { sku: 'MINI', category: 'skincare', replenishDays: 16 };
+    const trigger = { daysBefore: 15, replenishableCategories: [] };
+    const night: ClientProfile = { ...stored, skus: { MINI: { category: 'skincare', lastPurchasedAt: '2026-04-21T03:00:00.000Z', quantity: 1, purchases: 1 } } };
+    const increment: ClientProfile = { ...stored, orderCount: 1, skus: { MINI: { category: 'skincare', lastPurchasedAt: '2026-04-22T02:00:00.000Z', quantity: 1, purchases: 1 } } };
+    expect(runOutDay(trigger, night.skus.MINI!, product, 'Asia/Shanghai')?.runOutDate).toBe('2026-05-07');
+    const merged = mergeIncrementOrders(night, increment, STOCK_UPS);
+    expect(merged.skus.MINI).toEqual({ category: 'skincare', lastPurchasedAt: '2026-04-22T02:00:00.000Z', stockUpFrom: '2026-04-21T03:00:00.000Z', quantity: 2, purchases: 2 });
+    expect(runOutDay(trigger, merged.skus.MINI!, product, 'Asia/Shanghai')?.runOutDate).toBe('2026-05-23');
   });
 });

@@ -1,0 +1,86 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { OrderLine, SkuPurchase } from '#shared/model.ts';
+import { addDays } from '#shared/time.ts';
+import { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { computeProfiles, stockUpRuleOf, withLaterPurchase } from '#shared/tiering/profile.ts';
+import { at } from '#test/support/time.ts';
+import { config, line } from './fixtures.ts';
+
+/**
+ * The hourly ingest moves a stored SKU purchase forward with an increment's later one
+ * (withLaterPurchase); the next night computes it from all the orders (skuPurchasesOf). Until that
+ * night the merged one must time the replenishment as the night will: a second unit the day after
+ * the first stretches the stock-up, it does not start one of its own.
+ */
+const CONFIG = config(); // Asia/Shanghai; the replenishment's lead: 15 days
+const RULE = stockUpRuleOf(CONFIG);
+const START = '2026-03-01';
+const RUN = '2026-09-30';
+
+const buy = (day: number, hour: number, quantity: number, n: number): OrderLine =>
+  line({ orderId: `o${n}`, customerId: 'c1', sku: 'MINI', quantity, orderedAt: at(`${addDays(START, day)}T${String(hour).padStart(2, '0')}:00`, CONFIG.timeZone) });
+
+function purchaseOf(lines: readonly OrderLine[]): SkuPurchase {
+  const aggregator = new ClientAggregator();
+  for (const orderLine of lines) aggregator.addOrderLine(orderLine);
+  const [profile] = computeProfiles(aggregator.clients(), { runDate: RUN, config: CONFIG });
+  const purchase = profile?.skus.MINI;
+  if (purchase === undefined) throw new Error('no purchase of MINI');
+  return purchase;
+}
+
+describe('an increment\'s later purchase of a stored SKU', () => {
+  it('bought the day after the first unit extends its stock-up: the run-out is stretched, never brought earlier', () => {
+    const stored = purchaseOf([buy(0, 11, 1, 1)]);
+    const merged = withLaterPurchase(stored, purchaseOf([buy(1, 10, 1, 2)]), RULE);
+    expect(merged).toEqual({ ...purchaseOf([buy(0, 11, 1, 1), buy(1, 10, 1, 2)]) });
+    expect(merged).toMatchObject({ quantity: 2, purchases: 2, stockUpFrom: stored.lastPurchasedAt });
+  });
+
+  it('bought past the lead starts a stock-up of its own, the gap over the stored units the client\'s cycle when the night had none', () => {
+    const stored = purchaseOf([buy(0, 11, 1, 1)]);
+    const merged = withLaterPurchase(stored, purchaseOf([buy(17, 10, 1, 2)]), RULE);
+    expect(merged).toEqual(purchaseOf([buy(0, 11, 1, 1), buy(17, 10, 1, 2)]));
+    expect(merged.personalCycleDays).toBe(17);
+  });
+
+  it('is what the night computes from all the orders (its stock-up, units, first purchase and purchase days; the cycle while the night had at most one stock-up)', () => {
+    const purchases = fc.array(fc.record({ gap: fc.integer({ min: 0, max: 40 }), hour: fc.integer({ min: 9, max: 20 }), quantity: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 6 });
+    // An hour's increment: one or two purchases within one stock-up (closer than the lead).
+    const increment = fc.record({
+      gap: fc.integer({ min: 0, max: 40 }),
+      hour: fc.integer({ min: 9, max: 20 }),
+      quantity: fc.integer({ min: 1, max: 3 }),
+      second: fc.option(fc.record({ gap: fc.integer({ min: 0, max: 14 }), quantity: fc.integer({ min: 1, max: 3 }) }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(purchases, increment, (history, incremental) => {
+        // The stored purchases, one instant after another; then the increment's, later than all of them.
+        let day = 0;
+        let lastAt = Number.NEGATIVE_INFINITY;
+        const storedLines: OrderLine[] = [];
+        for (const [n, p] of history.entries()) {
+          day += p.gap;
+          const orderLine = buy(day, p.hour, p.quantity, n);
+          if (orderLine.orderedAt <= lastAt) continue;
+          lastAt = orderLine.orderedAt;
+          storedLines.push(orderLine);
+        }
+        const first = buy(day + incremental.gap, incremental.hour, incremental.quantity, 100);
+        fc.pre(first.orderedAt > lastAt);
+        const incrementLines = [first];
+        if (incremental.second !== undefined) incrementLines.push(buy(day + incremental.gap + incremental.second.gap, 22, incremental.second.quantity, 101));
+        const stored = purchaseOf(storedLines);
+        const merged = withLaterPurchase(stored, purchaseOf(incrementLines), RULE);
+        const whole = purchaseOf([...storedLines, ...incrementLines]);
+        const { personalCycleDays: mergedCycle, ...mergedStockUp } = merged;
+        const { personalCycleDays: wholeCycle, ...wholeStockUp } = whole;
+        expect(mergedStockUp).toEqual(wholeStockUp);
+        if (stored.personalCycleDays === undefined) expect(mergedCycle).toBe(wholeCycle);
+        else expect(mergedCycle).toBe(stored.personalCycleDays);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
