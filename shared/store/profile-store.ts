@@ -44,6 +44,8 @@ export interface UnkeptProfile {
   lastIncrement?: string;
   /** The address the last night stored, when an increment changed it since (ProfileItem.nightEmail). */
   nightEmail?: string;
+  /** The addresses increments gave the client and replaced since the last night (ProfileItem.hourEmails). */
+  hourEmails?: string[];
 }
 
 /** The absentSince field of a StoredState, or nothing. */
@@ -96,11 +98,48 @@ export type ProfileItem = ClientProfile & DueIndexFields & {
    * stored: Shopify keeps on each order the address it was placed with. The night's write leaves it out.
    */
   nightEmail?: string;
+  /**
+   * Set by increments only (shared/sender/ingest.ts): the addresses an increment gave the client and
+   * a later one replaced since the last night (neither nightEmail nor her current one), oldest first,
+   * at most MAX_HOUR_EMAILS. Her orders placed under one of them were counted to her by the hour
+   * that merged them: the next night reads them as hers, as under nightEmail, and forget finds her
+   * by them. The night's write leaves it out.
+   */
+  hourEmails?: string[];
 };
 
 /** The address the last night stored for a profile: an earlier increment's record of it, else the profile's own. */
 export function nightEmailOf(item: Pick<ProfileItem, 'email' | 'nightEmail'>): string | undefined {
   return item.nightEmail ?? item.email;
+}
+
+/**
+ * How many addresses the hours keep between two nights (ProfileItem.hourEmails): a client who
+ * changes hers more often in a day loses the oldest; her orders under it are rejected by the night
+ * as an unknown customer's, as before hourEmails.
+ */
+export const MAX_HOUR_EMAILS = 10;
+
+/** The addresses increments gave a profile and replaced since the last night; none on an item from before hourEmails. */
+export function hourEmailsOf(item: { hourEmails?: unknown }): string[] {
+  return Array.isArray(item.hourEmails) ? item.hourEmails.filter((email): email is string => typeof email === 'string') : [];
+}
+
+/**
+ * The hourEmails of a profile an increment moves from address `before` to `after`: `before` joins
+ * them unless it is the night's (kept as nightEmail); none is her address now or the night's.
+ */
+export function hourEmailsAfter(kept: readonly string[], change: { before: string | undefined; after: string | undefined; night: string | undefined }): string[] {
+  const key = (email: string | undefined) => (email === undefined ? undefined : normaliseEmail(email));
+  const [before, after, night] = [key(change.before), key(change.after), key(change.night)];
+  const replaced = change.before !== undefined && before !== after && before !== night ? change.before : undefined;
+  const joined = replaced === undefined ? [...kept] : [...kept.filter((email) => key(email) !== before), replaced];
+  return joined.filter((email) => key(email) !== after && key(email) !== night).slice(-MAX_HOUR_EMAILS);
+}
+
+/** Every address a profile holds as the client's: hers now, the last night's, and those the hours replaced since. */
+export function addressesOf(item: { email?: string | undefined; nightEmail?: string | undefined; hourEmails?: unknown }): string[] {
+  return [item.email, item.nightEmail, ...hourEmailsOf(item)].filter((email): email is string => email !== undefined && email !== '');
 }
 
 /** A client's tier and stage as a night wrote them. */
@@ -167,7 +206,7 @@ export async function loadStoredStates(
             TableName: tableName,
             Segment: segment,
             TotalSegments: segments,
-            ProjectionExpression: 'customerId, digest, tier, stage, lastNight, clv, updatedRunDate, rfm, orderCount, lastOrderAt, absentSince, lastIncrement, #email, nightEmail',
+            ProjectionExpression: 'customerId, digest, tier, stage, lastNight, clv, updatedRunDate, rfm, orderCount, lastOrderAt, absentSince, lastIncrement, #email, nightEmail, hourEmails',
             ExpressionAttributeNames: { '#email': 'email' },
             ExclusiveStartKey: startKey,
           }),
@@ -182,6 +221,7 @@ export async function loadStoredStates(
           ...(typeof item.absentSince === 'string' ? { absentSince: item.absentSince } : {}),
           ...(typeof item.lastIncrement === 'string' ? { lastIncrement: item.lastIncrement } : {}),
           ...(typeof item.nightEmail === 'string' ? { nightEmail: item.nightEmail } : {}),
+          ...(hourEmailsOf(item).length > 0 ? { hourEmails: hourEmailsOf(item) } : {}),
         });
         if (keep && !keep(String(item.customerId))) {
           visit?.unkept(scanned());
@@ -469,8 +509,9 @@ export async function findProfilesByEmail(client: DocumentSender, tableName: str
     client.send(
       new ScanCommand({
         TableName: tableName,
-        // The address the last night stored too (nightEmail, when an increment changed it since): it is the client's as much.
-        FilterExpression: 'email = :email OR nightEmail = :email',
+        // The address the last night stored too (nightEmail, when an increment changed it since), and
+        // those increments gave and replaced since (hourEmails): they are the client's as much.
+        FilterExpression: 'email = :email OR nightEmail = :email OR contains(hourEmails, :email)',
         ExpressionAttributeValues: { ':email': normaliseEmail(email) },
         ExclusiveStartKey: startKey,
       }),
