@@ -13,7 +13,7 @@ import { addMinor } from '#shared/money.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
 import { compareIncrements, incrementalPrefix, incrementalStamp, incrementalStampIsAmbiguous, incrementalStampLabel } from '#shared/store/buckets.ts';
-import { getProfiles, INCREMENTAL_DIGEST, lastNightOf, nightEmailOf, putProfileIfUnchanged, type ProfileItem } from '#shared/store/profile-store.ts';
+import { getProfiles, hourEmailsAfter, hourEmailsOf, INCREMENTAL_DIGEST, lastNightOf, nightEmailOf, putProfileIfUnchanged, type ProfileItem } from '#shared/store/profile-store.ts';
 import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
 import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
@@ -688,6 +688,9 @@ export async function ingestIncrementalExports(options: {
       // A client an increment created (lastNight null) has no night's address yet: only one an earlier increment kept.
       const nightEmail = storedItem === undefined ? undefined : storedItem.lastNight === null ? storedItem.nightEmail : nightEmailOf(storedItem);
       if (nightEmail !== undefined && nightEmail !== item.email) item.nightEmail = nightEmail;
+      // And the address she held since, which this increment replaces: her orders under it were counted to her (hourEmailsAfter).
+      const hourEmails = storedItem === undefined ? [] : hourEmailsAfter(hourEmailsOf(storedItem), { before: storedItem.email, after: item.email, night: nightEmail });
+      if (hourEmails.length > 0) item.hourEmails = hourEmails;
       items.push(withNextDue(item, options.indexing));
     }
     for (const optOut of lateOptOuts) items.push(withNextDue({ ...optOut, digest: INCREMENTAL_DIGEST }, options.indexing));
@@ -914,6 +917,6 @@ async function readIncrement(context: {
 }
 
 function stripItem(item: ProfileItem): ClientProfile {
-  const { digest: _digest, updatedRunDate: _updated, lastIncrement: _merged, incrementOrderIds: _counted, lastNight: _night, nightEmail: _nightEmail, nextDueAt: _indexed, nextDueDay: _indexedDay, ...profile } = item;
+  const { digest: _digest, updatedRunDate: _updated, lastIncrement: _merged, incrementOrderIds: _counted, lastNight: _night, nightEmail: _nightEmail, hourEmails: _hourEmails, nextDueAt: _indexed, nextDueDay: _indexedDay, ...profile } = item;
   return profile;
 }
