@@ -18,7 +18,7 @@ import { catalogBySku, readCatalog, writeCatalog, writeCategoryAffinity } from '
 import { putRun, recentRuns } from '#shared/store/runs-store.ts';
 import { erasedAmong, erasedSince, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
-import { getProfiles, type UnkeptProfile } from '#shared/store/profile-store.ts';
+import { addressesOf, getProfiles, type UnkeptProfile } from '#shared/store/profile-store.ts';
 import { missingBeforeImages, readBeforeImages } from '#shared/store/night-plans.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
@@ -330,20 +330,19 @@ export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'con
     shardKeySchemeOf(shardRead.read.files) === 'email'
       ? new FormerAddresses(aggregator, await readAddressBook(context.clients.s3, context.config), (id) => erasedTonight.has(id) || isErased(shardRead.erasures, id))
       : undefined;
-  const stored = (profile: Pick<UnkeptProfile, 'customerId' | 'email' | 'nightEmail'>) => {
-    if (profile.email !== undefined) former?.stored(profile.customerId, profile.email);
-    // An increment changed it since the last night: the night's address is one of hers too.
-    if (profile.nightEmail !== undefined) former?.stored(profile.customerId, profile.nightEmail);
+  // Increments changed it since the last night: the night's address (nightEmail), and those they gave her and replaced (hourEmails), are hers too.
+  const stored = (profile: Pick<UnkeptProfile, 'customerId' | 'email' | 'nightEmail' | 'hourEmails'>) => {
+    for (const email of addressesOf(profile)) former?.stored(profile.customerId, email);
   };
   const base = await loadNightBase(context, { ours: (id) => ours.has(id), owns, erased, ...(former === undefined ? {} : { seen: stored }) });
   for (const id of base.erasedStored) if (!erasedTonight.has(id)) shardRead.erasedIds.push(id);
   if (former !== undefined) {
-    // A rerun's base is the before-image's addresses (its nightEmail too, which the earlier attempt's write dropped), not the one that attempt wrote.
-    for (const [customerId, image] of base.planned) if (image) stored({ customerId, email: image.email, nightEmail: image.nightEmail });
+    // A rerun's base is the before-image's addresses (its nightEmail and hourEmails too, which the earlier attempt's write dropped), not the one that attempt wrote.
+    for (const [customerId, image] of base.planned) if (image) stored({ customerId, email: image.email, nightEmail: image.nightEmail, hourEmails: image.hourEmails });
     // Other shards' clients' before-images: an address of theirs may be one this shard's lines are under, or its customers hold now.
     if (shardRead.otherBucket !== undefined) {
       const images = await readBeforeImages(context.clients.s3, context.config, context.runDate, { keep: (id) => !ours.has(id) });
-      for (const [customerId, image] of images) if (image) stored({ customerId, email: image.email, nightEmail: image.nightEmail });
+      for (const [customerId, image] of images) if (image) stored({ customerId, email: image.email, nightEmail: image.nightEmail, hourEmails: image.hourEmails });
     }
     const { timeZone } = context.config;
     const nights = { runDate: context.runDate, lastNight: base.lastNight, cutOff: (night: string) => runClock(night, timeZone).now };
