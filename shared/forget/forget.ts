@@ -11,7 +11,7 @@ import { forgetFormerAddresses } from '#shared/store/address-book.ts';
 import { deleteClientHistory } from '#shared/store/history-store.ts';
 import { forgetOccasionCode, occasionRef, occasionsOfClients } from '#shared/store/coupon-store.ts';
 import { deleteLedgerEntries, forgetIntroduced, ledgerEntriesOf } from '#shared/store/ledger-store.ts';
-import { deleteProfiles, findProfilesByEmail, getProfile, type ProfileItem } from '#shared/store/profile-store.ts';
+import { addressesOf, deleteProfiles, findProfilesByEmail, getProfile, type ProfileItem } from '#shared/store/profile-store.ts';
 import { customerSuppressionKey, getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { deleteTasks, tasksOfClient } from '#shared/store/task-store.ts';
@@ -105,8 +105,9 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   // Every profile holding an address of the person: the one asked for, and the one their profile holds.
   const addresses = new Set([
     ...(request.email ? [normaliseEmail(request.email)] : []),
-    // The address the last night stored as well, when an hour's increment changed it since (ProfileItem.nightEmail).
-    ...[...profiles.values()].flatMap((p) => [p.email, p.nightEmail].flatMap((email) => (email ? [normaliseEmail(email)] : []))),
+    // The address the last night stored as well, when an hour's increment changed it since (ProfileItem.nightEmail),
+    // and those hours gave and replaced since (ProfileItem.hourEmails).
+    ...[...profiles.values()].flatMap((p) => addressesOf(p).map(normaliseEmail)),
   ]);
   for (const email of addresses) {
     for (const profile of await findProfilesByEmail(clients.documents, tables.profiles, email)) profiles.set(profile.customerId, profile);
