@@ -76,6 +76,8 @@ export class FormerAddresses {
   /** Lines this shard rejected as AMBIGUOUS_ADDRESS_REASON. */
   private readonly ambiguous: Reject[] = [];
   private nights: FormerNights | undefined;
+  /** Addresses claimed by a client whose row has none tonight and that the night keeps as her email: linked, never booked. */
+  private readonly unbooked = new Set<string>();
 
   constructor(
     private readonly aggregator: ClientAggregator,
@@ -91,24 +93,41 @@ export class FormerAddresses {
     for (const entry of book) this.bookCustomers.set(entry.sha256, (this.bookCustomers.get(entry.sha256) ?? new Set()).add(entry.customerId));
   }
 
-  /** A client of the base with the address it stored for them (or a before-image's). */
-  stored(customerId: string, email: string): void {
+  /**
+   * A client of the base with the address it stored for them (or a before-image's). `kept`: the
+   * address the night keeps as her email when her row has none (the profile's, not its nightEmail).
+   */
+  stored(customerId: string, email: string, kept = false): void {
     const normalised = normaliseEmail(email);
     const holder = this.aggregator.customerWithEmail(normalised);
     if (holder !== undefined && holder !== customerId) this.heldBy(holder, normalised, customerId);
     if (this.aggregator.hasCustomerRecord(customerId)) {
       const tonight = this.aggregator.customerEmail(customerId);
-      // Without an address tonight, or with the same one: nothing moved.
-      if (tonight !== undefined && normaliseEmail(tonight) !== normalised) this.claim(customerId, addressKeyOf(normalised));
+      if (tonight === undefined) this.claimWithoutAddress(customerId, normalised, kept);
+      // With the same address tonight: nothing moved.
+      else if (normaliseEmail(tonight) !== normalised) this.claim(customerId, addressKeyOf(normalised));
     } else if (this.addressOnlyFnv.has(fnv1a32(normalised))) {
       this.own(customerId, addressKeyOf(normalised).sha256);
     }
   }
 
+  /**
+   * Her row has no usable address tonight (empty, or dropped as invalid): the night keeps the
+   * stored one (exports.md: an empty field keeps what we know), so her lines under it are hers.
+   * A claim links nothing when a customer row carries the address. The address she keeps is not a
+   * former one: no book entry for it (unbooked).
+   */
+  private claimWithoutAddress(customerId: string, normalised: string, kept: boolean): void {
+    const key = addressKeyOf(normalised);
+    this.claim(customerId, key);
+    if (kept) this.unbooked.add(key.sha256);
+  }
+
   private bookEntry(entry: FormerAddress): void {
     if (this.aggregator.hasCustomerRecord(entry.customerId)) {
       const tonight = this.aggregator.customerEmail(entry.customerId);
-      if (tonight !== undefined && addressKeyOf(tonight).sha256 !== entry.sha256) this.claim(entry.customerId, entry);
+      // A row without an address tonight: her former address is still a former one of hers.
+      if (tonight === undefined || addressKeyOf(tonight).sha256 !== entry.sha256) this.claim(entry.customerId, entry);
     } else {
       this.own(entry.customerId, entry.sha256);
     }
@@ -287,10 +306,11 @@ export class FormerAddresses {
       wanted.set(sha256, { customerId, fnv });
       away.set(bucket, wanted);
     }
-    if (otherBucket === undefined) return links;
-    for (const [bucket, wanted] of away) links.push(...(await this.pull(bucket, wanted, otherBucket)));
-    await this.handOver(shard, ours, otherBucket);
-    return links;
+    if (otherBucket !== undefined) {
+      for (const [bucket, wanted] of away) links.push(...(await this.pull(bucket, wanted, otherBucket)));
+      await this.handOver(shard, ours, otherBucket);
+    }
+    return links.filter((link) => !this.unbooked.has(link.sha256));
   }
 
   /** The lines under `wanted` addresses in another bucket, unless a customer row there carries the address. */
@@ -372,9 +392,11 @@ export class FormerAddresses {
     }
     const handed = new Set<string>();
     for (const [customerId, addresses] of candidates) {
+      // Her row is in no other bucket: she is missing tonight, and her old lines nobody's.
+      if (!elsewhere.has(customerId)) continue;
+      // Her row there has no address (the shard holding her claims hers) or another one.
       const email = elsewhere.get(customerId);
-      if (email === undefined) continue;
-      for (const sha256 of addresses) if (addressKeyOf(email).sha256 !== sha256) handed.add(emailIdentityOfHash(sha256));
+      for (const sha256 of addresses) if (email === undefined || addressKeyOf(email).sha256 !== sha256) handed.add(emailIdentityOfHash(sha256));
     }
     if (handed.size === 0) return;
     this.aggregator.dropClients((id) => handed.has(id));

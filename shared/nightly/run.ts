@@ -18,7 +18,7 @@ import { catalogBySku, readCatalog, writeCatalog, writeCategoryAffinity } from '
 import { putRun, recentRuns } from '#shared/store/runs-store.ts';
 import { erasedAmong, erasedSince, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
-import { addressesOf, getProfiles, type UnkeptProfile } from '#shared/store/profile-store.ts';
+import { getProfiles, hourEmailsOf, type UnkeptProfile } from '#shared/store/profile-store.ts';
 import { missingBeforeImages, readBeforeImages } from '#shared/store/night-plans.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
@@ -330,9 +330,11 @@ export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'con
     shardKeySchemeOf(shardRead.read.files) === 'email'
       ? new FormerAddresses(aggregator, await readAddressBook(context.clients.s3, context.config), (id) => erasedTonight.has(id) || isErased(shardRead.erasures, id))
       : undefined;
-  // Increments changed it since the last night: the night's address (nightEmail), and those they gave her and replaced (hourEmails), are hers too.
+  // Increments changed it since the last night: the night's address (nightEmail), and those they gave her and replaced (hourEmails), are former ones of hers.
   const stored = (profile: Pick<UnkeptProfile, 'customerId' | 'email' | 'nightEmail' | 'hourEmails'>) => {
-    for (const email of addressesOf(profile)) former?.stored(profile.customerId, email);
+    // The profile's own: the address the night keeps as hers when her row has none tonight (not booked as a former one).
+    if (profile.email !== undefined) former?.stored(profile.customerId, profile.email, true);
+    for (const email of [profile.nightEmail, ...hourEmailsOf(profile)]) if (email !== undefined && email !== '') former?.stored(profile.customerId, email);
   };
   const base = await loadNightBase(context, { ours: (id) => ours.has(id), owns, erased, ...(former === undefined ? {} : { seen: stored }) });
   for (const id of base.erasedStored) if (!erasedTonight.has(id)) shardRead.erasedIds.push(id);
