@@ -2,6 +2,7 @@ import type { OrderLine } from '#shared/model.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { addressKeyOf, timingOf, type FormerAddress, type FormerTiming } from '#shared/store/address-book.ts';
 import type { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { Column } from '#shared/tiering/chunked-column.ts';
 import { packedEmail } from '#shared/tiering/customer-packing.ts';
 import { fnv1a32 } from '#shared/text-hash.ts';
 import { emailIdentityOfHash } from '#shared/tiering/identity.ts';
@@ -76,6 +77,17 @@ export class FormerAddresses {
   /** Lines this shard rejected as AMBIGUOUS_ADDRESS_REASON. */
   private readonly ambiguous: Reject[] = [];
   private nights: FormerNights | undefined;
+  /**
+   * The addresses of the base's other clients (no customer row here: another shard's, or missing
+   * tonight), not forgotten: an address one of them had is claimed twice, so linked to neither, as
+   * one run would (README, Shopify). A shard sees the whole base but holds a part of it, so these
+   * are kept compact: a 53-bit key each (rivalKey), and the sha256 of those a book entry may name.
+   */
+  private readonly rivalKeys = new Column('f64');
+  private readonly rivalShas = new Set<string>();
+  private readonly bookFnvs = new Set<number>();
+  /** The key (rivalKey) of each address claimed here by the base, whose address is known in clear. */
+  private readonly claimedKeys = new Map<string, number>();
   /** Addresses claimed by a client whose row has none tonight and that the night keeps as her email: linked, never booked. */
   private readonly unbooked = new Set<string>();
 
@@ -90,7 +102,10 @@ export class FormerAddresses {
       this.addressOnly.set(key.sha256, email);
       this.addressOnlyFnv.add(key.fnv);
     }
-    for (const entry of book) this.bookCustomers.set(entry.sha256, (this.bookCustomers.get(entry.sha256) ?? new Set()).add(entry.customerId));
+    for (const entry of book) {
+      this.bookCustomers.set(entry.sha256, (this.bookCustomers.get(entry.sha256) ?? new Set()).add(entry.customerId));
+      this.bookFnvs.add(entry.fnv);
+    }
   }
 
   /**
@@ -105,10 +120,38 @@ export class FormerAddresses {
       const tonight = this.aggregator.customerEmail(customerId);
       if (tonight === undefined) this.claimWithoutAddress(customerId, normalised, kept);
       // With the same address tonight: nothing moved.
-      else if (normaliseEmail(tonight) !== normalised) this.claim(customerId, addressKeyOf(normalised));
-    } else if (this.addressOnlyFnv.has(fnv1a32(normalised))) {
-      this.own(customerId, addressKeyOf(normalised).sha256);
+      else if (normaliseEmail(tonight) !== normalised) this.claimStored(customerId, normalised);
+      return;
     }
+    this.rival(customerId, normalised);
+    if (this.addressOnlyFnv.has(fnv1a32(normalised))) this.own(customerId, addressKeyOf(normalised).sha256);
+  }
+
+  /** A client of the base this shard holds no row of, with an address of theirs: see rivalKeys. */
+  private rival(customerId: string, normalised: string): void {
+    if (this.erased(customerId)) return;
+    this.rivalKeys.push(rivalKey(normalised));
+    if (this.bookFnvs.has(fnv1a32(normalised))) this.rivalShas.add(addressKeyOf(normalised).sha256);
+  }
+
+  private claimStored(customerId: string, normalised: string): void {
+    const key = addressKeyOf(normalised);
+    this.claim(customerId, key);
+    this.claimedKeys.set(key.sha256, rivalKey(normalised));
+  }
+
+  /** The addresses claimed here that a client of the base this shard holds no row of had too (rivalKeys). */
+  private contested(): Set<string> {
+    const contested = new Set<string>();
+    for (const sha256 of this.claims.keys()) if (this.rivalShas.has(sha256)) contested.add(sha256);
+    if (this.claimedKeys.size === 0) return contested;
+    const byKey = new Map<number, string>();
+    for (const [sha256, key] of this.claimedKeys) byKey.set(key, sha256);
+    for (let i = 0; i < this.rivalKeys.length; i++) {
+      const sha256 = byKey.get(this.rivalKeys.get(i));
+      if (sha256 !== undefined) contested.add(sha256);
+    }
+    return contested;
   }
 
   /**
@@ -118,9 +161,8 @@ export class FormerAddresses {
    * former one: no book entry for it (unbooked).
    */
   private claimWithoutAddress(customerId: string, normalised: string, kept: boolean): void {
-    const key = addressKeyOf(normalised);
-    this.claim(customerId, key);
-    if (kept) this.unbooked.add(key.sha256);
+    this.claimStored(customerId, normalised);
+    if (kept) this.unbooked.add(addressKeyOf(normalised).sha256);
   }
 
   private bookEntry(entry: FormerAddress): void {
@@ -285,10 +327,11 @@ export class FormerAddresses {
     await this.splitTaken(otherBucket, shard, otherBucket === undefined ? readAgain : (handlers) => otherBucket(shard.index, handlers));
     const links: FormerLink[] = [];
     const away = new Map<number, Map<string, { customerId: string; fnv: number }>>();
+    const contested = this.contested();
     for (const [sha256, claimants] of this.claims) {
       // An address two clients claim (by the base or the book) is nobody's: its lines stay as they were.
       const others = this.bookCustomers.get(sha256);
-      if (claimants.size !== 1 || (others !== undefined && [...others].some((id) => !claimants.has(id)))) continue;
+      if (claimants.size !== 1 || contested.has(sha256) || (others !== undefined && [...others].some((id) => !claimants.has(id)))) continue;
       const [[customerId, fnv]] = [...claimants] as [[string, number]];
       const bucket = fnv % shard.count;
       if (otherBucket === undefined || bucket === shard.index) {
@@ -369,6 +412,8 @@ export class FormerAddresses {
   private async handOver(shard: ShardSpec, ours: Set<string>, otherBucket: OtherBucket): Promise<void> {
     const candidates = new Map<string, string[]>();
     for (const [sha256, owners] of this.owners) {
+      // A client this shard holds claims it too: two claimants, linked to neither (link).
+      if (this.claims.has(sha256)) continue;
       const others = this.bookCustomers.get(sha256);
       const all = new Set([...owners, ...(others ?? [])]);
       if (all.size !== 1) continue;
@@ -402,4 +447,12 @@ export class FormerAddresses {
     this.aggregator.dropClients((id) => handed.has(id));
     for (const id of handed) ours.delete(id);
   }
+}
+
+/**
+ * 53 bits of a normalised address: its FNV-1a and 21 bits of FNV-1a from another start. A
+ * claimed address shares its key with one of a million others by chance about once in 9e9 claims.
+ */
+function rivalKey(normalised: string): number {
+  return fnv1a32(normalised) * 2 ** 21 + (fnv1a32(`\u0000${normalised}`) >>> 11);
 }
