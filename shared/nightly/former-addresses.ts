@@ -53,6 +53,13 @@ interface Held {
 
 export type FormerLink = Omit<FormerAddress, 'seenOn'>;
 
+/** An address this shard claims whose lines are in another bucket (pull), and whether another client of the base had it too. */
+interface Wanted {
+  customerId: string;
+  fnv: number;
+  contested: boolean;
+}
+
 /** What a bucket's rows are handed to (run.ts NightHandlers, without importing it: run.ts imports this file). */
 interface BucketHandlers extends ExportHandlers {
   packedCustomer?(customerId: string, packed: string, at: RowPosition): void;
@@ -326,15 +333,17 @@ export class FormerAddresses {
     for (const entry of this.book) this.bookEntry(entry);
     await this.splitTaken(otherBucket, shard, otherBucket === undefined ? readAgain : (handlers) => otherBucket(shard.index, handlers));
     const links: FormerLink[] = [];
-    const away = new Map<number, Map<string, { customerId: string; fnv: number }>>();
+    const away = new Map<number, Map<string, Wanted>>();
     const contested = this.contested();
     for (const [sha256, claimants] of this.claims) {
       // An address two clients claim (by the base or the book) is nobody's: its lines stay as they were.
       const others = this.bookCustomers.get(sha256);
-      if (claimants.size !== 1 || contested.has(sha256) || (others !== undefined && [...others].some((id) => !claimants.has(id)))) continue;
+      if (claimants.size !== 1 || (others !== undefined && [...others].some((id) => !claimants.has(id)))) continue;
       const [[customerId, fnv]] = [...claimants] as [[string, number]];
       const bucket = fnv % shard.count;
       if (otherBucket === undefined || bucket === shard.index) {
+        // Another client of the base had it (contested): here, where any row carrying it tonight is held, that client claims it too.
+        if (contested.has(sha256)) continue;
         if (this.aggregator.linkFormerAddress(emailIdentityOfHash(sha256), customerId)) {
           ours.delete(emailIdentityOfHash(sha256));
           links.push({ sha256, fnv, customerId });
@@ -345,8 +354,8 @@ export class FormerAddresses {
         }
         continue;
       }
-      const wanted = away.get(bucket) ?? new Map<string, { customerId: string; fnv: number }>();
-      wanted.set(sha256, { customerId, fnv });
+      const wanted = away.get(bucket) ?? new Map<string, Wanted>();
+      wanted.set(sha256, { customerId, fnv, contested: contested.has(sha256) });
       away.set(bucket, wanted);
     }
     if (otherBucket !== undefined) {
@@ -356,8 +365,13 @@ export class FormerAddresses {
     return links.filter((link) => !this.unbooked.has(link.sha256));
   }
 
-  /** The lines under `wanted` addresses in another bucket, unless a customer row there carries the address. */
-  private async pull(bucket: number, wanted: Map<string, { customerId: string; fnv: number }>, otherBucket: OtherBucket): Promise<FormerLink[]> {
+  /**
+   * The lines under `wanted` addresses in another bucket, unless a customer row there carries the
+   * address (then hers by time only: splitTaken). A contested address (another client of the base
+   * had it) is taken only when a row there carries it: that client is most likely the one whose row
+   * holds it tonight, who claims nothing in one run; else that client claims it too, and it is nobody's.
+   */
+  private async pull(bucket: number, wanted: Map<string, Wanted>, otherBucket: OtherBucket): Promise<FormerLink[]> {
     const fnvs = new Set([...wanted.values()].map((w) => w.fnv));
     const shaOf = (email: string | undefined): string | undefined => {
       if (email === undefined) return undefined;
@@ -396,6 +410,7 @@ export class FormerAddresses {
         this.aggregator.addOrderLine({ ...line, customerId: (wanted.get(sha256) as { customerId: string }).customerId });
         continue;
       }
+      if ((wanted.get(sha256) as Wanted).contested) continue;
       this.aggregator.addOrderLine({ ...line, customerId: (wanted.get(sha256) as { customerId: string }).customerId });
       linked.add(sha256);
     }
