@@ -1,6 +1,6 @@
 import type { OrderLine } from '#shared/model.ts';
 import { normaliseEmail } from '#shared/email.ts';
-import { addressKeyOf, timingOf, type FormerAddress, type FormerTiming } from '#shared/store/address-book.ts';
+import { addressKeyOf, formerLinkOf, timingOf, type FormerAddress, type FormerTiming } from '#shared/store/address-book.ts';
 import type { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { Column } from '#shared/tiering/chunked-column.ts';
 import { packedEmail } from '#shared/tiering/customer-packing.ts';
@@ -216,10 +216,12 @@ export class FormerAddresses {
   }
 
   /** A link for the book: hersBefore only when it is not seenOn (a book written before the field reads the same). */
-  private linkOf(sha256: string, fnv: number, customerId: string, timing: FormerTiming): FormerLink {
+  private linkOf(sha256: string, fnv: number, customerId: string, timing: FormerTiming, address?: string): FormerLink {
     const nights = this.nights as FormerNights;
     const seenOn = this.book.some((e) => e.sha256 === sha256 && e.customerId === customerId) ? timing.seenOn : nights.runDate;
-    return { sha256, fnv, customerId, ...(timing.hersBefore === seenOn ? {} : { hersBefore: timing.hersBefore }) };
+    // With the address in clear (a line's, or the row that holds it now): its erasure key for forget.
+    const link = address === undefined ? { sha256, fnv, customerId } : formerLinkOf(address, customerId);
+    return { ...link, ...(timing.hersBefore === seenOn ? {} : { hersBefore: timing.hersBefore }) };
   }
 
   /** Whose an order under a taken address is, by its time: hers, his, or either's (rejected). */
@@ -346,11 +348,13 @@ export class FormerAddresses {
         if (contested.has(sha256)) continue;
         if (this.aggregator.linkFormerAddress(emailIdentityOfHash(sha256), customerId)) {
           ours.delete(emailIdentityOfHash(sha256));
-          links.push({ sha256, fnv, customerId });
+          // The address in clear here (its lines' client): the link keeps its erasure key for forget.
+          const address = this.addressOnly.get(sha256);
+          links.push(address === undefined ? { sha256, fnv, customerId } : formerLinkOf(address, customerId));
         } else {
           // Another customer holds it: split above (splitTaken), and kept in the book with its nights.
           const taken = this.takenOver.get(sha256);
-          if (taken?.customerId === customerId) links.push(this.linkOf(sha256, fnv, customerId, taken.timing));
+          if (taken?.customerId === customerId) links.push(this.linkOf(sha256, fnv, customerId, taken.timing, this.held.get(sha256)?.email));
         }
         continue;
       }
@@ -380,7 +384,7 @@ export class FormerAddresses {
       const { sha256 } = addressKeyOf(normalised);
       return wanted.has(sha256) ? sha256 : undefined;
     };
-    const lines: { sha256: string; line: OrderLine }[] = [];
+    const lines: { sha256: string; line: OrderLine; email: string }[] = [];
     const carried = new Set<string>();
     const carry = (email: string | undefined) => {
       const sha256 = shaOf(email);
@@ -391,19 +395,22 @@ export class FormerAddresses {
       packedCustomer: (_id, packed) => carry(packedEmail(packed)),
       order: (line) => {
         const sha256 = shaOf(line.email);
-        if (sha256 !== undefined) lines.push({ sha256, line });
+        if (sha256 !== undefined && line.email !== undefined) lines.push({ sha256, line, email: line.email });
       },
       product: () => undefined,
       advisor: () => undefined,
     });
-    const linked = new Set<string>();
+    // Each linked address in clear (one of its lines'): the link keeps its erasure key for forget.
+    const linked = new Map<string, string>();
+    const inClear = new Map<string, string>();
     // Carried by a customer row there: another customer holds it; the holder's shard splits it (splitTaken), hers are taken here.
     const timings = new Map<string, FormerTiming>();
     for (const sha256 of carried) {
       const timing = this.timingFor(sha256, (wanted.get(sha256) as { customerId: string }).customerId);
       if (timing !== undefined) timings.set(sha256, timing);
     }
-    for (const { sha256, line } of lines) {
+    for (const { sha256, line, email } of lines) {
+      inClear.set(sha256, email);
       if (carried.has(sha256)) {
         const timing = timings.get(sha256);
         if (timing === undefined || this.sideOf(line.orderedAt, timing) !== 'hers') continue;
@@ -412,13 +419,13 @@ export class FormerAddresses {
       }
       if ((wanted.get(sha256) as Wanted).contested) continue;
       this.aggregator.addOrderLine({ ...line, customerId: (wanted.get(sha256) as { customerId: string }).customerId });
-      linked.add(sha256);
+      linked.set(sha256, email);
     }
     return [
-      ...[...linked].map((sha256) => ({ sha256, ...(wanted.get(sha256) as { customerId: string; fnv: number }) })),
+      ...[...linked].map(([sha256, email]) => formerLinkOf(email, (wanted.get(sha256) as { customerId: string }).customerId)),
       ...[...timings].map(([sha256, timing]) => {
         const { customerId, fnv } = wanted.get(sha256) as { customerId: string; fnv: number };
-        return this.linkOf(sha256, fnv, customerId, timing);
+        return this.linkOf(sha256, fnv, customerId, timing, inClear.get(sha256));
       }),
     ];
   }

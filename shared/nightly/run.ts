@@ -744,7 +744,8 @@ async function keepFormerAddresses(context: Pick<NightContext, 'config' | 'clien
   await editAddressBook(clients, config, async (book) => {
     const erasures = await loadErasures(clients.documents, tableNames(config).suppression);
     const next = withLinks(book, links, runDate).filter((entry) => !isErased(erasures, entry.customerId));
-    const changed = next.length !== book.length || next.some((entry, i) => entry.sha256 !== book[i]?.sha256 || entry.customerId !== book[i]?.customerId);
+    // An entry given its erasure key tonight (withLinks) is a change too.
+    const changed = next.length !== book.length || next.some((entry, i) => entry.sha256 !== book[i]?.sha256 || entry.customerId !== book[i]?.customerId || entry.erasureKey !== book[i]?.erasureKey);
     return changed ? next : undefined;
   });
 }

@@ -10,8 +10,10 @@ import { fnv1a32 } from '#shared/text-hash.ts';
 import { emailHash } from '#shared/tiering/identity.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { addressBookKey, reportsBucket } from './buckets.ts';
+import { ERASURE_KEY_PREFIX, erasedKey } from './erasure-store.ts';
 import type { RunKey } from './runs-store.ts';
 import { tableNames } from './tables.ts';
+import { issuesText } from '#shared/zod-issues.ts';
 import { acquireWriteLease, releaseWriteLease, renewWriteLease } from './write-leases.ts';
 
 /**
@@ -23,6 +25,10 @@ import { acquireWriteLease, releaseWriteLease, renewWriteLease } from './write-l
  * falls to, shards.ts), never in clear. Written only by a night that completes (finishNight) and by
  * forget, each holding the book's lease (editAddressBook): one S3 object rewritten whole, so two
  * writers at once would lose the first one's change.
+ *
+ * Each entry also keeps the address's erasure key (erasure-store.ts erasedKey, salted), made where
+ * the night links it with the address in clear: forget cannot make it from the plain sha256, and
+ * records it so that her former address signing up again stays out too.
  */
 
 export interface FormerAddress {
@@ -33,6 +39,8 @@ export interface FormerAddress {
   customerId: string;
   /** The night (YYYY-MM-DD) that first linked it: by then she had left it, so an order under it placed after that night's cut-off is not hers. */
   seenOn: string;
+  /** The address's erasure key, which forget records with her id. Absent in entries a night wrote before entries kept it, until a night links the address again. */
+  erasureKey?: string;
   /**
    * The last night (YYYY-MM-DD) before whose cut-off every order under it is hers, when earlier than
    * seenOn: a link made while another customer already held the address (the last completed night,
@@ -58,6 +66,7 @@ const entrySchema = z.object({
   customerId: z.string().min(1),
   seenOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
   hersBefore: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  erasureKey: z.string().regex(new RegExp(`^${ERASURE_KEY_PREFIX}email:[0-9a-f]{64}$`)).optional(),
 });
 const bookSchema = z.object({ version: z.literal(1), entries: z.array(entrySchema) });
 
@@ -66,11 +75,39 @@ export function addressKeyOf(email: string): Pick<FormerAddress, 'sha256' | 'fnv
   return { sha256: emailHash(email), fnv: fnv1a32(normaliseEmail(email)) };
 }
 
-/** The stored book; empty before the first night that kept an address. A damaged one fails the night (its links cannot be guessed). */
+/** A link made with the address in clear (a night's): its keys, and the erasure key forget records for it. */
+export function formerLinkOf(email: string, customerId: string): Omit<FormerAddress, 'seenOn'> {
+  return { ...addressKeyOf(email), customerId, erasureKey: erasedKey('email', email) };
+}
+
+/** The stored book cannot be read back (a hand edit, a bad restore): its links cannot be guessed. */
+export class AddressBookDamagedError extends ClienteleError {
+  override name = 'AddressBookDamagedError';
+  constructor(object: string, problem: string) {
+    super(
+      'NIGHTLY_RUN_FAILED',
+      `The address book ${object} is damaged (${problem}): nights refuse until it is repaired. Put back a copy of it (or fix its JSON by hand: ` +
+        '{"version":1,"entries":[{"sha256","fnv","customerId","seenOn"}]}), then run the night again. Deleting it instead loses the links ' +
+        "it kept: a client whose former address only the book tied to her has her orders under it read as nobody's.",
+    );
+  }
+}
+
+/** The stored book; empty before the first night that kept an address. A damaged one fails the night (AddressBookDamagedError). */
 export async function readAddressBook(s3: S3Client, config: Config): Promise<FormerAddress[]> {
-  const text = await readObjectText(s3, reportsBucket(config), addressBookKey(config));
+  const bucket = reportsBucket(config);
+  const key = addressBookKey(config);
+  const text = await readObjectText(s3, bucket, key);
   if (text === undefined) return [];
-  return bookSchema.parse(JSON.parse(text)).entries;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new AddressBookDamagedError(`s3://${bucket}/${key}`, `not JSON: ${(error as Error).message}`);
+  }
+  const parsed = bookSchema.safeParse(json);
+  if (!parsed.success) throw new AddressBookDamagedError(`s3://${bucket}/${key}`, issuesText(parsed.error, '(book)'));
+  return parsed.data.entries;
 }
 
 async function writeAddressBook(s3: S3Client, config: Config, entries: readonly FormerAddress[]): Promise<void> {
@@ -147,7 +184,10 @@ export function withLinks(book: readonly FormerAddress[], links: readonly Omit<F
   const byKey = new Map(book.map((entry) => [`${entry.sha256}#${entry.customerId}`, entry]));
   for (const link of links) {
     const key = `${link.sha256}#${link.customerId}`;
-    if (!byKey.has(key)) byKey.set(key, { ...link, seenOn: runDate });
+    const entry = byKey.get(key);
+    if (entry === undefined) byKey.set(key, { ...link, seenOn: runDate });
+    // An entry from before entries kept the erasure key gets it from the first night that links its address again.
+    else if (entry.erasureKey === undefined && link.erasureKey !== undefined) byKey.set(key, { ...entry, erasureKey: link.erasureKey });
   }
   return [...byKey.values()].sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
 }
@@ -158,21 +198,30 @@ export function withoutClients(book: readonly FormerAddress[], customerIds: Read
   return book.filter((entry) => !customerIds.has(entry.customerId) && !addresses.has(entry.sha256));
 }
 
-/** Forget: the book without these clients' entries (by id, or by one of their addresses); written only when it changes. */
+/**
+ * Forget: the book without these clients' entries (by id, or by one of their addresses); written
+ * only when it changes. `beforeRemoving` gets the entries that go before the book is written (forget
+ * records their erasure keys: a request that stops between still has them). Returns those entries.
+ */
 export async function forgetFormerAddresses(
   clients: { s3: S3Client; documents: Pick<DynamoDBDocumentClient, 'send'> },
   config: Config,
   customerIds: readonly string[],
   emails: readonly string[],
-  options?: AddressBookLeaseOptions,
-): Promise<void> {
+  options?: AddressBookLeaseOptions & { beforeRemoving?: (removed: readonly FormerAddress[]) => Promise<void> },
+): Promise<FormerAddress[]> {
+  let removed: FormerAddress[] = [];
   await editAddressBook(
     clients,
     config,
-    (book) => {
+    async (book) => {
       const kept = withoutClients(book, new Set(customerIds), emails);
-      return kept.length !== book.length ? kept : undefined;
+      removed = book.filter((entry) => !kept.includes(entry));
+      if (removed.length === 0) return undefined;
+      await options?.beforeRemoving?.(removed);
+      return kept;
     },
     options,
   );
+  return removed;
 }

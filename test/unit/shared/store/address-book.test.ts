@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addressKeyOf, timingOf, withLinks, withoutClients, type FormerAddress } from '#shared/store/address-book.ts';
+import { addressKeyOf, formerLinkOf, timingOf, withLinks, withoutClients, type FormerAddress } from '#shared/store/address-book.ts';
+import { erasedKey } from '#shared/store/erasure-store.ts';
 import { emailIdentity } from '#shared/tiering/identity.ts';
 import { fnv1a32 } from '#shared/text-hash.ts';
 
@@ -20,6 +21,18 @@ describe('address book', () => {
     const again = withLinks(first, [link('a@example.com', '1')], '2026-11-24');
     expect(again).toEqual(first);
     expect(withLinks([], [link('a@example.com', '1'), link('b@example.com', '2')], '2026-11-23')).toEqual(first);
+  });
+
+  it('a link made with the address in clear keeps its erasure key, which fills an entry from before entries kept it, once', () => {
+    const made = formerLinkOf(' Mei.Lin@Example.com', '41');
+    expect(made).toEqual({ ...addressKeyOf('mei.lin@example.com'), customerId: '41', erasureKey: erasedKey('email', 'mei.lin@example.com') });
+    expect(JSON.stringify(made)).not.toContain('mei');
+    const old = withLinks([], [link('mei.lin@example.com', '41')], '2026-11-20');
+    expect(old[0]?.erasureKey).toBeUndefined();
+    const filled = withLinks(old, [made], '2026-11-24');
+    expect(filled).toEqual([{ ...made, seenOn: '2026-11-20' }]);
+    // A link from a path without the address in clear leaves the key it has.
+    expect(withLinks(filled, [link('mei.lin@example.com', '41')], '2026-11-25')).toEqual(filled);
   });
 
   it('forgets a client by id or by one of their addresses', () => {
