@@ -242,7 +242,7 @@ export function formatCampaignResults(results: CampaignResults): string[] {
 
 /** Whether an erasure found nothing stored of the person: no profile, history, ledger entry, task or suppression entry. */
 export function erasedNothingStored(result: ForgetResult): boolean {
-  return result.profiles + result.historyRecords + result.ledgerEntries + result.tasks + result.suppressionEntries + result.couponCodes === 0;
+  return result.profiles + result.historyRecords + result.ledgerEntries + result.tasks + result.suppressionEntries + result.couponCodes + result.formerAddresses === 0;
 }
 
 /**
@@ -253,11 +253,17 @@ export function erasedNothingStored(result: ForgetResult): boolean {
 export function formatForgetResult(result: ForgetResult, request: ForgetRequest): string {
   const what = [request.customerId === undefined ? [] : ['customer id'], request.email === undefined ? [] : ['address']].flat().join(' and ');
   const entries = `${n(result.erasureKeys)} hashed erasure entr${result.erasureKeys === 1 ? 'y' : 'ies'}`;
+  // Said on either outcome: a damaged book may hold what the request was meant to match.
+  const book =
+    result.addressBook === 'damaged'
+      ? ' WARNING: the address book is damaged and was skipped (the warning above names it): the client it may tie to a former address was not looked for, nor her former addresses erased. Run this request again once the book is repaired.'
+      : '';
   if (erasedNothingStored(result)) {
     return (
-      `Nothing stored matched that ${what}: no profile, tier history, send-ledger entry, advisor task or suppression entry. ` +
+      `Nothing stored matched that ${what}: no profile, tier history, send-ledger entry, advisor task, suppression entry or address-book entry. ` +
       `${entries} recorded all the same: from now on ${result.erasureKeys === 1 ? 'it keeps' : 'they keep'} that ${what} out of later exports and campaigns ` +
-      `(check the ${what} if you expected a match).`
+      `(check the ${what} if you expected a match).` +
+      book
     );
   }
   return (
@@ -265,8 +271,10 @@ export function formatForgetResult(result: ForgetResult, request: ForgetRequest)
     `${n(result.ledgerEntries)} send-ledger entr${result.ledgerEntries === 1 ? 'y' : 'ies'}, ${n(result.tasks)} advisor task(s), ` +
     `${n(result.suppressionEntries)} suppression entr${result.suppressionEntries === 1 ? 'y' : 'ies'} now only hashed` +
     (result.couponCodes > 0 ? `, ${n(result.couponCodes)} coupon code(s) no longer tied to them` : '') +
+    (result.formerAddresses > 0 ? `, ${n(result.formerAddresses)} former address(es) out of the address book` : '') +
     '; ' +
-    `${entries} keep the person out of later exports and campaigns.`
+    `${entries} keep the person out of later exports and campaigns.` +
+    book
   );
 }
 

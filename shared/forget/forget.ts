@@ -7,7 +7,7 @@ import { normaliseEmail } from '#shared/email.ts';
 import { ID_BOUND, longerThan, MAX_EMAIL_CHARS } from '#shared/exports/fields.ts';
 import { INTRODUCTION_CAMPAIGN, taskEmailLedgerKey } from '#shared/advisors/tasks.ts';
 import { deleteClientSuppression, deletePlainSuppression, erasedKey, keepFeedbackIdsOnErasure, plainSuppressionsOf, recordErasure } from '#shared/store/erasure-store.ts';
-import { forgetFormerAddresses } from '#shared/store/address-book.ts';
+import { AddressBookDamagedError, addressKeyOf, forgetFormerAddresses, readAddressBook, type FormerAddress } from '#shared/store/address-book.ts';
 import { deleteClientHistory } from '#shared/store/history-store.ts';
 import { forgetOccasionCode, occasionRef, occasionsOfClients } from '#shared/store/coupon-store.ts';
 import { deleteLedgerEntries, forgetIntroduced, ledgerEntriesOf } from '#shared/store/ledger-store.ts';
@@ -23,13 +23,15 @@ import { issuesText } from '#shared/zod-issues.ts';
  * (erasure-store.ts) for the client's ids and addresses, then deletes what the suite holds of them:
  * tier history, send-ledger entries (their own and their advisor's task emails about them), advisor
  * tasks, plain suppression entries (their addresses', and the unsubscribe or complaint kept against
- * their id), and last the profiles. Every profile holding one of the addresses goes too (two
- * customer ids, one person), and every address a suppression entry ties to the client (an earlier
- * address).
+ * their id), the profiles, and last their entries of the address book (their former Shopify
+ * addresses). Every profile holding one of the addresses goes too (two customer ids, one person),
+ * and every address a suppression entry ties to the client (an earlier address). An address the
+ * book ties to a client was hers as much as a bounce's: `--email` with it reaches her, and her
+ * former addresses are erased with her (each entry keeps its erasure key).
  *
- * The erasure entries come first and the profiles last: a request that stops half-way leaves the
- * person out of every later run, and running it again finds the rest (the profile still names the
- * address). Wherever a later run meets an erased client anyway (a night that read the export before
+ * The erasure entries come first and the profiles and book entries last: a request that stops
+ * half-way leaves the person out of every later run, and running it again finds the rest (the
+ * profile still names the address, the book entry her id). Wherever a later run meets an erased client anyway (a night that read the export before
  * the request and wrote after it, a rerun's before-image), it erases them again (eraseTraces), and
  * the sender never mails them.
  */
@@ -58,8 +60,16 @@ export interface ForgetResult {
   suppressionEntries: number;
   /** Coupon codes drawn for their occasions: which occasion each went to is forgotten (the code stays taken). */
   couponCodes: number;
-  /** Hashed erasure entries now on the list (customer ids and addresses). */
+  /** Hashed erasure entries now on the list (customer ids and addresses, their former ones included). */
   erasureKeys: number;
+  /** Their entries of the address book (former Shopify addresses) removed. */
+  formerAddresses: number;
+  /**
+   * 'damaged': the address book could not be read and was skipped (a warning names it): the request
+   * did not look for a client through it nor record her former addresses. Nights refuse until it is
+   * repaired, then drop the erased clients' entries; run the request again after the repair.
+   */
+  addressBook?: 'damaged';
 }
 
 export interface ForgetOptions {
@@ -92,11 +102,22 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   const tables = tableNames(config);
   const profiles = new Map<string, ProfileItem>();
   const requestedIds = new Set(request.customerId === undefined ? [] : [request.customerId]);
+  const s3 = clients.s3;
+  let book = s3 === undefined ? [] : await unlessDamaged(log, () => readAddressBook(s3, config));
   // An unsubscribe, bounce or complaint of the address asked for names the client it was sent to:
   // the address was theirs, perhaps an earlier one their profile no longer holds.
   if (request.email !== undefined) {
     const entry = await getSuppression(clients.documents, tables.suppression, normaliseEmail(request.email));
     if (entry?.customerId !== undefined) requestedIds.add(entry.customerId);
+    // So does the address book: a former address of hers. Unless another client's profile holds it
+    // now (Shopify gave it to someone else): the request is then that client's, not hers.
+    const { sha256 } = addressKeyOf(request.email);
+    const formerOf = new Set((book === 'damaged' ? [] : book).filter((e) => e.sha256 === sha256).map((e) => e.customerId));
+    if (formerOf.size > 0) {
+      const holders = await findProfilesByEmail(clients.documents, tables.profiles, normaliseEmail(request.email));
+      if (holders.every((holder) => formerOf.has(holder.customerId))) for (const id of formerOf) requestedIds.add(id);
+      else log.warn('address held now by another client than the one the address book names: only its holder is erased', { email: pseudonym(normaliseEmail(request.email)), bookClients: [...formerOf].map(pseudonym) });
+    }
   }
   for (const customerId of requestedIds) {
     const profile = await getProfile(clients.documents, tables.profiles, customerId);
@@ -118,12 +139,25 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   // Every profile found holds one of `addresses`: those and the suppressions' are all the person's.
   const emails = [...new Set([...addresses, ...suppressed])];
 
-  const keys = await recordErasure(clients.documents, tables.suppression, { customerIds, emails }, at);
-  // Their former addresses: none of their old orders is linked to anyone again.
-  if (clients.s3 !== undefined) await forgetFormerAddresses({ s3: clients.s3, documents: clients.documents }, config, customerIds, emails);
+  // Their former addresses (the book's entries keep each one's erasure key): the same address signing up again stays out.
+  const ids = new Set(customerIds);
+  const formerKeys = (entries: readonly FormerAddress[]) => entries.flatMap((e) => (ids.has(e.customerId) && e.erasureKey !== undefined ? [e.erasureKey] : []));
+  const keys = await recordErasure(clients.documents, tables.suppression, { customerIds, emails, keys: formerKeys(book === 'damaged' ? [] : book) }, at);
   // The request's own id and address lead to the rest: they go last (eraseTraces), so a rerun still gets there.
   const requested = { customerIds: [...requestedIds], emails: request.email === undefined ? [] : [normaliseEmail(request.email)] };
   const erased = await eraseTraces({ config, clients }, { customerIds, emails, requested });
+  // Last, as the request's address's own entry: the book's entry of a former address leads a rerun by it to her.
+  // Removed, none of their old orders is linked to anyone again. An entry a night added since the read above gets its key recorded first.
+  let removed: FormerAddress[] = [];
+  if (s3 !== undefined && book !== 'damaged') {
+    const edited = await unlessDamaged(log, () =>
+      forgetFormerAddresses({ s3, documents: clients.documents }, config, customerIds, emails, {
+        beforeRemoving: async (entries) => void (await recordErasure(clients.documents, tables.suppression, { customerIds: [], emails: [], keys: formerKeys(entries) }, at)),
+      }),
+    );
+    if (edited === 'damaged') book = edited;
+    else removed = edited;
+  }
   const result: ForgetResult = {
     request: {
       ...(request.customerId ? { customer: pseudonym(request.customerId) } : {}),
@@ -131,10 +165,27 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
     },
     profiles: profiles.size,
     ...erased,
-    erasureKeys: keys.length,
+    erasureKeys: new Set([...keys, ...formerKeys(removed)]).size,
+    formerAddresses: removed.length,
+    ...(book === 'damaged' ? { addressBook: 'damaged' as const } : {}),
   };
   log.info('client erased', { ...result });
   return result;
+}
+
+/**
+ * A read or an edit of the address book, or 'damaged' when the book cannot be read: the erasure goes
+ * on without it (a warning says so), since nights refuse until it is repaired and then drop the
+ * erased clients' entries.
+ */
+async function unlessDamaged<T>(log: Log, use: () => Promise<T>): Promise<T | 'damaged'> {
+  try {
+    return await use();
+  } catch (error) {
+    if (!(error instanceof AddressBookDamagedError)) throw error;
+    log.warn('address book skipped: damaged; run the request again once it is repaired, to erase her former addresses', { error: error.message });
+    return 'damaged';
+  }
 }
 
 /** What eraseTraces deleted, beside the profiles. */

@@ -75,14 +75,19 @@ export function erasedSince(erasures: Erasures, since: number, customerId: strin
 
 export const NO_ERASURES: Erasures = { keys: new Set() };
 
-/** Records the erasure of a customer id and each of its addresses; idempotent. Returns the keys written. */
+/**
+ * Records the erasure of a customer id and each of its addresses, and of `keys` already made (an
+ * address the caller holds only as its erasure key: the address book's); idempotent. Returns the keys written.
+ */
 export async function recordErasure(
   documents: DocumentSender,
   table: string,
-  erased: { customerIds: readonly string[]; emails: readonly string[] },
+  erased: { customerIds: readonly string[]; emails: readonly string[]; keys?: readonly string[] },
   at: number,
 ): Promise<string[]> {
-  const keys = [...new Set([...erased.customerIds.map((id) => erasedKey('customer', id)), ...erased.emails.map((email) => erasedKey('email', email))])];
+  const keys = [
+    ...new Set([...erased.customerIds.map((id) => erasedKey('customer', id)), ...erased.emails.map((email) => erasedKey('email', email)), ...(erased.keys ?? [])]),
+  ];
   for (const key of keys) {
     await documents.send(
       new PutCommand({

@@ -11,6 +11,7 @@ import { readObjectText } from '#shared/aws/s3-objects.ts';
 import { forgetClient } from '#shared/forget/forget.ts';
 import { AMBIGUOUS_ADDRESS_REASON } from '#shared/nightly/former-addresses.ts';
 import { addressKeyOf, readAddressBook } from '#shared/store/address-book.ts';
+import { erasedKey } from '#shared/store/erasure-store.ts';
 import { addressBookKey, reportsBucket } from '#shared/store/buckets.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { crashingAfter } from '#test/support/crashing-clients.ts';
@@ -177,13 +178,15 @@ describe('nightly, a Shopify client who changed her email', () => {
     const config = await scenarioConfig(aws, 'changed-email-forget', LENIENT_GUARDS);
     await runSingle(config, '2026-11-22', 'changed-email-forget-1', night1);
     await runSingle(config, '2026-11-23', 'changed-email-forget-2', night2);
-    expect(await readAddressBook(aws.clients.s3, config)).toEqual([{ ...addressKeyOf(oldEmail), customerId: '41', seenOn: '2026-11-23' }]);
+    // With the address's erasure key, which the forget records: a customer signing up later under it stays out.
+    expect(await readAddressBook(aws.clients.s3, config)).toEqual([{ ...addressKeyOf(oldEmail), customerId: '41', seenOn: '2026-11-23', erasureKey: erasedKey('email', oldEmail) }]);
     await forgetClient({ config, clients: aws.clients, request: { customerId: '41' }, at: Date.now() });
     expect(await readAddressBook(aws.clients.s3, config)).toEqual([]);
     // Her row is left out, and her orders under the old address go to no one (no profile of hers comes back).
     const summary = await runSingle(config, '2026-11-24', 'changed-email-forget-3', night2);
     expect((await storedState(aws, config)).profiles.map((p) => p.customerId)).toEqual(['900', '901']);
-    expect(summary.input.rejected).toBe(2);
+    // Her former address was erased with her: its orders are left out as erased (her row and the address), not rejected as an unknown customer's.
+    expect({ rejected: summary.input.rejected, erasedClients: summary.input.erasedClients }).toEqual({ rejected: 0, erasedClients: 2 });
     expect(await readAddressBook(aws.clients.s3, config)).toEqual([]);
   }, 180_000);
 

@@ -1,8 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '#shared/config.ts';
+import { writeObject } from '#shared/aws/s3-objects.ts';
 import {
   ADDRESS_BOOK_LEASE,
   AddressBookBusyError,
+  AddressBookDamagedError,
   addressKeyOf,
   editAddressBook,
   forgetFormerAddresses,
@@ -10,6 +12,7 @@ import {
   withLinks,
   type FormerAddress,
 } from '#shared/store/address-book.ts';
+import { addressBookKey, reportsBucket } from '#shared/store/buckets.ts';
 import { acquireWriteLease } from '#shared/store/write-leases.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
@@ -91,5 +94,25 @@ describe('address book writers', () => {
     await expect(editAddressBook(aws.clients, config, () => Promise.reject(new Error('edit failed')))).rejects.toThrow('edit failed');
     await editAddressBook(aws.clients, config, () => withLinks([], [link('dan.old@example.com', 'dan')], '2026-11-23'), { waitMs: 0 });
     expect(idsOf(await readAddressBook(aws.clients.s3, config))).toEqual(['dan']);
+  });
+
+  it('forget hands the entries it removes to its caller before the write: a caller that fails there leaves the book as it was', async () => {
+    const failing = forgetFormerAddresses(aws.clients, config, ['ana'], [], { beforeRemoving: () => Promise.reject(new Error('erasure not recorded')) });
+    await expect(failing).rejects.toThrow('erasure not recorded');
+    expect(idsOf(await readAddressBook(aws.clients.s3, config))).toEqual(['ana', 'ben']);
+    const seen: string[] = [];
+    const removed = await forgetFormerAddresses(aws.clients, config, [], ['BEN.old@example.com'], { beforeRemoving: async (entries) => void seen.push(...entries.map((e) => e.customerId)) });
+    expect({ seen, removed: removed.map((e) => e.customerId), left: idsOf(await readAddressBook(aws.clients.s3, config)) }).toEqual({ seen: ['ben'], removed: ['ben'], left: ['ana'] });
+  });
+
+  it('a damaged book is refused naming its object and what to do, whether not JSON or not its shape', async () => {
+    const object = { bucket: reportsBucket(config), key: addressBookKey(config) };
+    for (const body of ['{"version":1,"entries":[{"sha256":"ab', '{"version":1,"entries":[{"sha256":"ab","fnv":1,"customerId":"41","seenOn":"2026-11-23"}]}']) {
+      await writeObject(aws.clients.s3, { ...object, body, contentType: 'application/json' });
+      const read = readAddressBook(aws.clients.s3, config);
+      await expect(read).rejects.toBeInstanceOf(AddressBookDamagedError);
+      await expect(read).rejects.toMatchObject({ code: 'NIGHTLY_RUN_FAILED', message: expect.stringContaining(`s3://${object.bucket}/${object.key}`) });
+      await expect(read).rejects.toThrow(/Put back a copy of it/);
+    }
   });
 });
