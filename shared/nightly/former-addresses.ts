@@ -1,6 +1,6 @@
 import type { OrderLine } from '#shared/model.ts';
 import { normaliseEmail } from '#shared/email.ts';
-import { addressKeyOf, formerLinkOf, timingOf, type FormerAddress, type FormerTiming } from '#shared/store/address-book.ts';
+import { addressKeyOf, formerLinkOf, timingOf, type BookLink, type FormerAddress, type FormerTiming } from '#shared/store/address-book.ts';
 import type { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { Column } from '#shared/tiering/chunked-column.ts';
 import { packedEmail } from '#shared/tiering/customer-packing.ts';
@@ -51,7 +51,7 @@ interface Held {
   candidates: Set<string>;
 }
 
-export type FormerLink = Omit<FormerAddress, 'seenOn'>;
+export type FormerLink = BookLink;
 
 /** An address this shard claims whose lines are in another bucket (pull), and whether another client of the base had it too. */
 interface Wanted {
@@ -216,12 +216,11 @@ export class FormerAddresses {
   }
 
   /** A link for the book: hersBefore only when it is not seenOn (a book written before the field reads the same). */
-  private linkOf(sha256: string, fnv: number, customerId: string, timing: FormerTiming, address?: string): FormerLink {
+  private linkOf(sha256: string, fnv: number, customerId: string, timing: FormerTiming): FormerLink {
     const nights = this.nights as FormerNights;
     const seenOn = this.book.some((e) => e.sha256 === sha256 && e.customerId === customerId) ? timing.seenOn : nights.runDate;
-    // With the address in clear (a line's, or the row that holds it now): its erasure key for forget.
-    const link = address === undefined ? { sha256, fnv, customerId } : formerLinkOf(address, customerId);
-    return { ...link, ...(timing.hersBefore === seenOn ? {} : { hersBefore: timing.hersBefore }) };
+    // No erasure key: the address is another customer's now, and forgetting her must not erase him (withLinks drops a key stored before).
+    return { sha256, fnv, customerId, heldByAnother: true, ...(timing.hersBefore === seenOn ? {} : { hersBefore: timing.hersBefore }) };
   }
 
   /** Whose an order under a taken address is, by its time: hers, his, or either's (rejected). */
@@ -354,7 +353,7 @@ export class FormerAddresses {
         } else {
           // Another customer holds it: split above (splitTaken), and kept in the book with its nights.
           const taken = this.takenOver.get(sha256);
-          if (taken?.customerId === customerId) links.push(this.linkOf(sha256, fnv, customerId, taken.timing, this.held.get(sha256)?.email));
+          if (taken?.customerId === customerId) links.push(this.linkOf(sha256, fnv, customerId, taken.timing));
         }
         continue;
       }
@@ -402,7 +401,6 @@ export class FormerAddresses {
     });
     // Each linked address in clear (one of its lines'): the link keeps its erasure key for forget.
     const linked = new Map<string, string>();
-    const inClear = new Map<string, string>();
     // Carried by a customer row there: another customer holds it; the holder's shard splits it (splitTaken), hers are taken here.
     const timings = new Map<string, FormerTiming>();
     for (const sha256 of carried) {
@@ -410,7 +408,6 @@ export class FormerAddresses {
       if (timing !== undefined) timings.set(sha256, timing);
     }
     for (const { sha256, line, email } of lines) {
-      inClear.set(sha256, email);
       if (carried.has(sha256)) {
         const timing = timings.get(sha256);
         if (timing === undefined || this.sideOf(line.orderedAt, timing) !== 'hers') continue;
@@ -425,7 +422,7 @@ export class FormerAddresses {
       ...[...linked].map(([sha256, email]) => formerLinkOf(email, (wanted.get(sha256) as { customerId: string }).customerId)),
       ...[...timings].map(([sha256, timing]) => {
         const { customerId, fnv } = wanted.get(sha256) as { customerId: string; fnv: number };
-        return this.linkOf(sha256, fnv, customerId, timing, inClear.get(sha256));
+        return this.linkOf(sha256, fnv, customerId, timing);
       }),
     ];
   }

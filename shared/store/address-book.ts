@@ -75,6 +75,9 @@ export function addressKeyOf(email: string): Pick<FormerAddress, 'sha256' | 'fnv
   return { sha256: emailHash(email), fnv: fnv1a32(normaliseEmail(email)) };
 }
 
+/** A night's link for the book (an entry but its night); `heldByAnother` when another customer holds the address now (former-addresses.ts). */
+export type BookLink = Omit<FormerAddress, 'seenOn'> & { heldByAnother?: true };
+
 /** A link made with the address in clear (a night's): its keys, and the erasure key forget records for it. */
 export function formerLinkOf(email: string, customerId: string): Omit<FormerAddress, 'seenOn'> {
   return { ...addressKeyOf(email), customerId, erasureKey: erasedKey('email', email) };
@@ -180,12 +183,17 @@ export async function editAddressBook(
 }
 
 /** The book with tonight's links added (the first night that saw each kept), sorted. Pure. */
-export function withLinks(book: readonly FormerAddress[], links: readonly Omit<FormerAddress, 'seenOn'>[], runDate: string): FormerAddress[] {
+export function withLinks(book: readonly FormerAddress[], links: readonly BookLink[], runDate: string): FormerAddress[] {
   const byKey = new Map(book.map((entry) => [`${entry.sha256}#${entry.customerId}`, entry]));
-  for (const link of links) {
+  for (const { heldByAnother, ...link } of links) {
     const key = `${link.sha256}#${link.customerId}`;
     const entry = byKey.get(key);
     if (entry === undefined) byKey.set(key, { ...link, seenOn: runDate });
+    // Another customer holds the address now: forgetting her must not erase him, so the entry keeps no erasure key.
+    else if (heldByAnother === true && entry.erasureKey !== undefined) {
+      const { erasureKey: _dropped, ...kept } = entry;
+      byKey.set(key, kept);
+    }
     // An entry from before entries kept the erasure key gets it from the first night that links its address again.
     else if (entry.erasureKey === undefined && link.erasureKey !== undefined) byKey.set(key, { ...entry, erasureKey: link.erasureKey });
   }

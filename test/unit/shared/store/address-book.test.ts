@@ -48,4 +48,17 @@ describe('address book', () => {
     expect(withLinks(taken, [link('a@example.com', '1')], '2026-11-24')).toEqual(taken);
     expect(timingOf({ seenOn: '2026-11-23' })).toEqual({ hersBefore: '2026-11-23', seenOn: '2026-11-23' });
   });
+
+  it('keeps an entry\'s erasure key as tonight\'s link has it: given by the first night that links it in clear, dropped once another customer holds the address', () => {
+    const withKey = formerLinkOf('ana.old@example.com', '1');
+    const before = withLinks([], [link('ana.old@example.com', '1')], '2026-11-20');
+    expect(before[0]?.erasureKey).toBeUndefined();
+    const keyed = withLinks(before, [withKey], '2026-11-21');
+    expect(keyed).toEqual([{ ...before[0], erasureKey: erasedKey('email', 'ana.old@example.com') }]);
+    // Taken over: the night's link carries no key (former-addresses.ts linkOf), so forgetting her erases nobody else.
+    expect(withLinks(keyed, [{ ...link('ana.old@example.com', '1'), heldByAnother: true, hersBefore: '2026-11-22' }], '2026-11-23')).toEqual(before);
+    // A new entry from such a link keeps neither the key nor the mark.
+    expect(withLinks([], [{ ...link('ana.old@example.com', '1'), heldByAnother: true }], '2026-11-23')).toEqual(before.map((e) => ({ ...e, seenOn: '2026-11-23' })));
+  });
 });
+
