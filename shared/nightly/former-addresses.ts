@@ -251,20 +251,10 @@ export class FormerAddresses {
       }
     }
     if (elsewhere.size > 0 && otherBucket !== undefined) {
-      for (let bucket = 0; bucket < shard.count; bucket++) {
-        if (bucket === shard.index) continue;
-        // The last row that gives an address wins, as for a customer listed twice.
-        const note = (id: string, email: string | undefined) => {
-          if (elsewhere.has(id) && email !== undefined) rowEmail.set(id, email);
-        };
-        await otherBucket(bucket, {
-          customer: (record) => note(record.customerId, record.email),
-          packedCustomer: (id, packed) => note(id, packedEmail(packed)),
-          order: () => undefined,
-          product: () => undefined,
-          advisor: () => undefined,
-        });
-      }
+      // The last row that gives an address wins, as for a customer listed twice.
+      await customerRowsElsewhere(shard, otherBucket, (id, email) => {
+        if (elsewhere.has(id) && email !== undefined) rowEmail.set(id, email);
+      });
     }
     const splits = new Map<string, { holder: string; customerId: string; timing: FormerTiming }>();
     for (const [sha256, held] of this.held) {
@@ -441,19 +431,9 @@ export class FormerAddresses {
     }
     if (candidates.size === 0) return;
     const elsewhere = new Map<string, string | undefined>();
-    for (let bucket = 0; bucket < shard.count; bucket++) {
-      if (bucket === shard.index) continue;
-      const note = (id: string, email: string | undefined) => {
-        if (candidates.has(id)) elsewhere.set(id, email);
-      };
-      await otherBucket(bucket, {
-        customer: (record) => note(record.customerId, record.email),
-        packedCustomer: (id, packed) => note(id, packedEmail(packed)),
-        order: () => undefined,
-        product: () => undefined,
-        advisor: () => undefined,
-      });
-    }
+    await customerRowsElsewhere(shard, otherBucket, (id, email) => {
+      if (candidates.has(id)) elsewhere.set(id, email);
+    });
     const handed = new Set<string>();
     for (const [customerId, addresses] of candidates) {
       // Her row is in no other bucket: she is missing tonight, and her old lines nobody's.
@@ -474,4 +454,18 @@ export class FormerAddresses {
  */
 function rivalKey(normalised: string): number {
   return fnv1a32(normalised) * 2 ** 21 + (fnv1a32(`\u0000${normalised}`) >>> 11);
+}
+
+/** Each customer row of the other buckets of a sharded night (its id and address), in bucket order. */
+async function customerRowsElsewhere(shard: ShardSpec, otherBucket: OtherBucket, row: (customerId: string, email: string | undefined) => void): Promise<void> {
+  for (let bucket = 0; bucket < shard.count; bucket++) {
+    if (bucket === shard.index) continue;
+    await otherBucket(bucket, {
+      customer: (record) => row(record.customerId, record.email),
+      packedCustomer: (id, packed) => row(id, packedEmail(packed)),
+      order: () => undefined,
+      product: () => undefined,
+      advisor: () => undefined,
+    });
+  }
 }

@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '#shared/config.ts';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
@@ -16,7 +14,7 @@ import { shardOf } from '#shared/nightly/shards.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { runCampaignHour } from '#test/support/campaign-runs.ts';
-import { LENIENT_GUARDS, scratchDir, SHOPIFY_CUSTOMERS_HEADER, SHOPIFY_ORDERS_HEADER } from '#test/support/export-files.ts';
+import { LENIENT_GUARDS, scratchDir, shopifyExportDir, shopifyNovemberOrder } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 import { at as local } from '#test/support/time.ts';
@@ -31,17 +29,8 @@ import { at as local } from '#test/support/time.ts';
 const aws = sharedAws();
 const SH = 'Asia/Shanghai';
 const work = scratchDir('forget-former-addresses');
-const CUSTOMERS_HEADER = SHOPIFY_CUSTOMERS_HEADER.join(',');
-const ORDERS_HEADER = SHOPIFY_ORDERS_HEADER.join(',');
-const order = (name: string, email: string, day: string, amount: string, sku: string) => [name, email, 'paid', `2026-11-${day} 10:00:00 +0800`, 'USD', amount, '1', sku, amount, sku].join(',');
-
-async function exportOf(name: string, customers: string[], orders: string[]): Promise<string> {
-  const dir = join(work, name);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'customers_export_1.csv'), [CUSTOMERS_HEADER, ...customers].join('\n') + '\n');
-  await writeFile(join(dir, 'orders_export_1.csv'), [ORDERS_HEADER, ...orders].join('\n') + '\n');
-  return dir;
-}
+const order = shopifyNovemberOrder;
+const exportOf = (name: string, customers: string[], orders: string[]) => shopifyExportDir(work, name, customers, orders);
 
 const others = ['900,Other,One,other.one@example.com,yes', '901,Other,Two,other.two@example.com,yes'];
 const otherOrders = [order('#9001', 'other.one@example.com', '02', '20.00', 'SOAP-1'), order('#9002', 'other.two@example.com', '03', '40.00', 'SOAP-1')];

@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
 import type { Config } from '#shared/config.ts';
@@ -10,7 +8,7 @@ import { nightContext, runNightly } from '#shared/nightly/run.ts';
 import { shardOf, shardsOf } from '#shared/nightly/shards.ts';
 import { recordErasure } from '#shared/store/erasure-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { csv, LENIENT_GUARDS, scratchDir, SHOPIFY_CUSTOMERS_HEADER, SHOPIFY_ORDERS_HEADER } from '#test/support/export-files.ts';
+import { csv, exportFolder, LENIENT_GUARDS, scratchDir, SHOPIFY_CUSTOMERS_HEADER, SHOPIFY_ORDERS_HEADER, shopifyNovemberOrderRow } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { comparable, rowObjects, storedState } from '#test/support/nightly-comparison.ts';
 
@@ -31,7 +29,6 @@ const aws = sharedAws();
 const work = scratchDir('split-customers');
 const SHARDS = 2;
 
-
 /** A customer id and email whose shards of SHARDS differ (`apart`) or agree. */
 function customer(prefix: string, apart: boolean): { id: string; email: string } {
   for (let i = 0; ; i++) {
@@ -50,14 +47,9 @@ function otherShardEmail(email: string, prefix: string): string {
   }
 }
 
-async function exportOf(name: string, files: Record<string, string[][]>): Promise<string> {
-  const dir = join(work, name);
-  await mkdir(dir, { recursive: true });
-  for (const [file, rows] of Object.entries(files)) await writeFile(join(dir, file), csv(rows));
-  return dir;
-}
+const exportOf = (name: string, files: Record<string, string[][]>) => exportFolder(work, name, files);
 
-const order = (name: string, email: string, day: string, amount: string, sku: string) => [name, email, 'paid', `2026-11-${day} 10:00:00 +0800`, 'USD', amount, '1', sku, amount, sku];
+const order = shopifyNovemberOrderRow;
 
 function runSingle(config: Config, runDate: string, runId: string, dir: string) {
   return runNightly({ clock: Date.now, runDate, runId, config, clients: aws.clients, source: directoryExportSource(dir) });

@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
 import type { Config } from '#shared/config.ts';
@@ -8,7 +6,7 @@ import { directoryExportSource } from '#shared/exports/source.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { shardOf } from '#shared/nightly/shards.ts';
 import { readAddressBook } from '#shared/store/address-book.ts';
-import { csv, LENIENT_GUARDS, scratchDir, SHOPIFY_CUSTOMERS_HEADER, SHOPIFY_ORDERS_HEADER } from '#test/support/export-files.ts';
+import { csv, exportFolder, LENIENT_GUARDS, scratchDir, SHOPIFY_CUSTOMERS_HEADER, SHOPIFY_ORDERS_HEADER, shopifyNovemberOrderRow } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { comparable, storedState } from '#test/support/nightly-comparison.ts';
 
@@ -28,14 +26,9 @@ const aws = sharedAws();
 const work = scratchDir('shopify-address-two-clients-claim');
 const SHARDS = 4;
 
-async function exportOf(name: string, files: Record<string, string[][]>): Promise<string> {
-  const dir = join(work, name);
-  await mkdir(dir, { recursive: true });
-  for (const [file, rows] of Object.entries(files)) await writeFile(join(dir, file), csv(rows));
-  return dir;
-}
+const exportOf = (name: string, files: Record<string, string[][]>) => exportFolder(work, name, files);
 
-const order = (name: string, email: string, day: string, amount: string, sku: string) => [name, email, 'paid', `2026-11-${day} 10:00:00 +0800`, 'USD', amount, '1', sku, amount, sku];
+const order = shopifyNovemberOrderRow;
 const shard = (email: string) => shardOf(normaliseEmail(email), SHARDS);
 function pick(prefix: string, accept: (shard: number) => boolean): string {
   for (let i = 0; ; i++) {

@@ -1,4 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
@@ -19,7 +18,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { crashingAfter } from '#test/support/crashing-clients.ts';
 import { runCampaignHour } from '#test/support/campaign-runs.ts';
 import { dropIncrement } from '#test/support/emulator-data.ts';
-import { LENIENT_GUARDS, scratchDir, SHOPIFY_CUSTOMERS_HEADER, SHOPIFY_ORDERS_HEADER } from '#test/support/export-files.ts';
+import { LENIENT_GUARDS, scratchDir, SHOPIFY_CUSTOMERS_HEADER, SHOPIFY_ORDERS_HEADER, shopifyExportDir, shopifyNovemberOrder } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { comparable, storedState } from '#test/support/nightly-comparison.ts';
 import { at as local } from '#test/support/time.ts';
@@ -38,18 +37,12 @@ const SHARDS = 4;
 const work = scratchDir('shopify-email-hours');
 const CUSTOMERS_HEADER = SHOPIFY_CUSTOMERS_HEADER.join(',');
 const ORDERS_HEADER = SHOPIFY_ORDERS_HEADER.join(',');
-const order = (name: string, email: string, day: string, amount: string, sku: string) => [name, email, 'paid', `2026-11-${day} 10:00:00 +0800`, 'USD', amount, '1', sku, amount, sku].join(',');
+const order = shopifyNovemberOrder;
 const others = ['900,Other,One,other.one@example.com,yes', '901,Other,Two,other.two@example.com,yes'];
 const otherOrders = [order('#9001', 'other.one@example.com', '02', '20.00', 'SOAP-1'), order('#9002', 'other.two@example.com', '03', '40.00', 'SOAP-1')];
 const withConfig = (name: string) => scenarioConfig(aws, name, { ...LENIENT_GUARDS, campaigns: { policy: { controlShare: 0 } }, sender: { ...aws.config.sender, maxSendRate: 500 } });
 
-async function exportOf(name: string, customers: string[], orders: string[]): Promise<string> {
-  const dir = join(work, name);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'customers_export_1.csv'), [CUSTOMERS_HEADER, ...customers].join('\n') + '\n');
-  await writeFile(join(dir, 'orders_export_1.csv'), [ORDERS_HEADER, ...orders].join('\n') + '\n');
-  return dir;
-}
+const exportOf = (name: string, customers: string[], orders: string[]) => shopifyExportDir(work, name, customers, orders);
 
 /** An address in another shard of SHARDS than each of `emails`. */
 function elsewhere(prefix: string, ...emails: string[]): string {

@@ -1,4 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '#shared/aws/clients.ts';
@@ -14,7 +13,7 @@ import { dropIncrement } from '#test/support/emulator-data.ts';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { WRITE_LEASE_JOB } from '#shared/nightly/write-lease.ts';
 import { liveWriteLeases } from '#shared/store/write-leases.ts';
-import { LENIENT_GUARDS, scratchDir, SHOPIFY_CUSTOMERS_HEADER, SHOPIFY_ORDERS_HEADER } from '#test/support/export-files.ts';
+import { LENIENT_GUARDS, scratchDir, SHOPIFY_CUSTOMERS_HEADER, shopifyExportDir, shopifyNovemberOrder } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { at as local } from '#test/support/time.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
@@ -30,16 +29,8 @@ const aws = sharedAws();
 const SH = 'Asia/Shanghai';
 const work = scratchDir('shopify-changed-email-rerun');
 const CUSTOMERS_HEADER = SHOPIFY_CUSTOMERS_HEADER.join(',');
-const ORDERS_HEADER = SHOPIFY_ORDERS_HEADER.join(',');
-const order = (name: string, email: string, day: string, amount: string, sku: string) => [name, email, 'paid', `2026-11-${day} 10:00:00 +0800`, 'USD', amount, '1', sku, amount, sku].join(',');
-
-async function exportOf(name: string, customers: string[], orders: string[]): Promise<string> {
-  const dir = join(work, name);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'customers_export_1.csv'), [CUSTOMERS_HEADER, ...customers].join('\n') + '\n');
-  await writeFile(join(dir, 'orders_export_1.csv'), [ORDERS_HEADER, ...orders].join('\n') + '\n');
-  return dir;
-}
+const order = shopifyNovemberOrder;
+const exportOf = (name: string, customers: string[], orders: string[]) => shopifyExportDir(work, name, customers, orders);
 
 const oldEmailOf = (tag: string) => `mei.old.p1.${tag}@example.com`;
 const newEmailOf = (tag: string) => `mei.new.p1.${tag}@example.com`;

@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
 import type { Config } from '#shared/config.ts';
@@ -16,7 +14,7 @@ import { addressBookKey, reportsBucket } from '#shared/store/buckets.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { crashingAfter } from '#test/support/crashing-clients.ts';
 import { expireWriteLeases } from '#test/support/emulator-data.ts';
-import { csv, LENIENT_GUARDS, scratchDir, SHOPIFY_CUSTOMERS_HEADER, SHOPIFY_ORDERS_HEADER } from '#test/support/export-files.ts';
+import { csv, exportFolder, LENIENT_GUARDS, scratchDir, SHOPIFY_CUSTOMERS_HEADER, SHOPIFY_ORDERS_HEADER, shopifyNovemberOrderRow } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { comparable, rowObjects, storedState } from '#test/support/nightly-comparison.ts';
 import { countsOf, runCampaignHour } from '#test/support/campaign-runs.ts';
@@ -40,13 +38,7 @@ const aws = sharedAws();
 const work = scratchDir('shopify-changed-email');
 const SHARDS = 4;
 
-
-async function exportOf(name: string, files: Record<string, string[][]>): Promise<string> {
-  const dir = join(work, name);
-  await mkdir(dir, { recursive: true });
-  for (const [file, rows] of Object.entries(files)) await writeFile(join(dir, file), csv(rows));
-  return dir;
-}
+const exportOf = (name: string, files: Record<string, string[][]>) => exportFolder(work, name, files);
 
 /** An address of the same client in another shard of SHARDS than `email`. */
 function otherShardEmail(email: string, prefix: string): string {
@@ -56,7 +48,7 @@ function otherShardEmail(email: string, prefix: string): string {
   }
 }
 
-const order = (name: string, email: string, day: string, amount: string, sku: string) => [name, email, 'paid', `2026-11-${day} 10:00:00 +0800`, 'USD', amount, '1', sku, amount, sku];
+const order = shopifyNovemberOrderRow;
 
 function runSingle(config: Config, runDate: string, runId: string, dir: string) {
   return runNightly({ clock: Date.now, runDate, runId, config, clients: aws.clients, source: directoryExportSource(dir) });

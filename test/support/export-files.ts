@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -107,6 +107,33 @@ export const CUSTOMERS_CSV = 'customer_id,email\nC1,c1@example.com\n';
 /** The columns of Shopify's customers_export.csv and orders_export.csv a night reads. */
 export const SHOPIFY_CUSTOMERS_HEADER = ['Customer ID', 'First Name', 'Last Name', 'Email', 'Accepts Email Marketing'];
 export const SHOPIFY_ORDERS_HEADER = ['Name', 'Email', 'Financial Status', 'Created at', 'Currency', 'Subtotal', 'Lineitem quantity', 'Lineitem name', 'Lineitem price', 'Lineitem sku'];
+
+/** A paid one-line Shopify order placed on November `day` 2026 at 10:00 +08:00 (SHOPIFY_ORDERS_HEADER's columns), as the changed-address tests write them. */
+export function shopifyNovemberOrder(name: string, email: string, day: string, amount: string, sku: string): string {
+  return shopifyNovemberOrderRow(name, email, day, amount, sku).join(',');
+}
+
+/** shopifyNovemberOrder's cells, for `csv` and exportFolder. */
+export function shopifyNovemberOrderRow(name: string, email: string, day: string, amount: string, sku: string): string[] {
+  return [name, email, 'paid', `2026-11-${day} 10:00:00 +0800`, 'USD', amount, '1', sku, amount, sku];
+}
+
+/** An export folder `work/name` of these files, each written from its rows (`csv`). */
+export async function exportFolder(work: string, name: string, files: Record<string, readonly (readonly (string | number)[])[]>): Promise<string> {
+  const dir = join(work, name);
+  await mkdir(dir, { recursive: true });
+  for (const [file, rows] of Object.entries(files)) await writeFile(join(dir, file), csv(rows));
+  return dir;
+}
+
+/** A Shopify export folder `work/name`: one customers file and one orders file of these CSV lines under the headers above. */
+export async function shopifyExportDir(work: string, name: string, customers: readonly string[], orders: readonly string[]): Promise<string> {
+  const dir = join(work, name);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'customers_export_1.csv'), [SHOPIFY_CUSTOMERS_HEADER.join(','), ...customers].join('\n') + '\n');
+  await writeFile(join(dir, 'orders_export_1.csv'), [SHOPIFY_ORDERS_HEADER.join(','), ...orders].join('\n') + '\n');
+  return dir;
+}
 
 /** Guards open: a base of a few clients moves a large share of them with one change. */
 export const LENIENT_GUARDS = { maxRejectShare: 1, plausibility: { maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1, maxUnexplainedLapseShare: 1 } } as const;
