@@ -130,21 +130,23 @@ export class FormerAddresses {
       else if (normaliseEmail(tonight) !== normalised) this.claimStored(customerId, normalised);
       return;
     }
-    this.rival(customerId, normalised);
-    if (this.addressOnlyFnv.has(fnv1a32(normalised))) this.own(customerId, addressKeyOf(normalised).sha256);
+    // Every profile of the base this shard does not hold comes here: its FNV-1a once.
+    const fnv = fnv1a32(normalised);
+    this.rival(customerId, normalised, fnv);
+    if (this.addressOnlyFnv.has(fnv)) this.own(customerId, addressKeyOf(normalised).sha256);
   }
 
   /** A client of the base this shard holds no row of, with an address of theirs: see rivalKeys. */
-  private rival(customerId: string, normalised: string): void {
+  private rival(customerId: string, normalised: string, fnv: number): void {
     if (this.erased(customerId)) return;
-    this.rivalKeys.push(rivalKey(normalised));
-    if (this.bookFnvs.has(fnv1a32(normalised))) this.rivalShas.add(addressKeyOf(normalised).sha256);
+    this.rivalKeys.push(rivalKey(normalised, fnv));
+    if (this.bookFnvs.has(fnv)) this.rivalShas.add(addressKeyOf(normalised).sha256);
   }
 
   private claimStored(customerId: string, normalised: string): void {
     const key = addressKeyOf(normalised);
     this.claim(customerId, key);
-    this.claimedKeys.set(key.sha256, rivalKey(normalised));
+    this.claimedKeys.set(key.sha256, rivalKey(normalised, key.fnv));
   }
 
   /** The addresses claimed here that a client of the base this shard holds no row of had too (rivalKeys). */
@@ -192,12 +194,11 @@ export class FormerAddresses {
   /** The book's entries whose address a customer row of this shard carries tonight, for someone else. */
   private bookHeld(): void {
     if (this.book.length === 0) return;
-    const fnvs = new Set(this.book.map((entry) => entry.fnv));
     for (const { customerId } of this.aggregator.customerKeys()) {
       const email = this.aggregator.customerEmail(customerId);
       if (email === undefined) continue;
       const normalised = normaliseEmail(email);
-      if (!fnvs.has(fnv1a32(normalised))) continue;
+      if (!this.bookFnvs.has(fnv1a32(normalised))) continue;
       const others = this.bookCustomers.get(addressKeyOf(normalised).sha256);
       for (const id of others ?? []) if (id !== customerId) this.heldBy(customerId, normalised, id);
     }
@@ -218,7 +219,7 @@ export class FormerAddresses {
   /** A link for the book: hersBefore only when it is not seenOn (a book written before the field reads the same). */
   private linkOf(sha256: string, fnv: number, customerId: string, timing: FormerTiming): FormerLink {
     const nights = this.nights as FormerNights;
-    const seenOn = this.book.some((e) => e.sha256 === sha256 && e.customerId === customerId) ? timing.seenOn : nights.runDate;
+    const seenOn = this.bookCustomers.get(sha256)?.has(customerId) === true ? timing.seenOn : nights.runDate;
     // No erasure key: the address is another customer's now, and forgetting her must not erase him (withLinks drops a key stored before).
     return { sha256, fnv, customerId, heldByAnother: true, ...(timing.hersBefore === seenOn ? {} : { hersBefore: timing.hersBefore }) };
   }
@@ -449,11 +450,11 @@ export class FormerAddresses {
 }
 
 /**
- * 53 bits of a normalised address: its FNV-1a and 21 bits of FNV-1a from another start. A
+ * 53 bits of a normalised address: its FNV-1a (`fnv`, computed by the caller) and 21 bits of FNV-1a from another start. A
  * claimed address shares its key with one of a million others by chance about once in 9e9 claims.
  */
-function rivalKey(normalised: string): number {
-  return fnv1a32(normalised) * 2 ** 21 + (fnv1a32(`\u0000${normalised}`) >>> 11);
+function rivalKey(normalised: string, fnv: number): number {
+  return fnv * 2 ** 21 + (fnv1a32(`\u0000${normalised}`) >>> 11);
 }
 
 /** Each customer row of the other buckets of a sharded night (its id and address), in bucket order. */
