@@ -200,17 +200,20 @@ export function withLaterPurchase(before: SkuPurchase, purchase: SkuPurchase, ru
   const gap = daysBetweenDates(day(before.lastPurchasedAt), day(incrementFrom));
   // Distinct days: the increment's first day may be the stored last one.
   const purchases = before.purchases + purchase.purchases - (gap === 0 ? 1 : 0);
+  const { stockUpFrom: _storedFrom, personalCycleDays: storedCycle, ...kept } = before;
   if (gap < rule.stockUpDays) {
     const from = storedFrom < incrementFrom ? storedFrom : incrementFrom;
-    const { stockUpFrom: _from, ...kept } = before;
-    const extended: SkuPurchase = { ...kept, ...purchase, quantity: before.quantity + purchase.quantity, purchases };
-    delete extended.stockUpFrom;
-    if (day(from) < day(purchase.lastPurchasedAt)) extended.stockUpFrom = from;
-    if (before.personalCycleDays !== undefined) extended.personalCycleDays = before.personalCycleDays;
-    else delete extended.personalCycleDays;
-    return extended;
+    // The stock-up's start and cycle are the stored ones (the increment's own are of its lines alone).
+    const { stockUpFrom: _incrementFrom, personalCycleDays: _incrementCycle, ...latest } = purchase;
+    return {
+      ...kept,
+      ...latest,
+      quantity: before.quantity + purchase.quantity,
+      purchases,
+      ...(day(from) < day(purchase.lastPurchasedAt) ? { stockUpFrom: from } : {}),
+      ...(storedCycle === undefined ? {} : { personalCycleDays: storedCycle }),
+    };
   }
-  const { stockUpFrom: _from, personalCycleDays: storedCycle, ...kept } = before;
   const cycle = storedCycle ?? medianOf([daysBetweenDates(day(storedFrom), day(incrementFrom)) / Math.max(1, before.quantity)]);
   return { ...kept, ...purchase, purchases, ...(cycle === undefined ? {} : { personalCycleDays: cycle }) };
 }
