@@ -202,10 +202,15 @@ function productDetails(rules: CampaignRules, moment: Moment, profile: ClientPro
   }
 }
 
-/** Sort order of occasions: priority, then the oldest due, then ids (deterministic). */
+/**
+ * Sort order of occasions: priority, then the window that closes first (of two at one priority, the
+ * one that can still wait yields the hour), then the oldest due, then ids (deterministic). Windows
+ * open without end compare equal on their close (Infinity - Infinity is NaN, falsy).
+ */
 export function compareOccasions(a: DueOccasion, b: DueOccasion): number {
   return (
     a.priority - b.priority ||
+    a.expiresAt - b.expiresAt ||
     a.dueAt - b.dueAt ||
     (a.campaignId < b.campaignId ? -1 : a.campaignId > b.campaignId ? 1 : 0) ||
     (a.occasionKey < b.occasionKey ? -1 : a.occasionKey > b.occasionKey ? 1 : 0)
@@ -305,14 +310,20 @@ function occasionWindows(profile: ClientProfile, catalog: ProductCatalog, contex
   return context.campaigns.campaigns.flatMap((campaign) => (campaign.enabled ? campaignWindows(campaign, profile, triggerContext) : []));
 }
 
-/** The occasions in order, one per once-per key (the first by compareOccasions): a key is one occasion of the ledger. */
+/**
+ * The occasions in order (compareOccasions), one per once-per key: a key is one occasion of the
+ * ledger, and of its windows the one due first stands for it, however soon the others close.
+ */
 function onePerKey(occasions: DueOccasion[]): DueOccasion[] {
   const seen = new Set<string>();
-  return occasions.sort(compareOccasions).filter((o) => {
-    if (seen.has(o.occasionKey)) return false;
-    seen.add(o.occasionKey);
-    return true;
-  });
+  return occasions
+    .sort((a, b) => a.dueAt - b.dueAt || compareOccasions(a, b))
+    .filter((o) => {
+      if (seen.has(o.occasionKey)) return false;
+      seen.add(o.occasionKey);
+      return true;
+    })
+    .sort(compareOccasions);
 }
 
 /**

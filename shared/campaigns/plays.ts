@@ -45,8 +45,8 @@ export const PLAYS = {
       template: 'tier-upgrade-thanks',
       offers: { default: { kind: 'none' }, VIC: { kind: 'personal-note' } },
       products: { from: 'none' },
-      // After the welcome (1), before the run-out reminder (2 as well, but listed later) and the
-      // win-back: the moment passes within days, a reminder or win-back can wait an hour.
+      // After the welcome (1), beside the run-out reminder (2 as well: of the two, the window that
+      // closes first goes first) and before the win-back: the moment passes within days.
       priority: 2,
       personal: true,
     }),

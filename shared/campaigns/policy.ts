@@ -242,7 +242,7 @@ export function occasionInAudience(occasion: Pick<DueOccasion, 'campaignId'>, pr
  *  2. consent (acceptsMarketing),
  *  3. the suppression list,
  *  4. the frequency cap (sends in the rolling last 24 h and 7 days of recentSends) and priority:
- *     at most one occasion may go per call, the first by priority (then oldest due, then ids);
+ *     at most one occasion may go per call, the first by priority (then the window closing first, the oldest due, ids);
  *     the others are 'capped' with reason 'priority' and wait for a later hour (the sender decides
  *     again without the first when its email cannot go for want of a coupon code),
  *  5. quiet hours in the client's zone (deferred to the next allowed time, not dropped), at `now`:

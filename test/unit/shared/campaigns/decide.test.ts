@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { dueOccasions, type CampaignContext, type DueOccasion } from '#shared/campaigns/due.ts';
 import { companionOccasions, decide, inControlGroup, type ClientState, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
 import { campaignsConfigSchema, type CampaignsConfigInput } from '#shared/campaigns/schema.ts';
-import type { ClientProfile, ProductRecord } from '#shared/model.ts';
+import type { ClientProfile, ProductRecord, SkuPurchase } from '#shared/model.ts';
+import type { CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { clientProfile } from '#test/support/profiles.ts';
 import { DAY, HOUR, MINUTE, at, iso } from '#test/support/time.ts';
 import { CATALOG, context } from './fixtures.ts';
@@ -115,6 +116,49 @@ describe('decide: priority and the frequency cap', () => {
 
   it('counts a send dated after now (clock skew) rather than risk a second email', () => {
     expect(run(busyClient(), { recentSends: [{ campaignId: 'welcome', sentAt: NOON + 10 * MINUTE }] }).every((d) => d.decision.outcome === 'capped')).toBe(true);
+  });
+});
+
+describe('decide: two occasions at one priority, the window that closes first', () => {
+  // README: "a window that closes soon goes first"; the one that can still wait yields the hour.
+  const SH = 'Asia/Shanghai';
+  const affinity: CategoryAffinity = { buyers: { 'leather-goods': 40 }, alsoBought: { 'leather-goods': { skin: 25 } } };
+  const ctx: CampaignContext = { ...context({ policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } } }), categoryAffinity: affinity };
+  const bought = (when: number, fields: Partial<SkuPurchase> = {}): SkuPurchase => ({ lastPurchasedAt: iso(when), quantity: 1, purchases: 1, ...fields });
+  const sent = (profile: ClientProfile, now: number) => {
+    const due = dueOccasions(profile, CATALOG, now, ctx);
+    return { due: due.map((o) => o.campaignId).sort(), sent: decide({ profile, suppressed: false, recentSends: [] }, due, now, ctx).filter((d) => d.decision.outcome === 'send').map((d) => d.occasion.campaignId) };
+  };
+
+  it('gives the hour to a cross-category suggestion on its last day, not to a birthday month with 12 days left (both priority 6)', () => {
+    const order = at('2026-02-26 12:00', SH); // the suggestion opens 2026-03-19 and closes 2026-03-26 00:00
+    const profile = clientProfile({
+      timeZone: SH,
+      tier: 'Entry',
+      birthday: '1990-03-28',
+      firstOrderAt: iso(at('2025-06-01 12:00', SH)),
+      lastOrderAt: iso(order),
+      topCategory: 'leather-goods',
+      skus: { WALLET: bought(order, { category: 'leather-goods' }) },
+    });
+    // Opened earlier, the birthday month came first by its due time alone.
+    expect(sent(profile, at('2026-03-25 11:00', SH))).toEqual({ due: ['birthday', 'cross-category'], sent: ['cross-category'] });
+  });
+
+  it('gives the hour to a tier thank-you (closes in 7 days) before a run-out reminder open for 5 days (closes in 10; both priority 2)', () => {
+    const profile = clientProfile({
+      timeZone: SH,
+      tier: 'Potential',
+      previousTier: 'Entry',
+      tierChangedOn: '2026-03-21',
+      orderCount: 3,
+      firstOrderAt: iso(at('2025-06-01 12:00', SH)),
+      lastOrderAt: iso(at('2026-03-20 12:00', SH)),
+      topCategory: 'skin',
+      // CREAM lasts 90 days: its reminder opened 2026-03-17, the product runs out 2026-04-01.
+      skus: { CREAM: bought(at('2026-01-01 12:00', SH), { category: 'skin' }), WALLET: bought(at('2026-03-20 12:00', SH), { category: 'leather-goods' }) },
+    });
+    expect(sent(profile, at('2026-03-22 11:00', SH))).toEqual({ due: ['replenishment', 'tier-upgrade-thanks'], sent: ['tier-upgrade-thanks'] });
   });
 });
 

@@ -393,10 +393,11 @@ export function winbackOccasion(campaign: WinbackCampaign, profile: ClientProfil
   );
 }
 
-/** Sort order of occasions: priority, then the oldest due, then ids (deterministic). */
+/** Sort order of occasions: priority, then the window closing first, then the oldest due, then ids (deterministic). */
 export function compareOccasions(a: DueOccasion, b: DueOccasion): number {
   return (
     a.priority - b.priority ||
+    (a.expiresAt === b.expiresAt ? 0 : a.expiresAt - b.expiresAt) ||
     a.dueAt - b.dueAt ||
     (a.campaignId < b.campaignId ? -1 : a.campaignId > b.campaignId ? 1 : 0) ||
     (a.occasionKey < b.occasionKey ? -1 : a.occasionKey > b.occasionKey ? 1 : 0)
