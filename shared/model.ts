@@ -161,10 +161,24 @@ export interface SkuPurchase {
   quantity: number;
   /** ISO instant of the last stock-up's first purchase, when that was on an earlier day than lastPurchasedAt. */
   stockUpFrom?: string;
+  /**
+   * ISO instant of the SKU's first purchase ever (firstPurchaseOf), which tells what the first order
+   * bought once the SKU was bought again. Only when it is not `stockUpFrom ?? lastPurchasedAt`
+   * (an earlier stock-up, or an earlier purchase the same day), so a SKU bought once keeps its shape.
+   */
+  firstPurchasedAt?: string;
   /** Number of distinct purchase days of this SKU. */
   purchases: number;
   /** Days one unit lasts the client: the median over consecutive stock-ups of their gap over the earlier one's units (2+ stock-ups). */
   personalCycleDays?: number;
+}
+
+/**
+ * The SKU's first purchase ever: firstPurchasedAt, else the last stock-up's start (all the profile
+ * says when the SKU was bought in one stock-up, or of a profile stored before firstPurchasedAt).
+ */
+export function firstPurchaseOf(purchase: Pick<SkuPurchase, 'firstPurchasedAt' | 'stockUpFrom' | 'lastPurchasedAt'>): string {
+  return purchase.firstPurchasedAt ?? purchase.stockUpFrom ?? purchase.lastPurchasedAt;
 }
 
 export const CHURN_RISKS = ['low', 'medium', 'high'] as const;

@@ -8,7 +8,7 @@ import { MANIFEST_NAME } from '#shared/exports/classify.ts';
 import { objectVersion, onlyObjects, recordedObject, s3ExportSource, writtenAfter, writtenBy, type ExportSource, type RecordedObject } from '#shared/exports/source.ts';
 import type { Log } from '#shared/log.ts';
 import { withNextDue, type DueIndexing } from '#shared/campaigns/due-index.ts';
-import type { ClientFacts, ClientProfile } from '#shared/model.ts';
+import { firstPurchaseOf, type ClientFacts, type ClientProfile } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
@@ -20,7 +20,7 @@ import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-stor
 import { forEachInFlight } from '#shared/store/in-flight.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
-import { computeProfiles, runClock, stockUpRuleOf, withLaterPurchase, type StockUpRule } from '#shared/tiering/profile.ts';
+import { computeProfiles, runClock, stockUpRuleOf, withFirstPurchase, withLaterPurchase, type StockUpRule } from '#shared/tiering/profile.ts';
 import { isoInstant, localDate } from '#shared/time.ts';
 import { SENDER_ALERTS } from '#shared/alerts.ts';
 import { consentAfterIncrement, isAfterSnapshot, snapshotDumpedBy } from './increment-consent.ts';
@@ -408,6 +408,8 @@ export function mergeIncrementOrders(stored: ClientProfile, increment: ClientPro
       const before = merged.skus[sku];
       if (!before) merged.skus[sku] = purchase;
       else if (purchase.lastPurchasedAt > before.lastPurchasedAt) merged.skus[sku] = withLaterPurchase(before, purchase, stockUps);
+      // A late order, before the stored purchases: the night regroups its units; until then it is the SKU's first purchase (what firstOrderAt, moved to it above, bought).
+      else if (Date.parse(firstPurchaseOf(purchase)) < Date.parse(firstPurchaseOf(before))) merged.skus[sku] = withFirstPurchase(before, firstPurchaseOf(purchase));
     }
   }
   return merged;

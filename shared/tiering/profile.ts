@@ -1,6 +1,6 @@
 import { replenishmentLeadDays } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
-import type { ClientFacts, ClientOrders, ClientProfile, RfmScores, SkuPurchase, Tier } from '#shared/model.ts';
+import { firstPurchaseOf, type ClientFacts, type ClientOrders, type ClientProfile, type RfmScores, type SkuPurchase, type Tier } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { addDays, addYears, daysBetweenDates, isIsoDate, isoInstant, localDate, localDaysIn, startOfLocalDay, type LocalDays } from '#shared/time.ts';
 import { medianDayGap, medianOfSorted, stageFor } from './lifecycle.ts';
@@ -142,7 +142,8 @@ function topCategoryOf(categorySpendMinor: Record<string, number>): string | und
  * second tube the next day is not a 1-day cycle). The personal cycle is per unit: the median over
  * consecutive stock-ups of the days between their first days over the units of the earlier one
  * (2+ stock-ups). quantity is the units of the last stock-up, stockUpFrom its first purchase when
- * that was on an earlier day; purchases counts distinct days. Only the MAX_SKUS_PER_PROFILE most
+ * that was on an earlier day; purchases counts distinct days; firstPurchasedAt the first purchase
+ * ever where the stock-up's start is not it (withFirstPurchase). Only the MAX_SKUS_PER_PROFILE most
  * recently bought SKUs are kept (ties: SKU order); the record lists them most recent first.
  */
 function skuPurchasesOf(facts: ClientFacts, env: Environment): Record<string, SkuPurchase> {
@@ -166,6 +167,8 @@ function skuPurchasesOf(facts: ClientFacts, env: Environment): Record<string, Sk
     if (sku.productName !== undefined) purchase.productName = sku.productName;
     if (sku.category !== undefined) purchase.category = sku.category;
     if (row.lastDay > row.firstDay) purchase.stockUpFrom = isoInstant(row.firstAt);
+    // What the first order bought, once the SKU was bought again (the same day, or in a later stock-up).
+    if (row.firstEverAt !== (row.lastDay > row.firstDay ? row.firstAt : lastAt)) purchase.firstPurchasedAt = isoInstant(row.firstEverAt);
     const cycle = medianOf(row.unitCycles);
     if (cycle !== undefined) purchase.personalCycleDays = cycle;
     skus[sku.sku] = purchase;
@@ -185,18 +188,38 @@ export function stockUpRuleOf(config: Pick<Config, 'campaigns' | 'timeZone'>): S
 }
 
 /**
+ * The purchase with `firstAt` as its first purchase ever, stored only where its stock-up's start
+ * (`stockUpFrom ?? lastPurchasedAt`) does not already say it: a SKU bought in one stock-up, on its
+ * first day once, keeps the shape profiles had before the field (SkuPurchase.firstPurchasedAt).
+ */
+export function withFirstPurchase(purchase: SkuPurchase, firstAt: string): SkuPurchase {
+  const { firstPurchasedAt: _stored, ...rest } = purchase;
+  return Date.parse(firstAt) === Date.parse(rest.stockUpFrom ?? rest.lastPurchasedAt) ? rest : { ...rest, firstPurchasedAt: firstAt };
+}
+
+/**
  * A stored SKU purchase moved forward by an increment's later one (pure), grouped as the night
  * groups them (skuPurchasesOf, addPurchaseDay): a purchase day closer to the stored last one than the reminder's
  * lead extends the stored stock-up (its units added, from its first purchase: a second unit the
  * next day stretches the run-out, never brings the reminder earlier, and the reminder stays keyed
  * by the stock-up's last purchase as the night keys it); a later one starts a stock-up of its own,
  * and its gap over the stored one's units is the client's cycle when the night had none yet (one
- * stock-up before). Until the night regroups them, a cycle the night took as a median stays.
+ * stock-up before). Until the night regroups them, a cycle the night took as a median stays. The
+ * first purchase ever is the earlier of the two (the stored one, but for a late order).
  */
 export function withLaterPurchase(before: SkuPurchase, purchase: SkuPurchase, rule: StockUpRule): SkuPurchase {
+  const storedFirst = firstPurchaseOf(before);
+  const incrementFirst = firstPurchaseOf(purchase);
+  return withFirstPurchase(laterStockUp(before, purchase, rule), Date.parse(incrementFirst) < Date.parse(storedFirst) ? incrementFirst : storedFirst);
+}
+
+/** withLaterPurchase's stock-up, units, purchase days and cycle; its first purchase ever is the caller's. */
+function laterStockUp(before: SkuPurchase, purchase: SkuPurchase, rule: StockUpRule): SkuPurchase {
   const day = (iso: string) => localDate(Date.parse(iso), rule.timeZone);
-  const storedFrom = before.stockUpFrom ?? before.lastPurchasedAt;
-  const incrementFrom = purchase.stockUpFrom ?? purchase.lastPurchasedAt;
+  // A stock-up's first purchase: of one day, its first purchase ever when that was the same day (else the profile keeps only its last).
+  const startOf = (p: SkuPurchase) => p.stockUpFrom ?? (p.firstPurchasedAt !== undefined && day(p.firstPurchasedAt) === day(p.lastPurchasedAt) ? p.firstPurchasedAt : p.lastPurchasedAt);
+  const storedFrom = startOf(before);
+  const incrementFrom = startOf(purchase);
   const gap = daysBetweenDates(day(before.lastPurchasedAt), day(incrementFrom));
   // Distinct days: the increment's first day may be the stored last one.
   const purchases = before.purchases + purchase.purchases - (gap === 0 ? 1 : 0);
@@ -226,6 +249,8 @@ interface SkuStockUps {
   /** Distinct local days with purchases before now, and the last of them. */
   purchaseDays: number;
   lastDay: number;
+  /** The first purchase ever (of the first stock-up's first day). */
+  firstEverAt: number;
   /** The current (last) stock-up: its first purchase, first day and units. */
   firstAt: number;
   firstDay: number;
@@ -236,7 +261,7 @@ interface SkuStockUps {
 
 function noStockUps(sku: ClientFacts['skus'][number]): SkuStockUps {
   const none = Number.NEGATIVE_INFINITY;
-  return { sku, lastAt: none, purchaseDays: 0, lastDay: none, firstAt: none, firstDay: none, units: 0, unitCycles: undefined };
+  return { sku, lastAt: none, purchaseDays: 0, lastDay: none, firstEverAt: none, firstAt: none, firstDay: none, units: 0, unitCycles: undefined };
 }
 
 /** One more purchase day, later than any before (`at`: its last purchase, `firstAt`: its first). */
@@ -246,6 +271,7 @@ function addPurchaseDay(row: SkuStockUps, day: number, firstAt: number, at: numb
   } else {
     // A new stock-up: the one before lasted (its first day to this one's) over its units.
     if (row.purchaseDays > 0) (row.unitCycles ??= []).push((day - row.firstDay) / Math.max(1, row.units));
+    else row.firstEverAt = firstAt;
     row.firstAt = firstAt;
     row.firstDay = day;
     row.units = quantity;

@@ -20,7 +20,8 @@ const stored: ClientProfile = {
   orderCount: 4,
   firstOrderAt: '2025-01-01T00:00:00.000Z',
   lastOrderAt: '2026-10-01T00:00:00.000Z',
-  skus: { CREAM: { lastPurchasedAt: '2026-10-01T00:00:00.000Z', quantity: 1, purchases: 3, personalCycleDays: 90 } },
+  // Three stock-ups since the first order: the night writes the first purchase.
+  skus: { CREAM: { lastPurchasedAt: '2026-10-01T00:00:00.000Z', firstPurchasedAt: '2025-01-01T00:00:00.000Z', quantity: 1, purchases: 3, personalCycleDays: 90 } },
 };
 
 describe('incremental exports', () => {
@@ -227,7 +228,7 @@ describe('incremental exports', () => {
       tier: 'Core',
       stage: 'active',
     });
-    expect(merged.skus.CREAM).toEqual({ lastPurchasedAt: '2026-11-23T02:00:00.000Z', quantity: 2, purchases: 4, personalCycleDays: 90 });
+    expect(merged.skus.CREAM).toEqual({ lastPurchasedAt: '2026-11-23T02:00:00.000Z', firstPurchasedAt: '2025-01-01T00:00:00.000Z', quantity: 2, purchases: 4, personalCycleDays: 90 });
   });
 
   it('leaves orders alone when the increment only updates the customer row', () => {
@@ -270,7 +271,8 @@ describe('an increment merged again after a night', () => {
     const merged = JSON.parse(JSON.stringify(mergeIncrementOrders(night, increment, STOCK_UPS)));
     expect(Object.keys(merged.skus).sort()).toEqual(['CREAM', ...PROTOTYPE_NAMES].sort());
     expect(merged.skus.toString).toEqual(bought);
-    expect(merged.skus['__proto__']).toEqual({ ...bought, purchases: 3, personalCycleDays: 54 });
+    // Stored before firstPurchasedAt: its stock-up's start is all the profile says of the first purchase, kept until the night.
+    expect(merged.skus['__proto__']).toEqual({ ...bought, purchases: 3, personalCycleDays: 54, firstPurchasedAt: '2026-10-01T00:00:00.000Z' });
   });
 });
 

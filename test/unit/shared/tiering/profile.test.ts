@@ -324,6 +324,8 @@ describe('computeProfiles: SKU purchases', () => {
         quantity: 3,
         purchases: 3,
         personalCycleDays: 30,
+        // Three stock-ups: the first one's purchase, what the first order bought.
+        firstPurchasedAt: new Date(at(`${addDays(RUN, -95)}T12:00`)).toISOString(),
       },
     });
     expect(Object.keys(p.skus)).toEqual(['MASK', 'CREAM']); // most recent first
@@ -348,6 +350,72 @@ describe('computeProfiles: SKU purchases', () => {
     expect(bought('toString')).toBeUndefined();
     expect(bought('hasOwnProperty')).toBeUndefined();
     expect(Object.keys(JSON.parse(JSON.stringify(p.skus)) as object)).toEqual(['constructor', '__proto__']);
+  });
+});
+
+describe('computeProfiles: a SKU\'s first purchase (firstPurchasedAt, what the first order bought)', () => {
+  const instant = (local: string) => new Date(at(local)).toISOString();
+  const cream = (local: string, orderId: string, quantity = 1) => buy(local, { orderId, sku: 'CREAM', quantity });
+  // The replenishment's lead is 15 days (the default): purchase days closer together are one stock-up.
+
+  it('is left out where the stock-up says it: bought once, or in one stock-up over several days', () => {
+    expect(profileOf([cream('2025-06-01T10:00', 'a')]).skus.CREAM).toEqual({ lastPurchasedAt: instant('2025-06-01T10:00'), quantity: 1, purchases: 1 });
+    expect(profileOf([cream('2025-06-01T10:00', 'a'), cream('2025-06-02T09:00', 'b')]).skus.CREAM).toEqual({
+      lastPurchasedAt: instant('2025-06-02T09:00'),
+      stockUpFrom: instant('2025-06-01T10:00'),
+      quantity: 2,
+      purchases: 2,
+    });
+  });
+
+  it('is the first purchase of the day when the SKU was bought again the same day (the profile keeps the last)', () => {
+    expect(profileOf([cream('2025-06-01T10:00', 'a'), cream('2025-06-01T16:00', 'b')]).skus.CREAM).toEqual({
+      lastPurchasedAt: instant('2025-06-01T16:00'),
+      firstPurchasedAt: instant('2025-06-01T10:00'),
+      quantity: 2,
+      purchases: 1,
+    });
+  });
+
+  it('is the first stock-up\'s first purchase when the SKU was bought again past the lead, whatever the last stock-up looks like', () => {
+    expect(profileOf([cream('2025-05-01T10:00', 'a'), cream('2025-05-01T18:00', 'b'), cream('2025-06-01T10:00', 'c')]).skus.CREAM).toEqual({
+      lastPurchasedAt: instant('2025-06-01T10:00'),
+      firstPurchasedAt: instant('2025-05-01T10:00'),
+      quantity: 1,
+      purchases: 2,
+      personalCycleDays: 15.5, // 31 days over the first stock-up's 2 units
+    });
+    expect(profileOf([cream('2025-05-01T10:00', 'a'), cream('2025-06-01T10:00', 'b'), cream('2025-06-03T10:00', 'c')]).skus.CREAM).toMatchObject({
+      stockUpFrom: instant('2025-06-01T10:00'),
+      firstPurchasedAt: instant('2025-05-01T10:00'),
+    });
+    // A brand's short lead (3 days): two days apart is one stock-up, four days two.
+    const shortLead = config({ campaigns: { campaigns: [{ kind: 'replenishment', timing: { daysBeforeRunOut: 3 } }] } });
+    expect(profileOf([cream('2025-06-01T10:00', 'a'), cream('2025-06-03T10:00', 'b')], shortLead).skus.CREAM?.firstPurchasedAt).toBeUndefined();
+    expect(profileOf([cream('2025-06-01T10:00', 'a'), cream('2025-06-05T10:00', 'b')], shortLead).skus.CREAM).toMatchObject({
+      lastPurchasedAt: instant('2025-06-05T10:00'),
+      firstPurchasedAt: instant('2025-06-01T10:00'),
+    });
+  });
+
+  it('is the same when the purchases come out of time order (the general way, by day)', () => {
+    const DAY_ORDER = [
+      { orderedAt: at('2025-06-01T10:00'), quantity: 1 },
+      { orderedAt: at('2025-06-01T16:00'), quantity: 1 },
+      { orderedAt: at('2025-05-01T18:00'), quantity: 1 },
+      { orderedAt: at('2025-05-01T09:00'), quantity: 1 },
+    ];
+    const facts = (purchases: typeof DAY_ORDER): ClientFacts => ({
+      customerId: 'c1',
+      orders: [{ orderId: 'o1', orderedAt: at('2025-05-01T09:00'), netMinor: 100 }],
+      categorySpendMinor: {},
+      skus: [{ sku: 'CREAM', purchases }],
+    });
+    const [shuffled] = computeProfiles([facts(DAY_ORDER)], { runDate: RUN, config: SHANGHAI });
+    const [sorted] = computeProfiles([facts([...DAY_ORDER].sort((a, b) => a.orderedAt - b.orderedAt))], { runDate: RUN, config: SHANGHAI });
+    expect(shuffled?.skus.CREAM).toMatchObject({ lastPurchasedAt: instant('2025-06-01T16:00'), firstPurchasedAt: instant('2025-05-01T09:00'), purchases: 2 });
+    expect(shuffled?.skus.CREAM?.stockUpFrom).toBeUndefined();
+    expect(shuffled).toEqual(sorted);
   });
 });
 

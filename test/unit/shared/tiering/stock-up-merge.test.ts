@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { OrderLine, SkuPurchase } from '#shared/model.ts';
+import { firstPurchaseOf, type OrderLine, type SkuPurchase } from '#shared/model.ts';
 import { addDays, localDate } from '#shared/time.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { computeProfiles, stockUpRuleOf, withLaterPurchase } from '#shared/tiering/profile.ts';
@@ -15,16 +15,18 @@ import { config, line } from './fixtures.ts';
  */
 const CONFIG = config(); // Asia/Shanghai; the replenishment's lead: 15 days
 const RULE = stockUpRuleOf(CONFIG);
+// A brand's short lead: purchases 3 days apart are two stock-ups.
+const SHORT_LEAD = config({ campaigns: { campaigns: [{ kind: 'replenishment', timing: { daysBeforeRunOut: 3 } }] } });
 const START = '2026-03-01';
 const RUN = '2027-03-31'; // after every generated purchase (at most ~300 days from START)
 
 const buy = (day: number, hour: number, quantity: number, n: number): OrderLine =>
   line({ orderId: `o${n}`, customerId: 'c1', sku: 'MINI', quantity, orderedAt: at(`${addDays(START, day)}T${String(hour).padStart(2, '0')}:00`, CONFIG.timeZone) });
 
-function purchaseOf(lines: readonly OrderLine[]): SkuPurchase {
+function purchaseOf(lines: readonly OrderLine[], cfg = CONFIG): SkuPurchase {
   const aggregator = new ClientAggregator();
   for (const orderLine of lines) aggregator.addOrderLine(orderLine);
-  const [profile] = computeProfiles(aggregator.clients(), { runDate: RUN, config: CONFIG });
+  const [profile] = computeProfiles(aggregator.clients(), { runDate: RUN, config: cfg });
   const purchase = profile?.skus.MINI;
   if (purchase === undefined) throw new Error('no purchase of MINI');
   return purchase;
@@ -45,17 +47,20 @@ describe('an increment\'s later purchase of a stored SKU', () => {
     expect(merged.personalCycleDays).toBe(17);
   });
 
-  it('is what the night computes from all the orders (its stock-up, units, first purchase and purchase days; the cycle while the night had at most one stock-up)', () => {
-    const purchases = fc.array(fc.record({ gap: fc.integer({ min: 0, max: 40 }), hour: fc.integer({ min: 9, max: 20 }), quantity: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 6 });
+  it('is what the night computes from all the orders (its stock-up, units, first purchase ever and purchase days; the cycle while the night had at most one stock-up)', () => {
+    // Days apart, a same-day purchase often: the profile keeps a day's last purchase, its first only as firstPurchasedAt.
+    const gap = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 40 }));
+    const purchases = fc.array(fc.record({ gap, hour: fc.integer({ min: 9, max: 20 }), quantity: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 6 });
     // An hour's increment: one or two purchases within one stock-up (closer than the lead).
     const increment = fc.record({
-      gap: fc.integer({ min: 0, max: 40 }),
+      gap,
       hour: fc.integer({ min: 9, max: 20 }),
       quantity: fc.integer({ min: 1, max: 3 }),
       second: fc.option(fc.record({ gap: fc.integer({ min: 0, max: 14 }), quantity: fc.integer({ min: 1, max: 3 }) }), { nil: undefined }),
     });
     fc.assert(
-      fc.property(purchases, increment, (history, incremental) => {
+      fc.property(purchases, increment, fc.constantFrom('lead 15', 'lead 3'), (history, incremental, lead) => {
+        const cfg = lead === 'lead 3' ? SHORT_LEAD : CONFIG;
         // The stored purchases, one instant after another; then the increment's, later than all of them.
         let day = 0;
         let lastAt = Number.NEGATIVE_INFINITY;
@@ -70,16 +75,19 @@ describe('an increment\'s later purchase of a stored SKU', () => {
         const first = buy(day + incremental.gap, incremental.hour, incremental.quantity, 100);
         fc.pre(first.orderedAt > lastAt);
         const incrementLines = [first];
-        if (incremental.second !== undefined) incrementLines.push(buy(day + incremental.gap + incremental.second.gap, 22, incremental.second.quantity, 101));
-        const stored = purchaseOf(storedLines);
-        const merged = withLaterPurchase(stored, purchaseOf(incrementLines), RULE);
-        const whole = purchaseOf([...storedLines, ...incrementLines]);
+        const rule = stockUpRuleOf(cfg);
+        if (incremental.second !== undefined) incrementLines.push(buy(day + incremental.gap + Math.min(incremental.second.gap, rule.stockUpDays - 1), 22, incremental.second.quantity, 101));
+        const stored = purchaseOf(storedLines, cfg);
+        const merged = withLaterPurchase(stored, purchaseOf(incrementLines, cfg), rule);
+        const whole = purchaseOf([...storedLines, ...incrementLines], cfg);
         // The stock-up's start by its local day, which times the run-out (runOutDay): a stored stock-up of one day keeps its
         // last purchase, not its first, so the instant may be another purchase of that same day.
         const startDay = (purchase: SkuPurchase) => (purchase.stockUpFrom === undefined ? undefined : localDate(Date.parse(purchase.stockUpFrom), CONFIG.timeZone));
         const { personalCycleDays: mergedCycle, stockUpFrom: _mergedFrom, ...mergedStockUp } = merged;
         const { personalCycleDays: wholeCycle, stockUpFrom: _wholeFrom, ...wholeStockUp } = whole;
+        // firstPurchasedAt included: the same field, written or left out alike (what the first order bought).
         expect(mergedStockUp).toEqual(wholeStockUp);
+        expect(firstPurchaseOf(merged)).toBe(firstPurchaseOf(whole));
         expect(startDay(merged)).toBe(startDay(whole));
         if (stored.personalCycleDays === undefined) expect(mergedCycle).toBe(wholeCycle);
         else expect(mergedCycle).toBe(stored.personalCycleDays);
