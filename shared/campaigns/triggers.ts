@@ -1,5 +1,5 @@
 import { birthdayOccasionIn } from '#shared/time.ts';
-import { isTierUpgrade, tierRank, type ClientProfile, type ProductRecord, type SkuPurchase } from '#shared/model.ts';
+import { firstPurchaseOf, isTierUpgrade, tierRank, type ClientProfile, type ProductRecord, type SkuPurchase } from '#shared/model.ts';
 import { addDays, daysBetweenDates, isIsoDate, localDate, startOfLocalDay } from '#shared/time.ts';
 import { boughtInWindow, lastYearWindow } from './seasons.ts';
 import type { Season, Timing, Trigger } from './vocabulary.ts';
@@ -165,6 +165,20 @@ export function productNameOf(sku: string, purchase: Pick<SkuPurchase, 'productN
   return purchase?.productName ?? catalog?.get(sku)?.name;
 }
 
+/**
+ * What the client's first order bought, named: the SKUs whose first purchase was at firstOrderAt,
+ * whatever the client bought since (the same SKU again, the same day or later), in SKU order. A
+ * profile stored before firstPurchasedAt falls back to the last stock-up's start (firstPurchaseOf).
+ */
+export function firstOrderProducts(profile: ClientProfile, catalog: ProductCatalog | undefined): { sku: string; productName?: string }[] {
+  const at = instantOf(profile.firstOrderAt);
+  if (at === undefined) return [];
+  return Object.entries(profile.skus)
+    .filter(([, p]) => instantOf(firstPurchaseOf(p)) === at)
+    .sort(([skuA], [skuB]) => (skuA < skuB ? -1 : skuA > skuB ? 1 : 0))
+    .map(([sku, p]) => productRef(sku, productNameOf(sku, p, catalog)));
+}
+
 /** The SKUs whose last purchase was the order at `orderAt` (what that order bought, as far as the profile knows), named. */
 export function boughtAt(profile: ClientProfile, orderAt: string, catalog: ProductCatalog | undefined): { sku: string; productName?: string }[] {
   const at = instantOf(orderAt);
@@ -221,7 +235,7 @@ export function triggerMoments(trigger: Trigger, profile: ClientProfile, context
       const useSignUp = trigger.on === 'signed-up' || (trigger.on === 'first-contact' && signedUp !== undefined && (firstOrder === undefined || signedUp <= firstOrder));
       const instant = useSignUp ? signedUp : firstOrder;
       if (instant === undefined) return [];
-      const products = useSignUp || profile.firstOrderAt === undefined ? [] : boughtAt(profile, profile.firstOrderAt, context.catalog);
+      const products = useSignUp ? [] : firstOrderProducts(profile, context.catalog);
       const details: TriggerDetails = trigger.on === 'first-contact' ? { welcomeTrigger: useSignUp ? 'sign-up' : 'first-order' } : {};
       return [instantMoment(instant, trigger.daysAfter, timeZone, { naturalKey: '', products, details })];
     }

@@ -1,7 +1,7 @@
 import { isActiveAdvisor } from '#shared/advisors/roster.ts';
 import type { Config } from '#shared/config.ts';
 import type { DueOccasion } from '#shared/campaigns/due.ts';
-import { boughtAt, type ProductCatalog } from '#shared/campaigns/triggers.ts';
+import { firstOrderProducts, type ProductCatalog } from '#shared/campaigns/triggers.ts';
 import type { AdvisorRecord, ClientProfile, ProductRecord } from '#shared/model.ts';
 import { utmContent, withUtm } from '#shared/templates/utm.ts';
 import { skuCategory } from '#shared/segments/category-affinity.ts';
@@ -67,9 +67,8 @@ function occasionProducts(profile: ClientProfile, occasion: DueOccasion, compani
   }
   if (occasion.kind === 'welcome') {
     // The first order's SKUs as first-purchase-thanks picks them: a welcome held (quiet hours) past a
-    // second order still thanks for the first, so it never lists what the later order bought.
-    if (profile.firstOrderAt === undefined) return [];
-    return boughtAt(profile, profile.firstOrderAt, catalog)
+    // second order still thanks for the first, so it never lists what only the later order bought.
+    return firstOrderProducts(profile, catalog)
       .slice(0, WELCOME_PRODUCTS)
       .map(({ sku, productName }) => ({ sku, name: productName ?? sku }));
   }

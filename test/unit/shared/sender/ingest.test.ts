@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClientProfile } from '#shared/model.ts';
 import { droppedAgain, dropTurns, hasMergedIncrement, INGEST_JOB, lateOptOut, mergedDropList, mergeIncrement, mergeIncrementOrders, newObjects, objectsOfTurns, ownTurnCount, type IngestMarker } from '#shared/sender/ingest.ts';
 import { incrementalStamp } from '#shared/store/buckets.ts';
-import { runOutDay } from '#shared/campaigns/triggers.ts';
+import { firstOrderProducts, runOutDay } from '#shared/campaigns/triggers.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { PROTOTYPE_NAMES } from '#test/support/prototype-names.ts';
 
@@ -287,5 +287,55 @@ describe('an increment\'s repeat purchase within the replenishment\'s lead', () 
     const merged = mergeIncrementOrders(night, increment, STOCK_UPS);
     expect(merged.skus.MINI).toEqual({ category: 'skincare', lastPurchasedAt: '2026-04-22T02:00:00.000Z', stockUpFrom: '2026-04-21T03:00:00.000Z', quantity: 2, purchases: 2 });
     expect(runOutDay(trigger, merged.skus.MINI!, product, 'Asia/Shanghai')?.runOutDate).toBe('2026-05-23');
+  });
+});
+
+describe('an increment\'s purchase of a SKU the first order bought', () => {
+  // The night's profile of a client whose first order bought the cream on 2 March, 10:00 in Shanghai.
+  const first = '2026-03-02T02:00:00.000Z';
+  const night: ClientProfile = {
+    ...stored,
+    orderCount: 1,
+    firstOrderAt: first,
+    lastOrderAt: first,
+    skus: { CREAM: { category: 'skincare', lastPurchasedAt: first, quantity: 1, purchases: 1 } },
+  };
+  const incrementAt = (at: string, skus: ClientProfile['skus'] = { CREAM: { category: 'skincare', lastPurchasedAt: at, quantity: 1, purchases: 1 } }): ClientProfile => ({
+    ...stored,
+    orderCount: 1,
+    firstOrderAt: at,
+    lastOrderAt: at,
+    skus,
+  });
+  const products = (profile: ClientProfile) => firstOrderProducts(profile, undefined).map(({ sku }) => sku);
+
+  it('keeps the first purchase: the same day (written, the profile keeping the last), the next day (the stock-up\'s start), past the lead (written)', () => {
+    const sameDay = mergeIncrementOrders(night, incrementAt('2026-03-02T08:00:00.000Z'), STOCK_UPS);
+    expect(sameDay.skus.CREAM).toEqual({ category: 'skincare', lastPurchasedAt: '2026-03-02T08:00:00.000Z', firstPurchasedAt: first, quantity: 2, purchases: 1 });
+    const nextDay = mergeIncrementOrders(night, incrementAt('2026-03-03T02:00:00.000Z'), STOCK_UPS);
+    expect(nextDay.skus.CREAM).toEqual({ category: 'skincare', lastPurchasedAt: '2026-03-03T02:00:00.000Z', stockUpFrom: first, quantity: 2, purchases: 2 });
+    const pastLead = mergeIncrementOrders(night, incrementAt('2026-03-20T02:00:00.000Z'), STOCK_UPS);
+    expect(pastLead.skus.CREAM).toEqual({ category: 'skincare', lastPurchasedAt: '2026-03-20T02:00:00.000Z', firstPurchasedAt: first, quantity: 1, purchases: 2, personalCycleDays: 18 });
+    for (const merged of [sameDay, nextDay, pastLead]) {
+      expect(merged.firstOrderAt).toBe(first);
+      expect(products(merged)).toEqual(['CREAM']);
+    }
+    // And once more past the lead: the stored first purchase stays.
+    expect(mergeIncrementOrders(pastLead, incrementAt('2026-04-20T02:00:00.000Z'), STOCK_UPS).skus.CREAM).toMatchObject({ firstPurchasedAt: first, lastPurchasedAt: '2026-04-20T02:00:00.000Z' });
+  });
+
+  it('takes a SKU new to the profile as the increment computed it, its own first purchase included', () => {
+    const serum = { lastPurchasedAt: '2026-03-05T08:00:00.000Z', firstPurchasedAt: '2026-03-05T02:00:00.000Z', quantity: 2, purchases: 1 };
+    const merged = mergeIncrementOrders(night, incrementAt('2026-03-05T02:00:00.000Z', { SERUM: serum }), STOCK_UPS);
+    expect(merged.skus.SERUM).toEqual(serum);
+    expect(products(merged)).toEqual(['CREAM']);
+  });
+
+  it('takes a late order before the stored purchases as the first: the first order it now is bought the cream', () => {
+    const late = '2026-02-27T02:00:00.000Z';
+    const merged = mergeIncrementOrders(night, incrementAt(late), STOCK_UPS);
+    expect(merged.firstOrderAt).toBe(late);
+    expect(merged.skus.CREAM).toEqual({ ...night.skus.CREAM, firstPurchasedAt: late });
+    expect(products(merged)).toEqual(['CREAM']);
   });
 });
