@@ -6,7 +6,8 @@ import { addMinor } from '#shared/money.ts';
 import { getRun, putRun, recentRuns, runsAfter } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import type { Log } from '#shared/log.ts';
-import { addDays } from '#shared/time.ts';
+import { addDays, isoInstant } from '#shared/time.ts';
+import { runClock } from '#shared/tiering/profile.ts';
 import { catalogueViolations, nightRules, plausibilityViolations, ruleChanges, type ErasedSinceLastNight, type LastNight, type NightFigures, type NightMoves, type TonightFigures } from './guards.ts';
 import { wholeSummaryOf } from './runs-item.ts';
 import { NIGHTLY_JOB, type NightAdmission, type NightInProgress, type NightlyRunSummary } from './summary.ts';
@@ -204,7 +205,14 @@ export async function admitNight(options: AdmitOptions): Promise<NightAdmission>
     );
   }
   if (violations.length > 0) log.warn('implausible night accepted by the operator', { checks: violations.map((v) => v.check) });
-  const marker: NightInProgress = { job: NIGHTLY_JOB, runDate, status: 'writing', runId: options.runId, startedAt: new Date(options.startedAt).toISOString() };
+  const marker: NightInProgress = {
+    job: NIGHTLY_JOB,
+    runDate,
+    status: 'writing',
+    runId: options.runId,
+    startedAt: new Date(options.startedAt).toISOString(),
+    clockAt: isoInstant(runClock(runDate, config.timeZone).now),
+  };
   await putRun(clients.documents, table, { ...marker });
   return {
     tonight,

@@ -55,6 +55,8 @@ export interface NightInProgress {
   runId: string;
   /** ISO instant. */
   startedAt: string;
+  /** ISO instant of the night's clock (NightlyRunSummary.clockAt; absent from markers written before). */
+  clockAt?: string;
 }
 
 /** What the gate before the writes saw (admission.ts). */
@@ -105,6 +107,12 @@ export interface NightlyRunSummary {
   /** The rules the night placed clients by (absent in summaries written before they were kept). */
   rules?: NightRules;
   startedAt: string;
+  /**
+   * ISO instant of the night's clock: the start of the day after its run date in the brand's zone of
+   * that night (its snapshot's cut-off). The hours read it, not the run date in the zone of the hour,
+   * so a change of `timeZone` does not move it (absent in summaries written before it was kept).
+   */
+  clockAt?: string;
   durationMs: number;
   /**
    * compute: profiles built and compared with the base (one pass); load: the comparison alone in

@@ -29,6 +29,8 @@ export interface NightMark {
   status: string;
   /** ISO instant. */
   startedAt?: string;
+  /** ISO instant of the night's clock as it recorded it (NightlyRunSummary.clockAt); absent from items written before. */
+  clockAt?: string;
 }
 
 /** When the night (its latest attempt) began, or undefined when its item has no readable start. Its snapshot was dumped before. */
@@ -37,9 +39,14 @@ export function nightStartedAt(night: NightMark): number | undefined {
   return Number.isFinite(started) ? started : undefined;
 }
 
-/** Orders dated before this instant were counted by the night (for the clients of its snapshot). */
+/**
+ * Orders dated before this instant were counted by the night (for the clients of its snapshot). Its
+ * clock as the night recorded it: the run date read in today's zone would move it after a change of
+ * `timeZone` (an increment the night undid then looked counted); `timeZone` only for items without it.
+ */
 export function nightCutoff(night: NightMark, timeZone: string): number {
-  const clock = runClock(night.runDate, timeZone).now;
+  const recorded = night.clockAt === undefined ? Number.NaN : Date.parse(night.clockAt);
+  const clock = Number.isFinite(recorded) ? recorded : runClock(night.runDate, timeZone).now;
   const started = nightStartedAt(night);
   return started === undefined ? clock : Math.min(clock, started);
 }

@@ -798,10 +798,16 @@ async function putProfilesIfUnchanged(
 async function newestNight(clients: AwsClients, table: string, upToRunDate: string): Promise<NightMark | undefined> {
   const [night] = await recentRuns<RunKey & Partial<NightMark>>(clients.documents, table, NIGHTLY_JOB, upToRunDate, {
     limit: 1,
-    attributes: ['runId', 'status', 'startedAt'],
+    attributes: ['runId', 'status', 'startedAt', 'clockAt'],
   });
   if (night === undefined) return undefined;
-  return { runDate: night.runDate, runId: String(night.runId), status: String(night.status), ...(night.startedAt === undefined ? {} : { startedAt: night.startedAt }) };
+  return {
+    runDate: night.runDate,
+    runId: String(night.runId),
+    status: String(night.status),
+    ...(night.startedAt === undefined ? {} : { startedAt: night.startedAt }),
+    ...(typeof night.clockAt === 'string' ? { clockAt: night.clockAt } : {}),
+  };
 }
 
 /**

@@ -33,6 +33,15 @@ describe('the cut-off of a night', () => {
     expect(nightCutoff(noStart, SH)).toBe(CLOCK_1123);
     expect(nightCutoff(night({ startedAt: 'soon' }), SH)).toBe(CLOCK_1123);
   });
+
+  it('is the clock the night recorded, whatever the zone of the hour that reads it (the brand moved its timeZone since)', () => {
+    const recorded = night({ clockAt: new Date(CLOCK_1123).toISOString() });
+    expect(nightCutoff(recorded, 'America/Los_Angeles')).toBe(CLOCK_1123);
+    expect(needsRemerge({ nightSeen: 'none' }, CLOCK_1123 + 1.5 * HOUR, recorded, 'America/Los_Angeles')).toBe(true);
+    // Without it (an item written before), the run date is read in the zone the hour has: Los Angeles' midnight, 08:00Z, later than the start.
+    expect(nightCutoff(night(), 'America/Los_Angeles')).toBe(Date.UTC(2026, 10, 23, 18, 0));
+    expect(nightCutoff(night({ clockAt: 'soon' }), SH)).toBe(CLOCK_1123);
+  });
 });
 
 describe('whether a merged increment is merged again', () => {
