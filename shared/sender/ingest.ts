@@ -4,25 +4,30 @@ import type { Config } from '#shared/config.ts';
 import { dictionaryFrom } from '#shared/dictionary.ts';
 import { ExportIncompleteError, isBadExport } from '#shared/exports/errors.ts';
 import { checkRejectShares, readExport, type ReadResult } from '#shared/exports/reader.ts';
+import type { ExportHandlers } from '#shared/exports/types.ts';
+import { normaliseEmail } from '#shared/email.ts';
 import { MANIFEST_NAME } from '#shared/exports/classify.ts';
 import { objectVersion, onlyObjects, recordedObject, s3ExportSource, writtenAfter, writtenBy, type ExportSource, type RecordedObject } from '#shared/exports/source.ts';
 import type { Log } from '#shared/log.ts';
 import { withNextDue, type DueIndexing } from '#shared/campaigns/due-index.ts';
-import { firstPurchaseOf, type ClientFacts, type ClientProfile } from '#shared/model.ts';
+import { firstPurchaseOf, type ClientFacts, type ClientProfile, type OrderLine } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
 import { compareIncrements, incrementalPrefix, incrementalStamp, incrementalStampIsAmbiguous, incrementalStampLabel } from '#shared/store/buckets.ts';
-import { getProfiles, hourEmailsAfter, hourEmailsOf, INCREMENTAL_DIGEST, lastNightOf, nightEmailOf, putProfileIfUnchanged, type ProfileItem } from '#shared/store/profile-store.ts';
+import { AddressBookDamagedError, readAddressBook, type FormerAddress } from '#shared/store/address-book.ts';
+import { addressesOf, getProfiles, hourEmailsAfter, hourEmailsOf, INCREMENTAL_DIGEST, lastNightOf, nightEmailOf, putProfileIfUnchanged, type ProfileItem } from '#shared/store/profile-store.ts';
 import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
 import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
 import { forEachInFlight } from '#shared/store/in-flight.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
+import { emailIdentity } from '#shared/tiering/identity.ts';
 import { computeProfiles, runClock, stockUpRuleOf, withFirstPurchase, withLaterPurchase, type StockUpRule } from '#shared/tiering/profile.ts';
 import { isoInstant, localDate } from '#shared/time.ts';
 import { SENDER_ALERTS } from '#shared/alerts.ts';
+import { formerAddressOwners, takenAddresses, type HourClient, type OrphanAddress } from './hour-addresses.ts';
 import { consentAfterIncrement, isAfterSnapshot, snapshotDumpedBy } from './increment-consent.ts';
 import { factsWithOrders, needsRemerge, nightCutoff, nightSeen, ordersToCount, type CountedOrders, type NightMark } from './increment-orders.ts';
 
@@ -99,6 +104,12 @@ export interface IngestSummary {
   remerged: { folder: string; clients: number }[];
   /** Folders whose clients' profiles changed while they were merged (a night writing): merged again by the next hour (clients: those left). */
   deferred: { folder: string; clients: number }[];
+  /**
+   * Order lines under an address a client of the increment left and another customer's row carries
+   * now: given to neither and not rejected (the folder is not quarantined for them); the night
+   * places them by time (hour-addresses.ts takenAddresses).
+   */
+  leftForNight: number;
 }
 
 /**
@@ -428,7 +439,7 @@ export async function ingestIncrementalExports(options: {
   const { config, clients, at, runId, dryRun, log } = options;
   const tables = tableNames(config);
   const stockUps = stockUpRuleOf(config);
-  const summary: IngestSummary = { exports: [], rows: 0, rejected: 0, newClients: 0, updatedClients: 0, quarantined: [], remerged: [], deferred: [] };
+  const summary: IngestSummary = { exports: [], rows: 0, rejected: 0, newClients: 0, updatedClients: 0, quarantined: [], remerged: [], deferred: [], leftForNight: 0 };
   const merged = new Map<string, MergedIncrement>();
   // A dry run's later folders read its earlier folders' profiles as the real run would find them written.
   const unwrittenByDryRun = new Map<string, ProfileItem>();
@@ -544,7 +555,7 @@ export async function ingestIncrementalExports(options: {
     let increment: IncrementRead;
     try {
       // Merged again after a night: drops merged before, checked then against their manifests (the folder's now may list another drop's files only).
-      increment = await readIncrement({ source, config, clients, runDate, unwrittenByDryRun, mergedBefore: remerge });
+      increment = await readIncrement({ source, config, clients, runDate, unwrittenByDryRun, mergedBefore: remerge, log });
     } catch (error) {
       // Increments merge in stamp order: a later one merged first would mark its clients past this
       // one (lastIncrement), and this one's orders for them would be skipped once it is whole.
@@ -712,6 +723,10 @@ export async function ingestIncrementalExports(options: {
       summary.exports.push(source.describe());
       summary.rows += read.rows;
       summary.rejected += rejected;
+      summary.leftForNight += increment.leftForNight;
+      if (increment.leftForNight > 0) {
+        log.info('orders under an address a client left for another customer: neither\'s this hour, left for the night', { folder, lines: increment.leftForNight });
+      }
       if (unknownCustomers.rejected > 0) {
         log.warn('orders for unknown customers rejected', { folder, customers: unknownCustomers.customerIds.length, lines: unknownCustomers.rejected });
       }
@@ -870,12 +885,16 @@ interface IncrementRead {
   /** The stored profiles of those clients (in a dry run, those its earlier folders would have written). */
   stored: Map<string, ProfileItem>;
   unknownCustomers: UnknownCustomerRejects;
+  /** Order lines under an address a client of the increment left for another customer's row: neither's in the hour (hour-addresses.ts takenAddresses). */
+  leftForNight: number;
 }
 
 /**
  * Reads an increment with its clients' stored profiles. Its order lines for customers neither its
  * customer rows nor a stored profile know are rejects, as in the nightly run, and count towards
- * their file's share of rejected rows. Throws an ExportError (the folder is quarantined) before
+ * their file's share of rejected rows; a Shopify line under a former address of one of its clients
+ * is hers first, and one under an address a client of it left for another's row is neither's
+ * (hour-addresses.ts). Throws an ExportError (the folder is quarantined) before
  * anything is written.
  */
 async function readIncrement(context: {
@@ -887,17 +906,24 @@ async function readIncrement(context: {
   unwrittenByDryRun: ReadonlyMap<string, ProfileItem>;
   /** Drops merged before (a merge again after a night), not held against the folder's manifest now (reader.ts ReadOptions.mergedBefore). */
   mergedBefore: boolean;
+  log: Log;
 }): Promise<IncrementRead> {
-  const { source, config, clients, runDate, unwrittenByDryRun, mergedBefore } = context;
+  const { source, config, clients, runDate, unwrittenByDryRun, mergedBefore, log } = context;
   const { now } = runClock(runDate, config.timeZone);
   const aggregator = new ClientAggregator({ now });
   const orphans = new OrphanOrderLines();
+  // The clients an email-only line went to by their row's address (hour-addresses.ts takenAddresses).
+  const viaAddress = new Set<string>();
   const read = await readExport(
     source,
     {
       customer: (c) => aggregator.addCustomer(c),
       order: (line, at) => {
         orphans.noteUnlessKnown(line, at, aggregator);
+        if (line.customerId === undefined && line.email !== undefined) {
+          const holder = aggregator.customerWithEmail(normaliseEmail(line.email));
+          if (holder !== undefined) viaAddress.add(holder);
+        }
         aggregator.addOrderLine(line);
       },
       product: () => undefined,
@@ -915,13 +941,94 @@ async function readIncrement(context: {
     const unwritten = unwrittenByDryRun.get(id);
     if (unwritten !== undefined) stored.set(id, unwritten);
   }
-  const unknownCustomers = orphans.rejectsOf((id) => ours.has(id) && !stored.has(id));
+  const hourClients = hourClientsOf(aggregator, ours, stored);
+  // A row carrying an address another client of the increment held: its lines are left for the night (hour-addresses.ts).
+  const taken = new Map([...takenAddresses(hourClients)].filter(([holder]) => viaAddress.has(holder)));
+  const leftForNight = taken.size === 0 ? 0 : await withoutTakenLines(aggregator, taken, (handlers) => readExport(source, handlers, { config, now, checkRejectShares: false, mergedBefore }).then(() => undefined));
+  // Lines under no row's address: a former address of a client of the increment, as the night reads them (hour-addresses.ts).
+  const linked = await linkFormerAddresses({ aggregator, hourClients, isUnknown: (id) => ours.has(id) && !stored.has(id), clients, config, log });
+  const unknownCustomers = orphans.rejectsOf((id) => ours.has(id) && !stored.has(id) && !linked.has(id));
   if (unknownCustomers.customerIds.length > 0) {
     const unknown = new Set(unknownCustomers.customerIds);
     aggregator.dropClients((id) => unknown.has(id));
   }
   checkRejectShares(withRejectsPerFile(read.files, unknownCustomers.perFile), config.maxRejectShare);
-  return { read, clients: [...aggregator.clients()], stored, unknownCustomers };
+  return { read, clients: [...aggregator.clients()], stored, unknownCustomers, leftForNight };
+}
+
+/** The increment's clients with a customer row, with their row's address and their stored profile's (hour-addresses.ts). */
+function hourClientsOf(aggregator: ClientAggregator, ours: ReadonlySet<string>, stored: ReadonlyMap<string, ProfileItem>): HourClient[] {
+  const result: HourClient[] = [];
+  for (const customerId of ours) {
+    if (!aggregator.hasCustomerRecord(customerId)) continue;
+    const item = stored.get(customerId);
+    result.push({ customerId, rowEmail: aggregator.customerEmail(customerId), storedEmails: item === undefined ? [] : addressesOf(item) });
+  }
+  return result;
+}
+
+/**
+ * Each holder rebuilt without the lines under the addresses `taken` names (read again: rare, a swap
+ * or a newcomer on an address another client of the increment left); returns how many were left out.
+ */
+async function withoutTakenLines(aggregator: ClientAggregator, taken: ReadonlyMap<string, ReadonlySet<string>>, readAgain: (handlers: ExportHandlers) => Promise<void>): Promise<number> {
+  const kept = new Map<string, OrderLine[]>([...taken.keys()].map((holder) => [holder, []]));
+  let left = 0;
+  await readAgain({
+    customer: () => undefined,
+    order: (line) => {
+      if (line.customerId !== undefined) {
+        kept.get(line.customerId)?.push(line);
+        return;
+      }
+      if (line.email === undefined) return;
+      const email = normaliseEmail(line.email);
+      const holder = aggregator.customerWithEmail(email);
+      const lines = holder === undefined ? undefined : kept.get(holder);
+      if (holder === undefined || lines === undefined) return;
+      if (taken.get(holder)?.has(email) === true) left += 1;
+      else lines.push(line);
+    },
+    product: () => undefined,
+  });
+  for (const [holder, lines] of kept) aggregator.rebuildClient(holder, lines);
+  return left;
+}
+
+/**
+ * Gives the increment's orphan addresses (no row carries them, no stored profile is theirs) to the
+ * client of the increment they are a former address of (formerAddressOwners): by the stored
+ * profiles and the address book (one S3 read, only in an increment with such lines). Returns the identities linked.
+ */
+async function linkFormerAddresses(context: {
+  aggregator: ClientAggregator;
+  hourClients: readonly HourClient[];
+  isUnknown: (customerId: string) => boolean;
+  clients: AwsClients;
+  config: Config;
+  log: Log;
+}): Promise<Set<string>> {
+  const { aggregator, hourClients, isUnknown, clients, config, log } = context;
+  const orphans: OrphanAddress[] = [];
+  for (const email of aggregator.addressOnlyClients()) {
+    const identity = emailIdentity(email);
+    if (isUnknown(identity)) orphans.push({ identity, orderedAt: (aggregator.ordersOf(identity) ?? []).map((order) => order.orderedAt) });
+  }
+  const linked = new Set<string>();
+  if (orphans.length === 0 || hourClients.length === 0) return linked;
+  // Read whenever there are such lines, even ones the stored profiles place: an address the book gives another client too is neither's, as in the night.
+  let book: FormerAddress[] = [];
+  try {
+    book = await readAddressBook(clients.s3, config);
+  } catch (error) {
+    if (!(error instanceof AddressBookDamagedError)) throw error;
+    // The night refuses it and names it; the hour goes on without it (the lines only it would place are rejected, as before).
+    log.warn('address book damaged: the increment is read without it', { error: error.message });
+  }
+  for (const [identity, customerId] of formerAddressOwners({ clients: hourClients, orphans, book, cutOff: (night) => runClock(night, config.timeZone).now })) {
+    if (aggregator.linkFormerAddress(identity, customerId)) linked.add(identity);
+  }
+  return linked;
 }
 
 function stripItem(item: ProfileItem): ClientProfile {
