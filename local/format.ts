@@ -145,7 +145,7 @@ export function formatCampaignCounts(campaigns: Record<string, CampaignCounts>):
 export function formatCampaignSummary(summary: CampaignRunSummary, timeZone: string): string {
   const lines = [
     `Campaign sender ${brandTime(summary.at, timeZone)}${summary.dryRun ? ' (dry run: nothing claimed or sent)' : ''}  (run id ${summary.runId})`,
-    `Incremental exports merged: ${summary.ingested.exports.length} (${n(summary.ingested.newClients)} new clients, ${n(summary.ingested.updatedClients)} updated${summary.ingested.rejected > 0 ? `, ${n(summary.ingested.rejected)} rows rejected` : ''})` +
+    `Incremental exports merged: ${summary.ingested.exports.length} (${n(summary.ingested.newClients)} new clients, ${n(summary.ingested.updatedClients)} updated${summary.ingested.rejected > 0 ? `, ${n(summary.ingested.rejected)} rows rejected` : ''}${summary.ingested.leftForNight > 0 ? `, ${n(summary.ingested.leftForNight)} order lines left for the night (an address given to another customer)` : ''})` +
       (summary.ingested.remerged.length > 0
         ? `; merged again after the night: ${summary.ingested.remerged.length} (${n(summary.ingested.remerged.reduce((sum, r) => sum + r.clients, 0))} profiles given their orders back)`
         : ''),
