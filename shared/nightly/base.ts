@@ -2,7 +2,7 @@ import type { Config } from '#shared/config.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { readBeforeImages } from '#shared/store/night-plans.ts';
 import { lastCompletedNightBefore } from './admission.ts';
-import { absentSinceOf, INCREMENTAL_DIGEST, loadStoredStates, nightStateOf, storedOrders, withAbsentSince, type ProfileItem, type StoredState, type UnkeptProfile } from '#shared/store/profile-store.ts';
+import { absentSinceOf, asCreatedByEarlierIncrement, INCREMENTAL_DIGEST, loadStoredStates, nightStateOf, storedOrders, withAbsentSince, type ProfileItem, type StoredState, type UnkeptProfile } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { absentBefore, mergedSinceSnapshot } from './absent.ts';
 
@@ -88,11 +88,11 @@ function touchedByNightAttempt(profile: Pick<StoredState, 'digest' | 'updatedRun
   return writtenByNight(profile, runDate) || (profile.updatedRunDate === runDate && profile.unseenByNight !== true);
 }
 
-/** The state of a stored item that the diff compares. */
-export function stateOf(item: ProfileItem): StoredState {
+/** The state of a stored item that the diff compares; lastCompletedNight reads an earlier version's increment (asCreatedByEarlierIncrement). */
+export function stateOf(item: ProfileItem, lastCompletedNight?: string): StoredState {
   return {
     digest: item.digest,
-    ...nightStateOf(item),
+    ...nightStateOf(asCreatedByEarlierIncrement(item, lastCompletedNight)),
     updatedRunDate: item.updatedRunDate,
     ...(item.clv ? { clv: item.clv } : {}),
     ...(item.rfm?.segment !== undefined ? { rfmSegment: item.rfm.segment } : {}),
@@ -109,7 +109,7 @@ export function beforeState(base: NightBase, customerId: string): StoredState | 
   if (base.planned.has(customerId)) {
     const image = base.planned.get(customerId);
     if (!image) return undefined;
-    const state = stateOf(image);
+    const state = stateOf(image, base.lastNight);
     return base.stored.get(customerId)?.rewrite ? { ...state, rewrite: true } : state;
   }
   return base.stored.get(customerId);
@@ -172,10 +172,11 @@ export async function loadNightBase(
     },
   };
   const writtenTonight = new Set<string>();
-  const [stored, planned, lastNight] = await Promise.all([
-    loadStoredStates(clients.documents, tableNames(config).profiles, 4, shard.ours, visit),
+  // First: the scan reads an earlier version's increments by it (asCreatedByEarlierIncrement).
+  const lastNight = await lastCompletedNightBefore(context, runDate);
+  const [stored, planned] = await Promise.all([
+    loadStoredStates(clients.documents, tableNames(config).profiles, 4, shard.ours, visit, lastNight?.runDate),
     readBeforeImages(clients.s3, config, runDate, { keep: shard.ours }),
-    lastCompletedNightBefore(context, runDate),
   ]);
   // An earlier attempt saved every profile's image before writing it: one written without an image
   // to be found is one whose image expired (night-plans.ts missingBeforeImages).

@@ -16,7 +16,7 @@ import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
 import { compareIncrements, incrementalPrefix, incrementalStamp, incrementalStampIsAmbiguous, incrementalStampLabel } from '#shared/store/buckets.ts';
 import { AddressBookDamagedError, readAddressBook, type FormerAddress } from '#shared/store/address-book.ts';
-import { addressesOf, getProfiles, hourEmailsAfter, hourEmailsOf, INCREMENTAL_DIGEST, lastNightOf, nightEmailOf, putProfileIfUnchanged, type ProfileItem } from '#shared/store/profile-store.ts';
+import { addressesOf, asCreatedByEarlierIncrement, getProfiles, hourEmailsAfter, hourEmailsOf, INCREMENTAL_DIGEST, lastNightOf, nightEmailOf, putProfileIfUnchanged, type ProfileItem } from '#shared/store/profile-store.ts';
 import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
 import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
@@ -445,7 +445,7 @@ export async function ingestIncrementalExports(options: {
   const unwrittenByDryRun = new Map<string, ProfileItem>();
   const base = `${incrementalPrefix(config)}/`;
   const runDate = localDate(at, config.timeZone);
-  const night = await newestNight(clients, tables.runs, runDate);
+  const { newest: night, lastCompleted } = await recentNights(clients, tables.runs, runDate);
   const cutoff = night === undefined ? undefined : nightCutoff(night, config.timeZone);
   const snapshotBy = snapshotDumpedBy(night);
   // Each client's consent as this run first read it: what the newest night left, unless an earlier hour moved it since.
@@ -555,7 +555,7 @@ export async function ingestIncrementalExports(options: {
     let increment: IncrementRead;
     try {
       // Merged again after a night: drops merged before, checked then against their manifests (the folder's now may list another drop's files only).
-      increment = await readIncrement({ source, config, clients, runDate, unwrittenByDryRun, mergedBefore: remerge, log });
+      increment = await readIncrement({ source, config, clients, runDate, unwrittenByDryRun, mergedBefore: remerge, lastCompletedNight: lastCompleted, log });
     } catch (error) {
       // Increments merge in stamp order: a later one merged first would mark its clients past this
       // one (lastIncrement), and this one's orders for them would be skipped once it is whole.
@@ -809,19 +809,32 @@ async function putProfilesIfUnchanged(
   return raced;
 }
 
-/** The newest nightly run's runs-table item, finished or not: the last night that may have rewritten profiles. */
-async function newestNight(clients: AwsClients, table: string, upToRunDate: string): Promise<NightMark | undefined> {
-  const [night] = await recentRuns<RunKey & Partial<NightMark>>(clients.documents, table, NIGHTLY_JOB, upToRunDate, {
-    limit: 1,
+/**
+ * The newest nightly run's runs-table item, finished or not: the last night that may have rewritten
+ * profiles; and the run date of the last completed one among the last ten (an earlier version's
+ * increments are read by it: asCreatedByEarlierIncrement).
+ */
+async function recentNights(clients: AwsClients, table: string, upToRunDate: string): Promise<{ newest?: NightMark; lastCompleted?: string }> {
+  const nights = await recentRuns<RunKey & Partial<NightMark>>(clients.documents, table, NIGHTLY_JOB, upToRunDate, {
+    limit: 10,
     attributes: ['runId', 'status', 'startedAt', 'clockAt'],
   });
-  if (night === undefined) return undefined;
+  const [night] = nights;
+  // Completed: any status but writing (summaries of early versions have none), as the night's admission reads them.
+  const lastCompleted = nights.find((run) => run.status !== 'writing')?.runDate;
+  const newest: NightMark | undefined =
+    night === undefined
+      ? undefined
+      : {
+          runDate: night.runDate,
+          runId: String(night.runId),
+          status: String(night.status),
+          ...(night.startedAt === undefined ? {} : { startedAt: night.startedAt }),
+          ...(typeof night.clockAt === 'string' ? { clockAt: night.clockAt } : {}),
+        };
   return {
-    runDate: night.runDate,
-    runId: String(night.runId),
-    status: String(night.status),
-    ...(night.startedAt === undefined ? {} : { startedAt: night.startedAt }),
-    ...(typeof night.clockAt === 'string' ? { clockAt: night.clockAt } : {}),
+    ...(newest === undefined ? {} : { newest }),
+    ...(lastCompleted === undefined ? {} : { lastCompleted }),
   };
 }
 
@@ -906,9 +919,11 @@ async function readIncrement(context: {
   unwrittenByDryRun: ReadonlyMap<string, ProfileItem>;
   /** Drops merged before (a merge again after a night), not held against the folder's manifest now (reader.ts ReadOptions.mergedBefore). */
   mergedBefore: boolean;
+  /** The last completed night, for the profiles of an earlier version's increments (asCreatedByEarlierIncrement). */
+  lastCompletedNight: string | undefined;
   log: Log;
 }): Promise<IncrementRead> {
-  const { source, config, clients, runDate, unwrittenByDryRun, mergedBefore, log } = context;
+  const { source, config, clients, runDate, unwrittenByDryRun, mergedBefore, lastCompletedNight, log } = context;
   const { now } = runClock(runDate, config.timeZone);
   const aggregator = new ClientAggregator({ now });
   const orphans = new OrphanOrderLines();
@@ -936,7 +951,8 @@ async function readIncrement(context: {
   const erased = await erasedAmong(clients.documents, tableNames(config).suppression, [...aggregator.customerKeys()]);
   if (erased.size > 0) aggregator.dropClients((id) => erased.has(id));
   const ours = new Set(aggregator.customerIds());
-  const stored = new Map((await getProfiles(clients.documents, tableNames(config).profiles, [...ours])).map((item) => [item.customerId, item]));
+  // A client an earlier version's increment created is one no night has written (lastNight null), as it is to the night.
+  const stored = new Map((await getProfiles(clients.documents, tableNames(config).profiles, [...ours])).map((item) => [item.customerId, asCreatedByEarlierIncrement(item, lastCompletedNight)]));
   for (const id of ours) {
     const unwritten = unwrittenByDryRun.get(id);
     if (unwritten !== undefined) stored.set(id, unwritten);

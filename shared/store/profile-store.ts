@@ -166,6 +166,22 @@ export function absentSinceOf(item: { absentSince?: unknown; lastNight?: unknown
   return typeof night?.absentSince === 'string' ? night.absentSince : undefined;
 }
 
+/**
+ * The item as this version reads it, given the last completed night (YYYY-MM-DD; undefined before
+ * the first). An increment of a version before lastNight (before 2026-12-05) wrote the incremental
+ * digest and no lastNight on every client it merged: onto one a night had written, it kept that
+ * night's date (updatedRunDate); a client it created carries the day of its hour, later than the
+ * last completed night. That one no night has written: lastNight null, as this version's increment
+ * writes it (read as written by a night, the next night took it for one an earlier attempt of its
+ * own wrote, whose before-image was gone, and was refused). This version's writers always set
+ * lastNight on an increment's item, and a night's write carries the night's own digest. Pure.
+ */
+export function asCreatedByEarlierIncrement<T extends Pick<ProfileItem, 'digest' | 'updatedRunDate' | 'lastNight'>>(item: T, lastCompletedNight: string | undefined): T {
+  if (item.digest !== INCREMENTAL_DIGEST || item.lastNight !== undefined) return item;
+  if (lastCompletedNight !== undefined && item.updatedRunDate <= lastCompletedNight) return item;
+  return { ...item, lastNight: null };
+}
+
 /** The part of a StoredState the moves read: the last night's tier and stage, or a client no night has seen. */
 export function nightStateOf(item: Pick<ProfileItem, 'tier' | 'stage' | 'lastNight'>): Pick<StoredState, 'tier' | 'stage' | 'unseenByNight'> {
   const night = lastNightOf(item);
@@ -191,6 +207,8 @@ export async function loadStoredStates(
   keep?: (customerId: string) => boolean,
   /** Shown every profile scanned: those not kept, and those kept (true: to be rewritten tonight, StoredState.rewrite). */
   visit?: { unkept(profile: UnkeptProfile): void; kept(profile: UnkeptProfile): boolean },
+  /** The last completed night, for the items of earlier versions' increments (asCreatedByEarlierIncrement). */
+  lastCompletedNight?: string,
 ): Promise<Map<string, StoredState>> {
   const states = new Map<string, StoredState>();
   // A base holds a few distinct run dates: one string each, not one per client.
@@ -231,7 +249,7 @@ export async function loadStoredStates(
         const segment = (item.rfm as RfmScores | undefined)?.segment;
         states.set(String(item.customerId), {
           digest: String(item.digest),
-          ...nightStateOf(item as Pick<ProfileItem, 'tier' | 'stage' | 'lastNight'>),
+          ...nightStateOf(asCreatedByEarlierIncrement(item as Pick<ProfileItem, 'tier' | 'stage' | 'lastNight' | 'digest' | 'updatedRunDate'>, lastCompletedNight)),
           updatedRunDate: internDate(item.updatedRunDate),
           ...(item.clv ? { clv: item.clv as ClientClv } : {}),
           ...(typeof segment === 'string' ? { rfmSegment: intern(segmentNames, segment) } : {}),
