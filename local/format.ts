@@ -48,10 +48,12 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   if (input.erasedClients) lines.push(`Left out, forgotten on request: ${n(input.erasedClients)} clients`);
   const { admission } = summary;
   const absent = admission?.tonight;
-  if (absent?.newlyAbsent || absent?.stillAbsent) {
+  if (absent?.newlyAbsent || absent?.stillAbsent || absent?.absentBeforeMarking) {
+    const beforeMarking = absent.absentBeforeMarking ?? 0;
     lines.push(
-      `In no file of this export (kept, not mailed): ${n((absent.newlyAbsent ?? 0) + (absent.stillAbsent ?? 0))} clients, ` +
-        `${n(absent.newlyAbsent ?? 0)} of them for the first time`,
+      `In no file of this export (kept, not mailed): ${n((absent.newlyAbsent ?? 0) + (absent.stillAbsent ?? 0) + beforeMarking)} clients, ` +
+        `${n(absent.newlyAbsent ?? 0)} of them for the first time` +
+        (beforeMarking > 0 ? `, ${n(beforeMarking)} missing since before this version's first night, marked, not counted` : ''),
     );
   }
   if (admission?.rulesChanged) lines.push(`Rules changed since ${admission.lastNight?.runDate ?? 'the last night'}: ${admission.rulesChanged.join(', ')}`);

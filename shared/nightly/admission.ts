@@ -8,7 +8,7 @@ import { tableNames } from '#shared/store/tables.ts';
 import type { Log } from '#shared/log.ts';
 import { addDays, isoInstant } from '#shared/time.ts';
 import { runClock } from '#shared/tiering/profile.ts';
-import { catalogueViolations, nightRules, plausibilityViolations, ruleChanges, type ErasedSinceLastNight, type LastNight, type NightFigures, type NightMoves, type TonightFigures } from './guards.ts';
+import { catalogueViolations, nightRules, plausibilityViolations, ruleChanges, withAbsentBeforeMarking, type ErasedSinceLastNight, type LastNight, type NightFigures, type NightMoves, type TonightFigures } from './guards.ts';
 import { wholeSummaryOf } from './runs-item.ts';
 import { NIGHTLY_JOB, type NightAdmission, type NightInProgress, type NightlyRunSummary } from './summary.ts';
 
@@ -47,11 +47,13 @@ export interface ShardFigures extends NightMoves, ErasedSinceLastNight {
    * them, so the largest counts, not the sum. Absent from figures of earlier versions.
    */
   productSkus?: number;
+  /** Tonight's clients whom a night had written before (guards.ts withAbsentBeforeMarking). Absent from figures of earlier versions. */
+  seenBefore?: number;
 }
 
 export function emptyShardFigures(): ShardFigures {
   return {
-    clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0, stillAbsent: 0, writtenWithoutImage: 0, productSkus: 0,
+    clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0, stillAbsent: 0, writtenWithoutImage: 0, productSkus: 0, seenBefore: 0,
     erasedSinceLastNight: 0, erasedSinceLastNightRevenue12mMinor: 0, erasedSinceLastNightBuyers: 0,
   };
 }
@@ -65,7 +67,7 @@ const moneyFigureName = (key: keyof ShardFigures): string | undefined => (MONEY_
 
 /** Every shard's figures added up; money with checked arithmetic, so that a sharded night refuses an impossible sum here, before any write, as one run does. */
 export function addShardFigures(parts: readonly ShardFigures[]): ShardFigures {
-  const { productSkus: _counted, ...total } = emptyShardFigures();
+  const { productSkus: _counted, seenBefore: _seen, ...total } = emptyShardFigures();
   for (const part of parts) {
     for (const key of Object.keys(total) as (keyof typeof total)[]) {
       const money = moneyFigureName(key);
@@ -74,7 +76,13 @@ export function addShardFigures(parts: readonly ShardFigures[]): ShardFigures {
   }
   // Unknown when a shard's figures predate the count (admitShards then counts the products rows).
   const skus = parts.map((part) => part.productSkus);
-  return skus.every((count) => count !== undefined) ? { ...total, productSkus: Math.max(0, ...skus) } : total;
+  const seen = parts.map((part) => part.seenBefore);
+  return {
+    ...total,
+    ...(skus.every((count) => count !== undefined) ? { productSkus: Math.max(0, ...skus) } : {}),
+    // Unknown likewise: the newly absent are then all counted (withAbsentBeforeMarking).
+    ...(seen.every((count) => count !== undefined) ? { seenBefore: seen.reduce((sum: number, count) => sum + (count ?? 0), 0) } : {}),
+  };
 }
 
 /** Rows of an export's files of `kind` that were not rejected. */
@@ -101,6 +109,8 @@ export function lastNightOf(summary: NightlyRunSummary): LastNight {
     revenue12mMinor: summary.distribution.revenueMinor,
     buyers: summary.distribution.buyers,
     ...(summary.admission?.tonight.catalogueSkus === undefined ? {} : { catalogueSkus: summary.admission.tonight.catalogueSkus }),
+    // Versions that marked clients absent count them in every summary (0 when none).
+    ...(summary.admission?.tonight.newlyAbsent === undefined ? { beforeAbsenceMarks: true as const } : {}),
   };
 }
 
@@ -188,7 +198,7 @@ export async function admitNight(options: AdmitOptions): Promise<NightAdmission>
   const catalogueBefore = lastNight?.catalogueSkus ?? (await options.storedCatalogueSkus());
   const productSkus = options.tonight.productSkus ?? 0;
   // Without products tonight the night keeps the catalogue (writeShard).
-  const tonight: TonightFigures = { ...options.tonight, catalogueSkus: productSkus > 0 ? productSkus : catalogueBefore };
+  const tonight: TonightFigures = withAbsentBeforeMarking({ ...options.tonight, catalogueSkus: productSkus > 0 ? productSkus : catalogueBefore }, lastNight);
   const violations = [
     ...plausibilityViolations(tonight, lastNight, config.plausibility),
     ...(productSkus > 0 ? catalogueViolations({ productSkus, storedSkus: catalogueBefore }, config.plausibility) : []),

@@ -29,6 +29,11 @@ export interface LastNight extends NightFigures {
   runDate: string;
   /** SKUs in the catalogue it left (absent in summaries written before they were counted). */
   catalogueSkus?: number;
+  /**
+   * Written by a version before absence marks (its summary counts no newly absent clients): the
+   * clients its export lacked were left unmarked, and tonight finds them unmarked (withAbsentBeforeMarking).
+   */
+  beforeAbsenceMarks?: true;
 }
 
 /** What tonight would do to the clients the last completed night held as buyers (each counted against its buyers). */
@@ -60,6 +65,10 @@ export interface ErasedSinceLastNight {
 export type TonightFigures = NightFigures &
   NightMoves & {
     stillAbsent?: number;
+    /** Tonight's clients whom a night had written before (absent from figures of earlier versions): see withAbsentBeforeMarking. */
+    seenBefore?: number;
+    /** Of the clients tonight marks, those missing since before the last night, a night of a version before absence marks: marked, not counted in newlyAbsent. */
+    absentBeforeMarking?: number;
     /** SKUs in tonight's products (0 or absent: none, the catalogue is kept). */
     productSkus?: number;
     /** SKUs in the catalogue the night leaves: tonight's products, or the catalogue kept (set by the admission). */
@@ -179,6 +188,23 @@ export function unexplainedLapse(before: OrdersBefore, tonight: OrdersTonight, c
   if (clock.daysSinceLastNight === undefined || tonight.daysSinceLast === undefined) return false;
   const lapseByLastNight = lapseDepth(tonight.daysSinceLast - clock.daysSinceLastNight, clock.lifecycle);
   return lapseByLastNight > lapseDepthOfStage(before.stage);
+}
+
+/**
+ * Tonight's figures after a last night written by a version before absence marks: the clients in
+ * no file that such versions never marked are all unmarked tonight, those missing for months as
+ * those the export lost tonight, and counted alike they refuse the first night after the upgrade
+ * for every client the platform deleted meanwhile. Tonight's newly absent are at most the clients
+ * of the last night that tonight's export lacks: its clients (less those erased since) less
+ * tonight's clients a night had written (seenBefore; a client back tonight from an earlier absence
+ * among them makes it fewer). The rest were missing before: marked tonight, counted in
+ * absentBeforeMarking, not against maxNewlyAbsentShare. A night after it counts as usual. Pure.
+ */
+export function withAbsentBeforeMarking(tonight: TonightFigures, lastNight: LastNight | undefined): TonightFigures {
+  if (lastNight?.beforeAbsenceMarks !== true || tonight.seenBefore === undefined) return tonight;
+  const lost = Math.max(0, lastNightWithoutErased(lastNight, tonight).clients - tonight.seenBefore);
+  const newlyAbsent = Math.min(tonight.newlyAbsent, lost);
+  return { ...tonight, newlyAbsent, absentBeforeMarking: tonight.newlyAbsent - newlyAbsent };
 }
 
 /** For each move: its limit, what the message says the clients would do, and what it is a share of (the last night's buyers, or all its clients). */

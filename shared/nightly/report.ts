@@ -153,14 +153,15 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
 /** How many clients the night found in no file (0 in summaries written before absence was counted). */
 function absentCount(summary: NightlyRunSummary): number {
   const tonight = summary.admission?.tonight;
-  return (tonight?.newlyAbsent ?? 0) + (tonight?.stillAbsent ?? 0);
+  return (tonight?.newlyAbsent ?? 0) + (tonight?.stillAbsent ?? 0) + (tonight?.absentBeforeMarking ?? 0);
 }
 
 /** The clients the night found in no file, as its admission counted them (none in summaries written before). */
 function absentFigures(summary: NightlyRunSummary): Pick<NightlyReport, 'absent'> {
   const tonight = summary.admission?.tonight;
   if (tonight?.newlyAbsent === undefined) return {};
-  return { absent: { newly: tonight.newlyAbsent, still: tonight.stillAbsent ?? 0 } };
+  const beforeMarking = tonight.absentBeforeMarking ?? 0;
+  return { absent: { newly: tonight.newlyAbsent, still: tonight.stillAbsent ?? 0, ...(beforeMarking > 0 ? { beforeMarking } : {}) } };
 }
 
 /**

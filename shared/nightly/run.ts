@@ -386,6 +386,7 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
     writtenWithoutImage: base.writtenWithoutImage,
     // What writeShard would store as the catalogue (one entry per SKU).
     productSkus: catalogBySku(shardRead.products).size,
+    seenBefore: 0,
   };
   const lapseClock: LapseClock = {
     runDate,
@@ -399,6 +400,7 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
     if (client.tier !== 'Prospect') figures.buyers += 1;
     const before = seenByNight(beforeState(base, client.customerId));
     if (!before) return;
+    figures.seenBefore += 1;
     if (tierRank(client.tier) < tierRank(before.tier)) figures.downgrades += 1;
     // A first purchase (from Prospect) is no move between buyers' tiers: a sale day brings many.
     else if (isTierUpgrade(before.tier, client.tier)) figures.upgrades += 1;

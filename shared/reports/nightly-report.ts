@@ -77,7 +77,12 @@ export interface NightlyReport {
   /** `listedIn`: "10,500 rejects, the first 10,000 listed in s3://…" when the object lists fewer than `rejected` (RowListsCut). */
   rejects: { rows: number; rejected: number; share: number; warningAbove: number; warning: boolean; sample: Reject[]; object?: string; listedIn?: string };
   /** Clients of the base in no file of tonight's export (shared/nightly/absent.ts): for the first time, and since an earlier night. Absent for runs stored before they were counted. */
-  absent?: { newly: number; still: number };
+  absent?: {
+    newly: number;
+    still: number;
+    /** After a last night of a version before absence marks: those missing since before it, marked tonight and not counted as newly absent (guards.ts withAbsentBeforeMarking). */
+    beforeMarking?: number;
+  };
   /** Oldest first, tonight last; one point on a first night. */
   trend: TrendPoint[];
   /** Absent when the run wrote no campaign results (no campaign yet, or before they were computed). */

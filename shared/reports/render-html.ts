@@ -86,8 +86,10 @@ function headline(report: NightlyReport): string {
   ];
   const absent = report.absent;
   // Clients the export no longer has (shared/nightly/absent.ts): shown only when there are some.
-  if (absent && absent.newly + absent.still > 0) {
-    cards.push(card('Not in the export', e(count(absent.newly + absent.still)), e(`${count(absent.newly)} since tonight; kept, mailed nothing`), absent.newly > 0));
+  const beforeMarking = absent?.beforeMarking ?? 0;
+  if (absent && absent.newly + absent.still + beforeMarking > 0) {
+    const since = beforeMarking > 0 ? `, ${count(beforeMarking)} missing since before this version's first night (marked, not counted)` : '';
+    cards.push(card('Not in the export', e(count(absent.newly + absent.still + beforeMarking)), e(`${count(absent.newly)} since tonight${since}; kept, mailed nothing`), absent.newly > 0));
   }
   return `<div class="cards">${cards.join('')}</div>`;
 }

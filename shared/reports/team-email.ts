@@ -82,8 +82,10 @@ function figures(report: NightlyReport): [string, string][] {
   // No figure without a CLV fit (or in a summary stored before the figure): a 0 would say nobody is rising.
   rows.push(['Rising clients', report.rising ? count(report.rising.clients) : '–']);
   rows.push(['Rejected rows', `${count(report.rejects.rejected)} of ${count(report.rejects.rows)}`]);
-  const absentClients = (report.absent?.newly ?? 0) + (report.absent?.still ?? 0);
-  if (absentClients > 0) rows.push(['Not in the export', `${count(absentClients)} clients (${count(report.absent?.newly ?? 0)} since tonight), mailed nothing`]);
+  const beforeMarking = report.absent?.beforeMarking ?? 0;
+  const absentClients = (report.absent?.newly ?? 0) + (report.absent?.still ?? 0) + beforeMarking;
+  const sinceBefore = beforeMarking > 0 ? `, ${count(beforeMarking)} missing since before this version's first night, marked, not counted` : '';
+  if (absentClients > 0) rows.push(['Not in the export', `${count(absentClients)} clients (${count(report.absent?.newly ?? 0)} since tonight${sinceBefore}), mailed nothing`]);
   for (const segment of report.campaignResults?.segments ?? []) {
     if (segment.tier !== 'all') continue;
     const window = segment.windows.find((w) => w.conversionUplift !== undefined);

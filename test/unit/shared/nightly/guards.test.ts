@@ -8,6 +8,7 @@ import {
   plausibilityViolations,
   ruleChanges,
   unexplainedLapse,
+  withAbsentBeforeMarking,
   type LapseClock,
   type LastNight,
   type NightFigures,
@@ -304,6 +305,30 @@ describe('plausibilityViolations on clients absent from the export', () => {
   });
 });
 
+describe('withAbsentBeforeMarking: after a last night of a version before absence marks', () => {
+  const before: LastNight = { ...lastNight, beforeAbsenceMarks: true };
+  it('counts as newly absent only the clients of that night tonight lacks; the others it never marked are marked, not counted', () => {
+    // 10,000 clients last night; 9,950 of them tonight; 450 unmarked in no file: 50 lost tonight, 400 missing before.
+    const tonight = withAbsentBeforeMarking({ ...unchanged(lastNight), clients: 9_950, newlyAbsent: 450, seenBefore: 9_950 }, before);
+    expect(tonight).toMatchObject({ newlyAbsent: 50, absentBeforeMarking: 400 });
+    expect(plausibilityViolations(tonight, before, limits)).toEqual([]);
+  });
+
+  it('still refuses an export that lost more than the allowed share that night', () => {
+    const tonight = withAbsentBeforeMarking({ ...unchanged(lastNight), clients: 9_700, newlyAbsent: 700, seenBefore: 9_700 }, before);
+    expect(tonight).toMatchObject({ newlyAbsent: 300, absentBeforeMarking: 400 });
+    expect(plausibilityViolations(tonight, before, limits).map((v) => v.check)).toEqual(['newlyAbsent']);
+  });
+
+  it('changes nothing after a night of a version that marks, nor when a shard\'s figures do not say who was seen before', () => {
+    const figures = { ...unchanged(lastNight), newlyAbsent: 450, seenBefore: 9_950 };
+    expect(withAbsentBeforeMarking(figures, lastNight)).toBe(figures);
+    const { seenBefore: _unknown, ...older } = figures;
+    expect(withAbsentBeforeMarking(older, before)).toBe(older);
+    expect(withAbsentBeforeMarking(figures, undefined)).toBe(figures);
+  });
+});
+
 describe('plausibilityViolations on upgrades', () => {
   it('fails a night that would move up more than the allowed share of last night\u2019s buyers, as it does with downgrades', () => {
     expect(plausibilityViolations({ ...unchanged(lastNight), upgrades: 200 }, lastNight, limits)).toEqual([]);
@@ -366,5 +391,10 @@ describe('addShardFigures and the products count', () => {
     const mixed = addShardFigures([shard(40), shard(undefined)]);
     expect(mixed.clients).toBe(20);
     expect(mixed.productSkus).toBeUndefined();
+  });
+  it('adds up the clients seen before, and has none when a shard\'s figures predate the count', () => {
+    expect(addShardFigures([{ ...shard(1), seenBefore: 3 }, { ...shard(1), seenBefore: 4 }])).toMatchObject({ seenBefore: 7 });
+    const { seenBefore: _none, ...older } = shard(1);
+    expect(addShardFigures([{ ...shard(1), seenBefore: 3 }, older]).seenBefore).toBeUndefined();
   });
 });
