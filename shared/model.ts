@@ -210,6 +210,16 @@ export interface ClientClv {
   churnRisk: ChurnRisk;
 }
 
+/**
+ * The meaning of the profiles' stored fields as a night writes them: raised whenever a stored field
+ * changes meaning, so that code of one format never reads profiles of another (the hourly sender
+ * waits for the first night of its own format, shared/sender/profile-format.ts). Each completed
+ * night records it (NightlyRunSummary.profileFormat); nights of versions before it recorded none.
+ * 1: personalCycleDays is what one unit lasts (b3e97e7; before, the whole purchase's gap), and
+ *    amounts are ISO 4217 minor units (2026-12-05; before, no decimals for IDR, HUF, COP...).
+ */
+export const PROFILE_FORMAT = 1;
+
 /** The client profile stored in DynamoDB, one per client. */
 export interface ClientProfile {
   customerId: string;

@@ -3,6 +3,7 @@ import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import type { FileReport } from '#shared/exports/reader.ts';
 import type { Log } from '#shared/log.ts';
+import { PROFILE_FORMAT } from '#shared/model.ts';
 import { getRun, putRun } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { compareStrings } from '#shared/tiering/client-columns.ts';
@@ -17,7 +18,9 @@ import { NIGHTLY_JOB, type NightlyRunSummary } from './summary.ts';
  * the team read the morning after, and a rerun (a redriven execution, an operator checking) must
  * leave them as first computed. So a night whose export and configuration are exactly those of
  * its completed run writes nothing, returns that run's summary, and is recorded beside it in the
- * runs table (job "nightly-rerun"). A corrected export, or a changed configuration, runs in full.
+ * runs table (job "nightly-rerun"). A corrected export, or a changed configuration, runs in full,
+ * and so does a night another version completed (its profiles are in that version's format,
+ * shared/model.ts PROFILE_FORMAT): rerunning the last night is how an upgrade gets its first one.
  */
 
 export const NIGHTLY_RERUN_JOB = 'nightly-rerun';
@@ -77,6 +80,8 @@ export async function completedRunOf(context: RepeatContext, fingerprint: string
     runDate: context.runDate,
   });
   if (!stored || stored.status !== 'completed' || stored.input.fingerprint !== fingerprint) return undefined;
+  // Written by another version, its profiles are in that version's format: run again in full, it rewrites them in this one's (profile-format.ts).
+  if (stored.profileFormat !== PROFILE_FORMAT) return undefined;
   if (stored.report.reportError !== undefined || (stored.report.teamEmail?.failed ?? 0) > 0) return undefined;
   if (stored.advisorFollowThroughError !== undefined) return undefined;
   const digests = stored.advisorDigests;

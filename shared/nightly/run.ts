@@ -9,6 +9,7 @@ import { s3ExportSource, type ExportSource } from '#shared/exports/source.ts';
 import type { ExportHandlers, RowPosition } from '#shared/exports/types.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { ClientOrders, ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
+import { PROFILE_FORMAT } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import type { RosterOutcome, RosterRow } from '#shared/advisors/roster.ts';
 import { settleRoster } from '#shared/store/roster-store.ts';
@@ -522,6 +523,8 @@ export interface ShardOutcome {
   absentClients?: ShardAbsentClients;
   /** Tonight's links of a former address to the shard's clients (former-addresses.ts), for the address book; absent when none. */
   formerLinks?: FormerLink[];
+  /** The format of the profiles the shard wrote (PROFILE_FORMAT); absent in outcomes of earlier versions. */
+  profileFormat?: number;
 }
 
 /**
@@ -638,6 +641,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
     ...(roster === undefined ? {} : { roster }),
     ...(clvPredictionFailures.count > 0 ? { clvPredictionFailures: clvPredictionFailures.count } : {}),
     absentClients: { counted: base.absent.customerIds, countedBack: base.absent.countedBack },
+    profileFormat: PROFILE_FORMAT,
   };
 }
 
@@ -823,6 +827,8 @@ export async function finishNight(
     written: { profiles: sum((o) => o.written.profiles), tierHistory: sum((o) => o.written.tierHistory), retries: sum((o) => o.written.retries) },
     admission: run.admission,
     shards: first.shard.count,
+    // A shard an earlier version wrote (a night upgraded between its phases) left profiles of its format: none is claimed for the night.
+    ...(outcomes.every((o) => o.profileFormat === PROFILE_FORMAT) ? { profileFormat: PROFILE_FORMAT } : {}),
     ...(first.roster === undefined ? {} : { roster: first.roster }),
     campaignResults: campaignResults.headlines,
     report: {

@@ -157,6 +157,12 @@ export interface NightlyRunSummary {
   admission?: NightAdmission;
   /** Shards the run was split into (1: a single run). */
   shards: number;
+  /**
+   * The format of the profiles the night wrote (PROFILE_FORMAT, shared/model.ts), when every shard
+   * wrote this version's: the hourly sender decides nothing on another format's profiles
+   * (shared/sender/profile-format.ts). Absent in summaries of versions before it was recorded.
+   */
+  profileFormat?: number;
   /** What the night did with the advisors roster (absent in summaries written before it existed). */
   roster?: RosterOutcome;
   /** Per campaign, all tiers, each window: sends, uplift and significance (the full results are in campaignResultsObject). */
