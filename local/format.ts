@@ -151,9 +151,10 @@ export function formatCampaignSummary(summary: CampaignRunSummary, timeZone: str
       (summary.ingested.remerged.length > 0
         ? `; merged again after the night: ${summary.ingested.remerged.length} (${n(summary.ingested.remerged.reduce((sum, r) => sum + r.clients, 0))} profiles given their orders back)`
         : ''),
-    `Profiles read: ${n(summary.clientsScanned)} (${summary.selection.mode === 'index' ? 'through the due index' : `every profile: ${summary.selection.reason}`}), with something due: ${n(summary.clientsDue)}`,
+    `Profiles read: ${n(summary.clientsScanned)} (${summary.selection.mode === 'index' ? 'through the due index' : summary.selection.mode === 'held' ? 'none: waiting for the first night of this version' : `every profile: ${summary.selection.reason}`}), with something due: ${n(summary.clientsDue)}`,
     formatCampaignCounts(summary.campaigns),
   ];
+  if (summary.held !== undefined) lines.push(`WARNING: nothing decided or sent this hour, ${summary.held.message}`);
   if (summary.undoneByNight !== undefined) {
     lines.push(`NOTE: ${n(summary.undoneByNight)} clients merged this hour were rewritten by a night still writing: not decided now, their increments merged again and decided next hour`);
   }

@@ -41,6 +41,13 @@ export const SENDER_ALERTS = {
       'A campaign\'s coupon pool has fewer unclaimed codes than coupons.lowBelow (or none, or no pool file), or its file cannot be read as a pool: once it is empty, that campaign\'s coupon emails wait (deferred, reason coupon-pool-empty, -missing or -unreadable) until codes are added. ' +
       'The campaigns log line "coupon pool running low" names the campaign, "coupon pool unreadable" the file and what is wrong with it; upload a CSV headed "code", one code per line, to <exports bucket>/<coupons.poolsPrefix>/<campaign>.csv.',
   },
+  waitingForNight: {
+    alert: 'waiting-for-night',
+    metricName: 'CampaignHoursWaitingForNight',
+    description:
+      'An hourly campaign run decided and sent nothing: the last completed night wrote the profiles in another format than the deployed version reads (an upgrade, or a rollback, before its first night), and read in this version\'s meaning they would send emails no version sends. ' +
+      'Increments are still merged; the first hour after a night of this version completes sends as usual (windows that close meanwhile are recorded expired). The campaigns log line "waiting for the first night of this version" names the last night; to resume sooner, rerun it: `clientele run nightly --date <that night> --stack <stack>` or a Step Functions execution for it.',
+  },
 } as const satisfies Record<string, SenderAlert>;
 
 /** The nightly function's log lines an alarm counts, as the sender's above. */

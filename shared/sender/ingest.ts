@@ -25,9 +25,10 @@ import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { emailIdentity } from '#shared/tiering/identity.ts';
 import { computeProfiles, runClock, stockUpRuleOf, withFirstPurchase, withLaterPurchase, type StockUpRule } from '#shared/tiering/profile.ts';
-import { isoInstant, localDate } from '#shared/time.ts';
+import { addDays, isoInstant, localDate } from '#shared/time.ts';
 import { SENDER_ALERTS } from '#shared/alerts.ts';
 import { formerAddressOwners, takenAddresses, type HourClient, type OrphanAddress } from './hour-addresses.ts';
+import type { CompletedNightFormat } from './profile-format.ts';
 import { consentAfterIncrement, isAfterSnapshot, snapshotDumpedBy } from './increment-consent.ts';
 import { factsWithOrders, needsRemerge, nightCutoff, nightSeen, ordersToCount, type CountedOrders, type NightMark } from './increment-orders.ts';
 
@@ -435,6 +436,8 @@ export async function ingestIncrementalExports(options: {
   log: Log;
   /** How the merged profiles enter the due index (the sender's, as of its last indexed run). */
   indexing: DueIndexing;
+  /** The nights as the hour read them (nightsOfHour); read here when not given. */
+  nights?: HourNights;
 }): Promise<IngestResult> {
   const { config, clients, at, runId, dryRun, log } = options;
   const tables = tableNames(config);
@@ -445,7 +448,9 @@ export async function ingestIncrementalExports(options: {
   const unwrittenByDryRun = new Map<string, ProfileItem>();
   const base = `${incrementalPrefix(config)}/`;
   const runDate = localDate(at, config.timeZone);
-  const { newest: night, lastCompleted } = await recentNights(clients, tables.runs, runDate);
+  const nights = options.nights ?? (await nightsOfHour(clients.documents, tables.runs, runDate));
+  const night = nights.newest;
+  const lastCompleted = nights.lastCompleted?.runDate;
   const cutoff = night === undefined ? undefined : nightCutoff(night, config.timeZone);
   const snapshotBy = snapshotDumpedBy(night);
   // Each client's consent as this run first read it: what the newest night left, unless an earlier hour moved it since.
@@ -809,33 +814,45 @@ async function putProfilesIfUnchanged(
   return raced;
 }
 
+/** The nights an hour goes by (nightsOfHour). */
+export interface HourNights {
+  /** The newest nightly run's runs-table item, finished or not: the last night that may have rewritten profiles. */
+  newest: NightMark | undefined;
+  /**
+   * The last completed night and the profile format it recorded (shared/sender/profile-format.ts);
+   * undefined before any. Its run date also reads an earlier version's increments (asCreatedByEarlierIncrement).
+   */
+  lastCompleted: CompletedNightFormat | undefined;
+}
+
 /**
- * The newest nightly run's runs-table item, finished or not: the last night that may have rewritten
- * profiles; and the run date of the last completed one among the last ten (an earlier version's
- * increments are read by it: asCreatedByEarlierIncrement).
+ * The newest night up to `upToRunDate` and the last completed one: one read of the newest item,
+ * and a second only while that night is being written (or stopped while writing). Nights are
+ * written in order (shared/nightly/admission.ts), so the item before a night being written is a
+ * completed one. Summaries of versions before nights were marked have no status: completed.
  */
-async function recentNights(clients: AwsClients, table: string, upToRunDate: string): Promise<{ newest?: NightMark; lastCompleted?: string }> {
-  const nights = await recentRuns<RunKey & Partial<NightMark>>(clients.documents, table, NIGHTLY_JOB, upToRunDate, {
-    limit: 10,
-    attributes: ['runId', 'status', 'startedAt', 'clockAt'],
+export async function nightsOfHour(documents: AwsClients['documents'], table: string, upToRunDate: string): Promise<HourNights> {
+  const newestOf = (upTo: string) =>
+    recentRuns<RunKey & Partial<NightMark> & { profileFormat?: unknown }>(documents, table, NIGHTLY_JOB, upTo, {
+      limit: 1,
+      attributes: ['runId', 'status', 'startedAt', 'clockAt', 'profileFormat'],
+    });
+  const completedOf = (item: RunKey & { profileFormat?: unknown }): CompletedNightFormat => ({
+    runDate: item.runDate,
+    ...(typeof item.profileFormat === 'number' ? { profileFormat: item.profileFormat } : {}),
   });
-  const [night] = nights;
-  // Completed: any status but writing (summaries of early versions have none), as the night's admission reads them.
-  const lastCompleted = nights.find((run) => run.status !== 'writing')?.runDate;
-  const newest: NightMark | undefined =
-    night === undefined
-      ? undefined
-      : {
-          runDate: night.runDate,
-          runId: String(night.runId),
-          status: String(night.status),
-          ...(night.startedAt === undefined ? {} : { startedAt: night.startedAt }),
-          ...(typeof night.clockAt === 'string' ? { clockAt: night.clockAt } : {}),
-        };
-  return {
-    ...(newest === undefined ? {} : { newest }),
-    ...(lastCompleted === undefined ? {} : { lastCompleted }),
+  const [night] = await newestOf(upToRunDate);
+  if (night === undefined) return { newest: undefined, lastCompleted: undefined };
+  const newest: NightMark = {
+    runDate: night.runDate,
+    runId: String(night.runId),
+    status: String(night.status),
+    ...(night.startedAt === undefined ? {} : { startedAt: night.startedAt }),
+    ...(typeof night.clockAt === 'string' ? { clockAt: night.clockAt } : {}),
   };
+  if (night.status !== 'writing') return { newest, lastCompleted: completedOf(night) };
+  const [before] = await newestOf(addDays(night.runDate, -1));
+  return { newest, lastCompleted: before === undefined ? undefined : completedOf(before) };
 }
 
 /**

@@ -53,13 +53,15 @@ import { SENDER_ALERTS } from '#shared/alerts.ts';
 import { recordTaskEmailed, settledWithoutAdvisor, takeTaskForSending, taskGate, type TaskGateRun } from './advisor-tasks.ts';
 import { composeClientEmail, noteAdvisor } from './compose.ts';
 import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupons.ts';
-import { sendIntroductions, type IntroductionCounts } from './introductions.ts';
+import { emptyIntroductionCounts, sendIntroductions, type IntroductionCounts } from './introductions.ts';
+import { formatHold, type FormatHold } from './profile-format.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
 import { lapseCampaignIds, mailedForLaterOrder } from './earlier-order.ts';
 import { campaignsEnabledSince, closedAtDepartureReason, expiryReason, expirySince } from './expiry.ts';
 import { lapseLadders, predictedDayKeyedCampaigns, withCurrentKeys } from './legacy-keys.ts';
 import { entriesOfOtherEmails, recentEmails } from './recent-emails.ts';
-import { ingestIncrementalExports, markUndoneByNight, type IngestSummary, type MergedIncrement } from './ingest.ts';
+import { ingestIncrementalExports, markUndoneByNight, nightsOfHour, type IngestSummary, type MergedIncrement } from './ingest.ts';
+import { localDate } from '#shared/time.ts';
 
 /**
  * The hourly campaign sender, in steps:
@@ -146,6 +148,12 @@ export interface CampaignRunSummary {
   introductions?: IntroductionCounts;
   /** Set when the run stopped sending before the end of its list; the rest are counted as `left`. */
   stopped?: { reason: StopReason; message: string };
+  /**
+   * Set when the hour decided and sent nothing because the last completed night wrote the profiles
+   * in another format than this version reads (an upgrade before its first night: profile-format.ts);
+   * increments were still merged. The first hour after a night of this version completes sends as usual.
+   */
+  held?: FormatHold;
   /** Claims never resolved (a run died between claim and SES): reported, never resent. */
   staleClaims: UnresolvedSend[];
   /** Emails SES may have taken (a timeout, a reset, a 5xx) in the last two days: reported, never resent blindly. */
@@ -168,7 +176,9 @@ export interface CampaignRunSummary {
 
 export type SelectionSummary =
   | { mode: 'index'; reindexed: number }
-  | { mode: 'full-scan'; reason: Extract<DueSelection, { mode: 'full-scan' }>['reason']; reindexed: number };
+  | { mode: 'full-scan'; reason: Extract<DueSelection, { mode: 'full-scan' }>['reason']; reindexed: number }
+  /** No client read: the hour waited for the first night of this version (CampaignRunSummary.held). */
+  | { mode: 'held'; reindexed: 0 };
 
 export interface CampaignRunOptions {
   at: number;
@@ -315,9 +325,28 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   const lookback = config.sender.expiryLookbackHours * HOUR_MS;
   const selection = dueSelection(indexState, fingerprint, at, config.campaigns, lookback, floors.map((floor) => floor.at));
   if (selection.mode === 'index' && floors.length > 0) log.info('due index read from night writers\' floors', { floors: floors.length, from: new Date(selection.from).toISOString() });
+  // The nights the hour goes by: the newest (the ingest's) and the format of the profiles the last completed one wrote.
+  const nights = await nightsOfHour(clients.documents, tableNames(config).runs, localDate(at, config.timeZone));
   // What ingest writes is indexed as of the last indexed run, like the nightly's profiles (due-index.ts).
-  const { summary: ingested, merged, unwrittenByDryRun } = await ingestIncrementalExports({ config, clients, at, runId, dryRun: base.dryRun, log, indexing: dueIndexing(config, catalog, indexState?.lastRunAt ?? at) });
+  // Merged while the hour waits for a night of this version too: nothing acts on an older profile's sums
+  // before that night recomputes every profile from its snapshot (it rewrites whatever an increment wrote).
+  const { summary: ingested, merged, unwrittenByDryRun } = await ingestIncrementalExports({
+    config,
+    clients,
+    at,
+    runId,
+    dryRun: base.dryRun,
+    log,
+    indexing: dueIndexing(config, catalog, indexState?.lastRunAt ?? at),
+    nights,
+  });
   const run = await withSendingPlan(base, options);
+  const held = formatHold(nights.lastCompleted);
+  if (held !== undefined) {
+    // Nothing selected, decided, expired or re-indexed: the first hour after that night picks up from the last indexed run.
+    log.warn(held.message, { alert: SENDER_ALERTS.waitingForNight.alert, lastNight: held.lastNight, lastNightFormat: held.lastNightFormat ?? null, format: held.format });
+    return finishRun(run, { started, ingested, held });
+  }
   if (selection.mode === 'full-scan') log.info('due index not usable for this run: reading every profile', { reason: selection.reason, reindex: selection.reindex && !run.dryRun });
   const reindexing = !run.dryRun && (selection.mode === 'index' || selection.reindex);
   // Before any value moves: an earlier hour run after a crash of this one must not trust the index.
@@ -359,6 +388,28 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   // Introductions after a handover, in the new advisor's name, once the clients' occasions are settled: they share the budget.
   const { counts: introductions, clients: introduced } = await sendIntroductions(run, run.mayStartEmail);
   if (!run.dryRun) await eraseClientsErasedWhileRunning(run, [...dueClients.map(({ profile }) => profile), ...introduced], erased);
+  return finishRun(run, {
+    started,
+    ingested,
+    scanned,
+    selection: selection.mode === 'index' ? { mode: 'index', reindexed } : { mode: 'full-scan', reason: selection.reason, reindexed },
+    clientsDue: dueClients.length,
+    undoneByNight,
+    introductions,
+  });
+}
+
+/** What the run did before its ending: how it selected and what it read, or why it waited (held). */
+type RunSoFar = { started: number; ingested: IngestSummary } & (
+  | { held: FormatHold }
+  | { held?: undefined; scanned: number; selection: SelectionSummary; clientsDue: number; undoneByNight: number; introductions: IntroductionCounts }
+);
+
+/** Step 6 and the summary: the sends nobody can settle, the coupon pools, the record in the runs table. */
+async function finishRun(run: CampaignRun, soFar: RunSoFar): Promise<CampaignRunSummary> {
+  const { log, runId, at } = run;
+  const { started, ingested } = soFar;
+  const undoneByNight = soFar.held === undefined ? soFar.undoneByNight : 0;
   const unresolved = run.dryRun ? [] : await unresolvedSendsOf(run);
   const stale = unresolved.filter((e) => e.status === 'claimed');
   const maybeSent = unresolved.filter((e) => e.status === 'maybe-sent');
@@ -375,13 +426,14 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     dryRun: run.dryRun,
     ingested,
     sending: run.sending,
-    clientsScanned: scanned,
-    selection: selection.mode === 'index' ? { mode: 'index', reindexed } : { mode: 'full-scan', reason: selection.reason, reindexed },
-    clientsDue: dueClients.length,
+    clientsScanned: soFar.held === undefined ? soFar.scanned : 0,
+    selection: soFar.held === undefined ? soFar.selection : { mode: 'held', reindexed: 0 },
+    clientsDue: soFar.held === undefined ? soFar.clientsDue : 0,
     ...(undoneByNight > 0 ? { undoneByNight } : {}),
+    ...(soFar.held === undefined ? {} : { held: soFar.held }),
     campaigns: run.counts,
     ...(Object.keys(coupons).length > 0 ? { coupons } : {}),
-    introductions,
+    introductions: soFar.held === undefined ? soFar.introductions : emptyIntroductionCounts(),
     ...(run.stopped ? { stopped: run.stopped } : {}),
     ...(run.taskEmailsRefused > 0 ? { taskEmailsRefused: run.taskEmailsRefused } : {}),
     staleClaims: stale.map(unresolvedSend),
@@ -399,7 +451,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   };
   const left = Object.values(run.counts).reduce((sum, c) => sum + c.left, 0);
   if (run.stopped?.reason === 'deadline') log.warn('campaign run stopped at its deadline: due occasions left for the next hour', { alert: SENDER_ALERTS.stoppedAtDeadline.alert, left });
-  log.info('campaign run finished', { campaigns: run.counts, stopped: run.stopped?.reason, left, stale: stale.length, maybeSent: maybeSent.length, durationMs: summary.durationMs });
+  log.info('campaign run finished', { campaigns: run.counts, stopped: run.stopped?.reason, held: soFar.held?.reason, left, stale: stale.length, maybeSent: maybeSent.length, durationMs: summary.durationMs });
   if (!run.dryRun) await recordCampaignRun(run, summary);
   return summary;
 }
@@ -448,14 +500,24 @@ export interface CampaignRunRecord {
   clientsDue: number;
   campaigns: Record<string, CampaignCounts>;
   stopped?: StopReason;
+  /** The hour waited for the first night of this version (CampaignRunSummary.held): it decided nothing. */
+  held?: FormatHold['reason'];
   maybeSent: number;
   staleClaims: number;
   durationMs: number;
 }
 
+/** How many of the sender's last records lastRecordedRunAt looks through for one that decided (a day of hours waiting for a night, and more). */
+const RECORDS_PAST_HELD_HOURS = 48;
+
 /** The clock of the sender's last run before this one's recorded in the runs table (for a run without the due index's state). */
 async function lastRecordedRunAt(run: Pick<CampaignRun, 'clients' | 'config' | 'at'>): Promise<number | undefined> {
-  const [last] = await recentRuns<CampaignRunRecord>(run.clients.documents, tableNames(run.config).runs, CAMPAIGNS_JOB, new Date(run.at).toISOString(), { limit: 1, attributes: ['at'] });
+  // An hour that waited for a night decided no window: the windows closed since the last one that did are still to be recorded.
+  const records = await recentRuns<CampaignRunRecord>(run.clients.documents, tableNames(run.config).runs, CAMPAIGNS_JOB, new Date(run.at).toISOString(), {
+    limit: RECORDS_PAST_HELD_HOURS,
+    attributes: ['at', 'held'],
+  });
+  const last = records.find((record) => record.held === undefined);
   const lastAt = last === undefined ? Number.NaN : Date.parse(last.at);
   return Number.isFinite(lastAt) ? lastAt : undefined;
 }
@@ -470,6 +532,7 @@ async function recordCampaignRun(run: CampaignRun, summary: CampaignRunSummary):
     clientsDue: summary.clientsDue,
     campaigns: summary.campaigns,
     ...(summary.stopped ? { stopped: summary.stopped.reason } : {}),
+    ...(summary.held ? { held: summary.held.reason } : {}),
     maybeSent: summary.maybeSent.length,
     staleClaims: summary.staleClaims.length,
     durationMs: summary.durationMs,
