@@ -123,6 +123,8 @@ export interface SenderRun {
   failed: number;
   /** Why the run stopped sending (circuit breaker, SES account), when it did. */
   stopped?: string;
+  /** The run decided nothing: waiting for the first night of the deployed version (CampaignRunSummary.held). */
+  held?: string;
   maybeSent: number;
 }
 
@@ -256,6 +258,7 @@ export async function gatherStatus(
         sent: counts.reduce((total, c) => total + (c.sent ?? 0), 0),
         failed: counts.reduce((total, c) => total + (c.failed ?? 0), 0),
         ...(r.stopped ? { stopped: r.stopped } : {}),
+        ...(r.held ? { held: r.held } : {}),
         maybeSent: r.maybeSent ?? 0,
       };
     });
@@ -330,7 +333,7 @@ export function formatStatus(status: StatusResult): string {
   for (const run of status.sender.runs) {
     lines.push(
       `  run ${brandTime(run.at, tz)}  due ${n(run.due)}, sent ${n(run.sent)}, failed ${n(run.failed)}` +
-        `${run.maybeSent > 0 ? `, ${n(run.maybeSent)} maybe sent` : ''}${run.stopped ? `  STOPPED: ${run.stopped}` : ''}`,
+        `${run.maybeSent > 0 ? `, ${n(run.maybeSent)} maybe sent` : ''}${run.stopped ? `  STOPPED: ${run.stopped}` : ''}${run.held ? '  HELD: waiting for the first night of this version' : ''}`,
     );
   }
   if (status.sender.hoursWithoutRun.length > 0) {
