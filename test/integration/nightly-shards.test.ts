@@ -9,6 +9,7 @@ import type { Config } from '#shared/config.ts';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
 import { planExport } from '#shared/exports/reader.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
+import { PROFILE_FORMAT } from '#shared/model.ts';
 import {
   combineWorkMeasures,
   finishFromWork,
@@ -101,6 +102,8 @@ describe('sharded nightly run', () => {
       const config = await scenarioConfig(aws, `parts-${shards}`);
       const summary = await runNightlySharded({ clock: Date.now, runDate: night, runId: `parts-${shards}`, config, clients: aws.clients, shards, source });
       expect(summary.shards).toBe(shards);
+      // Every shard wrote this version's profiles: the night records their format as a single run does.
+      expect(summary.profileFormat).toBe(PROFILE_FORMAT);
       expect(comparable(summary)).toEqual(comparable(one));
       expect(summary.input).toEqual({ ...one.input, fingerprint: summary.input.fingerprint });
       expect(summary.input.fingerprint).toBe(one.input.fingerprint);
