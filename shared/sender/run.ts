@@ -69,6 +69,9 @@ import { localDate } from '#shared/time.ts';
  *     quarantined and skipped, the hour goes on;
  *  2. read the SES account (quota, sending status) into a sending plan: the pace, how many emails
  *     at most, or why none may go (sending-plan.ts);
+ *     When the last completed night wrote the profiles in another format than this version reads
+ *     (an upgrade before its first night), the hour stops here: nothing decided, sent or expired
+ *     until a night of this version completes (profile-format.ts), only step 6;
  *  3. select the clients due now, minus what the ledger has settled, most urgent first; occasions
  *     whose window closed while waiting (or before any run decided them) are recorded 'expired'.
  *     The clients come from the due index (shared/campaigns/due-index.ts): only the profiles with a
