@@ -174,6 +174,11 @@ export class LocalDays {
 
 const localDaysByZone = new Map<string, LocalDays>();
 
+/** A client's zone: `timeZone` when it is set and the platform knows it, else `fallback` (the brand's). */
+export function timeZoneOr(timeZone: string | undefined, fallback: string): string {
+  return timeZone !== undefined && timeZone !== '' && isValidTimeZone(timeZone) ? timeZone : fallback;
+}
+
 /** The process's LocalDays of `timeZone`: its day cache is shared by every caller in the zone. */
 export function localDaysIn(timeZone: string): LocalDays {
   let days = localDaysByZone.get(timeZone);

@@ -1,6 +1,6 @@
 import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase } from '#shared/model.ts';
 import { templateLocale } from '#shared/locale.ts';
-import { addDays, daysBetweenDates, isValidTimeZone, localDate, startOfLocalDay } from '#shared/time.ts';
+import { addDays, daysBetweenDates, localDate, startOfLocalDay, timeZoneOr } from '#shared/time.ts';
 import { categoriesBought, crossCategoryPick, skuCategory, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { campaignRules, type CampaignRules } from './schema.ts';
 import type { CampaignDefinition, CampaignKind, CampaignsConfig, GradedOffer, Offer, ReplenishmentCampaign, WelcomeCampaign } from './schema.ts';
@@ -87,8 +87,7 @@ export interface DueOccasion {
 
 /** The client's IANA zone, or the brand's when it is missing or unknown to the platform. */
 export function clientTimeZone(profile: Pick<ClientProfile, 'timeZone'>, brandTimeZone: string): string {
-  const zone = profile.timeZone;
-  return zone !== undefined && zone !== '' && isValidTimeZone(zone) ? zone : brandTimeZone;
+  return timeZoneOr(profile.timeZone, brandTimeZone);
 }
 
 const DAYS_PER_YEAR = 365;
