@@ -2,7 +2,7 @@ import { replenishmentLeadDays } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
 import { firstPurchaseOf, type ClientFacts, type ClientOrders, type ClientProfile, type RfmScores, type SkuPurchase, type Tier } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
-import { addDays, addYears, daysBetweenDates, isIsoDate, isoInstant, localDate, localDaysIn, startOfLocalDay, type LocalDays } from '#shared/time.ts';
+import { addDays, addYears, daysBetweenDates, isIsoDate, isoInstant, localDate, localDaysIn, startOfLocalDay, timeZoneOr, type LocalDays } from '#shared/time.ts';
 import { medianDayGap, medianOfSorted, stageFor } from './lifecycle.ts';
 import { rfmReference, rfmReferenceOf, rfmScoreAgainst, RfmMeasureColumns, type RfmInput, type RfmReference } from './rfm.ts';
 import { rfmSegmentOf, type RfmSegmentRule } from '#shared/segments/rfm-segments.ts';
@@ -18,6 +18,12 @@ export interface TieringContext {
   /** YYYY-MM-DD in the brand time zone: the run sees everything up to the end of this day. */
   runDate: string;
   config: Config;
+  /**
+   * The zone a client's stock-ups and personal cycles are counted in, where the caller knows it
+   * better than the facts' customer row (the hourly merge: the zone the merged profile keeps).
+   * By default the customer row's; the brand's when there is none (timeZoneOr).
+   */
+  stockUpTimeZoneOf?: (facts: ClientFacts) => string | undefined;
 }
 
 export interface RunClock {
@@ -44,7 +50,11 @@ interface Environment extends RunClock {
   runDate: string;
   /** Day number of runDate (see LocalDays). */
   runDay: number;
+  /** The brand's days: orders, recency, reorder gap and stage (README: the rules). */
   days: LocalDays;
+  /** The brand's zone. */
+  timeZone: string;
+  stockUpTimeZoneOf: (facts: ClientFacts) => string | undefined;
   currency: string;
   thresholds: TierThresholdsMinor;
   lifecycle: Config['lifecycle'];
@@ -60,6 +70,8 @@ function environment(context: TieringContext): Environment {
     runDate,
     runDay: daysBetweenDates('1970-01-01', runDate),
     days: localDaysIn(config.timeZone),
+    timeZone: config.timeZone,
+    stockUpTimeZoneOf: context.stockUpTimeZoneOf ?? ((facts) => facts.customer?.timeZone),
     currency: config.currency,
     thresholds: tierThresholdsMinor(config),
     lifecycle: config.lifecycle,
@@ -137,9 +149,9 @@ function topCategoryOf(categorySpendMinor: Record<string, number>): string | und
 }
 
 /**
- * Last purchase of each SKU and how long a unit of it lasts the client. Purchase days closer
- * together than the reminder's lead time (env.stockUpDays) are one stock-up, its units summed (a
- * second tube the next day is not a 1-day cycle). The personal cycle is per unit: the median over
+ * Last purchase of each SKU and how long a unit of it lasts the client. Purchase days (the
+ * client's local days, the zone runOutDay counts the run-out in) closer together than the
+ * reminder's lead time (env.stockUpDays) are one stock-up, its units summed (a second tube the next day is not a 1-day cycle). The personal cycle is per unit: the median over
  * consecutive stock-ups of the days between their first days over the units of the earlier one
  * (2+ stock-ups). quantity is the units of the last stock-up, stockUpFrom its first purchase when
  * that was on an earlier day; purchases counts distinct days; firstPurchasedAt the first purchase
@@ -148,8 +160,11 @@ function topCategoryOf(categorySpendMinor: Record<string, number>): string | und
  */
 function skuPurchasesOf(facts: ClientFacts, env: Environment): Record<string, SkuPurchase> {
   const rows: SkuStockUps[] = [];
+  // The client's own days, as runOutDay counts the run-out (campaigns/triggers.ts): one cached LocalDays per zone.
+  const zone = env.stockUpTimeZoneOf(facts);
+  const days = zone === undefined ? env.days : localDaysIn(timeZoneOr(zone, env.timeZone));
   for (const sku of facts.skus) {
-    const row = skuStockUpsOf(sku, env);
+    const row = skuStockUpsOf(sku, env, days);
     if (row !== undefined) rows.push(row);
   }
   rows.sort((a, b) => b.lastAt - a.lastAt || compareStrings(a.sku.sku, b.sku.sku));
@@ -176,15 +191,16 @@ function skuPurchasesOf(facts: ClientFacts, env: Environment): Record<string, Sk
   return skus;
 }
 
-/** How the night groups a SKU's purchases into stock-ups (tiering/profile.ts skuPurchasesOf): days in the brand's zone, closer than the reminder's lead. */
+/** How the night groups one client's purchases of a SKU into stock-ups (skuPurchasesOf): days in the client's zone, closer than the reminder's lead. */
 export interface StockUpRule {
   stockUpDays: number;
+  /** The client's zone (the one runOutDay counts in), the brand's when they have none. */
   timeZone: string;
 }
 
-/** The stock-up rule of this configuration. */
-export function stockUpRuleOf(config: Pick<Config, 'campaigns' | 'timeZone'>): StockUpRule {
-  return { stockUpDays: replenishmentLeadDays(config.campaigns), timeZone: config.timeZone };
+/** The stock-up rule of this configuration for a client in `clientTimeZone` (the brand's zone when missing or unknown). */
+export function stockUpRuleOf(config: Pick<Config, 'campaigns' | 'timeZone'>, clientTimeZone?: string): StockUpRule {
+  return { stockUpDays: replenishmentLeadDays(config.campaigns), timeZone: timeZoneOr(clientTimeZone, config.timeZone) };
 }
 
 /**
@@ -281,8 +297,8 @@ function addPurchaseDay(row: SkuStockUps, day: number, firstAt: number, at: numb
   row.lastAt = at;
 }
 
-/** A SKU's stock-ups before now; undefined when it has no purchase. */
-function skuStockUpsOf(sku: ClientFacts['skus'][number], env: Environment): SkuStockUps | undefined {
+/** A SKU's stock-ups before now, in the client's `days`; undefined when it has no purchase. */
+function skuStockUpsOf(sku: ClientFacts['skus'][number], env: Environment, days: LocalDays): SkuStockUps | undefined {
   // Purchases come in time order from the aggregator, so days do too: one pass, no map. Any
   // other order (or a day going back, at a midnight DST transition) takes the general way.
   const row = noStockUps(sku);
@@ -292,8 +308,8 @@ function skuStockUpsOf(sku: ClientFacts['skus'][number], env: Environment): SkuS
   let dayQuantity = 0;
   for (const purchase of sku.purchases) {
     if (!(purchase.orderedAt < env.now)) continue;
-    const purchaseDay = env.days.of(purchase.orderedAt);
-    if (purchase.orderedAt < dayLastAt || purchaseDay < day) return skuStockUpsByMap(sku, env);
+    const purchaseDay = days.of(purchase.orderedAt);
+    if (purchase.orderedAt < dayLastAt || purchaseDay < day) return skuStockUpsByMap(sku, env, days);
     if (purchaseDay !== day) {
       if (dayLastAt !== Number.NEGATIVE_INFINITY) addPurchaseDay(row, day, dayFirstAt, dayLastAt, dayQuantity, env.stockUpDays);
       day = purchaseDay;
@@ -308,11 +324,11 @@ function skuStockUpsOf(sku: ClientFacts['skus'][number], env: Environment): SkuS
   return row;
 }
 
-function skuStockUpsByMap(sku: ClientFacts['skus'][number], env: Environment): SkuStockUps | undefined {
+function skuStockUpsByMap(sku: ClientFacts['skus'][number], env: Environment, days: LocalDays): SkuStockUps | undefined {
   const byDay = new Map<number, { firstAt: number; lastAt: number; quantity: number }>();
   for (const purchase of sku.purchases) {
     if (!(purchase.orderedAt < env.now)) continue;
-    const day = env.days.of(purchase.orderedAt);
+    const day = days.of(purchase.orderedAt);
     const known = byDay.get(day);
     if (known === undefined) byDay.set(day, { firstAt: purchase.orderedAt, lastAt: purchase.orderedAt, quantity: purchase.quantity });
     else {
