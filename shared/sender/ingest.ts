@@ -373,7 +373,8 @@ const CONTACT_FIELDS = ['email', 'firstName', 'lastName', 'locale', 'timeZone', 
 /**
  * A stored profile moved forward with what an increment says (pure): its contact details and its
  * orders (mergeIncrementOrders), which must be ones the profile has not counted (ordersToCount).
- * Consent is not the increment's to set alone: it follows time (consentAfterIncrement).
+ * Consent is not the increment's to set alone: it follows time (consentAfterIncrement). `stockUps`
+ * is the rule in the zone the merged profile keeps (stockUpRuleOf: the client's, else the brand's).
  */
 export function mergeIncrement(stored: ClientProfile, increment: ClientProfile, stockUps: StockUpRule): ClientProfile {
   const merged = mergeIncrementOrders(stored, increment, stockUps);
@@ -441,7 +442,6 @@ export async function ingestIncrementalExports(options: {
 }): Promise<IngestResult> {
   const { config, clients, at, runId, dryRun, log } = options;
   const tables = tableNames(config);
-  const stockUps = stockUpRuleOf(config);
   const summary: IngestSummary = { exports: [], rows: 0, rejected: 0, newClients: 0, updatedClients: 0, quarantined: [], remerged: [], deferred: [], leftForNight: 0 };
   const merged = new Map<string, MergedIncrement>();
   // A dry run's later folders read its earlier folders' profiles as the real run would find them written.
@@ -664,7 +664,17 @@ export async function ingestIncrementalExports(options: {
     }
     const items: ProfileItem[] = [];
     const created = new Set<string>();
-    for (const merged of computeProfiles(toMerge, { runDate, config })) {
+    // Stamped before the snapshot, the increment moves the orders only (the stored contact details stand).
+    const ordersOnly = !isAfterSnapshot(stamp, snapshotBy);
+    // The zone the merged profile keeps (mergeIncrement / mergeIncrementOrders): her stock-ups and cycle
+    // are counted in her own days, the increment's lines and the merge alike, as the night and runOutDay count them.
+    const keptTimeZone = (customerId: string, incrementZone: string | undefined): string | undefined => {
+      const storedItem = stored.get(customerId);
+      if (storedItem === undefined) return incrementZone;
+      return ordersOnly ? storedItem.timeZone : (incrementZone ?? storedItem.timeZone);
+    };
+    const stockUpTimeZoneOf = (facts: ClientFacts) => keptTimeZone(facts.customerId, facts.customer?.timeZone);
+    for (const merged of computeProfiles(toMerge, { runDate, config, stockUpTimeZoneOf })) {
       const storedItem = stored.get(merged.customerId);
       // mergeIncrementOrders adds the orders' amounts only when one of them is a purchase.
       const orderIds = merged.orderCount > 0 ? (countedIds.get(merged.customerId) ?? []) : [];
@@ -684,7 +694,7 @@ export async function ingestIncrementalExports(options: {
       const { rfm: _unscored, ...fresh } = merged;
       // Merged again, or for the first time (the sender was down while the night ran): an increment
       // stamped before the night began may be older than its snapshot, whose details then stand.
-      const ordersOnly = !isAfterSnapshot(stamp, snapshotBy);
+      const stockUps = stockUpRuleOf(config, keptTimeZone(merged.customerId, merged.timeZone));
       const profile = storedItem === undefined ? fresh : ordersOnly ? mergeIncrementOrders(stripItem(storedItem), merged, stockUps) : mergeIncrement(stripItem(storedItem), merged, stockUps);
       if (consent !== undefined) profile.acceptsMarketing = consent;
       // A client the nights found in no file (shared/nightly/absent.ts) is back when an increment

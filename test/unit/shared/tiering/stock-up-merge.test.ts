@@ -5,7 +5,7 @@ import { addDays, localDate } from '#shared/time.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { computeProfiles, stockUpRuleOf, withLaterPurchase } from '#shared/tiering/profile.ts';
 import { at } from '#test/support/time.ts';
-import { config, line } from './fixtures.ts';
+import { config, customer, line } from './fixtures.ts';
 
 /**
  * The hourly ingest moves a stored SKU purchase forward with an increment's later one
@@ -23,8 +23,12 @@ const RUN = '2027-03-31'; // after every generated purchase (at most ~300 days f
 const buy = (day: number, hour: number, quantity: number, n: number): OrderLine =>
   line({ orderId: `o${n}`, customerId: 'c1', sku: 'MINI', quantity, orderedAt: at(`${addDays(START, day)}T${String(hour).padStart(2, '0')}:00`, CONFIG.timeZone) });
 
-function purchaseOf(lines: readonly OrderLine[], cfg = CONFIG): SkuPurchase {
+// Clients in the brand's zone (no zone of their own) and in others, DST ones among them: her stock-ups are her own days.
+const CLIENT_ZONES = [undefined, 'America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'Pacific/Chatham'] as const;
+
+function purchaseOf(lines: readonly OrderLine[], cfg = CONFIG, timeZone?: string): SkuPurchase {
   const aggregator = new ClientAggregator();
+  if (timeZone !== undefined) aggregator.addCustomer(customer('c1', { timeZone }));
   for (const orderLine of lines) aggregator.addOrderLine(orderLine);
   const [profile] = computeProfiles(aggregator.clients(), { runDate: RUN, config: cfg });
   const purchase = profile?.skus.MINI;
@@ -50,16 +54,16 @@ describe('an increment\'s later purchase of a stored SKU', () => {
   it('is what the night computes from all the orders (its stock-up, units, first purchase ever and purchase days; the cycle while the night had at most one stock-up)', () => {
     // Days apart, a same-day purchase often: the profile keeps a day's last purchase, its first only as firstPurchasedAt.
     const gap = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 40 }));
-    const purchases = fc.array(fc.record({ gap, hour: fc.integer({ min: 9, max: 20 }), quantity: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 6 });
+    const purchases = fc.array(fc.record({ gap, hour: fc.integer({ min: 0, max: 23 }), quantity: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 6 });
     // An hour's increment: one or two purchases within one stock-up (closer than the lead).
     const increment = fc.record({
       gap,
-      hour: fc.integer({ min: 9, max: 20 }),
+      hour: fc.integer({ min: 0, max: 23 }),
       quantity: fc.integer({ min: 1, max: 3 }),
       second: fc.option(fc.record({ gap: fc.integer({ min: 0, max: 14 }), quantity: fc.integer({ min: 1, max: 3 }) }), { nil: undefined }),
     });
     fc.assert(
-      fc.property(purchases, increment, fc.constantFrom('lead 15', 'lead 3'), (history, incremental, lead) => {
+      fc.property(purchases, increment, fc.constantFrom('lead 15', 'lead 3'), fc.constantFrom(...CLIENT_ZONES), (history, incremental, lead, zone) => {
         const cfg = lead === 'lead 3' ? SHORT_LEAD : CONFIG;
         // The stored purchases, one instant after another; then the increment's, later than all of them.
         let day = 0;
@@ -75,14 +79,17 @@ describe('an increment\'s later purchase of a stored SKU', () => {
         const first = buy(day + incremental.gap, incremental.hour, incremental.quantity, 100);
         fc.pre(first.orderedAt > lastAt);
         const incrementLines = [first];
-        const rule = stockUpRuleOf(cfg);
-        if (incremental.second !== undefined) incrementLines.push(buy(day + incremental.gap + Math.min(incremental.second.gap, rule.stockUpDays - 1), 22, incremental.second.quantity, 101));
-        const stored = purchaseOf(storedLines, cfg);
-        const merged = withLaterPurchase(stored, purchaseOf(incrementLines, cfg), rule);
-        const whole = purchaseOf([...storedLines, ...incrementLines], cfg);
+        const rule = stockUpRuleOf(cfg, zone);
+        // Closer than the lead in her days as in the brand's: at most lead - 2 brand days after the first.
+        if (incremental.second !== undefined) incrementLines.push(buy(day + incremental.gap + Math.min(incremental.second.gap, rule.stockUpDays - 2), 22, incremental.second.quantity, 101));
+        const second = incrementLines[1];
+        fc.pre(second === undefined || second.orderedAt > first.orderedAt);
+        const stored = purchaseOf(storedLines, cfg, zone);
+        const merged = withLaterPurchase(stored, purchaseOf(incrementLines, cfg, zone), rule);
+        const whole = purchaseOf([...storedLines, ...incrementLines], cfg, zone);
         // The stock-up's start by its local day, which times the run-out (runOutDay): a stored stock-up of one day keeps its
         // last purchase, not its first, so the instant may be another purchase of that same day.
-        const startDay = (purchase: SkuPurchase) => (purchase.stockUpFrom === undefined ? undefined : localDate(Date.parse(purchase.stockUpFrom), CONFIG.timeZone));
+        const startDay = (purchase: SkuPurchase) => (purchase.stockUpFrom === undefined ? undefined : localDate(Date.parse(purchase.stockUpFrom), rule.timeZone));
         const { personalCycleDays: mergedCycle, stockUpFrom: _mergedFrom, ...mergedStockUp } = merged;
         const { personalCycleDays: wholeCycle, stockUpFrom: _wholeFrom, ...wholeStockUp } = whole;
         // firstPurchasedAt included: the same field, written or left out alike (what the first order bought).
