@@ -151,12 +151,13 @@ function topCategoryOf(categorySpendMinor: Record<string, number>): string | und
 /**
  * Last purchase of each SKU and how long a unit of it lasts the client. Purchase days (the
  * client's local days, the zone runOutDay counts the run-out in) closer together than the
- * reminder's lead time (env.stockUpDays) are one stock-up, its units summed (a second tube the next day is not a 1-day cycle). The personal cycle is per unit: the median over
- * consecutive stock-ups of the days between their first days over the units of the earlier one
- * (2+ stock-ups). quantity is the units of the last stock-up, stockUpFrom its first purchase when
- * that was on an earlier day; purchases counts distinct days; firstPurchasedAt the first purchase
- * ever where the stock-up's start is not it (withFirstPurchase). Only the MAX_SKUS_PER_PROFILE most
- * recently bought SKUs are kept (ties: SKU order); the record lists them most recent first.
+ * reminder's lead time (env.stockUpDays) are one stock-up, its units summed (a second tube the
+ * next day is not a 1-day cycle). The personal cycle is per unit: the median over consecutive
+ * stock-ups of the days between their first days over the units of the earlier one (2+ stock-ups).
+ * quantity is the units of the last stock-up, stockUpFrom its first purchase when that was on an
+ * earlier day; purchases counts distinct days; firstPurchasedAt the first purchase ever where the
+ * stock-up's start is not it (withFirstPurchase). Only the MAX_SKUS_PER_PROFILE most recently
+ * bought SKUs are kept (ties: SKU order); the record lists them most recent first.
  */
 function skuPurchasesOf(facts: ClientFacts, env: Environment): Record<string, SkuPurchase> {
   const rows: SkuStockUps[] = [];
