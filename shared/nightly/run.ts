@@ -31,7 +31,7 @@ import { acceptedOrderLines, acceptedRows, addShardFigures, admitNight, confirmW
 import { futureNightRefusal } from './run-date.ts';
 import { nightRules, unexplainedLapse, type LapseClock } from './guards.ts';
 import { addDays, daysBetweenDates, isoInstant } from '#shared/time.ts';
-import { absenceOwner, absentClientsOf, type ShardAbsentClients } from './absent.ts';
+import { absenceOwner, absentClientsOf, mergedSinceSnapshot, type ShardAbsentClients } from './absent.ts';
 import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
 import { diffProfiles, type ProfileDiff } from './diff.ts';
@@ -331,8 +331,17 @@ export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'con
     shardKeySchemeOf(shardRead.read.files) === 'email'
       ? new FormerAddresses(aggregator, await readAddressBook(context.clients.s3, context.config), (id) => erasedTonight.has(id) || isErased(shardRead.erasures, id))
       : undefined;
+  const mergedSince = mergedSinceSnapshot(context.runDate, context.config.timeZone);
   // Increments changed it since the last night: the night's address (nightEmail), and those they gave her and replaced (hourEmails), are former ones of hers.
-  const stored = (profile: Pick<UnkeptProfile, 'customerId' | 'email' | 'nightEmail' | 'hourEmails'>) => {
+  const stored = (profile: Pick<UnkeptProfile, 'customerId' | 'email' | 'nightEmail' | 'hourEmails' | 'lastIncrement'>) => {
+    if (mergedSince(profile)) {
+      // An increment stamped after tonight's cut-off merged into her (a late night or a rerun): the snapshot may be older than
+      // the addresses the hours gave her, so they are not hers before tonight, neither hers by the base nor former (two clients
+      // swapping addresses would each take the other's history). Hers by the base is the one the last night stored.
+      const night = profile.nightEmail ?? profile.email;
+      if (night !== undefined) former?.stored(profile.customerId, night, profile.nightEmail === undefined);
+      return;
+    }
     // The profile's own: the address the night keeps as hers when her row has none tonight (not booked as a former one).
     if (profile.email !== undefined) former?.stored(profile.customerId, profile.email, true);
     for (const email of [profile.nightEmail, ...hourEmailsOf(profile)]) if (email !== undefined && email !== '') former?.stored(profile.customerId, email);
@@ -341,11 +350,11 @@ export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'con
   for (const id of base.erasedStored) if (!erasedTonight.has(id)) shardRead.erasedIds.push(id);
   if (former !== undefined) {
     // A rerun's base is the before-image's addresses (its nightEmail and hourEmails too, which the earlier attempt's write dropped), not the one that attempt wrote.
-    for (const [customerId, image] of base.planned) if (image) stored({ customerId, email: image.email, nightEmail: image.nightEmail, hourEmails: image.hourEmails });
+    for (const [customerId, image] of base.planned) if (image) stored({ customerId, email: image.email, nightEmail: image.nightEmail, hourEmails: image.hourEmails, lastIncrement: image.lastIncrement });
     // Other shards' clients' before-images: an address of theirs may be one this shard's lines are under, or its customers hold now.
     if (shardRead.otherBucket !== undefined) {
       const images = await readBeforeImages(context.clients.s3, context.config, context.runDate, { keep: (id) => !ours.has(id) });
-      for (const [customerId, image] of images) if (image) stored({ customerId, email: image.email, nightEmail: image.nightEmail, hourEmails: image.hourEmails });
+      for (const [customerId, image] of images) if (image) stored({ customerId, email: image.email, nightEmail: image.nightEmail, hourEmails: image.hourEmails, lastIncrement: image.lastIncrement });
     }
     const { timeZone } = context.config;
     const nights = { runDate: context.runDate, lastNight: base.lastNight, cutOff: (night: string) => runClock(night, timeZone).now };
