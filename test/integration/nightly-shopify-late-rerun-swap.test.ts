@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { AwsClients } from '#shared/aws/clients.ts';
+import type { Config } from '#shared/config.ts';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { runNightly } from '#shared/nightly/run.ts';
@@ -6,7 +8,11 @@ import { readAddressBook } from '#shared/store/address-book.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
+import { crashingAfter } from '#test/support/crashing-clients.ts';
 import { dropIncrement } from '#test/support/emulator-data.ts';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { WRITE_LEASE_JOB } from '#shared/nightly/write-lease.ts';
+import { liveWriteLeases } from '#shared/store/write-leases.ts';
 import { scratchDir, SHOPIFY_CUSTOMERS_HEADER, shopifyExportDir, shopifyNovemberOrder } from '#test/support/export-files.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { at as local } from '#test/support/time.ts';
@@ -89,5 +95,63 @@ describe('a swap of addresses an hour merged before a late rerun of the night be
 
   it('leaves each client her own history, as the nights on time do: four shards', { timeout: 600_000 }, async () => {
     await expectAsOnTime('lrs-4', 4);
+  });
+});
+
+/** expireWriteLeases of the test support, at the night's own (fixed) clock rather than the real time. */
+async function expireLeasesAt(config: Config, runDate: string, at: number): Promise<void> {
+  const table = tableNames(config).runs;
+  for (const { key } of await liveWriteLeases(aws.clients.documents, table, WRITE_LEASE_JOB, `${runDate}#`, at)) {
+    await aws.clients.documents.send(new UpdateCommand({ TableName: table, Key: { job: key.job, runDate: key.runDate }, UpdateExpression: 'SET expiresAt = :ended', ExpressionAttributeValues: { ':ended': 0 } }));
+  }
+}
+
+/**
+ * The late night crashes after k of its writes and is run again: the rerun's base is the
+ * before-images (base.planned), which hold the swap the hour merged (nightEmail, lastIncrement): as
+ * the profiles, hers by the base is the address the last night stored, and the rerun ends where the
+ * clean late night ends.
+ */
+describe('the late night after the swap crashes and is run again (Shopify)', () => {
+  it('ends where the clean late night ends, after a crash at any write', { timeout: 600_000 }, async () => {
+    const upToLateNight = async (name: string) => {
+      const config = await campaignConfig(aws, name, {
+        campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } }, campaigns: [{ kind: 'welcome' }] } as never,
+        plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
+      });
+      const before = await shopifyExportDir(work, `${name}-before`, [`41,Ann,Lin,${a},yes`, `42,Bea,Lin,${b},yes`, ...other], orders);
+      await runNightly({ clock: () => local('2026-11-21 02:00', SH), runDate: '2026-11-20', runId: `${name}-n20`, config, clients: aws.clients, source: directoryExportSource(before) });
+      await dropIncrement(aws, config, '2026-11-22T0950', { 'customers_export_1.csv': `${SHOPIFY_CUSTOMERS_HEADER.join(',')}\n41,Ann,Lin,${b},yes\n42,Bea,Lin,${a},yes\n` });
+      await runCampaignHour(aws, config, local('2026-11-22 10:00', SH), `${name}-h10`);
+      const lateNight = (clients: AwsClients, runId: string) =>
+        runNightly({ clock: () => local('2026-11-22 13:00', SH), runDate: '2026-11-21', runId, config, clients, source: directoryExportSource(before) });
+      const state = async () => {
+        const profile = async (id: string) => {
+          const p = await getProfile(aws.clients.documents, tableNames(config).profiles, id);
+          return { email: p?.email, orderCount: p?.orderCount, spend: p?.lifetimeSpendMinor, tier: p?.tier };
+        };
+        return { ann: await profile('41'), bea: await profile('42'), book: (await readAddressBook(aws.clients.s3, config)).map((e) => e.customerId) };
+      };
+      return { config, lateNight, state };
+    };
+    const clean = await upToLateNight('lrs-crash-clean');
+    const counter = { writes: 0 };
+    await clean.lateNight(crashingAfter(aws.clients, Number.POSITIVE_INFINITY, undefined, counter), 'lrs-crash-clean-n21');
+    const expected = await clean.state();
+    expect(expected).toEqual({ ann: { email: a, orderCount: 1, spend: 4_000_000, tier: 'Core' }, bea: { email: b, orderCount: 1, spend: 2_000, tier: 'Entry' }, book: [] });
+
+    const results: Record<string, unknown> = {};
+    for (let k = 1; k < counter.writes; k++) {
+      const run = await upToLateNight(`lrs-crash-k${k}`);
+      const dying = crashingAfter(aws.clients, k);
+      const crashed = await run.lateNight(dying, `lrs-crash-k${k}-n21`).then(() => false, (error: Error) => /crash/.test(error.message));
+      if (!crashed) continue;
+      await dying.settled();
+      await expireLeasesAt(run.config, '2026-11-21', local('2026-11-22 13:00', SH));
+      await run.lateNight(aws.clients, `lrs-crash-k${k}-n21-again`);
+      results[`after ${k} of ${counter.writes} writes`] = await run.state();
+    }
+    expect(Object.keys(results).length).toBeGreaterThan(0);
+    expect(results).toEqual(Object.fromEntries(Object.keys(results).map((k) => [k, expected])));
   });
 });
