@@ -37,7 +37,7 @@ const orders = [shopifyNovemberOrder('#1001', a, '01', '40000.00', 'BAG-1'), sho
 
 async function scenario(name: string, late: boolean, shards: number) {
   const config = await campaignConfig(aws, name, {
-    campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } }, campaigns: [{ kind: 'welcome' }] } as never,
+    campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } }, campaigns: [{ kind: 'welcome' }] },
     plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
   });
   const before = await shopifyExportDir(work, `${name}-before`, [`41,Ann,Lin,${a},yes`, `42,Bea,Lin,${b},yes`, ...other], orders);
@@ -116,7 +116,7 @@ describe('the late night after the swap crashes and is run again (Shopify)', () 
   it('ends where the clean late night ends, after a crash at any write', { timeout: 600_000 }, async () => {
     const upToLateNight = async (name: string) => {
       const config = await campaignConfig(aws, name, {
-        campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } }, campaigns: [{ kind: 'welcome' }] } as never,
+        campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } }, campaigns: [{ kind: 'welcome' }] },
         plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
       });
       const before = await shopifyExportDir(work, `${name}-before`, [`41,Ann,Lin,${a},yes`, `42,Bea,Lin,${b},yes`, ...other], orders);

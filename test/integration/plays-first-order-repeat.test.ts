@@ -32,7 +32,7 @@ describe('first-order care for a client who bought the same cream again', () => 
       categoryCare: { skincare: { en: TIP } },
       sender: { ...aws.config.sender, maxSendRate: 500 },
       plausibility: { maxUpgradeShare: 1, maxDropShare: 1 },
-    } as never);
+    });
     const dir = join(work, '2026-03-08');
     await mkdir(dir, { recursive: true });
     await writeFile(

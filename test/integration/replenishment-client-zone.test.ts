@@ -24,13 +24,17 @@ import { at } from '#test/support/time.ts';
 const aws = sharedAws();
 const NY = 'America/New_York';
 
+/** The run-out reminder alone, any hour, no control group, every guard open: the brand's zone is the test's. */
+const replenishmentConfig = (name: string, timeZone: string) =>
+  campaignConfig(aws, name, {
+    timeZone,
+    campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } }, campaigns: [{ kind: 'replenishment' }] },
+    plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
+  });
+
 describe('replenishment: a personal cycle counted in the client\'s own days', () => {
   it('does not remind a New York client a day before her own cycle says', async () => {
-    const config = await campaignConfig(aws, 'probe-zones-1', {
-      timeZone: 'Europe/Paris',
-      campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } }, campaigns: [{ kind: 'replenishment' }] } as never,
-      plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
-    });
+    const config = await replenishmentConfig('probe-zones-1', 'Europe/Paris');
     const dir = await exportDir({
       'customers.csv': `customer_id,email,first_name,locale,time_zone,accepts_marketing\nny1,ny1@zones.example.com,Ada,en,${NY},true\nfr1,fr1@zones.example.com,Bea,en,Europe/Paris,true\n`,
       'orders.csv': [
@@ -58,11 +62,7 @@ describe('replenishment: a personal cycle counted in the client\'s own days', ()
    * she bought it.
    */
   it('does not tell a London client her sunscreen runs out the day after she bought it', async () => {
-    const config = await campaignConfig(aws, 'probe-zones-1b', {
-      timeZone: 'Asia/Tokyo',
-      campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } }, campaigns: [{ kind: 'replenishment' }] } as never,
-      plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
-    });
+    const config = await replenishmentConfig('probe-zones-1b', 'Asia/Tokyo');
     const dir = await exportDir({
       'customers.csv': 'customer_id,email,first_name,locale,time_zone,accepts_marketing\nuk1,uk1@zones.example.com,Ada,en,Europe/London,true\njp1,jp1@zones.example.com,Bea,en,Asia/Tokyo,true\n',
       'orders.csv': [
@@ -84,11 +84,7 @@ describe('replenishment: a personal cycle counted in the client\'s own days', ()
    * only (no customer row): her stored zone counts the gap, 22 of her days, as the next night will.
    */
   it('the hourly merge counts her cycle in her stored zone too', async () => {
-    const config = await campaignConfig(aws, 'probe-zones-1c', {
-      timeZone: 'Europe/Paris',
-      campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } }, campaigns: [{ kind: 'replenishment' }] } as never,
-      plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
-    });
+    const config = await replenishmentConfig('probe-zones-1c', 'Europe/Paris');
     const header = 'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status,refunded_amount';
     const dir = await exportDir({
       'customers.csv': `customer_id,email,first_name,locale,time_zone,accepts_marketing\nny1,ny1@zones.example.com,Ada,en,${NY},true\nfr1,fr1@zones.example.com,Bea,en,Europe/Paris,true\n`,

@@ -112,7 +112,7 @@ describe('a Shopify order under the address the last night stored, in the increm
 describe('an order placed under an address its client gave up to another customer in the same increment', () => {
   it('is not merged into the other customer in the hour: left for the night, not rejected', { timeout: 300_000 }, async () => {
     const config = await campaignConfig(aws, 'swap-hour', {
-      campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } }, campaigns: [{ kind: 'welcome' }] } as never,
+      campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } }, campaigns: [{ kind: 'welcome' }] },
       plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
     });
     const a = 'ann.p2@example.com';
