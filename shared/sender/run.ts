@@ -348,7 +348,8 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   if (held !== undefined) {
     // Nothing selected, decided, expired or re-indexed: the first hour after that night picks up from the last indexed run.
     log.warn(held.message, { alert: SENDER_ALERTS.waitingForNight.alert, lastNight: held.lastNight, lastNightFormat: held.lastNightFormat ?? null, format: held.format });
-    return finishRun(run, { started, ingested, held });
+    // Nothing read: no profile, no selection, no introduction.
+    return finishRun(run, { started, ingested, held, scanned: 0, selection: { mode: 'held', reindexed: 0 }, clientsDue: 0, undoneByNight: 0, introductions: emptyIntroductionCounts() });
   }
   if (selection.mode === 'full-scan') log.info('due index not usable for this run: reading every profile', { reason: selection.reason, reindex: selection.reindex && !run.dryRun });
   const reindexing = !run.dryRun && (selection.mode === 'index' || selection.reindex);
@@ -402,17 +403,22 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   });
 }
 
-/** What the run did before its ending: how it selected and what it read, or why it waited (held). */
-type RunSoFar = { started: number; ingested: IngestSummary } & (
-  | { held: FormatHold }
-  | { held?: undefined; scanned: number; selection: SelectionSummary; clientsDue: number; undoneByNight: number; introductions: IntroductionCounts }
-);
+/** What the run did before its ending: how it selected and what it read, and why it waited when it did (held). */
+interface RunSoFar {
+  started: number;
+  ingested: IngestSummary;
+  held?: FormatHold;
+  scanned: number;
+  selection: SelectionSummary;
+  clientsDue: number;
+  undoneByNight: number;
+  introductions: IntroductionCounts;
+}
 
 /** Step 6 and the summary: the sends nobody can settle, the coupon pools, the record in the runs table. */
 async function finishRun(run: CampaignRun, soFar: RunSoFar): Promise<CampaignRunSummary> {
   const { log, runId, at } = run;
-  const { started, ingested } = soFar;
-  const undoneByNight = soFar.held === undefined ? soFar.undoneByNight : 0;
+  const { started, ingested, undoneByNight } = soFar;
   const unresolved = run.dryRun ? [] : await unresolvedSendsOf(run);
   const stale = unresolved.filter((e) => e.status === 'claimed');
   const maybeSent = unresolved.filter((e) => e.status === 'maybe-sent');
@@ -429,14 +435,14 @@ async function finishRun(run: CampaignRun, soFar: RunSoFar): Promise<CampaignRun
     dryRun: run.dryRun,
     ingested,
     sending: run.sending,
-    clientsScanned: soFar.held === undefined ? soFar.scanned : 0,
-    selection: soFar.held === undefined ? soFar.selection : { mode: 'held', reindexed: 0 },
-    clientsDue: soFar.held === undefined ? soFar.clientsDue : 0,
+    clientsScanned: soFar.scanned,
+    selection: soFar.selection,
+    clientsDue: soFar.clientsDue,
     ...(undoneByNight > 0 ? { undoneByNight } : {}),
     ...(soFar.held === undefined ? {} : { held: soFar.held }),
     campaigns: run.counts,
     ...(Object.keys(coupons).length > 0 ? { coupons } : {}),
-    introductions: soFar.held === undefined ? soFar.introductions : emptyIntroductionCounts(),
+    introductions: soFar.introductions,
     ...(run.stopped ? { stopped: run.stopped } : {}),
     ...(run.taskEmailsRefused > 0 ? { taskEmailsRefused: run.taskEmailsRefused } : {}),
     staleClaims: stale.map(unresolvedSend),
