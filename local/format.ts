@@ -7,6 +7,7 @@ import type { CampaignCounts, CampaignRunSummary } from '#shared/sender/run.ts';
 import type { CampaignResults } from '#shared/campaign-results/model.ts';
 import type { ForgetRequest, ForgetResult } from '#shared/forget/forget.ts';
 import { percentText } from '#shared/percent.ts';
+import { ABSENT_BEFORE_MARKING_WORDS, absentFiguresOf, absentTotal } from '#shared/reports/nightly-report.ts';
 
 /** The nightly summary as a person reads it in a terminal. */
 
@@ -47,13 +48,12 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
   if (input.warned) lines.push(`Fields dropped with a warning: ${n(input.warned)}${warningsWhere ? `  (${warningsWhere})` : ''}`);
   if (input.erasedClients) lines.push(`Left out, forgotten on request: ${n(input.erasedClients)} clients`);
   const { admission } = summary;
-  const absent = admission?.tonight;
-  if (absent?.newlyAbsent || absent?.stillAbsent || absent?.absentBeforeMarking) {
-    const beforeMarking = absent.absentBeforeMarking ?? 0;
+  const absent = absentFiguresOf(admission?.tonight);
+  if (absent && absentTotal(absent) > 0) {
+    const beforeMarking = absent.beforeMarking ?? 0;
     lines.push(
-      `In no file of this export (kept, not mailed): ${n((absent.newlyAbsent ?? 0) + (absent.stillAbsent ?? 0) + beforeMarking)} clients, ` +
-        `${n(absent.newlyAbsent ?? 0)} of them for the first time` +
-        (beforeMarking > 0 ? `, ${n(beforeMarking)} missing since before this version's first night, marked, not counted` : ''),
+      `In no file of this export (kept, not mailed): ${n(absentTotal(absent))} clients, ${n(absent.newly)} of them for the first time` +
+        (beforeMarking > 0 ? `, ${n(beforeMarking)} ${ABSENT_BEFORE_MARKING_WORDS}, marked, not counted` : ''),
     );
   }
   if (admission?.rulesChanged) lines.push(`Rules changed since ${admission.lastNight?.runDate ?? 'the last night'}: ${admission.rulesChanged.join(', ')}`);

@@ -4,7 +4,7 @@ import { campaignWaitsFor } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
 import { TIERS, type Tier } from '#shared/model.ts';
 import type { RisingFigures } from '#shared/tiering/distribution.ts';
-import { MigrationWindows, TREND_RUNS, type NightlyReport, type TrendPoint } from '#shared/reports/nightly-report.ts';
+import { absentFiguresOf, absentTotal, MigrationWindows, TREND_RUNS, type NightlyReport, type TrendPoint } from '#shared/reports/nightly-report.ts';
 import { tierMovesOf } from '#shared/store/history-store.ts';
 import { absentOnNight } from '#shared/store/profile-store.ts';
 import { getRun, recentRuns } from '#shared/store/runs-store.ts';
@@ -100,6 +100,7 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
   const figures = summary.distribution.repurchase;
   const rising = risingOf(summary);
   const rejectsListedIn = rowListCutText(summary.report, 'rejects');
+  const absent = absentFiguresOf(summary.admission?.tonight);
   const warningBelow = config.reports.repurchaseWarningBelow;
   return {
     brandName: config.brandName,
@@ -141,7 +142,7 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
       ...(summary.report.rejectsObject ? { object: summary.report.rejectsObject } : {}),
       ...(rejectsListedIn ? { listedIn: rejectsListedIn } : {}),
     },
-    ...absentFigures(summary),
+    ...(absent ? { absent } : {}),
     trend: history.map(trendPoint),
     ...(sources.campaignResults ? { campaignResults: sources.campaignResults } : {}),
     ...(sources.campaignResultsError ? { campaignResultsError: sources.campaignResultsError } : {}),
@@ -150,19 +151,6 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
   };
 }
 
-/** How many clients the night found in no file (0 in summaries written before absence was counted). */
-function absentCount(summary: NightlyRunSummary): number {
-  const tonight = summary.admission?.tonight;
-  return (tonight?.newlyAbsent ?? 0) + (tonight?.stillAbsent ?? 0) + (tonight?.absentBeforeMarking ?? 0);
-}
-
-/** The clients the night found in no file, as its admission counted them (none in summaries written before). */
-function absentFigures(summary: NightlyRunSummary): Pick<NightlyReport, 'absent'> {
-  const tonight = summary.admission?.tonight;
-  if (tonight?.newlyAbsent === undefined) return {};
-  const beforeMarking = tonight.absentBeforeMarking ?? 0;
-  return { absent: { newly: tonight.newlyAbsent, still: tonight.stillAbsent ?? 0, ...(beforeMarking > 0 ? { beforeMarking } : {}) } };
-}
 
 /**
  * Buyers per segment in the map's order (a segment the map no longer names, from a changed
@@ -215,7 +203,7 @@ export async function gatherNightlyReport(options: GatherOptions): Promise<Night
   if (options.absentClients !== undefined) {
     const absent = options.absentClients;
     migrations.leaveOut(migrations.moverIds().filter((id) => absent.has(id)));
-  } else if (absentCount(summary) > 0) {
+  } else if (absentTotal(absentFiguresOf(summary.admission?.tonight)) > 0) {
     migrations.leaveOut(await absentOnNight(clients.documents, tables.profiles, migrations.moverIds(), runDate));
   }
   let campaignResults = options.campaignResults ?? undefined;

@@ -1,5 +1,6 @@
 import type { AdvisorFollowThrough } from '#shared/advisors/follow-through.ts';
 import type { CampaignResults } from '#shared/campaign-results/model.ts';
+import type { TonightFigures } from '#shared/nightly/guards.ts';
 import type { Reject, Stage, Tier, TierMove } from '#shared/model.ts';
 import type { Distribution, RepurchaseFigures, RisingFigures } from '#shared/tiering/distribution.ts';
 import { addDays } from '#shared/time.ts';
@@ -95,6 +96,21 @@ export interface NightlyReport {
   /** The advisors' follow-through (tasks, bought after a task against the control group, clients waiting for an advisor); absent without advisors. */
   advisors?: AdvisorFollowThrough;
 }
+
+/** The clients the night found in no file, as its admission counted them (undefined in summaries written before they were counted). */
+export function absentFiguresOf(tonight: Pick<TonightFigures, 'newlyAbsent' | 'stillAbsent' | 'absentBeforeMarking'> | undefined): NightlyReport['absent'] {
+  if (tonight?.newlyAbsent === undefined) return undefined;
+  const beforeMarking = tonight.absentBeforeMarking ?? 0;
+  return { newly: tonight.newlyAbsent, still: tonight.stillAbsent ?? 0, ...(beforeMarking > 0 ? { beforeMarking } : {}) };
+}
+
+/** All of them: for the first time, since an earlier night, and those missing since before absence was marked. */
+export function absentTotal(absent: NightlyReport['absent']): number {
+  return absent ? absent.newly + absent.still + (absent.beforeMarking ?? 0) : 0;
+}
+
+/** The words for those missing since before absence was marked, after their count ("4 missing since before ..."). */
+export const ABSENT_BEFORE_MARKING_WORDS = "missing since before this version's first night";
 
 /**
  * Tonight's and the long window's migrations, fed one tier-history record at a time so that a

@@ -6,7 +6,7 @@ import { boughtText, comparisonText, needsAdvisorText } from './advisor-figures.
 import { addDays } from '#shared/time.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
 import { MIGRATION_ORIGINS, movementCounts, type MigrationOrigin, type TierMatrix } from './migration.ts';
-import { MIGRATION_WINDOW_DAYS, type MigrationView, type NightlyReport, type TrendPoint } from './nightly-report.ts';
+import { ABSENT_BEFORE_MARKING_WORDS, absentTotal, MIGRATION_WINDOW_DAYS, type MigrationView, type NightlyReport, type TrendPoint } from './nightly-report.ts';
 import { dotIntervalChart, escapeXml, groupedBarChart, horizontalBarChart, lineChart, matrixChart, PALETTE } from './svg-charts.ts';
 import { percentText } from '#shared/percent.ts';
 
@@ -87,9 +87,9 @@ function headline(report: NightlyReport): string {
   const absent = report.absent;
   // Clients the export no longer has (shared/nightly/absent.ts): shown only when there are some.
   const beforeMarking = absent?.beforeMarking ?? 0;
-  if (absent && absent.newly + absent.still + beforeMarking > 0) {
-    const since = beforeMarking > 0 ? `, ${count(beforeMarking)} missing since before this version's first night (marked, not counted)` : '';
-    cards.push(card('Not in the export', e(count(absent.newly + absent.still + beforeMarking)), e(`${count(absent.newly)} since tonight${since}; kept, mailed nothing`), absent.newly > 0));
+  if (absent && absentTotal(absent) > 0) {
+    const since = beforeMarking > 0 ? `, ${count(beforeMarking)} ${ABSENT_BEFORE_MARKING_WORDS} (marked, not counted)` : '';
+    cards.push(card('Not in the export', e(count(absentTotal(absent))), e(`${count(absent.newly)} since tonight${since}; kept, mailed nothing`), absent.newly > 0));
   }
   return `<div class="cards">${cards.join('')}</div>`;
 }

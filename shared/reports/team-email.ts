@@ -2,7 +2,7 @@ import { TIERS } from '#shared/model.ts';
 import { displayMinor } from '#shared/money.ts';
 import { boughtText, comparisonText, needsAdvisorText, taskTallyText } from './advisor-figures.ts';
 import { movementCounts } from './migration.ts';
-import type { NightlyReport } from './nightly-report.ts';
+import { ABSENT_BEFORE_MARKING_WORDS, absentTotal, type NightlyReport } from './nightly-report.ts';
 import { escapeXml } from './svg-charts.ts';
 import { percentText, thresholdText } from '#shared/percent.ts';
 
@@ -83,8 +83,8 @@ function figures(report: NightlyReport): [string, string][] {
   rows.push(['Rising clients', report.rising ? count(report.rising.clients) : '–']);
   rows.push(['Rejected rows', `${count(report.rejects.rejected)} of ${count(report.rejects.rows)}`]);
   const beforeMarking = report.absent?.beforeMarking ?? 0;
-  const absentClients = (report.absent?.newly ?? 0) + (report.absent?.still ?? 0) + beforeMarking;
-  const sinceBefore = beforeMarking > 0 ? `, ${count(beforeMarking)} missing since before this version's first night, marked, not counted` : '';
+  const absentClients = absentTotal(report.absent);
+  const sinceBefore = beforeMarking > 0 ? `, ${count(beforeMarking)} ${ABSENT_BEFORE_MARKING_WORDS}, marked, not counted` : '';
   if (absentClients > 0) rows.push(['Not in the export', `${count(absentClients)} clients (${count(report.absent?.newly ?? 0)} since tonight${sinceBefore}), mailed nothing`]);
   for (const segment of report.campaignResults?.segments ?? []) {
     if (segment.tier !== 'all') continue;

@@ -5,6 +5,7 @@ import { renderTeamEmail, reportWarnings } from '#shared/reports/team-email.ts';
 import { buildNightlyReport } from '#shared/nightly/report.ts';
 import { MigrationWindows } from '#shared/reports/nightly-report.ts';
 import { renderNightlyReportHtml } from '#shared/reports/render-html.ts';
+import { formatNightlySummary } from '#local/format.ts';
 import { emptyReport, firstNightReport, moves, normalReport, profiles, reportConfig, RUN_DATE, summary } from '#test/support/nightly-reports.ts';
 import { wellFormedProblems } from './markup.ts';
 
@@ -87,11 +88,15 @@ describe('team email with a presigned report link', () => {
 
 describe('clients in no file of the export', () => {
   /** Tonight's summary as a night that found clients in no file records it (admission.tonight). */
-  const withAbsent = (newlyAbsent: number, stillAbsent: number) => {
+  const absentNight = (newlyAbsent: number, stillAbsent: number, absentBeforeMarking?: number) => {
     const tonight = profiles(300, 7);
     const base = summary(RUN_DATE, tonight);
-    const figures = { clients: 300, orderLines: 900, revenue12mMinor: 1, buyers: 200, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent, stillAbsent };
-    return buildNightlyReport({ config: reportConfig(), summary: { ...base, admission: { tonight: figures } }, history: [], migrations: MigrationWindows.of(RUN_DATE, moves(tonight)) });
+    const figures = { clients: 300, orderLines: 900, revenue12mMinor: 1, buyers: 200, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent, stillAbsent, ...(absentBeforeMarking === undefined ? {} : { absentBeforeMarking }) };
+    return { summary: { ...base, admission: { tonight: figures } }, tonight };
+  };
+  const withAbsent = (newlyAbsent: number, stillAbsent: number, absentBeforeMarking?: number) => {
+    const night = absentNight(newlyAbsent, stillAbsent, absentBeforeMarking);
+    return buildNightlyReport({ config: reportConfig(), summary: night.summary, history: [], migrations: MigrationWindows.of(RUN_DATE, moves(night.tonight)) });
   };
 
   it('warns the team of clients missing for the first time, and lists every missing one among the figures', () => {
@@ -103,6 +108,21 @@ describe('clients in no file of the export', () => {
     const html = renderNightlyReportHtml(report);
     expect(html).toContain('Not in the export');
     expect(wellFormedProblems(html, { html: true })).toEqual([]);
+  });
+
+  it('counts those missing since before a version that marked absence apart, in the same words on the three screens', () => {
+    // The first night after an upgrade (guards.ts withAbsentBeforeMarking): 1 lost tonight, 4 missing since before it.
+    const report = withAbsent(1, 12, 4);
+    expect(report.absent).toEqual({ newly: 1, still: 12, beforeMarking: 4 });
+    const email = renderTeamEmail(report, location);
+    const line = "17 clients (1 since tonight, 4 missing since before this version's first night, marked, not counted), mailed nothing";
+    expect(email.text).toContain(line);
+    expect(email.html).toContain(line.replace("'", '&#39;'));
+    const html = renderNightlyReportHtml(report);
+    expect(html).toContain('1 since tonight, 4 missing since before this version&#39;s first night (marked, not counted); kept, mailed nothing');
+    expect(formatNightlySummary(absentNight(1, 12, 4).summary)).toContain(
+      "In no file of this export (kept, not mailed): 17 clients, 1 of them for the first time, 4 missing since before this version's first night, marked, not counted",
+    );
   });
 
   it('does not warn of clients missing since an earlier night, and says nothing when none is missing', () => {
