@@ -6,8 +6,8 @@ import { addMinor } from '#shared/money.ts';
 import { getRun, putRun, recentRuns, runsAfter } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import type { Log } from '#shared/log.ts';
-import { addDays, isoInstant } from '#shared/time.ts';
-import { runClock } from '#shared/tiering/profile.ts';
+import { addDays } from '#shared/time.ts';
+import { runClockAt } from '#shared/tiering/profile.ts';
 import { catalogueViolations, nightRules, plausibilityViolations, ruleChanges, withAbsentBeforeMarking, type ErasedSinceLastNight, type LastNight, type NightFigures, type NightMoves, type TonightFigures } from './guards.ts';
 import { wholeSummaryOf } from './runs-item.ts';
 import { NIGHTLY_JOB, type NightAdmission, type NightInProgress, type NightlyRunSummary } from './summary.ts';
@@ -221,7 +221,7 @@ export async function admitNight(options: AdmitOptions): Promise<NightAdmission>
     status: 'writing',
     runId: options.runId,
     startedAt: new Date(options.startedAt).toISOString(),
-    clockAt: isoInstant(runClock(runDate, config.timeZone).now),
+    clockAt: runClockAt(runDate, config.timeZone),
   };
   await putRun(clients.documents, table, { ...marker });
   return {

@@ -24,13 +24,13 @@ import { missingBeforeImages, readBeforeImages } from '#shared/store/night-plans
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { compareStrings, SkuLabels, type SkuLabelEntry } from '#shared/tiering/client-columns.ts';
-import { rfmMeasures, runClock, streamProfiles } from '#shared/tiering/profile.ts';
+import { rfmMeasures, runClock, runClockAt, streamProfiles } from '#shared/tiering/profile.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { isTierUpgrade, tierRank } from '#shared/tiering/tiers.ts';
 import { acceptedOrderLines, acceptedRows, addShardFigures, admitNight, confirmWriter, emptyShardFigures, MONEY_FIGURES, NightRefusedError, type ShardFigures } from './admission.ts';
 import { futureNightRefusal } from './run-date.ts';
 import { nightRules, unexplainedLapse, type LapseClock } from './guards.ts';
-import { addDays, daysBetweenDates, isoInstant } from '#shared/time.ts';
+import { addDays, daysBetweenDates } from '#shared/time.ts';
 import { absenceOwner, absentClientsOf, mergedSinceSnapshot, type ShardAbsentClients } from './absent.ts';
 import { applyNight, nightDueIndexing, restoreUnseen } from './apply.ts';
 import { beforeState, loadNightBase, type NightBase } from './base.ts';
@@ -816,7 +816,7 @@ export async function finishNight(
     currency: config.currency,
     rules: nightRules(config),
     startedAt: new Date(run.startedAt).toISOString(),
-    clockAt: isoInstant(runClock(runDate, config.timeZone).now),
+    clockAt: runClockAt(runDate, config.timeZone),
     durationMs: 0,
     // Shards run side by side: each phase took as long as its slowest shard.
     timingsMs: { read: max((o) => o.timingsMs.read), compute: max((o) => o.timingsMs.compute), load: max((o) => o.timingsMs.load), write: max((o) => o.timingsMs.write) },

@@ -422,7 +422,10 @@ export function mergeIncrementOrders(stored: ClientProfile, increment: ClientPro
       if (!before) merged.skus[sku] = purchase;
       else if (purchase.lastPurchasedAt > before.lastPurchasedAt) merged.skus[sku] = withLaterPurchase(before, purchase, stockUps);
       // A late order, before the stored purchases: the night regroups its units; until then it is the SKU's first purchase (what firstOrderAt, moved to it above, bought).
-      else if (Date.parse(firstPurchaseOf(purchase)) < Date.parse(firstPurchaseOf(before))) merged.skus[sku] = withFirstPurchase(before, firstPurchaseOf(purchase));
+      else {
+        const first = firstPurchaseOf(purchase);
+        if (Date.parse(first) < Date.parse(firstPurchaseOf(before))) merged.skus[sku] = withFirstPurchase(before, first);
+      }
     }
   }
   return merged;
@@ -989,8 +992,9 @@ async function readIncrement(context: {
   const taken = new Map([...takenAddresses(hourClients)].filter(([holder]) => viaAddress.has(holder)));
   const leftForNight = taken.size === 0 ? 0 : await withoutTakenLines(aggregator, taken, (handlers) => readExport(source, handlers, { config, now, checkRejectShares: false, mergedBefore }).then(() => undefined));
   // Lines under no row's address: a former address of a client of the increment, as the night reads them (hour-addresses.ts).
-  const linked = await linkFormerAddresses({ aggregator, hourClients, isUnknown: (id) => ours.has(id) && !stored.has(id), clients, config, log });
-  const unknownCustomers = orphans.rejectsOf((id) => ours.has(id) && !stored.has(id) && !linked.has(id));
+  const unknownToTheBase = (id: string) => ours.has(id) && !stored.has(id);
+  const linked = await linkFormerAddresses({ aggregator, hourClients, isUnknown: unknownToTheBase, clients, config, log });
+  const unknownCustomers = orphans.rejectsOf((id) => unknownToTheBase(id) && !linked.has(id));
   if (unknownCustomers.customerIds.length > 0) {
     const unknown = new Set(unknownCustomers.customerIds);
     aggregator.dropClients((id) => unknown.has(id));

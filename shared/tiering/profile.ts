@@ -46,6 +46,11 @@ export function runClock(runDate: string, timeZone: string): RunClock {
   };
 }
 
+/** The night's clock as a night records it in the runs table (clockAt): the hour reads it instead of the run date in a zone the brand may have moved since. */
+export function runClockAt(runDate: string, timeZone: string): string {
+  return isoInstant(runClock(runDate, timeZone).now);
+}
+
 interface Environment extends RunClock {
   runDate: string;
   /** Day number of runDate (see LocalDays). */
