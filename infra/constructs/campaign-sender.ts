@@ -8,7 +8,7 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SCHEDULED_RUN_MAX_DELAY_MINUTES } from '#shared/sender/campaigns-event.ts';
 import { CAMPAIGN_RUN_TIMEOUT_MINUTES } from '#shared/config.ts';
-import { catalogKey, categoryAffinityKey, incrementalPrefix, rosterKey } from '#shared/store/buckets.ts';
+import { addressBookKey, catalogKey, categoryAffinityKey, incrementalPrefix, rosterKey } from '#shared/store/buckets.ts';
 import { acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import type { Settings } from '#infra/settings.ts';
@@ -75,6 +75,8 @@ export class CampaignSender extends Construct {
     // Profiles and runs are written too: incremental exports are merged in, each once (a runs marker).
     // The advisors' tasks: created and settled by the sender (one touch, shared/sender/advisor-tasks.ts).
     storage.grantTables(this.sender, { profiles: 'readWrite', runs: 'readWrite', sendLedger: 'readWrite', suppression: 'read', advisorTasks: 'readWrite', couponCodes: 'readWrite' });
+    // The first indexed hour after a night deletes the floors its writers noted (shared/sender/run.ts).
+    storage.grantClearDueIndexFloors(this.sender);
     storage.grantReadExports(this.sender, `${incrementalPrefix(storage.config)}/`);
     // The coupon pools the brand uploads, one CSV per campaign (shared/sender/coupons.ts).
     storage.grantReadExports(this.sender, `${storage.config.coupons.poolsPrefix}/`);
@@ -83,6 +85,8 @@ export class CampaignSender extends Construct {
     storage.grantObject(this.sender, categoryAffinityKey(storage.config), 'read');
     // The advisors roster the nightly run keeps: personal notes go out in the advisor's name.
     storage.grantObject(this.sender, rosterKey(storage.config), 'read');
+    // A Shopify increment's order under an address no row of it carries: the book says whose former address it is (ingest.ts linkFormerAddresses).
+    storage.grantObject(this.sender, addressBookKey(storage.config), 'read');
     // A due client on the erasure list (a profile written while the erasure was recorded) is erased again.
     storage.grantEraseTraces(this.sender);
     feedback.unsubscribeSecret.grantRead(this.sender.role);

@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import type { Config } from '#shared/config.ts';
 import { workPrefix } from '#shared/store/buckets.ts';
 import { ADDRESS_BOOK_LEASE } from '#shared/store/address-book.ts';
+import { DUE_INDEX_FLOOR_JOB } from '#shared/store/due-index-store.ts';
 import { ERASURE_KEY_PREFIX } from '#shared/store/erasure-store.ts';
 import { TABLES, tableName, type KeyAttribute, type TableDefinition, type TableId } from '#shared/store/tables.ts';
 import { acknowledgeWildcardResource } from '#infra/nag.ts';
@@ -164,6 +165,20 @@ export class Storage extends Construct {
         actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         resources: [this.tables.runs.tableArn],
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [ADDRESS_BOOK_LEASE.job] } },
+      }),
+    );
+  }
+
+  /**
+   * The night writers' due-index floors (due-index-store.ts): the first hour after a night's writes
+   * deletes them (clearDueIndexFloors), the runs table's floor items only.
+   */
+  grantClearDueIndexFloors(grantee: Grantee): void {
+    grantee.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:DeleteItem'],
+        resources: [this.tables.runs.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [DUE_INDEX_FLOOR_JOB] } },
       }),
     );
   }

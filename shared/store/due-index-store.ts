@@ -76,7 +76,7 @@ async function updateUnlessLater(documents: DocumentSender, runsTable: string, a
  * the oldest instant its attempts computed their values at and how many times it was noted. An hour
  * deletes one only as it read it (notes unchanged): a retry noting it again since keeps it.
  */
-const DUE_INDEX_FLOOR_JOB = 'due-index-floor';
+export const DUE_INDEX_FLOOR_JOB = 'due-index-floor';
 
 /** A night writer's floor, as an hour read it. */
 export interface DueIndexFloor {

@@ -671,7 +671,7 @@ describe('least privilege', () => {
     }
   });
 
-  it('campaigns: merges incremental exports, reads the catalogue, its category affinity and suppression, claims in the ledger, sends as its identity, erases an erased client again', () => {
+  it('campaigns: merges incremental exports, reads the catalogue, its category affinity, the address book and suppression, claims in the ledger, sends as its identity, erases an erased client again', () => {
     const pairs = allowedPairs(synth.json, roleOf('campaigns'), labels);
     const ses = pairs.filter((p) => p.startsWith('ses:'));
     expect(pairs.filter((p) => !p.startsWith('ses:'))).toEqual(
@@ -686,6 +686,8 @@ describe('least privilege', () => {
         's3:GetObject <bucket>/reports/catalog/category-affinity.json',
         // The advisors roster: personal notes in the advisor's name, their tasks first.
         's3:GetObject <bucket>/reports/catalog/advisors.json',
+        // The address book: a Shopify increment's order under a client's former address.
+        's3:GetObject <bucket>/reports/state/address-book.json',
         ...tableRead('advisorTasks'),
         ...tableWrite('advisorTasks'),
         ...tableRead('couponCodes'),
@@ -694,6 +696,8 @@ describe('least privilege', () => {
         ...tableWrite('profiles'),
         ...tableRead('runs'),
         ...tableWrite('runs'),
+        // The night writers' due-index floors, deleted by the first hour after them (the condition below).
+        'dynamodb:DeleteItem <table:runs>',
         ...tableRead('sendLedger'),
         ...tableWrite('sendLedger'),
         ...tableRead('suppression'),
@@ -715,8 +719,13 @@ describe('least privilege', () => {
         { StringLike: { 's3:prefix': ['reports/catalog/products.json'] } },
         // The same for the category affinity, before the first night writes it.
         { StringLike: { 's3:prefix': ['reports/catalog/category-affinity.json'] } },
+        // And for the address book, before a Shopify night writes it.
+        { StringLike: { 's3:prefix': ['reports/state/address-book.json'] } },
       ]),
     );
+    // Of the runs table, it deletes the floors only.
+    const runsDeletes = statementsFor(synth.json, roleOf('campaigns'), 'dynamodb:DeleteItem').filter((s) => /runs/i.test(JSON.stringify(s.Resource)));
+    expect(runsDeletes.map((s) => s.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['due-index-floor'] } }]);
     expect(ses).toEqual([
       // The send quota and sending status, read before each run: an account-level action, no resource type.
       'ses:GetAccount *',
