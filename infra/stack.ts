@@ -145,6 +145,10 @@ export class ClienteleStack extends Stack {
       value: this.feedback.sesEventsDeadLetters.queueUrl,
       description: 'SES events the ses-events function could not process: replay each into the function once fixed (docs/deploy.md)',
     });
+    new CfnOutput(this, 'CampaignsFunctionName', {
+      value: this.campaignSender.sender.fn.functionName,
+      description: 'The hourly campaign sender: invoke it for the current hour to catch up after an outage (README: After an outage)',
+    });
     new CfnOutput(this, 'ForgetFunctionName', {
       value: this.erasure.forget.fn.functionName,
       description: `Right to erasure: ${FORGET_COMMAND} (or {"email":"..."})`,

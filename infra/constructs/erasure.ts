@@ -12,7 +12,15 @@ import type { Storage } from './storage.ts';
  * takes the name from the outputs first). AWS CLI v2 reads --payload as base64 unless told it is raw:
  * without the flag the call fails and erases no one.
  */
-export const FORGET_COMMAND = `aws lambda invoke --function-name <ForgetFunctionName> --cli-binary-format raw-in-base64-out --payload '{"customerId":"C000123"}' out.json`;
+/** How long a forget may run: a lookup by email scans the profiles table. */
+const FORGET_TIMEOUT_MINUTES = 5;
+
+/**
+ * The operator's erasure command. The AWS CLI waits 60 s for an answer by default, then calls
+ * again: a forget by email on a large base would be invoked again and reported failed while it
+ * runs, so the command waits as long as the function may run.
+ */
+export const FORGET_COMMAND = `aws lambda invoke --function-name <ForgetFunctionName> --cli-binary-format raw-in-base64-out --cli-read-timeout ${FORGET_TIMEOUT_MINUTES * 60} --payload '{"customerId":"C000123"}' out.json`;
 
 export interface ErasureProps {
   storage: Storage;
@@ -37,8 +45,7 @@ export class Erasure extends Construct {
       description: 'Right to erasure: a client deleted, a hashed erasure entry kept',
       environment: { CLIENTELE_CONFIG: props.configJson },
       logRetention: props.logRetention,
-      // A lookup by email scans the profiles table.
-      timeout: Duration.minutes(5),
+      timeout: Duration.minutes(FORGET_TIMEOUT_MINUTES),
       memorySize: 512,
     });
     // The client's profiles, by id or by address; the suppression list's entries of theirs, and the erasure entries it records.

@@ -856,7 +856,10 @@ describe('feedback', () => {
 describe('erasure', () => {
   it('gives the operator one erasure command, in the ForgetFunctionName output and the README, that AWS CLI v2 runs as written', () => {
     // CLI v2 reads --payload as base64 unless told it is raw: without the flag the call fails and erases no one.
-    expect(FORGET_COMMAND).toMatch(/^aws lambda invoke --function-name <ForgetFunctionName> --cli-binary-format raw-in-base64-out --payload '\{/);
+    expect(FORGET_COMMAND).toMatch(/^aws lambda invoke --function-name <ForgetFunctionName> --cli-binary-format raw-in-base64-out --cli-read-timeout 300 --payload '\{/);
+    // The CLI waits for the answer as long as the function may run (by default it calls again after 60 s).
+    const forget = resourcesOf('AWS::Lambda::Function').find(([id]) => id === logicalId(synth.stack.erasure.forget.fn));
+    expect(forget?.[1].Properties.Timeout).toBe(300);
     const outputs = synth.template.findOutputs('ForgetFunctionName') as Record<string, { Value: unknown; Description?: string }>;
     expect(outputs.ForgetFunctionName).toMatchObject({ Value: { Ref: logicalId(synth.stack.erasure.forget.fn) } });
     expect(outputs.ForgetFunctionName?.Description).toContain(FORGET_COMMAND);
@@ -874,6 +877,15 @@ describe('erasure', () => {
 
 describe('alarms', () => {
   const alarms = () => resourcesOf('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+
+  it('lists every alarm on a log line in the operator\'s alarm table (docs/deploy.md), under the name the stack gives it', () => {
+    const deployDoc = readFileSync(join(PROJECT_ROOT, 'docs', 'deploy.md'), 'utf8');
+    const rows = deployDoc.split('\n').filter((line) => line.startsWith('| `<stack> '));
+    for (const { alert } of [...Object.values(SENDER_ALERTS), ...Object.values(NIGHTLY_ALERTS), ...Object.values(FEEDBACK_ALERTS)]) {
+      expect(rows.some((row) => row.startsWith(`| \`<stack> ${alert}\``)), alert).toBe(true);
+      expect(alarms().some((a) => a.AlarmName === `${synth.stack.stackName} ${alert}`), alert).toBe(true);
+    }
+  });
 
   it('mails the alarms to alarmEmail, and warns at synth when nobody would receive them', () => {
     synth.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@maison.example' });
