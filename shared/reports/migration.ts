@@ -1,4 +1,4 @@
-import { TIERS, type Tier, type TierMove } from '#shared/model.ts';
+import { isTierUpgrade, TIERS, type Tier, type TierMove } from '#shared/model.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
 
 /**
@@ -101,18 +101,24 @@ export function tierMigration(moves: Iterable<TierMove>, currentTiers: Record<Ti
   return accumulator.matrix(currentTiers);
 }
 
-/** A matrix read as a sentence: how many went up, down, arrived new, stayed. */
-export function movementCounts(matrix: TierMatrix): { up: number; down: number; arrived: number; unchanged: number } {
+/**
+ * A matrix read as a sentence: how many went up, down, arrived new, stayed, and the known
+ * prospects who bought for the first time, apart: as the summary's upgrades count them (isTierUpgrade),
+ * a first purchase is no move up.
+ */
+export function movementCounts(matrix: TierMatrix): { up: number; down: number; arrived: number; firstPurchases: number; unchanged: number } {
   let up = 0;
   let down = 0;
   let arrived = 0;
+  let firstPurchases = 0;
   for (const from of MIGRATION_ORIGINS) {
     for (const to of TIERS) {
       const n = matrix.counts[from][to];
       if (from === 'new') arrived += n;
-      else if (tierRank(to) > tierRank(from)) up += n;
+      else if (isTierUpgrade(from, to)) up += n;
+      else if (tierRank(to) > tierRank(from)) firstPurchases += n;
       else if (tierRank(to) < tierRank(from)) down += n;
     }
   }
-  return { up, down, arrived, unchanged: matrix.total - matrix.moved };
+  return { up, down, arrived, firstPurchases, unchanged: matrix.total - matrix.moved };
 }

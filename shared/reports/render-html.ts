@@ -181,8 +181,9 @@ function matrixFigure(id: string, title: string, matrix: TierMatrix): string {
 }
 
 function movementSummary(matrix: TierMatrix): string {
-  const { up, down, arrived, unchanged } = movementCounts(matrix);
-  return `<p class="legend"><span class="up">▲ ${e(count(up))} up</span> · <span class="down">▼ ${e(count(down))} down</span> · <span class="new">● ${e(count(arrived))} new</span> · ${e(count(unchanged))} unchanged</p>`;
+  const { up, down, arrived, firstPurchases, unchanged } = movementCounts(matrix);
+  const bought = firstPurchases > 0 ? ` · <span class="new">● ${e(count(firstPurchases))} first purchase${firstPurchases === 1 ? '' : 's'}</span>` : '';
+  return `<p class="legend"><span class="up">▲ ${e(count(up))} up</span> · <span class="down">▼ ${e(count(down))} down</span> · <span class="new">● ${e(count(arrived))} new</span>${bought} · ${e(count(unchanged))} unchanged</p>`;
 }
 
 function migrationBlock(title: string, id: string, view: MigrationView, report: NightlyReport, firstNight: boolean, emptyText: string): string {

@@ -52,7 +52,8 @@ export function reportWarnings(report: NightlyReport, publishingError?: string):
   }
   const downgrades = report.trend[report.trend.length - 1]?.downgrades ?? 0;
   const vicLosses = report.sincePreviousNight.matrix.counts.VIC;
-  const vicDown = vicLosses.Core + vicLosses.Potential + vicLosses.Entry;
+  // Down to Prospect too: every order refunded or cancelled, the loss the team most needs to hear of.
+  const vicDown = vicLosses.Core + vicLosses.Potential + vicLosses.Entry + vicLosses.Prospect;
   if (vicDown > 0) warnings.push(`${count(vicDown)} VIC clients moved down a tier tonight (${count(downgrades)} downgrades in all).`);
   if (!report.clv.fitted && report.distribution.clients > 0) {
     warnings.push(`No CLV predictions tonight${report.clv.skippedReason ? `: ${report.clv.skippedReason}` : ''}.`);
@@ -63,10 +64,15 @@ export function reportWarnings(report: NightlyReport, publishingError?: string):
   return warnings;
 }
 
+/** Known prospects who bought for the first time tonight, after the moves (none: nothing said). */
+function firstPurchaseText(firstPurchases: number): string {
+  return firstPurchases === 0 ? '' : `, ${count(firstPurchases)} first purchase${firstPurchases === 1 ? '' : 's'}`;
+}
+
 /** Headline figures as label/value pairs, shared by the HTML and the text part. */
 function figures(report: NightlyReport): [string, string][] {
   const d = report.distribution;
-  const { up, down, arrived: newClients } = movementCounts(report.sincePreviousNight.matrix);
+  const { up, down, arrived: newClients, firstPurchases } = movementCounts(report.sincePreviousNight.matrix);
   const rows: [string, string][] = [
     ['Clients', `${count(d.clients)} (${count(d.buyers)} buyers)`],
     ['12-month revenue', displayMinor(d.revenueMinor, report.currency)],
@@ -74,7 +80,7 @@ function figures(report: NightlyReport): [string, string][] {
     ['VIC share of revenue', percentText(d.tiers.VIC.revenueShare)],
     [
       report.sincePreviousNight.previousRunDate ? `Since ${report.sincePreviousNight.previousRunDate}` : 'Tonight',
-      report.sincePreviousNight.previousRunDate ? `${count(up)} up, ${count(down)} down, ${count(newClients)} new` : `first night: ${count(newClients)} new clients`,
+      report.sincePreviousNight.previousRunDate ? `${count(up)} up, ${count(down)} down, ${count(newClients)} new${firstPurchaseText(firstPurchases)}` : `first night: ${count(newClients)} new clients`,
     ],
   ];
   const repurchase = report.repurchase.figures;

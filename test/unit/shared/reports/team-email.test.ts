@@ -6,7 +6,7 @@ import { buildNightlyReport } from '#shared/nightly/report.ts';
 import { MigrationWindows } from '#shared/reports/nightly-report.ts';
 import { renderNightlyReportHtml } from '#shared/reports/render-html.ts';
 import { formatNightlySummary } from '#local/format.ts';
-import { emptyReport, firstNightReport, moves, normalReport, profiles, reportConfig, RUN_DATE, summary } from '#test/support/nightly-reports.ts';
+import { emptyReport, firstNightReport, history, moves, normalReport, profiles, reportConfig, RUN_DATE, summary } from '#test/support/nightly-reports.ts';
 import { wellFormedProblems } from './markup.ts';
 
 const location = { reportObject: 's3://clientele-exports/reports/nightly/2026-11-23/report.html' };
@@ -83,6 +83,26 @@ describe('team email with a presigned report link', () => {
     expect(email.html).toContain(`href="${link.url.replace('&', '&amp;')}"`);
     expect(email.html).toContain('Open the full report with its charts');
     expect(email.text).toContain('Stored at s3://bucket/reports/report.html');
+  });
+});
+
+describe('tier moves on every screen', () => {
+  it('counts a known prospect\'s first purchase apart from the moves up (as the summary and the CLI do), and warns of a VIC fallen to Prospect', () => {
+    const tonight = profiles(300, 7);
+    const prospect = tonight.find((p) => p.tier === 'Entry');
+    const vic = tonight.find((p) => p.tier === 'Prospect');
+    if (!prospect || !vic) throw new Error('the fixture has an Entry client and a Prospect');
+    // One prospect bought for the first time (Prospect → Entry); one VIC's only order was refunded (VIC → Prospect).
+    const migrations = MigrationWindows.of(RUN_DATE, [
+      { customerId: prospect.customerId, runDate: RUN_DATE, fromTier: 'Prospect', toTier: 'Entry' },
+      { customerId: vic.customerId, runDate: RUN_DATE, fromTier: 'VIC', toTier: 'Prospect' },
+    ]);
+    const report = buildNightlyReport({ config: reportConfig(), summary: summary(RUN_DATE, tonight), history: history(3), migrations });
+    const email = renderTeamEmail(report, location);
+    expect(email.text).toMatch(/Since \d{4}-\d{2}-\d{2}: 0 up, 1 down, 0 new, 1 first purchase\n/);
+    expect(reportWarnings(report).filter((w) => w.startsWith('1 VIC clients moved down a tier tonight'))).toHaveLength(1);
+    const html = renderNightlyReportHtml(report);
+    expect(html).toContain('▲ 0 up</span> · <span class="down">▼ 1 down</span> · <span class="new">● 0 new</span> · <span class="new">● 1 first purchase</span>');
   });
 });
 
