@@ -200,7 +200,7 @@ export async function admitNight(options: AdmitOptions): Promise<NightAdmission>
   // Without products tonight the night keeps the catalogue (writeShard).
   const tonight: TonightFigures = withAbsentBeforeMarking({ ...options.tonight, catalogueSkus: productSkus > 0 ? productSkus : catalogueBefore }, lastNight);
   const violations = [
-    ...plausibilityViolations(tonight, lastNight, config.plausibility),
+    ...plausibilityViolations(tonight, lastNight, config.plausibility, config.currency),
     ...(productSkus > 0 ? catalogueViolations({ productSkus, storedSkus: catalogueBefore }, config.plausibility) : []),
   ];
   const rulesChanged = last?.rules ? ruleChanges(last.rules, nightRules(config)) : [];

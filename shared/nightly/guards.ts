@@ -1,6 +1,7 @@
 import type { Config } from '#shared/config.ts';
 import type { Stage } from '#shared/model.ts';
 import { lapseDepth, lapseDepthOfStage } from '#shared/tiering/lifecycle.ts';
+import { displayMinor } from '#shared/money.ts';
 import { absentBefore } from './absent.ts';
 import { thresholdText } from '#shared/percent.ts';
 
@@ -228,7 +229,7 @@ const MOVES: Record<ShareCheck, { limit: (limits: Config['plausibility']) => num
  * (downgrades, upgrades, unexplained lapses) above their share of its buyers, the clients erased
  * since that night left out of its figures. Empty on a first night (nothing to compare).
  */
-export function plausibilityViolations(tonight: TonightFigures, lastCompleted: LastNight | undefined, limits: Config['plausibility']): GuardViolation[] {
+export function plausibilityViolations(tonight: TonightFigures, lastCompleted: LastNight | undefined, limits: Config['plausibility'], currency: string): GuardViolation[] {
   if (!lastCompleted) return [];
   const lastNight = lastNightWithoutErased(lastCompleted, tonight);
   const erased = tonight.erasedSinceLastNight ?? 0;
@@ -242,12 +243,14 @@ export function plausibilityViolations(tonight: TonightFigures, lastCompleted: L
   for (const [check, now, before] of drops) {
     if (before <= 0 || !exceeds(before - now, before, limits.maxDropShare)) continue;
     const fall = (before - now) / before;
+    // Revenue as every other screen shows money (its minor units would read 100 times the amount in USD).
+    const figure = (value: number) => (check === 'revenue12m' ? displayMinor(value, currency) : value.toLocaleString('en-US'));
     violations.push({
       check,
       tonight: now,
       lastNight: before,
       limit: limits.maxDropShare,
-      message: `${FIGURE_NAMES[check]} fell by ${thresholdText(fall)} since ${lastNight.runDate} (${now.toLocaleString('en-US')} against ${before.toLocaleString('en-US')}${erasedNote}), more than the ${thresholdText(limits.maxDropShare)} allowed`,
+      message: `${FIGURE_NAMES[check]} fell by ${thresholdText(fall)} since ${lastNight.runDate} (${figure(now)} against ${figure(before)}${erasedNote}), more than the ${thresholdText(limits.maxDropShare)} allowed`,
     });
   }
   for (const [check, move] of Object.entries(MOVES) as [ShareCheck, (typeof MOVES)[ShareCheck]][]) {

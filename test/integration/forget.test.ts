@@ -355,7 +355,7 @@ describe('an erased client met again', () => {
     // Her rows still in the export, and eight other clients' orders missing: a real drop, refused.
     const broken = await night('guards-broken', ids.slice(0, 22));
     await expect(runNightly({ clock: Date.now, runDate: '2026-11-23', runId: 'g-2a', config, clients: aws.clients, source: broken })).rejects.toThrow(
-      '12-month revenue fell by 27.59% since 2026-11-22 (12,600,000 against 17,400,000, its 1 client(s) erased since left out)',
+      '12-month revenue fell by 27.59% since 2026-11-22 (USD 126,000.00 against USD 174,000.00, its 1 client(s) erased since left out)',
     );
     // The export as it was: the forget alone refuses nothing.
     const next = await runNightly({ clock: Date.now, runDate: '2026-11-23', runId: 'g-2b', config, clients: aws.clients, source: full });

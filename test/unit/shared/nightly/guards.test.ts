@@ -49,15 +49,15 @@ describe('plausibilityViolations', () => {
   });
 
   it('finds nothing on a first night, however small tonight is and however many move down', () => {
-    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 1_000, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 }, undefined, limits)).toEqual([]);
+    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 1_000, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 }, undefined, limits, 'USD')).toEqual([]);
   });
 
   it('finds nothing when tonight is as last night was', () => {
-    expect(plausibilityViolations(unchanged(lastNight), lastNight, limits)).toEqual([]);
+    expect(plausibilityViolations(unchanged(lastNight), lastNight, limits, 'USD')).toEqual([]);
   });
 
   it('fails a night whose clients fell by more than the allowed share, naming the figure and the last night', () => {
-    const violations = plausibilityViolations({ ...unchanged(lastNight), clients: 7_000 }, lastNight, limits);
+    const violations = plausibilityViolations({ ...unchanged(lastNight), clients: 7_000 }, lastNight, limits, 'USD');
     expect(violations).toEqual([
       {
         check: 'clients',
@@ -70,56 +70,59 @@ describe('plausibilityViolations', () => {
   });
 
   it('fails a night whose order lines fell by more than the allowed share, naming the figure and the last night', () => {
-    const violations = plausibilityViolations({ ...unchanged(lastNight), orderLines: 25_000 }, lastNight, limits);
+    const violations = plausibilityViolations({ ...unchanged(lastNight), orderLines: 25_000 }, lastNight, limits, 'USD');
     expect(violations).toHaveLength(1);
     expect(violations[0]).toMatchObject({ check: 'orderLines', tonight: 25_000, lastNight: 50_000, limit: 0.2 });
     expect(violations[0]?.message).toBe('order lines fell by 50% since 2026-03-01 (25,000 against 50,000), more than the 20% allowed');
   });
 
   it('fails a night whose 12-month revenue fell by more than the allowed share, naming the figure and the last night', () => {
-    const violations = plausibilityViolations({ ...unchanged(lastNight), revenue12mMinor: 600_000_000 }, lastNight, limits);
+    const violations = plausibilityViolations({ ...unchanged(lastNight), revenue12mMinor: 600_000_000 }, lastNight, limits, 'USD');
     expect(violations).toHaveLength(1);
     expect(violations[0]).toMatchObject({ check: 'revenue12m', tonight: 600_000_000, lastNight: 800_000_000, limit: 0.2 });
-    expect(violations[0]?.message).toContain('12-month revenue fell by 25% since 2026-03-01');
+    expect(violations[0]?.message).toContain('12-month revenue fell by 25% since 2026-03-01 (USD 6,000,000.00 against USD 8,000,000.00)');
+    // In the brand's currency, as every screen shows money: a yen has no minor unit.
+    const [yen] = plausibilityViolations({ ...unchanged(lastNight), revenue12mMinor: 600_000_000 }, lastNight, limits, 'JPY');
+    expect(yen?.message).toContain('(JPY 600,000,000 against JPY 800,000,000)');
   });
 
   it('leaves the clients erased since the last night out of its figures: a forget alone passes, a real drop besides it still fails', () => {
     // One big client forgotten since: 1 client, a quarter of the revenue, 1 buyer. Their lines stay in the export.
     const erased = { erasedSinceLastNight: 1, erasedSinceLastNightRevenue12mMinor: 200_000_000, erasedSinceLastNightBuyers: 1 };
     const withoutThem = { ...unchanged(lastNight), clients: 9_999, revenue12mMinor: 600_000_000, buyers: 3_999 };
-    expect(plausibilityViolations(withoutThem, lastNight, limits).map((v) => v.check)).toEqual(['revenue12m']);
-    expect(plausibilityViolations({ ...withoutThem, ...erased }, lastNight, limits)).toEqual([]);
+    expect(plausibilityViolations(withoutThem, lastNight, limits, 'USD').map((v) => v.check)).toEqual(['revenue12m']);
+    expect(plausibilityViolations({ ...withoutThem, ...erased }, lastNight, limits, 'USD')).toEqual([]);
 
-    const violations = plausibilityViolations({ ...withoutThem, ...erased, revenue12mMinor: 400_000_000 }, lastNight, limits);
+    const violations = plausibilityViolations({ ...withoutThem, ...erased, revenue12mMinor: 400_000_000 }, lastNight, limits, 'USD');
     expect(violations).toHaveLength(1);
     expect(violations[0]).toMatchObject({ check: 'revenue12m', tonight: 400_000_000, lastNight: 600_000_000 });
     expect(violations[0]?.message).toBe(
-      '12-month revenue fell by 33.33% since 2026-03-01 (400,000,000 against 600,000,000, its 1 client(s) erased since left out), more than the 20% allowed',
+      '12-month revenue fell by 33.33% since 2026-03-01 (USD 4,000,000.00 against USD 6,000,000.00, its 1 client(s) erased since left out), more than the 20% allowed',
     );
   });
 
   it('writes a fall that is not a whole percentage with one decimal', () => {
-    const [violation] = plausibilityViolations({ ...unchanged(lastNight), clients: 7_350 }, lastNight, limits);
+    const [violation] = plausibilityViolations({ ...unchanged(lastNight), clients: 7_350 }, lastNight, limits, 'USD');
     expect(violation?.message).toContain('clients fell by 26.5% since 2026-03-01 (7,350 against 10,000)');
   });
 
   it('reports every figure that fell, one violation each', () => {
     const tonight = { clients: 1, orderLines: 1, revenue12mMinor: 1, buyers: 1, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 };
-    expect(plausibilityViolations(tonight, lastNight, limits).map((v) => v.check)).toEqual(['clients', 'orderLines', 'revenue12m']);
+    expect(plausibilityViolations(tonight, lastNight, limits, 'USD').map((v) => v.check)).toEqual(['clients', 'orderLines', 'revenue12m']);
   });
 
   it('lets a fall of exactly the allowed share pass, and fails one line more', () => {
-    expect(plausibilityViolations({ ...unchanged(lastNight), clients: 8_000, orderLines: 40_000, revenue12mMinor: 640_000_000 }, lastNight, limits)).toEqual([]);
-    expect(plausibilityViolations({ ...unchanged(lastNight), orderLines: 39_999 }, lastNight, limits).map((v) => v.check)).toEqual(['orderLines']);
+    expect(plausibilityViolations({ ...unchanged(lastNight), clients: 8_000, orderLines: 40_000, revenue12mMinor: 640_000_000 }, lastNight, limits, 'USD')).toEqual([]);
+    expect(plausibilityViolations({ ...unchanged(lastNight), orderLines: 39_999 }, lastNight, limits, 'USD').map((v) => v.check)).toEqual(['orderLines']);
   });
 
   it('does not compare the buyers as a figure: fewer buyers alone is no violation', () => {
-    expect(plausibilityViolations({ ...unchanged(lastNight), buyers: 1 }, lastNight, limits)).toEqual([]);
+    expect(plausibilityViolations({ ...unchanged(lastNight), buyers: 1 }, lastNight, limits, 'USD')).toEqual([]);
   });
 
   it('fails a night that would downgrade more than the allowed share of last night\u2019s buyers, and lets exactly that share pass', () => {
-    expect(plausibilityViolations({ ...unchanged(lastNight), downgrades: 200 }, lastNight, limits)).toEqual([]);
-    const violations = plausibilityViolations({ ...unchanged(lastNight), downgrades: 201 }, lastNight, limits);
+    expect(plausibilityViolations({ ...unchanged(lastNight), downgrades: 200 }, lastNight, limits, 'USD')).toEqual([]);
+    const violations = plausibilityViolations({ ...unchanged(lastNight), downgrades: 201 }, lastNight, limits, 'USD');
     expect(violations).toEqual([
       {
         check: 'downgrades',
@@ -133,11 +136,11 @@ describe('plausibilityViolations', () => {
 
   it('never divides by a last night\u2019s zero: figures of 0 are not compared and the messages hold no NaN or Infinity', () => {
     const empty: LastNight = { runDate: '2026-03-01', clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0 };
-    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 }, empty, limits)).toEqual([]);
-    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 50, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 }, empty, limits)).toEqual([]);
+    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 }, empty, limits, 'USD')).toEqual([]);
+    expect(plausibilityViolations({ clients: 0, orderLines: 0, revenue12mMinor: 0, buyers: 0, downgrades: 50, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 }, empty, limits, 'USD')).toEqual([]);
     fc.assert(
       fc.property(figures, figures, fc.nat({ max: 1_000 }), fc.nat({ max: 1_000 }), fc.nat({ max: 1_000 }), (last, tonight, downgrades, upgrades, unexplainedLapses) => {
-        for (const v of plausibilityViolations({ ...tonight, downgrades, upgrades, unexplainedLapses, newlyAbsent: 0 }, { ...last, runDate: '2026-03-01' }, limits)) {
+        for (const v of plausibilityViolations({ ...tonight, downgrades, upgrades, unexplainedLapses, newlyAbsent: 0 }, { ...last, runDate: '2026-03-01' }, limits, 'USD')) {
           expect(v.message).not.toMatch(/NaN|Infinity/);
           expect(v.lastNight).toBeGreaterThan(0);
         }
@@ -155,7 +158,7 @@ describe('plausibilityViolations', () => {
           const last: LastNight = { ...figuresOfLast, runDate: date };
           const orderLines = Math.floor(last.orderLines * (1 - share));
           fc.pre(orderLines < last.orderLines * (1 - limits.maxDropShare));
-          const violations = plausibilityViolations({ ...unchanged(last), orderLines }, last, limits);
+          const violations = plausibilityViolations({ ...unchanged(last), orderLines }, last, limits, 'USD');
           expect(violations.map((v) => v.check)).toEqual(['orderLines']);
           expect(violations[0]).toMatchObject({ tonight: orderLines, lastNight: last.orderLines, limit: limits.maxDropShare });
           expect(violations[0]?.message).toContain(`since ${date}`);
@@ -177,7 +180,7 @@ describe('plausibilityViolations', () => {
           unexplainedLapses: 0,
           newlyAbsent: 0,
         };
-        expect(plausibilityViolations(tonight, { ...last, runDate: date }, limits)).toEqual([]);
+        expect(plausibilityViolations(tonight, { ...last, runDate: date }, limits, 'USD')).toEqual([]);
       }),
     );
   });
@@ -187,13 +190,13 @@ describe('plausibilityViolations at limits without an exact binary form', () => 
   const last = { runDate: '2026-03-01', clients: 100, orderLines: 100, revenue12mMinor: 100, buyers: 700 };
   it('lets a fall of exactly 45% pass when 45% is allowed (100 * (1 - 0.45) is not 55 in floating point)', () => {
     const tonight = { clients: 55, orderLines: 100, revenue12mMinor: 100, buyers: 700, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 };
-    expect(plausibilityViolations(tonight, last, { ...limits, maxDropShare: 0.45 })).toEqual([]);
-    expect(plausibilityViolations({ ...tonight, clients: 54 }, last, { ...limits, maxDropShare: 0.45 }).map((v) => v.check)).toEqual(['clients']);
+    expect(plausibilityViolations(tonight, last, { ...limits, maxDropShare: 0.45 }, 'USD')).toEqual([]);
+    expect(plausibilityViolations({ ...tonight, clients: 54 }, last, { ...limits, maxDropShare: 0.45 }, 'USD').map((v) => v.check)).toEqual(['clients']);
   });
   it('lets exactly 70% of the buyers move down when 70% is allowed', () => {
     const tonight = { clients: 100, orderLines: 100, revenue12mMinor: 100, buyers: 700, downgrades: 490, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 };
-    expect(plausibilityViolations(tonight, last, { ...limits, maxDowngradeShare: 0.7 })).toEqual([]);
-    expect(plausibilityViolations({ ...tonight, downgrades: 491 }, last, { ...limits, maxDowngradeShare: 0.7 }).map((v) => v.check)).toEqual(['downgrades']);
+    expect(plausibilityViolations(tonight, last, { ...limits, maxDowngradeShare: 0.7 }, 'USD')).toEqual([]);
+    expect(plausibilityViolations({ ...tonight, downgrades: 491 }, last, { ...limits, maxDowngradeShare: 0.7 }, 'USD').map((v) => v.check)).toEqual(['downgrades']);
   });
 });
 
@@ -270,8 +273,8 @@ describe('unexplainedLapse', () => {
 
 describe('plausibilityViolations on unexplained lapses', () => {
   it('fails a night whose buyers lapse beyond what time explains for more than the allowed share, and lets exactly that share pass', () => {
-    expect(plausibilityViolations({ ...unchanged(lastNight), unexplainedLapses: 80 }, lastNight, limits)).toEqual([]);
-    expect(plausibilityViolations({ ...unchanged(lastNight), unexplainedLapses: 81 }, lastNight, limits)).toEqual([
+    expect(plausibilityViolations({ ...unchanged(lastNight), unexplainedLapses: 80 }, lastNight, limits, 'USD')).toEqual([]);
+    expect(plausibilityViolations({ ...unchanged(lastNight), unexplainedLapses: 81 }, lastNight, limits, 'USD')).toEqual([
       {
         check: 'unexplainedLapses',
         tonight: 81,
@@ -288,8 +291,8 @@ describe('plausibilityViolations on unexplained lapses', () => {
 describe('plausibilityViolations on clients absent from the export', () => {
   it('fails a night whose export has more than the allowed share of last night\u2019s clients in no file, counted against all its clients', () => {
     // 2% of the 10,000 clients (not of the 4,000 buyers: a prospect can vanish too).
-    expect(plausibilityViolations({ ...unchanged(lastNight), newlyAbsent: 200 }, lastNight, limits)).toEqual([]);
-    expect(plausibilityViolations({ ...unchanged(lastNight), newlyAbsent: 201 }, lastNight, limits)).toEqual([
+    expect(plausibilityViolations({ ...unchanged(lastNight), newlyAbsent: 200 }, lastNight, limits, 'USD')).toEqual([]);
+    expect(plausibilityViolations({ ...unchanged(lastNight), newlyAbsent: 201 }, lastNight, limits, 'USD')).toEqual([
       {
         check: 'newlyAbsent',
         tonight: 201,
@@ -301,7 +304,7 @@ describe('plausibilityViolations on clients absent from the export', () => {
   });
 
   it('ignores the clients missing since an earlier night: only tonight\u2019s new absences are a sign of a broken export', () => {
-    expect(plausibilityViolations({ ...unchanged(lastNight), newlyAbsent: 0, stillAbsent: 9_000 }, lastNight, limits)).toEqual([]);
+    expect(plausibilityViolations({ ...unchanged(lastNight), newlyAbsent: 0, stillAbsent: 9_000 }, lastNight, limits, 'USD')).toEqual([]);
   });
 });
 
@@ -311,13 +314,13 @@ describe('withAbsentBeforeMarking: after a last night of a version before absenc
     // 10,000 clients last night; 9,950 of them tonight; 450 unmarked in no file: 50 lost tonight, 400 missing before.
     const tonight = withAbsentBeforeMarking({ ...unchanged(lastNight), clients: 9_950, newlyAbsent: 450, seenBefore: 9_950 }, before);
     expect(tonight).toMatchObject({ newlyAbsent: 50, absentBeforeMarking: 400 });
-    expect(plausibilityViolations(tonight, before, limits)).toEqual([]);
+    expect(plausibilityViolations(tonight, before, limits, 'USD')).toEqual([]);
   });
 
   it('still refuses an export that lost more than the allowed share that night', () => {
     const tonight = withAbsentBeforeMarking({ ...unchanged(lastNight), clients: 9_700, newlyAbsent: 700, seenBefore: 9_700 }, before);
     expect(tonight).toMatchObject({ newlyAbsent: 300, absentBeforeMarking: 400 });
-    expect(plausibilityViolations(tonight, before, limits).map((v) => v.check)).toEqual(['newlyAbsent']);
+    expect(plausibilityViolations(tonight, before, limits, 'USD').map((v) => v.check)).toEqual(['newlyAbsent']);
   });
 
   it('changes nothing after a night of a version that marks, nor when a shard\'s figures do not say who was seen before', () => {
@@ -331,8 +334,8 @@ describe('withAbsentBeforeMarking: after a last night of a version before absenc
 
 describe('plausibilityViolations on upgrades', () => {
   it('fails a night that would move up more than the allowed share of last night\u2019s buyers, as it does with downgrades', () => {
-    expect(plausibilityViolations({ ...unchanged(lastNight), upgrades: 200 }, lastNight, limits)).toEqual([]);
-    expect(plausibilityViolations({ ...unchanged(lastNight), upgrades: 201 }, lastNight, limits)).toEqual([
+    expect(plausibilityViolations({ ...unchanged(lastNight), upgrades: 200 }, lastNight, limits, 'USD')).toEqual([]);
+    expect(plausibilityViolations({ ...unchanged(lastNight), upgrades: 201 }, lastNight, limits, 'USD')).toEqual([
       {
         check: 'upgrades',
         tonight: 201,
@@ -348,8 +351,8 @@ describe('plausibilityViolations on upgrades', () => {
     fc.assert(
       fc.property(figures.filter((f) => f.buyers > 0), fc.nat({ max: 10_000_000 }), (figuresOfLast, moved) => {
         const last = { ...figuresOfLast, runDate: '2026-03-01' };
-        const down = plausibilityViolations({ ...unchanged(last), downgrades: moved }, last, symmetric);
-        const up = plausibilityViolations({ ...unchanged(last), upgrades: moved }, last, symmetric);
+        const down = plausibilityViolations({ ...unchanged(last), downgrades: moved }, last, symmetric, 'USD');
+        const up = plausibilityViolations({ ...unchanged(last), upgrades: moved }, last, symmetric, 'USD');
         expect(up.map((v) => v.check === 'upgrades')).toEqual(down.map((v) => v.check === 'downgrades'));
       }),
     );
