@@ -101,6 +101,7 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
   const rising = risingOf(summary);
   const rejectsListedIn = rowListCutText(summary.report, 'rejects');
   const absent = absentFiguresOf(summary.admission?.tonight);
+  const rules = rulesOf(summary);
   const warningBelow = config.reports.repurchaseWarningBelow;
   return {
     brandName: config.brandName,
@@ -143,6 +144,7 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
       ...(rejectsListedIn ? { listedIn: rejectsListedIn } : {}),
     },
     ...(absent ? { absent } : {}),
+    ...(rules ? { rules } : {}),
     trend: history.map(trendPoint),
     ...(sources.campaignResults ? { campaignResults: sources.campaignResults } : {}),
     ...(sources.campaignResultsError ? { campaignResultsError: sources.campaignResultsError } : {}),
@@ -151,6 +153,15 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
   };
 }
 
+
+/** The rules changed since the last completed night and the checks the operator accepted, when there are any. */
+function rulesOf(summary: NightlyRunSummary): NightlyReport['rules'] {
+  const admission = summary.admission;
+  const changed = admission?.rulesChanged ?? [];
+  const accepted = (admission?.accepted ?? []).map((violation) => violation.message);
+  if (changed.length === 0 && accepted.length === 0) return undefined;
+  return { since: admission?.lastNight?.runDate ?? 'the last night', changed, accepted };
+}
 
 /**
  * Buyers per segment in the map's order (a segment the map no longer names, from a changed

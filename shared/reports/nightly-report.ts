@@ -77,6 +77,12 @@ export interface NightlyReport {
   /** `warning`: the share is above `warningAbove` (config.reports.rejectedRowsWarningAbove). */
   /** `listedIn`: "10,500 rejects, the first 10,000 listed in s3://…" when the object lists fewer than `rejected` (RowListsCut). */
   rejects: { rows: number; rejected: number; share: number; warningAbove: number; warning: boolean; sample: Reject[]; object?: string; listedIn?: string };
+  /**
+   * What the admission said of tonight (summary.admission): the rules that place clients that changed
+   * since the last completed night ("tiers.vic 50000 → 70000"), and the checks the operator accepted
+   * (--accept-drop): tonight's moves come from them too, so the team reads them beside the moves.
+   */
+  rules?: { since: string; changed: string[]; accepted: string[] };
   /** Clients of the base in no file of tonight's export (shared/nightly/absent.ts): for the first time, and since an earlier night. Absent for runs stored before they were counted. */
   absent?: {
     newly: number;

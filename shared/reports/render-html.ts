@@ -3,6 +3,7 @@ import { displayMinor, displayMinorCompact } from '#shared/money.ts';
 import type { CampaignResults, CampaignSegmentResult, DecayBucket, WindowResult } from '#shared/campaign-results/model.ts';
 import { NO_STORE, type TaskTally } from '#shared/advisors/follow-through.ts';
 import { boughtText, comparisonText, needsAdvisorText } from './advisor-figures.ts';
+import { rulesLines } from './team-email.ts';
 import { addDays } from '#shared/time.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
 import { MIGRATION_ORIGINS, movementCounts, type MigrationOrigin, type TierMatrix } from './migration.ts';
@@ -211,7 +212,8 @@ function migrationSection(report: NightlyReport): string {
     !first && window.firstStoredRunDate === undefined && window.runDates.length > 0 && window.runDates.length < 30
       ? `<p class="note">Built from the ${e(count(window.runDates.length))} nightly runs stored since ${e(window.since)}.</p>`
       : '';
-  return section('migration', 'Tier migration', `<div class="grid"><div>${tonight}</div><div>${older}${coverage}</div></div>`);
+  const rules = rulesLines(report).map((line) => `<p class="note warn-text">${e(line)}</p>`).join('');
+  return section('migration', 'Tier migration', `${rules}<div class="grid"><div>${tonight}</div><div>${older}${coverage}</div></div>`);
 }
 
 // ---------------------------------------------------------------- stages

@@ -50,6 +50,7 @@ export function reportWarnings(report: NightlyReport, publishingError?: string):
       `${count(absent)} client${absent === 1 ? ' is' : 's are'} in no file of tonight's export (deleted or merged on the platform?): kept, and mailed nothing until an export has them again.`,
     );
   }
+  for (const line of rulesLines(report)) warnings.push(line);
   const downgrades = report.trend[report.trend.length - 1]?.downgrades ?? 0;
   const vicLosses = report.sincePreviousNight.matrix.counts.VIC;
   // Down to Prospect too: every order refunded or cancelled, the loss the team most needs to hear of.
@@ -62,6 +63,16 @@ export function reportWarnings(report: NightlyReport, publishingError?: string):
   if (waiting > 0) warnings.push(`${count(waiting)} book client${waiting === 1 ? ' has' : 's have'} no active advisor (their advisor left): assign a new one (clientele advisors plan).`);
   if (publishingError) warnings.push(`The report could not be written: ${publishingError}`);
   return warnings;
+}
+
+/** The admission's words beside tonight's moves: the rules changed since the last night, and what the operator accepted. */
+export function rulesLines(report: NightlyReport): string[] {
+  const rules = report.rules;
+  if (!rules) return [];
+  return [
+    ...(rules.changed.length > 0 ? [`The rules that place clients changed since ${rules.since}: ${rules.changed.join(', ')}; tonight's tier moves include those the new rules made.`] : []),
+    ...rules.accepted.map((message) => `Accepted by the operator (--accept-drop): ${message}.`),
+  ];
 }
 
 /** Known prospects who bought for the first time tonight, after the moves (none: nothing said). */

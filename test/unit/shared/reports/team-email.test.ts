@@ -106,6 +106,30 @@ describe('tier moves on every screen', () => {
   });
 });
 
+describe('rules changed since the last night', () => {
+  it('tells the team beside tonight\'s moves that the rules changed and what the operator accepted; nothing when neither', () => {
+    const tonight = profiles(300, 7);
+    const base = summary(RUN_DATE, tonight);
+    const figures = { clients: 300, orderLines: 900, revenue12mMinor: 1, buyers: 200, downgrades: 1, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 };
+    const accepted = [{ check: 'downgrades' as const, tonight: 1, lastNight: 200, limit: 0, message: '1 clients would move down a tier, 0.5% of the 200 buyers of 2026-11-21, more than the 0% allowed' }];
+    const admission = { tonight: figures, lastNight: { runDate: '2026-11-21', clients: 300, orderLines: 900, revenue12mMinor: 1, buyers: 200 }, rulesChanged: ['tiers.vic 50000 → 70000'], accepted };
+    const report = buildNightlyReport({ config: reportConfig(), summary: { ...base, admission }, history: [], migrations: MigrationWindows.of(RUN_DATE, moves(tonight)) });
+    const lines = [
+      "The rules that place clients changed since 2026-11-21: tiers.vic 50000 → 70000; tonight's tier moves include those the new rules made.",
+      'Accepted by the operator (--accept-drop): 1 clients would move down a tier, 0.5% of the 200 buyers of 2026-11-21, more than the 0% allowed.',
+    ];
+    expect(reportWarnings(report)).toEqual(expect.arrayContaining(lines));
+    const text = renderTeamEmail(report, location).text;
+    for (const line of lines) expect(text).toContain(line);
+    const html = renderNightlyReportHtml(report);
+    expect(html).toContain('<p class="note warn-text">The rules that place clients changed since 2026-11-21: tiers.vic 50000 → 70000; tonight&#39;s tier moves include those the new rules made.</p>');
+    expect(wellFormedProblems(html, { html: true })).toEqual([]);
+    const plain = buildNightlyReport({ config: reportConfig(), summary: { ...base, admission: { tonight: figures } }, history: [], migrations: MigrationWindows.of(RUN_DATE, moves(tonight)) });
+    expect(plain.rules).toBeUndefined();
+    expect(renderNightlyReportHtml(plain)).not.toContain('The rules that place clients');
+  });
+});
+
 describe('clients in no file of the export', () => {
   /** Tonight's summary as a night that found clients in no file records it (admission.tonight). */
   const absentNight = (newlyAbsent: number, stillAbsent: number, absentBeforeMarking?: number) => {
