@@ -38,8 +38,8 @@ export async function unsubscribeCommand(raw: unknown): Promise<void> {
     } else {
       const email = client.kind === 'client' ? client.email : '';
       const log = jsonLog({ level: 'warn' });
-      const created = await recordUnsubscribe(context, { customerId: options.customer, email, at: Date.now(), source: OPERATOR_SOURCE }, log);
-      result = { customerId: options.customer, outcome: created ? 'recorded' : 'already', storedProfile: client.kind === 'client', address: email.length > 0 };
+      const outcome = await recordUnsubscribe(context, { customerId: options.customer, email, at: Date.now(), source: OPERATOR_SOURCE }, log);
+      result = outcome === 'erased' ? { customerId: options.customer, outcome } : { customerId: options.customer, outcome, storedProfile: client.kind === 'client', address: email.length > 0 };
     }
     process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatUnsubscribeResult(result)}\n`);
   } finally {

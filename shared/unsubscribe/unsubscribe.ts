@@ -1,9 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { maskEmail, silentLog, type Log } from '#shared/log.ts';
-import { isStoredErasure } from '#shared/store/erasure-store.ts';
+import { deleteClientSuppression, deletePlainSuppression, erasedKey, isStoredErasure, keepFeedbackIdsOnErasure } from '#shared/store/erasure-store.ts';
 import { getProfile, type ProfileItem } from '#shared/store/profile-store.ts';
 import { normaliseEmail } from '#shared/email.ts';
-import { getClientSuppression, suppress, suppressClient } from '#shared/store/suppression-store.ts';
+import { customerSuppressionKey, getClientSuppression, suppress, suppressClient } from '#shared/store/suppression-store.ts';
 import type { TableNames } from '#shared/store/tables.ts';
 import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts';
 import { renderPage, type PageKind } from './page.ts';
@@ -146,19 +146,42 @@ export async function unsubscribingClient(
   return { kind: 'client', profile, email };
 }
 
+/** What recordUnsubscribe stored: a new no, one there already, or nothing in clear (the client was erased while it wrote). */
+export type RecordedUnsubscribe = 'recorded' | 'already' | 'erased';
+
 /**
  * Records a client's unsubscribe: their own no against the customer id (whatever address the CRM
  * gives them later; recorded even with no address on file now, `email` ''), and their address's
- * entry. Both writes are idempotent and keep the first time. True when either was new.
+ * entry. Both writes are idempotent and keep the first time. 'recorded' when either was new.
+ *
+ * A forget that ran between the caller's erasure check (unsubscribingClient) and these writes deleted
+ * the plain entries before they landed: checked again after them (as processSesFeedback does), an
+ * erased client's entries go again and 'erased' says so (the erasure keeps them from every email).
  */
 export async function recordUnsubscribe(
   context: Pick<UnsubscribeContext, 'documents' | 'tables'>,
   unsubscribe: { customerId: string; email: string; at: number; source: string },
   log: Log,
-): Promise<boolean> {
+): Promise<RecordedUnsubscribe> {
   const { customerId, email, at, source } = unsubscribe;
-  const client = await suppressClient(context.documents, context.tables.suppression, { customerId, reason: 'unsubscribe', at, source });
-  const address = email.length === 0 ? undefined : await suppress(context.documents, context.tables.suppression, { email, reason: 'unsubscribe', at, customerId, source });
+  const { documents } = context;
+  const table = context.tables.suppression;
+  const client = await suppressClient(documents, table, { customerId, reason: 'unsubscribe', at, source });
+  const address = email.length === 0 ? undefined : await suppress(documents, table, { email, reason: 'unsubscribe', at, customerId, source });
+  if (await isStoredErasure(documents, table, { customerId, email })) {
+    // Her own entry is hers whoever wrote it. The address's only when it names her: one naming another
+    // client is theirs (a shared address). Not only what this call created: an answer lost and retried
+    // reads as "there already", and a racing unsubscribe of hers may have written first. As the forget
+    // does, SES feedback ids an entry holds move to the erasure entry first (a redelivery counts once).
+    await keepFeedbackIdsOnErasure(documents, table, customerSuppressionKey(customerId), erasedKey('customer', customerId));
+    await deleteClientSuppression(documents, table, customerId);
+    if (address?.item.customerId === customerId) {
+      await keepFeedbackIdsOnErasure(documents, table, address.item.email, erasedKey('email', email));
+      await deletePlainSuppression(documents, table, email);
+    }
+    log.info('unsubscribe: client erased while stored, entries deleted', { source });
+    return 'erased';
+  }
   const created = client.created || address?.created === true;
   log.info(created ? 'unsubscribed' : 'unsubscribe repeated: already suppressed', {
     customerId,
@@ -166,5 +189,5 @@ export async function recordUnsubscribe(
     source,
     clientReason: client.item.reason,
   });
-  return created;
+  return created ? 'recorded' : 'already';
 }

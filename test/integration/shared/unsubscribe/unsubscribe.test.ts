@@ -1,14 +1,19 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { jsonLog } from '#shared/log.ts';
-import { recordErasure } from '#shared/store/erasure-store.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { forgetClient } from '#shared/forget/forget.ts';
+import { jsonLog, silentLog } from '#shared/log.ts';
+import { erasedKey, recordErasure } from '#shared/store/erasure-store.ts';
 import { getClientSuppression, getSuppression, suppress, suppressClient, suppressedAmong } from '#shared/store/suppression-store.ts';
 import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import type { UnsubscribeRequest } from '#shared/unsubscribe/request.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 import { staticKeys } from '#shared/unsubscribe/keys.ts';
-import { handleUnsubscribe, type UnsubscribeContext } from '#shared/unsubscribe/unsubscribe.ts';
+import { handleUnsubscribe, recordUnsubscribe, type UnsubscribeContext } from '#shared/unsubscribe/unsubscribe.ts';
+import { aroundDocuments } from '#test/support/crashing-clients.ts';
 import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { loseOneDynamoDbAnswer } from '#test/support/lost-answers.ts';
 import { profileItem } from '#test/support/profiles.ts';
 
 const SECRET = 'unsubscribe-test-secret-0123456789abcdef';
@@ -260,5 +265,88 @@ describe('a client erased while their profile is still there', () => {
     const items = await scanTable<{ email: string; reason: string }>(aws, erasedTables.suppression);
     expect(items.every((item) => item.email.startsWith('erased:'))).toBe(true);
     expect(items).toHaveLength(2);
+  });
+});
+
+/**
+ * An unsubscribe passes its erasure check (unsubscribingClient), then a forget of that client runs,
+ * then the unsubscribe writes: the forget deleted the plain entries before these landed. Its writes
+ * must not outlive the erasure (README: forget leaves nothing of hers in clear).
+ */
+describe('an unsubscribe racing a forget', () => {
+  const clientsMade: AwsClients[] = [];
+  afterAll(() => Promise.all(clientsMade.map((clients) => destroyAwsClients(clients))));
+  /** The suppression entries in clear (every one but the hashed erasure entries). */
+  const inClear = (items: { email: string }[]) => items.filter((item) => !item.email.startsWith('erased:')).map((item) => item.email);
+
+  it('a forget that completes between the check and the writes leaves only the hashed entries, and the POST is answered as done', async () => {
+    const config = await scenarioConfig(aws, 'unsubscribe-forget-race');
+    const raceTables = tableNames(config);
+    await seedProfiles(aws, config, [client('ann', { email: 'Ann.Lee@example.com' })]);
+    let forgotten = false;
+    // The forget request runs to its end just as the unsubscribe's first write leaves (after its erasure check).
+    const racing = aroundDocuments(aws.clients, async (name, input, go) => {
+      if (!forgotten && input.TableName === raceTables.suppression && (name === 'UpdateCommand' || name === 'PutCommand')) {
+        forgotten = true;
+        await forgetClient({ config, clients: aws.clients, request: { customerId: 'ann' }, at: T0 });
+      }
+      return go();
+    });
+    const response = await handleUnsubscribe({ ...context, documents: racing.documents, tables: raceTables, now: () => T0 + 1000, log: silentLog }, post(signUnsubscribeToken('ann', SECRET)));
+    expect(forgotten).toBe(true);
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('You are unsubscribed');
+    const items = await scanTable<{ email: string; customerId?: string }>(aws, raceTables.suppression);
+    // Only the hashed erasure entries: no 'ann.lee@example.com', no 'customer:ann', no customerId 'ann'.
+    expect(inClear(items)).toEqual([]);
+    expect(items.filter((item) => item.customerId === 'ann')).toEqual([]);
+    expect(items.map((item) => item.email).sort()).toEqual([erasedKey('customer', 'ann'), erasedKey('email', 'ann.lee@example.com')].sort());
+  });
+
+  it('a forget half-way (hashes recorded, its deletes still to come) loses nothing: an entry of hers stored before keeps its SES feedback id on the erasure entry', async () => {
+    const config = await scenarioConfig(aws, 'unsubscribe-forget-halfway');
+    const raceTables = tableNames(config);
+    // Her complaint, stored before the forget began: its entry holds the SES feedback's id.
+    await suppress(aws.clients.documents, raceTables.suppression, { email: 'bo@example.com', reason: 'complaint', at: T0, customerId: 'bo', source: 'ses-complaint:fb-bo', feedbackId: 'ses-complaint:fb-bo' });
+    let erased = false;
+    const racing = aroundDocuments(aws.clients, async (name, input, go) => {
+      if (!erased && input.TableName === raceTables.suppression && name === 'UpdateCommand') {
+        erased = true;
+        await recordErasure(aws.clients.documents, raceTables.suppression, { customerIds: ['bo'], emails: ['bo@example.com'] }, T0);
+      }
+      return go();
+    });
+    const stored = await recordUnsubscribe({ documents: racing.documents, tables: raceTables }, { customerId: 'bo', email: 'bo@example.com', at: T0 + 1000, source: 'one-click' }, silentLog);
+    expect(erased).toBe(true);
+    expect(stored).toBe('erased');
+    expect(inClear(await scanTable<{ email: string }>(aws, raceTables.suppression))).toEqual([]);
+    const erasure = await aws.clients.documents.send(new GetCommand({ TableName: raceTables.suppression, Key: { email: erasedKey('email', 'bo@example.com') }, ConsistentRead: true }));
+    expect(erasure.Item?.feedbackIds).toEqual(new Set(['ses-complaint:fb-bo']));
+  });
+
+  it("an answer lost on the write (the SDK's retry finds the entry there) still leaves nothing in clear", async () => {
+    const config = await scenarioConfig(aws, 'unsubscribe-forget-lost');
+    const raceTables = tableNames(config);
+    await seedProfiles(aws, config, [client('cy', { email: 'cy@example.com' })]);
+    await forgetClient({ config, clients: aws.clients, request: { customerId: 'cy' }, at: T0 });
+    const clients = createAwsClients(config);
+    clientsMade.push(clients);
+    // The retried UpdateItem of her address's entry sees the first attempt's write: not created by this call, as far as its answer says.
+    const lost = loseOneDynamoDbAnswer(clients, (command, input) => command === 'UpdateItemCommand' && JSON.stringify(input.Key ?? {}).includes('cy@example.com'));
+    const stored = await recordUnsubscribe({ documents: clients.documents, tables: raceTables }, { customerId: 'cy', email: 'cy@example.com', at: T0 + 1000, source: 'operator' }, silentLog);
+    expect(lost()).toBe(true);
+    expect(stored).toBe('erased');
+    expect(inClear(await scanTable<{ email: string }>(aws, raceTables.suppression))).toEqual([]);
+  });
+
+  it("an address another client's entry names stays (a shared address): only her own entries go", async () => {
+    const config = await scenarioConfig(aws, 'unsubscribe-forget-shared');
+    const raceTables = tableNames(config);
+    await suppress(aws.clients.documents, raceTables.suppression, { email: 'home@example.com', reason: 'unsubscribe', at: T0, customerId: 'dan' });
+    await recordErasure(aws.clients.documents, raceTables.suppression, { customerIds: ['di'], emails: [] }, T0);
+    const stored = await recordUnsubscribe({ documents: aws.clients.documents, tables: raceTables }, { customerId: 'di', email: 'home@example.com', at: T0 + 1000, source: 'one-click' }, silentLog);
+    expect(stored).toBe('erased');
+    expect(inClear(await scanTable<{ email: string }>(aws, raceTables.suppression))).toEqual(['home@example.com']);
+    expect(await getSuppression(aws.clients.documents, raceTables.suppression, 'home@example.com')).toMatchObject({ customerId: 'dan', suppressedAt: T0 });
   });
 });
