@@ -109,6 +109,8 @@ export class Feedback extends Construct {
       secretsCacheTtl: Duration.minutes(1),
     });
     storage.grantTables(this.unsubscribe, { profiles: 'read', suppression: 'readWrite' });
+    // And delete: an unsubscribe stored while the client's forget ran goes again, and only the hash stays.
+    this.unsubscribe.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:DeleteItem'], resources: [storage.tables.suppression.tableArn] }));
     this.unsubscribeSecret.grantRead(this.unsubscribe.role);
     // Public on purpose: mailbox providers POST the List-Unsubscribe-Post request without
     // credentials (RFC 8058). Each request carries an HMAC-signed token the function verifies.

@@ -639,13 +639,15 @@ describe('least privilege', () => {
     expect(runsTable.map((s) => s.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['address-book-lease'] } }]);
   });
 
-  it('unsubscribe: reads profiles and its secret, reads and writes the suppression list', () => {
+  it('unsubscribe: reads profiles and its secret, reads, writes and deletes in the suppression list', () => {
     expect(allowedPairs(synth.json, roleOf('unsubscribe'), labels)).toEqual(
       [
         ...ownLogs('unsubscribe'),
         ...tableRead('profiles'),
         ...tableRead('suppression'),
         ...tableWrite('suppression'),
+        // What it stored while the client's forget ran (recordUnsubscribe): only the hash stays.
+        'dynamodb:DeleteItem <table:suppression>',
         'secretsmanager:DescribeSecret <secret>',
         'secretsmanager:GetSecretValue <secret>',
       ].sort(),

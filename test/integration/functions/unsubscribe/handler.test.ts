@@ -1,11 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { FEEDBACK_ALERTS } from '#shared/alerts.ts';
+import { forgetClient } from '#shared/forget/forget.ts';
 import { getClientSuppression, getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames, type TableNames } from '#shared/store/tables.ts';
 import type { Config } from '#shared/config.ts';
 import { parseFunctionEnvironment } from '#shared/environment.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
+import { staticKeys } from '#shared/unsubscribe/keys.ts';
+import { handleUnsubscribe } from '#shared/unsubscribe/unsubscribe.ts';
+import { aroundDocuments } from '#test/support/crashing-clients.ts';
 import { deployedRole } from '#test/support/deployed-role.ts';
 import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
 import { functionUrlEvent } from '#test/support/function-url.ts';
@@ -102,6 +106,27 @@ describe('unsubscribe function URL handler', () => {
       // The link's customer id, so the client's no can be recorded once the key is back (`clientele unsubscribe`).
       expect.objectContaining({ level: 'ERROR', alert: FEEDBACK_ALERTS.unsubscribeFailed.alert, method: 'POST', customerId: 'c-200' }),
     ]);
+  });
+
+  it("a forget that completes between the erasure check and the writes: the role may delete what the POST wrote, and nothing stays in clear", async () => {
+    await seedProfiles(aws, config, [profileItem('c-race', { email: 'c-race@Example.com', tier: 'Core', orderCount: 2 })]);
+    let forgotten = false;
+    // The function's own calls go through its role; the forget (another function) runs with the test's clients.
+    const racing = aroundDocuments(role.clients(config), async (name, input, go) => {
+      if (!forgotten && input.TableName === tables.suppression && name === 'UpdateCommand') {
+        forgotten = true;
+        await forgetClient({ config, clients: aws.clients, request: { customerId: 'c-race' }, at: Date.now() });
+      }
+      return go();
+    });
+    const response = await handleUnsubscribe(
+      { documents: racing.documents, tables, keys: staticKeys(SECRET), now: () => Date.now(), brandName: config.brandName },
+      { method: 'POST', form: { 'List-Unsubscribe': 'One-Click' }, token: signUnsubscribeToken('c-race', SECRET) },
+    );
+    expect(forgotten).toBe(true);
+    expect(response.statusCode).toBe(200);
+    expect(await getClientSuppression(aws.clients.documents, tables.suppression, 'c-race')).toBeUndefined();
+    expect(await getSuppression(aws.clients.documents, tables.suppression, 'c-race@example.com')).toBeUndefined();
   });
 
   it('never logs a full address', () => {
