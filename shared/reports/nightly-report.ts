@@ -115,6 +115,16 @@ export function absentTotal(absent: NightlyReport['absent']): number {
   return absent ? absent.newly + absent.still + (absent.beforeMarking ?? 0) : 0;
 }
 
+/** The admission's words beside tonight's moves: the rules changed since the last night, and what the operator accepted. */
+export function rulesLines(report: NightlyReport): string[] {
+  const rules = report.rules;
+  if (!rules) return [];
+  return [
+    ...(rules.changed.length > 0 ? [`The rules that place clients changed since ${rules.since}: ${rules.changed.join(', ')}; tonight's tier moves include those the new rules made.`] : []),
+    ...rules.accepted.map((message) => `Accepted by the operator (--accept-drop): ${message}.`),
+  ];
+}
+
 /** The words for those missing since before absence was marked, after their count ("4 missing since before ..."). */
 export const ABSENT_BEFORE_MARKING_WORDS = "missing since before this version's first night";
 

@@ -3,11 +3,10 @@ import { displayMinor, displayMinorCompact } from '#shared/money.ts';
 import type { CampaignResults, CampaignSegmentResult, DecayBucket, WindowResult } from '#shared/campaign-results/model.ts';
 import { NO_STORE, type TaskTally } from '#shared/advisors/follow-through.ts';
 import { boughtText, comparisonText, needsAdvisorText } from './advisor-figures.ts';
-import { rulesLines } from './team-email.ts';
 import { addDays } from '#shared/time.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
 import { MIGRATION_ORIGINS, movementCounts, type MigrationOrigin, type TierMatrix } from './migration.ts';
-import { ABSENT_BEFORE_MARKING_WORDS, absentTotal, MIGRATION_WINDOW_DAYS, type MigrationView, type NightlyReport, type TrendPoint } from './nightly-report.ts';
+import { ABSENT_BEFORE_MARKING_WORDS, absentTotal, MIGRATION_WINDOW_DAYS, rulesLines, type MigrationView, type NightlyReport, type TrendPoint } from './nightly-report.ts';
 import { dotIntervalChart, escapeXml, groupedBarChart, horizontalBarChart, lineChart, matrixChart, PALETTE } from './svg-charts.ts';
 import { percentText } from '#shared/percent.ts';
 

@@ -2,7 +2,7 @@ import { TIERS } from '#shared/model.ts';
 import { displayMinor } from '#shared/money.ts';
 import { boughtText, comparisonText, needsAdvisorText, taskTallyText } from './advisor-figures.ts';
 import { movementCounts } from './migration.ts';
-import { ABSENT_BEFORE_MARKING_WORDS, absentTotal, type NightlyReport } from './nightly-report.ts';
+import { ABSENT_BEFORE_MARKING_WORDS, absentTotal, rulesLines, type NightlyReport } from './nightly-report.ts';
 import { escapeXml } from './svg-charts.ts';
 import { percentText, thresholdText } from '#shared/percent.ts';
 
@@ -63,16 +63,6 @@ export function reportWarnings(report: NightlyReport, publishingError?: string):
   if (waiting > 0) warnings.push(`${count(waiting)} book client${waiting === 1 ? ' has' : 's have'} no active advisor (their advisor left): assign a new one (clientele advisors plan).`);
   if (publishingError) warnings.push(`The report could not be written: ${publishingError}`);
   return warnings;
-}
-
-/** The admission's words beside tonight's moves: the rules changed since the last night, and what the operator accepted. */
-export function rulesLines(report: NightlyReport): string[] {
-  const rules = report.rules;
-  if (!rules) return [];
-  return [
-    ...(rules.changed.length > 0 ? [`The rules that place clients changed since ${rules.since}: ${rules.changed.join(', ')}; tonight's tier moves include those the new rules made.`] : []),
-    ...rules.accepted.map((message) => `Accepted by the operator (--accept-drop): ${message}.`),
-  ];
 }
 
 /** Known prospects who bought for the first time tonight, after the moves (none: nothing said). */
