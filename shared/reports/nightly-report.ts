@@ -1,6 +1,5 @@
 import type { AdvisorFollowThrough } from '#shared/advisors/follow-through.ts';
 import type { CampaignResults } from '#shared/campaign-results/model.ts';
-import type { TonightFigures } from '#shared/nightly/guards.ts';
 import type { Reject, Stage, Tier, TierMove } from '#shared/model.ts';
 import type { Distribution, RepurchaseFigures, RisingFigures } from '#shared/tiering/distribution.ts';
 import { addDays } from '#shared/time.ts';
@@ -104,7 +103,7 @@ export interface NightlyReport {
 }
 
 /** The clients the night found in no file, as its admission counted them (undefined in summaries written before they were counted). */
-export function absentFiguresOf(tonight: Pick<TonightFigures, 'newlyAbsent' | 'stillAbsent' | 'absentBeforeMarking'> | undefined): NightlyReport['absent'] {
+export function absentFiguresOf(tonight: { newlyAbsent?: number; stillAbsent?: number; absentBeforeMarking?: number } | undefined): NightlyReport['absent'] {
   if (tonight?.newlyAbsent === undefined) return undefined;
   const beforeMarking = tonight.absentBeforeMarking ?? 0;
   return { newly: tonight.newlyAbsent, still: tonight.stillAbsent ?? 0, ...(beforeMarking > 0 ? { beforeMarking } : {}) };
