@@ -6,12 +6,12 @@ import { pseudonym, silentLog, type Log } from '#shared/log.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { ID_BOUND, longerThan, MAX_EMAIL_CHARS } from '#shared/exports/fields.ts';
 import { INTRODUCTION_CAMPAIGN, taskEmailLedgerKey } from '#shared/advisors/tasks.ts';
-import { deleteClientSuppression, deletePlainSuppression, erasedKey, keepFeedbackIdsOnErasure, plainSuppressionsOf, recordErasure } from '#shared/store/erasure-store.ts';
+import { deleteClientSuppression, deletePlainSuppression, erasedKey, keepFeedbackIdsOnErasure, plainSuppressionsOf, recordErasure, unlinkPlainSuppression, type PlainSuppressionLink } from '#shared/store/erasure-store.ts';
 import { AddressBookDamagedError, addressKeyOf, forgetFormerAddresses, readAddressBook, type FormerAddress } from '#shared/store/address-book.ts';
 import { deleteClientHistory } from '#shared/store/history-store.ts';
 import { forgetOccasionCode, occasionRef, occasionsOfClients } from '#shared/store/coupon-store.ts';
 import { deleteLedgerEntries, forgetIntroduced, ledgerEntriesOf } from '#shared/store/ledger-store.ts';
-import { addressesOf, deleteProfiles, findProfilesByEmail, getProfile, type ProfileItem } from '#shared/store/profile-store.ts';
+import { addressesOf, deleteProfiles, findProfilesByEmail, findProfilesHolding, getProfile, nightEmailOf, type ProfileItem } from '#shared/store/profile-store.ts';
 import { customerSuppressionKey, getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { deleteTasks, tasksOfClient } from '#shared/store/task-store.ts';
@@ -24,10 +24,13 @@ import { issuesText } from '#shared/zod-issues.ts';
  * tier history, send-ledger entries (their own and their advisor's task emails about them), advisor
  * tasks, plain suppression entries (their addresses', and the unsubscribe or complaint kept against
  * their id), the profiles, and last their entries of the address book (their former Shopify
- * addresses). Every profile holding one of the addresses goes too (two customer ids, one person),
- * and every address a suppression entry ties to the client (an earlier address). An address the
- * book ties to a client was hers as much as a bounce's: `--email` with it reaches her, and her
- * former addresses are erased with her (each entry keeps its erasure key).
+ * addresses). Which clients an address leads to is one rule (leadOf), whatever ties it to them (a
+ * profile's email, nightEmail or hourEmails, an unsubscribe, bounce or complaint naming them, the
+ * address book): the profiles holding it now, when there are any (two customer ids holding one
+ * address at once, one person), else every client that had it. So an address of hers that another
+ * client holds now (Shopify gives a left address to the next customer) is neither erased with her
+ * nor followed to him, and `--email` with it erases him, not her; a warning names both by pseudonym.
+ * Her former addresses are erased with her (the book's entries keep each one's erasure key).
  *
  * The erasure entries come first and the profiles and book entries last: a request that stops
  * half-way leaves the person out of every later run, and running it again finds the rest (the
@@ -100,59 +103,108 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   const { config, clients, request, at } = options;
   const log = options.log ?? silentLog;
   const tables = tableNames(config);
-  const profiles = new Map<string, ProfileItem>();
   const requestedIds = new Set(request.customerId === undefined ? [] : [request.customerId]);
   const s3 = clients.s3;
   let book = s3 === undefined ? [] : await unlessDamaged(log, () => readAddressBook(s3, config));
-  // An unsubscribe, bounce or complaint of the address asked for names the client it was sent to:
-  // the address was theirs, perhaps an earlier one their profile no longer holds.
-  if (request.email !== undefined) {
-    const entry = await getSuppression(clients.documents, tables.suppression, normaliseEmail(request.email));
-    if (entry?.customerId !== undefined) requestedIds.add(entry.customerId);
-    // So does the address book: a former address of hers. Unless another client's profile holds it
-    // now (Shopify gave it to someone else): the request is then that client's, not hers.
-    const { sha256 } = addressKeyOf(request.email);
-    const formerOf = new Set((book === 'damaged' ? [] : book).filter((e) => e.sha256 === sha256).map((e) => e.customerId));
-    if (formerOf.size > 0) {
-      const holders = await findProfilesByEmail(clients.documents, tables.profiles, normaliseEmail(request.email));
-      if (holders.every((holder) => formerOf.has(holder.customerId))) for (const id of formerOf) requestedIds.add(id);
-      else log.warn('address held now by another client than the one the address book names: only its holder is erased', { email: pseudonym(normaliseEmail(request.email)), bookClients: [...formerOf].map(pseudonym) });
-    }
+  const bookEntries = () => (book === 'damaged' ? [] : book);
+  const found = new Map<string, ProfileItem[]>();
+  const profilesHolding = async (address: string) => {
+    const known = found.get(address) ?? (await findProfilesByEmail(clients.documents, tables.profiles, address));
+    found.set(address, known);
+    return known;
+  };
+  // One warning for every source: an address another client holds now leads only to its holder.
+  const passOver = (address: string, holders: readonly string[], formerIds: readonly string[]) =>
+    log.warn('address held now by another client than those it was theirs before: it leads only to its holder', {
+      email: pseudonym(address),
+      holders: [...new Set(holders)].map(pseudonym),
+      formerClients: [...new Set(formerIds)].map(pseudonym),
+    });
+  const idsOf = (profiles: readonly Pick<ProfileItem, 'customerId'>[]) => profiles.map((profile) => profile.customerId);
+  // The addresses erased, the request's first: it is erased whoever holds it.
+  const requestedEmail = request.email === undefined ? undefined : normaliseEmail(request.email);
+  const emails = new Set(requestedEmail === undefined ? [] : [requestedEmail]);
+  if (requestedEmail !== undefined) {
+    // An unsubscribe, bounce or complaint of it names the client it was sent to, and the address book
+    // the client it was a former address of: it was theirs, perhaps an earlier one their profile no longer holds.
+    const entry = await getSuppression(clients.documents, tables.suppression, requestedEmail);
+    const { sha256 } = addressKeyOf(requestedEmail);
+    const named = [...(entry?.customerId === undefined ? [] : [entry.customerId]), ...bookEntries().filter((e) => e.sha256 === sha256).map((e) => e.customerId)];
+    const holding = await profilesHolding(requestedEmail);
+    const lead = leadOf(requestedEmail, holding, named);
+    for (const id of lead.ids) requestedIds.add(id);
+    const passed = [...idsOf(holding), ...named].filter((id) => !lead.ids.includes(id));
+    if (passed.length > 0) passOver(requestedEmail, idsOf(lead.holders), passed);
   }
-  for (const customerId of requestedIds) {
-    const profile = await getProfile(clients.documents, tables.profiles, customerId);
-    if (profile) profiles.set(profile.customerId, profile);
-  }
-  // Every profile holding an address of the person: the one asked for, and the one their profile holds.
-  const addresses = new Set([
-    ...(request.email ? [normaliseEmail(request.email)] : []),
-    // The address the last night stored as well, when an hour's increment changed it since (ProfileItem.nightEmail),
-    // and those hours gave and replaced since (ProfileItem.hourEmails).
-    ...[...profiles.values()].flatMap((p) => addressesOf(p).map(normaliseEmail)),
-  ]);
-  for (const email of addresses) {
-    for (const profile of await findProfilesByEmail(clients.documents, tables.profiles, email)) profiles.set(profile.customerId, profile);
-  }
-  const customerIds = [...new Set([...requestedIds, ...profiles.keys()])];
-  // An unsubscribe or bounce tied to the client names their address even once the profile is gone (a rerun) or moved on.
-  const suppressed = await plainSuppressionsOf(clients.documents, tables.suppression, customerIds);
-  // Every profile found holds one of `addresses`: those and the suppressions' are all the person's.
-  const emails = [...new Set([...addresses, ...suppressed])];
 
-  // Their former addresses (the book's entries keep each one's erasure key): the same address signing up again stays out.
+  // The person: from the requested ids, each address of theirs (their profiles': now, the last night's,
+  // the hours'; and those their unsubscribes and bounces name) that leads back to them leads to the
+  // clients it leads to (leadOf), until none is left. One another client holds now is not theirs.
+  const persons = new Set<string>();
+  const profiles = new Map<string, ProfileItem>();
+  const links: PlainSuppressionLink[] = [];
+  let joining = [...requestedIds];
+  while (joining.length > 0) {
+    for (const id of joining) persons.add(id);
+    for (const id of joining) {
+      const profile = await getProfile(clients.documents, tables.profiles, id);
+      if (profile) profiles.set(profile.customerId, profile);
+    }
+    links.push(...(await plainSuppressionsOf(clients.documents, tables.suppression, joining)));
+    const theirs = new Set([...[...profiles.values()].flatMap((p) => addressesOf(p)), ...links.map((link) => link.email)].map(normaliseEmail));
+    const next = new Set<string>();
+    for (const address of theirs) {
+      if (emails.has(address)) continue;
+      const lead = leadOf(address, await profilesHolding(address), []);
+      if (lead.holders.length > 0 && !lead.ids.some((id) => persons.has(id))) continue;
+      emails.add(address);
+      for (const id of lead.ids) if (!persons.has(id)) next.add(id);
+    }
+    joining = [...next];
+  }
+  const customerIds = [...persons];
+  // Their addresses another client holds now: not erased, and their entries there no longer name them (below).
+  const theirs = (address: string) => [...idsOf((found.get(address) ?? []).filter((p) => persons.has(p.customerId))), ...links.filter((link) => normaliseEmail(link.email) === address).map((link) => link.customerId)];
+  const passedOver = new Set([...[...profiles.values()].flatMap((p) => addressesOf(p)), ...links.map((link) => link.email)].map(normaliseEmail).filter((address) => !emails.has(address)));
+  for (const address of passedOver) passOver(address, idsOf(leadOf(address, found.get(address) ?? [], []).holders), theirs(address));
+
+  // Their former addresses (the book's entries keep each one's erasure key): the same address signing
+  // up again stays out. Unless another client holds it now (the book knows it only by its hash).
   const ids = new Set(customerIds);
-  const formerKeys = (entries: readonly FormerAddress[]) => entries.flatMap((e) => (ids.has(e.customerId) && e.erasureKey !== undefined ? [e.erasureKey] : []));
-  const keys = await recordErasure(clients.documents, tables.suppression, { customerIds, emails, keys: formerKeys(book === 'damaged' ? [] : book) }, at);
+  const heldByOthers = new Set<string>();
+  const weighed = new Set<string>();
+  const weighBook = async (entries: readonly FormerAddress[]) => {
+    const unweighed = new Set(entries.filter((e) => ids.has(e.customerId) && e.erasureKey !== undefined && !weighed.has(e.sha256)).map((e) => e.sha256));
+    if (unweighed.size === 0) return;
+    for (const sha256 of unweighed) weighed.add(sha256);
+    const holders = await findProfilesHolding(clients.documents, tables.profiles, (email) => unweighed.has(addressKeyOf(email).sha256));
+    for (const sha256 of unweighed) {
+      const holding = holders.filter((holder) => addressKeyOf(holder.email ?? '').sha256 === sha256);
+      if (holding.length === 0 || holding.some((holder) => ids.has(holder.customerId))) continue;
+      heldByOthers.add(sha256);
+      // Known by its hash only: pseudonymised as the holder's address, which it is.
+      passOver(normaliseEmail(holding[0]?.email ?? ''), idsOf(holding), entries.filter((e) => e.sha256 === sha256 && ids.has(e.customerId)).map((e) => e.customerId));
+    }
+  };
+  const formerKeys = (entries: readonly FormerAddress[]) => entries.flatMap((e) => (ids.has(e.customerId) && e.erasureKey !== undefined && !heldByOthers.has(e.sha256) ? [e.erasureKey] : []));
+  await weighBook(bookEntries());
+  const keys = await recordErasure(clients.documents, tables.suppression, { customerIds, emails: [...emails], keys: formerKeys(bookEntries()) }, at);
+  // Before the profiles go (a rerun finds the entries by their ids): the entries of addresses another client holds now stay, without their id.
+  for (const link of links) if (passedOver.has(normaliseEmail(link.email))) await unlinkPlainSuppression(clients.documents, tables.suppression, link.email, link.customerId);
   // The request's own id and address lead to the rest: they go last (eraseTraces), so a rerun still gets there.
   const requested = { customerIds: [...requestedIds], emails: request.email === undefined ? [] : [normaliseEmail(request.email)] };
-  const erased = await eraseTraces({ config, clients }, { customerIds, emails, requested });
+  const erased = await eraseTraces({ config, clients }, { customerIds, emails: [...emails], requested });
   // Last, as the request's address's own entry: the book's entry of a former address leads a rerun by it to her.
   // Removed, none of their old orders is linked to anyone again. An entry a night added since the read above gets its key recorded first.
   let removed: FormerAddress[] = [];
   if (s3 !== undefined && book !== 'damaged') {
     const edited = await unlessDamaged(log, () =>
-      forgetFormerAddresses({ s3, documents: clients.documents }, config, customerIds, emails, {
-        beforeRemoving: async (entries) => void (await recordErasure(clients.documents, tables.suppression, { customerIds: [], emails: [], keys: formerKeys(entries) }, at)),
+      forgetFormerAddresses({ s3, documents: clients.documents }, config, customerIds, [...emails], {
+        beforeRemoving: async (entries) => {
+          // An entry a night added since the read above is weighed too.
+          await weighBook(entries);
+          await recordErasure(clients.documents, tables.suppression, { customerIds: [], emails: [], keys: formerKeys(entries) }, at);
+        },
       }),
     );
     if (edited === 'damaged') book = edited;
@@ -171,6 +223,35 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   };
   log.info('client erased', { ...result });
   return result;
+}
+
+/** Where an address leads: the profiles holding it now, and the clients it leads to. */
+export interface AddressLead {
+  holders: ProfileItem[];
+  ids: string[];
+}
+
+const holdsNow = (profile: ProfileItem, address: string) => profile.email !== undefined && normaliseEmail(profile.email) === address;
+/** The address a profile had at the last night (nightEmailOf); none for one an hour created since (lastNight null). */
+function heldAtNight(profile: ProfileItem, address: string): boolean {
+  const night = profile.lastNight === null ? undefined : nightEmailOf(profile);
+  return night !== undefined && normaliseEmail(night) === address;
+}
+
+/**
+ * Which clients an address leads to, one rule for every source that ties it to a client (`holding`:
+ * the profiles holding it now, at the last night or in the hours since, findProfilesByEmail; `named`:
+ * the client its unsubscribe, bounce or complaint names, those the address book ties it to). When
+ * profiles hold it now (`email`), those alone, with any that had it at the last night beside one of
+ * them: two ids holding one address at once are one person (a generic base's; Shopify gives an
+ * address to one customer at a time, so there another who had it before is someone else). Else every
+ * client that had it. Pure.
+ */
+export function leadOf(address: string, holding: readonly ProfileItem[], named: readonly string[]): AddressLead {
+  const holders = holding.filter((profile) => holdsNow(profile, address));
+  if (holders.length === 0) return { holders, ids: [...new Set([...holding.map((profile) => profile.customerId), ...named])] };
+  const atNight = holders.some((holder) => heldAtNight(holder, address));
+  return { holders, ids: holding.filter((profile) => holdsNow(profile, address) || (atNight && heldAtNight(profile, address))).map((profile) => profile.customerId) };
 }
 
 /**

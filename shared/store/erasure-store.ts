@@ -226,13 +226,41 @@ async function storedErasureKeys(documents: DocumentSender, table: string, keys:
 }
 
 /**
+ * Takes a client's id off an address's plain entry, which stays (forget, for an address another
+ * client holds now: it still suppresses the address, and no longer names her). Whether it named them.
+ */
+export async function unlinkPlainSuppression(documents: DocumentSender, table: string, email: string, customerId: string): Promise<boolean> {
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { email: normaliseEmail(email) },
+        UpdateExpression: 'REMOVE customerId',
+        ConditionExpression: 'customerId = :id',
+        ExpressionAttributeValues: { ':id': customerId },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** A plain suppression entry's address and the client it names. */
+export interface PlainSuppressionLink {
+  email: string;
+  customerId: string;
+}
+
+/**
  * The plain suppression entries that name one of these clients (an unsubscribe or a bounce of any
  * of their addresses, the earlier ones included): a scan, as erasures are rare and no index keeps
- * customer ids. Returns their addresses (not the clients' own entries, which deleteClientSuppression
- * finds by id).
+ * customer ids. Returns their addresses with the client each names (not the clients' own entries,
+ * which deleteClientSuppression finds by id).
  */
-export async function plainSuppressionsOf(documents: DocumentSender, table: string, customerIds: readonly string[]): Promise<string[]> {
-  const emails: string[] = [];
+export async function plainSuppressionsOf(documents: DocumentSender, table: string, customerIds: readonly string[]): Promise<PlainSuppressionLink[]> {
+  const links: PlainSuppressionLink[] = [];
   // A FilterExpression's IN takes at most 100 operands.
   for (let start = 0; start < customerIds.length; start += 100) {
     const ids = customerIds.slice(start, start + 100);
@@ -243,12 +271,12 @@ export async function plainSuppressionsOf(documents: DocumentSender, table: stri
           TableName: table,
           FilterExpression: `customerId IN (${Object.keys(values).join(', ')}) AND NOT begins_with(email, :prefix) AND NOT begins_with(email, :customerPrefix)`,
           ExpressionAttributeValues: { ...values, ':prefix': ERASURE_KEY_PREFIX, ':customerPrefix': CUSTOMER_KEY_PREFIX },
-          ProjectionExpression: 'email',
+          ProjectionExpression: 'email, customerId',
           ExclusiveStartKey: startKey,
         }),
       ),
     );
-    for await (const item of items) emails.push(String(item.email));
+    for await (const item of items) links.push({ email: String(item.email), customerId: String(item.customerId) });
   }
-  return emails;
+  return links;
 }

@@ -522,6 +522,19 @@ export async function scanAdvisorPairs(client: DocumentSender, tableName: string
 }
 
 /** The profiles holding this address (a scan: erasure requests are rare, and no index keeps emails). */
+/**
+ * The profiles whose address now (`email`) passes `holds`, by id and address only: a scan, for
+ * addresses known only by a hash (forget, the address book's entries).
+ */
+export async function findProfilesHolding(client: DocumentSender, tableName: string, holds: (email: string) => boolean): Promise<Pick<ProfileItem, 'customerId' | 'email'>[]> {
+  const found: Pick<ProfileItem, 'customerId' | 'email'>[] = [];
+  const pages = paginate<Pick<ProfileItem, 'customerId' | 'email'>>((startKey) =>
+    client.send(new ScanCommand({ TableName: tableName, ProjectionExpression: 'customerId, #email', ExpressionAttributeNames: { '#email': 'email' }, ExclusiveStartKey: startKey })),
+  );
+  for await (const item of pages) if (typeof item.email === 'string' && holds(item.email)) found.push(item);
+  return found;
+}
+
 export async function findProfilesByEmail(client: DocumentSender, tableName: string, email: string): Promise<ProfileItem[]> {
   return collectPages<ProfileItem>((startKey) =>
     client.send(
