@@ -521,7 +521,6 @@ export async function scanAdvisorPairs(client: DocumentSender, tableName: string
   return pairs;
 }
 
-/** The profiles holding this address (a scan: erasure requests are rare, and no index keeps emails). */
 /**
  * The profiles whose address now (`email`) passes `holds`, by id and address only: a scan, for
  * addresses known only by a hash (forget, the address book's entries).
@@ -535,6 +534,7 @@ export async function findProfilesHolding(client: DocumentSender, tableName: str
   return found;
 }
 
+/** The profiles holding this address (a scan: erasure requests are rare, and no index keeps emails). */
 export async function findProfilesByEmail(client: DocumentSender, tableName: string, email: string): Promise<ProfileItem[]> {
   return collectPages<ProfileItem>((startKey) =>
     client.send(
