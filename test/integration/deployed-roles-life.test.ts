@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SNSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { readObjectText, writeObject } from '#shared/aws/s3-objects.ts';
+import { brandDefaultCampaigns, type CampaignDefinition } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import type { ForgetResult } from '#shared/forget/forget.ts';
@@ -11,11 +12,12 @@ import type { CampaignRunSummary } from '#shared/sender/run.ts';
 import type { SesFeedbackSummary } from '#shared/feedback/ses-events.ts';
 import { addressKeyOf, readAddressBook } from '#shared/store/address-book.ts';
 import { couponPoolKey, reportsBucket } from '#shared/store/buckets.ts';
-import { readCatalog } from '#shared/store/catalog-store.ts';
+import { readCatalog, readCategoryAffinity } from '#shared/store/catalog-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { allTasks } from '#shared/store/task-store.ts';
+import { signTaskToken } from '#shared/unsubscribe/task-token.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 import { deployedRole, type DeployedRole } from '#test/support/deployed-role.ts';
 import { dropIncrement, uploadExport } from '#test/support/emulator-data.ts';
@@ -27,7 +29,7 @@ import { storedState } from '#test/support/nightly-comparison.ts';
 import { fakeSecretsExtension } from '#test/support/secrets-extension.ts';
 import { bounceEvent, complaintEvent, deliveryEvent, snsEvent } from '#test/support/ses-events.ts';
 import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
-import { at } from '#test/support/time.ts';
+import { at, DAY } from '#test/support/time.ts';
 
 /**
  * A short life of the suite with every step run by the Lambda handler that runs it in AWS, under
@@ -120,6 +122,8 @@ const sent = (summary: CampaignRunSummary, campaignId: string) => summary.campai
 const G = '@roleslife.example.com';
 const ADVISORS = '@roleslife-advisors.example.com';
 const TEAM = 'crm@roleslife-team.example.com';
+const SHARDED_TEAM = 'crm.sharded@roleslife-team.example.com';
+const HANDOVER_TEAM = 'crm.handover@roleslife-team.example.com';
 const CUSTOMERS_HEADER = ['customer_id', 'email', 'first_name', 'last_name', 'locale', 'signed_up_at', 'accepts_marketing', 'advisor_id'];
 const ORDERS_HEADER = ['order_id', 'customer_id', 'ordered_at', 'sku', 'product_name', 'category', 'quantity', 'line_total'];
 /** v1 a VIC of Sophie's and w1 an Entry client, both 60 days past their last order (win-back); r1's cream runs out on 8 December (replenishment on the 23rd); k1 Core, Fang's; o1 a recent buyer. */
@@ -161,24 +165,48 @@ const INCREMENT_ORDERS = [
   ['ok2', 'k1', '2026-11-23T09:10:00+08:00', 'CREAM-1', 'Cream', 'skincare', '1', '80.00'],
 ];
 
-async function genericConfig(): Promise<Config> {
-  const name = 'generic';
-  return scenarioConfig(aws, name, {
+/** The built-in campaigns and plays, the win-back's code drawn from the campaign's pool (a VIC keeps the note in their advisor's name). */
+function campaignsWithPool(): CampaignDefinition[] {
+  return brandDefaultCampaigns().map((campaign) =>
+    campaign.kind === 'winback' ? { ...campaign, offers: { ...campaign.offers, default: { kind: 'free-shipping-coupon', freeShipping: true, discountPercent: 15, couponFrom: { from: 'pool' } } } } : campaign,
+  );
+}
+
+async function genericConfig(name: string, team: string): Promise<Config> {
+  const config = await scenarioConfig(aws, name, {
     ...LENIENT_GUARDS,
-    campaigns: {
-      policy: { controlShare: 0 },
-      campaigns: [
-        { kind: 'welcome' },
-        { kind: 'replenishment' },
-        // The win-back's code comes from the campaign's pool; a VIC gets a note in their advisor's name.
-        { kind: 'winback', offers: { default: { kind: 'free-shipping-coupon', freeShipping: true, discountPercent: 15, couponFrom: { from: 'pool' } }, VIC: { kind: 'personal-note' } } },
-      ],
-    },
+    campaigns: { policy: { controlShare: 0 }, campaigns: campaignsWithPool() },
     sender: { ...aws.config.sender, maxSendRate: 500, shopUrl: 'https://shop.roleslife.example.com/' },
     coupons: { poolsPrefix: `pools-${aws.scope}-${name}` },
     advisors: { taskWaitDays: 3, taskBaseUrl: 'https://tasks.roleslife.example.com/' },
-    reports: { advisorDigestWeekday: 'monday', teamAddresses: [TEAM] },
+    reports: { advisorDigestWeekday: 'monday', teamAddresses: [team] },
   });
+  await writeObject(aws.clients.s3, { bucket: config.storage.exportsBucket, key: couponPoolKey(config, 'winback'), body: 'code\nWB-0001\nWB-0002\nWB-0003\n', contentType: 'text/csv' });
+  return config;
+}
+
+/** The generic brand's two nights: Sunday 22 November, and Monday 23rd, whose snapshot has what the day's increment brought. */
+async function genericNights(config: Config): Promise<void> {
+  const night1 = await exportFolder(work, 'generic-1', {
+    'customers.csv': [CUSTOMERS_HEADER, ...GENERIC_CUSTOMERS],
+    'orders.csv': [ORDERS_HEADER, ...GENERIC_ORDERS],
+    'products.csv': PRODUCTS,
+    'advisors.csv': ROSTER,
+  });
+  const night2 = await exportFolder(work, 'generic-2', {
+    'customers.csv': [
+      CUSTOMERS_HEADER,
+      ...GENERIC_CUSTOMERS.map((row) => (row[0] === 'o1' ? row.map((cell, i) => (i === 6 ? 'false' : cell)) : row)),
+      ['n1', `n1${G}`, 'Nina', '', 'en', '2026-11-23T09:00:00+08:00', 'true', ''],
+    ],
+    'orders.csv': [ORDERS_HEADER, ...GENERIC_ORDERS, ...INCREMENT_ORDERS],
+    'products.csv': PRODUCTS,
+    'advisors.csv': ROSTER,
+  });
+  await uploadExport(aws, config, night1, '2026-11-22');
+  await uploadExport(aws, config, night2, '2026-11-23');
+  // Night 3 has the same snapshot: the clients forgotten since are still in it.
+  await uploadExport(aws, config, night2, '2026-11-24');
 }
 
 // ---- the Shopify brand: Mei changes her address, Ana too, and Bo takes Ana's old one ----
@@ -247,33 +275,9 @@ describe('a life of the suite, every step under the role of the function that ru
     'generic brand: a night with products and a roster, the hours (increment, welcome, replenishment, win-back with a pool code, an advisor task), feedback, unsubscribe, the task answered, a Monday night with digests and the team email, its rerun, the hour after, forgets',
     { timeout: 300_000 },
     async () => {
-      const config = await genericConfig();
+      const config = await genericConfig('generic', TEAM);
       const tables = tableNames(config);
-      const night1 = await exportFolder(work, 'generic-1', {
-        'customers.csv': [CUSTOMERS_HEADER, ...GENERIC_CUSTOMERS],
-        'orders.csv': [ORDERS_HEADER, ...GENERIC_ORDERS],
-        'products.csv': PRODUCTS,
-        'advisors.csv': ROSTER,
-      });
-      // Night 2's snapshot has what the day's increment brought.
-      const night2 = await exportFolder(work, 'generic-2', {
-        'customers.csv': [
-          CUSTOMERS_HEADER,
-          ...GENERIC_CUSTOMERS.map((row) => (row[0] === 'o1' ? row.map((cell, i) => (i === 6 ? 'false' : cell)) : row)),
-          ['n1', `n1${G}`, 'Nina', '', 'en', '2026-11-23T09:00:00+08:00', 'true', ''],
-        ],
-        'orders.csv': [ORDERS_HEADER, ...GENERIC_ORDERS, ...INCREMENT_ORDERS],
-        'products.csv': PRODUCTS,
-        'advisors.csv': ROSTER,
-      });
-      await uploadExport(aws, config, night1, '2026-11-22');
-      await uploadExport(aws, config, night2, '2026-11-23');
-      await writeObject(aws.clients.s3, {
-        bucket: config.storage.exportsBucket,
-        key: couponPoolKey(config, 'winback'),
-        body: 'code\nWB-0001\nWB-0002\nWB-0003\n',
-        contentType: 'text/csv',
-      });
+      await genericNights(config);
 
       // Night of Sunday 22 November: the catalogue, the category affinity and the roster stored.
       const nightly = await nightlyFunction(nightlyRole, config);
@@ -334,13 +338,71 @@ describe('a life of the suite, every step under the role of the function that ru
       const after = await campaigns(hourEvent('2026-11-24 10:00'));
       expect(Object.values(after.campaigns).reduce((n, c) => n + c.sent, 0)).toBe(0);
 
-      // Erasures: Wes by his id, Kai by his address.
+      // Erasures: Wes by his id, Kai by his address, Vera by her id.
       const forget = await deployedFunction<unknown, ForgetResult>(forgetRole, config, () => import('#functions/forget/handler.ts'));
       expect(await forget({ customerId: 'w1' })).toMatchObject({ profiles: 1, couponCodes: 1 });
       expect(await forget({ email: `k1${G}` })).toMatchObject({ profiles: 1 });
-      for (const id of ['w1', 'k1']) expect(await getProfile(aws.clients.documents, tables.profiles, id)).toBeUndefined();
+      // Vera: her task, the task email in Sophie's ledger, her place in Sophie's digest.
+      expect(await forget({ customerId: 'v1' })).toMatchObject({ profiles: 1, tasks: 1 });
+      for (const id of ['w1', 'k1', 'v1']) expect(await getProfile(aws.clients.documents, tables.profiles, id)).toBeUndefined();
+
+      // Night 3 meets them in the snapshot: they stay out. The hour after it runs.
+      const third = await storedSummary(config, (await nightly({ runDate: '2026-11-24' })) as NightResult);
+      expect(third.input.erasedClients).toBe(3);
+      for (const id of ['w1', 'k1', 'v1']) expect(await getProfile(aws.clients.documents, tables.profiles, id)).toBeUndefined();
+      await campaigns(hourEvent('2026-11-25 10:00'));
     },
   );
+
+  it('generic brand a week later: Kai handed from Fang to Sophie between two digest nights, his introduction given as her task, asked for, and mailed by the hour', { timeout: 300_000 }, async () => {
+    const config = await genericConfig('handover', HANDOVER_TEAM);
+    const tables = tableNames(config);
+    const week1 = await exportFolder(work, 'handover-1', { 'customers.csv': [CUSTOMERS_HEADER, ...GENERIC_CUSTOMERS], 'orders.csv': [ORDERS_HEADER, ...GENERIC_ORDERS], 'products.csv': PRODUCTS, 'advisors.csv': ROSTER });
+    const week2 = await exportFolder(work, 'handover-2', {
+      'customers.csv': [CUSTOMERS_HEADER, ...GENERIC_CUSTOMERS.map((row) => (row[0] === 'k1' ? row.map((cell, i) => (i === 7 ? 'A01' : cell)) : row))],
+      'orders.csv': [ORDERS_HEADER, ...GENERIC_ORDERS],
+      'products.csv': PRODUCTS,
+      'advisors.csv': ROSTER,
+    });
+    await uploadExport(aws, config, week1, '2026-11-23');
+    await uploadExport(aws, config, week2, '2026-11-30');
+    const nightly = await nightlyFunction(nightlyRole, config);
+    // Monday 23rd: the books as they stand (last week's for the next digests).
+    await nightly({ runDate: '2026-11-23' });
+    // Monday 30th: Kai is Sophie's now; her digest introduces him, with a task for the introduction email.
+    const week = await storedSummary(config, (await nightly({ runDate: '2026-11-30' })) as NightResult);
+    expect(week.advisorDigests).toMatchObject({ handovers: 1 });
+    expect(week.advisorDigests?.advisors.find((a) => a.advisorId === 'A01')).toMatchObject({ outcome: 'sent', introductions: 1, introductionTasks: 1 });
+    const [introduction] = (await allTasks(aws.clients.documents, tables.advisorTasks)).filter((task) => task.customerId === 'k1');
+    expect(introduction).toMatchObject({ advisorId: 'A01', status: 'open' });
+    if (!introduction) return;
+    // Sophie asks for it from her digest's link; the next hour sends it in her name.
+    const advisorTask = await deployedFunction<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(advisorTaskRole, config, () => import('#functions/advisor-task/handler.ts'));
+    const token = signTaskToken({ customerId: introduction.customerId, occasionKey: introduction.occasionKey, action: 'send', version: introduction.version, expiresAt: Date.now() + DAY }, SECRET);
+    expect((await advisorTask(functionUrlEvent('POST', token))).statusCode).toBe(200);
+    const hour = await (await campaignsFunction(config))(hourEvent('2026-12-01 10:00'));
+    expect(hour.introductions).toMatchObject({ sent: 1 });
+  });
+
+  it('generic brand in four shards: the nights with products, roster, digests and the team email run as the state machine\'s phases, and a rerun of the completed night', { timeout: 300_000 }, async () => {
+    const config = await genericConfig('generic-sharded', SHARDED_TEAM);
+    await genericNights(config);
+    const four = await nightlyFunction(shardedNightlyRole, config);
+    const first = await storedSummary(config, await shardedNight(four, '2026-11-22'));
+    expect(first).toMatchObject({ shards: SHARDS, written: { profiles: 5 } });
+    expect([...(await readCatalog(aws.clients.s3, config)).keys()].sort()).toEqual(['BAG-1', 'COAT-1', 'CREAM-1', 'SOAP-1']);
+    expect(Object.keys((await readCategoryAffinity(aws.clients.s3, config)).buyers).length).toBeGreaterThan(0);
+    await dropIncrement(aws, config, '2026-11-23T0930', { 'customers.csv': csv(INCREMENT_CUSTOMERS), 'orders.csv': csv([ORDERS_HEADER, ...INCREMENT_ORDERS]) });
+    const ten = await (await campaignsFunction(config))(hourEvent('2026-11-23 10:00'));
+    expect({ welcome: sent(ten, 'welcome'), replenishment: sent(ten, 'replenishment'), winback: sent(ten, 'winback') }).toEqual({ welcome: 1, replenishment: 1, winback: 1 });
+    const second = await storedSummary(config, await shardedNight(four, '2026-11-23'));
+    expect(second.advisorDigests?.advisors.find((a) => a.advisorId === 'A01')).toMatchObject({ outcome: 'sent' });
+    expect(await emailsTo(aws, SHARDED_TEAM)).toHaveLength(2);
+    const rerun = await shardedNight(four, '2026-11-23');
+    expect(rerun).toMatchObject({ runId: second.runId, rerun: { of: second.runId } });
+    expect(await emailsTo(aws, SHARDED_TEAM)).toHaveLength(2);
+    await (await campaignsFunction(config))(hourEvent('2026-11-24 10:00'));
+  });
 
   it(
     'Shopify brand, one run and four shards: an address change and a takeover (the address book written and handed over between shards), the hour after with an increment (a sign-up, a repeat order without a row, an order under a former address, an opt-out), a forget by address',
@@ -350,16 +412,24 @@ describe('a life of the suite, every step under the role of the function that ru
       const sharded = await shopifyConfig('shopify-sharded');
       const nights = await shopifyNights();
       for (const [runDate, dir] of nights) for (const config of [single, sharded]) await uploadExport(aws, config, dir, runDate);
+      let completedRunId = '';
       const one = await nightlyFunction(nightlyRole, single);
       const four = await nightlyFunction(shardedNightlyRole, sharded);
       for (const [runDate] of nights) {
         const oneNight = await storedSummary(single, (await one({ runDate })) as NightResult);
         const fourNight = await storedSummary(sharded, await shardedNight(four, runDate));
+        completedRunId = fourNight.runId;
         expect(fourNight.shards).toBe(SHARDS);
         // Night 2's order under Ana's old address between the two nights: neither hers nor Bo's.
         expect([oneNight.input.rejected, fourNight.input.rejected]).toEqual(runDate === '2026-11-23' ? [1, 1] : [0, 0]);
         expect(await storedState(aws, sharded)).toEqual(await storedState(aws, single));
+        if (runDate !== '2026-11-22') continue;
+        // The hour after night 1, in each: nothing due (no first order within a day, no lapse), its floors deleted.
+        for (const config of [single, sharded]) expect(sent(await (await campaignsFunction(config))(hourEvent('2026-11-23 10:00')), 'welcome')).toBe(0);
       }
+      // The state machine run again on the completed night: the summary returned, nothing written.
+      const again = await shardedNight(four, '2026-11-23');
+      expect(again).toMatchObject({ runId: completedRunId, rerun: { of: completedRunId } });
       for (const config of [single, sharded]) {
         expect(await getProfile(aws.clients.documents, tableNames(config).profiles, '41')).toMatchObject({ email: MEI_NEW, tier: 'VIC', orderCount: 3 });
         expect((await readAddressBook(aws.clients.s3, config)).map((entry) => [entry.customerId, entry.sha256]).sort()).toEqual(
