@@ -1,17 +1,19 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SNSEvent } from 'aws-lambda';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { readObjectText, writeObject } from '#shared/aws/s3-objects.ts';
 import { brandDefaultCampaigns, type CampaignDefinition } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
 import { normaliseEmail } from '#shared/email.ts';
-import type { ForgetResult } from '#shared/forget/forget.ts';
+import { forgetClient, type ForgetResult } from '#shared/forget/forget.ts';
 import type { NightResult, PreparedNight } from '#shared/nightly/distributed.ts';
+import { runNightly } from '#shared/nightly/run.ts';
 import { shardOf } from '#shared/nightly/shards.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import type { CampaignRunSummary } from '#shared/sender/run.ts';
 import type { SesFeedbackSummary } from '#shared/feedback/ses-events.ts';
 import { addressKeyOf, readAddressBook } from '#shared/store/address-book.ts';
-import { couponPoolKey, reportsBucket } from '#shared/store/buckets.ts';
+import { couponPoolKey, reportPrefix, reportsBucket } from '#shared/store/buckets.ts';
 import { readCatalog, readCategoryAffinity } from '#shared/store/catalog-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { getSuppression } from '#shared/store/suppression-store.ts';
@@ -20,7 +22,8 @@ import { allTasks } from '#shared/store/task-store.ts';
 import { signTaskToken } from '#shared/unsubscribe/task-token.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 import { deployedRole, type DeployedRole } from '#test/support/deployed-role.ts';
-import { dropIncrement, uploadExport } from '#test/support/emulator-data.ts';
+import { crashingAfter } from '#test/support/crashing-clients.ts';
+import { dropIncrement, expireWriteLeases, uploadExport } from '#test/support/emulator-data.ts';
 import { csv, exportFolder, LENIENT_GUARDS, scratchDir, SHOPIFY_CUSTOMERS_HEADER, SHOPIFY_ORDERS_HEADER, shopifyNovemberOrderRow } from '#test/support/export-files.ts';
 import { functionUrlEvent } from '#test/support/function-url.ts';
 import { lambdaHarness } from '#test/support/lambda-handler.ts';
@@ -40,12 +43,18 @@ import { at, DAY } from '#test/support/time.ts';
  * reading the address book were missed that way).
  *
  * - nights (nightly): a generic night with products and an advisors roster, a Monday night with
- *   digests and the team email, its rerun; Shopify nights with an address change and a takeover
- *   (the address book), run as one invocation and as the sharded state machine's phases (4 shards);
+ *   digests and the team email, its rerun, a night meeting forgotten clients, a handover between
+ *   two digest weeks; Shopify nights with an address change and a takeover (the address book),
+ *   one of them dying part-way and rerun; the generic and Shopify nights also as the sharded
+ *   state machine's phases (4 shards: the work prefix, former addresses handed between shards);
  * - hours (campaigns) after each night, with generic and Shopify increments: welcome,
- *   replenishment, win-back with a pool's coupon, an advisor's task and the note it holds back;
- * - SES feedback (ses-events), a one-click unsubscribe (unsubscribe), the advisor's answer
- *   (advisor-task), erasures by id and by address (forget).
+ *   replenishment, win-back with a pool's coupon, an advisor's task and the note it holds back,
+ *   a handover's introduction;
+ * - SES feedback (ses-events), a one-click unsubscribe (unsubscribe), the advisor's answers
+ *   (advisor-task), erasures by id and by address, and one that dies halfway (forget).
+ *
+ * The crashes are the only steps not run through a handler: the shared code is run with the
+ * role's clients wrapped to die at a chosen write, as the function's process would.
  */
 
 const ZONE = 'Asia/Shanghai';
@@ -459,4 +468,36 @@ describe('a life of the suite, every step under the role of the function that ru
       expect(await getProfile(aws.clients.documents, tableNames(single).profiles, '41')).toBeUndefined();
     },
   );
+
+  it('Shopify brand: the night that records the address change dies part-way (under the role) and the function reruns it, its before-images read back; a forget that dies halfway, finished by the next night', { timeout: 300_000 }, async () => {
+    const config = await shopifyConfig('shopify-crash');
+    const nights = await shopifyNights();
+    for (const [runDate, dir] of nights) await uploadExport(aws, config, dir, runDate);
+    const nightly = await nightlyFunction(nightlyRole, config);
+    await nightly({ runDate: '2026-11-22' });
+    // The process dies at its 9th DynamoDB write, after it saved its before-images.
+    const dying = crashingAfter(nightlyRole.clients(config), 8);
+    await expect(runNightly({ clock: Date.now, runDate: '2026-11-23', runId: 'shopify-crash-dies', config, clients: dying, unsubscribeSecret: SECRET })).rejects.toThrow(/crash/);
+    await dying.settled();
+    // It had saved its before-images: the rerun reads them back.
+    const attempts = await aws.clients.s3.send(new ListObjectsV2Command({ Bucket: reportsBucket(config), Prefix: `${reportPrefix(config, 'nightly', '2026-11-23')}/attempts/` }));
+    expect((attempts.Contents ?? []).map((o) => o.Key?.split('/').slice(-2).join('/'))).toEqual(['shopify-crash-dies/before-s0-0.jsonl.gz']);
+    // The dead attempt's write lease runs out.
+    expect(await expireWriteLeases(aws, config, '2026-11-23')).toBe(1);
+    const rerun = await storedSummary(config, (await nightly({ runDate: '2026-11-23' })) as NightResult);
+    expect(rerun.input.rejected).toBe(1);
+    expect(await getProfile(aws.clients.documents, tableNames(config).profiles, '41')).toMatchObject({ email: MEI_NEW, tier: 'VIC', orderCount: 3 });
+    expect((await readAddressBook(aws.clients.s3, config)).map((entry) => entry.customerId).sort()).toEqual(['41', '51']);
+
+    // A forget of 900 dies once his erasure is recorded, before his traces go: the next night, which
+    // meets his profile, erases him again; the hour after it runs.
+    const forgetting = crashingAfter(forgetRole.clients(config), 1);
+    await expect(forgetClient({ config, clients: forgetting, request: { customerId: '900' }, at: Date.now() })).rejects.toThrow(/crash/);
+    await forgetting.settled();
+    expect(await getProfile(aws.clients.documents, tableNames(config).profiles, '900')).toBeDefined();
+    await uploadExport(aws, config, nights[1]?.[1] ?? '', '2026-11-24');
+    await nightly({ runDate: '2026-11-24' });
+    await (await campaignsFunction(config))(hourEvent('2026-11-25 10:00'));
+    expect(await getProfile(aws.clients.documents, tableNames(config).profiles, '900')).toBeUndefined();
+  });
 });
