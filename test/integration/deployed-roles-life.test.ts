@@ -6,8 +6,8 @@ import { brandDefaultCampaigns, type CampaignDefinition } from '#shared/campaign
 import type { Config } from '#shared/config.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { forgetClient, type ForgetResult } from '#shared/forget/forget.ts';
-import type { NightResult, PreparedNight } from '#shared/nightly/distributed.ts';
-import { runNightly } from '#shared/nightly/run.ts';
+import { writeShardFromWork, type NightResult, type PreparedNight } from '#shared/nightly/distributed.ts';
+import { nightContext, runNightly } from '#shared/nightly/run.ts';
 import { shardOf } from '#shared/nightly/shards.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import type { CampaignRunSummary } from '#shared/sender/run.ts';
@@ -46,7 +46,8 @@ import { at, DAY } from '#test/support/time.ts';
  *   digests and the team email, its rerun, a night meeting forgotten clients, a handover between
  *   two digest weeks; Shopify nights with an address change and a takeover (the address book),
  *   one of them dying part-way and rerun; the generic and Shopify nights also as the sharded
- *   state machine's phases (4 shards: the work prefix, former addresses handed between shards);
+ *   state machine's phases (4 shards: the work prefix, former addresses handed between shards, a
+ *   rerun, a shard's write dying and retried);
  * - hours (campaigns) after each night, with generic and Shopify increments: welcome,
  *   replenishment, win-back with a pool's coupon, an advisor's task and the note it holds back,
  *   a handover's introduction;
@@ -499,5 +500,34 @@ describe('a life of the suite, every step under the role of the function that ru
     await nightly({ runDate: '2026-11-24' });
     await (await campaignsFunction(config))(hourEvent('2026-11-25 10:00'));
     expect(await getProfile(aws.clients.documents, tableNames(config).profiles, '900')).toBeUndefined();
+  });
+
+  it('Shopify brand in four shards: the write of the shard holding Mei dies part-way (under the role) and the state machine\'s retry writes it again; the night ends as in one run', { timeout: 300_000 }, async () => {
+    const config = await shopifyConfig('shopify-shard-crash');
+    const nights = await shopifyNights();
+    for (const [runDate, dir] of nights) await uploadExport(aws, config, dir, runDate);
+    const four = await nightlyFunction(shardedNightlyRole, config);
+    await shardedNight(four, '2026-11-22');
+    const runDate = '2026-11-23';
+    const prepared = (await four({ phase: 'prepare', shards: SHARDS, request: { runDate } })) as PreparedNight;
+    const { runId, startedAt } = prepared;
+    await Promise.all(prepared.readers.map((reader) => four({ phase: 'repartition', runDate, runId, shards: SHARDS, reader })));
+    await Promise.all(prepared.shards.map((shard) => four({ phase: 'measure', runDate, runId, shard })));
+    await four({ phase: 'combine', runDate, runId, shards: SHARDS, startedAt, acceptDrop: prepared.acceptDrop });
+    const meis = { index: shardOf(normaliseEmail(MEI_NEW), SHARDS), count: SHARDS };
+    // The write phase of her shard dies at its 3rd DynamoDB write, as the function's process would.
+    const dying = crashingAfter(shardedNightlyRole.clients(config), 2);
+    await expect(writeShardFromWork(nightContext({ runDate, runId, config, clients: dying, clock: Date.now }), meis)).rejects.toThrow(/crash/);
+    await dying.settled();
+    const attempts = await aws.clients.s3.send(new ListObjectsV2Command({ Bucket: reportsBucket(config), Prefix: `${reportPrefix(config, 'nightly', runDate)}/attempts/` }));
+    // It had saved its shard's before-images: the retry reads them back.
+    expect((attempts.Contents ?? []).map((o) => o.Key?.split('/').slice(-2).join('/'))).toEqual([`${runId}/before-s${meis.index}-0.jsonl.gz`]);
+    expect(await expireWriteLeases(aws, config, runDate)).toBe(1);
+    // The Distributed Map retries her shard's item; the other shards' items run as planned.
+    await Promise.all(prepared.shards.map((shard) => four({ phase: 'write', runDate, runId, shard })));
+    const summary = await storedSummary(config, (await four({ phase: 'finish', runDate, runId, startedAt, shards: SHARDS })) as NightResult);
+    expect(summary.input.rejected).toBe(1);
+    expect(await getProfile(aws.clients.documents, tableNames(config).profiles, '41')).toMatchObject({ email: MEI_NEW, tier: 'VIC', orderCount: 3 });
+    expect((await readAddressBook(aws.clients.s3, config)).map((entry) => entry.customerId).sort()).toEqual(['41', '51']);
   });
 });
