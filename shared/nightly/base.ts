@@ -71,7 +71,7 @@ export interface ShardClients {
   /** On the erasure list: one of these the shard owns and the export lacks is erased again, not marked absent (NightBase.erasedStored). */
   erased: (profile: Pick<UnkeptProfile, 'customerId' | 'email'>) => boolean;
   /** Shown every profile of the base, held or not (former-addresses.ts). */
-  seen?: (profile: Pick<UnkeptProfile, 'customerId' | 'email' | 'nightEmail' | 'hourEmails'>) => void;
+  seen?: (profile: UnkeptProfile) => void;
 }
 
 /** Whether a stored profile was last written by an attempt of night `runDate` (an increment's merge keeps the night it merged onto). */

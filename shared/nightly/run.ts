@@ -19,7 +19,7 @@ import { catalogBySku, readCatalog, writeCatalog, writeCategoryAffinity } from '
 import { putRun, recentRuns } from '#shared/store/runs-store.ts';
 import { erasedAmong, erasedSince, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
-import { getProfiles, hourEmailsOf, type UnkeptProfile } from '#shared/store/profile-store.ts';
+import { getProfiles, hourEmailsOf, type ProfileItem, type UnkeptProfile } from '#shared/store/profile-store.ts';
 import { missingBeforeImages, readBeforeImages } from '#shared/store/night-plans.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
@@ -304,6 +304,14 @@ export async function collectShard(
   };
 }
 
+/** What a client of the base tells the former addresses of (FormerAddresses.stored): her addresses, and whether an increment merged since tonight's cut-off. */
+type StoredAddresses = Pick<UnkeptProfile, 'customerId' | 'email' | 'nightEmail' | 'hourEmails' | 'lastIncrement'>;
+
+function addressesOf(profile: StoredAddresses): StoredAddresses {
+  const { customerId, email, nightEmail, hourEmails, lastIncrement } = profile;
+  return { customerId, ...(email === undefined ? {} : { email }), ...(nightEmail === undefined ? {} : { nightEmail }), ...(hourEmails === undefined ? {} : { hourEmails }), ...(lastIncrement === undefined ? {} : { lastIncrement }) };
+}
+
 /** What the whole base must agree on, from one shard: numbers in columns (cheap to send), and the SKUs' labels. */
 export interface ShardMeasures {
   rfm: { daysSinceLast: Float64Array; orderCount: Float64Array; spend12mMinor: Float64Array };
@@ -333,7 +341,7 @@ export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'con
       : undefined;
   const mergedSince = mergedSinceSnapshot(context.runDate, context.config.timeZone);
   // Increments changed it since the last night: the night's address (nightEmail), and those they gave her and replaced (hourEmails), are former ones of hers.
-  const stored = (profile: Pick<UnkeptProfile, 'customerId' | 'email' | 'nightEmail' | 'hourEmails' | 'lastIncrement'>) => {
+  const stored = (profile: StoredAddresses) => {
     if (mergedSince(profile)) {
       // An increment stamped after tonight's cut-off merged into her (a late night or a rerun): the snapshot may be older than
       // the addresses the hours gave her, so they are not hers before tonight, neither hers by the base nor former (two clients
@@ -346,16 +354,36 @@ export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'con
     if (profile.email !== undefined) former?.stored(profile.customerId, profile.email, true);
     for (const email of [profile.nightEmail, ...hourEmailsOf(profile)]) if (email !== undefined && email !== '') former?.stored(profile.customerId, email);
   };
-  const base = await loadNightBase(context, { ours: (id) => ours.has(id), owns, erased, ...(former === undefined ? {} : { seen: stored }) });
+  // Profiles stamped with tonight's date: most were written by an earlier attempt of this night (a rerun after a crash, or
+  // on a corrected export), whose addresses are that attempt's, not knowledge from before tonight (a bad export's swap of
+  // two clients' addresses would make each a claimant of the other's); their before-images' are. Kept aside until the
+  // images are read; a profile without one (an increment created it today) is read as it is.
+  const stampedTonight = new Map<string, StoredAddresses>();
+  const seen = (profile: UnkeptProfile) => {
+    if (profile.updatedRunDate !== context.runDate) stored(profile);
+    else stampedTonight.set(profile.customerId, addressesOf(profile));
+  };
+  const base = await loadNightBase(context, { ours: (id) => ours.has(id), owns, erased, ...(former === undefined ? {} : { seen }) });
   for (const id of base.erasedStored) if (!erasedTonight.has(id)) shardRead.erasedIds.push(id);
   if (former !== undefined) {
     // A rerun's base is the before-image's addresses (its nightEmail and hourEmails too, which the earlier attempt's write dropped), not the one that attempt wrote.
-    for (const [customerId, image] of base.planned) if (image) stored({ customerId, email: image.email, nightEmail: image.nightEmail, hourEmails: image.hourEmails, lastIncrement: image.lastIncrement });
+    const imaged = new Set<string>();
+    const fromImages = (images: ReadonlyMap<string, ProfileItem | null>) => {
+      for (const [customerId, image] of images) {
+        imaged.add(customerId);
+        // null: created by that attempt, no client of the base.
+        if (image) stored(addressesOf({ ...image, customerId }));
+      }
+    };
+    fromImages(base.planned);
     // Other shards' clients' before-images: an address of theirs may be one this shard's lines are under, or its customers hold now.
     if (shardRead.otherBucket !== undefined) {
-      const images = await readBeforeImages(context.clients.s3, context.config, context.runDate, { keep: (id) => !ours.has(id) });
-      for (const [customerId, image] of images) if (image) stored({ customerId, email: image.email, nightEmail: image.nightEmail, hourEmails: image.hourEmails, lastIncrement: image.lastIncrement });
+      fromImages(await readBeforeImages(context.clients.s3, context.config, context.runDate, { keep: (id) => !ours.has(id) }));
+    } else if ([...stampedTonight.keys()].some((id) => !imaged.has(id))) {
+      // One run: base.planned holds tonight's clients only; an earlier attempt may have written one this export lacks.
+      fromImages(await readBeforeImages(context.clients.s3, context.config, context.runDate, { keep: (id) => stampedTonight.has(id) && !imaged.has(id) }));
     }
+    for (const [customerId, profile] of stampedTonight) if (!imaged.has(customerId)) stored(profile);
     const { timeZone } = context.config;
     const nights = { runDate: context.runDate, lastNight: base.lastNight, cutOff: (night: string) => runClock(night, timeZone).now };
     shardRead.formerLinks = await former.link(shardRead.shard, ours, shardRead.otherBucket, nights, shardRead.readAgain);
