@@ -38,7 +38,7 @@ import { diffProfiles, type ProfileDiff } from './diff.ts';
 import { seenByNight } from './history.ts';
 import { shardKeySchemeOf, SINGLE_SHARD, type ShardSpec } from './shards.ts';
 import { FormerAddresses, type FormerLink } from './former-addresses.ts';
-import { editAddressBook, readAddressBook, withLinks } from '#shared/store/address-book.ts';
+import { bookBefore, editAddressBook, readAddressBook, sameBook, withLinks } from '#shared/store/address-book.ts';
 import { withWriteLease, type LeasedWork } from './write-lease.ts';
 import { distributionCollector, mergeDistributions, type Distribution } from '#shared/tiering/distribution.ts';
 import { categoryAffinityCollector, mergeCategoryAffinities, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
@@ -337,7 +337,7 @@ export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'con
   // orders that name their client by address (Shopify's) can be under a former one: a generic export's base is not looked through.
   const former =
     shardKeySchemeOf(shardRead.read.files) === 'email'
-      ? new FormerAddresses(aggregator, await readAddressBook(context.clients.s3, context.config), (id) => erasedTonight.has(id) || isErased(shardRead.erasures, id))
+      ? new FormerAddresses(aggregator, bookBefore(await readAddressBook(context.clients.s3, context.config), context.runDate), (id) => erasedTonight.has(id) || isErased(shardRead.erasures, id))
       : undefined;
   const mergedSince = mergedSinceSnapshot(context.runDate, context.config.timeZone);
   // Increments changed it since the last night: the night's address (nightEmail), and those they gave her and replaced (hourEmails), are former ones of hers.
@@ -777,7 +777,9 @@ async function digestRunsSince(context: NightContext, digestDate: string): Promi
 /**
  * The address book with tonight's links (former-addresses.ts): written by a night that completes
  * only, before it is recorded complete (a rerun after a crash writes the same links again), and
- * without the clients who asked to be forgotten.
+ * without the clients who asked to be forgotten. Tonight's links replace those an earlier attempt
+ * of the night wrote (withLinks), which the shards did not read either (bookBefore): a rerun on a
+ * corrected export leaves none of the bad one's.
  */
 async function keepFormerAddresses(context: Pick<NightContext, 'config' | 'clients' | 'runDate'>, links: readonly FormerLink[]): Promise<void> {
   const { config, clients, runDate } = context;
@@ -787,9 +789,8 @@ async function keepFormerAddresses(context: Pick<NightContext, 'config' | 'clien
   await editAddressBook(clients, config, async (book) => {
     const erasures = await loadErasures(clients.documents, tableNames(config).suppression);
     const next = withLinks(book, links, runDate).filter((entry) => !isErased(erasures, entry.customerId));
-    // An entry given its erasure key tonight (withLinks) is a change too.
-    const changed = next.length !== book.length || next.some((entry, i) => entry.sha256 !== book[i]?.sha256 || entry.customerId !== book[i]?.customerId || entry.erasureKey !== book[i]?.erasureKey);
-    return changed ? next : undefined;
+    // An entry given its erasure key tonight, or one of an earlier attempt's replaced (withLinks), is a change too.
+    return sameBook(next, book) ? undefined : next;
   });
 }
 

@@ -182,9 +182,23 @@ export async function editAddressBook(
   }
 }
 
-/** The book with tonight's links added (the first night that saw each kept), sorted. Pure. */
+/**
+ * The book as night `runDate` reads it: without the entries that night, or a later one, made. Nights
+ * run in order, so those come from an earlier attempt of this night (a rerun on a corrected export
+ * replaces it, and a rerun after a crash makes the same links again), or from a later night that is
+ * being redone after a restore: neither is knowledge from before tonight. Pure.
+ */
+export function bookBefore(book: readonly FormerAddress[], runDate: string): FormerAddress[] {
+  return book.filter((entry) => entry.seenOn < runDate);
+}
+
+/**
+ * The book with tonight's links in place of those an earlier attempt of the night made (bookBefore):
+ * an entry of an earlier night is kept with its nights (the first night that saw it), one of tonight's
+ * links is added with tonight's. Sorted. Pure.
+ */
 export function withLinks(book: readonly FormerAddress[], links: readonly BookLink[], runDate: string): FormerAddress[] {
-  const byKey = new Map(book.map((entry) => [`${entry.sha256}#${entry.customerId}`, entry]));
+  const byKey = new Map(bookBefore(book, runDate).map((entry) => [`${entry.sha256}#${entry.customerId}`, entry]));
   for (const { heldByAnother, ...link } of links) {
     const key = `${link.sha256}#${link.customerId}`;
     const entry = byKey.get(key);
@@ -198,6 +212,12 @@ export function withLinks(book: readonly FormerAddress[], links: readonly BookLi
     else if (entry.erasureKey === undefined && link.erasureKey !== undefined) byKey.set(key, { ...entry, erasureKey: link.erasureKey });
   }
   return [...byKey.values()].sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
+}
+
+/** Whether two books (each sorted, as withLinks returns it) hold the same entries, every field alike. Pure. */
+export function sameBook(a: readonly FormerAddress[], b: readonly FormerAddress[]): boolean {
+  const fields = (e: FormerAddress) => [e.sha256, e.fnv, e.customerId, e.seenOn, e.hersBefore ?? '', e.erasureKey ?? ''].join(' ');
+  return a.length === b.length && a.every((entry, i) => b[i] !== undefined && fields(entry) === fields(b[i]));
 }
 
 /** The book without these clients' entries, by id or by address (forget). Pure. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressKeyOf, formerLinkOf, timingOf, withLinks, withoutClients, type FormerAddress } from '#shared/store/address-book.ts';
+import { addressKeyOf, bookBefore, formerLinkOf, sameBook, timingOf, withLinks, withoutClients, type FormerAddress } from '#shared/store/address-book.ts';
 import { erasedKey } from '#shared/store/erasure-store.ts';
 import { emailIdentity } from '#shared/tiering/identity.ts';
 import { fnv1a32 } from '#shared/text-hash.ts';
@@ -21,6 +21,31 @@ describe('address book', () => {
     const again = withLinks(first, [link('a@example.com', '1')], '2026-11-24');
     expect(again).toEqual(first);
     expect(withLinks([], [link('a@example.com', '1'), link('b@example.com', '2')], '2026-11-23')).toEqual(first);
+  });
+
+  it('replaces the links an earlier attempt of the night made with tonight\'s, keeping every earlier night\'s entry as it is', () => {
+    const earlier = withLinks([], [formerLinkOf('a@example.com', '1')], '2026-11-21');
+    // A bad export's night linked c@ to 3 (and a@ to 1 again, which changes nothing of the entry of 11-21).
+    const bad = withLinks(earlier, [{ ...link('c@example.com', '3'), heldByAnother: true, hersBefore: '2026-11-21' }, formerLinkOf('a@example.com', '1')], '2026-11-22');
+    expect(bad.map((e) => `${e.customerId} ${e.seenOn}`).sort()).toEqual(['1 2026-11-21', '3 2026-11-22']);
+    // The rerun on the corrected export reads the book as it was before the night, and writes its own links in place of the bad one's.
+    expect(bookBefore(bad, '2026-11-22')).toEqual(earlier);
+    expect(withLinks(bad, [], '2026-11-22')).toEqual(earlier);
+    const corrected = withLinks(bad, [formerLinkOf('b@example.com', '2')], '2026-11-22');
+    expect(corrected).toEqual(withLinks(earlier, [formerLinkOf('b@example.com', '2')], '2026-11-22'));
+    // A rerun after a crash, on the same export: the same links again, the same book.
+    expect(withLinks(corrected, [formerLinkOf('b@example.com', '2')], '2026-11-22')).toEqual(corrected);
+    // An entry of a later night (a night redone after a restore) is not read as knowledge from before it either.
+    expect(bookBefore(corrected, '2026-11-21')).toEqual([]);
+  });
+
+  it('compares two books by every field of their entries', () => {
+    const book = withLinks([], [formerLinkOf('a@example.com', '1')], '2026-11-21');
+    expect(sameBook(book, withLinks([], [formerLinkOf('a@example.com', '1')], '2026-11-21'))).toBe(true);
+    expect(sameBook(book, withLinks([], [formerLinkOf('a@example.com', '1')], '2026-11-22'))).toBe(false);
+    expect(sameBook(book, withLinks([], [link('a@example.com', '1')], '2026-11-21'))).toBe(false);
+    expect(sameBook(book, withLinks([], [{ ...formerLinkOf('a@example.com', '1'), hersBefore: '2026-11-20' }], '2026-11-21'))).toBe(false);
+    expect(sameBook(book, [])).toBe(false);
   });
 
   it('a link made with the address in clear keeps its erasure key, which fills an entry from before entries kept it, once', () => {
