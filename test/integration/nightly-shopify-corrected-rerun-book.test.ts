@@ -20,7 +20,9 @@ import { at as local } from '#test/support/time.ts';
  * base: its link of c@ to Cat in the address book (kept there for good, read by every later night
  * and hour), and the addresses it wrote on Ann's and Cat's profiles (Cat's b@ made a second claimant
  * of b@, so its orders were no longer split by time and Ann took Bea's and the rejected one). Found
- * by attack-shardfault, probe 2. One run and four shards alike.
+ * by attack-shardfault, probe 2. The bad export also lists a customer the corrected one lacks, Eve, on
+ * the address Dan left on 11-21: the rerun reads her (created by the bad night) as no client of the
+ * base, so Dan's old orders under it stay his. One run and four shards alike.
  */
 const aws = sharedAws();
 const SH = 'Asia/Shanghai';
@@ -28,14 +30,18 @@ const work = scratchDir('shopify-corrected-rerun-book');
 const a = 'ann.crb@example.com';
 const b = 'bea.crb@example.com';
 const c = 'cat.crb@example.com';
+const d = 'dan.crb@example.com';
 const other = ['900,Other,One,other.crb@example.com,yes'];
-const before = [`41,Ann,Lin,${a},yes`, `42,Bea,Lin,${b},yes`, `43,Cat,Lin,${c},yes`, ...other];
-const swapped = [`41,Ann,Lin,${b},yes`, `42,Bea,Lin,${a},yes`, `43,Cat,Lin,${c},yes`, ...other];
-const bad = [`41,Ann,Lin,${c},yes`, `42,Bea,Lin,${a},yes`, `43,Cat,Lin,${b},yes`, ...other];
+const before = [`41,Ann,Lin,${a},yes`, `42,Bea,Lin,${b},yes`, `43,Cat,Lin,${c},yes`, `44,Dan,Lin,${d},yes`, ...other];
+// Dan leaves d@ on 11-21 too (for no one): the book links it to him.
+const swapped = [`41,Ann,Lin,${b},yes`, `42,Bea,Lin,${a},yes`, `43,Cat,Lin,${c},yes`, '44,Dan,Lin,dan.new.crb@example.com,yes', ...other];
+// The bad export also has a customer the corrected one lacks, on Dan's old address: the bad night created her.
+const bad = [`41,Ann,Lin,${c},yes`, `42,Bea,Lin,${a},yes`, `43,Cat,Lin,${b},yes`, '44,Dan,Lin,dan.new.crb@example.com,yes', `99,Eve,Lin,${d},yes`, ...other];
 const ordersOn20 = [
   order('#1001', a, '01', '400.00', 'BAG-1'),
   order('#2001', b, '02', '200.00', 'SOAP-1'),
   order('#3001', c, '03', '300.00', 'COAT-1'),
+  order('#4001', d, '05', '500.00', 'BAG-1'),
   order('#9001', 'other.crb@example.com', '04', '20.00', 'SOAP-1'),
 ];
 // Placed on 11-21, after the night of 11-20 and before the one that sees the swap: either's, rejected.
@@ -61,9 +67,9 @@ async function world(name: string, badNight: boolean, shards: number) {
     const p = await getProfile(aws.clients.documents, tableNames(config).profiles, id);
     return { email: p?.email, orderCount: p?.orderCount, spend: p?.lifetimeSpendMinor, tier: p?.tier, segment: p?.rfm?.segment };
   };
-  // Each world has its own addresses' hashes alike (same addresses), so the book compares whole.
+  // By client and nights, and whether the entry keeps an erasure key.
   const book = async () => (await readAddressBook(aws.clients.s3, config)).map((e) => `${e.customerId} ${e.seenOn} ${e.hersBefore ?? '-'} ${e.erasureKey === undefined ? 'no key' : 'key'}`).sort();
-  const state = async () => ({ ann: await profile('41'), bea: await profile('42'), cat: await profile('43'), book: await book() });
+  const state = async () => ({ ann: await profile('41'), bea: await profile('42'), cat: await profile('43'), dan: await profile('44'), eve: await profile('99'), book: await book() });
 
   await night('2026-11-20', '2026-11-21 02:00', await dir('n20', before, ordersOn20));
   await night('2026-11-21', '2026-11-22 02:00', await dir('n21', swapped, ordersOn21));
@@ -87,11 +93,14 @@ async function expectNoTraceOfTheBadNight(tag: string, shards: number) {
     ann: { email: b, orderCount: 2, spend: 49_000, tier: 'Entry', segment: expect.any(String) },
     bea: { email: a, orderCount: 1, spend: 20_000, tier: 'Entry', segment: expect.any(String) },
     cat: { email: c, orderCount: 2, spend: 36_000, tier: 'Entry', segment: expect.any(String) },
-    book: ['41 2026-11-21 2026-11-20 no key', '42 2026-11-21 2026-11-20 no key'],
+    dan: { email: 'dan.new.crb@example.com', orderCount: 1, spend: 50_000, tier: 'Entry', segment: expect.any(String) },
+    eve: { email: undefined, orderCount: undefined, spend: undefined, tier: undefined, segment: undefined },
+    book: ['41 2026-11-21 2026-11-20 no key', '42 2026-11-21 2026-11-20 no key', '44 2026-11-21 - key'],
   });
   const corrected = await world(`${tag}-bad`, true, shards);
   // The bad night linked Cat's own address to her (held by Ann's row in its export).
   expect(corrected.badState?.book).toContain('43 2026-11-22 2026-11-21 no key');
+  expect(corrected.badState?.eve).toMatchObject({ email: d });
   expect({ n22: corrected.n22, after22: corrected.after22, n23: corrected.n23, after23: corrected.after23 }).toEqual({
     n22: clean.n22,
     after22: clean.after22,
