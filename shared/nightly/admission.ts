@@ -121,6 +121,8 @@ export interface AdmitOptions {
   runId: string;
   /** Epoch ms, the run's start. */
   startedAt: number;
+  /** The input the run read: the export's files and the configuration (repeat.ts nightFingerprint). */
+  fingerprint: string;
   /** Accept figures that fail the plausibility checks (an operator's explicit decision). */
   acceptDrop: boolean;
   tonight: TonightFigures;
@@ -174,11 +176,32 @@ export async function lastCompletedNightBefore(
   return last === undefined ? undefined : { runDate: last.runDate, startedAt: Date.parse(last.startedAt) };
 }
 
+/** The input an attempt of the night recorded reading: its mark's, or its summary's (absent from marks written before). */
+function inputFingerprintOf(night: StoredNight): string | undefined {
+  return isCompleted(night) ? night.input?.fingerprint : night.fingerprint;
+}
+
+/**
+ * By when the snapshot this attempt read was dumped (epoch ms): an attempt reads its export after
+ * it starts, so by its start; and when the night's item (`own`, the attempt before, marked or
+ * completed) records the same input, by that attempt's bound too, which carries the start of the
+ * earliest of a row of attempts that read it. A corrected or re-dumped export (another
+ * fingerprint), or an item that records none, starts the bound again at this attempt. Pure.
+ */
+export function snapshotBoundOf(own: StoredNight | undefined, fingerprint: string, startedAt: number): number {
+  if (own === undefined || inputFingerprintOf(own) !== fingerprint) return startedAt;
+  const earlier = Date.parse(own.snapshotBy ?? own.startedAt);
+  return Number.isFinite(earlier) ? Math.min(earlier, startedAt) : startedAt;
+}
+
 /** Checks the night may be written (throws NightRefusedError otherwise), then marks it as being written. */
 export async function admitNight(options: AdmitOptions): Promise<NightAdmission> {
   const { config, clients, runDate, log } = options;
   const table = tableNames(config).runs;
-  const later = await runsAfter<StoredNight>(clients.documents, table, NIGHTLY_JOB, runDate, 1);
+  const [later, own] = await Promise.all([
+    runsAfter<StoredNight>(clients.documents, table, NIGHTLY_JOB, runDate, 1),
+    getRun<StoredNight>(clients.documents, table, { job: NIGHTLY_JOB, runDate }),
+  ]);
   const laterRefusal = laterNightRefusal(runDate, later);
   if (laterRefusal !== undefined) {
     log.error('night refused: a later night has begun, nothing written', { laterNight: later[0]?.runDate, laterStatus: later[0]?.status });
@@ -215,6 +238,8 @@ export async function admitNight(options: AdmitOptions): Promise<NightAdmission>
     );
   }
   if (violations.length > 0) log.warn('implausible night accepted by the operator', { checks: violations.map((v) => v.check) });
+  // Written on the mark too: an hour while the night writes, and the next attempt, read it there.
+  const snapshotBy = new Date(snapshotBoundOf(own, options.fingerprint, options.startedAt)).toISOString();
   const marker: NightInProgress = {
     job: NIGHTLY_JOB,
     runDate,
@@ -222,10 +247,13 @@ export async function admitNight(options: AdmitOptions): Promise<NightAdmission>
     runId: options.runId,
     startedAt: new Date(options.startedAt).toISOString(),
     clockAt: runClockAt(runDate, config.timeZone),
+    fingerprint: options.fingerprint,
+    snapshotBy,
   };
   await putRun(clients.documents, table, { ...marker });
   return {
     tonight,
+    snapshotBy,
     ...(lastNight ? { lastNight } : {}),
     ...(violations.length > 0 ? { accepted: violations } : {}),
     ...(rulesChanged.length > 0 ? { rulesChanged } : {}),

@@ -846,6 +846,8 @@ export async function finishNight(
     rules: nightRules(config),
     startedAt: new Date(run.startedAt).toISOString(),
     clockAt: runClockAt(runDate, config.timeZone),
+    // Admissions of an earlier version's combine (a night upgraded between its phases) hold none: startedAt stands.
+    ...(run.admission.snapshotBy === undefined ? {} : { snapshotBy: run.admission.snapshotBy }),
     durationMs: 0,
     // Shards run side by side: each phase took as long as its slowest shard.
     timingsMs: { read: max((o) => o.timingsMs.read), compute: max((o) => o.timingsMs.compute), load: max((o) => o.timingsMs.load), write: max((o) => o.timingsMs.write) },
@@ -863,7 +865,7 @@ export async function finishNight(
       rfmSegmentMovements: outcomes.reduce((acc, o) => addCounts(acc, o.changes.rfmSegmentMovements ?? {}), {}),
     },
     written: { profiles: sum((o) => o.written.profiles), tierHistory: sum((o) => o.written.tierHistory), retries: sum((o) => o.written.retries) },
-    admission: run.admission,
+    admission: withoutSnapshotBy(run.admission),
     shards: first.shard.count,
     // A shard an earlier version wrote (a night upgraded between its phases) left profiles of its format: none is claimed for the night.
     ...(outcomes.every((o) => o.profileFormat === PROFILE_FORMAT) ? { profileFormat: PROFILE_FORMAT } : {}),
@@ -923,6 +925,12 @@ export async function finishNight(
   return summary;
 }
 
+/** The admission as the summary keeps it: its snapshotBy is the summary's own. */
+function withoutSnapshotBy(admission: NightAdmission): NightAdmission {
+  const { snapshotBy: _kept, ...rest } = admission;
+  return rest;
+}
+
 /**
  * Phase 2, continued: the checks before any write (admission.ts), from every shard's figures and
  * the export's files; marks the night as being written.
@@ -953,6 +961,7 @@ export async function admitShards(
     runDate: context.runDate,
     runId: context.runId,
     startedAt: run.startedAt,
+    fingerprint: nightFingerprint(run.files, context.config),
     acceptDrop: context.acceptDrop,
     // Figures of an earlier version's shards hold no SKU count: their accepted products rows stand in (at least as many).
     tonight: { ...figures, orderLines: acceptedOrderLines(files), productSkus: figures.productSkus ?? acceptedRows(files, 'products') },

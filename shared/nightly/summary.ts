@@ -57,6 +57,10 @@ export interface NightInProgress {
   startedAt: string;
   /** ISO instant of the night's clock (NightlyRunSummary.clockAt; absent from markers written before). */
   clockAt?: string;
+  /** The input this attempt read, as NightlyRunSummary.input.fingerprint (absent from markers written before). */
+  fingerprint?: string;
+  /** NightlyRunSummary.snapshotBy, as this attempt's admission set it (absent from markers written before). */
+  snapshotBy?: string;
 }
 
 /** What the gate before the writes saw (admission.ts). */
@@ -69,6 +73,12 @@ export interface NightAdmission {
   accepted?: GuardViolation[];
   /** The rules that place clients (NightRules) that changed since the last completed night, e.g. "tiers.core 5000 → 3000". */
   rulesChanged?: string[];
+  /**
+   * NightlyRunSummary.snapshotBy as the gate set it (admission.ts snapshotBoundOf), carried to the
+   * finish, which writes it beside startedAt (not kept here in the summary). Absent from admissions
+   * written before.
+   */
+  snapshotBy?: string;
 }
 
 /**
@@ -113,6 +123,13 @@ export interface NightlyRunSummary {
    * so a change of `timeZone` does not move it (absent in summaries written before it was kept).
    */
   clockAt?: string;
+  /**
+   * ISO instant by which the night's snapshot was dumped: the start of the earliest attempt of the
+   * night that read the same input (fingerprint) in a row of attempts, this one's when none did:
+   * an attempt reads its export after it starts. The hours order their increments against it
+   * (shared/sender/increment-consent.ts). Absent in summaries written before (startedAt then).
+   */
+  snapshotBy?: string;
   durationMs: number;
   /**
    * compute: profiles built and compared with the base (one pass); load: the comparison alone in

@@ -7,8 +7,9 @@ import { nightStartedAt, type NightMark } from './increment-orders.ts';
  *
  * An increment's folder stamp says when it was dropped. A night's snapshot carries no time of its
  * own: it was dumped after the night's cut-off and before the night began (it read it), and a night
- * may begin hours late, or be rerun. So an increment stamped after the newest night began is newer
- * than that night's snapshot, and its yes or no applies. One stamped before cannot be ordered
+ * may begin hours late, or be rerun: on the export an earlier attempt read, before that attempt
+ * began (snapshotDumpedBy). So an increment stamped after that is newer than that night's snapshot,
+ * and its yes or no applies. One stamped before cannot be ordered
  * against the snapshot: its no applies (a yes the night wrote from an older snapshot must not come
  * back over it), and its yes applies only where the night left no no (a no the snapshot may have
  * given later must not be undone; the next night's snapshot brings the yes if it still holds).
@@ -28,13 +29,18 @@ export interface ConsentMerge {
 }
 
 /**
- * The instant by which the newest night's snapshot was dumped: the night's start (its latest
- * attempt's). Infinity when its item has no readable start (no increment is then known newer);
- * undefined when there is no night.
+ * The instant by which the newest night's snapshot was dumped: the bound the night recorded
+ * (snapshotBy: the start of the earliest of its attempts in a row that read the same input, since
+ * a rerun on the export an attempt read before reads no newer snapshot), else its start (its latest
+ * attempt's: items written before). Infinity when its item has neither readable (no increment is
+ * then known newer); undefined when there is no night.
  */
 export function snapshotDumpedBy(night: NightMark | undefined): number | undefined {
   if (night === undefined) return undefined;
-  return nightStartedAt(night) ?? Number.POSITIVE_INFINITY;
+  const started = nightStartedAt(night);
+  const recorded = night.snapshotBy === undefined ? Number.NaN : Date.parse(night.snapshotBy);
+  if (!Number.isFinite(recorded)) return started ?? Number.POSITIVE_INFINITY;
+  return started === undefined ? recorded : Math.min(recorded, started);
 }
 
 /** Whether an increment stamped `stamp` is known to be newer than the newest night's snapshot (snapshotDumpedBy). Pure. */

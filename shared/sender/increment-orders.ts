@@ -31,6 +31,8 @@ export interface NightMark {
   startedAt?: string;
   /** ISO instant of the night's clock as it recorded it (NightlyRunSummary.clockAt); absent from items written before. */
   clockAt?: string;
+  /** ISO instant by which its snapshot was dumped (NightlyRunSummary.snapshotBy); absent from items written before. */
+  snapshotBy?: string;
 }
 
 /** When the night (its latest attempt) began, or undefined when its item has no readable start. Its snapshot was dumped before. */

@@ -689,7 +689,7 @@ export async function ingestIncrementalExports(options: {
         snapshotBy,
       });
       // Merging again after a night: an increment newer than its snapshot (dropped after the night
-      // began) puts back its contact details too, which the night overwrote with the snapshot's
+      // began, or the earliest attempt of it that read the same export: snapshotDumpedBy) puts back its contact details too, which the night overwrote with the snapshot's
       // older ones; an older one cannot be ordered against the snapshot, whose details stand.
       const contactBack = remerge && isAfterSnapshot(stamp, snapshotBy) && storedItem !== undefined && contactDiffers(storedItem, merged);
       if (remerge && orderIds.length === 0 && consent === storedItem?.acceptsMarketing && !contactBack) continue; // nothing the night undid
@@ -848,7 +848,7 @@ export async function nightsOfHour(documents: AwsClients['documents'], table: st
   const newestOf = (upTo: string) =>
     recentRuns<RunKey & Partial<NightMark> & { profileFormat?: unknown }>(documents, table, NIGHTLY_JOB, upTo, {
       limit: 1,
-      attributes: ['runId', 'status', 'startedAt', 'clockAt', 'profileFormat'],
+      attributes: ['runId', 'status', 'startedAt', 'clockAt', 'snapshotBy', 'profileFormat'],
     });
   const completedOf = (item: RunKey & { profileFormat?: unknown }): CompletedNightFormat => ({
     runDate: item.runDate,
@@ -862,6 +862,7 @@ export async function nightsOfHour(documents: AwsClients['documents'], table: st
     status: String(night.status),
     ...(night.startedAt === undefined ? {} : { startedAt: night.startedAt }),
     ...(typeof night.clockAt === 'string' ? { clockAt: night.clockAt } : {}),
+    ...(typeof night.snapshotBy === 'string' ? { snapshotBy: night.snapshotBy } : {}),
   };
   if (night.status !== 'writing') return { newest, lastCompleted: completedOf(night) };
   const [before] = await newestOf(addDays(night.runDate, -1));

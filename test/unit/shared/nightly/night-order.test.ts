@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { laterNightRefusal, writerStanding, type StoredNight } from '#shared/nightly/admission.ts';
+import { laterNightRefusal, snapshotBoundOf, writerStanding, type StoredNight } from '#shared/nightly/admission.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 
 /**
@@ -71,5 +71,43 @@ describe('writerStanding', () => {
         if (standing.kind === 'refused' && !later[0] && own) expect(standing.reason).toContain(`run ${own.runId}`);
       }),
     );
+  });
+});
+
+describe('snapshotBoundOf: by when the snapshot an attempt reads was dumped', () => {
+  const FIRST = Date.parse('2026-11-23T18:00:00.000Z');
+  const SECOND = Date.parse('2026-11-24T03:30:00.000Z');
+  const THIRD = Date.parse('2026-11-24T05:00:00.000Z');
+  const mark = (fingerprint: string | undefined, startedAt: number, snapshotBy?: number): StoredNight => ({
+    job: 'nightly', runDate: NIGHT, status: 'writing', runId: 'r', startedAt: new Date(startedAt).toISOString(),
+    ...(fingerprint === undefined ? {} : { fingerprint }),
+    ...(snapshotBy === undefined ? {} : { snapshotBy: new Date(snapshotBy).toISOString() }),
+  });
+  // Only the fields the bound reads.
+  const summary = (fingerprint: string, startedAt: number, snapshotBy?: number): StoredNight =>
+    ({ job: 'nightly', runDate: NIGHT, status: 'completed', runId: 'r', startedAt: new Date(startedAt).toISOString(), input: { fingerprint }, ...(snapshotBy === undefined ? {} : { snapshotBy: new Date(snapshotBy).toISOString() }) }) as unknown as NightlyRunSummary;
+
+  it('a first attempt: its own start', () => {
+    expect(snapshotBoundOf(undefined, 'x', SECOND)).toBe(SECOND);
+  });
+
+  it('after an attempt that read the same input (dead while writing, or completed and rerun in full): that attempt\u2019s start', () => {
+    expect(snapshotBoundOf(mark('x', FIRST), 'x', SECOND)).toBe(FIRST);
+    expect(snapshotBoundOf(summary('x', FIRST), 'x', SECOND)).toBe(FIRST);
+  });
+
+  it('a row of attempts on the same input: the earliest start, which each attempt carries', () => {
+    expect(snapshotBoundOf(mark('x', SECOND, FIRST), 'x', THIRD)).toBe(FIRST);
+    expect(snapshotBoundOf(summary('x', SECOND, FIRST), 'x', THIRD)).toBe(FIRST);
+  });
+
+  it('a corrected or re-dumped export (another input), or an attempt that recorded none: its own start again', () => {
+    expect(snapshotBoundOf(mark('y', SECOND, FIRST), 'x', THIRD)).toBe(THIRD);
+    expect(snapshotBoundOf(summary('y', FIRST), 'x', THIRD)).toBe(THIRD);
+    expect(snapshotBoundOf(mark(undefined, FIRST), 'x', THIRD)).toBe(THIRD);
+  });
+
+  it('never after the attempt\u2019s own start', () => {
+    expect(snapshotBoundOf(mark('x', THIRD), 'x', SECOND)).toBe(SECOND);
   });
 });

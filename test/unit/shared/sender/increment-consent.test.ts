@@ -57,6 +57,18 @@ describe('consent in an increment against the newest night', () => {
     expect(snapshotDumpedBy({ ...night, startedAt: 'soon' })).toBe(Number.POSITIVE_INFINITY);
     expect(snapshotDumpedBy(undefined)).toBeUndefined();
   });
+
+  it('a rerun on the export an earlier attempt read: the snapshot is dumped by that attempt\u2019s start (snapshotBy), never later than the night\u2019s own', () => {
+    const night: NightMark = { runDate: '2026-11-22', runId: 'n-again', status: 'completed', startedAt: new Date(LATE).toISOString(), snapshotBy: new Date(ON_TIME).toISOString() };
+    expect(snapshotDumpedBy(night)).toBe(ON_TIME);
+    expect(snapshotDumpedBy({ ...night, status: 'writing' })).toBe(ON_TIME);
+    // Unreadable, or (not as the gate writes it) after the start: the start bounds it.
+    expect(snapshotDumpedBy({ ...night, snapshotBy: 'soon' })).toBe(LATE);
+    expect(snapshotDumpedBy({ ...night, snapshotBy: new Date(LATE + HOUR).toISOString() })).toBe(LATE);
+    expect(snapshotDumpedBy({ ...night, startedAt: 'soon' })).toBe(ON_TIME);
+    // So an increment dropped between the two is newer than the snapshot: its yes applies over the night's no.
+    expect(consentAfterIncrement(merge({ stored: false, nightLeft: false, increment: true, snapshotBy: snapshotDumpedBy(night) }))).toBe(true);
+  });
 });
 
 /**
