@@ -71,7 +71,7 @@ async function scan(clients: AwsClients, table: string): Promise<string[]> {
 /** The figures of a summary, without what differs between two runs of the same night (ids, times). */
 function figures(summary: NightlyRunSummary | undefined): unknown {
   if (!summary) return undefined;
-  const { runId: _id, startedAt: _start, durationMs: _duration, timingsMs: _timings, written, report, admission: _admission, advisorDigests, ...rest } = summary;
+  const { runId: _id, startedAt: _start, snapshotBy: _bound, durationMs: _duration, timingsMs: _timings, written, report, admission: _admission, advisorDigests, ...rest } = summary;
   const { teamEmail: _email, ...objects } = report;
   // The generated export's roster names advisors: the digests' own duration differs between runs too.
   const digests = advisorDigests === undefined ? {} : { advisorDigests: { ...advisorDigests, durationMs: 0 } };
