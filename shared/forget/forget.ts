@@ -155,8 +155,15 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
     const next = new Set<string>();
     for (const address of theirs) {
       if (emails.has(address)) continue;
-      const lead = leadOf(address, await profilesHolding(address), []);
-      if (lead.holders.length > 0 && !lead.ids.some((id) => persons.has(id))) continue;
+      const holding = await profilesHolding(address);
+      const lead = leadOf(address, holding, []);
+      if (lead.holders.length > 0 && !lead.ids.some((id) => persons.has(id))) {
+        // Another client holds it now, so it is not erased; but the ids that held it together at the
+        // last night were one person then (a generic base's two ids of one email, moved apart since).
+        const atNight = holding.filter((profile) => heldAtNight(profile, address));
+        if (atNight.some((profile) => persons.has(profile.customerId))) for (const profile of atNight) if (!persons.has(profile.customerId)) next.add(profile.customerId);
+        continue;
+      }
       emails.add(address);
       for (const id of lead.ids) if (!persons.has(id)) next.add(id);
     }

@@ -14,7 +14,7 @@ import { recordUnsubscribe } from '#shared/unsubscribe/unsubscribe.ts';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
 import { runCampaignHour } from '#test/support/campaign-runs.ts';
 import { dropIncrement } from '#test/support/emulator-data.ts';
-import { LENIENT_GUARDS, scratchDir, SHOPIFY_CUSTOMERS_HEADER, shopifyExportDir, shopifyNovemberOrder as order } from '#test/support/export-files.ts';
+import { exportDir, LENIENT_GUARDS, scratchDir, SHOPIFY_CUSTOMERS_HEADER, shopifyExportDir, shopifyNovemberOrder as order } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { bounceEvent } from '#test/support/ses-events.ts';
 import { at as local } from '#test/support/time.ts';
@@ -179,5 +179,37 @@ describe('forget the day after the night that booked her former address, which a
 
     const summary = await night(config, runner, '2026-11-24', '2026-11-25 02:00', `${tag}-n3`, night3);
     expect({ wu: (await getProfile(aws.clients.documents, tables.profiles, '77'))?.email, erasedClients: summary.input.erasedClients }).toEqual({ wu: a, erasedClients: 1 });
+  });
+});
+
+describe('a generic base: two ids of one email at the last night, moved apart since, the address another client\'s now', () => {
+  it('forget of one still takes the other (one person at the night), and neither the address nor its new holder', { timeout: 400_000 }, async () => {
+    const SH = 'Asia/Shanghai';
+    const customers = 'customer_id,email,first_name,locale,time_zone,accepts_marketing';
+    const orders = 'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status,refunded_amount';
+    const config = await scenarioConfig(aws, 'forget-holder-generic-pair', { ...LENIENT_GUARDS, campaigns: { policy: { controlShare: 0 } }, sender: { ...aws.config.sender, maxSendRate: 500 } });
+    const tables = tableNames(config);
+    const e = 'pair.fh@example.com';
+    const f = 'g3.fh@example.com';
+    const dir = await exportDir({
+      'customers.csv': `${customers}\ng1,${e},Ann,en,${SH},true\ng2,${e},Ann,en,${SH},true\ng3,${f},Bo,en,${SH},true\n`,
+      'orders.csv': `${orders}\no1,g1,2026-11-01T10:00:00+08:00,SOAP,Soap,care,1,20.00,USD,paid,\no2,g2,2026-11-02T10:00:00+08:00,SOAP,Soap,care,1,20.00,USD,paid,\no3,g3,2026-11-03T10:00:00+08:00,SOAP,Soap,care,1,20.00,USD,paid,\n`,
+      'products.csv': 'sku,name,category,replenish_days,price\nSOAP,Soap,care,,20\n',
+    });
+    await runNightly({ clock: () => local('2026-11-23 02:00', SH), runDate: '2026-11-22', runId: 'fhg-n1', config, clients: aws.clients, source: directoryExportSource(dir) });
+    // Hours move g1 and g2 to addresses of their own, then g3 to the pair's.
+    await dropIncrement(aws, config, '2026-11-23T1000', { 'customers.csv': `${customers}\ng1,one.fh@example.com,Ann,en,${SH},true\ng2,two.fh@example.com,Ann,en,${SH},true\n` });
+    await runCampaignHour(aws, config, local('2026-11-23 11:00', SH), 'fhg-h11');
+    await dropIncrement(aws, config, '2026-11-23T1200', { 'customers.csv': `${customers}\ng3,${e},Bo,en,${SH},true\n` });
+    await runCampaignHour(aws, config, local('2026-11-23 13:00', SH), 'fhg-h13');
+    const read = async (id: string) => {
+      const profile = await getProfile(aws.clients.documents, tables.profiles, id);
+      return [profile?.email, profile?.nightEmail];
+    };
+    expect({ g1: await read('g1'), g2: await read('g2'), g3: await read('g3') }).toEqual({ g1: ['one.fh@example.com', e], g2: ['two.fh@example.com', e], g3: [e, f] });
+
+    const result = await forgetClient({ config, clients: aws.clients, request: { customerId: 'g1' }, at: local('2026-11-23 20:00', SH) });
+    expect({ profiles: result.profiles, g2: await getProfile(aws.clients.documents, tables.profiles, 'g2'), g3: (await getProfile(aws.clients.documents, tables.profiles, 'g3'))?.email }).toEqual({ profiles: 2, g2: undefined, g3: e });
+    expect(await isStoredErasure(aws.clients.documents, tables.suppression, { customerId: 'g3', email: e })).toBe(false);
   });
 });
