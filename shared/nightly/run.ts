@@ -307,7 +307,8 @@ export async function collectShard(
 /** What a client of the base tells the former addresses of (FormerAddresses.stored): her addresses, and whether an increment merged since tonight's cut-off. */
 type StoredAddresses = Pick<UnkeptProfile, 'customerId' | 'email' | 'nightEmail' | 'hourEmails' | 'lastIncrement'>;
 
-function addressesOf(profile: StoredAddresses): StoredAddresses {
+/** Those fields alone: a profile kept aside until the before-images are read holds no more of her than that. */
+function storedAddressesOf(profile: StoredAddresses): StoredAddresses {
   const { customerId, email, nightEmail, hourEmails, lastIncrement } = profile;
   return { customerId, ...(email === undefined ? {} : { email }), ...(nightEmail === undefined ? {} : { nightEmail }), ...(hourEmails === undefined ? {} : { hourEmails }), ...(lastIncrement === undefined ? {} : { lastIncrement }) };
 }
@@ -361,7 +362,7 @@ export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'con
   const stampedTonight = new Map<string, StoredAddresses>();
   const seen = (profile: UnkeptProfile) => {
     if (profile.updatedRunDate !== context.runDate) stored(profile);
-    else stampedTonight.set(profile.customerId, addressesOf(profile));
+    else stampedTonight.set(profile.customerId, storedAddressesOf(profile));
   };
   const base = await loadNightBase(context, { ours: (id) => ours.has(id), owns, erased, ...(former === undefined ? {} : { seen }) });
   for (const id of base.erasedStored) if (!erasedTonight.has(id)) shardRead.erasedIds.push(id);
@@ -372,7 +373,7 @@ export async function loadShardBase(context: Pick<NightContext, 'runDate' | 'con
       for (const [customerId, image] of images) {
         imaged.add(customerId);
         // null: created by that attempt, no client of the base.
-        if (image) stored(addressesOf({ ...image, customerId }));
+        if (image) stored({ ...image, customerId });
       }
     };
     fromImages(base.planned);

@@ -23,6 +23,8 @@ import { at } from '#test/support/time.ts';
  */
 const aws = sharedAws();
 const NY = 'America/New_York';
+const CUSTOMERS = 'customer_id,email,first_name,locale,time_zone,accepts_marketing';
+const ORDERS = 'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status,refunded_amount';
 
 /** The run-out reminder alone, any hour, no control group, every guard open: the brand's zone is the test's. */
 const replenishmentConfig = (name: string, timeZone: string) =>
@@ -36,9 +38,9 @@ describe('replenishment: a personal cycle counted in the client\'s own days', ()
   it('does not remind a New York client a day before her own cycle says', async () => {
     const config = await replenishmentConfig('probe-zones-1', 'Europe/Paris');
     const dir = await exportDir({
-      'customers.csv': `customer_id,email,first_name,locale,time_zone,accepts_marketing\nny1,ny1@zones.example.com,Ada,en,${NY},true\nfr1,fr1@zones.example.com,Bea,en,Europe/Paris,true\n`,
+      'customers.csv': `${CUSTOMERS}\nny1,ny1@zones.example.com,Ada,en,${NY},true\nfr1,fr1@zones.example.com,Bea,en,Europe/Paris,true\n`,
       'orders.csv': [
-        'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status,refunded_amount',
+        ORDERS,
         'o1,ny1,2026-02-16T00:30:00+01:00,SERUM,Serum,skincare,1,300.00,USD,paid,',
         'o2,ny1,2026-03-09T10:30:00+01:00,SERUM,Serum,skincare,1,300.00,USD,paid,',
         'o3,fr1,2026-01-10T10:00:00+01:00,BAG,Bag,leather-goods,1,2400.00,USD,paid,',
@@ -64,9 +66,9 @@ describe('replenishment: a personal cycle counted in the client\'s own days', ()
   it('does not tell a London client her sunscreen runs out the day after she bought it', async () => {
     const config = await replenishmentConfig('probe-zones-1b', 'Asia/Tokyo');
     const dir = await exportDir({
-      'customers.csv': 'customer_id,email,first_name,locale,time_zone,accepts_marketing\nuk1,uk1@zones.example.com,Ada,en,Europe/London,true\njp1,jp1@zones.example.com,Bea,en,Asia/Tokyo,true\n',
+      'customers.csv': `${CUSTOMERS}\nuk1,uk1@zones.example.com,Ada,en,Europe/London,true\njp1,jp1@zones.example.com,Bea,en,Asia/Tokyo,true\n`,
       'orders.csv': [
-        'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status,refunded_amount',
+        ORDERS,
         'o1,uk1,2026-10-08T09:00:00+09:00,SUN,Sunscreen,suncare,1,60.00,USD,paid,',
         'o2,uk1,2026-10-24T03:00:00+09:00,SUN,Sunscreen,suncare,1,60.00,USD,paid,',
         'o3,jp1,2026-01-10T10:00:00+09:00,BAG,Bag,leather-goods,1,2400.00,USD,paid,',
@@ -87,7 +89,7 @@ describe('replenishment: a personal cycle counted in the client\'s own days', ()
     const config = await replenishmentConfig('probe-zones-1c', 'Europe/Paris');
     const header = 'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status,refunded_amount';
     const dir = await exportDir({
-      'customers.csv': `customer_id,email,first_name,locale,time_zone,accepts_marketing\nny1,ny1@zones.example.com,Ada,en,${NY},true\nfr1,fr1@zones.example.com,Bea,en,Europe/Paris,true\n`,
+      'customers.csv': `${CUSTOMERS}\nny1,ny1@zones.example.com,Ada,en,${NY},true\nfr1,fr1@zones.example.com,Bea,en,Europe/Paris,true\n`,
       'orders.csv': [header, 'o1,ny1,2026-02-16T00:30:00+01:00,SERUM,Serum,skincare,1,300.00,USD,paid,', 'o3,fr1,2026-01-10T10:00:00+01:00,BAG,Bag,leather-goods,1,2400.00,USD,paid,'].join('\n') + '\n',
       'products.csv': 'sku,name,category,replenish_days,price\nSERUM,Serum,skincare,45,300\nBAG,Bag,leather-goods,,2400\n',
     });
