@@ -143,6 +143,8 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   const persons = new Set<string>();
   const profiles = new Map<string, ProfileItem>();
   const links: PlainSuppressionLink[] = [];
+  // Every address the person's profiles and their suppression entries tie to them, normalised.
+  const personsAddresses = () => new Set([...[...profiles.values()].flatMap((p) => addressesOf(p)), ...links.map((link) => link.email)].map(normaliseEmail));
   let joining = [...requestedIds];
   while (joining.length > 0) {
     for (const id of joining) persons.add(id);
@@ -151,9 +153,8 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
       if (profile) profiles.set(profile.customerId, profile);
     }
     links.push(...(await plainSuppressionsOf(clients.documents, tables.suppression, joining)));
-    const theirs = new Set([...[...profiles.values()].flatMap((p) => addressesOf(p)), ...links.map((link) => link.email)].map(normaliseEmail));
     const next = new Set<string>();
-    for (const address of theirs) {
+    for (const address of personsAddresses()) {
       if (emails.has(address)) continue;
       const holding = await profilesHolding(address);
       const lead = leadOf(address, holding, []);
@@ -172,7 +173,7 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   const customerIds = [...persons];
   // Their addresses another client holds now: not erased, and their entries there no longer name them (below).
   const theirs = (address: string) => [...idsOf((found.get(address) ?? []).filter((p) => persons.has(p.customerId))), ...links.filter((link) => normaliseEmail(link.email) === address).map((link) => link.customerId)];
-  const passedOver = new Set([...[...profiles.values()].flatMap((p) => addressesOf(p)), ...links.map((link) => link.email)].map(normaliseEmail).filter((address) => !emails.has(address)));
+  const passedOver = new Set([...personsAddresses()].filter((address) => !emails.has(address)));
   for (const address of passedOver) passOver(address, idsOf(leadOf(address, found.get(address) ?? [], []).holders), theirs(address));
 
   // Their former addresses (the book's entries keep each one's erasure key): the same address signing
