@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SNSEvent } from 'aws-lambda';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readObjectText, writeObject } from '#shared/aws/s3-objects.ts';
 import { brandDefaultCampaigns, type CampaignDefinition } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
@@ -98,6 +98,20 @@ const nightlyFunction = (role: DeployedRole, config: Config) => deployedFunction
 const campaignsFunction = (config: Config) => deployedFunction<unknown, CampaignRunSummary>(campaignsRole, config, () => import('#functions/campaigns/handler.ts'));
 
 /** The hour `local` (brand time) as an operator invokes it by hand: { at }. */
+/**
+ * Runs `invoke` with the wall clock at `local` (brand time). The link functions read Date.now, and
+ * the life's links and tasks carry the dates of its nights and hours: on the real clock they expire
+ * as the calendar passes them.
+ */
+async function atWallClock<T>(local: string, invoke: () => Promise<T>): Promise<T> {
+  vi.useFakeTimers({ toFake: ['Date'], now: at(local, ZONE) });
+  try {
+    return await invoke();
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
 const hourEvent = (local: string) => ({ at: new Date(at(local, ZONE)).toISOString() });
 
 /** The summary a completed night stored (the handler returns where). */
@@ -329,7 +343,8 @@ describe('a life of the suite, every step under the role of the function that ru
 
       // Sophie asks for the note to go; the 11:00 hour sends it in her name.
       const advisorTask = await deployedFunction<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(advisorTaskRole, config, () => import('#functions/advisor-task/handler.ts'));
-      expect((await advisorTask(functionUrlEvent('POST', tokenOf(taskEmails[0], 'Send the email for me')))).statusCode).toBe(200);
+      const asked = await atWallClock('2026-11-23 10:30', () => advisorTask(functionUrlEvent('POST', tokenOf(taskEmails[0], 'Send the email for me'))));
+      expect(asked.statusCode).toBe(200);
       const eleven = await campaigns(hourEvent('2026-11-23 11:00'));
       expect(sent(eleven, 'winback')).toBe(1);
       const notes = await emailsTo(aws, `v1${G}`);
@@ -388,8 +403,8 @@ describe('a life of the suite, every step under the role of the function that ru
     if (!introduction) return;
     // Sophie asks for it from her digest's link; the next hour sends it in her name.
     const advisorTask = await deployedFunction<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(advisorTaskRole, config, () => import('#functions/advisor-task/handler.ts'));
-    const token = signTaskToken({ customerId: introduction.customerId, occasionKey: introduction.occasionKey, action: 'send', version: introduction.version, expiresAt: Date.now() + DAY }, SECRET);
-    expect((await advisorTask(functionUrlEvent('POST', token))).statusCode).toBe(200);
+    const token = signTaskToken({ customerId: introduction.customerId, occasionKey: introduction.occasionKey, action: 'send', version: introduction.version, expiresAt: at('2026-12-01 09:00', ZONE) + DAY }, SECRET);
+    expect((await atWallClock('2026-12-01 09:00', () => advisorTask(functionUrlEvent('POST', token)))).statusCode).toBe(200);
     const hour = await (await campaignsFunction(config))(hourEvent('2026-12-01 10:00'));
     expect(hour.introductions).toMatchObject({ sent: 1 });
   });
