@@ -88,6 +88,12 @@ export interface ProductRecord {
   currency?: string;
 }
 
+/** The products export's use-up cycle of one unit, when it gives a usable one. */
+export function catalogCycleDays(product: Pick<ProductRecord, 'replenishDays'> | undefined): number | undefined {
+  const perUnit = product?.replenishDays;
+  return perUnit !== undefined && Number.isFinite(perUnit) && perUnit > 0 ? perUnit : undefined;
+}
+
 /** A client advisor as the roster (advisors.csv|jsonl) describes them. Names and addresses never reach a log. */
 export interface AdvisorRecord {
   advisorId: string;
@@ -169,7 +175,11 @@ export interface SkuPurchase {
   firstPurchasedAt?: string;
   /** Number of distinct purchase days of this SKU. */
   purchases: number;
-  /** Days one unit lasts the client: the median over consecutive stock-ups of their gap over the earlier one's units (2+ stock-ups). */
+  /**
+   * Days one unit lasts the client: the median over consecutive stock-ups of their gap over the
+   * earlier one's units (2+ stock-ups), leaving out a stock-up begun in the reminder window of the
+   * cycle then in force (the reminder answered: promptedByCycleInForce); absent when none is left.
+   */
   personalCycleDays?: number;
 }
 

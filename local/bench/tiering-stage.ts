@@ -9,6 +9,7 @@ import { applyNightlyV8Flags } from '#shared/nightly/node-options.ts';
 import { plannedConfigOf } from '#shared/nightly/repeat.ts';
 import { nightCollector } from '#shared/nightly/run.ts';
 import { SINGLE_SHARD, type ShardSpec } from '#shared/nightly/shards.ts';
+import { catalogBySku } from '#shared/store/catalog-store.ts';
 import { directoryWorkStore } from '#shared/nightly/work-store.ts';
 import { runClock, streamProfiles } from '#shared/tiering/profile.ts';
 
@@ -104,7 +105,7 @@ if (reader.count > 1) {
   process.exit(0);
 }
 // The nightly's own handlers: the same work per row (the unknown customers' lines noted too).
-const { aggregator, handlers } = nightCollector(clock.now);
+const { aggregator, handlers, products } = nightCollector(clock.now);
 /** Shard I's bucket, as its measure phase reads it. */
 async function readShardBucket(): Promise<ReadResult> {
   if (!workDir) throw new Error('--shard needs --work=DIR, filled by --repartition=R/N for every R');
@@ -125,7 +126,9 @@ let spend12mMinorTotal = 0;
 let orderCountTotal = 0;
 let sampledBytes = 0;
 let sampled = 0;
-for (const profile of streamProfiles(() => aggregator.clients(), { runDate, config }, { measureSource: () => aggregator.clientOrders() })) {
+// The night's catalogue: its cycles are in force before a client's own (the stock-ups).
+const catalog = catalogBySku(products);
+for (const profile of streamProfiles(() => aggregator.clients(), { runDate, config, catalog }, { measureSource: () => aggregator.clientOrders() })) {
   if (clients++ % 100 === 0) {
     // The item as the store writes it: the profile plus its digest and run date (~40 bytes).
     sampledBytes += Buffer.byteLength(JSON.stringify(profile)) + 40;

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { loadConfig } from '#shared/config.ts';
 import { filesExportSource } from '#shared/exports/source.ts';
 import { readExport } from '#shared/exports/reader.ts';
+import type { ProductRecord } from '#shared/model.ts';
 import { formatMinor } from '#shared/money.ts';
+import { catalogBySku } from '#shared/store/catalog-store.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { computeProfiles, runClock } from '#shared/tiering/profile.ts';
 
@@ -20,13 +22,14 @@ export async function tiersCommand(raw: unknown): Promise<void> {
   const config = await loadConfig(options.config);
   const asOf = runClock(options.asOf, config.timeZone).now;
   const aggregator = new ClientAggregator({ now: asOf });
+  const products: ProductRecord[] = [];
   const source = filesExportSource([...options.customers, ...options.orders, ...(options.products ?? [])]);
   const read = await readExport(
     source,
     {
       customer: (record) => aggregator.addCustomer(record),
       order: (line) => aggregator.addOrderLine(line),
-      product: () => undefined,
+      product: (record) => products.push(record),
     },
     // Orders after --as-of are real (the aggregator leaves them out); only the wall clock bounds what an export can hold.
     { config, now: Math.max(asOf, Date.now()) },
@@ -35,7 +38,7 @@ export async function tiersCommand(raw: unknown): Promise<void> {
     process.stderr.write(`clientele: ${read.rejected} of ${read.rows} rows rejected, e.g.:\n`);
     for (const reject of read.rejects.slice(0, 5)) process.stderr.write(`  ${reject.file}:${reject.line}  ${reject.reason}\n`);
   }
-  for (const profile of computeProfiles(aggregator.clients(), { runDate: options.asOf, config })) {
+  for (const profile of computeProfiles(aggregator.clients(), { runDate: options.asOf, config, catalog: catalogBySku(products) })) {
     const line = JSON.stringify({ ...profile, spend12m: formatMinor(profile.spend12mMinor, profile.currency) });
     if (!process.stdout.write(`${line}\n`)) await new Promise((resolve) => process.stdout.once('drain', resolve));
   }

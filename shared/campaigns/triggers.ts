@@ -1,5 +1,5 @@
 import { birthdayOccasionIn } from '#shared/time.ts';
-import { firstPurchaseOf, isTierUpgrade, tierRank, type ClientProfile, type ProductRecord, type SkuPurchase } from '#shared/model.ts';
+import { catalogCycleDays, firstPurchaseOf, isTierUpgrade, tierRank, type ClientProfile, type ProductRecord, type SkuPurchase } from '#shared/model.ts';
 import { addDays, daysBetweenDates, isIsoDate, localDate, startOfLocalDay } from '#shared/time.ts';
 import { boughtInWindow, lastYearWindow } from './seasons.ts';
 import type { Season, Timing, Trigger } from './vocabulary.ts';
@@ -106,12 +106,6 @@ export function instantOf(iso: string | undefined): number | undefined {
 export interface InstantRange {
   from: number;
   to: number;
-}
-
-/** The products export's use-up cycle of one unit, when it gives a usable one. */
-function catalogCycleDays(product: ProductRecord | undefined): number | undefined {
-  const perUnit = product?.replenishDays;
-  return perUnit !== undefined && Number.isFinite(perUnit) && perUnit > 0 ? perUnit : undefined;
 }
 
 /** A consumable: a catalog cycle (replenish_days), or a category the campaign lists as replenishable. */

@@ -3,7 +3,6 @@ import { withNextDue, type DueIndexing } from '#shared/campaigns/due-index.ts';
 import type { Config } from '#shared/config.ts';
 import type { Log } from '#shared/log.ts';
 import type { ClientClv, ProductRecord, TierChange } from '#shared/model.ts';
-import { catalogBySku } from '#shared/store/catalog-store.ts';
 import { dueIndexingForWrites } from '#shared/store/due-index-store.ts';
 import { deleteTierChanges, getTierChanges, writeTierChanges } from '#shared/store/history-store.ts';
 import { writeBeforeImages, type BeforeImage } from '#shared/store/night-plans.ts';
@@ -54,15 +53,14 @@ export interface AppliedNight {
 }
 
 /**
- * How the night's profiles enter the due index: with tonight's products (the catalogue the sender
- * reads after the night; the stored one when the export has none), as of the sender's last indexed
+ * How the night's profiles enter the due index: with `catalog`, the catalogue the sender reads after
+ * the night (nightCatalog; the stored one when not given), as of the sender's last indexed
  * run (shared/campaigns/due-index.ts). Before any indexed run, as of the night's clock (the sender's
  * first run reads every profile and indexes them anyway). That instant is noted as the floor of
  * `writer`, the write lease the writes are under (due-index-store.ts): call it before the first write.
  */
-export function nightDueIndexing(context: Pick<ApplyContext, 'config' | 'clients' | 'runDate' | 'runId'>, writer: LeasedWork, products: readonly ProductRecord[] = []): Promise<DueIndexing> {
+export function nightDueIndexing(context: Pick<ApplyContext, 'config' | 'clients' | 'runDate' | 'runId'>, writer: LeasedWork, catalog?: ReadonlyMap<string, ProductRecord>): Promise<DueIndexing> {
   const { config, clients, runDate, runId } = context;
-  const catalog = products.length > 0 ? catalogBySku(products) : undefined;
   return dueIndexingForWrites(clients, config, catalog, runClock(runDate, config.timeZone).now, writeLeaseKey(runDate, runId, writer));
 }
 

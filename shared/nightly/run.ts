@@ -15,7 +15,7 @@ import type { RosterOutcome, RosterRow } from '#shared/advisors/roster.ts';
 import { settleRoster } from '#shared/store/roster-store.ts';
 import { advisorDigestsOfNight, DIGEST_WEEK_NIGHTS, type AdvisorDigestSummary, type DigestRun } from '#shared/digests/advisor-digests.ts';
 import { exportPrefix, reportPrefix, reportsBucket, SUMMARY_FILE } from '#shared/store/buckets.ts';
-import { catalogBySku, readCatalog, writeCatalog, writeCategoryAffinity } from '#shared/store/catalog-store.ts';
+import { catalogBySku, nightCatalog, readCatalog, writeCatalog, writeCategoryAffinity } from '#shared/store/catalog-store.ts';
 import { putRun, recentRuns } from '#shared/store/runs-store.ts';
 import { erasedAmong, erasedSince, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
@@ -570,12 +570,12 @@ export interface ShardOutcome {
  * with its CLV prediction: a night holds its clients' facts (the aggregator) and what changed,
  * never every profile at once (a million profiles are ~1.4 GB of objects).
  */
-function shardProfiles(context: NightContext, shardRead: ShardRead, models: NightModels, onClvFailure: ClvPredictionFailed): Iterable<ClientProfile> {
+function shardProfiles(context: NightContext, shardRead: ShardRead, models: NightModels, catalog: ReadonlyMap<string, ProductRecord>, onClvFailure: ClvPredictionFailed): Iterable<ClientProfile> {
   const { config, runDate } = context;
   const finish = profileClvFinisher(models.clv, context, onClvFailure);
   // A SKU's name and category are the whole export's, not those of the shard's own lines.
   shardRead.aggregator.adoptSkuLabels(models.skuLabels);
-  return streamProfiles(() => shardRead.aggregator.clients(), { runDate, config }, { rfmReference: models.rfm, ...(finish ? { finish } : {}) });
+  return streamProfiles(() => shardRead.aggregator.clients(), { runDate, config, catalog }, { rfmReference: models.rfm, ...(finish ? { finish } : {}) });
 }
 
 /** The items of `source`, each shown to `see` on its way through. */
@@ -605,7 +605,9 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   const tonight = distributionCollector({ clv12mMinorOf: predictedClv12mMinor });
   const affinity = categoryAffinityCollector();
   const clvFailures = clvFailureCounter();
-  const profiles = passingThrough(shardProfiles(context, shardRead, models, clvFailures.onFailure), (profile) => {
+  // The catalogue's cycles are in force before a client's own (the stock-ups), as the sender reads them after tonight.
+  const catalog = await nightCatalog(clients.s3, config, shardRead.products);
+  const profiles = passingThrough(shardProfiles(context, shardRead, models, catalog, clvFailures.onFailure), (profile) => {
     tonight.add(profile);
     affinity.add(profile);
   });
@@ -621,7 +623,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
 
   const total = diff.changed.length;
   onProgress({ step: 'write', done: 0, total });
-  const indexing = await nightDueIndexing(context, writer, shardRead.products);
+  const indexing = await nightDueIndexing(context, writer, catalog);
   const applied = await applyNight({ ...context, onWritten: (written) => onProgress({ step: 'write', done: written, total }) }, shard.index, base, diff, indexing);
   await purgeErased(context, shardRead.erasedIds);
   const writeDone = performance.now();

@@ -10,7 +10,7 @@ import { MANIFEST_NAME } from '#shared/exports/classify.ts';
 import { objectVersion, onlyObjects, recordedObject, s3ExportSource, writtenAfter, writtenBy, type ExportSource, type RecordedObject } from '#shared/exports/source.ts';
 import type { Log } from '#shared/log.ts';
 import { withNextDue, type DueIndexing } from '#shared/campaigns/due-index.ts';
-import { firstPurchaseOf, type ClientFacts, type ClientProfile, type OrderLine } from '#shared/model.ts';
+import { catalogCycleDays, firstPurchaseOf, type ClientFacts, type ClientProfile, type OrderLine, type ProductRecord } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
@@ -420,7 +420,7 @@ export function mergeIncrementOrders(stored: ClientProfile, increment: ClientPro
     for (const [sku, purchase] of Object.entries(increment.skus)) {
       const before = merged.skus[sku];
       if (!before) merged.skus[sku] = purchase;
-      else if (purchase.lastPurchasedAt > before.lastPurchasedAt) merged.skus[sku] = withLaterPurchase(before, purchase, stockUps);
+      else if (purchase.lastPurchasedAt > before.lastPurchasedAt) merged.skus[sku] = withLaterPurchase(before, purchase, stockUps, catalogCycleDays(stockUps.catalog?.get(sku)));
       // A late order, before the stored purchases: the night regroups its units; until then it is the SKU's first purchase (what firstOrderAt, moved to it above, bought).
       else {
         const first = firstPurchaseOf(purchase);
@@ -442,8 +442,10 @@ export async function ingestIncrementalExports(options: {
   indexing: DueIndexing;
   /** The nights as the hour read them (nightsOfHour); read here when not given. */
   nights?: HourNights;
+  /** The stored catalogue: its cycles are in force before a client's own, as in the night (TieringContext.catalog). */
+  catalog: ReadonlyMap<string, ProductRecord>;
 }): Promise<IngestResult> {
-  const { config, clients, at, runId, dryRun, log } = options;
+  const { config, clients, at, runId, dryRun, log, catalog } = options;
   const tables = tableNames(config);
   const summary: IngestSummary = { exports: [], rows: 0, rejected: 0, newClients: 0, updatedClients: 0, quarantined: [], remerged: [], deferred: [], leftForNight: 0 };
   const merged = new Map<string, MergedIncrement>();
@@ -677,7 +679,7 @@ export async function ingestIncrementalExports(options: {
       return ordersOnly ? storedItem.timeZone : (incrementZone ?? storedItem.timeZone);
     };
     const stockUpTimeZoneOf = (facts: ClientFacts) => keptTimeZone(facts.customerId, facts.customer?.timeZone);
-    for (const merged of computeProfiles(toMerge, { runDate, config, stockUpTimeZoneOf })) {
+    for (const merged of computeProfiles(toMerge, { runDate, config, stockUpTimeZoneOf, catalog })) {
       const storedItem = stored.get(merged.customerId);
       // mergeIncrementOrders adds the orders' amounts only when one of them is a purchase.
       const orderIds = merged.orderCount > 0 ? (countedIds.get(merged.customerId) ?? []) : [];
@@ -697,7 +699,7 @@ export async function ingestIncrementalExports(options: {
       const { rfm: _unscored, ...fresh } = merged;
       // Merged again, or for the first time (the sender was down while the night ran): an increment
       // stamped before the night began may be older than its snapshot, whose details then stand.
-      const stockUps = stockUpRuleOf(config, keptTimeZone(merged.customerId, merged.timeZone));
+      const stockUps = stockUpRuleOf(config, keptTimeZone(merged.customerId, merged.timeZone), catalog);
       const profile = storedItem === undefined ? fresh : ordersOnly ? mergeIncrementOrders(stripItem(storedItem), merged, stockUps) : mergeIncrement(stripItem(storedItem), merged, stockUps);
       if (consent !== undefined) profile.acceptsMarketing = consent;
       // A client the nights found in no file (shared/nightly/absent.ts) is back when an increment

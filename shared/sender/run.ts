@@ -342,6 +342,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     log,
     indexing: dueIndexing(config, catalog, indexState?.lastRunAt ?? at),
     nights,
+    catalog,
   });
   const run = await withSendingPlan(base, options);
   const held = formatHold(nights.lastCompleted);

@@ -30,6 +30,11 @@ export async function readCatalog(s3: S3Client, config: Config): Promise<Map<str
   return catalogBySku(products);
 }
 
+/** The catalogue the campaigns read after a night with `products`: them (the sender reads them from the night on), else the stored one. */
+export async function nightCatalog(s3: S3Client, config: Config, products: readonly ProductRecord[]): Promise<Map<string, ProductRecord>> {
+  return products.length > 0 ? catalogBySku(products) : readCatalog(s3, config);
+}
+
 /** Stores the night's category affinity (every shard's counts added up), for the sender's cross-category picks. */
 export async function writeCategoryAffinity(s3: S3Client, config: Config, affinity: CategoryAffinity): Promise<void> {
   await writeJsonObject(s3, { bucket: reportsBucket(config), key: categoryAffinityKey(config) }, affinity);

@@ -1,6 +1,6 @@
 import { replenishmentLeadDays } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
-import { firstPurchaseOf, type ClientFacts, type ClientOrders, type ClientProfile, type RfmScores, type SkuPurchase, type Tier } from '#shared/model.ts';
+import { catalogCycleDays, firstPurchaseOf, type ClientFacts, type ClientOrders, type ClientProfile, type ProductRecord, type RfmScores, type SkuPurchase, type Tier } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { addDays, addYears, daysBetweenDates, isIsoDate, isoInstant, localDate, localDaysIn, startOfLocalDay, timeZoneOr, type LocalDays } from '#shared/time.ts';
 import { medianDayGap, medianOfSorted, stageFor } from './lifecycle.ts';
@@ -24,6 +24,17 @@ export interface TieringContext {
    * By default the customer row's; the brand's when there is none (timeZoneOr).
    */
   stockUpTimeZoneOf?: (facts: ClientFacts) => string | undefined;
+  /**
+   * The products by SKU, as the campaigns read them (the night's products export, else the stored
+   * catalogue): a SKU's catalogue cycle is the one in force until the client has a personal one,
+   * and a stock-up begun in its reminder window teaches no cycle (promptedByCycleInForce).
+   */
+  catalog?: SkuCatalog;
+}
+
+/** The products by SKU, as far as the stock-ups read them. A Map<string, ProductRecord> is one. */
+export interface SkuCatalog {
+  get(sku: string): Pick<ProductRecord, 'replenishDays'> | undefined;
 }
 
 export interface RunClock {
@@ -66,6 +77,8 @@ interface Environment extends RunClock {
   rfmSegments: readonly RfmSegmentRule[];
   /** Purchase days of a SKU closer together than this (the replenishment reminder's lead) are one stock-up. */
   stockUpDays: number;
+  /** A SKU's catalogue cycle per unit (catalogCycleDays), undefined without one or without a catalogue. */
+  catalogCycleOf: (sku: string) => number | undefined;
 }
 
 function environment(context: TieringContext): Environment {
@@ -82,6 +95,7 @@ function environment(context: TieringContext): Environment {
     lifecycle: config.lifecycle,
     rfmSegments: config.rfmSegments,
     stockUpDays: replenishmentLeadDays(config.campaigns),
+    catalogCycleOf: (sku) => catalogCycleDays(context.catalog?.get(sku)),
   };
 }
 
@@ -158,7 +172,8 @@ function topCategoryOf(categorySpendMinor: Record<string, number>): string | und
  * client's local days, the zone runOutDay counts the run-out in) closer together than the
  * reminder's lead time (env.stockUpDays) are one stock-up, its units summed (a second tube the
  * next day is not a 1-day cycle). The personal cycle is per unit: the median over consecutive
- * stock-ups of the days between their first days over the units of the earlier one (2+ stock-ups).
+ * stock-ups of the days between their first days over the units of the earlier one (2+ stock-ups),
+ * leaving out a stock-up begun in the reminder window of the cycle then in force (promptedByCycleInForce).
  * quantity is the units of the last stock-up, stockUpFrom its first purchase when that was on an
  * earlier day; purchases counts distinct days; firstPurchasedAt the first purchase ever where the
  * stock-up's start is not it (withFirstPurchase). Only the MAX_SKUS_PER_PROFILE most recently
@@ -202,11 +217,28 @@ export interface StockUpRule {
   stockUpDays: number;
   /** The client's zone (the one runOutDay counts in), the brand's when they have none. */
   timeZone: string;
+  /** The products, whose catalogue cycles are in force before a personal one (TieringContext.catalog). */
+  catalog?: SkuCatalog;
 }
 
 /** The stock-up rule of this configuration for a client in `clientTimeZone` (the brand's zone when missing or unknown). */
-export function stockUpRuleOf(config: Pick<Config, 'campaigns' | 'timeZone'>, clientTimeZone?: string): StockUpRule {
-  return { stockUpDays: replenishmentLeadDays(config.campaigns), timeZone: timeZoneOr(clientTimeZone, config.timeZone) };
+export function stockUpRuleOf(config: Pick<Config, 'campaigns' | 'timeZone'>, clientTimeZone?: string, catalog?: SkuCatalog): StockUpRule {
+  return { stockUpDays: replenishmentLeadDays(config.campaigns), timeZone: timeZoneOr(clientTimeZone, config.timeZone), ...(catalog === undefined ? {} : { catalog }) };
+}
+
+/**
+ * Whether a stock-up begun `daysSinceStart` days after the first day of the one before (of `units`)
+ * came in that one's reminder window under the cycle then in force (`perUnit`: the client's
+ * personal cycle so far, else the catalogue's): from run-out − `leadDays` to the day before the
+ * run-out, as runOutDay times the reminder (campaigns/triggers.ts). Such a purchase answers the
+ * reminder, or comes on time: it says nothing new of how long a unit lasts, and taken for a cycle it
+ * shortens the cycle by up to the lead each time (a 30-day cream reminded on day 15 and bought
+ * again on day 16 made a 16-day cycle, and "time to restock" the next morning). Pure.
+ */
+export function promptedByCycleInForce(daysSinceStart: number, units: number, perUnit: number | undefined, leadDays: number): boolean {
+  if (perUnit === undefined) return false;
+  const runOut = Math.round(perUnit * Math.max(1, units));
+  return daysSinceStart >= runOut - leadDays && daysSinceStart < runOut;
 }
 
 /**
@@ -226,17 +258,18 @@ export function withFirstPurchase(purchase: SkuPurchase, firstAt: string): SkuPu
  * next day stretches the run-out, never brings the reminder earlier, and the reminder stays keyed
  * by the stock-up's last purchase as the night keys it); a later one starts a stock-up of its own,
  * and its gap over the stored one's units is the client's cycle when the night had none yet (one
- * stock-up before). Until the night regroups them, a cycle the night took as a median stays. The
- * first purchase ever is the earlier of the two (the stored one, but for a late order).
+ * stock-up before), unless it began in the reminder window of the SKU's catalogue cycle
+ * (`catalogCycle`, promptedByCycleInForce). Until the night regroups them, a cycle the night took as
+ * a median stays. The first purchase ever is the earlier of the two (the stored one, but for a late order).
  */
-export function withLaterPurchase(before: SkuPurchase, purchase: SkuPurchase, rule: StockUpRule): SkuPurchase {
+export function withLaterPurchase(before: SkuPurchase, purchase: SkuPurchase, rule: StockUpRule, catalogCycle?: number): SkuPurchase {
   const storedFirst = firstPurchaseOf(before);
   const incrementFirst = firstPurchaseOf(purchase);
-  return withFirstPurchase(laterStockUp(before, purchase, rule), Date.parse(incrementFirst) < Date.parse(storedFirst) ? incrementFirst : storedFirst);
+  return withFirstPurchase(laterStockUp(before, purchase, rule, catalogCycle), Date.parse(incrementFirst) < Date.parse(storedFirst) ? incrementFirst : storedFirst);
 }
 
 /** withLaterPurchase's stock-up, units, purchase days and cycle; its first purchase ever is the caller's. */
-function laterStockUp(before: SkuPurchase, purchase: SkuPurchase, rule: StockUpRule): SkuPurchase {
+function laterStockUp(before: SkuPurchase, purchase: SkuPurchase, rule: StockUpRule, catalogCycle: number | undefined): SkuPurchase {
   const day = (iso: string) => localDate(Date.parse(iso), rule.timeZone);
   // A stock-up's first purchase: of one day, its first purchase ever when that was the same day (else the profile keeps only its last).
   const startOf = (p: SkuPurchase) => p.stockUpFrom ?? (p.firstPurchasedAt !== undefined && day(p.firstPurchasedAt) === day(p.lastPurchasedAt) ? p.firstPurchasedAt : p.lastPurchasedAt);
@@ -259,7 +292,8 @@ function laterStockUp(before: SkuPurchase, purchase: SkuPurchase, rule: StockUpR
       ...(storedCycle === undefined ? {} : { personalCycleDays: storedCycle }),
     };
   }
-  const cycle = storedCycle ?? medianOf([daysBetweenDates(day(storedFrom), day(incrementFrom)) / Math.max(1, before.quantity)]);
+  const since = daysBetweenDates(day(storedFrom), day(incrementFrom));
+  const cycle = storedCycle ?? (promptedByCycleInForce(since, before.quantity, catalogCycle, rule.stockUpDays) ? undefined : medianOf([since / Math.max(1, before.quantity)]));
   return { ...kept, ...purchase, purchases, ...(cycle === undefined ? {} : { personalCycleDays: cycle }) };
 }
 
@@ -287,13 +321,17 @@ function noStockUps(sku: ClientFacts['skus'][number]): SkuStockUps {
 }
 
 /** One more purchase day, later than any before (`at`: its last purchase, `firstAt`: its first). */
-function addPurchaseDay(row: SkuStockUps, day: number, firstAt: number, at: number, quantity: number, stockUpDays: number): void {
+function addPurchaseDay(row: SkuStockUps, day: number, firstAt: number, at: number, quantity: number, env: Pick<Environment, 'stockUpDays' | 'catalogCycleOf'>): void {
+  const { stockUpDays } = env;
   if (row.purchaseDays > 0 && day - row.lastDay < stockUpDays) {
     row.units += quantity;
   } else {
-    // A new stock-up: the one before lasted (its first day to this one's) over its units.
-    if (row.purchaseDays > 0) (row.unitCycles ??= []).push((day - row.firstDay) / Math.max(1, row.units));
-    else row.firstEverAt = firstAt;
+    if (row.purchaseDays === 0) row.firstEverAt = firstAt;
+    // A new stock-up: the one before lasted (its first day to this one's) over its units, unless
+    // this one began in its reminder window under the cycle then in force.
+    else if (!promptedByCycleInForce(day - row.firstDay, row.units, medianOf(row.unitCycles) ?? env.catalogCycleOf(row.sku.sku), stockUpDays)) {
+      (row.unitCycles ??= []).push((day - row.firstDay) / Math.max(1, row.units));
+    }
     row.firstAt = firstAt;
     row.firstDay = day;
     row.units = quantity;
@@ -317,7 +355,7 @@ function skuStockUpsOf(sku: ClientFacts['skus'][number], env: Environment, days:
     const purchaseDay = days.of(purchase.orderedAt);
     if (purchase.orderedAt < dayLastAt || purchaseDay < day) return skuStockUpsByMap(sku, env, days);
     if (purchaseDay !== day) {
-      if (dayLastAt !== Number.NEGATIVE_INFINITY) addPurchaseDay(row, day, dayFirstAt, dayLastAt, dayQuantity, env.stockUpDays);
+      if (dayLastAt !== Number.NEGATIVE_INFINITY) addPurchaseDay(row, day, dayFirstAt, dayLastAt, dayQuantity, env);
       day = purchaseDay;
       dayFirstAt = purchase.orderedAt;
       dayQuantity = 0;
@@ -326,7 +364,7 @@ function skuStockUpsOf(sku: ClientFacts['skus'][number], env: Environment, days:
     dayLastAt = purchase.orderedAt;
   }
   if (dayLastAt === Number.NEGATIVE_INFINITY) return undefined;
-  addPurchaseDay(row, day, dayFirstAt, dayLastAt, dayQuantity, env.stockUpDays);
+  addPurchaseDay(row, day, dayFirstAt, dayLastAt, dayQuantity, env);
   return row;
 }
 
@@ -347,7 +385,7 @@ function skuStockUpsByMap(sku: ClientFacts['skus'][number], env: Environment, da
   const row = noStockUps(sku);
   for (const day of [...byDay.keys()].sort((a, b) => a - b)) {
     const { firstAt, lastAt, quantity } = byDay.get(day) as { firstAt: number; lastAt: number; quantity: number };
-    addPurchaseDay(row, day, firstAt, lastAt, quantity, env.stockUpDays);
+    addPurchaseDay(row, day, firstAt, lastAt, quantity, env);
   }
   return row;
 }

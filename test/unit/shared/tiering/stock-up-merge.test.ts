@@ -26,11 +26,14 @@ const buy = (day: number, hour: number, quantity: number, n: number): OrderLine 
 // Clients in the brand's zone (no zone of their own) and in others, DST ones among them: her stock-ups are her own days.
 const CLIENT_ZONES = [undefined, 'America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'Pacific/Chatham'] as const;
 
-function purchaseOf(lines: readonly OrderLine[], cfg = CONFIG, timeZone?: string): SkuPurchase {
+/** The products with MINI's catalogue cycle per unit, when it has one. */
+const catalogWith = (replenishDays: number | undefined) => new Map(replenishDays === undefined ? [] : [['MINI', { replenishDays }]]);
+
+function purchaseOf(lines: readonly OrderLine[], cfg = CONFIG, timeZone?: string, catalogCycle?: number): SkuPurchase {
   const aggregator = new ClientAggregator();
   if (timeZone !== undefined) aggregator.addCustomer(customer('c1', { timeZone }));
   for (const orderLine of lines) aggregator.addOrderLine(orderLine);
-  const [profile] = computeProfiles(aggregator.clients(), { runDate: RUN, config: cfg });
+  const [profile] = computeProfiles(aggregator.clients(), { runDate: RUN, config: cfg, catalog: catalogWith(catalogCycle) });
   const purchase = profile?.skus.MINI;
   if (purchase === undefined) throw new Error('no purchase of MINI');
   return purchase;
@@ -51,6 +54,18 @@ describe('an increment\'s later purchase of a stored SKU', () => {
     expect(merged.personalCycleDays).toBe(17);
   });
 
+  it('bought in the reminder window of the catalogue\'s cycle (a 30-day unit reminded on day 15, bought again on day 16) teaches no cycle: the catalogue\'s stays in force, as the night has it', () => {
+    const stored = purchaseOf([buy(0, 11, 1, 1)], CONFIG, undefined, 30);
+    const merged = withLaterPurchase(stored, purchaseOf([buy(16, 10, 1, 2)], CONFIG, undefined, 30), RULE, 30);
+    expect(merged).toEqual(purchaseOf([buy(0, 11, 1, 1), buy(16, 10, 1, 2)], CONFIG, undefined, 30));
+    expect(merged).toMatchObject({ purchases: 2, quantity: 1 });
+    expect(merged.personalCycleDays).toBeUndefined();
+    // Before the window (faster than the catalogue) or on the run-out day and after (slower), she teaches her own.
+    const longer = purchaseOf([buy(0, 11, 1, 1)], CONFIG, undefined, 60);
+    expect(withLaterPurchase(longer, purchaseOf([buy(20, 10, 1, 2)], CONFIG, undefined, 60), RULE, 60).personalCycleDays).toBe(20);
+    expect(withLaterPurchase(stored, purchaseOf([buy(30, 10, 1, 2)], CONFIG, undefined, 30), RULE, 30).personalCycleDays).toBe(30);
+  });
+
   it('is what the night computes from all the orders (its stock-up, units, first purchase ever and purchase days; the cycle while the night had at most one stock-up)', () => {
     // Days apart, a same-day purchase often: the profile keeps a day's last purchase, its first only as firstPurchasedAt.
     const gap = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 40 }));
@@ -63,7 +78,8 @@ describe('an increment\'s later purchase of a stored SKU', () => {
       second: fc.option(fc.record({ gap: fc.integer({ min: 0, max: 14 }), quantity: fc.integer({ min: 1, max: 3 }) }), { nil: undefined }),
     });
     fc.assert(
-      fc.property(purchases, increment, fc.constantFrom('lead 15', 'lead 3'), fc.constantFrom(...CLIENT_ZONES), (history, incremental, lead, zone) => {
+      // With a catalogue cycle or without (a listed category's product): the one in force before hers.
+      fc.property(purchases, increment, fc.constantFrom('lead 15', 'lead 3'), fc.constantFrom(...CLIENT_ZONES), fc.option(fc.integer({ min: 1, max: 45 }), { nil: undefined }), (history, incremental, lead, zone, catalogCycle) => {
         const cfg = lead === 'lead 3' ? SHORT_LEAD : CONFIG;
         // The stored purchases, one instant after another; then the increment's, later than all of them.
         let day = 0;
@@ -84,9 +100,9 @@ describe('an increment\'s later purchase of a stored SKU', () => {
         if (incremental.second !== undefined) incrementLines.push(buy(day + incremental.gap + Math.min(incremental.second.gap, rule.stockUpDays - 2), 22, incremental.second.quantity, 101));
         const second = incrementLines[1];
         fc.pre(second === undefined || second.orderedAt > first.orderedAt);
-        const stored = purchaseOf(storedLines, cfg, zone);
-        const merged = withLaterPurchase(stored, purchaseOf(incrementLines, cfg, zone), rule);
-        const whole = purchaseOf([...storedLines, ...incrementLines], cfg, zone);
+        const stored = purchaseOf(storedLines, cfg, zone, catalogCycle);
+        const merged = withLaterPurchase(stored, purchaseOf(incrementLines, cfg, zone, catalogCycle), rule, catalogCycle);
+        const whole = purchaseOf([...storedLines, ...incrementLines], cfg, zone, catalogCycle);
         // The stock-up's start by its local day, which times the run-out (runOutDay): a stored stock-up of one day keeps its
         // last purchase, not its first, so the instant may be another purchase of that same day.
         const startDay = (purchase: SkuPurchase) => (purchase.stockUpFrom === undefined ? undefined : localDate(Date.parse(purchase.stockUpFrom), rule.timeZone));
