@@ -578,7 +578,7 @@ figure.chart svg{display:block;height:auto}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;background:#d1242f;color:#fff;font-size:12px;font-weight:600;vertical-align:middle}
 .badge.ok{background:#1a7f37}
 .big{font-size:34px;font-weight:700;margin:4px 0}
-.warn-text{color:#d1242f}
+.warn-text,.note.warn-text{color:#d1242f}
 .empty{color:#59636e;font-style:italic;margin:6px 0 10px}
 .note,.legend{color:#59636e;font-size:13px;margin:4px 0 8px}
 .legend .up{color:#1a7f37}.legend .down{color:#bc4c00}.legend .new{color:#0969da}
