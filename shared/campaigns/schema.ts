@@ -529,6 +529,22 @@ export interface CampaignRules {
 
 const rulesOf = new WeakMap<CampaignDefinition, CampaignRules>();
 
+/**
+ * The longest lead of the configured run-out reminders: the built-in replenishment's (as configured,
+ * else its default) and any campaign's on `product-runs-out` (an advisor's call 30 days before, say).
+ * A stock-up begun that close to a run-out may be one of them answered, and teaches no cycle
+ * (shared/tiering/profile.ts, promptedByCycleInForce); counted on every configured campaign, enabled
+ * or not, so that switching one off does not re-judge a client's past.
+ */
+export function runOutReminderLeadDays(campaigns: { campaigns: readonly CampaignDefinition[] }): number {
+  let lead = replenishmentLeadDays(campaigns);
+  for (const campaign of campaigns.campaigns) {
+    const { trigger } = campaignRules(campaign);
+    if (trigger.on === 'product-runs-out') lead = Math.max(lead, trigger.daysBefore);
+  }
+  return lead;
+}
+
 /** The campaign's rules (computed once per parsed campaign object). */
 export function campaignRules(campaign: CampaignDefinition): CampaignRules {
   let rules = rulesOf.get(campaign);

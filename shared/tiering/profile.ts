@@ -1,4 +1,4 @@
-import { replenishmentLeadDays } from '#shared/campaigns/schema.ts';
+import { replenishmentLeadDays, runOutReminderLeadDays } from '#shared/campaigns/schema.ts';
 import type { Config } from '#shared/config.ts';
 import { catalogCycleDays, firstPurchaseOf, type ClientFacts, type ClientOrders, type ClientProfile, type ProductRecord, type RfmScores, type SkuPurchase, type Tier } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
@@ -79,6 +79,8 @@ interface Environment extends RunClock {
   stockUpDays: number;
   /** A SKU's catalogue cycle per unit (catalogCycleDays), undefined without one or without a catalogue. */
   catalogCycleOf: (sku: string) => number | undefined;
+  /** Days before a run-out a stock-up may be a reminder answered (runOutReminderLeadDays). */
+  answerDays: number;
 }
 
 function environment(context: TieringContext): Environment {
@@ -96,6 +98,7 @@ function environment(context: TieringContext): Environment {
     rfmSegments: config.rfmSegments,
     stockUpDays: replenishmentLeadDays(config.campaigns),
     catalogCycleOf: (sku) => catalogCycleDays(context.catalog?.get(sku)),
+    answerDays: runOutReminderLeadDays(config.campaigns),
   };
 }
 
@@ -219,18 +222,26 @@ export interface StockUpRule {
   timeZone: string;
   /** The products, whose catalogue cycles are in force before a personal one (TieringContext.catalog). */
   catalog?: SkuCatalog;
+  /** Days before a run-out a stock-up may be a reminder answered (runOutReminderLeadDays). */
+  answerDays: number;
 }
 
 /** The stock-up rule of this configuration for a client in `clientTimeZone` (the brand's zone when missing or unknown). */
 export function stockUpRuleOf(config: Pick<Config, 'campaigns' | 'timeZone'>, clientTimeZone?: string, catalog?: SkuCatalog): StockUpRule {
-  return { stockUpDays: replenishmentLeadDays(config.campaigns), timeZone: timeZoneOr(clientTimeZone, config.timeZone), ...(catalog === undefined ? {} : { catalog }) };
+  return {
+    stockUpDays: replenishmentLeadDays(config.campaigns),
+    timeZone: timeZoneOr(clientTimeZone, config.timeZone),
+    answerDays: runOutReminderLeadDays(config.campaigns),
+    ...(catalog === undefined ? {} : { catalog }),
+  };
 }
 
 /**
  * Whether a stock-up begun `daysSinceStart` days after the first day of the one before (of `units`)
  * came in that one's reminder window under the cycle then in force (`perUnit`: the client's
- * personal cycle so far, else the catalogue's): from run-out − `leadDays` to the day before the
- * run-out, as runOutDay times the reminder (campaigns/triggers.ts). Such a purchase answers the
+ * personal cycle so far, else the catalogue's): from run-out − `leadDays` (the longest lead of the
+ * run-out reminders, runOutReminderLeadDays) to the day before the run-out, as runOutDay times the
+ * reminders (campaigns/triggers.ts). Such a purchase answers the
  * reminder, or comes on time: it says nothing new of how long a unit lasts, and taken for a cycle it
  * shortens the cycle by up to the lead each time (a 30-day cream reminded on day 15 and bought
  * again on day 16 made a 16-day cycle, and "time to restock" the next morning). Pure.
@@ -293,7 +304,7 @@ function laterStockUp(before: SkuPurchase, purchase: SkuPurchase, rule: StockUpR
     };
   }
   const since = daysBetweenDates(day(storedFrom), day(incrementFrom));
-  const cycle = storedCycle ?? (promptedByCycleInForce(since, before.quantity, catalogCycle, rule.stockUpDays) ? undefined : medianOf([since / Math.max(1, before.quantity)]));
+  const cycle = storedCycle ?? (promptedByCycleInForce(since, before.quantity, catalogCycle, rule.answerDays) ? undefined : medianOf([since / Math.max(1, before.quantity)]));
   return { ...kept, ...purchase, purchases, ...(cycle === undefined ? {} : { personalCycleDays: cycle }) };
 }
 
@@ -321,7 +332,7 @@ function noStockUps(sku: ClientFacts['skus'][number]): SkuStockUps {
 }
 
 /** One more purchase day, later than any before (`at`: its last purchase, `firstAt`: its first). */
-function addPurchaseDay(row: SkuStockUps, day: number, firstAt: number, at: number, quantity: number, env: Pick<Environment, 'stockUpDays' | 'catalogCycleOf'>): void {
+function addPurchaseDay(row: SkuStockUps, day: number, firstAt: number, at: number, quantity: number, env: Pick<Environment, 'stockUpDays' | 'catalogCycleOf' | 'answerDays'>): void {
   const { stockUpDays } = env;
   if (row.purchaseDays > 0 && day - row.lastDay < stockUpDays) {
     row.units += quantity;
@@ -329,7 +340,7 @@ function addPurchaseDay(row: SkuStockUps, day: number, firstAt: number, at: numb
     if (row.purchaseDays === 0) row.firstEverAt = firstAt;
     // A new stock-up: the one before lasted (its first day to this one's) over its units, unless
     // this one began in its reminder window under the cycle then in force.
-    else if (!promptedByCycleInForce(day - row.firstDay, row.units, medianOf(row.unitCycles) ?? env.catalogCycleOf(row.sku.sku), stockUpDays)) {
+    else if (!promptedByCycleInForce(day - row.firstDay, row.units, medianOf(row.unitCycles) ?? env.catalogCycleOf(row.sku.sku), env.answerDays)) {
       (row.unitCycles ??= []).push((day - row.firstDay) / Math.max(1, row.units));
     }
     row.firstAt = firstAt;

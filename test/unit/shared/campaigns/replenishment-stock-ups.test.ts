@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dueOccasions, type ProductCatalog } from '#shared/campaigns/due.ts';
+import type { CampaignsConfigInput } from '#shared/campaigns/schema.ts';
 import { runOutDay } from '#shared/campaigns/triggers.ts';
 import type { ClientProfile, OrderLine } from '#shared/model.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { computeProfiles } from '#shared/tiering/profile.ts';
-import { addDays } from '#shared/time.ts';
+import { addDays, daysBetweenDates } from '#shared/time.ts';
 import { at } from '#test/support/time.ts';
 import { CATALOG, context } from './fixtures.ts';
 import { config, line } from '../tiering/fixtures.ts';
@@ -98,6 +99,38 @@ describe('replenishment against stock-ups', () => {
     // 60 days on, 05-11: past the run-out of her 40 days from 03-12 (04-21): the median of 40 and 60.
     days.push('2026-05-11');
     expect(profileOf(days.map((d, i) => cream(`o${i}`, d)), '2026-05-11', catalog).skus.CREAM?.personalCycleDays).toBe(50);
+  });
+
+  it('a custom run-out reminder with a longer lead (an advisor\'s call 30 days before), answered each time, teaches no cycle either: her gaps stay 61 days (before: 61, 32, 18, 3)', () => {
+    // Found by the attack-replen pass (probe 3): the window's lead was the built-in's 15 days only.
+    const campaigns: CampaignsConfigInput = {
+      campaigns: [{ kind: 'replenishment' }, { kind: 'custom', id: 'advisor-call', trigger: { on: 'product-runs-out', daysBefore: 30 }, template: 'winback' }],
+    };
+    const ctx = context(campaigns, SH);
+    const profileWithCall = (lines: OrderLine[], runDate: string): ClientProfile => {
+      const aggregator = new ClientAggregator();
+      for (const orderLine of lines) aggregator.addOrderLine(orderLine);
+      const [profile] = computeProfiles(aggregator.clients(), { runDate, config: config({ timeZone: SH, campaigns }), catalog: CATALOG });
+      return { ...(profile as ClientProfile), acceptsMarketing: true, timeZone: SH };
+    };
+    let last = '2026-01-01';
+    const lines = [cream('o0', last)];
+    const gaps: number[] = [];
+    for (let i = 1; i <= 4; i++) {
+      const profile = profileWithCall(lines, last);
+      let reminded: string | undefined;
+      for (let day = addDays(last, 1); reminded === undefined && day < addDays(last, 400); day = addDays(day, 1)) {
+        if (dueOccasions(profile, CATALOG, at(`${day}T12:00`, SH), ctx).some((o) => o.campaignId === 'advisor-call' || o.campaignId === 'replenishment')) reminded = day;
+      }
+      if (reminded === undefined) break;
+      const bought = addDays(reminded, 1);
+      gaps.push(daysBetweenDates(last, bought));
+      lines.push(cream(`o${i}`, bought));
+      last = bought;
+    }
+    // The 90-day cream, called on day 60, bought on day 61, each time.
+    expect(gaps).toEqual([61, 61, 61, 61]);
+    expect(profileWithCall(lines, last).skus.CREAM?.personalCycleDays).toBeUndefined();
   });
 
   it('property: a client who always answers the reminder (buys again 0-14 days after it) keeps the cycle in force: the reminders do not creep earlier', () => {

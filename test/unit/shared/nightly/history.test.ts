@@ -74,7 +74,7 @@ describe('a night after increments', () => {
   );
   /** What the hourly sender writes (shared/sender/ingest.ts): the merged profile, with the tier and stage the last night wrote. */
   const merged = (stored: ProfileItem | undefined, increment: ClientProfile): ProfileItem => ({
-    ...(stored ? mergeIncrementOrders(stored, increment, { stockUpDays: 15, timeZone: 'Asia/Shanghai' }) : increment),
+    ...(stored ? mergeIncrementOrders(stored, increment, { stockUpDays: 15, timeZone: 'Asia/Shanghai', answerDays: 15 }) : increment),
     digest: INCREMENTAL_DIGEST,
     updatedRunDate: runDate,
     lastNight: stored === undefined ? null : lastNightOf(stored),

@@ -6,7 +6,7 @@ import { firstOrderProducts, runOutDay } from '#shared/campaigns/triggers.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { PROTOTYPE_NAMES } from '#test/support/prototype-names.ts';
 
-const STOCK_UPS = { stockUpDays: 15, timeZone: 'Asia/Shanghai' };
+const STOCK_UPS = { stockUpDays: 15, timeZone: 'Asia/Shanghai', answerDays: 15 };
 
 const stored: ClientProfile = {
   customerId: 'c1',
