@@ -31,7 +31,7 @@ import type {
 } from '#shared/nightly/distributed.ts';
 import { NIGHTLY_MEMORY_MB, NIGHTLY_TIMEOUT_MINUTES, nightlyNodeOptions } from '#shared/nightly/node-options.ts';
 import { REPORT_FILE } from '#shared/reports/nightly-report.ts';
-import { addressBookKey, bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogKey, categoryAffinityKey, reportPrefix, rosterKey, SUMMARY_FILE } from '#shared/store/buckets.ts';
+import { addressBookKey, bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogKey, categoryAffinityKey, cycleHistoryKey, reportPrefix, rosterKey, SUMMARY_FILE } from '#shared/store/buckets.ts';
 import { acknowledge, acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import type { Settings } from '#infra/settings.ts';
@@ -128,6 +128,9 @@ export class NightlyPipeline extends Construct {
     // The product catalogue, for the campaign sender's replenishment cycles, and what each category's clients buy besides it, for its cross-category picks.
     storage.grantObject(this.nightly, catalogKey(storage.config), 'write');
     storage.grantObject(this.nightly, categoryAffinityKey(storage.config), 'write');
+    // What timed the run-out reminders night by night: a past stock-up is judged by its own night's cycles (cycle-history.ts).
+    storage.grantObject(this.nightly, cycleHistoryKey(storage.config), 'write');
+    storage.grantObject(this.nightly, cycleHistoryKey(storage.config), 'read');
     // The send ledger: read by the campaign results (the period's sent and held-out decisions), and
     // written when the run mails the advisors' weekly digests (claimed once a week,
     // shared/digests/advisor-digests.ts), which also read the catalogue's replenishment cycles.

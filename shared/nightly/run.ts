@@ -15,7 +15,7 @@ import type { RosterOutcome, RosterRow } from '#shared/advisors/roster.ts';
 import { settleRoster } from '#shared/store/roster-store.ts';
 import { advisorDigestsOfNight, DIGEST_WEEK_NIGHTS, type AdvisorDigestSummary, type DigestRun } from '#shared/digests/advisor-digests.ts';
 import { exportPrefix, reportPrefix, reportsBucket, SUMMARY_FILE } from '#shared/store/buckets.ts';
-import { catalogBySku, nightCatalog, readCatalog, writeCatalog, writeCategoryAffinity } from '#shared/store/catalog-store.ts';
+import { catalogBySku, nightCatalog, readCatalog, readCycleHistory, writeCatalog, writeCategoryAffinity, writeCycleHistory } from '#shared/store/catalog-store.ts';
 import { putRun, recentRuns } from '#shared/store/runs-store.ts';
 import { erasedAmong, erasedSince, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
@@ -24,7 +24,9 @@ import { missingBeforeImages, readBeforeImages } from '#shared/store/night-plans
 import { tableNames } from '#shared/store/tables.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { compareStrings, SkuLabels, type SkuLabelEntry } from '#shared/tiering/client-columns.ts';
-import { rfmMeasures, runClock, runClockAt, streamProfiles } from '#shared/tiering/profile.ts';
+import { rfmMeasures, runClock, runClockAt, streamProfiles, type TieringContext } from '#shared/tiering/profile.ts';
+import { historyAfterNight } from '#shared/tiering/cycle-history.ts';
+import { runOutReminderLeadDays } from '#shared/campaigns/schema.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { isTierUpgrade, tierRank } from '#shared/tiering/tiers.ts';
 import { acceptedOrderLines, acceptedRows, addShardFigures, admitNight, confirmWriter, emptyShardFigures, MONEY_FIGURES, NightRefusedError, type ShardFigures } from './admission.ts';
@@ -565,17 +567,20 @@ export interface ShardOutcome {
   profileFormat?: number;
 }
 
+/** What the night's stock-ups are judged by: tonight's catalogue and the cycles of the nights before. */
+type NightCycles = Required<Pick<TieringContext, 'catalog' | 'cycleHistory'>>;
+
 /**
  * The shard's profiles scored with the night's models, one at a time in customerId order, each
  * with its CLV prediction: a night holds its clients' facts (the aggregator) and what changed,
  * never every profile at once (a million profiles are ~1.4 GB of objects).
  */
-function shardProfiles(context: NightContext, shardRead: ShardRead, models: NightModels, catalog: ReadonlyMap<string, ProductRecord>, onClvFailure: ClvPredictionFailed): Iterable<ClientProfile> {
+function shardProfiles(context: NightContext, shardRead: ShardRead, models: NightModels, cycles: NightCycles, onClvFailure: ClvPredictionFailed): Iterable<ClientProfile> {
   const { config, runDate } = context;
   const finish = profileClvFinisher(models.clv, context, onClvFailure);
   // A SKU's name and category are the whole export's, not those of the shard's own lines.
   shardRead.aggregator.adoptSkuLabels(models.skuLabels);
-  return streamProfiles(() => shardRead.aggregator.clients(), { runDate, config, catalog }, { rfmReference: models.rfm, ...(finish ? { finish } : {}) });
+  return streamProfiles(() => shardRead.aggregator.clients(), { runDate, config, ...cycles }, { rfmReference: models.rfm, ...(finish ? { finish } : {}) });
 }
 
 /** The items of `source`, each shown to `see` on its way through. */
@@ -605,9 +610,11 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   const tonight = distributionCollector({ clv12mMinorOf: predictedClv12mMinor });
   const affinity = categoryAffinityCollector();
   const clvFailures = clvFailureCounter();
-  // The catalogue's cycles are in force before a client's own (the stock-ups), as the sender reads them after tonight.
+  // The catalogue's cycles are in force before a client's own (the stock-ups), as the sender reads them after tonight;
+  // a past stock-up is judged by the cycles of its own day (the history).
   const catalog = await nightCatalog(clients.s3, config, shardRead.products);
-  const profiles = passingThrough(shardProfiles(context, shardRead, models, catalog, clvFailures.onFailure), (profile) => {
+  const cycleHistory = await readCycleHistory(clients.s3, config);
+  const profiles = passingThrough(shardProfiles(context, shardRead, models, { catalog, cycleHistory }, clvFailures.onFailure), (profile) => {
     tonight.add(profile);
     affinity.add(profile);
   });
@@ -630,6 +637,10 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
 
   // The campaign sender reads the replenishment cycles from the catalogue: the same in every shard.
   if (shard.index === 0 && shardRead.products.length > 0) await writeCatalog(clients.s3, config, shardRead.products);
+  if (shard.index === 0) {
+    const tonightsCatalog = shardRead.products.length > 0 ? catalog : undefined;
+    await writeCycleHistory(clients.s3, config, historyAfterNight(cycleHistory, runDate, tonightsCatalog, runOutReminderLeadDays(config.campaigns)));
+  }
   const settled = shard.index === 0 ? await settleRoster(clients.s3, config, { runDate, files: read.files, advisors: shardRead.advisors }) : undefined;
   const roster = settled?.outcome;
   if (roster !== undefined && roster.status !== 'updated') {

@@ -34,6 +34,11 @@ export function catalogKey(config: Config): string {
 }
 
 /** What the clients of each top category buy besides it (shared/segments/category-affinity.ts), from the last nightly run. */
+/** What timed the run-out reminders night by night (shared/tiering/cycle-history.ts): read and written by the nights. */
+export function cycleHistoryKey(config: Config): string {
+  return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/cycle-history.json` : 'catalog/cycle-history.json';
+}
+
 export function categoryAffinityKey(config: Config): string {
   return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/category-affinity.json` : 'catalog/category-affinity.json';
 }

@@ -3,7 +3,9 @@ import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import type { ProductRecord } from '#shared/model.ts';
 import { emptyCategoryAffinity, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
-import { catalogKey, categoryAffinityKey, reportsBucket } from './buckets.ts';
+import { z } from 'zod';
+import { EMPTY_CYCLE_HISTORY, type CycleHistory } from '#shared/tiering/cycle-history.ts';
+import { catalogKey, categoryAffinityKey, cycleHistoryKey, reportsBucket } from './buckets.ts';
 
 /**
  * The product catalogue: the products the last nightly run read, kept as one JSON object beside
@@ -33,6 +35,39 @@ export async function readCatalog(s3: S3Client, config: Config): Promise<Map<str
 /** The catalogue the campaigns read after a night with `products`: them (the sender reads them from the night on), else the stored one. */
 export async function nightCatalog(s3: S3Client, config: Config, products: readonly ProductRecord[]): Promise<Map<string, ProductRecord>> {
   return products.length > 0 ? catalogBySku(products) : readCatalog(s3, config);
+}
+
+const runDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const cycleHistorySchema = z.strictObject({
+  skus: z.record(z.string(), z.array(z.tuple([runDate, z.number().positive().nullable()]))),
+  answerDays: z.array(z.tuple([runDate, z.number().int().nonnegative()])),
+});
+
+/**
+ * The stored cycle history (empty before the first night that wrote one: every stock-up is then
+ * judged by tonight's catalogue). A damaged object fails the night with its key, rather than
+ * re-judging every client's past against tonight's cycles.
+ */
+export async function readCycleHistory(s3: S3Client, config: Config): Promise<CycleHistory> {
+  const bucket = reportsBucket(config);
+  const key = cycleHistoryKey(config);
+  const damaged = (problem: string) =>
+    new Error(`The cycle history s3://${bucket}/${key} is damaged (${problem}): nights refuse until it is repaired. Put back a copy of it, or delete it: past stock-ups are then judged by tonight's catalogue and leads.`);
+  const text = await readObjectText(s3, bucket, key);
+  if (text === undefined) return EMPTY_CYCLE_HISTORY;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw damaged(`not JSON: ${(error as Error).message}`);
+  }
+  const result = cycleHistorySchema.safeParse(parsed);
+  if (!result.success) throw damaged(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).slice(0, 3).join('; '));
+  return result.data;
+}
+
+export async function writeCycleHistory(s3: S3Client, config: Config, history: CycleHistory): Promise<void> {
+  await writeJsonObject(s3, { bucket: reportsBucket(config), key: cycleHistoryKey(config) }, history);
 }
 
 /** Stores the night's category affinity (every shard's counts added up), for the sender's cross-category picks. */

@@ -9,6 +9,7 @@ import { rfmSegmentOf, type RfmSegmentRule } from '#shared/segments/rfm-segments
 import { countsAsPurchase } from './spend.ts';
 import { Column } from './chunked-column.ts';
 import { fnv1a32 } from '#shared/text-hash.ts';
+import { cyclesInForce, cyclesOfTonight, type CycleHistory, type CyclesInForce } from './cycle-history.ts';
 import { tierFor, tierThresholdsMinor, type TierThresholdsMinor } from './tiers.ts';
 
 /** Profiles keep the most recently bought SKUs only: enough for replenishment, bounded in size. */
@@ -30,6 +31,11 @@ export interface TieringContext {
    * and a stock-up begun in its reminder window teaches no cycle (promptedByCycleInForce).
    */
   catalog?: SkuCatalog;
+  /**
+   * What timed the reminders on the nights before (the stored cycle history): a stock-up is judged
+   * by the cycle and window in force when it began, not by tonight's. Without it, tonight's.
+   */
+  cycleHistory?: CycleHistory;
 }
 
 /** The products by SKU, as far as the stock-ups read them. A Map<string, ProductRecord> is one. */
@@ -77,10 +83,8 @@ interface Environment extends RunClock {
   rfmSegments: readonly RfmSegmentRule[];
   /** Purchase days of a SKU closer together than this (the replenishment reminder's lead) are one stock-up. */
   stockUpDays: number;
-  /** A SKU's catalogue cycle per unit (catalogCycleDays), undefined without one or without a catalogue. */
-  catalogCycleOf: (sku: string) => number | undefined;
-  /** Days before a run-out a stock-up may be a reminder answered (runOutReminderLeadDays). */
-  answerDays: number;
+  /** A SKU's catalogue cycle per unit and the answer window's days on a day (cycle-history.ts). */
+  cycles: CyclesInForce;
 }
 
 function environment(context: TieringContext): Environment {
@@ -97,9 +101,14 @@ function environment(context: TieringContext): Environment {
     lifecycle: config.lifecycle,
     rfmSegments: config.rfmSegments,
     stockUpDays: replenishmentLeadDays(config.campaigns),
-    catalogCycleOf: (sku) => catalogCycleDays(context.catalog?.get(sku)),
-    answerDays: runOutReminderLeadDays(config.campaigns),
+    cycles: cyclesOf(context),
   };
+}
+
+/** The cycles a stock-up is judged by: the history's where it reaches, tonight's catalogue and leads elsewhere. */
+function cyclesOf(context: TieringContext): CyclesInForce {
+  const tonight = { catalogCycleOf: (sku: string) => catalogCycleDays(context.catalog?.get(sku)), answerDays: runOutReminderLeadDays(context.config.campaigns) };
+  return context.cycleHistory === undefined ? cyclesOfTonight(tonight) : cyclesInForce(context.cycleHistory, context.runDate, tonight);
 }
 
 interface OrderSummary {
@@ -332,7 +341,7 @@ function noStockUps(sku: ClientFacts['skus'][number]): SkuStockUps {
 }
 
 /** One more purchase day, later than any before (`at`: its last purchase, `firstAt`: its first). */
-function addPurchaseDay(row: SkuStockUps, day: number, firstAt: number, at: number, quantity: number, env: Pick<Environment, 'stockUpDays' | 'catalogCycleOf' | 'answerDays'>): void {
+function addPurchaseDay(row: SkuStockUps, day: number, firstAt: number, at: number, quantity: number, env: Pick<Environment, 'stockUpDays' | 'cycles'>): void {
   const { stockUpDays } = env;
   if (row.purchaseDays > 0 && day - row.lastDay < stockUpDays) {
     row.units += quantity;
@@ -340,7 +349,7 @@ function addPurchaseDay(row: SkuStockUps, day: number, firstAt: number, at: numb
     if (row.purchaseDays === 0) row.firstEverAt = firstAt;
     // A new stock-up: the one before lasted (its first day to this one's) over its units, unless
     // this one began in its reminder window under the cycle then in force.
-    else if (!promptedByCycleInForce(day - row.firstDay, row.units, medianOf(row.unitCycles) ?? env.catalogCycleOf(row.sku.sku), env.answerDays)) {
+    else if (!promptedByCycleInForce(day - row.firstDay, row.units, medianOf(row.unitCycles) ?? env.cycles.catalogCycleOn(row.sku.sku, day), env.cycles.answerDaysOn(day))) {
       (row.unitCycles ??= []).push((day - row.firstDay) / Math.max(1, row.units));
     }
     row.firstAt = firstAt;

@@ -104,6 +104,9 @@ const NIGHTLY_SINGLE_RUN = [
   's3:PutObject <bucket>/reports/catalog/products.json',
   // What each category's clients buy besides it: the sender's cross-category picks.
   's3:PutObject <bucket>/reports/catalog/category-affinity.json',
+  // What timed the run-out reminders night by night: a past stock-up is judged by its own night's cycles.
+  's3:GetObject <bucket>/reports/catalog/cycle-history.json',
+  's3:PutObject <bucket>/reports/catalog/cycle-history.json',
   // The team email's presigned link to the night's report opens with this role's permissions.
   's3:GetObject <bucket>/reports/nightly/*/report.html',
   // A rerun of a completed night returns its whole summary (the runs table keeps a sample of its lists).
@@ -600,6 +603,8 @@ describe('least privilege', () => {
     const lists = statementsFor(synth.json, roleOf('nightly'), 's3:ListBucket').map((s) => s.Condition);
     expect(lists).toEqual([
       { StringLike: { 's3:prefix': ['exports/*'] } },
+      // The cycle history: a first night without one is a 404, not a 403.
+      { StringLike: { 's3:prefix': ['reports/catalog/cycle-history.json'] } },
       // The stored roster, read when tonight's is not used: a first night without one is a 404, not a 403.
       { StringLike: { 's3:prefix': ['reports/catalog/advisors.json'] } },
       { StringLike: { 's3:prefix': ['reports/catalog/advisor-pairs.json'] } },

@@ -1,0 +1,109 @@
+import { catalogCycleDays, type ProductRecord } from '#shared/model.ts';
+import { daysBetweenDates } from '#shared/time.ts';
+
+/**
+ * What timed the run-out reminders, night by night: each SKU's catalogue cycle and the answer
+ * window's days (runOutReminderLeadDays), from each run date on where they changed. A stock-up
+ * begun in the reminder window of the cycle then in force teaches no personal cycle
+ * (profile.ts, promptedByCycleInForce); judged against tonight's catalogue instead, a change of a
+ * SKU's `replenish_days` or of a lead would turn the restocks that answered the old reminders into
+ * a short cycle, and a reminder days after a restock. Pure; stored by shared/store/catalog-store.ts.
+ */
+export interface CycleHistory {
+  /** Per SKU, [run date, cycle per unit or null when none] from that night on, oldest first. */
+  skus: Record<string, [string, number | null][]>;
+  /** [run date, days] from that night on, oldest first. */
+  answerDays: [string, number][];
+}
+
+export const EMPTY_CYCLE_HISTORY: CycleHistory = { skus: {}, answerDays: [] };
+
+/** Tonight's values, for the days the history does not reach. */
+export interface TonightsCycles {
+  catalogCycleOf(sku: string): number | undefined;
+  answerDays: number;
+}
+
+/** What a stock-up's answer window is judged by on a local day (day number since 1970-01-01). */
+export interface CyclesInForce {
+  catalogCycleOn(sku: string, day: number): number | undefined;
+  answerDaysOn(day: number): number;
+}
+
+/** Tonight's values on every day: no history (the hourly merge, the local commands, a first night). */
+export function cyclesOfTonight(tonight: TonightsCycles): CyclesInForce {
+  return { catalogCycleOn: (sku) => tonight.catalogCycleOf(sku), answerDaysOn: () => tonight.answerDays };
+}
+
+const dayNumber = (date: string) => daysBetweenDates('1970-01-01', date);
+
+/**
+ * The value in force on `day` by the entries of nights before `runDate` (a rerun of a night is
+ * judged as its first run was, whatever that run recorded): the latest entry of a night before
+ * `day` (the reminders of `day` were timed by the last night before it), else the earliest entry
+ * (days before the history began, as it began); `undefined` with no entry (tonight's then holds).
+ */
+function entryOn<T>(entries: readonly (readonly [number, T])[], day: number): { value: T } | undefined {
+  let found: { value: T } | undefined;
+  for (const [from, value] of entries) {
+    if (from < day || found === undefined) found = { value };
+    if (from >= day) break;
+  }
+  return found;
+}
+
+/** The history as a night of `runDate` reads it, tonight's values where it says nothing. */
+export function cyclesInForce(history: CycleHistory, runDate: string, tonight: TonightsCycles): CyclesInForce {
+  const runDay = dayNumber(runDate);
+  const before = <T>(entries: readonly [string, T][]): [number, T][] => entries.map(([from, value]): [number, T] => [dayNumber(from), value]).filter(([from]) => from < runDay);
+  const skus = new Map<string, [number, number | null][]>();
+  const skuEntries = (sku: string) => {
+    let entries = skus.get(sku);
+    if (entries === undefined) {
+      entries = Object.hasOwn(history.skus, sku) ? before(history.skus[sku] as [string, number | null][]) : [];
+      skus.set(sku, entries);
+    }
+    return entries;
+  };
+  const answerDays = before(history.answerDays);
+  return {
+    catalogCycleOn(sku, day) {
+      const entry = entryOn(skuEntries(sku), day);
+      return entry === undefined ? tonight.catalogCycleOf(sku) : (entry.value ?? undefined);
+    },
+    answerDaysOn(day) {
+      return entryOn(answerDays, day)?.value ?? tonight.answerDays;
+    },
+  };
+}
+
+/** Whether two history values are the same (a missing entry is none). */
+const same = (a: number | null | undefined, b: number | null | undefined) => (a ?? null) === (b ?? null);
+
+/**
+ * The history with a night of `runDate` recorded: its products' cycles (`catalog`, undefined when
+ * the export had none: the stored catalogue stays in force) and its answer window, each only where
+ * it differs from what was in force before that night. A night recorded again (a rerun) replaces
+ * its own entries. Pure.
+ */
+export function historyAfterNight(history: CycleHistory, runDate: string, catalog: ReadonlyMap<string, Pick<ProductRecord, 'replenishDays'>> | undefined, answerDays: number): CycleHistory {
+  const withNight = <T extends number | null>(entries: readonly [string, T][], value: T): [string, T][] => {
+    const others = entries.filter(([from]) => from !== runDate);
+    const previous = others.filter(([from]) => from < runDate).at(-1);
+    if (previous !== undefined ? same(previous[1], value) : false) return others;
+    return [...others, [runDate, value] as [string, T]].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  };
+  const skus: Record<string, [string, number | null][]> = Object.create(null) as Record<string, [string, number | null][]>;
+  for (const [sku, entries] of Object.entries(history.skus)) skus[sku] = entries;
+  if (catalog !== undefined) {
+    const names = new Set([...Object.keys(skus), ...catalog.keys()]);
+    for (const sku of names) {
+      const entries = skus[sku] ?? [];
+      const value = catalogCycleDays(catalog.get(sku)) ?? null;
+      // A SKU first seen tonight with no cycle needs no entry: none is what a missing one says.
+      if (entries.length === 0 && value === null) continue;
+      skus[sku] = withNight(entries, value);
+    }
+  }
+  return { skus, answerDays: withNight(history.answerDays, answerDays) };
+}
