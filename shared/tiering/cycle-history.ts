@@ -98,11 +98,8 @@ export function historyAfterNight(history: CycleHistory, runDate: string, catalo
   if (catalog !== undefined) {
     const names = new Set([...Object.keys(skus), ...catalog.keys()]);
     for (const sku of names) {
-      const entries = skus[sku] ?? [];
-      const value = catalogCycleDays(catalog.get(sku)) ?? null;
-      // A SKU first seen tonight with no cycle needs no entry: none is what a missing one says.
-      if (entries.length === 0 && value === null) continue;
-      skus[sku] = withNight(entries, value);
+      // A SKU without a cycle is recorded too: should it get one later, the days before had none.
+      skus[sku] = withNight(skus[sku] ?? [], catalogCycleDays(catalog.get(sku)) ?? null);
     }
   }
   return { skus, answerDays: withNight(history.answerDays, answerDays) };

@@ -22,13 +22,18 @@ const products = (cycles: Record<string, number | undefined>) => new Map(Object.
 const tonight = (cycles: Record<string, number>, answerDays = 15) => ({ catalogCycleOf: (sku: string) => cycles[sku], answerDays });
 
 describe('historyAfterNight', () => {
-  it('records a night\'s cycles and answer window only where they change; a SKU dropped from the products has none from then on', () => {
+  it('records a night\'s cycles and answer window only where they change; a SKU without a cycle, or dropped from the products, has none', () => {
     let history = historyAfterNight(EMPTY_CYCLE_HISTORY, '2026-01-01', products({ CREAM: 30, SERUM: 60, BAG: undefined }), 15);
-    expect(history).toEqual({ skus: { CREAM: [['2026-01-01', 30]], SERUM: [['2026-01-01', 60]] }, answerDays: [['2026-01-01', 15]] });
-    history = historyAfterNight(history, '2026-01-02', products({ CREAM: 30, SERUM: 60 }), 15);
-    expect(history).toEqual({ skus: { CREAM: [['2026-01-01', 30]], SERUM: [['2026-01-01', 60]] }, answerDays: [['2026-01-01', 15]] });
-    history = historyAfterNight(history, '2026-02-05', products({ CREAM: 60 }), 3);
-    expect(history).toEqual({ skus: { CREAM: [['2026-01-01', 30], ['2026-02-05', 60]], SERUM: [['2026-01-01', 60], ['2026-02-05', null]] }, answerDays: [['2026-01-01', 15], ['2026-02-05', 3]] });
+    expect(history).toEqual({ skus: { CREAM: [['2026-01-01', 30]], SERUM: [['2026-01-01', 60]], BAG: [['2026-01-01', null]] }, answerDays: [['2026-01-01', 15]] });
+    history = historyAfterNight(history, '2026-01-02', products({ CREAM: 30, SERUM: 60, BAG: undefined }), 15);
+    expect(history).toEqual({ skus: { CREAM: [['2026-01-01', 30]], SERUM: [['2026-01-01', 60]], BAG: [['2026-01-01', null]] }, answerDays: [['2026-01-01', 15]] });
+    history = historyAfterNight(history, '2026-02-05', products({ CREAM: 60, BAG: 400 }), 3);
+    expect(history).toEqual({
+      skus: { CREAM: [['2026-01-01', 30], ['2026-02-05', 60]], SERUM: [['2026-01-01', 60], ['2026-02-05', null]], BAG: [['2026-01-01', null], ['2026-02-05', 400]] },
+      answerDays: [['2026-01-01', 15], ['2026-02-05', 3]],
+    });
+    // Before the night it got one, the bag had no cycle: its gaps then were the client's own.
+    expect(cyclesInForce(history, '2026-03-01', tonight({ BAG: 400 })).catalogCycleOn('BAG', day('2026-02-01'))).toBeUndefined();
   });
 
   it('a night without products keeps the stored cycles; a rerun replaces its own night\'s entries (and drops one that changes nothing)', () => {
