@@ -30,7 +30,10 @@ let config: Config;
 let tables: TableNames;
 let handler: (event: unknown) => Promise<ForgetResult>;
 
-/** Everything the tables hold that names the client in clear. */
+/**
+ * Everything the tables hold that names the client in clear. The ids have a letter no hex digit is
+ * ('x'): a lease holder's random UUID once held "f03" and failed the search.
+ */
 async function tracesOf(customerId: string, email: string): Promise<unknown[]> {
   const items = await Promise.all(Object.values(tables).map((table) => scanTable(aws, table)));
   return items.flat().filter((item) => JSON.stringify(item).includes(customerId) || JSON.stringify(item).includes(email));
@@ -44,23 +47,23 @@ beforeAll(async () => {
 
 describe('forget handler', () => {
   it('erases a client by id: every trace of them goes, an erasure entry stays; a second request deletes nothing', async () => {
-    await seedProfiles(aws, config, [profileItem('f01', { email: 'f01@example.com' })]);
-    await writeTierChanges(aws.clients.documents, tables.tierHistory, [{ customerId: 'f01', runDate: '2026-11-22', toTier: 'Core', toStage: 'active', spend12mMinor: 600_000 }]);
-    await claimOccasion(aws.clients.documents, tables.sendLedger, { customerId: 'f01', occasionKey: 'winback#2026-11', campaignId: 'winback', runId: 'r1', now: AT, retentionDays: 400 });
-    await createTask(aws.clients.documents, tables.advisorTasks, newTask({ customerId: 'f01', occasionKey: 'winback#2026-11', campaignId: 'winback', expiresAt: AT + 720 * HOUR }, 'A01', AT, 'VIC'), 400);
-    await claimOccasion(aws.clients.documents, tables.sendLedger, { customerId: 'advisor#A01', occasionKey: 'advisor-task#f01#winback#2026-11', campaignId: 'advisor-task', runId: 'r1', now: AT, retentionDays: 400 });
-    await suppress(aws.clients.documents, tables.suppression, { email: 'old-f01@example.com', reason: 'hard-bounce', at: AT, customerId: 'f01', source: 'ses-bounce:x' });
+    await seedProfiles(aws, config, [profileItem('fx1', { email: 'fx1@example.com' })]);
+    await writeTierChanges(aws.clients.documents, tables.tierHistory, [{ customerId: 'fx1', runDate: '2026-11-22', toTier: 'Core', toStage: 'active', spend12mMinor: 600_000 }]);
+    await claimOccasion(aws.clients.documents, tables.sendLedger, { customerId: 'fx1', occasionKey: 'winback#2026-11', campaignId: 'winback', runId: 'r1', now: AT, retentionDays: 400 });
+    await createTask(aws.clients.documents, tables.advisorTasks, newTask({ customerId: 'fx1', occasionKey: 'winback#2026-11', campaignId: 'winback', expiresAt: AT + 720 * HOUR }, 'A01', AT, 'VIC'), 400);
+    await claimOccasion(aws.clients.documents, tables.sendLedger, { customerId: 'advisor#A01', occasionKey: 'advisor-task#fx1#winback#2026-11', campaignId: 'advisor-task', runId: 'r1', now: AT, retentionDays: 400 });
+    await suppress(aws.clients.documents, tables.suppression, { email: 'old-fx1@example.com', reason: 'hard-bounce', at: AT, customerId: 'fx1', source: 'ses-bounce:x' });
 
-    expect(await handler({ customerId: 'f01' })).toMatchObject({ profiles: 1, historyRecords: 1, ledgerEntries: 2, tasks: 1, suppressionEntries: 1, erasureKeys: 3 });
-    expect(await tracesOf('f01', 'f01@example.com')).toEqual([]);
-    expect(await handler({ customerId: 'f01' })).toMatchObject({ profiles: 0, historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0 });
+    expect(await handler({ customerId: 'fx1' })).toMatchObject({ profiles: 1, historyRecords: 1, ledgerEntries: 2, tasks: 1, suppressionEntries: 1, erasureKeys: 3 });
+    expect(await tracesOf('fx1', 'fx1@example.com')).toEqual([]);
+    expect(await handler({ customerId: 'fx1' })).toMatchObject({ profiles: 0, historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0 });
   });
 
   it('erases by address every client holding it', async () => {
-    await seedProfiles(aws, config, [profileItem('f02', { email: 'shared@example.com' }), profileItem('f03', { email: 'shared@example.com' })]);
+    await seedProfiles(aws, config, [profileItem('fx2', { email: 'shared@example.com' }), profileItem('fx3', { email: 'shared@example.com' })]);
     expect(await handler({ email: 'shared@example.com' })).toMatchObject({ profiles: 2 });
-    expect(await tracesOf('f02', 'shared@example.com')).toEqual([]);
-    expect(await tracesOf('f03', 'shared@example.com')).toEqual([]);
+    expect(await tracesOf('fx2', 'shared@example.com')).toEqual([]);
+    expect(await tracesOf('fx3', 'shared@example.com')).toEqual([]);
   });
 
   it('refuses an id past the exports\' bound as a bad request, before writing anything (not a DynamoDB error half-way)', async () => {
