@@ -637,10 +637,6 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
 
   // The campaign sender reads the replenishment cycles from the catalogue: the same in every shard.
   if (shard.index === 0 && shardRead.products.length > 0) await writeCatalog(clients.s3, config, shardRead.products);
-  if (shard.index === 0) {
-    const tonightsCatalog = shardRead.products.length > 0 ? catalog : undefined;
-    await writeCycleHistory(clients.s3, config, historyAfterNight(cycleHistory, runDate, tonightsCatalog, runOutReminderLeadDays(config.campaigns)));
-  }
   const settled = shard.index === 0 ? await settleRoster(clients.s3, config, { runDate, files: read.files, advisors: shardRead.advisors }) : undefined;
   const roster = settled?.outcome;
   if (roster !== undefined && roster.status !== 'updated') {
@@ -842,6 +838,10 @@ export async function finishNight(
   const summaryKey = `${reportPrefix(config, 'nightly', runDate)}/${SUMMARY_FILE}`;
   const campaignResults = await writeCampaignResults({ config, clients, runDate, tallies: outcomes.map((o) => o.campaignTallies), log });
   await writeCategoryAffinity(clients.s3, config, mergeCategoryAffinities(outcomes.map((o) => o.categoryAffinity)));
+  // What timed tonight's reminders, for the nights after (cycle-history.ts): written once every shard has read the
+  // history as it stood. The stored catalogue is tonight's products (shard 0 wrote them), else the one still in force.
+  const cycleHistory = historyAfterNight(await readCycleHistory(clients.s3, config), runDate, await readCatalog(clients.s3, config), runOutReminderLeadDays(config.campaigns));
+  await writeCycleHistory(clients.s3, config, cycleHistory);
   await keepFormerAddresses(context, outcomes.flatMap((o) => o.formerLinks ?? []));
   // By file and line, whichever shard found them.
   const rejects = outcomes
