@@ -23,6 +23,11 @@ export const SUMMARY_FILE = 'summary.json';
 /** The name of the campaign results a nightly run writes beside its summary. */
 export const CAMPAIGN_RESULTS_FILE = 'campaign-results.json';
 
+/** `path` under the configuration's reports prefix, when it has one. */
+function underReportsPrefix(config: Config, path: string): string {
+  return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/${path}` : path;
+}
+
 /** The campaign results a nightly run writes beside its summary: <report prefix>/campaign-results.json. */
 export function campaignResultsKey(config: Config, runDate: string): string {
   return `${reportPrefix(config, 'nightly', runDate)}/${CAMPAIGN_RESULTS_FILE}`;
@@ -30,32 +35,32 @@ export function campaignResultsKey(config: Config, runDate: string): string {
 
 /** The product catalogue the last nightly run read, for the campaign sender's replenishment cycles. */
 export function catalogKey(config: Config): string {
-  return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/products.json` : 'catalog/products.json';
+  return underReportsPrefix(config, 'catalog/products.json');
+}
+
+/** What timed the run-out reminders night by night (shared/tiering/cycle-history.ts): read and written by the nights. */
+export function cycleHistoryKey(config: Config): string {
+  return underReportsPrefix(config, 'catalog/cycle-history.json');
 }
 
 /** What the clients of each top category buy besides it (shared/segments/category-affinity.ts), from the last nightly run. */
-/** What timed the run-out reminders night by night (shared/tiering/cycle-history.ts): read and written by the nights. */
-export function cycleHistoryKey(config: Config): string {
-  return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/cycle-history.json` : 'catalog/cycle-history.json';
-}
-
 export function categoryAffinityKey(config: Config): string {
-  return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/category-affinity.json` : 'catalog/category-affinity.json';
+  return underReportsPrefix(config, 'catalog/category-affinity.json');
 }
 
 /** The last good advisors roster a nightly run read (shared/advisors/roster.ts), beside the catalogue. */
 export function rosterKey(config: Config): string {
-  return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/advisors.json` : 'catalog/advisors.json';
+  return underReportsPrefix(config, 'catalog/advisors.json');
 }
 
 /** The advisors' book pairs of the last weekly digests, to tell a handover (shared/advisors/handover.ts). */
 export function bookPairsKey(config: Config): string {
-  return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/catalog/advisor-pairs.json` : 'catalog/advisor-pairs.json';
+  return underReportsPrefix(config, 'catalog/advisor-pairs.json');
 }
 
 /** Former Shopify addresses, hashed, with their clients' ids (address-book.ts): kept, like the catalogue. */
 export function addressBookKey(config: Config): string {
-  return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/state/address-book.json` : 'state/address-book.json';
+  return underReportsPrefix(config, 'state/address-book.json');
 }
 
 /** Incremental exports (sign-ups and orders during the day) go under <prefix>/incremental/<stamp>/ (incrementalStamp). */
@@ -69,7 +74,7 @@ export function incrementalPrefix(config: Config): string {
  * reports beside it are kept.
  */
 export function workPrefix(config: Config): string {
-  return config.storage.reportsPrefix ? `${config.storage.reportsPrefix}/work` : 'work';
+  return underReportsPrefix(config, 'work');
 }
 
 /** One run's intermediate objects: <reportsPrefix>/work/<job>/<YYYY-MM-DD>/<runId>. */
