@@ -10,7 +10,7 @@ import { MANIFEST_NAME } from '#shared/exports/classify.ts';
 import { objectVersion, onlyObjects, recordedObject, s3ExportSource, writtenAfter, writtenBy, type ExportSource, type RecordedObject } from '#shared/exports/source.ts';
 import type { Log } from '#shared/log.ts';
 import { withNextDue, type DueIndexing } from '#shared/campaigns/due-index.ts';
-import { catalogCycleDays, firstPurchaseOf, type ClientFacts, type ClientProfile, type OrderLine, type ProductRecord } from '#shared/model.ts';
+import { firstPurchaseOf, type ClientFacts, type ClientProfile, type OrderLine, type ProductRecord } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import { NIGHTLY_JOB } from '#shared/nightly/summary.ts';
 import { OrphanOrderLines, withRejectsPerFile, type UnknownCustomerRejects } from '#shared/nightly/unknown-customers.ts';
@@ -420,7 +420,7 @@ export function mergeIncrementOrders(stored: ClientProfile, increment: ClientPro
     for (const [sku, purchase] of Object.entries(increment.skus)) {
       const before = merged.skus[sku];
       if (!before) merged.skus[sku] = purchase;
-      else if (purchase.lastPurchasedAt > before.lastPurchasedAt) merged.skus[sku] = withLaterPurchase(before, purchase, stockUps, catalogCycleDays(stockUps.catalog?.get(sku)));
+      else if (purchase.lastPurchasedAt > before.lastPurchasedAt) merged.skus[sku] = withLaterPurchase(sku, before, purchase, stockUps);
       // A late order, before the stored purchases: the night regroups its units; until then it is the SKU's first purchase (what firstOrderAt, moved to it above, bought).
       else {
         const first = firstPurchaseOf(purchase);

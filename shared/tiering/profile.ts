@@ -229,7 +229,7 @@ export interface StockUpRule {
   stockUpDays: number;
   /** The client's zone (the one runOutDay counts in), the brand's when they have none. */
   timeZone: string;
-  /** The products, whose catalogue cycles are in force before a personal one (TieringContext.catalog). */
+  /** The products, whose catalogue cycles are in force before a personal one (TieringContext.catalog; withLaterPurchase reads them). */
   catalog?: SkuCatalog;
   /** Days before a run-out a stock-up may be a reminder answered (runOutReminderLeadDays). */
   answerDays: number;
@@ -278,13 +278,14 @@ export function withFirstPurchase(purchase: SkuPurchase, firstAt: string): SkuPu
  * next day stretches the run-out, never brings the reminder earlier, and the reminder stays keyed
  * by the stock-up's last purchase as the night keys it); a later one starts a stock-up of its own,
  * and its gap over the stored one's units is the client's cycle when the night had none yet (one
- * stock-up before), unless it began in the reminder window of the SKU's catalogue cycle
- * (`catalogCycle`, promptedByCycleInForce). Until the night regroups them, a cycle the night took as
+ * stock-up before), unless it began in the reminder window of `sku`'s cycle in the rule's catalogue
+ * (promptedByCycleInForce). Until the night regroups them, a cycle the night took as
  * a median stays. The first purchase ever is the earlier of the two (the stored one, but for a late order).
  */
-export function withLaterPurchase(before: SkuPurchase, purchase: SkuPurchase, rule: StockUpRule, catalogCycle?: number): SkuPurchase {
+export function withLaterPurchase(sku: string, before: SkuPurchase, purchase: SkuPurchase, rule: StockUpRule): SkuPurchase {
   const storedFirst = firstPurchaseOf(before);
   const incrementFirst = firstPurchaseOf(purchase);
+  const catalogCycle = catalogCycleDays(rule.catalog?.get(sku));
   return withFirstPurchase(laterStockUp(before, purchase, rule, catalogCycle), Date.parse(incrementFirst) < Date.parse(storedFirst) ? incrementFirst : storedFirst);
 }
 

@@ -82,7 +82,7 @@ describe('stock-ups in the client\'s own days', () => {
   it('the hourly merge groups her later purchase in her days as the night does', () => {
     const stored = purchaseOf([serum[0]!], PARIS, '2026-03-08', NY);
     const increment = purchaseOf([serum[1]!], PARIS, '2026-03-09', NY);
-    const merged = withLaterPurchase(stored, increment, stockUpRuleOf(PARIS, NY));
+    const merged = withLaterPurchase('S', stored, increment, stockUpRuleOf(PARIS, NY));
     expect(merged.personalCycleDays).toBe(22);
     expect(merged).toEqual(purchaseOf(serum, PARIS, '2026-03-09', NY));
   });

@@ -28,6 +28,8 @@ const CLIENT_ZONES = [undefined, 'America/New_York', 'Europe/London', 'Australia
 
 /** The products with MINI's catalogue cycle per unit, when it has one. */
 const catalogWith = (replenishDays: number | undefined) => new Map(replenishDays === undefined ? [] : [['MINI', { replenishDays }]]);
+/** The brand's rule with MINI's catalogue cycle. */
+const ruleWith = (replenishDays: number) => stockUpRuleOf(CONFIG, undefined, catalogWith(replenishDays));
 
 function purchaseOf(lines: readonly OrderLine[], cfg = CONFIG, timeZone?: string, catalogCycle?: number): SkuPurchase {
   const aggregator = new ClientAggregator();
@@ -42,28 +44,28 @@ function purchaseOf(lines: readonly OrderLine[], cfg = CONFIG, timeZone?: string
 describe('an increment\'s later purchase of a stored SKU', () => {
   it('bought the day after the first unit extends its stock-up: the run-out is stretched, never brought earlier', () => {
     const stored = purchaseOf([buy(0, 11, 1, 1)]);
-    const merged = withLaterPurchase(stored, purchaseOf([buy(1, 10, 1, 2)]), RULE);
+    const merged = withLaterPurchase('MINI', stored, purchaseOf([buy(1, 10, 1, 2)]), RULE);
     expect(merged).toEqual({ ...purchaseOf([buy(0, 11, 1, 1), buy(1, 10, 1, 2)]) });
     expect(merged).toMatchObject({ quantity: 2, purchases: 2, stockUpFrom: stored.lastPurchasedAt });
   });
 
   it('bought past the lead starts a stock-up of its own, the gap over the stored units the client\'s cycle when the night had none', () => {
     const stored = purchaseOf([buy(0, 11, 1, 1)]);
-    const merged = withLaterPurchase(stored, purchaseOf([buy(17, 10, 1, 2)]), RULE);
+    const merged = withLaterPurchase('MINI', stored, purchaseOf([buy(17, 10, 1, 2)]), RULE);
     expect(merged).toEqual(purchaseOf([buy(0, 11, 1, 1), buy(17, 10, 1, 2)]));
     expect(merged.personalCycleDays).toBe(17);
   });
 
   it('bought in the reminder window of the catalogue\'s cycle (a 30-day unit reminded on day 15, bought again on day 16) teaches no cycle: the catalogue\'s stays in force, as the night has it', () => {
     const stored = purchaseOf([buy(0, 11, 1, 1)], CONFIG, undefined, 30);
-    const merged = withLaterPurchase(stored, purchaseOf([buy(16, 10, 1, 2)], CONFIG, undefined, 30), RULE, 30);
+    const merged = withLaterPurchase('MINI', stored, purchaseOf([buy(16, 10, 1, 2)], CONFIG, undefined, 30), ruleWith(30));
     expect(merged).toEqual(purchaseOf([buy(0, 11, 1, 1), buy(16, 10, 1, 2)], CONFIG, undefined, 30));
     expect(merged).toMatchObject({ purchases: 2, quantity: 1 });
     expect(merged.personalCycleDays).toBeUndefined();
     // Before the window (faster than the catalogue) or on the run-out day and after (slower), she teaches her own.
     const longer = purchaseOf([buy(0, 11, 1, 1)], CONFIG, undefined, 60);
-    expect(withLaterPurchase(longer, purchaseOf([buy(20, 10, 1, 2)], CONFIG, undefined, 60), RULE, 60).personalCycleDays).toBe(20);
-    expect(withLaterPurchase(stored, purchaseOf([buy(30, 10, 1, 2)], CONFIG, undefined, 30), RULE, 30).personalCycleDays).toBe(30);
+    expect(withLaterPurchase('MINI', longer, purchaseOf([buy(20, 10, 1, 2)], CONFIG, undefined, 60), ruleWith(60)).personalCycleDays).toBe(20);
+    expect(withLaterPurchase('MINI', stored, purchaseOf([buy(30, 10, 1, 2)], CONFIG, undefined, 30), ruleWith(30)).personalCycleDays).toBe(30);
   });
 
   it('is what the night computes from all the orders (its stock-up, units, first purchase ever and purchase days; the cycle while the night had at most one stock-up)', () => {
@@ -95,13 +97,13 @@ describe('an increment\'s later purchase of a stored SKU', () => {
         const first = buy(day + incremental.gap, incremental.hour, incremental.quantity, 100);
         fc.pre(first.orderedAt > lastAt);
         const incrementLines = [first];
-        const rule = stockUpRuleOf(cfg, zone);
+        const rule = stockUpRuleOf(cfg, zone, catalogWith(catalogCycle));
         // Closer than the lead in her days as in the brand's: at most lead - 2 brand days after the first.
         if (incremental.second !== undefined) incrementLines.push(buy(day + incremental.gap + Math.min(incremental.second.gap, rule.stockUpDays - 2), 22, incremental.second.quantity, 101));
         const second = incrementLines[1];
         fc.pre(second === undefined || second.orderedAt > first.orderedAt);
         const stored = purchaseOf(storedLines, cfg, zone, catalogCycle);
-        const merged = withLaterPurchase(stored, purchaseOf(incrementLines, cfg, zone, catalogCycle), rule, catalogCycle);
+        const merged = withLaterPurchase('MINI', stored, purchaseOf(incrementLines, cfg, zone, catalogCycle), rule);
         const whole = purchaseOf([...storedLines, ...incrementLines], cfg, zone, catalogCycle);
         // The stock-up's start by its local day, which times the run-out (runOutDay): a stored stock-up of one day keeps its
         // last purchase, not its first, so the instant may be another purchase of that same day.
