@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Time-zone arithmetic on epoch milliseconds, using the platform's IANA database (Intl).
  * Every rule of the product takes "now" and a time zone as inputs; these helpers are the one
@@ -197,6 +199,9 @@ export function isIsoDate(value: string): boolean {
   const d = new Date(utcMs(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
   return d.toISOString().slice(0, 10) === value;
 }
+
+/** A calendar date, YYYY-MM-DD, that exists (2026-02-30 does not): a night's run date, a day stored in S3. */
+export const isoDateSchema = z.string().refine(isIsoDate, 'must be a date, YYYY-MM-DD');
 
 function splitDate(date: string): [number, number, number] {
   const m = DATE_RE.exec(date);

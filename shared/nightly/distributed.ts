@@ -5,6 +5,7 @@ import type { ExportSource } from '#shared/exports/source.ts';
 import { newRunId } from '#shared/log.ts';
 import { reportsBucket, runWorkPrefix } from '#shared/store/buckets.ts';
 import { isErased } from '#shared/store/erasure-store.ts';
+import { isoDateSchema } from '#shared/time.ts';
 import { decodeMeasures, encodeMeasures } from './measures-codec.ts';
 import { confirmWriter, type ShardFigures } from './admission.ts';
 import {
@@ -30,7 +31,7 @@ import { customersHeldTwice, heldTwiceRefusal, splitCustomersOf, splitCustomersR
 import type { KeyMoved, NightBase } from './base.ts';
 import { requireWorkDecoded, requireWorkJson, s3WorkStore, type WorkStore } from './work-store.ts';
 import { withWriteLease, type LeasedWork } from './write-lease.ts';
-import { nightRequestSchema, runDateOf, runDateSchema } from './run-date.ts';
+import { nightRequestSchema, runDateOf } from './run-date.ts';
 import { completedRunOf, nightFingerprint, plannedConfigOf, recordRerun, type PlannedConfig } from './repeat.ts';
 import { ruleChanges } from './guards.ts';
 import type { NightAdmission, NightlyRunSummary } from './summary.ts';
@@ -103,16 +104,16 @@ const readerSchema = z
 
 /** Reader `reader.index` of `reader.count` reads its share of the export's files, for a night of `shards` shards. */
 export const repartitionEventSchema = z
-  .object({ phase: z.literal('repartition'), runDate: runDateSchema, runId: runIdSchema, shards: shardCountSchema, reader: readerSchema })
+  .object({ phase: z.literal('repartition'), runDate: isoDateSchema, runId: runIdSchema, shards: shardCountSchema, reader: readerSchema })
   .strict()
   .refine((event) => event.reader.count >= event.shards, 'a night has at least as many readers as shards');
 
-export const measureEventSchema = z.object({ phase: z.literal('measure'), runDate: runDateSchema, runId: runIdSchema, shard: shardSchema }).strict();
+export const measureEventSchema = z.object({ phase: z.literal('measure'), runDate: isoDateSchema, runId: runIdSchema, shard: shardSchema }).strict();
 
 export const combineEventSchema = z
   .object({
     phase: z.literal('combine'),
-    runDate: runDateSchema,
+    runDate: isoDateSchema,
     runId: runIdSchema,
     shards: shardCountSchema,
     /** Epoch milliseconds, from prepare: the night marked as being written says when it started. */
@@ -122,12 +123,12 @@ export const combineEventSchema = z
   })
   .strict();
 
-export const writeEventSchema = z.object({ phase: z.literal('write'), runDate: runDateSchema, runId: runIdSchema, shard: shardSchema }).strict();
+export const writeEventSchema = z.object({ phase: z.literal('write'), runDate: isoDateSchema, runId: runIdSchema, shard: shardSchema }).strict();
 
 export const finishEventSchema = z
   .object({
     phase: z.literal('finish'),
-    runDate: runDateSchema,
+    runDate: isoDateSchema,
     runId: runIdSchema,
     /** Epoch milliseconds, from prepare: the summary's duration is the whole execution's. */
     startedAt: z.number().int().nonnegative(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
-import { addDays, isIsoDate, localDate } from '#shared/time.ts';
+import { addDays, isoDateSchema, localDate } from '#shared/time.ts';
 
 /**
  * Which night a nightly run tiers. The night is an input, never the moment the code happens to
@@ -13,8 +13,6 @@ import { addDays, isIsoDate, localDate } from '#shared/time.ts';
  *   3. neither        (an execution started with {}): the day before the handler's own clock
  */
 
-export const runDateSchema = z.string().refine(isIsoDate, 'must be a date, YYYY-MM-DD');
-
 /**
  * What the schedule or a person asks a whole night for. Any other key is refused: a mistyped
  * backfill ({ "rundate": ... }) would otherwise run the night before the clock and succeed.
@@ -23,7 +21,7 @@ export const nightRequestSchema = z
   .strictObject({
     /** The schedule's own mark (infra/constructs/nightly-pipeline.ts); unread. */
     trigger: z.literal('schedule').optional(),
-    runDate: runDateSchema.optional(),
+    runDate: isoDateSchema.optional(),
     /** <aws.scheduler.scheduled-time>, e.g. 2026-11-23T18:00:00Z. */
     scheduledTime: z.iso.datetime({ offset: true, error: 'must be an ISO date-time with an offset, e.g. 2026-11-23T18:00:00Z' }).optional(),
     /** An operator's explicit decision to write a night whose figures fail the plausibility checks (recorded in its summary). */

@@ -7,6 +7,7 @@ import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { fnv1a32 } from '#shared/text-hash.ts';
+import { isoDateSchema } from '#shared/time.ts';
 import { emailHash } from '#shared/tiering/identity.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import { addressBookKey, reportsBucket } from './buckets.ts';
@@ -64,8 +65,8 @@ const entrySchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   fnv: z.number().int().nonnegative(),
   customerId: z.string().min(1),
-  seenOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-  hersBefore: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  seenOn: isoDateSchema,
+  hersBefore: isoDateSchema.optional(),
   erasureKey: z.string().regex(new RegExp(`^${ERASURE_KEY_PREFIX}email:[0-9a-f]{64}$`)).optional(),
 });
 const bookSchema = z.object({ version: z.literal(1), entries: z.array(entrySchema) });

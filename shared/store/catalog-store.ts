@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import type { ProductRecord } from '#shared/model.ts';
+import { isoDateSchema } from '#shared/time.ts';
 import { emptyCategoryAffinity, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { z } from 'zod';
 import { EMPTY_CYCLE_HISTORY, type CycleHistory } from '#shared/tiering/cycle-history.ts';
@@ -37,10 +38,9 @@ export async function nightCatalog(s3: S3Client, config: Config, products: reado
   return products.length > 0 ? catalogBySku(products) : readCatalog(s3, config);
 }
 
-const runDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const cycleHistorySchema = z.strictObject({
-  skus: z.record(z.string(), z.array(z.tuple([runDate, z.number().positive().nullable()]))),
-  answerDays: z.array(z.tuple([runDate, z.number().int().nonnegative()])),
+  skus: z.record(z.string(), z.array(z.tuple([isoDateSchema, z.number().positive().nullable()]))),
+  answerDays: z.array(z.tuple([isoDateSchema, z.number().int().nonnegative()])),
 });
 
 /**
