@@ -28,11 +28,18 @@ export interface TonightsCycles {
 export interface CyclesInForce {
   catalogCycleOn(sku: string, day: number): number | undefined;
   answerDaysOn(day: number): number;
+  /**
+   * The days in (`fromDay`, `toDay`] from which `sku`'s catalogue cycle or the answer window took
+   * another value, ascending (none, the usual case, as one shared empty array).
+   */
+  changeDaysBetween(sku: string, fromDay: number, toDay: number): readonly number[];
 }
+
+const NO_CHANGE: readonly number[] = Object.freeze([]);
 
 /** Tonight's values on every day: no history (the hourly merge, the local commands, a first night). */
 export function cyclesOfTonight(tonight: TonightsCycles): CyclesInForce {
-  return { catalogCycleOn: (sku) => tonight.catalogCycleOf(sku), answerDaysOn: () => tonight.answerDays };
+  return { catalogCycleOn: (sku) => tonight.catalogCycleOf(sku), answerDaysOn: () => tonight.answerDays, changeDaysBetween: () => NO_CHANGE };
 }
 
 const dayNumber = (date: string) => daysBetweenDates('1970-01-01', date);
@@ -52,15 +59,44 @@ function entryOn<T>(entries: readonly (readonly [number, T])[], day: number): { 
   return found;
 }
 
-/** The history as a night of `runDate` reads it, tonight's values where it says nothing. */
+/** The days in (fromDay, toDay] from which entries after the first are in force (the day after their night's), with `others`' merged in. */
+function changeDays(entries: readonly (readonly [number, unknown])[], fromDay: number, toDay: number, others: readonly number[] = NO_CHANGE): readonly number[] {
+  let days: number[] | undefined;
+  for (let i = 1; i < entries.length; i++) {
+    const day = (entries[i] as readonly [number, unknown])[0] + 1;
+    if (day > fromDay && day <= toDay) (days ??= []).push(day);
+  }
+  if (days === undefined) return others;
+  if (others.length === 0) return days;
+  return [...new Set([...days, ...others])].sort((a, b) => a - b);
+}
+
+/**
+ * The history as a night of `runDate` reads it, tonight's values where it says nothing. A SKU
+ * whose first entry came after the history's first products (added to the catalogue later) had no
+ * catalogue cycle on the days before that entry.
+ */
 export function cyclesInForce(history: CycleHistory, runDate: string, tonight: TonightsCycles): CyclesInForce {
   const runDay = dayNumber(runDate);
   const before = <T>(entries: readonly [string, T][]): [number, T][] => entries.map(([from, value]): [number, T] => [dayNumber(from), value]).filter(([from]) => from < runDay);
+  let productsSince: number | undefined;
+  const firstProductsNight = () => {
+    if (productsSince === undefined) {
+      productsSince = Number.POSITIVE_INFINITY;
+      for (const entries of Object.values(history.skus)) {
+        const first = entries[0];
+        if (first !== undefined) productsSince = Math.min(productsSince, dayNumber(first[0]));
+      }
+    }
+    return productsSince;
+  };
   const skus = new Map<string, [number, number | null][]>();
   const skuEntries = (sku: string) => {
     let entries = skus.get(sku);
     if (entries === undefined) {
       entries = Object.hasOwn(history.skus, sku) ? before(history.skus[sku] as [string, number | null][]) : [];
+      const first = entries[0];
+      if (first !== undefined && first[0] > firstProductsNight()) entries.unshift([firstProductsNight(), null]);
       skus.set(sku, entries);
     }
     return entries;
@@ -73,6 +109,9 @@ export function cyclesInForce(history: CycleHistory, runDate: string, tonight: T
     },
     answerDaysOn(day) {
       return entryOn(answerDays, day)?.value ?? tonight.answerDays;
+    },
+    changeDaysBetween(sku, fromDay, toDay) {
+      return changeDays(skuEntries(sku), fromDay, toDay, changeDays(answerDays, fromDay, toDay));
     },
   };
 }

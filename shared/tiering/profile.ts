@@ -256,9 +256,7 @@ export function stockUpRuleOf(config: Pick<Config, 'campaigns' | 'timeZone'>, cl
  * again on day 16 made a 16-day cycle, and "time to restock" the next morning). Pure.
  */
 export function promptedByCycleInForce(daysSinceStart: number, units: number, perUnit: number | undefined, leadDays: number): boolean {
-  if (perUnit === undefined) return false;
-  const runOut = Math.round(perUnit * Math.max(1, units));
-  return daysSinceStart >= runOut - leadDays && daysSinceStart < runOut;
+  return remindedBetween(daysSinceStart, daysSinceStart, daysSinceStart, units, perUnit, leadDays);
 }
 
 /**
@@ -350,7 +348,7 @@ function addPurchaseDay(row: SkuStockUps, day: number, firstAt: number, at: numb
     if (row.purchaseDays === 0) row.firstEverAt = firstAt;
     // A new stock-up: the one before lasted (its first day to this one's) over its units, unless
     // this one began in its reminder window under the cycle then in force.
-    else if (!promptedByCycleInForce(day - row.firstDay, row.units, medianOf(row.unitCycles) ?? env.cycles.catalogCycleOn(row.sku.sku, day), env.cycles.answerDaysOn(day))) {
+    else if (!answeredReminder(row, day, env.cycles)) {
       (row.unitCycles ??= []).push((day - row.firstDay) / Math.max(1, row.units));
     }
     row.firstAt = firstAt;
@@ -360,6 +358,40 @@ function addPurchaseDay(row: SkuStockUps, day: number, firstAt: number, at: numb
   row.purchaseDays++;
   row.lastDay = day;
   row.lastAt = at;
+}
+
+/**
+ * Whether a stock-up begun on `day` answered a run-out reminder of the one before (`row`'s): it
+ * began in that one's reminder window under the cycle in force on its day (promptedByCycleInForce),
+ * or before the run-out of a reminder due on an earlier day under the values in force then. The
+ * values change when a night records a catalogue or lead change (the cycle history): a client
+ * reminded under the old cycle who restocks after that night answered the old reminder, though the
+ * new cycle's window may not have begun. The day a change took effect counts under both: the night
+ * that made it ran during it (hours after a client east of the brand began hers). The client's
+ * personal cycle so far, when she has one, is the cycle in force throughout.
+ */
+function answeredReminder(row: SkuStockUps, day: number, cycles: CyclesInForce): boolean {
+  const sku = row.sku.sku;
+  const personal = medianOf(row.unitCycles);
+  const since = day - row.firstDay;
+  if (promptedByCycleInForce(since, row.units, personal ?? cycles.catalogCycleOn(sku, day), cycles.answerDaysOn(day))) return true;
+  let from = row.firstDay;
+  for (const change of cycles.changeDaysBetween(sku, row.firstDay, day)) {
+    if (remindedBetween(from - row.firstDay, change - row.firstDay, since, row.units, personal ?? cycles.catalogCycleOn(sku, from), cycles.answerDaysOn(from))) return true;
+    from = change;
+  }
+  return false;
+}
+
+/**
+ * Whether a run-out reminder of a stock-up of `units` (`perUnit` days each, reminders `leadDays`
+ * ahead) was due on a day `earliest` to `latest` days after it began, and a stock-up begun `since`
+ * days after it (on or after that day) came before its run-out.
+ */
+function remindedBetween(earliest: number, latest: number, since: number, units: number, perUnit: number | undefined, leadDays: number): boolean {
+  if (perUnit === undefined) return false;
+  const runOut = Math.round(perUnit * Math.max(1, units));
+  return since < runOut && Math.max(earliest, runOut - leadDays) <= Math.min(latest, since, runOut - 1);
 }
 
 /** A SKU's stock-ups before now, in the client's `days`; undefined when it has no purchase. */

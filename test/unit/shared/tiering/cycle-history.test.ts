@@ -8,7 +8,7 @@ import { computeProfiles } from '#shared/tiering/profile.ts';
 import { addDays, daysBetweenDates } from '#shared/time.ts';
 import { at } from '#test/support/time.ts';
 import { context } from '../campaigns/fixtures.ts';
-import { config, line } from './fixtures.ts';
+import { config, customer, line } from './fixtures.ts';
 
 /**
  * The cycle history: what timed the run-out reminders night by night, so that a past stock-up is
@@ -53,6 +53,22 @@ describe('cyclesInForce', () => {
     expect(cycles.catalogCycleOn('SERUM', day('2026-02-06'))).toBeUndefined();
     expect(cycles.catalogCycleOn('NEW', day('2026-01-01'))).toBe(20);
     expect([day('2026-01-01'), day('2026-02-05'), day('2026-02-06')].map((d) => cycles.answerDaysOn(d))).toEqual([15, 15, 3]);
+  });
+
+  it('a SKU the products listed only after the history began had no catalogue cycle before its first entry', () => {
+    const later: CycleHistory = { skus: { CREAM: [['2025-11-01', 30]], PERFUME: [['2026-02-05', 60]] }, answerDays: [['2025-11-01', 15]] };
+    const cycles = cyclesInForce(later, '2026-02-10', tonight({ CREAM: 30, PERFUME: 60 }));
+    expect([day('2026-01-20'), day('2026-02-05'), day('2026-02-06')].map((d) => cycles.catalogCycleOn('PERFUME', d))).toEqual([undefined, undefined, 60]);
+    expect(cycles.changeDaysBetween('PERFUME', day('2026-01-01'), day('2026-03-01'))).toEqual([day('2026-02-06')]);
+  });
+
+  it('names the days a SKU\'s cycle or the answer window took another value, none without a change', () => {
+    const cycles = cyclesInForce(history, '2026-03-01', tonight({ CREAM: 90 }));
+    expect(cycles.changeDaysBetween('CREAM', day('2026-01-01'), day('2026-03-01'))).toEqual([day('2026-02-06')]);
+    expect(cycles.changeDaysBetween('CREAM', day('2026-02-06'), day('2026-03-01'))).toEqual([]);
+    expect(cycles.changeDaysBetween('OTHER', day('2026-01-01'), day('2026-03-01'))).toEqual([day('2026-02-06')]);
+    const leadOnly: CycleHistory = { skus: { CREAM: [['2026-01-10', 30], ['2026-02-10', 45]] }, answerDays: [['2026-01-10', 15], ['2026-02-05', 3]] };
+    expect(cyclesInForce(leadOnly, '2026-03-01', tonight({})).changeDaysBetween('CREAM', day('2026-01-01'), day('2026-03-01'))).toEqual([day('2026-02-06'), day('2026-02-11')]);
   });
 
   it('a night reads only the entries of nights before its own: its rerun is judged as its first run was', () => {
@@ -106,6 +122,31 @@ describe('the night\'s stock-ups judged by the history', () => {
     const profile = profileOf(ANSWERED, '2026-02-05', catalog, LEAD_3, HISTORY);
     expect(profile.skus.CREAM?.personalCycleDays).toBeUndefined();
     expect(firstDueDay(profile, catalog, LEAD_3)).toBe('2026-03-01');
+  });
+
+  it('a restock answering a reminder due under the old cycle stays answered after the night that changed it (30 → 60 the night of 01-17, reminded 01-16, bought 01-19: before, an 18-day cycle and "time to restock" 01-22)', () => {
+    const history: CycleHistory = { skus: { CREAM: [['2025-12-01', 30], ['2026-01-17', 60]] }, answerDays: [['2025-12-01', 15]] };
+    const profile = profileOf([cream('a', '2026-01-01'), cream('b', '2026-01-19')], '2026-01-19', creamLasting(60), LEAD_15, history);
+    expect(profile.skus.CREAM?.personalCycleDays).toBeUndefined();
+    expect(firstDueDay(profile, creamLasting(60), LEAD_15)).toBe('2026-03-05');
+    // The cream left out of one night's products (an out-of-stock day), back the next: the restock of 01-18 answered the 01-16 reminder.
+    const gap: CycleHistory = { skus: { CREAM: [['2025-12-01', 30], ['2026-01-17', null], ['2026-01-18', 30]] }, answerDays: [['2025-12-01', 15]] };
+    expect(profileOf([cream('a', '2026-01-01'), cream('b', '2026-01-18')], '2026-01-18', creamLasting(30), LEAD_15, gap).skus.CREAM?.personalCycleDays).toBeUndefined();
+    // After its old run-out she was late, not prompted: bought 02-03 (day 33 of a cycle that was 30 when reminded), she teaches 33.
+    expect(profileOf([cream('a', '2026-01-01'), cream('b', '2026-02-03')], '2026-02-03', creamLasting(60), LEAD_15, history).skus.CREAM?.personalCycleDays).toBe(33);
+  });
+
+  it('a restock on the day a change took effect counts under the values before it too: the night that made it ran during that day', () => {
+    // A Los Angeles brand's night of 01-16 ran at 02:00 on 01-17 in LA, 23:00 on her 01-17 in Auckland: she was reminded and restocked under the 30 days.
+    const NZ = 'Pacific/Auckland';
+    const history: CycleHistory = { skus: { CREAM: [['2025-12-01', 30], ['2026-01-16', 60]] }, answerDays: [['2025-12-01', 15]] };
+    const aggregator = new ClientAggregator();
+    aggregator.addCustomer(customer('c', { timeZone: NZ }));
+    for (const [id, time] of [['a', '2026-01-02T10:00'], ['b', '2026-01-17T12:00']] as const) {
+      aggregator.addOrderLine(line({ orderId: id, customerId: 'c', orderedAt: at(time, NZ), sku: 'CREAM', quantity: 1, lineTotalMinor: 12_000 }));
+    }
+    const [profile] = computeProfiles(aggregator.clients(), { runDate: '2026-01-17', config: config({ timeZone: 'America/Los_Angeles', campaigns: LEAD_15 }), catalog: creamLasting(60), cycleHistory: history });
+    expect(profile?.skus.CREAM?.personalCycleDays).toBeUndefined();
   });
 
   it('a restock after the change is judged by the new cycle: bought 20 days after the 60-day cream\'s start, she teaches 20', () => {
