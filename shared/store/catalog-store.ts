@@ -38,9 +38,12 @@ export async function nightCatalog(s3: S3Client, config: Config, products: reado
   return products.length > 0 ? catalogBySku(products) : readCatalog(s3, config);
 }
 
+/** A history's entries, one per night, oldest first: cyclesInForce reads them in that order. */
+const nightsInOrder = <T extends z.ZodType>(value: T) =>
+  z.array(z.tuple([isoDateSchema, value])).refine((entries) => entries.every((entry, i) => i === 0 || (entries[i - 1] as [string, unknown])[0] < entry[0]), 'nights must be in increasing date order');
 const cycleHistorySchema = z.strictObject({
-  skus: z.record(z.string(), z.array(z.tuple([isoDateSchema, z.number().positive().nullable()]))),
-  answerDays: z.array(z.tuple([isoDateSchema, z.number().int().nonnegative()])),
+  skus: z.record(z.string(), nightsInOrder(z.number().positive().nullable())),
+  answerDays: nightsInOrder(z.number().int().nonnegative()),
 });
 
 /**

@@ -7,6 +7,7 @@ import { runNightly } from '#shared/nightly/run.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { writeObject } from '#shared/aws/s3-objects.ts';
 import { cycleHistoryKey, reportsBucket } from '#shared/store/buckets.ts';
+import { readCycleHistory } from '#shared/store/catalog-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { localDate } from '#shared/time.ts';
 import { campaignConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
@@ -106,6 +107,14 @@ describe('replenishment: the restock a reminder brought teaches no cycle', () =>
     await writeObject(aws.clients.s3, { bucket: reportsBucket(config), key, body: '{"skus": {"CREAM": [["2026-03-22", "thirty"]]}, "answerDays": []}', contentType: 'application/json' });
     await expect(night(config, '2026-04-07', [FIRST, RESTOCK], at('2026-04-08 02:00'))).rejects.toThrow(`The cycle history s3://${reportsBucket(config)}/${key} is damaged (skus.CREAM.0.1: `);
     expect((await getProfile(aws.clients.documents, tableNames(config).profiles, 'k1'))?.orderCount).toBe(1);
+    // Hand-edited: a correction appended out of order (read in order, January would be 60 days), a day that does not exist.
+    for (const [skus, problem] of [
+      [{ CREAM: [['2026-02-05', 60], ['2025-12-01', 30]] }, 'skus.CREAM: nights must be in increasing date order'],
+      [{ CREAM: [['2025-12-01', 30], ['2026-02-30', 60]] }, 'skus.CREAM.1.0: must be a date, YYYY-MM-DD'],
+    ] as const) {
+      await writeObject(aws.clients.s3, { bucket: reportsBucket(config), key, body: JSON.stringify({ skus, answerDays: [['2025-12-01', 15]] }), contentType: 'application/json' });
+      await expect(readCycleHistory(aws.clients.s3, config)).rejects.toThrow(`is damaged (${problem})`);
+    }
   }, 300_000);
 
   for (const shards of [undefined, 4]) {
