@@ -3,6 +3,7 @@ import type { Config } from '#shared/config.ts';
 import { ClienteleError } from '#shared/errors.ts';
 import type { FileReport } from '#shared/exports/reader.ts';
 import { addMinor } from '#shared/money.ts';
+import { catalogCycleDays, type ProductRecord } from '#shared/model.ts';
 import { getRun, putRun, recentRuns, runsAfter } from '#shared/store/runs-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import type { Log } from '#shared/log.ts';
@@ -47,13 +48,22 @@ export interface ShardFigures extends NightMoves, ErasedSinceLastNight {
    * them, so the largest counts, not the sum. Absent from figures of earlier versions.
    */
   productSkus?: number;
+  /** Of them, the SKUs with a replenishment cycle; absent from figures of earlier versions. */
+  productCycleSkus?: number;
   /** Tonight's clients whom a night had written before (guards.ts withAbsentBeforeMarking). Absent from figures of earlier versions. */
   seenBefore?: number;
 }
 
+/** A catalogue's SKUs and, of them, those with a replenishment cycle: what the admission compares (catalogueViolations). */
+export function productFigures(catalog: ReadonlyMap<string, Pick<ProductRecord, 'replenishDays'>>): { productSkus: number; productCycleSkus: number } {
+  let productCycleSkus = 0;
+  for (const product of catalog.values()) if (catalogCycleDays(product) !== undefined) productCycleSkus++;
+  return { productSkus: catalog.size, productCycleSkus };
+}
+
 export function emptyShardFigures(): ShardFigures {
   return {
-    clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0, stillAbsent: 0, writtenWithoutImage: 0, productSkus: 0, seenBefore: 0,
+    clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0, stillAbsent: 0, writtenWithoutImage: 0, productSkus: 0, productCycleSkus: 0, seenBefore: 0,
     erasedSinceLastNight: 0, erasedSinceLastNightRevenue12mMinor: 0, erasedSinceLastNightBuyers: 0,
   };
 }
@@ -67,7 +77,7 @@ const moneyFigureName = (key: keyof ShardFigures): string | undefined => (MONEY_
 
 /** Every shard's figures added up; money with checked arithmetic, so that a sharded night refuses an impossible sum here, before any write, as one run does. */
 export function addShardFigures(parts: readonly ShardFigures[]): ShardFigures {
-  const { productSkus: _counted, seenBefore: _seen, ...total } = emptyShardFigures();
+  const { productSkus: _counted, productCycleSkus: _cycles, seenBefore: _seen, ...total } = emptyShardFigures();
   for (const part of parts) {
     for (const key of Object.keys(total) as (keyof typeof total)[]) {
       const money = moneyFigureName(key);
@@ -76,10 +86,12 @@ export function addShardFigures(parts: readonly ShardFigures[]): ShardFigures {
   }
   // Unknown when a shard's figures predate the count (admitShards then counts the products rows).
   const skus = parts.map((part) => part.productSkus);
+  const cycleSkus = parts.map((part) => part.productCycleSkus);
   const seen = parts.map((part) => part.seenBefore);
   return {
     ...total,
     ...(skus.every((count) => count !== undefined) ? { productSkus: Math.max(0, ...skus) } : {}),
+    ...(cycleSkus.every((count) => count !== undefined) ? { productCycleSkus: Math.max(0, ...cycleSkus) } : {}),
     // Unknown likewise: the newly absent are then all counted (withAbsentBeforeMarking).
     ...(seen.every((count) => count !== undefined) ? { seenBefore: seen.reduce((sum: number, count) => sum + (count ?? 0), 0) } : {}),
   };
@@ -109,6 +121,7 @@ export function lastNightOf(summary: NightlyRunSummary): LastNight {
     revenue12mMinor: summary.distribution.revenueMinor,
     buyers: summary.distribution.buyers,
     ...(summary.admission?.tonight.catalogueSkus === undefined ? {} : { catalogueSkus: summary.admission.tonight.catalogueSkus }),
+    ...(summary.admission?.tonight.catalogueCycleSkus === undefined ? {} : { catalogueCycleSkus: summary.admission.tonight.catalogueCycleSkus }),
     // Versions that marked clients absent count them in every summary (0 when none).
     ...(summary.admission?.tonight.newlyAbsent === undefined ? { beforeAbsenceMarks: true as const } : {}),
   };
@@ -127,10 +140,11 @@ export interface AdmitOptions {
   acceptDrop: boolean;
   tonight: TonightFigures;
   /**
-   * SKUs in the catalogue as stored now: what tonight's products are compared with when the last
-   * completed night did not record its catalogue (LastNight.catalogueSkus: summaries written before).
+   * The catalogue as stored now, its SKUs and those with a cycle: what tonight's products are
+   * compared with when the last completed night did not record them (LastNight.catalogueSkus,
+   * catalogueCycleSkus: summaries written before).
    */
-  storedCatalogueSkus: () => Promise<number>;
+  storedCatalogue: () => Promise<{ skus: number; cycleSkus: number }>;
   log: Log;
 }
 
@@ -218,13 +232,24 @@ export async function admitNight(options: AdmitOptions): Promise<NightAdmission>
   const last = earlier.find(isCompleted);
   const lastNight = last ? lastNightOf(last) : undefined;
   // The catalogue the last completed night left, not the one stored now: an attempt of this night that died may have replaced it.
-  const catalogueBefore = lastNight?.catalogueSkus ?? (await options.storedCatalogueSkus());
+  const stored = lastNight?.catalogueSkus === undefined || lastNight.catalogueCycleSkus === undefined ? await options.storedCatalogue() : undefined;
+  const catalogueBefore = lastNight?.catalogueSkus ?? stored?.skus ?? 0;
+  const cyclesBefore = lastNight?.catalogueCycleSkus ?? stored?.cycleSkus ?? 0;
   const productSkus = options.tonight.productSkus ?? 0;
+  const productCycleSkus = options.tonight.productCycleSkus;
   // Without products tonight the night keeps the catalogue (writeShard).
-  const tonight: TonightFigures = withAbsentBeforeMarking({ ...options.tonight, catalogueSkus: productSkus > 0 ? productSkus : catalogueBefore }, lastNight);
+  const tonight: TonightFigures = withAbsentBeforeMarking(
+    {
+      ...options.tonight,
+      catalogueSkus: productSkus > 0 ? productSkus : catalogueBefore,
+      ...(productSkus === 0 ? { catalogueCycleSkus: cyclesBefore } : productCycleSkus === undefined ? {} : { catalogueCycleSkus: productCycleSkus }),
+    },
+    lastNight,
+  );
+  const catalogue = { productSkus, storedSkus: catalogueBefore, ...(productCycleSkus === undefined ? {} : { productCycleSkus, storedCycleSkus: cyclesBefore }) };
   const violations = [
     ...plausibilityViolations(tonight, lastNight, config.plausibility, config.currency),
-    ...(productSkus > 0 ? catalogueViolations({ productSkus, storedSkus: catalogueBefore }, config.plausibility) : []),
+    ...(productSkus > 0 ? catalogueViolations(catalogue, config.plausibility) : []),
   ];
   const rulesChanged = last?.rules ? ruleChanges(last.rules, nightRules(config)) : [];
   if (rulesChanged.length > 0) log.warn('the rules that place clients changed since the last completed night', { lastNight: last?.runDate, rulesChanged });

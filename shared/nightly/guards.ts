@@ -30,6 +30,8 @@ export interface LastNight extends NightFigures {
   runDate: string;
   /** SKUs in the catalogue it left (absent in summaries written before they were counted). */
   catalogueSkus?: number;
+  /** Of them, the SKUs with a replenishment cycle (absent in summaries written before they were counted). */
+  catalogueCycleSkus?: number;
   /**
    * Written by a version before absence marks (its summary counts no newly absent clients): the
    * clients its export lacked were left unmarked, and tonight finds them unmarked (withAbsentBeforeMarking).
@@ -74,6 +76,10 @@ export type TonightFigures = NightFigures &
     productSkus?: number;
     /** SKUs in the catalogue the night leaves: tonight's products, or the catalogue kept (set by the admission). */
     catalogueSkus?: number;
+    /** Of tonight's products, the SKUs with a replenishment cycle (`replenish_days`). */
+    productCycleSkus?: number;
+    /** Of the catalogue the night leaves, the SKUs with a cycle (set by the admission). */
+    catalogueCycleSkus?: number;
   } & Partial<ErasedSinceLastNight>;
 
 /** The last night's figures without the clients erased since (ErasedSinceLastNight). Pure. */
@@ -88,7 +94,7 @@ export function lastNightWithoutErased(lastNight: LastNight, erased: Partial<Era
 
 type FigureCheck = 'clients' | 'orderLines' | 'revenue12m';
 type ShareCheck = keyof NightMoves;
-export type PlausibilityCheck = FigureCheck | ShareCheck | 'catalogue';
+export type PlausibilityCheck = FigureCheck | ShareCheck | 'catalogue' | 'catalogue-cycles';
 
 export interface GuardViolation {
   check: PlausibilityCheck;
@@ -278,17 +284,23 @@ export interface CatalogueFigures {
   productSkus: number;
   /** SKUs in the catalogue before tonight. */
   storedSkus: number;
+  /** Of each, the SKUs with a replenishment cycle (absent: not compared). */
+  productCycleSkus?: number;
+  storedCycleSkus?: number;
 }
 
 /**
- * The catalogue shrinking by more than `maxDropShare`: a products export is a full snapshot like
- * the others, and one that lost a part would stop replenishment for every SKU it lost. Pure.
+ * The catalogue shrinking by more than `maxDropShare`, or its SKUs with a replenishment cycle
+ * doing so: a products export is a full snapshot like the others, and one that lost a part would
+ * stop replenishment for every SKU it lost; one that lost its `replenish_days` column (renamed,
+ * left out by a changed export job) would stop it for every SKU, and the history would record
+ * them all without a cycle. Pure.
  */
 export function catalogueViolations(catalogue: CatalogueFigures, limits: Config['plausibility']): GuardViolation[] {
-  const { productSkus, storedSkus } = catalogue;
-  if (storedSkus <= 0 || !exceeds(storedSkus - productSkus, storedSkus, limits.maxDropShare)) return [];
-  return [
-    {
+  const { productSkus, storedSkus, productCycleSkus, storedCycleSkus } = catalogue;
+  const violations: GuardViolation[] = [];
+  if (storedSkus > 0 && exceeds(storedSkus - productSkus, storedSkus, limits.maxDropShare)) {
+    violations.push({
       check: 'catalogue',
       tonight: productSkus,
       lastNight: storedSkus,
@@ -296,6 +308,20 @@ export function catalogueViolations(catalogue: CatalogueFigures, limits: Config[
       message:
         `the products catalogue would fall by ${thresholdText((storedSkus - productSkus) / storedSkus)} (was ${storedSkus.toLocaleString('en-US')} SKUs, ` +
         `now ${productSkus.toLocaleString('en-US')}), more than the ${thresholdText(limits.maxDropShare)} allowed`,
-    },
-  ];
+    });
+  }
+  // SKUs lost lose their cycles with them: the catalogue's refusal says it.
+  if (violations.length > 0) return violations;
+  if (productCycleSkus !== undefined && storedCycleSkus !== undefined && storedCycleSkus > 0 && exceeds(storedCycleSkus - productCycleSkus, storedCycleSkus, limits.maxDropShare)) {
+    violations.push({
+      check: 'catalogue-cycles',
+      tonight: productCycleSkus,
+      lastNight: storedCycleSkus,
+      limit: limits.maxDropShare,
+      message:
+        `the products with a replenishment cycle (replenish_days) would fall by ${thresholdText((storedCycleSkus - productCycleSkus) / storedCycleSkus)} ` +
+        `(were ${storedCycleSkus.toLocaleString('en-US')} SKUs, now ${productCycleSkus.toLocaleString('en-US')}), more than the ${thresholdText(limits.maxDropShare)} allowed`,
+    });
+  }
+  return violations;
 }

@@ -29,7 +29,7 @@ import { historyAfterNight } from '#shared/tiering/cycle-history.ts';
 import { runOutReminderLeadDays } from '#shared/campaigns/schema.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { isTierUpgrade, tierRank } from '#shared/tiering/tiers.ts';
-import { acceptedOrderLines, acceptedRows, addShardFigures, admitNight, confirmWriter, emptyShardFigures, MONEY_FIGURES, NightRefusedError, type ShardFigures } from './admission.ts';
+import { acceptedOrderLines, acceptedRows, addShardFigures, admitNight, confirmWriter, emptyShardFigures, MONEY_FIGURES, NightRefusedError, productFigures, type ShardFigures } from './admission.ts';
 import { futureNightRefusal } from './run-date.ts';
 import { nightRules, unexplainedLapse, type LapseClock } from './guards.ts';
 import { addDays, daysBetweenDates } from '#shared/time.ts';
@@ -425,8 +425,8 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
     newlyAbsent: base.absent.newly,
     stillAbsent: base.absent.still,
     writtenWithoutImage: base.writtenWithoutImage,
-    // What writeShard would store as the catalogue (one entry per SKU).
-    productSkus: catalogBySku(shardRead.products).size,
+    // What writeShard would store as the catalogue (one entry per SKU), and its SKUs with a replenishment cycle.
+    ...productFigures(catalogBySku(shardRead.products)),
     seenBefore: 0,
   };
   const lapseClock: LapseClock = {
@@ -979,7 +979,10 @@ export async function admitShards(
     acceptDrop: context.acceptDrop,
     // Figures of an earlier version's shards hold no SKU count: their accepted products rows stand in (at least as many).
     tonight: { ...figures, orderLines: acceptedOrderLines(files), productSkus: figures.productSkus ?? acceptedRows(files, 'products') },
-    storedCatalogueSkus: async () => (await readCatalog(context.clients.s3, context.config)).size,
+    storedCatalogue: async () => {
+      const { productSkus, productCycleSkus } = productFigures(await readCatalog(context.clients.s3, context.config));
+      return { skus: productSkus, cycleSkus: productCycleSkus };
+    },
     log: context.log,
   });
 }

@@ -197,6 +197,20 @@ describe('a products export that lost most of its rows', () => {
     expect(await catalogueSkus(config)).toEqual(SKUS.slice(0, 2));
   });
 
+  it('refuses products that lost their replenish_days column (every SKU there, none with a cycle), writing nothing', { timeout: 120_000 }, async () => {
+    const config = await scenarioConfig(aws, 'catalogue-cycles-drop');
+    const first = await night(config, A, await withProducts('catalogue-cycles-a', SKUS));
+    expect(first.admission?.tonight).toMatchObject({ catalogueSkus: 40, catalogueCycleSkus: 40 });
+    const renamed = await exportOf('catalogue-cycles-b', allParts);
+    await writeFile(join(renamed, 'products.csv'), ['sku,name,replenish_day', ...SKUS.map((sku) => `${sku},Cream ${sku},30`)].join('\n') + '\n');
+    const before = await everything(config);
+    await expect(night(config, B, renamed)).rejects.toThrow(
+      /2026-09-20 refused, nothing written: the products with a replenishment cycle \(replenish_days\) would fall by 100% \(were 40 SKUs, now 0\), more than the 20% allowed/,
+    );
+    expect(await everything(config)).toEqual(before);
+    expect([...(await readCatalog(aws.clients.s3, config)).values()].map((product) => product.replenishDays)).toEqual(SKUS.map(() => 30));
+  });
+
   it('counts SKUs, not rows: 40 rows naming 2 of the 40 SKUs are refused as 2 rows are', { timeout: 120_000 }, async () => {
     const config = await scenarioConfig(aws, 'catalogue-drop-rows');
     await night(config, A, await withProducts('catalogue-rows-a', SKUS));

@@ -384,6 +384,26 @@ describe('catalogueViolations', () => {
   });
 });
 
+describe('catalogueViolations and the SKUs with a cycle', () => {
+  it('refuses products whose SKUs with a replenishment cycle fall by more than maxDropShare (a renamed replenish_days column), once the SKUs themselves passed', () => {
+    expect(catalogueViolations({ productSkus: 40, storedSkus: 40, productCycleSkus: 0, storedCycleSkus: 30 }, limits)).toEqual([
+      {
+        check: 'catalogue-cycles',
+        tonight: 0,
+        lastNight: 30,
+        limit: 0.2,
+        message: 'the products with a replenishment cycle (replenish_days) would fall by 100% (were 30 SKUs, now 0), more than the 20% allowed',
+      },
+    ]);
+    expect(catalogueViolations({ productSkus: 40, storedSkus: 40, productCycleSkus: 24, storedCycleSkus: 30 }, limits)).toEqual([]);
+    // A catalogue that had none, or figures of an earlier version: not compared.
+    expect(catalogueViolations({ productSkus: 40, storedSkus: 40, productCycleSkus: 0, storedCycleSkus: 0 }, limits)).toEqual([]);
+    expect(catalogueViolations({ productSkus: 40, storedSkus: 40 }, limits)).toEqual([]);
+    // Lost with their SKUs: the catalogue's refusal alone.
+    expect(catalogueViolations({ productSkus: 2, storedSkus: 40, productCycleSkus: 2, storedCycleSkus: 40 }, limits).map((v) => v.check)).toEqual(['catalogue']);
+  });
+});
+
 describe('addShardFigures and the products count', () => {
   const shard = (productSkus: number | undefined): ShardFigures => {
     const { productSkus: _none, ...figures } = emptyShardFigures();
