@@ -26,7 +26,7 @@ import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { compareStrings, SkuLabels, type SkuLabelEntry } from '#shared/tiering/client-columns.ts';
 import { rfmMeasures, runClock, runClockAt, streamProfiles, type TieringContext } from '#shared/tiering/profile.ts';
 import { historyAfterNight } from '#shared/tiering/cycle-history.ts';
-import { runOutReminderLeadDays } from '#shared/campaigns/schema.ts';
+import { replenishmentLeadDays, runOutReminderLeadDays } from '#shared/campaigns/schema.ts';
 import { rfmReferenceOf, type RfmReference } from '#shared/tiering/rfm.ts';
 import { isTierUpgrade, tierRank } from '#shared/tiering/tiers.ts';
 import { acceptedOrderLines, acceptedRows, addShardFigures, admitNight, confirmWriter, emptyShardFigures, MONEY_FIGURES, NightRefusedError, productFigures, type ShardFigures } from './admission.ts';
@@ -840,7 +840,10 @@ export async function finishNight(
   await writeCategoryAffinity(clients.s3, config, mergeCategoryAffinities(outcomes.map((o) => o.categoryAffinity)));
   // What timed tonight's reminders, for the nights after (cycle-history.ts): written once every shard has read the
   // history as it stood. The stored catalogue is tonight's products (shard 0 wrote them), else the one still in force.
-  const cycleHistory = historyAfterNight(await readCycleHistory(clients.s3, config), runDate, await readCatalog(clients.s3, config), runOutReminderLeadDays(config.campaigns));
+  const cycleHistory = historyAfterNight(await readCycleHistory(clients.s3, config), runDate, await readCatalog(clients.s3, config), {
+    answerDays: runOutReminderLeadDays(config.campaigns),
+    stockUpDays: replenishmentLeadDays(config.campaigns),
+  });
   await writeCycleHistory(clients.s3, config, cycleHistory);
   await keepFormerAddresses(context, outcomes.flatMap((o) => o.formerLinks ?? []));
   // By file and line, whichever shard found them.

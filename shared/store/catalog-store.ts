@@ -44,6 +44,7 @@ const nightsInOrder = <T extends z.ZodType>(value: T) =>
 const cycleHistorySchema = z.strictObject({
   skus: z.record(z.string(), nightsInOrder(z.number().positive().nullable())),
   answerDays: nightsInOrder(z.number().int().nonnegative()),
+  stockUpDays: nightsInOrder(z.number().int().positive()).optional(),
 });
 
 /**

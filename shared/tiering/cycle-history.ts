@@ -14,6 +14,12 @@ export interface CycleHistory {
   skus: Record<string, [string, number | null][]>;
   /** [run date, days] from that night on, oldest first. */
   answerDays: [string, number][];
+  /**
+   * [run date, days] from that night on, oldest first: the stock-ups' grouping (purchase days closer
+   * than the replenishment reminder's lead are one stock-up). Absent from histories written before
+   * it was kept: tonight's lead then groups every day.
+   */
+  stockUpDays?: [string, number][];
 }
 
 export const EMPTY_CYCLE_HISTORY: CycleHistory = { skus: {}, answerDays: [] };
@@ -22,12 +28,15 @@ export const EMPTY_CYCLE_HISTORY: CycleHistory = { skus: {}, answerDays: [] };
 export interface TonightsCycles {
   catalogCycleOf(sku: string): number | undefined;
   answerDays: number;
+  stockUpDays: number;
 }
 
 /** What a stock-up's answer window is judged by on a local day (day number since 1970-01-01). */
 export interface CyclesInForce {
   catalogCycleOn(sku: string, day: number): number | undefined;
   answerDaysOn(day: number): number;
+  /** The stock-ups' grouping days in force on `day`: a purchase that day closer than them to the one before extends its stock-up. */
+  stockUpDaysOn(day: number): number;
   /**
    * The days in (`fromDay`, `toDay`] from which `sku`'s catalogue cycle or the answer window took
    * another value, ascending (none, the usual case, as one shared empty array).
@@ -39,7 +48,7 @@ const NO_CHANGE: readonly number[] = Object.freeze([]);
 
 /** Tonight's values on every day: no history (the hourly merge, the local commands, a first night). */
 export function cyclesOfTonight(tonight: TonightsCycles): CyclesInForce {
-  return { catalogCycleOn: (sku) => tonight.catalogCycleOf(sku), answerDaysOn: () => tonight.answerDays, changeDaysBetween: () => NO_CHANGE };
+  return { catalogCycleOn: (sku) => tonight.catalogCycleOf(sku), answerDaysOn: () => tonight.answerDays, stockUpDaysOn: () => tonight.stockUpDays, changeDaysBetween: () => NO_CHANGE };
 }
 
 const dayNumber = (date: string) => daysBetweenDates('1970-01-01', date);
@@ -102,6 +111,7 @@ export function cyclesInForce(history: CycleHistory, runDate: string, tonight: T
     return entries;
   };
   const answerDays = before(history.answerDays);
+  const stockUpDays = before(history.stockUpDays ?? []);
   return {
     catalogCycleOn(sku, day) {
       const entry = entryOn(skuEntries(sku), day);
@@ -109,6 +119,9 @@ export function cyclesInForce(history: CycleHistory, runDate: string, tonight: T
     },
     answerDaysOn(day) {
       return entryOn(answerDays, day)?.value ?? tonight.answerDays;
+    },
+    stockUpDaysOn(day) {
+      return entryOn(stockUpDays, day)?.value ?? tonight.stockUpDays;
     },
     changeDaysBetween(sku, fromDay, toDay) {
       return changeDays(skuEntries(sku), fromDay, toDay, changeDays(answerDays, fromDay, toDay));
@@ -119,13 +132,19 @@ export function cyclesInForce(history: CycleHistory, runDate: string, tonight: T
 /** Whether two history values are the same (a missing entry is none). */
 const same = (a: number | null | undefined, b: number | null | undefined) => (a ?? null) === (b ?? null);
 
+/** A night's leads as the history keeps them (runOutReminderLeadDays, replenishmentLeadDays). */
+export interface NightLeads {
+  answerDays: number;
+  stockUpDays: number;
+}
+
 /**
  * The history with a night of `runDate` recorded: its products' cycles (`catalog`, undefined when
- * the export had none: the stored catalogue stays in force) and its answer window, each only where
- * it differs from what was in force before that night. A night recorded again (a rerun) replaces
- * its own entries. Pure.
+ * the export had none: the stored catalogue stays in force), its answer window and its stock-ups'
+ * grouping, each only where it differs from what was in force before that night. A night recorded
+ * again (a rerun) replaces its own entries. Pure.
  */
-export function historyAfterNight(history: CycleHistory, runDate: string, catalog: ReadonlyMap<string, Pick<ProductRecord, 'replenishDays'>> | undefined, answerDays: number): CycleHistory {
+export function historyAfterNight(history: CycleHistory, runDate: string, catalog: ReadonlyMap<string, Pick<ProductRecord, 'replenishDays'>> | undefined, leads: NightLeads): CycleHistory {
   const withNight = <T extends number | null>(entries: readonly [string, T][], value: T): [string, T][] => {
     const others = entries.filter(([from]) => from !== runDate);
     const previous = others.filter(([from]) => from < runDate).at(-1);
@@ -141,5 +160,5 @@ export function historyAfterNight(history: CycleHistory, runDate: string, catalo
       skus[sku] = withNight(skus[sku] ?? [], catalogCycleDays(catalog.get(sku)) ?? null);
     }
   }
-  return { skus, answerDays: withNight(history.answerDays, answerDays) };
+  return { skus, answerDays: withNight(history.answerDays, leads.answerDays), stockUpDays: withNight(history.stockUpDays ?? [], leads.stockUpDays) };
 }

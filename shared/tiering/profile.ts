@@ -81,9 +81,7 @@ interface Environment extends RunClock {
   thresholds: TierThresholdsMinor;
   lifecycle: Config['lifecycle'];
   rfmSegments: readonly RfmSegmentRule[];
-  /** Purchase days of a SKU closer together than this (the replenishment reminder's lead) are one stock-up. */
-  stockUpDays: number;
-  /** A SKU's catalogue cycle per unit and the answer window's days on a day (cycle-history.ts). */
+  /** A SKU's catalogue cycle per unit, the answer window's days and the stock-ups' grouping on a day (cycle-history.ts). */
   cycles: CyclesInForce;
 }
 
@@ -100,14 +98,17 @@ function environment(context: TieringContext): Environment {
     thresholds: tierThresholdsMinor(config),
     lifecycle: config.lifecycle,
     rfmSegments: config.rfmSegments,
-    stockUpDays: replenishmentLeadDays(config.campaigns),
     cycles: cyclesOf(context),
   };
 }
 
 /** The cycles a stock-up is judged by: the history's where it reaches, tonight's catalogue and leads elsewhere. */
 function cyclesOf(context: TieringContext): CyclesInForce {
-  const tonight = { catalogCycleOf: (sku: string) => catalogCycleDays(context.catalog?.get(sku)), answerDays: runOutReminderLeadDays(context.config.campaigns) };
+  const tonight = {
+    catalogCycleOf: (sku: string) => catalogCycleDays(context.catalog?.get(sku)),
+    answerDays: runOutReminderLeadDays(context.config.campaigns),
+    stockUpDays: replenishmentLeadDays(context.config.campaigns),
+  };
   return context.cycleHistory === undefined ? cyclesOfTonight(tonight) : cyclesInForce(context.cycleHistory, context.runDate, tonight);
 }
 
@@ -182,7 +183,7 @@ function topCategoryOf(categorySpendMinor: Record<string, number>): string | und
 /**
  * Last purchase of each SKU and how long a unit of it lasts the client. Purchase days (the
  * client's local days, the zone runOutDay counts the run-out in) closer together than the
- * reminder's lead time (env.stockUpDays) are one stock-up, its units summed (a second tube the
+ * reminder's lead time in force on the later one's day (env.cycles) are one stock-up, its units summed (a second tube the
  * next day is not a 1-day cycle). The personal cycle is per unit: the median over consecutive
  * stock-ups of the days between their first days over the units of the earlier one (2+ stock-ups),
  * leaving out a stock-up begun in the reminder window of the cycle then in force (promptedByCycleInForce).
@@ -340,9 +341,9 @@ function noStockUps(sku: ClientFacts['skus'][number]): SkuStockUps {
 }
 
 /** One more purchase day, later than any before (`at`: its last purchase, `firstAt`: its first). */
-function addPurchaseDay(row: SkuStockUps, day: number, firstAt: number, at: number, quantity: number, env: Pick<Environment, 'stockUpDays' | 'cycles'>): void {
-  const { stockUpDays } = env;
-  if (row.purchaseDays > 0 && day - row.lastDay < stockUpDays) {
+function addPurchaseDay(row: SkuStockUps, day: number, firstAt: number, at: number, quantity: number, env: Pick<Environment, 'cycles'>): void {
+  // Grouped by the lead in force on the day she bought: a lead changed since does not split a stock-up in two.
+  if (row.purchaseDays > 0 && day - row.lastDay < env.cycles.stockUpDaysOn(day)) {
     row.units += quantity;
   } else {
     if (row.purchaseDays === 0) row.firstEverAt = firstAt;

@@ -19,28 +19,34 @@ import { config, customer, line } from './fixtures.ts';
 const SH = 'Asia/Shanghai';
 const day = (date: string) => daysBetweenDates('1970-01-01', date);
 const products = (cycles: Record<string, number | undefined>) => new Map(Object.entries(cycles).map(([sku, replenishDays]) => [sku, replenishDays === undefined ? {} : { replenishDays }]));
-const tonight = (cycles: Record<string, number>, answerDays = 15) => ({ catalogCycleOf: (sku: string) => cycles[sku], answerDays });
+const tonight = (cycles: Record<string, number>, answerDays = 15) => ({ catalogCycleOf: (sku: string) => cycles[sku], answerDays, stockUpDays: 15 });
+const LEADS_15 = { answerDays: 15, stockUpDays: 15 };
 
 describe('historyAfterNight', () => {
-  it('records a night\'s cycles and answer window only where they change; a SKU without a cycle, or dropped from the products, has none', () => {
-    let history = historyAfterNight(EMPTY_CYCLE_HISTORY, '2026-01-01', products({ CREAM: 30, SERUM: 60, BAG: undefined }), 15);
-    expect(history).toEqual({ skus: { CREAM: [['2026-01-01', 30]], SERUM: [['2026-01-01', 60]], BAG: [['2026-01-01', null]] }, answerDays: [['2026-01-01', 15]] });
-    history = historyAfterNight(history, '2026-01-02', products({ CREAM: 30, SERUM: 60, BAG: undefined }), 15);
-    expect(history).toEqual({ skus: { CREAM: [['2026-01-01', 30]], SERUM: [['2026-01-01', 60]], BAG: [['2026-01-01', null]] }, answerDays: [['2026-01-01', 15]] });
-    history = historyAfterNight(history, '2026-02-05', products({ CREAM: 60, BAG: 400 }), 3);
+  it('records a night\'s cycles, answer window and stock-up grouping only where they change; a SKU without a cycle, or dropped from the products, has none', () => {
+    let history = historyAfterNight(EMPTY_CYCLE_HISTORY, '2026-01-01', products({ CREAM: 30, SERUM: 60, BAG: undefined }), LEADS_15);
+    const first = { skus: { CREAM: [['2026-01-01', 30]], SERUM: [['2026-01-01', 60]], BAG: [['2026-01-01', null]] }, answerDays: [['2026-01-01', 15]], stockUpDays: [['2026-01-01', 15]] };
+    expect(history).toEqual(first);
+    history = historyAfterNight(history, '2026-01-02', products({ CREAM: 30, SERUM: 60, BAG: undefined }), LEADS_15);
+    expect(history).toEqual(first);
+    history = historyAfterNight(history, '2026-02-05', products({ CREAM: 60, BAG: 400 }), { answerDays: 7, stockUpDays: 3 });
     expect(history).toEqual({
       skus: { CREAM: [['2026-01-01', 30], ['2026-02-05', 60]], SERUM: [['2026-01-01', 60], ['2026-02-05', null]], BAG: [['2026-01-01', null], ['2026-02-05', 400]] },
-      answerDays: [['2026-01-01', 15], ['2026-02-05', 3]],
+      answerDays: [['2026-01-01', 15], ['2026-02-05', 7]],
+      stockUpDays: [['2026-01-01', 15], ['2026-02-05', 3]],
     });
     // Before the night it got one, the bag had no cycle: its gaps then were the client's own.
     expect(cyclesInForce(history, '2026-03-01', tonight({ BAG: 400 })).catalogCycleOn('BAG', day('2026-02-01'))).toBeUndefined();
   });
 
   it('a night without products keeps the stored cycles; a rerun replaces its own night\'s entries (and drops one that changes nothing)', () => {
-    const history: CycleHistory = { skus: { CREAM: [['2026-01-01', 30], ['2026-02-05', 60]] }, answerDays: [['2026-01-01', 15]] };
-    expect(historyAfterNight(history, '2026-02-06', undefined, 15)).toEqual(history);
-    expect(historyAfterNight(history, '2026-02-05', products({ CREAM: 45 }), 15).skus.CREAM).toEqual([['2026-01-01', 30], ['2026-02-05', 45]]);
-    expect(historyAfterNight(history, '2026-02-05', products({ CREAM: 30 }), 15).skus.CREAM).toEqual([['2026-01-01', 30]]);
+    const history: CycleHistory = { skus: { CREAM: [['2026-01-01', 30], ['2026-02-05', 60]] }, answerDays: [['2026-01-01', 15]], stockUpDays: [['2026-01-01', 15]] };
+    expect(historyAfterNight(history, '2026-02-06', undefined, LEADS_15)).toEqual(history);
+    expect(historyAfterNight(history, '2026-02-05', products({ CREAM: 45 }), LEADS_15).skus.CREAM).toEqual([['2026-01-01', 30], ['2026-02-05', 45]]);
+    expect(historyAfterNight(history, '2026-02-05', products({ CREAM: 30 }), LEADS_15).skus.CREAM).toEqual([['2026-01-01', 30]]);
+    // A history from before the grouping was kept gets it from the next night.
+    const older: CycleHistory = { skus: { CREAM: [['2026-01-01', 30]] }, answerDays: [['2026-01-01', 15]] };
+    expect(historyAfterNight(older, '2026-02-06', undefined, LEADS_15).stockUpDays).toEqual([['2026-02-06', 15]]);
   });
 });
 
@@ -147,6 +153,18 @@ describe('the night\'s stock-ups judged by the history', () => {
     }
     const [profile] = computeProfiles(aggregator.clients(), { runDate: '2026-01-17', config: config({ timeZone: 'America/Los_Angeles', campaigns: LEAD_15 }), catalog: creamLasting(60), cycleHistory: history });
     expect(profile?.skus.CREAM?.personalCycleDays).toBeUndefined();
+  });
+
+  it('a shorter lead does not split a stock-up bought under the longer one (two jars 01-20 and 01-30 under 15 days, the lead 7 from the night of 02-05: before, a 10-day cycle and "time to restock" 02-06)', () => {
+    const LEAD_7: CampaignsConfigInput = { campaigns: [{ kind: 'replenishment', timing: { daysBeforeRunOut: 7 } }] };
+    const history: CycleHistory = { skus: { CREAM: [['2025-12-01', 30]] }, answerDays: [['2025-12-01', 15], ['2026-02-05', 7]], stockUpDays: [['2025-12-01', 15], ['2026-02-05', 7]] };
+    const jars = [cream('a', '2026-01-20'), cream('b', '2026-01-30')];
+    const profile = profileOf(jars, '2026-02-05', creamLasting(30), LEAD_7, history);
+    expect(profile.skus.CREAM).toMatchObject({ quantity: 2 });
+    expect(profile.skus.CREAM?.personalCycleDays).toBeUndefined();
+    expect(firstDueDay(profile, creamLasting(30), LEAD_7)).toBe('2026-03-14');
+    // Bought 10 days apart under the 7-day lead, they are two stock-ups: the gap is her cycle.
+    expect(profileOf([cream('a', '2026-02-20'), cream('b', '2026-03-02')], '2026-03-05', creamLasting(30), LEAD_7, history).skus.CREAM).toMatchObject({ quantity: 1, personalCycleDays: 10 });
   });
 
   it('a restock after the change is judged by the new cycle: bought 20 days after the 60-day cream\'s start, she teaches 20', () => {
