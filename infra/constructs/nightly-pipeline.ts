@@ -31,7 +31,7 @@ import type {
 } from '#shared/nightly/distributed.ts';
 import { NIGHTLY_MEMORY_MB, NIGHTLY_TIMEOUT_MINUTES, nightlyNodeOptions } from '#shared/nightly/node-options.ts';
 import { REPORT_FILE } from '#shared/reports/nightly-report.ts';
-import { addressBookKey, bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogKey, categoryAffinityKey, cycleHistoryKey, reportPrefix, rosterKey, SUMMARY_FILE } from '#shared/store/buckets.ts';
+import { addressBookKey, bookPairsKey, CAMPAIGN_RESULTS_FILE, catalogBeforeKey, catalogKey, categoryAffinityKey, cycleHistoryKey, reportPrefix, rosterKey, SUMMARY_FILE } from '#shared/store/buckets.ts';
 import { acknowledge, acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import type { Settings } from '#infra/settings.ts';
@@ -128,6 +128,9 @@ export class NightlyPipeline extends Construct {
     // The product catalogue, for the campaign sender's replenishment cycles, and what each category's clients buy besides it, for its cross-category picks.
     storage.grantObject(this.nightly, catalogKey(storage.config), 'write');
     storage.grantObject(this.nightly, categoryAffinityKey(storage.config), 'write');
+    // The catalogue a night's products replaced, which a rerun of that night without products puts back (catalog-store.ts).
+    storage.grantObject(this.nightly, catalogBeforeKey(storage.config), 'write');
+    storage.grantObject(this.nightly, catalogBeforeKey(storage.config), 'read');
     // What timed the run-out reminders night by night: a past stock-up is judged by its own night's cycles (cycle-history.ts).
     storage.grantObject(this.nightly, cycleHistoryKey(storage.config), 'write');
     storage.grantObject(this.nightly, cycleHistoryKey(storage.config), 'read');

@@ -15,7 +15,7 @@ import type { RosterOutcome, RosterRow } from '#shared/advisors/roster.ts';
 import { settleRoster } from '#shared/store/roster-store.ts';
 import { advisorDigestsOfNight, DIGEST_WEEK_NIGHTS, type AdvisorDigestSummary, type DigestRun } from '#shared/digests/advisor-digests.ts';
 import { exportPrefix, reportPrefix, reportsBucket, SUMMARY_FILE } from '#shared/store/buckets.ts';
-import { catalogBySku, nightCatalog, readCatalog, readCycleHistory, writeCatalog, writeCategoryAffinity, writeCycleHistory } from '#shared/store/catalog-store.ts';
+import { catalogBySku, keepCatalogOfNight, nightCatalog, readCatalog, readCycleHistory, writeCategoryAffinity, writeCycleHistory } from '#shared/store/catalog-store.ts';
 import { putRun, recentRuns } from '#shared/store/runs-store.ts';
 import { erasedAmong, erasedSince, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
@@ -612,7 +612,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   const clvFailures = clvFailureCounter();
   // The catalogue's cycles are in force before a client's own (the stock-ups), as the sender reads them after tonight;
   // a past stock-up is judged by the cycles of its own day (the history).
-  const catalog = await nightCatalog(clients.s3, config, shardRead.products);
+  const catalog = await nightCatalog(clients.s3, config, shardRead.products, runDate);
   const cycleHistory = await readCycleHistory(clients.s3, config);
   const profiles = passingThrough(shardProfiles(context, shardRead, models, { catalog, cycleHistory }, clvFailures.onFailure), (profile) => {
     tonight.add(profile);
@@ -636,7 +636,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   const writeDone = performance.now();
 
   // The campaign sender reads the replenishment cycles from the catalogue: the same in every shard.
-  if (shard.index === 0 && shardRead.products.length > 0) await writeCatalog(clients.s3, config, shardRead.products);
+  if (shard.index === 0) await keepCatalogOfNight(clients.s3, config, shardRead.products, runDate);
   const settled = shard.index === 0 ? await settleRoster(clients.s3, config, { runDate, files: read.files, advisors: shardRead.advisors }) : undefined;
   const roster = settled?.outcome;
   if (roster !== undefined && roster.status !== 'updated') {

@@ -38,6 +38,11 @@ export function catalogKey(config: Config): string {
   return underReportsPrefix(config, 'catalog/products.json');
 }
 
+/** The catalogue as it was before the last night that stored products replaced it (catalog-store.ts writeCatalog), for a rerun of that night without them. */
+export function catalogBeforeKey(config: Config): string {
+  return underReportsPrefix(config, 'catalog/products-before.json');
+}
+
 /** What timed the run-out reminders night by night (shared/tiering/cycle-history.ts): read and written by the nights. */
 export function cycleHistoryKey(config: Config): string {
   return underReportsPrefix(config, 'catalog/cycle-history.json');

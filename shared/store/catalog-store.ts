@@ -6,7 +6,7 @@ import { isoDateSchema } from '#shared/time.ts';
 import { emptyCategoryAffinity, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { z } from 'zod';
 import { EMPTY_CYCLE_HISTORY, type CycleHistory } from '#shared/tiering/cycle-history.ts';
-import { catalogKey, categoryAffinityKey, cycleHistoryKey, reportsBucket } from './buckets.ts';
+import { catalogBeforeKey, catalogKey, categoryAffinityKey, cycleHistoryKey, reportsBucket } from './buckets.ts';
 
 /**
  * The product catalogue: the products the last nightly run read, kept as one JSON object beside
@@ -19,9 +19,25 @@ export function catalogBySku(products: readonly ProductRecord[]): Map<string, Pr
   return new Map(products.map((p) => [p.sku, p]));
 }
 
-/** Stores the night's products, the last row of each SKU winning. */
-export async function writeCatalog(s3: S3Client, config: Config, products: readonly ProductRecord[]): Promise<void> {
-  await writeJsonObject(s3, { bucket: reportsBucket(config), key: catalogKey(config) }, [...catalogBySku(products).values()]);
+/** The catalogue before the night of `runDate` stored its products (writeCatalog). */
+interface CatalogBefore {
+  runDate: string;
+  products: ProductRecord[];
+}
+
+/**
+ * Stores the night of `runDate`'s products, the last row of each SKU winning. The catalogue they
+ * replace is kept first (catalogBeforeKey), once per night: a rerun of the night on an export
+ * whose bad products file was taken out puts it back (nightCatalog, keepCatalogOfNight) and
+ * leaves no trace of the bad one. Written before the catalogue: a night that dies between the two
+ * writes has replaced nothing yet.
+ */
+export async function writeCatalog(s3: S3Client, config: Config, products: readonly ProductRecord[], runDate: string): Promise<void> {
+  const bucket = reportsBucket(config);
+  if ((await readCatalogBefore(s3, config))?.runDate !== runDate) {
+    await writeJsonObject(s3, { bucket, key: catalogBeforeKey(config) }, { runDate, products: [...(await readCatalog(s3, config)).values()] } satisfies CatalogBefore);
+  }
+  await writeJsonObject(s3, { bucket, key: catalogKey(config) }, [...catalogBySku(products).values()]);
 }
 
 /** The stored catalogue by SKU; empty when no night has exported products. */
@@ -33,9 +49,29 @@ export async function readCatalog(s3: S3Client, config: Config): Promise<Map<str
   return catalogBySku(products);
 }
 
-/** The catalogue the campaigns read after a night with `products`: them (the sender reads them from the night on), else the stored one. */
-export async function nightCatalog(s3: S3Client, config: Config, products: readonly ProductRecord[]): Promise<Map<string, ProductRecord>> {
-  return products.length > 0 ? catalogBySku(products) : readCatalog(s3, config);
+async function readCatalogBefore(s3: S3Client, config: Config): Promise<CatalogBefore | undefined> {
+  const text = await readObjectText(s3, reportsBucket(config), catalogBeforeKey(config));
+  // Our own object, written by writeCatalog.
+  return text === undefined ? undefined : (JSON.parse(text) as CatalogBefore);
+}
+
+/**
+ * The catalogue the campaigns read after the night of `runDate` with `products`: them (the sender
+ * reads them from the night on); without them, the one the night keeps: the stored one, unless an
+ * earlier attempt of this night replaced it (then the one before that attempt, as a clean run of
+ * the night would keep).
+ */
+export async function nightCatalog(s3: S3Client, config: Config, products: readonly ProductRecord[], runDate: string): Promise<Map<string, ProductRecord>> {
+  if (products.length > 0) return catalogBySku(products);
+  const before = await readCatalogBefore(s3, config);
+  return before?.runDate === runDate ? catalogBySku(before.products) : readCatalog(s3, config);
+}
+
+/** Stores the night's catalogue: its products, else puts back the one an earlier attempt of the night replaced (nightCatalog). */
+export async function keepCatalogOfNight(s3: S3Client, config: Config, products: readonly ProductRecord[], runDate: string): Promise<void> {
+  if (products.length > 0) return writeCatalog(s3, config, products, runDate);
+  const before = await readCatalogBefore(s3, config);
+  if (before?.runDate === runDate) await writeJsonObject(s3, { bucket: reportsBucket(config), key: catalogKey(config) }, before.products);
 }
 
 /** A history's entries, one per night, oldest first: cyclesInForce reads them in that order. */

@@ -104,6 +104,9 @@ const NIGHTLY_SINGLE_RUN = [
   's3:PutObject <bucket>/reports/catalog/products.json',
   // What each category's clients buy besides it: the sender's cross-category picks.
   's3:PutObject <bucket>/reports/catalog/category-affinity.json',
+  // The catalogue a night's products replaced: a rerun of that night without products puts it back.
+  's3:GetObject <bucket>/reports/catalog/products-before.json',
+  's3:PutObject <bucket>/reports/catalog/products-before.json',
   // What timed the run-out reminders night by night: a past stock-up is judged by its own night's cycles.
   's3:GetObject <bucket>/reports/catalog/cycle-history.json',
   's3:PutObject <bucket>/reports/catalog/cycle-history.json',
@@ -603,6 +606,8 @@ describe('least privilege', () => {
     const lists = statementsFor(synth.json, roleOf('nightly'), 's3:ListBucket').map((s) => s.Condition);
     expect(lists).toEqual([
       { StringLike: { 's3:prefix': ['exports/*'] } },
+      // The catalogue's before-image: a first night with products finds none, a 404, not a 403.
+      { StringLike: { 's3:prefix': ['reports/catalog/products-before.json'] } },
       // The cycle history: a first night without one is a 404, not a 403.
       { StringLike: { 's3:prefix': ['reports/catalog/cycle-history.json'] } },
       // The stored roster, read when tonight's is not used: a first night without one is a 404, not a 403.

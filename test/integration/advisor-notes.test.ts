@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-links.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
-import { writeCatalog } from '#shared/store/catalog-store.ts';
 import { noteBody } from '#shared/templates/advisor-digest.ts';
 import type { Config } from '#shared/config.ts';
 import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
@@ -10,7 +9,7 @@ import { getTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { staticKeys } from '#shared/unsubscribe/keys.ts';
 import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
-import { seedProfiles } from '#test/support/emulator-data.ts';
+import { seedCatalog, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
@@ -149,7 +148,7 @@ describe('the note drafted in the advisor’s name is the note the client gets',
     });
     const sophie = { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@note-draft.example.com', locale: 'en', active: true };
     await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [sophie] });
-    await writeCatalog(aws.clients.s3, config, [
+    await seedCatalog(aws, config, [
       { sku: 'LG-1', name: 'Card Holder', category: 'leather-goods', url: 'https://shop.example.com/card-holder', priceMinor: 12000, currency: 'USD' },
       { sku: 'SC-1', name: 'Night Cream', category: 'skincare', replenishDays: 30, url: 'https://shop.example.com/night-cream', priceMinor: 9000, currency: 'USD' },
       { sku: 'SC-2', name: 'Day Serum', category: 'skincare', replenishDays: 30, url: 'https://shop.example.com/day-serum', priceMinor: 11000, currency: 'USD' },

@@ -25,9 +25,9 @@ export async function seedProfiles(aws: Clients, config: Config, items: ProfileI
   await writeProfiles(aws.clients.documents, tableNames(config).profiles, items.map((item) => withNextDue(item, indexing)));
 }
 
-/** The products the nightly run would have saved, for catalog-based replenishment cycles. */
+/** The products the nightly run would have saved (as a night long past), for catalog-based replenishment cycles. */
 export async function seedCatalog(aws: Clients, config: Config, products: ProductRecord[]): Promise<void> {
-  await writeCatalog(aws.clients.s3, config, products);
+  await writeCatalog(aws.clients.s3, config, products, '2000-01-01');
 }
 
 /** An incremental export dropped in folder `folder` (YYYY-MM-DDTHHmm), its manifest last, as a platform drops one during the day. */
