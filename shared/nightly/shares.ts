@@ -29,7 +29,7 @@ import type { CustomerRow, EmaillessCustomers } from './split-customers.ts';
 import type { PlannedConfig } from './repeat.ts';
 import { NightRefusedError } from './admission.ts';
 import { BucketWriter, chunkBytesFor, chunkSha256, forEachChunkRecord, type BucketChunk, type BucketFile } from './bucket-chunks.ts';
-import { requireWork, requireWorkJson, unreadableWork, type WorkStore } from './work-store.ts';
+import { requireWork, requireWorkDecoded, requireWorkJson, unreadableWork, type WorkStore } from './work-store.ts';
 
 /**
  * How a sharded night divides the reading of the export, not only its memory: a first phase,
@@ -425,7 +425,7 @@ export async function checkShares(store: WorkStore, plan: SharePlan, read: ReadR
   for (let reader = 0; reader < plan.readers; reader++) {
     // A reader without an orders file stored no hashes.
     if (!plan.readerOf.some((r, i) => r === reader && plan.export.files[i]?.kind === 'orders')) continue;
-    lineHashes.absorb(await requireWork(store, lineHashesKey(reader), `the order line hashes of reader ${reader}/${plan.readers}`, plan.runId));
+    await requireWorkDecoded(store, lineHashesKey(reader), `the order line hashes of reader ${reader}/${plan.readers}`, plan.runId, (bytes) => lineHashes.absorb(bytes));
   }
   checkNoSharedLines(read.files, lineHashes);
 }

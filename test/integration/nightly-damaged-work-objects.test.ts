@@ -93,6 +93,11 @@ describe('a damaged work object', () => {
     expect(await cutIn('shares/share-0.json', () => measureShardToWork(context, shard0))).toMatch(named('shares/share-0.json'));
     expect(await cutIn('measures-1.bin', () => combineWorkMeasures(context, { shards: SHARDS, startedAt }))).toMatch(named('measures-1.bin'));
     expect(await cutIn('figures-1.json', () => combineWorkMeasures(context, { shards: SHARDS, startedAt }))).toMatch(named('figures-1.json'));
+    // A reader's order line hashes (before: a bare RangeError naming nothing).
+    const hashed: string[] = [];
+    for (const reader of readers) if ((await store.get(`shares/line-hashes-${reader.index}.bin`)) !== undefined) hashed.push(`shares/line-hashes-${reader.index}.bin`);
+    expect(hashed.length).toBeGreaterThan(0);
+    for (const key of hashed) expect(await cutIn(key, () => combineWorkMeasures(context, { shards: SHARDS, startedAt }))).toMatch(named(key));
     expect(await cutIn('models.json', () => writeShardFromWork(context, shard0))).toMatch(named('models.json'));
     // None of them got as far as a write.
     expect(await storedState(aws, context.config)).toEqual(before);
