@@ -191,9 +191,15 @@ export function presignedObjectUrl(s3: S3Client, bucket: string, key: string, ex
   return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds });
 }
 
-export async function openObjectStream(s3: S3Client, bucket: string, key: string): Promise<Readable> {
-  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+export async function openObjectStream(s3: S3Client, bucket: string, key: string, ifMatch?: string): Promise<Readable> {
+  // With `ifMatch`, only that version: S3 answers another with 412 PreconditionFailed.
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(ifMatch === undefined ? {} : { IfMatch: ifMatch }) }));
   const body = response.Body;
+  // The answer's own ETag too: a store that ignores If-Match (the local emulator) is held to it all the same.
+  if (ifMatch !== undefined && response.ETag !== undefined && response.ETag !== ifMatch) {
+    if (body instanceof Readable) body.destroy();
+    throw Object.assign(new Error(`s3://${bucket}/${key} is no longer the version listed (ETag ${response.ETag}, listed ${ifMatch})`), { name: 'PreconditionFailed' });
+  }
   // In Node the SDK's body is an http.IncomingMessage (a Readable) with SDK helpers mixed in.
   if (body instanceof Readable) return body;
   throw new Error(`GetObject returned no readable body for s3://${bucket}/${key}`);

@@ -40,6 +40,8 @@ export interface ThreadedFile extends ExportFileClass {
   listed: { rows: number; sha256: string } | undefined;
   /** Merged before as an increment, checked then (ReadOptions.mergedBefore): read as it was read then. */
   mergedBefore?: true;
+  /** The version the listing saw (S3's ETag): only that one is read (ExportSource.open). */
+  etag?: string;
 }
 
 /** What a worker needs to read one file. Crosses to the worker: plain data only. */
@@ -213,7 +215,7 @@ export interface FilesInThreads {
   threads: number;
   handlers: ExportHandlers;
   /** Opens a file of the source (failing as the reader does for a file that cannot be opened). */
-  open(key: string, location: string): Promise<NodeJS.ReadableStream | Readable>;
+  open(file: Pick<ThreadedFile, 'key' | 'etag'>, location: string): Promise<NodeJS.ReadableStream | Readable>;
   onBytes: ((n: number) => void) | undefined;
   /** The error for a file a worker found not to be valid text. */
   explainInvalidText(key: string, location: string): Promise<Error>;
@@ -340,7 +342,7 @@ class BlockedRead {
     const { reading, part } = this;
     let raw: NodeJS.ReadableStream | Readable;
     try {
-      raw = await reading.open(part.file.key, part.location);
+      raw = await reading.open(part.file, part.location);
     } catch (error) {
       throw reading.sourceFailure(error, part.location);
     }
@@ -662,7 +664,7 @@ class PartWorker {
     /** Hands the worker the next bytes of the file, when it asks. */
     const sendBytes = async (finish: (error: unknown) => void, settled: () => boolean) => {
       try {
-        raw ??= await reading.open(file.key, location);
+        raw ??= await reading.open(file, location);
         chunks ??= (raw as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
         const gathered: Buffer[] = [];
         let size = 0;

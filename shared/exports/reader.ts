@@ -129,6 +129,8 @@ export interface PlannedFile extends ExportFileClass {
   listed: ManifestFile | undefined;
   /** Merged before as an increment, checked then (ReadOptions.mergedBefore). */
   mergedBefore?: true;
+  /** The version the listing saw (S3's ETag), when the source says: only that one is read. */
+  etag?: string;
 }
 
 /** What the listing (and the manifest) say an export is: its files in reading order. */
@@ -163,14 +165,14 @@ export async function planExport(source: ExportSource, rules: Pick<Config['expor
 
   const planned: PlannedFile[] = [];
   let manifestKey: string | undefined;
-  for (const { key, size } of objects) {
+  for (const { key, size, etag } of objects) {
     const name = basenameOf(key);
     if (name === MANIFEST_NAME) {
       manifestKey = key;
       continue;
     }
     const kind = classifyExportFile(name);
-    if (kind) planned.push({ ...kind, key, name, ...(size !== undefined ? { size } : {}), listed: undefined });
+    if (kind) planned.push({ ...kind, key, name, ...(size !== undefined ? { size } : {}), ...(etag !== undefined ? { etag } : {}), listed: undefined });
     else if (looksLikeExportFile(name)) {
       throw ExportError.at(
         source.location(key),
@@ -321,7 +323,7 @@ async function readInThreads(
       threads,
       ...(reading.blockBytes !== undefined ? { blockBytes: reading.blockBytes } : {}),
       handlers,
-      open: (key, location) => openFile(source, key, location),
+      open: (file, location) => openFile(source, file, location),
       onBytes: reading.onBytes,
       explainInvalidText: reading.explainInvalidText,
       sourceFailure: readFailure,
@@ -550,7 +552,7 @@ function rowContext(reading: FileReading, report: FileReport, handlers: ExportHa
 
 /** Reads one file into `handlers`; throws an ExportError when it cannot be trusted (see readExport). */
 async function readFile(reading: FileReading, source: ExportSource, file: PlannedFile, report: FileReport, fileIndex: number, handlers: ExportHandlers): Promise<void> {
-  const raw = await openFile(source, file.key, report.location);
+  const raw = await openFile(source, file, report.location);
   await readOpenedFile(reading, raw, file, report, fileIndex, handlers);
 }
 
@@ -624,10 +626,24 @@ async function readRosterFile(
   for (const { record, at } of held) handlers.advisor?.(record, at);
 }
 
-async function openFile(source: ExportSource, key: string, location: string): Promise<NodeJS.ReadableStream | Readable> {
-  return source.open(key).catch((error: unknown) => {
+/** Opens the version of `file` the listing saw (its ETag, where the source gives one). */
+async function openFile(source: ExportSource, file: Pick<PlannedFile, 'key' | 'etag'>, location: string): Promise<NodeJS.ReadableStream | Readable> {
+  return source.open(file.key, file.etag).catch((error: unknown) => {
+    if (objectWrittenAgain(error)) {
+      throw ExportError.at(
+        location,
+        'was written again after the night listed the export (its ETag changed): the export is being dropped again. Run the night once the new drop is complete',
+        { cause: error },
+      );
+    }
     throw ExportError.at(location, `cannot be opened: ${messageOf(error)}`, { cause: error });
   });
+}
+
+/** S3's answer to a GET of a version that is no longer the object's (If-Match). */
+function objectWrittenAgain(error: unknown): boolean {
+  const failure = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } } | undefined;
+  return failure?.name === 'PreconditionFailed' || failure?.$metadata?.httpStatusCode === 412;
 }
 
 /** The file as a whole, once read: it has data and is what the manifest lists. */
@@ -700,7 +716,7 @@ async function invalidTextError(source: ExportSource, key: string, location: str
   const { encoding } = config.exports;
   // A CSV file's lines as its rows and rejects are numbered (a quoted line break, the file's own line ending).
   const records = classifyExportFile(basenameOf(key))?.encoding === 'jsonl' ? 'lines' : 'csv';
-  const invalid = await firstInvalidLine(await openFile(source, key, location), encoding, records).catch((error: unknown) => {
+  const invalid = await firstInvalidLine(await openFile(source, { key }, location), encoding, records).catch((error: unknown) => {
     throw readFailure(error, location);
   });
   const line = invalid?.line;

@@ -58,8 +58,11 @@ export interface ExportSource {
   describe(): string;
   /** All objects directly in the dated prefix/folder. */
   list(): Promise<ExportObject[]>;
-  /** Raw bytes, streamed. */
-  open(key: string): Promise<NodeJS.ReadableStream | Readable>;
+  /**
+   * Raw bytes, streamed. With `etag` (the listing's), only that version: a source that knows ETags
+   * fails with S3's PreconditionFailed when the object was written again since it was listed.
+   */
+  open(key: string, etag?: string): Promise<NodeJS.ReadableStream | Readable>;
   /** Human name of a file for errors and rejects. */
   location(key: string): string;
 }
@@ -85,7 +88,7 @@ export function s3ExportSource(s3: S3Client, bucket: string, prefix: string, opt
         ...(etag !== undefined ? { etag } : {}),
       }));
     },
-    open: (key) => openObjectStream(s3, bucket, `${base}${key}`),
+    open: (key, etag) => openObjectStream(s3, bucket, `${base}${key}`, etag),
   };
 }
 

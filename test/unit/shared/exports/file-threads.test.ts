@@ -326,7 +326,7 @@ describe('orders files read in worker threads', () => {
       handlers: { ...receiver().handlers, order: () => {
         if (++lines === 5_000) void thread.terminate();
       } },
-      open: (key: string) => source.open(key),
+      open: (file: { key: string }) => source.open(file.key),
       onBytes: undefined,
       explainInvalidText: async () => new Error('not text'),
       sourceFailure: (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
