@@ -235,11 +235,13 @@ export function reassignedTask(task: AdvisorTask, to: string, now: number): Advi
 
 /**
  * The task key of an occasion for `advisorId` after a handover (the occasion's first task, under
- * the occasion's own key, was another advisor's): one task per advisor, so the old advisor's
- * links never act on the new advisor's task, and their task email has its own ledger key.
+ * the occasion's own key, was another advisor's): one task per advisor and handover to them, so
+ * the old advisor's links never act on the new advisor's task, and each task email has its own
+ * ledger key. `round` counts the handovers to this advisor for the occasion: a client handed
+ * A→B→A→B gets B's second task under round 2 (its first, closed 'reassigned', keeps its key).
  */
-export function handedOverTaskKey(occasionKey: string, advisorId: string): string {
-  return `${occasionKey}#to#${advisorId}`;
+export function handedOverTaskKey(occasionKey: string, advisorId: string, round = 1): string {
+  return round === 1 ? `${occasionKey}#to#${advisorId}` : `${occasionKey}#to#${advisorId}#${round}`;
 }
 
 /** Whether `taskOccasionKey` is a task of the occasion `occasionKey`: its first task or one after a handover. */

@@ -215,9 +215,9 @@ async function handOver(run: TaskGateRun, profile: ClientProfile, email: TaskNot
   const tasks = await tasksOfOccasion(run, occasion);
   const settled = settledTask(tasks);
   if (settled !== undefined) return decisionOf(run, profile, settled);
-  const ownKey = { customerId: occasion.customerId, occasionKey: handedOverTaskKey(occasion.occasionKey, advisor.advisorId) };
+  const ownKey = { customerId: occasion.customerId, occasionKey: ownTaskKey(tasks, occasion.occasionKey, advisor.advisorId) };
   for (const task of tasks) {
-    if (task.status === 'reassigned' || (task.advisorId === advisor.advisorId && task.occasionKey === ownKey.occasionKey)) continue;
+    if (task.status === 'reassigned' || task.occasionKey === ownKey.occasionKey) continue;
     if (run.dryRun) continue;
     if ((await replaceTask(run.clients.documents, table, reassignedTask(task, advisor.advisorId, at), task.version, config.sender.ledgerRetentionDays)) === 'stale') {
       return waiting(at + 3_600_000); // an answer came in meanwhile: the next hour looks again
@@ -225,9 +225,22 @@ async function handOver(run: TaskGateRun, profile: ClientProfile, email: TaskNot
     run.log.info('advisor task reassigned', { customerId: task.customerId, advisorId: task.advisorId, to: advisor.advisorId, campaignId: task.campaignId });
   }
   const own = tasks.find((task) => task.occasionKey === ownKey.occasionKey);
-  if (own === undefined) return giveTask(run, profile, email, ownKey, advisor);
-  // Their own task closed by an earlier handover away from them: never sent in their name on a stale task.
-  return decisionOf(run, profile, own);
+  return own === undefined ? giveTask(run, profile, email, ownKey, advisor) : decisionOf(run, profile, own);
+}
+
+/**
+ * The key of `advisorId`'s task for the occasion after a handover to them: their latest one while
+ * it is not closed 'reassigned', else the next round's (tasks.ts handedOverTaskKey). A task closed
+ * by an earlier handover away from them never decides (the note would wait for a task nobody can
+ * answer): handed back, they get a fresh task, with its own task email and its own wait. A task
+ * email claimed whose task was not created yet keeps its round (no task under it): a later hour
+ * finds the claim and creates the task, never a second email.
+ */
+function ownTaskKey(tasks: readonly AdvisorTask[], occasionKey: string, advisorId: string): string {
+  const keys = new Map(tasks.map((task) => [task.occasionKey, task]));
+  let round = 1;
+  while (keys.get(handedOverTaskKey(occasionKey, advisorId, round))?.status === 'reassigned') round++;
+  return handedOverTaskKey(occasionKey, advisorId, round);
 }
 
 /** Every task of the occasion: its first one and those given after handovers. */
