@@ -50,7 +50,8 @@ import { addDays, isoWeek, MS_PER_DAY, WEEKDAYS, weekdayOf, type Weekday } from 
  * sent is never retried. A digest whose send could not start before the run's deadline (its Lambda's
  * end: send-deadline.ts, the pacing wait included) is not claimed but recorded 'deferred' the same
  * way, for the nights after. A run stopped by an error (a store read) is alarmed, and the next night of
- * the week runs the week's digests whole again (weekDigestsStopped): the claims keep those it sent.
+ * the week runs the week's digests whole again (weekDigestsToRunWhole), as does a night of the week when
+ * none of the week's completed nights ran them whole (the digest day's night failed): the claims keep those sent.
  * An advisor with no client to contact gets no email (and no claim, so a later run of the week may
  * still send one). Advisor ids found on profiles but known to neither the roster nor the config are
  * counted, not mailed.
@@ -143,9 +144,9 @@ export interface AdvisorDigestOptions {
   lastNight?: boolean;
   /**
    * The nightly run's stored summaries: the digests of the completed nights from `digestDate` to the
-   * night before, newest first (weekDigestsStopped). Absent: a night after the digest day sends the deferred digests only.
+   * night before, newest first (weekDigestsToRunWhole). Absent: a night after the digest day sends the deferred digests only.
    */
-  earlierDigestRuns?: (digestDate: string) => Promise<(DigestRun | undefined)[]>;
+  earlierDigestRuns?: (digestDate: string) => Promise<EarlierDigestNights>;
   /** The last instant (epoch ms, real clock) a digest's SES call may start (send-deadline.ts); none: no limit. */
   deadline?: number;
 }
@@ -198,7 +199,7 @@ export async function advisorDigestsOfNight(options: AdvisorDigestOptions): Prom
     const known = knownAdvisors(await readRoster(options.clients.s3, config), config);
     const advisors = digestAdvisors(known);
     if (advisors.length === 0) return {};
-    if (send === 'pending' && options.earlierDigestRuns !== undefined && weekDigestsStopped(await options.earlierDigestRuns(night.digestDate))) send = 'all';
+    if (send === 'pending' && options.earlierDigestRuns !== undefined && weekDigestsToRunWhole(await options.earlierDigestRuns(night.digestDate))) send = 'all';
     if (send === 'all') return { advisorDigests: await sendAdvisorDigests({ ...options, known, digestDate: night.digestDate, lastNight: night.lastNight }) };
     const pendingAdvisors = await deferredDigests(options, advisors.map(([id]) => id), night.digestDate);
     if (pendingAdvisors.size === 0) return {};
@@ -239,14 +240,24 @@ function emptyTotals(): AdvisorDigestSummary['totals'] {
 export type DigestRun = Pick<AdvisorDigestSummary, 'mode' | 'error'>;
 
 /**
- * Whether a night after the digest day runs the week's digests whole again: the last of the week's
- * earlier nights (newest first) that ran them whole, the digest day or a night retrying them, stopped
- * before every advisor was handled (`error`), so the digests it did not claim are in no ledger entry
- * a 'pending' night would find. Digests it claimed are not sent twice: their claim holds.
+ * Whether a night after the digest day runs the week's digests whole again: no completed earlier
+ * night of the week (newest first) ran them whole (the digest day's night failed, or had no advisor
+ * to mail), though the suite was running by the digest day, or the last that did, the digest day
+ * or a night retrying them, stopped before every advisor was handled (`error`). Either way the digests not claimed are in no ledger entry a
+ * 'pending' night would find. Digests claimed are not sent twice: their claim holds.
  */
-export function weekDigestsStopped(earlierNewestFirst: readonly (DigestRun | undefined)[]): boolean {
-  const lastWhole = earlierNewestFirst.find((run) => run?.mode === 'all');
-  return lastWhole?.error !== undefined;
+export function weekDigestsToRunWhole(earlier: EarlierDigestNights): boolean {
+  const lastWhole = earlier.nights.find((run) => run?.mode === 'all');
+  // A suite first run after the digest day (no night recorded on or before it) had no digests due that week.
+  return lastWhole === undefined ? earlier.digestDayDue : lastWhole.error !== undefined;
+}
+
+/** The week's earlier nights as the runs table has them (nightly run.ts digestRunsSince). */
+export interface EarlierDigestNights {
+  /** The digests of the completed nights from the digest day to the night before, newest first. */
+  nights: readonly (DigestRun | undefined)[];
+  /** Whether a night is recorded on or before the digest day, whatever its status: the suite was running, the week's digests were due. */
+  digestDayDue: boolean;
 }
 
 /** The ledger key of an advisor's digest for the week of `digestDate`. */

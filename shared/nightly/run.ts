@@ -13,10 +13,10 @@ import { PROFILE_FORMAT } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import type { RosterOutcome, RosterRow } from '#shared/advisors/roster.ts';
 import { settleRoster } from '#shared/store/roster-store.ts';
-import { advisorDigestsOfNight, DIGEST_WEEK_NIGHTS, type AdvisorDigestSummary, type DigestRun } from '#shared/digests/advisor-digests.ts';
+import { advisorDigestsOfNight, DIGEST_WEEK_NIGHTS, type AdvisorDigestSummary, type DigestRun, type EarlierDigestNights } from '#shared/digests/advisor-digests.ts';
 import { exportPrefix, reportPrefix, reportsBucket, SUMMARY_FILE } from '#shared/store/buckets.ts';
 import { catalogBySku, keepCatalogOfNight, nightCatalog, readCatalog, readCycleHistory, writeCategoryAffinity, writeCycleHistory } from '#shared/store/catalog-store.ts';
-import { putRun, recentRuns } from '#shared/store/runs-store.ts';
+import { putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
 import { erasedAmong, erasedSince, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
 import { getProfiles, hourEmailsOf, type ProfileItem, type UnkeptProfile } from '#shared/store/profile-store.ts';
@@ -773,15 +773,17 @@ function withClvPredictionFailures(report: ClvRunReport, failures: number): ClvR
 }
 
 /** The digests of the nights completed from `digestDate` to the night before this one, newest first, as their summaries keep them. */
-async function digestRunsSince(context: NightContext, digestDate: string): Promise<(DigestRun | undefined)[]> {
-  const nights = await recentRuns<{ job: string; runDate: string; status?: string; advisorDigests?: DigestRun }>(
-    context.clients.documents,
-    tableNames(context.config).runs,
-    NIGHTLY_JOB,
-    addDays(context.runDate, -1),
-    { limit: DIGEST_WEEK_NIGHTS, attributes: ['status', 'advisorDigests.mode', 'advisorDigests.error'] },
-  );
-  return nights.filter((n) => n.runDate >= digestDate && n.status === 'completed').map((n) => n.advisorDigests);
+async function digestRunsSince(context: NightContext, digestDate: string): Promise<EarlierDigestNights> {
+  const { documents } = context.clients;
+  const table = tableNames(context.config).runs;
+  const nights = await recentRuns<{ job: string; runDate: string; status?: string; advisorDigests?: DigestRun }>(documents, table, NIGHTLY_JOB, addDays(context.runDate, -1), {
+    limit: DIGEST_WEEK_NIGHTS,
+    attributes: ['status', 'advisorDigests.mode', 'advisorDigests.error'],
+  });
+  // Any night on or before the digest day, whatever became of it: read only when none of the week ran the digests whole.
+  const digestDayDue = async () => (await recentRuns<RunKey>(documents, table, NIGHTLY_JOB, digestDate, { limit: 1, attributes: [] })).length > 0;
+  const completed = nights.filter((n) => n.runDate >= digestDate && n.status === 'completed').map((n) => n.advisorDigests);
+  return { nights: completed, digestDayDue: completed.some((n) => n?.mode === 'all') || (await digestDayDue()) };
 }
 
 /**

@@ -175,4 +175,32 @@ describe('a deferred advisor digest', () => {
     expect(tuesday.advisorDigests).toBeUndefined();
     expect(await emailsTo(aws, [sophie, fang])).toHaveLength(2);
   });
+
+  it('whose digest day\'s night failed, are sent whole by the next night of the week that completes, once', { timeout: 300_000 }, async () => {
+    const config = await scenarioConfig(aws, 'digest-day-failed');
+    const address = 'sophie@digest-day-failed.example.com';
+    const customers = 'customer_id,email,first_name,birthday,advisor_id,accepts_marketing\nvf1,vf1@example.com,Lin,1980-11-27,A01,true\n';
+    const orders = 'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status\no1,vf1,2026-10-01T10:00:00+08:00,S,P,c,1,60000.00,USD,paid\n';
+    const advisors = `advisor_id,name,email,locale,active\nA01,Sophie Martin,${address},en,true\n`;
+    // The Saturday before is a good night (no digest day); Sunday's customers file has a header only: the night is refused.
+    await uploadExport(aws, config, await exportDir({ 'customers.csv': customers, 'orders.csv': orders, 'advisors.csv': advisors }), '2026-11-21');
+    // The suite's first night, after the digest day of 15 November: no digest of that week was due.
+    const saturday = await runNightly({ clock: Date.now, runDate: '2026-11-21', runId: 'fail-sat0', config, clients: aws.clients });
+    expect(saturday.advisorDigests).toBeUndefined();
+    await uploadExport(aws, config, await exportDir({ 'customers.csv': 'customer_id,email\n', 'orders.csv': orders, 'advisors.csv': advisors }), SUNDAY);
+    await expect(runNightly({ clock: Date.now, runDate: SUNDAY, runId: 'fail-sun', config, clients: aws.clients })).rejects.toThrow();
+    expect(await emailsTo(aws, address)).toEqual([]);
+
+    // Monday completes: no night of the week ran the digests whole, so it runs them, under Sunday's key.
+    for (const date of [MONDAY, TUESDAY]) await uploadExport(aws, config, await exportDir({ 'customers.csv': customers, 'orders.csv': orders, 'advisors.csv': advisors }), date);
+    const monday = await runNightly({ clock: Date.now, runDate: MONDAY, runId: 'fail-mon', config, clients: aws.clients });
+    expect(monday.advisorDigests).toMatchObject({ runDate: MONDAY, digestDate: SUNDAY, week: '2026-W47', mode: 'all', totals: { sent: 1 } });
+    expect(await emailsTo(aws, address)).toHaveLength(1);
+    expect(await getLedgerEntry(aws.clients.documents, tableNames(config).sendLedger, advisorDigestLedgerKey('A01', SUNDAY))).toMatchObject({ status: 'sent', runId: 'fail-mon' });
+
+    // Tuesday: Monday ran them whole, nothing is pending.
+    const tuesday = await runNightly({ clock: Date.now, runDate: TUESDAY, runId: 'fail-tue', config, clients: aws.clients });
+    expect(tuesday.advisorDigests).toBeUndefined();
+    expect(await emailsTo(aws, address)).toHaveLength(1);
+  });
 });

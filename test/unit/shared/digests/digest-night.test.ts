@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DIGEST_WEEK_NIGHTS, digestNightOf, weekDigestsStopped } from '#shared/digests/advisor-digests.ts';
+import { DIGEST_WEEK_NIGHTS, digestNightOf, weekDigestsToRunWhole, type DigestRun } from '#shared/digests/advisor-digests.ts';
 import { addDays, daysBetweenDates, isoWeek, WEEKDAYS, weekdayOf } from '#shared/time.ts';
 
 describe('digestNightOf: which nights send which week\'s digests', () => {
@@ -38,17 +38,24 @@ describe('digestNightOf: which nights send which week\'s digests', () => {
   });
 });
 
-describe('weekDigestsStopped: a night after the digest day runs the week\'s digests whole again', () => {
-  it('when the last of the week\'s earlier nights that ran them whole stopped; not for a night that sent the deferred ones, nor one without digests', () => {
+describe('weekDigestsToRunWhole: a night after the digest day runs the week\'s digests whole again', () => {
+  const due = (nights: readonly (DigestRun | undefined)[]) => ({ nights, digestDayDue: true });
+  it('when none of the week\'s earlier nights ran them whole, or the last that did stopped; not once one ran them whole', () => {
     const stopped = { mode: 'all', error: 'Error: connect ECONNREFUSED' } as const;
-    expect(weekDigestsStopped([stopped])).toBe(true);
+    expect(weekDigestsToRunWhole(due([stopped]))).toBe(true);
     // Newest first: a later night without digests, or sending the deferred ones, leaves the stop standing.
-    expect(weekDigestsStopped([undefined, { mode: 'pending' }, stopped])).toBe(true);
+    expect(weekDigestsToRunWhole(due([undefined, { mode: 'pending' }, stopped]))).toBe(true);
     // A night that ran them whole again since.
-    expect(weekDigestsStopped([{ mode: 'all' }, stopped])).toBe(false);
-    expect(weekDigestsStopped([{ mode: 'all' }])).toBe(false);
-    // No advisors on the digest day, or no night of the week stored.
-    expect(weekDigestsStopped([undefined])).toBe(false);
-    expect(weekDigestsStopped([])).toBe(false);
+    expect(weekDigestsToRunWhole(due([{ mode: 'all' }, stopped]))).toBe(false);
+    expect(weekDigestsToRunWhole(due([{ mode: 'all' }]))).toBe(false);
+    // No completed night of the week ran them whole (the digest day's night failed, or had no advisor): as if stopped.
+    expect(weekDigestsToRunWhole(due([undefined]))).toBe(true);
+    expect(weekDigestsToRunWhole(due([]))).toBe(true);
+    expect(weekDigestsToRunWhole(due([{ mode: 'pending' }, undefined]))).toBe(true);
+  });
+
+  it('not on the first nights of a suite that was not running on the digest day: no digests were due that week', () => {
+    expect(weekDigestsToRunWhole({ nights: [], digestDayDue: false })).toBe(false);
+    expect(weekDigestsToRunWhole({ nights: [undefined], digestDayDue: false })).toBe(false);
   });
 });
