@@ -23,6 +23,12 @@ export interface StoredBookPairs {
   /** The pairs this week was compared with (kept, so a rerun of the week compares the same). */
   before: BookPairs;
   now: BookPairs;
+  /**
+   * The week's handovers that a digest carried but did not send (deferred: SES throttled, paused),
+   * and no later night of the week sent: customerId → the advisor before. Next week's baseline keeps
+   * that advisor, so the handover is still one and next week's digest introduces the client.
+   */
+  unintroduced?: BookPairs;
 }
 
 export interface Handover {
@@ -31,10 +37,17 @@ export interface Handover {
   to: string;
 }
 
-/** The pairs `week` is compared with: last week's, or (a rerun of the week) the same baseline as before; none on a first week. */
+/**
+ * The pairs `week` is compared with: last week's (with the advisor before for the handovers no
+ * digest introduced), or (a rerun of the week) the same baseline as before; none on a first week.
+ */
 export function baselineFor(stored: StoredBookPairs | undefined, week: string): BookPairs | undefined {
   if (stored === undefined) return undefined;
-  return stored.week === week ? stored.before : stored.now;
+  if (stored.week === week) return stored.before;
+  if (stored.unintroduced === undefined) return stored.now;
+  const baseline = dictionaryFrom(Object.entries(stored.now)); // keyed by customer ids: free text from the export
+  for (const [customerId, from] of Object.entries(stored.unintroduced)) baseline[customerId] = from;
+  return baseline;
 }
 
 /**
@@ -43,14 +56,27 @@ export function baselineFor(stored: StoredBookPairs | undefined, week: string): 
  * rerun, a corrected export's night) keeps the pairs the week's digests were made with: a handover
  * seen only since is not introduced by a digest already sent, so it must still be one against next
  * week's baseline. Two exceptions take tonight's advisor: the handovers `introducedNow` (shown in a
- * digest this run sent) and clients the week had never seen (no handover to miss).
+ * digest this run sent) and clients the week had never seen (no handover to miss). The handovers
+ * `deferredNow` (carried by a digest this run deferred) are kept as not introduced until a run of
+ * the week introduces them (a night sending the deferred digests: its `pairs` are the week's own).
  */
-export function pairsToKeep(stored: StoredBookPairs | undefined, week: string, pairs: BookPairs, introducedNow: readonly Handover[]): StoredBookPairs {
-  if (stored === undefined || stored.week !== week) return { week, before: baselineFor(stored, week) ?? pairs, now: pairs };
+export function pairsToKeep(stored: StoredBookPairs | undefined, week: string, pairs: BookPairs, introducedNow: readonly Handover[], deferredNow: readonly Handover[] = []): StoredBookPairs {
+  if (stored === undefined || stored.week !== week) return { week, before: baselineFor(stored, week) ?? pairs, now: pairs, ...unintroducedAfter(undefined, introducedNow, deferredNow) };
   const now = dictionaryFrom(Object.entries(stored.now)); // keyed by customer ids: free text from the export
   for (const [customerId, advisorId] of Object.entries(pairs)) if (!Object.hasOwn(stored.now, customerId) && !Object.hasOwn(stored.before, customerId)) now[customerId] = advisorId;
   for (const handover of introducedNow) now[handover.customerId] = handover.to;
-  return { week, before: stored.before, now };
+  return { week, before: stored.before, now, ...unintroducedAfter(stored.unintroduced, introducedNow, deferredNow) };
+}
+
+/**
+ * The week's handovers not introduced after a run: those kept, and those whose digest this run
+ * deferred (`deferredNow`), less those a digest of this run introduced. Absent when none.
+ */
+function unintroducedAfter(kept: BookPairs | undefined, introducedNow: readonly Handover[], deferredNow: readonly Handover[]): Pick<StoredBookPairs, 'unintroduced'> {
+  const unintroduced = dictionaryFrom(Object.entries(kept ?? {}));
+  for (const handover of deferredNow) unintroduced[handover.customerId] = handover.from;
+  for (const handover of introducedNow) delete unintroduced[handover.customerId];
+  return Object.keys(unintroduced).length === 0 ? {} : { unintroduced };
 }
 
 /** Clients whose advisor changed from one advisor to another; a first assignment is no handover. */

@@ -405,6 +405,8 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   const books: NonNullable<AdvisorDigestSummary['books']> = [];
   // The handovers shown in a digest this run sent: their new advisor is the pair next week compares with.
   const introducedNow: Handover[] = [];
+  // The handovers carried by a digest this run deferred: still to be introduced (next week, if no night of this one sends it).
+  const deferredNow: Handover[] = [];
   for (const [advisorId, advisor] of advisors) {
     const indexed = await queryAdvisorClientsFrom(clients.documents, tables.profiles, advisorId, potentialThreshold);
     // A forget under way (its profiles go last) or a profile a night wrote back after one: in no book, no introduction.
@@ -510,6 +512,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
       result.reason = outcome.reason;
     }
     if (result.outcome === 'deferred') {
+      deferredNow.push(...handovers.filter((h) => h.to === advisorId && book.introductions.some((row) => row.customerId === h.customerId)));
       const retry = options.lastNight === true ? 'none: the digest week ends tonight' : `the nights until ${addDays(digestDate, DIGEST_WEEK_NIGHTS - 1)}`;
       log.warn('advisor digest deferred: nothing went out', { alert: NIGHTLY_ALERTS.advisorDigestNotSent.alert, advisorId, week, reason: result.reason, retry });
     } else {
@@ -521,8 +524,10 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   if (unsent.size > 0) log.error('advisor digests not sent this week', { alert: NIGHTLY_ALERTS.advisorDigestNotSent.alert, week, advisorIds: [...unsent].sort() });
 
   const unconfigured = [...new Set(Object.values(pairs))].filter((id) => !known.has(id)).sort();
-  // The baseline of the next week (a dry run changes nothing; nor does a night sending deferred digests: the digest day's pairs stay the week's).
-  if (!dryRun && pendingAdvisors === undefined) await writeBookPairs(clients.s3, config, pairsToKeep(storedPairs, week, pairs, introducedNow));
+  // The baseline of the next week (a dry run changes nothing). A night sending deferred digests keeps the digest day's
+  // pairs as the week's, and writes only when one of its digests introduced a handover the week had not introduced.
+  const pairsWritten = pendingAdvisors === undefined || (storedPairs?.week === week && introducedNow.length > 0);
+  if (!dryRun && pairsWritten) await writeBookPairs(clients.s3, config, pairsToKeep(storedPairs, week, weekPairs, introducedNow, deferredNow));
   // Info, not a warning: the summary carries the figure, and a brand may well give books to only some advisors.
   if (unconfigured.length > 0) log.info('advisors on profiles but neither in the roster nor the config: no digest for them', { count: unconfigured.length });
 

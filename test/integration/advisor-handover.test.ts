@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import type { SendEmailCommand } from '@aws-sdk/client-sesv2';
+import type { AwsClients } from '#shared/aws/clients.ts';
 import { introductionKey, introductionTask } from '#shared/advisors/handover.ts';
 import { newTask, answerTask } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
-import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
+import { advisorDigestsOfNight, sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { campaignRunFailure } from '#shared/sender/run.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
 import { createTask, deleteTasks, getTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
+import { addDays } from '#shared/time.ts';
 import { staticKeys } from '#shared/unsubscribe/keys.ts';
 import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-links.ts';
 import { signTaskToken } from '#shared/unsubscribe/task-token.ts';
@@ -440,5 +443,55 @@ describe('handover: introductions whose request SES refuses (not the recipient: 
     const next = await runCampaignHour(aws, config, atTen + HOUR, 'bad-request-2');
     expect(next.stopped).toBeUndefined();
     expect(await emailsTo(aws, ids.map((id) => `${id}@example.com`))).toHaveLength(3);
+  });
+});
+
+describe('handover: a handover whose new advisor\'s digest stays deferred all its week', () => {
+  it('is introduced by the next week\'s digest', { timeout: 240_000 }, async () => {
+    const zone = 'Asia/Shanghai';
+    const fang = 'fang@handover-deferred-week.example.com';
+    const config = await advisorsConfig(aws, 'handover-deferred-week', { timeZone: zone });
+    await writeRoster(aws.clients.s3, config, {
+      runDate: '2026-11-15',
+      advisors: [
+        { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@handover-deferred-week.example.com', locale: 'en', active: true },
+        { advisorId: 'A02', name: 'Fang Li', email: fang, locale: 'en', active: true },
+      ],
+    });
+    const client = (advisorId: string) =>
+      profileItem('hdw-c', { tier: 'VIC', stage: 'active', advisorId, spend12mMinor: 7_000_000, birthday: '03-14', lastOrderAt: '2026-11-01T02:00:00.000Z', firstOrderAt: '2025-02-01T02:00:00.000Z', orderCount: 8, email: 'hdw-c@example.com', timeZone: zone });
+    // A02 has a client of their own with a birthday each week: they always have a digest.
+    const own = (birthday: string) => profileItem('hdw-own', { tier: 'VIC', stage: 'active', advisorId: 'A02', spend12mMinor: 6_000_000, birthday, lastOrderAt: '2026-11-01T02:00:00.000Z', firstOrderAt: '2025-02-01T02:00:00.000Z', orderCount: 8, timeZone: zone });
+    const throttledForFang = {
+      send: (command: SendEmailCommand) =>
+        command.input.Destination?.ToAddresses?.includes(fang)
+          ? Promise.reject(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' }))
+          : aws.clients.ses.send(command),
+    } as unknown as AwsClients['ses'];
+    const throttled = createSesMailer(throttledForFang, { maxSendRate: 50, baseDelayMs: 1, maxAttempts: 2 });
+    const night = (runDate: string, mailer?: ReturnType<typeof createSesMailer>) =>
+      advisorDigestsOfNight({ at: Date.parse(`${addDays(runDate, 1)}T00:00:00+08:00`) + 2.5 * HOUR, runDate, runId: `hdw-${runDate}`, config, clients: aws.clients, unsubscribeSecret: UNSUBSCRIBE_SECRET, ...(mailer ? { mailer } : {}) });
+
+    // Week 47: the client is A01's.
+    await seedProfiles(aws, config, [client('A01'), own('11-17')]);
+    await night('2026-11-15');
+    const fangBefore = (await emailsTo(aws, fang)).length;
+
+    // Handed to A02; A02's week-48 digest (carrying the introduction) throttled on the digest day and the 6 nights after.
+    await seedProfiles(aws, config, [client('A02'), own('11-24')]);
+    const sunday = (await night('2026-11-22', throttled)).advisorDigests;
+    expect(sunday?.handovers).toBe(1);
+    expect(sunday?.advisors.find((a) => a.advisorId === 'A02')).toMatchObject({ outcome: 'deferred', introductions: 1 });
+    for (let d = 1; d <= 6; d++) await night(addDays('2026-11-22', d), throttled);
+    expect(await emailsTo(aws, fang)).toHaveLength(fangBefore);
+
+    // Week 49: SES works again; no digest ever showed A02 the handover, so this one does, with its task.
+    await seedProfiles(aws, config, [client('A02'), own('12-01')]);
+    const next = (await night('2026-11-29')).advisorDigests;
+    expect(next?.handovers).toBe(1);
+    expect(next?.advisors.find((a) => a.advisorId === 'A02')).toMatchObject({ outcome: 'sent', introductions: 1, introductionTasks: 1 });
+    // Introduced: week 50 sees no handover any more.
+    const after = (await night('2026-12-06')).advisorDigests;
+    expect(after?.handovers).toBe(0);
   });
 });

@@ -39,6 +39,20 @@ describe('handovers', () => {
     expect(handoversBetween(baselineFor(kept, '2026-W49') ?? {}, tonight)).toEqual([{ customerId: 'c2', from: 'A01', to: 'A03' }]);
   });
 
+  it('keep a handover whose digest was deferred as not introduced, until a run of the week introduces it', () => {
+    const last = { week: '2026-W47', before: { c1: 'A01' }, now: { c1: 'A01', c2: 'A01' } };
+    const tonight = { c1: 'A02', c2: 'A03' };
+    // The digest day: A02's digest (c1's introduction) deferred, A03's (c2's) sent.
+    const digestDay = pairsToKeep(last, '2026-W48', tonight, [{ customerId: 'c2', from: 'A01', to: 'A03' }], [{ customerId: 'c1', from: 'A01', to: 'A02' }]);
+    expect(digestDay).toEqual({ week: '2026-W48', before: { c1: 'A01', c2: 'A01' }, now: tonight, unintroduced: { c1: 'A01' } });
+    // Never sent that week: next week still compares c1 with A01, and only c1 is a handover.
+    expect(handoversBetween(baselineFor(digestDay, '2026-W49') ?? {}, tonight)).toEqual([{ customerId: 'c1', from: 'A01', to: 'A02' }]);
+    // A night of the week sends A02's digest: introduced, nothing left for next week.
+    const sentLater = pairsToKeep(digestDay, '2026-W48', digestDay.now, [{ customerId: 'c1', from: 'A01', to: 'A02' }]);
+    expect(sentLater).toEqual({ week: '2026-W48', before: digestDay.before, now: tonight });
+    expect(handoversBetween(baselineFor(sentLater, '2026-W49') ?? {}, tonight)).toEqual([]);
+  });
+
   it('take customer ids named like Object.prototype members as any other', () => {
     // Customer ids are free text from the export; the pairs are stored as JSON and read back.
     const tonight = Object.fromEntries(PROTOTYPE_NAMES.map((id) => [id, 'A02']));
