@@ -12,7 +12,7 @@ import { unsubscribeUrl } from '#shared/unsubscribe/token.ts';
 import { isClientSuppressed } from '#shared/store/suppression-store.ts';
 import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { readBookPairs, readRoster, writeBookPairs } from '#shared/store/roster-store.ts';
-import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReasonKind, type BookRow } from '#shared/advisors/book.ts';
+import { buildAdvisorBook, recentRunDates, type AdvisorBook, type BookReason, type BookReasonKind, type BookRow } from '#shared/advisors/book.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, type LedgerTable } from '#shared/delivery/deliver.ts';
@@ -32,7 +32,7 @@ import { templateLocale, type TemplateLocale } from '#shared/templates/locale.ts
 import { runClock } from '#shared/tiering/profile.ts';
 import { tierThresholdsMinor } from '#shared/tiering/tiers.ts';
 import { NIGHTLY_ALERTS } from '#shared/alerts.ts';
-import { addDays, isoWeek, MS_PER_DAY, WEEKDAYS, weekdayOf, type Weekday } from '#shared/time.ts';
+import { addDays, birthdayIn, birthdayMonth, isoWeek, MS_PER_DAY, WEEKDAYS, weekdayOf, type Weekday } from '#shared/time.ts';
 
 /**
  * The advisors' weekly digests: for each active advisor with an email (the roster's, and those of
@@ -85,8 +85,11 @@ export interface AdvisorDigestResult {
   reason?: string;
 }
 
-/** A row as a dry run shows it: no name, no address. */
-export type BookRowPreview = Omit<BookRow, 'firstName' | 'lastName' | 'email'>;
+/** A handover reason as a dry run shows it: without the previous advisor's name, the birthday without its year. */
+export type HandoverReasonPreview = Omit<Extract<BookReason, { kind: 'handover' }>, 'fromName'>;
+
+/** A row as a dry run shows it: no name, no address, no year of birth (the month and day are what the digest shows). */
+export type BookRowPreview = Omit<BookRow, 'firstName' | 'lastName' | 'email' | 'reasons'> & { reasons: (Exclude<BookReason, { kind: 'handover' }> | HandoverReasonPreview)[] };
 
 export interface AdvisorDigestSummary {
   runDate: string;
@@ -368,8 +371,22 @@ function boughtAfterTasks(followThrough: AdvisorFollowThrough | undefined, advis
 }
 
 function preview(row: BookRow): BookRowPreview {
-  const { firstName: _name, lastName: _family, email: _address, ...rest } = row;
-  return rest;
+  const { firstName: _name, lastName: _family, email: _address, reasons, ...rest } = row;
+  return { ...rest, reasons: reasons.map((reason) => (reason.kind === 'handover' ? previewHandover(reason) : reason)) };
+}
+
+function previewHandover(reason: Extract<BookReason, { kind: 'handover' }>): HandoverReasonPreview {
+  const { fromName: _name, birthday, ...rest } = reason;
+  const withoutYear = birthday === undefined ? undefined : birthdayWithoutYear(birthday);
+  return { ...rest, ...(withoutYear === undefined ? {} : { birthday: withoutYear }) };
+}
+
+/** A birthday as MM-DD, or --MM for a month-only one (the forms book.ts reads); undefined for anything else. */
+function birthdayWithoutYear(birthday: string): string | undefined {
+  const month = birthdayMonth(birthday);
+  if (month !== undefined) return `--${String(month).padStart(2, '0')}`;
+  // 2000 is a leap year: Feb 29 stays Feb 29.
+  return birthdayIn(birthday, 2000)?.slice(5);
 }
 
 export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise<AdvisorDigestSummary> {

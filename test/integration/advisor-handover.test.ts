@@ -495,3 +495,27 @@ describe('handover: a handover whose new advisor\'s digest stays deferred all it
     expect(after?.handovers).toBe(0);
   });
 });
+
+describe('handover: a dry run of the digests', () => {
+  it('shows the handover without the previous advisor\'s name and the client\'s birthday without its year', { timeout: 120_000 }, async () => {
+    const zone = 'Asia/Shanghai';
+    const config = await advisorsConfig(aws, 'handover-dry-run', { timeZone: zone });
+    await writeRoster(aws.clients.s3, config, {
+      runDate: '2026-11-15',
+      advisors: [
+        { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@handover-dry-run.example.com', locale: 'en', active: true },
+        { advisorId: 'A02', name: 'Fang Li', email: 'fang@handover-dry-run.example.com', locale: 'en', active: true },
+      ],
+    });
+    const client = (advisorId: string) =>
+      profileItem('hdr-c', { tier: 'VIC', stage: 'active', advisorId, firstName: 'Lin', lastName: 'Wei', spend12mMinor: 7_000_000, birthday: '1980-03-14', lastOrderAt: '2026-11-01T02:00:00.000Z', firstOrderAt: '2025-02-01T02:00:00.000Z', orderCount: 8, email: 'hdr-c@example.com', timeZone: zone });
+    await seedProfiles(aws, config, [client('A01')]);
+    await sendAdvisorDigests({ runDate: '2026-11-15', runId: 'hdr-w47', at: Date.parse('2026-11-16T02:30:00+08:00'), config, clients: aws.clients });
+    await seedProfiles(aws, config, [client('A02')]);
+    const dry = await sendAdvisorDigests({ runDate: '2026-11-22', runId: 'hdr-dry', dryRun: true, at: Date.parse('2026-11-23T02:30:00+08:00'), config, clients: aws.clients });
+    const printed = JSON.stringify(dry.books);
+    expect(printed).not.toMatch(/Sophie|Martin|Lin|Wei|1980|@/);
+    const [row] = dry.books?.find((book) => book.advisorId === 'A02')?.rows ?? [];
+    expect(row?.reasons[0]).toMatchObject({ kind: 'handover', from: 'A01', birthday: '03-14' });
+  });
+});
