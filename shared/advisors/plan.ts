@@ -1,12 +1,12 @@
 import type { Config } from '#shared/config.ts';
 import type { AdvisorRecord, Tier } from '#shared/model.ts';
-import { isActiveAdvisor } from './roster.ts';
+import { holdsBook } from './roster.ts';
 
 /**
  * The book planner behind `clientele advisors plan`: a proposal of an advisor for every book client
- * (VIC, Core, rising Potential: book.ts isBookClient) who has no active advisor, for the brand to
+ * (VIC, Core, rising Potential: book.ts isBookClient) who has no advisor holding a book (roster.ts holdsBook), for the brand to
  * review and load into its platform. The platform owns `advisor_id`: nothing here changes a
- * profile, and a client with an active advisor keeps them (their pair counts towards the book).
+ * profile, and a client whose advisor holds a book keeps them (their pair counts towards the book).
  * Pure and deterministic: the same clients and roster, in any order, give the same plan.
  *
  * Clients are placed most valuable first, each with the advisor that
@@ -33,7 +33,7 @@ export interface PlanClient {
 export interface PlanInput {
   /** Book clients only. */
   clients: readonly PlanClient[];
-  /** Every advisor known (roster and config): only active ones take clients. */
+  /** Every advisor known (roster and config): only those who hold a book take clients. */
   advisors: ReadonlyMap<string, AdvisorRecord>;
   bookSize: Config['advisors']['bookSize'];
 }
@@ -70,15 +70,17 @@ function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Why a client needs an advisor: none, one who left, one the roster does not know. */
+/** Why a client needs an advisor: none, one who left, one without an email, one the roster does not know. */
 function placementCause(client: PlanClient, advisors: ReadonlyMap<string, AdvisorRecord>): string {
   if (client.advisorId === undefined) return 'no advisor';
-  return advisors.has(client.advisorId) ? `advisor ${client.advisorId} inactive` : `advisor ${client.advisorId} not in the roster`;
+  const advisor = advisors.get(client.advisorId);
+  if (advisor === undefined) return `advisor ${client.advisorId} not in the roster`;
+  return advisor.active ? `advisor ${client.advisorId} has no email` : `advisor ${client.advisorId} inactive`;
 }
 
 export function planBooks(input: PlanInput): BookPlan {
   const { min, max } = input.bookSize;
-  const active = [...input.advisors.values()].filter(isActiveAdvisor).sort((a, b) => compareIds(a.advisorId, b.advisorId));
+  const active = [...input.advisors.values()].filter(holdsBook).sort((a, b) => compareIds(a.advisorId, b.advisorId));
   const loads = new Map(active.map((a) => [a.advisorId, { advisorId: a.advisorId, kept: 0, proposed: 0 }]));
   const unassigned: PlanClient[] = [];
   for (const client of input.clients) {

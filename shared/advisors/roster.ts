@@ -158,6 +158,16 @@ export function isActiveAdvisor(advisor: AdvisorRecord | undefined): advisor is 
   return advisor !== undefined && advisor.active && advisor.name !== undefined && advisor.email !== undefined;
 }
 
+/**
+ * An advisor who holds a book: active and reachable (an email for their digest). One definition for
+ * the digests (who gets one), the report's clients needing a new advisor (those of anyone else the
+ * roster knows) and the planner (whose clients keep their advisor). A name is not needed for that:
+ * without one, their clients' notes go from the client care team (isActiveAdvisor).
+ */
+export function holdsBook(advisor: AdvisorRecord | undefined): advisor is AdvisorRecord & { email: string } {
+  return advisor !== undefined && advisor.active && advisor.email !== undefined;
+}
+
 /** How many advisors a roster names, and how many of them are active. */
 export function counts(advisors: readonly AdvisorRecord[]): { advisors: number; active: number } {
   return { advisors: advisors.length, active: advisors.filter(isActiveAdvisor).length };

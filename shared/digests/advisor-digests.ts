@@ -1,5 +1,5 @@
 import { addTallies, FOLLOW_THROUGH_DAYS, NO_STORE, tallyTasks, type AdvisorFollowThrough, type TaskTally } from '#shared/advisors/follow-through.ts';
-import { isActiveAdvisor, knownAdvisors } from '#shared/advisors/roster.ts';
+import { holdsBook, isActiveAdvisor, knownAdvisors } from '#shared/advisors/roster.ts';
 import { emptyDictionary } from '#shared/dictionary.ts';
 import { createTask, getTask, tasksOfAdvisor, tasksOfClient } from '#shared/store/task-store.ts';
 import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, pairsToKeep, unreachableBecause, type Handover, type HandoverHistory } from '#shared/advisors/handover.ts';
@@ -179,10 +179,10 @@ export function digestNightOf(runDate: string, digestWeekday: Weekday): DigestNi
   return { digestDate, week: isoWeek(digestDate), send: after === 0 ? 'all' : 'pending', lastNight: after === DIGEST_WEEK_NIGHTS - 1 };
 }
 
-/** The advisors who get a digest, by id: active (left or on leave: no digest) and with an address to mail. */
+/** The advisors who get a digest, by id: those who hold a book (roster.ts holdsBook: active, with an address to mail). */
 export function digestAdvisors(known: ReadonlyMap<string, AdvisorRecord>): [string, AdvisorRecord & { email: string }][] {
   return [...known]
-    .filter((entry): entry is [string, AdvisorRecord & { email: string }] => entry[1].active && entry[1].email !== undefined)
+    .filter((entry): entry is [string, AdvisorRecord & { email: string }] => holdsBook(entry[1]))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 

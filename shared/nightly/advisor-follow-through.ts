@@ -7,7 +7,7 @@ import {
   type AdvisorFollowThrough,
   type TaskFollowUps,
 } from '#shared/advisors/follow-through.ts';
-import { knownAdvisors } from '#shared/advisors/roster.ts';
+import { holdsBook, knownAdvisors } from '#shared/advisors/roster.ts';
 import { INTRODUCTION_CAMPAIGN } from '#shared/advisors/tasks.ts';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { FOLLOW_UP_PERIOD_DAYS, type Config } from '#shared/config.ts';
@@ -83,11 +83,11 @@ export async function nightFollowThrough(options: {
   const known = knownAdvisors(await readRoster(clients.s3, config), config);
   const tasks = await allTasks(clients.documents, tables.advisorTasks);
   if (known.size === 0 && tasks.length === 0) return undefined;
-  // Book clients of advisors who left: the byAdvisor index from the Potential threshold up holds every book client.
+  // Book clients of advisors who left (or hold no book: roster.ts holdsBook): the byAdvisor index from the Potential threshold up holds every book client.
   const potential = tierThresholdsMinor(config).potential;
   const orphans: { customerId: string; advisorId: string }[] = [];
   for (const advisor of known.values()) {
-    if (advisor.active) continue;
+    if (holdsBook(advisor)) continue;
     for (const profile of await queryAdvisorClientsFrom(clients.documents, tables.profiles, advisor.advisorId, potential)) {
       if (isBookClient(profile)) orphans.push({ customerId: profile.customerId, advisorId: advisor.advisorId });
     }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { languageOf, planBooks, type PlanClient, type PlanInput } from '#shared/advisors/plan.ts';
+import { digestAdvisors } from '#shared/digests/advisor-digests.ts';
 import type { AdvisorRecord } from '#shared/model.ts';
 
 /** Issue 16 point 4: `clientele advisors plan`, the pure planner. */
@@ -45,6 +46,20 @@ describe('planBooks', () => {
       { advisorId: 'ZH1', kept: 0, proposed: 1 },
     ]);
     expect(plan.unplaced).toEqual([]);
+  });
+
+  it('keeps the book of an advisor the digests mail (active, with an email) though the roster gave no name; moves one without an email', () => {
+    const { name: _name, ...nameless } = advisor('A01', { locale: 'en' });
+    const { email: _email, ...unreachable } = advisor('A03', { locale: 'en' });
+    const advisors = roster(nameless, advisor('A02', { locale: 'en' }), unreachable);
+    expect(digestAdvisors(advisors).map(([id]) => id)).toEqual(['A01', 'A02']);
+    const clients = [...Array.from({ length: 3 }, (_, i) => client(`c${i}`, { tier: 'VIC', locale: 'en', advisorId: 'A01', rankValueMinor: 1_000 - i })), client('u', { locale: 'en', advisorId: 'A03' })];
+    const plan = planBooks({ clients, advisors, bookSize: { min: 30, max: 50 } });
+    expect(plan.proposals).toEqual([{ customerId: 'u', advisorId: 'A02', reason: 'advisor A03 has no email; same language (en); book 1 of 30-50' }]);
+    expect(plan.books).toEqual([
+      { advisorId: 'A01', kept: 3, proposed: 0 },
+      { advisorId: 'A02', kept: 0, proposed: 1 },
+    ]);
   });
 
   it('never fills a book past max: a language match with no room gives way, and with no room anywhere the client is unplaced', () => {
