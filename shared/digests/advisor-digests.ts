@@ -413,7 +413,11 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   const week = isoWeek(digestDate);
   const pairs = await scanAdvisorPairs(clients.documents, tables.profiles);
   const storedPairs = await readBookPairs(clients.s3, config);
-  const baseline = baselineFor(storedPairs, week);
+  // A run for a digest week older than the stored pairs' (`run advisor-digests --date` of a past week): that week's
+  // baseline is gone and the stored pairs are a later week's, so it shows no handover and leaves the pairs alone.
+  // ISO weeks as YYYY-Www compare as text.
+  const olderWeek = storedPairs !== undefined && week < storedPairs.week;
+  const baseline = olderWeek ? undefined : baselineFor(storedPairs, week);
   // A night sending the deferred digests introduces the handovers the digest day saw, as the others' digests did
   // (later ones are next week's): the pairs stored that day, when they are this week's.
   const weekPairs = pendingAdvisors !== undefined && storedPairs?.week === week ? storedPairs.now : pairs;
@@ -543,7 +547,7 @@ export async function sendAdvisorDigests(options: AdvisorDigestOptions): Promise
   const unconfigured = [...new Set(Object.values(pairs))].filter((id) => !known.has(id)).sort();
   // The baseline of the next week (a dry run changes nothing). A night sending deferred digests keeps the digest day's
   // pairs as the week's, and writes only when one of its digests introduced a handover the week had not introduced.
-  const pairsWritten = pendingAdvisors === undefined || (storedPairs?.week === week && introducedNow.length > 0);
+  const pairsWritten = !olderWeek && (pendingAdvisors === undefined || (storedPairs?.week === week && introducedNow.length > 0));
   if (!dryRun && pairsWritten) await writeBookPairs(clients.s3, config, pairsToKeep(storedPairs, week, weekPairs, introducedNow, deferredNow));
   // Info, not a warning: the summary carries the figure, and a brand may well give books to only some advisors.
   if (unconfigured.length > 0) log.info('advisors on profiles but neither in the roster nor the config: no digest for them', { count: unconfigured.length });

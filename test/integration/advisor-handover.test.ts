@@ -5,7 +5,7 @@ import { introductionKey, introductionTask } from '#shared/advisors/handover.ts'
 import { newTask, answerTask } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
-import { advisorDigestsOfNight, sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
+import { advisorDigestsOfNight, digestNightOf, sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { campaignRunFailure } from '#shared/sender/run.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
@@ -517,5 +517,40 @@ describe('handover: a dry run of the digests', () => {
     expect(printed).not.toMatch(/Sophie|Martin|Lin|Wei|1980|@/);
     const [row] = dry.books?.find((book) => book.advisorId === 'A02')?.rows ?? [];
     expect(row?.reasons[0]).toMatchObject({ kind: 'handover', from: 'A01', birthday: '03-14' });
+  });
+});
+
+describe('handover: `run advisor-digests --date` of an older week', () => {
+  it('leaves the current week\'s pairs alone: next week\'s digest still introduces the client handed over since', { timeout: 240_000 }, async () => {
+    const zone = 'Asia/Shanghai';
+    const config = await advisorsConfig(aws, 'handover-older-week', { timeZone: zone });
+    await writeRoster(aws.clients.s3, config, {
+      runDate: '2026-11-01',
+      advisors: [
+        { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@handover-older-week.example.com', locale: 'en', active: true },
+        { advisorId: 'A02', name: 'Fang Li', email: 'fang@handover-older-week.example.com', locale: 'en', active: true },
+      ],
+    });
+    const client = (advisorId: string) =>
+      profileItem('how-c', { tier: 'VIC', stage: 'active', advisorId, spend12mMinor: 7_000_000, birthday: '03-14', lastOrderAt: '2026-11-01T02:00:00.000Z', firstOrderAt: '2025-02-01T02:00:00.000Z', orderCount: 8, email: 'how-c@example.com', timeZone: zone });
+    // A02 has a client of their own with a birthday each week: a digest every week.
+    const own = (birthday: string) => profileItem('how-own', { tier: 'VIC', stage: 'active', advisorId: 'A02', spend12mMinor: 6_000_000, birthday, lastOrderAt: '2026-11-01T02:00:00.000Z', firstOrderAt: '2025-02-01T02:00:00.000Z', orderCount: 8, timeZone: zone });
+    const clockOf = (runDate: string) => Date.parse(`${addDays(runDate, 1)}T02:30:00+08:00`);
+    const night = (runDate: string) => advisorDigestsOfNight({ at: clockOf(runDate), runDate, runId: `how-${runDate}`, config, clients: aws.clients, unsubscribeSecret: UNSUBSCRIBE_SECRET });
+    for (const sunday of ['2026-11-08', '2026-11-15', '2026-11-22']) {
+      await seedProfiles(aws, config, [client('A01'), own(addDays(sunday, 2).slice(5))]);
+      await night(sunday);
+    }
+    // Monday night: handed to A02. Wednesday: the operator's `clientele run advisor-digests --date 2026-11-10` (week 45's, all sent).
+    await seedProfiles(aws, config, [client('A02')]);
+    const date = '2026-11-10';
+    const cli = await sendAdvisorDigests({ runDate: date, digestDate: digestNightOf(date, config.reports.advisorDigestWeekday).digestDate, runId: 'how-cli', at: Date.parse('2026-11-25T10:00:00+08:00'), config, clients: aws.clients, unsubscribeSecret: UNSUBSCRIBE_SECRET });
+    expect(cli.totals.sent).toBe(0);
+    expect(cli.handovers).toBe(0);
+
+    await seedProfiles(aws, config, [client('A02'), own('12-01')]);
+    const next = (await night('2026-11-29')).advisorDigests;
+    expect(next?.handovers).toBe(1);
+    expect(next?.advisors.find((a) => a.advisorId === 'A02')).toMatchObject({ outcome: 'sent', introductions: 1 });
   });
 });
