@@ -19,6 +19,7 @@ import {
   sendingTask,
   taskEmailLedgerKey,
   taskVerdict,
+  unsentTask,
   type AdvisorTask,
   type EmailedBecause,
 } from '#shared/advisors/tasks.ts';
@@ -265,6 +266,46 @@ export async function settledWithoutAdvisor(run: TaskGateRun, profile: ClientPro
   if (run.config.campaigns.campaigns.find((c) => c.id === occasion.campaignId)?.personal !== true) return undefined;
   const settled = settledTask(await tasksOfOccasion(run, occasion));
   return settled === undefined ? undefined : decisionOf(run, profile, settled);
+}
+
+/** How an occasion ended without its advisor's task: its note went without it, or it can no longer go (the reason: no-consent, suppressed, expired). */
+export type EndedWithoutTask = { emailed: true } | { unsent: string };
+
+/**
+ * Closes the occasion's unsettled tasks (open, snoozed, send asked, taken) once the occasion ended
+ * without them: the note went without the task (from the client care team: the advisor left, or
+ * the client no longer qualifies for a personal note) → 'emailed'; or it can no longer go (a final
+ * decision, or the window closed) → 'unsent' with the reason. A link then finds the task closed
+ * (409), never "recorded" after or instead of the note, and the follow-through counts it as
+ * settled. An answer given meanwhile (the write is conditional on the version read) is read
+ * again once; one that settled the task stands.
+ */
+export async function closeTasksOfOccasion(run: Pick<TaskGateRun, 'config' | 'clients' | 'at' | 'log'>, occasion: DueOccasion, end: EndedWithoutTask): Promise<void> {
+  // Only a personal campaign's occasions are ever given as tasks: the others need no read.
+  if (run.config.campaigns.campaigns.find((c) => c.id === occasion.campaignId)?.personal !== true) return;
+  const table = tableNames(run.config).advisorTasks;
+  for (const first of await tasksOfOccasion(run, occasion)) {
+    let task: AdvisorTask | undefined = first;
+    for (let attempt = 0; attempt < 2 && task !== undefined && isUnsettled(task); attempt++) {
+      const because = answeredBecause(task);
+      const closed = 'emailed' in end ? emailedTask(task, because, run.at) : unsentTask(task, because, end.unsent, run.at);
+      if ((await replaceTask(run.clients.documents, table, closed, task.version, run.config.sender.ledgerRetentionDays)) === 'replaced') {
+        run.log.info('advisor task closed: the occasion ended without it', { customerId: task.customerId, advisorId: task.advisorId, campaignId: task.campaignId, status: closed.status });
+        break;
+      }
+      task = await getTask(run.clients.documents, table, task);
+    }
+  }
+}
+
+function isUnsettled(task: AdvisorTask): boolean {
+  return task.status === 'open' || task.status === 'snoozed' || task.status === 'send-requested' || task.status === 'sending';
+}
+
+/** The advisor's part in a task closed without it: they had asked for the email, or left it to the wait. */
+function answeredBecause(task: AdvisorTask): EmailedBecause {
+  const verdict = taskVerdict(task, Number.POSITIVE_INFINITY, 0);
+  return verdict.action === 'send' && verdict.because === 'advisor-asked' ? 'advisor-asked' : 'no-answer';
 }
 
 function decisionOf(run: Pick<TaskGateRun, 'config' | 'at'>, profile: ClientProfile, task: AdvisorTask): GateDecision {

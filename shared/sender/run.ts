@@ -50,7 +50,7 @@ import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { SENDER_ALERTS } from '#shared/alerts.ts';
-import { recordTaskEmailed, settledWithoutAdvisor, takeTaskForSending, taskGate, type TaskGateRun } from './advisor-tasks.ts';
+import { closeTasksOfOccasion, recordTaskEmailed, settledWithoutAdvisor, takeTaskForSending, taskGate, type TaskGateRun } from './advisor-tasks.ts';
 import { composeClientEmail, noteAdvisor } from './compose.ts';
 import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupons.ts';
 import { emptyIntroductionCounts, sendIntroductions, type IntroductionCounts } from './introductions.ts';
@@ -857,8 +857,10 @@ async function recordExpired(run: CampaignRun, profile: ClientProfile, occasion:
     run.erasedWhileRunning.add(profile.customerId);
     return 'erased';
   }
-  if (written === 'claimed') counts.expired++;
-  else counts.alreadyClaimed++;
+  if (written === 'claimed') {
+    counts.expired++;
+    await closeTasksOfOccasion(run, occasion, { unsent: 'expired' });
+  } else counts.alreadyClaimed++;
   return undefined;
 }
 
@@ -972,6 +974,8 @@ async function settleDecided(
     }
     const status = await send(run, profile, occasions, withoutAdvisor);
     if (status === 'sent' && gate?.outcome === 'send') await recordTaskEmailed(run, gate.task, gate.because);
+    // The note went without a task (from the client care team): a task still open for it is closed, its links answer "closed".
+    else if (status === 'sent') for (const each of occasions) await closeTasksOfOccasion(run, each, { emailed: true });
     return status;
   } else await recordDecisions(run, profile, occasions, decision);
   return undefined;
@@ -1037,6 +1041,8 @@ async function recordDecisions(run: CampaignRun, profile: ClientProfile, occasio
     }
     if (written === 'already-claimed') counts.alreadyClaimed++;
     else counts[decision.outcome]++;
+    // A final decision that the note cannot go: the occasion's open task ends with it (unsent, with the reason).
+    if (written === 'claimed' && (decision.outcome === 'no-consent' || decision.outcome === 'suppressed')) await closeTasksOfOccasion(run, occasion, { unsent: decision.outcome });
   }
 }
 

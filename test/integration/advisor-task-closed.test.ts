@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { Config } from '#shared/config.ts';
+import { writeRoster } from '#shared/store/roster-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { tasksOfClient } from '#shared/store/task-store.ts';
+import { staticKeys } from '#shared/unsubscribe/keys.ts';
+import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-links.ts';
+import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
+import { seedProfiles } from '#test/support/emulator-data.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
+import { profileItem } from '#test/support/profiles.ts';
+import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
+import { at, HOUR, iso } from '#test/support/time.ts';
+
+/**
+ * An advisor's task whose occasion ends without it: the note went from the client care team (the
+ * advisor left the roster the night after the task), or the client can no longer be emailed (consent
+ * withdrawn while the task waits). The task is closed with the occasion ('emailed', or 'unsent' with
+ * the reason), so a later answer gets the "closed" page (409), never "recorded".
+ */
+const aws = sharedAws();
+const ZONE = 'Asia/Shanghai';
+const NOW = at('2026-11-23 10:00', ZONE);
+
+function tokenOf(email: StoredEmail | undefined, label: string): string {
+  const line = (email?.body.text ?? '').split('\n').find((l) => l.startsWith(label));
+  return new URL(line?.slice(line.indexOf('http')) ?? 'http://missing/').searchParams.get('t') ?? '';
+}
+function linkContext(config: Config, now: number): TaskLinkContext {
+  return { documents: aws.clients.documents, table: tableNames(config).advisorTasks, keys: staticKeys(UNSUBSCRIBE_SECRET), now: () => now, brandName: config.brandName, retentionDays: 400, taskWaitDays: config.advisors.taskWaitDays, timeZone: config.timeZone };
+}
+
+describe('an advisor task whose occasion ends without it', () => {
+  it('is closed as emailed once the note went from the care team after the advisor left: a later answer gets 409', { timeout: 120_000 }, async () => {
+    const config = await advisorsConfig(aws, 'task-closed-left');
+    const sophie = { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@task-closed-left.example.com', locale: 'en' };
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ ...sophie, active: true }] });
+    const vic = profileItem('tcl-1', { tier: 'VIC', stage: 'sleeping', advisorId: 'A01', email: 'tcl-1@example.com', locale: 'en', timeZone: ZONE, firstOrderAt: '2025-01-10T10:00:00.000Z', lastOrderAt: iso(at('2026-09-24 12:00', ZONE)), orderCount: 6 });
+    await seedProfiles(aws, config, [vic]);
+    await runCampaignHour(aws, config, NOW, 'h1');
+    const [taskEmail] = await emailsTo(aws, sophie.email);
+    expect(taskEmail).toBeDefined();
+
+    // That night Sophie leaves the roster; the next morning's hours send the note from the care team.
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-23', advisors: [{ ...sophie, active: false }] });
+    for (let h = 0; h < 4; h++) await runCampaignHour(aws, config, at('2026-11-24 10:00', ZONE) + h * HOUR, `h2-${h}`);
+    const notes = await emailsTo(aws, 'tcl-1@example.com');
+    expect(notes).toHaveLength(1);
+    expect(notes[0]?.from).not.toContain('Sophie');
+
+    const tasks = await tasksOfClient(aws.clients.documents, tableNames(config).advisorTasks, 'tcl-1');
+    expect(tasks.map((t) => t.status)).toEqual(['emailed']);
+
+    // Two days later, she presses "I took care of it" from her still-valid task email.
+    const page = await handleTaskLink(linkContext(config, at('2026-11-25 11:00', ZONE)), { method: 'POST', token: tokenOf(taskEmail, 'I took care of it'), form: {} });
+    const after = await tasksOfClient(aws.clients.documents, tableNames(config).advisorTasks, 'tcl-1');
+    expect({ page: page.statusCode, status: after[0]?.status }).toEqual({ page: 409, status: 'emailed' });
+  });
+
+  it('is closed as unsent (no-consent) when the client withdraws consent while it waits: "Send the email for me" gets 409', { timeout: 120_000 }, async () => {
+    const config = await advisorsConfig(aws, 'task-closed-consent');
+    const sophie = { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@task-closed-consent.example.com', locale: 'en' };
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ ...sophie, active: true }] });
+    const vic = (acceptsMarketing: boolean) =>
+      profileItem('tcc-1', { tier: 'VIC', stage: 'sleeping', advisorId: 'A01', email: 'tcc-1@example.com', acceptsMarketing, locale: 'en', timeZone: ZONE, firstOrderAt: '2025-01-10T10:00:00.000Z', lastOrderAt: iso(at('2026-09-24 12:00', ZONE)), orderCount: 6 });
+    await seedProfiles(aws, config, [vic(true)]);
+    await runCampaignHour(aws, config, NOW, 'h1');
+    const [taskEmail] = await emailsTo(aws, sophie.email);
+    expect(taskEmail).toBeDefined();
+    // The client withdraws consent; the next hours record the occasion no-consent.
+    await seedProfiles(aws, config, [vic(false)]);
+    for (let h = 1; h <= 3; h++) await runCampaignHour(aws, config, NOW + h * HOUR, `h2-${h}`);
+    const page = await handleTaskLink(linkContext(config, NOW + 5 * HOUR), { method: 'POST', token: tokenOf(taskEmail, 'Send the email for me'), form: {} });
+    for (let h = 6; h <= 5 * 24; h += 6) await runCampaignHour(aws, config, NOW + h * HOUR, `h3-${h}`);
+    const [task] = await tasksOfClient(aws.clients.documents, tableNames(config).advisorTasks, 'tcc-1');
+    expect(await emailsTo(aws, 'tcc-1@example.com')).toEqual([]);
+    // The task ended with the occasion: the page says closed, and the follow-through counts no note "sent at her request".
+    expect({ page: page.statusCode, status: task?.status }).toEqual({ page: 409, status: 'unsent' });
+    expect(task?.history.at(-1)).toMatchObject({ event: 'unsent', reason: 'no-consent', because: 'no-answer' });
+  });
+});
