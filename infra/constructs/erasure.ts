@@ -3,7 +3,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
-import { addressBookKey } from '#shared/store/buckets.ts';
+import { addressBookKey, rosterKey } from '#shared/store/buckets.ts';
 import { ClienteleFunction } from './function.ts';
 import type { Storage } from './storage.ts';
 
@@ -56,5 +56,7 @@ export class Erasure extends Construct {
     props.storage.grantObject(this.forget, addressBookKey(props.storage.config), 'read');
     props.storage.grantObject(this.forget, addressBookKey(props.storage.config), 'write');
     props.storage.grantAddressBookLease(this.forget);
+    // The stored roster: the ledger partitions of every advisor, former ones included, may name the client (forget.ts eraseTraces).
+    props.storage.grantObject(this.forget, rosterKey(props.storage.config), 'read');
   }
 }

@@ -14,6 +14,7 @@ import { deleteLedgerEntries, forgetIntroduced, ledgerEntriesOf } from '#shared/
 import { addressesOf, deleteProfiles, findProfilesByEmail, findProfilesHolding, getProfile, nightEmailOf, type ProfileItem } from '#shared/store/profile-store.ts';
 import { customerSuppressionKey, getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
+import { readRoster } from '#shared/store/roster-store.ts';
 import { deleteTasks, tasksOfClient } from '#shared/store/task-store.ts';
 import { issuesText } from '#shared/zod-issues.ts';
 
@@ -106,6 +107,8 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   const requestedIds = new Set(request.customerId === undefined ? [] : [request.customerId]);
   const s3 = clients.s3;
   let book = s3 === undefined ? [] : await unlessDamaged(log, () => readAddressBook(s3, config));
+  // The roster's advisors (with s3): eraseTraces looks in the ledger partitions of former advisors too.
+  const advisorIds = s3 === undefined ? [] : ((await readRoster(s3, config))?.advisors ?? []).map((advisor) => advisor.advisorId);
   const bookEntries = () => (book === 'damaged' ? [] : book);
   const found = new Map<string, ProfileItem[]>();
   const profilesHolding = async (address: string) => {
@@ -201,7 +204,7 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   for (const link of links) if (passedOver.has(normaliseEmail(link.email))) await unlinkPlainSuppression(clients.documents, tables.suppression, link.email, link.customerId);
   // The request's own id and address lead to the rest: they go last (eraseTraces), so a rerun still gets there.
   const requested = { customerIds: [...requestedIds], emails: request.email === undefined ? [] : [normaliseEmail(request.email)] };
-  const erased = await eraseTraces({ config, clients }, { customerIds, emails: [...emails], requested });
+  const erased = await eraseTraces({ config, clients, advisorIds }, { customerIds, emails: [...emails], requested });
   // Last, as the request's address's own entry: the book's entry of a former address leads a rerun by it to her.
   // Removed, none of their old orders is linked to anyone again. An entry a night added since the read above gets its key recorded first.
   let removed: FormerAddress[] = [];
@@ -281,12 +284,23 @@ async function unlessDamaged<T>(log: Log, use: () => Promise<T>): Promise<T | 'd
 export type ErasedTraces = Pick<ForgetResult, 'historyRecords' | 'ledgerEntries' | 'tasks' | 'suppressionEntries' | 'couponCodes'>;
 
 /**
+ * What eraseTraces works with. `advisorIds`: the advisors of the stored roster (the config's are
+ * read from `config`): a former advisor's ledger partition may hold a task email about the client
+ * though no task of theirs was written (its email deferred, then the client handed over).
+ */
+export interface EraseContext {
+  config: Config;
+  clients: Pick<AwsClients, 'documents'>;
+  advisorIds?: Iterable<string>;
+}
+
+/**
  * Erases again the clients of `erased` (on the erasure list) that a run met with a stored profile:
  * a forget that raced it, or stopped half-way. eraseTraces of their ids, with the addresses their
  * `profiles` hold (the others' are not theirs).
  */
 export function eraseAgain(
-  context: { config: Config; clients: Pick<AwsClients, 'documents'> },
+  context: EraseContext,
   erased: ReadonlySet<string>,
   profiles: readonly Pick<ProfileItem, 'customerId' | 'email'>[],
 ): Promise<ErasedTraces> {
@@ -308,7 +322,7 @@ export function eraseAgain(
  * reaches everything left.
  */
 export async function eraseTraces(
-  context: { config: Config; clients: Pick<AwsClients, 'documents'> },
+  context: EraseContext,
   who: { customerIds: readonly string[]; emails: readonly string[]; requested?: { customerIds: readonly string[]; emails: readonly string[] } },
 ): Promise<ErasedTraces> {
   const { documents } = context.clients;
@@ -316,6 +330,7 @@ export async function eraseTraces(
   // The campaigns whose occasions an advisor's task email can be about (a task email's key: its client's id, then the occasion key).
   const campaignIds = new Set([...context.config.campaigns.campaigns.map((campaign) => campaign.id), INTRODUCTION_CAMPAIGN]);
   const erased: ErasedTraces = { historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0, couponCodes: 0 };
+  const knownIds = new Set([...Object.keys(context.config.reports.advisors), ...(context.advisorIds ?? [])]);
   const coupons = { documents, table: tables.couponCodes };
   // Every occasion a code was drawn for carries a hash of the client's id: found without the
   // ledger, whose entry may be missing (an hour that died between the draw and its claim) or expired.
@@ -333,10 +348,12 @@ export async function eraseTraces(
     erased.ledgerEntries += entries.length;
     const tasks = await tasksOfClient(documents, tables.advisorTasks, customerId);
     // The advisors' ledgers name the client too: task emails about them (keyed by their id; one
-    // whose task was never written, an hour that died between, included), and the digest that
-    // introduced them to a new advisor. Their tasks' advisors, and their profile's.
+    // whose task was never written, an hour that died between or an email deferred before a
+    // handover, included), and the digest that introduced them to a new advisor. Their tasks'
+    // advisors, their profile's, and every advisor known (the roster's, the config's): one query
+    // per advisor's partition, never a scan of the ledger.
     const advisorId = (await getProfile(documents, tables.profiles, customerId))?.advisorId;
-    const advisors = new Set([...tasks.map((task) => task.advisorId), ...(advisorId === undefined ? [] : [advisorId])]);
+    const advisors = new Set([...tasks.map((task) => task.advisorId), ...(advisorId === undefined ? [] : [advisorId]), ...knownIds]);
     for (const advisor of advisors) {
       // The advisor's partition, and the start of every task email's key about the client.
       const about = taskEmailLedgerKey(advisor, { customerId, occasionKey: '' });

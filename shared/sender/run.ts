@@ -474,7 +474,7 @@ async function erasedDueClients(run: CampaignRun, dueClients: readonly DueClient
   const { config, clients, log } = run;
   const erased = await erasedAmong(clients.documents, tableNames(config).suppression, dueClients.map(({ profile }) => ({ customerId: profile.customerId, email: profile.email })));
   if (erased.size === 0 || run.dryRun) return erased;
-  await eraseAgain({ config, clients }, erased, dueClients.map(({ profile }) => profile));
+  await eraseAgain({ config, clients, advisorIds: [...run.advisors.keys()] }, erased, dueClients.map(({ profile }) => profile));
   log.warn('due clients who asked to be forgotten: not mailed, erased again', { count: erased.size });
   return erased;
 }
@@ -493,7 +493,7 @@ async function eraseClientsErasedWhileRunning(run: CampaignRun, profilesWorked: 
   const erased = await erasedAmong(clients.documents, tableNames(config).suppression, worked.map((p) => ({ customerId: p.customerId, email: p.email })));
   for (const id of run.erasedWhileRunning) erased.add(id);
   if (erased.size === 0) return;
-  await eraseAgain({ config, clients }, erased, worked);
+  await eraseAgain({ config, clients, advisorIds: [...run.advisors.keys()] }, erased, worked);
   log.warn('clients erased while the run worked on them: not mailed after it, erased again', { count: erased.size });
 }
 

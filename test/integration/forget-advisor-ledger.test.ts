@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { AwsClients } from '#shared/aws/clients.ts';
+import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { forgetClient } from '#shared/forget/forget.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
@@ -9,7 +11,7 @@ import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
-import { at, DAY, iso } from '#test/support/time.ts';
+import { at, DAY, HOUR, iso } from '#test/support/time.ts';
 
 /**
  * Forget and the advisors' partitions of the send ledger: entries there that name the client (a
@@ -91,5 +93,39 @@ describe('forget, in the advisors\' ledger', () => {
     await forgetClient({ config, clients: aws.clients, request: { customerId: 'vip' }, at: NOW + 600_000 });
     // Only vip#2's is left.
     expect(await taskEmails()).toEqual([expect.stringMatching(/^advisor-task#vip#2#[a-z]/)]);
+  });
+
+  it('deletes the task email a former advisor never had (deferred), after the client was handed to another advisor', { timeout: 120_000 }, async () => {
+    const NOW = at('2026-11-23 10:00', ZONE);
+    const config = await advisorsConfig(aws, 'forget-former-advisor');
+    const sophie = 'sophie@forget-former-advisor.example.com';
+    const marc = 'marc@forget-former-advisor.example.com';
+    await writeRoster(aws.clients.s3, config, {
+      runDate: '2026-11-22',
+      advisors: [
+        { advisorId: 'A01', name: 'Sophie Martin', email: sophie, locale: 'en', active: true },
+        { advisorId: 'A02', name: 'Marc Dubois', email: marc, locale: 'en', active: true },
+      ],
+    });
+    const vic = (advisorId: string) =>
+      profileItem('ffa-gone', { tier: 'VIC', stage: 'sleeping', advisorId, locale: 'en', timeZone: ZONE, firstOrderAt: '2025-01-10T10:00:00.000Z', lastOrderAt: iso(at('2026-09-24 12:00', ZONE)), orderCount: 6 });
+    await seedProfiles(aws, config, [vic('A01')]);
+    // Sophie's task email is throttled: its entry stays 'deferred', and no task of hers is written.
+    const throttled = {
+      send: (command: SendEmailCommand) =>
+        command.input.Destination?.ToAddresses?.includes(sophie)
+          ? Promise.reject(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' }))
+          : aws.clients.ses.send(command),
+    } as unknown as AwsClients['ses'];
+    await runCampaignHour(aws, config, NOW, 'ffa-h1', { mailer: createSesMailer(throttled, { maxSendRate: 500, baseDelayMs: 1, maxAttempts: 1 }) });
+    expect(await emailsTo(aws, sophie)).toEqual([]);
+    expect((await ledgerNaming(config, 'ffa-gone')).map((e) => [e.customerId, e.status])).toContainEqual(['advisor#A01', 'deferred']);
+    // Handed to Marc, whose task email goes.
+    await seedProfiles(aws, config, [vic('A02')]);
+    await runCampaignHour(aws, config, NOW + DAY, 'ffa-h2');
+    expect(await emailsTo(aws, marc)).toHaveLength(1);
+
+    await forgetClient({ config, clients: aws.clients, request: { customerId: 'ffa-gone' }, at: NOW + DAY + HOUR });
+    expect(await ledgerNaming(config, 'ffa-gone')).toEqual([]);
   });
 });
