@@ -3,7 +3,6 @@ import type { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { introductionKey, introductionTask } from '#shared/advisors/handover.ts';
 import { newTask, answerTask } from '#shared/advisors/tasks.ts';
-import type { Config } from '#shared/config.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { advisorDigestsOfNight, digestNightOf, sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { campaignRunFailure } from '#shared/sender/run.ts';
@@ -13,7 +12,7 @@ import { createTask, deleteTasks, getTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { addDays } from '#shared/time.ts';
 import { staticKeys } from '#shared/unsubscribe/keys.ts';
-import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-links.ts';
+import { handleTaskLink } from '#shared/unsubscribe/task-links.ts';
 import { signTaskToken } from '#shared/unsubscribe/task-token.ts';
 import { signUnsubscribeToken } from '#shared/unsubscribe/token.ts';
 import { handleUnsubscribe } from '#shared/unsubscribe/unsubscribe.ts';
@@ -23,6 +22,7 @@ import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
 import { at, DAY, HOUR, MINUTE } from '#test/support/time.ts';
+import { taskLinkContext } from '#test/support/task-links.ts';
 
 /**
  * Issue 16 point 5 on the embedded AWS: a client whose advisor changed between two weekly digests
@@ -48,9 +48,6 @@ function tokensOf(email: StoredEmail | undefined, label: string): string[] {
     .map((line) => new URL(line.slice(line.indexOf('http'))).searchParams.get('t') ?? '');
 }
 
-function linkContext(config: Config, now: number): TaskLinkContext {
-  return { documents: aws.clients.documents, table: tableNames(config).advisorTasks, keys: staticKeys(UNSUBSCRIBE_SECRET), now: () => now, brandName: config.brandName, retentionDays: 400, taskWaitDays: config.advisors.taskWaitDays, timeZone: config.timeZone };
-}
 const post = (token: string) => ({ method: 'POST', token, form: {} });
 
 describe('handover: the introduction task and email', () => {
@@ -124,7 +121,7 @@ describe('handover: the introduction task and email', () => {
     expect(hour1.introductions).toMatchObject({ waiting: 3, sent: 0 });
 
     // 王芳 asks us to send hers; Marc met the client without consent in store.
-    const context = linkContext(config, WEEK_48 + 2 * HOUR);
+    const context = taskLinkContext(aws, config, WEEK_48 + 2 * HOUR);
     const [sendZh] = tokensOf(fangDigest, '请代我发送自我介绍');
     expect((await handleTaskLink(context, post(sendZh ?? ''))).statusCode).toBe(200);
     const marcDone = tokensOf(marcDigest, 'I introduced myself');
@@ -364,7 +361,7 @@ describe('handover: an answer given while the hour sends the introductions', () 
           const other = tasks.find((task) => `${task.customerId}@example.com` !== email.to);
           if (other === undefined) throw new Error('no other introduction');
           const token = signTaskToken({ customerId: other.customerId, occasionKey: other.occasionKey, action: 'done', version: 1, expiresAt: given + 14 * DAY }, UNSUBSCRIBE_SECRET);
-          const page = await handleTaskLink(linkContext(config, now), post(token));
+          const page = await handleTaskLink(taskLinkContext(aws, config, now), post(token));
           answered = { customerId: other.customerId, statusCode: page.statusCode };
         }
         return ses.send(email);
@@ -398,7 +395,7 @@ describe('handover: an answer given while the hour sends the introductions', () 
       stats: () => ses.stats(),
       send: async (email: Parameters<typeof ses.send>[0]) => {
         const token = signTaskToken({ customerId: task.customerId, occasionKey: task.occasionKey, action: 'done', version: 1, expiresAt: given + 14 * DAY }, UNSUBSCRIBE_SECRET);
-        statusCode ??= (await handleTaskLink(linkContext(config, now), post(token))).statusCode;
+        statusCode ??= (await handleTaskLink(taskLinkContext(aws, config, now), post(token))).statusCode;
         return ses.send(email);
       },
     };

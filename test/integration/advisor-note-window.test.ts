@@ -9,8 +9,9 @@ import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/suppo
 import { seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
-import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
 import { at, DAY, HOUR, iso } from '#test/support/time.ts';
+import { taskLinkToken } from '#test/support/task-links.ts';
 
 /**
  * A VIC's first-purchase thanks (72 h window) is first the advisor's task. With the default wait
@@ -21,13 +22,6 @@ import { at, DAY, HOUR, iso } from '#test/support/time.ts';
 
 const aws = sharedAws();
 const ZONE = 'Asia/Shanghai';
-
-/** The token of a task email's link, from the line "<label>: <url>" of its text part. */
-function tokenOf(email: StoredEmail | undefined, label: string): string {
-  const line = (email?.body.text ?? '').split('\n').find((l) => l.startsWith(label));
-  const url = line?.slice(line.indexOf('http'));
-  return new URL(url ?? 'http://missing/').searchParams.get('t') ?? '';
-}
 
 describe('an unanswered note goes before its occasion’s window closes', () => {
   it('first-purchase thanks: no answer, or a snooze, still reach the client the evening before the close', { timeout: 300_000 }, async () => {
@@ -57,7 +51,7 @@ describe('an unanswered note goes before its occasion’s window closes', () => 
       taskWaitDays: config.advisors.taskWaitDays,
       timeZone: config.timeZone,
     };
-    const snoozed = await handleTaskLink(context, { method: 'POST', token: tokenOf(snoozeTask, 'Snooze a week'), form: {} });
+    const snoozed = await handleTaskLink(context, { method: 'POST', token: taskLinkToken(snoozeTask, 'Snooze a week'), form: {} });
     expect(snoozed.statusCode).toBe(200);
     expect(snoozed.body).toContain('The occasion passes soon, so the note cannot wait the whole week: unless you answer before, it goes out in your name on 25 November 2026 at 19:00.');
 

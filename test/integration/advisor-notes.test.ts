@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-links.ts';
+import { handleTaskLink } from '#shared/unsubscribe/task-links.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
 import { noteBody } from '#shared/templates/advisor-digest.ts';
 import type { Config } from '#shared/config.ts';
@@ -7,13 +7,13 @@ import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { getTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { staticKeys } from '#shared/unsubscribe/keys.ts';
-import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
+import { advisorsConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
 import { seedCatalog, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
-import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
 import { at, DAY, HOUR, iso } from '#test/support/time.ts';
+import { taskLinkContext, taskLinkToken } from '#test/support/task-links.ts';
 
 /**
  * Issue 16 points 2 and 3 on the embedded AWS. A VIC's win-back whose advisor is active is first
@@ -32,16 +32,6 @@ const NOW = at('2026-11-23 10:00', ZONE);
 const decoded = (header: string) =>
   header.replace(/\?=\s+=\?/g, '?==?').replace(/=\?UTF-8\?B\?([A-Za-z0-9+/=]+)\?=/g, (_, b64: string) => Buffer.from(b64, 'base64').toString('utf8'));
 
-/** The token of a task email's link, from the line "<label>: <url>" of its text part. */
-function tokenOf(email: StoredEmail | undefined, label: string): string {
-  const line = (email?.body.text ?? '').split('\n').find((l) => l.startsWith(label));
-  const url = line?.slice(line.indexOf('http'));
-  return new URL(url ?? 'http://missing/').searchParams.get('t') ?? '';
-}
-
-function linkContext(config: Config, now = () => NOW + HOUR / 2): TaskLinkContext {
-  return { documents: aws.clients.documents, table: tableNames(config).advisorTasks, keys: staticKeys(UNSUBSCRIBE_SECRET), now, brandName: config.brandName, retentionDays: 400, taskWaitDays: config.advisors.taskWaitDays, timeZone: config.timeZone };
-}
 const post = (token: string) => ({ method: 'POST', token, form: {} });
 
 describe('one touch: the advisor’s task first, then the note in their name', () => {
@@ -82,16 +72,16 @@ describe('one touch: the advisor’s task first, then the note in their name', (
     expect(fangTask?.body.text).toContain('> 此致\n> 王芳');
 
     // The links: a GET only asks; a forged, an expired and a replayed link change nothing.
-    const sendZh = tokenOf(fangTask, '请代我发送邮件');
-    const context = linkContext(config);
+    const sendZh = taskLinkToken(fangTask, '请代我发送邮件');
+    const context = taskLinkContext(aws, config, () => NOW + HOUR / 2);
     expect((await handleTaskLink(context, { method: 'GET', token: sendZh, form: {} })).statusCode).toBe(200);
     const forged = `${sendZh.slice(0, 10)}${sendZh[10] === 'A' ? 'B' : 'A'}${sendZh.slice(11)}`;
     expect((await handleTaskLink(context, post(forged))).statusCode).toBe(403);
-    expect((await handleTaskLink(linkContext(config, () => NOW + 15 * DAY), post(sendZh))).statusCode).toBe(410);
+    expect((await handleTaskLink(taskLinkContext(aws, config, () => NOW + 15 * DAY), post(sendZh))).statusCode).toBe(410);
     expect((await handleTaskLink(context, post(sendZh))).statusCode).toBe(200);
     const replay = await handleTaskLink(context, post(sendZh));
     expect(replay.statusCode).toBe(409);
-    expect((await handleTaskLink(context, post(tokenOf(doneTask, 'I took care of it')))).statusCode).toBe(200);
+    expect((await handleTaskLink(context, post(taskLinkToken(doneTask, 'I took care of it')))).statusCode).toBe(200);
 
     // Hour 2: the note the advisor asked for goes out in her name; "done" is recorded, nothing sent; the third still waits.
     const second = await runCampaignHour(aws, config, NOW + HOUR, 'notes-2');
@@ -166,8 +156,8 @@ describe('the note drafted in the advisor’s name is the note the client gets',
     await runCampaignHour(aws, config, NOW, 'draft-1');
     const tasks = await emailsTo(aws, sophie.email);
     expect(tasks).toHaveLength(2);
-    const context = linkContext(config);
-    for (const task of tasks) expect((await handleTaskLink(context, post(tokenOf(task, 'Send the email for me')))).statusCode).toBe(200);
+    const context = taskLinkContext(aws, config, () => NOW + HOUR / 2);
+    for (const task of tasks) expect((await handleTaskLink(context, post(taskLinkToken(task, 'Send the email for me')))).statusCode).toBe(200);
     await runCampaignHour(aws, config, NOW + HOUR, 'draft-2');
 
     for (const [id, shown] of [

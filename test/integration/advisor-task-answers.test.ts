@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { createAwsClients, destroyAwsClients } from '#shared/aws/clients.ts';
-import type { Config } from '#shared/config.ts';
 import type { Tier } from '#shared/model.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
 import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
@@ -8,15 +7,15 @@ import { jsonLog } from '#shared/log.ts';
 import { recordTaskEmailed, takeTaskForSending } from '#shared/sender/advisor-tasks.ts';
 import { allTasks, getTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { staticKeys } from '#shared/unsubscribe/keys.ts';
-import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-links.ts';
-import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
+import { handleTaskLink } from '#shared/unsubscribe/task-links.ts';
+import { advisorsConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
 import { seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { loseOneDynamoDbAnswer } from '#test/support/lost-answers.ts';
 import { clientProfile, profileItem } from '#test/support/profiles.ts';
-import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
 import { at, DAY, HOUR, iso } from '#test/support/time.ts';
+import { taskLinkContext, taskLinkToken } from '#test/support/task-links.ts';
 
 /**
  * The advisor's answer stands whatever happens to the task afterwards: "I took care of it" means
@@ -28,25 +27,6 @@ import { at, DAY, HOUR, iso } from '#test/support/time.ts';
 const aws = sharedAws();
 const ZONE = 'Asia/Shanghai';
 const NOW = at('2026-11-23 10:00', ZONE);
-
-/** The token of a task email's link, from the line "<label>: <url>" of its text part. */
-function tokenOf(email: StoredEmail | undefined, label: string): string {
-  const line = (email?.body.text ?? '').split('\n').find((l) => l.startsWith(label));
-  return new URL(line?.slice(line.indexOf('http')) ?? 'http://missing/').searchParams.get('t') ?? '';
-}
-
-function linkContext(config: Config, now: number): TaskLinkContext {
-  return {
-    documents: aws.clients.documents,
-    table: tableNames(config).advisorTasks,
-    keys: staticKeys(UNSUBSCRIBE_SECRET),
-    now: () => now,
-    brandName: config.brandName,
-    retentionDays: 400,
-    taskWaitDays: config.advisors.taskWaitDays,
-    timeZone: config.timeZone,
-  };
-}
 
 /** A VIC 60 days past their last order: the win-back's day, a personal note of advisor A01. */
 const lapsedVic = (id: string, tier: Tier = 'VIC') =>
@@ -65,7 +45,7 @@ describe('“I took care of it” stands', () => {
     // 20:40: Sophie called both clients and presses "I took care of it"; the client's quiet hours start at 21:00.
     const clicked = at('2026-11-23 20:40', ZONE);
     for (const id of ['done-left', 'done-core']) {
-      const page = await handleTaskLink(linkContext(config, clicked), { method: 'POST', token: tokenOf(taskEmails.find((e) => e.body.text?.includes(id)), 'I took care of it'), form: {} });
+      const page = await handleTaskLink(taskLinkContext(aws, config, clicked), { method: 'POST', token: taskLinkToken(taskEmails.find((e) => e.body.text?.includes(id)), 'I took care of it'), form: {} });
       expect(page.statusCode).toBe(200);
     }
     for (let h = 21; h <= 23; h++) await runCampaignHour(aws, config, at(`2026-11-23 ${h}:00`, ZONE), `done-night-${h}`);
@@ -88,14 +68,14 @@ describe('“I took care of it” stands', () => {
     await seedProfiles(aws, config, [lapsedVic('race-sending'), lapsedVic('race-before')]);
     await runCampaignHour(aws, config, NOW, 'race-1');
     const taskEmails = await emailsTo(aws, 'sophie@race.example.com');
-    const doneToken = (id: string) => tokenOf(taskEmails.find((e) => e.body.text?.includes(id)), 'I took care of it');
+    const doneToken = (id: string) => taskLinkToken(taskEmails.find((e) => e.body.text?.includes(id)), 'I took care of it');
     const tasks = tableNames(config).advisorTasks;
     const late = NOW + 3 * DAY;
 
     // "I took care of it" just before the sender takes the task (after the gate read it): the answer wins, no email.
     const before = await getTask(aws.clients.documents, tasks, { customerId: 'race-before', occasionKey: (await allTasks(aws.clients.documents, tasks)).find((t) => t.customerId === 'race-before')?.occasionKey ?? '' });
     if (before === undefined) throw new Error('no task for race-before');
-    expect((await handleTaskLink(linkContext(config, late), { method: 'POST', token: doneToken('race-before'), form: {} })).statusCode).toBe(200);
+    expect((await handleTaskLink(taskLinkContext(aws, config, late), { method: 'POST', token: doneToken('race-before'), form: {} })).statusCode).toBe(200);
     const profile = clientProfile({ customerId: 'race-before', tier: 'VIC', timeZone: ZONE });
     expect(await takeTaskForSending({ config, clients: aws.clients, at: late }, profile, { outcome: 'send', because: 'no-answer', task: before })).toEqual({ outcome: 'advisor-handled' });
 
@@ -103,7 +83,7 @@ describe('“I took care of it” stands', () => {
     let page: { statusCode?: number; body?: string } | undefined;
     const summary = await runCampaignHour(aws, config, late, 'race-2', {
       afterClaim: async ({ customerId }) => {
-        if (customerId === 'race-sending') page = await handleTaskLink(linkContext(config, late), { method: 'POST', token: doneToken('race-sending'), form: {} });
+        if (customerId === 'race-sending') page = await handleTaskLink(taskLinkContext(aws, config, late), { method: 'POST', token: doneToken('race-sending'), form: {} });
       },
     });
     expect(summary.campaigns.winback).toMatchObject({ sent: 1, 'advisor-handled': 1 });
@@ -136,7 +116,7 @@ describe('an answer whose write DynamoDB applied but whose reply was lost', () =
     const clients = createAwsClients(config);
     const lost = loseOneDynamoDbAnswer(clients, (command) => command === 'PutItemCommand');
     try {
-      const page = await handleTaskLink({ ...linkContext(config, NOW + 10 * HOUR), documents: clients.documents }, { method: 'POST', token: tokenOf(taskEmail, 'I took care of it'), form: {} });
+      const page = await handleTaskLink({ ...taskLinkContext(aws, config, NOW + 10 * HOUR), documents: clients.documents }, { method: 'POST', token: taskLinkToken(taskEmail, 'I took care of it'), form: {} });
       expect(lost()).toBe(true);
       expect(page.statusCode).toBe(200);
       expect(page.body).not.toContain('Already answered');
@@ -145,7 +125,7 @@ describe('an answer whose write DynamoDB applied but whose reply was lost', () =
     }
     expect((await allTasks(aws.clients.documents, tableNames(config).advisorTasks)).map((task) => task.status)).toEqual(['done']);
     // The same link pressed again: the answer stands, and says so.
-    const again = await handleTaskLink(linkContext(config, NOW + 11 * HOUR), { method: 'POST', token: tokenOf(taskEmail, 'I took care of it'), form: {} });
+    const again = await handleTaskLink(taskLinkContext(aws, config, NOW + 11 * HOUR), { method: 'POST', token: taskLinkToken(taskEmail, 'I took care of it'), form: {} });
     expect(again.statusCode).not.toBe(200);
   });
 });

@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { Config } from '#shared/config.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { tasksOfClient } from '#shared/store/task-store.ts';
-import { staticKeys } from '#shared/unsubscribe/keys.ts';
-import { handleTaskLink, type TaskLinkContext } from '#shared/unsubscribe/task-links.ts';
-import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
+import { handleTaskLink } from '#shared/unsubscribe/task-links.ts';
+import { advisorsConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
 import { seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
-import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
 import { at, HOUR, iso } from '#test/support/time.ts';
+import { taskLinkContext, taskLinkToken } from '#test/support/task-links.ts';
 
 /**
  * An advisor's task whose occasion ends without it: the note went from the client care team (the
@@ -21,14 +20,6 @@ import { at, HOUR, iso } from '#test/support/time.ts';
 const aws = sharedAws();
 const ZONE = 'Asia/Shanghai';
 const NOW = at('2026-11-23 10:00', ZONE);
-
-function tokenOf(email: StoredEmail | undefined, label: string): string {
-  const line = (email?.body.text ?? '').split('\n').find((l) => l.startsWith(label));
-  return new URL(line?.slice(line.indexOf('http')) ?? 'http://missing/').searchParams.get('t') ?? '';
-}
-function linkContext(config: Config, now: number): TaskLinkContext {
-  return { documents: aws.clients.documents, table: tableNames(config).advisorTasks, keys: staticKeys(UNSUBSCRIBE_SECRET), now: () => now, brandName: config.brandName, retentionDays: 400, taskWaitDays: config.advisors.taskWaitDays, timeZone: config.timeZone };
-}
 
 describe('an advisor task whose occasion ends without it', () => {
   it('is closed as emailed once the note went from the care team after the advisor left: a later answer gets 409', { timeout: 120_000 }, async () => {
@@ -52,7 +43,7 @@ describe('an advisor task whose occasion ends without it', () => {
     expect(tasks.map((t) => t.status)).toEqual(['emailed']);
 
     // Two days later, she presses "I took care of it" from her still-valid task email.
-    const page = await handleTaskLink(linkContext(config, at('2026-11-25 11:00', ZONE)), { method: 'POST', token: tokenOf(taskEmail, 'I took care of it'), form: {} });
+    const page = await handleTaskLink(taskLinkContext(aws, config, at('2026-11-25 11:00', ZONE)), { method: 'POST', token: taskLinkToken(taskEmail, 'I took care of it'), form: {} });
     const after = await tasksOfClient(aws.clients.documents, tableNames(config).advisorTasks, 'tcl-1');
     expect({ page: page.statusCode, status: after[0]?.status }).toEqual({ page: 409, status: 'emailed' });
   });
@@ -70,7 +61,7 @@ describe('an advisor task whose occasion ends without it', () => {
     // The client withdraws consent; the next hours record the occasion no-consent.
     await seedProfiles(aws, config, [vic(false)]);
     for (let h = 1; h <= 3; h++) await runCampaignHour(aws, config, NOW + h * HOUR, `h2-${h}`);
-    const page = await handleTaskLink(linkContext(config, NOW + 5 * HOUR), { method: 'POST', token: tokenOf(taskEmail, 'Send the email for me'), form: {} });
+    const page = await handleTaskLink(taskLinkContext(aws, config, NOW + 5 * HOUR), { method: 'POST', token: taskLinkToken(taskEmail, 'Send the email for me'), form: {} });
     for (let h = 6; h <= 5 * 24; h += 6) await runCampaignHour(aws, config, NOW + h * HOUR, `h3-${h}`);
     const [task] = await tasksOfClient(aws.clients.documents, tableNames(config).advisorTasks, 'tcc-1');
     expect(await emailsTo(aws, 'tcc-1@example.com')).toEqual([]);

@@ -31,8 +31,9 @@ import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { storedState } from '#test/support/nightly-comparison.ts';
 import { fakeSecretsExtension } from '#test/support/secrets-extension.ts';
 import { bounceEvent, complaintEvent, deliveryEvent, snsEvent } from '#test/support/ses-events.ts';
-import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
+import { emailsTo } from '#test/support/ses-store.ts';
 import { at, DAY } from '#test/support/time.ts';
+import { taskLinkToken } from '#test/support/task-links.ts';
 
 /**
  * A short life of the suite with every step run by the Lambda handler that runs it in AWS, under
@@ -131,12 +132,6 @@ async function shardedNight(handler: NightlyHandler, runDate: string): Promise<N
   await handler({ phase: 'combine', runDate, runId, shards: SHARDS, startedAt, acceptDrop: prepared.acceptDrop });
   await Promise.all(prepared.shards.map((shard) => handler({ phase: 'write', runDate, runId, shard })));
   return (await handler({ phase: 'finish', runDate, runId, startedAt, shards: SHARDS })) as NightResult;
-}
-
-/** The token of a task email's link, from the line "<label>: <url>" of its text part. */
-function tokenOf(email: StoredEmail | undefined, label: string): string {
-  const line = (email?.body.text ?? '').split('\n').find((l) => l.startsWith(label));
-  return new URL(line?.slice(line.indexOf('http')) ?? 'http://missing/').searchParams.get('t') ?? '';
 }
 
 const sent = (summary: CampaignRunSummary, campaignId: string) => summary.campaigns[campaignId]?.sent ?? 0;
@@ -343,7 +338,7 @@ describe('a life of the suite, every step under the role of the function that ru
 
       // Sophie asks for the note to go; the 11:00 hour sends it in her name.
       const advisorTask = await deployedFunction<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(advisorTaskRole, config, () => import('#functions/advisor-task/handler.ts'));
-      const asked = await atWallClock('2026-11-23 10:30', () => advisorTask(functionUrlEvent('POST', tokenOf(taskEmails[0], 'Send the email for me'))));
+      const asked = await atWallClock('2026-11-23 10:30', () => advisorTask(functionUrlEvent('POST', taskLinkToken(taskEmails[0], 'Send the email for me'))));
       expect(asked.statusCode).toBe(200);
       const eleven = await campaigns(hourEvent('2026-11-23 11:00'));
       expect(sent(eleven, 'winback')).toBe(1);
