@@ -1,6 +1,7 @@
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { clientTimeZone, type DueOccasion } from '#shared/campaigns/due.ts';
 import type { Decision } from '#shared/campaigns/policy.ts';
+import type { Config } from '#shared/config.ts';
 import { claimEach, deliverClaimed, mayHaveGone, releaseClaims, type LedgerTable } from '#shared/delivery/deliver.ts';
 import type { SendOutcome } from '#shared/delivery/outcome.ts';
 import { internalEmail, isSendableAddress } from '#shared/delivery/ses-email.ts';
@@ -250,9 +251,24 @@ async function tasksOfOccasion(run: Pick<TaskGateRun, 'config' | 'clients'>, occ
   return tasks.filter((task) => isTaskOfOccasion(task.occasionKey, occasion.occasionKey));
 }
 
-/** The task whose answer settled the occasion, if any: the advisor took care of it, or the note went or could not go. */
+/** Whether an occasion may have advisor tasks: only a personal campaign's are ever given as tasks (the others need no read). */
+function givenAsTasks(config: Config, occasion: Pick<DueOccasion, 'campaignId'>): boolean {
+  return config.campaigns.campaigns.find((c) => c.id === occasion.campaignId)?.personal === true;
+}
+
+/** Whether a task's answer settled its occasion: the advisor took care of it, or the note went or could not go. */
+function isSettled(task: AdvisorTask): boolean {
+  return task.status === 'done' || task.status === 'emailed' || task.status === 'unsent';
+}
+
+/** Whether a task still waits on its advisor or its note: neither settled nor closed by a handover. */
+function isUnsettled(task: AdvisorTask): boolean {
+  return !isSettled(task) && task.status !== 'reassigned';
+}
+
+/** The task whose answer settled the occasion, if any. */
 function settledTask(tasks: readonly AdvisorTask[]): AdvisorTask | undefined {
-  return tasks.find((task) => task.status === 'done' || task.status === 'emailed' || task.status === 'unsent');
+  return tasks.find(isSettled);
 }
 
 /**
@@ -262,8 +278,7 @@ function settledTask(tasks: readonly AdvisorTask[]): AdvisorTask | undefined {
  * undefined when no task settled it, and the note goes as it would without an advisor.
  */
 export async function settledWithoutAdvisor(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion): Promise<GateDecision | undefined> {
-  // Only a personal campaign's occasions are ever given as tasks: the others need no read.
-  if (run.config.campaigns.campaigns.find((c) => c.id === occasion.campaignId)?.personal !== true) return undefined;
+  if (!givenAsTasks(run.config, occasion)) return undefined;
   const settled = settledTask(await tasksOfOccasion(run, occasion));
   return settled === undefined ? undefined : decisionOf(run, profile, settled);
 }
@@ -281,8 +296,7 @@ export type EndedWithoutTask = { emailed: true } | { unsent: string };
  * again once; one that settled the task stands.
  */
 export async function closeTasksOfOccasion(run: Pick<TaskGateRun, 'config' | 'clients' | 'at' | 'log'>, occasion: DueOccasion, end: EndedWithoutTask): Promise<void> {
-  // Only a personal campaign's occasions are ever given as tasks: the others need no read.
-  if (run.config.campaigns.campaigns.find((c) => c.id === occasion.campaignId)?.personal !== true) return;
+  if (!givenAsTasks(run.config, occasion)) return;
   const table = tableNames(run.config).advisorTasks;
   for (const first of await tasksOfOccasion(run, occasion)) {
     let task: AdvisorTask | undefined = first;
@@ -296,10 +310,6 @@ export async function closeTasksOfOccasion(run: Pick<TaskGateRun, 'config' | 'cl
       task = await getTask(run.clients.documents, table, task);
     }
   }
-}
-
-function isUnsettled(task: AdvisorTask): boolean {
-  return task.status === 'open' || task.status === 'snoozed' || task.status === 'send-requested' || task.status === 'sending';
 }
 
 /** The advisor's part in a task closed without it: they had asked for the email, or left it to the wait. */
