@@ -243,9 +243,9 @@ export function formatCampaignResults(results: CampaignResults): string[] {
   return lines;
 }
 
-/** Whether an erasure found nothing stored of the person: no profile, history, ledger entry, task or suppression entry. */
+/** Whether an erasure found nothing stored of the person: no profile, history, ledger entry, task, suppression entry, former address or book pair. */
 export function erasedNothingStored(result: ForgetResult): boolean {
-  return result.profiles + result.historyRecords + result.ledgerEntries + result.tasks + result.suppressionEntries + result.couponCodes + result.formerAddresses === 0;
+  return result.profiles + result.historyRecords + result.ledgerEntries + result.tasks + result.suppressionEntries + result.couponCodes + result.formerAddresses + result.bookPairs === 0;
 }
 
 /**
@@ -263,7 +263,7 @@ export function formatForgetResult(result: ForgetResult, request: ForgetRequest)
       : '';
   if (erasedNothingStored(result)) {
     return (
-      `Nothing stored matched that ${what}: no profile, tier history, send-ledger entry, advisor task, suppression entry or address-book entry. ` +
+      `Nothing stored matched that ${what}: no profile, tier history, send-ledger entry, advisor task, suppression entry, address-book entry or advisor book pair. ` +
       `${entries} recorded all the same: from now on ${result.erasureKeys === 1 ? 'it keeps' : 'they keep'} that ${what} out of later exports and campaigns ` +
       `(check the ${what} if you expected a match).` +
       book
@@ -275,6 +275,7 @@ export function formatForgetResult(result: ForgetResult, request: ForgetRequest)
     `${n(result.suppressionEntries)} suppression entr${result.suppressionEntries === 1 ? 'y' : 'ies'} now only hashed` +
     (result.couponCodes > 0 ? `, ${n(result.couponCodes)} coupon code(s) no longer tied to them` : '') +
     (result.formerAddresses > 0 ? `, ${n(result.formerAddresses)} former address(es) out of the address book` : '') +
+    (result.bookPairs > 0 ? `, ${n(result.bookPairs)} client(s) out of the advisors' book pairs` : '') +
     '; ' +
     `${entries} keep the person out of later exports and campaigns.` +
     book

@@ -3,7 +3,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
-import { addressBookKey, rosterKey } from '#shared/store/buckets.ts';
+import { addressBookKey, bookPairsKey, rosterKey } from '#shared/store/buckets.ts';
 import { ClienteleFunction } from './function.ts';
 import type { Storage } from './storage.ts';
 
@@ -58,5 +58,8 @@ export class Erasure extends Construct {
     props.storage.grantAddressBookLease(this.forget);
     // The stored roster: the ledger partitions of every advisor, former ones included, may name the client (forget.ts eraseTraces).
     props.storage.grantObject(this.forget, rosterKey(props.storage.config), 'read');
+    // The advisors' book pairs of the last digests name the client beside their advisor (roster-store.ts forgetBookPairs).
+    props.storage.grantObject(this.forget, bookPairsKey(props.storage.config), 'read');
+    props.storage.grantObject(this.forget, bookPairsKey(props.storage.config), 'write');
   }
 }

@@ -69,6 +69,22 @@ export function pairsToKeep(stored: StoredBookPairs | undefined, week: string, p
 }
 
 /**
+ * The stored pairs without the clients of `customerIds` (an erasure), and how many of them they
+ * named (0: nothing to change). A client left out is unknown to the next baseline, as a client
+ * first assigned is: no handover is made of them.
+ */
+export function pairsWithout(stored: StoredBookPairs, customerIds: readonly string[]): { kept: StoredBookPairs; named: number } {
+  const erased = new Set(customerIds);
+  const lists = [stored.before, stored.now, stored.unintroduced ?? {}];
+  const named = new Set(lists.flatMap((pairs) => Object.keys(pairs).filter((customerId) => erased.has(customerId)))).size;
+  // Keyed by customer ids: free text from the export.
+  const without = (pairs: BookPairs) => dictionaryFrom(Object.entries(pairs).filter(([customerId]) => !erased.has(customerId)));
+  const unintroduced = without(stored.unintroduced ?? {});
+  const kept = { week: stored.week, before: without(stored.before), now: without(stored.now), ...(Object.keys(unintroduced).length === 0 ? {} : { unintroduced }) };
+  return { kept, named };
+}
+
+/**
  * The week's handovers not introduced after a run: those kept, and those whose digest this run
  * deferred (`deferredNow`), less those a digest of this run introduced. Absent when none.
  */

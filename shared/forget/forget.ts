@@ -14,7 +14,7 @@ import { deleteLedgerEntries, forgetIntroduced, ledgerEntriesOf } from '#shared/
 import { addressesOf, deleteProfiles, findProfilesByEmail, findProfilesHolding, getProfile, nightEmailOf, type ProfileItem } from '#shared/store/profile-store.ts';
 import { customerSuppressionKey, getSuppression } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { readRoster } from '#shared/store/roster-store.ts';
+import { forgetBookPairs, rosterAdvisorIds } from '#shared/store/roster-store.ts';
 import { deleteTasks, tasksOfClient } from '#shared/store/task-store.ts';
 import { issuesText } from '#shared/zod-issues.ts';
 
@@ -23,7 +23,7 @@ import { issuesText } from '#shared/zod-issues.ts';
  * --email ADDRESS`, or the same as the forget function's event. Records hashed erasure entries
  * (erasure-store.ts) for the client's ids and addresses, then deletes what the suite holds of them:
  * tier history, send-ledger entries (their own and their advisor's task emails about them), advisor
- * tasks, plain suppression entries (their addresses', and the unsubscribe or complaint kept against
+ * tasks, their place in the advisors' stored book pairs, plain suppression entries (their addresses', and the unsubscribe or complaint kept against
  * their id), the profiles, and last their entries of the address book (their former Shopify
  * addresses). Which clients an address leads to is one rule (leadOf), whatever ties it to them (a
  * profile's email, nightEmail or hourEmails, an unsubscribe, bounce or complaint naming them, the
@@ -68,6 +68,8 @@ export interface ForgetResult {
   erasureKeys: number;
   /** Their entries of the address book (former Shopify addresses) removed. */
   formerAddresses: number;
+  /** Of them, the clients the advisors' stored book pairs named (catalog/advisor-pairs.json), now left out. */
+  bookPairs: number;
   /**
    * 'damaged': the address book could not be read and was skipped (a warning names it): the request
    * did not look for a client through it nor record her former addresses. Nights refuse until it is
@@ -108,7 +110,7 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   const s3 = clients.s3;
   let book = s3 === undefined ? [] : await unlessDamaged(log, () => readAddressBook(s3, config));
   // The roster's advisors (with s3): eraseTraces looks in the ledger partitions of former advisors too.
-  const advisorIds = s3 === undefined ? [] : ((await readRoster(s3, config))?.advisors ?? []).map((advisor) => advisor.advisorId);
+  const advisorIds = s3 === undefined ? [] : await rosterAdvisorIds(s3, config);
   const bookEntries = () => (book === 'damaged' ? [] : book);
   const found = new Map<string, ProfileItem[]>();
   const profilesHolding = async (address: string) => {
@@ -205,6 +207,8 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   // The request's own id and address lead to the rest: they go last (eraseTraces), so a rerun still gets there.
   const requested = { customerIds: [...requestedIds], emails: request.email === undefined ? [] : [normaliseEmail(request.email)] };
   const erased = await eraseTraces({ config, clients, advisorIds }, { customerIds, emails: [...emails], requested });
+  // The advisors' book pairs of the last digests name them beside their advisor (the next week's baseline).
+  const bookPairs = s3 === undefined ? 0 : await forgetBookPairs(s3, config, customerIds);
   // Last, as the request's address's own entry: the book's entry of a former address leads a rerun by it to her.
   // Removed, none of their old orders is linked to anyone again. An entry a night added since the read above gets its key recorded first.
   let removed: FormerAddress[] = [];
@@ -230,6 +234,7 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
     ...erased,
     erasureKeys: new Set([...keys, ...formerKeys(removed)]).size,
     formerAddresses: removed.length,
+    bookPairs,
     ...(book === 'damaged' ? { addressBook: 'damaged' as const } : {}),
   };
   log.info('client erased', { ...result });

@@ -12,7 +12,7 @@ import type { ClientOrders, ClientProfile, ProductRecord, Reject } from '#shared
 import { PROFILE_FORMAT } from '#shared/model.ts';
 import { addMinor } from '#shared/money.ts';
 import type { RosterOutcome, RosterRow } from '#shared/advisors/roster.ts';
-import { settleRoster } from '#shared/store/roster-store.ts';
+import { rosterAdvisorIds, settleRoster } from '#shared/store/roster-store.ts';
 import { advisorDigestsOfNight, DIGEST_WEEK_NIGHTS, type AdvisorDigestSummary, type DigestRun, type EarlierDigestNights } from '#shared/digests/advisor-digests.ts';
 import { exportPrefix, reportPrefix, reportsBucket, SUMMARY_FILE } from '#shared/store/buckets.ts';
 import { catalogBySku, keepCatalogOfNight, nightCatalog, readCatalog, readCycleHistory, writeCategoryAffinity, writeCycleHistory } from '#shared/store/catalog-store.ts';
@@ -702,7 +702,7 @@ async function purgeErased(context: Pick<NightContext, 'config' | 'clients' | 'l
   const { config, clients, log } = context;
   const found = await getProfiles(clients.documents, tableNames(config).profiles, customerIds);
   if (found.length === 0) return;
-  await eraseAgain({ config, clients }, new Set(found.map((p) => p.customerId)), found);
+  await eraseAgain({ config, clients, advisorIds: await rosterAdvisorIds(clients.s3, config) }, new Set(found.map((p) => p.customerId)), found);
   log.warn('profiles of erased clients found and erased again', { count: found.length });
 }
 

@@ -19,6 +19,7 @@ import { AddressBookDamagedError, readAddressBook, type FormerAddress } from '#s
 import { addressesOf, asCreatedByEarlierIncrement, getProfiles, hourEmailsAfter, hourEmailsOf, INCREMENTAL_DIGEST, lastNightOf, nightEmailOf, putProfileIfUnchanged, type ProfileItem } from '#shared/store/profile-store.ts';
 import { erasedAmong } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
+import { rosterAdvisorIds } from '#shared/store/roster-store.ts';
 import { getRun, putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
 import { forEachInFlight } from '#shared/store/in-flight.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -811,7 +812,7 @@ async function eraseWrittenBackErased(context: { config: Config; clients: AwsCli
   const { config, clients, log } = context;
   const erased = await erasedAmong(clients.documents, tableNames(config).suppression, written);
   if (erased.size === 0) return;
-  await eraseAgain({ config, clients }, erased, written);
+  await eraseAgain({ config, clients, advisorIds: await rosterAdvisorIds(clients.s3, config) }, erased, written);
   log.warn('clients erased while the increment was merged: written back, erased again', { count: erased.size });
 }
 

@@ -3,7 +3,7 @@ import { counts, rosterOfNight, type RosterFile, type RosterOutcome, type Roster
 import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import type { Reject } from '#shared/model.ts';
-import type { StoredBookPairs } from '#shared/advisors/handover.ts';
+import { pairsWithout, type StoredBookPairs } from '#shared/advisors/handover.ts';
 import { bookPairsKey, reportsBucket, rosterKey } from './buckets.ts';
 
 /** The last good advisors roster (shared/advisors/roster.ts), one JSON object beside the product catalogue. */
@@ -17,6 +17,11 @@ export async function readRoster(s3: S3Client, config: Config): Promise<StoredRo
   const text = await readObjectText(s3, reportsBucket(config), rosterKey(config));
   // Our own object, written by writeRoster.
   return text === undefined || text === '' ? undefined : (JSON.parse(text) as StoredRoster);
+}
+
+/** The ids of the stored roster's advisors (none without one): a former advisor's ledger partition may still name a client. */
+export async function rosterAdvisorIds(s3: S3Client, config: Config): Promise<string[]> {
+  return ((await readRoster(s3, config))?.advisors ?? []).map((advisor) => advisor.advisorId);
 }
 
 /**
@@ -48,4 +53,17 @@ export async function readBookPairs(s3: S3Client, config: Config): Promise<Store
 
 export async function writeBookPairs(s3: S3Client, config: Config, pairs: StoredBookPairs): Promise<void> {
   await writeJsonObject(s3, { bucket: reportsBucket(config), key: bookPairsKey(config) }, pairs);
+}
+
+/**
+ * An erasure: the stored pairs without the clients of `customerIds` (their id beside their advisor's).
+ * Returns how many of them the pairs named. A digest run that read the pairs before and writes them
+ * after may put them back: its pairs are then replaced by the next week's, which leave them out.
+ */
+export async function forgetBookPairs(s3: S3Client, config: Config, customerIds: readonly string[]): Promise<number> {
+  const stored = await readBookPairs(s3, config);
+  if (stored === undefined) return 0;
+  const { kept, named } = pairsWithout(stored, customerIds);
+  if (named > 0) await writeBookPairs(s3, config, kept);
+  return named;
 }

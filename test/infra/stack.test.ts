@@ -628,7 +628,7 @@ describe('least privilege', () => {
     expect(send?.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'hello@mail.maison.example' } });
   });
 
-  it('forget: finds the client\'s profiles and suppression entries, records the erasure, erases their traces in every table that holds them and their former addresses in the address book, reads the roster, nothing else', () => {
+  it('forget: finds the client\'s profiles and suppression entries, records the erasure, erases their traces in every table that holds them, their former addresses in the address book and their place in the advisors\' book pairs, reads the roster, nothing else', () => {
     expect(allowedPairs(synth.json, roleOf('forget'), labels)).toEqual(
       expectedPairs(
         ...ownLogs('forget'),
@@ -641,12 +641,15 @@ describe('least privilege', () => {
         's3:PutObject <bucket>/reports/state/address-book.json',
         // The stored roster: every advisor's ledger partition, a former advisor's too, may name the client.
         's3:GetObject <bucket>/reports/catalog/advisors.json',
+        // The advisors' book pairs of the last digests name the client beside their advisor.
+        's3:GetObject <bucket>/reports/catalog/advisor-pairs.json',
+        's3:PutObject <bucket>/reports/catalog/advisor-pairs.json',
         // The address book's lease, which a night's finish takes too (address-book.ts editAddressBook).
         'dynamodb:GetItem <table:runs>',
         'dynamodb:UpdateItem <table:runs>',
       ),
     );
-    expect(statementsFor(synth.json, roleOf('forget'), 's3:ListBucket').map((s) => s.Condition)).toEqual([{ StringLike: { 's3:prefix': ['reports/state/address-book.json'] } }, { StringLike: { 's3:prefix': ['reports/catalog/advisors.json'] } }]);
+    expect(statementsFor(synth.json, roleOf('forget'), 's3:ListBucket').map((s) => s.Condition)).toEqual([{ StringLike: { 's3:prefix': ['reports/state/address-book.json'] } }, { StringLike: { 's3:prefix': ['reports/catalog/advisors.json'] } }, { StringLike: { 's3:prefix': ['reports/catalog/advisor-pairs.json'] } }]);
     const runsTable = statementsFor(synth.json, roleOf('forget'), 'dynamodb:UpdateItem').filter((s) => /runs/i.test(JSON.stringify(s.Resource)));
     expect(runsTable.map((s) => s.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['address-book-lease'] } }]);
   });

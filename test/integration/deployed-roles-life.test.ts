@@ -362,8 +362,8 @@ describe('a life of the suite, every step under the role of the function that ru
       const forget = await deployedFunction<unknown, ForgetResult>(forgetRole, config, () => import('#functions/forget/handler.ts'));
       expect(await forget({ customerId: 'w1' })).toMatchObject({ profiles: 1, couponCodes: 1 });
       expect(await forget({ email: `k1${G}` })).toMatchObject({ profiles: 1 });
-      // Vera: her task, the task email in Sophie's ledger, her place in Sophie's digest.
-      expect(await forget({ customerId: 'v1' })).toMatchObject({ profiles: 1, tasks: 1 });
+      // Vera: her task, the task email in Sophie's ledger, her place in Sophie's digest and in the stored book pairs.
+      expect(await forget({ customerId: 'v1' })).toMatchObject({ profiles: 1, tasks: 1, bookPairs: 1 });
       for (const id of ['w1', 'k1', 'v1']) expect(await getProfile(aws.clients.documents, tables.profiles, id)).toBeUndefined();
 
       // Night 3 meets them in the snapshot: they stay out. The hour after it runs.

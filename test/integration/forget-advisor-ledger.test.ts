@@ -4,7 +4,7 @@ import type { AwsClients } from '#shared/aws/clients.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { forgetClient } from '#shared/forget/forget.ts';
-import { writeRoster } from '#shared/store/roster-store.ts';
+import { readBookPairs, writeRoster } from '#shared/store/roster-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
 import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
@@ -69,10 +69,16 @@ describe('forget, in the advisors\' ledger', () => {
     expect((await digests('2026-11-23', 'w48', WEEK_48)).handovers).toBe(2);
     expect(await ledgerNaming(config, 'fd-gone')).not.toEqual([]);
 
-    await forgetClient({ config, clients: aws.clients, request: { customerId: 'fd-gone' }, at: WEEK_48 + DAY });
+    expect(await readBookPairs(aws.clients.s3, config)).toMatchObject({ before: { 'fd-gone': 'A01' }, now: { 'fd-gone': 'A03' } });
+
+    expect(await forgetClient({ config, clients: aws.clients, request: { customerId: 'fd-gone' }, at: WEEK_48 + DAY })).toMatchObject({ profiles: 1, bookPairs: 1 });
     expect(await ledgerNaming(config, 'fd-gone')).toEqual([]);
     const [digest] = await ledgerNaming(config, 'fd-stays');
     expect(digest).toMatchObject({ customerId: 'advisor#A03', introduced: ['fd-stays'] });
+    // The book pairs kept for next week's baseline name the other client alone.
+    expect(await readBookPairs(aws.clients.s3, config)).toEqual({ week: '2026-W48', before: { 'fd-stays': 'A01' }, now: { 'fd-stays': 'A03' } });
+    // Run again, the request finds nothing more there.
+    expect(await forgetClient({ config, clients: aws.clients, request: { customerId: 'fd-gone' }, at: WEEK_48 + DAY + HOUR })).toMatchObject({ profiles: 0, bookPairs: 0 });
   });
 
   it("leaves the task emails about another client whose id starts with the forgotten one's and a '#' (vip, vip#2)", { timeout: 180_000 }, async () => {

@@ -101,12 +101,12 @@ describe('formatNightlySummary: the team email', () => {
 });
 
 describe('formatForgetResult', () => {
-  const result = (counts: Partial<ForgetResult>): ForgetResult => ({ request: {}, profiles: 0, historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0, couponCodes: 0, erasureKeys: 1, formerAddresses: 0, ...counts });
+  const result = (counts: Partial<ForgetResult>): ForgetResult => ({ request: {}, profiles: 0, historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0, couponCodes: 0, erasureKeys: 1, formerAddresses: 0, bookPairs: 0, ...counts });
 
   it('says so when nothing stored matched, and that the hashed entry blocks the id or address from now on', () => {
     expect(erasedNothingStored(result({}))).toBe(true);
     expect(formatForgetResult(result({}), { customerId: 'NOPE' })).toBe(
-      'Nothing stored matched that customer id: no profile, tier history, send-ledger entry, advisor task, suppression entry or address-book entry. ' +
+      'Nothing stored matched that customer id: no profile, tier history, send-ledger entry, advisor task, suppression entry, address-book entry or advisor book pair. ' +
         '1 hashed erasure entry recorded all the same: from now on it keeps that customer id out of later exports and campaigns (check the customer id if you expected a match).',
     );
     expect(formatForgetResult(result({ erasureKeys: 2 }), { customerId: 'NOPE', email: 'a@example.com' })).toMatch(
@@ -122,9 +122,11 @@ describe('formatForgetResult', () => {
     expect(erasedNothingStored(result({ suppressionEntries: 1 }))).toBe(false);
   });
 
-  it('counts a former address the address book tied to them as a match, and warns when the book was skipped as damaged', () => {
+  it('counts a former address the address book tied to them and a place in the advisors\' book pairs as a match, and warns when the book was skipped as damaged', () => {
     expect(erasedNothingStored(result({ formerAddresses: 1 }))).toBe(false);
     expect(formatForgetResult(result({ formerAddresses: 1, erasureKeys: 2 }), { email: 'old@example.com' })).toContain(', 1 former address(es) out of the address book; ');
+    expect(erasedNothingStored(result({ bookPairs: 1 }))).toBe(false);
+    expect(formatForgetResult(result({ profiles: 1, bookPairs: 1 }), { customerId: 'C1' })).toContain(", 1 client(s) out of the advisors' book pairs; ");
     expect(formatForgetResult(result({ addressBook: 'damaged' }), { customerId: 'C1' })).toMatch(/^Nothing stored matched .* WARNING: the address book is damaged and was skipped .* Run this request again once the book is repaired\.$/);
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildAdvisorBook } from '#shared/advisors/book.ts';
-import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, isIntroduction, pairsToKeep, unreachableBecause } from '#shared/advisors/handover.ts';
+import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, isIntroduction, pairsToKeep, pairsWithout, unreachableBecause } from '#shared/advisors/handover.ts';
 import { answerTask, newTask } from '#shared/advisors/tasks.ts';
 import { parseConfig } from '#shared/config.ts';
 import { runClock } from '#shared/tiering/profile.ts';
@@ -51,6 +51,20 @@ describe('handovers', () => {
     const sentLater = pairsToKeep(digestDay, '2026-W48', digestDay.now, [{ customerId: 'c1', from: 'A01', to: 'A02' }]);
     expect(sentLater).toEqual({ week: '2026-W48', before: digestDay.before, now: tonight });
     expect(handoversBetween(baselineFor(sentLater, '2026-W49') ?? {}, tonight)).toEqual([]);
+  });
+
+  it('leave out an erased client everywhere they are named, and say how many of the erased they named', () => {
+    const stored = { week: '2026-W48', before: { c1: 'A01', c2: 'A01', c3: 'A01' }, now: { c1: 'A02', c2: 'A03', c3: 'A01' }, unintroduced: { c1: 'A01' } };
+    expect(pairsWithout(stored, ['c1', 'zz'])).toEqual({ kept: { week: '2026-W48', before: { c2: 'A01', c3: 'A01' }, now: { c2: 'A03', c3: 'A01' } }, named: 1 });
+    expect(pairsWithout(stored, ['c2'])).toEqual({ kept: { ...stored, before: { c1: 'A01', c3: 'A01' }, now: { c1: 'A02', c3: 'A01' } }, named: 1 });
+    expect(pairsWithout(stored, ['zz']).named).toBe(0);
+    // Ids named like Object.prototype members are ids like any other.
+    const odd = JSON.parse('{"week":"2026-W48","before":{"__proto__":"A01","constructor":"A01"},"now":{"__proto__":"A02","constructor":"A01"}}');
+    const { kept, named } = pairsWithout(odd, ['__proto__']);
+    expect(named).toBe(1);
+    expect(JSON.parse(JSON.stringify(kept))).toEqual({ week: '2026-W48', before: { constructor: 'A01' }, now: { constructor: 'A01' } });
+    // The erased client is unknown to next week's baseline: no handover is made of them.
+    expect(handoversBetween(baselineFor(pairsWithout(stored, ['c1']).kept, '2026-W49') ?? {}, { c1: 'A05', c2: 'A03' })).toEqual([]);
   });
 
   it('take customer ids named like Object.prototype members as any other', () => {
