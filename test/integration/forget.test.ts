@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { writeObject } from '#shared/aws/s3-objects.ts';
-import { newTask } from '#shared/advisors/tasks.ts';
+import { newTask, taskEmailLedgerKey } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { processSesFeedback } from '#shared/feedback/ses-events.ts';
@@ -13,6 +13,8 @@ import { runNightly } from '#shared/nightly/run.ts';
 import { couponPoolKey } from '#shared/store/buckets.ts';
 import { codeDrawnFor, occasionRef, takeCode, takenCodes } from '#shared/store/coupon-store.ts';
 import { claimOccasion } from '#shared/store/ledger-store.ts';
+import { recordErasure } from '#shared/store/erasure-store.ts';
+import { writeRoster } from '#shared/store/roster-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { suppress, suppressClient } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -335,6 +337,23 @@ describe('an erased client met again', () => {
     expect(await getProfile(aws.clients.documents, tables.profiles, 'n01')).toBeUndefined();
     expect(await getProfile(aws.clients.documents, tables.profiles, 'n02')).toBeDefined();
     expect((await scanTable(aws, tables.tierHistory)).filter((h) => h.customerId === 'n01')).toEqual([]);
+  });
+
+  it("by the next night, after a forget that stopped before her traces: a former advisor's task email about her goes too", { timeout: 180_000 }, async () => {
+    const config = await scenarioConfig(aws, 'forget-next-night-advisor');
+    const tables = tableNames(config);
+    const dir = await exportDir('next-night-advisor', ['na01', 'na02'], ['2026-11-20']);
+    await runNightly({ clock: Date.now, runDate: '2026-11-22', runId: 'nna-1', config, clients: aws.clients, source: directoryExportSource(dir) });
+    // The roster's A01 held her book once: his task email about her was deferred, and she was handed over before it went.
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@fnna.example.com', locale: 'en', active: true }] });
+    const taskEmail = { ...taskEmailLedgerKey('A01', { customerId: 'na01', occasionKey: 'winback#2026-11-20' }), campaignId: 'winback', runId: 'h-1', now: AT, retentionDays: 400 };
+    await claimOccasion(aws.clients.documents, tables.sendLedger, taskEmail, 'deferred');
+    // The request stopped once her erasure was recorded: nothing of hers deleted yet.
+    await recordErasure(aws.clients.documents, tables.suppression, { customerIds: ['na01'], emails: ['na01@example.com'] }, AT);
+
+    await runNightly({ clock: Date.now, runDate: '2026-11-23', runId: 'nna-2', config, clients: aws.clients, source: directoryExportSource(dir), acceptDrop: true });
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'na01')).toBeUndefined();
+    expect((await scanTable(aws, tables.sendLedger)).filter((entry) => JSON.stringify(entry).includes('na01'))).toEqual([]);
   });
 
   it('by the next night after a forget of a big client: not refused for the fall she leaves, a real drop besides still is', { timeout: 180_000 }, async () => {
