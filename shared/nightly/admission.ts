@@ -38,6 +38,8 @@ export class NightRefusedError extends ClienteleError {
 export interface ShardFigures extends NightMoves, ErasedSinceLastNight {
   clients: number;
   revenue12mMinor: number;
+  /** The net spend of the orders that left the 12-month window since the last completed night (guards.ts TonightFigures). */
+  revenueLeftWindowMinor: number;
   buyers: number;
   /** Clients of the base absent from the export since an earlier night (absent.ts): shown, not compared. */
   stillAbsent: number;
@@ -63,7 +65,7 @@ export function productFigures(catalog: ReadonlyMap<string, Pick<ProductRecord, 
 
 export function emptyShardFigures(): ShardFigures {
   return {
-    clients: 0, revenue12mMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0, stillAbsent: 0, writtenWithoutImage: 0, productSkus: 0, productCycleSkus: 0, seenBefore: 0,
+    clients: 0, revenue12mMinor: 0, revenueLeftWindowMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0, stillAbsent: 0, writtenWithoutImage: 0, productSkus: 0, productCycleSkus: 0, seenBefore: 0,
     erasedSinceLastNight: 0, erasedSinceLastNightRevenue12mMinor: 0, erasedSinceLastNightBuyers: 0,
   };
 }
@@ -71,6 +73,7 @@ export function emptyShardFigures(): ShardFigures {
 /** The figures that are money (minor units, summed with addMinor), each with the name an overflow of its sum gives. */
 export const MONEY_FIGURES = {
   revenue12mMinor: 'the 12-month revenue',
+  revenueLeftWindowMinor: 'the 12-month revenue that left the window since the last night',
   erasedSinceLastNightRevenue12mMinor: 'the 12-month revenue of the clients erased since the last night',
 } as const satisfies Partial<Record<keyof ShardFigures, string>>;
 const moneyFigureName = (key: keyof ShardFigures): string | undefined => (MONEY_FIGURES as Partial<Record<keyof ShardFigures, string>>)[key];
@@ -81,7 +84,9 @@ export function addShardFigures(parts: readonly ShardFigures[]): ShardFigures {
   for (const part of parts) {
     for (const key of Object.keys(total) as (keyof typeof total)[]) {
       const money = moneyFigureName(key);
-      total[key] = money === undefined ? total[key] + part[key] : addMinor(total[key], part[key], money);
+      // A shard's figures written by an earlier version (an upgrade mid-night) lack the later ones.
+      const value: number = part[key] ?? 0;
+      total[key] = money === undefined ? total[key] + value : addMinor(total[key], value, money);
     }
   }
   // Unknown when a shard's figures predate the count (admitShards then counts the products rows).

@@ -1,7 +1,7 @@
 import type { Config } from '#shared/config.ts';
 import type { Stage } from '#shared/model.ts';
 import { lapseDepth, lapseDepthOfStage } from '#shared/tiering/lifecycle.ts';
-import { displayMinor } from '#shared/money.ts';
+import { addMinor, displayMinor } from '#shared/money.ts';
 import { absentBefore } from './absent.ts';
 import { thresholdText } from '#shared/percent.ts';
 
@@ -41,7 +41,7 @@ export interface LastNight extends NightFigures {
 
 /** What tonight would do to the clients the last completed night held as buyers (each counted against its buyers). */
 export interface NightMoves {
-  /** Clients whose tier tonight is below their tier in the base. */
+  /** Clients whose tier tonight is below their tier in the base, but for a fall the 12-month window's moving since explains (orders of a year ago left it). */
   downgrades: number;
   /** Buyers whose tier tonight is above their tier in the base (a first purchase, from Prospect, is not counted). */
   upgrades: number;
@@ -67,6 +67,12 @@ export interface ErasedSinceLastNight {
 /** Tonight's figures as a night's admission keeps them: those compared, the clients missing since an earlier night (shown, not compared), and those erased since the last night (absent in summaries written before they were counted). */
 export type TonightFigures = NightFigures &
   NightMoves & {
+    /**
+     * The net spend of the orders that left the 12-month window since the last completed night (a
+     * sale day a year ago): compared, the revenue counts them, as a fall time explains is no broken
+     * export (absent from figures of earlier versions).
+     */
+    revenueLeftWindowMinor?: number;
     stillAbsent?: number;
     /** Tonight's clients whom a night had written before (absent from figures of earlier versions): see withAbsentBeforeMarking. */
     seenBefore?: number;
@@ -241,10 +247,13 @@ export function plausibilityViolations(tonight: TonightFigures, lastCompleted: L
   const erased = tonight.erasedSinceLastNight ?? 0;
   const erasedNote = erased > 0 ? `, its ${erased.toLocaleString('en-US')} client(s) erased since left out` : '';
   const violations: GuardViolation[] = [];
+  // The revenue in the last night's window: orders that left the 12-month window since are time's, not a broken export's.
+  const leftWindow = tonight.revenueLeftWindowMinor ?? 0;
+  const leftNote = leftWindow > 0 ? ` counting the ${displayMinor(leftWindow, currency)} of orders that left the 12-month window since then` : '';
   const drops: [FigureCheck, number, number][] = [
     ['clients', tonight.clients, lastNight.clients],
     ['orderLines', tonight.orderLines, lastNight.orderLines],
-    ['revenue12m', tonight.revenue12mMinor, lastNight.revenue12mMinor],
+    ['revenue12m', leftWindow > 0 ? addMinor(tonight.revenue12mMinor, leftWindow, 'the 12-month revenue') : tonight.revenue12mMinor, lastNight.revenue12mMinor],
   ];
   for (const [check, now, before] of drops) {
     if (before <= 0 || !exceeds(before - now, before, limits.maxDropShare)) continue;
@@ -256,7 +265,7 @@ export function plausibilityViolations(tonight: TonightFigures, lastCompleted: L
       tonight: now,
       lastNight: before,
       limit: limits.maxDropShare,
-      message: `${FIGURE_NAMES[check]} fell by ${thresholdText(fall)} since ${lastNight.runDate} (${figure(now)} against ${figure(before)}${erasedNote}), more than the ${thresholdText(limits.maxDropShare)} allowed`,
+      message: `${FIGURE_NAMES[check]} fell by ${thresholdText(fall)} since ${lastNight.runDate} (${figure(now)}${check === 'revenue12m' ? leftNote : ''} against ${figure(before)}${erasedNote}), more than the ${thresholdText(limits.maxDropShare)} allowed`,
     });
   }
   for (const [check, move] of Object.entries(MOVES) as [ShareCheck, (typeof MOVES)[ShareCheck]][]) {

@@ -435,14 +435,17 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
     lifecycle: config.lifecycle,
     ...(base.lastNight === undefined ? {} : { daysSinceLastNight: daysBetweenDates(base.lastNight, runDate) }),
   };
-  const inputs = rfmMeasures(clients, { runDate, config }, (client) => {
+  // With the last night's date, each client's measure also says what orders left the 12-month window since it.
+  const inputs = rfmMeasures(clients, { runDate, config, ...(base.lastNight === undefined ? {} : { lastNight: base.lastNight }) }, (client) => {
     figures.clients += 1;
     figures.revenue12mMinor = addMinor(figures.revenue12mMinor, client.spend12mMinor, MONEY_FIGURES.revenue12mMinor);
+    if (client.spendLeftWindowMinor !== undefined) figures.revenueLeftWindowMinor = addMinor(figures.revenueLeftWindowMinor, client.spendLeftWindowMinor, MONEY_FIGURES.revenueLeftWindowMinor);
     if (client.tier !== 'Prospect') figures.buyers += 1;
     const before = seenByNight(beforeState(base, client.customerId));
     if (!before) return;
     figures.seenBefore += 1;
-    if (tierRank(client.tier) < tierRank(before.tier)) figures.downgrades += 1;
+    // A fall the window's moving alone explains (orders of a year ago left it) is time's, not the export's: not counted.
+    if (tierRank(client.tierInLastNightsWindow ?? client.tier) < tierRank(before.tier)) figures.downgrades += 1;
     // A first purchase (from Prospect) is no move between buyers' tiers: a sale day brings many.
     else if (isTierUpgrade(before.tier, client.tier)) figures.upgrades += 1;
     if (unexplainedLapse(before, client, lapseClock)) figures.unexplainedLapses += 1;

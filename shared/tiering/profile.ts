@@ -36,6 +36,13 @@ export interface TieringContext {
    * by the cycle and window in force when it began, not by tonight's. Without it, tonight's.
    */
   cycleHistory?: CycleHistory;
+  /**
+   * The last completed night's run date, for the guards' measures (rfmMeasures): each client's tier
+   * also as tonight's orders place them in that night's 12-month window
+   * (ClientTierMeasure.tierInLastNightsWindow), so that a drop the window's moving alone explains
+   * is told apart from one the export's orders cause.
+   */
+  lastNight?: string;
 }
 
 /** The products by SKU, as far as the stock-ups read them. A Map<string, ProductRecord> is one. */
@@ -83,6 +90,8 @@ interface Environment extends RunClock {
   rfmSegments: readonly RfmSegmentRule[];
   /** A SKU's catalogue cycle per unit, the answer window's days and the stock-ups' grouping on a day (cycle-history.ts). */
   cycles: CyclesInForce;
+  /** The start of the last completed night's 12-month window, when earlier than tonight's (TieringContext.lastNight). */
+  lastWindowStart?: number;
 }
 
 function environment(context: TieringContext): Environment {
@@ -99,7 +108,13 @@ function environment(context: TieringContext): Environment {
     lifecycle: config.lifecycle,
     rfmSegments: config.rfmSegments,
     cycles: cyclesOf(context),
+    ...lastWindowStartOf(context),
   };
+}
+
+function lastWindowStartOf({ lastNight, runDate, config }: TieringContext): Pick<Environment, 'lastWindowStart'> {
+  if (lastNight === undefined || lastNight >= runDate) return {};
+  return { lastWindowStart: runClock(lastNight, config.timeZone).windowStart };
 }
 
 /** The cycles a stock-up is judged by: the history's where it reaches, tonight's catalogue and leads elsewhere. */
@@ -117,6 +132,8 @@ interface OrderSummary {
   orderCount: number;
   lifetimeSpendMinor: number;
   spend12mMinor: number;
+  /** Net spend of the orders in [Environment.lastWindowStart, windowStart): those that left the 12-month window since the last night. */
+  spendLeftWindowMinor?: number;
   firstOrderAt?: number;
   lastOrderAt?: number;
   /** Distinct local day numbers of counted orders, sorted. */
@@ -131,6 +148,7 @@ function summariseOrders(facts: ClientOrders, env: Environment): OrderSummary {
     if (!(order.orderedAt < env.now)) continue;
     summary.lifetimeSpendMinor = addMinor(summary.lifetimeSpendMinor, order.netMinor, "a client's lifetime spend");
     if (order.orderedAt >= env.windowStart) summary.spend12mMinor = addMinor(summary.spend12mMinor, order.netMinor, "a client's 12-month spend");
+    else if (env.lastWindowStart !== undefined && order.orderedAt >= env.lastWindowStart) summary.spendLeftWindowMinor = addMinor(summary.spendLeftWindowMinor ?? 0, order.netMinor, "a client's 12-month spend");
     if (!countsAsPurchase(order)) continue;
     summary.orderCount += 1;
     if (summary.firstOrderAt === undefined || order.orderedAt < summary.firstOrderAt) summary.firstOrderAt = order.orderedAt;
@@ -536,6 +554,14 @@ export interface ClientTierMeasure {
   lastOrderAt?: number;
   /** Days from the last counted order's local date to the run date, as the stage rules count them; absent without an order. */
   daysSinceLast?: number;
+  /**
+   * The net spend of their orders that left the 12-month window since the last completed night
+   * (TieringContext.lastNight; absent when none did), and their tier with those orders still
+   * counted (absent when it is `tier`): a sale day a year ago lowers `tier` and the 12-month
+   * revenue without anything lost from the export.
+   */
+  spendLeftWindowMinor?: number;
+  tierInLastNightsWindow?: Tier;
 }
 
 function tierMeasureOf(customerId: string, summary: OrderSummary, env: Environment): ClientTierMeasure {
@@ -548,6 +574,11 @@ function tierMeasureOf(customerId: string, summary: OrderSummary, env: Environme
   const lastDay = summary.orderDays[summary.orderDays.length - 1];
   if (summary.lastOrderAt !== undefined) measure.lastOrderAt = summary.lastOrderAt;
   if (lastDay !== undefined) measure.daysSinceLast = env.runDay - lastDay;
+  if (summary.spendLeftWindowMinor !== undefined) {
+    measure.spendLeftWindowMinor = summary.spendLeftWindowMinor;
+    const tier = tierFor(addMinor(summary.spend12mMinor, summary.spendLeftWindowMinor, "a client's 12-month spend"), summary.orderCount > 0, env.thresholds);
+    if (tier !== measure.tier) measure.tierInLastNightsWindow = tier;
+  }
   return measure;
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runNightlySharded } from '#local/nightly/sharded-run.ts';
@@ -107,6 +107,67 @@ describe('plausibility of a night against the last completed one', () => {
     const edited = parseConfig({ ...config, lifecycle: { ...config.lifecycle, sleepingDays: 5 } });
     await expect(night(edited, B, dir)).rejects.toThrow(
       /100 clients would lose orders or lapse further than the days since 2026-09-19 explain .*\. The rules that place clients changed since 2026-09-19: lifecycle\.sleepingDays 60 → 5\. /,
+    );
+  });
+});
+
+describe('a year-old sale day leaving the 12-month window', () => {
+  /** Regulars buy 2,000.00 each quarter; the sale buyers came once, to the Singles' Day 2025 sale, and spent 1,500.00: Potential for one year. */
+  async function saleDayExport(name: string, regulars: number, saleBuyers: number): Promise<string> {
+    const dir = join(work, name);
+    await mkdir(dir, { recursive: true });
+    const regular = Array.from({ length: regulars }, (_, i) => `r${String(i).padStart(3, '0')}`);
+    const sale = Array.from({ length: saleBuyers }, (_, i) => `s${String(i).padStart(3, '0')}`);
+    await writeFile(join(dir, 'customers.csv'), ['customer_id,email,first_name,locale,time_zone,accepts_marketing', ...[...regular, ...sale].map((id) => `${id},${id}@sale-day.example.com,N,en,${SH},true`)].join('\n') + '\n');
+    const lines = ['order_id,customer_id,ordered_at,line_total'];
+    for (const id of regular) for (const month of ['02', '05', '08', '10']) lines.push(`${id}-${month},${id},2026-${month}-10T10:00:00+08:00,2000.00`);
+    for (const id of sale) lines.push(`${id}-sale,${id},2025-11-11T11:00:00+08:00,1500.00`);
+    await writeFile(join(dir, 'orders.csv'), lines.join('\n') + '\n');
+    return dir;
+  }
+
+  it('admits the same snapshot on the sale\u2019s anniversary: its buyers falling a tier is time passing, not a broken export; the report still counts them', { timeout: 180_000 }, async () => {
+    const config = await scenarioConfig(aws, 'sale-day-window');
+    const dir = await saleDayExport('sale-day', 90, 10);
+    expect((await night(config, '2026-11-10', dir)).distribution.buyers).toBe(100);
+    // The window of 2026-11-11 starts on 2025-11-12: the 10 sale buyers fall to Entry, 10% of the buyers, over the 5% allowed.
+    const anniversary = await night(config, '2026-11-11', dir);
+    expect(anniversary.admission?.accepted).toBeUndefined();
+    expect(anniversary.admission?.tonight).toMatchObject({ downgrades: 0, revenueLeftWindowMinor: 10 * 150_000 });
+    expect(anniversary.changes.downgrades).toBe(10);
+    expect(anniversary.distribution.tiers.Entry.clients).toBe(10);
+    expect((await night(config, '2026-11-12', dir)).admission?.tonight).toMatchObject({ downgrades: 0, revenueLeftWindowMinor: 0 });
+  });
+
+  it('admits it when the sale day was most of a young brand\u2019s revenue, in one run and in shards; a part lost the same night is still refused', { timeout: 240_000 }, async () => {
+    // 70 sale buyers: 105,000.00 of 345,000.00 leaves the window (30%, over the 20% allowed), and 70% of the buyers fall a tier.
+    const dir = await saleDayExport('young-brand', 30, 70);
+    const single = await scenarioConfig(aws, 'sale-day-young');
+    await night(single, '2026-11-10', dir);
+    const admitted = await night(single, '2026-11-11', dir);
+    expect(admitted.admission?.accepted).toBeUndefined();
+    expect(admitted.distribution.revenueMinor).toBe(30 * 4 * 200_000);
+
+    const shardedConfig = await scenarioConfig(aws, 'sale-day-young-sharded');
+    const sharded = (runDate: string, path: string) =>
+      runNightlySharded({ clock: Date.now, runDate, runId: `sharded-${runDate}`, config: shardedConfig, clients: aws.clients, shards: 2, source: { kind: 'directory', path } });
+    await sharded('2026-11-10', dir);
+    const inShards = await sharded('2026-11-11', dir);
+    expect(inShards.admission?.accepted).toBeUndefined();
+    expect(inShards.admission?.tonight).toMatchObject({ downgrades: 0, revenueLeftWindowMinor: 70 * 150_000 });
+
+    // The same night, but the regulars' August and October orders lost too: that fall is the export's, counted and refused.
+    const lost = join(work, 'young-brand-lost');
+    await mkdir(lost, { recursive: true });
+    await writeFile(join(lost, 'customers.csv'), await readFile(join(dir, 'customers.csv'), 'utf8'));
+    await writeFile(join(lost, 'orders.csv'), (await readFile(join(dir, 'orders.csv'), 'utf8')).split('\n').filter((line) => !/-(08|10),/.test(line)).join('\n'));
+    const refused = scenarioConfig(aws, 'sale-day-young-lost').then(async (config) => {
+      await night(config, '2026-11-10', dir);
+      return night(config, '2026-11-11', lost);
+    });
+    // Only the 30 regulars' falls count against the buyers: the sale buyers' are time's.
+    await expect(refused).rejects.toThrow(
+      /2026-11-11 refused, nothing written: .*12-month revenue fell by 34\.78% since 2026-11-10 \(USD 225,000\.00 counting the USD 105,000\.00 of orders that left the 12-month window since then against USD 345,000\.00\).*; 30 clients would move down a tier, 30% of the 100 buyers/,
     );
   });
 });

@@ -101,6 +101,18 @@ describe('plausibilityViolations', () => {
     );
   });
 
+  it('counts the orders that left the 12-month window since the last night in tonight\u2019s revenue: time passing alone passes, a real drop besides it still fails', () => {
+    // A sale day a year ago was a quarter of the revenue: it left the window tonight.
+    const saleDayGone = { ...unchanged(lastNight), revenue12mMinor: 600_000_000, revenueLeftWindowMinor: 200_000_000 };
+    expect(plausibilityViolations(saleDayGone, lastNight, limits, 'USD')).toEqual([]);
+    const violations = plausibilityViolations({ ...saleDayGone, revenue12mMinor: 400_000_000 }, lastNight, limits, 'USD');
+    expect(violations).toHaveLength(1);
+    expect(violations[0]).toMatchObject({ check: 'revenue12m', tonight: 600_000_000, lastNight: 800_000_000 });
+    expect(violations[0]?.message).toBe(
+      '12-month revenue fell by 25% since 2026-03-01 (USD 6,000,000.00 counting the USD 2,000,000.00 of orders that left the 12-month window since then against USD 8,000,000.00), more than the 20% allowed',
+    );
+  });
+
   it('writes a fall that is not a whole percentage with one decimal', () => {
     const [violation] = plausibilityViolations({ ...unchanged(lastNight), clients: 7_350 }, lastNight, limits, 'USD');
     expect(violation?.message).toContain('clients fell by 26.5% since 2026-03-01 (7,350 against 10,000)');
@@ -419,5 +431,10 @@ describe('addShardFigures and the products count', () => {
     expect(addShardFigures([{ ...shard(1), seenBefore: 3 }, { ...shard(1), seenBefore: 4 }])).toMatchObject({ seenBefore: 7 });
     const { seenBefore: _none, ...older } = shard(1);
     expect(addShardFigures([{ ...shard(1), seenBefore: 3 }, older]).seenBefore).toBeUndefined();
+  });
+  it('adds up the revenue that left the window, a shard\'s figures of an earlier version (an upgrade mid-night) counting none', () => {
+    expect(addShardFigures([{ ...shard(1), revenueLeftWindowMinor: 300 }, { ...shard(1), revenueLeftWindowMinor: 200 }]).revenueLeftWindowMinor).toBe(500);
+    const { revenueLeftWindowMinor: _none, ...older } = shard(1);
+    expect(addShardFigures([{ ...shard(1), revenueLeftWindowMinor: 300 }, older as ShardFigures]).revenueLeftWindowMinor).toBe(300);
   });
 });

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ClientProfile, CustomerRecord, OrderLine } from '#shared/model.ts';
+import { tierRank, type ClientProfile, type CustomerRecord, type OrderLine } from '#shared/model.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { DEFAULT_RFM_SEGMENTS, rfmSegmentOf } from '#shared/segments/rfm-segments.ts';
-import { computeProfiles, runClock, streamProfiles } from '#shared/tiering/profile.ts';
-import { localDate } from '#shared/time.ts';
+import { computeProfiles, rfmMeasures, runClock, streamProfiles, type ClientTierMeasure, type TieringContext } from '#shared/tiering/profile.ts';
+import { tierFor, tierThresholdsMinor } from '#shared/tiering/tiers.ts';
+import { addDays, localDate } from '#shared/time.ts';
 import { config } from './fixtures.ts';
 
 const RUN = '2025-06-15';
@@ -126,6 +127,41 @@ describe('tiering properties', () => {
           expect(sum(profiles.map((p) => p.spend12mMinor))).toBe(sum(inWindow.map(expectedNet)));
           const beforeNow = lines.filter((l) => l.orderedAt < now);
           expect(sum(profiles.map((p) => p.lifetimeSpendMinor))).toBe(sum(beforeNow.map(expectedNet)));
+        },
+      ),
+    );
+  });
+
+  it('the guards\u2019 measures with the last night\u2019s date add what left the window since, and the tier those orders still gave; nothing else changes', () => {
+    const timesArb = fc.array(instantArb, { minLength: 8, maxLength: 8 });
+    fc.assert(
+      fc.property(
+        customersArb,
+        timesArb.chain((times) => fc.array(lineArb((orderId) => times[Number(orderId.slice(1)) - 1]), { maxLength: 40 })),
+        fc.integer({ min: -2, max: 400 }),
+        (customers, lines, daysBefore) => {
+          const aggregator = new ClientAggregator();
+          for (const record of customers) aggregator.addCustomer(record);
+          for (const line of lines) aggregator.addOrderLine(line);
+          const lastNight = addDays(RUN, -daysBefore);
+          const measured = (context: TieringContext) => {
+            const measures: ClientTierMeasure[] = [];
+            rfmMeasures(aggregator.clientOrders(), context, (measure) => measures.push(measure));
+            return measures;
+          };
+          const plain = measured({ runDate: RUN, config: CONFIG });
+          const withLast = measured({ runDate: RUN, config: CONFIG, lastNight });
+          expect(withLast.map(({ spendLeftWindowMinor: _left, tierInLastNightsWindow: _tier, ...rest }) => rest)).toEqual(plain);
+          const lastWindowStart = runClock(lastNight, CONFIG.timeZone).windowStart;
+          for (const measure of withLast) {
+            const facts = [...aggregator.clientOrders()].find((client) => client.customerId === measure.customerId);
+            const left = (facts?.orders ?? []).filter((order) => order.orderedAt >= lastWindowStart && order.orderedAt < windowStart);
+            if (daysBefore <= 0 || left.length === 0) expect(measure.spendLeftWindowMinor).toBeUndefined();
+            else expect(measure.spendLeftWindowMinor).toBe(left.reduce((sum, order) => sum + order.netMinor, 0));
+            const then = tierFor(measure.spend12mMinor + (measure.spendLeftWindowMinor ?? 0), measure.orderCount > 0, tierThresholdsMinor(CONFIG));
+            expect(measure.tierInLastNightsWindow ?? measure.tier).toBe(then);
+            expect(tierRank(then)).toBeGreaterThanOrEqual(tierRank(measure.tier));
+          }
         },
       ),
     );
