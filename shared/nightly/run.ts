@@ -15,7 +15,7 @@ import type { RosterOutcome, RosterRow } from '#shared/advisors/roster.ts';
 import { rosterAdvisorIds, settleRoster } from '#shared/store/roster-store.ts';
 import { advisorDigestsOfNight, DIGEST_WEEK_NIGHTS, type AdvisorDigestSummary, type DigestRun, type EarlierDigestNights } from '#shared/digests/advisor-digests.ts';
 import { exportPrefix, reportPrefix, reportsBucket, SUMMARY_FILE } from '#shared/store/buckets.ts';
-import { catalogBySku, keepCatalogOfNight, nightCatalog, readCatalog, readCycleHistory, writeCategoryAffinity, writeCycleHistory } from '#shared/store/catalog-store.ts';
+import { catalogBySku, keepCatalogOfNight, nightCatalog, readCatalog, readCycleHistoryOfNight, writeCategoryAffinity, writeCycleHistory } from '#shared/store/catalog-store.ts';
 import { putRun, recentRuns, type RunKey } from '#shared/store/runs-store.ts';
 import { erasedAmong, erasedSince, isErased, loadErasures, type Erasures } from '#shared/store/erasure-store.ts';
 import { eraseAgain } from '#shared/forget/forget.ts';
@@ -616,7 +616,7 @@ export async function writeShard(context: NightContext, shardRead: ShardRead, mo
   // The catalogue's cycles are in force before a client's own (the stock-ups), as the sender reads them after tonight;
   // a past stock-up is judged by the cycles of its own day (the history).
   const catalog = await nightCatalog(clients.s3, config, shardRead.products, runDate);
-  const cycleHistory = await readCycleHistory(clients.s3, config);
+  const cycleHistory = await readCycleHistoryOfNight(clients.s3, config, runDate);
   const profiles = passingThrough(shardProfiles(context, shardRead, models, { catalog, cycleHistory }, clvFailures.onFailure), (profile) => {
     tonight.add(profile);
     affinity.add(profile);
@@ -845,7 +845,7 @@ export async function finishNight(
   await writeCategoryAffinity(clients.s3, config, mergeCategoryAffinities(outcomes.map((o) => o.categoryAffinity)));
   // What timed tonight's reminders, for the nights after (cycle-history.ts): written once every shard has read the
   // history as it stood. The stored catalogue is tonight's products (shard 0 wrote them), else the one still in force.
-  const cycleHistory = historyAfterNight(await readCycleHistory(clients.s3, config), runDate, await readCatalog(clients.s3, config), {
+  const cycleHistory = historyAfterNight(await readCycleHistoryOfNight(clients.s3, config, runDate), runDate, await readCatalog(clients.s3, config), {
     answerDays: runOutReminderLeadDays(config.campaigns),
     stockUpDays: replenishmentLeadDays(config.campaigns),
   });

@@ -2,10 +2,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import type { ProductRecord } from '#shared/model.ts';
-import { isoDateSchema } from '#shared/time.ts';
+import { addDays, isoDateSchema } from '#shared/time.ts';
 import { emptyCategoryAffinity, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { z } from 'zod';
-import { EMPTY_CYCLE_HISTORY, type CycleHistory } from '#shared/tiering/cycle-history.ts';
+import { EMPTY_CYCLE_HISTORY, historyFromCatalogue, type CycleHistory } from '#shared/tiering/cycle-history.ts';
 import { catalogBeforeKey, catalogKey, categoryAffinityKey, cycleHistoryKey, reportsBucket } from './buckets.ts';
 
 /**
@@ -104,6 +104,23 @@ export async function readCycleHistory(s3: S3Client, config: Config): Promise<Cy
   const result = cycleHistorySchema.safeParse(parsed);
   if (!result.success) throw damaged(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).slice(0, 3).join('; '));
   return result.data;
+}
+
+/**
+ * The cycle history the night of `runDate` judges by: the stored one; none stored yet but a
+ * catalogue was (the first night of a version that keeps the history, upgraded from one before),
+ * one begun the day before from the catalogue in force before tonight (historyFromCatalogue), the
+ * same in every shard and in the finish. The catalogue is read before its before-image: shard 0
+ * writes the image first, so either the image is tonight's (the catalogue before tonight's
+ * products) or the catalogue read was not yet replaced.
+ */
+export async function readCycleHistoryOfNight(s3: S3Client, config: Config, runDate: string): Promise<CycleHistory> {
+  const history = await readCycleHistory(s3, config);
+  if (history !== EMPTY_CYCLE_HISTORY) return history;
+  const stored = await readCatalog(s3, config);
+  const before = await readCatalogBefore(s3, config);
+  const catalogue = before?.runDate === runDate ? catalogBySku(before.products) : stored;
+  return catalogue.size === 0 ? history : historyFromCatalogue(catalogue, addDays(runDate, -1));
 }
 
 export async function writeCycleHistory(s3: S3Client, config: Config, history: CycleHistory): Promise<void> {

@@ -24,6 +24,18 @@ export interface CycleHistory {
 
 export const EMPTY_CYCLE_HISTORY: CycleHistory = { skus: {}, answerDays: [] };
 
+/**
+ * A history begun from the catalogue in force before a night (`from`: the day before it), for a
+ * night that finds none stored though a catalogue was: the first night of a version that keeps the
+ * history, upgraded from one before. Tonight's values then start on tonight's own entry, and a cycle
+ * changed tonight does not re-judge the stock-ups that answered the reminders of the old one. Pure.
+ */
+export function historyFromCatalogue(catalog: ReadonlyMap<string, Pick<ProductRecord, 'replenishDays'>>, from: string): CycleHistory {
+  const skus: Record<string, [string, number | null][]> = Object.create(null) as Record<string, [string, number | null][]>;
+  for (const [sku, product] of catalog) skus[sku] = [[from, catalogCycleDays(product) ?? null]];
+  return { skus, answerDays: [] };
+}
+
 /** Tonight's values, for the days the history does not reach. */
 export interface TonightsCycles {
   catalogCycleOf(sku: string): number | undefined;

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '#shared/config.ts';
 import { runNightly } from '#shared/nightly/run.ts';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { catalogBeforeKey, cycleHistoryKey, reportsBucket } from '#shared/store/buckets.ts';
+import { readCycleHistory } from '#shared/store/catalog-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { addDays, localDate } from '#shared/time.ts';
@@ -61,6 +64,28 @@ describe('a reminder sent under the old cycle, answered after the night that cha
     await night(config, SH, '2026-05-23', [first, restock], 60);
     await runCampaignHour(aws, config, at('2026-05-24 11:00', SH), 'h-0524');
     expect(await sentReminders(config, SH)).toEqual(['replenishment#CREAM#2026-03-22T07:00:00.000Z on 2026-04-06', 'replenishment#CREAM#2026-04-09T12:00:00.000Z on 2026-05-24']);
+  }, 600_000);
+
+  it('upgraded from a version before the history, the cream turning 60 days on the first night after: the restock that answered the 30-day reminder stays answered', async () => {
+    const SH = 'Asia/Shanghai';
+    const config = await campaignConfig(aws, 'cyclechange-upgrade', { timeZone: SH, campaigns: NO_QUIET_HOURS });
+    const first = 'o1,k1,2026-03-22T15:00:00+08:00,CREAM,1,120.00';
+    const restock = 'o2,k1,2026-04-09T20:00:00+08:00,CREAM,1,120.00';
+    await night(config, SH, '2026-03-22', [first], 30);
+    await night(config, SH, '2026-04-05', [first], 30);
+    await runCampaignHour(aws, config, at('2026-04-06 11:00', SH), 'h-0406');
+    // As a version before the history (c9714bb) and the catalogue's before-image (11724a8) left the bucket: its catalogue alone.
+    for (const key of [cycleHistoryKey(config), catalogBeforeKey(config)]) await aws.clients.s3.send(new DeleteObjectCommand({ Bucket: reportsBucket(config), Key: key }));
+    await night(config, SH, '2026-04-07', [first], 60);
+    await night(config, SH, '2026-04-09', [first, restock], 60);
+    // Before: the history began with the first night's 60 days and judged the days before by them: an 18-day cycle, "time to restock" on 04-12.
+    expect(await personalCycle(config)).toBeNull();
+    for (const date of ['2026-04-10', '2026-04-12', '2026-04-13']) await runCampaignHour(aws, config, at(`${date} 11:00`, SH), `h-${date}`);
+    await night(config, SH, '2026-05-23', [first, restock], 60);
+    await runCampaignHour(aws, config, at('2026-05-24 11:00', SH), 'h-0524');
+    expect(await sentReminders(config, SH)).toEqual(['replenishment#CREAM#2026-03-22T07:00:00.000Z on 2026-04-06', 'replenishment#CREAM#2026-04-09T12:00:00.000Z on 2026-05-24']);
+    // The history begins the day before that first night, with the catalogue then in force.
+    expect((await readCycleHistory(aws.clients.s3, config)).skus.CREAM).toEqual([['2026-04-06', 30], ['2026-04-07', 60]]);
   }, 600_000);
 
   it('a client east of the brand, reminded and restocking on her day before the night that changed the cream ran: both nights judge it answered', async () => {

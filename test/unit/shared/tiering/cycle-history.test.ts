@@ -3,7 +3,7 @@ import { dueOccasions, type ProductCatalog } from '#shared/campaigns/due.ts';
 import type { CampaignsConfigInput } from '#shared/campaigns/schema.ts';
 import type { ClientProfile, OrderLine } from '#shared/model.ts';
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
-import { cyclesInForce, EMPTY_CYCLE_HISTORY, historyAfterNight, type CycleHistory } from '#shared/tiering/cycle-history.ts';
+import { cyclesInForce, EMPTY_CYCLE_HISTORY, historyAfterNight, historyFromCatalogue, type CycleHistory } from '#shared/tiering/cycle-history.ts';
 import { computeProfiles } from '#shared/tiering/profile.ts';
 import { addDays, daysBetweenDates } from '#shared/time.ts';
 import { at } from '#test/support/time.ts';
@@ -47,6 +47,15 @@ describe('historyAfterNight', () => {
     // A history from before the grouping was kept gets it from the next night.
     const older: CycleHistory = { skus: { CREAM: [['2026-01-01', 30]] }, answerDays: [['2026-01-01', 15]] };
     expect(historyAfterNight(older, '2026-02-06', undefined, LEADS_15).stockUpDays).toEqual([['2026-02-06', 15]]);
+  });
+
+  it('begun from the catalogue before a night (an upgrade from a version before the history): the old cycles hold until that night\'s own entry', () => {
+    const seed = historyFromCatalogue(products({ CREAM: 30, BAG: undefined }), '2026-04-06');
+    expect(seed).toEqual({ skus: { CREAM: [['2026-04-06', 30]], BAG: [['2026-04-06', null]] }, answerDays: [] });
+    const after = historyAfterNight(seed, '2026-04-07', products({ CREAM: 60, BAG: undefined }), LEADS_15);
+    expect(after.skus).toEqual({ CREAM: [['2026-04-06', 30], ['2026-04-07', 60]], BAG: [['2026-04-06', null]] });
+    const cycles = cyclesInForce(after, '2026-04-09', { catalogCycleOf: () => 60, answerDays: 15, stockUpDays: 15 });
+    expect([cycles.catalogCycleOn('CREAM', daysBetweenDates('1970-01-01', '2026-04-07')), cycles.catalogCycleOn('CREAM', daysBetweenDates('1970-01-01', '2026-04-08'))]).toEqual([30, 60]);
   });
 });
 
