@@ -92,7 +92,7 @@ export async function readCycleHistory(s3: S3Client, config: Config): Promise<Cy
   const bucket = reportsBucket(config);
   const key = cycleHistoryKey(config);
   const damaged = (problem: string) =>
-    new Error(`The cycle history s3://${bucket}/${key} is damaged (${problem}): nights refuse until it is repaired. Put back a copy of it, or delete it: past stock-ups are then judged by tonight's catalogue and leads.`);
+    new Error(`The cycle history s3://${bucket}/${key} is damaged (${problem}): nights refuse until it is repaired. Put back a copy of it, or delete it: past stock-ups are then judged by the catalogue stored before tonight, and tonight's leads.`);
   const text = await readObjectText(s3, bucket, key);
   if (text === undefined) return EMPTY_CYCLE_HISTORY;
   let parsed: unknown;
