@@ -3,7 +3,7 @@ import type { ClientProfile } from '#shared/model.ts';
 import { MS_PER_DAY, addDays, daysBetweenDates, localDate, zoneOffsetMs, zonedWallTimeInstants } from '#shared/time.ts';
 import { clientTimeZone, compareOccasions, type CampaignContext, type DueOccasion, type ProductCatalog } from './due.ts';
 import { categoriesBought } from '#shared/segments/category-affinity.ts';
-import { isQuietMinute, minutesOfWallTime, type CampaignDefinition, type QuietHours } from './schema.ts';
+import { isQuietMinute, minutesOfWallTime, type CampaignDefinition, type CampaignsConfig, type QuietHours } from './schema.ts';
 
 /**
  * What happens to each due occasion of one client this hour. Pure: the sender supplies the
@@ -163,6 +163,11 @@ export function inControlGroup(customerId: string, campaignId: string, share: nu
   return controlDraw(customerId, campaignId) < share;
 }
 
+/** Whether the occasion's client is in its campaign's control group, by the campaign's share (else the policy's). */
+export function heldOutOf(occasion: Pick<DueOccasion, 'customerId' | 'campaignId'>, campaign: Pick<CampaignDefinition, 'controlShare'> | undefined, policy: Pick<CampaignsConfig['policy'], 'controlShare'>): boolean {
+  return inControlGroup(occasion.customerId, occasion.campaignId, campaign?.controlShare ?? policy.controlShare);
+}
+
 /** A client locale matches a listed one or prefix: "zh" matches zh-CN and zh_TW, "en-US" only en-US (case aside). */
 function localeMatches(locale: string | undefined, listed: readonly string[]): boolean {
   if (locale === undefined) return false;
@@ -301,8 +306,7 @@ function finalStep(
   const timeZone = clientTimeZone(profile, context.brandTimeZone);
   const quiet = quietHoursDeferral(now, now, timeZone, policy.quietHours);
   if (quiet !== undefined) return quiet;
-  const share = campaign?.controlShare ?? policy.controlShare;
-  return inControlGroup(occasion.customerId, occasion.campaignId, share) ? { outcome: 'held-out' } : { outcome: 'send' };
+  return heldOutOf(occasion, campaign, policy) ? { outcome: 'held-out' } : { outcome: 'send' };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { clientTimeZone, type DueOccasion, type ProductCatalog } from '#shared/campaigns/due.ts';
-import { inAudience } from '#shared/campaigns/policy.ts';
+import { heldOutOf, inAudience } from '#shared/campaigns/policy.ts';
 import type { CampaignsConfig } from '#shared/campaigns/schema.ts';
 import { ownEntry } from '#shared/dictionary.ts';
 import type { ClientProfile } from '#shared/model.ts';
@@ -30,12 +30,13 @@ export function expiryReason(
     return `${closed} while ${entry.status}${entry.reason ? `: ${entry.reason}` : ''}`;
   }
   // Never decided: only an occasion a run would have tried to send is missing (out of audience,
-  // without consent and suppressed are never sends; the last two are recorded when decided, but
-  // this one never was).
+  // without consent, suppressed and held out of the control group are never sends; they are
+  // recorded when decided, but this one never was).
   const campaign = campaigns.campaigns.find((c) => c.id === occasion.campaignId);
   // In the audience as of the last instant it was due (a days-since-last-order range moves with the clock).
   const timeZone = brandTimeZone === undefined ? undefined : clientTimeZone(profile, brandTimeZone);
   if (campaign === undefined || !inAudience(campaign, profile, occasion.expiresAt - 1, timeZone, catalog) || profile.acceptsMarketing !== true || suppressed) return undefined;
+  if (heldOutOf(occasion, campaign, campaigns.policy)) return undefined;
   return `${closed} before any run decided it`;
 }
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { welcomeOccasion } from '#shared/campaigns/due.ts';
+import { inControlGroup } from '#shared/campaigns/policy.ts';
 import { campaignsConfigSchema, type WelcomeCampaign } from '#shared/campaigns/schema.ts';
 import type { ClientProfile } from '#shared/model.ts';
 import { campaignsEnabledSince, closedAtDepartureReason, expiryReason, expirySince } from '#shared/sender/expiry.ts';
@@ -30,6 +31,15 @@ describe('expiry of an ended occasion', () => {
     expect(expiryReason(occasion, undefined, { ...client, acceptsMarketing: undefined }, false, campaigns)).toBeUndefined();
     const vicOnly = campaignsConfigSchema.parse({ campaigns: [{ kind: 'welcome', audience: { tiers: ['VIC'] } }] });
     expect(expiryReason(occasion, undefined, client, false, vicOnly)).toBeUndefined();
+  });
+
+  it('leaves out a client of the control group: no run would have sent it, the outage lost no email of hers', () => {
+    // The default share: the clients it holds out are never recorded, the others are.
+    const ids = Array.from({ length: 200 }, (_, i) => `C${String(i).padStart(4, '0')}`);
+    const recorded = ids.filter((customerId) => expiryReason({ ...occasion, customerId }, undefined, { ...client, customerId }, false, campaigns) !== undefined);
+    const heldOut = ids.filter((customerId) => inControlGroup(customerId, 'welcome', campaigns.policy.controlShare));
+    expect(heldOut.length).toBeGreaterThan(0);
+    expect(recorded).toEqual(ids.filter((id) => !heldOut.includes(id)));
   });
 
   it('leaves every settled entry alone', () => {
