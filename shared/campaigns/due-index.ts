@@ -1,5 +1,5 @@
 import type { ClientProfile } from '#shared/model.ts';
-import { clientTimeZone, sendWindows, type CampaignContext, type ProductCatalog, type SendWindow } from './due.ts';
+import { clientTimeZone, judgedProfile, sendWindows, type CampaignContext, type ProductCatalog, type SendWindow } from './due.ts';
 import { audienceMayHold } from './policy.ts';
 import { campaignRules } from './schema.ts';
 import { windowBoundMs } from './triggers.ts';
@@ -131,10 +131,11 @@ function mayNeedSender(window: SendWindow, profile: ClientProfile, indexing: Due
   if (ledger === undefined) return true;
   if (ledger.closed.has(window.occasionKey)) return false;
   if (ledger.recorded.has(window.occasionKey)) return true;
-  // The instants a run still asks the audience at: the rest of the window, or its last one for the expiry.
+  // The instants a run still asks the audience at: the rest of the window, or its last one for the expiry;
+  // by the tier its occasions are judged by, as the hour asks (policy.ts occasionInAudience).
   const last = window.expiresAt - 1;
   const from = Math.min(Math.max(indexing.indexedAt, window.dueAt), last);
-  return audienceMayHold(window.campaign, profile, from, last, clientTimeZone(profile, indexing.context.brandTimeZone));
+  return audienceMayHold(window.campaign, judgedProfile(profile, window), from, last, clientTimeZone(profile, indexing.context.brandTimeZone));
 }
 
 /** The index attributes for a value (none for undefined: the item leaves the sparse index). */

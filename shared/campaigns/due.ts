@@ -1,6 +1,6 @@
-import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase } from '#shared/model.ts';
+import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase, Tier } from '#shared/model.ts';
 import { templateLocale } from '#shared/locale.ts';
-import { addDays, daysBetweenDates, localDate, startOfLocalDay, timeZoneOr } from '#shared/time.ts';
+import { addDays, daysBetweenDates, isIsoDate, localDate, startOfLocalDay, timeZoneOr } from '#shared/time.ts';
 import { categoriesBought, crossCategoryPick, skuCategory, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { campaignRules, type CampaignRules } from './schema.ts';
 import type { CampaignDefinition, CampaignKind, CampaignsConfig, GradedOffer, Offer, ReplenishmentCampaign, WelcomeCampaign } from './schema.ts';
@@ -83,6 +83,12 @@ export interface DueOccasion {
   /** Template id of the campaign, for the client's template locale. */
   template: string;
   details: OccasionDetails;
+  /**
+   * The tier the occasion is judged by (offer, audience, advisor's note) when it is not the
+   * profile's: a lapse's step keeps the one the client held when it came due (lapseTier). Absent:
+   * the profile's tier.
+   */
+  tier?: Tier;
 }
 
 /** The client's IANA zone, or the brand's when it is missing or unknown to the platform. */
@@ -91,6 +97,38 @@ export function clientTimeZone(profile: Pick<ClientProfile, 'timeZone'>, brandTi
 }
 
 const DAYS_PER_YEAR = 365;
+
+/**
+ * The tier the client held at `at`: the profile's, unless the night that recorded their last move
+ * (tierChangedOn, a run date of the brand) is as of a later instant (its clock, the end of its
+ * run date in the brand's zone: tiering/profile.ts runClock), when it is the tier they moved from.
+ * The profile keeps one move: after two moves since `at` it is the middle tier. Pure.
+ */
+export function tierHeldAt(profile: Pick<ClientProfile, 'tier' | 'previousTier' | 'tierChangedOn'>, at: number, brandTimeZone: string): Tier {
+  const { tier, previousTier, tierChangedOn } = profile;
+  if (previousTier === undefined || tierChangedOn === undefined || !isIsoDate(tierChangedOn)) return tier;
+  return startOfLocalDay(addDays(tierChangedOn, 1), brandTimeZone) > at ? previousTier : tier;
+}
+
+/**
+ * The tier a window's occasions are judged by, when it is not the profile's (DueOccasion.tier).
+ * A step of a lapse (no-order-for: the win-back, the recall's steps) is about the client as they
+ * were when it came due: without an order, the nights during its window only see orders leave the
+ * 12 months (the recall's 365-day step opens on the last day the last order counts), and judging
+ * it by tonight's tier would undo what an earlier hour decided for it (a VIC's note given to their
+ * advisor as a task, then a discount from the client care team). A move recorded before the step
+ * came due (a refund) counts. Other triggers are judged by the tier of the hour.
+ */
+function lapseTier(rules: CampaignRules, profile: ClientProfile, dueAt: number, brandTimeZone: string): Tier | undefined {
+  if (rules.trigger.on !== 'no-order-for') return undefined;
+  const held = tierHeldAt(profile, dueAt, brandTimeZone);
+  return held === profile.tier ? undefined : held;
+}
+
+/** The profile as an occasion (or a send window) is judged: with the tier it is judged by (DueOccasion.tier). */
+export function judgedProfile<P extends Pick<ClientProfile, 'tier'>>(profile: P, occasion: { tier?: Tier }): P {
+  return occasion.tier === undefined || occasion.tier === profile.tier ? profile : { ...profile, tier: occasion.tier };
+}
 
 /** How often the client used to buy: orders per year over their buying life (first to last order, a year at least); undefined without orders. */
 export function ordersPerYear(profile: Pick<ClientProfile, 'orderCount' | 'firstOrderAt' | 'lastOrderAt'>): number | undefined {
@@ -242,8 +280,11 @@ interface OccasionWindow extends SendWindow {
   at: (now: number) => DueOccasion | undefined;
 }
 
+/** What the windows of a client need besides the profile: the trigger's context, the affinity, the brand's zone (the nights' run dates). */
+type WindowContext = TriggerContext & Pick<CampaignContext, 'categoryAffinity' | 'brandTimeZone'>;
+
 /** The send windows of one campaign for the client (yearly triggers: the occurrences the range touches). */
-function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, triggerContext: TriggerContext & Pick<CampaignContext, 'categoryAffinity'>): OccasionWindow[] {
+function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, triggerContext: WindowContext): OccasionWindow[] {
   const rules = campaignRules(campaign);
   const { trigger, timing } = rules;
   const { timeZone } = triggerContext;
@@ -254,11 +295,14 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
     const occasionKey = onceKey(campaign.id, moment, timing, profile);
     const keyOutlivesWindow = timing.oncePer !== 'occasion' || moment.naturalKey === '' || moment.movesUnderKey === true;
     const { triggerAt, dueAt, expiresAt } = window;
+    const tier = lapseTier(rules, profile, dueAt, triggerContext.brandTimeZone);
+    const judged = tier === undefined ? profile : { ...profile, tier };
     windows.push({
       dueAt,
       expiresAt,
       occasionKey,
       campaign,
+      ...(tier === undefined ? {} : { tier }),
       // What is shown does not depend on the clock. Only products drawn from the profile and the
       // trigger count: the catalogue (unbought-category) may gain a product, and the last night's
       // affinity (cross-category) may change, both with no profile rewritten.
@@ -283,7 +327,8 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
           keyOutlivesWindow,
           priority: campaign.priority,
           template: templateFor(campaign, profile),
-          details: { offer: offerFor(campaign, profile, now, timeZone, categories), ...late, ...moment.details, ...moment.detailsAt?.(now), ...shown },
+          details: { offer: offerFor(campaign, judged, now, timeZone, categories), ...late, ...moment.details, ...moment.detailsAt?.(now), ...shown },
+          ...(tier === undefined ? {} : { tier }),
         };
       },
     });
@@ -299,10 +344,11 @@ function campaignWindows(campaign: CampaignDefinition, profile: ClientProfile, t
 function occasionWindows(profile: ClientProfile, catalog: ProductCatalog, context: CampaignContext, range: InstantRange | undefined): OccasionWindow[] {
   // A client the exports no longer have (shared/nightly/absent.ts) is mailed nothing, and is out of the due index.
   if (profile.absentSince !== undefined) return [];
-  const triggerContext: TriggerContext & Pick<CampaignContext, 'categoryAffinity'> = {
+  const triggerContext: WindowContext = {
     catalog,
     seasons: context.campaigns.seasons,
     timeZone: clientTimeZone(profile, context.brandTimeZone),
+    brandTimeZone: context.brandTimeZone,
     ...(range ? { range } : {}),
     ...(context.categoryAffinity ? { categoryAffinity: context.categoryAffinity } : {}),
   };
@@ -361,6 +407,8 @@ export interface SendWindow {
   /** The once-per key of its occasion: the send ledger's key. */
   occasionKey: string;
   campaign: CampaignDefinition;
+  /** The tier its occasions are judged by when it is not the profile's (DueOccasion.tier). */
+  tier?: Tier;
   /**
    * Whether the window gives no occasion at any instant: its campaign needs products to show and
    * none can be, from the profile and the trigger (never so for products from the catalogue or
@@ -416,8 +464,8 @@ export function nextOrderWindow(campaign: ReplenishmentCampaign, profile: Client
 
 /** The one occasion of a single campaign due at `now` whose key passes `pick` (the built-ins' entry points below). */
 function campaignOccasion(campaign: CampaignDefinition, profile: ClientProfile, catalog: ProductCatalog, now: number, timeZone: string, pick: (key: string) => boolean): DueOccasion | undefined {
-  // The built-ins have no yearly trigger: no seasons needed.
-  return campaignWindows(campaign, profile, { catalog, seasons: [], timeZone, range: { from: now, to: now } })
+  // The built-ins have no yearly trigger: no seasons needed; nor a lapse (the brand's zone reads the tier of a lapse's step).
+  return campaignWindows(campaign, profile, { catalog, seasons: [], timeZone, brandTimeZone: timeZone, range: { from: now, to: now } })
     .filter((w) => pick(w.occasionKey))
     .map((w) => w.at(now))
     .find((o) => o !== undefined);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ClientProfile } from '#shared/model.ts';
 import { MS_PER_DAY, addDays, daysBetweenDates, localDate, zoneOffsetMs, zonedWallTimeInstants } from '#shared/time.ts';
-import { clientTimeZone, compareOccasions, type CampaignContext, type DueOccasion, type ProductCatalog } from './due.ts';
+import { clientTimeZone, compareOccasions, judgedProfile, type CampaignContext, type DueOccasion, type ProductCatalog } from './due.ts';
 import { categoriesBought } from '#shared/segments/category-affinity.ts';
 import { isQuietMinute, minutesOfWallTime, type CampaignDefinition, type CampaignsConfig, type QuietHours } from './schema.ts';
 
@@ -235,10 +235,13 @@ function inAudienceWhateverTheClock(campaign: CampaignDefinition, profile: Clien
 
 const NO_CATALOG: ProductCatalog = { get: () => undefined };
 
-/** Whether the occasion's campaign is known, enabled and has the client in its audience at `now` (decide's first step). */
-export function occasionInAudience(occasion: Pick<DueOccasion, 'campaignId'>, profile: ClientProfile, now: number, context: CampaignContext): boolean {
+/**
+ * Whether the occasion's campaign is known, enabled and has the client in its audience at `now`
+ * (decide's first step), by the tier the occasion is judged by (a lapse's step: the one held when it came due).
+ */
+export function occasionInAudience(occasion: Pick<DueOccasion, 'campaignId' | 'tier'>, profile: ClientProfile, now: number, context: CampaignContext): boolean {
   const campaign = context.campaigns.campaigns.find((c) => c.id === occasion.campaignId);
-  return campaign !== undefined && campaign.enabled && inAudience(campaign, profile, now, clientTimeZone(profile, context.brandTimeZone), context.catalog);
+  return campaign !== undefined && campaign.enabled && inAudience(campaign, judgedProfile(profile, occasion), now, clientTimeZone(profile, context.brandTimeZone), context.catalog);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { isActiveAdvisor } from '#shared/advisors/roster.ts';
 import type { Config } from '#shared/config.ts';
-import type { DueOccasion } from '#shared/campaigns/due.ts';
+import { judgedProfile, type DueOccasion } from '#shared/campaigns/due.ts';
 import { firstOrderProducts, type ProductCatalog } from '#shared/campaigns/triggers.ts';
 import type { AdvisorRecord, ClientProfile, ProductRecord } from '#shared/model.ts';
 import { utmContent, withUtm } from '#shared/templates/utm.ts';
@@ -193,8 +193,10 @@ export async function composeEmail(
 ): Promise<EmailContent & { unsubscribeUrl: string; from: string; replyTo?: string }> {
   const link = unsubscribeLinkFor(config, profile.customerId, secret);
   const locale = templateLocale(profile.locale);
-  const advisor = noteAdvisor(profile, occasion, config, advisors);
-  const data = templateDataFor(profile, occasion, companions, config, link, locale, advisor, extras);
+  // By the tier the occasion is judged by (a lapse's step: the one held when it came due), as the sender decided it.
+  const judged = judgedProfile(profile, occasion);
+  const advisor = noteAdvisor(judged, occasion, config, advisors);
+  const data = templateDataFor(judged, occasion, companions, config, link, locale, advisor, extras);
   const content = await renderEmail(occasion.template, locale, data);
   return { ...content, unsubscribeUrl: link, ...noteEnvelope(config, advisor) };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '#shared/config.ts';
-import type { ProductRecord } from '#shared/model.ts';
+import { campaignRules, type CampaignDefinition } from '#shared/campaigns/schema.ts';
+import { TIERS, type ProductRecord } from '#shared/model.ts';
 import { stableStringify } from '#shared/nightly/diff.ts';
 import { compareStrings } from '#shared/tiering/client-columns.ts';
 
@@ -36,7 +37,16 @@ export function dueIndexFingerprint(config: Pick<Config, 'campaigns' | 'timeZone
     })),
     // Only when set, so that a configuration without seasons keeps the fingerprint it had before them.
     ...(config.campaigns.seasons.length > 0 ? { seasons: config.campaigns.seasons } : {}),
+    // A lapse's step is judged by the tier held when it came due (due.ts lapseTier): an hour of an
+    // earlier version left out such a window whose audience takes only some tiers by the tier of the
+    // hour. Only then, so that the other configurations keep their fingerprint (no full scan).
+    ...(config.campaigns.campaigns.some(lapseAudienceByTier) ? { lapseTier: 'held-when-due' } : {}),
     cycles,
   };
   return createHash('sha256').update(stableStringify(inputs)).digest('base64url');
+}
+
+/** An enabled lapse campaign (no-order-for) whose audience leaves out a tier. */
+function lapseAudienceByTier(campaign: CampaignDefinition): boolean {
+  return campaign.enabled && campaignRules(campaign).trigger.on === 'no-order-for' && TIERS.some((tier) => !campaign.audience.tiers.includes(tier));
 }

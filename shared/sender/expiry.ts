@@ -1,4 +1,4 @@
-import { clientTimeZone, type DueOccasion, type ProductCatalog } from '#shared/campaigns/due.ts';
+import { clientTimeZone, judgedProfile, type DueOccasion, type ProductCatalog } from '#shared/campaigns/due.ts';
 import { heldOutOf, inAudience } from '#shared/campaigns/policy.ts';
 import type { CampaignsConfig } from '#shared/campaigns/schema.ts';
 import { ownEntry } from '#shared/dictionary.ts';
@@ -33,9 +33,10 @@ export function expiryReason(
   // without consent, suppressed and held out of the control group are never sends; they are
   // recorded when decided, but this one never was).
   const campaign = campaigns.campaigns.find((c) => c.id === occasion.campaignId);
-  // In the audience as of the last instant it was due (a days-since-last-order range moves with the clock).
+  // In the audience as of the last instant it was due (a days-since-last-order range moves with the
+  // clock), by the tier the occasion is judged by (a lapse's step: the one held when it came due).
   const timeZone = brandTimeZone === undefined ? undefined : clientTimeZone(profile, brandTimeZone);
-  if (campaign === undefined || !inAudience(campaign, profile, occasion.expiresAt - 1, timeZone, catalog) || profile.acceptsMarketing !== true || suppressed) return undefined;
+  if (campaign === undefined || !inAudience(campaign, judgedProfile(profile, occasion), occasion.expiresAt - 1, timeZone, catalog) || profile.acceptsMarketing !== true || suppressed) return undefined;
   if (heldOutOf(occasion, campaign, campaigns.policy)) return undefined;
   return `${closed} before any run decided it`;
 }

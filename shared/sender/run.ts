@@ -1,7 +1,7 @@
 import { SCHEDULED_RUN_MAX_DELAY_MINUTES } from './campaigns-event.ts';
 import { randomUUID } from 'node:crypto';
 import type { AwsClients } from '#shared/aws/clients.ts';
-import { compareDueClients, dueOccasions, endedOccasions, type DueOccasion } from '#shared/campaigns/due.ts';
+import { compareDueClients, dueOccasions, endedOccasions, judgedProfile, type DueOccasion } from '#shared/campaigns/due.ts';
 import { dueIndexing, dueSelection, nextDueAt, type DueIndexing, type DueSelection } from '#shared/campaigns/due-index.ts';
 import { companionOccasions, decide, frequencyCapReason, occasionInAudience, quietHoursAtDeparture, type CapReason, type DecidedOccasion, type Decision, type RecentSend } from '#shared/campaigns/policy.ts';
 import type { Config } from '#shared/config.ts';
@@ -915,11 +915,14 @@ async function settleClient(run: CampaignRun, client: DueClient, suppressed: boo
 /** One decided occasion with its companions: planned (dry run), sent, or recorded; what became of a send. */
 async function settleDecided(
   run: CampaignRun,
-  profile: ClientProfile,
+  stored: ClientProfile,
   item: DecidedOccasion,
   companions: readonly DueOccasion[],
 ): Promise<Awaited<ReturnType<typeof send>> | 'expired' | undefined> {
   const { occasion } = item;
+  // With the tier the occasion is judged by (a lapse's step: the one held when it came due), for
+  // everything below: the advisor's task or not, the coupon, the email, the ledger.
+  const profile = judgedProfile(stored, occasion);
   let { decision } = item;
   let occasions = [occasion, ...companions];
   // Decided at the hour's instant, the email leaves now: a late run, or one still sending long
@@ -1007,7 +1010,7 @@ function claimRequest(run: CampaignRun, profile: ClientProfile, occasion: DueOcc
     // Kept past the window's close, or for good when other windows share the key (DueOccasion.keyOutlivesWindow).
     retainAfter: occasion.expiresAt,
     ...(occasion.keyOutlivesWindow ? { retainUntilErased: true } : {}),
-    tier: profile.tier,
+    tier: occasion.tier ?? profile.tier,
     triggerAt: occasion.triggerAt,
     // A client erased while this run works on them gets nothing more from it, not even an entry.
     unlessErased: { table: tableNames(run.config).suppression, who: profile },

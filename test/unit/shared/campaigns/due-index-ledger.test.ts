@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dueDay, dueDaysBetween, dueIndexQueryFrom, nextDueAt, type DueIndexing, type LedgerView } from '#shared/campaigns/due-index.ts';
-import { clientTimeZone, dueOccasions, endedOccasions, sendWindows, type CampaignContext } from '#shared/campaigns/due.ts';
+import { clientTimeZone, dueOccasions, endedOccasions, judgedProfile, sendWindows, type CampaignContext } from '#shared/campaigns/due.ts';
 import { inAudience } from '#shared/campaigns/policy.ts';
 import { campaignsConfigSchema, type CampaignDefinitionInput } from '#shared/campaigns/schema.ts';
 import { TIERS, type ClientProfile } from '#shared/model.ts';
@@ -126,7 +126,8 @@ function runNeeds(client: ClientProfile, ctx: CampaignContext, r: number, h: num
   const campaignOf = (id: string) => ctx.campaigns.campaigns.find((c) => c.id === id);
   const decides = dueOccasions(client, CATALOG, h, senderContext).some((o) => {
     const campaign = campaignOf(o.campaignId);
-    return isClaimable(ledger.get(o.occasionKey)) && campaign !== undefined && inAudience(campaign, client, h, zone, CATALOG);
+    // By the tier the occasion is judged by (a lapse's step: the one held when it came due), as the hour asks.
+    return isClaimable(ledger.get(o.occasionKey)) && campaign !== undefined && inAudience(campaign, judgedProfile(client, o), h, zone, CATALOG);
   });
   if (decides) return true;
   return endedOccasions(client, CATALOG, expirySince(h, lookbackMs, r, 400 * DAY), h, senderContext).some((o) => {

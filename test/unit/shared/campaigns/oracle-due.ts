@@ -2,9 +2,10 @@
  * The oracle: shared/campaigns/due.ts as it was before the trigger vocabulary (commit b70a7a0),
  * kept to check that the built-ins in the vocabulary give the same occasions (vocabulary.test.ts).
  * Since: the replenishment run-out counts from the last stock-up's first day, its cycle per unit
- * (replenishmentCycle, replenishmentWindow).
+ * (replenishmentCycle, replenishmentWindow); the win-back is judged by the tier the client held
+ * when it came due (lapseTier).
  */
-import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase } from '#shared/model.ts';
+import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase, Tier } from '#shared/model.ts';
 import { addDays, daysBetweenDates, isIsoDate, isValidTimeZone, localDate, startOfLocalDay } from '#shared/time.ts';
 import type {
   CampaignDefinition,
@@ -87,6 +88,8 @@ export interface DueOccasion {
   /** Template id of the campaign. */
   template: string;
   details: OccasionDetails;
+  /** The win-back's tier when the client held another when it came due. */
+  tier?: Tier;
 }
 
 /** The client's IANA zone, or the brand's when it is missing or unknown to the platform. */
@@ -365,7 +368,7 @@ export function winbackWindow(campaign: WinbackCampaign, profile: ClientProfile,
  * lastOrderAt, and a new order starts a new lapse. The offer follows the tier; the products come
  * from the client's own top category.
  */
-export function winbackOccasion(campaign: WinbackCampaign, profile: ClientProfile, now: number, timeZone: string): DueOccasion | undefined {
+export function winbackOccasion(campaign: WinbackCampaign, profile: ClientProfile, now: number, timeZone: string, brandTimeZone: string): DueOccasion | undefined {
   const window = winbackWindow(campaign, profile, timeZone);
   const lastOrder = instantOf(profile.lastOrderAt);
   if (window === undefined || lastOrder === undefined || profile.lastOrderAt === undefined) return undefined;
@@ -380,9 +383,11 @@ export function winbackOccasion(campaign: WinbackCampaign, profile: ClientProfil
           .sort(([skuA, a], [skuB, b]) => (instantOf(b.lastPurchasedAt) ?? 0) - (instantOf(a.lastPurchasedAt) ?? 0) || (skuA < skuB ? -1 : skuA > skuB ? 1 : 0))
           .slice(0, WINBACK_PRODUCTS)
           .map(([sku, p]) => (p.productName === undefined ? { sku } : { sku, productName: p.productName }));
-  return occasion(
+  const tier = lapseTier(profile, window.dueAt, brandTimeZone);
+  const judged = tier === undefined ? profile : { ...profile, tier };
+  const found = occasion(
     campaign,
-    profile,
+    judged,
     { occasionKey: `${campaign.id}#${profile.lastOrderAt}`, triggerAt: window.dueAt, dueAt: window.dueAt, expiresAt: window.expiresAt },
     {
       daysSinceLastOrder: days,
@@ -391,6 +396,14 @@ export function winbackOccasion(campaign: WinbackCampaign, profile: ClientProfil
       ...(products.length === 0 ? {} : { products }),
     },
   );
+  return tier === undefined ? found : { ...found, tier };
+}
+
+/** The tier held when a lapse's window opened, when not the profile's: the last move's night (its run date, ended in the brand's zone) came after. */
+function lapseTier(profile: ClientProfile, dueAt: number, brandTimeZone: string): Tier | undefined {
+  const { previousTier: from, tierChangedOn: on } = profile;
+  if (from === undefined || on === undefined || !isIsoDate(on) || from === profile.tier) return undefined;
+  return startOfLocalDay(addDays(on, 1), brandTimeZone) > dueAt ? from : undefined;
 }
 
 /** Sort order of occasions: priority, then the window closing first, then the oldest due, then ids (deterministic). */
@@ -462,7 +475,7 @@ function occasionWindows(
       }
       case 'winback': {
         const window = winbackWindow(campaign, profile, timeZone);
-        if (window) windows.push({ dueAt: window.dueAt, expiresAt: window.expiresAt, at: (now) => winbackOccasion(campaign, profile, now, timeZone) });
+        if (window) windows.push({ dueAt: window.dueAt, expiresAt: window.expiresAt, at: (now) => winbackOccasion(campaign, profile, now, timeZone, context.brandTimeZone) });
         break;
       }
     }

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dueDaysBetween, dueIndexQueryFrom, longestWindowMs } from '#shared/campaigns/due-index.ts';
-import { dueOccasions, type CampaignContext, type DueOccasion } from '#shared/campaigns/due.ts';
-import { inAudience } from '#shared/campaigns/policy.ts';
+import { dueDaysBetween, dueIndexQueryFrom, longestWindowMs, nextDueAt } from '#shared/campaigns/due-index.ts';
+import { dueOccasions, endedOccasions, tierHeldAt, type CampaignContext, type DueOccasion } from '#shared/campaigns/due.ts';
+import { inAudience, occasionInAudience } from '#shared/campaigns/policy.ts';
+import { expiryReason } from '#shared/sender/expiry.ts';
 import { campaignsConfigSchema, campaignWaitsFor, type CampaignsConfigInput } from '#shared/campaigns/schema.ts';
 import type { CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { TIERS, type ClientProfile, type SkuPurchase } from '#shared/model.ts';
@@ -114,6 +115,85 @@ describe('recall', () => {
     const winback = of(dueOccasions(lapsed(), CATALOG, dayAfter(60), ctx), 'winback')[0]?.details.offer;
     // Never less than the win-back offered the same client a month or two before.
     expect(offer({ orderCount: 1 })?.discountPercent).toBeGreaterThanOrEqual(winback?.discountPercent ?? 0);
+  });
+
+  describe('a step is judged by the tier the client held when it came due', () => {
+    const NY = 'America/New_York';
+    const AKL = 'Pacific/Auckland';
+    const KEY_365 = `recall#${iso(lastOrder)}#365d`;
+    /** The night of day 365 (run date 2027-01-10) took the only order out of the 12 months. */
+    const dropped = { tier: 'Entry', previousTier: 'VIC', tierChangedOn: '2027-01-10' } as const;
+    const step = (fields: Partial<ClientProfile>, now: number, campaignId = 'recall') => of(dueOccasions(lapsed({ orderCount: 1, ...fields }), CATALOG, now, defaults()), campaignId)[0];
+
+    it('the 365-day step of a VIC whose last order leaves the 12 months that night stays a note, through its window; a move seen before it came due counts', () => {
+      // Day 365, before its night: the hour that gave the advisor the task saw a VIC.
+      expect(step({ tier: 'VIC' }, dayAfter(365))).toMatchObject({ occasionKey: KEY_365, details: { offer: { kind: 'personal-note' } } });
+      expect(step({ tier: 'VIC' }, dayAfter(365))?.tier).toBeUndefined();
+      // Entry since that night: the same step, the same key, still a VIC's note.
+      for (const now of [dayAfter(366), dayAfter(394, '23:59')]) {
+        expect(step(dropped, now)).toMatchObject({ occasionKey: KEY_365, tier: 'VIC', details: { offer: { kind: 'personal-note' } } });
+      }
+      // Refunded below VIC, seen by the night before the step (its clock is the step's first instant): the lower tier's offer.
+      const refunded = step({ tier: 'Core', previousTier: 'VIC', tierChangedOn: '2027-01-09' }, dayAfter(366));
+      expect(refunded?.tier).toBeUndefined();
+      expect(refunded?.details.offer).toEqual({ kind: 'free-shipping-coupon', freeShipping: true, discountPercent: 15 });
+    });
+
+    it('the 120- and 180-day steps and the win-back: as before without a move since they came due; a move during a window leaves that step to the tier it opened with', () => {
+      const ctx = defaults();
+      // Moved down before the lapse's first occasion: every occasion is what it was, no tier of its own.
+      const movedEarly = lapsed({ previousTier: 'VIC', tierChangedOn: '2026-02-20' });
+      for (const day of [60, 75, 89, 120, 149, 180, 209, 365, 394]) {
+        expect(dueOccasions(movedEarly, CATALOG, dayAfter(day), ctx)).toEqual(dueOccasions(lapsed(), CATALOG, dayAfter(day), ctx));
+      }
+      // An older order leaves the 12 months on day 135, inside the 120-day step's window: that step stays a VIC's, the 180-day one is Core's.
+      const midStep = { tier: 'Core', previousTier: 'VIC', tierChangedOn: '2026-05-25' } as const;
+      expect(step(midStep, dayAfter(140))).toMatchObject({ occasionKey: `recall#${iso(lastOrder)}#120d`, tier: 'VIC', details: { offer: { kind: 'personal-note' } } });
+      expect(step(midStep, dayAfter(180))).toMatchObject({ occasionKey: `recall#${iso(lastOrder)}#180d`, details: { offer: { discountPercent: 15 } } });
+      expect(step(midStep, dayAfter(180))?.tier).toBeUndefined();
+      // The win-back likewise (day 70, inside its 60-89 window).
+      expect(step({ tier: 'Core', previousTier: 'VIC', tierChangedOn: '2026-03-21' }, dayAfter(75), 'winback')).toMatchObject({ tier: 'VIC', details: { offer: { kind: 'personal-note' } } });
+    });
+
+    it('only a lapse: a birthday is judged by the tier of the hour', () => {
+      const client = lapsed({ ...dropped, birthday: '1990-01-20' });
+      const birthday = of(dueOccasions(client, CATALOG, at('2027-01-15 10:00', SH), defaults()), 'birthday')[0];
+      expect(birthday?.tier).toBeUndefined();
+      expect(birthday?.details.offer).toMatchObject({ kind: 'coupon' });
+    });
+
+    it("reads the nights' run dates in the brand's zone, the step's first instant in the client's", () => {
+      // The night of 2027-01-10 in Shanghai is as of its end, 2027-01-11 00:00 there.
+      expect(tierHeldAt(dropped, at('2027-01-10 23:59', SH), SH)).toBe('VIC');
+      expect(tierHeldAt(dropped, at('2027-01-11 00:00', SH), SH)).toBe('Entry');
+      expect(tierHeldAt({ tier: 'Entry' }, at('2027-01-10 00:00', SH), SH)).toBe('Entry');
+      // West of the brand: New York's 2027-01-10 starts at 13:00 in Shanghai, after the night of the 9th, before that of the 10th.
+      const newYork = (fields: Partial<ClientProfile>) => step({ timeZone: NY, ...fields }, at('2027-01-10 10:00', NY))?.tier;
+      expect(newYork(dropped)).toBe('VIC');
+      expect(newYork({ ...dropped, tierChangedOn: '2027-01-09' })).toBeUndefined();
+      // East of it: Auckland's 2027-01-10 starts at 19:00 on the 9th in Shanghai, before the night of the 9th ends.
+      const auckland = (fields: Partial<ClientProfile>) => step({ timeZone: AKL, ...fields }, at('2027-01-10 10:00', AKL))?.tier;
+      expect(auckland({ ...dropped, tierChangedOn: '2027-01-09' })).toBe('VIC');
+      expect(auckland({ ...dropped, tierChangedOn: '2027-01-08' })).toBeUndefined();
+    });
+
+    it('the audience, the due index and the expiry ask by the same tier', () => {
+      const ctx = context({ policy: { controlShare: 0 }, campaigns: [{ id: 'vic-lapse', trigger: { on: 'no-order-for', days: 365 }, audience: { tiers: ['VIC'] }, template: 'recall' }] });
+      const noEntries = { closed: new Set<string>(), recorded: new Set<string>() };
+      const indexing = { catalog: CATALOG, context: ctx, lookbackMs: 72 * HOUR, indexedAt: dayAfter(366) };
+      const opened = at('2027-01-10 00:00', SH);
+      const stillVic = lapsed(dropped);
+      const [occasion] = dueOccasions(stillVic, CATALOG, dayAfter(366), ctx);
+      expect(occasion).toMatchObject({ campaignId: 'vic-lapse', tier: 'VIC', dueAt: opened });
+      expect(occasion && occasionInAudience(occasion, stillVic, dayAfter(366), ctx)).toBe(true);
+      expect(nextDueAt(stillVic, indexing, noEntries)).toBe(opened);
+      const [ended] = endedOccasions(stillVic, CATALOG, dayAfter(394), dayAfter(396), ctx);
+      expect(ended && expiryReason(ended, undefined, stillVic, false, ctx.campaigns, SH)).toMatch(/before any run decided it$/);
+      // Core before the step came due: out of this audience for the whole window, and out of the index.
+      const core = lapsed({ ...dropped, previousTier: 'Core' });
+      expect(dueOccasions(core, CATALOG, dayAfter(366), ctx).map((o) => occasionInAudience(o, core, dayAfter(366), ctx))).toEqual([false]);
+      expect(nextDueAt(core, indexing, noEntries)).toBeUndefined();
+    });
   });
 
   it('never shares a day with the win-back of the same lapse: the win-back ends at day 89, the recall starts at 120', () => {

@@ -139,6 +139,14 @@ describe('personal notes in the advisor’s name (issue 16 point 2)', () => {
     expect(email.text).not.toMatch(/personal advisor|I wanted/);
   });
 
+  it('a lapse’s step is composed by the tier it is judged by (DueOccasion.tier), not the tier of the hour: the preview shows what the sender sends', async () => {
+    // A VIC when the win-back came due, Entry since a night during its window.
+    const lapsed = clientProfile({ tier: 'Entry', advisorId: 'A01', locale: 'en' });
+    const email = await composeEmail(lapsed, { ...winback('leather-goods'), tier: 'VIC' }, [], config, 'secret', advisors);
+    expect(email.from).toBe('Sophie Martin via Maison Lumière <hello@maison.example.com>');
+    expect((await composeEmail(lapsed, winback('leather-goods'), [], config, 'secret', advisors)).from).toBe('hello@maison.example.com');
+  });
+
   it('only campaigns marked personal speak in the advisor’s name: the win-back by default, any other when the config says so', () => {
     const vic = clientProfile({ tier: 'VIC', advisorId: 'A01' });
     const welcome = { ...vicWinback, campaignId: 'welcome' };
