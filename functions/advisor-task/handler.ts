@@ -22,6 +22,7 @@ const { log } = observed;
 const context: TaskLinkContext = {
   documents: clients.documents,
   table: tableNames(config).advisorTasks,
+  ledgerTable: tableNames(config).sendLedger,
   keys: cachedKeys(() => readUnsubscribeSecrets(environment.UNSUBSCRIBE_SECRET_ARN), { now: () => Date.now() }),
   now: () => Date.now(),
   brandName: config.brandName,

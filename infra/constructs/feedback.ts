@@ -129,6 +129,8 @@ export class Feedback extends Construct {
       secretsCacheTtl: Duration.minutes(1),
     });
     storage.grantTables(this.advisorTask, { advisorTasks: 'readWrite' });
+    // An answer reads its occasion's send-ledger entry: a task whose occasion ended without it is closed, not answered.
+    this.advisorTask.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [storage.tables.sendLedger.tableArn] }));
     this.unsubscribeSecret.grantRead(this.advisorTask.role);
     // Public on purpose: advisors open the links from their mailbox. Each carries an HMAC-signed,
     // expiring token naming one task, and a link acts at most once (shared/advisors/task-links.ts).

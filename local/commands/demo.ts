@@ -112,7 +112,7 @@ async function askFirstIntroduction(clients: AwsClients, config: Config, secret:
   }
   if (first === undefined) return undefined;
   const url = new URL(taskLinks(config, first, first.version, Date.now(), secret)('send'));
-  const context = { documents: clients.documents, table, keys: staticKeys(secret), now: Date.now, brandName: config.brandName, retentionDays: config.sender.ledgerRetentionDays, taskWaitDays: config.advisors.taskWaitDays, timeZone: config.timeZone };
+  const context = { documents: clients.documents, table, ledgerTable: tableName(config, 'sendLedger'), keys: staticKeys(secret), now: Date.now, brandName: config.brandName, retentionDays: config.sender.ledgerRetentionDays, taskWaitDays: config.advisors.taskWaitDays, timeZone: config.timeZone };
   const answer = await handleTaskLink(context, { method: 'POST', token: url.searchParams.get('t') ?? '', form: {} });
   return answer.statusCode === 200 ? first.customerId : undefined;
 }

@@ -248,3 +248,42 @@ export function handedOverTaskKey(occasionKey: string, advisorId: string, round 
 export function isTaskOfOccasion(taskOccasionKey: string, occasionKey: string): boolean {
   return taskOccasionKey === occasionKey || taskOccasionKey.startsWith(`${occasionKey}#to#`);
 }
+
+/** How an occasion ended without its advisor's task: its note went without it, or it can no longer go (the reason: no-consent, suppressed, expired). */
+export type EndedWithoutTask = { emailed: true } | { unsent: string };
+
+/**
+ * How the occasion's send-ledger status says it ended, as the hour that wrote it closes its tasks
+ * (shared/sender/advisor-tasks.ts closeTasksOfOccasion): 'sent' (the note went), or a final
+ * decision that it cannot go; undefined while it may still go.
+ */
+export function occasionEndOf(ledgerStatus: string): EndedWithoutTask | undefined {
+  if (ledgerStatus === 'sent') return { emailed: true };
+  return ledgerStatus === 'expired' || ledgerStatus === 'no-consent' || ledgerStatus === 'suppressed' ? { unsent: ledgerStatus } : undefined;
+}
+
+/** An unsettled task closed once its occasion ended without it: 'emailed', or 'unsent' with the reason. */
+export function closedWithoutTask(task: AdvisorTask, end: EndedWithoutTask, now: number): AdvisorTask {
+  const because = answeredBecause(task);
+  return 'emailed' in end ? emailedTask(task, because, now) : unsentTask(task, because, end.unsent, now);
+}
+
+/** The advisor's part in a task closed without it: they had asked for the email, or left it to the wait. */
+function answeredBecause(task: AdvisorTask): EmailedBecause {
+  const verdict = taskVerdict(task, Number.POSITIVE_INFINITY, 0);
+  return verdict.action === 'send' && verdict.because === 'advisor-asked' ? 'advisor-asked' : 'no-answer';
+}
+
+/**
+ * The occasion keys a task may be of, most likely first: its own key (the occasion's first task),
+ * then, for a key of the shape handedOverTaskKey gives for its advisor, the key before that suffix.
+ * A key may itself hold '#' (a SKU, an order id): the caller checks the campaign of what it finds.
+ */
+export function occasionKeysOfTask(task: Pick<AdvisorTask, 'occasionKey' | 'advisorId'>): string[] {
+  const marker = `#to#${task.advisorId}`;
+  const at = task.occasionKey.lastIndexOf(marker);
+  if (at <= 0) return [task.occasionKey];
+  const rest = task.occasionKey.slice(at + marker.length);
+  const handedOver = rest === '' || /^#[1-9][0-9]*$/.test(rest);
+  return handedOver ? [task.occasionKey, task.occasionKey.slice(0, at)] : [task.occasionKey];
+}

@@ -10,6 +10,7 @@ import type { Log } from '#shared/log.ts';
 import type { AdvisorRecord, ClientProfile } from '#shared/model.ts';
 import {
   ADVISOR_TASK_CAMPAIGN,
+  closedWithoutTask,
   emailedTask,
   handedOverTaskKey,
   isTaskOfOccasion,
@@ -20,9 +21,9 @@ import {
   sendingTask,
   taskEmailLedgerKey,
   taskVerdict,
-  unsentTask,
   type AdvisorTask,
   type EmailedBecause,
+  type EndedWithoutTask,
 } from '#shared/advisors/tasks.ts';
 import { taskLinks } from '#shared/unsubscribe/task-token.ts';
 import { getLedgerEntry, type LedgerStatus } from '#shared/store/ledger-store.ts';
@@ -283,9 +284,6 @@ export async function settledWithoutAdvisor(run: TaskGateRun, profile: ClientPro
   return settled === undefined ? undefined : decisionOf(run, profile, settled);
 }
 
-/** How an occasion ended without its advisor's task: its note went without it, or it can no longer go (the reason: no-consent, suppressed, expired). */
-export type EndedWithoutTask = { emailed: true } | { unsent: string };
-
 /**
  * Closes the occasion's unsettled tasks (open, snoozed, send asked, taken) once the occasion ended
  * without them: the note went without the task (from the client care team: the advisor left, or
@@ -293,7 +291,8 @@ export type EndedWithoutTask = { emailed: true } | { unsent: string };
  * decision, or the window closed) → 'unsent' with the reason. A link then finds the task closed
  * (409), never "recorded" after or instead of the note, and the follow-through counts it as
  * settled. An answer given meanwhile (the write is conditional on the version read) is read
- * again once; one that settled the task stands.
+ * again once; one that settled the task stands. A task this hour could not close (it died after
+ * the ledger write) is closed by its link's answer, from the ledger (shared/unsubscribe/task-links.ts).
  */
 export async function closeTasksOfOccasion(run: Pick<TaskGateRun, 'config' | 'clients' | 'at' | 'log'>, occasion: DueOccasion, end: EndedWithoutTask): Promise<void> {
   if (!givenAsTasks(run.config, occasion)) return;
@@ -301,8 +300,7 @@ export async function closeTasksOfOccasion(run: Pick<TaskGateRun, 'config' | 'cl
   for (const first of await tasksOfOccasion(run, occasion)) {
     let task: AdvisorTask | undefined = first;
     for (let attempt = 0; attempt < 2 && task !== undefined && isUnsettled(task); attempt++) {
-      const because = answeredBecause(task);
-      const closed = 'emailed' in end ? emailedTask(task, because, run.at) : unsentTask(task, because, end.unsent, run.at);
+      const closed = closedWithoutTask(task, end, run.at);
       if ((await replaceTask(run.clients.documents, table, closed, task.version, run.config.sender.ledgerRetentionDays)) === 'replaced') {
         run.log.info('advisor task closed: the occasion ended without it', { customerId: task.customerId, advisorId: task.advisorId, campaignId: task.campaignId, status: closed.status });
         break;
@@ -310,12 +308,6 @@ export async function closeTasksOfOccasion(run: Pick<TaskGateRun, 'config' | 'cl
       task = await getTask(run.clients.documents, table, task);
     }
   }
-}
-
-/** The advisor's part in a task closed without it: they had asked for the email, or left it to the wait. */
-function answeredBecause(task: AdvisorTask): EmailedBecause {
-  const verdict = taskVerdict(task, Number.POSITIVE_INFINITY, 0);
-  return verdict.action === 'send' && verdict.because === 'advisor-asked' ? 'advisor-asked' : 'no-answer';
 }
 
 function decisionOf(run: Pick<TaskGateRun, 'config' | 'at'>, profile: ClientProfile, task: AdvisorTask): GateDecision {

@@ -2,7 +2,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { silentLog, type Log } from '#shared/log.ts';
 import { replaceTask, getTask } from '#shared/store/task-store.ts';
 import type { TemplateLocale } from '#shared/templates/locale.ts';
-import { answerTask, sendAfter, type AdvisorTask, type TaskAction } from '#shared/advisors/tasks.ts';
+import { answerTask, closedWithoutTask, occasionEndOf, occasionKeysOfTask, sendAfter, type AdvisorTask, type EndedWithoutTask, type TaskAction } from '#shared/advisors/tasks.ts';
+import { getLedgerEntry } from '#shared/store/ledger-store.ts';
 import { sendAfterLabel } from '#shared/templates/advisor-task.ts';
 import { MS_PER_DAY } from '#shared/time.ts';
 import type { UnsubscribeKeys } from './keys.ts';
@@ -17,11 +18,16 @@ import { SECURITY_HEADERS, type HttpResponse } from './unsubscribe.ts';
  * changes nothing); its POST records the answer on the task. A forged or altered token is refused
  * before anything is read, an expired one says so; a link acts at most once (tasks.ts answerTask),
  * so a replayed or late link changes nothing and says why. Every answer is kept in the task's history.
+ * An answer to a task whose occasion the send ledger says ended (the note went without it, or can
+ * no longer go) while the hour that ended it did not close it (it died first, or an older version
+ * wrote the entry) gets the "closed" page, and its POST closes the task as that hour would have.
  */
 
 export interface TaskLinkContext {
   documents: Pick<DynamoDBDocumentClient, 'send'>;
   table: string;
+  /** The send ledger: an answer first reads its occasion's entry (GetItem only). */
+  ledgerTable: string;
   /** The signing keys (the unsubscribe links' keys), current first; reloaded when a token names a newer one. */
   keys: UnsubscribeKeys;
   now: () => number;
@@ -137,11 +143,33 @@ export async function handleTaskLink(context: TaskLinkContext, request: Unsubscr
   // GET asks (a scanner's fetch changes nothing); a GET of a link that can no longer act says so at once.
   const answer = answerTask(task, link.action, link.version, now);
   if (answer.outcome !== 'recorded') return page(answer.outcome, { action: link.action });
+  const ended = await occasionEnded(context, task);
+  if (ended !== undefined) {
+    if (request.method === 'POST') await closeEndedTask(context, task, ended, now, log);
+    return page('closed', { action: link.action });
+  }
   if (request.method === 'GET') return page('confirm', { action: link.action, token });
   const written = await replaceTask(context.documents, context.table, answer.task, task.version, context.retentionDays);
   if (written === 'stale') return page('already-answered', { action: link.action });
   log.info('advisor task answered', { customerId: link.customerId, advisorId: task.advisorId, action: link.action, campaignId: task.campaignId });
   return taskPage('recorded', locale, context.brandName, { action: link.action, ...(link.action === 'snooze' ? { snooze: snoozeOutcome(context, answer.task, locale) } : {}) });
+}
+
+/** How the task's occasion ended as its send-ledger entry says (an entry of the task's campaign only), undefined while it may still go. */
+async function occasionEnded(context: TaskLinkContext, task: AdvisorTask): Promise<EndedWithoutTask | undefined> {
+  for (const occasionKey of occasionKeysOfTask(task)) {
+    const entry = await getLedgerEntry(context.documents, context.ledgerTable, { customerId: task.customerId, occasionKey });
+    if (entry !== undefined && entry.campaignId === task.campaignId) return occasionEndOf(entry.status);
+  }
+  return undefined;
+}
+
+/** Closes an unsettled task of an ended occasion, conditional on the version read: whatever wrote it meanwhile stands. */
+async function closeEndedTask(context: TaskLinkContext, task: AdvisorTask, ended: EndedWithoutTask, now: number, log: Log): Promise<void> {
+  const closed = closedWithoutTask(task, ended, now);
+  if ((await replaceTask(context.documents, context.table, closed, task.version, context.retentionDays)) === 'replaced') {
+    log.info('advisor task closed: the occasion ended without it', { customerId: task.customerId, advisorId: task.advisorId, campaignId: task.campaignId, status: closed.status });
+  }
 }
 
 /** When a snoozed task's note goes unless the advisor answers: a week and the wait on, or earlier when the occasion's close comes first. */

@@ -669,9 +669,17 @@ describe('least privilege', () => {
     );
   });
 
-  it('advisor-task: reads its secret, reads and writes the advisors\' tasks, nothing else', () => {
+  it('advisor-task: reads its secret, reads and writes the advisors\' tasks, reads a send-ledger entry, nothing else', () => {
     expect(allowedPairs(synth.json, roleOf('advisor-task'), labels)).toEqual(
-      [...ownLogs('advisor-task'), ...tableRead('advisorTasks'), ...tableWrite('advisorTasks'), 'secretsmanager:DescribeSecret <secret>', 'secretsmanager:GetSecretValue <secret>'].sort(),
+      [
+        ...ownLogs('advisor-task'),
+        ...tableRead('advisorTasks'),
+        ...tableWrite('advisorTasks'),
+        // The occasion's entry: a task whose occasion ended without it is closed, not answered.
+        'dynamodb:GetItem <table:sendLedger>',
+        'secretsmanager:DescribeSecret <secret>',
+        'secretsmanager:GetSecretValue <secret>',
+      ].sort(),
     );
   });
 

@@ -4,14 +4,13 @@ import { writeRoster } from '#shared/store/roster-store.ts';
 import { ledgerEntriesOf } from '#shared/store/ledger-store.ts';
 import { getTask } from '#shared/store/task-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { staticKeys } from '#shared/unsubscribe/keys.ts';
-import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
+import { advisorsConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
 import { seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 import { at, DAY, HOUR, iso } from '#test/support/time.ts';
-import { taskLinkToken } from '#test/support/task-links.ts';
+import { taskLinkContext, taskLinkToken } from '#test/support/task-links.ts';
 
 /**
  * A VIC's first-purchase thanks (72 h window) is first the advisor's task. With the default wait
@@ -41,16 +40,7 @@ describe('an unanswered note goes before its occasion’s window closes', () => 
 
     // "Snooze a week" two hours later: recorded, and the page says the note cannot wait the week.
     const snoozeTask = taskEmails.find((e) => e.body.text?.includes('thanks-snoozed'));
-    const context = {
-      documents: aws.clients.documents,
-      table: tableNames(config).advisorTasks,
-      keys: staticKeys(UNSUBSCRIBE_SECRET),
-      now: () => start + 2 * HOUR,
-      brandName: config.brandName,
-      retentionDays: 400,
-      taskWaitDays: config.advisors.taskWaitDays,
-      timeZone: config.timeZone,
-    };
+    const context = taskLinkContext(aws, config, start + 2 * HOUR);
     const snoozed = await handleTaskLink(context, { method: 'POST', token: taskLinkToken(snoozeTask, 'Snooze a week'), form: {} });
     expect(snoozed.statusCode).toBe(200);
     expect(snoozed.body).toContain('The occasion passes soon, so the note cannot wait the whole week: unless you answer before, it goes out in your name on 25 November 2026 at 19:00.');

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { Config } from '#shared/config.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { tasksOfClient } from '#shared/store/task-store.ts';
+import { replaceTask, tasksOfClient } from '#shared/store/task-store.ts';
 import { handleTaskLink } from '#shared/unsubscribe/task-links.ts';
 import { advisorsConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
+import { aroundDocuments } from '#test/support/crashing-clients.ts';
 import { seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
@@ -20,6 +22,17 @@ import { taskLinkContext, taskLinkToken } from '#test/support/task-links.ts';
 const aws = sharedAws();
 const ZONE = 'Asia/Shanghai';
 const NOW = at('2026-11-23 10:00', ZONE);
+
+/** Sophie (A01) on the roster and her sleeping VIC `<name>-1`, due the win-back. */
+async function sophieAndHerVic(name: string): Promise<{ config: Config; sophie: { advisorId: string; name: string; email: string; locale: string }; vicId: string }> {
+  const config = await advisorsConfig(aws, name);
+  const sophie = { advisorId: 'A01', name: 'Sophie Martin', email: `sophie@${name}.example.com`, locale: 'en' };
+  await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ ...sophie, active: true }] });
+  const vicId = `${name}-1`;
+  const vic = profileItem(vicId, { tier: 'VIC', stage: 'sleeping', advisorId: 'A01', email: `${vicId}@example.com`, locale: 'en', timeZone: ZONE, firstOrderAt: '2025-01-10T10:00:00.000Z', lastOrderAt: iso(at('2026-09-24 12:00', ZONE)), orderCount: 6 });
+  await seedProfiles(aws, config, [vic]);
+  return { config, sophie, vicId };
+}
 
 describe('an advisor task whose occasion ends without it', () => {
   it('is closed as emailed once the note went from the care team after the advisor left: a later answer gets 409', { timeout: 120_000 }, async () => {
@@ -68,5 +81,61 @@ describe('an advisor task whose occasion ends without it', () => {
     // The task ended with the occasion: the page says closed, and the follow-through counts no note "sent at her request".
     expect({ page: page.statusCode, status: task?.status }).toEqual({ page: 409, status: 'unsent' });
     expect(task?.history.at(-1)).toMatchObject({ event: 'unsent', reason: 'no-consent', because: 'no-answer' });
+  });
+
+  it('is closed by the answer when the hour that sent the note died before closing it: "I took care of it" gets 409, the task emailed', { timeout: 300_000 }, async () => {
+    const { config, sophie, vicId } = await sophieAndHerVic('task-closed-crash');
+    await runCampaignHour(aws, config, NOW, 'h1');
+    const [taskEmail] = await emailsTo(aws, sophie.email);
+    expect(taskEmail).toBeDefined();
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-23', advisors: [{ ...sophie, active: false }] });
+
+    // The hour dies at its first write to the tasks table: the close, after SES took the care team's note.
+    const tasksTable = tableNames(config).advisorTasks;
+    let died = false;
+    const dying = aroundDocuments(aws.clients, async (name, input, go) => {
+      if (!died && input.TableName === tasksTable && /Put|Update|Delete|Write/.test(name)) {
+        died = true;
+        throw new Error('crash: the process died here');
+      }
+      return go();
+    });
+    await expect(runCampaignHour({ clients: dying }, config, at('2026-11-24 10:00', ZONE), 'h2-dies')).rejects.toThrow('crash');
+    expect(died).toBe(true);
+    // Later hours never meet the occasion again (its ledger entry is 'sent'): the task is still open.
+    for (let h = 1; h < 4; h++) await runCampaignHour(aws, config, at('2026-11-24 10:00', ZONE) + h * HOUR, `h2-${h}`);
+    expect(await emailsTo(aws, `${vicId}@example.com`)).toHaveLength(1);
+    expect((await tasksOfClient(aws.clients.documents, tasksTable, vicId)).map((t) => t.status)).toEqual(['open']);
+
+    // A scanner's GET says closed and changes nothing; her POST is refused and closes the task as the hour would have.
+    const context = taskLinkContext(aws, config, at('2026-11-25 11:00', ZONE));
+    const token = taskLinkToken(taskEmail, 'I took care of it');
+    const looked = await handleTaskLink(context, { method: 'GET', token, form: {} });
+    expect({ page: looked.statusCode, status: (await tasksOfClient(aws.clients.documents, tasksTable, vicId))[0]?.status }).toEqual({ page: 409, status: 'open' });
+    const page = await handleTaskLink(context, { method: 'POST', token, form: {} });
+    const [after] = await tasksOfClient(aws.clients.documents, tasksTable, vicId);
+    expect({ page: page.statusCode, status: after?.status }).toEqual({ page: 409, status: 'emailed' });
+    expect(after?.history.at(-1)).toMatchObject({ event: 'emailed', because: 'no-answer', at: at('2026-11-25 11:00', ZONE) });
+  });
+
+  it('is closed by the answer when an earlier version sent the note and left the task open (as before 7329bd4)', { timeout: 300_000 }, async () => {
+    const { config, sophie, vicId } = await sophieAndHerVic('task-closed-earlier');
+    await runCampaignHour(aws, config, NOW, 'h1');
+    const [taskEmail] = await emailsTo(aws, sophie.email);
+    const tasksTable = tableNames(config).advisorTasks;
+    const [given] = await tasksOfClient(aws.clients.documents, tasksTable, vicId);
+    expect(given?.status).toBe('open');
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-23', advisors: [{ ...sophie, active: false }] });
+    for (let h = 0; h < 2; h++) await runCampaignHour(aws, config, at('2026-11-24 10:00', ZONE) + h * HOUR, `h2-${h}`);
+    expect(await emailsTo(aws, `${vicId}@example.com`)).toHaveLength(1);
+    // What a version that did not close tasks left: the note's ledger entry 'sent', the task as it was given.
+    const [closed] = await tasksOfClient(aws.clients.documents, tasksTable, vicId);
+    expect(await replaceTask(aws.clients.documents, tasksTable, given as NonNullable<typeof given>, closed?.version ?? 0, 400)).toBe('replaced');
+    for (let h = 2; h < 4; h++) await runCampaignHour(aws, config, at('2026-11-24 10:00', ZONE) + h * HOUR, `h2-${h}`);
+
+    const page = await handleTaskLink(taskLinkContext(aws, config, at('2026-11-25 11:00', ZONE)), { method: 'POST', token: taskLinkToken(taskEmail, 'Send the email for me'), form: {} });
+    const [after] = await tasksOfClient(aws.clients.documents, tasksTable, vicId);
+    expect(await emailsTo(aws, `${vicId}@example.com`)).toHaveLength(1);
+    expect({ page: page.statusCode, status: after?.status }).toEqual({ page: 409, status: 'emailed' });
   });
 });

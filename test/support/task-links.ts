@@ -17,6 +17,7 @@ export function taskLinkContext(aws: Pick<SharedAws, 'clients'>, config: Config,
   return {
     documents: aws.clients.documents,
     table: tableNames(config).advisorTasks,
+    ledgerTable: tableNames(config).sendLedger,
     keys: staticKeys(UNSUBSCRIBE_SECRET),
     now: typeof now === 'number' ? () => now : now,
     brandName: config.brandName,

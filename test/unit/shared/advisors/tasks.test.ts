@@ -3,12 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { addTallies, tallyTasks } from '#shared/advisors/follow-through.ts';
 import {
   answerTask,
+  closedWithoutTask,
   emailedTask,
   handedOverTaskKey,
   isTaskOfOccasion,
   latestNoteTime,
   newTask,
   NOTE_MARGIN_MS,
+  occasionEndOf,
+  occasionKeysOfTask,
   reassignedTask,
   sendAfter,
   sendingTask,
@@ -240,5 +243,31 @@ describe('follow-through (issue 16 point 6)', () => {
     ];
     expect(tallyTasks(tasks)).toEqual({ given: 6, done: 1, asked: 2, snoozed: 1, left: 1, open: 1, reassigned: 0 });
     expect(addTallies([tallyTasks(tasks), tallyTasks([base])])).toEqual({ given: 7, done: 1, asked: 2, snoozed: 1, left: 1, open: 2, reassigned: 0 });
+  });
+});
+
+describe('a task whose occasion ended without it', () => {
+  it('finds its occasion key: its own, and the key before a handover suffix for its advisor, whatever # the key holds', () => {
+    expect(occasionKeysOfTask({ occasionKey: 'winback#2026-09-24', advisorId: 'A01' })).toEqual(['winback#2026-09-24']);
+    expect(occasionKeysOfTask({ occasionKey: handedOverTaskKey('winback#2026-09-24', 'B02'), advisorId: 'B02' })).toEqual(['winback#2026-09-24#to#B02', 'winback#2026-09-24']);
+    expect(occasionKeysOfTask({ occasionKey: handedOverTaskKey('replenish#SKU#to#A01', 'A01', 3), advisorId: 'A01' })).toEqual(['replenish#SKU#to#A01#to#A01#3', 'replenish#SKU#to#A01']);
+    // Another advisor's suffix, or one that is no round: the key is the occasion's own.
+    expect(occasionKeysOfTask({ occasionKey: 'replenish#SKU#to#A01', advisorId: 'A0' })).toEqual(['replenish#SKU#to#A01']);
+    expect(occasionKeysOfTask({ occasionKey: 'replenish#SKU#to#A01#x', advisorId: 'A01' })).toEqual(['replenish#SKU#to#A01#x']);
+  });
+
+  it('reads the ledger as the hour closes: sent is emailed, a final no is unsent with its reason, anything else leaves it', () => {
+    expect(occasionEndOf('sent')).toEqual({ emailed: true });
+    for (const status of ['expired', 'no-consent', 'suppressed']) expect(occasionEndOf(status)).toEqual({ unsent: status });
+    for (const status of ['claimed', 'maybe-sent', 'deferred', 'capped', 'failed', 'advisor-handled']) expect(occasionEndOf(status)).toBeUndefined();
+  });
+
+  it('is closed keeping the advisor\'s part: asked for the email, or left it to the wait', () => {
+    const NOW = at('2026-11-23 10:00', 'Asia/Shanghai');
+    const task = newTask({ customerId: 'c1', occasionKey: 'winback#1', campaignId: 'winback', expiresAt: NOW + 10 * DAY }, 'A01', NOW);
+    const asked = answerTask(task, 'send', 1, NOW + HOUR);
+    expect(asked.outcome).toBe('recorded');
+    expect(closedWithoutTask(asked.task, { emailed: true }, NOW + 2 * HOUR)).toMatchObject({ status: 'emailed', version: 3, history: [{ event: 'created' }, { event: 'send' }, { event: 'emailed', because: 'advisor-asked' }] });
+    expect(closedWithoutTask(task, { unsent: 'no-consent' }, NOW + 2 * HOUR)).toMatchObject({ status: 'unsent', version: 2, history: [{ event: 'created' }, { event: 'unsent', because: 'no-answer', reason: 'no-consent' }] });
   });
 });
