@@ -252,9 +252,14 @@ async function tasksOfOccasion(run: Pick<TaskGateRun, 'config' | 'clients'>, occ
   return tasks.filter((task) => isTaskOfOccasion(task.occasionKey, occasion.occasionKey));
 }
 
-/** Whether an occasion may have advisor tasks: only a personal campaign's are ever given as tasks (the others need no read). */
-function givenAsTasks(config: Config, occasion: Pick<DueOccasion, 'campaignId'>): boolean {
-  return config.campaigns.campaigns.find((c) => c.id === occasion.campaignId)?.personal === true;
+/**
+ * Whether an occasion may have advisor tasks, so that its tasks are read: a personal campaign's, or
+ * any campaign's of a client with an advisor (tasks are only given to such a client, and the
+ * campaign may have been marked personal when the task was given: an answer then still stands).
+ * The others need no read.
+ */
+function givenAsTasks(config: Config, profile: Pick<ClientProfile, 'advisorId'>, occasion: Pick<DueOccasion, 'campaignId'>): boolean {
+  return profile.advisorId !== undefined || config.campaigns.campaigns.find((c) => c.id === occasion.campaignId)?.personal === true;
 }
 
 /** Whether a task's answer settled its occasion: the advisor took care of it, or the note went or could not go. */
@@ -273,13 +278,14 @@ function settledTask(tasks: readonly AdvisorTask[]): AdvisorTask | undefined {
 }
 
 /**
- * A personal occasion whose note would no longer go in an advisor's name (they left the roster,
- * or the client stopped qualifying for a personal note) after a task was given: an answer that
- * settled it still stands (the advisor dealt with the client in person: no second touch);
- * undefined when no task settled it, and the note goes as it would without an advisor.
+ * An occasion whose note would no longer go in an advisor's name (they left the roster, the client
+ * stopped qualifying for a personal note, or the campaign is no longer marked personal) after a
+ * task was given: an answer that settled it still stands (the advisor dealt with the client in
+ * person: no second touch); undefined when no task settled it, and the note goes as it would
+ * without an advisor.
  */
 export async function settledWithoutAdvisor(run: TaskGateRun, profile: ClientProfile, occasion: DueOccasion): Promise<GateDecision | undefined> {
-  if (!givenAsTasks(run.config, occasion)) return undefined;
+  if (!givenAsTasks(run.config, profile, occasion)) return undefined;
   const settled = settledTask(await tasksOfOccasion(run, occasion));
   return settled === undefined ? undefined : decisionOf(run, profile, settled);
 }
@@ -294,8 +300,8 @@ export async function settledWithoutAdvisor(run: TaskGateRun, profile: ClientPro
  * again once; one that settled the task stands. A task this hour could not close (it died after
  * the ledger write) is closed by its link's answer, from the ledger (shared/unsubscribe/task-links.ts).
  */
-export async function closeTasksOfOccasion(run: Pick<TaskGateRun, 'config' | 'clients' | 'at' | 'log'>, occasion: DueOccasion, end: EndedWithoutTask): Promise<void> {
-  if (!givenAsTasks(run.config, occasion)) return;
+export async function closeTasksOfOccasion(run: Pick<TaskGateRun, 'config' | 'clients' | 'at' | 'log'>, profile: Pick<ClientProfile, 'advisorId'>, occasion: DueOccasion, end: EndedWithoutTask): Promise<void> {
+  if (!givenAsTasks(run.config, profile, occasion)) return;
   const table = tableNames(run.config).advisorTasks;
   for (const first of await tasksOfOccasion(run, occasion)) {
     let task: AdvisorTask | undefined = first;

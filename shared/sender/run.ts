@@ -859,7 +859,7 @@ async function recordExpired(run: CampaignRun, profile: ClientProfile, occasion:
   }
   if (written === 'claimed') {
     counts.expired++;
-    await closeTasksOfOccasion(run, occasion, { unsent: 'expired' });
+    await closeTasksOfOccasion(run, profile, occasion, { unsent: 'expired' });
   } else counts.alreadyClaimed++;
   return undefined;
 }
@@ -978,7 +978,7 @@ async function settleDecided(
     const status = await send(run, profile, occasions, withoutAdvisor);
     if (status === 'sent' && gate?.outcome === 'send') await recordTaskEmailed(run, gate.task, gate.because);
     // The note went without a task (from the client care team): a task still open for it is closed, its links answer "closed".
-    else if (status === 'sent') for (const each of occasions) await closeTasksOfOccasion(run, each, { emailed: true });
+    else if (status === 'sent') for (const each of occasions) await closeTasksOfOccasion(run, profile, each, { emailed: true });
     return status;
   } else await recordDecisions(run, profile, occasions, decision);
   return undefined;
@@ -1045,7 +1045,7 @@ async function recordDecisions(run: CampaignRun, profile: ClientProfile, occasio
     if (written === 'already-claimed') counts.alreadyClaimed++;
     else counts[decision.outcome]++;
     // A final decision that the note cannot go: the occasion's open task ends with it (unsent, with the reason).
-    if (written === 'claimed' && (decision.outcome === 'no-consent' || decision.outcome === 'suppressed')) await closeTasksOfOccasion(run, occasion, { unsent: decision.outcome });
+    if (written === 'claimed' && (decision.outcome === 'no-consent' || decision.outcome === 'suppressed')) await closeTasksOfOccasion(run, profile, occasion, { unsent: decision.outcome });
   }
 }
 

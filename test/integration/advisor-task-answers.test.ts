@@ -62,6 +62,30 @@ describe('“I took care of it” stands', () => {
     expect((await allTasks(aws.clients.documents, tableNames(config).advisorTasks)).map((t) => t.status)).toEqual(['done', 'done']);
   });
 
+  it('after the brand deployed the campaign no longer personal: no care-team note; a task left open is closed with the note', { timeout: 120_000 }, async () => {
+    const personal = await advisorsConfig(aws, 'advisor-task-answers-unmarked', { campaigns: { policy: { controlShare: 0 }, campaigns: [{ kind: 'winback' }] } as never });
+    const notPersonal = await advisorsConfig(aws, 'advisor-task-answers-unmarked', { campaigns: { policy: { controlShare: 0 }, campaigns: [{ kind: 'winback', personal: false }] } as never });
+    const sophie = { advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@unmarked.example.com', locale: 'en' };
+    await writeRoster(aws.clients.s3, personal, { runDate: '2026-11-22', advisors: [{ ...sophie, active: true }] });
+    await seedProfiles(aws, personal, [lapsedVic('unmarked-done'), lapsedVic('unmarked-open')]);
+    await runCampaignHour(aws, personal, NOW, 'unmarked-1');
+    const taskEmails = await emailsTo(aws, sophie.email);
+    expect(taskEmails).toHaveLength(2);
+    const done = await handleTaskLink(taskLinkContext(aws, personal, NOW + HOUR), { method: 'POST', token: taskLinkToken(taskEmails.find((e) => e.body.text?.includes('unmarked-done')), 'I took care of it'), form: {} });
+    expect(done.statusCode).toBe(200);
+
+    // The brand's new configuration: the win-back's notes are the care team's from now on.
+    for (let h = 2; h < 8; h++) await runCampaignHour(aws, notPersonal, NOW + h * HOUR, `unmarked-${h}`);
+    expect(await emailsTo(aws, 'unmarked-done@example.com')).toEqual([]);
+    const ledger = (id: string) => ledgerEntriesOf(aws.clients.documents, tableNames(personal).sendLedger, id);
+    expect((await ledger('unmarked-done')).filter((e) => e.campaignId === 'winback').map((e) => e.status)).toEqual(['advisor-handled']);
+    // The unanswered one goes from the care team, and its task is closed with it.
+    const notes = await emailsTo(aws, 'unmarked-open@example.com');
+    expect(notes.map((n) => n.from)).toEqual([expect.not.stringContaining('Sophie')]);
+    const tasks = await allTasks(aws.clients.documents, tableNames(personal).advisorTasks);
+    expect(Object.fromEntries(tasks.map((t) => [t.customerId, t.status]))).toEqual({ 'unmarked-done': 'done', 'unmarked-open': 'emailed' });
+  });
+
   it('an answer while the note is being sent finds the task closed; one just before the take wins; a done is never overwritten', { timeout: 120_000 }, async () => {
     const config = await advisorsConfig(aws, 'advisor-task-answers-race');
     await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ advisorId: 'A01', name: 'Sophie Martin', email: 'sophie@race.example.com', locale: 'en', active: true }] });
