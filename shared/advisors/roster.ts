@@ -27,6 +27,13 @@ export interface StoredRoster {
   /** The run date of the night whose export carried this roster. */
   runDate: string;
   advisors: AdvisorRecord[];
+  /**
+   * The ids (nothing else) of the advisors an earlier stored roster listed and this one does not:
+   * their ledger partitions may still name a client (a task email deferred before the client was
+   * handed over), which forget must find. Accumulated, each id once, so bounded by the brand's
+   * advisors. Absent when none, and on rosters stored before it was kept.
+   */
+  formerAdvisorIds?: string[];
 }
 
 /** What the night did with the roster, for its summary and log (no names, no addresses). */
@@ -171,4 +178,14 @@ export function holdsBook(advisor: AdvisorRecord | undefined): advisor is Adviso
 /** How many advisors a roster names, and how many of them are active. */
 export function counts(advisors: readonly AdvisorRecord[]): { advisors: number; active: number } {
   return { advisors: advisors.length, active: advisors.filter(isActiveAdvisor).length };
+}
+
+/**
+ * The advisors out of the roster once `advisors` replaces `stored`: those it listed (or had kept
+ * as former) that `advisors` does not list, sorted, each once. Pure.
+ */
+export function formerAdvisorIds(stored: StoredRoster | undefined, advisors: readonly Pick<AdvisorRecord, 'advisorId'>[]): string[] {
+  const listed = new Set(advisors.map((advisor) => advisor.advisorId));
+  const before = [...(stored?.formerAdvisorIds ?? []), ...(stored?.advisors ?? []).map((advisor) => advisor.advisorId)];
+  return [...new Set(before)].filter((advisorId) => !listed.has(advisorId)).sort();
 }

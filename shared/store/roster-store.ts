@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { counts, rosterOfNight, type RosterFile, type RosterOutcome, type RosterRow, type StoredRoster } from '#shared/advisors/roster.ts';
+import { counts, formerAdvisorIds, rosterOfNight, type RosterFile, type RosterOutcome, type RosterRow, type StoredRoster } from '#shared/advisors/roster.ts';
 import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import type { Reject } from '#shared/model.ts';
@@ -19,15 +19,19 @@ export async function readRoster(s3: S3Client, config: Config): Promise<StoredRo
   return text === undefined || text === '' ? undefined : (JSON.parse(text) as StoredRoster);
 }
 
-/** The ids of the stored roster's advisors (none without one): a former advisor's ledger partition may still name a client. */
+/**
+ * The ids of the stored roster's advisors and of those it no longer lists (none without one): a
+ * former advisor's ledger partition may still name a client.
+ */
 export async function rosterAdvisorIds(s3: S3Client, config: Config): Promise<string[]> {
-  return ((await readRoster(s3, config))?.advisors ?? []).map((advisor) => advisor.advisorId);
+  const roster = await readRoster(s3, config);
+  return [...(roster?.advisors ?? []).map((advisor) => advisor.advisorId), ...(roster?.formerAdvisorIds ?? [])];
 }
 
 /**
  * The nightly run's step (shard 0, after the night is admitted): tonight's roster stored when it
- * can be used (an advisor whose rows disagree keeping the stored entry), else the last good one
- * kept. Returns what the summary reports, and the rows rejected for disagreeing.
+ * can be used (an advisor whose rows disagree keeping the stored entry; the ids of advisors it no
+ * longer lists kept as former), else the last good one kept. Returns what the summary reports, and the rows rejected for disagreeing.
  */
 export async function settleRoster(
   s3: S3Client,
@@ -38,7 +42,9 @@ export async function settleRoster(
   const reading = rosterOfNight(night.files, night.advisors, config.maxRejectShare, stored);
   const conflicting = reading.conflicting > 0 ? { conflicting: reading.conflicting } : {};
   if (reading.use) {
-    await writeRoster(s3, config, { runDate: night.runDate, advisors: reading.advisors });
+    // An advisor taken out of the file is kept by id: forget still looks in their ledger partition.
+    const former = formerAdvisorIds(stored, reading.advisors);
+    await writeRoster(s3, config, { runDate: night.runDate, advisors: reading.advisors, ...(former.length > 0 ? { formerAdvisorIds: former } : {}) });
     return { outcome: { status: 'updated', since: night.runDate, ...counts(reading.advisors), ...conflicting }, rejects: reading.rejects };
   }
   if (stored === undefined) return { outcome: { status: 'none', reason: reading.reason, advisors: 0, active: 0, ...conflicting }, rejects: reading.rejects };

@@ -4,7 +4,7 @@ import type { AwsClients } from '#shared/aws/clients.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
 import { forgetClient } from '#shared/forget/forget.ts';
-import { readBookPairs, writeRoster } from '#shared/store/roster-store.ts';
+import { readBookPairs, settleRoster, writeRoster } from '#shared/store/roster-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/support/campaign-runs.ts';
 import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
@@ -133,5 +133,35 @@ describe('forget, in the advisors\' ledger', () => {
 
     await forgetClient({ config, clients: aws.clients, request: { customerId: 'ffa-gone' }, at: NOW + DAY + HOUR });
     expect(await ledgerNaming(config, 'ffa-gone')).toEqual([]);
+  });
+
+  it('deletes the deferred task email of an advisor the next roster file no longer lists (taken out, her book handed over)', { timeout: 120_000 }, async () => {
+    const NOW = at('2026-11-23 10:00', ZONE);
+    const config = await advisorsConfig(aws, 'forget-advisor-out-of-roster');
+    const sophie = 'sophie@forget-advisor-out-of-roster.example.com';
+    const marc = 'marc@forget-advisor-out-of-roster.example.com';
+    const marcRow = { advisorId: 'A02', name: 'Marc Dubois', email: marc, locale: 'en', active: true };
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ advisorId: 'A01', name: 'Sophie Martin', email: sophie, locale: 'en', active: true }, marcRow] });
+    const vic = (advisorId: string) =>
+      profileItem('far-gone', { tier: 'VIC', stage: 'sleeping', advisorId, locale: 'en', timeZone: ZONE, firstOrderAt: '2025-01-10T10:00:00.000Z', lastOrderAt: iso(at('2026-09-24 12:00', ZONE)), orderCount: 6 });
+    await seedProfiles(aws, config, [vic('A01')]);
+    const throttled = {
+      send: (command: SendEmailCommand) =>
+        command.input.Destination?.ToAddresses?.includes(sophie)
+          ? Promise.reject(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' }))
+          : aws.clients.ses.send(command),
+    } as unknown as AwsClients['ses'];
+    await runCampaignHour(aws, config, NOW, 'far-h1', { mailer: createSesMailer(throttled, { maxSendRate: 500, baseDelayMs: 1, maxAttempts: 1 }) });
+    expect((await ledgerNaming(config, 'far-gone')).map((e) => [e.customerId, e.status])).toContainEqual(['advisor#A01', 'deferred']);
+    // That night's roster file lists Marc alone (the nightly run's roster step), and her book goes to him.
+    const file = 's3://exports/2026-11-23/advisors.csv';
+    const settled = await settleRoster(aws.clients.s3, config, { runDate: '2026-11-23', files: [{ location: file, kind: 'advisors', rows: 1, rejected: 0 }], advisors: [{ record: marcRow, file, line: 2 }] });
+    expect(settled.outcome).toMatchObject({ status: 'updated', advisors: 1 });
+    await seedProfiles(aws, config, [vic('A02')]);
+    await runCampaignHour(aws, config, NOW + DAY, 'far-h2');
+    expect(await emailsTo(aws, marc)).toHaveLength(1);
+
+    await forgetClient({ config, clients: aws.clients, request: { customerId: 'far-gone' }, at: NOW + DAY + HOUR });
+    expect(await ledgerNaming(config, 'far-gone')).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { knownAdvisors, rosterOfNight, type RosterRow } from '#shared/advisors/roster.ts';
+import { formerAdvisorIds, knownAdvisors, rosterOfNight, type RosterRow } from '#shared/advisors/roster.ts';
 import { classifyExportFile } from '#shared/exports/classify.ts';
 import { parseConfig } from '#shared/config.ts';
 import type { FileReport } from '#shared/exports/types.ts';
@@ -156,6 +156,13 @@ describe('rosterOfNight: whether tonight’s roster replaces the stored one', ()
     expect(rosterOfNight([report({ rows: 3 })], tonight, 0.05)).toMatchObject({ use: true, conflicting: 1 });
     const kept = rosterOfNight([report({ rows: 3, rejected: 1 })], tonight, 0.05);
     expect(kept).toMatchObject({ use: false, conflicting: 1, rejects: [{ line: 2 }, { line: 3 }] });
+  });
+
+  it('keeps the ids of the advisors it no longer lists, accumulated, each once; an old stored roster has none', () => {
+    expect(formerAdvisorIds(undefined, [advisor('A')])).toEqual([]);
+    expect(formerAdvisorIds({ runDate: '2026-11-22', advisors: [advisor('A'), advisor('B')] }, [advisor('B')])).toEqual(['A']);
+    const stored = { runDate: '2026-11-23', advisors: [advisor('B'), advisor('C')], formerAdvisorIds: ['A', 'D'] };
+    expect(formerAdvisorIds(stored, [advisor('D'), advisor('E')])).toEqual(['A', 'B', 'C']);
   });
 
   it('rows across parts: an advisor is one advisor whatever part lists them', () => {
