@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { handedOverTaskKey } from '#shared/advisors/tasks.ts';
 import type { Config } from '#shared/config.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -10,7 +11,7 @@ import { seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
-import { at, HOUR, iso } from '#test/support/time.ts';
+import { at, DAY, HOUR, iso } from '#test/support/time.ts';
 import { taskLinkContext, taskLinkToken } from '#test/support/task-links.ts';
 
 /**
@@ -137,5 +138,33 @@ describe('an advisor task whose occasion ends without it', () => {
     const [after] = await tasksOfClient(aws.clients.documents, tasksTable, vicId);
     expect(await emailsTo(aws, `${vicId}@example.com`)).toHaveLength(1);
     expect({ page: page.statusCode, status: after?.status }).toEqual({ page: 409, status: 'emailed' });
+  });
+
+  it('is closed by the answer under its handover key too: the new advisor\'s task, left open when the care team\'s note went', { timeout: 300_000 }, async () => {
+    const { config, sophie, vicId } = await sophieAndHerVic('task-closed-handover');
+    const marc = { advisorId: 'A02', name: 'Marc Dubois', email: 'marc@task-closed-handover.example.com', locale: 'en' };
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ ...sophie, active: true }, { ...marc, active: true }] });
+    await runCampaignHour(aws, config, NOW, 'h1');
+    const tasksTable = tableNames(config).advisorTasks;
+    const [first] = await tasksOfClient(aws.clients.documents, tasksTable, vicId);
+    // Handed to Marc: Sophie's task closed 'reassigned', Marc's given under <occasion>#to#A02.
+    const vic = profileItem(vicId, { tier: 'VIC', stage: 'sleeping', advisorId: 'A02', email: `${vicId}@example.com`, locale: 'en', timeZone: ZONE, firstOrderAt: '2025-01-10T10:00:00.000Z', lastOrderAt: iso(at('2026-09-24 12:00', ZONE)), orderCount: 6 });
+    await seedProfiles(aws, config, [vic]);
+    await runCampaignHour(aws, config, NOW + DAY, 'h2');
+    const [marcsEmail] = await emailsTo(aws, marc.email);
+    const marcsKey = handedOverTaskKey(first?.occasionKey ?? '', 'A02');
+    const given = (await tasksOfClient(aws.clients.documents, tasksTable, vicId)).find((t) => t.occasionKey === marcsKey);
+    expect(given).toMatchObject({ advisorId: 'A02', status: 'open' });
+
+    // Marc leaves; the care team's note goes. What an hour that did not close tasks leaves: Marc's task as given.
+    await writeRoster(aws.clients.s3, config, { runDate: '2026-11-24', advisors: [{ ...sophie, active: true }, { ...marc, active: false }] });
+    for (let h = 1; h < 3; h++) await runCampaignHour(aws, config, NOW + DAY + h * HOUR, `h3-${h}`);
+    expect(await emailsTo(aws, `${vicId}@example.com`)).toHaveLength(1);
+    const closed = (await tasksOfClient(aws.clients.documents, tasksTable, vicId)).find((t) => t.occasionKey === marcsKey);
+    expect(await replaceTask(aws.clients.documents, tasksTable, given as NonNullable<typeof given>, closed?.version ?? 0, 400)).toBe('replaced');
+
+    const page = await handleTaskLink(taskLinkContext(aws, config, NOW + DAY + 4 * HOUR), { method: 'POST', token: taskLinkToken(marcsEmail, 'I took care of it'), form: {} });
+    const after = await tasksOfClient(aws.clients.documents, tasksTable, vicId);
+    expect({ page: page.statusCode, statuses: Object.fromEntries(after.map((t) => [t.advisorId, t.status])) }).toEqual({ page: 409, statuses: { A01: 'reassigned', A02: 'emailed' } });
   });
 });
