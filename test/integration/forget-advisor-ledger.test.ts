@@ -26,6 +26,17 @@ const ZONE = 'Asia/Shanghai';
 const ledgerNaming = async (config: Parameters<typeof tableNames>[0], id: string) =>
   (await scanTable<Record<string, unknown>>(aws, tableNames(config).sendLedger)).filter((e) => JSON.stringify(e).includes(id));
 
+/** A mailer whose SES throttles every email to `address` (its ledger entry stays 'deferred'), once, without retries. */
+const throttledFor = (address: string) => {
+  const ses = {
+    send: (command: SendEmailCommand) =>
+      command.input.Destination?.ToAddresses?.includes(address)
+        ? Promise.reject(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' }))
+        : aws.clients.ses.send(command),
+  } as unknown as AwsClients['ses'];
+  return createSesMailer(ses, { maxSendRate: 500, baseDelayMs: 1, maxAttempts: 1 });
+};
+
 describe('forget, in the advisors\' ledger', () => {
   it('deletes the task email of an hour that died before writing its task', { timeout: 120_000 }, async () => {
     const NOW = at('2026-11-23 10:00', ZONE);
@@ -117,13 +128,7 @@ describe('forget, in the advisors\' ledger', () => {
       profileItem('ffa-gone', { tier: 'VIC', stage: 'sleeping', advisorId, locale: 'en', timeZone: ZONE, firstOrderAt: '2025-01-10T10:00:00.000Z', lastOrderAt: iso(at('2026-09-24 12:00', ZONE)), orderCount: 6 });
     await seedProfiles(aws, config, [vic('A01')]);
     // Sophie's task email is throttled: its entry stays 'deferred', and no task of hers is written.
-    const throttled = {
-      send: (command: SendEmailCommand) =>
-        command.input.Destination?.ToAddresses?.includes(sophie)
-          ? Promise.reject(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' }))
-          : aws.clients.ses.send(command),
-    } as unknown as AwsClients['ses'];
-    await runCampaignHour(aws, config, NOW, 'ffa-h1', { mailer: createSesMailer(throttled, { maxSendRate: 500, baseDelayMs: 1, maxAttempts: 1 }) });
+    await runCampaignHour(aws, config, NOW, 'ffa-h1', { mailer: throttledFor(sophie) });
     expect(await emailsTo(aws, sophie)).toEqual([]);
     expect((await ledgerNaming(config, 'ffa-gone')).map((e) => [e.customerId, e.status])).toContainEqual(['advisor#A01', 'deferred']);
     // Handed to Marc, whose task email goes.
@@ -145,13 +150,7 @@ describe('forget, in the advisors\' ledger', () => {
     const vic = (advisorId: string) =>
       profileItem('far-gone', { tier: 'VIC', stage: 'sleeping', advisorId, locale: 'en', timeZone: ZONE, firstOrderAt: '2025-01-10T10:00:00.000Z', lastOrderAt: iso(at('2026-09-24 12:00', ZONE)), orderCount: 6 });
     await seedProfiles(aws, config, [vic('A01')]);
-    const throttled = {
-      send: (command: SendEmailCommand) =>
-        command.input.Destination?.ToAddresses?.includes(sophie)
-          ? Promise.reject(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' }))
-          : aws.clients.ses.send(command),
-    } as unknown as AwsClients['ses'];
-    await runCampaignHour(aws, config, NOW, 'far-h1', { mailer: createSesMailer(throttled, { maxSendRate: 500, baseDelayMs: 1, maxAttempts: 1 }) });
+    await runCampaignHour(aws, config, NOW, 'far-h1', { mailer: throttledFor(sophie) });
     expect((await ledgerNaming(config, 'far-gone')).map((e) => [e.customerId, e.status])).toContainEqual(['advisor#A01', 'deferred']);
     // That night's roster file lists Marc alone (the nightly run's roster step), and her book goes to him.
     const file = 's3://exports/2026-11-23/advisors.csv';

@@ -48,14 +48,19 @@ async function sentReminders(config: Config, clientZone: string): Promise<string
 const personalCycle = async (config: Config) => (await getProfile(aws.clients.documents, tableNames(config).profiles, 'k1'))?.skus.CREAM?.personalCycleDays ?? null;
 
 describe('a reminder sent under the old cycle, answered after the night that changed it', () => {
-  it('the cream turns 60 days the night after her reminder: her restock two days later teaches no cycle, her next reminder 15 days before the new run-out', async () => {
+  /**
+   * Her cream bought 03-22 under 30 days, reminded 04-06; the cream 60 days from the night of 04-07
+   * (`beforeChange` runs just before it); her restock 04-09: no cycle learnt, the next reminder 15
+   * days before the new run-out, none before.
+   */
+  async function reminderAnsweredAcrossTheChange(config: Config, beforeChange: () => Promise<void> = async () => {}): Promise<void> {
     const SH = 'Asia/Shanghai';
-    const config = await campaignConfig(aws, 'cyclechange-sh', { timeZone: SH, campaigns: NO_QUIET_HOURS });
     const first = 'o1,k1,2026-03-22T15:00:00+08:00,CREAM,1,120.00';
     const restock = 'o2,k1,2026-04-09T20:00:00+08:00,CREAM,1,120.00';
     await night(config, SH, '2026-03-22', [first], 30);
     await night(config, SH, '2026-04-05', [first], 30);
     await runCampaignHour(aws, config, at('2026-04-06 11:00', SH), 'h-0406');
+    await beforeChange();
     await night(config, SH, '2026-04-07', [first], 60);
     await night(config, SH, '2026-04-09', [first, restock], 60);
     // Before: an 18-day cycle (04-09 is not in the 60-day cream's window) and "time to restock" on 04-12.
@@ -64,26 +69,18 @@ describe('a reminder sent under the old cycle, answered after the night that cha
     await night(config, SH, '2026-05-23', [first, restock], 60);
     await runCampaignHour(aws, config, at('2026-05-24 11:00', SH), 'h-0524');
     expect(await sentReminders(config, SH)).toEqual(['replenishment#CREAM#2026-03-22T07:00:00.000Z on 2026-04-06', 'replenishment#CREAM#2026-04-09T12:00:00.000Z on 2026-05-24']);
+  }
+
+  it('the cream turns 60 days the night after her reminder: her restock two days later teaches no cycle, her next reminder 15 days before the new run-out', async () => {
+    await reminderAnsweredAcrossTheChange(await campaignConfig(aws, 'cyclechange-sh', { timeZone: 'Asia/Shanghai', campaigns: NO_QUIET_HOURS }));
   }, 600_000);
 
   it('upgraded from a version before the history, the cream turning 60 days on the first night after: the restock that answered the 30-day reminder stays answered', async () => {
-    const SH = 'Asia/Shanghai';
-    const config = await campaignConfig(aws, 'cyclechange-upgrade', { timeZone: SH, campaigns: NO_QUIET_HOURS });
-    const first = 'o1,k1,2026-03-22T15:00:00+08:00,CREAM,1,120.00';
-    const restock = 'o2,k1,2026-04-09T20:00:00+08:00,CREAM,1,120.00';
-    await night(config, SH, '2026-03-22', [first], 30);
-    await night(config, SH, '2026-04-05', [first], 30);
-    await runCampaignHour(aws, config, at('2026-04-06 11:00', SH), 'h-0406');
+    const config = await campaignConfig(aws, 'cyclechange-upgrade', { timeZone: 'Asia/Shanghai', campaigns: NO_QUIET_HOURS });
     // As a version before the history (c9714bb) and the catalogue's before-image (11724a8) left the bucket: its catalogue alone.
-    for (const key of [cycleHistoryKey(config), catalogBeforeKey(config)]) await aws.clients.s3.send(new DeleteObjectCommand({ Bucket: reportsBucket(config), Key: key }));
-    await night(config, SH, '2026-04-07', [first], 60);
-    await night(config, SH, '2026-04-09', [first, restock], 60);
-    // Before: the history began with the first night's 60 days and judged the days before by them: an 18-day cycle, "time to restock" on 04-12.
-    expect(await personalCycle(config)).toBeNull();
-    for (const date of ['2026-04-10', '2026-04-12', '2026-04-13']) await runCampaignHour(aws, config, at(`${date} 11:00`, SH), `h-${date}`);
-    await night(config, SH, '2026-05-23', [first, restock], 60);
-    await runCampaignHour(aws, config, at('2026-05-24 11:00', SH), 'h-0524');
-    expect(await sentReminders(config, SH)).toEqual(['replenishment#CREAM#2026-03-22T07:00:00.000Z on 2026-04-06', 'replenishment#CREAM#2026-04-09T12:00:00.000Z on 2026-05-24']);
+    await reminderAnsweredAcrossTheChange(config, async () => {
+      for (const key of [cycleHistoryKey(config), catalogBeforeKey(config)]) await aws.clients.s3.send(new DeleteObjectCommand({ Bucket: reportsBucket(config), Key: key }));
+    });
     // The history begins the day before that first night, with the catalogue then in force.
     expect((await readCycleHistory(aws.clients.s3, config)).skus.CREAM).toEqual([['2026-04-06', 30], ['2026-04-07', 60]]);
   }, 600_000);
