@@ -12,18 +12,11 @@ import { claimHourStart, ledgerOccasions } from '#local/ledger-hours.ts';
 import { loadTarget, targetOptionsSchema } from '#local/target.ts';
 import { attemptOfExecution, recordedLocalAttempts, type NightAttempt } from '#local/night-attempts.ts';
 import { endedExecutionsWithSdk, type ListEndedExecutions } from '#local/state-machine.ts';
-import { addDays, zoneOffsetMs } from '#shared/time.ts';
+import { addDays } from '#shared/time.ts';
+import { lastNightDue } from '#shared/nightly/run-date.ts';
 import { STATUS_MAX_HOURS, STATUS_MAX_NIGHTS } from '#local/options.ts';
 
 const HOUR_MS = 3_600_000;
-/**
- * When a night counts as due, in minutes of the brand's wall clock the next day: the schedule
- * starts it at 04:00 brand time (infra/constructs/nightly-pipeline.ts, NIGHTLY_CRON), and it stores
- * its mark as soon as it is admitted; at 04:30, a date with nothing stored is a gap, not a night
- * about to start.
- */
-const NIGHT_DUE_FROM_MINUTE = 4 * 60 + 30;
-
 const optionsSchema = targetOptionsSchema.extend({
   nights: z.number().int().min(1).max(STATUS_MAX_NIGHTS),
   hours: z.number().int().min(1).max(STATUS_MAX_HOURS),
@@ -164,18 +157,6 @@ function nightStatus(raw: unknown): NightStatus {
     failures,
     ...(night.report?.reportObject ? { report: night.report.reportObject } : {}),
   };
-}
-
-/**
- * The last night due at `now`: yesterday's (brand time) from 04:30 on the brand's wall clock, the
- * day before's until then. Read on the wall clock, not as hours since midnight: on the days the
- * clocks change, 04:30 is 3.5 or 5.5 hours after midnight. Pure: the clock is an argument.
- */
-export function lastNightDue(now: number, timeZone: string): string {
-  const wall = new Date(now + zoneOffsetMs(now, timeZone));
-  const today = wall.toISOString().slice(0, 10);
-  const minute = wall.getUTCHours() * 60 + wall.getUTCMinutes();
-  return addDays(today, minute >= NIGHT_DUE_FROM_MINUTE ? -1 : -2);
 }
 
 /** The nights of the last `count` dates up to the last one due (or the newest stored, if later): stored ones, and gaps. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '#shared/config.ts';
-import { addDays, isoDateSchema, localDate } from '#shared/time.ts';
+import { addDays, isoDateSchema, localDate, zoneOffsetMs } from '#shared/time.ts';
 
 /**
  * Which night a nightly run tiers. The night is an input, never the moment the code happens to
@@ -57,4 +57,25 @@ export function futureNightRefusal(runDate: string, now: number, config: Pick<Co
 export function runDateOf(request: Pick<NightRequest, 'runDate' | 'scheduledTime'>, config: Pick<Config, 'timeZone'>, handlerNow: number): string {
   if (request.runDate !== undefined) return request.runDate;
   return nightBefore(request.scheduledTime !== undefined ? Date.parse(request.scheduledTime) : handlerNow, config);
+}
+
+/**
+ * When a night counts as due, in minutes of the brand's wall clock the next day: the schedule
+ * starts it at 04:00 brand time (infra/constructs/nightly-pipeline.ts, NIGHTLY_CRON), and it stores
+ * its mark as soon as it is admitted; at 04:30, a date with nothing stored is a gap, not a night
+ * about to start.
+ */
+const NIGHT_DUE_FROM_MINUTE = 4 * 60 + 30;
+
+/**
+ * The last night due at `now`: yesterday's (brand time) from 04:30 on the brand's wall clock, the
+ * day before's until then. Read on the wall clock, not as hours since midnight: on the days the
+ * clocks change, 04:30 is 3.5 or 5.5 hours after midnight. `clientele status` counts the gaps up to
+ * it. Pure: the clock is an argument.
+ */
+export function lastNightDue(now: number, timeZone: string): string {
+  const wall = new Date(now + zoneOffsetMs(now, timeZone));
+  const today = wall.toISOString().slice(0, 10);
+  const minute = wall.getUTCHours() * 60 + wall.getUTCMinutes();
+  return addDays(today, minute >= NIGHT_DUE_FROM_MINUTE ? -1 : -2);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { lastNightDue, nightsOfWindow, nightWindow, type NightStatus } from '#local/commands/status.ts';
+import { nightsOfWindow, nightWindow, type NightStatus } from '#local/commands/status.ts';
+import { lastNightDue } from '#shared/nightly/run-date.ts';
 import { attemptOfExecution, localAttemptOf, type NightAttempt } from '#local/night-attempts.ts';
 import { ExportError } from '#shared/exports/errors.ts';
 import { NightRefusedError } from '#shared/nightly/admission.ts';
