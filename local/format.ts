@@ -155,6 +155,7 @@ export function formatCampaignSummary(summary: CampaignRunSummary, timeZone: str
     formatCampaignCounts(summary.campaigns),
   ];
   if (summary.held !== undefined) lines.push(`WARNING: nothing decided or sent this hour, ${summary.held.message}`);
+  if (summary.behind !== undefined) lines.push(`WARNING: ${n(summary.behind.occasionsHeld)} occasions not decided this hour, ${summary.behind.message}`);
   if (summary.undoneByNight !== undefined) {
     lines.push(`NOTE: ${n(summary.undoneByNight)} clients merged this hour were rewritten by a night still writing: not decided now, their increments merged again and decided next hour`);
   }

@@ -118,6 +118,8 @@ export interface SenderRun {
   stopped?: string;
   /** The run decided nothing: waiting for the first night of the deployed version (CampaignRunSummary.held). */
   held?: string;
+  /** The nights were behind (CampaignRunSummary.behind): the lapses and run-outs were not decided, the rest was. */
+  behind?: { lastNight: string; lastNightDue: string; occasionsHeld: number };
   maybeSent: number;
 }
 
@@ -240,6 +242,7 @@ export async function gatherStatus(
         failed: counts.reduce((total, c) => total + (c.failed ?? 0), 0),
         ...(r.stopped ? { stopped: r.stopped } : {}),
         ...(r.held ? { held: r.held } : {}),
+        ...(r.behind ? { behind: r.behind } : {}),
         maybeSent: r.maybeSent ?? 0,
       };
     });
@@ -314,7 +317,8 @@ export function formatStatus(status: StatusResult): string {
   for (const run of status.sender.runs) {
     lines.push(
       `  run ${brandTime(run.at, tz)}  due ${n(run.due)}, sent ${n(run.sent)}, failed ${n(run.failed)}` +
-        `${run.maybeSent > 0 ? `, ${n(run.maybeSent)} maybe sent` : ''}${run.stopped ? `  STOPPED: ${run.stopped}` : ''}${run.held ? '  HELD: waiting for the first night of this version' : ''}`,
+        `${run.maybeSent > 0 ? `, ${n(run.maybeSent)} maybe sent` : ''}${run.stopped ? `  STOPPED: ${run.stopped}` : ''}${run.held ? '  HELD: waiting for the first night of this version' : ''}` +
+        `${run.behind ? `  NIGHTS BEHIND: last night ${run.behind.lastNight}, due ${run.behind.lastNightDue}; ${n(run.behind.occasionsHeld)} lapse or run-out occasion(s) held` : ''}`,
     );
   }
   if (status.sender.hoursWithoutRun.length > 0) {

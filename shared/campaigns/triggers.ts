@@ -210,6 +210,18 @@ export interface TriggerContext {
 }
 
 /**
+ * Whether the trigger's occasion rests on the absence of an order since the profile's night: N
+ * days without one (win-back, recall), a product running out before a restock (replenishment), the
+ * predicted next order not yet placed (reorder). An order the profile does not know yet takes such
+ * an occasion away; the others rest on something that happened (a first order, a tier change, a
+ * birthday) and a later order leaves them standing. The hourly sender holds these while the nights
+ * are behind (shared/sender/nights-behind.ts).
+ */
+export function restsOnNoOrderSince(trigger: Pick<Trigger, 'on'>): boolean {
+  return trigger.on === 'no-order-for' || trigger.on === 'product-runs-out' || trigger.on === 'predicted-next-order';
+}
+
+/**
  * Every moment the trigger names for this client (yearly ones: in the years the range touches).
  * Welcome, replenishment and win-back are 'first-contact', 'product-runs-out' and 'no-order-for'.
  */

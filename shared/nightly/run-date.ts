@@ -71,7 +71,8 @@ const NIGHT_DUE_FROM_MINUTE = 4 * 60 + 30;
  * The last night due at `now`: yesterday's (brand time) from 04:30 on the brand's wall clock, the
  * day before's until then. Read on the wall clock, not as hours since midnight: on the days the
  * clocks change, 04:30 is 3.5 or 5.5 hours after midnight. `clientele status` counts the gaps up to
- * it. Pure: the clock is an argument.
+ * it; the hourly sender holds the lapse occasions while the last completed night is older
+ * (shared/sender/nights-behind.ts). Pure: the clock is an argument.
  */
 export function lastNightDue(now: number, timeZone: string): string {
   const wall = new Date(now + zoneOffsetMs(now, timeZone));

@@ -55,6 +55,7 @@ import { composeClientEmail, noteAdvisor } from './compose.ts';
 import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupons.ts';
 import { emptyIntroductionCounts, sendIntroductions, type IntroductionCounts } from './introductions.ts';
 import { formatHold, type FormatHold } from './profile-format.ts';
+import { nightsBehind, type NightsBehind } from './nights-behind.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
 import { lapseCampaignIds, mailedForLaterOrder } from './earlier-order.ts';
 import { campaignsEnabledSince, closedAtDepartureReason, expiryReason, expirySince } from './expiry.ts';
@@ -72,6 +73,9 @@ import { localDate } from '#shared/time.ts';
  *     When the last completed night wrote the profiles in another format than this version reads
  *     (an upgrade before its first night), the hour stops here: nothing decided, sent or expired
  *     until a night of this version completes (profile-format.ts), only step 6;
+ *     when the last completed night is older than the last night due (nights missed, or being
+ *     backfilled), the occasions that rest on no order since the night (win-back, recall, run-out
+ *     and reorder reminders) are not decided this hour (nights-behind.ts); the others go;
  *  3. select the clients due now, minus what the ledger has settled, most urgent first; occasions
  *     whose window closed while waiting (or before any run decided them) are recorded 'expired'.
  *     The clients come from the due index (shared/campaigns/due-index.ts): only the profiles with a
@@ -157,6 +161,12 @@ export interface CampaignRunSummary {
    * increments were still merged. The first hour after a night of this version completes sends as usual.
    */
   held?: FormatHold;
+  /**
+   * Set when the last completed night is older than the last night due (nights-behind.ts): the
+   * occasions of `campaigns` (resting on no order since the night) were not decided, `occasionsHeld`
+   * of them due; they stay due for the hours after the nights catch up. The others went as usual.
+   */
+  behind?: NightsBehindSummary;
   /** Claims never resolved (a run died between claim and SES): reported, never resent. */
   staleClaims: UnresolvedSend[];
   /** Emails SES may have taken (a timeout, a reset, a 5xx) in the last two days: reported, never resent blindly. */
@@ -175,6 +185,11 @@ export interface CampaignRunSummary {
    */
   mailer: { sent: number; failed: number; throttledRetries: number; unreachableRetries: number; maxObservedRate: number; haltedBy?: string };
   durationMs: number;
+}
+
+/** CampaignRunSummary.behind: the hold and how many due occasions it kept undecided this hour. */
+export interface NightsBehindSummary extends NightsBehind {
+  occasionsHeld: number;
 }
 
 export type SelectionSummary =
@@ -352,6 +367,10 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     // Nothing read: no profile, no selection, no introduction.
     return finishRun(run, { started, ingested, held, scanned: 0, selection: { mode: 'held', reindexed: 0 }, clientsDue: 0, undoneByNight: 0, introductions: emptyIntroductionCounts() });
   }
+  // Nights missed or being backfilled: the lapses and run-outs wait for the nights to know the orders since.
+  const behind = nightsBehind(nights.lastCompleted?.runDate, at, config.timeZone, config.campaigns.campaigns);
+  if (behind !== undefined) log.warn(behind.message, { lastNight: behind.lastNight, lastNightDue: behind.lastNightDue, nightsBehind: behind.nightsBehind, heldCampaigns: behind.campaigns });
+  const heldCampaigns = new Set(behind?.campaigns ?? []);
   if (selection.mode === 'full-scan') log.info('due index not usable for this run: reading every profile', { reason: selection.reason, reindex: selection.reindex && !run.dryRun });
   const reindexing = !run.dryRun && (selection.mode === 'index' || selection.reindex);
   // Before any value moves: an earlier hour run after a crash of this one must not trust the index.
@@ -364,7 +383,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   // A window that closed before its campaign was enabled is no email an outage lost. Recorded by the hours of the current timeline only (no dry run, no backfill).
   const enabledSince = campaignsEnabledSince(await readCampaignsEnabledSince(clients.documents, tableNames(config).runs), config.campaigns, at);
   if (reindexing) await recordCampaignsEnabledSince(clients.documents, tableNames(config).runs, enabledSince);
-  const { dueClients, scanned, reindexed, undoneByNight, undoneFolders } = await selectDueClients(run, catalog, selection, reindexing, endedSince, enabledSince, merged, unwrittenByDryRun);
+  const { dueClients, scanned, reindexed, undoneByNight, undoneFolders, occasionsHeld } = await selectDueClients(run, catalog, selection, reindexing, endedSince, enabledSince, merged, unwrittenByDryRun, heldCampaigns);
   if (undoneByNight > 0) {
     log.warn('clients this hour merged whose profile a night still writing rewrote since: not decided, left to the next hour', { clients: undoneByNight, folders: [...undoneFolders] });
     // The next hour merges those folders again, even with the night still running then.
@@ -379,7 +398,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   // By address and by id: an unsubscribe or complaint holds whatever address the client has since.
   const suppressed = await suppressedAmong(clients.documents, tableNames(config).suppression, dueClients.map(({ profile }) => profile));
   const erased = await erasedDueClients(run, dueClients);
-  log.info('due clients selected', { selection: selection.mode, scanned, reindexed, due: dueClients.length, suppressed: suppressed.size, erased: erased.size, products: catalog.size });
+  log.info('due clients selected', { selection: selection.mode, scanned, reindexed, due: dueClients.length, suppressed: suppressed.size, erased: erased.size, products: catalog.size, ...(behind === undefined ? {} : { heldWhileNightsBehind: occasionsHeld }) });
 
   for (const client of dueClients) {
     if (erased.has(client.profile.customerId) || run.erasedWhileRunning.has(client.profile.customerId)) continue;
@@ -400,6 +419,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     selection: selection.mode === 'index' ? { mode: 'index', reindexed } : { mode: 'full-scan', reason: selection.reason, reindexed },
     clientsDue: dueClients.length,
     undoneByNight,
+    ...(behind === undefined ? {} : { behind: { ...behind, occasionsHeld } }),
     introductions,
   });
 }
@@ -409,6 +429,7 @@ interface RunSoFar {
   started: number;
   ingested: IngestSummary;
   held?: FormatHold;
+  behind?: NightsBehindSummary;
   scanned: number;
   selection: SelectionSummary;
   clientsDue: number;
@@ -441,6 +462,7 @@ async function finishRun(run: CampaignRun, soFar: RunSoFar): Promise<CampaignRun
     clientsDue: soFar.clientsDue,
     ...(undoneByNight > 0 ? { undoneByNight } : {}),
     ...(soFar.held === undefined ? {} : { held: soFar.held }),
+    ...(soFar.behind === undefined ? {} : { behind: soFar.behind }),
     campaigns: run.counts,
     ...(Object.keys(coupons).length > 0 ? { coupons } : {}),
     introductions: soFar.introductions,
@@ -461,7 +483,7 @@ async function finishRun(run: CampaignRun, soFar: RunSoFar): Promise<CampaignRun
   };
   const left = Object.values(run.counts).reduce((sum, c) => sum + c.left, 0);
   if (run.stopped?.reason === 'deadline') log.warn('campaign run stopped at its deadline: due occasions left for the next hour', { alert: SENDER_ALERTS.stoppedAtDeadline.alert, left });
-  log.info('campaign run finished', { campaigns: run.counts, stopped: run.stopped?.reason, held: soFar.held?.reason, left, stale: stale.length, maybeSent: maybeSent.length, durationMs: summary.durationMs });
+  log.info('campaign run finished', { campaigns: run.counts, stopped: run.stopped?.reason, held: soFar.held?.reason, behind: soFar.behind === undefined ? undefined : { lastNight: soFar.behind.lastNight, lastNightDue: soFar.behind.lastNightDue, occasionsHeld: soFar.behind.occasionsHeld }, left, stale: stale.length, maybeSent: maybeSent.length, durationMs: summary.durationMs });
   if (!run.dryRun) await recordCampaignRun(run, summary);
   return summary;
 }
@@ -512,6 +534,8 @@ export interface CampaignRunRecord {
   stopped?: StopReason;
   /** The hour waited for the first night of this version (CampaignRunSummary.held): it decided nothing. */
   held?: FormatHold['reason'];
+  /** The nights were behind (CampaignRunSummary.behind): the lapses and run-outs were not decided, the rest was. */
+  behind?: { lastNight: string; lastNightDue: string; occasionsHeld: number };
   maybeSent: number;
   staleClaims: number;
   durationMs: number;
@@ -543,6 +567,7 @@ async function recordCampaignRun(run: CampaignRun, summary: CampaignRunSummary):
     campaigns: summary.campaigns,
     ...(summary.stopped ? { stopped: summary.stopped.reason } : {}),
     ...(summary.held ? { held: summary.held.reason } : {}),
+    ...(summary.behind ? { behind: { lastNight: summary.behind.lastNight, lastNightDue: summary.behind.lastNightDue, occasionsHeld: summary.behind.occasionsHeld } } : {}),
     maybeSent: summary.maybeSent.length,
     staleClaims: summary.staleClaims.length,
     durationMs: summary.durationMs,
@@ -713,7 +738,9 @@ async function selectDueClients(
   mergedThisHour: ReadonlyMap<string, MergedIncrement>,
   /** A dry run's ingest wrote nothing: the profiles it would have written (IngestResult.unwrittenByDryRun). */
   unwrittenByDryRun: ReadonlyMap<string, ProfileItem>,
-): Promise<{ dueClients: DueClient[]; scanned: number; reindexed: number; undoneByNight: number; undoneFolders: Set<string> }> {
+  /** Campaigns whose occasions are not decided this hour, the nights being behind (nights-behind.ts): left due, untouched. */
+  heldCampaigns: ReadonlySet<string>,
+): Promise<{ dueClients: DueClient[]; scanned: number; reindexed: number; undoneByNight: number; undoneFolders: Set<string>; occasionsHeld: number }> {
   const { config, clients, at } = run;
   const table = tableNames(config).profiles;
   const context = { campaigns: config.campaigns, brandTimeZone: config.timeZone, categoryAffinity: run.categoryAffinity, catalog };
@@ -729,6 +756,7 @@ async function selectDueClients(
   let scanned = 0;
   let reindexed = 0;
   let undoneByNight = 0;
+  let occasionsHeld = 0;
   const undoneFolders = new Set<string>();
   for await (const profile of profiles) {
     if (seen?.has(profile.customerId)) continue;
@@ -764,7 +792,10 @@ async function selectDueClients(
     }
     if (entries === undefined || (due.length === 0 && ended.length === 0)) continue;
     const settled = new Set(entries.filter((e) => !isClaimable(e.status)).map((e) => e.occasionKey));
-    const unsettled = due.filter((o) => !settled.has(o.occasionKey));
+    const waiting = due.filter((o) => !settled.has(o.occasionKey));
+    // The nights behind: nothing written for these, the hours after the nights catch up decide them on profiles that know the orders since.
+    const unsettled = heldCampaigns.size === 0 ? waiting : waiting.filter((o) => !heldCampaigns.has(o.campaignId));
+    occasionsHeld += waiting.length - unsettled.length;
     // A refund moved the last order back, or a correction its time: the moment already mailed under the other key is not mailed again.
     const mailed = unsettled.flatMap((occasion) => {
       const reason = mailedForLaterOrder(occasion, entries, lapseCampaigns);
@@ -781,7 +812,7 @@ async function selectDueClients(
   }
   // The most urgent campaigns first, then the clients most at risk and most valuable (CLV).
   dueClients.sort(compareDueClients);
-  return { dueClients, scanned, reindexed, undoneByNight, undoneFolders };
+  return { dueClients, scanned, reindexed, undoneByNight, undoneFolders, occasionsHeld };
 }
 
 /**

@@ -142,6 +142,8 @@ describe('the seasonal, recall and cross-category plays on the embedded AWS', ()
     // The same hour again: nothing twice.
     expect(Object.values((await run(aws, withNames, local('2026-08-25 10:00', SH), 'hour-1-again')).campaigns).reduce((n, c) => n + c.sent, 0)).toBe(0);
     // The next day, past the 24-hour cap: lapsed-zh's recall at 180 days, with the one-off buyer's offer.
+    // Each hour after the night before it: on a night behind the last one due, an hour decides no recall (nights-behind.ts).
+    await night(withNames, '2026-08-25');
     const nextDay = await run(aws, withNames, local('2026-08-26 11:00', SH), 'hour-2');
     expect(nextDay.selection.mode).toBe('index');
     expect(countsOf(nextDay, 'recall').sent).toBe(1);
@@ -151,7 +153,8 @@ describe('the seasonal, recall and cross-category plays on the embedded AWS', ()
     expect((await ledgerEntries(aws, config)).find((e) => e.customerId === 'lapsed-zh' && e.campaignId === 'recall')?.occasionKey).toMatch(/^recall#2026-02-25T02:00:00\.000Z#180d$/);
 
     // The next days, through the due index: nothing twice.
-    for (const [i, day] of ['2026-08-27', '2026-08-29', '2026-09-01'].entries()) {
+    for (const [i, [nightDate, day]] of ([['2026-08-26', '2026-08-27'], ['2026-08-28', '2026-08-29'], ['2026-08-31', '2026-09-01']] as const).entries()) {
+      await night(withNames, nightDate);
       const later = await run(aws, withNames, local(`${day} 10:00`, SH), `later-${i}`);
       expect(later.selection.mode).toBe('index');
       expect(Object.values(later.campaigns).reduce((n, c) => n + c.sent, 0)).toBe(0);

@@ -71,7 +71,10 @@ describe('replenishment: the restock a reminder brought teaches no cycle', () =>
     expect(profile?.skus.CREAM).toMatchObject({ purchases: 2, quantity: 1 });
     expect(profile?.skus.CREAM?.personalCycleDays).toBeUndefined();
     await runCampaignHour(aws, config, at('2026-04-08 11:00'), 'h-0408');
+    // Each hour after the night before it: on a night behind the last one due, an hour decides no run-out (nights-behind.ts).
+    await night(config, '2026-04-20', [FIRST, RESTOCK], at('2026-04-21 02:00'));
     await runCampaignHour(aws, config, at('2026-04-21 11:00'), 'h-0421');
+    await night(config, '2026-04-21', [FIRST, RESTOCK], at('2026-04-22 02:00'));
     await runCampaignHour(aws, config, at('2026-04-22 11:00'), 'h-0422');
     expect(await sentReminders(config)).toEqual([
       'replenishment#CREAM#2026-03-22T07:00:00.000Z on 2026-04-06',
@@ -93,6 +96,7 @@ describe('replenishment: the restock a reminder brought teaches no cycle', () =>
     await runCampaignHour(aws, config, at('2026-04-08 01:00'), 'h-0408-01');
     await night(config, '2026-04-07', [FIRST, RESTOCK], at('2026-04-08 02:00'));
     await runCampaignHour(aws, config, at('2026-04-08 11:00'), 'h-0408');
+    await night(config, '2026-04-21', [FIRST, RESTOCK], at('2026-04-22 02:00'));
     await runCampaignHour(aws, config, at('2026-04-22 11:00'), 'h-0422');
     expect(await sentReminders(config)).toEqual([
       'replenishment#CREAM#2026-03-22T07:00:00.000Z on 2026-04-06',
@@ -121,6 +125,8 @@ describe('replenishment: the restock a reminder brought teaches no cycle', () =>
     it(`the cream turned 60 days after the restock (${shards === undefined ? 'one run' : `${shards} shards`}): the answered restock stays answered, no reminder until 15 days before its new run-out`, async () => {
       const config = await replenishmentOnly(`answered-catalogue-${shards ?? 1}`);
       await night(config, '2026-03-22', [FIRST], at('2026-03-23 02:00'), { shards });
+      // Each hour after the night before it: on a night behind the last one due, an hour decides no run-out (nights-behind.ts).
+      await night(config, '2026-04-05', [FIRST], at('2026-04-06 02:00'), { shards });
       await runCampaignHour(aws, config, at('2026-04-06 11:00'), 'h-0406');
       await night(config, '2026-04-07', [FIRST, RESTOCK], at('2026-04-08 02:00'), { shards });
       // The brand's products export now says 60 days: the 04-07 stock-up runs out on 06-06, reminded on 05-22.
@@ -130,9 +136,10 @@ describe('replenishment: the restock a reminder brought teaches no cycle', () =>
       // The next night, the cream still 60 days: the history keeps the 30 days her restock answered.
       await night(config, '2026-04-10', [FIRST, RESTOCK], at('2026-04-11 02:00'), { shards, replenishDays: 60 });
       await runCampaignHour(aws, config, at('2026-04-11 11:00'), 'h-0411');
-      await runCampaignHour(aws, config, at('2026-04-22 11:00'), 'h-0422');
-      await runCampaignHour(aws, config, at('2026-05-21 11:00'), 'h-0521');
-      await runCampaignHour(aws, config, at('2026-05-22 11:00'), 'h-0522');
+      for (const [date, hour] of [['2026-04-21', '2026-04-22'], ['2026-05-20', '2026-05-21'], ['2026-05-21', '2026-05-22']] as const) {
+        await night(config, date, [FIRST, RESTOCK], at(`${hour} 02:00`), { shards, replenishDays: 60 });
+        await runCampaignHour(aws, config, at(`${hour} 11:00`), `h-${hour}`);
+      }
       expect(await sentReminders(config)).toEqual([
         'replenishment#CREAM#2026-03-22T07:00:00.000Z on 2026-04-06',
         'replenishment#CREAM#2026-04-07T12:00:00.000Z on 2026-05-22',

@@ -48,9 +48,12 @@ describe('replenishment: a personal cycle counted in the client\'s own days', ()
       'products.csv': 'sku,name,category,replenish_days,price\nSERUM,Serum,skincare,45,300\nBAG,Bag,leather-goods,,2400\n',
     });
     await runNightly({ clock: () => at('2026-03-10 04:00', 'Europe/Paris'), runDate: '2026-03-09', runId: 'n1', config, clients: aws.clients, source: directoryExportSource(dir) });
+    // Each hour after the brand's night before it: on a night behind the last one due, an hour decides no run-out (nights-behind.ts).
+    await runNightly({ clock: () => at('2026-03-15 04:00', 'Europe/Paris'), runDate: '2026-03-14', runId: 'n2', config, clients: aws.clients, source: directoryExportSource(dir) });
     // Her 2026-03-15 at noon: 21 of her days after her last purchase, a day early by her own cycle.
     await runCampaignHour(aws, config, at('2026-03-15 12:00', NY), 'h1');
     const early = (await ledgerEntries(aws, config)).filter((e) => e.customerId === 'ny1' && e.status === 'sent');
+    await runNightly({ clock: () => at('2026-03-16 04:00', 'Europe/Paris'), runDate: '2026-03-15', runId: 'n3', config, clients: aws.clients, source: directoryExportSource(dir) });
     await runCampaignHour(aws, config, at('2026-03-16 12:00', NY), 'h2');
     const onTime = (await ledgerEntries(aws, config)).filter((e) => e.customerId === 'ny1' && e.status === 'sent');
     expect({ early: early.length, onTime: onTime.length }).toEqual({ early: 0, onTime: 1 });
@@ -98,8 +101,16 @@ describe('replenishment: a personal cycle counted in the client\'s own days', ()
     await runCampaignHour(aws, config, at('2026-03-09 11:00', 'Europe/Paris'), 'h0');
     const profile = await getProfile(aws.clients.documents, tableNames(config).profiles, 'ny1');
     expect(profile?.skus.SERUM).toMatchObject({ personalCycleDays: 22, purchases: 2, quantity: 1 });
+    // Each hour after the brand's night before it (nights-behind.ts), whose snapshot has the merged order too.
+    const nightly = await exportDir({
+      'customers.csv': `${CUSTOMERS}\nny1,ny1@zones.example.com,Ada,en,${NY},true\nfr1,fr1@zones.example.com,Bea,en,Europe/Paris,true\n`,
+      'orders.csv': [header, 'o1,ny1,2026-02-16T00:30:00+01:00,SERUM,Serum,skincare,1,300.00,USD,paid,', 'o2,ny1,2026-03-09T10:30:00+01:00,SERUM,Serum,skincare,1,300.00,USD,paid,', 'o3,fr1,2026-01-10T10:00:00+01:00,BAG,Bag,leather-goods,1,2400.00,USD,paid,'].join('\n') + '\n',
+      'products.csv': 'sku,name,category,replenish_days,price\nSERUM,Serum,skincare,45,300\nBAG,Bag,leather-goods,,2400\n',
+    });
+    await runNightly({ clock: () => at('2026-03-15 04:00', 'Europe/Paris'), runDate: '2026-03-14', runId: 'n2', config, clients: aws.clients, source: directoryExportSource(nightly) });
     await runCampaignHour(aws, config, at('2026-03-15 12:00', NY), 'h1');
     const early = (await ledgerEntries(aws, config)).filter((e) => e.customerId === 'ny1' && e.status === 'sent');
+    await runNightly({ clock: () => at('2026-03-16 04:00', 'Europe/Paris'), runDate: '2026-03-15', runId: 'n3', config, clients: aws.clients, source: directoryExportSource(nightly) });
     await runCampaignHour(aws, config, at('2026-03-16 12:00', NY), 'h2');
     const onTime = (await ledgerEntries(aws, config)).filter((e) => e.customerId === 'ny1' && e.status === 'sent');
     expect({ early: early.length, onTime: onTime.length }).toEqual({ early: 0, onTime: 1 });

@@ -1,0 +1,60 @@
+import { campaignRules, type CampaignDefinition } from '#shared/campaigns/schema.ts';
+import { restsOnNoOrderSince } from '#shared/campaigns/triggers.ts';
+import { lastNightDue } from '#shared/nightly/run-date.ts';
+import { daysBetweenDates } from '#shared/time.ts';
+
+/**
+ * While nights are missed, or backfilled one at a time, the newest completed night is days behind:
+ * its profiles know no order placed since. An hour deciding a win-back, a recall, a run-out or
+ * reorder reminder on them mails a client who has ordered since (the backfill's next night would
+ * have taken the occasion away), an email no hour with the nights on time sends. So while the last
+ * completed night is older than the last night due (lastNightDue, the rule `clientele status`
+ * counts gaps by), the hour leaves those occasions undecided (no ledger entry: still due, and
+ * recorded `expired` only once their window really closes); the others (a first order, a tier
+ * change, a birthday) rest on something that happened, and go. An hour that merged increments
+ * since knows some orders, not all of them (a client may have none in the increments read): it
+ * holds all the same. A deployment with no completed night holds nothing: no night is behind.
+ */
+
+/** Why an hour decides none of the occasions that rest on no order since the night (CampaignRunSummary.behind). */
+export interface NightsBehind {
+  reason: 'nights-behind';
+  /** The last completed night's run date. */
+  lastNight: string;
+  /** The last night due at the hour (lastNightDue). */
+  lastNightDue: string;
+  /** How many nights between the two are not completed. */
+  nightsBehind: number;
+  /** The campaigns held (their trigger rests on no order since the night), by id. */
+  campaigns: string[];
+  /** One sentence for the log line, the summary and the CLI. */
+  message: string;
+}
+
+/** The campaigns whose occasions rest on the absence of an order since the profile's night (restsOnNoOrderSince). */
+export function campaignsRestingOnNoOrder(campaigns: readonly CampaignDefinition[]): string[] {
+  return campaigns.filter((campaign) => campaign.enabled && restsOnNoOrderSince(campaignRules(campaign).trigger)).map((campaign) => campaign.id);
+}
+
+/**
+ * Whether the hour at `at` holds the occasions resting on no order since the night, given the last
+ * completed night's run date (undefined: none yet). Pure: the clock is an argument.
+ */
+export function nightsBehind(lastCompleted: string | undefined, at: number, timeZone: string, campaigns: readonly CampaignDefinition[]): NightsBehind | undefined {
+  if (lastCompleted === undefined) return undefined;
+  const due = lastNightDue(at, timeZone);
+  if (lastCompleted >= due) return undefined;
+  const held = campaignsRestingOnNoOrder(campaigns);
+  const behind = daysBetweenDates(lastCompleted, due);
+  return {
+    reason: 'nights-behind',
+    lastNight: lastCompleted,
+    lastNightDue: due,
+    nightsBehind: behind,
+    campaigns: held,
+    message:
+      `nights behind: the last completed night is ${lastCompleted}, the last night due ${due} (${behind} not completed); ` +
+      `the occasions that rest on no order since the night (${held.length === 0 ? 'none configured' : held.join(', ')}) are not decided until the nights catch up ` +
+      '(still due, recorded expired only when their window closes); the others go as usual',
+  };
+}

@@ -1,0 +1,120 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { gatherStatus, formatStatus } from '#local/commands/status.ts';
+import { formatCampaignSummary } from '#local/format.ts';
+import type { Config } from '#shared/config.ts';
+import { directoryExportSource } from '#shared/exports/source.ts';
+import { runNightly } from '#shared/nightly/run.ts';
+import { campaignConfig, countsOf, runCampaignHour } from '#test/support/campaign-runs.ts';
+import { dropIncrement, ledgerEntries } from '#test/support/emulator-data.ts';
+import { scratchDir } from '#test/support/export-files.ts';
+import { sharedAws } from '#test/support/local-aws.ts';
+import { at } from '#test/support/time.ts';
+
+/**
+ * Both schedules off for days (nights 2026-03-19 to 03-23 missed), then the nights backfilled one
+ * at a time, oldest first (docs/deploy.md §5), while the hourly schedule is back on. An hour between
+ * two backfilled nights reads profiles days old: a client who ordered on 03-20 is, to them, 60 days
+ * without an order, and a serum restocked on 03-20 is running out. No hour with the nights on time
+ * sends those two (the night of 03-20 ran on 03-21 and took both occasions away), so while the last
+ * completed night is behind the last night due, the occasions resting on no order since the night
+ * wait; a welcome (a first order that happened) goes. Found by attack-outage (probe 3).
+ */
+
+const aws = sharedAws();
+const work = scratchDir('sender-behind-nights');
+
+interface Order {
+  id: string;
+  customer: string;
+  at: string;
+  sku: string;
+  total: string;
+}
+
+// B: last order 01-23, her win-back opens 03-24; she ordered again on 03-20.
+// R: a 45-day serum on 02-22, its reminder opens 03-24 (run-out 04-08); restocked on 03-20.
+// W: last order 01-23, nothing since: a true win-back, held while the nights are behind, sent once they caught up.
+// X: last order 2025-12-25, win-back window 02-23 to 03-25 00:00: it closes while held, and is recorded expired then.
+const ORDERS: Order[] = [
+  { id: 'b-1', customer: 'B', at: '2026-01-23T10:00:00+08:00', sku: 'COAT', total: '5200.00' },
+  { id: 'b-2', customer: 'B', at: '2026-03-20T10:00:00+08:00', sku: 'BAG', total: '2400.00' },
+  { id: 'r-1', customer: 'R', at: '2026-02-22T10:00:00+08:00', sku: 'SERUM', total: '300.00' },
+  { id: 'r-2', customer: 'R', at: '2026-03-20T11:00:00+08:00', sku: 'SERUM', total: '300.00' },
+  { id: 'w-1', customer: 'W', at: '2026-01-23T10:00:00+08:00', sku: 'BAG', total: '2400.00' },
+  { id: 'x-1', customer: 'X', at: '2025-12-25T10:00:00+08:00', sku: 'BAG', total: '2400.00' },
+];
+const CLIENTS = ['B', 'R', 'W', 'X'];
+const ORDER_HEADER = 'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status,refunded_amount';
+const orderLine = (o: Order) => `${o.id},${o.customer},${o.at},${o.sku},${o.sku} name,${o.sku === 'SERUM' ? 'skincare' : 'leather-goods'},1,${o.total},USD,paid,`;
+
+/** The night of `runDate` (a full snapshot: the orders placed by its end), run at `runAt`. */
+async function night(config: Config, runDate: string, runAt: number): Promise<void> {
+  const dir = join(work, config.storage.exportsPrefix, runDate);
+  await mkdir(dir, { recursive: true });
+  const end = at(`${runDate} 23:59`);
+  const customers = ['customer_id,email,first_name,locale,time_zone,accepts_marketing', ...CLIENTS.map((id) => `${id},${id.toLowerCase()}@behind.example.com,Ada,en,Asia/Shanghai,true`)];
+  const orders = [ORDER_HEADER, ...ORDERS.filter((o) => Date.parse(o.at) <= end).map(orderLine)];
+  const products = ['sku,name,category,replenish_days,price', 'SERUM,Serum,skincare,45,300', 'BAG,Bag,leather-goods,,2400', 'COAT,Coat,ready-to-wear,,5200'];
+  await writeFile(join(dir, 'customers.csv'), `${customers.join('\n')}\n`);
+  await writeFile(join(dir, 'orders.csv'), `${orders.join('\n')}\n`);
+  await writeFile(join(dir, 'products.csv'), `${products.join('\n')}\n`);
+  await runNightly({ clock: () => runAt, runDate, runId: `n-${runDate}`, config, clients: aws.clients, source: directoryExportSource(dir) });
+}
+
+const decisions = async (config: Config) => (await ledgerEntries(aws, config)).map((e) => `${e.customerId} ${e.campaignId} ${e.status}`).sort();
+
+describe('the hourly sender while missed nights are backfilled', () => {
+  it('decides no win-back or run-out reminder on a night behind the last one due; sends the welcome; decides them once the nights caught up', async () => {
+    const config = await campaignConfig(aws, 'behind-nights', {
+      campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } }, campaigns: [{ kind: 'welcome' }, { kind: 'replenishment' }, { kind: 'winback' }] },
+      plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
+    });
+    await night(config, '2026-03-18', at('2026-03-19 02:00'));
+    // The outage: no night and no hour from 03-19 to 03-24 10:00. The backfill starts with 03-19.
+    await night(config, '2026-03-19', at('2026-03-24 10:00'));
+    // A new client's first order, merged by the 11:00 hour.
+    await dropIncrement(aws, config, '2026-03-24T1050', {
+      'customers.csv': 'customer_id,email,first_name,locale,time_zone,accepts_marketing\nN,n@behind.example.com,Ada,en,Asia/Shanghai,true\n',
+      'orders.csv': `${ORDER_HEADER}\nn-1,N,2026-03-24T10:30:00+08:00,BAG,BAG name,leather-goods,1,2400.00,USD,paid,\n`,
+    });
+
+    // A dry run shows the hour as the real one runs it.
+    const dry = await runCampaignHour(aws, config, at('2026-03-24 11:00'), 'h-0324-11-dry', { dryRun: true });
+    const held = { reason: 'nights-behind', lastNight: '2026-03-19', lastNightDue: '2026-03-23', nightsBehind: 4, campaigns: ['replenishment', 'winback'], occasionsHeld: 4 };
+    expect(dry.behind).toMatchObject(held);
+    expect(dry.plan?.map((p) => `${p.customerId} ${p.campaignId} ${p.outcome}`)).toEqual(['N welcome send']);
+
+    const hour = await runCampaignHour(aws, config, at('2026-03-24 11:00'), 'h-0324-11');
+    expect(hour.behind).toMatchObject(held);
+    expect(hour.held).toBeUndefined();
+    expect(countsOf(hour, 'welcome').sent).toBe(1);
+    expect([countsOf(hour, 'winback').due, countsOf(hour, 'winback').expired, countsOf(hour, 'replenishment').due]).toEqual([0, 0, 0]);
+    expect(await decisions(config)).toEqual(['N welcome sent']);
+    // Said where the operator looks: the CLI's summary, and the hour's line in `clientele status`.
+    expect(formatCampaignSummary(hour, 'Asia/Shanghai')).toContain('WARNING: 4 occasions not decided this hour, nights behind: the last completed night is 2026-03-19, the last night due 2026-03-23');
+    const status = await gatherStatus({ config, source: 'test' }, aws.clients, at('2026-03-24 11:30'), { nights: 7, hours: 2 });
+    expect(status.sender.runs.find((run) => run.runId === 'h-0324-11')?.behind).toEqual({ lastNight: '2026-03-19', lastNightDue: '2026-03-23', occasionsHeld: 4 });
+    expect(formatStatus(status)).toContain('NIGHTS BEHIND: last night 2026-03-19, due 2026-03-23; 4 lapse or run-out occasion(s) held');
+
+    // The night of 03-20 (B's and R's orders) is backfilled; an hour after midnight, still behind.
+    await night(config, '2026-03-20', at('2026-03-24 12:00'));
+    const afterMidnight = await runCampaignHour(aws, config, at('2026-03-25 01:00'), 'h-0325-01');
+    // Only W's win-back left to hold; X's window closed at midnight: expired, counted, as after any outage.
+    expect(afterMidnight.behind).toMatchObject({ lastNight: '2026-03-20', lastNightDue: '2026-03-23', nightsBehind: 3, occasionsHeld: 1 });
+    expect(countsOf(afterMidnight, 'winback').expired).toBe(1);
+    expect(await decisions(config)).toEqual(['N welcome sent', 'X winback expired']);
+
+    // The backfill ends with the last night due; the next hour decides what was held, once.
+    await night(config, '2026-03-21', at('2026-03-25 02:00'));
+    await night(config, '2026-03-22', at('2026-03-25 02:10'));
+    await night(config, '2026-03-23', at('2026-03-25 02:20'));
+    const caughtUp = await runCampaignHour(aws, config, at('2026-03-25 03:00'), 'h-0325-03');
+    expect(caughtUp.behind).toBeUndefined();
+    expect(countsOf(caughtUp, 'winback').sent).toBe(1);
+    await runCampaignHour(aws, config, at('2026-03-25 04:00'), 'h-0325-04');
+    // No win-back to B (she ordered on 03-20), no reminder for R's restocked serum, W's win-back once.
+    expect(await decisions(config)).toEqual(['N welcome sent', 'W winback sent', 'X winback expired']);
+  }, 300_000);
+});
