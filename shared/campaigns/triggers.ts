@@ -1,5 +1,5 @@
 import { birthdayOccasionIn } from '#shared/time.ts';
-import { catalogCycleDays, firstPurchaseOf, isTierUpgrade, tierRank, type ClientProfile, type ProductRecord, type SkuPurchase } from '#shared/model.ts';
+import { catalogCycleDays, firstPurchaseOf, isTierUpgrade, tierRank, type ClientProfile, type ProductRecord, type SkuPurchase, type Stage } from '#shared/model.ts';
 import { addDays, daysBetweenDates, isIsoDate, localDate, startOfLocalDay } from '#shared/time.ts';
 import { boughtInWindow, lastYearWindow } from './seasons.ts';
 import type { Season, Timing, Trigger } from './vocabulary.ts';
@@ -209,16 +209,32 @@ export interface TriggerContext {
   range?: InstantRange;
 }
 
+/** The stages a client leaves with an order: reached by days without one. */
+const LAPSE_STAGES: readonly Stage[] = ['at-risk', 'sleeping', 'churned'];
+
 /**
  * Whether the trigger's occasion rests on the absence of an order since the profile's night: N
  * days without one (win-back, recall), a product running out before a restock (replenishment), the
- * predicted next order not yet placed (reorder). An order the profile does not know yet takes such
- * an occasion away; the others rest on something that happened (a first order, a tier change, a
- * birthday) and a later order leaves them standing. The hourly sender holds these while the nights
- * are behind (shared/sender/nights-behind.ts).
+ * predicted next order not yet placed (reorder), days after the latest order (the cross-category
+ * suggestion: a newer order moves its moment), days in a stage reached without orders (at risk,
+ * sleeping, churned). An order the profile does not know yet takes such an occasion away; the
+ * others rest on something that happened (a first order, a tier change, a birthday) and a later
+ * order leaves them standing. The hourly sender holds these while the nights are behind
+ * (shared/sender/nights-behind.ts).
  */
-export function restsOnNoOrderSince(trigger: Pick<Trigger, 'on'>): boolean {
-  return trigger.on === 'no-order-for' || trigger.on === 'product-runs-out' || trigger.on === 'predicted-next-order';
+export function restsOnNoOrderSince(trigger: Trigger): boolean {
+  switch (trigger.on) {
+    case 'no-order-for':
+    case 'product-runs-out':
+    case 'predicted-next-order':
+      return true;
+    case 'any-order':
+      return trigger.daysAfter > 0;
+    case 'stage-entered':
+      return trigger.stages.some((stage) => LAPSE_STAGES.includes(stage));
+    default:
+      return false;
+  }
 }
 
 /**

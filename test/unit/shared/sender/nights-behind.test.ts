@@ -40,12 +40,40 @@ describe('nightsBehind: the hour holds the lapses and run-outs while the last co
 });
 
 describe('restsOnNoOrderSince: the triggers an order the profile does not know yet takes away', () => {
-  it('is no-order-for, product-runs-out and predicted-next-order, and no other trigger', () => {
-    const all = triggerSchema.options.map((option) => option.shape.on.value) as TriggerOn[];
-    expect(all.filter((on) => restsOnNoOrderSince({ on })).sort()).toEqual(['no-order-for', 'predicted-next-order', 'product-runs-out']);
+  it('is a lapse, a run-out, the predicted next order, days after the latest order and a lapse stage entered; no other trigger', () => {
+    const rests = (trigger: unknown) => restsOnNoOrderSince(triggerSchema.parse(trigger));
+    for (const trigger of [
+      { on: 'no-order-for', days: [60, 120] },
+      { on: 'product-runs-out' },
+      { on: 'predicted-next-order' },
+      // The cross-category suggestion: a newer order moves its moment.
+      { on: 'any-order', daysAfter: 21 },
+      { on: 'stage-entered', stages: ['sleeping'], daysAfter: 3 },
+      { on: 'stage-entered', stages: ['active', 'at-risk'] },
+    ]) {
+      expect(rests(trigger), JSON.stringify(trigger)).toBe(true);
+    }
+    for (const trigger of [
+      { on: 'first-contact' },
+      { on: 'first-order', daysAfter: 7 },
+      { on: 'signed-up' },
+      { on: 'any-order' },
+      { on: 'birthday', month: true },
+      { on: 'tier-changed', direction: 'up' },
+      { on: 'stage-entered', stages: ['new', 'active'], daysAfter: 3 },
+      { on: 'rfm-segment-entered', segments: ['champions'] },
+      { on: 'season-starts' },
+    ]) {
+      expect(rests(trigger), JSON.stringify(trigger)).toBe(false);
+    }
+    // Every trigger of the vocabulary is weighed above.
+    const weighed = new Set(['no-order-for', 'product-runs-out', 'predicted-next-order', 'any-order', 'stage-entered', 'first-contact', 'first-order', 'signed-up', 'birthday', 'tier-changed', 'rfm-segment-entered', 'season-starts']);
+    expect((triggerSchema.options.map((option) => option.shape.on.value) as TriggerOn[]).filter((on) => !weighed.has(on))).toEqual([]);
   });
 
   it('holds the enabled campaigns with those triggers, built-ins and plays alike', () => {
     expect(campaignsRestingOnNoOrder(campaigns)).toEqual(['replenishment', 'winback', 'recall', 'reorder']);
+    // The built-ins as the configuration enables them by default: the cross-category suggestion too.
+    expect(campaignsRestingOnNoOrder(campaignsConfigSchema.parse({}).campaigns)).toEqual(['replenishment', 'winback', 'recall', 'cross-category']);
   });
 });
