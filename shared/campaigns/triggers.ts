@@ -1,6 +1,7 @@
 import { birthdayOccasionIn } from '#shared/time.ts';
 import { catalogCycleDays, firstPurchaseOf, isTierUpgrade, tierRank, type ClientProfile, type ProductRecord, type SkuPurchase, type Stage } from '#shared/model.ts';
 import { addDays, daysBetweenDates, isIsoDate, localDate, startOfLocalDay } from '#shared/time.ts';
+import { holdsTopRecency, type RfmSegmentRule } from '#shared/segments/rfm-segments.ts';
 import { boughtInWindow, lastYearWindow } from './seasons.ts';
 import type { Season, Timing, Trigger } from './vocabulary.ts';
 
@@ -217,12 +218,14 @@ const LAPSE_STAGES: readonly Stage[] = ['at-risk', 'sleeping', 'churned'];
  * days without one (win-back, recall), a product running out before a restock (replenishment), the
  * predicted next order not yet placed (reorder), days after the latest order (the cross-category
  * suggestion: a newer order moves its moment), days in a stage reached without orders (at risk,
- * sleeping, churned). An order the profile does not know yet takes such an occasion away; the
- * others rest on something that happened (a first order, a tier change, a birthday) and a later
- * order leaves them standing. The hourly sender holds these while the nights are behind
+ * sleeping, churned), an RFM segment an order takes a client out of (no cell of the top recency
+ * score maps to it under the brand's map: entered by days without an order, every default segment
+ * but champions, potential loyalists and new). An order the profile does not know yet takes such
+ * an occasion away; the others rest on something that happened (a first order, a tier change, a
+ * birthday) and a later order leaves them standing. The hourly sender holds these while the nights are behind
  * (shared/sender/nights-behind.ts).
  */
-export function restsOnNoOrderSince(trigger: Trigger): boolean {
+export function restsOnNoOrderSince(trigger: Trigger, rfmSegments: readonly RfmSegmentRule[]): boolean {
   switch (trigger.on) {
     case 'no-order-for':
     case 'product-runs-out':
@@ -232,6 +235,8 @@ export function restsOnNoOrderSince(trigger: Trigger): boolean {
       return trigger.daysAfter > 0;
     case 'stage-entered':
       return trigger.stages.some((stage) => LAPSE_STAGES.includes(stage));
+    case 'rfm-segment-entered':
+      return trigger.segments.some((segment) => !holdsTopRecency(segment, rfmSegments));
     default:
       return false;
   }

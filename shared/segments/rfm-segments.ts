@@ -68,6 +68,19 @@ export function rfmSegmentOf(scores: Pick<RfmScores, 'r' | 'f' | 'm'>, rules: re
   return rule.name;
 }
 
+/**
+ * Whether the map can put a client who has just ordered in the segment: an order gives her the
+ * top recency score (her days since the last order are the base's fewest), so a segment no cell
+ * of R 5 maps to is one she enters by days without an order and leaves by ordering (under the
+ * default map every segment but champions, potential loyalists and new).
+ */
+export function holdsTopRecency(segment: string, rules: readonly RfmSegmentRule[]): boolean {
+  for (let f = 1; f <= 5; f++) {
+    for (let m = 1; m <= 5; m++) if (rfmSegmentRuleOf({ r: 5, f, m }, rules)?.name === segment) return true;
+  }
+  return false;
+}
+
 /** Every (r, f, m) the map leaves without a segment. */
 export function uncoveredScores(rules: readonly RfmSegmentRule[]): RfmScores[] {
   const gaps: RfmScores[] = [];

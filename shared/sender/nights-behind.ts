@@ -1,4 +1,5 @@
 import { campaignRules, type CampaignDefinition } from '#shared/campaigns/schema.ts';
+import type { RfmSegmentRule } from '#shared/segments/rfm-segments.ts';
 import { restsOnNoOrderSince } from '#shared/campaigns/triggers.ts';
 import { lastNightDue } from '#shared/nightly/run-date.ts';
 import { daysBetweenDates } from '#shared/time.ts';
@@ -32,19 +33,24 @@ export interface NightsBehind {
 }
 
 /** The campaigns whose occasions rest on the absence of an order since the profile's night (restsOnNoOrderSince). */
-export function campaignsRestingOnNoOrder(campaigns: readonly CampaignDefinition[]): string[] {
-  return campaigns.filter((campaign) => campaign.enabled && restsOnNoOrderSince(campaignRules(campaign).trigger)).map((campaign) => campaign.id);
+export function campaignsRestingOnNoOrder(campaigns: readonly CampaignDefinition[], rfmSegments: readonly RfmSegmentRule[]): string[] {
+  return campaigns.filter((campaign) => campaign.enabled && restsOnNoOrderSince(campaignRules(campaign).trigger, rfmSegments)).map((campaign) => campaign.id);
 }
 
 /**
  * Whether the hour at `at` holds the occasions resting on no order since the night, given the last
  * completed night's run date (undefined: none yet). Pure: the clock is an argument.
  */
-export function nightsBehind(lastCompleted: string | undefined, at: number, timeZone: string, campaigns: readonly CampaignDefinition[]): NightsBehind | undefined {
+export function nightsBehind(
+  lastCompleted: string | undefined,
+  at: number,
+  config: { timeZone: string; campaigns: readonly CampaignDefinition[]; rfmSegments: readonly RfmSegmentRule[] },
+): NightsBehind | undefined {
+  const { timeZone, campaigns, rfmSegments } = config;
   if (lastCompleted === undefined) return undefined;
   const due = lastNightDue(at, timeZone);
   if (lastCompleted >= due) return undefined;
-  const held = campaignsRestingOnNoOrder(campaigns);
+  const held = campaignsRestingOnNoOrder(campaigns, rfmSegments);
   const behind = daysBetweenDates(lastCompleted, due);
   return {
     reason: 'nights-behind',

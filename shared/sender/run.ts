@@ -368,7 +368,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     return finishRun(run, { started, ingested, held, scanned: 0, selection: { mode: 'held', reindexed: 0 }, clientsDue: 0, undoneByNight: 0, introductions: emptyIntroductionCounts() });
   }
   // Nights missed or being backfilled: the lapses and run-outs wait for the nights to know the orders since.
-  const behind = nightsBehind(nights.lastCompleted?.runDate, at, config.timeZone, config.campaigns.campaigns);
+  const behind = nightsBehind(nights.lastCompleted?.runDate, at, { timeZone: config.timeZone, campaigns: config.campaigns.campaigns, rfmSegments: config.rfmSegments });
   if (behind !== undefined) log.warn(behind.message, { lastNight: behind.lastNight, lastNightDue: behind.lastNightDue, nightsBehind: behind.nightsBehind, heldCampaigns: behind.campaigns });
   const heldCampaigns = new Set(behind?.campaigns ?? []);
   if (selection.mode === 'full-scan') log.info('due index not usable for this run: reading every profile', { reason: selection.reason, reindex: selection.reindex && !run.dryRun });

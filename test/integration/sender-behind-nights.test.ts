@@ -49,13 +49,13 @@ const CLIENTS = ['B', 'R', 'W', 'X'];
 const ORDER_HEADER = 'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,currency,status,refunded_amount';
 const orderLine = (o: Order) => `${o.id},${o.customer},${o.at},${o.sku},${o.sku} name,${o.sku === 'SERUM' ? 'skincare' : 'leather-goods'},1,${o.total},USD,paid,`;
 
-/** The night of `runDate` (a full snapshot: the orders placed by its end), run at `runAt`. */
-async function night(config: Config, runDate: string, runAt: number): Promise<void> {
+/** The night of `runDate` (a full snapshot of the world's clients and the orders placed by its end), run at `runAt`. */
+async function night(config: Config, runDate: string, runAt: number, world: { clients: string[]; orders: Order[] } = { clients: CLIENTS, orders: ORDERS }): Promise<void> {
   const dir = join(work, config.storage.exportsPrefix, runDate);
   await mkdir(dir, { recursive: true });
   const end = at(`${runDate} 23:59`);
-  const customers = ['customer_id,email,first_name,locale,time_zone,accepts_marketing', ...CLIENTS.map((id) => `${id},${id.toLowerCase()}@behind.example.com,Ada,en,Asia/Shanghai,true`)];
-  const orders = [ORDER_HEADER, ...ORDERS.filter((o) => Date.parse(o.at) <= end).map(orderLine)];
+  const customers = ['customer_id,email,first_name,locale,time_zone,accepts_marketing', ...world.clients.map((id) => `${id},${id.toLowerCase()}@behind.example.com,Ada,en,Asia/Shanghai,true`)];
+  const orders = [ORDER_HEADER, ...world.orders.filter((o) => Date.parse(o.at) <= end).map(orderLine)];
   const products = ['sku,name,category,replenish_days,price', 'SERUM,Serum,skincare,45,300', 'BAG,Bag,leather-goods,,2400', 'COAT,Coat,ready-to-wear,,5200'];
   await writeFile(join(dir, 'customers.csv'), `${customers.join('\n')}\n`);
   await writeFile(join(dir, 'orders.csv'), `${orders.join('\n')}\n`);
@@ -116,5 +116,47 @@ describe('the hourly sender while missed nights are backfilled', () => {
     await runCampaignHour(aws, config, at('2026-03-25 04:00'), 'h-0325-04');
     // No win-back to B (she ordered on 03-20), no reminder for R's restocked serum, W's win-back once.
     expect(await decisions(config)).toEqual(['N welcome sent', 'W winback sent', 'X winback expired']);
+  }, 300_000);
+
+  it('holds the days after an order and an RFM segment entered by days without one, as the win-back', async () => {
+    // Night 03-18: B and W hibernating, C and D promising. Night 03-19: Z's first order makes the base
+    // six buyers, and B and W enter 'lost' (R 1), C and D 'about-to-sleep'. B and C order again on 03-20.
+    const world = {
+      clients: ['B', 'C', 'D', 'W', 'X', 'Z'],
+      orders: [
+        ...ORDERS.filter((o) => ['B', 'W', 'X'].includes(o.customer)),
+        { id: 'c-1', customer: 'C', at: '2026-03-03T10:00:00+08:00', sku: 'BAG', total: '2400.00' },
+        { id: 'c-2', customer: 'C', at: '2026-03-20T12:00:00+08:00', sku: 'BAG', total: '2400.00' },
+        { id: 'd-1', customer: 'D', at: '2026-03-03T10:00:00+08:00', sku: 'BAG', total: '2400.00' },
+        { id: 'z-1', customer: 'Z', at: '2026-03-19T10:00:00+08:00', sku: 'BAG', total: '2400.00' },
+      ],
+    };
+    const custom = { template: 'winback', products: { from: 'none' } } as const;
+    const config = await campaignConfig(aws, 'behind-nights-moves', {
+      campaigns: {
+        policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } },
+        campaigns: [
+          // The cross-category suggestion's trigger: three weeks after the latest order (C's and D's 03-03 one: 03-24).
+          { kind: 'custom', id: 'after-order', trigger: { on: 'any-order', daysAfter: 21 }, ...custom },
+          { kind: 'custom', id: 'lost', trigger: { on: 'rfm-segment-entered', segments: ['lost'] }, ...custom },
+        ],
+      },
+      plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
+    });
+    await night(config, '2026-03-18', at('2026-03-19 02:00'), world);
+    await night(config, '2026-03-19', at('2026-03-24 10:00'), world);
+
+    const hour = await runCampaignHour(aws, config, at('2026-03-24 11:00'), 'hm-0324-11');
+    expect(hour.behind).toMatchObject({ lastNight: '2026-03-19', nightsBehind: 4, campaigns: ['after-order', 'lost'], occasionsHeld: 4 });
+    expect(await decisions(config)).toEqual([]);
+
+    for (const [runDate, runAt] of [['2026-03-20', '03-25 02:00'], ['2026-03-21', '03-25 02:10'], ['2026-03-22', '03-25 02:20'], ['2026-03-23', '03-25 02:30']] as const) {
+      await night(config, runDate, at(`2026-${runAt}`), world);
+    }
+    const caughtUp = await runCampaignHour(aws, config, at('2026-03-25 03:00'), 'hm-0325-03');
+    expect(caughtUp.behind).toBeUndefined();
+    await runCampaignHour(aws, config, at('2026-03-25 04:00'), 'hm-0325-04');
+    // B's and C's orders of 03-20 took their occasions away: D is pitched for her 03-03 order, W is lost.
+    expect(await decisions(config)).toEqual(['D after-order sent', 'W lost sent']);
   }, 300_000);
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { campaignsConfigSchema } from '#shared/campaigns/schema.ts';
 import { restsOnNoOrderSince } from '#shared/campaigns/triggers.ts';
 import { triggerSchema, type TriggerOn } from '#shared/campaigns/vocabulary.ts';
+import { DEFAULT_RFM_SEGMENTS, type RfmSegmentRule } from '#shared/segments/rfm-segments.ts';
 import { campaignsRestingOnNoOrder, nightsBehind } from '#shared/sender/nights-behind.ts';
 
 const SH = 'Asia/Shanghai';
@@ -17,10 +18,11 @@ const campaigns = campaignsConfigSchema.parse({
     { kind: 'winback', id: 'winback-off', enabled: false },
   ],
 }).campaigns;
+const brand = { timeZone: SH, campaigns, rfmSegments: DEFAULT_RFM_SEGMENTS };
 
 describe('nightsBehind: the hour holds the lapses and run-outs while the last completed night is older than the last night due', () => {
   it('holds between two backfilled nights, naming the nights and the campaigns held', () => {
-    const held = nightsBehind('2026-03-19', Date.parse('2026-03-24T11:00:00+08:00'), SH, campaigns);
+    const held = nightsBehind('2026-03-19', Date.parse('2026-03-24T11:00:00+08:00'), brand);
     expect(held).toMatchObject({ reason: 'nights-behind', lastNight: '2026-03-19', lastNightDue: '2026-03-23', nightsBehind: 4 });
     expect(held?.campaigns).toEqual(['replenishment', 'winback', 'recall', 'reorder']);
     expect(held?.message).toContain('2026-03-19');
@@ -28,20 +30,20 @@ describe('nightsBehind: the hour holds the lapses and run-outs while the last co
   });
 
   it("counts the night due from 04:30 brand time, as `clientele status` does: yesterday's night still running at 04:00 holds from 04:30", () => {
-    expect(nightsBehind('2026-03-22', Date.parse('2026-03-24T04:29:00+08:00'), SH, campaigns)).toBeUndefined();
-    expect(nightsBehind('2026-03-22', Date.parse('2026-03-24T04:30:00+08:00'), SH, campaigns)).toMatchObject({ lastNightDue: '2026-03-23', nightsBehind: 1 });
-    expect(nightsBehind('2026-03-23', Date.parse('2026-03-24T04:30:00+08:00'), SH, campaigns)).toBeUndefined();
+    expect(nightsBehind('2026-03-22', Date.parse('2026-03-24T04:29:00+08:00'), brand)).toBeUndefined();
+    expect(nightsBehind('2026-03-22', Date.parse('2026-03-24T04:30:00+08:00'), brand)).toMatchObject({ lastNightDue: '2026-03-23', nightsBehind: 1 });
+    expect(nightsBehind('2026-03-23', Date.parse('2026-03-24T04:30:00+08:00'), brand)).toBeUndefined();
   });
 
   it('holds nothing with no completed night (a new deployment), nor when a later night completed (a night run early)', () => {
-    expect(nightsBehind(undefined, Date.parse('2026-03-24T11:00:00+08:00'), SH, campaigns)).toBeUndefined();
-    expect(nightsBehind('2026-03-24', Date.parse('2026-03-24T23:00:00+08:00'), SH, campaigns)).toBeUndefined();
+    expect(nightsBehind(undefined, Date.parse('2026-03-24T11:00:00+08:00'), brand)).toBeUndefined();
+    expect(nightsBehind('2026-03-24', Date.parse('2026-03-24T23:00:00+08:00'), brand)).toBeUndefined();
   });
 });
 
 describe('restsOnNoOrderSince: the triggers an order the profile does not know yet takes away', () => {
   it('is a lapse, a run-out, the predicted next order, days after the latest order and a lapse stage entered; no other trigger', () => {
-    const rests = (trigger: unknown) => restsOnNoOrderSince(triggerSchema.parse(trigger));
+    const rests = (trigger: unknown) => restsOnNoOrderSince(triggerSchema.parse(trigger), DEFAULT_RFM_SEGMENTS);
     for (const trigger of [
       { on: 'no-order-for', days: [60, 120] },
       { on: 'product-runs-out' },
@@ -50,6 +52,10 @@ describe('restsOnNoOrderSince: the triggers an order the profile does not know y
       { on: 'any-order', daysAfter: 21 },
       { on: 'stage-entered', stages: ['sleeping'], daysAfter: 3 },
       { on: 'stage-entered', stages: ['active', 'at-risk'] },
+      // Segments entered by days without an order (no cell of R 5 maps to them).
+      { on: 'rfm-segment-entered', segments: ['cant-lose'] },
+      { on: 'rfm-segment-entered', segments: ['champions', 'at-risk'], daysAfter: 2 },
+      { on: 'rfm-segment-entered', segments: ['loyal'] },
     ]) {
       expect(rests(trigger), JSON.stringify(trigger)).toBe(true);
     }
@@ -62,6 +68,7 @@ describe('restsOnNoOrderSince: the triggers an order the profile does not know y
       { on: 'tier-changed', direction: 'up' },
       { on: 'stage-entered', stages: ['new', 'active'], daysAfter: 3 },
       { on: 'rfm-segment-entered', segments: ['champions'] },
+      { on: 'rfm-segment-entered', segments: ['new', 'potential-loyalists'], daysAfter: 3 },
       { on: 'season-starts' },
     ]) {
       expect(rests(trigger), JSON.stringify(trigger)).toBe(false);
@@ -72,8 +79,23 @@ describe('restsOnNoOrderSince: the triggers an order the profile does not know y
   });
 
   it('holds the enabled campaigns with those triggers, built-ins and plays alike', () => {
-    expect(campaignsRestingOnNoOrder(campaigns)).toEqual(['replenishment', 'winback', 'recall', 'reorder']);
+    expect(campaignsRestingOnNoOrder(campaigns, DEFAULT_RFM_SEGMENTS)).toEqual(['replenishment', 'winback', 'recall', 'reorder']);
     // The built-ins as the configuration enables them by default: the cross-category suggestion too.
-    expect(campaignsRestingOnNoOrder(campaignsConfigSchema.parse({}).campaigns)).toEqual(['replenishment', 'winback', 'recall', 'cross-category']);
+    expect(campaignsRestingOnNoOrder(campaignsConfigSchema.parse({}).campaigns, DEFAULT_RFM_SEGMENTS)).toEqual(['replenishment', 'winback', 'recall', 'cross-category']);
+  });
+
+  it("weighs an RFM segment by the brand's own map: a segment that holds clients of the top recency score is one an order keeps them in", () => {
+    // One map where 'lapsed' is R 1-2 and 'regulars' everything else, R 5 included; another where a first rule takes every R 5 cell.
+    const twoSegments: RfmSegmentRule[] = [
+      { name: 'lapsed', r: [1, 2], f: [1, 5], m: [1, 5] },
+      { name: 'regulars', r: [1, 5], f: [1, 5], m: [1, 5] },
+    ];
+    const newestFirst: RfmSegmentRule[] = [{ name: 'newest', r: [5, 5], f: [1, 5], m: [1, 5] }, ...twoSegments];
+    const entered = (segments: string[]) => triggerSchema.parse({ on: 'rfm-segment-entered', segments });
+    expect(restsOnNoOrderSince(entered(['lapsed']), twoSegments)).toBe(true);
+    expect(restsOnNoOrderSince(entered(['regulars']), twoSegments)).toBe(false);
+    // 'regulars' names R 1-5, but the map reaches it at R 5 only through cells an earlier rule took: an order takes a client out.
+    expect(restsOnNoOrderSince(entered(['regulars']), newestFirst)).toBe(true);
+    expect(restsOnNoOrderSince(entered(['newest']), newestFirst)).toBe(false);
   });
 });
