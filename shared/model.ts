@@ -274,6 +274,12 @@ export interface ClientProfile {
   previousRfmSegment?: string;
   rfmSegmentEnteredOn?: string;
   /**
+   * When the tier move (tierChangedOn) took the client back to the tier she had left at most
+   * TIER_RETURN_DAYS before (a dip: a refund, a year-old order leaving the 12-month window before
+   * the next one), the date she had left it: no tier change to thank or warn about (history.ts).
+   */
+  tierReturnLeftOn?: string;
+  /**
    * The first night (YYYY-MM-DD) whose full snapshot had this client in no file: no customer row,
    * no order line (the platform deleted or merged them). What we knew is kept, but nothing is sent
    * to them and no advisor is asked about them until an export has them again
@@ -283,7 +289,7 @@ export interface ClientProfile {
 }
 
 /** The moves a profile records (ClientProfile's history fields). */
-export const HISTORY_FIELDS = ['previousTier', 'tierChangedOn', 'previousStage', 'stageEnteredOn', 'previousRfmSegment', 'rfmSegmentEnteredOn'] as const;
+export const HISTORY_FIELDS = ['previousTier', 'tierChangedOn', 'tierReturnLeftOn', 'previousStage', 'stageEnteredOn', 'previousRfmSegment', 'rfmSegmentEnteredOn'] as const;
 export type ProfileHistory = Pick<ClientProfile, (typeof HISTORY_FIELDS)[number]>;
 
 /** A tier or stage change, recorded with the run that saw it. */

@@ -314,6 +314,8 @@ export function triggerMoments(trigger: Trigger, profile: ClientProfile, context
     case 'tier-changed': {
       const { previousTier: from, tierChangedOn: on, tier: to } = profile;
       if (from === undefined || on === undefined || !isIsoDate(on) || from === to) return [];
+      // Back to the tier she left days ago (history.ts TIER_RETURN_DAYS): a dip, not a move to thank or warn about.
+      if (profile.tierReturnLeftOn !== undefined) return [];
       if (trigger.direction === 'up' && !isTierUpgrade(from, to)) return [];
       if (trigger.direction === 'down' && tierRank(to) > tierRank(from)) return [];
       if (trigger.to !== undefined && !trigger.to.includes(to)) return [];

@@ -1,4 +1,5 @@
 import { HISTORY_FIELDS, type ClientProfile, type ProfileHistory, type Stage, type Tier } from '#shared/model.ts';
+import { daysBetweenDates, isIsoDate } from '#shared/time.ts';
 
 /**
  * The moves a profile records for the campaign triggers that need them (tier changed, stage
@@ -68,9 +69,19 @@ export function withMovesTonight<P extends ClientProfile>(tonight: P, before: Mo
 }
 
 /**
+ * How many days after leaving a tier a move back to it is a return, not a tier change: a dip of a
+ * few days or weeks (a refund, then a new order; a VIC's year-old order leaving the 12-month window
+ * days before her next one) is no upgrade to thank her for, and a client hovering at a threshold is
+ * not thanked and warned in turn. A month: past it, reaching the tier again is a move of its own.
+ */
+export const TIER_RETURN_DAYS = 30;
+
+/**
  * The profile the night writes, with each earlier move the item before the night recorded and
  * tonight did not replace. A segment move is dropped with the segment (a client with no counted
- * order left).
+ * order left). Tonight's tier move back to the tier the item's last move left at most
+ * TIER_RETURN_DAYS before records the day she left it (tierReturnLeftOn); a carried tier move
+ * keeps its own.
  */
 export function carryHistory<P extends ClientProfile>(tonight: P, before: ProfileHistory | null | undefined): P {
   if (!before) return tonight;
@@ -79,6 +90,17 @@ export function carryHistory<P extends ClientProfile>(tonight: P, before: Profil
     if (tonight[date] !== undefined || before[date] === undefined || before[from] === undefined) continue;
     if (date === 'rfmSegmentEnteredOn' && tonight.rfm?.segment === undefined) continue;
     Object.assign(carried, { [date]: before[date], [from]: before[from] });
+    if (date === 'tierChangedOn' && before.tierReturnLeftOn !== undefined) carried.tierReturnLeftOn = before.tierReturnLeftOn;
   }
+  const leftOn = tierReturnLeftOn(tonight, before);
+  if (leftOn !== undefined) carried.tierReturnLeftOn = leftOn;
   return Object.keys(carried).length === 0 ? tonight : { ...tonight, ...carried };
+}
+
+/** The day the client left the tier tonight's move takes her back to, when at most TIER_RETURN_DAYS before it; else undefined. */
+function tierReturnLeftOn(tonight: Pick<ClientProfile, 'tier' | 'tierChangedOn'>, before: ProfileHistory): string | undefined {
+  const { tierChangedOn: movedOn } = tonight;
+  const { previousTier: left, tierChangedOn: leftOn } = before;
+  if (movedOn === undefined || left !== tonight.tier || leftOn === undefined || !isIsoDate(leftOn) || !isIsoDate(movedOn) || leftOn >= movedOn) return undefined;
+  return daysBetweenDates(leftOn, movedOn) <= TIER_RETURN_DAYS ? leftOn : undefined;
 }

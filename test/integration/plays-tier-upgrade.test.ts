@@ -140,4 +140,39 @@ describe('tier upgrade thank-you on the embedded AWS', () => {
     expect(sent.filter((s) => s.startsWith('unseen '))).toEqual(['unseen first-purchase-thanks']);
     expect(await emailsTo(aws, address('prospect'))).toHaveLength(1);
   }, 240_000);
+
+  it('does not thank a client back in the tier she left days ago (a refund, then a new order); one back after more than a month is thanked again', async () => {
+    const config = await campaignConfig(aws, 'plays-tier-upgrade-dip', {
+      campaigns: PLAY_ONLY as never,
+      plausibility: { maxUpgradeShare: 1, maxDowngradeShare: 1, maxDropShare: 1, maxUnexplainedLapseShare: 1 },
+    });
+    const address = (id: string) => `${id}@tier-dip.example.com`;
+    const nightOf = async (runDate: string, orders: string[]) => {
+      const dir = join(work, config.storage.tablePrefix, runDate);
+      await mkdir(dir, { recursive: true });
+      const customers = ['customer_id,email,first_name,locale,time_zone,accepts_marketing', ...['dip', 'away', 'base'].map((id) => `${id},${address(id)},Ada,en,${SH},true`)];
+      await writeFile(join(dir, 'customers.csv'), customers.join('\n') + '\n');
+      await writeFile(join(dir, 'orders.csv'), ['order_id,customer_id,ordered_at,line_total,status,refunded_amount', ...orders].join('\n') + '\n');
+      const summary = await runNightly({ clock: () => local(`${runDate} 23:30`, SH), runDate, runId: `night-${runDate}`, config, clients: aws.clients, source: directoryExportSource(dir) });
+      expect(summary.status).toBe('completed');
+    };
+    const hour = async (when: string) => countsOf(await run(aws, config, local(when, SH), `dip-${when}`), 'tier-upgrade-thanks').sent;
+    // Both Core (10,000.00), then VIC with a 45,000.00 order, thanked; the order is refunded: Core again.
+    const core = ['d1,dip,2026-11-03T10:00:00+08:00,10000.00,paid,', 'a1,away,2026-11-03T10:00:00+08:00,10000.00,paid,', 'b1,base,2026-06-01T10:00:00+08:00,300.00,paid,'];
+    const vic = (status: string, refund: string) => [`d2,dip,2026-11-21T10:00:00+08:00,45000.00,${status},${refund}`, `a2,away,2026-11-21T10:00:00+08:00,45000.00,${status},${refund}`];
+    await nightOf('2026-11-20', core);
+    await nightOf('2026-11-21', [...core, ...vic('paid', '')]);
+    expect(await hour('2026-11-22 10:00')).toBe(2);
+    await nightOf('2026-11-25', [...core, ...vic('refunded', '45000.00')]);
+    // 'dip' buys again five days after leaving VIC: back in it, no second thank-you.
+    const dipBack = 'd3,dip,2026-11-30T10:00:00+08:00,50000.00,paid,';
+    await nightOf('2026-11-30', [...core, ...vic('refunded', '45000.00'), dipBack]);
+    for (const when of ['2026-12-01 10:00', '2026-12-02 10:00', '2026-12-05 10:00']) expect(await hour(when)).toBe(0);
+    // 'away' comes back 32 days after leaving it: reaching VIC again is a move of its own.
+    await nightOf('2026-12-27', [...core, ...vic('refunded', '45000.00'), dipBack, 'a3,away,2026-12-27T10:00:00+08:00,50000.00,paid,']);
+    expect(await hour('2026-12-28 10:00')).toBe(1);
+    const sent = (await ledgerEntries(aws, config)).filter((e) => e.status === 'sent').map((e) => `${e.customerId} ${e.occasionKey}`);
+    expect(sent.sort()).toEqual(['away tier-upgrade-thanks#2026-11-21', 'away tier-upgrade-thanks#2026-12-27', 'dip tier-upgrade-thanks#2026-11-21']);
+    expect(await emailsTo(aws, address('dip'))).toHaveLength(1);
+  }, 240_000);
 });

@@ -97,6 +97,11 @@ describe('the triggers in time', () => {
     expect(due(firstPurchase, at('2026-06-11T09:00'), one({ trigger: { on: 'tier-changed', direction: 'any' } }))).toHaveLength(1);
     const toVic = one({ trigger: { on: 'tier-changed', to: ['VIC'] } });
     expect(due(upgraded, at('2026-06-10T09:00'), toVic)).toHaveLength(0);
+    // Back in the tier she left days before (the night recorded tierReturnLeftOn): no move up, and no move for 'any' or 'down'.
+    const back = { ...upgraded, tierReturnLeftOn: '2026-06-02' };
+    for (const direction of ['up', 'any'] as const) expect(due(back, at('2026-06-11T09:00'), one({ trigger: { on: 'tier-changed', direction } }))).toHaveLength(0);
+    const backDown = clientProfile({ tier: 'Potential', previousTier: 'Core', tierChangedOn: '2026-06-10', tierReturnLeftOn: '2026-06-02' });
+    expect(due(backDown, at('2026-06-11T09:00'), one({ trigger: { on: 'tier-changed', direction: 'down' } }))).toHaveLength(0);
   });
 
   it('stage and RFM segment entered: keyed by what was entered and when', () => {

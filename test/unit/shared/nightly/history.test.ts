@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HISTORY_FIELDS, STAGES, TIERS, type ClientProfile } from '#shared/model.ts';
 import { stateOf } from '#shared/nightly/base.ts';
-import { diffProfiles } from '#shared/nightly/diff.ts';
-import { carryHistory, movesTonight } from '#shared/nightly/history.ts';
+import { diffProfiles, profileDigest } from '#shared/nightly/diff.ts';
+import { carryHistory, movesTonight, TIER_RETURN_DAYS } from '#shared/nightly/history.ts';
+import { addDays } from '#shared/time.ts';
 import { mergeWithStored } from '#shared/nightly/merge.ts';
 import { mergeIncrementOrders } from '#shared/sender/ingest.ts';
 import { INCREMENTAL_DIGEST, lastNightOf, type ProfileItem } from '#shared/store/profile-store.ts';
@@ -38,6 +39,33 @@ describe('carryHistory', () => {
   it('keeps the earlier moves tonight did not replace', () => {
     expect(carryHistory(tonight({ previousTier: 'Potential', tierChangedOn: '2026-06-10' }), EARLIER)).toMatchObject({ ...EARLIER, previousTier: 'Potential', tierChangedOn: '2026-06-10' });
     expect(carryHistory(tonight({ rfm: { r: 1, f: 1, m: 1 } }), EARLIER)).not.toHaveProperty('rfmSegmentEnteredOn');
+  });
+});
+
+describe('carryHistory: a move back to the tier left days before', () => {
+  const leftVic = { previousTier: 'VIC' as const, tierChangedOn: '2026-06-01' };
+  const backToVic = (runDate: string) => tonight({ tier: 'VIC', previousTier: 'Core', tierChangedOn: runDate });
+
+  it(`records the day she left it when at most ${TIER_RETURN_DAYS} days before, not after, nor for another tier`, () => {
+    expect(carryHistory(backToVic('2026-06-05'), leftVic)).toMatchObject({ tier: 'VIC', previousTier: 'Core', tierChangedOn: '2026-06-05', tierReturnLeftOn: '2026-06-01' });
+    expect(carryHistory(backToVic(addDays('2026-06-01', TIER_RETURN_DAYS)), leftVic)).toHaveProperty('tierReturnLeftOn', '2026-06-01');
+    expect(carryHistory(backToVic(addDays('2026-06-01', TIER_RETURN_DAYS + 1)), leftVic)).not.toHaveProperty('tierReturnLeftOn');
+    // Core → Potential on 06-01, then up to VIC: a move of its own.
+    expect(carryHistory(backToVic('2026-06-05'), { previousTier: 'Core', tierChangedOn: '2026-06-01' })).not.toHaveProperty('tierReturnLeftOn');
+    expect(carryHistory(backToVic('2026-06-05'), {})).not.toHaveProperty('tierReturnLeftOn');
+  });
+
+  it('keeps it with its move on the nights after, and drops it with the next move', () => {
+    const returned = carryHistory(backToVic('2026-06-05'), leftVic);
+    expect(carryHistory(tonight({ tier: 'VIC' }), returned)).toMatchObject({ previousTier: 'Core', tierChangedOn: '2026-06-05', tierReturnLeftOn: '2026-06-01' });
+    // Down to Core on 07-20 (45 days after the return, the stored move VIC's from Core): a move of its own.
+    expect(carryHistory(tonight({ tier: 'Core', previousTier: 'VIC', tierChangedOn: '2026-07-20' }), returned)).not.toHaveProperty('tierReturnLeftOn');
+    // Down again on 06-09: back to Core, left on 06-05: a return too (a client hovering at a threshold).
+    expect(carryHistory(tonight({ tier: 'Core', previousTier: 'VIC', tierChangedOn: '2026-06-09' }), returned)).toMatchObject({ tierReturnLeftOn: '2026-06-05' });
+  });
+
+  it('is left out of the digest, as the other moves: no profile is written for it alone', () => {
+    expect(profileDigest({ ...backToVic('2026-06-05'), tierReturnLeftOn: '2026-06-01' })).toBe(profileDigest(backToVic('2026-06-05')));
   });
 });
 
