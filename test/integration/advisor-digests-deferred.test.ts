@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { SendEmailCommand } from '@aws-sdk/client-sesv2';
-import type { AwsClients } from '#shared/aws/clients.ts';
 import { advisorDigestLedgerKey, advisorDigestsOfNight } from '#shared/digests/advisor-digests.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { jsonLog } from '#shared/log.ts';
@@ -13,6 +11,7 @@ import { seedProfiles, uploadExport } from '#test/support/emulator-data.ts';
 import { exportDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
+import { maxSendRateExceeded, sesRefusing } from '#test/support/refusing-ses.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 
 /**
@@ -30,9 +29,7 @@ const TUESDAY = '2026-11-24';
 const STATUS_NOW = Date.parse('2026-11-25T04:00:00Z');
 const SATURDAY = '2026-11-28';
 
-const throttledSes = {
-  send: (_command: SendEmailCommand) => Promise.reject(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' })),
-} as unknown as AwsClients['ses'];
+const throttledSes = sesRefusing(aws.clients.ses, () => maxSendRateExceeded());
 
 describe('a deferred advisor digest', () => {
   it('is listed by status on its night and sent by the next night of its digest week, once', { timeout: 240_000 }, async () => {

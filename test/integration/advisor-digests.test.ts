@@ -1,10 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
 import { tableNames } from '#shared/store/tables.ts';
 import { generateExport } from '#local/generate/generate.ts';
 import { parseConfig, type Config, type ConfigInput } from '#shared/config.ts';
-import type { SesSender } from '#shared/delivery/ses-email.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { advisorDigestLedgerKey, advisorDigestsOfNight, sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
@@ -16,6 +14,7 @@ import { seedProfiles, uploadExport } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
+import { addressedTo, awsError, maxSendRateExceeded, sesRefusing } from '#test/support/refusing-ses.ts';
 import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
 
 /**
@@ -152,14 +151,11 @@ describe('advisor digests on the embedded AWS', () => {
       profileItem('t-vic', { tier: 'VIC', spend12mMinor: 6_000_000, advisorId: 'T1', birthday: '11-26' }),
       profileItem('x-vic', { tier: 'VIC', spend12mMinor: 6_000_000, advisorId: 'X9', birthday: '11-26' }),
     ]);
-    const refusing: SesSender = {
-      send: (command: SendEmailCommand): Promise<SendEmailCommandOutput> => {
-        const to = command.input.Destination?.ToAddresses?.[0];
-        if (to === 'refused@digest-advisors.example.com') return Promise.reject(Object.assign(new Error('Illegal address'), { name: 'MessageRejected' }));
-        if (to === 'throttled@digest-advisors.example.com') return Promise.reject(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' }));
-        return aws.clients.ses.send(command);
-      },
-    };
+    const refusing = sesRefusing(aws.clients.ses, (command) => {
+      if (addressedTo(command, 'refused@digest-advisors.example.com')) return awsError('MessageRejected', 'Illegal address');
+      if (addressedTo(command, 'throttled@digest-advisors.example.com')) return maxSendRateExceeded();
+      return undefined;
+    });
     const mailer = createSesMailer(refusing, { maxSendRate: 50, baseDelayMs: 1, maxAttempts: 2 });
     const first = await sendAdvisorDigests({ at: Date.now(), runDate: RUN_DATE, runId: 'failing', config, clients: aws.clients, mailer });
     expect(first.advisors.map((a) => [a.advisorId, a.outcome, a.rows])).toEqual([

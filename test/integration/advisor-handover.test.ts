@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { SendEmailCommand } from '@aws-sdk/client-sesv2';
-import type { AwsClients } from '#shared/aws/clients.ts';
 import { introductionKey, introductionTask } from '#shared/advisors/handover.ts';
 import { newTask, answerTask } from '#shared/advisors/tasks.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
@@ -20,6 +18,7 @@ import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/suppo
 import { seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
+import { addressedTo, maxSendRateExceeded, sesRefusing } from '#test/support/refusing-ses.ts';
 import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
 import { at, DAY, HOUR, MINUTE } from '#test/support/time.ts';
 import { taskLinkContext } from '#test/support/task-links.ts';
@@ -459,12 +458,7 @@ describe('handover: a handover whose new advisor\'s digest stays deferred all it
       profileItem('hdw-c', { tier: 'VIC', stage: 'active', advisorId, spend12mMinor: 7_000_000, birthday: '03-14', lastOrderAt: '2026-11-01T02:00:00.000Z', firstOrderAt: '2025-02-01T02:00:00.000Z', orderCount: 8, email: 'hdw-c@example.com', timeZone: zone });
     // A02 has a client of their own with a birthday each week: they always have a digest.
     const own = (birthday: string) => profileItem('hdw-own', { tier: 'VIC', stage: 'active', advisorId: 'A02', spend12mMinor: 6_000_000, birthday, lastOrderAt: '2026-11-01T02:00:00.000Z', firstOrderAt: '2025-02-01T02:00:00.000Z', orderCount: 8, timeZone: zone });
-    const throttledForFang = {
-      send: (command: SendEmailCommand) =>
-        command.input.Destination?.ToAddresses?.includes(fang)
-          ? Promise.reject(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' }))
-          : aws.clients.ses.send(command),
-    } as unknown as AwsClients['ses'];
+    const throttledForFang = sesRefusing(aws.clients.ses, (command) => (addressedTo(command, fang) ? maxSendRateExceeded() : undefined));
     const throttled = createSesMailer(throttledForFang, { maxSendRate: 50, baseDelayMs: 1, maxAttempts: 2 });
     const night = (runDate: string, mailer?: ReturnType<typeof createSesMailer>) =>
       advisorDigestsOfNight({ at: Date.parse(`${addDays(runDate, 1)}T00:00:00+08:00`) + 2.5 * HOUR, runDate, runId: `hdw-${runDate}`, config, clients: aws.clients, unsubscribeSecret: UNSUBSCRIBE_SECRET, ...(mailer ? { mailer } : {}) });

@@ -12,6 +12,7 @@ import { advisorsConfig, countsOf, runCampaignHour } from '#test/support/campaig
 import { ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
+import { awsError, sesRefusing } from '#test/support/refusing-ses.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 import { at, HOUR, iso } from '#test/support/time.ts';
 
@@ -33,12 +34,7 @@ const lapsedVic = (id: string) =>
 
 /** The emulator's SES, refusing every message to `address` (that message only, not the account). */
 function refusing(address: string): { clients: AwsClients } {
-  const sesSend = aws.clients.ses.send.bind(aws.clients.ses);
-  const ses = Object.create(aws.clients.ses) as AwsClients['ses'];
-  ses.send = (async (command: { input: unknown }, ...rest: unknown[]) => {
-    if (JSON.stringify(command.input).includes(address)) throw Object.assign(new Error('Illegal address'), { name: 'MessageRejected', $metadata: { httpStatusCode: 400 } });
-    return (sesSend as (...a: unknown[]) => Promise<unknown>)(command, ...rest);
-  }) as AwsClients['ses']['send'];
+  const ses = sesRefusing(aws.clients.ses, (command) => (JSON.stringify(command.input).includes(address) ? awsError('MessageRejected', 'Illegal address', 400) : undefined));
   return { clients: { ...aws.clients, ses } };
 }
 

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
 import { inControlGroup } from '#shared/campaigns/policy.ts';
 import type { Config } from '#shared/config.ts';
-import type { SesSender } from '#shared/delivery/ses-email.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { ledgerEntriesOf, type LedgerEntry } from '#shared/store/ledger-store.ts';
 import { CAMPAIGNS_JOB } from '#shared/sender/run.ts';
@@ -12,6 +10,7 @@ import { campaignConfig, countsOf, runCampaignHour, total } from '#test/support/
 import { ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
+import { addressedTo, awsError, maxSendRateExceeded, sesRefusing } from '#test/support/refusing-ses.ts';
 import { emailCounts } from '#test/support/ses-store.ts';
 import { HOUR, MINUTE, at, iso } from '#test/support/time.ts';
 
@@ -30,18 +29,6 @@ const newClients = (prefix: string, n: number) =>
 
 /** How many emails the emulator holds for each of these clients (at customerId@example.com). */
 const countsFor = (clients: readonly { customerId: string }[]) => emailCounts(aws, clients.map((c) => `${c.customerId}@example.com`));
-
-const named = (name: string, message: string): Error => Object.assign(new Error(message), { name });
-
-/** The real emulator behind a wrapper that may throw first. */
-function wrappedSes(before: (command: SendEmailCommand) => void): SesSender {
-  return {
-    send: (command: SendEmailCommand): Promise<SendEmailCommandOutput> => {
-      before(command);
-      return aws.clients.ses.send(command);
-    },
-  };
-}
 
 describe('campaign delivery on the embedded AWS', () => {
   // 300 clients through the sender twice: past the default minute when the machine is busy.
@@ -101,9 +88,7 @@ describe('campaign delivery on the embedded AWS', () => {
     await seedProfiles(aws, config, clients);
     const bad = 'rej-0003@example.com';
     const mailer = createSesMailer(
-      wrappedSes((command) => {
-        if (command.input.Destination?.ToAddresses?.[0] === bad) throw named('MessageRejected', 'Illegal address');
-      }),
+      sesRefusing(aws.clients.ses, (command) => (addressedTo(command, bad) ? awsError('MessageRejected', 'Illegal address') : undefined)),
       { maxSendRate: 50 },
     );
 
@@ -127,11 +112,8 @@ describe('campaign delivery on the embedded AWS', () => {
     const clients = newClients('thr', 8);
     await seedProfiles(aws, config, clients);
     const throttles = 5;
-    let calls = 0;
     const mailer = createSesMailer(
-      wrappedSes(() => {
-        if (++calls <= throttles) throw named('TooManyRequestsException', 'Maximum sending rate exceeded.');
-      }),
+      sesRefusing(aws.clients.ses, (_, call) => (call <= throttles ? maxSendRateExceeded() : undefined)),
       { maxSendRate: 50, baseDelayMs: 5 },
     );
 
@@ -147,11 +129,8 @@ describe('campaign delivery on the embedded AWS', () => {
     const clients = newClients('thl', 3);
     await seedProfiles(aws, config, clients);
     // maxAttempts 6: the first email is refused six times and given up for this hour.
-    let calls = 0;
     const mailer = createSesMailer(
-      wrappedSes(() => {
-        if (++calls <= 6) throw named('TooManyRequestsException', 'Maximum sending rate exceeded.');
-      }),
+      sesRefusing(aws.clients.ses, (_, call) => (call <= 6 ? maxSendRateExceeded() : undefined)),
       { maxSendRate: 50, baseDelayMs: 5 },
     );
     const first = await runCampaignHour(aws, config, AT, 'throttled-long-1', { mailer });

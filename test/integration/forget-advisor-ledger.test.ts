@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
@@ -10,6 +9,7 @@ import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/suppo
 import { scanTable, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
+import { addressedTo, maxSendRateExceeded, sesRefusing } from '#test/support/refusing-ses.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 import { at, DAY, HOUR, iso } from '#test/support/time.ts';
 
@@ -27,15 +27,8 @@ const ledgerNaming = async (config: Parameters<typeof tableNames>[0], id: string
   (await scanTable<Record<string, unknown>>(aws, tableNames(config).sendLedger)).filter((e) => JSON.stringify(e).includes(id));
 
 /** A mailer whose SES throttles every email to `address` (its ledger entry stays 'deferred'), once, without retries. */
-const throttledFor = (address: string) => {
-  const ses = {
-    send: (command: SendEmailCommand) =>
-      command.input.Destination?.ToAddresses?.includes(address)
-        ? Promise.reject(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' }))
-        : aws.clients.ses.send(command),
-  } as unknown as AwsClients['ses'];
-  return createSesMailer(ses, { maxSendRate: 500, baseDelayMs: 1, maxAttempts: 1 });
-};
+const throttledFor = (address: string) =>
+  createSesMailer(sesRefusing(aws.clients.ses, (command) => (addressedTo(command, address) ? maxSendRateExceeded() : undefined)), { maxSendRate: 500, baseDelayMs: 1, maxAttempts: 1 });
 
 describe('forget, in the advisors\' ledger', () => {
   it('deletes the task email of an hour that died before writing its task', { timeout: 120_000 }, async () => {

@@ -2,7 +2,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createSesMailer, type SesMailer } from '#shared/delivery/ses-mailer.ts';
 import { tableNames } from '#shared/store/tables.ts';
@@ -19,6 +18,7 @@ import { ledgerEntries, uploadExport } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { campaignResults, profiles, summary as constructedSummary } from '#test/support/nightly-reports.ts';
+import { awsError, sesRefusing } from '#test/support/refusing-ses.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 
 /**
@@ -173,10 +173,7 @@ describe('nightly report on the embedded AWS', () => {
     const team = 'crm-team-bad-request@example.com';
     const config = await isolatedConfig('report-bad-request', team);
     const summary = constructedSummary(RUN_DATE, profiles(50, 2));
-    const refusing = {
-      send: (_command: SendEmailCommand): Promise<SendEmailCommandOutput> =>
-        Promise.reject(Object.assign(new Error('Configuration set <clientele-prod-events> does not exist.'), { name: 'BadRequestException', $metadata: { httpStatusCode: 400 } })),
-    };
+    const refusing = sesRefusing(aws.clients.ses, () => awsError('BadRequestException', 'Configuration set <clientele-prod-events> does not exist.', 400));
     const first = await publishNightlyReport({ at: Date.now(), config, clients: aws.clients, summary, mailer: createSesMailer(refusing, { maxSendRate: 50 }) });
     expect(first.teamEmail).toEqual({ recipients: 1, sent: 0, failed: 1 });
     expect(await emailsTo(aws, team)).toHaveLength(0);

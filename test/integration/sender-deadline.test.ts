@@ -15,6 +15,7 @@ import { lambdaHarness } from '#test/support/lambda-handler.ts';
 import { lambdaContext } from '#test/support/lambda-output.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
+import { awsError, sesRefusing } from '#test/support/refusing-ses.ts';
 import { fakeSecretsExtension } from '#test/support/secrets-extension.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 import { HOUR, MINUTE, at, iso } from '#test/support/time.ts';
@@ -134,12 +135,10 @@ describe('a throttled email near the deadline', () => {
     await seedProfiles(aws, config, [newcomer('dt-a', TEN)]);
     const callsAt: number[] = [];
     // SES answers every SendEmail "rate exceeded"; the mailer retries 6 times over ~4-8 s by default.
-    const throttling = Object.create(aws.clients.ses) as typeof aws.clients.ses;
-    throttling.send = ((command: { constructor: { name: string } }, ...rest: unknown[]) => {
-      if (command.constructor.name !== 'SendEmailCommand') return (aws.clients.ses.send as (...a: unknown[]) => Promise<unknown>).call(aws.clients.ses, command, ...rest);
+    const throttling = sesRefusing(aws.clients.ses, () => {
       callsAt.push(Date.now());
-      return Promise.reject(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } }));
-    }) as typeof aws.clients.ses.send;
+      return awsError('TooManyRequestsException', 'Maximum sending rate exceeded.', 429);
+    });
 
     // 3 s: without the bound, the sixth call starts at least 3.9 s after the first.
     const deadline = Date.now() + 3000;

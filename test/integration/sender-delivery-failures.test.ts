@@ -20,6 +20,7 @@ import { scratchDir } from '#test/support/export-files.ts';
 import { lambdaHarness } from '#test/support/lambda-handler.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem as profile } from '#test/support/profiles.ts';
+import { addressedTo, awsError, sesRefusing } from '#test/support/refusing-ses.ts';
 import { fakeSecretsExtension } from '#test/support/secrets-extension.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 import { DAY, HOUR, at as local, iso } from '#test/support/time.ts';
@@ -210,16 +211,10 @@ describe('SES refuses the request itself, not the recipient', () => {
     const config = await campaignConfig(aws, 'bad-request');
     const clients = newClients('badreq', 12);
     await seedProfiles(aws, config, clients);
-    let calls = 0;
-    const refusing: SesSender = {
-      send: (_command: SendEmailCommand): Promise<SendEmailCommandOutput> => {
-        calls++;
-        return Promise.reject(badRequest());
-      },
-    };
+    const refusing = sesRefusing(aws.clients.ses, () => badRequest());
     const lines: string[] = [];
     const summary = await run(aws, config, AT, 'bad-request-1', { mailer: createSesMailer(refusing, { maxSendRate: 500, log: jsonLog({ write: (line) => lines.push(line) }) }) });
-    expect(calls, 'one SES call per email, until the breaker opens').toBe(5);
+    expect(refusing.sendEmailCalls, 'one SES call per email, until the breaker opens').toBe(5);
     expect(summary.campaigns.welcome).toMatchObject({ due: 12, sent: 0, deferred: 5, failed: 0, left: 7 });
     expect(summary.stopped).toEqual({ reason: 'circuit-breaker', message: expect.stringContaining('last: BadRequestException: Configuration set <clientele-prod-events> does not exist.') });
     expect(campaignRunFailure(summary)?.code).toBe('CAMPAIGN_RUN_HALTED');
@@ -242,12 +237,7 @@ describe('SES refuses the request itself, not the recipient', () => {
     const clients = newClients('badaddr', 5);
     await seedProfiles(aws, config, clients);
     const refused = `${clients[0]?.customerId ?? ''}@example.com`;
-    const picky: SesSender = {
-      send: (command: SendEmailCommand): Promise<SendEmailCommandOutput> =>
-        command.input.Destination?.ToAddresses?.includes(refused)
-          ? Promise.reject(Object.assign(new Error('Invalid email address.'), { name: 'BadRequestException', $metadata: { httpStatusCode: 400 } }))
-          : aws.clients.ses.send(command),
-    };
+    const picky = sesRefusing(aws.clients.ses, (command) => (addressedTo(command, refused) ? awsError('BadRequestException', 'Invalid email address.', 400) : undefined));
     const summary = await run(aws, config, AT, 'bad-address-1', { mailer: createSesMailer(picky, { maxSendRate: 500 }) });
     expect(summary.campaigns.welcome).toMatchObject({ due: 5, sent: 4, deferred: 1, failed: 0, left: 0 });
     expect(summary.stopped).toBeUndefined();

@@ -1,8 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-sesv2';
 import { LOCAL_SES_ACCOUNT } from '#local/aws.ts';
 import type { Config } from '#shared/config.ts';
-import type { SesSender } from '#shared/delivery/ses-email.ts';
 import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { jsonLog } from '#shared/log.ts';
 import { runCampaigns, campaignRunFailure, type CampaignRunOptions, type CampaignRunSummary } from '#shared/sender/run.ts';
@@ -11,6 +9,7 @@ import { advisorsConfig, campaignConfig, UNSUBSCRIBE_SECRET as SECRET } from '#t
 import { ledgerEntries as allLedgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws, startPrivateAws, type PrivateAws } from '#test/support/local-aws.ts';
 import { profileItem as profile } from '#test/support/profiles.ts';
+import { awsError, sesRefusing } from '#test/support/refusing-ses.ts';
 import { emailCounts, emailsTo } from '#test/support/ses-store.ts';
 import { HOUR, at as local, iso } from '#test/support/time.ts';
 
@@ -104,15 +103,11 @@ describe('the SES account decides what a run may send', () => {
   it('the quota spent mid-run, refused as AWS documents it (a ThrottlingException "Daily message quota exceeded"): stopped as for a spent budget, not retried as throttling; the rest stay due', async () => {
     const config = await campaignConfig(aws, 'spent', { sender: { maxSendRate: 50 } });
     await seedProfiles(aws, config, newClients('spent', 6));
-    const quotaExceeded = () => Object.assign(new Error('Daily message quota exceeded.'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
-    let calls = 0;
     // Another sender of the account spends the quota after this run's second email.
-    const ses: SesSender = {
-      send: (command: SendEmailCommand): Promise<SendEmailCommandOutput> => (++calls > 2 ? Promise.reject(quotaExceeded()) : aws.clients.ses.send(command)),
-    };
+    const ses = sesRefusing(aws.clients.ses, (_, call) => (call > 2 ? awsError('ThrottlingException', 'Daily message quota exceeded.', 400) : undefined));
     const lines: string[] = [];
     const summary = await run(config, AT, 'spent-1', lines, { mailer: createSesMailer(ses, { maxSendRate: 50, baseDelayMs: 1, maxDelayMs: 2 }) });
-    expect(calls, 'one refusal, not retried').toBe(3);
+    expect(ses.sendEmailCalls, 'one refusal, not retried').toBe(3);
     expect(summary.stopped?.reason).toBe('quota-used');
     expect(summary.campaigns.welcome).toMatchObject({ due: 6, sent: 2, deferred: 1, left: 3, failed: 0 });
     expect(campaignRunFailure(summary)).toBeUndefined();

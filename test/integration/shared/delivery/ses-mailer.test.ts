@@ -10,6 +10,7 @@ import { createSesMailer } from '#shared/delivery/ses-mailer.ts';
 import { jsonLog } from '#shared/log.ts';
 import { fakeClock, maxInWindow } from '#test/support/clock.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
+import { addressedTo, awsError, sesRefusing } from '#test/support/refusing-ses.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 
 /**
@@ -47,21 +48,6 @@ function recording(): SesSender & { commands: SendEmailCommand[] } {
   };
 }
 
-/** Fails the chosen calls with the given errors, then delegates to the emulator: nothing else is mocked. */
-function failing(script: (call: number, command: SendEmailCommand) => Error | undefined): SesSender & { calls: number } {
-  const sender = {
-    calls: 0,
-    send: async (command: SendEmailCommand) => {
-      sender.calls++;
-      const error = script(sender.calls, command);
-      if (error) throw error;
-      return aws.clients.ses.send(command);
-    },
-  };
-  return sender;
-}
-
-const named = (name: string, message = name) => Object.assign(new Error(message), { name });
 const noWait = { sleep: async () => undefined, random: () => 0.5 };
 
 describe('SES mailer against aws-ses-v2-local', () => {
@@ -133,17 +119,17 @@ describe('SES mailer against aws-ses-v2-local', () => {
   });
 
   it('retries throttling with growing backoff and sends the email exactly once', async () => {
-    const ses = failing((call) => {
+    const ses = sesRefusing(aws.clients.ses, (_, call) => {
       if (call === 1) return new TooManyRequestsException({ message: 'Too many requests', $metadata: { httpStatusCode: 429 } });
-      if (call === 2) return named('ThrottlingException', 'Rate exceeded');
-      if (call === 3) return named('LimitExceededException', 'Maximum sending rate exceeded.');
+      if (call === 2) return awsError('ThrottlingException', 'Rate exceeded');
+      if (call === 3) return awsError('LimitExceededException', 'Maximum sending rate exceeded.');
       return undefined;
     });
     const clock = fakeClock();
     const mailer = createSesMailer(ses, { maxSendRate: 100, baseDelayMs: 200, sleep: clock.sleep, now: clock.now, random: () => 0.5 });
     const result = await mailer.send(email('throttled@example.com'));
     expect(result).toMatchObject({ status: 'sent', attempts: 4 });
-    expect(ses.calls).toBe(4);
+    expect(ses.sendEmailCalls).toBe(4);
     expect(mailer.stats()).toMatchObject({ sent: 1, throttledRetries: 3, failed: 0 });
     expect(await emailsTo(aws, 'throttled@example.com')).toHaveLength(1);
     // Backoff with equal jitter (random 0.5): 3/4 of 200, 400, 800 ms, each at least half the cap.
@@ -152,11 +138,11 @@ describe('SES mailer against aws-ses-v2-local', () => {
   });
 
   it('gives up after maxAttempts of throttling: not sent, to be tried later, nothing stored', async () => {
-    const ses = failing(() => named('ThrottlingException', 'Rate exceeded'));
+    const ses = sesRefusing(aws.clients.ses, () => awsError('ThrottlingException', 'Rate exceeded'));
     const mailer = createSesMailer(ses, { maxSendRate: 100, maxAttempts: 3, ...noWait });
     const result = await mailer.send(email('always-throttled@example.com'));
     expect(result).toMatchObject({ status: 'not-sent', retry: 'later', scope: 'message', attempts: 3, errorName: 'ThrottlingException' });
-    expect(ses.calls).toBe(3);
+    expect(ses.sendEmailCalls).toBe(3);
     expect(mailer.stats()).toMatchObject({ sent: 0, failed: 1, throttledRetries: 2 });
     expect(await emailsTo(aws, 'always-throttled@example.com')).toHaveLength(0);
   });
@@ -164,8 +150,8 @@ describe('SES mailer against aws-ses-v2-local', () => {
   it('one rejected recipient among five fails alone; the other four are sent exactly once', async () => {
     const recipients = Array.from({ length: 5 }, (_, i) => `batch${i}@example.com`);
     const rejected = 'batch2@example.com';
-    const ses = failing((_, command) =>
-      command.input.Destination?.ToAddresses?.includes(rejected)
+    const ses = sesRefusing(aws.clients.ses, (command) =>
+      addressedTo(command, rejected)
         ? new MessageRejected({
             message: `Illegal address: ${rejected}`,
             $metadata: { httpStatusCode: 400 },
@@ -178,7 +164,7 @@ describe('SES mailer against aws-ses-v2-local', () => {
     for (const to of recipients) results.push(await mailer.send(email(to)));
     expect(results.filter((r) => r.status === 'sent')).toHaveLength(4);
     expect(results[2]).toMatchObject({ status: 'not-sent', retry: 'never', scope: 'message', errorName: 'MessageRejected', attempts: 1 });
-    expect(ses.calls).toBe(5);
+    expect(ses.sendEmailCalls).toBe(5);
     for (const to of recipients) expect(await emailsTo(aws, to)).toHaveLength(to === rejected ? 0 : 1);
     expect(mailer.stats()).toMatchObject({ sent: 4, failed: 1 });
     // The failure is logged, and reported, with the address masked, even inside SES's message.
@@ -188,7 +174,7 @@ describe('SES mailer against aws-ses-v2-local', () => {
   });
 
   it('an account-level refusal halts the mailer: later sends are refused without calling SES', async () => {
-    const ses = failing((call) =>
+    const ses = sesRefusing(aws.clients.ses, (_, call) =>
       call === 2 ? new SendingPausedException({ message: 'Sending is paused for this account', $metadata: { httpStatusCode: 400 } }) : undefined,
     );
     const mailer = createSesMailer(ses, { maxSendRate: 50, ...noWait });
@@ -199,41 +185,41 @@ describe('SES mailer against aws-ses-v2-local', () => {
     // To be tried later: the messages are fine, the account is not; a later run may send them.
     expect(second).toMatchObject({ status: 'not-sent', retry: 'later', scope: 'account', errorName: 'SendingPausedException', attempts: 1 });
     expect(third).toMatchObject({ status: 'not-sent', retry: 'later', scope: 'account', errorName: 'MailerHalted', attempts: 0 });
-    expect(ses.calls).toBe(2);
+    expect(ses.sendEmailCalls).toBe(2);
     expect(mailer.stats().haltedBy).toMatch(/SendingPausedException/);
     expect(await emailsTo(aws, 'paused2@example.com')).toHaveLength(0);
   });
 
   it('sends queued behind a halting one are refused once they get their token', async () => {
-    const ses = failing(() => new SendingPausedException({ message: 'Sending is paused', $metadata: { httpStatusCode: 400 } }));
+    const ses = sesRefusing(aws.clients.ses, () => new SendingPausedException({ message: 'Sending is paused', $metadata: { httpStatusCode: 400 } }));
     const clock = fakeClock();
     const mailer = createSesMailer(ses, { maxSendRate: 1, sleep: clock.sleep, now: clock.now });
     const results = await Promise.all(['queued0@example.com', 'queued1@example.com', 'queued2@example.com'].map((to) => mailer.send(email(to))));
     expect(results.map((r) => (r.status === 'sent' ? 'sent' : r.errorName))).toEqual(['SendingPausedException', 'MailerHalted', 'MailerHalted']);
-    expect(ses.calls).toBe(1);
+    expect(ses.sendEmailCalls).toBe(1);
   });
 
   it('does not resend after an error whose outcome is unknown', async () => {
-    const ses = failing((call) => (call === 1 ? named('TimeoutError', 'socket hang up') : undefined));
+    const ses = sesRefusing(aws.clients.ses, (_, call) => (call === 1 ? awsError('TimeoutError', 'socket hang up') : undefined));
     const mailer = createSesMailer(ses, { maxSendRate: 50, ...noWait });
     const result = await mailer.send(email('timeout@example.com'));
     expect(result).toMatchObject({ status: 'maybe-sent', errorName: 'TimeoutError', attempts: 1 });
-    expect(ses.calls).toBe(1);
+    expect(ses.sendEmailCalls).toBe(1);
   });
 
   it('refuses an unsendable recipient for good and bad content for now, without calling SES', async () => {
-    const ses = failing(() => undefined);
+    const ses = sesRefusing(aws.clients.ses, () => undefined);
     const mailer = createSesMailer(ses, { maxSendRate: 50, ...noWait });
     expect(await mailer.send(email('not an address'))).toMatchObject({ status: 'not-sent', retry: 'never', errorName: 'InvalidRecipient', attempts: 0 });
     expect(await mailer.send(email('jane@exa mple.com'))).toMatchObject({ status: 'not-sent', retry: 'never', errorName: 'InvalidRecipient' });
     expect(await mailer.send(email(''))).toMatchObject({ status: 'not-sent', retry: 'never', reason: 'InvalidRecipient: no recipient address' });
-    expect(ses.calls).toBe(0);
+    expect(ses.sendEmailCalls).toBe(0);
     // Our own content or settings, not the recipient: not sent now, a later run may send it once fixed.
     const badContent = { status: 'not-sent', retry: 'later', scope: 'message', errorName: 'InvalidEmail' };
     expect(await mailer.send(email('ok@example.com', { listUnsubscribeUrl: 'http://brand.example.com/u' }))).toMatchObject({ ...badContent, reason: expect.stringMatching(/https/) });
     expect(await mailer.send(email('ok@example.com', { subject: ' \n ' }))).toMatchObject({ ...badContent, reason: expect.stringMatching(/subject/) });
     expect(await mailer.send(email('ok@example.com', { html: '', text: '' }))).toMatchObject({ ...badContent, reason: expect.stringMatching(/bodies/) });
-    expect(ses.calls).toBe(0);
+    expect(ses.sendEmailCalls).toBe(0);
     // A multi-line subject from a template is folded onto one line, not refused.
     const ses2 = recording();
     await createSesMailer(ses2, { maxSendRate: 50 }).send(email('fold@example.com', { subject: 'Hello\r\n  there\n' }));
