@@ -18,7 +18,7 @@ import { advisorsConfig, runCampaignHour, UNSUBSCRIBE_SECRET } from '#test/suppo
 import { seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
-import { addressedTo, maxSendRateExceeded, sesRefusing } from '#test/support/refusing-ses.ts';
+import { addressedTo, configurationSetMissing, maxSendRateExceeded, sesRefusing, sesRefusingEveryCall } from '#test/support/refusing-ses.ts';
 import { emailsTo, type StoredEmail } from '#test/support/ses-store.ts';
 import { at, DAY, HOUR, MINUTE } from '#test/support/time.ts';
 import { taskLinkContext } from '#test/support/task-links.ts';
@@ -425,10 +425,7 @@ describe('handover: introductions whose request SES refuses (not the recipient: 
       if (asked.outcome !== 'recorded') throw new Error('answer not recorded');
       await createTask(aws.clients.documents, tables.advisorTasks, asked.task, 400);
     }
-    const ses = Object.create(aws.clients.ses) as typeof aws.clients.ses;
-    ses.send = (async () => {
-      throw Object.assign(new Error('Configuration set <clientele-prod-events> does not exist.'), { name: 'BadRequestException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-    }) as typeof ses.send;
+    const ses = sesRefusingEveryCall(aws.clients.ses, configurationSetMissing);
 
     const hour = await runCampaignHour({ clients: { ...aws.clients, ses } }, config, atTen, 'bad-request-1');
     expect(hour.clientsDue).toBe(0);

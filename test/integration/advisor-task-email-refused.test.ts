@@ -12,7 +12,7 @@ import { advisorsConfig, countsOf, runCampaignHour } from '#test/support/campaig
 import { ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
-import { awsError, sesRefusing } from '#test/support/refusing-ses.ts';
+import { awsError, configurationSetMissing, sesRefusing, sesRefusingEveryCall } from '#test/support/refusing-ses.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 import { at, HOUR, iso } from '#test/support/time.ts';
 
@@ -124,10 +124,7 @@ describe('advisor task emails whose request SES refuses (not the recipient: a co
     await writeRoster(aws.clients.s3, config, { runDate: '2026-11-22', advisors: [{ advisorId: 'A01', name: 'Sophie Martin', email: 'sophie-badrequest@advisors.example.com', locale: 'en', active: true }] });
     // Every due client's note goes through their advisor first: the hour sends task emails only.
     await seedProfiles(aws, config, [lapsedVic('badrequest-vic-1'), lapsedVic('badrequest-vic-2'), lapsedVic('badrequest-vic-3')]);
-    const ses = Object.create(aws.clients.ses) as AwsClients['ses'];
-    ses.send = (async () => {
-      throw Object.assign(new Error('Configuration set <clientele-prod-events> does not exist.'), { name: 'BadRequestException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-    }) as AwsClients['ses']['send'];
+    const ses = sesRefusingEveryCall(aws.clients.ses, configurationSetMissing);
 
     const hour = await runCampaignHour({ clients: { ...aws.clients, ses } }, config, NOW, 'badrequest-1');
     expect(hour.stopped).toEqual({ reason: 'circuit-breaker', message: expect.stringContaining('last: BadRequestException: Configuration set <clientele-prod-events> does not exist.') });

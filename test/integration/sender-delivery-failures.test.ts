@@ -20,7 +20,7 @@ import { scratchDir } from '#test/support/export-files.ts';
 import { lambdaHarness } from '#test/support/lambda-handler.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem as profile } from '#test/support/profiles.ts';
-import { addressedTo, awsError, sesRefusing } from '#test/support/refusing-ses.ts';
+import { addressedTo, awsError, configurationSetMissing, sesRefusing } from '#test/support/refusing-ses.ts';
 import { fakeSecretsExtension } from '#test/support/secrets-extension.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 import { DAY, HOUR, at as local, iso } from '#test/support/time.ts';
@@ -203,15 +203,11 @@ describe('the way to SES fails', () => {
 });
 
 describe('SES refuses the request itself, not the recipient', () => {
-  /** What SES answers once the identity's default configuration set is deleted (SES Developer Guide): every request alike. */
-  const badRequest = () =>
-    Object.assign(new Error('Configuration set <clientele-prod-events> does not exist.'), { name: 'BadRequestException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-
   it('every request refused (a BadRequestException): each email is released, not failed; the breaker stops and fails the run; the next hour sends each once', async () => {
     const config = await campaignConfig(aws, 'bad-request');
     const clients = newClients('badreq', 12);
     await seedProfiles(aws, config, clients);
-    const refusing = sesRefusing(aws.clients.ses, () => badRequest());
+    const refusing = sesRefusing(aws.clients.ses, () => configurationSetMissing());
     const lines: string[] = [];
     const summary = await run(aws, config, AT, 'bad-request-1', { mailer: createSesMailer(refusing, { maxSendRate: 500, log: jsonLog({ write: (line) => lines.push(line) }) }) });
     expect(refusing.sendEmailCalls, 'one SES call per email, until the breaker opens').toBe(5);

@@ -19,6 +19,13 @@ export function awsError(name: string, message: string, httpStatusCode?: number)
 /** SES throttling a send ("Maximum sending rate exceeded."), without a status. */
 export const maxSendRateExceeded = (): Error => awsError('TooManyRequestsException', 'Maximum sending rate exceeded.');
 
+/**
+ * What SES answers every request once the identity's default configuration set is deleted (SES
+ * Developer Guide): the request refused, not the recipient.
+ */
+export const configurationSetMissing = (): Error =>
+  Object.assign(awsError('BadRequestException', 'Configuration set <clientele-prod-events> does not exist.', 400), { $fault: 'client' });
+
 /** Whether a SendEmail goes to `address` (exactly as written). */
 export const addressedTo = (command: SendEmailCommand, address: string): boolean => command.input.Destination?.ToAddresses?.includes(address) ?? false;
 
@@ -33,23 +40,34 @@ export type RefusingSes = AwsClients['ses'] & {
   readonly sendEmailCalls: number;
 };
 
+/** `real`, with each call rejected with the error `refusal` returns for it, or passed on to `real`. */
+function refusingCalls(real: AwsClients['ses'], refusal: (command: unknown) => Error | undefined): AwsClients['ses'] {
+  const send = real.send.bind(real) as (...args: unknown[]) => Promise<unknown>;
+  const ses = Object.create(real) as AwsClients['ses'];
+  // The client's send has one overload per command, which no wrapper can spell: it takes any call and
+  // passes on every one it does not refuse as it came, so the real client's types still hold.
+  ses.send = ((command: unknown, ...rest: unknown[]) => {
+    const error = refusal(command);
+    return error ? Promise.reject(error) : send(command, ...rest);
+  }) as AwsClients['ses']['send'];
+  return ses;
+}
+
 /**
  * `real`, with each SendEmail first put to `refuse`: it rejects with the error `refuse` returns, or
  * goes to `real`. Every other command (GetAccount...) goes to `real` untouched. Usable as the
  * clients' SES (it is `real` for everything else) or as a mailer's sender.
  */
 export function sesRefusing(real: AwsClients['ses'], refuse: SesRefusal): RefusingSes {
-  const send = real.send.bind(real) as (...args: unknown[]) => Promise<unknown>;
   let calls = 0;
-  const ses = Object.create(real, { sendEmailCalls: { get: () => calls, enumerable: true } }) as RefusingSes;
-  // The client's send has one overload per command, which no wrapper can spell: it takes any call and
-  // passes on every one it does not refuse as it came, so the real client's types still hold.
-  ses.send = ((command: unknown, ...rest: unknown[]) => {
-    if (command instanceof SendEmailCommand) {
-      const refusal = refuse(command, ++calls);
-      if (refusal) return Promise.reject(refusal);
-    }
-    return send(command, ...rest);
-  }) as AwsClients['ses']['send'];
-  return ses;
+  const ses = refusingCalls(real, (command) => (command instanceof SendEmailCommand ? refuse(command, ++calls) : undefined));
+  return Object.defineProperty(ses, 'sendEmailCalls', { get: () => calls, enumerable: true }) as RefusingSes;
+}
+
+/**
+ * `real`, refusing every call with `error()`, GetAccount included: SES refusing the requests
+ * themselves (the run then sends at the configured rate, the account unread).
+ */
+export function sesRefusingEveryCall(real: AwsClients['ses'], error: () => Error): AwsClients['ses'] {
+  return refusingCalls(real, () => error());
 }
