@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { ClientProfile } from '#shared/model.ts';
+import type { ClientProfile, Stage } from '#shared/model.ts';
+import { rfmSegmentRuleOf, type RfmSegmentRule } from '#shared/segments/rfm-segments.ts';
 import { MS_PER_DAY, addDays, daysBetweenDates, localDate, zoneOffsetMs, zonedWallTimeInstants } from '#shared/time.ts';
 import { clientTimeZone, compareOccasions, judgedProfile, type CampaignContext, type DueOccasion, type ProductCatalog } from './due.ts';
 import { categoriesBought } from '#shared/segments/category-affinity.ts';
-import { isQuietMinute, minutesOfWallTime, type CampaignDefinition, type CampaignsConfig, type QuietHours } from './schema.ts';
+import { isQuietMinute, minutesOfWallTime, type Audience, type CampaignDefinition, type CampaignsConfig, type QuietHours } from './schema.ts';
 
 /**
  * What happens to each due occasion of one client this hour. Pure: the sender supplies the
@@ -234,6 +235,45 @@ function inAudienceWhateverTheClock(campaign: CampaignDefinition, profile: Clien
 }
 
 const NO_CATALOG: ProductCatalog = { get: () => undefined };
+
+/** The stages an order takes a client out of, with the stage it takes them to. */
+const STAGES_AN_ORDER_LEAVES: readonly (readonly [Stage, Stage])[] = [
+  ['prospect', 'new'],
+  ['at-risk', 'active'],
+  ['sleeping', 'active'],
+  ['churned', 'active'],
+];
+
+/**
+ * Whether an order the profile does not know yet may take a client out of the audience (the
+ * nights-behind hold weighs it with the trigger: shared/sender/nights-behind.ts): days since the
+ * last order from a minimum on, a stage an order leaves for one the audience does not hold (a
+ * prospect's first order, a lapse stage's next), a churn risk other than low (an order lowers it),
+ * an RFM segment an order moves a client out of into one the audience does not hold (it gives the
+ * top recency score, and frequency and spend only grow), a category never bought.
+ */
+export function audienceRestsOnNoOrderSince(audience: Audience, rfmSegments: readonly RfmSegmentRule[]): boolean {
+  if ((audience.daysSinceLastOrder?.min ?? 0) > 0) return true;
+  if (STAGES_AN_ORDER_LEAVES.some(([left, reached]) => audience.stages.includes(left) && !audience.stages.includes(reached))) return true;
+  if (audience.churnRisk !== undefined && !audience.churnRisk.includes('low')) return true;
+  if (audience.neverBoughtCategories !== undefined) return true;
+  return audience.rfmSegments !== undefined && anOrderLeavesSegments(audience.rfmSegments, rfmSegments);
+}
+
+/** Whether a client in one of `segments` may order into a segment not among them under the map. */
+function anOrderLeavesSegments(segments: readonly string[], rules: readonly RfmSegmentRule[]): boolean {
+  const held = new Set(segments);
+  const segmentAt = (r: number, f: number, m: number) => rfmSegmentRuleOf({ r, f, m }, rules)?.name;
+  for (let f = 1; f <= 5; f++) {
+    for (let m = 1; m <= 5; m++) {
+      if (![1, 2, 3, 4, 5].some((r) => held.has(segmentAt(r, f, m) ?? ''))) continue;
+      for (let after = f; after <= 5; after++) {
+        for (let spent = m; spent <= 5; spent++) if (!held.has(segmentAt(5, after, spent) ?? '')) return true;
+      }
+    }
+  }
+  return false;
+}
 
 /**
  * Whether the occasion's campaign is known, enabled and has the client in its audience at `now`

@@ -220,9 +220,9 @@ const LAPSE_STAGES: readonly Stage[] = ['at-risk', 'sleeping', 'churned'];
  * suggestion: a newer order moves its moment), days in a stage reached without orders (at risk,
  * sleeping, churned), an RFM segment an order takes a client out of (no cell of the top recency
  * score maps to it under the brand's map: entered by days without an order, every default segment
- * but champions, potential loyalists and new). An order the profile does not know yet takes such
- * an occasion away; the others rest on something that happened (a first order, a tier change, a
- * birthday) and a later order leaves them standing. The hourly sender holds these while the nights are behind
+ * but champions, potential loyalists and new), a move down a tier (an order may restore it). An
+ * order the profile does not know yet takes such an occasion away; the others rest on something
+ * that happened (a first order, a move up, a birthday) and a later order leaves them standing. The hourly sender holds these while the nights are behind
  * (shared/sender/nights-behind.ts).
  */
 export function restsOnNoOrderSince(trigger: Trigger, rfmSegments: readonly RfmSegmentRule[]): boolean {
@@ -237,6 +237,9 @@ export function restsOnNoOrderSince(trigger: Trigger, rfmSegments: readonly RfmS
       return trigger.stages.some((stage) => LAPSE_STAGES.includes(stage));
     case 'rfm-segment-entered':
       return trigger.segments.some((segment) => !holdsTopRecency(segment, rfmSegments));
+    case 'tier-changed':
+      // A move down (a year-old order left the window, a refund): an order may restore the tier, and the next night records a move up instead.
+      return trigger.direction !== 'up';
     default:
       return false;
   }

@@ -1,5 +1,6 @@
 import { campaignRules, type CampaignDefinition } from '#shared/campaigns/schema.ts';
 import type { RfmSegmentRule } from '#shared/segments/rfm-segments.ts';
+import { audienceRestsOnNoOrderSince } from '#shared/campaigns/policy.ts';
 import { restsOnNoOrderSince } from '#shared/campaigns/triggers.ts';
 import { lastNightDue } from '#shared/nightly/run-date.ts';
 import { daysBetweenDates } from '#shared/time.ts';
@@ -32,9 +33,14 @@ export interface NightsBehind {
   message: string;
 }
 
-/** The campaigns whose occasions rest on the absence of an order since the profile's night (restsOnNoOrderSince). */
+/**
+ * The campaigns whose occasions rest on the absence of an order since the profile's night: by
+ * their trigger (restsOnNoOrderSince) or by their audience (audienceRestsOnNoOrderSince: a birthday
+ * gift for clients 60 days without an order, a sign-up nudge for prospects).
+ */
 export function campaignsRestingOnNoOrder(campaigns: readonly CampaignDefinition[], rfmSegments: readonly RfmSegmentRule[]): string[] {
-  return campaigns.filter((campaign) => campaign.enabled && restsOnNoOrderSince(campaignRules(campaign).trigger, rfmSegments)).map((campaign) => campaign.id);
+  const rests = (campaign: CampaignDefinition) => restsOnNoOrderSince(campaignRules(campaign).trigger, rfmSegments) || audienceRestsOnNoOrderSince(campaign.audience, rfmSegments);
+  return campaigns.filter((campaign) => campaign.enabled && rests(campaign)).map((campaign) => campaign.id);
 }
 
 /**

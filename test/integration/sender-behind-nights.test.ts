@@ -50,11 +50,14 @@ const ORDER_HEADER = 'order_id,customer_id,ordered_at,sku,product_name,category,
 const orderLine = (o: Order) => `${o.id},${o.customer},${o.at},${o.sku},${o.sku} name,${o.sku === 'SERUM' ? 'skincare' : 'leather-goods'},1,${o.total},USD,paid,`;
 
 /** The night of `runDate` (a full snapshot of the world's clients and the orders placed by its end), run at `runAt`. */
-async function night(config: Config, runDate: string, runAt: number, world: { clients: string[]; orders: Order[] } = { clients: CLIENTS, orders: ORDERS }): Promise<void> {
+async function night(config: Config, runDate: string, runAt: number, world: { clients: string[]; orders: Order[]; birthday?: string } = { clients: CLIENTS, orders: ORDERS }): Promise<void> {
   const dir = join(work, config.storage.exportsPrefix, runDate);
   await mkdir(dir, { recursive: true });
   const end = at(`${runDate} 23:59`);
-  const customers = ['customer_id,email,first_name,locale,time_zone,accepts_marketing', ...world.clients.map((id) => `${id},${id.toLowerCase()}@behind.example.com,Ada,en,Asia/Shanghai,true`)];
+  const customers = [
+    'customer_id,email,first_name,locale,time_zone,accepts_marketing,birthday',
+    ...world.clients.map((id) => `${id},${id.toLowerCase()}@behind.example.com,Ada,en,Asia/Shanghai,true,${world.birthday ?? ''}`),
+  ];
   const orders = [ORDER_HEADER, ...world.orders.filter((o) => Date.parse(o.at) <= end).map(orderLine)];
   const products = ['sku,name,category,replenish_days,price', 'SERUM,Serum,skincare,45,300', 'BAG,Bag,leather-goods,,2400', 'COAT,Coat,ready-to-wear,,5200'];
   await writeFile(join(dir, 'customers.csv'), `${customers.join('\n')}\n`);
@@ -158,5 +161,37 @@ describe('the hourly sender while missed nights are backfilled', () => {
     await runCampaignHour(aws, config, at('2026-03-25 04:00'), 'hm-0325-04');
     // B's and C's orders of 03-20 took their occasions away: D is pitched for her 03-03 order, W is lost.
     expect(await decisions(config)).toEqual(['D after-order sent', 'W lost sent']);
+  }, 300_000);
+
+  it('holds a campaign whose audience an order takes a client out of: a birthday gift for clients 60 days without an order', async () => {
+    // L and K last ordered on 01-10, both born on 03-24; L ordered again on 03-20, after the last completed night.
+    const world = {
+      clients: ['L', 'K'],
+      birthday: '1990-03-24',
+      orders: [
+        { id: 'l-1', customer: 'L', at: '2026-01-10T10:00:00+08:00', sku: 'BAG', total: '2400.00' },
+        { id: 'l-2', customer: 'L', at: '2026-03-20T10:00:00+08:00', sku: 'BAG', total: '2400.00' },
+        { id: 'k-1', customer: 'K', at: '2026-01-10T10:00:00+08:00', sku: 'BAG', total: '2400.00' },
+      ],
+    };
+    const config = await campaignConfig(aws, 'behind-nights-audience', {
+      campaigns: {
+        policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } },
+        campaigns: [{ kind: 'custom', id: 'lapsed-birthday', trigger: { on: 'birthday' }, audience: { daysSinceLastOrder: { min: 60 } }, template: 'birthday', products: { from: 'none' } }],
+      },
+      plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
+    });
+    await night(config, '2026-03-18', at('2026-03-19 02:00'), world);
+    await night(config, '2026-03-19', at('2026-03-24 10:00'), world);
+    const hour = await runCampaignHour(aws, config, at('2026-03-24 11:00'), 'ha-0324-11');
+    // To the night of 03-19, L is 73 days without an order; she ordered on 03-20.
+    expect(hour.behind).toMatchObject({ lastNight: '2026-03-19', campaigns: ['lapsed-birthday'], occasionsHeld: 2 });
+    expect(await decisions(config)).toEqual([]);
+    for (const [runDate, runAt] of [['2026-03-20', '03-24 12:00'], ['2026-03-21', '03-24 12:10'], ['2026-03-22', '03-24 12:20'], ['2026-03-23', '03-24 12:30']] as const) {
+      await night(config, runDate, at(`2026-${runAt}`), world);
+    }
+    await runCampaignHour(aws, config, at('2026-03-24 13:00'), 'ha-0324-13');
+    // K's gift once; L, 4 days after an order, is out of the audience (counted, nothing written).
+    expect(await decisions(config)).toEqual(['K lapsed-birthday sent']);
   }, 300_000);
 });

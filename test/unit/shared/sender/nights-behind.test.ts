@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PLAY_IDS } from '#shared/campaigns/plays.ts';
 import { campaignsConfigSchema } from '#shared/campaigns/schema.ts';
 import { restsOnNoOrderSince } from '#shared/campaigns/triggers.ts';
 import { triggerSchema, type TriggerOn } from '#shared/campaigns/vocabulary.ts';
@@ -56,6 +57,10 @@ describe('restsOnNoOrderSince: the triggers an order the profile does not know y
       { on: 'rfm-segment-entered', segments: ['cant-lose'] },
       { on: 'rfm-segment-entered', segments: ['champions', 'at-risk'], daysAfter: 2 },
       { on: 'rfm-segment-entered', segments: ['loyal'] },
+      { on: 'rfm-segment-entered', segments: ['hibernating', 'lost'], daysAfter: 3 },
+      // A move down: an order may restore the tier, and the next night records a move up instead.
+      { on: 'tier-changed', direction: 'down', daysAfter: 7 },
+      { on: 'tier-changed', direction: 'any' },
     ]) {
       expect(rests(trigger), JSON.stringify(trigger)).toBe(true);
     }
@@ -97,5 +102,33 @@ describe('restsOnNoOrderSince: the triggers an order the profile does not know y
     // 'regulars' names R 1-5, but the map reaches it at R 5 only through cells an earlier rule took: an order takes a client out.
     expect(restsOnNoOrderSince(entered(['regulars']), newestFirst)).toBe(true);
     expect(restsOnNoOrderSince(entered(['newest']), newestFirst)).toBe(false);
+  });
+
+  it('holds a campaign whose audience an order takes a client out of, whatever its trigger', () => {
+    const held = campaignsConfigSchema.parse({
+      campaigns: [
+        { id: 'lapsed-birthday', trigger: { on: 'birthday' }, audience: { daysSinceLastOrder: { min: 60 } }, template: 'welcome' },
+        { id: 'sleepers-season', trigger: { on: 'season-starts' }, audience: { stages: ['sleeping', 'churned'] }, template: 'welcome' },
+        // The sign-up nudge: 3 days after signing up, still no order, 10% off the first one. An order since makes her no prospect.
+        { id: 'first-order-nudge', trigger: { on: 'signed-up', daysAfter: 3 }, audience: { stages: ['prospect'] }, template: 'welcome' },
+        { id: 'at-risk-birthday', trigger: { on: 'birthday' }, audience: { churnRisk: ['medium', 'high'] }, template: 'welcome' },
+        { id: 'no-shoes-yet', trigger: { on: 'birthday' }, audience: { neverBoughtCategories: ['shoes'] }, template: 'welcome' },
+        { id: 'cant-lose-birthday', trigger: { on: 'birthday' }, audience: { rfmSegments: ['cant-lose'] }, template: 'welcome' },
+        // An order keeps a client in these: no hold.
+        { id: 'recent-birthday', trigger: { on: 'birthday' }, audience: { daysSinceLastOrder: { max: 90 } }, template: 'welcome' },
+        { id: 'buyers-birthday', trigger: { on: 'birthday' }, audience: { stages: ['new', 'active', 'at-risk'] }, template: 'welcome' },
+        { id: 'any-risk', trigger: { on: 'birthday' }, audience: { churnRisk: ['low', 'high'] }, template: 'welcome' },
+        { id: 'champions-birthday', trigger: { on: 'birthday' }, audience: { rfmSegments: ['champions'] }, template: 'welcome' },
+        // Loyal clients who order are champions or stay loyal: both held by the audience.
+        { id: 'loyal-birthday', trigger: { on: 'birthday' }, audience: { rfmSegments: ['champions', 'loyal'] }, template: 'welcome' },
+      ],
+      seasons: [{ name: 'spring-summer', starts: '03-01' }],
+    }).campaigns;
+    expect(campaignsRestingOnNoOrder(held, DEFAULT_RFM_SEGMENTS)).toEqual(['lapsed-birthday', 'sleepers-season', 'first-order-nudge', 'at-risk-birthday', 'no-shoes-yet', 'cant-lose-birthday']);
+  });
+
+  it('holds no built-in play but the lapses, run-outs and the cross-category suggestion', () => {
+    const plays = campaignsConfigSchema.parse({ campaigns: PLAY_IDS.map((kind) => ({ kind })) }).campaigns;
+    expect(campaignsRestingOnNoOrder(plays, DEFAULT_RFM_SEGMENTS).sort()).toEqual(['cross-category', 'recall']);
   });
 });
