@@ -27,7 +27,9 @@ import type { CampaignsConfig } from './schema.ts';
  * Each run re-computes the value of the profiles it reads at
  * its own h, which drops the windows closed more than the lookback before h, only after it has
  * recorded their expiry: a run that died half-way (values as of its h, r unchanged) leaves no
- * window that still needs a run out of the index.
+ * window that still needs a run out of the index. While the hours leave windows unrecorded (the
+ * nights behind: DueIndexState.expiryFrom), every value keeps the windows closed since expiryFrom
+ * too, as if computed a lookback after it, and the runs read from there.
  *
  * Some windows need no run although open, and leave the value (the argument holds for the others):
  *  - an inert one (SendWindow.inert): nothing from the profile can be shown where the campaign
@@ -64,6 +66,8 @@ export interface DueIndexing {
   lookbackMs: number;
   /** The instant the values are computed at (the last indexed run of the sender). */
   indexedAt: number;
+  /** DueIndexState.expiryFrom: a window closed since then keeps the client indexed, however long ago. */
+  expiryFrom?: number;
 }
 
 /** What the sender records after each run that refreshed the index: the next run reads from there. */
@@ -80,6 +84,15 @@ export interface DueIndexState {
    * that died half-way, then a rollback), and no run may trust it.
    */
   rebuildingUnder?: string;
+  /**
+   * While the nights are behind, the hours leave the occasions that rest on no order since the
+   * night undecided, their expiry included (shared/sender/nights-behind.ts), and the nights being
+   * backfilled bring clients whose windows closed days ago (a welcome): the windows that closed
+   * since this instant are not all recorded yet. Every value keeps them (nextDueAt), the runs read
+   * from there, and the first hour after the nights catch up records them as after an outage, then
+   * clears it. Set by the first hour behind (the instant its own expiry starts from).
+   */
+  expiryFrom?: number;
 }
 
 /** The indexing of a configuration and catalogue at `indexedAt`. */
@@ -87,13 +100,21 @@ export function dueIndexing(
   config: { campaigns: CampaignsConfig; timeZone: string; sender: { expiryLookbackHours: number } },
   catalog: ProductCatalog,
   indexedAt: number,
+  expiryFrom?: number,
 ): DueIndexing {
   return {
     catalog,
     context: { campaigns: config.campaigns, brandTimeZone: config.timeZone },
     lookbackMs: config.sender.expiryLookbackHours * HOUR_MS,
     indexedAt,
+    ...(expiryFrom === undefined ? {} : { expiryFrom }),
   };
+}
+
+/** The instant before which a window closed drops out of a value computed with `indexing`: the lookback before indexedAt, or expiryFrom when earlier. */
+function keptClosedSince(indexing: DueIndexing): number {
+  const since = indexing.indexedAt - indexing.lookbackMs;
+  return indexing.expiryFrom === undefined ? since : Math.min(since, indexing.expiryFrom);
 }
 
 /** UTC day of an instant. */
@@ -117,8 +138,9 @@ export interface LedgerView {
 export function nextDueAt(profile: ClientProfile, indexing: DueIndexing, ledger?: LedgerView): number | undefined {
   let earliest: number | undefined;
   // Yearly windows: from the earliest that may still need the sender, the next occurrences.
-  for (const window of sendWindows(profile, indexing.catalog, indexing.context, { from: indexing.indexedAt - indexing.lookbackMs, to: Number.POSITIVE_INFINITY })) {
-    if (window.expiresAt + indexing.lookbackMs <= indexing.indexedAt) continue;
+  const closedSince = keptClosedSince(indexing);
+  for (const window of sendWindows(profile, indexing.catalog, indexing.context, { from: closedSince, to: Number.POSITIVE_INFINITY })) {
+    if (window.expiresAt <= closedSince) continue;
     if (earliest !== undefined && window.dueAt >= earliest) continue;
     if (mayNeedSender(window, profile, indexing, ledger)) earliest = window.dueAt;
   }
@@ -209,5 +231,7 @@ export function dueSelection(
   // A rebuild that died half-way left some values under its configuration: under any configuration, one back included, they are not this one's.
   if (state.rebuildingUnder !== undefined) return { mode: 'full-scan', reason: 'rebuild-unfinished', reindex: true };
   if (state.fingerprint !== fingerprint) return { mode: 'full-scan', reason: 'configuration-or-catalogue-changed', reindex: true };
-  return { mode: 'index', from: dueIndexQueryFrom(Math.min(state.lastRunAt, ...floors), campaigns, lookbackMs), to: at };
+  // Values keep the windows closed since expiryFrom: as if computed a lookback after it.
+  const indexedSince = Math.min(state.lastRunAt, ...floors, ...(state.expiryFrom === undefined ? [] : [state.expiryFrom + lookbackMs]));
+  return { mode: 'index', from: dueIndexQueryFrom(indexedSince, campaigns, lookbackMs), to: at };
 }

@@ -11,9 +11,10 @@ import { daysBetweenDates } from '#shared/time.ts';
  * reorder reminder on them mails a client who has ordered since (the backfill's next night would
  * have taken the occasion away), an email no hour with the nights on time sends. So while the last
  * completed night is older than the last night due (lastNightDue, the rule `clientele status`
- * counts gaps by), the hour leaves those occasions undecided (no ledger entry: still due, and
- * recorded `expired` only once their window really closes); the others (a first order, a tier
- * change, a birthday) rest on something that happened, and go. An hour that merged increments
+ * counts gaps by), the hour leaves those occasions undecided (no ledger entry: still due), their
+ * expiry included: the first hour after the nights catch up records the windows that closed
+ * meanwhile (DueIndexState.expiryFrom); the others (a first order, a move up, a birthday) rest on
+ * something that happened, and go. An hour that merged increments
  * since knows some orders, not all of them (a client may have none in the increments read): it
  * holds all the same. A deployment with no completed night holds nothing: no night is behind.
  */
@@ -67,6 +68,6 @@ export function nightsBehind(
     message:
       `nights behind: the last completed night is ${lastCompleted}, the last night due ${due} (${behind} not completed); ` +
       `the occasions that rest on no order since the night (${held.length === 0 ? 'none configured' : held.join(', ')}) are not decided until the nights catch up ` +
-      '(still due, recorded expired only when their window closes); the others go as usual',
+      '(still due; a window closing meanwhile is recorded expired by the first hour after they catch up); the others go as usual',
   };
 }

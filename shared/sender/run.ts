@@ -38,6 +38,8 @@ import {
 import { queryDueProfiles, scanProfiles, updateNextDue, type ProfileItem } from '#shared/store/profile-store.ts';
 import {
   clearDueIndexFloors,
+  clearExpiryFrom,
+  noteExpiryFrom,
   noteReindexing,
   readCampaignsEnabledSince,
   readDueIndexFloors,
@@ -355,7 +357,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     runId,
     dryRun: base.dryRun,
     log,
-    indexing: dueIndexing(config, catalog, indexState?.lastRunAt ?? at),
+    indexing: dueIndexing(config, catalog, indexState?.lastRunAt ?? at, indexState?.expiryFrom),
     nights,
     catalog,
   });
@@ -378,12 +380,23 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   if (reindexing) await noteReindexing(clients.documents, tableNames(config).runs, at, selection.mode === 'full-scan' ? fingerprint : undefined);
   // Windows that closed since the last run, however long ago (an outage), are recorded 'expired'.
   const lastRunAt = indexState?.lastRunAt ?? (await lastRecordedRunAt(run));
-  const endedSince = expirySince(at, lookback, lastRunAt, config.sender.ledgerRetentionDays * DAY_MS);
-  if (endedSince < at - lookback) log.warn('last run longer ago than the expiry lookback: recording the windows closed since', { since: new Date(endedSince).toISOString() });
+  const retention = config.sender.ledgerRetentionDays * DAY_MS;
+  const sinceLastRun = expirySince(at, lookback, lastRunAt, retention);
+  if (sinceLastRun < at - lookback) log.warn('last run longer ago than the expiry lookback: recording the windows closed since', { since: new Date(sinceLastRun).toISOString() });
+  // Behind, the held campaigns' windows that close are not recorded either (their profiles may not
+  // know an order that took the window away): from the first hour behind on, every value keeps the
+  // windows closed since (DueIndexState.expiryFrom), and the first hour after the nights catch up
+  // records them, with those of the clients the backfilled nights brought, as after an outage.
+  const expiryFrom = behind === undefined ? indexState?.expiryFrom : Math.min(indexState?.expiryFrom ?? sinceLastRun, sinceLastRun);
+  if (behind !== undefined && expiryFrom !== undefined && !run.dryRun) await noteExpiryFrom(clients.documents, tableNames(config).runs, expiryFrom);
+  const caughtUpSince = behind === undefined && expiryFrom !== undefined ? Math.max(expiryFrom, at - retention) : undefined;
+  const endedSince = caughtUpSince === undefined ? sinceLastRun : Math.min(sinceLastRun, caughtUpSince);
+  if (caughtUpSince !== undefined) log.info('nights caught up: recording the windows closed since the hours began holding', { since: new Date(endedSince).toISOString() });
   // A window that closed before its campaign was enabled is no email an outage lost. Recorded by the hours of the current timeline only (no dry run, no backfill).
   const enabledSince = campaignsEnabledSince(await readCampaignsEnabledSince(clients.documents, tableNames(config).runs), config.campaigns, at);
   if (reindexing) await recordCampaignsEnabledSince(clients.documents, tableNames(config).runs, enabledSince);
-  const { dueClients, scanned, reindexed, undoneByNight, undoneFolders, occasionsHeld } = await selectDueClients(run, catalog, selection, reindexing, endedSince, enabledSince, merged, unwrittenByDryRun, heldCampaigns);
+  const hold = { campaigns: heldCampaigns, ...(behind === undefined || expiryFrom === undefined ? {} : { expiryFrom }) };
+  const { dueClients, scanned, reindexed, undoneByNight, undoneFolders, occasionsHeld } = await selectDueClients(run, catalog, selection, reindexing, endedSince, enabledSince, merged, unwrittenByDryRun, hold);
   if (undoneByNight > 0) {
     log.warn('clients this hour merged whose profile a night still writing rewrote since: not decided, left to the next hour', { clients: undoneByNight, folders: [...undoneFolders] });
     // The next hour merges those folders again, even with the night still running then.
@@ -394,6 +407,8 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     // The floors whose writer had ended when this run started go: it read every value they wrote.
     const recorded = await recordDueIndexState(clients.documents, tableNames(config).runs, { lastRunAt: at, fingerprint });
     if (recorded) await clearDueIndexFloors(clients.documents, tableNames(config).runs, floors.filter((floor) => !floor.writing));
+    // Every window closed since the hours began holding is recorded: the next runs read from the last run again.
+    if (recorded && caughtUpSince !== undefined && indexState?.expiryFrom !== undefined) await clearExpiryFrom(clients.documents, tableNames(config).runs, indexState.expiryFrom);
   }
   // By address and by id: an unsubscribe or complaint holds whatever address the client has since.
   const suppressed = await suppressedAmong(clients.documents, tableNames(config).suppression, dueClients.map(({ profile }) => profile));
@@ -738,8 +753,11 @@ async function selectDueClients(
   mergedThisHour: ReadonlyMap<string, MergedIncrement>,
   /** A dry run's ingest wrote nothing: the profiles it would have written (IngestResult.unwrittenByDryRun). */
   unwrittenByDryRun: ReadonlyMap<string, ProfileItem>,
-  /** Campaigns whose occasions are not decided this hour, the nights being behind (nights-behind.ts): left due, untouched. */
-  heldCampaigns: ReadonlySet<string>,
+  /**
+   * The nights being behind (nights-behind.ts): the campaigns whose occasions are not decided this
+   * hour (left due, untouched, their expiry included), and from when the values keep the windows closed.
+   */
+  hold: { campaigns: ReadonlySet<string>; expiryFrom?: number },
 ): Promise<{ dueClients: DueClient[]; scanned: number; reindexed: number; undoneByNight: number; undoneFolders: Set<string>; occasionsHeld: number }> {
   const { config, clients, at } = run;
   const table = tableNames(config).profiles;
@@ -747,7 +765,8 @@ async function selectDueClients(
   const dayKeyed = predictedDayKeyedCampaigns(config.campaigns.campaigns);
   const lapses = lapseLadders(config.campaigns.campaigns, config.timeZone);
   const lapseCampaigns = lapseCampaignIds(config.campaigns.campaigns);
-  const indexing: DueIndexing | undefined = reindexing ? dueIndexing(config, catalog, at) : undefined;
+  const heldCampaigns = hold.campaigns;
+  const indexing: DueIndexing | undefined = reindexing ? dueIndexing(config, catalog, at, hold.expiryFrom) : undefined;
   const stored = selection.mode === 'index' ? queryDueProfiles(clients.documents, table, selection.from, selection.to) : scanProfiles(clients.documents, table);
   const profiles = unwrittenByDryRun.size === 0 ? stored : withUnwrittenProfiles(stored, unwrittenByDryRun, selection);
   const dueClients: DueClient[] = [];
@@ -772,7 +791,7 @@ async function selectDueClients(
       continue;
     }
     const due = dueOccasions(profile, catalog, at, context);
-    const ended = endedOccasions(profile, catalog, endedSince, at, context).filter((o) => o.expiresAt > (ownEntry(enabledSince, o.campaignId) ?? at));
+    const ended = endedOccasions(profile, catalog, endedSince, at, context).filter((o) => o.expiresAt > (ownEntry(enabledSince, o.campaignId) ?? at) && !heldCampaigns.has(o.campaignId));
     // Entries of keys an earlier version named otherwise are read under today's (legacy-keys.ts).
     const readLedger = async () => withCurrentKeys(await ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId), profile, dayKeyed, lapses);
     let entries = due.length === 0 && ended.length === 0 ? undefined : await readLedger();

@@ -30,7 +30,39 @@ export async function readDueIndexState(documents: DocumentSender, runsTable: st
     fingerprint: item.fingerprint,
     ...(typeof item.reindexedUpTo === 'number' ? { reindexedUpTo: item.reindexedUpTo } : {}),
     ...(typeof item.rebuildingUnder === 'string' ? { rebuildingUnder: item.rebuildingUnder } : {}),
+    ...(typeof item.expiryFrom === 'number' ? { expiryFrom: item.expiryFrom } : {}),
   };
+}
+
+/**
+ * Notes, before an hour behind the nights changes any value, the instant from which it leaves
+ * windows that closed unrecorded (DueIndexState.expiryFrom), keeping an earlier one.
+ */
+export async function noteExpiryFrom(documents: DocumentSender, runsTable: string, from: number): Promise<void> {
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: runsTable,
+        Key: DUE_INDEX_STATE_KEY,
+        UpdateExpression: 'SET expiryFrom = :from',
+        ConditionExpression: 'attribute_not_exists(expiryFrom) OR expiryFrom > :from',
+        ExpressionAttributeValues: { ':from': from },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+/** Clears expiryFrom once an hour recorded every window closed since it, unless another hour noted an earlier one since it was read. */
+export async function clearExpiryFrom(documents: DocumentSender, runsTable: string, read: number): Promise<void> {
+  try {
+    await documents.send(
+      new UpdateCommand({ TableName: runsTable, Key: DUE_INDEX_STATE_KEY, UpdateExpression: 'REMOVE expiryFrom', ConditionExpression: 'expiryFrom = :read', ExpressionAttributeValues: { ':read': read } }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
 }
 
 /**
@@ -211,5 +243,5 @@ export async function dueIndexingForWrites(
   const state = await readDueIndexState(clients.documents, runsTable);
   const indexedAt = state?.lastRunAt ?? fallbackAt;
   if (writerLease !== undefined) await noteDueIndexFloor(clients.documents, runsTable, writerLease, indexedAt);
-  return dueIndexing(config, catalog ?? (await readCatalog(clients.s3, config)), indexedAt);
+  return dueIndexing(config, catalog ?? (await readCatalog(clients.s3, config)), indexedAt, state?.expiryFrom);
 }

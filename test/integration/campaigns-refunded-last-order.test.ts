@@ -85,7 +85,9 @@ describe('a refund of the latest order after its occasion was mailed', () => {
     await night(config, '2026-08-24', ORDERS('paid'));
     expect((await run(aws, config, local('2026-08-25 10:00', SH), 'e-1')).campaigns['cross-category']?.sent).toBe(1);
     await night(config, '2026-08-25', ORDERS('refunded'));
-    // No hour until the earlier order's window has closed (an outage): the first one back records what closed meanwhile.
+    // No hour until the earlier order's window has closed (an outage of the hours; the night before
+    // the first one back ran, else that hour would hold the suggestion): it records what closed meanwhile.
+    await night(config, '2026-09-03', ORDERS('refunded'));
     const back = await run(aws, config, local('2026-09-04 11:00', SH), 'e-back');
     const entries = (await ledgerEntries(aws, config)).filter((e) => e.customerId === 'x').map((e) => `${e.occasionKey} ${e.status}`).sort();
     expect(entries).toEqual(['cross-category#2026-08-01T02:00:00.000Z already-mailed', 'cross-category#2026-08-04T02:00:00.000Z sent']);

@@ -104,10 +104,10 @@ describe('the hourly sender while missed nights are backfilled', () => {
     // The night of 03-20 (B's and R's orders) is backfilled; an hour after midnight, still behind.
     await night(config, '2026-03-20', at('2026-03-24 12:00'));
     const afterMidnight = await runCampaignHour(aws, config, at('2026-03-25 01:00'), 'h-0325-01');
-    // Only W's win-back left to hold; X's window closed at midnight: expired, counted, as after any outage.
+    // Only W's win-back left to hold; X's window closed at midnight: not recorded either while behind (an order since may have taken it away).
     expect(afterMidnight.behind).toMatchObject({ lastNight: '2026-03-20', lastNightDue: '2026-03-23', nightsBehind: 3, occasionsHeld: 1 });
-    expect(countsOf(afterMidnight, 'winback').expired).toBe(1);
-    expect(await decisions(config)).toEqual(['N welcome sent', 'X winback expired']);
+    expect(countsOf(afterMidnight, 'winback').expired).toBe(0);
+    expect(await decisions(config)).toEqual(['N welcome sent']);
 
     // The backfill ends with the last night due; the next hour decides what was held, once.
     await night(config, '2026-03-21', at('2026-03-25 02:00'));
@@ -115,7 +115,8 @@ describe('the hourly sender while missed nights are backfilled', () => {
     await night(config, '2026-03-23', at('2026-03-25 02:20'));
     const caughtUp = await runCampaignHour(aws, config, at('2026-03-25 03:00'), 'h-0325-03');
     expect(caughtUp.behind).toBeUndefined();
-    expect(countsOf(caughtUp, 'winback').sent).toBe(1);
+    // X's window, closed while held, is recorded expired now, on the profile that knows she has not ordered since.
+    expect(countsOf(caughtUp, 'winback')).toMatchObject({ sent: 1, expired: 1 });
     await runCampaignHour(aws, config, at('2026-03-25 04:00'), 'h-0325-04');
     // No win-back to B (she ordered on 03-20), no reminder for R's restocked serum, W's win-back once.
     expect(await decisions(config)).toEqual(['N welcome sent', 'W winback sent', 'X winback expired']);
@@ -193,5 +194,40 @@ describe('the hourly sender while missed nights are backfilled', () => {
     await runCampaignHour(aws, config, at('2026-03-24 13:00'), 'ha-0324-13');
     // K's gift once; L, 4 days after an order, is out of the audience (counted, nothing written).
     expect(await decisions(config)).toEqual(['K lapsed-birthday sent']);
+  }, 300_000);
+
+  it('records the windows that closed while held once the nights caught up, on profiles that know the orders since, and the welcomes of clients a long backfill brought', async () => {
+    // X and Y last ordered on 2025-12-25: win-back windows from 02-23 to 03-25 00:00; Y ordered again on 03-20.
+    // N's first order (03-19 10:00) is only known once the night of 03-19 is backfilled, on 03-28: her welcome closed on 03-22.
+    const world = {
+      clients: ['N', 'X', 'Y'],
+      orders: [
+        { id: 'x-1', customer: 'X', at: '2025-12-25T10:00:00+08:00', sku: 'BAG', total: '2400.00' },
+        { id: 'y-1', customer: 'Y', at: '2025-12-25T10:00:00+08:00', sku: 'BAG', total: '2400.00' },
+        { id: 'y-2', customer: 'Y', at: '2026-03-20T10:00:00+08:00', sku: 'BAG', total: '2400.00' },
+        { id: 'n-1', customer: 'N', at: '2026-03-19T10:00:00+08:00', sku: 'BAG', total: '2400.00' },
+      ],
+    };
+    const config = await campaignConfig(aws, 'behind-nights-expiry', {
+      campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } }, campaigns: [{ kind: 'welcome' }, { kind: 'winback' }] },
+      plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
+    });
+    await night(config, '2026-03-18', at('2026-03-19 02:00'), world);
+    // The export stops; the hours run on the night of 03-18.
+    const first = await runCampaignHour(aws, config, at('2026-03-24 11:00'), 'he-0324-11');
+    expect(first.behind).toMatchObject({ lastNight: '2026-03-18', occasionsHeld: 2 });
+    const afterClose = await runCampaignHour(aws, config, at('2026-03-25 01:00'), 'he-0325-01');
+    expect(countsOf(afterClose, 'winback').expired).toBe(0);
+    expect(await decisions(config)).toEqual([]);
+    // Nine nights backfilled on 03-28, then the first hour after.
+    for (let day = 19; day <= 27; day++) await night(config, `2026-03-${day}`, at(`2026-03-28 02:${String(day).padStart(2, '0')}`), world);
+    const caughtUp = await runCampaignHour(aws, config, at('2026-03-28 05:00'), 'he-0328-05');
+    expect(caughtUp.behind).toBeUndefined();
+    expect([countsOf(caughtUp, 'welcome').expired, countsOf(caughtUp, 'winback').expired]).toEqual([1, 1]);
+    // As with the nights on time: N's welcome and X's win-back lost to the outage, counted; Y had no lapse any more.
+    expect(await decisions(config)).toEqual(['N welcome expired', 'X winback expired']);
+    // Recorded once: the next hour reads from its last run again.
+    const next = await runCampaignHour(aws, config, at('2026-03-28 06:00'), 'he-0328-06');
+    expect(countsOf(next, 'welcome').expired + countsOf(next, 'winback').expired).toBe(0);
   }, 300_000);
 });
