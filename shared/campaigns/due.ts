@@ -1,4 +1,4 @@
-import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase, Tier } from '#shared/model.ts';
+import { tierRank, type ChurnRisk, type ClientProfile, type ProductRecord, type SkuPurchase, type Tier } from '#shared/model.ts';
 import { templateLocale } from '#shared/locale.ts';
 import { addDays, daysBetweenDates, isIsoDate, localDate, startOfLocalDay, timeZoneOr } from '#shared/time.ts';
 import { categoriesBought, crossCategoryPick, skuCategory, type CategoryAffinity } from '#shared/segments/category-affinity.ts';
@@ -85,8 +85,8 @@ export interface DueOccasion {
   details: OccasionDetails;
   /**
    * The tier the occasion is judged by (offer, audience, advisor's note) when it is not the
-   * profile's: a lapse's step keeps the one the client held when it came due (lapseTier). Absent:
-   * the profile's tier.
+   * profile's: a lapse's step keeps the one the client held when it came due when it is higher
+   * than the tier of the hour (lapseTier). Absent: the profile's tier.
    */
   tier?: Tier;
 }
@@ -112,17 +112,19 @@ export function tierHeldAt(profile: Pick<ClientProfile, 'tier' | 'previousTier' 
 
 /**
  * The tier a window's occasions are judged by, when it is not the profile's (DueOccasion.tier).
- * A step of a lapse (no-order-for: the win-back, the recall's steps) is about the client as they
- * were when it came due: without an order, the nights during its window only see orders leave the
- * 12 months (the recall's 365-day step opens on the last day the last order counts), and judging
- * it by tonight's tier would undo what an earlier hour decided for it (a VIC's note given to their
- * advisor as a task, then a discount from the client care team). A move recorded before the step
+ * A step of a lapse (no-order-for: the win-back, the recall's steps) is judged by the higher
+ * (tierRank) of the tier the client held when it came due and the tier they hold now. Without an
+ * order, the nights during its window only see orders leave the 12 months (the recall's 365-day
+ * step opens on the last day the last order counts), and judging it by tonight's lower tier would
+ * undo what an earlier hour decided for it (a VIC's note given to their advisor as a task, then a
+ * discount from the client care team). A move up since it came due (a lowered threshold, an older
+ * order exported late) counts: a VIC is never sent a discount. A move recorded before the step
  * came due (a refund) counts. Other triggers are judged by the tier of the hour.
  */
 function lapseTier(rules: CampaignRules, profile: ClientProfile, dueAt: number, brandTimeZone: string): Tier | undefined {
   if (rules.trigger.on !== 'no-order-for') return undefined;
   const held = tierHeldAt(profile, dueAt, brandTimeZone);
-  return held === profile.tier ? undefined : held;
+  return tierRank(held) > tierRank(profile.tier) ? held : undefined;
 }
 
 /** The profile as an occasion (or a send window) is judged: with the tier it is judged by (DueOccasion.tier). */

@@ -277,7 +277,8 @@ function anOrderLeavesSegments(segments: readonly string[], rules: readonly RfmS
 
 /**
  * Whether the occasion's campaign is known, enabled and has the client in its audience at `now`
- * (decide's first step), by the tier the occasion is judged by (a lapse's step: the one held when it came due).
+ * (decide's first step), by the tier the occasion is judged by (a lapse's step: the higher of the
+ * one held when it came due and the one of the hour).
  */
 export function occasionInAudience(occasion: Pick<DueOccasion, 'campaignId' | 'tier'>, profile: ClientProfile, now: number, context: CampaignContext): boolean {
   const campaign = context.campaigns.campaigns.find((c) => c.id === occasion.campaignId);

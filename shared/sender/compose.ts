@@ -193,7 +193,8 @@ export async function composeEmail(
 ): Promise<EmailContent & { unsubscribeUrl: string; from: string; replyTo?: string }> {
   const link = unsubscribeLinkFor(config, profile.customerId, secret);
   const locale = templateLocale(profile.locale);
-  // By the tier the occasion is judged by (a lapse's step: the one held when it came due), as the sender decided it.
+  // By the tier the occasion is judged by (a lapse's step: the higher of the one held when it came
+  // due and the one of the hour), as the sender decided it.
   const judged = judgedProfile(profile, occasion);
   const advisor = noteAdvisor(judged, occasion, config, advisors);
   const data = templateDataFor(judged, occasion, companions, config, link, locale, advisor, extras);

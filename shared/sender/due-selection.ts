@@ -37,10 +37,12 @@ export function dueIndexFingerprint(config: Pick<Config, 'campaigns' | 'timeZone
     })),
     // Only when set, so that a configuration without seasons keeps the fingerprint it had before them.
     ...(config.campaigns.seasons.length > 0 ? { seasons: config.campaigns.seasons } : {}),
-    // A lapse's step is judged by the tier held when it came due (due.ts lapseTier): an hour of an
-    // earlier version left out such a window whose audience takes only some tiers by the tier of the
-    // hour. Only then, so that the other configurations keep their fingerprint (no full scan).
-    ...(config.campaigns.campaigns.some(lapseAudienceByTier) ? { lapseTier: 'held-when-due' } : {}),
+    // A lapse's step is judged by the higher of the tier held when it came due and the tier of the
+    // hour (due.ts lapseTier): an hour of an earlier version weighed such a window whose audience
+    // takes only some tiers by the tier of the hour, then (9b22625, 'held-when-due') by the tier held
+    // when it came due, and may have left out a window the rule now takes (a VIC-only lapse, a client
+    // moved up since). Only then, so that the other configurations keep their fingerprint (no full scan).
+    ...(config.campaigns.campaigns.some(lapseAudienceByTier) ? { lapseTier: 'higher-of-held-and-now' } : {}),
     cycles,
   };
   return createHash('sha256').update(stableStringify(inputs)).digest('base64url');

@@ -34,7 +34,8 @@ export function expiryReason(
   // recorded when decided, but this one never was).
   const campaign = campaigns.campaigns.find((c) => c.id === occasion.campaignId);
   // In the audience as of the last instant it was due (a days-since-last-order range moves with the
-  // clock), by the tier the occasion is judged by (a lapse's step: the one held when it came due).
+  // clock), by the tier the occasion is judged by (a lapse's step: the higher of the one held when
+  // it came due and the one of the hour).
   const timeZone = brandTimeZone === undefined ? undefined : clientTimeZone(profile, brandTimeZone);
   if (campaign === undefined || !inAudience(campaign, judgedProfile(profile, occasion), occasion.expiresAt - 1, timeZone, catalog) || profile.acceptsMarketing !== true || suppressed) return undefined;
   if (heldOutOf(occasion, campaign, campaigns.policy)) return undefined;

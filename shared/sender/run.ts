@@ -970,8 +970,9 @@ async function settleDecided(
   companions: readonly DueOccasion[],
 ): Promise<Awaited<ReturnType<typeof send>> | 'expired' | undefined> {
   const { occasion } = item;
-  // With the tier the occasion is judged by (a lapse's step: the one held when it came due), for
-  // everything below: the advisor's task or not, the coupon, the email, the ledger.
+  // With the tier the occasion is judged by (a lapse's step: the higher of the one held when it
+  // came due and the one of the hour), for everything below: the advisor's task or not, the
+  // coupon, the email, the ledger.
   const profile = judgedProfile(stored, occasion);
   let { decision } = item;
   let occasions = [occasion, ...companions];

@@ -126,7 +126,7 @@ function runNeeds(client: ClientProfile, ctx: CampaignContext, r: number, h: num
   const campaignOf = (id: string) => ctx.campaigns.campaigns.find((c) => c.id === id);
   const decides = dueOccasions(client, CATALOG, h, senderContext).some((o) => {
     const campaign = campaignOf(o.campaignId);
-    // By the tier the occasion is judged by (a lapse's step: the one held when it came due), as the hour asks.
+    // By the tier the occasion is judged by (a lapse's step: the higher of the one held when it came due and the one of the hour), as the hour asks.
     return isClaimable(ledger.get(o.occasionKey)) && campaign !== undefined && inAudience(campaign, judgedProfile(client, o), h, zone, CATALOG);
   });
   if (decides) return true;

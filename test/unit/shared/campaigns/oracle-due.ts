@@ -2,10 +2,10 @@
  * The oracle: shared/campaigns/due.ts as it was before the trigger vocabulary (commit b70a7a0),
  * kept to check that the built-ins in the vocabulary give the same occasions (vocabulary.test.ts).
  * Since: the replenishment run-out counts from the last stock-up's first day, its cycle per unit
- * (replenishmentCycle, replenishmentWindow); the win-back is judged by the tier the client held
- * when it came due (lapseTier).
+ * (replenishmentCycle, replenishmentWindow); the win-back is judged by the higher of the tier the
+ * client held when it came due and the tier they hold now (lapseTier).
  */
-import type { ChurnRisk, ClientProfile, ProductRecord, SkuPurchase, Tier } from '#shared/model.ts';
+import { tierRank, type ChurnRisk, type ClientProfile, type ProductRecord, type SkuPurchase, type Tier } from '#shared/model.ts';
 import { addDays, daysBetweenDates, isIsoDate, isValidTimeZone, localDate, startOfLocalDay } from '#shared/time.ts';
 import type {
   CampaignDefinition,
@@ -88,7 +88,7 @@ export interface DueOccasion {
   /** Template id of the campaign. */
   template: string;
   details: OccasionDetails;
-  /** The win-back's tier when the client held another when it came due. */
+  /** The win-back's tier when the client held a higher one when it came due. */
   tier?: Tier;
 }
 
@@ -399,10 +399,13 @@ export function winbackOccasion(campaign: WinbackCampaign, profile: ClientProfil
   return tier === undefined ? found : { ...found, tier };
 }
 
-/** The tier held when a lapse's window opened, when not the profile's: the last move's night (its run date, ended in the brand's zone) came after. */
+/**
+ * The tier held when a lapse's window opened, when higher than the profile's: the last move's
+ * night (its run date, ended in the brand's zone) came after, and it was a move down.
+ */
 function lapseTier(profile: ClientProfile, dueAt: number, brandTimeZone: string): Tier | undefined {
   const { previousTier: from, tierChangedOn: on } = profile;
-  if (from === undefined || on === undefined || !isIsoDate(on) || from === profile.tier) return undefined;
+  if (from === undefined || on === undefined || !isIsoDate(on) || tierRank(from) <= tierRank(profile.tier)) return undefined;
   return startOfLocalDay(addDays(on, 1), brandTimeZone) > dueAt ? from : undefined;
 }
 

@@ -117,7 +117,7 @@ describe('recall', () => {
     expect(offer({ orderCount: 1 })?.discountPercent).toBeGreaterThanOrEqual(winback?.discountPercent ?? 0);
   });
 
-  describe('a step is judged by the tier the client held when it came due', () => {
+  describe('a step is judged by the higher of the tier the client held when it came due and the tier of the hour', () => {
     const NY = 'America/New_York';
     const AKL = 'Pacific/Auckland';
     const KEY_365 = `recall#${iso(lastOrder)}#365d`;
@@ -139,7 +139,7 @@ describe('recall', () => {
       expect(refunded?.details.offer).toEqual({ kind: 'free-shipping-coupon', freeShipping: true, discountPercent: 15 });
     });
 
-    it('the 120- and 180-day steps and the win-back: as before without a move since they came due; a move during a window leaves that step to the tier it opened with', () => {
+    it('the 120- and 180-day steps and the win-back: as before without a move since they came due; a move down during a window leaves that step to the tier it opened with', () => {
       const ctx = defaults();
       // Moved down before the lapse's first occasion: every occasion is what it was, no tier of its own.
       const movedEarly = lapsed({ previousTier: 'VIC', tierChangedOn: '2026-02-20' });
@@ -153,6 +153,30 @@ describe('recall', () => {
       expect(step(midStep, dayAfter(180))?.tier).toBeUndefined();
       // The win-back likewise (day 70, inside its 60-89 window).
       expect(step({ tier: 'Core', previousTier: 'VIC', tierChangedOn: '2026-03-21' }, dayAfter(75), 'winback')).toMatchObject({ tier: 'VIC', details: { offer: { kind: 'personal-note' } } });
+    });
+
+    it('a VIC with no recorded move gets the note on the win-back and on a recall step (holds)', () => {
+      expect(step({ tier: 'VIC' }, dayAfter(125))).toMatchObject({ occasionKey: `recall#${iso(lastOrder)}#120d`, details: { offer: { kind: 'personal-note' } } });
+      expect(step({ tier: 'VIC' }, dayAfter(65), 'winback')?.details.offer).toMatchObject({ kind: 'personal-note' });
+    });
+
+    it('a client moved up since the step came due, without an order (a lowered threshold, an older order exported late), is judged by the tier of the hour: a VIC gets the note, never a discount', () => {
+      // Day 120 is 2026-05-10; the night of 2026-05-12 moved the client Core -> VIC (a step held while nights were behind, capped, or waiting for a code).
+      const recall = step({ tier: 'VIC', previousTier: 'Core', tierChangedOn: '2026-05-12' }, dayAfter(125));
+      expect(recall).toMatchObject({ occasionKey: `recall#${iso(lastOrder)}#120d`, details: { offer: { kind: 'personal-note' } } });
+      // The profile's tier: nothing of its own to carry (nor for the ledger).
+      expect(recall?.tier).toBeUndefined();
+      // The win-back likewise: VIC since the night of day 62, asked on day 65.
+      const winback = step({ tier: 'VIC', previousTier: 'Core', tierChangedOn: '2026-03-13' }, dayAfter(65), 'winback');
+      expect(winback?.details.offer).toMatchObject({ kind: 'personal-note' });
+      expect(winback?.tier).toBeUndefined();
+      // Down and back up during one window (the profile keeps the last move: from Core, the tier between them): a VIC at both ends.
+      const back = step({ tier: 'VIC', previousTier: 'Core', tierChangedOn: '2026-05-20', tierReturnLeftOn: '2026-05-12' }, dayAfter(135));
+      expect(back).toMatchObject({ occasionKey: `recall#${iso(lastOrder)}#120d`, details: { offer: { kind: 'personal-note' } } });
+      expect(back?.tier).toBeUndefined();
+      // Two steps down since it came due (VIC -> Core -> Entry; the profile knows Core -> Entry): the higher one known, Core's offer.
+      const twice = step({ tier: 'Entry', previousTier: 'Core', tierChangedOn: '2026-05-20' }, dayAfter(135));
+      expect(twice).toMatchObject({ tier: 'Core', details: { offer: { kind: 'free-shipping-coupon', discountPercent: 15 } } });
     });
 
     it('only a lapse: a birthday is judged by the tier of the hour', () => {
@@ -193,6 +217,15 @@ describe('recall', () => {
       const core = lapsed({ ...dropped, previousTier: 'Core' });
       expect(dueOccasions(core, CATALOG, dayAfter(366), ctx).map((o) => occasionInAudience(o, core, dayAfter(366), ctx))).toEqual([false]);
       expect(nextDueAt(core, indexing, noEntries)).toBeUndefined();
+      // Moved up to VIC since the step came due: in this audience as the VIC of the hour, in the index, and an expiry with a reason.
+      const nowVic = lapsed({ tier: 'VIC', previousTier: 'Core', tierChangedOn: '2027-01-10' });
+      const [upgraded] = dueOccasions(nowVic, CATALOG, dayAfter(366), ctx);
+      expect(upgraded).toMatchObject({ campaignId: 'vic-lapse', dueAt: opened });
+      expect(upgraded && occasionInAudience(upgraded, nowVic, dayAfter(366), ctx)).toBe(true);
+      expect(nextDueAt(nowVic, indexing, noEntries)).toBe(opened);
+      const [endedUp] = endedOccasions(nowVic, CATALOG, dayAfter(394), dayAfter(396), ctx);
+      expect(endedUp && expiryReason(endedUp, undefined, nowVic, false, ctx.campaigns, SH)).toMatch(/before any run decided it$/);
+      expect(upgraded?.tier).toBeUndefined();
     });
   });
 
