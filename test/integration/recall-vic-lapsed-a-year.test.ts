@@ -17,11 +17,13 @@ import { at as local } from '#test/support/time.ts';
 /**
  * The recall's last step (365 days without an order) opens on the last day the client's last order
  * is in the trailing 12 months: the night of that day takes it out, and a VIC whose spend was that
- * order becomes Entry while the step is open. A lapse's step is judged by the tier the client held
- * when it came due (shared/campaigns/due.ts lapseTier), so the advisor's task given on day 365 still
- * decides the next morning, and the note goes in the advisor's name, without a discount. A client
- * who moved down before the step came due (a refund) is judged by that lower tier.
- * (From the adversarial probe attack-yearedge-2, which failed before the rule.)
+ * order becomes Entry while the step is open. A lapse's step is judged by the higher of the tier the
+ * client held when it came due and the tier of the hour (shared/campaigns/due.ts lapseTier), so the
+ * advisor's task given on day 365 still decides the next morning, and the note goes in the
+ * advisor's name, without a discount. A client who moved down before the step came due (a refund)
+ * is judged by that lower tier; one moved up since it came due, without an order (a late export,
+ * while the step was held on nights behind), by the higher tier of the hour: a VIC's step, never the
+ * discount. (From the adversarial probes attack-yearedge-2 and attack-fixes38, which failed before the rule.)
  */
 
 const aws = sharedAws();
@@ -107,5 +109,53 @@ describe('the recall at 365 days, when the last order leaves the 12 months', () 
     // The refunded client's step was judged by the Core they held when it came due: recorded so, never a note.
     expect(await ledgerOf(config, 'r365')).toEqual([{ key: 'recall#365d', status: 'sent', reason: undefined, tier: 'Core' }]);
     expect(await emailsTo(aws, REFUNDED)).toHaveLength(1);
+  });
+});
+
+describe('a recall step held while the nights are behind, when a late export makes the client VIC', () => {
+  const UPGRADED = 'cleo120@recall-upgrade.example.com';
+  const UP_ADVISOR = 'sophie@recall-upgrade.example.com';
+
+  /** Cleo bought 40,000.00 on 2026-01-10 (Core); with `late`, an order of 30,000.00 of 2025-12-01 the export had missed (70,000.00: VIC). */
+  async function upgradeDir(late: boolean): Promise<string> {
+    const dir = join(work, late ? 'upgrade-late-order' : 'upgrade-core');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'customers.csv'), `customer_id,email,first_name,locale,time_zone,accepts_marketing,advisor_id\nu120,${UPGRADED},Cleo,en,${SH},true,A01\n`);
+    await writeFile(
+      join(dir, 'orders.csv'),
+      'order_id,customer_id,ordered_at,sku,product_name,category,quantity,line_total,refunded_amount\n' +
+        (late ? 'o0,u120,2025-12-01T10:00:00+08:00,EDP,Eau de Parfum,fragrance,1,30000.00,0\n' : '') +
+        'o1,u120,2026-01-10T15:00:00+08:00,EDP,Eau de Parfum,fragrance,1,40000.00,0\n',
+    );
+    await writeFile(join(dir, 'advisors.csv'), `advisor_id,name,email,locale,active\nA01,Sophie Martin,${UP_ADVISOR},en,true\n`);
+    return dir;
+  }
+
+  it('is judged by the VIC they are at the hour, not the Core they were when it came due: their advisor’s task, no discount', { timeout: 240_000 }, async () => {
+    const config = await advisorsConfig(aws, 'recall-vic-upgrade', {
+      timeZone: SH,
+      campaigns: { policy: { controlShare: 0 }, campaigns: [{ kind: 'recall' }] },
+      plausibility: { maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1, maxUnexplainedLapseShare: 1 },
+    });
+    expect((await night(config, '2026-05-08', await upgradeDir(false))).distribution.tiers.Core.clients).toBe(1);
+
+    // Day 120 (2026-05-10), the night of 05-09 missing: the step is due and held, undecided.
+    const held = await runCampaignHour(aws, config, local('2026-05-10 10:00', SH), 'up-d120');
+    expect(held.behind).toMatchObject({ lastNight: '2026-05-08', campaigns: ['recall'], occasionsHeld: 1 });
+    expect(await emailsTo(aws, UPGRADED)).toHaveLength(0);
+    expect((await ledgerEntries(aws, config)).filter((e) => e.customerId === 'u120')).toEqual([]);
+
+    // The catch-up night of 05-10 reads the order the export had missed: VIC, after the step came due, with no order since it.
+    expect((await night(config, '2026-05-10', await upgradeDir(true))).distribution.tiers.VIC.clients).toBe(1);
+
+    // The next hour decides the step as a VIC's: their advisor's task, no email from the client care team.
+    await runCampaignHour(aws, config, local('2026-05-11 10:00', SH), 'up-d121');
+    expect(await emailsTo(aws, UPGRADED)).toHaveLength(0);
+    expect((await emailsTo(aws, UP_ADVISOR)).map((e) => e.subject).filter((subject) => !subject.startsWith('Your client book'))).toEqual([
+      'A note for Cleo in your name: yours to send',
+    ]);
+    expect((await ledgerEntries(aws, config)).filter((e) => e.customerId === 'u120').map((e) => [e.occasionKey.replace(/#[^#]+#120d$/, '#120d'), e.status, e.reason, e.tier])).toEqual([
+      ['recall#120d', 'deferred', 'advisor-task', 'VIC'],
+    ]);
   });
 });
