@@ -8,7 +8,7 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SCHEDULED_RUN_MAX_DELAY_MINUTES } from '#shared/sender/campaigns-event.ts';
 import { CAMPAIGN_RUN_TIMEOUT_MINUTES } from '#shared/config.ts';
-import { addressBookKey, catalogKey, categoryAffinityKey, incrementalPrefix, rosterKey } from '#shared/store/buckets.ts';
+import { addressBookKey, bookPairsKey, catalogKey, categoryAffinityKey, incrementalPrefix, rosterKey } from '#shared/store/buckets.ts';
 import { acknowledgeWildcardResource } from '#infra/nag.ts';
 import { FUNCTIONS_DIR } from '#infra/paths.ts';
 import type { Settings } from '#infra/settings.ts';
@@ -87,8 +87,11 @@ export class CampaignSender extends Construct {
     storage.grantObject(this.sender, rosterKey(storage.config), 'read');
     // A Shopify increment's order under an address no row of it carries: the book says whose former address it is (ingest.ts linkFormerAddresses).
     storage.grantObject(this.sender, addressBookKey(storage.config), 'read');
-    // A due client on the erasure list (a profile written while the erasure was recorded) is erased again.
+    // A due client on the erasure list (a profile written while the erasure was recorded) is erased again,
+    // her place in the advisors' book pairs of the last digests included (forget.ts eraseTraces).
     storage.grantEraseTraces(this.sender);
+    storage.grantObject(this.sender, bookPairsKey(storage.config), 'read');
+    storage.grantObject(this.sender, bookPairsKey(storage.config), 'write');
     feedback.unsubscribeSecret.grantRead(this.sender.role);
 
     feedback.grantSendEmail(this.sender, settings);

@@ -58,7 +58,7 @@ export class Erasure extends Construct {
     props.storage.grantAddressBookLease(this.forget);
     // The stored roster: the ledger partitions of every advisor, former ones included, may name the client (forget.ts eraseTraces).
     props.storage.grantObject(this.forget, rosterKey(props.storage.config), 'read');
-    // The advisors' book pairs of the last digests name the client beside their advisor (roster-store.ts forgetBookPairs).
+    // The advisors' book pairs of the last digests name the client beside their advisor (forget.ts eraseTraces, roster-store.ts forgetBookPairs).
     props.storage.grantObject(this.forget, bookPairsKey(props.storage.config), 'read');
     props.storage.grantObject(this.forget, bookPairsKey(props.storage.config), 'write');
   }

@@ -141,7 +141,8 @@ export class NightlyPipeline extends Construct {
     // digests may go out any week, and the run keeps the last good roster (shared/advisors/roster.ts).
     storage.grantObject(this.nightly, rosterKey(storage.config), 'write');
     storage.grantObject(this.nightly, rosterKey(storage.config), 'read');
-    // Last week's book pairs: a client whose advisor changed is introduced to the new one (handover).
+    // Last week's book pairs: a client whose advisor changed is introduced to the new one (handover);
+    // an erased client the night erases again leaves them (forget.ts eraseTraces).
     storage.grantObject(this.nightly, bookPairsKey(storage.config), 'write');
     storage.grantObject(this.nightly, bookPairsKey(storage.config), 'read');
     // Former Shopify addresses (address-book.ts): read by every phase that loads a base, written by finish.

@@ -207,8 +207,6 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
   // The request's own id and address lead to the rest: they go last (eraseTraces), so a rerun still gets there.
   const requested = { customerIds: [...requestedIds], emails: request.email === undefined ? [] : [normaliseEmail(request.email)] };
   const erased = await eraseTraces({ config, clients, advisorIds }, { customerIds, emails: [...emails], requested });
-  // The advisors' book pairs of the last digests name them beside their advisor (the next week's baseline).
-  const bookPairs = s3 === undefined ? 0 : await forgetBookPairs(s3, config, customerIds);
   // Last, as the request's address's own entry: the book's entry of a former address leads a rerun by it to her.
   // Removed, none of their old orders is linked to anyone again. An entry a night added since the read above gets its key recorded first.
   let removed: FormerAddress[] = [];
@@ -234,7 +232,6 @@ export async function forgetClient(options: ForgetOptions): Promise<ForgetResult
     ...erased,
     erasureKeys: new Set([...keys, ...formerKeys(removed)]).size,
     formerAddresses: removed.length,
-    bookPairs,
     ...(book === 'damaged' ? { addressBook: 'damaged' as const } : {}),
   };
   log.info('client erased', { ...result });
@@ -286,7 +283,7 @@ async function unlessDamaged<T>(log: Log, use: () => Promise<T>): Promise<T | 'd
 }
 
 /** What eraseTraces deleted, beside the profiles. */
-export type ErasedTraces = Pick<ForgetResult, 'historyRecords' | 'ledgerEntries' | 'tasks' | 'suppressionEntries' | 'couponCodes'>;
+export type ErasedTraces = Pick<ForgetResult, 'historyRecords' | 'ledgerEntries' | 'tasks' | 'suppressionEntries' | 'couponCodes' | 'bookPairs'>;
 
 /**
  * What eraseTraces works with. `advisorIds`: the advisors of the stored roster (the config's are
@@ -295,7 +292,8 @@ export type ErasedTraces = Pick<ForgetResult, 'historyRecords' | 'ledgerEntries'
  */
 export interface EraseContext {
   config: Config;
-  clients: Pick<AwsClients, 'documents'>;
+  /** Without s3 (a forget run without it), the advisors' book pairs are left as they are. */
+  clients: Pick<AwsClients, 'documents'> & Partial<Pick<AwsClients, 's3'>>;
   advisorIds?: Iterable<string>;
 }
 
@@ -317,8 +315,10 @@ export function eraseAgain(
  * Deletes what the suite holds of clients already on the erasure list: tier history, send-ledger
  * entries, advisor tasks and their advisors' task emails' entries (their id taken out of a digest's
  * introductions), the coupon codes' occasion items, the plain suppression entries of their
- * ids and addresses, and last their profiles. Idempotent. forgetClient calls it after recording
- * the erasure; the nightly run and the sender call it for an erased client they meet with a profile.
+ * ids and addresses, their place in the advisors' stored book pairs (with s3), and last their
+ * profiles. Idempotent. forgetClient calls it after recording the erasure; the nightly run and the
+ * sender call it for an erased client they meet with a profile (eraseAgain), so a rerun after a
+ * failure ends where a clean forget does.
  *
  * `requested` is what a forget request named: the rest was reached through it (an address's bounce
  * names the client's id, whose profile names their current address, which other profiles share).
@@ -334,7 +334,7 @@ export async function eraseTraces(
   const tables = tableNames(context.config);
   // The campaigns whose occasions an advisor's task email can be about (a task email's key: its client's id, then the occasion key).
   const campaignIds = new Set([...context.config.campaigns.campaigns.map((campaign) => campaign.id), INTRODUCTION_CAMPAIGN]);
-  const erased: ErasedTraces = { historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0, couponCodes: 0 };
+  const erased: ErasedTraces = { historyRecords: 0, ledgerEntries: 0, tasks: 0, suppressionEntries: 0, couponCodes: 0, bookPairs: 0 };
   const knownIds = new Set([...Object.keys(context.config.reports.advisors), ...(context.advisorIds ?? [])]);
   const coupons = { documents, table: tables.couponCodes };
   // Every occasion a code was drawn for carries a hash of the client's id: found without the
@@ -385,6 +385,11 @@ export async function eraseTraces(
     if (await deletePlainSuppression(documents, tables.suppression, email)) erased.suppressionEntries += 1;
   };
   for (const email of who.emails.filter((email) => !isLinkEmail(email))) await deleteAddressEntry(email);
+  // The book pairs of the last digests name them beside their advisor (the next week's handover
+  // baseline): one read, and one write if they name any of them, for every client of the call.
+  // Before the profiles: a forget by address that stops here, run again, still finds them through their profile.
+  const { s3 } = context.clients;
+  if (s3 !== undefined && who.customerIds.length > 0) erased.bookPairs = await forgetBookPairs(s3, context.config, who.customerIds);
   // Until a profile goes, a rerun finds the addresses through it.
   await deleteProfiles(documents, tables.profiles, who.customerIds.filter((id) => !requestedIds.has(id)));
   await deleteProfiles(documents, tables.profiles, who.customerIds.filter((id) => requestedIds.has(id)));

@@ -62,9 +62,12 @@ export async function writeBookPairs(s3: S3Client, config: Config, pairs: Stored
 }
 
 /**
- * An erasure: the stored pairs without the clients of `customerIds` (their id beside their advisor's).
- * Returns how many of them the pairs named. A digest run that read the pairs before and writes them
- * after may put them back: its pairs are then replaced by the next week's, which leave them out.
+ * An erasure (eraseTraces: forget, and the nights' and hours' erase-again): the stored pairs without
+ * the clients of `customerIds` (their id beside their advisor's), written only when they named any.
+ * Returns how many of them the pairs named. A plain read then write, no condition: a digest run, or
+ * another erasure (a forget beside an hour's erase-again, two shards of a night), that read the
+ * pairs before and writes them after may put them back, until the second weekly digests after
+ * (the first keep the pairs they replace as their baseline).
  */
 export async function forgetBookPairs(s3: S3Client, config: Config, customerIds: readonly string[]): Promise<number> {
   const stored = await readBookPairs(s3, config);

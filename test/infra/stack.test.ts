@@ -117,7 +117,7 @@ const NIGHTLY_SINGLE_RUN = [
   // The last good advisors roster (issue 16): written from the export's roster, read when tonight's is not used.
   's3:GetObject <bucket>/reports/catalog/advisors.json',
   's3:PutObject <bucket>/reports/catalog/advisors.json',
-  // The digests' book pairs of last week: handovers.
+  // The digests' book pairs of last week: handovers; an erased client the night erases again leaves them.
   's3:GetObject <bucket>/reports/catalog/advisor-pairs.json',
   's3:PutObject <bucket>/reports/catalog/advisor-pairs.json',
   // Former Shopify addresses, hashed: read with the base, written by a night that completes.
@@ -696,7 +696,7 @@ describe('least privilege', () => {
     }
   });
 
-  it('campaigns: merges incremental exports, reads the catalogue, its category affinity, the address book and suppression, claims in the ledger, sends as its identity, erases an erased client again', () => {
+  it('campaigns: merges incremental exports, reads the catalogue, its category affinity, the address book and suppression, claims in the ledger, sends as its identity, erases an erased client again (her place in the advisors\' book pairs included)', () => {
     const pairs = allowedPairs(synth.json, roleOf('campaigns'), labels);
     const ses = pairs.filter((p) => p.startsWith('ses:'));
     expect(pairs.filter((p) => !p.startsWith('ses:'))).toEqual(
@@ -730,8 +730,10 @@ describe('least privilege', () => {
         'secretsmanager:GetSecretValue <secret>',
         // Lambda records a failed or dropped invocation in its on-failure queue, as the function.
         'sqs:SendMessage <dlq:InvocationFailures>',
-        // A due client on the erasure list is erased again.
+        // A due client on the erasure list is erased again, her id taken out of the advisors' book pairs too.
         ...ERASE_TRACES,
+        's3:GetObject <bucket>/reports/catalog/advisor-pairs.json',
+        's3:PutObject <bucket>/reports/catalog/advisor-pairs.json',
       ),
     );
     const lists = statementsFor(synth.json, roleOf('campaigns'), 's3:ListBucket').map((s) => s.Condition);
@@ -746,6 +748,8 @@ describe('least privilege', () => {
         { StringLike: { 's3:prefix': ['reports/catalog/category-affinity.json'] } },
         // And for the address book, before a Shopify night writes it.
         { StringLike: { 's3:prefix': ['reports/state/address-book.json'] } },
+        // And for the book pairs, before the first digests write them.
+        { StringLike: { 's3:prefix': ['reports/catalog/advisor-pairs.json'] } },
       ]),
     );
     // Of the runs table, it deletes the floors only.

@@ -14,12 +14,13 @@ import { couponPoolKey } from '#shared/store/buckets.ts';
 import { codeDrawnFor, occasionRef, takeCode, takenCodes } from '#shared/store/coupon-store.ts';
 import { claimOccasion } from '#shared/store/ledger-store.ts';
 import { recordErasure } from '#shared/store/erasure-store.ts';
-import { writeRoster } from '#shared/store/roster-store.ts';
+import { readBookPairs, writeBookPairs, writeRoster } from '#shared/store/roster-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { suppress, suppressClient } from '#shared/store/suppression-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { createTask } from '#shared/store/task-store.ts';
 import { runCampaignHour, total } from '#test/support/campaign-runs.ts';
+import { failingPuts } from '#test/support/crashing-clients.ts';
 import { expireLedgerEntries, scanTable, seedProfiles } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { clienteleExit } from '#test/support/cli.ts';
@@ -74,6 +75,24 @@ function dyingAt(dies: (command: { constructor: { name: string }; input: Record<
 }
 
 const plainSuppressions = async (config: Config) => (await scanTable(aws, tableNames(config).suppression)).filter((i) => !String(i.email).startsWith('erased:'));
+
+/** The advisors' book pairs of a last week's digests: client id beside their advisor's. */
+const bookPairs = (ids: readonly string[]) => {
+  const pairs = Object.fromEntries(ids.map((id) => [id, 'A01']));
+  return { week: '2026-W47', before: pairs, now: pairs };
+};
+
+/** The clients, with the S3 calls on keys containing `keyPart` noted (command name), in order. */
+function notingS3(clients: AwsClients, keyPart: string): { clients: AwsClients; calls: string[] } {
+  const calls: string[] = [];
+  const send = clients.s3.send.bind(clients.s3);
+  const s3 = Object.create(clients.s3) as AwsClients['s3'];
+  s3.send = ((command: { constructor: { name: string }; input: { Key?: string } }, ...rest: unknown[]) => {
+    if (command.input.Key?.includes(keyPart)) calls.push(command.constructor.name);
+    return (send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
+  }) as AwsClients['s3']['send'];
+  return { clients: { ...clients, s3 }, calls };
+}
 
 describe('forget', () => {
   it('deletes the tasks about the client and their advisor\'s task emails, and suppressions of earlier addresses', async () => {
@@ -215,6 +234,20 @@ describe('forget', () => {
     expect((await scanTable<{ email: string }>(aws, tables.suppression)).filter((e) => e.email.startsWith('erased:'))).toHaveLength(4 * (steps + 1));
   });
 
+  it("by address, stopped at the advisors' book pairs, then run again by address: her id leaves them as in a clean forget", async () => {
+    const config = await scenarioConfig(aws, 'forget-book-pairs-rerun');
+    const tables = tableNames(config);
+    await seedProfiles(aws, config, [profileItem('bp11', { email: 'bp11@example.com' }), profileItem('bp12', { email: 'bp12@example.com' })]);
+    await writeBookPairs(aws.clients.s3, config, bookPairs(['bp11', 'bp12']));
+    await expect(forgetClient({ config, clients: failingPuts(aws.clients, 'advisor-pairs'), request: { email: 'bp11@example.com' }, at: AT })).rejects.toThrow(/crash/);
+    // Her profile, which leads a request by address to her id, goes after the pairs.
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'bp11')).toBeDefined();
+
+    expect(await forgetClient({ config, clients: aws.clients, request: { email: 'bp11@example.com' }, at: AT + HOUR })).toMatchObject({ profiles: 1, bookPairs: 1 });
+    expect(await readBookPairs(aws.clients.s3, config)).toEqual(bookPairs(['bp12']));
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'bp11')).toBeUndefined();
+  });
+
   it("deletes the unsubscribe kept against the client's id, also when a first request stopped at that delete", async () => {
     const config = await scenarioConfig(aws, 'forget-client-no');
     const tables = tableNames(config);
@@ -354,6 +387,50 @@ describe('an erased client met again', () => {
     await runNightly({ clock: Date.now, runDate: '2026-11-23', runId: 'nna-2', config, clients: aws.clients, source: directoryExportSource(dir), acceptDrop: true });
     expect(await getProfile(aws.clients.documents, tables.profiles, 'na01')).toBeUndefined();
     expect((await scanTable(aws, tables.sendLedger)).filter((entry) => JSON.stringify(entry).includes('na01'))).toEqual([]);
+  });
+
+  it("by the next night, after a forget that stopped once her erasure was recorded: her id leaves the advisors' book pairs, as in a clean forget", { timeout: 180_000 }, async () => {
+    const config = await scenarioConfig(aws, 'forget-next-night-pairs');
+    const tables = tableNames(config);
+    const dir = await exportDir('next-night-pairs', ['bp01', 'bp02', 'bp03'], ['2026-11-20']);
+    await runNightly({ clock: () => at('2026-11-23 04:00', 'Asia/Shanghai'), runDate: '2026-11-22', runId: 'nnp-1', config, clients: aws.clients, source: directoryExportSource(dir) });
+    await writeBookPairs(aws.clients.s3, config, bookPairs(['bp01', 'bp02', 'bp03']));
+    // A clean forget takes bp03 out at once.
+    expect(await forgetClient({ config, clients: aws.clients, request: { customerId: 'bp03' }, at: AT })).toMatchObject({ profiles: 1, bookPairs: 1 });
+    expect(await readBookPairs(aws.clients.s3, config)).toEqual(bookPairs(['bp01', 'bp02']));
+    // bp01's request stopped once her erasure was recorded: nothing of hers deleted yet.
+    await recordErasure(aws.clients.documents, tables.suppression, { customerIds: ['bp01'], emails: ['bp01@example.com'] }, AT);
+
+    await runNightly({ clock: () => at('2026-11-24 04:00', 'Asia/Shanghai'), runDate: '2026-11-23', runId: 'nnp-2', config, clients: aws.clients, source: directoryExportSource(dir), acceptDrop: true });
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'bp01')).toBeUndefined();
+    // The night's erase-again ends where bp03's clean forget did.
+    expect(await readBookPairs(aws.clients.s3, config)).toEqual(bookPairs(['bp02']));
+  });
+
+  it("by the hour, after forgets that stopped once their erasure was recorded: their ids leave the advisors' book pairs, in one write, and none when the pairs name none of them", { timeout: 180_000 }, async () => {
+    const config = await sendingConfig('forget-hour-pairs');
+    const tables = tableNames(config);
+    await seedProfiles(aws, config, [welcomeDue('hp01', 'hp01@example.com'), welcomeDue('hp02', 'hp02@example.com'), welcomeDue('hp03', 'hp03@example.com')]);
+    await writeBookPairs(aws.clients.s3, config, bookPairs(['hp01', 'hp02', 'hp03']));
+    await recordErasure(aws.clients.documents, tables.suppression, { customerIds: ['hp01', 'hp02'], emails: ['hp01@example.com', 'hp02@example.com'] }, AT - HOUR);
+
+    const first = notingS3(aws.clients, 'advisor-pairs');
+    await runCampaignHour(first, config, AT, 'hp-1');
+    expect(await emailsTo(aws, 'hp01@example.com')).toHaveLength(0);
+    expect(await emailsTo(aws, 'hp03@example.com')).toHaveLength(1);
+    for (const id of ['hp01', 'hp02']) expect(await getProfile(aws.clients.documents, tables.profiles, id)).toBeUndefined();
+    expect(await readBookPairs(aws.clients.s3, config)).toEqual(bookPairs(['hp03']));
+    // One read and one write of the pairs for both.
+    expect(first.calls).toEqual(['GetObjectCommand', 'PutObjectCommand']);
+
+    // A due client erased whom the pairs do not name: read, not written.
+    await seedProfiles(aws, config, [welcomeDue('hp04', 'hp04@example.com')]);
+    await recordErasure(aws.clients.documents, tables.suppression, { customerIds: ['hp04'], emails: ['hp04@example.com'] }, AT);
+    const second = notingS3(aws.clients, 'advisor-pairs');
+    await runCampaignHour(second, config, AT + HOUR, 'hp-2');
+    expect(await getProfile(aws.clients.documents, tables.profiles, 'hp04')).toBeUndefined();
+    expect(second.calls).toEqual(['GetObjectCommand']);
+    expect(await readBookPairs(aws.clients.s3, config)).toEqual(bookPairs(['hp03']));
   });
 
   it('by the next night after a forget of a big client: not refused for the fall she leaves, a real drop besides still is', { timeout: 180_000 }, async () => {

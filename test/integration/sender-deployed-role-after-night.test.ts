@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { readDueIndexFloors } from '#shared/store/due-index-store.ts';
+import { recordErasure } from '#shared/store/erasure-store.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
+import { readBookPairs, writeBookPairs } from '#shared/store/roster-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
 import { deployedRole } from '#test/support/deployed-role.ts';
@@ -20,7 +22,8 @@ import { at as local } from '#test/support/time.ts';
  * after a night makes went ungranted: deleting the night writers' due-index floors (the first
  * indexed hour after every night: each hour failed before it settled anyone) and reading the
  * Shopify address book (an increment's order under an address no row of it carries: the hour
- * failed, and the next ones on the same folder).
+ * failed, and the next ones on the same folder). So did the advisors' book pairs, which the hour's
+ * erase-again of a due client on the erasure list reads and rewrites.
  */
 const aws = sharedAws();
 const role = deployedRole(aws, 'campaigns');
@@ -53,6 +56,30 @@ describe('the hours after a night, under the campaigns role as deployed', () => 
       { hour: '2026-11-23 10:00', welcomeSent: 1 },
       { hour: '2026-11-23 11:00', welcomeSent: 0 },
     ]);
+  });
+
+  it("a due client whose forget stopped once her erasure was recorded: the hour erases her again, her id out of the advisors' book pairs, in AWS too", { timeout: 300_000 }, async () => {
+    const config = await campaignConfig(aws, 'droles-pairs', { campaigns: { policy: { controlShare: 0, quietHours: undefined }, campaigns: [{ kind: 'welcome' }] }, plausibility: { maxNewlyAbsentShare: 1, maxUpgradeShare: 1 } });
+    const dir = join(work, 'n1-pairs');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'customers.csv'), 'customer_id,email,first_name,locale,time_zone,accepts_marketing,signed_up_at\nw1,w1@aw3.example.com,Wen,en,Asia/Shanghai,true,2026-11-22T20:00:00+08:00\nw2,w2@aw3.example.com,Wu,en,Asia/Shanghai,true,2025-01-01T00:00:00Z\n');
+    await writeFile(join(dir, 'orders.csv'), 'order_id,customer_id,ordered_at,line_total\no1,w1,2026-11-22T21:00:00+08:00,120.00\no2,w2,2026-06-10T10:00:00+08:00,800.00\n');
+    await runNightly({ clock: () => local('2026-11-23 04:00', SH), runDate: '2026-11-22', runId: 'aw3-n1', config, clients: aws.clients, source: directoryExportSource(dir) });
+    const pairs = (ids: readonly string[]) => ({ week: '2026-W47', before: Object.fromEntries(ids.map((id) => [id, 'A01'])), now: Object.fromEntries(ids.map((id) => [id, 'A01'])) });
+    await writeBookPairs(aws.clients.s3, config, pairs(['w1', 'w2']));
+    // w1's request stopped once her erasure was recorded: her profile, due a welcome, is still there.
+    await recordErasure(aws.clients.documents, tableNames(config).suppression, { customerIds: ['w1'], emails: ['w1@aw3.example.com'] }, local('2026-11-23 09:00', SH));
+
+    let outcome: Record<string, unknown>;
+    try {
+      const summary = await runCampaignHour({ clients: role.clients(config) }, config, local('2026-11-23 10:00', SH), 'aw3-h10');
+      outcome = { welcomeSent: summary.campaigns.welcome?.sent ?? 0 };
+    } catch (error) {
+      outcome = { failed: (error as Error).message.slice(0, 200) };
+    }
+    expect(outcome).toEqual({ welcomeSent: 0 });
+    expect(await getProfile(aws.clients.documents, tableNames(config).profiles, 'w1')).toBeUndefined();
+    expect(await readBookPairs(aws.clients.s3, config)).toEqual(pairs(['w2']));
   });
 
   it('a Shopify order under her former address is merged in the hour in AWS too', { timeout: 300_000 }, async () => {
