@@ -112,7 +112,7 @@ export function dueIndexing(
 }
 
 /** The instant before which a window closed drops out of a value computed with `indexing`: the lookback before indexedAt, or expiryFrom when earlier. */
-function keptClosedSince(indexing: DueIndexing): number {
+export function keptClosedSince(indexing: DueIndexing): number {
   const since = indexing.indexedAt - indexing.lookbackMs;
   return indexing.expiryFrom === undefined ? since : Math.min(since, indexing.expiryFrom);
 }

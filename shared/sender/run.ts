@@ -407,8 +407,9 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     // The floors whose writer had ended when this run started go: it read every value they wrote.
     const recorded = await recordDueIndexState(clients.documents, tableNames(config).runs, { lastRunAt: at, fingerprint });
     if (recorded) await clearDueIndexFloors(clients.documents, tableNames(config).runs, floors.filter((floor) => !floor.writing));
-    // Every window closed since the hours began holding is recorded: the next runs read from the last run again.
-    if (recorded && caughtUpSince !== undefined && indexState?.expiryFrom !== undefined) await clearExpiryFrom(clients.documents, tableNames(config).runs, indexState.expiryFrom);
+    // Every window closed since the hours began holding is recorded: the next runs read from the last
+    // run again. Not when a client was left to the next hour (a night rewrote her meanwhile): it records hers.
+    if (recorded && caughtUpSince !== undefined && undoneByNight === 0 && indexState?.expiryFrom !== undefined) await clearExpiryFrom(clients.documents, tableNames(config).runs, indexState.expiryFrom);
   }
   // By address and by id: an unsubscribe or complaint holds whatever address the client has since.
   const suppressed = await suppressedAmong(clients.documents, tableNames(config).suppression, dueClients.map(({ profile }) => profile));

@@ -1,6 +1,6 @@
 import { DeleteCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from '#shared/aws/clients.ts';
-import { dueIndexing, type DueIndexing, type DueIndexState } from '#shared/campaigns/due-index.ts';
+import { dueIndexing, keptClosedSince, type DueIndexing, type DueIndexState } from '#shared/campaigns/due-index.ts';
 import type { ProductCatalog } from '#shared/campaigns/due.ts';
 import type { Config } from '#shared/config.ts';
 import { readCatalog } from './catalog-store.ts';
@@ -242,6 +242,9 @@ export async function dueIndexingForWrites(
   const runsTable = tableNames(config).runs;
   const state = await readDueIndexState(clients.documents, runsTable);
   const indexedAt = state?.lastRunAt ?? fallbackAt;
-  if (writerLease !== undefined) await noteDueIndexFloor(clients.documents, runsTable, writerLease, indexedAt);
-  return dueIndexing(config, catalog ?? (await readCatalog(clients.s3, config)), indexedAt, state?.expiryFrom);
+  const indexing = dueIndexing(config, catalog ?? (await readCatalog(clients.s3, config)), indexedAt, state?.expiryFrom);
+  // Values that keep the windows closed since expiryFrom are as old as values computed a lookback
+  // after it: the hours read from there while the writer writes, though an hour clears expiryFrom meanwhile.
+  if (writerLease !== undefined) await noteDueIndexFloor(clients.documents, runsTable, writerLease, keptClosedSince(indexing) + indexing.lookbackMs);
+  return indexing;
 }
