@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ClientProfile, Stage } from '#shared/model.ts';
+import { TIERS, tierRank, type ClientProfile, type Stage } from '#shared/model.ts';
 import { rfmSegmentRuleOf, type RfmSegmentRule } from '#shared/segments/rfm-segments.ts';
 import { MS_PER_DAY, addDays, daysBetweenDates, localDate, zoneOffsetMs, zonedWallTimeInstants } from '#shared/time.ts';
 import { clientTimeZone, compareOccasions, judgedProfile, type CampaignContext, type DueOccasion, type ProductCatalog } from './due.ts';
@@ -246,13 +246,17 @@ const STAGES_AN_ORDER_LEAVES: readonly (readonly [Stage, Stage])[] = [
 
 /**
  * Whether an order the profile does not know yet may take a client out of the audience (the
- * nights-behind hold weighs it with the trigger: shared/sender/nights-behind.ts): days since the
- * last order from a minimum on, a stage an order leaves for one the audience does not hold (a
- * prospect's first order, a lapse stage's next), a churn risk other than low (an order lowers it),
- * an RFM segment an order moves a client out of into one the audience does not hold (it gives the
- * top recency score, and frequency and spend only grow), a category never bought.
+ * nights-behind hold weighs it with the trigger: shared/sender/nights-behind.ts): a tier left out
+ * above one the audience takes (an order only raises the tier: a coupon for clients below VIC), days
+ * since the last order from a minimum on, a stage an order leaves for one the audience does not
+ * hold (a prospect's first order, a lapse stage's next), a churn risk other than low (an order
+ * lowers it), a prediction of reaching the next tier either way (an order moves it), an RFM segment
+ * an order moves a client out of into one the audience does not hold (it gives the top recency
+ * score, and frequency and spend only grow), a category never bought.
  */
 export function audienceRestsOnNoOrderSince(audience: Audience, rfmSegments: readonly RfmSegmentRule[]): boolean {
+  if (audience.tiers.some((taken) => TIERS.some((left) => tierRank(left) > tierRank(taken) && !audience.tiers.includes(left)))) return true;
+  if (audience.rising !== undefined) return true;
   if ((audience.daysSinceLastOrder?.min ?? 0) > 0) return true;
   if (STAGES_AN_ORDER_LEAVES.some(([left, reached]) => audience.stages.includes(left) && !audience.stages.includes(reached))) return true;
   if (audience.churnRisk !== undefined && !audience.churnRisk.includes('low')) return true;

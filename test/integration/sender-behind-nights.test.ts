@@ -196,6 +196,46 @@ describe('the hourly sender while missed nights are backfilled', () => {
     expect(await decisions(config)).toEqual(['K lapsed-birthday sent']);
   }, 300_000);
 
+  it('holds a coupon for clients below VIC: an order since may have made the client VIC', async () => {
+    // V and K: Core (6,000.00 in 12 months), born on 03-24; V spent 45,000.00 on 03-20, after the last completed night.
+    const world = {
+      clients: ['V', 'K'],
+      birthday: '1990-03-24',
+      orders: [
+        { id: 'v-1', customer: 'V', at: '2026-01-10T10:00:00+08:00', sku: 'BAG', total: '6000.00' },
+        { id: 'v-2', customer: 'V', at: '2026-03-20T10:00:00+08:00', sku: 'BAG', total: '45000.00' },
+        { id: 'k-1', customer: 'K', at: '2026-01-10T10:00:00+08:00', sku: 'BAG', total: '6000.00' },
+      ],
+    };
+    const config = await campaignConfig(aws, 'behind-nights-tiers', {
+      campaigns: {
+        policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } },
+        campaigns: [
+          {
+            kind: 'custom',
+            id: 'below-vic-birthday',
+            trigger: { on: 'birthday' },
+            audience: { tiers: ['Core', 'Potential', 'Entry'] },
+            template: 'birthday',
+            offers: { default: { kind: 'coupon', discountPercent: 10 } },
+            products: { from: 'none' },
+          },
+        ],
+      },
+      plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
+    });
+    await night(config, '2026-03-18', at('2026-03-19 02:00'), world);
+    await night(config, '2026-03-19', at('2026-03-24 10:00'), world);
+    const hour = await runCampaignHour(aws, config, at('2026-03-24 11:00'), 'ht-0324-11');
+    expect(hour.behind).toMatchObject({ lastNight: '2026-03-19', campaigns: ['below-vic-birthday'], occasionsHeld: 2 });
+    for (const [runDate, runAt] of [['2026-03-20', '03-24 12:00'], ['2026-03-21', '03-24 12:10'], ['2026-03-22', '03-24 12:20'], ['2026-03-23', '03-24 12:30']] as const) {
+      await night(config, runDate, at(`2026-${runAt}`), world);
+    }
+    await runCampaignHour(aws, config, at('2026-03-24 13:00'), 'ht-0324-13');
+    // As with the nights on time: K's coupon; V, a VIC since 03-20, is out of the audience (no coupon to a VIC).
+    expect(await decisions(config)).toEqual(['K below-vic-birthday sent']);
+  }, 300_000);
+
   it('records the windows that closed while held once the nights caught up, on profiles that know the orders since, and the welcomes of clients a long backfill brought', async () => {
     // X and Y last ordered on 2025-12-25: win-back windows from 02-23 to 03-25 00:00; Y ordered again on 03-20.
     // N's first order (03-19 10:00) is only known once the night of 03-19 is backfilled, on 03-28: her welcome closed on 03-22.

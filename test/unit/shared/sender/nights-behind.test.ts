@@ -114,17 +114,21 @@ describe('restsOnNoOrderSince: the triggers an order the profile does not know y
         { id: 'at-risk-birthday', trigger: { on: 'birthday' }, audience: { churnRisk: ['medium', 'high'] }, template: 'welcome' },
         { id: 'no-shoes-yet', trigger: { on: 'birthday' }, audience: { neverBoughtCategories: ['shoes'] }, template: 'welcome' },
         { id: 'cant-lose-birthday', trigger: { on: 'birthday' }, audience: { rfmSegments: ['cant-lose'] }, template: 'welcome' },
+        // An order only raises the tier: a coupon for clients below VIC would reach a client an order since made VIC.
+        { id: 'below-vic-birthday', trigger: { on: 'birthday' }, audience: { tiers: ['Core', 'Potential', 'Entry'] }, template: 'welcome' },
+        { id: 'rising-birthday', trigger: { on: 'birthday' }, audience: { rising: true }, template: 'welcome' },
         // An order keeps a client in these: no hold.
         { id: 'recent-birthday', trigger: { on: 'birthday' }, audience: { daysSinceLastOrder: { max: 90 } }, template: 'welcome' },
         { id: 'buyers-birthday', trigger: { on: 'birthday' }, audience: { stages: ['new', 'active', 'at-risk'] }, template: 'welcome' },
         { id: 'any-risk', trigger: { on: 'birthday' }, audience: { churnRisk: ['low', 'high'] }, template: 'welcome' },
         { id: 'champions-birthday', trigger: { on: 'birthday' }, audience: { rfmSegments: ['champions'] }, template: 'welcome' },
+        { id: 'core-and-up-birthday', trigger: { on: 'birthday' }, audience: { tiers: ['VIC', 'Core'] }, template: 'welcome' },
         // Loyal clients who order are champions or stay loyal: both held by the audience.
         { id: 'loyal-birthday', trigger: { on: 'birthday' }, audience: { rfmSegments: ['champions', 'loyal'] }, template: 'welcome' },
       ],
       seasons: [{ name: 'spring-summer', starts: '03-01' }],
     }).campaigns;
-    expect(campaignsRestingOnNoOrder(held, DEFAULT_RFM_SEGMENTS)).toEqual(['lapsed-birthday', 'sleepers-season', 'first-order-nudge', 'at-risk-birthday', 'no-shoes-yet', 'cant-lose-birthday']);
+    expect(campaignsRestingOnNoOrder(held, DEFAULT_RFM_SEGMENTS)).toEqual(['lapsed-birthday', 'sleepers-season', 'first-order-nudge', 'at-risk-birthday', 'no-shoes-yet', 'cant-lose-birthday', 'below-vic-birthday', 'rising-birthday']);
   });
 
   it('holds no built-in play but the lapses, run-outs and the cross-category suggestion', () => {
