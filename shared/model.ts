@@ -274,11 +274,14 @@ export interface ClientProfile {
   previousRfmSegment?: string;
   rfmSegmentEnteredOn?: string;
   /**
-   * When the tier move (tierChangedOn) took the client back to the tier she had left at most
-   * TIER_RETURN_DAYS before (a dip: a refund, a year-old order leaving the 12-month window before
-   * the next one), the date she had left it: no tier change to thank or warn about (history.ts).
+   * When the tier move (tierChangedOn) took the client back to a tier she had left at most
+   * TIER_RETURN_DAYS before, or beyond it the way she came (a dip: a refund, a year-old order
+   * leaving the 12-month window before the next one), the day she had left it: no tier change to
+   * thank or warn about (history.ts).
    */
   tierReturnLeftOn?: string;
+  /** The tiers the client left in the TIER_RETURN_DAYS before her last tier move, with the day each was last left (history.ts). */
+  tiersLeftOn?: Partial<Record<Tier, string>>;
   /**
    * The first night (YYYY-MM-DD) whose full snapshot had this client in no file: no customer row,
    * no order line (the platform deleted or merged them). What we knew is kept, but nothing is sent
@@ -289,7 +292,7 @@ export interface ClientProfile {
 }
 
 /** The moves a profile records (ClientProfile's history fields). */
-export const HISTORY_FIELDS = ['previousTier', 'tierChangedOn', 'tierReturnLeftOn', 'previousStage', 'stageEnteredOn', 'previousRfmSegment', 'rfmSegmentEnteredOn'] as const;
+export const HISTORY_FIELDS = ['previousTier', 'tierChangedOn', 'tierReturnLeftOn', 'tiersLeftOn', 'previousStage', 'stageEnteredOn', 'previousRfmSegment', 'rfmSegmentEnteredOn'] as const;
 export type ProfileHistory = Pick<ClientProfile, (typeof HISTORY_FIELDS)[number]>;
 
 /** A tier or stage change, recorded with the run that saw it. */

@@ -28,7 +28,7 @@ export function stableStringify(value: unknown): string {
  * digest already sees, and is carried from the stored item when the profile is written.
  */
 export function profileDigest(profile: ClientProfile): string {
-  const { clv: _predictions, previousTier: _t, tierChangedOn: _tOn, tierReturnLeftOn: _tBack, previousStage: _s, stageEnteredOn: _sOn, previousRfmSegment: _r, rfmSegmentEnteredOn: _rOn, ...facts } = profile;
+  const { clv: _predictions, previousTier: _t, tierChangedOn: _tOn, tierReturnLeftOn: _tBack, tiersLeftOn: _tLeft, previousStage: _s, stageEnteredOn: _sOn, previousRfmSegment: _r, rfmSegmentEnteredOn: _rOn, ...facts } = profile;
   return createHash('sha1').update(stableStringify(facts)).digest('base64url');
 }
 

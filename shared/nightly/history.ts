@@ -1,4 +1,4 @@
-import { HISTORY_FIELDS, type ClientProfile, type ProfileHistory, type Stage, type Tier } from '#shared/model.ts';
+import { HISTORY_FIELDS, tierRank, type ClientProfile, type ProfileHistory, type Stage, type Tier } from '#shared/model.ts';
 import { daysBetweenDates, isIsoDate } from '#shared/time.ts';
 
 /**
@@ -79,9 +79,9 @@ export const TIER_RETURN_DAYS = 30;
 /**
  * The profile the night writes, with each earlier move the item before the night recorded and
  * tonight did not replace. A segment move is dropped with the segment (a client with no counted
- * order left). Tonight's tier move back to the tier the item's last move left at most
- * TIER_RETURN_DAYS before records the day she left it (tierReturnLeftOn); a carried tier move
- * keeps its own.
+ * order left). The tiers left in the last TIER_RETURN_DAYS are kept with the day each was last left
+ * (tiersLeftOn); tonight's tier move to a tier she held, or one beyond it, within them is a return,
+ * recorded with the day she left it (tierReturnLeftOn); a carried tier move keeps its own.
  */
 export function carryHistory<P extends ClientProfile>(tonight: P, before: ProfileHistory | null | undefined): P {
   if (!before) return tonight;
@@ -92,15 +92,26 @@ export function carryHistory<P extends ClientProfile>(tonight: P, before: Profil
     Object.assign(carried, { [date]: before[date], [from]: before[from] });
     if (date === 'tierChangedOn' && before.tierReturnLeftOn !== undefined) carried.tierReturnLeftOn = before.tierReturnLeftOn;
   }
-  const leftOn = tierReturnLeftOn(tonight, before);
-  if (leftOn !== undefined) carried.tierReturnLeftOn = leftOn;
+  Object.assign(carried, tierMoveTonight(tonight, before) ?? (before.tiersLeftOn === undefined ? {} : { tiersLeftOn: before.tiersLeftOn }));
   return Object.keys(carried).length === 0 ? tonight : { ...tonight, ...carried };
 }
 
-/** The day the client left the tier tonight's move takes her back to, when at most TIER_RETURN_DAYS before it; else undefined. */
-function tierReturnLeftOn(tonight: Pick<ClientProfile, 'tier' | 'tierChangedOn'>, before: ProfileHistory): string | undefined {
-  const { tierChangedOn: movedOn } = tonight;
-  const { previousTier: left, tierChangedOn: leftOn } = before;
-  if (movedOn === undefined || left !== tonight.tier || leftOn === undefined || !isIsoDate(leftOn) || !isIsoDate(movedOn) || leftOn >= movedOn) return undefined;
-  return daysBetweenDates(leftOn, movedOn) <= TIER_RETURN_DAYS ? leftOn : undefined;
+/**
+ * Tonight's tier move against the tiers the client left lately: the tiers left in the
+ * TIER_RETURN_DAYS before it and the one it leaves, and when it takes her back up to a tier she
+ * held or beyond (down: to one she held or below), the day she last left it. Undefined without a
+ * move tonight. An item from before tiersLeftOn knows the tier its last move left.
+ */
+function tierMoveTonight(tonight: Pick<ClientProfile, 'tier' | 'previousTier' | 'tierChangedOn'>, before: ProfileHistory): Pick<ProfileHistory, 'tiersLeftOn' | 'tierReturnLeftOn'> | undefined {
+  const { tierChangedOn: movedOn, previousTier: from, tier: to } = tonight;
+  if (movedOn === undefined || from === undefined || !isIsoDate(movedOn)) return undefined;
+  const stored = before.tiersLeftOn ?? (before.previousTier !== undefined && before.tierChangedOn !== undefined ? { [before.previousTier]: before.tierChangedOn } : {});
+  const recent = (Object.entries(stored) as [Tier, string][]).filter(([, on]) => isIsoDate(on) && on < movedOn && daysBetweenDates(on, movedOn) <= TIER_RETURN_DAYS);
+  const up = tierRank(to) > tierRank(from);
+  const back = recent
+    .filter(([tier]) => (up ? tierRank(tier) >= tierRank(to) : tierRank(tier) <= tierRank(to)))
+    .map(([, on]) => on)
+    .sort()
+    .at(-1);
+  return { tiersLeftOn: { ...Object.fromEntries(recent), [from]: movedOn }, ...(back === undefined ? {} : { tierReturnLeftOn: back }) };
 }

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import type { Config } from '#shared/config.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { runNightly } from '#shared/nightly/run.ts';
+import { getProfile } from '#shared/store/profile-store.ts';
 import { writeRoster } from '#shared/store/roster-store.ts';
+import { tableNames } from '#shared/store/tables.ts';
 import { campaignConfig, countsOf, runCampaignHour as run } from '#test/support/campaign-runs.ts';
 import { ledgerEntries, seedProfiles } from '#test/support/emulator-data.ts';
 import { scratchDir } from '#test/support/export-files.ts';
@@ -174,5 +176,28 @@ describe('tier upgrade thank-you on the embedded AWS', () => {
     const sent = (await ledgerEntries(aws, config)).filter((e) => e.status === 'sent').map((e) => `${e.customerId} ${e.occasionKey}`);
     expect(sent.sort()).toEqual(['away tier-upgrade-thanks#2026-11-21', 'away tier-upgrade-thanks#2026-12-27', 'dip tier-upgrade-thanks#2026-11-21']);
     expect(await emailsTo(aws, address('dip'))).toHaveLength(1);
+  }, 240_000);
+
+  it('does not thank a VIC refunded down two tiers on two nights who buys again days after leaving VIC', async () => {
+    const config = await campaignConfig(aws, 'plays-tier-upgrade-chain', { campaigns: PLAY_ONLY as never, plausibility: { maxUpgradeShare: 1, maxDowngradeShare: 1, maxDropShare: 1, maxUnexplainedLapseShare: 1 } });
+    const header = 'order_id,customer_id,ordered_at,line_total,status,refunded_amount';
+    const order = (id: string, day: string, total: string, refunded = '') => `${id},chain,2026-${day}T10:00:00+08:00,${total},${refunded === '' ? 'paid' : 'refunded'},${refunded}`;
+    const nightOf = async (runDate: string, tier: string, orders: string[]) => {
+      const dir = join(work, config.storage.tablePrefix, runDate);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'customers.csv'), `customer_id,email,first_name,locale,time_zone,accepts_marketing\nchain,chain@tier-dip.example.com,Ada,en,${SH},true\n`);
+      await writeFile(join(dir, 'orders.csv'), [header, ...orders].join('\n') + '\n');
+      await runNightly({ clock: () => local(`${runDate} 23:30`, SH), runDate, runId: `night-${runDate}`, config, clients: aws.clients, source: directoryExportSource(dir) });
+      expect((await getProfile(aws.clients.documents, tableNames(config).profiles, 'chain'))?.tier).toBe(tier);
+    };
+    await nightOf('2026-03-01', 'Core', [order('o1', '03-01', '5000.00')]);
+    await nightOf('2026-03-02', 'VIC', [order('o1', '03-01', '5000.00'), order('o2', '03-02', '50000.00')]);
+    await run(aws, config, local('2026-03-03 10:00', SH), 'chain-1');
+    // 03-10: the VIC order refunded (Core); 03-12: the first one in part (Potential); 03-15: a new order, VIC 5 days after leaving it.
+    await nightOf('2026-03-10', 'Core', [order('o1', '03-01', '5000.00'), order('o2', '03-02', '50000.00', '50000.00')]);
+    await nightOf('2026-03-12', 'Potential', [order('o1', '03-01', '5000.00', '3000.00'), order('o2', '03-02', '50000.00', '50000.00')]);
+    await nightOf('2026-03-15', 'VIC', [order('o1', '03-01', '5000.00', '3000.00'), order('o2', '03-02', '50000.00', '50000.00'), order('o3', '03-15', '49000.00')]);
+    for (const when of ['2026-03-16 10:00', '2026-03-17 10:00']) await run(aws, config, local(when, SH), `chain-${when}`);
+    expect((await ledgerEntries(aws, config)).map((e) => `${e.occasionKey} ${e.status}`)).toEqual(['tier-upgrade-thanks#2026-03-02 sent']);
   }, 240_000);
 });

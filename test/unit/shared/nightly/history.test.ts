@@ -64,8 +64,23 @@ describe('carryHistory: a move back to the tier left days before', () => {
     expect(carryHistory(tonight({ tier: 'Core', previousTier: 'VIC', tierChangedOn: '2026-06-09' }), returned)).toMatchObject({ tierReturnLeftOn: '2026-06-05' });
   });
 
+  it('is a return after a dip of several moves: VIC down to Core, then Potential, then back to VIC within the days', () => {
+    const core = carryHistory(tonight({ tier: 'Core', previousTier: 'VIC', tierChangedOn: '2026-06-01' }), { previousTier: 'Core', tierChangedOn: '2026-03-01' });
+    const potential = carryHistory(tonight({ tier: 'Potential', previousTier: 'Core', tierChangedOn: '2026-06-05' }), core);
+    expect(potential).toMatchObject({ tiersLeftOn: { VIC: '2026-06-01', Core: '2026-06-05' } });
+    expect(potential).not.toHaveProperty('tierReturnLeftOn');
+    // Up to Core: she held Core (and VIC) days ago; up to VIC: she left it 9 days before.
+    expect(carryHistory(tonight({ tier: 'Core', previousTier: 'Potential', tierChangedOn: '2026-06-10' }), potential)).toHaveProperty('tierReturnLeftOn', '2026-06-05');
+    const vic = carryHistory(tonight({ tier: 'VIC', previousTier: 'Potential', tierChangedOn: '2026-06-10' }), potential);
+    expect(vic).toMatchObject({ tierReturnLeftOn: '2026-06-01', tiersLeftOn: { VIC: '2026-06-01', Core: '2026-06-05', Potential: '2026-06-10' } });
+    // The tiers left are kept on the nights without a move, and forgotten past the days at the next move.
+    const later = carryHistory(tonight({ tier: 'VIC' }), vic);
+    expect(later.tiersLeftOn).toEqual(vic.tiersLeftOn);
+    expect(carryHistory(tonight({ tier: 'Core', previousTier: 'VIC', tierChangedOn: '2026-08-01' }), later)).toMatchObject({ tiersLeftOn: { VIC: '2026-08-01' } });
+  });
+
   it('is left out of the digest, as the other moves: no profile is written for it alone', () => {
-    expect(profileDigest({ ...backToVic('2026-06-05'), tierReturnLeftOn: '2026-06-01' })).toBe(profileDigest(backToVic('2026-06-05')));
+    expect(profileDigest({ ...backToVic('2026-06-05'), tierReturnLeftOn: '2026-06-01', tiersLeftOn: { VIC: '2026-06-01' } })).toBe(profileDigest(backToVic('2026-06-05')));
   });
 });
 
