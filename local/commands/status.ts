@@ -318,7 +318,7 @@ export function formatStatus(status: StatusResult): string {
     lines.push(
       `  run ${brandTime(run.at, tz)}  due ${n(run.due)}, sent ${n(run.sent)}, failed ${n(run.failed)}` +
         `${run.maybeSent > 0 ? `, ${n(run.maybeSent)} maybe sent` : ''}${run.stopped ? `  STOPPED: ${run.stopped}` : ''}${run.held ? '  HELD: waiting for the first night of this version' : ''}` +
-        `${run.behind ? `  NIGHTS BEHIND: last night ${run.behind.lastNight}, due ${run.behind.lastNightDue}; ${n(run.behind.occasionsHeld)} lapse or run-out occasion(s) held` : ''}`,
+        `${run.behind ? `  NIGHTS BEHIND: last night ${run.behind.lastNight}, due ${run.behind.lastNightDue}; ${n(run.behind.occasionsHeld)} occasion(s) held (resting on no order since the last night)` : ''}`,
     );
   }
   if (status.sender.hoursWithoutRun.length > 0) {

@@ -259,7 +259,8 @@ function reasonsFor(profile: BookClient, context: RowContext): BookReason[] {
   if (profile.clv?.rising === true) {
     const firstOrderDate = localDateOf(profile.firstOrderAt, context.brandTimeZone);
     const isNew = firstOrderDate !== undefined && daysBetweenDates(firstOrderDate, context.runDate) < context.lifecycle.newDays;
-    if (context.upgradedThisWeek.has(profile.customerId)) reasons.push({ kind: 'newly-rising', action: 'introduce-and-invite', basis: 'upgrade' });
+    // Back in a tier she held days ago is no move up to introduce (history.ts tierReturnLeftOn), as for the campaigns.
+    if (context.upgradedThisWeek.has(profile.customerId) && profile.tierReturnLeftOn === undefined) reasons.push({ kind: 'newly-rising', action: 'introduce-and-invite', basis: 'upgrade' });
     else if (isNew) reasons.push({ kind: 'newly-rising', action: 'introduce-and-invite', basis: 'first-order' });
   }
   return reasons;

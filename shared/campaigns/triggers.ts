@@ -1,5 +1,5 @@
 import { birthdayOccasionIn } from '#shared/time.ts';
-import { catalogCycleDays, firstPurchaseOf, isTierUpgrade, tierRank, type ClientProfile, type ProductRecord, type SkuPurchase, type Stage } from '#shared/model.ts';
+import { TIERS, catalogCycleDays, firstPurchaseOf, isTierUpgrade, tierRank, type ClientProfile, type ProductRecord, type SkuPurchase, type Stage } from '#shared/model.ts';
 import { addDays, daysBetweenDates, isIsoDate, localDate, startOfLocalDay } from '#shared/time.ts';
 import { holdsTopRecency, type RfmSegmentRule } from '#shared/segments/rfm-segments.ts';
 import { boughtInWindow, lastYearWindow } from './seasons.ts';
@@ -238,8 +238,9 @@ export function restsOnNoOrderSince(trigger: Trigger, rfmSegments: readonly RfmS
     case 'rfm-segment-entered':
       return trigger.segments.some((segment) => !holdsTopRecency(segment, rfmSegments));
     case 'tier-changed':
-      // A move down (a year-old order left the window, a refund): an order may restore the tier, and the next night records a move up instead.
-      return trigger.direction !== 'up';
+      // A move down (a year-old order left the window, a refund): an order may restore the tier, and
+      // the next night records a move up instead. A move to VIC is only ever up: no order undoes it.
+      return trigger.direction !== 'up' && (trigger.to ?? TIERS).some((tier) => tier !== 'VIC');
     default:
       return false;
   }

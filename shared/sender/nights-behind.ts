@@ -45,6 +45,20 @@ export function campaignsRestingOnNoOrder(campaigns: readonly CampaignDefinition
 }
 
 /**
+ * The campaigns whose windows closed while the nights were behind the first hour after they catch
+ * up records (DueIndexState.expiryFrom): those held, and those whose occasions a night records (a
+ * first order, a move): a backfilled night may bring them after their window closed (a welcome).
+ * Not a calendar occasion (a birthday, a season) of a campaign not held: the hours judged it as it
+ * closed, on the profiles they had, and judging it again on later ones would record a window they
+ * found out of the audience.
+ */
+export function campaignsCaughtUp(campaigns: readonly CampaignDefinition[], rfmSegments: readonly RfmSegmentRule[]): Set<string> {
+  const held = new Set(campaignsRestingOnNoOrder(campaigns, rfmSegments));
+  const calendar = (campaign: CampaignDefinition) => ['birthday', 'season-starts'].includes(campaignRules(campaign).trigger.on);
+  return new Set(campaigns.filter((campaign) => campaign.enabled && (held.has(campaign.id) || !calendar(campaign))).map((campaign) => campaign.id));
+}
+
+/**
  * Whether the hour at `at` holds the occasions resting on no order since the night, given the last
  * completed night's run date (undefined: none yet). Pure: the clock is an argument.
  */

@@ -57,7 +57,7 @@ import { composeClientEmail, noteAdvisor } from './compose.ts';
 import { couponDrawer, type CouponDrawer, type CouponPoolCounts } from './coupons.ts';
 import { emptyIntroductionCounts, sendIntroductions, type IntroductionCounts } from './introductions.ts';
 import { formatHold, type FormatHold } from './profile-format.ts';
-import { nightsBehind, type NightsBehind } from './nights-behind.ts';
+import { campaignsCaughtUp, nightsBehind, type NightsBehind } from './nights-behind.ts';
 import { dueIndexFingerprint } from './due-selection.ts';
 import { lapseCampaignIds, mailedForLaterOrder } from './earlier-order.ts';
 import { campaignsEnabledSince, closedAtDepartureReason, expiryReason, expirySince } from './expiry.ts';
@@ -389,14 +389,18 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
   // records them, with those of the clients the backfilled nights brought, as after an outage.
   const expiryFrom = behind === undefined ? indexState?.expiryFrom : Math.min(indexState?.expiryFrom ?? sinceLastRun, sinceLastRun);
   if (behind !== undefined && expiryFrom !== undefined && !run.dryRun) await noteExpiryFrom(clients.documents, tableNames(config).runs, expiryFrom);
-  const caughtUpSince = behind === undefined && expiryFrom !== undefined ? Math.max(expiryFrom, at - retention) : undefined;
-  const endedSince = caughtUpSince === undefined ? sinceLastRun : Math.min(sinceLastRun, caughtUpSince);
-  if (caughtUpSince !== undefined) log.info('nights caught up: recording the windows closed since the hours began holding', { since: new Date(endedSince).toISOString() });
+  // Caught up: from the horizon for the campaigns held and those a night's record starts (campaignsCaughtUp), from the last run for the others.
+  const caughtUp =
+    behind === undefined && expiryFrom !== undefined
+      ? { since: Math.min(sinceLastRun, Math.max(expiryFrom, at - retention)), campaigns: campaignsCaughtUp(config.campaigns.campaigns, config.rfmSegments) }
+      : undefined;
+  if (caughtUp !== undefined) log.info('nights caught up: recording the windows closed since the hours began holding', { since: new Date(caughtUp.since).toISOString() });
+  const ended = { since: sinceLastRun, ...(caughtUp === undefined ? {} : { caughtUp }) };
   // A window that closed before its campaign was enabled is no email an outage lost. Recorded by the hours of the current timeline only (no dry run, no backfill).
   const enabledSince = campaignsEnabledSince(await readCampaignsEnabledSince(clients.documents, tableNames(config).runs), config.campaigns, at);
   if (reindexing) await recordCampaignsEnabledSince(clients.documents, tableNames(config).runs, enabledSince);
   const hold = { campaigns: heldCampaigns, ...(behind === undefined || expiryFrom === undefined ? {} : { expiryFrom }) };
-  const { dueClients, scanned, reindexed, undoneByNight, undoneFolders, occasionsHeld } = await selectDueClients(run, catalog, selection, reindexing, endedSince, enabledSince, merged, unwrittenByDryRun, hold);
+  const { dueClients, scanned, reindexed, undoneByNight, undoneFolders, occasionsHeld } = await selectDueClients(run, catalog, selection, reindexing, ended, enabledSince, merged, unwrittenByDryRun, hold);
   if (undoneByNight > 0) {
     log.warn('clients this hour merged whose profile a night still writing rewrote since: not decided, left to the next hour', { clients: undoneByNight, folders: [...undoneFolders] });
     // The next hour merges those folders again, even with the night still running then.
@@ -409,7 +413,7 @@ export async function runCampaigns(options: CampaignRunOptions): Promise<Campaig
     if (recorded) await clearDueIndexFloors(clients.documents, tableNames(config).runs, floors.filter((floor) => !floor.writing));
     // Every window closed since the hours began holding is recorded: the next runs read from the last
     // run again. Not when a client was left to the next hour (a night rewrote her meanwhile): it records hers.
-    if (recorded && caughtUpSince !== undefined && undoneByNight === 0 && indexState?.expiryFrom !== undefined) await clearExpiryFrom(clients.documents, tableNames(config).runs, indexState.expiryFrom);
+    if (recorded && caughtUp !== undefined && undoneByNight === 0 && indexState?.expiryFrom !== undefined) await clearExpiryFrom(clients.documents, tableNames(config).runs, indexState.expiryFrom);
   }
   // By address and by id: an unsubscribe or complaint holds whatever address the client has since.
   const suppressed = await suppressedAmong(clients.documents, tableNames(config).suppression, dueClients.map(({ profile }) => profile));
@@ -748,7 +752,8 @@ async function selectDueClients(
   catalog: ReadonlyMap<string, ProductRecord>,
   selection: DueSelection,
   reindexing: boolean,
-  endedSince: number,
+  /** From when the windows that closed are recorded: the last run's expiry start, and the first hour after the nights caught up, the horizon for some campaigns. */
+  endedSince: { since: number; caughtUp?: { since: number; campaigns: ReadonlySet<string> } },
   /** campaignsEnabledSince: a window closed by then is not expired. */
   enabledSince: Readonly<Record<string, number>>,
   mergedThisHour: ReadonlyMap<string, MergedIncrement>,
@@ -792,7 +797,9 @@ async function selectDueClients(
       continue;
     }
     const due = dueOccasions(profile, catalog, at, context);
-    const ended = endedOccasions(profile, catalog, endedSince, at, context).filter((o) => o.expiresAt > (ownEntry(enabledSince, o.campaignId) ?? at) && !heldCampaigns.has(o.campaignId));
+    const ended = endedOccasions(profile, catalog, endedSince.caughtUp?.since ?? endedSince.since, at, context).filter(
+      (o) => o.expiresAt > (endedSince.caughtUp?.campaigns.has(o.campaignId) ? endedSince.caughtUp.since : endedSince.since) && o.expiresAt > (ownEntry(enabledSince, o.campaignId) ?? at) && !heldCampaigns.has(o.campaignId),
+    );
     // Entries of keys an earlier version named otherwise are read under today's (legacy-keys.ts).
     const readLedger = async () => withCurrentKeys(await ledgerEntriesOf(run.ledger.documents, run.ledger.table, profile.customerId), profile, dayKeyed, lapses);
     let entries = due.length === 0 && ended.length === 0 ? undefined : await readLedger();

@@ -99,7 +99,7 @@ describe('the hourly sender while missed nights are backfilled', () => {
     expect(formatCampaignSummary(hour, 'Asia/Shanghai')).toContain('WARNING: 4 occasions not decided this hour, nights behind: the last completed night is 2026-03-19, the last night due 2026-03-23');
     const status = await gatherStatus({ config, source: 'test' }, aws.clients, at('2026-03-24 11:30'), { nights: 7, hours: 2 });
     expect(status.sender.runs.find((run) => run.runId === 'h-0324-11')?.behind).toEqual({ lastNight: '2026-03-19', lastNightDue: '2026-03-23', occasionsHeld: 4 });
-    expect(formatStatus(status)).toContain('NIGHTS BEHIND: last night 2026-03-19, due 2026-03-23; 4 lapse or run-out occasion(s) held');
+    expect(formatStatus(status)).toContain('NIGHTS BEHIND: last night 2026-03-19, due 2026-03-23; 4 occasion(s) held (resting on no order since the last night)');
 
     // The night of 03-20 (B's and R's orders) is backfilled; an hour after midnight, still behind.
     await night(config, '2026-03-20', at('2026-03-24 12:00'));

@@ -391,3 +391,35 @@ describe('properties', () => {
     );
   });
 });
+
+describe('newly rising and a return to a tier left days before (history.ts tierReturnLeftOn)', () => {
+  it('does not list a client back in Core days after leaving it as "newly rising: just moved up to Core"', () => {
+    const profile: ClientProfile = clientProfile({
+      customerId: 'dip',
+      email: 'dip@example.com',
+      advisorId: 'A1',
+      tier: 'Core',
+      stage: 'active',
+      spend12mMinor: 800_000,
+      firstOrderAt: iso(at('2025-06-01T10:00')),
+      lastOrderAt: iso(at('2026-11-19T10:00')),
+      previousTier: 'Potential',
+      tierChangedOn: addDays('2026-11-23', -4),
+      tierReturnLeftOn: addDays('2026-11-23', -6),
+      tiersLeftOn: { Core: addDays('2026-11-23', -6), Potential: addDays('2026-11-23', -4) },
+      clv: { probabilityAlive: 0.9, expectedPurchases90d: 1, expectedPurchases365d: 4, expectedAverageOrderValueMinor: 200_000, clv12mMinor: 5_500_000, rising: true, churnRisk: 'low' },
+    });
+    const change = (runDate: string, fromTier: TierChange['fromTier'], toTier: TierChange['toTier']): TierChange => ({ customerId: 'dip', runDate, fromTier, toTier, toStage: 'active', spend12mMinor: 800_000 });
+    const book = buildAdvisorBook({
+      advisorId: 'A1',
+      profiles: [profile],
+      runDate: '2026-11-23',
+      now: runClock('2026-11-23', parseConfig({}).timeZone).now,
+      config: parseConfig({}),
+      catalog: CATALOG,
+      recentTierChanges: [change(addDays('2026-11-23', -6), 'Core', 'Potential'), change(addDays('2026-11-23', -4), 'Potential', 'Core')],
+    });
+    const reasons = book.rows.find((row) => row.customerId === 'dip')?.reasons ?? [];
+    expect(reasons.filter((reason) => reason.kind === 'newly-rising' && reason.basis === 'upgrade')).toEqual([]);
+  });
+});

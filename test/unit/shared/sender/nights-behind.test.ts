@@ -67,6 +67,8 @@ describe('restsOnNoOrderSince: the triggers an order the profile does not know y
     for (const trigger of [
       { on: 'first-contact' },
       { on: 'first-order', daysAfter: 7 },
+      // A move to VIC is only ever up: a "welcome to VIC" goes while behind, as the tier thank-you.
+      { on: 'tier-changed', to: ['VIC'] },
       { on: 'signed-up' },
       { on: 'any-order' },
       { on: 'birthday', month: true },
