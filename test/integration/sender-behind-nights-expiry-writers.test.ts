@@ -72,6 +72,12 @@ const readsProfiles = (config: Config) => (command: DocumentCommand) =>
 const writesProfiles = (config: Config) => (command: DocumentCommand) =>
   command.constructor.name === 'BatchWriteCommand' && Object.keys(command.input.RequestItems ?? {}).includes(tableNames(config).profiles);
 
+/** Both last ordered on 2025-12-25 and were born on 03-30. */
+const X_AND_K: Client[] = [
+  { id: 'X', name: 'Ada' },
+  { id: 'K', name: 'Kay' },
+];
+
 describe('the expiry horizon and the night writers', () => {
   it('a client the next night rewrites after the catch-up hour cleared expiryFrom stays in the index: her birthday goes', async () => {
     const config = await campaignConfig(aws, 'behind-expiry-floor', {
@@ -82,21 +88,17 @@ describe('the expiry horizon and the night writers', () => {
       sender: { expiryLookbackHours: 24 },
       plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
     });
-    const world = [
-      { id: 'X', name: 'Ada' },
-      { id: 'K', name: 'Kay' },
-    ];
-    await night(config, '2026-03-18', at('2026-03-19 02:00'), world);
+    await night(config, '2026-03-18', at('2026-03-19 02:00'), X_AND_K);
     // The export stops; the hours run on the night of 03-18 (expiryFrom noted: 03-23 11:00).
     const first = await runCampaignHour(aws, config, at('2026-03-24 11:00'), 'hf-0324-11');
     expect(first.behind).toMatchObject({ lastNight: '2026-03-18' });
     const last = await runCampaignHour(aws, config, at('2026-03-27 05:00'), 'hf-0327-05');
     expect(last.behind).toMatchObject({ lastNight: '2026-03-18' });
     // The backfill catches up with the last night due (03-26).
-    for (let day = 19; day <= 26; day++) await night(config, `2026-03-${day}`, at(`2026-03-27 06:${String(day).padStart(2, '0')}`), world);
+    for (let day = 19; day <= 26; day++) await night(config, `2026-03-${day}`, at(`2026-03-27 06:${String(day).padStart(2, '0')}`), X_AND_K);
     // The next night (X changed her first name) starts at 02:00; the first hour after the backfill runs while it writes.
     let caughtUp: Awaited<ReturnType<typeof runCampaignHour>> | undefined;
-    const renamed = [{ id: 'X', name: 'Eve' }, world[1]!];
+    const renamed = [{ id: 'X', name: 'Eve' }, X_AND_K[1]!];
     await night(config, '2026-03-27', at('2026-03-28 02:00'), renamed, clientsBefore(writesProfiles(config), async () => {
       caughtUp = await runCampaignHour(aws, config, at('2026-03-28 02:05'), 'hf-0328-02');
     }));
@@ -124,20 +126,16 @@ describe('the expiry horizon and the night writers', () => {
       sender: { expiryLookbackHours: 24 },
       plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
     });
-    const world = [
-      { id: 'X', name: 'Ada' },
-      { id: 'K', name: 'Kay' },
-    ];
-    await night(config, '2026-03-18', at('2026-03-19 02:00'), world);
+    await night(config, '2026-03-18', at('2026-03-19 02:00'), X_AND_K);
     await runCampaignHour(aws, config, at('2026-03-24 11:00'), 'hu-0324-11');
     await runCampaignHour(aws, config, at('2026-03-27 05:00'), 'hu-0327-05');
-    for (let day = 19; day <= 26; day++) await night(config, `2026-03-${day}`, at(`2026-03-27 06:${String(day).padStart(2, '0')}`), world);
+    for (let day = 19; day <= 26; day++) await night(config, `2026-03-${day}`, at(`2026-03-27 06:${String(day).padStart(2, '0')}`), X_AND_K);
     // X changes her first name through the site: an increment the first hour after the backfill merges.
     await dropIncrement(aws, config, '2026-03-28T0150', {
       'customers.csv': 'customer_id,email,first_name,locale,time_zone,accepts_marketing\nX,x@floor.example.com,Eve,en,Asia/Shanghai,true\n',
     });
     // The next night runs between that hour's ingest and its selection, and rewrites X from its snapshot (her old name).
-    const caughtUp = await runCampaignHour({ clients: clientsBefore(readsProfiles(config), () => night(config, '2026-03-27', at('2026-03-28 02:00'), world)) }, config, at('2026-03-28 02:05'), 'hu-0328-02');
+    const caughtUp = await runCampaignHour({ clients: clientsBefore(readsProfiles(config), () => night(config, '2026-03-27', at('2026-03-28 02:00'), X_AND_K)) }, config, at('2026-03-28 02:05'), 'hu-0328-02');
     expect(caughtUp.behind).toBeUndefined();
     expect(caughtUp.undoneByNight).toBe(1);
     for (const hour of ['03:00', '04:00', '05:00']) await runCampaignHour(aws, config, at(`2026-03-28 ${hour}`), `hu-0328-${hour.slice(0, 2)}`);

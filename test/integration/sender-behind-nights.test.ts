@@ -66,14 +66,23 @@ async function night(config: Config, runDate: string, runAt: number, world: { cl
   await runNightly({ clock: () => runAt, runDate, runId: `n-${runDate}`, config, clients: aws.clients, source: directoryExportSource(dir) });
 }
 
+/** A scenario's configuration: no control group, no quiet hours, the nightly guards off (a few clients move a lot). */
+const behindConfig = (name: string, campaigns: unknown[]) =>
+  campaignConfig(aws, name, {
+    campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } }, campaigns } as never,
+    plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
+  });
+
+/** The missed nights 03-20 to 03-23 backfilled one at a time, oldest first, from `from` (brand time, ten minutes apart). */
+async function backfill(config: Config, from: string, world: Parameters<typeof night>[3]): Promise<void> {
+  for (const [i, runDate] of ['2026-03-20', '2026-03-21', '2026-03-22', '2026-03-23'].entries()) await night(config, runDate, at(from) + i * 600_000, world);
+}
+
 const decisions = async (config: Config) => (await ledgerEntries(aws, config)).map((e) => `${e.customerId} ${e.campaignId} ${e.status}`).sort();
 
 describe('the hourly sender while missed nights are backfilled', () => {
   it('decides no win-back or run-out reminder on a night behind the last one due; sends the welcome; decides them once the nights caught up', async () => {
-    const config = await campaignConfig(aws, 'behind-nights', {
-      campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } }, campaigns: [{ kind: 'welcome' }, { kind: 'replenishment' }, { kind: 'winback' }] },
-      plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
-    });
+    const config = await behindConfig('behind-nights', [{ kind: 'welcome' }, { kind: 'replenishment' }, { kind: 'winback' }]);
     await night(config, '2026-03-18', at('2026-03-19 02:00'));
     // The outage: no night and no hour from 03-19 to 03-24 10:00. The backfill starts with 03-19.
     await night(config, '2026-03-19', at('2026-03-24 10:00'));
@@ -136,17 +145,11 @@ describe('the hourly sender while missed nights are backfilled', () => {
       ],
     };
     const custom = { template: 'winback', products: { from: 'none' } } as const;
-    const config = await campaignConfig(aws, 'behind-nights-moves', {
-      campaigns: {
-        policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } },
-        campaigns: [
-          // The cross-category suggestion's trigger: three weeks after the latest order (C's and D's 03-03 one: 03-24).
-          { kind: 'custom', id: 'after-order', trigger: { on: 'any-order', daysAfter: 21 }, ...custom },
-          { kind: 'custom', id: 'lost', trigger: { on: 'rfm-segment-entered', segments: ['lost'] }, ...custom },
-        ],
-      },
-      plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
-    });
+    const config = await behindConfig('behind-nights-moves', [
+      // The cross-category suggestion's trigger: three weeks after the latest order (C's and D's 03-03 one: 03-24).
+      { kind: 'custom', id: 'after-order', trigger: { on: 'any-order', daysAfter: 21 }, ...custom },
+      { kind: 'custom', id: 'lost', trigger: { on: 'rfm-segment-entered', segments: ['lost'] }, ...custom },
+    ]);
     await night(config, '2026-03-18', at('2026-03-19 02:00'), world);
     await night(config, '2026-03-19', at('2026-03-24 10:00'), world);
 
@@ -154,9 +157,7 @@ describe('the hourly sender while missed nights are backfilled', () => {
     expect(hour.behind).toMatchObject({ lastNight: '2026-03-19', nightsBehind: 4, campaigns: ['after-order', 'lost'], occasionsHeld: 4 });
     expect(await decisions(config)).toEqual([]);
 
-    for (const [runDate, runAt] of [['2026-03-20', '03-25 02:00'], ['2026-03-21', '03-25 02:10'], ['2026-03-22', '03-25 02:20'], ['2026-03-23', '03-25 02:30']] as const) {
-      await night(config, runDate, at(`2026-${runAt}`), world);
-    }
+    await backfill(config, '2026-03-25 02:00', world);
     const caughtUp = await runCampaignHour(aws, config, at('2026-03-25 03:00'), 'hm-0325-03');
     expect(caughtUp.behind).toBeUndefined();
     await runCampaignHour(aws, config, at('2026-03-25 04:00'), 'hm-0325-04');
@@ -175,22 +176,16 @@ describe('the hourly sender while missed nights are backfilled', () => {
         { id: 'k-1', customer: 'K', at: '2026-01-10T10:00:00+08:00', sku: 'BAG', total: '2400.00' },
       ],
     };
-    const config = await campaignConfig(aws, 'behind-nights-audience', {
-      campaigns: {
-        policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } },
-        campaigns: [{ kind: 'custom', id: 'lapsed-birthday', trigger: { on: 'birthday' }, audience: { daysSinceLastOrder: { min: 60 } }, template: 'birthday', products: { from: 'none' } }],
-      },
-      plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
-    });
+    const config = await behindConfig('behind-nights-audience', [
+      { kind: 'custom', id: 'lapsed-birthday', trigger: { on: 'birthday' }, audience: { daysSinceLastOrder: { min: 60 } }, template: 'birthday', products: { from: 'none' } },
+    ]);
     await night(config, '2026-03-18', at('2026-03-19 02:00'), world);
     await night(config, '2026-03-19', at('2026-03-24 10:00'), world);
     const hour = await runCampaignHour(aws, config, at('2026-03-24 11:00'), 'ha-0324-11');
     // To the night of 03-19, L is 73 days without an order; she ordered on 03-20.
     expect(hour.behind).toMatchObject({ lastNight: '2026-03-19', campaigns: ['lapsed-birthday'], occasionsHeld: 2 });
     expect(await decisions(config)).toEqual([]);
-    for (const [runDate, runAt] of [['2026-03-20', '03-24 12:00'], ['2026-03-21', '03-24 12:10'], ['2026-03-22', '03-24 12:20'], ['2026-03-23', '03-24 12:30']] as const) {
-      await night(config, runDate, at(`2026-${runAt}`), world);
-    }
+    await backfill(config, '2026-03-24 12:00', world);
     await runCampaignHour(aws, config, at('2026-03-24 13:00'), 'ha-0324-13');
     // K's gift once; L, 4 days after an order, is out of the audience (counted, nothing written).
     expect(await decisions(config)).toEqual(['K lapsed-birthday sent']);
@@ -207,30 +202,22 @@ describe('the hourly sender while missed nights are backfilled', () => {
         { id: 'k-1', customer: 'K', at: '2026-01-10T10:00:00+08:00', sku: 'BAG', total: '6000.00' },
       ],
     };
-    const config = await campaignConfig(aws, 'behind-nights-tiers', {
-      campaigns: {
-        policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } },
-        campaigns: [
-          {
-            kind: 'custom',
-            id: 'below-vic-birthday',
-            trigger: { on: 'birthday' },
-            audience: { tiers: ['Core', 'Potential', 'Entry'] },
-            template: 'birthday',
-            offers: { default: { kind: 'coupon', discountPercent: 10 } },
-            products: { from: 'none' },
-          },
-        ],
+    const config = await behindConfig('behind-nights-tiers', [
+      {
+        kind: 'custom',
+        id: 'below-vic-birthday',
+        trigger: { on: 'birthday' },
+        audience: { tiers: ['Core', 'Potential', 'Entry'] },
+        template: 'birthday',
+        offers: { default: { kind: 'coupon', discountPercent: 10 } },
+        products: { from: 'none' },
       },
-      plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
-    });
+    ]);
     await night(config, '2026-03-18', at('2026-03-19 02:00'), world);
     await night(config, '2026-03-19', at('2026-03-24 10:00'), world);
     const hour = await runCampaignHour(aws, config, at('2026-03-24 11:00'), 'ht-0324-11');
     expect(hour.behind).toMatchObject({ lastNight: '2026-03-19', campaigns: ['below-vic-birthday'], occasionsHeld: 2 });
-    for (const [runDate, runAt] of [['2026-03-20', '03-24 12:00'], ['2026-03-21', '03-24 12:10'], ['2026-03-22', '03-24 12:20'], ['2026-03-23', '03-24 12:30']] as const) {
-      await night(config, runDate, at(`2026-${runAt}`), world);
-    }
+    await backfill(config, '2026-03-24 12:00', world);
     await runCampaignHour(aws, config, at('2026-03-24 13:00'), 'ht-0324-13');
     // As with the nights on time: K's coupon; V, a VIC since 03-20, is out of the audience (no coupon to a VIC).
     expect(await decisions(config)).toEqual(['K below-vic-birthday sent']);
@@ -248,10 +235,7 @@ describe('the hourly sender while missed nights are backfilled', () => {
         { id: 'n-1', customer: 'N', at: '2026-03-19T10:00:00+08:00', sku: 'BAG', total: '2400.00' },
       ],
     };
-    const config = await campaignConfig(aws, 'behind-nights-expiry', {
-      campaigns: { policy: { controlShare: 0, quietHours: { start: '00:00', end: '00:00' } }, campaigns: [{ kind: 'welcome' }, { kind: 'winback' }] },
-      plausibility: { maxUnexplainedLapseShare: 1, maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1 },
-    });
+    const config = await behindConfig('behind-nights-expiry', [{ kind: 'welcome' }, { kind: 'winback' }]);
     await night(config, '2026-03-18', at('2026-03-19 02:00'), world);
     // The export stops; the hours run on the night of 03-18.
     const first = await runCampaignHour(aws, config, at('2026-03-24 11:00'), 'he-0324-11');
