@@ -4,6 +4,7 @@ import { rfmSegmentRuleOf, type RfmSegmentRule } from '#shared/segments/rfm-segm
 import { MS_PER_DAY, addDays, daysBetweenDates, localDate, zoneOffsetMs, zonedWallTimeInstants } from '#shared/time.ts';
 import { clientTimeZone, compareOccasions, judgedProfile, type CampaignContext, type DueOccasion, type ProductCatalog } from './due.ts';
 import { categoriesBought } from '#shared/segments/category-affinity.ts';
+import { LAPSE_STAGES } from './triggers.ts';
 import { isQuietMinute, minutesOfWallTime, type Audience, type CampaignDefinition, type CampaignsConfig, type QuietHours } from './schema.ts';
 
 /**
@@ -236,13 +237,8 @@ function inAudienceWhateverTheClock(campaign: CampaignDefinition, profile: Clien
 
 const NO_CATALOG: ProductCatalog = { get: () => undefined };
 
-/** The stages an order takes a client out of, with the stage it takes them to. */
-const STAGES_AN_ORDER_LEAVES: readonly (readonly [Stage, Stage])[] = [
-  ['prospect', 'new'],
-  ['at-risk', 'active'],
-  ['sleeping', 'active'],
-  ['churned', 'active'],
-];
+/** The stages an order takes a client out of, with the stage it takes them to: a prospect's first order, a lapse's next. */
+const STAGES_AN_ORDER_LEAVES: readonly (readonly [Stage, Stage])[] = [['prospect', 'new'], ...LAPSE_STAGES.map((stage) => [stage, 'active'] as const)];
 
 /**
  * Whether an order the profile does not know yet may take a client out of the audience (the

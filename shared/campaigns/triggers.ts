@@ -210,8 +210,8 @@ export interface TriggerContext {
   range?: InstantRange;
 }
 
-/** The stages a client leaves with an order: reached by days without one. */
-const LAPSE_STAGES: readonly Stage[] = ['at-risk', 'sleeping', 'churned'];
+/** The stages a client leaves with an order (for 'active'): reached by days without one. */
+export const LAPSE_STAGES: readonly Stage[] = ['at-risk', 'sleeping', 'churned'];
 
 /**
  * Whether the trigger's occasion rests on the absence of an order since the profile's night: N
