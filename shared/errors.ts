@@ -29,6 +29,8 @@ const ERROR_CODES = {
   EMULATORS_DOWN: 'user',
   /** Another run held a lease on state this one must rewrite (the address book) past the wait: nothing of it was changed; run again. */
   STATE_BUSY: 'user',
+  /** An object of the suite's own state in S3 is not what it wrote (cut, edited by hand, a bad restore): its message names it and says how to repair it. */
+  STATE_DAMAGED: 'user',
   /** DynamoDB Local needs Java 17+, and none was found. */
   JAVA_MISSING: 'user',
   /**

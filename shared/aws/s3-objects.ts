@@ -4,6 +4,9 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { z } from 'zod';
+import { ClienteleError } from '#shared/errors.ts';
+import { issuesText } from '#shared/zod-issues.ts';
 
 /** s3://bucket/some/prefix → { bucket, prefix } (prefix without leading/trailing slashes). */
 export function parseS3Url(url: string): { bucket: string; prefix: string } {
@@ -57,6 +60,42 @@ export async function readObjectBytes(s3: S3Client, bucket: string, key: string)
 export async function readObjectText(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
   const bytes = await readObjectBytes(s3, bucket, key);
   return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+}
+
+/** An object of our own state that is not what its writer writes: `repair` says what refuses until then and how to mend it. */
+export class StoredObjectDamagedError extends ClienteleError {
+  override name = 'StoredObjectDamagedError';
+  constructor(what: string, object: string, problem: string, repair: string) {
+    super('STATE_DAMAGED', `The ${what} ${object} is damaged (${problem}): ${repair}`);
+  }
+}
+
+/**
+ * One of our own JSON objects read back and checked against the shape its writer gives it;
+ * undefined when there is none. Ours, but S3 keeps what anyone puts there (a hand edit, a restore
+ * from the wrong place, another version's object): one that is not JSON or not of that shape
+ * throws `damaged(object, problem)` with its address, never a bare parse error, and never a guess
+ * at what it meant.
+ */
+export async function readStoredJson<S extends z.ZodType>(
+  s3: S3Client,
+  where: { bucket: string; key: string },
+  schema: S,
+  damaged: (object: string, problem: string) => Error,
+): Promise<z.output<S> | undefined> {
+  const text = await readObjectText(s3, where.bucket, where.key);
+  if (text === undefined) return undefined;
+  const object = `s3://${where.bucket}/${where.key}`;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Not the parser's message: it quotes the text, which may hold names or addresses (a roster).
+    throw damaged(object, text.trim() === '' ? 'empty' : `not JSON, or cut short: ${text.length} characters`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw damaged(object, issuesText(parsed.error, '(object)', 3));
+  return parsed.data;
 }
 
 export interface ObjectToWrite {

@@ -1,4 +1,5 @@
-import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
+import { readStoredJson, StoredObjectDamagedError, writeJsonObject } from '#shared/aws/s3-objects.ts';
+import { z } from 'zod';
 import type { AwsClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import type { CampaignResults } from '#shared/campaign-results/model.ts';
@@ -150,15 +151,45 @@ export async function writeCampaignResults(options: {
   return { object, headlines: campaignHeadlines(results) };
 }
 
+const intervalSchema = z.object({ low: z.number(), high: z.number() });
+const groupOutcomeSchema = z.object({ members: z.number(), converted: z.number(), conversionRate: z.number(), revenueMinor: z.number(), revenuePerMemberMinor: z.number() });
+const campaignResultsSchema = z.looseObject({
+  runDate: z.string(),
+  periodStart: z.string(),
+  confidenceLevel: z.number(),
+  windowsDays: z.array(z.number()),
+  segments: z.array(
+    z.looseObject({
+      campaignId: z.string(),
+      tier: z.enum([...TIERS, 'all']),
+      // Results written before due and unsent were counted: what they knew was the decisions.
+      due: z.number().optional(),
+      sends: z.number(),
+      heldOut: z.number(),
+      unsent: z.record(z.string(), z.number()).optional(),
+      windows: z.array(
+        z.looseObject({
+          windowDays: z.number(),
+          sent: groupOutcomeSchema,
+          control: groupOutcomeSchema,
+          maturing: z.object({ sent: z.number(), control: z.number() }),
+          conversionUplift: z.object({ estimate: z.number(), interval: intervalSchema }).optional(),
+          relativeUplift: z.number().optional(),
+          revenuePerMemberUpliftMinor: z.object({ estimate: z.number(), interval: intervalSchema }).optional(),
+          incrementalRevenueMinor: z.number().optional(),
+          significant: z.boolean(),
+        }),
+      ),
+    }),
+  ),
+  welcomeDecay: z.array(z.looseObject({ fromHours: z.number(), toHours: z.number().optional(), members: z.number(), converted: z.number(), conversionRate: z.number() })),
+});
+
 /** The run's campaign results object, or undefined when the run wrote none. */
 export async function readCampaignResults(s3: AwsClients['s3'], config: Config, runDate: string): Promise<CampaignResults | undefined> {
-  const text = await readObjectText(s3, reportsBucket(config), campaignResultsKey(config, runDate));
-  if (!text) return undefined;
-  const results = JSON.parse(text) as CampaignResults;
-  // Results written before due and unsent were counted: what they knew was the decisions.
-  for (const segment of results.segments) {
-    segment.unsent ??= {};
-    segment.due ??= segment.sends + segment.heldOut;
-  }
-  return results;
+  const stored = await readStoredJson(s3, { bucket: reportsBucket(config), key: campaignResultsKey(config, runDate) }, campaignResultsSchema, (object, problem) =>
+    new StoredObjectDamagedError('campaign results', object, problem, `the reports of the night of ${runDate} show none until it is repaired. Put back a copy of it, or delete it: the report then says the night wrote none.`),
+  );
+  if (stored === undefined) return undefined;
+  return { ...stored, segments: stored.segments.map((segment) => ({ ...segment, unsent: segment.unsent ?? {}, due: segment.due ?? segment.sends + segment.heldOut })) };
 }

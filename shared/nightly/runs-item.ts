@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { parseS3Url, readObjectText } from '#shared/aws/s3-objects.ts';
+import { parseS3Url, readStoredJson, StoredObjectDamagedError } from '#shared/aws/s3-objects.ts';
+import { z } from 'zod';
 import type { NightlyRunSummary } from './summary.ts';
 
 /**
@@ -72,15 +73,25 @@ function cutLists(summary: NightlyRunSummary, keep: number, reduced: boolean): N
   return item;
 }
 
+/** What tells summary.json for a night's summary: the whole type is ours, written from it by finishNight. */
+const wholeSummarySchema = z.looseObject({ job: z.literal('nightly'), runId: z.string(), runDate: z.string() });
+
 /**
  * The whole summary of a night from its runs item: the item itself when nothing was cut (and
- * items written before lists were cut), else summary.json. Should that object be gone, the item
- * is still a summary, with samples: better shown than a failure.
+ * items written before lists were cut), else summary.json. Should that object be gone or not the
+ * night's summary (a hand edit, a bad restore), the item is still a summary, with samples: better
+ * shown than a failure.
  */
 export async function wholeSummaryOf(s3: S3Client, stored: NightlyRunSummary): Promise<NightlyRunSummary> {
   if (stored.listsCut === undefined) return stored;
   const { bucket, prefix: key } = parseS3Url(stored.report.summaryObject);
-  const text = await readObjectText(s3, bucket, key);
-  // Our own object, written from this very type by finishNight just before the item.
-  return text === undefined ? stored : (JSON.parse(text) as NightlyRunSummary);
+  let whole: z.output<typeof wholeSummarySchema> | undefined;
+  try {
+    whole = await readStoredJson(s3, { bucket, key }, wholeSummarySchema, (object, problem) => new StoredObjectDamagedError('night summary', object, problem, 'its runs item is shown instead.'));
+  } catch (error) {
+    if (error instanceof StoredObjectDamagedError) return stored;
+    throw error;
+  }
+  // Checked as a night's summary above; the rest of it is this very type, written just before the item.
+  return whole === undefined ? stored : (whole as unknown as NightlyRunSummary);
 }

@@ -3,7 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
+import { readStoredJson, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import { normaliseEmail } from '#shared/email.ts';
 import { fnv1a32 } from '#shared/text-hash.ts';
@@ -14,7 +14,6 @@ import { addressBookKey, reportsBucket } from './buckets.ts';
 import { ERASURE_KEY_PREFIX, erasedKey } from './erasure-store.ts';
 import type { RunKey } from './runs-store.ts';
 import { tableNames } from './tables.ts';
-import { issuesText } from '#shared/zod-issues.ts';
 import { acquireWriteLease, releaseWriteLease, renewWriteLease } from './write-leases.ts';
 
 /**
@@ -99,19 +98,8 @@ export class AddressBookDamagedError extends ClienteleError {
 
 /** The stored book; empty before the first night that kept an address. A damaged one fails the night (AddressBookDamagedError). */
 export async function readAddressBook(s3: S3Client, config: Config): Promise<FormerAddress[]> {
-  const bucket = reportsBucket(config);
-  const key = addressBookKey(config);
-  const text = await readObjectText(s3, bucket, key);
-  if (text === undefined) return [];
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new AddressBookDamagedError(`s3://${bucket}/${key}`, `not JSON: ${(error as Error).message}`);
-  }
-  const parsed = bookSchema.safeParse(json);
-  if (!parsed.success) throw new AddressBookDamagedError(`s3://${bucket}/${key}`, issuesText(parsed.error, '(book)'));
-  return parsed.data.entries;
+  const stored = await readStoredJson(s3, { bucket: reportsBucket(config), key: addressBookKey(config) }, bookSchema, (object, problem) => new AddressBookDamagedError(object, problem));
+  return stored?.entries ?? [];
 }
 
 async function writeAddressBook(s3: S3Client, config: Config, entries: readonly FormerAddress[]): Promise<void> {

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
+import { readStoredJson, StoredObjectDamagedError, writeJsonObject } from '#shared/aws/s3-objects.ts';
 import type { Config } from '#shared/config.ts';
 import type { ProductRecord } from '#shared/model.ts';
 import { addDays, isoDateSchema } from '#shared/time.ts';
@@ -40,19 +40,32 @@ export async function writeCatalog(s3: S3Client, config: Config, products: reado
   await writeJsonObject(s3, { bucket, key: catalogKey(config) }, [...catalogBySku(products).values()]);
 }
 
+const productRecordSchema = z.looseObject({
+  sku: z.string(),
+  name: z.string().optional(),
+  category: z.string().optional(),
+  replenishDays: z.number().optional(),
+  season: z.string().optional(),
+  url: z.string().optional(),
+  imageUrl: z.string().optional(),
+  priceMinor: z.number().int().optional(),
+  currency: z.string().optional(),
+});
+const catalogueSchema = z.array(productRecordSchema);
+const catalogueBeforeSchema = z.looseObject({ runDate: isoDateSchema, products: catalogueSchema });
+
 /** The stored catalogue by SKU; empty when no night has exported products. */
 export async function readCatalog(s3: S3Client, config: Config): Promise<Map<string, ProductRecord>> {
-  const text = await readObjectText(s3, reportsBucket(config), catalogKey(config));
-  if (text === undefined) return new Map();
-  // Our own object, written by writeCatalog.
-  const products = JSON.parse(text || '[]') as ProductRecord[];
-  return catalogBySku(products);
+  const products = await readStoredJson(s3, { bucket: reportsBucket(config), key: catalogKey(config) }, catalogueSchema, (object, problem) =>
+    new StoredObjectDamagedError('product catalogue', object, problem, 'the nights, the campaign hours and the digests refuse until it is repaired. Put back a copy of it, or delete it: the next night with a products export stores it again (until then there is no catalogue: no cycle or product block from it).'),
+  );
+  return catalogBySku(products ?? []);
 }
 
-async function readCatalogBefore(s3: S3Client, config: Config): Promise<CatalogBefore | undefined> {
-  const text = await readObjectText(s3, reportsBucket(config), catalogBeforeKey(config));
-  // Our own object, written by writeCatalog.
-  return text === undefined ? undefined : (JSON.parse(text) as CatalogBefore);
+function readCatalogBefore(s3: S3Client, config: Config): Promise<CatalogBefore | undefined> {
+  return readStoredJson(s3, { bucket: reportsBucket(config), key: catalogBeforeKey(config) }, catalogueBeforeSchema, (object, problem) =>
+    new StoredObjectDamagedError('catalogue before-image', object, problem, 'nights that store products refuse until it is repaired. Put back a copy of it, or delete it: a corrected rerun of the night it names can then not put back the catalogue from before that night.'),
+  );
 }
 
 /**
@@ -89,21 +102,10 @@ const cycleHistorySchema = z.strictObject({
  * re-judging every client's past against tonight's cycles.
  */
 export async function readCycleHistory(s3: S3Client, config: Config): Promise<CycleHistory> {
-  const bucket = reportsBucket(config);
-  const key = cycleHistoryKey(config);
-  const damaged = (problem: string) =>
-    new Error(`The cycle history s3://${bucket}/${key} is damaged (${problem}): nights refuse until it is repaired. Put back a copy of it, or delete it: past stock-ups are then judged by the catalogue stored before tonight, and tonight's leads.`);
-  const text = await readObjectText(s3, bucket, key);
-  if (text === undefined) return EMPTY_CYCLE_HISTORY;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw damaged(`not JSON: ${(error as Error).message}`);
-  }
-  const result = cycleHistorySchema.safeParse(parsed);
-  if (!result.success) throw damaged(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).slice(0, 3).join('; '));
-  return result.data;
+  const stored = await readStoredJson(s3, { bucket: reportsBucket(config), key: cycleHistoryKey(config) }, cycleHistorySchema, (object, problem) =>
+    new StoredObjectDamagedError('cycle history', object, problem, 'nights refuse until it is repaired. Put back a copy of it, or delete it: past stock-ups are then judged by the catalogue stored before tonight, and tonight\'s leads.'),
+  );
+  return stored ?? EMPTY_CYCLE_HISTORY;
 }
 
 /**
@@ -132,9 +134,15 @@ export async function writeCategoryAffinity(s3: S3Client, config: Config, affini
   await writeJsonObject(s3, { bucket: reportsBucket(config), key: categoryAffinityKey(config) }, affinity);
 }
 
+const categoryAffinitySchema = z.looseObject({
+  buyers: z.record(z.string(), z.number()),
+  alsoBought: z.record(z.string(), z.record(z.string(), z.number())),
+});
+
 /** The stored category affinity; empty before the first night that wrote one. */
 export async function readCategoryAffinity(s3: S3Client, config: Config): Promise<CategoryAffinity> {
-  const text = await readObjectText(s3, reportsBucket(config), categoryAffinityKey(config));
-  // Our own object, written by writeCategoryAffinity.
-  return text ? (JSON.parse(text) as CategoryAffinity) : emptyCategoryAffinity();
+  const stored = await readStoredJson(s3, { bucket: reportsBucket(config), key: categoryAffinityKey(config) }, categoryAffinitySchema, (object, problem) =>
+    new StoredObjectDamagedError('category affinity', object, problem, 'the campaign hours refuse until it is repaired. Delete it (the next night writes it again; until then a cross-category suggestion takes the brand\'s most bought categories) or put back a copy of it.'),
+  );
+  return stored ?? emptyCategoryAffinity();
 }

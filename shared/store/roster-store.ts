@@ -1,6 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { counts, formerAdvisorIds, rosterOfNight, type RosterFile, type RosterOutcome, type RosterRow, type StoredRoster } from '#shared/advisors/roster.ts';
-import { readObjectText, writeJsonObject } from '#shared/aws/s3-objects.ts';
+import { readStoredJson, StoredObjectDamagedError, writeJsonObject } from '#shared/aws/s3-objects.ts';
+import { z } from 'zod';
+import { isoDateSchema } from '#shared/time.ts';
 import type { Config } from '#shared/config.ts';
 import type { Reject } from '#shared/model.ts';
 import { pairsWithout, type StoredBookPairs } from '#shared/advisors/handover.ts';
@@ -12,11 +14,32 @@ export async function writeRoster(s3: S3Client, config: Config, roster: StoredRo
   await writeJsonObject(s3, { bucket: reportsBucket(config), key: rosterKey(config) }, roster);
 }
 
+const storedRosterSchema = z.looseObject({
+  runDate: isoDateSchema,
+  advisors: z.array(
+    z.looseObject({
+      advisorId: z.string(),
+      name: z.string().optional(),
+      email: z.string().optional(),
+      locale: z.string().optional(),
+      active: z.boolean(),
+      signature: z.string().optional(),
+      store: z.string().optional(),
+    }),
+  ),
+  formerAdvisorIds: z.array(z.string()).optional(),
+});
+
 /** The stored roster; undefined when no night has carried a good one. */
-export async function readRoster(s3: S3Client, config: Config): Promise<StoredRoster | undefined> {
-  const text = await readObjectText(s3, reportsBucket(config), rosterKey(config));
-  // Our own object, written by writeRoster.
-  return text === undefined || text === '' ? undefined : (JSON.parse(text) as StoredRoster);
+export function readRoster(s3: S3Client, config: Config): Promise<StoredRoster | undefined> {
+  return readStoredJson(s3, { bucket: reportsBucket(config), key: rosterKey(config) }, storedRosterSchema, (object, problem) =>
+    new StoredObjectDamagedError(
+      'advisors roster',
+      object,
+      problem,
+      'the nights, the campaign hours, the digests and forget refuse until it is repaired. Put back a copy of it, or delete it: the next night stores the roster of its export (the advisors taken out of the file before are then no longer known: forget does not look in their ledgers).',
+    ),
+  );
 }
 
 /**
@@ -51,10 +74,18 @@ export async function settleRoster(
   return { outcome: { status: 'kept', reason: reading.reason, since: stored.runDate, ...counts(stored.advisors), ...conflicting }, rejects: reading.rejects };
 }
 
-export async function readBookPairs(s3: S3Client, config: Config): Promise<StoredBookPairs | undefined> {
-  const text = await readObjectText(s3, reportsBucket(config), bookPairsKey(config));
-  // Our own object, written by writeBookPairs.
-  return text === undefined || text === '' ? undefined : (JSON.parse(text) as StoredBookPairs);
+const bookPairsSchema = z.record(z.string(), z.string());
+const storedBookPairsSchema = z.looseObject({ week: z.string(), before: bookPairsSchema, now: bookPairsSchema, unintroduced: bookPairsSchema.optional() });
+
+export function readBookPairs(s3: S3Client, config: Config): Promise<StoredBookPairs | undefined> {
+  return readStoredJson(s3, { bucket: reportsBucket(config), key: bookPairsKey(config) }, storedBookPairsSchema, (object, problem) =>
+    new StoredObjectDamagedError(
+      'advisors\' book pairs',
+      object,
+      problem,
+      'the weekly digests, forget and the erasures of the nights and hours refuse until it is repaired. Put back a copy of it, or delete it: the next digests compare with tonight\'s books (no handover is introduced that week).',
+    ),
+  );
 }
 
 export async function writeBookPairs(s3: S3Client, config: Config, pairs: StoredBookPairs): Promise<void> {
