@@ -123,7 +123,10 @@ export class OperationsDashboard extends Construct {
           sender(METRIC_NAMES.sent, { label: 'occasions sent' }),
           sender(METRIC_NAMES.failed, { label: 'occasions failed' }),
         ],
-        right: [sender(METRIC_NAMES.unresolvedSends, { statistic: 'Maximum', label: 'unresolved (stale claims, maybe sent)' })],
+        right: [
+          sender(METRIC_NAMES.unresolvedSends, { statistic: 'Maximum', label: 'unresolved (stale claims, maybe sent)' }),
+          sender(METRIC_NAMES.heldWhileNightsBehind, { statistic: 'Maximum', label: 'held: nights behind' }),
+        ],
         width: HALF,
       }),
       new GraphWidget({

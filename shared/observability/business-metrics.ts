@@ -60,6 +60,12 @@ export const METRIC_NAMES = {
   unresolvedSends: 'UnresolvedSends',
   /** Advisors' task emails SES (or the mailer) refused for good: that advisor never had the task, the note went from the care team. */
   taskEmailsRefused: 'TaskEmailsRefused',
+  /**
+   * Due occasions an hour left undecided because the nights are behind (a win-back waits for the
+   * night that would show an order since): 0 on an hour that is not behind. The nightly alarms page
+   * for the missing nights; this shows what waits on them.
+   */
+  heldWhileNightsBehind: 'HeldWhileNightsBehind',
   /** Per `campaign` drawing from a coupon pool: its unclaimed codes after the run (the alarm is the CouponPoolsLow log alert). */
   couponCodesLeft: 'CouponCodesLeft',
   // SES feedback (recipients).
@@ -131,6 +137,7 @@ export function campaignMetrics(summary: CampaignRunSummary): MetricGroup[] {
         count(METRIC_NAMES.failed, total('failed')),
         count(METRIC_NAMES.unresolvedSends, summary.staleClaims.length + summary.maybeSent.length),
         count(METRIC_NAMES.taskEmailsRefused, summary.taskEmailsRefused ?? 0),
+        count(METRIC_NAMES.heldWhileNightsBehind, summary.behind?.occasionsHeld ?? 0),
       ],
     },
     ...campaigns.map(([campaign, counts]) => ({

@@ -1097,7 +1097,7 @@ describe('dashboard', () => {
     // Per email (Emails), not per occasion (Sent): a reminder listing three products is one email.
     for (const id of ['bounces', 'complaints']) expect(rates).toContain(`100 * IF(emails > 0, ${id} / emails, 0)`);
     expect(rates).toContain(JSON.stringify(METRIC_NAMES.emails));
-    expect(metricsOf('Sends, all campaigns').map((m) => m[1])).toEqual([METRIC_NAMES.emails, METRIC_NAMES.sent, METRIC_NAMES.failed, METRIC_NAMES.unresolvedSends]);
+    expect(metricsOf('Sends, all campaigns').map((m) => m[1])).toEqual([METRIC_NAMES.emails, METRIC_NAMES.sent, METRIC_NAMES.failed, METRIC_NAMES.unresolvedSends, METRIC_NAMES.heldWhileNightsBehind]);
   });
 });
 

@@ -84,6 +84,7 @@ describe('campaign run → metrics', () => {
       Failed: 1,
       UnresolvedSends: 1,
       TaskEmailsRefused: 0,
+      HeldWhileNightsBehind: 0,
       'Sent{campaign=welcome}': 12,
       'HeldOut{campaign=welcome}': 2,
       'Suppressed{campaign=welcome}': 1,
@@ -107,6 +108,11 @@ describe('campaign run → metrics', () => {
 
   it("publishes the advisors' task emails SES refused for good, the alarm's figure", () => {
     expect(flat(campaignMetrics(campaignSummary({ taskEmailsRefused: 2 })))).toMatchObject({ TaskEmailsRefused: 2 });
+  });
+
+  it('publishes the due occasions an hour held while the nights are behind, 0 on an hour that is not', () => {
+    const behind = { reason: 'nights-behind' as const, lastNight: '2026-03-01', lastNightDue: '2026-03-04', nightsBehind: 3, campaigns: ['winback'], message: 'nights behind', occasionsHeld: 7 };
+    expect(flat(campaignMetrics(campaignSummary({ behind })))).toMatchObject({ HeldWhileNightsBehind: 7 });
   });
 
   it('publishes nothing for a dry run', () => {
