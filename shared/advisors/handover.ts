@@ -2,7 +2,7 @@ import { productNameOf, type ProductCatalog } from '#shared/campaigns/due.ts';
 import { dictionaryFrom, ownEntry } from '#shared/dictionary.ts';
 import type { ClientProfile, Tier } from '#shared/model.ts';
 import { localDate, MS_PER_DAY } from '#shared/time.ts';
-import { tallyBucket, type TaskTally } from './follow-through.ts';
+import { tallyBucket, tallyTasks, type TaskTally } from './follow-through.ts';
 import { INTRODUCTION_CAMPAIGN, newTask, type AdvisorTask } from './tasks.ts';
 
 /**
@@ -111,7 +111,7 @@ export interface HandoverHistory {
   /** The previous advisor's name, for the new one's eyes. */
   fromName?: string;
   /** What became of the client's tasks with the previous advisor. */
-  pastTasks: TaskTally;
+  pastTasks: PastTasksTally;
   /** Top categories, last purchases and the latest past tasks, one by one. */
   history?: ClientHistory;
   /** The introduction task's links and drafted email, when the new advisor has one (not on a dry run). */
@@ -170,7 +170,21 @@ export interface PastTask {
   campaignId: string;
   /** Local date the task was given, YYYY-MM-DD (brand time zone). */
   date: string;
-  outcome: Exclude<keyof TaskTally, 'given'>;
+  /** The follow-through's bucket (the advisor's part), or 'unsent': its note never went (no consent, suppressed, its window closed, refused). */
+  outcome: Exclude<keyof TaskTally, 'given'> | 'unsent';
+}
+
+/**
+ * The client's tasks with the previous advisor, counted for the new one: the follow-through's
+ * tally (the advisor's part: asked, or left to the wait) and, of those, the notes that never went
+ * (`notSent`), so "sent by email" counts only notes that did.
+ */
+export interface PastTasksTally extends TaskTally {
+  notSent: number;
+}
+
+export function pastTasksTally(tasks: readonly Pick<AdvisorTask, 'status' | 'history'>[]): PastTasksTally {
+  return { ...tallyTasks(tasks), notSent: tasks.filter((task) => task.status === 'unsent').length };
 }
 
 /** One of the client's last purchases (the profile keeps the last purchase of each product). */
@@ -207,7 +221,7 @@ export function clientHistory(profile: Pick<ClientProfile, 'topCategory' | 'skus
   const pastTaskList = [...pastTasks]
     .sort((a, b) => b.createdAt - a.createdAt)
     .slice(0, HISTORY_ITEMS)
-    .map((task) => ({ campaignId: task.campaignId, date: localDate(task.createdAt, timeZone), outcome: tallyBucket(task) }));
+    .map((task) => ({ campaignId: task.campaignId, date: localDate(task.createdAt, timeZone), outcome: task.status === 'unsent' ? ('unsent' as const) : tallyBucket(task) }));
   return { topCategories, lastPurchases, pastTaskList };
 }
 

@@ -249,7 +249,7 @@ export function isTaskOfOccasion(taskOccasionKey: string, occasionKey: string): 
   return taskOccasionKey === occasionKey || taskOccasionKey.startsWith(`${occasionKey}#to#`);
 }
 
-/** How an occasion ended without its advisor's task: its note went without it, or it can no longer go (the reason: no-consent, suppressed, expired). */
+/** How an occasion ended without its advisor's task: its note went without it, or it can no longer go (the reason: OCCASION_ENDS_UNSENT). */
 export type EndedWithoutTask = { emailed: true } | { unsent: string };
 
 /**
@@ -259,8 +259,15 @@ export type EndedWithoutTask = { emailed: true } | { unsent: string };
  */
 export function occasionEndOf(ledgerStatus: string): EndedWithoutTask | undefined {
   if (ledgerStatus === 'sent') return { emailed: true };
-  return ledgerStatus === 'expired' || ledgerStatus === 'no-consent' || ledgerStatus === 'suppressed' ? { unsent: ledgerStatus } : undefined;
+  return OCCASION_ENDS_UNSENT.has(ledgerStatus) ? { unsent: ledgerStatus } : undefined;
 }
+
+/**
+ * The send ledger's final statuses of an occasion whose note never went: no consent, suppressed,
+ * its window closed, SES refused it for good (`failed`), or the lapse was mailed under another key
+ * (`already-mailed`).
+ */
+export const OCCASION_ENDS_UNSENT: ReadonlySet<string> = new Set(['expired', 'no-consent', 'suppressed', 'failed', 'already-mailed']);
 
 /** An unsettled task closed once its occasion ended without it: 'emailed', or 'unsent' with the reason. */
 export function closedWithoutTask(task: AdvisorTask, end: EndedWithoutTask, now: number): AdvisorTask {

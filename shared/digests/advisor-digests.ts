@@ -2,7 +2,7 @@ import { addTallies, FOLLOW_THROUGH_DAYS, NO_STORE, tallyTasks, type AdvisorFoll
 import { holdsBook, isActiveAdvisor, knownAdvisors } from '#shared/advisors/roster.ts';
 import { emptyDictionary } from '#shared/dictionary.ts';
 import { createTask, getTask, tasksOfAdvisor, tasksOfClient } from '#shared/store/task-store.ts';
-import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, pairsToKeep, unreachableBecause, type Handover, type HandoverHistory } from '#shared/advisors/handover.ts';
+import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, pairsToKeep, pastTasksTally, unreachableBecause, type Handover, type HandoverHistory } from '#shared/advisors/handover.ts';
 import type { ProductCatalog } from '#shared/campaigns/due.ts';
 import { sendAfter } from '#shared/advisors/tasks.ts';
 import { renderIntroduction } from '#shared/templates/advisor-introduction.ts';
@@ -301,7 +301,7 @@ async function handoverHistories(
     const history: HandoverHistory = {
       from: handover.from,
       ...(fromName === undefined ? {} : { fromName }),
-      pastTasks: tallyTasks(withPrevious),
+      pastTasks: pastTasksTally(withPrevious),
       history: clientHistory(profile, withPrevious, config.timeZone, context.catalog),
     };
     const secret = options.unsubscribeSecret;

@@ -18,6 +18,7 @@ import type { AdvisorRecord, ClientProfile, ProductRecord } from '#shared/model.
 import { readCatalog, readCategoryAffinity } from '#shared/store/catalog-store.ts';
 import type { CategoryAffinity } from '#shared/segments/category-affinity.ts';
 import { knownAdvisors } from '#shared/advisors/roster.ts';
+import { OCCASION_ENDS_UNSENT } from '#shared/advisors/tasks.ts';
 import { readRoster } from '#shared/store/roster-store.ts';
 import { putRun, recentRuns } from '#shared/store/runs-store.ts';
 import { claimEach, deferUnsent, deliverClaimed, releaseClaims } from '#shared/delivery/deliver.ts';
@@ -1038,6 +1039,8 @@ async function settleDecided(
     if (status === 'sent' && gate?.outcome === 'send') await recordTaskEmailed(run, gate.task, gate.because);
     // The note went without a task (from the client care team): a task still open for it is closed, its links answer "closed".
     else if (status === 'sent') for (const each of occasions) await closeTasksOfOccasion(run, profile, each, { emailed: true });
+    // SES refused it for good: the task this hour took (or one still open) ends unsent, not left taken as if it had gone.
+    else if (status === 'failed') for (const each of occasions) await closeTasksOfOccasion(run, profile, each, { unsent: 'failed' });
     return status;
   } else await recordDecisions(run, profile, occasions, decision);
   return undefined;
@@ -1104,12 +1107,12 @@ async function recordDecisions(run: CampaignRun, profile: ClientProfile, occasio
     if (written === 'already-claimed') counts.alreadyClaimed++;
     else counts[decision.outcome]++;
     // A final decision that the note cannot go: the occasion's open task ends with it (unsent, with the reason).
-    if (written === 'claimed' && (decision.outcome === 'no-consent' || decision.outcome === 'suppressed')) await closeTasksOfOccasion(run, profile, occasion, { unsent: decision.outcome });
+    if (written === 'claimed' && OCCASION_ENDS_UNSENT.has(decision.outcome)) await closeTasksOfOccasion(run, profile, occasion, { unsent: decision.outcome });
   }
 }
 
-/** One email for the occasion and its companions, through the delivery protocol; what became of it ('taken': another run's). */
-async function send(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[], withoutAdvisor = false): Promise<SendOutcome['status'] | 'taken' | 'no-coupon' | 'erased' | 'capped'> {
+/** One email for the occasion and its companions, through the delivery protocol; what became of it ('taken': another run's; 'failed': refused for good). */
+async function send(run: CampaignRun, profile: ClientProfile, occasions: readonly DueOccasion[], withoutAdvisor = false): Promise<SendOutcome['status'] | 'failed' | 'taken' | 'no-coupon' | 'erased' | 'capped'> {
   const [occasion] = occasions as [DueOccasion, ...DueOccasion[]];
   const counts = countsOf(run, occasion.campaignId);
   // The code first, before the ledger: a code drawn for an occasion stays its own (a rerun or
@@ -1171,7 +1174,8 @@ async function send(run: CampaignRun, profile: ClientProfile, occasions: readonl
     run.log.warn('send failed', { campaignId: occasion.campaignId, customerId: profile.customerId, status: outcome.status, error: outcome.errorName });
   }
   noteEmailOutcome(run, outcome);
-  return outcome.status;
+  // 'failed': not sent, and never to be (the ledger says so); 'not-sent' is left for a later hour.
+  return outcome.status === 'not-sent' && outcome.retry === 'never' ? 'failed' : outcome.status;
 }
 
 /**

@@ -5,6 +5,7 @@ import { birthdayIn, birthdayMonth } from '#shared/time.ts';
 import type { AdvisorBook, BookReason, BookReasonKind, BookRow } from '#shared/advisors/book.ts';
 import { BOOK_REASONS } from '#shared/advisors/book.ts';
 import type { BoughtTally, TaskTally } from '#shared/advisors/follow-through.ts';
+import type { PastTasksTally } from '#shared/advisors/handover.ts';
 import { categoryDisplayName } from './category-names.ts';
 import type { TemplateLocale } from './locale.ts';
 import { addSources, createPartsRenderer, FONT_FAMILY, formatRunOutDate, type EmailContent } from './render.ts';
@@ -46,7 +47,7 @@ interface ReasonView {
   month: string | null;
   /** Handover: the previous advisor (their name, else their id) and what became of the client's tasks with them. */
   from: string | null;
-  pastTasks: TaskTally | null;
+  pastTasks: PastTasksTally | null;
   items: { name: string | null; date: string; predicted: boolean }[];
 }
 

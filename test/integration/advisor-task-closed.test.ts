@@ -7,11 +7,14 @@ import { replaceTask, tasksOfClient } from '#shared/store/task-store.ts';
 import { handleTaskLink } from '#shared/unsubscribe/task-links.ts';
 import { advisorsConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
 import { aroundDocuments } from '#test/support/crashing-clients.ts';
+import { awsError, sesRefusing } from '#test/support/refusing-ses.ts';
 import { seedProfiles } from '#test/support/emulator-data.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { profileItem } from '#test/support/profiles.ts';
 import { emailsTo } from '#test/support/ses-store.ts';
 import { at, DAY, HOUR, iso } from '#test/support/time.ts';
+import { clientHistory } from '#shared/advisors/handover.ts';
+import { ledgerEntries } from '#test/support/emulator-data.ts';
 import { taskLinkContext, taskLinkToken } from '#test/support/task-links.ts';
 
 /**
@@ -82,6 +85,27 @@ describe('an advisor task whose occasion ends without it', () => {
     // The task ended with the occasion: the page says closed, and the follow-through counts no note "sent at her request".
     expect({ page: page.statusCode, status: task?.status }).toEqual({ page: 409, status: 'unsent' });
     expect(task?.history.at(-1)).toMatchObject({ event: 'unsent', reason: 'no-consent', because: 'no-answer' });
+  });
+
+  it('is closed as unsent (failed) when SES refuses the note for good after the wait, not left taken: an answer gets 409 and the next advisor reads "not sent"', { timeout: 300_000 }, async () => {
+    const { config, sophie, vicId } = await sophieAndHerVic('task-closed-refused');
+    await runCampaignHour(aws, config, NOW, 'h1');
+    const [taskEmail] = await emailsTo(aws, sophie.email);
+    expect(taskEmail).toBeDefined();
+    // Sophie does not answer; after the wait the hour takes the task and SES refuses the client's address for good.
+    const ses = sesRefusing(aws.clients.ses, (command) => (JSON.stringify(command.input).includes(`${vicId}@example.com`) ? awsError('MessageRejected', 'Illegal address', 400) : undefined));
+    for (let h = 0; h < 4; h++) await runCampaignHour({ clients: { ...aws.clients, ses } }, config, at('2026-11-26 10:00', ZONE) + h * HOUR, `h2-${h}`);
+    expect(await emailsTo(aws, `${vicId}@example.com`)).toEqual([]);
+    const tasksTable = tableNames(config).advisorTasks;
+    const [task] = await tasksOfClient(aws.clients.documents, tasksTable, vicId);
+    const entries = await ledgerEntries(aws, config);
+    expect(entries.filter((entry) => entry.customerId === vicId && entry.occasionKey === task?.occasionKey).map((entry) => entry.status)).toEqual(['failed']);
+    expect({ status: task?.status, last: task?.history.at(-1) }).toMatchObject({ status: 'unsent', last: { event: 'unsent', reason: 'failed', because: 'no-answer' } });
+
+    const page = await handleTaskLink(taskLinkContext(aws, config, at('2026-11-27 11:00', ZONE)), { method: 'POST', token: taskLinkToken(taskEmail, 'Send the email for me'), form: {} });
+    expect(page.statusCode).toBe(409);
+    // Handed to another advisor later, the client's history says the note never went, not "sent after the wait".
+    expect(clientHistory({ skus: {} }, task === undefined ? [] : [task], ZONE).pastTaskList.map((past) => past.outcome)).toEqual(['unsent']);
   });
 
   it('is closed by the answer when the hour that sent the note died before closing it: "I took care of it" gets 409, the task emailed', { timeout: 300_000 }, async () => {

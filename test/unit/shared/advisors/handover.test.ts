@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildAdvisorBook } from '#shared/advisors/book.ts';
-import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, isIntroduction, pairsToKeep, pairsWithout, unreachableBecause } from '#shared/advisors/handover.ts';
+import { baselineFor, clientHistory, handoversBetween, introductionKey, introductionTask, isIntroduction, pairsToKeep, pairsWithout, pastTasksTally, unreachableBecause } from '#shared/advisors/handover.ts';
 import { answerTask, newTask } from '#shared/advisors/tasks.ts';
 import { parseConfig } from '#shared/config.ts';
 import { runClock } from '#shared/tiering/profile.ts';
@@ -104,7 +104,7 @@ describe('handovers', () => {
     const config = parseConfig({});
     const runDate = '2026-11-22';
     const profile = clientProfile({ customerId: 'c1', firstName: 'Lin', lastName: 'Wang', tier: 'VIC', stage: 'active', advisorId: 'A02', birthday: '1980-03-14', spend12mMinor: 6_000_000, topCategory: 'skincare' });
-    const pastTasks = { given: 3, done: 2, asked: 1, snoozed: 0, left: 0, open: 0, reassigned: 0 };
+    const pastTasks = { given: 3, done: 2, asked: 1, snoozed: 0, left: 0, open: 0, reassigned: 0, notSent: 0 };
     const book = buildAdvisorBook({
       advisorId: 'A02', profiles: [profile], runDate, now: runClock(runDate, config.timeZone).now, config, catalog: new Map(), recentTierChanges: [],
       handovers: new Map([['c1', { from: 'A01', fromName: 'Sophie Martin', pastTasks }]]),
@@ -116,6 +116,27 @@ describe('handovers', () => {
     expect(en.text).toContain('Handed over to you from Sophie Martin; birthday 14 March; with them: 3 tasks, 2 done in person, 1 note sent by email. Introduce yourself with a call or a personal note; they favour Skincare.');
     const zh = await renderAdvisorDigest('zh-CN', { brandName: 'Maison', currency: 'USD', book, maxRows: 40, categoryNames: { skincare: { en: 'Skincare', 'zh-CN': '护肤' } } });
     expect(zh.text).toContain('由Sophie Martin交接给您；生日 3月14日；此前共 3 项任务，亲自处理 2 项，邮件发送 1 封。请亲自致电或写信自我介绍；客户偏爱护肤。');
+  });
+
+  it('count a note that never went (no consent, suppressed, window closed, refused) apart from those sent by email; in both languages', async () => {
+    const config = parseConfig({});
+    const runDate = '2026-11-22';
+    const profile = clientProfile({ customerId: 'c1', firstName: 'Lin', lastName: 'Wang', tier: 'VIC', stage: 'active', advisorId: 'A02', spend12mMinor: 6_000_000 });
+    const asked = { customerId: 'c1', advisorId: 'A01', campaignId: 'winback', occasionKey: 'winback#1', createdAt: 0, expiresAt: 1, version: 2 };
+    const tasks = [
+      { ...asked, status: 'emailed' as const, history: [{ at: 0, event: 'created' as const }, { at: 1, event: 'emailed' as const, because: 'advisor-asked' as const }] },
+      { ...asked, status: 'unsent' as const, history: [{ at: 0, event: 'created' as const }, { at: 1, event: 'unsent' as const, because: 'no-answer' as const, reason: 'failed' }] },
+    ];
+    const pastTasks = pastTasksTally(tasks);
+    expect(pastTasks).toMatchObject({ given: 2, asked: 1, left: 1, notSent: 1 });
+    const book = buildAdvisorBook({
+      advisorId: 'A02', profiles: [profile], runDate, now: runClock(runDate, config.timeZone).now, config, catalog: new Map(), recentTierChanges: [],
+      handovers: new Map([['c1', { from: 'A01', fromName: 'Sophie Martin', pastTasks }]]),
+    });
+    const en = await renderAdvisorDigest('en', { brandName: 'Maison', currency: 'USD', book, maxRows: 40 });
+    expect(en.text).toContain('with them: 2 tasks, 0 done in person, 1 note sent by email, 1 that could not be sent.');
+    const zh = await renderAdvisorDigest('zh-CN', { brandName: 'Maison', currency: 'USD', book, maxRows: 40 });
+    expect(zh.text).toContain('此前共 2 项任务，亲自处理 0 项，邮件发送 1 封，未能发送 1 封。');
   });
 });
 

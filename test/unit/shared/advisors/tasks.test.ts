@@ -256,10 +256,10 @@ describe('a task whose occasion ended without it', () => {
     expect(occasionKeysOfTask({ occasionKey: 'replenish#SKU#to#A01#x', advisorId: 'A01' })).toEqual(['replenish#SKU#to#A01#x']);
   });
 
-  it('reads the ledger as the hour closes: sent is emailed, a final no is unsent with its reason, anything else leaves it', () => {
+  it('reads the ledger as the hour closes: sent is emailed, a final no (refused for good, mailed under another key included) is unsent with its reason, anything else leaves it', () => {
     expect(occasionEndOf('sent')).toEqual({ emailed: true });
-    for (const status of ['expired', 'no-consent', 'suppressed']) expect(occasionEndOf(status)).toEqual({ unsent: status });
-    for (const status of ['claimed', 'maybe-sent', 'deferred', 'capped', 'failed', 'advisor-handled']) expect(occasionEndOf(status)).toBeUndefined();
+    for (const status of ['expired', 'no-consent', 'suppressed', 'failed', 'already-mailed']) expect(occasionEndOf(status)).toEqual({ unsent: status });
+    for (const status of ['claimed', 'maybe-sent', 'deferred', 'capped', 'advisor-handled']) expect(occasionEndOf(status)).toBeUndefined();
   });
 
   it('is closed keeping the advisor\'s part: asked for the email, or left it to the wait', () => {

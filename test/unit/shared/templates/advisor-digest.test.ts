@@ -143,7 +143,7 @@ describe('the advisor digest email', () => {
   describe('a client handed over to the advisor', () => {
     const handedOver = (birthday?: string): BookRow => ({
       customerId: 'C-100', firstName: 'Lin', lastName: 'Wang', email: 'lin@example.com', tier: 'VIC', stage: 'active', spend12mMinor: 6_000_000, rankValueMinor: 6_000_000,
-      reasons: [{ kind: 'handover', action: 'introduce-yourself', from: 'A02', fromName: 'Paul', pastTasks: { given: 0, done: 0, asked: 0, snoozed: 0, left: 0, open: 0, reassigned: 0 }, ...(birthday === undefined ? {} : { birthday }) }],
+      reasons: [{ kind: 'handover', action: 'introduce-yourself', from: 'A02', fromName: 'Paul', pastTasks: { given: 0, done: 0, asked: 0, snoozed: 0, left: 0, open: 0, reassigned: 0, notSent: 0 }, ...(birthday === undefined ? {} : { birthday }) }],
     });
     const withHandover = (birthday?: string): AdvisorDigestInput => ({
       ...input,
@@ -162,6 +162,19 @@ describe('the advisor digest email', () => {
         expect((await renderAdvisorDigest('zh-CN', withHandover(birthday))).text, birthday).toContain('由Paul交接给您；生日 11月5日。');
       }
       expect((await renderAdvisorDigest('en', withHandover())).text).toContain('Handed over to you from Paul.');
+    });
+
+    it('lists the latest tasks with the previous advisor as they ended: a note that never went says so, in both languages', async () => {
+      const pastTaskList = [
+        { campaignId: 'winback', date: '2026-11-02', outcome: 'unsent' as const },
+        { campaignId: 'replenishment', date: '2026-10-01', outcome: 'left' as const },
+      ];
+      const row = handedOver();
+      const reasons = row.reasons.map((reason) => (reason.kind === 'handover' ? { ...reason, history: { topCategories: [], lastPurchases: [], pastTaskList } } : reason));
+      const input = withHandover();
+      const withHistory = { ...input, book: { ...input.book, introductions: [{ ...row, reasons }] } };
+      expect((await renderAdvisorDigest('en', withHistory)).text).toContain('Latest tasks with Paul: win-back note of 2 Nov 2026, not sent (the client could not be emailed); replenishment of 1 Oct 2026, sent after the wait.');
+      expect((await renderAdvisorDigest('zh-CN', withHistory)).text).toContain('回购问候，未发送（无法给客户发邮件）');
     });
 
     it('a digest of introductions only has no line counting rows ("these 0 clients"), in both languages', async () => {
