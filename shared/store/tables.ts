@@ -209,8 +209,13 @@ async function ensureIndexes(client: DynamoDBClient, definition: TableDefinition
   }
 }
 
-/** Creates every table of TABLES that does not exist yet, the indexes an existing one lacks, and its TTL setting (the embedded local AWS; the stack does this in AWS). */
-export async function ensureTables(client: DynamoDBClient, config: Config): Promise<void> {
+/**
+ * Creates every table of TABLES that does not exist yet, the indexes an existing one lacks, and its
+ * TTL setting (the embedded local AWS; the stack does this in AWS). `expireItems: false` leaves the
+ * TTL off: DynamoDB Local deletes expired items by the machine's clock, so a test living at dates
+ * long past would lose entries mid-scenario (its TTL is simulated instead, at the scenario's clock).
+ */
+export async function ensureTables(client: DynamoDBClient, config: Config, options: { expireItems?: boolean } = {}): Promise<void> {
   for (const id of Object.keys(TABLES) as TableId[]) {
     const definition: TableDefinition = TABLES[id];
     const name = tableName(config, id);
@@ -220,7 +225,7 @@ export async function ensureTables(client: DynamoDBClient, config: Config): Prom
       if (!(error instanceof ResourceInUseException)) throw error;
       await ensureIndexes(client, definition, name);
     }
-    if (definition.timeToLiveAttribute) {
+    if (definition.timeToLiveAttribute && options.expireItems !== false) {
       const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));
       if (ttl.TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
         await client.send(

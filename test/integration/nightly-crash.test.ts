@@ -38,7 +38,7 @@ let exports: { night1: string; night2: string };
 /** A config with its own tables and report prefix, on the current emulators. */
 async function scenario(name: string, clients: AwsClients = clientsOf(baseConfig())): Promise<Config> {
   const config = parseConfig({ ...baseConfig(), storage: { ...baseConfig().storage, tablePrefix: `${name}-`, reportsPrefix: `reports-${shared.scope}.${name}` } });
-  await ensureTables(clients.dynamodb, config);
+  await ensureTables(clients.dynamodb, config, { expireItems: false });
   return config;
 }
 

@@ -60,6 +60,14 @@ export function sharedAws(base: ConfigInput = {}): SharedAws {
 export type ScenarioOverrides = Omit<ConfigInput, 'storage' | 'endpoints'>;
 
 /**
+ * Scenario tables keep their TTL off: the scenarios live at fixed dates (2026-03, 2020-12...), and
+ * DynamoDB Local's TTL sweep deletes by the machine's clock, so entries "expired" by today's date
+ * would vanish mid-scenario, at random. What the TTL does is simulated at the scenario's own clock
+ * (emulator-data.ts); that ensureTables turns it on is tested on its own table (ledger-store.test.ts).
+ */
+const SCENARIO_TABLES = { expireItems: false };
+
+/**
  * A configuration whose tables, export prefix and reports prefix belong to one scenario of one
  * file, so it sees only its own data whatever runs beside it; its tables are created here.
  */
@@ -70,7 +78,7 @@ export async function scenarioConfig(aws: SharedAws, name: string, overrides: Sc
     ...overrides,
     storage: { ...aws.config.storage, tablePrefix: `${id}-`, exportsPrefix: `exports-${id}`, reportsPrefix: `reports-${id}` },
   });
-  await ensureTables(aws.clients.dynamodb, config);
+  await ensureTables(aws.clients.dynamodb, config, SCENARIO_TABLES);
   return config;
 }
 
@@ -81,7 +89,7 @@ export async function scenarioConfig(aws: SharedAws, name: string, overrides: Sc
  */
 export async function namedStorageConfig(aws: SharedAws, storage: NonNullable<ConfigInput['storage']>): Promise<Config> {
   const config = parseConfig({ ...aws.config, storage: { ...aws.config.storage, ...storage } });
-  await ensureTables(aws.clients.dynamodb, config);
+  await ensureTables(aws.clients.dynamodb, config, SCENARIO_TABLES);
   for (const bucket of new Set([config.storage.exportsBucket, reportsBucket(config)])) await ensureBucket(aws.clients.s3, bucket);
   return config;
 }

@@ -13,7 +13,8 @@ import {
   type ClaimRequest,
 } from '#shared/store/ledger-store.ts';
 import { recordErasure } from '#shared/store/erasure-store.ts';
-import { tableNames } from '#shared/store/tables.ts';
+import { ensureTables, tableNames } from '#shared/store/tables.ts';
+import { parseConfig } from '#shared/config.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
 import { DAY, HOUR } from '#test/support/time.ts';
 
@@ -39,9 +40,13 @@ const request = (customerId: string, occasionKey: string, overrides: Partial<Cla
 });
 
 describe('send ledger', () => {
-  it('the table expires entries through its TTL attribute', async () => {
-    const ttl = await aws.clients.dynamodb.send(new DescribeTimeToLiveCommand({ TableName: table }));
+  it('the table expires entries through its TTL attribute (scenario tables keep it off: they live at past dates)', async () => {
+    const config = parseConfig({ ...aws.config, storage: { ...aws.config.storage, tablePrefix: `${aws.scope}.ttl-` } });
+    await ensureTables(aws.clients.dynamodb, config);
+    const ttl = await aws.clients.dynamodb.send(new DescribeTimeToLiveCommand({ TableName: tableNames(config).sendLedger }));
     expect(ttl.TimeToLiveDescription).toMatchObject({ AttributeName: 'expiresAt', TimeToLiveStatus: 'ENABLED' });
+    const scenario = await aws.clients.dynamodb.send(new DescribeTimeToLiveCommand({ TableName: table }));
+    expect(scenario.TimeToLiveDescription?.TimeToLiveStatus).not.toBe('ENABLED');
   });
 
   it('a claim writes the whole entry, with expiresAt in epoch seconds and the index attributes', async () => {
