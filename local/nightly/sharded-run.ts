@@ -93,6 +93,19 @@ class ShardWorker {
   }
 }
 
+/**
+ * Every worker's next message of `type`, once all have settled; the first failure by shard then.
+ * Not the first failure in time: the others are stopped once this returns, and a shard stopped in
+ * the middle of its writes could leave a cut object behind (the S3 emulator keeps what it had
+ * received), where the shards of a deployed night each finish on their own.
+ */
+async function everyShard<T extends FromWorker['type']>(workers: readonly ShardWorker[], type: T): Promise<Extract<FromWorker, { type: T }>[]> {
+  const settled = await Promise.allSettled(workers.map((worker) => worker.next(type)));
+  const failed = settled.find((each) => each.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return settled.map((each) => (each as PromiseFulfilledResult<Extract<FromWorker, { type: T }>>).value);
+}
+
 export async function runNightlySharded(options: ShardedRunOptions): Promise<NightlyRunSummary> {
   if (!Number.isInteger(options.shards) || options.shards < 1) throw new RangeError(`shards must be a whole number >= 1, got ${options.shards}`);
   const { shards: _shards, source: _source, workerLogLevel: _level, ...runOptions } = options;
@@ -143,7 +156,7 @@ async function runShards(
     if (crashed) throw crashed.reason;
     for (const worker of workers) worker.send({ type: 'measure' });
     // Every shard must have read and measured its clients before anything is written anywhere.
-    const measured = await Promise.all(workers.map((w) => w.next('measured')));
+    const measured = await everyShard(workers, 'measured');
     const files = await checkWholeExport(context, workStoreOf(context), options.shards);
     await refuseCustomersHeldTwice(context, workStoreOf(context), options.shards, measured.map((m) => m.keyMoved));
     const completed = await completedRunOf(context, nightFingerprint(files, options.config));
@@ -158,7 +171,7 @@ async function runShards(
     });
     await lease.confirm('write');
     for (const worker of workers) worker.send({ type: 'models', models });
-    const outcomes = await Promise.all(workers.map(async (w) => (await w.next('written')).outcome));
+    const outcomes = (await everyShard(workers, 'written')).map((written) => written.outcome);
     await lease.confirm('finish');
     return await finishNight(context, { source: describe, startedAt, models, admission, outcomes, writer: { kind: 'night' } });
   } finally {
