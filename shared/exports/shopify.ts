@@ -55,17 +55,22 @@ const NOT_A_SHOPIFY_ID = 'not a whole number as Shopify writes it (a spreadsheet
 
 const ADVISOR_TAG = 'advisor:';
 
-/** "VIP, advisor:A12" → "A12". */
-function advisorFromTags(tags: string | undefined): string | undefined {
-  if (tags === undefined || !tags.toLowerCase().includes(ADVISOR_TAG)) return undefined;
+/**
+ * "VIP, advisor:A12" → ["A12"]: every distinct advisor the tags name, in their order. More than one
+ * is ambiguous (a tag added without removing the old one, two stores' tags): which advisor holds
+ * the client cannot be told, so the caller drops the tag with a warning rather than take the first.
+ */
+function advisorsFromTags(tags: string | undefined): string[] {
+  if (tags === undefined || !tags.toLowerCase().includes(ADVISOR_TAG)) return [];
+  const advisors = new Set<string>();
   for (const tag of tags.split(',')) {
     const trimmed = tag.trim();
     if (trimmed.length > ADVISOR_TAG.length && trimmed.slice(0, ADVISOR_TAG.length).toLowerCase() === ADVISOR_TAG) {
       const advisor = trimmed.slice(ADVISOR_TAG.length).trim();
-      if (advisor !== '') return advisor;
+      if (advisor !== '') advisors.add(advisor);
     }
   }
-  return undefined;
+  return [...advisors];
 }
 
 export function shopifyCustomerSchema() {
@@ -81,7 +86,13 @@ export function shopifyCustomerSchema() {
       Phone: optionalBoundedText.transform((value) => (value === undefined ? undefined : withoutApostrophe(value) || undefined)),
       // Read as the advisor its tag names (an id), the only use of Tags.
       Tags: optionalText.transform((tags, ctx) => {
-        const advisor = advisorFromTags(tags);
+        const advisors = advisorsFromTags(tags);
+        if (advisors.length > 1) {
+          // Dropped like any invalid optional field: the stored advisor stays (merge.ts KEPT_FIELDS). No ids in the message.
+          ctx.issues.push({ code: 'custom', message: `its tags name ${advisors.length} advisors: which one holds the client cannot be told`, input: tags });
+          return z.NEVER;
+        }
+        const advisor = advisors[0];
         const broken = !ID_BOUND.within(advisor) ? ID_BOUND : !MAP_KEY.within(advisor) ? MAP_KEY : undefined;
         if (broken === undefined) return advisor;
         ctx.issues.push({ code: 'custom', message: `its advisor tag is ${broken.reason}`, input: tags });

@@ -431,6 +431,25 @@ describe('Shopify orders_export', () => {
     ]);
   });
 
+  it('drops Tags that name two advisors with a warning (which one holds the client cannot be told), the row kept; the same advisor tagged twice is one', async () => {
+    const { customers, result } = await readFiles({
+      'customers_export.csv': csv([
+        ['Customer ID', 'First Name', 'Email', 'Accepts Email Marketing', 'Tags'],
+        ['101', 'Ann', 'ann@example.com', 'yes', 'advisor:A2, VIP, advisor:A1'], // 2
+        ['102', 'Bea', 'bea@example.com', 'yes', 'advisor:A3, VIP, Advisor: A3'], // 3
+      ]),
+      'orders_export.csv': ordersCsv(ONE_ORDER()),
+    });
+    expect(customers.map((c) => [c.customerId, c.firstName, c.email, c.acceptsMarketing, c.advisorId])).toEqual([
+      ['101', 'Ann', 'ann@example.com', true, undefined],
+      ['102', 'Bea', 'bea@example.com', true, 'A3'],
+    ]);
+    expect(result.rejects).toEqual([]);
+    expect(result.warnings.map((w) => [w.file.split('/').pop(), w.line, w.field, w.reason])).toEqual([
+      ['customers_export.csv', 2, 'Tags', 'its tags name 2 advisors: which one holds the client cannot be told'],
+    ]);
+  });
+
   it('delivers customers before orders even when the orders file is listed first', async () => {
     const source = memorySource([
       ['orders_export_1.csv', ordersCsv(ONE_ORDER())],
