@@ -10,7 +10,9 @@ import type { AdvisorRecord, Reject } from '#shared/model.ts';
  *
  * A roster that is missing, empty, unreadable, wholly rejected or rejected past maxRejectShare is
  * not used: the last good roster stays (a bad file must never empty the books, nor hand every
- * client over as if their advisor had left), and the night's summary says why.
+ * client over as if their advisor had left), and the night's summary says why. Nor is one that
+ * takes the whole team, or more than half of it and more than two, out of service at once
+ * (departureRefusal): every row valid, it is as surely broken.
  *
  * An advisor listed in several rows (or parts) is one advisor when the rows agree on every field
  * they both give: each field is the last row's that gives it, as for customers. Rows that
@@ -144,7 +146,44 @@ export function rosterOfNight(files: readonly RosterFile[], rows: readonly Roste
   const storedById = new Map((stored?.advisors ?? []).map((advisor) => [advisor.advisorId, advisor]));
   const kept = merged.conflicting.flatMap((advisorId) => storedById.get(advisorId) ?? []);
   const advisors = [...merged.advisors, ...kept].sort((a, b) => (a.advisorId < b.advisorId ? -1 : a.advisorId > b.advisorId ? 1 : 0));
+  const refusal = departureRefusal(stored, advisors);
+  if (refusal !== undefined) return { use: false, reason: refusal, ...found };
   return { use: true, advisors, ...found };
+}
+
+/**
+ * More advisors than this may leave in one night only while at least half of the team stays: two
+ * is what a small team really loses at once (one of four resigning, two of four leaving with a
+ * store), and what a broken file never stops at.
+ */
+const MAX_DEPARTURES_AT_ONCE = 2;
+
+/**
+ * Why `advisors` may not replace `stored`, when it would take out of service (inactive, without an
+ * email, or no longer listed: holdsBook) every advisor of `stored` who holds a book, or more than
+ * half of them and more than MAX_DEPARTURES_AT_ONCE; undefined otherwise, and without a stored
+ * roster or with nobody holding a book in it. Pure.
+ *
+ * Every row of such a roster can be valid (an `active` column mapped from another field, an
+ * `email` column renamed), and used it would empty the books at once: the VICs' notes going from
+ * the care team, no digest, every client listed as needing a new advisor. Nor is it what a brand
+ * does in a night. A share of the team such as plausibility.maxDropShare (20%) would refuse one
+ * advisor of four resigning, so the rule is in heads: a team of 4 may lose 1 or 2 a night, of 10
+ * up to 5; the only advisor of a team of one leaving, or the last ones, is refused as "all".
+ * Advisors who join tonight do not offset those who leave: a roster that swaps the whole team
+ * looks like a file of another brand or store.
+ */
+export function departureRefusal(stored: StoredRoster | undefined, advisors: readonly AdvisorRecord[]): string | undefined {
+  const tonight = new Map(advisors.map((advisor) => [advisor.advisorId, advisor]));
+  const holding = (stored?.advisors ?? []).filter(holdsBook);
+  const leaving = holding.filter((advisor) => !holdsBook(tonight.get(advisor.advisorId))).length;
+  const all = holding.length > 0 && leaving === holding.length;
+  if (!all && !(leaving > MAX_DEPARTURES_AT_ONCE && leaving * 2 > holding.length)) return undefined;
+  // Counts only: the ids are for the roster file, not the summary.
+  return (
+    `tonight's roster takes ${leaving} of the ${holding.length} advisors holding a book out of service at once (inactive, without an email or not listed)` +
+    `: ${all ? 'all of them' : `more than half and more than ${MAX_DEPARTURES_AT_ONCE}`}, which a broken file does, not a night's departures`
+  );
 }
 
 /** The advisors the suite knows: the roster's, and those only the configuration names (as active). */

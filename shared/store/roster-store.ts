@@ -54,7 +54,8 @@ export async function rosterAdvisorIds(s3: S3Client, config: Config): Promise<st
 /**
  * The nightly run's step (shard 0, after the night is admitted): tonight's roster stored when it
  * can be used (an advisor whose rows disagree keeping the stored entry; the ids of advisors it no
- * longer lists kept as former), else the last good one kept. Returns what the summary reports, and the rows rejected for disagreeing.
+ * longer lists kept as former), else the last good one kept (also when tonight's would take the
+ * whole team, or most of it, out of service at once: rosterOfNight). Returns what the summary reports, and the rows rejected for disagreeing.
  */
 export async function settleRoster(
   s3: S3Client,

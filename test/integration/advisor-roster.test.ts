@@ -4,10 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { readRoster } from '#shared/store/roster-store.ts';
 import type { Config } from '#shared/config.ts';
 import { sendAdvisorDigests } from '#shared/digests/advisor-digests.ts';
+import { jsonLog } from '#shared/log.ts';
 import { directoryExportSource } from '#shared/exports/source.ts';
 import { runNightly } from '#shared/nightly/run.ts';
 import { scratchDir } from '#test/support/export-files.ts';
 import { scenarioConfig, sharedAws } from '#test/support/local-aws.ts';
+import { at } from '#test/support/time.ts';
 
 /**
  * Issue 16 point 1 on the embedded AWS: the advisors roster of the nightly export is stored by
@@ -125,4 +127,57 @@ describe('advisors roster on the embedded AWS', () => {
     expect(summary.advisorDigests?.advisors.map((a) => [a.advisorId, a.outcome])).toEqual([['A01', 'sent']]);
     expect(Object.keys(summary.advisorDigests?.followThrough?.byStore ?? {})).toEqual(['(no store)']);
   }, 120_000);
+});
+
+/**
+ * A roster whose every row is valid but whose `active` column reads false for the whole team (a
+ * column mapped from another field, a platform default) would empty every book at once: it is
+ * not used, as a broken file is not. One or two advisors of four leaving in a night still are.
+ */
+describe('a roster that takes the whole team out of service at once', () => {
+  const TEAM = ['A1', 'A2', 'A3', 'A4'];
+  const teamRoster = (inactive: readonly string[]) =>
+    ['advisor_id,name,email,active', ...TEAM.map((id) => `${id},Advisor ${id},${id.toLowerCase()}@team-roster.example.com,${inactive.includes(id) ? 'false' : 'true'}`)].join('\n') + '\n';
+  const clientIds = Array.from({ length: 40 }, (_, i) => `t${i + 1}`);
+  const teamFiles = {
+    'customers.csv': ['customer_id,email,first_name,accepts_marketing,advisor_id', ...clientIds.map((id, i) => `${id},${id}@team-clients.example.com,Ann,true,${TEAM[i % 4]}`)].join('\n') + '\n',
+    'orders.csv': ['order_id,customer_id,ordered_at,sku,line_total', ...clientIds.map((id) => `o-${id},${id},2026-03-01T10:00:00+08:00,BAG,9000.00`)].join('\n') + '\n',
+  };
+
+  async function teamNight(config: Config, runDate: string, roster: string, clockAt: number, lines: Record<string, unknown>[] = []) {
+    const dir = join(work, 'team', runDate);
+    await mkdir(dir, { recursive: true });
+    for (const [file, text] of Object.entries({ ...teamFiles, 'advisors.csv': roster })) await writeFile(join(dir, file), text);
+    const log = jsonLog({ write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    return runNightly({ clock: () => clockAt, runDate, runId: `team-${runDate}`, config, clients: aws.clients, source: directoryExportSource(dir), log });
+  }
+
+  it('keeps the last good roster with the reason and a warning; two of four leaving the next night are taken', async () => {
+    const config = await scenarioConfig(aws, 'roster-team-out');
+    const first = await teamNight(config, '2026-03-21', teamRoster([]), at('2026-03-22 02:00'));
+    expect(first.roster).toEqual({ status: 'updated', since: '2026-03-21', advisors: 4, active: 4 });
+
+    const lines: Record<string, unknown>[] = [];
+    const allOut = await teamNight(config, '2026-03-22', teamRoster(TEAM), at('2026-03-23 02:00'), lines);
+    expect(allOut.status).toBe('completed');
+    expect(allOut.roster).toEqual({
+      status: 'kept',
+      since: '2026-03-21',
+      advisors: 4,
+      active: 4,
+      reason: "tonight's roster takes 4 of the 4 advisors holding a book out of service at once (inactive, without an email or not listed): all of them, which a broken file does, not a night's departures",
+    });
+    expect(lines.filter((line) => line.level === 'warn' && line.message === 'advisors roster not updated tonight')).toEqual([expect.objectContaining({ status: 'kept', since: '2026-03-21' })]);
+    expect((await readRoster(aws.clients.s3, config))?.advisors.map((a) => [a.advisorId, a.active])).toEqual(TEAM.map((id) => [id, true]));
+
+    // A real departure: two of the four leave. The books of the other two stay; theirs are handed over.
+    const twoLeave = await teamNight(config, '2026-03-23', teamRoster(['A3', 'A4']), at('2026-03-24 02:00'));
+    expect(twoLeave.roster).toEqual({ status: 'updated', since: '2026-03-23', advisors: 4, active: 2 });
+    expect((await readRoster(aws.clients.s3, config))?.advisors.map((a) => [a.advisorId, a.active])).toEqual([
+      ['A1', true],
+      ['A2', true],
+      ['A3', false],
+      ['A4', false],
+    ]);
+  }, 300_000);
 });

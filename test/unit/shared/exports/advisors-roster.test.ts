@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { formerAdvisorIds, knownAdvisors, rosterOfNight, type RosterRow } from '#shared/advisors/roster.ts';
+import { departureRefusal, formerAdvisorIds, knownAdvisors, rosterOfNight, type RosterRow } from '#shared/advisors/roster.ts';
 import { classifyExportFile } from '#shared/exports/classify.ts';
 import { parseConfig } from '#shared/config.ts';
 import type { FileReport } from '#shared/exports/types.ts';
@@ -128,6 +128,67 @@ describe('rosterOfNight: whether tonight’s roster replaces the stored one', ()
     const reading = rosterOfNight(files, records, 0.05);
     expect(reading.use).toBe(false);
     if (!reading.use) expect(reading.reason).toMatch(reason);
+  });
+
+  it('keeps the stored roster when tonight\'s, every row valid, takes the whole team out of service (an active column read as false for all)', () => {
+    const team = ['A1', 'A2', 'A3', 'A4'].map((id) => advisor(id));
+    const stored = { runDate: '2026-03-21', advisors: team };
+    const reading = rosterOfNight([report({ rows: 4 })], rows(...team.map((a) => ({ ...a, active: false }))), 0.05, stored);
+    expect(reading).toMatchObject({ use: false, rejects: [], conflicting: 0 });
+    if (!reading.use) {
+      expect(reading.reason).toBe(
+        "tonight's roster takes 4 of the 4 advisors holding a book out of service at once (inactive, without an email or not listed): all of them, which a broken file does, not a night's departures",
+      );
+      expect(reading.reason).not.toMatch(/A1|@/);
+    }
+    // An email column renamed: every advisor without one holds no book either.
+    const emailless = team.map(({ email: _, ...rest }) => rest);
+    expect(rosterOfNight([report({ rows: 4 })], rows(...emailless), 0.05, stored)).toMatchObject({ use: false, reason: expect.stringMatching(/4 of the 4 .*: all of them/) });
+    // Without a stored roster there are no books to empty: the first roster is taken as it is.
+    expect(rosterOfNight([report({ rows: 4 })], rows(...team.map((a) => ({ ...a, active: false }))), 0.05)).toMatchObject({ use: true });
+  });
+
+  it.each([
+    // [team holding a book, leaving tonight, refused]
+    [4, 1, false],
+    [4, 2, false],
+    [4, 3, true],
+    [4, 4, true],
+    [3, 2, false],
+    [3, 3, true],
+    [2, 1, false],
+    [2, 2, true],
+    [1, 1, true],
+    [5, 2, false],
+    [5, 3, true],
+    [10, 5, false],
+    [10, 6, true],
+    [4, 0, false],
+  ] as const)('of a team of %i holding a book, lets %i leave in a night: refused %s', (size, leaving, refused) => {
+    const team = Array.from({ length: size }, (_, i) => advisor(`A${i + 1}`));
+    // Out of service three ways: inactive, no email, not listed; a newcomer does not offset them.
+    const tonight = team.flatMap((a, i) => {
+      if (i >= leaving) return [a];
+      const way = i % 3;
+      if (way === 0) return [{ ...a, active: false }];
+      if (way === 1) return [{ advisorId: a.advisorId, name: a.advisorId, active: true }];
+      return [];
+    });
+    const refusal = departureRefusal({ runDate: '2026-03-21', advisors: team }, [...tonight, advisor('NEW')]);
+    expect(refusal === undefined ? false : refusal.startsWith(`tonight's roster takes ${leaving} of the ${size} advisors`)).toBe(refused);
+  });
+
+  it('counts only the advisors holding a book in the stored roster: one already inactive, or without an email, is not leaving again', () => {
+    const stored = { runDate: '2026-03-21', advisors: [advisor('A1'), advisor('A2', { active: false }), advisor('A3', { active: false }), advisor('A4'), advisor('A5'), advisor('A6')] };
+    // A2 and A3 listed inactive again, A1 and A4 leave: 2 of the 4 holding a book.
+    const tonight = [advisor('A1', { active: false }), advisor('A2', { active: false }), advisor('A3', { active: false }), advisor('A5'), advisor('A6')];
+    expect(departureRefusal(stored, tonight)).toBeUndefined();
+    // Nobody holding a book in the stored roster: nothing to empty.
+    expect(departureRefusal({ runDate: '2026-03-21', advisors: [advisor('A2', { active: false })] }, [advisor('A2', { active: false })])).toBeUndefined();
+    // An advisor whose rows disagree keeps the stored entry, so does not leave: 3 of 4 inactive but one of them ambiguous is 2.
+    const team = ['A1', 'A2', 'A3', 'A4'].map((id) => advisor(id));
+    const reading = rosterOfNight([report({ rows: 5 })], rows(advisor('A1', { active: false }), advisor('A2', { active: false }), advisor('A3'), advisor('A3', { active: false }), advisor('A4')), 0.05, { runDate: '2026-03-21', advisors: team });
+    expect(reading).toMatchObject({ use: true, conflicting: 1 });
   });
 
   it('rejects every row of an advisor listed in rows that disagree, naming file and lines, and keeps their stored entry', () => {
