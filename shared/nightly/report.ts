@@ -150,7 +150,15 @@ export function buildNightlyReport(sources: ReportSources): NightlyReport {
     ...(sources.campaignResultsError ? { campaignResultsError: sources.campaignResultsError } : {}),
     ...(sources.campaignsWaiting && sources.campaignsWaiting.length > 0 ? { campaignsWaiting: sources.campaignsWaiting } : {}),
     ...(summary.advisorFollowThrough ? { advisors: summary.advisorFollowThrough } : {}),
+    ...rosterNotUsedOf(summary),
   };
+}
+
+/** A roster file in tonight's export that the night did not use (as the run's warning: run.ts writeShard). */
+function rosterNotUsedOf(summary: NightlyRunSummary): Pick<NightlyReport, 'rosterNotUsed'> {
+  const roster = summary.roster;
+  if (roster === undefined || roster.status === 'updated' || !summary.input.files.some((file) => file.kind === 'advisors')) return {};
+  return { rosterNotUsed: { reason: roster.reason ?? 'no reason recorded', ...(roster.since === undefined ? {} : { since: roster.since }) } };
 }
 
 

@@ -100,6 +100,12 @@ export interface NightlyReport {
   stages: Record<Stage, number>;
   /** The advisors' follow-through (tasks, bought after a task against the control group, clients waiting for an advisor); absent without advisors. */
   advisors?: AdvisorFollowThrough;
+  /**
+   * Tonight's export carried an advisors roster that was not used (summary.roster kept or none),
+   * why, and the night of the roster still in use (absent when there is none). Absent when the
+   * roster was used, or the export carries none (a brand without a roster is not warned nightly).
+   */
+  rosterNotUsed?: { reason: string; since?: string };
 }
 
 /** The clients the night found in no file, as its admission counted them (undefined in summaries written before they were counted). */
@@ -122,6 +128,14 @@ export function rulesLines(report: NightlyReport): string[] {
     ...(rules.changed.length > 0 ? [`The rules that place clients changed since ${rules.since}: ${rules.changed.join(', ')}; tonight's tier moves include those the new rules made.`] : []),
     ...rules.accepted.map((message) => `Accepted by the operator (--accept-drop): ${message}.`),
   ];
+}
+
+/** The roster of tonight's export that was not used, as a warning line; none when it was used or there was none. */
+export function rosterLines(report: NightlyReport): string[] {
+  const roster = report.rosterNotUsed;
+  if (!roster) return [];
+  const inUse = roster.since === undefined ? 'no roster is in use yet' : `the roster of ${roster.since} stays in use`;
+  return [`The advisors roster of tonight's export was not used (${roster.reason}): ${inUse}. Check the roster file.`];
 }
 
 /** The words for those missing since before absence was marked, after their count ("4 missing since before ..."). */

@@ -6,7 +6,7 @@ import { boughtText, comparisonText, needsAdvisorText } from './advisor-figures.
 import { addDays } from '#shared/time.ts';
 import { tierRank } from '#shared/tiering/tiers.ts';
 import { MIGRATION_ORIGINS, movementCounts, type MigrationOrigin, type TierMatrix } from './migration.ts';
-import { ABSENT_BEFORE_MARKING_WORDS, absentTotal, MIGRATION_WINDOW_DAYS, rulesLines, type MigrationView, type NightlyReport, type TrendPoint } from './nightly-report.ts';
+import { ABSENT_BEFORE_MARKING_WORDS, absentTotal, MIGRATION_WINDOW_DAYS, rosterLines, rulesLines, type MigrationView, type NightlyReport, type TrendPoint } from './nightly-report.ts';
 import { dotIntervalChart, escapeXml, groupedBarChart, horizontalBarChart, lineChart, matrixChart, PALETTE } from './svg-charts.ts';
 import { percentText } from '#shared/percent.ts';
 
@@ -315,7 +315,9 @@ function risingSection(report: NightlyReport): string {
 
 function rejectsSection(report: NightlyReport): string {
   const r = report.rejects;
-  const head = `<p>${e(count(r.rejected))} of ${e(count(r.rows))} rows rejected (${e(percentText(r.share, 2))}).</p>`;
+  // A roster not used is a problem of tonight's input, as rejected rows are.
+  const roster = rosterLines(report).map((line) => `<p class="note warn-text">${e(line)}</p>`).join('');
+  const head = `${roster}<p>${e(count(r.rejected))} of ${e(count(r.rows))} rows rejected (${e(percentText(r.share, 2))}).</p>`;
   if (r.rejected === 0) return section('rejects', 'Rejected rows', head + empty('No row was rejected tonight.'));
   const rows = r.sample.map((reject) => [e(reject.file.split('/').pop() ?? reject.file), e(count(reject.line)), e(reject.reason)]);
   const more = r.rejected > r.sample.length ? `<p class="note">The first ${e(count(r.sample.length))} are shown.</p>` : '';

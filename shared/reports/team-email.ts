@@ -2,7 +2,7 @@ import { TIERS } from '#shared/model.ts';
 import { displayMinor } from '#shared/money.ts';
 import { boughtText, comparisonText, needsAdvisorText, taskTallyText } from './advisor-figures.ts';
 import { movementCounts } from './migration.ts';
-import { ABSENT_BEFORE_MARKING_WORDS, absentTotal, rulesLines, type NightlyReport } from './nightly-report.ts';
+import { ABSENT_BEFORE_MARKING_WORDS, absentTotal, rosterLines, rulesLines, type NightlyReport } from './nightly-report.ts';
 import { escapeXml } from './svg-charts.ts';
 import { percentText, thresholdText } from '#shared/percent.ts';
 
@@ -60,6 +60,7 @@ export function reportWarnings(report: NightlyReport, publishingError?: string):
     warnings.push(`No CLV predictions tonight${report.clv.skippedReason ? `: ${report.clv.skippedReason}` : ''}.`);
   }
   const waiting = report.advisors?.needsNewAdvisor.count ?? 0;
+  for (const line of rosterLines(report)) warnings.push(line);
   if (waiting > 0) warnings.push(`${count(waiting)} book client${waiting === 1 ? ' has' : 's have'} no active advisor (their advisor left): assign a new one (clientele advisors plan).`);
   if (publishingError) warnings.push(`The report could not be written: ${publishingError}`);
   return warnings;

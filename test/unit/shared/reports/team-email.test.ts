@@ -130,6 +130,34 @@ describe('rules changed since the last night', () => {
   });
 });
 
+describe('an advisors roster the night did not use', () => {
+  it('warns the team and the report when tonight\'s roster file was set aside, with the reason and the roster in use; not when used or when the export has none', () => {
+    const tonight = profiles(300, 7);
+    const base = summary(RUN_DATE, tonight);
+    const rosterFile = { location: 's3://clientele-exports/exports/2026-11-23/advisors.csv', kind: 'advisors' as const, format: 'generic' as const, rows: 4, rejected: 0, warnings: 0, sha256: '', bytes: 1 };
+    const reason = "tonight's roster takes 4 of the 4 advisors holding a book out of service at once (inactive, without an email or not listed): all of them, which a broken file does, not a night's departures";
+    const build = (overrides: Partial<typeof base>) => buildNightlyReport({ config: reportConfig(), summary: { ...base, ...overrides }, history: [], migrations: MigrationWindows.of(RUN_DATE, moves(tonight)) });
+    const kept = build({ roster: { status: 'kept', reason, since: '2026-11-21', advisors: 4, active: 4 }, input: { ...base.input, files: [rosterFile] } });
+    const line = `The advisors roster of tonight's export was not used (${reason}): the roster of 2026-11-21 stays in use. Check the roster file.`;
+    expect(reportWarnings(kept)).toContain(line);
+    expect(renderTeamEmail(kept, location).text).toContain(line);
+    const html = renderNightlyReportHtml(kept);
+    expect(html).toContain('<p class="note warn-text">The advisors roster of tonight&#39;s export was not used (');
+    expect(wellFormedProblems(html, { html: true })).toEqual([]);
+
+    const none = build({ roster: { status: 'none', reason: 'the advisors file has no valid row', advisors: 0, active: 0 }, input: { ...base.input, files: [rosterFile] } });
+    expect(reportWarnings(none)).toContain("The advisors roster of tonight's export was not used (the advisors file has no valid row): no roster is in use yet. Check the roster file.");
+
+    // No roster file at all (a brand without one), and a roster used: nothing said.
+    const noFile = build({ roster: { status: 'kept', reason: 'no advisors file in the export', since: '2026-11-21', advisors: 4, active: 4 } });
+    const used = build({ roster: { status: 'updated', since: RUN_DATE, advisors: 4, active: 2 }, input: { ...base.input, files: [rosterFile] } });
+    for (const report of [noFile, used]) {
+      expect(report.rosterNotUsed).toBeUndefined();
+      expect(reportWarnings(report).join('\n')).not.toMatch(/advisors roster/);
+    }
+  });
+});
+
 describe('clients in no file of the export', () => {
   /** Tonight's summary as a night that found clients in no file records it (admission.tonight). */
   const absentNight = (newlyAbsent: number, stillAbsent: number, absentBeforeMarking?: number) => {
