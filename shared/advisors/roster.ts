@@ -130,7 +130,13 @@ function fileName(location: string): string {
  * file (the rows rejected for disagreeing with another row of their advisor are not counted:
  * that advisor alone keeps the stored entry, from `stored`).
  */
-export function rosterOfNight(files: readonly RosterFile[], rows: readonly RosterRow[], maxRejectShare: number, stored?: StoredRoster): RosterReading {
+export function rosterOfNight(
+  files: readonly RosterFile[],
+  rows: readonly RosterRow[],
+  maxRejectShare: number,
+  stored?: StoredRoster,
+  configuredIds: readonly string[] = [],
+): RosterReading {
   const merged = mergeRosterRows(rows);
   const found = { rejects: merged.rejects, conflicting: merged.conflicting.length };
   const parts = files.filter((file) => file.kind === 'advisors');
@@ -146,7 +152,7 @@ export function rosterOfNight(files: readonly RosterFile[], rows: readonly Roste
   const storedById = new Map((stored?.advisors ?? []).map((advisor) => [advisor.advisorId, advisor]));
   const kept = merged.conflicting.flatMap((advisorId) => storedById.get(advisorId) ?? []);
   const advisors = [...merged.advisors, ...kept].sort((a, b) => (a.advisorId < b.advisorId ? -1 : a.advisorId > b.advisorId ? 1 : 0));
-  const refusal = departureRefusal(stored, advisors);
+  const refusal = departureRefusal(stored, advisors, configuredIds);
   if (refusal !== undefined) return { use: false, reason: refusal, ...found };
   return { use: true, advisors, ...found };
 }
@@ -162,7 +168,8 @@ const MAX_DEPARTURES_AT_ONCE = 2;
  * Why `advisors` may not replace `stored`, when it would take out of service (inactive, without an
  * email, or no longer listed: holdsBook) every advisor of `stored` who holds a book, or more than
  * half of them and more than MAX_DEPARTURES_AT_ONCE; undefined otherwise, and without a stored
- * roster or with nobody holding a book in it. Pure.
+ * roster or with nobody holding a book in it. An advisor `configuredIds` names (config.reports.advisors)
+ * and tonight's roster does not list still holds a book (knownAdvisors): not leaving. Pure.
  *
  * Every row of such a roster can be valid (an `active` column mapped from another field, an
  * `email` column renamed), and used it would empty the books at once: the VICs' notes going from
@@ -173,10 +180,15 @@ const MAX_DEPARTURES_AT_ONCE = 2;
  * Advisors who join tonight do not offset those who leave: a roster that swaps the whole team
  * looks like a file of another brand or store.
  */
-export function departureRefusal(stored: StoredRoster | undefined, advisors: readonly AdvisorRecord[]): string | undefined {
+export function departureRefusal(stored: StoredRoster | undefined, advisors: readonly AdvisorRecord[], configuredIds: readonly string[] = []): string | undefined {
   const tonight = new Map(advisors.map((advisor) => [advisor.advisorId, advisor]));
+  const configured = new Set(configuredIds);
   const holding = (stored?.advisors ?? []).filter(holdsBook);
-  const leaving = holding.filter((advisor) => !holdsBook(tonight.get(advisor.advisorId))).length;
+  const stays = (advisorId: string) => {
+    const listed = tonight.get(advisorId);
+    return listed === undefined ? configured.has(advisorId) : holdsBook(listed);
+  };
+  const leaving = holding.filter((advisor) => !stays(advisor.advisorId)).length;
   const all = holding.length > 0 && leaving === holding.length;
   if (!all && !(leaving > MAX_DEPARTURES_AT_ONCE && leaving * 2 > holding.length)) return undefined;
   // Counts only: the ids are for the roster file, not the summary.

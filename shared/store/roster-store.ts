@@ -63,7 +63,7 @@ export async function settleRoster(
   night: { runDate: string; files: readonly RosterFile[]; advisors: readonly RosterRow[] },
 ): Promise<{ outcome: RosterOutcome; rejects: Reject[] }> {
   const stored = await readRoster(s3, config);
-  const reading = rosterOfNight(night.files, night.advisors, config.maxRejectShare, stored);
+  const reading = rosterOfNight(night.files, night.advisors, config.maxRejectShare, stored, Object.keys(config.reports.advisors));
   const conflicting = reading.conflicting > 0 ? { conflicting: reading.conflicting } : {};
   if (reading.use) {
     // An advisor taken out of the file is kept by id: forget still looks in their ledger partition.

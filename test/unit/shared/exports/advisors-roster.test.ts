@@ -183,6 +183,10 @@ describe('rosterOfNight: whether tonight’s roster replaces the stored one', ()
     // A2 and A3 listed inactive again, A1 and A4 leave: 2 of the 4 holding a book.
     const tonight = [advisor('A1', { active: false }), advisor('A2', { active: false }), advisor('A3', { active: false }), advisor('A5'), advisor('A6')];
     expect(departureRefusal(stored, tonight)).toBeUndefined();
+    // An advisor the configuration names (reports.advisors) and tonight's roster leaves out still holds a book.
+    const pair = { runDate: '2026-03-21', advisors: [advisor('A1'), advisor('A2')] };
+    expect(departureRefusal(pair, [], ['A1'])).toBeUndefined();
+    expect(departureRefusal(pair, [], [])).toMatch(/takes 2 of the 2 advisors/);
     // Nobody holding a book in the stored roster: nothing to empty.
     expect(departureRefusal({ runDate: '2026-03-21', advisors: [advisor('A2', { active: false })] }, [advisor('A2', { active: false })])).toBeUndefined();
     // An advisor whose rows disagree keeps the stored entry, so does not leave: 3 of 4 inactive but one of them ambiguous is 2.
