@@ -159,8 +159,8 @@ export function rosterOfNight(
 
 /**
  * More advisors than this may leave in one night only while at least half of the team stays: two
- * is what a small team really loses at once (one of four resigning, two of four leaving with a
- * store), and what a broken file never stops at.
+ * is what a small team really loses at once (one of four resigning, two leaving with a store that
+ * closes), where a broken file takes nearly everyone.
  */
 const MAX_DEPARTURES_AT_ONCE = 2;
 

@@ -59,8 +59,8 @@ export function reportWarnings(report: NightlyReport, publishingError?: string):
   if (!report.clv.fitted && report.distribution.clients > 0) {
     warnings.push(`No CLV predictions tonight${report.clv.skippedReason ? `: ${report.clv.skippedReason}` : ''}.`);
   }
-  const waiting = report.advisors?.needsNewAdvisor.count ?? 0;
   for (const line of rosterLines(report)) warnings.push(line);
+  const waiting = report.advisors?.needsNewAdvisor.count ?? 0;
   if (waiting > 0) warnings.push(`${count(waiting)} book client${waiting === 1 ? ' has' : 's have'} no active advisor (their advisor left): assign a new one (clientele advisors plan).`);
   if (publishingError) warnings.push(`The report could not be written: ${publishingError}`);
   return warnings;
