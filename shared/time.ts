@@ -215,10 +215,21 @@ export function startOfLocalDay(date: string, timeZone: string): number {
   return zonedWallTimeToInstant(y, m, d, 0, 0, 0, 0, timeZone);
 }
 
-/** Calendar date `days` after `date` (negative for before). */
+/** The days a YYYY-MM-DD date can write: toISOString writes a later one '+010000-01-01' (past year 275760, no date at all). */
+const FIRST_WRITABLE_MS = utcMs(0, 0, 1);
+const LAST_WRITABLE_MS = Date.UTC(9999, 11, 31);
+
+/**
+ * Calendar date `days` after `date` (negative for before). A day past 9999-12-31 (or before year
+ * 0) has no YYYY-MM-DD form: a RangeError says so here, where the day count is known, instead
+ * of a truncated '+015715-10' failing the next reader. Callers with a day count taken from data
+ * (a use-up cycle) bound it first (campaigns/triggers.ts DUE_HORIZON_DAYS).
+ */
 export function addDays(date: string, days: number): string {
   const [y, m, d] = splitDate(date);
-  return new Date(utcMs(y, m - 1, d + days)).toISOString().slice(0, 10);
+  const ms = utcMs(y, m - 1, d + days);
+  if (!(ms >= FIRST_WRITABLE_MS && ms <= LAST_WRITABLE_MS)) throw new RangeError(`${days} days from a date falls outside the years 0000-9999`);
+  return new Date(ms).toISOString().slice(0, 10);
 }
 
 /** Same calendar day `years` later (Feb 29 becomes Feb 28 in a non-leap year). */

@@ -22,6 +22,17 @@ const AFTER_CUTOFF_DAYS = 7;
 const LAPSE_CUTOFF_DAYS = 30;
 /** Years ahead of a range's start a yearly trigger is looked at when the range has no end (the due index). */
 const YEARS_AHEAD = 2;
+/**
+ * The furthest a day the data predicts may lie after what it is counted from: ten years (leap
+ * days included). A run-out further than this after its stock-up's first day, or a predicted next
+ * order further after the last order, gives no occasion. No jar lasts a decade: such a cycle is bad
+ * data read as valid (grams typed for days, a wholesale quantity, a personal cycle of decades a unit
+ * stretched by a big stock-up), and a reminder ten years out reaches nobody who still waits for it.
+ * Counted from the profile alone (orders are at most a day after the run's clock, so this is
+ * also at most ten years after the run date), every reader decides alike: one run, each shard,
+ * the hourly ingest, the advisors' digests; and the day stays far inside the calendar (year 9999).
+ */
+export const DUE_HORIZON_DAYS = 3653;
 
 /** The products export, by SKU. A Map<string, ProductRecord> satisfies it (`values` lists it, for a category's products). */
 export interface ProductCatalog {
@@ -430,7 +441,8 @@ function runOutMoments(trigger: Extract<Trigger, { on: 'product-runs-out' }>, pr
 
 /**
  * The local run-out day of one SKU's last stock-up (from its first day) and its cycle; undefined
- * without a cycle, or when the reminder would fall on or before the stock-up's last purchase day.
+ * without a cycle, when the reminder would fall on or before the stock-up's last purchase day, or
+ * when the cycle is longer than DUE_HORIZON_DAYS.
  */
 export function runOutDay(
   trigger: { daysBefore: number; replenishableCategories: readonly string[] },
@@ -442,6 +454,8 @@ export function runOutDay(
   if (purchasedAt === undefined) return undefined;
   const cycle = replenishmentCycle(purchase, product, trigger.replenishableCategories);
   if (cycle === undefined || cycle.days <= trigger.daysBefore) return undefined;
+  // Past the horizon no reminder; NaN (a damaged profile) neither: no day is computed from it.
+  if (!(cycle.days <= DUE_HORIZON_DAYS)) return undefined;
   const lastDay = localDate(purchasedAt, timeZone);
   const from = instantOf(purchase.stockUpFrom);
   const runOutDate = addDays(from === undefined ? lastDay : localDate(from, timeZone), cycle.days);
@@ -454,13 +468,17 @@ export function runOutDay(
  * the client's last order: none without one, and none when the email would be due on or before
  * that order's local day (as runOutDay does for a product that lasts no longer than the lead
  * time). That also covers an order the intraday ingest merged after the night's prediction:
- * until the next night refits it, the prediction is the previous order's.
+ * until the next night refits it, the prediction is the previous order's. None either past
+ * DUE_HORIZON_DAYS after that order's day.
  */
 function predictedOrderDay(daysBefore: number, profile: ClientProfile, timeZone: string): string | undefined {
   const predicted = profile.clv?.predictedNextOrderAt;
   if (predicted === undefined || !isIsoDate(predicted)) return undefined;
   const lastOrder = instantOf(profile.lastOrderAt);
-  if (lastOrder === undefined || addDays(predicted, -daysBefore) <= localDate(lastOrder, timeZone)) return undefined;
+  if (lastOrder === undefined) return undefined;
+  const lastDay = localDate(lastOrder, timeZone);
+  // The model caps its prediction at two years (clv/predict.ts); a stored day past the horizon is not its own.
+  if (daysBetweenDates(lastDay, predicted) > DUE_HORIZON_DAYS || addDays(predicted, -daysBefore) <= lastDay) return undefined;
   return predicted;
 }
 

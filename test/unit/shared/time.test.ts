@@ -71,6 +71,17 @@ describe('local calendar', () => {
     expect(isIsoDate('2028-02-29')).toBe(true);
   });
 
+  it('refuses a day past the years a YYYY-MM-DD date writes, saying so, rather than write one cut short', () => {
+    expect(addDays('9999-12-30', 1)).toBe('9999-12-31');
+    expect(addDays('0000-01-02', -1)).toBe('0000-01-01');
+    expect(() => addDays('9999-12-31', 1)).toThrow(/outside the years 0000-9999/);
+    expect(() => addDays('0000-01-01', -1)).toThrow(/outside the years 0000-9999/);
+    // '+015715-10-...' cut to ten characters was read back as a bad date; past year 275760 there is no date at all.
+    expect(() => addDays('2026-03-20', 5_000_000)).toThrow(/outside the years 0000-9999/);
+    expect(() => addDays('2026-03-20', 1e15)).toThrow(/outside the years 0000-9999/);
+    expect(() => addDays('2026-03-20', Number.NaN)).toThrow(/outside the years 0000-9999/);
+  });
+
   it('round-trips local midnight for any date and zone', () => {
     const zones = ['Asia/Shanghai', 'America/New_York', 'Europe/London', 'America/Los_Angeles', 'Asia/Kolkata'];
     fc.assert(
