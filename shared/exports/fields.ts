@@ -189,15 +189,56 @@ export function positiveWholeNumber(value: string): number | undefined {
   return parsed > 0 && Number.isSafeInteger(parsed) ? parsed : undefined;
 }
 
-/** A whole number greater than zero, written without sign or decimals. */
-export const positiveInteger = text.transform((value, ctx) => {
+/**
+ * The most units one order line may count. A client buys a jar, a few, a few dozen as gifts; ten
+ * thousand is already a shop's order. More is a wholesale line, or another column's value (a price,
+ * an id) in the quantity column: its money is no client's purchase either, and the units would
+ * stretch a use-up cycle decades long (or past year 9999). Such a line is a reject, listed with its
+ * file, line and column, in both formats (generic: not the 1 a quantity that is no number becomes).
+ */
+export const MAX_LINE_QUANTITY = 10_000;
+
+/** The longest use-up cycle of one unit, in days: ten years. More is no cycle in days (grams, millilitres, a price). */
+export const MAX_REPLENISH_DAYS = 3650;
+
+/** A positive whole number (positiveWholeNumber) of at most `max`; undefined otherwise, above it too. The fast paths' reading of positiveIntegerUpTo. */
+export function positiveWholeNumberUpTo(value: string, max: number): number | undefined {
   const parsed = positiveWholeNumber(value);
-  if (parsed === undefined) {
-    ctx.issues.push({ code: 'custom', message: 'must be a positive whole number', input: value });
+  return parsed !== undefined && parsed <= max ? parsed : undefined;
+}
+
+/** An issue that rejects its row even in a field whose invalid value is otherwise dropped with a warning (schemaSink). */
+const REJECTS_ROW = { rejectsRow: true } as const;
+
+function rejectsRow(issue: z.core.$ZodIssue): boolean {
+  return issue.code === 'custom' && issue.params?.rejectsRow === true;
+}
+
+/**
+ * A positive whole number of at most `max`. One written as a larger whole number (of any length)
+ * gets the message `above`; with `rejectsRowWhenAbove`, it rejects the row even in an optional field.
+ */
+export function positiveIntegerUpTo(max: number, above: string, options: { rejectsRowWhenAbove?: boolean } = {}) {
+  return text.transform((value, ctx) => {
+    const parsed = positiveWholeNumber(value);
+    if (parsed !== undefined && parsed <= max) return parsed;
+    // Past 2^53 positiveWholeNumber gives up; the digits still say how large the number is.
+    if (INTEGER_RE.test(value) && Number(value) > max) {
+      ctx.issues.push({ code: 'custom', message: above, input: value, ...(options.rejectsRowWhenAbove === true ? { params: REJECTS_ROW } : {}) });
+    } else {
+      ctx.issues.push({ code: 'custom', message: 'must be a positive whole number', input: value });
+    }
     return z.NEVER;
-  }
-  return parsed;
+  });
+}
+
+/** An order line's units: `quantity`, Shopify's `Lineitem quantity`. Above MAX_LINE_QUANTITY the line is a reject. */
+export const lineQuantity = positiveIntegerUpTo(MAX_LINE_QUANTITY, `more than ${MAX_LINE_QUANTITY} units: not a client's purchase (a wholesale line, or another column's value?)`, {
+  rejectsRowWhenAbove: true,
 });
+
+/** A product's `replenish_days`: above MAX_REPLENISH_DAYS dropped with a warning, as 0 is (the product then has no catalogue cycle). */
+export const replenishDays = positiveIntegerUpTo(MAX_REPLENISH_DAYS, `more than ${MAX_REPLENISH_DAYS} days (ten years): not a use-up cycle in days`);
 
 const CURRENCY_CODE_RE = /^[A-Z]{3}$/;
 
@@ -353,7 +394,7 @@ export function schemaSink<T>(
       let result = schema.safeParse(values);
       let dropped: z.core.$ZodIssue[] | undefined;
       if (!result.success) {
-        const fatal = result.error.issues.filter((issue) => !optionalFields.has(fieldOf(issue)));
+        const fatal = result.error.issues.filter((issue) => !optionalFields.has(fieldOf(issue)) || rejectsRow(issue));
         if (fatal.length > 0) {
           context.reject(line, reasonOfIssues(fatal));
           return;

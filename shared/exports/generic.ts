@@ -15,9 +15,11 @@ import {
   identifier,
   instantOf,
   keyIdentifier,
+  lineQuantity,
   locale,
   longerThan,
   MAP_KEY,
+  MAX_LINE_QUANTITY,
   MAX_TEXT_CHARS,
   maxLineTotalMinor,
   NO_RATE,
@@ -26,9 +28,9 @@ import {
   optionalKeyText,
   optionalText,
   orderTimeRange,
-  positiveInteger,
-  positiveWholeNumber,
+  positiveWholeNumberUpTo,
   rateFor,
+  replenishDays,
   schemaSink,
   signUpRange,
   text,
@@ -57,7 +59,10 @@ const OPTIONAL_CUSTOMER_FIELDS: ReadonlySet<string> = new Set([
   'birthday',
   'advisor_id',
 ]);
-/** quantity counts units for replenishment only (line_total is the money): a bad one becomes the default 1. */
+/**
+ * quantity counts units for replenishment only (line_total is the money): a bad one becomes the
+ * default 1; but one above MAX_LINE_QUANTITY rejects the line (lineQuantity).
+ */
 const OPTIONAL_ORDER_FIELDS: ReadonlySet<string> = new Set(['sku', 'product_name', 'category', 'quantity']);
 /** A bad `price` or `currency` is a reject (money is never guessed); a bad link only loses the link. */
 const OPTIONAL_PRODUCT_FIELDS: ReadonlySet<string> = new Set(['name', 'category', 'replenish_days', 'season', 'url', 'image_url']);
@@ -196,7 +201,7 @@ export function genericOrderSchema(config: Config, now: number) {
       sku: optionalKeyIdentifier,
       product_name: optionalBoundedText,
       category: optionalKeyText,
-      quantity: positiveInteger.optional(),
+      quantity: lineQuantity.optional(),
       line_total: text,
       currency: currencyCode.optional(),
       status: status.optional(),
@@ -245,7 +250,7 @@ export function genericOrderReader(config: Config, now: number): (values: RowVal
     if (!MAP_KEY.within(customer_id) || !MAP_KEY.within(sku) || !MAP_KEY.within(visibleCategory)) return undefined;
     const orderedAt = instantOf(ordered_at, timeZone, range);
     if (typeof orderedAt !== 'number') return undefined;
-    const quantity = quantityText === undefined ? undefined : positiveWholeNumber(quantityText);
+    const quantity = quantityText === undefined ? undefined : positiveWholeNumberUpTo(quantityText, MAX_LINE_QUANTITY);
     if (quantityText !== undefined && quantity === undefined) return undefined;
     const currency = currencyText === undefined ? undefined : currencyCodeOf(currencyText);
     if (currencyText !== undefined && currency === undefined) return undefined;
@@ -296,7 +301,7 @@ export function genericProductSchema(config: Config) {
       sku: keyIdentifier,
       name: optionalBoundedText,
       category: optionalKeyText,
-      replenish_days: positiveInteger.optional(),
+      replenish_days: replenishDays.optional(),
       season: optionalBoundedText,
       url: webLink.optional(),
       image_url: webLink.optional(),

@@ -22,7 +22,7 @@ import {
   optionalText,
   type DroppedField,
   orderTimeRange,
-  positiveInteger,
+  lineQuantity,
   rateFor,
   reasonOf,
   schemaSink,
@@ -260,7 +260,7 @@ export function shopifyOrderHeadSchema(config: Config, now: number) {
 }
 
 export const shopifyLineSchema = z.object({
-  'Lineitem quantity': positiveInteger,
+  'Lineitem quantity': lineQuantity,
   'Lineitem price': text,
   // Checked apart (keptWithin): a line whose SKU or name is too long, or whose SKU cannot key a map, keeps its money.
   'Lineitem sku': optionalText,

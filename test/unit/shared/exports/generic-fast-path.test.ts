@@ -35,7 +35,7 @@ const rowArbitrary: fc.Arbitrary<RowValues> = fc.record({
   // Control and invisible characters are removed; a value of nothing else is absent.
   product_name: value('Serum 30ml', 'P'.repeat(MAX_TEXT_CHARS), 'P'.repeat(MAX_TEXT_CHARS + 1), '\u202ESerum\u0000', '\u200B\u2060', 'Serum\n30ml'),
   category: value('skincare', 'K'.repeat(MAX_TEXT_CHARS + 1), 'skin\u200Bcare', '\uFEFF', '__proto__', '__proto__\u200B', 'constructor'),
-  quantity: value('1', '3', '0', '-1', '1.5', 'two', '99999999999999999'),
+  quantity: value('1', '3', '0', '-1', '1.5', 'two', '10000', '10001', '1000000', '99999999999999999', '9'.repeat(400)),
   line_total: value('129.90', '0', '0.00', '1.005', '-5.00', '1,299.90', 'abc', '20000000', '9999999.99', '12'),
   currency: value('USD', 'usd', 'CNY', 'EUR', 'JPY', 'US', 'dollars'),
   status: value('paid', 'PAID', 'refunded', 'cancelled', 'canceled', 'returned'),
