@@ -208,6 +208,21 @@ export const plausibilitySchema = z
      * on the platform, or a part missing) may not exceed this share of its clients.
      */
     maxNewlyAbsentShare: z.number().min(0).max(1).default(0.02),
+    /**
+     * Clients of that night whose profile holds no consent (a no, or never a yes) and to whom
+     * tonight's customers rows say yes may not exceed this share of its clients. Clients of the base
+     * opting in on a given day are a fraction of a percent; an export writing the platform's default
+     * (or a column mapped from another field) says yes for every one who had said no, often a fifth
+     * of a base or more. 2%, not 5%: a base where few had opted out must still be caught.
+     */
+    maxConsentGivenBackShare: z.number().min(0).max(1).default(0.02),
+    /**
+     * Clients of that night whose stored email tonight's customers rows replace with another may not
+     * exceed this share of its clients. Clients changing their address on a given day are a
+     * fraction of a percent; an email column off by one row, or one address for every row, replaces
+     * nearly all of them (each one's emails would go to another's inbox).
+     */
+    maxAddressChangeShare: z.number().min(0).max(1).default(0.05),
   })
   .prefault({});
 

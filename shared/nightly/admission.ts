@@ -35,7 +35,7 @@ export class NightRefusedError extends ClienteleError {
 }
 
 /** What a shard measured for the guards (numbers only; they add up over shards). */
-export interface ShardFigures extends NightMoves, ErasedSinceLastNight {
+export interface ShardFigures extends Required<NightMoves>, ErasedSinceLastNight {
   clients: number;
   revenue12mMinor: number;
   /** The net spend of the orders that left the 12-month window since the last completed night (guards.ts TonightFigures). */
@@ -65,7 +65,7 @@ export function productFigures(catalog: ReadonlyMap<string, Pick<ProductRecord, 
 
 export function emptyShardFigures(): ShardFigures {
   return {
-    clients: 0, revenue12mMinor: 0, revenueLeftWindowMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0, stillAbsent: 0, writtenWithoutImage: 0, productSkus: 0, productCycleSkus: 0, seenBefore: 0,
+    clients: 0, revenue12mMinor: 0, revenueLeftWindowMinor: 0, buyers: 0, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0, consentGivenBack: 0, addressesChanged: 0, stillAbsent: 0, writtenWithoutImage: 0, productSkus: 0, productCycleSkus: 0, seenBefore: 0,
     erasedSinceLastNight: 0, erasedSinceLastNightRevenue12mMinor: 0, erasedSinceLastNightBuyers: 0,
   };
 }

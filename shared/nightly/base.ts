@@ -3,6 +3,7 @@ import type { AwsClients } from '#shared/aws/clients.ts';
 import { readBeforeImages } from '#shared/store/night-plans.ts';
 import { lastCompletedNightBefore } from './admission.ts';
 import { absentSinceOf, asCreatedByEarlierIncrement, INCREMENTAL_DIGEST, loadStoredStates, nightStateOf, storedOrders, withAbsentSince, type ProfileItem, type StoredState, type UnkeptProfile } from '#shared/store/profile-store.ts';
+import { storedContactOf } from '#shared/store/stored-contact.ts';
 import { tableNames } from '#shared/store/tables.ts';
 import { absentBefore, mergedSinceSnapshot } from './absent.ts';
 
@@ -98,6 +99,7 @@ export function stateOf(item: ProfileItem, lastCompletedNight?: string): StoredS
     ...(item.rfm?.segment !== undefined ? { rfmSegment: item.rfm.segment } : {}),
     ...storedOrders(item),
     ...withAbsentSince(absentSinceOf(item)),
+    contact: storedContactOf(item),
   };
 }
 

@@ -49,6 +49,18 @@ export interface NightMoves {
   unexplainedLapses: number;
   /** Clients of the base in no file of tonight's export who were in the last one's (absent.ts): counted against its clients. */
   newlyAbsent: number;
+  /**
+   * Clients of the base whose profile holds no consent (a no, or never a yes) to whom tonight's
+   * customers row says yes (stored-contact.ts): counted against its clients. Absent from figures
+   * of earlier versions.
+   */
+  consentGivenBack?: number;
+  /**
+   * Clients of the base whose stored address tonight's customers row replaces with another
+   * (normalised; a first address is no change; one an hourly increment changed since the night is
+   * not compared): counted against its clients. Absent from figures of earlier versions.
+   */
+  addressesChanged?: number;
 }
 
 /**
@@ -234,12 +246,23 @@ const MOVES: Record<ShareCheck, { limit: (limits: Config['plausibility']) => num
     would: () => 'are in no file of tonight\'s export (no customer row, no order line)',
     of: 'clients',
   },
+  consentGivenBack: {
+    limit: (l) => l.maxConsentGivenBackShare,
+    would: () => 'would be given marketing consent by tonight\'s customers rows though their profile holds none (a no, or never a yes)',
+    of: 'clients',
+  },
+  addressesChanged: {
+    limit: (l) => l.maxAddressChangeShare,
+    would: () => 'would have their stored email address replaced by another by tonight\'s customers rows (their emails would go to it)',
+    of: 'clients',
+  },
 };
 
 /**
  * The figures that fell by more than `maxDropShare` since the last completed night, and the moves
- * (downgrades, upgrades, unexplained lapses) above their share of its buyers, the clients erased
- * since that night left out of its figures. Empty on a first night (nothing to compare).
+ * above their share of its buyers (downgrades, upgrades, unexplained lapses) or of its clients
+ * (newly absent, consent given back, addresses changed), the clients erased since that night left
+ * out of its figures. Empty on a first night (nothing to compare).
  */
 export function plausibilityViolations(tonight: TonightFigures, lastCompleted: LastNight | undefined, limits: Config['plausibility'], currency: string): GuardViolation[] {
   if (!lastCompleted) return [];
@@ -270,7 +293,8 @@ export function plausibilityViolations(tonight: TonightFigures, lastCompleted: L
   }
   for (const [check, move] of Object.entries(MOVES) as [ShareCheck, (typeof MOVES)[ShareCheck]][]) {
     const whole = lastNight[move.of];
-    const count = tonight[check];
+    // Figures of earlier versions lack the later moves: none counted.
+    const count = tonight[check] ?? 0;
     const limit = move.limit(limits);
     if (whole <= 0 || !exceeds(count, whole, limit)) continue;
     violations.push({

@@ -10,6 +10,7 @@ import type { ExportHandlers, RowPosition } from '#shared/exports/types.ts';
 import { silentLog, type Log } from '#shared/log.ts';
 import type { ClientOrders, ClientProfile, ProductRecord, Reject } from '#shared/model.ts';
 import { PROFILE_FORMAT } from '#shared/model.ts';
+import { contactMoves } from '#shared/store/stored-contact.ts';
 import { addMinor } from '#shared/money.ts';
 import type { RosterOutcome, RosterRow } from '#shared/advisors/roster.ts';
 import { rosterAdvisorIds, settleRoster } from '#shared/store/roster-store.ts';
@@ -419,7 +420,12 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
   // One pass over the clients for every measure: each pass builds every client's facts again.
   const { now } = runClock(runDate, config.timeZone);
   const clv = clvSummaryCollector(now, config.clv, config.timeZone);
-  const clients = config.clv.enabled ? passingThrough(shardRead.aggregator.clientOrders(), clv.add) : shardRead.aggregator.clientOrders();
+  // The client being measured: the visit below sees its tier measure only, the guards on contact read its customer row.
+  let current: ClientOrders | undefined;
+  const clients = passingThrough(shardRead.aggregator.clientOrders(), (client) => {
+    current = client;
+    if (config.clv.enabled) clv.add(client);
+  });
   const figures = {
     ...emptyShardFigures(),
     newlyAbsent: base.absent.newly,
@@ -449,6 +455,11 @@ export function measureShard(context: Pick<NightContext, 'runDate' | 'config'>, 
     // A first purchase (from Prospect) is no move between buyers' tiers: a sale day brings many.
     else if (isTierUpgrade(before.tier, client.tier)) figures.upgrades += 1;
     if (unexplainedLapse(before, client, lapseClock)) figures.unexplainedLapses += 1;
+    const customer = current?.customerId === client.customerId ? current.customer : undefined;
+    if (customer === undefined) return;
+    const moves = contactMoves(before.contact, customer);
+    if (moves.addressChanged) figures.addressesChanged += 1;
+    if (moves.consentGivenBack) figures.consentGivenBack += 1;
   });
   // Erased since the last night began: in its figures, out of tonight's (guards.ts ErasedSinceLastNight).
   const since = base.lastNightStartedAt;

@@ -9,6 +9,7 @@ import { collectPages, paginate } from './paginate.ts';
 import { batchGetAll } from './batch-reader.ts';
 import { batchDeleteAll, batchPutAll, type BatchWriteOptions, type BatchWriteResult } from './batch-writer.ts';
 import { forEachInFlight } from './in-flight.ts';
+import { storedContactOf } from './stored-contact.ts';
 
 /** What the diff needs of a stored profile: small enough to hold a million in memory. */
 export interface StoredState {
@@ -29,6 +30,11 @@ export interface StoredState {
   lastOrderAt?: number;
   /** Set when a night found the client in no file of its export (absentSinceOf: marked, or brought back by an increment since). */
   absentSince?: string;
+  /**
+   * The stored address (hashed) and consent, one small integer (stored-contact.ts storedContactOf),
+   * for the guards on addresses replaced and consent given back (nightly/guards.ts).
+   */
+  contact?: number;
   /** Tonight's write must rewrite the profile even if nothing changed (shared/nightly/base.ts: a shard's key that moved). */
   rewrite?: true;
 }
@@ -224,7 +230,7 @@ export async function loadStoredStates(
             TableName: tableName,
             Segment: segment,
             TotalSegments: segments,
-            ProjectionExpression: 'customerId, digest, tier, stage, lastNight, clv, updatedRunDate, rfm, orderCount, lastOrderAt, absentSince, lastIncrement, #email, nightEmail, hourEmails',
+            ProjectionExpression: 'customerId, digest, tier, stage, lastNight, clv, updatedRunDate, rfm, orderCount, lastOrderAt, absentSince, lastIncrement, #email, nightEmail, hourEmails, acceptsMarketing',
             ExpressionAttributeNames: { '#email': 'email' },
             ExclusiveStartKey: startKey,
           }),
@@ -255,6 +261,7 @@ export async function loadStoredStates(
           ...(typeof segment === 'string' ? { rfmSegment: intern(segmentNames, segment) } : {}),
           ...storedOrders(item),
           ...withAbsentSince(absentSinceOf(item), internDate),
+          contact: storedContactOf(item),
           ...(rewrite ? { rewrite: true as const } : {}),
         });
       }

@@ -44,8 +44,16 @@ const figures = fc.record({
 const runDate = fc.constantFrom('2026-01-31', '2026-02-28', '2026-03-01');
 
 describe('plausibilityViolations', () => {
-  it('uses the configured defaults of a 20 % drop, 5 % downgrades, 5 % upgrades, 2 % unexplained lapses and 2 % newly absent clients', () => {
-    expect(limits).toEqual({ maxDropShare: 0.2, maxDowngradeShare: 0.05, maxUpgradeShare: 0.05, maxUnexplainedLapseShare: 0.02, maxNewlyAbsentShare: 0.02 });
+  it('uses the configured defaults of a 20 % drop, 5 % downgrades, 5 % upgrades, 2 % unexplained lapses, 2 % newly absent clients, 2 % consent given back, 5 % addresses changed', () => {
+    expect(limits).toEqual({
+      maxDropShare: 0.2,
+      maxDowngradeShare: 0.05,
+      maxUpgradeShare: 0.05,
+      maxUnexplainedLapseShare: 0.02,
+      maxNewlyAbsentShare: 0.02,
+      maxConsentGivenBackShare: 0.02,
+      maxAddressChangeShare: 0.05,
+    });
   });
 
   it('finds nothing on a first night, however small tonight is and however many move down', () => {
@@ -317,6 +325,58 @@ describe('plausibilityViolations on clients absent from the export', () => {
 
   it('ignores the clients missing since an earlier night: only tonight\u2019s new absences are a sign of a broken export', () => {
     expect(plausibilityViolations({ ...unchanged(lastNight), newlyAbsent: 0, stillAbsent: 9_000 }, lastNight, limits, 'USD')).toEqual([]);
+  });
+});
+
+describe('plausibilityViolations on contact details', () => {
+  it('fails a night that would give consent back to more than the allowed share of last night\u2019s clients, counted against all its clients', () => {
+    expect(plausibilityViolations({ ...unchanged(lastNight), consentGivenBack: 200 }, lastNight, limits, 'USD')).toEqual([]);
+    expect(plausibilityViolations({ ...unchanged(lastNight), consentGivenBack: 201 }, lastNight, limits, 'USD')).toEqual([
+      {
+        check: 'consentGivenBack',
+        tonight: 201,
+        lastNight: 10_000,
+        limit: 0.02,
+        message:
+          "201 clients would be given marketing consent by tonight's customers rows though their profile holds none (a no, or never a yes), " +
+          '2.01% of the 10,000 clients of 2026-03-01, more than the 2% allowed',
+      },
+    ]);
+  });
+
+  it('fails a night that would replace the addresses of more than the allowed share of last night\u2019s clients', () => {
+    expect(plausibilityViolations({ ...unchanged(lastNight), addressesChanged: 500 }, lastNight, limits, 'USD')).toEqual([]);
+    expect(plausibilityViolations({ ...unchanged(lastNight), addressesChanged: 10_000 }, lastNight, limits, 'USD')).toEqual([
+      {
+        check: 'addressesChanged',
+        tonight: 10_000,
+        lastNight: 10_000,
+        limit: 0.05,
+        message:
+          "10,000 clients would have their stored email address replaced by another by tonight's customers rows (their emails would go to it), " +
+          '100% of the 10,000 clients of 2026-03-01, more than the 5% allowed',
+      },
+    ]);
+  });
+
+  it('reads figures of an earlier version, without the contact moves, as none', () => {
+    const { consentGivenBack: _c, addressesChanged: _a, ...earlier } = { ...unchanged(lastNight), consentGivenBack: 0, addressesChanged: 0 };
+    expect(plausibilityViolations(earlier, lastNight, limits, 'USD')).toEqual([]);
+  });
+
+  it('leaves the clients erased since the last night out of the clients the moves are counted against', () => {
+    const erased = { erasedSinceLastNight: 5_000, erasedSinceLastNightRevenue12mMinor: 0, erasedSinceLastNightBuyers: 0 };
+    expect(plausibilityViolations({ ...unchanged(lastNight), clients: 5_000, addressesChanged: 251, ...erased }, lastNight, limits, 'USD').map((v) => [v.check, v.lastNight])).toEqual([
+      ['addressesChanged', 5_000],
+    ]);
+  });
+});
+
+describe('addShardFigures and the contact moves', () => {
+  it('adds up each shard\u2019s counts, a shard\u2019s figures of an earlier version counting none', () => {
+    const shard = (consentGivenBack: number, addressesChanged: number): ShardFigures => ({ ...emptyShardFigures(), consentGivenBack, addressesChanged });
+    const { consentGivenBack: _c, addressesChanged: _a, ...earlier } = shard(0, 0);
+    expect(addShardFigures([shard(3, 1), shard(4, 0), earlier as ShardFigures])).toMatchObject({ consentGivenBack: 7, addressesChanged: 1 });
   });
 });
 
