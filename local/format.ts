@@ -56,6 +56,12 @@ export function formatNightlySummary(summary: NightlyRunSummary, previousRunDate
         (beforeMarking > 0 ? `, ${n(beforeMarking)} ${ABSENT_BEFORE_MARKING_WORDS}, marked, not counted` : ''),
     );
   }
+  // The guards' contact moves (guards.ts), shown when there were any, as the absent clients are.
+  const addressesChanged = admission?.tonight.addressesChanged ?? 0;
+  const consentGivenBack = admission?.tonight.consentGivenBack ?? 0;
+  if (addressesChanged + consentGivenBack > 0) {
+    lines.push(`Contact details changed by this export's customers rows: ${n(addressesChanged)} stored addresses replaced, ${n(consentGivenBack)} clients given marketing consent`);
+  }
   if (admission?.rulesChanged) lines.push(`Rules changed since ${admission.lastNight?.runDate ?? 'the last night'}: ${admission.rulesChanged.join(', ')}`);
   for (const accepted of admission?.accepted ?? []) lines.push(`ACCEPTED by the operator (--accept-drop): ${accepted.message}`);
   lines.push('');

@@ -72,6 +72,17 @@ describe('formatNightlySummary: the admission', () => {
   });
 });
 
+describe('formatNightlySummary: the contact moves', () => {
+  it('counts the addresses replaced and the consents given when there were any, and says nothing otherwise', () => {
+    const night = summary(RUN_DATE, profiles(300));
+    const tonight = { clients: 300, orderLines: 900, revenue12mMinor: 1_000_000, buyers: 200, downgrades: 0, upgrades: 0, unexplainedLapses: 0, newlyAbsent: 0 };
+    night.admission = { tonight: { ...tonight, consentGivenBack: 0, addressesChanged: 0 } };
+    expect(formatNightlySummary(night)).not.toContain('Contact details');
+    night.admission = { tonight: { ...tonight, consentGivenBack: 150, addressesChanged: 3 } };
+    expect(formatNightlySummary(night)).toContain("Contact details changed by this export's customers rows: 3 stored addresses replaced, 150 clients given marketing consent");
+  });
+});
+
 describe('formatNightlySummary: rejects and warnings the objects do not all list', () => {
   it('says how many of the counted rejects and warnings the objects list, and nothing of a cut when they list all', () => {
     const night = summary(RUN_DATE, profiles(10));
