@@ -232,6 +232,14 @@ export function withAbsentBeforeMarking(tonight: TonightFigures, lastNight: Last
   return { ...tonight, newlyAbsent, absentBeforeMarking: tonight.newlyAbsent - newlyAbsent };
 }
 
+/**
+ * The fewest clients a move must count to refuse a night, whatever their share. The shares are
+ * for an unusual share of a base: in a small one a few ordinary moves exceed them (two repeat
+ * purchases among 30 buyers are 6.7% upgrades, one refund among them 3.3% unexplained lapses),
+ * while a broken export moves far more than ten clients of any base it can hurt much.
+ */
+export const MIN_CLIENTS_MOVED = 10;
+
 /** For each move: its limit, what the message says the clients would do, and what it is a share of (the last night's buyers, or all its clients). */
 const MOVES: Record<ShareCheck, { limit: (limits: Config['plausibility']) => number; would: (lastNight: LastNight) => string; of: 'buyers' | 'clients' }> = {
   downgrades: { limit: (l) => l.maxDowngradeShare, would: () => 'would move down a tier', of: 'buyers' },
@@ -261,8 +269,9 @@ const MOVES: Record<ShareCheck, { limit: (limits: Config['plausibility']) => num
 /**
  * The figures that fell by more than `maxDropShare` since the last completed night, and the moves
  * above their share of its buyers (downgrades, upgrades, unexplained lapses) or of its clients
- * (newly absent, consent given back, addresses changed), the clients erased since that night left
- * out of its figures. Empty on a first night (nothing to compare).
+ * (newly absent, consent given back, addresses changed) that count at least MIN_CLIENTS_MOVED
+ * clients, the clients erased since that night left out of its figures. Empty on a first night
+ * (nothing to compare).
  */
 export function plausibilityViolations(tonight: TonightFigures, lastCompleted: LastNight | undefined, limits: Config['plausibility'], currency: string): GuardViolation[] {
   if (!lastCompleted) return [];
@@ -296,7 +305,7 @@ export function plausibilityViolations(tonight: TonightFigures, lastCompleted: L
     // Figures of earlier versions lack the later moves: none counted.
     const count = tonight[check] ?? 0;
     const limit = move.limit(limits);
-    if (whole <= 0 || !exceeds(count, whole, limit)) continue;
+    if (whole <= 0 || count < MIN_CLIENTS_MOVED || !exceeds(count, whole, limit)) continue;
     violations.push({
       check,
       tonight: count,

@@ -95,11 +95,13 @@ describe('clients absent from a full snapshot', () => {
 
   it('refuses a night whose export lacks more than the allowed share of the last night\u2019s clients, writing nothing', { timeout: 120_000 }, async () => {
     const config = await scenario('absent-refused', { maxNewlyAbsentShare: 0.02 });
-    await single(config, BEFORE, await exportOf('refused-before', ALL));
+    // Twenty clients, ten of them lost: a move refuses only from ten clients (guards.ts MIN_CLIENTS_MOVED).
+    const twenty = Array.from({ length: 20 }, (_, i) => `c${i + 1}`);
+    await single(config, BEFORE, await exportOf('refused-before', twenty));
     const before = await storedState(aws, config);
-    const night = single(config, GONE, await exportOf('refused-gone', ALL.slice(0, 3)));
+    const night = single(config, GONE, await exportOf('refused-gone', twenty.slice(0, 10)));
     await expect(night).rejects.toThrow(NightRefusedError);
-    await expect(night).rejects.toThrow(/2 clients are in no file of tonight's export \(no customer row, no order line\), 40% of the 5 clients of 2026-11-08, more than the 2% allowed/);
+    await expect(night).rejects.toThrow(/10 clients are in no file of tonight's export \(no customer row, no order line\), 50% of the 20 clients of 2026-11-08, more than the 2% allowed/);
     expect(await storedState(aws, config)).toEqual(before);
   });
 

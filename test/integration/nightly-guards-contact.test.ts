@@ -78,6 +78,17 @@ describe('consent given back to many clients overnight', () => {
   }, 300_000);
 });
 
+describe('an ordinary day of consent and address changes', () => {
+  it('a few clients opting in and changing address are not refused (fewer than ten: guards.ts MIN_CLIENTS_MOVED), and are counted', async () => {
+    const config = await campaignConfig(aws, 'contact-ordinary');
+    await night(config, 'one run', FIRST, customers({ consent: halfOptedOut }));
+    // Two who had said no say yes (5% of 40, over the 2% allowed), three change address (7.5%, over the 5%).
+    const summary = await night(config, 'one run', SECOND, customers({ consent: (i) => (i < 4 ? 'true' : halfOptedOut(i)), email: (i) => (i < 3 ? `moved-${own(i)}` : own(i)) }));
+    expect(summary.admission?.tonight).toMatchObject({ consentGivenBack: 2, addressesChanged: 3 });
+    expect(summary.admission?.accepted).toBeUndefined();
+  }, 300_000);
+});
+
 const ADDRESS_CASES = [
   { name: "each row carries the next client's address", email: (i: number) => own((i + 1) % IDS.length) },
   { name: 'every row carries the same address', email: () => 'hello@shop.example.com' },

@@ -136,7 +136,10 @@ export async function shopifyExportDir(work: string, name: string, customers: re
 }
 
 /** Guards open: a base of a few clients moves a large share of them with one change. */
-export const LENIENT_GUARDS = { maxRejectShare: 1, plausibility: { maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1, maxUnexplainedLapseShare: 1 } } as const;
+export const LENIENT_GUARDS = {
+  maxRejectShare: 1,
+  plausibility: { maxDropShare: 1, maxDowngradeShare: 1, maxUpgradeShare: 1, maxUnexplainedLapseShare: 1, maxConsentGivenBackShare: 1, maxAddressChangeShare: 1 },
+} as const;
 
 /** CSV text from rows of cells (quoted only when needed). */
 export function csv(rows: readonly (readonly (string | number)[])[], eol = '\n'): string {

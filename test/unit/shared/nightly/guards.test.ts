@@ -4,6 +4,7 @@ import { parseConfig } from '#shared/config.ts';
 import { addShardFigures, emptyShardFigures, type ShardFigures } from '#shared/nightly/admission.ts';
 import {
   catalogueViolations,
+  MIN_CLIENTS_MOVED,
   nightRules,
   plausibilityViolations,
   ruleChanges,
@@ -369,6 +370,28 @@ describe('plausibilityViolations on contact details', () => {
     expect(plausibilityViolations({ ...unchanged(lastNight), clients: 5_000, addressesChanged: 251, ...erased }, lastNight, limits, 'USD').map((v) => [v.check, v.lastNight])).toEqual([
       ['addressesChanged', 5_000],
     ]);
+  });
+});
+
+describe('plausibilityViolations in a small base', () => {
+  const small: LastNight = { runDate: '2026-03-21', clients: 30, orderLines: 30, revenue12mMinor: 1_500_000, buyers: 30 };
+  const moves = ['downgrades', 'upgrades', 'unexplainedLapses', 'newlyAbsent', 'consentGivenBack', 'addressesChanged'] as const;
+
+  it('refuses no move of fewer than ten clients, whatever their share (two repeat purchases among 30 buyers, one refund)', () => {
+    expect(MIN_CLIENTS_MOVED).toBe(10);
+    expect(plausibilityViolations({ ...unchanged(small), upgrades: 2 }, small, limits, 'USD')).toEqual([]);
+    expect(plausibilityViolations({ ...unchanged(small), unexplainedLapses: 1 }, small, limits, 'USD')).toEqual([]);
+    for (const move of moves) expect(plausibilityViolations({ ...unchanged(small), [move]: MIN_CLIENTS_MOVED - 1 }, small, limits, 'USD'), move).toEqual([]);
+  });
+
+  it('refuses every move of ten clients or more above its share, as in a large base', () => {
+    for (const move of moves) {
+      expect(plausibilityViolations({ ...unchanged(small), [move]: MIN_CLIENTS_MOVED }, small, limits, 'USD').map((v) => [v.check, v.tonight]), move).toEqual([[move, MIN_CLIENTS_MOVED]]);
+    }
+  });
+
+  it('still refuses a fall of the figures however small the base (the floor is for the moves)', () => {
+    expect(plausibilityViolations({ ...unchanged(small), clients: 20 }, small, limits, 'USD').map((v) => v.check)).toEqual(['clients']);
   });
 });
 
