@@ -6,8 +6,8 @@ import { runNightly } from '#shared/nightly/run.ts';
 import type { NightlyRunSummary } from '#shared/nightly/summary.ts';
 import { getProfile } from '#shared/store/profile-store.ts';
 import { tableNames } from '#shared/store/tables.ts';
-import { campaignConfig } from '#test/support/campaign-runs.ts';
-import { uploadExport } from '#test/support/emulator-data.ts';
+import { campaignConfig, runCampaignHour } from '#test/support/campaign-runs.ts';
+import { dropIncrement, uploadExport } from '#test/support/emulator-data.ts';
 import { exportDir } from '#test/support/export-files.ts';
 import { sharedAws } from '#test/support/local-aws.ts';
 import { at } from '#test/support/time.ts';
@@ -122,4 +122,22 @@ describe('the addresses of the whole base replaced overnight', () => {
     expect(summary.admission?.tonight).toMatchObject({ addressesChanged: 0, consentGivenBack: 0 });
     expect(summary.admission?.accepted).toBeUndefined();
   }, 300_000);
+});
+
+describe('contact details an hourly increment changed since the night', () => {
+  for (const [n, tonight] of ['the hour’s', 'the night’s'].entries()) {
+    it(`are no change of tonight's export when it carries ${tonight} (addresses and consent of the whole base changed by the hour)`, async () => {
+      const config = await campaignConfig(aws, `contact-hour-${n}`);
+      await night(config, 'one run', FIRST, customers({ consent: halfOptedOut }));
+      // The platform's increment: every client a new address, and those who had said no say yes.
+      const moved = (i: number) => `moved-${own(i)}`;
+      await dropIncrement(aws, config, '2026-03-22T1000', { 'customers.csv': customers({ email: moved }) });
+      await runCampaignHour(aws, config, at('2026-03-22 11:00'), 'h-1100');
+      expect((await profiles(config)).map((p) => [p?.email, p?.acceptsMarketing])).toEqual(IDS.map((_, i) => [moved(i), true]));
+      // Tonight's snapshot has what the hour merged, or (dumped before it) what the night stored.
+      const summary = await night(config, 'one run', SECOND, n === 0 ? customers({ email: moved }) : customers({ consent: halfOptedOut }));
+      expect(summary.admission?.tonight).toMatchObject({ addressesChanged: 0, consentGivenBack: 0 });
+      expect(summary.admission?.accepted).toBeUndefined();
+    }, 300_000);
+  }
 });
