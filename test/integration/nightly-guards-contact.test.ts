@@ -97,7 +97,8 @@ const ADDRESS_CASES = [
 describe('the addresses of the whole base replaced overnight', () => {
   for (const mode of MODES) {
     for (const [n, c] of ADDRESS_CASES.entries()) {
-      it(`${mode}, ${c.name}: refused before writing, no address replaced; accepted, the night records the count`, async () => {
+      const accepts = mode === 'one run' && n === 0;
+      it(`${mode}, ${c.name}: refused before writing, no address replaced${accepts ? '; accepted, the night records the count' : ''}`, async () => {
         const config = await campaignConfig(aws, `addresses-${n}-${mode === 'one run' ? 'one' : 'four'}`);
         await night(config, mode, FIRST, customers({}));
         const refused = night(config, mode, SECOND, customers({ email: c.email }));
@@ -106,7 +107,7 @@ describe('the addresses of the whole base replaced overnight', () => {
           /2026-03-22 refused, nothing written: 40 clients would have their stored email address replaced by another by tonight's customers rows .*, 100% of the 40 clients of 2026-03-21, more than the 5% allowed/,
         );
         expect((await profiles(config)).map((p) => p?.email)).toEqual(IDS.map((_, i) => own(i)));
-        if (mode === 'four shards' || n > 0) return;
+        if (!accepts) return;
         const accepted = await night(config, mode, SECOND, customers({ email: c.email }), true);
         expect(accepted.admission?.accepted?.map((v) => v.check)).toEqual(['addressesChanged']);
         expect(accepted.admission?.tonight).toMatchObject({ addressesChanged: 40, consentGivenBack: 0 });
