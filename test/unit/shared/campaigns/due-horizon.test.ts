@@ -6,6 +6,7 @@ import type { ClientProfile, OrderLine, ProductRecord, SkuPurchase } from '#shar
 import { ClientAggregator } from '#shared/tiering/aggregate.ts';
 import { computeProfiles } from '#shared/tiering/profile.ts';
 import { addDays, daysBetweenDates } from '#shared/time.ts';
+import { clientProfile } from '#test/support/profiles.ts';
 import { at } from '#test/support/time.ts';
 import { context } from './fixtures.ts';
 import { config, line } from '../tiering/fixtures.ts';
@@ -29,20 +30,8 @@ const catalogOf = (replenishDays: number | undefined): ProductCatalog =>
     ['PERFUME', { sku: 'PERFUME', name: 'Eau de Parfum', category: 'fragrance' }],
   ]);
 
-const clientWith = (skus: Record<string, SkuPurchase>, extra: Partial<ClientProfile> = {}): ClientProfile => ({
-  customerId: 'c',
-  acceptsMarketing: true,
-  tier: 'Core',
-  stage: 'active',
-  spend12mMinor: 0,
-  lifetimeSpendMinor: 0,
-  currency: 'USD',
-  orderCount: 1,
-  timeZone: SH,
-  lastOrderAt: '2026-03-20T07:00:00.000Z',
-  skus,
-  ...extra,
-});
+const clientWith = (skus: Record<string, SkuPurchase>, extra: Partial<ClientProfile> = {}): ClientProfile =>
+  clientProfile({ customerId: 'c', tier: 'Core', spend12mMinor: 0, lifetimeSpendMinor: 0, timeZone: SH, lastOrderAt: '2026-03-20T07:00:00.000Z', skus, ...extra });
 
 const bought = (quantity: number, extra: Partial<SkuPurchase> = {}): SkuPurchase => ({ lastPurchasedAt: '2026-03-20T07:00:00.000Z', quantity, purchases: 1, ...extra });
 
