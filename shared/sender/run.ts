@@ -878,8 +878,11 @@ async function recordAlreadyMailed(run: CampaignRun, profile: ClientProfile, mai
       run.erasedWhileRunning.add(profile.customerId);
       return 'erased';
     }
-    if (written === 'claimed') counts['already-mailed']++;
-    else counts.alreadyClaimed++;
+    if (written === 'claimed') {
+      counts['already-mailed']++;
+      // Mailed under another key: its note never goes under this one, so its open task ends with it (as recordExpired's).
+      await closeTasksOfOccasion(run, profile, occasion, { unsent: 'already-mailed' });
+    } else counts.alreadyClaimed++;
   }
   return undefined;
 }
